@@ -1,0 +1,221 @@
+//! Wiring: builds exporters, pipelines, the receiver and the listeners from a [`Config`],
+//! and shuts them down in stages.
+//!
+//! Start: exporters → pipelines → receiver → listeners bound → ready.
+//! Shutdown: not ready → listeners stop accepting and finish in-flight requests →
+//! pipelines drain into exporters → exporters flush → admin listener stops. The whole
+//! shutdown is bounded by `service.shutdown_timeout`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin::{self, Health};
+use crate::config::{Config, PipelineConfig};
+use crate::export;
+use crate::pipeline::{Exporter, Pipeline};
+use crate::receiver::server::{Listener, ServerError};
+use crate::receiver::{self, Pipelines, Receiver};
+use crate::telemetry::{Metrics, Signal};
+
+/// Why slotel could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Listen(#[from] ServerError),
+    #[error("shutdown did not finish within {0:?}; queued data may be lost")]
+    ShutdownTimeout(Duration),
+}
+
+/// The addresses slotel listens on (useful when the config asks for port 0).
+#[derive(Clone, Copy, Debug)]
+pub struct Addresses {
+    pub grpc: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
+    pub admin: SocketAddr,
+}
+
+/// A running slotel.
+pub struct Running {
+    pub addresses: Addresses,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    stop_receivers: watch::Sender<bool>,
+    stop_admin: watch::Sender<bool>,
+    receivers: Vec<JoinHandle<()>>,
+    admin: JoinHandle<()>,
+    pipelines: Vec<Pipeline>,
+    exporters: Vec<Arc<dyn Exporter>>,
+    shutdown_timeout: Duration,
+}
+
+fn pipeline_exporters(
+    signal: Signal,
+    cfg: &PipelineConfig,
+    all: &[(String, Arc<dyn Exporter>)],
+) -> Vec<Arc<dyn Exporter>> {
+    let by_id: HashMap<&str, &Arc<dyn Exporter>> =
+        all.iter().map(|(id, e)| (id.as_str(), e)).collect();
+    let chosen: Vec<Arc<dyn Exporter>> = match &cfg.exporters {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).map(|e| Arc::clone(e)))
+            .collect(),
+        None => all.iter().map(|(_, e)| e.clone()).collect(),
+    };
+    chosen.into_iter().filter(|e| e.accepts(signal)).collect()
+}
+
+/// Starts slotel with `config`, with exporters built from it plus `extra` (tests and
+/// embedders can add their own).
+pub async fn start_with(config: &Config, extra: Vec<Arc<dyn Exporter>>) -> Result<Running, AppError> {
+    let metrics = Metrics::new();
+    let mut all: Vec<(String, Arc<dyn Exporter>)> = config
+        .exporters
+        .iter()
+        .map(|e| (e.id.clone(), export::build(e)))
+        .collect();
+    all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
+
+    let service = &config.service;
+    let start = |signal, cfg: &PipelineConfig| {
+        Pipeline::start(
+            signal,
+            cfg.queue_max_bytes,
+            Vec::new(),
+            pipeline_exporters(signal, cfg, &all),
+            metrics.clone(),
+        )
+    };
+    let pipelines = vec![
+        start(Signal::Traces, &service.traces),
+        start(Signal::Metrics, &service.metrics),
+        start(Signal::Logs, &service.logs_pipeline),
+    ];
+    let senders = Pipelines {
+        traces: pipelines[0].sender(),
+        metrics: pipelines[1].sender(),
+        logs: pipelines[2].sender(),
+    };
+    let health = Health::new(vec![
+        senders.traces.clone(),
+        senders.metrics.clone(),
+        senders.logs.clone(),
+    ]);
+    let rcfg = &config.receiver;
+    let receiver = Receiver::new(rcfg, &config.slo.cluster_attribute, senders, metrics.clone());
+
+    let grpc = match &rcfg.grpc {
+        Some(g) => Some((Listener::bind("grpc", g.endpoint, g.tls.as_ref()).await?, g)),
+        None => None,
+    };
+    let http = match &rcfg.http {
+        Some(h) => Some((Listener::bind("http", h.endpoint, h.tls.as_ref()).await?, h)),
+        None => None,
+    };
+    let admin_listener = Listener::bind("admin", service.admin_endpoint, None).await?;
+    let local = |l: &Listener, fallback: SocketAddr| l.local_addr().unwrap_or(fallback);
+    let addresses = Addresses {
+        grpc: grpc.as_ref().map(|(l, g)| local(l, g.endpoint)),
+        http: http.as_ref().map(|(l, h)| local(l, h.endpoint)),
+        admin: local(&admin_listener, service.admin_endpoint),
+    };
+
+    let (stop_receivers, stop_rx) = watch::channel(false);
+    let (stop_admin, stop_admin_rx) = watch::channel(false);
+    let drain = service.shutdown_timeout;
+    let max_conn = rcfg.limits.max_connections;
+    let mut receivers = Vec::new();
+    if let Some((l, g)) = grpc {
+        let router = receiver::grpc::router(receiver.clone(), g.max_recv_msg_size);
+        receivers.push(tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)));
+    }
+    if let Some((l, h)) = http {
+        let router = receiver::http::router(receiver.clone(), h.max_request_body_size);
+        receivers.push(tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)));
+    }
+    drop(receiver);
+    let admin = tokio::spawn(admin_listener.serve(
+        admin::router(health.clone(), metrics.clone()),
+        64,
+        stop_admin_rx,
+        Duration::from_secs(1),
+    ));
+    health.set_ready();
+    tracing::info!(
+        grpc = ?addresses.grpc,
+        http = ?addresses.http,
+        admin = %addresses.admin,
+        config = %config.source,
+        "slotel is ready"
+    );
+    Ok(Running {
+        addresses,
+        metrics,
+        health,
+        stop_receivers,
+        stop_admin,
+        receivers,
+        admin,
+        pipelines,
+        exporters: all.into_iter().map(|(_, e)| e).collect(),
+        shutdown_timeout: service.shutdown_timeout,
+    })
+}
+
+/// Starts slotel with the exporters of `config`.
+pub async fn start(config: &Config) -> Result<Running, AppError> {
+    start_with(config, Vec::new()).await
+}
+
+impl Running {
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Stops in stages (see the module doc) within `service.shutdown_timeout`.
+    pub async fn shutdown(self) -> Result<(), AppError> {
+        let deadline = self.shutdown_timeout;
+        let Running {
+            health,
+            stop_receivers,
+            stop_admin,
+            receivers,
+            admin,
+            pipelines,
+            exporters,
+            ..
+        } = self;
+        health.set_draining();
+        tracing::info!("shutting down: receivers stop accepting");
+        let staged = async move {
+            let _ = stop_receivers.send(true);
+            for r in receivers {
+                let _ = r.await;
+            }
+            tracing::info!("receivers stopped; draining pipelines");
+            for p in pipelines {
+                p.close().await;
+            }
+            for e in &exporters {
+                if let Err(err) = e.shutdown().await {
+                    tracing::warn!(exporter = e.id(), error = %err, "exporter shutdown failed");
+                }
+            }
+        };
+        let result = tokio::time::timeout(deadline, staged).await;
+        let _ = stop_admin.send(true);
+        let _ = admin.await;
+        match result {
+            Ok(()) => {
+                tracing::info!("shutdown complete");
+                Ok(())
+            }
+            Err(_) => Err(AppError::ShutdownTimeout(deadline)),
+        }
+    }
+}

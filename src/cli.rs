@@ -1,0 +1,28 @@
+//! The `slotel` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::loadgen::LoadgenArgs;
+
+/// OpenTelemetry SLO pipeline: OTLP in; SLIs, error budgets and redacted telemetry out.
+#[derive(Parser, Debug)]
+#[command(name = "slotel", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Config file (YAML). Without it, slotel runs on its embedded default.
+    #[arg(long, short, global = true, env = "SLOTEL_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the pipeline (the default when no command is given).
+    Run,
+    /// Validate the config and print every error; exit 1 if there is any.
+    Check,
+    /// Send generated OTLP traffic to a receiver and report throughput.
+    Loadgen(LoadgenArgs),
+}

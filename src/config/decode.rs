@@ -1,0 +1,318 @@
+//! The YAML tree → validated [`Config`], collecting every error instead of stopping.
+//!
+//! A field that fails to decode takes its default so decoding can go on; the caller only
+//! uses the result when no error was pushed. Every string scalar value is interpolated
+//! (`${env:…}`, `${file:…}`) before it is parsed; keys never are.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::interpolate::Lookup;
+use super::read::{Ctx, Fields, hint, local, unknown};
+use super::types::*;
+use super::yaml::Node;
+
+/// Decodes `root`; `errors` holds what the YAML stage already found.
+pub(crate) fn decode(
+    root: &Node,
+    source: &str,
+    lookup: &dyn Lookup,
+    errors: Vec<ConfigError>,
+) -> Result<Config, Vec<ConfigError>> {
+    let mut ctx = Ctx {
+        file: source,
+        lookup,
+        errors,
+    };
+    let mut top = Fields::new(&mut ctx, root, "");
+    let receiver = receivers(&mut ctx, &mut top);
+    processors(&mut ctx, &mut top);
+    let (exporters, ids) = exporters(&mut ctx, &mut top);
+    let slo = slo(&mut ctx, &mut top);
+    let service = service(&mut ctx, &mut top, &ids);
+    top.finish(&mut ctx);
+    if !ctx.errors.is_empty() {
+        return Err(ctx.errors);
+    }
+    Ok(Config {
+        source: source.to_string(),
+        receiver,
+        exporters,
+        slo,
+        service,
+    })
+}
+
+fn receivers(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> OtlpReceiverConfig {
+    let mut receivers = top.child(ctx, "receivers");
+    let mut otlp = receivers.child(ctx, "otlp");
+    let receivers_valid = receivers.valid;
+    receivers.finish_as(ctx, "receiver type");
+    let mut protocols = otlp.child(ctx, "protocols");
+    let grpc = protocols.section(ctx, "grpc").map(|mut f| {
+        let config = GrpcConfig {
+            endpoint: f.opt(ctx, "endpoint", Ctx::addr).unwrap_or(local(4317)),
+            max_recv_msg_size: f
+                .opt(ctx, "max_recv_msg_size", Ctx::byte_size)
+                .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
+            tls: f.section(ctx, "tls").map(|f| tls(ctx, f)),
+        };
+        f.finish(ctx);
+        config
+    });
+    let http = protocols.section(ctx, "http").map(|mut f| {
+        let config = HttpConfig {
+            endpoint: f.opt(ctx, "endpoint", Ctx::addr).unwrap_or(local(4318)),
+            max_request_body_size: f
+                .opt(ctx, "max_request_body_size", Ctx::byte_size)
+                .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
+            tls: f.section(ctx, "tls").map(|f| tls(ctx, f)),
+        };
+        f.finish(ctx);
+        config
+    });
+    if grpc.is_none() && http.is_none() && protocols.valid && otlp.valid && receivers_valid {
+        let msg = "no protocol enabled, configure `grpc`, `http` or both";
+        ctx.error(protocols.node, &protocols.path, msg);
+    }
+    protocols.finish(ctx);
+    let auth = otlp.section(ctx, "auth").map(|f| auth(ctx, f));
+    let mut limits = otlp.child(ctx, "limits");
+    let defaults = Limits::default();
+    let limits_config = Limits {
+        max_attributes_per_item: limits
+            .opt(ctx, "max_attributes_per_item", Ctx::count)
+            .unwrap_or(defaults.max_attributes_per_item),
+        max_connections: limits
+            .opt(ctx, "max_connections", Ctx::count)
+            .unwrap_or(defaults.max_connections),
+    };
+    limits.finish(ctx);
+    let retry_after = otlp.opt(ctx, "retry_after", Ctx::duration);
+    otlp.finish(ctx);
+    OtlpReceiverConfig {
+        grpc,
+        http,
+        auth,
+        limits: limits_config,
+        retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+    }
+}
+
+fn tls(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> TlsConfig {
+    let config = TlsConfig {
+        cert_file: f
+            .required(ctx, "cert_file", Ctx::path_buf)
+            .unwrap_or_default(),
+        key_file: f
+            .required(ctx, "key_file", Ctx::path_buf)
+            .unwrap_or_default(),
+        client_ca_file: f.opt(ctx, "client_ca_file", Ctx::path_buf),
+    };
+    f.finish(ctx);
+    config
+}
+
+fn auth(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> AuthConfig {
+    let path = f.path.clone();
+    let items = f.required(ctx, "tokens", |ctx, node, path| {
+        let items = ctx.seq(node, path)?;
+        if items.is_empty() {
+            ctx.error(node, path, "must list at least one token");
+        }
+        Some(items)
+    });
+    f.finish(ctx);
+    let mut tokens = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, item) in items.unwrap_or_default().iter().enumerate() {
+        let path = format!("{path}.tokens[{i}]");
+        let mut f = Fields::new(ctx, item, &path);
+        let token_node = f.get("token").unwrap_or(item);
+        let token = f.required(ctx, "token", Ctx::non_empty).unwrap_or_default();
+        let tenant = f
+            .required(ctx, "tenant", Ctx::non_empty)
+            .unwrap_or_default();
+        let cluster = f.opt(ctx, "cluster", Ctx::non_empty);
+        f.finish(ctx);
+        if !token.is_empty() {
+            if let Some(first) = seen.get(&token) {
+                // Never print the token itself.
+                let msg = format!("duplicate token, the same as `tokens[{first}]`");
+                ctx.error(token_node, &format!("{path}.token"), msg);
+            } else {
+                seen.insert(token.clone(), i);
+            }
+        }
+        tokens.push(TokenConfig {
+            token,
+            tenant,
+            cluster,
+        });
+    }
+    AuthConfig { tokens }
+}
+
+fn processors(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) {
+    let Some(node) = top.get("processors") else {
+        return;
+    };
+    // No processor type exists yet: every entry is unknown.
+    for (key, _) in ctx.entries(node, "processors") {
+        if let Some(name) = ctx.key(key, "processors") {
+            let msg = unknown("processor type", &name, &[]);
+            ctx.error(key, &format!("processors.{name}"), msg);
+        }
+    }
+}
+
+const EXPORTER_TYPES: &[&str] = &["debug", "file", "nop"];
+
+/// The exporters, and every id written under `exporters` (valid or not) so that pipelines
+/// naming a broken exporter do not get a second error.
+fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, Vec<String>) {
+    let (mut exporters, mut ids) = (Vec::new(), Vec::new());
+    let Some(node) = top.get("exporters") else {
+        return (exporters, ids);
+    };
+    for (key, value) in ctx.entries(node, "exporters") {
+        let Some(id) = ctx.key(key, "exporters") else {
+            continue;
+        };
+        let path = format!("exporters.{id}");
+        ids.push(id.clone());
+        let kind = match id.split_once('/') {
+            Some((_, "")) => {
+                let msg = "invalid exporter id, the name after `/` must not be empty";
+                ctx.error(key, &path, msg);
+                continue;
+            }
+            Some((kind, _)) => kind,
+            None => id.as_str(),
+        };
+        if !EXPORTER_TYPES.contains(&kind) {
+            ctx.error(key, &path, unknown("exporter type", kind, EXPORTER_TYPES));
+            continue;
+        }
+        let mut f = Fields::new(ctx, value, &path).at(key);
+        let kind = match kind {
+            "debug" => {
+                let choices = [
+                    ("basic", Verbosity::Basic),
+                    ("normal", Verbosity::Normal),
+                    ("detailed", Verbosity::Detailed),
+                ];
+                let verbosity = f.opt(ctx, "verbosity", |ctx, node, path| {
+                    ctx.choice(node, path, &choices)
+                });
+                ExporterKind::Debug {
+                    verbosity: verbosity.unwrap_or(Verbosity::Basic),
+                }
+            }
+            "file" => ExporterKind::File {
+                path: f.required(ctx, "path", Ctx::path_buf).unwrap_or_default(),
+            },
+            _ => ExporterKind::Nop,
+        };
+        f.finish(ctx);
+        exporters.push(ExporterConfig { id, kind });
+    }
+    (exporters, ids)
+}
+
+fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
+    let mut f = top.child(ctx, "slo");
+    let defaults = SloConfig::default();
+    let config = SloConfig {
+        files: f
+            .opt(ctx, "files", |ctx, node, path| {
+                let items = ctx.seq(node, path)?;
+                let strings = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| ctx.non_empty(item, &format!("{path}[{i}]")));
+                Some(strings.collect())
+            })
+            .unwrap_or(defaults.files),
+        cluster_attribute: f
+            .opt(ctx, "cluster_attribute", Ctx::non_empty)
+            .unwrap_or(defaults.cluster_attribute),
+    };
+    f.finish(ctx);
+    config
+}
+
+fn service(ctx: &mut Ctx<'_>, top: &mut Fields<'_>, ids: &[String]) -> ServiceConfig {
+    let mut service = top.child(ctx, "service");
+    let mut admin = service.child(ctx, "admin");
+    let admin_endpoint = admin.opt(ctx, "endpoint", Ctx::addr).unwrap_or(local(8888));
+    admin.finish(ctx);
+    let mut telemetry = service.child(ctx, "telemetry");
+    let mut logs = telemetry.child(ctx, "logs");
+    let formats = [("text", LogFormat::Text), ("json", LogFormat::Json)];
+    let logs_config = LogsConfig {
+        level: logs
+            .opt(ctx, "level", Ctx::log_level)
+            .unwrap_or_else(|| "info".to_string()),
+        format: logs
+            .opt(ctx, "format", |ctx, node, path| {
+                ctx.choice(node, path, &formats)
+            })
+            .unwrap_or(LogFormat::Text),
+    };
+    logs.finish(ctx);
+    telemetry.finish(ctx);
+    let mut pipelines = service.child(ctx, "pipelines");
+    let traces = pipeline(ctx, &mut pipelines, "traces", ids);
+    let metrics = pipeline(ctx, &mut pipelines, "metrics", ids);
+    let logs_pipeline = pipeline(ctx, &mut pipelines, "logs", ids);
+    pipelines.finish_as(ctx, "pipeline");
+    let shutdown_timeout = service.opt(ctx, "shutdown_timeout", Ctx::duration);
+    service.finish(ctx);
+    ServiceConfig {
+        admin_endpoint,
+        logs: logs_config,
+        traces,
+        metrics,
+        logs_pipeline,
+        shutdown_timeout: shutdown_timeout.unwrap_or(Duration::from_secs(20)),
+    }
+}
+
+fn pipeline(
+    ctx: &mut Ctx<'_>,
+    pipelines: &mut Fields<'_>,
+    key: &'static str,
+    ids: &[String],
+) -> PipelineConfig {
+    let mut f = pipelines.child(ctx, key);
+    let exporters = f.opt(ctx, "exporters", |ctx, node, path| {
+        let mut listed: Vec<String> = Vec::new();
+        for (i, item) in ctx.seq(node, path)?.iter().enumerate() {
+            let path = format!("{path}[{i}]");
+            let Some(id) = ctx.non_empty(item, &path) else {
+                continue;
+            };
+            if !ids.contains(&id) {
+                let candidates: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let msg = format!(
+                    "exporter {id:?} is not configured under `exporters`{}",
+                    hint(&id, &candidates)
+                );
+                ctx.error(item, &path, msg);
+            } else if listed.contains(&id) {
+                ctx.error(item, &path, format!("exporter {id:?} is listed twice"));
+            } else {
+                listed.push(id);
+            }
+        }
+        Some(listed)
+    });
+    let queue_max_bytes = f.opt(ctx, "queue_max_bytes", Ctx::byte_size);
+    f.finish(ctx);
+    PipelineConfig {
+        exporters,
+        queue_max_bytes: queue_max_bytes.unwrap_or(PipelineConfig::default().queue_max_bytes),
+    }
+}

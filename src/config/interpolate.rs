@@ -1,0 +1,140 @@
+//! `${…}` expansion inside string values of the parsed config.
+//!
+//! Forms: `${env:VAR}`, `${VAR}` (the same), `${env:VAR:-default}` (the default when `VAR`
+//! is unset or empty), `${file:PATH}` (the whole file, one trailing newline trimmed; a
+//! relative path is relative to the working directory). `$${` is a literal `${`. The result
+//! is not expanded again, so a variable's value can never inject YAML or another `${…}`.
+//! Error messages name the variable or path, never a value or a file's content.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest file `${file:…}` reads through [`SystemLookup`].
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Where interpolation reads from; tests inject a fake instead of touching the process
+/// environment.
+pub trait Lookup {
+    /// The value of an environment variable, `None` when unset (or not valid UTF-8).
+    fn env(&self, name: &str) -> Option<String>;
+    /// The whole content of a file.
+    fn read_file(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The real process environment and file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemLookup;
+
+impl Lookup for SystemLookup {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        let mut text = String::new();
+        std::fs::File::open(path)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(io::Error::other("file is larger than 1 MiB"));
+        }
+        Ok(text)
+    }
+}
+
+/// Expands every `${…}` in `text`; the error is a message for a `ConfigError`.
+pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, String> {
+    if !text.contains("${") {
+        return Ok(text.to_string());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let before = &rest[..start];
+        let after = &rest[start + 2..];
+        if let Some(before) = before.strip_suffix('$') {
+            out.push_str(before);
+            out.push_str("${");
+            rest = after;
+            continue;
+        }
+        out.push_str(before);
+        let Some(end) = after.find('}') else {
+            return Err("unterminated `${` (write `$${` for a literal `${`)".to_string());
+        };
+        out.push_str(&resolve(&after[..end], lookup)?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The value of one `${spec}`.
+fn resolve(spec: &str, lookup: &dyn Lookup) -> Result<String, String> {
+    if let Some(var) = spec.strip_prefix("env:") {
+        return env(var, lookup);
+    }
+    if let Some(path) = spec.strip_prefix("file:") {
+        return file(path, lookup);
+    }
+    match spec.split_once(':') {
+        Some((_, default)) if default.starts_with('-') => env(spec, lookup),
+        Some((scheme, _)) => Err(format!(
+            "unknown source {scheme:?} in `${{…}}`, expected `env:` or `file:`"
+        )),
+        None => env(spec, lookup),
+    }
+}
+
+/// `VAR` or `VAR:-default`.
+fn env(spec: &str, lookup: &dyn Lookup) -> Result<String, String> {
+    let (name, default) = match spec.split_once(":-") {
+        Some((name, default)) => (name, Some(default)),
+        None => (spec, None),
+    };
+    if !is_var_name(name) {
+        return Err(format!("invalid environment variable name {name:?}"));
+    }
+    match (lookup.env(name), default) {
+        (Some(value), Some(default)) if value.is_empty() => Ok(default.to_string()),
+        (Some(value), _) => Ok(value),
+        (None, Some(default)) => Ok(default.to_string()),
+        (None, None) => Err(format!("environment variable {name:?} is not set")),
+    }
+}
+
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn file(path: &str, lookup: &dyn Lookup) -> Result<String, String> {
+    if path.is_empty() {
+        return Err("empty path in `${file:}`".to_string());
+    }
+    let mut text = lookup.read_file(Path::new(path)).map_err(|e| {
+        format!(
+            "cannot read file {path:?}: {}",
+            lowercase_first(&e.to_string())
+        )
+    })?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+/// `No such file…` → `no such file…`, to keep messages lowercase.
+pub(crate) fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,117 @@
+//! The slotel config: one YAML file shaped like an OpenTelemetry Collector config
+//! (`receivers`, `processors`, `exporters`, `slo`, `service`), decoded into the validated
+//! domain types of `types.rs` with every error reported at once, each with its file,
+//! field path, line and column.
+//!
+//! # Why two steps and no serde
+//!
+//! 1. `yaml` turns the text into a small tree of nodes that remember their line and
+//!    column (`saphyr-parser` events; aliases expanded under a node budget).
+//! 2. `decode` walks that tree by hand into [`Config`], interpolating `${env:VAR}`,
+//!    `${VAR}`, `${env:VAR:-default}` and `${file:PATH}` inside string values
+//!    (`interpolate`), and validating as it goes. serde would stop at the first error; the
+//!    decoder instead gives a failed field its default, records the error and carries on,
+//!    so `slotel check` lists every mistake in one run.
+//!
+//! # Layout
+//!
+//! - `types.rs`: the validated domain types; each field's doc names its YAML key and default.
+//! - `yaml.rs`: YAML text → marked tree.
+//! - `decode.rs`: marked tree → [`Config`]: the schema, defaults and cross references.
+//! - `read.rs`: the readers `decode.rs` is written with: a mapping reader that reports
+//!   unknown keys with "did you mean" hints, and typed readers (durations, byte sizes,
+//!   addresses, …) that interpolate first.
+//! - `interpolate.rs`: `${…}` expansion through the injected [`Lookup`].
+//! - `error.rs`: [`ConfigError`] and [`ConfigErrors`].
+//! - `../../config/slotel.yaml`: the embedded default, commented as the reference manual.
+//!
+//! # Invariants
+//!
+//! - Unknown keys are errors (with a "did you mean" hint); so are duplicate keys and
+//!   several YAML documents in one file.
+//! - `${…}` is expanded only inside parsed scalar values, never in keys and never in the
+//!   raw text, so a variable's value cannot inject YAML.
+//! - Error messages never print a token or the content of a `${file:…}`.
+//! - Nothing here panics on input; the only I/O is reading the config file ([`load`]) and
+//!   what the [`Lookup`] does.
+//! - A returned [`ConfigErrors`] is never empty and is sorted by line and column.
+
+mod decode;
+mod error;
+mod interpolate;
+mod read;
+mod types;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::Read;
+use std::path::Path;
+
+use interpolate::lowercase_first;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use interpolate::{Lookup, SystemLookup};
+pub use types::*;
+
+/// The default config, used when no `--config` is given.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/slotel.yaml");
+
+/// The source name of [`DEFAULT_CONFIG`] in errors and in [`Config::source`].
+pub const EMBEDDED_SOURCE: &str = "<embedded>";
+
+/// The largest config file [`load`] reads.
+const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Loads the config file at `path`, or the embedded default when `path` is `None`, with
+/// interpolation from the real environment and file system.
+pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
+    let Some(path) = path else {
+        return parse(DEFAULT_CONFIG, EMBEDDED_SOURCE, &SystemLookup);
+    };
+    let source = path.display().to_string();
+    match read_config(path) {
+        Ok(text) => parse(&text, &source, &SystemLookup),
+        Err(message) => Err(ConfigErrors(vec![ConfigError {
+            file: source,
+            path: String::new(),
+            line: 0,
+            column: 0,
+            message,
+        }])),
+    }
+}
+
+/// Parses and validates config `text`; `source` names it in errors (a path or
+/// [`EMBEDDED_SOURCE`]); `lookup` resolves `${env:…}` and `${file:…}`.
+pub fn parse(text: &str, source: &str, lookup: &dyn Lookup) -> Result<Config, ConfigErrors> {
+    let mut errors = Vec::new();
+    let result = match yaml::parse(text, source, &mut errors) {
+        Some(root) => decode::decode(&root, source, lookup, errors),
+        None => Err(errors),
+    };
+    result.map_err(|mut errors| {
+        errors.sort_by_key(|e| (e.line, e.column));
+        ConfigErrors(errors)
+    })
+}
+
+fn read_config(path: &Path) -> Result<String, String> {
+    let cannot = |e: std::io::Error| {
+        format!(
+            "cannot read config file: {}",
+            lowercase_first(&e.to_string())
+        )
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err("config file is larger than 4 MiB".to_string());
+    }
+    Ok(text)
+}

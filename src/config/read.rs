@@ -1,0 +1,366 @@
+//! Reading the YAML tree: the error sink, the mapping reader that reports unknown keys,
+//! typed readers for each kind of value, and the "did you mean" hints.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::interpolate::{self, Lookup};
+use super::yaml::{Node, Value};
+
+pub(super) fn local(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// Decoding state: where errors go and where `${…}` values come from.
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a str,
+    pub(super) lookup: &'a dyn Lookup,
+    pub(super) errors: Vec<ConfigError>,
+}
+
+impl Ctx<'_> {
+    pub(super) fn error(&mut self, at: &Node, path: &str, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            path: path.to_string(),
+            line: at.line,
+            column: at.column,
+            message: message.into(),
+        });
+    }
+
+    pub(super) fn mismatch(&mut self, node: &Node, path: &str, expected: &str) {
+        let msg = format!("expected {expected}, found {}", node.describe());
+        self.error(node, path, msg);
+    }
+
+    /// The entries of a mapping; a null counts as empty.
+    pub(super) fn entries<'n>(&mut self, node: &'n Node, path: &str) -> &'n [(Node, Node)] {
+        match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => &[],
+            _ => {
+                self.mismatch(node, path, "a mapping");
+                &[]
+            }
+        }
+    }
+
+    /// A key's text; complex keys are an error.
+    pub(super) fn key(&mut self, key: &Node, parent: &str) -> Option<String> {
+        match &key.value {
+            Value::Scalar { text, .. } => Some(text.clone()),
+            _ => {
+                self.mismatch(key, parent, "a string key");
+                None
+            }
+        }
+    }
+
+    pub(super) fn seq<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Node]> {
+        match &node.value {
+            Value::Seq(items) => Some(items),
+            _ => {
+                self.mismatch(node, path, "a list");
+                None
+            }
+        }
+    }
+
+    /// A scalar's text, interpolated.
+    pub(super) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+        match &node.value {
+            Value::Scalar { text, .. } => match interpolate::expand(text, self.lookup) {
+                Ok(text) => Some(text),
+                Err(msg) => {
+                    self.error(node, path, msg);
+                    None
+                }
+            },
+            _ => {
+                self.mismatch(node, path, "a string");
+                None
+            }
+        }
+    }
+
+    /// A string run through `parse`, whose error becomes this field's error.
+    pub(super) fn parsed<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.string(node, path)?;
+        parse(&text).map_err(|msg| self.error(node, path, msg)).ok()
+    }
+
+    pub(super) fn non_empty(&mut self, node: &Node, path: &str) -> Option<String> {
+        self.parsed(node, path, |s| match s {
+            "" => Err("must not be empty".to_string()),
+            s => Ok(s.to_string()),
+        })
+    }
+
+    pub(super) fn path_buf(&mut self, node: &Node, path: &str) -> Option<PathBuf> {
+        self.non_empty(node, path).map(PathBuf::from)
+    }
+
+    pub(super) fn count(&mut self, node: &Node, path: &str) -> Option<usize> {
+        self.parsed(node, path, |s| match s.trim().parse::<usize>() {
+            Ok(0) => Err("must be greater than 0".to_string()),
+            Ok(n) => Ok(n),
+            Err(_) => Err(format!("invalid number {s:?}, expected a whole number")),
+        })
+    }
+
+    pub(super) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+        self.parsed(node, path, parse_duration)
+    }
+
+    pub(super) fn byte_size(&mut self, node: &Node, path: &str) -> Option<usize> {
+        self.parsed(node, path, parse_byte_size)
+    }
+
+    pub(super) fn addr(&mut self, node: &Node, path: &str) -> Option<SocketAddr> {
+        self.parsed(node, path, parse_addr)
+    }
+
+    pub(super) fn log_level(&mut self, node: &Node, path: &str) -> Option<String> {
+        self.parsed(node, path, |s| {
+            if s.trim().is_empty() {
+                return Err("must not be empty".to_string());
+            }
+            match tracing_subscriber::EnvFilter::try_new(s) {
+                Ok(_) => Ok(s.to_string()),
+                Err(e) => Err(format!("invalid log level {s:?}: {e}")),
+            }
+        })
+    }
+
+    pub(super) fn choice<T: Copy>(&mut self, node: &Node, path: &str, choices: &[(&str, T)]) -> Option<T> {
+        self.parsed(node, path, |s| {
+            match choices.iter().find(|(name, _)| *name == s) {
+                Some((_, value)) => Ok(*value),
+                None => {
+                    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+                    Err(format!("invalid value {s:?}{}", hint(s, &names)))
+                }
+            }
+        })
+    }
+}
+
+/// A mapping being read field by field; [`Fields::finish`] reports the keys nobody read.
+pub(super) struct Fields<'n> {
+    /// Where errors about the whole mapping point: its key when known, else the mapping
+    /// (or, when absent, its parent's place).
+    pub(super) node: &'n Node,
+    pub(super) entries: &'n [(Node, Node)],
+    pub(super) path: String,
+    /// Every key asked for, present or not: the known keys.
+    pub(super) known: Vec<&'static str>,
+    /// False when the node was not a mapping (already reported): no "missing field" errors.
+    pub(super) valid: bool,
+}
+
+impl<'n> Fields<'n> {
+    /// Reads `node` as a mapping; null is an empty one.
+    pub(super) fn new(ctx: &mut Ctx<'_>, node: &'n Node, path: &str) -> Self {
+        let valid = matches!(node.value, Value::Map(_) | Value::Null);
+        Fields {
+            node,
+            entries: ctx.entries(node, path),
+            path: path.to_string(),
+            known: Vec::new(),
+            valid,
+        }
+    }
+
+    /// Errors about the mapping as a whole (a missing field) point at `key` instead.
+    pub(super) fn at(mut self, key: &'n Node) -> Self {
+        self.node = key;
+        self
+    }
+
+    /// The mapping under `key` when the key is present (null is an empty mapping).
+    pub(super) fn section(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<Fields<'n>> {
+        let (k, v) = self.entry(key)?;
+        Some(Fields::new(ctx, v, &self.path(key)).at(k))
+    }
+
+    /// The mapping under `key`; absent or null is an empty one.
+    pub(super) fn child(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Fields<'n> {
+        self.section(ctx, key).unwrap_or_else(|| Fields {
+            node: self.node,
+            entries: &[],
+            path: self.path(key),
+            known: Vec::new(),
+            valid: self.valid,
+        })
+    }
+
+    pub(super) fn path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    /// The key and value under `key`, null included.
+    pub(super) fn entry(&mut self, key: &'static str) -> Option<(&'n Node, &'n Node)> {
+        if !self.known.contains(&key) {
+            self.known.push(key);
+        }
+        let entries = self.entries;
+        entries.iter().find_map(|(k, v)| match &k.value {
+            Value::Scalar { text, .. } if text == key => Some((k, v)),
+            _ => None,
+        })
+    }
+
+    /// The value under `key`; null counts as absent (the default applies).
+    pub(super) fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+        self.entry(key)
+            .map(|(_, v)| v)
+            .filter(|node| node.value != Value::Null)
+    }
+
+    pub(super) fn opt<'c, T>(
+        &mut self,
+        ctx: &mut Ctx<'c>,
+        key: &'static str,
+        read: impl FnOnce(&mut Ctx<'c>, &'n Node, &str) -> Option<T>,
+    ) -> Option<T> {
+        let node = self.get(key)?;
+        read(ctx, node, &self.path(key))
+    }
+
+    pub(super) fn required<'c, T>(
+        &mut self,
+        ctx: &mut Ctx<'c>,
+        key: &'static str,
+        read: impl FnOnce(&mut Ctx<'c>, &'n Node, &str) -> Option<T>,
+    ) -> Option<T> {
+        if self.get(key).is_none() && self.valid {
+            ctx.error(
+                self.node,
+                &self.path,
+                format!("missing required field `{key}`"),
+            );
+        }
+        self.opt(ctx, key, read)
+    }
+
+    pub(super) fn finish(self, ctx: &mut Ctx<'_>) {
+        self.finish_as(ctx, "key");
+    }
+
+    /// Reports every key that was not asked for as an unknown `what`.
+    pub(super) fn finish_as(self, ctx: &mut Ctx<'_>, what: &str) {
+        for (key, _) in self.entries {
+            let Some(name) = ctx.key(key, &self.path) else {
+                continue;
+            };
+            if !self.known.contains(&name.as_str()) {
+                ctx.error(key, &self.path(&name), unknown(what, &name, &self.known));
+            }
+        }
+    }
+}
+
+/// `unknown key "endpont", did you mean `endpoint`?`
+pub(super) fn unknown(what: &str, name: &str, known: &[&str]) -> String {
+    format!("unknown {what} {name:?}{}", hint(name, known))
+}
+
+/// `, did you mean `x`?` for a close match, else `, expected one of …`.
+pub(super) fn hint(name: &str, known: &[&str]) -> String {
+    let close = known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= 2 && *d < k.chars().count())
+        .min_by_key(|(d, _)| *d);
+    match (close, known) {
+        (Some((_, k)), _) => format!(", did you mean `{k}`?"),
+        (None, []) => String::new(),
+        (None, [only]) => format!(", expected `{only}`"),
+        (None, _) => {
+            let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            format!(", expected one of {}", list.join(", "))
+        }
+    }
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// `5s`, `250ms`, `1h 30m`; zero is refused.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d.is_zero() => Err("must be greater than 0".to_string()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("invalid duration {text:?}: {e}")),
+    }
+}
+
+/// `16MiB`, `512KiB`, `1GB`, `1 MB` or a plain number of bytes; zero is refused.
+pub(crate) fn parse_byte_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let expected = "expected e.g. `16MiB`, `512KiB`, `1GB` or a number of bytes";
+    let Ok(number) = digits.parse::<u64>() else {
+        return Err(format!("invalid byte size {text:?}, {expected}"));
+    };
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        _ => return Err(format!("invalid byte size {text:?}, {expected}")),
+    };
+    match number.checked_mul(multiplier).map(usize::try_from) {
+        Some(Ok(0)) => Err("must be greater than 0".to_string()),
+        Some(Ok(bytes)) => Ok(bytes),
+        _ => Err(format!("byte size {text:?} is too large")),
+    }
+}
+
+/// `127.0.0.1:4317`, `[::1]:4317`, `0.0.0.0:0`, or `localhost:4317` (→ 127.0.0.1).
+pub(crate) fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Some(Ok(port)) = text.strip_prefix("localhost:").map(str::parse::<u16>) {
+        return Ok(local(port));
+    }
+    Err(format!(
+        "invalid address {text:?}, expected ip:port such as `127.0.0.1:4317`, \
+         `0.0.0.0:4317`, `[::1]:4317` or `localhost:4317`"
+    ))
+}

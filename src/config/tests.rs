@@ -1,0 +1,546 @@
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::read::{parse_addr, parse_byte_size, parse_duration};
+use super::*;
+
+const MIB: usize = 1024 * 1024;
+
+/// An injected environment and file system.
+#[derive(Default)]
+struct Fake {
+    env: HashMap<String, String>,
+    files: HashMap<PathBuf, String>,
+}
+
+impl Fake {
+    fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    fn file(mut self, path: &str, content: &str) -> Self {
+        self.files.insert(PathBuf::from(path), content.to_string());
+        self
+    }
+}
+
+impl Lookup for Fake {
+    fn env(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
+    }
+
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "No such file or directory"))
+    }
+}
+
+fn addr(text: &str) -> SocketAddr {
+    text.parse().unwrap()
+}
+
+fn errors(text: &str, lookup: &Fake) -> Vec<String> {
+    let errors = parse(text, "t.yaml", lookup).unwrap_err();
+    errors.0.iter().map(ToString::to_string).collect()
+}
+
+/// A minimal valid config followed by `rest` (top-level keys other than `receivers`).
+fn with_grpc(rest: &str) -> String {
+    format!("receivers:\n  otlp:\n    protocols:\n      grpc:\n{rest}")
+}
+
+#[test]
+fn embedded_default_parses_to_the_documented_defaults() {
+    let config = parse(DEFAULT_CONFIG, EMBEDDED_SOURCE, &Fake::default()).unwrap();
+    let expected = Config {
+        source: "<embedded>".to_string(),
+        receiver: OtlpReceiverConfig {
+            grpc: Some(GrpcConfig {
+                endpoint: addr("127.0.0.1:4317"),
+                max_recv_msg_size: 16 * MIB,
+                tls: None,
+            }),
+            http: Some(HttpConfig {
+                endpoint: addr("127.0.0.1:4318"),
+                max_request_body_size: 16 * MIB,
+                tls: None,
+            }),
+            auth: None,
+            limits: Limits::default(),
+            retry_after: Duration::from_secs(1),
+        },
+        exporters: Vec::new(),
+        slo: SloConfig::default(),
+        service: ServiceConfig {
+            admin_endpoint: addr("127.0.0.1:8888"),
+            logs: LogsConfig {
+                level: "info".to_string(),
+                format: LogFormat::Text,
+            },
+            traces: PipelineConfig::default(),
+            metrics: PipelineConfig::default(),
+            logs_pipeline: PipelineConfig::default(),
+            shutdown_timeout: Duration::from_secs(20),
+        },
+    };
+    assert_eq!(config, expected);
+    assert_eq!(load(None).unwrap(), expected);
+}
+
+#[test]
+fn defaults_apply_to_absent_keys() {
+    let config = parse(
+        "receivers: {otlp: {protocols: {http: }}}",
+        "t",
+        &Fake::default(),
+    );
+    let config = config.unwrap();
+    let embedded = parse(DEFAULT_CONFIG, "t", &Fake::default()).unwrap();
+    assert_eq!(config.receiver.grpc, None);
+    assert_eq!(config.receiver.http, embedded.receiver.http);
+    assert_eq!(config.slo, embedded.slo);
+    assert_eq!(config.service, embedded.service);
+}
+
+const FULL: &str = r#"
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 0.0.0.0:0
+        max_recv_msg_size: 512KiB
+        tls:
+          cert_file: /tls/cert.pem
+          key_file: /tls/key.pem
+          client_ca_file: /tls/ca.pem
+      http:
+        endpoint: "[::1]:14318"
+        max_request_body_size: 1GB
+        tls: {cert_file: c.pem, key_file: k.pem}
+    auth:
+      tokens:
+        - token: ${file:/secrets/a}
+          tenant: team-a
+          cluster: seoul-prod
+        - {token: "${env:TOKEN_B}", tenant: team-b}
+    limits:
+      max_attributes_per_item: 128
+      max_connections: 10
+    retry_after: 250ms
+processors:
+exporters:
+  debug: {verbosity: detailed}
+  debug/quiet:
+  file/out:
+    path: out.jsonl
+  nop:
+slo:
+  files: [slos/*.yaml, "other/*.yml"]
+  cluster_attribute: cluster
+service:
+  admin:
+    endpoint: localhost:9999
+  telemetry:
+    logs: {level: "slotel=debug,info", format: json}
+  pipelines:
+    traces:
+      exporters: [file/out, debug]
+      queue_max_bytes: 1048576
+    metrics:
+      exporters: []
+    logs:
+  shutdown_timeout: 1m 30s
+"#;
+
+#[test]
+fn full_config_uses_every_key() {
+    let lookup = Fake::default()
+        .file("/secrets/a", "token-a\n")
+        .env("TOKEN_B", "token-b");
+    let config = parse(FULL, "full.yaml", &lookup).unwrap();
+    let tls = |cert: &str, key: &str, ca: Option<&str>| TlsConfig {
+        cert_file: cert.into(),
+        key_file: key.into(),
+        client_ca_file: ca.map(PathBuf::from),
+    };
+    let receiver = OtlpReceiverConfig {
+        grpc: Some(GrpcConfig {
+            endpoint: addr("0.0.0.0:0"),
+            max_recv_msg_size: 512 * 1024,
+            tls: Some(tls("/tls/cert.pem", "/tls/key.pem", Some("/tls/ca.pem"))),
+        }),
+        http: Some(HttpConfig {
+            endpoint: addr("[::1]:14318"),
+            max_request_body_size: 1_000_000_000,
+            tls: Some(tls("c.pem", "k.pem", None)),
+        }),
+        auth: Some(AuthConfig {
+            tokens: vec![
+                TokenConfig {
+                    token: "token-a".to_string(),
+                    tenant: "team-a".to_string(),
+                    cluster: Some("seoul-prod".to_string()),
+                },
+                TokenConfig {
+                    token: "token-b".to_string(),
+                    tenant: "team-b".to_string(),
+                    cluster: None,
+                },
+            ],
+        }),
+        limits: Limits {
+            max_attributes_per_item: 128,
+            max_connections: 10,
+        },
+        retry_after: Duration::from_millis(250),
+    };
+    assert_eq!(config.source, "full.yaml");
+    assert_eq!(config.receiver, receiver);
+    let exporter = |id: &str, kind| ExporterConfig {
+        id: id.to_string(),
+        kind,
+    };
+    let exporters = vec![
+        exporter(
+            "debug",
+            ExporterKind::Debug {
+                verbosity: Verbosity::Detailed,
+            },
+        ),
+        exporter(
+            "debug/quiet",
+            ExporterKind::Debug {
+                verbosity: Verbosity::Basic,
+            },
+        ),
+        exporter(
+            "file/out",
+            ExporterKind::File {
+                path: "out.jsonl".into(),
+            },
+        ),
+        exporter("nop", ExporterKind::Nop),
+    ];
+    assert_eq!(config.exporters, exporters);
+    assert_eq!(config.slo.files, ["slos/*.yaml", "other/*.yml"]);
+    assert_eq!(config.slo.cluster_attribute, "cluster");
+    let service = ServiceConfig {
+        admin_endpoint: addr("127.0.0.1:9999"),
+        logs: LogsConfig {
+            level: "slotel=debug,info".to_string(),
+            format: LogFormat::Json,
+        },
+        traces: PipelineConfig {
+            exporters: Some(vec!["file/out".to_string(), "debug".to_string()]),
+            queue_max_bytes: MIB,
+        },
+        metrics: PipelineConfig {
+            exporters: Some(Vec::new()),
+            ..PipelineConfig::default()
+        },
+        logs_pipeline: PipelineConfig::default(),
+        shutdown_timeout: Duration::from_secs(90),
+    };
+    assert_eq!(config.service, service);
+}
+
+/// The `tenant` of the single token in a config whose tenant value is `value`.
+fn tenant(value: &str, lookup: &Fake) -> Result<String, Vec<String>> {
+    let text = with_grpc(&format!(
+        "    auth:\n      tokens:\n        - token: t\n          tenant: {value}\n"
+    ));
+    match parse(&text, "t.yaml", lookup) {
+        Ok(config) => Ok(config.receiver.auth.unwrap().tokens[0].tenant.clone()),
+        Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
+    }
+}
+
+#[test]
+fn interpolation() {
+    let lookup = Fake::default()
+        .env("TEAM", "payments")
+        .env("EMPTY", "")
+        .env("OTHER", "${env:TEAM}")
+        .file("/s/tenant", "from-file\n\n")
+        .file("/s/crlf", "x\r\n");
+    let ok = |value: &str| tenant(value, &lookup).unwrap();
+    assert_eq!(ok("${env:TEAM}"), "payments");
+    assert_eq!(ok("${TEAM}"), "payments");
+    assert_eq!(ok("team-${env:TEAM}-${TEAM}"), "team-payments-payments");
+    assert_eq!(ok("${env:UNSET:-fallback}"), "fallback");
+    assert_eq!(ok("${env:EMPTY:-fallback}"), "fallback");
+    assert_eq!(ok("${UNSET:-}x"), "x");
+    assert_eq!(ok("${env:TEAM:-fallback}"), "payments");
+    assert_eq!(ok("${file:/s/tenant}"), "from-file\n");
+    assert_eq!(ok("${file:/s/crlf}"), "x");
+    assert_eq!(ok("$${env:TEAM}"), "${env:TEAM}");
+    assert_eq!(ok("a$b$$c"), "a$b$$c");
+    // A value is not expanded again.
+    assert_eq!(ok("${OTHER}"), "${env:TEAM}");
+    // Quoted scalars are expanded too.
+    assert_eq!(ok("'${TEAM}'"), "payments");
+}
+
+#[test]
+fn interpolation_errors_name_the_variable_or_path() {
+    let lookup = Fake::default().file("/s/secret", "hunter2");
+    let err = |value: &str| tenant(value, &lookup).unwrap_err();
+    let at = "t.yaml:8:19: receivers.otlp.auth.tokens[0].tenant";
+    assert_eq!(
+        err("${env:MISSING}"),
+        [format!("{at}: environment variable \"MISSING\" is not set")]
+    );
+    assert_eq!(
+        err("x${MISSING}"),
+        [format!("{at}: environment variable \"MISSING\" is not set")]
+    );
+    assert_eq!(
+        err("${file:/nope}"),
+        [format!(
+            "{at}: cannot read file \"/nope\": no such file or directory"
+        )]
+    );
+    assert_eq!(
+        err("${env:TEAM"),
+        [format!(
+            "{at}: unterminated `${{` (write `$${{` for a literal `${{`)"
+        )]
+    );
+    assert_eq!(
+        err("${vault:x}"),
+        [format!(
+            "{at}: unknown source \"vault\" in `${{…}}`, expected `env:` or `file:`"
+        )]
+    );
+    assert_eq!(
+        err("${env:1X}"),
+        [format!("{at}: invalid environment variable name \"1X\"")]
+    );
+    assert_eq!(
+        err("${file:}"),
+        [format!("{at}: empty path in `${{file:}}`")]
+    );
+}
+
+#[test]
+fn keys_are_never_expanded() {
+    let lookup = Fake::default().env("KEY", "files");
+    let text = with_grpc("slo:\n  ${env:KEY}: []\n");
+    assert_eq!(
+        errors(&text, &lookup),
+        [
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `cluster_attribute`"
+        ]
+    );
+}
+
+#[test]
+fn values_cannot_inject_yaml() {
+    let lookup = Fake::default().env("EVIL", "x\n  evil: 1\nslo: {files: [/etc]}");
+    let text = with_grpc("slo:\n  cluster_attribute: ${env:EVIL}\n");
+    let config = parse(&text, "t.yaml", &lookup).unwrap();
+    assert_eq!(
+        config.slo.cluster_attribute,
+        "x\n  evil: 1\nslo: {files: [/etc]}"
+    );
+    assert!(config.slo.files.is_empty());
+}
+
+#[test]
+fn errors_never_print_tokens() {
+    let lookup = Fake::default().env("T", "s3cret-token");
+    let text = with_grpc(
+        "    auth:\n      tokens:\n        - {token: s3cret-token, tenant: a}\n        - {token: \"${T}\", tenant: b}\n",
+    );
+    let errors = errors(&text, &lookup);
+    assert_eq!(
+        errors,
+        [
+            "t.yaml:8:19: receivers.otlp.auth.tokens[1].token: duplicate token, the same as `tokens[0]`"
+        ]
+    );
+    assert!(!errors[0].contains("s3cret"));
+    let debug = format!("{:?}", parse(&with_grpc(""), "t", &lookup));
+    assert!(!debug.contains("s3cret"));
+}
+
+#[test]
+fn value_parsers() {
+    assert_eq!(parse_byte_size("16MiB"), Ok(16 * MIB));
+    assert_eq!(parse_byte_size("512 KiB"), Ok(512 * 1024));
+    assert_eq!(parse_byte_size("1GB"), Ok(1_000_000_000));
+    assert_eq!(parse_byte_size("2kb"), Ok(2000));
+    assert_eq!(parse_byte_size("100"), Ok(100));
+    assert_eq!(parse_byte_size("7B"), Ok(7));
+    assert!(parse_byte_size("1.5MiB").is_err());
+    assert!(parse_byte_size("MiB").is_err());
+    assert!(parse_byte_size("-1").is_err());
+    assert!(parse_byte_size("16 parsecs").is_err());
+    assert_eq!(
+        parse_byte_size("0MiB"),
+        Err("must be greater than 0".to_string())
+    );
+    assert_eq!(
+        parse_byte_size("99999999999TiB"),
+        Err("byte size \"99999999999TiB\" is too large".to_string())
+    );
+    assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+    assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    assert!(parse_duration("5").is_err());
+    assert!(parse_duration("0s").is_err());
+    assert_eq!(parse_addr("localhost:4317"), Ok(addr("127.0.0.1:4317")));
+    assert_eq!(parse_addr("[::1]:4317"), Ok(addr("[::1]:4317")));
+    assert_eq!(parse_addr("0.0.0.0:0"), Ok(addr("0.0.0.0:0")));
+    for bad in [
+        "127.0.0.1",
+        "example.com:4317",
+        ":4317",
+        "127.0.0.1:65536",
+        "localhost",
+    ] {
+        assert!(parse_addr(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn aliases_are_expanded() {
+    let text = "x: &tls {cert_file: c, key_file: k}\nreceivers: {otlp: {protocols: {grpc: {tls: *tls}, http: {tls: *tls}}}}\n";
+    // `x` is unknown, the aliases themselves decode.
+    assert_eq!(
+        errors(text, &Fake::default()),
+        [
+            "t.yaml:1:1: x: unknown key \"x\", expected one of `receivers`, `processors`, `exporters`, `slo`, `service`"
+        ]
+    );
+}
+
+#[test]
+fn billion_laughs_is_an_error() {
+    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let errors = errors(&text, &Fake::default());
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("document expands to more than 100000 nodes"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error() {
+    // The parser itself refuses very deep flow nesting.
+    let flow = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let found = errors(&flow, &Fake::default());
+    assert_eq!(
+        found,
+        ["t.yaml:1:256: invalid yaml: recursion limit exceeded"]
+    );
+    // Block nesting stops at 64 levels.
+    let block: String = (0..70).map(|i| format!("{}a:\n", "  ".repeat(i))).collect();
+    let found = parse(&block, "t.yaml", &Fake::default()).unwrap_err();
+    let [error] = &found.0[..] else {
+        panic!("{found}");
+    };
+    assert_eq!((error.line, error.column), (65, 129));
+    assert_eq!(error.path, vec!["a"; 64].join("."));
+    assert_eq!(error.message, "nesting is deeper than 64 levels");
+    let recursive = errors("a: &a [*a]", &Fake::default());
+    assert_eq!(
+        recursive,
+        ["t.yaml:1:8: a[0]: alias refers to a node that contains it"]
+    );
+}
+
+#[test]
+fn error_display() {
+    let mut error = ConfigError {
+        file: "c.yaml".to_string(),
+        path: "slo.files".to_string(),
+        line: 3,
+        column: 5,
+        message: "expected a list, found a string".to_string(),
+    };
+    assert_eq!(
+        error.to_string(),
+        "c.yaml:3:5: slo.files: expected a list, found a string"
+    );
+    error.path.clear();
+    assert_eq!(
+        error.to_string(),
+        "c.yaml:3:5: expected a list, found a string"
+    );
+    let errors = ConfigErrors(vec![error.clone(), error]);
+    assert_eq!(errors.to_string().lines().count(), 2);
+}
+
+#[test]
+fn load_reads_files_and_reports_missing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slotel.yaml");
+    std::fs::write(&path, DEFAULT_CONFIG).unwrap();
+    let config = load(Some(&path)).unwrap();
+    assert_eq!(config.source, path.display().to_string());
+
+    let missing = dir.path().join("missing.yaml");
+    let errors = load(Some(&missing)).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(
+        errors.to_string(),
+        format!(
+            "{}: cannot read config file: no such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
+
+/// Every file in `tests/fixtures/config/` starts with `# expect: L:C: path: message` lines
+/// listing exactly the errors it must produce, in order.
+#[test]
+fn fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 15, "only {} fixtures", paths.len());
+    let lookup = Fake::default().env("SLOTEL_TEST_TOKEN", "s3cret");
+    let mut failures = Vec::new();
+    for path in &paths {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let expected: Vec<&str> = text
+            .lines()
+            .map_while(|line| line.strip_prefix("# expect: "))
+            .collect();
+        assert!(!expected.is_empty(), "{name} has no `# expect:` line");
+        let actual: Vec<String> = match parse(&text, name, &lookup) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .0
+                .iter()
+                .map(|e| e.to_string().replacen(&format!("{name}:"), "", 1))
+                .collect(),
+        };
+        if actual != expected {
+            failures.push(format!(
+                "{name}\n  expected:\n    {}\n  actual:\n    {}",
+                expected.join("\n    "),
+                actual.join("\n    ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

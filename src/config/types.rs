@@ -1,0 +1,233 @@
+//! Validated configuration: the domain types the rest of slotel is built from.
+//!
+//! These are produced by the decoder in `decode.rs` from the YAML tree; nothing here does
+//! I/O. Every field documents the YAML key it comes from and its default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default upper bound for one OTLP request after decompression (16 MiB).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The whole, validated config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the config came from: a file path or `<embedded>`.
+    pub source: String,
+    /// `receivers.otlp`.
+    pub receiver: OtlpReceiverConfig,
+    /// `exporters`, in the order they appear in the file.
+    pub exporters: Vec<ExporterConfig>,
+    /// `slo`.
+    pub slo: SloConfig,
+    /// `service`.
+    pub service: ServiceConfig,
+}
+
+/// `receivers.otlp`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpReceiverConfig {
+    /// `receivers.otlp.protocols.grpc`; `None` when the key is absent (protocol disabled).
+    /// A present key with a null value (`grpc:`) enables it with defaults.
+    pub grpc: Option<GrpcConfig>,
+    /// `receivers.otlp.protocols.http`; as for `grpc`.
+    pub http: Option<HttpConfig>,
+    /// `receivers.otlp.auth`; `None` means no authentication.
+    pub auth: Option<AuthConfig>,
+    /// `receivers.otlp.limits`.
+    pub limits: Limits,
+    /// `receivers.otlp.retry_after` (duration, default `1s`): the delay suggested to clients
+    /// (gRPC RetryInfo, HTTP `Retry-After`) when the pipeline's queue is full.
+    pub retry_after: Duration,
+}
+
+/// `receivers.otlp.protocols.grpc`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrpcConfig {
+    /// `endpoint` (host:port, default `127.0.0.1:4317`). Port 0 picks a free port.
+    pub endpoint: SocketAddr,
+    /// `max_recv_msg_size` (byte size such as `16MiB`, default 16 MiB): the largest message
+    /// after decompression.
+    pub max_recv_msg_size: usize,
+    /// `tls` (optional).
+    pub tls: Option<TlsConfig>,
+}
+
+/// `receivers.otlp.protocols.http`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConfig {
+    /// `endpoint` (host:port, default `127.0.0.1:4318`).
+    pub endpoint: SocketAddr,
+    /// `max_request_body_size` (byte size, default 16 MiB): the largest body, both as
+    /// received and after decompression.
+    pub max_request_body_size: usize,
+    /// `tls` (optional).
+    pub tls: Option<TlsConfig>,
+}
+
+/// `tls` block of a listener.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsConfig {
+    /// `cert_file` (required): PEM certificate chain.
+    pub cert_file: PathBuf,
+    /// `key_file` (required): PEM private key.
+    pub key_file: PathBuf,
+    /// `client_ca_file` (optional): PEM CA bundle; when set, clients must present a
+    /// certificate signed by it (mTLS).
+    pub client_ca_file: Option<PathBuf>,
+}
+
+/// `receivers.otlp.auth`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthConfig {
+    /// `tokens` (list, at least one entry).
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// One entry of `receivers.otlp.auth.tokens`.
+#[derive(Clone, PartialEq)]
+pub struct TokenConfig {
+    /// `token` (required, non-empty; typically `${file:…}` or `${env:…}`).
+    pub token: String,
+    /// `tenant` (required, non-empty).
+    pub tenant: String,
+    /// `cluster` (optional): when set, overrides `k8s.cluster.name` of everything this
+    /// token sends.
+    pub cluster: Option<String>,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("token", &"<redacted>")
+            .field("tenant", &self.tenant)
+            .field("cluster", &self.cluster)
+            .finish()
+    }
+}
+
+/// `receivers.otlp.limits`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// `max_attributes_per_item` (default 4096): spans, data points and log records with more
+    /// attributes than this are refused (partial success).
+    pub max_attributes_per_item: usize,
+    /// `max_connections` (default 4096) per listener.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_attributes_per_item: 4096,
+            max_connections: 4096,
+        }
+    }
+}
+
+/// One entry of `exporters`, keyed `type` or `type/name`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExporterConfig {
+    /// The full key, e.g. `file/out` or `debug`.
+    pub id: String,
+    /// The type-specific settings.
+    pub kind: ExporterKind,
+}
+
+/// The exporter types slotel knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExporterKind {
+    /// `debug`: logs a summary of every batch.
+    Debug {
+        /// `verbosity`: `basic` (default) | `normal` | `detailed`.
+        verbosity: Verbosity,
+    },
+    /// `file`: writes OTLP JSON lines, one export request per line.
+    File {
+        /// `path` (required).
+        path: PathBuf,
+    },
+    /// `nop`: accepts and discards (for benchmarks and tests).
+    Nop,
+}
+
+/// `exporters.debug.verbosity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Basic,
+    Normal,
+    Detailed,
+}
+
+/// `slo`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloConfig {
+    /// `files` (list of globs, default empty): where SLO files live.
+    pub files: Vec<String>,
+    /// `cluster_attribute` (default `k8s.cluster.name`): the resource attribute that names
+    /// the sending cluster.
+    pub cluster_attribute: String,
+}
+
+impl Default for SloConfig {
+    fn default() -> Self {
+        Self {
+            files: Vec::new(),
+            cluster_attribute: "k8s.cluster.name".to_string(),
+        }
+    }
+}
+
+/// `service`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    /// `service.admin.endpoint` (default `127.0.0.1:8888`).
+    pub admin_endpoint: SocketAddr,
+    /// `service.telemetry.logs`.
+    pub logs: LogsConfig,
+    /// `service.pipelines.traces`.
+    pub traces: PipelineConfig,
+    /// `service.pipelines.metrics`.
+    pub metrics: PipelineConfig,
+    /// `service.pipelines.logs`.
+    pub logs_pipeline: PipelineConfig,
+    /// `service.shutdown_timeout` (duration, default `20s`): how long draining may take.
+    pub shutdown_timeout: Duration,
+}
+
+/// `service.telemetry.logs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogsConfig {
+    /// `level` (default `info`): an `EnvFilter` directive such as `info` or `slotel=debug`.
+    pub level: String,
+    /// `format`: `text` (default) | `json`.
+    pub format: LogFormat,
+}
+
+/// `service.telemetry.logs.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `service.pipelines.<signal>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// `exporters` (list of exporter ids): `None` when absent, meaning every configured
+    /// exporter. Each id must name an entry of `exporters`.
+    pub exporters: Option<Vec<String>>,
+    /// `queue_max_bytes` (byte size, default 64 MiB): how many encoded request bytes may
+    /// wait in this signal's queue before receivers answer "retry later".
+    pub queue_max_bytes: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            exporters: None,
+            queue_max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}

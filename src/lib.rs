@@ -1,0 +1,27 @@
+//! slotel: an OpenTelemetry SLO pipeline.
+//!
+//! OTel SDKs and collectors send OTLP (gRPC on 4317, HTTP on 4318) to slotel; it checks who
+//! is sending (bearer token → tenant, cluster), queues the data in bounded per-signal
+//! pipelines and hands it to exporters. Later stages (redaction, the SLO engine) plug into
+//! the same pipeline.
+//!
+//! # Layout
+//!
+//! - [`config`]: the YAML config, decoded with file:line:column errors into domain types.
+//! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers, decompression, limits, auth, TLS.
+//! - [`pipeline`]: bounded per-signal queues between receivers and exporters.
+//! - [`export`]: exporters (`debug`, `file`, `nop`).
+//! - [`admin`]: health, readiness and `/metrics`.
+//! - [`telemetry`]: slotel's own metrics and logs.
+//! - [`app`]: wiring everything together, start and staged shutdown.
+//! - [`loadgen`]: the `slotel loadgen` OTLP load generator.
+
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod export;
+pub mod loadgen;
+pub mod pipeline;
+pub mod receiver;
+pub mod telemetry;

@@ -1,0 +1,94 @@
+//! The `slotel` binary: parse the command line, load the config, run, map the result to
+//! an exit code. Nothing below this exits or panics on input.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use slotel::cli::{Cli, Command};
+use slotel::{app, config, loadgen, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("slotel: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => runtime.block_on(run(cli.config)),
+        Command::Check => check(cli.config),
+        Command::Loadgen(args) => runtime.block_on(async {
+            let format = args.report;
+            match loadgen::run(args).await {
+                Ok(report) => {
+                    println!("{}", report.render(format));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("slotel loadgen: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
+    }
+}
+
+fn check(path: Option<std::path::PathBuf>) -> ExitCode {
+    match config::load(path.as_deref()) {
+        Ok(cfg) => {
+            println!("{}: ok", cfg.source);
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
+    let cfg = match config::load(path.as_deref()) {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = telemetry::init_logs(&cfg.service.logs) {
+        eprintln!("slotel: {e}");
+        return ExitCode::FAILURE;
+    }
+    let running = match app::start(&cfg).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    wait_for_signal().await;
+    match running.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "unclean shutdown");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops slotel");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

@@ -1,0 +1,273 @@
+//! Pipelines: the bounded queues between receivers and exporters.
+//!
+//! There is one pipeline per signal. A receiver hands a decoded request ([`Batch`]) to
+//! [`PipelineSender::try_send`]; the call never waits: when the queue is full it fails at once
+//! and the receiver tells the client to retry later. A dispatcher task takes batches off the
+//! queue, runs the processors in order, then hands the batch to every exporter of the
+//! pipeline. Prost types flow through unchanged.
+//!
+//! # Invariants
+//!
+//! - The queue is bounded in encoded request bytes (plus a fixed overhead per request), so
+//!   memory stays bounded whatever clients send. The byte permit travels with the batch and
+//!   is released only once every exporter has finished with it.
+//! - A batch that was accepted is exported before shutdown completes: closing the pipeline
+//!   stops new sends, and the dispatcher drains what is queued, then shuts the exporters down.
+//!
+//! # Layout
+//!
+//! - `mod.rs`: [`Batch`], [`Payload`], [`RequestContext`], the sender and the dispatcher.
+//! - `stage.rs`: the [`Processor`] and [`Exporter`] traits stages implement.
+
+mod stage;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
+use tokio::task::JoinHandle;
+
+pub use stage::{ExportError, Exporter, Processor};
+
+use crate::telemetry::{ExporterLabels, Metrics, Protocol, Signal, SignalLabels};
+
+/// Bytes charged per request on top of its encoded size, so that a flood of tiny requests
+/// is bounded too.
+const PER_REQUEST_OVERHEAD: usize = 512;
+
+/// Who sent a request: resolved by the receiver from the bearer token.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    /// The tenant bound to the token (`None` without auth).
+    pub tenant: Option<Arc<str>>,
+    /// The cluster bound to the token; overrides `k8s.cluster.name` of the data.
+    pub cluster: Option<Arc<str>>,
+    /// How the request arrived.
+    pub protocol: Option<Protocol>,
+}
+
+/// A decoded OTLP export request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload {
+    Traces(ExportTraceServiceRequest),
+    Metrics(ExportMetricsServiceRequest),
+    Logs(ExportLogsServiceRequest),
+}
+
+impl Payload {
+    pub fn signal(&self) -> Signal {
+        match self {
+            Payload::Traces(_) => Signal::Traces,
+            Payload::Metrics(_) => Signal::Metrics,
+            Payload::Logs(_) => Signal::Logs,
+        }
+    }
+}
+
+/// One request's worth of data moving through a pipeline.
+#[derive(Debug)]
+pub struct Batch {
+    pub ctx: RequestContext,
+    pub payload: Payload,
+    /// Spans, data points or log records in `payload`.
+    pub items: usize,
+    /// Encoded size of the request as received (after decompression).
+    pub bytes: usize,
+}
+
+/// Why a batch could not be queued.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    #[error("pipeline queue is full")]
+    Full,
+    #[error("pipeline is shutting down")]
+    Closed,
+}
+
+struct Queued {
+    batch: Batch,
+    _permit: OwnedSemaphorePermit,
+}
+
+struct Shared {
+    signal: Signal,
+    capacity: usize,
+    bytes: Arc<Semaphore>,
+    closed: AtomicBool,
+    close_notify: Notify,
+    metrics: Arc<Metrics>,
+}
+
+impl Shared {
+    fn update_gauge(&self) {
+        let used = self.capacity.saturating_sub(self.bytes.available_permits());
+        self.metrics
+            .queue_size
+            .get_or_create(&SignalLabels {
+                signal: self.signal,
+            })
+            .set(used as i64);
+    }
+}
+
+/// The sending side of a pipeline; cheap to clone.
+#[derive(Clone)]
+pub struct PipelineSender {
+    tx: mpsc::UnboundedSender<Queued>,
+    shared: Arc<Shared>,
+}
+
+impl PipelineSender {
+    /// Queues a batch without waiting.
+    pub fn try_send(&self, batch: Batch) -> Result<(), SendError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(SendError::Closed);
+        }
+        let cost = batch
+            .bytes
+            .saturating_add(PER_REQUEST_OVERHEAD)
+            .min(self.shared.capacity);
+        let permits = u32::try_from(cost).unwrap_or(u32::MAX);
+        let permit = match self.shared.bytes.clone().try_acquire_many_owned(permits) {
+            Ok(p) => p,
+            Err(TryAcquireError::NoPermits) => return Err(SendError::Full),
+            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
+        };
+        self.tx
+            .send(Queued {
+                batch,
+                _permit: permit,
+            })
+            .map_err(|_| SendError::Closed)?;
+        self.shared.update_gauge();
+        Ok(())
+    }
+
+    /// Fraction of the queue in use, 0.0 to 1.0.
+    pub fn fill_ratio(&self) -> f64 {
+        let used = self
+            .shared
+            .capacity
+            .saturating_sub(self.shared.bytes.available_permits());
+        used as f64 / self.shared.capacity.max(1) as f64
+    }
+
+    pub fn signal(&self) -> Signal {
+        self.shared.signal
+    }
+}
+
+/// A running pipeline: the sender to hand to receivers and the dispatcher task.
+pub struct Pipeline {
+    sender: PipelineSender,
+    dispatcher: JoinHandle<()>,
+}
+
+impl Pipeline {
+    /// Starts the dispatcher of one signal's pipeline.
+    pub fn start(
+        signal: Signal,
+        capacity_bytes: usize,
+        processors: Vec<Arc<dyn Processor>>,
+        exporters: Vec<Arc<dyn Exporter>>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        // Semaphore permits are u32 per acquire but the total may be larger.
+        let capacity = capacity_bytes.clamp(PER_REQUEST_OVERHEAD, Semaphore::MAX_PERMITS);
+        let shared = Arc::new(Shared {
+            signal,
+            capacity,
+            bytes: Arc::new(Semaphore::new(capacity)),
+            closed: AtomicBool::new(false),
+            close_notify: Notify::new(),
+            metrics: metrics.clone(),
+        });
+        metrics
+            .queue_capacity
+            .get_or_create(&SignalLabels { signal })
+            .set(capacity as i64);
+        shared.update_gauge();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let dispatcher = tokio::spawn(dispatch(rx, shared.clone(), processors, exporters));
+        Self {
+            sender: PipelineSender { tx, shared },
+            dispatcher,
+        }
+    }
+
+    pub fn sender(&self) -> PipelineSender {
+        self.sender.clone()
+    }
+
+    /// Stops accepting new batches and exports everything queued. Returns once the
+    /// dispatcher has finished; exporters are shut down by the caller, once, after every
+    /// pipeline that shares them is closed.
+    pub async fn close(self) {
+        let Pipeline { sender, dispatcher } = self;
+        let shared = sender.shared.clone();
+        drop(sender);
+        shared.closed.store(true, Ordering::Release);
+        shared.close_notify.notify_one();
+        if let Err(e) = dispatcher.await {
+            tracing::error!(signal = shared.signal.as_str(), error = %e, "pipeline dispatcher failed");
+        }
+    }
+}
+
+async fn dispatch(
+    mut rx: mpsc::UnboundedReceiver<Queued>,
+    shared: Arc<Shared>,
+    processors: Vec<Arc<dyn Processor>>,
+    exporters: Vec<Arc<dyn Exporter>>,
+) {
+    let signal = shared.signal;
+    loop {
+        let queued = if shared.closed.load(Ordering::Acquire) {
+            // Closing: take what is left without waiting for new sends.
+            rx.close();
+            match rx.recv().await {
+                Some(q) => q,
+                None => break,
+            }
+        } else {
+            tokio::select! {
+                q = rx.recv() => match q { Some(q) => q, None => break },
+                _ = shared.close_notify.notified() => continue,
+            }
+        };
+        let Queued { mut batch, _permit } = queued;
+        for p in &processors {
+            p.process(&mut batch);
+        }
+        for e in &exporters {
+            let labels = ExporterLabels {
+                exporter: e.id().to_string(),
+                signal,
+            };
+            match e.export(&batch).await {
+                Ok(()) => {
+                    shared
+                        .metrics
+                        .exporter_sent
+                        .get_or_create(&labels)
+                        .inc_by(batch.items as u64);
+                }
+                Err(err) => {
+                    shared
+                        .metrics
+                        .exporter_failed
+                        .get_or_create(&labels)
+                        .inc_by(batch.items as u64);
+                    tracing::warn!(exporter = e.id(), signal = signal.as_str(), items = batch.items, error = %err, "export failed");
+                }
+            }
+        }
+        drop(_permit);
+        shared.update_gauge();
+    }
+}

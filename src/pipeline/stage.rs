@@ -1,0 +1,42 @@
+//! The interfaces pipeline stages implement.
+
+use async_trait::async_trait;
+
+use super::Batch;
+use crate::telemetry::Signal;
+
+/// A synchronous transformation of a batch (redaction, enrichment). Runs on the
+/// dispatcher task, off the receivers' request path.
+pub trait Processor: Send + Sync {
+    fn name(&self) -> &str;
+    fn process(&self, batch: &mut Batch);
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot encode batch: {0}")]
+    Encode(String),
+    #[error("exporter is shut down")]
+    Shutdown,
+}
+
+/// A destination for batches. One exporter may serve several pipelines (signals) at once,
+/// so implementations are shared (`Arc`) and take `&self`.
+#[async_trait]
+pub trait Exporter: Send + Sync {
+    /// The configured id, e.g. `file/out`.
+    fn id(&self) -> &str;
+    /// Whether this exporter takes the given signal.
+    fn accepts(&self, _signal: Signal) -> bool {
+        true
+    }
+    /// Delivers one batch. Returning an error counts the batch's items as failed.
+    async fn export(&self, batch: &super::Batch) -> Result<(), ExportError>;
+    /// Flushes and releases resources; called once after every pipeline has drained.
+    async fn shutdown(&self) -> Result<(), ExportError> {
+        Ok(())
+    }
+}

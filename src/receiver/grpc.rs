@@ -1,0 +1,144 @@
+//! OTLP/gRPC: `TraceService`, `MetricsService` and `LogsService` `Export`.
+//!
+//! tonic handles framing, compression (gzip, zstd) and the decompressed-size limit; its
+//! decompression writes into a bounded buffer, so a gzip bomb stops at the limit. The
+//! codec here does not decode: it hands the raw message bytes to the handler, which keeps
+//! the request bytes reachable for a faster, non-allocating decoder on the hot path later
+//! and lets both protocols share [`Receiver::export`].
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::routing::post;
+use bytes::{Buf, Bytes};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use tonic::codec::{
+    Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf,
+    Encoder,
+};
+use tonic::server::{Grpc, UnaryService};
+use tonic::{Status, body::Body as GrpcBody};
+
+use super::Receiver;
+use super::otlp::{Format, OtlpRequest};
+use crate::telemetry::Protocol;
+
+pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+pub const METRICS_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+pub const LOGS_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+/// Encodes prost responses; decodes requests to their raw bytes.
+struct RawCodec<Resp>(PhantomData<Resp>);
+
+impl<Resp> Default for RawCodec<Resp> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+struct ProstEncoder<Resp>(PhantomData<Resp>);
+
+impl<Resp: prost::Message> Encoder for ProstEncoder<Resp> {
+    type Item = Resp;
+    type Error = Status;
+
+    fn encode(&mut self, item: Resp, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode(dst)
+            .map_err(|e| Status::internal(format!("cannot encode response: {e}")))
+    }
+}
+
+struct BytesDecoder;
+
+impl Decoder for BytesDecoder {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+impl<Resp: prost::Message + Send + 'static> Codec for RawCodec<Resp> {
+    type Encode = Resp;
+    type Decode = Bytes;
+    type Encoder = ProstEncoder<Resp>;
+    type Decoder = BytesDecoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder(PhantomData)
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        BytesDecoder
+    }
+}
+
+/// The unary `Export` call of one signal.
+struct ExportCall<R> {
+    receiver: Arc<Receiver>,
+    _req: PhantomData<fn() -> R>,
+}
+
+impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
+    type Response = R::Response;
+    type Future = std::future::Ready<Result<tonic::Response<R::Response>, Status>>;
+
+    fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
+        let auth = request
+            .metadata()
+            .get("authorization")
+            .map(|v| v.as_bytes().to_vec());
+        let body = request.into_inner();
+        let result = self
+            .receiver
+            .export::<R>(Protocol::Grpc, auth.as_deref(), &body, Format::Protobuf)
+            .map(tonic::Response::new)
+            .map_err(|e| e.to_status());
+        std::future::ready(result)
+    }
+}
+
+#[derive(Clone)]
+struct GrpcState {
+    receiver: Arc<Receiver>,
+    max_message_size: usize,
+}
+
+async fn export<R: OtlpRequest>(
+    State(state): State<GrpcState>,
+    req: Request,
+) -> http::Response<GrpcBody> {
+    let mut accept = EnabledCompressionEncodings::default();
+    accept.enable(CompressionEncoding::Gzip);
+    accept.enable(CompressionEncoding::Zstd);
+    let mut grpc = Grpc::new(RawCodec::<R::Response>::default())
+        .apply_compression_config(accept, EnabledCompressionEncodings::default())
+        .apply_max_message_size_config(Some(state.max_message_size), None);
+    let call = ExportCall::<R> {
+        receiver: state.receiver,
+        _req: PhantomData,
+    };
+    grpc.unary(call, req).await
+}
+
+async fn unimplemented(req: Request) -> http::Response<GrpcBody> {
+    Status::unimplemented(format!("unknown method {}", req.uri().path())).into_http()
+}
+
+/// The gRPC routes.
+pub fn router(receiver: Arc<Receiver>, max_message_size: usize) -> Router {
+    Router::new()
+        .route(TRACES_PATH, post(export::<ExportTraceServiceRequest>))
+        .route(METRICS_PATH, post(export::<ExportMetricsServiceRequest>))
+        .route(LOGS_PATH, post(export::<ExportLogsServiceRequest>))
+        .fallback(unimplemented)
+        .with_state(GrpcState {
+            receiver,
+            max_message_size,
+        })
+}

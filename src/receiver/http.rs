@@ -1,0 +1,226 @@
+//! OTLP/HTTP: `POST /v1/traces`, `/v1/metrics`, `/v1/logs`.
+//!
+//! Bodies are `application/x-protobuf` or `application/json`, optionally `gzip` or `zstd`
+//! encoded. The body is read up to the size limit (413 past it, checked against
+//! `Content-Length` first), then decompressed through a reader that stops one byte past
+//! the same limit, so a compression bomb never inflates in memory. The response uses the
+//! request's content type.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::routing::post;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+use super::otlp::{Format, OtlpRequest};
+use super::{ReceiveError, Receiver};
+use crate::telemetry::{Protocol, Signal};
+
+#[derive(Clone)]
+struct HttpState {
+    receiver: Arc<Receiver>,
+    max_body: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Zstd,
+}
+
+fn content_format(headers: &HeaderMap) -> Result<Format, ReceiveError> {
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = raw.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case("application/x-protobuf")
+        || mime.eq_ignore_ascii_case("application/protobuf")
+    {
+        Ok(Format::Protobuf)
+    } else if mime.eq_ignore_ascii_case("application/json") {
+        Ok(Format::Json)
+    } else {
+        Err(ReceiveError::UnsupportedMediaType(format!(
+            "unsupported content type {raw:?}: use application/x-protobuf or application/json"
+        )))
+    }
+}
+
+fn content_encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
+    let raw = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim();
+    match raw.to_ascii_lowercase().as_str() {
+        "" | "identity" | "none" => Ok(Encoding::Identity),
+        "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+        "zstd" => Ok(Encoding::Zstd),
+        _ => Err(ReceiveError::UnsupportedMediaType(format!(
+            "unsupported content encoding {raw:?}: use gzip, zstd or none"
+        ))),
+    }
+}
+
+fn too_large(limit: usize) -> ReceiveError {
+    ReceiveError::TooLarge(format!("request body is larger than the limit of {limit} bytes"))
+}
+
+/// Reads at most `limit` bytes from `reader`; more is an error, not an allocation.
+fn read_bounded(reader: impl Read, limit: usize) -> Result<Vec<u8>, ReceiveError> {
+    let mut out = Vec::new();
+    let read = reader.take(limit as u64 + 1).read_to_end(&mut out);
+    match read {
+        Ok(_) if out.len() > limit => Err(ReceiveError::TooLarge(format!(
+            "decompressed request body is larger than the limit of {limit} bytes"
+        ))),
+        Ok(_) => Ok(out),
+        Err(e) => Err(ReceiveError::InvalidArgument(format!(
+            "cannot decompress request body: {e}"
+        ))),
+    }
+}
+
+fn decompress(body: bytes::Bytes, encoding: Encoding, limit: usize) -> Result<bytes::Bytes, ReceiveError> {
+    match encoding {
+        Encoding::Identity => Ok(body),
+        Encoding::Gzip => {
+            read_bounded(flate2::read::MultiGzDecoder::new(&body[..]), limit).map(Into::into)
+        }
+        Encoding::Zstd => {
+            let decoder = zstd::stream::read::Decoder::new(&body[..]).map_err(|e| {
+                ReceiveError::InvalidArgument(format!("cannot decompress request body: {e}"))
+            })?;
+            read_bounded(decoder, limit).map(Into::into)
+        }
+    }
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<bytes::Bytes, ReceiveError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
+        Err(e) => Err(ReceiveError::InvalidArgument(format!(
+            "cannot read request body: {e}"
+        ))),
+    }
+}
+
+fn encode_response<M: Message + serde::Serialize>(msg: &M, format: Format) -> http::Response<Body> {
+    let (content_type, bytes) = match format {
+        Format::Protobuf => ("application/x-protobuf", msg.encode_to_vec()),
+        // Serializing generated types to a Vec cannot fail.
+        Format::Json => ("application/json", serde_json::to_vec(msg).unwrap_or_default()),
+    };
+    let mut resp = http::Response::new(Body::from(bytes));
+    *resp.status_mut() = StatusCode::OK;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+async fn export<R: OtlpRequest>(State(state): State<HttpState>, req: Request) -> http::Response<Body> {
+    let (parts, body) = req.into_parts();
+    let receiver = &state.receiver;
+    let refuse = |e: ReceiveError, format: Option<Format>| {
+        receiver.refused_request(Protocol::Http, R::SIGNAL, e.reason());
+        e.to_http(format)
+    };
+    let format = match content_format(&parts.headers) {
+        Ok(f) => f,
+        Err(e) => return refuse(e, None),
+    };
+    let encoding = match content_encoding(&parts.headers) {
+        Ok(enc) => enc,
+        Err(e) => return refuse(e, Some(format)),
+    };
+    let raw = match read_body(body, &parts.headers, state.max_body).await {
+        Ok(b) => b,
+        Err(e) => return refuse(e, Some(format)),
+    };
+    let body = match decompress(raw, encoding, state.max_body) {
+        Ok(b) => b,
+        Err(e) => return refuse(e, Some(format)),
+    };
+    let auth = parts.headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    match receiver.export::<R>(Protocol::Http, auth, &body, format) {
+        Ok(resp) => encode_response(&resp, format),
+        Err(e) => e.to_http(Some(format)),
+    }
+}
+
+/// The OTLP/HTTP routes. Other methods on these paths get 405 with an `Allow` header.
+pub fn router(receiver: Arc<Receiver>, max_body: usize) -> Router {
+    Router::new()
+        .route("/v1/traces", post(export::<ExportTraceServiceRequest>))
+        .route("/v1/metrics", post(export::<ExportMetricsServiceRequest>))
+        .route("/v1/logs", post(export::<ExportLogsServiceRequest>))
+        .with_state(HttpState { receiver, max_body })
+}
+
+/// The signal served at an OTLP/HTTP path.
+pub fn signal_for_path(path: &str) -> Option<Signal> {
+    match path {
+        "/v1/traces" => Some(Signal::Traces),
+        "/v1/metrics" => Some(Signal::Metrics),
+        "/v1/logs" => Some(Signal::Logs),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_bomb_stops_at_the_limit() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            enc.write_all(&zeros).unwrap();
+        }
+        let bomb = enc.finish().unwrap();
+        assert!(bomb.len() < 1 << 20);
+        let err = decompress(bomb.into(), Encoding::Gzip, 4 << 20).unwrap_err();
+        assert!(matches!(err, ReceiveError::TooLarge(_)));
+    }
+
+    #[test]
+    fn zstd_round_trip_and_garbage() {
+        let data = b"hello otlp".repeat(100);
+        let z = zstd::encode_all(&data[..], 3).unwrap();
+        assert_eq!(&decompress(z.into(), Encoding::Zstd, 1 << 20).unwrap()[..], &data[..]);
+        let err = decompress(b"not zstd"[..].into(), Encoding::Zstd, 1 << 20).unwrap_err();
+        assert!(matches!(err, ReceiveError::InvalidArgument(_)));
+    }
+
+    #[test]
+    fn content_types() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        assert_eq!(content_format(&h).unwrap(), Format::Json);
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(matches!(content_format(&h), Err(ReceiveError::UnsupportedMediaType(_))));
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        assert!(content_encoding(&h).is_err());
+    }
+}

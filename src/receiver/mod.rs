@@ -1,0 +1,209 @@
+//! The OTLP receiver: gRPC (4317) and HTTP (4318) front ends over one request path.
+//!
+//! Both protocols end in [`Receiver::export`], which authenticates the request, decodes
+//! it, drops invalid items (partial success), applies the token-bound cluster and queues
+//! the batch without waiting. Errors map to OTLP status codes in `error.rs` only.
+//!
+//! # Layout
+//!
+//! - `mod.rs`: [`Receiver`], the shared request path and its accounting.
+//! - `auth.rs`: bearer tokens → (tenant, cluster).
+//! - `otlp.rs`: decoding, per-item validation and responses, generic over the signal.
+//! - `json.rs`: the lenient OTLP/JSON reader.
+//! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
+//! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
+//! - `server.rs`: the accept loop shared by every listener (TLS, connection limit,
+//!   graceful shutdown).
+//! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
+
+mod auth;
+mod error;
+pub mod grpc;
+pub mod http;
+mod json;
+pub mod otlp;
+pub mod server;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use auth::{Auth, Identity};
+pub use error::ReceiveError;
+use otlp::{Format, OtlpRequest};
+
+use crate::config::{Limits, OtlpReceiverConfig};
+use crate::pipeline::{Batch, PipelineSender, RequestContext, SendError};
+use crate::telemetry::{
+    Metrics, Protocol, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels,
+    RequestLabels, Signal,
+};
+
+const RECEIVER: &str = "otlp";
+
+/// The pipelines a receiver feeds, one per signal.
+#[derive(Clone)]
+pub struct Pipelines {
+    pub traces: PipelineSender,
+    pub metrics: PipelineSender,
+    pub logs: PipelineSender,
+}
+
+impl Pipelines {
+    fn get(&self, signal: Signal) -> &PipelineSender {
+        match signal {
+            Signal::Traces => &self.traces,
+            Signal::Metrics => &self.metrics,
+            Signal::Logs => &self.logs,
+        }
+    }
+}
+
+/// The request path shared by the gRPC and HTTP front ends.
+pub struct Receiver {
+    auth: Option<Auth>,
+    limits: Limits,
+    retry_after: Duration,
+    cluster_attribute: String,
+    pipelines: Pipelines,
+    metrics: Arc<Metrics>,
+}
+
+impl Receiver {
+    pub fn new(
+        cfg: &OtlpReceiverConfig,
+        cluster_attribute: &str,
+        pipelines: Pipelines,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            auth: cfg.auth.as_ref().map(Auth::new),
+            limits: cfg.limits.clone(),
+            retry_after: cfg.retry_after,
+            cluster_attribute: cluster_attribute.to_string(),
+            pipelines,
+            metrics,
+        })
+    }
+
+    /// Handles one export request: `authorization` is the raw header value, `body` the
+    /// decompressed request body.
+    pub fn export<R: OtlpRequest>(
+        &self,
+        protocol: Protocol,
+        authorization: Option<&[u8]>,
+        body: &[u8],
+        format: Format,
+    ) -> Result<R::Response, ReceiveError> {
+        let started = tokio::time::Instant::now();
+        let labels = RequestLabels {
+            protocol,
+            signal: R::SIGNAL,
+        };
+        self.metrics.requests.get_or_create(&labels).inc();
+        let result = self.export_inner::<R>(protocol, authorization, body, format);
+        if let Err(e) = &result {
+            self.refused_request(protocol, R::SIGNAL, e.reason());
+        }
+        self.metrics
+            .request_duration
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Counts a request refused before it reached [`Receiver::export`] (size limits,
+    /// content types).
+    pub fn refused_request(&self, protocol: Protocol, signal: Signal, reason: RefuseReason) {
+        self.metrics
+            .refused_requests
+            .get_or_create(&RefusedRequestLabels {
+                protocol,
+                signal,
+                reason,
+            })
+            .inc();
+    }
+
+    fn count_refused(&self, protocol: Protocol, signal: Signal, reason: RefuseReason, n: usize) {
+        if n > 0 {
+            self.metrics
+                .items(signal)
+                .refused
+                .get_or_create(&RefusedLabels {
+                    receiver: RECEIVER,
+                    protocol,
+                    reason,
+                })
+                .inc_by(n as u64);
+        }
+    }
+
+    fn export_inner<R: OtlpRequest>(
+        &self,
+        protocol: Protocol,
+        authorization: Option<&[u8]>,
+        body: &[u8],
+        format: Format,
+    ) -> Result<R::Response, ReceiveError> {
+        let identity = match &self.auth {
+            Some(auth) => Some(
+                auth.authenticate(authorization)
+                    .ok_or(ReceiveError::Unauthenticated)?,
+            ),
+            None => None,
+        };
+        let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
+        let checked = req.check(&self.limits);
+        self.count_refused(
+            protocol,
+            R::SIGNAL,
+            RefuseReason::InvalidItem,
+            checked.rejected,
+        );
+        let ctx = match identity {
+            Some(id) => {
+                if let Some(cluster) = &id.cluster {
+                    otlp::override_cluster(&mut req, &self.cluster_attribute, cluster);
+                }
+                RequestContext {
+                    tenant: Some(id.tenant.clone()),
+                    cluster: id.cluster.clone(),
+                    protocol: Some(protocol),
+                }
+            }
+            None => RequestContext {
+                protocol: Some(protocol),
+                ..RequestContext::default()
+            },
+        };
+        if checked.kept > 0 {
+            let batch = Batch {
+                ctx,
+                payload: req.into_payload(),
+                items: checked.kept,
+                bytes: body.len(),
+            };
+            if let Err(e) = self.pipelines.get(R::SIGNAL).try_send(batch) {
+                let err = match e {
+                    SendError::Full => ReceiveError::QueueFull {
+                        retry_after: self.retry_after,
+                    },
+                    SendError::Closed => ReceiveError::ShuttingDown {
+                        retry_after: self.retry_after,
+                    },
+                };
+                self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);
+                return Err(err);
+            }
+            self.metrics
+                .items(R::SIGNAL)
+                .accepted
+                .get_or_create(&ReceiverLabels {
+                    receiver: RECEIVER,
+                    protocol,
+                })
+                .inc_by(checked.kept as u64);
+        }
+        Ok(R::response(checked.rejected, checked.message()))
+    }
+}

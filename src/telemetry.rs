@@ -1,0 +1,296 @@
+//! slotel's own telemetry: the metrics it exposes on `/metrics` and its own logs.
+//!
+//! Every metric is named once, here, as `slotel_<thing>_<unit>_total` for counters. Label
+//! values are closed enums (signal, protocol, reason), never raw error strings or user data.
+//! Counters move once per request or batch, never once per item. The registry is owned by a
+//! [`Metrics`] value that the app creates and injects, so tests can read it.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::config::{LogFormat, LogsConfig};
+
+/// The three OTLP signals.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, )]
+pub enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    /// What one item of this signal is called in messages.
+    pub fn item_name(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Metrics => "data points",
+            Signal::Logs => "log records",
+        }
+    }
+}
+
+/// The receiving protocol.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, )]
+pub enum Protocol {
+    Grpc,
+    Http,
+}
+
+/// Why items or requests were refused. A closed set: it is a label value.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, )]
+pub enum RefuseReason {
+    /// Missing or unknown bearer token.
+    Unauthenticated,
+    /// The body could not be decoded.
+    Invalid,
+    /// An item broke a rule (bad ids, too many attributes): partial success.
+    InvalidItem,
+    /// The body was too large before or after decompression.
+    TooLarge,
+    /// Content type or encoding not supported.
+    Unsupported,
+    /// The pipeline queue was full: the client was told to retry.
+    QueueFull,
+    /// slotel is shutting down.
+    ShuttingDown,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::Http => "http",
+        }
+    }
+}
+
+impl RefuseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefuseReason::Unauthenticated => "unauthenticated",
+            RefuseReason::Invalid => "invalid",
+            RefuseReason::InvalidItem => "invalid_item",
+            RefuseReason::TooLarge => "too_large",
+            RefuseReason::Unsupported => "unsupported",
+            RefuseReason::QueueFull => "queue_full",
+            RefuseReason::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+macro_rules! label_value {
+    ($($t:ty),*) => {$(
+        impl EncodeLabelValue for $t {
+            fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+                std::fmt::Write::write_str(encoder, self.as_str())
+            }
+        }
+    )*};
+}
+label_value!(Signal, Protocol, RefuseReason);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReceiverLabels {
+    pub receiver: &'static str,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    pub receiver: &'static str,
+    pub protocol: Protocol,
+    pub reason: RefuseReason,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub protocol: Protocol,
+    pub signal: Signal,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedRequestLabels {
+    pub protocol: Protocol,
+    pub signal: Signal,
+    pub reason: RefuseReason,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SignalLabels {
+    pub signal: Signal,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExporterLabels {
+    pub exporter: String,
+    pub signal: Signal,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: &'static str,
+}
+
+/// Accepted and refused counters of one signal.
+#[derive(Clone, Default)]
+pub struct ItemCounters {
+    pub accepted: Family<ReceiverLabels, Counter>,
+    pub refused: Family<RefusedLabels, Counter>,
+}
+
+/// All of slotel's own metrics, and the registry they are exposed from.
+pub struct Metrics {
+    registry: Registry,
+    pub spans: ItemCounters,
+    pub metric_points: ItemCounters,
+    pub log_records: ItemCounters,
+    pub requests: Family<RequestLabels, Counter>,
+    pub refused_requests: Family<RefusedRequestLabels, Counter>,
+    pub request_duration: Family<RequestLabels, Histogram>,
+    pub queue_size: Family<SignalLabels, Gauge>,
+    pub queue_capacity: Family<SignalLabels, Gauge>,
+    pub exporter_sent: Family<ExporterLabels, Counter>,
+    pub exporter_failed: Family<ExporterLabels, Counter>,
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ])
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::default();
+        let spans = ItemCounters::default();
+        let metric_points = ItemCounters::default();
+        let log_records = ItemCounters::default();
+        for (item, counters) in [
+            ("spans", &spans),
+            ("metric_points", &metric_points),
+            ("log_records", &log_records),
+        ] {
+            registry.register(
+                format!("slotel_receiver_accepted_{item}"),
+                format!("OTLP {} accepted into the pipeline", item.replace('_', " ")),
+                counters.accepted.clone(),
+            );
+            registry.register(
+                format!("slotel_receiver_refused_{item}"),
+                format!("OTLP {} refused, by reason", item.replace('_', " ")),
+                counters.refused.clone(),
+            );
+        }
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "slotel_receiver_requests",
+            "OTLP export requests received",
+            requests.clone(),
+        );
+        let refused_requests = Family::<RefusedRequestLabels, Counter>::default();
+        registry.register(
+            "slotel_receiver_refused_requests",
+            "OTLP export requests refused, by reason",
+            refused_requests.clone(),
+        );
+        let request_duration =
+            Family::<RequestLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        registry.register(
+            "slotel_receiver_request_duration_seconds",
+            "Time to handle one OTLP export request",
+            request_duration.clone(),
+        );
+        let queue_size = Family::<SignalLabels, Gauge>::default();
+        registry.register(
+            "slotel_queue_size_bytes",
+            "Encoded request bytes waiting in a pipeline queue",
+            queue_size.clone(),
+        );
+        let queue_capacity = Family::<SignalLabels, Gauge>::default();
+        registry.register(
+            "slotel_queue_capacity_bytes",
+            "Capacity of a pipeline queue in encoded request bytes",
+            queue_capacity.clone(),
+        );
+        let exporter_sent = Family::<ExporterLabels, Counter>::default();
+        registry.register(
+            "slotel_exporter_sent_items",
+            "Items (spans, data points, log records) an exporter delivered",
+            exporter_sent.clone(),
+        );
+        let exporter_failed = Family::<ExporterLabels, Counter>::default();
+        registry.register(
+            "slotel_exporter_send_failed_items",
+            "Items an exporter failed to deliver",
+            exporter_failed.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register("slotel_build_info", "slotel build information", build);
+        Arc::new(Self {
+            registry,
+            spans,
+            metric_points,
+            log_records,
+            requests,
+            refused_requests,
+            request_duration,
+            queue_size,
+            queue_capacity,
+            exporter_sent,
+            exporter_failed,
+        })
+    }
+
+    /// The accepted/refused counters of a signal.
+    pub fn items(&self, signal: Signal) -> &ItemCounters {
+        match signal {
+            Signal::Traces => &self.spans,
+            Signal::Metrics => &self.metric_points,
+            Signal::Logs => &self.log_records,
+        }
+    }
+
+    /// Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Installs the global tracing subscriber for slotel's own logs. Returns an error message
+/// when the level directive does not parse (config validation already checked it).
+pub fn init_logs(cfg: &LogsConfig) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&cfg.level).map_err(|e| format!("invalid log level: {e}"))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = match cfg.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    result.map_err(|e| format!("cannot install the log subscriber: {e}"))
+}
