@@ -31,7 +31,7 @@ impl Ctx<'_> {
         });
     }
 
-    pub(super) fn mismatch(&mut self, node: &Node, path: &str, expected: &str) {
+    fn mismatch(&mut self, node: &Node, path: &str, expected: &str) {
         let msg = format!("expected {expected}, found {}", node.describe());
         self.error(node, path, msg);
     }
@@ -87,7 +87,7 @@ impl Ctx<'_> {
     }
 
     /// A string run through `parse`, whose error becomes this field's error.
-    pub(super) fn parsed<T>(
+    fn parsed<T>(
         &mut self,
         node: &Node,
         path: &str,
@@ -140,7 +140,12 @@ impl Ctx<'_> {
         })
     }
 
-    pub(super) fn choice<T: Copy>(&mut self, node: &Node, path: &str, choices: &[(&str, T)]) -> Option<T> {
+    pub(super) fn choice<T: Copy>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
         self.parsed(node, path, |s| {
             match choices.iter().find(|(name, _)| *name == s) {
                 Some((_, value)) => Ok(*value),
@@ -158,10 +163,10 @@ pub(super) struct Fields<'n> {
     /// Where errors about the whole mapping point: its key when known, else the mapping
     /// (or, when absent, its parent's place).
     pub(super) node: &'n Node,
-    pub(super) entries: &'n [(Node, Node)],
+    entries: &'n [(Node, Node)],
     pub(super) path: String,
     /// Every key asked for, present or not: the known keys.
-    pub(super) known: Vec<&'static str>,
+    known: Vec<&'static str>,
     /// False when the node was not a mapping (already reported): no "missing field" errors.
     pub(super) valid: bool,
 }
@@ -211,7 +216,7 @@ impl<'n> Fields<'n> {
     }
 
     /// The key and value under `key`, null included.
-    pub(super) fn entry(&mut self, key: &'static str) -> Option<(&'n Node, &'n Node)> {
+    fn entry(&mut self, key: &'static str) -> Option<(&'n Node, &'n Node)> {
         if !self.known.contains(&key) {
             self.known.push(key);
         }

@@ -108,56 +108,7 @@ fn defaults_apply_to_absent_keys() {
     assert_eq!(config.service, embedded.service);
 }
 
-const FULL: &str = r#"
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 0.0.0.0:0
-        max_recv_msg_size: 512KiB
-        tls:
-          cert_file: /tls/cert.pem
-          key_file: /tls/key.pem
-          client_ca_file: /tls/ca.pem
-      http:
-        endpoint: "[::1]:14318"
-        max_request_body_size: 1GB
-        tls: {cert_file: c.pem, key_file: k.pem}
-    auth:
-      tokens:
-        - token: ${file:/secrets/a}
-          tenant: team-a
-          cluster: seoul-prod
-        - {token: "${env:TOKEN_B}", tenant: team-b}
-    limits:
-      max_attributes_per_item: 128
-      max_connections: 10
-    retry_after: 250ms
-processors:
-exporters:
-  debug: {verbosity: detailed}
-  debug/quiet:
-  file/out:
-    path: out.jsonl
-  nop:
-slo:
-  files: [slos/*.yaml, "other/*.yml"]
-  cluster_attribute: cluster
-service:
-  admin:
-    endpoint: localhost:9999
-  telemetry:
-    logs: {level: "slotel=debug,info", format: json}
-  pipelines:
-    traces:
-      exporters: [file/out, debug]
-      queue_max_bytes: 1048576
-    metrics:
-      exporters: []
-    logs:
-  shutdown_timeout: 1m 30s
-"#;
-
+const FULL: &str = include_str!("../../tests/fixtures/config/valid/full.yaml");
 #[test]
 fn full_config_uses_every_key() {
     let lookup = Fake::default()
@@ -502,6 +453,22 @@ fn load_reads_files_and_reports_missing_ones() {
             missing.display()
         )
     );
+}
+
+#[test]
+fn system_lookup_reads_bounded_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("token");
+    std::fs::write(&small, "s3cret\n").unwrap();
+    let spec = format!("${{file:{}}}", small.display());
+    assert_eq!(
+        interpolate::expand(&spec, &SystemLookup),
+        Ok("s3cret".to_string())
+    );
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'x'; 1024 * 1024 + 1]).unwrap();
+    let err = SystemLookup.read_file(&big).unwrap_err();
+    assert_eq!(err.to_string(), "file is larger than 1 MiB");
 }
 
 /// Every file in `tests/fixtures/config/` starts with `# expect: L:C: path: message` lines

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
@@ -419,7 +420,9 @@ impl Builder<'_> {
         };
         for frame in &self.stack {
             match &frame.kind {
-                FrameKind::Seq(items) => path.push_str(&format!("[{}]", items.len())),
+                FrameKind::Seq(items) => {
+                    let _ = write!(path, "[{}]", items.len());
+                }
                 FrameKind::Map { key: Some(k), .. } => push_key(&mut path, k),
                 FrameKind::Map { key: None, .. } => {}
             }

@@ -194,7 +194,7 @@ fn text(value: impl Into<String>) -> Value {
 
 fn resource(rng: &mut Rng, cluster: usize, service: usize) -> Resource {
     let name = service_name(service);
-    let template = (cluster as u64 * 31 + service as u64).wrapping_mul(2_654_435_761) & 0xf_ffff_ffff;
+    let template = (cluster as u64 * 31 + service as u64 + 7).wrapping_mul(2_654_435_761) & 0xf_ffff_ffff;
     let pod = POD_SUFFIXES[rng.usize(..3) + (cluster + service) % 3];
     Resource {
         attributes: vec![

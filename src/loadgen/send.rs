@@ -43,7 +43,7 @@ pub(crate) async fn send(settings: Settings, recipe: Recipe, pool: Arc<Pool>) ->
         }
         Protocol::Http => {
             let http = HttpTarget::connect(&settings).await?;
-            targets.extend((0..settings.concurrency).map(|_| Target::Http(http.clone())));
+            targets.extend((0..settings.concurrency).map(|_| Target::Http(Box::new(http.clone()))));
         }
     }
     let limiter = settings.rate.map(|rate| Arc::new(RateLimiter::new(rate)));
@@ -319,7 +319,7 @@ impl LatencyHistogram {
 /// One worker's connection.
 enum Target {
     Grpc(GrpcTarget),
-    Http(HttpTarget),
+    Http(Box<HttpTarget>),
 }
 
 impl Target {

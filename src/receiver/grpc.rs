@@ -123,7 +123,14 @@ async fn export<R: OtlpRequest>(
         receiver: state.receiver,
         _req: PhantomData,
     };
-    grpc.unary(call, req).await
+    let mut resp = grpc.unary(call, req).await;
+    // tonic refuses a message over the size limit with OUT_OF_RANGE, which OTLP clients
+    // treat as retryable: they would resend it forever. Oversize is permanent.
+    if resp.headers().get("grpc-status").map(|v| v.as_bytes()) == Some(b"11") {
+        resp.headers_mut()
+            .insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+    resp
 }
 
 async fn unimplemented(req: Request) -> http::Response<GrpcBody> {

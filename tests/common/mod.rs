@@ -1,0 +1,293 @@
+//! Shared test helpers: start slotel through the library API on port 0, read its file
+//! exporter output, send raw HTTP and gRPC requests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use slotel::app::{self, Running};
+use slotel::config::*;
+use slotel::pipeline::Exporter;
+
+pub fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// A config with both receivers and the admin listener on port 0 and a file exporter
+/// writing to `out`.
+pub fn config(out: Option<&Path>) -> Config {
+    Config {
+        source: "test".into(),
+        receiver: OtlpReceiverConfig {
+            grpc: Some(GrpcConfig {
+                endpoint: any_port(),
+                max_recv_msg_size: DEFAULT_MAX_MESSAGE_BYTES,
+                tls: None,
+            }),
+            http: Some(HttpConfig {
+                endpoint: any_port(),
+                max_request_body_size: DEFAULT_MAX_MESSAGE_BYTES,
+                tls: None,
+            }),
+            auth: None,
+            limits: Limits::default(),
+            retry_after: Duration::from_secs(1),
+        },
+        exporters: out
+            .map(|p| ExporterConfig {
+                id: "file/out".into(),
+                kind: ExporterKind::File {
+                    path: p.to_path_buf(),
+                },
+            })
+            .into_iter()
+            .collect(),
+        slo: SloConfig::default(),
+        service: ServiceConfig {
+            admin_endpoint: any_port(),
+            logs: LogsConfig {
+                level: "warn".into(),
+                format: LogFormat::Text,
+            },
+            traces: PipelineConfig::default(),
+            metrics: PipelineConfig::default(),
+            logs_pipeline: PipelineConfig::default(),
+            shutdown_timeout: Duration::from_secs(10),
+        },
+    }
+}
+
+pub fn with_tokens(mut cfg: Config) -> Config {
+    cfg.receiver.auth = Some(AuthConfig {
+        tokens: vec![TokenConfig {
+            token: "good-token".into(),
+            tenant: "team-a".into(),
+            cluster: Some("seoul-prod".into()),
+        }],
+    });
+    cfg
+}
+
+pub struct Server {
+    pub running: Running,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub admin: SocketAddr,
+    pub out: Option<PathBuf>,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts slotel with a file exporter in a fresh temp dir.
+pub async fn start() -> Server {
+    start_cfg(|c| c, Vec::new()).await
+}
+
+pub async fn start_cfg(
+    tweak: impl FnOnce(Config) -> Config,
+    extra: Vec<Arc<dyn Exporter>>,
+) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let cfg = tweak(config(Some(&out)));
+    let running = app::start_with(&cfg, extra).await.unwrap();
+    let a = running.addresses;
+    Server {
+        grpc: a.grpc.unwrap(),
+        http: a.http.unwrap(),
+        admin: a.admin,
+        out: Some(out),
+        running,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    pub fn metrics_text(&self) -> String {
+        self.running.metrics().encode()
+    }
+
+    /// Sum of a metric over every label set whose labels contain all of `labels`.
+    pub fn metric(&self, name: &str, labels: &[&str]) -> f64 {
+        metric_sum(&self.metrics_text(), name, labels)
+    }
+
+    /// Counts (spans, data points, log records) in the file exporter's output.
+    pub fn written(&self) -> Counts {
+        match &self.out {
+            Some(p) => count_file(p),
+            None => Counts::default(),
+        }
+    }
+}
+
+pub fn metric_sum(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            l.starts_with(name)
+                && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+        })
+        .filter(|l| labels.iter().all(|want| l.contains(want)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub spans: usize,
+    pub points: usize,
+    pub logs: usize,
+}
+
+pub fn count_file(path: &Path) -> Counts {
+    let mut c = Counts::default();
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return c;
+    };
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("file exporter line is JSON");
+        for rs in v["resourceSpans"].as_array().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                c.spans += ss["spans"].as_array().map_or(0, |a| a.len());
+            }
+        }
+        for rm in v["resourceMetrics"].as_array().into_iter().flatten() {
+            for sm in rm["scopeMetrics"].as_array().into_iter().flatten() {
+                for m in sm["metrics"].as_array().into_iter().flatten() {
+                    for kind in ["gauge", "sum", "histogram", "exponentialHistogram", "summary"] {
+                        c.points += m[kind]["dataPoints"].as_array().map_or(0, |a| a.len());
+                    }
+                }
+            }
+        }
+        for rl in v["resourceLogs"].as_array().into_iter().flatten() {
+            for sl in rl["scopeLogs"].as_array().into_iter().flatten() {
+                c.logs += sl["logRecords"].as_array().map_or(0, |a| a.len());
+            }
+        }
+    }
+    c
+}
+
+/// Waits until `f` holds, polling; panics with `what` after 10 s.
+pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+pub struct HttpResp {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// Sends one HTTP/1.1 request with the given headers and body.
+pub async fn http_send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> HttpResp {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let mut req = http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = client
+        .request(req.body(Full::new(body.into())).unwrap())
+        .await
+        .expect("http request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    HttpResp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub struct GrpcResp {
+    pub code: i32,
+    pub message: String,
+    pub details: Option<Vec<u8>>,
+    pub body: Bytes,
+}
+
+/// Sends raw bytes as one gRPC message (optionally already compressed with `encoding`).
+pub async fn grpc_send(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    message: &[u8],
+    encoding: Option<&str>,
+) -> GrpcResp {
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let mut framed = Vec::with_capacity(message.len() + 5);
+    framed.push(u8::from(encoding.is_some()));
+    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    framed.extend_from_slice(message);
+    let mut req = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(enc) = encoding {
+        req = req.header("grpc-encoding", enc);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = client
+        .request(req.body(Full::new(Bytes::from(framed))).unwrap())
+        .await
+        .expect("grpc request");
+    let head = resp.headers().clone();
+    let collected = resp.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    let body = collected.to_bytes();
+    let get = |k: &str| {
+        trailers
+            .get(k)
+            .or_else(|| head.get(k))
+            .map(|v| v.as_bytes().to_vec())
+    };
+    let code = get("grpc-status")
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1);
+    let message = get("grpc-message")
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_default();
+    let details = get("grpc-status-details-bin");
+    let body = if body.len() >= 5 {
+        body.slice(5..)
+    } else {
+        body
+    };
+    GrpcResp {
+        code,
+        message,
+        details,
+        body,
+    }
+}
+
+pub const GRPC_TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+pub const GRPC_METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+pub const GRPC_LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
