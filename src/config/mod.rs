@@ -31,7 +31,9 @@
 //!   several YAML documents in one file.
 //! - `${…}` is expanded only inside parsed scalar values, never in keys and never in the
 //!   raw text, so a variable's value cannot inject YAML.
-//! - Error messages never print a token or the content of a `${file:…}`.
+//! - Error messages never print a token, and interpolation errors never print a variable's
+//!   value or a file's content (a value that then fails to parse, such as an address, is
+//!   quoted as expanded: keep secrets in secret fields).
 //! - Nothing here panics on input; the only I/O is reading the config file ([`load`]) and
 //!   what the [`Lookup`] does.
 //! - A returned [`ConfigErrors`] is never empty and is sorted by line and column.

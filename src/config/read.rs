@@ -282,12 +282,13 @@ pub(super) fn unknown(what: &str, name: &str, known: &[&str]) -> String {
     format!("unknown {what} {name:?}{}", hint(name, known))
 }
 
-/// `, did you mean `x`?` for a close match, else `, expected one of …`.
+/// `, did you mean `x`?` for a close match, else `, expected one of …` (the full list).
 pub(super) fn hint(name: &str, known: &[&str]) -> String {
     let close = known
         .iter()
         .map(|k| (edit_distance(name, k), *k))
-        .filter(|(d, k)| *d <= 2 && *d < k.chars().count())
+        // Two edits for longer words, one for short ones (`foo` is not a typo of `slo`).
+        .filter(|(d, k)| *d <= if k.chars().count() >= 5 { 2 } else { 1 })
         .min_by_key(|(d, _)| *d);
     match (close, known) {
         (Some((_, k)), _) => format!(", did you mean `{k}`?"),

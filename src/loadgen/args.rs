@@ -290,10 +290,14 @@ impl LoadgenArgs {
             let (name, value) = raw
                 .split_once('=')
                 .ok_or_else(|| invalid(format!("--header {raw:?} is not key=value")))?;
-            let name = HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| invalid(format!("--header name {name:?} is not a valid header name")))?;
-            let value = HeaderValue::from_str(value.trim())
-                .map_err(|_| invalid(format!("--header {name} has a value not allowed in a header")))?;
+            let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+                invalid(format!("--header name {name:?} is not a valid header name"))
+            })?;
+            let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+                invalid(format!(
+                    "--header {name} has a value not allowed in a header"
+                ))
+            })?;
             headers.append(name, value);
         }
         Ok(headers)
@@ -316,7 +320,9 @@ pub(crate) fn endpoint_uri(
     });
     let bad = |reason: &str| invalid(format!("--endpoint {raw:?}: {reason}"));
     if raw.starts_with("https://") {
-        return Err(bad("tls is not supported by loadgen; use http:// or host:port"));
+        return Err(bad(
+            "tls is not supported by loadgen; use http:// or host:port",
+        ));
     }
     let rest = raw.strip_prefix("http://").unwrap_or(raw);
     if rest.contains("://") {
@@ -340,5 +346,6 @@ pub(crate) fn endpoint_uri(
         Protocol::Grpc => format!("http://{host}:{port}"),
         Protocol::Http => format!("http://{host}:{port}{base}/v1/{}", signal.as_str()),
     };
-    full.parse().map_err(|_| bad("expected host:port or http://host:port"))
+    full.parse()
+        .map_err(|_| bad("expected host:port or http://host:port"))
 }

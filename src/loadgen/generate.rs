@@ -139,26 +139,63 @@ pub fn count_log_records(req: &ExportLogsServiceRequest) -> usize {
     scopes.map(|s| s.log_records.len()).sum()
 }
 
-/// A service of the simulated shop and the routes it serves (method, route).
-struct ServiceDef {
-    name: &'static str,
-    routes: &'static [(&'static str, &'static str)],
-}
-
-const SERVICES: &[ServiceDef] = &[
-    ServiceDef { name: "checkout", routes: &[("POST", "/api/checkout"), ("POST", "/api/pay"), ("GET", "/api/orders/{id}")] },
-    ServiceDef { name: "payment", routes: &[("POST", "/v1/payments"), ("GET", "/v1/payments/{id}"), ("POST", "/v1/refunds")] },
-    ServiceDef { name: "cart", routes: &[("GET", "/api/cart"), ("POST", "/api/cart/items"), ("DELETE", "/api/cart/items/{id}")] },
-    ServiceDef { name: "catalog", routes: &[("GET", "/api/products"), ("GET", "/api/products/{id}"), ("GET", "/api/search")] },
-    ServiceDef { name: "shipping", routes: &[("POST", "/api/shipments"), ("GET", "/api/shipments/{id}"), ("GET", "/api/quote")] },
-    ServiceDef { name: "frontend", routes: &[("GET", "/"), ("GET", "/product/{id}"), ("GET", "/cart")] },
-    ServiceDef { name: "auth", routes: &[("POST", "/oauth/token"), ("GET", "/userinfo"), ("POST", "/login")] },
-    ServiceDef { name: "inventory", routes: &[("GET", "/v1/stock/{id}"), ("POST", "/v1/reservations")] },
-    ServiceDef { name: "recommendation", routes: &[("GET", "/api/recommendations")] },
-    ServiceDef { name: "notification", routes: &[("POST", "/v1/emails"), ("POST", "/v1/sms")] },
+/// The simulated shop: service names and the routes each serves ("METHOD /route").
+const SERVICES: &[(&str, &[&str])] = &[
+    (
+        "checkout",
+        &[
+            "POST /api/checkout",
+            "POST /api/pay",
+            "GET /api/orders/{id}",
+        ],
+    ),
+    (
+        "payment",
+        &[
+            "POST /v1/payments",
+            "GET /v1/payments/{id}",
+            "POST /v1/refunds",
+        ],
+    ),
+    (
+        "cart",
+        &[
+            "GET /api/cart",
+            "POST /api/cart/items",
+            "DELETE /api/cart/items/{id}",
+        ],
+    ),
+    (
+        "catalog",
+        &[
+            "GET /api/products",
+            "GET /api/products/{id}",
+            "GET /api/search",
+        ],
+    ),
+    (
+        "shipping",
+        &[
+            "POST /api/shipments",
+            "GET /api/shipments/{id}",
+            "GET /api/quote",
+        ],
+    ),
+    ("frontend", &["GET /", "GET /product/{id}", "GET /cart"]),
+    (
+        "auth",
+        &["POST /oauth/token", "GET /userinfo", "POST /login"],
+    ),
+    (
+        "inventory",
+        &["GET /v1/stock/{id}", "POST /v1/reservations"],
+    ),
+    ("recommendation", &["GET /api/recommendations"]),
+    ("notification", &["POST /v1/emails", "POST /v1/sms"]),
 ];
 
 const NAMESPACE: &str = "shop";
+const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.26.0";
 const USER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)",
     "okhttp/4.12.0",
@@ -169,58 +206,94 @@ const USER_AGENTS: &[&str] = &[
 const POD_SUFFIXES: &[&str] = &["x2k9p", "m4q7z", "b8n3t", "r5w2c", "h7j6d", "q9v1s"];
 
 fn service_name(service: usize) -> Cow<'static, str> {
-    let def = &SERVICES[service % SERVICES.len()];
+    let name = SERVICES[service % SERVICES.len()].0;
     match service / SERVICES.len() {
-        0 => Cow::Borrowed(def.name),
-        n => Cow::Owned(format!("{}-{n}", def.name)),
+        0 => Cow::Borrowed(name),
+        n => Cow::Owned(format!("{name}-{n}")),
     }
 }
 
-fn routes(service: usize) -> &'static [(&'static str, &'static str)] {
-    SERVICES[service % SERVICES.len()].routes
+/// A random route of `service`: (method, route).
+fn pick_route(rng: &mut Rng, service: usize) -> (&'static str, &'static str) {
+    let routes = SERVICES[service % SERVICES.len()].1;
+    routes[rng.usize(..routes.len())]
+        .split_once(' ')
+        .unwrap_or(("GET", "/"))
 }
 
-fn kv(key: &str, value: Value) -> KeyValue {
+fn s(key: &str, value: impl Into<String>) -> KeyValue {
+    let value = Some(AnyValue {
+        value: Some(Value::StringValue(value.into())),
+    });
     KeyValue {
         key: key.to_string(),
-        value: Some(AnyValue { value: Some(value) }),
+        value,
         ..Default::default()
     }
 }
 
-fn text(value: impl Into<String>) -> Value {
-    Value::StringValue(value.into())
+fn int(key: &str, value: i64) -> KeyValue {
+    let value = Some(AnyValue {
+        value: Some(Value::IntValue(value)),
+    });
+    KeyValue {
+        key: key.to_string(),
+        value,
+        ..Default::default()
+    }
 }
 
 fn resource(rng: &mut Rng, cluster: usize, service: usize) -> Resource {
     let name = service_name(service);
-    let template = (cluster as u64 * 31 + service as u64 + 7).wrapping_mul(2_654_435_761) & 0xf_ffff_ffff;
+    let template = (cluster as u64 * 31 + service as u64 + 7).wrapping_mul(2_654_435_761);
     let pod = POD_SUFFIXES[rng.usize(..3) + (cluster + service) % 3];
+    let version = format!("1.{}.{}", service % 7, (service * 3) % 10);
     Resource {
         attributes: vec![
-            kv("service.name", text(name.clone())),
-            kv("service.version", text(format!("1.{}.{}", service % 7, (service * 3) % 10))),
-            kv("k8s.cluster.name", text(format!("cluster-{cluster}"))),
-            kv("k8s.namespace.name", text(NAMESPACE)),
-            kv("k8s.pod.name", text(format!("{name}-{template:09x}-{pod}"))),
+            s("service.name", name.clone()),
+            s("service.version", version),
+            s("k8s.cluster.name", format!("cluster-{cluster}")),
+            s("k8s.namespace.name", NAMESPACE),
+            s(
+                "k8s.pod.name",
+                format!("{name}-{:09x}-{pod}", template & 0xf_ffff_ffff),
+            ),
         ],
         ..Default::default()
     }
 }
 
 fn scope(name: &str) -> Option<InstrumentationScope> {
+    let version = "0.48.0".to_string();
     Some(InstrumentationScope {
         name: name.to_string(),
-        version: "0.48.0".to_string(),
+        version,
         ..Default::default()
     })
+}
+
+/// Items dealt to (cluster, service) groups, one `R` per non-empty group, built by `build`
+/// from the group's resource and items.
+fn by_resource<T, R>(
+    rng: &mut Rng,
+    opts: &ContentOpts,
+    groups: Vec<Vec<T>>,
+    mut build: impl FnMut(Resource, Vec<T>) -> R,
+) -> Vec<R> {
+    let services = opts.services.max(1);
+    let groups = groups
+        .into_iter()
+        .enumerate()
+        .filter(|(_, items)| !items.is_empty());
+    groups
+        .map(|(g, items)| build(resource(rng, g / services, g % services), items))
+        .collect()
 }
 
 /// A standard normal sample (Box–Muller).
 fn normal(rng: &mut Rng) -> f64 {
     let u1 = 1.0 - rng.f64(); // (0, 1]
-    let u2 = rng.f64();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * rng.f64()).cos()
 }
 
 /// Log-normal spread of the latency around the median (σ of the logarithm).
@@ -255,81 +328,89 @@ fn status_code(rng: &mut Rng, method: &str, error_ratio: f64) -> i64 {
     if rng.f64() < error_ratio {
         return [500, 502, 503, 504][rng.usize(..4)];
     }
-    match rng.u32(..100) {
-        0..=1 => 400,
-        2..=3 => 404,
-        4 => 401,
-        5..=9 if method == "POST" => 201,
-        5..=9 if method == "DELETE" => 204,
+    match (rng.u32(..100), method) {
+        (0..=1, _) => 400,
+        (2..=3, _) => 404,
+        (4, _) => 401,
+        (5..=9, "POST") => 201,
+        (5..=9, "DELETE") => 204,
         _ => 200,
     }
 }
 
-/// `spans` spans: server spans (about 8 HTTP attributes each), 30% of them followed by a
-/// client child span; grouped by (cluster, service).
+/// `spans` spans: server spans (8 HTTP attributes each), 30% of them followed by a client
+/// child span; grouped by (cluster, service).
 pub fn traces(rng: &mut Rng, spans: usize, opts: &ContentOpts) -> ExportTraceServiceRequest {
-    let (clusters, services) = (opts.clusters.max(1), opts.services.max(1));
-    let mut groups: Vec<Vec<Span>> = vec![Vec::new(); clusters * services];
+    let services = opts.services.max(1);
+    let mut groups: Vec<Vec<Span>> = vec![Vec::new(); opts.clusters.max(1) * services];
     let mut made = 0;
     while made < spans {
         let group = rng.usize(..groups.len());
         let server = server_span(rng, group % services, opts);
         let child = (made + 1 < spans && rng.f64() < 0.3).then(|| client_span(rng, &server));
+        made += 1 + usize::from(child.is_some());
         groups[group].push(server);
-        made += 1;
-        if let Some(child) = child {
-            groups[group].push(child);
-            made += 1;
-        }
+        groups[group].extend(child);
     }
-    let resource_spans = groups
-        .into_iter()
-        .enumerate()
-        .filter(|(_, spans)| !spans.is_empty())
-        .map(|(group, spans)| ResourceSpans {
-            resource: Some(resource(rng, group / services, group % services)),
-            scope_spans: vec![ScopeSpans {
-                scope: scope("io.opentelemetry.http-server"),
-                spans,
-                ..Default::default()
-            }],
-            schema_url: "https://opentelemetry.io/schemas/1.26.0".to_string(),
-        })
-        .collect();
+    let resource_spans = by_resource(rng, opts, groups, |resource, spans| ResourceSpans {
+        resource: Some(resource),
+        scope_spans: vec![ScopeSpans {
+            scope: scope("io.opentelemetry.http-server"),
+            spans,
+            ..Default::default()
+        }],
+        schema_url: SCHEMA_URL.to_string(),
+    });
     ExportTraceServiceRequest { resource_spans }
 }
 
 fn server_span(rng: &mut Rng, service: usize, opts: &ContentOpts) -> Span {
-    let routes = routes(service);
-    let (method, route) = routes[rng.usize(..routes.len())];
+    let (method, route) = pick_route(rng, service);
     let status = status_code(rng, method, opts.error_ratio);
     let end = opts.now_unix_nano.saturating_sub(rng.u64(..5_000_000_000));
     let start = end.saturating_sub(latency_ns(rng, opts.latency_p50_ms));
     let remote_parent = rng.bool();
-    let path = url_path(rng, route);
     let attributes = vec![
-        kv("http.request.method", text(method)),
-        kv("http.route", text(route)),
-        kv("url.path", text(path)),
-        kv("url.scheme", text("http")),
-        kv("http.response.status_code", Value::IntValue(status)),
-        kv("server.address", text(format!("{}.{NAMESPACE}", service_name(service)))),
-        kv("user_agent.original", text(USER_AGENTS[rng.usize(..USER_AGENTS.len())])),
-        kv("network.protocol.version", text(if rng.bool() { "1.1" } else { "2" })),
+        s("http.request.method", method),
+        s("http.route", route),
+        s("url.path", url_path(rng, route)),
+        s("url.scheme", "http"),
+        int("http.response.status_code", status),
+        s(
+            "server.address",
+            format!("{}.{NAMESPACE}", service_name(service)),
+        ),
+        s(
+            "user_agent.original",
+            USER_AGENTS[rng.usize(..USER_AGENTS.len())],
+        ),
+        s(
+            "network.protocol.version",
+            if rng.bool() { "1.1" } else { "2" },
+        ),
     ];
+    let error = Status {
+        code: StatusCode::Error as i32,
+        message: String::new(),
+    };
     Span {
         trace_id: trace_id(rng),
         span_id: span_id(rng),
-        parent_span_id: if remote_parent { span_id(rng) } else { Vec::new() },
+        parent_span_id: if remote_parent {
+            span_id(rng)
+        } else {
+            Vec::new()
+        },
         flags: if remote_parent { 0x301 } else { 0x101 },
         name: format!("{method} {route}"),
         kind: SpanKind::Server as i32,
         start_time_unix_nano: start,
         end_time_unix_nano: end,
         attributes,
-        status: Some(match status {
-            500.. => Status { code: StatusCode::Error as i32, message: String::new() },
-            _ => Status::default(),
+        status: Some(if status >= 500 {
+            error
+        } else {
+            Status::default()
         }),
         ..Default::default()
     }
@@ -343,25 +424,28 @@ fn client_span(rng: &mut Rng, parent: &Span) -> Span {
     let (name, attributes) = if rng.bool() {
         let table = ["orders", "payments", "carts", "products", "users"][rng.usize(..5)];
         let attributes = vec![
-            kv("db.system.name", text("postgresql")),
-            kv("db.namespace", text(NAMESPACE)),
-            kv("db.operation.name", text("SELECT")),
-            kv("db.collection.name", text(table)),
-            kv("server.address", text("postgres.shop")),
-            kv("server.port", Value::IntValue(5432)),
+            s("db.system.name", "postgresql"),
+            s("db.namespace", NAMESPACE),
+            s("db.operation.name", "SELECT"),
+            s("db.collection.name", table),
+            s("server.address", "postgres.shop"),
+            int("server.port", 5432),
         ];
         (format!("SELECT {NAMESPACE}.{table}"), attributes)
     } else {
-        let target = &SERVICES[rng.usize(..SERVICES.len())];
-        let (method, route) = target.routes[0];
-        let path = url_path(rng, route);
+        let target = rng.usize(..SERVICES.len());
+        let (method, route) = pick_route(rng, target);
+        let host = format!("{}.{NAMESPACE}", service_name(target));
         let attributes = vec![
-            kv("http.request.method", text(method)),
-            kv("url.full", text(format!("http://{}.{NAMESPACE}:8080{path}", target.name))),
-            kv("server.address", text(format!("{}.{NAMESPACE}", target.name))),
-            kv("server.port", Value::IntValue(8080)),
-            kv("http.response.status_code", Value::IntValue(200)),
-            kv("network.protocol.version", text("1.1")),
+            s("http.request.method", method),
+            s(
+                "url.full",
+                format!("http://{host}:8080{}", url_path(rng, route)),
+            ),
+            s("server.address", host),
+            int("server.port", 8080),
+            int("http.response.status_code", 200),
+            s("network.protocol.version", "1.1"),
         ];
         (method.to_string(), attributes)
     };
@@ -385,7 +469,7 @@ pub const DURATION_BOUNDS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
-/// Metric kinds, in the order they appear in a resource's scope.
+/// The metrics of every service: (name, unit).
 const METRIC_NAMES: &[(&str, &str)] = &[
     ("http.server.request.duration", "s"),
     ("http.server.requests", "{request}"),
@@ -393,63 +477,70 @@ const METRIC_NAMES: &[(&str, &str)] = &[
     ("process.memory.usage", "By"),
 ];
 
-/// `points` data points: half cumulative duration histograms, 30% monotonic request
+/// `points` data points: half of them cumulative duration histograms, 30% monotonic request
 /// counters, 20% gauges; grouped by (cluster, service).
 pub fn metrics(rng: &mut Rng, points: usize, opts: &ContentOpts) -> ExportMetricsServiceRequest {
-    let (clusters, services) = (opts.clusters.max(1), opts.services.max(1));
-    // Per group, one slot per metric name, filled in first-use order.
-    let mut groups: Vec<Vec<Option<Metric>>> = vec![vec![None; METRIC_NAMES.len()]; clusters * services];
-    let mut order: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    use number_data_point::Value::{AsDouble, AsInt};
+    let services = opts.services.max(1);
+    let mut groups: Vec<Vec<Metric>> = vec![Vec::new(); opts.clusters.max(1) * services];
     for _ in 0..points {
         let group = rng.usize(..groups.len());
         let service = group % services;
-        let start = opts.now_unix_nano.saturating_sub((3_600 + group as u64 * 60) * 1_000_000_000);
+        let start = opts
+            .now_unix_nano
+            .saturating_sub((3_600 + group as u64 * 60) * 1_000_000_000);
         let time = opts.now_unix_nano.saturating_sub(rng.u64(..10_000_000_000));
         let kind = match rng.u32(..10) {
             0..=4 => 0,
             5..=7 => 1,
             _ => 2 + rng.usize(..2),
         };
-        let slot = &mut groups[group][kind];
-        if slot.is_none() {
-            order[group].push(kind);
-        }
-        let metric = slot.get_or_insert_with(|| new_metric(kind));
-        match &mut metric.data {
-            Some(Data::Histogram(h)) => h.data_points.push(histogram_point(rng, service, start, time, opts)),
-            Some(Data::Sum(s)) => {
-                let mut point = number_point(start, time, route_attributes(rng, service, opts));
-                point.value = Some(number_data_point::Value::AsInt(rng.i64(1_000..5_000_000)));
-                s.data_points.push(point);
+        let metrics = &mut groups[group];
+        let index = match metrics.iter().position(|m| m.name == METRIC_NAMES[kind].0) {
+            Some(index) => index,
+            None => {
+                metrics.push(new_metric(kind));
+                metrics.len() - 1
             }
-            Some(Data::Gauge(g)) if kind == 2 => {
-                let mut point = number_point(0, time, vec![kv("cpu.mode", text("user"))]);
-                point.value = Some(number_data_point::Value::AsDouble(rng.f64() * 0.8));
-                g.data_points.push(point);
+        };
+        let point = |attributes, value| NumberDataPoint {
+            attributes,
+            start_time_unix_nano: if kind == 1 { start } else { 0 },
+            time_unix_nano: time,
+            value: Some(value),
+            ..Default::default()
+        };
+        match (&mut metrics[index].data, kind) {
+            (Some(Data::Histogram(h)), _) => {
+                h.data_points
+                    .push(histogram_point(rng, service, start, time, opts));
             }
-            Some(Data::Gauge(g)) => {
-                let mut point = number_point(0, time, Vec::new());
-                point.value = Some(number_data_point::Value::AsInt(rng.i64(50_000_000..900_000_000)));
-                g.data_points.push(point);
+            (Some(Data::Sum(sum)), _) => {
+                let attributes = route_attributes(rng, service, opts);
+                sum.data_points
+                    .push(point(attributes, AsInt(rng.i64(1_000..5_000_000))));
+            }
+            (Some(Data::Gauge(g)), 2) => {
+                let value = AsDouble(rng.f64() * 0.8);
+                g.data_points
+                    .push(point(vec![s("cpu.mode", "user")], value));
+            }
+            (Some(Data::Gauge(g)), _) => {
+                let value = AsInt(rng.i64(50_000_000..900_000_000));
+                g.data_points.push(point(Vec::new(), value));
             }
             _ => {}
         }
     }
-    let resource_metrics = groups
-        .into_iter()
-        .zip(order)
-        .enumerate()
-        .filter(|(_, (_, order))| !order.is_empty())
-        .map(|(group, (mut slots, order))| ResourceMetrics {
-            resource: Some(resource(rng, group / services, group % services)),
-            scope_metrics: vec![ScopeMetrics {
-                scope: scope("io.opentelemetry.runtime"),
-                metrics: order.into_iter().filter_map(|k| slots[k].take()).collect(),
-                ..Default::default()
-            }],
-            schema_url: "https://opentelemetry.io/schemas/1.26.0".to_string(),
-        })
-        .collect();
+    let resource_metrics = by_resource(rng, opts, groups, |resource, metrics| ResourceMetrics {
+        resource: Some(resource),
+        scope_metrics: vec![ScopeMetrics {
+            scope: scope("io.opentelemetry.runtime"),
+            metrics,
+            ..Default::default()
+        }],
+        schema_url: SCHEMA_URL.to_string(),
+    });
     ExportMetricsServiceRequest { resource_metrics }
 }
 
@@ -457,46 +548,59 @@ fn new_metric(kind: usize) -> Metric {
     let cumulative = AggregationTemporality::Cumulative as i32;
     let (name, unit) = METRIC_NAMES[kind];
     let data = match kind {
-        0 => Data::Histogram(Histogram { data_points: Vec::new(), aggregation_temporality: cumulative }),
-        1 => Data::Sum(Sum { data_points: Vec::new(), aggregation_temporality: cumulative, is_monotonic: true }),
-        _ => Data::Gauge(Gauge { data_points: Vec::new() }),
+        0 => Data::Histogram(Histogram {
+            data_points: vec![],
+            aggregation_temporality: cumulative,
+        }),
+        1 => Data::Sum(Sum {
+            data_points: vec![],
+            aggregation_temporality: cumulative,
+            is_monotonic: true,
+        }),
+        _ => Data::Gauge(Gauge {
+            data_points: vec![],
+        }),
     };
+    let (name, unit) = (name.to_string(), unit.to_string());
     Metric {
-        name: name.to_string(),
-        unit: unit.to_string(),
+        name,
+        unit,
         data: Some(data),
         ..Default::default()
     }
 }
 
 fn route_attributes(rng: &mut Rng, service: usize, opts: &ContentOpts) -> Vec<KeyValue> {
-    let routes = routes(service);
-    let (method, route) = routes[rng.usize(..routes.len())];
+    let (method, route) = pick_route(rng, service);
     vec![
-        kv("http.request.method", text(method)),
-        kv("http.route", text(route)),
-        kv("http.response.status_code", Value::IntValue(status_code(rng, method, opts.error_ratio))),
-        kv("url.scheme", text("http")),
+        s("http.request.method", method),
+        s("http.route", route),
+        int(
+            "http.response.status_code",
+            status_code(rng, method, opts.error_ratio),
+        ),
+        s("url.scheme", "http"),
     ]
 }
 
-fn number_point(start: u64, time: u64, attributes: Vec<KeyValue>) -> NumberDataPoint {
-    NumberDataPoint { attributes, start_time_unix_nano: start, time_unix_nano: time, ..Default::default() }
-}
-
 /// A cumulative histogram whose buckets follow the log-normal latency distribution.
-fn histogram_point(rng: &mut Rng, service: usize, start: u64, time: u64, opts: &ContentOpts) -> HistogramDataPoint {
+fn histogram_point(
+    rng: &mut Rng,
+    service: usize,
+    start: u64,
+    time: u64,
+    opts: &ContentOpts,
+) -> HistogramDataPoint {
     let attributes = route_attributes(rng, service, opts);
     let total = rng.u64(50..20_000) as f64;
     let median = opts.latency_p50_ms / 1000.0;
     let mut below = 0.0;
     let mut bucket_counts = Vec::with_capacity(DURATION_BOUNDS.len() + 1);
-    for bound in DURATION_BOUNDS {
+    for bound in DURATION_BOUNDS.iter().chain([&f64::INFINITY]) {
         let cdf = lognormal_cdf(*bound, median);
         bucket_counts.push((total * (cdf - below)).round() as u64);
         below = cdf;
     }
-    bucket_counts.push((total * (1.0 - below)).round() as u64);
     let count = bucket_counts.iter().sum::<u64>();
     let mean = median * (LATENCY_SIGMA * LATENCY_SIGMA / 2.0).exp();
     HistogramDataPoint {
@@ -512,6 +616,9 @@ fn histogram_point(rng: &mut Rng, service: usize, start: u64, time: u64, opts: &
 }
 
 fn lognormal_cdf(x: f64, median: f64) -> f64 {
+    if x.is_infinite() {
+        return 1.0;
+    }
     let z = (x / median).ln() / LATENCY_SIGMA;
     0.5 * (1.0 + erf(z / std::f64::consts::SQRT_2))
 }
@@ -519,95 +626,186 @@ fn lognormal_cdf(x: f64, median: f64) -> f64 {
 /// Abramowitz–Stegun 7.1.26 (absolute error below 1.5e-7).
 fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly = [
+        1.061_405_429,
+        -1.453_152_027,
+        1.421_413_741,
+        -0.284_496_736,
+        0.254_829_592,
+    ]
+    .iter()
+    .fold(0.0, |acc, c| (acc + c) * t);
     let y = 1.0 - poly * (-x * x).exp();
     if x < 0.0 { -y } else { y }
 }
 
-const FIRST_NAMES: &[&str] = &["kim", "lee", "park", "choi", "jung", "alex", "maria", "sam"];
-const DOMAINS: &[&str] = &["example.com", "mail.example.org", "corp.example.net"];
-const CARDS: &[&str] = &["4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005"];
-
 /// `records` log records with JSON string bodies (some carrying emails, phone numbers,
 /// card numbers, resident registration numbers, IPs and tokens); 60% carry trace context.
 pub fn logs(rng: &mut Rng, records: usize, opts: &ContentOpts) -> ExportLogsServiceRequest {
-    let (clusters, services) = (opts.clusters.max(1), opts.services.max(1));
-    let mut groups: Vec<Vec<LogRecord>> = vec![Vec::new(); clusters * services];
+    let services = opts.services.max(1);
+    let mut groups: Vec<Vec<LogRecord>> = vec![Vec::new(); opts.clusters.max(1) * services];
     for _ in 0..records {
         let group = rng.usize(..groups.len());
         let record = log_record(rng, group % services, opts);
         groups[group].push(record);
     }
-    let resource_logs = groups
-        .into_iter()
-        .enumerate()
-        .filter(|(_, records)| !records.is_empty())
-        .map(|(group, log_records)| ResourceLogs {
-            resource: Some(resource(rng, group / services, group % services)),
-            scope_logs: vec![ScopeLogs {
-                scope: scope("io.opentelemetry.logback-appender"),
-                log_records,
-                ..Default::default()
-            }],
-            schema_url: String::new(),
-        })
-        .collect();
+    let resource_logs = by_resource(rng, opts, groups, |resource, log_records| ResourceLogs {
+        resource: Some(resource),
+        scope_logs: vec![ScopeLogs {
+            scope: scope("io.opentelemetry.logback-appender"),
+            log_records,
+            ..Default::default()
+        }],
+        schema_url: SCHEMA_URL.to_string(),
+    });
     ExportLogsServiceRequest { resource_logs }
 }
 
 fn log_record(rng: &mut Rng, service: usize, opts: &ContentOpts) -> LogRecord {
-    let roll = rng.f64();
-    let (severity, level) = if roll < opts.error_ratio {
-        (SeverityNumber::Error, "error")
-    } else if roll < opts.error_ratio + 0.08 {
-        (SeverityNumber::Warn, "warn")
-    } else if roll < opts.error_ratio + 0.13 {
-        (SeverityNumber::Debug, "debug")
-    } else {
-        (SeverityNumber::Info, "info")
+    let roll = rng.f64() - opts.error_ratio;
+    let (severity, level) = match roll {
+        ..0.0 => (SeverityNumber::Error, "error"),
+        ..0.08 => (SeverityNumber::Warn, "warn"),
+        ..0.13 => (SeverityNumber::Debug, "debug"),
+        _ => (SeverityNumber::Info, "info"),
     };
     let time = opts.now_unix_nano.saturating_sub(rng.u64(..5_000_000_000));
     let with_trace = rng.f64() < 0.6;
-    let name = service_name(service);
+    let templates = LOG_TEMPLATES.iter().filter(|(l, _)| *l == level);
+    let template = templates
+        .clone()
+        .nth(rng.usize(..templates.count().max(1)))
+        .map_or("", |t| t.1);
+    let body = format!(r#"{{"level":"{level}",{}}}"#, fill(rng, template, opts));
     LogRecord {
         time_unix_nano: time,
         observed_time_unix_nano: time + rng.u64(100_000..50_000_000),
         severity_number: severity as i32,
         severity_text: level.to_ascii_uppercase(),
-        body: Some(AnyValue { value: Some(text(log_body(rng, level, opts))) }),
+        body: Some(AnyValue {
+            value: Some(Value::StringValue(body)),
+        }),
         attributes: vec![
-            kv("log.iostream", text("stdout")),
-            kv("logger.name", text(format!("com.example.shop.{name}"))),
-            kv("thread.name", text(format!("http-nio-8080-exec-{}", rng.u32(1..=20)))),
+            s("log.iostream", "stdout"),
+            s(
+                "logger.name",
+                format!("com.example.shop.{}", service_name(service)),
+            ),
+            s(
+                "thread.name",
+                format!("http-nio-8080-exec-{}", rng.u32(1..=20)),
+            ),
         ],
         flags: u32::from(with_trace),
-        trace_id: if with_trace { trace_id(rng) } else { Vec::new() },
+        trace_id: if with_trace {
+            trace_id(rng)
+        } else {
+            Vec::new()
+        },
         span_id: if with_trace { span_id(rng) } else { Vec::new() },
         ..Default::default()
     }
 }
 
-/// A JSON log line as a Java or Go service would print it (keys in writing order).
-fn log_body(rng: &mut Rng, level: &str, opts: &ContentOpts) -> String {
-    let first = FIRST_NAMES[rng.usize(..FIRST_NAMES.len())];
-    let email = format!("{first}.{}@{}", rng.u32(1..999), DOMAINS[rng.usize(..DOMAINS.len())]);
-    let phone = format!("010-{:04}-{:04}", rng.u32(..10_000), rng.u32(..10_000));
-    let order = rng.u64(100_000_000..999_999_999);
-    let latency = latency_ns(rng, opts.latency_p50_ms) / 1_000_000;
-    let mut b = format!(r#"{{"level":"{level}","#);
-    let choice = rng.u32(..3);
-    // `write!` into a String cannot fail.
-    let _ = match (level, choice) {
-        ("error", 0) => write!(b, r#""msg":"payment declined","card":{{"number":"{}","holder":"{}"}},"reason":"insufficient_funds","order_id":{order}}}"#, CARDS[rng.usize(..CARDS.len())], first.to_ascii_uppercase()),
-        ("error", 1) => write!(b, r#""msg":"upstream timeout","url":"https://svc:s3cr3t-{order}@billing.internal/api/charge","timeout_ms":3000}}"#),
-        ("error", _) => write!(b, r#""msg":"identity verification failed","rrn":"{:02}{:02}{:02}-{}{:06}","phone":"+82 10-{:04}-{:04}"}}"#, rng.u32(60..99), rng.u32(1..13), rng.u32(1..29), rng.u32(1..5), rng.u32(..1_000_000), rng.u32(..10_000), rng.u32(..10_000)),
-        ("warn", 0) => write!(b, r#""msg":"slow query","db":"postgresql","statement":"SELECT * FROM orders WHERE customer_email = $1","duration_ms":{}}}"#, latency * 10),
-        ("warn", _) => write!(b, r#""msg":"retrying upstream call","upstream":"http://payment.shop:8080/v1/payments","attempt":{},"client_ip":"203.0.113.{}"}}"#, rng.u32(2..4), rng.u8(1..255)),
-        ("debug", 0) => write!(b, r#""msg":"cache miss","key":"cart:{order}","ttl_s":300}}"#),
-        ("debug", _) => write!(b, r#""msg":"auth header received","authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ7b3JkZXJ9In0.{order}"}}"#),
-        (_, 0) => write!(b, r#""msg":"payment accepted","user":{{"email":"{email}","phone":"{phone}"}},"order_id":{order},"amount":{},"currency":"KRW","latency_ms":{latency}}}"#, rng.u32(1..500) * 100),
-        (_, 1) => write!(b, r#""msg":"user logged in","user_id":{},"email":"{email}","client_ip":"198.51.100.{}","method":"password"}}"#, rng.u32(1..1_000_000), rng.u8(1..255)),
-        (_, _) => write!(b, r#""msg":"request completed","http":{{"method":"GET","route":"/api/cart","status":200}},"latency_ms":{latency}}}"#),
-    };
-    b
+/// JSON log lines as Java or Go services print them, after `{"level":"…",`: (level,
+/// template); `$name` placeholders are filled by [`fill`].
+const LOG_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "info",
+        r#""msg":"payment accepted","user":{"email":"$email","phone":"$phone"},"order_id":$order,"amount":$amount,"currency":"KRW","latency_ms":$latency"#,
+    ),
+    (
+        "info",
+        r#""msg":"user logged in","user_id":$user_id,"email":"$email","client_ip":"198.51.100.$octet","method":"password""#,
+    ),
+    (
+        "info",
+        r#""msg":"request completed","http":{"method":"GET","route":"/api/cart","status":200},"latency_ms":$latency"#,
+    ),
+    (
+        "warn",
+        r#""msg":"slow query","db":"postgresql","statement":"SELECT * FROM orders WHERE customer_email = $1","duration_ms":$latency"#,
+    ),
+    (
+        "warn",
+        r#""msg":"retrying upstream call","upstream":"http://payment.shop:8080/v1/payments","attempt":2,"client_ip":"203.0.113.$octet""#,
+    ),
+    (
+        "debug",
+        r#""msg":"cache miss","key":"cart:$user_id","ttl_s":300"#,
+    ),
+    (
+        "debug",
+        r#""msg":"auth header received","authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.$order""#,
+    ),
+    (
+        "error",
+        r#""msg":"payment declined","card":{"number":"$card","holder":"$holder"},"reason":"insufficient_funds","order_id":$order"#,
+    ),
+    (
+        "error",
+        r#""msg":"upstream timeout","url":"https://svc:s3cr3t-$order@billing.internal/api/charge","timeout_ms":3000"#,
+    ),
+    (
+        "error",
+        r#""msg":"identity verification failed","rrn":"$rrn","phone":"+82 10-$d4-$d4""#,
+    ),
+];
+
+const FIRST_NAMES: &[&str] = &["kim", "lee", "park", "choi", "jung", "alex", "maria", "sam"];
+const DOMAINS: &[&str] = &["example.com", "mail.example.org", "corp.example.net"];
+const CARDS: &[&str] = &[
+    "4111 1111 1111 1111",
+    "5555-5555-5555-4444",
+    "378282246310005",
+];
+
+/// `template` with each `$name` replaced by a fresh random value; unknown names stay as is.
+fn fill(rng: &mut Rng, template: &str, opts: &ContentOpts) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(tail.len());
+        let first = FIRST_NAMES[rng.usize(..FIRST_NAMES.len())];
+        // Writing to a String cannot fail.
+        let _ = match &tail[..end] {
+            "email" => write!(
+                out,
+                "{first}.{}@{}",
+                rng.u32(1..999),
+                DOMAINS[rng.usize(..3)]
+            ),
+            "holder" => write!(
+                out,
+                "{} {}",
+                first.to_ascii_uppercase(),
+                ["KIM", "LEE"][rng.usize(..2)]
+            ),
+            "phone" => write!(out, "010-{:04}-{:04}", rng.u32(..10_000), rng.u32(..10_000)),
+            "d4" => write!(out, "{:04}", rng.u32(..10_000)),
+            "card" => write!(out, "{}", CARDS[rng.usize(..CARDS.len())]),
+            "rrn" => write!(
+                out,
+                "{:02}{:02}{:02}-{}{:06}",
+                rng.u32(60..99),
+                rng.u32(1..13),
+                rng.u32(1..29),
+                rng.u32(1..5),
+                rng.u32(..1_000_000)
+            ),
+            "order" => write!(out, "{}", rng.u64(100_000_000..999_999_999)),
+            "amount" => write!(out, "{}", rng.u32(1..500) * 100),
+            "latency" => write!(out, "{}", latency_ns(rng, opts.latency_p50_ms) / 1_000_000),
+            "user_id" => write!(out, "{}", rng.u32(1..1_000_000)),
+            "octet" => write!(out, "{}", rng.u8(1..255)),
+            other => write!(out, "${other}"),
+        };
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }

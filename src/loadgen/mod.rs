@@ -37,8 +37,8 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use tokio::time::{Duration, Instant};
 
-pub use args::{Compression, Encoding, LoadgenArgs, Protocol, ReportFormat, Signal};
 use args::Settings;
+pub use args::{Compression, Encoding, LoadgenArgs, Protocol, ReportFormat, Signal};
 pub use generate::{ContentOpts, Payload};
 
 /// How many distinct requests the pool holds at most.
@@ -99,7 +99,11 @@ impl From<&Settings> for Recipe {
         Self {
             signal: s.signal,
             json: http && s.encoding == Encoding::Json,
-            compression: if http { s.compression } else { Compression::None },
+            compression: if http {
+                s.compression
+            } else {
+                Compression::None
+            },
             content: s.content.clone(),
             seed: s.seed,
         }
@@ -115,7 +119,12 @@ pub(crate) struct Prepared {
 
 impl Recipe {
     /// Builds entry `slot` of refresh `round` with `items` items; deterministic per seed.
-    pub(crate) fn prepare(&self, slot: u64, round: u64, items: usize) -> Result<Prepared, LoadgenError> {
+    pub(crate) fn prepare(
+        &self,
+        slot: u64,
+        round: u64,
+        items: usize,
+    ) -> Result<Prepared, LoadgenError> {
         let mut rng = fastrand::Rng::with_seed(mix(self.seed ^ mix((round << 32) | slot)));
         let mut content = self.content.clone();
         if round > 0 {
@@ -128,7 +137,10 @@ impl Recipe {
             payload.encode_protobuf()
         };
         let body = compress(&encoded, self.compression).map_err(LoadgenError::Compress)?;
-        Ok(Prepared { body: Bytes::from(body), items: items as u64 })
+        Ok(Prepared {
+            body: Bytes::from(body),
+            items: items as u64,
+        })
     }
 }
 
@@ -191,7 +203,12 @@ impl Pool {
     }
 
     /// Regenerates entry `slot` for refresh `round`.
-    pub(crate) fn refresh(&self, recipe: &Recipe, slot: usize, round: u64) -> Result<(), LoadgenError> {
+    pub(crate) fn refresh(
+        &self,
+        recipe: &Recipe,
+        slot: usize,
+        round: u64,
+    ) -> Result<(), LoadgenError> {
         let items = self.get(slot).items as usize;
         let fresh = recipe.prepare(slot as u64, round, items)?;
         *self.slots[slot].write().unwrap_or_else(|e| e.into_inner()) = fresh;
@@ -207,7 +224,8 @@ fn compress(data: &[u8], compression: Compression) -> std::io::Result<Vec<u8>> {
     match compression {
         Compression::None => Ok(data.to_vec()),
         Compression::Gzip => {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             encoder.write_all(data)?;
             encoder.finish()
         }
@@ -233,12 +251,24 @@ fn decode_once(signal: Signal, json: bool, body: &[u8]) -> Result<usize, Loadgen
     use prost::Message as _;
     let boxed = |e: &dyn fmt::Display| LoadgenError::Decode(e.to_string().into());
     let payload = match (signal, json) {
-        (Signal::Traces, false) => trace::v1::ExportTraceServiceRequest::decode(body).map(Payload::Traces).map_err(|e| boxed(&e))?,
-        (Signal::Metrics, false) => metrics::v1::ExportMetricsServiceRequest::decode(body).map(Payload::Metrics).map_err(|e| boxed(&e))?,
-        (Signal::Logs, false) => logs::v1::ExportLogsServiceRequest::decode(body).map(Payload::Logs).map_err(|e| boxed(&e))?,
-        (Signal::Traces, true) => serde_json::from_slice(body).map(Payload::Traces).map_err(|e| boxed(&e))?,
-        (Signal::Metrics, true) => serde_json::from_slice(body).map(Payload::Metrics).map_err(|e| boxed(&e))?,
-        (Signal::Logs, true) => serde_json::from_slice(body).map(Payload::Logs).map_err(|e| boxed(&e))?,
+        (Signal::Traces, false) => trace::v1::ExportTraceServiceRequest::decode(body)
+            .map(Payload::Traces)
+            .map_err(|e| boxed(&e))?,
+        (Signal::Metrics, false) => metrics::v1::ExportMetricsServiceRequest::decode(body)
+            .map(Payload::Metrics)
+            .map_err(|e| boxed(&e))?,
+        (Signal::Logs, false) => logs::v1::ExportLogsServiceRequest::decode(body)
+            .map(Payload::Logs)
+            .map_err(|e| boxed(&e))?,
+        (Signal::Traces, true) => serde_json::from_slice(body)
+            .map(Payload::Traces)
+            .map_err(|e| boxed(&e))?,
+        (Signal::Metrics, true) => serde_json::from_slice(body)
+            .map(Payload::Metrics)
+            .map_err(|e| boxed(&e))?,
+        (Signal::Logs, true) => serde_json::from_slice(body)
+            .map(Payload::Logs)
+            .map_err(|e| boxed(&e))?,
     };
     Ok(std::hint::black_box(payload).items())
 }
@@ -246,21 +276,30 @@ fn decode_once(signal: Signal, json: bool, body: &[u8]) -> Result<usize, Loadgen
 /// Decompresses and decodes the pool in a loop on this thread until the duration or item
 /// budget is spent. Blocks the calling thread on purpose: the process is pinned to one core
 /// by the benchmark and this loop is the whole measurement.
-fn decode_baseline(settings: &Settings, recipe: &Recipe, pool: &Pool) -> Result<Report, LoadgenError> {
+fn decode_baseline(
+    settings: &Settings,
+    recipe: &Recipe,
+    pool: &Pool,
+) -> Result<Report, LoadgenError> {
     // What the server receives: gRPC bodies are compressed by tonic on the way out.
     let mut bodies = Vec::with_capacity(pool.len());
     for slot in 0..pool.full_len() {
         let entry = pool.get(slot);
         let wire = match settings.protocol {
-            Protocol::Grpc => compress(&entry.body, settings.compression).map_err(LoadgenError::Compress)?,
+            Protocol::Grpc => {
+                compress(&entry.body, settings.compression).map_err(LoadgenError::Compress)?
+            }
             Protocol::Http => entry.body.to_vec(),
         };
         bodies.push((wire, entry.items));
     }
     for (wire, items) in &bodies {
-        let raw = decompress(wire, settings.compression).map_err(|e| LoadgenError::Decode(e.into()))?;
+        let raw =
+            decompress(wire, settings.compression).map_err(|e| LoadgenError::Decode(e.into()))?;
         if decode_once(settings.signal, recipe.json, &raw)? as u64 != *items {
-            return Err(LoadgenError::Decode("item count changed in a round trip".into()));
+            return Err(LoadgenError::Decode(
+                "item count changed in a round trip".into(),
+            ));
         }
     }
     let deadline = settings.duration.unwrap_or(Duration::MAX);
@@ -269,7 +308,8 @@ fn decode_baseline(settings: &Settings, recipe: &Recipe, pool: &Pool) -> Result<
     let start = Instant::now();
     'outer: while start.elapsed() < deadline {
         for (wire, _) in &bodies {
-            let raw = decompress(wire, settings.compression).map_err(|e| LoadgenError::Decode(e.into()))?;
+            let raw = decompress(wire, settings.compression)
+                .map_err(|e| LoadgenError::Decode(e.into()))?;
             items += decode_once(settings.signal, recipe.json, &raw)? as u64;
             bytes += wire.len() as u64;
             if items >= budget {
@@ -287,7 +327,11 @@ fn decode_baseline(settings: &Settings, recipe: &Recipe, pool: &Pool) -> Result<
 }
 
 fn per_second(n: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 { n as f64 / seconds } else { 0.0 }
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    }
 }
 
 /// Refused items and requests by class.
@@ -412,7 +456,12 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "loadgen {} over {}/{} ({}) to {}, {} in flight",
-            self.signal, self.protocol, self.encoding, self.compression, self.endpoint, self.concurrency
+            self.signal,
+            self.protocol,
+            self.encoding,
+            self.compression,
+            self.endpoint,
+            self.concurrency
         )?;
         writeln!(
             f,
@@ -435,7 +484,11 @@ impl fmt::Display for Report {
             self.refused.transport_items
         )?;
         let l = &self.latency_ms;
-        write!(f, "  request latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}", l.p50, l.p90, l.p99, l.max)?;
+        write!(
+            f,
+            "  request latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}",
+            l.p50, l.p90, l.p99, l.max
+        )?;
         for (answer, requests) in &self.errors {
             write!(f, "\n  {answer}: {requests} requests")?;
         }

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::{BufMut as _, Bytes};
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
@@ -33,7 +33,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Runs the workers until the duration or item budget is spent.
-pub(crate) async fn send(settings: Settings, recipe: Recipe, pool: Arc<Pool>) -> Result<Report, LoadgenError> {
+pub(crate) async fn send(
+    settings: Settings,
+    recipe: Recipe,
+    pool: Arc<Pool>,
+) -> Result<Report, LoadgenError> {
     let mut targets = Vec::with_capacity(settings.concurrency);
     match settings.protocol {
         Protocol::Grpc => {
@@ -54,7 +58,12 @@ pub(crate) async fn send(settings: Settings, recipe: Recipe, pool: Arc<Pool>) ->
     let workers: Vec<_> = targets
         .into_iter()
         .map(|target| {
-            let job = Job { pool: Arc::clone(&pool), next_request: Arc::clone(&next_request), limiter: limiter.clone(), deadline };
+            let job = Job {
+                pool: Arc::clone(&pool),
+                next_request: Arc::clone(&next_request),
+                limiter: limiter.clone(),
+                deadline,
+            };
             tokio::spawn(worker(target, job))
         })
         .collect();
@@ -117,7 +126,10 @@ async fn worker(mut target: Target, job: Job) -> Tally {
         if job.deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        let Some(request) = job.pool.request(job.next_request.fetch_add(1, Ordering::Relaxed)) else {
+        let Some(request) = job
+            .pool
+            .request(job.next_request.fetch_add(1, Ordering::Relaxed))
+        else {
             break;
         };
         if let Some(limiter) = &job.limiter {
@@ -147,7 +159,10 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(items_per_second: f64) -> Self {
-        Self { seconds_per_item: 1.0 / items_per_second, next: Mutex::new(None) }
+        Self {
+            seconds_per_item: 1.0 / items_per_second,
+            next: Mutex::new(None),
+        }
     }
 
     /// Books `items` and returns when they may be sent (never before `now`).
@@ -163,9 +178,17 @@ impl RateLimiter {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Outcome {
     /// OK / 2xx; `rejected` from `partial_success`, `None` when the answer was unreadable.
-    Acknowledged { rejected: Option<u64> },
-    Retryable { answer: String, message: String },
-    Permanent { answer: String, message: String },
+    Acknowledged {
+        rejected: Option<u64>,
+    },
+    Retryable {
+        answer: String,
+        message: String,
+    },
+    Permanent {
+        answer: String,
+        message: String,
+    },
     Transport(String),
 }
 
@@ -193,7 +216,10 @@ impl Tally {
         let (answer, message) = match outcome {
             Outcome::Acknowledged { rejected } => {
                 let rejected = rejected.unwrap_or_else(|| {
-                    *self.errors.entry("unreadable ok answer".to_string()).or_default() += 1;
+                    *self
+                        .errors
+                        .entry("unreadable ok answer".to_string())
+                        .or_default() += 1;
                     0
                 });
                 let rejected = rejected.min(items);
@@ -202,15 +228,18 @@ impl Tally {
                 return;
             }
             Outcome::Retryable { answer, message } => {
-                (r.retryable_items, r.retryable_requests) = (r.retryable_items + items, r.retryable_requests + 1);
+                (r.retryable_items, r.retryable_requests) =
+                    (r.retryable_items + items, r.retryable_requests + 1);
                 (answer, message)
             }
             Outcome::Permanent { answer, message } => {
-                (r.permanent_items, r.permanent_requests) = (r.permanent_items + items, r.permanent_requests + 1);
+                (r.permanent_items, r.permanent_requests) =
+                    (r.permanent_items + items, r.permanent_requests + 1);
                 (answer, message)
             }
             Outcome::Transport(message) => {
-                (r.transport_items, r.transport_requests) = (r.transport_items + items, r.transport_requests + 1);
+                (r.transport_items, r.transport_requests) =
+                    (r.transport_items + items, r.transport_requests + 1);
                 ("transport".to_string(), message)
             }
         };
@@ -250,7 +279,11 @@ const LATENCY_BUCKETS: usize = 8 + 61 * 8;
 
 impl Default for LatencyHistogram {
     fn default() -> Self {
-        Self { counts: vec![0; LATENCY_BUCKETS], total: 0, max_us: 0 }
+        Self {
+            counts: vec![0; LATENCY_BUCKETS],
+            total: 0,
+            max_us: 0,
+        }
     }
 }
 
@@ -298,7 +331,11 @@ impl LatencyHistogram {
             seen += count;
             if seen >= rank {
                 let (low, high) = (Self::lower_bound(index), Self::lower_bound(index + 1));
-                let middle = if index < 8 { low as f64 } else { (low + high) as f64 / 2.0 };
+                let middle = if index < 8 {
+                    low as f64
+                } else {
+                    (low + high) as f64 / 2.0
+                };
                 return middle.min(self.max_us as f64);
             }
         }
@@ -338,19 +375,25 @@ trait Rejected {
 
 impl Rejected for ExportTraceServiceResponse {
     fn rejected(&self) -> u64 {
-        self.partial_success.as_ref().map_or(0, |p| p.rejected_spans.max(0) as u64)
+        self.partial_success
+            .as_ref()
+            .map_or(0, |p| p.rejected_spans.max(0) as u64)
     }
 }
 
 impl Rejected for ExportMetricsServiceResponse {
     fn rejected(&self) -> u64 {
-        self.partial_success.as_ref().map_or(0, |p| p.rejected_data_points.max(0) as u64)
+        self.partial_success
+            .as_ref()
+            .map_or(0, |p| p.rejected_data_points.max(0) as u64)
     }
 }
 
 impl Rejected for ExportLogsServiceResponse {
     fn rejected(&self) -> u64 {
-        self.partial_success.as_ref().map_or(0, |p| p.rejected_log_records.max(0) as u64)
+        self.partial_success
+            .as_ref()
+            .map_or(0, |p| p.rejected_log_records.max(0) as u64)
     }
 }
 
@@ -409,7 +452,11 @@ impl GrpcTarget {
             Compression::Gzip => client = client.send_compressed(CompressionEncoding::Gzip),
             Compression::Zstd => client = client.send_compressed(CompressionEncoding::Zstd),
         }
-        Ok(Self { client, signal: s.signal, metadata: MetadataMap::from_headers(s.headers.clone()) })
+        Ok(Self {
+            client,
+            signal: s.signal,
+            metadata: MetadataMap::from_headers(s.headers.clone()),
+        })
     }
 
     async fn send(&mut self, body: Bytes) -> Outcome {
@@ -420,28 +467,48 @@ impl GrpcTarget {
         *request.metadata_mut() = self.metadata.clone();
         let result = match self.signal {
             Signal::Traces => {
-                self.call::<ExportTraceServiceResponse>(request, "/opentelemetry.proto.collector.trace.v1.TraceService/Export").await
+                self.call::<ExportTraceServiceResponse>(
+                    request,
+                    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                )
+                .await
             }
             Signal::Metrics => {
-                self.call::<ExportMetricsServiceResponse>(request, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export")
-                    .await
+                self.call::<ExportMetricsServiceResponse>(
+                    request,
+                    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+                )
+                .await
             }
             Signal::Logs => {
-                self.call::<ExportLogsServiceResponse>(request, "/opentelemetry.proto.collector.logs.v1.LogsService/Export").await
+                self.call::<ExportLogsServiceResponse>(
+                    request,
+                    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+                )
+                .await
             }
         };
         match result {
-            Ok(rejected) => Outcome::Acknowledged { rejected: Some(rejected) },
+            Ok(rejected) => Outcome::Acknowledged {
+                rejected: Some(rejected),
+            },
             Err(status) => classify_status(&status),
         }
     }
 
-    async fn call<R>(&mut self, request: tonic::Request<Bytes>, path: &'static str) -> Result<u64, Status>
+    async fn call<R>(
+        &mut self,
+        request: tonic::Request<Bytes>,
+        path: &'static str,
+    ) -> Result<u64, Status>
     where
         R: prost::Message + Default + Rejected + Send + Sync + 'static,
     {
         let codec = RawCodec::<R>(PhantomData);
-        let response = self.client.unary(request, PathAndQuery::from_static(path), codec).await?;
+        let response = self
+            .client
+            .unary(request, PathAndQuery::from_static(path), codec)
+            .await?;
         Ok(response.into_inner().rejected())
     }
 }
@@ -455,13 +522,20 @@ pub(crate) fn classify_status(status: &Status) -> Outcome {
     }
     let answer = format!("grpc {}", code_name(status.code()));
     let retryable = match status.code() {
-        Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss => {
-            true
-        }
+        Code::Cancelled
+        | Code::DeadlineExceeded
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Unavailable
+        | Code::DataLoss => true,
         Code::ResourceExhausted => tonic_types::StatusExt::get_details_retry_info(status).is_some(),
         _ => false,
     };
-    if retryable { Outcome::Retryable { answer, message } } else { Outcome::Permanent { answer, message } }
+    if retryable {
+        Outcome::Retryable { answer, message }
+    } else {
+        Outcome::Permanent { answer, message }
+    }
 }
 
 fn code_name(code: Code) -> &'static str {
@@ -512,12 +586,19 @@ struct HttpTarget {
 impl HttpTarget {
     /// Builds the shared client after checking that the server accepts connections.
     async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
-        let authority = s.uri.authority().map(|a| a.as_str().to_string()).unwrap_or_default();
-        let connect_error = |source: Box<dyn std::error::Error + Send + Sync>| LoadgenError::Connect {
-            endpoint: s.uri.to_string(),
-            source,
-        };
-        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&authority)).await {
+        let authority = s
+            .uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
+        let connect_error =
+            |source: Box<dyn std::error::Error + Send + Sync>| LoadgenError::Connect {
+                endpoint: s.uri.to_string(),
+                source,
+            };
+        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&authority))
+            .await
+        {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(connect_error(Box::new(e))),
             Err(_) => return Err(connect_error("connection timed out".into())),
@@ -536,10 +617,19 @@ impl HttpTarget {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         match s.compression {
             Compression::None => {}
-            Compression::Gzip => _ = headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-            Compression::Zstd => _ = headers.insert(CONTENT_ENCODING, HeaderValue::from_static("zstd")),
+            Compression::Gzip => {
+                _ = headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"))
+            }
+            Compression::Zstd => {
+                _ = headers.insert(CONTENT_ENCODING, HeaderValue::from_static("zstd"))
+            }
         }
-        Ok(Self { client, uri: s.uri.clone(), headers, signal: s.signal })
+        Ok(Self {
+            client,
+            uri: s.uri.clone(),
+            headers,
+            signal: s.signal,
+        })
     }
 
     async fn send(&self, body: Bytes) -> Outcome {
@@ -556,15 +646,22 @@ impl HttpTarget {
             .headers()
             .get(CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-        let body = match Limited::new(response.into_body(), MAX_RESPONSE_BYTES).collect().await {
+        let body = match Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+        {
             Ok(collected) => collected.to_bytes(),
             Err(e) => return Outcome::Transport(format!("reading the response: {e}")),
         };
         if status.is_success() {
-            return Outcome::Acknowledged { rejected: rejected_in_body(self.signal, json, &body) };
+            return Outcome::Acknowledged {
+                rejected: rejected_in_body(self.signal, json, &body),
+            };
         }
         let answer = format!("http {}", status.as_u16());
-        let message = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string();
+        let message = String::from_utf8_lossy(&body[..body.len().min(200)])
+            .trim()
+            .to_string();
         match status.as_u16() {
             429 | 502 | 503 | 504 => Outcome::Retryable { answer, message },
             _ => Outcome::Permanent { answer, message },
@@ -574,8 +671,15 @@ impl HttpTarget {
 
 /// `partial_success` rejections in an OTLP/HTTP answer; an empty body rejects nothing.
 pub(crate) fn rejected_in_body(signal: Signal, json: bool, body: &[u8]) -> Option<u64> {
-    fn read<R: prost::Message + Default + serde::de::DeserializeOwned + Rejected>(json: bool, body: &[u8]) -> Option<u64> {
-        let response: R = if json { serde_json::from_slice(body).ok()? } else { R::decode(body).ok()? };
+    fn read<R: prost::Message + Default + serde::de::DeserializeOwned + Rejected>(
+        json: bool,
+        body: &[u8],
+    ) -> Option<u64> {
+        let response: R = if json {
+            serde_json::from_slice(body).ok()?
+        } else {
+            R::decode(body).ok()?
+        };
         Some(response.rejected())
     }
     if body.is_empty() {

@@ -25,13 +25,25 @@ use super::send::{LatencyHistogram, Outcome, RateLimiter, classify_status, rejec
 use super::*;
 
 fn opts() -> ContentOpts {
-    ContentOpts { now_unix_nano: 1_750_000_000_000_000_000, ..ContentOpts::default() }
+    ContentOpts {
+        now_unix_nano: 1_750_000_000_000_000_000,
+        ..ContentOpts::default()
+    }
 }
 
 const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
-fn attr<'a>(attributes: &'a [opentelemetry_proto::tonic::common::v1::KeyValue], key: &str) -> Option<&'a Value> {
-    attributes.iter().find(|kv| kv.key == key)?.value.as_ref()?.value.as_ref()
+fn attr<'a>(
+    attributes: &'a [opentelemetry_proto::tonic::common::v1::KeyValue],
+    key: &str,
+) -> Option<&'a Value> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)?
+        .value
+        .as_ref()?
+        .value
+        .as_ref()
 }
 
 #[test]
@@ -59,7 +71,11 @@ fn counts_match_requested_items() {
 #[test]
 fn ids_have_valid_lengths() {
     let req = traces(&mut Rng::with_seed(1), 2000, &opts());
-    let spans = req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans);
+    let spans = req
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans);
     let mut server_ids = BTreeSet::new();
     for span in spans {
         assert_eq!(span.trace_id.len(), 16);
@@ -72,7 +88,11 @@ fn ids_have_valid_lengths() {
         }
     }
     let logs = logs(&mut Rng::with_seed(1), 500, &opts());
-    let records = logs.resource_logs.iter().flat_map(|r| &r.scope_logs).flat_map(|s| &s.log_records);
+    let records = logs
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .flat_map(|s| &s.log_records);
     let mut with_trace = 0;
     for record in records {
         if !record.trace_id.is_empty() {
@@ -87,11 +107,22 @@ fn ids_have_valid_lengths() {
 fn server_spans_have_about_eight_attributes_and_client_children() {
     let req = traces(&mut Rng::with_seed(3), 1000, &opts());
     let (mut servers, mut clients) = (0, 0);
-    for span in req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
+    for span in req
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
         if span.kind == SpanKind::Server as i32 {
             servers += 1;
             assert_eq!(span.attributes.len(), 8);
-            for key in ["http.request.method", "http.route", "url.path", "http.response.status_code", "server.address"] {
+            for key in [
+                "http.request.method",
+                "http.route",
+                "url.path",
+                "http.response.status_code",
+                "server.address",
+            ] {
                 assert!(attr(&span.attributes, key).is_some(), "{key}");
             }
         } else {
@@ -110,15 +141,30 @@ fn resources_are_grouped_by_cluster_and_service() {
     for rs in &req.resource_spans {
         let attributes = &rs.resource.as_ref().unwrap().attributes;
         let keys: Vec<&str> = attributes.iter().map(|kv| kv.key.as_str()).collect();
-        assert_eq!(keys, ["service.name", "service.version", "k8s.cluster.name", "k8s.namespace.name", "k8s.pod.name"]);
+        assert_eq!(
+            keys,
+            [
+                "service.name",
+                "service.version",
+                "k8s.cluster.name",
+                "k8s.namespace.name",
+                "k8s.pod.name"
+            ]
+        );
         let text = |k| match attr(attributes, k) {
             Some(Value::StringValue(s)) => s.clone(),
             other => panic!("{k}: {other:?}"),
         };
-        assert!(seen.insert((text("k8s.cluster.name"), text("service.name"))), "group repeated");
+        assert!(
+            seen.insert((text("k8s.cluster.name"), text("service.name"))),
+            "group repeated"
+        );
     }
     assert_eq!(seen.len(), 15);
-    assert!(seen.iter().all(|(c, _)| ["cluster-0", "cluster-1", "cluster-2"].contains(&c.as_str())));
+    assert!(
+        seen.iter()
+            .all(|(c, _)| ["cluster-0", "cluster-1", "cluster-2"].contains(&c.as_str()))
+    );
 }
 
 #[test]
@@ -134,19 +180,30 @@ fn error_ratio_holds_over_100k_spans() {
     let (mut servers, mut errors) = (0u64, 0u64);
     for _ in 0..100 {
         let req = traces(&mut rng, 1000, &opts());
-        for span in req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
+        for span in req
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+        {
             if span.kind != SpanKind::Server as i32 {
                 continue;
             }
             servers += 1;
-            let Some(Value::IntValue(code)) = attr(&span.attributes, "http.response.status_code") else { panic!() };
+            let Some(Value::IntValue(code)) = attr(&span.attributes, "http.response.status_code")
+            else {
+                panic!()
+            };
             let error = span.status.as_ref().unwrap().code == StatusCode::Error as i32;
             assert_eq!(error, *code >= 500, "status ERROR exactly for 5xx");
             errors += u64::from(error);
         }
     }
     let ratio = errors as f64 / servers as f64;
-    assert!((ratio - 0.01).abs() < 0.0015, "error ratio {ratio} over {servers} server spans");
+    assert!(
+        (ratio - 0.01).abs() < 0.0015,
+        "error ratio {ratio} over {servers} server spans"
+    );
 }
 
 #[test]
@@ -163,10 +220,22 @@ fn latency_median_is_near_p50_with_a_tail() {
 fn log_bodies_parse_as_json_and_carry_pii() {
     let req = logs(&mut Rng::with_seed(10), 2000, &opts());
     let mut emails = 0;
-    for record in req.resource_logs.iter().flat_map(|r| &r.scope_logs).flat_map(|s| &s.log_records) {
-        let Some(Value::StringValue(body)) = record.body.as_ref().and_then(|b| b.value.as_ref()) else { panic!() };
-        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
-        assert_eq!(json["level"].as_str().unwrap().to_ascii_uppercase(), record.severity_text);
+    for record in req
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .flat_map(|s| &s.log_records)
+    {
+        let Some(Value::StringValue(body)) = record.body.as_ref().and_then(|b| b.value.as_ref())
+        else {
+            panic!()
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(
+            json["level"].as_str().unwrap().to_ascii_uppercase(),
+            record.severity_text
+        );
         assert!(json["msg"].is_string());
         emails += usize::from(body.contains("@example"));
     }
@@ -177,7 +246,12 @@ fn log_bodies_parse_as_json_and_carry_pii() {
 fn metrics_are_consistent_cumulative_histograms_sums_and_gauges() {
     let req = metrics(&mut Rng::with_seed(11), 1000, &opts());
     let mut kinds = BTreeSet::new();
-    for metric in req.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics) {
+    for metric in req
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+    {
         match metric.data.as_ref().unwrap() {
             Data::Histogram(h) => {
                 assert_eq!(metric.name, "http.server.request.duration");
@@ -224,14 +298,23 @@ fn rate_limiter_paces_items_without_catch_up_bursts() {
     let limiter = RateLimiter::new(1000.0);
     // Four workers asking at once get consecutive slots 100 ms apart.
     for k in 0..10u64 {
-        assert_eq!(limiter.reserve(t0, 100), t0 + Duration::from_millis(100 * k));
+        assert_eq!(
+            limiter.reserve(t0, 100),
+            t0 + Duration::from_millis(100 * k)
+        );
     }
     // The schedule is booked to t0 + 1 s; asking at t0 + 0.5 s waits for it.
-    assert_eq!(limiter.reserve(t0 + Duration::from_millis(500), 512), t0 + Duration::from_secs(1));
+    assert_eq!(
+        limiter.reserve(t0 + Duration::from_millis(500), 512),
+        t0 + Duration::from_secs(1)
+    );
     // After a stall the schedule restarts at now rather than bursting to catch up.
     let later = t0 + Duration::from_secs(5);
     assert_eq!(limiter.reserve(later, 250), later);
-    assert_eq!(limiter.reserve(later, 250), later + Duration::from_millis(250));
+    assert_eq!(
+        limiter.reserve(later, 250),
+        later + Duration::from_millis(250)
+    );
 }
 
 #[test]
@@ -252,24 +335,42 @@ fn latency_histogram_quantiles() {
 fn grpc_codes_are_classified_like_an_otlp_exporter() {
     use tonic::{Code, Status};
     use tonic_types::{ErrorDetails, StatusExt as _};
-    assert!(matches!(classify_status(&Status::unavailable("full")), Outcome::Retryable { .. }));
-    let Outcome::Permanent { answer, .. } = classify_status(&Status::invalid_argument("bad")) else { panic!() };
+    assert!(matches!(
+        classify_status(&Status::unavailable("full")),
+        Outcome::Retryable { .. }
+    ));
+    let Outcome::Permanent { answer, .. } = classify_status(&Status::invalid_argument("bad"))
+    else {
+        panic!()
+    };
     assert_eq!(answer, "grpc INVALID_ARGUMENT");
-    assert!(matches!(classify_status(&Status::resource_exhausted("x")), Outcome::Permanent { .. }));
+    assert!(matches!(
+        classify_status(&Status::resource_exhausted("x")),
+        Outcome::Permanent { .. }
+    ));
     let with_retry = Status::with_error_details(
         Code::ResourceExhausted,
         "queue full",
         ErrorDetails::with_retry_info(Some(Duration::from_secs(1))),
     );
-    assert!(matches!(classify_status(&with_retry), Outcome::Retryable { .. }));
+    assert!(matches!(
+        classify_status(&with_retry),
+        Outcome::Retryable { .. }
+    ));
 }
 
 #[test]
 fn partial_success_is_read_from_http_answers() {
     let response = ExportTraceServiceResponse {
-        partial_success: Some(ExportTracePartialSuccess { rejected_spans: 5, error_message: "too many attributes".into() }),
+        partial_success: Some(ExportTracePartialSuccess {
+            rejected_spans: 5,
+            error_message: "too many attributes".into(),
+        }),
     };
-    assert_eq!(rejected_in_body(Signal::Traces, false, &response.encode_to_vec()), Some(5));
+    assert_eq!(
+        rejected_in_body(Signal::Traces, false, &response.encode_to_vec()),
+        Some(5)
+    );
     let json = serde_json::to_vec(&response).unwrap();
     assert_eq!(rejected_in_body(Signal::Traces, true, &json), Some(5));
     assert_eq!(rejected_in_body(Signal::Traces, false, b""), Some(0));
@@ -280,10 +381,22 @@ fn partial_success_is_read_from_http_answers() {
 fn endpoints_and_arguments_are_validated() {
     let uri = |e: Option<&str>, p| endpoint_uri(e, p, Signal::Logs).map(|u| u.to_string());
     assert_eq!(uri(None, Protocol::Grpc).unwrap(), "http://127.0.0.1:4317/");
-    assert_eq!(uri(None, Protocol::Http).unwrap(), "http://127.0.0.1:4318/v1/logs");
-    assert_eq!(uri(Some("http://otel:9999/"), Protocol::Http).unwrap(), "http://otel:9999/v1/logs");
-    assert_eq!(uri(Some("otel/base"), Protocol::Http).unwrap(), "http://otel:4318/base/v1/logs");
-    assert_eq!(uri(Some("[::1]:4317"), Protocol::Grpc).unwrap(), "http://[::1]:4317/");
+    assert_eq!(
+        uri(None, Protocol::Http).unwrap(),
+        "http://127.0.0.1:4318/v1/logs"
+    );
+    assert_eq!(
+        uri(Some("http://otel:9999/"), Protocol::Http).unwrap(),
+        "http://otel:9999/v1/logs"
+    );
+    assert_eq!(
+        uri(Some("otel/base"), Protocol::Http).unwrap(),
+        "http://otel:4318/base/v1/logs"
+    );
+    assert_eq!(
+        uri(Some("[::1]:4317"), Protocol::Grpc).unwrap(),
+        "http://[::1]:4317/"
+    );
     assert!(uri(Some("https://otel:4317"), Protocol::Grpc).is_err());
     assert!(uri(Some("otel:4317/x"), Protocol::Grpc).is_err());
     assert!(uri(Some("http://"), Protocol::Grpc).is_err());
@@ -294,12 +407,23 @@ fn endpoints_and_arguments_are_validated() {
         args.validate().err().map(|e| e.to_string())
     };
     assert!(bad(|_| {}).is_none());
-    assert!(bad(|a| a.encoding = Encoding::Json).unwrap().contains("--encoding json"));
+    assert!(
+        bad(|a| a.encoding = Encoding::Json)
+            .unwrap()
+            .contains("--encoding json")
+    );
     assert!(bad(|a| a.items_per_request = 0).is_some());
     assert!(bad(|a| a.error_ratio = 1.5).is_some());
-    assert!(bad(|a| a.headers = vec!["novalue".into()]).unwrap().contains("key=value"));
+    assert!(
+        bad(|a| a.headers = vec!["novalue".into()])
+            .unwrap()
+            .contains("key=value")
+    );
     assert!(bad(|a| a.headers = vec!["x-tenant=a\nb".into()]).is_some());
-    let mut args = LoadgenArgs { token: Some("s3cret".into()), ..LoadgenArgs::default() };
+    let mut args = LoadgenArgs {
+        token: Some("s3cret".into()),
+        ..LoadgenArgs::default()
+    };
     args.headers = vec!["X-Scope-OrgID=team-a".into()];
     let s = args.validate().unwrap();
     assert_eq!(s.headers["authorization"], "Bearer s3cret");
@@ -312,7 +436,11 @@ fn endpoints_and_arguments_are_validated() {
 
 #[test]
 fn items_limit_sends_exact_counts() {
-    let args = LoadgenArgs { items: Some(1300), items_per_request: 512, ..LoadgenArgs::default() };
+    let args = LoadgenArgs {
+        items: Some(1300),
+        items_per_request: 512,
+        ..LoadgenArgs::default()
+    };
     let settings = args.validate().unwrap();
     let pool = Pool::build(&Recipe::from(&settings), &settings).unwrap();
     let sizes: Vec<Option<u64>> = (0..4).map(|n| pool.request(n).map(|p| p.items)).collect();
@@ -336,9 +464,17 @@ fn decode_baseline_decodes_the_pool() {
             compression,
             ..LoadgenArgs::default()
         };
-        let report = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(args)).unwrap();
+        let report = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(run(args))
+            .unwrap();
         assert_eq!(report.mode, "decode-baseline");
-        assert!(report.decoded_items >= 10_000 && report.decoded_items_per_second > 0.0, "{report}");
+        assert!(
+            report.decoded_items >= 10_000 && report.decoded_items_per_second > 0.0,
+            "{report}"
+        );
         assert_eq!(report.sent_items, 0);
     }
 }
@@ -369,9 +505,13 @@ async fn stub(grpc: bool, status: u16) -> (SocketAddr, Arc<Seen>) {
             let io = TokioIo::new(stream);
             tokio::spawn(async move {
                 if grpc {
-                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(io, service).await;
+                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(io, service)
+                        .await;
                 } else {
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
                 }
             });
         }
@@ -381,13 +521,26 @@ async fn stub(grpc: bool, status: u16) -> (SocketAddr, Arc<Seen>) {
 
 type StubBody = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
 
-async fn answer(req: http::Request<hyper::body::Incoming>, seen: &Seen, grpc: bool, status: u16) -> http::Response<StubBody> {
+async fn answer(
+    req: http::Request<hyper::body::Incoming>,
+    seen: &Seen,
+    grpc: bool,
+    status: u16,
+) -> http::Response<StubBody> {
     let (parts, body) = req.into_parts();
-    if parts.headers.get("authorization").is_some_and(|v| v == "Bearer t0k") {
+    if parts
+        .headers
+        .get("authorization")
+        .is_some_and(|v| v == "Bearer t0k")
+    {
         seen.authorized.fetch_add(1, Ordering::Relaxed);
     }
     let body = body.collect().await.unwrap().to_bytes();
-    let encoding = if grpc { parts.headers.get("grpc-encoding") } else { parts.headers.get("content-encoding") };
+    let encoding = if grpc {
+        parts.headers.get("grpc-encoding")
+    } else {
+        parts.headers.get("content-encoding")
+    };
     let compression = match encoding.map(|v| v.to_str().unwrap()) {
         Some("gzip") => Compression::Gzip,
         Some("zstd") => Compression::Zstd,
@@ -395,12 +548,22 @@ async fn answer(req: http::Request<hyper::body::Incoming>, seen: &Seen, grpc: bo
     };
     let message = if grpc { &body[5..] } else { &body[..] };
     let raw = decompress(message, compression).unwrap();
-    let json = parts.headers.get("content-type").is_some_and(|v| v == "application/json");
-    let request: ExportTraceServiceRequest =
-        if json { serde_json::from_slice(&raw).unwrap() } else { ExportTraceServiceRequest::decode(&raw[..]).unwrap() };
-    seen.items.fetch_add(count_spans(&request) as u64, Ordering::Relaxed);
+    let json = parts
+        .headers
+        .get("content-type")
+        .is_some_and(|v| v == "application/json");
+    let request: ExportTraceServiceRequest = if json {
+        serde_json::from_slice(&raw).unwrap()
+    } else {
+        ExportTraceServiceRequest::decode(&raw[..]).unwrap()
+    };
+    seen.items
+        .fetch_add(count_spans(&request) as u64, Ordering::Relaxed);
     let response = ExportTraceServiceResponse {
-        partial_success: Some(ExportTracePartialSuccess { rejected_spans: 1, error_message: "one bad span".into() }),
+        partial_success: Some(ExportTracePartialSuccess {
+            rejected_spans: 1,
+            error_message: "one bad span".into(),
+        }),
     }
     .encode_to_vec();
     if grpc {
@@ -409,10 +572,19 @@ async fn answer(req: http::Request<hyper::body::Incoming>, seen: &Seen, grpc: bo
         frame.extend_from_slice(&response);
         let mut trailers = http::HeaderMap::new();
         trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-        let body = Full::new(Bytes::from(frame)).with_trailers(async move { Some(Ok(trailers)) }).boxed();
-        return http::Response::builder().header("content-type", "application/grpc").body(body).unwrap();
+        let body = Full::new(Bytes::from(frame))
+            .with_trailers(async move { Some(Ok(trailers)) })
+            .boxed();
+        return http::Response::builder()
+            .header("content-type", "application/grpc")
+            .body(body)
+            .unwrap();
     }
-    let body = if status == 200 { Bytes::from(response) } else { Bytes::from_static(b"busy") };
+    let body = if status == 200 {
+        Bytes::from(response)
+    } else {
+        Bytes::from_static(b"busy")
+    };
     http::Response::builder()
         .status(status)
         .header("content-type", "application/x-protobuf")
@@ -436,11 +608,20 @@ fn stub_args(addr: SocketAddr, protocol: Protocol) -> LoadgenArgs {
 async fn run_against_grpc_stub_counts_partial_success() {
     for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
         let (addr, seen) = stub(true, 200).await;
-        let report = run(LoadgenArgs { compression, ..stub_args(addr, Protocol::Grpc) }).await.unwrap();
+        let report = run(LoadgenArgs {
+            compression,
+            ..stub_args(addr, Protocol::Grpc)
+        })
+        .await
+        .unwrap();
         assert_eq!(seen.items.load(Ordering::Relaxed), 5_000, "{report}");
         assert_eq!(seen.authorized.load(Ordering::Relaxed), 10);
         assert_eq!((report.requests, report.sent_items), (10, 5_000));
-        assert_eq!((report.acknowledged_items, report.rejected_items), (4_990, 10), "{report}");
+        assert_eq!(
+            (report.acknowledged_items, report.rejected_items),
+            (4_990, 10),
+            "{report}"
+        );
         assert_eq!(report.refused_items(), 0);
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(json["acknowledged_items"], 4_990);
@@ -449,20 +630,36 @@ async fn run_against_grpc_stub_counts_partial_success() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_against_http_stub_protobuf_and_json() {
-    for (encoding, compression) in [(Encoding::Protobuf, Compression::None), (Encoding::Json, Compression::Gzip)] {
+    for (encoding, compression) in [
+        (Encoding::Protobuf, Compression::None),
+        (Encoding::Json, Compression::Gzip),
+    ] {
         let (addr, seen) = stub(false, 200).await;
-        let args = LoadgenArgs { encoding, compression, ..stub_args(addr, Protocol::Http) };
+        let args = LoadgenArgs {
+            encoding,
+            compression,
+            ..stub_args(addr, Protocol::Http)
+        };
         let report = run(args).await.unwrap();
         assert_eq!(seen.items.load(Ordering::Relaxed), 5_000);
         assert_eq!(seen.authorized.load(Ordering::Relaxed), 10);
-        assert_eq!((report.acknowledged_items, report.rejected_items), (4_990, 10), "{report}");
+        assert_eq!(
+            (report.acknowledged_items, report.rejected_items),
+            (4_990, 10),
+            "{report}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_classified_and_rate_and_duration_stop_the_run() {
     let (addr, _) = stub(false, 503).await;
-    let args = LoadgenArgs { items: None, duration: Some(Duration::from_millis(500).into()), rate: 4_000.0, ..stub_args(addr, Protocol::Http) };
+    let args = LoadgenArgs {
+        items: None,
+        duration: Some(Duration::from_millis(500).into()),
+        rate: 4_000.0,
+        ..stub_args(addr, Protocol::Http)
+    };
     let report = run(args).await.unwrap();
     // 4000 items/s in requests of 500 over 0.5 s: a request every 125 ms, 4 of them.
     assert!((3..=5).contains(&report.requests), "{report}");
@@ -471,24 +668,11 @@ async fn refusals_are_classified_and_rate_and_duration_stop_the_run() {
     assert_eq!(report.acknowledged_items, 0);
     assert!(report.elapsed_seconds < 1.5);
 
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let err = run(stub_args(closed, Protocol::Grpc)).await.unwrap_err();
     assert!(err.to_string().starts_with("cannot connect"), "{err}");
-}
-
-#[test]
-fn zz_scratch_print_sizes() {
-    for signal in SIGNALS {
-        let p = Payload::generate(signal, &mut Rng::with_seed(5), 512, &opts());
-        let pb = p.encode_protobuf().len();
-        let js = p.encode_json().unwrap().len();
-        let gz = super::compress(&p.encode_protobuf(), Compression::Gzip).unwrap().len();
-        println!("{signal:?}: protobuf {pb} ({} per item), json {js}, gzip {gz}", pb / 512);
-    }
-    let req = logs(&mut Rng::with_seed(10), 12, &opts());
-    for r in req.resource_logs.iter().flat_map(|r| &r.scope_logs).flat_map(|s| &s.log_records) {
-        println!("{:?}", r.body);
-    }
-    let req = traces(&mut Rng::with_seed(10), 3, &opts());
-    println!("{}", serde_json::to_string_pretty(&req).unwrap());
 }
