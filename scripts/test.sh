@@ -69,7 +69,8 @@ if [ -f build.rs ] && grep -q prost_build build.rs && ! command -v protoc >/dev/
     missing+=(protobuf-compiler)
 fi
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-if ! venv_works; then
+# Only needed to create .venv; skipped when a working one exists.
+if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 && ! venv_works; then
     apt_install python3-venv
     venv_works || die "'$PYTHON -m venv' still fails after installing python3-venv"
 fi

@@ -72,7 +72,10 @@ fn pipeline_exporters(
 
 /// Starts slotel with `config`, with exporters built from it plus `extra` (tests and
 /// embedders can add their own).
-pub async fn start_with(config: &Config, extra: Vec<Arc<dyn Exporter>>) -> Result<Running, AppError> {
+pub async fn start_with(
+    config: &Config,
+    extra: Vec<Arc<dyn Exporter>>,
+) -> Result<Running, AppError> {
     let metrics = Metrics::new();
     let mut all: Vec<(String, Arc<dyn Exporter>)> = config
         .exporters
@@ -107,7 +110,12 @@ pub async fn start_with(config: &Config, extra: Vec<Arc<dyn Exporter>>) -> Resul
         senders.logs.clone(),
     ]);
     let rcfg = &config.receiver;
-    let receiver = Receiver::new(rcfg, &config.slo.cluster_attribute, senders, metrics.clone());
+    let receiver = Receiver::new(
+        rcfg,
+        &config.slo.cluster_attribute,
+        senders,
+        metrics.clone(),
+    );
 
     let grpc = match &rcfg.grpc {
         Some(g) => Some((Listener::bind("grpc", g.endpoint, g.tls.as_ref()).await?, g)),
@@ -132,11 +140,21 @@ pub async fn start_with(config: &Config, extra: Vec<Arc<dyn Exporter>>) -> Resul
     let mut receivers = Vec::new();
     if let Some((l, g)) = grpc {
         let router = receiver::grpc::router(receiver.clone(), g.max_recv_msg_size);
-        receivers.push(tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)));
+        receivers.push(tokio::spawn(l.serve(
+            router,
+            max_conn,
+            stop_rx.clone(),
+            drain,
+        )));
     }
     if let Some((l, h)) = http {
         let router = receiver::http::router(receiver.clone(), h.max_request_body_size);
-        receivers.push(tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)));
+        receivers.push(tokio::spawn(l.serve(
+            router,
+            max_conn,
+            stop_rx.clone(),
+            drain,
+        )));
     }
     drop(receiver);
     let admin = tokio::spawn(admin_listener.serve(

@@ -17,7 +17,7 @@ use prometheus_client::registry::Registry;
 use crate::config::{LogFormat, LogsConfig};
 
 /// The three OTLP signals.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, )]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Signal {
     Traces,
     Metrics,
@@ -46,14 +46,14 @@ impl Signal {
 }
 
 /// The receiving protocol.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, )]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Protocol {
     Grpc,
     Http,
 }
 
 /// Why items or requests were refused. A closed set: it is a label value.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, )]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum RefuseReason {
     /// Missing or unknown bearer token.
     Unauthenticated,
@@ -126,6 +126,7 @@ pub struct RequestLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RefusedRequestLabels {
+    pub receiver: &'static str,
     pub protocol: Protocol,
     pub signal: Signal,
     pub reason: RefuseReason,
@@ -209,8 +210,9 @@ impl Metrics {
             "OTLP export requests refused, by reason",
             refused_requests.clone(),
         );
-        let request_duration =
-            Family::<RequestLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let request_duration = Family::<RequestLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
         registry.register(
             "slotel_receiver_request_duration_seconds",
             "Time to handle one OTLP export request",
@@ -287,7 +289,8 @@ pub fn init_logs(cfg: &LogsConfig) -> Result<(), String> {
     let filter = EnvFilter::try_new(&cfg.level).map_err(|e| format!("invalid log level: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let result = match cfg.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

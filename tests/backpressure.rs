@@ -66,10 +66,7 @@ async fn full_queue_answers_retry_later_and_loses_nothing() {
                 14 => {
                     grpc_unavailable += 1;
                     let details = g.details.expect("UNAVAILABLE carries status details");
-                    let status = tonic_types::Status::decode(
-                        &base64_decode(&details)[..],
-                    )
-                    .unwrap();
+                    let status = tonic_types::Status::decode(&base64_decode(&details)[..]).unwrap();
                     let retry = status
                         .details
                         .iter()
@@ -99,13 +96,25 @@ async fn full_queue_answers_retry_later_and_loses_nothing() {
         }
     }
     assert!(acked > 0, "some requests fit the queue");
-    assert!(grpc_unavailable > 0 && http_503 > 0, "{grpc_unavailable} {http_503}");
+    assert!(
+        grpc_unavailable > 0 && http_503 > 0,
+        "{grpc_unavailable} {http_503}"
+    );
     assert_eq!(
-        s.metric("slotel_receiver_refused_spans_total", &["reason=\"queue_full\""]) as usize,
+        s.metric(
+            "slotel_receiver_refused_spans_total",
+            &["reason=\"queue_full\""]
+        ) as usize,
         (grpc_unavailable + http_503) * 100
     );
     // Queue over 90% full: not ready.
-    let ready = http_send("GET", &format!("http://{}/readyz", s.admin), &[], Vec::new()).await;
+    let ready = http_send(
+        "GET",
+        &format!("http://{}/readyz", s.admin),
+        &[],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(ready.status, 503);
 
     gate.add_permits(10_000);
@@ -113,7 +122,13 @@ async fn full_queue_answers_retry_later_and_loses_nothing() {
         blocked.spans.load(Ordering::SeqCst) == acked
     })
     .await;
-    let ready = http_send("GET", &format!("http://{}/readyz", s.admin), &[], Vec::new()).await;
+    let ready = http_send(
+        "GET",
+        &format!("http://{}/readyz", s.admin),
+        &[],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(ready.status, 200);
     // And the clients' retries now succeed.
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &body, None).await;

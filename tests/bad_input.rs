@@ -23,7 +23,13 @@ const PB: (&str, &str) = ("content-type", "application/x-protobuf");
 
 /// A valid HTTP request and a valid gRPC request both succeed.
 async fn still_serving(s: &Server, why: &str) {
-    let r = http_send("POST", &format!("http://{}/v1/traces", s.http), &[PB], valid_traces(10)).await;
+    let r = http_send(
+        "POST",
+        &format!("http://{}/v1/traces", s.http),
+        &[PB],
+        valid_traces(10),
+    )
+    .await;
     assert_eq!(r.status, 200, "http after {why}");
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &valid_traces(10), None).await;
     assert_eq!(g.code, 0, "grpc after {why}: {}", g.message);
@@ -83,10 +89,7 @@ fn invalid_utf8_span() -> Vec<u8> {
     let mut req = generate::traces(&mut rng, 1, &ContentOpts::default());
     req.resource_spans[0].scope_spans[0].spans[0].name = "MARKERNAME".into();
     let mut bytes = req.encode_to_vec();
-    let at = bytes
-        .windows(10)
-        .position(|w| w == b"MARKERNAME")
-        .unwrap();
+    let at = bytes.windows(10).position(|w| w == b"MARKERNAME").unwrap();
     bytes[at] = 0xff;
     bytes[at + 1] = 0xfe;
     bytes
@@ -109,11 +112,23 @@ async fn http_bad_input_gets_clear_statuses() {
     assert_eq!(r.status, 400, "truncated protobuf");
     still_serving(&s, "truncated protobuf").await;
 
-    let r = http_send("POST", &url, &[("content-type", "text/plain")], valid.clone()).await;
+    let r = http_send(
+        "POST",
+        &url,
+        &[("content-type", "text/plain")],
+        valid.clone(),
+    )
+    .await;
     assert_eq!(r.status, 415);
     let r = http_send("POST", &url, &[], valid.clone()).await;
     assert_eq!(r.status, 415, "no content type");
-    let r = http_send("POST", &url, &[PB, ("content-encoding", "br")], valid.clone()).await;
+    let r = http_send(
+        "POST",
+        &url,
+        &[PB, ("content-encoding", "br")],
+        valid.clone(),
+    )
+    .await;
     assert_eq!(r.status, 415, "unknown content encoding");
     still_serving(&s, "wrong content type").await;
 
@@ -132,7 +147,13 @@ async fn http_bad_input_gets_clear_statuses() {
 
     let r = http_send("POST", &url, &[PB], invalid_utf8_span()).await;
     assert_eq!(r.status, 400, "invalid utf-8 in a string field");
-    let r = http_send("POST", &url, &[json], &b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"\xff\xfe\"}]}]}]}"[..]).await;
+    let r = http_send(
+        "POST",
+        &url,
+        &[json],
+        &b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"\xff\xfe\"}]}]}]}"[..],
+    )
+    .await;
     assert_eq!(r.status, 400, "invalid utf-8 in json");
     still_serving(&s, "invalid utf-8").await;
 
@@ -151,7 +172,11 @@ async fn http_bad_input_gets_clear_statuses() {
     let resp = ExportTraceServiceResponse::decode(&r.body[..]).unwrap();
     let ps = resp.partial_success.unwrap();
     assert_eq!(ps.rejected_spans, 1);
-    assert!(ps.error_message.contains("attributes"), "{}", ps.error_message);
+    assert!(
+        ps.error_message.contains("attributes"),
+        "{}",
+        ps.error_message
+    );
     still_serving(&s, "100k attributes").await;
 
     let r = http_send(
@@ -166,10 +191,19 @@ async fn http_bad_input_gets_clear_statuses() {
 
     let written = s.written();
     assert_eq!(
-        s.metric("slotel_receiver_refused_requests_total", &["reason=\"invalid\""]),
+        s.metric(
+            "slotel_receiver_refused_requests_total",
+            &["reason=\"invalid\""]
+        ),
         6.0
     );
-    assert_eq!(s.metric("slotel_receiver_refused_spans_total", &["reason=\"invalid_item\""]), 1.0);
+    assert_eq!(
+        s.metric(
+            "slotel_receiver_refused_spans_total",
+            &["reason=\"invalid_item\""]
+        ),
+        1.0
+    );
     s.running.shutdown().await.unwrap();
     let _ = written;
 }
@@ -180,7 +214,11 @@ async fn grpc_bad_input_gets_clear_statuses() {
     let mut rng = fastrand::Rng::with_seed(12);
     let random: Vec<u8> = (0..4096).map(|_| rng.u8(..)).collect();
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &random, None).await;
-    assert_eq!(g.code, 3, "random bytes: INVALID_ARGUMENT, got {}", g.message);
+    assert_eq!(
+        g.code, 3,
+        "random bytes: INVALID_ARGUMENT, got {}",
+        g.message
+    );
     still_serving(&s, "grpc random bytes").await;
 
     let valid = valid_traces(50);
@@ -192,11 +230,22 @@ async fn grpc_bad_input_gets_clear_statuses() {
 
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip(&valid), Some("gzip")).await;
     assert_eq!(g.code, 0, "gzip request: {}", g.message);
-    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &zstd::encode_all(&valid[..], 3).unwrap(), Some("zstd")).await;
+    let g = grpc_send(
+        s.grpc,
+        GRPC_TRACES,
+        &[],
+        &zstd::encode_all(&valid[..], 3).unwrap(),
+        Some("zstd"),
+    )
+    .await;
     assert_eq!(g.code, 0, "zstd request: {}", g.message);
 
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip_bomb(64 << 20), Some("gzip")).await;
-    assert_eq!(g.code, 8, "gzip bomb: RESOURCE_EXHAUSTED, got {} {}", g.code, g.message);
+    assert_eq!(
+        g.code, 8,
+        "gzip bomb: RESOURCE_EXHAUSTED, got {} {}",
+        g.code, g.message
+    );
     assert!(g.details.is_none(), "no RetryInfo on oversize");
     still_serving(&s, "grpc gzip bomb").await;
 
@@ -207,12 +256,26 @@ async fn grpc_bad_input_gets_clear_statuses() {
     let g = grpc_send(s.grpc, GRPC_LOGS, &[], &deeply_nested_log(10_000), None).await;
     assert_eq!(g.code, 3, "deep nesting");
 
-    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &span_with_attributes(100_000), None).await;
+    let g = grpc_send(
+        s.grpc,
+        GRPC_TRACES,
+        &[],
+        &span_with_attributes(100_000),
+        None,
+    )
+    .await;
     assert_eq!(g.code, 0);
     let resp = ExportTraceServiceResponse::decode(&g.body[..]).unwrap();
     assert_eq!(resp.partial_success.unwrap().rejected_spans, 1);
 
-    let g = grpc_send(s.grpc, "/opentelemetry.proto.collector.trace.v1.TraceService/Nope", &[], &valid, None).await;
+    let g = grpc_send(
+        s.grpc,
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Nope",
+        &[],
+        &valid,
+        None,
+    )
+    .await;
     assert_eq!(g.code, 12, "unknown method: UNIMPLEMENTED");
     still_serving(&s, "grpc everything").await;
     s.running.shutdown().await.unwrap();
@@ -233,15 +296,38 @@ async fn tokens_are_required_and_bind_the_cluster() {
     }
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &body, None).await;
     assert_eq!(g.code, 16, "grpc without token: UNAUTHENTICATED");
-    let g = grpc_send(s.grpc, GRPC_TRACES, &[("authorization", "Bearer nope")], &body, None).await;
+    let g = grpc_send(
+        s.grpc,
+        GRPC_TRACES,
+        &[("authorization", "Bearer nope")],
+        &body,
+        None,
+    )
+    .await;
     assert_eq!(g.code, 16);
 
-    let r = http_send("POST", &url, &[PB, ("authorization", "Bearer good-token")], body.clone()).await;
+    let r = http_send(
+        "POST",
+        &url,
+        &[PB, ("authorization", "Bearer good-token")],
+        body.clone(),
+    )
+    .await;
     assert_eq!(r.status, 200);
-    let g = grpc_send(s.grpc, GRPC_TRACES, &[("authorization", "Bearer good-token")], &body, None).await;
+    let g = grpc_send(
+        s.grpc,
+        GRPC_TRACES,
+        &[("authorization", "Bearer good-token")],
+        &body,
+        None,
+    )
+    .await;
     assert_eq!(g.code, 0, "{}", g.message);
     assert_eq!(
-        s.metric("slotel_receiver_refused_requests_total", &["reason=\"unauthenticated\""]),
+        s.metric(
+            "slotel_receiver_refused_requests_total",
+            &["reason=\"unauthenticated\""]
+        ),
         5.0
     );
     let out = s.out.clone().unwrap();

@@ -25,7 +25,10 @@ fn python() -> PathBuf {
     let root = repo_root();
     let (python, source) = match std::env::var_os("SLOTEL_PYTHON") {
         Some(p) if !p.is_empty() => (PathBuf::from(p), "SLOTEL_PYTHON"),
-        _ => (root.join(".venv/bin/python"), "the default .venv/bin/python"),
+        _ => (
+            root.join(".venv/bin/python"),
+            "the default .venv/bin/python",
+        ),
     };
     let python = if python.is_relative() {
         root.join(python)
@@ -68,17 +71,28 @@ fn python_sdk_clients() {
     let python = python();
     let root = repo_root();
     let slotel = Path::new(env!("CARGO_BIN_EXE_slotel"));
-    assert!(slotel.is_file(), "slotel binary missing at {}", slotel.display());
+    assert!(
+        slotel.is_file(),
+        "slotel binary missing at {}",
+        slotel.display()
+    );
 
     let mut cmd = Command::new(&python);
-    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/python"])
-        .current_dir(&root)
-        .env("SLOTEL_BIN", slotel)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/python",
+    ])
+    .current_dir(&root)
+    .env("SLOTEL_BIN", slotel)
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .env("PYTHONUNBUFFERED", "1")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     // The SDK reads OTEL_* variables (OTEL_SDK_DISABLED, OTEL_EXPORTER_OTLP_*, …); a
     // developer's shell must not change what the tests send.
     for (key, _) in std::env::vars_os() {

@@ -58,7 +58,10 @@ fn send_with_sdk(transport: Transport, grpc: String, http: String) {
     let tracer = tracer_provider.tracer("slotel-test");
     for i in 0..SPANS {
         let mut span = tracer.start(format!("GET /api/item/{}", i % 7));
-        span.set_attribute(KeyValue::new("http.response.status_code", 200 + (i % 2) as i64 * 300));
+        span.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            200 + (i % 2) as i64 * 300,
+        ));
         span.set_attribute(KeyValue::new("http.route", "/api/item/{id}"));
         span.end();
     }
@@ -175,7 +178,11 @@ async fn sdk_round_trip(transport: Transport) {
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         for rs in v["resourceSpans"].as_array().into_iter().flatten() {
-            for span in rs["scopeSpans"][0]["spans"].as_array().into_iter().flatten() {
+            for span in rs["scopeSpans"][0]["spans"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 names.insert(span["name"].as_str().unwrap().to_string());
                 assert_eq!(span["traceId"].as_str().unwrap().len(), 32);
                 assert_eq!(span["spanId"].as_str().unwrap().len(), 16);
@@ -187,7 +194,11 @@ async fn sdk_round_trip(transport: Transport) {
             }
         }
         for rl in v["resourceLogs"].as_array().into_iter().flatten() {
-            for rec in rl["scopeLogs"][0]["logRecords"].as_array().into_iter().flatten() {
+            for rec in rl["scopeLogs"][0]["logRecords"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 let body = rec["body"]["stringValue"].as_str().unwrap();
                 let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
                 assert_eq!(parsed["msg"], "payment accepted");

@@ -23,21 +23,35 @@ impl DebugExporter {
 
 fn service_names(batch: &Batch) -> Vec<String> {
     let resources: Vec<_> = match &batch.payload {
-        Payload::Traces(r) => r.resource_spans.iter().map(|x| x.resource.as_ref()).collect(),
-        Payload::Metrics(r) => r.resource_metrics.iter().map(|x| x.resource.as_ref()).collect(),
-        Payload::Logs(r) => r.resource_logs.iter().map(|x| x.resource.as_ref()).collect(),
+        Payload::Traces(r) => r
+            .resource_spans
+            .iter()
+            .map(|x| x.resource.as_ref())
+            .collect(),
+        Payload::Metrics(r) => r
+            .resource_metrics
+            .iter()
+            .map(|x| x.resource.as_ref())
+            .collect(),
+        Payload::Logs(r) => r
+            .resource_logs
+            .iter()
+            .map(|x| x.resource.as_ref())
+            .collect(),
     };
     resources
         .into_iter()
         .flatten()
         .flat_map(|r| r.attributes.iter())
         .filter(|kv| kv.key == "service.name")
-        .filter_map(|kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
-                Some(s.clone())
-            }
-            _ => None,
-        })
+        .filter_map(
+            |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                    Some(s.clone())
+                }
+                _ => None,
+            },
+        )
         .collect()
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::pipeline::{Batch, ExportError, Exporter, Payload};
+use crate::pipeline::{Batch, ExportError, Exporter, Payload, otlp_json};
 
 pub struct FileExporter {
     id: String,
@@ -29,9 +29,9 @@ impl FileExporter {
 
 fn encode_line(payload: &Payload) -> Result<Vec<u8>, ExportError> {
     let mut line = match payload {
-        Payload::Traces(r) => serde_json::to_vec(r),
-        Payload::Metrics(r) => serde_json::to_vec(r),
-        Payload::Logs(r) => serde_json::to_vec(r),
+        Payload::Traces(r) => otlp_json::encode(r),
+        Payload::Metrics(r) => otlp_json::encode(r),
+        Payload::Logs(r) => otlp_json::encode(r),
     }
     .map_err(|e| ExportError::Encode(e.to_string()))?;
     line.push(b'\n');

@@ -140,56 +140,16 @@ pub fn count_log_records(req: &ExportLogsServiceRequest) -> usize {
 }
 
 /// The simulated shop: service names and the routes each serves ("METHOD /route").
+#[rustfmt::skip]
 const SERVICES: &[(&str, &[&str])] = &[
-    (
-        "checkout",
-        &[
-            "POST /api/checkout",
-            "POST /api/pay",
-            "GET /api/orders/{id}",
-        ],
-    ),
-    (
-        "payment",
-        &[
-            "POST /v1/payments",
-            "GET /v1/payments/{id}",
-            "POST /v1/refunds",
-        ],
-    ),
-    (
-        "cart",
-        &[
-            "GET /api/cart",
-            "POST /api/cart/items",
-            "DELETE /api/cart/items/{id}",
-        ],
-    ),
-    (
-        "catalog",
-        &[
-            "GET /api/products",
-            "GET /api/products/{id}",
-            "GET /api/search",
-        ],
-    ),
-    (
-        "shipping",
-        &[
-            "POST /api/shipments",
-            "GET /api/shipments/{id}",
-            "GET /api/quote",
-        ],
-    ),
+    ("checkout", &["POST /api/checkout", "POST /api/pay", "GET /api/orders/{id}"]),
+    ("payment", &["POST /v1/payments", "GET /v1/payments/{id}", "POST /v1/refunds"]),
+    ("cart", &["GET /api/cart", "POST /api/cart/items", "DELETE /api/cart/items/{id}"]),
+    ("catalog", &["GET /api/products", "GET /api/products/{id}", "GET /api/search"]),
+    ("shipping", &["POST /api/shipments", "GET /api/shipments/{id}", "GET /api/quote"]),
     ("frontend", &["GET /", "GET /product/{id}", "GET /cart"]),
-    (
-        "auth",
-        &["POST /oauth/token", "GET /userinfo", "POST /login"],
-    ),
-    (
-        "inventory",
-        &["GET /v1/stock/{id}", "POST /v1/reservations"],
-    ),
+    ("auth", &["POST /oauth/token", "GET /userinfo", "POST /login"]),
+    ("inventory", &["GET /v1/stock/{id}", "POST /v1/reservations"]),
     ("recommendation", &["GET /api/recommendations"]),
     ("notification", &["POST /v1/emails", "POST /v1/sms"]),
 ];
@@ -709,47 +669,18 @@ fn log_record(rng: &mut Rng, service: usize, opts: &ContentOpts) -> LogRecord {
 
 /// JSON log lines as Java or Go services print them, after `{"level":"…",`: (level,
 /// template); `$name` placeholders are filled by [`fill`].
+#[rustfmt::skip]
 const LOG_TEMPLATES: &[(&str, &str)] = &[
-    (
-        "info",
-        r#""msg":"payment accepted","user":{"email":"$email","phone":"$phone"},"order_id":$order,"amount":$amount,"currency":"KRW","latency_ms":$latency"#,
-    ),
-    (
-        "info",
-        r#""msg":"user logged in","user_id":$user_id,"email":"$email","client_ip":"198.51.100.$octet","method":"password""#,
-    ),
-    (
-        "info",
-        r#""msg":"request completed","http":{"method":"GET","route":"/api/cart","status":200},"latency_ms":$latency"#,
-    ),
-    (
-        "warn",
-        r#""msg":"slow query","db":"postgresql","statement":"SELECT * FROM orders WHERE customer_email = $1","duration_ms":$latency"#,
-    ),
-    (
-        "warn",
-        r#""msg":"retrying upstream call","upstream":"http://payment.shop:8080/v1/payments","attempt":2,"client_ip":"203.0.113.$octet""#,
-    ),
-    (
-        "debug",
-        r#""msg":"cache miss","key":"cart:$user_id","ttl_s":300"#,
-    ),
-    (
-        "debug",
-        r#""msg":"auth header received","authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.$order""#,
-    ),
-    (
-        "error",
-        r#""msg":"payment declined","card":{"number":"$card","holder":"$holder"},"reason":"insufficient_funds","order_id":$order"#,
-    ),
-    (
-        "error",
-        r#""msg":"upstream timeout","url":"https://svc:s3cr3t-$order@billing.internal/api/charge","timeout_ms":3000"#,
-    ),
-    (
-        "error",
-        r#""msg":"identity verification failed","rrn":"$rrn","phone":"+82 10-$d4-$d4""#,
-    ),
+    ("info", r#""msg":"payment accepted","user":{"email":"$email","phone":"$phone"},"order_id":$order,"amount":$amount,"currency":"KRW","latency_ms":$latency"#),
+    ("info", r#""msg":"user logged in","user_id":$user_id,"email":"$email","client_ip":"198.51.100.$octet","method":"password""#),
+    ("info", r#""msg":"request completed","http":{"method":"GET","route":"/api/cart","status":200},"latency_ms":$latency"#),
+    ("warn", r#""msg":"slow query","db":"postgresql","statement":"SELECT * FROM orders WHERE customer_email = $1","duration_ms":$latency"#),
+    ("warn", r#""msg":"retrying upstream call","upstream":"http://payment.shop:8080/v1/payments","attempt":2,"client_ip":"203.0.113.$octet""#),
+    ("debug", r#""msg":"cache miss","key":"cart:$user_id","ttl_s":300"#),
+    ("debug", r#""msg":"auth header received","authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.$order""#),
+    ("error", r#""msg":"payment declined","card":{"number":"$card","holder":"$holder"},"reason":"insufficient_funds","order_id":$order"#),
+    ("error", r#""msg":"upstream timeout","url":"https://svc:s3cr3t-$order@billing.internal/api/charge","timeout_ms":3000"#),
+    ("error", r#""msg":"identity verification failed","rrn":"$rrn","phone":"+82 10-$d4-$d4""#),
 ];
 
 const FIRST_NAMES: &[&str] = &["kim", "lee", "park", "choi", "jung", "alex", "maria", "sam"];

@@ -247,28 +247,20 @@ fn decompress(data: &[u8], compression: Compression) -> std::io::Result<Vec<u8>>
 
 /// Decodes one wire body the way a receiver must; returns the items found.
 fn decode_once(signal: Signal, json: bool, body: &[u8]) -> Result<usize, LoadgenError> {
-    use opentelemetry_proto::tonic::collector::{logs, metrics, trace};
-    use prost::Message as _;
-    let boxed = |e: &dyn fmt::Display| LoadgenError::Decode(e.to_string().into());
-    let payload = match (signal, json) {
-        (Signal::Traces, false) => trace::v1::ExportTraceServiceRequest::decode(body)
-            .map(Payload::Traces)
-            .map_err(|e| boxed(&e))?,
-        (Signal::Metrics, false) => metrics::v1::ExportMetricsServiceRequest::decode(body)
-            .map(Payload::Metrics)
-            .map_err(|e| boxed(&e))?,
-        (Signal::Logs, false) => logs::v1::ExportLogsServiceRequest::decode(body)
-            .map(Payload::Logs)
-            .map_err(|e| boxed(&e))?,
-        (Signal::Traces, true) => serde_json::from_slice(body)
-            .map(Payload::Traces)
-            .map_err(|e| boxed(&e))?,
-        (Signal::Metrics, true) => serde_json::from_slice(body)
-            .map(Payload::Metrics)
-            .map_err(|e| boxed(&e))?,
-        (Signal::Logs, true) => serde_json::from_slice(body)
-            .map(Payload::Logs)
-            .map_err(|e| boxed(&e))?,
+    fn decode<M: prost::Message + Default + serde::de::DeserializeOwned>(
+        json: bool,
+        body: &[u8],
+    ) -> Result<M, LoadgenError> {
+        let error = |e: &dyn fmt::Display| LoadgenError::Decode(e.to_string().into());
+        match json {
+            true => serde_json::from_slice(body).map_err(|e| error(&e)),
+            false => M::decode(body).map_err(|e| error(&e)),
+        }
+    }
+    let payload = match signal {
+        Signal::Traces => Payload::Traces(decode(json, body)?),
+        Signal::Metrics => Payload::Metrics(decode(json, body)?),
+        Signal::Logs => Payload::Logs(decode(json, body)?),
     };
     Ok(std::hint::black_box(payload).items())
 }
@@ -363,10 +355,10 @@ pub struct LatencySummary {
 pub struct Report {
     /// `send` or `decode-baseline`.
     pub mode: &'static str,
-    pub signal: &'static str,
-    pub protocol: &'static str,
-    pub encoding: &'static str,
-    pub compression: &'static str,
+    pub signal: String,
+    pub protocol: String,
+    pub encoding: String,
+    pub compression: String,
     pub endpoint: String,
     pub items_per_request: usize,
     pub concurrency: usize,
@@ -395,22 +387,16 @@ pub struct Report {
 
 impl Report {
     fn new(mode: &'static str, s: &Settings) -> Self {
+        fn name(value: &impl clap::ValueEnum) -> String {
+            let value = value.to_possible_value();
+            value.map(|v| v.get_name().to_string()).unwrap_or_default()
+        }
         Self {
             mode,
-            signal: s.signal.as_str(),
-            protocol: match s.protocol {
-                Protocol::Grpc => "grpc",
-                Protocol::Http => "http",
-            },
-            encoding: match s.encoding {
-                Encoding::Protobuf => "protobuf",
-                Encoding::Json => "json",
-            },
-            compression: match s.compression {
-                Compression::None => "none",
-                Compression::Gzip => "gzip",
-                Compression::Zstd => "zstd",
-            },
+            signal: name(&s.signal),
+            protocol: name(&s.protocol),
+            encoding: name(&s.encoding),
+            compression: name(&s.compression),
             endpoint: s.uri.to_string(),
             items_per_request: s.items_per_request,
             concurrency: s.concurrency,

@@ -1,8 +1,6 @@
-//! Sending: workers, the shared rate limiter, the gRPC and HTTP clients, and how answers are
-//! classified and tallied.
+//! Sending: workers, the shared rate limiter, the gRPC and HTTP clients, how answers are
+//! classified, and the request-latency histogram.
 
-use std::collections::BTreeMap;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,9 +12,6 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use tokio::time::{Duration, Instant};
 use tonic::codec::{Codec, CompressionEncoding, EncodeBuf, Encoder};
 use tonic::metadata::MetadataMap;
@@ -39,16 +34,17 @@ pub(crate) async fn send(
     pool: Arc<Pool>,
 ) -> Result<Report, LoadgenError> {
     let mut targets = Vec::with_capacity(settings.concurrency);
-    match settings.protocol {
-        Protocol::Grpc => {
-            for _ in 0..settings.concurrency {
-                targets.push(Target::Grpc(GrpcTarget::connect(&settings).await?));
-            }
+    if settings.protocol == Protocol::Grpc {
+        for _ in 0..settings.concurrency {
+            targets.push(Target::Grpc(Box::new(
+                GrpcTarget::connect(&settings).await?,
+            )));
         }
-        Protocol::Http => {
-            let http = HttpTarget::connect(&settings).await?;
-            targets.extend((0..settings.concurrency).map(|_| Target::Http(Box::new(http.clone()))));
-        }
+    } else {
+        let http = HttpTarget::connect(&settings).await?;
+        targets.resize_with(settings.concurrency, || {
+            Target::Http(Box::new(http.clone()))
+        });
     }
     let limiter = settings.rate.map(|rate| Arc::new(RateLimiter::new(rate)));
     let next_request = Arc::new(AtomicU64::new(0));
@@ -67,11 +63,15 @@ pub(crate) async fn send(
             tokio::spawn(worker(target, job))
         })
         .collect();
-    let mut tally = Tally::default();
+    let mut report = Report::new("send", &settings);
+    let mut latency = LatencyHistogram::default();
     let mut failure = None;
     for handle in workers {
         match handle.await {
-            Ok(t) => tally.merge(t),
+            Ok((part, part_latency)) => {
+                report.merge(part);
+                latency.merge(&part_latency);
+            }
             Err(e) => failure = Some(LoadgenError::Task(e)),
         }
     }
@@ -80,16 +80,7 @@ pub(crate) async fn send(
     if let Some(e) = failure {
         return Err(e);
     }
-    let mut report = Report::new("send", &settings);
-    report.requests = tally.requests;
-    report.sent_items = tally.sent_items;
-    report.sent_bytes = tally.sent_bytes;
-    report.acknowledged_items = tally.acknowledged_items;
-    report.rejected_items = tally.rejected_items;
-    report.latency_ms = tally.latency.summary();
-    report.refused = tally.refused;
-    report.errors = tally.errors;
-    report.last_error = tally.last_error;
+    report.latency_ms = latency.summary();
     report.elapsed_seconds = elapsed;
     report.sent_items_per_second = per_second(report.sent_items, elapsed);
     report.acknowledged_items_per_second = per_second(report.acknowledged_items, elapsed);
@@ -106,7 +97,7 @@ async fn refresh(pool: Arc<Pool>, recipe: Recipe) {
         for slot in 0..pool.len() {
             ticker.tick().await;
             let (pool, recipe) = (Arc::clone(&pool), Arc::clone(&recipe));
-            // Failures leave the old entry in place; it is still a valid request.
+            // A failure leaves the old entry in place; it is still a valid request.
             let _ = tokio::task::spawn_blocking(move || pool.refresh(&recipe, slot, round)).await;
         }
     }
@@ -120,34 +111,31 @@ struct Job {
     deadline: Option<Instant>,
 }
 
-async fn worker(mut target: Target, job: Job) -> Tally {
-    let mut tally = Tally::default();
-    loop {
-        if job.deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
-        let Some(request) = job
-            .pool
-            .request(job.next_request.fetch_add(1, Ordering::Relaxed))
-        else {
+/// Sends requests one after another; returns its counts and latencies.
+async fn worker(mut target: Target, job: Job) -> (Report, LatencyHistogram) {
+    let (mut report, mut latency) = (Report::default(), LatencyHistogram::default());
+    let past = |at: Instant| job.deadline.is_some_and(|d| at >= d);
+    while !past(Instant::now()) {
+        let n = job.next_request.fetch_add(1, Ordering::Relaxed);
+        let Some(request) = job.pool.request(n) else {
             break;
         };
         if let Some(limiter) = &job.limiter {
             let at = limiter.reserve(Instant::now(), request.items);
-            if job.deadline.is_some_and(|d| at >= d) {
+            if past(at) {
                 break;
             }
             tokio::time::sleep_until(at).await;
         }
         let bytes = request.body.len() as u64;
         let began = Instant::now();
-        let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, target.send(request.body)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::Transport("request timed out".to_string()),
-        };
-        tally.record(request.items, bytes, began.elapsed(), outcome);
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, target.send(request.body))
+            .await
+            .unwrap_or_else(|_| Outcome::refused(Class::Transport, "transport", "timed out"));
+        latency.record(began.elapsed());
+        report.record(request.items, bytes, outcome);
     }
-    tally
+    (report, latency)
 }
 
 /// Paces requests so that items leave at `rate` per second across all workers: a token
@@ -159,8 +147,9 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(items_per_second: f64) -> Self {
+        let seconds_per_item = 1.0 / items_per_second;
         Self {
-            seconds_per_item: 1.0 / items_per_second,
+            seconds_per_item,
             next: Mutex::new(None),
         }
     }
@@ -174,86 +163,88 @@ impl RateLimiter {
     }
 }
 
+/// Why a request was refused, in the OTLP exporter's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Worth retrying later (UNAVAILABLE, 503, 429, …).
+    Retryable,
+    /// Never worth retrying (INVALID_ARGUMENT, 400, 401, …).
+    Permanent,
+    /// No answer: connect failure, reset, timeout.
+    Transport,
+}
+
 /// How the server answered one request.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Outcome {
     /// OK / 2xx; `rejected` from `partial_success`, `None` when the answer was unreadable.
-    Acknowledged {
-        rejected: Option<u64>,
-    },
-    Retryable {
+    Acknowledged { rejected: Option<u64> },
+    /// `answer` names the status (`grpc UNAVAILABLE`, `http 503`, `transport`).
+    Refused {
+        class: Class,
         answer: String,
         message: String,
     },
-    Permanent {
-        answer: String,
-        message: String,
-    },
-    Transport(String),
 }
 
-/// Per-worker counters, merged at the end.
-#[derive(Default)]
-pub(crate) struct Tally {
-    pub requests: u64,
-    pub sent_items: u64,
-    pub sent_bytes: u64,
-    pub acknowledged_items: u64,
-    pub rejected_items: u64,
-    pub refused: super::Refused,
-    pub errors: BTreeMap<String, u64>,
-    pub last_error: Option<String>,
-    pub latency: LatencyHistogram,
+impl Outcome {
+    pub(crate) fn refused(
+        class: Class,
+        answer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Outcome::Refused {
+            class,
+            answer: answer.into(),
+            message: message.into(),
+        }
+    }
 }
 
-impl Tally {
-    pub(crate) fn record(&mut self, items: u64, bytes: u64, latency: Duration, outcome: Outcome) {
+impl Report {
+    /// Counts one request of `items` items and `bytes` body bytes.
+    pub(crate) fn record(&mut self, items: u64, bytes: u64, outcome: Outcome) {
         self.requests += 1;
         self.sent_items += items;
         self.sent_bytes += bytes;
-        self.latency.record(latency);
-        let r = &mut self.refused;
-        let (answer, message) = match outcome {
+        match outcome {
             Outcome::Acknowledged { rejected } => {
-                let rejected = rejected.unwrap_or_else(|| {
+                if rejected.is_none() {
                     *self
                         .errors
                         .entry("unreadable ok answer".to_string())
                         .or_default() += 1;
-                    0
-                });
-                let rejected = rejected.min(items);
+                }
+                let rejected = rejected.unwrap_or(0).min(items);
                 self.rejected_items += rejected;
                 self.acknowledged_items += items - rejected;
-                return;
             }
-            Outcome::Retryable { answer, message } => {
-                (r.retryable_items, r.retryable_requests) =
-                    (r.retryable_items + items, r.retryable_requests + 1);
-                (answer, message)
+            Outcome::Refused {
+                class,
+                answer,
+                message,
+            } => {
+                let r = &mut self.refused;
+                let (i, n) = match class {
+                    Class::Retryable => (&mut r.retryable_items, &mut r.retryable_requests),
+                    Class::Permanent => (&mut r.permanent_items, &mut r.permanent_requests),
+                    Class::Transport => (&mut r.transport_items, &mut r.transport_requests),
+                };
+                (*i, *n) = (*i + items, *n + 1);
+                self.last_error = Some(format!("{answer}: {message}"));
+                *self.errors.entry(answer).or_default() += 1;
             }
-            Outcome::Permanent { answer, message } => {
-                (r.permanent_items, r.permanent_requests) =
-                    (r.permanent_items + items, r.permanent_requests + 1);
-                (answer, message)
-            }
-            Outcome::Transport(message) => {
-                (r.transport_items, r.transport_requests) =
-                    (r.transport_items + items, r.transport_requests + 1);
-                ("transport".to_string(), message)
-            }
-        };
-        *self.errors.entry(answer.clone()).or_default() += 1;
-        self.last_error = Some(format!("{answer}: {message}"));
+        }
     }
 
-    pub(crate) fn merge(&mut self, other: Tally) {
+    /// Adds the counts of another worker.
+    fn merge(&mut self, other: Report) {
         self.requests += other.requests;
         self.sent_items += other.sent_items;
         self.sent_bytes += other.sent_bytes;
         self.acknowledged_items += other.acknowledged_items;
         self.rejected_items += other.rejected_items;
-        let (r, o) = (&mut self.refused, &other.refused);
+        let (r, o) = (&mut self.refused, other.refused);
         r.retryable_items += o.retryable_items;
         r.retryable_requests += o.retryable_requests;
         r.permanent_items += o.permanent_items;
@@ -264,11 +255,11 @@ impl Tally {
             *self.errors.entry(answer).or_default() += n;
         }
         self.last_error = other.last_error.or(self.last_error.take());
-        self.latency.merge(&other.latency);
     }
 }
 
-/// Log-linear histogram of microseconds: exact below 8 µs, then 8 sub-buckets per power of two.
+/// Log-linear histogram of microseconds: exact below 8 µs, then 8 sub-buckets per power of
+/// two (at most 6% from the true value).
 pub(crate) struct LatencyHistogram {
     counts: Vec<u64>,
     total: u64,
@@ -292,7 +283,7 @@ impl LatencyHistogram {
         if us < 8 {
             return us as usize;
         }
-        let exp = 63 - us.leading_zeros() as usize; // >= 3
+        let exp = 63 - us.leading_zeros() as usize; // at least 3
         let sub = ((us >> (exp - 3)) & 7) as usize;
         (8 + (exp - 3) * 8 + sub).min(LATENCY_BUCKETS - 1)
     }
@@ -322,24 +313,17 @@ impl LatencyHistogram {
 
     /// The value at quantile `q` in microseconds (middle of its bucket, at most the maximum).
     pub(crate) fn quantile_us(&self, q: f64) -> f64 {
-        if self.total == 0 {
-            return 0.0;
-        }
-        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total.max(1));
         let mut seen = 0;
         for (index, count) in self.counts.iter().enumerate() {
             seen += count;
             if seen >= rank {
                 let (low, high) = (Self::lower_bound(index), Self::lower_bound(index + 1));
-                let middle = if index < 8 {
-                    low as f64
-                } else {
-                    (low + high) as f64 / 2.0
-                };
-                return middle.min(self.max_us as f64);
+                let middle = if index < 8 { low } else { (low + high) / 2 };
+                return (middle as f64).min(self.max_us as f64);
             }
         }
-        self.max_us as f64
+        0.0
     }
 
     fn summary(&self) -> LatencySummary {
@@ -355,7 +339,7 @@ impl LatencyHistogram {
 
 /// One worker's connection.
 enum Target {
-    Grpc(GrpcTarget),
+    Grpc(Box<GrpcTarget>),
     Http(Box<HttpTarget>),
 }
 
@@ -368,44 +352,39 @@ impl Target {
     }
 }
 
-/// `partial_success.rejected_*` of an export response.
-trait Rejected {
-    fn rejected(&self) -> u64;
+/// The shape shared by `Export{Trace,Metrics,Logs}ServiceResponse`: field 1 is
+/// `partial_success`, whose field 1 is `rejected_spans`, `…_data_points` or `…_log_records`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct ExportResponse {
+    #[prost(message, optional, tag = "1")]
+    pub partial_success: Option<PartialSuccess>,
 }
 
-impl Rejected for ExportTraceServiceResponse {
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct PartialSuccess {
+    #[prost(int64, tag = "1")]
+    pub rejected: i64,
+    #[prost(string, tag = "2")]
+    pub error_message: String,
+}
+
+impl ExportResponse {
     fn rejected(&self) -> u64 {
         self.partial_success
             .as_ref()
-            .map_or(0, |p| p.rejected_spans.max(0) as u64)
+            .map_or(0, |p| p.rejected.max(0) as u64)
     }
 }
 
-impl Rejected for ExportMetricsServiceResponse {
-    fn rejected(&self) -> u64 {
-        self.partial_success
-            .as_ref()
-            .map_or(0, |p| p.rejected_data_points.max(0) as u64)
-    }
-}
+/// Sends pre-encoded protobuf bytes as the request message, so no request is re-encoded;
+/// on the wire this is exactly what the generated clients send.
+struct RawCodec;
 
-impl Rejected for ExportLogsServiceResponse {
-    fn rejected(&self) -> u64 {
-        self.partial_success
-            .as_ref()
-            .map_or(0, |p| p.rejected_log_records.max(0) as u64)
-    }
-}
-
-/// Sends pre-encoded protobuf bytes as the request message; decodes the response with prost.
-/// The wire format is what the generated clients send, without re-encoding every request.
-struct RawCodec<R>(PhantomData<R>);
-
-impl<R: prost::Message + Default + Send + 'static> Codec for RawCodec<R> {
+impl Codec for RawCodec {
     type Encode = Bytes;
-    type Decode = R;
+    type Decode = ExportResponse;
     type Encoder = RawEncoder;
-    type Decoder = tonic_prost::ProstDecoder<R>;
+    type Decoder = tonic_prost::ProstDecoder<ExportResponse>;
 
     fn encoder(&mut self) -> RawEncoder {
         RawEncoder
@@ -430,133 +409,92 @@ impl Encoder for RawEncoder {
 
 struct GrpcTarget {
     client: tonic::client::Grpc<Channel>,
-    signal: Signal,
+    path: PathAndQuery,
     metadata: MetadataMap,
 }
 
 impl GrpcTarget {
+    /// Opens one HTTP/2 connection.
     async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
-        let connect_error = |source: tonic::transport::Error| LoadgenError::Connect {
-            endpoint: s.uri.to_string(),
-            source: Box::new(source),
-        };
         let channel = Endpoint::from(s.uri.clone())
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .connect()
             .await
-            .map_err(connect_error)?;
+            .map_err(|e| connect_error(s, e.into()))?;
         let mut client = tonic::client::Grpc::new(channel);
         match s.compression {
             Compression::None => {}
             Compression::Gzip => client = client.send_compressed(CompressionEncoding::Gzip),
             Compression::Zstd => client = client.send_compressed(CompressionEncoding::Zstd),
         }
+        let path = PathAndQuery::from_static(match s.signal {
+            Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+        });
+        let metadata = MetadataMap::from_headers(s.headers.clone());
         Ok(Self {
             client,
-            signal: s.signal,
-            metadata: MetadataMap::from_headers(s.headers.clone()),
+            path,
+            metadata,
         })
     }
 
     async fn send(&mut self, body: Bytes) -> Outcome {
         if let Err(e) = self.client.ready().await {
-            return Outcome::Transport(error_chain(&e));
+            return Outcome::refused(Class::Transport, "transport", error_chain(&e));
         }
         let mut request = tonic::Request::new(body);
         *request.metadata_mut() = self.metadata.clone();
-        let result = match self.signal {
-            Signal::Traces => {
-                self.call::<ExportTraceServiceResponse>(
-                    request,
-                    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                )
-                .await
-            }
-            Signal::Metrics => {
-                self.call::<ExportMetricsServiceResponse>(
-                    request,
-                    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-                )
-                .await
-            }
-            Signal::Logs => {
-                self.call::<ExportLogsServiceResponse>(
-                    request,
-                    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-                )
-                .await
-            }
-        };
-        match result {
-            Ok(rejected) => Outcome::Acknowledged {
-                rejected: Some(rejected),
+        match self
+            .client
+            .unary(request, self.path.clone(), RawCodec)
+            .await
+        {
+            Ok(response) => Outcome::Acknowledged {
+                rejected: Some(response.get_ref().rejected()),
             },
             Err(status) => classify_status(&status),
         }
-    }
-
-    async fn call<R>(
-        &mut self,
-        request: tonic::Request<Bytes>,
-        path: &'static str,
-    ) -> Result<u64, Status>
-    where
-        R: prost::Message + Default + Rejected + Send + Sync + 'static,
-    {
-        let codec = RawCodec::<R>(PhantomData);
-        let response = self
-            .client
-            .unary(request, PathAndQuery::from_static(path), codec)
-            .await?;
-        Ok(response.into_inner().rejected())
     }
 }
 
 /// Sorts a gRPC error into the OTLP exporter's classes.
 pub(crate) fn classify_status(status: &Status) -> Outcome {
-    let message = status.message().to_string();
     // Statuses tonic makes up for connection failures carry the transport error as source.
     if std::error::Error::source(status).is_some() {
-        return Outcome::Transport(error_chain(status));
+        return Outcome::refused(Class::Transport, "transport", error_chain(status));
     }
-    let answer = format!("grpc {}", code_name(status.code()));
-    let retryable = match status.code() {
+    let class = match status.code() {
         Code::Cancelled
         | Code::DeadlineExceeded
         | Code::Aborted
         | Code::OutOfRange
         | Code::Unavailable
-        | Code::DataLoss => true,
-        Code::ResourceExhausted => tonic_types::StatusExt::get_details_retry_info(status).is_some(),
-        _ => false,
+        | Code::DataLoss => Class::Retryable,
+        Code::ResourceExhausted
+            if tonic_types::StatusExt::get_details_retry_info(status).is_some() =>
+        {
+            Class::Retryable
+        }
+        _ => Class::Permanent,
     };
-    if retryable {
-        Outcome::Retryable { answer, message }
-    } else {
-        Outcome::Permanent { answer, message }
+    // `ResourceExhausted` → `RESOURCE_EXHAUSTED`, as the gRPC spec spells codes.
+    let mut name = String::new();
+    for (i, c) in format!("{:?}", status.code()).chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_uppercase());
     }
+    Outcome::refused(class, format!("grpc {name}"), status.message())
 }
 
-fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
+fn connect_error(s: &Settings, source: Box<dyn std::error::Error + Send + Sync>) -> LoadgenError {
+    LoadgenError::Connect {
+        endpoint: s.uri.to_string(),
+        source,
     }
 }
 
@@ -567,8 +505,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     while let Some(e) = source {
         let more = e.to_string();
         if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
+            text = format!("{text}: {more}");
         }
         source = e.source();
     }
@@ -580,28 +517,17 @@ struct HttpTarget {
     client: Client<HttpConnector, Full<Bytes>>,
     uri: Uri,
     headers: HeaderMap,
-    signal: Signal,
 }
 
 impl HttpTarget {
     /// Builds the shared client after checking that the server accepts connections.
     async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
-        let authority = s
-            .uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_default();
-        let connect_error =
-            |source: Box<dyn std::error::Error + Send + Sync>| LoadgenError::Connect {
-                endpoint: s.uri.to_string(),
-                source,
-            };
-        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&authority))
-            .await
-        {
+        let authority = s.uri.authority().map_or("", |a| a.as_str());
+        let connect = tokio::net::TcpStream::connect(authority);
+        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(connect_error(Box::new(e))),
-            Err(_) => return Err(connect_error("connection timed out".into())),
+            Ok(Err(e)) => return Err(connect_error(s, e.into())),
+            Err(_) => return Err(connect_error(s, "connection timed out".into())),
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -615,20 +541,18 @@ impl HttpTarget {
             Encoding::Json => "application/json",
         };
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        match s.compression {
-            Compression::None => {}
-            Compression::Gzip => {
-                _ = headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"))
-            }
-            Compression::Zstd => {
-                _ = headers.insert(CONTENT_ENCODING, HeaderValue::from_static("zstd"))
-            }
+        let content_encoding = match s.compression {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+        };
+        if let Some(encoding) = content_encoding {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
         }
         Ok(Self {
             client,
             uri: s.uri.clone(),
             headers,
-            signal: s.signal,
         })
     }
 
@@ -639,7 +563,7 @@ impl HttpTarget {
         *request.headers_mut() = self.headers.clone();
         let response = match self.client.request(request).await {
             Ok(response) => response,
-            Err(e) => return Outcome::Transport(error_chain(&e)),
+            Err(e) => return Outcome::refused(Class::Transport, "transport", error_chain(&e)),
         };
         let status = response.status();
         let json = response
@@ -651,43 +575,44 @@ impl HttpTarget {
             .await
         {
             Ok(collected) => collected.to_bytes(),
-            Err(e) => return Outcome::Transport(format!("reading the response: {e}")),
+            Err(e) => {
+                let message = format!("reading the answer: {e}");
+                return Outcome::refused(Class::Transport, "transport", message);
+            }
         };
         if status.is_success() {
             return Outcome::Acknowledged {
-                rejected: rejected_in_body(self.signal, json, &body),
+                rejected: rejected_in_body(json, &body),
             };
         }
-        let answer = format!("http {}", status.as_u16());
-        let message = String::from_utf8_lossy(&body[..body.len().min(200)])
-            .trim()
-            .to_string();
-        match status.as_u16() {
-            429 | 502 | 503 | 504 => Outcome::Retryable { answer, message },
-            _ => Outcome::Permanent { answer, message },
-        }
+        let message = String::from_utf8_lossy(&body[..body.len().min(200)]);
+        let class = match status.as_u16() {
+            429 | 502 | 503 | 504 => Class::Retryable,
+            _ => Class::Permanent,
+        };
+        Outcome::refused(class, format!("http {}", status.as_u16()), message.trim())
     }
 }
 
-/// `partial_success` rejections in an OTLP/HTTP answer; an empty body rejects nothing.
-pub(crate) fn rejected_in_body(signal: Signal, json: bool, body: &[u8]) -> Option<u64> {
-    fn read<R: prost::Message + Default + serde::de::DeserializeOwned + Rejected>(
-        json: bool,
-        body: &[u8],
-    ) -> Option<u64> {
-        let response: R = if json {
-            serde_json::from_slice(body).ok()?
-        } else {
-            R::decode(body).ok()?
-        };
-        Some(response.rejected())
-    }
+/// `partial_success` rejections in an OTLP/HTTP answer of any signal; an empty body rejects
+/// nothing; `None` when the body cannot be read.
+pub(crate) fn rejected_in_body(json: bool, body: &[u8]) -> Option<u64> {
+    use prost::Message as _;
     if body.is_empty() {
         return Some(0);
     }
-    match signal {
-        Signal::Traces => read::<ExportTraceServiceResponse>(json, body),
-        Signal::Metrics => read::<ExportMetricsServiceResponse>(json, body),
-        Signal::Logs => read::<ExportLogsServiceResponse>(json, body),
+    if !json {
+        return ExportResponse::decode(body).ok().map(|r| r.rejected());
     }
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let Some(partial) = answer.get("partialSuccess") else {
+        return answer.is_object().then_some(0);
+    };
+    let keys = ["rejectedSpans", "rejectedDataPoints", "rejectedLogRecords"];
+    let Some(value) = keys.iter().find_map(|k| partial.get(k)) else {
+        return Some(0);
+    };
+    // int64 may be a JSON number or, per the protobuf JSON mapping, a string.
+    let rejected = value.as_i64().or_else(|| value.as_str()?.parse().ok())?;
+    Some(rejected.max(0) as u64)
 }

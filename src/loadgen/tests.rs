@@ -21,7 +21,9 @@ use tokio::time::{Duration, Instant};
 
 use super::args::endpoint_uri;
 use super::generate::{count_spans, latency_ns, logs, metrics, traces};
-use super::send::{LatencyHistogram, Outcome, RateLimiter, classify_status, rejected_in_body};
+use super::send::{
+    Class, LatencyHistogram, Outcome, RateLimiter, classify_status, rejected_in_body,
+};
 use super::*;
 
 fn opts() -> ContentOpts {
@@ -335,28 +337,43 @@ fn latency_histogram_quantiles() {
 fn grpc_codes_are_classified_like_an_otlp_exporter() {
     use tonic::{Code, Status};
     use tonic_types::{ErrorDetails, StatusExt as _};
-    assert!(matches!(
-        classify_status(&Status::unavailable("full")),
-        Outcome::Retryable { .. }
-    ));
-    let Outcome::Permanent { answer, .. } = classify_status(&Status::invalid_argument("bad"))
-    else {
-        panic!()
+    let class = |status: &Status| match classify_status(status) {
+        Outcome::Refused { class, answer, .. } => (class, answer),
+        other => panic!("{other:?}"),
     };
-    assert_eq!(answer, "grpc INVALID_ARGUMENT");
-    assert!(matches!(
-        classify_status(&Status::resource_exhausted("x")),
-        Outcome::Permanent { .. }
-    ));
-    let with_retry = Status::with_error_details(
-        Code::ResourceExhausted,
-        "queue full",
-        ErrorDetails::with_retry_info(Some(Duration::from_secs(1))),
-    );
-    assert!(matches!(
-        classify_status(&with_retry),
-        Outcome::Retryable { .. }
-    ));
+    let retry_info = ErrorDetails::with_retry_info(Some(Duration::from_secs(1)));
+    let with_retry = Status::with_error_details(Code::ResourceExhausted, "full", retry_info);
+    let cases = [
+        (
+            Status::unavailable("busy"),
+            Class::Retryable,
+            "grpc UNAVAILABLE",
+        ),
+        (
+            Status::invalid_argument("bad"),
+            Class::Permanent,
+            "grpc INVALID_ARGUMENT",
+        ),
+        (
+            Status::unauthenticated("who"),
+            Class::Permanent,
+            "grpc UNAUTHENTICATED",
+        ),
+        (
+            Status::resource_exhausted("x"),
+            Class::Permanent,
+            "grpc RESOURCE_EXHAUSTED",
+        ),
+        (with_retry, Class::Retryable, "grpc RESOURCE_EXHAUSTED"),
+        (
+            Status::from_error("reset".into()),
+            Class::Transport,
+            "transport",
+        ),
+    ];
+    for (status, expected, answer) in cases {
+        assert_eq!(class(&status), (expected, answer.to_string()), "{status:?}");
+    }
 }
 
 #[test]
@@ -367,14 +384,11 @@ fn partial_success_is_read_from_http_answers() {
             error_message: "too many attributes".into(),
         }),
     };
-    assert_eq!(
-        rejected_in_body(Signal::Traces, false, &response.encode_to_vec()),
-        Some(5)
-    );
+    assert_eq!(rejected_in_body(false, &response.encode_to_vec()), Some(5));
     let json = serde_json::to_vec(&response).unwrap();
-    assert_eq!(rejected_in_body(Signal::Traces, true, &json), Some(5));
-    assert_eq!(rejected_in_body(Signal::Traces, false, b""), Some(0));
-    assert_eq!(rejected_in_body(Signal::Traces, true, b"<html>"), None);
+    assert_eq!(rejected_in_body(true, &json), Some(5));
+    assert_eq!(rejected_in_body(false, b""), Some(0));
+    assert_eq!(rejected_in_body(true, b"<html>"), None);
 }
 
 #[test]

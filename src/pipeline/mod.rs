@@ -18,7 +18,9 @@
 //!
 //! - `mod.rs`: [`Batch`], [`Payload`], [`RequestContext`], the sender and the dispatcher.
 //! - `stage.rs`: the [`Processor`] and [`Exporter`] traits stages implement.
+//! - `otlp_json.rs`: OTLP/JSON encoding of the payload types.
 
+pub mod otlp_json;
 mod stage;
 #[cfg(test)]
 mod tests;

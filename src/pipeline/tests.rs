@@ -32,7 +32,10 @@ impl Exporter for Gated {
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         if let Some(gate) = &self.gate {
-            gate.acquire().await.map_err(|_| ExportError::Shutdown)?.forget();
+            gate.acquire()
+                .await
+                .map_err(|_| ExportError::Shutdown)?
+                .forget();
         }
         self.items.fetch_add(batch.items, Ordering::SeqCst);
         self.batches.fetch_add(1, Ordering::SeqCst);
@@ -75,7 +78,11 @@ async fn full_queue_refuses_without_waiting_and_drains_on_close() {
     assert_eq!(accepted, 6);
     assert_eq!(refused, 14);
     assert!(tx.fill_ratio() > 0.9);
-    assert!(metrics.encode().contains("slotel_queue_size_bytes{signal=\"traces\"} 9072"));
+    assert!(
+        metrics
+            .encode()
+            .contains("slotel_queue_size_bytes{signal=\"traces\"} 9072")
+    );
 
     // Unblock the exporter: everything accepted arrives, the queue empties.
     gate.add_permits(1_000);
@@ -83,7 +90,11 @@ async fn full_queue_refuses_without_waiting_and_drains_on_close() {
     p.close().await;
     assert_eq!(exporter.items.load(Ordering::SeqCst), 60);
     assert_eq!(exporter.batches.load(Ordering::SeqCst), 6);
-    assert!(metrics.encode().contains("slotel_exporter_sent_items_total{exporter=\"gated\",signal=\"traces\"} 60"));
+    assert!(
+        metrics
+            .encode()
+            .contains("slotel_exporter_sent_items_total{exporter=\"gated\",signal=\"traces\"} 60")
+    );
 }
 
 #[tokio::test]

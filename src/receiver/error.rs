@@ -47,9 +47,8 @@ impl ReceiveError {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            ReceiveError::QueueFull { retry_after } | ReceiveError::ShuttingDown { retry_after } => {
-                Some(*retry_after)
-            }
+            ReceiveError::QueueFull { retry_after }
+            | ReceiveError::ShuttingDown { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -116,8 +115,10 @@ impl ReceiveError {
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         if let Some(delay) = self.retry_after() {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(delay.as_secs().max(1)));
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(delay.as_secs().max(1)),
+            );
         }
         if matches!(self, ReceiveError::Unauthenticated) {
             resp.headers_mut()

@@ -22,7 +22,8 @@ use prost::Message;
 
 use super::otlp::{Format, OtlpRequest};
 use super::{ReceiveError, Receiver};
-use crate::telemetry::{Protocol, Signal};
+use crate::pipeline::otlp_json;
+use crate::telemetry::Protocol;
 
 #[derive(Clone)]
 struct HttpState {
@@ -73,7 +74,9 @@ fn content_encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
 }
 
 fn too_large(limit: usize) -> ReceiveError {
-    ReceiveError::TooLarge(format!("request body is larger than the limit of {limit} bytes"))
+    ReceiveError::TooLarge(format!(
+        "request body is larger than the limit of {limit} bytes"
+    ))
 }
 
 /// Reads at most `limit` bytes from `reader`; more is an error, not an allocation.
@@ -91,7 +94,11 @@ fn read_bounded(reader: impl Read, limit: usize) -> Result<Vec<u8>, ReceiveError
     }
 }
 
-fn decompress(body: bytes::Bytes, encoding: Encoding, limit: usize) -> Result<bytes::Bytes, ReceiveError> {
+fn decompress(
+    body: bytes::Bytes,
+    encoding: Encoding,
+    limit: usize,
+) -> Result<bytes::Bytes, ReceiveError> {
     match encoding {
         Encoding::Identity => Ok(body),
         Encoding::Gzip => {
@@ -106,7 +113,11 @@ fn decompress(body: bytes::Bytes, encoding: Encoding, limit: usize) -> Result<by
     }
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<bytes::Bytes, ReceiveError> {
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<bytes::Bytes, ReceiveError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -127,7 +138,10 @@ fn encode_response<M: Message + serde::Serialize>(msg: &M, format: Format) -> ht
     let (content_type, bytes) = match format {
         Format::Protobuf => ("application/x-protobuf", msg.encode_to_vec()),
         // Serializing generated types to a Vec cannot fail.
-        Format::Json => ("application/json", serde_json::to_vec(msg).unwrap_or_default()),
+        Format::Json => (
+            "application/json",
+            otlp_json::encode(msg).unwrap_or_default(),
+        ),
     };
     let mut resp = http::Response::new(Body::from(bytes));
     *resp.status_mut() = StatusCode::OK;
@@ -136,7 +150,10 @@ fn encode_response<M: Message + serde::Serialize>(msg: &M, format: Format) -> ht
     resp
 }
 
-async fn export<R: OtlpRequest>(State(state): State<HttpState>, req: Request) -> http::Response<Body> {
+async fn export<R: OtlpRequest>(
+    State(state): State<HttpState>,
+    req: Request,
+) -> http::Response<Body> {
     let (parts, body) = req.into_parts();
     let receiver = &state.receiver;
     let refuse = |e: ReceiveError, format: Option<Format>| {
@@ -159,7 +176,10 @@ async fn export<R: OtlpRequest>(State(state): State<HttpState>, req: Request) ->
         Ok(b) => b,
         Err(e) => return refuse(e, Some(format)),
     };
-    let auth = parts.headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
     match receiver.export::<R>(Protocol::Http, auth, &body, format) {
         Ok(resp) => encode_response(&resp, format),
         Err(e) => e.to_http(Some(format)),
@@ -173,16 +193,6 @@ pub fn router(receiver: Arc<Receiver>, max_body: usize) -> Router {
         .route("/v1/metrics", post(export::<ExportMetricsServiceRequest>))
         .route("/v1/logs", post(export::<ExportLogsServiceRequest>))
         .with_state(HttpState { receiver, max_body })
-}
-
-/// The signal served at an OTLP/HTTP path.
-pub fn signal_for_path(path: &str) -> Option<Signal> {
-    match path {
-        "/v1/traces" => Some(Signal::Traces),
-        "/v1/metrics" => Some(Signal::Metrics),
-        "/v1/logs" => Some(Signal::Logs),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -208,7 +218,10 @@ mod tests {
     fn zstd_round_trip_and_garbage() {
         let data = b"hello otlp".repeat(100);
         let z = zstd::encode_all(&data[..], 3).unwrap();
-        assert_eq!(&decompress(z.into(), Encoding::Zstd, 1 << 20).unwrap()[..], &data[..]);
+        assert_eq!(
+            &decompress(z.into(), Encoding::Zstd, 1 << 20).unwrap()[..],
+            &data[..]
+        );
         let err = decompress(b"not zstd"[..].into(), Encoding::Zstd, 1 << 20).unwrap_err();
         assert!(matches!(err, ReceiveError::InvalidArgument(_)));
     }
@@ -216,10 +229,16 @@ mod tests {
     #[test]
     fn content_types() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         assert_eq!(content_format(&h).unwrap(), Format::Json);
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        assert!(matches!(content_format(&h), Err(ReceiveError::UnsupportedMediaType(_))));
+        assert!(matches!(
+            content_format(&h),
+            Err(ReceiveError::UnsupportedMediaType(_))
+        ));
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
         assert!(content_encoding(&h).is_err());
     }

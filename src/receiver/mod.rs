@@ -117,6 +117,7 @@ impl Receiver {
         self.metrics
             .refused_requests
             .get_or_create(&RefusedRequestLabels {
+                receiver: RECEIVER,
                 protocol,
                 signal,
                 reason,

@@ -167,12 +167,12 @@ impl OtlpRequest for ExportTraceServiceRequest {
 
     fn response(rejected: usize, message: String) -> Self::Response {
         ExportTraceServiceResponse {
-            partial_success: (rejected > 0 || !message.is_empty()).then(|| {
+            partial_success: (rejected > 0 || !message.is_empty()).then_some(
                 ExportTracePartialSuccess {
                     rejected_spans: rejected as i64,
                     error_message: message,
-                }
-            }),
+                },
+            ),
         }
     }
 
@@ -234,12 +234,12 @@ impl OtlpRequest for ExportLogsServiceRequest {
 
     fn response(rejected: usize, message: String) -> Self::Response {
         ExportLogsServiceResponse {
-            partial_success: (rejected > 0 || !message.is_empty()).then(|| {
+            partial_success: (rejected > 0 || !message.is_empty()).then_some(
                 ExportLogsPartialSuccess {
                     rejected_log_records: rejected as i64,
                     error_message: message,
-                }
-            }),
+                },
+            ),
         }
     }
 
@@ -254,9 +254,7 @@ fn point_attribute_counts(data: &Data) -> Vec<usize> {
         Data::Gauge(g) => g.data_points.iter().map(|p| p.attributes.len()).collect(),
         Data::Sum(s) => s.data_points.iter().map(|p| p.attributes.len()).collect(),
         Data::Histogram(h) => h.data_points.iter().map(|p| p.attributes.len()).collect(),
-        Data::ExponentialHistogram(h) => {
-            h.data_points.iter().map(|p| p.attributes.len()).collect()
-        }
+        Data::ExponentialHistogram(h) => h.data_points.iter().map(|p| p.attributes.len()).collect(),
         Data::Summary(s) => s.data_points.iter().map(|p| p.attributes.len()).collect(),
     }
 }
@@ -278,9 +276,7 @@ fn retain_points(data: &mut Data, max_attrs: usize) {
         Data::Gauge(g) => g.data_points.retain(|p| p.attributes.len() <= max_attrs),
         Data::Sum(s) => s.data_points.retain(|p| p.attributes.len() <= max_attrs),
         Data::Histogram(h) => h.data_points.retain(|p| p.attributes.len() <= max_attrs),
-        Data::ExponentialHistogram(h) => {
-            h.data_points.retain(|p| p.attributes.len() <= max_attrs)
-        }
+        Data::ExponentialHistogram(h) => h.data_points.retain(|p| p.attributes.len() <= max_attrs),
         Data::Summary(s) => s.data_points.retain(|p| p.attributes.len() <= max_attrs),
     }
 }
@@ -310,9 +306,7 @@ impl OtlpRequest for ExportMetricsServiceRequest {
                     if too_many > 0 {
                         let name = &m.name;
                         c.reject(too_many, || {
-                            format!(
-                                "data point of metric {name:?} has more than {max} attributes"
-                            )
+                            format!("data point of metric {name:?} has more than {max} attributes")
                         });
                         retain_points(data, max);
                     }
@@ -333,12 +327,12 @@ impl OtlpRequest for ExportMetricsServiceRequest {
 
     fn response(rejected: usize, message: String) -> Self::Response {
         ExportMetricsServiceResponse {
-            partial_success: (rejected > 0 || !message.is_empty()).then(|| {
+            partial_success: (rejected > 0 || !message.is_empty()).then_some(
                 ExportMetricsPartialSuccess {
                     rejected_data_points: rejected as i64,
                     error_message: message,
-                }
-            }),
+                },
+            ),
         }
     }
 

@@ -42,19 +42,22 @@ pub enum ServerError {
 
 /// Builds a rustls acceptor from PEM files.
 pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
-    let file_err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| {
-        ServerError::TlsFile {
+    let file_err =
+        |what: &'static str, path: &Path, e: &dyn std::fmt::Display| ServerError::TlsFile {
             what,
             path: path.display().to_string(),
             message: e.to_string(),
-        }
-    };
+        };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cfg.cert_file)
         .map_err(|e| file_err("certificate", &cfg.cert_file, &e))?
         .collect::<Result<_, _>>()
         .map_err(|e| file_err("certificate", &cfg.cert_file, &e))?;
     if certs.is_empty() {
-        return Err(file_err("certificate", &cfg.cert_file, &"no certificate found"));
+        return Err(file_err(
+            "certificate",
+            &cfg.cert_file,
+            &"no certificate found",
+        ));
     }
     let key = PrivateKeyDer::from_pem_file(&cfg.key_file)
         .map_err(|e| file_err("private key", &cfg.key_file, &e))?;
@@ -65,16 +68,18 @@ pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
     let builder = match &cfg.client_ca_file {
         Some(ca) => {
             let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(ca).map_err(|e| file_err("client ca", ca, &e))? {
+            for cert in
+                CertificateDer::pem_file_iter(ca).map_err(|e| file_err("client ca", ca, &e))?
+            {
                 let cert = cert.map_err(|e| file_err("client ca", ca, &e))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| file_err("client ca", ca, &e))?;
+                roots.add(cert).map_err(|e| file_err("client ca", ca, &e))?;
             }
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .map_err(|e| ServerError::Tls(e.to_string()))?;
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .map_err(|e| ServerError::Tls(e.to_string()))?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
@@ -154,7 +159,10 @@ impl Listener {
                 }
             };
             let Ok(slot) = slots.clone().try_acquire_owned() else {
-                tracing::warn!(listener = name, "connection limit reached, closing new connection");
+                tracing::warn!(
+                    listener = name,
+                    "connection limit reached, closing new connection"
+                );
                 drop(stream);
                 continue;
             };
@@ -191,8 +199,14 @@ impl Listener {
             });
         }
         drop(self.listener);
-        if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
-            tracing::warn!(listener = name, "connections still open after the drain deadline");
+        if tokio::time::timeout(drain, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                listener = name,
+                "connections still open after the drain deadline"
+            );
         }
     }
 }

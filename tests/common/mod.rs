@@ -131,8 +131,7 @@ pub fn metric_sum(text: &str, name: &str, labels: &[&str]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| {
-            l.starts_with(name)
-                && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
         })
         .filter(|l| labels.iter().all(|want| l.contains(want)))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -161,7 +160,13 @@ pub fn count_file(path: &Path) -> Counts {
         for rm in v["resourceMetrics"].as_array().into_iter().flatten() {
             for sm in rm["scopeMetrics"].as_array().into_iter().flatten() {
                 for m in sm["metrics"].as_array().into_iter().flatten() {
-                    for kind in ["gauge", "sum", "histogram", "exponentialHistogram", "summary"] {
+                    for kind in [
+                        "gauge",
+                        "sum",
+                        "histogram",
+                        "exponentialHistogram",
+                        "summary",
+                    ] {
                         c.points += m[kind]["dataPoints"].as_array().map_or(0, |a| a.len());
                     }
                 }

@@ -1,0 +1,163 @@
+//! Shutdown under load: the real binary gets SIGTERM while clients keep sending over gRPC
+//! and HTTP; it exits 0 within the deadline, and every span it acknowledged is in the file
+//! exporter's output.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use prost::Message;
+use slotel::loadgen::{ContentOpts, generate};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_exits_zero_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let (grpc, http, admin) = (free_port(), free_port(), free_port());
+    let cfg = dir.path().join("slotel.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+             exporters:\n  file/out: {{path: {}}}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  shutdown_timeout: 10s\n  telemetry: {{logs: {{level: warn}}}}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready_url = format!("http://127.0.0.1:{admin}/readyz");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = tokio::time::timeout(Duration::from_millis(500), try_get(&ready_url)).await {
+            if r == Some(200) {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "slotel did not become ready");
+
+    let mut rng = fastrand::Rng::with_seed(21);
+    let body = Arc::new(generate::traces(&mut rng, 64, &ContentOpts::default()).encode_to_vec());
+    let acked = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for i in 0..6 {
+        let (body, acked, stop) = (body.clone(), acked.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let ok = if i % 2 == 0 {
+                    let addr = format!("127.0.0.1:{grpc}").parse().unwrap();
+                    tokio::time::timeout(Duration::from_secs(5), try_grpc(addr, &body))
+                        .await
+                        .ok()
+                        .flatten()
+                        == Some(0)
+                } else {
+                    tokio::time::timeout(
+                        Duration::from_secs(5),
+                        try_post(&format!("http://127.0.0.1:{http}/v1/traces"), &body),
+                    )
+                    .await
+                    .ok()
+                    .flatten()
+                        == Some(200)
+                };
+                if ok {
+                    acked.fetch_add(64, Ordering::SeqCst);
+                } else {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = acked.load(Ordering::SeqCst);
+    assert!(before > 0, "load is flowing");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "slotel did not exit within the deadline"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.await.unwrap();
+    }
+    assert_eq!(exit.code(), Some(0), "exit status {exit:?}");
+    let written = count_file(&out);
+    assert_eq!(
+        written.spans,
+        acked.load(Ordering::SeqCst),
+        "acknowledged == written"
+    );
+}
+
+async fn try_get(url: &str) -> Option<u16> {
+    let r = tokio::spawn(http_send_owned(
+        "GET".into(),
+        url.to_string(),
+        Vec::new(),
+        false,
+    ));
+    r.await.ok().flatten()
+}
+
+async fn try_post(url: &str, body: &[u8]) -> Option<u16> {
+    http_send_owned("POST".into(), url.to_string(), body.to_vec(), true).await
+}
+
+/// Like `common::http_send`, but connection errors are `None` rather than a panic.
+async fn http_send_owned(method: String, url: String, body: Vec<u8>, pb: bool) -> Option<u16> {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut req = http::Request::builder().method(method.as_str()).uri(url);
+    if pb {
+        req = req.header("content-type", "application/x-protobuf");
+    }
+    let resp = client
+        .request(req.body(Full::new(bytes::Bytes::from(body))).ok()?)
+        .await
+        .ok()?;
+    Some(resp.status().as_u16())
+}
+
+async fn try_grpc(addr: std::net::SocketAddr, body: &[u8]) -> Option<i32> {
+    let body = body.to_vec();
+    // `grpc_send` panics on connection errors: run it in a task and treat a panic as
+    // "not acknowledged".
+    tokio::spawn(async move { grpc_send(addr, GRPC_TRACES, &[], &body, None).await.code })
+        .await
+        .ok()
+}
