@@ -3,6 +3,12 @@
 
 use std::process::ExitCode;
 
+/// Decoding OTLP allocates many small strings and vectors on one thread and frees them on
+/// another (the pipeline's dispatcher); mimalloc handles that pattern far better than the
+/// system allocator (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use slotel::cli::{Cli, Command};
 use slotel::{app, config, loadgen, telemetry};

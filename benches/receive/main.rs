@@ -18,6 +18,10 @@ use slotel::receiver::otlp::{self, Format};
 use slotel::receiver::{Pipelines, Receiver};
 use slotel::telemetry::{Metrics, Protocol, Signal};
 
+/// The same allocator as the `slotel` binary, so the figures match what it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SPANS: usize = 512;
 
 fn payload() -> ExportTraceServiceRequest {

@@ -462,6 +462,32 @@ fn items_limit_sends_exact_counts() {
 }
 
 #[test]
+fn refresh_rebuilds_entries_with_current_timestamps() {
+    let args = LoadgenArgs {
+        items_per_request: 20,
+        ..LoadgenArgs::default()
+    };
+    let settings = args.validate().unwrap();
+    let mut recipe = Recipe::from(&settings);
+    recipe.content.now_unix_nano = 1_000_000_000_000_000_000; // 2001
+    let pool = Pool::build(&recipe, &settings).unwrap();
+    let newest_end = |pool: &Pool| {
+        let body = pool.request(0).unwrap().body;
+        let req = ExportTraceServiceRequest::decode(body).unwrap();
+        let spans = req.resource_spans.into_iter().flat_map(|r| r.scope_spans);
+        spans
+            .flat_map(|s| s.spans)
+            .map(|s| s.end_time_unix_nano)
+            .max()
+            .unwrap()
+    };
+    assert!(newest_end(&pool) <= 1_000_000_000_000_000_000);
+    pool.refresh(&recipe, 0, 1).unwrap();
+    assert!(newest_end(&pool) > 1_700_000_000_000_000_000);
+    assert_eq!(pool.request(0).unwrap().items, 20);
+}
+
+#[test]
 fn decode_baseline_decodes_the_pool() {
     for (protocol, encoding, compression) in [
         (Protocol::Grpc, Encoding::Protobuf, Compression::None),
