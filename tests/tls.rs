@@ -1,0 +1,241 @@
+//! TLS on the receivers: a client that trusts the CA gets through over HTTP/1.1 and over
+//! HTTP/2 (gRPC); with a client CA configured (mTLS), a client without a certificate is
+//! refused at the handshake and one with a certificate signed by that CA gets through.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use common::*;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use prost::Message;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use slotel::config::TlsConfig;
+use slotel::loadgen::{ContentOpts, generate};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{self, pki_types};
+
+struct Pki {
+    ca_pem: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+fn pki() -> Pki {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf = |names: Vec<String>| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    Pki {
+        ca_pem: ca.pem(),
+        server: leaf(vec!["localhost".into()]),
+        client: leaf(vec!["collector.seoul-prod".into()]),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn client_config(pki: &Pki, with_cert: bool, alpn: &[u8]) -> Arc<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(pki_types::CertificateDer::from_pem_slice(pki.ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let mut cfg = if with_cert {
+        let cert = pki_types::CertificateDer::from_pem_slice(pki.client.0.as_bytes()).unwrap();
+        let key = pki_types::PrivateKeyDer::from_pem_slice(pki.client.1.as_bytes()).unwrap();
+        builder.with_client_auth_cert(vec![cert], key).unwrap()
+    } else {
+        builder.with_no_client_auth()
+    };
+    cfg.alpn_protocols = vec![alpn.to_vec()];
+    Arc::new(cfg)
+}
+
+/// One request over TLS; `Err` when the handshake or the request fails.
+async fn send(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    h2: bool,
+    req: http::Request<Full<Bytes>>,
+) -> Result<(u16, http::HeaderMap), String> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = pki_types::ServerName::try_from("localhost").unwrap();
+    let stream = TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let io = TokioIo::new(stream);
+    let resp = if h2 {
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        sender.send_request(req).await.map_err(|e| e.to_string())?
+    } else {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        sender.send_request(req).await.map_err(|e| e.to_string())?
+    };
+    let status = resp.status().as_u16();
+    let collected = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((status, collected.trailers().cloned().unwrap_or_default()))
+}
+
+fn http_request(addr: SocketAddr, body: &[u8]) -> http::Request<Full<Bytes>> {
+    http::Request::post(format!("https://localhost:{}/v1/traces", addr.port()))
+        .header("host", "localhost")
+        .header("content-type", "application/x-protobuf")
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .unwrap()
+}
+
+fn grpc_request(addr: SocketAddr, body: &[u8]) -> http::Request<Full<Bytes>> {
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    framed.extend_from_slice(body);
+    http::Request::post(format!("https://localhost:{}{GRPC_TRACES}", addr.port()))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(Full::new(Bytes::from(framed)))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tls_and_mtls_on_both_listeners() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = pki();
+    let cert_file = write(dir.path(), "server.crt", &pki.server.0);
+    let key_file = write(dir.path(), "server.key", &pki.server.1);
+    let ca_file = write(dir.path(), "ca.crt", &pki.ca_pem);
+    let mut rng = fastrand::Rng::with_seed(4);
+    let body = generate::traces(&mut rng, 10, &ContentOpts::default()).encode_to_vec();
+
+    // Server TLS only.
+    let tls = TlsConfig {
+        cert_file: cert_file.clone(),
+        key_file: key_file.clone(),
+        client_ca_file: None,
+    };
+    let s = start_cfg(
+        |mut c| {
+            c.receiver.grpc.as_mut().unwrap().tls = Some(tls.clone());
+            c.receiver.http.as_mut().unwrap().tls = Some(tls.clone());
+            c
+        },
+        Vec::new(),
+    )
+    .await;
+    let (status, _) = send(
+        s.http,
+        client_config(&pki, false, b"http/1.1"),
+        false,
+        http_request(s.http, &body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let (status, trailers) = send(
+        s.grpc,
+        client_config(&pki, false, b"h2"),
+        true,
+        grpc_request(s.grpc, &body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(trailers["grpc-status"], "0");
+    // Plain text to a TLS port is not served.
+    let url = format!("http://{}/v1/traces", s.http);
+    let plain = body.clone();
+    let plain = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        tokio::spawn(async move { http_send("POST", &url, &[], plain).await.status }),
+    )
+    .await;
+    assert!(!matches!(plain, Ok(Ok(_))), "plain text got an answer");
+    assert_eq!(s.metric("slotel_receiver_accepted_spans_total", &[]), 20.0);
+    s.running.shutdown().await.unwrap();
+
+    // mTLS.
+    let mtls = TlsConfig {
+        client_ca_file: Some(ca_file),
+        ..tls
+    };
+    let s = start_cfg(
+        |mut c| {
+            c.receiver.grpc.as_mut().unwrap().tls = Some(mtls.clone());
+            c.receiver.http.as_mut().unwrap().tls = Some(mtls.clone());
+            c
+        },
+        Vec::new(),
+    )
+    .await;
+    let refused = send(
+        s.http,
+        client_config(&pki, false, b"http/1.1"),
+        false,
+        http_request(s.http, &body),
+    )
+    .await;
+    assert!(
+        refused.is_err(),
+        "a client without a certificate is refused"
+    );
+    let refused = send(
+        s.grpc,
+        client_config(&pki, false, b"h2"),
+        true,
+        grpc_request(s.grpc, &body),
+    )
+    .await;
+    assert!(refused.is_err());
+    let (status, _) = send(
+        s.http,
+        client_config(&pki, true, b"http/1.1"),
+        false,
+        http_request(s.http, &body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let (_, trailers) = send(
+        s.grpc,
+        client_config(&pki, true, b"h2"),
+        true,
+        grpc_request(s.grpc, &body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(trailers["grpc-status"], "0");
+    assert_eq!(s.metric("slotel_receiver_accepted_spans_total", &[]), 20.0);
+    s.running.shutdown().await.unwrap();
+}
