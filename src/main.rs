@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command.unwrap_or(Command::Run) {
+    let code = match cli.command.unwrap_or(Command::Run) {
         Command::Run => runtime.block_on(run(cli.config)),
         Command::Check => check(cli.config),
         Command::Loadgen(args) => runtime.block_on(async {
@@ -41,7 +41,10 @@ fn main() -> ExitCode {
                 }
             }
         }),
-    }
+    };
+    // Everything that matters has finished by now; do not wait for idle blocking threads.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 fn check(path: Option<std::path::PathBuf>) -> ExitCode {

@@ -252,6 +252,13 @@ async fn grpc_bad_input_gets_clear_statuses() {
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &vec![0u8; 17 << 20], None).await;
     assert_eq!(g.code, 8, "oversize: RESOURCE_EXHAUSTED");
     still_serving(&s, "grpc oversize").await;
+    assert_eq!(
+        s.metric(
+            "slotel_receiver_refused_requests_total",
+            &["protocol=\"grpc\"", "reason=\"too_large\""]
+        ),
+        2.0
+    );
 
     let g = grpc_send(s.grpc, GRPC_LOGS, &[], &deeply_nested_log(10_000), None).await;
     assert_eq!(g.code, 3, "deep nesting");

@@ -123,41 +123,23 @@ async fn sigterm_under_load_exits_zero_and_loses_nothing() {
 }
 
 async fn try_get(url: &str) -> Option<u16> {
-    let r = tokio::spawn(http_send_owned(
-        "GET".into(),
-        url.to_string(),
-        Vec::new(),
-        false,
-    ));
-    r.await.ok().flatten()
+    http_try("GET", url, &[], Vec::new())
+        .await
+        .ok()
+        .map(|r| r.status)
 }
 
 async fn try_post(url: &str, body: &[u8]) -> Option<u16> {
-    http_send_owned("POST".into(), url.to_string(), body.to_vec(), true).await
-}
-
-/// Like `common::http_send`, but connection errors are `None` rather than a panic.
-async fn http_send_owned(method: String, url: String, body: Vec<u8>, pb: bool) -> Option<u16> {
-    use http_body_util::Full;
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = http::Request::builder().method(method.as_str()).uri(url);
-    if pb {
-        req = req.header("content-type", "application/x-protobuf");
-    }
-    let resp = client
-        .request(req.body(Full::new(bytes::Bytes::from(body))).ok()?)
+    let pb = ("content-type", "application/x-protobuf");
+    http_try("POST", url, &[pb], body.to_vec())
         .await
-        .ok()?;
-    Some(resp.status().as_u16())
+        .ok()
+        .map(|r| r.status)
 }
 
 async fn try_grpc(addr: std::net::SocketAddr, body: &[u8]) -> Option<i32> {
-    let body = body.to_vec();
-    // `grpc_send` panics on connection errors: run it in a task and treat a panic as
-    // "not acknowledged".
-    tokio::spawn(async move { grpc_send(addr, GRPC_TRACES, &[], &body, None).await.code })
+    grpc_try(addr, GRPC_TRACES, &[], body, None)
         .await
         .ok()
+        .map(|r| r.code)
 }

@@ -175,10 +175,9 @@ async fn tls_and_mtls_on_both_listeners() {
     assert_eq!(trailers["grpc-status"], "0");
     // Plain text to a TLS port is not served.
     let url = format!("http://{}/v1/traces", s.http);
-    let plain = body.clone();
     let plain = tokio::time::timeout(
         std::time::Duration::from_secs(2),
-        tokio::spawn(async move { http_send("POST", &url, &[], plain).await.status }),
+        http_try("POST", &url, &[], body.clone()),
     )
     .await;
     assert!(!matches!(plain, Ok(Ok(_))), "plain text got an answer");

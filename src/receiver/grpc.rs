@@ -8,6 +8,7 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -24,7 +25,7 @@ use tonic::{Status, body::Body as GrpcBody};
 
 use super::Receiver;
 use super::otlp::{Format, OtlpRequest};
-use crate::telemetry::Protocol;
+use crate::telemetry::{Protocol, RefuseReason};
 
 pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 pub const METRICS_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
@@ -80,6 +81,8 @@ impl<Resp: prost::Message + Send + 'static> Codec for RawCodec<Resp> {
 /// The unary `Export` call of one signal.
 struct ExportCall<R> {
     receiver: Arc<Receiver>,
+    /// Set once the request reached [`Receiver::export`], which does its own accounting.
+    reached: Arc<AtomicBool>,
     _req: PhantomData<fn() -> R>,
 }
 
@@ -88,6 +91,7 @@ impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
     type Future = std::future::Ready<Result<tonic::Response<R::Response>, Status>>;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
+        self.reached.store(true, Ordering::Relaxed);
         let auth = request
             .metadata()
             .get("authorization")
@@ -118,17 +122,33 @@ async fn export<R: OtlpRequest>(
     let mut grpc = Grpc::new(RawCodec::<R::Response>::default())
         .apply_compression_config(accept, EnabledCompressionEncodings::default())
         .apply_max_message_size_config(Some(state.max_message_size), None);
+    let reached = Arc::new(AtomicBool::new(false));
     let call = ExportCall::<R> {
-        receiver: state.receiver,
+        receiver: state.receiver.clone(),
+        reached: reached.clone(),
         _req: PhantomData,
     };
     let mut resp = grpc.unary(call, req).await;
-    // tonic refuses a message over the size limit with OUT_OF_RANGE, which OTLP clients
-    // treat as retryable: they would resend it forever. Oversize is permanent.
-    if resp.headers().get("grpc-status").map(|v| v.as_bytes()) == Some(b"11") {
-        resp.headers_mut()
-            .insert("grpc-status", http::HeaderValue::from_static("8"));
+    if reached.load(Ordering::Relaxed) {
+        return resp;
     }
+    // tonic refused the request before the handler saw it: framing, decompression or size.
+    let status = resp.headers().get("grpc-status").map(|v| v.as_bytes());
+    let reason = match status {
+        // tonic refuses a message over the size limit with OUT_OF_RANGE, which OTLP clients
+        // treat as retryable: they would resend it forever. Oversize is permanent.
+        Some(b"11") => {
+            resp.headers_mut()
+                .insert("grpc-status", http::HeaderValue::from_static("8"));
+            RefuseReason::TooLarge
+        }
+        Some(b"8") => RefuseReason::TooLarge,
+        Some(b"12") => RefuseReason::Unsupported,
+        _ => RefuseReason::Invalid,
+    };
+    state
+        .receiver
+        .refused_request(Protocol::Grpc, R::SIGNAL, reason);
     resp
 }
 

@@ -198,31 +198,48 @@ pub struct HttpResp {
     pub body: Bytes,
 }
 
-/// Sends one HTTP/1.1 request with the given headers and body.
+/// Sends one HTTP/1.1 request with the given headers and body; panics if it cannot.
 pub async fn http_send(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
     body: impl Into<Bytes>,
 ) -> HttpResp {
+    http_try(method, url, headers, body)
+        .await
+        .expect("http request")
+}
+
+/// Sends one HTTP/1.1 request; connection errors are `Err`.
+pub async fn http_try(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Result<HttpResp, String> {
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
     let mut req = http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client
-        .request(req.body(Full::new(body.into())).unwrap())
-        .await
-        .expect("http request");
+    let req = req
+        .body(Full::new(body.into()))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    HttpResp {
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok(HttpResp {
         status,
         headers,
         body,
-    }
+    })
 }
 
 pub struct GrpcResp {
@@ -232,7 +249,8 @@ pub struct GrpcResp {
     pub body: Bytes,
 }
 
-/// Sends raw bytes as one gRPC message (optionally already compressed with `encoding`).
+/// Sends raw bytes as one gRPC message (optionally already compressed with `encoding`);
+/// panics if it cannot.
 pub async fn grpc_send(
     addr: SocketAddr,
     path: &str,
@@ -240,6 +258,19 @@ pub async fn grpc_send(
     message: &[u8],
     encoding: Option<&str>,
 ) -> GrpcResp {
+    grpc_try(addr, path, headers, message, encoding)
+        .await
+        .expect("grpc request")
+}
+
+/// Sends raw bytes as one gRPC message; connection errors are `Err`.
+pub async fn grpc_try(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    message: &[u8],
+    encoding: Option<&str>,
+) -> Result<GrpcResp, String> {
     let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();
@@ -258,12 +289,16 @@ pub async fn grpc_send(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client
-        .request(req.body(Full::new(Bytes::from(framed))).unwrap())
-        .await
-        .expect("grpc request");
+    let req = req
+        .body(Full::new(Bytes::from(framed)))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
     let head = resp.headers().clone();
-    let collected = resp.into_body().collect().await.unwrap();
+    let collected = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
     let trailers = collected.trailers().cloned().unwrap_or_default();
     let body = collected.to_bytes();
     let get = |k: &str| {
@@ -285,12 +320,12 @@ pub async fn grpc_send(
     } else {
         body
     };
-    GrpcResp {
+    Ok(GrpcResp {
         code,
         message,
         details,
         body,
-    }
+    })
 }
 
 pub const GRPC_TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
