@@ -117,45 +117,41 @@ pub async fn start_with(
         metrics.clone(),
     );
 
-    let grpc = match &rcfg.grpc {
-        Some(g) => Some((Listener::bind("grpc", g.endpoint, g.tls.as_ref()).await?, g)),
-        None => None,
+    let mut listeners = Vec::new();
+    let mut addresses = Addresses {
+        grpc: None,
+        http: None,
+        admin: service.admin_endpoint,
     };
-    let http = match &rcfg.http {
-        Some(h) => Some((Listener::bind("http", h.endpoint, h.tls.as_ref()).await?, h)),
-        None => None,
-    };
+    if let Some(g) = &rcfg.grpc {
+        let l = Listener::bind("grpc", g.endpoint, g.tls.as_ref()).await?;
+        addresses.grpc = Some(l.local_addr().unwrap_or(g.endpoint));
+        listeners.push((
+            l,
+            receiver::grpc::router(receiver.clone(), g.max_recv_msg_size),
+        ));
+    }
+    if let Some(h) = &rcfg.http {
+        let l = Listener::bind("http", h.endpoint, h.tls.as_ref()).await?;
+        addresses.http = Some(l.local_addr().unwrap_or(h.endpoint));
+        listeners.push((
+            l,
+            receiver::http::router(receiver.clone(), h.max_request_body_size),
+        ));
+    }
     let admin_listener = Listener::bind("admin", service.admin_endpoint, None).await?;
-    let local = |l: &Listener, fallback: SocketAddr| l.local_addr().unwrap_or(fallback);
-    let addresses = Addresses {
-        grpc: grpc.as_ref().map(|(l, g)| local(l, g.endpoint)),
-        http: http.as_ref().map(|(l, h)| local(l, h.endpoint)),
-        admin: local(&admin_listener, service.admin_endpoint),
-    };
+    addresses.admin = admin_listener
+        .local_addr()
+        .unwrap_or(service.admin_endpoint);
 
     let (stop_receivers, stop_rx) = watch::channel(false);
     let (stop_admin, stop_admin_rx) = watch::channel(false);
     let drain = service.shutdown_timeout;
     let max_conn = rcfg.limits.max_connections;
-    let mut receivers = Vec::new();
-    if let Some((l, g)) = grpc {
-        let router = receiver::grpc::router(receiver.clone(), g.max_recv_msg_size);
-        receivers.push(tokio::spawn(l.serve(
-            router,
-            max_conn,
-            stop_rx.clone(),
-            drain,
-        )));
-    }
-    if let Some((l, h)) = http {
-        let router = receiver::http::router(receiver.clone(), h.max_request_body_size);
-        receivers.push(tokio::spawn(l.serve(
-            router,
-            max_conn,
-            stop_rx.clone(),
-            drain,
-        )));
-    }
+    let receivers = listeners
+        .into_iter()
+        .map(|(l, router)| tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)))
+        .collect();
     drop(receiver);
     let admin = tokio::spawn(admin_listener.serve(
         admin::router(health.clone(), metrics.clone()),

@@ -5,21 +5,12 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 use prost::Message;
 use slotel::loadgen::{ContentOpts, generate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -58,38 +49,9 @@ async fn chunked_flood(port: u16, total: usize) -> Option<u16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_bad_input_keeps_memory_bounded() {
-    let dir = tempfile::tempdir().unwrap();
-    let (grpc, http, admin) = (free_port(), free_port(), free_port());
-    let cfg = dir.path().join("slotel.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-             exporters:\n  nop:\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: error}}}}\n"
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let admin_url = format!("http://127.0.0.1:{admin}/readyz");
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(200) = http_try("GET", &admin_url, &[], Vec::new())
-            .await
-            .map(|r| r.status)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready);
+    let mut p = spawn_binary("  nop:", "  telemetry: {logs: {level: error}}").await;
+    let pid = p.child.id();
+    let (grpc, http) = (p.grpc.port(), p.http.port());
 
     let mut rng = fastrand::Rng::with_seed(2);
     let valid = generate::traces(&mut rng, 512, &ContentOpts::default()).encode_to_vec();
@@ -167,10 +129,8 @@ async fn repeated_bad_input_keeps_memory_bounded() {
         0
     );
     let after = rss_kib(pid);
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let status = child.wait().unwrap();
+    p.sigterm();
+    let status = p.child.wait().unwrap();
     assert!(status.success());
     eprintln!("rss (KiB): {baseline} after warm-up, per round {rounds:?}, {after} at the end");
     // Each refused request may hold a 16 MiB buffer while it is handled, and the allocator

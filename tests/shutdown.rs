@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -13,48 +12,15 @@ use common::*;
 use prost::Message;
 use slotel::loadgen::{ContentOpts, generate};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_exits_zero_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.jsonl");
-    let (grpc, http, admin) = (free_port(), free_port(), free_port());
-    let cfg = dir.path().join("slotel.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-             exporters:\n  file/out: {{path: {}}}\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  shutdown_timeout: 10s\n  telemetry: {{logs: {{level: warn}}}}\n",
-            out.display()
-        ),
+    let mut p = spawn_binary(
+        "  file/out: {path: {dir}/out.jsonl}",
+        "  shutdown_timeout: 10s\n  telemetry: {logs: {level: warn}}",
     )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ready_url = format!("http://127.0.0.1:{admin}/readyz");
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = tokio::time::timeout(Duration::from_millis(500), try_get(&ready_url)).await {
-            if r == Some(200) {
-                ready = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "slotel did not become ready");
+    .await;
+    let out = p.dir.path().join("out.jsonl");
+    let (grpc, http) = (p.grpc.port(), p.http.port());
 
     let mut rng = fastrand::Rng::with_seed(21);
     let body = Arc::new(generate::traces(&mut rng, 64, &ContentOpts::default()).encode_to_vec());
@@ -93,14 +59,10 @@ async fn sigterm_under_load_exits_zero_and_loses_nothing() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let before = acked.load(Ordering::SeqCst);
     assert!(before > 0, "load is flowing");
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    p.sigterm();
     let started = Instant::now();
     let exit = loop {
-        if let Some(code) = child.try_wait().unwrap() {
+        if let Some(code) = p.child.try_wait().unwrap() {
             break code;
         }
         assert!(
@@ -120,13 +82,6 @@ async fn sigterm_under_load_exits_zero_and_loses_nothing() {
         acked.load(Ordering::SeqCst),
         "acknowledged == written"
     );
-}
-
-async fn try_get(url: &str) -> Option<u16> {
-    http_try("GET", url, &[], Vec::new())
-        .await
-        .ok()
-        .map(|r| r.status)
 }
 
 async fn try_post(url: &str, body: &[u8]) -> Option<u16> {

@@ -39,6 +39,20 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// Counts one item as kept (`why` is `None`) or rejected; returns whether to keep it.
+    fn keep(&mut self, why: Option<String>) -> bool {
+        match why {
+            Some(why) => {
+                self.reject(1, || why);
+                false
+            }
+            None => {
+                self.kept += 1;
+                true
+            }
+        }
+    }
+
     fn reject(&mut self, n: usize, why: impl FnOnce() -> String) {
         self.rejected += n;
         if self.first_error.is_none() {
@@ -142,16 +156,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                     } else {
                         None
                     };
-                    match why {
-                        Some(why) => {
-                            c.reject(1, || why);
-                            false
-                        }
-                        None => {
-                            c.kept += 1;
-                            true
-                        }
-                    }
+                    c.keep(why)
                 });
             }
         }
@@ -209,16 +214,7 @@ impl OtlpRequest for ExportLogsServiceRequest {
                     } else {
                         None
                     };
-                    match why {
-                        Some(why) => {
-                            c.reject(1, || why);
-                            false
-                        }
-                        None => {
-                            c.kept += 1;
-                            true
-                        }
-                    }
+                    c.keep(why)
                 });
             }
         }

@@ -331,3 +331,78 @@ pub async fn grpc_try(
 pub const GRPC_TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 pub const GRPC_METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 pub const GRPC_LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+/// The real `slotel` binary, started on free ports with a config file.
+pub struct Process {
+    pub child: std::process::Child,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub admin: SocketAddr,
+    pub dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `slotel run` with both receivers and the admin listener on free ports, the
+/// given `exporters:` block and extra `service:` lines, and waits until it is ready.
+/// `{dir}` in `exporters` is replaced by the process's temp dir.
+pub async fn spawn_binary(exporters: &str, service: &str) -> Process {
+    let dir = tempfile::tempdir().unwrap();
+    let (grpc, http, admin) = (free_port(), free_port(), free_port());
+    let cfg = dir.path().join("slotel.yaml");
+    let exporters = exporters.replace("{dir}", &dir.path().display().to_string());
+    std::fs::write(
+        &cfg,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+             exporters:\n{exporters}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n{service}\n"
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = format!("http://127.0.0.1:{admin}/readyz");
+    for _ in 0..100 {
+        if let Ok(Ok(r)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            http_try("GET", &ready, &[], Vec::new()),
+        )
+        .await
+            && r.status == 200
+        {
+            let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+            return Process {
+                child,
+                grpc: addr(grpc),
+                http: addr(http),
+                admin: addr(admin),
+                dir,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("slotel did not become ready");
+}
+
+impl Process {
+    pub fn sigterm(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
