@@ -65,9 +65,6 @@ missing=()
 command -v curl >/dev/null || missing+=(curl ca-certificates)
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 command -v "$PYTHON" >/dev/null || missing+=(python3 python3-venv)
-if [ -f build.rs ] && grep -q prost_build build.rs && ! command -v protoc >/dev/null; then
-    missing+=(protobuf-compiler)
-fi
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 # Only needed to create .venv; skipped when a working one exists.
 if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 && ! venv_works; then
