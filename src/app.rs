@@ -15,11 +15,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Health};
-use crate::config::{Config, PipelineConfig};
+use crate::config::{Config, ConfigErrors, PipelineConfig};
 use crate::export;
 use crate::pipeline::{Exporter, Pipeline};
 use crate::receiver::server::{Listener, ServerError};
 use crate::receiver::{self, Pipelines, Receiver};
+use crate::slo::connector::SloConnector;
+use crate::slo::engine::{Engine, EngineConfig, SystemClock};
+use crate::slo::series::SloSeries;
 use crate::telemetry::{Metrics, Signal};
 
 /// Why slotel could not start or stop cleanly.
@@ -27,6 +30,8 @@ use crate::telemetry::{Metrics, Signal};
 pub enum AppError {
     #[error(transparent)]
     Listen(#[from] ServerError),
+    #[error("invalid slo files:\n{0}")]
+    Slo(ConfigErrors),
     #[error("shutdown did not finish within {0:?}; queued data may be lost")]
     ShutdownTimeout(Duration),
 }
@@ -43,6 +48,8 @@ pub struct Addresses {
 pub struct Running {
     pub addresses: Addresses,
     metrics: Arc<Metrics>,
+    engine: Arc<Engine>,
+    slo_files: Vec<String>,
     health: Arc<Health>,
     stop_receivers: watch::Sender<bool>,
     stop_admin: watch::Sender<bool>,
@@ -76,7 +83,17 @@ pub async fn start_with(
     config: &Config,
     extra: Vec<Arc<dyn Exporter>>,
 ) -> Result<Running, AppError> {
-    let metrics = Metrics::new();
+    let slos = crate::slo::spec::load(&config.slo.files).map_err(AppError::Slo)?;
+    let engine = Engine::new(
+        EngineConfig {
+            cluster_attribute: config.slo.cluster_attribute.clone(),
+            allowed_lateness: config.slo.allowed_lateness,
+            max_future: config.slo.max_future,
+        },
+        Arc::new(SystemClock),
+        slos,
+    );
+    let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = config
         .exporters
         .iter()
@@ -85,12 +102,17 @@ pub async fn start_with(
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
 
     let service = &config.service;
+    let connector: Arc<dyn Exporter> = Arc::new(SloConnector::new(engine.clone()));
     let start = |signal, cfg: &PipelineConfig| {
+        let mut exporters = pipeline_exporters(signal, cfg, &all);
+        if connector.accepts(signal) {
+            exporters.insert(0, connector.clone());
+        }
         Pipeline::start(
             signal,
             cfg.queue_max_bytes,
             Vec::new(),
-            pipeline_exporters(signal, cfg, &all),
+            exporters,
             metrics.clone(),
         )
     };
@@ -153,12 +175,15 @@ pub async fn start_with(
         .map(|(l, router)| tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)))
         .collect();
     drop(receiver);
-    let admin = tokio::spawn(admin_listener.serve(
-        admin::router(health.clone(), metrics.clone()),
-        64,
-        stop_admin_rx,
-        Duration::from_secs(1),
-    ));
+    let admin = tokio::spawn(
+        admin_listener.serve(
+            admin::router(health.clone(), metrics.clone())
+                .merge(crate::slo::api::router(engine.clone())),
+            64,
+            stop_admin_rx,
+            Duration::from_secs(1),
+        ),
+    );
     health.set_ready();
     tracing::info!(
         grpc = ?addresses.grpc,
@@ -167,9 +192,12 @@ pub async fn start_with(
         config = %config.source,
         "slotel is ready"
     );
+    tracing::info!(slos = engine.slos().len(), "slo definitions loaded");
     Ok(Running {
         addresses,
         metrics,
+        engine,
+        slo_files: config.slo.files.clone(),
         health,
         stop_receivers,
         stop_admin,
@@ -189,6 +217,19 @@ pub async fn start(config: &Config) -> Result<Running, AppError> {
 impl Running {
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Reloads the SLO files: the new set replaces the old one only if it is valid as a
+    /// whole; unchanged SLOs keep their state.
+    pub fn reload_slos(&self) -> Result<usize, ConfigErrors> {
+        let set = crate::slo::spec::load(&self.slo_files)?;
+        let n = set.slos.len();
+        self.engine.replace(set);
+        Ok(n)
     }
 
     /// Stops in stages (see the module doc) within `service.shutdown_timeout`.

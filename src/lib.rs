@@ -10,6 +10,8 @@
 //! - [`config`]: the YAML config, decoded with file:line:column errors into domain types.
 //! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers, decompression, limits, auth, TLS.
 //! - [`pipeline`]: bounded per-signal queues between receivers and exporters.
+//! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions).
+//! - [`slo`]: SLO files, OTTL-subset conditions and span facts in Arrow (the engine's inputs).
 //! - [`export`]: exporters (`debug`, `file`, `nop`).
 //! - [`admin`]: health, readiness and `/metrics`.
 //! - [`telemetry`]: slotel's own metrics and logs.
@@ -24,4 +26,6 @@ pub mod export;
 pub mod loadgen;
 pub mod pipeline;
 pub mod receiver;
+pub mod redact;
+pub mod slo;
 pub mod telemetry;

@@ -48,9 +48,16 @@ fn main() -> ExitCode {
 }
 
 fn check(path: Option<std::path::PathBuf>) -> ExitCode {
-    match config::load(path.as_deref()) {
-        Ok(cfg) => {
-            println!("{}: ok", cfg.source);
+    let cfg = match config::load(path.as_deref()) {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match slotel::slo::spec::load(&cfg.slo.files) {
+        Ok(set) => {
+            println!("{}: ok ({} slos)", cfg.source, set.slos.len());
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -79,7 +86,7 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    wait_for_signal().await;
+    wait_for_stop(&running).await;
     match running.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -89,18 +96,34 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
     }
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or SIGINT; SIGHUP reloads the SLO files meanwhile.
+async fn wait_for_stop(running: &app::Running) {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops slotel");
+    let (mut term, mut hup) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) {
+        (Ok(t), Ok(h)) => (t, h),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGHUP; only Ctrl-C stops slotel");
             let _ = tokio::signal::ctrl_c().await;
             return;
         }
     };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                tracing::info!("SIGTERM received");
+                return;
+            }
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("SIGINT received");
+                return;
+            }
+            _ = hup.recv() => match running.reload_slos() {
+                Ok(n) => tracing::info!(slos = n, "slo files reloaded"),
+                Err(errors) => tracing::error!(%errors, "slo files are invalid; keeping the loaded set"),
+            },
+        }
     }
 }

@@ -143,6 +143,21 @@ pub struct ExporterLabels {
     pub signal: Signal,
 }
 
+/// `slotel_redactions_total`: `type` is a built-in PII type, a custom detector's name
+/// from the config, or `k8s` (all bounded by the config); never a value.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RedactionLabels {
+    pub r#type: String,
+    pub action: &'static str,
+    pub signal: Signal,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RedactionFallbackLabels {
+    pub reason: &'static str,
+    pub signal: Signal,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
@@ -168,6 +183,8 @@ pub struct Metrics {
     pub queue_capacity: Family<SignalLabels, Gauge>,
     pub exporter_sent: Family<ExporterLabels, Counter>,
     pub exporter_failed: Family<ExporterLabels, Counter>,
+    pub redactions: Family<RedactionLabels, Counter>,
+    pub redaction_fallbacks: Family<RedactionFallbackLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -178,7 +195,18 @@ fn duration_histogram() -> Histogram {
 
 impl Metrics {
     pub fn new() -> Arc<Self> {
+        Self::with_collectors(Vec::new())
+    }
+
+    /// Like [`Metrics::new`], plus collectors whose series are computed at scrape time
+    /// (the SLO series).
+    pub fn with_collectors(
+        collectors: Vec<Box<dyn prometheus_client::collector::Collector>>,
+    ) -> Arc<Self> {
         let mut registry = Registry::default();
+        for c in collectors {
+            registry.register_collector(c);
+        }
         let spans = ItemCounters::default();
         let metric_points = ItemCounters::default();
         let log_records = ItemCounters::default();
@@ -242,6 +270,18 @@ impl Metrics {
             "Items an exporter failed to deliver",
             exporter_failed.clone(),
         );
+        let redactions = Family::<RedactionLabels, Counter>::default();
+        registry.register(
+            "slotel_redactions",
+            "Values redacted, by PII type, action and signal",
+            redactions.clone(),
+        );
+        let redaction_fallbacks = Family::<RedactionFallbackLabels, Counter>::default();
+        registry.register(
+            "slotel_redaction_fallbacks",
+            "JSON values scanned as text because they passed a depth or size limit",
+            redaction_fallbacks.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -261,6 +301,8 @@ impl Metrics {
             queue_capacity,
             exporter_sent,
             exporter_failed,
+            redactions,
+            redaction_fallbacks,
         })
     }
 

@@ -27,7 +27,7 @@ pub(crate) fn decode(
     };
     let mut top = Fields::new(&mut ctx, root, "");
     let receiver = receivers(&mut ctx, &mut top);
-    processors(&mut ctx, &mut top);
+    let redaction = processors(&mut ctx, &mut top);
     let (exporters, ids) = exporters(&mut ctx, &mut top);
     let slo = slo(&mut ctx, &mut top);
     let service = service(&mut ctx, &mut top, &ids);
@@ -38,6 +38,7 @@ pub(crate) fn decode(
     Ok(Config {
         source: source.to_string(),
         receiver,
+        redaction,
         exporters,
         slo,
         service,
@@ -154,17 +155,16 @@ fn auth(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> AuthConfig {
     AuthConfig { tokens }
 }
 
-fn processors(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) {
-    let Some(node) = top.get("processors") else {
-        return;
-    };
-    // No processor type exists yet: every entry is unknown.
-    for (key, _) in ctx.entries(node, "processors") {
-        if let Some(name) = ctx.key(key, "processors") {
-            let msg = unknown("processor type", &name, &[]);
-            ctx.error(key, &format!("processors.{name}"), msg);
-        }
-    }
+fn processors(
+    ctx: &mut Ctx<'_>,
+    top: &mut Fields<'_>,
+) -> Option<super::redaction::RedactionConfig> {
+    let mut processors = top.child(ctx, "processors");
+    let redaction = processors
+        .section(ctx, "redaction")
+        .map(|f| super::redaction::decode(ctx, f));
+    processors.finish_as(ctx, "processor type");
+    redaction
 }
 
 const EXPORTER_TYPES: &[&str] = &["debug", "file", "nop"];
@@ -238,6 +238,12 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         cluster_attribute: f
             .opt(ctx, "cluster_attribute", Ctx::non_empty)
             .unwrap_or(defaults.cluster_attribute),
+        allowed_lateness: f
+            .opt(ctx, "allowed_lateness", Ctx::duration)
+            .unwrap_or(defaults.allowed_lateness),
+        max_future: f
+            .opt(ctx, "max_future", Ctx::duration)
+            .unwrap_or(defaults.max_future),
     };
     f.finish(ctx);
     config

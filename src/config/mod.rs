@@ -23,6 +23,7 @@
 //!   addresses, …) that interpolate first.
 //! - `interpolate.rs`: `${…}` expansion through the injected [`Lookup`].
 //! - `error.rs`: [`ConfigError`] and [`ConfigErrors`].
+//! - `redaction.rs`: `processors.redaction`, its types and decoder.
 //! - `../../config/slotel.yaml`: the embedded default, commented as the reference manual.
 //!
 //! # Invariants
@@ -41,9 +42,10 @@
 mod decode;
 mod error;
 mod interpolate;
-mod read;
+pub(crate) mod read;
+mod redaction;
 mod types;
-mod yaml;
+pub(crate) mod yaml;
 
 #[cfg(test)]
 mod tests;
@@ -55,6 +57,7 @@ use interpolate::lowercase_first;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use interpolate::{Lookup, SystemLookup};
+pub use redaction::*;
 pub use types::*;
 
 /// The default config, used when no `--config` is given.

@@ -9,19 +9,19 @@ use super::error::ConfigError;
 use super::interpolate::{self, Lookup};
 use super::yaml::{Node, Value};
 
-pub(super) fn local(port: u16) -> SocketAddr {
+pub(crate) fn local(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
 
 /// Decoding state: where errors go and where `${…}` values come from.
-pub(super) struct Ctx<'a> {
-    pub(super) file: &'a str,
-    pub(super) lookup: &'a dyn Lookup,
-    pub(super) errors: Vec<ConfigError>,
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) lookup: &'a dyn Lookup,
+    pub(crate) errors: Vec<ConfigError>,
 }
 
 impl Ctx<'_> {
-    pub(super) fn error(&mut self, at: &Node, path: &str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, at: &Node, path: &str, message: impl Into<String>) {
         self.errors.push(ConfigError {
             file: self.file.to_string(),
             path: path.to_string(),
@@ -37,7 +37,7 @@ impl Ctx<'_> {
     }
 
     /// The entries of a mapping; a null counts as empty.
-    pub(super) fn entries<'n>(&mut self, node: &'n Node, path: &str) -> &'n [(Node, Node)] {
+    pub(crate) fn entries<'n>(&mut self, node: &'n Node, path: &str) -> &'n [(Node, Node)] {
         match &node.value {
             Value::Map(entries) => entries,
             Value::Null => &[],
@@ -49,7 +49,7 @@ impl Ctx<'_> {
     }
 
     /// A key's text; complex keys are an error.
-    pub(super) fn key(&mut self, key: &Node, parent: &str) -> Option<String> {
+    pub(crate) fn key(&mut self, key: &Node, parent: &str) -> Option<String> {
         match &key.value {
             Value::Scalar { text, .. } => Some(text.clone()),
             _ => {
@@ -59,7 +59,7 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn seq<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Node]> {
+    pub(crate) fn seq<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Node]> {
         match &node.value {
             Value::Seq(items) => Some(items),
             _ => {
@@ -70,7 +70,7 @@ impl Ctx<'_> {
     }
 
     /// A scalar's text, interpolated.
-    pub(super) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.value {
             Value::Scalar { text, .. } => match interpolate::expand(text, self.lookup) {
                 Ok(text) => Some(text),
@@ -97,18 +97,18 @@ impl Ctx<'_> {
         parse(&text).map_err(|msg| self.error(node, path, msg)).ok()
     }
 
-    pub(super) fn non_empty(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub(crate) fn non_empty(&mut self, node: &Node, path: &str) -> Option<String> {
         self.parsed(node, path, |s| match s {
             "" => Err("must not be empty".to_string()),
             s => Ok(s.to_string()),
         })
     }
 
-    pub(super) fn path_buf(&mut self, node: &Node, path: &str) -> Option<PathBuf> {
+    pub(crate) fn path_buf(&mut self, node: &Node, path: &str) -> Option<PathBuf> {
         self.non_empty(node, path).map(PathBuf::from)
     }
 
-    pub(super) fn count(&mut self, node: &Node, path: &str) -> Option<usize> {
+    pub(crate) fn count(&mut self, node: &Node, path: &str) -> Option<usize> {
         self.parsed(node, path, |s| match s.trim().parse::<usize>() {
             Ok(0) => Err("must be greater than 0".to_string()),
             Ok(n) => Ok(n),
@@ -116,19 +116,19 @@ impl Ctx<'_> {
         })
     }
 
-    pub(super) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         self.parsed(node, path, parse_duration)
     }
 
-    pub(super) fn byte_size(&mut self, node: &Node, path: &str) -> Option<usize> {
+    pub(crate) fn byte_size(&mut self, node: &Node, path: &str) -> Option<usize> {
         self.parsed(node, path, parse_byte_size)
     }
 
-    pub(super) fn addr(&mut self, node: &Node, path: &str) -> Option<SocketAddr> {
+    pub(crate) fn addr(&mut self, node: &Node, path: &str) -> Option<SocketAddr> {
         self.parsed(node, path, parse_addr)
     }
 
-    pub(super) fn log_level(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub(crate) fn log_level(&mut self, node: &Node, path: &str) -> Option<String> {
         self.parsed(node, path, |s| {
             if s.trim().is_empty() {
                 return Err("must not be empty".to_string());
@@ -140,7 +140,7 @@ impl Ctx<'_> {
         })
     }
 
-    pub(super) fn choice<T: Copy>(
+    pub(crate) fn choice<T: Copy>(
         &mut self,
         node: &Node,
         path: &str,
@@ -159,21 +159,21 @@ impl Ctx<'_> {
 }
 
 /// A mapping being read field by field; [`Fields::finish`] reports the keys nobody read.
-pub(super) struct Fields<'n> {
+pub(crate) struct Fields<'n> {
     /// Where errors about the whole mapping point: its key when known, else the mapping
     /// (or, when absent, its parent's place).
-    pub(super) node: &'n Node,
+    pub(crate) node: &'n Node,
     entries: &'n [(Node, Node)],
-    pub(super) path: String,
+    pub(crate) path: String,
     /// Every key asked for, present or not: the known keys.
     known: Vec<&'static str>,
     /// False when the node was not a mapping (already reported): no "missing field" errors.
-    pub(super) valid: bool,
+    pub(crate) valid: bool,
 }
 
 impl<'n> Fields<'n> {
     /// Reads `node` as a mapping; null is an empty one.
-    pub(super) fn new(ctx: &mut Ctx<'_>, node: &'n Node, path: &str) -> Self {
+    pub(crate) fn new(ctx: &mut Ctx<'_>, node: &'n Node, path: &str) -> Self {
         let valid = matches!(node.value, Value::Map(_) | Value::Null);
         Fields {
             node,
@@ -185,19 +185,19 @@ impl<'n> Fields<'n> {
     }
 
     /// Errors about the mapping as a whole (a missing field) point at `key` instead.
-    pub(super) fn at(mut self, key: &'n Node) -> Self {
+    pub(crate) fn at(mut self, key: &'n Node) -> Self {
         self.node = key;
         self
     }
 
     /// The mapping under `key` when the key is present (null is an empty mapping).
-    pub(super) fn section(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<Fields<'n>> {
+    pub(crate) fn section(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<Fields<'n>> {
         let (k, v) = self.entry(key)?;
         Some(Fields::new(ctx, v, &self.path(key)).at(k))
     }
 
     /// The mapping under `key`; absent or null is an empty one.
-    pub(super) fn child(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Fields<'n> {
+    pub(crate) fn child(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Fields<'n> {
         self.section(ctx, key).unwrap_or_else(|| Fields {
             node: self.node,
             entries: &[],
@@ -207,7 +207,7 @@ impl<'n> Fields<'n> {
         })
     }
 
-    pub(super) fn path(&self, key: &str) -> String {
+    pub(crate) fn path(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_string()
         } else {
@@ -228,13 +228,13 @@ impl<'n> Fields<'n> {
     }
 
     /// The value under `key`; null counts as absent (the default applies).
-    pub(super) fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+    pub(crate) fn get(&mut self, key: &'static str) -> Option<&'n Node> {
         self.entry(key)
             .map(|(_, v)| v)
             .filter(|node| node.value != Value::Null)
     }
 
-    pub(super) fn opt<'c, T>(
+    pub(crate) fn opt<'c, T>(
         &mut self,
         ctx: &mut Ctx<'c>,
         key: &'static str,
@@ -244,7 +244,7 @@ impl<'n> Fields<'n> {
         read(ctx, node, &self.path(key))
     }
 
-    pub(super) fn required<'c, T>(
+    pub(crate) fn required<'c, T>(
         &mut self,
         ctx: &mut Ctx<'c>,
         key: &'static str,
@@ -260,12 +260,12 @@ impl<'n> Fields<'n> {
         self.opt(ctx, key, read)
     }
 
-    pub(super) fn finish(self, ctx: &mut Ctx<'_>) {
+    pub(crate) fn finish(self, ctx: &mut Ctx<'_>) {
         self.finish_as(ctx, "key");
     }
 
     /// Reports every key that was not asked for as an unknown `what`.
-    pub(super) fn finish_as(self, ctx: &mut Ctx<'_>, what: &str) {
+    pub(crate) fn finish_as(self, ctx: &mut Ctx<'_>, what: &str) {
         for (key, _) in self.entries {
             let Some(name) = ctx.key(key, &self.path) else {
                 continue;
@@ -278,12 +278,12 @@ impl<'n> Fields<'n> {
 }
 
 /// `unknown key "endpont", did you mean `endpoint`?`
-pub(super) fn unknown(what: &str, name: &str, known: &[&str]) -> String {
+pub(crate) fn unknown(what: &str, name: &str, known: &[&str]) -> String {
     format!("unknown {what} {name:?}{}", hint(name, known))
 }
 
 /// `, did you mean `x`?` for a close match, else `, expected one of …` (the full list).
-pub(super) fn hint(name: &str, known: &[&str]) -> String {
+pub(crate) fn hint(name: &str, known: &[&str]) -> String {
     let close = known
         .iter()
         .map(|k| (edit_distance(name, k), *k))

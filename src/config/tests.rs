@@ -75,8 +75,12 @@ fn embedded_default_parses_to_the_documented_defaults() {
             limits: Limits::default(),
             retry_after: Duration::from_secs(1),
         },
+        redaction: None,
         exporters: Vec::new(),
-        slo: SloConfig::default(),
+        slo: SloConfig {
+            files: vec!["embedded:examples".to_string()],
+            ..SloConfig::default()
+        },
         service: ServiceConfig {
             admin_endpoint: addr("127.0.0.1:8888"),
             logs: LogsConfig {
@@ -104,7 +108,14 @@ fn defaults_apply_to_absent_keys() {
     let embedded = parse(DEFAULT_CONFIG, "t", &Fake::default()).unwrap();
     assert_eq!(config.receiver.grpc, None);
     assert_eq!(config.receiver.http, embedded.receiver.http);
-    assert_eq!(config.slo, embedded.slo);
+    assert_eq!(config.slo.files, Vec::<String>::new(), "no SLO files unless configured");
+    assert_eq!(
+        SloConfig {
+            files: embedded.slo.files.clone(),
+            ..config.slo
+        },
+        embedded.slo
+    );
     assert_eq!(config.service, embedded.service);
 }
 
@@ -286,7 +297,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `cluster_attribute`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `cluster_attribute`, `allowed_lateness`, `max_future`"
         ]
     );
 }

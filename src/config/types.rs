@@ -17,6 +17,8 @@ pub struct Config {
     pub source: String,
     /// `receivers.otlp`.
     pub receiver: OtlpReceiverConfig,
+    /// `processors.redaction`; `None` when absent (nothing is redacted).
+    pub redaction: Option<super::redaction::RedactionConfig>,
     /// `exporters`, in the order they appear in the file.
     pub exporters: Vec<ExporterConfig>,
     /// `slo`.
@@ -163,11 +165,18 @@ pub enum Verbosity {
 /// `slo`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SloConfig {
-    /// `files` (list of globs, default empty): where SLO files live.
+    /// `files` (list of globs, default empty): where SLO files live; `embedded:examples`
+    /// names the example SLOs compiled into the binary.
     pub files: Vec<String>,
     /// `cluster_attribute` (default `k8s.cluster.name`): the resource attribute that names
     /// the sending cluster.
     pub cluster_attribute: String,
+    /// `allowed_lateness` (duration, default `5m`): spans ending longer ago than this are
+    /// counted as late and dropped.
+    pub allowed_lateness: Duration,
+    /// `max_future` (duration, default `1m`): spans ending further in the future than this
+    /// (clock skew) are counted and dropped.
+    pub max_future: Duration,
 }
 
 impl Default for SloConfig {
@@ -175,6 +184,8 @@ impl Default for SloConfig {
         Self {
             files: Vec::new(),
             cluster_attribute: "k8s.cluster.name".to_string(),
+            allowed_lateness: Duration::from_secs(300),
+            max_future: Duration::from_secs(60),
         }
     }
 }

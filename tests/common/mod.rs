@@ -40,6 +40,7 @@ pub fn config(out: Option<&Path>) -> Config {
             limits: Limits::default(),
             retry_after: Duration::from_secs(1),
         },
+        redaction: None,
         exporters: out
             .map(|p| ExporterConfig {
                 id: "file/out".into(),

@@ -1,0 +1,118 @@
+//! Redaction throughput on the labelled corpus (`testdata/redact/corpus.jsonl`, the same
+//! bodies the recall test scores), in bytes per second on one core:
+//!
+//! - `json_bodies`: the JSON log bodies through [`Session::redact_str`] (walk, detect,
+//!   rewrite), default config;
+//! - `json_parse_serialize`: the same bodies through `serde_json::from_str::<Value>` and
+//!   `to_string`: what any parse → modify → serialize redactor pays before detecting
+//!   anything, measured in the same run as the yardstick;
+//! - `text_bodies`: the plain-text bodies (access logs, free text) scanned as text;
+//! - `clean_json`: JSON bodies with nothing (left) to redact: the cost of a clean body,
+//!   which allocates nothing.
+//!
+//! Run: `cargo bench --bench redact`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use slotel::config::RedactionConfig;
+use slotel::redact::Redactor;
+
+/// The same allocator as the `slotel` binary, so the figures match what it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+struct Corpus {
+    json: Vec<String>,
+    text: Vec<String>,
+}
+
+fn corpus() -> Corpus {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/redact/corpus.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut c = Corpus {
+        json: Vec::new(),
+        text: Vec::new(),
+    };
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let body = v["body"].as_str().unwrap_or_default().to_string();
+        match v["kind"].as_str() {
+            Some("json") => c.json.push(body),
+            _ => c.text.push(body),
+        }
+    }
+    c
+}
+
+fn bytes(bodies: &[String]) -> u64 {
+    bodies.iter().map(|b| b.len() as u64).sum()
+}
+
+fn redact(c: &mut Criterion) {
+    let corpus = corpus();
+    let redactor = match Redactor::new(&RedactionConfig::default()) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let clean: Vec<String> = corpus
+        .json
+        .iter()
+        .map(|b| {
+            redactor
+                .session()
+                .redact_str(b)
+                .unwrap_or_else(|| b.clone())
+        })
+        .collect();
+
+    let mut g = c.benchmark_group("redact_corpus");
+    g.throughput(Throughput::Bytes(bytes(&corpus.json)));
+    g.bench_function("json_bodies", |b| {
+        b.iter(|| {
+            let mut session = redactor.session();
+            corpus
+                .json
+                .iter()
+                .filter_map(|body| session.redact_str(black_box(body)))
+                .count()
+        })
+    });
+    g.bench_function("json_parse_serialize", |b| {
+        b.iter(|| {
+            corpus
+                .json
+                .iter()
+                .filter_map(|body| serde_json::from_str::<serde_json::Value>(black_box(body)).ok())
+                .map(|v| v.to_string().len())
+                .sum::<usize>()
+        })
+    });
+    g.throughput(Throughput::Bytes(bytes(&clean)));
+    g.bench_function("clean_json", |b| {
+        b.iter(|| {
+            let mut session = redactor.session();
+            clean
+                .iter()
+                .filter_map(|body| session.redact_str(black_box(body)))
+                .count()
+        })
+    });
+    g.throughput(Throughput::Bytes(bytes(&corpus.text)));
+    g.bench_function("text_bodies", |b| {
+        b.iter(|| {
+            let mut session = redactor.session();
+            corpus
+                .text
+                .iter()
+                .filter_map(|body| session.redact_str(black_box(body)))
+                .count()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, redact);
+criterion_main!(benches);

@@ -1,0 +1,421 @@
+//! The JSON walker: redacts a JSON text by copying it through and rewriting only what must
+//! change.
+//!
+//! This is why slotel's redaction is worth having over parse → modify → serialize: the
+//! walker is a scanner over the original bytes that records edits (byte range →
+//! replacement) and never builds a tree. Whatever it does not rewrite survives byte for
+//! byte: key order, whitespace, number text (`1e3`, `10.50`, `12345678901234567890`
+//! stay as written), escapes. A body with nothing to redact costs one pass and no
+//! allocation (strings without escapes are scanned in place), and the output is the
+//! input itself.
+//!
+//! Rewritten are: string values with a match (the whole string token, re-escaped), values
+//! under sensitive keys (a number or a string becomes a redacted string; objects and arrays
+//! are walked with every leaf redacted), long integers that are card or resident numbers,
+//! and members or elements removed by `drop` (with their comma). Values under ignored
+//! keys are parsed but never scanned. A string value that itself holds JSON is walked the
+//! same way, to `json.max_nested` levels, and written back re-escaped.
+//!
+//! The walker is strict (RFC 8259): anything else is an error, and the caller then scans
+//! the whole text as text (fail closed). Depth is bounded by `json.max_depth`, counted
+//! across nested levels too, so recursion is bounded.
+
+use std::borrow::Cow;
+
+use super::keys::KeyClass;
+use super::{Session, Text, TypeId};
+use crate::config::PiiType;
+
+/// Why a text was not walked as JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JsonError {
+    /// Not JSON (or not an object or array at the top).
+    Invalid,
+    /// Nested deeper than `json.max_depth`.
+    TooDeep,
+}
+
+struct Edit {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+/// Whether a value is kept or removed by `drop`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Keep,
+    Drop,
+}
+
+/// True when `text` could be a JSON object or array (the cheap test before walking).
+pub(crate) fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start_matches([' ', '\t', '\r', '\n']);
+    (t.starts_with('{') && text.trim_end().ends_with('}'))
+        || (t.starts_with('[') && text.trim_end().ends_with(']'))
+}
+
+/// Walks `src` (a JSON object or array); `Ok(None)` when nothing changed.
+pub(crate) fn redact(
+    sess: &mut Session<'_>,
+    src: &str,
+    depth: usize,
+    nested: usize,
+) -> Result<Option<String>, JsonError> {
+    let mut w = Walker {
+        sess,
+        src,
+        b: src.as_bytes(),
+        pos: 0,
+        edits: Vec::new(),
+        nested,
+    };
+    w.ws();
+    if !matches!(w.peek(), Some(b'{' | b'[')) {
+        return Err(JsonError::Invalid);
+    }
+    // The root cannot be dropped: only its members can.
+    w.value(KeyClass::Normal, depth)?;
+    w.ws();
+    if w.pos != w.b.len() {
+        return Err(JsonError::Invalid);
+    }
+    if w.edits.is_empty() {
+        return Ok(None);
+    }
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut at = 0;
+    for e in &w.edits {
+        out.push_str(&src[at..e.start]);
+        out.push_str(&e.text);
+        at = e.end;
+    }
+    out.push_str(&src[at..]);
+    Ok(Some(out))
+}
+
+/// Appends `s` as a JSON string token (quotes included).
+pub(crate) fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut at = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => {
+                out.push_str(&s[at..i]);
+                out.push_str(&format!("\\u{:04x}", c as u32));
+                at = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(&s[at..i]);
+        out.push_str(esc);
+        at = i + 1;
+    }
+    out.push_str(&s[at..]);
+    out.push('"');
+}
+
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_string(s, &mut out);
+    out
+}
+
+struct Walker<'a, 's, 'r> {
+    sess: &'s mut Session<'r>,
+    src: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    edits: Vec<Edit>,
+    nested: usize,
+}
+
+impl Walker<'_, '_, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.pos += 1;
+        }
+    }
+
+    fn edit(&mut self, start: usize, end: usize, text: String) {
+        self.edits.push(Edit { start, end, text });
+    }
+
+    fn value(&mut self, class: KeyClass, depth: usize) -> Result<Outcome, JsonError> {
+        match self.peek().ok_or(JsonError::Invalid)? {
+            b'{' => self.container(b'}', class, depth),
+            b'[' => self.container(b']', class, depth),
+            b'"' => self.string_value(class, depth),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(class),
+            _ => Err(JsonError::Invalid),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<Outcome, JsonError> {
+        if !self.b[self.pos..].starts_with(word) {
+            return Err(JsonError::Invalid);
+        }
+        self.pos += word.len();
+        Ok(Outcome::Keep)
+    }
+
+    /// An object (`close` is `}`) or an array (`]`).
+    fn container(
+        &mut self,
+        close: u8,
+        class: KeyClass,
+        depth: usize,
+    ) -> Result<Outcome, JsonError> {
+        if depth >= self.sess.redactor.json.max_depth {
+            return Err(JsonError::TooDeep);
+        }
+        let object = close == b'}';
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(Outcome::Keep);
+        }
+        let mut kept_any = false;
+        let mut comma = 0;
+        loop {
+            let start = self.pos;
+            let edits_before = self.edits.len();
+            let child = if object {
+                let (ks, ke, escaped) = self.string_token()?;
+                let child = if class == KeyClass::Normal {
+                    let key = content(self.src, ks, ke, escaped);
+                    self.sess.redactor.keys.classify(&key)
+                } else {
+                    class
+                };
+                self.ws();
+                if self.peek() != Some(b':') {
+                    return Err(JsonError::Invalid);
+                }
+                self.pos += 1;
+                self.ws();
+                child
+            } else {
+                class
+            };
+            let outcome = self.value(child, depth + 1)?;
+            let value_end = self.pos;
+            self.ws();
+            let next = self.peek().ok_or(JsonError::Invalid)?;
+            if next != b',' && next != close {
+                return Err(JsonError::Invalid);
+            }
+            if outcome == Outcome::Drop {
+                self.edits.truncate(edits_before);
+                if kept_any {
+                    // `, "k": v` goes, from the comma before it.
+                    self.edit(comma, value_end, String::new());
+                } else if next == b',' {
+                    // The first one left: it goes with the comma after it.
+                    let mut end = self.pos + 1;
+                    while matches!(self.b.get(end), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                        end += 1;
+                    }
+                    self.edit(start, end, String::new());
+                } else {
+                    self.edit(start, value_end, String::new());
+                }
+            } else {
+                kept_any = true;
+            }
+            self.pos += 1;
+            if next == close {
+                return Ok(Outcome::Keep);
+            }
+            comma = self.pos - 1;
+            self.ws();
+        }
+    }
+
+    /// A string token at `pos`: (start, end) including the quotes, and whether it has
+    /// escapes. Validates escapes and refuses control characters.
+    fn string_token(&mut self) -> Result<(usize, usize, bool), JsonError> {
+        let start = self.pos;
+        if self.peek() != Some(b'"') {
+            return Err(JsonError::Invalid);
+        }
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            // Fast skip over plain bytes.
+            while let Some(&c) = self.b.get(i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                i += 1;
+            }
+            match self.b.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok((start, i + 1, escaped));
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match self.b.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            let hex = self.b.get(i + 2..i + 6).ok_or(JsonError::Invalid)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(JsonError::Invalid);
+                            }
+                            i += 6;
+                        }
+                        _ => return Err(JsonError::Invalid),
+                    }
+                }
+                _ => return Err(JsonError::Invalid),
+            }
+        }
+    }
+
+    fn string_value(&mut self, class: KeyClass, depth: usize) -> Result<Outcome, JsonError> {
+        let (start, end, escaped) = self.string_token()?;
+        if class == KeyClass::Ignored {
+            return Ok(Outcome::Keep);
+        }
+        let value = content(self.src, start, end, escaped);
+        let value: &str = &value;
+        let result = if class == KeyClass::Sensitive {
+            self.sess.whole(TypeId::builtin(PiiType::Secret), value)
+        } else {
+            let nested = self.nested;
+            self.sess.string(value, true, depth, nested)
+        };
+        match result {
+            Text::Clean => Ok(Outcome::Keep),
+            Text::Drop => Ok(Outcome::Drop),
+            Text::Changed(s) => {
+                self.edit(start, end, quoted(&s));
+                Ok(Outcome::Keep)
+            }
+        }
+    }
+
+    fn number(&mut self, class: KeyClass) -> Result<Outcome, JsonError> {
+        let start = self.pos;
+        let b = self.b;
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - s
+        };
+        let int_start = i;
+        let n = digits(&mut i);
+        if n == 0 || (n > 1 && b[int_start] == b'0') {
+            return Err(JsonError::Invalid);
+        }
+        let mut integer = true;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            integer = false;
+            if digits(&mut i) == 0 {
+                return Err(JsonError::Invalid);
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            integer = false;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if digits(&mut i) == 0 {
+                return Err(JsonError::Invalid);
+            }
+        }
+        self.pos = i;
+        let text = &self.src[start..i];
+        let result = match class {
+            KeyClass::Ignored => return Ok(Outcome::Keep),
+            KeyClass::Sensitive => self.sess.whole(TypeId::builtin(PiiType::Secret), text),
+            // Only long integers can be card or resident numbers.
+            KeyClass::Normal if integer && start == int_start && (13..=19).contains(&n) => {
+                self.sess.text(text, true)
+            }
+            KeyClass::Normal => return Ok(Outcome::Keep),
+        };
+        match result {
+            Text::Clean => Ok(Outcome::Keep),
+            Text::Drop => Ok(Outcome::Drop),
+            Text::Changed(s) => {
+                self.edit(start, i, quoted(&s));
+                Ok(Outcome::Keep)
+            }
+        }
+    }
+}
+
+/// The decoded content of the valid string token `src[start..end]`.
+fn content(src: &str, start: usize, end: usize, escaped: bool) -> Cow<'_, str> {
+    let raw = &src[start + 1..end - 1];
+    if !escaped {
+        return Cow::Borrowed(raw);
+    }
+    match serde_json::from_str::<String>(&src[start..end]) {
+        Ok(s) => Cow::Owned(s),
+        Err(_) => Cow::Owned(decode_lossy(raw)),
+    }
+}
+
+/// Decodes escapes, turning lone surrogates into U+FFFD (serde_json refuses them).
+fn decode_lossy(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    let mut units: Vec<u16> = Vec::new();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            flush(&mut units, &mut out);
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                units.push(u16::from_str_radix(&hex, 16).unwrap_or(0xFFFD));
+                continue;
+            }
+            Some(e) => {
+                flush(&mut units, &mut out);
+                out.push(match e {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    other => other,
+                });
+            }
+            None => {}
+        }
+    }
+    flush(&mut units, &mut out);
+    out
+}
+
+fn flush(units: &mut Vec<u16>, out: &mut String) {
+    out.extend(char::decode_utf16(units.drain(..)).map(|r| r.unwrap_or('\u{FFFD}')));
+}

@@ -1,0 +1,200 @@
+//! Key rules: which keys (JSON members, attributes, map entries) have their whole value
+//! redacted, and which are never scanned at all.
+
+use regex_automata::meta;
+
+use crate::config::{KeyRules as KeyRulesConfig, compile_regex};
+
+use super::RedactError;
+
+/// Built-in sensitive names. A key is sensitive when its name, lowercased and stripped of
+/// everything but ASCII letters and digits, ends with one of these: `user_password`,
+/// `X-Api-Key`, `http.request.header.authorization` and `csrfToken` all are; `max_tokens`
+/// and `token_count` are not.
+const SENSITIVE: [&[u8]; 27] = [
+    b"password",
+    b"passwd",
+    b"pwd",
+    b"passphrase",
+    b"secret",
+    b"secretkey",
+    b"token",
+    b"apikey",
+    b"accesskey",
+    b"privatekey",
+    b"authorization",
+    b"credential",
+    b"credentials",
+    b"cookie",
+    b"session",
+    b"sessionid",
+    b"ssn",
+    b"cardnumber",
+    b"cardno",
+    b"cardnum",
+    b"creditcard",
+    b"cvv",
+    b"cvc",
+    b"pin",
+    b"jumin",
+    b"rrn",
+    b"otp",
+];
+
+/// Keys that are never scanned unless the config says otherwise: ids and times that
+/// must survive byte for byte, and the resource attributes SLOs group by.
+pub const DEFAULT_IGNORED: [&str; 24] = [
+    "trace_id",
+    "traceid",
+    "trace.id",
+    "span_id",
+    "spanid",
+    "span.id",
+    "parent_span_id",
+    "parentspanid",
+    "parent_id",
+    "timestamp",
+    "@timestamp",
+    "time",
+    "ts",
+    "observed_timestamp",
+    "observedtimestamp",
+    "service.name",
+    "service.namespace",
+    "service.version",
+    "service.instance.id",
+    "telemetry.sdk.name",
+    "telemetry.sdk.language",
+    "telemetry.sdk.version",
+    "k8s.cluster.name",
+    "k8s.namespace.name",
+];
+
+/// What a key means for its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyClass {
+    /// Scan the value.
+    Normal,
+    /// Redact the whole value (type `secret`).
+    Sensitive,
+    /// Leave the value alone, whatever it holds.
+    Ignored,
+}
+
+/// True when `key` ends, once normalised, with a built-in sensitive name.
+pub(crate) fn is_builtin_sensitive(key: &[u8]) -> bool {
+    // The last 32 letters and digits, lowercased, kept back to front.
+    let mut tail = [0u8; 32];
+    let mut n = 0;
+    for &b in key.iter().rev() {
+        if b.is_ascii_alphanumeric() {
+            tail[n] = b.to_ascii_lowercase();
+            n += 1;
+            if n == tail.len() {
+                break;
+            }
+        }
+    }
+    let tail = &tail[..n];
+    SENSITIVE
+        .iter()
+        .any(|name| name.len() <= tail.len() && name.iter().rev().zip(tail).all(|(a, b)| a == b))
+}
+
+/// The compiled key rules.
+pub(crate) struct KeyRules {
+    builtin: bool,
+    extra: Option<meta::Regex>,
+    ignore: Vec<String>,
+}
+
+impl KeyRules {
+    pub(crate) fn new(cfg: &KeyRulesConfig, secret_on: bool) -> Result<Self, RedactError> {
+        let extra = match (secret_on, cfg.sensitive.as_slice()) {
+            (false, _) | (_, []) => None,
+            (true, patterns) => {
+                for p in patterns {
+                    compile_regex(p).map_err(RedactError::Regex)?;
+                }
+                let set = meta::Regex::new_many(patterns)
+                    .map_err(|e| RedactError::Regex(e.to_string()))?;
+                Some(set)
+            }
+        };
+        let mut ignore: Vec<String> = DEFAULT_IGNORED.iter().map(|k| k.to_string()).collect();
+        ignore.extend(cfg.ignore.iter().map(|k| k.to_ascii_lowercase()));
+        Ok(Self {
+            builtin: secret_on && cfg.builtin_sensitive,
+            extra,
+            ignore,
+        })
+    }
+
+    pub(crate) fn classify(&self, key: &str) -> KeyClass {
+        if self
+            .ignore
+            .iter()
+            .any(|k| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+        {
+            return KeyClass::Ignored;
+        }
+        if (self.builtin && is_builtin_sensitive(key.as_bytes()))
+            || self.extra.as_ref().is_some_and(|re| re.is_match(key))
+        {
+            return KeyClass::Sensitive;
+        }
+        KeyClass::Normal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_names() {
+        for key in [
+            "password",
+            "user_password",
+            "X-Api-Key",
+            "http.request.header.authorization",
+            "csrfToken",
+            "Set-Cookie",
+            "card_number",
+            "client_secret",
+            "aws_secret_access_key",
+            "PIN",
+        ] {
+            assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
+        }
+        for key in [
+            "max_tokens",
+            "token_count",
+            "user",
+            "email",
+            "http.route",
+            "shipping",
+            "",
+        ] {
+            assert!(!is_builtin_sensitive(key.as_bytes()), "{key}");
+        }
+    }
+
+    #[test]
+    fn classify() {
+        let cfg = KeyRulesConfig {
+            builtin_sensitive: true,
+            sensitive: vec!["^x-internal-".into()],
+            ignore: vec!["Request_ID".into()],
+        };
+        let rules = KeyRules::new(&cfg, true).unwrap();
+        assert_eq!(rules.classify("trace_id"), KeyClass::Ignored);
+        assert_eq!(rules.classify("TraceId"), KeyClass::Ignored);
+        assert_eq!(rules.classify("request_id"), KeyClass::Ignored);
+        assert_eq!(rules.classify("x-internal-user"), KeyClass::Sensitive);
+        assert_eq!(rules.classify("password"), KeyClass::Sensitive);
+        assert_eq!(rules.classify("message"), KeyClass::Normal);
+        let off = KeyRules::new(&cfg, false).unwrap();
+        assert_eq!(off.classify("password"), KeyClass::Normal);
+    }
+}

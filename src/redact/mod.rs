@@ -1,0 +1,389 @@
+//! PII redaction: the processor that removes personal and secret data from logs and traces
+//! before anything is stored.
+//!
+//! slotel is the one place where PII is removed before logs reach shared storage, so this
+//! stage must be thorough (validated detectors, key rules, JSON inside JSON) and cheap
+//! enough to sit on every log line.
+//!
+//! # How a string is redacted
+//!
+//! A string that looks like a JSON object or array is walked by `json.rs`, which copies the
+//! text through and rewrites only the string tokens (and values under sensitive keys) that
+//! must change: structure, key order, whitespace and number text survive byte for byte,
+//! which a parse → modify → serialize round trip cannot promise. Any other string, and a
+//! JSON-looking one that fails to parse or passes the limits, is scanned as text (fail
+//! closed). Scanning is one pass of one multi-pattern regex over the string for all
+//! detectors (`detect.rs`); validators (Luhn, dates, mod-97, checksums) run only on
+//! candidates (`validate.rs`). A string with nothing to redact costs no allocation.
+//!
+//! # Layout
+//!
+//! - `mod.rs`: [`Redactor`] (the compiled config), [`Session`] (per-batch state: search
+//!   cache, counts), [`RedactionProcessor`] (the pipeline stage) and [`RedactError`].
+//! - `detect.rs`: the built-in patterns and the single-pass search.
+//! - `validate.rs`: validators run on candidates.
+//! - `keys.rs`: sensitive and ignored keys.
+//! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
+//! - `json.rs`: the copy-through JSON walker.
+//! - `otlp.rs`: where redaction applies in OTLP logs and traces.
+//! - `sensitive.rs`: [`Sensitive`], for values that must never reach slotel's own logs.
+//!
+//! # Invariants
+//!
+//! - Nothing here panics on input; every limit (depth, size, nesting) fails closed: the
+//!   value is scanned as text instead, and the fallback is counted.
+//! - Trace and span ids, timestamps and ignored keys are never changed.
+//! - Found values never reach slotel's logs, errors or metric labels: metrics count per
+//!   type, action and signal, once per batch.
+
+mod action;
+mod detect;
+mod json;
+mod keys;
+mod otlp;
+mod sensitive;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::sync::Arc;
+
+use regex_automata::meta::Cache;
+
+pub use keys::DEFAULT_IGNORED;
+pub use sensitive::Sensitive;
+
+use crate::config::{PiiType, RedactAction, RedactionConfig};
+use crate::pipeline::{Batch, Payload, Processor};
+use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels, Signal};
+use action::Hasher;
+use detect::{Detectors, Found};
+use keys::KeyRules;
+
+/// Why a [`Redactor`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RedactError {
+    #[error("cannot compile the redaction detectors: {0}")]
+    Regex(String),
+    #[error("the hash key is not usable")]
+    HashKey,
+}
+
+/// A detector's type: built-in types first (in [`PiiType::ALL`] order), then custom ones,
+/// then the pseudonymised Kubernetes identifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TypeId(u16);
+
+impl TypeId {
+    pub(crate) fn builtin(t: PiiType) -> Self {
+        TypeId(t as u16)
+    }
+
+    fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+struct TypeInfo {
+    name: String,
+    builtin: Option<PiiType>,
+    /// `None` when off.
+    action: Option<RedactAction>,
+}
+
+/// Why a value was scanned as text instead of walked as JSON. A label value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Deeper than `json.max_depth`.
+    TooDeep,
+    /// Larger than `json.max_bytes`.
+    TooLarge,
+}
+
+impl Fallback {
+    pub const ALL: [Fallback; 2] = [Fallback::TooDeep, Fallback::TooLarge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::TooDeep => "json_too_deep",
+            Fallback::TooLarge => "json_too_large",
+        }
+    }
+}
+
+/// A compiled `processors.redaction` config.
+pub struct Redactor {
+    types: Vec<TypeInfo>,
+    k8s: TypeId,
+    detectors: Detectors,
+    keys: KeyRules,
+    hasher: Option<Hasher>,
+    mask_keep: usize,
+    json: crate::config::JsonLimits,
+    span_names: bool,
+    summary: bool,
+    pseudonymize: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new(cfg: &RedactionConfig) -> Result<Self, RedactError> {
+        let mut types: Vec<TypeInfo> = PiiType::ALL
+            .into_iter()
+            .map(|t| TypeInfo {
+                name: t.as_str().to_string(),
+                builtin: Some(t),
+                action: cfg.action_of(t),
+            })
+            .collect();
+        let mut custom_ids = Vec::new();
+        for c in &cfg.custom {
+            custom_ids.push(TypeId(u16::try_from(types.len()).map_err(|_| {
+                RedactError::Regex("too many custom detectors".to_string())
+            })?));
+            types.push(TypeInfo {
+                name: c.name.clone(),
+                builtin: None,
+                action: Some(c.action),
+            });
+        }
+        let k8s = TypeId(types.len() as u16);
+        types.push(TypeInfo {
+            name: "k8s".to_string(),
+            builtin: None,
+            action: Some(RedactAction::Hash),
+        });
+        let hasher = match &cfg.hash {
+            Some(h) => Some(Hasher::new(h.key.as_bytes(), h.length).ok_or(RedactError::HashKey)?),
+            None => None,
+        };
+        let secret_on = cfg.action_of(PiiType::Secret).is_some();
+        Ok(Self {
+            detectors: Detectors::new(cfg, &custom_ids)?,
+            keys: KeyRules::new(&cfg.keys, secret_on)?,
+            types,
+            k8s,
+            hasher,
+            mask_keep: cfg.mask_keep,
+            json: cfg.json,
+            span_names: cfg.span_names,
+            summary: cfg.summary,
+            pseudonymize: cfg.pseudonymize.clone().unwrap_or_default(),
+        })
+    }
+
+    /// A session: the state to redact one batch (or a stream of lines) with.
+    pub fn session(&self) -> Session<'_> {
+        Session {
+            redactor: self,
+            cache: self.detectors.cache(),
+            found: Vec::new(),
+            counts: vec![[0; 4]; self.types.len()],
+            fallbacks: [0; 2],
+            total: 0,
+        }
+    }
+
+    fn enabled(&self, t: PiiType) -> bool {
+        self.types[TypeId::builtin(t).index()].action.is_some()
+    }
+}
+
+/// The result of redacting one string.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Text {
+    Clean,
+    Changed(String),
+    /// A `drop` action hit: remove the field that holds the string.
+    Drop,
+}
+
+fn action_index(a: RedactAction) -> usize {
+    match a {
+        RedactAction::Replace => 0,
+        RedactAction::Mask => 1,
+        RedactAction::Hash => 2,
+        RedactAction::Drop => 3,
+    }
+}
+
+/// Per-batch redaction state: the regex search cache, scratch space and counts.
+pub struct Session<'r> {
+    redactor: &'r Redactor,
+    cache: Option<Cache>,
+    found: Vec<Found>,
+    counts: Vec<[u64; 4]>,
+    fallbacks: [u64; 2],
+    /// Redactions so far (for the per-record summary).
+    total: u64,
+}
+
+impl Session<'_> {
+    /// Redacts a log body string: JSON-aware, or free text. `None` when nothing changed.
+    pub fn redact_str(&mut self, s: &str) -> Option<String> {
+        match self.string(s, false, 0, 0) {
+            Text::Changed(s) => Some(s),
+            Text::Clean | Text::Drop => None,
+        }
+    }
+
+    /// Redactions so far, by type name and action (non-zero only).
+    pub fn counts(&self) -> impl Iterator<Item = (&str, RedactAction, u64)> + '_ {
+        self.counts.iter().enumerate().flat_map(move |(i, per)| {
+            RedactAction::ALL
+                .into_iter()
+                .zip(per)
+                .filter(|(_, n)| **n > 0)
+                .map(move |(a, n)| (self.redactor.types[i].name.as_str(), a, *n))
+        })
+    }
+
+    /// Values scanned as text because they passed a JSON limit, by reason (non-zero only).
+    pub fn fallbacks(&self) -> impl Iterator<Item = (Fallback, u64)> + '_ {
+        Fallback::ALL
+            .into_iter()
+            .zip(self.fallbacks)
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// Every redaction so far.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn count(&mut self, ty: TypeId, action: RedactAction) {
+        if let Some(slot) = self.counts.get_mut(ty.index()) {
+            slot[action_index(action)] += 1;
+        }
+        self.total += 1;
+    }
+
+    /// A string that may hold JSON. `in_field`: a drop removes the field (else the match).
+    fn string(&mut self, s: &str, in_field: bool, depth: usize, nested: usize) -> Text {
+        let limits = self.redactor.json;
+        if nested <= limits.max_nested && json::looks_like_json(s) {
+            if s.len() > limits.max_bytes {
+                self.fallbacks[1] += 1;
+            } else {
+                match json::redact(self, s, depth, nested + 1) {
+                    Ok(None) => return Text::Clean,
+                    Ok(Some(out)) => return Text::Changed(out),
+                    Err(json::JsonError::TooDeep) => self.fallbacks[0] += 1,
+                    Err(json::JsonError::Invalid) => {}
+                }
+            }
+        }
+        self.text(s, in_field)
+    }
+
+    /// Free text: every detector, one pass.
+    fn text(&mut self, s: &str, in_field: bool) -> Text {
+        let r = self.redactor;
+        let mut found = std::mem::take(&mut self.found);
+        found.clear();
+        r.detectors
+            .find(&mut self.cache, s, |t| r.enabled(t), &mut found);
+        if found.is_empty() {
+            self.found = found;
+            return Text::Clean;
+        }
+        let action = |f: &Found| {
+            r.types[f.ty.index()]
+                .action
+                .unwrap_or(RedactAction::Replace)
+        };
+        let result = if in_field && found.iter().any(|f| action(f) == RedactAction::Drop) {
+            Text::Drop
+        } else {
+            let mut out = String::with_capacity(s.len() + 16);
+            let mut at = 0;
+            for f in &found {
+                out.push_str(&s[at..f.start]);
+                self.replace(f.ty, action(f), &s[f.start..f.end], &mut out);
+                at = f.end;
+            }
+            out.push_str(&s[at..]);
+            Text::Changed(out)
+        };
+        for f in &found {
+            self.count(f.ty, action(f));
+        }
+        self.found = found;
+        result
+    }
+
+    /// The whole value is of type `ty` (a sensitive key's value).
+    fn whole(&mut self, ty: TypeId, value: &str) -> Text {
+        let Some(action) = self.redactor.types[ty.index()].action else {
+            return Text::Clean;
+        };
+        self.count(ty, action);
+        if action == RedactAction::Drop {
+            return Text::Drop;
+        }
+        let mut out = String::new();
+        self.replace(ty, action, value, &mut out);
+        Text::Changed(out)
+    }
+
+    fn replace(&self, ty: TypeId, action: RedactAction, value: &str, out: &mut String) {
+        let r = self.redactor;
+        let info = &r.types[ty.index()];
+        action::apply(
+            action,
+            &info.name,
+            info.builtin,
+            value,
+            r.mask_keep,
+            r.hasher.as_ref(),
+            out,
+        );
+    }
+}
+
+/// The pipeline stage: redacts logs and traces in place, counts per batch.
+pub struct RedactionProcessor {
+    redactor: Arc<Redactor>,
+    metrics: Arc<Metrics>,
+}
+
+impl RedactionProcessor {
+    pub fn new(redactor: Arc<Redactor>, metrics: Arc<Metrics>) -> Self {
+        Self { redactor, metrics }
+    }
+}
+
+impl Processor for RedactionProcessor {
+    fn name(&self) -> &str {
+        "redaction"
+    }
+
+    fn process(&self, batch: &mut Batch) {
+        let signal = batch.payload.signal();
+        let mut session = self.redactor.session();
+        match &mut batch.payload {
+            Payload::Logs(req) => session.logs(req),
+            Payload::Traces(req) => session.traces(req),
+            Payload::Metrics(_) => return,
+        }
+        record(&self.metrics, &session, signal);
+    }
+}
+
+/// Adds a session's counts to the metrics (once per batch, never per item).
+fn record(metrics: &Metrics, session: &Session<'_>, signal: Signal) {
+    for (ty, action, n) in session.counts() {
+        let labels = RedactionLabels {
+            r#type: ty.to_string(),
+            action: action.as_str(),
+            signal,
+        };
+        metrics.redactions.get_or_create(&labels).inc_by(n);
+    }
+    for (reason, n) in session.fallbacks() {
+        let labels = RedactionFallbackLabels {
+            reason: reason.as_str(),
+            signal,
+        };
+        metrics.redaction_fallbacks.get_or_create(&labels).inc_by(n);
+    }
+}

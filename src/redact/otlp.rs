@@ -1,0 +1,190 @@
+//! Where redaction applies in OTLP data: log bodies and attributes; span names, attributes,
+//! status messages, event and link attributes; resource and scope attributes. Ids,
+//! timestamps, kinds and flags are never touched. Pseudonymised resource attributes
+//! (Kubernetes identifiers) are replaced by their keyed hash.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::keys::KeyClass;
+use super::{Session, Text, TypeId};
+use crate::config::PiiType;
+
+/// The attribute added by `summary: true`: redactions in the record or span.
+pub const SUMMARY_ATTRIBUTE: &str = "slotel.redaction.count";
+
+/// Integers at least this large are scanned (card and resident numbers sent as ints).
+const SCANNED_INT: i64 = 1_000_000_000_000;
+
+impl Session<'_> {
+    /// Redacts an export logs request in place.
+    pub fn logs(&mut self, req: &mut ExportLogsServiceRequest) {
+        for rl in &mut req.resource_logs {
+            if let Some(res) = &mut rl.resource {
+                self.resource(res);
+            }
+            for sl in &mut rl.scope_logs {
+                if let Some(scope) = &mut sl.scope {
+                    self.attributes(&mut scope.attributes);
+                }
+                for rec in &mut sl.log_records {
+                    let before = self.total;
+                    if let Some(body) = &mut rec.body
+                        && self.any_value(body, KeyClass::Normal, false) == Keep::Drop
+                    {
+                        rec.body = None;
+                    }
+                    self.attributes(&mut rec.attributes);
+                    self.summary(before, &mut rec.attributes);
+                }
+            }
+        }
+    }
+
+    /// Redacts an export trace request in place.
+    pub fn traces(&mut self, req: &mut ExportTraceServiceRequest) {
+        let span_names = self.redactor.span_names;
+        for rs in &mut req.resource_spans {
+            if let Some(res) = &mut rs.resource {
+                self.resource(res);
+            }
+            for ss in &mut rs.scope_spans {
+                if let Some(scope) = &mut ss.scope {
+                    self.attributes(&mut scope.attributes);
+                }
+                for span in &mut ss.spans {
+                    let before = self.total;
+                    if span_names {
+                        self.free_text(&mut span.name);
+                    }
+                    self.attributes(&mut span.attributes);
+                    for event in &mut span.events {
+                        self.attributes(&mut event.attributes);
+                    }
+                    for link in &mut span.links {
+                        self.attributes(&mut link.attributes);
+                    }
+                    if let Some(status) = &mut span.status {
+                        self.free_text(&mut status.message);
+                    }
+                    self.summary(before, &mut span.attributes);
+                }
+            }
+        }
+    }
+
+    fn summary(&mut self, before: u64, attributes: &mut Vec<KeyValue>) {
+        if self.redactor.summary && self.total > before {
+            attributes.push(KeyValue {
+                key: SUMMARY_ATTRIBUTE.to_string(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::IntValue(
+                        i64::try_from(self.total - before).unwrap_or(i64::MAX),
+                    )),
+                }),
+                ..Default::default()
+            });
+        }
+    }
+
+    fn resource(&mut self, res: &mut Resource) {
+        if !self.redactor.pseudonymize.is_empty() {
+            let k8s = self.redactor.k8s;
+            for kv in &mut res.attributes {
+                if !self.redactor.pseudonymize.iter().any(|k| *k == kv.key) {
+                    continue;
+                }
+                if let Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(s)),
+                }) = &mut kv.value
+                    && let Text::Changed(new) = self.whole(k8s, s)
+                {
+                    *s = new;
+                }
+            }
+        }
+        self.attributes(&mut res.attributes);
+    }
+
+    /// A span name or status message: a drop removes the match only.
+    fn free_text(&mut self, s: &mut String) {
+        if let Text::Changed(new) = self.text(s, false) {
+            *s = new;
+        }
+    }
+
+    fn attributes(&mut self, attributes: &mut Vec<KeyValue>) {
+        attributes.retain_mut(|kv| {
+            let class = if self.redactor.pseudonymize.iter().any(|k| *k == kv.key) {
+                KeyClass::Ignored
+            } else {
+                self.redactor.keys.classify(&kv.key)
+            };
+            match &mut kv.value {
+                Some(v) => self.any_value(v, class, true) == Keep::Keep,
+                None => true,
+            }
+        });
+    }
+
+    /// Redacts one value; `in_field` is false only for a log body.
+    fn any_value(&mut self, v: &mut AnyValue, class: KeyClass, in_field: bool) -> Keep {
+        use any_value::Value;
+        let secret = TypeId::builtin(PiiType::Secret);
+        let Some(value) = &mut v.value else {
+            return Keep::Keep;
+        };
+        let text = match (class, &mut *value) {
+            (KeyClass::Ignored, _) => return Keep::Keep,
+            (KeyClass::Sensitive, Value::StringValue(s)) => self.whole(secret, s),
+            (KeyClass::Sensitive, Value::IntValue(i)) => self.whole(secret, &i.to_string()),
+            (KeyClass::Sensitive, Value::DoubleValue(d)) => self.whole(secret, &d.to_string()),
+            (KeyClass::Sensitive, Value::BytesValue(_)) => self.whole(secret, ""),
+            (KeyClass::Normal, Value::StringValue(s)) => self.string(s, in_field, 0, 0),
+            (KeyClass::Normal, Value::IntValue(i)) if i.unsigned_abs() >= SCANNED_INT as u64 => {
+                self.text(&i.to_string(), true)
+            }
+            (_, Value::KvlistValue(list)) => {
+                list.values.retain_mut(|kv| {
+                    let child = match class {
+                        KeyClass::Normal => self.redactor.keys.classify(&kv.key),
+                        other => other,
+                    };
+                    match &mut kv.value {
+                        Some(v) => self.any_value(v, child, true) == Keep::Keep,
+                        None => true,
+                    }
+                });
+                return Keep::Keep;
+            }
+            (_, Value::ArrayValue(array)) => {
+                array
+                    .values
+                    .retain_mut(|v| self.any_value(v, class, true) == Keep::Keep);
+                return Keep::Keep;
+            }
+            _ => return Keep::Keep,
+        };
+        match text {
+            Text::Clean => Keep::Keep,
+            Text::Changed(s) => {
+                *value = Value::StringValue(s);
+                Keep::Keep
+            }
+            Text::Drop if in_field => Keep::Drop,
+            // A body cannot be dropped by a match inside it (text drops remove the match).
+            Text::Drop => {
+                *value = Value::StringValue(String::new());
+                Keep::Keep
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    Keep,
+    Drop,
+}

@@ -1,0 +1,404 @@
+//! Validators: the checks a regex candidate must pass before it counts. They run only on
+//! candidates, never on whole strings, and none of them allocates.
+//!
+//! Each takes the candidate's text and returns the span to redact (relative to the
+//! candidate) or `None`; some narrow the span (the password of a URL, the value of
+//! `token=…`) or shorten it (a card number followed by another group of digits).
+
+use std::net::Ipv6Addr;
+
+use crate::config::PiiType;
+
+use super::keys::is_builtin_sensitive;
+
+/// Luhn checksum over ASCII digits (other bytes are skipped).
+pub(crate) fn luhn(text: &[u8]) -> bool {
+    let mut sum = 0u32;
+    let mut n = 0usize;
+    for &b in text.iter().rev().filter(|b| b.is_ascii_digit()) {
+        let mut d = u32::from(b - b'0');
+        if n % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+        n += 1;
+    }
+    n > 0 && sum % 10 == 0
+}
+
+fn digits(text: &[u8]) -> usize {
+    text.iter().filter(|b| b.is_ascii_digit()).count()
+}
+
+/// A payment card: 13–19 digits in one run or in groups split by one kind of separator
+/// (4-4-4-4, 4-6-5, …), a known issuer prefix, Luhn. When the whole candidate fails,
+/// shorter ones made of its leading groups are tried.
+pub(crate) fn card(text: &[u8]) -> Option<usize> {
+    let sep = text.iter().copied().find(|b| !b.is_ascii_digit());
+    let Some(sep) = sep else {
+        return card_ok(text).then_some(text.len());
+    };
+    if text.iter().any(|&b| !b.is_ascii_digit() && b != sep) {
+        return None;
+    }
+    // The whole candidate first, then fewer and fewer of its leading groups.
+    let mut end = text.len();
+    loop {
+        let part = &text[..end];
+        if card_shape(part, sep) && card_ok(part) {
+            return Some(end);
+        }
+        end = part.iter().rposition(|b| *b == sep)?;
+    }
+}
+
+/// Groups of four (the last may be shorter), or Amex/Diners 4-6-5 / 4-6-4.
+fn card_shape(text: &[u8], sep: u8) -> bool {
+    let mut lens = [0usize; 8];
+    let mut n = 0;
+    for group in text.split(|b| *b == sep) {
+        match lens.get_mut(n) {
+            Some(slot) => *slot = group.len(),
+            None => return false,
+        }
+        n += 1;
+    }
+    match &lens[..n] {
+        [4, 6, 5] | [4, 6, 4] => true,
+        [first @ .., last] => first.iter().all(|&l| l == 4) && (1..=4).contains(last),
+        [] => false,
+    }
+}
+
+fn card_ok(text: &[u8]) -> bool {
+    let n = digits(text);
+    if !(13..=19).contains(&n) {
+        return false;
+    }
+    let mut d = text.iter().filter(|b| b.is_ascii_digit()).map(|b| b - b'0');
+    let (a, b) = (d.next().unwrap_or(0), d.next().unwrap_or(0));
+    let iin = match (a, b) {
+        (4, _) => matches!(n, 13 | 16 | 19),
+        (5, 1..=5) | (2, 2..=7) => n == 16,
+        (3, 4 | 7) => n == 15,
+        (3, 0 | 6 | 8) => (14..=16).contains(&n),
+        (3, 5) | (6, _) => (16..=19).contains(&n),
+        _ => false,
+    };
+    iin && luhn(text)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        _ => 0,
+    }
+}
+
+fn num(d: &[u8]) -> u32 {
+    d.iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
+}
+
+/// A Korean resident (sex digit 1–4, 9, 0) or foreigner (5–8) registration number:
+/// YYMMDD, then the sex digit, then six digits, with a real date. The old checksum is not
+/// required (numbers issued since October 2020 do not satisfy it), except when the
+/// number is written as one run of 13 digits, which is also what many ids and millisecond
+/// timestamps look like: then it must pass the checksum or be a post-2020 number
+/// (born 2020 or later).
+pub(crate) fn rrn(text: &[u8]) -> Option<PiiType> {
+    let mut d = [0u8; 13];
+    let mut n = 0;
+    for &b in text.iter().filter(|b| b.is_ascii_digit()) {
+        *d.get_mut(n)? = b;
+        n += 1;
+    }
+    if n != 13 {
+        return None;
+    }
+    let sex = d[6] - b'0';
+    let century = match sex {
+        1 | 2 | 5 | 6 => 1900,
+        3 | 4 | 7 | 8 => 2000,
+        9 | 0 => 1800,
+        _ => return None,
+    };
+    let year = century + num(&d[0..2]);
+    let (month, day) = (num(&d[2..4]), num(&d[4..6]));
+    if day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let separated = text.len() > 13;
+    if !separated && !rrn_checksum(&d) && year < 2020 {
+        return None;
+    }
+    Some(if (5..=8).contains(&sex) {
+        PiiType::KrFrn
+    } else {
+        PiiType::KrRrn
+    })
+}
+
+fn rrn_checksum(d: &[u8; 13]) -> bool {
+    const W: [u32; 12] = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
+    let sum: u32 = d[..12]
+        .iter()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    (11 - sum % 11) % 10 == u32::from(d[12] - b'0')
+}
+
+/// Korean business registration number: `NNN-NN-NNNNN` with its checksum.
+pub(crate) fn brn(text: &[u8]) -> bool {
+    const W: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+    let mut d = [0u32; 10];
+    let mut n = 0;
+    for &b in text.iter().filter(|b| b.is_ascii_digit()) {
+        match d.get_mut(n) {
+            Some(slot) => *slot = u32::from(b - b'0'),
+            None => return false,
+        }
+        n += 1;
+    }
+    if n != 10 {
+        return false;
+    }
+    let mut sum: u32 = d[..9].iter().zip(W).map(|(x, w)| x * w).sum();
+    sum += d[8] * 5 / 10;
+    (10 - sum % 10) % 10 == d[9]
+}
+
+/// IBAN, ISO 13616: 15–34 characters, mod-97 == 1. Written in groups of four, shorter
+/// candidates made of leading groups are tried too.
+pub(crate) fn iban(text: &[u8]) -> Option<usize> {
+    let mut end = text.len();
+    loop {
+        let part = &text[..end];
+        let len = part.iter().filter(|b| **b != b' ').count();
+        if (15..=34).contains(&len) && iban_mod97(part) {
+            return Some(end);
+        }
+        end = part.iter().rposition(|b| *b == b' ')?;
+    }
+}
+
+fn iban_mod97(text: &[u8]) -> bool {
+    let chars = || text.iter().copied().filter(|b| *b != b' ');
+    let mut rem = 0u32;
+    for b in chars().skip(4).chain(chars().take(4)) {
+        rem = match b {
+            b'0'..=b'9' => (rem * 10 + u32::from(b - b'0')) % 97,
+            b'A'..=b'Z' => (rem * 100 + u32::from(b - b'A' + 10)) % 97,
+            _ => return false,
+        };
+    }
+    rem == 1
+}
+
+/// US SSN `AAA-GG-SSSS`: area not 000, 666 or 9xx; group not 00; serial not 0000.
+pub(crate) fn ssn(text: &[u8]) -> bool {
+    if text.len() != 11 {
+        return false;
+    }
+    let (area, group, serial) = (num(&text[0..3]), num(&text[4..6]), num(&text[7..11]));
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+/// IPv4: four octets up to 255 without leading zeros, and not part of a longer dotted
+/// number (`1.2.3.4.5`, a version string).
+pub(crate) fn ipv4(hay: &[u8], start: usize, end: usize) -> bool {
+    let text = &hay[start..end];
+    let octets_ok = text
+        .split(|b| *b == b'.')
+        .all(|o| !o.is_empty() && o.len() <= 3 && (o.len() == 1 || o[0] != b'0') && num(o) <= 255);
+    let dotted_before = start >= 2 && hay[start - 1] == b'.' && hay[start - 2].is_ascii_digit();
+    let dotted_after =
+        hay.get(end) == Some(&b'.') && hay.get(end + 1).is_some_and(u8::is_ascii_digit);
+    octets_ok && !dotted_before && !dotted_after
+}
+
+/// IPv6: parses, and has at least three groups written (so `a::b` in a path is not one).
+pub(crate) fn ipv6(text: &str) -> bool {
+    let groups = text.split(':').filter(|g| !g.is_empty()).count();
+    groups >= 3 && text.parse::<Ipv6Addr>().is_ok()
+}
+
+/// False when `start..end` is glued by a dash or dot to more letters or digits on either
+/// side: one group of a UUID (`6ddf-1588-9080`), a version, a Kubernetes name.
+pub(crate) fn standalone(hay: &[u8], start: usize, end: usize) -> bool {
+    let glue = |b: u8| b == b'-' || b == b'.';
+    let before = start >= 2 && glue(hay[start - 1]) && hay[start - 2].is_ascii_alphanumeric();
+    let after = hay.get(end).is_some_and(|b| glue(*b))
+        && hay.get(end + 1).is_some_and(u8::is_ascii_alphanumeric);
+    !before && !after
+}
+
+/// E.164 written with `+`: 8–15 digits, not glued to a word before it.
+pub(crate) fn phone_intl(hay: &[u8], start: usize, end: usize) -> Option<usize> {
+    if start > 0 && hay[start - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let text = &hay[start..end];
+    let end = text.iter().rposition(u8::is_ascii_digit)? + 1;
+    (8..=15).contains(&digits(&text[..end])).then_some(end)
+}
+
+/// `Bearer <token>` / `Basic <base64 user:pass>`: the span of the credential. A bearer
+/// token needs 16 characters, or 8 with a digit; a basic one must decode to `user:pass`.
+pub(crate) fn auth_header(text: &[u8]) -> Option<(usize, usize)> {
+    let space = text.iter().position(|b| *b == b' ')?;
+    let scheme = &text[..space];
+    let start = space + text[space..].iter().position(|b| *b != b' ')?;
+    let token = &text[start..];
+    let ok = if scheme.eq_ignore_ascii_case(b"basic") {
+        base64_has_colon(token)
+    } else {
+        token.len() >= 16 || (token.len() >= 8 && token.iter().any(u8::is_ascii_digit))
+    };
+    ok.then_some((start, text.len()))
+}
+
+fn base64_has_colon(token: &[u8]) -> bool {
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for &b in token {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => return false,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            if (acc >> bits) & 0xff == u32::from(b':') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// `scheme://user:pass@`: the span of `pass`.
+pub(crate) fn url_password(text: &[u8]) -> Option<(usize, usize)> {
+    let authority = text.windows(3).position(|w| w == b"://")? + 3;
+    let colon = authority + text[authority..].iter().position(|b| *b == b':')?;
+    let at = text.len().checked_sub(1)?;
+    (at > colon + 1).then_some((colon + 1, at))
+}
+
+/// `?token=…`: the span of the value.
+pub(crate) fn url_secret(text: &[u8]) -> Option<(usize, usize)> {
+    let eq = text.iter().position(|b| *b == b'=')? + 1;
+    (eq < text.len()).then_some((eq, text.len()))
+}
+
+/// `password=…`, `"api_key": "…"`, `Authorization: Bearer …` in text: the key must be a
+/// sensitive name by the same rule as JSON keys; the span is the value.
+pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize)> {
+    let key_end = text
+        .iter()
+        .position(|b| matches!(b, b'"' | b'\'' | b' ' | b'\t' | b':' | b'='))?;
+    if !is_builtin_sensitive(&text[..key_end]) {
+        return None;
+    }
+    let sep = key_end
+        + text[key_end..]
+            .iter()
+            .position(|b| matches!(b, b':' | b'='))?;
+    let start = sep
+        + 1
+        + text[sep + 1..]
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))?;
+    (start < text.len()).then_some((start, text.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_and_cards() {
+        assert!(luhn(b"4111111111111111"));
+        assert!(!luhn(b"4111111111111112"));
+        assert_eq!(card(b"4111111111111111"), Some(16));
+        assert_eq!(card(b"4111 1111 1111 1111"), Some(19));
+        assert_eq!(card(b"4111-1111-1111-1111"), Some(19));
+        assert_eq!(card(b"3782 822463 10005"), Some(17));
+        // Mixed separators, a trailing group, a bad issuer, a Luhn failure.
+        assert_eq!(card(b"4111 1111-1111 1111"), None);
+        assert_eq!(card(b"4111 1111 1111 1111 2024"), Some(19));
+        assert_eq!(card(b"1718236800000"), None);
+        assert_eq!(card(b"4111111111111112"), None);
+    }
+
+    #[test]
+    fn resident_numbers() {
+        assert_eq!(rrn(b"900101-1234567"), Some(PiiType::KrRrn));
+        assert_eq!(rrn(b"041231-3234567"), Some(PiiType::KrRrn));
+        assert_eq!(rrn(b"900101-5234567"), Some(PiiType::KrFrn));
+        assert_eq!(rrn(b"000229-3234567"), Some(PiiType::KrRrn)); // 2000 is a leap year
+        assert_eq!(rrn(b"010229-3234567"), None);
+        assert_eq!(rrn(b"901301-1234567"), None);
+        assert_eq!(rrn(b"900132-1234567"), None);
+        // One run of 13 digits: checksum or born since 2020.
+        assert_eq!(rrn(b"2103154123456"), Some(PiiType::KrRrn));
+        assert_eq!(rrn(b"1710151234567"), None);
+        assert_eq!(rrn(b"8001011234560"), Some(PiiType::KrRrn)); // checksum holds
+    }
+
+    #[test]
+    fn business_numbers_ibans_ssns() {
+        assert!(brn(b"220-81-62517"));
+        assert!(!brn(b"220-81-62518"));
+        assert_eq!(iban(b"DE89370400440532013000"), Some(22));
+        assert_eq!(iban(b"GB82 WEST 1234 5698 7654 32"), Some(27));
+        assert_eq!(iban(b"GB82 WEST 1234 5698 7654 32 OK"), Some(27));
+        assert_eq!(iban(b"DE89370400440532013001"), None);
+        assert!(ssn(b"123-45-6789"));
+        assert!(!ssn(b"000-45-6789") || !ssn(b"666-45-6789") || !ssn(b"123-00-6789"));
+        assert!(!ssn(b"912-45-6789"));
+    }
+
+    #[test]
+    fn ips() {
+        let ok = |s: &str| ipv4(s.as_bytes(), 0, s.len());
+        assert!(ok("192.168.0.1"));
+        assert!(!ok("256.1.1.1"));
+        assert!(!ok("01.2.3.4"));
+        assert!(!ipv4(b"1.2.3.4.5", 0, 7));
+        assert!(ipv6("2001:db8::8a2e:370:7334"));
+        let uuid = b"b3b57508-6ddf-1591-9080-476918c66912";
+        assert!(!standalone(uuid, 14, 23));
+        assert!(standalone(b"call 1588-1234.", 5, 14));
+        assert!(!ipv6("abc::def"));
+        assert!(!ipv6("10:20:30"));
+    }
+
+    #[test]
+    fn credentials() {
+        assert_eq!(auth_header(b"Bearer abcdefghijklmnop12"), Some((7, 25)));
+        assert_eq!(auth_header(b"Bearer authentication"), None);
+        assert_eq!(auth_header(b"Basic dXNlcjpwYXNz"), Some((6, 18)));
+        assert_eq!(auth_header(b"Basic authentication"), None);
+        assert_eq!(url_password(b"postgres://app:hunter2@"), Some((15, 22)));
+        assert_eq!(url_secret(b"?token=abc"), Some((7, 10)));
+        assert_eq!(key_value(b"password=hunter2"), Some((9, 16)));
+        assert_eq!(key_value(b"\"api_key\": \"k-123\""), None);
+        assert_eq!(key_value(b"api_key\": \"k-123"), Some((11, 16)));
+        assert_eq!(key_value(b"max_tokens: 4096"), None);
+    }
+}

@@ -1,0 +1,39 @@
+//! The SLO engine as a pipeline stage: a connector in the collector's sense, spans in,
+//! SLO state (and, through `/metrics` and exporters, series) out. It sits on the traces
+//! pipeline next to the exporters, so the receivers' request path never waits for it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::engine::Engine;
+use crate::pipeline::{Batch, ExportError, Exporter, Payload};
+use crate::telemetry::Signal;
+
+pub struct SloConnector {
+    engine: Arc<Engine>,
+}
+
+impl SloConnector {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
+    }
+}
+
+#[async_trait]
+impl Exporter for SloConnector {
+    fn id(&self) -> &str {
+        "slo"
+    }
+
+    fn accepts(&self, signal: Signal) -> bool {
+        signal == Signal::Traces
+    }
+
+    async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
+        if let Payload::Traces(req) = &batch.payload {
+            self.engine.record_spans(req, batch.ctx.cluster.as_deref());
+        }
+        Ok(())
+    }
+}

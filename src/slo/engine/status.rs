@@ -1,0 +1,201 @@
+//! What the engine reports per SLO and group: counts, error ratio, error budget remaining
+//! and burn rate per window, and latency percentiles.
+//!
+//! - error ratio = bad / total over a window;
+//! - burn rate = error ratio / (1 − objective): 1 spends the budget exactly over the SLO
+//!   window, 14.4 spends 2% of a 30-day budget in an hour;
+//! - error budget remaining = 1 − (bad / total over the SLO window) / (1 − objective),
+//!   weighted by traffic, negative once overspent.
+//!
+//! No traffic gives `None` (JSON `null`), never NaN or infinity; a window with fewer than
+//! `min_events` events has no burn rate.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::LoadedSlo;
+use super::state::{ALL, GroupState, SloState};
+use super::window::{Counts, WindowSpec};
+
+/// A list of (key, value) pairs serialized as a JSON object in this order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for Ordered<V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<V> Ordered<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// `p50`, `p90`, `p999` … for a percentile.
+pub fn percentile_key(p: f64) -> String {
+    format!("p{}", format!("{p}").replace('.', ""))
+}
+
+/// One window of one group.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WindowStatus {
+    pub window: String,
+    pub total: u64,
+    pub good: u64,
+    pub error_ratio: Option<f64>,
+    pub burn_rate: Option<f64>,
+    /// Seconds, by percentile key (`p50` …).
+    pub latency: Ordered<Option<f64>>,
+    /// The percentiles of `latency`, in the same order (50.0, 99.9 …).
+    #[serde(skip)]
+    pub percentiles: Vec<f64>,
+}
+
+/// One SLO × group: the shape of an entry of `GET /api/v1/slos`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GroupStatus {
+    pub name: String,
+    pub service: String,
+    pub cluster: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<Ordered<String>>,
+    pub objective: f64,
+    pub window: String,
+    /// `ok` or `no_data`.
+    pub status: &'static str,
+    pub total: u64,
+    pub good: u64,
+    pub error_ratio: Option<f64>,
+    pub error_budget_remaining: Option<f64>,
+    pub burn_rate: Ordered<Option<f64>>,
+    /// Over the SLO window, seconds.
+    pub latency: Ordered<Option<f64>>,
+    /// Every window in detail (`GET /api/v1/slos/{service}/{name}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<Vec<WindowStatus>>,
+    /// Lifetime counters, for `slotel_slo_events_total`.
+    #[serde(skip)]
+    pub lifetime: Counts,
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+fn window_status(
+    slo: &LoadedSlo,
+    spec: &WindowSpec,
+    g: &GroupState,
+    i: usize,
+    now: u64,
+) -> WindowStatus {
+    let ring = &g.rings[i];
+    let counts = ring.counts(now);
+    let error_ratio = ratio(counts.bad(), counts.total);
+    let budget = slo.spec.budget();
+    let burn_rate = error_ratio
+        .filter(|_| counts.total >= slo.spec.min_events.max(1))
+        .and_then(|e| finite(e / budget));
+    let qs: Vec<f64> = slo.spec.percentiles.iter().map(|p| p / 100.0).collect();
+    let values = ring.latency(now).quantiles(&qs);
+    let latency = Ordered(
+        slo.spec
+            .percentiles
+            .iter()
+            .zip(values)
+            .map(|(p, v)| (percentile_key(*p), v.map(|n| n as f64 / 1e9)))
+            .collect(),
+    );
+    WindowStatus {
+        window: spec.label.clone(),
+        total: counts.total,
+        good: counts.good,
+        error_ratio,
+        burn_rate,
+        latency,
+        percentiles: slo.spec.percentiles.clone(),
+    }
+}
+
+fn group_status(
+    slo: &LoadedSlo,
+    state: &SloState,
+    cluster: &str,
+    group: Option<Ordered<String>>,
+    g: &GroupState,
+    now: u64,
+) -> GroupStatus {
+    let windows: Vec<WindowStatus> = state
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| window_status(slo, spec, g, i, now))
+        .collect();
+    // The SLO window is the last one (see `window::windows_for`).
+    let slo_window = windows.last().cloned();
+    let (total, good, error_ratio, latency, label) = match &slo_window {
+        Some(w) => (
+            w.total,
+            w.good,
+            w.error_ratio,
+            w.latency.clone(),
+            w.window.clone(),
+        ),
+        None => (0, 0, None, Ordered::default(), String::new()),
+    };
+    let error_budget_remaining = error_ratio.and_then(|e| finite(1.0 - e / slo.spec.budget()));
+    GroupStatus {
+        name: slo.spec.name.clone(),
+        service: slo.spec.service.clone(),
+        cluster: cluster.to_string(),
+        group,
+        objective: slo.spec.objective,
+        window: label,
+        status: if total == 0 { "no_data" } else { "ok" },
+        total,
+        good,
+        error_ratio,
+        error_budget_remaining,
+        burn_rate: Ordered(
+            windows
+                .iter()
+                .map(|w| (w.window.clone(), w.burn_rate))
+                .collect(),
+        ),
+        latency,
+        windows: Some(windows),
+        lifetime: g.lifetime,
+    }
+}
+
+/// Every group of one SLO, `all` first, then groups sorted by key.
+pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
+    let mut out = vec![group_status(slo, state, ALL, None, &state.all, now)];
+    let mut keys: Vec<_> = state.groups.keys().collect();
+    keys.sort();
+    for key in keys {
+        let group = (!slo.spec.group_by.is_empty()).then(|| {
+            Ordered(
+                slo.spec
+                    .group_by
+                    .iter()
+                    .zip(&key.extra)
+                    .map(|(a, v)| (a.to_string(), v.clone()))
+                    .collect(),
+            )
+        });
+        if let Some(g) = state.groups.get(key) {
+            out.push(group_status(slo, state, &key.cluster, group, g, now));
+        }
+    }
+    out
+}

@@ -1,0 +1,332 @@
+//! Oracle tests: budgets and burn rates against hand-computed values (including the SRE
+//! Workbook figures), percentiles against exact sorted values, late and future data,
+//! groups, and windows on a manual clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+
+use super::*;
+use crate::slo::ottl::{Condition, ConditionTarget};
+use crate::slo::spec::{Budgeting, SloWindow, SourceRef, SpanSli};
+
+const S: u64 = 1_000_000_000;
+const T0: u64 = 1_800_000_000 * S;
+
+fn kv(k: &str, v: &str) -> KeyValue {
+    KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+/// (cluster, end time, duration, error)
+fn request(spans: &[(&str, u64, u64, bool)]) -> ExportTraceServiceRequest {
+    let mut by_cluster: Vec<ResourceSpans> = Vec::new();
+    for (i, (cluster, end, dur, error)) in spans.iter().enumerate() {
+        let span = Span {
+            trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
+            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+            name: "GET /pay".into(),
+            kind: SpanKind::Server as i32,
+            start_time_unix_nano: end - dur,
+            end_time_unix_nano: *end,
+            status: error.then(|| Status {
+                code: StatusCode::Error as i32,
+                message: String::new(),
+            }),
+            ..Default::default()
+        };
+        match by_cluster.iter_mut().find(|r| {
+            r.resource
+                .as_ref()
+                .is_some_and(|res| res.attributes.contains(&kv("k8s.cluster.name", cluster)))
+        }) {
+            Some(r) => r.scope_spans[0].spans.push(span),
+            None => by_cluster.push(ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![
+                        kv("service.name", "checkout"),
+                        kv("k8s.cluster.name", cluster),
+                    ],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        }
+    }
+    ExportTraceServiceRequest {
+        resource_spans: by_cluster,
+    }
+}
+
+fn slo(name: &str, objective: f64, window_days: u64, threshold: Option<Duration>) -> Slo {
+    Slo {
+        service: "checkout".into(),
+        name: name.into(),
+        description: None,
+        objective,
+        window: SloWindow::Rolling(Duration::from_secs(window_days * 86_400)),
+        budgeting: Budgeting::Occurrences,
+        sli: Sli::Spans(SpanSli {
+            filter: Condition::parse("kind == SPAN_KIND_SERVER", ConditionTarget::Span).unwrap(),
+            bad: Some(
+                Condition::parse("status.code == STATUS_CODE_ERROR", ConditionTarget::Span)
+                    .unwrap(),
+            ),
+            latency_threshold: threshold,
+        }),
+        percentiles: vec![50.0, 90.0, 95.0, 99.0, 99.9],
+        group_by: Vec::new(),
+        max_groups: 1000,
+        min_events: 0,
+        runbook_url: None,
+        source: SourceRef::default(),
+    }
+}
+
+fn engine(slos: Vec<Slo>, clock: Arc<ManualClock>) -> Arc<Engine> {
+    Engine::new(EngineConfig::default(), clock, SloSet { slos })
+}
+
+fn find<'a>(st: &'a [GroupStatus], name: &str, cluster: &str) -> &'a GroupStatus {
+    st.iter()
+        .find(|s| s.name == name && s.cluster == cluster)
+        .unwrap_or_else(|| panic!("no status for {name}/{cluster}"))
+}
+
+#[test]
+fn counts_ratios_budget_and_burn_rates_by_cluster_and_all() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.999, 30, None)], clock.clone());
+    let mut spans = Vec::new();
+    for i in 0..1000u64 {
+        let cluster = if i < 600 { "seoul" } else { "busan" };
+        spans.push((cluster, T0 - 30 * S, 10_000_000, i % 100 == 0));
+    }
+    e.record_spans(&request(&spans), None);
+    let st = e.status();
+    let all = find(&st, "availability", "all");
+    assert_eq!((all.total, all.good), (1000, 990));
+    assert_eq!(all.error_ratio, Some(0.01));
+    // 1% errors against a 0.1% budget: burning at 10×, budget overspent 9 times over.
+    let burn = all.burn_rate.get("5m").copied().flatten().unwrap();
+    assert!((burn - 10.0).abs() < 1e-9, "{burn}");
+    assert!((all.error_budget_remaining.unwrap() - -9.0).abs() < 1e-9);
+    assert_eq!(all.window, "30d");
+    assert_eq!(all.status, "ok");
+    let seoul = find(&st, "availability", "seoul");
+    assert_eq!((seoul.total, seoul.good), (600, 594));
+    let busan = find(&st, "availability", "busan");
+    assert_eq!((busan.total, busan.good), (400, 396));
+    // The token-bound cluster wins over the resource attribute.
+    e.record_spans(&request(&[("seoul", T0 - S, 1_000, false)]), Some("daegu"));
+    assert_eq!(find(&e.status(), "availability", "daegu").total, 1);
+}
+
+#[test]
+fn sre_workbook_figures() {
+    // Objective 99%: budget 1%. 1000 events per hour for 30 days, all good except the last
+    // hour, which burns at 14.4× (14.4% errors): that spends 2% of the 30-day budget.
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.99, 30, None)], clock.clone());
+    let start = T0;
+    for hour in 0..720u64 {
+        let t = start + hour * 3_600 * S + 1_800 * S;
+        clock.set(t);
+        let bad = if hour == 719 { 144 } else { 0 };
+        let spans: Vec<_> = (0..1000).map(|i| ("c1", t, 1_000_000, i < bad)).collect();
+        e.record_spans(&request(&spans), None);
+    }
+    clock.set(start + 720 * 3_600 * S);
+    let st = e.status();
+    let all = find(&st, "availability", "all");
+    let burn_1h = all.burn_rate.get("1h").copied().flatten().unwrap();
+    assert!((burn_1h - 14.4).abs() < 1e-9, "1h burn {burn_1h}");
+    let remaining = all.error_budget_remaining.unwrap();
+    assert!((remaining - 0.98).abs() < 0.001, "remaining {remaining}");
+    // The window is exact to 1/30: the 30d window holds 29 to 30 days of traffic.
+    assert!((696_000..=720_000).contains(&all.total), "{}", all.total);
+
+    // Burn rate 1 spends a 30-day budget in exactly 30 days; 1000 spends it in 43.2 minutes.
+    let budget_minutes = |burn: f64| 30.0 * 24.0 * 60.0 / burn;
+    assert_eq!(budget_minutes(1.0), 43_200.0);
+    assert!((budget_minutes(1000.0) - 43.2).abs() < 1e-9);
+    // Checked against the engine: 43 minutes of 100% errors at objective 99.9% leave about
+    // nothing of the budget when traffic is uniform over 30 days.
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.999, 30, None)], clock.clone());
+    for minute in 0..(30 * 24 * 60u64) {
+        let t = T0 + minute * 60 * S + 30 * S;
+        clock.set(t);
+        let bad = minute >= 30 * 24 * 60 - 43;
+        e.record_spans(&request(&[("c1", t, 1_000, bad)]), None);
+    }
+    let all = find(&e.status(), "availability", "all").clone();
+    let burn_5m = all.burn_rate.get("5m").copied().flatten().unwrap();
+    assert!((burn_5m - 1000.0).abs() < 1e-6, "{burn_5m}");
+    let remaining = all.error_budget_remaining.unwrap();
+    assert!(remaining.abs() < 0.05, "remaining {remaining}");
+}
+
+#[test]
+fn latency_threshold_and_percentiles_are_exact_to_a_tenth_of_a_percent() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(
+        vec![slo("latency", 0.99, 30, Some(Duration::from_millis(300)))],
+        clock.clone(),
+    );
+    let mut rng = fastrand::Rng::with_seed(9);
+    let mut durations: Vec<u64> = (0..20_000)
+        .map(|_| {
+            let z = (-2.0 * (1.0 - rng.f64()).ln()).sqrt()
+                * (2.0 * std::f64::consts::PI * rng.f64()).cos();
+            (0.08e9 * (0.9 * z).exp()) as u64 + 1_000
+        })
+        .collect();
+    let spans: Vec<_> = durations
+        .iter()
+        .map(|d| ("c1", T0 - S, *d, false))
+        .collect();
+    e.record_spans(&request(&spans), None);
+    let slow = durations.iter().filter(|d| **d > 300_000_000).count() as u64;
+    let st = e.status();
+    let all = find(&st, "latency", "all");
+    assert_eq!(all.good, 20_000 - slow);
+    durations.sort_unstable();
+    for (key, p) in [
+        ("p50", 0.5),
+        ("p90", 0.9),
+        ("p95", 0.95),
+        ("p99", 0.99),
+        ("p999", 0.999),
+    ] {
+        let rank = ((p * durations.len() as f64).ceil() as usize).max(1);
+        let want = durations[rank - 1] as f64 / 1e9;
+        let got = all.latency.get(key).copied().flatten().unwrap();
+        let err = (got - want) / want;
+        assert!((0.0..=0.001).contains(&err), "{key}: want {want} got {got}");
+    }
+}
+
+#[test]
+fn late_and_future_spans_are_counted_and_dropped() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.999, 30, None)], clock);
+    e.record_spans(
+        &request(&[
+            ("c1", T0 - 10 * S, 1_000, false),
+            ("c1", T0 - 301 * S, 1_000, false),
+            ("c1", T0 - 3_600 * S, 1_000, false),
+            ("c1", T0 + 61 * S, 1_000, false),
+            ("c1", T0 + 30 * S, 1_000, false),
+        ]),
+        None,
+    );
+    assert_eq!(find(&e.status(), "availability", "all").total, 2);
+    let d = e.slos()[0].dropped();
+    assert_eq!(d, Dropped { late: 2, future: 1 });
+}
+
+#[test]
+fn no_traffic_is_null_not_nan() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.999, 28, None)], clock);
+    let st = e.status();
+    let all = find(&st, "availability", "all");
+    assert_eq!(all.status, "no_data");
+    assert_eq!(all.window, "28d");
+    assert_eq!(all.error_ratio, None);
+    assert_eq!(all.error_budget_remaining, None);
+    assert!(all.burn_rate.0.iter().all(|(_, v)| v.is_none()));
+    let json = serde_json::to_string(&st).unwrap();
+    assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");
+    assert!(json.contains(r#""error_ratio":null"#));
+}
+
+#[test]
+fn windows_forget_on_a_moving_clock_and_min_events_suppresses_burn() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut s = slo("availability", 0.999, 30, None);
+    s.min_events = 5;
+    let e = engine(vec![s], clock.clone());
+    e.record_spans(&request(&[("c1", T0 - S, 1_000, true)]), None);
+    let st = e.status();
+    let all = find(&st, "availability", "all");
+    assert_eq!(
+        all.burn_rate.get("5m").copied().flatten(),
+        None,
+        "1 event < min_events"
+    );
+    clock.advance(Duration::from_secs(301));
+    let st = e.status();
+    let w5m = st[0]
+        .windows
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|w| w.window == "5m")
+        .unwrap()
+        .clone();
+    assert_eq!(w5m.total, 0);
+    let w30m = st[0]
+        .windows
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|w| w.window == "30m")
+        .unwrap()
+        .clone();
+    assert_eq!(w30m.total, 1);
+}
+
+#[test]
+fn groups_are_capped_with_an_overflow_group() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut s = slo("availability", 0.999, 30, None);
+    s.max_groups = 3;
+    let e = engine(vec![s], clock);
+    let clusters: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+    let spans: Vec<_> = clusters
+        .iter()
+        .map(|c| (c.as_str(), T0 - S, 1_000, false))
+        .collect();
+    e.record_spans(&request(&spans), None);
+    let st = e.status();
+    assert_eq!(st.len(), 1 + 3 + 1, "all + 3 groups + overflow");
+    assert_eq!(find(&st, "availability", state::OVERFLOW).total, 7);
+    assert_eq!(find(&st, "availability", "all").total, 10);
+}
+
+#[test]
+fn reload_keeps_state_of_unchanged_slos() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(
+        vec![slo("a", 0.999, 30, None), slo("b", 0.99, 30, None)],
+        clock,
+    );
+    e.record_spans(&request(&[("c1", T0 - S, 1_000, false)]), None);
+    e.replace(SloSet {
+        slos: vec![slo("a", 0.999, 30, None), slo("b", 0.95, 30, None)],
+    });
+    let st = e.status();
+    assert_eq!(find(&st, "a", "all").total, 1, "unchanged: state kept");
+    assert_eq!(
+        find(&st, "b", "all").total,
+        0,
+        "changed objective: fresh state"
+    );
+}

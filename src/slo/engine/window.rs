@@ -1,0 +1,295 @@
+//! Rolling windows built from time slots.
+//!
+//! Each window (5m, 30m, 1h, 2h, 6h, 1d, 3d and the SLO window) has its own ring of
+//! `SLOTS + 1` slots, each `length / SLOTS` wide, keyed by event time. A window read at
+//! time `now` sums the current slot and the `SLOTS - 1` before it, so it covers between
+//! `SLOTS - 1` and `SLOTS` slot widths: exact to 1/30 of its length. A slot is reused once
+//! time has moved a whole ring past it; an event older than its ring is not counted in that
+//! window (the engine bounds lateness well inside the shortest ring).
+
+use super::hist::{Merged, SparseHist};
+
+/// Slots per window: each window is exact to 1/SLOTS of its length.
+pub const SLOTS: u64 = 30;
+const RING: usize = SLOTS as usize + 1;
+
+/// The fixed windows every SLO reports, as (label, length in seconds).
+pub const FIXED_WINDOWS: [(&str, u64); 7] = [
+    ("5m", 300),
+    ("30m", 1_800),
+    ("1h", 3_600),
+    ("2h", 7_200),
+    ("6h", 21_600),
+    ("1d", 86_400),
+    ("3d", 259_200),
+];
+
+/// A window's label and geometry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSpec {
+    pub label: String,
+    pub length_nanos: u64,
+    pub slot_nanos: u64,
+}
+
+impl WindowSpec {
+    pub fn new(label: impl Into<String>, length_secs: u64) -> Self {
+        let length_nanos = length_secs.max(SLOTS) * 1_000_000_000;
+        Self {
+            label: label.into(),
+            length_nanos,
+            slot_nanos: length_nanos / SLOTS,
+        }
+    }
+}
+
+/// Label of an SLO window length: whole days as `30d`, else seconds.
+pub fn window_label(secs: u64) -> String {
+    if secs % 86_400 == 0 {
+        format!("{}d", secs / 86_400)
+    } else if secs % 3_600 == 0 {
+        format!("{}h", secs / 3_600)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// The windows of an SLO whose own window is `slo_window_secs` long: the fixed ones, then
+/// the SLO window unless it is one of them.
+pub fn windows_for(slo_window_secs: u64) -> Vec<WindowSpec> {
+    let mut out: Vec<WindowSpec> = FIXED_WINDOWS
+        .iter()
+        .map(|(label, secs)| WindowSpec::new(*label, *secs))
+        .collect();
+    if !FIXED_WINDOWS.iter().any(|(_, s)| *s == slo_window_secs) {
+        out.push(WindowSpec::new(
+            window_label(slo_window_secs),
+            slo_window_secs,
+        ));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    /// Slot number + 1 (0: never used).
+    id: u64,
+    good: u64,
+    total: u64,
+    hist: SparseHist,
+}
+
+/// One window's ring of slots.
+#[derive(Debug, Clone)]
+pub struct Ring {
+    slot_nanos: u64,
+    newest: u64,
+    slots: Vec<Slot>,
+}
+
+/// Totals of one window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub good: u64,
+    pub total: u64,
+}
+
+impl Counts {
+    pub fn bad(&self) -> u64 {
+        self.total.saturating_sub(self.good)
+    }
+}
+
+impl Ring {
+    pub fn new(spec: &WindowSpec) -> Self {
+        Self {
+            slot_nanos: spec.slot_nanos.max(1),
+            newest: 0,
+            slots: vec![Slot::default(); RING],
+        }
+    }
+
+    /// The slot for an event at `t`, or `None` when `t` is older than the ring.
+    fn slot_mut(&mut self, t: u64) -> Option<&mut Slot> {
+        let id = t / self.slot_nanos + 1;
+        if id > self.newest {
+            if self.newest > 0 {
+                let prev = (self.newest % RING as u64) as usize;
+                self.slots[prev].hist.seal();
+            }
+            self.newest = id;
+        }
+        if id + (RING as u64) <= self.newest {
+            return None;
+        }
+        let slot = &mut self.slots[(id % RING as u64) as usize];
+        if slot.id != id {
+            *slot = Slot {
+                id,
+                ..Slot::default()
+            };
+        }
+        Some(slot)
+    }
+
+    /// Counts `total` events at `t`, `good` of them good.
+    pub fn add(&mut self, t: u64, good: u64, total: u64) -> bool {
+        match self.slot_mut(t) {
+            Some(slot) => {
+                slot.good += good;
+                slot.total += total;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records `count` latencies of `nanos` at `t`.
+    pub fn record_latency(&mut self, t: u64, nanos: u64, count: u64) {
+        if let Some(slot) = self.slot_mut(t) {
+            slot.hist.record(nanos, count);
+        }
+    }
+
+    fn in_window(&self, now: u64) -> impl Iterator<Item = &Slot> {
+        let current = now / self.slot_nanos + 1;
+        let oldest = current.saturating_sub(SLOTS - 1);
+        self.slots
+            .iter()
+            .filter(move |s| s.id >= oldest && s.id <= current && s.id > 0)
+    }
+
+    /// Good and total events in the window ending at `now`.
+    pub fn counts(&self, now: u64) -> Counts {
+        self.in_window(now)
+            .fold(Counts::default(), |acc, s| Counts {
+                good: acc.good + s.good,
+                total: acc.total + s.total,
+            })
+    }
+
+    /// The window's latency histogram.
+    pub fn latency(&self, now: u64) -> Merged {
+        let mut m = Merged::default();
+        for s in self.in_window(now) {
+            m.add(&s.hist);
+        }
+        m
+    }
+
+    /// Bytes held on the heap by this ring.
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self
+                .slots
+                .iter()
+                .map(|s| s.hist.heap_bytes())
+                .sum::<usize>()
+    }
+
+    /// Sealed slots as (slot id, good, total, buckets), for snapshots.
+    pub fn export(&self) -> Vec<(u64, u64, u64, Vec<(u64, u64)>)> {
+        self.slots
+            .iter()
+            .filter(|s| s.id > 0)
+            .map(|s| (s.id, s.good, s.total, s.hist.buckets()))
+            .collect()
+    }
+
+    /// Restores slots written by [`Ring::export`].
+    pub fn import(&mut self, slots: &[(u64, u64, u64, Vec<(u64, u64)>)]) {
+        for (id, good, total, buckets) in slots {
+            if *id == 0 {
+                continue;
+            }
+            let idx = (id % RING as u64) as usize;
+            if self.slots[idx].id > *id {
+                continue;
+            }
+            let mut hist = SparseHist::default();
+            for (k, c) in buckets {
+                hist.record(*k, *c);
+            }
+            hist.seal();
+            self.slots[idx] = Slot {
+                id: *id,
+                good: *good,
+                total: *total,
+                hist,
+            };
+            self.newest = self.newest.max(*id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn a_window_holds_events_for_its_length_then_forgets_them() {
+        let spec = WindowSpec::new("5m", 300);
+        assert_eq!(spec.slot_nanos, 10 * S);
+        let mut r = Ring::new(&spec);
+        let t0 = 1_700_000_000 * S;
+        r.add(t0, 9, 10);
+        assert_eq!(r.counts(t0), Counts { good: 9, total: 10 });
+        // Still in the window 4m50s later (within 29 slots).
+        assert_eq!(r.counts(t0 + 290 * S).total, 10);
+        // Gone once 30 slots have passed.
+        assert_eq!(r.counts(t0 + 300 * S + 10 * S).total, 0);
+    }
+
+    #[test]
+    fn window_is_exact_to_one_thirtieth() {
+        let spec = WindowSpec::new("1h", 3_600);
+        let mut r = Ring::new(&spec);
+        let start = 1_700_000_000 * S;
+        // One event per second for two hours.
+        for i in 0..7_200 {
+            r.add(start + i * S, 1, 1);
+        }
+        let now = start + 7_199 * S;
+        let total = r.counts(now).total as f64;
+        assert!((3_480.0..=3_600.0).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn events_older_than_the_ring_are_not_counted() {
+        let spec = WindowSpec::new("5m", 300);
+        let mut r = Ring::new(&spec);
+        let t = 1_700_000_000 * S;
+        assert!(r.add(t, 1, 1));
+        assert!(!r.add(t - 400 * S, 1, 1));
+        assert!(r.add(t - 200 * S, 1, 1));
+        assert_eq!(r.counts(t).total, 2);
+    }
+
+    #[test]
+    fn export_import_round_trip() {
+        let spec = WindowSpec::new("30m", 1_800);
+        let mut r = Ring::new(&spec);
+        let t = 1_700_000_000 * S;
+        for i in 0..100 {
+            r.add(t + i * 7 * S, 1, 2);
+            r.record_latency(t + i * 7 * S, 5_000_000 + i * 10_000, 1);
+        }
+        let mut back = Ring::new(&spec);
+        back.import(&r.export());
+        let now = t + 700 * S;
+        assert_eq!(back.counts(now), r.counts(now));
+        assert_eq!(
+            back.latency(now).quantiles(&[0.5, 0.99]),
+            r.latency(now).quantiles(&[0.5, 0.99])
+        );
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(window_label(30 * 86_400), "30d");
+        assert_eq!(windows_for(28 * 86_400).last().unwrap().label, "28d");
+        assert_eq!(windows_for(86_400).len(), 7);
+    }
+}

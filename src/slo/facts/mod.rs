@@ -1,0 +1,248 @@
+//! Span facts: the few fields of each span that SLOs read, as one Arrow [`RecordBatch`] per
+//! export request.
+//!
+//! Conditions then run as Arrow compute kernels over whole columns
+//! ([`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch)) instead of walking
+//! every span's attribute list once per SLO.
+//!
+//! # Layout
+//!
+//! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
+//!   (the batch and its accessors).
+//! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
+//!
+//! # Columns
+//!
+//! | column | Arrow type | from |
+//! |---|---|---|
+//! | `end_time_unix_nano` | UInt64 | the span |
+//! | `duration_nanos` | UInt64 | end − start, 0 when end < start |
+//! | `cluster` | Dictionary(Int32, Utf8) | the token's cluster, else the resource attribute named by `cluster_attribute`, else `unknown` |
+//! | `service` | Dictionary(Int32, Utf8) | resource `service.name`, else `unknown_service` |
+//! | `name` | Utf8 | the span |
+//! | `kind` | Int32 | the span |
+//! | `status_code` | Int32 | the span's status, 0 (unset) when absent |
+//! | `attributes["k"].str` … | see below | one group per attribute in the schema |
+//!
+//! An attribute's value can be of any OTLP type, so each attribute gets up to five nullable
+//! columns, only those its readers need ([`Use`](crate::slo::ottl::Use)): `.str` (Utf8,
+//! string values), `.int` (Int64), `.float` (Float64), `.bool` (Boolean) and `.other`
+//! (Utf8: the string form of every non-string value, for `IsMatch`, `nil` checks and
+//! `group_by`). A value of another type leaves the column null, which is how OTTL's "values
+//! of different types are not equal" falls out of plain kernels. Resource-level columns
+//! (`cluster`, `service`, `resource.attributes[…]`) are dictionaries keyed by the row's
+//! resource, so each resource's value is stored once.
+//!
+//! # Invariants
+//!
+//! - Row `i` is the `i`-th span of the request in order (resource, scope, span).
+//! - Every column has one entry per row; the batch only holds the schema's attributes.
+
+mod build;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_buffer::ScalarBuffer;
+
+use crate::slo::ottl::{Condition, Use};
+use crate::slo::spec::{AttrRef, Sli, SloSet};
+
+pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+
+/// Which attribute columns span facts carry: the union of what the loaded span conditions
+/// and `group_by` lists read, with how they read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactsSchema {
+    attributes: BTreeMap<AttrRef, Use>,
+}
+
+impl FactsSchema {
+    /// The schema for every span SLI of `set` (metric SLIs read data points, not spans).
+    pub fn for_slos(set: &SloSet) -> Self {
+        let mut schema = FactsSchema::default();
+        for slo in &set.slos {
+            let Sli::Spans(sli) = &slo.sli else {
+                continue;
+            };
+            schema.add_condition(&sli.filter);
+            if let Some(bad) = &sli.bad {
+                schema.add_condition(bad);
+            }
+            for attr in &slo.group_by {
+                schema.add_group_by(attr);
+            }
+        }
+        schema
+    }
+
+    /// Adds the attributes `condition` reads.
+    pub fn add_condition(&mut self, condition: &Condition) {
+        for (attr, uses) in condition.attribute_uses() {
+            self.add(attr, uses);
+        }
+    }
+
+    /// Adds an attribute read as a string ([`SpanFacts::attr_string`]).
+    pub fn add_group_by(&mut self, attr: &AttrRef) {
+        self.add(attr.clone(), Use::TEXT);
+    }
+
+    fn add(&mut self, attr: AttrRef, uses: Use) {
+        let entry = self.attributes.entry(attr).or_default();
+        *entry = entry.union(uses);
+    }
+
+    /// The attributes, in order.
+    pub fn attributes(&self) -> impl Iterator<Item = &AttrRef> {
+        self.attributes.keys()
+    }
+
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&AttrRef, Use)> {
+        self.attributes.iter().map(|(a, u)| (a, *u))
+    }
+}
+
+/// The typed columns of one attribute; `None` where the schema did not ask for that type.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AttrColumns {
+    pub(crate) str: Option<ArrayRef>,
+    pub(crate) int: Option<ArrayRef>,
+    pub(crate) float: Option<ArrayRef>,
+    pub(crate) bool: Option<ArrayRef>,
+    pub(crate) other: Option<ArrayRef>,
+}
+
+/// One request's spans as an Arrow batch; see the module docs for the columns.
+#[derive(Debug, Clone)]
+pub struct SpanFacts {
+    pub batch: RecordBatch,
+    attrs: BTreeMap<AttrRef, AttrColumns>,
+    /// The dictionary keys of resource-level columns: the row's resource.
+    resource_of_row: ScalarBuffer<i32>,
+    clusters: StringArray,
+    services: StringArray,
+}
+
+/// Column positions of the fixed columns.
+const END: usize = 0;
+const DURATION: usize = 1;
+const NAME: usize = 4;
+const KIND: usize = 5;
+const STATUS: usize = 6;
+
+impl SpanFacts {
+    /// One row per span of `req`; see the module docs for the columns. `token_cluster` is
+    /// the cluster bound to the sender's token, `cluster_attribute` the resource attribute
+    /// that names the cluster otherwise.
+    pub fn build(
+        req: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+        token_cluster: Option<&str>,
+        cluster_attribute: &str,
+        schema: &FactsSchema,
+    ) -> SpanFacts {
+        build::build(req, token_cluster, cluster_attribute, schema)
+    }
+
+    pub fn len(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn end_time_unix_nano(&self) -> &[u64] {
+        self.batch.column(END).as_primitive::<UInt64Type>().values()
+    }
+
+    pub fn duration_nanos(&self) -> &[u64] {
+        self.batch
+            .column(DURATION)
+            .as_primitive::<UInt64Type>()
+            .values()
+    }
+
+    pub fn cluster(&self, row: usize) -> &str {
+        self.clusters.value(self.resource_of_row[row] as usize)
+    }
+
+    pub fn service(&self, row: usize) -> &str {
+        self.services.value(self.resource_of_row[row] as usize)
+    }
+
+    /// The value of an attribute rendered as a string (for `group_by` keys), `None` when
+    /// absent or not in the schema. Strings are as sent; other types in OTTL's string form
+    /// (`200`, `1.5`, `true`, hex bytes, JSON arrays and maps).
+    pub fn attr_string(&self, attr: &AttrRef, row: usize) -> Option<String> {
+        let columns = self.attrs.get(attr)?;
+        [&columns.str, &columns.other]
+            .into_iter()
+            .flatten()
+            .find_map(|column| string_at(column, row))
+            .or_else(|| {
+                // A schema without `.other` (the attribute was only compared): print the
+                // typed columns it has.
+                let int = columns.int.as_ref().and_then(|c| {
+                    let c = c.as_primitive_opt::<arrow_array::types::Int64Type>()?;
+                    c.is_valid(row).then(|| c.value(row).to_string())
+                });
+                int.or_else(|| {
+                    columns.float.as_ref().and_then(|c| {
+                        let c = c.as_primitive_opt::<arrow_array::types::Float64Type>()?;
+                        c.is_valid(row).then(|| c.value(row).to_string())
+                    })
+                })
+                .or_else(|| {
+                    columns.bool.as_ref().and_then(|c| {
+                        let c = c.as_boolean_opt()?;
+                        c.is_valid(row).then(|| c.value(row).to_string())
+                    })
+                })
+            })
+    }
+
+    pub(crate) fn name_column(&self) -> &ArrayRef {
+        self.batch.column(NAME)
+    }
+
+    pub(crate) fn kind_column(&self) -> &ArrayRef {
+        self.batch.column(KIND)
+    }
+
+    pub(crate) fn status_column(&self) -> &ArrayRef {
+        self.batch.column(STATUS)
+    }
+
+    pub(crate) fn duration_column(&self) -> &ArrayRef {
+        self.batch.column(DURATION)
+    }
+
+    pub(crate) fn attr_columns(&self, attr: &AttrRef) -> Option<&AttrColumns> {
+        self.attrs.get(attr)
+    }
+}
+
+/// A string column's value at `row` (through the dictionary for resource columns).
+fn string_at(column: &ArrayRef, row: usize) -> Option<String> {
+    if let Some(dict) = column.as_dictionary_opt::<arrow_array::types::Int32Type>() {
+        let key = dict.keys();
+        if key.is_null(row) {
+            return None;
+        }
+        let values = dict.values().as_string_opt::<i32>()?;
+        let index = key.value(row) as usize;
+        return values
+            .is_valid(index)
+            .then(|| values.value(index).to_string());
+    }
+    let strings = column.as_string_opt::<i32>()?;
+    strings
+        .is_valid(row)
+        .then(|| strings.value(row).to_string())
+}

@@ -1,0 +1,240 @@
+use arrow_array::Array as _;
+use arrow_schema::DataType;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+use super::*;
+use crate::loadgen::{ContentOpts, generate};
+use crate::slo::ottl::ConditionTarget;
+use crate::slo::spec;
+
+fn kv(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.to_string(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans {
+    ResourceSpans {
+        resource: Some(Resource {
+            attributes,
+            ..Default::default()
+        }),
+        scope_spans: vec![ScopeSpans {
+            spans,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn span(name: &str, start: u64, end: u64, attributes: Vec<KeyValue>) -> Span {
+    Span {
+        name: name.into(),
+        kind: 2,
+        start_time_unix_nano: start,
+        end_time_unix_nano: end,
+        attributes,
+        ..Default::default()
+    }
+}
+
+fn sample() -> ExportTraceServiceRequest {
+    let str = |s: &str| Value::StringValue(s.into());
+    ExportTraceServiceRequest {
+        resource_spans: vec![
+            resource_spans(
+                vec![
+                    kv("service.name", str("checkout")),
+                    kv("k8s.cluster.name", str("seoul-prod")),
+                ],
+                vec![
+                    span("a", 100, 350, vec![kv("http.route", str("/api/pay"))]),
+                    span(
+                        "b",
+                        500,
+                        400,
+                        vec![kv("http.route", Value::IntValue(7)), kv("x", str("1"))],
+                    ),
+                ],
+            ),
+            resource_spans(vec![kv("k8s.cluster.name", Value::IntValue(9))], vec![]),
+            resource_spans(vec![], vec![span("c", 0, 10, vec![])]),
+        ],
+    }
+}
+
+fn schema(conditions: &[&str]) -> FactsSchema {
+    let mut schema = FactsSchema::default();
+    for text in conditions {
+        schema.add_condition(&Condition::parse(text, ConditionTarget::Span).unwrap());
+    }
+    schema
+}
+
+#[test]
+fn fixed_columns() {
+    let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &FactsSchema::default());
+    assert_eq!(facts.len(), 3);
+    assert!(!facts.is_empty());
+    assert_eq!(facts.end_time_unix_nano(), [350, 400, 10]);
+    // End before start saturates to 0.
+    assert_eq!(facts.duration_nanos(), [250, 0, 10]);
+    let clusters: Vec<&str> = (0..3).map(|i| facts.cluster(i)).collect();
+    assert_eq!(clusters, ["seoul-prod", "seoul-prod", UNKNOWN_CLUSTER]);
+    let services: Vec<&str> = (0..3).map(|i| facts.service(i)).collect();
+    assert_eq!(services, ["checkout", "checkout", UNKNOWN_SERVICE]);
+    let schema = facts.batch.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "end_time_unix_nano",
+            "duration_nanos",
+            "cluster",
+            "service",
+            "name",
+            "kind",
+            "status_code"
+        ]
+    );
+    assert!(matches!(
+        facts.batch.column(2).data_type(),
+        DataType::Dictionary(..)
+    ));
+}
+
+#[test]
+fn token_cluster_wins_and_other_attribute_names_the_cluster() {
+    let facts = SpanFacts::build(
+        &sample(),
+        Some("tokyo"),
+        "k8s.cluster.name",
+        &FactsSchema::default(),
+    );
+    assert!((0..3).all(|i| facts.cluster(i) == "tokyo"));
+    let facts = SpanFacts::build(&sample(), None, "service.name", &FactsSchema::default());
+    assert_eq!(facts.cluster(0), "checkout");
+    assert_eq!(facts.service(0), "checkout");
+    // A non-string cluster attribute is printed.
+    let mut req = sample();
+    req.resource_spans[1].scope_spans[0]
+        .spans
+        .push(span("d", 0, 1, vec![]));
+    let facts = SpanFacts::build(&req, None, "k8s.cluster.name", &FactsSchema::default());
+    assert_eq!(facts.cluster(2), "9");
+}
+
+#[test]
+fn only_the_columns_conditions_read() {
+    let schema = schema(&[
+        r#"attributes["http.route"] == "/api/pay""#,
+        r#"attributes["x"] > 1"#,
+        r#"IsMatch(resource.attributes["service.name"], "c")"#,
+    ]);
+    let attrs: Vec<&AttrRef> = schema.attributes().collect();
+    assert_eq!(attrs.len(), 3);
+    let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &schema);
+    let names: Vec<String> = facts
+        .batch
+        .schema()
+        .fields()
+        .iter()
+        .skip(7)
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            r#"attributes["http.route"].str"#,
+            r#"attributes["x"].int"#,
+            r#"attributes["x"].float"#,
+            r#"resource.attributes["service.name"].str"#,
+            r#"resource.attributes["service.name"].other"#,
+        ]
+    );
+    for column in facts.batch.columns() {
+        assert_eq!(column.len(), 3);
+    }
+    // The int route of span "b" is not a string: null in `.str`.
+    assert_eq!(facts.batch.column(7).null_count(), 2);
+}
+
+#[test]
+fn attr_string_renders_any_type() {
+    let mut schema = FactsSchema::default();
+    let route = AttrRef::Item("http.route".into());
+    let cluster = AttrRef::Resource("k8s.cluster.name".into());
+    schema.add_group_by(&route);
+    schema.add_group_by(&cluster);
+    let mut req = sample();
+    req.resource_spans[1].scope_spans[0]
+        .spans
+        .push(span("d", 0, 1, vec![]));
+    let facts = SpanFacts::build(&req, None, "k8s.cluster.name", &schema);
+    assert_eq!(facts.attr_string(&route, 0).as_deref(), Some("/api/pay"));
+    assert_eq!(facts.attr_string(&route, 1).as_deref(), Some("7"));
+    assert_eq!(facts.attr_string(&route, 3), None);
+    assert_eq!(
+        facts.attr_string(&cluster, 0).as_deref(),
+        Some("seoul-prod")
+    );
+    assert_eq!(facts.attr_string(&cluster, 2).as_deref(), Some("9"));
+    assert_eq!(facts.attr_string(&cluster, 3), None);
+    assert_eq!(facts.attr_string(&AttrRef::Item("nope".into()), 0), None);
+    // A compared-only int attribute still renders.
+    let schema = self::schema(&[r#"attributes["http.route"] > 1"#]);
+    let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &schema);
+    assert_eq!(facts.attr_string(&route, 1).as_deref(), Some("7"));
+    assert_eq!(facts.attr_string(&route, 0), None);
+}
+
+#[test]
+fn schema_for_the_examples() {
+    let set = spec::load(&["embedded:examples".to_string()]).unwrap();
+    let schema = FactsSchema::for_slos(&set);
+    let attrs: Vec<String> = schema.attributes().map(|a| format!("{a:?}")).collect();
+    assert_eq!(
+        attrs,
+        [
+            r#"Item("http.response.status_code")"#,
+            r#"Item("http.route")"#,
+            r#"Resource("service.name")"#,
+        ]
+    );
+}
+
+#[test]
+fn empty_request() {
+    let facts = SpanFacts::build(
+        &ExportTraceServiceRequest::default(),
+        None,
+        "k8s.cluster.name",
+        &schema(&[r#"attributes["a"] == 1"#]),
+    );
+    assert!(facts.is_empty());
+    assert!(facts.end_time_unix_nano().is_empty());
+    let c = Condition::parse(
+        r#"attributes["a"] == 1 or kind == 2"#,
+        ConditionTarget::Span,
+    )
+    .unwrap();
+    assert_eq!(c.eval_batch(&facts).len(), 0);
+}
+
+#[test]
+fn loadgen_traffic() {
+    let mut rng = fastrand::Rng::with_seed(1);
+    let req = generate::traces(&mut rng, 512, &ContentOpts::default());
+    let schema = schema(&[r#"attributes["http.route"] == "/api/pay""#]);
+    let facts = SpanFacts::build(&req, None, "k8s.cluster.name", &schema);
+    assert_eq!(facts.len(), 512);
+    assert!((0..512).all(|i| facts.cluster(i).starts_with("cluster-")));
+    let services: std::collections::BTreeSet<&str> = (0..512).map(|i| facts.service(i)).collect();
+    assert_eq!(services.len(), 5);
+}

@@ -1,0 +1,29 @@
+//! The SLO engine's inputs: SLO definitions, their conditions and the span facts they run
+//! on.
+//!
+//! SLO files (native or OpenSLO v1) load into a validated [`spec::SloSet`]; every condition
+//! in them is compiled once ([`ottl::Condition`]). Each trace request then becomes one Arrow
+//! batch of span facts ([`facts::SpanFacts`]) holding only the columns the loaded
+//! conditions read, and the conditions run over it as Arrow kernels.
+//!
+//! # Layout
+//!
+//! - [`spec`]: SLO files → [`spec::SloSet`] (native and OpenSLO formats, every error at once
+//!   with file:line:column; the example set of `config/slos/`).
+//! - [`ottl`]: the OTTL-subset conditions: parser, row-by-row and Arrow evaluators.
+//! - [`facts`]: span facts as an Arrow `RecordBatch`, and the schema of columns they need.
+//! - [`engine`]: windows, HDR latency histograms, budgets and burn rates per SLO and group.
+//! - [`connector`]: the engine as a traces-pipeline stage.
+//! - [`api`]: `GET /api/v1/slos` on the admin listener.
+//! - [`series`]: the SLO series on `/metrics`.
+//!
+//! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
+//! except [`spec::load`] reading the SLO files.
+
+pub mod api;
+pub mod connector;
+pub mod engine;
+pub mod facts;
+pub mod ottl;
+pub mod series;
+pub mod spec;

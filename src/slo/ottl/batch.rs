@@ -1,0 +1,380 @@
+//! The Arrow evaluator: a condition over a whole [`SpanFacts`] batch with compute kernels.
+//!
+//! Every comparison becomes `arrow_ord::cmp` kernels between a column and a scalar (or two
+//! columns), one per pair of value types that can compare (string–string, int–float, …),
+//! OR-ed together; a null (missing attribute, other type) becomes false right at the
+//! comparison, so `not`, `and` and `or` (`arrow_arith::boolean`) work on plain booleans and
+//! match OTTL, where `not (attributes["a"] == 1)` holds when `a` is missing. `and` and `or`
+//! skip their right side when the left side already decides every row.
+//!
+//! `IsMatch` runs the condition's own compiled, size-limited regex over the string values
+//! (`arrow_string::regexp` would compile the pattern again on every call); on a
+//! dictionary column (resource attributes) it runs once per distinct value.
+
+use std::sync::Arc;
+
+use arrow_arith::boolean::{and, not, or};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Datum, Float64Array, Int32Array, Int64Array, Scalar,
+    StringArray, UInt64Array,
+};
+use arrow_buffer::BooleanBuffer;
+use arrow_ord::cmp;
+use arrow_schema::DataType;
+use regex::Regex;
+
+use super::ast::{CmpOp, Expr, Lit, Operand, Path};
+use crate::slo::facts::SpanFacts;
+
+pub(super) fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
+    let n = facts.len();
+    match expr {
+        Expr::Const(b) => constant(n, *b),
+        Expr::Not(e) => not(&eval(e, facts)).unwrap_or_else(|_| constant(n, false)),
+        Expr::And(a, b) => {
+            let left = eval(a, facts);
+            if left.true_count() == 0 {
+                return left;
+            }
+            let right = eval(b, facts);
+            and(&left, &right).unwrap_or_else(|_| constant(n, false))
+        }
+        Expr::Or(a, b) => {
+            let left = eval(a, facts);
+            if left.true_count() == n {
+                return left;
+            }
+            let right = eval(b, facts);
+            or(&left, &right).unwrap_or_else(|_| constant(n, false))
+        }
+        Expr::Cmp { left, op, right } => {
+            let left = Side::path(facts, left);
+            let right = match right {
+                Operand::Lit(lit) => Side::lit(lit),
+                Operand::Path(path) => Side::path(facts, path),
+            };
+            compare(&left, *op, &right, n)
+        }
+        Expr::IsMatch { path, regex } => is_match(facts, path, regex),
+    }
+}
+
+fn constant(n: usize, value: bool) -> BooleanArray {
+    let values = if value {
+        BooleanBuffer::new_set(n)
+    } else {
+        BooleanBuffer::new_unset(n)
+    };
+    BooleanArray::new(values, None)
+}
+
+/// Nulls become false.
+fn definite(array: BooleanArray) -> BooleanArray {
+    match array.nulls() {
+        Some(nulls) if nulls.null_count() > 0 => {
+            BooleanArray::new(array.values() & nulls.inner(), None)
+        }
+        _ => array,
+    }
+}
+
+fn or_into(acc: Option<BooleanArray>, next: BooleanArray) -> BooleanArray {
+    match acc {
+        None => next,
+        Some(acc) => or(&acc, &next).unwrap_or(acc),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ty {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Duration,
+}
+
+/// A column or a literal.
+enum Data {
+    Array(ArrayRef),
+    Scalar(ArrayRef),
+}
+
+impl Data {
+    fn array(&self) -> &ArrayRef {
+        match self {
+            Data::Array(a) | Data::Scalar(a) => a,
+        }
+    }
+
+    fn with(&self, array: ArrayRef) -> Data {
+        match self {
+            Data::Array(_) => Data::Array(array),
+            Data::Scalar(_) => Data::Scalar(array),
+        }
+    }
+
+    fn kernel(&self, op: CmpOp, other: &Data) -> Option<BooleanArray> {
+        let scalar = |a: &ArrayRef| Scalar::new(a.clone());
+        let (l, r): (Box<dyn Datum>, Box<dyn Datum>) = match (self, other) {
+            (Data::Array(a), Data::Array(b)) => (Box::new(a.clone()), Box::new(b.clone())),
+            (Data::Array(a), Data::Scalar(b)) => (Box::new(a.clone()), Box::new(scalar(b))),
+            (Data::Scalar(a), Data::Array(b)) => (Box::new(scalar(a)), Box::new(b.clone())),
+            // Two literals never reach here: the parser folds them.
+            (Data::Scalar(_), Data::Scalar(_)) => return None,
+        };
+        let (l, r) = (l.as_ref(), r.as_ref());
+        let result = match op {
+            CmpOp::Eq | CmpOp::Ne => cmp::eq(l, r),
+            CmpOp::Lt => cmp::lt(l, r),
+            CmpOp::Le => cmp::lt_eq(l, r),
+            CmpOp::Gt => cmp::gt(l, r),
+            CmpOp::Ge => cmp::gt_eq(l, r),
+        };
+        result.ok().map(definite)
+    }
+}
+
+/// Whether a side can be nil on a row.
+enum Presence<'a> {
+    Always,
+    Never,
+    /// An attribute: present where its string or other column is valid.
+    Columns(Vec<&'a ArrayRef>),
+}
+
+/// One side of a comparison: its value under each type it can take.
+struct Side<'a> {
+    parts: Vec<(Ty, Data)>,
+    presence: Presence<'a>,
+}
+
+impl<'a> Side<'a> {
+    fn path(facts: &'a SpanFacts, path: &Path) -> Side<'a> {
+        let fixed = |ty, column: &ArrayRef| Side {
+            parts: vec![(ty, Data::Array(column.clone()))],
+            presence: Presence::Always,
+        };
+        match path {
+            Path::Name => fixed(Ty::Str, facts.name_column()),
+            Path::Kind => fixed(Ty::Int, facts.kind_column()),
+            Path::StatusCode => fixed(Ty::Int, facts.status_column()),
+            Path::Duration => fixed(Ty::Duration, facts.duration_column()),
+            Path::Attr(attr) => {
+                let Some(columns) = facts.attr_columns(attr) else {
+                    return Side {
+                        parts: Vec::new(),
+                        presence: Presence::Never,
+                    };
+                };
+                let typed = [
+                    (Ty::Str, &columns.str),
+                    (Ty::Int, &columns.int),
+                    (Ty::Float, &columns.float),
+                    (Ty::Bool, &columns.bool),
+                ];
+                let parts = typed
+                    .into_iter()
+                    .filter_map(|(ty, c)| c.as_ref().map(|c| (ty, Data::Array(c.clone()))))
+                    .collect();
+                let presence = [&columns.str, &columns.other]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Side {
+                    parts,
+                    presence: Presence::Columns(presence),
+                }
+            }
+        }
+    }
+
+    fn lit(lit: &Lit) -> Side<'static> {
+        let part = |ty, array: ArrayRef| Side {
+            parts: vec![(ty, Data::Scalar(array))],
+            presence: Presence::Always,
+        };
+        match lit {
+            Lit::Nil => Side {
+                parts: Vec::new(),
+                presence: Presence::Never,
+            },
+            Lit::Bool(b) => part(Ty::Bool, Arc::new(BooleanArray::from(vec![*b]))),
+            Lit::Int(i) => part(Ty::Int, Arc::new(Int64Array::from(vec![*i]))),
+            Lit::Float(f) => part(Ty::Float, Arc::new(Float64Array::from(vec![*f]))),
+            Lit::Str(s) => part(Ty::Str, Arc::new(StringArray::from(vec![s.as_str()]))),
+            Lit::Duration(d) => part(Ty::Duration, Arc::new(UInt64Array::from(vec![*d]))),
+        }
+    }
+
+    /// Rows where the side is nil; `None` when it never is.
+    fn absent(&self, n: usize) -> Option<BooleanArray> {
+        match &self.presence {
+            Presence::Always => None,
+            Presence::Never => Some(constant(n, true)),
+            Presence::Columns(columns) => {
+                let mut present = constant(n, false);
+                for column in columns {
+                    let valid = match column.logical_nulls() {
+                        Some(nulls) => BooleanArray::new(nulls.inner().clone(), None),
+                        None => constant(n, true),
+                    };
+                    present = or(&present, &valid).unwrap_or(present);
+                }
+                not(&present).ok()
+            }
+        }
+    }
+}
+
+fn compare(left: &Side<'_>, op: CmpOp, right: &Side<'_>, n: usize) -> BooleanArray {
+    let mut acc = None;
+    for (lt, ld) in &left.parts {
+        for (rt, rd) in &right.parts {
+            if let Some(result) = compare_part(*lt, ld, op, *rt, rd) {
+                acc = Some(or_into(acc, result));
+            }
+        }
+    }
+    // nil == nil, nil <= nil and nil >= nil hold.
+    if matches!(op, CmpOp::Eq | CmpOp::Ne | CmpOp::Le | CmpOp::Ge)
+        && let (Some(l), Some(r)) = (left.absent(n), right.absent(n))
+        && let Ok(both) = and(&l, &r)
+    {
+        acc = Some(or_into(acc, both));
+    }
+    let equal = acc.unwrap_or_else(|| constant(n, false));
+    match op {
+        CmpOp::Ne => not(&equal).unwrap_or_else(|_| constant(n, false)),
+        _ => equal,
+    }
+}
+
+fn compare_part(lt: Ty, ld: &Data, op: CmpOp, rt: Ty, rd: &Data) -> Option<BooleanArray> {
+    match (lt, rt) {
+        (Ty::Str, Ty::Str) | (Ty::Bool, Ty::Bool) | (Ty::Duration, Ty::Duration) => {
+            ld.kernel(op, rd)
+        }
+        (Ty::Int | Ty::Float, Ty::Int | Ty::Float) => {
+            let (l, r) = unify_numeric(ld, rd);
+            l.kernel(op, &r)
+        }
+        _ => None,
+    }
+}
+
+/// The leaf type of a column (the value type of a dictionary).
+fn leaf_type(array: &ArrayRef) -> &DataType {
+    match array.data_type() {
+        DataType::Dictionary(_, value) => value,
+        t => t,
+    }
+}
+
+/// Both sides as the same numeric type: kept when equal; an int literal that fits becomes
+/// an `Int32` against an `Int32` column (`kind`, `status.code`); else ints widen to `Int64`
+/// and anything with a float to `Float64` (OTTL compares int with float as float64).
+fn unify_numeric(l: &Data, r: &Data) -> (Data, Data) {
+    let (lt, rt) = (leaf_type(l.array()), leaf_type(r.array()));
+    if lt == rt {
+        return (l.with(l.array().clone()), r.with(r.array().clone()));
+    }
+    let int32_literal = |column: &Data, lit: &Data| -> Option<Data> {
+        let Data::Scalar(array) = lit else {
+            return None;
+        };
+        let value = array.as_primitive_opt::<Int64Type>()?.value(0);
+        let value = i32::try_from(value).ok()?;
+        (leaf_type(column.array()) == &DataType::Int32)
+            .then(|| Data::Scalar(Arc::new(Int32Array::from(vec![value]))))
+    };
+    if let Some(r32) = int32_literal(l, r) {
+        return (l.with(l.array().clone()), r32);
+    }
+    if let Some(l32) = int32_literal(r, l) {
+        return (l32, r.with(r.array().clone()));
+    }
+    let target = if lt.is_integer() && rt.is_integer() {
+        DataType::Int64
+    } else {
+        DataType::Float64
+    };
+    (
+        l.with(cast_numeric(l.array(), &target)),
+        r.with(cast_numeric(r.array(), &target)),
+    )
+}
+
+fn cast_numeric(array: &ArrayRef, target: &DataType) -> ArrayRef {
+    if let Some(dict) = array.as_any_dictionary_opt() {
+        return dict.with_values(cast_numeric(dict.values(), target));
+    }
+    match (array.data_type(), target) {
+        (DataType::Int32, DataType::Int64) => Arc::new(
+            array
+                .as_primitive::<Int32Type>()
+                .unary::<_, Int64Type>(i64::from),
+        ),
+        (DataType::Int32, DataType::Float64) => Arc::new(
+            array
+                .as_primitive::<Int32Type>()
+                .unary::<_, Float64Type>(f64::from),
+        ),
+        (DataType::Int64, DataType::Float64) => Arc::new(
+            array
+                .as_primitive::<Int64Type>()
+                .unary::<_, Float64Type>(|v| v as f64),
+        ),
+        _ => array.clone(),
+    }
+}
+
+fn is_match(facts: &SpanFacts, path: &Path, regex: &Regex) -> BooleanArray {
+    let n = facts.len();
+    let columns: Vec<&ArrayRef> = match path {
+        Path::Name => vec![facts.name_column()],
+        Path::Kind => vec![facts.kind_column()],
+        Path::StatusCode => vec![facts.status_column()],
+        Path::Duration => Vec::new(),
+        Path::Attr(attr) => match facts.attr_columns(attr) {
+            Some(c) => [&c.str, &c.other].into_iter().flatten().collect(),
+            None => Vec::new(),
+        },
+    };
+    let mut acc = None;
+    for column in columns {
+        acc = Some(or_into(acc, match_column(column, regex)));
+    }
+    acc.unwrap_or_else(|| constant(n, false))
+}
+
+/// `regex` over a string or int column (a dictionary: once per value); nulls are false.
+fn match_column(column: &ArrayRef, regex: &Regex) -> BooleanArray {
+    if let Some(dict) = column.as_dictionary_opt::<Int32Type>() {
+        let values = match_column(dict.values(), regex);
+        let keys = dict.keys();
+        let bits = BooleanBuffer::collect_bool(keys.len(), |i| {
+            keys.is_valid(i) && values.value(keys.value(i) as usize)
+        });
+        return BooleanArray::new(bits, None);
+    }
+    if let Some(strings) = column.as_string_opt::<i32>() {
+        let bits = BooleanBuffer::collect_bool(strings.len(), |i| {
+            strings.is_valid(i) && regex.is_match(strings.value(i))
+        });
+        return BooleanArray::new(bits, None);
+    }
+    if let Some(ints) = column.as_primitive_opt::<Int32Type>() {
+        let mut text = String::new();
+        let bits = BooleanBuffer::collect_bool(ints.len(), |i| {
+            text.clear();
+            use std::fmt::Write as _;
+            let _ = write!(text, "{}", ints.value(i));
+            ints.is_valid(i) && regex.is_match(&text)
+        });
+        return BooleanArray::new(bits, None);
+    }
+    constant(column.len(), false)
+}

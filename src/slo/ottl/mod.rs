@@ -1,0 +1,195 @@
+//! SLO conditions in a subset of OTTL, the language collector users already write in the
+//! filter and transform processors.
+//!
+//! A condition is parsed and compiled once, when its SLO file loads; syntax errors carry
+//! their column. It then runs two ways with the same meaning: row by row on the prost types
+//! ([`Condition::eval_span`], [`Condition::eval_point`]) and over a whole batch of span
+//! facts with Arrow kernels ([`Condition::eval_batch`]).
+//!
+//! # The language
+//!
+//! - Paths: `name`, `kind`, `status.code`, `duration` (end − start), `attributes["k"]`,
+//!   `resource.attributes["k"]` (`span.` may prefix the span fields). Metric conditions
+//!   ([`ConditionTarget::Metric`]) read only the two attribute paths.
+//! - Literals: strings in double quotes (escapes `\" \\ \n \t \r`), ints, floats, `true`,
+//!   `false`, `nil`, durations (`300ms`, `1.5s`, `1m30s`; units `ns us ms s m h d w`), and the
+//!   enums `SPAN_KIND_UNSPECIFIED` … `SPAN_KIND_CONSUMER` and `STATUS_CODE_UNSET`, `_OK`,
+//!   `_ERROR` (ints, as in OTTL).
+//! - `==`, `!=`, `<`, `<=`, `>`, `>=`; `not` binds tightest, then `and`, then `or`;
+//!   parentheses; `IsMatch(value, "regex")` (an unanchored search in the value's string
+//!   form; regexes are limited to [`MAX_REGEX_BYTES`] compiled).
+//! - OTTL's comparison rules: values of different types are never equal (`!=` holds, every
+//!   other comparison is false), ints and floats compare numerically, a missing attribute is
+//!   `nil`. Comparisons that can never hold because a field's type is fixed
+//!   (`kind == "SERVER"`, `duration > 5`) are refused at load time instead.
+//!
+//! # Layout
+//!
+//! - `mod.rs` (here): [`Condition`] and its errors.
+//! - `lexer.rs`, `parser.rs`: text → [`ast`] with columns in errors; literal comparisons are
+//!   folded.
+//! - `ast.rs`: the compiled form and the comparison rules both evaluators share.
+//! - `row.rs`: the row-by-row evaluator.
+//! - `batch.rs`: the Arrow evaluator over [`SpanFacts`].
+//! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other.
+
+mod ast;
+mod batch;
+mod lexer;
+mod parser;
+mod row;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+
+use arrow_array::BooleanArray;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
+
+pub(crate) use ast::{Use, Val, render};
+pub use parser::{MAX_REGEX_BYTES, MAX_REGEX_PATTERN};
+
+use crate::slo::facts::SpanFacts;
+use crate::slo::spec::AttrRef;
+use ast::{Expr, Path};
+
+/// Parses a duration literal as conditions write them (`300ms`, `1.5s`, `1m30s`, `30d`;
+/// units `ns us ms s m h d w`); the error is a message.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    lexer::duration_literal(text).map(std::time::Duration::from_nanos)
+}
+
+/// Parses a lone attribute path, `attributes["k"]` or `resource.attributes["k"]` (as
+/// `group_by` lists them).
+pub fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
+    parser::parse_attribute(text)
+}
+
+/// What a condition is evaluated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionTarget {
+    /// Spans: every path.
+    Span,
+    /// Metric data points: only `attributes[…]` and `resource.attributes[…]`.
+    Metric,
+}
+
+/// A syntax or type error in a condition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column}: {message}")]
+pub struct ConditionError {
+    /// 1-based, in characters of the condition text.
+    pub column: usize,
+    /// Lowercase, without a trailing period.
+    pub message: String,
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    text: String,
+    target: ConditionTarget,
+    expr: Expr,
+}
+
+impl Condition {
+    /// Parses and compiles `text` (regexes included).
+    pub fn parse(text: &str, target: ConditionTarget) -> Result<Condition, ConditionError> {
+        let expr = parser::parse(text, target)?;
+        Ok(Condition {
+            text: text.to_string(),
+            target,
+            expr,
+        })
+    }
+
+    /// A condition that always holds (`true`).
+    pub fn always(target: ConditionTarget) -> Condition {
+        Condition {
+            text: "true".to_string(),
+            target,
+            expr: Expr::Const(true),
+        }
+    }
+
+    /// The text it was parsed from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn target(&self) -> ConditionTarget {
+        self.target
+    }
+
+    /// `not (self)`.
+    pub fn negate(&self) -> Condition {
+        let expr = match &self.expr {
+            Expr::Const(b) => Expr::Const(!b),
+            Expr::Not(inner) => (**inner).clone(),
+            e => Expr::Not(Box::new(e.clone())),
+        };
+        Condition {
+            text: format!("not ({})", self.text),
+            target: self.target,
+            expr,
+        }
+    }
+
+    /// `(self) and (other)`.
+    pub fn and(&self, other: &Condition) -> Condition {
+        Condition {
+            text: format!("({}) and ({})", self.text, other.text),
+            target: self.target,
+            expr: Expr::And(Box::new(self.expr.clone()), Box::new(other.expr.clone())),
+        }
+    }
+
+    /// The attributes it reads.
+    pub fn attributes(&self) -> BTreeSet<AttrRef> {
+        self.attribute_uses().into_iter().map(|(a, _)| a).collect()
+    }
+
+    /// The attributes it reads and which typed columns of each it needs.
+    pub fn attribute_uses(&self) -> Vec<(AttrRef, Use)> {
+        let mut uses: Vec<(AttrRef, Use)> = Vec::new();
+        self.expr.visit(&mut |path, how| {
+            if let Path::Attr(attr) = path {
+                match uses.iter_mut().find(|(a, _)| a == attr) {
+                    Some((_, u)) => *u = u.union(how),
+                    None => uses.push((attr.clone(), how)),
+                }
+            }
+        });
+        uses.sort();
+        uses
+    }
+
+    /// True when the condition can never fail: `true`, or folded to it.
+    pub fn is_always(&self) -> bool {
+        matches!(self.expr, Expr::Const(true))
+    }
+
+    /// Evaluates on one span; `resource` is the span's resource.
+    pub fn eval_span(&self, span: &Span, resource: Option<&Resource>) -> bool {
+        row::eval(&self.expr, &row::SpanSource { span, resource })
+    }
+
+    /// Evaluates on every row of `facts` with Arrow kernels: one value per row, no nulls.
+    /// Attributes missing from the facts' schema read as absent.
+    pub fn eval_batch(&self, facts: &SpanFacts) -> BooleanArray {
+        batch::eval(&self.expr, facts)
+    }
+
+    /// Evaluates on one metric data point's attributes.
+    pub fn eval_point(&self, attributes: &[KeyValue], resource: Option<&Resource>) -> bool {
+        row::eval(
+            &self.expr,
+            &row::PointSource {
+                attributes,
+                resource,
+            },
+        )
+    }
+}

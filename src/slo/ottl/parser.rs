@@ -1,0 +1,496 @@
+//! Tokens → [`Expr`], with literal comparisons folded and obvious type errors refused.
+//!
+//! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
+
+use regex::RegexBuilder;
+
+use super::ast::{CmpOp, Expr, Lit, Operand, Path, Val, compare, render};
+use super::lexer::{Tok, Token, tokenize};
+use super::{ConditionError, ConditionTarget};
+use crate::config::read::hint;
+use crate::slo::spec::AttrRef;
+
+/// The largest compiled size of one `IsMatch` regex (the `regex` crate's `size_limit`).
+pub const MAX_REGEX_BYTES: usize = 256 * 1024;
+
+/// The longest `IsMatch` pattern, in bytes.
+pub const MAX_REGEX_PATTERN: usize = 4096;
+
+/// Nesting of parentheses and `not` allowed in one condition.
+const MAX_DEPTH: usize = 64;
+
+const SPAN_KINDS: &[(&str, i64)] = &[
+    ("SPAN_KIND_UNSPECIFIED", 0),
+    ("SPAN_KIND_INTERNAL", 1),
+    ("SPAN_KIND_SERVER", 2),
+    ("SPAN_KIND_CLIENT", 3),
+    ("SPAN_KIND_PRODUCER", 4),
+    ("SPAN_KIND_CONSUMER", 5),
+];
+
+const STATUS_CODES: &[(&str, i64)] = &[
+    ("STATUS_CODE_UNSET", 0),
+    ("STATUS_CODE_OK", 1),
+    ("STATUS_CODE_ERROR", 2),
+];
+
+const SPAN_PATHS: &[&str] = &[
+    "name",
+    "kind",
+    "status",
+    "duration",
+    "attributes",
+    "resource",
+    "span",
+];
+
+/// Which enum family a literal came from, to refuse `kind == STATUS_CODE_ERROR`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Family {
+    Kind,
+    Status,
+}
+
+pub(super) fn parse(text: &str, target: ConditionTarget) -> Result<Expr, ConditionError> {
+    let tokens = tokenize(text)?;
+    if tokens.len() == 1 {
+        return Err(error(1, "empty condition"));
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        target,
+        depth: 0,
+    };
+    let expr = parser.or()?;
+    let token = parser.peek();
+    if token.tok != Tok::End {
+        let msg = match &token.tok {
+            Tok::Op(_) => format!(
+                "unexpected {}: a comparison takes two values, join comparisons with `and` or `or`",
+                token.tok.describe()
+            ),
+            tok => format!(
+                "unexpected {}, expected `and`, `or` or the end",
+                tok.describe()
+            ),
+        };
+        return Err(error(token.column, msg));
+    }
+    Ok(expr)
+}
+
+pub(super) fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
+    let tokens = tokenize(text)?;
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        target: ConditionTarget::Span,
+        depth: 0,
+    };
+    let first = parser.next();
+    let expected = "expected `attributes[\"key\"]` or `resource.attributes[\"key\"]`";
+    let Tok::Ident(word) = first.tok else {
+        let msg = format!("{expected}, found {}", first.tok.describe());
+        return Err(error(first.column, msg));
+    };
+    let Path::Attr(attr) = parser.path(&word, first.column)? else {
+        return Err(error(first.column, expected));
+    };
+    let rest = parser.peek();
+    if rest.tok != Tok::End {
+        let msg = format!("unexpected {} after the attribute", rest.tok.describe());
+        return Err(error(rest.column, msg));
+    }
+    Ok(attr)
+}
+
+fn error(column: usize, message: impl Into<String>) -> ConditionError {
+    ConditionError {
+        column,
+        message: message.into(),
+    }
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    target: ConditionTarget,
+    depth: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos.min(self.tokens.len() - 1)]
+    }
+
+    fn peek_at(&self, ahead: usize) -> &Tok {
+        &self.tokens[(self.pos + ahead).min(self.tokens.len() - 1)].tok
+    }
+
+    fn next(&mut self) -> Token {
+        let token = self.peek().clone();
+        if self.pos < self.tokens.len() - 1 {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        matches!(&self.peek().tok, Tok::Ident(w) if w == word)
+    }
+
+    fn expect(&mut self, tok: Tok, what: &str) -> Result<Token, ConditionError> {
+        let token = self.next();
+        if token.tok == tok {
+            Ok(token)
+        } else {
+            let msg = format!("expected {what}, found {}", token.tok.describe());
+            Err(error(token.column, msg))
+        }
+    }
+
+    fn or(&mut self) -> Result<Expr, ConditionError> {
+        let mut left = self.and()?;
+        while self.is_word("or") {
+            self.next();
+            let right = self.and()?;
+            left = fold_or(left, right);
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, ConditionError> {
+        let mut left = self.unary()?;
+        while self.is_word("and") {
+            self.next();
+            let right = self.unary()?;
+            left = fold_and(left, right);
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ConditionError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let column = self.peek().column;
+            return Err(error(
+                column,
+                format!("nesting is deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        let result = if self.is_word("not") {
+            self.next();
+            self.unary().map(|e| match e {
+                Expr::Const(b) => Expr::Const(!b),
+                Expr::Not(inner) => *inner,
+                e => Expr::Not(Box::new(e)),
+            })
+        } else {
+            self.primary()
+        };
+        self.depth -= 1;
+        result
+    }
+
+    fn primary(&mut self) -> Result<Expr, ConditionError> {
+        if self.peek().tok == Tok::LParen {
+            self.next();
+            let inner = self.or()?;
+            self.expect(Tok::RParen, "`)`")?;
+            return Ok(inner);
+        }
+        if let Tok::Ident(name) = &self.peek().tok
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && *self.peek_at(1) == Tok::LParen
+        {
+            return self.function();
+        }
+        let (left, left_column, left_family) = self.value()?;
+        let op = match &self.peek().tok {
+            Tok::Op(op) => *op,
+            tok => {
+                if let Operand::Lit(Lit::Bool(b)) = left {
+                    return Ok(Expr::Const(b));
+                }
+                let msg = format!(
+                    "expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) after the value, \
+                     found {}",
+                    tok.describe()
+                );
+                return Err(error(self.peek().column, msg));
+            }
+        };
+        self.next();
+        let (right, right_column, right_family) = self.value()?;
+        match (left, right) {
+            (Operand::Lit(a), Operand::Lit(b)) => Ok(Expr::Const(compare(a.val(), op, b.val()))),
+            (Operand::Path(left), Operand::Lit(lit)) => {
+                check(&left, &lit, right_family).map_err(|m| error(right_column, m))?;
+                Ok(cmp(left, op, Operand::Lit(lit)))
+            }
+            (Operand::Lit(lit), Operand::Path(right)) => {
+                check(&right, &lit, left_family).map_err(|m| error(left_column, m))?;
+                Ok(cmp(right, op.flip(), Operand::Lit(lit)))
+            }
+            (Operand::Path(left), Operand::Path(right)) => Ok(cmp(left, op, Operand::Path(right))),
+        }
+    }
+
+    /// `IsMatch(value, "regex")`, the only function.
+    fn function(&mut self) -> Result<Expr, ConditionError> {
+        let name = self.next();
+        let Tok::Ident(function) = &name.tok else {
+            return Err(error(name.column, "expected a function"));
+        };
+        if function != "IsMatch" {
+            let msg = format!(
+                "unknown function `{function}`{}",
+                hint(function, &["IsMatch"])
+            );
+            return Err(error(name.column, msg));
+        }
+        self.expect(Tok::LParen, "`(`")?;
+        let (target, target_column, _) = self.value()?;
+        self.expect(Tok::Comma, "`,` and a regex")?;
+        let pattern = self.next();
+        let Tok::Str(pattern_text) = &pattern.tok else {
+            let msg = format!(
+                "expected the regex as a string, found {}",
+                pattern.tok.describe()
+            );
+            return Err(error(pattern.column, msg));
+        };
+        if pattern_text.len() > MAX_REGEX_PATTERN {
+            let msg = format!("regex is longer than {MAX_REGEX_PATTERN} bytes");
+            return Err(error(pattern.column, msg));
+        }
+        let regex = RegexBuilder::new(pattern_text)
+            .size_limit(MAX_REGEX_BYTES)
+            .dfa_size_limit(4 * MAX_REGEX_BYTES)
+            .build()
+            .map_err(|e| {
+                let msg = match e {
+                    regex::Error::CompiledTooBig(_) => format!(
+                        "regex is too large: its compiled form exceeds {} KiB",
+                        MAX_REGEX_BYTES / 1024
+                    ),
+                    e => {
+                        // The syntax error's last line names the problem; the lines before
+                        // repeat the pattern with a caret.
+                        let text = e.to_string();
+                        let last = text.lines().last().unwrap_or_default();
+                        format!("invalid regex: {}", last.trim_start_matches("error: "))
+                    }
+                };
+                error(pattern.column, msg)
+            })?;
+        self.expect(Tok::RParen, "`)`")?;
+        match target {
+            Operand::Lit(lit) => {
+                let mut text = String::new();
+                let matched = render(lit.val(), &mut text) && regex.is_match(&text);
+                Ok(Expr::Const(matched))
+            }
+            Operand::Path(Path::Duration) => Err(error(
+                target_column,
+                "`IsMatch` needs a string-like value, `duration` is a duration",
+            )),
+            Operand::Path(path) => Ok(Expr::IsMatch { path, regex }),
+        }
+    }
+
+    /// A path, a literal or an enum name, with its column.
+    fn value(&mut self) -> Result<(Operand, usize, Option<Family>), ConditionError> {
+        let token = self.next();
+        let column = token.column;
+        let lit = |lit| Ok((Operand::Lit(lit), column, None));
+        match token.tok {
+            Tok::Str(s) => lit(Lit::Str(s)),
+            Tok::Int(i) => lit(Lit::Int(i)),
+            Tok::Float(f) => lit(Lit::Float(f)),
+            Tok::Duration(d) => lit(Lit::Duration(d)),
+            Tok::Ident(word) => match word.as_str() {
+                "true" => lit(Lit::Bool(true)),
+                "false" => lit(Lit::Bool(false)),
+                "nil" => lit(Lit::Nil),
+                "and" | "or" | "not" => {
+                    Err(error(column, format!("expected a value, found `{word}`")))
+                }
+                w if w.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                    let (value, family) = enum_value(w).map_err(|m| error(column, m))?;
+                    Ok((Operand::Lit(Lit::Int(value)), column, Some(family)))
+                }
+                _ => {
+                    let path = self.path(&word, column)?;
+                    Ok((Operand::Path(path), column, None))
+                }
+            },
+            tok => {
+                let msg = format!("expected a value, found {}", tok.describe());
+                Err(error(column, msg))
+            }
+        }
+    }
+
+    /// The rest of a path whose first word, `first`, was just read.
+    fn path(&mut self, first: &str, column: usize) -> Result<Path, ConditionError> {
+        let mut word = first.to_string();
+        let mut word_column = column;
+        if word == "span" && self.target == ConditionTarget::Span {
+            self.expect(Tok::Dot, "`.` after `span`")?;
+            let next = self.next();
+            let Tok::Ident(w) = next.tok else {
+                let msg = format!(
+                    "expected a field after `span.`, found {}",
+                    next.tok.describe()
+                );
+                return Err(error(next.column, msg));
+            };
+            (word, word_column) = (w, next.column);
+        }
+        let path = match word.as_str() {
+            "attributes" => Path::Attr(AttrRef::Item(self.key("attributes")?)),
+            "resource" => {
+                self.expect(Tok::Dot, "`.attributes` after `resource`")?;
+                let next = self.next();
+                if next.tok != Tok::Ident("attributes".into()) {
+                    let msg = format!(
+                        "expected `attributes` after `resource.`, found {}",
+                        next.tok.describe()
+                    );
+                    return Err(error(next.column, msg));
+                }
+                Path::Attr(AttrRef::Resource(self.key("resource.attributes")?))
+            }
+            "name" => Path::Name,
+            "kind" => Path::Kind,
+            "duration" => Path::Duration,
+            "status" => {
+                self.expect(Tok::Dot, "`.code` after `status`")?;
+                let next = self.next();
+                if next.tok != Tok::Ident("code".into()) {
+                    let msg = format!(
+                        "expected `code` after `status.`, found {}",
+                        next.tok.describe()
+                    );
+                    return Err(error(next.column, msg));
+                }
+                Path::StatusCode
+            }
+            other => {
+                let known: &[&str] = match self.target {
+                    ConditionTarget::Span => SPAN_PATHS,
+                    ConditionTarget::Metric => &["attributes", "resource"],
+                };
+                let msg = format!("unknown path `{other}`{}", hint(other, known));
+                return Err(error(word_column, msg));
+            }
+        };
+        if self.target == ConditionTarget::Metric && !matches!(path, Path::Attr(_)) {
+            let msg = format!(
+                "{} is a span field: metric conditions read only `attributes[\"k\"]` and \
+                 `resource.attributes[\"k\"]`",
+                path.describe()
+            );
+            return Err(error(word_column, msg));
+        }
+        Ok(path)
+    }
+
+    /// `["key"]` after `attributes`.
+    fn key(&mut self, after: &str) -> Result<String, ConditionError> {
+        let msg = format!("`[\"key\"]` after `{after}`");
+        self.expect(Tok::LBracket, &msg)?;
+        let token = self.next();
+        let Tok::Str(key) = token.tok else {
+            let msg = format!(
+                "expected the attribute key as a string, found {}",
+                token.tok.describe()
+            );
+            return Err(error(token.column, msg));
+        };
+        self.expect(Tok::RBracket, "`]`")?;
+        if self.peek().tok == Tok::LBracket {
+            let column = self.peek().column;
+            return Err(error(column, "nested keys are not supported"));
+        }
+        Ok(key)
+    }
+}
+
+fn enum_value(name: &str) -> Result<(i64, Family), String> {
+    let kinds = SPAN_KINDS.iter().map(|(n, v)| (n, v, Family::Kind));
+    let statuses = STATUS_CODES.iter().map(|(n, v)| (n, v, Family::Status));
+    let mut all = kinds.chain(statuses);
+    match all.find(|(n, _, _)| **n == name) {
+        Some((_, value, family)) => Ok((*value, family)),
+        None => {
+            let names: Vec<&str> = SPAN_KINDS
+                .iter()
+                .chain(STATUS_CODES)
+                .map(|(n, _)| *n)
+                .collect();
+            let close = hint(name, &names);
+            let close = if close.starts_with(", did you mean") {
+                close
+            } else {
+                ", expected a SPAN_KIND_* or STATUS_CODE_* name".to_string()
+            };
+            Err(format!("unknown enum `{name}`{close}"))
+        }
+    }
+}
+
+/// Refuses comparisons that can never hold because the path's type is fixed.
+fn check(path: &Path, lit: &Lit, family: Option<Family>) -> Result<(), String> {
+    let what = match (path, lit) {
+        (_, Lit::Nil) => return Ok(()),
+        (Path::Name, Lit::Str(_)) => return Ok(()),
+        (Path::Name, _) => "`name` is a string, compare it with a string such as \"GET /\"",
+        (Path::Kind, Lit::Int(_) | Lit::Float(_)) if family != Some(Family::Status) => {
+            return Ok(());
+        }
+        (Path::Kind, _) => "`kind` compares with SPAN_KIND_SERVER, SPAN_KIND_CLIENT, … or a number",
+        (Path::StatusCode, Lit::Int(_) | Lit::Float(_)) if family != Some(Family::Kind) => {
+            return Ok(());
+        }
+        (Path::StatusCode, _) => {
+            "`status.code` compares with STATUS_CODE_ERROR, STATUS_CODE_OK, STATUS_CODE_UNSET \
+             or a number"
+        }
+        (Path::Duration, Lit::Duration(_)) => return Ok(()),
+        (Path::Duration, _) => "`duration` compares with a duration such as `300ms` or `1.5s`",
+        (Path::Attr(_), Lit::Duration(_)) => {
+            "a duration such as `300ms` compares only with `duration`"
+        }
+        (Path::Attr(_), _) => return Ok(()),
+    };
+    Err(what.to_string())
+}
+
+fn cmp(left: Path, op: CmpOp, right: Operand) -> Expr {
+    // A fixed path is never nil: fold `name == nil` and friends.
+    if let Operand::Lit(Lit::Nil) = right
+        && !matches!(left, Path::Attr(_))
+    {
+        return Expr::Const(compare(Val::Str(""), op, Val::Nil));
+    }
+    Expr::Cmp { left, op, right }
+}
+
+fn fold_and(a: Expr, b: Expr) -> Expr {
+    match (a, b) {
+        (Expr::Const(false), _) | (_, Expr::Const(false)) => Expr::Const(false),
+        (Expr::Const(true), e) | (e, Expr::Const(true)) => e,
+        (a, b) => Expr::And(Box::new(a), Box::new(b)),
+    }
+}
+
+fn fold_or(a: Expr, b: Expr) -> Expr {
+    match (a, b) {
+        (Expr::Const(true), _) | (_, Expr::Const(true)) => Expr::Const(true),
+        (Expr::Const(false), e) | (e, Expr::Const(false)) => e,
+        (a, b) => Expr::Or(Box::new(a), Box::new(b)),
+    }
+}

@@ -1,0 +1,285 @@
+//! SLO files → a validated [`SloSet`].
+//!
+//! Two formats, told apart per YAML document: the native one (`service` + `slos`, see
+//! `config/slos/README.md`) and OpenSLO v1 (`apiVersion: openslo/v1`, `kind: SLO`, see
+//! `openslo.rs`). A file may hold several documents separated by `---`. Files come from
+//! the globs of `slo.files`; `embedded:examples` names the example set of `config/slos/`
+//! compiled into the binary.
+//!
+//! Like the config decoder, this one reports every problem at once, each with its file,
+//! field path, line and column: unknown fields (with "did you mean" hints), objectives
+//! outside (0, 100), windows shorter than a day, condition syntax errors at their column
+//! inside the file, oversized regexes, and `(service, name)` pairs defined twice anywhere
+//! in the set.
+//!
+//! # Layout
+//!
+//! - `types.rs`: the validated domain types the engine is built from.
+//! - `native.rs`, `openslo.rs`: the two formats.
+//! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
+//!   their column in the file).
+//! - `tests.rs`: the examples, every fixture of `tests/fixtures/slos/`, both formats.
+//!
+//! # Invariants
+//!
+//! - A returned [`SloSet`] holds unique `(service, name)` pairs, compiled conditions and
+//!   objectives in (0, 1); an `Err` is never empty.
+//! - SLO files are not interpolated (`${…}` stays as written); the only I/O is reading the
+//!   files the globs match.
+
+mod native;
+mod openslo;
+#[cfg(test)]
+mod tests;
+mod types;
+mod values;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+pub use native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};
+pub use types::*;
+pub use values::{MAX_WINDOW, MIN_WINDOW};
+
+use crate::config::read::Ctx;
+use crate::config::yaml::{self, Value};
+use crate::config::{ConfigError, ConfigErrors};
+use values::{NoLookup, Source};
+
+/// The prefix of compiled-in SLO sets in `slo.files`.
+pub const EMBEDDED_PREFIX: &str = "embedded:";
+
+/// The files of `config/slos/`, compiled in as `embedded:examples`: (name, text).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "checkout.yaml",
+        include_str!("../../../config/slos/checkout.yaml"),
+    ),
+    (
+        "payment.yaml",
+        include_str!("../../../config/slos/payment.yaml"),
+    ),
+    (
+        "cart-metrics.yaml",
+        include_str!("../../../config/slos/cart-metrics.yaml"),
+    ),
+    (
+        "catalog.openslo.yaml",
+        include_str!("../../../config/slos/catalog.openslo.yaml"),
+    ),
+];
+
+/// The largest SLO file read.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// An SLO and the column of its name, for duplicate errors.
+struct Parsed {
+    slo: Slo,
+    column: usize,
+}
+
+/// Loads every SLO file matched by `globs` (entries starting with `embedded:` name
+/// compiled-in sets: `embedded:examples` is the files of `config/slos/`) and validates the
+/// set as a whole.
+///
+/// A glob with a wildcard may match nothing; a plain path must exist. A file matched twice
+/// is read once.
+pub fn load(globs: &[String]) -> Result<SloSet, ConfigErrors> {
+    let mut errors = Vec::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    let error = |file: &str, message: String| ConfigError {
+        file: file.to_string(),
+        path: String::new(),
+        line: 0,
+        column: 0,
+        message,
+    };
+    for pattern in globs {
+        if let Some(set) = pattern.strip_prefix(EMBEDDED_PREFIX) {
+            match set {
+                "examples" => files.extend(
+                    EXAMPLES
+                        .iter()
+                        .map(|(name, text)| (format!("{pattern}/{name}"), text.to_string())),
+                ),
+                _ => {
+                    let msg = format!("unknown embedded slo set {set:?}, expected `examples`");
+                    errors.push(error(pattern, msg));
+                }
+            }
+            continue;
+        }
+        let paths = match glob::glob(pattern) {
+            Ok(paths) => paths,
+            Err(e) => {
+                errors.push(error(pattern, format!("invalid glob: {}", e.msg)));
+                continue;
+            }
+        };
+        let mut matched = 0;
+        for entry in paths {
+            matched += 1;
+            let path = match entry {
+                Ok(path) => path,
+                Err(e) => {
+                    let file = e.path().display().to_string();
+                    errors.push(error(&file, format!("cannot read: {}", e.error())));
+                    continue;
+                }
+            };
+            if path.is_dir() {
+                continue;
+            }
+            let name = path.display().to_string();
+            if files.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            match read_file(&path) {
+                Ok(text) => files.push((name, text)),
+                Err(msg) => errors.push(error(&name, msg)),
+            }
+        }
+        let wildcard = pattern.contains(['*', '?', '[']);
+        if matched == 0 && !wildcard {
+            errors.push(error(pattern, "no such file".to_string()));
+        }
+    }
+    let mut parsed = Vec::new();
+    for (name, text) in &files {
+        let (slos, file_errors) = parse_located(text, name);
+        parsed.extend(slos);
+        errors.extend(file_errors);
+    }
+    check_duplicates(&parsed, &mut errors);
+    if !errors.is_empty() {
+        let order: HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.as_str(), i))
+            .collect();
+        errors.sort_by_key(|e| {
+            let file = order.get(e.file.as_str()).copied().unwrap_or(usize::MAX);
+            (file, e.line, e.column)
+        });
+        return Err(ConfigErrors(errors));
+    }
+    Ok(SloSet {
+        slos: parsed.into_iter().map(|p| p.slo).collect(),
+    })
+}
+
+/// Parses one SLO file (native or OpenSLO, several documents allowed); `file` names it in
+/// errors and in [`Slo::source`]. Duplicate names within the file are errors too.
+pub fn parse_file(text: &str, file: &str) -> Result<Vec<Slo>, Vec<ConfigError>> {
+    let (parsed, mut errors) = parse_located(text, file);
+    check_duplicates(&parsed, &mut errors);
+    if errors.is_empty() {
+        Ok(parsed.into_iter().map(|p| p.slo).collect())
+    } else {
+        errors.sort_by_key(|e| (e.line, e.column));
+        Err(errors)
+    }
+}
+
+fn parse_located(text: &str, file: &str) -> (Vec<Parsed>, Vec<ConfigError>) {
+    let mut errors = Vec::new();
+    let mut parsed = Vec::new();
+    let src = Source { text };
+    let mut documents = 0;
+    for document in documents_of(text) {
+        let mut doc_errors = Vec::new();
+        let Some(root) = yaml::parse(&document, file, &mut doc_errors) else {
+            errors.extend(doc_errors);
+            continue;
+        };
+        if root.value == Value::Null {
+            errors.extend(doc_errors);
+            continue;
+        }
+        documents += 1;
+        let mut ctx = Ctx {
+            file,
+            lookup: &NoLookup,
+            errors: doc_errors,
+        };
+        let is_openslo = match &root.value {
+            Value::Map(entries) => entries.iter().any(|(k, _)| {
+                matches!(&k.value, Value::Scalar { text, .. } if text == "apiVersion" || text == "kind")
+            }),
+            _ => false,
+        };
+        if is_openslo {
+            openslo::decode(&mut ctx, &src, &root, &mut parsed);
+        } else {
+            native::decode(&mut ctx, &src, &root, &mut parsed);
+        }
+        errors.extend(ctx.errors);
+    }
+    if documents == 0 && errors.is_empty() {
+        errors.push(ConfigError {
+            file: file.to_string(),
+            path: String::new(),
+            line: 0,
+            column: 0,
+            message: "the file defines no slo".to_string(),
+        });
+    }
+    (parsed, errors)
+}
+
+/// The YAML documents of `text`, split at `---` lines; each is padded with empty lines so
+/// that its line numbers are those of the whole file.
+fn documents_of(text: &str) -> Vec<String> {
+    let mut documents = Vec::new();
+    let mut current = String::new();
+    let mut lines = 0;
+    for line in text.split_inclusive('\n') {
+        let marker = line
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace));
+        if marker && lines > 0 {
+            documents.push(std::mem::replace(&mut current, "\n".repeat(lines)));
+        }
+        current.push_str(line);
+        lines += 1;
+    }
+    documents.push(current);
+    documents
+}
+
+fn check_duplicates(parsed: &[Parsed], errors: &mut Vec<ConfigError>) {
+    let mut seen: HashMap<(&str, &str), &Slo> = HashMap::new();
+    for p in parsed {
+        let slo = &p.slo;
+        let key = (slo.service.as_str(), slo.name.as_str());
+        match seen.get(&key) {
+            Some(first) => errors.push(ConfigError {
+                file: slo.source.file.clone(),
+                path: String::new(),
+                line: slo.source.line,
+                column: p.column,
+                message: format!(
+                    "duplicate slo `{}/{}`, first defined at {}:{}",
+                    slo.service, slo.name, first.source.file, first.source.line
+                ),
+            }),
+            None => {
+                seen.insert(key, slo);
+            }
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read slo file: {e}");
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err("slo file is larger than 4 MiB".to_string());
+    }
+    Ok(text)
+}

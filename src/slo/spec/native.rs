@@ -1,0 +1,345 @@
+//! The native SLO format: `service` and a list of `slos` (see `config/slos/README.md`).
+
+use crate::config::read::{Ctx, Fields, hint};
+use crate::config::yaml::{Node, Value};
+use crate::slo::ottl::ConditionTarget;
+use crate::slo::spec::values::{self, Source};
+use crate::slo::spec::{
+    Budgeting, MetricSelector, MetricSli, Sli, Slo, SloWindow, SourceRef, SpanSli,
+};
+
+use super::Parsed;
+
+/// Percentiles reported when `percentiles` is not given.
+pub const DEFAULT_PERCENTILES: [f64; 5] = [50.0, 90.0, 95.0, 99.0, 99.9];
+
+/// `max_groups` when not given.
+pub const DEFAULT_MAX_GROUPS: usize = 1000;
+
+pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut Vec<Parsed>) {
+    let mut top = Fields::new(ctx, root, "");
+    let service = top.required(ctx, "service", values::name);
+    let items = top.required(ctx, "slos", |ctx, node, path| {
+        let Value::Seq(items) = &node.value else {
+            let msg = format!("expected a list, found {}", node.describe());
+            ctx.error(node, path, msg);
+            return None;
+        };
+        if items.is_empty() {
+            ctx.error(node, path, "must list at least one slo");
+        }
+        Some(items)
+    });
+    top.finish(ctx);
+    for (i, item) in items.into_iter().flatten().enumerate() {
+        let path = format!("slos[{i}]");
+        if let Some(parsed) = slo(ctx, src, item, &path, service.as_deref()) {
+            out.push(parsed);
+        }
+    }
+}
+
+fn slo(
+    ctx: &mut Ctx<'_>,
+    src: &Source<'_>,
+    item: &Node,
+    path: &str,
+    service: Option<&str>,
+) -> Option<Parsed> {
+    let errors_before = ctx.errors.len();
+    let mut f = Fields::new(ctx, item, path);
+    let at = f.get("name").unwrap_or(item);
+    let (line, column) = (at.line, at.column);
+    let name = f.required(ctx, "name", values::name);
+    let description = f.opt(ctx, "description", values::text);
+    let objective = f.required(ctx, "objective", |c, n, p| values::percent(c, n, p, false));
+    let window = f.required(ctx, "window", window);
+    let budgeting = budgeting(ctx, &mut f);
+    let sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
+    let common = common(ctx, src, &mut f);
+    f.finish(ctx);
+    if ctx.errors.len() > errors_before {
+        return None;
+    }
+    Some(Parsed {
+        slo: Slo {
+            service: service?.to_string(),
+            name: name?,
+            description,
+            objective: objective?,
+            window: window?,
+            budgeting: budgeting?,
+            sli: sli?,
+            percentiles: common.percentiles,
+            group_by: common.group_by,
+            max_groups: common.max_groups,
+            min_events: common.min_events,
+            runbook_url: common.runbook_url,
+            source: SourceRef {
+                file: ctx.file.to_string(),
+                line,
+            },
+        },
+        column,
+    })
+}
+
+/// The optional native fields beyond objective, window and SLI.
+pub(super) struct Common {
+    pub(super) percentiles: Vec<f64>,
+    pub(super) group_by: Vec<crate::slo::spec::AttrRef>,
+    pub(super) max_groups: usize,
+    pub(super) min_events: u64,
+    pub(super) runbook_url: Option<String>,
+}
+
+/// `percentiles`, `group_by`, `max_groups`, `min_events`, `runbook_url`.
+pub(super) fn common(ctx: &mut Ctx<'_>, src: &Source<'_>, f: &mut Fields<'_>) -> Common {
+    let percentiles = values::list(ctx, f, "percentiles", |ctx, node, path| {
+        let p = values::number(ctx, node, path)?;
+        if p > 0.0 && p < 100.0 {
+            Some(p)
+        } else {
+            let msg = format!("a percentile must be in (0, 100), found {p}");
+            ctx.error(node, path, msg);
+            None
+        }
+    });
+    if let (Some(list), Some(node)) = (&percentiles, f.get("percentiles"))
+        && let Some(p) = list
+            .iter()
+            .enumerate()
+            .find(|(i, p)| list[..*i].contains(p))
+    {
+        let msg = format!("percentile {} is listed twice", p.1);
+        ctx.error(node, &f.path("percentiles"), msg);
+    }
+    let group_by = values::list(ctx, f, "group_by", |ctx, node, path| {
+        values::attribute(ctx, src, node, path)
+    })
+    .unwrap_or_default();
+    if let Some(node) = f.get("group_by")
+        && let Some(attr) = group_by
+            .iter()
+            .enumerate()
+            .find(|(i, a)| group_by[..*i].contains(a))
+    {
+        let msg = format!("`{}` is listed twice", attr.1);
+        ctx.error(node, &f.path("group_by"), msg);
+    }
+    let max_groups = f.opt(ctx, "max_groups", |c, n, p| {
+        values::whole(c, n, p, 1, values::MAX_GROUPS_LIMIT as u64)
+    });
+    let min_events = f.opt(ctx, "min_events", |c, n, p| {
+        values::whole(c, n, p, 0, u64::MAX)
+    });
+    let runbook_url = f.opt(ctx, "runbook_url", values::non_empty);
+    Common {
+        percentiles: percentiles.unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec()),
+        group_by,
+        max_groups: max_groups.map_or(DEFAULT_MAX_GROUPS, |n| n as usize),
+        min_events: min_events.unwrap_or(0),
+        runbook_url,
+    }
+}
+
+/// `30d`, or `{calendar: month, time_zone: Asia/Seoul}`.
+fn window(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<SloWindow> {
+    if !matches!(node.value, Value::Map(_)) {
+        return values::rolling(ctx, node, path);
+    }
+    let mut f = Fields::new(ctx, node, path);
+    let unit = f.required(ctx, "calendar", values::calendar_unit);
+    let time_zone = f.opt(ctx, "time_zone", values::time_zone);
+    f.finish(ctx);
+    Some(SloWindow::Calendar {
+        unit: unit?,
+        time_zone: time_zone.unwrap_or_else(|| "UTC".to_string()),
+    })
+}
+
+/// `budgeting_method` (`occurrences`, the default, or `timeslices`) and `timeslice`.
+fn budgeting(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Option<Budgeting> {
+    let methods = ["occurrences", "timeslices"];
+    let timeslices = f.opt(ctx, "budgeting_method", |ctx, node, path| {
+        values::parsed(ctx, node, path, |s| match s {
+            "occurrences" => Ok(false),
+            "timeslices" => Ok(true),
+            _ => Err(format!(
+                "invalid budgeting method {s:?}{}",
+                hint(s, &methods)
+            )),
+        })
+    });
+    let method_node = f.get("budgeting_method");
+    let slice = f.section(ctx, "timeslice");
+    match (timeslices, slice) {
+        (Some(true), Some(mut slice)) => {
+            let size = slice.required(ctx, "size", values::duration);
+            let target = slice.required(ctx, "target", |c, n, p| values::percent(c, n, p, true));
+            if let (Some(size), Some(node)) = (size, slice.get("size"))
+                && (size.as_secs() < 1 || size.as_secs() > 3600)
+            {
+                let msg = "a time slice must be between 1s and 1h";
+                ctx.error(node, &slice.path("size"), msg);
+            }
+            slice.finish(ctx);
+            Some(Budgeting::Timeslices {
+                slice: size?,
+                slice_target: target?,
+            })
+        }
+        (Some(true), None) => {
+            let msg = "`budgeting_method: timeslices` needs `timeslice: {size: 1m, target: 95}`";
+            let node = method_node.unwrap_or(f.node);
+            ctx.error(node, &f.path("budgeting_method"), msg);
+            None
+        }
+        (_, Some(slice)) => {
+            let msg = "`timeslice` applies only with `budgeting_method: timeslices`";
+            ctx.error(slice.node, &slice.path, msg);
+            None
+        }
+        (_, None) => Some(Budgeting::Occurrences),
+    }
+}
+
+/// `spans: {…}` or `metric: {…}`.
+fn sli(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Option<Sli> {
+    let mut f = Fields::new(ctx, node, path);
+    let spans = f.section(ctx, "spans");
+    let metric = f.section(ctx, "metric");
+    let valid = f.valid;
+    f.finish(ctx);
+    match (spans, metric) {
+        (Some(spans), None) => span_sli(ctx, src, spans).map(Sli::Spans),
+        (None, Some(metric)) => metric_sli(ctx, src, metric).map(Sli::Metric),
+        (Some(_), Some(metric)) => {
+            let msg = "give either `spans` or `metric`, not both";
+            ctx.error(metric.node, &metric.path, msg);
+            None
+        }
+        (None, None) => {
+            if valid {
+                ctx.error(node, path, "missing `spans` or `metric`");
+            }
+            None
+        }
+    }
+}
+
+fn span_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<SpanSli> {
+    let span = ConditionTarget::Span;
+    let filter = f.required(ctx, "where", |c, n, p| {
+        values::condition(c, src, n, p, span)
+    });
+    let has_bad = f.get("bad").is_some();
+    let bad = f.opt(ctx, "bad", |c, n, p| values::condition(c, src, n, p, span));
+    let has_latency = f.get("latency_threshold").is_some();
+    let latency_threshold = f.opt(ctx, "latency_threshold", values::duration);
+    if !has_bad && !has_latency && f.valid {
+        let msg = "give `bad`, `latency_threshold` or both (without them every span is good)";
+        ctx.error(f.node, &f.path, msg);
+    }
+    f.finish(ctx);
+    Some(SpanSli {
+        filter: filter?,
+        bad,
+        latency_threshold,
+    })
+}
+
+fn metric_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<MetricSli> {
+    let metric = ConditionTarget::Metric;
+    let histogram = f.opt(ctx, "histogram", values::non_empty);
+    let has_histogram = f.get("histogram").is_some();
+    let filter = f.opt(ctx, "where", |c, n, p| {
+        values::condition(c, src, n, p, metric)
+    });
+    let threshold = f.opt(ctx, "threshold", values::threshold);
+    let good = f.opt(ctx, "good", |c, n, p| selector(c, src, n, p));
+    let bad = f.opt(ctx, "bad", |c, n, p| selector(c, src, n, p));
+    let total = f.opt(ctx, "total", |c, n, p| selector(c, src, n, p));
+    let present = |f: &mut Fields<'_>, key| f.get(key).is_some();
+    let (has_good, has_bad, has_total) = (
+        present(&mut f, "good"),
+        present(&mut f, "bad"),
+        present(&mut f, "total"),
+    );
+    let has_where = present(&mut f, "where");
+    let has_threshold = present(&mut f, "threshold");
+    let valid = f.valid;
+    let (node, path) = (f.node, f.path.clone());
+    let misplaced = |ctx: &mut Ctx<'_>, f: &mut Fields<'_>, key: &'static str, msg: &str| {
+        if let Some(at) = f.get(key) {
+            ctx.error(at, &f.path(key), msg);
+        }
+    };
+    if has_histogram {
+        for key in ["good", "bad", "total"] {
+            let msg = format!("`{key}` belongs to a ratio sli, it does not go with `histogram`");
+            misplaced(ctx, &mut f, key, &msg);
+        }
+        if !has_threshold {
+            ctx.error(node, &path, "missing required field `threshold`");
+        }
+        f.finish(ctx);
+        return Some(MetricSli::Threshold {
+            metric: MetricSelector {
+                name: histogram?,
+                filter,
+            },
+            threshold: threshold?,
+        });
+    }
+    if has_good || has_bad || has_total {
+        let msg = "`threshold` goes with `histogram`";
+        misplaced(ctx, &mut f, "threshold", msg);
+        let msg =
+            "`where` goes with `histogram`; filter a ratio sli under `good`, `bad` and `total`";
+        misplaced(ctx, &mut f, "where", msg);
+        if !has_total {
+            ctx.error(node, &path, "missing required field `total`");
+        }
+        if has_good == has_bad {
+            let msg = "give exactly one of `good` and `bad` (with `total`)";
+            ctx.error(node, &path, msg);
+        }
+        f.finish(ctx);
+        return Some(MetricSli::Ratio {
+            good,
+            bad,
+            total: total?,
+        });
+    }
+    if valid {
+        let msg = "expected `histogram` with `threshold`, or `total` with `good` or `bad`";
+        ctx.error(node, &path, msg);
+    }
+    let _ = (has_where, threshold, filter);
+    f.finish(ctx);
+    None
+}
+
+/// `http.server.requests` or `{name: http.server.requests, where: …}`.
+pub(super) fn selector(
+    ctx: &mut Ctx<'_>,
+    src: &Source<'_>,
+    node: &Node,
+    path: &str,
+) -> Option<MetricSelector> {
+    if !matches!(node.value, Value::Map(_)) {
+        let name = values::non_empty(ctx, node, path)?;
+        return Some(MetricSelector { name, filter: None });
+    }
+    let mut f = Fields::new(ctx, node, path);
+    let name = f.required(ctx, "name", values::non_empty);
+    let filter = f.opt(ctx, "where", |c, n, p| {
+        values::condition(c, src, n, p, ConditionTarget::Metric)
+    });
+    f.finish(ctx);
+    Some(MetricSelector {
+        name: name?,
+        filter,
+    })
+}

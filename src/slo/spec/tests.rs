@@ -1,0 +1,348 @@
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+use crate::slo::ottl::ConditionTarget;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slos")
+}
+
+/// The errors of one file as `L:C: path: message` lines.
+fn error_lines(text: &str, name: &str) -> Vec<String> {
+    match parse_file(text, name) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| e.to_string().replacen(&format!("{name}:"), "", 1))
+            .map(|line| line.trim_start().to_string())
+            .collect(),
+    }
+}
+
+/// Every file in `tests/fixtures/slos/` ends with `# expect: L:C: path: message` lines
+/// listing exactly the errors it must produce, in order.
+#[test]
+fn fixtures() {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 12, "only {} fixtures", paths.len());
+    let mut failures = Vec::new();
+    for path in &paths {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let expected: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("# expect: "))
+            .collect();
+        let actual = error_lines(&text, name);
+        if actual != expected || expected.is_empty() {
+            failures.push(format!(
+                "{name}\n  expected:\n    {}\n  actual:\n# expect: {}",
+                expected.join("\n    "),
+                actual.join("\n# expect: ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_example_is_embedded_and_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/slos");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = EXAMPLES.iter().map(|(n, _)| n.to_string()).collect();
+    embedded.sort();
+    assert_eq!(on_disk, embedded, "config/slos/*.yaml and EXAMPLES differ");
+    for (name, text) in EXAMPLES {
+        let on_disk = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert_eq!(&on_disk, text);
+        parse_file(text, name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+    let set = load(&["embedded:examples".to_string()]).unwrap();
+    let names: Vec<String> = set
+        .slos
+        .iter()
+        .map(|s| format!("{}/{}", s.service, s.name))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "checkout/availability",
+            "checkout/pay-latency",
+            "payment/availability",
+            "payment/payments-latency",
+            "cart/request-latency",
+            "cart/request-availability",
+            "catalog/availability",
+            "catalog/search-latency",
+        ]
+    );
+    // The same files through a glob on disk.
+    let glob = format!("{}/*.yaml", dir.display());
+    assert_eq!(load(&[glob]).unwrap().slos.len(), names.len());
+}
+
+/// The examples match what `slotel loadgen` sends: every span SLO selects some of its
+/// server spans, and the availability SLOs see some bad ones.
+#[test]
+fn examples_select_loadgen_traffic() {
+    use crate::loadgen::{ContentOpts, generate};
+    let set = load(&["embedded:examples".to_string()]).unwrap();
+    let mut rng = fastrand::Rng::with_seed(3);
+    let req = generate::traces(&mut rng, 20_000, &ContentOpts::default());
+    for slo in &set.slos {
+        let Sli::Spans(sli) = &slo.sli else {
+            continue;
+        };
+        let (mut total, mut bad) = (0, 0);
+        for rs in &req.resource_spans {
+            for span in rs.scope_spans.iter().flat_map(|s| &s.spans) {
+                if sli.filter.eval_span(span, rs.resource.as_ref()) {
+                    total += 1;
+                    let is_bad = sli.bad.as_ref().is_some_and(|b| b.eval_span(span, rs.resource.as_ref()));
+                    bad += usize::from(is_bad);
+                }
+            }
+        }
+        assert!(total > 50, "{}/{} selects {total} spans", slo.service, slo.name);
+        if slo.name == "availability" {
+            assert!(bad > 0 && bad < total / 10, "{}: {bad} bad of {total}", slo.service);
+        }
+    }
+}
+
+#[test]
+fn native_format_maps_to_the_domain_types() {
+    let (name, text) = EXAMPLES[0];
+    let slos = parse_file(text, name).unwrap();
+    let availability = &slos[0];
+    assert_eq!(availability.service, "checkout");
+    assert_eq!(availability.objective, 0.99);
+    assert_eq!(availability.window, SloWindow::Rolling(Duration::from_secs(30 * 86_400)));
+    assert_eq!(availability.budgeting, Budgeting::Occurrences);
+    assert_eq!(availability.group_by, [AttrRef::Item("http.route".into())]);
+    assert_eq!(availability.max_groups, 50);
+    assert_eq!(availability.min_events, 0);
+    assert_eq!(availability.percentiles, DEFAULT_PERCENTILES);
+    assert_eq!(availability.source, SourceRef { file: name.into(), line: 5 });
+    assert_eq!(availability.runbook_url.as_deref(), Some("https://runbooks.example.com/checkout/availability"));
+    let Sli::Spans(sli) = &availability.sli else { panic!("span sli") };
+    assert!(sli.bad.is_some() && sli.latency_threshold.is_none());
+    let latency = &slos[1];
+    let Sli::Spans(sli) = &latency.sli else { panic!("span sli") };
+    assert_eq!(sli.latency_threshold, Some(Duration::from_millis(300)));
+    assert_eq!(latency.min_events, 100);
+    assert_eq!(latency.max_groups, DEFAULT_MAX_GROUPS);
+    assert!(sli.filter.text().contains("\"/api/pay\""));
+
+    let payment = parse_file(EXAMPLES[1].1, "payment.yaml").unwrap();
+    assert_eq!(
+        payment[0].window,
+        SloWindow::Calendar { unit: CalendarUnit::Month, time_zone: "Asia/Seoul".into() }
+    );
+    assert_eq!(
+        payment[0].budgeting,
+        Budgeting::Timeslices { slice: Duration::from_secs(60), slice_target: 0.95 }
+    );
+    assert_eq!(payment[1].percentiles, [50.0, 99.0]);
+
+    let cart = parse_file(EXAMPLES[2].1, "cart-metrics.yaml").unwrap();
+    let Sli::Metric(MetricSli::Threshold { metric, threshold }) = &cart[0].sli else {
+        panic!("threshold sli")
+    };
+    assert_eq!(metric.name, "http.server.request.duration");
+    assert_eq!(*threshold, 0.25);
+    assert_eq!(metric.filter.as_ref().unwrap().target(), ConditionTarget::Metric);
+    let Sli::Metric(MetricSli::Ratio { good, bad, total }) = &cart[1].sli else {
+        panic!("ratio sli")
+    };
+    assert!(good.is_none());
+    assert_eq!(bad.as_ref().unwrap().name, "http.server.requests");
+    assert_eq!(total.name, "http.server.requests");
+}
+
+#[test]
+fn openslo_maps_to_the_domain_types() {
+    let slos = parse_file(EXAMPLES[3].1, "catalog.openslo.yaml").unwrap();
+    assert_eq!(slos.len(), 2);
+    let availability = &slos[0];
+    assert_eq!((availability.service.as_str(), availability.name.as_str()), ("catalog", "availability"));
+    assert_eq!(availability.objective, 0.99);
+    assert_eq!(availability.window, SloWindow::Rolling(Duration::from_secs(28 * 86_400)));
+    assert_eq!(availability.description.as_deref(), Some("Catalog requests answered without a server error."));
+    let Sli::Spans(sli) = &availability.sli else { panic!("span sli") };
+    // good → bad = not good
+    assert_eq!(sli.bad.as_ref().unwrap().text(), "not (status.code != STATUS_CODE_ERROR)");
+    let latency = &slos[1];
+    assert_eq!(latency.objective, 0.985);
+    assert_eq!(latency.source.line, 39);
+    assert_eq!(
+        latency.window,
+        SloWindow::Calendar { unit: CalendarUnit::Month, time_zone: "UTC".into() }
+    );
+    assert_eq!(
+        latency.budgeting,
+        Budgeting::Timeslices { slice: Duration::from_secs(60), slice_target: 0.95 }
+    );
+    let Sli::Spans(sli) = &latency.sli else { panic!("span sli") };
+    assert_eq!(sli.latency_threshold, Some(Duration::from_millis(250)));
+    assert!(sli.bad.is_none());
+
+    // Metric sources, a bad ratio, and other kinds in the same file.
+    let text = r#"
+apiVersion: openslo/v1
+kind: Service
+metadata: {name: cart}
+spec: {description: the cart}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: errors, displayName: Cart errors, labels: {team: [a]}}
+spec:
+  service: cart
+  indicator:
+    metadata: {name: cart-errors}
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Slotel
+            spec: {metric: http.server.requests, query: 'attributes["http.response.status_code"] >= 500'}
+        total:
+          metricSource: {type: slotel, spec: {metric: http.server.requests}}
+  timeWindow: [{duration: 1w, isRolling: false, calendar: {timeZone: Asia/Seoul}}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.995}]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: latency}
+spec:
+  service: cart
+  indicator:
+    spec:
+      thresholdMetric:
+        metricSource: {type: slotel, spec: {metric: http.server.request.duration}}
+  timeWindow: [{duration: 4w, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{op: lte, value: 300ms, targetPercent: 99}]
+"#;
+    let slos = parse_file(text, "cart.yaml").unwrap();
+    assert_eq!(slos.len(), 2);
+    assert_eq!(
+        slos[0].window,
+        SloWindow::Calendar { unit: CalendarUnit::Week, time_zone: "Asia/Seoul".into() }
+    );
+    let Sli::Metric(MetricSli::Ratio { good: None, bad: Some(bad), total }) = &slos[0].sli else {
+        panic!("ratio sli")
+    };
+    assert!(bad.filter.is_some() && total.filter.is_none());
+    let Sli::Metric(MetricSli::Threshold { threshold, .. }) = &slos[1].sli else {
+        panic!("threshold sli")
+    };
+    assert!((threshold - 0.3).abs() < 1e-12);
+    assert_eq!(slos[1].window, SloWindow::Rolling(Duration::from_secs(28 * 86_400)));
+}
+
+#[test]
+fn duplicates_across_files_and_load_errors() {
+    let dir = fixtures_dir().join("duplicate");
+    let errors = load(&[format!("{}/*.yaml", dir.display())]).unwrap_err();
+    let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
+    let a = dir.join("a.yaml").display().to_string();
+    let b = dir.join("b.openslo.yaml").display().to_string();
+    assert_eq!(
+        lines,
+        [format!("{b}:4:9: duplicate slo `checkout/availability`, first defined at {a}:3")]
+    );
+    // The same file matched twice is read once.
+    let a_glob = a.clone();
+    assert_eq!(load(&[a_glob.clone(), a_glob]).unwrap().slos.len(), 1);
+
+    let errors = load(&[
+        "embedded:nope".to_string(),
+        "/no/such/file.yaml".to_string(),
+        "/no/such/dir/*.yaml".to_string(),
+        "a[".to_string(),
+    ])
+    .unwrap_err();
+    let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        lines,
+        [
+            "embedded:nope: unknown embedded slo set \"nope\", expected `examples`",
+            "/no/such/file.yaml: no such file",
+            "a[: invalid glob: invalid range pattern",
+        ]
+    );
+    assert_eq!(load(&[]).unwrap().slos.len(), 0);
+}
+
+#[test]
+fn files_without_slos_and_documents() {
+    assert_eq!(
+        error_lines("# only a comment\n", "empty.yaml"),
+        ["the file defines no slo"]
+    );
+    assert_eq!(error_lines("", "empty.yaml"), ["the file defines no slo"]);
+    // A file of other OpenSLO kinds defines no SLO and is fine.
+    let services = "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: a}\nspec: {}\n";
+    assert_eq!(parse_file(services, "s.yaml").unwrap().len(), 0);
+    // Documents keep their line numbers; a leading `---` and empty documents are fine.
+    let docs = documents_of("---\na: 1\n---\n---\nb: 2\n");
+    assert_eq!(docs, ["---\na: 1\n", "\n\n---\n", "\n\n\n---\nb: 2\n"]);
+    let two = "service: a\nslos:\n  - {name: x, objective: 99, window: 1d, sli: {spans: {where: 'true', bad: 'false'}}}\n---\nservice: b\nslos:\n  - {name: x, objective: 99, window: 1d, sli: {spans: {where: 'true', bad: 'false'}}}\n";
+    let slos = parse_file(two, "two.yaml").unwrap();
+    assert_eq!(slos[1].service, "b");
+    assert_eq!(slos[1].source.line, 7);
+    let broken = two.replace("service: b", "service: b\nbad key");
+    let errors = error_lines(&broken, "two.yaml");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("7:1: invalid yaml"), "{errors:?}");
+}
+
+/// Condition errors point into the file, whatever the scalar style.
+#[test]
+fn condition_errors_are_placed_in_the_file() {
+    let file = |where_: &str| {
+        format!(
+            "service: a\nslos:\n  - name: x\n    objective: 99\n    window: 1d\n    sli:\n      spans:\n        bad: 'false'\n        where: {where_}\n"
+        )
+    };
+    let cases = [
+        ("kind == SPAN_KIND_SERVER and nme == 1", "9:45"),
+        ("\"kind == 2 and \\\"a\\\" == nme\"", "9:40"),
+        ("|\n          kind == 2\n          and nme == 1", "11:15"),
+        (">\n          kind == 2 and\n\n          nme == 1", "12:11"),
+        ("kind == 2\n          and\n          nme == 1", "11:11"),
+    ];
+    for (where_, at) in cases {
+        let errors = error_lines(&file(where_), "f.yaml");
+        assert_eq!(errors.len(), 1, "{where_}: {errors:?}");
+        assert!(
+            errors[0].starts_with(&format!("{at}: slos[0].sli.spans.where: unknown path `nme`")),
+            "{where_}: {errors:?}"
+        );
+    }
+}
+
+/// SLO files are not interpolated: `${…}` is kept as written.
+#[test]
+fn no_interpolation() {
+    let text = "service: a\nslos:\n  - name: x\n    description: costs ${env:HOME}\n    objective: 99\n    window: 1d\n    sli: {spans: {where: 'name == \"${x}\"', bad: 'false'}}\n";
+    let slos = parse_file(text, "a.yaml").unwrap();
+    assert_eq!(slos[0].description.as_deref(), Some("costs ${env:HOME}"));
+    let Sli::Spans(sli) = &slos[0].sli else { panic!("span sli") };
+    assert_eq!(sli.filter.text(), "name == \"${x}\"");
+}

@@ -1,0 +1,145 @@
+//! Validated SLO definitions: what the engine and rule generation are built from.
+//!
+//! Produced by the SLO file loader (native format and OpenSLO v1) from YAML; nothing here
+//! does I/O.
+
+use std::time::Duration;
+
+use crate::slo::ottl::Condition;
+
+/// Every SLO loaded from the configured files, validated as a whole: `(service, name)`
+/// pairs are unique.
+#[derive(Debug, Clone, Default)]
+pub struct SloSet {
+    pub slos: Vec<Slo>,
+}
+
+/// One SLO.
+#[derive(Debug, Clone)]
+pub struct Slo {
+    /// `service` of the file (native) or `spec.service` (OpenSLO).
+    pub service: String,
+    /// `slos[].name` (native) or `metadata.name` (OpenSLO); unique within a service.
+    pub name: String,
+    pub description: Option<String>,
+    /// Target ratio of good events in (0, 1): the file's `objective: 99.9` becomes 0.999.
+    pub objective: f64,
+    pub window: SloWindow,
+    pub budgeting: Budgeting,
+    pub sli: Sli,
+    /// Percentiles to report, each in (0, 100); default `[50, 90, 95, 99, 99.9]`.
+    pub percentiles: Vec<f64>,
+    /// Extra grouping attributes beyond the cluster (`group_by`), default none.
+    pub group_by: Vec<AttrRef>,
+    /// Cap on groups per SLO (`max_groups`, default 1000); overflow goes to `__overflow__`.
+    pub max_groups: usize,
+    /// Windows with fewer events than this report no burn rate (`min_events`, default 0).
+    pub min_events: u64,
+    /// `runbook_url`, for alerts.
+    pub runbook_url: Option<String>,
+    /// Where the SLO was defined, for messages.
+    pub source: SourceRef,
+}
+
+impl Slo {
+    /// The error budget as a ratio: 1 − objective.
+    pub fn budget(&self) -> f64 {
+        1.0 - self.objective
+    }
+}
+
+/// File and line of a definition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceRef {
+    pub file: String,
+    pub line: usize,
+}
+
+/// The SLO window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SloWindow {
+    /// A rolling window of at least one day (`window: 30d`, `28d`, `4w`).
+    Rolling(Duration),
+    /// A calendar period in a time zone (`window: {calendar: month, time_zone: Asia/Seoul}`).
+    Calendar {
+        unit: CalendarUnit,
+        time_zone: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarUnit {
+    Week,
+    Month,
+}
+
+/// How the budget is counted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Budgeting {
+    /// Good events over total events (the default).
+    Occurrences,
+    /// Good time slices over all slices: a slice is good when its good ratio is at least
+    /// `slice_target` (OpenSLO `Timeslices`).
+    Timeslices { slice: Duration, slice_target: f64 },
+}
+
+/// Where an attribute comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AttrRef {
+    /// `attributes["k"]`: span (or data point) attributes.
+    Item(String),
+    /// `resource.attributes["k"]`.
+    Resource(String),
+}
+
+impl std::fmt::Display for AttrRef {
+    /// The OTTL path: `attributes["k"]` or `resource.attributes["k"]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttrRef::Item(k) => write!(f, "attributes[{k:?}]"),
+            AttrRef::Resource(k) => write!(f, "resource.attributes[{k:?}]"),
+        }
+    }
+}
+
+/// The service-level indicator.
+#[derive(Debug, Clone)]
+pub enum Sli {
+    Spans(SpanSli),
+    Metric(MetricSli),
+}
+
+/// An SLI computed from spans.
+#[derive(Debug, Clone)]
+pub struct SpanSli {
+    /// `where`: which spans count at all.
+    pub filter: Condition,
+    /// `bad`: which of those are bad events (availability).
+    pub bad: Option<Condition>,
+    /// `latency_threshold`: good = duration ≤ threshold (and not bad, when both are given).
+    pub latency_threshold: Option<Duration>,
+}
+
+/// An SLI computed from OTLP metrics.
+#[derive(Debug, Clone)]
+pub enum MetricSli {
+    /// A histogram (explicit or exponential buckets): good = observations at or below the
+    /// largest bucket bound ≤ `threshold` (in the metric's unit, usually seconds).
+    Threshold {
+        metric: MetricSelector,
+        threshold: f64,
+    },
+    /// Monotonic sums: good/total or bad/total (exactly one of `good`, `bad`).
+    Ratio {
+        good: Option<MetricSelector>,
+        bad: Option<MetricSelector>,
+        total: MetricSelector,
+    },
+}
+
+/// A metric by name, optionally filtered on its data point and resource attributes.
+#[derive(Debug, Clone)]
+pub struct MetricSelector {
+    pub name: String,
+    pub filter: Option<Condition>,
+}
