@@ -50,6 +50,9 @@ pub struct Running {
     metrics: Arc<Metrics>,
     engine: Arc<Engine>,
     slo_files: Vec<String>,
+    /// The periodic snapshot task; it writes a last snapshot when told to stop.
+    snapshots: Option<JoinHandle<()>>,
+    stop_snapshots: watch::Sender<bool>,
     health: Arc<Health>,
     stop_receivers: watch::Sender<bool>,
     stop_admin: watch::Sender<bool>,
@@ -93,6 +96,10 @@ pub async fn start_with(
         Arc::new(SystemClock),
         slos,
     );
+    if let Some(dir) = &config.slo.state_dir {
+        let restored = crate::slo::engine::snapshot::restore(&engine, dir);
+        tracing::info!(slos = restored.slos, skipped = restored.skipped, dir = %dir.display(), "slo state restored");
+    }
     let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = config
         .exporters
@@ -175,6 +182,15 @@ pub async fn start_with(
         .map(|(l, router)| tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)))
         .collect();
     drop(receiver);
+    let (stop_snapshots, stop_snapshots_rx) = watch::channel(false);
+    let snapshots = config.slo.state_dir.clone().map(|dir| {
+        tokio::spawn(snapshot_loop(
+            engine.clone(),
+            dir,
+            config.slo.snapshot_interval,
+            stop_snapshots_rx,
+        ))
+    });
     let admin = tokio::spawn(
         admin_listener.serve(
             admin::router(health.clone(), metrics.clone())
@@ -198,6 +214,8 @@ pub async fn start_with(
         metrics,
         engine,
         slo_files: config.slo.files.clone(),
+        snapshots,
+        stop_snapshots,
         health,
         stop_receivers,
         stop_admin,
@@ -207,6 +225,38 @@ pub async fn start_with(
         exporters: all.into_iter().map(|(_, e)| e).collect(),
         shutdown_timeout: service.shutdown_timeout,
     })
+}
+
+/// Writes SLO state every `interval`, and a last time once `stop` turns true (the shutdown
+/// sequence sends it after the pipelines have drained).
+async fn snapshot_loop(
+    engine: Arc<Engine>,
+    dir: std::path::PathBuf,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let write = |engine: Arc<Engine>, dir: std::path::PathBuf| async move {
+        let result =
+            tokio::task::spawn_blocking(move || crate::slo::engine::snapshot::write(&engine, &dir))
+                .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "slo state snapshot failed"),
+            Err(e) => tracing::error!(error = %e, "slo state snapshot task failed"),
+        }
+    };
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        let stopped = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        if stopped {
+            break;
+        }
+        write(engine.clone(), dir.clone()).await;
+    }
+    write(engine, dir).await;
 }
 
 /// Starts slotel with the exporters of `config`.
@@ -243,6 +293,8 @@ impl Running {
             admin,
             pipelines,
             exporters,
+            snapshots,
+            stop_snapshots,
             ..
         } = self;
         health.set_draining();
@@ -260,6 +312,11 @@ impl Running {
                 if let Err(err) = e.shutdown().await {
                     tracing::warn!(exporter = e.id(), error = %err, "exporter shutdown failed");
                 }
+            }
+            // Pipelines are drained: the last snapshot holds everything acknowledged.
+            let _ = stop_snapshots.send(true);
+            if let Some(s) = snapshots {
+                let _ = s.await;
             }
         };
         let result = tokio::time::timeout(deadline, staged).await;

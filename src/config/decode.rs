@@ -244,6 +244,10 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         max_future: f
             .opt(ctx, "max_future", Ctx::duration)
             .unwrap_or(defaults.max_future),
+        state_dir: f.opt(ctx, "state_dir", Ctx::path_buf),
+        snapshot_interval: f
+            .opt(ctx, "snapshot_interval", Ctx::duration)
+            .unwrap_or(defaults.snapshot_interval),
     };
     f.finish(ctx);
     config

@@ -108,7 +108,11 @@ fn defaults_apply_to_absent_keys() {
     let embedded = parse(DEFAULT_CONFIG, "t", &Fake::default()).unwrap();
     assert_eq!(config.receiver.grpc, None);
     assert_eq!(config.receiver.http, embedded.receiver.http);
-    assert_eq!(config.slo.files, Vec::<String>::new(), "no SLO files unless configured");
+    assert_eq!(
+        config.slo.files,
+        Vec::<String>::new(),
+        "no SLO files unless configured"
+    );
     assert_eq!(
         SloConfig {
             files: embedded.slo.files.clone(),
@@ -297,7 +301,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `cluster_attribute`, `allowed_lateness`, `max_future`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`"
         ]
     );
 }

@@ -177,6 +177,12 @@ pub struct SloConfig {
     /// `max_future` (duration, default `1m`): spans ending further in the future than this
     /// (clock skew) are counted and dropped.
     pub max_future: Duration,
+    /// `state_dir` (path, default none): where SLO state is snapshotted so windows survive
+    /// restarts; without it, state lives in memory only.
+    pub state_dir: Option<PathBuf>,
+    /// `snapshot_interval` (duration, default `1m`): how often state is written to
+    /// `state_dir` (and once more on shutdown).
+    pub snapshot_interval: Duration,
 }
 
 impl Default for SloConfig {
@@ -186,6 +192,8 @@ impl Default for SloConfig {
             cluster_attribute: "k8s.cluster.name".to_string(),
             allowed_lateness: Duration::from_secs(300),
             max_future: Duration::from_secs(60),
+            state_dir: None,
+            snapshot_interval: Duration::from_secs(60),
         }
     }
 }

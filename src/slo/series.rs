@@ -54,8 +54,21 @@ fn family(
     Ok(())
 }
 
+/// A percentile as a quantile label, by moving the decimal point in its text so that
+/// 99.9 becomes `0.999`, not `0.9990000000000001`.
 fn quantile_label(p: f64) -> String {
-    format!("{}", p / 100.0)
+    if p >= 100.0 {
+        return "1".to_string();
+    }
+    let text = format!("{p}");
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = format!("{int:0>2}{frac}");
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        "0".to_string()
+    } else {
+        format!("0.{digits}")
+    }
 }
 
 impl Collector for SloSeries {
@@ -161,5 +174,23 @@ impl Collector for SloSeries {
             MetricType::Counter,
             dropped,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quantile_labels() {
+        for (p, want) in [
+            (50.0, "0.5"),
+            (99.9, "0.999"),
+            (5.0, "0.05"),
+            (99.99, "0.9999"),
+            (90.0, "0.9"),
+            (100.0, "1"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(super::quantile_label(p), want);
+        }
     }
 }

@@ -407,3 +407,83 @@ impl Process {
         assert!(status.success());
     }
 }
+
+/// One span for [`spans_request`].
+pub struct TestSpan<'a> {
+    pub cluster: &'a str,
+    pub service: &'a str,
+    pub route: &'a str,
+    pub end_unix_nanos: u64,
+    pub duration_nanos: u64,
+    pub status_code: i64,
+}
+
+/// A trace export request with one resource per (cluster, service) and server spans.
+pub fn spans_request(
+    spans: &[TestSpan<'_>],
+) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+    let kv = |k: &str, v: Value| KeyValue {
+        key: k.to_string(),
+        value: Some(AnyValue { value: Some(v) }),
+        ..Default::default()
+    };
+    let mut out: Vec<ResourceSpans> = Vec::new();
+    for (i, s) in spans.iter().enumerate() {
+        let span = Span {
+            trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
+            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+            name: format!("POST {}", s.route),
+            kind: 2,
+            start_time_unix_nano: s.end_unix_nanos - s.duration_nanos,
+            end_time_unix_nano: s.end_unix_nanos,
+            attributes: vec![
+                kv("http.route", Value::StringValue(s.route.to_string())),
+                kv("http.response.status_code", Value::IntValue(s.status_code)),
+            ],
+            status: (s.status_code >= 500).then(|| Status {
+                code: 2,
+                message: String::new(),
+            }),
+            ..Default::default()
+        };
+        let attrs = vec![
+            kv("service.name", Value::StringValue(s.service.to_string())),
+            kv(
+                "k8s.cluster.name",
+                Value::StringValue(s.cluster.to_string()),
+            ),
+        ];
+        match out.iter_mut().find(|r| {
+            r.resource
+                .as_ref()
+                .is_some_and(|res| res.attributes == attrs)
+        }) {
+            Some(r) => r.scope_spans[0].spans.push(span),
+            None => out.push(ResourceSpans {
+                resource: Some(Resource {
+                    attributes: attrs,
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        }
+    }
+    opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: out,
+    }
+}
+
+pub fn now_unix_nanos() -> u64 {
+    #[allow(clippy::disallowed_types)]
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}

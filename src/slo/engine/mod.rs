@@ -9,6 +9,7 @@
 //! - `window.rs`: time-slot rings, one per window, exact to 1/30 of the window.
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
+//! - `snapshot.rs`: state on disk across restarts.
 //! - `clock.rs`: wall-clock time, injectable for tests.
 //!
 //! # Invariants
@@ -21,6 +22,7 @@
 
 pub mod clock;
 pub mod hist;
+pub mod snapshot;
 pub mod state;
 pub mod status;
 #[cfg(test)]
@@ -187,7 +189,7 @@ impl Engine {
             &self.cfg.cluster_attribute,
             &loaded.schema,
         );
-        if facts.len() == 0 {
+        if facts.is_empty() {
             return;
         }
         let now = self.clock.now_nanos();

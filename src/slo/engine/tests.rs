@@ -330,3 +330,88 @@ fn reload_keeps_state_of_unchanged_slos() {
         "changed objective: fresh state"
     );
 }
+
+#[test]
+fn snapshots_restore_state_and_survive_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(
+        vec![
+            slo("a", 0.999, 30, Some(Duration::from_millis(50))),
+            slo("b", 0.99, 30, None),
+        ],
+        clock.clone(),
+    );
+    let spans: Vec<_> = (0..500u64)
+        .map(|i| {
+            (
+                if i % 2 == 0 { "seoul" } else { "busan" },
+                T0 - (i % 250) * S,
+                1_000_000 + i * 200_000,
+                i % 50 == 0,
+            )
+        })
+        .collect();
+    e.record_spans(&request(&spans), None);
+    snapshot::write(&e, dir.path()).unwrap();
+    let before = e.status();
+
+    // A restart: same definitions for `a`, a changed one for `b`.
+    let e2 = engine(
+        vec![
+            slo("a", 0.999, 30, Some(Duration::from_millis(50))),
+            slo("b", 0.95, 30, None),
+        ],
+        clock.clone(),
+    );
+    let restored = snapshot::restore(&e2, dir.path());
+    assert_eq!(
+        restored,
+        snapshot::Restored {
+            slos: 1,
+            skipped: 1
+        }
+    );
+    let after = e2.status();
+    for cluster in ["all", "seoul", "busan"] {
+        assert_eq!(
+            find(&after, "a", cluster),
+            find(&before, "a", cluster),
+            "{cluster}"
+        );
+    }
+    assert_eq!(find(&after, "b", "all").total, 0);
+
+    // Corrupt snapshot: set aside, start empty, never panic.
+    std::fs::write(
+        dir.path().join("slo-state.json"),
+        b"{\"version\": 1, \"slos\": [tru",
+    )
+    .unwrap();
+    let e3 = engine(vec![slo("a", 0.999, 30, None)], clock.clone());
+    assert_eq!(
+        snapshot::restore(&e3, dir.path()),
+        snapshot::Restored::default()
+    );
+    assert!(!dir.path().join("slo-state.json").exists());
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("slo-state.json.corrupt-")
+        });
+    assert!(aside, "corrupt snapshot kept aside for inspection");
+    // Another version is not read either.
+    std::fs::write(
+        dir.path().join("slo-state.json"),
+        br#"{"version": 99, "written_unix_nanos": 0, "slos": []}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        snapshot::restore(&e3, dir.path()),
+        snapshot::Restored::default()
+    );
+    assert_eq!(find(&e3.status(), "a", "all").total, 0);
+}

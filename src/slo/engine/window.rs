@@ -70,6 +70,9 @@ pub fn windows_for(slo_window_secs: u64) -> Vec<WindowSpec> {
     out
 }
 
+/// A slot as written to snapshots: (slot id, good, total, histogram buckets).
+pub type SlotRecord = (u64, u64, u64, Vec<(u64, u64)>);
+
 #[derive(Debug, Clone, Default)]
 struct Slot {
     /// Slot number + 1 (0: never used).
@@ -188,7 +191,7 @@ impl Ring {
     }
 
     /// Sealed slots as (slot id, good, total, buckets), for snapshots.
-    pub fn export(&self) -> Vec<(u64, u64, u64, Vec<(u64, u64)>)> {
+    pub fn export(&self) -> Vec<SlotRecord> {
         self.slots
             .iter()
             .filter(|s| s.id > 0)
@@ -197,7 +200,7 @@ impl Ring {
     }
 
     /// Restores slots written by [`Ring::export`].
-    pub fn import(&mut self, slots: &[(u64, u64, u64, Vec<(u64, u64)>)]) {
+    pub fn import(&mut self, slots: &[SlotRecord]) {
         for (id, good, total, buckets) in slots {
             if *id == 0 {
                 continue;

@@ -42,13 +42,15 @@ mod row;
 mod tests;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use arrow_array::BooleanArray;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-pub(crate) use ast::{Use, Val, render};
+pub use ast::Use;
+pub(crate) use ast::{Val, render};
 pub use parser::{MAX_REGEX_BYTES, MAX_REGEX_PATTERN};
 
 use crate::slo::facts::SpanFacts;
@@ -91,7 +93,8 @@ pub struct ConditionError {
 pub struct Condition {
     text: String,
     target: ConditionTarget,
-    expr: Expr,
+    /// Shared: clones (one per SLO that holds the condition) are cheap.
+    expr: Arc<Expr>,
 }
 
 impl Condition {
@@ -101,7 +104,7 @@ impl Condition {
         Ok(Condition {
             text: text.to_string(),
             target,
-            expr,
+            expr: Arc::new(expr),
         })
     }
 
@@ -110,7 +113,7 @@ impl Condition {
         Condition {
             text: "true".to_string(),
             target,
-            expr: Expr::Const(true),
+            expr: Arc::new(Expr::Const(true)),
         }
     }
 
@@ -125,7 +128,7 @@ impl Condition {
 
     /// `not (self)`.
     pub fn negate(&self) -> Condition {
-        let expr = match &self.expr {
+        let expr = match &*self.expr {
             Expr::Const(b) => Expr::Const(!b),
             Expr::Not(inner) => (**inner).clone(),
             e => Expr::Not(Box::new(e.clone())),
@@ -133,7 +136,7 @@ impl Condition {
         Condition {
             text: format!("not ({})", self.text),
             target: self.target,
-            expr,
+            expr: Arc::new(expr),
         }
     }
 
@@ -142,7 +145,10 @@ impl Condition {
         Condition {
             text: format!("({}) and ({})", self.text, other.text),
             target: self.target,
-            expr: Expr::And(Box::new(self.expr.clone()), Box::new(other.expr.clone())),
+            expr: Arc::new(Expr::And(
+                Box::new((*self.expr).clone()),
+                Box::new((*other.expr).clone()),
+            )),
         }
     }
 
@@ -168,7 +174,7 @@ impl Condition {
 
     /// True when the condition can never fail: `true`, or folded to it.
     pub fn is_always(&self) -> bool {
-        matches!(self.expr, Expr::Const(true))
+        matches!(*self.expr, Expr::Const(true))
     }
 
     /// Evaluates on one span; `resource` is the span's resource.

@@ -393,7 +393,7 @@ fn metric_conditions_read_only_attributes() {
     .unwrap();
     let (_, resource) = span();
     let point = vec![kv("http.route", s("/api/cart"))];
-    assert!(condition.eval_point(&point, Some(&resource.clone())) == false);
+    assert!(!condition.eval_point(&point, Some(&resource)));
     let cart = Resource {
         attributes: vec![kv("service.name", s("cart"))],
         ..Default::default()

@@ -232,8 +232,7 @@ fn parse_located(text: &str, file: &str) -> (Vec<Parsed>, Vec<ConfigError>) {
 fn documents_of(text: &str) -> Vec<String> {
     let mut documents = Vec::new();
     let mut current = String::new();
-    let mut lines = 0;
-    for line in text.split_inclusive('\n') {
+    for (lines, line) in text.split_inclusive('\n').enumerate() {
         let marker = line
             .strip_prefix("---")
             .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace));
@@ -241,7 +240,6 @@ fn documents_of(text: &str) -> Vec<String> {
             documents.push(std::mem::replace(&mut current, "\n".repeat(lines)));
         }
         current.push_str(line);
-        lines += 1;
     }
     documents.push(current);
     documents

@@ -109,14 +109,26 @@ fn examples_select_loadgen_traffic() {
             for span in rs.scope_spans.iter().flat_map(|s| &s.spans) {
                 if sli.filter.eval_span(span, rs.resource.as_ref()) {
                     total += 1;
-                    let is_bad = sli.bad.as_ref().is_some_and(|b| b.eval_span(span, rs.resource.as_ref()));
+                    let is_bad = sli
+                        .bad
+                        .as_ref()
+                        .is_some_and(|b| b.eval_span(span, rs.resource.as_ref()));
                     bad += usize::from(is_bad);
                 }
             }
         }
-        assert!(total > 50, "{}/{} selects {total} spans", slo.service, slo.name);
+        assert!(
+            total > 50,
+            "{}/{} selects {total} spans",
+            slo.service,
+            slo.name
+        );
         if slo.name == "availability" {
-            assert!(bad > 0 && bad < total / 10, "{}: {bad} bad of {total}", slo.service);
+            assert!(
+                bad > 0 && bad < total / 10,
+                "{}: {bad} bad of {total}",
+                slo.service
+            );
         }
     }
 }
@@ -128,18 +140,34 @@ fn native_format_maps_to_the_domain_types() {
     let availability = &slos[0];
     assert_eq!(availability.service, "checkout");
     assert_eq!(availability.objective, 0.99);
-    assert_eq!(availability.window, SloWindow::Rolling(Duration::from_secs(30 * 86_400)));
+    assert_eq!(
+        availability.window,
+        SloWindow::Rolling(Duration::from_secs(30 * 86_400))
+    );
     assert_eq!(availability.budgeting, Budgeting::Occurrences);
     assert_eq!(availability.group_by, [AttrRef::Item("http.route".into())]);
     assert_eq!(availability.max_groups, 50);
     assert_eq!(availability.min_events, 0);
     assert_eq!(availability.percentiles, DEFAULT_PERCENTILES);
-    assert_eq!(availability.source, SourceRef { file: name.into(), line: 5 });
-    assert_eq!(availability.runbook_url.as_deref(), Some("https://runbooks.example.com/checkout/availability"));
-    let Sli::Spans(sli) = &availability.sli else { panic!("span sli") };
+    assert_eq!(
+        availability.source,
+        SourceRef {
+            file: name.into(),
+            line: 5
+        }
+    );
+    assert_eq!(
+        availability.runbook_url.as_deref(),
+        Some("https://runbooks.example.com/checkout/availability")
+    );
+    let Sli::Spans(sli) = &availability.sli else {
+        panic!("span sli")
+    };
     assert!(sli.bad.is_some() && sli.latency_threshold.is_none());
     let latency = &slos[1];
-    let Sli::Spans(sli) = &latency.sli else { panic!("span sli") };
+    let Sli::Spans(sli) = &latency.sli else {
+        panic!("span sli")
+    };
     assert_eq!(sli.latency_threshold, Some(Duration::from_millis(300)));
     assert_eq!(latency.min_events, 100);
     assert_eq!(latency.max_groups, DEFAULT_MAX_GROUPS);
@@ -148,11 +176,17 @@ fn native_format_maps_to_the_domain_types() {
     let payment = parse_file(EXAMPLES[1].1, "payment.yaml").unwrap();
     assert_eq!(
         payment[0].window,
-        SloWindow::Calendar { unit: CalendarUnit::Month, time_zone: "Asia/Seoul".into() }
+        SloWindow::Calendar {
+            unit: CalendarUnit::Month,
+            time_zone: "Asia/Seoul".into()
+        }
     );
     assert_eq!(
         payment[0].budgeting,
-        Budgeting::Timeslices { slice: Duration::from_secs(60), slice_target: 0.95 }
+        Budgeting::Timeslices {
+            slice: Duration::from_secs(60),
+            slice_target: 0.95
+        }
     );
     assert_eq!(payment[1].percentiles, [50.0, 99.0]);
 
@@ -162,7 +196,10 @@ fn native_format_maps_to_the_domain_types() {
     };
     assert_eq!(metric.name, "http.server.request.duration");
     assert_eq!(*threshold, 0.25);
-    assert_eq!(metric.filter.as_ref().unwrap().target(), ConditionTarget::Metric);
+    assert_eq!(
+        metric.filter.as_ref().unwrap().target(),
+        ConditionTarget::Metric
+    );
     let Sli::Metric(MetricSli::Ratio { good, bad, total }) = &cart[1].sli else {
         panic!("ratio sli")
     };
@@ -176,25 +213,47 @@ fn openslo_maps_to_the_domain_types() {
     let slos = parse_file(EXAMPLES[3].1, "catalog.openslo.yaml").unwrap();
     assert_eq!(slos.len(), 2);
     let availability = &slos[0];
-    assert_eq!((availability.service.as_str(), availability.name.as_str()), ("catalog", "availability"));
+    assert_eq!(
+        (availability.service.as_str(), availability.name.as_str()),
+        ("catalog", "availability")
+    );
     assert_eq!(availability.objective, 0.99);
-    assert_eq!(availability.window, SloWindow::Rolling(Duration::from_secs(28 * 86_400)));
-    assert_eq!(availability.description.as_deref(), Some("Catalog requests answered without a server error."));
-    let Sli::Spans(sli) = &availability.sli else { panic!("span sli") };
+    assert_eq!(
+        availability.window,
+        SloWindow::Rolling(Duration::from_secs(28 * 86_400))
+    );
+    assert_eq!(
+        availability.description.as_deref(),
+        Some("Catalog requests answered without a server error.")
+    );
+    let Sli::Spans(sli) = &availability.sli else {
+        panic!("span sli")
+    };
     // good → bad = not good
-    assert_eq!(sli.bad.as_ref().unwrap().text(), "not (status.code != STATUS_CODE_ERROR)");
+    assert_eq!(
+        sli.bad.as_ref().unwrap().text(),
+        "not (status.code != STATUS_CODE_ERROR)"
+    );
     let latency = &slos[1];
     assert_eq!(latency.objective, 0.985);
     assert_eq!(latency.source.line, 39);
     assert_eq!(
         latency.window,
-        SloWindow::Calendar { unit: CalendarUnit::Month, time_zone: "UTC".into() }
+        SloWindow::Calendar {
+            unit: CalendarUnit::Month,
+            time_zone: "UTC".into()
+        }
     );
     assert_eq!(
         latency.budgeting,
-        Budgeting::Timeslices { slice: Duration::from_secs(60), slice_target: 0.95 }
+        Budgeting::Timeslices {
+            slice: Duration::from_secs(60),
+            slice_target: 0.95
+        }
     );
-    let Sli::Spans(sli) = &latency.sli else { panic!("span sli") };
+    let Sli::Spans(sli) = &latency.sli else {
+        panic!("span sli")
+    };
     assert_eq!(sli.latency_threshold, Some(Duration::from_millis(250)));
     assert!(sli.bad.is_none());
 
@@ -242,9 +301,17 @@ spec:
     assert_eq!(slos.len(), 2);
     assert_eq!(
         slos[0].window,
-        SloWindow::Calendar { unit: CalendarUnit::Week, time_zone: "Asia/Seoul".into() }
+        SloWindow::Calendar {
+            unit: CalendarUnit::Week,
+            time_zone: "Asia/Seoul".into()
+        }
     );
-    let Sli::Metric(MetricSli::Ratio { good: None, bad: Some(bad), total }) = &slos[0].sli else {
+    let Sli::Metric(MetricSli::Ratio {
+        good: None,
+        bad: Some(bad),
+        total,
+    }) = &slos[0].sli
+    else {
         panic!("ratio sli")
     };
     assert!(bad.filter.is_some() && total.filter.is_none());
@@ -252,7 +319,10 @@ spec:
         panic!("threshold sli")
     };
     assert!((threshold - 0.3).abs() < 1e-12);
-    assert_eq!(slos[1].window, SloWindow::Rolling(Duration::from_secs(28 * 86_400)));
+    assert_eq!(
+        slos[1].window,
+        SloWindow::Rolling(Duration::from_secs(28 * 86_400))
+    );
 }
 
 #[test]
@@ -264,7 +334,9 @@ fn duplicates_across_files_and_load_errors() {
     let b = dir.join("b.openslo.yaml").display().to_string();
     assert_eq!(
         lines,
-        [format!("{b}:4:9: duplicate slo `checkout/availability`, first defined at {a}:3")]
+        [format!(
+            "{b}:4:9: duplicate slo `checkout/availability`, first defined at {a}:3"
+        )]
     );
     // The same file matched twice is read once.
     let a_glob = a.clone();
@@ -331,7 +403,9 @@ fn condition_errors_are_placed_in_the_file() {
         let errors = error_lines(&file(where_), "f.yaml");
         assert_eq!(errors.len(), 1, "{where_}: {errors:?}");
         assert!(
-            errors[0].starts_with(&format!("{at}: slos[0].sli.spans.where: unknown path `nme`")),
+            errors[0].starts_with(&format!(
+                "{at}: slos[0].sli.spans.where: unknown path `nme`"
+            )),
             "{where_}: {errors:?}"
         );
     }
@@ -343,6 +417,8 @@ fn no_interpolation() {
     let text = "service: a\nslos:\n  - name: x\n    description: costs ${env:HOME}\n    objective: 99\n    window: 1d\n    sli: {spans: {where: 'name == \"${x}\"', bad: 'false'}}\n";
     let slos = parse_file(text, "a.yaml").unwrap();
     assert_eq!(slos[0].description.as_deref(), Some("costs ${env:HOME}"));
-    let Sli::Spans(sli) = &slos[0].sli else { panic!("span sli") };
+    let Sli::Spans(sli) = &slos[0].sli else {
+        panic!("span sli")
+    };
     assert_eq!(sli.filter.text(), "name == \"${x}\"");
 }
