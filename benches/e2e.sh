@@ -15,6 +15,8 @@
 #   SERVER_CPU / LOADGEN_CPU   CPUs to pin the server and the load generator to (0 / 1)
 #   SUMMARY_JSON       also write the results as JSON to this path
 #   NO_BUILD=1         skip `cargo build --release`
+#   SLO_FILES          SLO file globs the server loads, comma-separated (default none),
+#                      e.g. SLO_FILES=embedded:examples or SLO_FILES='benches/slo/ten/*.yaml'
 #
 # The server runs with a `nop` exporter on random free ports, pinned to one CPU; the load
 # generator runs on another. The server's CPU time comes from /proc/<pid>/stat, and the
@@ -98,6 +100,9 @@ service:
     logs:
       level: warn
 EOF
+if [[ -n ${SLO_FILES:-} ]]; then
+    printf 'slo:\n  files: [%s]\n' "$SLO_FILES" >>"$cfg"
+fi
 
 taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
 server_pid=$!

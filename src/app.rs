@@ -34,6 +34,8 @@ pub enum AppError {
     Slo(ConfigErrors),
     #[error("shutdown did not finish within {0:?}; queued data may be lost")]
     ShutdownTimeout(Duration),
+    #[error(transparent)]
+    Redaction(#[from] crate::redact::RedactError),
 }
 
 /// The addresses slotel listens on (useful when the config asks for port 0).
@@ -108,6 +110,15 @@ pub async fn start_with(
         .collect();
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
 
+    // Redaction runs in the traces and logs pipelines, before the SLO connector and every
+    // exporter.
+    let redaction: Vec<Arc<dyn crate::pipeline::Processor>> = match &config.redaction {
+        Some(cfg) => vec![Arc::new(crate::redact::RedactionProcessor::new(
+            Arc::new(crate::redact::Redactor::new(cfg)?),
+            metrics.clone(),
+        ))],
+        None => Vec::new(),
+    };
     let service = &config.service;
     let connector: Arc<dyn Exporter> = Arc::new(SloConnector::new(engine.clone()));
     let start = |signal, cfg: &PipelineConfig| {
@@ -118,7 +129,10 @@ pub async fn start_with(
         Pipeline::start(
             signal,
             cfg.queue_max_bytes,
-            Vec::new(),
+            match signal {
+                Signal::Metrics => Vec::new(),
+                Signal::Traces | Signal::Logs => redaction.clone(),
+            },
             exporters,
             metrics.clone(),
         )

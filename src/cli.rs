@@ -25,4 +25,7 @@ pub enum Command {
     Check,
     /// Send generated OTLP traffic to a receiver and report throughput.
     Loadgen(LoadgenArgs),
+    /// Redact log lines (one body per line) from FILE or stdin to stdout, with the
+    /// config's `processors.redaction` (built-in defaults when it has none).
+    Redact(crate::redact::cli::RedactArgs),
 }

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
     let code = match cli.command.unwrap_or(Command::Run) {
         Command::Run => runtime.block_on(run(cli.config)),
         Command::Check => check(cli.config),
+        Command::Redact(args) => redact(cli.config, &args),
         Command::Loadgen(args) => runtime.block_on(async {
             let format = args.report;
             match loadgen::run(args).await {
@@ -45,6 +46,21 @@ fn main() -> ExitCode {
     // Everything that matters has finished by now; do not wait for idle blocking threads.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     code
+}
+
+fn redact(path: Option<std::path::PathBuf>, args: &slotel::redact::cli::RedactArgs) -> ExitCode {
+    match slotel::redact::cli::run(path.as_deref(), args) {
+        Ok(summary) => {
+            if !args.quiet {
+                eprintln!("slotel redact: {}", summary.render());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("slotel redact: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check(path: Option<std::path::PathBuf>) -> ExitCode {

@@ -12,9 +12,9 @@
 //! must change: structure, key order, whitespace and number text survive byte for byte,
 //! which a parse → modify → serialize round trip cannot promise. Any other string, and a
 //! JSON-looking one that fails to parse or passes the limits, is scanned as text (fail
-//! closed). Scanning is one pass of one multi-pattern regex over the string for all
-//! detectors (`detect.rs`); validators (Luhn, dates, mod-97, checksums) run only on
-//! candidates (`validate.rs`). A string with nothing to redact costs no allocation.
+//! closed). Scanning runs a few multi-pattern regexes grouped by what starts a match, most
+//! of them skipping ahead on literal prefilters (`detect.rs`); validators (Luhn, dates,
+//! mod-97, checksums) run only on candidates (`validate.rs`). A string with nothing to redact costs no allocation.
 //!
 //! # Layout
 //!
@@ -27,6 +27,7 @@
 //! - `json.rs`: the copy-through JSON walker.
 //! - `otlp.rs`: where redaction applies in OTLP logs and traces.
 //! - `sensitive.rs`: [`Sensitive`], for values that must never reach slotel's own logs.
+//! - `cli.rs`: `slotel redact`, to try the rules on sample log lines.
 //!
 //! # Invariants
 //!
@@ -37,6 +38,7 @@
 //!   type, action and signal, once per batch.
 
 mod action;
+pub mod cli;
 mod detect;
 mod json;
 mod keys;
@@ -48,8 +50,6 @@ mod validate;
 
 use std::sync::Arc;
 
-use regex_automata::meta::Cache;
-
 pub use keys::DEFAULT_IGNORED;
 pub use sensitive::Sensitive;
 
@@ -57,7 +57,7 @@ use crate::config::{PiiType, RedactAction, RedactionConfig};
 use crate::pipeline::{Batch, Payload, Processor};
 use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels, Signal};
 use action::Hasher;
-use detect::{Detectors, Found};
+use detect::{Caches, Detectors, Found};
 use keys::KeyRules;
 
 /// Why a [`Redactor`] could not be built.
@@ -175,7 +175,7 @@ impl Redactor {
     pub fn session(&self) -> Session<'_> {
         Session {
             redactor: self,
-            cache: self.detectors.cache(),
+            caches: self.detectors.caches(),
             found: Vec::new(),
             counts: vec![[0; 4]; self.types.len()],
             fallbacks: [0; 2],
@@ -209,7 +209,7 @@ fn action_index(a: RedactAction) -> usize {
 /// Per-batch redaction state: the regex search cache, scratch space and counts.
 pub struct Session<'r> {
     redactor: &'r Redactor,
-    cache: Option<Cache>,
+    caches: Caches,
     found: Vec<Found>,
     counts: Vec<[u64; 4]>,
     fallbacks: [u64; 2],
@@ -281,7 +281,7 @@ impl Session<'_> {
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         r.detectors
-            .find(&mut self.cache, s, |t| r.enabled(t), &mut found);
+            .find(&mut self.caches, s, |t| r.enabled(t), &mut found);
         if found.is_empty() {
             self.found = found;
             return Text::Clean;

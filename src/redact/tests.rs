@@ -339,3 +339,79 @@ fn logs_and_traces_in_place() {
     );
     assert_eq!(span.span_id, vec![2; 8]);
 }
+
+#[test]
+#[ignore]
+#[allow(clippy::disallowed_types)]
+fn zz_profile_groups() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/redact/corpus.jsonl");
+    let text: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["body"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let bytes: usize = text.iter().map(|t| t.len()).sum();
+    use crate::config::PiiType as P;
+    let groups: Vec<(&str, Vec<P>)> = vec![
+        ("pem", vec![P::PrivateKey]),
+        (
+            "literal",
+            vec![
+                P::Jwt,
+                P::AuthHeader,
+                P::GithubToken,
+                P::SlackToken,
+                P::GoogleApiKey,
+                P::AwsKey,
+                P::UrlSecret,
+            ],
+        ),
+        ("secret", vec![P::Secret]),
+        ("urlpw", vec![P::UrlPassword]),
+        ("email", vec![P::Email]),
+        ("alnum", vec![P::Iban, P::KrPassport]),
+        ("ipv6", vec![P::Ipv6]),
+        ("ipv4", vec![P::Ipv4]),
+        (
+            "numeric",
+            vec![
+                P::KrRrn,
+                P::KrBrn,
+                P::UsSsn,
+                P::CreditCard,
+                P::Phone,
+                P::PhoneIntl,
+            ],
+        ),
+        ("all", P::ALL.to_vec()),
+        ("none", vec![]),
+    ];
+    for (name, on) in groups {
+        let mut cfg = RedactionConfig::default();
+        for d in &mut cfg.detectors {
+            if !on.contains(&d.0) {
+                d.1 = None;
+            }
+        }
+        let r = Redactor::new(&cfg).unwrap();
+        for mode in ["text", "json"] {
+            let start = std::time::Instant::now();
+            let mut s = r.session();
+            for t in &text {
+                if mode == "text" {
+                    let _ = s.text(t, false);
+                } else {
+                    let _ = s.redact_str(t);
+                }
+            }
+            let el = start.elapsed();
+            println!(
+                "{name:8} {mode} {:8.1} MB/s",
+                bytes as f64 / el.as_secs_f64() / 1e6
+            );
+        }
+    }
+}

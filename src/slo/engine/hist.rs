@@ -128,6 +128,16 @@ impl SparseHist {
         }
     }
 
+    /// Adds every bucket of `self` into `into` (keys are bucket keys already).
+    pub fn add_into(&self, into: &mut SparseHist) {
+        if matches!(self, SparseHist::Empty) {
+            return;
+        }
+        let mut map = into.take_map();
+        self.add_to(&mut map);
+        *into = SparseHist::Open(map);
+    }
+
     /// (bucket key, count) pairs, in no particular order.
     pub fn buckets(&self) -> Vec<(u64, u64)> {
         match self {
@@ -156,6 +166,17 @@ pub struct Merged {
 impl Merged {
     pub fn add(&mut self, h: &SparseHist) {
         h.add_to(&mut self.map);
+    }
+
+    /// Adds another merge into this one.
+    pub fn merge(&mut self, other: Merged) {
+        if self.map.is_empty() {
+            self.map = other.map;
+            return;
+        }
+        for (k, c) in other.map {
+            *self.map.entry(k).or_insert(0) += c;
+        }
     }
 
     /// Values in nanoseconds at each quantile in `qs` (each in [0, 1]), by nearest rank;

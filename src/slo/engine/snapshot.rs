@@ -18,7 +18,7 @@ use super::window::Counts;
 use super::{Engine, LoadedSlo};
 
 /// The format version written today.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const FILE: &str = "slo-state.json";
 
 type Slots = Vec<super::window::SlotRecord>;
@@ -35,7 +35,6 @@ struct SloEntry {
     service: String,
     name: String,
     fingerprint: String,
-    all: GroupEntry,
     groups: Vec<GroupEntry>,
 }
 
@@ -106,7 +105,6 @@ pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
                 service: slo.spec.service.clone(),
                 name: slo.spec.name.clone(),
                 fingerprint: fingerprint(slo),
-                all: group_entry(&GroupKey::all(), &state.all),
                 groups: groups.into_iter().map(|(k, g)| group_entry(k, g)).collect(),
             }
         })
@@ -182,11 +180,6 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
             continue;
         };
         let mut state = slo.state();
-        let Some(all) = restore_group(&state, &entry.all) else {
-            restored.skipped += 1;
-            continue;
-        };
-        state.all = all;
         for g in &entry.groups {
             if let Some(gs) = restore_group(&state, g) {
                 let key = GroupKey {

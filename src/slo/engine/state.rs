@@ -1,5 +1,6 @@
-//! Per-SLO state: one [`GroupState`] per group (cluster plus `group_by` values) and one
-//! for everything (`cluster="all"`), each a set of window rings and lifetime counters.
+//! Per-SLO state: one [`GroupState`] per group (cluster plus `group_by` values), each a
+//! set of window rings and lifetime counters. The across-clusters view (`cluster="all"`)
+//! is the sum of the groups, computed when asked rather than recorded twice.
 
 use std::collections::HashMap;
 
@@ -44,23 +45,70 @@ pub struct GroupState {
 impl GroupState {
     pub fn new(windows: &[WindowSpec]) -> Self {
         Self {
-            rings: windows.iter().map(Ring::new).collect(),
+            rings: windows
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    if i == 0 {
+                        Ring::new_open(w)
+                    } else {
+                        Ring::new(w)
+                    }
+                })
+                .collect(),
             lifetime: Counts::default(),
         }
     }
 
     /// Records one event at `t`.
+    ///
+    /// Counts go into every window. A latency goes into the finest ring only, as long as
+    /// that ring still holds its slot (it spans a little more than the allowed lateness);
+    /// a slot of the finest ring is folded into the coarser rings in one merge when its
+    /// place is reused, and queries of coarser windows add the finest ring's slots (see
+    /// [`GroupState::latency`]). A latency too old for the finest ring goes into every
+    /// ring that holds it.
     pub fn record(&mut self, t: u64, good: bool, latency_nanos: Option<u64>) {
+        let Some((fine, coarse)) = self.rings.split_first_mut() else {
+            return;
+        };
+        let id = fine.slot_id(t);
+        let in_fine = fine.holds(id);
+        if in_fine && let Some((start, hist)) = fine.evict_older(id) {
+            for ring in coarse.iter_mut() {
+                ring.merge_latency(start, &hist);
+            }
+        }
         let g = u64::from(good);
         for ring in &mut self.rings {
-            if ring.add(t, g, 1)
-                && let Some(l) = latency_nanos
-            {
-                ring.record_latency(t, l, 1);
-            }
+            ring.add(t, g, 1);
         }
         self.lifetime.good += g;
         self.lifetime.total += 1;
+        let Some(l) = latency_nanos else { return };
+        if in_fine {
+            self.rings[0].record_latency(t, l, 1);
+        } else {
+            for ring in self.rings.iter_mut().skip(1) {
+                ring.record_latency(t, l, 1);
+            }
+        }
+    }
+
+    /// The latency histogram of window `i` at `now`: ring `i`, plus (for the coarser rings)
+    /// the finest ring's slots inside the window, which are folded into them only later.
+    pub fn latency(&self, i: usize, now: u64) -> super::hist::Merged {
+        let mut m = self.rings[i].latency(now);
+        if i > 0
+            && let Some(fine) = self.rings.first()
+        {
+            for (start, h) in fine.slots_with_start() {
+                if self.rings[i].covers_time(start, now) {
+                    m.add(h);
+                }
+            }
+        }
+        m
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -74,7 +122,6 @@ impl GroupState {
 pub struct SloState {
     pub windows: Vec<WindowSpec>,
     pub groups: HashMap<GroupKey, GroupState>,
-    pub all: GroupState,
     pub max_groups: usize,
     /// Events that went to the overflow group because of `max_groups`.
     pub overflowed: u64,
@@ -83,7 +130,6 @@ pub struct SloState {
 impl SloState {
     pub fn new(windows: Vec<WindowSpec>, max_groups: usize) -> Self {
         Self {
-            all: GroupState::new(&windows),
             windows,
             groups: HashMap::new(),
             max_groups: max_groups.max(1),
@@ -91,9 +137,8 @@ impl SloState {
         }
     }
 
-    /// Records an event in its group and in `all`.
+    /// Records an event in its group.
     pub fn record(&mut self, key: &GroupKey, t: u64, good: bool, latency_nanos: Option<u64>) {
-        self.all.record(t, good, latency_nanos);
         if let Some(g) = self.groups.get_mut(key) {
             g.record(t, good, latency_nanos);
             return;
@@ -111,14 +156,40 @@ impl SloState {
             .record(t, good, latency_nanos);
     }
 
+    /// Window `i` of every group together: counts.
+    pub fn all_counts(&self, i: usize, now: u64) -> Counts {
+        self.groups.values().fold(Counts::default(), |acc, g| {
+            let c = g.rings[i].counts(now);
+            Counts {
+                good: acc.good + c.good,
+                total: acc.total + c.total,
+            }
+        })
+    }
+
+    /// Window `i` of every group together: latency.
+    pub fn all_latency(&self, i: usize, now: u64) -> super::hist::Merged {
+        let mut m = super::hist::Merged::default();
+        for g in self.groups.values() {
+            m.merge(g.latency(i, now));
+        }
+        m
+    }
+
+    /// Lifetime counters of every group together.
+    pub fn all_lifetime(&self) -> Counts {
+        self.groups
+            .values()
+            .fold(Counts::default(), |acc, g| Counts {
+                good: acc.good + g.lifetime.good,
+                total: acc.total + g.lifetime.total,
+            })
+    }
+
     pub fn heap_bytes(&self) -> usize {
-        self.all.heap_bytes()
-            + self
-                .groups
-                .iter()
-                .map(|(k, g)| {
-                    g.heap_bytes() + k.cluster.capacity() + std::mem::size_of::<GroupKey>()
-                })
-                .sum::<usize>()
+        self.groups
+            .iter()
+            .map(|(k, g)| g.heap_bytes() + k.cluster.capacity() + std::mem::size_of::<GroupKey>())
+            .sum::<usize>()
     }
 }

@@ -91,22 +91,51 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// One group, or all of them together.
+#[derive(Clone, Copy)]
+enum View<'a> {
+    One(&'a GroupState),
+    All(&'a SloState),
+}
+
+impl View<'_> {
+    fn counts(&self, i: usize, now: u64) -> Counts {
+        match self {
+            View::One(g) => g.rings[i].counts(now),
+            View::All(s) => s.all_counts(i, now),
+        }
+    }
+
+    fn latency(&self, i: usize, now: u64) -> super::hist::Merged {
+        match self {
+            View::One(g) => g.latency(i, now),
+            View::All(s) => s.all_latency(i, now),
+        }
+    }
+
+    fn lifetime(&self) -> Counts {
+        match self {
+            View::One(g) => g.lifetime,
+            View::All(s) => s.all_lifetime(),
+        }
+    }
+}
+
 fn window_status(
     slo: &LoadedSlo,
     spec: &WindowSpec,
-    g: &GroupState,
+    g: View<'_>,
     i: usize,
     now: u64,
 ) -> WindowStatus {
-    let ring = &g.rings[i];
-    let counts = ring.counts(now);
+    let counts = g.counts(i, now);
     let error_ratio = ratio(counts.bad(), counts.total);
     let budget = slo.spec.budget();
     let burn_rate = error_ratio
         .filter(|_| counts.total >= slo.spec.min_events.max(1))
         .and_then(|e| finite(e / budget));
     let qs: Vec<f64> = slo.spec.percentiles.iter().map(|p| p / 100.0).collect();
-    let values = ring.latency(now).quantiles(&qs);
+    let values = g.latency(i, now).quantiles(&qs);
     let latency = Ordered(
         slo.spec
             .percentiles
@@ -131,7 +160,7 @@ fn group_status(
     state: &SloState,
     cluster: &str,
     group: Option<Ordered<String>>,
-    g: &GroupState,
+    g: View<'_>,
     now: u64,
 ) -> GroupStatus {
     let windows: Vec<WindowStatus> = state
@@ -173,13 +202,13 @@ fn group_status(
         ),
         latency,
         windows: Some(windows),
-        lifetime: g.lifetime,
+        lifetime: g.lifetime(),
     }
 }
 
 /// Every group of one SLO, `all` first, then groups sorted by key.
 pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
-    let mut out = vec![group_status(slo, state, ALL, None, &state.all, now)];
+    let mut out = vec![group_status(slo, state, ALL, None, View::All(state), now)];
     let mut keys: Vec<_> = state.groups.keys().collect();
     keys.sort();
     for key in keys {
@@ -194,7 +223,14 @@ pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
             )
         });
         if let Some(g) = state.groups.get(key) {
-            out.push(group_status(slo, state, &key.cluster, group, g, now));
+            out.push(group_status(
+                slo,
+                state,
+                &key.cluster,
+                group,
+                View::One(g),
+                now,
+            ));
         }
     }
     out

@@ -415,3 +415,70 @@ fn snapshots_restore_state_and_survive_corruption() {
     );
     assert_eq!(find(&e3.status(), "a", "all").total, 0);
 }
+
+#[test]
+fn latency_folding_into_coarse_windows_loses_and_duplicates_nothing() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("latency", 0.99, 30, None)], clock.clone());
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut all = Vec::new();
+    // 50 minutes of traffic, one request every 3 s, with some spans 2 minutes late.
+    for step in 0..1000u64 {
+        let now = T0 + step * 3 * S;
+        clock.set(now);
+        let mut spans = Vec::new();
+        for _ in 0..4 {
+            let late = rng.f64() < 0.1;
+            let end = if late { now - 120 * S } else { now };
+            let d = rng.u64(1_000_000..900_000_000);
+            all.push(d);
+            spans.push(("c1", end, d, false));
+        }
+        e.record_spans(&request(&spans), None);
+    }
+    all.sort_unstable();
+    let st = e.status();
+    let windows = st[0].windows.as_ref().unwrap();
+    let w1h = windows.iter().find(|w| w.window == "1h").unwrap();
+    assert_eq!(w1h.total, all.len() as u64);
+    for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
+        let rank = ((q * all.len() as f64 - 1e-9).ceil() as usize).max(1);
+        let want = all[rank - 1] as f64 / 1e9;
+        let got = w1h.latency.get(key).copied().flatten().unwrap();
+        assert!(
+            ((got - want) / want).abs() <= 0.001,
+            "{key}: {want} vs {got}"
+        );
+    }
+    // Every coarse window saw the same events.
+    for w in windows
+        .iter()
+        .filter(|w| w.window != "5m" && w.window != "30m")
+    {
+        assert_eq!(w.total, all.len() as u64, "{}", w.window);
+        assert_eq!(w.latency, w1h.latency, "{}", w.window);
+    }
+}
+
+#[test]
+fn a_long_pause_does_not_lose_the_last_slot_before_it() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("latency", 0.99, 30, None)], clock.clone());
+    e.record_spans(&request(&[("c1", T0, 7_000_000, false)]), None);
+    // 31 fine slots later (the finished slot's place in the finest ring is reused).
+    let later = T0 + 310 * S;
+    clock.set(later);
+    e.record_spans(&request(&[("c1", later, 9_000_000, false)]), None);
+    let st = e.status();
+    let w1h = st[0]
+        .windows
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|w| w.window == "1h")
+        .unwrap()
+        .clone();
+    assert_eq!(w1h.total, 2);
+    let p50 = w1h.latency.get("p50").copied().flatten().unwrap();
+    assert!((p50 - 0.007).abs() < 0.00001, "{p50}");
+}

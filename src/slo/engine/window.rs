@@ -87,6 +87,10 @@ struct Slot {
 pub struct Ring {
     slot_nanos: u64,
     newest: u64,
+    /// Whether a slot's histogram is sealed (compacted) once a newer slot starts. The
+    /// finest ring keeps its slots open: late events still land in them, and they are
+    /// folded into the coarser rings (and emptied) only when their place is reused.
+    seal: bool,
     slots: Vec<Slot>,
 }
 
@@ -108,7 +112,16 @@ impl Ring {
         Self {
             slot_nanos: spec.slot_nanos.max(1),
             newest: 0,
+            seal: true,
             slots: vec![Slot::default(); RING],
+        }
+    }
+
+    /// A ring whose slots stay open (the finest ring of a group).
+    pub fn new_open(spec: &WindowSpec) -> Self {
+        Self {
+            seal: false,
+            ..Self::new(spec)
         }
     }
 
@@ -116,7 +129,7 @@ impl Ring {
     fn slot_mut(&mut self, t: u64) -> Option<&mut Slot> {
         let id = t / self.slot_nanos + 1;
         if id > self.newest {
-            if self.newest > 0 {
+            if self.newest > 0 && self.seal {
                 let prev = (self.newest % RING as u64) as usize;
                 self.slots[prev].hist.seal();
             }
@@ -152,6 +165,49 @@ impl Ring {
         if let Some(slot) = self.slot_mut(t) {
             slot.hist.record(nanos, count);
         }
+    }
+
+    /// Adds a whole histogram at `t` (folding a finer ring's slot into this one).
+    pub fn merge_latency(&mut self, t: u64, hist: &SparseHist) {
+        if let Some(slot) = self.slot_mut(t) {
+            hist.add_into(&mut slot.hist);
+        }
+    }
+
+    /// The slot id an event at `t` falls in.
+    pub fn slot_id(&self, t: u64) -> u64 {
+        t / self.slot_nanos + 1
+    }
+
+    /// Whether the ring can hold slot `id` (it is not older than the ring).
+    pub fn holds(&self, id: u64) -> bool {
+        id + (RING as u64) > self.newest
+    }
+
+    /// When slot `id`'s place holds an older slot, empties that slot's histogram and
+    /// returns it with the older slot's start time (so it can be folded elsewhere).
+    pub fn evict_older(&mut self, id: u64) -> Option<(u64, SparseHist)> {
+        let slot = &mut self.slots[(id % RING as u64) as usize];
+        if slot.id == 0 || slot.id >= id || slot.hist == SparseHist::Empty {
+            return None;
+        }
+        let start = (slot.id - 1) * self.slot_nanos;
+        Some((start, std::mem::take(&mut slot.hist)))
+    }
+
+    /// Every slot with its start time (for adding a finer ring's open slots to a query).
+    pub fn slots_with_start(&self) -> impl Iterator<Item = (u64, &SparseHist)> {
+        self.slots
+            .iter()
+            .filter(|s| s.id > 0)
+            .map(|s| ((s.id - 1) * self.slot_nanos, &s.hist))
+    }
+
+    /// Whether an event at `t` is inside the window ending at `now`.
+    pub fn covers_time(&self, t: u64, now: u64) -> bool {
+        let id = self.slot_id(t);
+        let current = now / self.slot_nanos + 1;
+        id <= current && id + SLOTS > current
     }
 
     fn in_window(&self, now: u64) -> impl Iterator<Item = &Slot> {

@@ -71,9 +71,6 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
     for key in ["displayName", "namespace", "labels", "annotations"] {
         metadata.get(key);
     }
-    if top.get("metadata").is_none() && top.valid {
-        ctx.error(root, "", "missing required field `metadata`");
-    }
     metadata.finish(ctx);
     let spec = top.section(ctx, "spec");
     if spec.is_none() && top.valid {

@@ -1,0 +1,138 @@
+//! SLO engine benchmarks: the whole record path (span facts, conditions, windows and
+//! latency histograms) for one 512-span request with 1, 10 and 100 span SLOs loaded, and
+//! the memory one SLO × group holds once every window is full.
+//!
+//! Inputs come from the load generator (seed 42) with its default content: 3 clusters, 5
+//! services. Run: `cargo bench --bench slo_engine`. The memory figure is printed once, as
+//! `memory: …`, before the timings.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use slotel::loadgen::{ContentOpts, generate};
+use slotel::slo::engine::{Engine, EngineConfig, ManualClock};
+use slotel::slo::spec::{SloSet, parse_file};
+
+/// The same allocator as the `slotel` binary, so the figures match what it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const SPANS: usize = 512;
+const SERVICES: &[&str] = &["checkout", "payment", "cart", "catalog", "shipping"];
+const T0: u64 = 1_800_000_000_000_000_000;
+
+/// `n` SLOs: availability and latency SLOs cycling through the services.
+fn slos(n: usize) -> SloSet {
+    let mut text = String::new();
+    let mut set = SloSet::default();
+    for i in 0..n {
+        let service = SERVICES[i % SERVICES.len()];
+        text.clear();
+        text.push_str(&format!("service: {service}\nslos:\n  - name: slo-{i}\n"));
+        if i % 2 == 0 {
+            text.push_str(&format!(
+                "    objective: 99.9\n    window: 30d\n    sli:\n      spans:\n        where: resource.attributes[\"service.name\"] == \"{service}\" and kind == SPAN_KIND_SERVER\n        bad: status.code == STATUS_CODE_ERROR or attributes[\"http.response.status_code\"] >= 500\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "    objective: 99\n    window: 28d\n    sli:\n      spans:\n        where: resource.attributes[\"service.name\"] == \"{service}\" and kind == SPAN_KIND_SERVER\n        latency_threshold: 300ms\n"
+            ));
+        }
+        match parse_file(&text, "bench.yaml") {
+            Ok(s) => set.slos.extend(s),
+            Err(e) => panic!("bench slo does not parse: {e:?}"),
+        }
+    }
+    set
+}
+
+fn request(rng: &mut fastrand::Rng, now: u64) -> ExportTraceServiceRequest {
+    let opts = ContentOpts {
+        now_unix_nano: now,
+        ..ContentOpts::default()
+    };
+    generate::traces(rng, SPANS, &opts)
+}
+
+/// Moves every span of `req` `by` nanoseconds later.
+fn shift(req: &mut ExportTraceServiceRequest, by: u64) {
+    for span in req
+        .resource_spans
+        .iter_mut()
+        .flat_map(|r| &mut r.scope_spans)
+        .flat_map(|s| &mut s.spans)
+    {
+        span.start_time_unix_nano += by;
+        span.end_time_unix_nano += by;
+    }
+}
+
+fn record(c: &mut Criterion) {
+    let mut g = c.benchmark_group("slo_record_512_spans");
+    g.throughput(Throughput::Elements(SPANS as u64));
+    for n in [0usize, 1, 10, 100] {
+        let clock = Arc::new(ManualClock::new(T0));
+        let engine = Engine::new(EngineConfig::default(), clock.clone(), slos(n));
+        let mut rng = fastrand::Rng::with_seed(42);
+        let mut reqs: Vec<_> = (0..16).map(|_| request(&mut rng, T0)).collect();
+        let mut i = 0u64;
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                // Time moves 100 ms per request, and the request's spans with it, so slots
+                // fill and rotate as in production.
+                i += 1;
+                clock.set(T0 + i * 100_000_000);
+                let req = &mut reqs[(i % 16) as usize];
+                shift(req, 100_000_000 * 16 * u64::from(i > 16));
+                engine.record_spans(black_box(req), None);
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Fills every window of one SLO (3 clusters + all) with 31 days of realistic traffic and
+/// prints the bytes held per SLO × group.
+fn memory() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let engine = Engine::new(EngineConfig::default(), clock.clone(), slos(1));
+    let mut rng = fastrand::Rng::with_seed(7);
+    // One 512-span request every 10 minutes of event time for 31 days, plus a request
+    // every second for the last 10 minutes, so fine and coarse slots are all in use.
+    let days = 31u64;
+    let mut t = T0;
+    let end = T0 + days * 86_400 * 1_000_000_000;
+    while t < end {
+        clock.set(t);
+        engine.record_spans(&request(&mut rng, t), None);
+        t += if end - t < 600_000_000_000 {
+            1_000_000_000
+        } else {
+            600_000_000_000
+        };
+    }
+    let slo = &engine.slos()[0];
+    // Groups held in memory: the status also lists `all`, which is computed, not stored.
+    let groups = engine.status().len() - 1;
+    let bytes = slo.heap_bytes();
+    println!(
+        "memory: {} bytes for 1 SLO × {groups} groups: {:.1} KiB per SLO × group",
+        bytes,
+        bytes as f64 / groups as f64 / 1024.0
+    );
+}
+
+fn benches(c: &mut Criterion) {
+    memory();
+    record(c);
+}
+
+criterion_group! {
+    name = group;
+    config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    targets = benches
+}
+criterion_main!(group);
