@@ -95,6 +95,17 @@ impl GroupState {
         }
     }
 
+    /// Counts `total` events at `t`, `good` of them good, without latencies (metric SLIs:
+    /// histogram buckets and counter increments). Events older than a window's ring are
+    /// not counted in that window.
+    pub fn record_counts(&mut self, t: u64, good: u64, total: u64) {
+        for ring in &mut self.rings {
+            ring.add(t, good.min(total), total);
+        }
+        self.lifetime.good += good.min(total);
+        self.lifetime.total += total;
+    }
+
     /// The latency histogram of window `i` at `now`: ring `i`, plus (for the coarser rings)
     /// the finest ring's slots inside the window, which are folded into them only later.
     pub fn latency(&self, i: usize, now: u64) -> super::hist::Merged {
@@ -139,21 +150,33 @@ impl SloState {
 
     /// Records an event in its group.
     pub fn record(&mut self, key: &GroupKey, t: u64, good: bool, latency_nanos: Option<u64>) {
+        // The common case without cloning the key.
         if let Some(g) = self.groups.get_mut(key) {
             g.record(t, good, latency_nanos);
             return;
         }
-        let key = if self.groups.len() >= self.max_groups {
+        self.group_mut(key).record(t, good, latency_nanos);
+    }
+
+    /// Counts events without latencies in a group (see [`GroupState::record_counts`]).
+    pub fn record_counts(&mut self, key: &GroupKey, t: u64, good: u64, total: u64) {
+        self.group_mut(key).record_counts(t, good, total);
+    }
+
+    /// The group for `key`, created if there is room, else the overflow group.
+    fn group_mut(&mut self, key: &GroupKey) -> &mut GroupState {
+        if !self.groups.contains_key(key) && self.groups.len() >= self.max_groups {
             self.overflowed += 1;
-            GroupKey::overflow(key.extra.len())
-        } else {
-            key.clone()
-        };
+            let windows = &self.windows;
+            return self
+                .groups
+                .entry(GroupKey::overflow(key.extra.len()))
+                .or_insert_with(|| GroupState::new(windows));
+        }
         let windows = &self.windows;
         self.groups
-            .entry(key)
+            .entry(key.clone())
             .or_insert_with(|| GroupState::new(windows))
-            .record(t, good, latency_nanos);
     }
 
     /// Window `i` of every group together: counts.
