@@ -72,8 +72,59 @@ pub enum SparseHist {
     Empty,
     /// The slot is still being written.
     Open(KeyMap),
-    /// Sealed: sorted by bucket key.
-    Sealed(Vec<(u64, u64)>),
+    /// Sealed: (bucket code delta, count) pairs as LEB128 varints, sorted by bucket. A
+    /// bucket takes about 2–4 bytes instead of 16.
+    Sealed(Box<[u8]>),
+}
+
+/// A bucket key as a dense code: the key's shift (its bucket's unit magnitude) and its top
+/// 11 bits. Neighbouring buckets get neighbouring codes, so sorted codes delta-encode to
+/// one byte each.
+fn code_of(key: u64) -> u64 {
+    let magnitude = 63 - u64::from(key.max(1).leading_zeros());
+    let shift = magnitude.saturating_sub(10).max(9);
+    (shift << 11) | (key >> shift)
+}
+
+fn key_of(code: u64) -> u64 {
+    (code & 0x7ff) << (code >> 11)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    while let Some(b) = bytes.get(*at) {
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift >= 64 {
+            return None;
+        }
+    }
+    None
+}
+
+/// Decodes a sealed histogram into (bucket key, count) pairs.
+fn decode_sealed(bytes: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let mut at = 0;
+    let mut code = 0u64;
+    std::iter::from_fn(move || {
+        let delta = get_varint(bytes, &mut at)?;
+        let count = get_varint(bytes, &mut at)?;
+        code += delta;
+        Some((key_of(code), count))
+    })
 }
 
 impl SparseHist {
@@ -93,21 +144,31 @@ impl SparseHist {
         match std::mem::take(self) {
             SparseHist::Empty => KeyMap::default(),
             SparseHist::Open(map) => map,
-            SparseHist::Sealed(v) => v.into_iter().collect(),
+            SparseHist::Sealed(b) => decode_sealed(&b).collect(),
         }
     }
 
     /// Shrinks an open histogram into its sealed form.
     pub fn seal(&mut self) {
         if let SparseHist::Open(_) = self {
-            let mut v: Vec<(u64, u64)> = self.take_map().into_iter().collect();
+            let mut v: Vec<(u64, u64)> = self
+                .take_map()
+                .into_iter()
+                .map(|(k, c)| (code_of(k), c))
+                .collect();
+            if v.is_empty() {
+                *self = SparseHist::Empty;
+                return;
+            }
             v.sort_unstable_by_key(|(k, _)| *k);
-            v.shrink_to_fit();
-            *self = if v.is_empty() {
-                SparseHist::Empty
-            } else {
-                SparseHist::Sealed(v)
-            };
+            let mut out = Vec::with_capacity(v.len() * 3);
+            let mut prev = 0;
+            for (code, count) in v {
+                put_varint(&mut out, code - prev);
+                put_varint(&mut out, count);
+                prev = code;
+            }
+            *self = SparseHist::Sealed(out.into_boxed_slice());
         }
     }
 
@@ -120,9 +181,9 @@ impl SparseHist {
                     *into.entry(*k).or_insert(0) += c;
                 }
             }
-            SparseHist::Sealed(v) => {
-                for (k, c) in v {
-                    *into.entry(*k).or_insert(0) += c;
+            SparseHist::Sealed(b) => {
+                for (k, c) in decode_sealed(b) {
+                    *into.entry(k).or_insert(0) += c;
                 }
             }
         }
@@ -143,7 +204,7 @@ impl SparseHist {
         match self {
             SparseHist::Empty => Vec::new(),
             SparseHist::Open(map) => map.iter().map(|(k, c)| (*k, *c)).collect(),
-            SparseHist::Sealed(v) => v.clone(),
+            SparseHist::Sealed(b) => decode_sealed(b).collect(),
         }
     }
 
@@ -152,7 +213,7 @@ impl SparseHist {
         match self {
             SparseHist::Empty => 0,
             SparseHist::Open(map) => map.capacity() * (16 + 1),
-            SparseHist::Sealed(v) => v.capacity() * 16,
+            SparseHist::Sealed(b) => b.len(),
         }
     }
 }
@@ -292,6 +353,32 @@ mod tests {
         let qs = [0.0, 0.25, 0.5, 0.75, 0.99, 1.0];
         assert_eq!(m1.quantiles(&qs), m2.quantiles(&qs));
         assert_eq!(m1.total(), 10_000);
+    }
+
+    #[test]
+    fn codes_are_dense_and_invertible() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        let mut last = 0;
+        for v in (LOWEST_NANOS..LOWEST_NANOS + 5_000)
+            .chain((0..100_000).map(|_| rng.u64(LOWEST_NANOS..HIGHEST_NANOS)))
+        {
+            let key = bucket_of(v);
+            assert_eq!(key_of(code_of(key)), key, "v={v}");
+            last = last.max(code_of(key));
+        }
+        assert!(last < 1 << 17);
+        // Sealing and reopening keeps every bucket.
+        let mut h = SparseHist::default();
+        for v in [1_000, 1_001, 5_000_000, 5_000_100, 3_000_000_000_000] {
+            h.record(v, 3);
+        }
+        let before: std::collections::BTreeMap<_, _> = h.buckets().into_iter().collect();
+        h.seal();
+        assert!(matches!(h, SparseHist::Sealed(_)));
+        let after: std::collections::BTreeMap<_, _> = h.buckets().into_iter().collect();
+        assert_eq!(before, after);
+        h.record(5_000_000, 1);
+        assert_eq!(h.buckets().iter().map(|(_, c)| c).sum::<u64>(), 16);
     }
 
     #[test]

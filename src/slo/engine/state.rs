@@ -11,6 +11,9 @@ pub const ALL: &str = "all";
 /// The group that takes events once an SLO has `max_groups` groups.
 pub const OVERFLOW: &str = "__overflow__";
 
+/// How many of the finest ring's newest slots stay open for late events.
+const FINE_OPEN_SLOTS: u64 = 6;
+
 /// A group: the cluster, then the `group_by` values in order (empty string when absent).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
@@ -78,6 +81,11 @@ impl GroupState {
             for ring in coarse.iter_mut() {
                 ring.merge_latency(start, &hist);
             }
+        }
+        let (newest, _) = fine.newest();
+        if id > newest {
+            // Slots more than a minute old rarely see late events: keep them compact.
+            fine.seal_before(id.saturating_sub(FINE_OPEN_SLOTS));
         }
         let g = u64::from(good);
         for ring in &mut self.rings {

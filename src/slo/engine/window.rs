@@ -162,21 +162,45 @@ impl Ring {
 
     /// Records `count` latencies of `nanos` at `t`.
     pub fn record_latency(&mut self, t: u64, nanos: u64, count: u64) {
+        let (newest, seal) = (self.newest, self.seal);
         if let Some(slot) = self.slot_mut(t) {
             slot.hist.record(nanos, count);
+            if seal && slot.id < newest {
+                slot.hist.seal();
+            }
         }
     }
 
     /// Adds a whole histogram at `t` (folding a finer ring's slot into this one).
     pub fn merge_latency(&mut self, t: u64, hist: &SparseHist) {
+        let (newest, seal) = (self.newest.max(self.slot_id(t)), self.seal);
         if let Some(slot) = self.slot_mut(t) {
             hist.add_into(&mut slot.hist);
+            // Only the newest slot stays open; an older one (a fold across a slot
+            // boundary) is compacted again at once.
+            if seal && slot.id < newest {
+                slot.hist.seal();
+            }
         }
+    }
+
+    /// The id of the newest slot (0 when empty) and its start time.
+    pub fn newest(&self) -> (u64, u64) {
+        (self.newest, self.newest.saturating_sub(1) * self.slot_nanos)
     }
 
     /// The slot id an event at `t` falls in.
     pub fn slot_id(&self, t: u64) -> u64 {
         t / self.slot_nanos + 1
+    }
+
+    /// Seals the histograms of slots older than `id` (a late event reopens one).
+    pub fn seal_before(&mut self, id: u64) {
+        for slot in &mut self.slots {
+            if slot.id > 0 && slot.id < id {
+                slot.hist.seal();
+            }
+        }
     }
 
     /// Whether the ring can hold slot `id` (it is not older than the ring).
