@@ -15,6 +15,7 @@
 #   cargo build                       (target/debug/slotel, used by tests/python)
 #   cargo nextest run --no-fail-fast  (or cargo test when nextest cannot be installed)
 #   cargo test --doc                  (nextest does not run doctests)
+#   cargo +nightly fuzz run redact    (30 s libFuzzer smoke, only where nightly exists)
 #
 # Environment:
 #   PYTHON=python3.11    interpreter the venv is created from (default python3)
@@ -143,6 +144,22 @@ if [ "$HAVE_NEXTEST" -eq 1 ]; then
     check cargo test --doc
 else
     check cargo test --no-fail-fast
+fi
+
+# Fuzz smoke: 30 s of libFuzzer on the redaction target (fuzz/), where a nightly toolchain
+# exists; cargo-fuzz is installed only when absent. Without nightly, the same body runs as
+# a proptest inside `cargo test` above (tests/redaction.rs, `randomized`).
+fuzz_smoke() {
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        log "installing cargo-fuzz"
+        cargo install cargo-fuzz --locked || return 1
+    fi
+    (cd fuzz && cargo +nightly fuzz run redact corpus/redact -- -max_total_time=30 -rss_limit_mb=2048)
+}
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    check fuzz_smoke
+else
+    log "no nightly toolchain: skipping the libFuzzer smoke (the proptest ran instead)"
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then

@@ -95,5 +95,9 @@ fn version_and_help() {
 fn the_container_config_is_valid() {
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/slotel.yaml");
     let out = slotel().args(["check", "--config", cfg]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -457,3 +457,153 @@ async fn pipeline_redacts_logs_and_spans_over_http_and_grpc() {
         problems[..problems.len().min(10)].join("\n")
     );
 }
+
+// -- randomized: the fuzz target's body under stable -----------------------------------------
+
+mod randomized {
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use slotel::config::RedactionConfig;
+    use slotel::redact::Redactor;
+
+    /// Strings made of PII-looking fragments, JSON syntax and noise.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("kim@example.com".to_string()),
+                Just("010-1234-5678".to_string()),
+                Just("4111 1111 1111 1111".to_string()),
+                Just("900101-1234567".to_string()),
+                Just("password=x".to_string()),
+                Just("{\"a\":".to_string()),
+                Just("\\\"".to_string()),
+                Just("10.0.0.1".to_string()),
+                "[ -~]{0,8}",
+                "\\PC{0,4}",
+            ],
+            0..6,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (1_000_000_000_000u64..u64::MAX).prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            fragment().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("password".to_string()),
+                            Just("trace_id".to_string()),
+                            "[a-z_]{1,8}"
+                        ],
+                        inner.clone()
+                    ),
+                    0..6
+                )
+                .prop_map(|kvs| Value::Object(kvs.into_iter().collect())),
+                // JSON inside a JSON string.
+                inner.prop_map(|v| Value::String(v.to_string())),
+            ]
+        })
+    }
+
+    fn containers(v: &Value) -> (usize, usize) {
+        match v {
+            Value::Array(a) => a
+                .iter()
+                .map(containers)
+                .fold((1, 0), |x, y| (x.0 + y.0, x.1 + y.1)),
+            Value::Object(o) => o
+                .values()
+                .map(containers)
+                .fold((0, 1), |x, y| (x.0 + y.0, x.1 + y.1)),
+            _ => (0, 0),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Valid JSON in, valid JSON out, with as many arrays and objects.
+        #[test]
+        fn json_stays_json(v in json(), pretty in any::<bool>()) {
+            prop_assume!(v.is_object() || v.is_array());
+            let r = Redactor::new(&RedactionConfig::default()).unwrap();
+            let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() };
+            let out = r.session().redact_str(&text).unwrap_or_else(|| text.clone());
+            let back: Value = serde_json::from_str(&out)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {out}")))?;
+            prop_assert_eq!(containers(&back), containers(&v));
+        }
+
+        /// Any text: no panic.
+        #[test]
+        fn any_text_never_panics(s in fragment(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let r = Redactor::new(&RedactionConfig::default()).unwrap();
+            let _ = r.session().redact_str(&s);
+            let _ = r.session().redact_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}
+
+/// `slotel redact` on the sample shipped in `config/examples/`, with the example config.
+#[test]
+fn redact_command_on_the_shipped_sample() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .args(["redact", "--config"])
+        .arg(format!("{root}/config/examples/redaction.yaml"))
+        .arg(format!("{root}/config/examples/sample-logs.jsonl"))
+        .env_remove("SLOTEL_REDACTION_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let input =
+        std::fs::read_to_string(format!("{root}/config/examples/sample-logs.jsonl")).unwrap();
+    assert_eq!(stdout.lines().count(), input.lines().count());
+    for pii in [
+        "kim.minsu@example.com",
+        "010-1234-5678",
+        "4111 1111 1111 1111",
+        "900101-1234567",
+        "hunter2",
+        "203.0.113.195",
+        "EMP-204518",
+        "9876-5432",
+        "s3cr3t-t0ken",
+        "lee@naver.com",
+    ] {
+        assert!(!stdout.contains(pii), "{pii} survived:\n{stdout}");
+    }
+    for keep in [
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "4111111111111112",
+        "\"duration_ms\":12.50",
+    ] {
+        assert!(stdout.contains(keep), "{keep} changed:\n{stdout}");
+    }
+    for (line_in, line_out) in input.lines().zip(stdout.lines()) {
+        if line_in.starts_with('{') {
+            let _: serde_json::Value = serde_json::from_str(line_out).unwrap();
+        }
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("6 lines, 6 changed"), "{stderr}");
+    assert!(!stderr.contains("kim.minsu"), "{stderr}");
+}

@@ -335,11 +335,18 @@ pub fn compile_regex(pattern: &str) -> Result<meta::Regex, String> {
         )
         .build(pattern)
         .map_err(|e| {
-            let text = e.to_string().replace('\n', " ");
-            format!(
-                "invalid regex: {}",
-                text.split_whitespace().collect::<Vec<_>>().join(" ")
-            )
+            if e.size_limit().is_some() {
+                return format!("regex is too large (over {MAX_REGEX_BYTES} bytes compiled)");
+            }
+            // The syntax error's own text ends with a line "error: <what>".
+            let detail = e.syntax_error().map(|se| se.to_string()).and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("error: ").map(str::to_string))
+            });
+            match detail {
+                Some(what) => format!("invalid regex: {what}"),
+                None => format!("invalid regex: {e}"),
+            }
         })
 }
 

@@ -231,8 +231,21 @@ pub(crate) struct Detectors {
     groups: Vec<Group>,
 }
 
-/// Search caches, one per group; one per thread of work.
-pub(crate) struct Caches(Vec<Cache>);
+impl Caches {
+    pub(crate) fn empty() -> Self {
+        Caches {
+            caches: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+}
+
+/// Search caches, one per group, and scratch space; one per thread of work.
+pub(crate) struct Caches {
+    caches: Vec<Cache>,
+    /// Numeric spans of the string being searched: (start, end, digits, dots).
+    spans: Vec<(usize, usize, usize, usize)>,
+}
 
 impl Detectors {
     /// `custom_ids[i]` is the type of `cfg.custom[i]`.
@@ -278,7 +291,14 @@ impl Detectors {
     }
 
     pub(crate) fn caches(&self) -> Caches {
-        Caches(self.groups.iter().map(|g| g.re.create_cache()).collect())
+        let caches = Caches::empty();
+        if self.groups.is_empty() {
+            return caches;
+        }
+        Caches {
+            caches: self.groups.iter().map(|g| g.re.create_cache()).collect(),
+            ..caches
+        }
     }
 
     /// Appends every validated match in `hay` to `out`, left to right and not
@@ -290,29 +310,46 @@ impl Detectors {
         enabled: impl Fn(PiiType) -> bool,
         out: &mut Vec<Found>,
     ) {
+        // One pass for the cheap facts the gates need.
+        let b = hay.as_bytes();
+        let (mut assign, mut colons) = (false, 0usize);
+        for &c in b {
+            assign |= c == b'=';
+            colons += usize::from(c == b':');
+        }
+        assign |= colons > 0;
+        let mut spans = std::mem::take(&mut caches.spans);
+        spans.clear();
+        if self
+            .groups
+            .iter()
+            .any(|g| matches!(g.gate, Gate::Spans { .. }))
+        {
+            spans.extend(numeric_spans(b));
+        }
         let mut groups_hit = 0;
-        for (group, cache) in self.groups.iter().zip(caches.0.iter_mut()) {
+        for (group, cache) in self.groups.iter().zip(caches.caches.iter_mut()) {
             let before = out.len();
-            match group.gate {
-                Gate::Always => group.find_in(cache, hay, 0, hay.len(), &enabled, out),
-                Gate::Contains(needle) if hay.contains(needle) => {
-                    group.find_in(cache, hay, 0, hay.len(), &enabled, out)
-                }
-                Gate::Assignment if hay.bytes().any(|b| b == b':' || b == b'=') => {
-                    group.find_in(cache, hay, 0, hay.len(), &enabled, out)
-                }
-                Gate::Colons if hay.bytes().filter(|b| *b == b':').count() >= 2 => {
-                    group.find_in(cache, hay, 0, hay.len(), &enabled, out)
-                }
+            let whole = match group.gate {
+                Gate::Always => true,
+                Gate::Contains(needle) => hay.contains(needle),
+                Gate::Assignment => assign,
+                Gate::Colons => colons >= 2,
                 Gate::Spans { digits, dots } => {
-                    for (start, end) in numeric_spans(hay.as_bytes(), digits, dots) {
-                        group.find_in(cache, hay, start, end, &enabled, out);
+                    for &(start, end, d, p) in &spans {
+                        if d >= digits && p >= dots {
+                            group.find_in(cache, hay, start, end, &enabled, out);
+                        }
                     }
+                    false
                 }
-                _ => {}
+            };
+            if whole {
+                group.find_in(cache, hay, 0, hay.len(), &enabled, out);
             }
             groups_hit += usize::from(out.len() > before);
         }
+        caches.spans = spans;
         if groups_hit > 1 {
             // Earliest start first; at equal starts the group listed first (stable sort).
             out.sort_by_key(|f| f.start);
@@ -328,13 +365,9 @@ impl Detectors {
     }
 }
 
-/// Spans of bytes from `[0-9 +().-]` holding at least `min_digits` digits and `min_dots`
-/// dots: where a numeric pattern can match (trimmed of trailing separators).
-fn numeric_spans(
-    b: &[u8],
-    min_digits: usize,
-    min_dots: usize,
-) -> impl Iterator<Item = (usize, usize)> + '_ {
+/// Spans of bytes from `[0-9 +().-]` with four digits or more, where a numeric pattern can
+/// match (trimmed of trailing separators): (start, end, digits, dots).
+fn numeric_spans(b: &[u8]) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
     let in_span =
         |c: u8| c.is_ascii_digit() || matches!(c, b' ' | b'+' | b'(' | b')' | b'.' | b'-');
     let mut i = 0;
@@ -362,8 +395,8 @@ fn numeric_spans(
             while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
                 end -= 1;
             }
-            if digits >= min_digits && dots >= min_dots {
-                return Some((start, end));
+            if digits >= 4 {
+                return Some((start, end, digits, dots));
             }
         }
         None

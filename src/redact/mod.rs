@@ -123,6 +123,9 @@ pub struct Redactor {
     span_names: bool,
     summary: bool,
     pseudonymize: Vec<String>,
+    /// Search caches returned by finished sessions, so a batch does not rebuild the lazy
+    /// DFAs' states from scratch.
+    pool: std::sync::Mutex<Vec<Caches>>,
 }
 
 impl Redactor {
@@ -168,6 +171,7 @@ impl Redactor {
             span_names: cfg.span_names,
             summary: cfg.summary,
             pseudonymize: cfg.pseudonymize.clone().unwrap_or_default(),
+            pool: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -175,7 +179,12 @@ impl Redactor {
     pub fn session(&self) -> Session<'_> {
         Session {
             redactor: self,
-            caches: self.detectors.caches(),
+            caches: self
+                .pool
+                .lock()
+                .ok()
+                .and_then(|mut pool| pool.pop())
+                .unwrap_or_else(|| self.detectors.caches()),
             found: Vec::new(),
             counts: vec![[0; 4]; self.types.len()],
             fallbacks: [0; 2],
@@ -203,6 +212,17 @@ fn action_index(a: RedactAction) -> usize {
         RedactAction::Mask => 1,
         RedactAction::Hash => 2,
         RedactAction::Drop => 3,
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        let caches = std::mem::replace(&mut self.caches, Caches::empty());
+        if let Ok(mut pool) = self.redactor.pool.lock()
+            && pool.len() < 64
+        {
+            pool.push(caches);
+        }
     }
 }
 

@@ -93,7 +93,7 @@ impl Session<'_> {
         if !self.redactor.pseudonymize.is_empty() {
             let k8s = self.redactor.k8s;
             for kv in &mut res.attributes {
-                if !self.redactor.pseudonymize.iter().any(|k| *k == kv.key) {
+                if !self.redactor.pseudonymize.contains(&kv.key) {
                     continue;
                 }
                 if let Some(AnyValue {
@@ -117,7 +117,7 @@ impl Session<'_> {
 
     fn attributes(&mut self, attributes: &mut Vec<KeyValue>) {
         attributes.retain_mut(|kv| {
-            let class = if self.redactor.pseudonymize.iter().any(|k| *k == kv.key) {
+            let class = if self.redactor.pseudonymize.contains(&kv.key) {
                 KeyClass::Ignored
             } else {
                 self.redactor.keys.classify(&kv.key)

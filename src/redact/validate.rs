@@ -26,7 +26,7 @@ pub(crate) fn luhn(text: &[u8]) -> bool {
         sum += d;
         n += 1;
     }
-    n > 0 && sum % 10 == 0
+    n > 0 && sum.is_multiple_of(10)
 }
 
 fn digits(text: &[u8]) -> usize {

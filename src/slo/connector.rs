@@ -1,6 +1,7 @@
-//! The SLO engine as a pipeline stage: a connector in the collector's sense, spans in,
-//! SLO state (and, through `/metrics` and exporters, series) out. It sits on the traces
-//! pipeline next to the exporters, so the receivers' request path never waits for it.
+//! The SLO engine as a pipeline stage: a connector in the collector's sense, spans and
+//! metric data points in, SLO state (and, through `/metrics` and exporters, series) out. It
+//! sits on the traces and metrics pipelines next to the exporters, so the receivers'
+//! request path never waits for it.
 
 use std::sync::Arc;
 
@@ -27,12 +28,15 @@ impl Exporter for SloConnector {
     }
 
     fn accepts(&self, signal: Signal) -> bool {
-        signal == Signal::Traces
+        matches!(signal, Signal::Traces | Signal::Metrics)
     }
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
-        if let Payload::Traces(req) = &batch.payload {
-            self.engine.record_spans(req, batch.ctx.cluster.as_deref());
+        let cluster = batch.ctx.cluster.as_deref();
+        match &batch.payload {
+            Payload::Traces(req) => self.engine.record_spans(req, cluster),
+            Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
+            Payload::Logs(_) => {}
         }
         Ok(())
     }

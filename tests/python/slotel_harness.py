@@ -1,8 +1,10 @@
 """Runs a real slotel process for the Python client tests and reads back what it did.
 
-- `Slotel.start(tmp_path, ...)` writes a config (file exporter into `tmp_path`), starts the
-  binary named by `SLOTEL_BIN` (default `target/debug/slotel` under the repo root) on free
-  ports and waits for `GET /readyz` to answer 200.
+- `Slotel.start(tmp_path, ...)` writes a config (file exporter into `tmp_path`, SLO files
+  from `slo_files` globs if given), starts the binary named by `SLOTEL_BIN` (default
+  `target/debug/slotel` under the repo root) on free ports and waits for `GET /readyz` to
+  answer 200.
+- `Slotel.slos()` reads `GET /api/v1/slos`.
 - `Slotel.counter(name, **labels)` reads one counter from `/metrics` (OpenMetrics text).
 - `Slotel.terminate()` sends SIGTERM and returns the exit code.
 - `read_export_file(path)` parses the file exporter's OTLP/JSON lines; `attrs()` turns an
@@ -78,18 +80,19 @@ class Slotel:
         *,
         auth_tokens: list[dict] | None = None,
         env: dict[str, str] | None = None,
+        slo_files: list[str] | None = None,
     ) -> "Slotel":
         """Starts slotel; retries with new ports if one was taken between pick and bind."""
         last_error = None
         for attempt in range(3):
             try:
-                return cls._start_once(tmp_path, attempt, auth_tokens, env)
+                return cls._start_once(tmp_path, attempt, auth_tokens, env, slo_files)
             except _PortTaken as e:
                 last_error = e
         raise RuntimeError(f"slotel did not start after 3 attempts: {last_error}")
 
     @classmethod
-    def _start_once(cls, tmp_path, attempt, auth_tokens, env) -> "Slotel":
+    def _start_once(cls, tmp_path, attempt, auth_tokens, env, slo_files=None) -> "Slotel":
         grpc_port, http_port, admin_port = free_port(), free_port(), free_port()
         out_path = tmp_path / "out.jsonl"
         log_path = tmp_path / f"slotel-{attempt}.log"
@@ -110,6 +113,10 @@ class Slotel:
         lines += [
             "exporters:",
             f"  file/out: {{path: {_yaml_str(str(out_path))}}}",
+        ]
+        if slo_files:
+            lines += ["slo:", "  files:"] + [f"    - {_yaml_str(str(f))}" for f in slo_files]
+        lines += [
             "service:",
             f"  admin: {{endpoint: 127.0.0.1:{admin_port}}}",
             "  telemetry:",
@@ -195,6 +202,14 @@ class Slotel:
 
     def http_endpoint(self, signal_path: str) -> str:
         return f"http://127.0.0.1:{self.http_port}/v1/{signal_path}"
+
+    # -- /api/v1/slos --------------------------------------------------------------------
+
+    def slos(self) -> list[dict]:
+        """The entries of `GET /api/v1/slos`."""
+        r = self.http.get(f"{self.admin_url}/api/v1/slos", timeout=5)
+        assert r.status_code == 200, f"GET /api/v1/slos answered {r.status_code}: {r.text}"
+        return r.json()["slos"]
 
     # -- /metrics ------------------------------------------------------------------------
 

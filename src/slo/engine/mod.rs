@@ -8,6 +8,7 @@
 //! - `state.rs`: per-SLO groups (cluster × `group_by` values, plus `all`) and their windows.
 //! - `window.rs`: time-slot rings, one per window, exact to 1/30 of the window.
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
+//! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot.rs`: state on disk across restarts.
 //! - `clock.rs`: wall-clock time, injectable for tests.
@@ -22,6 +23,7 @@
 
 pub mod clock;
 pub mod hist;
+pub mod metrics;
 pub mod snapshot;
 pub mod state;
 pub mod status;
@@ -122,12 +124,15 @@ pub struct Engine {
     cfg: EngineConfig,
     clock: Arc<dyn Clock>,
     loaded: RwLock<Arc<Loaded>>,
+    /// Cumulative metric series and carries of the metric SLIs.
+    metrics: metrics::MetricState,
 }
 
 impl Engine {
     pub fn new(cfg: EngineConfig, clock: Arc<dyn Clock>, set: SloSet) -> Arc<Self> {
         let engine = Arc::new(Self {
             cfg,
+            metrics: metrics::MetricState::new(clock.now_nanos()),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),

@@ -45,9 +45,9 @@ impl WindowSpec {
 
 /// Label of an SLO window length: whole days as `30d`, else seconds.
 pub fn window_label(secs: u64) -> String {
-    if secs % 86_400 == 0 {
+    if secs.is_multiple_of(86_400) {
         format!("{}d", secs / 86_400)
-    } else if secs % 3_600 == 0 {
+    } else if secs.is_multiple_of(3_600) {
         format!("{}h", secs / 3_600)
     } else {
         format!("{secs}s")

@@ -1,0 +1,236 @@
+//! Metric SLIs: OTLP histograms and monotonic sums become good and total counts per SLO and
+//! group, recorded with [`SloState::record_counts`](super::state::SloState::record_counts).
+//!
+//! # What counts
+//!
+//! - **Threshold** (`histogram` + `threshold`). Explicit buckets: good = the counts of the
+//!   buckets whose upper bound is at or below the largest bound ≤ threshold, the *effective
+//!   threshold* ([`Engine::effective_threshold`]); a histogram without a bound at or below
+//!   the threshold has no good events. Exponential buckets: good = the zero bucket, every
+//!   negative bucket and the positive buckets whose upper bound base^(index+1) ≤ threshold,
+//!   base = 2^(2^−scale); the effective threshold is the largest such bound. Total = the
+//!   point's `count`.
+//! - **Ratio** (`total` with `good` or `bad`). Monotonic sums (or a histogram's `count`):
+//!   the increments of `total` are events, those of `good` good events, those of `bad` bad
+//!   events (good = total − bad). A sum counts whole events: doubles are rounded.
+//!   Good and bad increments are matched with the total increments of the same group and
+//!   timestamp in the same request (the usual case: one SDK export holds all of them).
+//!   When they exceed them (the selectors' points came in different requests), the excess
+//!   is carried to the group's next total increments, so over a window Σbad/Σtotal is
+//!   exact up to that lag.
+//!
+//! # Temporality
+//!
+//! Delta points are increments as they are. Cumulative points become increments against
+//! the previous point of their series (metric name, data kind, scope, resource and point
+//! attributes — and the threshold, for threshold SLIs):
+//! - a different start time, or a lower value, is a restart: the new value is the
+//!   increment;
+//! - a point not newer than the previous one (same start) is stale and skipped;
+//! - the first point of a series is a baseline (no increment) when the series started
+//!   before slotel watched the metric (slotel's start; for an SLO added by a reload to a
+//!   set that already read metrics, the first metrics request after the reload) or has no
+//!   start time; otherwise it counts in full.
+//!   The series are not in snapshots: after a restart, the increments between the last
+//!   point before it and the first after it are not counted.
+//!
+//! At most [`MAX_SERIES`] series are remembered; beyond that the least recently seen tenth
+//! is evicted and counted ([`MetricStats::evicted`]). Series first seen afterwards that
+//! started no later than an evicted one start as baselines, so an evicted series that
+//! comes back is never counted twice.
+//!
+//! # Time and groups
+//!
+//! Event time is the point's `time_unix_nano`; late and future points are dropped and
+//! counted in events in the SLO's [`Dropped`], as for spans (increments of `good` and `bad`
+//! selectors are classifications of `total` events, not events, so they are not counted
+//! there). Groups are as for spans: the token's cluster, else the resource attribute
+//! `cluster_attribute`, else `unknown`; `group_by` reads point (`attributes[…]`) and
+//! resource attributes.
+//!
+//! # Layout
+//!
+//! - `mod.rs` (here): the public types and [`Engine::record_metrics`].
+//! - `plan.rs`: what the loaded SLOs read, by metric name.
+//! - `points.rs`: data points and their buckets (good counts, effective thresholds).
+//! - `pass.rs`: one request → counts per SLO, group and time (filters, temporality,
+//!   late/future, carries).
+//! - `series.rs`: the memory of cumulative series and per-SLO carries; series keys.
+//! - `tests.rs`: hand-computed values.
+
+mod pass;
+mod plan;
+mod points;
+mod series;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+
+pub use points::{explicit_good, exponential_good};
+
+use super::{Dropped, Engine};
+use crate::slo::spec::{MetricSli, Sli};
+use pass::{Pass, SloOut};
+use plan::Plan;
+use series::Inner;
+
+/// Cumulative series remembered at most (across all metrics SLOs read).
+pub const MAX_SERIES: usize = 100_000;
+
+/// The effective threshold of a histogram SLI: the largest bucket bound at or below the
+/// configured threshold, which is what good events are really measured against.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct EffectiveThreshold {
+    /// The SLO's `threshold`, in the metric's unit.
+    pub configured: f64,
+    /// From the most recent data point; `None` when it had no bound at or below the
+    /// threshold (all of its observations are bad).
+    pub latest: Option<f64>,
+    /// The lowest and highest seen since slotel started; they differ when series have
+    /// different bucket layouts (or exponential scales).
+    pub lowest: Option<f64>,
+    pub highest: Option<f64>,
+}
+
+impl EffectiveThreshold {
+    fn new(configured: f64) -> Self {
+        Self {
+            configured,
+            latest: None,
+            lowest: None,
+            highest: None,
+        }
+    }
+
+    fn observe(&mut self, effective: Option<f64>) {
+        self.latest = effective;
+        if let Some(e) = effective {
+            self.lowest = Some(self.lowest.map_or(e, |l| l.min(e)));
+            self.highest = Some(self.highest.map_or(e, |h| h.max(e)));
+        }
+    }
+}
+
+/// Counters of the metric path, for `/metrics` and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetricStats {
+    /// Cumulative series remembered now.
+    pub series: usize,
+    /// Series forgotten because of [`MAX_SERIES`].
+    pub evicted: u64,
+    /// Cumulative points not newer than their series' previous point.
+    pub stale_points: u64,
+    /// Points an SLO names but cannot use: gauges, summaries, non-monotonic sums,
+    /// unspecified temporality, no recorded value, a threshold on a sum or on a histogram
+    /// without (valid) buckets.
+    pub skipped_points: u64,
+}
+
+/// The metric path's memory: cumulative series and per-SLO carries. One per [`Engine`].
+pub struct MetricState {
+    inner: Mutex<Inner>,
+}
+
+impl MetricState {
+    /// `started`: when slotel started (Unix nanoseconds); cumulative series that started
+    /// before it begin with a baseline.
+    pub fn new(started: u64) -> Self {
+        Self {
+            inner: Mutex::new(Inner::new(started, MAX_SERIES)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[cfg(test)]
+    pub(super) fn set_max_series(&self, n: usize) {
+        self.lock().max_series = n.max(1);
+    }
+}
+
+impl Engine {
+    /// Records the data points of one metrics export request for every loaded metric SLO.
+    /// `token_cluster` is the cluster bound to the sender's token, if any.
+    pub fn record_metrics(&self, req: &ExportMetricsServiceRequest, token_cluster: Option<&str>) {
+        let loaded = self.loaded();
+        if !loaded
+            .slos
+            .iter()
+            .any(|s| matches!(s.spec.sli, Sli::Metric(_)))
+        {
+            return;
+        }
+        let mut plan = Plan::new(&loaded.slos);
+        let now = self.clock.now_nanos();
+        let records = {
+            let mut inner = self.metrics.lock();
+            inner.sync(&mut plan, now);
+            let sides = inner.sync_slos(&loaded.slos);
+            let mut pass = Pass {
+                inner: &mut inner,
+                slos: &loaded.slos,
+                sides,
+                oldest: now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
+                newest: now.saturating_add(self.cfg.max_future.as_nanos() as u64),
+                out: (0..loaded.slos.len()).map(|_| SloOut::default()).collect(),
+                plan: &plan,
+            };
+            pass.request(req, token_cluster, &self.cfg.cluster_attribute);
+            pass.finish()
+        };
+        for (slo, (records, dropped)) in loaded.slos.iter().zip(records) {
+            if !records.is_empty() {
+                let mut state = slo.state();
+                for r in &records {
+                    state.record_counts(&r.key, r.t, r.good, r.total);
+                }
+            }
+            if dropped != Dropped::default() {
+                let mut d = slo.dropped.lock().unwrap_or_else(|p| p.into_inner());
+                d.late += dropped.late;
+                d.future += dropped.future;
+            }
+        }
+    }
+
+    /// The effective threshold of a histogram SLI (`None` for other SLIs and unknown
+    /// SLOs; its fields are `None` until a data point arrived).
+    pub fn effective_threshold(&self, service: &str, name: &str) -> Option<EffectiveThreshold> {
+        let loaded = self.loaded();
+        let slo = loaded
+            .slos
+            .iter()
+            .find(|s| s.spec.service == service && s.spec.name == name)?;
+        let threshold = match &slo.spec.sli {
+            Sli::Metric(MetricSli::Threshold { threshold, .. }) => *threshold,
+            _ => return None,
+        };
+        let inner = self.metrics.lock();
+        Some(
+            inner
+                .slos
+                .get(&(Arc::as_ptr(slo) as usize))
+                .and_then(|s| s.effective)
+                .unwrap_or_else(|| EffectiveThreshold::new(threshold)),
+        )
+    }
+
+    /// Counters of the metric path.
+    pub fn metric_stats(&self) -> MetricStats {
+        let inner = self.metrics.lock();
+        MetricStats {
+            series: inner.series.len(),
+            ..inner.stats
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn metric_state(&self) -> &MetricState {
+        &self.metrics
+    }
+}

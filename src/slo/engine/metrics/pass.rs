@@ -1,0 +1,397 @@
+//! One request through the metric SLIs: filters, increments (delta as is, cumulative
+//! through [`Inner::advance`]), late and future points, groups, and carries.
+
+use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::Hasher;
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    AggregationTemporality, DataPointFlags, metric::Data,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::plan::{NamePlan, Plan, Role};
+use super::points::{Buckets, Point, sum_value};
+use super::series::{Inc, Inner, hash_attributes, hash_scope, series_base};
+use crate::slo::engine::state::GroupKey;
+use crate::slo::engine::{Dropped, LoadedSlo};
+use crate::slo::facts::UNKNOWN_CLUSTER;
+use crate::slo::ottl::{Val, render};
+use crate::slo::spec::{AttrRef, MetricSli, Sli, Slo};
+
+/// The resource's part of a request: what groups and series keys read.
+pub(super) struct ResourceCx<'r> {
+    pub(super) resource: Option<&'r Resource>,
+    pub(super) attributes: &'r [KeyValue],
+    pub(super) cluster: String,
+    pub(super) hash: u64,
+}
+
+/// One pass over a request, holding the metric state's lock.
+pub(super) struct Pass<'a, 'p> {
+    pub(super) inner: &'a mut Inner,
+    pub(super) slos: &'a [Arc<LoadedSlo>],
+    pub(super) sides: Vec<usize>,
+    pub(super) oldest: u64,
+    pub(super) newest: u64,
+    pub(super) out: Vec<SloOut>,
+    pub(super) plan: &'a Plan<'p>,
+}
+
+/// A request's counts for one SLO, by group and event time.
+#[derive(Default)]
+pub(super) struct SloOut {
+    pub(super) counts: BTreeMap<(GroupKey, u64), Acc>,
+    pub(super) dropped: Dropped,
+}
+
+/// What goes into an SLO's state: `total` events at `t` in group `key`, `good` of them good.
+pub(super) struct Counted {
+    pub(super) key: GroupKey,
+    pub(super) t: u64,
+    pub(super) good: u64,
+    pub(super) total: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Acc {
+    pub(super) good: u64,
+    pub(super) bad: u64,
+    pub(super) total: u64,
+}
+
+pub(super) const NO_RECORDED_VALUE: u32 = DataPointFlags::NoRecordedValueMask as u32;
+
+impl Pass<'_, '_> {
+    pub(super) fn point(
+        &mut self,
+        name: &str,
+        np: &NamePlan<'_>,
+        rcx: &ResourceCx<'_>,
+        base: u64,
+        p: &Point<'_>,
+    ) {
+        let thresholds = np.thresholds.len();
+        // Per watch (thresholds, then the count): computed when a use first needs it.
+        let mut incs: Vec<Option<Option<Inc>>> = vec![None; thresholds + 1];
+        for u in &np.uses {
+            if let Some(f) = u.filter
+                && !f.eval_point(p.attributes, rcx.resource)
+            {
+                continue;
+            }
+            let slot = match u.role {
+                Role::Threshold(i) => i,
+                _ => thresholds,
+            };
+            let inc = match incs[slot] {
+                Some(inc) => inc,
+                None => {
+                    let inc = self.increment(name, np, slot, base, p);
+                    incs[slot] = Some(inc);
+                    inc
+                }
+            };
+            let Some(inc) = inc else { continue };
+            if let Role::Threshold(_) = u.role
+                && let Some(side) = self.inner.slos.get_mut(&self.sides[u.slo])
+                && let Some(e) = &mut side.effective
+            {
+                e.observe(inc.effective);
+            }
+            let counts_events = matches!(u.role, Role::Threshold(_) | Role::Total);
+            let out = &mut self.out[u.slo];
+            if p.time < self.oldest {
+                if counts_events {
+                    out.dropped.late += inc.events;
+                }
+                continue;
+            }
+            if p.time > self.newest {
+                if counts_events {
+                    out.dropped.future += inc.events;
+                }
+                continue;
+            }
+            if inc.events == 0 {
+                continue;
+            }
+            let key = group_key(&self.slos[u.slo].spec, rcx, p.attributes);
+            let acc = out.counts.entry((key, p.time)).or_default();
+            match u.role {
+                Role::Threshold(_) => {
+                    acc.total += inc.events;
+                    acc.good += inc.good.min(inc.events);
+                }
+                Role::Total => acc.total += inc.events,
+                Role::Good => acc.good += inc.events,
+                Role::Bad => acc.bad += inc.events,
+            }
+        }
+    }
+
+    /// The increment of watch `slot` (a threshold, or the count) for point `p`, with the
+    /// point's effective threshold for a threshold watch; `None` for an unusable or stale
+    /// point.
+    pub(super) fn increment(
+        &mut self,
+        name: &str,
+        np: &NamePlan<'_>,
+        slot: usize,
+        base: u64,
+        p: &Point<'_>,
+    ) -> Option<Inc> {
+        let (good, effective, watch) = match np.thresholds.get(slot) {
+            Some(t) => match p.buckets.good(t.threshold) {
+                Some((good, effective)) => (good.min(p.count), effective, t.watch),
+                None => {
+                    self.inner.stats.skipped_points += 1;
+                    tracing::debug!(metric = name, "threshold sli on a point without buckets");
+                    return None;
+                }
+            },
+            None => (0, None, np.count?),
+        };
+        if !p.cumulative {
+            return Some(Inc {
+                events: p.count,
+                good,
+                effective,
+            });
+        }
+        let mut h = DefaultHasher::new();
+        h.write_u64(base);
+        h.write_u32(watch.id);
+        let inc = self.inner.advance(h.finish(), watch, p, good)?;
+        Some(Inc { effective, ..inc })
+    }
+
+    /// Turns the request's counts into records, applying and updating the carries.
+    pub(super) fn finish(self) -> Vec<(Vec<Counted>, Dropped)> {
+        let mut result = Vec::with_capacity(self.out.len());
+        for (i, out) in self.out.into_iter().enumerate() {
+            let slo = &self.slos[i].spec;
+            let mode = match &slo.sli {
+                Sli::Metric(MetricSli::Ratio { bad: Some(_), .. }) => Some(true),
+                Sli::Metric(MetricSli::Ratio { .. }) => Some(false),
+                _ => None,
+            };
+            let mut records = Vec::with_capacity(out.counts.len());
+            let side = self.inner.slos.get_mut(&self.sides[i]);
+            let Some((bad_mode, side)) = mode.zip(side) else {
+                for ((key, t), acc) in out.counts {
+                    if acc.total > 0 {
+                        records.push(Counted {
+                            key,
+                            t,
+                            good: acc.good.min(acc.total),
+                            total: acc.total,
+                        });
+                    }
+                }
+                result.push((records, out.dropped));
+                continue;
+            };
+            let max_carries = slo.max_groups.max(1);
+            // In key order: each group's timestamps in order.
+            for ((key, t), acc) in out.counts {
+                let carried = side.carry.get(&key).copied().unwrap_or(0);
+                let want = if bad_mode { acc.bad } else { acc.good }.saturating_add(carried);
+                let used = want.min(acc.total);
+                let left = want - used;
+                let good = if bad_mode { acc.total - used } else { used };
+                if acc.total > 0 {
+                    records.push(Counted {
+                        key: key.clone(),
+                        t,
+                        good,
+                        total: acc.total,
+                    });
+                }
+                if left > 0 {
+                    if side.carry.len() < max_carries || side.carry.contains_key(&key) {
+                        side.carry.insert(key, left);
+                    }
+                } else if carried > 0 {
+                    side.carry.remove(&key);
+                }
+            }
+            result.push((records, out.dropped));
+        }
+        result
+    }
+}
+
+impl Pass<'_, '_> {
+    pub(super) fn request(
+        &mut self,
+        req: &ExportMetricsServiceRequest,
+        token: Option<&str>,
+        cluster_attribute: &str,
+    ) {
+        let plan = self.plan;
+        for rm in &req.resource_metrics {
+            let resource = rm.resource.as_ref();
+            let attributes = resource.map_or(&[][..], |r| &r.attributes[..]);
+            let mut rcx: Option<ResourceCx<'_>> = None;
+            for sm in &rm.scope_metrics {
+                let mut scope: Option<u64> = None;
+                for metric in &sm.metrics {
+                    let Some(np) = plan.names.get(metric.name.as_str()) else {
+                        continue;
+                    };
+                    let rcx = rcx.get_or_insert_with(|| ResourceCx {
+                        resource,
+                        attributes,
+                        cluster: cluster_of(token, attributes, cluster_attribute),
+                        hash: hash_attributes(attributes),
+                    });
+                    let scope = *scope.get_or_insert_with(|| hash_scope(sm.scope.as_ref()));
+                    self.metric(&metric.name, metric.data.as_ref(), np, rcx, scope);
+                }
+            }
+        }
+    }
+
+    pub(super) fn metric(
+        &mut self,
+        name: &str,
+        data: Option<&Data>,
+        np: &NamePlan<'_>,
+        rcx: &ResourceCx<'_>,
+        scope: u64,
+    ) {
+        let run = |pass: &mut Self,
+                   kind: u8,
+                   cumulative: Option<bool>,
+                   p: Option<Point<'_>>,
+                   flags: u32| {
+            let (Some(cumulative), Some(mut p)) = (cumulative, p) else {
+                pass.inner.stats.skipped_points += 1;
+                return;
+            };
+            if flags & NO_RECORDED_VALUE != 0 {
+                pass.inner.stats.skipped_points += 1;
+                return;
+            }
+            p.cumulative = cumulative;
+            let base = if cumulative {
+                series_base(name, kind, scope, rcx, p.attributes)
+            } else {
+                0
+            };
+            pass.point(name, np, rcx, base, &p);
+        };
+        match data {
+            Some(Data::Sum(s)) => {
+                let c = cumulative(s.aggregation_temporality).filter(|_| s.is_monotonic);
+                for dp in &s.data_points {
+                    let p = sum_value(dp).map(|count| Point {
+                        attributes: &dp.attributes,
+                        start: dp.start_time_unix_nano,
+                        time: dp.time_unix_nano,
+                        cumulative: false,
+                        count,
+                        buckets: Buckets::None,
+                    });
+                    run(self, 1, c, p, dp.flags);
+                }
+            }
+            Some(Data::Histogram(h)) => {
+                let c = cumulative(h.aggregation_temporality);
+                for dp in &h.data_points {
+                    let buckets = if dp.bucket_counts.is_empty() {
+                        Buckets::None
+                    } else {
+                        Buckets::Explicit {
+                            bounds: &dp.explicit_bounds,
+                            counts: &dp.bucket_counts,
+                        }
+                    };
+                    let p = Point {
+                        attributes: &dp.attributes,
+                        start: dp.start_time_unix_nano,
+                        time: dp.time_unix_nano,
+                        cumulative: false,
+                        count: dp.count,
+                        buckets,
+                    };
+                    run(self, 2, c, Some(p), dp.flags);
+                }
+            }
+            Some(Data::ExponentialHistogram(h)) => {
+                let c = cumulative(h.aggregation_temporality);
+                for dp in &h.data_points {
+                    let p = Point {
+                        attributes: &dp.attributes,
+                        start: dp.start_time_unix_nano,
+                        time: dp.time_unix_nano,
+                        cumulative: false,
+                        count: dp.count,
+                        buckets: Buckets::Exponential(dp),
+                    };
+                    run(self, 3, c, Some(p), dp.flags);
+                }
+            }
+            Some(Data::Gauge(g)) => self.inner.stats.skipped_points += g.data_points.len() as u64,
+            Some(Data::Summary(s)) => self.inner.stats.skipped_points += s.data_points.len() as u64,
+            None => {}
+        }
+    }
+}
+
+/// The cluster of a resource: the token's, else the cluster attribute, else `unknown`.
+pub(super) fn cluster_of(
+    token: Option<&str>,
+    attributes: &[KeyValue],
+    cluster_attribute: &str,
+) -> String {
+    if let Some(c) = token {
+        return c.to_string();
+    }
+    match Val::of(attribute(attributes, cluster_attribute)) {
+        Val::Nil | Val::Str("") => UNKNOWN_CLUSTER.to_string(),
+        v => {
+            let mut s = String::new();
+            render(v, &mut s);
+            s
+        }
+    }
+}
+
+pub(super) fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+}
+
+pub(super) fn group_key(slo: &Slo, rcx: &ResourceCx<'_>, point: &[KeyValue]) -> GroupKey {
+    GroupKey {
+        cluster: rcx.cluster.clone(),
+        extra: slo
+            .group_by
+            .iter()
+            .map(|a| {
+                let v = match a {
+                    AttrRef::Item(k) => attribute(point, k),
+                    AttrRef::Resource(k) => attribute(rcx.attributes, k),
+                };
+                let mut s = String::new();
+                render(Val::of(v), &mut s);
+                s
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn cumulative(temporality: i32) -> Option<bool> {
+    match AggregationTemporality::try_from(temporality).ok()? {
+        AggregationTemporality::Delta => Some(false),
+        AggregationTemporality::Cumulative => Some(true),
+        AggregationTemporality::Unspecified => None,
+    }
+}
