@@ -146,27 +146,6 @@ fn points(req: &ExportMetricsServiceRequest) -> u64 {
         .sum()
 }
 
-async fn slos(s: &Server) -> serde_json::Value {
-    let r = http_send(
-        "GET",
-        &format!("http://{}/api/v1/slos", s.admin),
-        &[],
-        Vec::new(),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    serde_json::from_slice(&r.body).unwrap()
-}
-
-fn entry<'a>(v: &'a serde_json::Value, name: &str, cluster: &str) -> &'a serde_json::Value {
-    v["slos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name && e["cluster"] == cluster)
-        .unwrap_or_else(|| panic!("no {name}/{cluster} in {v}"))
-}
-
 async fn start_with_slos(
     tweak: impl FnOnce(slotel::config::Config) -> slotel::config::Config,
 ) -> (Server, tempfile::TempDir) {
@@ -252,14 +231,14 @@ async fn histograms_and_counters_give_exact_slos() {
     let (tokyo_total, tokyo_bad) = (900 + 10 + 100 + 2 + 300 + 8 + 100, 10 + 2 + 8);
 
     wait_points(&s, sent).await;
-    let v = slos(&s).await;
+    let v = slos(s.admin).await;
     for (cluster, total, good) in &want {
-        let e = entry(&v, "request-latency", cluster);
+        let e = slo_entry(&v, "request-latency", cluster);
         assert_eq!(e["total"], *total, "{cluster}");
         assert_eq!(e["good"], *good, "{cluster}");
         assert_eq!(e["status"], "ok");
     }
-    let all = entry(&v, "request-latency", "all");
+    let all = slo_entry(&v, "request-latency", "all");
     let (total, good): (u64, u64) = want.iter().fold((0, 0), |a, w| (a.0 + w.1, a.1 + w.2));
     assert_eq!(
         (all["total"].as_u64(), all["good"].as_u64()),
@@ -271,14 +250,14 @@ async fn histograms_and_counters_give_exact_slos() {
     // Metric SLIs have no latencies.
     assert!(all["latency"]["p99"].is_null(), "{all}");
 
-    let tokyo = entry(&v, "request-availability", "tokyo-prod");
+    let tokyo = slo_entry(&v, "request-availability", "tokyo-prod");
     assert_eq!(tokyo["total"], tokyo_total);
     assert_eq!(tokyo["good"], tokyo_total - tokyo_bad);
     let ratio = tokyo_bad as f64 / tokyo_total as f64;
     assert!((tokyo["error_ratio"].as_f64().unwrap() - ratio).abs() < 1e-12);
     assert!((tokyo["burn_rate"]["5m"].as_f64().unwrap() - ratio / 0.01).abs() < 1e-9);
     assert_eq!(
-        entry(&v, "request-availability", "all")["total"],
+        slo_entry(&v, "request-availability", "all")["total"],
         tokyo_total
     );
     // Only tokyo sent counters.
@@ -329,8 +308,8 @@ async fn the_token_cluster_wins_over_the_resource() {
     send(&s, false, &req, &auth).await;
     send(&s, true, &req, &auth).await;
     wait_points(&s, 2).await;
-    let v = slos(&s).await;
-    let seoul = entry(&v, "request-latency", "seoul-prod");
+    let v = slos(s.admin).await;
+    let seoul = slo_entry(&v, "request-latency", "seoul-prod");
     assert_eq!(
         (seoul["total"].as_u64(), seoul["good"].as_u64()),
         (Some(90), Some(42))

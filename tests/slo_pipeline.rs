@@ -93,27 +93,6 @@ async fn send_traffic(grpc: std::net::SocketAddr, http: std::net::SocketAddr) ->
     sent
 }
 
-async fn slos(admin: std::net::SocketAddr) -> serde_json::Value {
-    let r = http_send(
-        "GET",
-        &format!("http://{admin}/api/v1/slos"),
-        &[],
-        Vec::new(),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    serde_json::from_slice(&r.body).unwrap()
-}
-
-fn entry<'a>(v: &'a serde_json::Value, name: &str, cluster: &str) -> &'a serde_json::Value {
-    v["slos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name && e["cluster"] == cluster)
-        .unwrap_or_else(|| panic!("no {name}/{cluster} in {v}"))
-}
-
 fn write_slos(dir: &std::path::Path, text: &str) {
     std::fs::write(dir.join("checkout.yaml"), text).unwrap();
 }
@@ -139,7 +118,7 @@ async fn spans_from_three_clusters_give_exact_slos() {
     .await;
 
     let v = slos(s.admin).await;
-    let all = entry(&v, "availability", "all");
+    let all = slo_entry(&v, "availability", "all");
     let good: u64 = sent.per_cluster.iter().map(|c| c.2).sum();
     assert_eq!(all["total"], total);
     assert_eq!(all["good"], good);
@@ -150,14 +129,14 @@ async fn spans_from_three_clusters_give_exact_slos() {
     assert!((all["error_budget_remaining"].as_f64().unwrap() - (1.0 - ratio / 0.001)).abs() < 1e-9);
     assert!((all["burn_rate"]["1h"].as_f64().unwrap() - ratio / 0.001).abs() < 1e-9);
     for (cluster, total, good) in &sent.per_cluster {
-        let e = entry(&v, "availability", cluster);
+        let e = slo_entry(&v, "availability", cluster);
         assert_eq!(e["total"], *total, "{cluster}");
         assert_eq!(e["good"], *good, "{cluster}");
     }
 
     let mut pay = sent.pay_durations.clone();
     pay.sort_unstable();
-    let lat = entry(&v, "pay-latency", "all");
+    let lat = slo_entry(&v, "pay-latency", "all");
     assert_eq!(lat["total"], pay.len());
     assert_eq!(
         lat["good"],
@@ -243,7 +222,7 @@ async fn state_survives_kill_9_and_sighup_reloads_safely() {
     let total: u64 = sent.per_cluster.iter().map(|c| c.1).sum();
     let mut recorded = false;
     for _ in 0..100 {
-        if entry(&slos(p.admin).await, "availability", "all")["total"] == total {
+        if slo_entry(&slos(p.admin).await, "availability", "all")["total"] == total {
             recorded = true;
             break;
         }
@@ -259,12 +238,12 @@ async fn state_survives_kill_9_and_sighup_reloads_safely() {
     let mut p = spawn_binary("  nop:", &service).await;
     let v = slos(p.admin).await;
     assert_eq!(
-        entry(&v, "availability", "all")["total"],
+        slo_entry(&v, "availability", "all")["total"],
         total,
         "restored after kill -9"
     );
     for (cluster, t, g) in &sent.per_cluster {
-        let e = entry(&v, "availability", cluster);
+        let e = slo_entry(&v, "availability", cluster);
         assert_eq!(
             (e["total"].as_u64(), e["good"].as_u64()),
             (Some(*t), Some(*g))
@@ -286,7 +265,7 @@ async fn state_survives_kill_9_and_sighup_reloads_safely() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let v = slos(p.admin).await;
     assert_eq!(v["slos"].as_array().unwrap().len(), 8, "old set kept");
-    assert_eq!(entry(&v, "availability", "all")["total"], total);
+    assert_eq!(slo_entry(&v, "availability", "all")["total"], total);
 
     // A valid change: the unchanged SLO keeps its state, the new one starts empty.
     let changed = SLOS.replace("name: pay-latency", "name: pay-latency-v2");
@@ -301,8 +280,8 @@ async fn state_survives_kill_9_and_sighup_reloads_safely() {
             .iter()
             .any(|e| e["name"] == "pay-latency-v2")
         {
-            assert_eq!(entry(&v, "availability", "all")["total"], total);
-            assert_eq!(entry(&v, "pay-latency-v2", "all")["total"], 0);
+            assert_eq!(slo_entry(&v, "availability", "all")["total"], total);
+            assert_eq!(slo_entry(&v, "pay-latency-v2", "all")["total"], 0);
             reloaded = true;
             break;
         }

@@ -487,3 +487,26 @@ pub fn now_unix_nanos() -> u64 {
         .unwrap()
         .as_nanos() as u64
 }
+
+/// `GET /api/v1/slos` on an admin listener.
+pub async fn slos(admin: SocketAddr) -> serde_json::Value {
+    let r = http_send(
+        "GET",
+        &format!("http://{admin}/api/v1/slos"),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+/// The entry of SLO `name` for `cluster` in a `/api/v1/slos` answer.
+pub fn slo_entry<'a>(v: &'a serde_json::Value, name: &str, cluster: &str) -> &'a serde_json::Value {
+    v["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name && e["cluster"] == cluster)
+        .unwrap_or_else(|| panic!("no {name}/{cluster} in {v}"))
+}
