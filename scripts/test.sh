@@ -154,7 +154,13 @@ fuzz_smoke() {
         log "installing cargo-fuzz"
         cargo install cargo-fuzz --locked || return 1
     fi
-    (cd fuzz && cargo +nightly fuzz run redact corpus/redact -- -max_total_time=30 -rss_limit_mb=2048)
+    # New inputs go to a scratch dir; the committed seeds in fuzz/corpus/redact stay as they are.
+    local scratch status=0
+    scratch=$(mktemp -d)
+    (cd fuzz && cargo +nightly fuzz run redact "$scratch" corpus/redact -- \
+        -max_total_time=30 -rss_limit_mb=2048) || status=$?
+    rm -rf "$scratch"
+    return $status
 }
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     check fuzz_smoke
