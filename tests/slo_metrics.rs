@@ -239,6 +239,15 @@ async fn histograms_and_counters_give_exact_slos() {
         assert_eq!(e["status"], "ok");
     }
     let all = slo_entry(&v, "request-latency", "all");
+    // The API reports the bucket bound good events are really measured against: the
+    // largest bound at or below the 300 ms threshold.
+    let effective = BOUNDS
+        .iter()
+        .copied()
+        .filter(|b| *b <= 0.3)
+        .fold(f64::MIN, f64::max);
+    assert_eq!(all["effective_threshold"]["configured"], 0.3);
+    assert_eq!(all["effective_threshold"]["latest"], effective);
     let (total, good): (u64, u64) = want.iter().fold((0, 0), |a, w| (a.0 + w.1, a.1 + w.2));
     assert_eq!(
         (all["total"].as_u64(), all["good"].as_u64()),

@@ -256,11 +256,16 @@ impl Engine {
     /// The status of every SLO and group at the current time.
     pub fn status(&self) -> Vec<GroupStatus> {
         let now = self.clock.now_nanos();
-        self.loaded()
+        let mut out: Vec<GroupStatus> = self
+            .loaded()
             .slos
             .iter()
             .flat_map(|slo| status::of_slo(slo, &slo.state(), now))
-            .collect()
+            .collect();
+        for s in out.iter_mut().filter(|s| s.cluster == state::ALL) {
+            s.effective_threshold = self.effective_threshold(&s.service, &s.name);
+        }
+        out
     }
 }
 

@@ -75,6 +75,9 @@ pub struct GroupStatus {
     pub burn_rate: Ordered<Option<f64>>,
     /// Over the SLO window, seconds.
     pub latency: Ordered<Option<f64>>,
+    /// Histogram-threshold SLIs: the bucket bound good events are really measured against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_threshold: Option<super::metrics::EffectiveThreshold>,
     /// Every window in detail (`GET /api/v1/slos/{service}/{name}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub windows: Option<Vec<WindowStatus>>,
@@ -201,6 +204,7 @@ fn group_status(
                 .collect(),
         ),
         latency,
+        effective_threshold: None,
         windows: Some(windows),
         lifetime: g.lifetime(),
     }
