@@ -55,6 +55,8 @@ pub struct Running {
     /// The periodic snapshot task; it writes a last snapshot when told to stop.
     snapshots: Option<JoinHandle<()>>,
     stop_snapshots: watch::Sender<bool>,
+    /// Reloads SLO files when they change; stopped at shutdown.
+    watcher: JoinHandle<()>,
     health: Arc<Health>,
     stop_receivers: watch::Sender<bool>,
     stop_admin: watch::Sender<bool>,
@@ -196,6 +198,7 @@ pub async fn start_with(
         .map(|(l, router)| tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)))
         .collect();
     drop(receiver);
+    let watcher = tokio::spawn(watch_slo_files(engine.clone(), config.slo.files.clone()));
     let (stop_snapshots, stop_snapshots_rx) = watch::channel(false);
     let snapshots = config.slo.state_dir.clone().map(|dir| {
         tokio::spawn(snapshot_loop(
@@ -230,6 +233,7 @@ pub async fn start_with(
         slo_files: config.slo.files.clone(),
         snapshots,
         stop_snapshots,
+        watcher,
         health,
         stop_receivers,
         stop_admin,
@@ -239,6 +243,47 @@ pub async fn start_with(
         exporters: all.into_iter().map(|(_, e)| e).collect(),
         shutdown_timeout: service.shutdown_timeout,
     })
+}
+
+fn reload_slos(engine: &Engine, files: &[String]) -> Result<usize, ConfigErrors> {
+    let set = crate::slo::spec::load(files)?;
+    let n = set.slos.len();
+    engine.replace(set);
+    Ok(n)
+}
+
+/// How often the SLO files are checked for changes.
+const SLO_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Reloads the SLO files when they change (new, removed or modified files), as SIGHUP does.
+async fn watch_slo_files(engine: Arc<Engine>, files: Vec<String>) {
+    let mut seen = crate::slo::spec::fingerprint(&files);
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + SLO_WATCH_INTERVAL,
+        SLO_WATCH_INTERVAL,
+    );
+    loop {
+        tick.tick().await;
+        let files_now = files.clone();
+        let Ok(now) =
+            tokio::task::spawn_blocking(move || crate::slo::spec::fingerprint(&files_now)).await
+        else {
+            continue;
+        };
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let (engine, files) = (engine.clone(), files.clone());
+        let result = tokio::task::spawn_blocking(move || reload_slos(&engine, &files)).await;
+        match result {
+            Ok(Ok(n)) => tracing::info!(slos = n, "slo files changed and were reloaded"),
+            Ok(Err(errors)) => {
+                tracing::error!(%errors, "slo files changed but are invalid; keeping the loaded set")
+            }
+            Err(e) => tracing::error!(error = %e, "slo reload task failed"),
+        }
+    }
 }
 
 /// Writes SLO state every `interval`, and a last time once `stop` turns true (the shutdown
@@ -290,10 +335,7 @@ impl Running {
     /// Reloads the SLO files: the new set replaces the old one only if it is valid as a
     /// whole; unchanged SLOs keep their state.
     pub fn reload_slos(&self) -> Result<usize, ConfigErrors> {
-        let set = crate::slo::spec::load(&self.slo_files)?;
-        let n = set.slos.len();
-        self.engine.replace(set);
-        Ok(n)
+        reload_slos(&self.engine, &self.slo_files)
     }
 
     /// Stops in stages (see the module doc) within `service.shutdown_timeout`.
@@ -309,8 +351,10 @@ impl Running {
             exporters,
             snapshots,
             stop_snapshots,
+            watcher,
             ..
         } = self;
+        watcher.abort();
         health.set_draining();
         tracing::info!("shutting down: receivers stop accepting");
         let staged = async move {

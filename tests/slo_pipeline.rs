@@ -291,3 +291,44 @@ async fn state_survives_kill_9_and_sighup_reloads_safely() {
     p.sigterm();
     assert!(p.child.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_slo_files_are_reloaded_without_a_signal() {
+    let slo_dir = tempfile::tempdir().unwrap();
+    write_slos(slo_dir.path(), SLOS);
+    let glob = format!("{}/*.yaml", slo_dir.path().display());
+    let s = start_cfg(
+        |mut c| {
+            c.slo.files = vec![glob];
+            c
+        },
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(slos(s.admin).await["slos"].as_array().unwrap().len(), 2);
+    // A broken edit is ignored…
+    write_slos(slo_dir.path(), "service: checkout\nslos: [{name: x}]\n");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(slos(s.admin).await["slos"].as_array().unwrap().len(), 2);
+    // …and a valid one is picked up within the watch interval.
+    write_slos(
+        slo_dir.path(),
+        &SLOS.replace("name: pay-latency", "name: pay-latency-v2"),
+    );
+    let mut seen = false;
+    for _ in 0..80 {
+        let v = slos(s.admin).await;
+        if v["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "pay-latency-v2")
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the changed file was reloaded");
+    s.running.shutdown().await.unwrap();
+}

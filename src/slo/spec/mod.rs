@@ -168,6 +168,26 @@ pub fn load(globs: &[String]) -> Result<SloSet, ConfigErrors> {
     })
 }
 
+/// A fingerprint of the files `globs` match right now (paths, sizes, modification
+/// times), so a watcher can tell when a reload is due without parsing anything.
+pub fn fingerprint(globs: &[String]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for pattern in globs.iter().filter(|p| !p.starts_with(EMBEDDED_PREFIX)) {
+        let Ok(paths) = glob::glob(pattern) else {
+            continue;
+        };
+        for path in paths.flatten() {
+            path.hash(&mut h);
+            if let Ok(meta) = std::fs::metadata(&path) {
+                meta.len().hash(&mut h);
+                meta.modified().ok().hash(&mut h);
+            }
+        }
+    }
+    h.finish()
+}
+
 /// Parses one SLO file (native or OpenSLO, several documents allowed); `file` names it in
 /// errors and in [`Slo::source`]. Duplicate names within the file are errors too.
 pub fn parse_file(text: &str, file: &str) -> Result<Vec<Slo>, Vec<ConfigError>> {
