@@ -12,6 +12,18 @@ use prost::Message;
 use slotel::loadgen::{ContentOpts, generate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// A valid request succeeds over HTTP and over gRPC.
+async fn both_serve(traces: &str, grpc: std::net::SocketAddr, valid: &[u8]) {
+    let pb = ("content-type", "application/x-protobuf");
+    assert_eq!(
+        http_send("POST", traces, &[pb], valid.to_vec())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(grpc_send(grpc, GRPC_TRACES, &[], valid, None).await.code, 0);
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -60,18 +72,7 @@ async fn repeated_bad_input_keeps_memory_bounded() {
     let pb = ("content-type", "application/x-protobuf");
     // Warm up with valid traffic so allocator pools exist before the baseline.
     for _ in 0..20 {
-        assert_eq!(
-            http_send("POST", &traces, &[pb], valid.clone())
-                .await
-                .status,
-            200
-        );
-        assert_eq!(
-            grpc_send(grpc_addr, GRPC_TRACES, &[], &valid, None)
-                .await
-                .code,
-            0
-        );
+        both_serve(&traces, grpc_addr, &valid).await;
     }
     let baseline = rss_kib(pid);
 
@@ -116,18 +117,7 @@ async fn repeated_bad_input_keeps_memory_bounded() {
         rounds.push(rss_kib(pid));
     }
     // Still serving.
-    assert_eq!(
-        http_send("POST", &traces, &[pb], valid.clone())
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        grpc_send(grpc_addr, GRPC_TRACES, &[], &valid, None)
-            .await
-            .code,
-        0
-    );
+    both_serve(&traces, grpc_addr, &valid).await;
     let after = rss_kib(pid);
     p.sigterm();
     let status = p.child.wait().unwrap();

@@ -249,20 +249,28 @@ pub(super) fn condition(
     target: ConditionTarget,
 ) -> Option<Condition> {
     let text = text(ctx, node, path)?;
-    match Condition::parse(&text, target) {
-        Ok(condition) => Some(condition),
-        Err(e) => {
-            let (line, column) = locate(src.text, node, &text, e.column.saturating_sub(1));
-            ctx.errors.push(ConfigError {
-                file: ctx.file.to_string(),
-                path: path.to_string(),
-                line,
-                column,
-                message: e.message,
-            });
-            None
-        }
-    }
+    Condition::parse(&text, target)
+        .map_err(|e| condition_error(ctx, src, node, path, &text, e))
+        .ok()
+}
+
+/// Records a condition error at its column inside the YAML scalar that holds it.
+fn condition_error(
+    ctx: &mut Ctx<'_>,
+    src: &Source<'_>,
+    node: &Node,
+    path: &str,
+    text: &str,
+    e: ottl::ConditionError,
+) {
+    let (line, column) = locate(src.text, node, text, e.column.saturating_sub(1));
+    ctx.errors.push(ConfigError {
+        file: ctx.file.to_string(),
+        path: path.to_string(),
+        line,
+        column,
+        message: e.message,
+    });
 }
 
 /// A `group_by` entry.
@@ -273,20 +281,9 @@ pub(super) fn attribute(
     path: &str,
 ) -> Option<AttrRef> {
     let text = text(ctx, node, path)?;
-    match ottl::parse_attribute(&text) {
-        Ok(attr) => Some(attr),
-        Err(e) => {
-            let (line, column) = locate(src.text, node, &text, e.column.saturating_sub(1));
-            ctx.errors.push(ConfigError {
-                file: ctx.file.to_string(),
-                path: path.to_string(),
-                line,
-                column,
-                message: e.message,
-            });
-            None
-        }
-    }
+    ottl::parse_attribute(&text)
+        .map_err(|e| condition_error(ctx, src, node, path, &text, e))
+        .ok()
 }
 
 /// Where the character at `offset` of a scalar's parsed `value` was written in `source`,
