@@ -36,6 +36,8 @@ pub enum AppError {
     ShutdownTimeout(Duration),
     #[error(transparent)]
     Redaction(#[from] crate::redact::RedactError),
+    #[error("{0}")]
+    Exporter(String),
 }
 
 /// The addresses slotel listens on (useful when the config asks for port 0).
@@ -64,6 +66,8 @@ pub struct Running {
     admin: JoinHandle<()>,
     pipelines: Vec<Pipeline>,
     exporters: Vec<Arc<dyn Exporter>>,
+    /// Feed the SLO series to remote-write exporters; stopped before exporters shut down.
+    series_tasks: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
 }
 
@@ -105,11 +109,18 @@ pub async fn start_with(
         tracing::info!(slos = restored.slos, skipped = restored.skipped, dir = %dir.display(), "slo state restored");
     }
     let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
-    let mut all: Vec<(String, Arc<dyn Exporter>)> = config
-        .exporters
-        .iter()
-        .map(|e| (e.id.clone(), export::build(e)))
-        .collect();
+    let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
+    let mut series_tasks = Vec::new();
+    for e in &config.exporters {
+        let built = export::build(e, &metrics, config.service.shutdown_timeout / 2)
+            .map_err(AppError::Exporter)?;
+        if let Some((queued, rw, cfg)) = built.remote_write
+            && cfg.send_slo_series
+        {
+            series_tasks.push(tokio::spawn(slo_series_loop(engine.clone(), queued, rw, cfg)));
+        }
+        all.push((e.id.clone(), built.exporter));
+    }
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
 
     // Redaction runs in the traces and logs pipelines, before the SLO connector and every
@@ -241,8 +252,29 @@ pub async fn start_with(
         admin,
         pipelines,
         exporters: all.into_iter().map(|(_, e)| e).collect(),
+        series_tasks,
         shutdown_timeout: service.shutdown_timeout,
     })
+}
+
+/// Hands the SLO series to a remote-write exporter every `flush_interval`.
+async fn slo_series_loop(
+    engine: Arc<Engine>,
+    queued: Arc<export::QueuedExporter>,
+    rw: Arc<export::RemoteWrite>,
+    cfg: crate::config::RemoteWriteConfig,
+) {
+    let mut source = crate::slo::otlp_series::SeriesSource::new(engine, cfg.native_histogram_schema);
+    let mut tick = tokio::time::interval(cfg.flush_interval.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let req = source.collect();
+        match rw.encode_metrics(&req, None) {
+            Ok(records) => queued.enqueue(records),
+            Err(e) => tracing::error!(exporter = queued.id_str(), error = %e, "cannot encode the slo series"),
+        }
+    }
 }
 
 fn reload_slos(engine: &Engine, files: &[String]) -> Result<usize, ConfigErrors> {
@@ -352,8 +384,12 @@ impl Running {
             snapshots,
             stop_snapshots,
             watcher,
+            series_tasks,
             ..
         } = self;
+        for t in series_tasks {
+            t.abort();
+        }
         watcher.abort();
         health.set_draining();
         tracing::info!("shutting down: receivers stop accepting");

@@ -28,4 +28,7 @@ pub enum Command {
     /// Redact log lines (one body per line) from FILE or stdin to stdout, with the
     /// config's `processors.redaction` (built-in defaults when it has none).
     Redact(crate::redact::cli::RedactArgs),
+    /// Write Prometheus recording and alerting rules, a Grafana dashboard and Grafana
+    /// alerting provisioning for the SLO files (of the config, or `--slos`).
+    Rules(crate::rules::cli::RulesArgs),
 }

@@ -17,6 +17,7 @@
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
 //! - [`loadgen`]: the `slotel loadgen` OTLP load generator.
+//! - [`rules`]: `slotel rules`: Prometheus rules, a Grafana dashboard and Grafana alerts from SLO files.
 
 pub mod admin;
 pub mod app;
@@ -27,5 +28,6 @@ pub mod loadgen;
 pub mod pipeline;
 pub mod receiver;
 pub mod redact;
+pub mod rules;
 pub mod slo;
 pub mod telemetry;

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Run => runtime.block_on(run(cli.config)),
         Command::Check => check(cli.config),
         Command::Redact(args) => redact(cli.config, &args),
+        Command::Rules(args) => rules(cli.config, &args),
         Command::Loadgen(args) => runtime.block_on(async {
             let format = args.report;
             match loadgen::run(args).await {
@@ -58,6 +59,26 @@ fn redact(path: Option<std::path::PathBuf>, args: &slotel::redact::cli::RedactAr
         }
         Err(e) => {
             eprintln!("slotel redact: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn rules(path: Option<std::path::PathBuf>, args: &slotel::rules::cli::RulesArgs) -> ExitCode {
+    use slotel::rules::cli::{RulesError, run};
+    match run(path.as_deref(), args) {
+        Ok(written) => {
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(RulesError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("slotel rules: {e}");
             ExitCode::FAILURE
         }
     }

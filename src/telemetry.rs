@@ -143,6 +143,93 @@ pub struct ExporterLabels {
     pub signal: Signal,
 }
 
+/// The per-exporter series of queued (remote) exporters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    pub exporter: String,
+}
+
+/// Why a queued exporter gave up on items: `permanent` (the backend refused them for
+/// good), `retries_exhausted` (`max_elapsed_time` passed), `queue_full` (the hard limit,
+/// twice `max_bytes`, was passed), `corrupt` (a disk record that does not decode),
+/// `encode` (the batch could not be converted for this backend).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DroppedLabels {
+    pub exporter: String,
+    pub reason: &'static str,
+}
+
+/// `slotel_exporter_requests_total`: `outcome` = `success` | `retryable` | `permanent`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExportRequestLabels {
+    pub exporter: String,
+    pub outcome: &'static str,
+}
+
+/// The families of queued exporters.
+#[derive(Default)]
+pub struct ExporterMetrics {
+    pub sent_items: Family<QueueLabels, Counter>,
+    pub dropped_items: Family<DroppedLabels, Counter>,
+    pub requests: Family<ExportRequestLabels, Counter>,
+    pub retries: Family<QueueLabels, Counter>,
+    pub duplicates: Family<QueueLabels, Counter>,
+    pub queue_items: Family<QueueLabels, Gauge>,
+    pub queue_bytes: Family<QueueLabels, Gauge>,
+    pub queue_capacity_bytes: Family<QueueLabels, Gauge>,
+    pub queue_oldest_age_seconds: Family<QueueLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+}
+
+impl ExporterMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "slotel_exporter_delivered_items",
+            "Items (spans, data points, log records, samples) a queued exporter's backend accepted",
+            self.sent_items.clone(),
+        );
+        registry.register(
+            "slotel_exporter_dropped_items",
+            "Items a queued exporter gave up on, by reason",
+            self.dropped_items.clone(),
+        );
+        registry.register(
+            "slotel_exporter_requests",
+            "Requests to the backend, by outcome",
+            self.requests.clone(),
+        );
+        registry.register(
+            "slotel_exporter_retries",
+            "Requests sent again after a retryable failure",
+            self.retries.clone(),
+        );
+        registry.register(
+            "slotel_exporter_redelivered_items",
+            "Items read back from a disk queue after a restart that may already have been delivered",
+            self.duplicates.clone(),
+        );
+        registry.register(
+            "slotel_exporter_queue_items",
+            "Requests waiting in an exporter's queue (in flight included)",
+            self.queue_items.clone(),
+        );
+        registry.register(
+            "slotel_exporter_queue_size_bytes",
+            "Bytes waiting in an exporter's queue",
+            self.queue_bytes.clone(),
+        );
+        registry.register(
+            "slotel_exporter_queue_capacity_bytes",
+            "Bytes an exporter's queue holds before receivers answer retry-later",
+            self.queue_capacity_bytes.clone(),
+        );
+        registry.register(
+            "slotel_exporter_queue_oldest_age_seconds",
+            "Age of the oldest request in an exporter's queue (0 when empty)",
+            self.queue_oldest_age_seconds.clone(),
+        );
+    }
+}
+
 /// `slotel_redactions_total`: `type` is a built-in PII type, a custom detector's name
 /// from the config, or `k8s` (all bounded by the config); never a value.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -185,6 +272,7 @@ pub struct Metrics {
     pub exporter_failed: Family<ExporterLabels, Counter>,
     pub redactions: Family<RedactionLabels, Counter>,
     pub redaction_fallbacks: Family<RedactionFallbackLabels, Counter>,
+    pub exporters: ExporterMetrics,
 }
 
 fn duration_histogram() -> Histogram {
@@ -282,6 +370,8 @@ impl Metrics {
             "JSON values scanned as text because they passed a depth or size limit",
             redaction_fallbacks.clone(),
         );
+        let exporters = ExporterMetrics::default();
+        exporters.register(&mut registry);
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -303,6 +393,7 @@ impl Metrics {
             exporter_failed,
             redactions,
             redaction_fallbacks,
+            exporters,
         })
     }
 

@@ -13,8 +13,13 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-/// The whole pytest run takes a few seconds; this only bounds a hang.
+/// Bounds a hang of one pytest run.
 const PYTEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// The remote-write suite includes a 60 s backend outage.
+const REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Files with their own test below (so nextest runs them in parallel with the rest).
+const OWN_TESTS: &[&str] = &["tests/python/test_remote_write.py"];
 const POLL: Duration = Duration::from_millis(100);
 
 fn repo_root() -> PathBuf {
@@ -68,6 +73,18 @@ fn kill_group(child: &mut Child) {
 
 #[test]
 fn python_sdk_clients() {
+    let mut args = vec!["tests/python".to_string()];
+    args.extend(OWN_TESTS.iter().map(|f| format!("--ignore={f}")));
+    run_pytest(&args, PYTEST_TIMEOUT);
+}
+
+/// Remote write into a real Prometheus (tests/python/test_remote_write.py).
+#[test]
+fn python_remote_write_into_prometheus() {
+    run_pytest(&["tests/python/test_remote_write.py".to_string()], REMOTE_WRITE_TIMEOUT);
+}
+
+fn run_pytest(targets: &[String], timeout: Duration) {
     let python = python();
     let root = repo_root();
     let slotel = Path::new(env!("CARGO_BIN_EXE_slotel"));
@@ -84,8 +101,8 @@ fn python_sdk_clients() {
         "-q",
         "-p",
         "no:cacheprovider",
-        "tests/python",
     ])
+    .args(targets)
     .current_dir(&root)
     .env("SLOTEL_BIN", slotel)
     .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -113,7 +130,7 @@ fn python_sdk_clients() {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if waited >= PYTEST_TIMEOUT => {
+            Ok(None) if waited >= timeout => {
                 kill_group(&mut child);
                 break None;
             }
@@ -131,7 +148,7 @@ fn python_sdk_clients() {
     match status {
         None => panic!(
             "pytest did not finish within {}s and was killed\n{output}",
-            PYTEST_TIMEOUT.as_secs()
+            timeout.as_secs()
         ),
         Some(s) if s.success() => println!("{output}"),
         Some(s) => {

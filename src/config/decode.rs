@@ -167,7 +167,15 @@ fn processors(
     redaction
 }
 
-const EXPORTER_TYPES: &[&str] = &["debug", "file", "nop"];
+const EXPORTER_TYPES: &[&str] = &[
+    "debug",
+    "file",
+    "nop",
+    "prometheusremotewrite",
+    "otlp",
+    "otlphttp",
+    "loki",
+];
 
 /// The exporters, and every id written under `exporters` (valid or not) so that pipelines
 /// naming a broken exporter do not get a second error.
@@ -213,6 +221,22 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
             "file" => ExporterKind::File {
                 path: f.required(ctx, "path", Ctx::path_buf).unwrap_or_default(),
             },
+            "prometheusremotewrite" => {
+                let cfg = super::exporters::remote_write(ctx, &mut f);
+                ExporterKind::RemoteWrite(cfg, super::exporters::delivery(ctx, &mut f))
+            }
+            "otlp" => {
+                let cfg = super::exporters::otlp(ctx, &mut f, kind);
+                ExporterKind::OtlpGrpc(cfg, super::exporters::delivery(ctx, &mut f))
+            }
+            "otlphttp" => {
+                let cfg = super::exporters::otlp(ctx, &mut f, kind);
+                ExporterKind::OtlpHttp(cfg, super::exporters::delivery(ctx, &mut f))
+            }
+            "loki" => {
+                let cfg = super::exporters::loki(ctx, &mut f);
+                ExporterKind::Loki(cfg, super::exporters::delivery(ctx, &mut f))
+            }
             _ => ExporterKind::Nop,
         };
         f.finish(ctx);

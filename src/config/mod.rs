@@ -23,6 +23,7 @@
 //!   addresses, …) that interpolate first.
 //! - `interpolate.rs`: `${…}` expansion through the injected [`Lookup`].
 //! - `error.rs`: [`ConfigError`] and [`ConfigErrors`].
+//! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
 //! - `../../config/slotel.yaml`: the embedded default, commented as the reference manual.
 //!
@@ -41,6 +42,7 @@
 
 mod decode;
 mod error;
+mod exporters;
 mod interpolate;
 pub(crate) mod read;
 mod redaction;
@@ -57,6 +59,7 @@ use interpolate::lowercase_first;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use interpolate::{Lookup, SystemLookup};
+pub use exporters::*;
 pub use redaction::*;
 pub use types::*;
 

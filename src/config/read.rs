@@ -87,7 +87,7 @@ impl Ctx<'_> {
     }
 
     /// A string run through `parse`, whose error becomes this field's error.
-    fn parsed<T>(
+    pub(crate) fn parsed<T>(
         &mut self,
         node: &Node,
         path: &str,

@@ -363,11 +363,11 @@ fn action(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RedactAction> {
     ctx.choice(node, path, &ACTIONS)
 }
 
-fn boolean(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<bool> {
+pub(super) fn boolean(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<bool> {
     ctx.choice(node, path, &BOOLS)
 }
 
-fn strings(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Vec<String>> {
+pub(super) fn strings(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Vec<String>> {
     let items = ctx.seq(node, path)?;
     let strings = items
         .iter()

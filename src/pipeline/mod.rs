@@ -71,6 +71,48 @@ impl Payload {
     }
 }
 
+/// Completes when every durable exporter holds its copy of a batch: the receiver waits
+/// for it before acknowledging when a pipeline has a disk queue. Clones share one outcome;
+/// it is sent when the last clone is dropped: success unless some holder called
+/// [`Ack::fail`].
+#[derive(Clone, Debug)]
+pub struct Ack(Arc<AckInner>);
+
+#[derive(Debug)]
+struct AckInner {
+    tx: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<bool>>>,
+    failed: AtomicBool,
+}
+
+impl Ack {
+    /// A new ack and the receiver that learns its outcome (`true` = durable).
+    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<bool>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let inner = AckInner {
+            tx: std::sync::Mutex::new(Some(tx)),
+            failed: AtomicBool::new(false),
+        };
+        (Self(Arc::new(inner)), rx)
+    }
+
+    /// Marks the batch as not stored: the receiver answers retry-later.
+    pub fn fail(&self) {
+        self.0.failed.store(true, Ordering::Release);
+    }
+}
+
+impl Drop for AckInner {
+    fn drop(&mut self) {
+        let tx = match self.tx.get_mut() {
+            Ok(tx) => tx.take(),
+            Err(e) => e.into_inner().take(),
+        };
+        if let Some(tx) = tx {
+            let _ = tx.send(!self.failed.load(Ordering::Acquire));
+        }
+    }
+}
+
 /// One request's worth of data moving through a pipeline.
 #[derive(Debug)]
 pub struct Batch {
@@ -80,6 +122,8 @@ pub struct Batch {
     pub items: usize,
     /// Encoded size of the request as received (after decompression).
     pub bytes: usize,
+    /// Set when the receiver waits for durable exporters before acknowledging.
+    pub ack: Option<Ack>,
 }
 
 /// Why a batch could not be queued.
@@ -103,6 +147,8 @@ struct Shared {
     closed: AtomicBool,
     close_notify: Notify,
     metrics: Arc<Metrics>,
+    exporters: Vec<Arc<dyn Exporter>>,
+    durable: bool,
 }
 
 impl Shared {
@@ -129,6 +175,9 @@ impl PipelineSender {
     pub fn try_send(&self, batch: Batch) -> Result<(), SendError> {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed);
+        }
+        if !self.shared.exporters.iter().all(|e| e.has_room()) {
+            return Err(SendError::Full);
         }
         let cost = batch
             .bytes
@@ -162,6 +211,12 @@ impl PipelineSender {
     pub fn signal(&self) -> Signal {
         self.shared.signal
     }
+
+    /// Whether batches must carry an [`Ack`]: some exporter of the pipeline is durable,
+    /// and the receiver acknowledges only once the batch is stored.
+    pub fn needs_ack(&self) -> bool {
+        self.shared.durable
+    }
 }
 
 /// A running pipeline: the sender to hand to receivers and the dispatcher task.
@@ -188,6 +243,8 @@ impl Pipeline {
             closed: AtomicBool::new(false),
             close_notify: Notify::new(),
             metrics: metrics.clone(),
+            durable: exporters.iter().any(|e| e.is_durable()),
+            exporters: exporters.clone(),
         });
         metrics
             .queue_capacity
@@ -252,6 +309,7 @@ async fn dispatch(
                 signal,
             };
             match e.export(&batch).await {
+                Ok(()) if e.is_queued() => {}
                 Ok(()) => {
                     shared
                         .metrics
@@ -260,6 +318,11 @@ async fn dispatch(
                         .inc_by(batch.items as u64);
                 }
                 Err(err) => {
+                    if e.is_durable()
+                        && let Some(ack) = &batch.ack
+                    {
+                        ack.fail();
+                    }
                     shared
                         .metrics
                         .exporter_failed

@@ -33,6 +33,21 @@ pub trait Exporter: Send + Sync {
     fn accepts(&self, _signal: Signal) -> bool {
         true
     }
+    /// Whether the exporter can take more now. A queued exporter whose queue is full says
+    /// no, and the pipeline then refuses new data with retry-later (backpressure).
+    fn has_room(&self) -> bool {
+        true
+    }
+    /// Whether the exporter stores batches durably; the receiver then acknowledges only
+    /// once the batch's [`super::Ack`] completes.
+    fn is_durable(&self) -> bool {
+        false
+    }
+    /// Whether the exporter delivers later from its own queue and counts deliveries
+    /// itself (the pipeline then counts only failures to queue).
+    fn is_queued(&self) -> bool {
+        false
+    }
     /// Delivers one batch. Returning an error counts the batch's items as failed.
     async fn export(&self, batch: &super::Batch) -> Result<(), ExportError>;
     /// Flushes and releases resources; called once after every pipeline has drained.

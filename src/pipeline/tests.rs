@@ -49,6 +49,7 @@ fn batch(items: usize, bytes: usize) -> Batch {
         payload: Payload::Traces(ExportTraceServiceRequest::default()),
         items,
         bytes,
+        ack: None,
     }
 }
 

@@ -88,7 +88,9 @@ struct ExportCall<R> {
 
 impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
     type Response = R::Response;
-    type Future = std::future::Ready<Result<tonic::Response<R::Response>, Status>>;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<tonic::Response<R::Response>, Status>> + Send>,
+    >;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         self.reached.store(true, Ordering::Relaxed);
@@ -97,12 +99,15 @@ impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
             .get("authorization")
             .map(|v| v.as_bytes().to_vec());
         let body = request.into_inner();
-        let result = self
-            .receiver
-            .export::<R>(Protocol::Grpc, auth.as_deref(), &body, Format::Protobuf)
-            .map(tonic::Response::new)
-            .map_err(|e| e.to_status());
-        std::future::ready(result)
+        let accepted =
+            self.receiver
+                .export::<R>(Protocol::Grpc, auth.as_deref(), &body, Format::Protobuf);
+        Box::pin(async move {
+            match accepted {
+                Ok(a) => a.wait().await.map(tonic::Response::new).map_err(|e| e.to_status()),
+                Err(e) => Err(e.to_status()),
+            }
+        })
     }
 }
 

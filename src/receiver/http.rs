@@ -180,7 +180,12 @@ async fn export<R: OtlpRequest>(
         .headers
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes());
-    match receiver.export::<R>(Protocol::Http, auth, &body, format) {
+    let accepted = receiver.export::<R>(Protocol::Http, auth, &body, format);
+    let result = match accepted {
+        Ok(a) => a.wait().await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(resp) => encode_response(&resp, format),
         Err(e) => e.to_http(Some(format)),
     }

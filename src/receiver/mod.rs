@@ -40,6 +40,34 @@ use crate::telemetry::{
 
 const RECEIVER: &str = "otlp";
 
+/// How long a request waits for a durable queue to store its batch before the client is
+/// told to retry.
+const DURABLE_WAIT: Duration = Duration::from_secs(30);
+
+/// An accepted request: the response to send, once `durable` (when present) says the
+/// batch is stored on disk.
+pub struct Accepted<T> {
+    pub response: T,
+    pub durable: Option<tokio::sync::oneshot::Receiver<bool>>,
+    retry_after: Duration,
+}
+
+impl<T> Accepted<T> {
+    /// The response, after the batch is durable; retry-later when storing failed or took
+    /// too long (the client sends again; duplicates are possible, losses are not).
+    pub async fn wait(self) -> Result<T, ReceiveError> {
+        let Some(rx) = self.durable else {
+            return Ok(self.response);
+        };
+        match tokio::time::timeout(DURABLE_WAIT, rx).await {
+            Ok(Ok(true)) => Ok(self.response),
+            _ => Err(ReceiveError::QueueFull {
+                retry_after: self.retry_after,
+            }),
+        }
+    }
+}
+
 /// The pipelines a receiver feeds, one per signal.
 #[derive(Clone)]
 pub struct Pipelines {
@@ -93,7 +121,7 @@ impl Receiver {
         authorization: Option<&[u8]>,
         body: &[u8],
         format: Format,
-    ) -> Result<R::Response, ReceiveError> {
+    ) -> Result<Accepted<R::Response>, ReceiveError> {
         let started = tokio::time::Instant::now();
         let labels = RequestLabels {
             protocol,
@@ -145,7 +173,7 @@ impl Receiver {
         authorization: Option<&[u8]>,
         body: &[u8],
         format: Format,
-    ) -> Result<R::Response, ReceiveError> {
+    ) -> Result<Accepted<R::Response>, ReceiveError> {
         let identity = match &self.auth {
             Some(auth) => Some(
                 auth.authenticate(authorization)
@@ -177,14 +205,22 @@ impl Receiver {
                 ..RequestContext::default()
             },
         };
+        let mut durable = None;
         if checked.kept > 0 {
+            let pipeline = self.pipelines.get(R::SIGNAL);
+            let ack = pipeline.needs_ack().then(|| {
+                let (ack, rx) = crate::pipeline::Ack::new();
+                durable = Some(rx);
+                ack
+            });
             let batch = Batch {
                 ctx,
                 payload: req.into_payload(),
                 items: checked.kept,
                 bytes: body.len(),
+                ack,
             };
-            if let Err(e) = self.pipelines.get(R::SIGNAL).try_send(batch) {
+            if let Err(e) = pipeline.try_send(batch) {
                 let err = match e {
                     SendError::Full => ReceiveError::QueueFull {
                         retry_after: self.retry_after,
@@ -205,6 +241,10 @@ impl Receiver {
                 })
                 .inc_by(checked.kept as u64);
         }
-        Ok(R::response(checked.rejected, checked.message()))
+        Ok(Accepted {
+            response: R::response(checked.rejected, checked.message()),
+            durable,
+            retry_after: self.retry_after,
+        })
     }
 }

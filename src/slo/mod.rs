@@ -16,6 +16,7 @@
 //! - [`connector`]: the engine as a traces-pipeline stage.
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
 //! - [`series`]: the SLO series on `/metrics`.
+//! - [`otlp_series`]: the same series as OTLP metrics, for exporters (remote write).
 //!
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
 //! except [`spec::load`] reading the SLO files.
@@ -25,5 +26,6 @@ pub mod connector;
 pub mod engine;
 pub mod facts;
 pub mod ottl;
+pub mod otlp_series;
 pub mod series;
 pub mod spec;

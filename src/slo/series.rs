@@ -21,7 +21,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::engine::Engine;
 
-type Labels = Vec<(&'static str, String)>;
+pub type Labels = Vec<(&'static str, String)>;
 
 /// Exposes the engine's state as Prometheus series.
 #[derive(Clone)]
@@ -56,7 +56,7 @@ fn family(
 
 /// A percentile as a quantile label, by moving the decimal point in its text so that
 /// 99.9 becomes `0.999`, not `0.9990000000000001`.
-fn quantile_label(p: f64) -> String {
+pub fn quantile_label(p: f64) -> String {
     if p >= 100.0 {
         return "1".to_string();
     }
@@ -71,109 +71,132 @@ fn quantile_label(p: f64) -> String {
     }
 }
 
+/// One family of SLO series: its name (without `_total` for counters), help, type and
+/// rows. Shared by `/metrics` and the OTLP form remote write sends.
+pub struct SeriesFamily {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub counter: bool,
+    pub rows: Vec<(Labels, f64)>,
+}
+
+/// Every SLO series family of the engine now (families without rows included).
+pub fn families(engine: &Engine, status: &[super::engine::GroupStatus]) -> Vec<SeriesFamily> {
+    let base = |s: &super::engine::GroupStatus| -> Labels {
+        vec![("slo", s.name.clone()), ("service", s.service.clone())]
+    };
+    let with_cluster = |s: &super::engine::GroupStatus| -> Labels {
+        let mut l = base(s);
+        l.push(("cluster", s.cluster.clone()));
+        l
+    };
+    let mut events = Vec::new();
+    let mut objective = Vec::new();
+    let mut budget = Vec::new();
+    let mut burn = Vec::new();
+    let mut latency = Vec::new();
+    for s in status {
+        if s.cluster == super::engine::state::ALL {
+            objective.push((base(s), s.objective));
+        }
+        for (outcome, v) in [("good", s.lifetime.good), ("bad", s.lifetime.bad())] {
+            let mut l = with_cluster(s);
+            l.push(("outcome", outcome.to_string()));
+            events.push((l, v as f64));
+        }
+        if let Some(b) = s.error_budget_remaining {
+            budget.push((with_cluster(s), b));
+        }
+        for w in s.windows.iter().flatten() {
+            if let Some(r) = w.burn_rate {
+                let mut l = with_cluster(s);
+                l.push(("window", w.window.clone()));
+                burn.push((l, r));
+            }
+            for ((_, v), pct) in w.latency.0.iter().zip(&w.percentiles) {
+                let Some(v) = v else { continue };
+                let mut l = with_cluster(s);
+                l.push(("window", w.window.clone()));
+                l.push(("quantile", quantile_label(*pct)));
+                latency.push((l, *v));
+            }
+        }
+    }
+    let dropped: Vec<(Labels, f64)> = engine
+        .slos()
+        .iter()
+        .flat_map(|slo| {
+            let d = slo.dropped();
+            [("late", d.late), ("future", d.future)].map(|(reason, v)| {
+                (
+                    vec![
+                        ("slo", slo.spec.name.clone()),
+                        ("service", slo.spec.service.clone()),
+                        ("reason", reason.to_string()),
+                    ],
+                    v as f64,
+                )
+            })
+        })
+        .collect();
+    let family = |name, help, counter, rows| SeriesFamily {
+        name,
+        help,
+        counter,
+        rows,
+    };
+    vec![
+        family(
+            "slotel_slo_events",
+            "SLO events by outcome since start",
+            true,
+            events,
+        ),
+        family(
+            "slotel_slo_objective_ratio",
+            "SLO objective as a ratio",
+            false,
+            objective,
+        ),
+        family(
+            "slotel_slo_error_budget_remaining_ratio",
+            "Error budget remaining over the SLO window (1 = untouched, below 0 = overspent)",
+            false,
+            budget,
+        ),
+        family(
+            "slotel_slo_burn_rate",
+            "Error budget burn rate per window",
+            false,
+            burn,
+        ),
+        family(
+            "slotel_slo_latency_quantile_seconds",
+            "Latency percentiles per window (nearest rank on HDR histograms)",
+            false,
+            latency,
+        ),
+        family(
+            "slotel_slo_dropped_events",
+            "Events not counted because they ended too long ago or in the future",
+            true,
+            dropped,
+        ),
+    ]
+}
+
 impl Collector for SloSeries {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let status = self.0.status();
-        let base = |s: &super::engine::GroupStatus| -> Labels {
-            vec![("slo", s.name.clone()), ("service", s.service.clone())]
-        };
-        let with_cluster = |s: &super::engine::GroupStatus| -> Labels {
-            let mut l = base(s);
-            l.push(("cluster", s.cluster.clone()));
-            l
-        };
-        let mut events = Vec::new();
-        let mut objective = Vec::new();
-        let mut budget = Vec::new();
-        let mut burn = Vec::new();
-        let mut latency = Vec::new();
-        for s in &status {
-            if s.cluster == super::engine::state::ALL {
-                objective.push((base(s), s.objective));
-            }
-            for (outcome, v) in [("good", s.lifetime.good), ("bad", s.lifetime.bad())] {
-                let mut l = with_cluster(s);
-                l.push(("outcome", outcome.to_string()));
-                events.push((l, v as f64));
-            }
-            if let Some(b) = s.error_budget_remaining {
-                budget.push((with_cluster(s), b));
-            }
-            for w in s.windows.iter().flatten() {
-                if let Some(r) = w.burn_rate {
-                    let mut l = with_cluster(s);
-                    l.push(("window", w.window.clone()));
-                    burn.push((l, r));
-                }
-                for ((_, v), pct) in w.latency.0.iter().zip(&w.percentiles) {
-                    let Some(v) = v else { continue };
-                    let mut l = with_cluster(s);
-                    l.push(("window", w.window.clone()));
-                    l.push(("quantile", quantile_label(*pct)));
-                    latency.push((l, *v));
-                }
-            }
+        for f in families(&self.0, &status) {
+            let kind = if f.counter {
+                MetricType::Counter
+            } else {
+                MetricType::Gauge
+            };
+            family(&mut encoder, f.name, f.help, kind, f.rows)?;
         }
-        family(
-            &mut encoder,
-            "slotel_slo_events",
-            "SLO events by outcome since start",
-            MetricType::Counter,
-            events,
-        )?;
-        family(
-            &mut encoder,
-            "slotel_slo_objective_ratio",
-            "SLO objective as a ratio",
-            MetricType::Gauge,
-            objective,
-        )?;
-        family(
-            &mut encoder,
-            "slotel_slo_error_budget_remaining_ratio",
-            "Error budget remaining over the SLO window (1 = untouched, below 0 = overspent)",
-            MetricType::Gauge,
-            budget,
-        )?;
-        family(
-            &mut encoder,
-            "slotel_slo_burn_rate",
-            "Error budget burn rate per window",
-            MetricType::Gauge,
-            burn,
-        )?;
-        family(
-            &mut encoder,
-            "slotel_slo_latency_quantile_seconds",
-            "Latency percentiles per window (nearest rank on HDR histograms)",
-            MetricType::Gauge,
-            latency,
-        )?;
-        let dropped: Vec<(Labels, f64)> = self
-            .0
-            .slos()
-            .iter()
-            .flat_map(|slo| {
-                let d = slo.dropped();
-                [("late", d.late), ("future", d.future)].map(|(reason, v)| {
-                    (
-                        vec![
-                            ("slo", slo.spec.name.clone()),
-                            ("service", slo.spec.service.clone()),
-                            ("reason", reason.to_string()),
-                        ],
-                        v as f64,
-                    )
-                })
-            })
-            .collect();
-        family(
-            &mut encoder,
-            "slotel_slo_dropped_events",
-            "Events not counted because they ended too long ago or in the future",
-            MetricType::Counter,
-            dropped,
-        )
+        Ok(())
     }
 }
 

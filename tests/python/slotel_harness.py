@@ -81,19 +81,30 @@ class Slotel:
         auth_tokens: list[dict] | None = None,
         env: dict[str, str] | None = None,
         slo_files: list[str] | None = None,
+        exporters: list[str] | None = None,
+        ports: tuple[int, int, int] | None = None,
     ) -> "Slotel":
-        """Starts slotel; retries with new ports if one was taken between pick and bind."""
+        """Starts slotel; retries with new ports if one was taken between pick and bind.
+
+        `exporters`: YAML lines added under `exporters:` (indented by two spaces there),
+        beside the `file/out` exporter every instance has. `ports`: (grpc, http, admin) to
+        reuse, e.g. to restart an instance where its clients expect it.
+        """
         last_error = None
         for attempt in range(3):
             try:
-                return cls._start_once(tmp_path, attempt, auth_tokens, env, slo_files)
+                return cls._start_once(
+                    tmp_path, attempt, auth_tokens, env, slo_files, exporters, ports
+                )
             except _PortTaken as e:
                 last_error = e
         raise RuntimeError(f"slotel did not start after 3 attempts: {last_error}")
 
     @classmethod
-    def _start_once(cls, tmp_path, attempt, auth_tokens, env, slo_files=None) -> "Slotel":
-        grpc_port, http_port, admin_port = free_port(), free_port(), free_port()
+    def _start_once(
+        cls, tmp_path, attempt, auth_tokens, env, slo_files=None, exporters=None, ports=None
+    ) -> "Slotel":
+        grpc_port, http_port, admin_port = ports or (free_port(), free_port(), free_port())
         out_path = tmp_path / "out.jsonl"
         log_path = tmp_path / f"slotel-{attempt}.log"
         lines = [
@@ -114,6 +125,7 @@ class Slotel:
             "exporters:",
             f"  file/out: {{path: {_yaml_str(str(out_path))}}}",
         ]
+        lines += [f"  {line}" for line in exporters or []]
         if slo_files:
             lines += ["slo:", "  files:"] + [f"    - {_yaml_str(str(f))}" for f in slo_files]
         lines += [

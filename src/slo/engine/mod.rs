@@ -1,13 +1,17 @@
 //! The SLO engine: classifies spans as good or bad events per SLO and group, keeps them in
-//! rolling windows by event time, and answers error ratios, error budgets, burn rates and
-//! latency percentiles.
+//! rolling windows (and calendar periods) by event time, and answers error ratios, error
+//! budgets, burn rates and latency percentiles — over events, or over time slices for
+//! timeslice SLOs.
 //!
 //! # Layout
 //!
 //! - `mod.rs`: [`Engine`]: the loaded SLOs, recording and status.
 //! - `state.rs`: per-SLO groups (cluster × `group_by` values, plus `all`) and their windows.
 //! - `window.rs`: time-slot rings, one per window, exact to 1/30 of the window.
+//! - `calendar.rs`: calendar SLO windows (the current month or week in a time zone).
+//! - `slices.rs`: timeslice budgeting (good slices / elapsed slices).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
+//! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot.rs`: state on disk across restarts.
@@ -21,9 +25,12 @@
 //!   fixed number of slots whose histograms hold only the buckets they saw.
 //! - Recording takes each SLO's lock once per request, never across an `.await`.
 
+pub mod calendar;
 pub mod clock;
 pub mod hist;
 pub mod metrics;
+pub mod native;
+pub mod slices;
 pub mod snapshot;
 pub mod state;
 pub mod status;
@@ -41,7 +48,7 @@ use state::{GroupKey, SloState};
 pub use status::{GroupStatus, WindowStatus};
 
 use crate::slo::facts::{FactsSchema, SpanFacts};
-use crate::slo::spec::{Sli, Slo, SloSet, SloWindow};
+use crate::slo::spec::{Budgeting, Sli, Slo, SloSet, SloWindow};
 
 /// Engine settings (from the `slo` config section).
 #[derive(Debug, Clone)]
@@ -80,8 +87,25 @@ pub struct Dropped {
 }
 
 impl LoadedSlo {
-    fn new(spec: Slo) -> Self {
-        let state = SloState::new(window::windows_for(slo_window_secs(&spec)), spec.max_groups);
+    fn new(spec: Slo, cfg: &EngineConfig) -> Self {
+        let windows = match &spec.window {
+            SloWindow::Rolling(d) => window::windows_for(d.as_secs()),
+            SloWindow::Calendar { unit, time_zone } => {
+                window::windows_for_calendar(calendar::Calendar::new(*unit, time_zone))
+            }
+        };
+        let slices = match &spec.budgeting {
+            Budgeting::Occurrences => None,
+            Budgeting::Timeslices {
+                slice,
+                slice_target,
+            } => Some(slices::SliceCfg {
+                slice_nanos: (slice.as_nanos() as u64).max(1),
+                target: *slice_target,
+                settle_nanos: (cfg.allowed_lateness + cfg.max_future).as_nanos() as u64,
+            }),
+        };
+        let state = SloState::new(windows, spec.max_groups, slices);
         Self {
             spec,
             state: Mutex::new(state),
@@ -103,7 +127,8 @@ impl LoadedSlo {
     }
 }
 
-/// The SLO window length in seconds (calendar windows use their longest period).
+/// The SLO window length in seconds (calendar windows: their longest period; the
+/// engine's calendar window covers the current period only).
 pub fn slo_window_secs(slo: &Slo) -> u64 {
     match &slo.window {
         SloWindow::Rolling(d) => d.as_secs(),
@@ -162,7 +187,7 @@ impl Engine {
                     .iter()
                     .find(|o| same_definition(&o.spec, &spec))
                     .cloned()
-                    .unwrap_or_else(|| Arc::new(LoadedSlo::new(spec)))
+                    .unwrap_or_else(|| Arc::new(LoadedSlo::new(spec, &self.cfg)))
             })
             .collect();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded { slos, schema });

@@ -2,23 +2,36 @@
 //!
 //! One JSON file, `slo-state.json`, in the state directory: a format version, then per SLO
 //! (by service, name and a fingerprint of its definition) every group's lifetime counters
-//! and window slots with their sparse histograms. It is written to a temporary file, synced
-//! and renamed over the old one, so a crash leaves either the old or the new snapshot.
-//! A snapshot that cannot be read or has another version is moved aside
-//! (`slo-state.json.corrupt-<unix seconds>`), an error is logged, and slotel starts empty.
-//! SLOs whose definition changed since the snapshot start empty too.
+//! and window slots with their sparse histograms, the open time slices of timeslice SLOs,
+//! and the metric path's memory (the last point of every cumulative series, carries).
+//! It is written to a temporary file, synced and renamed over the old one, so a crash
+//! leaves either the old or the new snapshot. The metric path is locked while the SLOs'
+//! states are written, so series and windows are of the same moment.
+//!
+//! Versions: 3 is written. 2 (before calendar windows, time slices and metric series) is
+//! still read: its calendar-window SLOs start empty (their windows were rolling then),
+//! timeslice SLOs restore their events and start their slices afresh, and cumulative
+//! metric series start from a baseline. A snapshot that cannot be read or has another
+//! version is moved aside (`slo-state.json.corrupt-<unix seconds>`), an error is logged,
+//! and slotel starts empty. SLOs whose definition changed since the snapshot start empty
+//! too.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::metrics::MetricSnapshot;
+use super::slices::Slices;
 use super::state::{GroupKey, GroupState, SloState};
-use super::window::Counts;
+use super::window::{Counts, Ring};
 use super::{Engine, LoadedSlo};
+use crate::slo::spec::SloWindow;
 
 /// The format version written today.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
+/// The versions read: today's, and 2 (see the module doc).
+const READS: [u32; 2] = [2, VERSION];
 const FILE: &str = "slo-state.json";
 
 type Slots = Vec<super::window::SlotRecord>;
@@ -28,6 +41,9 @@ struct File {
     version: u32,
     written_unix_nanos: u64,
     slos: Vec<SloEntry>,
+    /// Since version 3.
+    #[serde(default)]
+    metrics: MetricSnapshot,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -36,6 +52,9 @@ struct SloEntry {
     name: String,
     fingerprint: String,
     groups: Vec<GroupEntry>,
+    /// The slices of `all` (timeslice SLOs, since version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    all_slices: Option<SlicesEntry>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -45,6 +64,41 @@ struct GroupEntry {
     good: u64,
     total: u64,
     rings: Vec<Slots>,
+    /// Timeslice SLOs, since version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    slices: Option<SlicesEntry>,
+}
+
+/// Open time slices and the bad slices counted in each ring.
+#[derive(Serialize, Deserialize)]
+struct SlicesEntry {
+    since: Option<u64>,
+    settled: u64,
+    newest: u64,
+    /// (slice index, good, total)
+    open: Vec<(u64, i64, u64)>,
+    /// Per ring: (slot id, bad slices).
+    bad: Vec<Vec<(u64, u32)>>,
+}
+
+fn slices_entry(s: &Slices, rings: &[Ring]) -> SlicesEntry {
+    SlicesEntry {
+        since: s.since,
+        settled: s.settled,
+        newest: s.newest,
+        open: s.open.iter().map(|(i, (g, t))| (*i, *g, *t)).collect(),
+        bad: rings.iter().map(Ring::export_slices).collect(),
+    }
+}
+
+fn restore_slices(s: &mut Slices, rings: &mut [Ring], e: &SlicesEntry) {
+    s.since = e.since;
+    s.settled = e.settled;
+    s.newest = e.newest;
+    s.open = e.open.iter().map(|(i, g, t)| (*i, (*g, *t))).collect();
+    for (ring, bad) in rings.iter_mut().zip(&e.bad) {
+        ring.import_slices(bad);
+    }
 }
 
 /// Why a snapshot could not be written or read.
@@ -74,6 +128,7 @@ fn group_entry(key: &GroupKey, g: &GroupState) -> GroupEntry {
         good: g.lifetime.good,
         total: g.lifetime.total,
         rings: g.rings.iter().map(|r| r.export()).collect(),
+        slices: g.slices.as_ref().map(|s| slices_entry(s, &g.rings)),
     }
 }
 
@@ -81,7 +136,7 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
     if e.rings.len() != state.windows.len() {
         return None;
     }
-    let mut g = GroupState::new(&state.windows);
+    let mut g = state.new_group();
     for (ring, slots) in g.rings.iter_mut().zip(&e.rings) {
         ring.import(slots);
     }
@@ -89,30 +144,40 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
         good: e.good,
         total: e.total,
     };
+    if let (Some(s), Some(entry)) = (&mut g.slices, &e.slices) {
+        restore_slices(s, &mut g.rings, entry);
+    }
     Some(g)
 }
 
 /// Writes the engine's state under `dir`.
 pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
-    let slos = engine
-        .slos()
-        .iter()
-        .map(|slo| {
-            let state = slo.state();
-            let mut groups: Vec<_> = state.groups.iter().collect();
-            groups.sort_by(|a, b| a.0.cmp(b.0));
-            SloEntry {
-                service: slo.spec.service.clone(),
-                name: slo.spec.name.clone(),
-                fingerprint: fingerprint(slo),
-                groups: groups.into_iter().map(|(k, g)| group_entry(k, g)).collect(),
-            }
-        })
-        .collect();
+    let (metrics, slos) = engine.with_metric_snapshot(|| {
+        engine
+            .slos()
+            .iter()
+            .map(|slo| {
+                let state = slo.state();
+                let mut groups: Vec<_> = state.groups.iter().collect();
+                groups.sort_by(|a, b| a.0.cmp(b.0));
+                SloEntry {
+                    service: slo.spec.service.clone(),
+                    name: slo.spec.name.clone(),
+                    fingerprint: fingerprint(slo),
+                    groups: groups.into_iter().map(|(k, g)| group_entry(k, g)).collect(),
+                    all_slices: state
+                        .all_slices
+                        .as_ref()
+                        .map(|a| slices_entry(&a.slices, &a.rings)),
+                }
+            })
+            .collect()
+    });
     let file = File {
         version: VERSION,
         written_unix_nanos: engine.now_nanos(),
         slos,
+        metrics,
     };
     let body = serde_json::to_vec(&file)?;
     let path = dir.join(FILE);
@@ -135,8 +200,11 @@ pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
 pub struct Restored {
     /// SLOs whose state was restored.
     pub slos: usize,
-    /// SLOs in the snapshot that are no longer loaded or changed definition.
+    /// SLOs in the snapshot that are no longer loaded or changed definition (or, from a
+    /// version 2 snapshot, have a calendar window).
     pub skipped: usize,
+    /// Cumulative metric series restored.
+    pub series: usize,
 }
 
 /// Restores state from `dir` into the engine's loaded SLOs. A missing snapshot is not an
@@ -158,11 +226,11 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
             return Restored::default();
         }
     };
-    if file.version != VERSION {
+    if !READS.contains(&file.version) {
         set_aside(
             &path,
             &format!(
-                "it has format version {}, this slotel reads {VERSION}",
+                "it has format version {}, this slotel reads {READS:?}",
                 file.version
             ),
         );
@@ -170,16 +238,22 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     }
     let mut restored = Restored::default();
     let loaded = engine.slos();
+    let mut matched = Vec::new();
     for entry in file.slos {
         let Some(slo) = loaded.iter().find(|s| {
             s.spec.service == entry.service
                 && s.spec.name == entry.name
                 && fingerprint(s) == entry.fingerprint
+                && (file.version >= 3 || !matches!(s.spec.window, SloWindow::Calendar { .. }))
         }) else {
             restored.skipped += 1;
             continue;
         };
+        matched.push(slo.clone());
         let mut state = slo.state();
+        if let (Some(a), Some(e)) = (&mut state.all_slices, &entry.all_slices) {
+            restore_slices(&mut a.slices, &mut a.rings, e);
+        }
         for g in &entry.groups {
             if let Some(gs) = restore_group(&state, g) {
                 let key = GroupKey {
@@ -193,6 +267,7 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         }
         restored.slos += 1;
     }
+    restored.series = engine.restore_metrics(file.metrics, &matched);
     restored
 }
 

@@ -1,9 +1,15 @@
 //! Per-SLO state: one [`GroupState`] per group (cluster plus `group_by` values), each a
 //! set of window rings and lifetime counters. The across-clusters view (`cluster="all"`)
-//! is the sum of the groups, computed when asked rather than recorded twice.
+//! is the sum of the groups, computed when asked rather than recorded twice — except the
+//! time slices of a timeslice SLO, which `all` judges on its own (see `slices.rs`).
+//!
+//! A group's parts are independent fields (rings, lifetime counters, optional slices), so
+//! a new per-group aggregate is one more field, filled in `GroupState::record*` and
+//! written by `snapshot.rs`.
 
 use std::collections::HashMap;
 
+use super::slices::{SliceCfg, SliceCounts, Slices};
 use super::window::{Counts, Ring, WindowSpec};
 
 /// The label value of the across-clusters group.
@@ -43,11 +49,16 @@ pub struct GroupState {
     pub rings: Vec<Ring>,
     /// Events since start (or since restored), for the `slotel_slo_events_total` counters.
     pub lifetime: Counts,
+    /// Latencies since start, for the `slotel_slo_latency_seconds` native histogram.
+    pub native: super::native::NativeHist,
+    /// Open time slices (timeslice SLOs only).
+    pub slices: Option<Slices>,
 }
 
 impl GroupState {
-    pub fn new(windows: &[WindowSpec]) -> Self {
+    pub fn new(windows: &[WindowSpec], slices: Option<SliceCfg>) -> Self {
         Self {
+            slices: slices.map(Slices::new),
             rings: windows
                 .iter()
                 .enumerate()
@@ -60,6 +71,7 @@ impl GroupState {
                 })
                 .collect(),
             lifetime: Counts::default(),
+            native: super::native::NativeHist::default(),
         }
     }
 
@@ -89,11 +101,15 @@ impl GroupState {
         }
         let g = u64::from(good);
         for ring in &mut self.rings {
-            ring.add(t, g, 1);
+            ring.add(t, g as i64, 1);
         }
         self.lifetime.good += g;
         self.lifetime.total += 1;
+        if let Some(s) = &mut self.slices {
+            s.add(t, g as i64, 1, &mut self.rings);
+        }
         let Some(l) = latency_nanos else { return };
+        self.native.record(l, 1);
         if in_fine {
             self.rings[0].record_latency(t, l, 1);
         } else {
@@ -103,15 +119,24 @@ impl GroupState {
         }
     }
 
-    /// Counts `total` events at `t`, `good` of them good, without latencies (metric SLIs:
-    /// histogram buckets and counter increments). Events older than a window's ring are
-    /// not counted in that window.
-    pub fn record_counts(&mut self, t: u64, good: u64, total: u64) {
+    /// Counts `total` events at `t` and `good` good ones (negative: bad events whose
+    /// totals may come later) in the windows, and `lifetime` in the lifetime counters,
+    /// without latencies (metric SLIs: histogram buckets and counter increments). Events
+    /// older than a window's ring are not counted in that window.
+    pub fn record_counts(&mut self, t: u64, good: i64, total: u64, lifetime: Counts) {
         for ring in &mut self.rings {
-            ring.add(t, good.min(total), total);
+            ring.add(t, good, total);
         }
-        self.lifetime.good += good.min(total);
-        self.lifetime.total += total;
+        self.lifetime.good += lifetime.good.min(lifetime.total);
+        self.lifetime.total += lifetime.total;
+        if let Some(s) = &mut self.slices {
+            s.add(t, good, total, &mut self.rings);
+        }
+    }
+
+    /// Elapsed and good slices of window `i` at `now` (timeslice SLOs).
+    pub fn slice_counts(&self, i: usize, now: u64) -> Option<SliceCounts> {
+        Some(self.slices.as_ref()?.counts(&self.rings, i, now))
     }
 
     /// The latency histogram of window `i` at `now`: ring `i`, plus (for the coarser rings)
@@ -132,8 +157,18 @@ impl GroupState {
 
     pub fn heap_bytes(&self) -> usize {
         self.rings.iter().map(Ring::heap_bytes).sum::<usize>()
+            + self.native.heap_bytes()
             + self.rings.capacity() * std::mem::size_of::<Ring>()
+            + self.slices.as_ref().map_or(0, |s| s.open.len() * 48)
     }
+}
+
+/// The time slices of `all`: judged on every group's events together, with count-only
+/// rings of their own.
+#[derive(Debug, Clone)]
+pub struct AllSlices {
+    pub slices: Slices,
+    pub rings: Vec<Ring>,
 }
 
 /// Every group of one SLO.
@@ -144,20 +179,37 @@ pub struct SloState {
     pub max_groups: usize,
     /// Events that went to the overflow group because of `max_groups`.
     pub overflowed: u64,
+    /// Time slices (timeslice SLOs): each group's settings, and `all`'s slices.
+    pub slice_cfg: Option<SliceCfg>,
+    pub all_slices: Option<AllSlices>,
 }
 
 impl SloState {
-    pub fn new(windows: Vec<WindowSpec>, max_groups: usize) -> Self {
+    pub fn new(windows: Vec<WindowSpec>, max_groups: usize, slices: Option<SliceCfg>) -> Self {
+        let all_slices = slices.map(|cfg| AllSlices {
+            slices: Slices::new(cfg),
+            rings: windows.iter().map(Ring::new).collect(),
+        });
         Self {
             windows,
             groups: HashMap::new(),
             max_groups: max_groups.max(1),
             overflowed: 0,
+            slice_cfg: slices,
+            all_slices,
         }
+    }
+
+    /// A new group of this SLO.
+    pub fn new_group(&self) -> GroupState {
+        GroupState::new(&self.windows, self.slice_cfg)
     }
 
     /// Records an event in its group.
     pub fn record(&mut self, key: &GroupKey, t: u64, good: bool, latency_nanos: Option<u64>) {
+        if let Some(a) = &mut self.all_slices {
+            a.slices.add(t, i64::from(good), 1, &mut a.rings);
+        }
         // The common case without cloning the key.
         if let Some(g) = self.groups.get_mut(key) {
             g.record(t, good, latency_nanos);
@@ -167,24 +219,39 @@ impl SloState {
     }
 
     /// Counts events without latencies in a group (see [`GroupState::record_counts`]).
-    pub fn record_counts(&mut self, key: &GroupKey, t: u64, good: u64, total: u64) {
-        self.group_mut(key).record_counts(t, good, total);
+    pub fn record_counts(
+        &mut self,
+        key: &GroupKey,
+        t: u64,
+        good: i64,
+        total: u64,
+        lifetime: Counts,
+    ) {
+        if let Some(a) = &mut self.all_slices {
+            a.slices.add(t, good, total, &mut a.rings);
+        }
+        self.group_mut(key).record_counts(t, good, total, lifetime);
+    }
+
+    /// Elapsed and good slices of window `i` of every group together.
+    pub fn all_slice_counts(&self, i: usize, now: u64) -> Option<SliceCounts> {
+        let a = self.all_slices.as_ref()?;
+        Some(a.slices.counts(&a.rings, i, now))
     }
 
     /// The group for `key`, created if there is room, else the overflow group.
     fn group_mut(&mut self, key: &GroupKey) -> &mut GroupState {
+        let (windows, slices) = (&self.windows, self.slice_cfg);
         if !self.groups.contains_key(key) && self.groups.len() >= self.max_groups {
             self.overflowed += 1;
-            let windows = &self.windows;
             return self
                 .groups
                 .entry(GroupKey::overflow(key.extra.len()))
-                .or_insert_with(|| GroupState::new(windows));
+                .or_insert_with(|| GroupState::new(windows, slices));
         }
-        let windows = &self.windows;
         self.groups
             .entry(key.clone())
-            .or_insert_with(|| GroupState::new(windows))
+            .or_insert_with(|| GroupState::new(windows, slices))
     }
 
     /// Window `i` of every group together: counts.
@@ -207,6 +274,15 @@ impl SloState {
         m
     }
 
+    /// Lifetime latencies of every group together.
+    pub fn all_native(&self) -> super::native::NativeHist {
+        let mut h = super::native::NativeHist::default();
+        for g in self.groups.values() {
+            h.merge(&g.native);
+        }
+        h
+    }
+
     /// Lifetime counters of every group together.
     pub fn all_lifetime(&self) -> Counts {
         self.groups
@@ -222,5 +298,8 @@ impl SloState {
             .iter()
             .map(|(k, g)| g.heap_bytes() + k.cluster.capacity() + std::mem::size_of::<GroupKey>())
             .sum::<usize>()
+            + self.all_slices.as_ref().map_or(0, |a| {
+                a.rings.iter().map(Ring::heap_bytes).sum::<usize>() + a.slices.open.len() * 48
+            })
     }
 }

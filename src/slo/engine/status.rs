@@ -9,12 +9,19 @@
 //!
 //! No traffic gives `None` (JSON `null`), never NaN or infinity; a window with fewer than
 //! `min_events` events has no burn rate.
+//!
+//! Timeslice SLOs count slices instead of events in these formulas: error ratio = bad
+//! slices / elapsed slices (`timeslices` and each window's `slices` show the counts);
+//! `total` and `good` stay event counts. A calendar SLO window is the current period so
+//! far; its detail shows the period's `start` and `end`.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::LoadedSlo;
+use super::slices::SliceCounts;
 use super::state::{ALL, GroupState, SloState};
 use super::window::{Counts, WindowSpec};
+use crate::slo::spec::Budgeting;
 
 /// A list of (key, value) pairs serialized as a JSON object in this order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -51,9 +58,32 @@ pub struct WindowStatus {
     pub burn_rate: Option<f64>,
     /// Seconds, by percentile key (`p50` …).
     pub latency: Ordered<Option<f64>>,
+    /// Timeslice SLOs: elapsed and good slices in this window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slices: Option<SliceCounts>,
+    /// A calendar SLO window: the current period, RFC 3339 in the SLO's time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
     /// The percentiles of `latency`, in the same order (50.0, 99.9 …).
     #[serde(skip)]
     pub percentiles: Vec<f64>,
+}
+
+/// The SLI of a timeslice SLO over its SLO window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimesliceStatus {
+    /// Slice length: `1m`, `30s` …
+    pub slice: String,
+    /// A slice is good when at least this ratio of its events is good.
+    pub target: f64,
+    /// Complete slices in the SLO window since the group first saw an event.
+    pub elapsed: u64,
+    /// Of those, slices that were good (including those without events).
+    pub good: u64,
+    /// good / elapsed; `null` before the first complete slice.
+    pub sli: Option<f64>,
 }
 
 /// One SLO × group: the shape of an entry of `GET /api/v1/slos`.
@@ -75,6 +105,9 @@ pub struct GroupStatus {
     pub burn_rate: Ordered<Option<f64>>,
     /// Over the SLO window, seconds.
     pub latency: Ordered<Option<f64>>,
+    /// Timeslice SLOs: the slices of the SLO window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeslices: Option<TimesliceStatus>,
     /// Histogram-threshold SLIs: the bucket bound good events are really measured against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_threshold: Option<super::metrics::EffectiveThreshold>,
@@ -84,6 +117,9 @@ pub struct GroupStatus {
     /// Lifetime counters, for `slotel_slo_events_total`.
     #[serde(skip)]
     pub lifetime: Counts,
+    /// Lifetime latencies, for `slotel_slo_latency_seconds` (empty without latencies).
+    #[serde(skip)]
+    pub native: super::native::NativeHist,
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -116,6 +152,20 @@ impl View<'_> {
         }
     }
 
+    fn native(&self) -> super::native::NativeHist {
+        match self {
+            View::One(g) => g.native.clone(),
+            View::All(s) => s.all_native(),
+        }
+    }
+
+    fn slices(&self, i: usize, now: u64) -> Option<SliceCounts> {
+        match self {
+            View::One(g) => g.slice_counts(i, now),
+            View::All(s) => s.all_slice_counts(i, now),
+        }
+    }
+
     fn lifetime(&self) -> Counts {
         match self {
             View::One(g) => g.lifetime,
@@ -132,11 +182,20 @@ fn window_status(
     now: u64,
 ) -> WindowStatus {
     let counts = g.counts(i, now);
-    let error_ratio = ratio(counts.bad(), counts.total);
+    let slices = g.slices(i, now);
+    let error_ratio = match slices {
+        Some(s) => ratio(s.bad(), s.elapsed),
+        None => ratio(counts.bad(), counts.total),
+    };
     let budget = slo.spec.budget();
     let burn_rate = error_ratio
         .filter(|_| counts.total >= slo.spec.min_events.max(1))
         .and_then(|e| finite(e / budget));
+    let period = spec.calendar.as_ref().map(|c| {
+        let p = c.period(now);
+        (c.rfc3339(p.start), c.rfc3339(p.end))
+    });
+    let (start, end) = period.unzip();
     let qs: Vec<f64> = slo.spec.percentiles.iter().map(|p| p / 100.0).collect();
     let values = g.latency(i, now).quantiles(&qs);
     let latency = Ordered(
@@ -154,6 +213,9 @@ fn window_status(
         error_ratio,
         burn_rate,
         latency,
+        slices,
+        start,
+        end,
         percentiles: slo.spec.percentiles.clone(),
     }
 }
@@ -185,6 +247,19 @@ fn group_status(
         None => (0, 0, None, Ordered::default(), String::new()),
     };
     let error_budget_remaining = error_ratio.and_then(|e| finite(1.0 - e / slo.spec.budget()));
+    let timeslices = match (&slo.spec.budgeting, slo_window.as_ref().and_then(|w| w.slices)) {
+        (Budgeting::Timeslices { slice, slice_target }, counts) => {
+            let counts = counts.unwrap_or_default();
+            Some(TimesliceStatus {
+                slice: humantime_short(*slice),
+                target: *slice_target,
+                elapsed: counts.elapsed,
+                good: counts.good,
+                sli: ratio(counts.good, counts.elapsed),
+            })
+        }
+        (Budgeting::Occurrences, _) => None,
+    };
     GroupStatus {
         name: slo.spec.name.clone(),
         service: slo.spec.service.clone(),
@@ -204,9 +279,25 @@ fn group_status(
                 .collect(),
         ),
         latency,
+        timeslices,
         effective_threshold: None,
         windows: Some(windows),
         lifetime: g.lifetime(),
+        native: g.native(),
+    }
+}
+
+/// A slice length as written in SLO files: `1m`, `30s`, `1h`, `1500ms`.
+fn humantime_short(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1_000 == 0 {
+        format!("{}s", ms / 1_000)
+    } else {
+        format!("{ms}ms")
     }
 }
 

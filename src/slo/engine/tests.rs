@@ -94,6 +94,7 @@ fn slo(name: &str, objective: f64, window_days: u64, threshold: Option<Duration>
         max_groups: 1000,
         min_events: 0,
         runbook_url: None,
+        alerting: Default::default(),
         source: SourceRef::default(),
     }
 }
@@ -369,7 +370,8 @@ fn snapshots_restore_state_and_survive_corruption() {
         restored,
         snapshot::Restored {
             slos: 1,
-            skipped: 1
+            skipped: 1,
+            series: 0
         }
     );
     let after = e2.status();

@@ -6,7 +6,19 @@
 //! `SLOTS - 1` and `SLOTS` slot widths: exact to 1/30 of its length. A slot is reused once
 //! time has moved a whole ring past it; an event older than its ring is not counted in that
 //! window (the engine bounds lateness well inside the shortest ring).
+//!
+//! A calendar SLO window (see `calendar.rs`) is a ring of local days instead: read at
+//! `now`, it sums the days of the current month or week up to now.
+//!
+//! Slots hold signed good counts: a metric SLI's `bad` increments are good-count
+//! decrements that may arrive before their totals (see `metrics/`); a window's good
+//! count is clamped to `[0, total]`. Slots also count the bad time slices of timeslice
+//! SLOs (see `slices.rs`).
 
+use std::cell::Cell;
+use std::sync::Arc;
+
+use super::calendar::{Calendar, Day};
 use super::hist::{Merged, SparseHist};
 
 /// Slots per window: each window is exact to 1/SLOTS of its length.
@@ -28,8 +40,12 @@ pub const FIXED_WINDOWS: [(&str, u64); 7] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowSpec {
     pub label: String,
+    /// The longest the window gets (a calendar window: its longest period).
     pub length_nanos: u64,
+    /// Slot width (a calendar window: a nominal day; its real slots are local days).
     pub slot_nanos: u64,
+    /// Set for a calendar SLO window.
+    pub calendar: Option<Arc<Calendar>>,
 }
 
 impl WindowSpec {
@@ -39,6 +55,17 @@ impl WindowSpec {
             label: label.into(),
             length_nanos,
             slot_nanos: length_nanos / SLOTS,
+            calendar: None,
+        }
+    }
+
+    /// The window of the current calendar period.
+    pub fn calendar(calendar: Calendar) -> Self {
+        Self {
+            label: calendar.label().to_string(),
+            length_nanos: calendar.longest_secs() * 1_000_000_000,
+            slot_nanos: 86_400 * 1_000_000_000,
+            calendar: Some(Arc::new(calendar)),
         }
     }
 }
@@ -70,22 +97,44 @@ pub fn windows_for(slo_window_secs: u64) -> Vec<WindowSpec> {
     out
 }
 
+/// The windows of an SLO with a calendar window: the fixed ones, then the period.
+pub fn windows_for_calendar(calendar: Calendar) -> Vec<WindowSpec> {
+    let mut out: Vec<WindowSpec> = FIXED_WINDOWS
+        .iter()
+        .map(|(label, secs)| WindowSpec::new(*label, *secs))
+        .collect();
+    out.push(WindowSpec::calendar(calendar));
+    out
+}
+
 /// A slot as written to snapshots: (slot id, good, total, histogram buckets).
-pub type SlotRecord = (u64, u64, u64, Vec<(u64, u64)>);
+pub type SlotRecord = (u64, i64, u64, Vec<(u64, u64)>);
 
 #[derive(Debug, Clone, Default)]
 struct Slot {
     /// Slot number + 1 (0: never used).
     id: u64,
-    good: u64,
+    /// Signed: metric `bad` increments are decrements (see the module doc).
+    good: i64,
     total: u64,
+    /// Bad time slices starting in this slot (timeslice SLOs).
+    bad_slices: u32,
     hist: SparseHist,
+}
+
+/// How a ring maps event time to slots.
+#[derive(Debug, Clone)]
+enum Geometry {
+    /// Fixed-width slots: id = t / width + 1.
+    Fixed(u64),
+    /// Local days of a calendar, with the day looked up last.
+    Calendar(Box<(Arc<Calendar>, Cell<Day>)>),
 }
 
 /// One window's ring of slots.
 #[derive(Debug, Clone)]
 pub struct Ring {
-    slot_nanos: u64,
+    geometry: Geometry,
     newest: u64,
     /// Whether a slot's histogram is sealed (compacted) once a newer slot starts. The
     /// finest ring keeps its slots open: late events still land in them, and they are
@@ -105,12 +154,24 @@ impl Counts {
     pub fn bad(&self) -> u64 {
         self.total.saturating_sub(self.good)
     }
+
+    /// Counts from a signed good sum, clamped to `[0, total]`.
+    pub fn clamped(good: i64, total: u64) -> Self {
+        Self {
+            good: u64::try_from(good.max(0)).unwrap_or(0).min(total),
+            total,
+        }
+    }
 }
 
 impl Ring {
     pub fn new(spec: &WindowSpec) -> Self {
+        let geometry = match &spec.calendar {
+            Some(c) => Geometry::Calendar(Box::new((c.clone(), Cell::new(Day::default())))),
+            None => Geometry::Fixed(spec.slot_nanos.max(1)),
+        };
         Self {
-            slot_nanos: spec.slot_nanos.max(1),
+            geometry,
             newest: 0,
             seal: true,
             slots: vec![Slot::default(); RING],
@@ -127,7 +188,7 @@ impl Ring {
 
     /// The slot for an event at `t`, or `None` when `t` is older than the ring.
     fn slot_mut(&mut self, t: u64) -> Option<&mut Slot> {
-        let id = t / self.slot_nanos + 1;
+        let id = self.slot_id(t);
         if id > self.newest {
             if self.newest > 0 && self.seal {
                 let prev = (self.newest % RING as u64) as usize;
@@ -148,15 +209,22 @@ impl Ring {
         Some(slot)
     }
 
-    /// Counts `total` events at `t`, `good` of them good.
-    pub fn add(&mut self, t: u64, good: u64, total: u64) -> bool {
+    /// Counts `total` events at `t` and `good` good ones (negative: a decrement).
+    pub fn add(&mut self, t: u64, good: i64, total: u64) -> bool {
         match self.slot_mut(t) {
             Some(slot) => {
-                slot.good += good;
-                slot.total += total;
+                slot.good = slot.good.saturating_add(good);
+                slot.total = slot.total.saturating_add(total);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Counts a bad time slice starting at `t`.
+    pub fn add_bad_slice(&mut self, t: u64) {
+        if let Some(slot) = self.slot_mut(t) {
+            slot.bad_slices = slot.bad_slices.saturating_add(1);
         }
     }
 
@@ -186,12 +254,63 @@ impl Ring {
 
     /// The id of the newest slot (0 when empty) and its start time.
     pub fn newest(&self) -> (u64, u64) {
-        (self.newest, self.newest.saturating_sub(1) * self.slot_nanos)
+        (self.newest, self.slot_start(self.newest))
     }
 
     /// The slot id an event at `t` falls in.
     pub fn slot_id(&self, t: u64) -> u64 {
-        t / self.slot_nanos + 1
+        match &self.geometry {
+            Geometry::Fixed(width) => t / width + 1,
+            Geometry::Calendar(c) => {
+                let (calendar, last) = &**c;
+                let day = last.get();
+                if day.id > 0 && (day.start..day.end).contains(&t) {
+                    return day.id;
+                }
+                let day = calendar.day(t);
+                last.set(day);
+                day.id
+            }
+        }
+    }
+
+    /// The start time of slot `id`.
+    fn slot_start(&self, id: u64) -> u64 {
+        match &self.geometry {
+            Geometry::Fixed(width) => id.saturating_sub(1).saturating_mul(*width),
+            Geometry::Calendar(c) => c.0.day_start(id),
+        }
+    }
+
+    /// The ids of the oldest and newest slots of the window read at `now`.
+    fn window_ids(&self, now: u64) -> (u64, u64) {
+        match &self.geometry {
+            Geometry::Fixed(_) => {
+                let current = self.slot_id(now);
+                (current.saturating_sub(SLOTS - 1), current)
+            }
+            Geometry::Calendar(c) => (c.0.period(now).first_day, self.slot_id(now)),
+        }
+    }
+
+    /// When the window read at `now` starts: the start of its oldest slot (a calendar
+    /// window: the start of the current period).
+    pub fn window_start(&self, now: u64) -> u64 {
+        match &self.geometry {
+            Geometry::Fixed(_) => self.slot_start(self.window_ids(now).0),
+            Geometry::Calendar(c) => c.0.period(now).start,
+        }
+    }
+
+    /// The calendar period read at `now`, for a calendar window: `[start, end)`.
+    pub fn period(&self, now: u64) -> Option<(u64, u64)> {
+        match &self.geometry {
+            Geometry::Fixed(_) => None,
+            Geometry::Calendar(c) => {
+                let p = c.0.period(now);
+                Some((p.start, p.end))
+            }
+        }
     }
 
     /// Seals the histograms of slots older than `id` (a late event reopens one).
@@ -215,8 +334,9 @@ impl Ring {
         if slot.id == 0 || slot.id >= id || slot.hist == SparseHist::Empty {
             return None;
         }
-        let start = (slot.id - 1) * self.slot_nanos;
-        Some((start, std::mem::take(&mut slot.hist)))
+        let old = slot.id;
+        let hist = std::mem::take(&mut slot.hist);
+        Some((self.slot_start(old), hist))
     }
 
     /// Every slot with its start time (for adding a finer ring's open slots to a query).
@@ -224,31 +344,40 @@ impl Ring {
         self.slots
             .iter()
             .filter(|s| s.id > 0)
-            .map(|s| ((s.id - 1) * self.slot_nanos, &s.hist))
+            .map(|s| (self.slot_start(s.id), &s.hist))
     }
 
     /// Whether an event at `t` is inside the window ending at `now`.
     pub fn covers_time(&self, t: u64, now: u64) -> bool {
         let id = self.slot_id(t);
-        let current = now / self.slot_nanos + 1;
-        id <= current && id + SLOTS > current
+        let (oldest, current) = self.window_ids(now);
+        id >= oldest && id <= current
     }
 
     fn in_window(&self, now: u64) -> impl Iterator<Item = &Slot> {
-        let current = now / self.slot_nanos + 1;
-        let oldest = current.saturating_sub(SLOTS - 1);
+        let (oldest, current) = self.window_ids(now);
         self.slots
             .iter()
             .filter(move |s| s.id >= oldest && s.id <= current && s.id > 0)
     }
 
+    /// The signed good sum and the total of the window ending at `now`, unclamped (to
+    /// add groups together before clamping).
+    pub fn raw_counts(&self, now: u64) -> (i64, u64) {
+        self.in_window(now).fold((0i64, 0u64), |(g, t), s| {
+            (g.saturating_add(s.good), t.saturating_add(s.total))
+        })
+    }
+
     /// Good and total events in the window ending at `now`.
     pub fn counts(&self, now: u64) -> Counts {
-        self.in_window(now)
-            .fold(Counts::default(), |acc, s| Counts {
-                good: acc.good + s.good,
-                total: acc.total + s.total,
-            })
+        let (good, total) = self.raw_counts(now);
+        Counts::clamped(good, total)
+    }
+
+    /// Bad time slices starting in the window ending at `now`.
+    pub fn bad_slices(&self, now: u64) -> u64 {
+        self.in_window(now).map(|s| u64::from(s.bad_slices)).sum()
     }
 
     /// The window's latency histogram.
@@ -268,6 +397,25 @@ impl Ring {
                 .iter()
                 .map(|s| s.hist.heap_bytes())
                 .sum::<usize>()
+    }
+
+    /// Slots with bad time slices as (slot id, bad slices), for snapshots.
+    pub fn export_slices(&self) -> Vec<(u64, u32)> {
+        self.slots
+            .iter()
+            .filter(|s| s.id > 0 && s.bad_slices > 0)
+            .map(|s| (s.id, s.bad_slices))
+            .collect()
+    }
+
+    /// Restores what [`Ring::export_slices`] wrote (after [`Ring::import`]).
+    pub fn import_slices(&mut self, slices: &[(u64, u32)]) {
+        for (id, bad) in slices {
+            let idx = (id % RING as u64) as usize;
+            if *id > 0 && self.slots[idx].id == *id {
+                self.slots[idx].bad_slices = *bad;
+            }
+        }
     }
 
     /// Sealed slots as (slot id, good, total, buckets), for snapshots.
@@ -298,6 +446,7 @@ impl Ring {
                 id: *id,
                 good: *good,
                 total: *total,
+                bad_slices: 0,
                 hist,
             };
             self.newest = self.newest.max(*id);

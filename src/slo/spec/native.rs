@@ -5,7 +5,8 @@ use crate::config::yaml::{Node, Value};
 use crate::slo::ottl::ConditionTarget;
 use crate::slo::spec::values::{self, Source};
 use crate::slo::spec::{
-    Budgeting, MetricSelector, MetricSli, Sli, Slo, SloWindow, SourceRef, SpanSli,
+    AlertOverride, Alerting, Budgeting, MetricSelector, MetricSli, Sli, Slo, SloWindow, SourceRef,
+    SpanSli,
 };
 
 use super::Parsed;
@@ -57,6 +58,7 @@ fn slo(
     let budgeting = budgeting(ctx, &mut f);
     let sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
     let common = common(ctx, src, &mut f);
+    let alerting = f.opt(ctx, "alerting", alerting).unwrap_or_default();
     f.finish(ctx);
     if ctx.errors.len() > errors_before {
         return None;
@@ -75,6 +77,7 @@ fn slo(
             max_groups: common.max_groups,
             min_events: common.min_events,
             runbook_url: common.runbook_url,
+            alerting,
             source: SourceRef {
                 file: ctx.file.to_string(),
                 line,
@@ -342,4 +345,110 @@ pub(super) fn selector(
         name: name?,
         filter,
     })
+}
+
+/// Labels that `slotel rules` sets itself on every alert.
+const RESERVED_LABELS: [&str; 7] = [
+    "alertname",
+    "slo",
+    "service",
+    "cluster",
+    "long_window",
+    "short_window",
+    "severity",
+];
+
+/// `alerting: {name, labels, annotations, page, ticket, disabled}`.
+fn alerting(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Alerting> {
+    let mut f = Fields::new(ctx, node, path);
+    let name = f.opt(ctx, "name", |ctx, node, path| {
+        values::parsed(ctx, node, path, |s| {
+            if is_label_name(s) {
+                Ok(s.to_string())
+            } else {
+                Err(format!(
+                    "invalid alert name {s:?}: use letters, digits and `_`, not starting with a digit"
+                ))
+            }
+        })
+    });
+    let labels = f.opt(ctx, "labels", |c, n, p| string_map(c, n, p, true));
+    let annotations = f.opt(ctx, "annotations", |c, n, p| string_map(c, n, p, false));
+    let page = f.opt(ctx, "page", alert_override);
+    let ticket = f.opt(ctx, "ticket", alert_override);
+    let disabled = f.opt(ctx, "disabled", values::boolean);
+    f.finish(ctx);
+    Some(Alerting {
+        name,
+        labels: labels.unwrap_or_default(),
+        annotations: annotations.unwrap_or_default(),
+        page: page.unwrap_or_default(),
+        ticket: ticket.unwrap_or_default(),
+        disabled: disabled.unwrap_or(false),
+    })
+}
+
+/// `page:` or `ticket:`: `{severity, labels, annotations, disabled}`.
+fn alert_override(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<AlertOverride> {
+    let mut f = Fields::new(ctx, node, path);
+    let severity = f.opt(ctx, "severity", values::non_empty);
+    let labels = f.opt(ctx, "labels", |c, n, p| string_map(c, n, p, true));
+    let annotations = f.opt(ctx, "annotations", |c, n, p| string_map(c, n, p, false));
+    let disabled = f.opt(ctx, "disabled", values::boolean);
+    f.finish(ctx);
+    Some(AlertOverride {
+        severity,
+        labels: labels.unwrap_or_default(),
+        annotations: annotations.unwrap_or_default(),
+        disabled: disabled.unwrap_or(false),
+    })
+}
+
+/// A Prometheus label (or annotation) name: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_label_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A mapping of label (or annotation) names to string values.
+fn string_map(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    path: &str,
+    labels: bool,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let what = if labels { "label" } else { "annotation" };
+    for (key, value) in ctx.entries(node, path) {
+        let Some(name) = ctx.key(key, path) else {
+            continue;
+        };
+        let at = format!("{path}.{name}");
+        if !is_label_name(&name) || name.starts_with("__") {
+            let msg = format!(
+                "invalid {what} name {name:?}: use letters, digits and `_`, not starting with a \
+                 digit or `__`"
+            );
+            ctx.error(key, &at, msg);
+            continue;
+        }
+        if labels && RESERVED_LABELS.contains(&name.as_str()) {
+            let msg = if name == "severity" {
+                "`severity` is set by `page.severity` and `ticket.severity`".to_string()
+            } else {
+                format!("label `{name}` is set by slotel")
+            };
+            ctx.error(key, &at, msg);
+            continue;
+        }
+        if !matches!(value.value, Value::Scalar { .. }) {
+            let msg = format!("expected a string, found {}", value.describe());
+            ctx.error(value, &at, msg);
+            continue;
+        }
+        if let Some(text) = values::text(ctx, value, &at) {
+            out.insert(name, text);
+        }
+    }
+    Some(out)
 }

@@ -14,8 +14,14 @@
 //!   `timeSliceTarget` and `timeSliceWindow`); `objectives[0].target` (a ratio) or
 //!   `targetPercent`.
 //!
+//! - `metadata.annotations` `slotel.dev/percentiles`, `slotel.dev/group-by`,
+//!   `slotel.dev/max-groups` and `slotel.dev/min-events`: the native format's
+//!   `percentiles`, `group_by`, `max_groups` and `min_events` (see `annotations.rs`).
+//!
 //! Documents of the other OpenSLO kinds (`Service`, `SLI`, …) are skipped; an SLO that
 //! refers to them (`indicatorRef`, `metricSourceRef`) is refused.
+
+mod annotations;
 
 use crate::config::read::{Ctx, Fields, hint};
 use crate::config::yaml::Node;
@@ -68,9 +74,14 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
     let at = metadata.get("name").unwrap_or(metadata.node);
     let (line, column) = (at.line, at.column);
     let name = metadata.required(ctx, "name", values::name);
-    for key in ["displayName", "namespace", "labels", "annotations"] {
+    for key in ["displayName", "namespace", "labels"] {
         metadata.get(key);
     }
+    let extras = metadata
+        .opt(ctx, "annotations", |c, n, p| {
+            Some(annotations::read(c, src, n, p))
+        })
+        .unwrap_or_default();
     metadata.finish(ctx);
     let spec = top.section(ctx, "spec");
     if spec.is_none() && top.valid {
@@ -146,11 +157,14 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
             window,
             budgeting: objective.budgeting,
             sli,
-            percentiles: DEFAULT_PERCENTILES.to_vec(),
-            group_by: Vec::new(),
-            max_groups: DEFAULT_MAX_GROUPS,
-            min_events: 0,
+            percentiles: extras
+                .percentiles
+                .unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec()),
+            group_by: extras.group_by,
+            max_groups: extras.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            min_events: extras.min_events.unwrap_or(0),
             runbook_url: None,
+            alerting: Default::default(),
             source: SourceRef {
                 file: ctx.file.to_string(),
                 line,

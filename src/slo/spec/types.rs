@@ -37,6 +37,8 @@ pub struct Slo {
     pub min_events: u64,
     /// `runbook_url`, for alerts.
     pub runbook_url: Option<String>,
+    /// `alerting`: overrides for the alerts `slotel rules` generates (native format only).
+    pub alerting: Alerting,
     /// Where the SLO was defined, for messages.
     pub source: SourceRef,
 }
@@ -46,6 +48,37 @@ impl Slo {
     pub fn budget(&self) -> f64 {
         1.0 - self.objective
     }
+}
+
+/// Overrides for the burn-rate alerts that `slotel rules` generates for one SLO
+/// (`alerting:` in the native format). Maps are sorted so generated files are stable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Alerting {
+    /// `name`: the alert name, `SLOErrorBudgetBurn` when not given.
+    pub name: Option<String>,
+    /// `labels`: extra labels on every alert of the SLO.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `annotations`: extra (or replaced) annotations on every alert of the SLO.
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// `page`: the fast-burn alerts.
+    pub page: AlertOverride,
+    /// `ticket`: the slow-burn alerts.
+    pub ticket: AlertOverride,
+    /// `disabled: true`: no alerts for this SLO (the recording rules stay).
+    pub disabled: bool,
+}
+
+/// Overrides for one severity of alert (`alerting.page`, `alerting.ticket`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertOverride {
+    /// `severity`: the `severity` label, `page` or `ticket` when not given.
+    pub severity: Option<String>,
+    /// `labels`: extra labels, over those of `alerting.labels`.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `annotations`: extra annotations, over those of `alerting.annotations`.
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// `disabled: true`: no alerts of this severity.
+    pub disabled: bool,
 }
 
 /// File and line of a definition.

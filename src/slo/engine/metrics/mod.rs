@@ -71,14 +71,37 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 
 pub use points::{explicit_good, exponential_good};
 
+use super::state::GroupKey;
 use super::{Dropped, Engine};
 use crate::slo::spec::{MetricSli, Sli};
 use pass::{Pass, SloOut};
 use plan::Plan;
+pub use series::SeriesRecord;
 use series::Inner;
 
 /// Cumulative series remembered at most (across all metrics SLOs read).
 pub const MAX_SERIES: usize = 100_000;
+
+/// The metric path's memory as written to snapshots: cumulative series (so the first
+/// point after a restart is an increment against the last one before it, not a new
+/// baseline) and the lifetime carries of ratio SLIs.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MetricSnapshot {
+    /// [`series::hash_probe`] of the build that wrote it.
+    pub probe: u64,
+    pub series: Vec<SeriesRecord>,
+    pub carries: Vec<CarryRecord>,
+}
+
+/// A carried good or bad count of a ratio SLI's group (see [`pass`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CarryRecord {
+    pub service: String,
+    pub name: String,
+    pub cluster: String,
+    pub extra: Vec<String>,
+    pub value: u64,
+}
 
 /// The effective threshold of a histogram SLI: the largest bucket bound at or below the
 /// configured threshold, which is what good events are really measured against.
@@ -167,8 +190,10 @@ impl Engine {
         }
         let mut plan = Plan::new(&loaded.slos);
         let now = self.clock.now_nanos();
+        // The metric lock is held until the counts are in the SLOs' states, so a snapshot
+        // (which takes it first) never sees series advanced past the windows.
+        let mut inner = self.metrics.lock();
         let records = {
-            let mut inner = self.metrics.lock();
             inner.sync(&mut plan, now);
             let sides = inner.sync_slos(&loaded.slos);
             let mut pass = Pass {
@@ -187,7 +212,7 @@ impl Engine {
             if !records.is_empty() {
                 let mut state = slo.state();
                 for r in &records {
-                    state.record_counts(&r.key, r.t, r.good, r.total);
+                    state.record_counts(&r.key, r.t, r.good, r.total, r.lifetime);
                 }
             }
             if dropped != Dropped::default() {
@@ -227,6 +252,80 @@ impl Engine {
             series: inner.series.len(),
             ..inner.stats
         }
+    }
+
+    /// Runs `export` (writing the SLOs' states) while the metric path is locked, and
+    /// returns it with the metric path's memory, so both are of the same moment.
+    pub(super) fn with_metric_snapshot<T>(
+        &self,
+        export: impl FnOnce() -> T,
+    ) -> (MetricSnapshot, T) {
+        let inner = self.metrics.lock();
+        let loaded = self.loaded();
+        let mut carries = Vec::new();
+        for slo in &loaded.slos {
+            let Some(side) = inner.slos.get(&(Arc::as_ptr(slo) as usize)) else {
+                continue;
+            };
+            let mut keyed: Vec<_> = side.carry.iter().collect();
+            keyed.sort();
+            for (key, value) in keyed {
+                carries.push(CarryRecord {
+                    service: slo.spec.service.clone(),
+                    name: slo.spec.name.clone(),
+                    cluster: key.cluster.clone(),
+                    extra: key.extra.clone(),
+                    value: *value,
+                });
+            }
+        }
+        let snapshot = MetricSnapshot {
+            probe: series::hash_probe(),
+            series: inner.export_series(),
+            carries,
+        };
+        let out = export();
+        drop(inner);
+        (snapshot, out)
+    }
+
+    /// Restores the metric path's memory from a snapshot: the series (unless the
+    /// snapshot's build hashed series differently) and the carries of `restored` SLOs.
+    /// Returns the number of series restored.
+    pub(super) fn restore_metrics(
+        &self,
+        snapshot: MetricSnapshot,
+        restored: &[Arc<super::LoadedSlo>],
+    ) -> usize {
+        let mut inner = self.metrics.lock();
+        let series = if snapshot.probe == series::hash_probe() {
+            inner.import_series(snapshot.series)
+        } else {
+            tracing::warn!(
+                "slo state snapshot was written by a build that keys metric series \
+                 differently; cumulative metric series start again from a baseline"
+            );
+            0
+        };
+        inner.sync_slos(&self.loaded().slos);
+        for c in snapshot.carries {
+            let Some(slo) = restored
+                .iter()
+                .find(|s| s.spec.service == c.service && s.spec.name == c.name)
+            else {
+                continue;
+            };
+            if let Some(side) = inner.slos.get_mut(&(Arc::as_ptr(slo) as usize))
+                && side.carry.len() < slo.spec.max_groups.max(1)
+            {
+                let key = GroupKey {
+                    cluster: c.cluster,
+                    extra: c.extra,
+                };
+                side.carry.insert(key, c.value);
+            }
+        }
+        series
     }
 
     #[cfg(test)]

@@ -2,8 +2,6 @@
 //! through [`Inner::advance`]), late and future points, groups, and carries.
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::Hasher;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -17,6 +15,7 @@ use super::plan::{NamePlan, Plan, Role};
 use super::points::{Buckets, Point, sum_value};
 use super::series::{Inc, Inner, hash_attributes, hash_scope, series_base};
 use crate::slo::engine::state::GroupKey;
+use crate::slo::engine::window::Counts;
 use crate::slo::engine::{Dropped, LoadedSlo};
 use crate::slo::facts::UNKNOWN_CLUSTER;
 use crate::slo::ottl::{Val, render};
@@ -48,12 +47,19 @@ pub(super) struct SloOut {
     pub(super) dropped: Dropped,
 }
 
-/// What goes into an SLO's state: `total` events at `t` in group `key`, `good` of them good.
+/// What goes into an SLO's state: `total` events at `t` in group `key` and `good` good
+/// ones in the windows (negative: bad events ahead of their totals), and `lifetime` in
+/// the lifetime counters.
 pub(super) struct Counted {
     pub(super) key: GroupKey,
     pub(super) t: u64,
-    pub(super) good: u64,
+    pub(super) good: i64,
     pub(super) total: u64,
+    pub(super) lifetime: Counts,
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -116,7 +122,7 @@ impl Pass<'_, '_> {
                 }
                 continue;
             }
-            if inc.events == 0 {
+            if inc.events == 0 && !matches!(u.role, Role::Good | Role::Bad) {
                 continue;
             }
             let key = group_key(&self.slos[u.slo].spec, rcx, p.attributes);
@@ -162,14 +168,15 @@ impl Pass<'_, '_> {
                 effective,
             });
         }
-        let mut h = DefaultHasher::new();
-        h.write_u64(base);
-        h.write_u32(watch.id);
-        let inc = self.inner.advance(h.finish(), watch, p, good)?;
+        let inc = self.inner.advance(base, watch, p, good)?;
         Some(Inc { effective, ..inc })
     }
 
-    /// Turns the request's counts into records, applying and updating the carries.
+    /// Turns the request's counts into records. Windows get every increment at its own
+    /// time: good (or, as a decrement, bad) increments whether or not their totals came
+    /// in the same request. The lifetime counters must stay monotonic, so there good and
+    /// bad increments are matched with totals and the excess carried to the group's next
+    /// totals.
     pub(super) fn finish(self) -> Vec<(Vec<Counted>, Dropped)> {
         let mut result = Vec::with_capacity(self.out.len());
         for (i, out) in self.out.into_iter().enumerate() {
@@ -184,11 +191,16 @@ impl Pass<'_, '_> {
             let Some((bad_mode, side)) = mode.zip(side) else {
                 for ((key, t), acc) in out.counts {
                     if acc.total > 0 {
+                        let lifetime = Counts {
+                            good: acc.good.min(acc.total),
+                            total: acc.total,
+                        };
                         records.push(Counted {
                             key,
                             t,
-                            good: acc.good.min(acc.total),
+                            good: signed(lifetime.good),
                             total: acc.total,
+                            lifetime,
                         });
                     }
                 }
@@ -198,25 +210,34 @@ impl Pass<'_, '_> {
             let max_carries = slo.max_groups.max(1);
             // In key order: each group's timestamps in order.
             for ((key, t), acc) in out.counts {
+                let good = if bad_mode {
+                    signed(acc.total).saturating_sub(signed(acc.bad))
+                } else {
+                    signed(acc.good)
+                };
                 let carried = side.carry.get(&key).copied().unwrap_or(0);
                 let want = if bad_mode { acc.bad } else { acc.good }.saturating_add(carried);
                 let used = want.min(acc.total);
                 let left = want - used;
-                let good = if bad_mode { acc.total - used } else { used };
-                if acc.total > 0 {
-                    records.push(Counted {
-                        key: key.clone(),
-                        t,
-                        good,
-                        total: acc.total,
-                    });
-                }
+                let lifetime = Counts {
+                    good: if bad_mode { acc.total - used } else { used },
+                    total: acc.total,
+                };
                 if left > 0 {
                     if side.carry.len() < max_carries || side.carry.contains_key(&key) {
-                        side.carry.insert(key, left);
+                        side.carry.insert(key.clone(), left);
                     }
                 } else if carried > 0 {
                     side.carry.remove(&key);
+                }
+                if acc.total > 0 || good != 0 {
+                    records.push(Counted {
+                        key,
+                        t,
+                        good,
+                        total: acc.total,
+                        lifetime,
+                    });
                 }
             }
             result.push((records, out.dropped));

@@ -37,6 +37,8 @@ pub(super) struct Watch {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Series {
     pub(super) watch: u32,
+    /// The series' hash before the watch ([`series_base`]), to key it again on restore.
+    pub(super) base: u64,
     pub(super) start: u64,
     pub(super) time: u64,
     pub(super) count: u64,
@@ -153,19 +155,21 @@ impl Inner {
         ids
     }
 
-    /// The increment of a cumulative series whose point says (`start`, `time`, `count`,
-    /// `good`); `None` for a stale point.
+    /// The increment of a cumulative series (`base`, see [`series_base`]) of `watch`
+    /// whose point says (`start`, `time`, `count`, `good`); `None` for a stale point.
     pub(super) fn advance(
         &mut self,
-        key: u64,
+        base: u64,
         watch: Watch,
         p: &Point<'_>,
         good: u64,
     ) -> Option<Inc> {
+        let key = series_key(base, watch.id);
         self.seq += 1;
         let seq = self.seq;
         let now = Series {
             watch: watch.id,
+            base,
             start: p.start,
             time: p.time,
             count: p.count,
@@ -235,6 +239,31 @@ impl Inner {
         // later one and counts in full anyway).
         self.baseline_before = self.baseline_before.max(latest_start.saturating_add(1));
     }
+}
+
+/// The key of a series in [`Inner::series`]: its base hash and its watch.
+pub(super) fn series_key(base: u64, watch: u32) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write_u64(base);
+    h.write_u32(watch);
+    h.finish()
+}
+
+/// A hash of fixed inputs through the series hashes: a snapshot whose probe differs was
+/// written by a build that hashes series differently, and its series cannot be matched.
+pub(super) fn hash_probe() -> u64 {
+    let attributes = [KeyValue {
+        key: "slotel.probe".into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue("v1".into())),
+        }),
+        ..Default::default()
+    }];
+    let mut h = DefaultHasher::new();
+    "slotel".hash(&mut h);
+    h.write_u64(hash_attributes(&attributes));
+    h.write_u64(hash_scope(None));
+    h.finish()
 }
 
 pub(super) fn hash_value(v: Option<&AnyValue>, h: &mut DefaultHasher) {
@@ -313,4 +342,82 @@ pub(super) fn series_base(
     h.write_u64(rcx.hash);
     h.write_u64(hash_attributes(attributes));
     h.finish()
+}
+
+/// A cumulative series as written to snapshots: its watch by name (and threshold), not
+/// by the run's watch id.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SeriesRecord {
+    pub name: String,
+    /// `f64::to_bits` of the threshold; `None` for a count.
+    pub threshold: Option<u64>,
+    pub base: u64,
+    pub start: u64,
+    pub time: u64,
+    pub count: u64,
+    pub good: u64,
+}
+
+impl Inner {
+    /// The remembered series, least recently seen first.
+    pub(super) fn export_series(&self) -> Vec<SeriesRecord> {
+        let names: HashMap<u32, &WatchKey> = self.watched.iter().map(|(k, w)| (w.id, k)).collect();
+        let mut series: Vec<&Series> = self.series.values().collect();
+        series.sort_by_key(|s| s.seen);
+        series
+            .into_iter()
+            .filter_map(|s| {
+                let watch = names.get(&s.watch)?;
+                Some(SeriesRecord {
+                    name: watch.name.clone(),
+                    threshold: watch.threshold,
+                    base: s.base,
+                    start: s.start,
+                    time: s.time,
+                    count: s.count,
+                    good: s.good,
+                })
+            })
+            .collect()
+    }
+
+    /// Remembers series written by [`Inner::export_series`] (up to the series cap). Their
+    /// watches start as slotel's first ones do; watches no loaded SLO reads are forgotten
+    /// at the next request, with their series.
+    pub(super) fn import_series(&mut self, records: Vec<SeriesRecord>) -> usize {
+        let since = self.started;
+        let mut restored = 0;
+        for r in records {
+            if self.series.len() >= self.max_series {
+                break;
+            }
+            let key = WatchKey {
+                name: r.name,
+                threshold: r.threshold,
+            };
+            let next = &mut self.next_watch;
+            let watch = *self.watched.entry(key).or_insert_with(|| {
+                *next = next.wrapping_add(1);
+                Watch { id: *next, since }
+            });
+            self.seq += 1;
+            let series = Series {
+                watch: watch.id,
+                base: r.base,
+                start: r.start,
+                time: r.time,
+                count: r.count,
+                good: r.good,
+                seen: self.seq,
+            };
+            if self
+                .series
+                .insert(series_key(r.base, watch.id), series)
+                .is_none()
+            {
+                restored += 1;
+            }
+        }
+        restored
+    }
 }

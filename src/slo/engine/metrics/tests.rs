@@ -578,8 +578,16 @@ slos:
     assert_eq!(e.metric_stats().skipped_points, 2);
 }
 
+/// (total, good) of the lifetime counters (`slotel_slo_events_total`).
+fn lifetime(e: &Engine, name: &str, cluster: &str) -> (u64, u64) {
+    e.status()
+        .iter()
+        .find(|s| s.name == name && s.cluster == cluster)
+        .map_or((0, 0), |s| (s.lifetime.total, s.lifetime.good))
+}
+
 #[test]
-fn good_and_bad_from_other_requests_are_carried_to_the_next_totals() {
+fn good_and_bad_from_other_requests_count_at_their_own_time() {
     // `bad` and `total` are different metrics that arrive in different requests.
     let yaml = r#"
 service: cart
@@ -606,26 +614,86 @@ slos:
         );
     };
     let t = T0 - 100 * S;
-    send("requests", t, 100);
+    // Good and bad before their totals: the windows hold them, nothing shows yet.
     send("errors", t, 4);
     send("successes", t, 96);
-    // The totals came first: their good and bad wait for the next totals.
-    assert_eq!(counts(&e, "errors", "seoul"), (100, 100));
-    assert_eq!(counts(&e, "successes", "seoul"), (100, 0));
+    assert_eq!(counts(&e, "errors", "seoul"), (0, 0));
+    assert_eq!(counts(&e, "successes", "seoul"), (0, 0));
+    send("requests", t, 100);
+    assert_eq!(counts(&e, "errors", "seoul"), (100, 96));
+    assert_eq!(counts(&e, "successes", "seoul"), (100, 96));
+    // Totals first: good shows when it comes, at the totals' time (no lag).
     send("requests", t + 10 * S, 50);
     assert_eq!(counts(&e, "errors", "seoul"), (150, 146));
-    assert_eq!(counts(&e, "successes", "seoul"), (150, 50));
+    assert_eq!(counts(&e, "successes", "seoul"), (150, 96));
     send("errors", t + 10 * S, 1);
     send("successes", t + 10 * S, 49);
-    send("requests", t + 20 * S, 10);
-    // Σbad / Σtotal is exact: 5 of 160 bad.
-    assert_eq!(counts(&e, "errors", "seoul"), (160, 155));
-    // Good events wait for totals to take them: 10 of the 95 carried fit.
-    assert_eq!(counts(&e, "successes", "seoul"), (160, 60));
-    send("requests", t + 30 * S, 100);
-    assert_eq!(counts(&e, "errors", "seoul"), (260, 255));
-    // Caught up: 96 + 49 good.
-    assert_eq!(counts(&e, "successes", "seoul"), (260, 145));
+    assert_eq!(counts(&e, "errors", "seoul"), (150, 145));
+    assert_eq!(counts(&e, "successes", "seoul"), (150, 145));
+    // Every window is exact, the 5m window included: nothing was moved to a later slot.
+    let st = e.status();
+    let w5m = st
+        .iter()
+        .find(|s| s.name == "successes" && s.cluster == "seoul")
+        .and_then(|s| s.windows.as_ref())
+        .and_then(|w| w.iter().find(|w| w.window == "5m"))
+        .map(|w| (w.total, w.good));
+    assert_eq!(w5m, Some((150, 145)));
+    // The lifetime counters stay monotonic: good waits for totals to take it.
+    assert_eq!(lifetime(&e, "successes", "seoul"), (150, 96));
+    assert_eq!(lifetime(&e, "errors", "seoul"), (150, 146));
+    send("requests", t + 20 * S, 100);
+    assert_eq!(lifetime(&e, "successes", "seoul"), (250, 145));
+    assert_eq!(lifetime(&e, "errors", "seoul"), (250, 245));
+    assert_eq!(counts(&e, "successes", "seoul"), (250, 145));
+}
+
+#[test]
+fn cumulative_good_and_total_in_separate_requests_with_resets_and_restarts() {
+    let yaml = r#"
+service: cart
+slos:
+  - name: successes
+    objective: 99
+    window: 7d
+    sli:
+      metric: {good: ok.count, total: all.count}
+"#;
+    let (e, clock) = engine(yaml);
+    let send = |name: &str, start: u64, time: u64, v: i64| {
+        clock.set(time + S);
+        e.record_metrics(
+            &request(vec![(
+                resource("seoul", "cart"),
+                vec![sum(name, CUMULATIVE, vec![npoint(vec![], start, time, v)])],
+            )]),
+            None,
+        );
+    };
+    let before = T0 - 600 * S;
+    // Baselines (the series started before slotel).
+    send("all.count", before, T0 + 10 * S, 1_000);
+    send("ok.count", before, T0 + 10 * S, 990);
+    // Good arrives first, then total.
+    send("ok.count", before, T0 + 20 * S, 1_080);
+    assert_eq!(counts(&e, "successes", "seoul"), (0, 0));
+    send("all.count", before, T0 + 20 * S, 1_100);
+    assert_eq!(counts(&e, "successes", "seoul"), (100, 90));
+    // The total's process reset without a new start time; good's did not yet report.
+    send("all.count", before, T0 + 30 * S, 20);
+    assert_eq!(counts(&e, "successes", "seoul"), (120, 90));
+    send("ok.count", before, T0 + 30 * S, 1_095);
+    assert_eq!(counts(&e, "successes", "seoul"), (120, 105));
+    // A restart with a new start time on both series, in the other order.
+    let start = T0 + 35 * S;
+    send("ok.count", start, T0 + 40 * S, 8);
+    send("all.count", start, T0 + 40 * S, 10);
+    assert_eq!(counts(&e, "successes", "seoul"), (130, 113));
+    // A stale good point (not newer than the last one) is skipped.
+    send("ok.count", start, T0 + 40 * S, 8);
+    assert_eq!(counts(&e, "successes", "seoul"), (130, 113));
+    assert_eq!(e.metric_stats().stale_points, 1);
+    assert_eq!(lifetime(&e, "successes", "seoul").0, 130);
 }
 
 // -- time, groups, memory -------------------------------------------------------------------
@@ -828,4 +896,74 @@ fn a_reload_watches_new_thresholds_from_then_and_keeps_the_others() {
         e.effective_threshold("cart", "strict").unwrap().latest,
         Some(0.01)
     );
+}
+
+// -- snapshots ------------------------------------------------------------------------------
+
+#[test]
+fn cumulative_series_survive_a_restart_through_the_snapshot() {
+    use crate::slo::engine::snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let send = |e: &Engine, clock: &ManualClock, time: u64, ok: i64, failed: i64| {
+        clock.set(time + S);
+        e.record_metrics(
+            &request(vec![(
+                resource("seoul", "cart"),
+                vec![sum(
+                    "http.server.requests",
+                    CUMULATIVE,
+                    vec![
+                        npoint(requests(200), T0 - 600 * S, time, ok),
+                        npoint(requests(500), T0 - 600 * S, time, failed),
+                    ],
+                )],
+            )]),
+            None,
+        );
+    };
+    let (e, clock) = engine(AVAILABILITY_BAD);
+    send(&e, &clock, T0 + 10 * S, 1_000, 10); // baseline
+    send(&e, &clock, T0 + 20 * S, 1_090, 20);
+    assert_eq!(counts(&e, "availability", "seoul"), (100, 90));
+    snapshot::write(&e, dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("slo-state.json")).unwrap();
+
+    // slotel restarts two minutes later: the series started before this run, so without
+    // their last points the next points would only be baselines.
+    let restart = |json: &str| {
+        std::fs::write(dir.path().join("slo-state.json"), json).unwrap();
+        let clock = Arc::new(ManualClock::new(T0 + 140 * S));
+        let e = Engine::new(
+            EngineConfig::default(),
+            clock.clone(),
+            SloSet {
+                slos: slos(AVAILABILITY_BAD),
+            },
+        );
+        let restored = snapshot::restore(&e, dir.path());
+        (e, clock, restored)
+    };
+    let (e2, clock2, restored) = restart(&text);
+    assert_eq!((restored.slos, restored.series), (1, 2));
+    assert_eq!(counts(&e2, "availability", "seoul"), (100, 90));
+    send(&e2, &clock2, T0 + 150 * S, 1_190, 25);
+    assert_eq!(counts(&e2, "availability", "seoul"), (205, 190));
+
+    // A snapshot from a build that keyed series differently: series start from baselines.
+    let mut file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    file["metrics"]["probe"] = serde_json::json!(12345);
+    let (e3, clock3, restored) = restart(&file.to_string());
+    assert_eq!((restored.slos, restored.series), (1, 0));
+    send(&e3, &clock3, T0 + 150 * S, 1_190, 25);
+    assert_eq!(counts(&e3, "availability", "seoul"), (100, 90));
+
+    // A version 2 snapshot (no metric memory) still loads its windows.
+    let mut file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    file["version"] = serde_json::json!(2);
+    if let Some(o) = file.as_object_mut() {
+        o.remove("metrics");
+    }
+    let (e4, _clock4, restored) = restart(&file.to_string());
+    assert_eq!((restored.slos, restored.skipped, restored.series), (1, 0, 0));
+    assert_eq!(counts(&e4, "availability", "seoul"), (100, 90));
 }

@@ -1,0 +1,401 @@
+//! The remote exporters' settings: `prometheusremotewrite/<name>`, `otlp/<name>`,
+//! `otlphttp/<name>` and `loki/<name>`, with the client, retry and queue blocks they share.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::read::{Ctx, Fields};
+use super::redaction::{boolean, strings};
+use super::yaml::Node;
+
+/// How an exporter reaches its backend: the keys every remote exporter has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// `endpoint` (required): a URL (`http://` or `https://`); for `otlp`, also `host:port`.
+    pub endpoint: String,
+    /// `headers` (map, default empty): sent with every request.
+    pub headers: BTreeMap<String, String>,
+    /// `basic_auth: {username, password}` (optional).
+    pub basic_auth: Option<(String, String)>,
+    /// `bearer_token` (optional): sent as `Authorization: Bearer …`.
+    pub bearer_token: Option<String>,
+    /// `tls` (optional): how the backend's certificate is checked and the client's own.
+    pub tls: ClientTls,
+    /// `timeout` (duration, default `10s`): per request.
+    pub timeout: Duration,
+    /// `tenant` (optional): the `X-Scope-OrgID` sent when the data carries no tenant of its
+    /// own (remote write always uses it: the SLO series belong to no sender).
+    pub tenant: Option<String>,
+    /// `tenant_header` (default `X-Scope-OrgID`): the header that carries the tenant.
+    pub tenant_header: String,
+}
+
+impl std::fmt::Display for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.endpoint)
+    }
+}
+
+/// `tls` of a remote exporter.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientTls {
+    /// `ca_file` (optional): PEM CA bundle to trust instead of the built-in web roots.
+    pub ca_file: Option<PathBuf>,
+    /// `cert_file` and `key_file` (optional, together): the client certificate (mTLS).
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// `insecure_skip_verify` (default false): accept any server certificate.
+    pub insecure_skip_verify: bool,
+}
+
+/// `retry_on_failure`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// `enabled` (default true).
+    pub enabled: bool,
+    /// `initial_interval` (default `1s`): the first backoff.
+    pub initial_interval: Duration,
+    /// `max_interval` (default `30s`): the longest backoff.
+    pub max_interval: Duration,
+    /// `max_elapsed_time` (default `0`, meaning forever): how long one item is retried before
+    /// it is dropped as failed. With disk queues, forever is the point.
+    pub max_elapsed_time: Duration,
+    /// `max_server_error_retries` (default 5): how often an HTTP 500 is retried (Prometheus
+    /// answers 500 for some permanent errors).
+    pub max_server_error_retries: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            initial_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(30),
+            max_elapsed_time: Duration::ZERO,
+            max_server_error_retries: 5,
+        }
+    }
+}
+
+/// `sending_queue.storage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueStorage {
+    Memory,
+    Disk,
+}
+
+/// `sending_queue`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueConfig {
+    /// `storage`: `memory` (default) | `disk`.
+    pub storage: QueueStorage,
+    /// `directory` (required with `disk`): where the queue's file lives; one file per
+    /// exporter, named after it.
+    pub directory: Option<PathBuf>,
+    /// `max_bytes` (byte size, default 256 MiB): when the queue holds this much, receivers
+    /// answer "retry later".
+    pub max_bytes: usize,
+    /// `fsync_interval` (duration, default `100ms`, disk only): appends are made durable in
+    /// batches this often; receivers acknowledge only after that.
+    pub fsync_interval: Duration,
+    /// `num_consumers` (default 2): requests in flight to the backend at once.
+    pub num_consumers: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            storage: QueueStorage::Memory,
+            directory: None,
+            max_bytes: 256 * 1024 * 1024,
+            fsync_interval: Duration::from_millis(100),
+            num_consumers: 2,
+        }
+    }
+}
+
+/// Request body compression of the OTLP exporters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// `prometheusremotewrite/<name>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteWriteConfig {
+    pub client: ClientConfig,
+    /// `flush_interval` (duration, default `15s`): how often the SLO series are written.
+    pub flush_interval: Duration,
+    /// `replica_label` (default `slotel_replica`) and `replica` (default: the host name):
+    /// a label added to every series so replicas never write the same series.
+    pub replica_label: String,
+    pub replica: Option<String>,
+    /// `external_labels` (map, default empty): added to every series.
+    pub external_labels: BTreeMap<String, String>,
+    /// `native_histogram_schema` (−4 to 8, default 6: buckets 1.09% wide, so a quantile is
+    /// within about 1% of the exact value).
+    pub native_histogram_schema: i32,
+    /// `max_samples_per_request` (default 2000).
+    pub max_samples_per_request: usize,
+    /// `send_slo_series` (default true): write the SLO engine's series.
+    pub send_slo_series: bool,
+}
+
+/// `otlp/<name>` (gRPC) and `otlphttp/<name>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpExporterConfig {
+    pub client: ClientConfig,
+    /// `compression`: `gzip` (default) | `zstd` | `none`.
+    pub compression: Compression,
+    /// `traces_endpoint`, `metrics_endpoint`, `logs_endpoint` (otlphttp, optional): full
+    /// URLs; default `endpoint` + `/v1/traces` and so on.
+    pub traces_endpoint: Option<String>,
+    pub metrics_endpoint: Option<String>,
+    pub logs_endpoint: Option<String>,
+}
+
+/// `loki/<name>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LokiConfig {
+    pub client: ClientConfig,
+    /// `labels` (list of resource attribute names, default `service.name`,
+    /// `service.namespace`, `k8s.cluster.name`, `k8s.namespace.name`; at most 15): stream
+    /// labels, with dots and other characters Loki refuses turned into `_`.
+    pub labels: Vec<String>,
+}
+
+/// The most stream labels Loki accepts by default.
+pub const LOKI_MAX_LABELS: usize = 15;
+
+/// The queue and retry blocks every remote exporter has.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Delivery {
+    pub queue: QueueConfig,
+    pub retry: RetryConfig,
+}
+
+pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> ClientConfig {
+    let endpoint = f
+        .required(ctx, "endpoint", |ctx, node, path| endpoint(ctx, node, path, kind))
+        .unwrap_or_default();
+    let headers = f.opt(ctx, "headers", string_map).unwrap_or_default();
+    let basic_auth = f.section(ctx, "basic_auth").and_then(|mut b| {
+        let user = b.required(ctx, "username", Ctx::non_empty);
+        let pass = b.required(ctx, "password", Ctx::string);
+        b.finish(ctx);
+        Some((user?, pass?))
+    });
+    let bearer_token = f.opt(ctx, "bearer_token", Ctx::non_empty);
+    if basic_auth.is_some() && bearer_token.is_some() {
+        let path = f.path("bearer_token");
+        ctx.error(f.node, &path, "set either `basic_auth` or `bearer_token`, not both");
+    }
+    let tls = f
+        .section(ctx, "tls")
+        .map(|mut t| {
+            let tls = ClientTls {
+                ca_file: t.opt(ctx, "ca_file", Ctx::path_buf),
+                cert_file: t.opt(ctx, "cert_file", Ctx::path_buf),
+                key_file: t.opt(ctx, "key_file", Ctx::path_buf),
+                insecure_skip_verify: t
+                    .opt(ctx, "insecure_skip_verify", boolean)
+                    .unwrap_or(false),
+            };
+            if tls.cert_file.is_some() != tls.key_file.is_some() {
+                let path = t.path.clone();
+                ctx.error(t.node, &path, "`cert_file` and `key_file` go together");
+            }
+            t.finish(ctx);
+            tls
+        })
+        .unwrap_or_default();
+    ClientConfig {
+        endpoint,
+        headers,
+        basic_auth,
+        bearer_token,
+        tls,
+        timeout: f
+            .opt(ctx, "timeout", Ctx::duration)
+            .unwrap_or(Duration::from_secs(10)),
+        tenant: f.opt(ctx, "tenant", Ctx::non_empty),
+        tenant_header: f
+            .opt(ctx, "tenant_header", Ctx::non_empty)
+            .unwrap_or_else(|| "X-Scope-OrgID".to_string()),
+    }
+}
+
+fn endpoint(ctx: &mut Ctx<'_>, node: &Node, path: &str, kind: &str) -> Option<String> {
+    let grpc = kind == "otlp";
+    ctx.parsed(node, path, |s| {
+        let s = s.trim();
+        let with_scheme = if grpc && !s.contains("://") {
+            format!("http://{s}")
+        } else {
+            s.to_string()
+        };
+        match with_scheme.parse::<http::Uri>() {
+            Ok(uri)
+                if matches!(uri.scheme_str(), Some("http" | "https"))
+                    && uri.host().is_some_and(|h| !h.is_empty()) =>
+            {
+                Ok(with_scheme)
+            }
+            Ok(_) | Err(_) => Err(format!(
+                "invalid endpoint {s:?}, expected a URL such as http://host:port/path{}",
+                if grpc { " or host:port" } else { "" }
+            )),
+        }
+    })
+}
+
+fn string_map(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for (k, v) in ctx.entries(node, path) {
+        let Some(key) = ctx.key(k, path) else {
+            continue;
+        };
+        if let Some(value) = ctx.string(v, &format!("{path}.{key}")) {
+            map.insert(key, value);
+        }
+    }
+    Some(map)
+}
+
+pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
+    let d = QueueConfig::default();
+    let queue = f
+        .section(ctx, "sending_queue")
+        .map(|mut q| {
+            let choices = [("memory", QueueStorage::Memory), ("disk", QueueStorage::Disk)];
+            let storage = q
+                .opt(ctx, "storage", |ctx, node, path| ctx.choice(node, path, &choices))
+                .unwrap_or(d.storage);
+            let directory = q.opt(ctx, "directory", Ctx::path_buf);
+            if storage == QueueStorage::Disk && directory.is_none() && q.valid {
+                let path = q.path.clone();
+                ctx.error(q.node, &path, "`storage: disk` needs a `directory`");
+            }
+            let cfg = QueueConfig {
+                storage,
+                directory,
+                max_bytes: q.opt(ctx, "max_bytes", Ctx::byte_size).unwrap_or(d.max_bytes),
+                fsync_interval: q
+                    .opt(ctx, "fsync_interval", Ctx::duration)
+                    .unwrap_or(d.fsync_interval),
+                num_consumers: q
+                    .opt(ctx, "num_consumers", Ctx::count)
+                    .unwrap_or(d.num_consumers),
+            };
+            q.finish(ctx);
+            cfg
+        })
+        .unwrap_or(d);
+    let r = RetryConfig::default();
+    let retry = f
+        .section(ctx, "retry_on_failure")
+        .map(|mut q| {
+            let cfg = RetryConfig {
+                enabled: q.opt(ctx, "enabled", boolean).unwrap_or(r.enabled),
+                initial_interval: q
+                    .opt(ctx, "initial_interval", Ctx::duration)
+                    .unwrap_or(r.initial_interval),
+                max_interval: q
+                    .opt(ctx, "max_interval", Ctx::duration)
+                    .unwrap_or(r.max_interval),
+                max_elapsed_time: q
+                    .opt(ctx, "max_elapsed_time", Ctx::duration)
+                    .unwrap_or(r.max_elapsed_time),
+                max_server_error_retries: q
+                    .opt(ctx, "max_server_error_retries", |ctx, node, path| {
+                        ctx.parsed(node, path, |s| {
+                            s.trim()
+                                .parse::<u32>()
+                                .map_err(|_| format!("invalid number {s:?}"))
+                        })
+                    })
+                    .unwrap_or(r.max_server_error_retries),
+            };
+            q.finish(ctx);
+            cfg
+        })
+        .unwrap_or(r);
+    Delivery { queue, retry }
+}
+
+pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWriteConfig {
+    let client = client(ctx, f, "prometheusremotewrite");
+    let schema = f.opt(ctx, "native_histogram_schema", |ctx, node, path| {
+        ctx.parsed(node, path, |s| match s.trim().parse::<i32>() {
+            Ok(n) if (-4..=8).contains(&n) => Ok(n),
+            _ => Err(format!("invalid schema {s:?}, expected a whole number from -4 to 8")),
+        })
+    });
+    RemoteWriteConfig {
+        client,
+        flush_interval: f
+            .opt(ctx, "flush_interval", Ctx::duration)
+            .unwrap_or(Duration::from_secs(15)),
+        replica_label: f
+            .opt(ctx, "replica_label", Ctx::non_empty)
+            .unwrap_or_else(|| "slotel_replica".to_string()),
+        replica: f.opt(ctx, "replica", Ctx::non_empty),
+        external_labels: f.opt(ctx, "external_labels", string_map).unwrap_or_default(),
+        native_histogram_schema: schema.unwrap_or(6),
+        max_samples_per_request: f
+            .opt(ctx, "max_samples_per_request", Ctx::count)
+            .unwrap_or(2000),
+        send_slo_series: f.opt(ctx, "send_slo_series", boolean).unwrap_or(true),
+    }
+}
+
+pub(super) fn otlp(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> OtlpExporterConfig {
+    let client = client(ctx, f, kind);
+    let choices = [
+        ("gzip", Compression::Gzip),
+        ("zstd", Compression::Zstd),
+        ("none", Compression::None),
+    ];
+    let compression = f
+        .opt(ctx, "compression", |ctx, node, path| ctx.choice(node, path, &choices))
+        .unwrap_or(Compression::Gzip);
+    let (mut traces, mut metrics, mut logs) = (None, None, None);
+    if kind == "otlphttp" {
+        traces = f.opt(ctx, "traces_endpoint", |c, n, p| endpoint(c, n, p, kind));
+        metrics = f.opt(ctx, "metrics_endpoint", |c, n, p| endpoint(c, n, p, kind));
+        logs = f.opt(ctx, "logs_endpoint", |c, n, p| endpoint(c, n, p, kind));
+    }
+    OtlpExporterConfig {
+        client,
+        compression,
+        traces_endpoint: traces,
+        metrics_endpoint: metrics,
+        logs_endpoint: logs,
+    }
+}
+
+pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
+    let client = client(ctx, f, "loki");
+    let labels = f.opt(ctx, "labels", |ctx, node, path| {
+        let labels = strings(ctx, node, path)?;
+        if labels.len() > LOKI_MAX_LABELS {
+            ctx.error(
+                node,
+                path,
+                format!("at most {LOKI_MAX_LABELS} stream labels, found {}", labels.len()),
+            );
+        }
+        Some(labels)
+    });
+    LokiConfig {
+        client,
+        labels: labels.unwrap_or_else(|| {
+            ["service.name", "service.namespace", "k8s.cluster.name", "k8s.namespace.name"]
+                .map(String::from)
+                .to_vec()
+        }),
+    }
+}

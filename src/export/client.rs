@@ -1,0 +1,259 @@
+//! The HTTP(S) client of the remote exporters: hyper with rustls (ring), the web PKI roots
+//! or a configured CA bundle, optional client certificate, timeouts, and the headers every
+//! request carries (configured headers, basic or bearer auth, the tenant).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::pem::PemObject;
+use tokio_rustls::rustls;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::ClientConfig;
+
+use super::retry::Outcome;
+
+/// How much of an error response body is kept for the log.
+const BODY_PREFIX: usize = 1024;
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A configured client for one backend.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<Connector, Full<Bytes>>,
+    headers: HeaderMap,
+    tenant_header: HeaderName,
+    default_tenant: Option<HeaderValue>,
+    timeout: Duration,
+}
+
+/// A response: status, headers and the start of the body.
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl HttpClient {
+    pub fn new(cfg: &ClientConfig) -> Result<Self, String> {
+        let tls = tls_config(cfg)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(cfg.timeout));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector);
+        let mut headers = HeaderMap::new();
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("invalid header name {k:?}"))?;
+            let value =
+                HeaderValue::from_str(v).map_err(|_| format!("invalid value of header {k:?}"))?;
+            headers.insert(name, value);
+        }
+        let auth = match (&cfg.basic_auth, &cfg.bearer_token) {
+            (Some((user, pass)), _) => {
+                use base64::Engine as _;
+                let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+                Some(format!("Basic {token}"))
+            }
+            (None, Some(token)) => Some(format!("Bearer {token}")),
+            (None, None) => None,
+        };
+        if let Some(auth) = auth {
+            let mut value = HeaderValue::from_str(&auth)
+                .map_err(|_| "invalid characters in the credentials".to_string())?;
+            value.set_sensitive(true);
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        let tenant_header = HeaderName::from_bytes(cfg.tenant_header.as_bytes())
+            .map_err(|_| format!("invalid tenant_header {:?}", cfg.tenant_header))?;
+        let default_tenant = match &cfg.tenant {
+            Some(t) => Some(HeaderValue::from_str(t).map_err(|_| format!("invalid tenant {t:?}"))?),
+            None => None,
+        };
+        Ok(Self {
+            client,
+            headers,
+            tenant_header,
+            default_tenant,
+            timeout: cfg.timeout,
+        })
+    }
+
+    /// POSTs `body` to `url`. `tenant` (the data's own) overrides the configured tenant.
+    /// Transport errors and timeouts come back as retryable outcomes.
+    pub async fn post(
+        &self,
+        url: &http::Uri,
+        tenant: Option<&str>,
+        extra: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+    ) -> Result<Response, Outcome> {
+        let mut req = Request::post(url.clone());
+        if let Some(h) = req.headers_mut() {
+            h.extend(self.headers.clone());
+            for (k, v) in extra {
+                h.insert(k.clone(), v.clone());
+            }
+            let tenant = tenant
+                .and_then(|t| HeaderValue::from_str(t).ok())
+                .or_else(|| self.default_tenant.clone());
+            if let Some(t) = tenant {
+                h.insert(self.tenant_header.clone(), t);
+            }
+        }
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| Outcome::Permanent {
+                reason: "request",
+                detail: e.to_string(),
+            })?;
+        let send = async {
+            let resp = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| Outcome::retry("connection", connection_error(&e)))?;
+            let (parts, body) = resp.into_parts();
+            // Only the start of the body matters (error text); the rest is drained.
+            let bytes = Limited::new(body, 64 * 1024)
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            let cut = bytes.len().min(BODY_PREFIX);
+            Ok(Response {
+                status: parts.status,
+                headers: parts.headers,
+                body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+            })
+        };
+        match tokio::time::timeout(self.timeout, send).await {
+            Ok(r) => r,
+            Err(_) => Err(Outcome::retry(
+                "timeout",
+                format!("no response within {:?}", self.timeout),
+            )),
+        }
+    }
+}
+
+fn connection_error(e: &hyper_util::client::legacy::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+/// The rustls client config of `tls`: roots, client certificate, verification.
+pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let builder = if cfg.tls.insecure_skip_verify {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        match &cfg.tls.ca_file {
+            Some(path) => {
+                let certs = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+                for cert in certs {
+                    let cert =
+                        cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        builder.with_root_certificates(roots)
+    };
+    let config = match (&cfg.tls.cert_file, &cfg.tls.key_file) {
+        (Some(cert), Some(key)) => {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+                .and_then(|it| it.collect::<Result<_, _>>())
+                .map_err(|e| format!("cannot read cert_file {}: {e}", cert.display()))?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| format!("cannot read key_file {}: {e}", key.display()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("client certificate: {e}"))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(config)
+}
+
+/// `insecure_skip_verify`: accepts any server certificate (signatures are still checked so
+/// the handshake is well-formed).
+#[derive(Debug)]
+struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

@@ -1,0 +1,423 @@
+//! A remote exporter behind its own queue: the pipeline's dispatcher encodes each batch
+//! for the backend and queues it (fast, never waits for the network); consumer tasks take
+//! records off the queue and send them, retrying with backoff, so a dead backend stalls
+//! only its own queue.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::queue::{Next, Queue, Record, Taken};
+use super::retry::{Backoff, Outcome};
+use crate::config::{Delivery, QueueStorage};
+use crate::pipeline::{Batch, ExportError, Exporter};
+use crate::telemetry::{DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, Signal};
+
+/// What a remote exporter implements: turning batches into backend requests, and sending
+/// one request.
+#[async_trait]
+pub trait Remote: Send + Sync + 'static {
+    /// Whether the exporter takes this signal.
+    fn accepts(&self, signal: Signal) -> bool;
+    /// Encodes a batch into requests (runs on the dispatcher; keep it quick).
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String>;
+    /// Sends one request once.
+    async fn send(&self, record: &Record) -> Outcome;
+}
+
+/// How often a permanent failure is logged per exporter at most.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+pub struct QueuedExporter {
+    id: String,
+    remote: Arc<dyn Remote>,
+    queue: Arc<Queue>,
+    metrics: Arc<Metrics>,
+    shared: Arc<Shared>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    drain: Duration,
+}
+
+struct Shared {
+    stop: AtomicBool,
+    stop_notify: Notify,
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0)
+}
+
+impl QueuedExporter {
+    /// Opens the queue and starts the consumers (and, for disk queues, the committer).
+    pub fn start(
+        id: &str,
+        remote: Arc<dyn Remote>,
+        delivery: &Delivery,
+        metrics: Arc<Metrics>,
+        drain: Duration,
+    ) -> Result<Arc<Self>, String> {
+        let q = &delivery.queue;
+        let queue = match (q.storage, &q.directory) {
+            (QueueStorage::Disk, Some(dir)) => Queue::disk(q.max_bytes, dir, id)?,
+            _ => Queue::memory(q.max_bytes),
+        };
+        let queue = Arc::new(queue);
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            stop_notify: Notify::new(),
+        });
+        let labels = QueueLabels {
+            exporter: id.to_string(),
+        };
+        metrics
+            .exporters
+            .queue_capacity_bytes
+            .get_or_create(&labels)
+            .set(q.max_bytes as i64);
+        let exporter = Arc::new(Self {
+            id: id.to_string(),
+            remote,
+            queue: queue.clone(),
+            metrics: metrics.clone(),
+            shared: shared.clone(),
+            tasks: std::sync::Mutex::new(Vec::new()),
+            drain,
+        });
+        let mut tasks = Vec::new();
+        for _ in 0..q.num_consumers.max(1) {
+            let consumer = Consumer {
+                id: id.to_string(),
+                remote: exporter.remote.clone(),
+                queue: queue.clone(),
+                metrics: metrics.clone(),
+                shared: shared.clone(),
+                retry: delivery.retry.clone(),
+                last_log: None,
+                suppressed: 0,
+            };
+            tasks.push(tokio::spawn(consumer.run()));
+        }
+        if queue.is_durable() {
+            let (queue, interval, shared) = (queue.clone(), q.fsync_interval, shared.clone());
+            let id = id.to_string();
+            tasks.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(interval.max(Duration::from_millis(1)));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = queue.commit().await {
+                        tracing::error!(exporter = %id, error = %e, "disk queue commit failed; the batches were refused");
+                    }
+                    if shared.stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                }
+            }));
+        }
+        let gauges = (exporter.clone(), labels);
+        tasks.push(tokio::spawn(async move {
+            let (exporter, labels) = gauges;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            while !exporter.shared.stop.load(Ordering::Acquire) {
+                tick.tick().await;
+                exporter.update_gauges(&labels);
+            }
+        }));
+        if let Ok(mut t) = exporter.tasks.lock() {
+            *t = tasks;
+        }
+        Ok(exporter)
+    }
+
+    fn update_gauges(&self, labels: &QueueLabels) {
+        let (records, bytes, oldest) = self.queue.usage();
+        let m = &self.metrics.exporters;
+        m.queue_items.get_or_create(labels).set(records as i64);
+        m.queue_bytes.get_or_create(labels).set(bytes as i64);
+        let age = oldest.map_or(0.0, |t| now_ms().saturating_sub(t) as f64 / 1000.0);
+        m.queue_oldest_age_seconds.get_or_create(labels).set(age);
+    }
+
+    fn dropped(&self, reason: &'static str, items: u64) {
+        self.metrics
+            .exporters
+            .dropped_items
+            .get_or_create(&DroppedLabels {
+                exporter: self.id.clone(),
+                reason,
+            })
+            .inc_by(items);
+    }
+
+    /// Queues records built outside a pipeline (the SLO series ticker).
+    pub fn enqueue(&self, records: Vec<Record>) {
+        for r in records {
+            let items = r.items;
+            if self.queue.push(r, None).is_err() {
+                self.dropped("queue_full", items);
+                tracing::warn!(exporter = %self.id, items, "exporter queue is full; series dropped");
+            }
+        }
+    }
+
+    pub fn remote(&self) -> &Arc<dyn Remote> {
+        &self.remote
+    }
+
+    pub fn id_str(&self) -> &str {
+        &self.id
+    }
+}
+
+#[async_trait]
+impl Exporter for QueuedExporter {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn accepts(&self, signal: Signal) -> bool {
+        self.remote.accepts(signal)
+    }
+
+    fn has_room(&self) -> bool {
+        self.queue.has_room()
+    }
+
+    fn is_durable(&self) -> bool {
+        self.queue.is_durable()
+    }
+
+    fn is_queued(&self) -> bool {
+        true
+    }
+
+    async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
+        let records = match self.remote.encode(batch) {
+            Ok(r) => r,
+            Err(e) => {
+                self.dropped("encode", batch.items as u64);
+                return Err(ExportError::Encode(e));
+            }
+        };
+        for r in records {
+            let items = r.items;
+            if self.queue.push(r, batch.ack.clone()).is_err() {
+                self.dropped("queue_full", items);
+                return Err(ExportError::Encode("exporter queue is full".to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops taking data, then delivers what is queued until `shutdown_timeout` (the
+    /// caller's deadline) cuts it short. A disk queue keeps what was not delivered.
+    async fn shutdown(&self) -> Result<(), ExportError> {
+        self.queue.close();
+        if self.queue.is_durable() {
+            // The data is safe on disk: stop retrying at once.
+            self.shared.stop.store(true, Ordering::Release);
+            self.shared.stop_notify.notify_waiters();
+        }
+        let tasks = self
+            .tasks
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        let (consumers, others): (Vec<_>, Vec<_>) = {
+            let n = tasks.len();
+            let mut tasks = tasks;
+            let others = tasks.split_off(n.saturating_sub(if self.queue.is_durable() { 2 } else { 1 }));
+            (tasks, others)
+        };
+        let wait = async {
+            for t in consumers {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(self.drain, wait).await.is_err() {
+            tracing::warn!(exporter = %self.id, "backend still failing at shutdown; giving up on the memory queue");
+        }
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.stop_notify.notify_waiters();
+        for t in others {
+            t.abort();
+        }
+        if let Err(e) = self.queue.commit().await {
+            tracing::error!(exporter = %self.id, error = %e, "final disk queue commit failed");
+        }
+        let (records, _, _) = self.queue.usage();
+        if records > 0 && !self.queue.is_durable() {
+            tracing::warn!(exporter = %self.id, records, "shutting down with undelivered requests in a memory queue");
+        }
+        Ok(())
+    }
+}
+
+struct Consumer {
+    id: String,
+    remote: Arc<dyn Remote>,
+    queue: Arc<Queue>,
+    metrics: Arc<Metrics>,
+    shared: Arc<Shared>,
+    retry: crate::config::RetryConfig,
+    last_log: Option<Instant>,
+    suppressed: u64,
+}
+
+enum Delivered {
+    Yes,
+    GaveUp(&'static str),
+    Stopped,
+}
+
+impl Consumer {
+    async fn run(mut self) {
+        loop {
+            let next = tokio::select! {
+                n = self.queue.pop() => n,
+                _ = self.shared.stop_notify.notified() => None,
+            };
+            let taken = match next {
+                None => break,
+                Some(Next::Corrupt) => {
+                    self.count_dropped("corrupt", 1);
+                    continue;
+                }
+                Some(Next::Record(t)) => t,
+            };
+            match self.deliver(&taken).await {
+                Delivered::Yes => {
+                    let m = &self.metrics.exporters;
+                    let labels = QueueLabels {
+                        exporter: self.id.clone(),
+                    };
+                    m.sent_items
+                        .get_or_create(&labels)
+                        .inc_by(taken.record.items);
+                    if taken.restored {
+                        m.duplicates.get_or_create(&labels).inc_by(taken.record.items);
+                    }
+                    self.queue.done(&taken);
+                }
+                Delivered::GaveUp(reason) => {
+                    self.count_dropped(reason, taken.record.items);
+                    self.queue.done(&taken);
+                }
+                Delivered::Stopped => {
+                    self.queue.release(taken);
+                    break;
+                }
+            }
+            if self.shared.stop.load(Ordering::Acquire) {
+                break;
+            }
+        }
+    }
+
+    fn count_dropped(&self, reason: &'static str, items: u64) {
+        self.metrics
+            .exporters
+            .dropped_items
+            .get_or_create(&DroppedLabels {
+                exporter: self.id.clone(),
+                reason,
+            })
+            .inc_by(items);
+    }
+
+    fn count_request(&self, outcome: &'static str) {
+        self.metrics
+            .exporters
+            .requests
+            .get_or_create(&ExportRequestLabels {
+                exporter: self.id.clone(),
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Logs a failure at most once per [`LOG_INTERVAL`], with how many were not logged.
+    fn log_failure(&mut self, what: &str, detail: &str) {
+        let now = Instant::now();
+        if self
+            .last_log
+            .is_some_and(|t| now.duration_since(t) < LOG_INTERVAL)
+        {
+            self.suppressed += 1;
+            return;
+        }
+        tracing::warn!(exporter = %self.id, suppressed = self.suppressed, detail, "{what}");
+        self.last_log = Some(now);
+        self.suppressed = 0;
+    }
+
+    async fn deliver(&mut self, taken: &Taken) -> Delivered {
+        let started = Instant::now();
+        let mut backoff = Backoff::new(self.retry.initial_interval, self.retry.max_interval);
+        let mut server_errors = 0u32;
+        loop {
+            match self.remote.send(&taken.record).await {
+                Outcome::Delivered => {
+                    self.count_request("success");
+                    return Delivered::Yes;
+                }
+                Outcome::Permanent { reason: _, detail } => {
+                    self.count_request("permanent");
+                    self.log_failure("backend refused a request for good; dropped", &detail);
+                    return Delivered::GaveUp("permanent");
+                }
+                Outcome::Retry {
+                    after,
+                    server_error,
+                    detail,
+                    ..
+                } => {
+                    self.count_request("retryable");
+                    if server_error {
+                        server_errors += 1;
+                    }
+                    if !self.retry.enabled
+                        || (server_error && server_errors > self.retry.max_server_error_retries)
+                    {
+                        self.log_failure("request failed and is not retried; dropped", &detail);
+                        return Delivered::GaveUp(if server_error { "permanent" } else { "retries_exhausted" });
+                    }
+                    let elapsed = started.elapsed();
+                    if !self.retry.max_elapsed_time.is_zero()
+                        && elapsed >= self.retry.max_elapsed_time
+                    {
+                        self.log_failure("request still failing after max_elapsed_time; dropped", &detail);
+                        return Delivered::GaveUp("retries_exhausted");
+                    }
+                    self.log_failure("request failed; retrying", &detail);
+                    let delay = backoff.next(after);
+                    let stop = self.shared.stop_notify.notified();
+                    tokio::pin!(stop);
+                    stop.as_mut().enable();
+                    if self.shared.stop.load(Ordering::Acquire) {
+                        return Delivered::Stopped;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = stop => return Delivered::Stopped,
+                    }
+                    self.metrics
+                        .exporters
+                        .retries
+                        .get_or_create(&QueueLabels {
+                            exporter: self.id.clone(),
+                        })
+                        .inc();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

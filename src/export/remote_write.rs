@@ -1,0 +1,503 @@
+//! The `prometheusremotewrite` exporter: OTLP metrics → Prometheus remote write 1.0
+//! (protobuf, snappy block format), to Mimir's `/api/v1/push` or Prometheus's
+//! `/api/v1/write`.
+//!
+//! Conversion, as the collector's exporter does it: gauges and sums become samples
+//! (monotonic cumulative sums get a `_total` suffix when they lack one), explicit
+//! histograms become `_bucket{le}`/`_sum`/`_count`, exponential histograms become native
+//! histograms (scale = schema, merged down to at most the configured schema), summaries
+//! become quantile samples plus `_sum`/`_count`. A point flagged "no recorded value"
+//! becomes a stale marker. Delta temporality is skipped (remote write has no deltas).
+//!
+//! # Invariants
+//!
+//! - Labels are sorted by name; the replica label and external labels are on every series.
+//! - Per series, timestamps only move forward: a sample at or before the last one written
+//!   is dropped here (one bad sample makes Prometheus refuse the whole request), and no
+//!   timestamp is later than now.
+//! - A request holds at most `max_samples_per_request` samples and histograms.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{
+    AggregationTemporality, DataPointFlags, ExponentialHistogramDataPoint, metric,
+    number_data_point,
+};
+use prost::Message;
+
+use super::client::HttpClient;
+use super::delivery::Remote;
+use super::proto::prometheus as prom;
+use super::queue::Record;
+use super::retry::{Outcome, classify_http};
+use crate::config::RemoteWriteConfig;
+use crate::pipeline::{Batch, Payload};
+use crate::telemetry::Signal;
+
+/// The value Prometheus reads as "this series ended here".
+pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+
+/// Series whose last timestamp is older than this are forgotten (bounded memory).
+const FORGET_AFTER_MS: i64 = 3_600_000;
+
+pub struct RemoteWrite {
+    client: HttpClient,
+    url: http::Uri,
+    cfg: RemoteWriteConfig,
+    /// Labels every series gets: replica and external labels.
+    extra: Vec<prom::Label>,
+    /// Last timestamp written per series (hash of its labels) and when it was written.
+    last: Mutex<HashMap<u64, i64>>,
+}
+
+fn label(name: &str, value: &str) -> prom::Label {
+    prom::Label {
+        name: name.to_string(),
+        value: value.to_string(),
+    }
+}
+
+/// A Prometheus metric or label name from an OTLP one: characters outside
+/// `[a-zA-Z0-9_:]` become `_`, and a leading digit gets a `_` in front.
+pub fn sanitize(name: &str, allow_colon: bool) -> String {
+    let mut out = String::with_capacity(name.len() + 1);
+    for (i, c) in name.chars().enumerate() {
+        if i == 0 && c.is_ascii_digit() {
+            out.push('_');
+        }
+        if c.is_ascii_alphanumeric() || c == '_' || (allow_colon && c == ':') {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
+fn value_text(v: &Option<AnyValue>) -> String {
+    match v.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn ns_to_ms(ns: u64) -> i64 {
+    i64::try_from(ns / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Builds series for one batch; `now_ms` clamps timestamps.
+struct Converter<'a> {
+    extra: &'a [prom::Label],
+    schema: i32,
+    now_ms: i64,
+    series: Vec<prom::TimeSeries>,
+}
+
+impl Converter<'_> {
+    fn labels(&self, name: &str, resource: &[prom::Label], attrs: &[KeyValue], more: &[(&str, String)]) -> Vec<prom::Label> {
+        let mut labels: Vec<prom::Label> = Vec::with_capacity(attrs.len() + resource.len() + 4);
+        let mut name_label = Some(name.to_string());
+        for kv in attrs {
+            // The stale-marker gauge names each series with `__name__`.
+            if kv.key == "__name__" {
+                name_label = Some(value_text(&kv.value));
+                continue;
+            }
+            labels.push(label(&sanitize(&kv.key, false), &value_text(&kv.value)));
+        }
+        labels.extend(resource.iter().cloned());
+        for (k, v) in more {
+            labels.push(label(k, v));
+        }
+        labels.extend(self.extra.iter().cloned());
+        if let Some(n) = name_label {
+            labels.push(label("__name__", &n));
+        }
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        // Later duplicates (resource or external labels) lose to the first by name.
+        labels.dedup_by(|a, b| a.name == b.name);
+        labels.retain(|l| !l.value.is_empty());
+        labels
+    }
+
+    fn ts(&self, ns: u64) -> i64 {
+        let ms = ns_to_ms(ns);
+        if ms <= 0 || ms > self.now_ms { self.now_ms } else { ms }
+    }
+
+    fn sample(&mut self, labels: Vec<prom::Label>, value: f64, ts: i64) {
+        self.series.push(prom::TimeSeries {
+            labels,
+            samples: vec![prom::Sample {
+                value,
+                timestamp: ts,
+            }],
+            ..Default::default()
+        });
+    }
+
+    fn number_point(&mut self, name: &str, res: &[prom::Label], p: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint) {
+        let labels = self.labels(name, res, &p.attributes, &[]);
+        let value = if p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0 {
+            f64::from_bits(STALE_NAN)
+        } else {
+            match p.value {
+                Some(number_data_point::Value::AsDouble(d)) => d,
+                Some(number_data_point::Value::AsInt(i)) => i as f64,
+                None => return,
+            }
+        };
+        let ts = self.ts(p.time_unix_nano);
+        self.sample(labels, value, ts);
+    }
+
+    fn exponential(&mut self, name: &str, res: &[prom::Label], p: &ExponentialHistogramDataPoint) {
+        let labels = self.labels(name, res, &p.attributes, &[]);
+        let ts = self.ts(p.time_unix_nano);
+        if p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0 {
+            self.sample(labels, f64::from_bits(STALE_NAN), ts);
+            return;
+        }
+        let scale = p.scale.clamp(-4, 8);
+        let schema = scale.min(self.schema);
+        let (spans, deltas) = match &p.positive {
+            Some(b) => native_buckets(b.offset, &b.bucket_counts, scale, schema),
+            None => (Vec::new(), Vec::new()),
+        };
+        let (nspans, ndeltas) = match &p.negative {
+            Some(b) => native_buckets(b.offset, &b.bucket_counts, scale, schema),
+            None => (Vec::new(), Vec::new()),
+        };
+        self.series.push(prom::TimeSeries {
+            labels,
+            histograms: vec![prom::Histogram {
+                count: Some(prom::histogram::Count::CountInt(p.count)),
+                sum: p.sum.unwrap_or(0.0),
+                schema,
+                zero_threshold: p.zero_threshold,
+                zero_count: Some(prom::histogram::ZeroCount::ZeroCountInt(p.zero_count)),
+                positive_spans: spans,
+                positive_deltas: deltas,
+                negative_spans: nspans,
+                negative_deltas: ndeltas,
+                reset_hint: prom::histogram::ResetHint::Unknown as i32,
+                timestamp: ts,
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+    }
+}
+
+/// OTLP exponential buckets (offset, counts at `scale`) → native histogram spans and
+/// deltas at `schema` (≤ scale). OTLP bucket `i` is native bucket `i + 1`.
+pub fn native_buckets(offset: i32, counts: &[u64], scale: i32, schema: i32) -> (Vec<prom::BucketSpan>, Vec<i64>) {
+    let shift = (scale - schema).clamp(0, 31);
+    let mut merged: Vec<(i32, u64)> = Vec::new();
+    for (i, c) in counts.iter().enumerate() {
+        if *c == 0 {
+            continue;
+        }
+        let native = offset.saturating_add(i as i32).saturating_add(1);
+        let idx = -((-native) >> shift);
+        match merged.last_mut() {
+            Some((last, n)) if *last == idx => *n += c,
+            _ => merged.push((idx, *c)),
+        }
+    }
+    let mut spans: Vec<prom::BucketSpan> = Vec::new();
+    let mut deltas = Vec::with_capacity(merged.len());
+    let (mut prev_idx, mut prev_count) = (0i32, 0i64);
+    for (n, (idx, c)) in merged.iter().enumerate() {
+        let c = i64::try_from(*c).unwrap_or(i64::MAX);
+        if n == 0 {
+            spans.push(prom::BucketSpan { offset: *idx, length: 1 });
+        } else {
+            let gap = idx - prev_idx - 1;
+            // Short gaps are cheaper as empty buckets than as a new span.
+            if gap <= 2 {
+                if let Some(s) = spans.last_mut() {
+                    s.length += gap as u32 + 1;
+                }
+                for _ in 0..gap {
+                    deltas.push(-prev_count);
+                    prev_count = 0;
+                }
+            } else {
+                spans.push(prom::BucketSpan { offset: gap, length: 1 });
+            }
+        }
+        deltas.push(c - prev_count);
+        prev_count = c;
+        prev_idx = *idx;
+    }
+    (spans, deltas)
+}
+
+impl RemoteWrite {
+    pub fn new(cfg: &RemoteWriteConfig) -> Result<Self, String> {
+        let client = HttpClient::new(&cfg.client)?;
+        let url: http::Uri = cfg
+            .client
+            .endpoint
+            .parse()
+            .map_err(|e| format!("invalid endpoint: {e}"))?;
+        let replica = cfg
+            .replica
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+            .unwrap_or_else(|| "slotel".to_string());
+        let mut extra = vec![label(&sanitize(&cfg.replica_label, false), &replica)];
+        for (k, v) in &cfg.external_labels {
+            extra.push(label(&sanitize(k, false), v));
+        }
+        Ok(Self {
+            client,
+            url,
+            cfg: cfg.clone(),
+            extra,
+            last: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Converts OTLP metrics into remote-write series (unfiltered).
+    fn convert(&self, req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest, now_ms: i64) -> Vec<prom::TimeSeries> {
+        let mut conv = Converter {
+            extra: &self.extra,
+            schema: self.cfg.native_histogram_schema,
+            now_ms,
+            series: Vec::new(),
+        };
+        for rm in &req.resource_metrics {
+            let mut res = Vec::new();
+            if let Some(r) = &rm.resource {
+                let get = |k: &str| r.attributes.iter().find(|kv| kv.key == k).map(|kv| value_text(&kv.value));
+                if let Some(svc) = get("service.name") {
+                    let job = match get("service.namespace") {
+                        Some(ns) if !ns.is_empty() => format!("{ns}/{svc}"),
+                        _ => svc,
+                    };
+                    res.push(label("job", &job));
+                }
+                if let Some(i) = get("service.instance.id") {
+                    res.push(label("instance", &i));
+                }
+            }
+            for sm in &rm.scope_metrics {
+                for m in &sm.metrics {
+                    let name = sanitize(&m.name, true);
+                    match &m.data {
+                        Some(metric::Data::Gauge(g)) => {
+                            for p in &g.data_points {
+                                conv.number_point(&name, &res, p);
+                            }
+                        }
+                        Some(metric::Data::Sum(s)) => {
+                            if s.aggregation_temporality == AggregationTemporality::Delta as i32 {
+                                continue;
+                            }
+                            let name = if s.is_monotonic && !name.ends_with("_total") {
+                                format!("{name}_total")
+                            } else {
+                                name.clone()
+                            };
+                            for p in &s.data_points {
+                                conv.number_point(&name, &res, p);
+                            }
+                        }
+                        Some(metric::Data::ExponentialHistogram(h)) => {
+                            if h.aggregation_temporality == AggregationTemporality::Delta as i32 {
+                                continue;
+                            }
+                            for p in &h.data_points {
+                                conv.exponential(&name, &res, p);
+                            }
+                        }
+                        Some(metric::Data::Histogram(h)) => {
+                            if h.aggregation_temporality == AggregationTemporality::Delta as i32 {
+                                continue;
+                            }
+                            for p in &h.data_points {
+                                let ts = conv.ts(p.time_unix_nano);
+                                let stale = p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0;
+                                let v = |x: f64| if stale { f64::from_bits(STALE_NAN) } else { x };
+                                let mut cumulative = 0u64;
+                                for (i, c) in p.bucket_counts.iter().enumerate() {
+                                    cumulative += c;
+                                    let le = p.explicit_bounds.get(i).map_or("+Inf".to_string(), |b| format_bound(*b));
+                                    let labels = conv.labels(&format!("{name}_bucket"), &res, &p.attributes, &[("le", le)]);
+                                    conv.sample(labels, v(cumulative as f64), ts);
+                                }
+                                let labels = conv.labels(&format!("{name}_count"), &res, &p.attributes, &[]);
+                                conv.sample(labels, v(p.count as f64), ts);
+                                if let Some(sum) = p.sum {
+                                    let labels = conv.labels(&format!("{name}_sum"), &res, &p.attributes, &[]);
+                                    conv.sample(labels, v(sum), ts);
+                                }
+                            }
+                        }
+                        Some(metric::Data::Summary(s)) => {
+                            for p in &s.data_points {
+                                let ts = conv.ts(p.time_unix_nano);
+                                for q in &p.quantile_values {
+                                    let labels = conv.labels(&name, &res, &p.attributes, &[("quantile", format_bound(q.quantile))]);
+                                    conv.sample(labels, q.value, ts);
+                                }
+                                let labels = conv.labels(&format!("{name}_count"), &res, &p.attributes, &[]);
+                                conv.sample(labels, p.count as f64, ts);
+                                let labels = conv.labels(&format!("{name}_sum"), &res, &p.attributes, &[]);
+                                conv.sample(labels, p.sum, ts);
+                            }
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        conv.series
+    }
+
+    /// Drops samples that would not move their series forward, then remembers the new
+    /// last timestamps; forgets series not written for an hour.
+    fn monotonic(&self, series: Vec<prom::TimeSeries>, now_ms: i64) -> Vec<prom::TimeSeries> {
+        let Ok(mut last) = self.last.lock() else {
+            return series;
+        };
+        let mut out = Vec::with_capacity(series.len());
+        for s in series {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for l in &s.labels {
+                l.name.hash(&mut h);
+                l.value.hash(&mut h);
+            }
+            let key = h.finish();
+            let ts = s
+                .samples
+                .iter()
+                .map(|x| x.timestamp)
+                .chain(s.histograms.iter().map(|x| x.timestamp))
+                .max()
+                .unwrap_or(0);
+            match last.get(&key) {
+                Some(prev) if *prev >= ts => continue,
+                _ => {
+                    last.insert(key, ts);
+                    out.push(s);
+                }
+            }
+        }
+        last.retain(|_, ts| now_ms - *ts < FORGET_AFTER_MS);
+        out
+    }
+
+    /// Encodes series into snappy-compressed requests of bounded size.
+    fn requests(&self, series: Vec<prom::TimeSeries>, tenant: Option<String>, now_ms: u64) -> Result<Vec<Record>, String> {
+        let max = self.cfg.max_samples_per_request.max(1);
+        let mut out = Vec::new();
+        let mut chunk: Vec<prom::TimeSeries> = Vec::new();
+        let mut samples = 0usize;
+        let flush = |chunk: &mut Vec<prom::TimeSeries>, samples: &mut usize, out: &mut Vec<Record>| -> Result<(), String> {
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let req = prom::WriteRequest {
+                timeseries: std::mem::take(chunk),
+                metadata: Vec::new(),
+            };
+            let body = snap::raw::Encoder::new()
+                .compress_vec(&req.encode_to_vec())
+                .map_err(|e| format!("snappy: {e}"))?;
+            out.push(Record {
+                tenant: tenant.clone(),
+                items: *samples as u64,
+                route: 0,
+                queued_ms: now_ms,
+                body: Bytes::from(body),
+            });
+            *samples = 0;
+            Ok(())
+        };
+        for s in series {
+            let n = s.samples.len() + s.histograms.len();
+            if samples + n > max {
+                flush(&mut chunk, &mut samples, &mut out)?;
+            }
+            samples += n;
+            chunk.push(s);
+        }
+        flush(&mut chunk, &mut samples, &mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes an OTLP metrics request (the SLO series, or pass-through metrics).
+    pub fn encode_metrics(&self, req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest, tenant: Option<String>) -> Result<Vec<Record>, String> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let series = self.convert(req, now);
+        let series = self.monotonic(series, now);
+        self.requests(series, tenant, u64::try_from(now).unwrap_or(0))
+    }
+}
+
+/// A bucket bound or quantile as Prometheus writes it (`0.25`, `1`, `+Inf`).
+fn format_bound(b: f64) -> String {
+    if b == f64::INFINITY {
+        "+Inf".to_string()
+    } else if b == f64::NEG_INFINITY {
+        "-Inf".to_string()
+    } else {
+        format!("{b}")
+    }
+}
+
+#[async_trait]
+impl Remote for RemoteWrite {
+    fn accepts(&self, signal: Signal) -> bool {
+        signal == Signal::Metrics
+    }
+
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+        match &batch.payload {
+            Payload::Metrics(req) => {
+                let tenant = batch.ctx.tenant.as_deref().map(str::to_string);
+                self.encode_metrics(req, tenant)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn send(&self, record: &Record) -> Outcome {
+        let headers = [
+            (http::header::CONTENT_ENCODING, HeaderValue::from_static("snappy")),
+            (http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf")),
+            (
+                HeaderName::from_static("x-prometheus-remote-write-version"),
+                HeaderValue::from_static("0.1.0"),
+            ),
+            (
+                http::header::USER_AGENT,
+                HeaderValue::from_static(concat!("slotel/", env!("CARGO_PKG_VERSION"))),
+            ),
+        ];
+        match self
+            .client
+            .post(&self.url, record.tenant.as_deref(), &headers, record.body.clone())
+            .await
+        {
+            Ok(resp) => classify_http(resp.status, &resp.headers, &resp.body),
+            Err(outcome) => outcome,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,206 @@
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::metrics::v1::{
+    ExponentialHistogram, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    exponential_histogram_data_point::Buckets,
+};
+
+use super::*;
+use crate::config::{ClientConfig, ClientTls};
+
+fn cfg(max_samples: usize) -> RemoteWriteConfig {
+    RemoteWriteConfig {
+        client: ClientConfig {
+            endpoint: "http://127.0.0.1:9/api/v1/write".into(),
+            headers: Default::default(),
+            basic_auth: None,
+            bearer_token: None,
+            tls: ClientTls::default(),
+            timeout: std::time::Duration::from_secs(1),
+            tenant: None,
+            tenant_header: "X-Scope-OrgID".into(),
+        },
+        flush_interval: std::time::Duration::from_secs(15),
+        replica_label: "slotel_replica".into(),
+        replica: Some("r1".into()),
+        external_labels: [("region".to_string(), "kr".to_string())].into(),
+        native_histogram_schema: 6,
+        max_samples_per_request: max_samples,
+        send_slo_series: true,
+    }
+}
+
+fn kv(k: &str, v: &str) -> KeyValue {
+    KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+fn request(metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn decode(records: &[Record]) -> Vec<prom::TimeSeries> {
+    records
+        .iter()
+        .flat_map(|r| {
+            let raw = snap::raw::Decoder::new().decompress_vec(&r.body).unwrap();
+            prom::WriteRequest::decode(raw.as_slice()).unwrap().timeseries
+        })
+        .collect()
+}
+
+fn counter(name: &str, v: f64, t_ms: u64, attrs: Vec<KeyValue>) -> Metric {
+    Metric {
+        name: name.into(),
+        data: Some(metric::Data::Sum(Sum {
+            data_points: vec![NumberDataPoint {
+                attributes: attrs,
+                time_unix_nano: t_ms * 1_000_000,
+                value: Some(number_data_point::Value::AsDouble(v)),
+                ..Default::default()
+            }],
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+            is_monotonic: true,
+        })),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn counters_get_sorted_labels_replica_and_external_labels() {
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let req = request(vec![counter(
+        "slo.events",
+        7.0,
+        now - 1000,
+        vec![kv("zone", "a"), kv("http.route", "/x")],
+    )]);
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    assert_eq!(series.len(), 1);
+    let names: Vec<&str> = series[0].labels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["__name__", "http_route", "region", "slotel_replica", "zone"]);
+    assert_eq!(series[0].labels[0].value, "slo_events_total");
+    assert_eq!(series[0].samples[0].value, 7.0);
+    assert_eq!(series[0].samples[0].timestamp, (now - 1000) as i64);
+}
+
+#[test]
+fn timestamps_only_move_forward_and_never_into_the_future() {
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let at = |t| request(vec![counter("c_total", 1.0, t, vec![])]);
+    assert_eq!(decode(&rw.encode_metrics(&at(now - 5000), None).unwrap()).len(), 1);
+    // Same and older timestamps are dropped (Prometheus would refuse the whole request).
+    assert!(decode(&rw.encode_metrics(&at(now - 5000), None).unwrap()).is_empty());
+    assert!(decode(&rw.encode_metrics(&at(now - 9000), None).unwrap()).is_empty());
+    let future = decode(&rw.encode_metrics(&at(now + 3_600_000), None).unwrap());
+    assert!(future[0].samples[0].timestamp <= jiff::Timestamp::now().as_millisecond());
+}
+
+#[test]
+fn requests_hold_at_most_max_samples() {
+    let rw = RemoteWrite::new(&cfg(10)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let metrics = (0..25)
+        .map(|i| counter(&format!("c{i}_total"), f64::from(i), now, vec![]))
+        .collect();
+    let records = rw.encode_metrics(&request(metrics), Some("team-a".into())).unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records.iter().map(|r| r.items).collect::<Vec<_>>(), [10, 10, 5]);
+    assert!(records.iter().all(|r| r.tenant.as_deref() == Some("team-a")));
+    assert_eq!(decode(&records).len(), 25);
+}
+
+#[test]
+fn flagged_points_become_stale_markers() {
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let req = request(vec![Metric {
+        data: Some(metric::Data::Gauge(Gauge {
+            data_points: vec![NumberDataPoint {
+                attributes: vec![kv("slo", "a"), kv("__name__", "slotel_slo_burn_rate")],
+                time_unix_nano: now * 1_000_000,
+                flags: DataPointFlags::NoRecordedValueMask as u32,
+                ..Default::default()
+            }],
+        })),
+        ..Default::default()
+    }]);
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    assert_eq!(series[0].labels[0].value, "slotel_slo_burn_rate");
+    assert_eq!(series[0].samples[0].value.to_bits(), STALE_NAN);
+}
+
+/// Expands native spans and deltas into (index, count).
+fn expand(spans: &[prom::BucketSpan], deltas: &[i64]) -> Vec<(i32, i64)> {
+    let mut out = Vec::new();
+    let (mut idx, mut count, mut d) = (0i32, 0i64, 0usize);
+    for (n, s) in spans.iter().enumerate() {
+        idx += if n == 0 { s.offset } else { s.offset + 1 };
+        for k in 0..s.length {
+            if k > 0 {
+                idx += 1;
+            }
+            count += deltas[d];
+            d += 1;
+            if count != 0 {
+                out.push((idx, count));
+            }
+        }
+    }
+    assert_eq!(d, deltas.len());
+    out
+}
+
+#[test]
+fn exponential_histograms_become_native_histograms_at_the_schema() {
+    // OTLP scale 8, offset 99: bucket k covers (2^((99+k)/256), 2^((100+k)/256)].
+    let (spans, deltas) = native_buckets(99, &[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1], 8, 8);
+    assert_eq!(expand(&spans, &deltas), [(100, 3), (110, 5), (111, 1)]);
+    // Down to schema 6: native index ⌈i/4⌉.
+    let (spans, deltas) = native_buckets(99, &[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1], 8, 6);
+    assert_eq!(expand(&spans, &deltas), [(25, 3), (28, 6)]);
+    let (spans, deltas) = native_buckets(-10, &[1, 0, 0, 0, 0, 0, 0, 2], 6, 6);
+    assert_eq!(expand(&spans, &deltas), [(-9, 1), (-2, 2)]);
+
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let req = request(vec![Metric {
+        name: "lat_seconds".into(),
+        data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: vec![ExponentialHistogramDataPoint {
+                time_unix_nano: now * 1_000_000,
+                count: 10,
+                sum: Some(1.5),
+                scale: 8,
+                zero_count: 1,
+                positive: Some(Buckets {
+                    offset: 99,
+                    bucket_counts: vec![3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1],
+                }),
+                ..Default::default()
+            }],
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        })),
+        ..Default::default()
+    }]);
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    let h = &series[0].histograms[0];
+    assert_eq!(h.schema, 6);
+    assert_eq!(h.count, Some(prom::histogram::Count::CountInt(10)));
+    assert_eq!(h.zero_count, Some(prom::histogram::ZeroCount::ZeroCountInt(1)));
+    assert_eq!(expand(&h.positive_spans, &h.positive_deltas), [(25, 3), (28, 6)]);
+}

@@ -1,0 +1,166 @@
+//! Lifetime latency histograms in the exponential bucket layout of OTLP exponential
+//! histograms and Prometheus native histograms, for `slotel_slo_latency_seconds`.
+//!
+//! Buckets are recorded at schema [`SCHEMA`] (2⁸ buckets per power of two, each 0.27%
+//! wide) and merged down to the schema an exporter asks for: bucket `i` at schema `s`
+//! covers `(2^((i-1)·2^-s), 2^(i·2^-s)]` seconds, and halving the resolution maps `i` to
+//! `⌈i/2⌉`, so downscaling is exact. Counts are cumulative since start, so several replicas'
+//! histograms add up. The counts live in one dense vector over the range of buckets seen:
+//! a service's latencies span a few powers of two, a few hundred to a few thousand buckets.
+
+/// The schema latencies are recorded at; exporters may ask for any schema up to this.
+pub const SCHEMA: i32 = 8;
+
+/// Cumulative latency histogram of one group.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NativeHist {
+    /// Index of `counts[0]` at [`SCHEMA`].
+    offset: i32,
+    counts: Vec<u64>,
+    /// Durations of zero.
+    pub zero: u64,
+    pub count: u64,
+    /// Seconds.
+    pub sum: f64,
+}
+
+/// The bucket index of `seconds` (> 0) at `schema`.
+pub fn bucket_index(seconds: f64, schema: i32) -> i32 {
+    let scaled = seconds.log2() * f64::from(schema).exp2();
+    let idx = scaled.ceil();
+    // Values at a power of the base land exactly on an upper bound.
+    idx.clamp(f64::from(i32::MIN / 2), f64::from(i32::MAX / 2)) as i32
+}
+
+/// Maps an index at schema `from` to the coarser schema `to` (`to <= from`).
+pub fn downscale_index(i: i32, from: i32, to: i32) -> i32 {
+    let shift = (from - to).clamp(0, 31);
+    // ⌈i / 2^shift⌉ for negative and positive i.
+    -((-i) >> shift)
+}
+
+impl NativeHist {
+    pub fn record(&mut self, nanos: u64, n: u64) {
+        self.count += n;
+        let seconds = nanos as f64 / 1e9;
+        self.sum += seconds * n as f64;
+        if nanos == 0 {
+            self.zero += n;
+            return;
+        }
+        let idx = bucket_index(seconds, SCHEMA);
+        if self.counts.is_empty() {
+            self.offset = idx;
+            self.counts.push(n);
+            return;
+        }
+        if idx < self.offset {
+            let grow = (self.offset - idx) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = idx;
+        }
+        let pos = (idx - self.offset) as usize;
+        if pos >= self.counts.len() {
+            self.counts.resize(pos + 1, 0);
+        }
+        self.counts[pos] += n;
+    }
+
+    pub fn merge(&mut self, other: &NativeHist) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.zero += other.zero;
+        if other.counts.is_empty() {
+            return;
+        }
+        if self.counts.is_empty() {
+            self.offset = other.offset;
+            self.counts = other.counts.clone();
+            return;
+        }
+        let lo = self.offset.min(other.offset);
+        let hi = (self.offset + self.counts.len() as i32).max(other.offset + other.counts.len() as i32);
+        let mut merged = vec![0u64; (hi - lo) as usize];
+        for (src, off) in [(&self.counts, self.offset), (&other.counts, other.offset)] {
+            for (i, c) in src.iter().enumerate() {
+                merged[(off - lo) as usize + i] += c;
+            }
+        }
+        self.offset = lo;
+        self.counts = merged;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The non-empty buckets at `schema` (≤ [`SCHEMA`]) as (index, count), ascending.
+    pub fn buckets(&self, schema: i32) -> Vec<(i32, u64)> {
+        let schema = schema.min(SCHEMA);
+        let mut out: Vec<(i32, u64)> = Vec::new();
+        for (i, c) in self.counts.iter().enumerate() {
+            if *c == 0 {
+                continue;
+            }
+            let idx = downscale_index(self.offset + i as i32, SCHEMA, schema);
+            match out.last_mut() {
+                Some((last, n)) if *last == idx => *n += c,
+                _ => out.push((idx, *c)),
+            }
+        }
+        out
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.counts.capacity() * std::mem::size_of::<u64>()
+    }
+}
+
+/// The upper bound in seconds of bucket `i` at `schema`.
+pub fn upper_bound(i: i32, schema: i32) -> f64 {
+    (f64::from(i) * f64::from(-schema).exp2()).exp2()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_bound_values_and_downscale_exactly() {
+        for schema in [-4, 0, 3, 6, 8] {
+            for v in [0.0007, 0.001, 0.0123, 0.3, 1.0, 2.0, 7.5, 3600.0] {
+                let i = bucket_index(v, schema);
+                let upper = upper_bound(i, schema);
+                let lower = upper_bound(i - 1, schema);
+                assert!(v <= upper * (1.0 + 1e-12) && v > lower * (1.0 - 1e-12), "{v} s={schema} i={i}");
+            }
+        }
+        for i in -3000..3000 {
+            let v = upper_bound(i, 8) * 0.9999;
+            for to in [-4, 0, 5, 6, 7, 8] {
+                assert_eq!(downscale_index(bucket_index(v, 8), 8, to), bucket_index(v, to), "i={i} to={to}");
+            }
+        }
+    }
+
+    #[test]
+    fn records_merges_and_buckets() {
+        let mut a = NativeHist::default();
+        a.record(5_000_000, 3);
+        a.record(0, 1);
+        a.record(200_000_000, 2);
+        let mut b = NativeHist::default();
+        b.record(1_000, 1);
+        b.record(5_000_000, 1);
+        a.merge(&b);
+        assert_eq!(a.count, 8);
+        assert_eq!(a.zero, 1);
+        assert!((a.sum - (0.015 + 0.4 + 0.000001 + 0.005)).abs() < 1e-9);
+        let buckets = a.buckets(6);
+        assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), 7);
+        assert_eq!(buckets[0], (bucket_index(0.000001, 6), 1));
+        assert_eq!(buckets[1], (bucket_index(0.005, 6), 4));
+        assert_eq!(buckets[2], (bucket_index(0.2, 6), 2));
+        assert!(buckets.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}

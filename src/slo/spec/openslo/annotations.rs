@@ -1,0 +1,159 @@
+//! slotel's own settings on an OpenSLO SLO, read from `metadata.annotations` (OpenSLO
+//! leaves annotations to tools; their values are strings):
+//!
+//! ```yaml
+//! metadata:
+//!   name: search-latency
+//!   annotations:
+//!     slotel.dev/percentiles: "50, 90, 99, 99.9"
+//!     slotel.dev/group-by: 'attributes["http.route"], resource.attributes["k8s.namespace.name"]'
+//!     slotel.dev/max-groups: "200"
+//!     slotel.dev/min-events: "10"
+//! ```
+//!
+//! They mean what `percentiles`, `group_by`, `max_groups` and `min_events` mean in the
+//! native format. Lists are comma-separated (commas inside quoted attribute names do not
+//! split). Other annotations are left alone; an unknown `slotel.dev/` key is an error, so
+//! a typo does not go unnoticed.
+
+use crate::config::ConfigError;
+use crate::config::read::{Ctx, hint};
+use crate::config::yaml::Node;
+use crate::slo::ottl;
+use crate::slo::spec::AttrRef;
+use crate::slo::spec::values::{self, Source};
+
+/// The prefix of slotel's annotations.
+pub(super) const PREFIX: &str = "slotel.dev/";
+const KEYS: [&str; 4] = ["percentiles", "group-by", "max-groups", "min-events"];
+
+/// What the annotations set; `None` keeps the native format's default.
+#[derive(Default)]
+pub(super) struct Extras {
+    pub(super) percentiles: Option<Vec<f64>>,
+    pub(super) group_by: Vec<AttrRef>,
+    pub(super) max_groups: Option<usize>,
+    pub(super) min_events: Option<u64>,
+}
+
+/// Reads `metadata.annotations`.
+pub(super) fn read(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Extras {
+    let mut out = Extras::default();
+    for (k, v) in ctx.entries(node, path) {
+        let Some(key) = ctx.key(k, path) else {
+            continue;
+        };
+        let Some(name) = key.strip_prefix(PREFIX) else {
+            continue;
+        };
+        let at = format!("{path}.{key}");
+        match name {
+            "percentiles" => out.percentiles = percentiles(ctx, v, &at),
+            "group-by" => out.group_by = group_by(ctx, src, v, &at),
+            "max-groups" => {
+                out.max_groups = values::whole(ctx, v, &at, 1, values::MAX_GROUPS_LIMIT as u64)
+                    .map(|n| n as usize);
+            }
+            "min-events" => out.min_events = values::whole(ctx, v, &at, 0, u64::MAX),
+            _ => {
+                let msg = format!("unknown slotel annotation {key:?}{}", hint(name, &KEYS));
+                ctx.error(k, &at, msg);
+            }
+        }
+    }
+    out
+}
+
+fn percentiles(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Vec<f64>> {
+    values::parsed(ctx, node, path, |s| {
+        let mut out: Vec<f64> = Vec::new();
+        for item in s.split(',').map(str::trim) {
+            let p = match item.parse::<f64>() {
+                Ok(p) if p > 0.0 && p < 100.0 => p,
+                Ok(p) => return Err(format!("a percentile must be in (0, 100), found {p}")),
+                Err(_) => {
+                    return Err(format!(
+                        "invalid percentile {item:?}, expected numbers separated by commas \
+                         such as \"50, 90, 99.9\""
+                    ));
+                }
+            };
+            if out.contains(&p) {
+                return Err(format!("percentile {p} is listed twice"));
+            }
+            out.push(p);
+        }
+        Ok(out)
+    })
+}
+
+/// Splits on commas outside double quotes: (byte offset, item) pairs, items trimmed.
+fn split_items(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    let mut push = |from: usize, to: usize| {
+        let raw = &s[from..to];
+        let lead = raw.len() - raw.trim_start().len();
+        out.push((from + lead, raw.trim()));
+    };
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                push(start, i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    push(start, s.len());
+    out
+}
+
+fn group_by(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Vec<AttrRef> {
+    let Some(text) = values::text(ctx, node, path) else {
+        return Vec::new();
+    };
+    let mut out: Vec<AttrRef> = Vec::new();
+    for (offset, item) in split_items(&text) {
+        match ottl::parse_attribute(item) {
+            Ok(a) if out.contains(&a) => {
+                ctx.error(node, path, format!("`{a}` is listed twice"));
+            }
+            Ok(a) => out.push(a),
+            Err(e) => {
+                // The column of the error inside the annotation's value.
+                let at = text[..offset].chars().count() + e.column.saturating_sub(1);
+                let (line, column) = values::locate(src.text, node, &text, at);
+                ctx.errors.push(ConfigError {
+                    file: ctx.file.to_string(),
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: e.message,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn items_split_outside_quotes() {
+        let items = super::split_items(r#"attributes["a,b"], resource.attributes["c\"d,"] ,x"#);
+        let texts: Vec<&str> = items.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            texts,
+            [
+                r#"attributes["a,b"]"#,
+                r#"resource.attributes["c\"d,"]"#,
+                "x"
+            ]
+        );
+        assert_eq!(items[1].0, 19);
+    }
+}

@@ -1,0 +1,119 @@
+"""A real Prometheus (Debian's package) as the remote-write backend of the tests.
+
+Started on a free loopback port with a temporary data directory, the remote-write receiver
+and native histograms on; queried back with PromQL over its HTTP API. A missing
+`prometheus` binary fails the test (scripts/test.sh installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from slotel_harness import free_port
+
+
+def prometheus_bin() -> str:
+    path = shutil.which("prometheus")
+    assert path, "prometheus is not installed (scripts/test.sh installs Debian's package)"
+    return path
+
+
+@dataclass
+class Prometheus:
+    data_dir: Path
+    port: int
+    log_path: Path
+    rule_files: list[Path] = field(default_factory=list)
+    proc: subprocess.Popen | None = None
+    http: requests.Session = field(default_factory=requests.Session)
+
+    @classmethod
+    def start(cls, tmp_path: Path, rule_files: list[Path] | None = None) -> "Prometheus":
+        data = tmp_path / "prometheus-data"
+        data.mkdir(exist_ok=True)
+        p = cls(data, free_port(), tmp_path / "prometheus.log", rule_files or [])
+        p.http.trust_env = False
+        p.run()
+        return p
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def write_url(self) -> str:
+        return f"{self.url}/api/v1/write"
+
+    def run(self) -> None:
+        """Starts (or starts again, on the same data directory and port)."""
+        config = self.data_dir.parent / "prometheus.yml"
+        lines = ["global:", "  evaluation_interval: 5s", "scrape_configs: []"]
+        if self.rule_files:
+            lines.append("rule_files:")
+            lines += [f"  - {f}" for f in self.rule_files]
+        config.write_text("\n".join(lines) + "\n")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [
+                prometheus_bin(),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.data_dir}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-remote-write-receiver",
+                "--enable-feature=native-histograms",
+                "--storage.tsdb.retention.time=1d",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"prometheus exited:\n{self.log_path.read_text(errors='replace')}")
+            try:
+                if self.http.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"prometheus not ready:\n{self.log_path.read_text(errors='replace')}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def query(self, promql: str) -> list[dict]:
+        """The result vector of an instant query (asserts success)."""
+        r = self.http.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=10)
+        body = r.json()
+        assert r.status_code == 200 and body.get("status") == "success", (promql, r.text)
+        return body["data"]["result"]
+
+    def scalar(self, promql: str) -> float | None:
+        """The one value of an instant query, None when the result is empty."""
+        result = self.query(promql)
+        if not result:
+            return None
+        assert len(result) == 1, (promql, result)
+        return float(result[0]["value"][1])
+
+    def wait_value(self, promql: str, expected: float, timeout: float = 60.0) -> float | None:
+        deadline = time.monotonic() + timeout
+        value = self.scalar(promql)
+        while value != expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+            value = self.scalar(promql)
+        return value
