@@ -4,6 +4,7 @@
 #
 #   benches/e2e.sh                      # gRPC, 20 s
 #   DURATION=60s HTTP=1 benches/e2e.sh  # also OTLP/HTTP protobuf
+#   EXPORTER='otlp/tempo: {endpoint: "@SINK@"}' benches/e2e.sh   # exporters off vs on
 #
 # Environment:
 #   DURATION           load duration per protocol (default 20s)
@@ -17,6 +18,15 @@
 #   NO_BUILD=1         skip `cargo build --release`
 #   SLO_FILES          SLO file globs the server loads, comma-separated (default none),
 #                      e.g. SLO_FILES=embedded:examples or SLO_FILES='benches/slo/ten/*.yaml'
+#   EXPORTER           exporter config (YAML lines under `exporters:`) to measure against
+#                      the `nop` exporter in the same run: the load runs once with `nop`
+#                      ("off") and once with EXPORTER ("on"). `@SINK@` (host:port, OTLP
+#                      gRPC) and `@SINK_HTTP@` (http://host:port, OTLP/HTTP) stand for a
+#                      second slotel with a `nop` exporter, started as the backend.
+#   SINK_CPU           CPU of that sink (default: LOADGEN_CPU)
+#
+# With EXPORTER, after each "on" load the script waits until the exporter's queue is empty
+# and the sink has accepted every span, and reports the delivered rate over load + drain.
 #
 # The server runs with a `nop` exporter on random free ports, pinned to one CPU; the load
 # generator runs on another. The server's CPU time comes from /proc/<pid>/stat, and the
@@ -33,6 +43,8 @@ ITEMS_PER_REQUEST=${ITEMS_PER_REQUEST:-512}
 SEED=${SEED:-1}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
+SINK_CPU=${SINK_CPU:-$LOADGEN_CPU}
+EXPORTER=${EXPORTER:-}
 BIN=${CARGO_TARGET_DIR:-target}/release/slotel
 
 for tool in curl jq awk taskset; do
@@ -49,16 +61,22 @@ fi
 
 work=$(mktemp -d)
 server_pid=""
-cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
+sink_pid=""
+stop_pid() {
+    local pid=$1
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     fi
+}
+cleanup() {
+    stop_pid "$server_pid"
+    stop_pid "$sink_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,54 +95,75 @@ free_port() {
     fi
 }
 
+# write_config FILE GRPC_PORT HTTP_PORT ADMIN EXPORTERS_YAML
+write_config() {
+    local file=$1 grpc=$2 http=$3 admin_addr=$4 exporters=$5
+    {
+        printf 'receivers:\n  otlp:\n    protocols:\n'
+        printf '      grpc:\n        endpoint: 127.0.0.1:%s\n' "$grpc"
+        printf '      http:\n        endpoint: 127.0.0.1:%s\n' "$http"
+        printf 'exporters:\n'
+        sed 's/^/  /' <<<"$exporters"
+        printf 'service:\n  admin:\n    endpoint: %s\n' "$admin_addr"
+        printf '  telemetry:\n    logs:\n      level: warn\n'
+    } >"$file"
+}
+
+# wait_ready PID ADMIN LOG: until /readyz answers 200 (exits the script on failure).
+wait_ready() {
+    local pid=$1 admin_addr=$2 log=$3
+    for _ in $(seq 300); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "e2e: the server exited during startup:" >&2
+            cat "$log" >&2
+            exit 1
+        fi
+        if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$admin_addr/readyz" || true) == 200 ]]; then
+            return
+        fi
+        sleep 0.1
+    done
+    echo "e2e: the server did not become ready within 30 s:" >&2
+    cat "$log" >&2
+    exit 1
+}
+
+# metric ADMIN REGEX: the sum of the samples on /metrics whose name matches REGEX.
+metric() {
+    curl -fsS "http://$1/metrics" |
+        awk -v re="$2" '$1 ~ re { s += $NF } END { printf "%d\n", s }'
+}
+
+# The backend for EXPORTER's @SINK@ / @SINK_HTTP@: another slotel with a nop exporter.
+sink_admin=""
+if [[ $EXPORTER == *@SINK* ]]; then
+    sink_grpc_port=$(free_port)
+    sink_http_port=$(free_port)
+    sink_admin=127.0.0.1:$(free_port)
+    write_config "$work/sink.yaml" "$sink_grpc_port" "$sink_http_port" "$sink_admin" "nop:"
+    taskset -c "$SINK_CPU" "$BIN" run --config "$work/sink.yaml" >"$work/sink.log" 2>&1 &
+    sink_pid=$!
+    wait_ready "$sink_pid" "$sink_admin" "$work/sink.log"
+    EXPORTER=${EXPORTER//@SINK_HTTP@/http://127.0.0.1:$sink_http_port}
+    EXPORTER=${EXPORTER//@SINK@/127.0.0.1:$sink_grpc_port}
+fi
+
 grpc_port=$(free_port)
 http_port=$(free_port)
 admin_port=$(free_port)
 admin=127.0.0.1:$admin_port
 
-cfg=$work/slotel.yaml
-cat >"$cfg" <<EOF
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:$grpc_port
-      http:
-        endpoint: 127.0.0.1:$http_port
-exporters:
-  nop:
-service:
-  admin:
-    endpoint: $admin
-  telemetry:
-    logs:
-      level: warn
-EOF
-if [[ -n ${SLO_FILES:-} ]]; then
-    printf 'slo:\n  files: [%s]\n' "$SLO_FILES" >>"$cfg"
-fi
-
-taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
-server_pid=$!
-
-ready=""
-for _ in $(seq 300); do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "e2e: the server exited during startup:" >&2
-        cat "$work/server.log" >&2
-        exit 1
+# start_server EXPORTERS_YAML: the server under test, pinned to SERVER_CPU.
+start_server() {
+    local cfg=$work/slotel.yaml
+    write_config "$cfg" "$grpc_port" "$http_port" "$admin" "$1"
+    if [[ -n ${SLO_FILES:-} ]]; then
+        printf 'slo:\n  files: [%s]\n' "$SLO_FILES" >>"$cfg"
     fi
-    if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$admin/readyz" || true) == 200 ]]; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-if [[ -z $ready ]]; then
-    echo "e2e: the server did not become ready within 30 s:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-fi
+    taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    wait_ready "$server_pid" "$admin" "$work/server.log"
+}
 
 clk_tck=$(getconf CLK_TCK)
 
@@ -154,46 +193,76 @@ run_load() {
 
 protocols=(grpc)
 [[ -n ${HTTP:-} ]] && protocols+=(http)
-for protocol in "${protocols[@]}"; do
-    if [[ $protocol == grpc ]]; then port=$grpc_port; else port=$http_port; fi
-    echo "e2e: $protocol load for $DURATION ($CONCURRENCY in flight, $ITEMS_PER_REQUEST spans/request)…" >&2
-    run_load "$protocol" "$protocol" "$port"
+setups=(off)
+[[ -n $EXPORTER ]] && setups+=(on)
+runs=()
+all_match=1
+for setup in "${setups[@]}"; do
+    if [[ $setup == off ]]; then start_server "nop:"; else start_server "$EXPORTER"; fi
+    for protocol in "${protocols[@]}"; do
+        if [[ $protocol == grpc ]]; then port=$grpc_port; else port=$http_port; fi
+        name=$protocol
+        [[ -n $EXPORTER ]] && name=$protocol-$setup
+        echo "e2e: $name load for $DURATION ($CONCURRENCY in flight, $ITEMS_PER_REQUEST spans/request)…" >&2
+        run_load "$name" "$protocol" "$port"
+        runs+=("$name")
+        if [[ $setup == on ]]; then
+            # Delivery: wait until the exporter's queue is empty and the sink has it all.
+            start=$(date +%s.%N)
+            for _ in $(seq 1200); do
+                queued=$(metric "$admin" '^slotel_exporter_queue_items({|$)')
+                delivered=$(metric "$admin" '^slotel_exporter_delivered_items_total({|$)')
+                accepted=$(metric "$admin" '^slotel_receiver_accepted_spans_total({|$)')
+                sunk=$delivered
+                [[ -n $sink_admin ]] && sunk=$(metric "$sink_admin" '^slotel_receiver_accepted_spans_total({|$)')
+                ((queued == 0 && delivered >= accepted && sunk >= delivered)) && break
+                sleep 0.1
+            done
+            awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }' >"$work/$name.drain"
+            echo "$delivered $sunk" >"$work/$name.delivered"
+        fi
+    done
+    # Cross-check: the server's accepted counter (summed over labels) against what the
+    # load generator saw acknowledged.
+    acknowledged=0
+    for protocol in "${protocols[@]}"; do
+        name=$protocol
+        [[ -n $EXPORTER ]] && name=$protocol-$setup
+        acknowledged=$((acknowledged + $(jq -r '.acknowledged_items' "$work/$name.json")))
+    done
+    server_accepted=$(metric "$admin" '^slotel_receiver_accepted_spans_total({|$)')
+    echo "$server_accepted $acknowledged" >"$work/$setup.check"
+    [[ $server_accepted == "$acknowledged" ]] || all_match=""
+    # Stop the server before the next setup and the baseline, so each has its CPU to itself.
+    kill -TERM "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
 done
-
-# Cross-check: the server's accepted counter (summed over labels) against what the load
-# generator saw acknowledged.
-acknowledged=0
-for protocol in "${protocols[@]}"; do
-    acknowledged=$((acknowledged + $(jq -r '.acknowledged_items' "$work/$protocol.json")))
-done
-server_accepted=$(curl -fsS "http://$admin/metrics" |
-    awk '$1 ~ /^slotel_receiver_accepted_spans_total({|$)/ { s += $NF } END { printf "%d\n", s }')
-
-# Stop the server before the baseline so that the baseline has its CPU to itself.
-kill -TERM "$server_pid"
-wait "$server_pid" 2>/dev/null || true
-server_pid=""
 
 echo "e2e: decode-only baseline for $BASELINE_DURATION…" >&2
 taskset -c "$SERVER_CPU" "$BIN" loadgen --decode-baseline "${common[@]}" \
     --duration "$BASELINE_DURATION" --report json >"$work/baseline.json"
 baseline=$(jq -r '.decoded_items_per_second' "$work/baseline.json")
 
-printf '\nslotel e2e: traces, %s spans/request, %s in flight, %s per protocol; server on CPU %s, loadgen on CPU %s\n\n' \
+printf '\nslotel e2e: traces, %s spans/request, %s in flight, %s per protocol; server on CPU %s, loadgen on CPU %s\n' \
     "$ITEMS_PER_REQUEST" "$CONCURRENCY" "$DURATION" "$SERVER_CPU" "$LOADGEN_CPU"
-printf '%-10s %14s %12s %16s %18s %10s %10s %10s\n' protocol "accepted/s" "server cpu" "spans/cpu-sec" "decode-only/s" ratio refused rejected
+if [[ -n $EXPORTER ]]; then
+    printf 'exporter under test ("on"; "off" is nop)%s:\n%s\n' \
+        "${sink_pid:+; sink: slotel with a nop exporter on CPU $SINK_CPU}" "$EXPORTER"
+fi
+printf '\n%-10s %14s %12s %16s %18s %10s %10s %10s\n' protocol "accepted/s" "server cpu" "spans/cpu-sec" "decode-only/s" ratio refused rejected
 summary="[]"
-for protocol in "${protocols[@]}"; do
-    report=$work/$protocol.json
-    cpu=$(<"$work/$protocol.cpu")
+for name in "${runs[@]}"; do
+    report=$work/$name.json
+    cpu=$(<"$work/$name.cpu")
     read -r rate acked refused rejected < <(jq -r '[.acknowledged_items_per_second, .acknowledged_items,
         (.refused.retryable_items + .refused.permanent_items + .refused.transport_items),
         .rejected_items] | @tsv' "$report")
     read -r per_cpu ratio < <(awk -v a="$acked" -v c="$cpu" -v r="$rate" -v b="$baseline" \
         'BEGIN { printf "%.0f %.3f\n", (c > 0 ? a / c : 0), (b > 0 ? r / b : 0) }')
     printf '%-10s %14.0f %11.2fs %16s %18.0f %10s %10s %10s\n' \
-        "$protocol" "$rate" "$cpu" "$per_cpu" "$baseline" "$ratio" "$refused" "$rejected"
-    summary=$(jq -c --arg p "$protocol" --argjson cpu "$cpu" --argjson per_cpu "$per_cpu" \
+        "$name" "$rate" "$cpu" "$per_cpu" "$baseline" "$ratio" "$refused" "$rejected"
+    summary=$(jq -c --arg p "$name" --argjson cpu "$cpu" --argjson per_cpu "$per_cpu" \
         --argjson baseline "$baseline" --argjson ratio "$ratio" --slurpfile r "$report" \
         '. + [{protocol: $p, accepted_spans_per_second: $r[0].acknowledged_items_per_second,
                server_cpu_seconds: $cpu, spans_per_server_cpu_second: $per_cpu,
@@ -201,15 +270,35 @@ for protocol in "${protocols[@]}"; do
                report: $r[0]}]' <<<"$summary")
 done
 
-printf '\n/metrics slotel_receiver_accepted_spans_total = %s, loadgen acknowledged = %s: ' \
-    "$server_accepted" "$acknowledged"
-if [[ $server_accepted == "$acknowledged" ]]; then
-    echo "match"
-else
-    echo "MISMATCH"
+if [[ -n $EXPORTER ]]; then
+    printf '\n%-10s %14s %16s %10s %14s %16s\n' protocol "on/off acc/s" "on/off span/cpu" drain "delivered/s" "delivered/off"
+    for protocol in "${protocols[@]}"; do
+        read -r _ sunk <"$work/$protocol-on.delivered"
+        drain=$(<"$work/$protocol-on.drain")
+        read -r acc_ratio cpu_ratio deliv_rate deliv_ratio < <(jq -rs \
+            --argjson d "$drain" --argjson n "$sunk" \
+            --argjson cpu_off "$(<"$work/$protocol-off.cpu")" --argjson cpu_on "$(<"$work/$protocol-on.cpu")" '
+            (.[0].acknowledged_items_per_second) as $off | (.[1].acknowledged_items_per_second) as $on |
+            ($n / (.[1].elapsed_seconds + $d)) as $dr |
+            [($on / $off),
+             ((.[1].acknowledged_items / ([$cpu_on, 0.001] | max)) / (.[0].acknowledged_items / ([$cpu_off, 0.001] | max))),
+             $dr, ($dr / $off)] | map(. * 1000 | round / 1000) | @tsv' \
+            "$work/$protocol-off.json" "$work/$protocol-on.json")
+        printf '%-10s %14s %16s %9ss %14.0f %16s\n' "$protocol" "$acc_ratio" "$cpu_ratio" "$drain" "$deliv_rate" "$deliv_ratio"
+    done
+    echo "(delivered/s: spans the sink accepted, over the load plus the time the queue took to drain)"
 fi
+
+for setup in "${setups[@]}"; do
+    read -r server_accepted acknowledged <"$work/$setup.check"
+    label=""
+    [[ -n $EXPORTER ]] && label=" ($setup)"
+    printf '\n/metrics slotel_receiver_accepted_spans_total%s = %s, loadgen acknowledged = %s: ' \
+        "$label" "$server_accepted" "$acknowledged"
+    if [[ $server_accepted == "$acknowledged" ]]; then echo "match"; else echo "MISMATCH"; fi
+done
 if [[ -n ${SUMMARY_JSON:-} ]]; then
     jq --argjson accepted "$server_accepted" '{runs: ., server_accepted_spans_total: $accepted}' \
         <<<"$summary" >"$SUMMARY_JSON"
 fi
-[[ $server_accepted == "$acknowledged" ]]
+[[ -n $all_match ]]

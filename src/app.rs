@@ -117,7 +117,12 @@ pub async fn start_with(
         if let Some((queued, rw, cfg)) = built.remote_write
             && cfg.send_slo_series
         {
-            series_tasks.push(tokio::spawn(slo_series_loop(engine.clone(), queued, rw, cfg)));
+            series_tasks.push(tokio::spawn(slo_series_loop(
+                engine.clone(),
+                queued,
+                rw,
+                cfg,
+            )));
         }
         all.push((e.id.clone(), built.exporter));
     }
@@ -264,7 +269,8 @@ async fn slo_series_loop(
     rw: Arc<export::RemoteWrite>,
     cfg: crate::config::RemoteWriteConfig,
 ) {
-    let mut source = crate::slo::otlp_series::SeriesSource::new(engine, cfg.native_histogram_schema);
+    let mut source =
+        crate::slo::otlp_series::SeriesSource::new(engine, cfg.native_histogram_schema);
     let mut tick = tokio::time::interval(cfg.flush_interval.max(Duration::from_millis(100)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -272,7 +278,9 @@ async fn slo_series_loop(
         let req = source.collect();
         match rw.encode_metrics(&req, None) {
             Ok(records) => queued.enqueue(records),
-            Err(e) => tracing::error!(exporter = queued.id_str(), error = %e, "cannot encode the slo series"),
+            Err(e) => {
+                tracing::error!(exporter = queued.id_str(), error = %e, "cannot encode the slo series")
+            }
         }
     }
 }

@@ -178,6 +178,8 @@ pub struct ExporterMetrics {
     pub queue_bytes: Family<QueueLabels, Gauge>,
     pub queue_capacity_bytes: Family<QueueLabels, Gauge>,
     pub queue_oldest_age_seconds: Family<QueueLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// Items an OTLP backend accepted the request of but rejected (partial success).
+    pub partial_rejected_items: Family<QueueLabels, Counter>,
 }
 
 impl ExporterMetrics {
@@ -226,6 +228,11 @@ impl ExporterMetrics {
             "slotel_exporter_queue_oldest_age_seconds",
             "Age of the oldest request in an exporter's queue (0 when empty)",
             self.queue_oldest_age_seconds.clone(),
+        );
+        registry.register(
+            "slotel_exporter_partial_success_rejected_items",
+            "Items an OTLP backend rejected inside an accepted request (partial success)",
+            self.partial_rejected_items.clone(),
         );
     }
 }

@@ -101,3 +101,20 @@ fn the_container_config_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_example_configs_are_valid() {
+    for name in ["forwarding.yaml", "redaction.yaml"] {
+        let cfg = format!("{}/config/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let out = slotel()
+            .args(["check", "--config", &cfg])
+            .env("SLOTEL_REDACTION_KEY", "an example key of enough length")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

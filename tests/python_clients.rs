@@ -19,7 +19,12 @@ const PYTEST_TIMEOUT: Duration = Duration::from_secs(300);
 const REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Files with their own test below (so nextest runs them in parallel with the rest).
-const OWN_TESTS: &[&str] = &["tests/python/test_remote_write.py"];
+const OWN_TESTS: &[&str] = &[
+    "tests/python/test_remote_write.py",
+    "tests/python/test_otlp_export.py",
+];
+/// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
+const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_millis(100);
 
 fn repo_root() -> PathBuf {
@@ -81,7 +86,19 @@ fn python_sdk_clients() {
 /// Remote write into a real Prometheus (tests/python/test_remote_write.py).
 #[test]
 fn python_remote_write_into_prometheus() {
-    run_pytest(&["tests/python/test_remote_write.py".to_string()], REMOTE_WRITE_TIMEOUT);
+    run_pytest(
+        &["tests/python/test_remote_write.py".to_string()],
+        REMOTE_WRITE_TIMEOUT,
+    );
+}
+
+/// OTLP and Loki exporters into independent sinks (tests/python/test_otlp_export.py).
+#[test]
+fn python_otlp_and_loki_exporters() {
+    run_pytest(
+        &["tests/python/test_otlp_export.py".to_string()],
+        OTLP_EXPORT_TIMEOUT,
+    );
 }
 
 fn run_pytest(targets: &[String], timeout: Duration) {
@@ -95,21 +112,15 @@ fn run_pytest(targets: &[String], timeout: Duration) {
     );
 
     let mut cmd = Command::new(&python);
-    cmd.args([
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-    ])
-    .args(targets)
-    .current_dir(&root)
-    .env("SLOTEL_BIN", slotel)
-    .env("PYTHONDONTWRITEBYTECODE", "1")
-    .env("PYTHONUNBUFFERED", "1")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .args(targets)
+        .current_dir(&root)
+        .env("SLOTEL_BIN", slotel)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // The SDK reads OTEL_* variables (OTEL_SDK_DISABLED, OTEL_EXPORTER_OTLP_*, …); a
     // developer's shell must not change what the tests send.
     for (key, _) in std::env::vars_os() {

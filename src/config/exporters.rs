@@ -144,11 +144,13 @@ pub struct RemoteWriteConfig {
     pub send_slo_series: bool,
 }
 
-/// `otlp/<name>` (gRPC) and `otlphttp/<name>`.
+/// `otlp/<name>` (gRPC) and `otlphttp/<name>`: traces, metrics and logs, each request with
+/// the tenant of the data it carries (else `tenant`) in `tenant_header`. `otlp` takes
+/// `host:port` or a URL; `https://` uses `tls` (ALPN h2), `http://` is plaintext HTTP/2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtlpExporterConfig {
     pub client: ClientConfig,
-    /// `compression`: `gzip` (default) | `zstd` | `none`.
+    /// `compression`: `gzip` (default, fastest level) | `zstd` (level 1) | `none`.
     pub compression: Compression,
     /// `traces_endpoint`, `metrics_endpoint`, `logs_endpoint` (otlphttp, optional): full
     /// URLs; default `endpoint` + `/v1/traces` and so on.
@@ -157,7 +159,8 @@ pub struct OtlpExporterConfig {
     pub logs_endpoint: Option<String>,
 }
 
-/// `loki/<name>`.
+/// `loki/<name>`: logs only, to the push API (protobuf + snappy). `endpoint` is the push
+/// URL; one given without a path gets `/loki/api/v1/push`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LokiConfig {
     pub client: ClientConfig,
@@ -179,7 +182,9 @@ pub struct Delivery {
 
 pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> ClientConfig {
     let endpoint = f
-        .required(ctx, "endpoint", |ctx, node, path| endpoint(ctx, node, path, kind))
+        .required(ctx, "endpoint", |ctx, node, path| {
+            endpoint(ctx, node, path, kind)
+        })
         .unwrap_or_default();
     let headers = f.opt(ctx, "headers", string_map).unwrap_or_default();
     let basic_auth = f.section(ctx, "basic_auth").and_then(|mut b| {
@@ -191,7 +196,11 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
     let bearer_token = f.opt(ctx, "bearer_token", Ctx::non_empty);
     if basic_auth.is_some() && bearer_token.is_some() {
         let path = f.path("bearer_token");
-        ctx.error(f.node, &path, "set either `basic_auth` or `bearer_token`, not both");
+        ctx.error(
+            f.node,
+            &path,
+            "set either `basic_auth` or `bearer_token`, not both",
+        );
     }
     let tls = f
         .section(ctx, "tls")
@@ -200,9 +209,7 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
                 ca_file: t.opt(ctx, "ca_file", Ctx::path_buf),
                 cert_file: t.opt(ctx, "cert_file", Ctx::path_buf),
                 key_file: t.opt(ctx, "key_file", Ctx::path_buf),
-                insecure_skip_verify: t
-                    .opt(ctx, "insecure_skip_verify", boolean)
-                    .unwrap_or(false),
+                insecure_skip_verify: t.opt(ctx, "insecure_skip_verify", boolean).unwrap_or(false),
             };
             if tls.cert_file.is_some() != tls.key_file.is_some() {
                 let path = t.path.clone();
@@ -270,9 +277,14 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
     let queue = f
         .section(ctx, "sending_queue")
         .map(|mut q| {
-            let choices = [("memory", QueueStorage::Memory), ("disk", QueueStorage::Disk)];
+            let choices = [
+                ("memory", QueueStorage::Memory),
+                ("disk", QueueStorage::Disk),
+            ];
             let storage = q
-                .opt(ctx, "storage", |ctx, node, path| ctx.choice(node, path, &choices))
+                .opt(ctx, "storage", |ctx, node, path| {
+                    ctx.choice(node, path, &choices)
+                })
                 .unwrap_or(d.storage);
             let directory = q.opt(ctx, "directory", Ctx::path_buf);
             if storage == QueueStorage::Disk && directory.is_none() && q.valid {
@@ -282,7 +294,9 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
             let cfg = QueueConfig {
                 storage,
                 directory,
-                max_bytes: q.opt(ctx, "max_bytes", Ctx::byte_size).unwrap_or(d.max_bytes),
+                max_bytes: q
+                    .opt(ctx, "max_bytes", Ctx::byte_size)
+                    .unwrap_or(d.max_bytes),
                 fsync_interval: q
                     .opt(ctx, "fsync_interval", Ctx::duration)
                     .unwrap_or(d.fsync_interval),
@@ -331,7 +345,9 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
     let schema = f.opt(ctx, "native_histogram_schema", |ctx, node, path| {
         ctx.parsed(node, path, |s| match s.trim().parse::<i32>() {
             Ok(n) if (-4..=8).contains(&n) => Ok(n),
-            _ => Err(format!("invalid schema {s:?}, expected a whole number from -4 to 8")),
+            _ => Err(format!(
+                "invalid schema {s:?}, expected a whole number from -4 to 8"
+            )),
         })
     });
     RemoteWriteConfig {
@@ -343,7 +359,9 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
             .opt(ctx, "replica_label", Ctx::non_empty)
             .unwrap_or_else(|| "slotel_replica".to_string()),
         replica: f.opt(ctx, "replica", Ctx::non_empty),
-        external_labels: f.opt(ctx, "external_labels", string_map).unwrap_or_default(),
+        external_labels: f
+            .opt(ctx, "external_labels", string_map)
+            .unwrap_or_default(),
         native_histogram_schema: schema.unwrap_or(6),
         max_samples_per_request: f
             .opt(ctx, "max_samples_per_request", Ctx::count)
@@ -360,7 +378,9 @@ pub(super) fn otlp(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> OtlpExp
         ("none", Compression::None),
     ];
     let compression = f
-        .opt(ctx, "compression", |ctx, node, path| ctx.choice(node, path, &choices))
+        .opt(ctx, "compression", |ctx, node, path| {
+            ctx.choice(node, path, &choices)
+        })
         .unwrap_or(Compression::Gzip);
     let (mut traces, mut metrics, mut logs) = (None, None, None);
     if kind == "otlphttp" {
@@ -385,7 +405,10 @@ pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
             ctx.error(
                 node,
                 path,
-                format!("at most {LOKI_MAX_LABELS} stream labels, found {}", labels.len()),
+                format!(
+                    "at most {LOKI_MAX_LABELS} stream labels, found {}",
+                    labels.len()
+                ),
             );
         }
         Some(labels)
@@ -393,9 +416,14 @@ pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
     LokiConfig {
         client,
         labels: labels.unwrap_or_else(|| {
-            ["service.name", "service.namespace", "k8s.cluster.name", "k8s.namespace.name"]
-                .map(String::from)
-                .to_vec()
+            [
+                "service.name",
+                "service.namespace",
+                "k8s.cluster.name",
+                "k8s.namespace.name",
+            ]
+            .map(String::from)
+            .to_vec()
         }),
     }
 }

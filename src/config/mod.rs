@@ -58,8 +58,8 @@ use std::path::Path;
 use interpolate::lowercase_first;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use interpolate::{Lookup, SystemLookup};
 pub use exporters::*;
+pub use interpolate::{Lookup, SystemLookup};
 pub use redaction::*;
 pub use types::*;
 

@@ -153,11 +153,20 @@ pub enum ExporterKind {
     /// `nop`: accepts and discards (for benchmarks and tests).
     Nop,
     /// `prometheusremotewrite`: the SLO series (and metric pass-through) by remote write.
-    RemoteWrite(super::exporters::RemoteWriteConfig, super::exporters::Delivery),
+    RemoteWrite(
+        super::exporters::RemoteWriteConfig,
+        super::exporters::Delivery,
+    ),
     /// `otlp`: OTLP over gRPC.
-    OtlpGrpc(super::exporters::OtlpExporterConfig, super::exporters::Delivery),
+    OtlpGrpc(
+        super::exporters::OtlpExporterConfig,
+        super::exporters::Delivery,
+    ),
     /// `otlphttp`: OTLP over HTTP (protobuf).
-    OtlpHttp(super::exporters::OtlpExporterConfig, super::exporters::Delivery),
+    OtlpHttp(
+        super::exporters::OtlpExporterConfig,
+        super::exporters::Delivery,
+    ),
     /// `loki`: the Loki push API (protobuf + snappy).
     Loki(super::exporters::LokiConfig, super::exporters::Delivery),
 }

@@ -12,8 +12,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::pem::PemObject;
-use tokio_rustls::rustls;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls;
 
 use crate::config::ClientConfig;
 
@@ -39,6 +39,9 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as received (at most 64 KiB), for responses that carry a message
+    /// (OTLP partial success).
+    pub raw: Bytes,
 }
 
 impl HttpClient {
@@ -68,7 +71,8 @@ impl HttpClient {
         let auth = match (&cfg.basic_auth, &cfg.bearer_token) {
             (Some((user, pass)), _) => {
                 use base64::Engine as _;
-                let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
                 Some(format!("Basic {token}"))
             }
             (None, Some(token)) => Some(format!("Bearer {token}")),
@@ -117,12 +121,10 @@ impl HttpClient {
                 h.insert(self.tenant_header.clone(), t);
             }
         }
-        let req = req
-            .body(Full::new(body))
-            .map_err(|e| Outcome::Permanent {
-                reason: "request",
-                detail: e.to_string(),
-            })?;
+        let req = req.body(Full::new(body)).map_err(|e| Outcome::Permanent {
+            reason: "request",
+            detail: e.to_string(),
+        })?;
         let send = async {
             let resp = self
                 .client
@@ -141,6 +143,7 @@ impl HttpClient {
                 status: parts.status,
                 headers: parts.headers,
                 body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+                raw: bytes,
             })
         };
         match tokio::time::timeout(self.timeout, send).await {

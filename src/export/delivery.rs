@@ -231,7 +231,8 @@ impl Exporter for QueuedExporter {
         let (consumers, others): (Vec<_>, Vec<_>) = {
             let n = tasks.len();
             let mut tasks = tasks;
-            let others = tasks.split_off(n.saturating_sub(if self.queue.is_durable() { 2 } else { 1 }));
+            let others =
+                tasks.split_off(n.saturating_sub(if self.queue.is_durable() { 2 } else { 1 }));
             (tasks, others)
         };
         let wait = async {
@@ -300,7 +301,9 @@ impl Consumer {
                         .get_or_create(&labels)
                         .inc_by(taken.record.items);
                     if taken.restored {
-                        m.duplicates.get_or_create(&labels).inc_by(taken.record.items);
+                        m.duplicates
+                            .get_or_create(&labels)
+                            .inc_by(taken.record.items);
                     }
                     self.queue.done(&taken);
                 }
@@ -385,13 +388,20 @@ impl Consumer {
                         || (server_error && server_errors > self.retry.max_server_error_retries)
                     {
                         self.log_failure("request failed and is not retried; dropped", &detail);
-                        return Delivered::GaveUp(if server_error { "permanent" } else { "retries_exhausted" });
+                        return Delivered::GaveUp(if server_error {
+                            "permanent"
+                        } else {
+                            "retries_exhausted"
+                        });
                     }
                     let elapsed = started.elapsed();
                     if !self.retry.max_elapsed_time.is_zero()
                         && elapsed >= self.retry.max_elapsed_time
                     {
-                        self.log_failure("request still failing after max_elapsed_time; dropped", &detail);
+                        self.log_failure(
+                            "request still failing after max_elapsed_time; dropped",
+                            &detail,
+                        );
                         return Delivered::GaveUp("retries_exhausted");
                     }
                     self.log_failure("request failed; retrying", &detail);

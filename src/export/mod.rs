@@ -12,13 +12,17 @@
 //! - `retry.rs`: the one retry classification and the backoff.
 //! - `client.rs`: the HTTP(S) client the remote exporters share.
 //! - `remote_write.rs`: `prometheusremotewrite` (OTLP metrics → remote write 1.0).
+//! - `otlp/`: `otlp` (gRPC) and `otlphttp`: OTLP traces, metrics and logs passed on.
+//! - `loki.rs`: `loki` (OTLP logs → the Loki push API).
 //! - `proto.rs`: the remote write and Loki messages compiled from `proto/`.
 
 mod client;
 mod debug;
 pub mod delivery;
 mod file;
+pub mod loki;
 mod nop;
+pub mod otlp;
 pub mod proto;
 pub mod queue;
 pub mod remote_write;
@@ -33,7 +37,7 @@ pub use file::FileExporter;
 pub use nop::NopExporter;
 pub use remote_write::RemoteWrite;
 
-use crate::config::{ExporterConfig, ExporterKind, RemoteWriteConfig};
+use crate::config::{ExporterConfig, ExporterKind, QueueStorage, RemoteWriteConfig};
 use crate::pipeline::Exporter;
 use crate::telemetry::Metrics;
 
@@ -71,8 +75,21 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>, drain: Duration) -> R
                 remote_write: Some((exporter, remote, rw.clone())),
             }
         }
-        ExporterKind::OtlpGrpc(..) | ExporterKind::OtlpHttp(..) | ExporterKind::Loki(..) => {
-            return Err(format!("exporter {}: this exporter type is not available yet", cfg.id));
+        ExporterKind::OtlpGrpc(otlp, delivery) => {
+            let remote = otlp::OtlpGrpc::new(&cfg.id, otlp, metrics.clone())
+                .map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            local(queued(Arc::new(remote), delivery)?)
+        }
+        ExporterKind::OtlpHttp(otlp, delivery) => {
+            // A disk queue stores bodies compressed: less to write and fsync.
+            let on_disk = delivery.queue.storage == QueueStorage::Disk;
+            let remote = otlp::OtlpHttp::new(&cfg.id, otlp, on_disk, metrics.clone())
+                .map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            local(queued(Arc::new(remote), delivery)?)
+        }
+        ExporterKind::Loki(cfg_loki, delivery) => {
+            let remote = loki::Loki::new(cfg_loki).map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            local(queued(Arc::new(remote), delivery)?)
         }
     })
 }

@@ -103,7 +103,13 @@ struct Converter<'a> {
 }
 
 impl Converter<'_> {
-    fn labels(&self, name: &str, resource: &[prom::Label], attrs: &[KeyValue], more: &[(&str, String)]) -> Vec<prom::Label> {
+    fn labels(
+        &self,
+        name: &str,
+        resource: &[prom::Label],
+        attrs: &[KeyValue],
+        more: &[(&str, String)],
+    ) -> Vec<prom::Label> {
         let mut labels: Vec<prom::Label> = Vec::with_capacity(attrs.len() + resource.len() + 4);
         let mut name_label = Some(name.to_string());
         for kv in attrs {
@@ -131,7 +137,11 @@ impl Converter<'_> {
 
     fn ts(&self, ns: u64) -> i64 {
         let ms = ns_to_ms(ns);
-        if ms <= 0 || ms > self.now_ms { self.now_ms } else { ms }
+        if ms <= 0 || ms > self.now_ms {
+            self.now_ms
+        } else {
+            ms
+        }
     }
 
     fn sample(&mut self, labels: Vec<prom::Label>, value: f64, ts: i64) {
@@ -145,7 +155,12 @@ impl Converter<'_> {
         });
     }
 
-    fn number_point(&mut self, name: &str, res: &[prom::Label], p: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint) {
+    fn number_point(
+        &mut self,
+        name: &str,
+        res: &[prom::Label],
+        p: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint,
+    ) {
         let labels = self.labels(name, res, &p.attributes, &[]);
         let value = if p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0 {
             f64::from_bits(STALE_NAN)
@@ -200,7 +215,12 @@ impl Converter<'_> {
 
 /// OTLP exponential buckets (offset, counts at `scale`) → native histogram spans and
 /// deltas at `schema` (≤ scale). OTLP bucket `i` is native bucket `i + 1`.
-pub fn native_buckets(offset: i32, counts: &[u64], scale: i32, schema: i32) -> (Vec<prom::BucketSpan>, Vec<i64>) {
+pub fn native_buckets(
+    offset: i32,
+    counts: &[u64],
+    scale: i32,
+    schema: i32,
+) -> (Vec<prom::BucketSpan>, Vec<i64>) {
     let shift = (scale - schema).clamp(0, 31);
     let mut merged: Vec<(i32, u64)> = Vec::new();
     for (i, c) in counts.iter().enumerate() {
@@ -220,7 +240,10 @@ pub fn native_buckets(offset: i32, counts: &[u64], scale: i32, schema: i32) -> (
     for (n, (idx, c)) in merged.iter().enumerate() {
         let c = i64::try_from(*c).unwrap_or(i64::MAX);
         if n == 0 {
-            spans.push(prom::BucketSpan { offset: *idx, length: 1 });
+            spans.push(prom::BucketSpan {
+                offset: *idx,
+                length: 1,
+            });
         } else {
             let gap = idx - prev_idx - 1;
             // Short gaps are cheaper as empty buckets than as a new span.
@@ -233,7 +256,10 @@ pub fn native_buckets(offset: i32, counts: &[u64], scale: i32, schema: i32) -> (
                     prev_count = 0;
                 }
             } else {
-                spans.push(prom::BucketSpan { offset: gap, length: 1 });
+                spans.push(prom::BucketSpan {
+                    offset: gap,
+                    length: 1,
+                });
             }
         }
         deltas.push(c - prev_count);
@@ -255,7 +281,11 @@ impl RemoteWrite {
             .replica
             .clone()
             .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
-            .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_string())
+            })
             .unwrap_or_else(|| "slotel".to_string());
         let mut extra = vec![label(&sanitize(&cfg.replica_label, false), &replica)];
         for (k, v) in &cfg.external_labels {
@@ -271,7 +301,11 @@ impl RemoteWrite {
     }
 
     /// Converts OTLP metrics into remote-write series (unfiltered).
-    fn convert(&self, req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest, now_ms: i64) -> Vec<prom::TimeSeries> {
+    fn convert(
+        &self,
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        now_ms: i64,
+    ) -> Vec<prom::TimeSeries> {
         let mut conv = Converter {
             extra: &self.extra,
             schema: self.cfg.native_histogram_schema,
@@ -281,7 +315,12 @@ impl RemoteWrite {
         for rm in &req.resource_metrics {
             let mut res = Vec::new();
             if let Some(r) = &rm.resource {
-                let get = |k: &str| r.attributes.iter().find(|kv| kv.key == k).map(|kv| value_text(&kv.value));
+                let get = |k: &str| {
+                    r.attributes
+                        .iter()
+                        .find(|kv| kv.key == k)
+                        .map(|kv| value_text(&kv.value))
+                };
                 if let Some(svc) = get("service.name") {
                     let job = match get("service.namespace") {
                         Some(ns) if !ns.is_empty() => format!("{ns}/{svc}"),
@@ -329,19 +368,34 @@ impl RemoteWrite {
                             }
                             for p in &h.data_points {
                                 let ts = conv.ts(p.time_unix_nano);
-                                let stale = p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0;
+                                let stale =
+                                    p.flags & DataPointFlags::NoRecordedValueMask as u32 != 0;
                                 let v = |x: f64| if stale { f64::from_bits(STALE_NAN) } else { x };
                                 let mut cumulative = 0u64;
                                 for (i, c) in p.bucket_counts.iter().enumerate() {
                                     cumulative += c;
-                                    let le = p.explicit_bounds.get(i).map_or("+Inf".to_string(), |b| format_bound(*b));
-                                    let labels = conv.labels(&format!("{name}_bucket"), &res, &p.attributes, &[("le", le)]);
+                                    let le = p
+                                        .explicit_bounds
+                                        .get(i)
+                                        .map_or("+Inf".to_string(), |b| format_bound(*b));
+                                    let labels = conv.labels(
+                                        &format!("{name}_bucket"),
+                                        &res,
+                                        &p.attributes,
+                                        &[("le", le)],
+                                    );
                                     conv.sample(labels, v(cumulative as f64), ts);
                                 }
-                                let labels = conv.labels(&format!("{name}_count"), &res, &p.attributes, &[]);
+                                let labels =
+                                    conv.labels(&format!("{name}_count"), &res, &p.attributes, &[]);
                                 conv.sample(labels, v(p.count as f64), ts);
                                 if let Some(sum) = p.sum {
-                                    let labels = conv.labels(&format!("{name}_sum"), &res, &p.attributes, &[]);
+                                    let labels = conv.labels(
+                                        &format!("{name}_sum"),
+                                        &res,
+                                        &p.attributes,
+                                        &[],
+                                    );
                                     conv.sample(labels, v(sum), ts);
                                 }
                             }
@@ -350,12 +404,19 @@ impl RemoteWrite {
                             for p in &s.data_points {
                                 let ts = conv.ts(p.time_unix_nano);
                                 for q in &p.quantile_values {
-                                    let labels = conv.labels(&name, &res, &p.attributes, &[("quantile", format_bound(q.quantile))]);
+                                    let labels = conv.labels(
+                                        &name,
+                                        &res,
+                                        &p.attributes,
+                                        &[("quantile", format_bound(q.quantile))],
+                                    );
                                     conv.sample(labels, q.value, ts);
                                 }
-                                let labels = conv.labels(&format!("{name}_count"), &res, &p.attributes, &[]);
+                                let labels =
+                                    conv.labels(&format!("{name}_count"), &res, &p.attributes, &[]);
                                 conv.sample(labels, p.count as f64, ts);
-                                let labels = conv.labels(&format!("{name}_sum"), &res, &p.attributes, &[]);
+                                let labels =
+                                    conv.labels(&format!("{name}_sum"), &res, &p.attributes, &[]);
                                 conv.sample(labels, p.sum, ts);
                             }
                         }
@@ -401,12 +462,20 @@ impl RemoteWrite {
     }
 
     /// Encodes series into snappy-compressed requests of bounded size.
-    fn requests(&self, series: Vec<prom::TimeSeries>, tenant: Option<String>, now_ms: u64) -> Result<Vec<Record>, String> {
+    fn requests(
+        &self,
+        series: Vec<prom::TimeSeries>,
+        tenant: Option<String>,
+        now_ms: u64,
+    ) -> Result<Vec<Record>, String> {
         let max = self.cfg.max_samples_per_request.max(1);
         let mut out = Vec::new();
         let mut chunk: Vec<prom::TimeSeries> = Vec::new();
         let mut samples = 0usize;
-        let flush = |chunk: &mut Vec<prom::TimeSeries>, samples: &mut usize, out: &mut Vec<Record>| -> Result<(), String> {
+        let flush = |chunk: &mut Vec<prom::TimeSeries>,
+                     samples: &mut usize,
+                     out: &mut Vec<Record>|
+         -> Result<(), String> {
             if chunk.is_empty() {
                 return Ok(());
             }
@@ -440,7 +509,11 @@ impl RemoteWrite {
     }
 
     /// Encodes an OTLP metrics request (the SLO series, or pass-through metrics).
-    pub fn encode_metrics(&self, req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest, tenant: Option<String>) -> Result<Vec<Record>, String> {
+    pub fn encode_metrics(
+        &self,
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        tenant: Option<String>,
+    ) -> Result<Vec<Record>, String> {
         let now = jiff::Timestamp::now().as_millisecond();
         let series = self.convert(req, now);
         let series = self.monotonic(series, now);
@@ -477,8 +550,14 @@ impl Remote for RemoteWrite {
 
     async fn send(&self, record: &Record) -> Outcome {
         let headers = [
-            (http::header::CONTENT_ENCODING, HeaderValue::from_static("snappy")),
-            (http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf")),
+            (
+                http::header::CONTENT_ENCODING,
+                HeaderValue::from_static("snappy"),
+            ),
+            (
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-protobuf"),
+            ),
             (
                 HeaderName::from_static("x-prometheus-remote-write-version"),
                 HeaderValue::from_static("0.1.0"),
@@ -490,7 +569,12 @@ impl Remote for RemoteWrite {
         ];
         match self
             .client
-            .post(&self.url, record.tenant.as_deref(), &headers, record.body.clone())
+            .post(
+                &self.url,
+                record.tenant.as_deref(),
+                &headers,
+                record.body.clone(),
+            )
             .await
         {
             Ok(resp) => classify_http(resp.status, &resp.headers, &resp.body),

@@ -170,17 +170,35 @@ mod tests {
         for code in [429, 502, 503, 504] {
             let s = StatusCode::from_u16(code).unwrap();
             assert!(
-                matches!(classify_http(s, &h, ""), Outcome::Retry { server_error: false, .. }),
+                matches!(
+                    classify_http(s, &h, ""),
+                    Outcome::Retry {
+                        server_error: false,
+                        ..
+                    }
+                ),
                 "{code}"
             );
         }
         let s500 = classify_http(StatusCode::INTERNAL_SERVER_ERROR, &h, "");
-        assert!(matches!(s500, Outcome::Retry { server_error: true, .. }));
+        assert!(matches!(
+            s500,
+            Outcome::Retry {
+                server_error: true,
+                ..
+            }
+        ));
         for code in [400, 401, 403, 404, 409, 413, 501] {
             let s = StatusCode::from_u16(code).unwrap();
-            assert!(matches!(classify_http(s, &h, ""), Outcome::Permanent { .. }), "{code}");
+            assert!(
+                matches!(classify_http(s, &h, ""), Outcome::Permanent { .. }),
+                "{code}"
+            );
         }
-        assert_eq!(classify_http(StatusCode::NO_CONTENT, &h, ""), Outcome::Delivered);
+        assert_eq!(
+            classify_http(StatusCode::NO_CONTENT, &h, ""),
+            Outcome::Delivered
+        );
     }
 
     #[test]
@@ -191,7 +209,10 @@ mod tests {
             parse_retry_after("Sun, 22 Nov 2026 10:00:30 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after("Sun, 22 Nov 2026 09:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 22 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("99999", now), Some(MAX_SERVER_DELAY));
         assert_eq!(parse_retry_after("soon", now), None);
         let mut h = HeaderMap::new();
@@ -249,7 +270,9 @@ mod tests {
         let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
         let delays: Vec<Duration> = (0..10).map(|_| b.next(None)).collect();
         assert!(delays[0] >= Duration::from_millis(50) && delays[0] <= Duration::from_millis(150));
-        assert!(delays[3] >= Duration::from_millis(400) && delays[3] <= Duration::from_millis(1200));
+        assert!(
+            delays[3] >= Duration::from_millis(400) && delays[3] <= Duration::from_millis(1200)
+        );
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(2)));
         assert!(delays[9] >= Duration::from_secs(1));
         assert_eq!(b.next(Some(Duration::from_secs(9))), Duration::from_secs(9));

@@ -104,7 +104,11 @@ impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
                 .export::<R>(Protocol::Grpc, auth.as_deref(), &body, Format::Protobuf);
         Box::pin(async move {
             match accepted {
-                Ok(a) => a.wait().await.map(tonic::Response::new).map_err(|e| e.to_status()),
+                Ok(a) => a
+                    .wait()
+                    .await
+                    .map(tonic::Response::new)
+                    .map_err(|e| e.to_status()),
                 Err(e) => Err(e.to_status()),
             }
         })

@@ -23,7 +23,7 @@ pub struct RulesArgs {
     )]
     pub format: Vec<Format>,
     /// Uid of the Grafana data source (Prometheus or Mimir) the provisioned alerts query.
-    #[arg(long, value_name = "UID", default_value = "prometheus")]
+    #[arg(long, value_name = "UID", default_value = "mimir")]
     pub grafana_datasource_uid: String,
     /// Grafana folder of the provisioned alert rules.
     #[arg(long, value_name = "TITLE", default_value = "SLOs")]

@@ -27,12 +27,11 @@ pub(crate) fn build(plans: &[Plan<'_>]) -> (Value, Vec<u64>) {
         overview(ids.next()),
     ];
     let mut burn_panels = Vec::new();
-    let mut y = 11;
-    for p in plans {
+    // Collapsed rows take one grid unit each, below the overview (rows 0 to 10).
+    for (y, p) in (11..).zip(plans) {
         let (row, burn) = slo_row(p, &mut ids, y);
         panels.push(row);
         burn_panels.push(burn);
-        y += 1;
     }
     let dashboard = json!({
         "annotations": {"list": []},

@@ -23,7 +23,7 @@ pub struct GrafanaTarget {
 impl Default for GrafanaTarget {
     fn default() -> Self {
         GrafanaTarget {
-            datasource_uid: "prometheus".to_string(),
+            datasource_uid: "mimir".to_string(),
             folder: "SLOs".to_string(),
             interval: "1m".to_string(),
         }

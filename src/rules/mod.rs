@@ -12,7 +12,7 @@
 //! # Layout
 //!
 //! - `plan.rs`: per SLO, the selector, budget, windows and alert pairs every output uses.
-//! - `prometheus.rs`: the recording and alerting rule files.
+//! - `prometheus.rs`: the rule file (recordings and alerts, or recordings alone).
 //! - `dashboard.rs`: the Grafana dashboard JSON.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
 //! - `yaml.rs`: the YAML writer for those fixed shapes.
@@ -40,26 +40,33 @@ pub use grafana_alerting::GrafanaTarget;
 
 use crate::slo::spec::Slo;
 
-/// The files `slotel rules` writes.
-pub const RECORDING_RULES_FILE: &str = "slotel-recording-rules.yaml";
-pub const ALERT_RULES_FILE: &str = "slotel-alert-rules.yaml";
-pub const DASHBOARD_FILE: &str = "slotel-dashboard.json";
-pub const GRAFANA_ALERTING_FILE: &str = "slotel-grafana-alerting.yaml";
+/// The files `slotel rules` writes: the Prometheus rule file (recordings and alerts), the
+/// recordings alone (for Grafana-managed alerts: load one of the two, never both), the
+/// dashboard and the Grafana alerting provisioning.
+pub const RULES_FILE: &str = "prometheus-rules.yaml";
+pub const RECORDING_RULES_FILE: &str = "prometheus-recording-rules.yaml";
+pub const DASHBOARD_FILE: &str = "grafana-dashboard.json";
+pub const GRAFANA_ALERTING_FILE: &str = "grafana-alerting.yaml";
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Format {
-    /// The Prometheus rule files: recording rules and alerting rules.
+    /// `prometheus-rules.yaml`: recording rules and burn-rate alerts, for Prometheus or
+    /// Mimir's ruler (data-source-managed alerts).
     Prometheus,
-    /// The Grafana dashboard JSON.
+    /// `prometheus-recording-rules.yaml`: the recording rules alone, for teams whose alerts
+    /// are Grafana-managed (`grafana-alerting`).
+    PrometheusRecording,
+    /// `grafana-dashboard.json`.
     GrafanaDashboard,
-    /// The Grafana alerting provisioning file.
+    /// `grafana-alerting.yaml`: Grafana alerting provisioning.
     GrafanaAlerting,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [
+    pub const ALL: [Format; 4] = [
         Format::Prometheus,
+        Format::PrometheusRecording,
         Format::GrafanaDashboard,
         Format::GrafanaAlerting,
     ];
@@ -88,16 +95,14 @@ pub fn generate(slos: &[Slo], formats: &[Format], grafana: &GrafanaTarget) -> Ve
     let mut out = Vec::new();
     for format in formats {
         match format {
-            Format::Prometheus => {
-                out.push(Output {
-                    name: RECORDING_RULES_FILE,
-                    text: yaml(prometheus::recording_rules(&plans)),
-                });
-                out.push(Output {
-                    name: ALERT_RULES_FILE,
-                    text: yaml(prometheus::alert_rules(&plans)),
-                });
-            }
+            Format::Prometheus => out.push(Output {
+                name: RULES_FILE,
+                text: yaml(prometheus::rule_file(&plans, true)),
+            }),
+            Format::PrometheusRecording => out.push(Output {
+                name: RECORDING_RULES_FILE,
+                text: yaml(prometheus::rule_file(&plans, false)),
+            }),
             Format::GrafanaDashboard => {
                 let value = dashboard::sorted(dashboard.clone());
                 let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();

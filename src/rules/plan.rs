@@ -252,7 +252,7 @@ pub(crate) fn duration(secs: u64) -> String {
         ("m", MINUTE, false),
         ("s", 1, false),
     ] {
-        if exact && rest % size != 0 {
+        if exact && !rest.is_multiple_of(size) {
             continue;
         }
         let n = rest / size;

@@ -1,5 +1,6 @@
-//! The Prometheus rule files: recording rules (one group per SLO) and burn-rate alerts
-//! (one group per SLO), loadable by Prometheus, Mimir's ruler and `promtool`.
+//! The Prometheus rule file, loadable by Prometheus, Mimir's ruler and `promtool`: per SLO
+//! one group with its recording rules and then its burn-rate alerts (or, for teams whose
+//! alerts are Grafana-managed, the recordings alone).
 //!
 //! Every SLI recording is traffic-weighted over its own window — bad events over all
 //! events, `sum by (slo, service, cluster)` of the counter rates, never an average of
@@ -12,29 +13,18 @@ use std::collections::BTreeMap;
 use super::plan::{self, AlertPair, BY, EVENTS, LATENCY, LATENCY_WINDOWS, Plan, duration};
 use super::yaml::Yaml;
 
-/// The recording rules of every SLO: one group each.
-pub(crate) fn recording_rules(plans: &[Plan<'_>]) -> Yaml {
+/// The rule file: one group per SLO, its recordings first, then (with `alerts`) its
+/// burn-rate alerts, which so read the recordings of the same evaluation.
+pub(crate) fn rule_file(plans: &[Plan<'_>], alerts: bool) -> Yaml {
     let groups = plans
         .iter()
         .map(|p| {
+            let mut rules = recordings(p);
+            if alerts {
+                rules.extend(p.alerts.iter().map(|pair| alert(p, pair)));
+            }
             Yaml::map([
-                ("name", Yaml::str(group_name(p, ""))),
-                ("rules", Yaml::Seq(recordings(p))),
-            ])
-        })
-        .collect();
-    Yaml::map([("groups", Yaml::Seq(groups))])
-}
-
-/// The alerting rules of every SLO whose alerts are not all disabled: one group each.
-pub(crate) fn alert_rules(plans: &[Plan<'_>]) -> Yaml {
-    let groups = plans
-        .iter()
-        .filter(|p| !p.alerts.is_empty())
-        .map(|p| {
-            let rules = p.alerts.iter().map(|pair| alert(p, pair)).collect();
-            Yaml::map([
-                ("name", Yaml::str(group_name(p, ":alerts"))),
+                ("name", Yaml::str(group_name(p))),
                 ("rules", Yaml::Seq(rules)),
             ])
         })
@@ -44,8 +34,8 @@ pub(crate) fn alert_rules(plans: &[Plan<'_>]) -> Yaml {
 
 /// `slotel:<service>:<slo>`: names are letters, digits, `-`, `_`, `.`, so `:` keeps
 /// every pair apart, and the name is safe in the ruler API's URLs.
-fn group_name(p: &Plan<'_>, suffix: &str) -> String {
-    format!("slotel:{}:{}{suffix}", p.slo.service, p.slo.name)
+fn group_name(p: &Plan<'_>) -> String {
+    format!("slotel:{}:{}", p.slo.service, p.slo.name)
 }
 
 /// The name of the error-ratio recording over `window` seconds.

@@ -25,7 +25,7 @@ pub mod api;
 pub mod connector;
 pub mod engine;
 pub mod facts;
-pub mod ottl;
 pub mod otlp_series;
+pub mod ottl;
 pub mod series;
 pub mod spec;

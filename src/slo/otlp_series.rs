@@ -14,8 +14,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, DataPointFlags, ExponentialHistogram, ExponentialHistogramDataPoint,
-    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, exponential_histogram_data_point,
-    metric, number_data_point,
+    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    exponential_histogram_data_point, metric, number_data_point,
 };
 
 use super::engine::Engine;
@@ -51,7 +51,10 @@ fn attributes(labels: &Labels) -> Vec<KeyValue> {
 fn key(name: &str, labels: &Labels) -> SeriesKey {
     (
         name.to_string(),
-        labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     )
 }
 
@@ -166,8 +169,7 @@ impl SeriesSource {
             let points = gone
                 .iter()
                 .map(|(name, labels)| {
-                    let mut attrs: Vec<KeyValue> =
-                        labels.iter().map(|(k, v)| kv(k, v)).collect();
+                    let mut attrs: Vec<KeyValue> = labels.iter().map(|(k, v)| kv(k, v)).collect();
                     attrs.push(kv("__name__", name));
                     NumberDataPoint {
                         attributes: attrs,

@@ -2,6 +2,8 @@
 //! exporter output, send raw HTTP and gRPC requests.
 #![allow(dead_code)]
 
+pub mod prometheus;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

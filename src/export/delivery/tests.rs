@@ -116,9 +116,19 @@ fn unavailable(after: Option<Duration>) -> Outcome {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_then_delivered() {
-    let remote = Scripted::new(vec![unavailable(Some(Duration::from_secs(20)))], Outcome::Delivered);
+    let remote = Scripted::new(
+        vec![unavailable(Some(Duration::from_secs(20)))],
+        Outcome::Delivered,
+    );
     let metrics = Metrics::new();
-    let e = QueuedExporter::start("test/x", remote.clone(), &delivery(retry()), metrics.clone(), Duration::from_secs(1)).unwrap();
+    let e = QueuedExporter::start(
+        "test/x",
+        remote.clone(),
+        &delivery(retry()),
+        metrics.clone(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
     let t0 = Instant::now();
     e.export(&batch(5)).await.unwrap();
     wait_until(|| delivered(&metrics) == 5).await;
@@ -130,9 +140,22 @@ async fn retry_after_is_honoured_then_delivered() {
 
 #[tokio::test(start_paused = true)]
 async fn client_errors_are_never_retried() {
-    let remote = Scripted::new(Vec::new(), Outcome::Permanent { reason: "http_4xx", detail: "400".into() });
+    let remote = Scripted::new(
+        Vec::new(),
+        Outcome::Permanent {
+            reason: "http_4xx",
+            detail: "400".into(),
+        },
+    );
     let metrics = Metrics::new();
-    let e = QueuedExporter::start("test/x", remote.clone(), &delivery(retry()), metrics.clone(), Duration::from_secs(1)).unwrap();
+    let e = QueuedExporter::start(
+        "test/x",
+        remote.clone(),
+        &delivery(retry()),
+        metrics.clone(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
     e.export(&batch(3)).await.unwrap();
     wait_until(|| counter(&metrics, "permanent") == 3).await;
     tokio::time::sleep(Duration::from_secs(120)).await;
@@ -144,30 +167,62 @@ async fn client_errors_are_never_retried() {
 async fn server_errors_are_retried_a_bounded_number_of_times() {
     let remote = Scripted::new(
         Vec::new(),
-        Outcome::Retry { after: None, reason: "http_500", server_error: true, detail: "500".into() },
+        Outcome::Retry {
+            after: None,
+            reason: "http_500",
+            server_error: true,
+            detail: "500".into(),
+        },
     );
     let metrics = Metrics::new();
-    let cfg = RetryConfig { max_server_error_retries: 3, ..retry() };
-    let e = QueuedExporter::start("test/x", remote.clone(), &delivery(cfg), metrics.clone(), Duration::from_secs(1)).unwrap();
+    let cfg = RetryConfig {
+        max_server_error_retries: 3,
+        ..retry()
+    };
+    let e = QueuedExporter::start(
+        "test/x",
+        remote.clone(),
+        &delivery(cfg),
+        metrics.clone(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
     e.export(&batch(2)).await.unwrap();
     wait_until(|| counter(&metrics, "permanent") == 2).await;
-    assert_eq!(remote.calls.load(Ordering::SeqCst), 4, "the first try and 3 retries");
+    assert_eq!(
+        remote.calls.load(Ordering::SeqCst),
+        4,
+        "the first try and 3 retries"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn backoff_grows_exponentially_up_to_the_cap() {
     let remote = Scripted::new(Vec::new(), unavailable(None));
     let metrics = Metrics::new();
-    let e = QueuedExporter::start("test/x", remote.clone(), &delivery(retry()), metrics.clone(), Duration::from_secs(1)).unwrap();
+    let e = QueuedExporter::start(
+        "test/x",
+        remote.clone(),
+        &delivery(retry()),
+        metrics.clone(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
     e.export(&batch(1)).await.unwrap();
     // Delays 1, 2, 4, 8, 16, 30, 30 … s (±50%): about 7 attempts in the first minute, and
     // about 2 per minute once capped.
     tokio::time::sleep(Duration::from_secs(60)).await;
     let first_minute = remote.calls.load(Ordering::SeqCst);
-    assert!((5..=10).contains(&first_minute), "{first_minute} calls in the first minute");
+    assert!(
+        (5..=10).contains(&first_minute),
+        "{first_minute} calls in the first minute"
+    );
     tokio::time::sleep(Duration::from_secs(600)).await;
     let later = remote.calls.load(Ordering::SeqCst) - first_minute;
-    assert!((14..=40).contains(&later), "{later} calls in 10 capped minutes");
+    assert!(
+        (14..=40).contains(&later),
+        "{later} calls in 10 capped minutes"
+    );
     assert_eq!(delivered(&metrics), 0);
 }
 
@@ -175,8 +230,18 @@ async fn backoff_grows_exponentially_up_to_the_cap() {
 async fn max_elapsed_time_gives_up() {
     let remote = Scripted::new(Vec::new(), unavailable(None));
     let metrics = Metrics::new();
-    let cfg = RetryConfig { max_elapsed_time: Duration::from_secs(30), ..retry() };
-    let e = QueuedExporter::start("test/x", remote.clone(), &delivery(cfg), metrics.clone(), Duration::from_secs(1)).unwrap();
+    let cfg = RetryConfig {
+        max_elapsed_time: Duration::from_secs(30),
+        ..retry()
+    };
+    let e = QueuedExporter::start(
+        "test/x",
+        remote.clone(),
+        &delivery(cfg),
+        metrics.clone(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
     e.export(&batch(4)).await.unwrap();
     wait_until(|| counter(&metrics, "retries_exhausted") == 4).await;
 }
@@ -195,7 +260,14 @@ async fn a_dead_backend_fills_its_queue_and_then_refuses() {
     }
     .size()
         * 4;
-    let e = QueuedExporter::start("test/x", remote, &d, metrics.clone(), Duration::from_secs(1)).unwrap();
+    let e = QueuedExporter::start(
+        "test/x",
+        remote,
+        &d,
+        metrics.clone(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
     let mut accepted = 0;
     while e.has_room() {
         e.export(&batch(1)).await.unwrap();
@@ -204,5 +276,9 @@ async fn a_dead_backend_fills_its_queue_and_then_refuses() {
     }
     // One is in flight (taken by the consumer), the queue holds the rest.
     assert!((4..=5).contains(&accepted), "{accepted}");
-    assert_eq!(counter(&metrics, "queue_full"), 0, "nothing dropped: the pipeline refuses instead");
+    assert_eq!(
+        counter(&metrics, "queue_full"),
+        0,
+        "nothing dropped: the pipeline refuses instead"
+    );
 }

@@ -28,7 +28,13 @@ impl Store {
             .map_err(|e| format!("cannot create queue directory {}: {e}", dir.display()))?;
         let file: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = dir.join(format!("{file}.redb"));
         match Self::open_at(&path) {

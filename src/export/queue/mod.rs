@@ -31,8 +31,15 @@ use crate::pipeline::Ack;
 pub struct Full;
 
 enum Ready {
-    Memory { id: u64, rec: Record },
-    Disk { id: u64, size: usize, restored: bool },
+    Memory {
+        id: u64,
+        rec: Record,
+    },
+    Disk {
+        id: u64,
+        size: usize,
+        restored: bool,
+    },
 }
 
 struct Unsynced {
@@ -187,10 +194,8 @@ impl Queue {
         if unsynced.is_empty() && done.is_empty() {
             return Ok(());
         }
-        let inserts: Vec<(u64, Vec<u8>)> = unsynced
-            .iter()
-            .map(|u| (u.id, u.encoded.clone()))
-            .collect();
+        let inserts: Vec<(u64, Vec<u8>)> =
+            unsynced.iter().map(|u| (u.id, u.encoded.clone())).collect();
         let store = store.clone();
         let deletes = done.clone();
         let result = tokio::task::spawn_blocking(move || store.commit(&inserts, &deletes))

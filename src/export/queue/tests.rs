@@ -28,7 +28,10 @@ async fn memory_queue_is_fifo_and_bounded() {
         assert!(q.has_room());
         q.push(rec(n), None).unwrap();
     }
-    assert!(!q.has_room(), "full at max_bytes: the pipeline refuses new data");
+    assert!(
+        !q.has_room(),
+        "full at max_bytes: the pipeline refuses new data"
+    );
     // The hard limit is twice max_bytes.
     for n in 4..=6 {
         q.push(rec(n), None).unwrap();
@@ -106,7 +109,11 @@ async fn a_corrupt_record_is_skipped_and_an_unreadable_file_set_aside() {
     let aside = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .any(|e| e.file_name().to_string_lossy().starts_with("bad.redb.corrupt-"));
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("bad.redb.corrupt-")
+        });
     assert!(aside, "the unreadable file is kept aside for inspection");
     q.push(rec(1), None).unwrap();
     q.commit().await.unwrap();

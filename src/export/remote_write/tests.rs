@@ -56,7 +56,9 @@ fn decode(records: &[Record]) -> Vec<prom::TimeSeries> {
         .iter()
         .flat_map(|r| {
             let raw = snap::raw::Decoder::new().decompress_vec(&r.body).unwrap();
-            prom::WriteRequest::decode(raw.as_slice()).unwrap().timeseries
+            prom::WriteRequest::decode(raw.as_slice())
+                .unwrap()
+                .timeseries
         })
         .collect()
 }
@@ -91,7 +93,10 @@ fn counters_get_sorted_labels_replica_and_external_labels() {
     let series = decode(&rw.encode_metrics(&req, None).unwrap());
     assert_eq!(series.len(), 1);
     let names: Vec<&str> = series[0].labels.iter().map(|l| l.name.as_str()).collect();
-    assert_eq!(names, ["__name__", "http_route", "region", "slotel_replica", "zone"]);
+    assert_eq!(
+        names,
+        ["__name__", "http_route", "region", "slotel_replica", "zone"]
+    );
     assert_eq!(series[0].labels[0].value, "slo_events_total");
     assert_eq!(series[0].samples[0].value, 7.0);
     assert_eq!(series[0].samples[0].timestamp, (now - 1000) as i64);
@@ -102,7 +107,10 @@ fn timestamps_only_move_forward_and_never_into_the_future() {
     let rw = RemoteWrite::new(&cfg(100)).unwrap();
     let now = jiff::Timestamp::now().as_millisecond() as u64;
     let at = |t| request(vec![counter("c_total", 1.0, t, vec![])]);
-    assert_eq!(decode(&rw.encode_metrics(&at(now - 5000), None).unwrap()).len(), 1);
+    assert_eq!(
+        decode(&rw.encode_metrics(&at(now - 5000), None).unwrap()).len(),
+        1
+    );
     // Same and older timestamps are dropped (Prometheus would refuse the whole request).
     assert!(decode(&rw.encode_metrics(&at(now - 5000), None).unwrap()).is_empty());
     assert!(decode(&rw.encode_metrics(&at(now - 9000), None).unwrap()).is_empty());
@@ -117,10 +125,19 @@ fn requests_hold_at_most_max_samples() {
     let metrics = (0..25)
         .map(|i| counter(&format!("c{i}_total"), f64::from(i), now, vec![]))
         .collect();
-    let records = rw.encode_metrics(&request(metrics), Some("team-a".into())).unwrap();
+    let records = rw
+        .encode_metrics(&request(metrics), Some("team-a".into()))
+        .unwrap();
     assert_eq!(records.len(), 3);
-    assert_eq!(records.iter().map(|r| r.items).collect::<Vec<_>>(), [10, 10, 5]);
-    assert!(records.iter().all(|r| r.tenant.as_deref() == Some("team-a")));
+    assert_eq!(
+        records.iter().map(|r| r.items).collect::<Vec<_>>(),
+        [10, 10, 5]
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.tenant.as_deref() == Some("team-a"))
+    );
     assert_eq!(decode(&records).len(), 25);
 }
 
@@ -201,6 +218,12 @@ fn exponential_histograms_become_native_histograms_at_the_schema() {
     let h = &series[0].histograms[0];
     assert_eq!(h.schema, 6);
     assert_eq!(h.count, Some(prom::histogram::Count::CountInt(10)));
-    assert_eq!(h.zero_count, Some(prom::histogram::ZeroCount::ZeroCountInt(1)));
-    assert_eq!(expand(&h.positive_spans, &h.positive_deltas), [(25, 3), (28, 6)]);
+    assert_eq!(
+        h.zero_count,
+        Some(prom::histogram::ZeroCount::ZeroCountInt(1))
+    );
+    assert_eq!(
+        expand(&h.positive_spans, &h.positive_deltas),
+        [(25, 3), (28, 6)]
+    );
 }

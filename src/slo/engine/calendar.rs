@@ -56,7 +56,11 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 fn day_number(d: Date) -> i64 {
-    days_from_civil(i64::from(d.year()), i64::from(d.month()), i64::from(d.day()))
+    days_from_civil(
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    )
 }
 
 fn to_u64(nanos: i128) -> u64 {
@@ -156,7 +160,9 @@ impl Calendar {
         let days = id.saturating_sub(2);
         let local = i64::try_from(days).ok().and_then(|n| {
             let epoch = Date::new(1970, 1, 1).ok()?;
-            let d = epoch.checked_add(jiff::Span::new().try_days(n).ok()?).ok()?;
+            let d = epoch
+                .checked_add(jiff::Span::new().try_days(n).ok()?)
+                .ok()?;
             self.start_of(d)
         });
         local.unwrap_or_else(|| days.saturating_mul(DAY_NANOS))

@@ -30,6 +30,8 @@ pub mod clock;
 pub mod hist;
 pub mod metrics;
 pub mod native;
+#[cfg(test)]
+mod period_tests;
 pub mod slices;
 pub mod snapshot;
 pub mod state;

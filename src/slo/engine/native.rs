@@ -11,8 +11,12 @@
 /// The schema latencies are recorded at; exporters may ask for any schema up to this.
 pub const SCHEMA: i32 = 8;
 
+/// Bucket indexes a restored histogram may use: 1 ns to past 1 h at [`SCHEMA`] is
+/// about −7 700 to 3 000.
+const INDEX_LIMIT: i32 = 10_000;
+
 /// Cumulative latency histogram of one group.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NativeHist {
     /// Index of `counts[0]` at [`SCHEMA`].
     offset: i32,
@@ -79,7 +83,8 @@ impl NativeHist {
             return;
         }
         let lo = self.offset.min(other.offset);
-        let hi = (self.offset + self.counts.len() as i32).max(other.offset + other.counts.len() as i32);
+        let hi =
+            (self.offset + self.counts.len() as i32).max(other.offset + other.counts.len() as i32);
         let mut merged = vec![0u64; (hi - lo) as usize];
         for (src, off) in [(&self.counts, self.offset), (&other.counts, other.offset)] {
             for (i, c) in src.iter().enumerate() {
@@ -88,6 +93,21 @@ impl NativeHist {
         }
         self.offset = lo;
         self.counts = merged;
+    }
+
+    /// Whether a histogram read from a snapshot is consistent: indexes in range and
+    /// bucket counts adding up to the count.
+    pub fn is_valid(&self) -> bool {
+        let end = i64::from(self.offset) + self.counts.len() as i64;
+        let total = self
+            .counts
+            .iter()
+            .try_fold(self.zero, |acc, c| acc.checked_add(*c));
+        self.offset >= -INDEX_LIMIT
+            && end <= i64::from(INDEX_LIMIT)
+            && total == Some(self.count)
+            && self.sum.is_finite()
+            && self.sum >= 0.0
     }
 
     pub fn is_empty(&self) -> bool {
@@ -132,14 +152,57 @@ mod tests {
                 let i = bucket_index(v, schema);
                 let upper = upper_bound(i, schema);
                 let lower = upper_bound(i - 1, schema);
-                assert!(v <= upper * (1.0 + 1e-12) && v > lower * (1.0 - 1e-12), "{v} s={schema} i={i}");
+                assert!(
+                    v <= upper * (1.0 + 1e-12) && v > lower * (1.0 - 1e-12),
+                    "{v} s={schema} i={i}"
+                );
             }
         }
         for i in -3000..3000 {
             let v = upper_bound(i, 8) * 0.9999;
             for to in [-4, 0, 5, 6, 7, 8] {
-                assert_eq!(downscale_index(bucket_index(v, 8), 8, to), bucket_index(v, to), "i={i} to={to}");
+                assert_eq!(
+                    downscale_index(bucket_index(v, 8), 8, to),
+                    bucket_index(v, to),
+                    "i={i} to={to}"
+                );
             }
+        }
+    }
+
+    #[test]
+    fn restored_histograms_are_checked() {
+        let mut h = NativeHist::default();
+        h.record(5_000_000, 3);
+        h.record(0, 1);
+        assert!(h.is_valid());
+        let json = serde_json::to_string(&h).unwrap();
+        let back: NativeHist = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, h);
+        for bad in [
+            NativeHist {
+                count: 5,
+                ..h.clone()
+            },
+            NativeHist {
+                offset: i32::MAX - 1,
+                ..h.clone()
+            },
+            NativeHist {
+                offset: i32::MIN,
+                ..h.clone()
+            },
+            NativeHist {
+                sum: f64::NAN,
+                ..h.clone()
+            },
+            NativeHist {
+                counts: vec![u64::MAX, 2],
+                count: 1,
+                ..h.clone()
+            },
+        ] {
+            assert!(!bad.is_valid(), "{bad:?}");
         }
     }
 

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::metrics::MetricSnapshot;
+use super::native::NativeHist;
 use super::slices::Slices;
 use super::state::{GroupKey, GroupState, SloState};
 use super::window::{Counts, Ring};
@@ -67,6 +68,9 @@ struct GroupEntry {
     /// Timeslice SLOs, since version 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     slices: Option<SlicesEntry>,
+    /// Lifetime latencies (`slotel_slo_latency_seconds`), since version 3.
+    #[serde(default, skip_serializing_if = "NativeHist::is_empty")]
+    native: NativeHist,
 }
 
 /// Open time slices and the bad slices counted in each ring.
@@ -129,6 +133,7 @@ fn group_entry(key: &GroupKey, g: &GroupState) -> GroupEntry {
         total: g.lifetime.total,
         rings: g.rings.iter().map(|r| r.export()).collect(),
         slices: g.slices.as_ref().map(|s| slices_entry(s, &g.rings)),
+        native: g.native.clone(),
     }
 }
 
@@ -144,6 +149,10 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
         good: e.good,
         total: e.total,
     };
+    // An inconsistent histogram starts again empty rather than corrupting merges.
+    if e.native.is_valid() {
+        g.native = e.native.clone();
+    }
     if let (Some(s), Some(entry)) = (&mut g.slices, &e.slices) {
         restore_slices(s, &mut g.rings, entry);
     }

@@ -247,8 +247,17 @@ fn group_status(
         None => (0, 0, None, Ordered::default(), String::new()),
     };
     let error_budget_remaining = error_ratio.and_then(|e| finite(1.0 - e / slo.spec.budget()));
-    let timeslices = match (&slo.spec.budgeting, slo_window.as_ref().and_then(|w| w.slices)) {
-        (Budgeting::Timeslices { slice, slice_target }, counts) => {
+    let timeslices = match (
+        &slo.spec.budgeting,
+        slo_window.as_ref().and_then(|w| w.slices),
+    ) {
+        (
+            Budgeting::Timeslices {
+                slice,
+                slice_target,
+            },
+            counts,
+        ) => {
             let counts = counts.unwrap_or_default();
             Some(TimesliceStatus {
                 slice: humantime_short(*slice),
@@ -290,11 +299,11 @@ fn group_status(
 /// A slice length as written in SLO files: `1m`, `30s`, `1h`, `1500ms`.
 fn humantime_short(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms % 3_600_000 == 0 {
+    if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1_000 == 0 {
+    } else if ms.is_multiple_of(1_000) {
         format!("{}s", ms / 1_000)
     } else {
         format!("{ms}ms")

@@ -16,7 +16,7 @@ use super::*;
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::{Budgeting, SloWindow, SourceRef, SpanSli};
 
-const S: u64 = 1_000_000_000;
+pub(super) const S: u64 = 1_000_000_000;
 const T0: u64 = 1_800_000_000 * S;
 
 fn kv(k: &str, v: &str) -> KeyValue {
@@ -30,7 +30,7 @@ fn kv(k: &str, v: &str) -> KeyValue {
 }
 
 /// (cluster, end time, duration, error)
-fn request(spans: &[(&str, u64, u64, bool)]) -> ExportTraceServiceRequest {
+pub(super) fn request(spans: &[(&str, u64, u64, bool)]) -> ExportTraceServiceRequest {
     let mut by_cluster: Vec<ResourceSpans> = Vec::new();
     for (i, (cluster, end, dur, error)) in spans.iter().enumerate() {
         let span = Span {
@@ -73,7 +73,12 @@ fn request(spans: &[(&str, u64, u64, bool)]) -> ExportTraceServiceRequest {
     }
 }
 
-fn slo(name: &str, objective: f64, window_days: u64, threshold: Option<Duration>) -> Slo {
+pub(super) fn slo(
+    name: &str,
+    objective: f64,
+    window_days: u64,
+    threshold: Option<Duration>,
+) -> Slo {
     Slo {
         service: "checkout".into(),
         name: name.into(),
@@ -99,11 +104,11 @@ fn slo(name: &str, objective: f64, window_days: u64, threshold: Option<Duration>
     }
 }
 
-fn engine(slos: Vec<Slo>, clock: Arc<ManualClock>) -> Arc<Engine> {
+pub(super) fn engine(slos: Vec<Slo>, clock: Arc<ManualClock>) -> Arc<Engine> {
     Engine::new(EngineConfig::default(), clock, SloSet { slos })
 }
 
-fn find<'a>(st: &'a [GroupStatus], name: &str, cluster: &str) -> &'a GroupStatus {
+pub(super) fn find<'a>(st: &'a [GroupStatus], name: &str, cluster: &str) -> &'a GroupStatus {
     st.iter()
         .find(|s| s.name == name && s.cluster == cluster)
         .unwrap_or_else(|| panic!("no status for {name}/{cluster}"))

@@ -412,9 +412,18 @@ impl Ring {
     pub fn import_slices(&mut self, slices: &[(u64, u32)]) {
         for (id, bad) in slices {
             let idx = (id % RING as u64) as usize;
-            if *id > 0 && self.slots[idx].id == *id {
-                self.slots[idx].bad_slices = *bad;
+            let slot = &mut self.slots[idx];
+            if *id == 0 || slot.id > *id {
+                continue;
             }
+            if slot.id < *id {
+                *slot = Slot {
+                    id: *id,
+                    ..Slot::default()
+                };
+            }
+            slot.bad_slices = *bad;
+            self.newest = self.newest.max(*id);
         }
     }
 

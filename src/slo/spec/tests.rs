@@ -256,6 +256,8 @@ fn openslo_maps_to_the_domain_types() {
     };
     assert_eq!(sli.latency_threshold, Some(Duration::from_millis(250)));
     assert!(sli.bad.is_none());
+    // slotel's annotations.
+    assert_eq!(latency.percentiles, [50.0, 90.0, 99.0]);
 
     // Metric sources, a bad ratio, and other kinds in the same file.
     let text = r#"

@@ -13,11 +13,14 @@
 //! - **Ratio** (`total` with `good` or `bad`). Monotonic sums (or a histogram's `count`):
 //!   the increments of `total` are events, those of `good` good events, those of `bad` bad
 //!   events (good = total − bad). A sum counts whole events: doubles are rounded.
-//!   Good and bad increments are matched with the total increments of the same group and
-//!   timestamp in the same request (the usual case: one SDK export holds all of them).
-//!   When they exceed them (the selectors' points came in different requests), the excess
-//!   is carried to the group's next total increments, so over a window Σbad/Σtotal is
-//!   exact up to that lag.
+//!   In the windows every increment counts at its own timestamp, whatever request brings
+//!   it: `good` adds to the good count, `bad` subtracts from it (a signed decrement) and
+//!   `total` adds to the total (and, for bad/total, to the good count). So a window is
+//!   exact as soon as both sides arrived, in any order; until then its good count is
+//!   clamped to `[0, total]`. The lifetime counters (`slotel_slo_events_total`) must not
+//!   go down, so there good and bad increments are matched with the totals of the same
+//!   group and timestamp in the same request, and the excess is carried to the group's
+//!   next total increments (exact up to that lag).
 //!
 //! # Temporality
 //!
@@ -31,8 +34,11 @@
 //!   before slotel watched the metric (slotel's start; for an SLO added by a reload to a
 //!   set that already read metrics, the first metrics request after the reload) or has no
 //!   start time; otherwise it counts in full.
-//!   The series are not in snapshots: after a restart, the increments between the last
-//!   point before it and the first after it are not counted.
+//!   The series (by metric name and threshold, not by this run's watch ids) and the
+//!   carries are in the state snapshot ([`MetricSnapshot`]), written under the metric
+//!   lock together with the windows, so after a restart the first point of a series is an
+//!   increment against its last point before it. A snapshot from a build whose series
+//!   hashes differ (a probe hash tells) restores no series: they start from baselines.
 //!
 //! At most [`MAX_SERIES`] series are remembered; beyond that the least recently seen tenth
 //! is evicted and counted ([`MetricStats::evicted`]). Series first seen afterwards that
@@ -76,8 +82,8 @@ use super::{Dropped, Engine};
 use crate::slo::spec::{MetricSli, Sli};
 use pass::{Pass, SloOut};
 use plan::Plan;
-pub use series::SeriesRecord;
 use series::Inner;
+pub use series::SeriesRecord;
 
 /// Cumulative series remembered at most (across all metrics SLOs read).
 pub const MAX_SERIES: usize = 100_000;

@@ -964,6 +964,9 @@ fn cumulative_series_survive_a_restart_through_the_snapshot() {
         o.remove("metrics");
     }
     let (e4, _clock4, restored) = restart(&file.to_string());
-    assert_eq!((restored.slos, restored.skipped, restored.series), (1, 0, 0));
+    assert_eq!(
+        (restored.slos, restored.skipped, restored.series),
+        (1, 0, 0)
+    );
     assert_eq!(counts(&e4, "availability", "seoul"), (100, 90));
 }

@@ -142,6 +142,96 @@ fn group_by(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Vec
 
 #[cfg(test)]
 mod tests {
+    use crate::slo::spec::{AttrRef, parse_file};
+
+    fn doc(annotations: &str) -> String {
+        format!(
+            r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: search
+  annotations:
+    team: search
+{annotations}
+spec:
+  service: catalog
+  indicator:
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: slotel
+          spec:
+            query: kind == SPAN_KIND_SERVER
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+      op: lte
+      value: 300ms
+"#
+        )
+    }
+
+    #[test]
+    fn annotations_set_percentiles_group_by_max_groups_and_min_events() {
+        let text = doc(concat!(
+            "    slotel.dev/percentiles: \"50, 99.9\"\n",
+            "    slotel.dev/group-by: 'attributes[\"http.route\"], resource.attributes[\"k8s.namespace.name\"]'\n",
+            "    slotel.dev/max-groups: \"20\"\n",
+            "    slotel.dev/min-events: \"5\"",
+        ));
+        let slos = parse_file(&text, "search.yaml").unwrap_or_else(|e| panic!("{e:?}"));
+        let s = &slos[0];
+        assert_eq!(s.percentiles, [50.0, 99.9]);
+        assert_eq!(
+            s.group_by,
+            [
+                AttrRef::Item("http.route".into()),
+                AttrRef::Resource("k8s.namespace.name".into())
+            ]
+        );
+        assert_eq!((s.max_groups, s.min_events), (20, 5));
+        // Without annotations: the native format's defaults.
+        let plain = parse_file(&doc(""), "search.yaml").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(plain[0].percentiles, crate::slo::spec::DEFAULT_PERCENTILES);
+        assert!(plain[0].group_by.is_empty());
+    }
+
+    #[test]
+    fn bad_annotations_are_located_errors() {
+        let text = doc(concat!(
+            "    slotel.dev/percentile: \"50\"\n",
+            "    slotel.dev/percentiles: \"50, 100\"\n",
+            "    slotel.dev/group-by: 'attributes[\"a\"], atributes[\"b\"]'\n",
+            "    slotel.dev/max-groups: \"0\"",
+        ));
+        let errors = parse_file(&text, "search.yaml").unwrap_err();
+        let messages: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}:{}: {}: {}", e.line, e.column, e.path, e.message))
+            .collect();
+        assert_eq!(errors.len(), 4, "{messages:#?}");
+        assert!(
+            messages[0].starts_with(
+                "7:5: metadata.annotations.slotel.dev/percentile: unknown slotel annotation"
+            ),
+            "{messages:#?}"
+        );
+        assert!(messages[0].contains("percentiles"), "{messages:#?}");
+        assert!(
+            messages[1].contains("a percentile must be in (0, 100), found 100"),
+            "{messages:#?}"
+        );
+        // The bad path's column inside the quoted value: `atributes` starts at column 44.
+        assert!(
+            messages[2].starts_with("9:44: metadata.annotations.slotel.dev/group-by"),
+            "{messages:#?}"
+        );
+        assert!(messages[3].contains("must be at least 1"), "{messages:#?}");
+    }
+
     #[test]
     fn items_split_outside_quotes() {
         let items = super::split_items(r#"attributes["a,b"], resource.attributes["c\"d,"] ,x"#);

@@ -1,0 +1,392 @@
+//! The `loki/<name>` exporter: OTLP logs → the Loki push API (`POST /loki/api/v1/push`,
+//! protobuf, snappy block format), for Loki versions without (or instead of) the OTLP
+//! endpoint.
+//!
+//! Mapping:
+//! - **Stream labels** come from the configured resource attributes (a bounded list, at most
+//!   15): the name with characters outside `[a-zA-Z0-9_]` turned into `_`, the value as
+//!   text, escaped for the `{k="v"}` selector syntax. Resources without any of them get
+//!   `service_name="unknown_service"` (Loki refuses a stream without labels).
+//! - **One stream per distinct label set** in a request, entries sorted by timestamp inside
+//!   it (Loki refuses out-of-order entries within a stream).
+//! - **Line**: a string body as it is; any other body as JSON, map keys in their order
+//!   (bytes as base64); no body is an empty line.
+//! - **Structured metadata**: `trace_id` and `span_id` (lowercase hex, when set),
+//!   `severity_text` (the record's, else derived from the severity number) and
+//!   `severity_number`, then the record's attributes (names sanitized like labels), which
+//!   is what Loki's own OTLP ingestion keeps too.
+//! - **Timestamp**: the record's time, else its observed time, else now.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::HeaderValue;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use prost::Message;
+
+use super::client::HttpClient;
+use super::delivery::Remote;
+use super::proto::loki;
+use super::queue::Record;
+use super::remote_write::sanitize;
+use super::retry::{Outcome, classify_http};
+use crate::config::LokiConfig;
+use crate::pipeline::{Batch, Payload};
+use crate::telemetry::Signal;
+
+/// The push path appended to an endpoint given without a path.
+const PUSH_PATH: &str = "/loki/api/v1/push";
+
+pub struct Loki {
+    client: HttpClient,
+    url: http::Uri,
+    /// (resource attribute, label name) pairs, in configured order.
+    labels: Arc<[(String, String)]>,
+}
+
+impl Loki {
+    pub fn new(cfg: &LokiConfig) -> Result<Self, String> {
+        let url = push_url(&cfg.client.endpoint)?;
+        let mut labels: Vec<(String, String)> = Vec::with_capacity(cfg.labels.len());
+        for attr in &cfg.labels {
+            let name = sanitize(attr, false);
+            if !labels.iter().any(|(_, n)| *n == name) {
+                labels.push((attr.clone(), name));
+            }
+        }
+        Ok(Self {
+            client: HttpClient::new(&cfg.client)?,
+            url,
+            labels: labels.into(),
+        })
+    }
+
+    /// The push request of a logs export request (not yet compressed).
+    pub fn push_request(&self, req: &ExportLogsServiceRequest, now_ns: u64) -> loki::PushRequest {
+        push_request(&self.labels, req, now_ns)
+    }
+}
+
+/// The push URL: `endpoint` as it is, or with [`PUSH_PATH`] when it has no path.
+pub fn push_url(endpoint: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = endpoint
+        .parse()
+        .map_err(|e| format!("invalid endpoint {endpoint:?}: {e}"))?;
+    if matches!(uri.path(), "" | "/") && uri.query().is_none() {
+        let url = format!("{}{PUSH_PATH}", endpoint.trim_end_matches('/'));
+        return url
+            .parse()
+            .map_err(|e| format!("invalid endpoint {endpoint:?}: {e}"));
+    }
+    Ok(uri)
+}
+
+/// A label value (or any string) in the double quotes of a `{k="v"}` selector: `\`, `"`
+/// and control characters escaped as Go's string literals have them.
+pub fn escape_label_value(value: &str, out: &mut String) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// `{a="1", b="2"}` from name/value pairs sorted by name.
+pub fn selector(labels: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(
+        2 + labels
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 5)
+            .sum::<usize>(),
+    );
+    out.push('{');
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k);
+        out.push_str("=\"");
+        escape_label_value(v, &mut out);
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// The text of a scalar AnyValue (label values, metadata); complex values as JSON.
+fn value_text(v: Option<&AnyValue>) -> String {
+    match v.and_then(|v| v.value.as_ref()) {
+        None => String::new(),
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
+        Some(_) => any_json(v),
+    }
+}
+
+/// An AnyValue as JSON text: maps become objects (keys in their order), arrays arrays,
+/// bytes base64 strings, non-finite doubles strings.
+pub fn any_json(v: Option<&AnyValue>) -> String {
+    let mut out = String::new();
+    write_json(v, &mut out);
+    out
+}
+
+fn json_str(s: &str, out: &mut String) {
+    // serde_json's string escaping; a `&str` always serializes.
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string()));
+}
+
+fn write_json(v: Option<&AnyValue>, out: &mut String) {
+    match v.and_then(|v| v.value.as_ref()) {
+        // An index into a profile's string table: there is no table here.
+        None | Some(any_value::Value::StringValueStrindex(_)) => out.push_str("null"),
+        Some(any_value::Value::StringValue(s)) => json_str(s, out),
+        Some(any_value::Value::BoolValue(b)) => out.push_str(if *b { "true" } else { "false" }),
+        Some(any_value::Value::IntValue(i)) => {
+            let _ = write!(out, "{i}");
+        }
+        Some(any_value::Value::DoubleValue(d)) => match serde_json::Number::from_f64(*d) {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => json_str(&d.to_string(), out),
+        },
+        Some(any_value::Value::BytesValue(b)) => {
+            use base64::Engine as _;
+            json_str(&base64::engine::general_purpose::STANDARD.encode(b), out);
+        }
+        Some(any_value::Value::ArrayValue(a)) => {
+            out.push('[');
+            for (i, x) in a.values.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(Some(x), out);
+            }
+            out.push(']');
+        }
+        Some(any_value::Value::KvlistValue(kv)) => {
+            out.push('{');
+            for (i, kv) in kv.values.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(&kv.key, out);
+                out.push(':');
+                write_json(kv.value.as_ref(), out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// The log line of a body: strings as they are, anything else as JSON.
+pub fn line(body: Option<&AnyValue>) -> String {
+    match body.and_then(|v| v.value.as_ref()) {
+        None => String::new(),
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(_) => any_json(body),
+    }
+}
+
+/// The severity name of an OTLP severity number (`TRACE` … `FATAL`), empty when unset.
+pub fn severity_name(number: i32) -> &'static str {
+    match number {
+        1..=4 => "TRACE",
+        5..=8 => "DEBUG",
+        9..=12 => "INFO",
+        13..=16 => "WARN",
+        17..=20 => "ERROR",
+        21..=24 => "FATAL",
+        _ => "",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn pair(name: &str, value: String) -> loki::LabelPair {
+    loki::LabelPair {
+        name: name.to_string(),
+        value,
+    }
+}
+
+fn entry(rec: &LogRecord, now_ns: u64) -> loki::Entry {
+    let ns = [rec.time_unix_nano, rec.observed_time_unix_nano]
+        .into_iter()
+        .find(|t| *t != 0)
+        .unwrap_or(now_ns);
+    let mut meta = Vec::with_capacity(4 + rec.attributes.len());
+    if !rec.trace_id.is_empty() && rec.trace_id.iter().any(|b| *b != 0) {
+        meta.push(pair("trace_id", hex(&rec.trace_id)));
+    }
+    if !rec.span_id.is_empty() && rec.span_id.iter().any(|b| *b != 0) {
+        meta.push(pair("span_id", hex(&rec.span_id)));
+    }
+    let severity = if rec.severity_text.is_empty() {
+        severity_name(rec.severity_number)
+    } else {
+        rec.severity_text.as_str()
+    };
+    if !severity.is_empty() {
+        meta.push(pair("severity_text", severity.to_string()));
+    }
+    if rec.severity_number != 0 {
+        meta.push(pair("severity_number", rec.severity_number.to_string()));
+    }
+    let fixed = meta.len();
+    for KeyValue { key, value, .. } in &rec.attributes {
+        let name = sanitize(key, false);
+        if meta[..fixed].iter().any(|p| p.name == name) {
+            continue;
+        }
+        meta.push(loki::LabelPair {
+            name,
+            value: value_text(value.as_ref()),
+        });
+    }
+    loki::Entry {
+        timestamp: Some(loki::Timestamp {
+            seconds: i64::try_from(ns / 1_000_000_000).unwrap_or(i64::MAX),
+            nanos: i32::try_from(ns % 1_000_000_000).unwrap_or(0),
+        }),
+        line: line(rec.body.as_ref()),
+        structured_metadata: meta,
+    }
+}
+
+fn entry_ns(e: &loki::Entry) -> (i64, i32) {
+    e.timestamp
+        .as_ref()
+        .map_or((0, 0), |t| (t.seconds, t.nanos))
+}
+
+/// Groups the records of a request into streams by label set; entries sorted by time in
+/// each stream, streams in the order their first record came.
+pub fn push_request(
+    labels: &[(String, String)],
+    req: &ExportLogsServiceRequest,
+    now_ns: u64,
+) -> loki::PushRequest {
+    let mut streams: Vec<loki::Stream> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for rl in &req.resource_logs {
+        let attrs = rl.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
+        let mut set: Vec<(String, String)> = labels
+            .iter()
+            .filter_map(|(attr, name)| {
+                let kv = attrs.iter().find(|kv| kv.key == *attr)?;
+                let v = value_text(kv.value.as_ref());
+                (!v.is_empty()).then(|| (name.clone(), v))
+            })
+            .collect();
+        if set.is_empty() {
+            set.push(("service_name".to_string(), "unknown_service".to_string()));
+        }
+        set.sort();
+        let key = selector(&set);
+        let records = rl.scope_logs.iter().flat_map(|sl| sl.log_records.iter());
+        let n = rl
+            .scope_logs
+            .iter()
+            .map(|sl| sl.log_records.len())
+            .sum::<usize>();
+        if n == 0 {
+            continue;
+        }
+        let i = *index.entry(key).or_insert_with_key(|key| {
+            streams.push(loki::Stream {
+                labels: key.clone(),
+                entries: Vec::new(),
+                hash: 0,
+            });
+            streams.len() - 1
+        });
+        let stream = &mut streams[i];
+        stream.entries.reserve(n);
+        stream.entries.extend(records.map(|r| entry(r, now_ns)));
+    }
+    for s in &mut streams {
+        s.entries.sort_by_key(entry_ns);
+    }
+    loki::PushRequest { streams }
+}
+
+#[async_trait]
+impl Remote for Loki {
+    fn accepts(&self, signal: Signal) -> bool {
+        signal == Signal::Logs
+    }
+
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+        let Payload::Logs(req) = &batch.payload else {
+            return Ok(Vec::new());
+        };
+        let now = jiff::Timestamp::now();
+        let now_ns = u64::try_from(now.as_nanosecond()).unwrap_or(0);
+        let push = push_request(&self.labels, req, now_ns);
+        if push.streams.is_empty() {
+            return Ok(Vec::new());
+        }
+        let body = snap::raw::Encoder::new()
+            .compress_vec(&push.encode_to_vec())
+            .map_err(|e| format!("snappy: {e}"))?;
+        Ok(vec![Record {
+            tenant: batch.ctx.tenant.as_deref().map(str::to_string),
+            items: batch.items as u64,
+            route: 0,
+            queued_ms: u64::try_from(now.as_millisecond()).unwrap_or(0),
+            body: Bytes::from(body),
+        }])
+    }
+
+    async fn send(&self, record: &Record) -> Outcome {
+        let headers = [
+            (
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-protobuf"),
+            ),
+            (
+                http::header::USER_AGENT,
+                HeaderValue::from_static(concat!("slotel/", env!("CARGO_PKG_VERSION"))),
+            ),
+        ];
+        match self
+            .client
+            .post(
+                &self.url,
+                record.tenant.as_deref(),
+                &headers,
+                record.body.clone(),
+            )
+            .await
+        {
+            Ok(resp) => classify_http(resp.status, &resp.headers, &resp.body),
+            Err(outcome) => outcome,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,264 @@
+use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
+use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::*;
+
+fn s(v: &str) -> AnyValue {
+    AnyValue {
+        value: Some(any_value::Value::StringValue(v.to_string())),
+    }
+}
+
+fn kv(k: &str, v: AnyValue) -> KeyValue {
+    KeyValue {
+        key: k.to_string(),
+        value: Some(v),
+        ..Default::default()
+    }
+}
+
+fn resource_logs(resource: &[(&str, &str)], records: Vec<LogRecord>) -> ResourceLogs {
+    ResourceLogs {
+        resource: Some(Resource {
+            attributes: resource.iter().map(|(k, v)| kv(k, s(v))).collect(),
+            ..Default::default()
+        }),
+        scope_logs: vec![ScopeLogs {
+            log_records: records,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn record(ts: u64, body: &str) -> LogRecord {
+    LogRecord {
+        time_unix_nano: ts,
+        body: Some(s(body)),
+        ..Default::default()
+    }
+}
+
+fn labels(names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .map(|n| (n.to_string(), sanitize(n, false)))
+        .collect()
+}
+
+#[test]
+fn label_values_are_escaped_for_the_selector_syntax() {
+    let sel = selector(&[
+        ("a".to_string(), r#"say "hi"\now"#.to_string()),
+        ("b".to_string(), "line\nbreak\ttab\u{1}".to_string()),
+        ("c".to_string(), "서울".to_string()),
+    ]);
+    assert_eq!(
+        sel,
+        r#"{a="say \"hi\"\\now", b="line\nbreak\ttab\u0001", c="서울"}"#
+    );
+    assert_eq!(selector(&[]), "{}");
+}
+
+#[test]
+fn label_names_lose_dots_and_values_come_from_the_resource() {
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![resource_logs(
+            &[
+                ("service.name", "checkout"),
+                ("k8s.cluster.name", "seoul"),
+                ("host.name", "h1"),
+            ],
+            vec![record(5, "x")],
+        )],
+    };
+    let push = push_request(
+        &labels(&["service.name", "k8s.cluster.name", "k8s.namespace.name"]),
+        &req,
+        0,
+    );
+    assert_eq!(push.streams.len(), 1);
+    // Sorted by name; attributes not configured (host.name) and absent ones are not labels.
+    assert_eq!(
+        push.streams[0].labels,
+        r#"{k8s_cluster_name="seoul", service_name="checkout"}"#
+    );
+}
+
+#[test]
+fn one_stream_per_label_set_with_entries_sorted_by_time() {
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![
+            resource_logs(
+                &[("service.name", "a")],
+                vec![record(30, "a30"), record(10, "a10")],
+            ),
+            resource_logs(&[("service.name", "b")], vec![record(20, "b20")]),
+            // Same labels as the first resource (an attribute outside the label set differs).
+            resource_logs(
+                &[("service.name", "a"), ("pod", "p2")],
+                vec![record(20, "a20")],
+            ),
+            resource_logs(&[("service.name", "c")], vec![]),
+        ],
+    };
+    let push = push_request(&labels(&["service.name"]), &req, 0);
+    let got: Vec<(String, Vec<String>)> = push
+        .streams
+        .iter()
+        .map(|s| {
+            (
+                s.labels.clone(),
+                s.entries.iter().map(|e| e.line.clone()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                r#"{service_name="a"}"#.to_string(),
+                vec!["a10".into(), "a20".into(), "a30".into()]
+            ),
+            (r#"{service_name="b"}"#.to_string(), vec!["b20".into()]),
+        ]
+    );
+}
+
+#[test]
+fn a_resource_without_configured_labels_gets_unknown_service() {
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![resource_logs(&[], vec![record(1, "x")])],
+    };
+    let push = push_request(&labels(&["service.name"]), &req, 0);
+    assert_eq!(
+        push.streams[0].labels,
+        r#"{service_name="unknown_service"}"#
+    );
+}
+
+#[test]
+fn ids_and_severity_become_structured_metadata() {
+    let mut rec = record(1_700_000_000_123_456_789, "hello");
+    rec.trace_id = (1..=16).collect();
+    rec.span_id = vec![0xab; 8];
+    rec.severity_number = 17;
+    rec.attributes = vec![kv("http.route", s("/pay")), kv("trace_id", s("spoofed"))];
+    let e = entry(&rec, 0);
+    let meta: Vec<(&str, &str)> = e
+        .structured_metadata
+        .iter()
+        .map(|p| (p.name.as_str(), p.value.as_str()))
+        .collect();
+    assert_eq!(
+        meta,
+        vec![
+            ("trace_id", "0102030405060708090a0b0c0d0e0f10"),
+            ("span_id", "abababababababab"),
+            ("severity_text", "ERROR"),
+            ("severity_number", "17"),
+            ("http_route", "/pay"),
+        ]
+    );
+    let ts = e.timestamp.unwrap_or_default();
+    assert_eq!((ts.seconds, ts.nanos), (1_700_000_000, 123_456_789));
+    // No ids, no severity: no metadata; the observed time stands in for a missing time.
+    let mut bare = record(0, "x");
+    bare.observed_time_unix_nano = 2_000_000_001;
+    bare.trace_id = vec![0; 16];
+    let e = entry(&bare, 99);
+    assert!(e.structured_metadata.is_empty());
+    let ts = e.timestamp.unwrap_or_default();
+    assert_eq!((ts.seconds, ts.nanos), (2, 1));
+    assert_eq!(
+        entry(&record(0, "x"), 3_000_000_000)
+            .timestamp
+            .map(|t| t.seconds),
+        Some(3)
+    );
+}
+
+#[test]
+fn string_bodies_are_lines_as_they_are_and_others_json() {
+    assert_eq!(
+        line(Some(&s("{\"already\": \"json\"}"))),
+        "{\"already\": \"json\"}"
+    );
+    assert_eq!(line(None), "");
+    let map = AnyValue {
+        value: Some(any_value::Value::KvlistValue(KeyValueList {
+            values: vec![
+                kv("msg", s("paid")),
+                kv(
+                    "n",
+                    AnyValue {
+                        value: Some(any_value::Value::IntValue(3)),
+                    },
+                ),
+                kv(
+                    "tags",
+                    AnyValue {
+                        value: Some(any_value::Value::ArrayValue(ArrayValue {
+                            values: vec![AnyValue {
+                                value: Some(any_value::Value::BoolValue(true)),
+                            }],
+                        })),
+                    },
+                ),
+                kv(
+                    "raw",
+                    AnyValue {
+                        value: Some(any_value::Value::BytesValue(vec![0xff, 0])),
+                    },
+                ),
+                kv(
+                    "nan",
+                    AnyValue {
+                        value: Some(any_value::Value::DoubleValue(f64::NAN)),
+                    },
+                ),
+            ],
+        })),
+    };
+    assert_eq!(
+        line(Some(&map)),
+        r#"{"msg":"paid","n":3,"tags":[true],"raw":"/wA=","nan":"NaN"}"#
+    );
+    assert_eq!(
+        line(Some(&AnyValue {
+            value: Some(any_value::Value::DoubleValue(1.5))
+        })),
+        "1.5"
+    );
+}
+
+#[test]
+fn push_urls_get_the_push_path_only_when_they_have_none() {
+    let url = |e: &str| push_url(e).map(|u| u.to_string());
+    assert_eq!(
+        url("http://loki:3100").as_deref(),
+        Ok("http://loki:3100/loki/api/v1/push")
+    );
+    assert_eq!(
+        url("http://loki:3100/").as_deref(),
+        Ok("http://loki:3100/loki/api/v1/push")
+    );
+    assert_eq!(
+        url("https://gw.example/loki/api/v1/push").as_deref(),
+        Ok("https://gw.example/loki/api/v1/push")
+    );
+}
+
+#[test]
+fn severity_names_cover_the_otlp_ranges() {
+    let names: Vec<&str> = [0, 1, 4, 5, 9, 13, 16, 17, 21, 24, 25]
+        .map(severity_name)
+        .to_vec();
+    assert_eq!(
+        names,
+        vec![
+            "", "TRACE", "TRACE", "DEBUG", "INFO", "WARN", "WARN", "ERROR", "FATAL", "FATAL", ""
+        ]
+    );
+}

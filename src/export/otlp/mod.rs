@@ -1,0 +1,202 @@
+//! The OTLP exporters: `otlp/<name>` (gRPC) and `otlphttp/<name>` (HTTP, protobuf), for
+//! traces (Tempo), logs (Loki 3's OTLP endpoint or any OTLP backend) and metrics
+//! pass-through (Mimir's `/otlp/v1/metrics`).
+//!
+//! # Layout
+//!
+//! - `mod.rs`: what both share: a batch becomes one record holding the protobuf export
+//!   request (re-encoded with prost: the batch holds the decoded payload only), routed by
+//!   signal; partial-success responses are counted and logged.
+//! - `grpc.rs`: [`OtlpGrpc`]: a tonic channel over the shared rustls config, one unary
+//!   call per record with a bytes codec, so the queued body is sent as it is.
+//! - `http.rs`: [`OtlpHttp`]: POST to `endpoint` + `/v1/<signal>` (or the per-signal URL).
+//! - `tests.rs`: encoding, routes, URLs and partial-success decoding.
+//!
+//! # Invariants
+//!
+//! - One record per batch, carrying the batch's tenant, sent as the tenant header
+//!   (`tenant_header`, default `X-Scope-OrgID`) of that request only.
+//! - The low bits of `Record::route` are the signal ([`Route`]); [`COMPRESSED`] marks a body
+//!   that was compressed when it was queued (otlphttp with a disk queue), so `send` does not
+//!   compress it again and a restart reads back what was stored.
+//! - Response status is classified by `retry.rs` only.
+
+mod grpc;
+mod http;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use prost::Message;
+use tokio::time::Instant;
+
+pub use grpc::OtlpGrpc;
+pub use http::{OtlpHttp, signal_url};
+
+use super::queue::Record;
+use crate::pipeline::{Batch, Payload};
+use crate::telemetry::{Metrics, QueueLabels, Signal};
+
+/// The signal a record goes to, in the low bits of `Record::route`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Traces = 0,
+    Metrics = 1,
+    Logs = 2,
+}
+
+/// Set in `Record::route` when the body is already compressed with the exporter's
+/// `compression`.
+pub const COMPRESSED: u8 = 0x80;
+
+impl Route {
+    pub fn of(route: u8) -> Option<Route> {
+        match route & !COMPRESSED {
+            0 => Some(Route::Traces),
+            1 => Some(Route::Metrics),
+            2 => Some(Route::Logs),
+            _ => None,
+        }
+    }
+
+    /// The gRPC method of the signal's collector service.
+    pub fn grpc_path(self) -> &'static str {
+        match self {
+            Route::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            Route::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            Route::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+        }
+    }
+
+    fn items(self) -> &'static str {
+        match self {
+            Route::Traces => "spans",
+            Route::Metrics => "data points",
+            Route::Logs => "log records",
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0)
+}
+
+/// The export request of a batch, as protobuf, in one record.
+pub fn encode_batch(batch: &Batch) -> Record {
+    let (route, body) = match &batch.payload {
+        Payload::Traces(req) => (Route::Traces, req.encode_to_vec()),
+        Payload::Metrics(req) => (Route::Metrics, req.encode_to_vec()),
+        Payload::Logs(req) => (Route::Logs, req.encode_to_vec()),
+    };
+    Record {
+        tenant: batch.ctx.tenant.as_deref().map(str::to_string),
+        items: batch.items as u64,
+        route: route as u8,
+        queued_ms: now_ms(),
+        body: Bytes::from(body),
+    }
+}
+
+/// What a backend said it rejected inside an accepted request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Partial {
+    pub rejected: i64,
+    pub message: String,
+}
+
+/// Reads the partial success of an export response; `None` when the response says
+/// nothing (the usual case) or is not a response of the signal's service.
+pub fn partial_success(route: Route, body: &[u8]) -> Option<Partial> {
+    if body.is_empty() {
+        return None;
+    }
+    let (rejected, message) = match route {
+        Route::Traces => {
+            let p = ExportTraceServiceResponse::decode(body)
+                .ok()?
+                .partial_success?;
+            (p.rejected_spans, p.error_message)
+        }
+        Route::Metrics => {
+            let p = ExportMetricsServiceResponse::decode(body)
+                .ok()?
+                .partial_success?;
+            (p.rejected_data_points, p.error_message)
+        }
+        Route::Logs => {
+            let p = ExportLogsServiceResponse::decode(body)
+                .ok()?
+                .partial_success?;
+            (p.rejected_log_records, p.error_message)
+        }
+    };
+    (rejected != 0 || !message.is_empty()).then_some(Partial { rejected, message })
+}
+
+/// How often a partial success is logged per exporter at most.
+const PARTIAL_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Counts partial successes on `slotel_exporter_partial_success_rejected_items` and logs
+/// them at most once per [`PARTIAL_LOG_INTERVAL`] (the backend's message is its own text
+/// about the request, never the data).
+pub struct PartialReport {
+    id: String,
+    metrics: Arc<Metrics>,
+    last_log: Mutex<(Option<Instant>, u64)>,
+}
+
+impl PartialReport {
+    pub fn new(id: &str, metrics: Arc<Metrics>) -> Self {
+        Self {
+            id: id.to_string(),
+            metrics,
+            last_log: Mutex::new((None, 0)),
+        }
+    }
+
+    pub fn report(&self, route: Route, partial: &Partial) {
+        let rejected = u64::try_from(partial.rejected).unwrap_or(0);
+        self.metrics
+            .exporters
+            .partial_rejected_items
+            .get_or_create(&QueueLabels {
+                exporter: self.id.clone(),
+            })
+            .inc_by(rejected);
+        let Ok(mut last) = self.last_log.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if last
+            .0
+            .is_some_and(|t| now.duration_since(t) < PARTIAL_LOG_INTERVAL)
+        {
+            last.1 += 1;
+            return;
+        }
+        let suppressed = last.1;
+        *last = (Some(now), 0);
+        drop(last);
+        let message: String = partial.message.chars().take(512).collect();
+        tracing::warn!(
+            exporter = %self.id,
+            rejected,
+            items = route.items(),
+            suppressed,
+            message = %message,
+            "backend accepted a request but rejected part of it"
+        );
+    }
+}
+
+/// Whether an exporter of the OTLP family takes a signal: all three.
+pub fn accepts(_signal: Signal) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,481 @@
+//! `slotel rules`: the generated rule files pass `promtool check rules`; the promtool unit
+//! tests of `tests/rules/*.test.yaml` (alert timing after the SRE Workbook, no traffic,
+//! clusters and replicas, `min_events`, overrides) pass on rules generated from
+//! `tests/rules/slos/`; a real Prometheus loads the rules for the example SLOs, evaluates
+//! them on scraped series and runs every query of the dashboard and of the Grafana alert
+//! provisioning; `deploy/generated/` is what `slotel rules` writes for the examples.
+//!
+//! promtool and prometheus come from Debian's `prometheus` package (scripts/test.sh installs
+//! it); without them these tests fail.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+use common::prometheus::Prometheus;
+use slotel::rules::{self, Format, GrafanaTarget};
+
+/// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
+const SUITES: [&str; 4] = ["workbook", "fast_burn", "no_traffic", "aggregation"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn slotel() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_slotel"));
+    c.env_remove("SLOTEL_CONFIG");
+    c
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn promtool(args: &[&str], dir: &Path) -> Output {
+    Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `promtool` ({e}): install Debian's `prometheus` package \
+                 (scripts/test.sh does)"
+            )
+        })
+}
+
+/// `slotel rules` into `out` (extra arguments first); panics unless it succeeds.
+fn generate(args: &[&str], out: &Path) {
+    let result = slotel()
+        .arg("rules")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", text(&result));
+}
+
+/// `promtool check rules` on the rule files in `dir`.
+fn check_rules(dir: &Path, files: &[&str]) {
+    let mut args = vec!["check", "rules"];
+    args.extend(files);
+    let out = promtool(&args, dir);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("SUCCESS").count(), files.len(), "{stdout}");
+}
+
+#[test]
+fn rules_for_the_examples_pass_promtool_check() {
+    let dir = tempfile::tempdir().unwrap();
+    // The embedded default config loads the example SLOs.
+    generate(&[], dir.path());
+    check_rules(
+        dir.path(),
+        &[rules::RULES_FILE, rules::RECORDING_RULES_FILE],
+    );
+}
+
+/// Generates the rules for suite `name` and runs `promtool test rules` on it.
+fn run_suite(name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = root().join(format!("tests/rules/slos/{name}.yaml"));
+    let slos = slos.to_str().unwrap();
+    generate(&["--slos", slos, "--format", "prometheus"], dir.path());
+    check_rules(dir.path(), &[rules::RULES_FILE]);
+    let suite = format!("{name}.test.yaml");
+    let body = std::fs::read_to_string(root().join("tests/rules").join(&suite)).unwrap();
+    assert!(
+        body.matches("eval_time:").count() >= 3,
+        "{suite} tests too little"
+    );
+    std::fs::write(dir.path().join(&suite), body).unwrap();
+    let out = promtool(&["test", "rules", &suite], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SUCCESS"));
+}
+
+/// 1.5% errors page at t0 + 60m (predicted 57.6m), 0.2% errors open only the 3d/6h
+/// ticket at t0 + 36h, 0.05% never alerts, a 28-day SLO pages at 13.44x.
+#[test]
+fn promtool_workbook_scenarios() {
+    run_suite("workbook");
+}
+
+/// 100% errors page at the first evaluation after they start.
+#[test]
+fn promtool_full_outage_pages_within_two_minutes() {
+    run_suite("fast_burn");
+}
+
+/// No traffic: no error ratio, burn rate or budget series (no NaN), no alert.
+#[test]
+fn promtool_no_traffic_no_series_no_alert() {
+    run_suite("no_traffic");
+}
+
+/// Replicas add up, clusters do not; `min_events`; alert name, labels, severities.
+#[test]
+fn promtool_clusters_min_events_and_overrides() {
+    run_suite("aggregation");
+}
+
+#[test]
+fn every_suite_is_run() {
+    let on_disk: BTreeSet<String> = std::fs::read_dir(root().join("tests/rules"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".test.yaml").map(str::to_string)
+        })
+        .collect();
+    let run: BTreeSet<String> = SUITES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(on_disk, run);
+}
+
+/// `deploy/generated/` is the output for the example SLOs, byte for byte.
+#[test]
+fn deploy_generated_is_up_to_date() {
+    let set = slotel::slo::spec::load(&["embedded:examples".to_string()]).unwrap();
+    let outputs = rules::generate(&set.slos, &Format::ALL, &GrafanaTarget::default());
+    let dir = root().join("deploy/generated");
+    let regenerate = "regenerate with `cargo run -- rules --out deploy/generated`";
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for output in &outputs {
+        expected.insert(output.name.to_string());
+        let on_disk = std::fs::read_to_string(dir.join(output.name))
+            .unwrap_or_else(|e| panic!("deploy/generated/{}: {e}; {regenerate}", output.name));
+        assert!(
+            on_disk == output.text,
+            "deploy/generated/{} is out of date; {regenerate}",
+            output.name
+        );
+    }
+    let present: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "README.md")
+        .collect();
+    assert_eq!(
+        present, expected,
+        "stale files in deploy/generated; {regenerate}"
+    );
+}
+
+#[test]
+fn the_binary_writes_what_the_library_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(
+        &[
+            "--slos",
+            root().join("config/slos/*.yaml").to_str().unwrap(),
+            "--format",
+            "grafana-dashboard,grafana-alerting",
+        ],
+        dir.path(),
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [rules::GRAFANA_ALERTING_FILE, rules::DASHBOARD_FILE]);
+    for name in names {
+        let written = std::fs::read_to_string(dir.path().join(&name)).unwrap();
+        let committed =
+            std::fs::read_to_string(root().join("deploy/generated").join(&name)).unwrap();
+        assert!(written == committed, "{name} differs from deploy/generated");
+    }
+}
+
+#[test]
+fn invalid_slo_files_are_reported_with_their_place_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "service: shop\nslos:\n  - name: checkout\n    objective: 99.9\n    window: 30d\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}\n    \
+         alerting:\n      labels: {severity: high, \"team-a\": x}\n      pag: {}\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = slotel()
+        .args(["rules", "--slos", bad.to_str().unwrap(), "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = bad.display().to_string();
+    for want in [
+        format!(
+            "{file}:8:16: slos[0].alerting.labels.severity: `severity` is set by \
+             `page.severity` and `ticket.severity`"
+        ),
+        format!("{file}:8:32: slos[0].alerting.labels.team-a: invalid label name"),
+        format!("{file}:9:7: slos[0].alerting.pag: unknown key \"pag\", did you mean `page`?"),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    assert!(
+        !out_dir.exists(),
+        "nothing is written when an SLO file is invalid"
+    );
+}
+
+/// Serves `slotel_slo_events_total` for every example SLO in two clusters and `all`,
+/// growing with time: `seoul-prod` with 0.1% bad events, `busan-prod` with 50%.
+fn fake_slotel(slos: &[(String, String)]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let slos = slos.to_vec();
+    let start = SystemTime::now();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let t = start.elapsed().unwrap_or_default().as_secs_f64() + 1.0;
+            let mut body = String::from("# TYPE slotel_slo_events_total counter\n");
+            for (service, slo) in &slos {
+                for (cluster, good, bad) in [
+                    ("seoul-prod", 999.0 * t, t),
+                    ("busan-prod", 500.0 * t, 500.0 * t),
+                    ("all", 1499.0 * t, 501.0 * t),
+                ] {
+                    for (outcome, v) in [("good", good), ("bad", bad)] {
+                        body.push_str(&format!(
+                            "slotel_slo_events_total{{slo=\"{slo}\",service=\"{service}\",\
+                             cluster=\"{cluster}\",outcome=\"{outcome}\"}} {v}\n"
+                        ));
+                    }
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// The PromQL of `expr: |-` blocks in a generated YAML file.
+fn yaml_exprs(text: &str) -> Vec<String> {
+    let mut exprs = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.trim_end().ends_with("expr: |-") {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let mut expr = Vec::new();
+        while let Some(next) = lines.peek() {
+            if next.len() - next.trim_start().len() <= indent {
+                break;
+            }
+            expr.push(next.trim());
+            lines.next();
+        }
+        exprs.push(expr.join("\n"));
+    }
+    exprs
+}
+
+/// Every `expr` of the dashboard, and the series selectors of its variables.
+fn dashboard_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("expr", serde_json::Value::String(e)) => out.push(e.clone()),
+                    ("definition", serde_json::Value::String(d)) => {
+                        let inner = d
+                            .strip_prefix("label_values(")
+                            .and_then(|s| s.strip_suffix(')'))
+                            .and_then(|s| s.rsplit_once(','))
+                            .map(|(selector, _)| selector.to_string());
+                        out.push(inner.unwrap_or_else(|| panic!("unexpected variable {d}")));
+                    }
+                    _ => dashboard_exprs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| dashboard_exprs(v, out)),
+        _ => {}
+    }
+}
+
+fn with_variables(expr: &str) -> String {
+    expr.replace("$service", ".+")
+        .replace("$slo", ".+")
+        .replace("$cluster", "all")
+}
+
+#[test]
+fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() {
+    let set = slotel::slo::spec::load(&["embedded:examples".to_string()]).unwrap();
+    let ids: Vec<(String, String)> = set
+        .slos
+        .iter()
+        .map(|s| (s.service.clone(), s.name.clone()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = rules::generate(&set.slos, &Format::ALL, &GrafanaTarget::default());
+    for o in &outputs {
+        std::fs::write(dir.path().join(o.name), &o.text).unwrap();
+    }
+    let exporter = fake_slotel(&ids);
+    let prom = Prometheus::builder()
+        .rule_file(dir.path().join(rules::RULES_FILE))
+        .scrape(format!("127.0.0.1:{exporter}"))
+        .start();
+
+    // Recordings for every SLO and cluster: the scrape's `instance` and `job` labels drop out.
+    // Up to 60 s.
+    for attempt in 0.. {
+        let n = prom.vector("slo:sli_error:ratio_rate5m").len();
+        if n == ids.len() * 3 {
+            break;
+        }
+        assert!(attempt < 120, "{n} 5m ratios; log:\n{}", prom.log_text());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let busan = prom.vector("slo:sli_error:ratio_rate5m{cluster=\"busan-prod\"}");
+    for s in &busan {
+        let v: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
+        assert!((v - 0.5).abs() < 1e-9, "{s}");
+    }
+
+    // The dashboard's queries (variables at service = slo = any, cluster = all).
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(rules::DASHBOARD_FILE)).unwrap(),
+    )
+    .unwrap();
+    let mut exprs = Vec::new();
+    dashboard_exprs(&dashboard, &mut exprs);
+    assert!(exprs.len() > 50, "{} dashboard queries", exprs.len());
+    let mut empty = Vec::new();
+    for expr in &exprs {
+        let q = with_variables(expr);
+        let data = prom
+            .try_query(&q)
+            .unwrap_or_else(|e| panic!("dashboard query {q:?} fails: {e}"));
+        let has_data = data["result"].as_array().is_some_and(|r| !r.is_empty());
+        // Only the latency percentiles lack data: this test scrapes no native histogram.
+        if !has_data && !q.contains("latency_seconds") {
+            empty.push(q);
+        }
+    }
+    assert!(
+        empty.is_empty(),
+        "dashboard queries without data: {empty:#?}"
+    );
+    // The overview table has one row per SLO in every column.
+    let overview: Vec<&serde_json::Value> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "table")
+        .flat_map(|p| p["targets"].as_array().unwrap())
+        .collect();
+    assert_eq!(overview.len(), 7);
+    for target in overview {
+        let q = with_variables(target["expr"].as_str().unwrap());
+        assert_eq!(prom.vector(&q).len(), ids.len(), "{q}");
+    }
+
+    // The Grafana alert queries: each finds the burning cluster.
+    let provisioning =
+        std::fs::read_to_string(dir.path().join(rules::GRAFANA_ALERTING_FILE)).unwrap();
+    let alert_exprs = yaml_exprs(&provisioning);
+    // The same expressions as the Prometheus alerts, which follow the recordings of each
+    // group in the rule file.
+    let rule_file = std::fs::read_to_string(dir.path().join(rules::RULES_FILE)).unwrap();
+    let prometheus_alerts: Vec<String> = yaml_exprs(&rule_file)
+        .into_iter()
+        .filter(|e| e.contains("and on (slo, service, cluster)"))
+        .collect();
+    assert_eq!(
+        alert_exprs, prometheus_alerts,
+        "grafana and prometheus alerts differ"
+    );
+    assert!(
+        alert_exprs.len() >= 4 * ids.len() - 4,
+        "{}",
+        alert_exprs.len()
+    );
+    for expr in &alert_exprs {
+        let result = prom
+            .try_query(expr)
+            .unwrap_or_else(|e| panic!("alert query {expr:?} fails: {e}"));
+        let clusters: BTreeSet<&str> = result["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["metric"]["cluster"].as_str())
+            .collect();
+        assert!(clusters.contains("busan-prod"), "{expr}: {result}");
+        assert!(!clusters.contains("seoul-prod"), "{expr}: {result}");
+    }
+
+    // Prometheus evaluates every rule without error and fires the burn-rate alerts.
+    for attempt in 0.. {
+        let data = prom.rules();
+        let all: Vec<&serde_json::Value> = data["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap())
+            .collect();
+        assert!(all.len() > 100, "{} rules loaded", all.len());
+        let bad: Vec<_> = all.iter().filter(|r| r["health"] == "err").collect();
+        assert!(bad.is_empty(), "rules with errors: {bad:#?}");
+        if all.iter().all(|r| r["health"] == "ok") {
+            break;
+        }
+        assert!(attempt < 60, "rules not all evaluated after 30s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let firing = prom.vector(
+        "ALERTS{alertname=\"SLOErrorBudgetBurn\", alertstate=\"firing\", severity=\"page\"}",
+    );
+    let firing: BTreeSet<(String, String)> = firing
+        .iter()
+        .map(|a| {
+            let m = &a["metric"];
+            (
+                m["service"].as_str().unwrap_or("").to_string(),
+                m["cluster"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    for (service, _) in &ids {
+        assert!(
+            firing.contains(&(service.clone(), "busan-prod".to_string())),
+            "{firing:?}"
+        );
+        assert!(
+            !firing.contains(&(service.clone(), "seoul-prod".to_string())),
+            "{firing:?}"
+        );
+    }
+}
