@@ -224,3 +224,74 @@ def test_a_60s_backend_outage_loses_nothing(tmp_path, cleanup):
         ).json()
         result = r["data"]["result"]
         assert result and float(result[0]["value"][1]) >= 5, (t_end, r)
+
+
+def test_generated_rules_agree_with_the_status_api(tmp_path, cleanup):
+    """`slotel rules` output loaded into the Prometheus slotel writes to: the recorded
+    error ratios and burn rates must match slotel's own /api/v1/slos within 1%, and the
+    latency percentile recordings must run on the native histograms."""
+    import subprocess
+
+    from slotel_harness import slotel_bin
+
+    slos = write_slos(tmp_path)
+    rules_dir = tmp_path / "rules"
+    out = subprocess.run(
+        [str(slotel_bin()), "rules", "--slos", slos[0], "--out", str(rules_dir), "--format", "prometheus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    prom = Prometheus.start(tmp_path, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    cleanup(prom)
+    server = Slotel.start(tmp_path, slo_files=slos, exporters=remote_write(prom, "r1", "rules"))
+    cleanup(server)
+
+    # One span first, so every series exists before the traffic that the rates measure
+    # (rate() cannot see the increase that a series' first sample already holds).
+    rng = random.Random(5)
+    warmup: list[tuple[int, bool]] = []
+    p = provider("seoul", [server])
+    send(p, rng, 1, warmup)
+    p.force_flush()
+    assert prom.wait_value('count(slotel_slo_events_total{setup="rules",cluster="all"})', 2, timeout=30) == 2
+    time.sleep(3)
+    sent: list[tuple[int, bool]] = []
+    send(p, rng, 3000, sent)
+    p.shutdown()
+    total = len(sent) + 1
+    q = 'sum(slotel_slo_events_total{setup="rules",cluster="all"})'
+    assert prom.wait_value(q, total, timeout=60) == total
+    # Let the rates see a long run of samples, and the rules evaluate (every 5 s).
+    time.sleep(30)
+
+    api = next(s for s in server.slos() if s["name"] == "latency" and s["cluster"] == "all")
+    detail = server.http.get(
+        f"{server.admin_url}/api/v1/slos/checkout/latency", timeout=5
+    ).json()
+    windows = {
+        w["window"]: w
+        for e in detail["slos"]
+        if e["cluster"] == "all"
+        for w in e["windows"]
+    }
+    sel = '{slo="latency",service="checkout",cluster="all"}'
+    for window in ["5m", "30m", "1h", "6h", "1d", "3d", "30d"]:
+        recorded = prom.scalar(f"max(slo:sli_error:ratio_rate{window}{sel})")
+        want = windows[window]["error_ratio"]
+        assert recorded is not None and want, (window, recorded, want)
+        assert abs(recorded - want) / want <= 0.01, (window, recorded, want)
+    burn = prom.scalar(f"max(slo:current_burn_rate:ratio{sel})")
+    assert abs(burn - api["burn_rate"]["5m"]) / api["burn_rate"]["5m"] <= 0.01, (burn, api["burn_rate"])
+    period = prom.scalar(f"max(slo:period_burn_rate:ratio{sel})")
+    assert abs(period - api["burn_rate"]["30d"]) / api["burn_rate"]["30d"] <= 0.01, (period, api)
+    remaining = prom.scalar(f"max(slo:period_error_budget_remaining:ratio{sel})")
+    assert remaining == pytest.approx(api["error_budget_remaining"], abs=0.01 * abs(1 - remaining) + 1e-9)
+    # The latency recordings run on the native histogram; rate() of a histogram whose
+    # buckets grew gives the quantile of the new observations.
+    p99 = prom.scalar(f"max(slo:latency_seconds:quantile_rate5m{{slo=\"latency\",cluster=\"all\",quantile=\"0.99\"}})")
+    exact = nearest_rank([d for d, _ in sent], 0.99) / 1e9
+    assert p99 is not None and abs(p99 - exact) / exact <= 0.02, (p99, exact)
+    assert not [r for r in prom.http.get(f"{prom.url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+                for rule in r["rules"] if rule.get("health") != "ok"]
