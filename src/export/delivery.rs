@@ -144,14 +144,7 @@ impl QueuedExporter {
     }
 
     fn dropped(&self, reason: &'static str, items: u64) {
-        self.metrics
-            .exporters
-            .dropped_items
-            .get_or_create(&DroppedLabels {
-                exporter: self.id.clone(),
-                reason,
-            })
-            .inc_by(items);
+        count_dropped(&self.metrics, &self.id, reason, items);
     }
 
     /// Queues records built outside a pipeline (the SLO series ticker).
@@ -259,6 +252,18 @@ impl Exporter for QueuedExporter {
     }
 }
 
+/// Counts items an exporter gave up on.
+fn count_dropped(metrics: &Metrics, exporter: &str, reason: &'static str, items: u64) {
+    metrics
+        .exporters
+        .dropped_items
+        .get_or_create(&DroppedLabels {
+            exporter: exporter.to_string(),
+            reason,
+        })
+        .inc_by(items);
+}
+
 struct Consumer {
     id: String,
     remote: Arc<dyn Remote>,
@@ -323,14 +328,7 @@ impl Consumer {
     }
 
     fn count_dropped(&self, reason: &'static str, items: u64) {
-        self.metrics
-            .exporters
-            .dropped_items
-            .get_or_create(&DroppedLabels {
-                exporter: self.id.clone(),
-                reason,
-            })
-            .inc_by(items);
+        count_dropped(&self.metrics, &self.id, reason, items);
     }
 
     fn count_request(&self, outcome: &'static str) {
