@@ -21,8 +21,9 @@
 #   EXPORTER           exporter config (YAML lines under `exporters:`) to measure against
 #                      the `nop` exporter in the same run: the load runs once with `nop`
 #                      ("off") and once with EXPORTER ("on"). `@SINK@` (host:port, OTLP
-#                      gRPC) and `@SINK_HTTP@` (http://host:port, OTLP/HTTP) stand for a
-#                      second slotel with a `nop` exporter, started as the backend.
+#                      gRPC) stands for `slotel loadgen --sink`, a backend that counts
+#                      spans without decoding them; `@SINK_HTTP@` (http://host:port,
+#                      OTLP/HTTP) for a second slotel with a `nop` exporter.
 #   SINK_CPU           CPU of that sink (default: LOADGEN_CPU)
 #
 # With EXPORTER, after each "on" load the script waits until the exporter's queue is empty
@@ -134,9 +135,21 @@ metric() {
         awk -v re="$2" '$1 ~ re { s += $NF } END { printf "%d\n", s }'
 }
 
-# The backend for EXPORTER's @SINK@ / @SINK_HTTP@: another slotel with a nop exporter.
+# The backend for EXPORTER's @SINK@: `slotel loadgen --sink` (counts spans on the wire,
+# so it costs little of the CPU it shares with the load generator); for @SINK_HTTP@:
+# another slotel with a nop exporter.
 sink_admin=""
-if [[ $EXPORTER == *@SINK* ]]; then
+if [[ $EXPORTER == *@SINK@* ]]; then
+    sink_grpc_port=$(free_port)
+    sink_admin=127.0.0.1:$sink_grpc_port
+    taskset -c "$SINK_CPU" "$BIN" loadgen --sink "$sink_admin" >"$work/sink.log" 2>&1 &
+    sink_pid=$!
+    for _ in $(seq 100); do
+        curl -sf "http://$sink_admin/metrics" >/dev/null && break
+        sleep 0.1
+    done
+    EXPORTER=${EXPORTER//@SINK@/127.0.0.1:$sink_grpc_port}
+elif [[ $EXPORTER == *@SINK_HTTP@* ]]; then
     sink_grpc_port=$(free_port)
     sink_http_port=$(free_port)
     sink_admin=127.0.0.1:$(free_port)
@@ -145,7 +158,6 @@ if [[ $EXPORTER == *@SINK* ]]; then
     sink_pid=$!
     wait_ready "$sink_pid" "$sink_admin" "$work/sink.log"
     EXPORTER=${EXPORTER//@SINK_HTTP@/http://127.0.0.1:$sink_http_port}
-    EXPORTER=${EXPORTER//@SINK@/127.0.0.1:$sink_grpc_port}
 fi
 
 grpc_port=$(free_port)
@@ -248,7 +260,7 @@ printf '\nslotel e2e: traces, %s spans/request, %s in flight, %s per protocol; s
     "$ITEMS_PER_REQUEST" "$CONCURRENCY" "$DURATION" "$SERVER_CPU" "$LOADGEN_CPU"
 if [[ -n $EXPORTER ]]; then
     printf 'exporter under test ("on"; "off" is nop)%s:\n%s\n' \
-        "${sink_pid:+; sink: slotel with a nop exporter on CPU $SINK_CPU}" "$EXPORTER"
+        "${sink_pid:+; sink on CPU $SINK_CPU}" "$EXPORTER"
 fi
 printf '\n%-10s %14s %12s %16s %18s %10s %10s %10s\n' protocol "accepted/s" "server cpu" "spans/cpu-sec" "decode-only/s" ratio refused rejected
 summary="[]"

@@ -30,6 +30,18 @@ fn main() -> ExitCode {
         Command::Check => check(cli.config),
         Command::Redact(args) => redact(cli.config, &args),
         Command::Rules(args) => rules(cli.config, &args),
+        Command::Loadgen(args) if args.sink.is_some() => runtime.block_on(async {
+            let Some(addr) = args.sink else {
+                return ExitCode::FAILURE;
+            };
+            match loadgen::sink::run(addr).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("slotel loadgen --sink {addr}: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
         Command::Loadgen(args) => runtime.block_on(async {
             let format = args.report;
             match loadgen::run(args).await {

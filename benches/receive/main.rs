@@ -87,7 +87,7 @@ fn receive_path(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let pb = payload().encode_to_vec();
+    let pb = bytes::Bytes::from(payload().encode_to_vec());
     let mut g = c.benchmark_group("receive_path_512_spans");
     g.throughput(Throughput::Elements(SPANS as u64));
     for (name, auth) in [("no_auth", false), ("bearer_token_cluster_override", true)] {
@@ -98,7 +98,7 @@ fn receive_path(c: &mut Criterion) {
                 recv.export::<ExportTraceServiceRequest>(
                     Protocol::Grpc,
                     header,
-                    black_box(&pb[..]),
+                    black_box(&pb),
                     Format::Protobuf,
                 )
                 .is_ok()

@@ -118,6 +118,11 @@ pub struct LoadgenArgs {
     /// --duration and report items decoded per second (the server's decode-only baseline).
     #[arg(long)]
     pub decode_baseline: bool,
+    /// Send nothing: listen on this address as a cheap OTLP/gRPC traces backend that counts
+    /// spans without decoding them (GET /metrics reports the count), until stopped. For the
+    /// exporter benchmark (benches/e2e.sh).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub sink: Option<std::net::SocketAddr>,
 }
 
 // Hand-written so that the token and header values never reach a log line.
@@ -148,6 +153,7 @@ impl fmt::Debug for LoadgenArgs {
             .field("seed", &self.seed)
             .field("report", &self.report)
             .field("decode_baseline", &self.decode_baseline)
+            .field("sink", &self.sink)
             .finish()
     }
 }
@@ -175,6 +181,7 @@ impl Default for LoadgenArgs {
             seed: 1,
             report: ReportFormat::Text,
             decode_baseline: false,
+            sink: None,
         }
     }
 }

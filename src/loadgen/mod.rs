@@ -24,6 +24,7 @@
 //! - `send.rs`: workers and the rate limiter.
 //! - `client.rs`: the gRPC and HTTP clients and response classification.
 //! - `baseline.rs`: the decode-only baseline.
+//! - `sink.rs`: `--sink`, a cheap OTLP/gRPC traces backend for the exporter benchmark.
 //! - `report.rs`: the [`Report`], outcome counting, the request-latency histogram, and the
 //!   text and JSON renderings.
 //! - `mod.rs` (here): [`run`] and [`LoadgenError`].
@@ -36,6 +37,7 @@ pub mod generate;
 mod pool;
 mod report;
 mod send;
+pub mod sink;
 #[cfg(test)]
 mod tests;
 

@@ -124,6 +124,10 @@ pub struct Batch {
     pub bytes: usize,
     /// Set when the receiver waits for durable exporters before acknowledging.
     pub ack: Option<Ack>,
+    /// The request's protobuf bytes as received (decompressed), while nothing has changed
+    /// the payload: OTLP exporters forward them instead of encoding again. Whoever changes
+    /// `payload` clears this.
+    pub raw: Option<bytes::Bytes>,
 }
 
 /// Why a batch could not be queued.

@@ -50,6 +50,7 @@ fn batch(items: usize, bytes: usize) -> Batch {
         items,
         bytes,
         ack: None,
+        raw: None,
     }
 }
 

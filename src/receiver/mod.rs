@@ -119,7 +119,7 @@ impl Receiver {
         &self,
         protocol: Protocol,
         authorization: Option<&[u8]>,
-        body: &[u8],
+        body: &bytes::Bytes,
         format: Format,
     ) -> Result<Accepted<R::Response>, ReceiveError> {
         let started = tokio::time::Instant::now();
@@ -171,7 +171,7 @@ impl Receiver {
         &self,
         protocol: Protocol,
         authorization: Option<&[u8]>,
-        body: &[u8],
+        body: &bytes::Bytes,
         format: Format,
     ) -> Result<Accepted<R::Response>, ReceiveError> {
         let identity = match &self.auth {
@@ -189,10 +189,14 @@ impl Receiver {
             RefuseReason::InvalidItem,
             checked.rejected,
         );
+        // The bytes can be forwarded as they are while the decoded request is what the
+        // client sent: protobuf, no item dropped, no cluster rewritten.
+        let mut unchanged = format == Format::Protobuf && checked.rejected == 0;
         let ctx = match identity {
             Some(id) => {
                 if let Some(cluster) = &id.cluster {
                     otlp::override_cluster(&mut req, &self.cluster_attribute, cluster);
+                    unchanged = false;
                 }
                 RequestContext {
                     tenant: Some(id.tenant.clone()),
@@ -219,6 +223,7 @@ impl Receiver {
                 items: checked.kept,
                 bytes: body.len(),
                 ack,
+                raw: unchanged.then(|| body.clone()),
             };
             if let Err(e) = pipeline.try_send(batch) {
                 let err = match e {

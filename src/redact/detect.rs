@@ -35,6 +35,7 @@ use regex_automata::{Anchored, Input, PatternID};
 
 use crate::config::{CustomDetector, PiiType, RedactionConfig, Validator, compile_regex};
 
+use super::scan::Scan;
 use super::{RedactError, TypeId, validate};
 
 /// One match to redact: a byte span of the scanned string and its type.
@@ -156,74 +157,33 @@ fn group_of(t: PiiType) -> usize {
 
 /// Groups in priority order (at equal starts the first wins), and what a string must
 /// hold for each to be searched at all: a cheap test that skips most strings.
-const CUSTOM: usize = 0;
-const PEM: usize = 1;
-const LITERAL: usize = 2;
-const URL_SECRET: usize = 3;
-const SECRET: usize = 4;
-const URL_PASSWORD: usize = 5;
-const EMAIL: usize = 6;
-const ALNUM: usize = 7;
-const IPV6: usize = 8;
-const RESIDENT: usize = 9;
-const CARD: usize = 10;
-const BRN: usize = 11;
-const SSN: usize = 12;
-const PHONE: usize = 13;
-const PHONE_INTL: usize = 14;
-const IPV4: usize = 15;
-const GROUPS: usize = 16;
+pub(crate) const CUSTOM: usize = 0;
+pub(crate) const PEM: usize = 1;
+pub(crate) const LITERAL: usize = 2;
+pub(crate) const URL_SECRET: usize = 3;
+pub(crate) const SECRET: usize = 4;
+pub(crate) const URL_PASSWORD: usize = 5;
+pub(crate) const EMAIL: usize = 6;
+pub(crate) const ALNUM: usize = 7;
+pub(crate) const IPV6: usize = 8;
+pub(crate) const RESIDENT: usize = 9;
+pub(crate) const CARD: usize = 10;
+pub(crate) const BRN: usize = 11;
+pub(crate) const SSN: usize = 12;
+pub(crate) const PHONE: usize = 13;
+pub(crate) const PHONE_INTL: usize = 14;
+pub(crate) const IPV4: usize = 15;
+pub(crate) const GROUPS: usize = 16;
 
-#[derive(Clone, Copy, Debug)]
-enum Gate {
-    Always,
-    /// The string contains this.
-    Contains(&'static str),
-    /// The string contains `:` or `=`.
-    Assignment,
-    /// The string has at least two `:`.
-    Colons,
-    /// Only inside spans of digits and separators with at least this many digits and dots.
-    Spans {
-        digits: usize,
-        dots: usize,
-    },
-}
-
-const GATES: [Gate; GROUPS] = [
-    Gate::Always,
-    Gate::Contains("PRIVATE KEY"),
-    Gate::Always,
-    Gate::Contains("="),
-    Gate::Assignment,
-    Gate::Contains("://"),
-    Gate::Contains("@"),
-    Gate::Always,
-    Gate::Colons,
-    Gate::Spans {
-        digits: 13,
-        dots: 0,
-    },
-    Gate::Spans {
-        digits: 13,
-        dots: 0,
-    },
-    Gate::Spans {
-        digits: 10,
-        dots: 0,
-    },
-    Gate::Spans { digits: 9, dots: 0 },
-    // 1588-1234 has eight.
-    Gate::Spans { digits: 8, dots: 0 },
-    Gate::Spans { digits: 8, dots: 0 },
-    Gate::Spans { digits: 4, dots: 3 },
-];
+/// The groups searched only inside numeric spans.
+const NUMERIC: [usize; 7] = [RESIDENT, CARD, BRN, SSN, PHONE, PHONE_INTL, IPV4];
 
 /// One multi-pattern regex and what each of its patterns is.
 struct Group {
     re: meta::Regex,
     kinds: Vec<Kind>,
-    gate: Gate,
+    /// Which group this is (`CUSTOM` … `IPV4`).
+    id: usize,
 }
 
 /// The compiled detectors of one config.
@@ -235,16 +195,16 @@ impl Caches {
     pub(crate) fn empty() -> Self {
         Caches {
             caches: Vec::new(),
-            spans: Vec::new(),
+            scan: Scan::new(),
         }
     }
 }
 
-/// Search caches, one per group, and scratch space; one per thread of work.
+/// Search caches, one per group, and the prefilter's scratch space; one per thread of
+/// work.
 pub(crate) struct Caches {
     caches: Vec<Cache>,
-    /// Numeric spans of the string being searched: (start, end, digits, dots).
-    spans: Vec<(usize, usize, usize, usize)>,
+    scan: Scan,
 }
 
 impl Detectors {
@@ -281,11 +241,7 @@ impl Detectors {
             }
             let re =
                 meta::Regex::new_many(&patterns).map_err(|e| RedactError::Regex(e.to_string()))?;
-            groups.push(Group {
-                re,
-                kinds,
-                gate: GATES[g],
-            });
+            groups.push(Group { re, kinds, id: g });
         }
         Ok(Self { groups })
     }
@@ -310,46 +266,30 @@ impl Detectors {
         enabled: impl Fn(PiiType) -> bool,
         out: &mut Vec<Found>,
     ) {
-        // One pass for the cheap facts the gates need.
-        let b = hay.as_bytes();
-        let (mut assign, mut colons) = (false, 0usize);
-        for &c in b {
-            assign |= c == b'=';
-            colons += usize::from(c == b':');
-        }
-        assign |= colons > 0;
-        let mut spans = std::mem::take(&mut caches.spans);
-        spans.clear();
-        if self
-            .groups
-            .iter()
-            .any(|g| matches!(g.gate, Gate::Spans { .. }))
-        {
-            spans.extend(numeric_spans(b));
-        }
+        // One pass: where each group can start, and which numeric spans to look at.
+        let scan = &mut caches.scan;
+        scan.run(hay.as_bytes());
         let mut groups_hit = 0;
         for (group, cache) in self.groups.iter().zip(caches.caches.iter_mut()) {
             let before = out.len();
-            let whole = match group.gate {
-                Gate::Always => true,
-                Gate::Contains(needle) => hay.contains(needle),
-                Gate::Assignment => assign,
-                Gate::Colons => colons >= 2,
-                Gate::Spans { digits, dots } => {
-                    for &(start, end, d, p) in &spans {
-                        if d >= digits && p >= dots {
-                            group.find_in(cache, hay, start, end, &enabled, out);
-                        }
+            if NUMERIC.contains(&group.id) {
+                for span in &scan.spans {
+                    if span.groups & (1 << group.id) != 0 {
+                        group.find_in(cache, hay, span.start, span.end, &enabled, out);
                     }
-                    false
                 }
-            };
-            if whole {
-                group.find_in(cache, hay, 0, hay.len(), &enabled, out);
+            } else {
+                let start = if group.id == CUSTOM {
+                    0
+                } else {
+                    scan.first[group.id]
+                };
+                if start < hay.len() {
+                    group.find_in(cache, hay, start, hay.len(), &enabled, out);
+                }
             }
             groups_hit += usize::from(out.len() > before);
         }
-        caches.spans = spans;
         if groups_hit > 1 {
             // Earliest start first; at equal starts the group listed first (stable sort).
             out.sort_by_key(|f| f.start);
@@ -363,44 +303,6 @@ impl Detectors {
             });
         }
     }
-}
-
-/// Spans of bytes from `[0-9 +().-]` with four digits or more, where a numeric pattern can
-/// match (trimmed of trailing separators): (start, end, digits, dots).
-fn numeric_spans(b: &[u8]) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-    let in_span =
-        |c: u8| c.is_ascii_digit() || matches!(c, b' ' | b'+' | b'(' | b')' | b'.' | b'-');
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < b.len() {
-            while i < b.len() && !b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i >= b.len() {
-                return None;
-            }
-            // Back over a `+` or `(` (and a space after `+82`) that belong to the number.
-            let mut start = i;
-            while start > 0 && matches!(b[start - 1], b'+' | b'(') {
-                start -= 1;
-            }
-            let (mut digits, mut dots) = (0, 0);
-            let mut end = i;
-            while end < b.len() && in_span(b[end]) {
-                digits += usize::from(b[end].is_ascii_digit());
-                dots += usize::from(b[end] == b'.');
-                end += 1;
-            }
-            i = end;
-            while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
-                end -= 1;
-            }
-            if digits >= 4 {
-                return Some((start, end, digits, dots));
-            }
-        }
-        None
-    })
 }
 
 impl Group {

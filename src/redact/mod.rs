@@ -43,6 +43,7 @@ mod detect;
 mod json;
 mod keys;
 mod otlp;
+mod scan;
 mod sensitive;
 #[cfg(test)]
 mod tests;
@@ -384,6 +385,10 @@ impl Processor for RedactionProcessor {
             Payload::Logs(req) => session.logs(req),
             Payload::Traces(req) => session.traces(req),
             Payload::Metrics(_) => return,
+        }
+        if session.total() > 0 {
+            // The payload changed: its received bytes must not be forwarded.
+            batch.raw = None;
         }
         record(&self.metrics, &session, signal);
     }

@@ -339,3 +339,51 @@ fn logs_and_traces_in_place() {
     );
     assert_eq!(span.span_id, vec![2; 8]);
 }
+
+/// The pipeline stage forgets the received bytes of a batch it changed, so OTLP exporters
+/// never forward the unredacted original; a batch it left alone keeps them.
+#[test]
+fn the_processor_drops_the_received_bytes_only_when_it_redacted() {
+    use prost::Message;
+
+    use crate::pipeline::{Batch, Payload, Processor, RequestContext};
+
+    let logs = |body: &str| ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(body.into())),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let processor = RedactionProcessor::new(
+        std::sync::Arc::new(default()),
+        crate::telemetry::Metrics::new(),
+    );
+    for (body, changed) in [
+        ("order 42 shipped in 3 days", false),
+        ("mail kim.minsu@example.co.kr about it", true),
+    ] {
+        let req = logs(body);
+        let raw = bytes::Bytes::from(req.encode_to_vec());
+        let mut batch = Batch {
+            ctx: RequestContext::default(),
+            payload: Payload::Logs(req),
+            items: 1,
+            bytes: raw.len(),
+            ack: None,
+            raw: Some(raw.clone()),
+        };
+        processor.process(&mut batch);
+        assert_eq!(batch.raw.is_none(), changed, "{body}");
+        if !changed {
+            assert_eq!(batch.raw, Some(raw));
+        }
+    }
+}

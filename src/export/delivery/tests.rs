@@ -55,6 +55,7 @@ fn batch(items: usize) -> Batch {
         items,
         bytes: 10,
         ack: None,
+        raw: None,
     }
 }
 

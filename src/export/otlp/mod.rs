@@ -87,17 +87,26 @@ fn now_ms() -> u64 {
 
 /// The export request of a batch, as protobuf, in one record.
 pub fn encode_batch(batch: &Batch) -> Record {
-    let (route, body) = match &batch.payload {
-        Payload::Traces(req) => (Route::Traces, req.encode_to_vec()),
-        Payload::Metrics(req) => (Route::Metrics, req.encode_to_vec()),
-        Payload::Logs(req) => (Route::Logs, req.encode_to_vec()),
+    let route = match &batch.payload {
+        Payload::Traces(_) => Route::Traces,
+        Payload::Metrics(_) => Route::Metrics,
+        Payload::Logs(_) => Route::Logs,
+    };
+    // Unchanged since it was received: forward the client's bytes (no encoding, no copy).
+    let body = match &batch.raw {
+        Some(raw) => raw.clone(),
+        None => Bytes::from(match &batch.payload {
+            Payload::Traces(req) => req.encode_to_vec(),
+            Payload::Metrics(req) => req.encode_to_vec(),
+            Payload::Logs(req) => req.encode_to_vec(),
+        }),
     };
     Record {
         tenant: batch.ctx.tenant.as_deref().map(str::to_string),
         items: batch.items as u64,
         route: route as u8,
         queued_ms: now_ms(),
-        body: Bytes::from(body),
+        body,
     }
 }
 

@@ -75,6 +75,7 @@ fn batch(req: ExportTraceServiceRequest, tenant: Option<&str>) -> Batch {
         items,
         bytes: 0,
         ack: None,
+        raw: None,
     }
 }
 
@@ -274,4 +275,15 @@ async fn an_unknown_route_is_a_permanent_failure() {
     let mut rec = encode_batch(&batch(traces(1), None));
     rec.route = 9;
     assert!(matches!(grpc.send(&rec).await, Outcome::Permanent { .. }));
+}
+
+#[test]
+fn unchanged_batches_forward_the_received_bytes() {
+    let req = ExportTraceServiceRequest::default();
+    let mut b = batch(req, None);
+    let received = Bytes::from_static(b"\x0a\x00as received");
+    b.raw = Some(received.clone());
+    assert_eq!(encode_batch(&b).body, received);
+    b.raw = None;
+    assert_eq!(encode_batch(&b).body, Bytes::new(), "an empty request encodes to nothing");
 }

@@ -1,0 +1,447 @@
+//! The prefilter: one pass over a string that says, for every detector group, where its
+//! first match could start, and which numeric spans each numeric group must look at.
+//!
+//! The rule that keeps this exact: a group's regex is only ever started at or before the
+//! earliest place a match of it can begin, so the leftmost-first search finds what a
+//! search over the whole string would have found. Every test here is a *superset* of
+//! what the patterns in `detect.rs` can match (a cheap necessary condition), never a
+//! narrower one; a string that fails all of them costs this pass and nothing else.
+//!
+//! What starts a match, per group:
+//!
+//! - `literal` (`eyJ`, `gh…_`, `github_pat_`, `xox`, `AIza`, `AKIA`…, `Bearer`, `Basic`):
+//!   a word start with one of those prefixes;
+//! - `alnum` (IBAN, passport): a word start with two capitals and two digits, or one of
+//!   `MSROD` and a digit;
+//! - `secret`: a `:` or `=` after a word that holds a keyword (`pass`, `token`, …);
+//! - `url_secret`: a `=` after a word after `?`, `&` or `;`;
+//! - `url_password`: `://` with an `@` somewhere after it; `email`: an `@`, from the
+//!   start of the local part before it; `pem`: `-----BEGIN` and `PRIVATE KEY`;
+//! - `ipv6`: `::`, or seven colons;
+//! - numbers: spans of `[0-9 +().-]`, each checked against the shape of every numeric
+//!   pattern (a 13-digit run or 6+7 for resident numbers, 3-2-5 or 3-2-4 dashed runs,
+//!   a chain of at least 13 digits for cards, a leading `0`, `+82` or `1588-` for Korean
+//!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
+
+use super::detect::{
+    ALNUM, BRN, CARD, EMAIL, GROUPS, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT,
+    SECRET, SSN, URL_PASSWORD, URL_SECRET,
+};
+
+/// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
+const WORD: u8 = 1;
+const DIGIT: u8 = 2;
+const UPPER: u8 = 4;
+/// Can start a literal-prefixed token: `e g x A B b`.
+const LIT: u8 = 8;
+/// `@ : = + -`: handled one by one.
+const PUNCT: u8 = 16;
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            k |= WORD;
+        }
+        if b.is_ascii_digit() {
+            k |= DIGIT;
+        }
+        if b.is_ascii_uppercase() {
+            k |= UPPER;
+        }
+        if matches!(b, b'e' | b'g' | b'x' | b'A' | b'B' | b'b') {
+            k |= LIT;
+        }
+        if matches!(b, b'@' | b':' | b'=' | b'+' | b'-') {
+            k |= PUNCT;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+}
+
+static CLASS: [u8; 256] = classes();
+
+/// A span of `[0-9 +().-]` with at least four digits, and which numeric groups (bit
+/// `1 << group`) may match inside it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub groups: u32,
+}
+
+/// What one pass over a string found.
+pub(crate) struct Scan {
+    /// Per group: the earliest byte a match can start at (`usize::MAX`: none). Numeric
+    /// groups are not set here; see `spans`.
+    pub first: [usize; GROUPS],
+    pub spans: Vec<Span>,
+}
+
+impl Scan {
+    pub(crate) fn new() -> Self {
+        Scan {
+            first: [usize::MAX; GROUPS],
+            spans: Vec::new(),
+        }
+    }
+
+    fn at(&mut self, group: usize, pos: usize) {
+        if pos < self.first[group] {
+            self.first[group] = pos;
+        }
+    }
+
+    /// Scans `b`, replacing what was there.
+    pub(crate) fn run(&mut self, b: &[u8]) {
+        self.first = [usize::MAX; GROUPS];
+        self.spans.clear();
+        let (mut prev_word, mut digits, mut colons) = (false, 0usize, 0usize);
+        let mut double_colon = false;
+        let (mut scheme, mut at_after_scheme) = (usize::MAX, false);
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            let k = CLASS[usize::from(c)];
+            if k & WORD != 0 {
+                if !prev_word && k & (UPPER | LIT) != 0 {
+                    self.word_start(b, i, c);
+                }
+                prev_word = true;
+                digits += usize::from(k & DIGIT != 0);
+                i += 1;
+                continue;
+            }
+            prev_word = false;
+            if k & PUNCT != 0 {
+                match c {
+                    b'@' => {
+                        if self.first[EMAIL] == usize::MAX {
+                            self.at(EMAIL, local_part_start(b, i));
+                        }
+                        at_after_scheme |= scheme != usize::MAX;
+                    }
+                    b':' => {
+                        colons += 1;
+                        double_colon |= b.get(i + 1) == Some(&b':');
+                        if scheme == usize::MAX && b[i + 1..].starts_with(b"//") {
+                            scheme = scheme_start(b, i);
+                        }
+                        self.assignment(b, i, false);
+                    }
+                    b'=' => self.assignment(b, i, true),
+                    b'-' => {
+                        if self.first[PEM] == usize::MAX && b[i..].starts_with(b"-----BEGIN") {
+                            self.first[PEM] = i;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        if self.first[PEM] != usize::MAX && !contains(&b[self.first[PEM]..], b"PRIVATE KEY") {
+            self.first[PEM] = usize::MAX;
+        }
+        if at_after_scheme {
+            self.at(URL_PASSWORD, scheme);
+        }
+        if double_colon || colons >= 7 {
+            let first = b.iter().position(|&c| c == b':').unwrap_or(0);
+            let start = first
+                - b[..first]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
+            self.at(IPV6, start);
+        }
+        if digits >= 4 {
+            numeric_spans(b, &mut self.spans);
+        }
+    }
+
+    /// A word starts at `i` with `c` (a capital or one of `e g x b`).
+    fn word_start(&mut self, b: &[u8], i: usize, c: u8) {
+        let rest = &b[i..];
+        let digit = |j: usize| rest.get(j).is_some_and(u8::is_ascii_digit);
+        let upper = |j: usize| rest.get(j).is_some_and(u8::is_ascii_uppercase);
+        if c.is_ascii_uppercase()
+            && ((upper(1) && digit(2) && digit(3))
+                || (matches!(c, b'M' | b'S' | b'R' | b'O' | b'D') && digit(1)))
+        {
+            self.at(ALNUM, i);
+        }
+        let literal = match c {
+            b'e' => rest.starts_with(b"eyJ"),
+            b'g' => rest.starts_with(b"gh") || rest.starts_with(b"github_pat_"),
+            b'x' => rest.starts_with(b"xox"),
+            b'A' => [b"AIza", b"AKIA", b"ASIA", b"ABIA", b"ACCA"]
+                .iter()
+                .any(|p| rest.starts_with(*p)),
+            b'B' | b'b' => {
+                rest.len() >= 5
+                    && (rest[..6.min(rest.len())].eq_ignore_ascii_case(b"bearer")
+                        || rest[..5].eq_ignore_ascii_case(b"basic"))
+            }
+            _ => false,
+        };
+        if literal {
+            self.at(LITERAL, i);
+        }
+    }
+
+    /// A `:` or `=` at `q`: `key=…` and `?token=…` start before it.
+    fn assignment(&mut self, b: &[u8], q: usize, eq: bool) {
+        let word_class = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
+        if eq && self.first[URL_SECRET] == usize::MAX {
+            let ws = q - b[..q].iter().rev().take_while(|c| word_class(c)).count();
+            if ws > 0 && ws < q && matches!(b[ws - 1], b'?' | b'&' | b';') {
+                self.first[URL_SECRET] = ws - 1;
+            }
+        }
+        if self.first[SECRET] != usize::MAX {
+            return;
+        }
+        // `key"  =` : back over blanks, one quote, then the key.
+        let mut j = q - b[..q].iter().rev().take_while(|c| matches!(c, b' ' | b'\t')).count();
+        if j > 0 && matches!(b[j - 1], b'"' | b'\'') {
+            j -= 1;
+        }
+        let we = j;
+        let ws = we - b[..we].iter().rev().take_while(|c| word_class(c)).count();
+        if has_keyword(&b[ws..we]) {
+            self.first[SECRET] = ws;
+        }
+    }
+}
+
+/// Whether `word` holds (ASCII case-insensitively) a word the `secret` pattern starts
+/// with; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
+fn has_keyword(word: &[u8]) -> bool {
+    const KEYWORDS: [&[u8]; 16] = [
+        b"pass",
+        b"pwd",
+        b"secret",
+        b"token",
+        b"api",
+        b"access",
+        b"private",
+        b"authorization",
+        b"credential",
+        b"cookie",
+        b"session",
+        b"ssn",
+        b"card",
+        b"cvv",
+        b"cvc",
+        b"pin",
+    ];
+    (0..word.len()).any(|s| {
+        let w = &word[s..];
+        KEYWORDS
+            .iter()
+            .any(|k| k.len() <= w.len() && w[..k.len()].eq_ignore_ascii_case(k))
+    })
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Where an e-mail whose `@` is at `at` can start: the run of local-part bytes before it.
+fn local_part_start(b: &[u8], at: usize) -> usize {
+    at - b[..at]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
+        .count()
+}
+
+/// Where a URL whose `://` is at `colon` can start: the scheme's bytes before it.
+fn scheme_start(b: &[u8], colon: usize) -> usize {
+    colon
+        - b[..colon]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
+            .count()
+}
+
+/// Spans of bytes from `[0-9 +().-]` with four digits or more, where a numeric pattern can
+/// match (trimmed of trailing separators), each with the numeric groups whose shape fits.
+fn numeric_spans(b: &[u8], out: &mut Vec<Span>) {
+    let in_span =
+        |c: u8| c.is_ascii_digit() || matches!(c, b' ' | b'+' | b'(' | b')' | b'.' | b'-');
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && !b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i >= b.len() {
+            return;
+        }
+        // Back over a `+` or `(` (and a space after `+82`) that belong to the number.
+        let mut start = i;
+        while start > 0 && matches!(b[start - 1], b'+' | b'(') {
+            start -= 1;
+        }
+        let mut digits = 0;
+        let mut end = i;
+        while end < b.len() && in_span(b[end]) {
+            digits += usize::from(b[end].is_ascii_digit());
+            end += 1;
+        }
+        i = end;
+        while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
+            end -= 1;
+        }
+        if digits >= 4 {
+            let groups = shapes(&b[start..end], digits);
+            if groups != 0 {
+                out.push(Span { start, end, groups });
+            }
+        }
+    }
+}
+
+/// The numeric groups whose pattern can match somewhere in `span` (a superset).
+fn shapes(span: &[u8], digits: usize) -> u32 {
+    // Runs of digits: (start, len), at most 32 looked at (longer spans: every group).
+    let mut runs = [(0usize, 0usize); 32];
+    let mut n = 0;
+    let mut i = 0;
+    while i < span.len() {
+        if !span[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < span.len() && span[i].is_ascii_digit() {
+            i += 1;
+        }
+        if n == runs.len() {
+            return u32::MAX;
+        }
+        runs[n] = (s, i - s);
+        n += 1;
+    }
+    let runs = &runs[..n];
+    let bit = |g: usize| 1u32 << g;
+    // The single byte between run `r` and the next, if exactly one.
+    let sep = |r: usize| -> Option<u8> {
+        let (s, l) = runs[r];
+        let next = runs.get(r + 1)?;
+        (next.0 == s + l + 1).then(|| span[s + l])
+    };
+    let mut groups = 0;
+    if span.contains(&b'+') && digits >= 8 {
+        groups |= bit(PHONE_INTL);
+    }
+    let mut chain = 0;
+    for (r, &(s, l)) in runs.iter().enumerate() {
+        let first = span[s];
+        let dashed = |a: usize, b: usize, c: usize| {
+            l == a
+                && sep(r) == Some(b'-')
+                && runs.get(r + 1).is_some_and(|x| x.1 == b)
+                && sep(r + 1) == Some(b'-')
+                && runs.get(r + 2).is_some_and(|x| x.1 == c)
+        };
+        if l == 13
+            || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7)
+        {
+            groups |= bit(RESIDENT);
+        }
+        if dashed(3, 2, 5) {
+            groups |= bit(BRN);
+        }
+        if dashed(3, 2, 4) {
+            groups |= bit(SSN);
+        }
+        chain += l;
+        if chain >= 13 {
+            groups |= bit(CARD);
+        }
+        if !matches!(sep(r), Some(b' ' | b'-')) {
+            chain = 0;
+        }
+        if (first == b'0' && digits >= 9)
+            || (first == b'8' && s > 0 && span[s - 1] == b'+' && l >= 2 && span[s + 1] == b'2')
+            || (l == 4
+                && first == b'1'
+                && matches!(span[s + 1], b'5' | b'6' | b'8')
+                && sep(r) == Some(b'-')
+                && runs[r + 1].1 == 4)
+        {
+            groups |= bit(PHONE);
+        }
+        if l <= 3
+            && r + 3 < runs.len()
+            && (r..r + 3).all(|x| sep(x) == Some(b'.'))
+            && runs[r + 1..r + 4].iter().all(|x| x.1 <= 3)
+        {
+            groups |= bit(IPV4);
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(s: &str) -> Scan {
+        let mut sc = Scan::new();
+        sc.run(s.as_bytes());
+        sc
+    }
+
+    #[test]
+    fn clean_words_start_nothing() {
+        let s = scan("the quick brown fox jumps over the lazy dog, basically");
+        assert!(s.first.iter().all(|f| *f == usize::MAX));
+        assert!(s.spans.is_empty());
+    }
+
+    #[test]
+    fn starts_are_where_matches_can_begin() {
+        let s = scan("user kim.lee@example.com ok");
+        assert_eq!(s.first[EMAIL], 5);
+        let s = scan("x postgres://u:p@db");
+        assert_eq!(s.first[URL_PASSWORD], 2);
+        let s = scan("a user_password = 1");
+        assert_eq!(s.first[SECRET], 2);
+        let s = scan("/x?a=1&api_key=2");
+        assert_eq!(s.first[URL_SECRET], 2);
+        let s = scan("got Bearer abc and eyJhbGci");
+        assert_eq!(s.first[LITERAL], 4);
+        let s = scan("iban DE89 3704");
+        assert_eq!(s.first[ALNUM], 5);
+        let s = scan("at 2001:db8::1");
+        assert_eq!(s.first[IPV6], 3);
+        assert_eq!(scan("at 12:30:45").first[IPV6], usize::MAX);
+    }
+
+    #[test]
+    fn numeric_shapes() {
+        let groups = |s: &str| scan(s).spans.iter().fold(0, |a, sp| a | sp.groups);
+        let bit = |g: usize| 1u32 << g;
+        assert_ne!(groups("rrn 900101-1234567") & bit(RESIDENT), 0);
+        assert_ne!(groups("card 4111 1111 1111 1111") & bit(CARD), 0);
+        assert_ne!(groups("ssn 123-45-6789") & bit(SSN), 0);
+        assert_ne!(groups("brn 123-45-67890") & bit(BRN), 0);
+        assert_ne!(groups("call 010-1234-5678") & bit(PHONE), 0);
+        assert_ne!(groups("call +82 10-1234-5678") & bit(PHONE), 0);
+        assert_ne!(groups("call 1588-1234") & bit(PHONE), 0);
+        assert_ne!(groups("call +44 20 7946 3373") & bit(PHONE_INTL), 0);
+        assert_ne!(groups("from 10.0.0.1") & bit(IPV4), 0);
+        assert_eq!(groups("at 2024-02-17 took 1234 ms"), 0);
+        assert_eq!(groups("v1.25.67 and 404"), 0);
+    }
+}
