@@ -42,23 +42,37 @@ pub struct Response {
     /// The body as received (at most 64 KiB), for responses that carry a message
     /// (OTLP partial success).
     pub raw: Bytes,
+    /// The trailers, if the response had any (gRPC status).
+    pub trailers: Option<HeaderMap>,
 }
 
 impl HttpClient {
     pub fn new(cfg: &ClientConfig) -> Result<Self, String> {
+        Self::build(cfg, false)
+    }
+
+    /// A client that speaks HTTP/2 only (prior knowledge on `http://`), as gRPC needs.
+    pub fn new_http2(cfg: &ClientConfig) -> Result<Self, String> {
+        Self::build(cfg, true)
+    }
+
+    fn build(cfg: &ClientConfig, http2_only: bool) -> Result<Self, String> {
         let tls = tls_config(cfg)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(cfg.timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
+            .https_or_http();
+        let connector = if http2_only {
+            builder.enable_http2().wrap_connector(http)
+        } else {
+            builder.enable_http1().enable_http2().wrap_connector(http)
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
+            .http2_only(http2_only)
             .build(connector);
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
@@ -133,17 +147,20 @@ impl HttpClient {
                 .map_err(|e| Outcome::retry("connection", connection_error(&e)))?;
             let (parts, body) = resp.into_parts();
             // Only the start of the body matters (error text); the rest is drained.
-            let bytes = Limited::new(body, 64 * 1024)
-                .collect()
-                .await
-                .map(|c| c.to_bytes())
-                .unwrap_or_default();
+            let (bytes, trailers) = match Limited::new(body, 64 * 1024).collect().await {
+                Ok(c) => {
+                    let trailers = c.trailers().cloned();
+                    (c.to_bytes(), trailers)
+                }
+                Err(_) => (Bytes::new(), None),
+            };
             let cut = bytes.len().min(BODY_PREFIX);
             Ok(Response {
                 status: parts.status,
                 headers: parts.headers,
                 body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
                 raw: bytes,
+                trailers,
             })
         };
         match tokio::time::timeout(self.timeout, send).await {

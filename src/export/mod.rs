@@ -76,7 +76,8 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>, drain: Duration) -> R
             }
         }
         ExporterKind::OtlpGrpc(otlp, delivery) => {
-            let remote = otlp::OtlpGrpc::new(&cfg.id, otlp, metrics.clone())
+            let on_disk = delivery.queue.storage == QueueStorage::Disk;
+            let remote = otlp::OtlpGrpc::new(&cfg.id, otlp, on_disk, metrics.clone())
                 .map_err(|e| format!("exporter {}: {e}", cfg.id))?;
             local(queued(Arc::new(remote), delivery)?)
         }

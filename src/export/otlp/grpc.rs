@@ -1,123 +1,100 @@
-//! `otlp/<name>`: OTLP over gRPC with tonic.
+//! `otlp/<name>`: OTLP over gRPC, as unary calls framed here over the HTTP/2 client.
 //!
-//! The queued body is already the protobuf export request, so it goes out through a
-//! pass-through codec (no decode and re-encode in `send`); tonic frames and compresses it
-//! (`grpc-encoding: gzip` by default). TLS comes from the same rustls config as the HTTP
-//! exporters (`tls_config`), through hyper-rustls as the channel's connector, so `https://`
-//! endpoints, a CA bundle, mTLS and `insecure_skip_verify` work without tonic's own TLS.
+//! The queued body is already the protobuf export request (often the client's own bytes),
+//! so a call is one gRPC frame: the compressed flag, the length and the body, compressed
+//! with gzip's fastest level (or zstd level 1) on a blocking thread, as `otlphttp` does.
+//! tonic's client would compress at gzip level 6 on the async workers, which halved the
+//! delivered rate (BENCHMARKS.md). The status comes from the `grpc-status` trailer (or
+//! header, for trailers-only answers) and goes through [`classify_grpc`], which honours
+//! RetryInfo in `grpc-status-details-bin`. TLS, mTLS and `insecure_skip_verify` come from
+//! the shared client config.
 
+use std::io::Read;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::{Buf, BufMut, Bytes};
-use http::uri::PathAndQuery;
-use http::{HeaderMap, HeaderName, HeaderValue};
-use hyper_util::client::legacy::connect::HttpConnector;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::metadata::MetadataMap;
-use tonic::transport::{Channel, Endpoint};
+use bytes::{BufMut, Bytes, BytesMut};
+use http::{HeaderName, HeaderValue, StatusCode};
 
-use super::{PartialReport, Route, encode_batch, partial_success};
-use crate::config::{ClientConfig, Compression, OtlpExporterConfig};
-use crate::export::client::tls_config;
+use super::http::compress;
+use super::{COMPRESSED, PartialReport, Route, encode_batch, partial_success};
+use crate::config::{Compression, OtlpExporterConfig};
+use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
 use crate::export::queue::Record;
-use crate::export::retry::{Outcome, classify_grpc};
+use crate::export::retry::{Outcome, classify_grpc, classify_http};
 use crate::pipeline::Batch;
 use crate::telemetry::{Metrics, Signal};
 
 pub struct OtlpGrpc {
-    channel: Channel,
-    compression: Option<CompressionEncoding>,
-    /// Configured headers and credentials, sent as metadata with every call.
-    headers: HeaderMap,
-    tenant_header: HeaderName,
-    default_tenant: Option<HeaderValue>,
-    timeout: std::time::Duration,
+    client: HttpClient,
+    /// Per route (traces, metrics, logs): the method's URL.
+    urls: [http::Uri; 3],
+    compression: Compression,
+    compress_on_queue: bool,
     partial: PartialReport,
 }
 
-/// The headers every call carries: the configured ones, then basic or bearer auth.
-pub(super) fn static_headers(cfg: &ClientConfig) -> Result<HeaderMap, String> {
-    let mut headers = HeaderMap::new();
-    for (k, v) in &cfg.headers {
-        let name = HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes())
-            .map_err(|_| format!("invalid header name {k:?}"))?;
-        let value =
-            HeaderValue::from_str(v).map_err(|_| format!("invalid value of header {k:?}"))?;
-        headers.insert(name, value);
-    }
-    let auth = match (&cfg.basic_auth, &cfg.bearer_token) {
-        (Some((user, pass)), _) => {
-            use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            Some(format!("Basic {token}"))
-        }
-        (None, Some(token)) => Some(format!("Bearer {token}")),
-        (None, None) => None,
-    };
-    if let Some(auth) = auth {
-        let mut value = HeaderValue::from_str(&auth)
-            .map_err(|_| "invalid characters in the credentials".to_string())?;
-        value.set_sensitive(true);
-        headers.insert(http::header::AUTHORIZATION, value);
-    }
-    Ok(headers)
-}
-
 impl OtlpGrpc {
-    /// Builds the exporter; the channel connects on first use (and reconnects as needed).
-    pub fn new(id: &str, cfg: &OtlpExporterConfig, metrics: Arc<Metrics>) -> Result<Self, String> {
-        let client = &cfg.client;
-        // ALPN `h2` is set by the connector builder (it refuses a config that has ALPN).
-        let tls = tls_config(client)?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(client.timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http2()
-            .wrap_connector(http);
-        let endpoint = Endpoint::from_shared(client.endpoint.clone())
-            .map_err(|e| format!("invalid endpoint {:?}: {e}", client.endpoint))?
-            .timeout(client.timeout)
-            .http2_keep_alive_interval(std::time::Duration::from_secs(30))
-            .keep_alive_while_idle(false);
-        let channel = endpoint.connect_with_connector_lazy(connector);
-        let tenant_header =
-            HeaderName::from_bytes(client.tenant_header.to_ascii_lowercase().as_bytes())
-                .map_err(|_| format!("invalid tenant_header {:?}", client.tenant_header))?;
-        let default_tenant = match &client.tenant {
-            Some(t) => Some(HeaderValue::from_str(t).map_err(|_| format!("invalid tenant {t:?}"))?),
-            None => None,
+    /// Builds the exporter; connections open on first use (and again as needed).
+    pub fn new(
+        id: &str,
+        cfg: &OtlpExporterConfig,
+        compress_on_queue: bool,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
+        let base = cfg.client.endpoint.trim_end_matches('/');
+        let url = |route: Route| -> Result<http::Uri, String> {
+            format!("{base}{}", route.grpc_path())
+                .parse()
+                .map_err(|e| format!("invalid endpoint {base:?}: {e}"))
         };
         Ok(Self {
-            channel,
-            compression: match cfg.compression {
-                Compression::Gzip => Some(CompressionEncoding::Gzip),
-                Compression::Zstd => Some(CompressionEncoding::Zstd),
-                Compression::None => None,
-            },
-            headers: static_headers(client)?,
-            tenant_header,
-            default_tenant,
-            timeout: client.timeout,
+            client: HttpClient::new_http2(&cfg.client)?,
+            urls: [url(Route::Traces)?, url(Route::Metrics)?, url(Route::Logs)?],
+            compression: cfg.compression,
+            compress_on_queue: compress_on_queue && cfg.compression != Compression::None,
             partial: PartialReport::new(id, metrics),
         })
     }
 
-    fn metadata(&self, tenant: Option<&str>) -> MetadataMap {
-        let mut headers = self.headers.clone();
-        let tenant = tenant
-            .and_then(|t| HeaderValue::from_str(t).ok())
-            .or_else(|| self.default_tenant.clone());
-        if let Some(t) = tenant {
-            headers.insert(self.tenant_header.clone(), t);
+    fn encoding(&self) -> Option<&'static str> {
+        match self.compression {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
         }
-        MetadataMap::from_headers(headers)
     }
+}
+
+/// One gRPC message frame: compressed flag, big-endian length, message.
+fn frame(compressed: bool, message: &[u8]) -> Result<Bytes, String> {
+    let len = u32::try_from(message.len()).map_err(|_| "message over 4 GiB".to_string())?;
+    let mut out = BytesMut::with_capacity(5 + message.len());
+    out.put_u8(u8::from(compressed));
+    out.put_u32(len);
+    out.put_slice(message);
+    Ok(out.freeze())
+}
+
+/// The message of a unary response body (decompressed), if there is one.
+fn response_message(body: &[u8], encoding: Option<&[u8]>) -> Option<Vec<u8>> {
+    let (head, rest) = body.split_at_checked(5)?;
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    let msg = rest.get(..len)?;
+    if head[0] == 0 {
+        return Some(msg.to_vec());
+    }
+    let mut out = Vec::new();
+    match encoding? {
+        b"gzip" => flate2::read::GzDecoder::new(msg).read_to_end(&mut out).ok()?,
+        b"zstd" => zstd::stream::read::Decoder::new(msg)
+            .ok()?
+            .read_to_end(&mut out)
+            .ok()?,
+        _ => return None,
+    };
+    Some(out)
 }
 
 #[async_trait]
@@ -127,7 +104,12 @@ impl Remote for OtlpGrpc {
     }
 
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        Ok(vec![encode_batch(batch)])
+        let mut record = encode_batch(batch);
+        if self.compress_on_queue {
+            record.body = Bytes::from(compress(self.compression, &record.body)?);
+            record.route |= COMPRESSED;
+        }
+        Ok(vec![record])
     }
 
     async fn send(&self, record: &Record) -> Outcome {
@@ -137,75 +119,104 @@ impl Remote for OtlpGrpc {
                 detail: format!("queued record has an unknown route {}", record.route),
             };
         };
-        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-        if let Some(c) = self.compression {
-            grpc = grpc.send_compressed(c).accept_compressed(c);
-        }
-        grpc = grpc.accept_compressed(CompressionEncoding::Gzip);
-        let call = async {
-            grpc.ready().await.map_err(|e| {
-                Outcome::retry("connection", format!("gRPC channel not ready: {e}"))
-            })?;
-            let request = tonic::Request::from_parts(
-                self.metadata(record.tenant.as_deref()),
-                tonic::Extensions::default(),
-                record.body.clone(),
-            );
-            let path = PathAndQuery::from_static(route.grpc_path());
-            grpc.unary::<Bytes, Bytes, _>(request, path, RawCodec)
-                .await
-                .map_err(|status| classify_grpc(&status))
-        };
-        // The channel's own timeout covers the call; this one also covers connecting.
-        let response = match tokio::time::timeout(self.timeout + self.timeout / 2, call).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(outcome)) => return outcome,
-            Err(_) => {
-                return Outcome::retry("timeout", format!("no response within {:?}", self.timeout));
+        let compressed = self.compression != Compression::None;
+        let body = if record.route & COMPRESSED != 0 || !compressed {
+            frame(compressed, &record.body)
+        } else {
+            let body = record.body.clone();
+            let compression = self.compression;
+            // Compression is CPU work: keep it off the async workers.
+            match tokio::task::spawn_blocking(move || {
+                compress(compression, &body).and_then(|c| frame(true, &c))
+            })
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => return Outcome::retry("request", format!("compression task failed: {e}")),
             }
         };
-        if let Some(p) = partial_success(route, response.get_ref()) {
+        let body = match body {
+            Ok(b) => b,
+            Err(detail) => {
+                return Outcome::Permanent {
+                    reason: "request",
+                    detail,
+                };
+            }
+        };
+        let mut headers: Vec<(HeaderName, HeaderValue)> = vec![
+            (
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/grpc"),
+            ),
+            (http::header::TE, HeaderValue::from_static("trailers")),
+            (
+                HeaderName::from_static("grpc-accept-encoding"),
+                HeaderValue::from_static("gzip,zstd"),
+            ),
+            (
+                http::header::USER_AGENT,
+                HeaderValue::from_static(concat!("slotel/", env!("CARGO_PKG_VERSION"))),
+            ),
+        ];
+        if let Some(enc) = self.encoding() {
+            headers.push((
+                HeaderName::from_static("grpc-encoding"),
+                HeaderValue::from_static(enc),
+            ));
+        }
+        let url = &self.urls[route as usize];
+        let resp = match self
+            .client
+            .post(url, record.tenant.as_deref(), &headers, body)
+            .await
+        {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        };
+        if resp.status != StatusCode::OK {
+            // Not a gRPC answer (a proxy, a load balancer): judge it as HTTP.
+            let outcome = classify_http(resp.status, &resp.headers, &resp.body);
+            return match outcome {
+                Outcome::Delivered => Outcome::retry("protocol", "HTTP 2xx without a gRPC status"),
+                other => other,
+            };
+        }
+        // Trailers-only answers carry the status in the headers.
+        let mut meta = resp.headers.clone();
+        if let Some(t) = &resp.trailers {
+            meta.extend(t.clone());
+        }
+        let Some(status) = tonic::Status::from_header_map(&meta) else {
+            return Outcome::retry("protocol", "gRPC answer without grpc-status");
+        };
+        if status.code() != tonic::Code::Ok {
+            return classify_grpc(&status);
+        }
+        let encoding = resp.headers.get("grpc-encoding").map(HeaderValue::as_bytes);
+        if let Some(msg) = response_message(&resp.raw, encoding)
+            && let Some(p) = partial_success(route, &msg)
+        {
             self.partial.report(route, &p);
         }
         Outcome::Delivered
     }
 }
 
-/// Sends and receives message bytes as they are.
-#[derive(Debug, Clone, Copy, Default)]
-struct RawCodec;
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
 
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Bytes;
-    type Error = tonic::Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Bytes;
-    type Error = tonic::Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Self::Error> {
-        let n = src.remaining();
-        Ok(Some(src.copy_to_bytes(n)))
+    #[test]
+    fn frames_round_trip() {
+        let f = frame(false, b"hello").unwrap();
+        assert_eq!(&f[..], b"\x00\x00\x00\x00\x05hello");
+        assert_eq!(response_message(&f, None), Some(b"hello".to_vec()));
+        let gz = compress(Compression::Gzip, b"hello").unwrap();
+        let f = frame(true, &gz).unwrap();
+        assert_eq!(response_message(&f, Some(b"gzip")), Some(b"hello".to_vec()));
+        assert_eq!(response_message(&f, None), None);
+        assert_eq!(response_message(&f[..4], None), None);
+        assert_eq!(response_message(b"\x00\x00\x00\x00\x09short", None), None);
     }
 }

@@ -243,6 +243,7 @@ async fn a_closed_port_is_retried_not_dropped() {
     let grpc = OtlpGrpc::new(
         "otlp/x",
         &otlp_config(&endpoint, Compression::Gzip),
+        false,
         m.clone(),
     )
     .expect("exporter");
@@ -269,6 +270,7 @@ async fn an_unknown_route_is_a_permanent_failure() {
     let grpc = OtlpGrpc::new(
         "otlp/x",
         &otlp_config("http://127.0.0.1:9", Compression::None),
+        false,
         m,
     )
     .expect("exporter");
