@@ -89,55 +89,9 @@ fn count_frames(mut body: &[u8], gzip: bool) -> Option<u64> {
     Some(n)
 }
 
-fn varint(buf: &mut &[u8]) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (b, rest) = buf.split_first()?;
-        *buf = rest;
-        v |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// Calls `f` with every length-delimited field `want` of a message; skips the rest.
-fn fields(mut msg: &[u8], want: u64, mut f: impl FnMut(&[u8]) -> Option<()>) -> Option<()> {
-    while !msg.is_empty() {
-        let key = varint(&mut msg)?;
-        match key & 7 {
-            0 => {
-                varint(&mut msg)?;
-            }
-            1 => msg = msg.get(8..)?,
-            5 => msg = msg.get(4..)?,
-            2 => {
-                let len = usize::try_from(varint(&mut msg)?).ok()?;
-                let (value, rest) = msg.split_at_checked(len)?;
-                if key >> 3 == want {
-                    f(value)?;
-                }
-                msg = rest;
-            }
-            _ => return None,
-        }
-    }
-    Some(())
-}
-
-/// Spans of an `ExportTraceServiceRequest`: resource_spans (1) → scope_spans (2) → spans (2).
+/// Spans of an `ExportTraceServiceRequest`.
 fn count_spans(req: &[u8]) -> Option<u64> {
-    let mut n = 0;
-    fields(req, 1, |rs| {
-        fields(rs, 2, |ss| {
-            fields(ss, 2, |_| {
-                n += 1;
-                Some(())
-            })
-        })
-    })?;
-    Some(n)
+    crate::receiver::wire::count_items(crate::telemetry::Signal::Traces, req)
 }
 
 #[cfg(test)]

@@ -203,6 +203,24 @@ impl PipelineSender {
         Ok(())
     }
 
+    /// Whether a request of `bytes` would be queued now. Checked before decoding, so that
+    /// refusing under backpressure costs next to nothing; [`PipelineSender::try_send`]
+    /// checks again.
+    pub fn has_room(&self, bytes: usize) -> Result<(), SendError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(SendError::Closed);
+        }
+        let cost = bytes
+            .saturating_add(PER_REQUEST_OVERHEAD)
+            .min(self.shared.capacity);
+        if self.shared.bytes.available_permits() < cost
+            || !self.shared.exporters.iter().all(|e| e.has_room())
+        {
+            return Err(SendError::Full);
+        }
+        Ok(())
+    }
+
     /// Fraction of the queue in use, 0.0 to 1.0.
     pub fn fill_ratio(&self) -> f64 {
         let used = self

@@ -12,6 +12,7 @@
 //! - `json.rs`: the lenient OTLP/JSON reader.
 //! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
+//! - `wire.rs`: counting a request's items on the wire (cheap refusals).
 //! - `server.rs`: the accept loop shared by every listener (TLS, connection limit,
 //!   graceful shutdown).
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
@@ -23,6 +24,7 @@ pub mod http;
 mod json;
 pub mod otlp;
 pub mod server;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -167,6 +169,17 @@ impl Receiver {
         }
     }
 
+    fn send_error(&self, e: SendError) -> ReceiveError {
+        match e {
+            SendError::Full => ReceiveError::QueueFull {
+                retry_after: self.retry_after,
+            },
+            SendError::Closed => ReceiveError::ShuttingDown {
+                retry_after: self.retry_after,
+            },
+        }
+    }
+
     fn export_inner<R: OtlpRequest>(
         &self,
         protocol: Protocol,
@@ -181,6 +194,16 @@ impl Receiver {
             ),
             None => None,
         };
+        // Under backpressure, refuse before the work of decoding (protobuf items are
+        // counted on the wire for the refused-items counters).
+        if format == Format::Protobuf
+            && let Err(e) = self.pipelines.get(R::SIGNAL).has_room(body.len())
+        {
+            let err = self.send_error(e);
+            let items = wire::count_items(R::SIGNAL, body).unwrap_or(0);
+            self.count_refused(protocol, R::SIGNAL, err.reason(), items as usize);
+            return Err(err);
+        }
         let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
         let checked = req.check(&self.limits);
         self.count_refused(
@@ -226,14 +249,7 @@ impl Receiver {
                 raw: unchanged.then(|| body.clone()),
             };
             if let Err(e) = pipeline.try_send(batch) {
-                let err = match e {
-                    SendError::Full => ReceiveError::QueueFull {
-                        retry_after: self.retry_after,
-                    },
-                    SendError::Closed => ReceiveError::ShuttingDown {
-                        retry_after: self.retry_after,
-                    },
-                };
+                let err = self.send_error(e);
                 self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);
                 return Err(err);
             }

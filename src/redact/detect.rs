@@ -270,14 +270,29 @@ impl Detectors {
         let scan = &mut caches.scan;
         scan.run(hay.as_bytes());
         let mut groups_hit = 0;
+        let b = hay.as_bytes();
         for (group, cache) in self.groups.iter().zip(caches.caches.iter_mut()) {
             let before = out.len();
+            let bit = 1 << group.id;
             if NUMERIC.contains(&group.id) {
-                for span in &scan.spans {
-                    if span.groups & (1 << group.id) != 0 {
-                        group.find_in(cache, hay, span.start, span.end, &enabled, out);
-                    }
+                for span in scan.spans.iter().filter(|s| s.groups & bit != 0) {
+                    // Where a numeric match can start: `+`, `(`, or a digit after a
+                    // non-word byte (every other start needs `\b`).
+                    let starts = (span.start..span.end).filter(|&p| {
+                        matches!(b[p], b'+' | b'(')
+                            || (b[p].is_ascii_digit()
+                                && (p == 0
+                                    || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_')))
+                    });
+                    group.find_at(cache, hay, starts, span.end, &enabled, out);
                 }
+            } else if scan.started & bit != 0 {
+                let starts = scan
+                    .starts
+                    .iter()
+                    .filter(|(g, _)| usize::from(*g) == group.id)
+                    .map(|(_, p)| *p);
+                group.find_at(cache, hay, starts, hay.len(), &enabled, out);
             } else {
                 let start = if group.id == CUSTOM {
                     0
@@ -306,6 +321,39 @@ impl Detectors {
 }
 
 impl Group {
+    /// Validated matches that start at one of `starts` (ascending) and end before `hi`:
+    /// anchored searches only, which is what [`Group::find_in`] finds when `starts` holds
+    /// every place a match can begin.
+    fn find_at(
+        &self,
+        cache: &mut Cache,
+        hay: &str,
+        starts: impl Iterator<Item = usize>,
+        hi: usize,
+        enabled: &impl Fn(PiiType) -> bool,
+        out: &mut Vec<Found>,
+    ) {
+        // Starts before this are inside a match already found.
+        let mut next = 0;
+        for start in starts {
+            if start < next || start >= hi {
+                continue;
+            }
+            let input = Input::new(hay).range(start..hi).anchored(Anchored::Yes);
+            let Some(m) = self.re.search_with(cache, &input) else {
+                continue;
+            };
+            let found = self
+                .check(m.pattern(), hay, m.start(), m.end(), enabled)
+                .map(|f| (f, m.end()))
+                .or_else(|| self.retry(cache, hay, m.start(), hi, m.pattern(), enabled));
+            if let Some((f, end)) = found {
+                out.push(f);
+                next = end.max(start + 1);
+            }
+        }
+    }
+
     /// Validated matches that start and end inside `lo..hi` (`\b` still sees the bytes
     /// around it).
     fn find_in(

@@ -77,9 +77,16 @@ pub(crate) struct Span {
 
 /// What one pass over a string found.
 pub(crate) struct Scan {
-    /// Per group: the earliest byte a match can start at (`usize::MAX`: none). Numeric
-    /// groups are not set here; see `spans`.
+    /// Per group searched from one place on: the earliest byte a match can start at
+    /// (`usize::MAX`: none). Used for `secret`, `url_password` and `ipv6`, whose
+    /// matches start somewhere inside a run this pass does not split.
     pub first: [usize; GROUPS],
+    /// Exact candidate starts `(group, byte)`, in byte order, for the groups whose
+    /// matches can only start at places this pass sees (`literal`, `alnum`, `email`,
+    /// `url_secret`, `pem`): each is tried with an anchored search.
+    pub starts: Vec<(u8, usize)>,
+    /// Groups with at least one entry in `starts` (bit `1 << group`).
+    pub started: u32,
     pub spans: Vec<Span>,
 }
 
@@ -87,69 +94,71 @@ impl Scan {
     pub(crate) fn new() -> Self {
         Scan {
             first: [usize::MAX; GROUPS],
+            starts: Vec::new(),
+            started: 0,
             spans: Vec::new(),
         }
     }
 
-    fn at(&mut self, group: usize, pos: usize) {
-        if pos < self.first[group] {
-            self.first[group] = pos;
-        }
+    fn start(&mut self, group: usize, pos: usize) {
+        self.starts.push((group as u8, pos));
+        self.started |= 1 << group;
     }
 
     /// Scans `b`, replacing what was there.
     pub(crate) fn run(&mut self, b: &[u8]) {
         self.first = [usize::MAX; GROUPS];
+        self.starts.clear();
+        self.started = 0;
         self.spans.clear();
-        let (mut prev_word, mut digits, mut colons) = (false, 0usize, 0usize);
+        let (mut prev, mut seen, mut colons) = (0u8, 0u8, 0usize);
         let mut double_colon = false;
-        let (mut scheme, mut at_after_scheme) = (usize::MAX, false);
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i];
-            let k = CLASS[usize::from(c)];
-            if k & WORD != 0 {
-                if !prev_word && k & (UPPER | LIT) != 0 {
-                    self.word_start(b, i, c);
-                }
-                prev_word = true;
-                digits += usize::from(k & DIGIT != 0);
-                i += 1;
+        let (mut scheme, mut at_after_scheme, mut private) = (usize::MAX, false, false);
+        // The local part of the last e-mail candidate ends before this.
+        let mut last_at = 0;
+        for i in 0..b.len() {
+            let k = CLASS[usize::from(b[i])];
+            seen |= k;
+            // Punctuation always; a capital or `e g x b` only where a word starts.
+            let wanted = PUNCT | ((UPPER | LIT) * ((prev & WORD) ^ WORD));
+            prev = k;
+            if k & wanted == 0 {
                 continue;
             }
-            prev_word = false;
-            if k & PUNCT != 0 {
-                match c {
-                    b'@' => {
-                        if self.first[EMAIL] == usize::MAX {
-                            self.at(EMAIL, local_part_start(b, i));
-                        }
-                        at_after_scheme |= scheme != usize::MAX;
-                    }
-                    b':' => {
-                        colons += 1;
-                        double_colon |= b.get(i + 1) == Some(&b':');
-                        if scheme == usize::MAX && b[i + 1..].starts_with(b"//") {
-                            scheme = scheme_start(b, i);
-                        }
-                        self.assignment(b, i, false);
-                    }
-                    b'=' => self.assignment(b, i, true),
-                    b'-' => {
-                        if self.first[PEM] == usize::MAX && b[i..].starts_with(b"-----BEGIN") {
-                            self.first[PEM] = i;
-                        }
-                    }
-                    _ => {}
-                }
+            if k & PUNCT == 0 {
+                self.word_start(b, i);
+                continue;
             }
-            i += 1;
+            match b[i] {
+                b'@' => {
+                    let s = local_part_start(b, i).max(last_at);
+                    if s < i {
+                        self.start(EMAIL, s);
+                    }
+                    last_at = i + 1;
+                    at_after_scheme |= scheme != usize::MAX;
+                }
+                b':' => {
+                    colons += 1;
+                    double_colon |= b.get(i + 1) == Some(&b':');
+                    if scheme == usize::MAX && b[i + 1..].starts_with(b"//") {
+                        scheme = scheme_start(b, i);
+                    }
+                    self.assignment(b, i, false);
+                }
+                b'=' => self.assignment(b, i, true),
+                b'-' if b[i..].starts_with(b"-----BEGIN") => {
+                    private |= contains(&b[i..], b"PRIVATE KEY");
+                    self.start(PEM, i);
+                }
+                _ => {}
+            }
         }
-        if self.first[PEM] != usize::MAX && !contains(&b[self.first[PEM]..], b"PRIVATE KEY") {
-            self.first[PEM] = usize::MAX;
+        if !private {
+            self.started &= !(1 << PEM);
         }
         if at_after_scheme {
-            self.at(URL_PASSWORD, scheme);
+            self.first[URL_PASSWORD] = scheme;
         }
         if double_colon || colons >= 7 {
             let first = b.iter().position(|&c| c == b':').unwrap_or(0);
@@ -159,23 +168,24 @@ impl Scan {
                     .rev()
                     .take_while(|c| c.is_ascii_hexdigit())
                     .count();
-            self.at(IPV6, start);
+            self.first[IPV6] = start;
         }
-        if digits >= 4 {
+        if seen & DIGIT != 0 {
             numeric_spans(b, &mut self.spans);
         }
     }
 
-    /// A word starts at `i` with `c` (a capital or one of `e g x b`).
-    fn word_start(&mut self, b: &[u8], i: usize, c: u8) {
+    /// A word starts at `i` with a capital or one of `e g x b`.
+    fn word_start(&mut self, b: &[u8], i: usize) {
         let rest = &b[i..];
+        let c = rest[0];
         let digit = |j: usize| rest.get(j).is_some_and(u8::is_ascii_digit);
         let upper = |j: usize| rest.get(j).is_some_and(u8::is_ascii_uppercase);
         if c.is_ascii_uppercase()
             && ((upper(1) && digit(2) && digit(3))
                 || (matches!(c, b'M' | b'S' | b'R' | b'O' | b'D') && digit(1)))
         {
-            self.at(ALNUM, i);
+            self.start(ALNUM, i);
         }
         let literal = match c {
             b'e' => rest.starts_with(b"eyJ"),
@@ -185,24 +195,23 @@ impl Scan {
                 .iter()
                 .any(|p| rest.starts_with(*p)),
             b'B' | b'b' => {
-                rest.len() >= 5
-                    && (rest[..6.min(rest.len())].eq_ignore_ascii_case(b"bearer")
-                        || rest[..5].eq_ignore_ascii_case(b"basic"))
+                rest.get(..6).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer"))
+                    || rest.get(..5).is_some_and(|w| w.eq_ignore_ascii_case(b"basic"))
             }
             _ => false,
         };
         if literal {
-            self.at(LITERAL, i);
+            self.start(LITERAL, i);
         }
     }
 
     /// A `:` or `=` at `q`: `key=…` and `?token=…` start before it.
     fn assignment(&mut self, b: &[u8], q: usize, eq: bool) {
         let word_class = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
-        if eq && self.first[URL_SECRET] == usize::MAX {
+        if eq {
             let ws = q - b[..q].iter().rev().take_while(|c| word_class(c)).count();
             if ws > 0 && ws < q && matches!(b[ws - 1], b'?' | b'&' | b';') {
-                self.first[URL_SECRET] = ws - 1;
+                self.start(URL_SECRET, ws - 1);
             }
         }
         if self.first[SECRET] != usize::MAX {
@@ -224,29 +233,23 @@ impl Scan {
 /// Whether `word` holds (ASCII case-insensitively) a word the `secret` pattern starts
 /// with; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
 fn has_keyword(word: &[u8]) -> bool {
-    const KEYWORDS: [&[u8]; 16] = [
-        b"pass",
-        b"pwd",
-        b"secret",
-        b"token",
-        b"api",
-        b"access",
-        b"private",
-        b"authorization",
-        b"credential",
-        b"cookie",
-        b"session",
-        b"ssn",
-        b"card",
-        b"cvv",
-        b"cvc",
-        b"pin",
-    ];
-    (0..word.len()).any(|s| {
-        let w = &word[s..];
-        KEYWORDS
-            .iter()
-            .any(|k| k.len() <= w.len() && w[..k.len()].eq_ignore_ascii_case(k))
+    let tail = |s: usize, t: &[u8]| {
+        word.get(s + 1..s + 1 + t.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(t))
+    };
+    (0..word.len()).any(|s| match word[s].to_ascii_lowercase() {
+        b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
+        b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
+        b't' => tail(s, b"oken"),
+        b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uthorization"),
+        b'c' => {
+            tail(s, b"ard")
+                || tail(s, b"vv")
+                || tail(s, b"vc")
+                || tail(s, b"ookie")
+                || tail(s, b"redential")
+        }
+        _ => false,
     })
 }
 
