@@ -99,7 +99,8 @@ pub struct QueueConfig {
     /// `fsync_interval` (duration, default `100ms`, disk only): appends are made durable in
     /// batches this often; receivers acknowledge only after that.
     pub fsync_interval: Duration,
-    /// `num_consumers` (default 2): requests in flight to the backend at once.
+    /// `num_consumers` (default 8; the collector uses 10): requests in flight to the backend
+    /// at once.
     pub num_consumers: usize,
 }
 
@@ -110,7 +111,7 @@ impl Default for QueueConfig {
             directory: None,
             max_bytes: 256 * 1024 * 1024,
             fsync_interval: Duration::from_millis(100),
-            num_consumers: 2,
+            num_consumers: 8,
         }
     }
 }
