@@ -173,6 +173,37 @@ impl HttpClient {
     }
 }
 
+impl HttpClient {
+    /// POSTs a queued protobuf request (Content-Type `application/x-protobuf`, slotel's
+    /// User-Agent, plus `extra` such as Content-Encoding) with the record's tenant, and
+    /// classifies the answer.
+    pub async fn send_protobuf(
+        &self,
+        url: &http::Uri,
+        record: &super::queue::Record,
+        extra: &[(HeaderName, HeaderValue)],
+    ) -> Outcome {
+        let mut headers = vec![
+            (
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-protobuf"),
+            ),
+            (
+                http::header::USER_AGENT,
+                HeaderValue::from_static(concat!("slotel/", env!("CARGO_PKG_VERSION"))),
+            ),
+        ];
+        headers.extend(extra.iter().cloned());
+        match self
+            .post(url, record.tenant.as_deref(), &headers, record.body.clone())
+            .await
+        {
+            Ok(resp) => super::retry::classify_http(resp.status, &resp.headers, &resp.body),
+            Err(outcome) => outcome,
+        }
+    }
+}
+
 fn connection_error(e: &hyper_util::client::legacy::Error) -> String {
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);

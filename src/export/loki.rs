@@ -23,7 +23,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::HeaderValue;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
@@ -34,7 +33,7 @@ use super::delivery::Remote;
 use super::proto::loki;
 use super::queue::Record;
 use super::remote_write::sanitize;
-use super::retry::{Outcome, classify_http};
+use super::retry::Outcome;
 use crate::config::LokiConfig;
 use crate::pipeline::{Batch, Payload};
 use crate::telemetry::Signal;
@@ -362,29 +361,7 @@ impl Remote for Loki {
     }
 
     async fn send(&self, record: &Record) -> Outcome {
-        let headers = [
-            (
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-protobuf"),
-            ),
-            (
-                http::header::USER_AGENT,
-                HeaderValue::from_static(concat!("slotel/", env!("CARGO_PKG_VERSION"))),
-            ),
-        ];
-        match self
-            .client
-            .post(
-                &self.url,
-                record.tenant.as_deref(),
-                &headers,
-                record.body.clone(),
-            )
-            .await
-        {
-            Ok(resp) => classify_http(resp.status, &resp.headers, &resp.body),
-            Err(outcome) => outcome,
-        }
+        self.client.send_protobuf(&self.url, record, &[]).await
     }
 }
 

@@ -51,7 +51,11 @@ pub struct Built {
 /// Builds the exporter an entry of `exporters` describes. Local exporters open nothing
 /// yet (the file exporter opens its file on first use); remote ones open their queue and
 /// start delivering. `drain` bounds how long a memory queue keeps delivering at shutdown.
-pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>, drain: Duration) -> Result<Built, String> {
+pub fn build(
+    cfg: &ExporterConfig,
+    metrics: &Arc<Metrics>,
+    drain: Duration,
+) -> Result<Built, String> {
     let local = |exporter: Arc<dyn Exporter>| Built {
         exporter,
         remote_write: None,
@@ -61,11 +65,14 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>, drain: Duration) -> R
             .map_err(|e| format!("exporter {}: {e}", cfg.id))
     };
     Ok(match &cfg.kind {
-        ExporterKind::Debug { verbosity } => local(Arc::new(DebugExporter::new(&cfg.id, *verbosity))),
+        ExporterKind::Debug { verbosity } => {
+            local(Arc::new(DebugExporter::new(&cfg.id, *verbosity)))
+        }
         ExporterKind::File { path } => local(Arc::new(FileExporter::new(&cfg.id, path.clone()))),
         ExporterKind::Nop => local(Arc::new(NopExporter::new(&cfg.id))),
         ExporterKind::RemoteWrite(rw, delivery) => {
-            let remote = Arc::new(RemoteWrite::new(rw).map_err(|e| format!("exporter {}: {e}", cfg.id))?);
+            let remote =
+                Arc::new(RemoteWrite::new(rw).map_err(|e| format!("exporter {}: {e}", cfg.id))?);
             // One request at a time: Prometheus refuses a series' samples out of order.
             let mut delivery = delivery.clone();
             delivery.queue.num_consumers = 1;
@@ -89,7 +96,8 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>, drain: Duration) -> R
             local(queued(Arc::new(remote), delivery)?)
         }
         ExporterKind::Loki(cfg_loki, delivery) => {
-            let remote = loki::Loki::new(cfg_loki).map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            let remote =
+                loki::Loki::new(cfg_loki).map_err(|e| format!("exporter {}: {e}", cfg.id))?;
             local(queued(Arc::new(remote), delivery)?)
         }
     })

@@ -35,7 +35,7 @@ use super::client::HttpClient;
 use super::delivery::Remote;
 use super::proto::prometheus as prom;
 use super::queue::Record;
-use super::retry::{Outcome, classify_http};
+use super::retry::Outcome;
 use crate::config::RemoteWriteConfig;
 use crate::pipeline::{Batch, Payload};
 use crate::telemetry::Signal;
@@ -555,31 +555,11 @@ impl Remote for RemoteWrite {
                 HeaderValue::from_static("snappy"),
             ),
             (
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-protobuf"),
-            ),
-            (
                 HeaderName::from_static("x-prometheus-remote-write-version"),
                 HeaderValue::from_static("0.1.0"),
             ),
-            (
-                http::header::USER_AGENT,
-                HeaderValue::from_static(concat!("slotel/", env!("CARGO_PKG_VERSION"))),
-            ),
         ];
-        match self
-            .client
-            .post(
-                &self.url,
-                record.tenant.as_deref(),
-                &headers,
-                record.body.clone(),
-            )
-            .await
-        {
-            Ok(resp) => classify_http(resp.status, &resp.headers, &resp.body),
-            Err(outcome) => outcome,
-        }
+        self.client.send_protobuf(&self.url, record, &headers).await
     }
 }
 

@@ -36,7 +36,10 @@ pub async fn run(listen: SocketAddr) -> std::io::Result<()> {
 
 type Body = BoxBody<Bytes, Infallible>;
 
-async fn handle(req: Request<Incoming>, spans: Arc<AtomicU64>) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    spans: Arc<AtomicU64>,
+) -> Result<Response<Body>, Infallible> {
     if req.uri().path() == "/metrics" {
         let text = format!(
             "slotel_receiver_accepted_spans_total {}\n",

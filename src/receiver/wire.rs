@@ -88,9 +88,15 @@ mod tests {
             &crate::config::Limits::default(),
         )
         .kept as u64;
-        assert_eq!(count_items(Signal::Metrics, &metrics.encode_to_vec()), Some(want));
+        assert_eq!(
+            count_items(Signal::Metrics, &metrics.encode_to_vec()),
+            Some(want)
+        );
         assert_eq!(count_items(Signal::Traces, &[0x0a, 0xff]), None);
-        assert_eq!(count_items(Signal::Traces, &traces[..traces.len() - 3]), None);
+        assert_eq!(
+            count_items(Signal::Traces, &traces[..traces.len() - 3]),
+            None
+        );
         assert_eq!(count_items(Signal::Traces, &[]), Some(0));
     }
 }

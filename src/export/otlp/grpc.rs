@@ -16,8 +16,7 @@ use async_trait::async_trait;
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, StatusCode};
 
-use super::http::compress;
-use super::{COMPRESSED, PartialReport, Route, encode_batch, partial_success};
+use super::{PartialReport, Route, encode_record, partial_success, prepare};
 use crate::config::{Compression, OtlpExporterConfig};
 use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
@@ -87,7 +86,9 @@ fn response_message(body: &[u8], encoding: Option<&[u8]>) -> Option<Vec<u8>> {
     }
     let mut out = Vec::new();
     match encoding? {
-        b"gzip" => flate2::read::GzDecoder::new(msg).read_to_end(&mut out).ok()?,
+        b"gzip" => flate2::read::GzDecoder::new(msg)
+            .read_to_end(&mut out)
+            .ok()?,
         b"zstd" => zstd::stream::read::Decoder::new(msg)
             .ok()?
             .read_to_end(&mut out)
@@ -104,45 +105,17 @@ impl Remote for OtlpGrpc {
     }
 
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        let mut record = encode_batch(batch);
-        if self.compress_on_queue {
-            record.body = Bytes::from(compress(self.compression, &record.body)?);
-            record.route |= COMPRESSED;
-        }
-        Ok(vec![record])
+        Ok(vec![encode_record(
+            batch,
+            self.compression,
+            self.compress_on_queue,
+        )?])
     }
 
     async fn send(&self, record: &Record) -> Outcome {
-        let Some(route) = Route::of(record.route) else {
-            return Outcome::Permanent {
-                reason: "request",
-                detail: format!("queued record has an unknown route {}", record.route),
-            };
-        };
-        let compressed = self.compression != Compression::None;
-        let body = if record.route & COMPRESSED != 0 || !compressed {
-            frame(compressed, &record.body)
-        } else {
-            let body = record.body.clone();
-            let compression = self.compression;
-            // Compression is CPU work: keep it off the async workers.
-            match tokio::task::spawn_blocking(move || {
-                compress(compression, &body).and_then(|c| frame(true, &c))
-            })
-            .await
-            {
-                Ok(r) => r,
-                Err(e) => return Outcome::retry("request", format!("compression task failed: {e}")),
-            }
-        };
-        let body = match body {
-            Ok(b) => b,
-            Err(detail) => {
-                return Outcome::Permanent {
-                    reason: "request",
-                    detail,
-                };
-            }
+        let (route, body) = match prepare(record, self.compression, |c, b| frame(c, &b)).await {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
         };
         let mut headers: Vec<(HeaderName, HeaderValue)> = vec![
             (

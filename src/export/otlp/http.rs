@@ -14,10 +14,9 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 
-use super::{COMPRESSED, PartialReport, Route, encode_batch, partial_success};
+use super::{PartialReport, Route, encode_record, partial_success, prepare};
 use crate::config::{Compression, OtlpExporterConfig};
 use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
@@ -112,39 +111,17 @@ impl Remote for OtlpHttp {
     }
 
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        let mut record = encode_batch(batch);
-        if self.compress_on_queue {
-            record.body = Bytes::from(compress(self.compression, &record.body)?);
-            record.route |= COMPRESSED;
-        }
-        Ok(vec![record])
+        Ok(vec![encode_record(
+            batch,
+            self.compression,
+            self.compress_on_queue,
+        )?])
     }
 
     async fn send(&self, record: &Record) -> Outcome {
-        let Some(route) = Route::of(record.route) else {
-            return Outcome::Permanent {
-                reason: "request",
-                detail: format!("queued record has an unknown route {}", record.route),
-            };
-        };
-        let body = if record.route & COMPRESSED != 0 || self.compression == Compression::None {
-            record.body.clone()
-        } else {
-            let body = record.body.clone();
-            let compression = self.compression;
-            // Compression is CPU work: keep it off the async workers.
-            match tokio::task::spawn_blocking(move || compress(compression, &body)).await {
-                Ok(Ok(b)) => Bytes::from(b),
-                Ok(Err(e)) => {
-                    return Outcome::Permanent {
-                        reason: "request",
-                        detail: e,
-                    };
-                }
-                Err(e) => {
-                    return Outcome::retry("request", format!("compression task failed: {e}"));
-                }
-            }
+        let (route, body) = match prepare(record, self.compression, |_, b| Ok(b)).await {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
         };
         let mut headers: Vec<(HeaderName, HeaderValue)> = vec![
             (

@@ -38,6 +38,7 @@ pub use grpc::OtlpGrpc;
 pub use http::{OtlpHttp, signal_url};
 
 use super::queue::Record;
+use super::retry::Outcome;
 use crate::pipeline::{Batch, Payload};
 use crate::telemetry::{Metrics, QueueLabels, Signal};
 
@@ -108,6 +109,60 @@ pub fn encode_batch(batch: &Batch) -> Record {
         queued_ms: now_ms(),
         body,
     }
+}
+
+/// [`encode_batch`], compressed at once when the queue stores compressed bodies.
+pub fn encode_record(
+    batch: &Batch,
+    compression: crate::config::Compression,
+    compress_on_queue: bool,
+) -> Result<Record, String> {
+    let mut record = encode_batch(batch);
+    if compress_on_queue {
+        record.body = Bytes::from(http::compress(compression, &record.body)?);
+        record.route |= COMPRESSED;
+    }
+    Ok(record)
+}
+
+/// The route of a queued record and its body compressed with `compression` (on a blocking
+/// thread: compression is CPU work) unless it was stored compressed; `wrap` turns the
+/// compressed body into what is sent (the gRPC frame).
+pub async fn prepare(
+    record: &Record,
+    compression: crate::config::Compression,
+    wrap: fn(bool, Bytes) -> Result<Bytes, String>,
+) -> Result<(Route, Bytes), Outcome> {
+    let Some(route) = Route::of(record.route) else {
+        return Err(Outcome::Permanent {
+            reason: "request",
+            detail: format!("queued record has an unknown route {}", record.route),
+        });
+    };
+    let compressed = compression != crate::config::Compression::None;
+    let body = record.body.clone();
+    let body = if record.route & COMPRESSED != 0 || !compressed {
+        wrap(compressed, body)
+    } else {
+        match tokio::task::spawn_blocking(move || {
+            http::compress(compression, &body).and_then(|c| wrap(true, Bytes::from(c)))
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(Outcome::retry(
+                    "request",
+                    format!("compression task failed: {e}"),
+                ));
+            }
+        }
+    };
+    body.map(|b| (route, b))
+        .map_err(|detail| Outcome::Permanent {
+            reason: "request",
+            detail,
+        })
 }
 
 /// What a backend said it rejected inside an accepted request.

@@ -287,5 +287,9 @@ fn unchanged_batches_forward_the_received_bytes() {
     b.raw = Some(received.clone());
     assert_eq!(encode_batch(&b).body, received);
     b.raw = None;
-    assert_eq!(encode_batch(&b).body, Bytes::new(), "an empty request encodes to nothing");
+    assert_eq!(
+        encode_batch(&b).body,
+        Bytes::new(),
+        "an empty request encodes to nothing"
+    );
 }

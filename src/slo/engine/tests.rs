@@ -514,21 +514,30 @@ fn otlp_series_carry_native_histograms_and_mark_vanished_series_stale() {
     let metrics = &first.resource_metrics[0].scope_metrics[0].metrics;
     let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
     assert!(names.contains(&"slotel_slo_events_total"), "{names:?}");
-    let hist = metrics.iter().find(|m| m.name == LATENCY).expect("latency histogram");
+    let hist = metrics
+        .iter()
+        .find(|m| m.name == LATENCY)
+        .expect("latency histogram");
     let Some(metric::Data::ExponentialHistogram(h)) = &hist.data else {
         panic!("not an exponential histogram");
     };
     // Both SLOs record latencies: 2 SLOs × (seoul, busan, all).
     assert_eq!(h.data_points.len(), 6);
     for p in &h.data_points {
-        let buckets = p.positive.as_ref().map_or(0, |b| b.bucket_counts.iter().sum::<u64>());
+        let buckets = p
+            .positive
+            .as_ref()
+            .map_or(0, |b| b.bucket_counts.iter().sum::<u64>());
         assert_eq!(buckets + p.zero_count, p.count);
         assert_eq!(p.scale, 6);
     }
     let all = h
         .data_points
         .iter()
-        .find(|p| p.attributes.contains(&kv("cluster", "all")) && p.attributes.contains(&kv("slo", "latency")))
+        .find(|p| {
+            p.attributes.contains(&kv("cluster", "all"))
+                && p.attributes.contains(&kv("slo", "latency"))
+        })
         .expect("all");
     assert_eq!(all.count, 200);
     let want_sum: f64 = (1..=200u64).map(|i| i as f64 / 1000.0).sum();
@@ -542,18 +551,34 @@ fn otlp_series_carry_native_histograms_and_mark_vanished_series_stale() {
     });
     let second = source.collect();
     let metrics = &second.resource_metrics[0].scope_metrics[0].metrics;
-    let stale = metrics.iter().find(|m| m.name.is_empty()).expect("stale markers");
+    let stale = metrics
+        .iter()
+        .find(|m| m.name.is_empty())
+        .expect("stale markers");
     let Some(metric::Data::Gauge(g)) = &stale.data else {
         panic!("stale markers are gauge points");
     };
     assert!(!g.data_points.is_empty());
     for p in &g.data_points {
         assert_eq!(p.flags, DataPointFlags::NoRecordedValueMask as u32);
-        assert!(p.attributes.contains(&kv("slo", "latency")), "{:?}", p.attributes);
+        assert!(
+            p.attributes.contains(&kv("slo", "latency")),
+            "{:?}",
+            p.attributes
+        );
         assert!(p.attributes.iter().any(|a| a.key == "__name__"));
     }
-    assert!(g.data_points.iter().any(|p| p.attributes.contains(&kv("__name__", LATENCY))));
+    assert!(
+        g.data_points
+            .iter()
+            .any(|p| p.attributes.contains(&kv("__name__", LATENCY)))
+    );
     // Written once: the next collection has no stale markers.
     let third = source.collect();
-    assert!(third.resource_metrics[0].scope_metrics[0].metrics.iter().all(|m| !m.name.is_empty()));
+    assert!(
+        third.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .all(|m| !m.name.is_empty())
+    );
 }
