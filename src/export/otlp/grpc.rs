@@ -185,7 +185,7 @@ mod frame_tests {
         let f = frame(false, b"hello").unwrap();
         assert_eq!(&f[..], b"\x00\x00\x00\x00\x05hello");
         assert_eq!(response_message(&f, None), Some(b"hello".to_vec()));
-        let gz = compress(Compression::Gzip, b"hello").unwrap();
+        let gz = super::super::http::compress(Compression::Gzip, b"hello").unwrap();
         let f = frame(true, &gz).unwrap();
         assert_eq!(response_message(&f, Some(b"gzip")), Some(b"hello".to_vec()));
         assert_eq!(response_message(&f, None), None);
