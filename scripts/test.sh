@@ -69,6 +69,8 @@ command -v "$PYTHON" >/dev/null || missing+=(python3 python3-venv)
 # Prometheus and promtool: the remote-write backend of the export tests and the rule checker
 # (also of deploy/'s PrometheusRule). helm, kubectl and hadolint come from .venv (pip).
 (command -v prometheus >/dev/null && command -v promtool >/dev/null) || missing+=(prometheus)
+# openssl: the certificates of the exporters' TLS tests.
+command -v openssl >/dev/null || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 # Only needed to create .venv; skipped when a working one exists.
 if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 && ! venv_works; then
