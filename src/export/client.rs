@@ -308,3 +308,97 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use hyper::body::Incoming;
+    use hyper_util::rt::TokioIo;
+
+    use super::*;
+    use crate::config::ClientTls;
+
+    /// A server that answers 204 and keeps the headers of every request.
+    async fn server() -> (String, Arc<Mutex<Vec<HeaderMap>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let keep = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        keep.lock().unwrap().push(req.headers().clone());
+                        async {
+                            let mut resp = http::Response::new(Full::new(Bytes::new()));
+                            *resp.status_mut() = StatusCode::NO_CONTENT;
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        (format!("http://{addr}/api/v1/push"), seen)
+    }
+
+    fn config(endpoint: &str) -> ClientConfig {
+        ClientConfig {
+            endpoint: endpoint.to_string(),
+            headers: [("X-Extra".to_string(), "yes".to_string())].into(),
+            basic_auth: Some(("slotel".into(), "s3cret".into())),
+            bearer_token: None,
+            tls: ClientTls::default(),
+            timeout: Duration::from_secs(5),
+            tenant: Some("slo".into()),
+            tenant_header: "X-Scope-OrgID".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_carry_headers_credentials_and_the_tenant() {
+        let (url, seen) = server().await;
+        let uri: http::Uri = url.parse().unwrap();
+        let client = HttpClient::new(&config(&url)).unwrap();
+        let ok = client.post(&uri, None, &[], Bytes::from_static(b"x")).await;
+        assert_eq!(ok.ok().map(|r| r.status), Some(StatusCode::NO_CONTENT));
+        let own = client.post(&uri, Some("team-a"), &[], Bytes::new()).await;
+        assert!(own.is_ok());
+        let bearer = HttpClient::new(&ClientConfig {
+            basic_auth: None,
+            bearer_token: Some("t0ken".into()),
+            tenant: None,
+            ..config(&url)
+        })
+        .unwrap();
+        assert!(bearer.post(&uri, None, &[], Bytes::new()).await.is_ok());
+
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        // base64("slotel:s3cret")
+        assert_eq!(seen[0]["authorization"], "Basic c2xvdGVsOnMzY3JldA==");
+        assert_eq!(seen[0]["x-extra"], "yes");
+        assert_eq!(seen[0]["x-scope-orgid"], "slo", "the configured tenant");
+        assert_eq!(
+            seen[1]["x-scope-orgid"], "team-a",
+            "the data's own tenant wins"
+        );
+        assert_eq!(seen[2]["authorization"], "Bearer t0ken");
+        assert!(seen[2].get("x-scope-orgid").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_missing_ca_file_is_a_clear_error() {
+        let mut cfg = config("https://127.0.0.1:9/");
+        cfg.tls.ca_file = Some("/nonexistent/ca.pem".into());
+        let err = HttpClient::new(&cfg).err().unwrap_or_default();
+        assert!(
+            err.contains("cannot read ca_file /nonexistent/ca.pem"),
+            "{err}"
+        );
+    }
+}
