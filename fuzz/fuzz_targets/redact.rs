@@ -18,12 +18,24 @@ fn redactor() -> &'static Redactor {
     })
 }
 
-fn containers(v: &Value) -> (usize, usize) {
-    match v {
-        Value::Array(a) => a.iter().map(containers).fold((1, 0), |x, y| (x.0 + y.0, x.1 + y.1)),
-        Value::Object(o) => o.values().map(containers).fold((0, 1), |x, y| (x.0 + y.0, x.1 + y.1)),
-        _ => (0, 0),
+/// (arrays, objects) in a valid JSON text, counted on the text: keys that redaction made
+/// equal (or that were equal already) would be folded by a `Value`.
+fn containers(text: &str) -> (usize, usize) {
+    let (mut arrays, mut objects) = (0, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[') => arrays += 1,
+            (false, _, b'{') => objects += 1,
+            _ => {}
+        }
     }
+    (arrays, objects)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -33,10 +45,9 @@ fuzz_target!(|data: &[u8]| {
         && (before.is_object() || before.is_array())
     {
         let out = out.unwrap_or_else(|| text.to_string());
-        let after: Value = match serde_json::from_str(&out) {
-            Ok(v) => v,
-            Err(e) => panic!("valid JSON in, invalid out ({e})"),
-        };
-        assert_eq!(containers(&before), containers(&after));
+        if let Err(e) = serde_json::from_str::<Value>(&out) {
+            panic!("valid JSON in, invalid out ({e})");
+        }
+        assert_eq!(containers(&text), containers(&out));
     }
 });

@@ -9,7 +9,9 @@
 //! allocation (strings without escapes are scanned in place), and the output is the
 //! input itself.
 //!
-//! Rewritten are: string values with a match (the whole string token, re-escaped), values
+//! Rewritten are: string values with a match (the whole string token, re-escaped), keys
+//! with a match (scanned as text: an e-mail or phone number used as a map key; a `drop`
+//! removes the member; two keys may then read the same, which JSON allows), values
 //! under sensitive keys (a number or a string becomes a redacted string; objects and arrays
 //! are walked with every leaf redacted), long integers that are card or resident numbers,
 //! and members or elements removed by `drop` (with their comma). Values under ignored
@@ -50,9 +52,15 @@ enum Outcome {
 
 /// True when `text` could be a JSON object or array (the cheap test before walking).
 pub(crate) fn looks_like_json(text: &str) -> bool {
-    let t = text.trim_start_matches([' ', '\t', '\r', '\n']);
-    (t.starts_with('{') && text.trim_end().ends_with('}'))
-        || (t.starts_with('[') && text.trim_end().ends_with(']'))
+    let ws = |c: &&u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let first = text.as_bytes().iter().find(|c| !ws(c));
+    if !matches!(first, Some(b'{' | b'[')) {
+        return false;
+    }
+    matches!(
+        (first, text.trim_end().as_bytes().last()),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    )
 }
 
 /// Walks `src` (a JSON object or array); `Ok(None)` when nothing changed.
@@ -96,29 +104,62 @@ pub(crate) fn redact(
 
 /// Appends `s` as a JSON string token (quotes included).
 pub(crate) fn write_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
+    let b = s.as_bytes();
     let mut at = 0;
-    for (i, c) in s.char_indices() {
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(chunk) = b.get(i..i + 8)
+            && plain8(chunk)
+        {
+            i += 8;
+            continue;
+        }
+        let (pos, c) = (i, b[i]);
+        i += 1;
         let esc = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => {
-                out.push_str(&s[at..i]);
-                out.push_str(&format!("\\u{:04x}", c as u32));
-                at = i + 1;
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            c if c < 0x20 => {
+                out.push_str(&s[at..pos]);
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(c >> 4)]));
+                out.push(char::from(HEX[usize::from(c & 0xf)]));
+                at = i;
                 continue;
             }
             _ => continue,
         };
-        out.push_str(&s[at..i]);
+        out.push_str(&s[at..pos]);
         out.push_str(esc);
-        at = i + 1;
+        at = i;
     }
     out.push_str(&s[at..]);
     out.push('"');
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// True when none of the eight bytes is `"`, `\\` or a control character (below
+/// 0x20): bytes a string token copies as they are. May say false for a plain chunk
+/// (a borrow crossing bytes), never true for one that is not; callers then look byte
+/// by byte.
+fn plain8(chunk: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let v = u64::from_le_bytes(w);
+    // A byte of `x` is zero, or below `n`: its high bit in `(x - n) & !x`.
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    below(v ^ (ONES * u64::from(b'"')), 1)
+        | below(v ^ (ONES * u64::from(b'\\')), 1)
+        | below(v, 0x20)
+        == 0
 }
 
 fn quoted(s: &str) -> String {
@@ -194,14 +235,24 @@ impl Walker<'_, '_, '_> {
         loop {
             let start = self.pos;
             let edits_before = self.edits.len();
+            let mut drop_key = false;
             let child = if object {
                 let (ks, ke, escaped) = self.string_token()?;
+                let key = content(self.src, ks, ke, escaped);
                 let child = if class == KeyClass::Normal {
-                    let key = content(self.src, ks, ke, escaped);
                     self.sess.redactor.keys.classify(&key)
                 } else {
                     class
                 };
+                // A key can be PII itself (an e-mail used as a map key): scanned as
+                // text, unless it or the object is ignored.
+                if child != KeyClass::Ignored && !self.sess.redactor.plain_key(&key) {
+                    match self.sess.text(&key, true) {
+                        Text::Clean => {}
+                        Text::Drop => drop_key = true,
+                        Text::Changed(new) => self.edit(ks, ke, quoted(&new)),
+                    }
+                }
                 self.ws();
                 if self.peek() != Some(b':') {
                     return Err(JsonError::Invalid);
@@ -212,7 +263,10 @@ impl Walker<'_, '_, '_> {
             } else {
                 class
             };
-            let outcome = self.value(child, depth + 1)?;
+            let mut outcome = self.value(child, depth + 1)?;
+            if drop_key {
+                outcome = Outcome::Drop;
+            }
             let value_end = self.pos;
             self.ws();
             let next = self.peek().ok_or(JsonError::Invalid)?;
@@ -256,7 +310,13 @@ impl Walker<'_, '_, '_> {
         let mut i = start + 1;
         let mut escaped = false;
         loop {
-            // Fast skip over plain bytes.
+            // Fast skip over plain bytes, eight at a time, then one by one.
+            while let Some(chunk) = self.b.get(i..i + 8) {
+                if !plain8(chunk) {
+                    break;
+                }
+                i += 8;
+            }
             while let Some(&c) = self.b.get(i) {
                 if c == b'"' || c == b'\\' || c < 0x20 {
                     break;
@@ -418,4 +478,39 @@ fn decode_lossy(raw: &str) -> String {
 
 fn flush(units: &mut Vec<u16>, out: &mut String) {
     out.extend(char::decode_utf16(units.drain(..)).map(|r| r.unwrap_or('\u{FFFD}')));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_chunks() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[pos] = b;
+                let special = b == b'"' || b == b'\\' || b < 0x20;
+                assert_eq!(plain8(&w), !special, "{b} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut out = String::new();
+        write_string(
+            "a\"b\\c\nd\u{1}e 한국어 plain text longer than eight\t",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            r#""a\"b\\c\nd\u0001e 한국어 plain text longer than eight\t""#
+        );
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            back,
+            "a\"b\\c\nd\u{1}e 한국어 plain text longer than eight\t"
+        );
+    }
 }

@@ -12,15 +12,18 @@
 //! must change: structure, key order, whitespace and number text survive byte for byte,
 //! which a parse → modify → serialize round trip cannot promise. Any other string, and a
 //! JSON-looking one that fails to parse or passes the limits, is scanned as text (fail
-//! closed). Scanning runs a few multi-pattern regexes grouped by what starts a match, most
-//! of them skipping ahead on literal prefilters (`detect.rs`); validators (Luhn, dates,
-//! mod-97, checksums) run only on candidates (`validate.rs`). A string with nothing to redact costs no allocation.
+//! closed). Scanning is one byte pass per string (`scan.rs`) that finds where each group
+//! of patterns can start, then anchored regex searches only there (`detect.rs`);
+//! validators (Luhn, dates, mod-97, checksums) run only on candidates (`validate.rs`). A
+//! string with nothing to redact costs no allocation. Object keys (JSON and OTLP maps)
+//! are scanned as text too, and `bytes` values that are UTF-8 like strings.
 //!
 //! # Layout
 //!
 //! - `mod.rs`: [`Redactor`] (the compiled config), [`Session`] (per-batch state: search
 //!   cache, counts), [`RedactionProcessor`] (the pipeline stage) and [`RedactError`].
-//! - `detect.rs`: the built-in patterns and the single-pass search.
+//! - `scan.rs`: the prefilter pass: candidate starts per group, numeric spans.
+//! - `detect.rs`: the built-in patterns, grouped, and the anchored searches.
 //! - `validate.rs`: validators run on candidates.
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
@@ -124,6 +127,7 @@ pub struct Redactor {
     span_names: bool,
     summary: bool,
     pseudonymize: Vec<String>,
+    has_custom: bool,
     /// Search caches returned by finished sessions, so a batch does not rebuild the lazy
     /// DFAs' states from scratch.
     pool: std::sync::Mutex<Vec<Caches>>,
@@ -172,6 +176,7 @@ impl Redactor {
             span_names: cfg.span_names,
             summary: cfg.summary,
             pseudonymize: cfg.pseudonymize.clone().unwrap_or_default(),
+            has_custom: !cfg.custom.is_empty(),
             pool: std::sync::Mutex::new(Vec::new()),
         })
     }
@@ -191,6 +196,19 @@ impl Redactor {
             fallbacks: [0; 2],
             total: 0,
         }
+    }
+
+    /// True for a key no built-in detector can match, so it need not be scanned: under
+    /// 32 bytes of `[a-z_.]` only. Every built-in pattern needs a byte outside that set
+    /// (`@`, `:`, `=`, `-`, a space, a digit or a capital) or, for GitHub tokens, 33
+    /// bytes or more. Custom detectors can match anything, so with any of them every
+    /// key is scanned.
+    fn plain_key(&self, key: &str) -> bool {
+        !self.has_custom
+            && key.len() < 32
+            && key
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c == b'_' || c == b'.')
     }
 
     fn enabled(&self, t: PiiType) -> bool {

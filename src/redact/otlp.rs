@@ -1,5 +1,7 @@
 //! Where redaction applies in OTLP data: log bodies and attributes; span names, attributes,
-//! status messages, event and link attributes; resource and scope attributes. Ids,
+//! status messages, event and link attributes; resource and scope attributes. Inside
+//! map values (a map body, a map attribute) the keys are scanned too; `bytes` values
+//! that are UTF-8 are redacted like strings and stay bytes. Ids,
 //! timestamps, kinds and flags are never touched. Pseudonymised resource attributes
 //! (Kubernetes identifiers) are replaced by their keyed hash.
 
@@ -146,12 +148,39 @@ impl Session<'_> {
             (KeyClass::Normal, Value::IntValue(i)) if i.unsigned_abs() >= SCANNED_INT as u64 => {
                 self.text(&i.to_string(), true)
             }
+            (KeyClass::Normal, Value::BytesValue(bytes)) => {
+                // Bytes that are UTF-8 are redacted like a string (JSON-aware) and stay
+                // bytes; other bytes are left as they are.
+                let Ok(s) = std::str::from_utf8(bytes) else {
+                    return Keep::Keep;
+                };
+                return match self.string(s, in_field, 0, 0) {
+                    Text::Clean => Keep::Keep,
+                    Text::Changed(s) => {
+                        *bytes = s.into_bytes();
+                        Keep::Keep
+                    }
+                    Text::Drop if in_field => Keep::Drop,
+                    Text::Drop => {
+                        bytes.clear();
+                        Keep::Keep
+                    }
+                };
+            }
             (_, Value::KvlistValue(list)) => {
                 list.values.retain_mut(|kv| {
                     let child = match class {
                         KeyClass::Normal => self.redactor.keys.classify(&kv.key),
                         other => other,
                     };
+                    // A map key can be PII itself, as in a JSON body.
+                    if child != KeyClass::Ignored && !self.redactor.plain_key(&kv.key) {
+                        match self.text(&kv.key, true) {
+                            Text::Clean => {}
+                            Text::Drop => return false,
+                            Text::Changed(new) => kv.key = new,
+                        }
+                    }
                     match &mut kv.value {
                         Some(v) => self.any_value(v, child, true) == Keep::Keep,
                         None => true,

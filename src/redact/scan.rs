@@ -24,8 +24,8 @@
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
 use super::detect::{
-    ALNUM, BRN, CARD, EMAIL, GROUPS, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT,
-    SECRET, SSN, URL_PASSWORD, URL_SECRET,
+    ALNUM, BRN, CARD, EMAIL, GROUPS, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT, SECRET,
+    SSN, URL_PASSWORD, URL_SECRET,
 };
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
@@ -100,6 +100,17 @@ impl Scan {
         }
     }
 
+    /// The groups with anything to search (bit `1 << group`).
+    pub(crate) fn todo(&self) -> u32 {
+        let mut todo = self.started;
+        for (g, first) in self.first.iter().enumerate() {
+            if *first != usize::MAX {
+                todo |= 1 << g;
+            }
+        }
+        self.spans.iter().fold(todo, |t, s| t | s.groups)
+    }
+
     fn start(&mut self, group: usize, pos: usize) {
         self.starts.push((group as u8, pos));
         self.started |= 1 << group;
@@ -111,46 +122,53 @@ impl Scan {
         self.starts.clear();
         self.started = 0;
         self.spans.clear();
-        let (mut prev, mut seen, mut colons) = (0u8, 0u8, 0usize);
+        let (mut prev, mut colons) = (0u8, 0usize);
         let mut double_colon = false;
         let (mut scheme, mut at_after_scheme, mut private) = (usize::MAX, false, false);
         // The local part of the last e-mail candidate ends before this.
         let mut last_at = 0;
-        for i in 0..b.len() {
+        let mut i = 0;
+        while i < b.len() {
             let k = CLASS[usize::from(b[i])];
-            seen |= k;
-            // Punctuation always; a capital or `e g x b` only where a word starts.
-            let wanted = PUNCT | ((UPPER | LIT) * ((prev & WORD) ^ WORD));
+            // Punctuation and digits always; a capital or `e g x b` only where a word
+            // starts.
+            let wanted = PUNCT | DIGIT | ((UPPER | LIT) * ((prev & WORD) ^ WORD));
             prev = k;
+            i += 1;
             if k & wanted == 0 {
                 continue;
             }
-            if k & PUNCT == 0 {
-                self.word_start(b, i);
+            let at = i - 1;
+            if k & DIGIT != 0 {
+                // The numeric span from here; its bytes need nothing else but a look
+                // for `-----BEGIN`.
+                i = self.numeric_span(b, at, &mut private);
+                prev = CLASS[usize::from(b[i - 1])];
                 continue;
             }
-            match b[i] {
+            if k & PUNCT == 0 {
+                self.word_start(b, at);
+                continue;
+            }
+            match b[at] {
                 b'@' => {
-                    let s = local_part_start(b, i).max(last_at);
-                    if s < i {
+                    let s = local_part_start(b, at).max(last_at);
+                    if s < at {
                         self.start(EMAIL, s);
                     }
-                    last_at = i + 1;
+                    last_at = at + 1;
                     at_after_scheme |= scheme != usize::MAX;
                 }
                 b':' => {
                     colons += 1;
-                    double_colon |= b.get(i + 1) == Some(&b':');
-                    if scheme == usize::MAX && b[i + 1..].starts_with(b"//") {
-                        scheme = scheme_start(b, i);
+                    double_colon |= b.get(at + 1) == Some(&b':');
+                    if scheme == usize::MAX && b[at + 1..].starts_with(b"//") {
+                        scheme = scheme_start(b, at);
                     }
-                    self.assignment(b, i, false);
+                    self.assignment(b, at, false);
                 }
-                b'=' => self.assignment(b, i, true),
-                b'-' if b[i..].starts_with(b"-----BEGIN") => {
-                    private |= contains(&b[i..], b"PRIVATE KEY");
-                    self.start(PEM, i);
-                }
+                b'=' => self.assignment(b, at, true),
+                b'-' => self.pem(b, at, &mut private),
                 _ => {}
             }
         }
@@ -170,9 +188,48 @@ impl Scan {
                     .count();
             self.first[IPV6] = start;
         }
-        if seen & DIGIT != 0 {
-            numeric_spans(b, &mut self.spans);
+    }
+
+    /// `-----BEGIN` at `i`?
+    fn pem(&mut self, b: &[u8], i: usize, private: &mut bool) {
+        if b[i..].starts_with(b"-----BEGIN") {
+            *private |= contains(&b[i..], b"PRIVATE KEY");
+            self.start(PEM, i);
         }
+    }
+
+    /// The span of `[0-9 +().-]` around the digit at `i`, where a numeric pattern can
+    /// match: from a `+` or `(` just before it, trimmed of trailing separators, kept
+    /// when it has four digits or more and some numeric shape fits. Returns where the
+    /// run of span bytes ends.
+    fn numeric_span(&mut self, b: &[u8], i: usize, private: &mut bool) -> usize {
+        let mut start = i;
+        while start > 0 && matches!(b[start - 1], b'+' | b'(') {
+            start -= 1;
+        }
+        let mut digits = 0;
+        let mut end = i;
+        while let Some(&c) = b.get(end) {
+            if c.is_ascii_digit() {
+                digits += 1;
+            } else if c == b'-' {
+                self.pem(b, end, private);
+            } else if !matches!(c, b' ' | b'+' | b'(' | b')' | b'.') {
+                break;
+            }
+            end += 1;
+        }
+        let raw_end = end;
+        while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
+            end -= 1;
+        }
+        if digits >= 4 {
+            let groups = shapes(&b[start..end], digits);
+            if groups != 0 {
+                self.spans.push(Span { start, end, groups });
+            }
+        }
+        raw_end
     }
 
     /// A word starts at `i` with a capital or one of `e g x b`.
@@ -195,8 +252,11 @@ impl Scan {
                 .iter()
                 .any(|p| rest.starts_with(*p)),
             b'B' | b'b' => {
-                rest.get(..6).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer"))
-                    || rest.get(..5).is_some_and(|w| w.eq_ignore_ascii_case(b"basic"))
+                rest.get(..6)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"bearer"))
+                    || rest
+                        .get(..5)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(b"basic"))
             }
             _ => false,
         };
@@ -218,7 +278,11 @@ impl Scan {
             return;
         }
         // `key"  =` : back over blanks, one quote, then the key.
-        let mut j = q - b[..q].iter().rev().take_while(|c| matches!(c, b' ' | b'\t')).count();
+        let mut j = q - b[..q]
+            .iter()
+            .rev()
+            .take_while(|c| matches!(c, b' ' | b'\t'))
+            .count();
         if j > 0 && matches!(b[j - 1], b'"' | b'\'') {
             j -= 1;
         }
@@ -276,43 +340,6 @@ fn scheme_start(b: &[u8], colon: usize) -> usize {
             .count()
 }
 
-/// Spans of bytes from `[0-9 +().-]` with four digits or more, where a numeric pattern can
-/// match (trimmed of trailing separators), each with the numeric groups whose shape fits.
-fn numeric_spans(b: &[u8], out: &mut Vec<Span>) {
-    let in_span =
-        |c: u8| c.is_ascii_digit() || matches!(c, b' ' | b'+' | b'(' | b')' | b'.' | b'-');
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && !b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i >= b.len() {
-            return;
-        }
-        // Back over a `+` or `(` (and a space after `+82`) that belong to the number.
-        let mut start = i;
-        while start > 0 && matches!(b[start - 1], b'+' | b'(') {
-            start -= 1;
-        }
-        let mut digits = 0;
-        let mut end = i;
-        while end < b.len() && in_span(b[end]) {
-            digits += usize::from(b[end].is_ascii_digit());
-            end += 1;
-        }
-        i = end;
-        while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
-            end -= 1;
-        }
-        if digits >= 4 {
-            let groups = shapes(&b[start..end], digits);
-            if groups != 0 {
-                out.push(Span { start, end, groups });
-            }
-        }
-    }
-}
-
 /// The numeric groups whose pattern can match somewhere in `span` (a superset).
 fn shapes(span: &[u8], digits: usize) -> u32 {
     // Runs of digits: (start, len), at most 32 looked at (longer spans: every group).
@@ -356,9 +383,7 @@ fn shapes(span: &[u8], digits: usize) -> u32 {
                 && sep(r + 1) == Some(b'-')
                 && runs.get(r + 2).is_some_and(|x| x.1 == c)
         };
-        if l == 13
-            || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7)
-        {
+        if l == 13 || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7) {
             groups |= bit(RESIDENT);
         }
         if dashed(3, 2, 5) {
@@ -412,22 +437,29 @@ mod tests {
         assert!(s.spans.is_empty());
     }
 
+    fn starts(s: &str, group: usize) -> Vec<usize> {
+        let sc = scan(s);
+        sc.starts
+            .iter()
+            .filter(|(g, _)| usize::from(*g) == group)
+            .map(|(_, p)| *p)
+            .collect()
+    }
+
     #[test]
     fn starts_are_where_matches_can_begin() {
-        let s = scan("user kim.lee@example.com ok");
-        assert_eq!(s.first[EMAIL], 5);
-        let s = scan("x postgres://u:p@db");
-        assert_eq!(s.first[URL_PASSWORD], 2);
-        let s = scan("a user_password = 1");
-        assert_eq!(s.first[SECRET], 2);
-        let s = scan("/x?a=1&api_key=2");
-        assert_eq!(s.first[URL_SECRET], 2);
-        let s = scan("got Bearer abc and eyJhbGci");
-        assert_eq!(s.first[LITERAL], 4);
-        let s = scan("iban DE89 3704");
-        assert_eq!(s.first[ALNUM], 5);
-        let s = scan("at 2001:db8::1");
-        assert_eq!(s.first[IPV6], 3);
+        assert_eq!(starts("user kim.lee@example.com ok", EMAIL), [5]);
+        assert_eq!(starts("a@b@c.com", EMAIL), [0, 2]);
+        assert_eq!(starts("/x?a=1&api_key=2", URL_SECRET), [2, 6]);
+        assert_eq!(starts("got Bearer abc and eyJhbGci xeyJ", LITERAL), [4, 19]);
+        assert_eq!(starts("iban DE89 3704 M12345678 xM1", ALNUM), [5, 15]);
+        assert_eq!(starts("-----BEGIN X-----", PEM), [0]);
+        assert_eq!(scan("-----BEGIN X-----").started & (1 << PEM), 0);
+        assert_eq!(scan("x postgres://u:p@db").first[URL_PASSWORD], 2);
+        assert_eq!(scan("x postgres://db").first[URL_PASSWORD], usize::MAX);
+        assert_eq!(scan("a user_password = 1").first[SECRET], 2);
+        assert_eq!(scan("a user_name = 1").first[SECRET], usize::MAX);
+        assert_eq!(scan("at 2001:db8::1").first[IPV6], 3);
         assert_eq!(scan("at 12:30:45").first[IPV6], usize::MAX);
     }
 

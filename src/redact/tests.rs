@@ -387,3 +387,106 @@ fn the_processor_drops_the_received_bytes_only_when_it_redacted() {
         }
     }
 }
+
+#[test]
+fn json_keys_are_scanned() {
+    let r = default();
+    for (input, want) in [
+        (
+            r#"{"kim@example.com":{"visits":3},"010-1234-5678":1,"plain":"x"}"#,
+            r#"{"[REDACTED:email]":{"visits":3},"[REDACTED:phone]":1,"plain":"x"}"#,
+        ),
+        // Escaped keys are decoded first, and written back escaped.
+        (r#"{"kim\u0040example.com":1}"#, r#"{"[REDACTED:email]":1}"#),
+        // Keys inside a sensitive member are scanned too; inside an ignored one, never.
+        (
+            r#"{"password":{"kim@example.com":"x"}}"#,
+            r#"{"password":{"[REDACTED:email]":"[REDACTED:secret]"}}"#,
+        ),
+        (
+            r#"{"trace_id":{"kim@example.com":"x"}}"#,
+            r#"{"trace_id":{"kim@example.com":"x"}}"#,
+        ),
+        // Nested JSON in a string value: its keys as well.
+        (
+            r#"{"m":"{\"lee@example.com\":2}"}"#,
+            r#"{"m":"{\"[REDACTED:email]\":2}"}"#,
+        ),
+    ] {
+        assert_eq!(run(&r, input), want, "{input}");
+    }
+    // Long lowercase keys are scanned too (a GitHub token can be all lowercase).
+    let token = format!("github_pat_{}", "a".repeat(22));
+    assert_eq!(
+        run(&r, &format!(r#"{{"{token}":1}}"#)),
+        r#"{"[REDACTED:github_token]":1}"#
+    );
+    let mut s = r.session();
+    s.redact_str(r#"{"kim@example.com":"lee@example.com"}"#);
+    assert_eq!(s.total(), 2);
+    // `drop` on a key removes the member, whatever its value.
+    let r = redactor("    detectors: {email: drop}\n");
+    assert_eq!(
+        run(&r, r#"{"a":1,"kim@example.com":{"x":[1,2]},"b":2}"#),
+        r#"{"a":1,"b":2}"#
+    );
+}
+
+#[test]
+fn bytes_values_and_map_keys() {
+    let bytes = |b: &[u8]| {
+        Some(AnyValue {
+            value: Some(any_value::Value::BytesValue(b.to_vec())),
+        })
+    };
+    let bytes_of = |v: &Option<AnyValue>| match v.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::BytesValue(b)) => b.clone(),
+        other => panic!("not bytes: {other:?}"),
+    };
+    let attr = |k: &str, value| KeyValue {
+        key: k.to_string(),
+        value,
+        ..Default::default()
+    };
+    let not_utf8 = [0xff, 0xfe, b'k', b'@', b'e', b'.', b'c', b'o', b'm'];
+    let mut logs = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    body: bytes(b"mail kim@example.com"),
+                    attributes: vec![
+                        attr("raw", bytes(&not_utf8)),
+                        attr("doc", bytes(br#"{"e":"lee@example.com","n":1}"#)),
+                        attr(
+                            "by_user",
+                            Some(AnyValue {
+                                value: Some(any_value::Value::KvlistValue(KeyValueList {
+                                    values: vec![kv("kim@example.com", "3"), kv("plain", "4")],
+                                })),
+                            }),
+                        ),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    default().session().logs(&mut logs);
+    let rec = &logs.resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(bytes_of(&rec.body), b"mail [REDACTED:email]");
+    assert_eq!(bytes_of(&rec.attributes[0].value), not_utf8);
+    assert_eq!(
+        bytes_of(&rec.attributes[1].value),
+        br#"{"e":"[REDACTED:email]","n":1}"#
+    );
+    let Some(any_value::Value::KvlistValue(map)) =
+        rec.attributes[2].value.as_ref().unwrap().value.as_ref()
+    else {
+        panic!("map kind changed")
+    };
+    assert_eq!(map.values[0].key, "[REDACTED:email]");
+    assert_eq!(str_of(&map.values[0].value), "3");
+    assert_eq!(map.values[1].key, "plain");
+}
