@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prost::Message;
-use slotel::config::{ClientConfig, ClientTls, RemoteWriteConfig};
+use slotel::config::RemoteWriteConfig;
 use slotel::export::RemoteWrite;
 use slotel::export::queue::{Next, Queue, Record};
 use slotel::loadgen::{ContentOpts, generate};
@@ -48,23 +48,8 @@ fn slos(n: usize) -> SloSet {
 
 fn rw_config() -> RemoteWriteConfig {
     RemoteWriteConfig {
-        client: ClientConfig {
-            endpoint: "http://127.0.0.1:9/api/v1/write".into(),
-            headers: Default::default(),
-            basic_auth: None,
-            bearer_token: None,
-            tls: ClientTls::default(),
-            timeout: Duration::from_secs(1),
-            tenant: None,
-            tenant_header: "X-Scope-OrgID".into(),
-        },
-        flush_interval: Duration::from_secs(15),
-        replica_label: "slotel_replica".into(),
         replica: Some("bench".into()),
-        external_labels: Default::default(),
-        native_histogram_schema: 6,
-        max_samples_per_request: 2000,
-        send_slo_series: true,
+        ..RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write")
     }
 }
 

@@ -31,6 +31,39 @@ pub struct ClientConfig {
     pub tenant_header: String,
 }
 
+impl ClientConfig {
+    /// `endpoint` with every other key at its default.
+    pub fn new(endpoint: &str) -> Self {
+        Self {
+            endpoint: endpoint.to_string(),
+            headers: BTreeMap::new(),
+            basic_auth: None,
+            bearer_token: None,
+            tls: ClientTls::default(),
+            timeout: Duration::from_secs(10),
+            tenant: None,
+            tenant_header: "X-Scope-OrgID".to_string(),
+        }
+    }
+}
+
+impl RemoteWriteConfig {
+    /// A `prometheusremotewrite` exporter to `endpoint` with every other key at its
+    /// default.
+    pub fn new(endpoint: &str) -> Self {
+        Self {
+            client: ClientConfig::new(endpoint),
+            flush_interval: Duration::from_secs(15),
+            replica_label: "slotel_replica".to_string(),
+            replica: None,
+            external_labels: BTreeMap::new(),
+            native_histogram_schema: 6,
+            max_samples_per_request: 2000,
+            send_slo_series: true,
+        }
+    }
+}
+
 impl std::fmt::Display for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.endpoint)

@@ -317,7 +317,6 @@ mod tests {
     use hyper_util::rt::TokioIo;
 
     use super::*;
-    use crate::config::ClientTls;
 
     /// A server that answers 204 and keeps the headers of every request.
     async fn server() -> (String, Arc<Mutex<Vec<HeaderMap>>>) {
@@ -348,14 +347,10 @@ mod tests {
 
     fn config(endpoint: &str) -> ClientConfig {
         ClientConfig {
-            endpoint: endpoint.to_string(),
             headers: [("X-Extra".to_string(), "yes".to_string())].into(),
             basic_auth: Some(("slotel".into(), "s3cret".into())),
-            bearer_token: None,
-            tls: ClientTls::default(),
-            timeout: Duration::from_secs(5),
             tenant: Some("slo".into()),
-            tenant_header: "X-Scope-OrgID".into(),
+            ..ClientConfig::new(endpoint)
         }
     }
 

@@ -69,6 +69,11 @@ fn delivery(retry: RetryConfig) -> Delivery {
     }
 }
 
+fn start(remote: Arc<Scripted>, d: &Delivery, metrics: &Arc<Metrics>) -> Arc<QueuedExporter> {
+    QueuedExporter::start("test/x", remote, d, metrics.clone(), Duration::from_secs(1))
+        .expect("exporter starts")
+}
+
 fn retry() -> RetryConfig {
     RetryConfig {
         initial_interval: Duration::from_secs(1),
@@ -122,14 +127,7 @@ async fn retry_after_is_honoured_then_delivered() {
         Outcome::Delivered,
     );
     let metrics = Metrics::new();
-    let e = QueuedExporter::start(
-        "test/x",
-        remote.clone(),
-        &delivery(retry()),
-        metrics.clone(),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    let e = start(remote.clone(), &delivery(retry()), &metrics);
     let t0 = Instant::now();
     e.export(&batch(5)).await.unwrap();
     wait_until(|| delivered(&metrics) == 5).await;
@@ -149,14 +147,7 @@ async fn client_errors_are_never_retried() {
         },
     );
     let metrics = Metrics::new();
-    let e = QueuedExporter::start(
-        "test/x",
-        remote.clone(),
-        &delivery(retry()),
-        metrics.clone(),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    let e = start(remote.clone(), &delivery(retry()), &metrics);
     e.export(&batch(3)).await.unwrap();
     wait_until(|| counter(&metrics, "permanent") == 3).await;
     tokio::time::sleep(Duration::from_secs(120)).await;
@@ -180,14 +171,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
         max_server_error_retries: 3,
         ..retry()
     };
-    let e = QueuedExporter::start(
-        "test/x",
-        remote.clone(),
-        &delivery(cfg),
-        metrics.clone(),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    let e = start(remote.clone(), &delivery(cfg), &metrics);
     e.export(&batch(2)).await.unwrap();
     wait_until(|| counter(&metrics, "permanent") == 2).await;
     assert_eq!(
@@ -201,14 +185,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
 async fn backoff_grows_exponentially_up_to_the_cap() {
     let remote = Scripted::new(Vec::new(), unavailable(None));
     let metrics = Metrics::new();
-    let e = QueuedExporter::start(
-        "test/x",
-        remote.clone(),
-        &delivery(retry()),
-        metrics.clone(),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    let e = start(remote.clone(), &delivery(retry()), &metrics);
     e.export(&batch(1)).await.unwrap();
     // Delays 1, 2, 4, 8, 16, 30, 30 … s (±50%): about 7 attempts in the first minute, and
     // about 2 per minute once capped.
@@ -235,14 +212,7 @@ async fn max_elapsed_time_gives_up() {
         max_elapsed_time: Duration::from_secs(30),
         ..retry()
     };
-    let e = QueuedExporter::start(
-        "test/x",
-        remote.clone(),
-        &delivery(cfg),
-        metrics.clone(),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    let e = start(remote.clone(), &delivery(cfg), &metrics);
     e.export(&batch(4)).await.unwrap();
     wait_until(|| counter(&metrics, "retries_exhausted") == 4).await;
 }
@@ -261,14 +231,7 @@ async fn a_dead_backend_fills_its_queue_and_then_refuses() {
     }
     .size()
         * 4;
-    let e = QueuedExporter::start(
-        "test/x",
-        remote,
-        &d,
-        metrics.clone(),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    let e = start(remote, &d, &metrics);
     let mut accepted = 0;
     while e.has_room() {
         e.export(&batch(1)).await.unwrap();

@@ -9,21 +9,15 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 use super::http::compress;
 use super::*;
-use crate::config::{ClientConfig, ClientTls, Compression, OtlpExporterConfig};
+use crate::config::{ClientConfig, Compression, OtlpExporterConfig};
 use crate::export::delivery::Remote;
 use crate::export::retry::Outcome;
 use crate::pipeline::RequestContext;
 
 fn client(endpoint: &str) -> ClientConfig {
     ClientConfig {
-        endpoint: endpoint.to_string(),
-        headers: Default::default(),
-        basic_auth: None,
-        bearer_token: None,
-        tls: ClientTls::default(),
         timeout: Duration::from_secs(2),
-        tenant: None,
-        tenant_header: "X-Scope-OrgID".to_string(),
+        ..ClientConfig::new(endpoint)
     }
 }
 

@@ -5,27 +5,13 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 
 use super::*;
-use crate::config::{ClientConfig, ClientTls};
 
 fn cfg(max_samples: usize) -> RemoteWriteConfig {
     RemoteWriteConfig {
-        client: ClientConfig {
-            endpoint: "http://127.0.0.1:9/api/v1/write".into(),
-            headers: Default::default(),
-            basic_auth: None,
-            bearer_token: None,
-            tls: ClientTls::default(),
-            timeout: std::time::Duration::from_secs(1),
-            tenant: None,
-            tenant_header: "X-Scope-OrgID".into(),
-        },
-        flush_interval: std::time::Duration::from_secs(15),
-        replica_label: "slotel_replica".into(),
         replica: Some("r1".into()),
         external_labels: [("region".to_string(), "kr".to_string())].into(),
-        native_histogram_schema: 6,
         max_samples_per_request: max_samples,
-        send_slo_series: true,
+        ..RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write")
     }
 }
 
