@@ -33,13 +33,16 @@ pub trait Remote: Send + Sync + 'static {
 /// How often a permanent failure is logged per exporter at most.
 const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
+type Tasks = Vec<JoinHandle<()>>;
+
 pub struct QueuedExporter {
     id: String,
     remote: Arc<dyn Remote>,
     queue: Arc<Queue>,
     metrics: Arc<Metrics>,
     shared: Arc<Shared>,
-    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// (consumers, background tasks: the committer and the gauges).
+    tasks: std::sync::Mutex<(Tasks, Tasks)>,
     drain: Duration,
 }
 
@@ -85,10 +88,10 @@ impl QueuedExporter {
             queue: queue.clone(),
             metrics: metrics.clone(),
             shared: shared.clone(),
-            tasks: std::sync::Mutex::new(Vec::new()),
+            tasks: std::sync::Mutex::new((Vec::new(), Vec::new())),
             drain,
         });
-        let mut tasks = Vec::new();
+        let (mut consumers, mut tasks) = (Vec::new(), Vec::new());
         for _ in 0..q.num_consumers.max(1) {
             let consumer = Consumer {
                 id: id.to_string(),
@@ -100,7 +103,7 @@ impl QueuedExporter {
                 last_log: None,
                 suppressed: 0,
             };
-            tasks.push(tokio::spawn(consumer.run()));
+            consumers.push(tokio::spawn(consumer.run()));
         }
         if queue.is_durable() {
             let (queue, interval, shared) = (queue.clone(), q.fsync_interval, shared.clone());
@@ -129,7 +132,7 @@ impl QueuedExporter {
             }
         }));
         if let Ok(mut t) = exporter.tasks.lock() {
-            *t = tasks;
+            *t = (consumers, tasks);
         }
         Ok(exporter)
     }
@@ -216,18 +219,11 @@ impl Exporter for QueuedExporter {
             self.shared.stop.store(true, Ordering::Release);
             self.shared.stop_notify.notify_waiters();
         }
-        let tasks = self
+        let (consumers, others) = self
             .tasks
             .lock()
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
-        let (consumers, others): (Vec<_>, Vec<_>) = {
-            let n = tasks.len();
-            let mut tasks = tasks;
-            let others =
-                tasks.split_off(n.saturating_sub(if self.queue.is_durable() { 2 } else { 1 }));
-            (tasks, others)
-        };
         let wait = async {
             for t in consumers {
                 let _ = t.await;
