@@ -6,6 +6,9 @@
 //! - `queue`: 4 KiB records pushed through an exporter queue and taken off by a consumer;
 //!   the disk queue (redb, commits every 100 ms: the default `fsync_interval`) against the
 //!   memory queue in the same run.
+//! - `otlp_compress`: one 512-span export request (what `slotel loadgen` sends) compressed
+//!   the way the OTLP exporters compress it (gzip at the fastest level, zstd level 1),
+//!   against prost-decoding the same request: what the receiver pays for it anyway.
 //!
 //! Run: `cargo bench --bench export`.
 
@@ -204,5 +207,26 @@ fn queues(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, remote_write, queues);
+fn otlp_compress(c: &mut Criterion) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use slotel::config::Compression;
+    use slotel::export::otlp::compress;
+    let mut rng = fastrand::Rng::with_seed(42);
+    let body = generate::traces(&mut rng, 512, &ContentOpts::default()).encode_to_vec();
+    println!("otlp_compress: one request of {} bytes", body.len());
+    let mut g = c.benchmark_group("otlp_compress_512_spans");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("prost_decode_baseline", |b| {
+        b.iter(|| ExportTraceServiceRequest::decode(black_box(body.as_slice())))
+    });
+    for (name, compression) in [
+        ("gzip_fast", Compression::Gzip),
+        ("zstd_1", Compression::Zstd),
+    ] {
+        g.bench_function(name, |b| b.iter(|| compress(compression, black_box(&body))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, remote_write, queues, otlp_compress);
 criterion_main!(benches);

@@ -99,6 +99,7 @@ fn receive_path(c: &mut Criterion) {
                     Protocol::Grpc,
                     header,
                     black_box(&pb),
+                    None,
                     Format::Protobuf,
                 )
                 .is_ok()

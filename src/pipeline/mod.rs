@@ -124,10 +124,35 @@ pub struct Batch {
     pub bytes: usize,
     /// Set when the receiver waits for durable exporters before acknowledging.
     pub ack: Option<Ack>,
-    /// The request's protobuf bytes as received (decompressed), while nothing has changed
-    /// the payload: OTLP exporters forward them instead of encoding again. Whoever changes
+    /// The request's bytes as received, while nothing has changed the payload: OTLP
+    /// exporters forward them instead of encoding (and compressing) again. Whoever changes
     /// `payload` clears this.
-    pub raw: Option<bytes::Bytes>,
+    pub raw: Option<Raw>,
+}
+
+/// A request as it was received: its protobuf bytes and, when the client compressed it,
+/// the compressed bytes too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raw {
+    /// The protobuf export request (decompressed).
+    pub body: bytes::Bytes,
+    /// The body as it came over the wire, when it was compressed: one gzip or zstd stream
+    /// of `body`, which an exporter compressing with the same algorithm sends as it is.
+    pub wire: Option<Wire>,
+}
+
+/// A compressed request body as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wire {
+    pub compression: crate::config::Compression,
+    pub body: bytes::Bytes,
+}
+
+impl Raw {
+    /// Bytes received uncompressed.
+    pub fn plain(body: bytes::Bytes) -> Self {
+        Self { body, wire: None }
+    }
 }
 
 /// Why a batch could not be queued.

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::routing::post;
 use bytes::{Buf, Bytes};
+use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -25,6 +26,8 @@ use tonic::{Status, body::Body as GrpcBody};
 
 use super::Receiver;
 use super::otlp::{Format, OtlpRequest};
+use crate::config::Compression;
+use crate::pipeline::Wire;
 use crate::telemetry::{Protocol, RefuseReason};
 
 pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -83,6 +86,8 @@ struct ExportCall<R> {
     receiver: Arc<Receiver>,
     /// Set once the request reached [`Receiver::export`], which does its own accounting.
     reached: Arc<AtomicBool>,
+    /// The compressed message as received, handed on with the request.
+    wire: Option<Wire>,
     _req: PhantomData<fn() -> R>,
 }
 
@@ -99,9 +104,13 @@ impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
             .get("authorization")
             .map(|v| v.as_bytes().to_vec());
         let body = request.into_inner();
-        let accepted =
-            self.receiver
-                .export::<R>(Protocol::Grpc, auth.as_deref(), &body, Format::Protobuf);
+        let accepted = self.receiver.export::<R>(
+            Protocol::Grpc,
+            auth.as_deref(),
+            &body,
+            self.wire.take(),
+            Format::Protobuf,
+        );
         Box::pin(async move {
             match accepted {
                 Ok(a) => a
@@ -131,10 +140,20 @@ async fn export<R: OtlpRequest>(
     let mut grpc = Grpc::new(RawCodec::<R::Response>::default())
         .apply_compression_config(accept, EnabledCompressionEncodings::default())
         .apply_max_message_size_config(Some(state.max_message_size), None);
+    let (req, wire) = match keep_compressed(req, state.max_message_size).await {
+        Ok(r) => r,
+        Err(status) => {
+            state
+                .receiver
+                .refused_request(Protocol::Grpc, R::SIGNAL, RefuseReason::TooLarge);
+            return status.into_http();
+        }
+    };
     let reached = Arc::new(AtomicBool::new(false));
     let call = ExportCall::<R> {
         receiver: state.receiver.clone(),
         reached: reached.clone(),
+        wire,
         _req: PhantomData,
     };
     let mut resp = grpc.unary(call, req).await;
@@ -159,6 +178,50 @@ async fn export<R: OtlpRequest>(
         .receiver
         .refused_request(Protocol::Grpc, R::SIGNAL, reason);
     resp
+}
+
+/// For a compressed request (`grpc-encoding` gzip or zstd), reads the body and keeps the
+/// compressed message, so that an exporter compressing the same way forwards it instead of
+/// compressing the decompressed request again. tonic then reads the same bytes and does the
+/// framing checks and the bounded decompression as for any other request. Uncompressed
+/// requests pass through untouched.
+async fn keep_compressed(
+    req: Request,
+    max_message_size: usize,
+) -> Result<(Request, Option<Wire>), Status> {
+    let compression = match req.headers().get("grpc-encoding").map(|v| v.as_bytes()) {
+        Some(b"gzip") => Compression::Gzip,
+        Some(b"zstd") => Compression::Zstd,
+        _ => return Ok((req, None)),
+    };
+    let (parts, body) = req.into_parts();
+    // tonic refuses a message over the limit before decompressing it, so a larger body is
+    // refused here the same way.
+    let limit = max_message_size.saturating_add(FRAME_HEADER);
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(Status::resource_exhausted(format!(
+                "request message is larger than the limit of {max_message_size} bytes"
+            )));
+        }
+        Err(e) => return Err(Status::cancelled(format!("cannot read request: {e}"))),
+    };
+    let wire = compressed_message(&bytes).map(|body| Wire { compression, body });
+    Ok((
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        wire,
+    ))
+}
+
+/// Length of the gRPC message prefix: a compressed flag and a big-endian length.
+const FRAME_HEADER: usize = 5;
+
+/// The message of a body holding exactly one compressed gRPC message.
+fn compressed_message(body: &Bytes) -> Option<Bytes> {
+    let header = body.get(..FRAME_HEADER)?;
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    (header[0] == 1 && body.len() - FRAME_HEADER == len).then(|| body.slice(FRAME_HEADER..))
 }
 
 async fn unimplemented(req: Request) -> http::Response<GrpcBody> {

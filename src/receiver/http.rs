@@ -22,20 +22,14 @@ use prost::Message;
 
 use super::otlp::{Format, OtlpRequest};
 use super::{ReceiveError, Receiver};
-use crate::pipeline::otlp_json;
+use crate::config::Compression;
+use crate::pipeline::{Wire, otlp_json};
 use crate::telemetry::Protocol;
 
 #[derive(Clone)]
 struct HttpState {
     receiver: Arc<Receiver>,
     max_body: usize,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
-    Identity,
-    Gzip,
-    Zstd,
 }
 
 fn content_format(headers: &HeaderMap) -> Result<Format, ReceiveError> {
@@ -57,16 +51,16 @@ fn content_format(headers: &HeaderMap) -> Result<Format, ReceiveError> {
     }
 }
 
-fn content_encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
+fn content_encoding(headers: &HeaderMap) -> Result<Compression, ReceiveError> {
     let raw = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .trim();
     match raw.to_ascii_lowercase().as_str() {
-        "" | "identity" | "none" => Ok(Encoding::Identity),
-        "gzip" | "x-gzip" => Ok(Encoding::Gzip),
-        "zstd" => Ok(Encoding::Zstd),
+        "" | "identity" | "none" => Ok(Compression::None),
+        "gzip" | "x-gzip" => Ok(Compression::Gzip),
+        "zstd" => Ok(Compression::Zstd),
         _ => Err(ReceiveError::UnsupportedMediaType(format!(
             "unsupported content encoding {raw:?}: use gzip, zstd or none"
         ))),
@@ -96,15 +90,15 @@ fn read_bounded(reader: impl Read, limit: usize) -> Result<Vec<u8>, ReceiveError
 
 fn decompress(
     body: bytes::Bytes,
-    encoding: Encoding,
+    encoding: Compression,
     limit: usize,
 ) -> Result<bytes::Bytes, ReceiveError> {
     match encoding {
-        Encoding::Identity => Ok(body),
-        Encoding::Gzip => {
+        Compression::None => Ok(body),
+        Compression::Gzip => {
             read_bounded(flate2::read::MultiGzDecoder::new(&body[..]), limit).map(Into::into)
         }
-        Encoding::Zstd => {
+        Compression::Zstd => {
             let decoder = zstd::stream::read::Decoder::new(&body[..]).map_err(|e| {
                 ReceiveError::InvalidArgument(format!("cannot decompress request body: {e}"))
             })?;
@@ -172,15 +166,19 @@ async fn export<R: OtlpRequest>(
         Ok(b) => b,
         Err(e) => return refuse(e, Some(format)),
     };
-    let body = match decompress(raw, encoding, state.max_body) {
+    let body = match decompress(raw.clone(), encoding, state.max_body) {
         Ok(b) => b,
         Err(e) => return refuse(e, Some(format)),
     };
+    let wire = (encoding != Compression::None).then_some(Wire {
+        compression: encoding,
+        body: raw,
+    });
     let auth = parts
         .headers
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes());
-    let accepted = receiver.export::<R>(Protocol::Http, auth, &body, format);
+    let accepted = receiver.export::<R>(Protocol::Http, auth, &body, wire, format);
     let result = match accepted {
         Ok(a) => a.wait().await,
         Err(e) => Err(e),
@@ -206,16 +204,16 @@ mod tests {
 
     #[test]
     fn gzip_bomb_stops_at_the_limit() {
-        use flate2::{Compression, write::GzEncoder};
+        use flate2::write::GzEncoder;
         use std::io::Write;
-        let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::best());
         let zeros = vec![0u8; 1 << 20];
         for _ in 0..64 {
             enc.write_all(&zeros).unwrap();
         }
         let bomb = enc.finish().unwrap();
         assert!(bomb.len() < 1 << 20);
-        let err = decompress(bomb.into(), Encoding::Gzip, 4 << 20).unwrap_err();
+        let err = decompress(bomb.into(), Compression::Gzip, 4 << 20).unwrap_err();
         assert!(matches!(err, ReceiveError::TooLarge(_)));
     }
 
@@ -224,10 +222,10 @@ mod tests {
         let data = b"hello otlp".repeat(100);
         let z = zstd::encode_all(&data[..], 3).unwrap();
         assert_eq!(
-            &decompress(z.into(), Encoding::Zstd, 1 << 20).unwrap()[..],
+            &decompress(z.into(), Compression::Zstd, 1 << 20).unwrap()[..],
             &data[..]
         );
-        let err = decompress(b"not zstd"[..].into(), Encoding::Zstd, 1 << 20).unwrap_err();
+        let err = decompress(b"not zstd"[..].into(), Compression::Zstd, 1 << 20).unwrap_err();
         assert!(matches!(err, ReceiveError::InvalidArgument(_)));
     }
 

@@ -34,7 +34,7 @@ pub use error::ReceiveError;
 use otlp::{Format, OtlpRequest};
 
 use crate::config::{Limits, OtlpReceiverConfig};
-use crate::pipeline::{Batch, PipelineSender, RequestContext, SendError};
+use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
 use crate::telemetry::{
     Metrics, Protocol, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels,
     RequestLabels, Signal,
@@ -116,12 +116,14 @@ impl Receiver {
     }
 
     /// Handles one export request: `authorization` is the raw header value, `body` the
-    /// decompressed request body.
+    /// decompressed request body and `wire` the body as it arrived when it was compressed
+    /// (kept so that exporters compressing the same way can forward it).
     pub fn export<R: OtlpRequest>(
         &self,
         protocol: Protocol,
         authorization: Option<&[u8]>,
         body: &bytes::Bytes,
+        wire: Option<Wire>,
         format: Format,
     ) -> Result<Accepted<R::Response>, ReceiveError> {
         let started = tokio::time::Instant::now();
@@ -130,7 +132,7 @@ impl Receiver {
             signal: R::SIGNAL,
         };
         self.metrics.requests.get_or_create(&labels).inc();
-        let result = self.export_inner::<R>(protocol, authorization, body, format);
+        let result = self.export_inner::<R>(protocol, authorization, body, wire, format);
         if let Err(e) = &result {
             self.refused_request(protocol, R::SIGNAL, e.reason());
         }
@@ -185,6 +187,7 @@ impl Receiver {
         protocol: Protocol,
         authorization: Option<&[u8]>,
         body: &bytes::Bytes,
+        wire: Option<Wire>,
         format: Format,
     ) -> Result<Accepted<R::Response>, ReceiveError> {
         let identity = match &self.auth {
@@ -246,7 +249,10 @@ impl Receiver {
                 items: checked.kept,
                 bytes: body.len(),
                 ack,
-                raw: unchanged.then(|| body.clone()),
+                raw: unchanged.then(|| Raw {
+                    body: body.clone(),
+                    wire,
+                }),
             };
             if let Err(e) = pipeline.try_send(batch) {
                 let err = self.send_error(e);

@@ -17,8 +17,9 @@
 //! - One record per batch, carrying the batch's tenant, sent as the tenant header
 //!   (`tenant_header`, default `X-Scope-OrgID`) of that request only.
 //! - The low bits of `Record::route` are the signal ([`Route`]); [`COMPRESSED`] marks a body
-//!   that was compressed when it was queued (otlphttp with a disk queue), so `send` does not
-//!   compress it again and a restart reads back what was stored.
+//!   that was compressed when it was queued (a disk queue, or the client's own compressed
+//!   bytes of an unchanged batch), so `send` does not compress it again and a restart reads
+//!   back what was stored.
 //! - Response status is classified by `retry.rs` only.
 
 mod grpc;
@@ -35,7 +36,7 @@ use prost::Message;
 use tokio::time::Instant;
 
 pub use grpc::OtlpGrpc;
-pub use http::{OtlpHttp, signal_url};
+pub use http::{OtlpHttp, compress, signal_url};
 
 use super::queue::Record;
 use super::retry::Outcome;
@@ -95,7 +96,7 @@ pub fn encode_batch(batch: &Batch) -> Record {
     };
     // Unchanged since it was received: forward the client's bytes (no encoding, no copy).
     let body = match &batch.raw {
-        Some(raw) => raw.clone(),
+        Some(raw) => raw.body.clone(),
         None => Bytes::from(match &batch.payload {
             Payload::Traces(req) => req.encode_to_vec(),
             Payload::Metrics(req) => req.encode_to_vec(),
@@ -111,14 +112,22 @@ pub fn encode_batch(batch: &Batch) -> Record {
     }
 }
 
-/// [`encode_batch`], compressed at once when the queue stores compressed bodies.
+/// [`encode_batch`], compressed at once when the queue stores compressed bodies. A batch
+/// that arrived compressed the way this exporter compresses, and that nothing changed, is
+/// queued as it arrived: compressing costs about as much CPU as decoding.
 pub fn encode_record(
     batch: &Batch,
     compression: crate::config::Compression,
     compress_on_queue: bool,
 ) -> Result<Record, String> {
     let mut record = encode_batch(batch);
-    if compress_on_queue {
+    if let Some(wire) = batch.raw.as_ref().and_then(|r| r.wire.as_ref())
+        && wire.compression == compression
+        && compression != crate::config::Compression::None
+    {
+        record.body = wire.body.clone();
+        record.route |= COMPRESSED;
+    } else if compress_on_queue {
         record.body = Bytes::from(http::compress(compression, &record.body)?);
         record.route |= COMPRESSED;
     }

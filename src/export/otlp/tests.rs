@@ -278,7 +278,7 @@ fn unchanged_batches_forward_the_received_bytes() {
     let req = ExportTraceServiceRequest::default();
     let mut b = batch(req, None);
     let received = Bytes::from_static(b"\x0a\x00as received");
-    b.raw = Some(received.clone());
+    b.raw = Some(crate::pipeline::Raw::plain(received.clone()));
     assert_eq!(encode_batch(&b).body, received);
     b.raw = None;
     assert_eq!(
@@ -286,4 +286,42 @@ fn unchanged_batches_forward_the_received_bytes() {
         Bytes::new(),
         "an empty request encodes to nothing"
     );
+}
+
+#[test]
+fn compressed_requests_are_queued_as_received_when_the_compression_matches() {
+    let req = traces(3);
+    let body = Bytes::from(req.encode_to_vec());
+    let gzipped = Bytes::from(compress(Compression::Gzip, &body).expect("gzip"));
+    let mut b = batch(req, None);
+    b.raw = Some(crate::pipeline::Raw {
+        body: body.clone(),
+        wire: Some(crate::pipeline::Wire {
+            compression: Compression::Gzip,
+            body: gzipped.clone(),
+        }),
+    });
+    // Same algorithm: the client's bytes, marked as compressed, whether or not the queue
+    // compresses.
+    for on_queue in [false, true] {
+        let rec = encode_record(&b, Compression::Gzip, on_queue).expect("record");
+        assert_eq!(rec.body, gzipped);
+        assert_eq!(Route::of(rec.route), Some(Route::Traces));
+        assert_ne!(rec.route & COMPRESSED, 0);
+    }
+    // Another algorithm or none: the decompressed bytes, compressed by the exporter.
+    let rec = encode_record(&b, Compression::None, false).expect("record");
+    assert_eq!((rec.body, rec.route & COMPRESSED), (body.clone(), 0));
+    let rec = encode_record(&b, Compression::Zstd, false).expect("record");
+    assert_eq!((rec.body, rec.route & COMPRESSED), (body.clone(), 0));
+    let rec = encode_record(&b, Compression::Zstd, true).expect("record");
+    assert_ne!(rec.route & COMPRESSED, 0);
+    assert_eq!(
+        zstd::decode_all(&rec.body[..]).expect("zstd"),
+        body.to_vec()
+    );
+    // A changed batch (raw cleared) is encoded again.
+    b.raw = None;
+    let rec = encode_record(&b, Compression::Gzip, false).expect("record");
+    assert_eq!((rec.body, rec.route & COMPRESSED), (body, 0));
 }
