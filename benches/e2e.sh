@@ -13,6 +13,8 @@
 #   CONCURRENCY        requests in flight (default 8)
 #   ITEMS_PER_REQUEST  spans per request (default 512)
 #   SEED               content seed (default 1)
+#   COMPRESSION        request compression of the load generator: none (default), gzip or
+#                      zstd (compressed once when the request pool is built)
 #   SERVER_CPU / LOADGEN_CPU   CPUs to pin the server and the load generator to (0 / 1)
 #   SUMMARY_JSON       also write the results as JSON to this path
 #   NO_BUILD=1         skip `cargo build --release`
@@ -22,12 +24,15 @@
 #                      the `nop` exporter in the same run: the load runs once with `nop`
 #                      ("off") and once with EXPORTER ("on"). `@SINK@` (host:port, OTLP
 #                      gRPC) stands for `slotel loadgen --sink`, a backend that counts
-#                      spans without decoding them; `@SINK_HTTP@` (http://host:port,
+#                      spans without decoding them and answers any other POST (remote
+#                      write, Loki) with 204, so `http://@SINK@/api/v1/write` works too;
+#                      `@SINK_HTTP@` (http://host:port,
 #                      OTLP/HTTP) for a second slotel with a `nop` exporter.
 #   SINK_CPU           CPU of that sink (default: LOADGEN_CPU)
 #
-# With EXPORTER, after each "on" load the script waits until the exporter's queue is empty
-# and the sink has accepted every span, and reports the delivered rate over load + drain.
+# With EXPORTER, after each "on" load the script waits until the span exporters' queues
+# are empty and the sink has accepted every span, and reports the delivered rate over load
+# + drain.
 #
 # The server runs with a `nop` exporter on random free ports, pinned to one CPU; the load
 # generator runs on another. The server's CPU time comes from /proc/<pid>/stat, and the
@@ -41,6 +46,7 @@ DURATION=${DURATION:-20s}
 BASELINE_DURATION=${BASELINE_DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-8}
 ITEMS_PER_REQUEST=${ITEMS_PER_REQUEST:-512}
+COMPRESSION=${COMPRESSION:-none}
 SEED=${SEED:-1}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
@@ -190,7 +196,7 @@ server_ticks() {
     echo $((fields[11] + fields[12]))
 }
 
-common=(--items-per-request "$ITEMS_PER_REQUEST" --compression none --seed "$SEED")
+common=(--items-per-request "$ITEMS_PER_REQUEST" --compression "$COMPRESSION" --seed "$SEED")
 
 # run_load NAME PROTOCOL PORT: one load run; leaves $work/NAME.json and $work/NAME.cpu.
 run_load() {
@@ -222,8 +228,9 @@ for setup in "${setups[@]}"; do
             # Delivery: wait until the exporter's queue is empty and the sink has it all.
             start=$(date +%s.%N)
             for _ in $(seq 1200); do
-                queued=$(metric "$admin" '^slotel_exporter_queue_items({|$)')
-                delivered=$(metric "$admin" '^slotel_exporter_delivered_items_total({|$)')
+                # Span exporters only (`otlp…`): remote write delivers series, not spans.
+                queued=$(metric "$admin" '^slotel_exporter_queue_items[{].*exporter="otlp')
+                delivered=$(metric "$admin" '^slotel_exporter_delivered_items_total[{].*exporter="otlp')
                 accepted=$(metric "$admin" '^slotel_receiver_accepted_spans_total({|$)')
                 sunk=$delivered
                 [[ -n $sink_admin ]] && sunk=$(metric "$sink_admin" '^slotel_receiver_accepted_spans_total({|$)')
@@ -256,8 +263,8 @@ taskset -c "$SERVER_CPU" "$BIN" loadgen --decode-baseline "${common[@]}" \
     --duration "$BASELINE_DURATION" --report json >"$work/baseline.json"
 baseline=$(jq -r '.decoded_items_per_second' "$work/baseline.json")
 
-printf '\nslotel e2e: traces, %s spans/request, %s in flight, %s per protocol; server on CPU %s, loadgen on CPU %s\n' \
-    "$ITEMS_PER_REQUEST" "$CONCURRENCY" "$DURATION" "$SERVER_CPU" "$LOADGEN_CPU"
+printf '\nslotel e2e: traces, %s spans/request, compression %s, %s in flight, %s per protocol; server on CPU %s, loadgen on CPU %s\n' \
+    "$ITEMS_PER_REQUEST" "$COMPRESSION" "$CONCURRENCY" "$DURATION" "$SERVER_CPU" "$LOADGEN_CPU"
 if [[ -n $EXPORTER ]]; then
     printf 'exporter under test ("on"; "off" is nop)%s:\n%s\n' \
         "${sink_pid:+; sink on CPU $SINK_CPU}" "$EXPORTER"

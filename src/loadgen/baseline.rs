@@ -5,8 +5,8 @@ use std::fmt;
 
 use tokio::time::{Duration, Instant};
 
-use super::args::{Protocol, Settings, Signal};
-use super::pool::{Pool, Recipe, compress, decompress};
+use super::args::{Settings, Signal};
+use super::pool::{Pool, Recipe, decompress};
 use super::report::per_second;
 use super::{LoadgenError, Payload, Report};
 
@@ -18,18 +18,13 @@ pub(super) fn decode_baseline(
     recipe: &Recipe,
     pool: &Pool,
 ) -> Result<Report, LoadgenError> {
-    // What the server receives: gRPC bodies are compressed by tonic on the way out.
-    let mut bodies = Vec::with_capacity(pool.len());
-    for slot in 0..pool.full_len() {
-        let entry = pool.get(slot);
-        let wire = match settings.protocol {
-            Protocol::Grpc => {
-                compress(&entry.body, settings.compression).map_err(LoadgenError::Compress)?
-            }
-            Protocol::Http => entry.body.to_vec(),
-        };
-        bodies.push((wire, entry.items));
-    }
+    // The pool holds what the server receives: compressed bodies or messages.
+    let bodies: Vec<(Vec<u8>, u64)> = (0..pool.full_len())
+        .map(|slot| {
+            let entry = pool.get(slot);
+            (entry.body.to_vec(), entry.items)
+        })
+        .collect();
     let decode = |wire: &[u8]| decode_once(settings, recipe.json, wire);
     for (wire, items) in &bodies {
         if decode(wire)? != *items {

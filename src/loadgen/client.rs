@@ -1,5 +1,7 @@
-//! The OTLP clients, one per worker (gRPC over a tonic channel, HTTP over a pooled hyper
-//! client), and how their answers are classified the way an OTLP exporter would:
+//! The OTLP clients, one per worker (gRPC over a tonic channel, or for compressed requests
+//! over a plain HTTP/2 connection that sends the pool's compressed messages as they are;
+//! HTTP over a pooled hyper client), and how their answers are classified the way an OTLP
+//! exporter would:
 //! acknowledged (with `partial_success` rejections), refused with retry, refused
 //! permanently, or failed in transport.
 
@@ -12,7 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Duration;
-use tonic::codec::{Codec, CompressionEncoding, EncodeBuf, Encoder};
+use tonic::codec::{Codec, EncodeBuf, Encoder};
 use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
@@ -70,6 +72,8 @@ impl Outcome {
 /// One worker's connection.
 pub(super) enum Target {
     Grpc(Box<GrpcTarget>),
+    /// gRPC with messages compressed in the pool (tonic would compress each one again).
+    Framed(Box<FramedGrpcTarget>),
     Http(Box<HttpTarget>),
 }
 
@@ -78,7 +82,12 @@ impl Target {
     /// HTTP.
     pub(super) async fn connect(settings: &Settings) -> Result<Vec<Target>, LoadgenError> {
         let mut targets = Vec::with_capacity(settings.concurrency);
-        if settings.protocol == Protocol::Grpc {
+        if settings.protocol == Protocol::Grpc && settings.compression != Compression::None {
+            for _ in 0..settings.concurrency {
+                let target = FramedGrpcTarget::connect(settings).await?;
+                targets.push(Target::Framed(Box::new(target)));
+            }
+        } else if settings.protocol == Protocol::Grpc {
             for _ in 0..settings.concurrency {
                 targets.push(Target::Grpc(Box::new(GrpcTarget::connect(settings).await?)));
             }
@@ -94,6 +103,7 @@ impl Target {
     pub(super) async fn send(&mut self, body: Bytes) -> Outcome {
         match self {
             Target::Grpc(t) => t.send(body).await,
+            Target::Framed(t) => t.send(body).await,
             Target::Http(t) => t.send(body).await,
         }
     }
@@ -169,17 +179,9 @@ impl GrpcTarget {
             .connect()
             .await
             .map_err(|e| connect_error(s, e.into()))?;
-        let mut client = tonic::client::Grpc::new(channel);
-        match s.compression {
-            Compression::None => {}
-            Compression::Gzip => client = client.send_compressed(CompressionEncoding::Gzip),
-            Compression::Zstd => client = client.send_compressed(CompressionEncoding::Zstd),
-        }
-        let path = PathAndQuery::from_static(match s.signal {
-            Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-            Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-            Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-        });
+        // Uncompressed only: compressed messages go through `FramedGrpcTarget`.
+        let client = tonic::client::Grpc::new(channel);
+        let path = PathAndQuery::from_static(grpc_path(s.signal));
         let metadata = MetadataMap::from_headers(s.headers.clone());
         Ok(Self {
             client,
@@ -204,6 +206,129 @@ impl GrpcTarget {
             },
             Err(status) => classify_status(&status),
         }
+    }
+}
+
+/// A gRPC client for messages compressed ahead: one HTTP/2 connection of its own, each
+/// request one message flagged compressed with `grpc-encoding` set. The answer is read the
+/// way tonic reads it (status from the trailers, or the headers of a trailers-only answer).
+pub(super) struct FramedGrpcTarget {
+    client: Client<HttpConnector, Full<Bytes>>,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl FramedGrpcTarget {
+    async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
+        check_reachable(s).await?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        // A client per worker: its pool holds this worker's one connection.
+        let client = Client::builder(TokioExecutor::new())
+            .http2_only(true)
+            .build(connector);
+        let path = grpc_path(s.signal);
+        let mut parts = s.uri.clone().into_parts();
+        parts.path_and_query = Some(PathAndQuery::from_static(path));
+        let uri = Uri::from_parts(parts).map_err(|e| connect_error(s, e.into()))?;
+        let mut headers = s.headers.clone();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+        let encoding = match s.compression {
+            Compression::Zstd => "zstd",
+            _ => "gzip",
+        };
+        headers.insert("grpc-encoding", HeaderValue::from_static(encoding));
+        Ok(Self {
+            client,
+            uri,
+            headers,
+        })
+    }
+
+    async fn send(&self, message: Bytes) -> Outcome {
+        let mut frame = bytes::BytesMut::with_capacity(message.len() + 5);
+        frame.put_u8(1);
+        frame.put_u32(u32::try_from(message.len()).unwrap_or(u32::MAX));
+        frame.put_slice(&message);
+        let mut request = http::Request::new(Full::new(frame.freeze()));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        let response = match self.client.request(request).await {
+            Ok(response) => response,
+            Err(e) => return Outcome::transport(error_chain(&e)),
+        };
+        let status = response.status();
+        let mut meta = response.headers().clone();
+        let collected = match Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected,
+            Err(e) => return Outcome::transport(format!("reading the answer: {e}")),
+        };
+        if !status.is_success() {
+            let class = match status.as_u16() {
+                429 | 502 | 503 | 504 => Class::Retryable,
+                _ => Class::Permanent,
+            };
+            return Outcome::refused(class, format!("http {}", status.as_u16()), "");
+        }
+        if let Some(trailers) = collected.trailers() {
+            meta.extend(trailers.clone());
+        }
+        let compressed = meta
+            .get("grpc-encoding")
+            .and_then(|v| match v.as_bytes() {
+                b"gzip" => Some(Compression::Gzip),
+                b"zstd" => Some(Compression::Zstd),
+                _ => None,
+            });
+        let body = collected.to_bytes();
+        match Status::from_header_map(&meta) {
+            None => Outcome::transport("gRPC answer without grpc-status"),
+            Some(status) if status.code() != Code::Ok => classify_status(&status),
+            Some(_) => Outcome::Acknowledged {
+                rejected: answer_message(&body, compressed)
+                    .and_then(|m| rejected_in_body(false, &m)),
+            },
+        }
+    }
+}
+
+/// The message of a one-message gRPC answer body (empty when there is none).
+fn answer_message(body: &[u8], encoding: Option<Compression>) -> Option<Vec<u8>> {
+    if body.is_empty() {
+        return Some(Vec::new());
+    }
+    let header = body.get(..5)?;
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    let message = body.get(5..5 + len)?;
+    match (header[0], encoding) {
+        (0, _) => Some(message.to_vec()),
+        (1, Some(c)) => super::pool::decompress(message, c).ok(),
+        _ => None,
+    }
+}
+
+fn grpc_path(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    }
+}
+
+/// Fails early, with the endpoint in the error, when nothing accepts connections there.
+async fn check_reachable(s: &Settings) -> Result<(), LoadgenError> {
+    let authority = s.uri.authority().map_or("", |a| a.as_str());
+    let connect = tokio::net::TcpStream::connect(authority);
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(connect_error(s, e.into())),
+        Err(_) => Err(connect_error(s, "connection timed out".into())),
     }
 }
 
@@ -269,13 +394,7 @@ pub(super) struct HttpTarget {
 impl HttpTarget {
     /// Builds the shared client after checking that the server accepts connections.
     async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
-        let authority = s.uri.authority().map_or("", |a| a.as_str());
-        let connect = tokio::net::TcpStream::connect(authority);
-        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(connect_error(s, e.into())),
-            Err(_) => return Err(connect_error(s, "connection timed out".into())),
-        }
+        check_reachable(s).await?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));

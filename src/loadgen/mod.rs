@@ -1,7 +1,7 @@
 //! `slotel loadgen`: an OTLP load generator, and the decode-only baseline that the end-to-end
 //! benchmark compares the server against.
 //!
-//! The generator pre-builds a pool of distinct, encoded (and for HTTP compressed) requests
+//! The generator pre-builds a pool of distinct, encoded (and compressed) requests
 //! before the clock starts, so the numbers measure the server rather than the generator. N
 //! workers, each with its own connection, take requests from the pool round-robin, share an
 //! optional items-per-second limiter and classify every answer the way an OTLP exporter

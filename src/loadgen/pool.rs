@@ -1,4 +1,4 @@
-//! The request pool: distinct, encoded (and for HTTP compressed) requests built before the
+//! The request pool: distinct, encoded (and compressed) requests built before the
 //! clock starts, and the background task that keeps their timestamps current.
 //!
 //! Entries are built from a [`Recipe`] and are deterministic per seed, slot and refresh
@@ -28,7 +28,8 @@ pub(crate) struct Recipe {
     signal: Signal,
     /// JSON bodies (OTLP/HTTP with `--encoding json`), else protobuf.
     pub(super) json: bool,
-    /// Compress the body here (HTTP); gRPC bodies are compressed by tonic per message.
+    /// Compress the body here, once, as the wire carries it (the HTTP body or the gRPC
+    /// message), so the load generator's core does not compress per request.
     compression: Compression,
     pub(super) content: ContentOpts,
     seed: u64,
@@ -40,11 +41,7 @@ impl From<&Settings> for Recipe {
         Self {
             signal: s.signal,
             json: http && s.encoding == Encoding::Json,
-            compression: if http {
-                s.compression
-            } else {
-                Compression::None
-            },
+            compression: s.compression,
             content: s.content.clone(),
             seed: s.seed,
         }
