@@ -279,13 +279,11 @@ impl FramedGrpcTarget {
         if let Some(trailers) = collected.trailers() {
             meta.extend(trailers.clone());
         }
-        let compressed = meta
-            .get("grpc-encoding")
-            .and_then(|v| match v.as_bytes() {
-                b"gzip" => Some(Compression::Gzip),
-                b"zstd" => Some(Compression::Zstd),
-                _ => None,
-            });
+        let compressed = meta.get("grpc-encoding").and_then(|v| match v.as_bytes() {
+            b"gzip" => Some(Compression::Gzip),
+            b"zstd" => Some(Compression::Zstd),
+            _ => None,
+        });
         let body = collected.to_bytes();
         match Status::from_header_map(&meta) {
             None => Outcome::transport("gRPC answer without grpc-status"),

@@ -6,10 +6,10 @@
 //! to the server under test. Any other POST (a remote write, a Loki push) is answered
 //! `204 No Content` and not counted, so the sink can stand in for every backend at once.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::Read;
 use std::net::SocketAddr;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -162,7 +162,10 @@ mod tests {
         let two = Bytes::from(frame.iter().chain(&frame).copied().collect::<Vec<u8>>());
         let seen = Seen::default();
         assert_eq!(count_frames(&two, false, &seen), Some(600));
-        assert_eq!(count_frames(&two.slice(..two.len() - 1), false, &seen), None);
+        assert_eq!(
+            count_frames(&two.slice(..two.len() - 1), false, &seen),
+            None
+        );
         assert_eq!(count_spans(&[0x0a, 0xff]), None);
     }
 
