@@ -149,21 +149,27 @@ async fn wait_for(seen: &Arc<Mutex<Vec<Captured>>>, n: usize) -> Vec<Captured> {
     std::mem::take(&mut *seen.lock().unwrap())
 }
 
+/// The gzip body of a forwarded request: the gRPC message (flagged compressed) or the
+/// OTLP/HTTP body, each with its encoding header.
+fn gzip_body(c: &Captured) -> Bytes {
+    if c.path.contains("Service/Export") {
+        assert_eq!(c.headers.get("grpc-encoding").unwrap(), "gzip");
+        let (compressed, msg) = grpc_message(&c.body);
+        assert!(compressed, "the gRPC message is flagged compressed");
+        msg
+    } else {
+        assert_eq!(c.path, "/v1/traces");
+        assert_eq!(c.headers.get("content-encoding").unwrap(), "gzip");
+        c.body.clone()
+    }
+}
+
 /// Checks what the backend got for one client request: one gRPC and one HTTP request whose
 /// gzip bodies decompress to `plain`; `same` says whether both must be `sent` byte for byte.
 fn check(got: &[Captured], plain: &[u8], sent: &[u8], same: bool) {
     assert_eq!(got.len(), 2, "one request per exporter: {got:?}");
     for c in got {
-        let body = if c.path.contains("Service/Export") {
-            assert_eq!(c.headers.get("grpc-encoding").unwrap(), "gzip");
-            let (compressed, msg) = grpc_message(&c.body);
-            assert!(compressed, "the gRPC message is flagged compressed");
-            msg
-        } else {
-            assert_eq!(c.path, "/v1/traces");
-            assert_eq!(c.headers.get("content-encoding").unwrap(), "gzip");
-            c.body.clone()
-        };
+        let body = gzip_body(c);
         assert_eq!(
             gunzip(&body),
             plain,
@@ -240,11 +246,7 @@ async fn a_redacted_request_is_compressed_again_not_forwarded() {
     running.shutdown().await.unwrap();
     assert_eq!(got.len(), 2);
     for c in &got {
-        let body = if c.path.contains("Service/Export") {
-            grpc_message(&c.body).1
-        } else {
-            c.body.clone()
-        };
+        let body = gzip_body(c);
         assert_ne!(
             &body[..],
             &gz[..],

@@ -221,13 +221,10 @@ pub(super) struct FramedGrpcTarget {
 impl FramedGrpcTarget {
     async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
         check_reachable(s).await?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         // A client per worker: its pool holds this worker's one connection.
         let client = Client::builder(TokioExecutor::new())
             .http2_only(true)
-            .build(connector);
+            .build(connector());
         let path = grpc_path(s.signal);
         let mut parts = s.uri.clone().into_parts();
         parts.path_and_query = Some(PathAndQuery::from_static(path));
@@ -270,11 +267,7 @@ impl FramedGrpcTarget {
             Err(e) => return Outcome::transport(format!("reading the answer: {e}")),
         };
         if !status.is_success() {
-            let class = match status.as_u16() {
-                429 | 502 | 503 | 504 => Class::Retryable,
-                _ => Class::Permanent,
-            };
-            return Outcome::refused(class, format!("http {}", status.as_u16()), "");
+            return http_refusal(status, "");
         }
         if let Some(trailers) = collected.trailers() {
             meta.extend(trailers.clone());
@@ -317,6 +310,23 @@ fn grpc_path(signal: Signal) -> &'static str {
         Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
         Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
     }
+}
+
+/// A TCP connector with Nagle off and the connect timeout.
+fn connector() -> HttpConnector {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    connector
+}
+
+/// An HTTP error status in the OTLP exporter's classes.
+fn http_refusal(status: http::StatusCode, message: &str) -> Outcome {
+    let class = match status.as_u16() {
+        429 | 502 | 503 | 504 => Class::Retryable,
+        _ => Class::Permanent,
+    };
+    Outcome::refused(class, format!("http {}", status.as_u16()), message)
 }
 
 /// Fails early, with the endpoint in the error, when nothing accepts connections there.
@@ -393,12 +403,9 @@ impl HttpTarget {
     /// Builds the shared client after checking that the server accepts connections.
     async fn connect(s: &Settings) -> Result<Self, LoadgenError> {
         check_reachable(s).await?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(s.concurrency)
-            .build(connector);
+            .build(connector());
         let mut headers = s.headers.clone();
         let content_type = match s.encoding {
             Encoding::Protobuf => "application/x-protobuf",
@@ -450,11 +457,7 @@ impl HttpTarget {
             };
         }
         let message = String::from_utf8_lossy(&body[..body.len().min(200)]);
-        let class = match status.as_u16() {
-            429 | 502 | 503 | 504 => Class::Retryable,
-            _ => Class::Permanent,
-        };
-        Outcome::refused(class, format!("http {}", status.as_u16()), message.trim())
+        http_refusal(status, message.trim())
     }
 }
 
