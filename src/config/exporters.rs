@@ -253,19 +253,18 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
             tls
         })
         .unwrap_or_default();
+    let d = ClientConfig::new(&endpoint);
     ClientConfig {
-        endpoint,
         headers,
         basic_auth,
         bearer_token,
         tls,
-        timeout: f
-            .opt(ctx, "timeout", Ctx::duration)
-            .unwrap_or(Duration::from_secs(10)),
+        timeout: f.opt(ctx, "timeout", Ctx::duration).unwrap_or(d.timeout),
         tenant: f.opt(ctx, "tenant", Ctx::non_empty),
         tenant_header: f
             .opt(ctx, "tenant_header", Ctx::non_empty)
-            .unwrap_or_else(|| "X-Scope-OrgID".to_string()),
+            .unwrap_or(d.tenant_header),
+        endpoint,
     }
 }
 
@@ -384,23 +383,26 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
             )),
         })
     });
+    let d = RemoteWriteConfig::new(&client.endpoint);
     RemoteWriteConfig {
         client,
         flush_interval: f
             .opt(ctx, "flush_interval", Ctx::duration)
-            .unwrap_or(Duration::from_secs(15)),
+            .unwrap_or(d.flush_interval),
         replica_label: f
             .opt(ctx, "replica_label", Ctx::non_empty)
-            .unwrap_or_else(|| "slotel_replica".to_string()),
+            .unwrap_or(d.replica_label),
         replica: f.opt(ctx, "replica", Ctx::non_empty),
         external_labels: f
             .opt(ctx, "external_labels", string_map)
             .unwrap_or_default(),
-        native_histogram_schema: schema.unwrap_or(6),
+        native_histogram_schema: schema.unwrap_or(d.native_histogram_schema),
         max_samples_per_request: f
             .opt(ctx, "max_samples_per_request", Ctx::count)
-            .unwrap_or(2000),
-        send_slo_series: f.opt(ctx, "send_slo_series", boolean).unwrap_or(true),
+            .unwrap_or(d.max_samples_per_request),
+        send_slo_series: f
+            .opt(ctx, "send_slo_series", boolean)
+            .unwrap_or(d.send_slo_series),
     }
 }
 
