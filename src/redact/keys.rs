@@ -85,27 +85,16 @@ pub(crate) enum KeyClass {
 
 /// True when `key` ends, once normalised, with a built-in sensitive name.
 pub(crate) fn is_builtin_sensitive(key: &[u8]) -> bool {
-    // The last 16 letters and digits (the longest name has 13), lowercased, in order.
-    const N: usize = 16;
-    let mut tail = [0u8; N];
-    let mut n = 0;
-    for &b in key.iter().rev() {
-        if b.is_ascii_alphanumeric() {
-            n += 1;
-            tail[N - n] = b.to_ascii_lowercase();
-            if n == N {
-                break;
-            }
-        }
-    }
-    let tail = &tail[N - n..];
+    let Some(&last) = key.iter().rev().find(|c| c.is_ascii_alphanumeric()) else {
+        return false;
+    };
     // Only the names that end with the key's last letter (each name is in `SENSITIVE`).
-    let names: &[&[u8]] = match tail.last() {
-        Some(b'd') => &[b"password", b"passwd", b"pwd", b"sessionid", b"creditcard"],
-        Some(b'e') => &[b"passphrase", b"cookie"],
-        Some(b't') => &[b"secret"],
-        Some(b'y') => &[b"secretkey", b"apikey", b"accesskey", b"privatekey"],
-        Some(b'n') => &[
+    let names: &[&[u8]] = match last.to_ascii_lowercase() {
+        b'd' => &[b"password", b"passwd", b"pwd", b"sessionid", b"creditcard"],
+        b'e' => &[b"passphrase", b"cookie"],
+        b't' => &[b"secret"],
+        b'y' => &[b"secretkey", b"apikey", b"accesskey", b"privatekey"],
+        b'n' => &[
             b"token",
             b"authorization",
             b"session",
@@ -114,17 +103,25 @@ pub(crate) fn is_builtin_sensitive(key: &[u8]) -> bool {
             b"rrn",
             b"ssn",
         ],
-        Some(b'l') => &[b"credential"],
-        Some(b's') => &[b"credentials"],
-        Some(b'r') => &[b"cardnumber"],
-        Some(b'o') => &[b"cardno"],
-        Some(b'm') => &[b"cardnum"],
-        Some(b'v') => &[b"cvv"],
-        Some(b'c') => &[b"cvc"],
-        Some(b'p') => &[b"otp"],
-        _ => &[],
+        b'l' => &[b"credential"],
+        b's' => &[b"credentials"],
+        b'r' => &[b"cardnumber"],
+        b'o' => &[b"cardno"],
+        b'm' => &[b"cardnum"],
+        b'v' => &[b"cvv"],
+        b'c' => &[b"cvc"],
+        b'p' => &[b"otp"],
+        _ => return false,
     };
-    names.iter().any(|name| tail.ends_with(name))
+    names.iter().any(|name| ends_with_normalised(key, name))
+}
+
+/// Whether `key`'s ASCII letters and digits, lowercased, end with `name` (lowercase).
+fn ends_with_normalised(key: &[u8], name: &[u8]) -> bool {
+    let mut rest = key.iter().rev().filter(|c| c.is_ascii_alphanumeric());
+    name.iter()
+        .rev()
+        .all(|&n| rest.next().is_some_and(|c| c.to_ascii_lowercase() == n))
 }
 
 /// The compiled key rules.

@@ -27,15 +27,13 @@ use super::detect::{
     ALNUM, BRN, CARD, EMAIL, GROUPS, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT, SECRET,
     SSN, URL_PASSWORD, URL_SECRET,
 };
+use super::skip;
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
 const WORD: u8 = 1;
 const DIGIT: u8 = 2;
-const UPPER: u8 = 4;
-/// Can start a literal-prefixed token: `e g x A B b`.
-const LIT: u8 = 8;
-/// `@ : = + -`: handled one by one.
-const PUNCT: u8 = 16;
+/// `@ : = -`: handled one by one.
+const PUNCT: u8 = 4;
 
 const fn classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -49,13 +47,7 @@ const fn classes() -> [u8; 256] {
         if b.is_ascii_digit() {
             k |= DIGIT;
         }
-        if b.is_ascii_uppercase() {
-            k |= UPPER;
-        }
-        if matches!(b, b'e' | b'g' | b'x' | b'A' | b'B' | b'b') {
-            k |= LIT;
-        }
-        if matches!(b, b'@' | b':' | b'=' | b'+' | b'-') {
+        if matches!(b, b'@' | b':' | b'=' | b'-') {
             k |= PUNCT;
         }
         t[c] = k;
@@ -65,6 +57,18 @@ const fn classes() -> [u8; 256] {
 }
 
 static CLASS: [u8; 256] = classes();
+
+/// The block holding `b[from]` (`skip::block_from`) and, in it, the bytes at or after
+/// `from` the pass looks at (`skip::ScanMask::wanted`): digits and `@ : = -` anywhere, a
+/// capital or `e g x b` where a word starts.
+fn wanted_from(b: &[u8], from: usize) -> (usize, u32) {
+    let (base, block) = skip::block_from(b, from);
+    let word_before = base > 0
+        && b.get(base - 1)
+            .is_some_and(|&c| CLASS[usize::from(c)] & WORD != 0);
+    let bits = skip::scan_mask(&block).wanted(word_before) & (!0u32 << (from - base));
+    (base, bits)
+}
 
 /// A span of `[0-9 +().-]` with at least four digits, and which numeric groups (bit
 /// `1 << group`) may match inside it.
@@ -122,35 +126,45 @@ impl Scan {
         self.starts.clear();
         self.started = 0;
         self.spans.clear();
-        let (mut prev, mut colons) = (0u8, 0usize);
+        let mut colons = 0usize;
         let mut double_colon = false;
         let (mut scheme, mut at_after_scheme, mut private) = (usize::MAX, false, false);
         // The local part of the last e-mail candidate ends before this.
         let mut last_at = 0;
-        let mut i = 0;
-        while i < b.len() {
-            let k = CLASS[usize::from(b[i])];
-            // Punctuation and digits always; a capital or `e g x b` only where a word
-            // starts.
-            let wanted = PUNCT | DIGIT | ((UPPER | LIT) * ((prev & WORD) ^ WORD));
-            prev = k;
-            i += 1;
-            if k & wanted == 0 {
+        // The bytes to look at (`skip::ScanMask::wanted`), a block at a time: bit `j`
+        // of `bits` for byte `base + j`, only those at or after `next`.
+        let (mut base, mut bits) = wanted_from(b, 0);
+        let mut next = 0;
+        loop {
+            if bits == 0 {
+                let from = (base + skip::BLOCK).max(next);
+                if from >= b.len() {
+                    break;
+                }
+                (base, bits) = wanted_from(b, from);
                 continue;
             }
-            let at = i - 1;
+            let at = base + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let Some(&c) = b.get(at) else { break };
+            let k = CLASS[usize::from(c)];
             if k & DIGIT != 0 {
                 // The numeric span from here; its bytes need nothing else but a look
                 // for `-----BEGIN`.
-                i = self.numeric_span(b, at, &mut private);
-                prev = CLASS[usize::from(b[i - 1])];
+                next = self.numeric_span(b, at, &mut private);
+                let done = next - base;
+                bits = if done >= skip::BLOCK {
+                    0
+                } else {
+                    bits & (!0u32 << done)
+                };
                 continue;
             }
             if k & PUNCT == 0 {
                 self.word_start(b, at);
                 continue;
             }
-            match b[at] {
+            match c {
                 b'@' => {
                     let s = local_part_start(b, at).max(last_at);
                     if s < at {
