@@ -11,13 +11,13 @@
 //! string (`scan.rs`) says where each group can start:
 //!
 //! - `literal` (`eyJ`, `ghp_`, `xox`, `AIza`, `AKIA`, `Bearer`), `alnum` (IBAN, passport),
-//!   `email`, `url_secret` (`?token=…`) and `pem`: at exact places (a word start with the
-//!   right prefix, the start of the local part before an `@`, a `?`/`&`/`;` before
-//!   `name=`), each tried with an anchored search — forward only, nothing in between;
-//! - `secret` (`password=…`, `"api_key": …`), `url_password` and `ipv6`: from the first
-//!   place they can start (the word with a keyword before a `:` or `=`; the scheme before
-//!   a `://` followed by an `@`; the hex group before the first `:` when there is a `::`
-//!   or seven colons);
+//!   `email`, `url_secret` (`?token=…`), `pem`, `secret` (`password=…`, `"api_key": …`)
+//!   and `url_password`: at exact places (a word start with the right prefix, the start
+//!   of the local part before an `@`, a `?`/`&`/`;` before `name=`, a keyword inside the
+//!   word before a `:` or `=`, a word start in the scheme before a `://` followed by an
+//!   `@`), each tried with an anchored search — forward only, nothing in between;
+//! - `ipv6`: from the first place it can start (the hex group before the first `:` when
+//!   there is a `::` or seven colons);
 //! - numbers (resident, card, business, social security, phones, IPv4), each only inside
 //!   spans of digits and separators whose shape fits it (a 13-digit run or 6+7 for a
 //!   resident number, 3-2-4 dashed for an SSN, four dotted runs for IPv4, …), anchored at

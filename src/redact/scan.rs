@@ -13,9 +13,10 @@
 //!   a word start with one of those prefixes;
 //! - `alnum` (IBAN, passport): a word start with two capitals and two digits, or one of
 //!   `MSROD` and a digit;
-//! - `secret`: a `:` or `=` after a word that holds a keyword (`pass`, `token`, …);
+//! - `secret`: a keyword (`pass`, `token`, …) inside the word before a `:` or `=`;
 //! - `url_secret`: a `=` after a word after `?`, `&` or `;`;
-//! - `url_password`: `://` with an `@` somewhere after it; `email`: an `@`, from the
+//! - `url_password`: a letter at a word start in the scheme before a `://` with an `@`
+//!   somewhere after it; `email`: an `@`, from the
 //!   start of the local part before it; `pem`: `-----BEGIN` and `PRIVATE KEY`;
 //! - `ipv6`: `::`, or seven colons;
 //! - numbers: spans of `[0-9 +().-]`, each checked against the shape of every numeric
@@ -82,16 +83,19 @@ pub(crate) struct Span {
 /// What one pass over a string found.
 pub(crate) struct Scan {
     /// Per group searched from one place on: the earliest byte a match can start at
-    /// (`usize::MAX`: none). Used for `secret`, `url_password` and `ipv6`, whose
-    /// matches start somewhere inside a run this pass does not split.
+    /// (`usize::MAX`: none). Used for `ipv6`, whose matches start somewhere inside a
+    /// run this pass does not split.
     pub first: [usize; GROUPS],
-    /// Exact candidate starts `(group, byte)`, in byte order, for the groups whose
-    /// matches can only start at places this pass sees (`literal`, `alnum`, `email`,
-    /// `url_secret`, `pem`): each is tried with an anchored search.
+    /// Exact candidate starts `(group, byte)`, in byte order per group, for the groups
+    /// whose matches can only start at places this pass sees (`literal`, `alnum`,
+    /// `email`, `url_secret`, `pem`, `secret`, `url_password`): each is tried with an
+    /// anchored search.
     pub starts: Vec<(u8, usize)>,
     /// Groups with at least one entry in `starts` (bit `1 << group`).
     pub started: u32,
     pub spans: Vec<Span>,
+    /// Scratch space of `run`.
+    schemes: Vec<usize>,
 }
 
 impl Scan {
@@ -101,6 +105,7 @@ impl Scan {
             starts: Vec::new(),
             started: 0,
             spans: Vec::new(),
+            schemes: Vec::new(),
         }
     }
 
@@ -128,7 +133,10 @@ impl Scan {
         self.spans.clear();
         let mut colons = 0usize;
         let mut double_colon = false;
-        let (mut scheme, mut at_after_scheme, mut private) = (usize::MAX, false, false);
+        let mut private = false;
+        // The `:` of every `://`, for `url_password` (kept only when an `@` follows).
+        let mut schemes = std::mem::take(&mut self.schemes);
+        schemes.clear();
         // The local part of the last e-mail candidate ends before this.
         let mut last_at = 0;
         // The bytes to look at (`skip::ScanMask::wanted`), a block at a time: bit `j`
@@ -149,9 +157,16 @@ impl Scan {
             let Some(&c) = b.get(at) else { break };
             let k = CLASS[usize::from(c)];
             if k & DIGIT != 0 {
-                // The numeric span from here; its bytes need nothing else but a look
-                // for `-----BEGIN`.
-                next = self.numeric_span(b, at, &mut private);
+                next = if at > 0 && CLASS[usize::from(b[at - 1])] & WORD != 0 {
+                    // Digits glued to a word (`a1b2`, `v1`, a hex id): no numeric match
+                    // starts in them (each needs `\b`, `+` or `(`), so they need no
+                    // span; what follows them is looked at as usual.
+                    at + b[at..].iter().take_while(|c| c.is_ascii_digit()).count()
+                } else {
+                    // The numeric span from here; its bytes need nothing else but a
+                    // look for `-----BEGIN`.
+                    self.numeric_span(b, at, &mut private)
+                };
                 let done = next - base;
                 bits = if done >= skip::BLOCK {
                     0
@@ -171,13 +186,12 @@ impl Scan {
                         self.start(EMAIL, s);
                     }
                     last_at = at + 1;
-                    at_after_scheme |= scheme != usize::MAX;
                 }
                 b':' => {
                     colons += 1;
                     double_colon |= b.get(at + 1) == Some(&b':');
-                    if scheme == usize::MAX && b[at + 1..].starts_with(b"//") {
-                        scheme = scheme_start(b, at);
+                    if b[at + 1..].starts_with(b"//") {
+                        schemes.push(at);
                     }
                     self.assignment(b, at, false);
                 }
@@ -189,9 +203,11 @@ impl Scan {
         if !private {
             self.started &= !(1 << PEM);
         }
-        if at_after_scheme {
-            self.first[URL_PASSWORD] = scheme;
+        // `last_at` is past the last `@`.
+        for &colon in schemes.iter().take_while(|&&c| c < last_at) {
+            self.scheme(b, colon);
         }
+        self.schemes = schemes;
         if double_colon || colons >= 7 {
             let first = b.iter().position(|&c| c == b':').unwrap_or(0);
             let start = first
@@ -288,9 +304,6 @@ impl Scan {
                 self.start(URL_SECRET, ws - 1);
             }
         }
-        if self.first[SECRET] != usize::MAX {
-            return;
-        }
         // `key"  =` : back over blanks, one quote, then the key.
         let mut j = q - b[..q]
             .iter()
@@ -302,20 +315,32 @@ impl Scan {
         }
         let we = j;
         let ws = we - b[..we].iter().rev().take_while(|c| word_class(c)).count();
-        if has_keyword(&b[ws..we]) {
-            self.first[SECRET] = ws;
+        for s in keyword_starts(&b[ws..we]) {
+            self.start(SECRET, ws + s);
+        }
+    }
+
+    /// `scheme://` with its `:` at `colon`, and an `@` somewhere after it: where a
+    /// `url_password` match can start, a letter after a non-word byte (`\b`) at most
+    /// 16 bytes before the colon inside the scheme's bytes.
+    fn scheme(&mut self, b: &[u8], colon: usize) {
+        let from = scheme_start(b, colon).max(colon.saturating_sub(16));
+        for s in from..colon.saturating_sub(1) {
+            if b[s].is_ascii_alphabetic() && (s == 0 || CLASS[usize::from(b[s - 1])] & WORD == 0) {
+                self.start(URL_PASSWORD, s);
+            }
         }
     }
 }
 
-/// Whether `word` holds (ASCII case-insensitively) a word the `secret` pattern starts
-/// with; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
-fn has_keyword(word: &[u8]) -> bool {
+/// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
+/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
+fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let tail = |s: usize, t: &[u8]| {
         word.get(s + 1..s + 1 + t.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(t))
     };
-    (0..word.len()).any(|s| match word[s].to_ascii_lowercase() {
+    (0..word.len()).filter(move |&s| match word[s].to_ascii_lowercase() {
         b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
         b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
         b't' => tail(s, b"oken"),
@@ -356,8 +381,12 @@ fn scheme_start(b: &[u8], colon: usize) -> usize {
 
 /// The numeric groups whose pattern can match somewhere in `span` (a superset).
 fn shapes(span: &[u8], digits: usize) -> u32 {
-    // Runs of digits: (start, len), at most 32 looked at (longer spans: every group).
-    let mut runs = [(0usize, 0usize); 32];
+    // Runs of digits: (start, len), at most 32 looked at (longer spans, and spans
+    // longer than a `u16` counts: every group).
+    if span.len() > usize::from(u16::MAX) {
+        return u32::MAX;
+    }
+    let mut runs = [(0u16, 0u16); 32];
     let mut n = 0;
     let mut i = 0;
     while i < span.len() {
@@ -372,25 +401,28 @@ fn shapes(span: &[u8], digits: usize) -> u32 {
         if n == runs.len() {
             return u32::MAX;
         }
-        runs[n] = (s, i - s);
+        // Both fit: `i` is at most `span.len()`.
+        runs[n] = (s as u16, (i - s) as u16);
         n += 1;
     }
     let runs = &runs[..n];
+    let run = |r: usize| (usize::from(runs[r].0), usize::from(runs[r].1));
     let bit = |g: usize| 1u32 << g;
     // The single byte between run `r` and the next, if exactly one.
     let sep = |r: usize| -> Option<u8> {
-        let (s, l) = runs[r];
+        let (s, l) = run(r);
         let next = runs.get(r + 1)?;
-        (next.0 == s + l + 1).then(|| span[s + l])
+        (usize::from(next.0) == s + l + 1).then(|| span[s + l])
     };
     let mut groups = 0;
     if span.contains(&b'+') && digits >= 8 {
         groups |= bit(PHONE_INTL);
     }
     let mut chain = 0;
-    for (r, &(s, l)) in runs.iter().enumerate() {
+    for r in 0..runs.len() {
+        let (s, l) = run(r);
         let first = span[s];
-        let dashed = |a: usize, b: usize, c: usize| {
+        let dashed = |a: usize, b: u16, c: u16| {
             l == a
                 && sep(r) == Some(b'-')
                 && runs.get(r + 1).is_some_and(|x| x.1 == b)
@@ -469,10 +501,12 @@ mod tests {
         assert_eq!(starts("iban DE89 3704 M12345678 xM1", ALNUM), [5, 15]);
         assert_eq!(starts("-----BEGIN X-----", PEM), [0]);
         assert_eq!(scan("-----BEGIN X-----").started & (1 << PEM), 0);
-        assert_eq!(scan("x postgres://u:p@db").first[URL_PASSWORD], 2);
-        assert_eq!(scan("x postgres://db").first[URL_PASSWORD], usize::MAX);
-        assert_eq!(scan("a user_password = 1").first[SECRET], 2);
-        assert_eq!(scan("a user_name = 1").first[SECRET], usize::MAX);
+        assert_eq!(starts("x postgres://u:p@db", URL_PASSWORD), [2]);
+        assert_eq!(starts("x git+ssh://u:p@db", URL_PASSWORD), [2, 6]);
+        assert!(starts("x postgres://db", URL_PASSWORD).is_empty());
+        assert_eq!(starts("a user_password = 1", SECRET), [7]);
+        assert_eq!(starts("tokens: 1, x=2, Api_Key=3", SECRET), [0, 16]);
+        assert!(starts("a user_name = 1", SECRET).is_empty());
         assert_eq!(scan("at 2001:db8::1").first[IPV6], 3);
         assert_eq!(scan("at 12:30:45").first[IPV6], usize::MAX);
     }
