@@ -280,7 +280,6 @@ impl Detectors {
         scan.run(hay.as_bytes());
         let todo = (scan.todo() | (1 << CUSTOM)) & self.present;
         let mut groups_hit = 0;
-        let b = hay.as_bytes();
         // `groups` holds the present groups in id (priority) order: stop after the last
         // one with work.
         for (group, cache) in self.groups.iter().zip(caches.caches.iter_mut()) {
@@ -296,12 +295,12 @@ impl Detectors {
                 for span in scan.spans.iter().filter(|s| s.groups & bit != 0) {
                     // Where a numeric match can start: `+`, `(`, or a digit after a
                     // non-word byte (every other start needs `\b`).
-                    let starts = (span.start..span.end).filter(|&p| {
-                        matches!(b[p], b'+' | b'(')
-                            || (b[p].is_ascii_digit()
-                                && (p == 0
-                                    || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_')))
-                    });
+                    let starts = scan
+                        .num_starts
+                        .get(span.starts.0..span.starts.1)
+                        .unwrap_or_default()
+                        .iter()
+                        .copied();
                     group.find_at(cache, hay, starts, span.end, false, &enabled, out);
                 }
             } else if scan.started & bit != 0 {
@@ -314,11 +313,8 @@ impl Detectors {
                 let clamp = group.id == EMAIL;
                 group.find_at(cache, hay, starts, hay.len(), clamp, &enabled, out);
             } else {
-                let start = if group.id == CUSTOM {
-                    0
-                } else {
-                    scan.first[group.id]
-                };
+                // Custom detectors: the whole string.
+                let start = if group.id == IPV6 { scan.ipv6 } else { 0 };
                 if start < hay.len() {
                     group.find_in(cache, hay, start, hay.len(), &enabled, out);
                 }

@@ -25,8 +25,8 @@
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
 use super::detect::{
-    ALNUM, BRN, CARD, EMAIL, GROUPS, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT, SECRET,
-    SSN, URL_PASSWORD, URL_SECRET,
+    ALNUM, BRN, CARD, EMAIL, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT, SECRET, SSN,
+    URL_PASSWORD, URL_SECRET,
 };
 use super::skip;
 
@@ -60,7 +60,7 @@ const fn classes() -> [u8; 256] {
 static CLASS: [u8; 256] = classes();
 
 /// The block holding `b[from]` (`skip::block_from`) and, in it, the bytes at or after
-/// `from` the pass looks at (`skip::ScanMask::wanted`): digits and `@ : = -` anywhere, a
+/// `from` the pass looks at (`skip::ScanMask::wanted`): `@ : = -` anywhere, a digit, a
 /// capital or `e g x b` where a word starts.
 fn wanted_from(b: &[u8], from: usize) -> (usize, u32) {
     let (base, block) = skip::block_from(b, from);
@@ -75,17 +75,18 @@ fn wanted_from(b: &[u8], from: usize) -> (usize, u32) {
 /// `1 << group`) may match inside it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Span {
-    pub start: usize,
     pub end: usize,
     pub groups: u32,
+    /// Where a match can start in it: `num_starts[starts.0..starts.1]`, ascending.
+    pub starts: (usize, usize),
 }
 
 /// What one pass over a string found.
 pub(crate) struct Scan {
-    /// Per group searched from one place on: the earliest byte a match can start at
-    /// (`usize::MAX`: none). Used for `ipv6`, whose matches start somewhere inside a
-    /// run this pass does not split.
-    pub first: [usize; GROUPS],
+    /// The earliest byte an `ipv6` match can start at (`usize::MAX`: none): it is
+    /// searched from there on, as its matches start somewhere inside a run this pass
+    /// does not split.
+    pub ipv6: usize,
     /// Exact candidate starts `(group, byte)`, in byte order per group, for the groups
     /// whose matches can only start at places this pass sees (`literal`, `alnum`,
     /// `email`, `url_secret`, `pem`, `secret`, `url_password`): each is tried with an
@@ -94,6 +95,10 @@ pub(crate) struct Scan {
     /// Groups with at least one entry in `starts` (bit `1 << group`).
     pub started: u32,
     pub spans: Vec<Span>,
+    /// The match starts of every span (`Span::starts`).
+    pub num_starts: Vec<usize>,
+    /// The groups of every span, or-ed.
+    span_groups: u32,
     /// Scratch space of `run`.
     schemes: Vec<usize>,
 }
@@ -101,23 +106,24 @@ pub(crate) struct Scan {
 impl Scan {
     pub(crate) fn new() -> Self {
         Scan {
-            first: [usize::MAX; GROUPS],
+            ipv6: usize::MAX,
             starts: Vec::new(),
             started: 0,
             spans: Vec::new(),
+            num_starts: Vec::new(),
+            span_groups: 0,
             schemes: Vec::new(),
         }
     }
 
     /// The groups with anything to search (bit `1 << group`).
     pub(crate) fn todo(&self) -> u32 {
-        let mut todo = self.started;
-        for (g, first) in self.first.iter().enumerate() {
-            if *first != usize::MAX {
-                todo |= 1 << g;
-            }
-        }
-        self.spans.iter().fold(todo, |t, s| t | s.groups)
+        let ipv6 = if self.ipv6 == usize::MAX {
+            0
+        } else {
+            1 << IPV6
+        };
+        self.started | self.span_groups | ipv6
     }
 
     fn start(&mut self, group: usize, pos: usize) {
@@ -127,7 +133,9 @@ impl Scan {
 
     /// Scans `b`, replacing what was there.
     pub(crate) fn run(&mut self, b: &[u8]) {
-        self.first = [usize::MAX; GROUPS];
+        self.ipv6 = usize::MAX;
+        self.num_starts.clear();
+        self.span_groups = 0;
         self.starts.clear();
         self.started = 0;
         self.spans.clear();
@@ -157,16 +165,11 @@ impl Scan {
             let Some(&c) = b.get(at) else { break };
             let k = CLASS[usize::from(c)];
             if k & DIGIT != 0 {
-                next = if at > 0 && CLASS[usize::from(b[at - 1])] & WORD != 0 {
-                    // Digits glued to a word (`a1b2`, `v1`, a hex id): no numeric match
-                    // starts in them (each needs `\b`, `+` or `(`), so they need no
-                    // span; what follows them is looked at as usual.
-                    at + b[at..].iter().take_while(|c| c.is_ascii_digit()).count()
-                } else {
-                    // The numeric span from here; its bytes need nothing else but a
-                    // look for `-----BEGIN`.
-                    self.numeric_span(b, at, &mut private)
-                };
+                // A digit after a non-word byte (digits glued to a word, as in `a1b2`,
+                // `v1` or a hex id, are not wanted: every numeric pattern needs `\b`,
+                // `+` or `(` before its first digit). The numeric span from here; its
+                // bytes need nothing else but a look for `-----BEGIN`.
+                next = self.numeric_span(b, at, &mut private);
                 let done = next - base;
                 bits = if done >= skip::BLOCK {
                     0
@@ -216,7 +219,7 @@ impl Scan {
                     .rev()
                     .take_while(|c| c.is_ascii_hexdigit())
                     .count();
-            self.first[IPV6] = start;
+            self.ipv6 = start;
         }
     }
 
@@ -232,20 +235,44 @@ impl Scan {
     /// match: from a `+` or `(` just before it, trimmed of trailing separators, kept
     /// when it has four digits or more and some numeric shape fits. Returns where the
     /// run of span bytes ends.
+    ///
+    /// The digit at `i` follows a non-word byte (or starts `b`), so the span's match
+    /// starts are its `+` and `(` and the first digit of each run of digits: every
+    /// numeric pattern starts with `+`, `(` or a digit after `\b`.
     fn numeric_span(&mut self, b: &[u8], i: usize, private: &mut bool) -> usize {
+        let mark = self.num_starts.len();
         let mut start = i;
         while start > 0 && matches!(b[start - 1], b'+' | b'(') {
             start -= 1;
         }
+        self.num_starts.extend(start..i);
+        let mut first_plus = b[start..i]
+            .iter()
+            .position(|&c| c == b'+')
+            .map(|p| start + p);
         let mut digits = 0;
         let mut end = i;
+        let mut in_run = false;
         while let Some(&c) = b.get(end) {
             if c.is_ascii_digit() {
                 digits += 1;
-            } else if c == b'-' {
-                self.pem(b, end, private);
-            } else if !matches!(c, b' ' | b'+' | b'(' | b')' | b'.') {
-                break;
+                if !in_run {
+                    self.num_starts.push(end);
+                }
+                in_run = true;
+            } else {
+                in_run = false;
+                match c {
+                    b'-' => self.pem(b, end, private),
+                    b'+' | b'(' => {
+                        if c == b'+' && first_plus.is_none() {
+                            first_plus = Some(end);
+                        }
+                        self.num_starts.push(end);
+                    }
+                    b' ' | b')' | b'.' => {}
+                    _ => break,
+                }
             }
             end += 1;
         }
@@ -253,11 +280,23 @@ impl Scan {
         while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
             end -= 1;
         }
-        if digits >= 4 {
-            let groups = shapes(&b[start..end], digits);
-            if groups != 0 {
-                self.spans.push(Span { start, end, groups });
+        let groups = if digits >= 4 {
+            shapes(&b[start..end], digits, first_plus.is_some_and(|p| p < end))
+        } else {
+            0
+        };
+        if groups == 0 {
+            self.num_starts.truncate(mark);
+        } else {
+            while self.num_starts.last().is_some_and(|&p| p >= end) {
+                self.num_starts.pop();
             }
+            self.spans.push(Span {
+                end,
+                groups,
+                starts: (mark, self.num_starts.len()),
+            });
+            self.span_groups |= groups;
         }
         raw_end
     }
@@ -380,7 +419,8 @@ fn scheme_start(b: &[u8], colon: usize) -> usize {
 }
 
 /// The numeric groups whose pattern can match somewhere in `span` (a superset).
-fn shapes(span: &[u8], digits: usize) -> u32 {
+/// `plus`: the span holds a `+`.
+fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
     // Runs of digits: (start, len), at most 32 looked at (longer spans, and spans
     // longer than a `u16` counts: every group).
     if span.len() > usize::from(u16::MAX) {
@@ -415,7 +455,7 @@ fn shapes(span: &[u8], digits: usize) -> u32 {
         (usize::from(next.0) == s + l + 1).then(|| span[s + l])
     };
     let mut groups = 0;
-    if span.contains(&b'+') && digits >= 8 {
+    if plus && digits >= 8 {
         groups |= bit(PHONE_INTL);
     }
     let mut chain = 0;
@@ -479,7 +519,8 @@ mod tests {
     #[test]
     fn clean_words_start_nothing() {
         let s = scan("the quick brown fox jumps over the lazy dog, basement");
-        assert!(s.first.iter().all(|f| *f == usize::MAX));
+        assert_eq!(s.ipv6, usize::MAX);
+        assert!(s.starts.is_empty());
         assert!(s.spans.is_empty());
     }
 
@@ -507,8 +548,8 @@ mod tests {
         assert_eq!(starts("a user_password = 1", SECRET), [7]);
         assert_eq!(starts("tokens: 1, x=2, Api_Key=3", SECRET), [0, 16]);
         assert!(starts("a user_name = 1", SECRET).is_empty());
-        assert_eq!(scan("at 2001:db8::1").first[IPV6], 3);
-        assert_eq!(scan("at 12:30:45").first[IPV6], usize::MAX);
+        assert_eq!(scan("at 2001:db8::1").ipv6, 3);
+        assert_eq!(scan("at 12:30:45").ipv6, usize::MAX);
     }
 
     #[test]

@@ -13,9 +13,11 @@ pub(crate) const BLOCK: usize = 16;
 /// The masks of one block for the scan pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ScanMask {
-    /// Digits and `@ : = -`: looked at wherever they are.
+    /// `@ : = -`: looked at wherever they are.
     pub always: u32,
-    /// A capital or one of `e g x b`: looked at only where a word starts.
+    /// A digit, a capital or one of `e g x b`: looked at only where a word starts (a
+    /// digit after a word byte starts no numeric match, and a run of digits is looked
+    /// at from its first one).
     pub starter: u32,
     /// `[0-9A-Za-z_]`, what an ASCII `\b` calls a word byte.
     pub word: u32,
@@ -89,10 +91,12 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
     };
     for (j, &c) in block.iter().enumerate() {
         let bit = 1u32 << j;
-        if c.is_ascii_digit() || matches!(c, b'@' | b':' | b'=' | b'-') {
+        if matches!(c, b'@' | b':' | b'=' | b'-') {
             m.always |= bit;
         }
-        if c.is_ascii_uppercase() || matches!(c, b'e' | b'g' | b'x' | b'b') {
+        if c.is_ascii_alphanumeric()
+            && (!c.is_ascii_lowercase() || matches!(c, b'e' | b'g' | b'x' | b'b'))
+        {
             m.starter |= bit;
         }
         if is_word(c) {
@@ -169,8 +173,8 @@ mod sse2 {
         let punct = or(or(eq(v, b'@'), eq(v, b':')), or(eq(v, b'='), eq(v, b'-')));
         let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
         ScanMask {
-            always: bits(or(digit, punct)),
-            starter: bits(or(upper, lit)),
+            always: bits(punct),
+            starter: bits(or(or(upper, lit), digit)),
             word: bits(or(or(digit, upper), or(lower, eq(v, b'_')))),
         }
     }
@@ -207,13 +211,18 @@ mod tests {
 
     #[test]
     fn wanted_needs_a_word_start_for_starters() {
-        let m = scan_mask(b"ab eg Xy 1:x@-=+");
+        let m = scan_mask(b"ab eg Xy 12:x@-=");
         // `a` (no starter), `b` after a word byte, `e` at a word start, `g` after `e`,
-        // `X` at a word start, `1`, `:`, `x` after `:`, `@`, `-`, `=`; `+` never.
-        let want: u32 = [3, 6, 9, 10, 11, 12, 13, 14]
+        // `X` at a word start, `1` but not `2`, `:`, `x` after `:`, `@`, `-`, `=`.
+        let want: u32 = [3, 6, 9, 11, 12, 13, 14, 15]
             .iter()
             .fold(0, |m, j| m | 1 << j);
         assert_eq!(m.wanted(false), want);
+        // Digits only at a word start: `b`, `4`, `6` after `+`, `7` after `.`.
+        assert_eq!(
+            scan_mask(b"a1 b2_3 4d5+6.78").wanted(false),
+            0b0101_0001_0000_1000
+        );
         assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(true), 0);
         assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(false), 1);
     }
