@@ -24,11 +24,11 @@
 //!   a chain of at least 13 digits for cards, a leading `0`, `+82` or `1588-` for Korean
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
-use super::detect::{
-    ALNUM, BRN, CARD, EMAIL, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT, SECRET, SSN,
-    URL_PASSWORD, URL_SECRET,
-};
+use super::detect::{ALNUM, EMAIL, IPV6, LITERAL, PEM, SECRET, URL_PASSWORD, URL_SECRET};
 use super::skip;
+use super::starts::{
+    URL_SECRET_NAMES, contains, keyword_starts, local_part_start, scheme_start, shapes,
+};
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
 const WORD: u8 = 1;
@@ -337,11 +337,17 @@ impl Scan {
     /// A `:` or `=` at `q`: `key=…` and `?token=…` start before it.
     fn assignment(&mut self, b: &[u8], q: usize, eq: bool) {
         let word_class = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
-        if eq {
-            let ws = q - b[..q].iter().rev().take_while(|c| word_class(c)).count();
-            if ws > 0 && ws < q && matches!(b[ws - 1], b'?' | b'&' | b';') {
-                self.start(URL_SECRET, ws - 1);
-            }
+        let word_start =
+            |end: usize| end - b[..end].iter().rev().take_while(|c| word_class(c)).count();
+        let ws_q = word_start(q);
+        // `?name=`: only the names the `url_secret` pattern lists (its name is the whole
+        // word, as every name is made of word bytes).
+        if eq
+            && ws_q > 0
+            && matches!(b[ws_q - 1], b'?' | b'&' | b';')
+            && URL_SECRET_NAMES.contains(&&b[ws_q..q])
+        {
+            self.start(URL_SECRET, ws_q - 1);
         }
         // `key"  =` : back over blanks, one quote, then the key.
         let mut j = q - b[..q]
@@ -353,7 +359,7 @@ impl Scan {
             j -= 1;
         }
         let we = j;
-        let ws = we - b[..we].iter().rev().take_while(|c| word_class(c)).count();
+        let ws = if we == q { ws_q } else { word_start(we) };
         for s in keyword_starts(&b[ws..we]) {
             self.start(SECRET, ws + s);
         }
@@ -372,142 +378,9 @@ impl Scan {
     }
 }
 
-/// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
-/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
-fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    let tail = |s: usize, t: &[u8]| {
-        word.get(s + 1..s + 1 + t.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(t))
-    };
-    (0..word.len()).filter(move |&s| match word[s].to_ascii_lowercase() {
-        b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
-        b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
-        b't' => tail(s, b"oken"),
-        b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uthorization"),
-        b'c' => {
-            tail(s, b"ard")
-                || tail(s, b"vv")
-                || tail(s, b"vc")
-                || tail(s, b"ookie")
-                || tail(s, b"redential")
-        }
-        _ => false,
-    })
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Where an e-mail whose `@` is at `at` can start: the run of local-part bytes before it.
-fn local_part_start(b: &[u8], at: usize) -> usize {
-    at - b[..at]
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
-        .count()
-}
-
-/// Where a URL whose `://` is at `colon` can start: the scheme's bytes before it.
-fn scheme_start(b: &[u8], colon: usize) -> usize {
-    colon
-        - b[..colon]
-            .iter()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
-            .count()
-}
-
-/// The numeric groups whose pattern can match somewhere in `span` (a superset).
-/// `plus`: the span holds a `+`.
-fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
-    // Runs of digits: (start, len), at most 32 looked at (longer spans, and spans
-    // longer than a `u16` counts: every group).
-    if span.len() > usize::from(u16::MAX) {
-        return u32::MAX;
-    }
-    let mut runs = [(0u16, 0u16); 32];
-    let mut n = 0;
-    let mut i = 0;
-    while i < span.len() {
-        if !span[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < span.len() && span[i].is_ascii_digit() {
-            i += 1;
-        }
-        if n == runs.len() {
-            return u32::MAX;
-        }
-        // Both fit: `i` is at most `span.len()`.
-        runs[n] = (s as u16, (i - s) as u16);
-        n += 1;
-    }
-    let runs = &runs[..n];
-    let run = |r: usize| (usize::from(runs[r].0), usize::from(runs[r].1));
-    let bit = |g: usize| 1u32 << g;
-    // The single byte between run `r` and the next, if exactly one.
-    let sep = |r: usize| -> Option<u8> {
-        let (s, l) = run(r);
-        let next = runs.get(r + 1)?;
-        (usize::from(next.0) == s + l + 1).then(|| span[s + l])
-    };
-    let mut groups = 0;
-    if plus && digits >= 8 {
-        groups |= bit(PHONE_INTL);
-    }
-    let mut chain = 0;
-    for r in 0..runs.len() {
-        let (s, l) = run(r);
-        let first = span[s];
-        let dashed = |a: usize, b: u16, c: u16| {
-            l == a
-                && sep(r) == Some(b'-')
-                && runs.get(r + 1).is_some_and(|x| x.1 == b)
-                && sep(r + 1) == Some(b'-')
-                && runs.get(r + 2).is_some_and(|x| x.1 == c)
-        };
-        if l == 13 || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7) {
-            groups |= bit(RESIDENT);
-        }
-        if dashed(3, 2, 5) {
-            groups |= bit(BRN);
-        }
-        if dashed(3, 2, 4) {
-            groups |= bit(SSN);
-        }
-        chain += l;
-        if chain >= 13 {
-            groups |= bit(CARD);
-        }
-        if !matches!(sep(r), Some(b' ' | b'-')) {
-            chain = 0;
-        }
-        if (first == b'0' && digits >= 9)
-            || (first == b'8' && s > 0 && span[s - 1] == b'+' && l >= 2 && span[s + 1] == b'2')
-            || (l == 4
-                && first == b'1'
-                && matches!(span[s + 1], b'5' | b'6' | b'8')
-                && sep(r) == Some(b'-')
-                && runs[r + 1].1 == 4)
-        {
-            groups |= bit(PHONE);
-        }
-        if l <= 3
-            && r + 3 < runs.len()
-            && (r..r + 3).all(|x| sep(x) == Some(b'.'))
-            && runs[r + 1..r + 4].iter().all(|x| x.1 <= 3)
-        {
-            groups |= bit(IPV4);
-        }
-    }
-    groups
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
     use super::*;
 
     fn scan(s: &str) -> Scan {
@@ -537,7 +410,7 @@ mod tests {
     fn starts_are_where_matches_can_begin() {
         assert_eq!(starts("user kim.lee@example.com ok", EMAIL), [5]);
         assert_eq!(starts("a@b@c.com", EMAIL), [0, 2]);
-        assert_eq!(starts("/x?a=1&api_key=2", URL_SECRET), [2, 6]);
+        assert_eq!(starts("/x?a=1&api_key=2;token=3", URL_SECRET), [6, 16]);
         assert_eq!(starts("got Bearer abc and eyJhbGci xeyJ", LITERAL), [4, 19]);
         assert_eq!(starts("iban DE89 3704 M12345678 xM1", ALNUM), [5, 15]);
         assert_eq!(starts("-----BEGIN X-----", PEM), [0]);

@@ -1,0 +1,203 @@
+//! What a place must look like for a match to start there: the tests the scan pass
+//! (`scan.rs`) applies where it stops. Each is a necessary condition of the patterns in
+//! `detect.rs` (a superset of their matches), never a narrower one.
+
+use super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
+
+/// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
+/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
+pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let tail = |s: usize, t: &[u8]| {
+        word.get(s + 1..s + 1 + t.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(t))
+    };
+    // First the first two letters (every keyword has three or more), then the rest.
+    let pair = |s: usize| {
+        let second = (word[s + 1] | 0x20).wrapping_sub(b'a');
+        second < 26 && KEYWORD_PAIRS[usize::from(word[s])] & (1 << second) != 0
+    };
+    let last = word.len().saturating_sub(2);
+    (0..last).filter(move |&s| {
+        pair(s)
+            && match word[s].to_ascii_lowercase() {
+                b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
+                b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
+                b't' => tail(s, b"oken"),
+                b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uthorization"),
+                b'c' => {
+                    tail(s, b"ard")
+                        || tail(s, b"vv")
+                        || tail(s, b"vc")
+                        || tail(s, b"ookie")
+                        || tail(s, b"redential")
+                }
+                _ => false,
+            }
+    })
+}
+
+/// Per first byte of a `secret` keyword (either case), its possible second letters
+/// (bit `n` for the `n`th letter).
+static KEYWORD_PAIRS: [u32; 256] = keyword_pairs();
+
+const fn keyword_pairs() -> [u32; 256] {
+    const PAIRS: [(u8, &[u8]); 5] = [
+        (b'p', b"awri"),
+        (b's', b"es"),
+        (b't', b"o"),
+        (b'a', b"pcu"),
+        (b'c', b"avor"),
+    ];
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < PAIRS.len() {
+        let (first, seconds) = PAIRS[i];
+        let mut j = 0;
+        while j < seconds.len() {
+            let bit = 1 << (seconds[j] - b'a');
+            t[first as usize] |= bit;
+            t[first.to_ascii_uppercase() as usize] |= bit;
+            j += 1;
+        }
+        i += 1;
+    }
+    t
+}
+
+/// The parameter names of the `url_secret` pattern (`detect.rs`), which a test there
+/// checks against it.
+pub(crate) const URL_SECRET_NAMES: [&[u8]; 22] = [
+    b"access_token",
+    b"refresh_token",
+    b"id_token",
+    b"token",
+    b"password",
+    b"passwd",
+    b"pwd",
+    b"secret",
+    b"client_secret",
+    b"api_key",
+    b"apikey",
+    b"api-key",
+    b"auth",
+    b"sig",
+    b"signature",
+    b"session",
+    b"sessionid",
+    b"session_id",
+    b"code",
+    b"X-Amz-Signature",
+    b"X-Amz-Credential",
+    b"X-Amz-Security-Token",
+];
+
+pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Where an e-mail whose `@` is at `at` can start: the run of local-part bytes before it.
+pub(super) fn local_part_start(b: &[u8], at: usize) -> usize {
+    at - b[..at]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
+        .count()
+}
+
+/// Where a URL whose `://` is at `colon` can start: the scheme's bytes before it.
+pub(super) fn scheme_start(b: &[u8], colon: usize) -> usize {
+    colon
+        - b[..colon]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
+            .count()
+}
+
+/// The numeric groups whose pattern can match somewhere in `span` (a superset).
+/// `plus`: the span holds a `+`.
+pub(super) fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
+    // Runs of digits: (start, len), at most 32 looked at (longer spans, and spans
+    // longer than a `u16` counts: every group).
+    if span.len() > usize::from(u16::MAX) {
+        return u32::MAX;
+    }
+    let mut runs = [(0u16, 0u16); 32];
+    let mut n = 0;
+    let mut i = 0;
+    while i < span.len() {
+        if !span[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < span.len() && span[i].is_ascii_digit() {
+            i += 1;
+        }
+        if n == runs.len() {
+            return u32::MAX;
+        }
+        // Both fit: `i` is at most `span.len()`.
+        runs[n] = (s as u16, (i - s) as u16);
+        n += 1;
+    }
+    let runs = &runs[..n];
+    let run = |r: usize| (usize::from(runs[r].0), usize::from(runs[r].1));
+    let bit = |g: usize| 1u32 << g;
+    // The single byte between run `r` and the next, if exactly one.
+    let sep = |r: usize| -> Option<u8> {
+        let (s, l) = run(r);
+        let next = runs.get(r + 1)?;
+        (usize::from(next.0) == s + l + 1).then(|| span[s + l])
+    };
+    let mut groups = 0;
+    if plus && digits >= 8 {
+        groups |= bit(PHONE_INTL);
+    }
+    let mut chain = 0;
+    for r in 0..runs.len() {
+        let (s, l) = run(r);
+        let first = span[s];
+        let dashed = |a: usize, b: u16, c: u16| {
+            l == a
+                && sep(r) == Some(b'-')
+                && runs.get(r + 1).is_some_and(|x| x.1 == b)
+                && sep(r + 1) == Some(b'-')
+                && runs.get(r + 2).is_some_and(|x| x.1 == c)
+        };
+        if l == 13 || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7) {
+            groups |= bit(RESIDENT);
+        }
+        if dashed(3, 2, 5) {
+            groups |= bit(BRN);
+        }
+        if dashed(3, 2, 4) {
+            groups |= bit(SSN);
+        }
+        chain += l;
+        if chain >= 13 {
+            groups |= bit(CARD);
+        }
+        if !matches!(sep(r), Some(b' ' | b'-')) {
+            chain = 0;
+        }
+        if (first == b'0' && digits >= 9)
+            || (first == b'8' && s > 0 && span[s - 1] == b'+' && l >= 2 && span[s + 1] == b'2')
+            || (l == 4
+                && first == b'1'
+                && matches!(span[s + 1], b'5' | b'6' | b'8')
+                && sep(r) == Some(b'-')
+                && runs[r + 1].1 == 4)
+        {
+            groups |= bit(PHONE);
+        }
+        if l <= 3
+            && r + 3 < runs.len()
+            && (r..r + 3).all(|x| sep(x) == Some(b'.'))
+            && runs[r + 1..r + 4].iter().all(|x| x.1 <= 3)
+        {
+            groups |= bit(IPV4);
+        }
+    }
+    groups
+}
