@@ -117,12 +117,17 @@ pub(super) fn scheme_start(b: &[u8], colon: usize) -> usize {
 /// The numeric groups whose pattern can match somewhere in `span` (a superset).
 /// `plus`: the span holds a `+`.
 pub(super) fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
-    // Runs of digits: (start, len), at most 32 looked at (longer spans, and spans
-    // longer than a `u16` counts: every group).
+    // Runs of digits, at most 32 looked at (longer spans, and spans longer than a `u16`
+    // counts: every group): start, length, and the byte after it when exactly one
+    // byte separates it from the next run (else 0, which no test wants). Three
+    // zeroed entries past the last let the tests look ahead without bounds checks.
+    const MAX: usize = 32;
     if span.len() > usize::from(u16::MAX) {
         return u32::MAX;
     }
-    let mut runs = [(0u16, 0u16); 32];
+    let mut starts = [0u16; MAX + 3];
+    let mut lens = [0u16; MAX + 3];
+    let mut seps = [0u8; MAX + 3];
     let mut n = 0;
     let mut i = 0;
     while i < span.len() {
@@ -134,38 +139,33 @@ pub(super) fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
         while i < span.len() && span[i].is_ascii_digit() {
             i += 1;
         }
-        if n == runs.len() {
+        if n == MAX {
             return u32::MAX;
         }
+        if n > 0 {
+            let prev_end = usize::from(starts[n - 1] + lens[n - 1]);
+            if prev_end + 1 == s {
+                seps[n - 1] = span[prev_end];
+            }
+        }
         // Both fit: `i` is at most `span.len()`.
-        runs[n] = (s as u16, (i - s) as u16);
+        starts[n] = s as u16;
+        lens[n] = (i - s) as u16;
         n += 1;
     }
-    let runs = &runs[..n];
-    let run = |r: usize| (usize::from(runs[r].0), usize::from(runs[r].1));
     let bit = |g: usize| 1u32 << g;
-    // The single byte between run `r` and the next, if exactly one.
-    let sep = |r: usize| -> Option<u8> {
-        let (s, l) = run(r);
-        let next = runs.get(r + 1)?;
-        (usize::from(next.0) == s + l + 1).then(|| span[s + l])
-    };
     let mut groups = 0;
     if plus && digits >= 8 {
         groups |= bit(PHONE_INTL);
     }
     let mut chain = 0;
-    for r in 0..runs.len() {
-        let (s, l) = run(r);
+    for r in 0..n {
+        let (s, l, sep) = (usize::from(starts[r]), lens[r], seps[r]);
         let first = span[s];
-        let dashed = |a: usize, b: u16, c: u16| {
-            l == a
-                && sep(r) == Some(b'-')
-                && runs.get(r + 1).is_some_and(|x| x.1 == b)
-                && sep(r + 1) == Some(b'-')
-                && runs.get(r + 2).is_some_and(|x| x.1 == c)
+        let dashed = |a: u16, b: u16, c: u16| {
+            l == a && sep == b'-' && lens[r + 1] == b && seps[r + 1] == b'-' && lens[r + 2] == c
         };
-        if l == 13 || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7) {
+        if l == 13 || (l == 6 && matches!(sep, b' ' | b'-') && lens[r + 1] == 7) {
             groups |= bit(RESIDENT);
         }
         if dashed(3, 2, 5) {
@@ -174,11 +174,11 @@ pub(super) fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
         if dashed(3, 2, 4) {
             groups |= bit(SSN);
         }
-        chain += l;
+        chain += usize::from(l);
         if chain >= 13 {
             groups |= bit(CARD);
         }
-        if !matches!(sep(r), Some(b' ' | b'-')) {
+        if !matches!(sep, b' ' | b'-') {
             chain = 0;
         }
         if (first == b'0' && digits >= 9)
@@ -186,15 +186,15 @@ pub(super) fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
             || (l == 4
                 && first == b'1'
                 && matches!(span[s + 1], b'5' | b'6' | b'8')
-                && sep(r) == Some(b'-')
-                && runs[r + 1].1 == 4)
+                && sep == b'-'
+                && lens[r + 1] == 4)
         {
             groups |= bit(PHONE);
         }
         if l <= 3
-            && r + 3 < runs.len()
-            && (r..r + 3).all(|x| sep(x) == Some(b'.'))
-            && runs[r + 1..r + 4].iter().all(|x| x.1 <= 3)
+            && r + 3 < n
+            && seps[r..r + 3].iter().all(|&x| x == b'.')
+            && lens[r + 1..r + 4].iter().all(|&x| x <= 3)
         {
             groups |= bit(IPV4);
         }
