@@ -99,6 +99,8 @@ pub(crate) struct Scan {
     pub num_starts: Vec<usize>,
     /// The groups of every span, or-ed.
     span_groups: u32,
+    /// The runs of digits of the span being read: (start in the span, length).
+    runs: Vec<(usize, usize)>,
     /// Scratch space of `run`.
     schemes: Vec<usize>,
 }
@@ -112,6 +114,7 @@ impl Scan {
             spans: Vec::new(),
             num_starts: Vec::new(),
             span_groups: 0,
+            runs: Vec::new(),
             schemes: Vec::new(),
         }
     }
@@ -252,27 +255,28 @@ impl Scan {
             .map(|p| start + p);
         let mut digits = 0;
         let mut end = i;
-        let mut in_run = false;
-        while let Some(&c) = b.get(end) {
-            if c.is_ascii_digit() {
-                digits += 1;
-                if !in_run {
+        self.runs.clear();
+        loop {
+            // A run of digits (none after two separators in a row), then one separator.
+            let run = end;
+            while b.get(end).is_some_and(u8::is_ascii_digit) {
+                end += 1;
+            }
+            if end > run {
+                self.num_starts.push(run);
+                self.runs.push((run - start, end - run));
+                digits += end - run;
+            }
+            match b.get(end) {
+                Some(b'-') => self.pem(b, end, private),
+                Some(&c @ (b'+' | b'(')) => {
+                    if c == b'+' && first_plus.is_none() {
+                        first_plus = Some(end);
+                    }
                     self.num_starts.push(end);
                 }
-                in_run = true;
-            } else {
-                in_run = false;
-                match c {
-                    b'-' => self.pem(b, end, private),
-                    b'+' | b'(' => {
-                        if c == b'+' && first_plus.is_none() {
-                            first_plus = Some(end);
-                        }
-                        self.num_starts.push(end);
-                    }
-                    b' ' | b')' | b'.' => {}
-                    _ => break,
-                }
+                Some(b' ' | b')' | b'.') => {}
+                _ => break,
             }
             end += 1;
         }
@@ -281,7 +285,8 @@ impl Scan {
             end -= 1;
         }
         let groups = if digits >= 4 {
-            shapes(&b[start..end], digits, first_plus.is_some_and(|p| p < end))
+            let plus = first_plus.is_some_and(|p| p < end);
+            shapes(&b[start..end], &self.runs, digits, plus)
         } else {
             0
         };

@@ -115,43 +115,29 @@ pub(super) fn scheme_start(b: &[u8], colon: usize) -> usize {
 }
 
 /// The numeric groups whose pattern can match somewhere in `span` (a superset).
-/// `plus`: the span holds a `+`.
-pub(super) fn shapes(span: &[u8], digits: usize, plus: bool) -> u32 {
-    // Runs of digits, at most 32 looked at (longer spans, and spans longer than a `u16`
-    // counts: every group): start, length, and the byte after it when exactly one
-    // byte separates it from the next run (else 0, which no test wants). Three
-    // zeroed entries past the last let the tests look ahead without bounds checks.
+/// `runs`: its runs of digits (start, length), in order; `plus`: it holds a `+`.
+pub(super) fn shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: bool) -> u32 {
+    // Runs of digits, at most 32 looked at (more: every group): start, length, and the
+    // byte after it when exactly one byte separates it from the next run (else 0,
+    // which no test wants). Three zeroed entries past the last let the tests look
+    // ahead without bounds checks.
     const MAX: usize = 32;
-    if span.len() > usize::from(u16::MAX) {
+    if runs.len() > MAX || span.len() > usize::from(u16::MAX) {
         return u32::MAX;
     }
+    let n = runs.len();
     let mut starts = [0u16; MAX + 3];
     let mut lens = [0u16; MAX + 3];
     let mut seps = [0u8; MAX + 3];
-    let mut n = 0;
-    let mut i = 0;
-    while i < span.len() {
-        if !span[i].is_ascii_digit() {
-            i += 1;
-            continue;
+    for (r, &(s, l)) in runs.iter().enumerate() {
+        // Both fit: `span` is no longer than a `u16` counts.
+        starts[r] = s as u16;
+        lens[r] = l as u16;
+        if let Some(&(next, _)) = runs.get(r + 1)
+            && next == s + l + 1
+        {
+            seps[r] = span[s + l];
         }
-        let s = i;
-        while i < span.len() && span[i].is_ascii_digit() {
-            i += 1;
-        }
-        if n == MAX {
-            return u32::MAX;
-        }
-        if n > 0 {
-            let prev_end = usize::from(starts[n - 1] + lens[n - 1]);
-            if prev_end + 1 == s {
-                seps[n - 1] = span[prev_end];
-            }
-        }
-        // Both fit: `i` is at most `span.len()`.
-        starts[n] = s as u16;
-        lens[n] = (i - s) as u16;
-        n += 1;
     }
     let bit = |g: usize| 1u32 << g;
     let mut groups = 0;
