@@ -11,13 +11,13 @@
 //! string (`scan.rs`) says where each group can start:
 //!
 //! - `literal` (`eyJ`, `ghp_`, `xox`, `AIza`, `AKIA`, `Bearer`), `alnum` (IBAN, passport),
-//!   `email`, `url_secret` (`?token=…`) and `pem`: at exact places (a word start with the
-//!   right prefix, the start of the local part before an `@`, a `?`/`&`/`;` before
-//!   `name=`), each tried with an anchored search — forward only, nothing in between;
-//! - `secret` (`password=…`, `"api_key": …`), `url_password` and `ipv6`: from the first
-//!   place they can start (the word with a keyword before a `:` or `=`; the scheme before
-//!   a `://` followed by an `@`; the hex group before the first `:` when there is a `::`
-//!   or seven colons);
+//!   `email`, `url_secret` (`?token=…`), `pem`, `secret` (`password=…`, `"api_key": …`)
+//!   and `url_password`: at exact places (a word start with the right prefix, the start
+//!   of the local part before an `@`, a `?`/`&`/`;` before `name=`, a keyword inside the
+//!   word before a `:` or `=`, a word start in the scheme before a `://` followed by an
+//!   `@`), each tried with an anchored search — forward only, nothing in between;
+//! - `ipv6`: from the first place it can start (the hex group before the first `:` when
+//!   there is a `::` or seven colons);
 //! - numbers (resident, card, business, social security, phones, IPv4), each only inside
 //!   spans of digits and separators whose shape fits it (a 13-digit run or 6+7 for a
 //!   resident number, 3-2-4 dashed for an SSN, four dotted runs for IPv4, …), anchored at
@@ -181,8 +181,38 @@ pub(crate) const PHONE_INTL: usize = 14;
 pub(crate) const IPV4: usize = 15;
 pub(crate) const GROUPS: usize = 16;
 
-/// The groups searched only inside numeric spans.
-const NUMERIC: [usize; 7] = [RESIDENT, CARD, BRN, SSN, PHONE, PHONE_INTL, IPV4];
+/// The groups searched only inside numeric spans (bit `1 << group`).
+const NUMERIC: u32 =
+    1 << RESIDENT | 1 << CARD | 1 << BRN | 1 << SSN | 1 << PHONE | 1 << PHONE_INTL | 1 << IPV4;
+
+/// Whether a match of numeric group `group` can start at `b[p]`: the first bytes of
+/// its pattern (a necessary condition, so a place that fails it is not searched).
+fn may_start(group: usize, b: &[u8], p: usize) -> bool {
+    let at = |j: usize| b.get(p + j).copied().unwrap_or(0);
+    match group {
+        // `\b[0-9]{2}(?:0[1-9]|1[0-2])…`
+        RESIDENT => {
+            at(0).is_ascii_digit() && at(1).is_ascii_digit() && matches!(at(2), b'0' | b'1')
+        }
+        // `\b[2-6][0-9]…`
+        CARD => matches!(at(0), b'2'..=b'6'),
+        // `\b[0-9]{3}-[0-9]{2}-…`
+        BRN | SSN => at(0).is_ascii_digit() && at(3) == b'-',
+        // `\+82…`, `\b0…`, `\(0…`, `\b1(?:5|6|8)…`
+        PHONE => match at(0) {
+            b'+' => at(1) == b'8' && at(2) == b'2',
+            b'0' => true,
+            b'(' => at(1) == b'0',
+            b'1' => matches!(at(1), b'5' | b'6' | b'8'),
+            _ => false,
+        },
+        // `\+[1-9]…`
+        PHONE_INTL => at(0) == b'+' && matches!(at(1), b'1'..=b'9'),
+        // `\b(?:[0-9]{1,3}\.){3}…`
+        IPV4 => at(0).is_ascii_digit(),
+        _ => true,
+    }
+}
 
 /// One multi-pattern regex and what each of its patterns is.
 struct Group {
@@ -280,7 +310,6 @@ impl Detectors {
         scan.run(hay.as_bytes());
         let todo = (scan.todo() | (1 << CUSTOM)) & self.present;
         let mut groups_hit = 0;
-        let b = hay.as_bytes();
         // `groups` holds the present groups in id (priority) order: stop after the last
         // one with work.
         for (group, cache) in self.groups.iter().zip(caches.caches.iter_mut()) {
@@ -292,16 +321,18 @@ impl Detectors {
                 continue;
             }
             let before = out.len();
-            if NUMERIC.contains(&group.id) {
+            if NUMERIC & bit != 0 {
                 for span in scan.spans.iter().filter(|s| s.groups & bit != 0) {
                     // Where a numeric match can start: `+`, `(`, or a digit after a
                     // non-word byte (every other start needs `\b`).
-                    let starts = (span.start..span.end).filter(|&p| {
-                        matches!(b[p], b'+' | b'(')
-                            || (b[p].is_ascii_digit()
-                                && (p == 0
-                                    || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_')))
-                    });
+                    let b = hay.as_bytes();
+                    let starts = scan
+                        .num_starts
+                        .get(span.starts.0..span.starts.1)
+                        .unwrap_or_default()
+                        .iter()
+                        .copied()
+                        .filter(|&p| may_start(group.id, b, p));
                     group.find_at(cache, hay, starts, span.end, false, &enabled, out);
                 }
             } else if scan.started & bit != 0 {
@@ -314,11 +345,8 @@ impl Detectors {
                 let clamp = group.id == EMAIL;
                 group.find_at(cache, hay, starts, hay.len(), clamp, &enabled, out);
             } else {
-                let start = if group.id == CUSTOM {
-                    0
-                } else {
-                    scan.first[group.id]
-                };
+                // Custom detectors: the whole string.
+                let start = if group.id == IPV6 { scan.ipv6 } else { 0 };
                 if start < hay.len() {
                     group.find_in(cache, hay, start, hay.len(), &enabled, out);
                 }
@@ -518,5 +546,25 @@ impl Group {
                 builtin(t, s, e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_secret_names_are_the_patterns() {
+        let pattern = BUILTIN
+            .iter()
+            .find(|(t, _)| *t == PiiType::UrlSecret)
+            .map(|(_, p)| *p)
+            .unwrap_or_default();
+        let names = pattern
+            .strip_prefix("[?&;](?:")
+            .and_then(|p| p.split(")=").next())
+            .unwrap_or_default();
+        let names: Vec<&[u8]> = names.split('|').map(str::as_bytes).collect();
+        assert_eq!(names, super::super::starts::URL_SECRET_NAMES);
     }
 }

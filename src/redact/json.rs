@@ -2,8 +2,8 @@
 //! change.
 //!
 //! This is why slotel's redaction is worth having over parse → modify → serialize: the
-//! walker is a scanner over the original bytes that records edits (byte range →
-//! replacement) and never builds a tree. Whatever it does not rewrite survives byte for
+//! walker is a scanner over the original bytes that writes the output as it goes (the
+//! bytes up to each edit copied through, then the edit's text) and never builds a tree. Whatever it does not rewrite survives byte for
 //! byte: key order, whitespace, number text (`1e3`, `10.50`, `12345678901234567890`
 //! stay as written), escapes. A body with nothing to redact costs one pass and no
 //! allocation (strings without escapes are scanned in place), and the output is the
@@ -25,6 +25,7 @@
 use std::borrow::Cow;
 
 use super::keys::KeyClass;
+use super::skip;
 use super::{Session, Text, TypeId};
 use crate::config::PiiType;
 
@@ -35,12 +36,6 @@ pub(crate) enum JsonError {
     Invalid,
     /// Nested deeper than `json.max_depth`.
     TooDeep,
-}
-
-struct Edit {
-    start: usize,
-    end: usize,
-    text: String,
 }
 
 /// Whether a value is kept or removed by `drop`.
@@ -75,7 +70,8 @@ pub(crate) fn redact(
         src,
         b: src.as_bytes(),
         pos: 0,
-        edits: Vec::new(),
+        out: String::new(),
+        copied: 0,
         nested,
     };
     w.ws();
@@ -88,17 +84,11 @@ pub(crate) fn redact(
     if w.pos != w.b.len() {
         return Err(JsonError::Invalid);
     }
-    if w.edits.is_empty() {
+    if w.copied == 0 {
         return Ok(None);
     }
-    let mut out = String::with_capacity(src.len() + 16);
-    let mut at = 0;
-    for e in &w.edits {
-        out.push_str(&src[at..e.start]);
-        out.push_str(&e.text);
-        at = e.end;
-    }
-    out.push_str(&src[at..]);
+    let mut out = w.out;
+    out.push_str(&src[w.copied..]);
     Ok(Some(out))
 }
 
@@ -110,11 +100,15 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     let mut at = 0;
     let mut i = 0;
     while i < b.len() {
-        if let Some(chunk) = b.get(i..i + 8)
-            && plain8(chunk)
-        {
-            i += 8;
+        let (base, block) = skip::block_from(b, i);
+        let special = skip::string_mask(&block) >> (i - base);
+        if special == 0 {
+            i = base + skip::BLOCK;
             continue;
+        }
+        i += special.trailing_zeros() as usize;
+        if i >= b.len() {
+            break;
         }
         let (pos, c) = (i, b[i]);
         i += 1;
@@ -144,36 +138,16 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// True when none of the eight bytes is `"`, `\\` or a control character (below
-/// 0x20): bytes a string token copies as they are. May say false for a plain chunk
-/// (a borrow crossing bytes), never true for one that is not; callers then look byte
-/// by byte.
-fn plain8(chunk: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut w = [0u8; 8];
-    w.copy_from_slice(chunk);
-    let v = u64::from_le_bytes(w);
-    // A byte of `x` is zero, or below `n`: its high bit in `(x - n) & !x`.
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
-    below(v ^ (ONES * u64::from(b'"')), 1)
-        | below(v ^ (ONES * u64::from(b'\\')), 1)
-        | below(v, 0x20)
-        == 0
-}
-
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    write_string(s, &mut out);
-    out
-}
-
 struct Walker<'a, 's, 'r> {
     sess: &'s mut Session<'r>,
     src: &'a str,
     b: &'a [u8],
     pos: usize,
-    edits: Vec<Edit>,
+    /// The output so far: `src[..copied]` with the edits in it applied. Nothing is
+    /// copied (and `copied` stays 0) until the first edit, which always ends past the
+    /// opening bracket.
+    out: String,
+    copied: usize,
     nested: usize,
 }
 
@@ -188,8 +162,15 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    fn edit(&mut self, start: usize, end: usize, text: String) {
-        self.edits.push(Edit { start, end, text });
+    /// Replaces `src[start..end]` (at or after everything edited so far) with what
+    /// `write` appends.
+    fn edit(&mut self, start: usize, end: usize, write: impl FnOnce(&mut String)) {
+        if self.out.capacity() == 0 {
+            self.out.reserve(self.src.len() + 16);
+        }
+        self.out.push_str(&self.src[self.copied..start]);
+        write(&mut self.out);
+        self.copied = end;
     }
 
     fn value(&mut self, class: KeyClass, depth: usize) -> Result<Outcome, JsonError> {
@@ -234,7 +215,8 @@ impl Walker<'_, '_, '_> {
         let mut comma = 0;
         loop {
             let start = self.pos;
-            let edits_before = self.edits.len();
+            // What to roll back to when this member or element is dropped.
+            let mark = (self.out.len(), self.copied);
             let mut drop_key = false;
             let child = if object {
                 let (ks, ke, escaped) = self.string_token()?;
@@ -250,7 +232,7 @@ impl Walker<'_, '_, '_> {
                     match self.sess.text(&key, true) {
                         Text::Clean => {}
                         Text::Drop => drop_key = true,
-                        Text::Changed(new) => self.edit(ks, ke, quoted(&new)),
+                        Text::Changed(new) => self.edit(ks, ke, |out| write_string(&new, out)),
                     }
                 }
                 self.ws();
@@ -274,19 +256,20 @@ impl Walker<'_, '_, '_> {
                 return Err(JsonError::Invalid);
             }
             if outcome == Outcome::Drop {
-                self.edits.truncate(edits_before);
+                self.out.truncate(mark.0);
+                self.copied = mark.1;
                 if kept_any {
                     // `, "k": v` goes, from the comma before it.
-                    self.edit(comma, value_end, String::new());
+                    self.edit(comma, value_end, |_| {});
                 } else if next == b',' {
                     // The first one left: it goes with the comma after it.
                     let mut end = self.pos + 1;
                     while matches!(self.b.get(end), Some(b' ' | b'\t' | b'\r' | b'\n')) {
                         end += 1;
                     }
-                    self.edit(start, end, String::new());
+                    self.edit(start, end, |_| {});
                 } else {
-                    self.edit(start, value_end, String::new());
+                    self.edit(start, value_end, |_| {});
                 }
             } else {
                 kept_any = true;
@@ -310,18 +293,15 @@ impl Walker<'_, '_, '_> {
         let mut i = start + 1;
         let mut escaped = false;
         loop {
-            // Fast skip over plain bytes, eight at a time, then one by one.
-            while let Some(chunk) = self.b.get(i..i + 8) {
-                if !plain8(chunk) {
+            // Plain bytes, sixteen at a time.
+            while i < self.b.len() {
+                let (base, block) = skip::block_from(self.b, i);
+                let special = skip::string_mask(&block) >> (i - base);
+                if special != 0 {
+                    i += special.trailing_zeros() as usize;
                     break;
                 }
-                i += 8;
-            }
-            while let Some(&c) = self.b.get(i) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                i += 1;
+                i = base + skip::BLOCK;
             }
             match self.b.get(i) {
                 Some(b'"') => {
@@ -364,7 +344,7 @@ impl Walker<'_, '_, '_> {
             Text::Clean => Ok(Outcome::Keep),
             Text::Drop => Ok(Outcome::Drop),
             Text::Changed(s) => {
-                self.edit(start, end, quoted(&s));
+                self.edit(start, end, |out| write_string(&s, out));
                 Ok(Outcome::Keep)
             }
         }
@@ -422,7 +402,7 @@ impl Walker<'_, '_, '_> {
             Text::Clean => Ok(Outcome::Keep),
             Text::Drop => Ok(Outcome::Drop),
             Text::Changed(s) => {
-                self.edit(start, i, quoted(&s));
+                self.edit(start, i, |out| write_string(&s, out));
                 Ok(Outcome::Keep)
             }
         }
@@ -483,18 +463,6 @@ fn flush(units: &mut Vec<u16>, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plain_chunks() {
-        for b in 0..=255u8 {
-            for pos in 0..8 {
-                let mut w = *b"abcdefgh";
-                w[pos] = b;
-                let special = b == b'"' || b == b'\\' || b < 0x20;
-                assert_eq!(plain8(&w), !special, "{b} at {pos}");
-            }
-        }
-    }
 
     #[test]
     fn strings_are_escaped() {

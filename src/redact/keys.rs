@@ -85,56 +85,62 @@ pub(crate) enum KeyClass {
 
 /// True when `key` ends, once normalised, with a built-in sensitive name.
 pub(crate) fn is_builtin_sensitive(key: &[u8]) -> bool {
-    // The last 16 letters and digits (the longest name has 13), lowercased, in order.
-    const N: usize = 16;
-    let mut tail = [0u8; N];
-    let mut n = 0;
-    for &b in key.iter().rev() {
-        if b.is_ascii_alphanumeric() {
-            n += 1;
-            tail[N - n] = b.to_ascii_lowercase();
-            if n == N {
-                break;
-            }
-        }
-    }
-    let tail = &tail[N - n..];
-    // Only the names that end with the key's last letter (each name is in `SENSITIVE`).
-    let names: &[&[u8]] = match tail.last() {
-        Some(b'd') => &[b"password", b"passwd", b"pwd", b"sessionid", b"creditcard"],
-        Some(b'e') => &[b"passphrase", b"cookie"],
-        Some(b't') => &[b"secret"],
-        Some(b'y') => &[b"secretkey", b"apikey", b"accesskey", b"privatekey"],
-        Some(b'n') => &[
-            b"token",
-            b"authorization",
-            b"session",
-            b"pin",
-            b"jumin",
-            b"rrn",
-            b"ssn",
-        ],
-        Some(b'l') => &[b"credential"],
-        Some(b's') => &[b"credentials"],
-        Some(b'r') => &[b"cardnumber"],
-        Some(b'o') => &[b"cardno"],
-        Some(b'm') => &[b"cardnum"],
-        Some(b'v') => &[b"cvv"],
-        Some(b'c') => &[b"cvc"],
-        Some(b'p') => &[b"otp"],
-        _ => &[],
+    // The last two letters or digits, lowercased (every name has three or more).
+    let mut tail = key
+        .iter()
+        .rev()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase);
+    let (Some(z), Some(y)) = (tail.next(), tail.next()) else {
+        return false;
     };
-    names.iter().any(|name| tail.ends_with(name))
+    // Only the names that end with those two (each name is in `SENSITIVE`).
+    let names: &[&[u8]] = match [y, z] {
+        [b'r', b'd'] => &[b"password", b"creditcard"],
+        [b'w', b'd'] => &[b"passwd", b"pwd"],
+        [b'i', b'd'] => &[b"sessionid"],
+        [b's', b'e'] => &[b"passphrase"],
+        [b'i', b'e'] => &[b"cookie"],
+        [b'e', b't'] => &[b"secret"],
+        [b'e', b'y'] => &[b"secretkey", b"apikey", b"accesskey", b"privatekey"],
+        [b'e', b'n'] => &[b"token"],
+        [b'o', b'n'] => &[b"authorization", b"session"],
+        [b'i', b'n'] => &[b"pin", b"jumin"],
+        [b'r', b'n'] => &[b"rrn"],
+        [b's', b'n'] => &[b"ssn"],
+        [b'a', b'l'] => &[b"credential"],
+        [b'l', b's'] => &[b"credentials"],
+        [b'e', b'r'] => &[b"cardnumber"],
+        [b'n', b'o'] => &[b"cardno"],
+        [b'u', b'm'] => &[b"cardnum"],
+        [b'v', b'v'] => &[b"cvv"],
+        [b'v', b'c'] => &[b"cvc"],
+        [b't', b'p'] => &[b"otp"],
+        _ => return false,
+    };
+    names.iter().any(|name| ends_with_normalised(key, name))
+}
+
+/// Whether `key`'s ASCII letters and digits, lowercased, end with `name` (lowercase).
+fn ends_with_normalised(key: &[u8], name: &[u8]) -> bool {
+    let mut rest = key.iter().rev().filter(|c| c.is_ascii_alphanumeric());
+    name.iter()
+        .rev()
+        .all(|&n| rest.next().is_some_and(|c| c.to_ascii_lowercase() == n))
 }
 
 /// The compiled key rules.
 pub(crate) struct KeyRules {
     builtin: bool,
     extra: Option<meta::Regex>,
-    ignore: Vec<String>,
-    /// Bit `n` set when an ignored key is `n` bytes long (63: longer), to skip the
-    /// list for most keys.
-    ignore_lens: u64,
+    /// Ignored keys, lowercase, by length (the last: longer): a key is compared with
+    /// the few of its length only.
+    ignore: Vec<Vec<String>>,
+}
+
+/// The `KeyRules::ignore` slot of a key `len` bytes long.
+fn ignore_slot(len: usize) -> usize {
+    len.min(64)
 }
 
 impl KeyRules {
@@ -150,23 +156,23 @@ impl KeyRules {
                 Some(set)
             }
         };
-        let mut ignore: Vec<String> = DEFAULT_IGNORED.iter().map(|k| k.to_string()).collect();
-        ignore.extend(cfg.ignore.iter().map(|k| k.to_ascii_lowercase()));
-        let ignore_lens = ignore.iter().fold(0, |m, k| m | 1 << k.len().min(63));
+        let mut ignore = vec![Vec::new(); ignore_slot(usize::MAX) + 1];
+        let keys = DEFAULT_IGNORED.iter().map(|k| k.to_string());
+        for k in keys.chain(cfg.ignore.iter().map(|k| k.to_ascii_lowercase())) {
+            ignore[ignore_slot(k.len())].push(k);
+        }
         Ok(Self {
             builtin: secret_on && cfg.builtin_sensitive,
             extra,
             ignore,
-            ignore_lens,
         })
     }
 
     pub(crate) fn classify(&self, key: &str) -> KeyClass {
-        if self.ignore_lens & (1 << key.len().min(63)) != 0
-            && self
-                .ignore
-                .iter()
-                .any(|k| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+        if self
+            .ignore
+            .get(ignore_slot(key.len()))
+            .is_some_and(|slot| slot.iter().any(|k| k.eq_ignore_ascii_case(key)))
         {
             return KeyClass::Ignored;
         }
@@ -184,7 +190,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_name_is_found_by_its_last_letter() {
+    fn every_name_is_found_by_its_last_letters() {
         for name in SENSITIVE {
             assert!(
                 is_builtin_sensitive(name),

@@ -23,6 +23,10 @@
 //! - `mod.rs`: [`Redactor`] (the compiled config), [`Session`] (per-batch state: search
 //!   cache, counts), [`RedactionProcessor`] (the pipeline stage) and [`RedactError`].
 //! - `scan.rs`: the prefilter pass: candidate starts per group, numeric spans.
+//! - `starts.rs`: the tests the scan pass applies where a match may start (keywords,
+//!   parameter names, numeric shapes).
+//! - `skip.rs`: 16-byte blocks classified at once (SSE2 on x86_64) for `scan.rs` and
+//!   the JSON string scanner.
 //! - `detect.rs`: the built-in patterns, grouped, and the anchored searches.
 //! - `validate.rs`: validators run on candidates.
 //! - `keys.rs`: sensitive and ignored keys.
@@ -48,6 +52,8 @@ mod keys;
 mod otlp;
 mod scan;
 mod sensitive;
+mod skip;
+mod starts;
 #[cfg(test)]
 mod tests;
 mod validate;

@@ -13,9 +13,10 @@
 //!   a word start with one of those prefixes;
 //! - `alnum` (IBAN, passport): a word start with two capitals and two digits, or one of
 //!   `MSROD` and a digit;
-//! - `secret`: a `:` or `=` after a word that holds a keyword (`pass`, `token`, …);
+//! - `secret`: a keyword (`pass`, `token`, …) inside the word before a `:` or `=`;
 //! - `url_secret`: a `=` after a word after `?`, `&` or `;`;
-//! - `url_password`: `://` with an `@` somewhere after it; `email`: an `@`, from the
+//! - `url_password`: a letter at a word start in the scheme before a `://` with an `@`
+//!   somewhere after it; `email`: an `@`, from the
 //!   start of the local part before it; `pem`: `-----BEGIN` and `PRIVATE KEY`;
 //! - `ipv6`: `::`, or seven colons;
 //! - numbers: spans of `[0-9 +().-]`, each checked against the shape of every numeric
@@ -23,19 +24,17 @@
 //!   a chain of at least 13 digits for cards, a leading `0`, `+82` or `1588-` for Korean
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
-use super::detect::{
-    ALNUM, BRN, CARD, EMAIL, GROUPS, IPV4, IPV6, LITERAL, PEM, PHONE, PHONE_INTL, RESIDENT, SECRET,
-    SSN, URL_PASSWORD, URL_SECRET,
+use super::detect::{ALNUM, EMAIL, IPV6, LITERAL, PEM, SECRET, URL_PASSWORD, URL_SECRET};
+use super::skip;
+use super::starts::{
+    URL_SECRET_NAMES, contains, keyword_starts, local_part_start, scheme_start, shapes,
 };
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
 const WORD: u8 = 1;
 const DIGIT: u8 = 2;
-const UPPER: u8 = 4;
-/// Can start a literal-prefixed token: `e g x A B b`.
-const LIT: u8 = 8;
-/// `@ : = + -`: handled one by one.
-const PUNCT: u8 = 16;
+/// `@ : = -`: handled one by one.
+const PUNCT: u8 = 4;
 
 const fn classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -49,13 +48,7 @@ const fn classes() -> [u8; 256] {
         if b.is_ascii_digit() {
             k |= DIGIT;
         }
-        if b.is_ascii_uppercase() {
-            k |= UPPER;
-        }
-        if matches!(b, b'e' | b'g' | b'x' | b'A' | b'B' | b'b') {
-            k |= LIT;
-        }
-        if matches!(b, b'@' | b':' | b'=' | b'+' | b'-') {
+        if matches!(b, b'@' | b':' | b'=' | b'-') {
             k |= PUNCT;
         }
         t[c] = k;
@@ -66,49 +59,74 @@ const fn classes() -> [u8; 256] {
 
 static CLASS: [u8; 256] = classes();
 
+/// The block holding `b[from]` (`skip::block_from`) and, in it, the bytes at or after
+/// `from` the pass looks at (`skip::ScanMask::wanted`): `@ : = -` anywhere, a digit, a
+/// capital or `e g x b` where a word starts.
+fn wanted_from(b: &[u8], from: usize) -> (usize, u32) {
+    let (base, block) = skip::block_from(b, from);
+    let word_before = base > 0
+        && b.get(base - 1)
+            .is_some_and(|&c| CLASS[usize::from(c)] & WORD != 0);
+    let bits = skip::scan_mask(&block).wanted(word_before) & (!0u32 << (from - base));
+    (base, bits)
+}
+
 /// A span of `[0-9 +().-]` with at least four digits, and which numeric groups (bit
 /// `1 << group`) may match inside it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Span {
-    pub start: usize,
     pub end: usize,
     pub groups: u32,
+    /// Where a match can start in it: `num_starts[starts.0..starts.1]`, ascending.
+    pub starts: (usize, usize),
 }
 
 /// What one pass over a string found.
 pub(crate) struct Scan {
-    /// Per group searched from one place on: the earliest byte a match can start at
-    /// (`usize::MAX`: none). Used for `secret`, `url_password` and `ipv6`, whose
-    /// matches start somewhere inside a run this pass does not split.
-    pub first: [usize; GROUPS],
-    /// Exact candidate starts `(group, byte)`, in byte order, for the groups whose
-    /// matches can only start at places this pass sees (`literal`, `alnum`, `email`,
-    /// `url_secret`, `pem`): each is tried with an anchored search.
+    /// The earliest byte an `ipv6` match can start at (`usize::MAX`: none): it is
+    /// searched from there on, as its matches start somewhere inside a run this pass
+    /// does not split.
+    pub ipv6: usize,
+    /// Exact candidate starts `(group, byte)`, in byte order per group, for the groups
+    /// whose matches can only start at places this pass sees (`literal`, `alnum`,
+    /// `email`, `url_secret`, `pem`, `secret`, `url_password`): each is tried with an
+    /// anchored search.
     pub starts: Vec<(u8, usize)>,
     /// Groups with at least one entry in `starts` (bit `1 << group`).
     pub started: u32,
     pub spans: Vec<Span>,
+    /// The match starts of every span (`Span::starts`).
+    pub num_starts: Vec<usize>,
+    /// The groups of every span, or-ed.
+    span_groups: u32,
+    /// The runs of digits of the span being read: (start in the span, length).
+    runs: Vec<(usize, usize)>,
+    /// Scratch space of `run`.
+    schemes: Vec<usize>,
 }
 
 impl Scan {
     pub(crate) fn new() -> Self {
         Scan {
-            first: [usize::MAX; GROUPS],
+            ipv6: usize::MAX,
             starts: Vec::new(),
             started: 0,
             spans: Vec::new(),
+            num_starts: Vec::new(),
+            span_groups: 0,
+            runs: Vec::new(),
+            schemes: Vec::new(),
         }
     }
 
     /// The groups with anything to search (bit `1 << group`).
     pub(crate) fn todo(&self) -> u32 {
-        let mut todo = self.started;
-        for (g, first) in self.first.iter().enumerate() {
-            if *first != usize::MAX {
-                todo |= 1 << g;
-            }
-        }
-        self.spans.iter().fold(todo, |t, s| t | s.groups)
+        let ipv6 = if self.ipv6 == usize::MAX {
+            0
+        } else {
+            1 << IPV6
+        };
+        self.started | self.span_groups | ipv6
     }
 
     fn start(&mut self, group: usize, pos: usize) {
@@ -118,52 +136,68 @@ impl Scan {
 
     /// Scans `b`, replacing what was there.
     pub(crate) fn run(&mut self, b: &[u8]) {
-        self.first = [usize::MAX; GROUPS];
+        self.ipv6 = usize::MAX;
+        self.num_starts.clear();
+        self.span_groups = 0;
         self.starts.clear();
         self.started = 0;
         self.spans.clear();
-        let (mut prev, mut colons) = (0u8, 0usize);
+        let mut colons = 0usize;
         let mut double_colon = false;
-        let (mut scheme, mut at_after_scheme, mut private) = (usize::MAX, false, false);
+        let mut private = false;
+        // The `:` of every `://`, for `url_password` (kept only when an `@` follows).
+        let mut schemes = std::mem::take(&mut self.schemes);
+        schemes.clear();
         // The local part of the last e-mail candidate ends before this.
         let mut last_at = 0;
-        let mut i = 0;
-        while i < b.len() {
-            let k = CLASS[usize::from(b[i])];
-            // Punctuation and digits always; a capital or `e g x b` only where a word
-            // starts.
-            let wanted = PUNCT | DIGIT | ((UPPER | LIT) * ((prev & WORD) ^ WORD));
-            prev = k;
-            i += 1;
-            if k & wanted == 0 {
+        // The bytes to look at (`skip::ScanMask::wanted`), a block at a time: bit `j`
+        // of `bits` for byte `base + j`, only those at or after `next`.
+        let (mut base, mut bits) = wanted_from(b, 0);
+        let mut next = 0;
+        loop {
+            if bits == 0 {
+                let from = (base + skip::BLOCK).max(next);
+                if from >= b.len() {
+                    break;
+                }
+                (base, bits) = wanted_from(b, from);
                 continue;
             }
-            let at = i - 1;
+            let at = base + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let Some(&c) = b.get(at) else { break };
+            let k = CLASS[usize::from(c)];
             if k & DIGIT != 0 {
-                // The numeric span from here; its bytes need nothing else but a look
-                // for `-----BEGIN`.
-                i = self.numeric_span(b, at, &mut private);
-                prev = CLASS[usize::from(b[i - 1])];
+                // A digit after a non-word byte (digits glued to a word, as in `a1b2`,
+                // `v1` or a hex id, are not wanted: every numeric pattern needs `\b`,
+                // `+` or `(` before its first digit). The numeric span from here; its
+                // bytes need nothing else but a look for `-----BEGIN`.
+                next = self.numeric_span(b, at, &mut private);
+                let done = next - base;
+                bits = if done >= skip::BLOCK {
+                    0
+                } else {
+                    bits & (!0u32 << done)
+                };
                 continue;
             }
             if k & PUNCT == 0 {
                 self.word_start(b, at);
                 continue;
             }
-            match b[at] {
+            match c {
                 b'@' => {
                     let s = local_part_start(b, at).max(last_at);
                     if s < at {
                         self.start(EMAIL, s);
                     }
                     last_at = at + 1;
-                    at_after_scheme |= scheme != usize::MAX;
                 }
                 b':' => {
                     colons += 1;
                     double_colon |= b.get(at + 1) == Some(&b':');
-                    if scheme == usize::MAX && b[at + 1..].starts_with(b"//") {
-                        scheme = scheme_start(b, at);
+                    if b[at + 1..].starts_with(b"//") {
+                        schemes.push(at);
                     }
                     self.assignment(b, at, false);
                 }
@@ -175,9 +209,11 @@ impl Scan {
         if !private {
             self.started &= !(1 << PEM);
         }
-        if at_after_scheme {
-            self.first[URL_PASSWORD] = scheme;
+        // `last_at` is past the last `@`.
+        for &colon in schemes.iter().take_while(|&&c| c < last_at) {
+            self.scheme(b, colon);
         }
+        self.schemes = schemes;
         if double_colon || colons >= 7 {
             let first = b.iter().position(|&c| c == b':').unwrap_or(0);
             let start = first
@@ -186,7 +222,7 @@ impl Scan {
                     .rev()
                     .take_while(|c| c.is_ascii_hexdigit())
                     .count();
-            self.first[IPV6] = start;
+            self.ipv6 = start;
         }
     }
 
@@ -202,20 +238,45 @@ impl Scan {
     /// match: from a `+` or `(` just before it, trimmed of trailing separators, kept
     /// when it has four digits or more and some numeric shape fits. Returns where the
     /// run of span bytes ends.
+    ///
+    /// The digit at `i` follows a non-word byte (or starts `b`), so the span's match
+    /// starts are its `+` and `(` and the first digit of each run of digits: every
+    /// numeric pattern starts with `+`, `(` or a digit after `\b`.
     fn numeric_span(&mut self, b: &[u8], i: usize, private: &mut bool) -> usize {
+        let mark = self.num_starts.len();
         let mut start = i;
         while start > 0 && matches!(b[start - 1], b'+' | b'(') {
             start -= 1;
         }
+        self.num_starts.extend(start..i);
+        let mut first_plus = b[start..i]
+            .iter()
+            .position(|&c| c == b'+')
+            .map(|p| start + p);
         let mut digits = 0;
         let mut end = i;
-        while let Some(&c) = b.get(end) {
-            if c.is_ascii_digit() {
-                digits += 1;
-            } else if c == b'-' {
-                self.pem(b, end, private);
-            } else if !matches!(c, b' ' | b'+' | b'(' | b')' | b'.') {
-                break;
+        self.runs.clear();
+        loop {
+            // A run of digits (none after two separators in a row), then one separator.
+            let run = end;
+            while b.get(end).is_some_and(u8::is_ascii_digit) {
+                end += 1;
+            }
+            if end > run {
+                self.num_starts.push(run);
+                self.runs.push((run - start, end - run));
+                digits += end - run;
+            }
+            match b.get(end) {
+                Some(b'-') => self.pem(b, end, private),
+                Some(&c @ (b'+' | b'(')) => {
+                    if c == b'+' && first_plus.is_none() {
+                        first_plus = Some(end);
+                    }
+                    self.num_starts.push(end);
+                }
+                Some(b' ' | b')' | b'.') => {}
+                _ => break,
             }
             end += 1;
         }
@@ -223,11 +284,24 @@ impl Scan {
         while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
             end -= 1;
         }
-        if digits >= 4 {
-            let groups = shapes(&b[start..end], digits);
-            if groups != 0 {
-                self.spans.push(Span { start, end, groups });
+        let groups = if digits >= 4 {
+            let plus = first_plus.is_some_and(|p| p < end);
+            shapes(&b[start..end], &self.runs, digits, plus)
+        } else {
+            0
+        };
+        if groups == 0 {
+            self.num_starts.truncate(mark);
+        } else {
+            while self.num_starts.last().is_some_and(|&p| p >= end) {
+                self.num_starts.pop();
             }
+            self.spans.push(Span {
+                end,
+                groups,
+                starts: (mark, self.num_starts.len()),
+            });
+            self.span_groups |= groups;
         }
         raw_end
     }
@@ -268,14 +342,17 @@ impl Scan {
     /// A `:` or `=` at `q`: `key=…` and `?token=…` start before it.
     fn assignment(&mut self, b: &[u8], q: usize, eq: bool) {
         let word_class = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
-        if eq {
-            let ws = q - b[..q].iter().rev().take_while(|c| word_class(c)).count();
-            if ws > 0 && ws < q && matches!(b[ws - 1], b'?' | b'&' | b';') {
-                self.start(URL_SECRET, ws - 1);
-            }
-        }
-        if self.first[SECRET] != usize::MAX {
-            return;
+        let word_start =
+            |end: usize| end - b[..end].iter().rev().take_while(|c| word_class(c)).count();
+        let ws_q = word_start(q);
+        // `?name=`: only the names the `url_secret` pattern lists (its name is the whole
+        // word, as every name is made of word bytes).
+        if eq
+            && ws_q > 0
+            && matches!(b[ws_q - 1], b'?' | b'&' | b';')
+            && URL_SECRET_NAMES.contains(&&b[ws_q..q])
+        {
+            self.start(URL_SECRET, ws_q - 1);
         }
         // `key"  =` : back over blanks, one quote, then the key.
         let mut j = q - b[..q]
@@ -287,141 +364,28 @@ impl Scan {
             j -= 1;
         }
         let we = j;
-        let ws = we - b[..we].iter().rev().take_while(|c| word_class(c)).count();
-        if has_keyword(&b[ws..we]) {
-            self.first[SECRET] = ws;
+        let ws = if we == q { ws_q } else { word_start(we) };
+        for s in keyword_starts(&b[ws..we]) {
+            self.start(SECRET, ws + s);
         }
     }
-}
 
-/// Whether `word` holds (ASCII case-insensitively) a word the `secret` pattern starts
-/// with; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
-fn has_keyword(word: &[u8]) -> bool {
-    let tail = |s: usize, t: &[u8]| {
-        word.get(s + 1..s + 1 + t.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(t))
-    };
-    (0..word.len()).any(|s| match word[s].to_ascii_lowercase() {
-        b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
-        b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
-        b't' => tail(s, b"oken"),
-        b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uthorization"),
-        b'c' => {
-            tail(s, b"ard")
-                || tail(s, b"vv")
-                || tail(s, b"vc")
-                || tail(s, b"ookie")
-                || tail(s, b"redential")
-        }
-        _ => false,
-    })
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Where an e-mail whose `@` is at `at` can start: the run of local-part bytes before it.
-fn local_part_start(b: &[u8], at: usize) -> usize {
-    at - b[..at]
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
-        .count()
-}
-
-/// Where a URL whose `://` is at `colon` can start: the scheme's bytes before it.
-fn scheme_start(b: &[u8], colon: usize) -> usize {
-    colon
-        - b[..colon]
-            .iter()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
-            .count()
-}
-
-/// The numeric groups whose pattern can match somewhere in `span` (a superset).
-fn shapes(span: &[u8], digits: usize) -> u32 {
-    // Runs of digits: (start, len), at most 32 looked at (longer spans: every group).
-    let mut runs = [(0usize, 0usize); 32];
-    let mut n = 0;
-    let mut i = 0;
-    while i < span.len() {
-        if !span[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < span.len() && span[i].is_ascii_digit() {
-            i += 1;
-        }
-        if n == runs.len() {
-            return u32::MAX;
-        }
-        runs[n] = (s, i - s);
-        n += 1;
-    }
-    let runs = &runs[..n];
-    let bit = |g: usize| 1u32 << g;
-    // The single byte between run `r` and the next, if exactly one.
-    let sep = |r: usize| -> Option<u8> {
-        let (s, l) = runs[r];
-        let next = runs.get(r + 1)?;
-        (next.0 == s + l + 1).then(|| span[s + l])
-    };
-    let mut groups = 0;
-    if span.contains(&b'+') && digits >= 8 {
-        groups |= bit(PHONE_INTL);
-    }
-    let mut chain = 0;
-    for (r, &(s, l)) in runs.iter().enumerate() {
-        let first = span[s];
-        let dashed = |a: usize, b: usize, c: usize| {
-            l == a
-                && sep(r) == Some(b'-')
-                && runs.get(r + 1).is_some_and(|x| x.1 == b)
-                && sep(r + 1) == Some(b'-')
-                && runs.get(r + 2).is_some_and(|x| x.1 == c)
-        };
-        if l == 13 || (l == 6 && matches!(sep(r), Some(b' ' | b'-')) && runs[r + 1].1 == 7) {
-            groups |= bit(RESIDENT);
-        }
-        if dashed(3, 2, 5) {
-            groups |= bit(BRN);
-        }
-        if dashed(3, 2, 4) {
-            groups |= bit(SSN);
-        }
-        chain += l;
-        if chain >= 13 {
-            groups |= bit(CARD);
-        }
-        if !matches!(sep(r), Some(b' ' | b'-')) {
-            chain = 0;
-        }
-        if (first == b'0' && digits >= 9)
-            || (first == b'8' && s > 0 && span[s - 1] == b'+' && l >= 2 && span[s + 1] == b'2')
-            || (l == 4
-                && first == b'1'
-                && matches!(span[s + 1], b'5' | b'6' | b'8')
-                && sep(r) == Some(b'-')
-                && runs[r + 1].1 == 4)
-        {
-            groups |= bit(PHONE);
-        }
-        if l <= 3
-            && r + 3 < runs.len()
-            && (r..r + 3).all(|x| sep(x) == Some(b'.'))
-            && runs[r + 1..r + 4].iter().all(|x| x.1 <= 3)
-        {
-            groups |= bit(IPV4);
+    /// `scheme://` with its `:` at `colon`, and an `@` somewhere after it: where a
+    /// `url_password` match can start, a letter after a non-word byte (`\b`) at most
+    /// 16 bytes before the colon inside the scheme's bytes.
+    fn scheme(&mut self, b: &[u8], colon: usize) {
+        let from = scheme_start(b, colon).max(colon.saturating_sub(16));
+        for s in from..colon.saturating_sub(1) {
+            if b[s].is_ascii_alphabetic() && (s == 0 || CLASS[usize::from(b[s - 1])] & WORD == 0) {
+                self.start(URL_PASSWORD, s);
+            }
         }
     }
-    groups
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
     use super::*;
 
     fn scan(s: &str) -> Scan {
@@ -433,7 +397,8 @@ mod tests {
     #[test]
     fn clean_words_start_nothing() {
         let s = scan("the quick brown fox jumps over the lazy dog, basement");
-        assert!(s.first.iter().all(|f| *f == usize::MAX));
+        assert_eq!(s.ipv6, usize::MAX);
+        assert!(s.starts.is_empty());
         assert!(s.spans.is_empty());
     }
 
@@ -450,17 +415,19 @@ mod tests {
     fn starts_are_where_matches_can_begin() {
         assert_eq!(starts("user kim.lee@example.com ok", EMAIL), [5]);
         assert_eq!(starts("a@b@c.com", EMAIL), [0, 2]);
-        assert_eq!(starts("/x?a=1&api_key=2", URL_SECRET), [2, 6]);
+        assert_eq!(starts("/x?a=1&api_key=2;token=3", URL_SECRET), [6, 16]);
         assert_eq!(starts("got Bearer abc and eyJhbGci xeyJ", LITERAL), [4, 19]);
         assert_eq!(starts("iban DE89 3704 M12345678 xM1", ALNUM), [5, 15]);
         assert_eq!(starts("-----BEGIN X-----", PEM), [0]);
         assert_eq!(scan("-----BEGIN X-----").started & (1 << PEM), 0);
-        assert_eq!(scan("x postgres://u:p@db").first[URL_PASSWORD], 2);
-        assert_eq!(scan("x postgres://db").first[URL_PASSWORD], usize::MAX);
-        assert_eq!(scan("a user_password = 1").first[SECRET], 2);
-        assert_eq!(scan("a user_name = 1").first[SECRET], usize::MAX);
-        assert_eq!(scan("at 2001:db8::1").first[IPV6], 3);
-        assert_eq!(scan("at 12:30:45").first[IPV6], usize::MAX);
+        assert_eq!(starts("x postgres://u:p@db", URL_PASSWORD), [2]);
+        assert_eq!(starts("x git+ssh://u:p@db", URL_PASSWORD), [2, 6]);
+        assert!(starts("x postgres://db", URL_PASSWORD).is_empty());
+        assert_eq!(starts("a user_password = 1", SECRET), [7]);
+        assert_eq!(starts("tokens: 1, x=2, Api_Key=3", SECRET), [0, 16]);
+        assert!(starts("a user_name = 1", SECRET).is_empty());
+        assert_eq!(scan("at 2001:db8::1").ipv6, 3);
+        assert_eq!(scan("at 12:30:45").ipv6, usize::MAX);
     }
 
     #[test]

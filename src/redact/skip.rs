@@ -1,0 +1,229 @@
+//! Sixteen bytes at a time: where the next byte is that the scan pass (`scan.rs`) or
+//! the JSON string scanner (`json.rs`) must look at.
+//!
+//! Each test classifies a 16-byte block into a bit mask (bit `j` for byte `j`), so a
+//! caller skips a block with nothing in it in one step and walks the bits of the others
+//! without a branch per byte. On x86_64 the masks come from SSE2, which every x86_64
+//! CPU has; elsewhere from the same tests written byte by byte. A unit test checks that
+//! both give the same masks.
+
+/// Bytes per block.
+pub(crate) const BLOCK: usize = 16;
+
+/// The masks of one block for the scan pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ScanMask {
+    /// `@ : = -`: looked at wherever they are.
+    pub always: u32,
+    /// A digit, a capital or one of `e g x b`: looked at only where a word starts (a
+    /// digit after a word byte starts no numeric match, and a run of digits is looked
+    /// at from its first one).
+    pub starter: u32,
+    /// `[0-9A-Za-z_]`, what an ASCII `\b` calls a word byte.
+    pub word: u32,
+}
+
+impl ScanMask {
+    /// The bytes to look at, given whether the byte before the block is a word byte.
+    pub(crate) fn wanted(self, word_before: bool) -> u32 {
+        let word_prev = (self.word << 1) | u32::from(word_before);
+        self.always | (self.starter & !word_prev & 0xffff)
+    }
+}
+
+/// The scan masks of `block`.
+pub(crate) fn scan_mask(block: &[u8; BLOCK]) -> ScanMask {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::scan_mask(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_scan_mask(block)
+    }
+}
+
+/// Bit `j` set when `block[j]` ends or interrupts a JSON string's plain run: `"`, `\`
+/// or a control character (below 0x20).
+pub(crate) fn string_mask(block: &[u8; BLOCK]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::string_mask(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_string_mask(block)
+    }
+}
+
+/// A block holding `b[i]` and where it starts: `b[i..i + 16]`; near the end, the last
+/// 16 bytes of `b` (starting before `i`, so callers drop the bits before `i`); in a
+/// string shorter than a block, `b` zero-padded (a zero byte is neither wanted by the
+/// scan nor plain in a string).
+pub(crate) fn block_from(b: &[u8], i: usize) -> (usize, [u8; BLOCK]) {
+    let mut block = [0u8; BLOCK];
+    if let Some(full) = b.get(i..i + BLOCK) {
+        block.copy_from_slice(full);
+        return (i, block);
+    }
+    match b.len().checked_sub(BLOCK) {
+        Some(last) => {
+            block.copy_from_slice(&b[last..]);
+            (last.min(i), block)
+        }
+        None => {
+            block[..b.len()].copy_from_slice(b);
+            (0, block)
+        }
+    }
+}
+
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
+    let mut m = ScanMask {
+        always: 0,
+        starter: 0,
+        word: 0,
+    };
+    for (j, &c) in block.iter().enumerate() {
+        let bit = 1u32 << j;
+        if matches!(c, b'@' | b':' | b'=' | b'-') {
+            m.always |= bit;
+        }
+        if c.is_ascii_alphanumeric()
+            && (!c.is_ascii_lowercase() || matches!(c, b'e' | b'g' | b'x' | b'b'))
+        {
+            m.starter |= bit;
+        }
+        if is_word(c) {
+            m.word |= bit;
+        }
+    }
+    m
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn scalar_string_mask(block: &[u8; BLOCK]) -> u32 {
+    block
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, b'"' | b'\\') || **c < 0x20)
+        .fold(0, |m, (j, _)| m | 1 << j)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+
+    use super::{BLOCK, ScanMask};
+
+    // SAFETY (every `unsafe` block below): SSE2 is part of the x86_64 baseline, so the
+    // intrinsics are available on every CPU this code can run on (`target_arch =
+    // "x86_64"` is the only cfg that compiles this module). They only compute on
+    // registers, except `_mm_loadu_si128`, which reads exactly 16 bytes through a
+    // pointer to a `[u8; 16]` (in bounds, and unaligned loads are allowed).
+
+    fn load(block: &[u8; BLOCK]) -> __m128i {
+        // SAFETY: see above; `block` is 16 readable bytes.
+        unsafe { _mm_loadu_si128(block.as_ptr().cast()) }
+    }
+
+    fn splat(c: u8) -> __m128i {
+        // SAFETY: see above.
+        unsafe { _mm_set1_epi8(c as i8) }
+    }
+
+    fn eq(v: __m128i, c: u8) -> __m128i {
+        // SAFETY: see above.
+        unsafe { _mm_cmpeq_epi8(v, splat(c)) }
+    }
+
+    fn or(a: __m128i, b: __m128i) -> __m128i {
+        // SAFETY: see above.
+        unsafe { _mm_or_si128(a, b) }
+    }
+
+    fn bits(v: __m128i) -> u32 {
+        // SAFETY: see above. The mask has 16 bits, so the cast keeps them all.
+        unsafe { _mm_movemask_epi8(v) as u32 }
+    }
+
+    /// Bytes in `lo..lo + n` (`n` ≤ 128): shifted so the range starts at -128, then
+    /// one signed compare.
+    fn in_range(v: __m128i, lo: u8, n: u8) -> __m128i {
+        // SAFETY: see above.
+        unsafe {
+            let shifted = _mm_add_epi8(v, splat(0x80u8.wrapping_sub(lo)));
+            _mm_cmplt_epi8(shifted, splat(0x80u8.wrapping_add(n)))
+        }
+    }
+
+    pub(super) fn scan_mask(block: &[u8; BLOCK]) -> ScanMask {
+        let v = load(block);
+        let digit = in_range(v, b'0', 10);
+        let upper = in_range(v, b'A', 26);
+        let lower = in_range(v, b'a', 26);
+        let punct = or(or(eq(v, b'@'), eq(v, b':')), or(eq(v, b'='), eq(v, b'-')));
+        let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
+        ScanMask {
+            always: bits(punct),
+            starter: bits(or(or(upper, lit), digit)),
+            word: bits(or(or(digit, upper), or(lower, eq(v, b'_')))),
+        }
+    }
+
+    pub(super) fn string_mask(block: &[u8; BLOCK]) -> u32 {
+        let v = load(block);
+        let special = or(eq(v, b'"'), eq(v, b'\\'));
+        bits(or(special, in_range(v, 0, 0x20)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simd_and_scalar_masks_agree() {
+        // Every byte value at every position, next to a few neighbours.
+        for c in 0..=255u8 {
+            for j in 0..BLOCK {
+                for fill in [b'a', b' ', b'0', b'_', b'"', 0x80] {
+                    let mut block = [fill; BLOCK];
+                    block[j] = c;
+                    assert_eq!(scan_mask(&block), scalar_scan_mask(&block), "{c} at {j}");
+                    assert_eq!(
+                        string_mask(&block),
+                        scalar_string_mask(&block),
+                        "{c} at {j}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wanted_needs_a_word_start_for_starters() {
+        let m = scan_mask(b"ab eg Xy 12:x@-=");
+        // `a` (no starter), `b` after a word byte, `e` at a word start, `g` after `e`,
+        // `X` at a word start, `1` but not `2`, `:`, `x` after `:`, `@`, `-`, `=`.
+        let want: u32 = [3, 6, 9, 11, 12, 13, 14, 15]
+            .iter()
+            .fold(0, |m, j| m | 1 << j);
+        assert_eq!(m.wanted(false), want);
+        // Digits only at a word start: `b`, `4`, `6` after `+`, `7` after `.`.
+        assert_eq!(
+            scan_mask(b"a1 b2_3 4d5+6.78").wanted(false),
+            0b0101_0001_0000_1000
+        );
+        assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(true), 0);
+        assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(false), 1);
+    }
+}

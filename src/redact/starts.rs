@@ -1,0 +1,189 @@
+//! What a place must look like for a match to start there: the tests the scan pass
+//! (`scan.rs`) applies where it stops. Each is a necessary condition of the patterns in
+//! `detect.rs` (a superset of their matches), never a narrower one.
+
+use super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
+
+/// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
+/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
+pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let tail = |s: usize, t: &[u8]| {
+        word.get(s + 1..s + 1 + t.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(t))
+    };
+    // First the first two letters (every keyword has three or more), then the rest.
+    let pair = |s: usize| {
+        let second = (word[s + 1] | 0x20).wrapping_sub(b'a');
+        second < 26 && KEYWORD_PAIRS[usize::from(word[s])] & (1 << second) != 0
+    };
+    let last = word.len().saturating_sub(2);
+    (0..last).filter(move |&s| {
+        pair(s)
+            && match word[s].to_ascii_lowercase() {
+                b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
+                b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
+                b't' => tail(s, b"oken"),
+                b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uthorization"),
+                b'c' => {
+                    tail(s, b"ard")
+                        || tail(s, b"vv")
+                        || tail(s, b"vc")
+                        || tail(s, b"ookie")
+                        || tail(s, b"redential")
+                }
+                _ => false,
+            }
+    })
+}
+
+/// Per first byte of a `secret` keyword (either case), its possible second letters
+/// (bit `n` for the `n`th letter).
+static KEYWORD_PAIRS: [u32; 256] = keyword_pairs();
+
+const fn keyword_pairs() -> [u32; 256] {
+    const PAIRS: [(u8, &[u8]); 5] = [
+        (b'p', b"awri"),
+        (b's', b"es"),
+        (b't', b"o"),
+        (b'a', b"pcu"),
+        (b'c', b"avor"),
+    ];
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < PAIRS.len() {
+        let (first, seconds) = PAIRS[i];
+        let mut j = 0;
+        while j < seconds.len() {
+            let bit = 1 << (seconds[j] - b'a');
+            t[first as usize] |= bit;
+            t[first.to_ascii_uppercase() as usize] |= bit;
+            j += 1;
+        }
+        i += 1;
+    }
+    t
+}
+
+/// The parameter names of the `url_secret` pattern (`detect.rs`), which a test there
+/// checks against it.
+pub(crate) const URL_SECRET_NAMES: [&[u8]; 22] = [
+    b"access_token",
+    b"refresh_token",
+    b"id_token",
+    b"token",
+    b"password",
+    b"passwd",
+    b"pwd",
+    b"secret",
+    b"client_secret",
+    b"api_key",
+    b"apikey",
+    b"api-key",
+    b"auth",
+    b"sig",
+    b"signature",
+    b"session",
+    b"sessionid",
+    b"session_id",
+    b"code",
+    b"X-Amz-Signature",
+    b"X-Amz-Credential",
+    b"X-Amz-Security-Token",
+];
+
+pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Where an e-mail whose `@` is at `at` can start: the run of local-part bytes before it.
+pub(super) fn local_part_start(b: &[u8], at: usize) -> usize {
+    at - b[..at]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
+        .count()
+}
+
+/// Where a URL whose `://` is at `colon` can start: the scheme's bytes before it.
+pub(super) fn scheme_start(b: &[u8], colon: usize) -> usize {
+    colon
+        - b[..colon]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
+            .count()
+}
+
+/// The numeric groups whose pattern can match somewhere in `span` (a superset).
+/// `runs`: its runs of digits (start, length), in order; `plus`: it holds a `+`.
+pub(super) fn shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: bool) -> u32 {
+    // Runs of digits, at most 32 looked at (more: every group): start, length, and the
+    // byte after it when exactly one byte separates it from the next run (else 0,
+    // which no test wants). Three zeroed entries past the last let the tests look
+    // ahead without bounds checks.
+    const MAX: usize = 32;
+    if runs.len() > MAX || span.len() > usize::from(u16::MAX) {
+        return u32::MAX;
+    }
+    let n = runs.len();
+    let mut starts = [0u16; MAX + 3];
+    let mut lens = [0u16; MAX + 3];
+    let mut seps = [0u8; MAX + 3];
+    for (r, &(s, l)) in runs.iter().enumerate() {
+        // Both fit: `span` is no longer than a `u16` counts.
+        starts[r] = s as u16;
+        lens[r] = l as u16;
+        if let Some(&(next, _)) = runs.get(r + 1)
+            && next == s + l + 1
+        {
+            seps[r] = span[s + l];
+        }
+    }
+    let bit = |g: usize| 1u32 << g;
+    let mut groups = 0;
+    if plus && digits >= 8 {
+        groups |= bit(PHONE_INTL);
+    }
+    let mut chain = 0;
+    for r in 0..n {
+        let (s, l, sep) = (usize::from(starts[r]), lens[r], seps[r]);
+        let first = span[s];
+        let dashed = |a: u16, b: u16, c: u16| {
+            l == a && sep == b'-' && lens[r + 1] == b && seps[r + 1] == b'-' && lens[r + 2] == c
+        };
+        if l == 13 || (l == 6 && matches!(sep, b' ' | b'-') && lens[r + 1] == 7) {
+            groups |= bit(RESIDENT);
+        }
+        if dashed(3, 2, 5) {
+            groups |= bit(BRN);
+        }
+        if dashed(3, 2, 4) {
+            groups |= bit(SSN);
+        }
+        chain += usize::from(l);
+        if chain >= 13 {
+            groups |= bit(CARD);
+        }
+        if !matches!(sep, b' ' | b'-') {
+            chain = 0;
+        }
+        if (first == b'0' && digits >= 9)
+            || (first == b'8' && s > 0 && span[s - 1] == b'+' && l >= 2 && span[s + 1] == b'2')
+            || (l == 4
+                && first == b'1'
+                && matches!(span[s + 1], b'5' | b'6' | b'8')
+                && sep == b'-'
+                && lens[r + 1] == 4)
+        {
+            groups |= bit(PHONE);
+        }
+        if l <= 3
+            && r + 3 < n
+            && seps[r..r + 3].iter().all(|&x| x == b'.')
+            && lens[r + 1..r + 4].iter().all(|&x| x <= 3)
+        {
+            groups |= bit(IPV4);
+        }
+    }
+    groups
+}
