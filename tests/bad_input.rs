@@ -252,12 +252,24 @@ async fn grpc_bad_input_gets_clear_statuses() {
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &vec![0u8; 17 << 20], None).await;
     assert_eq!(g.code, 8, "oversize: RESOURCE_EXHAUSTED");
     still_serving(&s, "grpc oversize").await;
+
+    // A compressed message over the limit before decompressing (random bytes do not
+    // shrink) is refused the same way.
+    let mut rng = fastrand::Rng::with_seed(9);
+    let noise: Vec<u8> = (0..17 << 20).map(|_| rng.u8(..)).collect();
+    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip(&noise), Some("gzip")).await;
+    assert_eq!(
+        g.code, 8,
+        "compressed oversize: RESOURCE_EXHAUSTED, got {}",
+        g.message
+    );
+    still_serving(&s, "grpc compressed oversize").await;
     assert_eq!(
         s.metric(
             "slotel_receiver_refused_requests_total",
             &["protocol=\"grpc\"", "reason=\"too_large\""]
         ),
-        2.0
+        3.0
     );
 
     let g = grpc_send(s.grpc, GRPC_LOGS, &[], &deeply_nested_log(10_000), None).await;

@@ -142,10 +142,10 @@ async fn export<R: OtlpRequest>(
         .apply_max_message_size_config(Some(state.max_message_size), None);
     let (req, wire) = match keep_compressed(req, state.max_message_size).await {
         Ok(r) => r,
-        Err(status) => {
+        Err((status, reason)) => {
             state
                 .receiver
-                .refused_request(Protocol::Grpc, R::SIGNAL, RefuseReason::TooLarge);
+                .refused_request(Protocol::Grpc, R::SIGNAL, reason);
             return status.into_http();
         }
     };
@@ -188,7 +188,7 @@ async fn export<R: OtlpRequest>(
 async fn keep_compressed(
     req: Request,
     max_message_size: usize,
-) -> Result<(Request, Option<Wire>), Status> {
+) -> Result<(Request, Option<Wire>), (Status, RefuseReason)> {
     let compression = match req.headers().get("grpc-encoding").map(|v| v.as_bytes()) {
         Some(b"gzip") => Compression::Gzip,
         Some(b"zstd") => Compression::Zstd,
@@ -201,11 +201,15 @@ async fn keep_compressed(
     let bytes = match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(Status::resource_exhausted(format!(
+            let status = Status::resource_exhausted(format!(
                 "request message is larger than the limit of {max_message_size} bytes"
-            )));
+            ));
+            return Err((status, RefuseReason::TooLarge));
         }
-        Err(e) => return Err(Status::cancelled(format!("cannot read request: {e}"))),
+        Err(e) => {
+            let status = Status::cancelled(format!("cannot read request: {e}"));
+            return Err((status, RefuseReason::Invalid));
+        }
     };
     let wire = compressed_message(&bytes).map(|body| Wire { compression, body });
     Ok((
