@@ -214,12 +214,140 @@ fn may_start(group: usize, b: &[u8], p: usize) -> bool {
     }
 }
 
+/// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Whether an ASCII `\b` holds before `b[p]` when `b[p]` is a word byte.
+fn word_starts(b: &[u8], p: usize) -> bool {
+    p == 0 || b.get(p - 1).is_some_and(|&c| !is_word(c))
+}
+
+/// What an anchored search of a numeric group's one pattern at `p`, its match ending at
+/// or before `hi`, finds, worked out by hand where that is cheap: `Some(Some(end))` a
+/// match ending at `end`, `Some(None)` no match, `None` ask the regex. `\b` looks
+/// outside `..hi`, as the regex's does. A unit test compares each with its pattern.
+type Hand = fn(&[u8], usize, usize) -> Option<Option<usize>>;
+
+/// Byte `i` is a digit before `hi`.
+fn digit_before(b: &[u8], i: usize, hi: usize) -> bool {
+    i < hi && b.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+/// The card pattern `\b[2-6][0-9](?:[ -]?[0-9]){11,17}\b`. Its path is forced (each
+/// repetition takes a digit, or one of ` -` and then a digit, never both), so the only
+/// choice is how many repetitions: the most (greedy) after which `\b` holds, 13 to 19
+/// digits followed by a byte that is not a word byte (or the end of `b`).
+fn card_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
+    if !(word_starts(b, p)
+        && b.get(p).is_some_and(|c| matches!(c, b'2'..=b'6'))
+        && p < hi
+        && digit_before(b, p + 1, hi))
+    {
+        return Some(None);
+    }
+    let mut digits = 2;
+    // Just past the last digit taken.
+    let mut pos = p + 2;
+    let mut end = None;
+    loop {
+        if digits >= 13 && !b.get(pos).is_some_and(|&c| is_word(c)) {
+            end = Some(pos);
+        }
+        if digits == 19 {
+            break;
+        }
+        pos = if digit_before(b, pos, hi) {
+            pos + 1
+        } else if b.get(pos).is_some_and(|c| matches!(c, b' ' | b'-'))
+            && digit_before(b, pos + 1, hi)
+        {
+            pos + 2
+        } else {
+            break;
+        };
+        digits += 1;
+    }
+    Some(end)
+}
+
+/// The resident pattern `\b[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[ -]?[0-9]{7}\b`:
+/// one path (a ` ` or `-` after the sixth digit is taken, and leaving it out cannot
+/// match, as a digit would have to be there).
+fn resident_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
+    let d = |j: usize| digit_before(b, p + j, hi);
+    let at = |j: usize| b.get(p + j).copied().unwrap_or(0);
+    let month = match at(2) {
+        b'0' => matches!(at(3), b'1'..=b'9'),
+        b'1' => matches!(at(3), b'0'..=b'2'),
+        _ => false,
+    };
+    let day = match at(4) {
+        b'0' => matches!(at(5), b'1'..=b'9'),
+        b'1' | b'2' => d(5),
+        b'3' => matches!(at(5), b'0' | b'1'),
+        _ => false,
+    };
+    if !(word_starts(b, p) && (0..6).all(d) && month && day) {
+        return Some(None);
+    }
+    let q = if matches!(at(6), b' ' | b'-') { 7 } else { 6 };
+    let end = p + q + 7;
+    let ok = (q..q + 7).all(d) && !b.get(end).is_some_and(|&c| is_word(c));
+    Some(ok.then_some(end))
+}
+
+/// The Korean phone pattern, where it is cheap: at a `1` only its service-number branch
+/// `\b1(?:5[0-9]{2}|6[0-9]{2}|8[0-9]{2})-[0-9]{4}\b` can match; at a `0` only the `\b0`
+/// branches, which need nine digits or more, with at most one of ` .-` between two of
+/// them (so fewer: no match; else the regex decides).
+fn phone_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
+    let d = |j: usize| digit_before(b, p + j, hi);
+    match b.get(p) {
+        Some(b'1') => {
+            let ok = word_starts(b, p)
+                && matches!(b.get(p + 1), Some(b'5' | b'6' | b'8'))
+                && d(1)
+                && d(2)
+                && d(3)
+                && b.get(p + 4) == Some(&b'-')
+                && (5..9).all(d)
+                && !b.get(p + 9).is_some_and(|&c| is_word(c));
+            Some(ok.then_some(p + 9))
+        }
+        Some(b'0') => {
+            if !word_starts(b, p) {
+                return Some(None);
+            }
+            let mut digits = 1;
+            let mut pos = p + 1;
+            while digits < 9 {
+                pos = if digit_before(b, pos, hi) {
+                    pos + 1
+                } else if b.get(pos).is_some_and(|c| matches!(c, b' ' | b'.' | b'-'))
+                    && digit_before(b, pos + 1, hi)
+                {
+                    pos + 2
+                } else {
+                    return Some(None);
+                };
+                digits += 1;
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// One multi-pattern regex and what each of its patterns is.
 struct Group {
     re: meta::Regex,
     kinds: Vec<Kind>,
     /// Which group this is (`CUSTOM` … `IPV4`).
     id: usize,
+    /// Its anchored search by hand, where possible (a group of one built-in pattern).
+    hand: Option<Hand>,
 }
 
 /// The compiled detectors of one config.
@@ -279,7 +407,18 @@ impl Detectors {
             }
             let re =
                 meta::Regex::new_many(&patterns).map_err(|e| RedactError::Regex(e.to_string()))?;
-            groups.push(Group { re, kinds, id: g });
+            let hand: Option<Hand> = match (g, &kinds[..]) {
+                (CARD, [Kind::Builtin(PiiType::CreditCard)]) => Some(card_match),
+                (RESIDENT, [Kind::Resident]) => Some(resident_match),
+                (PHONE, [Kind::Builtin(PiiType::Phone)]) => Some(phone_match),
+                _ => None,
+            };
+            groups.push(Group {
+                re,
+                kinds,
+                id: g,
+                hand,
+            });
         }
         let present = groups.iter().fold(0, |m, g| m | 1 << g.id);
         Ok(Self { groups, present })
@@ -396,14 +535,23 @@ impl Group {
             if start >= hi {
                 continue;
             }
-            let input = Input::new(hay).range(start..hi).anchored(Anchored::Yes);
-            let Some(m) = self.re.search_with(cache, &input) else {
-                continue;
+            let hand = self.hand.and_then(|h| h(hay.as_bytes(), start, hi));
+            let (pid, m_start, m_end) = match hand {
+                // The group's one pattern, without the regex.
+                Some(Some(end)) => (PatternID::ZERO, start, end),
+                Some(None) => continue,
+                None => {
+                    let input = Input::new(hay).range(start..hi).anchored(Anchored::Yes);
+                    let Some(m) = self.re.search_with(cache, &input) else {
+                        continue;
+                    };
+                    (m.pattern(), m.start(), m.end())
+                }
             };
             let found = self
-                .check(m.pattern(), hay, m.start(), m.end(), enabled)
-                .map(|f| (f, m.end()))
-                .or_else(|| self.retry(cache, hay, m.start(), hi, m.pattern(), enabled));
+                .check(pid, hay, m_start, m_end, enabled)
+                .map(|f| (f, m_end))
+                .or_else(|| self.retry(cache, hay, m_start, hi, pid, enabled));
             if let Some((f, end)) = found {
                 out.push(f);
                 next = end.max(start + 1);
@@ -566,5 +714,64 @@ mod tests {
             .unwrap_or_default();
         let names: Vec<&[u8]> = names.split('|').map(str::as_bytes).collect();
         assert_eq!(names, super::super::starts::URL_SECRET_NAMES);
+    }
+
+    #[test]
+    fn hand_matchers_are_their_patterns() {
+        let hands: [(PiiType, Hand); 3] = [
+            (PiiType::CreditCard, card_match),
+            (PiiType::KrRrn, resident_match),
+            (PiiType::Phone, phone_match),
+        ];
+        let pieces: [&str; 20] = [
+            "0", "1", "5", "8", "2", "3", " ", "-", ".", "(", ")", "+", "a", "_", "가", "  ",
+            "1588-", "010-", "900101-", "4111 ",
+        ];
+        for (ty, hand) in hands {
+            let pattern = BUILTIN
+                .iter()
+                .find(|(t, _)| *t == ty)
+                .map(|(_, p)| p.replace(r"\b", r"(?-u:\b)"))
+                .unwrap_or_default();
+            let re = meta::Regex::new(&pattern).unwrap();
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            let (mut decided, mut matched) = (0, 0);
+            for _ in 0..20_000 {
+                let mut s = String::new();
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let len = 6 + (x >> 33) as usize % 30;
+                for _ in 0..len {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let r = (x >> 33) as usize;
+                    let digit = (b'0' + (r / 5 % 10) as u8) as char;
+                    match r % 5 {
+                        0 => s.push_str(pieces[r / 5 % pieces.len()]),
+                        _ => s.push(digit),
+                    }
+                }
+                let b = s.as_bytes();
+                for p in 0..b.len() {
+                    for hi in [b.len(), b.len().saturating_sub(2)] {
+                        if p >= hi {
+                            continue;
+                        }
+                        let Some(got) = hand(b, p, hi) else { continue };
+                        decided += 1;
+                        matched += usize::from(got.is_some());
+                        let input = Input::new(&s).range(p..hi).anchored(Anchored::Yes);
+                        let want = re.search(&input).map(|m| m.end());
+                        assert_eq!(got, want, "{ty:?} {s:?} at {p}..{hi}");
+                    }
+                }
+            }
+            assert!(
+                decided > 100_000 && matched > 0,
+                "{ty:?}: {decided} {matched}"
+            );
+        }
     }
 }
