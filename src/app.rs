@@ -171,10 +171,12 @@ pub async fn start_with(
         senders.logs.clone(),
     ]);
     let rcfg = &config.receiver;
+    let budget = crate::pipeline::budget::MemoryBudget::new(rcfg.limits.memory_budget);
     let receiver = Receiver::new(
         rcfg,
         &config.slo.cluster_attribute,
         senders,
+        budget,
         metrics.clone(),
     );
 
@@ -207,11 +209,13 @@ pub async fn start_with(
 
     let (stop_receivers, stop_rx) = watch::channel(false);
     let (stop_admin, stop_admin_rx) = watch::channel(false);
-    let drain = service.shutdown_timeout;
-    let max_conn = rcfg.limits.max_connections;
+    // Receivers get a quarter of the shutdown budget to finish their requests; what still
+    // lingers then is closed, so pipelines and exporters keep the rest to drain.
+    let drain = service.shutdown_timeout / 4;
+    let conn_limits = receiver::server::ConnLimits::receiver(&rcfg.limits);
     let receivers = listeners
         .into_iter()
-        .map(|(l, router)| tokio::spawn(l.serve(router, max_conn, stop_rx.clone(), drain)))
+        .map(|(l, router)| tokio::spawn(l.serve(router, conn_limits, stop_rx.clone(), drain)))
         .collect();
     drop(receiver);
     let watcher = tokio::spawn(watch_slo_files(engine.clone(), config.slo.files.clone()));
@@ -224,15 +228,22 @@ pub async fn start_with(
             stop_snapshots_rx,
         ))
     });
-    let admin = tokio::spawn(
-        admin_listener.serve(
+    // The admin listener runs on a thread of its own, so probes are answered whatever
+    // the receivers' workers are doing.
+    let admin = admin_listener
+        .serve_on_own_thread(
             admin::router(health.clone(), metrics.clone())
                 .merge(crate::slo::api::router(engine.clone())),
-            64,
+            receiver::server::ConnLimits::admin(),
             stop_admin_rx,
             Duration::from_secs(1),
-        ),
-    );
+        )
+        .map_err(|source| {
+            AppError::Listen(ServerError::Bind {
+                addr: addresses.admin,
+                source,
+            })
+        })?;
     health.set_ready();
     tracing::info!(
         grpc = ?addresses.grpc,

@@ -69,6 +69,10 @@ pub enum RefuseReason {
     QueueFull,
     /// slotel is shutting down.
     ShuttingDown,
+    /// The process-wide memory budget was in use: the client was told to retry.
+    MemoryBudget,
+    /// The body did not arrive within the body timeout.
+    Timeout,
 }
 
 impl Protocol {
@@ -90,6 +94,8 @@ impl RefuseReason {
             RefuseReason::Unsupported => "unsupported",
             RefuseReason::QueueFull => "queue_full",
             RefuseReason::ShuttingDown => "shutting_down",
+            RefuseReason::MemoryBudget => "memory_budget",
+            RefuseReason::Timeout => "timeout",
         }
     }
 }

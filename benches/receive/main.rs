@@ -76,7 +76,13 @@ fn receiver(rt: &tokio::runtime::Runtime, auth: bool) -> (Arc<Receiver>, Vec<Pip
         retry_after: std::time::Duration::from_secs(1),
     };
     (
-        Receiver::new(&cfg, "k8s.cluster.name", senders, metrics),
+        Receiver::new(
+            &cfg,
+            "k8s.cluster.name",
+            senders,
+            slotel::pipeline::budget::MemoryBudget::new(cfg.limits.memory_budget),
+            metrics,
+        ),
         pipelines,
     )
 }
@@ -95,14 +101,18 @@ fn receive_path(c: &mut Criterion) {
         let header: Option<&[u8]> = auth.then_some(b"Bearer t0ken");
         g.bench_function(name, |b| {
             b.iter(|| {
-                recv.export::<ExportTraceServiceRequest>(
-                    Protocol::Grpc,
-                    header,
-                    black_box(&pb),
-                    None,
-                    Format::Protobuf,
-                )
-                .is_ok()
+                rt.block_on(async {
+                    let identity = recv.authenticate(header).ok().flatten();
+                    recv.export::<ExportTraceServiceRequest>(
+                        Protocol::Grpc,
+                        identity,
+                        black_box(pb.clone()),
+                        None,
+                        Format::Protobuf,
+                    )
+                    .await
+                    .is_ok()
+                })
             })
         });
     }

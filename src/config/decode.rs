@@ -85,9 +85,39 @@ fn receivers(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> OtlpReceiverConfig {
         max_attributes_per_item: limits
             .opt(ctx, "max_attributes_per_item", Ctx::count)
             .unwrap_or(defaults.max_attributes_per_item),
+        max_events_per_span: limits
+            .opt(ctx, "max_events_per_span", Ctx::count)
+            .unwrap_or(defaults.max_events_per_span),
+        max_links_per_span: limits
+            .opt(ctx, "max_links_per_span", Ctx::count)
+            .unwrap_or(defaults.max_links_per_span),
+        max_items_per_request: limits
+            .opt(ctx, "max_items_per_request", Ctx::count)
+            .unwrap_or(defaults.max_items_per_request),
+        max_resources_per_request: limits
+            .opt(ctx, "max_resources_per_request", Ctx::count)
+            .unwrap_or(defaults.max_resources_per_request),
+        memory_budget: limits
+            .opt(ctx, "memory_budget", Ctx::byte_size)
+            .unwrap_or(defaults.memory_budget),
+        max_request_memory: limits
+            .opt(ctx, "max_request_memory", Ctx::byte_size)
+            .unwrap_or(defaults.max_request_memory),
         max_connections: limits
             .opt(ctx, "max_connections", Ctx::count)
             .unwrap_or(defaults.max_connections),
+        max_connections_per_peer: limits
+            .opt(ctx, "max_connections_per_peer", Ctx::count)
+            .unwrap_or(defaults.max_connections_per_peer),
+        body_timeout: limits
+            .opt(ctx, "body_timeout", Ctx::duration)
+            .unwrap_or(defaults.body_timeout),
+        first_byte_timeout: limits
+            .opt(ctx, "first_byte_timeout", Ctx::duration)
+            .unwrap_or(defaults.first_byte_timeout),
+        idle_timeout: limits
+            .opt(ctx, "idle_timeout", Ctx::duration)
+            .unwrap_or(defaults.idle_timeout),
     };
     limits.finish(ctx);
     let retry_after = otlp.opt(ctx, "retry_after", Ctx::duration);

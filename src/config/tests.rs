@@ -163,6 +163,7 @@ fn full_config_uses_every_key() {
         limits: Limits {
             max_attributes_per_item: 128,
             max_connections: 10,
+            ..Limits::default()
         },
         retry_after: Duration::from_millis(250),
     };

@@ -109,21 +109,63 @@ impl std::fmt::Debug for TokenConfig {
     }
 }
 
-/// `receivers.otlp.limits`.
+/// `receivers.otlp.limits`: what one request, one connection and the whole process may
+/// take. Every default is sized for the shipped 1 GiB pod.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// `max_attributes_per_item` (default 4096): spans, data points and log records with more
-    /// attributes than this are refused (partial success).
+    /// `max_attributes_per_item` (default 4096): spans, span events, span links, data
+    /// points, exemplars and log records with more attributes than this are refused
+    /// (partial success); a request whose resource or scope carries more is refused whole
+    /// (INVALID_ARGUMENT / 400).
     pub max_attributes_per_item: usize,
+    /// `max_events_per_span` (default 1024) and `max_links_per_span` (default 1024): spans
+    /// with more are refused (partial success).
+    pub max_events_per_span: usize,
+    pub max_links_per_span: usize,
+    /// `max_items_per_request` (default 262144): a request with more spans, data points or
+    /// log records is refused whole before decoding (RESOURCE_EXHAUSTED without RetryInfo /
+    /// 413), as is one with more than `max_resources_per_request` (default 16384) resources.
+    pub max_items_per_request: usize,
+    pub max_resources_per_request: usize,
+    /// `memory_budget` (byte size, default 384 MiB): one budget for the whole process. Every
+    /// request is charged, before it is decoded, an upper bound of the memory its decoded
+    /// form takes (read off the wire); the charge is held until every exporter has the
+    /// batch. A request that does not fit now gets RESOURCE_EXHAUSTED with RetryInfo / 429
+    /// with `Retry-After`; one that would need more than `max_request_memory` (default
+    /// 128 MiB) is refused for good (413).
+    pub memory_budget: usize,
+    pub max_request_memory: usize,
     /// `max_connections` (default 4096) per listener.
     pub max_connections: usize,
+    /// `max_connections_per_peer` (default 256): open connections per client IP address
+    /// and listener; more are closed at once.
+    pub max_connections_per_peer: usize,
+    /// `body_timeout` (default 30s): a request body must arrive whole within this.
+    pub body_timeout: Duration,
+    /// `first_byte_timeout` (default 10s): a new connection that sends nothing (or does not
+    /// finish its TLS handshake) within this is closed.
+    pub first_byte_timeout: Duration,
+    /// `idle_timeout` (default 120s): a connection with no request in flight for this long
+    /// is closed (HTTP/1.1 keep-alive and HTTP/2, which is also pinged every 30s and closed
+    /// when the ping goes unanswered for 20s).
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_attributes_per_item: 4096,
+            max_events_per_span: 1024,
+            max_links_per_span: 1024,
+            max_items_per_request: 262_144,
+            max_resources_per_request: 16_384,
+            memory_budget: 384 << 20,
+            max_request_memory: 128 << 20,
             max_connections: 4096,
+            max_connections_per_peer: 256,
+            body_timeout: Duration::from_secs(30),
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
         }
     }
 }

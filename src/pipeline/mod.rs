@@ -18,8 +18,11 @@
 //!
 //! - `mod.rs`: [`Batch`], [`Payload`], [`RequestContext`], the sender and the dispatcher.
 //! - `stage.rs`: the [`Processor`] and [`Exporter`] traits stages implement.
+//! - `budget.rs`: the process-wide memory budget a batch's [`budget::Charge`] is held
+//!   against until the last stage is done with it.
 //! - `otlp_json.rs`: OTLP/JSON encoding of the payload types.
 
+pub mod budget;
 pub mod otlp_json;
 mod stage;
 #[cfg(test)]
@@ -167,6 +170,8 @@ pub enum SendError {
 struct Queued {
     batch: Batch,
     _permit: OwnedSemaphorePermit,
+    /// The batch's share of the process-wide memory budget, returned with the permit.
+    _charge: Option<budget::Charge>,
 }
 
 struct Shared {
@@ -202,6 +207,15 @@ pub struct PipelineSender {
 impl PipelineSender {
     /// Queues a batch without waiting.
     pub fn try_send(&self, batch: Batch) -> Result<(), SendError> {
+        self.try_send_charged(batch, None)
+    }
+
+    /// Queues a batch without waiting, holding `charge` until every stage is done with it.
+    pub fn try_send_charged(
+        &self,
+        batch: Batch,
+        charge: Option<budget::Charge>,
+    ) -> Result<(), SendError> {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed);
         }
@@ -222,6 +236,7 @@ impl PipelineSender {
             .send(Queued {
                 batch,
                 _permit: permit,
+                _charge: charge,
             })
             .map_err(|_| SendError::Closed)?;
         self.shared.update_gauge();
@@ -346,7 +361,11 @@ async fn dispatch(
                 _ = shared.close_notify.notified() => continue,
             }
         };
-        let Queued { mut batch, _permit } = queued;
+        let Queued {
+            mut batch,
+            _permit,
+            _charge,
+        } = queued;
         for p in &processors {
             p.process(&mut batch);
         }
@@ -379,6 +398,8 @@ async fn dispatch(
                 }
             }
         }
+        drop(batch);
+        drop(_charge);
         drop(_permit);
         shared.update_gauge();
     }

@@ -4,6 +4,9 @@
 //! - Too large is permanent: gRPC RESOURCE_EXHAUSTED *without* RetryInfo, HTTP 413.
 //! - A full queue is retryable: gRPC UNAVAILABLE *with* RetryInfo, HTTP 503 with
 //!   `Retry-After`. Never a bare RESOURCE_EXHAUSTED, on which collector clients drop data.
+//! - A memory budget in use is retryable: gRPC RESOURCE_EXHAUSTED *with* RetryInfo, HTTP 429
+//!   with `Retry-After`, as the OTLP specification has it for throttling.
+//! - A body that does not arrive within the body timeout: gRPC DEADLINE_EXCEEDED, HTTP 408.
 
 use std::time::Duration;
 
@@ -31,6 +34,13 @@ pub enum ReceiveError {
     QueueFull { retry_after: Duration },
     #[error("slotel is shutting down, retry another replica")]
     ShuttingDown { retry_after: Duration },
+    #[error("{message}, retry after {}s", retry_after.as_secs().max(1))]
+    Overloaded {
+        message: String,
+        retry_after: Duration,
+    },
+    #[error("request body did not arrive within {0:?}")]
+    Timeout(Duration),
 }
 
 impl ReceiveError {
@@ -42,13 +52,16 @@ impl ReceiveError {
             ReceiveError::UnsupportedMediaType(_) => RefuseReason::Unsupported,
             ReceiveError::QueueFull { .. } => RefuseReason::QueueFull,
             ReceiveError::ShuttingDown { .. } => RefuseReason::ShuttingDown,
+            ReceiveError::Overloaded { .. } => RefuseReason::MemoryBudget,
+            ReceiveError::Timeout(_) => RefuseReason::Timeout,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ReceiveError::QueueFull { retry_after }
-            | ReceiveError::ShuttingDown { retry_after } => Some(*retry_after),
+            | ReceiveError::ShuttingDown { retry_after }
+            | ReceiveError::Overloaded { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -60,6 +73,8 @@ impl ReceiveError {
             ReceiveError::TooLarge(_) => Code::ResourceExhausted,
             ReceiveError::UnsupportedMediaType(_) => Code::InvalidArgument,
             ReceiveError::QueueFull { .. } | ReceiveError::ShuttingDown { .. } => Code::Unavailable,
+            ReceiveError::Overloaded { .. } => Code::ResourceExhausted,
+            ReceiveError::Timeout(_) => Code::DeadlineExceeded,
         }
     }
 
@@ -84,6 +99,8 @@ impl ReceiveError {
             ReceiveError::QueueFull { .. } | ReceiveError::ShuttingDown { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ReceiveError::Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ReceiveError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 

@@ -24,8 +24,9 @@ use tonic::codec::{
 use tonic::server::{Grpc, UnaryService};
 use tonic::{Status, body::Body as GrpcBody};
 
-use super::Receiver;
+use super::body::GuardedBody;
 use super::otlp::{Format, OtlpRequest};
+use super::{Identity, ReceiveError, Receiver};
 use crate::config::Compression;
 use crate::pipeline::Wire;
 use crate::telemetry::{Protocol, RefuseReason};
@@ -84,6 +85,8 @@ impl<Resp: prost::Message + Send + 'static> Codec for RawCodec<Resp> {
 /// The unary `Export` call of one signal.
 struct ExportCall<R> {
     receiver: Arc<Receiver>,
+    /// Who sent it, known from the headers before the body was read.
+    identity: Option<Identity>,
     /// Set once the request reached [`Receiver::export`], which does its own accounting.
     reached: Arc<AtomicBool>,
     /// The compressed message as received, handed on with the request.
@@ -99,19 +102,14 @@ impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         self.reached.store(true, Ordering::Relaxed);
-        let auth = request
-            .metadata()
-            .get("authorization")
-            .map(|v| v.as_bytes().to_vec());
         let body = request.into_inner();
-        let accepted = self.receiver.export::<R>(
-            Protocol::Grpc,
-            auth.as_deref(),
-            &body,
-            self.wire.take(),
-            Format::Protobuf,
-        );
+        let receiver = self.receiver.clone();
+        let identity = self.identity.take();
+        let wire = self.wire.take();
         Box::pin(async move {
+            let accepted = receiver
+                .export::<R>(Protocol::Grpc, identity, body, wire, Format::Protobuf)
+                .await;
             match accepted {
                 Ok(a) => a
                     .wait()
@@ -134,15 +132,62 @@ async fn export<R: OtlpRequest>(
     State(state): State<GrpcState>,
     req: Request,
 ) -> http::Response<GrpcBody> {
+    // Strangers are refused from the headers: no body is read for them.
+    let identity = match state.receiver.authenticate(
+        req.headers()
+            .get(http::header::AUTHORIZATION)
+            .map(|v| v.as_bytes()),
+    ) {
+        Ok(id) => id,
+        Err(e) => {
+            state
+                .receiver
+                .refused_request(Protocol::Grpc, R::SIGNAL, e.reason());
+            return e.to_status().into_http();
+        }
+    };
     let mut accept = EnabledCompressionEncodings::default();
     accept.enable(CompressionEncoding::Gzip);
     accept.enable(CompressionEncoding::Zstd);
     let mut grpc = Grpc::new(RawCodec::<R::Response>::default())
         .apply_compression_config(accept, EnabledCompressionEncodings::default())
         .apply_max_message_size_config(Some(state.max_message_size), None);
+    let body_timeout = state.receiver.limits().body_timeout;
+    let retry_after = state.receiver.retry_after();
+    let (req, guard) = {
+        let (parts, body) = req.into_parts();
+        let (body, guard) = GuardedBody::new(body, body_timeout, state.receiver.budget().clone());
+        (
+            Request::from_parts(parts, axum::body::Body::new(body)),
+            guard,
+        )
+    };
+    // tonic decompresses into a buffer up to the message limit: hold that much.
+    let _decompression = match req.headers().get("grpc-encoding") {
+        Some(v) if v.as_bytes() != b"identity" => {
+            match state.receiver.budget().try_charge(state.max_message_size) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    let e = ReceiveError::Overloaded {
+                        message: "memory budget in use".to_string(),
+                        retry_after,
+                    };
+                    state
+                        .receiver
+                        .refused_request(Protocol::Grpc, R::SIGNAL, e.reason());
+                    return e.to_status().into_http();
+                }
+            }
+        }
+        _ => None,
+    };
     let (req, wire) = match keep_compressed(req, state.max_message_size).await {
         Ok(r) => r,
         Err((status, reason)) => {
+            let (status, reason) = match guard.error(body_timeout, retry_after) {
+                Some(e) => (e.to_status(), e.reason()),
+                None => (status, reason),
+            };
             state
                 .receiver
                 .refused_request(Protocol::Grpc, R::SIGNAL, reason);
@@ -152,6 +197,7 @@ async fn export<R: OtlpRequest>(
     let reached = Arc::new(AtomicBool::new(false));
     let call = ExportCall::<R> {
         receiver: state.receiver.clone(),
+        identity,
         reached: reached.clone(),
         wire,
         _req: PhantomData,
@@ -159,6 +205,12 @@ async fn export<R: OtlpRequest>(
     let mut resp = grpc.unary(call, req).await;
     if reached.load(Ordering::Relaxed) {
         return resp;
+    }
+    if let Some(e) = guard.error(body_timeout, retry_after) {
+        state
+            .receiver
+            .refused_request(Protocol::Grpc, R::SIGNAL, e.reason());
+        return e.to_status().into_http();
     }
     // tonic refused the request before the handler saw it: framing, decompression or size.
     let status = resp.headers().get("grpc-status").map(|v| v.as_bytes());

@@ -20,6 +20,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
+use super::body::{Guard, GuardedBody};
 use super::otlp::{Format, OtlpRequest};
 use super::{ReceiveError, Receiver};
 use crate::config::Compression;
@@ -111,7 +112,8 @@ async fn read_body(
     body: Body,
     headers: &HeaderMap,
     limit: usize,
-) -> Result<bytes::Bytes, ReceiveError> {
+    receiver: &Receiver,
+) -> Result<(bytes::Bytes, Arc<Guard>), ReceiveError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -119,14 +121,21 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
+    let timeout = receiver.limits().body_timeout;
+    let (body, guard) = GuardedBody::new(body, timeout, receiver.budget().clone());
     match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
+        Ok(collected) => Ok((collected.to_bytes(), guard)),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
-        Err(e) => Err(ReceiveError::InvalidArgument(format!(
-            "cannot read request body: {e}"
-        ))),
+        Err(e) => Err(guard
+            .error(timeout, receiver.retry_after())
+            .unwrap_or_else(|| {
+                ReceiveError::InvalidArgument(format!("cannot read request body: {e}"))
+            })),
     }
 }
+
+/// Bodies larger than this are decompressed on the blocking pool.
+const OFF_RUNTIME_BYTES: usize = 64 * 1024;
 
 fn encode_response<M: Message + serde::Serialize>(msg: &M, format: Format) -> http::Response<Body> {
     let (content_type, bytes) = match format {
@@ -162,11 +171,50 @@ async fn export<R: OtlpRequest>(
         Ok(enc) => enc,
         Err(e) => return refuse(e, Some(format)),
     };
-    let raw = match read_body(body, &parts.headers, state.max_body).await {
+    // Strangers are refused from the headers: no body is read for them.
+    let identity = match receiver.authenticate(
+        parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes()),
+    ) {
+        Ok(id) => id,
+        Err(e) => return refuse(e, Some(format)),
+    };
+    let (raw, _guard) = match read_body(body, &parts.headers, state.max_body, receiver).await {
         Ok(b) => b,
         Err(e) => return refuse(e, Some(format)),
     };
-    let body = match decompress(raw.clone(), encoding, state.max_body) {
+    let decompressed = if encoding == Compression::None {
+        Ok(raw.clone())
+    } else {
+        // The decompressed body may take up to the limit: hold that much while it is made.
+        let _held = match receiver.budget().try_charge(state.max_body) {
+            Ok(c) => c,
+            Err(_) => {
+                return refuse(
+                    ReceiveError::Overloaded {
+                        message: "memory budget in use".to_string(),
+                        retry_after: receiver.retry_after(),
+                    },
+                    Some(format),
+                );
+            }
+        };
+        if raw.len() > OFF_RUNTIME_BYTES {
+            let (raw, max) = (raw.clone(), state.max_body);
+            tokio::task::spawn_blocking(move || decompress(raw, encoding, max))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(ReceiveError::InvalidArgument(format!(
+                        "cannot decompress request body: {e}"
+                    )))
+                })
+        } else {
+            decompress(raw.clone(), encoding, state.max_body)
+        }
+    };
+    let body = match decompressed {
         Ok(b) => b,
         Err(e) => return refuse(e, Some(format)),
     };
@@ -174,11 +222,9 @@ async fn export<R: OtlpRequest>(
         compression: encoding,
         body: raw,
     });
-    let auth = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes());
-    let accepted = receiver.export::<R>(Protocol::Http, auth, &body, wire, format);
+    let accepted = receiver
+        .export::<R>(Protocol::Http, identity, body, wire, format)
+        .await;
     let result = match accepted {
         Ok(a) => a.wait().await,
         Err(e) => Err(e),

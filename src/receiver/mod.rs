@@ -1,23 +1,33 @@
 //! The OTLP receiver: gRPC (4317) and HTTP (4318) front ends over one request path.
 //!
-//! Both protocols end in [`Receiver::export`], which authenticates the request, decodes
-//! it, drops invalid items (partial success), applies the token-bound cluster and queues
-//! the batch without waiting. Errors map to OTLP status codes in `error.rs` only.
+//! Both protocols end in [`Receiver::export`]. Before a body is read, a front end asks
+//! [`Receiver::authenticate`] about the `authorization` header, so strangers cost a header
+//! parse. Then the body is read (within the body timeout) and decompressed (within the size
+//! limit), and [`Receiver::export`] reads it on the wire first: items, resources and an upper
+//! bound of its decoded size. Over the per-request limits it is refused for good; when the
+//! process-wide memory budget cannot take it now, the client is told to retry. Only then is
+//! it decoded (off the async workers when large), checked item by item (partial success),
+//! bound to the token's cluster and queued without waiting, holding its budget charge until
+//! every exporter is done. Errors map to OTLP status codes in `error.rs` only.
 //!
 //! # Layout
 //!
 //! - `mod.rs`: [`Receiver`], the shared request path and its accounting.
-//! - `auth.rs`: bearer tokens → (tenant, cluster).
-//! - `otlp.rs`: decoding, per-item validation and responses, generic over the signal.
+//! - `auth.rs`: bearer tokens → (tenant, cluster), compared in constant time.
+//! - `otlp.rs`: decoding and what the three request types have in common.
+//! - `check.rs`: the per-item rules (ids, attribute, event and link counts, the metric data
+//!   model) and the cluster binding.
 //! - `json.rs`: the lenient OTLP/JSON reader.
 //! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
-//! - `wire.rs`: counting a request's items on the wire (cheap refusals).
-//! - `server.rs`: the accept loop shared by every listener (TLS, connection limit,
-//!   graceful shutdown).
+//! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
+//! - `server.rs`: the accept loop shared by every listener (TLS, connection limits per
+//!   listener and per peer, first-byte, handshake and idle timeouts, graceful shutdown).
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 
 mod auth;
+mod body;
+mod check;
 mod error;
 pub mod grpc;
 pub mod http;
@@ -30,10 +40,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::{Auth, Identity};
+pub use check::{EXP_SCALE, exponential_point_error, histogram_point_error};
 pub use error::ReceiveError;
 use otlp::{Format, OtlpRequest};
 
 use crate::config::{Limits, OtlpReceiverConfig};
+use crate::pipeline::budget::{BudgetError, Charge, MemoryBudget};
 use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
 use crate::telemetry::{
     Metrics, Protocol, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels,
@@ -41,6 +53,9 @@ use crate::telemetry::{
 };
 
 const RECEIVER: &str = "otlp";
+
+/// Requests larger than this are decoded on the blocking pool.
+const OFF_RUNTIME_BYTES: usize = 256 * 1024;
 
 /// How long a request waits for a durable queue to store its batch before the client is
 /// told to retry.
@@ -92,6 +107,7 @@ impl Pipelines {
 pub struct Receiver {
     auth: Option<Auth>,
     limits: Limits,
+    budget: MemoryBudget,
     retry_after: Duration,
     cluster_attribute: String,
     pipelines: Pipelines,
@@ -103,11 +119,13 @@ impl Receiver {
         cfg: &OtlpReceiverConfig,
         cluster_attribute: &str,
         pipelines: Pipelines,
+        budget: MemoryBudget,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
             auth: cfg.auth.as_ref().map(Auth::new),
             limits: cfg.limits.clone(),
+            budget,
             retry_after: cfg.retry_after,
             cluster_attribute: cluster_attribute.to_string(),
             pipelines,
@@ -115,14 +133,45 @@ impl Receiver {
         })
     }
 
-    /// Handles one export request: `authorization` is the raw header value, `body` the
-    /// decompressed request body and `wire` the body as it arrived when it was compressed
-    /// (kept so that exporters compressing the same way can forward it).
-    pub fn export<R: OtlpRequest>(
+    /// Checks the `authorization` header value of a request, before its body is read:
+    /// `Ok(None)` when no authentication is configured.
+    pub fn authenticate(
         &self,
-        protocol: Protocol,
         authorization: Option<&[u8]>,
-        body: &bytes::Bytes,
+    ) -> Result<Option<Identity>, ReceiveError> {
+        match &self.auth {
+            Some(auth) => auth
+                .authenticate(authorization)
+                .cloned()
+                .map(Some)
+                .ok_or(ReceiveError::Unauthenticated),
+            None => Ok(None),
+        }
+    }
+
+    /// The limits requests are held to (timeouts for the front ends).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The process-wide memory budget request bodies are charged to as they are read.
+    pub fn budget(&self) -> &MemoryBudget {
+        &self.budget
+    }
+
+    /// The delay suggested to clients told to retry.
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+
+    /// Handles one export request of an authenticated sender: `body` is the decompressed
+    /// request body and `wire` the body as it arrived when it was compressed (kept so that
+    /// exporters compressing the same way can forward it).
+    pub async fn export<R: OtlpRequest>(
+        self: &Arc<Self>,
+        protocol: Protocol,
+        identity: Option<Identity>,
+        body: bytes::Bytes,
         wire: Option<Wire>,
         format: Format,
     ) -> Result<Accepted<R::Response>, ReceiveError> {
@@ -132,7 +181,9 @@ impl Receiver {
             signal: R::SIGNAL,
         };
         self.metrics.requests.get_or_create(&labels).inc();
-        let result = self.export_inner::<R>(protocol, authorization, body, wire, format);
+        let result = self
+            .export_inner::<R>(protocol, identity, body, wire, format)
+            .await;
         if let Err(e) = &result {
             self.refused_request(protocol, R::SIGNAL, e.reason());
         }
@@ -182,33 +233,102 @@ impl Receiver {
         }
     }
 
-    fn export_inner<R: OtlpRequest>(
+    /// Reads the request on the wire and takes its charge from the memory budget.
+    fn admit<R: OtlpRequest>(
         &self,
         protocol: Protocol,
-        authorization: Option<&[u8]>,
-        body: &bytes::Bytes,
+        body: &[u8],
+        format: Format,
+    ) -> Result<Charge, ReceiveError> {
+        let (items, decoded) = match format {
+            Format::Protobuf => {
+                let cost = wire::cost(R::SIGNAL, body).map_err(|e| {
+                    ReceiveError::InvalidArgument(format!("cannot decode protobuf: {e}"))
+                })?;
+                if cost.resources > self.limits.max_resources_per_request as u64 {
+                    return Err(ReceiveError::TooLarge(format!(
+                        "request has {} resources, more than the limit of {}",
+                        cost.resources, self.limits.max_resources_per_request
+                    )));
+                }
+                (Some(cost.items), cost.decoded_bytes)
+            }
+            Format::Json => (None, wire::json_cost(body)),
+        };
+        if let Some(items) = items
+            && items > self.limits.max_items_per_request as u64
+        {
+            return Err(ReceiveError::TooLarge(format!(
+                "request has {items} items, more than the limit of {}",
+                self.limits.max_items_per_request
+            )));
+        }
+        // The body is held while the request is in flight, and with the batch when it is
+        // forwarded as received.
+        let wanted =
+            usize::try_from(decoded.saturating_add(body.len() as u64)).unwrap_or(usize::MAX);
+        let limit = self.limits.max_request_memory.min(self.budget.capacity());
+        if wanted > limit {
+            return Err(ReceiveError::TooLarge(format!(
+                "decoding this request would take about {wanted} bytes, more than the limit of {limit}"
+            )));
+        }
+        self.budget.try_charge(wanted).map_err(|e| {
+            let err = match e {
+                BudgetError::Busy { .. } => ReceiveError::Overloaded {
+                    message: format!("memory budget in use: {e}"),
+                    retry_after: self.retry_after,
+                },
+                BudgetError::TooLarge { .. } => ReceiveError::TooLarge(e.to_string()),
+            };
+            self.count_refused(
+                protocol,
+                R::SIGNAL,
+                err.reason(),
+                items.unwrap_or(0) as usize,
+            );
+            err
+        })
+    }
+
+    async fn export_inner<R: OtlpRequest>(
+        self: &Arc<Self>,
+        protocol: Protocol,
+        identity: Option<Identity>,
+        body: bytes::Bytes,
         wire: Option<Wire>,
         format: Format,
     ) -> Result<Accepted<R::Response>, ReceiveError> {
-        let identity = match &self.auth {
-            Some(auth) => Some(
-                auth.authenticate(authorization)
-                    .ok_or(ReceiveError::Unauthenticated)?,
-            ),
-            None => None,
-        };
         // Under backpressure, refuse before the work of decoding (protobuf items are
         // counted on the wire for the refused-items counters).
         if format == Format::Protobuf
             && let Err(e) = self.pipelines.get(R::SIGNAL).has_room(body.len())
         {
             let err = self.send_error(e);
-            let items = wire::count_items(R::SIGNAL, body).unwrap_or(0);
+            let items = wire::count_items(R::SIGNAL, &body).unwrap_or(0);
             self.count_refused(protocol, R::SIGNAL, err.reason(), items as usize);
             return Err(err);
         }
-        let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
-        let checked = req.check(&self.limits);
+        let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
+        let work = {
+            let this = self.clone();
+            let body = body.clone();
+            move || {
+                let charge = this.admit::<R>(protocol, &body, format)?;
+                let (req, checked) =
+                    this.decode_and_check::<R>(&body, format, cluster.as_deref())?;
+                Ok::<_, ReceiveError>((charge, req, checked))
+            }
+        };
+        let (charge, req, checked) = if body.len() > OFF_RUNTIME_BYTES {
+            // Large requests are read and decoded on the blocking pool: the runtime's
+            // workers stay free for probes, small requests and timers.
+            tokio::task::spawn_blocking(work).await.map_err(|e| {
+                ReceiveError::InvalidArgument(format!("cannot decode request: {e}"))
+            })??
+        } else {
+            work()?
+        };
         self.count_refused(
             protocol,
             R::SIGNAL,
@@ -217,19 +337,15 @@ impl Receiver {
         );
         // The bytes can be forwarded as they are while the decoded request is what the
         // client sent: protobuf, no item dropped, no cluster rewritten.
-        let mut unchanged = format == Format::Protobuf && checked.rejected == 0;
+        let unchanged = format == Format::Protobuf
+            && checked.rejected == 0
+            && identity.as_ref().is_none_or(|id| id.cluster.is_none());
         let ctx = match identity {
-            Some(id) => {
-                if let Some(cluster) = &id.cluster {
-                    otlp::override_cluster(&mut req, &self.cluster_attribute, cluster);
-                    unchanged = false;
-                }
-                RequestContext {
-                    tenant: Some(id.tenant.clone()),
-                    cluster: id.cluster.clone(),
-                    protocol: Some(protocol),
-                }
-            }
+            Some(id) => RequestContext {
+                tenant: Some(id.tenant.clone()),
+                cluster: id.cluster.clone(),
+                protocol: Some(protocol),
+            },
             None => RequestContext {
                 protocol: Some(protocol),
                 ..RequestContext::default()
@@ -254,7 +370,7 @@ impl Receiver {
                     wire,
                 }),
             };
-            if let Err(e) = pipeline.try_send(batch) {
+            if let Err(e) = pipeline.try_send_charged(batch, Some(charge)) {
                 let err = self.send_error(e);
                 self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);
                 return Err(err);
@@ -273,5 +389,22 @@ impl Receiver {
             durable,
             retry_after: self.retry_after,
         })
+    }
+
+    /// Decodes, checks every item and binds the token's cluster.
+    fn decode_and_check<R: OtlpRequest>(
+        &self,
+        body: &[u8],
+        format: Format,
+        cluster: Option<&str>,
+    ) -> Result<(R, otlp::Checked), ReceiveError> {
+        let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
+        let checked = req
+            .check(&self.limits)
+            .map_err(ReceiveError::InvalidArgument)?;
+        if let Some(cluster) = cluster {
+            req.bind_cluster(&self.cluster_attribute, cluster);
+        }
+        Ok((req, checked))
     }
 }

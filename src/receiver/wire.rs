@@ -1,70 +1,436 @@
-//! Counting the items of an encoded OTLP request by walking the protobuf wire format:
-//! no message is built and nothing is allocated, so refusing a request under backpressure
-//! (and counting what was refused) costs a small fraction of decoding it.
+//! Reading an encoded OTLP request on the protobuf wire, before it is decoded: how many
+//! items it holds and an upper bound on the memory its decoding takes.
+//!
+//! Nothing is built and nothing is allocated: the walk follows the message layout of the
+//! OTLP protos (field numbers from opentelemetry-proto), skips strings by their length and
+//! counts every message that decoding would allocate room for. A request of 16 MiB of empty
+//! spans decodes into gigabytes; the walk sees it for a few milliseconds of CPU, so the
+//! receiver refuses it (or waits for budget) before any of that memory exists.
+//!
+//! The bound follows how prost decodes: a string or bytes field allocates its length; a
+//! repeated field is a `Vec` that grows by doubling from a capacity of four, so while it
+//! grows it holds at most three times its final length (the old and the new buffer); a
+//! singular message lives inline in its parent. Unknown fields are skipped by prost and
+//! cost nothing. `tests/decode_cost.rs` checks the bound against the allocator for
+//! adversarial and realistic requests.
+
+use std::mem::size_of;
+
+use opentelemetry_proto::tonic::common::v1::{AnyValue, EntityRef, KeyValue};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, ScopeMetrics, SummaryDataPoint, summary_data_point::ValueAtQuantile,
+};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
 
 use crate::telemetry::Signal;
 
-fn varint(buf: &mut &[u8]) -> Option<u64> {
+/// The deepest message nesting read, as prost's own recursion limit.
+const MAX_DEPTH: u32 = 100;
+
+/// What the walk found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireCost {
+    /// Spans, data points or log records.
+    pub items: u64,
+    /// Resource entries (`resource_spans`, `resource_metrics`, `resource_logs`).
+    pub resources: u64,
+    /// Upper bound, in bytes, of what decoding allocates (the body itself not included).
+    pub decoded_bytes: u64,
+}
+
+/// Why a body is not a well-formed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("truncated or malformed protobuf")]
+    Malformed,
+    #[error("protobuf messages nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+/// How a field decodes.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A nested message.
+    Msg(&'static Schema),
+    /// `string` or `bytes`: allocates its length.
+    Bytes,
+    /// A repeated scalar: `elem` bytes in memory per element; on the wire an element takes
+    /// at least `min_wire` bytes (packed), or comes as its own field (unpacked).
+    Scalars { elem: u64, min_wire: u64 },
+}
+
+#[derive(Clone, Copy)]
+struct Field {
+    num: u64,
+    kind: Kind,
+    repeated: bool,
+}
+
+/// The layout of one message type.
+struct Schema {
+    /// Size of the decoded Rust type.
+    size: u64,
+    /// Counted as an item (span, data point, log record).
+    item: bool,
+    /// Counted as a resource entry.
+    resource: bool,
+    fields: &'static [Field],
+}
+
+const fn msg(num: u64, schema: &'static Schema) -> Field {
+    Field {
+        num,
+        kind: Kind::Msg(schema),
+        repeated: false,
+    }
+}
+
+const fn msgs(num: u64, schema: &'static Schema) -> Field {
+    Field {
+        num,
+        kind: Kind::Msg(schema),
+        repeated: true,
+    }
+}
+
+const fn bytes(num: u64) -> Field {
+    Field {
+        num,
+        kind: Kind::Bytes,
+        repeated: false,
+    }
+}
+
+const fn strings(num: u64) -> Field {
+    Field {
+        num,
+        kind: Kind::Bytes,
+        repeated: true,
+    }
+}
+
+const fn scalars(num: u64, elem: u64, min_wire: u64) -> Field {
+    Field {
+        num,
+        kind: Kind::Scalars { elem, min_wire },
+        repeated: true,
+    }
+}
+
+const fn schema(size: usize, fields: &'static [Field]) -> Schema {
+    Schema {
+        size: size as u64,
+        item: false,
+        resource: false,
+        fields,
+    }
+}
+
+const fn item(size: usize, fields: &'static [Field]) -> Schema {
+    Schema {
+        size: size as u64,
+        item: true,
+        resource: false,
+        fields,
+    }
+}
+
+const fn resource(size: usize, fields: &'static [Field]) -> Schema {
+    Schema {
+        size: size as u64,
+        item: false,
+        resource: true,
+        fields,
+    }
+}
+
+// common.v1. AnyValue lives inline in KeyValue and in the oneof of its parent; ArrayValue
+// and KeyValueList are a Vec each, inline in AnyValue.
+static ANY_VALUE: Schema = schema(
+    size_of::<AnyValue>(),
+    &[
+        bytes(1),
+        msg(5, &ARRAY_VALUE),
+        msg(6, &KEY_VALUE_LIST),
+        bytes(7),
+    ],
+);
+static ARRAY_VALUE: Schema = schema(0, &[msgs(1, &ANY_VALUE)]);
+static KEY_VALUE_LIST: Schema = schema(0, &[msgs(1, &KEY_VALUE)]);
+static KEY_VALUE: Schema = schema(size_of::<KeyValue>(), &[bytes(1), msg(2, &ANY_VALUE)]);
+static SCOPE: Schema = schema(0, &[bytes(1), bytes(2), msgs(3, &KEY_VALUE)]);
+static ENTITY_REF: Schema = schema(
+    size_of::<EntityRef>(),
+    &[bytes(1), bytes(2), strings(3), strings(4)],
+);
+static RESOURCE: Schema = schema(0, &[msgs(1, &KEY_VALUE), msgs(3, &ENTITY_REF)]);
+
+// trace.v1
+static TRACES: Schema = schema(0, &[msgs(1, &RESOURCE_SPANS)]);
+static RESOURCE_SPANS: Schema = resource(
+    size_of::<ResourceSpans>(),
+    &[msg(1, &RESOURCE), msgs(2, &SCOPE_SPANS), bytes(3)],
+);
+static SCOPE_SPANS: Schema = schema(
+    size_of::<ScopeSpans>(),
+    &[msg(1, &SCOPE), msgs(2, &SPAN), bytes(3)],
+);
+static SPAN: Schema = item(
+    size_of::<Span>(),
+    &[
+        bytes(1),
+        bytes(2),
+        bytes(3),
+        bytes(4),
+        bytes(5),
+        msgs(9, &KEY_VALUE),
+        msgs(11, &EVENT),
+        msgs(13, &LINK),
+        msg(15, &STATUS),
+    ],
+);
+static EVENT: Schema = schema(size_of::<span::Event>(), &[bytes(2), msgs(3, &KEY_VALUE)]);
+static LINK: Schema = schema(
+    size_of::<span::Link>(),
+    &[bytes(1), bytes(2), bytes(3), msgs(4, &KEY_VALUE)],
+);
+static STATUS: Schema = schema(0, &[bytes(2)]);
+
+// logs.v1
+static LOGS: Schema = schema(0, &[msgs(1, &RESOURCE_LOGS)]);
+static RESOURCE_LOGS: Schema = resource(
+    size_of::<ResourceLogs>(),
+    &[msg(1, &RESOURCE), msgs(2, &SCOPE_LOGS), bytes(3)],
+);
+static SCOPE_LOGS: Schema = schema(
+    size_of::<ScopeLogs>(),
+    &[msg(1, &SCOPE), msgs(2, &LOG_RECORD), bytes(3)],
+);
+static LOG_RECORD: Schema = item(
+    size_of::<LogRecord>(),
+    &[
+        bytes(3),
+        msg(5, &ANY_VALUE),
+        msgs(6, &KEY_VALUE),
+        bytes(9),
+        bytes(10),
+        bytes(12),
+    ],
+);
+
+// metrics.v1. The data of a metric is a oneof inline in Metric.
+static METRICS: Schema = schema(0, &[msgs(1, &RESOURCE_METRICS)]);
+static RESOURCE_METRICS: Schema = resource(
+    size_of::<ResourceMetrics>(),
+    &[msg(1, &RESOURCE), msgs(2, &SCOPE_METRICS), bytes(3)],
+);
+static SCOPE_METRICS: Schema = schema(
+    size_of::<ScopeMetrics>(),
+    &[msg(1, &SCOPE), msgs(2, &METRIC), bytes(3)],
+);
+static METRIC: Schema = schema(
+    size_of::<Metric>(),
+    &[
+        bytes(1),
+        bytes(2),
+        bytes(3),
+        msg(5, &NUMBER_POINTS),
+        msg(7, &NUMBER_POINTS),
+        msg(9, &HISTOGRAM_POINTS),
+        msg(10, &EXP_HISTOGRAM_POINTS),
+        msg(11, &SUMMARY_POINTS),
+        msgs(12, &KEY_VALUE),
+    ],
+);
+static NUMBER_POINTS: Schema = schema(0, &[msgs(1, &NUMBER_POINT)]);
+static HISTOGRAM_POINTS: Schema = schema(0, &[msgs(1, &HISTOGRAM_POINT)]);
+static EXP_HISTOGRAM_POINTS: Schema = schema(0, &[msgs(1, &EXP_HISTOGRAM_POINT)]);
+static SUMMARY_POINTS: Schema = schema(0, &[msgs(1, &SUMMARY_POINT)]);
+static NUMBER_POINT: Schema = item(
+    size_of::<NumberDataPoint>(),
+    &[msgs(7, &KEY_VALUE), msgs(5, &EXEMPLAR)],
+);
+static HISTOGRAM_POINT: Schema = item(
+    size_of::<HistogramDataPoint>(),
+    &[
+        msgs(9, &KEY_VALUE),
+        scalars(6, 8, 8),
+        scalars(7, 8, 8),
+        msgs(8, &EXEMPLAR),
+    ],
+);
+static EXP_HISTOGRAM_POINT: Schema = item(
+    size_of::<ExponentialHistogramDataPoint>(),
+    &[
+        msgs(1, &KEY_VALUE),
+        msg(8, &BUCKETS),
+        msg(9, &BUCKETS),
+        msgs(11, &EXEMPLAR),
+    ],
+);
+static BUCKETS: Schema = schema(0, &[scalars(2, 8, 1)]);
+static SUMMARY_POINT: Schema = item(
+    size_of::<SummaryDataPoint>(),
+    &[msgs(7, &KEY_VALUE), msgs(6, &QUANTILE)],
+);
+static QUANTILE: Schema = schema(size_of::<ValueAtQuantile>(), &[]);
+static EXEMPLAR: Schema = schema(
+    size_of::<Exemplar>(),
+    &[msgs(7, &KEY_VALUE), bytes(4), bytes(5)],
+);
+
+fn varint(buf: &mut &[u8]) -> Result<u64, WireError> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
-        let (b, rest) = buf.split_first()?;
+        let (b, rest) = buf.split_first().ok_or(WireError::Malformed)?;
         *buf = rest;
         v |= u64::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
-            return Some(v);
+            return Ok(v);
         }
     }
-    None
+    Err(WireError::Malformed)
 }
 
-/// Calls `f` with every length-delimited field whose number is in `want`; skips the rest.
-/// `None` when the bytes are not a well-formed message.
-fn fields(mut msg: &[u8], want: &[u64], mut f: impl FnMut(&[u8]) -> Option<()>) -> Option<()> {
+/// Room for a `Vec` of `n` elements of `elem` bytes while it grows: at most three times
+/// its final length, from a first capacity of four.
+fn vec_bytes(n: u64, elem: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        n.saturating_mul(3).saturating_add(4).saturating_mul(elem)
+    }
+}
+
+/// The most fields a schema lists (counts are kept on the stack).
+const MAX_FIELDS: usize = 12;
+
+fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Result<(), WireError> {
+    if depth > MAX_DEPTH {
+        return Err(WireError::TooDeep);
+    }
+    // Elements seen per repeated field, in the order of `schema.fields`.
+    let mut counts = [0u64; MAX_FIELDS];
     while !msg.is_empty() {
         let key = varint(&mut msg)?;
+        let num = key >> 3;
+        let slot = schema.fields.iter().enumerate().find(|(_, f)| f.num == num);
         match key & 7 {
             0 => {
                 varint(&mut msg)?;
-            }
-            1 => msg = msg.get(8..)?,
-            5 => msg = msg.get(4..)?,
-            2 => {
-                let len = usize::try_from(varint(&mut msg)?).ok()?;
-                let (value, rest) = msg.split_at_checked(len)?;
-                if want.contains(&(key >> 3)) {
-                    f(value)?;
+                if let Some((i, f)) = slot
+                    && f.repeated
+                {
+                    counts[i] += 1;
                 }
-                msg = rest;
             }
-            _ => return None,
+            1 | 5 => {
+                let width = if key & 7 == 1 { 8 } else { 4 };
+                msg = msg.get(width..).ok_or(WireError::Malformed)?;
+                if let Some((i, f)) = slot
+                    && f.repeated
+                {
+                    counts[i] += 1;
+                }
+            }
+            2 => {
+                let len = usize::try_from(varint(&mut msg)?).map_err(|_| WireError::Malformed)?;
+                let (value, rest) = msg.split_at_checked(len).ok_or(WireError::Malformed)?;
+                msg = rest;
+                let Some((i, f)) = slot else { continue };
+                match f.kind {
+                    Kind::Msg(child) => {
+                        if f.repeated {
+                            counts[i] += 1;
+                        }
+                        if child.item {
+                            acc.items += 1;
+                        }
+                        if child.resource {
+                            acc.resources += 1;
+                        }
+                        walk(value, child, depth + 1, acc)?;
+                    }
+                    Kind::Bytes => {
+                        if f.repeated {
+                            counts[i] += 1;
+                        }
+                        acc.decoded_bytes = acc.decoded_bytes.saturating_add(len as u64);
+                    }
+                    Kind::Scalars { min_wire, .. } => {
+                        counts[i] += len as u64 / min_wire;
+                    }
+                }
+            }
+            _ => return Err(WireError::Malformed),
         }
     }
-    Some(())
-}
-
-/// Counts the repeated field `leaf` under the path of nested fields `path`.
-fn count_path(msg: &[u8], path: &[&[u64]], n: &mut u64) -> Option<()> {
-    match path.split_first() {
-        None => {
-            *n += 1;
-            Some(())
-        }
-        Some((want, rest)) => fields(msg, want, |inner| count_path(inner, rest, n)),
+    for (f, n) in schema.fields.iter().zip(counts) {
+        let elem = match f.kind {
+            Kind::Msg(child) => child.size,
+            Kind::Bytes => size_of::<Vec<u8>>() as u64,
+            Kind::Scalars { elem, .. } => elem,
+        };
+        acc.decoded_bytes = acc.decoded_bytes.saturating_add(vec_bytes(n, elem));
     }
+    Ok(())
 }
 
-/// Spans, data points or log records in an encoded export request of `signal`.
-pub fn count_items(signal: Signal, request: &[u8]) -> Option<u64> {
-    // Field numbers from opentelemetry-proto: resource_* (1) → scope_* (2) → items (2);
-    // metrics: metrics (2) → gauge 5 | sum 7 | histogram 9 | exponential_histogram 10 |
-    // summary 11 → data_points (1).
-    let path: &[&[u64]] = match signal {
-        Signal::Traces | Signal::Logs => &[&[1], &[2], &[2]],
-        Signal::Metrics => &[&[1], &[2], &[2], &[5, 7, 9, 10, 11], &[1]],
+/// Items, resources and the decoding bound of an encoded export request of `signal`.
+pub fn cost(signal: Signal, request: &[u8]) -> Result<WireCost, WireError> {
+    let schema = match signal {
+        Signal::Traces => &TRACES,
+        Signal::Metrics => &METRICS,
+        Signal::Logs => &LOGS,
     };
-    let mut n = 0;
-    count_path(request, path, &mut n)?;
-    Some(n)
+    let mut acc = WireCost::default();
+    walk(request, schema, 0, &mut acc)?;
+    Ok(acc)
+}
+
+/// Bytes an OTLP/JSON body may take per object, per other value, and per byte of text
+/// while it is parsed into a JSON tree and converted to the request types (measured
+/// against the allocator in `tests/decode_cost.rs`, with room to spare).
+const JSON_PER_OBJECT: u64 = 1536;
+const JSON_PER_VALUE: u64 = 160;
+const JSON_PER_BYTE: u64 = 3;
+
+/// Upper bound of what decoding an OTLP/JSON body allocates, from one pass over its bytes
+/// that counts objects and values outside strings.
+pub fn json_cost(body: &[u8]) -> u64 {
+    let (mut objects, mut values) = (0u64, 0u64);
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => objects += 1,
+            b'[' | b',' | b':' => values += 1,
+            _ => {}
+        }
+    }
+    objects
+        .saturating_mul(JSON_PER_OBJECT)
+        .saturating_add(values.saturating_mul(JSON_PER_VALUE))
+        .saturating_add((body.len() as u64).saturating_mul(JSON_PER_BYTE))
+}
+
+/// Spans, data points or log records in an encoded export request of `signal`; `None`
+/// when the bytes are not a well-formed request.
+pub fn count_items(signal: Signal, request: &[u8]) -> Option<u64> {
+    cost(signal, request).ok().map(|c| c.items)
 }
 
 #[cfg(test)]
@@ -73,6 +439,48 @@ mod tests {
 
     use super::*;
     use crate::loadgen::{ContentOpts, generate};
+
+    #[test]
+    fn every_schema_keeps_its_counts_on_the_stack() {
+        let all: [&Schema; 33] = [
+            &ANY_VALUE,
+            &ARRAY_VALUE,
+            &KEY_VALUE_LIST,
+            &KEY_VALUE,
+            &SCOPE,
+            &ENTITY_REF,
+            &RESOURCE,
+            &TRACES,
+            &RESOURCE_SPANS,
+            &SCOPE_SPANS,
+            &SPAN,
+            &EVENT,
+            &LINK,
+            &STATUS,
+            &LOGS,
+            &RESOURCE_LOGS,
+            &SCOPE_LOGS,
+            &LOG_RECORD,
+            &METRICS,
+            &RESOURCE_METRICS,
+            &SCOPE_METRICS,
+            &METRIC,
+            &NUMBER_POINTS,
+            &HISTOGRAM_POINTS,
+            &EXP_HISTOGRAM_POINTS,
+            &SUMMARY_POINTS,
+            &NUMBER_POINT,
+            &HISTOGRAM_POINT,
+            &EXP_HISTOGRAM_POINT,
+            &BUCKETS,
+            &SUMMARY_POINT,
+            &QUANTILE,
+            &EXEMPLAR,
+        ];
+        for s in all {
+            assert!(s.fields.len() <= MAX_FIELDS);
+        }
+    }
 
     #[test]
     fn counts_match_the_decoded_requests() {
@@ -87,6 +495,7 @@ mod tests {
             &mut metrics.clone(),
             &crate::config::Limits::default(),
         )
+        .unwrap()
         .kept as u64;
         assert_eq!(
             count_items(Signal::Metrics, &metrics.encode_to_vec()),
@@ -99,4 +508,52 @@ mod tests {
         );
         assert_eq!(count_items(Signal::Traces, &[]), Some(0));
     }
+
+    #[test]
+    fn empty_spans_cost_far_more_than_their_bytes() {
+        // One resource, one scope, n empty spans: two bytes each on the wire.
+        let n = 10_000usize;
+        let mut scope = Vec::new();
+        for _ in 0..n {
+            scope.extend_from_slice(&[0x12, 0x00]);
+        }
+        let mut rs = vec![0x12];
+        prost::encoding::encode_varint(scope.len() as u64, &mut rs);
+        rs.extend_from_slice(&scope);
+        let mut req = vec![0x0a];
+        prost::encoding::encode_varint(rs.len() as u64, &mut req);
+        req.extend_from_slice(&rs);
+        let c = cost(Signal::Traces, &req).unwrap();
+        assert_eq!(c.items, n as u64);
+        assert_eq!(c.resources, 1);
+        assert!(c.decoded_bytes >= (n * size_of::<Span>()) as u64);
+        let decoded = ExportTraceServiceRequest::decode(&req[..]).unwrap();
+        assert_eq!(decoded.resource_spans[0].scope_spans[0].spans.len(), n);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused() {
+        // AnyValue{array_value: ArrayValue{values: [AnyValue{…}]}} nested 200 times.
+        let mut v: Vec<u8> = Vec::new();
+        for _ in 0..200 {
+            let mut array = vec![0x0a];
+            prost::encoding::encode_varint(v.len() as u64, &mut array);
+            array.extend_from_slice(&v);
+            let mut any = vec![0x2a];
+            prost::encoding::encode_varint(array.len() as u64, &mut any);
+            any.extend_from_slice(&array);
+            v = any;
+        }
+        // As a log body: logs → resource_logs → scope_logs → log_records → body.
+        let wrap = |tag: u8, inner: &[u8]| {
+            let mut out = vec![tag];
+            prost::encoding::encode_varint(inner.len() as u64, &mut out);
+            out.extend_from_slice(inner);
+            out
+        };
+        let req = wrap(0x0a, &wrap(0x12, &wrap(0x12, &wrap(0x2a, &v))));
+        assert_eq!(cost(Signal::Logs, &req), Err(WireError::TooDeep));
+    }
+
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 }

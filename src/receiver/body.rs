@@ -1,0 +1,191 @@
+//! Reading a request body under guard: it must arrive whole within the body timeout, and
+//! every byte read is charged to the memory budget as it arrives, so that slow or parallel
+//! uploads (many HTTP/2 streams, many connections) cannot hold more memory than the budget
+//! before a single request has been looked at.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::ReceiveError;
+use crate::pipeline::budget::{Charge, MemoryBudget};
+
+/// What happened to a guarded body, and the charge for what was read of it.
+#[derive(Default)]
+pub struct Guard {
+    expired: AtomicBool,
+    over_budget: AtomicBool,
+    charge: Mutex<Option<Charge>>,
+}
+
+impl Guard {
+    /// Why reading failed, when the guard stopped it.
+    pub fn error(&self, timeout: Duration, retry_after: Duration) -> Option<ReceiveError> {
+        if self.expired.load(Ordering::Relaxed) {
+            Some(ReceiveError::Timeout(timeout))
+        } else if self.over_budget.load(Ordering::Relaxed) {
+            Some(ReceiveError::Overloaded {
+                message: "memory budget in use while reading the request body".to_string(),
+                retry_after,
+            })
+        } else {
+            None
+        }
+    }
+
+    fn add(&self, charge: Charge) {
+        let mut held = match self.charge.lock() {
+            Ok(g) => g,
+            Err(e) => e.into_inner(),
+        };
+        match held.as_mut() {
+            Some(c) => c.merge(charge),
+            None => *held = Some(charge),
+        }
+    }
+}
+
+/// A request body read under a deadline and charged to the budget.
+pub struct GuardedBody {
+    inner: axum::body::Body,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    budget: MemoryBudget,
+    guard: Arc<Guard>,
+}
+
+impl GuardedBody {
+    pub fn new(
+        inner: axum::body::Body,
+        timeout: Duration,
+        budget: MemoryBudget,
+    ) -> (Self, Arc<Guard>) {
+        let guard = Arc::new(Guard::default());
+        let body = Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            budget,
+            guard: guard.clone(),
+        };
+        (body, guard)
+    }
+}
+
+impl http_body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.guard.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(axum::Error::new("request body timed out"))));
+        }
+        let frame = match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            other => return other,
+        };
+        if let Some(data) = frame.data_ref() {
+            match self.budget.try_charge(data.len()) {
+                Ok(c) => self.guard.add(c),
+                Err(_) => {
+                    self.guard.over_budget.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(axum::Error::new(
+                        "memory budget in use while reading the request body",
+                    ))));
+                }
+            }
+        }
+        Poll::Ready(Some(Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn bytes_read_are_charged_until_the_guard_goes() {
+        let budget = MemoryBudget::new(1 << 20);
+        let (body, guard) = GuardedBody::new(
+            axum::body::Body::from(vec![7u8; 1000]),
+            Duration::from_secs(5),
+            budget.clone(),
+        );
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes.len(), 1000);
+        assert_eq!(budget.used(), 1000);
+        drop(guard);
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_the_budget_is_refused_as_retryable() {
+        let budget = MemoryBudget::new(100);
+        let (body, guard) = GuardedBody::new(
+            axum::body::Body::from(vec![7u8; 1000]),
+            Duration::from_secs(5),
+            budget.clone(),
+        );
+        assert!(body.collect().await.is_err());
+        assert!(matches!(
+            guard.error(Duration::from_secs(5), Duration::from_secs(1)),
+            Some(ReceiveError::Overloaded { .. })
+        ));
+    }
+
+    /// A body whose frames come from a channel.
+    struct Channel(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl http_body::Body for Channel {
+        type Data = Bytes;
+        type Error = axum::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+            self.0
+                .poll_recv(cx)
+                .map(|b| b.map(|b| Ok(http_body::Frame::data(b))))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickling_body_times_out() {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+        let budget = MemoryBudget::new(1 << 20);
+        let (body, guard) = GuardedBody::new(
+            axum::body::Body::new(Channel(rx)),
+            Duration::from_secs(30),
+            budget,
+        );
+        let sender = tokio::spawn(async move {
+            while tx.send(Bytes::from_static(b"x")).await.is_ok() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        assert!(body.collect().await.is_err());
+        assert!(matches!(
+            guard.error(Duration::from_secs(30), Duration::from_secs(1)),
+            Some(ReceiveError::Timeout(_))
+        ));
+        sender.abort();
+    }
+}

@@ -1,0 +1,526 @@
+//! The rules every item is checked against after decoding, the OTLP request types' side of
+//! [`OtlpRequest`], and the cluster binding.
+//!
+//! Items that break a rule are removed and counted (partial success); a resource or scope
+//! that breaks one refuses the whole request. Metric data points are checked against the
+//! OTLP metrics data model before anything reads their buckets: exponential histogram
+//! scale in −10…20, bucket indexes within i32, explicit bounds finite and strictly
+//! increasing, one more count than bounds, counts that add up.
+
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::{
+    Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, SummaryDataPoint,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::otlp::{Checked, OtlpRequest};
+use crate::config::Limits;
+use crate::pipeline::Payload;
+use crate::telemetry::Signal;
+
+/// The range of an exponential histogram's scale in the OTLP data model.
+pub const EXP_SCALE: std::ops::RangeInclusive<i32> = -10..=20;
+
+/// Most buckets one side of an exponential histogram point, or one explicit histogram
+/// point, may have. The SDKs' default is 160; Prometheus native histograms reach a few
+/// hundred.
+pub const MAX_BUCKETS: usize = 1 << 14;
+
+fn valid_id(id: &[u8], len: usize) -> bool {
+    id.len() == len && id.iter().any(|b| *b != 0)
+}
+
+fn hex(id: &[u8]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A resource with more attributes than allowed refuses the request.
+fn check_resource(resource: Option<&Resource>, max: usize) -> Result<(), String> {
+    if let Some(r) = resource
+        && r.attributes.len() > max
+    {
+        return Err(format!(
+            "resource has {} attributes, more than the limit of {max}",
+            r.attributes.len()
+        ));
+    }
+    Ok(())
+}
+
+fn check_scope(scope: Option<&InstrumentationScope>, max: usize) -> Result<(), String> {
+    match scope {
+        Some(s) if s.attributes.len() > max => Err(format!(
+            "instrumentation scope has {} attributes, more than the limit of {max}",
+            s.attributes.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl OtlpRequest for ExportTraceServiceRequest {
+    type Response = ExportTraceServiceResponse;
+    const SIGNAL: Signal = Signal::Traces;
+
+    fn check(&mut self, limits: &Limits) -> Result<Checked, String> {
+        let max = limits.max_attributes_per_item;
+        let mut c = Checked::default();
+        for rs in &mut self.resource_spans {
+            check_resource(rs.resource.as_ref(), max)?;
+            for ss in &mut rs.scope_spans {
+                check_scope(ss.scope.as_ref(), max)?;
+                ss.spans.retain(|span| {
+                    let why: Option<Box<dyn FnOnce() -> String>> = if !valid_id(&span.trace_id, 16)
+                    {
+                        Some(Box::new(|| {
+                            format!(
+                                "span has an invalid trace id ({} bytes, want 16 not all zero)",
+                                span.trace_id.len()
+                            )
+                        }))
+                    } else if !valid_id(&span.span_id, 8) {
+                        Some(Box::new(|| {
+                            format!(
+                                "span in trace {} has an invalid span id ({} bytes, want 8 not all zero)",
+                                hex(&span.trace_id),
+                                span.span_id.len()
+                            )
+                        }))
+                    } else if !span.parent_span_id.is_empty() && span.parent_span_id.len() != 8 {
+                        Some(Box::new(|| {
+                            format!(
+                                "span {} has an invalid parent span id ({} bytes)",
+                                hex(&span.span_id),
+                                span.parent_span_id.len()
+                            )
+                        }))
+                    } else if span.attributes.len() > max {
+                        Some(Box::new(|| {
+                            format!(
+                                "span {} has {} attributes, more than the limit of {max}",
+                                hex(&span.span_id),
+                                span.attributes.len()
+                            )
+                        }))
+                    } else if span.events.len() > limits.max_events_per_span {
+                        Some(Box::new(|| {
+                            format!(
+                                "span {} has {} events, more than the limit of {}",
+                                hex(&span.span_id),
+                                span.events.len(),
+                                limits.max_events_per_span
+                            )
+                        }))
+                    } else if span.links.len() > limits.max_links_per_span {
+                        Some(Box::new(|| {
+                            format!(
+                                "span {} has {} links, more than the limit of {}",
+                                hex(&span.span_id),
+                                span.links.len(),
+                                limits.max_links_per_span
+                            )
+                        }))
+                    } else if span.events.iter().any(|e| e.attributes.len() > max)
+                        || span.links.iter().any(|l| l.attributes.len() > max)
+                    {
+                        Some(Box::new(|| {
+                            format!(
+                                "span {} has an event or link with more than {max} attributes",
+                                hex(&span.span_id)
+                            )
+                        }))
+                    } else {
+                        None
+                    };
+                    c.keep(why)
+                });
+            }
+        }
+        Ok(c)
+    }
+
+    fn bind_cluster(&mut self, attr: &str, cluster: &str) {
+        for rs in &mut self.resource_spans {
+            bind_resource(&mut rs.resource, attr, cluster);
+            for ss in &mut rs.scope_spans {
+                unbind_scope(ss.scope.as_mut(), attr);
+                for span in &mut ss.spans {
+                    unbind(&mut span.attributes, attr);
+                    for e in &mut span.events {
+                        unbind(&mut e.attributes, attr);
+                    }
+                    for l in &mut span.links {
+                        unbind(&mut l.attributes, attr);
+                    }
+                }
+            }
+        }
+    }
+
+    fn response(rejected: usize, message: String) -> Self::Response {
+        ExportTraceServiceResponse {
+            partial_success: (rejected > 0 || !message.is_empty()).then_some(
+                ExportTracePartialSuccess {
+                    rejected_spans: rejected as i64,
+                    error_message: message,
+                },
+            ),
+        }
+    }
+
+    fn into_payload(self) -> Payload {
+        Payload::Traces(self)
+    }
+}
+
+impl OtlpRequest for ExportLogsServiceRequest {
+    type Response = ExportLogsServiceResponse;
+    const SIGNAL: Signal = Signal::Logs;
+
+    fn check(&mut self, limits: &Limits) -> Result<Checked, String> {
+        let max = limits.max_attributes_per_item;
+        let mut c = Checked::default();
+        for rl in &mut self.resource_logs {
+            check_resource(rl.resource.as_ref(), max)?;
+            for sl in &mut rl.scope_logs {
+                check_scope(sl.scope.as_ref(), max)?;
+                sl.log_records.retain(|rec| {
+                    let why: Option<Box<dyn FnOnce() -> String>> = if !rec.trace_id.is_empty()
+                        && rec.trace_id.len() != 16
+                    {
+                        Some(Box::new(|| {
+                            format!(
+                                "log record has an invalid trace id ({} bytes, want 16 or none)",
+                                rec.trace_id.len()
+                            )
+                        }))
+                    } else if !rec.span_id.is_empty() && rec.span_id.len() != 8 {
+                        Some(Box::new(|| {
+                            format!(
+                                "log record has an invalid span id ({} bytes, want 8 or none)",
+                                rec.span_id.len()
+                            )
+                        }))
+                    } else if rec.attributes.len() > max {
+                        Some(Box::new(|| {
+                            format!(
+                                "log record has {} attributes, more than the limit of {max}",
+                                rec.attributes.len()
+                            )
+                        }))
+                    } else {
+                        None
+                    };
+                    c.keep(why)
+                });
+            }
+        }
+        Ok(c)
+    }
+
+    fn bind_cluster(&mut self, attr: &str, cluster: &str) {
+        for rl in &mut self.resource_logs {
+            bind_resource(&mut rl.resource, attr, cluster);
+            for sl in &mut rl.scope_logs {
+                unbind_scope(sl.scope.as_mut(), attr);
+                for rec in &mut sl.log_records {
+                    unbind(&mut rec.attributes, attr);
+                }
+            }
+        }
+    }
+
+    fn response(rejected: usize, message: String) -> Self::Response {
+        ExportLogsServiceResponse {
+            partial_success: (rejected > 0 || !message.is_empty()).then_some(
+                ExportLogsPartialSuccess {
+                    rejected_log_records: rejected as i64,
+                    error_message: message,
+                },
+            ),
+        }
+    }
+
+    fn into_payload(self) -> Payload {
+        Payload::Logs(self)
+    }
+}
+
+/// Adds `counts` up; `None` on overflow.
+fn total(counts: &[u64]) -> Option<u64> {
+    counts.iter().try_fold(0u64, |a, c| a.checked_add(*c))
+}
+
+fn exemplars_ok(exemplars: &[Exemplar], max: usize) -> bool {
+    exemplars.iter().all(|e| e.filtered_attributes.len() <= max)
+}
+
+/// Why an explicit-bucket histogram point breaks the data model.
+pub fn histogram_point_error(p: &HistogramDataPoint) -> Option<String> {
+    if p.bucket_counts.is_empty() && p.explicit_bounds.is_empty() {
+        return None;
+    }
+    if p.bucket_counts.len() > MAX_BUCKETS {
+        return Some(format!(
+            "histogram point has {} buckets, more than {MAX_BUCKETS}",
+            p.bucket_counts.len()
+        ));
+    }
+    if p.bucket_counts.len() != p.explicit_bounds.len() + 1 {
+        return Some(format!(
+            "histogram point has {} bucket counts for {} bounds, want one more count than bounds",
+            p.bucket_counts.len(),
+            p.explicit_bounds.len()
+        ));
+    }
+    if p.explicit_bounds.iter().any(|b| !b.is_finite())
+        || p.explicit_bounds.windows(2).any(|w| w[0] >= w[1])
+    {
+        return Some("histogram bounds must be finite and strictly increasing".to_string());
+    }
+    match total(&p.bucket_counts) {
+        Some(sum) if sum <= p.count => None,
+        _ => Some(format!(
+            "histogram point count {} is below the total of its buckets",
+            p.count
+        )),
+    }
+}
+
+fn buckets_error(b: Option<&Buckets>, scale: i32) -> Option<String> {
+    let b = b?;
+    if b.bucket_counts.len() > MAX_BUCKETS {
+        return Some(format!(
+            "exponential histogram point has {} buckets on one side, more than {MAX_BUCKETS}",
+            b.bucket_counts.len()
+        ));
+    }
+    // Bucket indexes are i32 in the data model; at scale s they cover 2^(index·2^−s).
+    let last = i64::from(b.offset) + b.bucket_counts.len() as i64;
+    if last > i64::from(i32::MAX) {
+        return Some(format!(
+            "exponential histogram buckets at offset {} run past the index range at scale {scale}",
+            b.offset
+        ));
+    }
+    None
+}
+
+/// Why an exponential histogram point breaks the data model.
+pub fn exponential_point_error(p: &ExponentialHistogramDataPoint) -> Option<String> {
+    if !EXP_SCALE.contains(&p.scale) {
+        return Some(format!(
+            "exponential histogram scale {} is outside {}..={}",
+            p.scale,
+            EXP_SCALE.start(),
+            EXP_SCALE.end()
+        ));
+    }
+    if let Some(e) = buckets_error(p.positive.as_ref(), p.scale)
+        .or_else(|| buckets_error(p.negative.as_ref(), p.scale))
+    {
+        return Some(e);
+    }
+    if !(p.zero_threshold.is_finite() && p.zero_threshold >= 0.0) {
+        return Some("exponential histogram zero threshold must be finite and not negative".into());
+    }
+    let side = |b: Option<&Buckets>| b.map_or(Some(0), |b| total(&b.bucket_counts));
+    let sum = side(p.positive.as_ref())
+        .zip(side(p.negative.as_ref()))
+        .and_then(|(a, b)| a.checked_add(b))
+        .and_then(|s| s.checked_add(p.zero_count));
+    match sum {
+        Some(sum) if sum <= p.count => None,
+        _ => Some(format!(
+            "exponential histogram point count {} is below the total of its buckets",
+            p.count
+        )),
+    }
+}
+
+/// Why a summary point breaks the data model.
+pub fn summary_point_error(p: &SummaryDataPoint) -> Option<String> {
+    if p.quantile_values.len() > MAX_BUCKETS {
+        return Some("summary point has too many quantiles".to_string());
+    }
+    p.quantile_values
+        .iter()
+        .any(|q| !(0.0..=1.0).contains(&q.quantile))
+        .then(|| "summary quantiles must be within 0..=1".to_string())
+}
+
+/// Keeps the points of one metric that pass, counting both.
+fn retain_points<P>(
+    c: &mut Checked,
+    points: &mut Vec<P>,
+    name: &str,
+    why: impl Fn(&P) -> Option<String>,
+) {
+    points.retain(|p| {
+        let problem = why(p);
+        c.keep(problem.map(|e| move || format!("metric {name:?}: {e}")))
+    });
+}
+
+impl OtlpRequest for ExportMetricsServiceRequest {
+    type Response = ExportMetricsServiceResponse;
+    const SIGNAL: Signal = Signal::Metrics;
+
+    fn check(&mut self, limits: &Limits) -> Result<Checked, String> {
+        let max = limits.max_attributes_per_item;
+        let too_many = |attrs: &[KeyValue], exemplars: &[Exemplar]| {
+            (attrs.len() > max || !exemplars_ok(exemplars, max))
+                .then(|| format!("data point has an attribute set larger than {max}"))
+        };
+        let mut c = Checked::default();
+        for rm in &mut self.resource_metrics {
+            check_resource(rm.resource.as_ref(), max)?;
+            for sm in &mut rm.scope_metrics {
+                check_scope(sm.scope.as_ref(), max)?;
+                sm.metrics.retain_mut(|m| {
+                    if m.name.is_empty() {
+                        let points = metric_points(m.data.as_ref());
+                        c.reject(points, || "metric without a name".to_string());
+                        return false;
+                    }
+                    let name = m.name.as_str();
+                    match m.data.as_mut() {
+                        None => {}
+                        Some(Data::Gauge(g)) => {
+                            retain_points(&mut c, &mut g.data_points, name, |p| {
+                                too_many(&p.attributes, &p.exemplars)
+                            })
+                        }
+                        Some(Data::Sum(s)) => {
+                            retain_points(&mut c, &mut s.data_points, name, |p| {
+                                too_many(&p.attributes, &p.exemplars)
+                            })
+                        }
+                        Some(Data::Histogram(h)) => {
+                            retain_points(&mut c, &mut h.data_points, name, |p| {
+                                too_many(&p.attributes, &p.exemplars)
+                                    .or_else(|| histogram_point_error(p))
+                            })
+                        }
+                        Some(Data::ExponentialHistogram(h)) => {
+                            retain_points(&mut c, &mut h.data_points, name, |p| {
+                                too_many(&p.attributes, &p.exemplars)
+                                    .or_else(|| exponential_point_error(p))
+                            })
+                        }
+                        Some(Data::Summary(s)) => {
+                            retain_points(&mut c, &mut s.data_points, name, |p| {
+                                too_many(&p.attributes, &[]).or_else(|| summary_point_error(p))
+                            })
+                        }
+                    }
+                    true
+                });
+            }
+        }
+        Ok(c)
+    }
+
+    fn bind_cluster(&mut self, attr: &str, cluster: &str) {
+        for rm in &mut self.resource_metrics {
+            bind_resource(&mut rm.resource, attr, cluster);
+            for sm in &mut rm.scope_metrics {
+                unbind_scope(sm.scope.as_mut(), attr);
+                for m in &mut sm.metrics {
+                    let points = |attrs: &mut Vec<KeyValue>, ex: &mut Vec<Exemplar>| {
+                        unbind(attrs, attr);
+                        for e in ex {
+                            unbind(&mut e.filtered_attributes, attr);
+                        }
+                    };
+                    match m.data.as_mut() {
+                        None => {}
+                        Some(Data::Gauge(g)) => g
+                            .data_points
+                            .iter_mut()
+                            .for_each(|p| points(&mut p.attributes, &mut p.exemplars)),
+                        Some(Data::Sum(s)) => s
+                            .data_points
+                            .iter_mut()
+                            .for_each(|p| points(&mut p.attributes, &mut p.exemplars)),
+                        Some(Data::Histogram(h)) => h
+                            .data_points
+                            .iter_mut()
+                            .for_each(|p| points(&mut p.attributes, &mut p.exemplars)),
+                        Some(Data::ExponentialHistogram(h)) => h
+                            .data_points
+                            .iter_mut()
+                            .for_each(|p| points(&mut p.attributes, &mut p.exemplars)),
+                        Some(Data::Summary(s)) => s
+                            .data_points
+                            .iter_mut()
+                            .for_each(|p| unbind(&mut p.attributes, attr)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn response(rejected: usize, message: String) -> Self::Response {
+        ExportMetricsServiceResponse {
+            partial_success: (rejected > 0 || !message.is_empty()).then_some(
+                ExportMetricsPartialSuccess {
+                    rejected_data_points: rejected as i64,
+                    error_message: message,
+                },
+            ),
+        }
+    }
+
+    fn into_payload(self) -> Payload {
+        Payload::Metrics(self)
+    }
+}
+
+/// Data points in one metric.
+fn metric_points(data: Option<&Data>) -> usize {
+    match data {
+        Some(Data::Gauge(g)) => g.data_points.len(),
+        Some(Data::Sum(s)) => s.data_points.len(),
+        Some(Data::Histogram(h)) => h.data_points.len(),
+        Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+        Some(Data::Summary(s)) => s.data_points.len(),
+        None => 0,
+    }
+}
+
+/// Removes every copy of `attr`.
+fn unbind(attrs: &mut Vec<KeyValue>, attr: &str) {
+    if attrs.iter().any(|kv| kv.key == attr) {
+        attrs.retain(|kv| kv.key != attr);
+    }
+}
+
+fn unbind_scope(scope: Option<&mut InstrumentationScope>, attr: &str) {
+    if let Some(s) = scope {
+        unbind(&mut s.attributes, attr);
+    }
+}
+
+/// Sets `attr` to `cluster` exactly once on the resource, creating the resource if absent.
+fn bind_resource(resource: &mut Option<Resource>, attr: &str, cluster: &str) {
+    let r = resource.get_or_insert_with(Resource::default);
+    unbind(&mut r.attributes, attr);
+    r.attributes.push(KeyValue {
+        key: attr.to_string(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(cluster.to_string())),
+        }),
+        ..Default::default()
+    });
+}
