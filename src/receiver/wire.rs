@@ -8,9 +8,9 @@
 //! receiver refuses it (or waits for budget) before any of that memory exists.
 //!
 //! The bound follows how prost decodes: a string or bytes field allocates its length; a
-//! repeated field is a `Vec` that grows by doubling from a capacity of four, so while it
-//! grows it holds at most three times its final length (the old and the new buffer); a
-//! singular message lives inline in its parent. Unknown fields are skipped by prost and
+//! repeated field is a `Vec` that grows by doubling from a capacity of four, so it holds at
+//! most twice its length, and while one grows its old buffer is held too; a singular
+//! message lives inline in its parent. Unknown fields are skipped by prost and
 //! cost nothing. `tests/decode_cost.rs` checks the bound against the allocator for
 //! adversarial and realistic requests.
 
@@ -38,6 +38,8 @@ pub struct WireCost {
     pub resources: u64,
     /// Upper bound, in bytes, of what decoding allocates (the body itself not included).
     pub decoded_bytes: u64,
+    /// The largest single `Vec`, whose old buffer is held while it grows.
+    largest_vec: u64,
 }
 
 /// Why a body is not a well-formed request.
@@ -294,13 +296,13 @@ fn varint(buf: &mut &[u8]) -> Result<u64, WireError> {
     Err(WireError::Malformed)
 }
 
-/// Room for a `Vec` of `n` elements of `elem` bytes while it grows: at most three times
-/// its final length, from a first capacity of four.
+/// Room for a `Vec` of `n` elements of `elem` bytes once grown: at most twice its length,
+/// from a first capacity of four.
 fn vec_bytes(n: u64, elem: u64) -> u64 {
     if n == 0 {
         0
     } else {
-        n.saturating_mul(3).saturating_add(4).saturating_mul(elem)
+        n.saturating_mul(2).saturating_add(4).saturating_mul(elem)
     }
 }
 
@@ -374,6 +376,7 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
             Kind::Scalars { elem, .. } => elem,
         };
         acc.decoded_bytes = acc.decoded_bytes.saturating_add(vec_bytes(n, elem));
+        acc.largest_vec = acc.largest_vec.max(n.saturating_mul(elem));
     }
     Ok(())
 }
@@ -387,15 +390,18 @@ pub fn cost(signal: Signal, request: &[u8]) -> Result<WireCost, WireError> {
     };
     let mut acc = WireCost::default();
     walk(request, schema, 0, &mut acc)?;
+    // Vecs grow one at a time: while the largest one moves to a buffer twice its size,
+    // its old buffer is held too.
+    acc.decoded_bytes = acc.decoded_bytes.saturating_add(acc.largest_vec);
     Ok(acc)
 }
 
 /// Bytes an OTLP/JSON body may take per object, per other value, and per byte of text
 /// while it is parsed into a JSON tree and converted to the request types (measured
 /// against the allocator in `tests/decode_cost.rs`, with room to spare).
-const JSON_PER_OBJECT: u64 = 1536;
-const JSON_PER_VALUE: u64 = 160;
-const JSON_PER_BYTE: u64 = 3;
+const JSON_PER_OBJECT: u64 = 640;
+const JSON_PER_VALUE: u64 = 128;
+const JSON_PER_BYTE: u64 = 2;
 
 /// Upper bound of what decoding an OTLP/JSON body allocates, from one pass over its bytes
 /// that counts objects and values outside strings.
