@@ -145,9 +145,10 @@ pub struct Limits {
     /// `first_byte_timeout` (default 10s): a new connection that sends nothing (or does not
     /// finish its TLS handshake) within this is closed.
     pub first_byte_timeout: Duration,
-    /// `idle_timeout` (default 120s): a connection with no request in flight for this long
-    /// is closed (HTTP/1.1 keep-alive and HTTP/2, which is also pinged every 30s and closed
-    /// when the ping goes unanswered for 20s).
+    /// `idle_timeout` (default 120s, above the collector's 90s client idle timeout): a
+    /// connection with no request in flight for this long is closed (HTTP/1.1 keep-alive,
+    /// where it also bounds reading a request's headers, and HTTP/2, which is also pinged
+    /// every 30s and closed when the ping goes unanswered for 20s).
     pub idle_timeout: Duration,
 }
 

@@ -383,7 +383,9 @@ impl Listener {
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(limits.first_byte_timeout.max(Duration::from_secs(1)));
+            // Runs from the end of one request to the end of the next one's headers: the
+            // idle timeout of a keep-alive connection.
+            .header_read_timeout(limits.idle_timeout.max(Duration::from_secs(1)));
         builder
             .http2()
             .timer(TokioTimer::new())

@@ -1,0 +1,898 @@
+//! Attacks on the real binary, as a hostile sender or scanner would try them, over both
+//! protocols. Each test asserts the status the attacker gets, that good clients are still
+//! served, that `/healthz` keeps answering quickly from another address, and (where
+//! memory is the target) the process's peak resident memory (VmHWM).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{GRPC_METRICS, GRPC_TRACES, grpc_try, http_try};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
+use opentelemetry_proto::tonic::metrics::v1::{
+    ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric,
+    ResourceMetrics, ScopeMetrics, metric,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+use slotel::loadgen::{ContentOpts, generate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::Instant;
+
+const TOKEN: &str = "tok-a";
+const AUTH: (&str, &str) = ("authorization", "Bearer tok-a");
+const PB: (&str, &str) = ("content-type", "application/x-protobuf");
+/// The pod limit the shipped manifests give slotel.
+const POD_LIMIT_KIB: u64 = 1024 * 1024;
+
+struct Slotel {
+    child: std::process::Child,
+    grpc: SocketAddr,
+    http: SocketAddr,
+    admin: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Slotel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary with a token bound to cluster `a`, the example SLOs, a file exporter
+/// and `limits` (a YAML flow map) under `receivers.otlp.limits`.
+async fn spawn(limits: &str) -> Slotel {
+    let dir = tempfile::tempdir().unwrap();
+    let (grpc, http, admin) = (free_port(), free_port(), free_port());
+    let cfg = dir.path().join("slotel.yaml");
+    let out = dir.path().join("out.jsonl");
+    std::fs::write(
+        &cfg,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+             \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
+             \x20   limits: {limits}\n\
+             exporters:\n  file/out: {{path: {}}}\n\
+             slo: {{files: [embedded:examples]}}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n\
+             \x20 pipelines:\n    traces: {{exporters: [file/out]}}\n    metrics: {{exporters: [file/out]}}\n    logs: {{exporters: [file/out]}}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    let s = Slotel {
+        child,
+        grpc: addr(grpc),
+        http: addr(http),
+        admin: addr(admin),
+        dir,
+    };
+    for _ in 0..150 {
+        if let Ok(Ok(r)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            http_try("GET", &format!("http://{}/readyz", s.admin), &[], Vec::new()),
+        )
+        .await
+            && r.status == 200
+        {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("slotel did not become ready");
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Peak resident memory of the process so far.
+fn vm_hwm_kib(s: &Slotel) -> u64 {
+    status_kib(s.child.id(), "VmHWM:")
+}
+
+/// A TCP connection from a given loopback address (so per-peer limits see another peer).
+async fn connect_from(src: [u8; 4], to: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((src, 0)))?;
+    socket.connect(to).await
+}
+
+/// `GET /healthz` over a new connection from 127.0.0.3: the time to a 200.
+async fn healthz(admin: SocketAddr) -> Duration {
+    let start = Instant::now();
+    let attempt = async {
+        let mut s = connect_from([127, 0, 0, 3], admin).await.ok()?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).await.ok()?;
+        buf[..n].starts_with(b"HTTP/1.1 200").then_some(())
+    };
+    match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+        Ok(Some(())) => start.elapsed(),
+        _ => Duration::from_secs(3600),
+    }
+}
+
+/// Probes `/healthz` every 50 ms until `stop`; returns every latency seen.
+fn probe(admin: SocketAddr, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<Duration>> {
+    tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while !stop.load(Ordering::SeqCst) {
+            seen.push(healthz(admin).await);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        seen
+    })
+}
+
+/// Asserts the probes answered quickly: the slowest within `max`.
+fn assert_probes(what: &str, mut seen: Vec<Duration>, max: Duration) {
+    assert!(!seen.is_empty(), "{what}: no probe ran");
+    seen.sort();
+    let worst = *seen.last().unwrap();
+    let p50 = seen[seen.len() / 2];
+    println!(
+        "{what}: /healthz over {} probes: p50 {p50:?}, max {worst:?}",
+        seen.len()
+    );
+    assert!(
+        worst <= max,
+        "{what}: /healthz took {worst:?} (limit {max:?})"
+    );
+}
+
+fn valid_traces() -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(1);
+    generate::traces(&mut rng, 50, &ContentOpts::default()).encode_to_vec()
+}
+
+async fn good_http(s: &Slotel) -> u16 {
+    match http_try(
+        "POST",
+        &format!("http://{}/v1/traces", s.http),
+        &[PB, AUTH],
+        valid_traces(),
+    )
+    .await
+    {
+        Ok(r) => r.status,
+        Err(_) => 0,
+    }
+}
+
+async fn good_grpc(s: &Slotel) -> i32 {
+    match grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &valid_traces(), None).await {
+        Ok(r) => r.code,
+        Err(_) => -1,
+    }
+}
+
+fn field(num: u64, inner: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    prost::encoding::encode_varint((num << 3) | 2, &mut out);
+    prost::encoding::encode_varint(inner.len() as u64, &mut out);
+    out.extend_from_slice(inner);
+    out
+}
+
+/// A traces request of `bytes` on the wire made of empty spans (two bytes each).
+fn empty_spans(bytes: usize) -> Vec<u8> {
+    field(1, &field(2, &[0x12, 0x00].repeat(bytes / 2)))
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn cart_metrics(points: Vec<ExponentialHistogramDataPoint>, explicit: Vec<HistogramDataPoint>) -> Vec<u8> {
+    let kv = |k: &str, v: &str| KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    };
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", "cart")],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![
+                    Metric {
+                        name: "http.server.request.duration".into(),
+                        unit: "s".into(),
+                        data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
+                            data_points: points,
+                            aggregation_temporality: 1,
+                        })),
+                        ..Default::default()
+                    },
+                    Metric {
+                        name: "http.server.request.duration".into(),
+                        unit: "s".into(),
+                        data: Some(metric::Data::Histogram(Histogram {
+                            data_points: explicit,
+                            aggregation_temporality: 1,
+                        })),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+fn exp_point(scale: i32, offset: i32, counts: Vec<u64>) -> ExponentialHistogramDataPoint {
+    let now = now_nanos();
+    ExponentialHistogramDataPoint {
+        start_time_unix_nano: now - 10_000_000_000,
+        time_unix_nano: now,
+        count: counts.iter().sum(),
+        scale,
+        positive: Some(Buckets {
+            offset,
+            bucket_counts: counts,
+        }),
+        ..Default::default()
+    }
+}
+
+fn explicit_point(bounds: Vec<f64>, counts: Vec<u64>, count: u64) -> HistogramDataPoint {
+    let now = now_nanos();
+    HistogramDataPoint {
+        start_time_unix_nano: now - 10_000_000_000,
+        time_unix_nano: now,
+        count,
+        explicit_bounds: bounds,
+        bucket_counts: counts,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_metric_points_are_refused_and_nothing_wedges() {
+    let s = spawn("{}").await;
+    // One valid point of each kind, and points outside the data model: scale past 20 (63
+    // sent the old bucket search into an endless loop under the engine's lock), below −10,
+    // bucket indexes past i32, bounds out of order or not finite, counts that do not add up.
+    let bad_exp = vec![
+        exp_point(63, 0, vec![1, 2, 3]),
+        exp_point(21, 0, vec![1]),
+        exp_point(-11, 0, vec![1]),
+        exp_point(i32::MIN, 0, vec![1]),
+        exp_point(3, i32::MAX - 1, vec![1, 1, 1]),
+    ];
+    let bad_explicit = vec![
+        explicit_point(vec![0.5, 0.1], vec![1, 1, 1], 3),
+        explicit_point(vec![0.1, f64::NAN], vec![1, 1, 1], 3),
+        explicit_point(vec![0.1, 0.5], vec![1, 1], 2),
+        explicit_point(vec![0.1, 0.5], vec![5, 5, 5], 3),
+    ];
+    let rejected = bad_exp.len() + bad_explicit.len();
+    let mut exp = bad_exp;
+    exp.push(exp_point(3, -20, vec![4, 5, 6]));
+    let mut explicit = bad_explicit;
+    explicit.push(explicit_point(vec![0.1, 0.25, 0.5], vec![3, 2, 1, 0], 6));
+    let body = cart_metrics(exp, explicit);
+
+    let r = http_try(
+        "POST",
+        &format!("http://{}/v1/metrics", s.http),
+        &[PB, AUTH],
+        body.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    let resp = ExportMetricsServiceResponse::decode(&r.body[..]).unwrap();
+    let partial = resp.partial_success.expect("partial success");
+    assert_eq!(partial.rejected_data_points, rejected as i64, "{partial:?}");
+
+    let g = tokio::time::timeout(
+        Duration::from_secs(10),
+        grpc_try(s.grpc, GRPC_METRICS, &[AUTH], &body, None),
+    )
+    .await
+    .expect("grpc answers")
+    .unwrap();
+    assert_eq!(g.code, 0, "{}", g.message);
+    let resp = ExportMetricsServiceResponse::decode(&g.body[..]).unwrap();
+    assert_eq!(
+        resp.partial_success.unwrap().rejected_data_points,
+        rejected as i64
+    );
+
+    // Readers that take the engine's lock still answer, and so does everything else.
+    for path in ["/metrics", "/api/v1/slos"] {
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            http_try("GET", &format!("http://{}{path}", s.admin), &[], Vec::new()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path} did not answer"))
+        .unwrap();
+        assert_eq!(r.status, 200, "{path}");
+    }
+    assert!(healthz(s.admin).await < Duration::from_millis(100));
+    assert_eq!(good_http(&s).await, 200);
+    assert_eq!(good_grpc(&s).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_would_decode_into_gigabytes_are_refused_before_decoding() {
+    let s = spawn("{}").await;
+    // 16 MiB of empty spans: eight million spans, gigabytes once decoded.
+    let body = empty_spans(16 << 20);
+    let r = http_try(
+        "POST",
+        &format!("http://{}/v1/traces", s.http),
+        &[PB, AUTH],
+        body.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 413, "{:?}", String::from_utf8_lossy(&r.body));
+    let g = grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &body, None)
+        .await
+        .unwrap();
+    assert_eq!(g.code, 8, "RESOURCE_EXHAUSTED: {}", g.message);
+    assert!(g.details.is_none(), "permanent: no RetryInfo");
+    let hwm = vm_hwm_kib(&s);
+    println!("peak RSS after two 16 MiB requests of empty spans: {} MiB", hwm / 1024);
+    assert!(hwm < 256 * 1024, "peak RSS {hwm} KiB");
+    assert_eq!(good_http(&s).await, 200);
+    assert_eq!(good_grpc(&s).await, 0);
+}
+
+/// A request built to take the most memory per byte that the per-request limits let
+/// through: spans of empty attributes (two bytes on the wire, a KeyValue once decoded).
+fn attribute_heavy() -> Vec<u8> {
+    let attrs = field(9, &[]).repeat(4000);
+    let mut s = vec![0x0a, 16];
+    s.extend_from_slice(&[1; 16]);
+    s.extend_from_slice(&[0x12, 8]);
+    s.extend_from_slice(&[2; 8]);
+    s.extend_from_slice(&attrs);
+    field(1, &field(2, &field(2, &s).repeat(150)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_concurrent_adversarial_requests_stay_under_the_pod_limit() {
+    let s = Arc::new(spawn("{}").await);
+    let baseline = status_kib(s.child.id(), "VmRSS:");
+    let heavy = Bytes::from(attribute_heavy());
+    let empty = Bytes::from(empty_spans(16 << 20));
+    let bomb = Bytes::from(gzip(&empty_spans(16 << 20)));
+    let json = Bytes::from(
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            vec!["{}"; (16 << 20) / 3].join(",")
+        )
+        .into_bytes(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let probes = probe(s.admin, stop.clone());
+    let mut attackers = Vec::new();
+    for i in 0..8 {
+        let (s, stop) = (s.clone(), stop.clone());
+        let (heavy, empty, bomb, json) = (heavy.clone(), empty.clone(), bomb.clone(), json.clone());
+        attackers.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let url = format!("http://{}/v1/traces", s.http);
+                let status = match i % 4 {
+                    0 => grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &heavy, None)
+                        .await
+                        .map_or(-1, |r| r.code),
+                    1 => http_try("POST", &url, &[PB, AUTH], heavy.clone())
+                        .await
+                        .map_or(-1, |r| r.status as i32),
+                    2 => http_try(
+                        "POST",
+                        &url,
+                        &[PB, AUTH, ("content-encoding", "gzip")],
+                        bomb.clone(),
+                    )
+                    .await
+                    .map_or(-1, |r| r.status as i32),
+                    _ => {
+                        if statuses.len() % 2 == 0 {
+                            http_try(
+                                "POST",
+                                &url,
+                                &[("content-type", "application/json"), AUTH],
+                                json.clone(),
+                            )
+                            .await
+                            .map_or(-1, |r| r.status as i32)
+                        } else {
+                            grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &empty, None)
+                                .await
+                                .map_or(-1, |r| r.code)
+                        }
+                    }
+                };
+                statuses.push(status);
+            }
+            statuses
+        }));
+    }
+    let mut good = Vec::new();
+    let until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < until {
+        good.push(good_http(&s).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    let mut seen = std::collections::BTreeMap::new();
+    for a in attackers {
+        for st in a.await.unwrap() {
+            *seen.entry(st).or_insert(0) += 1;
+        }
+    }
+    let hwm = vm_hwm_kib(&s);
+    println!(
+        "attack statuses {seen:?}; baseline RSS {} MiB, peak {} MiB; good client {good:?}",
+        baseline / 1024,
+        hwm / 1024
+    );
+    // Accepted, refused for good (413 / RESOURCE_EXHAUSTED without retry) or told to
+    // retry (429, or RESOURCE_EXHAUSTED with RetryInfo): never a dropped connection.
+    for st in seen.keys() {
+        assert!(
+            [0, 8, 200, 413, 429].contains(st),
+            "unexpected answer {st} in {seen:?}"
+        );
+    }
+    assert!(hwm < POD_LIMIT_KIB * 3 / 4, "peak RSS {hwm} KiB");
+    assert!(good.iter().any(|st| *st == 200), "good client never served: {good:?}");
+    assert!(
+        good.iter().all(|st| [200, 429].contains(st)),
+        "good client got {good:?}"
+    );
+    assert_probes("adversarial load", probes.await.unwrap(), Duration::from_millis(100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_are_refused_before_their_body_is_read() {
+    let s = spawn("{}").await;
+    // HTTP: the headers promise 16 MB that never come.
+    let mut c = TcpStream::connect(s.http).await.unwrap();
+    c.write_all(
+        b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\ncontent-length: 16000000\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(2), c.read(&mut buf))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 401"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    // A wrong token, too.
+    let mut c = TcpStream::connect(s.http).await.unwrap();
+    c.write_all(
+        b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\nauthorization: Bearer tok-b\r\ncontent-length: 16000000\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(2), c.read(&mut buf))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 401"));
+
+    // gRPC: a stream whose message never ends.
+    let (status, _) = tokio::time::timeout(
+        Duration::from_secs(2),
+        h2_trickle(s.grpc, GRPC_TRACES, None, 1 << 20, Duration::from_secs(60)),
+    )
+    .await
+    .expect("answered without waiting for the body");
+    assert_eq!(status.as_deref(), Some("16"), "UNAUTHENTICATED");
+}
+
+/// Sends one gRPC request on a new HTTP/2 connection whose body is `first` bytes of a
+/// message framed as 16 MB and then nothing for `stall`; returns the grpc-status (from the
+/// headers or trailers) and the HTTP status.
+async fn h2_trickle(
+    addr: SocketAddr,
+    path: &str,
+    auth: Option<&str>,
+    first: usize,
+    stall: Duration,
+) -> (Option<String>, u16) {
+    let (mut send, _conn) = h2_connect(addr).await;
+    h2_request(&mut send, path, auth, first, stall).await
+}
+
+async fn h2_connect(
+    addr: SocketAddr,
+) -> (
+    hyper::client::conn::http2::SendRequest<Trickle>,
+    tokio::task::JoinHandle<()>,
+) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (send, task)
+}
+
+async fn h2_request(
+    send: &mut hyper::client::conn::http2::SendRequest<Trickle>,
+    path: &str,
+    auth: Option<&str>,
+    first: usize,
+    stall: Duration,
+) -> (Option<String>, u16) {
+    let mut head = vec![0u8];
+    head.extend_from_slice(&16_000_000u32.to_be_bytes());
+    let mut data = head;
+    data.extend(std::iter::repeat_n(0x0a, first));
+    let body = Trickle {
+        first: Some(Bytes::from(data)),
+        stall: Box::pin(tokio::time::sleep(stall)),
+    };
+    let mut req = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://x{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let resp = match send.send_request(req.body(body).unwrap()).await {
+        Ok(r) => r,
+        Err(_) => return (None, 0),
+    };
+    let status = resp.status().as_u16();
+    if let Some(g) = resp.headers().get("grpc-status") {
+        return (Some(g.to_str().unwrap().to_string()), status);
+    }
+    use http_body_util::BodyExt;
+    let trailers = resp
+        .into_body()
+        .collect()
+        .await
+        .ok()
+        .and_then(|c| c.trailers().cloned());
+    (
+        trailers.and_then(|t| t.get("grpc-status").map(|v| v.to_str().unwrap().to_string())),
+        status,
+    )
+}
+
+/// A body that sends one chunk, then nothing until `stall` passes.
+struct Trickle {
+    first: Option<Bytes>,
+    stall: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for Trickle {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        use std::future::Future;
+        if let Some(b) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(b))));
+        }
+        match self.stall.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(None),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_uploads_time_out_and_hold_little_memory() {
+    let s = Arc::new(spawn("{body_timeout: 2s}").await);
+    let stop = Arc::new(AtomicBool::new(false));
+    let probes = probe(s.admin, stop.clone());
+    // 100 HTTP/1.1 uploads that send 1 MiB of a promised 16 MB and stall.
+    let mut uploads = Vec::new();
+    for _ in 0..100 {
+        let addr = s.http;
+        uploads.push(tokio::spawn(async move {
+            let mut c = TcpStream::connect(addr).await.ok()?;
+            c.write_all(
+                b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\nauthorization: Bearer tok-a\r\ncontent-length: 16000000\r\n\r\n",
+            )
+            .await
+            .ok()?;
+            c.write_all(&vec![0x0a; 1 << 20]).await.ok()?;
+            let mut buf = [0u8; 64];
+            let n = tokio::time::timeout(Duration::from_secs(15), c.read(&mut buf))
+                .await
+                .ok()?
+                .ok()?;
+            Some(String::from_utf8_lossy(&buf[..n]).to_string())
+        }));
+    }
+    // One HTTP/2 connection with 40 streams, each 4 MiB into a 16 MB message, then stalled.
+    let (send, _conn) = h2_connect(s.grpc).await;
+    let mut streams = Vec::new();
+    for _ in 0..40 {
+        let mut send = send.clone();
+        streams.push(tokio::spawn(async move {
+            tokio::time::timeout(
+                Duration::from_secs(15),
+                h2_request(&mut send, GRPC_TRACES, Some("Bearer tok-a"), 4 << 20, Duration::from_secs(60)),
+            )
+            .await
+            .ok()
+        }));
+    }
+    let mut answers = std::collections::BTreeMap::new();
+    for u in uploads {
+        let head = u.await.unwrap().unwrap_or_default();
+        let status = head.get(9..12).unwrap_or("none").to_string();
+        *answers.entry(status).or_insert(0) += 1;
+    }
+    let mut grpc_answers = std::collections::BTreeMap::new();
+    for st in streams {
+        let code = st.await.unwrap().map(|(g, _)| g.unwrap_or_default());
+        *grpc_answers.entry(code).or_insert(0) += 1;
+    }
+    stop.store(true, Ordering::SeqCst);
+    let hwm = vm_hwm_kib(&s);
+    println!(
+        "stalled HTTP/1.1 uploads: {answers:?}; HTTP/2 streams: {grpc_answers:?}; peak RSS {} MiB",
+        hwm / 1024
+    );
+    // Every upload is answered: timed out (408) or, once the budget is in use, told to
+    // retry (429); gRPC: DEADLINE_EXCEEDED (4) or RESOURCE_EXHAUSTED with retry (8).
+    for k in answers.keys() {
+        assert!(["408", "429"].contains(&k.as_str()), "{answers:?}");
+    }
+    for k in grpc_answers.keys() {
+        assert!(
+            matches!(k.as_deref(), Some("4") | Some("8")),
+            "{grpc_answers:?}"
+        );
+    }
+    assert!(hwm < 768 * 1024, "peak RSS {hwm} KiB");
+    assert_probes("stalled uploads", probes.await.unwrap(), Duration::from_millis(100));
+    assert_eq!(good_http(&s).await, 200);
+    assert_eq!(good_grpc(&s).await, 0);
+}
+
+/// Whether the server closed `c` within `within` (a read returns end of stream or an error).
+async fn closed_within(c: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(within, c.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_silent_connections_cannot_lock_anyone_out() {
+    let s = spawn("{first_byte_timeout: 1s, idle_timeout: 2s, max_connections_per_peer: 64}").await;
+    // 100 sockets from one address that never send a byte: past the per-peer cap they are
+    // closed at once, the rest after the first-byte timeout.
+    let mut silent = Vec::new();
+    for _ in 0..100 {
+        silent.push(TcpStream::connect(s.http).await.unwrap());
+    }
+    // 64 more on the admin port (its own per-peer cap is 32).
+    let mut admin_silent = Vec::new();
+    for _ in 0..64 {
+        admin_silent.push(TcpStream::connect(s.admin).await.unwrap());
+    }
+    // Others are still served meanwhile, over both listeners and the admin port.
+    let from_other = async {
+        let mut c = connect_from([127, 0, 0, 2], s.http).await.unwrap();
+        let body = valid_traces();
+        let head = format!(
+            "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\nauthorization: Bearer tok-a\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        c.write_all(&body).await.unwrap();
+        let mut buf = [0u8; 32];
+        let n = c.read(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(5), from_other)
+        .await
+        .expect("another peer is served");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(healthz(s.admin).await < Duration::from_millis(100));
+
+    let mut at_once = 0;
+    for c in &mut silent {
+        if closed_within(c, Duration::from_millis(20)).await {
+            at_once += 1;
+        }
+    }
+    assert!(at_once >= 36, "only {at_once} of the 36 past the per-peer cap were closed at once");
+    for (i, c) in silent.iter_mut().chain(admin_silent.iter_mut()).enumerate() {
+        assert!(
+            closed_within(c, Duration::from_secs(5)).await,
+            "silent connection {i} still open after the first-byte timeout"
+        );
+    }
+
+    // A keep-alive HTTP/1.1 connection that goes quiet after one request is closed after
+    // the idle timeout.
+    let mut c = TcpStream::connect(s.http).await.unwrap();
+    let body = valid_traces();
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\nauthorization: Bearer tok-a\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    c.write_all(&body).await.unwrap();
+    let started = Instant::now();
+    assert!(closed_within(&mut c, Duration::from_secs(6)).await, "idle keep-alive connection stays open");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+
+    // An HTTP/2 connection idle after one call is closed too.
+    let (mut send, conn) = h2_connect(s.grpc).await;
+    let (status, _) = h2_request(&mut send, GRPC_TRACES, Some("Bearer tok-b"), 0, Duration::ZERO).await;
+    assert_eq!(status.as_deref(), Some("16"));
+    tokio::time::timeout(Duration::from_secs(6), conn)
+        .await
+        .expect("idle HTTP/2 connection closed")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_cluster_wins_at_every_level() {
+    let s = spawn("{}").await;
+    let kv = |k: &str, v: &str| KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    };
+    let mut rng = fastrand::Rng::with_seed(4);
+    let mut req: ExportTraceServiceRequest =
+        generate::traces(&mut rng, 4, &ContentOpts::default());
+    let mut bare = req.resource_spans[0].clone();
+    bare.resource = None;
+    let rs = &mut req.resource_spans[0];
+    let resource = rs.resource.get_or_insert_with(Default::default);
+    resource.attributes.retain(|a| a.key != "k8s.cluster.name");
+    resource.attributes.push(kv("k8s.cluster.name", "b"));
+    resource.attributes.push(kv("k8s.cluster.name", "c"));
+    let ss = &mut rs.scope_spans[0];
+    ss.scope
+        .get_or_insert_with(Default::default)
+        .attributes
+        .push(kv("k8s.cluster.name", "b"));
+    for span in &mut ss.spans {
+        span.attributes.push(kv("k8s.cluster.name", "b"));
+        for e in &mut span.events {
+            e.attributes.push(kv("k8s.cluster.name", "b"));
+        }
+    }
+    req.resource_spans.push(bare);
+    let r = http_try(
+        "POST",
+        &format!("http://{}/v1/traces", s.http),
+        &[PB, AUTH],
+        req.encode_to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    // The same over gRPC, with metrics whose data points claim cluster b.
+    let mut metrics = generate::metrics(&mut rng, 10, &ContentOpts::default());
+    for rm in &mut metrics.resource_metrics {
+        for sm in &mut rm.scope_metrics {
+            for m in &mut sm.metrics {
+                if let Some(metric::Data::Sum(sum)) = &mut m.data {
+                    for p in &mut sum.data_points {
+                        p.attributes.push(kv("k8s.cluster.name", "b"));
+                    }
+                }
+            }
+        }
+    }
+    let g = grpc_try(s.grpc, GRPC_METRICS, &[AUTH], &metrics.encode_to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(g.code, 0, "{}", g.message);
+
+    // Every resource written carries cluster a exactly once; nothing else names a cluster.
+    let out = s.dir.path().join("out.jsonl");
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.lines().count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut resources = 0;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let all = v
+            .get("resourceSpans")
+            .or_else(|| v.get("resourceMetrics"))
+            .and_then(|r| r.as_array())
+            .expect("a traces or metrics request");
+        for rs in all {
+            resources += 1;
+            let attrs = rs["resource"]["attributes"].as_array().expect("a resource");
+            let clusters: Vec<&serde_json::Value> = attrs
+                .iter()
+                .filter(|a| a["key"] == "k8s.cluster.name")
+                .map(|a| &a["value"]["stringValue"])
+                .collect();
+            assert_eq!(clusters, vec!["a"], "{rs}");
+            let mut rest = rs.clone();
+            rest.as_object_mut().unwrap().remove("resource");
+            assert!(
+                !rest.to_string().contains("k8s.cluster.name"),
+                "a cluster attribute below the resource: {rest}"
+            );
+        }
+    }
+    assert!(resources >= 3, "{text}");
+}
