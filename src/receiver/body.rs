@@ -10,10 +10,82 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use std::io::Read;
+
 use bytes::Bytes;
 
 use super::ReceiveError;
+use crate::config::Compression;
 use crate::pipeline::budget::{Charge, MemoryBudget};
+
+/// Bytes read bodies are charged per byte received: the frames as they arrive and the
+/// contiguous copy they are gathered into.
+const BODY_CHARGE_FACTOR: usize = 2;
+
+/// The first room a decompressed body gets; it doubles from there.
+const FIRST_ROOM: usize = 64 * 1024;
+
+/// Decompresses `body` into a buffer that keeps `headroom` zeroed bytes in front (for a
+/// frame header), stopping past `limit` decompressed bytes. The buffer grows by doubling and
+/// every growth is charged to `budget` first, so a compression bomb holds no memory it was
+/// not charged for; over the budget the client is told to retry.
+pub fn decompress(
+    body: &[u8],
+    encoding: Compression,
+    limit: usize,
+    headroom: usize,
+    budget: &MemoryBudget,
+    retry_after: Duration,
+) -> Result<(Vec<u8>, Charge), ReceiveError> {
+    let bad = |e: std::io::Error| {
+        ReceiveError::InvalidArgument(format!("cannot decompress request body: {e}"))
+    };
+    let mut reader: Box<dyn Read + '_> = match encoding {
+        Compression::None => Box::new(body),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(body)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(body).map_err(bad)?),
+    };
+    let most = limit.saturating_add(headroom).saturating_add(1);
+    let mut charge = budget.try_charge(0).map_err(|_| overloaded(retry_after))?;
+    let mut out: Vec<u8> = Vec::new();
+    let mut filled = headroom;
+    loop {
+        if filled == out.len() {
+            if out.len() >= most {
+                return Err(ReceiveError::TooLarge(format!(
+                    "decompressed request body is larger than the limit of {limit} bytes"
+                )));
+            }
+            let room = (out.len() * 2).max(FIRST_ROOM + headroom).min(most);
+            charge.merge(
+                budget
+                    .try_charge(room - out.len())
+                    .map_err(|_| overloaded(retry_after))?,
+            );
+            out.resize(room, 0);
+        }
+        match reader.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(bad(e)),
+        }
+    }
+    if filled - headroom > limit {
+        return Err(ReceiveError::TooLarge(format!(
+            "decompressed request body is larger than the limit of {limit} bytes"
+        )));
+    }
+    out.truncate(filled);
+    Ok((out, charge))
+}
+
+fn overloaded(retry_after: Duration) -> ReceiveError {
+    ReceiveError::Overloaded {
+        message: "memory budget in use while decompressing the request body".to_string(),
+        retry_after,
+    }
+}
 
 /// What happened to a guarded body, and the charge for what was read of it.
 #[derive(Default)]
@@ -92,7 +164,10 @@ impl http_body::Body for GuardedBody {
             other => return other,
         };
         if let Some(data) = frame.data_ref() {
-            match self.budget.try_charge(data.len()) {
+            match self
+                .budget
+                .try_charge(data.len().saturating_mul(BODY_CHARGE_FACTOR))
+            {
                 Ok(c) => self.guard.add(c),
                 Err(_) => {
                     self.guard.over_budget.store(true, Ordering::Relaxed);
@@ -130,7 +205,7 @@ mod tests {
         );
         let bytes = body.collect().await.unwrap().to_bytes();
         assert_eq!(bytes.len(), 1000);
-        assert_eq!(budget.used(), 1000);
+        assert_eq!(budget.used(), 1000 * BODY_CHARGE_FACTOR);
         drop(guard);
         assert_eq!(budget.used(), 0);
     }
@@ -148,6 +223,77 @@ mod tests {
             guard.error(Duration::from_secs(5), Duration::from_secs(1)),
             Some(ReceiveError::Overloaded { .. })
         ));
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit_and_is_charged_for_what_it_took() {
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        assert!(bomb.len() < 1 << 20);
+        let budget = MemoryBudget::new(256 << 20);
+        let err = decompress(
+            &bomb,
+            Compression::Gzip,
+            4 << 20,
+            0,
+            &budget,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReceiveError::TooLarge(_)), "{err:?}");
+        assert_eq!(budget.used(), 0, "the charge goes with the error");
+        // Within a small budget the same bomb is refused as retryable before it grows.
+        let small = MemoryBudget::new(1 << 20);
+        let err = decompress(
+            &bomb,
+            Compression::Gzip,
+            4 << 20,
+            0,
+            &small,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReceiveError::Overloaded { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn decompressed_bodies_keep_their_headroom_and_charge() {
+        let data = b"hello otlp".repeat(100_000);
+        let budget = MemoryBudget::new(64 << 20);
+        for (enc, compressed) in [
+            (Compression::Gzip, gzip(&data)),
+            (Compression::Zstd, zstd::encode_all(&data[..], 3).unwrap()),
+            (Compression::None, data.clone()),
+        ] {
+            let (out, charge) = decompress(
+                &compressed,
+                enc,
+                1 << 20,
+                5,
+                &budget,
+                Duration::from_secs(1),
+            )
+            .unwrap();
+            assert_eq!(&out[..5], &[0; 5]);
+            assert_eq!(&out[5..], &data[..]);
+            assert!(charge.bytes() >= out.len() && charge.bytes() <= 2 * out.len() + FIRST_ROOM);
+        }
+        let err = decompress(
+            b"not zstd",
+            Compression::Zstd,
+            1 << 20,
+            0,
+            &budget,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReceiveError::InvalidArgument(_)));
     }
 
     /// A body whose frames come from a channel.

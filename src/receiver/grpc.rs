@@ -24,11 +24,12 @@ use tonic::codec::{
 use tonic::server::{Grpc, UnaryService};
 use tonic::{Status, body::Body as GrpcBody};
 
-use super::body::GuardedBody;
+use super::body::{GuardedBody, decompress};
 use super::otlp::{Format, OtlpRequest};
 use super::{Identity, ReceiveError, Receiver};
 use crate::config::Compression;
 use crate::pipeline::Wire;
+use crate::pipeline::budget::Charge;
 use crate::telemetry::{Protocol, RefuseReason};
 
 pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -162,38 +163,20 @@ async fn export<R: OtlpRequest>(
             guard,
         )
     };
-    // tonic decompresses into a buffer up to the message limit: hold that much.
-    let _decompression = match req.headers().get("grpc-encoding") {
-        Some(v) if v.as_bytes() != b"identity" => {
-            match state.receiver.budget().try_charge(state.max_message_size) {
-                Ok(c) => Some(c),
-                Err(_) => {
-                    let e = ReceiveError::Overloaded {
-                        message: "memory budget in use".to_string(),
-                        retry_after,
-                    };
-                    state
-                        .receiver
-                        .refused_request(Protocol::Grpc, R::SIGNAL, e.reason());
-                    return e.to_status().into_http();
-                }
+    let (req, wire, _decompressed) =
+        match keep_compressed(req, state.max_message_size, &state.receiver).await {
+            Ok(r) => r,
+            Err((status, reason)) => {
+                let (status, reason) = match guard.error(body_timeout, retry_after) {
+                    Some(e) => (e.to_status(), e.reason()),
+                    None => (status, reason),
+                };
+                state
+                    .receiver
+                    .refused_request(Protocol::Grpc, R::SIGNAL, reason);
+                return status.into_http();
             }
-        }
-        _ => None,
-    };
-    let (req, wire) = match keep_compressed(req, state.max_message_size).await {
-        Ok(r) => r,
-        Err((status, reason)) => {
-            let (status, reason) = match guard.error(body_timeout, retry_after) {
-                Some(e) => (e.to_status(), e.reason()),
-                None => (status, reason),
-            };
-            state
-                .receiver
-                .refused_request(Protocol::Grpc, R::SIGNAL, reason);
-            return status.into_http();
-        }
-    };
+        };
     let reached = Arc::new(AtomicBool::new(false));
     let call = ExportCall::<R> {
         receiver: state.receiver.clone(),
@@ -232,21 +215,22 @@ async fn export<R: OtlpRequest>(
     resp
 }
 
-/// For a compressed request (`grpc-encoding` gzip or zstd), reads the body and keeps the
-/// compressed message, so that an exporter compressing the same way forwards it instead of
-/// compressing the decompressed request again. tonic then reads the same bytes and does the
-/// framing checks and the bounded decompression as for any other request. Uncompressed
-/// requests pass through untouched.
+/// For a compressed request (`grpc-encoding` gzip or zstd), reads the body, keeps the
+/// compressed message (so that an exporter compressing the same way forwards it instead of
+/// compressing the decompressed request again) and decompresses it here, charging the
+/// memory budget as the output grows, so that tonic is handed the message uncompressed.
+/// tonic still does the framing checks. Uncompressed requests pass through untouched.
 async fn keep_compressed(
     req: Request,
     max_message_size: usize,
-) -> Result<(Request, Option<Wire>), (Status, RefuseReason)> {
+    receiver: &Receiver,
+) -> Result<(Request, Option<Wire>, Option<Charge>), (Status, RefuseReason)> {
     let compression = match req.headers().get("grpc-encoding").map(|v| v.as_bytes()) {
         Some(b"gzip") => Compression::Gzip,
         Some(b"zstd") => Compression::Zstd,
-        _ => return Ok((req, None)),
+        _ => return Ok((req, None, None)),
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     // tonic refuses a message over the limit before decompressing it, so a larger body is
     // refused here the same way.
     let limit = max_message_size.saturating_add(FRAME_HEADER);
@@ -263,12 +247,62 @@ async fn keep_compressed(
             return Err((status, RefuseReason::Invalid));
         }
     };
-    let wire = compressed_message(&bytes).map(|body| Wire { compression, body });
+    let Some(message) = compressed_message(&bytes) else {
+        // Not one compressed message: tonic answers as the protocol says.
+        return Ok((
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            None,
+            None,
+        ));
+    };
+    let (budget, retry) = (receiver.budget().clone(), receiver.retry_after());
+    let work = {
+        let message = message.clone();
+        move || {
+            decompress(
+                &message,
+                compression,
+                max_message_size,
+                FRAME_HEADER,
+                &budget,
+                retry,
+            )
+        }
+    };
+    let result = if message.len() > OFF_RUNTIME_BYTES {
+        tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+            Err(ReceiveError::InvalidArgument(format!(
+                "cannot decompress request: {e}"
+            )))
+        })
+    } else {
+        work()
+    };
+    let (mut framed, charge) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let e = match e {
+                ReceiveError::InvalidArgument(m) => ReceiveError::InvalidArgument(m),
+                other => other,
+            };
+            return Err((e.to_status(), e.reason()));
+        }
+    };
+    let len = (framed.len() - FRAME_HEADER) as u32;
+    framed[1..FRAME_HEADER].copy_from_slice(&len.to_be_bytes());
+    parts.headers.remove("grpc-encoding");
     Ok((
-        Request::from_parts(parts, axum::body::Body::from(bytes)),
-        wire,
+        Request::from_parts(parts, axum::body::Body::from(framed)),
+        Some(Wire {
+            compression,
+            body: message,
+        }),
+        Some(charge),
     ))
 }
+
+/// Compressed messages larger than this are decompressed on the blocking pool.
+const OFF_RUNTIME_BYTES: usize = 64 * 1024;
 
 /// Length of the gRPC message prefix: a compressed flag and a big-endian length.
 const FRAME_HEADER: usize = 5;
