@@ -280,13 +280,7 @@ async fn keep_compressed(
     };
     let (mut framed, charge) = match result {
         Ok(r) => r,
-        Err(e) => {
-            let e = match e {
-                ReceiveError::InvalidArgument(m) => ReceiveError::InvalidArgument(m),
-                other => other,
-            };
-            return Err((e.to_status(), e.reason()));
-        }
+        Err(e) => return Err((e.to_status(), e.reason())),
     };
     let len = (framed.len() - FRAME_HEADER) as u32;
     framed[1..FRAME_HEADER].copy_from_slice(&len.to_be_bytes());
