@@ -204,6 +204,7 @@ fn full_config_uses_every_key() {
         },
         traces: PipelineConfig {
             exporters: Some(vec!["file/out".to_string(), "debug".to_string()]),
+            processors: None,
             queue_max_bytes: MIB,
         },
         metrics: PipelineConfig {

@@ -11,7 +11,10 @@
 //!
 //! # Invariants
 //!
-//! - Labels are sorted by name; the replica label and external labels are on every series.
+//! - Labels are sorted by name and unique; the replica label and external labels are on
+//!   every series with slotel's values, whatever attributes the data carries (a data-point
+//!   attribute of the same name is dropped), and `le`, `quantile` and the metric name are
+//!   the conversion's.
 //! - Per series, timestamps only move forward: a sample at or before the last one written
 //!   is dropped here (one bad sample makes Prometheus refuse the whole request), and no
 //!   timestamp is later than now.
@@ -110,27 +113,30 @@ impl Converter<'_> {
         attrs: &[KeyValue],
         more: &[(&str, String)],
     ) -> Vec<prom::Label> {
-        let mut labels: Vec<prom::Label> = Vec::with_capacity(attrs.len() + resource.len() + 4);
-        let mut name_label = Some(name.to_string());
-        for kv in attrs {
-            // The stale-marker gauge names each series with `__name__`.
-            if kv.key == "__name__" {
-                name_label = Some(value_text(&kv.value));
-                continue;
-            }
-            labels.push(label(&sanitize(&kv.key, false), &value_text(&kv.value)));
-        }
-        labels.extend(resource.iter().cloned());
+        let mut labels: Vec<prom::Label> =
+            Vec::with_capacity(self.extra.len() + more.len() + resource.len() + attrs.len() + 1);
+        // Pushed in order of precedence, and the first label of a name wins: slotel's own
+        // (replica, external labels), then the conversion's (`le`, `quantile`, the metric
+        // name), then the resource's (`job`, `instance`), then the data point's
+        // attributes. So whatever a sender writes can never replace or duplicate the
+        // labels slotel sets.
+        labels.extend(self.extra.iter().cloned());
         for (k, v) in more {
             labels.push(label(k, v));
         }
-        labels.extend(self.extra.iter().cloned());
-        if let Some(n) = name_label {
-            labels.push(label("__name__", &n));
+        // The stale-marker gauge names each series with a `__name__` attribute.
+        let name_label = attrs
+            .iter()
+            .find(|kv| kv.key == "__name__")
+            .map_or_else(|| name.to_string(), |kv| value_text(&kv.value));
+        labels.push(label("__name__", &name_label));
+        labels.extend(resource.iter().cloned());
+        for kv in attrs.iter().filter(|kv| kv.key != "__name__") {
+            labels.push(label(&sanitize(&kv.key, false), &value_text(&kv.value)));
         }
+        // A stable sort keeps the order of precedence among labels of one name.
         labels.sort_by(|a, b| a.name.cmp(&b.name));
-        // Later duplicates (resource or external labels) lose to the first by name.
-        labels.dedup_by(|a, b| a.name == b.name);
+        labels.dedup_by(|later, first| later.name == first.name);
         labels.retain(|l| !l.value.is_empty());
         labels
     }

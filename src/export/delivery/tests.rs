@@ -70,8 +70,7 @@ fn delivery(retry: RetryConfig) -> Delivery {
 }
 
 fn start(remote: Arc<Scripted>, d: &Delivery, metrics: &Arc<Metrics>) -> Arc<QueuedExporter> {
-    QueuedExporter::start("test/x", remote, d, metrics.clone(), Duration::from_secs(1))
-        .expect("exporter starts")
+    QueuedExporter::start("test/x", remote, d, metrics.clone()).expect("exporter starts")
 }
 
 fn retry() -> RetryConfig {
