@@ -279,3 +279,6 @@ enum Keep {
     Keep,
     Drop,
 }
+
+#[cfg(test)]
+mod tests;
