@@ -219,7 +219,9 @@ pub async fn start_with(
 
     let (stop_receivers, stop_rx) = watch::channel(false);
     let (stop_admin, stop_admin_rx) = watch::channel(false);
-    let drain = service.shutdown_timeout;
+    // Receivers get their share of the shutdown budget; the rest is the pipelines' and
+    // exporters'.
+    let drain = service.shutdown_timeout.mul_f64(RECEIVER_SHARE);
     let max_conn = rcfg.limits.max_connections;
     let receivers = listeners
         .into_iter()

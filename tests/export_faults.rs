@@ -3,7 +3,8 @@
 //! - a backend's error body (which echoes the refused labels) never reaches slotel's own
 //!   log: the log says the status and a reason class, for every remote exporter;
 //! - repeated refusals are logged once per interval, not once per request;
-//! - slow backends drain in parallel within `service.shutdown_timeout`;
+//! - slow backends drain in parallel within `service.shutdown_timeout`, and a stalled
+//!   upload does not take their share of it;
 //! - a backend that never answers costs the shutdown budget, not more, and what its
 //!   memory queue drops is logged at ERROR with the count.
 //!
@@ -359,6 +360,43 @@ async fn slow_backends_drain_in_parallel_within_the_budget() {
         "every request delivered:\n{log}"
     );
     assert!(!log.contains("dropped"), "{log}");
+}
+
+/// A client that never finishes its upload keeps a receiver busy through shutdown: the
+/// receivers get half of the budget, then the pipelines and exporters drain anyway and
+/// slotel exits 0 within `shutdown_timeout`, with what it acknowledged delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_does_not_take_the_exporters_budget() {
+    use tokio::io::AsyncWriteExt;
+    let b = backend(Answer::SlowOk(Duration::from_millis(1500))).await;
+    let mut p = spawn_binary_logged(
+        &format!("  otlphttp/slow:\n    endpoint: http://{}\n", b.addr),
+        "  shutdown_timeout: 4s\n  telemetry: {logs: {level: info}}",
+    )
+    .await;
+    assert_eq!(
+        post(p.http, "/v1/traces", traces_request(3).encode_to_vec()).await,
+        200
+    );
+    let mut stalled = tokio::net::TcpStream::connect(p.http).await.unwrap();
+    stalled
+        .write_all(
+            b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\n\
+              content-length: 1000000\r\n\r\n\x0a\x00",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    p.sigterm();
+    let exit = p.wait_exit(Duration::from_secs(20)).await;
+    let took = started.elapsed();
+    let log = p.log();
+    let exit = exit.unwrap_or_else(|| panic!("slotel did not exit:\n{log}"));
+    assert_eq!(exit.code(), Some(0), "{log}");
+    assert!(took < Duration::from_secs(5), "took {took:?}:\n{log}");
+    assert_eq!(b.answered.load(Ordering::SeqCst), 1, "{log}");
+    drop(stalled);
 }
 
 /// A backend that accepts connections and never answers: slotel still exits within
