@@ -290,7 +290,7 @@ async fn slo_series_loop(
     loop {
         tick.tick().await;
         let req = source.collect();
-        match rw.encode_metrics(&req, None) {
+        match rw.encode_slo_series(&req) {
             Ok(records) => queued.enqueue(records),
             Err(e) => {
                 tracing::error!(exporter = queued.id_str(), error = %e, "cannot encode the slo series")

@@ -153,6 +153,38 @@ fn slotels_own_labels_win_over_sender_attributes() {
     assert_eq!(les, ["0.5", "+Inf"]);
 }
 
+/// slotel's own SLO series keep their labels where an external label has the same name
+/// (an external `cluster` must not merge the per-cluster series); the replica label still
+/// wins. A sender's series with the same attributes get the external value.
+#[test]
+fn slo_series_keep_their_labels_over_external_ones() {
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        external_labels: [("cluster".to_string(), "mimir-eu".to_string())].into(),
+        ..cfg(100)
+    })
+    .unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let attrs = vec![kv("cluster", "seoul-prod"), kv("slotel_replica", "x")];
+    let req = request(vec![counter("slotel_slo_events", 1.0, now - 1000, attrs)]);
+    let own = decode(&rw.encode_slo_series(&req).unwrap());
+    let get = |s: &prom::TimeSeries, n: &str| {
+        s.labels
+            .iter()
+            .find(|l| l.name == n)
+            .map(|l| l.value.clone())
+    };
+    assert_eq!(get(&own[0], "cluster").as_deref(), Some("seoul-prod"));
+    assert_eq!(get(&own[0], "slotel_replica").as_deref(), Some("r1"));
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        external_labels: [("cluster".to_string(), "mimir-eu".to_string())].into(),
+        ..cfg(100)
+    })
+    .unwrap();
+    let sent = decode(&rw.encode_metrics(&req, None).unwrap());
+    assert_eq!(get(&sent[0], "cluster").as_deref(), Some("mimir-eu"));
+    assert_eq!(get(&sent[0], "slotel_replica").as_deref(), Some("r1"));
+}
+
 #[test]
 fn timestamps_only_move_forward_and_never_into_the_future() {
     let rw = RemoteWrite::new(&cfg(100)).unwrap();
