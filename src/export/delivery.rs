@@ -265,6 +265,9 @@ impl Exporter for QueuedExporter {
         if !durable {
             self.drop_undelivered().await;
         }
+        for (what, n) in self.shared.log.take_pending() {
+            tracing::warn!(exporter = %self.id, kind = what, "{n} more failures since the last report");
+        }
         Ok(())
     }
 }

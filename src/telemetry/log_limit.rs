@@ -80,10 +80,23 @@ impl LogLimiter {
         }
     }
 
-    /// Lines held back for `key` that no later line has reported yet (at shutdown, say).
+    /// Lines held back for `key` that no later line has reported yet.
     pub fn pending(&self, key: &'static str) -> u64 {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.get(key).map_or(0, |(_, n)| *n)
+    }
+
+    /// Takes every key's count of lines held back and not reported yet (at shutdown, so
+    /// the last ones are not lost), sorted by key.
+    pub fn take_pending(&self) -> Vec<(&'static str, u64)> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(&'static str, u64)> = state
+            .iter_mut()
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(k, (_, n))| (*k, std::mem::take(n)))
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 
@@ -152,5 +165,10 @@ mod tests {
         assert_eq!(l.check("a"), None);
         tokio::time::advance(Duration::from_secs(10)).await;
         assert_eq!(l.check("a"), Some(Suppressed(1)));
+        assert_eq!(l.check("a"), None);
+        assert_eq!(l.check("b"), Some(Suppressed(0)), "b's interval is over");
+        assert_eq!(l.check("b"), None);
+        assert_eq!(l.take_pending(), [("a", 1), ("b", 1)]);
+        assert_eq!(l.take_pending(), []);
     }
 }
