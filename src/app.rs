@@ -2,9 +2,12 @@
 //! and shuts them down in stages.
 //!
 //! Start: exporters → pipelines → receiver → listeners bound → ready.
-//! Shutdown: not ready → listeners stop accepting and finish in-flight requests →
-//! pipelines drain into exporters → exporters flush → admin listener stops. The whole
-//! shutdown is bounded by `service.shutdown_timeout`.
+//! Shutdown: not ready → listeners stop accepting and finish in-flight requests (for at
+//! most half of `service.shutdown_timeout`) → every pipeline drains into its exporters,
+//! all at once → every exporter flushes, all at once, until shortly before the deadline
+//! (a memory queue counts and logs what it drops then) while the last SLO snapshot is
+//! written → admin listener stops. The whole shutdown is bounded by
+//! `service.shutdown_timeout`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -88,6 +91,15 @@ fn pipeline_exporters(
     chosen.into_iter().filter(|e| e.accepts(signal)).collect()
 }
 
+/// Whether a pipeline runs the redaction processor: as its `processors` list says, else
+/// traces and logs do and metrics do not.
+fn runs_redaction(signal: Signal, cfg: &PipelineConfig) -> bool {
+    match &cfg.processors {
+        Some(ids) => ids.iter().any(|id| id == "redaction"),
+        None => signal != Signal::Metrics,
+    }
+}
+
 /// Starts slotel with `config`, with exporters built from it plus `extra` (tests and
 /// embedders can add their own).
 pub async fn start_with(
@@ -112,8 +124,7 @@ pub async fn start_with(
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
     let mut series_tasks = Vec::new();
     for e in &config.exporters {
-        let built = export::build(e, &metrics, config.service.shutdown_timeout / 2)
-            .map_err(AppError::Exporter)?;
+        let built = export::build(e, &metrics).map_err(AppError::Exporter)?;
         if let Some((queued, rw, cfg)) = built.remote_write
             && cfg.send_slo_series
         {
@@ -128,8 +139,8 @@ pub async fn start_with(
     }
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
 
-    // Redaction runs in the traces and logs pipelines, before the SLO connector and every
-    // exporter.
+    // Redaction runs before the SLO connector and every exporter, in the pipelines whose
+    // `processors` list it (by default traces and logs).
     let redaction: Vec<Arc<dyn crate::pipeline::Processor>> = match &config.redaction {
         Some(cfg) => vec![Arc::new(crate::redact::RedactionProcessor::new(
             Arc::new(crate::redact::Redactor::new(cfg)?),
@@ -147,9 +158,10 @@ pub async fn start_with(
         Pipeline::start(
             signal,
             cfg.queue_max_bytes,
-            match signal {
-                Signal::Metrics => Vec::new(),
-                Signal::Traces | Signal::Logs => redaction.clone(),
+            if runs_redaction(signal, cfg) {
+                redaction.clone()
+            } else {
+                Vec::new()
             },
             exporters,
             metrics.clone(),
@@ -209,9 +221,9 @@ pub async fn start_with(
 
     let (stop_receivers, stop_rx) = watch::channel(false);
     let (stop_admin, stop_admin_rx) = watch::channel(false);
-    // Receivers get a quarter of the shutdown budget to finish their requests; what still
-    // lingers then is closed, so pipelines and exporters keep the rest to drain.
-    let drain = service.shutdown_timeout / 4;
+    // Receivers get their share of the shutdown budget to finish their requests; what
+    // still lingers then is closed, so the rest is the pipelines' and exporters'.
+    let drain = service.shutdown_timeout.mul_f64(RECEIVER_SHARE);
     let conn_limits = receiver::server::ConnLimits::receiver(&rcfg.limits);
     let receivers = listeners
         .into_iter()
@@ -287,7 +299,7 @@ async fn slo_series_loop(
     loop {
         tick.tick().await;
         let req = source.collect();
-        match rw.encode_metrics(&req, None) {
+        match rw.encode_slo_series(&req) {
             Ok(records) => queued.enqueue(records),
             Err(e) => {
                 tracing::error!(exporter = queued.id_str(), error = %e, "cannot encode the slo series")
@@ -369,6 +381,10 @@ async fn snapshot_loop(
     write(engine, dir).await;
 }
 
+/// The share of `service.shutdown_timeout` receivers get to finish in-flight requests;
+/// the rest is the pipelines' and exporters'.
+const RECEIVER_SHARE: f64 = 0.5;
+
 /// Starts slotel with the exporters of `config`.
 pub async fn start(config: &Config) -> Result<Running, AppError> {
     start_with(config, Vec::new()).await
@@ -391,7 +407,13 @@ impl Running {
 
     /// Stops in stages (see the module doc) within `service.shutdown_timeout`.
     pub async fn shutdown(self) -> Result<(), AppError> {
-        let deadline = self.shutdown_timeout;
+        let budget = self.shutdown_timeout;
+        let started = tokio::time::Instant::now();
+        let deadline = started + budget;
+        let receivers_by = started + budget.mul_f64(RECEIVER_SHARE);
+        // Exporters give up a little before the deadline, so that what they drop is
+        // counted and logged before the process exits.
+        let exporters_by = deadline - (budget / 10).min(Duration::from_secs(1));
         let Running {
             health,
             stop_receivers,
@@ -414,25 +436,52 @@ impl Running {
         tracing::info!("shutting down: receivers stop accepting");
         let staged = async move {
             let _ = stop_receivers.send(true);
-            for r in receivers {
-                let _ = r.await;
-            }
-            tracing::info!("receivers stopped; draining pipelines");
-            for p in pipelines {
-                p.close().await;
-            }
-            for e in &exporters {
-                if let Err(err) = e.shutdown().await {
-                    tracing::warn!(exporter = e.id(), error = %err, "exporter shutdown failed");
+            let receivers_done = tokio::time::timeout_at(receivers_by, async {
+                for r in receivers {
+                    let _ = r.await;
                 }
+            })
+            .await;
+            match receivers_done {
+                Ok(()) => tracing::info!("receivers stopped; draining pipelines"),
+                Err(_) => tracing::warn!(
+                    "receivers still finishing requests at their share of shutdown_timeout; draining pipelines anyway"
+                ),
             }
+            // Every pipeline drains at once, then every exporter flushes at once: one slow
+            // backend does not take the others' time.
+            let mut closing = tokio::task::JoinSet::new();
+            for p in pipelines {
+                closing.spawn(async move {
+                    let signal = p.sender().signal();
+                    if tokio::time::timeout_at(exporters_by, p.close())
+                        .await
+                        .is_err()
+                    {
+                        tracing::error!(
+                            signal = signal.as_str(),
+                            "pipeline did not drain before the shutdown deadline"
+                        );
+                    }
+                });
+            }
+            while closing.join_next().await.is_some() {}
             // Pipelines are drained: the last snapshot holds everything acknowledged.
             let _ = stop_snapshots.send(true);
+            let mut flushing = tokio::task::JoinSet::new();
+            for e in exporters {
+                flushing.spawn(async move {
+                    if let Err(err) = e.shutdown(exporters_by).await {
+                        tracing::warn!(exporter = e.id(), error = %err, "exporter shutdown failed");
+                    }
+                });
+            }
+            while flushing.join_next().await.is_some() {}
             if let Some(s) = snapshots {
                 let _ = s.await;
             }
         };
-        let result = tokio::time::timeout(deadline, staged).await;
+        let result = tokio::time::timeout_at(deadline, staged).await;
         let _ = stop_admin.send(true);
         let _ = admin.await;
         match result {
@@ -440,7 +489,7 @@ impl Running {
                 tracing::info!("shutdown complete");
                 Ok(())
             }
-            Err(_) => Err(AppError::ShutdownTimeout(deadline)),
+            Err(_) => Err(AppError::ShutdownTimeout(budget)),
         }
     }
 }

@@ -5,6 +5,8 @@
 //! Counters move once per request or batch, never once per item. The registry is owned by a
 //! [`Metrics`] value that the app creates and injects, so tests can read it.
 
+pub mod log_limit;
+
 use std::sync::Arc;
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};

@@ -30,7 +30,8 @@ pub(crate) fn decode(
     let redaction = processors(&mut ctx, &mut top);
     let (exporters, ids) = exporters(&mut ctx, &mut top);
     let slo = slo(&mut ctx, &mut top);
-    let service = service(&mut ctx, &mut top, &ids);
+    let processor_ids: Vec<String> = redaction.iter().map(|_| "redaction".to_string()).collect();
+    let service = service(&mut ctx, &mut top, &ids, &processor_ids);
     top.finish(&mut ctx);
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
@@ -307,7 +308,12 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
     config
 }
 
-fn service(ctx: &mut Ctx<'_>, top: &mut Fields<'_>, ids: &[String]) -> ServiceConfig {
+fn service(
+    ctx: &mut Ctx<'_>,
+    top: &mut Fields<'_>,
+    ids: &[String],
+    processor_ids: &[String],
+) -> ServiceConfig {
     let mut service = top.child(ctx, "service");
     let mut admin = service.child(ctx, "admin");
     let admin_endpoint = admin.opt(ctx, "endpoint", Ctx::addr).unwrap_or(local(8888));
@@ -328,9 +334,13 @@ fn service(ctx: &mut Ctx<'_>, top: &mut Fields<'_>, ids: &[String]) -> ServiceCo
     logs.finish(ctx);
     telemetry.finish(ctx);
     let mut pipelines = service.child(ctx, "pipelines");
-    let traces = pipeline(ctx, &mut pipelines, "traces", ids);
-    let metrics = pipeline(ctx, &mut pipelines, "metrics", ids);
-    let logs_pipeline = pipeline(ctx, &mut pipelines, "logs", ids);
+    let known = Known {
+        exporters: ids,
+        processors: processor_ids,
+    };
+    let traces = pipeline(ctx, &mut pipelines, "traces", &known);
+    let metrics = pipeline(ctx, &mut pipelines, "metrics", &known);
+    let logs_pipeline = pipeline(ctx, &mut pipelines, "logs", &known);
     pipelines.finish_as(ctx, "pipeline");
     let shutdown_timeout = service.opt(ctx, "shutdown_timeout", Ctx::duration);
     service.finish(ctx);
@@ -344,39 +354,61 @@ fn service(ctx: &mut Ctx<'_>, top: &mut Fields<'_>, ids: &[String]) -> ServiceCo
     }
 }
 
+/// The ids a pipeline may list: configured exporters and processors.
+struct Known<'a> {
+    exporters: &'a [String],
+    processors: &'a [String],
+}
+
 fn pipeline(
     ctx: &mut Ctx<'_>,
     pipelines: &mut Fields<'_>,
     key: &'static str,
-    ids: &[String],
+    known: &Known<'_>,
 ) -> PipelineConfig {
     let mut f = pipelines.child(ctx, key);
     let exporters = f.opt(ctx, "exporters", |ctx, node, path| {
-        let mut listed: Vec<String> = Vec::new();
-        for (i, item) in ctx.seq(node, path)?.iter().enumerate() {
-            let path = format!("{path}[{i}]");
-            let Some(id) = ctx.non_empty(item, &path) else {
-                continue;
-            };
-            if !ids.contains(&id) {
-                let candidates: Vec<&str> = ids.iter().map(String::as_str).collect();
-                let msg = format!(
-                    "exporter {id:?} is not configured under `exporters`{}",
-                    hint(&id, &candidates)
-                );
-                ctx.error(item, &path, msg);
-            } else if listed.contains(&id) {
-                ctx.error(item, &path, format!("exporter {id:?} is listed twice"));
-            } else {
-                listed.push(id);
-            }
-        }
-        Some(listed)
+        id_list(ctx, node, path, known.exporters, "exporter", "exporters")
+    });
+    let processors = f.opt(ctx, "processors", |ctx, node, path| {
+        id_list(ctx, node, path, known.processors, "processor", "processors")
     });
     let queue_max_bytes = f.opt(ctx, "queue_max_bytes", Ctx::byte_size);
     f.finish(ctx);
     PipelineConfig {
         exporters,
+        processors,
         queue_max_bytes: queue_max_bytes.unwrap_or(PipelineConfig::default().queue_max_bytes),
     }
+}
+
+/// A list of ids, each configured under `section` and listed once.
+fn id_list(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    path: &str,
+    ids: &[String],
+    what: &str,
+    section: &str,
+) -> Option<Vec<String>> {
+    let mut listed: Vec<String> = Vec::new();
+    for (i, item) in ctx.seq(node, path)?.iter().enumerate() {
+        let path = format!("{path}[{i}]");
+        let Some(id) = ctx.non_empty(item, &path) else {
+            continue;
+        };
+        if !ids.contains(&id) {
+            let candidates: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let msg = format!(
+                "{what} {id:?} is not configured under `{section}`{}",
+                hint(&id, &candidates)
+            );
+            ctx.error(item, &path, msg);
+        } else if listed.contains(&id) {
+            ctx.error(item, &path, format!("{what} {id:?} is listed twice"));
+        } else {
+            listed.push(id);
+        }
+    }
+    Some(listed)
 }

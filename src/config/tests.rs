@@ -205,6 +205,7 @@ fn full_config_uses_every_key() {
         },
         traces: PipelineConfig {
             exporters: Some(vec!["file/out".to_string(), "debug".to_string()]),
+            processors: None,
             queue_max_bytes: MIB,
         },
         metrics: PipelineConfig {
@@ -526,4 +527,35 @@ fn fixtures() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn pipelines_list_their_processors() {
+    let lookup = Fake::default();
+    let text = with_grpc(
+        "processors:\n  redaction: {}\nservice:\n  pipelines:\n    metrics: {processors: [redaction]}\n    traces: {processors: []}\n",
+    );
+    let config = parse(&text, "t.yaml", &lookup).unwrap_or_else(|e| panic!("{e}"));
+    let s = &config.service;
+    assert_eq!(s.metrics.processors, Some(vec!["redaction".to_string()]));
+    assert_eq!(s.traces.processors, Some(Vec::new()));
+    assert_eq!(s.logs_pipeline.processors, None);
+
+    let typo = with_grpc(
+        "processors:\n  redaction: {}\nservice:\n  pipelines:\n    metrics: {processors: [redactoin, redaction, redaction]}\n",
+    );
+    assert_eq!(
+        errors(&typo, &lookup),
+        [
+            "t.yaml:9:28: service.pipelines.metrics.processors[0]: processor \"redactoin\" is not configured under `processors`, did you mean `redaction`?",
+            "t.yaml:9:50: service.pipelines.metrics.processors[2]: processor \"redaction\" is listed twice",
+        ]
+    );
+    let absent = with_grpc("service:\n  pipelines:\n    metrics: {processors: [redaction]}\n");
+    assert_eq!(
+        errors(&absent, &lookup),
+        [
+            "t.yaml:7:28: service.pipelines.metrics.processors[0]: processor \"redaction\" is not configured under `processors`"
+        ]
+    );
 }

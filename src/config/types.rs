@@ -297,6 +297,12 @@ pub struct PipelineConfig {
     /// `exporters` (list of exporter ids): `None` when absent, meaning every configured
     /// exporter. Each id must name an entry of `exporters`.
     pub exporters: Option<Vec<String>>,
+    /// `processors` (list of processor ids; today only `redaction`, which must be
+    /// configured under `processors`): `None` when absent, meaning the default: the
+    /// traces and logs pipelines run `redaction` when it is configured, the metrics
+    /// pipeline runs none. `[redaction]` on the metrics pipeline redacts resource, scope
+    /// and data-point attributes (exemplars too); `[]` turns redaction off for a signal.
+    pub processors: Option<Vec<String>>,
     /// `queue_max_bytes` (byte size, default 64 MiB): how many encoded request bytes may
     /// wait in this signal's queue before receivers answer "retry later".
     pub queue_max_bytes: usize,
@@ -306,6 +312,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             exporters: None,
+            processors: None,
             queue_max_bytes: 64 * 1024 * 1024,
         }
     }

@@ -19,9 +19,6 @@ use crate::config::ClientConfig;
 
 use super::retry::Outcome;
 
-/// How much of an error response body is kept for the log.
-const BODY_PREFIX: usize = 1024;
-
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// A configured client for one backend.
@@ -34,13 +31,14 @@ pub struct HttpClient {
     timeout: Duration,
 }
 
-/// A response: status, headers and the start of the body.
+/// A response: status, headers and the start of the body. The body is the backend's
+/// and may echo the data it refused: it is summarised ([`super::failure::Refusal`]),
+/// never logged.
 pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub body: String,
-    /// The body as received (at most 64 KiB), for responses that carry a message
-    /// (OTLP partial success).
+    /// The body as received (at most 64 KiB), for the classification of an error and
+    /// for responses that carry a message (OTLP partial success).
     pub raw: Bytes,
     /// The trailers, if the response had any (gRPC status).
     pub trailers: Option<HeaderMap>,
@@ -146,7 +144,7 @@ impl HttpClient {
                 .await
                 .map_err(|e| Outcome::retry("connection", connection_error(&e)))?;
             let (parts, body) = resp.into_parts();
-            // Only the start of the body matters (error text); the rest is drained.
+            // Only the start of the body matters (error class, partial success).
             let (bytes, trailers) = match Limited::new(body, 64 * 1024).collect().await {
                 Ok(c) => {
                     let trailers = c.trailers().cloned();
@@ -154,11 +152,9 @@ impl HttpClient {
                 }
                 Err(_) => (Bytes::new(), None),
             };
-            let cut = bytes.len().min(BODY_PREFIX);
             Ok(Response {
                 status: parts.status,
                 headers: parts.headers,
-                body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
                 raw: bytes,
                 trailers,
             })
@@ -198,7 +194,7 @@ impl HttpClient {
             .post(url, record.tenant.as_deref(), &headers, record.body.clone())
             .await
         {
-            Ok(resp) => super::retry::classify_http(resp.status, &resp.headers, &resp.body),
+            Ok(resp) => super::retry::classify_http(resp.status, &resp.headers, &resp.raw),
             Err(outcome) => outcome,
         }
     }

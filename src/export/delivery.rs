@@ -2,9 +2,17 @@
 //! for the backend and queues it (fast, never waits for the network); consumer tasks take
 //! records off the queue and send them, retrying with backoff, so a dead backend stalls
 //! only its own queue.
+//!
+//! Failures are logged at most once per call site and exporter per 10 s, with how many
+//! were held back; what a backend answered is only ever summarised (see `failure.rs`).
+//!
+//! Shutdown is bounded by the deadline the app passes: a memory queue keeps delivering
+//! until then, and what it still holds is counted
+//! (`slotel_exporter_dropped_items_total{reason="shutdown"}`) and logged at ERROR with
+//! the count; a disk queue stops at once and keeps its records for the next start.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,6 +24,7 @@ use super::queue::{Next, Queue, Record, Taken};
 use super::retry::{Backoff, Outcome};
 use crate::config::{Delivery, QueueStorage};
 use crate::pipeline::{Batch, ExportError, Exporter};
+use crate::telemetry::log_limit::LogLimiter;
 use crate::telemetry::{DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, Signal};
 
 /// What a remote exporter implements: turning batches into backend requests, and sending
@@ -30,8 +39,8 @@ pub trait Remote: Send + Sync + 'static {
     async fn send(&self, record: &Record) -> Outcome;
 }
 
-/// How often a permanent failure is logged per exporter at most.
-const LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// How long consumers get to hand back their record once told to stop at the deadline.
+const STOP_GRACE: Duration = Duration::from_millis(200);
 
 type Tasks = Vec<JoinHandle<()>>;
 
@@ -43,12 +52,16 @@ pub struct QueuedExporter {
     shared: Arc<Shared>,
     /// (consumers, background tasks: the committer and the gauges).
     tasks: std::sync::Mutex<(Tasks, Tasks)>,
-    drain: Duration,
 }
 
 struct Shared {
     stop: AtomicBool,
     stop_notify: Notify,
+    /// Records consumers hold (taken, not yet done or released), and their items.
+    in_flight: AtomicU64,
+    in_flight_items: AtomicU64,
+    /// One limiter per exporter, shared by its consumers.
+    log: LogLimiter,
 }
 
 fn now_ms() -> u64 {
@@ -62,7 +75,6 @@ impl QueuedExporter {
         remote: Arc<dyn Remote>,
         delivery: &Delivery,
         metrics: Arc<Metrics>,
-        drain: Duration,
     ) -> Result<Arc<Self>, String> {
         let q = &delivery.queue;
         let queue = match (q.storage, &q.directory) {
@@ -73,6 +85,9 @@ impl QueuedExporter {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             stop_notify: Notify::new(),
+            in_flight: AtomicU64::new(0),
+            in_flight_items: AtomicU64::new(0),
+            log: LogLimiter::default(),
         });
         let labels = QueueLabels {
             exporter: id.to_string(),
@@ -89,7 +104,6 @@ impl QueuedExporter {
             metrics: metrics.clone(),
             shared: shared.clone(),
             tasks: std::sync::Mutex::new((Vec::new(), Vec::new())),
-            drain,
         });
         let (mut consumers, mut tasks) = (Vec::new(), Vec::new());
         for _ in 0..q.num_consumers.max(1) {
@@ -100,8 +114,6 @@ impl QueuedExporter {
                 metrics: metrics.clone(),
                 shared: shared.clone(),
                 retry: delivery.retry.clone(),
-                last_log: None,
-                suppressed: 0,
             };
             consumers.push(tokio::spawn(consumer.run()));
         }
@@ -113,8 +125,10 @@ impl QueuedExporter {
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
-                    if let Err(e) = queue.commit().await {
-                        tracing::error!(exporter = %id, error = %e, "disk queue commit failed; the batches were refused");
+                    if let Err(e) = queue.commit().await
+                        && let Some(more) = shared.log.check("commit")
+                    {
+                        tracing::error!(exporter = %id, error = %e, "disk queue commit failed; the batches were refused{more}");
                     }
                     if shared.stop.load(Ordering::Acquire) {
                         break;
@@ -156,7 +170,9 @@ impl QueuedExporter {
             let items = r.items;
             if self.queue.push(r, None).is_err() {
                 self.dropped("queue_full", items);
-                tracing::warn!(exporter = %self.id, items, "exporter queue is full; series dropped");
+                if let Some(more) = self.shared.log.check("enqueue_full") {
+                    tracing::warn!(exporter = %self.id, items, "exporter queue is full; series dropped{more}");
+                }
             }
         }
     }
@@ -210,41 +226,88 @@ impl Exporter for QueuedExporter {
         Ok(())
     }
 
-    /// Stops taking data, then delivers what is queued until `shutdown_timeout` (the
-    /// caller's deadline) cuts it short. A disk queue keeps what was not delivered.
-    async fn shutdown(&self) -> Result<(), ExportError> {
+    /// Stops taking data, then delivers what is queued until `deadline`. A disk queue
+    /// keeps what was not delivered; what a memory queue could not deliver is counted as
+    /// dropped (`reason="shutdown"`) and logged at ERROR with the count.
+    async fn shutdown(&self, deadline: Instant) -> Result<(), ExportError> {
         self.queue.close();
-        if self.queue.is_durable() {
+        let durable = self.queue.is_durable();
+        if durable {
             // The data is safe on disk: stop retrying at once.
-            self.shared.stop.store(true, Ordering::Release);
-            self.shared.stop_notify.notify_waiters();
+            self.stop();
         }
         let (consumers, others) = self
             .tasks
             .lock()
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
-        let wait = async {
-            for t in consumers {
-                let _ = t.await;
+        let mut consumers = consumers;
+        let drained = tokio::time::timeout_at(deadline, join(&mut consumers)).await;
+        if drained.is_err() {
+            // Consumers hand their record back to the queue once told to stop.
+            self.stop();
+            if tokio::time::timeout(STOP_GRACE, join(&mut consumers))
+                .await
+                .is_err()
+            {
+                for c in &consumers {
+                    c.abort();
+                }
             }
-        };
-        if tokio::time::timeout(self.drain, wait).await.is_err() {
-            tracing::warn!(exporter = %self.id, "backend still failing at shutdown; giving up on the memory queue");
         }
-        self.shared.stop.store(true, Ordering::Release);
-        self.shared.stop_notify.notify_waiters();
+        self.stop();
         for t in others {
             t.abort();
         }
         if let Err(e) = self.queue.commit().await {
             tracing::error!(exporter = %self.id, error = %e, "final disk queue commit failed");
         }
-        let (records, _, _) = self.queue.usage();
-        if records > 0 && !self.queue.is_durable() {
-            tracing::warn!(exporter = %self.id, records, "shutting down with undelivered requests in a memory queue");
+        if !durable {
+            self.drop_undelivered().await;
+        }
+        for (what, n) in self.shared.log.take_pending() {
+            tracing::warn!(exporter = %self.id, kind = what, "{n} more failures since the last report");
         }
         Ok(())
+    }
+}
+
+/// Awaits every handle, removing the finished ones (so a timeout leaves the rest).
+async fn join(handles: &mut Vec<JoinHandle<()>>) {
+    while let Some(h) = handles.last_mut() {
+        let _ = h.await;
+        handles.pop();
+    }
+}
+
+impl QueuedExporter {
+    fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.stop_notify.notify_waiters();
+    }
+
+    /// Empties a closed memory queue at the end of shutdown, counting and logging what it
+    /// held (and what stopped consumers still held) as dropped.
+    async fn drop_undelivered(&self) {
+        let mut records = self.shared.in_flight.swap(0, Ordering::AcqRel);
+        let mut items = self.shared.in_flight_items.swap(0, Ordering::AcqRel);
+        while let Some(next) = self.queue.pop().await {
+            if let Next::Record(taken) = next {
+                records += 1;
+                items += taken.record.items;
+                self.queue.done(&taken);
+            }
+        }
+        if items == 0 && records == 0 {
+            return;
+        }
+        self.dropped("shutdown", items);
+        tracing::error!(
+            exporter = %self.id,
+            items,
+            requests = records,
+            "shutdown deadline reached with undelivered data in a memory queue; {items} items dropped"
+        );
     }
 }
 
@@ -267,8 +330,6 @@ struct Consumer {
     metrics: Arc<Metrics>,
     shared: Arc<Shared>,
     retry: crate::config::RetryConfig,
-    last_log: Option<Instant>,
-    suppressed: u64,
 }
 
 enum Delivered {
@@ -278,7 +339,7 @@ enum Delivered {
 }
 
 impl Consumer {
-    async fn run(mut self) {
+    async fn run(self) {
         loop {
             let next = tokio::select! {
                 n = self.queue.pop() => n,
@@ -292,7 +353,17 @@ impl Consumer {
                 }
                 Some(Next::Record(t)) => t,
             };
-            match self.deliver(&taken).await {
+            let items = taken.record.items;
+            self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+            self.shared
+                .in_flight_items
+                .fetch_add(items, Ordering::AcqRel);
+            let delivered = self.deliver(&taken).await;
+            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            self.shared
+                .in_flight_items
+                .fetch_sub(items, Ordering::AcqRel);
+            match delivered {
                 Delivered::Yes => {
                     let m = &self.metrics.exporters;
                     let labels = QueueLabels {
@@ -338,34 +409,48 @@ impl Consumer {
             .inc();
     }
 
-    /// Logs a failure at most once per [`LOG_INTERVAL`], with how many were not logged.
-    fn log_failure(&mut self, what: &str, detail: &str) {
-        let now = Instant::now();
-        if self
-            .last_log
-            .is_some_and(|t| now.duration_since(t) < LOG_INTERVAL)
-        {
-            self.suppressed += 1;
-            return;
+    /// Logs a failure at most once per call site (`key`) per interval, with how many
+    /// were held back. `detail` is a summary, never a backend's body.
+    fn log_failure(&self, key: &'static str, what: &str, detail: &str) {
+        if let Some(more) = self.shared.log.check(key) {
+            tracing::warn!(exporter = %self.id, detail, "{what}{more}");
         }
-        tracing::warn!(exporter = %self.id, suppressed = self.suppressed, detail, "{what}");
-        self.last_log = Some(now);
-        self.suppressed = 0;
     }
 
-    async fn deliver(&mut self, taken: &Taken) -> Delivered {
+    /// Sends once, unless told to stop first (the record is then handed back).
+    async fn send_once(&self, record: &Record) -> Option<Outcome> {
+        let stop = self.shared.stop_notify.notified();
+        tokio::pin!(stop);
+        stop.as_mut().enable();
+        if self.shared.stop.load(Ordering::Acquire) {
+            return None;
+        }
+        tokio::select! {
+            outcome = self.remote.send(record) => Some(outcome),
+            _ = stop => None,
+        }
+    }
+
+    async fn deliver(&self, taken: &Taken) -> Delivered {
         let started = Instant::now();
         let mut backoff = Backoff::new(self.retry.initial_interval, self.retry.max_interval);
         let mut server_errors = 0u32;
         loop {
-            match self.remote.send(&taken.record).await {
+            let Some(outcome) = self.send_once(&taken.record).await else {
+                return Delivered::Stopped;
+            };
+            match outcome {
                 Outcome::Delivered => {
                     self.count_request("success");
                     return Delivered::Yes;
                 }
                 Outcome::Permanent { reason: _, detail } => {
                     self.count_request("permanent");
-                    self.log_failure("backend refused a request for good; dropped", &detail);
+                    self.log_failure(
+                        "permanent",
+                        "backend refused a request for good; dropped",
+                        &detail,
+                    );
                     return Delivered::GaveUp("permanent");
                 }
                 Outcome::Retry {
@@ -381,7 +466,11 @@ impl Consumer {
                     if !self.retry.enabled
                         || (server_error && server_errors > self.retry.max_server_error_retries)
                     {
-                        self.log_failure("request failed and is not retried; dropped", &detail);
+                        self.log_failure(
+                            "not_retried",
+                            "request failed and is not retried; dropped",
+                            &detail,
+                        );
                         return Delivered::GaveUp(if server_error {
                             "permanent"
                         } else {
@@ -393,12 +482,13 @@ impl Consumer {
                         && elapsed >= self.retry.max_elapsed_time
                     {
                         self.log_failure(
+                            "elapsed",
                             "request still failing after max_elapsed_time; dropped",
                             &detail,
                         );
                         return Delivered::GaveUp("retries_exhausted");
                     }
-                    self.log_failure("request failed; retrying", &detail);
+                    self.log_failure("retrying", "request failed; retrying", &detail);
                     let delay = backoff.next(after);
                     let stop = self.shared.stop_notify.notified();
                     tokio::pin!(stop);

@@ -67,7 +67,7 @@ impl Exporter for FileExporter {
         .map_err(|_| ExportError::Shutdown)?
     }
 
-    async fn shutdown(&self) -> Result<(), ExportError> {
+    async fn shutdown(&self, _deadline: tokio::time::Instant) -> Result<(), ExportError> {
         let file = self.file.clone();
         tokio::task::spawn_blocking(move || -> Result<(), ExportError> {
             let mut guard = file.lock().map_err(|_| ExportError::Shutdown)?;

@@ -10,6 +10,8 @@
 //!   consumers that retry.
 //! - `queue/`: the bounded queue, in memory or on disk (redb), and its records.
 //! - `retry.rs`: the one retry classification and the backoff.
+//! - `failure.rs`: a backend's refusal summarised (status, reason class, body length):
+//!   error bodies echo the refused data, so they never reach slotel's logs.
 //! - `client.rs`: the HTTP(S) client the remote exporters share.
 //! - `remote_write.rs`: `prometheusremotewrite` (OTLP metrics → remote write 1.0).
 //! - `otlp/`: `otlp` (gRPC) and `otlphttp`: OTLP traces, metrics and logs passed on.
@@ -19,6 +21,7 @@
 mod client;
 mod debug;
 pub mod delivery;
+pub mod failure;
 mod file;
 pub mod loki;
 mod nop;
@@ -29,7 +32,6 @@ pub mod remote_write;
 pub mod retry;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use debug::DebugExporter;
 pub use delivery::{QueuedExporter, Remote};
@@ -50,18 +52,14 @@ pub struct Built {
 
 /// Builds the exporter an entry of `exporters` describes. Local exporters open nothing
 /// yet (the file exporter opens its file on first use); remote ones open their queue and
-/// start delivering. `drain` bounds how long a memory queue keeps delivering at shutdown.
-pub fn build(
-    cfg: &ExporterConfig,
-    metrics: &Arc<Metrics>,
-    drain: Duration,
-) -> Result<Built, String> {
+/// start delivering.
+pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Built, String> {
     let local = |exporter: Arc<dyn Exporter>| Built {
         exporter,
         remote_write: None,
     };
     let queued = |remote: Arc<dyn Remote>, delivery| {
-        QueuedExporter::start(&cfg.id, remote, delivery, metrics.clone(), drain)
+        QueuedExporter::start(&cfg.id, remote, delivery, metrics.clone())
             .map_err(|e| format!("exporter {}: {e}", cfg.id))
     };
     Ok(match &cfg.kind {

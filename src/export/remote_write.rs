@@ -11,7 +11,12 @@
 //!
 //! # Invariants
 //!
-//! - Labels are sorted by name; the replica label and external labels are on every series.
+//! - Labels are sorted by name and unique; the replica label and external labels are on
+//!   every series with slotel's values, whatever attributes the data carries (a data-point
+//!   attribute of the same name is dropped), and `le`, `quantile` and the metric name are
+//!   the conversion's. Only slotel's own SLO series keep a label of theirs that an
+//!   external label also names (as Prometheus treats external labels), so an external
+//!   `cluster` cannot merge the per-cluster SLO series.
 //! - Per series, timestamps only move forward: a sample at or before the last one written
 //!   is dropped here (one bad sample makes Prometheus refuse the whole request), and no
 //!   timestamp is later than now.
@@ -50,8 +55,10 @@ pub struct RemoteWrite {
     client: HttpClient,
     url: http::Uri,
     cfg: RemoteWriteConfig,
-    /// Labels every series gets: replica and external labels.
-    extra: Vec<prom::Label>,
+    /// The replica label, on every series.
+    replica: prom::Label,
+    /// The external labels, on every series.
+    external: Vec<prom::Label>,
     /// Last timestamp written per series (hash of its labels) and when it was written.
     last: Mutex<HashMap<u64, i64>>,
 }
@@ -94,9 +101,21 @@ fn ns_to_ms(ns: u64) -> i64 {
     i64::try_from(ns / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// Whose series a request holds, which decides whether external labels beat its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// Received from a sender: slotel's labels win over its attributes.
+    Sender,
+    /// slotel's own SLO series: their labels (`cluster`, `window`, …) keep their values
+    /// where an external label has the same name, as Prometheus does with external labels.
+    Slotel,
+}
+
 /// Builds series for one batch; `now_ms` clamps timestamps.
 struct Converter<'a> {
-    extra: &'a [prom::Label],
+    replica: &'a prom::Label,
+    external: &'a [prom::Label],
+    origin: Origin,
     schema: i32,
     now_ms: i64,
     series: Vec<prom::TimeSeries>,
@@ -110,27 +129,36 @@ impl Converter<'_> {
         attrs: &[KeyValue],
         more: &[(&str, String)],
     ) -> Vec<prom::Label> {
-        let mut labels: Vec<prom::Label> = Vec::with_capacity(attrs.len() + resource.len() + 4);
-        let mut name_label = Some(name.to_string());
-        for kv in attrs {
-            // The stale-marker gauge names each series with `__name__`.
-            if kv.key == "__name__" {
-                name_label = Some(value_text(&kv.value));
-                continue;
-            }
-            labels.push(label(&sanitize(&kv.key, false), &value_text(&kv.value)));
+        let mut labels: Vec<prom::Label> =
+            Vec::with_capacity(self.external.len() + more.len() + resource.len() + attrs.len() + 2);
+        // Pushed in order of precedence, and the first label of a name wins: slotel's own
+        // (replica, external labels), then the conversion's (`le`, `quantile`, the metric
+        // name), then the resource's (`job`, `instance`), then the data point's
+        // attributes. So whatever a sender writes can never replace or duplicate the
+        // labels slotel sets. The SLO series' own labels come before external labels.
+        labels.push(self.replica.clone());
+        if self.origin == Origin::Sender {
+            labels.extend(self.external.iter().cloned());
         }
-        labels.extend(resource.iter().cloned());
         for (k, v) in more {
             labels.push(label(k, v));
         }
-        labels.extend(self.extra.iter().cloned());
-        if let Some(n) = name_label {
-            labels.push(label("__name__", &n));
+        // The stale-marker gauge names each series with a `__name__` attribute.
+        let name_label = attrs
+            .iter()
+            .find(|kv| kv.key == "__name__")
+            .map_or_else(|| name.to_string(), |kv| value_text(&kv.value));
+        labels.push(label("__name__", &name_label));
+        labels.extend(resource.iter().cloned());
+        for kv in attrs.iter().filter(|kv| kv.key != "__name__") {
+            labels.push(label(&sanitize(&kv.key, false), &value_text(&kv.value)));
         }
+        if self.origin == Origin::Slotel {
+            labels.extend(self.external.iter().cloned());
+        }
+        // A stable sort keeps the order of precedence among labels of one name.
         labels.sort_by(|a, b| a.name.cmp(&b.name));
-        // Later duplicates (resource or external labels) lose to the first by name.
-        labels.dedup_by(|a, b| a.name == b.name);
+        labels.dedup_by(|later, first| later.name == first.name);
         labels.retain(|l| !l.value.is_empty());
         labels
     }
@@ -287,15 +315,18 @@ impl RemoteWrite {
                     .map(|h| h.trim().to_string())
             })
             .unwrap_or_else(|| "slotel".to_string());
-        let mut extra = vec![label(&sanitize(&cfg.replica_label, false), &replica)];
-        for (k, v) in &cfg.external_labels {
-            extra.push(label(&sanitize(k, false), v));
-        }
+        let replica = label(&sanitize(&cfg.replica_label, false), &replica);
+        let external = cfg
+            .external_labels
+            .iter()
+            .map(|(k, v)| label(&sanitize(k, false), v))
+            .collect();
         Ok(Self {
             client,
             url,
             cfg: cfg.clone(),
-            extra,
+            replica,
+            external,
             last: Mutex::new(HashMap::new()),
         })
     }
@@ -304,10 +335,13 @@ impl RemoteWrite {
     fn convert(
         &self,
         req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        origin: Origin,
         now_ms: i64,
     ) -> Vec<prom::TimeSeries> {
         let mut conv = Converter {
-            extra: &self.extra,
+            replica: &self.replica,
+            external: &self.external,
+            origin,
             schema: self.cfg.native_histogram_schema,
             now_ms,
             series: Vec::new(),
@@ -508,14 +542,32 @@ impl RemoteWrite {
         Ok(out)
     }
 
-    /// Encodes an OTLP metrics request (the SLO series, or pass-through metrics).
+    /// Encodes an OTLP metrics request received from a sender (pass-through metrics).
     pub fn encode_metrics(
         &self,
         req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
         tenant: Option<String>,
     ) -> Result<Vec<Record>, String> {
+        self.encode_as(req, Origin::Sender, tenant)
+    }
+
+    /// Encodes slotel's own SLO series: their labels keep their values where an external
+    /// label has the same name.
+    pub fn encode_slo_series(
+        &self,
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+    ) -> Result<Vec<Record>, String> {
+        self.encode_as(req, Origin::Slotel, None)
+    }
+
+    fn encode_as(
+        &self,
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        origin: Origin,
+        tenant: Option<String>,
+    ) -> Result<Vec<Record>, String> {
         let now = jiff::Timestamp::now().as_millisecond();
-        let series = self.convert(req, now);
+        let series = self.convert(req, origin, now);
         let series = self.monotonic(series, now);
         self.requests(series, tenant, u64::try_from(now).unwrap_or(0))
     }

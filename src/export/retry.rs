@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
+use super::failure::Refusal;
+
 /// What became of one attempt to deliver a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -43,12 +45,14 @@ impl Outcome {
 /// The most a server-suggested delay is honoured for; longer ones are cut to this.
 pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(300);
 
-/// Classifies an HTTP response. `body` is a prefix of the response body, for the log.
-pub fn classify_http(status: StatusCode, headers: &HeaderMap, body: &str) -> Outcome {
+/// Classifies an HTTP response. `body` is what was read of the response body: only its
+/// summary ([`Refusal`]: status, reason class, length) goes into the outcome, since
+/// backends echo the refused data in it.
+pub fn classify_http(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Outcome {
     if status.is_success() {
         return Outcome::Delivered;
     }
-    let detail = format!("HTTP {}: {}", status.as_u16(), body.trim());
+    let detail = Refusal::http(status.as_u16(), body).to_string();
     let after = headers
         .get(http::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -77,10 +81,11 @@ pub fn classify_http(status: StatusCode, headers: &HeaderMap, body: &str) -> Out
     }
 }
 
-/// Classifies a gRPC status (`Code::Ok` is delivered).
+/// Classifies a gRPC status (`Code::Ok` is delivered). The status message is summarised
+/// like an HTTP body.
 pub fn classify_grpc(status: &tonic::Status) -> Outcome {
     use tonic::Code;
-    let detail = format!("gRPC {:?}: {}", status.code(), status.message());
+    let detail = Refusal::grpc(status.code(), status.message()).to_string();
     let after = retry_info(status);
     match status.code() {
         Code::Ok => Outcome::Delivered,
@@ -171,7 +176,7 @@ mod tests {
             let s = StatusCode::from_u16(code).unwrap();
             assert!(
                 matches!(
-                    classify_http(s, &h, ""),
+                    classify_http(s, &h, b""),
                     Outcome::Retry {
                         server_error: false,
                         ..
@@ -180,7 +185,7 @@ mod tests {
                 "{code}"
             );
         }
-        let s500 = classify_http(StatusCode::INTERNAL_SERVER_ERROR, &h, "");
+        let s500 = classify_http(StatusCode::INTERNAL_SERVER_ERROR, &h, b"");
         assert!(matches!(
             s500,
             Outcome::Retry {
@@ -191,12 +196,12 @@ mod tests {
         for code in [400, 401, 403, 404, 409, 413, 501] {
             let s = StatusCode::from_u16(code).unwrap();
             assert!(
-                matches!(classify_http(s, &h, ""), Outcome::Permanent { .. }),
+                matches!(classify_http(s, &h, b""), Outcome::Permanent { .. }),
                 "{code}"
             );
         }
         assert_eq!(
-            classify_http(StatusCode::NO_CONTENT, &h, ""),
+            classify_http(StatusCode::NO_CONTENT, &h, b""),
             Outcome::Delivered
         );
     }
@@ -217,7 +222,7 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         let mut h = HeaderMap::new();
         h.insert(http::header::RETRY_AFTER, "12".parse().unwrap());
-        match classify_http(StatusCode::SERVICE_UNAVAILABLE, &h, "") {
+        match classify_http(StatusCode::SERVICE_UNAVAILABLE, &h, b"") {
             Outcome::Retry { after, .. } => assert_eq!(after, Some(Duration::from_secs(12))),
             other => panic!("{other:?}"),
         }
@@ -260,7 +265,8 @@ mod tests {
                 after: Some(Duration::from_secs(3)),
                 reason: "grpc_retryable",
                 server_error: false,
-                detail: "gRPC ResourceExhausted: slow down".to_string(),
+                detail: "gRPC ResourceExhausted (rate_limited; message of 9 bytes not logged)"
+                    .to_string(),
             }
         );
     }

@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 
 pub use stage::{ExportError, Exporter, Processor};
 
+use crate::telemetry::log_limit::LogLimiter;
 use crate::telemetry::{ExporterLabels, Metrics, Protocol, Signal, SignalLabels};
 
 /// Bytes charged per request on top of its encoded size, so that a flood of tiny requests
@@ -347,6 +348,8 @@ async fn dispatch(
     exporters: Vec<Arc<dyn Exporter>>,
 ) {
     let signal = shared.signal;
+    // Failures are logged once per exporter per interval, with the count held back.
+    let logs: Vec<LogLimiter> = exporters.iter().map(|_| LogLimiter::default()).collect();
     loop {
         let queued = if shared.closed.load(Ordering::Acquire) {
             // Closing: take what is left without waiting for new sends.
@@ -369,7 +372,7 @@ async fn dispatch(
         for p in &processors {
             p.process(&mut batch);
         }
-        for e in &exporters {
+        for (e, log) in exporters.iter().zip(&logs) {
             let labels = ExporterLabels {
                 exporter: e.id().to_string(),
                 signal,
@@ -394,7 +397,9 @@ async fn dispatch(
                         .exporter_failed
                         .get_or_create(&labels)
                         .inc_by(batch.items as u64);
-                    tracing::warn!(exporter = e.id(), signal = signal.as_str(), items = batch.items, error = %err, "export failed");
+                    if let Some(more) = log.check("export_failed") {
+                        tracing::warn!(exporter = e.id(), signal = signal.as_str(), items = batch.items, error = %err, "export failed{more}");
+                    }
                 }
             }
         }

@@ -51,7 +51,8 @@ pub trait Exporter: Send + Sync {
     /// Delivers one batch. Returning an error counts the batch's items as failed.
     async fn export(&self, batch: &super::Batch) -> Result<(), ExportError>;
     /// Flushes and releases resources; called once after every pipeline has drained.
-    async fn shutdown(&self) -> Result<(), ExportError> {
+    /// Returns by `deadline`: what cannot be flushed by then is given up (and counted).
+    async fn shutdown(&self, _deadline: tokio::time::Instant) -> Result<(), ExportError> {
         Ok(())
     }
 }

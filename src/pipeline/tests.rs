@@ -1,5 +1,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -129,4 +130,59 @@ async fn an_oversize_batch_still_fits_an_empty_queue() {
     p.sender().try_send(batch(1, 1 << 20)).unwrap();
     p.close().await;
     assert_eq!(exporter.items.load(Ordering::SeqCst), 1);
+}
+
+/// Refuses every batch.
+struct Failing;
+
+#[async_trait]
+impl Exporter for Failing {
+    fn id(&self) -> &str {
+        "failing"
+    }
+
+    async fn export(&self, _: &Batch) -> Result<(), ExportError> {
+        Err(ExportError::Encode("no".into()))
+    }
+}
+
+/// An exporter that fails every batch is logged once per interval with the count held
+/// back, not once per batch; every failure is still counted.
+#[tokio::test(start_paused = true)]
+async fn export_failures_are_logged_once_per_interval() {
+    use crate::telemetry::log_limit::capture::Captured;
+    let (log, _guard) = Captured::start();
+    let metrics = Metrics::new();
+    let p = Pipeline::start(
+        Signal::Logs,
+        1 << 20,
+        Vec::new(),
+        vec![Arc::new(Failing) as Arc<dyn Exporter>],
+        metrics.clone(),
+    );
+    let tx = p.sender();
+    for _ in 0..50 {
+        tx.try_send(batch(1, 10)).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    tx.try_send(batch(1, 10)).unwrap();
+    p.close().await;
+    let text = log.text();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("export failed"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].contains("(49 more since last report)"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        metrics.encode().contains(
+            "slotel_exporter_send_failed_items_total{exporter=\"failing\",signal=\"logs\"} 51"
+        ),
+        "{}",
+        metrics.encode()
+    );
 }

@@ -32,7 +32,7 @@
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
 //! - `json.rs`: the copy-through JSON walker.
-//! - `otlp.rs`: where redaction applies in OTLP logs and traces.
+//! - `otlp.rs`: where redaction applies in OTLP logs, traces and metrics.
 //! - `sensitive.rs`: [`Sensitive`], for values that must never reach slotel's own logs.
 //! - `cli.rs`: `slotel redact`, to try the rules on sample log lines.
 //!
@@ -385,7 +385,7 @@ impl Session<'_> {
     }
 }
 
-/// The pipeline stage: redacts logs and traces in place, counts per batch.
+/// The pipeline stage: redacts logs, traces and metrics in place, counts per batch.
 pub struct RedactionProcessor {
     redactor: Arc<Redactor>,
     metrics: Arc<Metrics>,
@@ -408,7 +408,7 @@ impl Processor for RedactionProcessor {
         match &mut batch.payload {
             Payload::Logs(req) => session.logs(req),
             Payload::Traces(req) => session.traces(req),
-            Payload::Metrics(_) => return,
+            Payload::Metrics(req) => session.metrics(req),
         }
         if session.total() > 0 {
             // The payload changed: its received bytes must not be forwarded.

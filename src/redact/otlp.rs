@@ -1,13 +1,17 @@
 //! Where redaction applies in OTLP data: log bodies and attributes; span names, attributes,
-//! status messages, event and link attributes; resource and scope attributes. Inside
+//! status messages, event and link attributes; metric data-point attributes (every point
+//! kind) and their exemplars' filtered attributes; resource and scope attributes. Inside
 //! map values (a map body, a map attribute) the keys are scanned too; `bytes` values
 //! that are UTF-8 are redacted like strings and stay bytes. Ids,
-//! timestamps, kinds and flags are never touched. Pseudonymised resource attributes
-//! (Kubernetes identifiers) are replaced by their keyed hash.
+//! timestamps, kinds and flags are never touched, nor metric names and values. Pseudonymised
+//! resource attributes (Kubernetes identifiers) are replaced by their keyed hash. `summary`
+//! adds its count to log records and spans only: on a data point it would split series.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{Exemplar, metric};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::keys::KeyClass;
@@ -74,6 +78,64 @@ impl Session<'_> {
                     self.summary(before, &mut span.attributes);
                 }
             }
+        }
+    }
+
+    /// Redacts an export metrics request in place: resource, scope and data-point
+    /// attributes, and the filtered attributes of exemplars.
+    pub fn metrics(&mut self, req: &mut ExportMetricsServiceRequest) {
+        for rm in &mut req.resource_metrics {
+            if let Some(res) = &mut rm.resource {
+                self.resource(res);
+            }
+            for sm in &mut rm.scope_metrics {
+                if let Some(scope) = &mut sm.scope {
+                    self.attributes(&mut scope.attributes);
+                }
+                for m in &mut sm.metrics {
+                    self.attributes(&mut m.metadata);
+                    let Some(data) = &mut m.data else {
+                        continue;
+                    };
+                    match data {
+                        metric::Data::Gauge(g) => {
+                            for p in &mut g.data_points {
+                                self.attributes(&mut p.attributes);
+                                self.exemplars(&mut p.exemplars);
+                            }
+                        }
+                        metric::Data::Sum(sum) => {
+                            for p in &mut sum.data_points {
+                                self.attributes(&mut p.attributes);
+                                self.exemplars(&mut p.exemplars);
+                            }
+                        }
+                        metric::Data::Histogram(h) => {
+                            for p in &mut h.data_points {
+                                self.attributes(&mut p.attributes);
+                                self.exemplars(&mut p.exemplars);
+                            }
+                        }
+                        metric::Data::ExponentialHistogram(h) => {
+                            for p in &mut h.data_points {
+                                self.attributes(&mut p.attributes);
+                                self.exemplars(&mut p.exemplars);
+                            }
+                        }
+                        metric::Data::Summary(s) => {
+                            for p in &mut s.data_points {
+                                self.attributes(&mut p.attributes);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn exemplars(&mut self, exemplars: &mut [Exemplar]) {
+        for e in exemplars {
+            self.attributes(&mut e.filtered_attributes);
         }
     }
 
@@ -217,3 +279,6 @@ enum Keep {
     Keep,
     Drop,
 }
+
+#[cfg(test)]
+mod tests;

@@ -356,6 +356,16 @@ fn free_port() -> u16 {
 /// given `exporters:` block and extra `service:` lines, and waits until it is ready.
 /// `{dir}` in `exporters` is replaced by the process's temp dir.
 pub async fn spawn_binary(exporters: &str, service: &str) -> Process {
+    spawn(exporters, service, false).await
+}
+
+/// [`spawn_binary`], with slotel's own log (stderr) written to `slotel.log` in the
+/// process's temp dir; read it with [`Process::log`].
+pub async fn spawn_binary_logged(exporters: &str, service: &str) -> Process {
+    spawn(exporters, service, true).await
+}
+
+async fn spawn(exporters: &str, service: &str, logged: bool) -> Process {
     let dir = tempfile::tempdir().unwrap();
     let (grpc, http, admin) = (free_port(), free_port(), free_port());
     let cfg = dir.path().join("slotel.yaml");
@@ -369,12 +379,15 @@ pub async fn spawn_binary(exporters: &str, service: &str) -> Process {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
+    command
         .args(["run", "--config"])
         .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(std::process::Stdio::null());
+    if logged {
+        command.stderr(std::fs::File::create(dir.path().join("slotel.log")).unwrap());
+    }
+    let mut child = command.spawn().unwrap();
     let ready = format!("http://127.0.0.1:{admin}/readyz");
     for _ in 0..100 {
         if let Ok(Ok(r)) = tokio::time::timeout(
@@ -401,6 +414,28 @@ pub async fn spawn_binary(exporters: &str, service: &str) -> Process {
 }
 
 impl Process {
+    /// slotel's own log so far (empty unless started with [`spawn_binary_logged`]).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("slotel.log")).unwrap_or_default()
+    }
+
+    /// Waits for the process to exit, at most `limit`; `None` if it is still running
+    /// (then it is killed).
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = tokio::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if started.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn sigterm(&self) {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])

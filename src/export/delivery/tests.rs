@@ -6,6 +6,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use super::*;
 use crate::config::{QueueConfig, RetryConfig};
 use crate::pipeline::{Payload, RequestContext};
+use crate::telemetry::log_limit::capture::Captured;
 
 /// A backend that answers from a script, then `last` forever.
 struct Scripted {
@@ -70,8 +71,7 @@ fn delivery(retry: RetryConfig) -> Delivery {
 }
 
 fn start(remote: Arc<Scripted>, d: &Delivery, metrics: &Arc<Metrics>) -> Arc<QueuedExporter> {
-    QueuedExporter::start("test/x", remote, d, metrics.clone(), Duration::from_secs(1))
-        .expect("exporter starts")
+    QueuedExporter::start("test/x", remote, d, metrics.clone()).expect("exporter starts")
 }
 
 fn retry() -> RetryConfig {
@@ -245,4 +245,107 @@ async fn a_dead_backend_fills_its_queue_and_then_refuses() {
         0,
         "nothing dropped: the pipeline refuses instead"
     );
+}
+
+/// Every consumer of an exporter shares one limiter: forty refusals on four consumers
+/// give one line, and the next line after the interval says how many were held back.
+#[tokio::test(start_paused = true)]
+async fn refusals_are_logged_once_per_interval_with_a_count() {
+    let (log, _guard) = Captured::start();
+    let remote = Scripted::new(
+        Vec::new(),
+        Outcome::Permanent {
+            reason: "http_4xx",
+            detail: "HTTP 400 (bad_request; body of 10 bytes not logged)".into(),
+        },
+    );
+    let metrics = Metrics::new();
+    let mut d = delivery(retry());
+    d.queue.num_consumers = 4;
+    let e = start(remote, &d, &metrics);
+    for _ in 0..40 {
+        e.export(&batch(1)).await.unwrap();
+    }
+    wait_until(|| counter(&metrics, "permanent") == 40).await;
+    let lines = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains("backend refused a request for good"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&log.text()).len(), 1, "{}", log.text());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    e.export(&batch(1)).await.unwrap();
+    wait_until(|| counter(&metrics, "permanent") == 41).await;
+    let all = lines(&log.text());
+    assert_eq!(all.len(), 2, "{}", log.text());
+    assert!(all[1].contains("(39 more since last report)"), "{}", all[1]);
+}
+
+/// A backend that takes requests and never answers.
+struct Stuck;
+
+#[async_trait]
+impl Remote for Stuck {
+    fn accepts(&self, _: Signal) -> bool {
+        true
+    }
+
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+        Scripted::new(Vec::new(), Outcome::Delivered).encode(batch)
+    }
+
+    async fn send(&self, _: &Record) -> Outcome {
+        std::future::pending().await
+    }
+}
+
+/// At the deadline a memory queue gives up: shutdown returns by then, and every item it
+/// held (queued or in a consumer's hands) is counted as dropped and logged at ERROR.
+#[tokio::test(start_paused = true)]
+async fn a_memory_queue_that_cannot_drain_counts_and_logs_its_drops() {
+    let (log, _guard) = Captured::start();
+    let metrics = Metrics::new();
+    let mut d = delivery(retry());
+    d.queue.num_consumers = 2;
+    let e = QueuedExporter::start("test/x", Arc::new(Stuck), &d, metrics.clone())
+        .expect("exporter starts");
+    for _ in 0..5 {
+        e.export(&batch(3)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let t0 = Instant::now();
+    e.shutdown(t0 + Duration::from_secs(5)).await.unwrap();
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_secs(5), "{took:?}");
+    assert!(took <= Duration::from_secs(5) + STOP_GRACE, "{took:?}");
+    assert_eq!(counter(&metrics, "shutdown"), 15);
+    let text = log.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("ERROR"))
+        .unwrap_or_else(|| panic!("no ERROR line: {text}"));
+    assert!(line.contains("15 items dropped"), "{line}");
+    assert!(line.contains("requests=5"), "{line}");
+}
+
+/// A disk queue keeps what it holds: nothing is counted as dropped at shutdown.
+#[tokio::test]
+async fn a_disk_queue_stops_at_once_and_drops_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = Metrics::new();
+    let mut d = delivery(retry());
+    d.queue.storage = QueueStorage::Disk;
+    d.queue.directory = Some(dir.path().to_path_buf());
+    d.queue.fsync_interval = Duration::from_millis(5);
+    let e = QueuedExporter::start("test/x", Arc::new(Stuck), &d, metrics.clone())
+        .expect("exporter starts");
+    for _ in 0..3 {
+        e.export(&batch(2)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t0 = Instant::now();
+    e.shutdown(t0 + Duration::from_secs(30)).await.unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(counter(&metrics, "shutdown"), 0);
 }

@@ -149,7 +149,7 @@ impl Remote for OtlpGrpc {
         };
         if resp.status != StatusCode::OK {
             // Not a gRPC answer (a proxy, a load balancer): judge it as HTTP.
-            let outcome = classify_http(resp.status, &resp.headers, &resp.body);
+            let outcome = classify_http(resp.status, &resp.headers, &resp.raw);
             return match outcome {
                 Outcome::Delivered => Outcome::retry("protocol", "HTTP 2xx without a gRPC status"),
                 other => other,

@@ -143,7 +143,7 @@ impl Remote for OtlpHttp {
             .await
         {
             Ok(resp) => {
-                let outcome = classify_http(resp.status, &resp.headers, &resp.body);
+                let outcome = classify_http(resp.status, &resp.headers, &resp.raw);
                 if outcome == Outcome::Delivered
                     && let Some(p) = partial_success(route, &resp.raw)
                 {

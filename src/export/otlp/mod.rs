@@ -25,22 +25,22 @@
 mod grpc;
 mod http;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
-use tokio::time::Instant;
 
 pub use grpc::OtlpGrpc;
 pub use http::{OtlpHttp, compress, signal_url};
 
+use super::failure::ReasonClass;
 use super::queue::Record;
 use super::retry::Outcome;
 use crate::pipeline::{Batch, Payload};
+use crate::telemetry::log_limit::LogLimiter;
 use crate::telemetry::{Metrics, QueueLabels, Signal};
 
 /// The signal a record goes to, in the low bits of `Record::route`.
@@ -210,16 +210,14 @@ pub fn partial_success(route: Route, body: &[u8]) -> Option<Partial> {
     (rejected != 0 || !message.is_empty()).then_some(Partial { rejected, message })
 }
 
-/// How often a partial success is logged per exporter at most.
-const PARTIAL_LOG_INTERVAL: Duration = Duration::from_secs(10);
-
 /// Counts partial successes on `slotel_exporter_partial_success_rejected_items` and logs
-/// them at most once per [`PARTIAL_LOG_INTERVAL`] (the backend's message is its own text
-/// about the request, never the data).
+/// them at most once per [`DEFAULT_INTERVAL`](crate::telemetry::log_limit::DEFAULT_INTERVAL)
+/// with how many were held back. The backend's message may quote the rejected data, so
+/// only its reason class and length are logged.
 pub struct PartialReport {
     id: String,
     metrics: Arc<Metrics>,
-    last_log: Mutex<(Option<Instant>, u64)>,
+    log: LogLimiter,
 }
 
 impl PartialReport {
@@ -227,7 +225,7 @@ impl PartialReport {
         Self {
             id: id.to_string(),
             metrics,
-            last_log: Mutex::new((None, 0)),
+            log: LogLimiter::default(),
         }
     }
 
@@ -240,28 +238,19 @@ impl PartialReport {
                 exporter: self.id.clone(),
             })
             .inc_by(rejected);
-        let Ok(mut last) = self.last_log.lock() else {
+        let Some(more) = self.log.check("partial_success") else {
             return;
         };
-        let now = Instant::now();
-        if last
-            .0
-            .is_some_and(|t| now.duration_since(t) < PARTIAL_LOG_INTERVAL)
-        {
-            last.1 += 1;
-            return;
-        }
-        let suppressed = last.1;
-        *last = (Some(now), 0);
-        drop(last);
-        let message: String = partial.message.chars().take(512).collect();
+        let class = ReasonClass::from_message(partial.message.as_bytes())
+            .unwrap_or(ReasonClass::Other)
+            .as_str();
         tracing::warn!(
             exporter = %self.id,
             rejected,
             items = route.items(),
-            suppressed,
-            message = %message,
-            "backend accepted a request but rejected part of it"
+            reason = class,
+            message_bytes = partial.message.len(),
+            "backend accepted a request but rejected part of it{more}"
         );
     }
 }

@@ -1,5 +1,6 @@
 use std::io::Read as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess;
 use opentelemetry_proto::tonic::collector::trace::v1::{

@@ -88,6 +88,103 @@ fn counters_get_sorted_labels_replica_and_external_labels() {
     assert_eq!(series[0].samples[0].timestamp, (now - 1000) as i64);
 }
 
+/// Replica and external labels are slotel's: a data-point attribute of the same name (or
+/// one that sanitizes to it) is dropped, never sent instead or as a second label; the
+/// resource's `job` beats an attribute, and a histogram's `le` is the conversion's.
+#[test]
+fn slotels_own_labels_win_over_sender_attributes() {
+    use opentelemetry_proto::tonic::metrics::v1::{Histogram, HistogramDataPoint};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let hostile = vec![
+        kv("slotel_replica", "evil"),
+        kv("slotel.replica", "evil2"),
+        kv("region", "us"),
+        kv("job", "not-mine"),
+        kv("le", "0"),
+        kv("zone", "a"),
+    ];
+    let mut req = request(vec![
+        counter("c", 1.0, now - 1000, hostile.clone()),
+        Metric {
+            name: "lat".into(),
+            data: Some(metric::Data::Histogram(Histogram {
+                data_points: vec![HistogramDataPoint {
+                    attributes: hostile,
+                    time_unix_nano: (now - 1000) * 1_000_000,
+                    count: 3,
+                    bucket_counts: vec![1, 2],
+                    explicit_bounds: vec![0.5],
+                    ..Default::default()
+                }],
+                aggregation_temporality: AggregationTemporality::Cumulative as i32,
+            })),
+            ..Default::default()
+        },
+    ]);
+    req.resource_metrics[0].resource = Some(Resource {
+        attributes: vec![kv("service.name", "checkout"), kv("slotel_replica", "r9")],
+        ..Default::default()
+    });
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    // The counter, two buckets and the count.
+    assert_eq!(series.len(), 4);
+    let mut les = Vec::new();
+    for s in &series {
+        let names: Vec<&str> = s.labels.iter().map(|l| l.name.as_str()).collect();
+        let mut unique = names.clone();
+        unique.dedup();
+        assert_eq!(names, unique, "one label per name: {names:?}");
+        let get = |n: &str| {
+            s.labels
+                .iter()
+                .find(|l| l.name == n)
+                .map(|l| l.value.as_str())
+        };
+        assert_eq!(get("slotel_replica"), Some("r1"), "{:?}", s.labels);
+        assert_eq!(get("region"), Some("kr"), "{:?}", s.labels);
+        assert_eq!(get("job"), Some("checkout"), "{:?}", s.labels);
+        assert_eq!(get("zone"), Some("a"));
+        if get("__name__") == Some("lat_bucket") {
+            les.push(get("le").unwrap_or_default().to_string());
+        }
+    }
+    assert_eq!(les, ["0.5", "+Inf"]);
+}
+
+/// slotel's own SLO series keep their labels where an external label has the same name
+/// (an external `cluster` must not merge the per-cluster series); the replica label still
+/// wins. A sender's series with the same attributes get the external value.
+#[test]
+fn slo_series_keep_their_labels_over_external_ones() {
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        external_labels: [("cluster".to_string(), "mimir-eu".to_string())].into(),
+        ..cfg(100)
+    })
+    .unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let attrs = vec![kv("cluster", "seoul-prod"), kv("slotel_replica", "x")];
+    let req = request(vec![counter("slotel_slo_events", 1.0, now - 1000, attrs)]);
+    let own = decode(&rw.encode_slo_series(&req).unwrap());
+    let get = |s: &prom::TimeSeries, n: &str| {
+        s.labels
+            .iter()
+            .find(|l| l.name == n)
+            .map(|l| l.value.clone())
+    };
+    assert_eq!(get(&own[0], "cluster").as_deref(), Some("seoul-prod"));
+    assert_eq!(get(&own[0], "slotel_replica").as_deref(), Some("r1"));
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        external_labels: [("cluster".to_string(), "mimir-eu".to_string())].into(),
+        ..cfg(100)
+    })
+    .unwrap();
+    let sent = decode(&rw.encode_metrics(&req, None).unwrap());
+    assert_eq!(get(&sent[0], "cluster").as_deref(), Some("mimir-eu"));
+    assert_eq!(get(&sent[0], "slotel_replica").as_deref(), Some("r1"));
+}
+
 #[test]
 fn timestamps_only_move_forward_and_never_into_the_future() {
     let rw = RemoteWrite::new(&cfg(100)).unwrap();
