@@ -390,6 +390,11 @@ async fn crafted_metric_points_are_refused_and_nothing_wedges() {
     assert!(healthz(s.admin).await < Duration::from_millis(100));
     assert_eq!(good_http(&s).await, 200);
     assert_eq!(good_grpc(&s).await, 0);
+    let zipped = gzip(&valid_traces());
+    let g = grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &zipped, Some("gzip"))
+        .await
+        .unwrap();
+    assert_eq!(g.code, 0, "{}", g.message);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,7 +471,7 @@ async fn eight_concurrent_adversarial_requests_stay_under_the_pod_limit() {
                     1 => http_try("POST", &url, &[PB, AUTH], heavy.clone())
                         .await
                         .map_or(-1, |r| r.status as i32),
-                    2 => http_try(
+                    2 if statuses.len() % 2 == 0 => http_try(
                         "POST",
                         &url,
                         &[PB, AUTH, ("content-encoding", "gzip")],
@@ -474,6 +479,9 @@ async fn eight_concurrent_adversarial_requests_stay_under_the_pod_limit() {
                     )
                     .await
                     .map_or(-1, |r| r.status as i32),
+                    2 => grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &bomb, Some("gzip"))
+                        .await
+                        .map_or(-1, |r| r.code),
                     _ => {
                         if statuses.len() % 2 == 0 {
                             http_try(

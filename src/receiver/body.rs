@@ -50,7 +50,7 @@ pub fn decompress(
     let mut out: Vec<u8> = Vec::new();
     let mut filled = headroom;
     loop {
-        if filled == out.len() {
+        if filled >= out.len() {
             if out.len() >= most {
                 return Err(ReceiveError::TooLarge(format!(
                     "decompressed request body is larger than the limit of {limit} bytes"
