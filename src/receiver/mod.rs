@@ -24,11 +24,13 @@
 //! - `server.rs`: the accept loop shared by every listener (TLS, connection limits per
 //!   listener and per peer, first-byte, handshake and idle timeouts, graceful shutdown).
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
+//! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
 mod auth;
 mod body;
 mod check;
 mod error;
+pub mod fuzz;
 pub mod grpc;
 pub mod http;
 mod json;
@@ -240,37 +242,15 @@ impl Receiver {
         body: &[u8],
         format: Format,
     ) -> Result<Charge, ReceiveError> {
-        let (items, decoded) = match format {
-            Format::Protobuf => {
-                let cost = wire::cost(R::SIGNAL, body).map_err(|e| {
-                    ReceiveError::InvalidArgument(format!("cannot decode protobuf: {e}"))
-                })?;
-                if cost.resources > self.limits.max_resources_per_request as u64 {
-                    return Err(ReceiveError::TooLarge(format!(
-                        "request has {} resources, more than the limit of {}",
-                        cost.resources, self.limits.max_resources_per_request
-                    )));
-                }
-                (Some(cost.items), cost.decoded_bytes)
-            }
-            Format::Json => (None, wire::json_cost(body)),
-        };
-        if let Some(items) = items
-            && items > self.limits.max_items_per_request as u64
-        {
-            return Err(ReceiveError::TooLarge(format!(
-                "request has {items} items, more than the limit of {}",
-                self.limits.max_items_per_request
-            )));
-        }
+        let Weight { items, decoded } = weigh::<R>(body, format, &self.limits)?;
         // The body is held while the request is in flight, and with the batch when it is
         // forwarded as received.
         let wanted =
             usize::try_from(decoded.saturating_add(body.len() as u64)).unwrap_or(usize::MAX);
-        let limit = self.limits.max_request_memory.min(self.budget.capacity());
+        let limit = self.budget.capacity();
         if wanted > limit {
             return Err(ReceiveError::TooLarge(format!(
-                "decoding this request would take about {wanted} bytes, more than the limit of {limit}"
+                "decoding this request would take about {wanted} bytes, more than the memory budget of {limit}"
             )));
         }
         self.budget.try_charge(wanted).map_err(|e| {
@@ -398,13 +378,80 @@ impl Receiver {
         format: Format,
         cluster: Option<&str>,
     ) -> Result<(R, otlp::Checked), ReceiveError> {
-        let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
-        let checked = req
-            .check(&self.limits)
-            .map_err(ReceiveError::InvalidArgument)?;
-        if let Some(cluster) = cluster {
-            req.bind_cluster(&self.cluster_attribute, cluster);
-        }
-        Ok((req, checked))
+        decode_checked(
+            body,
+            format,
+            &self.limits,
+            cluster.map(|c| (self.cluster_attribute.as_str(), c)),
+        )
     }
+}
+
+/// What a request will cost, read before it is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Weight {
+    /// Items counted on the wire (protobuf only).
+    pub items: Option<u64>,
+    /// Upper bound of the memory its decoding takes.
+    pub decoded: u64,
+}
+
+/// Reads a request body on the wire and holds it to the per-request limits (items,
+/// resources, decoded size): refused for good past any of them.
+pub fn weigh<R: OtlpRequest>(
+    body: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<Weight, ReceiveError> {
+    let weight = match format {
+        Format::Protobuf => {
+            let cost = wire::cost(R::SIGNAL, body).map_err(|e| {
+                ReceiveError::InvalidArgument(format!("cannot decode protobuf: {e}"))
+            })?;
+            if cost.resources > limits.max_resources_per_request as u64 {
+                return Err(ReceiveError::TooLarge(format!(
+                    "request has {} resources, more than the limit of {}",
+                    cost.resources, limits.max_resources_per_request
+                )));
+            }
+            if cost.items > limits.max_items_per_request as u64 {
+                return Err(ReceiveError::TooLarge(format!(
+                    "request has {} items, more than the limit of {}",
+                    cost.items, limits.max_items_per_request
+                )));
+            }
+            Weight {
+                items: Some(cost.items),
+                decoded: cost.decoded_bytes,
+            }
+        }
+        Format::Json => Weight {
+            items: None,
+            decoded: wire::json_cost(body),
+        },
+    };
+    let wanted = weight.decoded.saturating_add(body.len() as u64);
+    if wanted > limits.max_request_memory as u64 {
+        return Err(ReceiveError::TooLarge(format!(
+            "decoding this request would take about {wanted} bytes, more than the limit of {}",
+            limits.max_request_memory
+        )));
+    }
+    Ok(weight)
+}
+
+/// Decodes a request, checks every item (partial success) and, given `(attribute,
+/// cluster)`, binds the cluster.
+pub fn decode_checked<R: OtlpRequest>(
+    body: &[u8],
+    format: Format,
+    limits: &Limits,
+    cluster: Option<(&str, &str)>,
+) -> Result<(R, otlp::Checked), ReceiveError> {
+    let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
+    let checked = req.check(limits).map_err(ReceiveError::InvalidArgument)?;
+    if let Some((attr, cluster)) = cluster {
+        req.bind_cluster(attr, cluster);
+    }
+    Ok((req, checked))
 }

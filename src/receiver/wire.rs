@@ -296,6 +296,30 @@ fn varint(buf: &mut &[u8]) -> Result<u64, WireError> {
     Err(WireError::Malformed)
 }
 
+/// Skips a (deprecated, proto2) group up to its end tag: prost skips unknown groups too.
+fn skip_group(buf: &mut &[u8], num: u64, depth: u32) -> Result<(), WireError> {
+    if depth > MAX_DEPTH {
+        return Err(WireError::TooDeep);
+    }
+    loop {
+        let key = varint(buf)?;
+        match key & 7 {
+            0 => {
+                varint(buf)?;
+            }
+            1 => *buf = buf.get(8..).ok_or(WireError::Malformed)?,
+            5 => *buf = buf.get(4..).ok_or(WireError::Malformed)?,
+            2 => {
+                let len = usize::try_from(varint(buf)?).map_err(|_| WireError::Malformed)?;
+                *buf = buf.get(len..).ok_or(WireError::Malformed)?;
+            }
+            3 => skip_group(buf, key >> 3, depth + 1)?,
+            4 if key >> 3 == num => return Ok(()),
+            _ => return Err(WireError::Malformed),
+        }
+    }
+}
+
 /// Room for a `Vec` of `n` elements of `elem` bytes once grown: at most twice its length,
 /// from a first capacity of four.
 fn vec_bytes(n: u64, elem: u64) -> u64 {
@@ -366,6 +390,7 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
                     }
                 }
             }
+            3 => skip_group(&mut msg, num, depth + 1)?,
             _ => return Err(WireError::Malformed),
         }
     }

@@ -1,0 +1,87 @@
+//! The body of the receive fuzz target (`fuzz/fuzz_targets/receive.rs`), shared with the
+//! stable test that replays its corpus and random mutations (`tests/receive_fuzz.rs`).
+//!
+//! Any bytes, read as each signal in both formats, go the receiver's way: weighed on the
+//! wire, held to the default limits, decoded, checked and bound to a cluster. Nothing may
+//! panic, and the wire reading must agree with prost: what the walk calls malformed does
+//! not decode, and the walk counts at least the items that decoding finds.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+use super::otlp::{Format, OtlpRequest};
+use super::wire::{self, WireError};
+use super::{decode_checked, weigh};
+use crate::config::Limits;
+use crate::telemetry::Signal;
+
+/// Runs `data` through the receive path as every signal and format.
+pub fn receive_one(data: &[u8]) {
+    one::<ExportTraceServiceRequest>(data);
+    one::<ExportMetricsServiceRequest>(data);
+    one::<ExportLogsServiceRequest>(data);
+}
+
+fn items(signal: Signal, data: &[u8]) -> Option<u64> {
+    use prost::Message;
+    let n = |v: usize| v as u64;
+    match signal {
+        Signal::Traces => ExportTraceServiceRequest::decode(data).ok().map(|r| {
+            r.resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .map(|ss| n(ss.spans.len()))
+                .sum()
+        }),
+        Signal::Logs => ExportLogsServiceRequest::decode(data).ok().map(|r| {
+            r.resource_logs
+                .iter()
+                .flat_map(|rl| &rl.scope_logs)
+                .map(|sl| n(sl.log_records.len()))
+                .sum()
+        }),
+        Signal::Metrics => ExportMetricsServiceRequest::decode(data).ok().map(|r| {
+            use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+            r.resource_metrics
+                .iter()
+                .flat_map(|rm| &rm.scope_metrics)
+                .flat_map(|sm| &sm.metrics)
+                .map(|m| match &m.data {
+                    Some(Data::Gauge(g)) => n(g.data_points.len()),
+                    Some(Data::Sum(s)) => n(s.data_points.len()),
+                    Some(Data::Histogram(h)) => n(h.data_points.len()),
+                    Some(Data::ExponentialHistogram(h)) => n(h.data_points.len()),
+                    Some(Data::Summary(s)) => n(s.data_points.len()),
+                    None => 0,
+                })
+                .sum()
+        }),
+    }
+}
+
+fn one<R: OtlpRequest>(data: &[u8]) {
+    let decoded_items = items(R::SIGNAL, data);
+    match wire::cost(R::SIGNAL, data) {
+        Err(WireError::Malformed) => assert!(
+            decoded_items.is_none(),
+            "the wire reading refused a body prost decodes"
+        ),
+        Err(WireError::TooDeep) => {}
+        Ok(cost) => {
+            if let Some(n) = decoded_items {
+                assert!(cost.items >= n, "wire items {} < decoded {n}", cost.items);
+            }
+        }
+    }
+    let limits = Limits::default();
+    for format in [Format::Protobuf, Format::Json] {
+        if weigh::<R>(data, format, &limits).is_ok()
+            && let Ok((req, checked)) =
+                decode_checked::<R>(data, format, &limits, Some(("k8s.cluster.name", "a")))
+        {
+            assert!(checked.kept + checked.rejected <= usize::MAX / 2);
+            drop(req);
+        }
+    }
+}
