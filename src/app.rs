@@ -184,6 +184,7 @@ pub async fn start_with(
     ]);
     let rcfg = &config.receiver;
     let budget = crate::pipeline::budget::MemoryBudget::new(rcfg.limits.memory_budget);
+    health.watch_budget(budget.clone());
     let receiver = Receiver::new(
         rcfg,
         &config.slo.cluster_attribute,

@@ -2,8 +2,9 @@
 //!
 //! - `GET /healthz`: 200 while the process runs.
 //! - `GET /readyz`: 200 once every listener is bound and exporters are started; 503 while
-//!   draining or while any pipeline queue is over 90% full (so a load balancer sends
-//!   traffic elsewhere before clients see "retry later").
+//!   draining, while any pipeline queue or the process-wide memory budget is over 90% full,
+//!   or while the budget refused a request in the last few seconds (so a load balancer sends
+//!   traffic elsewhere while clients are being told "retry later").
 //! - `GET /metrics`: Prometheus/OpenMetrics text.
 
 use std::sync::Arc;
@@ -16,16 +17,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::pipeline::PipelineSender;
+use crate::pipeline::budget::MemoryBudget;
 use crate::telemetry::Metrics;
 
 /// Queue fill above which slotel reports not ready.
 const NOT_READY_FILL: f64 = 0.9;
+
+/// Not ready for this long after the memory budget refused a request.
+const REFUSED_RECENTLY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What readiness depends on.
 pub struct Health {
     ready: AtomicBool,
     draining: AtomicBool,
     queues: Vec<PipelineSender>,
+    budget: std::sync::OnceLock<MemoryBudget>,
 }
 
 impl Health {
@@ -34,6 +40,7 @@ impl Health {
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             queues,
+            budget: std::sync::OnceLock::new(),
         })
     }
 
@@ -45,6 +52,11 @@ impl Health {
         self.draining.store(true, Ordering::Release);
     }
 
+    /// Makes readiness follow the memory budget too.
+    pub fn watch_budget(&self, budget: MemoryBudget) {
+        let _ = self.budget.set(budget);
+    }
+
     /// `Ok` when ready, else why not.
     pub fn readiness(&self) -> Result<(), String> {
         if self.draining.load(Ordering::Acquire) {
@@ -52,6 +64,17 @@ impl Health {
         }
         if !self.ready.load(Ordering::Acquire) {
             return Err("starting".to_string());
+        }
+        if let Some(b) = self.budget.get() {
+            if b.fill_ratio() > NOT_READY_FILL {
+                return Err(format!(
+                    "memory budget is {:.0}% in use",
+                    b.fill_ratio() * 100.0
+                ));
+            }
+            if b.refused_within(REFUSED_RECENTLY) {
+                return Err("the memory budget refused requests in the last seconds".to_string());
+            }
         }
         for q in &self.queues {
             let fill = q.fill_ratio();

@@ -8,13 +8,20 @@
 
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio::time::Instant;
 
 /// The budget, shared by every receiver and pipeline.
 #[derive(Clone, Debug)]
 pub struct MemoryBudget {
     permits: Arc<Semaphore>,
     capacity: usize,
+    /// When a charge was last refused for want of room (ms since `epoch`, 0 = never).
+    last_refusal_ms: Arc<AtomicU64>,
+    epoch: Instant,
 }
 
 /// Memory held against the budget; returned on drop.
@@ -57,6 +64,8 @@ impl MemoryBudget {
         Self {
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
+            last_refusal_ms: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
         }
     }
 
@@ -80,6 +89,8 @@ impl MemoryBudget {
                     None => taken = Some(p),
                 },
                 Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => {
+                    let now = self.epoch.elapsed().as_millis() as u64;
+                    self.last_refusal_ms.store(now.max(1), Ordering::Relaxed);
                     return Err(BudgetError::Busy {
                         wanted: bytes,
                         used: self.used(),
@@ -105,6 +116,12 @@ impl MemoryBudget {
         self.capacity
     }
 
+    /// Whether a charge was refused for want of room within the last `window`.
+    pub fn refused_within(&self, window: Duration) -> bool {
+        let last = self.last_refusal_ms.load(Ordering::Relaxed);
+        last != 0 && self.epoch.elapsed().as_millis() as u64 - last < window.as_millis() as u64
+    }
+
     /// Fraction in use, 0.0 to 1.0.
     pub fn fill_ratio(&self) -> f64 {
         self.used() as f64 / self.capacity as f64
@@ -125,6 +142,7 @@ mod tests {
             b.try_charge(1001),
             Err(BudgetError::TooLarge { .. })
         ));
+        assert!(b.refused_within(Duration::from_secs(5)));
         drop(a);
         assert_eq!(b.used(), 0);
         let c = b.try_charge(1000).unwrap();
