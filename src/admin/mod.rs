@@ -2,8 +2,9 @@
 //!
 //! - `GET /healthz`: 200 while the process runs.
 //! - `GET /readyz`: 200 once every listener is bound and exporters are started; 503 while
-//!   draining or while any pipeline queue is over 90% full (so a load balancer sends
-//!   traffic elsewhere before clients see "retry later").
+//!   draining, while any pipeline queue is over 90% full (so a load balancer sends
+//!   traffic elsewhere before clients see "retry later"), or while a disk queue cannot
+//!   write (its disk is full or failing), with the reason in the body.
 //! - `GET /metrics`: Prometheus/OpenMetrics text.
 
 use std::sync::Arc;
@@ -54,6 +55,9 @@ impl Health {
             return Err("starting".to_string());
         }
         for q in &self.queues {
+            if let Some(why) = q.blocked() {
+                return Err(format!("{} pipeline: {why}", q.signal().as_str()));
+            }
             let fill = q.fill_ratio();
             if fill > NOT_READY_FILL {
                 return Err(format!(
