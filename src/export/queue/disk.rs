@@ -424,6 +424,10 @@ impl Store {
             match range.next() {
                 Some(item) => {
                     let (k, v) = item.map_err(classify)?;
+                    // A damaged tree can hand out keys outside the range asked for.
+                    if !(from..end).contains(&k.value()) {
+                        return Err(Class::Damaged("key out of order".to_string()));
+                    }
                     Ok(Some((k.value(), v.value().to_vec())))
                 }
                 None => Ok(None),

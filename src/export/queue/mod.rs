@@ -104,8 +104,8 @@ struct State {
     ready: VecDeque<Ready>,
     unsynced: Vec<Unsynced>,
     done: Vec<u64>,
-    /// Queued time (ms) of every record taken and not yet done, by id.
-    in_flight: BTreeMap<u64, u64>,
+    /// Queued time (ms) and size of every record taken and not yet done, by id.
+    in_flight: BTreeMap<u64, (u64, usize)>,
     bytes: usize,
     records: usize,
     next_id: u64,
@@ -115,6 +115,10 @@ struct State {
     restored: Option<(u64, u64)>,
     /// A consumer is reading the next restored record.
     restored_busy: bool,
+    /// Restored records the store's counts promise and the cursor has not reached yet.
+    restored_left: u64,
+    /// A salvage ran since the queue opened.
+    salvaged_once: bool,
     health: Health,
     /// Records salvaged and lost since last asked ([`Queue::take_salvage_counts`]).
     salvaged: u64,
@@ -203,6 +207,8 @@ impl Queue {
             records: usize::try_from(r.records).unwrap_or(usize::MAX),
             next_id: r.next_id,
             restored: r.first.map(|first| (first, r.next_id)),
+            restored_left: r.records,
+            salvaged_once: opened.salvage.is_some(),
             salvaged: opened.salvage.as_ref().map_or(0, |s| s.salvaged),
             lost: opened.salvage.as_ref().map_or(0, |s| s.lost),
             ..State::default()
@@ -253,7 +259,7 @@ impl Queue {
     /// (records, bytes, queued time of the oldest in-flight record in ms).
     pub fn usage(&self) -> (usize, usize, Option<u64>) {
         let s = self.lock();
-        let oldest = s.in_flight.values().min().copied();
+        let oldest = s.in_flight.values().map(|v| v.0).min();
         let front = match s.ready.front() {
             Some(Ready::Memory { rec, .. }) => Some(rec.queued_ms),
             _ => None,
@@ -384,6 +390,9 @@ impl Queue {
                     s.lost += report.lost;
                     s.ready.clear();
                     s.restored = restored.first.map(|f| (f, restored.next_id));
+                    let in_flight = s.in_flight.len() as u64;
+                    s.restored_left = restored.records.saturating_sub(in_flight);
+                    s.salvaged_once = true;
                     let pending: usize = s.unsynced.iter().map(|u| u.size).sum();
                     s.records = usize::try_from(restored.records).unwrap_or(usize::MAX)
                         + s.unsynced.len();
@@ -554,7 +563,7 @@ impl Queue {
                 }
                 Pick::Ready(Ready::Memory { id, rec }) => {
                     let size = rec.size();
-                    self.lock().in_flight.insert(id, rec.queued_ms);
+                    self.lock().in_flight.insert(id, (rec.queued_ms, size));
                     return Some(Next::Record(Taken {
                         id,
                         size,
@@ -603,11 +612,23 @@ impl Queue {
             s.restored_busy = false;
             match read {
                 Ok(Some((id, bytes))) => {
-                    s.restored = (id + 1 < end).then_some((id + 1, end));
+                    // Kept even when `id + 1 == end`: the next read finds the end, checks
+                    // the counts and recomputes them.
+                    s.restored = Some((id.saturating_add(1), end));
+                    s.restored_left = s.restored_left.saturating_sub(1);
                     Ok(Some((id, bytes)))
+                }
+                Ok(None) if s.restored_left > 0 && !s.salvaged_once => {
+                    // The counts promise more than the tree hands out: it is damaged in a
+                    // way reads do not notice. Salvage finds what can still be read.
+                    Err(StoreError::Damaged(format!(
+                        "{} stored records cannot be found",
+                        s.restored_left
+                    )))
                 }
                 Ok(None) => {
                     s.restored = None;
+                    Self::restored_done(&mut s);
                     Ok(None)
                 }
                 Err(e) => Err(e),
@@ -622,6 +643,29 @@ impl Queue {
                 None
             }
         }
+    }
+
+    /// Every restored record has been handed out: from now on the queue knows each record
+    /// it holds, so its counts are recomputed from them (records that a damaged file
+    /// promised but did not hold stop counting).
+    fn restored_done(s: &mut State) {
+        if s.restored_left > 0 {
+            tracing::error!(
+                missing = s.restored_left,
+                "disk queue records promised by its counts could not be read; they are lost"
+            );
+            s.lost += s.restored_left;
+            s.restored_left = 0;
+        }
+        let ready = s.ready.iter().map(|r| match r {
+            Ready::Memory { rec, .. } => rec.size(),
+            Ready::Disk { size, .. } => *size,
+        });
+        let bytes = ready.sum::<usize>()
+            + s.in_flight.values().map(|v| v.1).sum::<usize>()
+            + s.unsynced.iter().map(|u| u.size).sum::<usize>();
+        s.records = s.ready.len() + s.in_flight.len() + s.unsynced.len();
+        s.bytes = bytes;
     }
 
     /// Reads a record queued since the start. `None`: try again (it was put back).
@@ -664,7 +708,7 @@ impl Queue {
         let size = size.unwrap_or_else(|| Record::stored_size(bytes.len()));
         match Record::decode(&bytes) {
             Ok(record) => {
-                self.lock().in_flight.insert(id, record.queued_ms);
+                self.lock().in_flight.insert(id, (record.queued_ms, size));
                 Next::Record(Taken {
                     id,
                     size,

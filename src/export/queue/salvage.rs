@@ -22,7 +22,7 @@ use redb::{Database, ReadableDatabase};
 use super::Record;
 use super::disk::{
     COUNT, Class, META, NEXT_ID, OpenError, Options, RECORDS, classify, guarded, open_db,
-    write,
+    restore, write,
 };
 
 /// Records copied per transaction while salvaging.
@@ -81,6 +81,8 @@ pub fn salvage(path: &Path, opts: &Options, why: &str) -> Result<Salvage, OpenEr
         Class::Locked => fail(io::Error::other("salvage file is locked")),
         Class::Format(d) | Class::Damaged(d) => fail(io::Error::other(d)),
     })?;
+    // Creates the tables, so counting works before the first copy.
+    restore(&target).map_err(|c| fail(class_to_io(c)))?;
     let mut copy = Copy {
         target: &target,
         pending: Vec::new(),
@@ -102,7 +104,11 @@ pub fn salvage(path: &Path, opts: &Options, why: &str) -> Result<Salvage, OpenEr
             expected = expected.or(Some(count));
         }
         let end = meta.map_or(u64::MAX, |(n, _)| n.max(1));
+        let before = copy.salvaged + copy.pending.len() as u64;
         clean = copy_from(&source, end, &mut copy).map_err(fail)?;
+        // A tree can be damaged so that reads end early without an error: the counts tell.
+        let read = copy.salvaged + copy.pending.len() as u64 - before + copy.bad;
+        clean &= meta.is_none_or(|(_, count)| read >= count);
         let _ = guarded(move || {
             drop(source);
             Ok(())
@@ -135,12 +141,16 @@ pub fn salvage(path: &Path, opts: &Options, why: &str) -> Result<Salvage, OpenEr
         Some(e) if clean || e >= salvaged => (e.saturating_sub(salvaged).max(bad), true),
         _ => (bad, false),
     };
+    let lost_text = if exact {
+        lost.to_string()
+    } else {
+        format!("unknown (at least {lost})")
+    };
     tracing::error!(
         path = %path.display(),
         aside = %aside.display(),
         salvaged,
-        lost,
-        lost_exact = exact,
+        lost = %lost_text,
         reason = why,
         "disk queue was damaged: salvaged what could be read into a fresh file"
     );
@@ -228,6 +238,10 @@ fn probe(db: &Database, from: u64, end: u64) -> Result<Option<(u64, Vec<u8>)>, C
         match range.next() {
             Some(item) => {
                 let (k, v) = item.map_err(classify)?;
+                // A damaged tree can hand out keys outside the range asked for.
+                if !(from..end).contains(&k.value()) {
+                    return Err(Class::Damaged("key out of order".to_string()));
+                }
                 Ok(Some((k.value(), v.value().to_vec())))
             }
             None => Ok(None),

@@ -478,7 +478,13 @@ async fn filled(dir: &Path, n: u64) -> std::path::PathBuf {
 async fn damaged_pages_are_salvaged_never_a_panic() {
     let n = 400u64;
     let mut total_salvaged = 0;
-    for seed in 0..40u64 {
+    let seeds = match std::env::var("SEED") {
+        Ok(v) => v.parse().unwrap()..v.parse::<u64>().unwrap() + 1,
+        Err(_) => 0..40u64,
+    };
+    let seeds_n = seeds.end - seeds.start;
+    let mut delivered = 0usize;
+    for seed in seeds {
         let dir = tempfile::tempdir().unwrap();
         let path = filled(dir.path(), n).await;
         let mut bytes = std::fs::read(&path).unwrap();
@@ -499,19 +505,25 @@ async fn damaged_pages_are_salvaged_never_a_panic() {
             Ok(Err(e)) => panic!("seed {seed}: open failed: {e}"),
             Err(_) => panic!("seed {seed}: open panicked"),
         };
+        let opened_with = q.usage().0;
+        let (_, lost_at_open) = q.take_salvage_counts();
+        let (got, corrupt) = drain(&q).await;
         let (salvaged, lost) = q.take_salvage_counts();
-        let (got, _) = drain(&q).await;
+        let lost = lost + lost_at_open;
         let mut seen = std::collections::HashSet::new();
         for t in &got {
             assert!(t.record.items < n, "seed {seed}: a record that was never queued");
             assert_eq!(t.record, big(t.record.items, 1000), "seed {seed}: altered record");
             assert!(seen.insert(t.record.items), "seed {seed}: duplicate");
         }
-        if salvaged > 0 {
-            assert_eq!(got.len() as u64, salvaged, "seed {seed}");
-            assert!(salvaged + lost <= n, "seed {seed}: {salvaged} + {lost}");
+        // Every record is delivered, skipped as corrupt or counted as lost: none vanishes
+        // silently (unless the file was beyond reading at all, its counts included).
+        let accounted = got.len() as u64 + corrupt as u64 + lost;
+        if opened_with > 0 {
+            assert!(accounted >= n, "seed {seed}: {accounted} of {n} accounted for");
         }
         total_salvaged += salvaged;
+        delivered += got.len();
         // A salvaged queue is a working queue.
         q.push(big(7, 10), None).unwrap();
         q.commit().await.unwrap();
@@ -519,4 +531,9 @@ async fn damaged_pages_are_salvaged_never_a_panic() {
         assert_eq!(t.record, big(7, 10), "seed {seed}");
     }
     assert!(total_salvaged > 0, "some seeds damaged the tree");
+    assert!(
+        delivered as u64 > seeds_n * n * 8 / 10,
+        "most records survive a few damaged bytes: {delivered}"
+    );
 }
+
