@@ -109,7 +109,7 @@ fn config(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> (std::path::Path
         &cfg,
         format!(
             "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-             exporters:\n  otlphttp/backend:\n    endpoint: \"http://{backend}\"\n    compression: none\n    retry_on_failure: {{initial_interval: 50ms, max_interval: 200ms}}\n    sending_queue: {{storage: disk, directory: \"{}\", fsync_interval: 50ms}}\n\
+             exporters:\n  otlphttp/backend:\n    endpoint: \"http://{backend}\"\n    compression: none\n    retry_on_failure: {{initial_interval: 50ms, max_interval: 200ms}}\n    sending_queue: {{storage: disk, directory: \"{}\", fsync_interval: 50ms, cache_size: 1MiB}}\n\
              service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
             queue_dir.display()
         ),
@@ -183,7 +183,11 @@ fn request(prefix: &str, n: usize) -> Vec<u8> {
 async fn post(http: SocketAddr, body: Vec<u8>) -> Option<u16> {
     let url = format!("http://{http}/v1/traces");
     let headers = [("content-type", "application/x-protobuf")];
-    match tokio::time::timeout(Duration::from_secs(5), http_try("POST", &url, &headers, body)).await
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        http_try("POST", &url, &headers, body),
+    )
+    .await
     {
         Ok(Ok(r)) => Some(r.status),
         _ => None,
@@ -206,7 +210,9 @@ async fn a_second_process_on_the_same_queue_directory_is_refused_and_sets_nothin
     let dir = tempfile::tempdir().unwrap();
     let queue_dir = dir.path().join("queue");
     let (addr, seen) = backend(Arc::default()).await;
-    let first = spawn(dir.path(), &queue_dir, addr).await.expect("first starts");
+    let first = spawn(dir.path(), &queue_dir, addr)
+        .await
+        .expect("first starts");
     assert_eq!(post(first.http, request("a", 5)).await, Some(200));
 
     let second = spawn(dir.path(), &queue_dir, addr).await;
@@ -222,7 +228,10 @@ async fn a_second_process_on_the_same_queue_directory_is_refused_and_sets_nothin
     // The first one still works.
     let ready = format!("http://{}/readyz", first.admin);
     assert_eq!(
-        http_try("GET", &ready, &[], Vec::new()).await.unwrap().status,
+        http_try("GET", &ready, &[], Vec::new())
+            .await
+            .unwrap()
+            .status,
         200
     );
     assert_eq!(post(first.http, request("b", 5)).await, Some(200));

@@ -394,8 +394,8 @@ impl Queue {
                     s.restored_left = restored.records.saturating_sub(in_flight);
                     s.salvaged_once = true;
                     let pending: usize = s.unsynced.iter().map(|u| u.size).sum();
-                    s.records = usize::try_from(restored.records).unwrap_or(usize::MAX)
-                        + s.unsynced.len();
+                    s.records =
+                        usize::try_from(restored.records).unwrap_or(usize::MAX) + s.unsynced.len();
                     s.bytes = usize::try_from(restored.bytes).unwrap_or(usize::MAX) + pending;
                     s.next_id = s.next_id.max(restored.next_id);
                 }
@@ -475,8 +475,7 @@ impl Queue {
                     let compact = !done.is_empty()
                         && file_len >= COMPACT_MIN_FILE
                         && stored_bytes.saturating_mul(4) < file_len
-                        && s
-                            .last_compact
+                        && s.last_compact
                             .is_none_or(|t| t.elapsed() >= self.compact_every);
                     if compact {
                         s.last_compact = Some(Instant::now());
@@ -517,9 +516,8 @@ impl Queue {
     /// Gives the free pages of a mostly empty file back to the file system.
     async fn compact(&self, store: &Arc<disk::Store>, before: u64) {
         let st = store.clone();
-        let result = joined(
-            tokio::task::spawn_blocking(move || st.compact().map(|_| st.file_len())).await,
-        );
+        let result =
+            joined(tokio::task::spawn_blocking(move || st.compact().map(|_| st.file_len())).await);
         match result {
             Ok(after) => {
                 tracing::debug!(path = %store.path().display(), before, after, "disk queue compacted");

@@ -120,7 +120,10 @@ mod tests {
         let enc = r.encode();
         assert_eq!(Record::decode(&enc), Ok(r.clone()));
         assert_eq!(Record::stored_size(enc.len()), r.size());
-        let none = Record { tenant: None, ..r.clone() };
+        let none = Record {
+            tenant: None,
+            ..r.clone()
+        };
         assert_eq!(Record::decode(&none.encode()), Ok(none));
         for cut in 0..enc.len() {
             assert!(Record::decode(&enc[..cut]).is_err());
@@ -135,7 +138,10 @@ mod tests {
         for at in 1..enc.len() {
             let mut flipped = enc.clone();
             flipped[at] ^= 0x40;
-            assert!(Record::decode(&flipped).is_err(), "flip at {at} not noticed");
+            assert!(
+                Record::decode(&flipped).is_err(),
+                "flip at {at} not noticed"
+            );
         }
     }
 

@@ -21,8 +21,8 @@ use redb::{Database, ReadableDatabase};
 
 use super::Record;
 use super::disk::{
-    COUNT, Class, META, NEXT_ID, OpenError, Options, RECORDS, classify, guarded, open_db,
-    restore, write,
+    COUNT, Class, META, NEXT_ID, OpenError, Options, RECORDS, classify, guarded, open_db, restore,
+    write,
 };
 
 /// Records copied per transaction while salvaging.

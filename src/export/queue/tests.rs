@@ -277,7 +277,11 @@ async fn a_corrupt_record_is_skipped() {
     q.commit().await.unwrap();
     assert_eq!(q.usage().0, 0);
     drop(q);
-    assert_eq!(disk(dir.path(), "q").usage().0, 0, "corrupt records deleted");
+    assert_eq!(
+        disk(dir.path(), "q").usage().0,
+        0,
+        "corrupt records deleted"
+    );
 }
 
 #[tokio::test]
@@ -336,7 +340,11 @@ async fn an_io_error_at_open_is_an_error_and_sets_nothing_aside() {
         Ok(_) => panic!("the open must fail"),
     }
     assert_eq!(names(dir.path()), before, "nothing set aside");
-    assert_eq!(disk(dir.path(), "q").usage().0, 1, "the record is still there");
+    assert_eq!(
+        disk(dir.path(), "q").usage().0,
+        1,
+        "the record is still there"
+    );
 }
 
 /// Commits until the queue is up again (real time: reopening runs on blocking threads).
@@ -512,15 +520,25 @@ async fn damaged_pages_are_salvaged_never_a_panic() {
         let lost = lost + lost_at_open;
         let mut seen = std::collections::HashSet::new();
         for t in &got {
-            assert!(t.record.items < n, "seed {seed}: a record that was never queued");
-            assert_eq!(t.record, big(t.record.items, 1000), "seed {seed}: altered record");
+            assert!(
+                t.record.items < n,
+                "seed {seed}: a record that was never queued"
+            );
+            assert_eq!(
+                t.record,
+                big(t.record.items, 1000),
+                "seed {seed}: altered record"
+            );
             assert!(seen.insert(t.record.items), "seed {seed}: duplicate");
         }
         // Every record is delivered, skipped as corrupt or counted as lost: none vanishes
         // silently (unless the file was beyond reading at all, its counts included).
         let accounted = got.len() as u64 + corrupt as u64 + lost;
         if opened_with > 0 {
-            assert!(accounted >= n, "seed {seed}: {accounted} of {n} accounted for");
+            assert!(
+                accounted >= n,
+                "seed {seed}: {accounted} of {n} accounted for"
+            );
         }
         total_salvaged += salvaged;
         delivered += got.len();
@@ -537,3 +555,56 @@ async fn damaged_pages_are_salvaged_never_a_panic() {
     );
 }
 
+/// Figures for the README: start-up time against queue length, file size as it drains.
+/// `cargo nextest run --lib -E 'test(disk_queue_figures)' --run-ignored only --no-capture`
+#[tokio::test]
+#[ignore = "measurement, prints figures"]
+async fn disk_queue_figures() {
+    for n in [1_000u64, 100_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = DiskOptions {
+            compact_every: Duration::ZERO,
+            ..DiskOptions::default()
+        };
+        let q = Queue::disk(1 << 40, dir.path(), "q", opts.clone()).unwrap();
+        for chunk in 0..n / 1000 {
+            for i in 0..1000 {
+                q.push(big(chunk * 1000 + i, 1024), None).unwrap();
+            }
+            q.commit().await.unwrap();
+        }
+        let path = q.path().unwrap().to_path_buf();
+        drop(q);
+        let full = std::fs::metadata(&path).unwrap().len();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let q = Queue::disk(1 << 40, dir.path(), "q", opts.clone()).unwrap();
+            best = best.min(t.elapsed());
+            assert_eq!(q.usage().0 as u64, n);
+        }
+        // What opening cost before: every record read to build the index.
+        let t = Instant::now();
+        {
+            let db = disk::open_db(&path, &opts, false).ok().unwrap();
+            let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+            let table = txn.open_table(disk::RECORDS).unwrap();
+            let mut total = 0usize;
+            for item in redb::ReadableTable::iter(&table).unwrap() {
+                total += item.unwrap().1.value().len();
+            }
+            assert!(total > 0);
+        }
+        let scan = t.elapsed();
+        let q = Queue::disk(1 << 40, dir.path(), "q", opts.clone()).unwrap();
+        for _ in 0..n {
+            let t = take(&q).await;
+            q.done(&t);
+        }
+        q.commit().await.unwrap();
+        let drained = std::fs::metadata(&path).unwrap().len();
+        eprintln!(
+            "{n} records of 1 KiB: file {full} bytes; open {best:?} (reading every record: {scan:?}); drained file {drained} bytes"
+        );
+    }
+}
