@@ -167,6 +167,14 @@ pub struct DroppedLabels {
     pub reason: &'static str,
 }
 
+/// `slotel_exporter_queue_salvage_records_total`: `outcome` = `salvaged` (copied out of a
+/// damaged disk queue file) | `lost` (in the damaged file but unreadable).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SalvageLabels {
+    pub exporter: String,
+    pub outcome: &'static str,
+}
+
 /// `slotel_exporter_requests_total`: `outcome` = `success` | `retryable` | `permanent`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ExportRequestLabels {
@@ -188,6 +196,8 @@ pub struct ExporterMetrics {
     pub queue_oldest_age_seconds: Family<QueueLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// Items an OTLP backend accepted the request of but rejected (partial success).
     pub partial_rejected_items: Family<QueueLabels, Counter>,
+    /// Records of damaged disk queue files, salvaged or lost.
+    pub queue_salvage_records: Family<SalvageLabels, Counter>,
 }
 
 impl ExporterMetrics {
@@ -231,6 +241,11 @@ impl ExporterMetrics {
             "slotel_exporter_queue_capacity_bytes",
             "Bytes an exporter's queue holds before receivers answer retry-later",
             self.queue_capacity_bytes.clone(),
+        );
+        registry.register(
+            "slotel_exporter_queue_salvage_records",
+            "Records of a damaged disk queue file: copied into a fresh file (salvaged) or unreadable (lost)",
+            self.queue_salvage_records.clone(),
         );
         registry.register(
             "slotel_exporter_queue_oldest_age_seconds",

@@ -2,7 +2,9 @@
 //! `fuzz/corpus/receive/` (seeds and regressions), and random mutations of valid requests
 //! of every signal, each within a time bound.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use proptest::prelude::*;
 use prost::Message;

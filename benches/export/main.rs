@@ -200,7 +200,10 @@ fn queues(c: &mut Criterion) {
     g.bench_function("disk_fsync_100ms", |b| {
         b.iter_custom(|iters| {
             k += 1;
-            let q = Arc::new(Queue::disk(64 << 20, dir.path(), &format!("q{k}")).expect("queue"));
+            let q = Arc::new(
+                Queue::disk(64 << 20, dir.path(), &format!("q{k}"), Default::default())
+                    .expect("queue"),
+            );
             rt.block_on(through(q, iters))
         })
     });

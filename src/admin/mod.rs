@@ -3,8 +3,9 @@
 //! - `GET /healthz`: 200 while the process runs.
 //! - `GET /readyz`: 200 once every listener is bound and exporters are started; 503 while
 //!   draining, while any pipeline queue or the process-wide memory budget is over 90% full,
-//!   or while the budget refused a request in the last few seconds (so a load balancer sends
-//!   traffic elsewhere while clients are being told "retry later").
+//!   while the budget refused a request in the last few seconds (so a load balancer sends
+//!   traffic elsewhere while clients are being told "retry later"), or while a disk queue
+//!   cannot write (its disk is full or failing), with the reason in the body.
 //! - `GET /metrics`: Prometheus/OpenMetrics text.
 
 use std::sync::Arc;
@@ -77,6 +78,9 @@ impl Health {
             }
         }
         for q in &self.queues {
+            if let Some(why) = q.blocked() {
+                return Err(format!("{} pipeline: {why}", q.signal().as_str()));
+            }
             let fill = q.fill_ratio();
             if fill > NOT_READY_FILL {
                 return Err(format!(

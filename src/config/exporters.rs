@@ -135,6 +135,9 @@ pub struct QueueConfig {
     /// `num_consumers` (default 8; the collector uses 10): requests in flight to the backend
     /// at once.
     pub num_consumers: usize,
+    /// `cache_size` (byte size, default 4 MiB, disk only): memory the disk queue's storage
+    /// engine caches pages in, per queue.
+    pub cache_size: usize,
 }
 
 impl Default for QueueConfig {
@@ -145,6 +148,7 @@ impl Default for QueueConfig {
             max_bytes: 256 * 1024 * 1024,
             fsync_interval: Duration::from_millis(100),
             num_consumers: 8,
+            cache_size: 4 * 1024 * 1024,
         }
     }
 }
@@ -336,6 +340,9 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
                 num_consumers: q
                     .opt(ctx, "num_consumers", Ctx::count)
                     .unwrap_or(d.num_consumers),
+                cache_size: q
+                    .opt(ctx, "cache_size", Ctx::byte_size)
+                    .unwrap_or(d.cache_size),
             };
             q.finish(ctx);
             cfg

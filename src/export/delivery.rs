@@ -20,12 +20,14 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::queue::{Next, Queue, Record, Taken};
+use super::queue::{DiskOptions, Next, Queue, Record, Taken};
 use super::retry::{Backoff, Outcome};
 use crate::config::{Delivery, QueueStorage};
 use crate::pipeline::{Batch, ExportError, Exporter};
 use crate::telemetry::log_limit::LogLimiter;
-use crate::telemetry::{DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, Signal};
+use crate::telemetry::{
+    DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, SalvageLabels, Signal,
+};
 
 /// What a remote exporter implements: turning batches into backend requests, and sending
 /// one request.
@@ -78,7 +80,13 @@ impl QueuedExporter {
     ) -> Result<Arc<Self>, String> {
         let q = &delivery.queue;
         let queue = match (q.storage, &q.directory) {
-            (QueueStorage::Disk, Some(dir)) => Queue::disk(q.max_bytes, dir, id)?,
+            (QueueStorage::Disk, Some(dir)) => {
+                let opts = DiskOptions {
+                    cache_size: q.cache_size,
+                    ..DiskOptions::default()
+                };
+                Queue::disk(q.max_bytes, dir, id, opts).map_err(|e| e.to_string())?
+            }
             _ => Queue::memory(q.max_bytes),
         };
         let queue = Arc::new(queue);
@@ -125,10 +133,10 @@ impl QueuedExporter {
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
-                    if let Err(e) = queue.commit().await
-                        && let Some(more) = shared.log.check("commit")
-                    {
-                        tracing::error!(exporter = %id, error = %e, "disk queue commit failed; the batches were refused{more}");
+                    // The queue logs when its disk fails and when it recovers; while it is
+                    // down every tick fails, and is retried with backoff inside.
+                    if let Err(e) = queue.commit().await {
+                        tracing::debug!(exporter = %id, error = %e, "disk queue commit failed; the batches were refused");
                     }
                     if shared.stop.load(Ordering::Acquire) {
                         break;
@@ -154,6 +162,17 @@ impl QueuedExporter {
     fn update_gauges(&self, labels: &QueueLabels) {
         let (records, bytes, oldest) = self.queue.usage();
         let m = &self.metrics.exporters;
+        let (salvaged, lost) = self.queue.take_salvage_counts();
+        for (outcome, n) in [("salvaged", salvaged), ("lost", lost)] {
+            if n > 0 {
+                m.queue_salvage_records
+                    .get_or_create(&SalvageLabels {
+                        exporter: labels.exporter.clone(),
+                        outcome,
+                    })
+                    .inc_by(n);
+            }
+        }
         m.queue_items.get_or_create(labels).set(records as i64);
         m.queue_bytes.get_or_create(labels).set(bytes as i64);
         let age = oldest.map_or(0.0, |t| now_ms().saturating_sub(t) as f64 / 1000.0);
@@ -198,6 +217,12 @@ impl Exporter for QueuedExporter {
 
     fn has_room(&self) -> bool {
         self.queue.has_room()
+    }
+
+    fn blocked(&self) -> Option<String> {
+        self.queue
+            .blocked()
+            .map(|why| format!("exporter {}: {why}", self.id))
     }
 
     fn is_durable(&self) -> bool {

@@ -275,6 +275,12 @@ impl PipelineSender {
         self.shared.signal
     }
 
+    /// Why some exporter of the pipeline refuses data though it is not full (see
+    /// [`Exporter::blocked`]).
+    pub fn blocked(&self) -> Option<String> {
+        self.shared.exporters.iter().find_map(|e| e.blocked())
+    }
+
     /// Whether batches must carry an [`Ack`]: some exporter of the pipeline is durable,
     /// and the receiver acknowledges only once the batch is stored.
     pub fn needs_ack(&self) -> bool {

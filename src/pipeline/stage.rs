@@ -38,6 +38,11 @@ pub trait Exporter: Send + Sync {
     fn has_room(&self) -> bool {
         true
     }
+    /// Why the exporter cannot take data now though it is not full (a disk queue whose
+    /// disk fails), for readiness. `None` when it can.
+    fn blocked(&self) -> Option<String> {
+        None
+    }
     /// Whether the exporter stores batches durably; the receiver then acknowledges only
     /// once the batch's [`super::Ack`] completes.
     fn is_durable(&self) -> bool {

@@ -16,7 +16,13 @@ pub struct Record {
     pub body: Bytes,
 }
 
-const VERSION: u8 = 1;
+/// The format written today: version 1's fields followed by a CRC-32 of everything before
+/// it, so a damaged value is noticed even where the store does not check its pages on read.
+const VERSION: u8 = 2;
+/// The format before the checksum; still read.
+const VERSION_1: u8 = 1;
+/// Bytes of a version 2 encoding besides the tenant and the body.
+const OVERHEAD: usize = 27;
 
 /// Why a stored record could not be read back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -29,10 +35,16 @@ impl Record {
         self.body.len() + self.tenant.as_ref().map_or(0, String::len) + 32
     }
 
-    /// The on-disk form: version, route, items, queued time, tenant, body.
+    /// What [`Record::size`] says of a record whose encoding is `len` bytes long, so a
+    /// stored record is accounted for without decoding it.
+    pub fn stored_size(len: usize) -> usize {
+        len + 32 - OVERHEAD
+    }
+
+    /// The on-disk form: version, route, items, queued time, tenant, body, CRC-32.
     pub fn encode(&self) -> Vec<u8> {
         let tenant = self.tenant.as_deref().unwrap_or("").as_bytes();
-        let mut out = Vec::with_capacity(self.size());
+        let mut out = Vec::with_capacity(self.body.len() + tenant.len() + OVERHEAD);
         out.put_u8(VERSION);
         out.put_u8(self.route);
         out.put_u8(u8::from(self.tenant.is_some()));
@@ -41,16 +53,32 @@ impl Record {
         out.put_u32(tenant.len() as u32);
         out.put_slice(tenant);
         out.put_slice(&self.body);
+        let crc = crc32fast::hash(&out);
+        out.put_u32(crc);
         out
     }
 
-    pub fn decode(mut buf: &[u8]) -> Result<Self, Corrupt> {
+    pub fn decode(buf: &[u8]) -> Result<Self, Corrupt> {
+        let mut buf = match buf.first() {
+            Some(&VERSION) => {
+                if buf.len() < OVERHEAD {
+                    return Err(Corrupt("too short"));
+                }
+                let (data, crc) = buf.split_at(buf.len() - 4);
+                let crc = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
+                if crc32fast::hash(data) != crc {
+                    return Err(Corrupt("checksum mismatch"));
+                }
+                data
+            }
+            Some(&VERSION_1) => buf,
+            Some(_) => return Err(Corrupt("unknown version")),
+            None => return Err(Corrupt("too short")),
+        };
         if buf.remaining() < 23 {
             return Err(Corrupt("too short"));
         }
-        if buf.get_u8() != VERSION {
-            return Err(Corrupt("unknown version"));
-        }
+        buf.advance(1);
         let route = buf.get_u8();
         let has_tenant = match buf.get_u8() {
             0 => false,
@@ -91,16 +119,44 @@ mod tests {
         };
         let enc = r.encode();
         assert_eq!(Record::decode(&enc), Ok(r.clone()));
-        let none = Record { tenant: None, ..r };
+        assert_eq!(Record::stored_size(enc.len()), r.size());
+        let none = Record {
+            tenant: None,
+            ..r.clone()
+        };
         assert_eq!(Record::decode(&none.encode()), Ok(none));
-        for cut in 0..23 {
+        for cut in 0..enc.len() {
             assert!(Record::decode(&enc[..cut]).is_err());
         }
         let mut bad = enc.clone();
         bad[0] = 9;
         assert!(Record::decode(&bad).is_err());
-        let mut long = enc;
+        let mut long = enc.clone();
         long[19..23].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(Record::decode(&long).is_err());
+        // Any flipped byte of the body or the header is noticed.
+        for at in 1..enc.len() {
+            let mut flipped = enc.clone();
+            flipped[at] ^= 0x40;
+            assert!(
+                Record::decode(&flipped).is_err(),
+                "flip at {at} not noticed"
+            );
+        }
+    }
+
+    #[test]
+    fn version_1_records_are_still_read() {
+        let r = Record {
+            tenant: Some("team-a".into()),
+            items: 3,
+            route: 1,
+            queued_ms: 5,
+            body: Bytes::from_static(b"old"),
+        };
+        let mut v1 = r.encode();
+        v1.truncate(v1.len() - 4);
+        v1[0] = 1;
+        assert_eq!(Record::decode(&v1), Ok(r));
     }
 }

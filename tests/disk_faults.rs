@@ -1,0 +1,368 @@
+//! Disk queue faults against the real binary: a second process on the same queue
+//! directory, kill -9 under load, and readiness while a queue cannot write.
+//!
+//! The backend here is a plain HTTP server that takes OTLP/HTTP trace requests and counts
+//! every span it receives by name, so lost and duplicated spans can be told apart.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use common::*;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use slotel::pipeline::{Batch, ExportError, Exporter};
+
+type Seen = Arc<Mutex<HashMap<String, u32>>>;
+
+/// A backend that counts spans by name; answers 503 while `down`.
+async fn backend(down: Arc<AtomicBool>) -> (SocketAddr, Seen) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::default();
+    let store = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (store, down) = (store.clone(), down.clone());
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let (store, down) = (store.clone(), down.clone());
+                    async move {
+                        let body = req.into_body().collect().await.map(|c| c.to_bytes());
+                        let status = if down.load(Ordering::SeqCst) {
+                            503
+                        } else if let Ok(r) =
+                            ExportTraceServiceRequest::decode(body.unwrap_or_default())
+                        {
+                            let mut seen = store.lock().unwrap();
+                            for rs in &r.resource_spans {
+                                for ss in &rs.scope_spans {
+                                    for s in &ss.spans {
+                                        *seen.entry(s.name.clone()).or_default() += 1;
+                                    }
+                                }
+                            }
+                            200
+                        } else {
+                            400
+                        };
+                        Ok::<_, std::convert::Infallible>(
+                            http::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/x-protobuf")
+                                .body(Full::new(Bytes::new()))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A slotel process with a disk-queued `otlphttp` exporter to `backend`, its queue in
+/// `queue_dir`.
+struct Slotel {
+    child: std::process::Child,
+    http: SocketAddr,
+    admin: SocketAddr,
+    stderr: std::path::PathBuf,
+}
+
+impl Drop for Slotel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> (std::path::PathBuf, u16, u16) {
+    let (grpc, http, admin) = (port(), port(), port());
+    let cfg = dir.join(format!("slotel-{http}.yaml"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+             exporters:\n  otlphttp/backend:\n    endpoint: \"http://{backend}\"\n    compression: none\n    retry_on_failure: {{initial_interval: 50ms, max_interval: 200ms}}\n    sending_queue: {{storage: disk, directory: \"{}\", fsync_interval: 50ms, cache_size: 1MiB}}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
+            queue_dir.display()
+        ),
+    )
+    .unwrap();
+    (cfg, http, admin)
+}
+
+/// Starts slotel; `Err(stderr)` if it exits before it is ready.
+async fn spawn(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> Result<Slotel, String> {
+    let (cfg, http, admin) = config(dir, queue_dir, backend);
+    let stderr = dir.join(format!("stderr-{http}.log"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut p = Slotel {
+        child,
+        http: SocketAddr::from(([127, 0, 0, 1], http)),
+        admin: SocketAddr::from(([127, 0, 0, 1], admin)),
+        stderr,
+    };
+    let ready = format!("http://{}/readyz", p.admin);
+    for _ in 0..300 {
+        if let Ok(Some(_)) = p.child.try_wait() {
+            return Err(std::fs::read_to_string(&p.stderr).unwrap_or_default());
+        }
+        if let Ok(Ok(r)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            http_try("GET", &ready, &[], Vec::new()),
+        )
+        .await
+            && r.status == 200
+        {
+            return Ok(p);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = p.child.kill();
+    panic!("slotel did not become ready");
+}
+
+/// One request of `n` spans named `<prefix>-<j>`.
+fn request(prefix: &str, n: usize) -> Vec<u8> {
+    let now = now_unix_nanos();
+    let spans = (0..n)
+        .map(|j| Span {
+            trace_id: vec![7; 16],
+            span_id: (j as u64 + 1).to_be_bytes().to_vec(),
+            name: format!("{prefix}-{j}"),
+            start_time_unix_nano: now - 1_000_000,
+            end_time_unix_nano: now,
+            ..Default::default()
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+async fn post(http: SocketAddr, body: Vec<u8>) -> Option<u16> {
+    let url = format!("http://{http}/v1/traces");
+    let headers = [("content-type", "application/x-protobuf")];
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        http_try("POST", &url, &headers, body),
+    )
+    .await
+    {
+        Ok(Ok(r)) => Some(r.status),
+        _ => None,
+    }
+}
+
+fn damaged_files(queue_dir: &Path) -> Vec<String> {
+    std::fs::read_dir(queue_dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains("damaged") || n.contains("corrupt"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_same_queue_directory_is_refused_and_sets_nothing_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue_dir = dir.path().join("queue");
+    let (addr, seen) = backend(Arc::default()).await;
+    let first = spawn(dir.path(), &queue_dir, addr)
+        .await
+        .expect("first starts");
+    assert_eq!(post(first.http, request("a", 5)).await, Some(200));
+
+    let second = spawn(dir.path(), &queue_dir, addr).await;
+    let stderr = match second {
+        Err(stderr) => stderr,
+        Ok(_) => panic!("a second slotel on the same queue directory must not start"),
+    };
+    assert!(
+        stderr.contains("locked by another process") && stderr.contains("otlphttp_backend.redb"),
+        "the error names the lock and the file: {stderr}"
+    );
+    assert!(damaged_files(&queue_dir).is_empty(), "nothing set aside");
+    // The first one still works.
+    let ready = format!("http://{}/readyz", first.admin);
+    assert_eq!(
+        http_try("GET", &ready, &[], Vec::new())
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(post(first.http, request("b", 5)).await, Some(200));
+    for _ in 0..100 {
+        if seen.lock().unwrap().len() >= 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.lock().unwrap().len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_under_load_loses_no_acknowledged_span_and_bounds_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue_dir = dir.path().join("queue");
+    let down = Arc::new(AtomicBool::new(true));
+    let (addr, seen) = backend(down.clone()).await;
+    let first = spawn(dir.path(), &queue_dir, addr).await.expect("starts");
+
+    // Senders: each request is acknowledged (200) only once it is on disk.
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for w in 0..4 {
+        let (acked, stop, http) = (acked.clone(), stop.clone(), first.http);
+        senders.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let prefix = format!("w{w}r{i}");
+                if post(http, request(&prefix, 10)).await == Some(200) {
+                    acked.lock().unwrap().push(prefix);
+                }
+                i += 1;
+            }
+        }));
+    }
+    // A backlog builds while the backend is down; then it drains under load.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut first = first;
+    first.child.kill().unwrap(); // SIGKILL
+    first.child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for s in senders {
+        let _ = s.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 20, "load was sent: {}", acked.len());
+
+    let second = spawn(dir.path(), &queue_dir, addr)
+        .await
+        .expect("restarts on the same queue");
+    let wanted: Vec<String> = acked
+        .iter()
+        .flat_map(|p| (0..10).map(move |j| format!("{p}-{j}")))
+        .collect();
+    let mut missing = wanted.len();
+    for _ in 0..600 {
+        missing = {
+            let seen = seen.lock().unwrap();
+            wanted.iter().filter(|n| !seen.contains_key(*n)).count()
+        };
+        if missing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(missing, 0, "acknowledged spans lost after kill -9");
+    let duplicates: u32 = seen.lock().unwrap().values().map(|c| c - 1).sum();
+    let metrics = http_try(
+        "GET",
+        &format!("http://{}/metrics", second.admin),
+        &[],
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&metrics.body).into_owned();
+    let redelivered = metric_sum(&text, "slotel_exporter_redelivered_items_total", &[]);
+    assert!(
+        f64::from(duplicates) <= redelivered,
+        "every duplicate is counted: {duplicates} seen, {redelivered} counted"
+    );
+    assert!(
+        (duplicates as usize) < wanted.len() / 2,
+        "duplicates bounded: {duplicates} of {}",
+        wanted.len()
+    );
+    assert!(damaged_files(&queue_dir).is_empty());
+    eprintln!(
+        "kill -9: {} spans acknowledged, 0 lost, {duplicates} delivered twice",
+        wanted.len()
+    );
+}
+
+/// An exporter whose disk cannot be written.
+struct Blocked;
+
+#[async_trait]
+impl Exporter for Blocked {
+    fn id(&self) -> &str {
+        "test/blocked"
+    }
+    fn has_room(&self) -> bool {
+        false
+    }
+    fn blocked(&self) -> Option<String> {
+        Some("disk queue i/o error: No space left on device".to_string())
+    }
+    async fn export(&self, _batch: &Batch) -> Result<(), ExportError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn readyz_is_503_with_the_reason_while_a_disk_queue_cannot_write() {
+    let server = start_cfg(|c| c, vec![Arc::new(Blocked)]).await;
+    let r = http_try(
+        "GET",
+        &format!("http://{}/readyz", server.admin),
+        &[],
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 503);
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(body.contains("No space left on device"), "{body}");
+    // Receivers answer retry-later meanwhile.
+    let status = post(server.http, request("x", 1)).await;
+    assert!(matches!(status, Some(429 | 503)), "{status:?}");
+}
