@@ -119,7 +119,9 @@ impl MemoryBudget {
     /// Whether a charge was refused for want of room within the last `window`.
     pub fn refused_within(&self, window: Duration) -> bool {
         let last = self.last_refusal_ms.load(Ordering::Relaxed);
-        last != 0 && self.epoch.elapsed().as_millis() as u64 - last < window.as_millis() as u64
+        last != 0
+            && (self.epoch.elapsed().as_millis() as u64).saturating_sub(last)
+                < window.as_millis() as u64
     }
 
     /// Fraction in use, 0.0 to 1.0.
