@@ -15,9 +15,20 @@
 //! version is moved aside (`slo-state.json.corrupt-<unix seconds>`), an error is logged,
 //! and slotel starts empty. SLOs whose definition changed since the snapshot start empty
 //! too.
+//!
+//! A snapshot that parses is still checked before anything of it is used ([`check`]), and
+//! moved aside the same way when it fails: the file is at most [`MAX_FILE_BYTES`]; it was
+//! not written in the future; every slot id, time slice and cumulative series time lies
+//! no later than now plus `max_future` (a slot id far ahead would make every ring treat
+//! today's events as too old, freezing the windows at zero for good); good counts are
+//! within their totals (the signed slots of ratio metric SLIs excepted) and no sum of
+//! counts overflows; a window has at most its ring's slots, a slot at most
+//! [`MAX_SLOT_BUCKETS`] latency buckets, an SLO at most `max_groups` + 1 groups, a group at
+//! most [`MAX_OPEN_SLICES`] open slices. Slots older than a ring are harmless and ignored.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,15 +36,21 @@ use super::metrics::MetricSnapshot;
 use super::native::NativeHist;
 use super::slices::Slices;
 use super::state::{GroupKey, GroupState, SloState};
-use super::window::{Counts, Ring};
+use super::window::{self, Counts, Ring};
 use super::{Engine, LoadedSlo};
-use crate::slo::spec::SloWindow;
+use crate::slo::spec::{MetricSli, Sli, SloWindow};
 
 /// The format version written today.
 pub const VERSION: u32 = 3;
 /// The versions read: today's, and 2 (see the module doc).
 const READS: [u32; 2] = [2, VERSION];
 const FILE: &str = "slo-state.json";
+/// A larger snapshot file is not read (it is moved aside).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+/// Latency buckets a snapshot's slot may hold (the HDR geometry has about 23 000).
+pub const MAX_SLOT_BUCKETS: usize = 32_768;
+/// Open time slices a snapshot's group may hold (as many as a group keeps).
+pub const MAX_OPEN_SLICES: usize = 4_096;
 
 type Slots = Vec<super::window::SlotRecord>;
 
@@ -217,10 +234,11 @@ pub struct Restored {
 }
 
 /// Restores state from `dir` into the engine's loaded SLOs. A missing snapshot is not an
-/// error; an unreadable one is moved aside and reported in the log.
+/// error; an unreadable or invalid one (see [`check`]) is moved aside and reported in the
+/// log, and nothing of it is used.
 pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     let path = dir.join(FILE);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match read_bounded(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Restored::default(),
         Err(e) => {
@@ -235,6 +253,7 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
             return Restored::default();
         }
     };
+    drop(bytes);
     if !READS.contains(&file.version) {
         set_aside(
             &path,
@@ -245,16 +264,34 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         );
         return Restored::default();
     }
-    let mut restored = Restored::default();
     let loaded = engine.slos();
+    let matches: Vec<Option<Arc<LoadedSlo>>> = file
+        .slos
+        .iter()
+        .map(|entry| {
+            loaded
+                .iter()
+                .find(|s| {
+                    s.spec.service == entry.service
+                        && s.spec.name == entry.name
+                        && fingerprint(s) == entry.fingerprint
+                        && (file.version >= 3
+                            || !matches!(s.spec.window, SloWindow::Calendar { .. }))
+                })
+                .cloned()
+        })
+        .collect();
+    let limit = engine
+        .now_nanos()
+        .saturating_add(engine.cfg.max_future.as_nanos() as u64);
+    if let Err(e) = check(&file, &matches, limit) {
+        set_aside(&path, &e.to_string());
+        return Restored::default();
+    }
+    let mut restored = Restored::default();
     let mut matched = Vec::new();
-    for entry in file.slos {
-        let Some(slo) = loaded.iter().find(|s| {
-            s.spec.service == entry.service
-                && s.spec.name == entry.name
-                && fingerprint(s) == entry.fingerprint
-                && (file.version >= 3 || !matches!(s.spec.window, SloWindow::Calendar { .. }))
-        }) else {
+    for (entry, slo) in file.slos.into_iter().zip(matches) {
+        let Some(slo) = slo else {
             restored.skipped += 1;
             continue;
         };
@@ -278,6 +315,195 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     }
     restored.series = engine.restore_metrics(file.metrics, &matched);
     restored
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Why a snapshot that parses cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidSnapshot {
+    #[error("it was written at {written} ns, after now plus max_future ({limit} ns)")]
+    WrittenInFuture { written: u64, limit: u64 },
+    #[error("slo {slo}: {what} {value} lies after now plus max_future ({limit})")]
+    InFuture {
+        slo: String,
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
+    #[error("slo {slo}: {what}")]
+    Counts { slo: String, what: &'static str },
+    #[error("slo {slo}: {what} ({count}, at most {max})")]
+    TooMany {
+        slo: String,
+        what: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error("metric series {name}: {what}")]
+    Series { name: String, what: &'static str },
+}
+
+/// Checks a parsed snapshot against its loaded SLOs (`matches`, in the order of
+/// `file.slos`; `None` for an SLO no longer loaded, whose entry is not used) and against
+/// `limit`, now plus `max_future` in Unix nanoseconds. See the module doc for the rules.
+fn check(
+    file: &File,
+    matches: &[Option<Arc<LoadedSlo>>],
+    limit: u64,
+) -> Result<(), InvalidSnapshot> {
+    if file.written_unix_nanos > limit {
+        return Err(InvalidSnapshot::WrittenInFuture {
+            written: file.written_unix_nanos,
+            limit,
+        });
+    }
+    for (entry, slo) in file.slos.iter().zip(matches) {
+        let Some(slo) = slo else { continue };
+        check_slo(entry, slo, limit)?;
+    }
+    for s in &file.metrics.series {
+        let what = if s.time > limit {
+            "time after now plus max_future"
+        } else if s.start > s.time {
+            "start after time"
+        } else if s.good > s.count {
+            "good count above count"
+        } else {
+            continue;
+        };
+        return Err(InvalidSnapshot::Series {
+            name: s.name.clone(),
+            what,
+        });
+    }
+    Ok(())
+}
+
+fn check_slo(entry: &SloEntry, slo: &LoadedSlo, limit: u64) -> Result<(), InvalidSnapshot> {
+    let id = || format!("{}/{}", entry.service, entry.name);
+    let state = slo.state().new_group();
+    // Ring slot ids at `limit`: no slot may be newer.
+    let newest: Vec<u64> = state.rings.iter().map(|r| r.slot_id(limit)).collect();
+    // Ratio metric SLIs keep signed good counts that may run ahead of their totals.
+    let signed = matches!(slo.spec.sli, Sli::Metric(MetricSli::Ratio { .. }));
+    let max_groups = slo.spec.max_groups.max(1) + 1;
+    if entry.groups.len() > max_groups {
+        return Err(InvalidSnapshot::TooMany {
+            slo: id(),
+            what: "groups",
+            count: entry.groups.len(),
+            max: max_groups,
+        });
+    }
+    let counts = |what| InvalidSnapshot::Counts { slo: id(), what };
+    let future = |what, value| InvalidSnapshot::InFuture {
+        slo: id(),
+        what,
+        value,
+        limit,
+    };
+    let slices = |e: &SlicesEntry, slice_nanos: u64| -> Result<(), InvalidSnapshot> {
+        let last = limit / slice_nanos.max(1);
+        if e.open.len() > MAX_OPEN_SLICES {
+            return Err(InvalidSnapshot::TooMany {
+                slo: id(),
+                what: "open time slices",
+                count: e.open.len(),
+                max: MAX_OPEN_SLICES,
+            });
+        }
+        if e.newest > limit {
+            return Err(future("newest time slice event", e.newest));
+        }
+        for (what, v) in [
+            ("settled time slice", Some(e.settled)),
+            ("first time slice", e.since),
+        ]
+        .into_iter()
+        .chain(e.open.iter().map(|(i, _, _)| ("open time slice", Some(*i))))
+        {
+            if let Some(v) = v
+                && v > last + 1
+            {
+                return Err(future(what, v));
+            }
+        }
+        if e.bad.len() > newest.len() {
+            return Err(counts("more rings of bad time slices than windows"));
+        }
+        for (ring, newest) in e.bad.iter().zip(&newest) {
+            if ring.len() > window::RING {
+                return Err(counts("more slots of bad time slices than a ring holds"));
+            }
+            if let Some((id, _)) = ring.iter().find(|(id, _)| id > newest) {
+                return Err(future("bad time slice slot", *id));
+            }
+        }
+        Ok(())
+    };
+    let slice_nanos = slo.state().slice_cfg.map(|c| c.slice_nanos);
+    if let (Some(e), Some(n)) = (&entry.all_slices, slice_nanos) {
+        slices(e, n)?;
+    }
+    for g in &entry.groups {
+        if g.good > g.total {
+            return Err(counts("lifetime good count above its total"));
+        }
+        if let (Some(e), Some(n)) = (&g.slices, slice_nanos) {
+            slices(e, n)?;
+        }
+        for (slots, newest) in g.rings.iter().zip(&newest) {
+            if slots.len() > window::RING {
+                return Err(InvalidSnapshot::TooMany {
+                    slo: id(),
+                    what: "slots in a window",
+                    count: slots.len(),
+                    max: window::RING,
+                });
+            }
+            let mut ring_total = 0u64;
+            for (slot, good, total, buckets) in slots {
+                if slot > newest {
+                    return Err(future("window slot", *slot));
+                }
+                if !signed && (*good < 0 || good.unsigned_abs() > *total) {
+                    return Err(counts("slot good count outside 0..=total"));
+                }
+                ring_total = ring_total
+                    .checked_add(*total)
+                    .ok_or_else(|| counts("window totals overflow"))?;
+                if buckets.len() > MAX_SLOT_BUCKETS {
+                    return Err(InvalidSnapshot::TooMany {
+                        slo: id(),
+                        what: "latency buckets in a slot",
+                        count: buckets.len(),
+                        max: MAX_SLOT_BUCKETS,
+                    });
+                }
+                buckets
+                    .iter()
+                    .try_fold(0u64, |acc, (_, c)| acc.checked_add(*c))
+                    .ok_or_else(|| counts("latency bucket counts overflow"))?;
+            }
+            if ring_total > g.total {
+                return Err(counts("a window holds more events than the lifetime total"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn set_aside(path: &Path, why: &str) {

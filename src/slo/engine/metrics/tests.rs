@@ -847,7 +847,8 @@ fn series_are_capped_and_an_evicted_series_comes_back_as_a_baseline() {
             series: 10,
             evicted: 1,
             stale_points: 0,
-            skipped_points: 0
+            skipped_points: 0,
+            invalid_points: Default::default(),
         }
     );
     // Series 0 comes back: it started before the eviction, so it is a baseline now, and
