@@ -301,48 +301,32 @@ fn counter_metric(points: Vec<NumberDataPoint>) -> Metric {
 
 #[test]
 fn a_cumulative_point_from_the_far_future_does_not_freeze_its_series() {
-    let e = engine();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let e = Engine::new(EngineConfig::default(), clock.clone(), examples());
     let start = NOW - 60 * S;
+    let send = |time: u64, value: i64| {
+        e.record_metrics(
+            &request(vec![counter_metric(vec![counter(start, time, value)])]),
+            None,
+        )
+    };
     // The series' first point: a baseline (it started before slotel, which started at NOW).
-    e.record_metrics(
-        &request(vec![counter_metric(vec![counter(
-            start,
-            NOW - 20 * S,
-            100,
-        )])]),
-        None,
-    );
-    // A point a year ahead: dropped as future, and must not become the series' latest.
-    e.record_metrics(
-        &request(vec![counter_metric(vec![counter(
-            start,
-            NOW + 365 * 86_400 * S,
-            1_000_000,
-        )])]),
-        None,
-    );
-    let dropped: u64 = e
-        .slos()
-        .iter()
-        .find(|s| s.spec.name == "request-availability")
-        .map(|s| s.dropped().future)
-        .unwrap();
-    assert_eq!(dropped, 999_900);
-    // Present points go on counting against the baseline.
-    e.record_metrics(
-        &request(vec![counter_metric(vec![counter(
-            start,
-            NOW - 10 * S,
-            130,
-        )])]),
-        None,
-    );
-    e.record_metrics(
-        &request(vec![counter_metric(vec![counter(start, NOW, 150)])]),
-        None,
-    );
-    assert_eq!(counts(&e, "request-availability"), (50, 50));
-    assert_eq!(e.metric_stats().stale_points, 0);
+    send(NOW - 20 * S, 100);
+    // A point a year ahead: its increment is dropped as future.
+    send(NOW + 365 * 86_400 * S, 1_000_000);
+    let dropped = |e: &Engine| {
+        e.slos()
+            .iter()
+            .find(|s| s.spec.name == "request-availability")
+            .map(|s| s.dropped().future)
+    };
+    assert_eq!(dropped(&e), Some(999_900));
+    // Once max_future (1m) has passed, present points count again: the first against the
+    // far-future value (lower, so as a reset), the next as an increment.
+    clock.set(NOW + 120 * S);
+    send(NOW + 100 * S, 150);
+    send(NOW + 110 * S, 170);
+    assert_eq!(counts(&e, "request-availability"), (170, 170));
 }
 
 /// A request of `points` delta histogram points at `NOW`, each its own series (a route).

@@ -301,7 +301,7 @@ mod tests {
         ExponentialHistogramDataPoint {
             time_unix_nano: 10,
             scale,
-            count: counts.iter().sum(),
+            count: counts.iter().fold(0, |a: u64, c| a.wrapping_add(*c)),
             positive: Some(Buckets {
                 offset,
                 bucket_counts: counts,
@@ -313,7 +313,7 @@ mod tests {
     fn hist(bounds: Vec<f64>, counts: Vec<u64>) -> HistogramDataPoint {
         HistogramDataPoint {
             time_unix_nano: 10,
-            count: counts.iter().sum(),
+            count: counts.iter().fold(0, |a: u64, c| a.wrapping_add(*c)),
             explicit_bounds: bounds,
             bucket_counts: counts,
             ..Default::default()
@@ -324,7 +324,7 @@ mod tests {
     fn scales_outside_the_specification_are_invalid() {
         for scale in [MIN_SCALE, -1, 0, 3, MAX_SCALE] {
             assert_eq!(
-                check_exponential(&exp(scale, 0, vec![1, 2])),
+                check_exponential(&exp(scale, -1, vec![1, 2])),
                 Ok(()),
                 "{scale}"
             );

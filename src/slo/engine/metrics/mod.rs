@@ -60,7 +60,9 @@
 //! Event time is the point's `time_unix_nano`; late and future points are dropped and
 //! counted in events in the SLO's [`Dropped`], as for spans (increments of `good` and `bad`
 //! selectors are classifications of `total` events, not events, so they are not counted
-//! there). Groups are as for spans: the token's cluster, else the resource attribute
+//! there). Late and future points still advance their cumulative series, a future one
+//! remembered at now + `max_future` at most (so a point from the far future cannot make
+//! every present point of its series stale). Groups are as for spans: the token's cluster, else the resource attribute
 //! `cluster_attribute`, else `unknown`; `group_by` reads point (`attributes[…]`) and
 //! resource attributes.
 //!
@@ -246,8 +248,8 @@ impl Engine {
                 }
                 if dropped != Dropped::default() {
                     let mut d = slo.dropped.lock().unwrap_or_else(|p| p.into_inner());
-                    d.late += dropped.late;
-                    d.future += dropped.future;
+                    d.late = d.late.saturating_add(dropped.late);
+                    d.future = d.future.saturating_add(dropped.future);
                 }
             }
             drop(inner);

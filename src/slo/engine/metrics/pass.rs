@@ -128,13 +128,13 @@ impl Pass<'_, '_> {
             let out = &mut self.out[u.slo];
             if p.time < self.oldest {
                 if counts_events {
-                    out.dropped.late += inc.events;
+                    out.dropped.late = out.dropped.late.saturating_add(inc.events);
                 }
                 continue;
             }
             if p.time > self.newest {
                 if counts_events {
-                    out.dropped.future += inc.events;
+                    out.dropped.future = out.dropped.future.saturating_add(inc.events);
                 }
                 continue;
             }
@@ -145,12 +145,12 @@ impl Pass<'_, '_> {
             let acc = out.counts.entry((key, p.time)).or_default();
             match u.role {
                 Role::Threshold(_) => {
-                    acc.total += inc.events;
-                    acc.good += inc.good.min(inc.events);
+                    acc.total = acc.total.saturating_add(inc.events);
+                    acc.good = acc.good.saturating_add(inc.good.min(inc.events));
                 }
-                Role::Total => acc.total += inc.events,
-                Role::Good => acc.good += inc.events,
-                Role::Bad => acc.bad += inc.events,
+                Role::Total => acc.total = acc.total.saturating_add(inc.events),
+                Role::Good => acc.good = acc.good.saturating_add(inc.events),
+                Role::Bad => acc.bad = acc.bad.saturating_add(inc.events),
             }
         }
     }
@@ -184,12 +184,14 @@ impl Pass<'_, '_> {
                 effective,
             });
         }
-        let inc = if p.time > self.newest {
-            // Not counted (too far in the future): the series must not move past now.
-            self.inner.peek(base, watch, p, good)?
-        } else {
-            self.inner.advance(base, watch, p, good)?
+        // A point from the future advances its series (its increment is dropped as
+        // future) but is remembered at most `newest` ahead, so a point from the far future
+        // makes its series' present points stale for `max_future` at most, not for good.
+        let clamped = Point {
+            time: p.time.min(self.newest),
+            ..*p
         };
+        let inc = self.inner.advance(base, watch, &clamped, good)?;
         Some(Inc { effective, ..inc })
     }
 

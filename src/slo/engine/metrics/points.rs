@@ -120,6 +120,7 @@ pub fn exponential_good(p: &ExponentialHistogramDataPoint, threshold: f64) -> (u
 }
 
 /// One data point, whatever its kind.
+#[derive(Clone, Copy)]
 pub(super) struct Point<'p> {
     pub(super) attributes: &'p [KeyValue],
     pub(super) start: u64,

@@ -194,14 +194,6 @@ impl Inner {
         inc
     }
 
-    /// What [`Inner::advance`] would return, without remembering the point: for points
-    /// that are not counted because they lie too far in the future, which must not become
-    /// their series' latest point (every later, present point would be stale).
-    pub(super) fn peek(&self, base: u64, watch: Watch, p: &Point<'_>, good: u64) -> Option<Inc> {
-        let prev = self.series.get(&series_key(base, watch.id));
-        increment_of(prev, watch.since.max(self.baseline_before), p, good)
-    }
-
     /// Forgets the least recently seen tenth of the series; series first seen from now on
     /// that started no later than one of them are baselines.
     pub(super) fn evict(&mut self) {
