@@ -405,7 +405,9 @@ fn fuzz_body(data: &[u8]) {
     let _ = slotel::slo::metric_limits::check_request(&req);
     e.record_metrics(&req, None);
     e.record_metrics(&req, Some("bound"));
-    let _ = e.status();
+    for s in e.status() {
+        assert!(s.good <= s.total, "more good events than events");
+    }
 }
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/metrics_sli");
