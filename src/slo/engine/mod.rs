@@ -70,8 +70,9 @@ struct Turnstile {
     waiting: AtomicUsize,
 }
 
-/// Yields a writer gives readers between two chunks at most.
+/// Yields a writer gives readers between two chunks at most, and for how long.
 const MAX_YIELDS: usize = 2_000;
+const MAX_PAUSE: Duration = Duration::from_millis(5);
 
 impl Turnstile {
     /// Runs a reader, announced.
@@ -87,13 +88,18 @@ impl Turnstile {
         f()
     }
 
-    /// Called by a writer holding no lock, between chunks.
+    /// Called by a writer holding no lock, between chunks: waits for announced readers,
+    /// [`MAX_YIELDS`] yields or [`MAX_PAUSE`] at most.
     fn let_readers_through(&self) {
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let until = tokio::time::Instant::now() + MAX_PAUSE;
         for _ in 0..MAX_YIELDS {
-            if self.waiting.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+            if self.waiting.load(Ordering::SeqCst) == 0 || tokio::time::Instant::now() >= until {
                 return;
             }
-            std::thread::yield_now();
         }
     }
 }
