@@ -60,7 +60,9 @@ pub(super) fn exponential_bound(scale: i32, index: i64) -> f64 {
 /// At scale ≤ 0 a bound is 2^(k·2^−scale), a whole power of two, so `k` is the threshold's
 /// binary exponent divided (rounding down) by 2^−scale, exactly. At scale > 0 it is
 /// ⌊log₂(threshold)·2^scale⌋, which rounding can move by one near a bucket bound; at most
-/// two correction steps each way make it agree with [`exponential_bound`].
+/// two correction steps each way make it agree with [`exponential_bound`] (for normal
+/// doubles; among subnormal thresholds, where neighbouring bounds round to the same double,
+/// it may stop short of the last equal one).
 pub(super) fn exponential_index(scale: i32, threshold: f64) -> i64 {
     let scale = scale.clamp(MIN_SCALE, MAX_SCALE);
     if scale <= 0 {
