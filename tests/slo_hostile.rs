@@ -8,6 +8,8 @@
 //! Each engine call runs on a helper thread watched with a timeout, so a test of an
 //! endless loop fails instead of hanging.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -392,6 +394,58 @@ fn readers_wait_for_one_chunk_of_a_large_request_at_most() {
         p99 < read_alone * 4 + request_time / 5,
         "p99 {p99:?} with a request taking {request_time:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_keeps_answering_after_a_scale_63_point() {
+    let mut p = common::spawn_binary(
+        "  nop:",
+        "  telemetry: {logs: {level: error}}\nslo:\n  files: [\"embedded:examples\"]",
+    )
+    .await;
+    let now = common::now_unix_nanos();
+    let at_now = |mut point: ExponentialHistogramDataPoint| {
+        point.start_time_unix_nano = now - 10 * S;
+        point.time_unix_nano = now;
+        point
+    };
+    let hostile = request(vec![exp_metric(vec![at_now(exp_point(63, 0, vec![5]))])]);
+    let url = format!("http://{}/v1/metrics", p.http);
+    let proto = [("content-type", "application/x-protobuf")];
+    let r = common::http_send("POST", &url, &proto, hostile.encode_to_vec()).await;
+    assert_eq!(r.status, 200);
+    // A valid point after it is counted: the engine is not stuck.
+    let valid = request(vec![exp_metric(vec![at_now(exp_point(0, -3, vec![2, 3]))])]);
+    let r = common::http_send("POST", &url, &proto, valid.encode_to_vec()).await;
+    assert_eq!(r.status, 200);
+    let metrics = format!("http://{}/metrics", p.admin);
+    let healthz = format!("http://{}/healthz", p.admin);
+    let mut seen = false;
+    for _ in 0..100 {
+        let h = tokio::time::timeout(
+            Duration::from_secs(1),
+            common::http_try("GET", &healthz, &[], Vec::new()),
+        )
+        .await;
+        assert!(
+            matches!(h, Ok(Ok(ref r)) if r.status == 200),
+            "/healthz answers within 1 s"
+        );
+        let m = common::http_send("GET", &metrics, &[], Vec::new()).await;
+        let text = String::from_utf8_lossy(&m.body).into_owned();
+        let entry = common::slos(p.admin).await;
+        let latency = common::slo_entry(&entry, "request-latency", "all");
+        if text.contains("slotel_slo_invalid_points_total{reason=\"scale\"} 1")
+            && latency["total"] == 5
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = p.child.kill();
+    let _ = p.child.wait();
+    assert!(seen, "the invalid point counted, the valid one recorded");
 }
 
 // -- the fuzz corpus, as plain tests --------------------------------------------------------
