@@ -1,8 +1,8 @@
 //! The metric SLI path under hostile data points: every point that breaks the OTLP ranges
 //! (exponential scale, bucket indices, bounds, counts, times) finishes at once, is skipped
-//! and counted by reason, and leaves the valid points of the same request counted; a point
-//! from the far future does not freeze its series; readers wait for one chunk of a large
-//! request at most; and every input of the committed fuzz corpus (fuzz/corpus/metrics_sli)
+//! and counted by reason, and leaves the valid points of the same request counted (the real
+//! binary too: it keeps answering `/healthz` after a scale-63 point); a point from the far
+//! future does not freeze its series; readers wait for one chunk of a large request at most; and every input of the committed fuzz corpus (fuzz/corpus/metrics_sli)
 //! finishes within a second, plus a proptest over random points.
 //!
 //! Each engine call runs on a helper thread watched with a timeout, so a test of an
