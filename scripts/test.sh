@@ -15,7 +15,7 @@
 #   cargo build                       (target/debug/slotel, used by tests/python)
 #   cargo nextest run --no-fail-fast  (or cargo test when nextest cannot be installed)
 #   cargo test --doc                  (nextest does not run doctests)
-#   cargo +nightly fuzz run redact    (30 s libFuzzer smoke, only where nightly exists)
+#   cargo +nightly fuzz run redact, metrics_sli, receive  (30 s libFuzzer smoke each, only where nightly exists)
 #
 # Environment:
 #   PYTHON=python3.11    interpreter the venv is created from (default python3)
@@ -151,26 +151,30 @@ else
     check cargo test --no-fail-fast
 fi
 
-# Fuzz smoke: 30 s of libFuzzer on the redaction target (fuzz/), where a nightly toolchain
-# exists; cargo-fuzz is installed only when absent. Without nightly, the same body runs as
-# a proptest inside `cargo test` above (tests/redaction.rs, `randomized`).
+# Fuzz smoke: 30 s of libFuzzer on each target (fuzz/), one after the other, where a nightly
+# toolchain exists; cargo-fuzz is installed only when absent. Without nightly, the same
+# bodies run as proptests inside `cargo test` above (tests/redaction.rs `randomized`,
+# tests/slo_hostile.rs), and tests/slo_hostile.rs runs the metrics_sli corpus as plain tests.
 fuzz_smoke() {
+    local target=$1
     if ! cargo fuzz --version >/dev/null 2>&1; then
         log "installing cargo-fuzz"
         cargo install cargo-fuzz --locked || return 1
     fi
-    # New inputs go to a scratch dir; the committed seeds in fuzz/corpus/redact stay as they are.
+    # New inputs go to a scratch dir; the committed seeds in fuzz/corpus/<target> stay as they are.
     local scratch status=0
     scratch=$(mktemp -d)
-    (cd fuzz && cargo +nightly fuzz run redact "$scratch" corpus/redact -- \
-        -max_total_time=30 -rss_limit_mb=2048) || status=$?
+    (cd fuzz && cargo +nightly fuzz run "$target" "$scratch" "corpus/$target" -- \
+        -max_total_time=30 -timeout=5 -rss_limit_mb=2048) || status=$?
     rm -rf "$scratch"
     return $status
 }
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    check fuzz_smoke
+    check fuzz_smoke redact
+    check fuzz_smoke metrics_sli
+    check fuzz_smoke receive
 else
-    log "no nightly toolchain: skipping the libFuzzer smoke (the proptest ran instead)"
+    log "no nightly toolchain: skipping the libFuzzer smoke (the proptests ran instead)"
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then

@@ -11,6 +11,10 @@ use super::engine::Engine;
 use crate::pipeline::{Batch, ExportError, Exporter, Payload};
 use crate::telemetry::Signal;
 
+/// Requests with more items than this are recorded with the runtime told that the task
+/// blocks.
+const BLOCKING_ITEMS: usize = 4_096;
+
 pub struct SloConnector {
     engine: Arc<Engine>,
 }
@@ -33,10 +37,19 @@ impl Exporter for SloConnector {
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let cluster = batch.ctx.cluster.as_deref();
-        match &batch.payload {
+        let record = || match &batch.payload {
             Payload::Traces(req) => self.engine.record_spans(req, cluster),
             Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
             Payload::Logs(_) => {}
+        };
+        // A large request is CPU work of many milliseconds: on a multi-threaded runtime the
+        // worker hands its other tasks over first, so it does not hold them up.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if batch.items > BLOCKING_ITEMS && multi_thread {
+            tokio::task::block_in_place(record);
+        } else {
+            record();
         }
         Ok(())
     }

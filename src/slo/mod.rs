@@ -14,6 +14,7 @@
 //! - [`facts`]: span facts as an Arrow `RecordBatch`, and the schema of columns they need.
 //! - [`engine`]: windows, HDR latency histograms, budgets and burn rates per SLO and group.
 //! - [`connector`]: the engine as a traces-pipeline stage.
+//! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
 //! - [`series`]: the SLO series on `/metrics`.
 //! - [`otlp_series`]: the same series as OTLP metrics, for exporters (remote write).
@@ -25,6 +26,7 @@ pub mod api;
 pub mod connector;
 pub mod engine;
 pub mod facts;
+pub mod metric_limits;
 pub mod otlp_series;
 pub mod ottl;
 pub mod series;

@@ -8,6 +8,7 @@
 //! | `slotel_slo_burn_rate` | gauge | `slo`, `service`, `cluster`, `window` |
 //! | `slotel_slo_latency_quantile_seconds` | gauge | `slo`, `service`, `cluster`, `window`, `quantile` |
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
+//! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
 //!
 //! Gauges without data (no traffic) are left out rather than written as NaN.
 
@@ -20,6 +21,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::engine::Engine;
+use super::metric_limits::InvalidPoint;
 
 pub type Labels = Vec<(&'static str, String)>;
 
@@ -196,7 +198,22 @@ impl Collector for SloSeries {
             };
             family(&mut encoder, f.name, f.help, kind, f.rows)?;
         }
-        Ok(())
+        // The engine's own counter, on `/metrics` only (not an SLO series).
+        let invalid = self.0.metric_stats().invalid_points;
+        let rows = InvalidPoint::ALL
+            .iter()
+            .map(|r| {
+                let labels: Labels = vec![("reason", r.as_str().to_string())];
+                (labels, invalid.by_reason[r.index()] as f64)
+            })
+            .collect();
+        family(
+            &mut encoder,
+            "slotel_slo_invalid_points",
+            "Metric data points an SLO reads that were skipped for breaking the OTLP ranges",
+            MetricType::Counter,
+            rows,
+        )
     }
 }
 

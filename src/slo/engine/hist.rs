@@ -131,10 +131,14 @@ impl SparseHist {
     pub fn record(&mut self, nanos: u64, count: u64) {
         let key = bucket_of(nanos);
         match self {
-            SparseHist::Open(map) => *map.entry(key).or_insert(0) += count,
+            SparseHist::Open(map) => {
+                let c = map.entry(key).or_insert(0);
+                *c = c.saturating_add(count);
+            }
             _ => {
                 let mut map = self.take_map();
-                *map.entry(key).or_insert(0) += count;
+                let c = map.entry(key).or_insert(0);
+                *c = c.saturating_add(count);
                 *self = SparseHist::Open(map);
             }
         }
@@ -178,12 +182,14 @@ impl SparseHist {
             SparseHist::Empty => {}
             SparseHist::Open(map) => {
                 for (k, c) in map {
-                    *into.entry(*k).or_insert(0) += c;
+                    let n = into.entry(*k).or_insert(0);
+                    *n = n.saturating_add(*c);
                 }
             }
             SparseHist::Sealed(b) => {
                 for (k, c) in decode_sealed(b) {
-                    *into.entry(k).or_insert(0) += c;
+                    let n = into.entry(k).or_insert(0);
+                    *n = n.saturating_add(c);
                 }
             }
         }
@@ -236,7 +242,8 @@ impl Merged {
             return;
         }
         for (k, c) in other.map {
-            *self.map.entry(k).or_insert(0) += c;
+            let n = self.map.entry(k).or_insert(0);
+            *n = n.saturating_add(c);
         }
     }
 
@@ -245,7 +252,7 @@ impl Merged {
     pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<u64>> {
         let mut buckets: Vec<(u64, u64)> = self.map.iter().map(|(k, c)| (*k, *c)).collect();
         buckets.sort_unstable_by_key(|(k, _)| *k);
-        let total: u64 = buckets.iter().map(|(_, c)| c).sum();
+        let total = buckets.iter().fold(0u64, |a, (_, c)| a.saturating_add(*c));
         qs.iter()
             .map(|q| {
                 if total == 0 {
@@ -256,7 +263,7 @@ impl Merged {
                 let rank = ((x - x * 1e-12).ceil() as u64).max(1);
                 let mut seen = 0;
                 for (k, c) in &buckets {
-                    seen += c;
+                    seen = c.saturating_add(seen);
                     if seen >= rank {
                         return Some(bucket_value(*k));
                     }

@@ -23,7 +23,10 @@
 //!   or more than `max_future` after it, are dropped and counted per SLO, never silently.
 //! - Memory per SLO is bounded: at most `max_groups` groups (then `__overflow__`), each a
 //!   fixed number of slots whose histograms hold only the buckets they saw.
-//! - Recording takes each SLO's lock once per request, never across an `.await`.
+//! - Recording takes each SLO's lock once per chunk of a request (a few thousand spans or
+//!   data points), never across an `.await`; readers wait for one chunk at most. Nothing
+//!   under a lock loops on a number from the wire (see `metrics/` and
+//!   [`crate::slo::metric_limits`]).
 
 pub mod calendar;
 pub mod clock;
@@ -40,6 +43,7 @@ pub mod status;
 mod tests;
 pub mod window;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -51,6 +55,54 @@ pub use status::{GroupStatus, WindowStatus};
 
 use crate::slo::facts::{FactsSchema, SpanFacts};
 use crate::slo::spec::{Budgeting, Sli, Slo, SloSet, SloWindow};
+
+/// Spans recorded per hold of an SLO's lock: readers (`/metrics`, the API, snapshots)
+/// wait for one chunk at most.
+const SPAN_CHUNK: usize = 4_096;
+
+/// Lets readers through between a writer's chunks. std's `Mutex` is not fair: a writer
+/// that lets go of a lock and takes it again at once wins over a waiting reader, which
+/// would then wait for the whole request after all. Readers announce themselves; between
+/// chunks, a writer holding no lock yields until they are through (a bounded number of
+/// times, so a stream of readers cannot stall it).
+#[derive(Debug, Default)]
+struct Turnstile {
+    waiting: AtomicUsize,
+}
+
+/// Yields a writer gives readers between two chunks at most, and for how long.
+const MAX_YIELDS: usize = 2_000;
+const MAX_PAUSE: Duration = Duration::from_millis(5);
+
+impl Turnstile {
+    /// Runs a reader, announced.
+    fn read<T>(&self, f: impl FnOnce() -> T) -> T {
+        struct Announced<'a>(&'a AtomicUsize);
+        impl Drop for Announced<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _announced = Announced(&self.waiting);
+        f()
+    }
+
+    /// Called by a writer holding no lock, between chunks: waits for announced readers,
+    /// [`MAX_YIELDS`] yields or [`MAX_PAUSE`] at most.
+    fn let_readers_through(&self) {
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let until = tokio::time::Instant::now() + MAX_PAUSE;
+        for _ in 0..MAX_YIELDS {
+            std::thread::yield_now();
+            if self.waiting.load(Ordering::SeqCst) == 0 || tokio::time::Instant::now() >= until {
+                return;
+            }
+        }
+    }
+}
 
 /// Engine settings (from the `slo` config section).
 #[derive(Debug, Clone)]
@@ -153,6 +205,7 @@ pub struct Engine {
     loaded: RwLock<Arc<Loaded>>,
     /// Cumulative metric series and carries of the metric SLIs.
     metrics: metrics::MetricState,
+    turnstile: Turnstile,
 }
 
 impl Engine {
@@ -160,6 +213,7 @@ impl Engine {
         let engine = Arc::new(Self {
             cfg,
             metrics: metrics::MetricState::new(clock.now_nanos()),
+            turnstile: Turnstile::default(),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
@@ -243,6 +297,11 @@ impl Engine {
                 extra: Vec::new(),
             };
             for row in 0..facts.len() {
+                if row > 0 && row % SPAN_CHUNK == 0 {
+                    drop(state);
+                    self.turnstile.let_readers_through();
+                    state = slo.state();
+                }
                 if !matched.value(row) {
                     continue;
                 }
@@ -282,6 +341,10 @@ impl Engine {
 
     /// The status of every SLO and group at the current time.
     pub fn status(&self) -> Vec<GroupStatus> {
+        self.turnstile.read(|| self.status_now())
+    }
+
+    fn status_now(&self) -> Vec<GroupStatus> {
         let now = self.clock.now_nanos();
         let mut out: Vec<GroupStatus> = self
             .loaded()

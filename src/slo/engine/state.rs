@@ -103,8 +103,8 @@ impl GroupState {
         for ring in &mut self.rings {
             ring.add(t, g as i64, 1);
         }
-        self.lifetime.good += g;
-        self.lifetime.total += 1;
+        self.lifetime.good = self.lifetime.good.saturating_add(g);
+        self.lifetime.total = self.lifetime.total.saturating_add(1);
         if let Some(s) = &mut self.slices {
             s.add(t, g as i64, 1, &mut self.rings);
         }
@@ -127,8 +127,13 @@ impl GroupState {
         for ring in &mut self.rings {
             ring.add(t, good, total);
         }
-        self.lifetime.good += lifetime.good.min(lifetime.total);
-        self.lifetime.total += lifetime.total;
+        // Saturating: metric counts come from the wire.
+        let lifetime_good = self
+            .lifetime
+            .good
+            .saturating_add(lifetime.good.min(lifetime.total));
+        self.lifetime.total = self.lifetime.total.saturating_add(lifetime.total);
+        self.lifetime.good = lifetime_good.min(self.lifetime.total);
         if let Some(s) = &mut self.slices {
             s.add(t, good, total, &mut self.rings);
         }
@@ -259,8 +264,8 @@ impl SloState {
         self.groups.values().fold(Counts::default(), |acc, g| {
             let c = g.rings[i].counts(now);
             Counts {
-                good: acc.good + c.good,
-                total: acc.total + c.total,
+                good: acc.good.saturating_add(c.good),
+                total: acc.total.saturating_add(c.total),
             }
         })
     }
@@ -288,8 +293,8 @@ impl SloState {
         self.groups
             .values()
             .fold(Counts::default(), |acc, g| Counts {
-                good: acc.good + g.lifetime.good,
-                total: acc.total + g.lifetime.total,
+                good: acc.good.saturating_add(g.lifetime.good),
+                total: acc.total.saturating_add(g.lifetime.total),
             })
     }
 

@@ -23,7 +23,8 @@ use super::hist::{Merged, SparseHist};
 
 /// Slots per window: each window is exact to 1/SLOTS of its length.
 pub const SLOTS: u64 = 30;
-const RING: usize = SLOTS as usize + 1;
+/// Slots in a ring: a window's and one more for the slot being reused.
+pub const RING: usize = SLOTS as usize + 1;
 
 /// The fixed windows every SLO reports, as (label, length in seconds).
 pub const FIXED_WINDOWS: [(&str, u64); 7] = [

@@ -45,12 +45,24 @@
 //! started no later than an evicted one start as baselines, so an evicted series that
 //! comes back is never counted twice.
 //!
+//! # Hostile input
+//!
+//! Every point an SLO reads is checked against the specification's ranges first
+//! ([`crate::slo::metric_limits`]: exponential scale −10…20, bucket indices, sorted finite
+//! bounds, counts that add up, times); an invalid point is skipped and counted by reason
+//! ([`MetricStats::invalid_points`]). Nothing then loops on a point's numbers: the work per
+//! point is one pass over its buckets. A request is recorded in chunks of
+//! [`CHUNK_WORK`], the metric lock let go between them, so `/metrics`, the API and
+//! snapshots wait for one chunk at most however large the request.
+//!
 //! # Time and groups
 //!
 //! Event time is the point's `time_unix_nano`; late and future points are dropped and
 //! counted in events in the SLO's [`Dropped`], as for spans (increments of `good` and `bad`
 //! selectors are classifications of `total` events, not events, so they are not counted
-//! there). Groups are as for spans: the token's cluster, else the resource attribute
+//! there). Late and future points still advance their cumulative series, a future one
+//! remembered at now + `max_future` at most (so a point from the far future cannot make
+//! every present point of its series stale). Groups are as for spans: the token's cluster, else the resource attribute
 //! `cluster_attribute`, else `unknown`; `group_by` reads point (`attributes[…]`) and
 //! resource attributes.
 //!
@@ -79,14 +91,19 @@ pub use points::{explicit_good, exponential_good};
 
 use super::state::GroupKey;
 use super::{Dropped, Engine};
+use crate::slo::metric_limits::InvalidPoints;
 use crate::slo::spec::{MetricSli, Sli};
-use pass::{Pass, SloOut};
+use pass::{Cursor, Pass, SloOut};
 use plan::Plan;
 use series::Inner;
 pub use series::SeriesRecord;
 
 /// Cumulative series remembered at most (across all metrics SLOs read).
 pub const MAX_SERIES: usize = 100_000;
+
+/// Work (points, plus one per 16 buckets) done per hold of the metric lock; a larger
+/// request is recorded in chunks, as if it had been several requests.
+pub const CHUNK_WORK: usize = 2_048;
 
 /// The metric path's memory as written to snapshots: cumulative series (so the first
 /// point after a restart is an increment against the last one before it, not a new
@@ -156,6 +173,9 @@ pub struct MetricStats {
     /// unspecified temporality, no recorded value, a threshold on a sum or on a histogram
     /// without (valid) buckets.
     pub skipped_points: u64,
+    /// Points an SLO reads that break the specification's ranges, by reason (see
+    /// [`crate::slo::metric_limits`]): skipped.
+    pub invalid_points: InvalidPoints,
 }
 
 /// The metric path's memory: cumulative series and per-SLO carries. One per [`Engine`].
@@ -196,42 +216,58 @@ impl Engine {
         }
         let mut plan = Plan::new(&loaded.slos);
         let now = self.clock.now_nanos();
-        // The metric lock is held until the counts are in the SLOs' states, so a snapshot
-        // (which takes it first) never sees series advanced past the windows.
-        let mut inner = self.metrics.lock();
-        let records = {
-            inner.sync(&mut plan, now);
-            let sides = inner.sync_slos(&loaded.slos);
-            let mut pass = Pass {
-                inner: &mut inner,
-                slos: &loaded.slos,
-                sides,
-                oldest: now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
-                newest: now.saturating_add(self.cfg.max_future.as_nanos() as u64),
-                out: (0..loaded.slos.len()).map(|_| SloOut::default()).collect(),
-                plan: &plan,
+        let mut at = Cursor::default();
+        loop {
+            // The metric lock is held until a chunk's counts are in the SLOs' states, so a
+            // snapshot (which takes it first) never sees series advanced past the windows;
+            // it is let go between chunks, so readers wait for one chunk at most.
+            let mut inner = self.metrics.lock();
+            let (records, done) = {
+                inner.sync(&mut plan, now);
+                let sides = inner.sync_slos(&loaded.slos);
+                let mut pass = Pass {
+                    inner: &mut inner,
+                    slos: &loaded.slos,
+                    sides,
+                    oldest: now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
+                    newest: now.saturating_add(self.cfg.max_future.as_nanos() as u64),
+                    out: (0..loaded.slos.len()).map(|_| SloOut::default()).collect(),
+                    plan: &plan,
+                    work: 0,
+                    budget: CHUNK_WORK,
+                };
+                let done = pass.request(req, token_cluster, &self.cfg.cluster_attribute, &mut at);
+                (pass.finish(), done)
             };
-            pass.request(req, token_cluster, &self.cfg.cluster_attribute);
-            pass.finish()
-        };
-        for (slo, (records, dropped)) in loaded.slos.iter().zip(records) {
-            if !records.is_empty() {
-                let mut state = slo.state();
-                for r in &records {
-                    state.record_counts(&r.key, r.t, r.good, r.total, r.lifetime);
+            for (slo, (records, dropped)) in loaded.slos.iter().zip(records) {
+                if !records.is_empty() {
+                    let mut state = slo.state();
+                    for r in &records {
+                        state.record_counts(&r.key, r.t, r.good, r.total, r.lifetime);
+                    }
+                }
+                if dropped != Dropped::default() {
+                    let mut d = slo.dropped.lock().unwrap_or_else(|p| p.into_inner());
+                    d.late = d.late.saturating_add(dropped.late);
+                    d.future = d.future.saturating_add(dropped.future);
                 }
             }
-            if dropped != Dropped::default() {
-                let mut d = slo.dropped.lock().unwrap_or_else(|p| p.into_inner());
-                d.late += dropped.late;
-                d.future += dropped.future;
+            drop(inner);
+            if done {
+                break;
             }
+            self.turnstile.let_readers_through();
         }
     }
 
     /// The effective threshold of a histogram SLI (`None` for other SLIs and unknown
     /// SLOs; its fields are `None` until a data point arrived).
     pub fn effective_threshold(&self, service: &str, name: &str) -> Option<EffectiveThreshold> {
+        self.turnstile
+            .read(|| self.effective_threshold_now(service, name))
+    }
+
+    fn effective_threshold_now(&self, service: &str, name: &str) -> Option<EffectiveThreshold> {
         let loaded = self.loaded();
         let slo = loaded
             .slos
@@ -253,11 +289,13 @@ impl Engine {
 
     /// Counters of the metric path.
     pub fn metric_stats(&self) -> MetricStats {
-        let inner = self.metrics.lock();
-        MetricStats {
-            series: inner.series.len(),
-            ..inner.stats
-        }
+        self.turnstile.read(|| {
+            let inner = self.metrics.lock();
+            MetricStats {
+                series: inner.series.len(),
+                ..inner.stats
+            }
+        })
     }
 
     /// Runs `export` (writing the SLOs' states) while the metric path is locked, and
@@ -266,6 +304,11 @@ impl Engine {
         &self,
         export: impl FnOnce() -> T,
     ) -> (MetricSnapshot, T) {
+        self.turnstile
+            .read(|| self.with_metric_snapshot_now(export))
+    }
+
+    fn with_metric_snapshot_now<T>(&self, export: impl FnOnce() -> T) -> (MetricSnapshot, T) {
         let inner = self.metrics.lock();
         let loaded = self.loaded();
         let mut carries = Vec::new();

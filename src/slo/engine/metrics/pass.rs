@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets as ExpBuckets;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, DataPointFlags, metric::Data,
+    AggregationTemporality, DataPointFlags, ExponentialHistogramDataPoint, HistogramDataPoint,
+    metric::Data,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
@@ -18,6 +20,7 @@ use crate::slo::engine::state::GroupKey;
 use crate::slo::engine::window::Counts;
 use crate::slo::engine::{Dropped, LoadedSlo};
 use crate::slo::facts::UNKNOWN_CLUSTER;
+use crate::slo::metric_limits::{InvalidPoint, check_exponential, check_histogram, check_number};
 use crate::slo::ottl::{Val, render};
 use crate::slo::spec::{AttrRef, MetricSli, Sli, Slo};
 
@@ -38,6 +41,19 @@ pub(super) struct Pass<'a, 'p> {
     pub(super) newest: u64,
     pub(super) out: Vec<SloOut>,
     pub(super) plan: &'a Plan<'p>,
+    /// Work done in this pass, and where it stops (see [`super::CHUNK_WORK`]).
+    pub(super) work: usize,
+    pub(super) budget: usize,
+}
+
+/// Where in a request the next pass resumes: indices of the resource, scope, metric and
+/// data point.
+#[derive(Debug, Default)]
+pub(super) struct Cursor {
+    rm: usize,
+    sm: usize,
+    metric: usize,
+    point: usize,
 }
 
 /// A request's counts for one SLO, by group and event time.
@@ -112,13 +128,13 @@ impl Pass<'_, '_> {
             let out = &mut self.out[u.slo];
             if p.time < self.oldest {
                 if counts_events {
-                    out.dropped.late += inc.events;
+                    out.dropped.late = out.dropped.late.saturating_add(inc.events);
                 }
                 continue;
             }
             if p.time > self.newest {
                 if counts_events {
-                    out.dropped.future += inc.events;
+                    out.dropped.future = out.dropped.future.saturating_add(inc.events);
                 }
                 continue;
             }
@@ -129,12 +145,12 @@ impl Pass<'_, '_> {
             let acc = out.counts.entry((key, p.time)).or_default();
             match u.role {
                 Role::Threshold(_) => {
-                    acc.total += inc.events;
-                    acc.good += inc.good.min(inc.events);
+                    acc.total = acc.total.saturating_add(inc.events);
+                    acc.good = acc.good.saturating_add(inc.good.min(inc.events));
                 }
-                Role::Total => acc.total += inc.events,
-                Role::Good => acc.good += inc.events,
-                Role::Bad => acc.bad += inc.events,
+                Role::Total => acc.total = acc.total.saturating_add(inc.events),
+                Role::Good => acc.good = acc.good.saturating_add(inc.events),
+                Role::Bad => acc.bad = acc.bad.saturating_add(inc.events),
             }
         }
     }
@@ -168,7 +184,14 @@ impl Pass<'_, '_> {
                 effective,
             });
         }
-        let inc = self.inner.advance(base, watch, p, good)?;
+        // A point from the future advances its series (its increment is dropped as
+        // future) but is remembered at most `newest` ahead, so a point from the far future
+        // makes its series' present points stale for `max_future` at most, not for good.
+        let clamped = Point {
+            time: p.time.min(self.newest),
+            ..*p
+        };
+        let inc = self.inner.advance(base, watch, &clamped, good)?;
         Some(Inc { effective, ..inc })
     }
 
@@ -247,36 +270,57 @@ impl Pass<'_, '_> {
 }
 
 impl Pass<'_, '_> {
+    /// Reads the request from `at` until the pass's work budget is spent; returns whether
+    /// it reached the end (else `at` is where the next pass resumes).
     pub(super) fn request(
         &mut self,
         req: &ExportMetricsServiceRequest,
         token: Option<&str>,
         cluster_attribute: &str,
-    ) {
+        at: &mut Cursor,
+    ) -> bool {
         let plan = self.plan;
-        for rm in &req.resource_metrics {
+        while let Some(rm) = req.resource_metrics.get(at.rm) {
             let resource = rm.resource.as_ref();
             let attributes = resource.map_or(&[][..], |r| &r.attributes[..]);
             let mut rcx: Option<ResourceCx<'_>> = None;
-            for sm in &rm.scope_metrics {
+            while let Some(sm) = rm.scope_metrics.get(at.sm) {
                 let mut scope: Option<u64> = None;
-                for metric in &sm.metrics {
-                    let Some(np) = plan.names.get(metric.name.as_str()) else {
-                        continue;
-                    };
-                    let rcx = rcx.get_or_insert_with(|| ResourceCx {
-                        resource,
-                        attributes,
-                        cluster: cluster_of(token, attributes, cluster_attribute),
-                        hash: hash_attributes(attributes),
-                    });
-                    let scope = *scope.get_or_insert_with(|| hash_scope(sm.scope.as_ref()));
-                    self.metric(&metric.name, metric.data.as_ref(), np, rcx, scope);
+                while let Some(metric) = sm.metrics.get(at.metric) {
+                    if let Some(np) = plan.names.get(metric.name.as_str()) {
+                        let rcx = rcx.get_or_insert_with(|| ResourceCx {
+                            resource,
+                            attributes,
+                            cluster: cluster_of(token, attributes, cluster_attribute),
+                            hash: hash_attributes(attributes),
+                        });
+                        let scope = *scope.get_or_insert_with(|| hash_scope(sm.scope.as_ref()));
+                        let data = metric.data.as_ref();
+                        if let Some(next) =
+                            self.metric(&metric.name, data, np, rcx, scope, at.point)
+                        {
+                            at.point = next;
+                            return false;
+                        }
+                    }
+                    at.metric += 1;
+                    at.point = 0;
+                    self.work += 1;
+                    if self.work >= self.budget {
+                        return false;
+                    }
                 }
+                at.sm += 1;
+                at.metric = 0;
             }
+            at.rm += 1;
+            at.sm = 0;
         }
+        true
     }
 
+    /// Reads a metric's points from index `from`; returns the index to resume at when the
+    /// work budget ran out before its last point.
     pub(super) fn metric(
         &mut self,
         name: &str,
@@ -284,12 +328,20 @@ impl Pass<'_, '_> {
         np: &NamePlan<'_>,
         rcx: &ResourceCx<'_>,
         scope: u64,
-    ) {
+        from: usize,
+    ) -> Option<usize> {
         let run = |pass: &mut Self,
                    kind: u8,
                    cumulative: Option<bool>,
-                   p: Option<Point<'_>>,
+                   p: Result<Option<Point<'_>>, InvalidPoint>,
                    flags: u32| {
+            let p = match p {
+                Ok(p) => p,
+                Err(reason) => {
+                    pass.inner.stats.invalid_points.add(reason);
+                    return;
+                }
+            };
             let (Some(cumulative), Some(mut p)) = (cumulative, p) else {
                 pass.inner.stats.skipped_points += 1;
                 return;
@@ -306,60 +358,102 @@ impl Pass<'_, '_> {
             };
             pass.point(name, np, rcx, base, &p);
         };
+        // Runs `each` on the points from `from` until the budget is spent.
+        fn points<'a, 'p, T>(
+            pass: &mut Pass<'a, 'p>,
+            all: &[T],
+            from: usize,
+            cost: impl Fn(&T) -> usize,
+            mut each: impl FnMut(&mut Pass<'a, 'p>, &T),
+        ) -> Option<usize> {
+            for (i, dp) in all.iter().enumerate().skip(from) {
+                each(pass, dp);
+                pass.work += 1 + cost(dp) / 16;
+                if pass.work >= pass.budget && i + 1 < all.len() {
+                    return Some(i + 1);
+                }
+            }
+            None
+        }
         match data {
             Some(Data::Sum(s)) => {
                 let c = cumulative(s.aggregation_temporality).filter(|_| s.is_monotonic);
-                for dp in &s.data_points {
-                    let p = sum_value(dp).map(|count| Point {
-                        attributes: &dp.attributes,
-                        start: dp.start_time_unix_nano,
-                        time: dp.time_unix_nano,
-                        cumulative: false,
-                        count,
-                        buckets: Buckets::None,
-                    });
-                    run(self, 1, c, p, dp.flags);
-                }
+                points(
+                    self,
+                    &s.data_points,
+                    from,
+                    |_| 0,
+                    |pass, dp| {
+                        let p = check_number(dp).map(|()| {
+                            sum_value(dp).map(|count| Point {
+                                attributes: &dp.attributes,
+                                start: dp.start_time_unix_nano,
+                                time: dp.time_unix_nano,
+                                cumulative: false,
+                                count,
+                                buckets: Buckets::None,
+                            })
+                        });
+                        run(pass, 1, c, p, dp.flags);
+                    },
+                )
             }
             Some(Data::Histogram(h)) => {
                 let c = cumulative(h.aggregation_temporality);
-                for dp in &h.data_points {
-                    let buckets = if dp.bucket_counts.is_empty() {
-                        Buckets::None
-                    } else {
-                        Buckets::Explicit {
-                            bounds: &dp.explicit_bounds,
-                            counts: &dp.bucket_counts,
-                        }
-                    };
-                    let p = Point {
-                        attributes: &dp.attributes,
-                        start: dp.start_time_unix_nano,
-                        time: dp.time_unix_nano,
-                        cumulative: false,
-                        count: dp.count,
-                        buckets,
-                    };
-                    run(self, 2, c, Some(p), dp.flags);
-                }
+                let cost = |dp: &HistogramDataPoint| dp.bucket_counts.len();
+                points(self, &h.data_points, from, cost, |pass, dp| {
+                    let p = check_histogram(dp).map(|()| {
+                        let buckets = if dp.bucket_counts.is_empty() {
+                            Buckets::None
+                        } else {
+                            Buckets::Explicit {
+                                bounds: &dp.explicit_bounds,
+                                counts: &dp.bucket_counts,
+                            }
+                        };
+                        Some(Point {
+                            attributes: &dp.attributes,
+                            start: dp.start_time_unix_nano,
+                            time: dp.time_unix_nano,
+                            cumulative: false,
+                            count: dp.count,
+                            buckets,
+                        })
+                    });
+                    run(pass, 2, c, p, dp.flags);
+                })
             }
             Some(Data::ExponentialHistogram(h)) => {
                 let c = cumulative(h.aggregation_temporality);
-                for dp in &h.data_points {
-                    let p = Point {
-                        attributes: &dp.attributes,
-                        start: dp.start_time_unix_nano,
-                        time: dp.time_unix_nano,
-                        cumulative: false,
-                        count: dp.count,
-                        buckets: Buckets::Exponential(dp),
+                let cost = |dp: &ExponentialHistogramDataPoint| {
+                    let len = |b: &Option<_>| {
+                        b.as_ref().map_or(0, |b: &ExpBuckets| b.bucket_counts.len())
                     };
-                    run(self, 3, c, Some(p), dp.flags);
-                }
+                    len(&dp.positive) + len(&dp.negative)
+                };
+                points(self, &h.data_points, from, cost, |pass, dp| {
+                    let p = check_exponential(dp).map(|()| {
+                        Some(Point {
+                            attributes: &dp.attributes,
+                            start: dp.start_time_unix_nano,
+                            time: dp.time_unix_nano,
+                            cumulative: false,
+                            count: dp.count,
+                            buckets: Buckets::Exponential(dp),
+                        })
+                    });
+                    run(pass, 3, c, p, dp.flags);
+                })
             }
-            Some(Data::Gauge(g)) => self.inner.stats.skipped_points += g.data_points.len() as u64,
-            Some(Data::Summary(s)) => self.inner.stats.skipped_points += s.data_points.len() as u64,
-            None => {}
+            Some(Data::Gauge(g)) => {
+                self.inner.stats.skipped_points += g.data_points.len() as u64;
+                None
+            }
+            Some(Data::Summary(s)) => {
+                self.inner.stats.skipped_points += s.data_points.len() as u64;
+                None
+            }
+            None => None,
         }
     }
 }

@@ -167,6 +167,8 @@ impl Inner {
         let key = series_key(base, watch.id);
         self.seq += 1;
         let seq = self.seq;
+        let since = watch.since.max(self.baseline_before);
+        let inc = increment_of(self.series.get(&key), since, p, good);
         let now = Series {
             watch: watch.id,
             base,
@@ -176,43 +178,20 @@ impl Inner {
             good,
             seen: seq,
         };
-        let full = Inc {
-            events: p.count,
-            good,
-            effective: None,
-        };
-        let Some(prev) = self.series.get_mut(&key) else {
-            if self.series.len() >= self.max_series {
-                self.evict();
+        match self.series.get_mut(&key) {
+            None => {
+                if self.series.len() >= self.max_series {
+                    self.evict();
+                }
+                self.series.insert(key, now);
             }
-            self.series.insert(key, now);
-            let since = watch.since.max(self.baseline_before);
-            return Some(if p.start != 0 && p.start >= since {
-                full
-            } else {
-                Inc::default()
-            });
-        };
-        let restarted = p.start != 0 && prev.start != 0 && p.start != prev.start;
-        if (restarted && p.start < prev.start) || (!restarted && p.time <= prev.time) {
-            // An older run's point, or one not newer than the last: already counted.
-            prev.seen = seq;
-            self.stats.stale_points += 1;
-            return None;
+            Some(prev) if inc.is_none() => {
+                prev.seen = seq;
+                self.stats.stale_points += 1;
+            }
+            Some(prev) => *prev = now,
         }
-        let inc = if restarted || p.count < prev.count {
-            full
-        } else {
-            Inc {
-                events: p.count - prev.count,
-                // A lower good count without a lower count: an exponential histogram
-                // that lost scale; no good events in between rather than a reset.
-                good: good.saturating_sub(prev.good),
-                effective: None,
-            }
-        };
-        *prev = now;
-        Some(inc)
+        inc
     }
 
     /// Forgets the least recently seen tenth of the series; series first seen from now on
@@ -239,6 +218,40 @@ impl Inner {
         // later one and counts in full anyway).
         self.baseline_before = self.baseline_before.max(latest_start.saturating_add(1));
     }
+}
+
+/// The increment from `prev` (the series' previous point, if remembered) to point `p`
+/// with `good` good events; `None` for a stale point. A series first seen is a baseline
+/// (no increment) unless it started at or after `since`.
+fn increment_of(prev: Option<&Series>, since: u64, p: &Point<'_>, good: u64) -> Option<Inc> {
+    let full = Inc {
+        events: p.count,
+        good,
+        effective: None,
+    };
+    let Some(prev) = prev else {
+        return Some(if p.start != 0 && p.start >= since {
+            full
+        } else {
+            Inc::default()
+        });
+    };
+    let restarted = p.start != 0 && prev.start != 0 && p.start != prev.start;
+    if (restarted && p.start < prev.start) || (!restarted && p.time <= prev.time) {
+        // An older run's point, or one not newer than the last: already counted.
+        return None;
+    }
+    Some(if restarted || p.count < prev.count {
+        full
+    } else {
+        Inc {
+            events: p.count - prev.count,
+            // A lower good count without a lower count: an exponential histogram that
+            // lost scale; no good events in between rather than a reset.
+            good: good.saturating_sub(prev.good),
+            effective: None,
+        }
+    })
 }
 
 /// The key of a series in [`Inner::series`]: its base hash and its watch.

@@ -847,7 +847,8 @@ fn series_are_capped_and_an_evicted_series_comes_back_as_a_baseline() {
             series: 10,
             evicted: 1,
             stale_points: 0,
-            skipped_points: 0
+            skipped_points: 0,
+            invalid_points: Default::default(),
         }
     );
     // Series 0 comes back: it started before the eviction, so it is a baseline now, and
@@ -969,4 +970,34 @@ fn cumulative_series_survive_a_restart_through_the_snapshot() {
         (1, 0, 0)
     );
     assert_eq!(counts(&e4, "availability", "seoul"), (100, 90));
+}
+
+// -- the exponential bucket index in closed form ---------------------------------------------
+
+#[test]
+fn the_exponential_index_is_the_largest_bound_at_or_below_the_threshold() {
+    use super::points::{exponential_bound, exponential_index};
+    let mut rng = fastrand::Rng::with_seed(7);
+    for scale in crate::slo::metric_limits::MIN_SCALE..=crate::slo::metric_limits::MAX_SCALE {
+        let mut thresholds: Vec<f64> = (0..2_000)
+            .map(|_| (rng.f64() * 120.0 - 60.0).exp2())
+            .collect();
+        // Bucket bounds themselves, and the extremes of the normal doubles (among the
+        // subnormals neighbouring bounds round to the same double).
+        thresholds.extend((-40..40).map(|k| exponential_bound(scale, k)));
+        thresholds.extend([f64::MIN_POSITIVE, f64::MAX, 1.0, 2.0, 0.25]);
+        for t in thresholds {
+            if !(t > 0.0 && t.is_finite()) {
+                continue;
+            }
+            let k = exponential_index(scale, t);
+            let (low, high) = (exponential_bound(scale, k), exponential_bound(scale, k + 1));
+            assert!(low <= t, "scale {scale}, t {t:e}: base^{k} = {low:e} > t");
+            assert!(
+                high > t,
+                "scale {scale}, t {t:e}: base^{} = {high:e} ≤ t",
+                k + 1
+            );
+        }
+    }
 }

@@ -15,9 +15,22 @@
 //! version is moved aside (`slo-state.json.corrupt-<unix seconds>`), an error is logged,
 //! and slotel starts empty. SLOs whose definition changed since the snapshot start empty
 //! too.
+//!
+//! A snapshot that parses is still checked before anything of it is used ([`check`]), and
+//! moved aside the same way when it fails: the file is at most [`MAX_FILE_BYTES`]; it was
+//! not written in the future; every slot id, time slice and cumulative series time lies
+//! no later than now plus `max_future` (a slot id far ahead would make every ring treat
+//! today's events as too old, freezing the windows at zero for good); good counts are
+//! within their totals (the signed slots of ratio metric SLIs excepted) and no sum of
+//! counts overflows; a window has at most its ring's slots, a slot at most
+//! [`MAX_SLOT_BUCKETS`] latency buckets, an SLO at most `max_groups` + 1 groups, a group at
+//! most [`MAX_OPEN_SLICES`] open slices. Slots older than a ring are harmless and ignored.
+
+mod check;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,12 +41,20 @@ use super::state::{GroupKey, GroupState, SloState};
 use super::window::{Counts, Ring};
 use super::{Engine, LoadedSlo};
 use crate::slo::spec::SloWindow;
+pub use check::InvalidSnapshot;
+use check::check;
 
 /// The format version written today.
 pub const VERSION: u32 = 3;
 /// The versions read: today's, and 2 (see the module doc).
 const READS: [u32; 2] = [2, VERSION];
 const FILE: &str = "slo-state.json";
+/// A larger snapshot file is not read (it is moved aside).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+/// Latency buckets a snapshot's slot may hold (the HDR geometry has about 23 000).
+pub const MAX_SLOT_BUCKETS: usize = 32_768;
+/// Open time slices a snapshot's group may hold (as many as a group keeps).
+pub const MAX_OPEN_SLICES: usize = 4_096;
 
 type Slots = Vec<super::window::SlotRecord>;
 
@@ -217,10 +238,11 @@ pub struct Restored {
 }
 
 /// Restores state from `dir` into the engine's loaded SLOs. A missing snapshot is not an
-/// error; an unreadable one is moved aside and reported in the log.
+/// error; an unreadable or invalid one (see [`check`]) is moved aside and reported in the
+/// log, and nothing of it is used.
 pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     let path = dir.join(FILE);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match read_bounded(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Restored::default(),
         Err(e) => {
@@ -235,6 +257,7 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
             return Restored::default();
         }
     };
+    drop(bytes);
     if !READS.contains(&file.version) {
         set_aside(
             &path,
@@ -245,16 +268,34 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         );
         return Restored::default();
     }
-    let mut restored = Restored::default();
     let loaded = engine.slos();
+    let matches: Vec<Option<Arc<LoadedSlo>>> = file
+        .slos
+        .iter()
+        .map(|entry| {
+            loaded
+                .iter()
+                .find(|s| {
+                    s.spec.service == entry.service
+                        && s.spec.name == entry.name
+                        && fingerprint(s) == entry.fingerprint
+                        && (file.version >= 3
+                            || !matches!(s.spec.window, SloWindow::Calendar { .. }))
+                })
+                .cloned()
+        })
+        .collect();
+    let limit = engine
+        .now_nanos()
+        .saturating_add(engine.cfg.max_future.as_nanos() as u64);
+    if let Err(e) = check(&file, &matches, limit) {
+        set_aside(&path, &e.to_string());
+        return Restored::default();
+    }
+    let mut restored = Restored::default();
     let mut matched = Vec::new();
-    for entry in file.slos {
-        let Some(slo) = loaded.iter().find(|s| {
-            s.spec.service == entry.service
-                && s.spec.name == entry.name
-                && fingerprint(s) == entry.fingerprint
-                && (file.version >= 3 || !matches!(s.spec.window, SloWindow::Calendar { .. }))
-        }) else {
+    for (entry, slo) in file.slos.into_iter().zip(matches) {
+        let Some(slo) = slo else {
             restored.skipped += 1;
             continue;
         };
@@ -278,6 +319,20 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     }
     restored.series = engine.restore_metrics(file.metrics, &matched);
     restored
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
 }
 
 fn set_aside(path: &Path, why: &str) {
