@@ -414,6 +414,16 @@ async fn the_binary_keeps_answering_after_a_scale_63_point() {
     let proto = [("content-type", "application/x-protobuf")];
     let r = common::http_send("POST", &url, &proto, hostile.encode_to_vec()).await;
     assert_eq!(r.status, 200);
+    // The receiver refuses the point itself (partial success) before the engine sees it.
+    let resp =
+        opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse::decode(
+            &r.body[..],
+        )
+        .unwrap();
+    assert_eq!(
+        resp.partial_success.map(|p| p.rejected_data_points),
+        Some(1)
+    );
     // A valid point after it is counted: the engine is not stuck.
     let valid = request(vec![exp_metric(vec![at_now(exp_point(0, -3, vec![2, 3]))])]);
     let r = common::http_send("POST", &url, &proto, valid.encode_to_vec()).await;
@@ -435,9 +445,7 @@ async fn the_binary_keeps_answering_after_a_scale_63_point() {
         let text = String::from_utf8_lossy(&m.body).into_owned();
         let entry = common::slos(p.admin).await;
         let latency = common::slo_entry(&entry, "request-latency", "all");
-        if text.contains("slotel_slo_invalid_points_total{reason=\"scale\"} 1")
-            && latency["total"] == 5
-        {
+        if text.contains("slotel_receiver_refused_metric_points_total") && latency["total"] == 5 {
             seen = true;
             break;
         }
@@ -445,7 +453,7 @@ async fn the_binary_keeps_answering_after_a_scale_63_point() {
     }
     let _ = p.child.kill();
     let _ = p.child.wait();
-    assert!(seen, "the invalid point counted, the valid one recorded");
+    assert!(seen, "the refused point counted, the valid one recorded");
 }
 
 // -- the fuzz corpus, as plain tests --------------------------------------------------------

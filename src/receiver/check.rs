@@ -3,9 +3,10 @@
 //!
 //! Items that break a rule are removed and counted (partial success); a resource or scope
 //! that breaks one refuses the whole request. Metric data points are checked against the
-//! OTLP metrics data model before anything reads their buckets: exponential histogram
-//! scale in −10…20, bucket indexes within i32, explicit bounds finite and strictly
-//! increasing, one more count than bounds, counts that add up.
+//! OTLP metrics data model with the SLO engine's own checks (`slo::metric_limits`: times,
+//! exponential histogram scale in −10…20 and bucket indexes, explicit bounds finite and
+//! strictly increasing, one more count than bounds, counts that add up) before anything
+//! reads their buckets, and held to a bucket count no sender needs to pass.
 
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -20,17 +21,17 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, Key
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, SummaryDataPoint,
+    Exemplar, ExponentialHistogramDataPoint, SummaryDataPoint,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::otlp::{Checked, OtlpRequest};
 use crate::config::Limits;
 use crate::pipeline::Payload;
+use crate::slo::metric_limits::{
+    InvalidPoint, check_exponential, check_histogram, check_number, check_summary,
+};
 use crate::telemetry::Signal;
-
-/// The range of an exponential histogram's scale in the OTLP data model.
-pub const EXP_SCALE: std::ops::RangeInclusive<i32> = -10..=20;
 
 /// Most buckets one side of an exponential histogram point, or one explicit histogram
 /// point, may have. The SDKs' default is 160; Prometheus native histograms reach a few
@@ -256,107 +257,37 @@ impl OtlpRequest for ExportLogsServiceRequest {
     }
 }
 
-/// Adds `counts` up; `None` on overflow.
-fn total(counts: &[u64]) -> Option<u64> {
-    counts.iter().try_fold(0u64, |a, c| a.checked_add(*c))
-}
-
 fn exemplars_ok(exemplars: &[Exemplar], max: usize) -> bool {
     exemplars.iter().all(|e| e.filtered_attributes.len() <= max)
 }
 
-/// Why an explicit-bucket histogram point breaks the data model.
-pub fn histogram_point_error(p: &HistogramDataPoint) -> Option<String> {
-    if p.bucket_counts.is_empty() && p.explicit_bounds.is_empty() {
-        return None;
+/// Why a point breaks the data model (the SLO engine's checks, `slo::metric_limits`), or
+/// has more buckets or quantiles than any sender needs.
+fn point_error(
+    checked: Result<(), InvalidPoint>,
+    buckets: usize,
+    quantiles_ok: bool,
+) -> Option<String> {
+    if let Err(e) = checked {
+        return Some(e.to_string());
     }
-    if p.bucket_counts.len() > MAX_BUCKETS {
+    if buckets > MAX_BUCKETS {
         return Some(format!(
-            "histogram point has {} buckets, more than {MAX_BUCKETS}",
-            p.bucket_counts.len()
+            "data point has {buckets} buckets, more than {MAX_BUCKETS}"
         ));
     }
-    if p.bucket_counts.len() != p.explicit_bounds.len() + 1 {
-        return Some(format!(
-            "histogram point has {} bucket counts for {} bounds, want one more count than bounds",
-            p.bucket_counts.len(),
-            p.explicit_bounds.len()
-        ));
-    }
-    if p.explicit_bounds.iter().any(|b| !b.is_finite())
-        || p.explicit_bounds.windows(2).any(|w| w[0] >= w[1])
-    {
-        return Some("histogram bounds must be finite and strictly increasing".to_string());
-    }
-    match total(&p.bucket_counts) {
-        Some(sum) if sum <= p.count => None,
-        _ => Some(format!(
-            "histogram point count {} is below the total of its buckets",
-            p.count
-        )),
-    }
+    (!quantiles_ok).then(|| "summary quantiles must be within 0..=1".to_string())
 }
 
-fn buckets_error(b: Option<&Buckets>, scale: i32) -> Option<String> {
-    let b = b?;
-    if b.bucket_counts.len() > MAX_BUCKETS {
-        return Some(format!(
-            "exponential histogram point has {} buckets on one side, more than {MAX_BUCKETS}",
-            b.bucket_counts.len()
-        ));
-    }
-    // Bucket indexes are i32 in the data model; at scale s they cover 2^(index·2^−s).
-    let last = i64::from(b.offset) + b.bucket_counts.len() as i64;
-    if last > i64::from(i32::MAX) {
-        return Some(format!(
-            "exponential histogram buckets at offset {} run past the index range at scale {scale}",
-            b.offset
-        ));
-    }
-    None
+fn exp_buckets(p: &ExponentialHistogramDataPoint) -> usize {
+    let side = |b: &Option<Buckets>| b.as_ref().map_or(0, |b| b.bucket_counts.len());
+    side(&p.positive).max(side(&p.negative))
 }
 
-/// Why an exponential histogram point breaks the data model.
-pub fn exponential_point_error(p: &ExponentialHistogramDataPoint) -> Option<String> {
-    if !EXP_SCALE.contains(&p.scale) {
-        return Some(format!(
-            "exponential histogram scale {} is outside {}..={}",
-            p.scale,
-            EXP_SCALE.start(),
-            EXP_SCALE.end()
-        ));
-    }
-    if let Some(e) = buckets_error(p.positive.as_ref(), p.scale)
-        .or_else(|| buckets_error(p.negative.as_ref(), p.scale))
-    {
-        return Some(e);
-    }
-    if !(p.zero_threshold.is_finite() && p.zero_threshold >= 0.0) {
-        return Some("exponential histogram zero threshold must be finite and not negative".into());
-    }
-    let side = |b: Option<&Buckets>| b.map_or(Some(0), |b| total(&b.bucket_counts));
-    let sum = side(p.positive.as_ref())
-        .zip(side(p.negative.as_ref()))
-        .and_then(|(a, b)| a.checked_add(b))
-        .and_then(|s| s.checked_add(p.zero_count));
-    match sum {
-        Some(sum) if sum <= p.count => None,
-        _ => Some(format!(
-            "exponential histogram point count {} is below the total of its buckets",
-            p.count
-        )),
-    }
-}
-
-/// Why a summary point breaks the data model.
-pub fn summary_point_error(p: &SummaryDataPoint) -> Option<String> {
-    if p.quantile_values.len() > MAX_BUCKETS {
-        return Some("summary point has too many quantiles".to_string());
-    }
+fn quantiles_ok(p: &SummaryDataPoint) -> bool {
     p.quantile_values
         .iter()
-        .any(|q| !(0.0..=1.0).contains(&q.quantile))
-        .then(|| "summary quantiles must be within 0..=1".to_string())
+        .all(|q| (0.0..=1.0).contains(&q.quantile))
 }
 
 /// Keeps the points of one metric that pass, counting both.
@@ -399,28 +330,38 @@ impl OtlpRequest for ExportMetricsServiceRequest {
                         Some(Data::Gauge(g)) => {
                             retain_points(&mut c, &mut g.data_points, name, |p| {
                                 too_many(&p.attributes, &p.exemplars)
+                                    .or_else(|| point_error(check_number(p), 0, true))
                             })
                         }
                         Some(Data::Sum(s)) => {
                             retain_points(&mut c, &mut s.data_points, name, |p| {
                                 too_many(&p.attributes, &p.exemplars)
+                                    .or_else(|| point_error(check_number(p), 0, true))
                             })
                         }
                         Some(Data::Histogram(h)) => {
                             retain_points(&mut c, &mut h.data_points, name, |p| {
-                                too_many(&p.attributes, &p.exemplars)
-                                    .or_else(|| histogram_point_error(p))
+                                too_many(&p.attributes, &p.exemplars).or_else(|| {
+                                    point_error(check_histogram(p), p.bucket_counts.len(), true)
+                                })
                             })
                         }
                         Some(Data::ExponentialHistogram(h)) => {
                             retain_points(&mut c, &mut h.data_points, name, |p| {
-                                too_many(&p.attributes, &p.exemplars)
-                                    .or_else(|| exponential_point_error(p))
+                                too_many(&p.attributes, &p.exemplars).or_else(|| {
+                                    point_error(check_exponential(p), exp_buckets(p), true)
+                                })
                             })
                         }
                         Some(Data::Summary(s)) => {
                             retain_points(&mut c, &mut s.data_points, name, |p| {
-                                too_many(&p.attributes, &[]).or_else(|| summary_point_error(p))
+                                too_many(&p.attributes, &[]).or_else(|| {
+                                    point_error(
+                                        check_summary(p),
+                                        p.quantile_values.len(),
+                                        quantiles_ok(p),
+                                    )
+                                })
                             })
                         }
                     }

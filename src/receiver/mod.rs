@@ -42,7 +42,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::{Auth, Identity};
-pub use check::{EXP_SCALE, exponential_point_error, histogram_point_error};
 pub use error::ReceiveError;
 use otlp::{Format, OtlpRequest};
 
