@@ -238,3 +238,61 @@ async fn tls_and_mtls_on_both_listeners() {
     assert_eq!(s.metric("slotel_receiver_accepted_spans_total", &[]), 20.0);
     s.running.shutdown().await.unwrap();
 }
+
+/// A client that starts a TLS handshake and never finishes it, or that connects and sends
+/// nothing, is closed after the first-byte timeout; a good client is served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_tls_handshakes_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let pki = pki();
+    let tls = TlsConfig {
+        cert_file: write(dir.path(), "server.crt", &pki.server.0),
+        key_file: write(dir.path(), "server.key", &pki.server.1),
+        client_ca_file: None,
+    };
+    let s = start_cfg(
+        |mut c| {
+            c.receiver.http.as_mut().unwrap().tls = Some(tls.clone());
+            c.receiver.limits.first_byte_timeout = std::time::Duration::from_secs(1);
+            c
+        },
+        Vec::new(),
+    )
+    .await;
+    // The first bytes of a ClientHello record header, then nothing.
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let mut c = tokio::net::TcpStream::connect(s.http).await.unwrap();
+        c.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+        stalled.push(c);
+    }
+    let mut silent = tokio::net::TcpStream::connect(s.http).await.unwrap();
+    let mut rng = fastrand::Rng::with_seed(6);
+    let body = generate::traces(&mut rng, 5, &ContentOpts::default()).encode_to_vec();
+    let (status, _) = send(
+        s.http,
+        client_config(&pki, false, b"http/1.1"),
+        false,
+        http_request(s.http, &body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let started = tokio::time::Instant::now();
+    for c in stalled.iter_mut().chain(std::iter::once(&mut silent)) {
+        let mut buf = [0u8; 64];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                match c.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a stalled handshake is still open");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    s.running.shutdown().await.unwrap();
+}

@@ -1,5 +1,7 @@
-//! Receive-path benchmarks: protobuf and OTLP/JSON decoding of a 512-span request, and
-//! the whole shared request path (decode, validate, queue) into a `nop` exporter.
+//! Receive-path benchmarks: protobuf and OTLP/JSON decoding of a 512-span request, the
+//! reading on the wire that charges the memory budget before decoding (`wire_cost_walk`,
+//! `json_cost_scan`), and the whole shared request path (weigh, charge, decode, validate,
+//! queue) into a `nop` exporter.
 //!
 //! Inputs come from the load generator's fixtures, the same payloads the tests and the
 //! end-to-end benchmark use. Run: `cargo bench --bench receive`.
@@ -39,6 +41,13 @@ fn decode(c: &mut Criterion) {
         b.iter(|| {
             ExportTraceServiceRequest::decode(black_box(&pb[..])).map(|r| r.resource_spans.len())
         })
+    });
+    // What the receiver reads on the wire before it decodes: items and the decode bound.
+    g.bench_function("wire_cost_walk", |b| {
+        b.iter(|| slotel::receiver::wire::cost(Signal::Traces, black_box(&pb[..])).map(|c| c.items))
+    });
+    g.bench_function("json_cost_scan", |b| {
+        b.iter(|| slotel::receiver::wire::json_cost(black_box(&json[..])))
     });
     g.bench_function("json_lenient", |b| {
         b.iter(|| {
