@@ -79,6 +79,24 @@ struct Schema {
     /// Counted as a resource entry.
     resource: bool,
     fields: &'static [Field],
+    /// Field number → position in `fields` plus one (0: not listed).
+    slots: [u8; SLOTS],
+}
+
+/// Field numbers below this are looked up in a table (every OTLP field is).
+const SLOTS: usize = 17;
+
+const fn slots(fields: &[Field]) -> [u8; SLOTS] {
+    let mut table = [0u8; SLOTS];
+    let mut i = 0;
+    while i < fields.len() {
+        let num = fields[i].num as usize;
+        if num < SLOTS {
+            table[num] = (i + 1) as u8;
+        }
+        i += 1;
+    }
+    table
 }
 
 const fn msg(num: u64, schema: &'static Schema) -> Field {
@@ -127,6 +145,7 @@ const fn schema(size: usize, fields: &'static [Field]) -> Schema {
         item: false,
         resource: false,
         fields,
+        slots: slots(fields),
     }
 }
 
@@ -136,6 +155,7 @@ const fn item(size: usize, fields: &'static [Field]) -> Schema {
         item: true,
         resource: false,
         fields,
+        slots: slots(fields),
     }
 }
 
@@ -145,6 +165,7 @@ const fn resource(size: usize, fields: &'static [Field]) -> Schema {
         item: false,
         resource: true,
         fields,
+        slots: slots(fields),
     }
 }
 
@@ -283,7 +304,14 @@ static EXEMPLAR: Schema = schema(
     &[msgs(7, &KEY_VALUE), bytes(4), bytes(5)],
 );
 
+#[inline]
 fn varint(buf: &mut &[u8]) -> Result<u64, WireError> {
+    if let Some((&b, rest)) = buf.split_first()
+        && b < 0x80
+    {
+        *buf = rest;
+        return Ok(u64::from(b));
+    }
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let (b, rest) = buf.split_first().ok_or(WireError::Malformed)?;
@@ -333,16 +361,77 @@ fn vec_bytes(n: u64, elem: u64) -> u64 {
 /// The most fields a schema lists (counts are kept on the stack).
 const MAX_FIELDS: usize = 12;
 
+/// What a one-field AnyValue holding a string, bytes or a scalar allocates; `None` for
+/// any other shape (arrays, maps, several fields), which takes the general way.
+#[inline]
+fn simple_any_value(v: &[u8]) -> Option<u64> {
+    let (&tag, mut rest) = match v.split_first() {
+        None => return Some(0),
+        Some(x) => x,
+    };
+    let bytes = match tag {
+        0x0a | 0x3a => {
+            let len = usize::try_from(varint(&mut rest).ok()?).ok()?;
+            rest = rest.get(len..)?;
+            len as u64
+        }
+        0x10 | 0x18 | 0x40 => {
+            varint(&mut rest).ok()?;
+            0
+        }
+        0x21 => {
+            rest = rest.get(8..)?;
+            0
+        }
+        _ => return None,
+    };
+    rest.is_empty().then_some(bytes)
+}
+
+/// A KeyValue in its common shape (a key, then a simple value) without the schema
+/// machinery; any other shape is walked the general way.
+#[inline]
+fn key_value(msg: &[u8], depth: u32, acc: &mut WireCost) -> Result<(), WireError> {
+    let mut m = msg;
+    let mut bytes = 0u64;
+    while let Some((&tag, rest)) = m.split_first() {
+        if tag != 0x0a && tag != 0x12 {
+            return walk(msg, &KEY_VALUE, depth, acc);
+        }
+        m = rest;
+        let len = usize::try_from(varint(&mut m)?).map_err(|_| WireError::Malformed)?;
+        let (value, rest) = m.split_at_checked(len).ok_or(WireError::Malformed)?;
+        m = rest;
+        if tag == 0x0a {
+            bytes += len as u64;
+        } else {
+            match simple_any_value(value) {
+                Some(n) => bytes += n,
+                None => return walk(msg, &KEY_VALUE, depth, acc),
+            }
+        }
+    }
+    acc.decoded_bytes = acc.decoded_bytes.saturating_add(bytes);
+    Ok(())
+}
+
 fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Result<(), WireError> {
     if depth > MAX_DEPTH {
         return Err(WireError::TooDeep);
     }
     // Elements seen per repeated field, in the order of `schema.fields`.
     let mut counts = [0u64; MAX_FIELDS];
+    let mut touched = false;
     while !msg.is_empty() {
         let key = varint(&mut msg)?;
         let num = key >> 3;
-        let slot = schema.fields.iter().enumerate().find(|(_, f)| f.num == num);
+        let slot = match schema.slots.get(num as usize) {
+            Some(&i) if i > 0 => {
+                let i = usize::from(i - 1);
+                Some((i, &schema.fields[i]))
+            }
+            _ => None,
+        };
         match key & 7 {
             0 => {
                 varint(&mut msg)?;
@@ -350,6 +439,7 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
                     && f.repeated
                 {
                     counts[i] += 1;
+                    touched = true;
                 }
             }
             1 | 5 => {
@@ -359,6 +449,7 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
                     && f.repeated
                 {
                     counts[i] += 1;
+                    touched = true;
                 }
             }
             2 => {
@@ -370,6 +461,7 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
                     Kind::Msg(child) => {
                         if f.repeated {
                             counts[i] += 1;
+                            touched = true;
                         }
                         if child.item {
                             acc.items += 1;
@@ -377,16 +469,22 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
                         if child.resource {
                             acc.resources += 1;
                         }
-                        walk(value, child, depth + 1, acc)?;
+                        if std::ptr::eq(child, &KEY_VALUE) {
+                            key_value(value, depth + 1, acc)?;
+                        } else {
+                            walk(value, child, depth + 1, acc)?;
+                        }
                     }
                     Kind::Bytes => {
                         if f.repeated {
                             counts[i] += 1;
+                            touched = true;
                         }
                         acc.decoded_bytes = acc.decoded_bytes.saturating_add(len as u64);
                     }
                     Kind::Scalars { min_wire, .. } => {
                         counts[i] += len as u64 / min_wire;
+                        touched = true;
                     }
                 }
             }
@@ -394,14 +492,19 @@ fn walk(mut msg: &[u8], schema: &Schema, depth: u32, acc: &mut WireCost) -> Resu
             _ => return Err(WireError::Malformed),
         }
     }
-    for (f, n) in schema.fields.iter().zip(counts) {
-        let elem = match f.kind {
-            Kind::Msg(child) => child.size,
-            Kind::Bytes => size_of::<Vec<u8>>() as u64,
-            Kind::Scalars { elem, .. } => elem,
-        };
-        acc.decoded_bytes = acc.decoded_bytes.saturating_add(vec_bytes(n, elem));
-        acc.largest_vec = acc.largest_vec.max(n.saturating_mul(elem));
+    if touched {
+        for (f, n) in schema.fields.iter().zip(counts) {
+            if n == 0 {
+                continue;
+            }
+            let elem = match f.kind {
+                Kind::Msg(child) => child.size,
+                Kind::Bytes => size_of::<Vec<u8>>() as u64,
+                Kind::Scalars { elem, .. } => elem,
+            };
+            acc.decoded_bytes = acc.decoded_bytes.saturating_add(vec_bytes(n, elem));
+            acc.largest_vec = acc.largest_vec.max(n.saturating_mul(elem));
+        }
     }
     Ok(())
 }
