@@ -72,7 +72,7 @@ async fn json_bodies_canonical_lenient_and_compressed() {
     assert_eq!(r.status, 200);
     let metrics = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"requests","sum":{
        "aggregationTemporality":"AGGREGATION_TEMPORALITY_CUMULATIVE","isMonotonic":true,
-       "dataPoints":[{"asInt":"5","timeUnixNano":"1700000000000000000"},{"asInt":7}]}}]}]}]}"#;
+       "dataPoints":[{"asInt":"5","timeUnixNano":"1700000000000000000"},{"asInt":7,"timeUnixNano":1700000000000000000}]}}]}]}]}"#;
     let r = http_send(
         "POST",
         &format!("http://{}/v1/metrics", s.http),

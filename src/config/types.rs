@@ -127,7 +127,7 @@ pub struct Limits {
     /// 413), as is one with more than `max_resources_per_request` (default 16384) resources.
     pub max_items_per_request: usize,
     pub max_resources_per_request: usize,
-    /// `memory_budget` (byte size, default 256 MiB): one budget for the whole process. Every
+    /// `memory_budget` (byte size, default 192 MiB): one budget for the whole process. Every
     /// request is charged, before it is decoded, an upper bound of the memory its decoded
     /// form takes (read off the wire); the charge is held until every exporter has the
     /// batch. A request that does not fit now gets RESOURCE_EXHAUSTED with RetryInfo / 429
@@ -160,7 +160,7 @@ impl Default for Limits {
             max_links_per_span: 1024,
             max_items_per_request: 262_144,
             max_resources_per_request: 16_384,
-            memory_budget: 256 << 20,
+            memory_budget: 192 << 20,
             max_request_memory: 128 << 20,
             max_connections: 4096,
             max_connections_per_peer: 256,

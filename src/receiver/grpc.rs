@@ -248,7 +248,16 @@ async fn keep_compressed(
         }
     };
     let Some(message) = compressed_message(&bytes) else {
-        // Not one compressed message: tonic answers as the protocol says.
+        if bytes.first() == Some(&1) {
+            // A compressed message that is not the whole body (a unary call carries exactly
+            // one): tonic would decompress it outside the memory budget.
+            let status = Status::invalid_argument(
+                "a unary export call carries exactly one message, and this body is not one",
+            );
+            return Err((status, RefuseReason::Invalid));
+        }
+        // Uncompressed despite the header (the message flag says so), or not a frame at
+        // all: tonic answers as the protocol says.
         return Ok((
             Request::from_parts(parts, axum::body::Body::from(bytes)),
             None,
