@@ -366,3 +366,107 @@ async fn readyz_is_503_with_the_reason_while_a_disk_queue_cannot_write() {
     let status = post(server.http, request("x", 1)).await;
     assert!(matches!(status, Some(429 | 503)), "{status:?}");
 }
+
+/// Unmounts the tmpfs under a queue directory when the test ends.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A real filesystem that fills up: the queue lives on a 6 MiB tmpfs (the tests run as
+/// root, as CI does). Receivers answer retry-later and `/readyz` says why while the disk is
+/// full; once space is freed the queue takes requests again by itself, with no restart, and
+/// every acknowledged span reaches the backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_with_retry_and_recovers_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue_dir = dir.path().join("queue");
+    std::fs::create_dir_all(&queue_dir).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&queue_dir)
+        .status()
+        .unwrap();
+    assert!(
+        mounted.success(),
+        "mount a tmpfs for the queue (needs root)"
+    );
+    let _unmount = Mounted(queue_dir.clone());
+    // Room that is given back later.
+    let filler = queue_dir.join("filler");
+    std::fs::write(&filler, vec![1u8; 2 << 20]).unwrap();
+
+    let down = Arc::new(AtomicBool::new(true));
+    let (addr, seen) = backend(down.clone()).await;
+    let p = spawn(dir.path(), &queue_dir, addr).await.expect("starts");
+
+    // Acknowledged requests pile up in the queue until the disk is full.
+    let mut acked = Vec::new();
+    let mut refused = None;
+    for i in 0..2000 {
+        let prefix = format!("r{i}");
+        match post(p.http, request(&prefix, 300)).await {
+            Some(200) => acked.push(prefix),
+            Some(status) => {
+                refused = Some(status);
+                break;
+            }
+            None => {}
+        }
+    }
+    let refused = refused.expect("the disk filled up");
+    assert!([429, 503].contains(&refused), "retry-later, got {refused}");
+    assert!(acked.len() > 5, "{} requests acknowledged", acked.len());
+    let ready = format!("http://{}/readyz", p.admin);
+    let r = http_send("GET", &ready, &[], Vec::new()).await;
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+
+    // Space comes back: the queue takes requests again, still in the same process.
+    std::fs::remove_file(&filler).unwrap();
+    let mut recovered = false;
+    for i in 0..300 {
+        let prefix = format!("after{i}");
+        if post(p.http, request(&prefix, 10)).await == Some(200) {
+            acked.push(prefix);
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the queue did not recover after space was freed");
+    assert!(p.child.id() > 0);
+
+    // The backend comes back: everything acknowledged is delivered.
+    down.store(false, Ordering::SeqCst);
+    let wanted: Vec<String> = acked
+        .iter()
+        .flat_map(|prefix| {
+            let n = if prefix.starts_with("after") { 10 } else { 300 };
+            (0..n).map(move |j| format!("{prefix}-{j}"))
+        })
+        .collect();
+    let mut missing = wanted.len();
+    for _ in 0..600 {
+        missing = {
+            let seen = seen.lock().unwrap();
+            wanted.iter().filter(|n| !seen.contains_key(*n)).count()
+        };
+        if missing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(missing, 0, "acknowledged spans lost across a full disk");
+    let r = http_send("GET", &ready, &[], Vec::new()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    eprintln!(
+        "full disk: {} requests acknowledged before and after, first refusal {refused}",
+        acked.len()
+    );
+}
