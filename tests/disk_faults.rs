@@ -194,6 +194,22 @@ async fn post(http: SocketAddr, body: Vec<u8>) -> Option<u16> {
     }
 }
 
+/// Waits up to 60 s for the backend to see every span of `wanted`; how many it has not.
+async fn missing_after_wait(seen: &Seen, wanted: &[String]) -> usize {
+    let mut missing = wanted.len();
+    for _ in 0..600 {
+        missing = {
+            let seen = seen.lock().unwrap();
+            wanted.iter().filter(|n| !seen.contains_key(*n)).count()
+        };
+        if missing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    missing
+}
+
 fn damaged_files(queue_dir: &Path) -> Vec<String> {
     std::fs::read_dir(queue_dir)
         .map(|d| {
@@ -290,17 +306,7 @@ async fn kill_9_under_load_loses_no_acknowledged_span_and_bounds_duplicates() {
         .iter()
         .flat_map(|p| (0..10).map(move |j| format!("{p}-{j}")))
         .collect();
-    let mut missing = wanted.len();
-    for _ in 0..600 {
-        missing = {
-            let seen = seen.lock().unwrap();
-            wanted.iter().filter(|n| !seen.contains_key(*n)).count()
-        };
-        if missing == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let missing = missing_after_wait(&seen, &wanted).await;
     assert_eq!(missing, 0, "acknowledged spans lost after kill -9");
     let duplicates: u32 = seen.lock().unwrap().values().map(|c| c - 1).sum();
     let metrics = http_try(
@@ -451,17 +457,7 @@ async fn a_full_disk_refuses_with_retry_and_recovers_without_a_restart() {
             (0..n).map(move |j| format!("{prefix}-{j}"))
         })
         .collect();
-    let mut missing = wanted.len();
-    for _ in 0..600 {
-        missing = {
-            let seen = seen.lock().unwrap();
-            wanted.iter().filter(|n| !seen.contains_key(*n)).count()
-        };
-        if missing == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let missing = missing_after_wait(&seen, &wanted).await;
     assert_eq!(missing, 0, "acknowledged spans lost across a full disk");
     let r = http_send("GET", &ready, &[], Vec::new()).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

@@ -644,22 +644,35 @@ async fn h2_request(
     first: usize,
     stall: Duration,
 ) -> (Option<String>, u16) {
-    let mut head = vec![0u8];
-    head.extend_from_slice(&16_000_000u32.to_be_bytes());
-    let mut data = head;
+    let mut data = vec![0u8];
+    data.extend_from_slice(&16_000_000u32.to_be_bytes());
     data.extend(std::iter::repeat_n(0x0a, first));
-    let body = Trickle {
-        first: Some(Bytes::from(data)),
-        stall: Box::pin(tokio::time::sleep(stall)),
-    };
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+    h2_call(send, path, &headers, data, stall).await
+}
+
+/// One gRPC call on `send`: `body` (framing included) sent as it is, then nothing until
+/// `stall` passes; returns the grpc-status (from the headers or the trailers) and the HTTP
+/// status.
+async fn h2_call(
+    send: &mut hyper::client::conn::http2::SendRequest<Trickle>,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    stall: Duration,
+) -> (Option<String>, u16) {
     let mut req = http::Request::builder()
         .method("POST")
         .uri(format!("http://x{path}"))
         .header("content-type", "application/grpc")
         .header("te", "trailers");
-    if let Some(a) = auth {
-        req = req.header("authorization", a);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
     }
+    let body = Trickle {
+        first: Some(Bytes::from(body)),
+        stall: Box::pin(tokio::time::sleep(stall)),
+    };
     let resp = match send.send_request(req.body(body).unwrap()).await {
         Ok(r) => r,
         Err(_) => return (None, 0),
@@ -688,27 +701,10 @@ async fn h2_request(
 /// returns the grpc-status.
 async fn h2_gzip_raw(addr: SocketAddr, path: &str, body: Vec<u8>) -> Option<String> {
     let (mut send, _conn) = h2_connect(addr).await;
-    let req = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://x{path}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .header("grpc-encoding", "gzip")
-        .header("authorization", "Bearer tok-a")
-        .body(Trickle {
-            first: Some(Bytes::from(body)),
-            stall: Box::pin(tokio::time::sleep(Duration::ZERO)),
-        })
-        .unwrap();
-    let resp = send.send_request(req).await.ok()?;
-    if let Some(g) = resp.headers().get("grpc-status") {
-        return Some(g.to_str().unwrap().to_string());
-    }
-    use http_body_util::BodyExt;
-    let trailers = resp.into_body().collect().await.ok()?.trailers().cloned()?;
-    trailers
-        .get("grpc-status")
-        .map(|v| v.to_str().unwrap().to_string())
+    let headers = [("grpc-encoding", "gzip"), ("authorization", "Bearer tok-a")];
+    h2_call(&mut send, path, &headers, body, Duration::ZERO)
+        .await
+        .0
 }
 
 /// A body that sends one chunk, then nothing until `stall` passes.

@@ -173,6 +173,28 @@ fn quiet_panics() {
 }
 
 /// Runs `f`, turning a panic inside the storage library into [`Class::Damaged`].
+/// The first stored record with an id in `from..end`, read in one B-tree descent; a key
+/// outside the range (which a damaged tree can hand out) is damage.
+pub(super) fn first_in(
+    db: &Database,
+    from: u64,
+    end: u64,
+) -> Result<Option<(u64, Vec<u8>)>, Class> {
+    let txn = db.begin_read().map_err(classify)?;
+    let table = txn.open_table(RECORDS).map_err(classify)?;
+    let mut range = table.range(from..end).map_err(classify)?;
+    match range.next() {
+        Some(item) => {
+            let (k, v) = item.map_err(classify)?;
+            if !(from..end).contains(&k.value()) {
+                return Err(Class::Damaged("key out of order".to_string()));
+            }
+            Ok(Some((k.value(), v.value().to_vec())))
+        }
+        None => Ok(None),
+    }
+}
+
 pub(super) fn guarded<T>(f: impl FnOnce() -> Result<T, Class>) -> Result<T, Class> {
     quiet_panics();
     let was = QUIET.with(|q| q.replace(true));
@@ -417,22 +439,7 @@ impl Store {
         if from >= end {
             return Ok(None);
         }
-        self.with_db(|db| {
-            let txn = db.begin_read().map_err(classify)?;
-            let table = txn.open_table(RECORDS).map_err(classify)?;
-            let mut range = table.range(from..end).map_err(classify)?;
-            match range.next() {
-                Some(item) => {
-                    let (k, v) = item.map_err(classify)?;
-                    // A damaged tree can hand out keys outside the range asked for.
-                    if !(from..end).contains(&k.value()) {
-                        return Err(Class::Damaged("key out of order".to_string()));
-                    }
-                    Ok(Some((k.value(), v.value().to_vec())))
-                }
-                None => Ok(None),
-            }
-        })
+        self.with_db(|db| first_in(db, from, end))
     }
 
     /// The size of the file on disk.

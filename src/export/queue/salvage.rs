@@ -21,7 +21,7 @@ use redb::{Database, ReadableDatabase};
 
 use super::Record;
 use super::disk::{
-    COUNT, Class, META, NEXT_ID, OpenError, Options, RECORDS, classify, guarded, open_db, restore,
+    COUNT, Class, META, NEXT_ID, OpenError, Options, classify, first_in, guarded, open_db, restore,
     write,
 };
 
@@ -231,22 +231,7 @@ impl Copy<'_> {
 
 /// The first record with an id in `from..end`; `Err` if the tree could not be read there.
 fn probe(db: &Database, from: u64, end: u64) -> Result<Option<(u64, Vec<u8>)>, Class> {
-    guarded(|| {
-        let txn = db.begin_read().map_err(classify)?;
-        let table = txn.open_table(RECORDS).map_err(classify)?;
-        let mut range = table.range(from..end).map_err(classify)?;
-        match range.next() {
-            Some(item) => {
-                let (k, v) = item.map_err(classify)?;
-                // A damaged tree can hand out keys outside the range asked for.
-                if !(from..end).contains(&k.value()) {
-                    return Err(Class::Damaged("key out of order".to_string()));
-                }
-                Ok(Some((k.value(), v.value().to_vec())))
-            }
-            None => Ok(None),
-        }
-    })
+    guarded(|| first_in(db, from, end))
 }
 
 /// Copies every record of `source` that reads. Returns whether it read without error.
