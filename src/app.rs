@@ -24,7 +24,8 @@ use crate::pipeline::{Exporter, Pipeline};
 use crate::receiver::server::{Listener, ServerError};
 use crate::receiver::{self, Pipelines, Receiver};
 use crate::slo::connector::SloConnector;
-use crate::slo::engine::{Engine, EngineConfig, SystemClock};
+use crate::slo::engine::Engine;
+use crate::slo::lifecycle::SloRuntime;
 use crate::slo::series::SloSeries;
 use crate::telemetry::{Metrics, Signal};
 
@@ -55,13 +56,8 @@ pub struct Addresses {
 pub struct Running {
     pub addresses: Addresses,
     metrics: Arc<Metrics>,
-    engine: Arc<Engine>,
-    slo_files: Vec<String>,
-    /// The periodic snapshot task; it writes a last snapshot when told to stop.
-    snapshots: Option<JoinHandle<()>>,
-    stop_snapshots: watch::Sender<bool>,
-    /// Reloads SLO files when they change; stopped at shutdown.
-    watcher: JoinHandle<()>,
+    /// The SLO engine, its file watch, snapshots and series exports.
+    slo: SloRuntime,
     health: Arc<Health>,
     stop_receivers: watch::Sender<bool>,
     stop_admin: watch::Sender<bool>,
@@ -69,8 +65,6 @@ pub struct Running {
     admin: JoinHandle<()>,
     pipelines: Vec<Pipeline>,
     exporters: Vec<Arc<dyn Exporter>>,
-    /// Feed the SLO series to remote-write exporters; stopped before exporters shut down.
-    series_tasks: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
 }
 
@@ -106,36 +100,13 @@ pub async fn start_with(
     config: &Config,
     extra: Vec<Arc<dyn Exporter>>,
 ) -> Result<Running, AppError> {
-    let slos = crate::slo::spec::load(&config.slo.files).map_err(AppError::Slo)?;
-    let engine = Engine::new(
-        EngineConfig {
-            cluster_attribute: config.slo.cluster_attribute.clone(),
-            allowed_lateness: config.slo.allowed_lateness,
-            max_future: config.slo.max_future,
-        },
-        Arc::new(SystemClock),
-        slos,
-    );
-    if let Some(dir) = &config.slo.state_dir {
-        let restored = crate::slo::engine::snapshot::restore(&engine, dir);
-        tracing::info!(slos = restored.slos, skipped = restored.skipped, dir = %dir.display(), "slo state restored");
-    }
+    let mut slo = SloRuntime::load(&config.slo).map_err(AppError::Slo)?;
+    let engine = slo.engine().clone();
     let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
-    let mut series_tasks = Vec::new();
     for e in &config.exporters {
         let built = export::build(e, &metrics).map_err(AppError::Exporter)?;
-        if let Some((queued, rw, cfg)) = built.remote_write
-            && cfg.send_slo_series
-        {
-            series_tasks.push(tokio::spawn(slo_series_loop(
-                engine.clone(),
-                queued,
-                rw,
-                cfg,
-            )));
-        }
-        all.push((e.id.clone(), built.exporter));
+        all.push((e.id.clone(), built));
     }
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
 
@@ -231,16 +202,7 @@ pub async fn start_with(
         .map(|(l, router)| tokio::spawn(l.serve(router, conn_limits, stop_rx.clone(), drain)))
         .collect();
     drop(receiver);
-    let watcher = tokio::spawn(watch_slo_files(engine.clone(), config.slo.files.clone()));
-    let (stop_snapshots, stop_snapshots_rx) = watch::channel(false);
-    let snapshots = config.slo.state_dir.clone().map(|dir| {
-        tokio::spawn(snapshot_loop(
-            engine.clone(),
-            dir,
-            config.slo.snapshot_interval,
-            stop_snapshots_rx,
-        ))
-    });
+    slo.start(pipelines[1].sender());
     // The admin listener runs on a thread of its own, so probes are answered whatever
     // the receivers' workers are doing.
     let admin = admin_listener
@@ -269,11 +231,7 @@ pub async fn start_with(
     Ok(Running {
         addresses,
         metrics,
-        engine,
-        slo_files: config.slo.files.clone(),
-        snapshots,
-        stop_snapshots,
-        watcher,
+        slo,
         health,
         stop_receivers,
         stop_admin,
@@ -281,105 +239,8 @@ pub async fn start_with(
         admin,
         pipelines,
         exporters: all.into_iter().map(|(_, e)| e).collect(),
-        series_tasks,
         shutdown_timeout: service.shutdown_timeout,
     })
-}
-
-/// Hands the SLO series to a remote-write exporter every `flush_interval`.
-async fn slo_series_loop(
-    engine: Arc<Engine>,
-    queued: Arc<export::QueuedExporter>,
-    rw: Arc<export::RemoteWrite>,
-    cfg: crate::config::RemoteWriteConfig,
-) {
-    let mut source =
-        crate::slo::otlp_series::SeriesSource::new(engine, cfg.native_histogram_schema);
-    let mut tick = tokio::time::interval(cfg.flush_interval.max(Duration::from_millis(100)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let req = source.collect();
-        match rw.encode_slo_series(&req) {
-            Ok(records) => queued.enqueue(records),
-            Err(e) => {
-                tracing::error!(exporter = queued.id_str(), error = %e, "cannot encode the slo series")
-            }
-        }
-    }
-}
-
-fn reload_slos(engine: &Engine, files: &[String]) -> Result<usize, ConfigErrors> {
-    let set = crate::slo::spec::load(files)?;
-    let n = set.slos.len();
-    engine.replace(set);
-    Ok(n)
-}
-
-/// How often the SLO files are checked for changes.
-const SLO_WATCH_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Reloads the SLO files when they change (new, removed or modified files), as SIGHUP does.
-async fn watch_slo_files(engine: Arc<Engine>, files: Vec<String>) {
-    let mut seen = crate::slo::spec::fingerprint(&files);
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + SLO_WATCH_INTERVAL,
-        SLO_WATCH_INTERVAL,
-    );
-    loop {
-        tick.tick().await;
-        let files_now = files.clone();
-        let Ok(now) =
-            tokio::task::spawn_blocking(move || crate::slo::spec::fingerprint(&files_now)).await
-        else {
-            continue;
-        };
-        if now == seen {
-            continue;
-        }
-        seen = now;
-        let (engine, files) = (engine.clone(), files.clone());
-        let result = tokio::task::spawn_blocking(move || reload_slos(&engine, &files)).await;
-        match result {
-            Ok(Ok(n)) => tracing::info!(slos = n, "slo files changed and were reloaded"),
-            Ok(Err(errors)) => {
-                tracing::error!(%errors, "slo files changed but are invalid; keeping the loaded set")
-            }
-            Err(e) => tracing::error!(error = %e, "slo reload task failed"),
-        }
-    }
-}
-
-/// Writes SLO state every `interval`, and a last time once `stop` turns true (the shutdown
-/// sequence sends it after the pipelines have drained).
-async fn snapshot_loop(
-    engine: Arc<Engine>,
-    dir: std::path::PathBuf,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    let write = |engine: Arc<Engine>, dir: std::path::PathBuf| async move {
-        let result =
-            tokio::task::spawn_blocking(move || crate::slo::engine::snapshot::write(&engine, &dir))
-                .await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "slo state snapshot failed"),
-            Err(e) => tracing::error!(error = %e, "slo state snapshot task failed"),
-        }
-    };
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    loop {
-        let stopped = tokio::select! {
-            _ = tick.tick() => false,
-            _ = stop.changed() => true,
-        };
-        if stopped {
-            break;
-        }
-        write(engine.clone(), dir.clone()).await;
-    }
-    write(engine, dir).await;
 }
 
 /// The share of `service.shutdown_timeout` receivers get to finish in-flight requests;
@@ -397,13 +258,13 @@ impl Running {
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
+        self.slo.engine()
     }
 
     /// Reloads the SLO files: the new set replaces the old one only if it is valid as a
     /// whole; unchanged SLOs keep their state.
     pub fn reload_slos(&self) -> Result<usize, ConfigErrors> {
-        reload_slos(&self.engine, &self.slo_files)
+        self.slo.reload()
     }
 
     /// Stops in stages (see the module doc) within `service.shutdown_timeout`.
@@ -423,16 +284,10 @@ impl Running {
             admin,
             pipelines,
             exporters,
-            snapshots,
-            stop_snapshots,
-            watcher,
-            series_tasks,
+            mut slo,
             ..
         } = self;
-        for t in series_tasks {
-            t.abort();
-        }
-        watcher.abort();
+        slo.stop_background();
         health.set_draining();
         tracing::info!("shutting down: receivers stop accepting");
         let staged = async move {
@@ -450,25 +305,32 @@ impl Running {
                 ),
             }
             // Every pipeline drains at once, then every exporter flushes at once: one slow
-            // backend does not take the others' time.
+            // backend does not take the others' time. The metrics pipeline drains after the
+            // traces pipeline, so that the last SLO series it exports count every span.
+            let mut pipelines: Vec<Option<Pipeline>> = pipelines.into_iter().map(Some).collect();
+            let metrics_pipeline = pipelines[1].take();
+            let close = |p: Pipeline, last| async move {
+                let signal = p.sender().signal();
+                if tokio::time::timeout_at(exporters_by, p.close_with(last))
+                    .await
+                    .is_err()
+                {
+                    tracing::error!(
+                        signal = signal.as_str(),
+                        "pipeline did not drain before the shutdown deadline"
+                    );
+                }
+            };
             let mut closing = tokio::task::JoinSet::new();
-            for p in pipelines {
-                closing.spawn(async move {
-                    let signal = p.sender().signal();
-                    if tokio::time::timeout_at(exporters_by, p.close())
-                        .await
-                        .is_err()
-                    {
-                        tracing::error!(
-                            signal = signal.as_str(),
-                            "pipeline did not drain before the shutdown deadline"
-                        );
-                    }
-                });
+            for p in pipelines.into_iter().flatten() {
+                closing.spawn(close(p, None));
             }
             while closing.join_next().await.is_some() {}
+            if let Some(p) = metrics_pipeline {
+                close(p, Some(slo.last_series())).await;
+            }
             // Pipelines are drained: the last snapshot holds everything acknowledged.
-            let _ = stop_snapshots.send(true);
+            let snapshot = tokio::spawn(slo.finish());
             let mut flushing = tokio::task::JoinSet::new();
             for e in exporters {
                 flushing.spawn(async move {
@@ -478,9 +340,7 @@ impl Running {
                 });
             }
             while flushing.join_next().await.is_some() {}
-            if let Some(s) = snapshots {
-                let _ = s.await;
-            }
+            let _ = snapshot.await;
         };
         let result = tokio::time::timeout_at(deadline, staged).await;
         let _ = stop_admin.send(true);

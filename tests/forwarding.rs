@@ -9,72 +9,16 @@ mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use common::backend::{Captured, recording_backend, wait_for};
 use common::*;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use prost::Message;
 use slotel::app;
 use slotel::config::{SystemLookup, parse};
-
-#[derive(Clone, Debug)]
-struct Captured {
-    path: String,
-    headers: http::HeaderMap,
-    body: Bytes,
-}
-
-/// A backend that records requests; gRPC calls get a trailers-only OK, HTTP ones 200.
-async fn backend() -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let store = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let store = store.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let store = store.clone();
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let body = body.collect().await.map(|c| c.to_bytes()).unwrap();
-                        let grpc = parts.uri.path().contains("Service/Export");
-                        store.lock().unwrap().push(Captured {
-                            path: parts.uri.path().to_string(),
-                            headers: parts.headers,
-                            body,
-                        });
-                        let resp = if grpc {
-                            http::Response::builder()
-                                .header("content-type", "application/grpc")
-                                .header("grpc-status", "0")
-                                .body(Full::new(Bytes::new()))
-                        } else {
-                            http::Response::builder()
-                                .header("content-type", "application/x-protobuf")
-                                .body(Full::new(Bytes::new()))
-                        };
-                        Ok::<_, std::convert::Infallible>(resp.unwrap())
-                    }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    (addr, seen)
-}
 
 /// Starts slotel with an `otlp` and an `otlphttp` exporter (both gzip, the default) to
 /// `backend`, and optionally the redaction processor.
@@ -141,14 +85,6 @@ fn grpc_message(body: &Bytes) -> (bool, Bytes) {
     (body[0] == 1, body.slice(5..))
 }
 
-async fn wait_for(seen: &Arc<Mutex<Vec<Captured>>>, n: usize) -> Vec<Captured> {
-    eventually(&format!("{n} requests at the backend"), || {
-        seen.lock().unwrap().len() >= n
-    })
-    .await;
-    std::mem::take(&mut *seen.lock().unwrap())
-}
-
 /// The gzip body of a forwarded request: the gRPC message (flagged compressed) or the
 /// OTLP/HTTP body, each with its encoding header.
 fn gzip_body(c: &Captured) -> Bytes {
@@ -187,7 +123,7 @@ fn check(got: &[Captured], plain: &[u8], sent: &[u8], same: bool) {
 
 #[tokio::test]
 async fn gzip_requests_are_forwarded_as_the_client_compressed_them() {
-    let (addr, seen) = backend().await;
+    let (addr, seen) = recording_backend().await;
     let (running, grpc, http) = start(addr, false).await;
     let plain = request("nobody").encode_to_vec();
     let gz = gzip_best(&plain);
@@ -236,7 +172,7 @@ async fn gzip_requests_are_forwarded_as_the_client_compressed_them() {
 
 #[tokio::test]
 async fn a_redacted_request_is_compressed_again_not_forwarded() {
-    let (addr, seen) = backend().await;
+    let (addr, seen) = recording_backend().await;
     let (running, grpc, _http) = start(addr, true).await;
     let plain = request("kim.minsu@example.co.kr").encode_to_vec();
     let gz = gzip_best(&plain);

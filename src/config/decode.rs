@@ -303,6 +303,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         snapshot_interval: f
             .opt(ctx, "snapshot_interval", Ctx::duration)
             .unwrap_or(defaults.snapshot_interval),
+        export_interval: f
+            .opt(ctx, "export_interval", Ctx::duration)
+            .unwrap_or(defaults.export_interval),
     };
     f.finish(ctx);
     config

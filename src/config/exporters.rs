@@ -53,7 +53,6 @@ impl RemoteWriteConfig {
     pub fn new(endpoint: &str) -> Self {
         Self {
             client: ClientConfig::new(endpoint),
-            flush_interval: Duration::from_secs(15),
             replica_label: "slotel_replica".to_string(),
             replica: None,
             external_labels: BTreeMap::new(),
@@ -165,8 +164,6 @@ pub enum Compression {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteWriteConfig {
     pub client: ClientConfig,
-    /// `flush_interval` (duration, default `15s`): how often the SLO series are written.
-    pub flush_interval: Duration,
     /// `replica_label` (default `slotel_replica`) and `replica` (default: the host name):
     /// a label added to every series so replicas never write the same series.
     pub replica_label: String,
@@ -178,7 +175,8 @@ pub struct RemoteWriteConfig {
     pub native_histogram_schema: i32,
     /// `max_samples_per_request` (default 2000).
     pub max_samples_per_request: usize,
-    /// `send_slo_series` (default true): write the SLO engine's series.
+    /// `send_slo_series` (default true): write the SLO engine's series, which reach every
+    /// exporter of the metrics pipeline every `slo.export_interval`; false skips them here.
     pub send_slo_series: bool,
 }
 
@@ -391,11 +389,17 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
         })
     });
     let d = RemoteWriteConfig::new(&client.endpoint);
+    f.opt(ctx, "flush_interval", |ctx, node, path| {
+        ctx.error(
+            node,
+            path,
+            "moved: the SLO series enter the metrics pipeline, and every metrics exporter \
+             carries them; set how often with `slo.export_interval` (default 15s)",
+        );
+        None::<()>
+    });
     RemoteWriteConfig {
         client,
-        flush_interval: f
-            .opt(ctx, "flush_interval", Ctx::duration)
-            .unwrap_or(d.flush_interval),
         replica_label: f
             .opt(ctx, "replica_label", Ctx::non_empty)
             .unwrap_or(d.replica_label),

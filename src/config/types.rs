@@ -243,6 +243,9 @@ pub struct SloConfig {
     /// `snapshot_interval` (duration, default `1m`): how often state is written to
     /// `state_dir` (and once more on shutdown).
     pub snapshot_interval: Duration,
+    /// `export_interval` (duration, default `15s`, at least 100ms): how often the SLO series
+    /// enter the metrics pipeline (and once more on shutdown).
+    pub export_interval: Duration,
 }
 
 impl Default for SloConfig {
@@ -254,6 +257,7 @@ impl Default for SloConfig {
             max_future: Duration::from_secs(60),
             state_dir: None,
             snapshot_interval: Duration::from_secs(60),
+            export_interval: Duration::from_secs(15),
         }
     }
 }

@@ -39,27 +39,18 @@ pub use file::FileExporter;
 pub use nop::NopExporter;
 pub use remote_write::RemoteWrite;
 
-use crate::config::{ExporterConfig, ExporterKind, QueueStorage, RemoteWriteConfig};
+use crate::config::{ExporterConfig, ExporterKind, QueueStorage};
 use crate::pipeline::Exporter;
 use crate::telemetry::Metrics;
-
-/// A built exporter; remote write ones also come back typed, so the app can feed them
-/// the SLO series.
-pub struct Built {
-    pub exporter: Arc<dyn Exporter>,
-    pub remote_write: Option<(Arc<QueuedExporter>, Arc<RemoteWrite>, RemoteWriteConfig)>,
-}
 
 /// Builds the exporter an entry of `exporters` describes. Local exporters open nothing
 /// yet (the file exporter opens its file on first use); remote ones open their queue and
 /// start delivering.
-pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Built, String> {
-    let local = |exporter: Arc<dyn Exporter>| Built {
-        exporter,
-        remote_write: None,
-    };
+pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Arc<dyn Exporter>, String> {
+    let local = |exporter: Arc<dyn Exporter>| exporter;
     let queued = |remote: Arc<dyn Remote>, delivery| {
         QueuedExporter::start(&cfg.id, remote, delivery, metrics.clone())
+            .map(|q| q as Arc<dyn Exporter>)
             .map_err(|e| format!("exporter {}: {e}", cfg.id))
     };
     Ok(match &cfg.kind {
@@ -74,11 +65,7 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Built, Stri
             // One request at a time: Prometheus refuses a series' samples out of order.
             let mut delivery = delivery.clone();
             delivery.queue.num_consumers = 1;
-            let exporter = queued(remote.clone(), &delivery)?;
-            Built {
-                exporter: exporter.clone(),
-                remote_write: Some((exporter, remote, rw.clone())),
-            }
+            queued(remote, &delivery)?
         }
         ExporterKind::OtlpGrpc(otlp, delivery) => {
             let on_disk = delivery.queue.storage == QueueStorage::Disk;

@@ -42,7 +42,7 @@ use super::proto::prometheus as prom;
 use super::queue::Record;
 use super::retry::Outcome;
 use crate::config::RemoteWriteConfig;
-use crate::pipeline::{Batch, Payload};
+use crate::pipeline::{Batch, Origin as BatchOrigin, Payload};
 use crate::telemetry::Signal;
 
 /// The value Prometheus reads as "this series ended here".
@@ -591,10 +591,13 @@ impl Remote for RemoteWrite {
     }
 
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        match &batch.payload {
-            Payload::Metrics(req) => {
+        match (&batch.payload, batch.ctx.origin) {
+            (Payload::Metrics(req), BatchOrigin::Received) => {
                 let tenant = batch.ctx.tenant.as_deref().map(str::to_string);
                 self.encode_metrics(req, tenant)
+            }
+            (Payload::Metrics(req), BatchOrigin::Slo) if self.cfg.send_slo_series => {
+                self.encode_slo_series(req)
             }
             _ => Ok(Vec::new()),
         }

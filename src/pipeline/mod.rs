@@ -55,6 +55,20 @@ pub struct RequestContext {
     pub cluster: Option<Arc<str>>,
     /// How the request arrived.
     pub protocol: Option<Protocol>,
+    /// Who made the batch: a sender, or slotel's SLO engine.
+    pub origin: Origin,
+}
+
+/// Who made a batch. The SLO engine's series enter the metrics pipeline like any metrics;
+/// the SLO connector does not read them back, and remote write lets their own labels keep
+/// their values where an external label has the same name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Received from a sender.
+    #[default]
+    Received,
+    /// The SLO engine's series.
+    Slo,
 }
 
 /// A decoded OTLP export request.
@@ -175,12 +189,18 @@ struct Queued {
     _charge: Option<budget::Charge>,
 }
 
+/// Makes the last batch of a pipeline once everything queued before it was exported (the
+/// SLO engine's final series, written after the spans and points that led to them).
+pub type LastBatch = Box<dyn FnOnce() -> Option<Batch> + Send>;
+
 struct Shared {
     signal: Signal,
     capacity: usize,
     bytes: Arc<Semaphore>,
     closed: AtomicBool,
     close_notify: Notify,
+    /// Set by [`Pipeline::close_with`]; taken once the queue is drained.
+    last: std::sync::Mutex<Option<LastBatch>>,
     metrics: Arc<Metrics>,
     exporters: Vec<Arc<dyn Exporter>>,
     durable: bool,
@@ -311,6 +331,7 @@ impl Pipeline {
             bytes: Arc::new(Semaphore::new(capacity)),
             closed: AtomicBool::new(false),
             close_notify: Notify::new(),
+            last: std::sync::Mutex::new(None),
             metrics: metrics.clone(),
             durable: exporters.iter().any(|e| e.is_durable()),
             exporters: exporters.clone(),
@@ -336,9 +357,18 @@ impl Pipeline {
     /// dispatcher has finished; exporters are shut down by the caller, once, after every
     /// pipeline that shares them is closed.
     pub async fn close(self) {
+        self.close_with(None).await
+    }
+
+    /// Like [`Pipeline::close`], and once everything queued is exported, `last` makes one
+    /// more batch that goes through the processors and exporters too.
+    pub async fn close_with(self, last: Option<LastBatch>) {
         let Pipeline { sender, dispatcher } = self;
         let shared = sender.shared.clone();
         drop(sender);
+        if let Ok(mut slot) = shared.last.lock() {
+            *slot = last;
+        }
         shared.closed.store(true, Ordering::Release);
         shared.close_notify.notify_one();
         if let Err(e) = dispatcher.await {
@@ -353,7 +383,6 @@ async fn dispatch(
     processors: Vec<Arc<dyn Processor>>,
     exporters: Vec<Arc<dyn Exporter>>,
 ) {
-    let signal = shared.signal;
     // Failures are logged once per exporter per interval, with the count held back.
     let logs: Vec<LogLimiter> = exporters.iter().map(|_| LogLimiter::default()).collect();
     loop {
@@ -375,43 +404,62 @@ async fn dispatch(
             _permit,
             _charge,
         } = queued;
-        for p in &processors {
-            p.process(&mut batch);
-        }
-        for (e, log) in exporters.iter().zip(&logs) {
-            let labels = ExporterLabels {
-                exporter: e.id().to_string(),
-                signal,
-            };
-            match e.export(&batch).await {
-                Ok(()) if e.is_queued() => {}
-                Ok(()) => {
-                    shared
-                        .metrics
-                        .exporter_sent
-                        .get_or_create(&labels)
-                        .inc_by(batch.items as u64);
-                }
-                Err(err) => {
-                    if e.is_durable()
-                        && let Some(ack) = &batch.ack
-                    {
-                        ack.fail();
-                    }
-                    shared
-                        .metrics
-                        .exporter_failed
-                        .get_or_create(&labels)
-                        .inc_by(batch.items as u64);
-                    if let Some(more) = log.check("export_failed") {
-                        tracing::warn!(exporter = e.id(), signal = signal.as_str(), items = batch.items, error = %err, "export failed{more}");
-                    }
-                }
-            }
-        }
+        run_stages(&shared, &processors, &exporters, &logs, &mut batch).await;
         drop(batch);
         drop(_charge);
         drop(_permit);
         shared.update_gauge();
+    }
+    let last = shared.last.lock().ok().and_then(|mut l| l.take());
+    if let Some(mut batch) = last.and_then(|make| make()) {
+        run_stages(&shared, &processors, &exporters, &logs, &mut batch).await;
+    }
+}
+
+/// Runs one batch through the processors, then every exporter in order.
+async fn run_stages(
+    shared: &Shared,
+    processors: &[Arc<dyn Processor>],
+    exporters: &[Arc<dyn Exporter>],
+    logs: &[LogLimiter],
+    batch: &mut Batch,
+) {
+    let signal = shared.signal;
+    for p in processors {
+        p.process(batch);
+    }
+    for (e, log) in exporters.iter().zip(logs) {
+        if !e.accepts_origin(batch.ctx.origin) {
+            continue;
+        }
+        let labels = ExporterLabels {
+            exporter: e.id().to_string(),
+            signal,
+        };
+        match e.export(batch).await {
+            Ok(()) if e.is_queued() => {}
+            Ok(()) => {
+                shared
+                    .metrics
+                    .exporter_sent
+                    .get_or_create(&labels)
+                    .inc_by(batch.items as u64);
+            }
+            Err(err) => {
+                if e.is_durable()
+                    && let Some(ack) = &batch.ack
+                {
+                    ack.fail();
+                }
+                shared
+                    .metrics
+                    .exporter_failed
+                    .get_or_create(&labels)
+                    .inc_by(batch.items as u64);
+                if let Some(more) = log.check("export_failed") {
+                    tracing::warn!(exporter = e.id(), signal = signal.as_str(), items = batch.items, error = %err, "export failed{more}");
+                }
+            }
+        }
     }
 }

@@ -33,6 +33,11 @@ pub trait Exporter: Send + Sync {
     fn accepts(&self, _signal: Signal) -> bool {
         true
     }
+    /// Whether this exporter takes batches made by `origin` (the SLO connector does not
+    /// read the SLO engine's own series back).
+    fn accepts_origin(&self, _origin: super::Origin) -> bool {
+        true
+    }
     /// Whether the exporter can take more now. A queued exporter whose queue is full says
     /// no, and the pipeline then refuses new data with retry-later (backpressure).
     fn has_room(&self) -> bool {

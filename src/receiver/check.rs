@@ -429,7 +429,7 @@ impl OtlpRequest for ExportMetricsServiceRequest {
 }
 
 /// Data points in one metric.
-fn metric_points(data: Option<&Data>) -> usize {
+pub(crate) fn metric_points(data: Option<&Data>) -> usize {
     match data {
         Some(Data::Gauge(g)) => g.data_points.len(),
         Some(Data::Sum(s)) => s.data_points.len(),

@@ -28,7 +28,7 @@
 
 mod auth;
 mod body;
-mod check;
+pub(crate) mod check;
 mod error;
 pub mod fuzz;
 pub mod grpc;
@@ -324,6 +324,7 @@ impl Receiver {
                 tenant: Some(id.tenant.clone()),
                 cluster: id.cluster.clone(),
                 protocol: Some(protocol),
+                ..RequestContext::default()
             },
             None => RequestContext {
                 protocol: Some(protocol),

@@ -1,14 +1,14 @@
 //! The SLO engine as a pipeline stage: a connector in the collector's sense, spans and
-//! metric data points in, SLO state (and, through `/metrics` and exporters, series) out. It
-//! sits on the traces and metrics pipelines next to the exporters, so the receivers'
-//! request path never waits for it.
+//! metric data points in, SLO state out; its series go back into the metrics pipeline (see
+//! [`super::lifecycle`]) and onto `/metrics`. It sits on the traces and metrics pipelines
+//! next to the exporters, so the receivers' request path never waits for it.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::engine::Engine;
-use crate::pipeline::{Batch, ExportError, Exporter, Payload};
+use crate::pipeline::{Batch, ExportError, Exporter, Origin, Payload};
 use crate::telemetry::Signal;
 
 /// Requests with more items than this are recorded with the runtime told that the task
@@ -33,6 +33,11 @@ impl Exporter for SloConnector {
 
     fn accepts(&self, signal: Signal) -> bool {
         matches!(signal, Signal::Traces | Signal::Metrics)
+    }
+
+    /// Not the engine's own series, on their way to the metrics exporters.
+    fn accepts_origin(&self, origin: Origin) -> bool {
+        origin == Origin::Received
     }
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {

@@ -13,11 +13,13 @@
 //! - [`ottl`]: the OTTL-subset conditions: parser, row-by-row and Arrow evaluators.
 //! - [`facts`]: span facts as an Arrow `RecordBatch`, and the schema of columns they need.
 //! - [`engine`]: windows, HDR latency histograms, budgets and burn rates per SLO and group.
-//! - [`connector`]: the engine as a traces-pipeline stage.
+//! - [`connector`]: the engine as a pipeline stage: spans and metric points in.
+//! - [`lifecycle`]: the engine in a running slotel: load and restore, file watch and
+//!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
 //! - [`series`]: the SLO series on `/metrics`.
-//! - [`otlp_series`]: the same series as OTLP metrics, for exporters (remote write).
+//! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
 //!
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
 //! except [`spec::load`] reading the SLO files.
@@ -26,6 +28,7 @@ pub mod api;
 pub mod connector;
 pub mod engine;
 pub mod facts;
+pub mod lifecycle;
 pub mod metric_limits;
 pub mod otlp_series;
 pub mod ottl;

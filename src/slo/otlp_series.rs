@@ -1,13 +1,16 @@
-//! The SLO series as OTLP metrics, the form the SLO engine hands to exporters (remote
-//! write turns them into Prometheus samples and native histograms). Counters are
-//! cumulative monotonic sums, `slotel_slo_latency_seconds` is a cumulative exponential
-//! histogram, the rest are gauges. Names are already Prometheus names.
+//! The SLO series as OTLP metrics, the form in which the SLO engine puts them into the
+//! metrics pipeline, so every metrics exporter carries them (remote write turns them into
+//! Prometheus samples and native histograms; `otlp`/`otlphttp` send them as they are).
+//! Counters are cumulative monotonic sums, `slotel_slo_latency_seconds` is a cumulative
+//! exponential histogram at the engine's schema (exporters merge it down to theirs), the
+//! rest are gauges. Names are already Prometheus names.
 //!
 //! [`SeriesSource`] also remembers what it wrote last time: a series that disappears (an
-//! SLO removed by a reload, a group gone) is written once more with the OTLP "no recorded
-//! value" flag, which remote write turns into a Prometheus stale marker.
+//! SLO removed by a reload, a group gone) is written once more, in its own metric, as a
+//! point with the OTLP "no recorded value" flag, which remote write turns into a
+//! Prometheus stale marker.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -24,14 +27,23 @@ use super::series::{Labels, families};
 /// The latency histogram's name.
 pub const LATENCY: &str = "slotel_slo_latency_seconds";
 
-type SeriesKey = (String, Vec<(String, String)>);
+type LabelPairs = Vec<(String, String)>;
+type SeriesKey = (String, LabelPairs);
 
-/// Builds the SLO series for one exporter, remembering which series it wrote.
+/// The OTLP type of a series, which its stale marker keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Builds the SLO series, remembering which series it wrote.
 pub struct SeriesSource {
     engine: Arc<Engine>,
     schema: i32,
     start_nanos: u64,
-    last: BTreeSet<SeriesKey>,
+    last: BTreeMap<SeriesKey, Kind>,
 }
 
 fn kv(key: &str, value: &str) -> KeyValue {
@@ -59,15 +71,15 @@ fn key(name: &str, labels: &Labels) -> SeriesKey {
 }
 
 impl SeriesSource {
-    /// `schema`: the native histogram schema the exporter writes (at most
-    /// [`super::engine::native::SCHEMA`]).
+    /// `schema`: the schema of the latency histogram's buckets (at most
+    /// [`super::engine::native::SCHEMA`], the engine's).
     pub fn new(engine: Arc<Engine>, schema: i32) -> Self {
         let start_nanos = engine.now_nanos();
         Self {
             engine,
             schema: schema.min(super::engine::native::SCHEMA),
             start_nanos,
-            last: BTreeSet::new(),
+            last: BTreeMap::new(),
         }
     }
 
@@ -76,7 +88,7 @@ impl SeriesSource {
         let now = self.engine.now_nanos();
         let status = self.engine.status();
         let mut metrics = Vec::new();
-        let mut seen = BTreeSet::new();
+        let mut seen = BTreeMap::new();
         for f in families(&self.engine, &status) {
             if f.rows.is_empty() {
                 continue;
@@ -90,7 +102,12 @@ impl SeriesSource {
                 .rows
                 .iter()
                 .map(|(labels, v)| {
-                    seen.insert(key(&name, labels));
+                    let kind = if f.counter {
+                        Kind::Counter
+                    } else {
+                        Kind::Gauge
+                    };
+                    seen.insert(key(&name, labels), kind);
                     NumberDataPoint {
                         attributes: attributes(labels),
                         start_time_unix_nano: if f.counter { self.start_nanos } else { 0 },
@@ -128,7 +145,7 @@ impl SeriesSource {
                 ("service", s.service.clone()),
                 ("cluster", s.cluster.clone()),
             ];
-            seen.insert(key(LATENCY, &labels));
+            seen.insert(key(LATENCY, &labels), Kind::Histogram);
             let buckets = s.native.buckets(self.schema);
             let offset = buckets.first().map_or(0, |b| b.0);
             let mut counts = Vec::new();
@@ -164,27 +181,51 @@ impl SeriesSource {
                 ..Default::default()
             });
         }
-        let gone: Vec<SeriesKey> = self.last.difference(&seen).cloned().collect();
-        if !gone.is_empty() {
-            let points = gone
-                .iter()
-                .map(|(name, labels)| {
-                    let mut attrs: Vec<KeyValue> = labels.iter().map(|(k, v)| kv(k, v)).collect();
-                    attrs.push(kv("__name__", name));
-                    NumberDataPoint {
-                        attributes: attrs,
-                        time_unix_nano: now,
-                        flags: DataPointFlags::NoRecordedValueMask as u32,
-                        ..Default::default()
-                    }
-                })
-                .collect();
-            // One gauge carries every stale marker; `__name__` names each series.
+        // Every series written last time and absent now, once, as a stale point of its own
+        // type (a valid metric for any exporter).
+        let mut gone: BTreeMap<(String, Kind), Vec<&LabelPairs>> = BTreeMap::new();
+        for ((name, labels), kind) in &self.last {
+            if !seen.contains_key(&(name.clone(), labels.clone())) {
+                gone.entry((name.clone(), *kind)).or_default().push(labels);
+            }
+        }
+        for ((name, kind), series) in gone {
+            let attrs = |labels: &LabelPairs| -> Vec<KeyValue> {
+                labels.iter().map(|(k, v)| kv(k, v)).collect()
+            };
+            let stale = DataPointFlags::NoRecordedValueMask as u32;
+            let number = |labels| NumberDataPoint {
+                attributes: attrs(labels),
+                time_unix_nano: now,
+                flags: stale,
+                ..Default::default()
+            };
+            let data = match kind {
+                Kind::Counter => metric::Data::Sum(Sum {
+                    data_points: series.into_iter().map(number).collect(),
+                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                    is_monotonic: true,
+                }),
+                Kind::Gauge => metric::Data::Gauge(Gauge {
+                    data_points: series.into_iter().map(number).collect(),
+                }),
+                Kind::Histogram => metric::Data::ExponentialHistogram(ExponentialHistogram {
+                    data_points: series
+                        .into_iter()
+                        .map(|labels| ExponentialHistogramDataPoint {
+                            attributes: attrs(labels),
+                            time_unix_nano: now,
+                            scale: self.schema,
+                            flags: stale,
+                            ..Default::default()
+                        })
+                        .collect(),
+                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                }),
+            };
             metrics.push(Metric {
-                name: String::new(),
-                data: Some(metric::Data::Gauge(Gauge {
-                    data_points: points,
-                })),
+                name,
+                data: Some(data),
                 ..Default::default()
             });
         }

@@ -2,6 +2,7 @@
 //! exporter output, send raw HTTP and gRPC requests.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod prometheus;
 
 use std::net::SocketAddr;

@@ -127,7 +127,9 @@ class Slotel:
         ]
         lines += [f"  {line}" for line in exporters or []]
         if slo_files:
-            lines += ["slo:", "  files:"] + [f"    - {_yaml_str(str(f))}" for f in slo_files]
+            lines += ["slo:", "  export_interval: 1s", "  files:"] + [
+                f"    - {_yaml_str(str(f))}" for f in slo_files
+            ]
         lines += [
             "service:",
             f"  admin: {{endpoint: 127.0.0.1:{admin_port}}}",

@@ -54,7 +54,6 @@ def remote_write(prom: Prometheus, replica: str, setup: str, max_interval: str =
     return [
         "prometheusremotewrite/prom:",
         f"  endpoint: {prom.write_url}",
-        "  flush_interval: 1s",
         f"  replica: {replica}",
         f"  external_labels: {{setup: {setup}}}",
         f"  retry_on_failure: {{initial_interval: 200ms, max_interval: {max_interval}}}",

@@ -551,34 +551,56 @@ fn otlp_series_carry_native_histograms_and_mark_vanished_series_stale() {
     });
     let second = source.collect();
     let metrics = &second.resource_metrics[0].scope_metrics[0].metrics;
-    let stale = metrics
+    // Each stale marker is a point of its series' own metric, flagged "no recorded value".
+    let stale = DataPointFlags::NoRecordedValueMask as u32;
+    let stale_hist: Vec<_> = metrics
         .iter()
-        .find(|m| m.name.is_empty())
-        .expect("stale markers");
-    let Some(metric::Data::Gauge(g)) = &stale.data else {
-        panic!("stale markers are gauge points");
-    };
-    assert!(!g.data_points.is_empty());
-    for p in &g.data_points {
-        assert_eq!(p.flags, DataPointFlags::NoRecordedValueMask as u32);
+        .filter(|m| m.name == LATENCY)
+        .flat_map(|m| match &m.data {
+            Some(metric::Data::ExponentialHistogram(h)) => h.data_points.clone(),
+            _ => Vec::new(),
+        })
+        .filter(|p| p.flags == stale)
+        .collect();
+    assert_eq!(stale_hist.len(), 3, "latency × (seoul, busan, all)");
+    for p in &stale_hist {
+        assert_eq!(p.flags, stale);
         assert!(
             p.attributes.contains(&kv("slo", "latency")),
             "{:?}",
             p.attributes
         );
-        assert!(p.attributes.iter().any(|a| a.key == "__name__"));
     }
+    let stale_events: Vec<_> = metrics
+        .iter()
+        .filter(|m| m.name == "slotel_slo_events_total")
+        .flat_map(|m| match &m.data {
+            Some(metric::Data::Sum(s)) => s.data_points.clone(),
+            _ => Vec::new(),
+        })
+        .filter(|p| p.flags == stale)
+        .collect();
+    assert!(!stale_events.is_empty());
     assert!(
-        g.data_points
+        stale_events
             .iter()
-            .any(|p| p.attributes.contains(&kv("__name__", LATENCY)))
+            .all(|p| p.attributes.contains(&kv("slo", "latency")))
     );
+    assert!(metrics.iter().all(|m| !m.name.is_empty()));
     // Written once: the next collection has no stale markers.
     let third = source.collect();
-    assert!(
-        third.resource_metrics[0].scope_metrics[0]
-            .metrics
-            .iter()
-            .all(|m| !m.name.is_empty())
-    );
+    let flagged = third.resource_metrics[0].scope_metrics[0]
+        .metrics
+        .iter()
+        .flat_map(|m| match &m.data {
+            Some(metric::Data::Sum(s)) => s.data_points.iter().map(|p| p.flags).collect(),
+            Some(metric::Data::Gauge(g)) => g.data_points.iter().map(|p| p.flags).collect(),
+            Some(metric::Data::ExponentialHistogram(h)) => {
+                h.data_points.iter().map(|p| p.flags).collect()
+            }
+            _ => Vec::new(),
+        })
+        .filter(|f| *f == stale)
+        .count();
+    assert_eq!(flagged, 0);
 }

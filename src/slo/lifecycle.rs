@@ -1,0 +1,255 @@
+//! The SLO engine's life in a running slotel: load the SLO files and restore the saved state
+//! at start, reload the files when they change, snapshot the state, and put the SLO series
+//! into the metrics pipeline every `slo.export_interval` — and once more at shutdown, after
+//! every span and point that was acknowledged has been recorded.
+//!
+//! Start: [`SloRuntime::load`] (engine + restored state, before the pipelines exist: the
+//! connector needs the engine) → [`SloRuntime::start`] (the background tasks, once the
+//! metrics pipeline's sender exists). Shutdown: [`SloRuntime::stop_background`] → the
+//! traces pipeline drains → the metrics pipeline drains and exports
+//! [`SloRuntime::last_series`] → [`SloRuntime::finish`] writes the last snapshot.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prost::Message;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::engine::{Engine, EngineConfig, SystemClock};
+use super::otlp_series::SeriesSource;
+use crate::config::{ConfigErrors, SloConfig};
+use crate::pipeline::{Batch, LastBatch, Origin, Payload, PipelineSender, RequestContext};
+use crate::telemetry::log_limit::LogLimiter;
+
+/// How often the SLO files are checked for changes.
+const SLO_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The SLO engine and the tasks that keep it loaded, saved and exported.
+pub struct SloRuntime {
+    engine: Arc<Engine>,
+    files: Vec<String>,
+    state_dir: Option<PathBuf>,
+    snapshot_interval: Duration,
+    export_interval: Duration,
+    /// Shared by the periodic exports and the last one, so that a series gone since the
+    /// previous export gets its stale marker either way.
+    source: Arc<Mutex<SeriesSource>>,
+    tasks: Vec<JoinHandle<()>>,
+    snapshots: Option<JoinHandle<()>>,
+    stop_snapshots: watch::Sender<bool>,
+}
+
+impl SloRuntime {
+    /// Loads the SLO files into a new engine and restores the state saved in
+    /// `slo.state_dir`.
+    pub fn load(cfg: &SloConfig) -> Result<Self, ConfigErrors> {
+        let slos = super::spec::load(&cfg.files)?;
+        let engine = Engine::new(
+            EngineConfig {
+                cluster_attribute: cfg.cluster_attribute.clone(),
+                allowed_lateness: cfg.allowed_lateness,
+                max_future: cfg.max_future,
+            },
+            Arc::new(SystemClock),
+            slos,
+        );
+        if let Some(dir) = &cfg.state_dir {
+            let restored = super::engine::snapshot::restore(&engine, dir);
+            tracing::info!(slos = restored.slos, skipped = restored.skipped, dir = %dir.display(), "slo state restored");
+        }
+        let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA);
+        Ok(Self {
+            engine,
+            files: cfg.files.clone(),
+            state_dir: cfg.state_dir.clone(),
+            snapshot_interval: cfg.snapshot_interval,
+            export_interval: cfg.export_interval,
+            source: Arc::new(Mutex::new(source)),
+            tasks: Vec::new(),
+            snapshots: None,
+            stop_snapshots: watch::channel(false).0,
+        })
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Starts watching the SLO files, snapshotting (with `state_dir`) and exporting the
+    /// series into `metrics`.
+    pub fn start(&mut self, metrics: PipelineSender) {
+        self.tasks.push(tokio::spawn(watch_files(
+            self.engine.clone(),
+            self.files.clone(),
+        )));
+        self.tasks.push(tokio::spawn(export_loop(
+            self.source.clone(),
+            metrics,
+            self.export_interval,
+        )));
+        let (stop, stop_rx) = watch::channel(false);
+        self.stop_snapshots = stop;
+        self.snapshots = self.state_dir.clone().map(|dir| {
+            tokio::spawn(snapshot_loop(
+                self.engine.clone(),
+                dir,
+                self.snapshot_interval,
+                stop_rx,
+            ))
+        });
+    }
+
+    /// Reloads the SLO files: the new set replaces the old one only if it is valid as a
+    /// whole; unchanged SLOs keep their state.
+    pub fn reload(&self) -> Result<usize, ConfigErrors> {
+        reload(&self.engine, &self.files)
+    }
+
+    /// Stops the file watch and the periodic exports (shutdown has begun).
+    pub fn stop_background(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    /// The last export of the series, for the metrics pipeline to make once it has drained
+    /// (see [`crate::pipeline::Pipeline::close_with`]).
+    pub fn last_series(&self) -> LastBatch {
+        let source = self.source.clone();
+        Box::new(move || series_batch(&source))
+    }
+
+    /// Writes the last snapshot (every pipeline has drained: it holds everything
+    /// acknowledged).
+    pub async fn finish(self) {
+        let _ = self.stop_snapshots.send(true);
+        if let Some(s) = self.snapshots {
+            let _ = s.await;
+        }
+    }
+}
+
+/// The series now as a batch of the SLO engine's own (`None` when there is nothing to
+/// write).
+fn series_batch(source: &Mutex<SeriesSource>) -> Option<Batch> {
+    let req = source.lock().unwrap_or_else(|e| e.into_inner()).collect();
+    let items = req
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .map(|m| crate::receiver::check::metric_points(m.data.as_ref()))
+        .sum();
+    if items == 0 {
+        return None;
+    }
+    Some(Batch {
+        ctx: RequestContext {
+            origin: Origin::Slo,
+            ..RequestContext::default()
+        },
+        bytes: req.encoded_len(),
+        payload: Payload::Metrics(req),
+        items,
+        ack: None,
+        raw: None,
+    })
+}
+
+/// Puts the SLO series into the metrics pipeline every `interval`. A full pipeline skips
+/// one export (counted in the log); the counters are cumulative, so the next one carries
+/// what was skipped.
+async fn export_loop(
+    source: Arc<Mutex<SeriesSource>>,
+    metrics: PipelineSender,
+    interval: Duration,
+) {
+    let mut tick = tokio::time::interval(interval.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let log = LogLimiter::default();
+    loop {
+        tick.tick().await;
+        let source = source.clone();
+        let Ok(batch) = tokio::task::spawn_blocking(move || series_batch(&source)).await else {
+            continue;
+        };
+        let Some(batch) = batch else { continue };
+        if let Err(e) = metrics.try_send(batch)
+            && let Some(more) = log.check("slo_series_skipped")
+        {
+            tracing::warn!(error = %e, "slo series not exported this interval{more}");
+        }
+    }
+}
+
+fn reload(engine: &Engine, files: &[String]) -> Result<usize, ConfigErrors> {
+    let set = super::spec::load(files)?;
+    let n = set.slos.len();
+    engine.replace(set);
+    Ok(n)
+}
+
+/// Reloads the SLO files when they change (new, removed or modified files), as SIGHUP does.
+async fn watch_files(engine: Arc<Engine>, files: Vec<String>) {
+    let mut seen = super::spec::fingerprint(&files);
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + SLO_WATCH_INTERVAL,
+        SLO_WATCH_INTERVAL,
+    );
+    loop {
+        tick.tick().await;
+        let files_now = files.clone();
+        let Ok(now) =
+            tokio::task::spawn_blocking(move || super::spec::fingerprint(&files_now)).await
+        else {
+            continue;
+        };
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let (engine, files) = (engine.clone(), files.clone());
+        let result = tokio::task::spawn_blocking(move || reload(&engine, &files)).await;
+        match result {
+            Ok(Ok(n)) => tracing::info!(slos = n, "slo files changed and were reloaded"),
+            Ok(Err(errors)) => {
+                tracing::error!(%errors, "slo files changed but are invalid; keeping the loaded set")
+            }
+            Err(e) => tracing::error!(error = %e, "slo reload task failed"),
+        }
+    }
+}
+
+/// Writes SLO state every `interval`, and a last time once `stop` turns true (the shutdown
+/// sequence sends it after the pipelines have drained).
+async fn snapshot_loop(
+    engine: Arc<Engine>,
+    dir: PathBuf,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let write = |engine: Arc<Engine>, dir: PathBuf| async move {
+        let result =
+            tokio::task::spawn_blocking(move || super::engine::snapshot::write(&engine, &dir))
+                .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "slo state snapshot failed"),
+            Err(e) => tracing::error!(error = %e, "slo state snapshot task failed"),
+        }
+    };
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        let stopped = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        if stopped {
+            break;
+        }
+        write(engine.clone(), dir.clone()).await;
+    }
+    write(engine, dir).await;
+}
