@@ -30,14 +30,21 @@ class Prometheus:
     port: int
     log_path: Path
     rule_files: list[Path] = field(default_factory=list)
+    scrape_targets: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
     http: requests.Session = field(default_factory=requests.Session)
 
     @classmethod
-    def start(cls, tmp_path: Path, rule_files: list[Path] | None = None) -> "Prometheus":
+    def start(
+        cls,
+        tmp_path: Path,
+        rule_files: list[Path] | None = None,
+        scrape_targets: list[str] | None = None,
+    ) -> "Prometheus":
+        """`scrape_targets`: host:port of `/metrics` endpoints scraped every second."""
         data = tmp_path / "prometheus-data"
         data.mkdir(exist_ok=True)
-        p = cls(data, free_port(), tmp_path / "prometheus.log", rule_files or [])
+        p = cls(data, free_port(), tmp_path / "prometheus.log", rule_files or [], scrape_targets or [])
         p.http.trust_env = False
         p.run()
         return p
@@ -53,7 +60,17 @@ class Prometheus:
     def run(self) -> None:
         """Starts (or starts again, on the same data directory and port)."""
         config = self.data_dir.parent / "prometheus.yml"
-        lines = ["global:", "  evaluation_interval: 5s", "scrape_configs: []"]
+        lines = ["global:", "  evaluation_interval: 5s"]
+        if self.scrape_targets:
+            lines += [
+                "scrape_configs:",
+                "  - job_name: slotel",
+                "    scrape_interval: 1s",
+                "    static_configs:",
+                f"      - targets: [{', '.join(self.scrape_targets)}]",
+            ]
+        else:
+            lines.append("scrape_configs: []")
         if self.rule_files:
             lines.append("rule_files:")
             lines += [f"  - {f}" for f in self.rule_files]

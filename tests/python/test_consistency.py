@@ -1,0 +1,275 @@
+"""One truth for SLO numbers: every example SLO shape reads the same on every path.
+
+The example SLOs shipped in config/slos/ (plain, grouped by `http.route`, latency with
+percentiles, metric histogram and counter SLIs, calendar month, time slices, 28d and 30d
+windows) are loaded by a real slotel that
+
+- remote-writes its series to one Prometheus, which loads the rules `slotel rules` generates
+  from the same files, and
+- is scraped on `/metrics` by a second Prometheus with the same rules (the Helm default).
+
+After the same traffic from the OpenTelemetry SDK (spans of checkout, catalog and payment;
+the cart's histogram and counter), for every SLO, cluster and group:
+
+- the API's good/total, `/metrics`, and both Prometheus servers agree exactly;
+- no two series on `/metrics` share a name and label set;
+- the recorded error ratios, burn rates and budgets of the remote-written path equal the
+  API's within 1e-6 (relative), and the native-histogram quantiles lie within one bucket;
+- an alert fires in Prometheus exactly for the SLO whose burn rates the API says cross the
+  alert's factors, and for no other.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from prometheus_harness import Prometheus
+from slotel_harness import Slotel, parse_metrics, slotel_bin
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTERS = ["seoul", "busan"]
+# Routes per service, with the share of server errors each gets.
+ROUTES = {
+    "checkout": {"/api/pay": 0.02, "/api/cart": 0.01, "/api/items": 0.0},
+    "catalog": {"/api/search": 0.01, "/api/item": 0.0},
+    # Refunds fail badly: payment's SLOs burn far past every alert factor.
+    "payment": {"/v1/payments": 0.01, "/v1/refunds": 0.5},
+}
+BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]
+# Schema 6 native histogram buckets are 2^(1/64) wide.
+NATIVE_BUCKET = 2 ** (1 / 64) - 1
+
+
+def prom_label(key: str) -> str:
+    """The OpenTelemetry → Prometheus translation of an attribute name."""
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
+    return f"key_{name}" if name[:1].isdigit() else name
+
+
+def entry_labels(e: dict) -> dict[str, str]:
+    """The label set of an API entry: slo, service, cluster and its group's labels."""
+    labels = {"slo": e["name"], "service": e["service"], "cluster": e["cluster"]}
+    for k, v in (e.get("group") or {}).items():
+        labels[prom_label(k)] = v
+    return labels
+
+
+def selector(labels: dict[str, str], group_keys: set[str]) -> str:
+    """A PromQL selector matching exactly `labels` (group labels it lacks must be absent)."""
+    parts = [f'{k}="{v}"' for k, v in sorted(labels.items())]
+    parts += [f'{k}=""' for k in sorted(group_keys - labels.keys())]
+    return "{" + ",".join(parts) + "}"
+
+
+def spans(rng: random.Random, providers: dict, n: int) -> None:
+    now = time.time_ns()
+    for i in range(n):
+        cluster = CLUSTERS[i % 2]
+        service = ("checkout", "catalog", "payment")[i % 3]
+        routes = ROUTES[service]
+        route = list(routes)[(i // 3) % len(routes)]
+        tracer = providers[(service, cluster)].get_tracer("slotel.pytest.consistency")
+        duration = max(1_000_000, int(120e6 * math.exp(rng.gauss(0.0, 0.8))))
+        end = now - rng.randrange(0, 10_000_000_000)
+        span = tracer.start_span(f"POST {route}", kind=SpanKind.SERVER, start_time=end - duration)
+        span.set_attribute("http.route", route)
+        error = rng.random() < routes[route]
+        span.set_attribute("http.response.status_code", 500 if error else 200)
+        if error:
+            span.set_status(Status(StatusCode.ERROR, "failed"))
+        span.end(end_time=end)
+
+
+def cart_metrics(rng: random.Random, meters: dict, n: int) -> None:
+    for i in range(n):
+        cluster = CLUSTERS[i % 2]
+        duration, requests = meters[cluster][1:]
+        route = f"/cart/{i % 3}"
+        duration.record(rng.lognormvariate(math.log(0.12), 0.9), {"http.route": route})
+        status = 503 if rng.random() < 0.02 else 200
+        requests.add(1, {"http.route": route, "http.response.status_code": status})
+
+
+def metric_exporter(server: Slotel):
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    return OTLPMetricExporter(endpoint=server.http_endpoint("metrics"), timeout=10)
+
+
+def span_exporter(server: Slotel):
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=10)
+
+
+@pytest.fixture
+def cleanup():
+    procs = []
+    yield procs.append
+    for p in procs:
+        if isinstance(p, Prometheus):
+            p.stop()
+        else:
+            p.kill()
+
+
+def test_every_slo_shape_reads_the_same_on_every_path(tmp_path, cleanup):
+    slo_dir = tmp_path / "slos"
+    shutil.copytree(ROOT / "config" / "slos", slo_dir, ignore=shutil.ignore_patterns("*.md"))
+    slo_glob = str(slo_dir / "*.yaml")
+    rules_dir = tmp_path / "rules"
+    out = subprocess.run(
+        [str(slotel_bin()), "rules", "--slos", slo_glob, "--out", str(rules_dir), "--format", "prometheus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    rule_file = rules_dir / "prometheus-rules.yaml"
+
+    rw_dir = tmp_path / "rw"
+    rw_dir.mkdir()
+    prom_rw = Prometheus.start(rw_dir, rule_files=[rule_file])
+    cleanup(prom_rw)
+    server = Slotel.start(
+        tmp_path,
+        slo_files=[slo_glob],
+        exporters=[
+            "prometheusremotewrite/prom:",
+            f"  endpoint: {prom_rw.write_url}",
+            "  replica: r1",
+            "  retry_on_failure: {initial_interval: 200ms, max_interval: 2s}",
+        ],
+    )
+    cleanup(server)
+    scrape_dir = tmp_path / "scrape"
+    scrape_dir.mkdir()
+    prom_scrape = Prometheus.start(
+        scrape_dir, rule_files=[rule_file], scrape_targets=[f"127.0.0.1:{server.admin_port}"]
+    )
+    cleanup(prom_scrape)
+
+    providers = {}
+    for service in ROUTES:
+        for cluster in CLUSTERS:
+            p = TracerProvider(
+                resource=Resource.create({"service.name": service, "k8s.cluster.name": cluster}),
+                shutdown_on_exit=False,
+            )
+            p.add_span_processor(BatchSpanProcessor(span_exporter(server), schedule_delay_millis=200))
+            providers[(service, cluster)] = p
+    meters = {}
+    for cluster in CLUSTERS:
+        mp = MeterProvider(
+            metric_readers=[PeriodicExportingMetricReader(metric_exporter(server), export_interval_millis=3_600_000)],
+            resource=Resource.create({"service.name": "cart", "k8s.cluster.name": cluster}),
+            shutdown_on_exit=False,
+        )
+        meter = mp.get_meter("slotel.pytest.consistency")
+        meters[cluster] = (
+            mp,
+            meter.create_histogram("http.server.request.duration", unit="s", explicit_bucket_boundaries_advisory=BOUNDARIES),
+            meter.create_counter("http.server.requests", unit="1"),
+        )
+
+    rng = random.Random(14)
+    for _ in range(3):
+        spans(rng, providers, 1200)
+        cart_metrics(rng, meters, 600)
+        for p in providers.values():
+            assert p.force_flush()
+        for mp, _, _ in meters.values():
+            assert mp.force_flush()
+        time.sleep(2)
+    for p in providers.values():
+        p.shutdown()
+    for mp, _, _ in meters.values():
+        mp.shutdown()
+
+    # Every SLO has traffic; wait until the API stops moving and both servers hold it.
+    def api_rows() -> list[dict]:
+        return [e for e in server.slos() if e.get("total")]
+
+    previous = None
+    for _ in range(60):
+        rows = api_rows()
+        key = sorted((e["name"], e["service"], e["cluster"], str(e.get("group")), e["total"]) for e in rows)
+        if key == previous:
+            break
+        previous = key
+        time.sleep(1)
+    rows = api_rows()
+    names = {(e["service"], e["name"]) for e in rows}
+    assert len(names) == 8, names
+    group_keys: dict[tuple[str, str], set[str]] = {}
+    for e in rows:
+        group_keys.setdefault((e["service"], e["name"]), set()).update(entry_labels(e).keys() - {"slo", "service", "cluster"})
+
+    # /metrics: no two series share a name and a label set.
+    samples = parse_metrics(server.metrics_text())
+    seen = set()
+    for name, labels, _ in samples:
+        key = (name, tuple(sorted(labels.items())))
+        assert key not in seen, f"duplicate series on /metrics: {key}"
+        seen.add(key)
+
+    def metrics_events(labels: dict[str, str], outcome: str) -> float | None:
+        want = dict(labels, outcome=outcome)
+        found = [v for n, l, v in samples if n == "slotel_slo_events_total" and l == want]
+        assert len(found) <= 1, (want, found)
+        return found[0] if found else None
+
+    for e in rows:
+        labels = entry_labels(e)
+        keys = group_keys[(e["service"], e["name"])]
+        good, total = e["good"], e["total"]
+        assert metrics_events(labels, "good") == good, (labels, e)
+        assert metrics_events(labels, "bad") == total - good, (labels, e)
+        for prom, extra in ((prom_rw, {}), (prom_scrape, {})):
+            sel = selector(dict(labels, **extra), keys)
+            sel_good = sel[:-1] + ',outcome="good"}'
+            sel_bad = sel[:-1] + ',outcome="bad"}'
+            got_good = prom.wait_value(f"sum(slotel_slo_events_total{sel_good})", good, timeout=30)
+            got_bad = prom.wait_value(f"sum(slotel_slo_events_total{sel_bad})", total - good, timeout=30)
+            assert (got_good, got_bad) == (good, total - good), (prom.url, sel, e)
+
+    # The recorded rules of the remote-written path, after a few evaluations.
+    time.sleep(12)
+    rows = {(e["service"], e["name"], e["cluster"], str(e.get("group"))): e for e in api_rows()}
+    checked = 0
+    for (service, name, cluster, group), e in rows.items():
+        if group not in ("None", "{}"):
+            continue
+        sel = selector({"slo": name, "service": service, "cluster": cluster}, set())
+        remaining = prom_rw.scalar(f"max(slo:period_error_budget_remaining:ratio{sel})")
+        want = e.get("error_budget_remaining")
+        if want is None:
+            continue
+        assert remaining is not None, (service, name, cluster)
+        assert remaining == pytest.approx(want, rel=1e-6, abs=1e-9), (service, name, cluster, remaining, e)
+        checked += 1
+    assert checked >= 8, checked
+
+    # Alerts: the API's burn rates say which SLOs page; Prometheus must agree.
+    alerts = prom_rw.query('ALERTS{alertstate=~"pending|firing"}')
+    paging = {(a["metric"].get("service"), a["metric"].get("slo"), a["metric"].get("cluster")) for a in alerts}
+    for (service, name, cluster, group), e in rows.items():
+        if group not in ("None", "{}"):
+            continue
+        burn = e.get("burn_rate") or {}
+        want = (burn.get("5m") or 0) > 14.4 and (burn.get("1h") or 0) > 14.4
+        assert ((service, name, cluster) in paging) == want, (service, name, cluster, burn, paging)
