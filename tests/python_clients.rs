@@ -22,6 +22,7 @@ const REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 const OWN_TESTS: &[&str] = &[
     "tests/python/test_remote_write.py",
     "tests/python/test_otlp_export.py",
+    "tests/python/test_consistency.py",
 ];
 /// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
 const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -98,6 +99,16 @@ fn python_otlp_and_loki_exporters() {
     run_pytest(
         &["tests/python/test_otlp_export.py".to_string()],
         OTLP_EXPORT_TIMEOUT,
+    );
+}
+
+/// Every example SLO shape on every path: API, /metrics, remote write and scrape into real
+/// Prometheus servers loading the generated rules (tests/python/test_consistency.py).
+#[test]
+fn python_one_truth_for_slo_numbers() {
+    run_pytest(
+        &["tests/python/test_consistency.py".to_string()],
+        REMOTE_WRITE_TIMEOUT,
     );
 }
 
