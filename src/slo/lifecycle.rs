@@ -55,11 +55,13 @@ impl SloRuntime {
             Arc::new(SystemClock),
             slos,
         );
+        let mut fresh = true;
         if let Some(dir) = &cfg.state_dir {
             let restored = super::engine::snapshot::restore(&engine, dir);
             tracing::info!(slos = restored.slos, skipped = restored.skipped, dir = %dir.display(), "slo state restored");
+            fresh = restored.slos == 0;
         }
-        let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA);
+        let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA, fresh);
         Ok(Self {
             engine,
             files: cfg.files.clone(),

@@ -44,6 +44,9 @@ pub struct SeriesSource {
     schema: i32,
     start_nanos: u64,
     last: BTreeMap<SeriesKey, Kind>,
+    /// When the series were last collected; before the first collection, when every
+    /// counter was zero (the engine's start), or `None` after restored state.
+    zero_at: Option<u64>,
 }
 
 fn kv(key: &str, value: &str) -> KeyValue {
@@ -73,14 +76,28 @@ fn key(name: &str, labels: &Labels) -> SeriesKey {
 impl SeriesSource {
     /// `schema`: the schema of the latency histogram's buckets (at most
     /// [`super::engine::native::SCHEMA`], the engine's).
-    pub fn new(engine: Arc<Engine>, schema: i32) -> Self {
+    ///
+    /// `fresh`: the engine started empty (no restored state), so every counter was zero at
+    /// its start.
+    pub fn new(engine: Arc<Engine>, schema: i32, fresh: bool) -> Self {
         let start_nanos = engine.now_nanos();
         Self {
             engine,
             schema: schema.min(super::engine::native::SCHEMA),
             start_nanos,
             last: BTreeMap::new(),
+            zero_at: fresh.then_some(start_nanos),
         }
+    }
+
+    /// When a counter or histogram series first written now was known to be zero: the
+    /// previous collection (it did not exist then), or for the first collection the
+    /// engine's start when it started empty. Rate-based rules see a series' first
+    /// increase only from a sample before it, so such a series is written with a zero
+    /// point at that time first (as Prometheus's created-timestamp zero does).
+    fn zero_before(&self, key: &SeriesKey, now: u64) -> Option<u64> {
+        self.zero_at
+            .filter(|t| *t < now && !self.last.contains_key(key))
     }
 
     /// The series now, plus stale entries for series written last time and gone now.
@@ -98,25 +115,33 @@ impl SeriesSource {
             } else {
                 f.name.to_string()
             };
-            let points: Vec<NumberDataPoint> = f
-                .rows
-                .iter()
-                .map(|(labels, v)| {
-                    let kind = if f.counter {
-                        Kind::Counter
-                    } else {
-                        Kind::Gauge
-                    };
-                    seen.insert(key(&name, labels), kind);
-                    NumberDataPoint {
-                        attributes: attributes(labels),
-                        start_time_unix_nano: if f.counter { self.start_nanos } else { 0 },
-                        time_unix_nano: now,
-                        value: Some(number_data_point::Value::AsDouble(*v)),
-                        ..Default::default()
-                    }
-                })
-                .collect();
+            let mut points: Vec<NumberDataPoint> = Vec::with_capacity(f.rows.len());
+            for (labels, v) in &f.rows {
+                let kind = if f.counter {
+                    Kind::Counter
+                } else {
+                    Kind::Gauge
+                };
+                let k = key(&name, labels);
+                let zero = if f.counter {
+                    self.zero_before(&k, now)
+                } else {
+                    None
+                };
+                seen.insert(k, kind);
+                let start = zero.unwrap_or(if f.counter { self.start_nanos } else { 0 });
+                let point = |time, value| NumberDataPoint {
+                    attributes: attributes(labels),
+                    start_time_unix_nano: start,
+                    time_unix_nano: time,
+                    value: Some(number_data_point::Value::AsDouble(value)),
+                    ..Default::default()
+                };
+                if let Some(t) = zero {
+                    points.push(point(t, 0.0));
+                }
+                points.push(point(now, *v));
+            }
             let data = if f.counter {
                 metric::Data::Sum(Sum {
                     data_points: points,
@@ -145,7 +170,20 @@ impl SeriesSource {
                 ("service", s.service.clone()),
                 ("cluster", s.cluster.clone()),
             ];
-            seen.insert(key(LATENCY, &labels), Kind::Histogram);
+            let k = key(LATENCY, &labels);
+            let zero = self.zero_before(&k, now);
+            seen.insert(k, Kind::Histogram);
+            let start = zero.unwrap_or(self.start_nanos);
+            if let Some(t) = zero {
+                histograms.push(ExponentialHistogramDataPoint {
+                    attributes: attributes(&labels),
+                    start_time_unix_nano: start,
+                    time_unix_nano: t,
+                    scale: self.schema,
+                    sum: Some(0.0),
+                    ..Default::default()
+                });
+            }
             let buckets = s.native.buckets(self.schema);
             let offset = buckets.first().map_or(0, |b| b.0);
             let mut counts = Vec::new();
@@ -156,7 +194,7 @@ impl SeriesSource {
             }
             histograms.push(ExponentialHistogramDataPoint {
                 attributes: attributes(&labels),
-                start_time_unix_nano: self.start_nanos,
+                start_time_unix_nano: start,
                 time_unix_nano: now,
                 count: s.native.count,
                 sum: Some(s.native.sum),
@@ -230,6 +268,7 @@ impl SeriesSource {
             });
         }
         self.last = seen;
+        self.zero_at = Some(now);
         ExportMetricsServiceRequest {
             resource_metrics: vec![ResourceMetrics {
                 scope_metrics: vec![ScopeMetrics {

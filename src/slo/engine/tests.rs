@@ -509,7 +509,7 @@ fn otlp_series_carry_native_histograms_and_mark_vanished_series_stale() {
         spans.push((cluster, T0 - 10 * S, (i + 1) * 1_000_000, i % 50 == 0));
     }
     e.record_spans(&request(&spans), None);
-    let mut source = SeriesSource::new(e.clone(), 6);
+    let mut source = SeriesSource::new(e.clone(), 6, false);
     let first = source.collect();
     let metrics = &first.resource_metrics[0].scope_metrics[0].metrics;
     let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
@@ -603,4 +603,74 @@ fn otlp_series_carry_native_histograms_and_mark_vanished_series_stale() {
         .filter(|f| *f == stale)
         .count();
     assert_eq!(flagged, 0);
+}
+
+#[test]
+fn a_series_first_written_now_starts_with_a_zero_point_when_it_was_zero() {
+    use crate::slo::otlp_series::{LATENCY, SeriesSource};
+    use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
+
+    // (time, value) of every point of `name` for cluster seoul.
+    fn points(
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        name: &str,
+    ) -> Vec<(u64, f64)> {
+        let seoul = kv("cluster", "seoul");
+        req.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .filter(|m| m.name == name)
+            .flat_map(|m| match &m.data {
+                Some(metric::Data::Sum(s)) => s
+                    .data_points
+                    .iter()
+                    .filter(|p| p.attributes.contains(&seoul))
+                    .filter(|p| p.attributes.contains(&kv("outcome", "good")))
+                    .map(|p| match p.value {
+                        Some(number_data_point::Value::AsDouble(v)) => (p.time_unix_nano, v),
+                        _ => (p.time_unix_nano, f64::NAN),
+                    })
+                    .collect::<Vec<_>>(),
+                Some(metric::Data::ExponentialHistogram(h)) => h
+                    .data_points
+                    .iter()
+                    .filter(|p| p.attributes.contains(&seoul))
+                    .map(|p| (p.time_unix_nano, p.count as f64))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.999, 30, None)], clock.clone());
+    let mut fresh = SeriesSource::new(e.clone(), 6, true);
+    let mut restored = SeriesSource::new(e.clone(), 6, false);
+    assert!(points(&fresh.collect(), "slotel_slo_events_total").is_empty());
+    let t1 = T0 + 15 * S;
+    clock.set(t1);
+    e.record_spans(&request(&[("seoul", t1 - S, 1_000_000, false); 3]), None);
+    clock.set(t1 + S);
+    // Born since the last collection: zero then, its count now.
+    assert_eq!(
+        points(&fresh.collect(), "slotel_slo_events_total"),
+        vec![(T0, 0.0), (t1 + S, 3.0)]
+    );
+    assert_eq!(
+        points(&fresh.collect(), LATENCY),
+        vec![(t1 + S, 3.0)],
+        "written before: no zero again"
+    );
+    // Restored state: what the first collection finds was not zero at any known time.
+    assert_eq!(
+        points(&restored.collect(), "slotel_slo_events_total"),
+        vec![(t1 + S, 3.0)]
+    );
+    let mut fresh_at_start = SeriesSource::new(e.clone(), 6, true);
+    clock.set(t1 + 2 * S);
+    assert_eq!(
+        points(&fresh_at_start.collect(), LATENCY),
+        vec![(t1 + S, 0.0), (t1 + 2 * S, 3.0)],
+        "an engine that started empty had every series at zero at its start"
+    );
 }
