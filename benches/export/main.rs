@@ -71,7 +71,7 @@ fn remote_write(c: &mut Criterion) {
         };
         engine.record_spans(&generate::traces(&mut rng, 512, &opts), None);
     }
-    let mut source = SeriesSource::new(engine, 6);
+    let mut source = SeriesSource::new(engine, 6, false);
     let base = source.collect();
     let series: usize = {
         let rw = RemoteWrite::new(&rw_config()).expect("remote write");
