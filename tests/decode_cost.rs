@@ -2,7 +2,8 @@
 //! allocates (`receiver::wire`). This checks that bound against the allocator itself, for
 //! requests shaped after the OTLP protos to cost the most per byte (empty messages,
 //! empty attributes, nesting to prost's limit, packed bucket counts, wide maps) and for
-//! realistic ones; and for OTLP/JSON, whose reading goes through a JSON tree first.
+//! realistic ones; and for OTLP/JSON, bounded from its objects by the arrays they are
+//! elements of.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

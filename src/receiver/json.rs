@@ -3,39 +3,46 @@
 //! The OTLP/JSON mapping uses lowerCamelCase keys, hex trace and span ids, enums as
 //! integers and 64-bit integers as strings. Like the collector, slotel also reads
 //! snake_case keys, enum names (`SPAN_KIND_SERVER`) and 64-bit integers given as numbers.
-//! The body is parsed into a `serde_json::Value` (whose parser bounds nesting depth), the
-//! keys and enum names are normalised in place, and the result is deserialized with the
-//! opentelemetry-proto serde support.
+//!
+//! One pass over the bytes finds the keys to camel-case and the enum names to number (every
+//! object key in OTLP/JSON is a field name: attributes are `{"key", "value"}` pairs); only
+//! when there is one is a rewritten copy made. The text is then deserialized straight into
+//! the request with the opentelemetry-proto serde support — no JSON tree in between, so
+//! decoding costs about what the decoded request holds (the receiver's decode bound,
+//! [`super::wire::json_cost`], is checked against it by `tests/decode_cost.rs`). Nesting is
+//! limited to serde_json's 128 levels in both passes.
+
+use std::borrow::Cow;
 
 use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
 use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use serde_json::{Map, Value};
+
+/// serde_json's own nesting limit, which the rewriting pass keeps too.
+const MAX_DEPTH: usize = 128;
 
 /// Decodes an OTLP/JSON body into `T`.
 pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    let mut value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("cannot decode json: {e}"))?;
-    if !value.is_object() {
+    let text = normalize(body)?;
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err("cannot decode json: the body must be a JSON object".to_string());
     }
-    normalize(&mut value)?;
-    serde_json::from_value(value).map_err(|e| format!("cannot decode json: {e}"))
+    serde_json::from_slice(&text).map_err(|e| format!("cannot decode json: {e}"))
 }
 
-/// `snake_case` → `lowerCamelCase`; keys already in camel case are unchanged.
-fn camel(key: &str) -> Option<String> {
-    if !key.contains('_') {
+/// `snake_case` → `lowerCamelCase`; `None` when the key has no `_`.
+fn camel(key: &[u8]) -> Option<Vec<u8>> {
+    if !key.contains(&b'_') {
         return None;
     }
-    let mut out = String::with_capacity(key.len());
+    let mut out = Vec::with_capacity(key.len());
     let mut upper = false;
-    for ch in key.chars() {
-        if ch == '_' {
+    for &ch in key {
+        if ch == b'_' {
             upper = true;
         } else if upper {
-            out.extend(ch.to_uppercase());
+            out.push(ch.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(ch);
@@ -44,46 +51,140 @@ fn camel(key: &str) -> Option<String> {
     Some(out)
 }
 
-fn enum_value(key: &str, name: &str) -> Option<i32> {
-    match key {
-        "kind" => SpanKind::from_str_name(name).map(|v| v as i32),
-        "code" => StatusCode::from_str_name(name).map(|v| v as i32),
-        "severityNumber" => SeverityNumber::from_str_name(name).map(|v| v as i32),
-        "aggregationTemporality" => AggregationTemporality::from_str_name(name).map(|v| v as i32),
-        _ => None,
+/// The fields whose values may be enum names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EnumField {
+    Kind,
+    Code,
+    Severity,
+    Temporality,
+}
+
+impl EnumField {
+    fn of(key: &[u8]) -> Option<Self> {
+        match key {
+            b"kind" => Some(Self::Kind),
+            b"code" => Some(Self::Code),
+            b"severityNumber" => Some(Self::Severity),
+            b"aggregationTemporality" => Some(Self::Temporality),
+            _ => None,
+        }
+    }
+
+    fn value(self, name: &str) -> Option<i32> {
+        match self {
+            Self::Kind => SpanKind::from_str_name(name).map(|v| v as i32),
+            Self::Code => StatusCode::from_str_name(name).map(|v| v as i32),
+            Self::Severity => SeverityNumber::from_str_name(name).map(|v| v as i32),
+            Self::Temporality => AggregationTemporality::from_str_name(name).map(|v| v as i32),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Kind => "kind",
+            Self::Code => "code",
+            Self::Severity => "severityNumber",
+            Self::Temporality => "aggregationTemporality",
+        }
     }
 }
 
-fn normalize(value: &mut Value) -> Result<(), String> {
-    match value {
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            let mut out = Map::with_capacity(entries.len());
-            for (key, mut v) in entries {
-                let key = camel(&key).unwrap_or(key);
-                if let Value::String(s) = &v {
-                    if let Some(n) = enum_value(&key, s) {
-                        v = Value::from(n);
-                    } else if matches!(
-                        key.as_str(),
-                        "kind" | "severityNumber" | "aggregationTemporality"
-                    ) {
-                        return Err(format!("cannot decode json: unknown {key} {s:?}"));
+/// The body with snake_case keys camel-cased and enum names replaced by their numbers;
+/// borrowed when nothing needs either.
+fn normalize(body: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    let mut out: Option<Vec<u8>> = None;
+    // Bytes of `body` before this index are in `out` (once it exists).
+    let mut copied = 0;
+    // Per open container: true for an object.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut expect_key = false;
+    let mut field: Option<EnumField> = None;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let end = string_end(body, i)?;
+                let content = &body[i + 1..end];
+                let replacement = if expect_key {
+                    expect_key = false;
+                    let camel = camel(content);
+                    field = EnumField::of(camel.as_deref().unwrap_or(content));
+                    camel.map(|c| {
+                        let mut quoted = Vec::with_capacity(c.len() + 2);
+                        quoted.push(b'"');
+                        quoted.extend_from_slice(&c);
+                        quoted.push(b'"');
+                        quoted
+                    })
+                } else {
+                    let f = field.take();
+                    match f {
+                        Some(f) => {
+                            let name = std::str::from_utf8(content).unwrap_or("");
+                            match f.value(name) {
+                                Some(n) => Some(n.to_string().into_bytes()),
+                                None if f != EnumField::Code => {
+                                    return Err(format!(
+                                        "cannot decode json: unknown {} {name:?}",
+                                        f.name()
+                                    ));
+                                }
+                                None => None,
+                            }
+                        }
+                        None => None,
                     }
+                };
+                if let Some(r) = replacement {
+                    let o = out.get_or_insert_with(|| Vec::with_capacity(body.len()));
+                    o.extend_from_slice(&body[copied..i]);
+                    o.extend_from_slice(&r);
+                    copied = end + 1;
                 }
-                normalize(&mut v)?;
-                out.insert(key, v);
+                i = end + 1;
+                continue;
             }
-            *map = out;
-        }
-        Value::Array(items) => {
-            for v in items {
-                normalize(v)?;
+            b'{' | b'[' => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err("cannot decode json: recursion limit exceeded".to_string());
+                }
+                stack.push(body[i] == b'{');
+                expect_key = body[i] == b'{';
+                field = None;
             }
+            b'}' | b']' => {
+                stack.pop();
+                field = None;
+            }
+            b',' => {
+                expect_key = stack.last() == Some(&true);
+                field = None;
+            }
+            _ => {}
         }
-        _ => {}
+        i += 1;
     }
-    Ok(())
+    Ok(match out {
+        Some(mut o) => {
+            o.extend_from_slice(&body[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(body),
+    })
+}
+
+/// The index of the quote that closes the string opened at `start`.
+fn string_end(body: &[u8], start: usize) -> Result<usize, String> {
+    let mut j = start + 1;
+    while j < body.len() {
+        match body[j] {
+            b'\\' => j += 2,
+            b'"' => return Ok(j),
+            _ => j += 1,
+        }
+    }
+    Err("cannot decode json: EOF while parsing a string".to_string())
 }
 
 #[cfg(test)]
@@ -155,5 +256,70 @@ mod tests {
         }
         let err = decode::<ExportLogsServiceRequest>(body.as_bytes()).unwrap_err();
         assert!(err.contains("recursion limit"), "{err}");
+    }
+
+    #[test]
+    fn only_field_names_and_enum_fields_change() {
+        // An attribute named `kind` whose value is an enum name, a string holding quotes,
+        // braces and a snake_case word, and a snake_case key after a nested object.
+        let body = br#"{"resource_spans":[{"resource":{"attributes":[{"key":"kind","value":{"stringValue":"SPAN_KIND_SERVER"}},
+          {"key":"note","value":{"stringValue":"say \"x\", {\"snake_case\": [1]} done"}}]},
+          "scope_spans":[{"spans":[{"name":"a_b","kind":"SPAN_KIND_CLIENT","trace_id":"5b8efff798038103d269b633813fc60c",
+          "span_id":"eee19b7ec3c1b174"}]}]}]}"#;
+        let req: ExportTraceServiceRequest = decode(body).unwrap();
+        let rs = &req.resource_spans[0];
+        let attrs = &rs.resource.as_ref().unwrap().attributes;
+        let text = |i: usize| match &attrs[i].value.as_ref().unwrap().value {
+            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                s.clone()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(attrs[0].key, "kind");
+        assert_eq!(text(0), "SPAN_KIND_SERVER");
+        assert_eq!(text(1), r#"say "x", {"snake_case": [1]} done"#);
+        let span = &rs.scope_spans[0].spans[0];
+        assert_eq!(span.name, "a_b");
+        assert_eq!(span.kind, SpanKind::Client as i32);
+    }
+
+    #[test]
+    fn the_canonical_mapping_is_read_without_a_copy() {
+        let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","kind":2}]}]}]}"#;
+        assert!(matches!(normalize(body).unwrap(), Cow::Borrowed(_)));
+        let snake = br#"{"resource_spans":[]}"#;
+        assert_eq!(&*normalize(snake).unwrap(), br#"{"resourceSpans":[]}"#);
+    }
+
+    #[test]
+    fn generated_requests_survive_every_spelling() {
+        use crate::pipeline::otlp_json::encode;
+        let mut rng = fastrand::Rng::with_seed(12);
+        let opts = crate::loadgen::generate::ContentOpts::default();
+        let req = crate::loadgen::generate::traces(&mut rng, 64, &opts);
+        let json = String::from_utf8(encode(&req).unwrap()).unwrap();
+        assert_eq!(
+            decode::<ExportTraceServiceRequest>(json.as_bytes()).unwrap(),
+            req
+        );
+        // The same with snake_case field names and enum names.
+        let mut snake = json.clone();
+        for (camel, snake_name) in [
+            ("resourceSpans", "resource_spans"),
+            ("scopeSpans", "scope_spans"),
+            ("traceId", "trace_id"),
+            ("spanId", "span_id"),
+            ("startTimeUnixNano", "start_time_unix_nano"),
+            ("endTimeUnixNano", "end_time_unix_nano"),
+            ("stringValue", "string_value"),
+        ] {
+            snake = snake.replace(&format!("\"{camel}\""), &format!("\"{snake_name}\""));
+        }
+        snake = snake.replace("\"kind\":2", "\"kind\":\"SPAN_KIND_SERVER\"");
+        assert_ne!(snake, json);
+        assert_eq!(
+            decode::<ExportTraceServiceRequest>(snake.as_bytes()).unwrap(),
+            req
+        );
     }
 }

@@ -524,41 +524,115 @@ pub fn cost(signal: Signal, request: &[u8]) -> Result<WireCost, WireError> {
     Ok(acc)
 }
 
-/// Bytes an OTLP/JSON body may take per object, per other value, and per byte of text
-/// while it is parsed into a JSON tree and converted to the request types (measured
-/// against the allocator in `tests/decode_cost.rs`, with room to spare).
-const JSON_PER_OBJECT: u64 = 640;
-const JSON_PER_VALUE: u64 = 128;
+/// What decoding OTLP/JSON allocates besides the elements of known arrays: per object
+/// that is not one (an inline message such as a resource, or an ignored field's value),
+/// per array element (a number or string in `bucketCounts`, `explicitBounds`, …, with the
+/// `Vec`'s doubling), and per byte of text (a rewritten copy for snake_case keys, and
+/// strings decoded). Measured against the allocator in `tests/decode_cost.rs`, with room.
+const JSON_PER_OBJECT: u64 = 128;
+const JSON_PER_VALUE: u64 = 64;
 const JSON_PER_BYTE: u64 = 2;
+/// What reading one attribute value takes besides its element (measured).
+const JSON_ANY_VALUE: u64 = 256;
+/// Containers deeper than this are refused by the decoder before it allocates for them.
+const JSON_MAX_DEPTH: usize = 128;
 
-/// Upper bound of what decoding an OTLP/JSON body allocates, from one pass over its bytes
-/// that counts objects and values outside strings.
-pub fn json_cost(body: &[u8]) -> u64 {
-    let (mut objects, mut values) = (0u64, 0u64);
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in body {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
+/// What one object in the array under `key` decodes into: the element type's size,
+/// twice (a `Vec` holds up to twice its length while it grows), plus the per-object
+/// allowance. Keys are compared without `_` and case, so snake_case names match too.
+fn json_element_cost(key: &[u8]) -> u64 {
+    let size = |n: usize| 2 * n as u64 + JSON_PER_OBJECT;
+    let normalized: Vec<u8> = key
+        .iter()
+        .filter(|b| **b != b'_')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    match &normalized[..] {
+        b"resourcespans" => size(size_of::<ResourceSpans>()),
+        b"scopespans" => size(size_of::<ScopeSpans>()),
+        b"spans" => size(size_of::<Span>()),
+        b"events" => size(size_of::<span::Event>()),
+        b"links" => size(size_of::<span::Link>()),
+        // opentelemetry-proto reads an `AnyValue` through serde's buffered content first.
+        b"attributes" | b"values" => {
+            size(size_of::<KeyValue>().max(size_of::<AnyValue>())) + JSON_ANY_VALUE
         }
-        match b {
-            b'"' => in_string = true,
-            b'{' => objects += 1,
-            b'[' | b',' | b':' => values += 1,
+        b"entityrefs" => size(size_of::<EntityRef>()),
+        b"resourcelogs" => size(size_of::<ResourceLogs>()),
+        b"scopelogs" => size(size_of::<ScopeLogs>()),
+        b"logrecords" => size(size_of::<LogRecord>()),
+        b"resourcemetrics" => size(size_of::<ResourceMetrics>()),
+        b"scopemetrics" => size(size_of::<ScopeMetrics>()),
+        b"metrics" => size(size_of::<Metric>()),
+        b"datapoints" => size(
+            size_of::<NumberDataPoint>()
+                .max(size_of::<HistogramDataPoint>())
+                .max(size_of::<ExponentialHistogramDataPoint>())
+                .max(size_of::<SummaryDataPoint>()),
+        ),
+        b"exemplars" => size(size_of::<Exemplar>()),
+        b"quantilevalues" => size(size_of::<ValueAtQuantile>()),
+        // Any other array's objects: the largest element type.
+        _ => size(size_of::<Span>().max(size_of::<LogRecord>())),
+    }
+}
+
+/// Upper bound of what decoding an OTLP/JSON body allocates, from one pass over its
+/// bytes: each object costs what the array it is an element of holds (by the key of that
+/// array), or the per-object allowance; each other array element the per-value one; and
+/// every byte of text a little.
+pub fn json_cost(body: &[u8]) -> u64 {
+    // Per open container: `Some(cost of an object element)` for an array, `None` for an
+    // object.
+    let mut stack: Vec<Option<u64>> = Vec::new();
+    let mut expect_key = false;
+    let mut key: &[u8] = &[];
+    let mut cost = (body.len() as u64).saturating_mul(JSON_PER_BYTE);
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let mut j = i + 1;
+                while j < body.len() && body[j] != b'"' {
+                    j += if body[j] == b'\\' { 2 } else { 1 };
+                }
+                if expect_key {
+                    key = &body[i + 1..j.min(body.len())];
+                    expect_key = false;
+                }
+                i = j + 1;
+                continue;
+            }
+            b'{' => {
+                cost = cost.saturating_add(match stack.last() {
+                    Some(Some(element)) => *element,
+                    _ => JSON_PER_OBJECT,
+                });
+                if stack.len() < JSON_MAX_DEPTH {
+                    stack.push(None);
+                }
+                expect_key = true;
+            }
+            b'[' => {
+                if stack.len() < JSON_MAX_DEPTH {
+                    stack.push(Some(json_element_cost(key)));
+                }
+                cost = cost.saturating_add(JSON_PER_VALUE);
+            }
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => {
+                expect_key = stack.last() == Some(&None);
+                if matches!(stack.last(), Some(Some(_))) {
+                    cost = cost.saturating_add(JSON_PER_VALUE);
+                }
+            }
             _ => {}
         }
+        i += 1;
     }
-    objects
-        .saturating_mul(JSON_PER_OBJECT)
-        .saturating_add(values.saturating_mul(JSON_PER_VALUE))
-        .saturating_add((body.len() as u64).saturating_mul(JSON_PER_BYTE))
+    cost
 }
 
 /// Spans, data points or log records in an encoded export request of `signal`; `None`
