@@ -140,13 +140,14 @@ def non_luhn_16(r):
 
 
 def non_rrn_13(r):
-    # The date part is not a calendar date (month 00 or 13-99, or day 00 / 32-99).
+    # The date part is not a calendar date (month 00 or 13-99), and the whole fails Luhn
+    # (so it is no 13-digit card number either).
     while True:
         yy = rs(r, DIGITS, 2)
         mm = r.choice(["00", str(r.randint(13, 99))])
         dd = "%02d" % r.randint(0, 99)
         n = yy + mm + dd + rs(r, DIGITS, 7)
-        if n[0] != "0":
+        if n[0] != "0" and not luhn_ok(n):
             return int(n) if r.random() < 0.4 else n
 
 
