@@ -543,7 +543,7 @@ fn luhn(n: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn card_issuer_ok(n: &str) -> bool {
@@ -559,7 +559,7 @@ fn card_issuer_ok(n: &str) -> bool {
 }
 
 fn real_date(y: u32, m: u32, day: u32) -> bool {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = [
         31,
         if leap { 29 } else { 28 },
@@ -635,7 +635,7 @@ fn gtin_ok(n: &str) -> bool {
         .enumerate()
         .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 1 { 3 } else { 1 })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn ssn_ok(n: &str) -> bool {
