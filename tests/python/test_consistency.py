@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -264,12 +265,30 @@ def test_every_slo_shape_reads_the_same_on_every_path(tmp_path, cleanup):
         checked += 1
     assert checked >= 8, checked
 
-    # Alerts: the API's burn rates say which SLOs page; Prometheus must agree.
-    alerts = prom_rw.query('ALERTS{alertstate=~"pending|firing"}')
-    paging = {(a["metric"].get("service"), a["metric"].get("slo"), a["metric"].get("cluster")) for a in alerts}
-    for (service, name, cluster, group), e in rows.items():
-        if group not in ("None", "{}"):
-            continue
-        burn = e.get("burn_rate") or {}
-        want = (burn.get("5m") or 0) > 14.4 and (burn.get("1h") or 0) > 14.4
-        assert ((service, name, cluster) in paging) == want, (service, name, cluster, burn, paging)
+    # Alerts: for every generated alert, the API's burn rates over its two windows say
+    # whether it is active; Prometheus must agree (pending or firing).
+    rules = yaml.safe_load(rule_file.read_text())
+    active = {
+        tuple(sorted((k, v) for k, v in a["metric"].items() if k not in ("__name__", "alertstate")))
+        for a in prom_rw.query('ALERTS{alertstate=~"pending|firing"}')
+    }
+    compared = 0
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if "alert" not in rule:
+                continue
+            labels = rule["labels"]
+            factor = float(re.findall(r"> ([0-9.e+-]+)\)", rule["expr"])[0])
+            long_w, short_w = labels["long_window"], labels["short_window"]
+            for (service, name, cluster, grp), e in rows.items():
+                if (service, name) != (labels["service"], labels["slo"]) or grp not in ("None", "{}"):
+                    continue
+                burn = e.get("burn_rate") or {}
+                if burn.get(long_w) is None or burn.get(short_w) is None:
+                    continue
+                want = burn[long_w] > factor and burn[short_w] > factor
+                key = tuple(sorted(dict(labels, alertname=rule["alert"], cluster=cluster).items()))
+                assert (key in active) == want, (rule["alert"], labels, cluster, factor, burn, sorted(active))
+                compared += 1
+    assert compared > 0
+    assert any(dict(a).get("service") == "payment" for a in active), "refunds burn: payment pages"
