@@ -2,8 +2,8 @@
 //!
 //! OTel SDKs and collectors send OTLP (gRPC on 4317, HTTP on 4318) to slotel; it checks who
 //! is sending (bearer token → tenant, cluster), queues the data in bounded per-signal
-//! pipelines and hands it to exporters. Later stages (redaction, the SLO engine) plug into
-//! the same pipeline.
+//! pipelines, redacts PII, feeds the SLO engine (a connector: spans and metric points in,
+//! SLO series back into the metrics pipeline) and hands everything to exporters.
 //!
 //! # Layout
 //!
@@ -11,8 +11,10 @@
 //! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers, decompression, limits, auth, TLS.
 //! - [`pipeline`]: bounded per-signal queues between receivers and exporters.
 //! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions).
-//! - [`slo`]: SLO files, OTTL-subset conditions and span facts in Arrow (the engine's inputs).
-//! - [`export`]: exporters (`debug`, `file`, `nop`).
+//! - [`slo`]: SLO files, OTTL-subset conditions, span facts in Arrow, the engine, its
+//!   connector, lifecycle (reload, snapshots, series export), API and series.
+//! - [`export`]: exporters (`debug`, `file`, `nop`, remote write, `otlp`/`otlphttp`, Loki)
+//!   and their memory and disk queues.
 //! - [`admin`]: health, readiness and `/metrics`.
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
