@@ -59,7 +59,9 @@ async fn send(running: &app::Running, good: usize, bad: usize) {
     assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
 }
 
-/// `slotel_slo_events_total{slo="availability",cluster="seoul",outcome}` in one OTLP request.
+/// `slotel_slo_events_total{slo="availability",cluster="seoul",outcome}` in one OTLP
+/// request: its latest point (a series new since the last export also has a zero point
+/// before it).
 fn events(req: &ExportMetricsServiceRequest, outcome: &str) -> Option<f64> {
     let metrics: Vec<&Metric> = req
         .resource_metrics
@@ -80,21 +82,24 @@ fn events(req: &ExportMetricsServiceRequest, outcome: &str) -> Option<f64> {
                 _ => None,
             })
     };
-    metrics.iter().find_map(|m| {
-        let Some(metric::Data::Sum(sum)) = &m.data else {
-            return None;
-        };
-        sum.data_points.iter().find_map(|p| {
-            let matches = attr(p, "slo").as_deref() == Some("availability")
-                && attr(p, "cluster").as_deref() == Some("seoul")
-                && attr(p, "outcome").as_deref() == Some(outcome);
-            match (matches, &p.value) {
-                (true, Some(number_data_point::Value::AsDouble(v))) => Some(*v),
-                (true, Some(number_data_point::Value::AsInt(v))) => Some(*v as f64),
-                _ => None,
-            }
+    metrics
+        .iter()
+        .filter_map(|m| match &m.data {
+            Some(metric::Data::Sum(sum)) => Some(sum),
+            _ => None,
         })
-    })
+        .flat_map(|sum| &sum.data_points)
+        .filter(|p| {
+            attr(p, "slo").as_deref() == Some("availability")
+                && attr(p, "cluster").as_deref() == Some("seoul")
+                && attr(p, "outcome").as_deref() == Some(outcome)
+        })
+        .max_by_key(|p| p.time_unix_nano)
+        .and_then(|p| match p.value {
+            Some(number_data_point::Value::AsDouble(v)) => Some(v),
+            Some(number_data_point::Value::AsInt(v)) => Some(v as f64),
+            None => None,
+        })
 }
 
 /// The metrics requests the backend received, decoded.
@@ -143,10 +148,16 @@ fn file_events(v: &serde_json::Value, outcome: &str) -> Option<f64> {
         .flat_map(|s| s["metrics"].as_array().into_iter().flatten())
         .filter(|m| m["name"] == "slotel_slo_events_total")
         .flat_map(|m| m["sum"]["dataPoints"].as_array().into_iter().flatten())
-        .find(|p| {
+        .filter(|p| {
             has(p, "slo", "availability")
                 && has(p, "cluster", "seoul")
                 && has(p, "outcome", outcome)
+        })
+        .max_by_key(|p| {
+            p["timeUnixNano"]
+                .as_str()
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(0)
         })
         .and_then(|p| p["asDouble"].as_f64())
 }
