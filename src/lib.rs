@@ -11,10 +11,8 @@
 //! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers, decompression, limits, auth, TLS.
 //! - [`pipeline`]: bounded per-signal queues between receivers and exporters.
 //! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions).
-//! - [`slo`]: SLO files, OTTL-subset conditions, span facts in Arrow, the engine, its
-//!   connector, lifecycle (reload, snapshots, series export), API and series.
-//! - [`export`]: exporters (`debug`, `file`, `nop`, remote write, `otlp`/`otlphttp`, Loki)
-//!   and their memory and disk queues.
+//! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector.
+//! - [`export`]: every exporter, and their memory and disk queues.
 //! - [`admin`]: health, readiness and `/metrics`.
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
