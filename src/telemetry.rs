@@ -443,6 +443,13 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+
+    /// The Prometheus protobuf exposition of every metric: length-delimited
+    /// `io.prometheus.client.MetricFamily` messages, histograms with their native buckets.
+    pub fn encode_protobuf(&self) -> Result<Vec<u8>, String> {
+        prometheus_client::encoding::prometheus_protobuf::encode_to_vec(&self.registry)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Installs the global tracing subscriber for slotel's own logs. Returns an error message

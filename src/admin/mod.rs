@@ -6,14 +6,16 @@
 //!   while the budget refused a request in the last few seconds (so a load balancer sends
 //!   traffic elsewhere while clients are being told "retry later"), or while a disk queue
 //!   cannot write (its disk is full or failing), with the reason in the body.
-//! - `GET /metrics`: Prometheus/OpenMetrics text.
+//! - `GET /metrics`: OpenMetrics text, or the Prometheus protobuf exposition
+//!   (`io.prometheus.client.MetricFamily`, length-delimited, with native histograms) when
+//!   the scraper's `Accept` header prefers it (Prometheus does with native histograms on).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -115,7 +117,64 @@ async fn readyz(State(state): State<AdminState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AdminState>) -> Response {
+/// The content type of the protobuf exposition.
+pub const PROTOBUF: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+/// Whether an `Accept` header prefers the protobuf exposition to text: it names
+/// `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` (and
+/// `encoding=delimited`, or no encoding) at a quality above zero and at least that of any
+/// text type it accepts.
+pub fn wants_protobuf(accept: &str) -> bool {
+    let mut proto_q: f64 = 0.0;
+    let mut text_q: f64 = 0.0;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let mut q = 1.0;
+        let mut proto = None;
+        let mut encoding = None;
+        for p in parts {
+            let Some((k, v)) = p.split_once('=') else {
+                continue;
+            };
+            let v = v.trim().trim_matches('"');
+            match k.trim().to_ascii_lowercase().as_str() {
+                "q" => q = v.parse::<f64>().unwrap_or(0.0).clamp(0.0, 1.0),
+                "proto" => proto = Some(v.to_string()),
+                "encoding" => encoding = Some(v.to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+        match media.as_str() {
+            "application/vnd.google.protobuf"
+                if proto.as_deref() == Some("io.prometheus.client.MetricFamily")
+                    && encoding.as_deref().is_none_or(|e| e == "delimited") =>
+            {
+                proto_q = proto_q.max(q);
+            }
+            "application/openmetrics-text" | "text/plain" | "text/*" | "*/*" => {
+                text_q = text_q.max(q);
+            }
+            _ => {}
+        }
+    }
+    proto_q > 0.0 && proto_q >= text_q
+}
+
+async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if wants_protobuf(accept) {
+        match state.metrics.encode_protobuf() {
+            Ok(body) => return ([(header::CONTENT_TYPE, PROTOBUF)], body).into_response(),
+            Err(e) => {
+                tracing::warn!(error = %e, "protobuf exposition failed; answering with text");
+            }
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -124,6 +183,36 @@ async fn metrics(State(state): State<AdminState>) -> Response {
         state.metrics.encode(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_protobuf;
+
+    #[test]
+    fn protobuf_only_when_preferred() {
+        // Prometheus with native histograms on.
+        assert!(wants_protobuf(
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,\
+             application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+        ));
+        // Prometheus without: text first.
+        assert!(!wants_protobuf(
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,\
+             text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        ));
+        assert!(!wants_protobuf(""));
+        assert!(!wants_protobuf("*/*"));
+        assert!(!wants_protobuf(
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"
+        ));
+        assert!(!wants_protobuf(
+            "application/vnd.google.protobuf;proto=other.Message;encoding=delimited"
+        ));
+        assert!(!wants_protobuf(
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;q=0"
+        ));
+    }
 }
 
 /// The admin routes.

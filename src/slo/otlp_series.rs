@@ -3,7 +3,10 @@
 //! Prometheus samples and native histograms; `otlp`/`otlphttp` send them as they are).
 //! Counters are cumulative monotonic sums, `slotel_slo_latency_seconds` is a cumulative
 //! exponential histogram at the engine's schema (exporters merge it down to theirs), the
-//! rest are gauges. Names are already Prometheus names.
+//! rest are gauges. Names are already Prometheus names, and so are attribute keys: the
+//! labels of [`crate::slo::series::series_labels`], group labels included (`http_route`,
+//! not `http.route`), so a receiver's translation leaves them as they are and every path
+//! names a series alike.
 //!
 //! [`SeriesSource`] also remembers what it wrote last time: a series that disappears (an
 //! SLO removed by a reload, a group gone) is written once more, in its own metric, as a
@@ -22,10 +25,8 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 
 use super::engine::Engine;
+pub use super::series::LATENCY;
 use super::series::{Labels, families};
-
-/// The latency histogram's name.
-pub const LATENCY: &str = "slotel_slo_latency_seconds";
 
 type LabelPairs = Vec<(String, String)>;
 type SeriesKey = (String, LabelPairs);
@@ -64,13 +65,7 @@ fn attributes(labels: &Labels) -> Vec<KeyValue> {
 }
 
 fn key(name: &str, labels: &Labels) -> SeriesKey {
-    (
-        name.to_string(),
-        labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
+    (name.to_string(), labels.clone())
 }
 
 impl SeriesSource {
@@ -165,18 +160,14 @@ impl SeriesSource {
             if s.native.is_empty() {
                 continue;
             }
-            let labels: Labels = vec![
-                ("slo", s.name.clone()),
-                ("service", s.service.clone()),
-                ("cluster", s.cluster.clone()),
-            ];
-            let k = key(LATENCY, &labels);
+            let labels = &s.labels;
+            let k = key(LATENCY, labels);
             let zero = self.zero_before(&k, now);
             seen.insert(k, Kind::Histogram);
             let start = zero.unwrap_or(self.start_nanos);
             if let Some(t) = zero {
                 histograms.push(ExponentialHistogramDataPoint {
-                    attributes: attributes(&labels),
+                    attributes: attributes(labels),
                     start_time_unix_nano: start,
                     time_unix_nano: t,
                     scale: self.schema,
@@ -193,7 +184,7 @@ impl SeriesSource {
                 counts.push(*c);
             }
             histograms.push(ExponentialHistogramDataPoint {
-                attributes: attributes(&labels),
+                attributes: attributes(labels),
                 start_time_unix_nano: start,
                 time_unix_nano: now,
                 count: s.native.count,

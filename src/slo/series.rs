@@ -2,28 +2,46 @@
 //!
 //! | series | type | labels |
 //! |---|---|---|
-//! | `slotel_slo_events_total` | counter | `slo`, `service`, `cluster`, `outcome` = good\|bad |
+//! | `slotel_slo_events_total` | counter | `slo`, `service`, `cluster`, group labels, `outcome` = good\|bad |
 //! | `slotel_slo_objective_ratio` | gauge | `slo`, `service` |
-//! | `slotel_slo_error_budget_remaining_ratio` | gauge | `slo`, `service`, `cluster` |
-//! | `slotel_slo_burn_rate` | gauge | `slo`, `service`, `cluster`, `window` |
-//! | `slotel_slo_latency_quantile_seconds` | gauge | `slo`, `service`, `cluster`, `window`, `quantile` |
+//! | `slotel_slo_error_budget_remaining_ratio` | gauge | `slo`, `service`, `cluster`, group labels |
+//! | `slotel_slo_burn_rate` | gauge | `slo`, `service`, `cluster`, group labels, `window` |
+//! | `slotel_slo_latency_seconds` | histogram | `slo`, `service`, `cluster`, group labels (`le`) |
+//! | `slotel_slo_latency_percentile_seconds` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `percentile` |
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
+//!
+//! Labels come from [`series_labels`] alone: `cluster="all"` and each cluster's roll-up
+//! carry no group label, each group of a grouped SLO carries one label per `group_by`
+//! attribute ([`group_label_names`]), so no two series share a name and label set.
+//!
+//! `slotel_slo_latency_seconds` (span SLIs) has classic buckets at [`LATENCY_LADDER`] and
+//! the SLO's latency threshold, exact (a latency equal to a bound counts under it), and, in
+//! the protobuf exposition a scraper asks for, the native histogram too.
 //!
 //! Gauges without data (no traffic) are left out rather than written as NaN.
 
 use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeMetric, MetricEncoder, NativeHistogram, NativeHistogramBuckets,
+    NoLabelSet,
+};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use super::engine::Engine;
+pub use super::engine::LATENCY_LADDER;
+use super::engine::native::NativeHist;
+use super::engine::{Engine, GroupStatus};
 use super::metric_limits::InvalidPoint;
+pub use super::spec::{Labels, group_label_names, series_labels};
 
-pub type Labels = Vec<(&'static str, String)>;
+/// The latency histogram's name.
+pub const LATENCY: &str = "slotel_slo_latency_seconds";
+/// The native histogram schema of the scrape (as remote write's default): buckets 1.09% wide.
+pub const SCRAPE_SCHEMA: i32 = 6;
 
 /// Exposes the engine's state as Prometheus series.
 #[derive(Clone)]
@@ -56,23 +74,6 @@ fn family(
     Ok(())
 }
 
-/// A percentile as a quantile label, by moving the decimal point in its text so that
-/// 99.9 becomes `0.999`, not `0.9990000000000001`.
-pub fn quantile_label(p: f64) -> String {
-    if p >= 100.0 {
-        return "1".to_string();
-    }
-    let text = format!("{p}");
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let digits = format!("{int:0>2}{frac}");
-    let digits = digits.trim_end_matches('0');
-    if digits.is_empty() {
-        "0".to_string()
-    } else {
-        format!("0.{digits}")
-    }
-}
-
 /// One family of SLO series: its name (without `_total` for counters), help, type and
 /// rows. Shared by `/metrics` and the OTLP form remote write sends.
 pub struct SeriesFamily {
@@ -82,44 +83,47 @@ pub struct SeriesFamily {
     pub rows: Vec<(Labels, f64)>,
 }
 
-/// Every SLO series family of the engine now (families without rows included).
-pub fn families(engine: &Engine, status: &[super::engine::GroupStatus]) -> Vec<SeriesFamily> {
-    let base = |s: &super::engine::GroupStatus| -> Labels {
-        vec![("slo", s.name.clone()), ("service", s.service.clone())]
-    };
-    let with_cluster = |s: &super::engine::GroupStatus| -> Labels {
-        let mut l = base(s);
-        l.push(("cluster", s.cluster.clone()));
-        l
-    };
+fn with(labels: &Labels, extra: &[(&str, String)]) -> Labels {
+    let mut l = labels.clone();
+    l.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    l
+}
+
+/// Every SLO series family of the engine now but the latency histogram (families without
+/// rows included).
+pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
     let mut events = Vec::new();
     let mut objective = Vec::new();
     let mut budget = Vec::new();
     let mut burn = Vec::new();
     let mut latency = Vec::new();
     for s in status {
-        if s.cluster == super::engine::state::ALL {
-            objective.push((base(s), s.objective));
+        if s.cluster == super::engine::state::ALL && s.group.is_none() {
+            let l = vec![
+                ("slo".to_string(), s.name.clone()),
+                ("service".to_string(), s.service.clone()),
+            ];
+            objective.push((l, s.objective));
         }
         for (outcome, v) in [("good", s.lifetime.good), ("bad", s.lifetime.bad())] {
-            let mut l = with_cluster(s);
-            l.push(("outcome", outcome.to_string()));
-            events.push((l, v as f64));
+            events.push((with(&s.labels, &[("outcome", outcome.into())]), v as f64));
         }
         if let Some(b) = s.error_budget_remaining {
-            budget.push((with_cluster(s), b));
+            budget.push((s.labels.clone(), b));
         }
         for w in s.windows.iter().flatten() {
             if let Some(r) = w.burn_rate {
-                let mut l = with_cluster(s);
-                l.push(("window", w.window.clone()));
-                burn.push((l, r));
+                burn.push((with(&s.labels, &[("window", w.window.clone())]), r));
             }
             for ((_, v), pct) in w.latency.0.iter().zip(&w.percentiles) {
                 let Some(v) = v else { continue };
-                let mut l = with_cluster(s);
-                l.push(("window", w.window.clone()));
-                l.push(("quantile", quantile_label(*pct)));
+                let l = with(
+                    &s.labels,
+                    &[
+                        ("window", w.window.clone()),
+                        ("percentile", format!("{pct}")),
+                    ],
+                );
                 latency.push((l, *v));
             }
         }
@@ -132,9 +136,9 @@ pub fn families(engine: &Engine, status: &[super::engine::GroupStatus]) -> Vec<S
             [("late", d.late), ("future", d.future)].map(|(reason, v)| {
                 (
                     vec![
-                        ("slo", slo.spec.name.clone()),
-                        ("service", slo.spec.service.clone()),
-                        ("reason", reason.to_string()),
+                        ("slo".to_string(), slo.spec.name.clone()),
+                        ("service".to_string(), slo.spec.service.clone()),
+                        ("reason".to_string(), reason.to_string()),
                     ],
                     v as f64,
                 )
@@ -173,7 +177,7 @@ pub fn families(engine: &Engine, status: &[super::engine::GroupStatus]) -> Vec<S
             burn,
         ),
         family(
-            "slotel_slo_latency_quantile_seconds",
+            "slotel_slo_latency_percentile_seconds",
             "Latency percentiles per window (nearest rank on HDR histograms)",
             false,
             latency,
@@ -187,6 +191,88 @@ pub fn families(engine: &Engine, status: &[super::engine::GroupStatus]) -> Vec<S
     ]
 }
 
+/// One group's lifetime latencies: classic buckets and the native histogram.
+pub struct LatencyHistogram<'a> {
+    /// (upper bound in seconds, count in this bucket), `+Inf` last.
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum: f64,
+    pub native: &'a NativeHist,
+    pub schema: i32,
+}
+
+impl<'a> LatencyHistogram<'a> {
+    /// The histogram of a status entry, `None` without latencies.
+    pub fn of(s: &'a GroupStatus, schema: i32) -> Option<Self> {
+        if s.latency_bounds.is_empty() || s.native.is_empty() {
+            return None;
+        }
+        let bounds = s
+            .latency_bounds
+            .iter()
+            .map(|b| *b as f64 / 1e9)
+            .chain([f64::INFINITY]);
+        let buckets: Vec<(f64, u64)> = bounds.zip(s.classic.iter().copied()).collect();
+        Some(Self {
+            count: buckets.iter().map(|b| b.1).sum(),
+            buckets,
+            sum: s.native.sum,
+            native: &s.native,
+            schema,
+        })
+    }
+}
+
+/// Native histogram buckets as Prometheus spans (offset, length) and count deltas.
+pub fn spans_and_deltas(buckets: &[(i32, u64)]) -> (Vec<(i32, u32)>, Vec<i64>) {
+    let mut spans: Vec<(i32, u32)> = Vec::new();
+    let mut deltas = Vec::new();
+    let mut prev_index: Option<i32> = None;
+    let mut prev_count = 0i64;
+    for (i, c) in buckets {
+        let c = i64::try_from(*c).unwrap_or(i64::MAX);
+        match (prev_index, spans.last_mut()) {
+            (Some(p), Some(span)) if *i == p + 1 => span.1 += 1,
+            (Some(p), _) => spans.push((i - p - 1, 1)),
+            (None, _) => spans.push((*i, 1)),
+        }
+        deltas.push(c.saturating_sub(prev_count));
+        prev_count = c;
+        prev_index = Some(*i);
+    }
+    (spans, deltas)
+}
+
+impl EncodeMetric for LatencyHistogram<'_> {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let (spans, deltas) = spans_and_deltas(&self.native.buckets(self.schema));
+        encoder.encode_histogram_with_native::<NoLabelSet>(
+            self.sum,
+            self.count,
+            &self.buckets,
+            None,
+            NativeHistogram {
+                schema: self.schema,
+                zero_threshold: 0.0,
+                zero_count: self.native.zero,
+                negative: NativeHistogramBuckets {
+                    spans: &[],
+                    deltas: &[],
+                },
+                positive: NativeHistogramBuckets {
+                    spans: &spans,
+                    deltas: &deltas,
+                },
+                created: None,
+            },
+        )
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
 impl Collector for SloSeries {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let status = self.0.status();
@@ -198,12 +284,27 @@ impl Collector for SloSeries {
             };
             family(&mut encoder, f.name, f.help, kind, f.rows)?;
         }
+        let histograms: Vec<_> = status
+            .iter()
+            .filter_map(|s| Some((&s.labels, LatencyHistogram::of(s, SCRAPE_SCHEMA)?)))
+            .collect();
+        if !histograms.is_empty() {
+            let mut metric = encoder.encode_descriptor(
+                LATENCY,
+                "SLO latencies since start (span SLIs)",
+                None,
+                MetricType::Histogram,
+            )?;
+            for (labels, h) in histograms {
+                h.encode(metric.encode_family(labels)?)?;
+            }
+        }
         // The engine's own counter, on `/metrics` only (not an SLO series).
         let invalid = self.0.metric_stats().invalid_points;
         let rows = InvalidPoint::ALL
             .iter()
             .map(|r| {
-                let labels: Labels = vec![("reason", r.as_str().to_string())];
+                let labels: Labels = vec![("reason".to_string(), r.as_str().to_string())];
                 (labels, invalid.by_reason[r.index()] as f64)
             })
             .collect();
@@ -220,17 +321,10 @@ impl Collector for SloSeries {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn quantile_labels() {
-        for (p, want) in [
-            (50.0, "0.5"),
-            (99.9, "0.999"),
-            (5.0, "0.05"),
-            (99.99, "0.9999"),
-            (90.0, "0.9"),
-            (100.0, "1"),
-            (0.0, "0"),
-        ] {
-            assert_eq!(super::quantile_label(p), want);
-        }
+    fn spans_and_deltas_of_sparse_buckets() {
+        let (spans, deltas) = super::spans_and_deltas(&[(-3, 2), (-2, 5), (1, 1), (2, 1), (7, 4)]);
+        assert_eq!(spans, [(-3, 2), (2, 2), (4, 1)]);
+        assert_eq!(deltas, [2, 3, -4, 0, 3]);
+        assert_eq!(super::spans_and_deltas(&[]), (vec![], vec![]));
     }
 }

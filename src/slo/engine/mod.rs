@@ -35,6 +35,8 @@ pub mod metrics;
 pub mod native;
 #[cfg(test)]
 mod period_tests;
+#[cfg(test)]
+mod rollup_tests;
 pub mod slices;
 pub mod snapshot;
 pub mod state;
@@ -159,7 +161,13 @@ impl LoadedSlo {
                 settle_nanos: (cfg.allowed_lateness + cfg.max_future).as_nanos() as u64,
             }),
         };
-        let state = SloState::new(windows, spec.max_groups, slices);
+        let state = SloState::new(
+            windows,
+            spec.max_groups,
+            slices,
+            !spec.group_by.is_empty(),
+            latency_bounds(&spec),
+        );
         Self {
             spec,
             state: Mutex::new(state),
@@ -179,6 +187,30 @@ impl LoadedSlo {
     pub fn heap_bytes(&self) -> usize {
         self.state().heap_bytes()
     }
+}
+
+/// The fixed ladder of classic latency buckets on `/metrics`, seconds (every SLO's latency
+/// threshold is added to it).
+pub const LATENCY_LADDER: [f64; 15] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// The classic latency bucket bounds of an SLO in nanoseconds, ascending: the ladder and
+/// the latency threshold of a span SLI; none for SLIs without latencies (metric SLIs).
+pub fn latency_bounds(slo: &Slo) -> Vec<u64> {
+    let Sli::Spans(sli) = &slo.sli else {
+        return Vec::new();
+    };
+    let mut out: Vec<u64> = LATENCY_LADDER
+        .iter()
+        .map(|s| (s * 1e9).round() as u64)
+        .collect();
+    if let Some(th) = sli.latency_threshold {
+        out.push(u64::try_from(th.as_nanos()).unwrap_or(u64::MAX));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The SLO window length in seconds (calendar windows: their longest period; the

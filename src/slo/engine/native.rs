@@ -134,6 +134,23 @@ impl NativeHist {
     pub fn heap_bytes(&self) -> usize {
         self.counts.capacity() * std::mem::size_of::<u64>()
     }
+
+    /// Per-bucket counts over classic bounds (nanoseconds, ascending; one more count for
+    /// above them all), approximated from the exponential buckets: a bucket counts under
+    /// the first bound at or above its upper bound, so a latency within 0.27% below a bound
+    /// may count above it. For state restored without exact classic counts.
+    pub fn classic(&self, bounds: &[u64]) -> Vec<u64> {
+        let mut out = vec![0u64; bounds.len() + 1];
+        if let Some(first) = out.first_mut() {
+            *first = self.zero;
+        }
+        for (i, c) in self.counts.iter().enumerate() {
+            let upper = upper_bound(self.offset + i as i32, SCHEMA) * 1e9;
+            let at = bounds.partition_point(|b| (*b as f64) < upper * (1.0 - 1e-12));
+            out[at] = out[at].saturating_add(*c);
+        }
+        out
+    }
 }
 
 /// The upper bound in seconds of bucket `i` at `schema`.

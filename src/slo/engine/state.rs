@@ -20,6 +20,46 @@ pub const OVERFLOW: &str = "__overflow__";
 /// How many of the finest ring's newest slots stay open for late events.
 const FINE_OPEN_SLOTS: u64 = 6;
 
+/// Lifetime latencies in classic histogram buckets: per bucket (not cumulative), the
+/// latencies at or below its bound and above the previous one; the last bucket holds those
+/// above every bound. Exact: a latency equal to a bound counts in that bound's bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Classic {
+    pub counts: Vec<u64>,
+}
+
+impl Classic {
+    fn new(bounds: &[u64]) -> Self {
+        Self {
+            counts: if bounds.is_empty() {
+                Vec::new()
+            } else {
+                vec![0; bounds.len() + 1]
+            },
+        }
+    }
+
+    fn record(&mut self, bounds: &[u64], nanos: u64, n: u64) {
+        if self.counts.is_empty() {
+            return;
+        }
+        let i = bounds.partition_point(|b| *b < nanos);
+        if let Some(c) = self.counts.get_mut(i) {
+            *c = c.saturating_add(n);
+        }
+    }
+
+    /// Adds another histogram over the same bounds.
+    pub fn merge(&mut self, other: &Classic) {
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a = a.saturating_add(*b);
+        }
+    }
+}
+
 /// A group: the cluster, then the `group_by` values in order (empty string when absent).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
@@ -51,13 +91,16 @@ pub struct GroupState {
     pub lifetime: Counts,
     /// Latencies since start, for the `slotel_slo_latency_seconds` native histogram.
     pub native: super::native::NativeHist,
+    /// The same latencies in the SLO's classic buckets (see [`SloState::latency_bounds`]).
+    pub classic: Classic,
     /// Open time slices (timeslice SLOs only).
     pub slices: Option<Slices>,
 }
 
 impl GroupState {
-    pub fn new(windows: &[WindowSpec], slices: Option<SliceCfg>) -> Self {
+    pub fn new(windows: &[WindowSpec], slices: Option<SliceCfg>, bounds: &[u64]) -> Self {
         Self {
+            classic: Classic::new(bounds),
             slices: slices.map(Slices::new),
             rings: windows
                 .iter()
@@ -83,7 +126,7 @@ impl GroupState {
     /// place is reused, and queries of coarser windows add the finest ring's slots (see
     /// [`GroupState::latency`]). A latency too old for the finest ring goes into every
     /// ring that holds it.
-    pub fn record(&mut self, t: u64, good: bool, latency_nanos: Option<u64>) {
+    pub fn record(&mut self, t: u64, good: bool, latency_nanos: Option<u64>, bounds: &[u64]) {
         let Some((fine, coarse)) = self.rings.split_first_mut() else {
             return;
         };
@@ -110,6 +153,7 @@ impl GroupState {
         }
         let Some(l) = latency_nanos else { return };
         self.native.record(l, 1);
+        self.classic.record(bounds, l, 1);
         if in_fine {
             self.rings[0].record_latency(t, l, 1);
         } else {
@@ -163,6 +207,7 @@ impl GroupState {
     pub fn heap_bytes(&self) -> usize {
         self.rings.iter().map(Ring::heap_bytes).sum::<usize>()
             + self.native.heap_bytes()
+            + self.classic.counts.capacity() * 8
             + self.rings.capacity() * std::mem::size_of::<Ring>()
             + self.slices.as_ref().map_or(0, |s| s.open.len() * 48)
     }
@@ -176,6 +221,15 @@ pub struct AllSlices {
     pub rings: Vec<Ring>,
 }
 
+impl AllSlices {
+    pub fn new(cfg: SliceCfg, windows: &[WindowSpec]) -> Self {
+        Self {
+            slices: Slices::new(cfg),
+            rings: windows.iter().map(Ring::new).collect(),
+        }
+    }
+}
+
 /// Every group of one SLO.
 #[derive(Debug, Clone)]
 pub struct SloState {
@@ -187,14 +241,25 @@ pub struct SloState {
     /// Time slices (timeslice SLOs): each group's settings, and `all`'s slices.
     pub slice_cfg: Option<SliceCfg>,
     pub all_slices: Option<AllSlices>,
+    /// Grouped timeslice SLOs: each cluster's slices, judged on the events of all its
+    /// groups together (the per-cluster roll-up). At most one per group.
+    pub cluster_slices: Option<HashMap<String, AllSlices>>,
+    /// Upper bounds of the classic latency buckets, nanoseconds, ascending (empty for SLIs
+    /// without latencies).
+    pub latency_bounds: std::sync::Arc<[u64]>,
 }
 
 impl SloState {
-    pub fn new(windows: Vec<WindowSpec>, max_groups: usize, slices: Option<SliceCfg>) -> Self {
-        let all_slices = slices.map(|cfg| AllSlices {
-            slices: Slices::new(cfg),
-            rings: windows.iter().map(Ring::new).collect(),
-        });
+    /// `grouped`: the SLO has `group_by` attributes (so a cluster holds several groups);
+    /// `latency_bounds`: see [`SloState::latency_bounds`].
+    pub fn new(
+        windows: Vec<WindowSpec>,
+        max_groups: usize,
+        slices: Option<SliceCfg>,
+        grouped: bool,
+        latency_bounds: Vec<u64>,
+    ) -> Self {
+        let all_slices = slices.map(|cfg| AllSlices::new(cfg, &windows));
         Self {
             windows,
             groups: HashMap::new(),
@@ -202,25 +267,54 @@ impl SloState {
             overflowed: 0,
             slice_cfg: slices,
             all_slices,
+            cluster_slices: (grouped && slices.is_some()).then(HashMap::new),
+            latency_bounds: latency_bounds.into(),
         }
     }
 
     /// A new group of this SLO.
     pub fn new_group(&self) -> GroupState {
-        GroupState::new(&self.windows, self.slice_cfg)
+        GroupState::new(&self.windows, self.slice_cfg, &self.latency_bounds)
+    }
+
+    /// The cluster an event of `key` is counted in: its own, or the overflow group's.
+    fn effective_cluster<'k>(&self, key: &'k GroupKey) -> &'k str {
+        if self.groups.contains_key(key) || self.groups.len() < self.max_groups {
+            &key.cluster
+        } else {
+            OVERFLOW
+        }
+    }
+
+    /// Counts in the slices of `all` and of the event's cluster.
+    fn add_slices(&mut self, key: &GroupKey, t: u64, good: i64, total: u64) {
+        if let Some(a) = &mut self.all_slices {
+            a.slices.add(t, good, total, &mut a.rings);
+        }
+        let Some(cfg) = self.slice_cfg else { return };
+        if self.cluster_slices.is_none() {
+            return;
+        }
+        let cluster = self.effective_cluster(key).to_string();
+        let windows = &self.windows;
+        if let Some(map) = &mut self.cluster_slices {
+            let a = map
+                .entry(cluster)
+                .or_insert_with(|| AllSlices::new(cfg, windows));
+            a.slices.add(t, good, total, &mut a.rings);
+        }
     }
 
     /// Records an event in its group.
     pub fn record(&mut self, key: &GroupKey, t: u64, good: bool, latency_nanos: Option<u64>) {
-        if let Some(a) = &mut self.all_slices {
-            a.slices.add(t, i64::from(good), 1, &mut a.rings);
-        }
+        self.add_slices(key, t, i64::from(good), 1);
+        let bounds = self.latency_bounds.clone();
         // The common case without cloning the key.
         if let Some(g) = self.groups.get_mut(key) {
-            g.record(t, good, latency_nanos);
+            g.record(t, good, latency_nanos, &bounds);
             return;
         }
-        self.group_mut(key).record(t, good, latency_nanos);
+        self.group_mut(key).record(t, good, latency_nanos, &bounds);
     }
 
     /// Counts events without latencies in a group (see [`GroupState::record_counts`]).
@@ -232,36 +326,54 @@ impl SloState {
         total: u64,
         lifetime: Counts,
     ) {
-        if let Some(a) = &mut self.all_slices {
-            a.slices.add(t, good, total, &mut a.rings);
-        }
+        self.add_slices(key, t, good, total);
         self.group_mut(key).record_counts(t, good, total, lifetime);
     }
 
-    /// Elapsed and good slices of window `i` of every group together.
-    pub fn all_slice_counts(&self, i: usize, now: u64) -> Option<SliceCounts> {
-        let a = self.all_slices.as_ref()?;
+    /// Elapsed and good slices of window `i` of every group together, or of every group of
+    /// `cluster` (a grouped SLO's per-cluster roll-up).
+    pub fn all_slice_counts(
+        &self,
+        cluster: Option<&str>,
+        i: usize,
+        now: u64,
+    ) -> Option<SliceCounts> {
+        let a = match cluster {
+            None => self.all_slices.as_ref()?,
+            Some(c) => self.cluster_slices.as_ref()?.get(c)?,
+        };
         Some(a.slices.counts(&a.rings, i, now))
     }
 
     /// The group for `key`, created if there is room, else the overflow group.
     fn group_mut(&mut self, key: &GroupKey) -> &mut GroupState {
-        let (windows, slices) = (&self.windows, self.slice_cfg);
+        let (windows, slices, bounds) = (&self.windows, self.slice_cfg, &self.latency_bounds);
         if !self.groups.contains_key(key) && self.groups.len() >= self.max_groups {
             self.overflowed += 1;
             return self
                 .groups
                 .entry(GroupKey::overflow(key.extra.len()))
-                .or_insert_with(|| GroupState::new(windows, slices));
+                .or_insert_with(|| GroupState::new(windows, slices, bounds));
         }
         self.groups
             .entry(key.clone())
-            .or_insert_with(|| GroupState::new(windows, slices))
+            .or_insert_with(|| GroupState::new(windows, slices, bounds))
     }
 
-    /// Window `i` of every group together: counts.
-    pub fn all_counts(&self, i: usize, now: u64) -> Counts {
-        self.groups.values().fold(Counts::default(), |acc, g| {
+    /// Every group, or every group of `cluster`.
+    fn groups_of<'a>(
+        &'a self,
+        cluster: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a GroupState> + 'a {
+        self.groups
+            .iter()
+            .filter(move |(k, _)| cluster.is_none_or(|c| k.cluster == c))
+            .map(|(_, g)| g)
+    }
+
+    /// Window `i` of every group (of `cluster`) together: counts.
+    pub fn all_counts(&self, cluster: Option<&str>, i: usize, now: u64) -> Counts {
+        self.groups_of(cluster).fold(Counts::default(), |acc, g| {
             let c = g.rings[i].counts(now);
             Counts {
                 good: acc.good.saturating_add(c.good),
@@ -270,28 +382,36 @@ impl SloState {
         })
     }
 
-    /// Window `i` of every group together: latency.
-    pub fn all_latency(&self, i: usize, now: u64) -> super::hist::Merged {
+    /// Window `i` of every group (of `cluster`) together: latency.
+    pub fn all_latency(&self, cluster: Option<&str>, i: usize, now: u64) -> super::hist::Merged {
         let mut m = super::hist::Merged::default();
-        for g in self.groups.values() {
+        for g in self.groups_of(cluster) {
             m.merge(g.latency(i, now));
         }
         m
     }
 
-    /// Lifetime latencies of every group together.
-    pub fn all_native(&self) -> super::native::NativeHist {
+    /// Lifetime latencies of every group (of `cluster`) together.
+    pub fn all_native(&self, cluster: Option<&str>) -> super::native::NativeHist {
         let mut h = super::native::NativeHist::default();
-        for g in self.groups.values() {
+        for g in self.groups_of(cluster) {
             h.merge(&g.native);
         }
         h
     }
 
-    /// Lifetime counters of every group together.
-    pub fn all_lifetime(&self) -> Counts {
-        self.groups
-            .values()
+    /// Lifetime classic latency buckets of every group (of `cluster`) together.
+    pub fn all_classic(&self, cluster: Option<&str>) -> Classic {
+        let mut h = Classic::new(&self.latency_bounds);
+        for g in self.groups_of(cluster) {
+            h.merge(&g.classic);
+        }
+        h
+    }
+
+    /// Lifetime counters of every group (of `cluster`) together.
+    pub fn all_lifetime(&self, cluster: Option<&str>) -> Counts {
+        self.groups_of(cluster)
             .fold(Counts::default(), |acc, g| Counts {
                 good: acc.good.saturating_add(g.lifetime.good),
                 total: acc.total.saturating_add(g.lifetime.total),
@@ -303,8 +423,13 @@ impl SloState {
             .iter()
             .map(|(k, g)| g.heap_bytes() + k.cluster.capacity() + std::mem::size_of::<GroupKey>())
             .sum::<usize>()
-            + self.all_slices.as_ref().map_or(0, |a| {
-                a.rings.iter().map(Ring::heap_bytes).sum::<usize>() + a.slices.open.len() * 48
-            })
+            + self
+                .all_slices
+                .iter()
+                .chain(self.cluster_slices.iter().flat_map(|m| m.values()))
+                .map(|a| {
+                    a.rings.iter().map(Ring::heap_bytes).sum::<usize>() + a.slices.open.len() * 48
+                })
+                .sum::<usize>()
     }
 }

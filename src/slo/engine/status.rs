@@ -14,6 +14,17 @@
 //! slices / elapsed slices (`timeslices` and each window's `slices` show the counts);
 //! `total` and `good` stay event counts. A calendar SLO window is the current period so
 //! far; its detail shows the period's `start` and `end`.
+//!
+//! Entries: `cluster="all"` (every group together) first, then per cluster its roll-up
+//! (every group of the cluster together; an SLO without `group_by` has one group per
+//! cluster, which is its roll-up) followed by its groups. Roll-ups carry no `group`.
+//!
+//! `status` ([`Status`]): `no_data` without events in the SLO window; `breaching` once the
+//! error budget is exhausted (remaining ≤ 0, which is the SLI at or below the objective);
+//! `warning` while the long window ([`long_window`]) burns faster than 1×, which spends
+//! the budget before the SLO window ends if it goes on; `ok` otherwise.
+
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -21,7 +32,54 @@ use super::LoadedSlo;
 use super::slices::SliceCounts;
 use super::state::{ALL, GroupState, SloState};
 use super::window::{Counts, WindowSpec};
-use crate::slo::spec::Budgeting;
+use crate::slo::spec::{Budgeting, Labels, label_value, series_labels};
+
+/// What an SLO or group's numbers say (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Warning,
+    Breaching,
+    NoData,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Breaching => "breaching",
+            Status::NoData => "no_data",
+        }
+    }
+
+    /// From the SLO window's event count, the error budget remaining and the long window's
+    /// burn rate.
+    pub fn of(total: u64, budget_remaining: Option<f64>, long_burn_rate: Option<f64>) -> Self {
+        match budget_remaining {
+            _ if total == 0 => Status::NoData,
+            None => Status::NoData,
+            Some(r) if r <= 0.0 => Status::Breaching,
+            _ if long_burn_rate.is_some_and(|b| b > 1.0) => Status::Warning,
+            _ => Status::Ok,
+        }
+    }
+}
+
+/// The long window of `status`: the longest window shorter than the SLO window (3d for
+/// 7d, 28d, 30d and calendar SLOs), or the SLO window when none is shorter.
+/// `windows` ascend with the SLO window last.
+pub fn long_window(windows: &[WindowSpec]) -> Option<usize> {
+    let slo = windows.last()?;
+    let shorter = windows[..windows.len() - 1]
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.length_nanos < slo.length_nanos)
+        .max_by_key(|(_, w)| w.length_nanos)
+        .map(|(i, _)| i);
+    Some(shorter.unwrap_or(windows.len() - 1))
+}
 
 /// A list of (key, value) pairs serialized as a JSON object in this order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,8 +154,7 @@ pub struct GroupStatus {
     pub group: Option<Ordered<String>>,
     pub objective: f64,
     pub window: String,
-    /// `ok` or `no_data`.
-    pub status: &'static str,
+    pub status: Status,
     pub total: u64,
     pub good: u64,
     pub error_ratio: Option<f64>,
@@ -120,6 +177,15 @@ pub struct GroupStatus {
     /// Lifetime latencies, for `slotel_slo_latency_seconds` (empty without latencies).
     #[serde(skip)]
     pub native: super::native::NativeHist,
+    /// The same latencies in classic buckets (per bucket; one more than `latency_bounds`).
+    #[serde(skip)]
+    pub classic: Vec<u64>,
+    /// The classic buckets' upper bounds, nanoseconds.
+    #[serde(skip)]
+    pub latency_bounds: Arc<[u64]>,
+    /// The series labels of this entry ([`crate::slo::spec::series_labels`]).
+    #[serde(skip)]
+    pub labels: Labels,
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -130,46 +196,53 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-/// One group, or all of them together.
+/// One group, or several together: every group (`None`), or every group of a cluster.
 #[derive(Clone, Copy)]
 enum View<'a> {
     One(&'a GroupState),
-    All(&'a SloState),
+    Sum(&'a SloState, Option<&'a str>),
 }
 
 impl View<'_> {
     fn counts(&self, i: usize, now: u64) -> Counts {
         match self {
             View::One(g) => g.rings[i].counts(now),
-            View::All(s) => s.all_counts(i, now),
+            View::Sum(s, c) => s.all_counts(*c, i, now),
         }
     }
 
     fn latency(&self, i: usize, now: u64) -> super::hist::Merged {
         match self {
             View::One(g) => g.latency(i, now),
-            View::All(s) => s.all_latency(i, now),
+            View::Sum(s, c) => s.all_latency(*c, i, now),
         }
     }
 
     fn native(&self) -> super::native::NativeHist {
         match self {
             View::One(g) => g.native.clone(),
-            View::All(s) => s.all_native(),
+            View::Sum(s, c) => s.all_native(*c),
+        }
+    }
+
+    fn classic(&self) -> Vec<u64> {
+        match self {
+            View::One(g) => g.classic.counts.clone(),
+            View::Sum(s, c) => s.all_classic(*c).counts,
         }
     }
 
     fn slices(&self, i: usize, now: u64) -> Option<SliceCounts> {
         match self {
             View::One(g) => g.slice_counts(i, now),
-            View::All(s) => s.all_slice_counts(i, now),
+            View::Sum(s, c) => s.all_slice_counts(*c, i, now),
         }
     }
 
     fn lifetime(&self) -> Counts {
         match self {
             View::One(g) => g.lifetime,
-            View::All(s) => s.all_lifetime(),
+            View::Sum(s, c) => s.all_lifetime(*c),
         }
     }
 }
@@ -224,10 +297,20 @@ fn group_status(
     slo: &LoadedSlo,
     state: &SloState,
     cluster: &str,
-    group: Option<Ordered<String>>,
+    values: Option<&[String]>,
     g: View<'_>,
     now: u64,
 ) -> GroupStatus {
+    let group = values.map(|values| {
+        Ordered(
+            slo.spec
+                .group_by
+                .iter()
+                .zip(values)
+                .map(|(a, v)| (a.key().to_string(), label_value(v).to_string()))
+                .collect(),
+        )
+    });
     let windows: Vec<WindowStatus> = state
         .windows
         .iter()
@@ -247,6 +330,9 @@ fn group_status(
         None => (0, 0, None, Ordered::default(), String::new()),
     };
     let error_budget_remaining = error_ratio.and_then(|e| finite(1.0 - e / slo.spec.budget()));
+    let long_burn_rate = long_window(&state.windows)
+        .and_then(|i| windows.get(i))
+        .and_then(|w| w.burn_rate);
     let timeslices = match (
         &slo.spec.budgeting,
         slo_window.as_ref().and_then(|w| w.slices),
@@ -276,7 +362,7 @@ fn group_status(
         group,
         objective: slo.spec.objective,
         window: label,
-        status: if total == 0 { "no_data" } else { "ok" },
+        status: Status::of(total, error_budget_remaining, long_burn_rate),
         total,
         good,
         error_ratio,
@@ -293,6 +379,9 @@ fn group_status(
         windows: Some(windows),
         lifetime: g.lifetime(),
         native: g.native(),
+        classic: g.classic(),
+        latency_bounds: state.latency_bounds.clone(),
+        labels: series_labels(&slo.spec, cluster, values),
     }
 }
 
@@ -310,32 +399,55 @@ fn humantime_short(d: std::time::Duration) -> String {
     }
 }
 
-/// Every group of one SLO, `all` first, then groups sorted by key.
+/// Every group of one SLO: `all` first, then per cluster (sorted) its roll-up and, for a
+/// grouped SLO, its groups sorted by their values.
 pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
-    let mut out = vec![group_status(slo, state, ALL, None, View::All(state), now)];
+    let mut out = vec![group_status(
+        slo,
+        state,
+        ALL,
+        None,
+        View::Sum(state, None),
+        now,
+    )];
     let mut keys: Vec<_> = state.groups.keys().collect();
     keys.sort();
+    let grouped = !slo.spec.group_by.is_empty();
+    let mut last_cluster: Option<&str> = None;
     for key in keys {
-        let group = (!slo.spec.group_by.is_empty()).then(|| {
-            Ordered(
-                slo.spec
-                    .group_by
-                    .iter()
-                    .zip(&key.extra)
-                    .map(|(a, v)| (a.to_string(), v.clone()))
-                    .collect(),
-            )
-        });
-        if let Some(g) = state.groups.get(key) {
+        let Some(g) = state.groups.get(key) else {
+            continue;
+        };
+        if !grouped {
             out.push(group_status(
                 slo,
                 state,
                 &key.cluster,
-                group,
+                None,
                 View::One(g),
                 now,
             ));
+            continue;
         }
+        if last_cluster != Some(key.cluster.as_str()) {
+            last_cluster = Some(&key.cluster);
+            out.push(group_status(
+                slo,
+                state,
+                &key.cluster,
+                None,
+                View::Sum(state, Some(&key.cluster)),
+                now,
+            ));
+        }
+        out.push(group_status(
+            slo,
+            state,
+            &key.cluster,
+            Some(&key.extra),
+            View::One(g),
+            now,
+        ));
     }
     out
 }

@@ -133,7 +133,7 @@ fn counts_ratios_budget_and_burn_rates_by_cluster_and_all() {
     assert!((burn - 10.0).abs() < 1e-9, "{burn}");
     assert!((all.error_budget_remaining.unwrap() - -9.0).abs() < 1e-9);
     assert_eq!(all.window, "30d");
-    assert_eq!(all.status, "ok");
+    assert_eq!(all.status.as_str(), "breaching");
     let seoul = find(&st, "availability", "seoul");
     assert_eq!((seoul.total, seoul.good), (600, 594));
     let busan = find(&st, "availability", "busan");
@@ -253,7 +253,7 @@ fn no_traffic_is_null_not_nan() {
     let e = engine(vec![slo("availability", 0.999, 28, None)], clock);
     let st = e.status();
     let all = find(&st, "availability", "all");
-    assert_eq!(all.status, "no_data");
+    assert_eq!(all.status.as_str(), "no_data");
     assert_eq!(all.window, "28d");
     assert_eq!(all.error_ratio, None);
     assert_eq!(all.error_budget_remaining, None);

@@ -27,6 +27,7 @@
 //! - SLO files are not interpolated (`${…}` stays as written); the only I/O is reading the
 //!   files the globs match.
 
+mod labels;
 mod native;
 mod openslo;
 #[cfg(test)]
@@ -37,6 +38,10 @@ mod values;
 use std::collections::HashMap;
 use std::io::Read;
 
+pub use labels::{
+    Labels, MISSING, RESERVED, group_label_error, group_label_names, label_name, label_value,
+    series_labels,
+};
 pub use native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};
 pub use types::*;
 pub use values::{MAX_WINDOW, MIN_WINDOW};

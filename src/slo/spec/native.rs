@@ -129,6 +129,16 @@ pub(super) fn common(ctx: &mut Ctx<'_>, src: &Source<'_>, f: &mut Fields<'_>) ->
     {
         let msg = format!("`{}` is listed twice", attr.1);
         ctx.error(node, &f.path("group_by"), msg);
+    } else if let Some(node) = f.get("group_by")
+        && let Value::Seq(items) = &node.value
+        && items.len() == group_by.len()
+    {
+        // Every entry parsed: each error at its entry.
+        for (i, item) in items.iter().enumerate() {
+            if let Some(msg) = super::group_label_error(&group_by, i) {
+                ctx.error(item, &format!("{}[{i}]", f.path("group_by")), msg);
+            }
+        }
     }
     let max_groups = f.opt(ctx, "max_groups", |c, n, p| {
         values::whole(c, n, p, 1, values::MAX_GROUPS_LIMIT as u64)

@@ -786,7 +786,7 @@ slos:
                 s.cluster == cluster
                     && s.group
                         .as_ref()
-                        .and_then(|g| g.get("attributes[\"http.route\"]"))
+                        .and_then(|g| g.get("http.route"))
                         .map(String::as_str)
                         == Some(route)
             })
@@ -794,17 +794,16 @@ slos:
                 (
                     s.total,
                     s.good,
-                    s.group
-                        .as_ref()
-                        .unwrap()
-                        .get("resource.attributes[\"k8s.namespace.name\"]")
-                        .cloned(),
+                    s.group.as_ref().unwrap().get("k8s.namespace.name").cloned(),
                 )
             })
     };
     assert_eq!(group("daegu", "/a"), Some((2, 2, Some("shop".into()))));
     assert_eq!(group("daegu", "/b"), Some((1, 0, Some("shop".into()))));
-    assert_eq!(group("unknown", "/a"), Some((2, 2, Some(String::new()))));
+    assert_eq!(
+        group("unknown", "/a"),
+        Some((2, 2, Some("__missing__".into())))
+    );
     assert_eq!(counts(&e, "latency", "all"), (6, 4));
 }
 

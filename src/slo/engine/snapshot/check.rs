@@ -132,6 +132,19 @@ fn check_slo(entry: &SloEntry, slo: &LoadedSlo, limit: u64) -> Result<(), Invali
     if let (Some(e), Some(n)) = (&entry.all_slices, slice_nanos) {
         slices(e, n)?;
     }
+    if entry.cluster_slices.len() > max_groups {
+        return Err(InvalidSnapshot::TooMany {
+            slo: id(),
+            what: "clusters with time slices",
+            count: entry.cluster_slices.len(),
+            max: max_groups,
+        });
+    }
+    if let Some(n) = slice_nanos {
+        for (_, e) in &entry.cluster_slices {
+            slices(e, n)?;
+        }
+    }
     for g in &entry.groups {
         if g.good > g.total {
             return Err(counts("lifetime good count above its total"));

@@ -77,6 +77,9 @@ struct SloEntry {
     /// The slices of `all` (timeslice SLOs, since version 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     all_slices: Option<SlicesEntry>,
+    /// The slices of each cluster's roll-up (grouped timeslice SLOs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    cluster_slices: Vec<(String, SlicesEntry)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -92,6 +95,10 @@ struct GroupEntry {
     /// Lifetime latencies (`slotel_slo_latency_seconds`), since version 3.
     #[serde(default, skip_serializing_if = "NativeHist::is_empty")]
     native: NativeHist,
+    /// Lifetime latencies in the SLO's classic buckets; rebuilt from `native` when absent
+    /// or of another length.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    classic: Vec<u64>,
 }
 
 /// Open time slices and the bad slices counted in each ring.
@@ -155,6 +162,7 @@ fn group_entry(key: &GroupKey, g: &GroupState) -> GroupEntry {
         rings: g.rings.iter().map(|r| r.export()).collect(),
         slices: g.slices.as_ref().map(|s| slices_entry(s, &g.rings)),
         native: g.native.clone(),
+        classic: g.classic.counts.clone(),
     }
 }
 
@@ -173,6 +181,15 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
     // An inconsistent histogram starts again empty rather than corrupting merges.
     if e.native.is_valid() {
         g.native = e.native.clone();
+    }
+    if !state.latency_bounds.is_empty() {
+        let exact = e.classic.len() == state.latency_bounds.len() + 1
+            && e.classic.iter().try_fold(0u64, |a, c| a.checked_add(*c)) == Some(g.native.count);
+        g.classic.counts = if exact {
+            e.classic.clone()
+        } else {
+            g.native.classic(&state.latency_bounds)
+        };
     }
     if let (Some(s), Some(entry)) = (&mut g.slices, &e.slices) {
         restore_slices(s, &mut g.rings, entry);
@@ -199,6 +216,16 @@ pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
                         .all_slices
                         .as_ref()
                         .map(|a| slices_entry(&a.slices, &a.rings)),
+                    cluster_slices: {
+                        let mut c: Vec<_> = state
+                            .cluster_slices
+                            .iter()
+                            .flatten()
+                            .map(|(k, a)| (k.clone(), slices_entry(&a.slices, &a.rings)))
+                            .collect();
+                        c.sort_by(|a, b| a.0.cmp(&b.0));
+                        c
+                    },
                 }
             })
             .collect()
@@ -303,6 +330,18 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         let mut state = slo.state();
         if let (Some(a), Some(e)) = (&mut state.all_slices, &entry.all_slices) {
             restore_slices(&mut a.slices, &mut a.rings, e);
+        }
+        if let Some(cfg) = state.slice_cfg {
+            let windows = state.windows.clone();
+            let limit = state.max_groups + 1;
+            if let Some(map) = &mut state.cluster_slices {
+                for (cluster, e) in entry.cluster_slices.iter().take(limit) {
+                    let a = map
+                        .entry(cluster.clone())
+                        .or_insert_with(|| super::state::AllSlices::new(cfg, &windows));
+                    restore_slices(&mut a.slices, &mut a.rings, e);
+                }
+            }
         }
         for g in &entry.groups {
             if let Some(gs) = restore_group(&state, g) {

@@ -122,7 +122,12 @@ fn group_by(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Vec
             Ok(a) if out.contains(&a) => {
                 ctx.error(node, path, format!("`{a}` is listed twice"));
             }
-            Ok(a) => out.push(a),
+            Ok(a) => {
+                out.push(a);
+                if let Some(msg) = crate::slo::spec::group_label_error(&out, out.len() - 1) {
+                    ctx.error(node, path, msg);
+                }
+            }
             Err(e) => {
                 // The column of the error inside the annotation's value.
                 let at = text[..offset].chars().count() + e.column.saturating_sub(1);
