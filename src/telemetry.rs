@@ -444,6 +444,42 @@ impl Metrics {
         out
     }
 
+    /// The Prometheus text format (0.0.4) of every metric: the OpenMetrics text with the
+    /// counters' `HELP` and `TYPE` named as their samples (`…_total`) and no `# EOF`.
+    /// slotel has no info, unit or `_created` series, the rest of the two formats agree.
+    pub fn encode_prometheus_text(&self) -> String {
+        let om = self.encode();
+        let counters: std::collections::HashSet<&str> = om
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.strip_suffix(" counter"))
+            .collect();
+        let mut out = String::with_capacity(om.len() + counters.len() * 16);
+        for line in om.lines() {
+            if line == "# EOF" || line.starts_with("# UNIT ") {
+                continue;
+            }
+            let meta = ["# HELP ", "# TYPE "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p).map(|rest| (*p, rest)));
+            match meta {
+                Some((prefix, rest)) => {
+                    let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                    out.push_str(prefix);
+                    out.push_str(name);
+                    if counters.contains(name) {
+                        out.push_str("_total");
+                    }
+                    out.push(' ');
+                    out.push_str(tail);
+                }
+                None => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     /// The Prometheus protobuf exposition of every metric: length-delimited
     /// `io.prometheus.client.MetricFamily` messages, histograms with their native buckets.
     pub fn encode_protobuf(&self) -> Result<Vec<u8>, String> {

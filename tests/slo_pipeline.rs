@@ -202,7 +202,7 @@ async fn spans_from_three_clusters_give_exact_slos() {
         )
     );
     assert!(text.contains("slotel_slo_burn_rate{slo=\"availability\",service=\"checkout\",cluster=\"all\",window=\"5m\"}"));
-    assert!(text.contains("slotel_slo_latency_quantile_seconds{slo=\"pay-latency\",service=\"checkout\",cluster=\"all\",window=\"28d\",quantile=\"0.999\"}"));
+    assert!(text.contains("slotel_slo_latency_percentile_seconds{slo=\"pay-latency\",service=\"checkout\",cluster=\"all\",window=\"28d\",percentile=\"99.9\"}"));
     assert!(!text.contains("NaN"));
     s.running.shutdown().await.unwrap();
 }

@@ -6,9 +6,11 @@
 //!   while the budget refused a request in the last few seconds (so a load balancer sends
 //!   traffic elsewhere while clients are being told "retry later"), or while a disk queue
 //!   cannot write (its disk is full or failing), with the reason in the body.
-//! - `GET /metrics`: OpenMetrics text, or the Prometheus protobuf exposition
-//!   (`io.prometheus.client.MetricFamily`, length-delimited, with native histograms) when
-//!   the scraper's `Accept` header prefers it (Prometheus does with native histograms on).
+//! - `GET /metrics`: OpenMetrics text; the Prometheus text format (0.0.4) when the
+//!   `Accept` header prefers `text/plain` (as `promtool check metrics` reads); the
+//!   Prometheus protobuf exposition (`io.prometheus.client.MetricFamily`, length-delimited,
+//!   with native histograms) when it prefers that (Prometheus does with native histograms
+//!   on).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,13 +123,25 @@ async fn readyz(State(state): State<AdminState>) -> Response {
 pub const PROTOBUF: &str =
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
-/// Whether an `Accept` header prefers the protobuf exposition to text: it names
+/// The expositions of `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    OpenMetrics,
+    /// Prometheus text 0.0.4.
+    Text,
+    Protobuf,
+}
+
+/// The exposition an `Accept` header prefers: protobuf when it names
 /// `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` (and
-/// `encoding=delimited`, or no encoding) at a quality above zero and at least that of any
-/// text type it accepts.
-pub fn wants_protobuf(accept: &str) -> bool {
+/// `encoding=delimited`, or no encoding) at a quality above zero and at least that of every
+/// text type; Prometheus text when `text/plain` ranks above `application/openmetrics-text`;
+/// else OpenMetrics.
+pub fn negotiate(accept: &str) -> Exposition {
     let mut proto_q: f64 = 0.0;
     let mut text_q: f64 = 0.0;
+    let mut plain_q: f64 = 0.0;
+    let mut om_q: f64 = 0.0;
     for entry in accept.split(',') {
         let mut parts = entry.split(';').map(str::trim);
         let media = parts.next().unwrap_or("").to_ascii_lowercase();
@@ -153,13 +167,25 @@ pub fn wants_protobuf(accept: &str) -> bool {
             {
                 proto_q = proto_q.max(q);
             }
-            "application/openmetrics-text" | "text/plain" | "text/*" | "*/*" => {
+            "application/openmetrics-text" => {
+                om_q = om_q.max(q);
                 text_q = text_q.max(q);
             }
+            "text/plain" => {
+                plain_q = plain_q.max(q);
+                text_q = text_q.max(q);
+            }
+            "text/*" | "*/*" => text_q = text_q.max(q),
             _ => {}
         }
     }
-    proto_q > 0.0 && proto_q >= text_q
+    if proto_q > 0.0 && proto_q >= text_q {
+        Exposition::Protobuf
+    } else if plain_q > om_q {
+        Exposition::Text
+    } else {
+        Exposition::OpenMetrics
+    }
 }
 
 async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Response {
@@ -167,13 +193,24 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if wants_protobuf(accept) {
-        match state.metrics.encode_protobuf() {
+    match negotiate(accept) {
+        Exposition::Protobuf => match state.metrics.encode_protobuf() {
             Ok(body) => return ([(header::CONTENT_TYPE, PROTOBUF)], body).into_response(),
             Err(e) => {
                 tracing::warn!(error = %e, "protobuf exposition failed; answering with text");
             }
+        },
+        Exposition::Text => {
+            return (
+                [(
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
+                state.metrics.encode_prometheus_text(),
+            )
+                .into_response();
         }
+        Exposition::OpenMetrics => {}
     }
     (
         [(
@@ -187,7 +224,11 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
 
 #[cfg(test)]
 mod tests {
-    use super::wants_protobuf;
+    use super::{Exposition, negotiate};
+
+    fn wants_protobuf(accept: &str) -> bool {
+        negotiate(accept) == Exposition::Protobuf
+    }
 
     #[test]
     fn protobuf_only_when_preferred() {
@@ -212,6 +253,13 @@ mod tests {
         assert!(!wants_protobuf(
             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;q=0"
         ));
+        assert_eq!(negotiate("text/plain;version=0.0.4"), Exposition::Text);
+        assert_eq!(negotiate(""), Exposition::OpenMetrics);
+        assert_eq!(negotiate("*/*"), Exposition::OpenMetrics);
+        assert_eq!(
+            negotiate("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"),
+            Exposition::OpenMetrics
+        );
     }
 }
 

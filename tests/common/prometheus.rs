@@ -24,6 +24,7 @@ pub struct Builder {
     scrape_targets: Vec<String>,
     interval: String,
     extra_args: Vec<String>,
+    native_histograms: bool,
 }
 
 impl Builder {
@@ -42,6 +43,13 @@ impl Builder {
     /// Scrape and rule evaluation interval (default `1s`).
     pub fn interval(mut self, interval: &str) -> Self {
         self.interval = interval.to_string();
+        self
+    }
+
+    /// Without the native histograms feature: scrapes ask for text and keep classic
+    /// buckets.
+    pub fn without_native_histograms(mut self) -> Self {
+        self.native_histograms = false;
         self
     }
 
@@ -85,7 +93,10 @@ impl Builder {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--web.enable-remote-write-receiver")
-            .arg("--enable-feature=native-histograms")
+            .args(
+                self.native_histograms
+                    .then_some("--enable-feature=native-histograms"),
+            )
             .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -133,6 +144,7 @@ impl Prometheus {
             scrape_targets: Vec::new(),
             interval: "1s".to_string(),
             extra_args: Vec::new(),
+            native_histograms: true,
         }
     }
 
