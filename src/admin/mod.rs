@@ -222,6 +222,15 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
         .into_response()
 }
 
+/// The admin routes.
+pub fn router(health: Arc<Health>, metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(self::metrics))
+        .with_state(AdminState { health, metrics })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Exposition, negotiate};
@@ -261,13 +270,4 @@ mod tests {
             Exposition::OpenMetrics
         );
     }
-}
-
-/// The admin routes.
-pub fn router(health: Arc<Health>, metrics: Arc<Metrics>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(self::metrics))
-        .with_state(AdminState { health, metrics })
 }

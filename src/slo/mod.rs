@@ -18,7 +18,8 @@
 //!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
-//! - [`series`]: the SLO series on `/metrics`.
+//! - [`series`]: the SLO series on `/metrics`, and their labels for every path
+//!   ([`series::series_labels`], [`series::group_label_names`], defined in `spec`).
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
 //!
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O

@@ -6,7 +6,8 @@
 //! # Layout
 //!
 //! - `mod.rs`: [`Engine`]: the loaded SLOs, recording and status.
-//! - `state.rs`: per-SLO groups (cluster × `group_by` values, plus `all`) and their windows.
+//! - `state.rs`: per-SLO groups (cluster × `group_by` values, plus `all` and per-cluster
+//!   roll-ups summed when read) and their windows.
 //! - `window.rs`: time-slot rings, one per window, exact to 1/30 of the window.
 //! - `calendar.rs`: calendar SLO windows (the current month or week in a time zone).
 //! - `slices.rs`: timeslice budgeting (good slices / elapsed slices).

@@ -1,9 +1,12 @@
 //! Engine state on disk, so SLO windows survive restarts.
 //!
 //! One JSON file, `slo-state.json`, in the state directory: a format version, then per SLO
-//! (by service, name and a fingerprint of its definition) every group's lifetime counters
-//! and window slots with their sparse histograms, the open time slices of timeslice SLOs,
-//! and the metric path's memory (the last point of every cumulative series, carries).
+//! (by service, name and a fingerprint of its definition) every group's lifetime counters,
+//! lifetime latencies (native and classic buckets) and window slots with their sparse
+//! histograms, the open time slices of timeslice SLOs (of each group, of `all` and of each
+//! cluster's roll-up), and the metric path's memory (the last point of every cumulative
+//! series, carries). Classic latency buckets missing from a snapshot, or over other
+//! bounds, are rebuilt from the native buckets (within their 0.27% width).
 //! It is written to a temporary file, synced and renamed over the old one, so a crash
 //! leaves either the old or the new snapshot. The metric path is locked while the SLOs'
 //! states are written, so series and windows are of the same moment.
@@ -23,8 +26,9 @@
 //! today's events as too old, freezing the windows at zero for good); good counts are
 //! within their totals (the signed slots of ratio metric SLIs excepted) and no sum of
 //! counts overflows; a window has at most its ring's slots, a slot at most
-//! [`MAX_SLOT_BUCKETS`] latency buckets, an SLO at most `max_groups` + 1 groups, a group at
-//! most [`MAX_OPEN_SLICES`] open slices. Slots older than a ring are harmless and ignored.
+//! [`MAX_SLOT_BUCKETS`] latency buckets, an SLO at most `max_groups` + 1 groups (and as
+//! many clusters with slices), a group or cluster at most [`MAX_OPEN_SLICES`] open slices.
+//! Slots older than a ring are harmless and ignored.
 
 mod check;
 
