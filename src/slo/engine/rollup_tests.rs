@@ -351,3 +351,76 @@ fn an_slo_burning_its_long_window_too_fast_warns() {
 fn find_all(e: &Engine) -> GroupStatus {
     e.status().into_iter().find(|s| s.cluster == "all").unwrap()
 }
+
+#[test]
+fn otlp_series_carry_group_labels_and_never_repeat_a_series() {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(
+        vec![grouped("latency", Some(Duration::from_millis(300)))],
+        clock.clone(),
+    );
+    let t = T0 - 30 * S;
+    e.record_spans(
+        &request(&[
+            ("seoul", "/a", t, 1_000_000, false),
+            ("seoul", "/b", t, 1_000_000, false),
+            ("busan", "", t, 1_000_000, false),
+        ]),
+        None,
+    );
+    clock.advance(Duration::from_secs(1));
+    let mut source = crate::slo::otlp_series::SeriesSource::new(e.clone(), 6, false);
+    let req = source.collect();
+    let mut seen = BTreeSet::new();
+    let mut routes = BTreeSet::new();
+    for m in &req.resource_metrics[0].scope_metrics[0].metrics {
+        let points: Vec<(&[KeyValue], u64)> = match m.data.as_ref().unwrap() {
+            Data::Sum(s) => s
+                .data_points
+                .iter()
+                .map(|p| (&p.attributes[..], p.time_unix_nano))
+                .collect(),
+            Data::Gauge(g) => g
+                .data_points
+                .iter()
+                .map(|p| (&p.attributes[..], p.time_unix_nano))
+                .collect(),
+            Data::ExponentialHistogram(h) => h
+                .data_points
+                .iter()
+                .map(|p| (&p.attributes[..], p.time_unix_nano))
+                .collect(),
+            other => panic!("unexpected {other:?}"),
+        };
+        for (attrs, time) in points {
+            let mut labels: Vec<(String, String)> = attrs
+                .iter()
+                .map(|kv| {
+                    let v = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                        Some(any_value::Value::StringValue(s)) => s.clone(),
+                        other => panic!("{other:?}"),
+                    };
+                    (kv.key.clone(), v)
+                })
+                .collect();
+            assert!(!labels.iter().any(|(k, _)| k.contains('.')), "{labels:?}");
+            if let Some((_, r)) = labels.iter().find(|(k, _)| k == "http_route") {
+                routes.insert(r.clone());
+            }
+            labels.sort();
+            assert!(
+                seen.insert((m.name.clone(), labels.clone(), time)),
+                "{} {labels:?} twice",
+                m.name
+            );
+        }
+    }
+    let want: BTreeSet<String> = ["/a", "/b", "__missing__"].map(String::from).into();
+    assert_eq!(routes, want);
+    assert!(
+        seen.iter()
+            .any(|(n, l, _)| n == "slotel_slo_latency_seconds"
+                && l.iter().any(|(k, v)| k == "http_route" && v == "/a"))
+    );
+}

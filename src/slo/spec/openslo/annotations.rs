@@ -180,6 +180,29 @@ spec:
     }
 
     #[test]
+    fn a_group_by_that_cannot_be_a_label_is_refused() {
+        let text = doc(
+            "    slotel.dev/group-by: 'attributes[\"http.route\"], resource.attributes[\"http_route\"], attributes[\"le\"]'",
+        );
+        let errors = parse_file(&text, "search.yaml").unwrap_err();
+        let messages: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].contains("would both be the label `http_route`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("would be the label `le`"),
+            "{messages:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.line > 0 && e.path.ends_with("group-by"))
+        );
+    }
+
+    #[test]
     fn annotations_set_percentiles_group_by_max_groups_and_min_events() {
         let text = doc(concat!(
             "    slotel.dev/percentiles: \"50, 99.9\"\n",
