@@ -472,5 +472,10 @@ async fn prometheus_scraping_metrics_reads_the_latency_histogram() {
             "{key}: API {want}, native histogram_quantile {got}"
         );
     }
+    // The protobuf exposition names the counters as the text does.
+    let events = tokio::task::block_in_place(|| {
+        wait(&native, &format!("sum(slotel_slo_events_total{sel})"))
+    });
+    assert_eq!(events, total);
     s.running.shutdown().await.unwrap();
 }
