@@ -58,7 +58,11 @@ NATIVE_BUCKET = 2 ** (1 / 64) - 1
 def prom_label(key: str) -> str:
     """The OpenTelemetry → Prometheus translation of an attribute name."""
     name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
-    return f"key_{name}" if name[:1].isdigit() else name
+    if name[:1].isdigit():
+        return f"key_{name}"
+    if name.startswith("_") and not name.startswith("__"):
+        return f"key{name}"
+    return name
 
 
 def entry_labels(e: dict) -> dict[str, str]:
