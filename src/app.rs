@@ -42,6 +42,8 @@ pub enum AppError {
     Redaction(#[from] crate::redact::RedactError),
     #[error("{0}")]
     Exporter(String),
+    #[error("cannot open the slo write-ahead log: {0}")]
+    SloWal(std::io::Error),
 }
 
 /// The addresses slotel listens on (useful when the config asks for port 0).
@@ -101,6 +103,7 @@ pub async fn start_with(
     extra: Vec<Arc<dyn Exporter>>,
 ) -> Result<Running, AppError> {
     let mut slo = SloRuntime::load(&config.slo).map_err(AppError::Slo)?;
+    slo.open_wal().map_err(AppError::SloWal)?;
     let engine = slo.engine().clone();
     let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();

@@ -306,6 +306,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         export_interval: f
             .opt(ctx, "export_interval", Ctx::duration)
             .unwrap_or(defaults.export_interval),
+        wal_max_bytes: f
+            .opt(ctx, "wal_max_bytes", Ctx::byte_size)
+            .map_or(defaults.wal_max_bytes, |b| b as u64),
     };
     f.finish(ctx);
     config

@@ -246,6 +246,11 @@ pub struct SloConfig {
     /// `export_interval` (duration, default `15s`, at least 100ms): how often the SLO series
     /// enter the metrics pipeline (and once more on shutdown).
     pub export_interval: Duration,
+    /// `wal_max_bytes` (byte size, default `64MiB`): with `state_dir`, the SLO write-ahead
+    /// log (every acknowledged request's SLO counts, made durable before the answer) is
+    /// covered by a snapshot written early once it holds this many bytes; twice this many
+    /// not yet covered and requests are refused with retry-later until a snapshot succeeds.
+    pub wal_max_bytes: u64,
 }
 
 impl Default for SloConfig {
@@ -258,6 +263,7 @@ impl Default for SloConfig {
             state_dir: None,
             snapshot_interval: Duration::from_secs(60),
             export_interval: Duration::from_secs(15),
+            wal_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

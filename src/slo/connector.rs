@@ -1,7 +1,9 @@
 //! The SLO engine as a pipeline stage: a connector in the collector's sense, spans and
 //! metric data points in, SLO state out; its series go back into the metrics pipeline (see
 //! [`super::lifecycle`]) and onto `/metrics`. It sits on the traces and metrics pipelines
-//! next to the exporters, so the receivers' request path never waits for it.
+//! next to the exporters, so the receivers' request path never waits for it; with the engine's write-ahead log
+//! (`slo.state_dir`) the connector is durable, and a request is acknowledged only once
+//! its SLO deltas are on disk (see [`crate::slo::engine::wal`]).
 
 use std::sync::Arc;
 
@@ -40,22 +42,60 @@ impl Exporter for SloConnector {
         origin == Origin::Received
     }
 
+    fn is_durable(&self) -> bool {
+        self.engine.wal().is_some()
+    }
+
+    fn blocked(&self) -> Option<String> {
+        self.engine
+            .wal()
+            .and_then(|w| w.refusing())
+            .map(|r| r.to_string())
+    }
+
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let cluster = batch.ctx.cluster.as_deref();
-        let record = || match &batch.payload {
-            Payload::Traces(req) => self.engine.record_spans(req, cluster),
-            Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
-            Payload::Logs(_) => {}
+        let record = || -> Result<(), ExportError> {
+            let Some(wal) = self.engine.wal() else {
+                match &batch.payload {
+                    Payload::Traces(req) => self.engine.record_spans(req, cluster),
+                    Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
+                    Payload::Logs(_) => {}
+                }
+                return Ok(());
+            };
+            let mut unit = wal
+                .begin()
+                .map_err(|r| ExportError::Io(std::io::Error::other(r)))?;
+            match &batch.payload {
+                Payload::Traces(req) => {
+                    self.engine
+                        .record_spans_logged(req, cluster, Some(&mut unit.enc))
+                }
+                Payload::Metrics(req) => {
+                    self.engine
+                        .record_metrics_logged(req, cluster, Some(&mut unit.enc))
+                }
+                Payload::Logs(_) => {}
+            }
+            // The batch's ack completes once this clone is dropped too: after the sync.
+            let ack = batch.ack.clone();
+            unit.commit(Some(Box::new(move |durable| {
+                if !durable && let Some(a) = &ack {
+                    a.fail();
+                }
+                drop(ack);
+            })));
+            Ok(())
         };
         // A large request is CPU work of many milliseconds: on a multi-threaded runtime the
         // worker hands its other tasks over first, so it does not hold them up.
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         if batch.items > BLOCKING_ITEMS && multi_thread {
-            tokio::task::block_in_place(record);
+            tokio::task::block_in_place(record)
         } else {
-            record();
+            record()
         }
-        Ok(())
     }
 }

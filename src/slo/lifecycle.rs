@@ -33,6 +33,10 @@ pub struct SloRuntime {
     state_dir: Option<PathBuf>,
     snapshot_interval: Duration,
     export_interval: Duration,
+    /// The write-ahead log: its size limit, and where replay starts (the snapshot's
+    /// position).
+    wal_max_bytes: u64,
+    wal_from: u64,
     /// Shared by the periodic exports and the last one, so that a series gone since the
     /// previous export gets its stale marker either way.
     source: Arc<Mutex<SeriesSource>>,
@@ -56,10 +60,12 @@ impl SloRuntime {
             slos,
         );
         let mut fresh = true;
+        let mut wal_from = 0;
         if let Some(dir) = &cfg.state_dir {
             let restored = super::engine::snapshot::restore(&engine, dir);
             tracing::info!(slos = restored.slos, skipped = restored.skipped, dir = %dir.display(), "slo state restored");
             fresh = restored.slos == 0;
+            wal_from = restored.wal_position;
         }
         let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA, fresh);
         Ok(Self {
@@ -68,11 +74,22 @@ impl SloRuntime {
             state_dir: cfg.state_dir.clone(),
             snapshot_interval: cfg.snapshot_interval,
             export_interval: cfg.export_interval,
+            wal_max_bytes: cfg.wal_max_bytes,
+            wal_from,
             source: Arc::new(Mutex::new(source)),
             tasks: Vec::new(),
             snapshots: None,
             stop_snapshots: watch::channel(false).0,
         })
+    }
+
+    /// With `slo.state_dir`: replays the write-ahead log after the restored snapshot and
+    /// opens it, so that the SLO connector is durable. Call before the pipelines start.
+    pub fn open_wal(&self) -> std::io::Result<()> {
+        if let Some(dir) = &self.state_dir {
+            super::engine::wal::start(&self.engine, dir, self.wal_max_bytes, self.wal_from)?;
+        }
+        Ok(())
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -246,6 +263,7 @@ async fn snapshot_loop(
     loop {
         let stopped = tokio::select! {
             _ = tick.tick() => false,
+            _ = super::engine::wal::snapshot_wanted(&engine) => false,
             _ = stop.changed() => true,
         };
         if stopped {

@@ -15,7 +15,8 @@
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
-//! - `snapshot.rs`: state on disk across restarts.
+//! - `snapshot/`: state on disk across restarts.
+//! - `wal/`: the write-ahead log of every request's deltas between snapshots.
 //! - `clock.rs`: wall-clock time, injectable for tests.
 //!
 //! # Invariants
@@ -44,10 +45,11 @@ pub mod state;
 pub mod status;
 #[cfg(test)]
 mod tests;
+pub mod wal;
 pub mod window;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -134,6 +136,8 @@ pub struct LoadedSlo {
     state: Mutex<SloState>,
     /// Events dropped for arriving too late / too far in the future.
     dropped: Mutex<Dropped>,
+    /// The SLO's id in the write-ahead log: a hash of its service, name and definition.
+    wal_id: u64,
 }
 
 /// Events an SLO dropped, by reason.
@@ -169,7 +173,14 @@ impl LoadedSlo {
             !spec.group_by.is_empty(),
             latency_bounds(&spec),
         );
+        let wal_id = wal::stable_hash(&format!(
+            "{}\0{}\0{}",
+            spec.service,
+            spec.name,
+            snapshot::spec_fingerprint(&spec)
+        ));
         Self {
+            wal_id,
             spec,
             state: Mutex::new(state),
             dropped: Mutex::new(Dropped::default()),
@@ -182,6 +193,14 @@ impl LoadedSlo {
 
     pub fn dropped(&self) -> Dropped {
         *self.dropped.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn add_dropped(&self, dropped: Dropped) {
+        if dropped != Dropped::default() {
+            let mut d = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
+            d.late = d.late.saturating_add(dropped.late);
+            d.future = d.future.saturating_add(dropped.future);
+        }
     }
 
     /// Memory held by this SLO's state, in bytes.
@@ -239,6 +258,8 @@ pub struct Engine {
     /// Cumulative metric series and carries of the metric SLIs.
     metrics: metrics::MetricState,
     turnstile: Turnstile,
+    /// The write-ahead log, with `slo.state_dir`.
+    wal: OnceLock<Arc<wal::Wal>>,
 }
 
 impl Engine {
@@ -247,6 +268,7 @@ impl Engine {
             cfg,
             metrics: metrics::MetricState::new(clock.now_nanos()),
             turnstile: Turnstile::default(),
+            wal: OnceLock::new(),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
@@ -291,9 +313,28 @@ impl Engine {
         self.clock.now_nanos()
     }
 
+    /// The write-ahead log, once [`wal::Wal::open`] attached it.
+    pub fn wal(&self) -> Option<&Arc<wal::Wal>> {
+        self.wal.get()
+    }
+
+    fn attach_wal(&self, w: Arc<wal::Wal>) {
+        let _ = self.wal.set(w);
+    }
+
     /// Records the spans of one export request. `token_cluster` is the cluster bound to
     /// the sender's token, if any.
     pub fn record_spans(&self, req: &ExportTraceServiceRequest, token_cluster: Option<&str>) {
+        self.record_spans_logged(req, token_cluster, None);
+    }
+
+    /// [`Engine::record_spans`], writing every change to `log` as it is made.
+    pub fn record_spans_logged(
+        &self,
+        req: &ExportTraceServiceRequest,
+        token_cluster: Option<&str>,
+        mut log: Option<&mut wal::Encoder>,
+    ) {
         let loaded = self.loaded();
         if !loaded
             .slos
@@ -324,6 +365,9 @@ impl Engine {
             let bad = sli.bad.as_ref().map(|c| c.eval_batch(&facts));
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
             let mut dropped = Dropped::default();
+            if let Some(log) = log.as_deref_mut() {
+                log.begin_spans(slo.wal_id);
+            }
             let mut state = slo.state();
             let mut key = GroupKey {
                 cluster: String::new(),
@@ -362,13 +406,15 @@ impl Engine {
                         .collect();
                 }
                 state.record(&key, t, good, Some(duration[row]));
+                if let Some(log) = log.as_deref_mut() {
+                    log.span(&key, t, good, duration[row]);
+                }
             }
             drop(state);
-            if dropped != Dropped::default() {
-                let mut d = slo.dropped.lock().unwrap_or_else(|p| p.into_inner());
-                d.late += dropped.late;
-                d.future += dropped.future;
+            if let Some(log) = log.as_deref_mut() {
+                log.dropped(dropped);
             }
+            slo.add_dropped(dropped);
         }
     }
 

@@ -376,7 +376,8 @@ fn snapshots_restore_state_and_survive_corruption() {
         snapshot::Restored {
             slos: 1,
             skipped: 1,
-            series: 0
+            series: 0,
+            wal_position: 0,
         }
     );
     let after = e2.status();

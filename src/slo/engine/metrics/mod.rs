@@ -196,6 +196,33 @@ impl MetricState {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Replay of the write-ahead log: cumulative series as they were after a request.
+    pub(super) fn replay_series(&self, series: Vec<SeriesRecord>) {
+        self.lock().import_series(series);
+    }
+
+    /// Replay of the write-ahead log: an SLO's carries after a request (0: none).
+    pub(super) fn replay_carries(
+        &self,
+        slo: &Arc<super::LoadedSlo>,
+        slos: &[Arc<super::LoadedSlo>],
+        carries: Vec<(GroupKey, u64)>,
+    ) {
+        let mut inner = self.lock();
+        inner.sync_slos(slos);
+        let Some(side) = inner.slos.get_mut(&(Arc::as_ptr(slo) as usize)) else {
+            return;
+        };
+        for (key, value) in carries {
+            if value == 0 {
+                side.carry.remove(&key);
+            } else if side.carry.len() < slo.spec.max_groups.max(1) || side.carry.contains_key(&key)
+            {
+                side.carry.insert(key, value);
+            }
+        }
+    }
+
     #[cfg(test)]
     pub(super) fn set_max_series(&self, n: usize) {
         self.lock().max_series = n.max(1);
@@ -206,6 +233,18 @@ impl Engine {
     /// Records the data points of one metrics export request for every loaded metric SLO.
     /// `token_cluster` is the cluster bound to the sender's token, if any.
     pub fn record_metrics(&self, req: &ExportMetricsServiceRequest, token_cluster: Option<&str>) {
+        self.record_metrics_logged(req, token_cluster, None);
+    }
+
+    /// [`Engine::record_metrics`], writing every change to `log` as it is made: the
+    /// count records, drops and carries of each SLO, and the cumulative series the request
+    /// advanced, as they are after it.
+    pub fn record_metrics_logged(
+        &self,
+        req: &ExportMetricsServiceRequest,
+        token_cluster: Option<&str>,
+        mut log: Option<&mut crate::slo::engine::wal::Encoder>,
+    ) {
         let loaded = self.loaded();
         if !loaded
             .slos
@@ -222,6 +261,7 @@ impl Engine {
             // snapshot (which takes it first) never sees series advanced past the windows;
             // it is let go between chunks, so readers wait for one chunk at most.
             let mut inner = self.metrics.lock();
+            inner.touched = log.is_some().then(Vec::new);
             let (records, done) = {
                 inner.sync(&mut plan, now);
                 let sides = inner.sync_slos(&loaded.slos);
@@ -240,17 +280,37 @@ impl Engine {
                 (pass.finish(), done)
             };
             for (slo, (records, dropped)) in loaded.slos.iter().zip(records) {
-                if !records.is_empty() {
+                let log = log
+                    .as_deref_mut()
+                    .filter(|_| !records.is_empty() || dropped != Dropped::default());
+                if let Some(log) = log {
+                    log.begin_metrics(slo.wal_id);
+                    let mut state = slo.state();
+                    for r in &records {
+                        state.record_counts(&r.key, r.t, r.good, r.total, r.lifetime);
+                        log.counts(&r.key, r.t, r.good, r.total, r.lifetime);
+                    }
+                    drop(state);
+                    log.dropped(dropped);
+                    if matches!(slo.spec.sli, Sli::Metric(MetricSli::Ratio { .. }))
+                        && let Some(side) = inner.slos.get(&(Arc::as_ptr(slo) as usize))
+                    {
+                        for r in &records {
+                            log.carry(&r.key, side.carry.get(&r.key).copied().unwrap_or(0));
+                        }
+                    }
+                } else if !records.is_empty() {
                     let mut state = slo.state();
                     for r in &records {
                         state.record_counts(&r.key, r.t, r.good, r.total, r.lifetime);
                     }
                 }
-                if dropped != Dropped::default() {
-                    let mut d = slo.dropped.lock().unwrap_or_else(|p| p.into_inner());
-                    d.late = d.late.saturating_add(dropped.late);
-                    d.future = d.future.saturating_add(dropped.future);
-                }
+                slo.add_dropped(dropped);
+            }
+            if let Some(log) = log.as_deref_mut()
+                && let Some(touched) = inner.touched.take()
+            {
+                log.series(&inner.export_touched(touched));
             }
             drop(inner);
             if done {

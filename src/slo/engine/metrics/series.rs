@@ -70,6 +70,8 @@ pub(super) struct Inner {
     /// By `Arc::as_ptr` of the loaded SLO (kept unique by the `Weak`).
     pub(super) slos: HashMap<usize, SloSide>,
     pub(super) stats: MetricStats,
+    /// Keys of the series advanced, while a request is written to the log.
+    pub(super) touched: Option<Vec<u64>>,
 }
 
 /// An increment of one series.
@@ -94,6 +96,7 @@ impl Inner {
             seq: 0,
             slos: HashMap::new(),
             stats: MetricStats::default(),
+            touched: None,
         }
     }
 
@@ -165,6 +168,9 @@ impl Inner {
         good: u64,
     ) -> Option<Inc> {
         let key = series_key(base, watch.id);
+        if let Some(t) = &mut self.touched {
+            t.push(key);
+        }
         self.seq += 1;
         let seq = self.seq;
         let since = watch.since.max(self.baseline_before);
@@ -380,6 +386,28 @@ impl Inner {
         series
             .into_iter()
             .filter_map(|s| {
+                let watch = names.get(&s.watch)?;
+                Some(SeriesRecord {
+                    name: watch.name.clone(),
+                    threshold: watch.threshold,
+                    base: s.base,
+                    start: s.start,
+                    time: s.time,
+                    count: s.count,
+                    good: s.good,
+                })
+            })
+            .collect()
+    }
+
+    /// The series of `keys` (as advanced by a request) still remembered.
+    pub(super) fn export_touched(&self, mut keys: Vec<u64>) -> Vec<SeriesRecord> {
+        keys.sort_unstable();
+        keys.dedup();
+        let names: HashMap<u32, &WatchKey> = self.watched.iter().map(|(k, w)| (w.id, k)).collect();
+        keys.iter()
+            .filter_map(|k| {
+                let s = self.series.get(k)?;
                 let watch = names.get(&s.watch)?;
                 Some(SeriesRecord {
                     name: watch.name.clone(),

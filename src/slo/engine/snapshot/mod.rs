@@ -70,6 +70,10 @@ struct File {
     /// Since version 3.
     #[serde(default)]
     metrics: MetricSnapshot,
+    /// The write-ahead log's position when the state was copied: everything logged
+    /// before it is in this snapshot, nothing after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wal_position: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -150,7 +154,11 @@ pub enum SnapshotError {
 }
 
 fn fingerprint(slo: &LoadedSlo) -> String {
-    let s = &slo.spec;
+    spec_fingerprint(&slo.spec)
+}
+
+/// What a snapshot (and the write-ahead log) knows an SLO's definition by.
+pub(super) fn spec_fingerprint(s: &crate::slo::spec::Slo) -> String {
     format!(
         "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
         s.objective, s.window, s.budgeting, s.group_by, s.percentiles, s.sli
@@ -202,7 +210,13 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
 }
 
 /// Writes the engine's state under `dir`.
+///
+/// With the write-ahead log, no request is recorded while the state is copied, and the
+/// snapshot records the log position it holds; once the file is durable, the log before
+/// it is dropped.
 pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
+    let frozen = engine.wal().map(|w| w.freeze());
+    let wal_position = frozen.as_ref().map(|f| f.position);
     let (metrics, slos) = engine.with_metric_snapshot(|| {
         engine
             .slos()
@@ -234,11 +248,13 @@ pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
             })
             .collect()
     });
+    drop(frozen);
     let file = File {
         version: VERSION,
         written_unix_nanos: engine.now_nanos(),
         slos,
         metrics,
+        wal_position,
     };
     let body = serde_json::to_vec(&file)?;
     let path = dir.join(FILE);
@@ -253,6 +269,13 @@ pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
     f.sync_all().map_err(io)?;
     drop(f);
     std::fs::rename(&tmp, &path).map_err(io)?;
+    // The rename must be durable before the log it covers is dropped.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
+    if let (Some(w), Some(p)) = (engine.wal(), wal_position) {
+        w.covered(p);
+    }
     Ok(())
 }
 
@@ -266,6 +289,9 @@ pub struct Restored {
     pub skipped: usize,
     /// Cumulative metric series restored.
     pub series: usize,
+    /// Where the write-ahead log's replay starts (0 without a snapshot, or one written
+    /// without the log).
+    pub wal_position: u64,
 }
 
 /// Restores state from `dir` into the engine's loaded SLOs. A missing snapshot is not an
@@ -323,7 +349,10 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         set_aside(&path, &e.to_string());
         return Restored::default();
     }
-    let mut restored = Restored::default();
+    let mut restored = Restored {
+        wal_position: file.wal_position.unwrap_or(0),
+        ..Restored::default()
+    };
     let mut matched = Vec::new();
     for (entry, slo) in file.slos.into_iter().zip(matches) {
         let Some(slo) = slo else {

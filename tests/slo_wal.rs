@@ -1,0 +1,308 @@
+//! SLO totals survive `kill -9`: with `slo.state_dir`, the real binary takes spans over
+//! OTLP/HTTP and gRPC from concurrent senders, is killed with SIGKILL at random moments
+//! under load, and after each restart `/api/v1/slos` counts every acknowledged event —
+//! per SLO and cluster, totals and good events — and of the events whose request was not
+//! acknowledged (cut off by the kill, refused) at most those.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{GRPC_TRACES, TestSpan, grpc_try, http_try, now_unix_nanos, spans_request};
+use prost::Message;
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Slotel {
+    child: std::process::Child,
+    grpc: SocketAddr,
+    http: SocketAddr,
+    admin: SocketAddr,
+}
+
+impl Drop for Slotel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts slotel with the example SLOs and its state in `dir/state`.
+async fn spawn(dir: &Path, snapshot_interval: &str) -> Slotel {
+    let (grpc, http, admin) = (port(), port(), port());
+    let cfg = dir.join(format!("slotel-{http}.yaml"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+             exporters:\n  nop:\n\
+             slo:\n  files: [\"embedded:examples\"]\n  state_dir: \"{}\"\n  snapshot_interval: {snapshot_interval}\n  wal_max_bytes: 256KiB\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
+            dir.join("state").display()
+        ),
+    )
+    .unwrap();
+    let stderr = dir.join(format!("stderr-{http}.log"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    let mut p = Slotel {
+        child,
+        grpc: addr(grpc),
+        http: addr(http),
+        admin: addr(admin),
+    };
+    let ready = format!("http://{}/readyz", p.admin);
+    for _ in 0..300 {
+        if let Ok(Some(status)) = p.child.try_wait() {
+            panic!(
+                "slotel exited ({status}): {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        }
+        if let Ok(Ok(r)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            http_try("GET", &ready, &[], Vec::new()),
+        )
+        .await
+            && r.status == 200
+        {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("slotel did not become ready");
+}
+
+/// Events by (SLO, cluster): (total, good).
+type Tally = BTreeMap<(&'static str, &'static str), (u64, u64)>;
+
+#[derive(Default)]
+struct Books {
+    acknowledged: Tally,
+    /// Sent, but the answer was not a success (cut off by the kill, or refused).
+    in_doubt: Tally,
+    requests_acked: u64,
+    requests_in_doubt: u64,
+}
+
+fn add(t: &mut Tally, other: &Tally) {
+    for (k, (n, g)) in other {
+        let e = t.entry(*k).or_default();
+        e.0 += n;
+        e.1 += g;
+    }
+}
+
+fn sub(t: &mut Tally, other: &Tally) {
+    for (k, (n, g)) in other {
+        let e = t.entry(*k).or_default();
+        e.0 -= n;
+        e.1 -= g;
+    }
+}
+
+/// A tiny deterministic generator (xorshift), seeded per run and printed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const ROUTES: [&str; 3] = ["/api/pay", "/api/cart", "/api/pay"];
+const CLUSTERS: [&str; 2] = ["seoul", "busan"];
+
+/// One request of `n` checkout server spans and what the example SLOs count of it:
+/// `checkout/availability` every span (good unless 5xx), `checkout/pay-latency` the
+/// spans on `/api/pay` (good up to 300 ms).
+fn request(rng: &mut Rng, n: usize) -> (Vec<u8>, Tally) {
+    let now = now_unix_nanos();
+    let mut tally = Tally::new();
+    let mut spans = Vec::new();
+    for _ in 0..n {
+        let cluster = CLUSTERS[rng.below(2) as usize];
+        let route = ROUTES[rng.below(3) as usize];
+        let status_code = if rng.below(10) == 0 { 503 } else { 200 };
+        let duration_nanos = (1 + rng.below(600)) * 1_000_000;
+        spans.push(TestSpan {
+            cluster,
+            service: "checkout",
+            route,
+            end_unix_nanos: now - 1_000_000_000,
+            duration_nanos,
+            status_code,
+        });
+        for c in [cluster, "all"] {
+            let e = tally.entry(("availability", c)).or_default();
+            e.0 += 1;
+            e.1 += u64::from(status_code < 500);
+            if route == "/api/pay" {
+                let e = tally.entry(("pay-latency", c)).or_default();
+                e.0 += 1;
+                e.1 += u64::from(duration_nanos <= 300_000_000);
+            }
+        }
+    }
+    (spans_request(&spans).encode_to_vec(), tally)
+}
+
+/// Sends until `stop`, half the senders over HTTP, half over gRPC.
+async fn sender(p: (SocketAddr, SocketAddr), grpc: bool, seed: u64, books: Arc<Mutex<Books>>) {
+    let mut rng = Rng(seed | 1);
+    loop {
+        let n = 1 + rng.below(40) as usize;
+        let (body, tally) = request(&mut rng, n);
+        // In doubt from the moment it is sent (the sender may be stopped mid-request).
+        {
+            let mut b = books.lock().unwrap();
+            add(&mut b.in_doubt, &tally);
+            b.requests_in_doubt += 1;
+        }
+        let ok = if grpc {
+            match grpc_try(p.0, GRPC_TRACES, &[], &body, None).await {
+                Ok(r) => r.code == 0,
+                Err(_) => false,
+            }
+        } else {
+            let url = format!("http://{}/v1/traces", p.1);
+            match http_try(
+                "POST",
+                &url,
+                &[("content-type", "application/x-protobuf")],
+                body,
+            )
+            .await
+            {
+                Ok(r) => r.status == 200,
+                Err(_) => false,
+            }
+        };
+        let mut b = books.lock().unwrap();
+        if ok {
+            sub(&mut b.in_doubt, &tally);
+            b.requests_in_doubt -= 1;
+            add(&mut b.acknowledged, &tally);
+            b.requests_acked += 1;
+        } else {
+            drop(b);
+            // The process is gone (or refusing): do not spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// (total, good) of `checkout/<name>` for `cluster` (summed over its `group_by` groups).
+fn shown(v: &serde_json::Value, name: &str, cluster: &str) -> (u64, u64) {
+    v["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["service"] == "checkout" && e["name"] == name && e["cluster"] == cluster)
+        .fold((0, 0), |acc, e| {
+            (
+                acc.0 + e["total"].as_u64().unwrap_or(0),
+                acc.1 + e["good"].as_u64().unwrap_or(0),
+            )
+        })
+}
+
+/// Every acknowledged event is counted; beyond them, at most the events in doubt.
+fn check(v: &serde_json::Value, acked: &Tally, doubt: &Tally, when: &str) -> u64 {
+    let mut extra = 0;
+    for ((name, cluster), (n, g)) in acked {
+        let (total, good) = shown(v, name, cluster);
+        let (dn, dg) = doubt.get(&(*name, *cluster)).copied().unwrap_or_default();
+        assert!(
+            total >= *n && total <= n + dn,
+            "{when}: {name}/{cluster}: {total} events counted, {n} acknowledged, {dn} in doubt"
+        );
+        assert!(
+            good >= *g && good <= g + dg,
+            "{when}: {name}/{cluster}: {good} good counted, {g} acknowledged, {dg} in doubt"
+        );
+        extra += total - n;
+    }
+    extra
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slo_totals_after_kill_9_under_load_equal_what_was_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = now_unix_nanos();
+    eprintln!("seed {seed}");
+    let mut rng = Rng(seed | 1);
+    let mut acked = Tally::new();
+    let mut doubt = Tally::new();
+    let (mut requests_acked, mut requests_doubt) = (0, 0);
+    // Snapshots every second (and whenever 256 KiB of log has piled up), so kills land
+    // before, during and after snapshots.
+    for round in 0..4 {
+        let p = spawn(dir.path(), "1s").await;
+        let before = common::slos(p.admin).await;
+        let extra = check(&before, &acked, &doubt, &format!("restart {round}"));
+        eprintln!("restart {round}: {extra} events beyond the acknowledged ones counted");
+        let books = Arc::new(Mutex::new(Books::default()));
+        let senders: Vec<_> = (0..8u64)
+            .map(|i| {
+                tokio::spawn(sender(
+                    (p.grpc, p.http),
+                    i % 2 == 1,
+                    rng.next() ^ i,
+                    books.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(400 + rng.below(1_600))).await;
+        drop(p); // SIGKILL, senders still sending
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for s in senders {
+            s.abort();
+            let _ = s.await;
+        }
+        let b = books.lock().unwrap();
+        assert!(
+            b.requests_acked > 0,
+            "round {round}: nothing was acknowledged"
+        );
+        add(&mut acked, &b.acknowledged);
+        add(&mut doubt, &b.in_doubt);
+        requests_acked += b.requests_acked;
+        requests_doubt += b.requests_in_doubt;
+    }
+    let p = spawn(dir.path(), "1s").await;
+    let after = common::slos(p.admin).await;
+    let extra = check(&after, &acked, &doubt, "last restart");
+    let (n, _) = acked[&("availability", "all")];
+    let (d, _) = doubt
+        .get(&("availability", "all"))
+        .copied()
+        .unwrap_or_default();
+    eprintln!(
+        "4 kills: {requests_acked} requests ({n} events) acknowledged, all counted; \
+         {requests_doubt} requests ({d} events) in doubt, {extra} events of them counted"
+    );
+}
