@@ -29,6 +29,10 @@
 #                      `@SINK_HTTP@` (http://host:port,
 #                      OTLP/HTTP) for a second slotel with a `nop` exporter.
 #   SINK_CPU           CPU of that sink (default: LOADGEN_CPU)
+#   STATE_DIR=1        also run with `slo.state_dir` set (SLO snapshots and the SLO
+#                      write-ahead log, synced before each answer) after the run without
+#                      it ("wal" against "off", same server config otherwise); use with
+#                      SLO_FILES, or the log has nothing to write
 #
 # With EXPORTER, after each "on" load the script waits until the span exporters' queues
 # are empty and the sink has accepted every span, and reports the delivered rate over load
@@ -171,12 +175,17 @@ http_port=$(free_port)
 admin_port=$(free_port)
 admin=127.0.0.1:$admin_port
 
-# start_server EXPORTERS_YAML: the server under test, pinned to SERVER_CPU.
+# start_server EXPORTERS_YAML [STATE]: the server under test, pinned to SERVER_CPU; with
+# STATE, its SLO state (and write-ahead log) in a fresh directory.
 start_server() {
     local cfg=$work/slotel.yaml
     write_config "$cfg" "$grpc_port" "$http_port" "$admin" "$1"
-    if [[ -n ${SLO_FILES:-} ]]; then
-        printf 'slo:\n  files: [%s]\n' "$SLO_FILES" >>"$cfg"
+    if [[ -n ${SLO_FILES:-} || -n ${2:-} ]]; then
+        printf 'slo:\n  files: [%s]\n' "${SLO_FILES:-}" >>"$cfg"
+    fi
+    if [[ -n ${2:-} ]]; then
+        rm -rf "$work/state"
+        printf '  state_dir: %s\n' "$work/state" >>"$cfg"
     fi
     taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
     server_pid=$!
@@ -213,14 +222,19 @@ protocols=(grpc)
 [[ -n ${HTTP:-} ]] && protocols+=(http)
 setups=(off)
 [[ -n $EXPORTER ]] && setups+=(on)
+[[ -n ${STATE_DIR:-} ]] && setups+=(wal)
 runs=()
 all_match=1
 for setup in "${setups[@]}"; do
-    if [[ $setup == off ]]; then start_server "nop:"; else start_server "$EXPORTER"; fi
+    case $setup in
+        off) start_server "nop:" ;;
+        wal) start_server "nop:" state ;;
+        *) start_server "$EXPORTER" ;;
+    esac
     for protocol in "${protocols[@]}"; do
         if [[ $protocol == grpc ]]; then port=$grpc_port; else port=$http_port; fi
         name=$protocol
-        [[ -n $EXPORTER ]] && name=$protocol-$setup
+        ((${#setups[@]} > 1)) && name=$protocol-$setup
         echo "e2e: $name load for $DURATION ($CONCURRENCY in flight, $ITEMS_PER_REQUEST spans/request)…" >&2
         run_load "$name" "$protocol" "$port"
         runs+=("$name")
@@ -246,7 +260,7 @@ for setup in "${setups[@]}"; do
     acknowledged=0
     for protocol in "${protocols[@]}"; do
         name=$protocol
-        [[ -n $EXPORTER ]] && name=$protocol-$setup
+        ((${#setups[@]} > 1)) && name=$protocol-$setup
         acknowledged=$((acknowledged + $(jq -r '.acknowledged_items' "$work/$name.json")))
     done
     server_accepted=$(metric "$admin" '^slotel_receiver_accepted_spans_total({|$)')
@@ -308,10 +322,23 @@ if [[ -n $EXPORTER ]]; then
     echo "(delivered/s: spans the sink accepted, over the load plus the time the queue took to drain)"
 fi
 
+if [[ -n ${STATE_DIR:-} ]]; then
+    printf '\n%-10s %16s %18s\n' protocol "wal/off acc/s" "wal/off span/cpu"
+    for protocol in "${protocols[@]}"; do
+        read -r acc_ratio cpu_ratio < <(jq -rs \
+            --argjson cpu_off "$(<"$work/$protocol-off.cpu")" --argjson cpu_on "$(<"$work/$protocol-wal.cpu")" '
+            [(.[1].acknowledged_items_per_second / .[0].acknowledged_items_per_second),
+             ((.[1].acknowledged_items / ([$cpu_on, 0.001] | max)) / (.[0].acknowledged_items / ([$cpu_off, 0.001] | max)))]
+            | map(. * 1000 | round / 1000) | @tsv' \
+            "$work/$protocol-off.json" "$work/$protocol-wal.json")
+        printf '%-10s %16s %18s\n' "$protocol" "$acc_ratio" "$cpu_ratio"
+    done
+fi
+
 for setup in "${setups[@]}"; do
     read -r server_accepted acknowledged <"$work/$setup.check"
     label=""
-    [[ -n $EXPORTER ]] && label=" ($setup)"
+    ((${#setups[@]} > 1)) && label=" ($setup)"
     printf '\n/metrics slotel_receiver_accepted_spans_total%s = %s, loadgen acknowledged = %s: ' \
         "$label" "$server_accepted" "$acknowledged"
     if [[ $server_accepted == "$acknowledged" ]]; then echo "match"; else echo "MISMATCH"; fi

@@ -46,6 +46,12 @@ impl Exporter for SloConnector {
         self.engine.wal().is_some()
     }
 
+    /// A log that refuses deltas (see [`crate::slo::engine::wal::Wal::refusing`]) refuses
+    /// requests before they are decoded, with retry-later.
+    fn has_room(&self) -> bool {
+        self.engine.wal().is_none_or(|w| w.refusing().is_none())
+    }
+
     fn blocked(&self) -> Option<String> {
         self.engine
             .wal()

@@ -206,7 +206,7 @@ impl Wal {
             let len = f.metadata()?.len();
             replayed.segments += 1;
             replayed.end = replayed.end.max(start.saturating_add(len));
-            let mut reader = SegmentReader::new(std::io::BufReader::with_capacity(0, f), start);
+            let mut reader = SegmentReader::new(f, start);
             while let Some((lsn, body)) = reader.next_frame()? {
                 replayed.frames += 1;
                 if lsn < from {
@@ -382,10 +382,14 @@ impl Unit<'_> {
     /// Appends the deltas; `done` runs once they are durable (or could not be written).
     /// A request that changed nothing completes at once.
     pub fn commit(self, done: Option<Done>) {
-        let Unit { wal, _gate, enc } = self;
+        let Unit {
+            wal,
+            _gate: gate,
+            enc,
+        } = self;
         let bodies = enc.finish();
         if bodies.is_empty() {
-            drop(_gate);
+            drop(gate);
             if let Some(d) = done {
                 d(true);
             }
@@ -399,7 +403,7 @@ impl Unit<'_> {
             record::frame(lsn, body, &mut st.pending);
             st.next += (st.pending.len() - before) as u64;
         }
-        drop(_gate);
+        drop(gate);
         let end = st.next;
         if let Some(d) = done {
             st.waiters.push_back((end, d));
