@@ -88,6 +88,14 @@ impl SloRuntime {
     pub fn open_wal(&self) -> std::io::Result<()> {
         if let Some(dir) = &self.state_dir {
             super::engine::wal::start(&self.engine, dir, self.wal_max_bytes, self.wal_from)?;
+            // Events replayed without a snapshot before them: the series continue from
+            // values an earlier process wrote, so they were not zero at this start.
+            if self.engine.status().iter().any(|s| s.lifetime.total > 0) {
+                self.source
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .not_fresh();
+            }
         }
         Ok(())
     }

@@ -85,6 +85,14 @@ impl SeriesSource {
         }
     }
 
+    /// The engine holds events from before its start (replayed state): no series was
+    /// zero at the start.
+    pub fn not_fresh(&mut self) {
+        if self.last.is_empty() {
+            self.zero_at = None;
+        }
+    }
+
     /// When a counter or histogram series first written now was known to be zero: the
     /// previous collection (it did not exist then), or for the first collection the
     /// engine's start when it started empty. Rate-based rules see a series' first
