@@ -47,7 +47,13 @@ fn main() -> ExitCode {
             match loadgen::run(args).await {
                 Ok(report) => {
                     println!("{}", report.render(format));
-                    ExitCode::SUCCESS
+                    match report.failure() {
+                        Some(why) => {
+                            eprintln!("slotel loadgen: {why}");
+                            ExitCode::FAILURE
+                        }
+                        None => ExitCode::SUCCESS,
+                    }
                 }
                 Err(e) => {
                     eprintln!("slotel loadgen: {e}");
@@ -104,7 +110,7 @@ fn check(path: Option<std::path::PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match slotel::slo::spec::load(&cfg.slo.files) {
+    match slotel::slo::spec::load(&cfg.slo.files, cfg.slo.allow_empty) {
         Ok(set) => {
             println!("{}: ok ({} slos)", cfg.source, set.slos.len());
             ExitCode::SUCCESS

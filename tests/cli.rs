@@ -118,3 +118,139 @@ fn the_example_configs_are_valid() {
         );
     }
 }
+
+/// A config whose only SLO entry is `files`, written to `dir`.
+fn config_with_slo_files(dir: &std::path::Path, files: &str, extra: &str) -> std::path::PathBuf {
+    let cfg = dir.join("slotel.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:0}}\n\
+             slo:\n  files: [{files}]\n{extra}service:\n  admin: {{endpoint: 127.0.0.1:0}}\n"
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+/// A typo in an SLO glob (or a directory without SLO files) fails `check`, `run` and
+/// `rules` with a message naming the entry, instead of running without those SLOs and their
+/// alerts; `slo.allow_empty` / `--allow-empty` accept it.
+#[test]
+fn slo_inputs_that_match_nothing_fail_check_run_and_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = format!("{}/typo/*.yaml", dir.path().display());
+    let empty_dir = dir.path().join("slos");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let empty_dir = empty_dir.display().to_string();
+    let out_dir = dir.path().join("out");
+
+    for (entry, message) in [
+        (&typo, "glob matches no slo file"),
+        (&empty_dir, "directory holds no slo file"),
+    ] {
+        let want = format!("{entry}: {message}");
+        let cfg = config_with_slo_files(dir.path(), &format!("{entry:?}"), "");
+        for args in [vec!["check"], vec!["run"]] {
+            let out = slotel()
+                .args(&args)
+                .arg("--config")
+                .arg(&cfg)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains(&want), "{args:?}: {err}");
+            assert!(err.contains("allow_empty"), "{args:?}: {err}");
+        }
+        let out = slotel()
+            .args(["rules", "--slos", entry, "--out"])
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&want), "{err}");
+        assert!(!out_dir.exists(), "nothing is written");
+    }
+
+    // Allowed explicitly: check passes with no SLOs, rules writes empty files.
+    let cfg = config_with_slo_files(dir.path(), &format!("{typo:?}"), "  allow_empty: true\n");
+    let out = slotel()
+        .arg("check")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (0 slos)"));
+    let out = slotel()
+        .args([
+            "rules",
+            "--allow-empty",
+            "--format",
+            "prometheus",
+            "--slos",
+            &typo,
+            "--out",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules = std::fs::read_to_string(out_dir.join("prometheus-rules.yaml")).unwrap();
+    assert!(rules.contains("groups: []"), "{rules}");
+}
+
+/// `slotel rules` with no SLO files at all (none configured) is an error too.
+#[test]
+fn rules_without_any_slo_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("slotel.yaml");
+    std::fs::write(&cfg, "slo:\n  files: []\n").unwrap();
+    let out = slotel()
+        .args(["rules", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no slo files given"), "{err}");
+}
+
+/// `slotel loadgen` against a server that is not there acknowledged nothing: exit 1, and
+/// the report still says what was attempted.
+#[test]
+fn loadgen_exits_1_when_nothing_was_acknowledged() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = slotel()
+        .args(["loadgen", "--protocol", "http", "--endpoint"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .args([
+            "--duration",
+            "1s",
+            "--concurrency",
+            "1",
+            "--items-per-request",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nothing was acknowledged"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acknowledged 0"));
+}

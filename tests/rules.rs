@@ -18,10 +18,16 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use common::prometheus::Prometheus;
-use slotel::rules::{self, Format, GrafanaTarget};
+use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 4] = ["workbook", "fast_burn", "no_traffic", "aggregation"];
+const SUITES: [&str; 5] = [
+    "workbook",
+    "fast_burn",
+    "no_traffic",
+    "aggregation",
+    "calendar",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -88,12 +94,15 @@ fn rules_for_the_examples_pass_promtool_check() {
     );
 }
 
-/// Generates the rules for suite `name` and runs `promtool test rules` on it.
-fn run_suite(name: &str) {
+/// Generates the rules for suite `name` (with `extra` arguments) and runs `promtool test
+/// rules` on it.
+fn run_suite(name: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let slos = root().join(format!("tests/rules/slos/{name}.yaml"));
     let slos = slos.to_str().unwrap();
-    generate(&["--slos", slos, "--format", "prometheus"], dir.path());
+    let mut args = vec!["--slos", slos, "--format", "prometheus"];
+    args.extend(extra);
+    generate(&args, dir.path());
     check_rules(dir.path(), &[rules::RULES_FILE]);
     let suite = format!("{name}.test.yaml");
     let body = std::fs::read_to_string(root().join("tests/rules").join(&suite)).unwrap();
@@ -111,25 +120,80 @@ fn run_suite(name: &str) {
 /// ticket at t0 + 36h, 0.05% never alerts, a 28-day SLO pages at 13.44x.
 #[test]
 fn promtool_workbook_scenarios() {
-    run_suite("workbook");
+    run_suite("workbook", &[]);
 }
 
 /// 100% errors page at the first evaluation after they start.
 #[test]
 fn promtool_full_outage_pages_within_two_minutes() {
-    run_suite("fast_burn");
+    run_suite("fast_burn", &[]);
 }
 
 /// No traffic: no error ratio, burn rate or budget series (no NaN), no alert.
 #[test]
 fn promtool_no_traffic_no_series_no_alert() {
-    run_suite("no_traffic");
+    run_suite("no_traffic", &[]);
 }
 
 /// Replicas add up, clusters do not; `min_events`; alert name, labels, severities.
 #[test]
 fn promtool_clusters_min_events_and_overrides() {
-    run_suite("aggregation");
+    run_suite("aggregation", &[]);
+}
+
+/// Calendar windows and timeslices give the engine's numbers: a month in a zone 12 hours
+/// behind UTC starts from zero at its local start (December's errors, still inside the
+/// 31-day range, do not count), a rolling 7 days summed from recorded 5m rates counts every
+/// event, and 5-minute slices over a Seoul calendar week count bad slices over the slices
+/// that started in the week (a slice exactly at its target is good, one without events is
+/// good and elapsed).
+#[test]
+fn promtool_calendar_windows_and_timeslices_match_the_engine() {
+    run_suite("calendar", &["--interval", "5m"]);
+}
+
+/// SLOs whose windows the rules cannot compute as the engine does are refused, each at its
+/// place in its file, and nothing is written.
+#[test]
+fn slos_the_rules_cannot_follow_are_refused_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(
+        &file,
+        "service: shop\nslos:\n  - name: berlin\n    objective: 99\n    \
+         window: {calendar: month, time_zone: Europe/Berlin}\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER}}\n  - name: fine\n    objective: 99\n    \
+         window: {calendar: week, time_zone: Asia/Seoul}\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER}}\n  - name: quick\n    objective: 99\n    \
+         window: 30d\n    budgeting_method: timeslices\n    timeslice: {size: 30s, target: 95}\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER}}\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = slotel()
+        .args(["rules", "--slos", file.to_str().unwrap(), "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let f = file.display();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{f}:3:11: slo `shop/berlin`: `slotel rules` cannot follow calendar periods in \
+             time zone \"Europe/Berlin\": its UTC offset changes"
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{f}:11:11: slo `shop/quick`: `slotel rules` cannot judge time slices of 30s"
+        )),
+        "{err}"
+    );
+    assert!(!out_dir.exists(), "nothing is written");
 }
 
 #[test]
@@ -148,8 +212,8 @@ fn every_suite_is_run() {
 /// `deploy/generated/` is the output for the example SLOs, byte for byte.
 #[test]
 fn deploy_generated_is_up_to_date() {
-    let set = slotel::slo::spec::load(&["embedded:examples".to_string()]).unwrap();
-    let outputs = rules::generate(&set.slos, &Format::ALL, &GrafanaTarget::default());
+    let set = slotel::slo::spec::load(&["embedded:examples".to_string()], false).unwrap();
+    let outputs = rules::generate(&set.slos, &Format::ALL, &Options::default()).unwrap();
     let dir = root().join("deploy/generated");
     let regenerate = "regenerate with `cargo run -- rules --out deploy/generated`";
     let mut expected: BTreeSet<String> = BTreeSet::new();
@@ -332,14 +396,19 @@ fn with_variables(expr: &str) -> String {
 
 #[test]
 fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() {
-    let set = slotel::slo::spec::load(&["embedded:examples".to_string()]).unwrap();
+    let set = slotel::slo::spec::load(&["embedded:examples".to_string()], false).unwrap();
     let ids: Vec<(String, String)> = set
         .slos
         .iter()
         .map(|s| (s.service.clone(), s.name.clone()))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let outputs = rules::generate(&set.slos, &Format::ALL, &GrafanaTarget::default());
+    // Rule groups at the test Prometheus' 1s; the timeslice groups still run once a slice.
+    let options = Options {
+        interval: 1,
+        ..Options::default()
+    };
+    let outputs = rules::generate(&set.slos, &Format::ALL, &options).unwrap();
     for o in &outputs {
         std::fs::write(dir.path().join(o.name), &o.text).unwrap();
     }
@@ -356,7 +425,8 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
         if n == ids.len() * 3 {
             break;
         }
-        assert!(attempt < 120, "{n} 5m ratios; log:\n{}", prom.log_text());
+        // Timeslice SLOs judge their first 1m slice up to a minute after the start.
+        assert!(attempt < 240, "{n} 5m ratios; log:\n{}", prom.log_text());
         std::thread::sleep(Duration::from_millis(500));
     }
     let busan = prom.vector("slo:sli_error:ratio_rate5m{cluster=\"busan-prod\"}");
@@ -452,7 +522,7 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
         if all.iter().all(|r| r["health"] == "ok") {
             break;
         }
-        assert!(attempt < 60, "rules not all evaluated after 30s");
+        assert!(attempt < 180, "rules not all evaluated after 90s");
         std::thread::sleep(Duration::from_millis(500));
     }
     let firing = prom.vector(

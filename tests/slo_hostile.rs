@@ -39,7 +39,7 @@ const LATENCY: &str = "http.server.request.duration";
 const REQUESTS: &str = "http.server.requests";
 
 fn examples() -> SloSet {
-    spec::load(&["embedded:examples".to_string()]).expect("the example SLOs load")
+    spec::load(&["embedded:examples".to_string()], false).expect("the example SLOs load")
 }
 
 fn engine() -> Arc<Engine> {

@@ -26,7 +26,7 @@ const FILE: &str = "slo-state.json";
 
 fn engine(now: u64) -> (Arc<Engine>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(now));
-    let set = spec::load(&["embedded:examples".to_string()]).expect("example SLOs");
+    let set = spec::load(&["embedded:examples".to_string()], false).expect("example SLOs");
     (
         Engine::new(EngineConfig::default(), clock.clone(), set),
         clock,

@@ -21,7 +21,7 @@ const NOW: u64 = 1_700_000_000 * 1_000_000_000;
 
 fn examples() -> &'static SloSet {
     static SET: OnceLock<SloSet> = OnceLock::new();
-    SET.get_or_init(|| match spec::load(&["embedded:examples".to_string()]) {
+    SET.get_or_init(|| match spec::load(&["embedded:examples".to_string()], false) {
         Ok(set) => set,
         Err(e) => panic!("the example SLOs do not load: {e}"),
     })

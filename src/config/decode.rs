@@ -290,6 +290,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
                 Some(strings.collect())
             })
             .unwrap_or(defaults.files),
+        allow_empty: f
+            .opt(ctx, "allow_empty", super::redaction::boolean)
+            .unwrap_or(defaults.allow_empty),
         cluster_attribute: f
             .opt(ctx, "cluster_attribute", Ctx::non_empty)
             .unwrap_or(defaults.cluster_attribute),

@@ -228,6 +228,9 @@ pub struct SloConfig {
     /// `files` (list of globs, default empty): where SLO files live; `embedded:examples`
     /// names the example SLOs compiled into the binary.
     pub files: Vec<String>,
+    /// `allow_empty` (default `false`): whether an entry of `files` may match no SLO file
+    /// (a typo in a glob otherwise fails `check`, `rules` and `run`).
+    pub allow_empty: bool,
     /// `cluster_attribute` (default `k8s.cluster.name`): the resource attribute that names
     /// the sending cluster.
     pub cluster_attribute: String,
@@ -257,6 +260,7 @@ impl Default for SloConfig {
     fn default() -> Self {
         Self {
             files: Vec::new(),
+            allow_empty: false,
             cluster_attribute: "k8s.cluster.name".to_string(),
             allowed_lateness: Duration::from_secs(300),
             max_future: Duration::from_secs(60),

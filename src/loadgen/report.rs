@@ -71,6 +71,21 @@ pub struct Report {
 }
 
 impl Report {
+    /// Why the run failed although it completed: a send run whose server acknowledged
+    /// nothing (every request refused, or the server unreachable) is a failure.
+    pub fn failure(&self) -> Option<String> {
+        (self.mode == "send" && self.acknowledged_items == 0).then(|| {
+            let last = self
+                .last_error
+                .as_deref()
+                .unwrap_or("no request was answered");
+            format!(
+                "nothing was acknowledged ({} items sent in {} requests; last error: {last})",
+                self.sent_items, self.requests
+            )
+        })
+    }
+
     pub(super) fn new(mode: &'static str, s: &Settings) -> Self {
         fn name(value: &impl clap::ValueEnum) -> String {
             let value = value.to_possible_value();

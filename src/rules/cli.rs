@@ -1,8 +1,8 @@
-//! `slotel rules [--config PATH | --slos GLOB] --out DIR [--format …]`.
+//! `slotel rules [--config PATH | --slos GLOB] --out DIR [--format …] [--allow-empty]`.
 
 use std::path::{Path, PathBuf};
 
-use super::{Format, GrafanaTarget};
+use super::{Format, GrafanaTarget, OperatorTarget, Options};
 use crate::config::{self, ConfigErrors};
 
 /// Arguments of `slotel rules`.
@@ -11,6 +11,10 @@ pub struct RulesArgs {
     /// SLO files to read (a glob; repeatable) instead of the config's `slo.files`.
     #[arg(long = "slos", value_name = "GLOB")]
     pub slos: Vec<String>,
+    /// Accept SLO globs and directories that match no SLO file, and write rules for no SLO
+    /// at all (config: `slo.allow_empty`).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Directory to write the files to (created when missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -28,6 +32,20 @@ pub struct RulesArgs {
     /// Grafana folder of the provisioned alert rules.
     #[arg(long, value_name = "TITLE", default_value = "SLOs")]
     pub grafana_folder: String,
+    /// Evaluation interval of the rule groups (Prometheus and Grafana); long windows count
+    /// events as recorded rates times this.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub interval: humantime::Duration,
+    /// `metadata.name` of the PrometheusRule (`--format prometheus-operator`).
+    #[arg(long, value_name = "NAME", default_value = "slotel")]
+    pub operator_name: String,
+    /// `metadata.namespace` of the PrometheusRule (default: none).
+    #[arg(long, value_name = "NAMESPACE", default_value = "")]
+    pub operator_namespace: String,
+    /// Extra label `key=value` of the PrometheusRule, e.g. `release=kube-prometheus-stack`
+    /// for its `ruleSelector` (repeatable).
+    #[arg(long = "operator-label", value_name = "KEY=VALUE")]
+    pub operator_labels: Vec<String>,
 }
 
 /// Why `slotel rules` failed.
@@ -36,6 +54,15 @@ pub enum RulesError {
     /// The config or an SLO file is invalid: every error, `file:line:column: …`.
     #[error("{0}")]
     Invalid(ConfigErrors),
+    /// No SLO to generate rules for (and `--allow-empty` not given).
+    #[error(
+        "no slo files given: name them with --slos or the config's slo.files \
+         (--allow-empty writes empty rule files)"
+    )]
+    NoSlos,
+    /// A bad argument.
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -47,21 +74,46 @@ pub enum RulesError {
 /// Loads the SLOs (from `--slos`, else the config's `slo.files`), generates the requested
 /// files and writes them to `--out`; returns the paths written.
 pub fn run(config_path: Option<&Path>, args: &RulesArgs) -> Result<Vec<PathBuf>, RulesError> {
-    let globs = if args.slos.is_empty() {
-        config::load(config_path)
-            .map_err(RulesError::Invalid)?
-            .slo
-            .files
+    let (globs, allow_empty) = if args.slos.is_empty() {
+        let slo = config::load(config_path).map_err(RulesError::Invalid)?.slo;
+        (slo.files, slo.allow_empty || args.allow_empty)
     } else {
-        args.slos.clone()
+        (args.slos.clone(), args.allow_empty)
     };
-    let set = crate::slo::spec::load(&globs).map_err(RulesError::Invalid)?;
-    let grafana = GrafanaTarget {
-        datasource_uid: args.grafana_datasource_uid.clone(),
-        folder: args.grafana_folder.clone(),
-        ..GrafanaTarget::default()
+    let set = crate::slo::spec::load(&globs, allow_empty).map_err(RulesError::Invalid)?;
+    if set.slos.is_empty() && !allow_empty {
+        return Err(RulesError::NoSlos);
+    }
+    let interval = args.interval.as_secs();
+    if interval == 0 || args.interval.subsec_nanos() != 0 {
+        let msg = format!(
+            "--interval {}: must be whole seconds, at least 1s",
+            args.interval
+        );
+        return Err(RulesError::Usage(msg));
+    }
+    let mut labels = std::collections::BTreeMap::new();
+    for pair in &args.operator_labels {
+        let Some((k, v)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            let msg = format!("--operator-label {pair:?}: expected KEY=VALUE");
+            return Err(RulesError::Usage(msg));
+        };
+        labels.insert(k.to_string(), v.to_string());
+    }
+    let options = Options {
+        interval,
+        grafana: GrafanaTarget {
+            datasource_uid: args.grafana_datasource_uid.clone(),
+            folder: args.grafana_folder.clone(),
+        },
+        operator: OperatorTarget {
+            name: args.operator_name.clone(),
+            namespace: args.operator_namespace.clone(),
+            labels,
+        },
     };
-    let outputs = super::generate(&set.slos, &args.format, &grafana);
+    let outputs =
+        super::generate(&set.slos, &args.format, &options).map_err(RulesError::Invalid)?;
     let write_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| RulesError::Write { path, source }

@@ -300,7 +300,7 @@ fn slo_row(p: &Plan<'_>, ids: &mut Ids, y: u64) -> (Value, u64) {
         stat(
             ids.next(),
             &format!("SLI over {period}"),
-            format!("1 - {}{sel}", ratio_name(p.period)),
+            format!("1 - {}{sel}", p.window_ratio_name()),
             "percentunit",
             steps("red", &[(p.slo.objective, "green")]),
             Value::Null,
@@ -335,7 +335,7 @@ fn slo_row(p: &Plan<'_>, ids: &mut Ids, y: u64) -> (Value, u64) {
                 target("B", format!("1 - {}{sel}", ratio_name(3600)), "SLI 1h"),
                 target(
                     "C",
-                    format!("1 - {}{sel}", ratio_name(p.period)),
+                    format!("1 - {}{sel}", p.window_ratio_name()),
                     &format!("SLI {period}"),
                 ),
                 target(

@@ -16,8 +16,6 @@ pub struct GrafanaTarget {
     pub datasource_uid: String,
     /// The folder (title) the rule groups are provisioned in.
     pub folder: String,
-    /// Evaluation interval of the rule groups, e.g. `1m`.
-    pub interval: String,
 }
 
 impl Default for GrafanaTarget {
@@ -25,7 +23,6 @@ impl Default for GrafanaTarget {
         GrafanaTarget {
             datasource_uid: "mimir".to_string(),
             folder: "SLOs".to_string(),
-            interval: "1m".to_string(),
         }
     }
 }
@@ -53,7 +50,7 @@ pub(crate) fn provisioning(
                     Yaml::str(format!("slotel {} {}", p.slo.service, p.slo.name)),
                 ),
                 ("folder", Yaml::str(&target.folder)),
-                ("interval", Yaml::str(&target.interval)),
+                ("interval", Yaml::str(duration(p.interval))),
                 ("rules", Yaml::Seq(rules)),
             ])
         })

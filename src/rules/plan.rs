@@ -1,17 +1,22 @@
-//! What every output is built from: per SLO, its selector, budget, windows and the
-//! multiwindow, multi-burn-rate alert pairs of the SRE Workbook with factors scaled to the
-//! SLO's window.
+//! What every output is built from: per SLO, its selector, label set, budget, windows (and
+//! how each is computed: rolling, calendar period, time slices) and the multiwindow,
+//! multi-burn-rate alert pairs of the SRE Workbook with factors scaled to the SLO's window.
+//!
+//! An SLO the rules cannot compute as the engine does is refused here, with its place in
+//! its file, rather than given rules that disagree with the API.
 
 use std::collections::BTreeMap;
 
-use crate::slo::spec::{CalendarUnit, Sli, Slo, SloWindow};
+use crate::config::ConfigError;
+use crate::slo::spec::{AttrRef, Budgeting, CalendarUnit, Sli, Slo, SloWindow};
 
 /// The counter every SLI recording reads.
 pub(crate) const EVENTS: &str = "slotel_slo_events_total";
 /// The native histogram the latency recordings read.
 pub(crate) const LATENCY: &str = "slotel_slo_latency_seconds";
-/// The labels every recording keeps: per-replica labels added by remote write drop out.
-pub(crate) const BY: &str = "slo, service, cluster";
+/// The labels of every SLO series besides its group labels; per-replica labels added by
+/// remote write or scraping drop out of every `sum by`.
+pub(crate) const BASE_LABELS: [&str; 3] = ["slo", "service", "cluster"];
 /// Default alert name.
 pub(crate) const DEFAULT_ALERT: &str = "SLOErrorBudgetBurn";
 
@@ -32,6 +37,22 @@ pub(crate) const WINDOWS: [u64; 7] = [
 
 /// Windows of the latency percentile recordings.
 pub(crate) const LATENCY_WINDOWS: [u64; 2] = [5 * MINUTE, HOUR];
+
+/// The shortest time slice the rules judge: a slice needs two samples of the counters
+/// (remote write every 15s, scrapes every 15s to 30s).
+pub(crate) const MIN_SLICE: u64 = MINUTE;
+
+/// Default evaluation interval of the rule groups, in seconds.
+pub const DEFAULT_INTERVAL: u64 = MINUTE;
+
+/// How the SLO window is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Period {
+    /// The last `n` seconds.
+    Rolling(u64),
+    /// The current month or week so far, in a zone `offset` seconds east of UTC.
+    Calendar { unit: CalendarUnit, offset: i64 },
+}
 
 /// Page or ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +102,21 @@ pub(crate) struct Plan<'a> {
     pub(crate) slo: &'a Slo,
     /// `service="…", slo="…"`: the matchers that select this SLO's series.
     pub(crate) matchers: String,
+    /// The label set of the SLO's series (`slo, service, cluster`, then one label per
+    /// `group_by` attribute): every `sum by` and every alert's `and on` keeps exactly these.
+    pub(crate) labels: Vec<String>,
     /// 1 − objective, as written in expressions.
     pub(crate) budget: String,
-    /// The window in seconds (calendar months count as 30 days, weeks as 7).
-    pub(crate) period: u64,
-    /// Every SLI window, ascending, the SLO window included once.
+    /// How the SLO window is computed.
+    pub(crate) window: Period,
+    /// Timeslice SLOs: (slice length in seconds, slice target ratio).
+    pub(crate) slices: Option<(u64, f64)>,
+    /// The evaluation interval of the rule groups, in seconds: recorded 5m rates summed over
+    /// a long window, times this, are its event count.
+    pub(crate) interval: u64,
+    /// The fixed SLI windows (burn-rate windows), ascending; the SLO window is not among
+    /// them unless it is one of them (a rolling 1d or 3d). Timeslice SLOs leave out the
+    /// windows no whole slice fits in (the engine reports none for them).
     pub(crate) windows: Vec<u64>,
     /// The alert pairs that apply (long window not beyond the SLO window), unless disabled.
     pub(crate) alerts: Vec<AlertPair>,
@@ -94,16 +125,63 @@ pub(crate) struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub(crate) fn new(slo: &'a Slo) -> Plan<'a> {
+    /// The plan of `slo` with rule groups evaluated every `interval` seconds, or why the
+    /// rules cannot compute it as the engine does (at the SLO's place in its file).
+    pub(crate) fn new(slo: &'a Slo, interval: u64) -> Result<Plan<'a>, ConfigError> {
+        let refuse = |message: String| ConfigError {
+            file: slo.source.file.clone(),
+            path: String::new(),
+            line: slo.source.line,
+            column: slo.source.column,
+            message: format!("slo `{}/{}`: {message}", slo.service, slo.name),
+        };
         let period = period_secs(&slo.window);
+        let window = match &slo.window {
+            SloWindow::Rolling(_) => Period::Rolling(period),
+            SloWindow::Calendar { unit, time_zone } => Period::Calendar {
+                unit: *unit,
+                offset: fixed_offset(time_zone).ok_or_else(|| {
+                    refuse(format!(
+                        "`slotel rules` cannot follow calendar periods in time zone \
+                         {time_zone:?}: its UTC offset changes (daylight saving time), and \
+                         PromQL knows UTC only, so the rules would start the {} an hour off \
+                         for part of the year; use a zone with a fixed offset (UTC, \
+                         Asia/Seoul, Etc/GMT-1) or a rolling window",
+                        match unit {
+                            CalendarUnit::Month => "month",
+                            CalendarUnit::Week => "week",
+                        }
+                    ))
+                })?,
+            },
+        };
+        let slices = match &slo.budgeting {
+            Budgeting::Occurrences => None,
+            Budgeting::Timeslices {
+                slice,
+                slice_target,
+            } => {
+                let secs = slice.as_secs();
+                if slice.subsec_nanos() != 0 || secs < MIN_SLICE {
+                    return Err(refuse(format!(
+                        "`slotel rules` cannot judge time slices of {slice:?}: a slice needs \
+                         at least two samples of slotel_slo_events_total, so slices must be \
+                         whole seconds and at least {}",
+                        duration(MIN_SLICE)
+                    )));
+                }
+                Some((secs, *slice_target))
+            }
+        };
+        let interval = interval.max(1);
         let mut windows: Vec<u64> = WINDOWS.to_vec();
-        if !windows.contains(&period) {
-            windows.push(period);
+        if let Some((slice, _)) = slices {
+            windows.retain(|w| *w > slice);
         }
-        windows.sort_unstable();
         let alerts = PAIRS
             .iter()
             .filter(|(_, long, _, _)| *long <= period)
+            .filter(|(_, long, short, _)| windows.contains(long) && windows.contains(short))
             .filter(|(severity, ..)| !disabled(slo, *severity))
             .map(|&(severity, long, short, budget_spent)| AlertPair {
                 severity,
@@ -117,18 +195,48 @@ impl<'a> Plan<'a> {
             Sli::Spans(_) => slo.percentiles.iter().map(|p| quantile(*p)).collect(),
             Sli::Metric(_) => Vec::new(),
         };
-        Plan {
+        let mut labels: Vec<String> = BASE_LABELS.iter().map(|l| l.to_string()).collect();
+        labels.extend(slo.group_by.iter().map(group_label));
+        Ok(Plan {
             slo,
             matchers: format!(
                 "service={}, slo={}",
                 promql_string(&slo.service),
                 promql_string(&slo.name)
             ),
+            labels,
             budget: number(1.0 - slo.objective),
-            period,
+            window,
+            slices,
+            interval,
             windows,
             alerts,
             quantiles,
+        })
+    }
+
+    /// The label set of the SLO's series, for `sum by (…)` and `on (…)`.
+    pub(crate) fn by(&self) -> String {
+        self.labels.join(", ")
+    }
+
+    /// Whether the SLO window is one of the fixed windows (a rolling 1d or 3d).
+    pub(crate) fn window_is_fixed(&self) -> bool {
+        matches!(self.window, Period::Rolling(w) if WINDOWS.contains(&w))
+    }
+
+    /// The name of the SLO window's error-ratio recording.
+    pub(crate) fn window_ratio_name(&self) -> String {
+        match self.window {
+            Period::Rolling(w) => format!("slo:sli_error:ratio_rate{}", duration(w)),
+            Period::Calendar {
+                unit: CalendarUnit::Month,
+                ..
+            } => "slo:sli_error:ratio_month".to_string(),
+            Period::Calendar {
+                unit: CalendarUnit::Week,
+                ..
+            } => "slo:sli_error:ratio_week".to_string(),
         }
     }
 
@@ -195,9 +303,19 @@ impl<'a> Plan<'a> {
         number((1.0 - self.slo.objective) * 100.0)
     }
 
-    /// The SLO window as a duration label: `30d`, `4w`.
+    /// The SLO window for labels and messages: `30d`, `4w`, `month`, `week`.
     pub(crate) fn period_label(&self) -> String {
-        duration(self.period)
+        match self.window {
+            Period::Rolling(w) => duration(w),
+            Period::Calendar {
+                unit: CalendarUnit::Month,
+                ..
+            } => "month".to_string(),
+            Period::Calendar {
+                unit: CalendarUnit::Week,
+                ..
+            } => "week".to_string(),
+        }
     }
 
     /// The PromQL alert expression of a pair: the long window's burn rate, present while
@@ -205,13 +323,15 @@ impl<'a> Plan<'a> {
     pub(crate) fn alert_expr(&self, pair: &AlertPair) -> String {
         let factor = number(pair.factor);
         let sel = self.selector("");
+        let ratio = |w: u64| format!("slo:sli_error:ratio_rate{}", duration(w));
         format!(
-            "(slo:sli_error:ratio_rate{long}{sel} / {budget} > {factor})\n\
-             and on (slo, service, cluster)\n\
-             (slo:sli_error:ratio_rate{short}{sel} / {budget} > {factor})",
-            long = duration(pair.long),
-            short = duration(pair.short),
+            "({long}{sel} / {budget} > {factor})\n\
+             and on ({by})\n\
+             ({short}{sel} / {budget} > {factor})",
+            long = ratio(pair.long),
+            short = ratio(pair.short),
             budget = self.budget,
+            by = self.by(),
         )
     }
 }
@@ -224,8 +344,8 @@ fn disabled(slo: &Slo, severity: Severity) -> bool {
         }
 }
 
-/// The SLO window in seconds; rules cannot follow calendar periods, so a calendar month
-/// counts as 30 days and a week as 7 (the alert factors of the Workbook assume 30 days).
+/// The SLO window in seconds, the base of the alert factors: a calendar month counts as 30
+/// days and a week as 7 (the Workbook's factors assume 30 days).
 pub(crate) fn period_secs(window: &SloWindow) -> u64 {
     match window {
         SloWindow::Rolling(d) => d.as_secs().max(1),
@@ -234,6 +354,43 @@ pub(crate) fn period_secs(window: &SloWindow) -> u64 {
             CalendarUnit::Month => 30 * DAY,
         },
     }
+}
+
+/// The UTC offset of `zone` in seconds when it never changes (in the years the rules are
+/// used: 2020 to 2040, checked daily), else `None`. Unknown zones (which the SLO loader
+/// refuses) have none.
+pub(crate) fn fixed_offset(zone: &str) -> Option<i64> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let start = jiff::Timestamp::from_second(1_577_836_800).ok()?; // 2020-01-01
+    let first = tz.to_offset(start).seconds();
+    let days = 20 * 366;
+    (1..=days)
+        .map(|d| start.checked_add(jiff::SignedDuration::from_hours(24 * d)))
+        .all(|t| t.is_ok_and(|t| tz.to_offset(t).seconds() == first))
+        .then_some(i64::from(first))
+}
+
+/// The label an attribute of `group_by` becomes on the SLO series, as the OpenTelemetry to
+/// Prometheus translation names attributes: every character but ASCII letters, digits and
+/// `_` becomes `_` (`http.route` → `http_route`), and a leading digit gets `key_`.
+pub(crate) fn group_label(attr: &AttrRef) -> String {
+    let key = match attr {
+        AttrRef::Item(k) | AttrRef::Resource(k) => k,
+    };
+    let mut out: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "key_");
+    }
+    out
 }
 
 /// A duration in Prometheus' notation: `5m`, `1h`, `30d`; weeks and years only when they
@@ -261,6 +418,29 @@ pub(crate) fn duration(secs: u64) -> String {
             rest -= n * size;
         }
     }
+    out
+}
+
+/// A duration of `secs` seconds less one millisecond: a range that holds `secs / step`
+/// samples `step` apart whether the range's start is inclusive (Prometheus 2) or not (3).
+pub(crate) fn duration_less_1ms(secs: u64) -> String {
+    if secs == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    let rest = secs - 1;
+    if rest > 0 {
+        // Days and smaller only: weeks and years would need the whole value.
+        let mut r = rest;
+        for (unit, size) in [("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", 1)] {
+            let n = r / size;
+            if n > 0 {
+                out.push_str(&format!("{n}{unit}"));
+                r -= n * size;
+            }
+        }
+    }
+    out.push_str("999ms");
     out
 }
 

@@ -7,6 +7,10 @@ use super::yaml::{self, Yaml};
 use super::*;
 use crate::slo::spec::parse_file;
 
+fn generated(set: &[Slo], formats: &[Format]) -> Vec<Output> {
+    generate(set, formats, &Options::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn slos(text: &str) -> Vec<Slo> {
     parse_file(text, "t.yaml").unwrap_or_else(|e| panic!("{e:?}"))
 }
@@ -47,7 +51,7 @@ fn factors_follow_budget_share_times_window_over_long_window() {
 #[test]
 fn windows_and_alert_pairs_per_slo() {
     let set = slos(TWO);
-    let b = Plan::new(&set[0]);
+    let b = Plan::new(&set[0], 60).unwrap();
     assert_eq!(b.period_label(), "4w");
     assert_eq!(b.budget, "0.001");
     assert_eq!(
@@ -55,20 +59,24 @@ fn windows_and_alert_pairs_per_slo() {
             .iter()
             .map(|w| plan::duration(*w))
             .collect::<Vec<_>>(),
-        ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "4w"]
+        ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
     );
+    assert!(!b.window_is_fixed());
+    assert_eq!(b.window_ratio_name(), "slo:sli_error:ratio_rate4w");
     assert_eq!(b.alerts.len(), 4);
-    // A calendar month counts as 30 days; disabled tickets are left out.
-    let a = Plan::new(&set[1]);
-    assert_eq!(a.period_label(), "30d");
+    // A calendar month counts as 30 days for the factors; disabled tickets are left out.
+    let a = Plan::new(&set[1], 60).unwrap();
+    assert_eq!(a.period_label(), "month");
+    assert_eq!(a.window_ratio_name(), "slo:sli_error:ratio_month");
     assert_eq!(a.budget, "0.005");
     let pairs: Vec<(Severity, f64)> = a.alerts.iter().map(|p| (p.severity, p.factor)).collect();
     assert_eq!(pairs, [(Severity::Page, 14.4), (Severity::Page, 6.0)]);
     assert_eq!(a.quantiles, ["0.5", "0.999"]);
     // A window of one day has no 3-day pair.
     let short = slos(&TWO.replace("window: 28d", "window: 1d"));
-    let p = Plan::new(&short[0]);
+    let p = Plan::new(&short[0], 60).unwrap();
     assert_eq!(p.windows.len(), 7);
+    assert!(p.window_is_fixed());
     assert!(p.alerts.iter().all(|a| a.long <= 86_400));
     assert_eq!(p.alerts.len(), 3);
 }
@@ -155,9 +163,8 @@ lead: \" starts with a space\"
 fn output_does_not_depend_on_file_order() {
     let set = slos(TWO);
     let reversed: Vec<Slo> = set.iter().rev().cloned().collect();
-    let target = GrafanaTarget::default();
-    let one = generate(&set, &Format::ALL, &target);
-    let other = generate(&reversed, &Format::ALL, &target);
+    let one = generated(&set, &Format::ALL);
+    let other = generated(&reversed, &Format::ALL);
     assert_eq!(one, other);
     let names: Vec<&str> = one.iter().map(|o| o.name).collect();
     assert_eq!(
@@ -181,11 +188,7 @@ fn output_does_not_depend_on_file_order() {
 #[test]
 fn recording_only_file_has_no_alerts() {
     let set = slos(TWO);
-    let out = generate(
-        &set,
-        &[Format::PrometheusRecording, Format::Prometheus],
-        &GrafanaTarget::default(),
-    );
+    let out = generated(&set, &[Format::PrometheusRecording, Format::Prometheus]);
     assert_eq!(out[0].name, RULES_FILE);
     assert!(out[0].text.contains("- alert: ShopBurn"));
     assert!(out[0].text.contains("- alert: SLOErrorBudgetBurn"));
@@ -200,12 +203,14 @@ fn recording_only_file_has_no_alerts() {
 #[test]
 fn overrides_reach_prometheus_and_grafana_alerts() {
     let set = slos(TWO);
-    let target = GrafanaTarget {
-        datasource_uid: "my-mimir".into(),
-        folder: "Team SLOs".into(),
-        ..GrafanaTarget::default()
+    let options = Options {
+        grafana: GrafanaTarget {
+            datasource_uid: "my-mimir".into(),
+            folder: "Team SLOs".into(),
+        },
+        ..Options::default()
     };
-    let out = generate(&set, &Format::ALL, &target);
+    let out = generate(&set, &Format::ALL, &options).unwrap();
     let rules = &out[0].text;
     // `a`: two pages named ShopBurn with severity critical and the team label; the
     // user's summary replaces the generated one.
@@ -241,9 +246,10 @@ fn min_events_guards_the_denominator() {
         "    window: 28d\n",
         "    window: 28d\n    min_events: 100\n",
     ));
-    let out = generate(&set, &[Format::Prometheus], &GrafanaTarget::default());
+    let out = generated(&set, &[Format::Prometheus]);
     assert!(out[0].text.contains(">= 100 / 300)"), "{}", out[0].text);
-    assert!(out[0].text.contains(">= 100 / 2419200)"));
+    // The 28-day window sums recorded 5m rates, one sample per 60s evaluation.
+    assert!(out[0].text.contains(">= 100 / 60)"));
     // The other SLO only drops windows without events.
     assert!(out[0].text.contains("[5m])) > 0)"));
 }
@@ -251,7 +257,7 @@ fn min_events_guards_the_denominator() {
 #[test]
 fn dashboard_is_valid_json_with_one_row_per_slo() {
     let set = slos(TWO);
-    let out = generate(&set, &[Format::GrafanaDashboard], &GrafanaTarget::default());
+    let out = generated(&set, &[Format::GrafanaDashboard]);
     let v: serde_json::Value = serde_json::from_str(&out[0].text).unwrap();
     assert_eq!(v["uid"], "slotel-slos");
     let rows: Vec<&str> = v["panels"]
@@ -261,7 +267,10 @@ fn dashboard_is_valid_json_with_one_row_per_slo() {
         .filter(|p| p["type"] == "row" && p["collapsed"] == true)
         .map(|p| p["title"].as_str().unwrap())
         .collect();
-    assert_eq!(rows, ["shop/a — 99.5% over 30d", "shop/b — 99.9% over 4w"]);
+    assert_eq!(
+        rows,
+        ["shop/a — 99.5% over month", "shop/b — 99.9% over 4w"]
+    );
     let vars: Vec<&str> = v["templating"]["list"]
         .as_array()
         .unwrap()

@@ -30,6 +30,8 @@ const SLO_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 pub struct SloRuntime {
     engine: Arc<Engine>,
     files: Vec<String>,
+    /// `slo.allow_empty`: an entry of `files` may match no SLO file.
+    allow_empty: bool,
     state_dir: Option<PathBuf>,
     snapshot_interval: Duration,
     export_interval: Duration,
@@ -49,7 +51,7 @@ impl SloRuntime {
     /// Loads the SLO files into a new engine and restores the state saved in
     /// `slo.state_dir`.
     pub fn load(cfg: &SloConfig) -> Result<Self, ConfigErrors> {
-        let slos = super::spec::load(&cfg.files)?;
+        let slos = super::spec::load(&cfg.files, cfg.allow_empty)?;
         let engine = Engine::new(
             EngineConfig {
                 cluster_attribute: cfg.cluster_attribute.clone(),
@@ -71,6 +73,7 @@ impl SloRuntime {
         Ok(Self {
             engine,
             files: cfg.files.clone(),
+            allow_empty: cfg.allow_empty,
             state_dir: cfg.state_dir.clone(),
             snapshot_interval: cfg.snapshot_interval,
             export_interval: cfg.export_interval,
@@ -110,6 +113,7 @@ impl SloRuntime {
         self.tasks.push(tokio::spawn(watch_files(
             self.engine.clone(),
             self.files.clone(),
+            self.allow_empty,
         )));
         self.tasks.push(tokio::spawn(export_loop(
             self.source.clone(),
@@ -131,7 +135,7 @@ impl SloRuntime {
     /// Reloads the SLO files: the new set replaces the old one only if it is valid as a
     /// whole; unchanged SLOs keep their state.
     pub fn reload(&self) -> Result<usize, ConfigErrors> {
-        reload(&self.engine, &self.files)
+        reload(&self.engine, &self.files, self.allow_empty)
     }
 
     /// Stops the file watch and the periodic exports (shutdown has begun).
@@ -211,15 +215,15 @@ async fn export_loop(
     }
 }
 
-fn reload(engine: &Engine, files: &[String]) -> Result<usize, ConfigErrors> {
-    let set = super::spec::load(files)?;
+fn reload(engine: &Engine, files: &[String], allow_empty: bool) -> Result<usize, ConfigErrors> {
+    let set = super::spec::load(files, allow_empty)?;
     let n = set.slos.len();
     engine.replace(set);
     Ok(n)
 }
 
 /// Reloads the SLO files when they change (new, removed or modified files), as SIGHUP does.
-async fn watch_files(engine: Arc<Engine>, files: Vec<String>) {
+async fn watch_files(engine: Arc<Engine>, files: Vec<String>, allow_empty: bool) {
     let mut seen = super::spec::fingerprint(&files);
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::now() + SLO_WATCH_INTERVAL,
@@ -238,7 +242,7 @@ async fn watch_files(engine: Arc<Engine>, files: Vec<String>) {
         }
         seen = now;
         let (engine, files) = (engine.clone(), files.clone());
-        let result = tokio::task::spawn_blocking(move || reload(&engine, &files)).await;
+        let result = tokio::task::spawn_blocking(move || reload(&engine, &files, allow_empty)).await;
         match result {
             Ok(Ok(n)) => tracing::info!(slos = n, "slo files changed and were reloaded"),
             Ok(Err(errors)) => {

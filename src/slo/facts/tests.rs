@@ -196,7 +196,7 @@ fn attr_string_renders_any_type() {
 
 #[test]
 fn schema_for_the_examples() {
-    let set = spec::load(&["embedded:examples".to_string()]).unwrap();
+    let set = spec::load(&["embedded:examples".to_string()], false).unwrap();
     let schema = FactsSchema::for_slos(&set);
     let attrs: Vec<String> = schema.attributes().map(|a| format!("{a:?}")).collect();
     assert_eq!(

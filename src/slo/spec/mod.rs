@@ -84,12 +84,13 @@ struct Parsed {
 }
 
 /// Loads every SLO file matched by `globs` (entries starting with `embedded:` name
-/// compiled-in sets: `embedded:examples` is the files of `config/slos/`) and validates the
-/// set as a whole.
+/// compiled-in sets: `embedded:examples` is the files of `config/slos/`; a directory
+/// stands for its `*.yaml` and `*.yml` files) and validates the set as a whole.
 ///
-/// A glob with a wildcard may match nothing; a plain path must exist. A file matched twice
-/// is read once.
-pub fn load(globs: &[String]) -> Result<SloSet, ConfigErrors> {
+/// Every entry must bring at least one SLO file: a glob or directory that matches none is
+/// an error unless `allow_empty` (a typo must not silently remove SLOs and their alerts);
+/// a plain path must exist either way. A file matched twice is read once.
+pub fn load(globs: &[String], allow_empty: bool) -> Result<SloSet, ConfigErrors> {
     let mut errors = Vec::new();
     let mut files: Vec<(String, String)> = Vec::new();
     let error = |file: &str, message: String| ConfigError {
@@ -114,39 +115,61 @@ pub fn load(globs: &[String]) -> Result<SloSet, ConfigErrors> {
             }
             continue;
         }
-        let paths = match glob::glob(pattern) {
-            Ok(paths) => paths,
-            Err(e) => {
-                errors.push(error(pattern, format!("invalid glob: {}", e.msg)));
-                continue;
-            }
-        };
+        let is_dir = std::path::Path::new(pattern).is_dir();
         let mut matched = 0;
-        for entry in paths {
-            matched += 1;
-            let path = match entry {
-                Ok(path) => path,
+        let mut invalid = false;
+        for glob in expand(pattern) {
+            let paths = match glob::glob(&glob) {
+                Ok(paths) => paths,
                 Err(e) => {
-                    let file = e.path().display().to_string();
-                    errors.push(error(&file, format!("cannot read: {}", e.error())));
+                    errors.push(error(pattern, format!("invalid glob: {}", e.msg)));
+                    invalid = true;
                     continue;
                 }
             };
-            if path.is_dir() {
-                continue;
-            }
-            let name = path.display().to_string();
-            if files.iter().any(|(n, _)| *n == name) {
-                continue;
-            }
-            match read_file(&path) {
-                Ok(text) => files.push((name, text)),
-                Err(msg) => errors.push(error(&name, msg)),
+            for entry in paths {
+                let path = match entry {
+                    Ok(path) => path,
+                    Err(e) => {
+                        matched += 1;
+                        let file = e.path().display().to_string();
+                        errors.push(error(&file, format!("cannot read: {}", e.error())));
+                        continue;
+                    }
+                };
+                if path.is_dir() {
+                    continue;
+                }
+                matched += 1;
+                let name = path.display().to_string();
+                if files.iter().any(|(n, _)| *n == name) {
+                    continue;
+                }
+                match read_file(&path) {
+                    Ok(text) => files.push((name, text)),
+                    Err(msg) => errors.push(error(&name, msg)),
+                }
             }
         }
         let wildcard = pattern.contains(['*', '?', '[']);
-        if matched == 0 && !wildcard {
+        if invalid {
+            continue;
+        }
+        if matched == 0 && !is_dir && !wildcard {
             errors.push(error(pattern, "no such file".to_string()));
+        } else if matched == 0 && !allow_empty {
+            let what = if is_dir {
+                "directory holds no slo file (*.yaml, *.yml)"
+            } else {
+                "glob matches no slo file"
+            };
+            errors.push(error(
+                pattern,
+                format!(
+                    "{what}: fix the path, or set `slo.allow_empty: true` (`--allow-empty`) \
+                     to run without its slos"
+                ),
+            ));
         }
     }
     let mut parsed = Vec::new();
@@ -178,8 +201,12 @@ pub fn load(globs: &[String]) -> Result<SloSet, ConfigErrors> {
 pub fn fingerprint(globs: &[String]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for pattern in globs.iter().filter(|p| !p.starts_with(EMBEDDED_PREFIX)) {
-        let Ok(paths) = glob::glob(pattern) else {
+    let expanded = globs
+        .iter()
+        .filter(|p| !p.starts_with(EMBEDDED_PREFIX))
+        .flat_map(|p| expand(p));
+    for pattern in expanded {
+        let Ok(paths) = glob::glob(&pattern) else {
             continue;
         };
         for path in paths.flatten() {
@@ -191,6 +218,17 @@ pub fn fingerprint(globs: &[String]) -> u64 {
         }
     }
     h.finish()
+}
+
+/// The globs an entry of `slo.files` stands for: a directory's `*.yaml` and `*.yml`
+/// files, else the entry itself.
+fn expand(pattern: &str) -> Vec<String> {
+    if std::path::Path::new(pattern).is_dir() {
+        let escaped = glob::Pattern::escape(pattern.trim_end_matches('/'));
+        vec![format!("{escaped}/*.yaml"), format!("{escaped}/*.yml")]
+    } else {
+        vec![pattern.to_string()]
+    }
 }
 
 /// Parses one SLO file (native or OpenSLO, several documents allowed); `file` names it in

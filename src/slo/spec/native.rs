@@ -81,6 +81,7 @@ fn slo(
             source: SourceRef {
                 file: ctx.file.to_string(),
                 line,
+                column,
             },
         },
         column,

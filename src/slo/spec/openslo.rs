@@ -168,6 +168,7 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
             source: SourceRef {
                 file: ctx.file.to_string(),
                 line,
+                column,
             },
         },
         column,

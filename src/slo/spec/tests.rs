@@ -68,7 +68,7 @@ fn every_example_is_embedded_and_loads() {
         assert_eq!(&on_disk, text);
         parse_file(text, name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     }
-    let set = load(&["embedded:examples".to_string()]).unwrap();
+    let set = load(&["embedded:examples".to_string()], false).unwrap();
     let names: Vec<String> = set
         .slos
         .iter()
@@ -89,7 +89,7 @@ fn every_example_is_embedded_and_loads() {
     );
     // The same files through a glob on disk.
     let glob = format!("{}/*.yaml", dir.display());
-    assert_eq!(load(&[glob]).unwrap().slos.len(), names.len());
+    assert_eq!(load(&[glob], false).unwrap().slos.len(), names.len());
 }
 
 /// The examples match what `slotel loadgen` sends: every span SLO selects some of its
@@ -97,7 +97,7 @@ fn every_example_is_embedded_and_loads() {
 #[test]
 fn examples_select_loadgen_traffic() {
     use crate::loadgen::{ContentOpts, generate};
-    let set = load(&["embedded:examples".to_string()]).unwrap();
+    let set = load(&["embedded:examples".to_string()], false).unwrap();
     let mut rng = fastrand::Rng::with_seed(3);
     let req = generate::traces(&mut rng, 20_000, &ContentOpts::default());
     for slo in &set.slos {
@@ -153,7 +153,8 @@ fn native_format_maps_to_the_domain_types() {
         availability.source,
         SourceRef {
             file: name.into(),
-            line: 5
+            line: 5,
+            column: 11
         }
     );
     assert_eq!(
@@ -330,7 +331,7 @@ spec:
 #[test]
 fn duplicates_across_files_and_load_errors() {
     let dir = fixtures_dir().join("duplicate");
-    let errors = load(&[format!("{}/*.yaml", dir.display())]).unwrap_err();
+    let errors = load(&[format!("{}/*.yaml", dir.display())], false).unwrap_err();
     let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
     let a = dir.join("a.yaml").display().to_string();
     let b = dir.join("b.openslo.yaml").display().to_string();
@@ -342,14 +343,20 @@ fn duplicates_across_files_and_load_errors() {
     );
     // The same file matched twice is read once.
     let a_glob = a.clone();
-    assert_eq!(load(&[a_glob.clone(), a_glob]).unwrap().slos.len(), 1);
+    assert_eq!(
+        load(&[a_glob.clone(), a_glob], false).unwrap().slos.len(),
+        1
+    );
 
-    let errors = load(&[
-        "embedded:nope".to_string(),
-        "/no/such/file.yaml".to_string(),
-        "/no/such/dir/*.yaml".to_string(),
-        "a[".to_string(),
-    ])
+    let errors = load(
+        &[
+            "embedded:nope".to_string(),
+            "/no/such/file.yaml".to_string(),
+            "/no/such/dir/*.yaml".to_string(),
+            "a[".to_string(),
+        ],
+        false,
+    )
     .unwrap_err();
     let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
     assert_eq!(
@@ -357,10 +364,57 @@ fn duplicates_across_files_and_load_errors() {
         [
             "embedded:nope: unknown embedded slo set \"nope\", expected `examples`",
             "/no/such/file.yaml: no such file",
+            "/no/such/dir/*.yaml: glob matches no slo file: fix the path, or set \
+             `slo.allow_empty: true` (`--allow-empty`) to run without its slos",
             "a[: invalid glob: invalid range pattern",
         ]
     );
-    assert_eq!(load(&[]).unwrap().slos.len(), 0);
+    // No entries at all: no slos, and that is not an error.
+    assert_eq!(load(&[], false).unwrap().slos.len(), 0);
+}
+
+#[test]
+fn globs_and_directories_without_slo_files_are_errors_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not an slo file").unwrap();
+    let glob = format!("{}/*.yaml", dir.path().display());
+    let empty_dir = empty.display().to_string();
+    let errors = load(&[glob.clone(), empty_dir.clone()], false).unwrap_err();
+    let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("{glob}: glob matches no slo file")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{empty_dir}: directory holds no slo file (*.yaml, *.yml)"
+        )),
+        "{lines:?}"
+    );
+    assert_eq!(
+        load(&[glob.clone(), empty_dir.clone()], true)
+            .unwrap()
+            .slos
+            .len(),
+        0
+    );
+    // A missing plain path stays an error even when empty inputs are allowed.
+    let missing = dir.path().join("missing.yaml").display().to_string();
+    assert!(load(&[missing], true).is_err());
+
+    // A directory stands for its YAML files.
+    let text = EXAMPLES
+        .iter()
+        .find(|(n, _)| *n == "checkout.yaml")
+        .unwrap()
+        .1;
+    std::fs::write(empty.join("checkout.yml"), text).unwrap();
+    let set = load(&[format!("{empty_dir}/")], false).unwrap();
+    assert_eq!(set.slos.len(), 2);
+    assert!(fingerprint(std::slice::from_ref(&empty_dir)) != fingerprint(&[glob]));
 }
 
 #[test]

@@ -81,11 +81,13 @@ pub struct AlertOverride {
     pub disabled: bool,
 }
 
-/// File and line of a definition.
+/// File, line and column of a definition (its name).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceRef {
     pub file: String,
     pub line: usize,
+    /// 1-based column of the SLO's name.
+    pub column: usize,
 }
 
 /// The SLO window.
