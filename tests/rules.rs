@@ -162,11 +162,11 @@ fn slos_the_rules_cannot_follow_are_refused_with_their_place() {
         &file,
         "service: shop\nslos:\n  - name: berlin\n    objective: 99\n    \
          window: {calendar: month, time_zone: Europe/Berlin}\n    \
-         sli: {spans: {where: kind == SPAN_KIND_SERVER}}\n  - name: fine\n    objective: 99\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: fine\n    objective: 99\n    \
          window: {calendar: week, time_zone: Asia/Seoul}\n    \
-         sli: {spans: {where: kind == SPAN_KIND_SERVER}}\n  - name: quick\n    objective: 99\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: quick\n    objective: 99\n    \
          window: 30d\n    budgeting_method: timeslices\n    timeslice: {size: 30s, target: 95}\n    \
-         sli: {spans: {where: kind == SPAN_KIND_SERVER}}\n",
+         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n",
     )
     .unwrap();
     let out_dir = dir.path().join("out");

@@ -291,3 +291,123 @@ fn dashboard_is_valid_json_with_one_row_per_slo() {
     ids.dedup();
     assert_eq!(ids.len(), n);
 }
+
+#[test]
+fn group_labels_are_kept_by_every_sum_and_alert() {
+    let set = slos(&TWO.replace(
+        "    window: 28d\n",
+        "    window: 28d\n    group_by:\n      - attributes[\"http.route\"]\n      - resource.attributes[\"k8s.namespace.name\"]\n",
+    ));
+    let p = Plan::new(&set[0], 60).unwrap();
+    assert_eq!(
+        p.by(),
+        "slo, service, cluster, http_route, k8s_namespace_name"
+    );
+    let rules = &generated(&set, &[Format::Prometheus])[0].text;
+    let b = &rules[rules.find("name: slotel:shop:b\n").unwrap()..];
+    assert!(!b.contains("sum by (slo, service, cluster)"), "{b}");
+    assert!(b.contains("sum by (slo, service, cluster, http_route, k8s_namespace_name) (rate("));
+    assert!(b.contains("and on (slo, service, cluster, http_route, k8s_namespace_name)"));
+    assert_eq!(
+        plan::group_label(&crate::slo::spec::AttrRef::Item("1st.key-x".into())),
+        "key_1st_key_x"
+    );
+}
+
+#[test]
+fn calendar_and_timeslice_shapes() {
+    let text = "service: pay
+slos:
+  - name: sliced
+    objective: 99.5
+    window: {calendar: month, time_zone: Asia/Seoul}
+    budgeting_method: timeslices
+    timeslice: {size: 1m, target: 95}
+    sli: {spans: {where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}
+  - name: hourly-slices
+    objective: 99
+    window: 7d
+    budgeting_method: timeslices
+    timeslice: {size: 1h, target: 90}
+    sli: {spans: {where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}
+";
+    let set = slos(text);
+    let rules = &generated(&set, &[Format::Prometheus])[0].text;
+    // One slice a minute, judged in a group of its own; Seoul is 9 hours ahead of UTC and a
+    // slice belongs to the month it starts in.
+    assert!(
+        rules.contains("name: slotel:pay:sliced:slices\n    interval: \"1m\"\n"),
+        "{rules}"
+    );
+    assert!(rules.contains("< bool 0.95 * sum by"), "{rules}");
+    assert!(rules.contains("month(vector(time() + 32340))"), "{rules}");
+    assert!(rules.contains("- record: slo:sli_error:ratio_month"));
+    assert!(rules.contains("count_over_time(slo:sli_timeslice:bad_phase{service=\"pay\", slo=\"sliced\", phase=\"2\"}[31d])"));
+    // Hour slices: no window of an hour or less, so no alert pair that needs one.
+    let p = Plan::new(&set[0], 60).unwrap();
+    assert_eq!(p.period_label(), "month");
+    let hourly = Plan::new(&set[1], 60).unwrap();
+    assert_eq!(
+        hourly
+            .windows
+            .iter()
+            .map(|w| plan::duration(*w))
+            .collect::<Vec<_>>(),
+        ["2h", "6h", "1d", "3d"]
+    );
+    let pairs: Vec<(u64, u64)> = hourly.alerts.iter().map(|a| (a.long, a.short)).collect();
+    assert_eq!(pairs, [(86_400, 7_200), (3 * 86_400, 6 * 3_600)]);
+}
+
+#[test]
+fn refusals_name_the_slo_and_its_place() {
+    let text = "service: s
+slos:
+  - name: ny
+    objective: 99
+    window: {calendar: week, time_zone: America/New_York}
+    sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}
+";
+    let set = slos(text);
+    let err = generate(&set, &Format::ALL, &Options::default()).unwrap_err();
+    let lines: Vec<String> = err.errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].starts_with("t.yaml:3:11: slo `s/ny`: `slotel rules` cannot follow calendar periods in time zone \"America/New_York\""),
+        "{lines:?}"
+    );
+    assert_eq!(plan::fixed_offset("Asia/Seoul"), Some(32_400));
+    assert_eq!(plan::fixed_offset("UTC"), Some(0));
+    assert_eq!(plan::fixed_offset("Etc/GMT+12"), Some(-43_200));
+    assert_eq!(plan::fixed_offset("Europe/Berlin"), None);
+}
+
+#[test]
+fn prometheus_operator_format_wraps_the_rule_file() {
+    let set = slos(TWO);
+    let mut options = Options::default();
+    options.operator.namespace = "monitoring".into();
+    options
+        .operator
+        .labels
+        .insert("release".into(), "kube-prometheus-stack".into());
+    let out = generate(
+        &set,
+        &[Format::PrometheusOperator, Format::Prometheus],
+        &options,
+    )
+    .unwrap();
+    assert_eq!(out[1].name, PROMETHEUS_RULE_FILE);
+    let rule = &out[1].text;
+    assert!(rule.contains(
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: slotel\n  namespace: monitoring\n  labels:\n"
+    ), "{rule}");
+    assert!(rule.contains("    release: kube-prometheus-stack\n"));
+    // The spec is the rule file, indented.
+    let spec = &rule[rule.find("spec:\n").unwrap() + 6..];
+    let unindented: String = spec
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+        .collect();
+    assert_eq!(format!("{HEADER}{unindented}"), out[0].text);
+}
