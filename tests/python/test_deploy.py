@@ -8,7 +8,9 @@
 - Every rendered object validates against the Kubernetes API schemas, offline
   (kubernetes-validate carries them), strictly, for the oldest and newest version we
   support; the prometheus-operator objects are checked against the Service they select and
-  with `promtool check rules`.
+  with `promtool check rules`; their rules are `slotel rules` over the SLO files the
+  rendering deploys (scripts/generate-deploy-rules.sh), and no example SLO is deployed or
+  alerted on unless the chart's `demoSlos` asks for it.
 - Each rendering is run as its pod would run: its volumes are laid out in a temporary
   directory from the rendered ConfigMaps and Secrets, the listener ports the container
   declares are moved to free loopback ports, and then `slotel check` must pass on the
