@@ -8,12 +8,12 @@
 //!
 //! - **Fixed windows** (5m … 3d): bad events over all events, `sum by` the SLO's labels of
 //!   the counter rates over the window.
-//! - **Long rolling windows** (7d, 28d, 30d …): not a rate over the raw counters at every
-//!   evaluation, but the sums over the window of the recorded 5m rates of bad and of all
-//!   events (`slo:sli_bad_events:rate5m`, `slo:sli_events:rate5m`): one sample per
-//!   evaluation of a few series.
-//! - **Calendar windows** (month, week, in a fixed-offset time zone): the same sums over
-//!   the period so far. PromQL ranges are fixed, so each 5m rate is also recorded under
+//! - **Long rolling windows** (7d, 28d, 30d …): the same, over the window (exact: a sum of
+//!   recorded 5m rates would weigh the last 5 minutes' events less than older ones).
+//! - **Calendar windows** (month, week, in a fixed-offset time zone): the sums over the
+//!   period so far of the recorded 5m rates of bad and of all events
+//!   (`slo:sli_bad_events:rate5m`, `slo:sli_events:rate5m`), one sample per evaluation of a
+//!   few series. PromQL ranges are fixed, so each 5m rate is also recorded under
 //!   `phase` = (period number mod 3) of its evaluation time, the period number being
 //!   computed with `year()`, `month()` or `time()` shifted by the zone's offset; a 31-day
 //!   (7-day) range holds at most the current period and the two before, so the series whose
@@ -234,26 +234,16 @@ fn min_events_guard(p: &Plan<'_>, ratio: String, events: String, guarded: bool) 
 fn window_ratio_expr(p: &Plan<'_>, guarded: bool) -> String {
     let per = p.interval;
     match (p.window, p.slices) {
-        (Period::Rolling(w), None) => {
-            let range = duration(w);
-            let sel = p.selector("");
-            format!(
-                "sum_over_time({BAD_RATE}{sel}[{range}])\n/\n(sum_over_time({EVENTS_RATE}{sel}[{range}]) {})",
-                guard(p, guarded, per)
-            )
-        }
+        // Rolling windows stay exact: the counters' rates over the window (a series that
+        // starts inside it is not extrapolated, so counts and ratios are the API's).
+        (Period::Rolling(w), None) => error_ratio_expr(p, w, guarded),
         (Period::Rolling(w), Some((slice, _))) => {
             let range = duration_less_1ms(w - slice);
             let sel = p.selector("");
             let ratio = format!(
                 "sum_over_time({SLICE_BAD}{sel}[{range}])\n/\ncount_over_time({SLICE_BAD}{sel}[{range}])"
             );
-            let events = format!(
-                "sum_over_time({EVENTS_RATE}{sel}[{}]) * {}",
-                duration(w),
-                p.interval
-            );
-            min_events_guard(p, ratio, events, guarded)
+            min_events_guard(p, ratio, events_in(p, w), guarded)
         }
         (Period::Calendar { .. }, None) => format!(
             "{}\n/\n({} {})",
@@ -314,8 +304,10 @@ fn slice_recordings(p: &Plan<'_>, slice: u64) -> Vec<Yaml> {
 fn recordings(p: &Plan<'_>) -> Vec<Yaml> {
     let sel = p.selector("");
     let mut rules: Vec<Yaml> = Vec::new();
-    // Timeslice SLOs need the event rates only to hold burn rates back below `min_events`.
-    if !p.window_is_fixed() && (p.slices.is_none() || p.slo.min_events > 0) {
+    // Calendar windows sum recorded rates (timeslice SLOs only to hold burn rates back
+    // below `min_events`).
+    let calendar = matches!(p.window, Period::Calendar { .. });
+    if calendar && (p.slices.is_none() || p.slo.min_events > 0) {
         let (bad, all) = bad_and_all(p, "rate", &duration(RATE_RANGE));
         rules.push(record(p, EVENTS_RATE, all, Vec::new()));
         rules.push(record(p, BAD_RATE, bad, Vec::new()));

@@ -242,7 +242,8 @@ async fn watch_files(engine: Arc<Engine>, files: Vec<String>, allow_empty: bool)
         }
         seen = now;
         let (engine, files) = (engine.clone(), files.clone());
-        let result = tokio::task::spawn_blocking(move || reload(&engine, &files, allow_empty)).await;
+        let result =
+            tokio::task::spawn_blocking(move || reload(&engine, &files, allow_empty)).await;
         match result {
             Ok(Ok(n)) => tracing::info!(slos = n, "slo files changed and were reloaded"),
             Ok(Err(errors)) => {
