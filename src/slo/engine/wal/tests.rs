@@ -197,7 +197,7 @@ fn a_huge_length_in_a_damaged_header_allocates_nothing() {
 
 fn examples(now: u64) -> (Arc<Engine>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(now));
-    let set = spec::load(&["embedded:examples".to_string()]).expect("example slos");
+    let set = spec::load(&["embedded:examples".to_string()], false).expect("example slos");
     (
         Engine::new(EngineConfig::default(), clock.clone(), set),
         clock,
