@@ -288,7 +288,9 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
         }
         // A word starts at a character start, not inside an ASCII word.
         if (0x80..0xC0).contains(&c)
-            || (c.is_ascii_alphanumeric() && s + from > 0 && b[s + from - 1].is_ascii_alphanumeric())
+            || (c.is_ascii_alphanumeric()
+                && s + from > 0
+                && b[s + from - 1].is_ascii_alphanumeric())
         {
             continue;
         }

@@ -603,10 +603,20 @@ fn webhooks_in(scan: &Scan, b: &[u8], out: &mut Vec<Found>) {
             + b[start..]
                 .iter()
                 .position(|&c| {
-                    c <= b' ' || c >= 0x7f || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'\\' | b'`' | b'{' | b'}' | b'|' | b'^')
+                    c <= b' '
+                        || c >= 0x7f
+                        || matches!(
+                            c,
+                            b'"' | b'\'' | b'<' | b'>' | b'\\' | b'`' | b'{' | b'}' | b'|' | b'^'
+                        )
                 })
                 .unwrap_or(b.len() - start);
-        while end > start && matches!(b[end - 1], b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']') {
+        while end > start
+            && matches!(
+                b[end - 1],
+                b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']'
+            )
+        {
             end -= 1;
         }
         out.push(Found {

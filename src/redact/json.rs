@@ -175,7 +175,12 @@ impl Walker<'_, '_, '_> {
     }
 
     /// A value under a key of class `class`; `hint`: the key, for context (`context.rs`).
-    fn value(&mut self, class: KeyClass, hint: Key<'_>, depth: usize) -> Result<Outcome, JsonError> {
+    fn value(
+        &mut self,
+        class: KeyClass,
+        hint: Key<'_>,
+        depth: usize,
+    ) -> Result<Outcome, JsonError> {
         match self.peek().ok_or(JsonError::Invalid)? {
             b'{' => self.container(b'}', class, hint, depth),
             b'[' => self.container(b']', class, hint, depth),

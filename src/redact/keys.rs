@@ -95,7 +95,9 @@ pub(crate) fn is_builtin_sensitive(key: &[u8]) -> bool {
 fn password_word(key: &[u8]) -> bool {
     if !key.is_ascii() {
         let korean = ["비밀번호", "패스워드", "비번"];
-        return korean.iter().any(|w| super::starts::contains(key, w.as_bytes()))
+        return korean
+            .iter()
+            .any(|w| super::starts::contains(key, w.as_bytes()))
             || key.ends_with("암호".as_bytes());
     }
     let end = key
@@ -115,9 +117,18 @@ fn password_word(key: &[u8]) -> bool {
         }
     }
     let word = &key[start..end];
-    ["pass", "pw", "passcode", "passwort", "contrasena", "senha", "mdp", "motdepasse"]
-        .iter()
-        .any(|w| word.eq_ignore_ascii_case(w.as_bytes()))
+    [
+        "pass",
+        "pw",
+        "passcode",
+        "passwort",
+        "contrasena",
+        "senha",
+        "mdp",
+        "motdepasse",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w.as_bytes()))
 }
 
 fn suffix_sensitive(key: &[u8]) -> bool {
@@ -255,7 +266,15 @@ mod tests {
         ] {
             assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
         }
-        for key in ["pass", "user_pw", "loginPw", "PASSCODE", "비밀번호", "사용자_비밀번호", "계정암호"] {
+        for key in [
+            "pass",
+            "user_pw",
+            "loginPw",
+            "PASSCODE",
+            "비밀번호",
+            "사용자_비밀번호",
+            "계정암호",
+        ] {
             assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
         }
         for key in [

@@ -225,6 +225,10 @@ impl Redactor {
     }
 }
 
+/// A match in percent-encoded text: start and end in the text as written, type, and
+/// its span in the decoded text when it was found there.
+type Hit = (usize, usize, TypeId, Option<(usize, usize)>);
+
 /// The result of redacting one string.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Text {
@@ -397,8 +401,7 @@ impl Session<'_> {
             |t| r.enabled(t),
             &mut found,
         );
-        // (start, end in `s`, type, span in the decoded text when found there)
-        let mut hits: Vec<(usize, usize, TypeId, Option<(usize, usize)>)> = found
+        let mut hits: Vec<Hit> = found
             .iter()
             .enumerate()
             .map(|(i, f)| {
@@ -424,11 +427,7 @@ impl Session<'_> {
             }
             keep
         });
-        let action = |ty: TypeId| {
-            r.types[ty.index()]
-                .action
-                .unwrap_or(RedactAction::Replace)
-        };
+        let action = |ty: TypeId| r.types[ty.index()].action.unwrap_or(RedactAction::Replace);
         let result = if in_field && hits.iter().any(|h| action(h.2) == RedactAction::Drop) {
             Text::Drop
         } else {

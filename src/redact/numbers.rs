@@ -57,7 +57,8 @@ fn digit(b: &[u8], i: usize) -> bool {
 }
 
 fn word(b: &[u8], i: usize) -> bool {
-    b.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    b.get(i)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 /// The runs of digits starting at `p` (a digit), at most [`MAX_GROUPS`], each after
@@ -93,7 +94,8 @@ fn runs(b: &[u8], p: usize) -> Runs {
 /// Nothing glued to `start..end`: no word byte around it, and no `-`/`.` joining it to
 /// more letters or digits.
 fn alone(b: &[u8], start: usize, end: usize) -> bool {
-    !(start > 0 && word(b, start - 1)) && !word(b, end) && validate::standalone(b, start, end)
+    let glued = (start > 0 && word(b, start - 1)) || word(b, end);
+    !glued && validate::standalone(b, start, end)
 }
 
 fn num(d: &[u8]) -> u32 {
@@ -183,6 +185,10 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     if !digit(b, p) || (p > 0 && word(b, p - 1)) {
         return None;
     }
+    // Glued by `-` or `.` to letters or digits before it: a UUID group, a version.
+    if p >= 2 && matches!(b[p - 1], b'-' | b'.') && b[p - 2].is_ascii_alphanumeric() {
+        return None;
+    }
     let r = runs(b, p);
     let found = no_context(b, &r).or_else(|| {
         let mut hint = None;
@@ -236,7 +242,7 @@ fn with_context(
     {
         return Some((end, PiiType::DateOfBirth));
     }
-    if digits < 9 || digits > 14 || !dashed_or_spaced {
+    if !(9..=14).contains(&digits) || !dashed_or_spaced {
         return None;
     }
     if ((plain && digits == 12) || (r.shape(&[2, 2, 6, 2]) && r.seps(b' ')))
@@ -336,7 +342,14 @@ mod tests {
 
     #[test]
     fn us_phones_by_the_numbering_plan() {
-        for v in ["(415) 555-0134", "(415)555-0134", "415-555-0134", "415.555.0134", "1-415-555-0134", "1 415 555 0134"] {
+        for v in [
+            "(415) 555-0134",
+            "(415)555-0134",
+            "415-555-0134",
+            "415.555.0134",
+            "1-415-555-0134",
+            "1 415 555 0134",
+        ] {
             is("call ", v, "", PiiType::UsPhone);
         }
         is("x ", "(212) 555 0199", "", PiiType::UsPhone);
@@ -362,8 +375,18 @@ mod tests {
         is("면허 ", "28-09-654321-01", "", PiiType::KrDriverLicense);
         not("", "31-22-123456-78", "");
         not("", "10-22-123456-78", "");
-        is("운전면허번호: ", "112212345678", "", PiiType::KrDriverLicense);
-        is("", "112212345678", "driver_license", PiiType::KrDriverLicense);
+        is(
+            "운전면허번호: ",
+            "112212345678",
+            "",
+            PiiType::KrDriverLicense,
+        );
+        is(
+            "",
+            "112212345678",
+            "driver_license",
+            PiiType::KrDriverLicense,
+        );
         not("ref ", "112212345678", "");
         is("서울 ", "22-123456-78", "", PiiType::KrDriverLicense);
         not("code ", "22-123456-78", "");
@@ -371,7 +394,15 @@ mod tests {
 
     #[test]
     fn dates_of_birth_need_context() {
-        for v in ["1990-03-05", "1990/03/05", "1990.03.05", "1990. 3. 5.", "03/05/1990", "25.12.1985", "19900305"] {
+        for v in [
+            "1990-03-05",
+            "1990/03/05",
+            "1990.03.05",
+            "1990. 3. 5.",
+            "03/05/1990",
+            "25.12.1985",
+            "19900305",
+        ] {
             is("dob ", v, "", PiiType::DateOfBirth);
             not("at ", v, "");
         }
@@ -386,7 +417,10 @@ mod tests {
         not("dob ", "1790-02-03", "");
         // An ISO date of birth with its time: the date goes.
         let s = "birth 1990-03-05T00:00:00Z";
-        assert_eq!(at(s.as_bytes(), 6, Key::NONE), Some((16, PiiType::DateOfBirth)));
+        assert_eq!(
+            at(s.as_bytes(), 6, Key::NONE),
+            Some((16, PiiType::DateOfBirth))
+        );
     }
 
     #[test]

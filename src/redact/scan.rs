@@ -29,8 +29,8 @@ use super::detect::{
 };
 use super::skip;
 use super::starts::{
-    KOREAN_PASSWORD, URL_SECRET_NAMES, VENDOR_PREFIXES, contains, keyword_starts,
-    local_part_start, scheme_start, shapes, webhook_host,
+    KOREAN_PASSWORD, URL_SECRET_NAMES, VENDOR_PREFIXES, contains, keyword_starts, local_part_start,
+    scheme_start, shapes, webhook_host,
 };
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
@@ -417,7 +417,10 @@ impl Scan {
         let ws = if we == q { ws_q } else { word_start(we) };
         if ws == we && we > 0 && b[we - 1] >= 0x80 {
             // `비밀번호: …`
-            if let Some(w) = KOREAN_PASSWORD.iter().find(|w| b[..we].ends_with(w.as_bytes())) {
+            if let Some(w) = KOREAN_PASSWORD
+                .iter()
+                .find(|w| b[..we].ends_with(w.as_bytes()))
+            {
                 self.start(SECRET, we - w.len());
             }
             return;

@@ -365,8 +365,9 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
     let key = &text[..key_end];
     let sensitive = is_builtin_sensitive(key);
     if !sensitive
-        && std::str::from_utf8(key)
-            .map_or(true, |k| super::context::key_hint(k) & super::context::CREDENTIAL == 0)
+        && std::str::from_utf8(key).map_or(true, |k| {
+            super::context::key_hint(k) & super::context::CREDENTIAL == 0
+        })
     {
         return None;
     }
