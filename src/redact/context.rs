@@ -262,17 +262,24 @@ const WORDS: &[(&str, Hint, bool)] = &[
     ("barcode", BARCODE, false),
 ];
 
-/// The first bytes of the marking words.
-static FIRST: [bool; 256] = first_bytes();
+/// The most marking words that share a first byte.
+const PER_FIRST: usize = 48;
 
-const fn first_bytes() -> [bool; 256] {
-    let mut t = [false; 256];
+/// The marking words by first byte: indexes into `WORDS`, and how many.
+static BY_FIRST: ([[u8; PER_FIRST]; 256], [u8; 256]) = by_first();
+
+const fn by_first() -> ([[u8; PER_FIRST]; 256], [u8; 256]) {
+    let mut idx = [[0u8; PER_FIRST]; 256];
+    let mut n = [0u8; 256];
     let mut i = 0;
     while i < WORDS.len() {
-        t[WORDS[i].0.as_bytes()[0] as usize] = true;
+        let f = WORDS[i].0.as_bytes()[0] as usize;
+        // Overflowing `PER_FIRST` fails the build here.
+        idx[f][n[f] as usize] = i as u8;
+        n[f] += 1;
         i += 1;
     }
-    t
+    (idx, n)
 }
 
 /// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before
@@ -283,7 +290,9 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
     // The last (nearest) word wins: look from the end.
     for s in (0..win.len()).rev() {
         let c = win[s];
-        if !FIRST[usize::from(c.to_ascii_lowercase())] {
+        let first = usize::from(c.to_ascii_lowercase());
+        let count = usize::from(BY_FIRST.1[first]);
+        if count == 0 {
             continue;
         }
         // A word starts at a character start, not inside an ASCII word.
@@ -295,9 +304,10 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
             continue;
         }
         let rest = &win[s..];
-        for &(w, hint, whole) in WORDS {
+        for &i in &BY_FIRST.0[first][..count] {
+            let (w, hint, whole) = WORDS[usize::from(i)];
             let w = w.as_bytes();
-            if w[0] != c.to_ascii_lowercase() || rest.len() < w.len() {
+            if rest.len() < w.len() {
                 continue;
             }
             if !rest[..w.len()].eq_ignore_ascii_case(w) {

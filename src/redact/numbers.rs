@@ -120,9 +120,12 @@ fn dob(b: &[u8], p: usize, r: &Runs) -> Option<usize> {
         return Some(end);
     }
     let g = |i: usize| num(r.text(b, i));
-    let lens: Vec<usize> = r.lens().collect();
+    let mut lens = [0usize; MAX_GROUPS];
+    for (slot, l) in lens.iter_mut().zip(r.lens()) {
+        *slot = l;
+    }
     let uniform = r.n > 1 && (r.seps(b'-') || r.seps(b'.') || r.seps(b'/'));
-    let ok = match lens[..] {
+    let ok = match lens[..r.n] {
         [4, 1..=2, 1..=2] if uniform => date(g(0), g(1), g(2)),
         [1..=2, 1..=2, 4] if uniform => date(g(2), g(0), g(1)) || date(g(2), g(1), g(0)),
         [8] => {
