@@ -29,6 +29,11 @@
 //!   the JSON string scanner.
 //! - `detect.rs`: the built-in patterns, grouped, and the anchored searches.
 //! - `validate.rs`: validators run on candidates.
+//! - `context.rs`: what a key or the words before a value say it is (key hints, marking
+//!   words in English and Korean), asked only for candidates that need it.
+//! - `numbers.rs`: numbers read by hand at numeric candidates: US phones, Korean
+//!   licences, and with context dates of birth, bank accounts, plain SSN/BRN/FRN.
+//! - `percent.rs`: percent-encoded text, decoded for detection and mapped back.
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
 //! - `json.rs`: the copy-through JSON walker.
