@@ -29,7 +29,8 @@ pub const MIN_HASH_KEY_BYTES: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PiiType {
     Email,
-    /// Korean mobile, landline and service numbers, with or without +82.
+    /// Korean mobile, landline and 050x safe numbers, with `+82`/`0082` or without.
+    /// Representative numbers (`1588-1234`) are not personal and are left alone.
     Phone,
     /// E.164 numbers written with a leading `+`.
     PhoneIntl,
@@ -59,10 +60,27 @@ pub enum PiiType {
     UrlSecret,
     /// Values under sensitive keys (JSON members, attributes, `password=…` in text).
     Secret,
+    /// A date of birth: a real date under a birth-date key (`dob`, `birthday`,
+    /// `생년월일`, …) or after such a word in text. Other dates are never touched.
+    DateOfBirth,
+    /// A Korean bank account number (계좌번호) in a bank's grouping or plain 10–14
+    /// digits, under an account key or after `계좌`, `account` or a bank's name.
+    KrBankAccount,
+    /// A Korean driver licence number (운전면허번호): `11-22-123456-78` with a region
+    /// code first; 12 plain digits only with context.
+    KrDriverLicense,
+    /// A US (NANP) phone number without `+`: `(415) 555-0134`, `415-555-0134`,
+    /// `1-415-555-0134`; 10 plain digits only with context.
+    UsPhone,
+    /// A webhook URL that carries its secret in the path (Slack, Discord, Teams, …).
+    WebhookUrl,
+    /// A vendor-prefixed API key (Stripe, SendGrid, OpenAI, GitLab, npm, PyPI, …), or a
+    /// long random token under a credential key or after a credential word.
+    ApiKey,
 }
 
 impl PiiType {
-    pub const ALL: [PiiType; 22] = [
+    pub const ALL: [PiiType; 28] = [
         PiiType::Email,
         PiiType::Phone,
         PiiType::PhoneIntl,
@@ -85,6 +103,12 @@ impl PiiType {
         PiiType::UrlPassword,
         PiiType::UrlSecret,
         PiiType::Secret,
+        PiiType::DateOfBirth,
+        PiiType::KrBankAccount,
+        PiiType::KrDriverLicense,
+        PiiType::UsPhone,
+        PiiType::WebhookUrl,
+        PiiType::ApiKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +135,12 @@ impl PiiType {
             PiiType::UrlPassword => "url_password",
             PiiType::UrlSecret => "url_secret",
             PiiType::Secret => "secret",
+            PiiType::DateOfBirth => "date_of_birth",
+            PiiType::KrBankAccount => "kr_bank_account",
+            PiiType::KrDriverLicense => "kr_driver_license",
+            PiiType::UsPhone => "us_phone",
+            PiiType::WebhookUrl => "webhook_url",
+            PiiType::ApiKey => "api_key",
         }
     }
 

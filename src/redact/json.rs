@@ -24,6 +24,7 @@
 
 use std::borrow::Cow;
 
+use super::context::Key;
 use super::keys::KeyClass;
 use super::skip;
 use super::{Session, Text, TypeId};
@@ -79,7 +80,7 @@ pub(crate) fn redact(
         return Err(JsonError::Invalid);
     }
     // The root cannot be dropped: only its members can.
-    w.value(KeyClass::Normal, depth)?;
+    w.value(KeyClass::Normal, Key::NONE, depth)?;
     w.ws();
     if w.pos != w.b.len() {
         return Err(JsonError::Invalid);
@@ -173,15 +174,21 @@ impl Walker<'_, '_, '_> {
         self.copied = end;
     }
 
-    fn value(&mut self, class: KeyClass, depth: usize) -> Result<Outcome, JsonError> {
+    /// A value under a key of class `class`; `hint`: the key, for context (`context.rs`).
+    fn value(
+        &mut self,
+        class: KeyClass,
+        hint: Key<'_>,
+        depth: usize,
+    ) -> Result<Outcome, JsonError> {
         match self.peek().ok_or(JsonError::Invalid)? {
-            b'{' => self.container(b'}', class, depth),
-            b'[' => self.container(b']', class, depth),
-            b'"' => self.string_value(class, depth),
+            b'{' => self.container(b'}', class, hint, depth),
+            b'[' => self.container(b']', class, hint, depth),
+            b'"' => self.string_value(class, hint, depth),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(class),
+            b'-' | b'0'..=b'9' => self.number(class, hint),
             _ => Err(JsonError::Invalid),
         }
     }
@@ -194,11 +201,12 @@ impl Walker<'_, '_, '_> {
         Ok(Outcome::Keep)
     }
 
-    /// An object (`close` is `}`) or an array (`]`).
+    /// An object (`close` is `}`) or an array (`]`, whose elements keep `hint`).
     fn container(
         &mut self,
         close: u8,
         class: KeyClass,
+        hint: Key<'_>,
         depth: usize,
     ) -> Result<Outcome, JsonError> {
         if depth >= self.sess.redactor.json.max_depth {
@@ -218,18 +226,21 @@ impl Walker<'_, '_, '_> {
             // What to roll back to when this member or element is dropped.
             let mark = (self.out.len(), self.copied);
             let mut drop_key = false;
+            let mut name = None;
             let child = if object {
                 let (ks, ke, escaped) = self.string_token()?;
                 let key = content(self.src, ks, ke, escaped);
+                name = Some(key.clone());
                 let child = if class == KeyClass::Normal {
                     self.sess.redactor.keys.classify(&key)
                 } else {
                     class
                 };
+
                 // A key can be PII itself (an e-mail used as a map key): scanned as
                 // text, unless it or the object is ignored.
                 if child != KeyClass::Ignored && !self.sess.redactor.plain_key(&key) {
-                    match self.sess.text(&key, true) {
+                    match self.sess.text(&key, true, Key::NONE) {
                         Text::Clean => {}
                         Text::Drop => drop_key = true,
                         Text::Changed(new) => self.edit(ks, ke, |out| write_string(&new, out)),
@@ -245,7 +256,12 @@ impl Walker<'_, '_, '_> {
             } else {
                 class
             };
-            let mut outcome = self.value(child, depth + 1)?;
+            let child_hint = match (&name, child) {
+                (Some(k), KeyClass::Normal) => Key(Some(k.as_ref())),
+                (Some(_), _) => Key::NONE,
+                (None, _) => hint,
+            };
+            let mut outcome = self.value(child, child_hint, depth + 1)?;
             if drop_key {
                 outcome = Outcome::Drop;
             }
@@ -327,7 +343,12 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    fn string_value(&mut self, class: KeyClass, depth: usize) -> Result<Outcome, JsonError> {
+    fn string_value(
+        &mut self,
+        class: KeyClass,
+        hint: Key<'_>,
+        depth: usize,
+    ) -> Result<Outcome, JsonError> {
         let (start, end, escaped) = self.string_token()?;
         if class == KeyClass::Ignored {
             return Ok(Outcome::Keep);
@@ -338,7 +359,7 @@ impl Walker<'_, '_, '_> {
             self.sess.whole(TypeId::builtin(PiiType::Secret), value)
         } else {
             let nested = self.nested;
-            self.sess.string(value, true, depth, nested)
+            self.sess.string(value, true, depth, nested, hint)
         };
         match result {
             Text::Clean => Ok(Outcome::Keep),
@@ -350,7 +371,7 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    fn number(&mut self, class: KeyClass) -> Result<Outcome, JsonError> {
+    fn number(&mut self, class: KeyClass, hint: Key<'_>) -> Result<Outcome, JsonError> {
         let start = self.pos;
         let b = self.b;
         let mut i = start;
@@ -392,9 +413,14 @@ impl Walker<'_, '_, '_> {
         let result = match class {
             KeyClass::Ignored => return Ok(Outcome::Keep),
             KeyClass::Sensitive => self.sess.whole(TypeId::builtin(PiiType::Secret), text),
-            // Only long integers can be card or resident numbers.
-            KeyClass::Normal if integer && start == int_start && (13..=19).contains(&n) => {
-                self.sess.text(text, true)
+            // Only long integers can be card or resident numbers; under a key that
+            // says what a number is (`account_no`, `phone`, `dob`), from six digits.
+            KeyClass::Normal
+                if integer
+                    && start == int_start
+                    && ((13..=19).contains(&n) || ((6..=19).contains(&n) && hint.hint() != 0)) =>
+            {
+                self.sess.text(text, true, hint)
             }
             KeyClass::Normal => return Ok(Outcome::Keep),
         };

@@ -83,8 +83,55 @@ pub(crate) enum KeyClass {
     Ignored,
 }
 
-/// True when `key` ends, once normalised, with a built-in sensitive name.
+/// True when `key` ends, once normalised, with a built-in sensitive name, or its last
+/// word is a short spelling of "password" (`pass`, `pw`, `passcode`, `user_pw`,
+/// `loginPw`; not `bypass`) or it names one in Korean (`비밀번호`, `패스워드`, `비번`, `…암호`).
 pub(crate) fn is_builtin_sensitive(key: &[u8]) -> bool {
+    suffix_sensitive(key) || password_word(key)
+}
+
+/// The last word of `key` (split at non-alphanumerics and lower→upper case changes) is
+/// a spelling of "password", or the key holds one in Korean.
+fn password_word(key: &[u8]) -> bool {
+    if !key.is_ascii() {
+        let korean = ["비밀번호", "패스워드", "비번"];
+        return korean
+            .iter()
+            .any(|w| super::starts::contains(key, w.as_bytes()))
+            || key.ends_with("암호".as_bytes());
+    }
+    let end = key
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |e| e + 1);
+    let mut start = end;
+    while start > 0 {
+        let c = key[start - 1];
+        if !c.is_ascii_alphanumeric() {
+            break;
+        }
+        start -= 1;
+        // `loginPw`: the word starts at the capital after a lowercase letter.
+        if c.is_ascii_uppercase() && start > 0 && key[start - 1].is_ascii_lowercase() {
+            break;
+        }
+    }
+    let word = &key[start..end];
+    [
+        "pass",
+        "pw",
+        "passcode",
+        "passwort",
+        "contrasena",
+        "senha",
+        "mdp",
+        "motdepasse",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w.as_bytes()))
+}
+
+fn suffix_sensitive(key: &[u8]) -> bool {
     // The last two letters or digits, lowercased (every name has three or more).
     let mut tail = key
         .iter()
@@ -220,6 +267,20 @@ mod tests {
             assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
         }
         for key in [
+            "pass",
+            "user_pw",
+            "loginPw",
+            "PASSCODE",
+            "비밀번호",
+            "사용자_비밀번호",
+            "계정암호",
+        ] {
+            assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
+        }
+        for key in [
+            "bypass",
+            "compass",
+            "암호화_방식",
             "max_tokens",
             "token_count",
             "user",

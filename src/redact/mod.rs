@@ -29,6 +29,11 @@
 //!   the JSON string scanner.
 //! - `detect.rs`: the built-in patterns, grouped, and the anchored searches.
 //! - `validate.rs`: validators run on candidates.
+//! - `context.rs`: what a key or the words before a value say it is (key hints, marking
+//!   words in English and Korean), asked only for candidates that need it.
+//! - `numbers.rs`: numbers read by hand at numeric candidates: US phones, Korean
+//!   licences, and with context dates of birth, bank accounts, plain SSN/BRN/FRN.
+//! - `percent.rs`: percent-encoded text, decoded for detection and mapped back.
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
 //! - `json.rs`: the copy-through JSON walker.
@@ -46,10 +51,13 @@
 
 mod action;
 pub mod cli;
+mod context;
 mod detect;
 mod json;
 mod keys;
+mod numbers;
 mod otlp;
+mod percent;
 mod scan;
 mod sensitive;
 mod skip;
@@ -222,6 +230,10 @@ impl Redactor {
     }
 }
 
+/// A match in percent-encoded text: start and end in the text as written, type, and
+/// its span in the decoded text when it was found there.
+type Hit = (usize, usize, TypeId, Option<(usize, usize)>);
+
 /// The result of redacting one string.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Text {
@@ -265,7 +277,7 @@ pub struct Session<'r> {
 impl Session<'_> {
     /// Redacts a log body string: JSON-aware, or free text. `None` when nothing changed.
     pub fn redact_str(&mut self, s: &str) -> Option<String> {
-        match self.string(s, false, 0, 0) {
+        match self.string(s, false, 0, 0, context::Key::NONE) {
             Text::Changed(s) => Some(s),
             Text::Clean | Text::Drop => None,
         }
@@ -303,7 +315,18 @@ impl Session<'_> {
     }
 
     /// A string that may hold JSON. `in_field`: a drop removes the field (else the match).
-    fn string(&mut self, s: &str, in_field: bool, depth: usize, nested: usize) -> Text {
+    /// `key`: the hint of the key it sits under (`context.rs`).
+    fn string(
+        &mut self,
+        s: &str,
+        in_field: bool,
+        depth: usize,
+        nested: usize,
+        key: context::Key<'_>,
+    ) -> Text {
+        if context::token_like(s) && key.hint() & context::CREDENTIAL != 0 {
+            return self.whole(TypeId::builtin(PiiType::ApiKey), s);
+        }
         let limits = self.redactor.json;
         if nested <= limits.max_nested && json::looks_like_json(s) {
             if s.len() > limits.max_bytes {
@@ -317,16 +340,19 @@ impl Session<'_> {
                 }
             }
         }
-        self.text(s, in_field)
+        self.text(s, in_field, key)
     }
 
-    /// Free text: every detector, one pass.
-    fn text(&mut self, s: &str, in_field: bool) -> Text {
+    /// Free text: every detector, one pass. `key`: the hint of the key it sits under.
+    fn text(&mut self, s: &str, in_field: bool, key: context::Key<'_>) -> Text {
+        if let Some(decoded) = percent::decode(s) {
+            return self.text_encoded(s, &decoded, in_field, key);
+        }
         let r = self.redactor;
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         r.detectors
-            .find(&mut self.caches, s, |t| r.enabled(t), &mut found);
+            .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
         if found.is_empty() {
             self.found = found;
             return Text::Clean;
@@ -353,6 +379,83 @@ impl Session<'_> {
             self.count(f.ty, action(f));
         }
         self.found = found;
+        result
+    }
+
+    /// Text with percent-escapes (`kim%40example.com`, `%2B82-10-…`): detected in the
+    /// text as written and as decoded; a match found in the decoded text is replaced in
+    /// place, its replacement percent-encoded where the original was, so a URL or form
+    /// body stays valid and decodes to `[REDACTED:<type>]`.
+    fn text_encoded(
+        &mut self,
+        s: &str,
+        decoded: &percent::Decoded,
+        in_field: bool,
+        key: context::Key<'_>,
+    ) -> Text {
+        let r = self.redactor;
+        let mut found = std::mem::take(&mut self.found);
+        found.clear();
+        r.detectors
+            .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
+        let plain = found.len();
+        r.detectors.find(
+            &mut self.caches,
+            &decoded.text,
+            key,
+            |t| r.enabled(t),
+            &mut found,
+        );
+        let mut hits: Vec<Hit> = found
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if i < plain {
+                    (f.start, f.end, f.ty, None)
+                } else {
+                    let (a, b) = decoded.original(f.start, f.end);
+                    (a, b, f.ty, Some((f.start, f.end)))
+                }
+            })
+            .collect();
+        self.found = found;
+        if hits.is_empty() {
+            return Text::Clean;
+        }
+        // Earliest first, the longer at equal starts; no overlaps.
+        hits.sort_by_key(|h| (h.0, std::cmp::Reverse(h.1)));
+        let mut end = 0;
+        hits.retain(|h| {
+            let keep = h.0 >= end;
+            if keep {
+                end = h.1;
+            }
+            keep
+        });
+        let action = |ty: TypeId| r.types[ty.index()].action.unwrap_or(RedactAction::Replace);
+        let result = if in_field && hits.iter().any(|h| action(h.2) == RedactAction::Drop) {
+            Text::Drop
+        } else {
+            let mut out = String::with_capacity(s.len() + 16);
+            let mut at = 0;
+            for &(start, end, ty, dec) in &hits {
+                out.push_str(&s[at..start]);
+                match dec {
+                    Some((ds, de)) if s[start..end].contains('%') => {
+                        let mut plain = String::new();
+                        self.replace(ty, action(ty), &decoded.text[ds..de], &mut plain);
+                        percent::encode(&plain, &mut out);
+                    }
+                    _ => self.replace(ty, action(ty), &s[start..end], &mut out),
+                }
+                at = end;
+            }
+            out.push_str(&s[at..]);
+            Text::Changed(out)
+        };
+        for h in &hits {
+            self.count(h.2, action(h.2));
+        }
         result
     }
 

@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{Exemplar, metric};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use super::context::Key;
 use super::keys::KeyClass;
 use super::{Session, Text, TypeId};
 use crate::config::PiiType;
@@ -23,6 +24,18 @@ pub const SUMMARY_ATTRIBUTE: &str = "slotel.redaction.count";
 
 /// Integers at least this large are scanned (card and resident numbers sent as ints).
 const SCANNED_INT: i64 = 1_000_000_000_000;
+
+/// Under a key that says what a number is (`phone`, `account_no`, `dob`), integers of
+/// six digits or more are scanned.
+const HINTED_INT: i64 = 100_000;
+
+/// A key, for context (none for ignored and sensitive ones).
+fn key_of(class: KeyClass, key: &str) -> Key<'_> {
+    match class {
+        KeyClass::Normal => Key(Some(key)),
+        _ => Key::NONE,
+    }
+}
 
 impl Session<'_> {
     /// Redacts an export logs request in place.
@@ -38,7 +51,7 @@ impl Session<'_> {
                 for rec in &mut sl.log_records {
                     let before = self.total;
                     if let Some(body) = &mut rec.body
-                        && self.any_value(body, KeyClass::Normal, false) == Keep::Drop
+                        && self.any_value(body, KeyClass::Normal, Key::NONE, false) == Keep::Drop
                     {
                         rec.body = None;
                     }
@@ -174,7 +187,7 @@ impl Session<'_> {
 
     /// A span name or status message: a drop removes the match only.
     fn free_text(&mut self, s: &mut String) {
-        if let Text::Changed(new) = self.text(s, false) {
+        if let Text::Changed(new) = self.text(s, false, Key::NONE) {
             *s = new;
         }
     }
@@ -186,15 +199,23 @@ impl Session<'_> {
             } else {
                 self.redactor.keys.classify(&kv.key)
             };
+            let hint = key_of(class, &kv.key);
             match &mut kv.value {
-                Some(v) => self.any_value(v, class, true) == Keep::Keep,
+                Some(v) => self.any_value(v, class, hint, true) == Keep::Keep,
                 None => true,
             }
         });
     }
 
-    /// Redacts one value; `in_field` is false only for a log body.
-    fn any_value(&mut self, v: &mut AnyValue, class: KeyClass, in_field: bool) -> Keep {
+    /// Redacts one value under a key of class `class` and hint `hint`; `in_field` is
+    /// false only for a log body.
+    fn any_value(
+        &mut self,
+        v: &mut AnyValue,
+        class: KeyClass,
+        hint: Key<'_>,
+        in_field: bool,
+    ) -> Keep {
         use any_value::Value;
         let secret = TypeId::builtin(PiiType::Secret);
         let Some(value) = &mut v.value else {
@@ -206,9 +227,12 @@ impl Session<'_> {
             (KeyClass::Sensitive, Value::IntValue(i)) => self.whole(secret, &i.to_string()),
             (KeyClass::Sensitive, Value::DoubleValue(d)) => self.whole(secret, &d.to_string()),
             (KeyClass::Sensitive, Value::BytesValue(_)) => self.whole(secret, ""),
-            (KeyClass::Normal, Value::StringValue(s)) => self.string(s, in_field, 0, 0),
-            (KeyClass::Normal, Value::IntValue(i)) if i.unsigned_abs() >= SCANNED_INT as u64 => {
-                self.text(&i.to_string(), true)
+            (KeyClass::Normal, Value::StringValue(s)) => self.string(s, in_field, 0, 0, hint),
+            (KeyClass::Normal, Value::IntValue(i))
+                if i.unsigned_abs() >= SCANNED_INT as u64
+                    || (i.unsigned_abs() >= HINTED_INT as u64 && hint.hint() != 0) =>
+            {
+                self.text(&i.to_string(), true, hint)
             }
             (KeyClass::Normal, Value::BytesValue(bytes)) => {
                 // Bytes that are UTF-8 are redacted like a string (JSON-aware) and stay
@@ -216,7 +240,7 @@ impl Session<'_> {
                 let Ok(s) = std::str::from_utf8(bytes) else {
                     return Keep::Keep;
                 };
-                return match self.string(s, in_field, 0, 0) {
+                return match self.string(s, in_field, 0, 0, hint) {
                     Text::Clean => Keep::Keep,
                     Text::Changed(s) => {
                         *bytes = s.into_bytes();
@@ -237,14 +261,15 @@ impl Session<'_> {
                     };
                     // A map key can be PII itself, as in a JSON body.
                     if child != KeyClass::Ignored && !self.redactor.plain_key(&kv.key) {
-                        match self.text(&kv.key, true) {
+                        match self.text(&kv.key, true, Key::NONE) {
                             Text::Clean => {}
                             Text::Drop => return false,
                             Text::Changed(new) => kv.key = new,
                         }
                     }
+                    let child_hint = key_of(child, &kv.key);
                     match &mut kv.value {
-                        Some(v) => self.any_value(v, child, true) == Keep::Keep,
+                        Some(v) => self.any_value(v, child, child_hint, true) == Keep::Keep,
                         None => true,
                     }
                 });
@@ -253,7 +278,7 @@ impl Session<'_> {
             (_, Value::ArrayValue(array)) => {
                 array
                     .values
-                    .retain_mut(|v| self.any_value(v, class, true) == Keep::Keep);
+                    .retain_mut(|v| self.any_value(v, class, hint, true) == Keep::Keep);
                 return Keep::Keep;
             }
             _ => return Keep::Keep,

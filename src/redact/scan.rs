@@ -21,19 +21,22 @@
 //! - `ipv6`: `::`, or seven colons;
 //! - numbers: spans of `[0-9 +().-]`, each checked against the shape of every numeric
 //!   pattern (a 13-digit run or 6+7 for resident numbers, 3-2-5 or 3-2-4 dashed runs,
-//!   a chain of at least 13 digits for cards, a leading `0`, `+82` or `1588-` for Korean
+//!   a chain of at least 13 digits for cards, a leading `0` or `+82` for Korean
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
-use super::detect::{ALNUM, EMAIL, IPV6, LITERAL, PEM, SECRET, URL_PASSWORD, URL_SECRET};
+use super::detect::{
+    ALNUM, EMAIL, IPV6, LITERAL, NUMBERS, PEM, SECRET, URL_PASSWORD, URL_SECRET, WEBHOOK,
+};
 use super::skip;
 use super::starts::{
-    URL_SECRET_NAMES, contains, keyword_starts, local_part_start, scheme_start, shapes,
+    KOREAN_PASSWORD, URL_SECRET_NAMES, VENDOR_PREFIXES, contains, keyword_starts, local_part_start,
+    scheme_start, shapes, webhook_host,
 };
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
 const WORD: u8 = 1;
 const DIGIT: u8 = 2;
-/// `@ : = -`: handled one by one.
+/// `@ : = - _`: handled one by one.
 const PUNCT: u8 = 4;
 
 const fn classes() -> [u8; 256] {
@@ -48,7 +51,7 @@ const fn classes() -> [u8; 256] {
         if b.is_ascii_digit() {
             k |= DIGIT;
         }
-        if matches!(b, b'@' | b':' | b'=' | b'-') {
+        if matches!(b, b'@' | b':' | b'=' | b'-' | b'_') {
             k |= PUNCT;
         }
         t[c] = k;
@@ -198,11 +201,21 @@ impl Scan {
                     double_colon |= b.get(at + 1) == Some(&b':');
                     if b[at + 1..].starts_with(b"//") {
                         schemes.push(at);
+                        if webhook_host(b, at) {
+                            let s = scheme_start(b, at);
+                            if s < at {
+                                self.start(WEBHOOK, s);
+                            }
+                        }
                     }
                     self.assignment(b, at, false);
                 }
                 b'=' => self.assignment(b, at, true),
-                b'-' => self.pem(b, at, &mut private),
+                b'-' => {
+                    self.pem(b, at, &mut private);
+                    self.prefixed(b, at);
+                }
+                b'_' => self.prefixed(b, at),
                 _ => {}
             }
         }
@@ -275,7 +288,7 @@ impl Scan {
                     }
                     self.num_starts.push(end);
                 }
-                Some(b' ' | b')' | b'.') => {}
+                Some(b' ' | b')' | b'.' | b'/') => {}
                 _ => break,
             }
             end += 1;
@@ -284,12 +297,19 @@ impl Scan {
         while end > start && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
             end -= 1;
         }
-        let groups = if digits >= 4 {
+        let mut groups = if digits >= 4 {
             let plus = first_plus.is_some_and(|p| p < end);
             shapes(&b[start..end], &self.runs, digits, plus)
         } else {
             0
         };
+        // Numbers read by hand (`numbers.rs`): six digits or more, or a year before `년`.
+        if digits >= 6
+            || (self.runs.last().is_some_and(|r| r.1 == 4)
+                && b[raw_end..].starts_with("년".as_bytes()))
+        {
+            groups |= 1 << NUMBERS;
+        }
         if groups == 0 {
             self.num_starts.truncate(mark);
         } else {
@@ -306,6 +326,23 @@ impl Scan {
         raw_end
     }
 
+    /// A `_` or `-` at `q`: a vendor key whose prefix ends there starts at the word
+    /// start before it (`sk_live_…`, `npm_…`, `pypi-…`).
+    fn prefixed(&mut self, b: &[u8], q: usize) {
+        let w = q - b[..q]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if w == q || (w > 0 && (CLASS[usize::from(b[w - 1])] & WORD != 0 || b[w - 1] == b'-')) {
+            return;
+        }
+        let word = &b[w..=q];
+        if VENDOR_PREFIXES.contains(&word) {
+            self.start(LITERAL, w);
+        }
+    }
+
     /// A word starts at `i` with a capital or one of `e g x b`.
     fn word_start(&mut self, b: &[u8], i: usize) {
         let rest = &b[i..];
@@ -320,11 +357,24 @@ impl Scan {
         }
         let literal = match c {
             b'e' => rest.starts_with(b"eyJ"),
-            b'g' => rest.starts_with(b"gh") || rest.starts_with(b"github_pat_"),
-            b'x' => rest.starts_with(b"xox"),
+            b'g' => {
+                rest.starts_with(b"gh")
+                    || rest.starts_with(b"github_pat_")
+                    || (rest.starts_with(b"gl")
+                        && rest
+                            .iter()
+                            .skip(2)
+                            .take(6)
+                            .position(|c| matches!(c, b'-' | b'_'))
+                            .is_some())
+            }
+            b'x' => rest.starts_with(b"xox") || rest.starts_with(b"xapp-"),
             b'A' => [b"AIza", b"AKIA", b"ASIA", b"ABIA", b"ACCA"]
                 .iter()
                 .any(|p| rest.starts_with(*p)),
+            b'S' => rest.starts_with(b"SG.") || rest.starts_with(b"SK"),
+            b'P' => rest.starts_with(b"PMAK-"),
+            b'N' => rest.starts_with(b"NRAK-"),
             b'B' | b'b' => {
                 rest.get(..6)
                     .is_some_and(|w| w.eq_ignore_ascii_case(b"bearer"))
@@ -365,6 +415,16 @@ impl Scan {
         }
         let we = j;
         let ws = if we == q { ws_q } else { word_start(we) };
+        if ws == we && we > 0 && b[we - 1] >= 0x80 {
+            // `비밀번호: …`
+            if let Some(w) = KOREAN_PASSWORD
+                .iter()
+                .find(|w| b[..we].ends_with(w.as_bytes()))
+            {
+                self.start(SECRET, we - w.len());
+            }
+            return;
+        }
         for s in keyword_starts(&b[ws..we]) {
             self.start(SECRET, ws + s);
         }
@@ -385,7 +445,7 @@ impl Scan {
 
 #[cfg(test)]
 mod tests {
-    use super::super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
+    use super::super::detect::{BRN, CARD, IPV4, NUMBERS, PHONE, PHONE_INTL, RESIDENT, SSN};
     use super::*;
 
     fn scan(s: &str) -> Scan {
@@ -424,7 +484,7 @@ mod tests {
         assert_eq!(starts("x git+ssh://u:p@db", URL_PASSWORD), [2, 6]);
         assert!(starts("x postgres://db", URL_PASSWORD).is_empty());
         assert_eq!(starts("a user_password = 1", SECRET), [7]);
-        assert_eq!(starts("tokens: 1, x=2, Api_Key=3", SECRET), [0, 16]);
+        assert_eq!(starts("tokens: 1, x=2, Api_Key=3", SECRET), [0, 16, 20]);
         assert!(starts("a user_name = 1", SECRET).is_empty());
         assert_eq!(scan("at 2001:db8::1").ipv6, 3);
         assert_eq!(scan("at 12:30:45").ipv6, usize::MAX);
@@ -440,10 +500,12 @@ mod tests {
         assert_ne!(groups("brn 123-45-67890") & bit(BRN), 0);
         assert_ne!(groups("call 010-1234-5678") & bit(PHONE), 0);
         assert_ne!(groups("call +82 10-1234-5678") & bit(PHONE), 0);
-        assert_ne!(groups("call 1588-1234") & bit(PHONE), 0);
+        assert_eq!(groups("call 1588-1234") & bit(PHONE), 0);
         assert_ne!(groups("call +44 20 7946 3373") & bit(PHONE_INTL), 0);
         assert_ne!(groups("from 10.0.0.1") & bit(IPV4), 0);
-        assert_eq!(groups("at 2024-02-17 took 1234 ms"), 0);
+        assert_eq!(groups("at 2024-02-17 took 1234 ms"), bit(NUMBERS));
         assert_eq!(groups("v1.25.67 and 404"), 0);
+        assert_eq!(groups("born 1990년 3월"), bit(NUMBERS));
+        assert_eq!(groups("dob 03/05/1990") & bit(NUMBERS), bit(NUMBERS));
     }
 }

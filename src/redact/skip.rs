@@ -13,7 +13,7 @@ pub(crate) const BLOCK: usize = 16;
 /// The masks of one block for the scan pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ScanMask {
-    /// `@ : = -`: looked at wherever they are.
+    /// `@ : = - _`: looked at wherever they are.
     pub always: u32,
     /// A digit, a capital or one of `e g x b`: looked at only where a word starts (a
     /// digit after a word byte starts no numeric match, and a run of digits is looked
@@ -91,7 +91,7 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
     };
     for (j, &c) in block.iter().enumerate() {
         let bit = 1u32 << j;
-        if matches!(c, b'@' | b':' | b'=' | b'-') {
+        if matches!(c, b'@' | b':' | b'=' | b'-' | b'_') {
             m.always |= bit;
         }
         if c.is_ascii_alphanumeric()
@@ -170,7 +170,10 @@ mod sse2 {
         let digit = in_range(v, b'0', 10);
         let upper = in_range(v, b'A', 26);
         let lower = in_range(v, b'a', 26);
-        let punct = or(or(eq(v, b'@'), eq(v, b':')), or(eq(v, b'='), eq(v, b'-')));
+        let punct = or(
+            or(eq(v, b'@'), eq(v, b':')),
+            or(or(eq(v, b'='), eq(v, b'-')), eq(v, b'_')),
+        );
         let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
         ScanMask {
             always: bits(punct),
@@ -218,10 +221,10 @@ mod tests {
             .iter()
             .fold(0, |m, j| m | 1 << j);
         assert_eq!(m.wanted(false), want);
-        // Digits only at a word start: `b`, `4`, `6` after `+`, `7` after `.`.
+        // Digits only at a word start: `b`, `_`, `4`, `6` after `+`, `7` after `.`.
         assert_eq!(
             scan_mask(b"a1 b2_3 4d5+6.78").wanted(false),
-            0b0101_0001_0000_1000
+            0b0101_0001_0010_1000
         );
         assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(true), 0);
         assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(false), 1);

@@ -5,7 +5,8 @@
 use super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
 
 /// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
-/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`.
+/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`, `pw` for
+/// `pwd` and `pw`, `auth` for `authorization` and `auth`.
 pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let tail = |s: usize, t: &[u8]| {
         word.get(s + 1..s + 1 + t.len())
@@ -16,14 +17,15 @@ pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
         let second = (word[s + 1] | 0x20).wrapping_sub(b'a');
         second < 26 && KEYWORD_PAIRS[usize::from(word[s])] & (1 << second) != 0
     };
-    let last = word.len().saturating_sub(2);
+    let last = word.len().saturating_sub(1);
     (0..last).filter(move |&s| {
         pair(s)
             && match word[s].to_ascii_lowercase() {
-                b'p' => tail(s, b"ass") || tail(s, b"wd") || tail(s, b"rivate") || tail(s, b"in"),
+                b'p' => tail(s, b"ass") || tail(s, b"w") || tail(s, b"rivate") || tail(s, b"in"),
                 b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
                 b't' => tail(s, b"oken"),
-                b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uthorization"),
+                b'k' => tail(s, b"ey"),
+                b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uth"),
                 b'c' => {
                     tail(s, b"ard")
                         || tail(s, b"vv")
@@ -41,12 +43,13 @@ pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
 static KEYWORD_PAIRS: [u32; 256] = keyword_pairs();
 
 const fn keyword_pairs() -> [u32; 256] {
-    const PAIRS: [(u8, &[u8]); 5] = [
+    const PAIRS: [(u8, &[u8]); 6] = [
         (b'p', b"awri"),
         (b's', b"es"),
         (b't', b"o"),
         (b'a', b"pcu"),
         (b'c', b"avor"),
+        (b'k', b"e"),
     ];
     let mut t = [0u32; 256];
     let mut i = 0;
@@ -90,6 +93,60 @@ pub(crate) const URL_SECRET_NAMES: [&[u8]; 22] = [
     b"X-Amz-Credential",
     b"X-Amz-Security-Token",
 ];
+
+/// Korean names of a password that start the `secret` pattern before a `:` or `=`.
+pub(super) const KOREAN_PASSWORD: [&str; 4] = ["비밀번호", "패스워드", "비번", "암호"];
+
+/// The first bytes of a vendor key's prefix, up to and including its first `_` or `-`
+/// (the scan sees those separators): keys that start with a lowercase letter. Those
+/// that start with a capital, `g` or `x` are found at their word start.
+pub(super) const VENDOR_PREFIXES: [&[u8]; 17] = [
+    b"sk_", b"rk_", b"pk_", b"whsec_", b"sk-", b"npm_", b"pypi-", b"key-", b"shpat_", b"shpca_",
+    b"shppa_", b"shpss_", b"dop_", b"hf_", b"sq0atp-", b"sq0csp-", b"lin_",
+];
+
+/// Webhook hosts that carry their secret in the path: (host, or a host suffix when it
+/// starts with `.`; path prefix).
+pub(super) const WEBHOOK_HOSTS: [(&[u8], &[u8]); 13] = [
+    (b"hooks.slack.com", b"/services/"),
+    (b"hooks.slack.com", b"/workflows/"),
+    (b"hooks.slack.com", b"/triggers/"),
+    (b"discord.com", b"/api/webhooks/"),
+    (b"discordapp.com", b"/api/webhooks/"),
+    (b".discord.com", b"/api/webhooks/"),
+    (b".webhook.office.com", b"/webhookb2/"),
+    (b"outlook.office.com", b"/webhook/"),
+    (b"chat.googleapis.com", b"/v1/spaces/"),
+    (b"hooks.zapier.com", b"/hooks/catch/"),
+    (b"api.telegram.org", b"/bot"),
+    (b"maker.ifttt.com", b"/trigger/"),
+    (b"events.pagerduty.com", b"/integration/"),
+];
+
+/// Whether the URL whose `://` starts at `colon` goes to a webhook host with a
+/// secret path.
+pub(super) fn webhook_host(b: &[u8], colon: usize) -> bool {
+    let rest = &b[colon + 3..];
+    let host_end = rest
+        .iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-')))
+        .unwrap_or(rest.len());
+    let host = &rest[..host_end];
+    // A port may follow the host.
+    let mut path = &rest[host_end..];
+    if path.first() == Some(&b':') {
+        let digits = path[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        path = &path[1 + digits..];
+    }
+    WEBHOOK_HOSTS.iter().any(|(h, p)| {
+        let host_ok = if h[0] == b'.' {
+            host.len() > h.len() && host[host.len() - h.len()..].eq_ignore_ascii_case(h)
+        } else {
+            host.eq_ignore_ascii_case(h)
+        };
+        host_ok && path.len() > p.len() + 8 && path[..p.len()].eq_ignore_ascii_case(p)
+    })
+}
 
 pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
@@ -169,11 +226,6 @@ pub(super) fn shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: 
         }
         if (first == b'0' && digits >= 9)
             || (first == b'8' && s > 0 && span[s - 1] == b'+' && l >= 2 && span[s + 1] == b'2')
-            || (l == 4
-                && first == b'1'
-                && matches!(span[s + 1], b'5' | b'6' | b'8')
-                && sep == b'-'
-                && lens[r + 1] == 4)
         {
             groups |= bit(PHONE);
         }

@@ -490,3 +490,362 @@ fn bytes_values_and_map_keys() {
     assert_eq!(str_of(&map.values[0].value), "3");
     assert_eq!(map.values[1].key, "plain");
 }
+
+/// `(input, expected output)` under the default config.
+fn table(cases: &[(&str, &str)]) {
+    let r = default();
+    let mut failures = Vec::new();
+    for (input, want) in cases {
+        let got = run(&r, input);
+        if got != *want {
+            failures.push(format!("{input:?}\n   want {want:?}\n    got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Inputs that must come out unchanged under the default config.
+fn kept(inputs: &[&str]) {
+    let cases: Vec<(&str, &str)> = inputs.iter().map(|s| (*s, *s)).collect();
+    table(&cases);
+}
+
+#[test]
+fn korean_and_us_numbers() {
+    table(&[
+        // Every +82 / 0082 spelling of a mobile number; 050x safe numbers.
+        ("tel +82 10 1234 5678", "tel [REDACTED:phone]"),
+        ("tel +82.10.1234.5678", "tel [REDACTED:phone]"),
+        ("tel +82 (0)10-1234-5678", "tel [REDACTED:phone]"),
+        ("tel (+82) 10-1234-5678", "tel [REDACTED:phone]"),
+        ("tel 0082-10-1234-5678", "tel [REDACTED:phone]"),
+        ("tel +82-010-1234-5678", "tel [REDACTED:phone]"),
+        (
+            "안심번호 0505-123-4567 배정",
+            "안심번호 [REDACTED:phone] 배정",
+        ),
+        (
+            "안심번호 0504-1234-5678로 연결",
+            "안심번호 [REDACTED:phone]로 연결",
+        ),
+        ("010-1234-5678로 연락", "[REDACTED:phone]로 연락"),
+        // US numbers in their common spellings; plain ten digits after a phone word.
+        ("call (415) 555-0134 now", "call [REDACTED:us_phone] now"),
+        ("call 415.555.0134", "call [REDACTED:us_phone]"),
+        ("call 1-415-555-0134", "call [REDACTED:us_phone]"),
+        (
+            "us office +1 415 555 0134",
+            "us office [REDACTED:phone_intl]",
+        ),
+        ("phone: 4155550134", "phone: [REDACTED:us_phone]"),
+        (
+            r#"{"phone":"4155550134"}"#,
+            r#"{"phone":"[REDACTED:us_phone]"}"#,
+        ),
+        (
+            r#"{"mobile":4155550134}"#,
+            r#"{"mobile":"[REDACTED:us_phone]"}"#,
+        ),
+        // Registration numbers written plain, with context.
+        ("SSN 123456789 on file", "SSN [REDACTED:us_ssn] on file"),
+        ("사업자번호: 2208162517", "사업자번호: [REDACTED:kr_brn]"),
+        (
+            r#"{"biz_no":"2208162517"}"#,
+            r#"{"biz_no":"[REDACTED:kr_brn]"}"#,
+        ),
+        (
+            "외국인등록번호 9001015234561",
+            "외국인등록번호 [REDACTED:kr_frn]",
+        ),
+        // Driver licences.
+        (
+            "면허 11-22-123456-78 확인",
+            "면허 [REDACTED:kr_driver_license] 확인",
+        ),
+        (
+            "license no 112212345678",
+            "license no [REDACTED:kr_driver_license]",
+        ),
+        (
+            r#"{"driver_license":"112212345678"}"#,
+            r#"{"driver_license":"[REDACTED:kr_driver_license]"}"#,
+        ),
+        // Bank accounts need an account key, `계좌` or a bank's name.
+        (
+            "입금 계좌 110-123-456789 신한",
+            "입금 계좌 [REDACTED:kr_bank_account] 신한",
+        ),
+        (
+            "카카오뱅크 3333-12-1234567",
+            "카카오뱅크 [REDACTED:kr_bank_account]",
+        ),
+        (
+            "농협 123456-12-123456으로",
+            "농협 [REDACTED:kr_bank_account]으로",
+        ),
+        (
+            r#"{"bank_account":"1002-123-456789"}"#,
+            r#"{"bank_account":"[REDACTED:kr_bank_account]"}"#,
+        ),
+        (
+            r#"{"refund":{"계좌번호":"110123456789"}}"#,
+            r#"{"refund":{"계좌번호":"[REDACTED:kr_bank_account]"}}"#,
+        ),
+        (
+            r#"{"acct_no":110123456789}"#,
+            r#"{"acct_no":"[REDACTED:kr_bank_account]"}"#,
+        ),
+    ]);
+    kept(&[
+        "고객센터 1588-1234 (평일 9시)",
+        "문의 1577-1000, 1600-1234, 1644-0000, 1899-0000",
+        "order 4155550134 shipped",
+        "ref 110-123-456789",
+        "took 123456789 ns",
+        r#"{"order_id":"110123456789","amount":4155550134}"#,
+    ]);
+}
+
+#[test]
+fn dates_of_birth_only_in_context() {
+    table(&[
+        (
+            r#"{"dob":"1990-03-05"}"#,
+            r#"{"dob":"[REDACTED:date_of_birth]"}"#,
+        ),
+        (
+            r#"{"birth_date":"03/05/1990"}"#,
+            r#"{"birth_date":"[REDACTED:date_of_birth]"}"#,
+        ),
+        (
+            r#"{"user":{"birthday":"1990.03.05"}}"#,
+            r#"{"user":{"birthday":"[REDACTED:date_of_birth]"}}"#,
+        ),
+        (
+            r#"{"생년월일":"1990년 3월 5일"}"#,
+            r#"{"생년월일":"[REDACTED:date_of_birth]"}"#,
+        ),
+        (
+            r#"{"dateOfBirth":19900305}"#,
+            r#"{"dateOfBirth":"[REDACTED:date_of_birth]"}"#,
+        ),
+        (
+            "signup dob=1990-03-05 ok",
+            "signup dob=[REDACTED:date_of_birth] ok",
+        ),
+        (
+            "생년월일은 1990년 3월 5일입니다",
+            "생년월일은 [REDACTED:date_of_birth]입니다",
+        ),
+        (
+            "born 25.12.1985 in Seoul",
+            "born [REDACTED:date_of_birth] in Seoul",
+        ),
+    ]);
+    kept(&[
+        r#"{"created_at":"2024-06-12","event":"1990-03-05 migration","at":"2024년 3월 5일"}"#,
+        "2024-06-12T10:20:30.123Z job ran on 03/05/2024",
+        "배송일 2024년 3월 5일",
+    ]);
+}
+
+#[test]
+fn hard_negatives_under_their_keys() {
+    kept(&[
+        r#"{"app_version":"6.11.4.50","build":"10.0.19045.3803"}"#,
+        "app version 6.11.4.50 started",
+        r#"{"ua":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}"#,
+        "agent Mozilla/5.0 (Linux; Android 10; K) Chrome/120.0.6099.109 Mobile OPR/106.0.0.0",
+        r#"{"tracking":"UA-12345678-1","ga4":"G-ABC123DEF4","gtm":"GTM-5XK2P9Q"}"#,
+        r#"{"sku":"8801234567893","barcode":"036000291452","ean":"4006381333931"}"#,
+    ]);
+    // The same dotted quad elsewhere is an address.
+    table(&[(
+        r#"{"client":"6.11.4.50"}"#,
+        r#"{"client":"[REDACTED:ipv4]"}"#,
+    )]);
+}
+
+#[test]
+fn secrets_keys_and_webhooks() {
+    let slack = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
+    let discord = "https://discord.com/api/webhooks/123456789012345678/abcDEF-ghi_JKL";
+    table(&[
+        (
+            &format!("posting to {slack} failed"),
+            "posting to [REDACTED:webhook_url] failed",
+        ),
+        (
+            &format!(r#"{{"url":"{discord}"}}"#),
+            r#"{"url":"[REDACTED:webhook_url]"}"#,
+        ),
+        (
+            "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc ok",
+            "stripe [REDACTED:api_key] ok",
+        ),
+        ("rk_live_51H8xYzAbCdEfGhIjKlMnOpQr", "[REDACTED:api_key]"),
+        ("pk_live_TYooMQauvdEDq54NiTphI7jx", "[REDACTED:api_key]"),
+        (
+            "sg 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 end",
+            "sg [REDACTED:api_key] end",
+        ),
+        (
+            "twilio SK0123456789abcdef0123456789abcdef",
+            "twilio [REDACTED:api_key]",
+        ),
+        (
+            "openai sk-proj-AbC123dEf456GhI789jKl012MnO345pQr",
+            "openai [REDACTED:api_key]",
+        ),
+        (
+            "npm npm_abcdefghijklmnopqrstuvwxyz0123456789 x",
+            "npm [REDACTED:api_key] x",
+        ),
+        (
+            "pypi-AgEIcHlwaS5vcmcCJGE0ZjA1ZDk5LTQ2YjMtNDgzZC04N2I2LWI4YjI3ZmFkMzUyMQ",
+            "[REDACTED:api_key]",
+        ),
+        (
+            "gitlab glpat-xxxxxxxxxxxxxxxxxxxx done",
+            "gitlab [REDACTED:api_key] done",
+        ),
+        // Random tokens under a credential key or after a credential word.
+        (
+            r#"{"key":"9f86d081884c7d659a2feaa0c55ad015"}"#,
+            r#"{"key":"[REDACTED:api_key]"}"#,
+        ),
+        (
+            "key=Zx81hQw2Lm0PqRt5Vb7Nc3Kd&x=1",
+            "key=[REDACTED:api_key]&x=1",
+        ),
+        (
+            "x-api-key: 9f86d081884c7d659a2feaa0c55ad015",
+            "x-api-key: [REDACTED:secret]",
+        ),
+    ]);
+    kept(&[
+        r#"{"key":"enter","cache_key":"user:42"}"#,
+        "press key=enter to go on",
+        "sk-hynix-memory-controller-a ready",
+    ]);
+}
+
+#[test]
+fn passwords_under_every_spelling() {
+    table(&[
+        (r#"{"pass":"hunter2"}"#, r#"{"pass":"[REDACTED:secret]"}"#),
+        (
+            r#"{"user_pw":"hunter2"}"#,
+            r#"{"user_pw":"[REDACTED:secret]"}"#,
+        ),
+        (
+            r#"{"loginPw":"hunter2"}"#,
+            r#"{"loginPw":"[REDACTED:secret]"}"#,
+        ),
+        (
+            r#"{"비밀번호":"hunter2"}"#,
+            r#"{"비밀번호":"[REDACTED:secret]"}"#,
+        ),
+        (
+            "login pw=hunter2 user=kim",
+            "login pw=[REDACTED:secret] user=kim",
+        ),
+        ("pass: hunter2", "pass: [REDACTED:secret]"),
+        ("비밀번호: hunter2 입력", "비밀번호: [REDACTED:secret] 입력"),
+        (
+            "GET /login?user=kim&pw=hunter2&x=1",
+            "GET /login?user=kim&pw=[REDACTED:secret]&x=1",
+        ),
+        (
+            r#"{"msg":"{\"passwd\":\"hunter2\"}"}"#,
+            r#"{"msg":"{\"passwd\":\"[REDACTED:secret]\"}"}"#,
+        ),
+    ]);
+    kept(&[r#"{"bypass":true,"compass":"north"}"#, "bypass: on"]);
+}
+
+#[test]
+fn private_keys_of_every_kind() {
+    let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+    for kind in ["RSA ", "EC ", "OPENSSH ", "", "ENCRYPTED ", "DSA "] {
+        let pem = format!(
+            "-----BEGIN {kind}PRIVATE KEY-----\n{body}\n{body}\n-----END {kind}PRIVATE KEY-----"
+        );
+        // As text, inside a JSON string (escaped newlines), and cut off by a logger.
+        let out = run(&default(), &format!("key {pem} done"));
+        assert_eq!(out, "key [REDACTED:private_key] done", "{kind}");
+        let json = serde_json::json!({ "key_material": pem }).to_string();
+        assert_eq!(
+            run(&default(), &json),
+            r#"{"key_material":"[REDACTED:private_key]"}"#
+        );
+        let cut = &pem[..pem.len() / 2];
+        assert!(!run(&default(), cut).contains(body), "{kind} cut");
+    }
+    let legacy = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,2B1E2C3D4E5F60718293A4B5C6D7E8F9\n\n{body}\n-----END RSA PRIVATE KEY-----"
+    );
+    assert_eq!(run(&default(), &legacy), "[REDACTED:private_key]");
+    let pgp = format!(
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\n{body}\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----"
+    );
+    assert_eq!(run(&default(), &pgp), "[REDACTED:private_key]");
+}
+
+#[test]
+fn percent_encoded_values() {
+    table(&[
+        (
+            "GET /signup?email=kim%40example.com&ok=1",
+            "GET /signup?email=%5BREDACTED%3Aemail%5D&ok=1",
+        ),
+        (
+            "form phone=%2B82-10-1234-5678&x=1",
+            "form phone=%5BREDACTED%3Aphone%5D&x=1",
+        ),
+        (
+            "q=%EA%B3%84%EC%A2%8C%20110-123-456789",
+            "q=%EA%B3%84%EC%A2%8C%20[REDACTED:kr_bank_account]",
+        ),
+        // Plain matches next to escapes are replaced as usual.
+        ("a=kim@example.com&b=%20x", "a=[REDACTED:email]&b=%20x"),
+    ]);
+    kept(&["/path%20with%20spaces?x=1", "100% done", "%d items"]);
+}
+
+#[test]
+fn otlp_map_keys_give_context() {
+    let mut logs = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::KvlistValue(KeyValueList {
+                            values: vec![
+                                kv("dob", "1990-03-05"),
+                                kv("app.version", "6.11.4.50"),
+                                kv("event_date", "1990-03-05"),
+                            ],
+                        })),
+                    }),
+                    attributes: vec![kv("user.bank_account", "110-123-456789")],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    default().session().logs(&mut logs);
+    let rec = &logs.resource_logs[0].scope_logs[0].log_records[0];
+    let Some(any_value::Value::KvlistValue(map)) = rec.body.as_ref().unwrap().value.as_ref() else {
+        panic!("map kind changed")
+    };
+    assert_eq!(str_of(&map.values[0].value), "[REDACTED:date_of_birth]");
+    assert_eq!(str_of(&map.values[1].value), "6.11.4.50");
+    assert_eq!(str_of(&map.values[2].value), "1990-03-05");
+    assert_eq!(
+        str_of(&rec.attributes[0].value),
+        "[REDACTED:kr_bank_account]"
+    );
+}

@@ -91,6 +91,11 @@ fn card_ok(text: &[u8]) -> bool {
     iin && luhn(text)
 }
 
+/// A real calendar date.
+pub(crate) fn real_date(year: u32, month: u32, day: u32) -> bool {
+    day >= 1 && day <= days_in_month(year, month)
+}
+
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -114,6 +119,16 @@ fn num(d: &[u8]) -> u32 {
 /// timestamps look like: then it must pass the checksum or be a post-2020 number
 /// (born 2020 or later).
 pub(crate) fn rrn(text: &[u8]) -> Option<PiiType> {
+    rrn_with(text, false)
+}
+
+/// A resident or foreigner number with context: a real date and sex digit, no checksum
+/// asked of a 13-digit run.
+pub(crate) fn rrn_date(text: &[u8]) -> Option<PiiType> {
+    rrn_with(text, true)
+}
+
+fn rrn_with(text: &[u8], context: bool) -> Option<PiiType> {
     let mut d = [0u8; 13];
     let mut n = 0;
     for &b in text.iter().filter(|b| b.is_ascii_digit()) {
@@ -136,7 +151,7 @@ pub(crate) fn rrn(text: &[u8]) -> Option<PiiType> {
         return None;
     }
     let separated = text.len() > 13;
-    if !separated && !rrn_checksum(&d) && year < 2020 {
+    if !context && !separated && !rrn_checksum(&d) && year < 2020 {
         return None;
     }
     Some(if (5..=8).contains(&sex) {
@@ -212,8 +227,26 @@ pub(crate) fn ssn(text: &[u8]) -> bool {
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
+/// A GTIN (EAN-8, UPC-A, EAN-13, GTIN-14): 8, 12, 13 or 14 digits whose last is the
+/// check digit (weights 3 and 1 alternating from the right, mod 10).
+pub(crate) fn gtin(text: &[u8]) -> bool {
+    if !matches!(text.len(), 8 | 12 | 13 | 14) || !text.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let (body, check) = text.split_at(text.len() - 1);
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| u32::from(c - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10 == u32::from(check[0] - b'0')
+}
+
 /// IPv4: four octets up to 255 without leading zeros, and not part of a longer dotted
-/// number (`1.2.3.4.5`, a version string).
+/// number (`1.2.3.4.5`, a version string), nor a product's version token
+/// (`Chrome/120.0.0.0` in a user agent), nor a version after a word that marks one
+/// (`version 6.11.4.50`, `build 10.0.19045.3803`).
 pub(crate) fn ipv4(hay: &[u8], start: usize, end: usize) -> bool {
     let text = &hay[start..end];
     let octets_ok = text
@@ -222,7 +255,13 @@ pub(crate) fn ipv4(hay: &[u8], start: usize, end: usize) -> bool {
     let dotted_before = start >= 2 && hay[start - 1] == b'.' && hay[start - 2].is_ascii_digit();
     let dotted_after =
         hay.get(end) == Some(&b'.') && hay.get(end + 1).is_some_and(u8::is_ascii_digit);
-    octets_ok && !dotted_before && !dotted_after
+    // `Product/1.2.3.4`: a `/` right after a letter or digit (a URL's `//` is not).
+    let product = start >= 2 && hay[start - 1] == b'/' && hay[start - 2].is_ascii_alphanumeric();
+    octets_ok
+        && !dotted_before
+        && !dotted_after
+        && !product
+        && super::context::text_hint(hay, start) & super::context::VERSION == 0
 }
 
 /// IPv6: parses, and has at least three groups written (so `a::b` in a path is not one).
@@ -305,13 +344,31 @@ pub(crate) fn url_secret(text: &[u8]) -> Option<(usize, usize)> {
     (eq < text.len()).then_some((eq, text.len()))
 }
 
-/// `password=…`, `"api_key": "…"`, `Authorization: Bearer …` in text: the key must be a
-/// sensitive name by the same rule as JSON keys; the span is the value.
-pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize)> {
+/// A vendor-prefixed key: OpenAI-style `sk-…` keys are random, so the part after the
+/// prefix must hold two digits and two capitals (not `sk-hynix-memory-controller-a`).
+pub(crate) fn api_key(text: &[u8]) -> bool {
+    if !text.starts_with(b"sk-") {
+        return true;
+    }
+    let digits = text.iter().filter(|c| c.is_ascii_digit()).count();
+    let upper = text.iter().filter(|c| c.is_ascii_uppercase()).count();
+    digits >= 2 && upper >= 2
+}
+
+/// `password=…`, `"api_key": "…"`, `Authorization: Bearer …` in text: the span of the
+/// value, and whether the key is a sensitive name by the same rule as JSON keys (else
+/// it marks a credential: `key=`, `auth:`, and the caller asks for a random token).
+pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
     let key_end = text
         .iter()
         .position(|b| matches!(b, b'"' | b'\'' | b' ' | b'\t' | b':' | b'='))?;
-    if !is_builtin_sensitive(&text[..key_end]) {
+    let key = &text[..key_end];
+    let sensitive = is_builtin_sensitive(key);
+    if !sensitive
+        && std::str::from_utf8(key).map_or(true, |k| {
+            super::context::key_hint(k) & super::context::CREDENTIAL == 0
+        })
+    {
         return None;
     }
     let sep = key_end
@@ -323,7 +380,7 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize)> {
         + text[sep + 1..]
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))?;
-    (start < text.len()).then_some((start, text.len()))
+    (start < text.len()).then_some((start, text.len(), sensitive))
 }
 
 #[cfg(test)]
@@ -361,6 +418,16 @@ mod tests {
     }
 
     #[test]
+    fn gtins() {
+        // EAN-13, UPC-A, EAN-8 examples with their published check digits.
+        assert!(gtin(b"4006381333931"));
+        assert!(gtin(b"036000291452"));
+        assert!(gtin(b"96385074"));
+        assert!(!gtin(b"4006381333932"));
+        assert!(!gtin(b"40063813339"));
+    }
+
+    #[test]
     fn business_numbers_ibans_ssns() {
         assert!(brn(b"220-81-62517"));
         assert!(!brn(b"220-81-62518"));
@@ -380,6 +447,11 @@ mod tests {
         assert!(!ok("256.1.1.1"));
         assert!(!ok("01.2.3.4"));
         assert!(!ipv4(b"1.2.3.4.5", 0, 7));
+        let ua = b"Mozilla/5.0 Chrome/120.0.0.0 Safari/537.36";
+        assert!(!ipv4(ua, 19, 28));
+        assert!(ipv4(b"http://10.0.0.1/x", 7, 15));
+        assert!(!ipv4(b"version 6.11.4.50", 8, 17));
+        assert!(ipv4(b"from 6.11.4.50", 5, 14));
         assert!(ipv6("2001:db8::8a2e:370:7334"));
         let uuid = b"b3b57508-6ddf-1591-9080-476918c66912";
         assert!(!standalone(uuid, 14, 23));
@@ -396,9 +468,13 @@ mod tests {
         assert_eq!(auth_header(b"Basic authentication"), None);
         assert_eq!(url_password(b"postgres://app:hunter2@"), Some((15, 22)));
         assert_eq!(url_secret(b"?token=abc"), Some((7, 10)));
-        assert_eq!(key_value(b"password=hunter2"), Some((9, 16)));
+        assert_eq!(key_value(b"password=hunter2"), Some((9, 16, true)));
         assert_eq!(key_value(b"\"api_key\": \"k-123\""), None);
-        assert_eq!(key_value(b"api_key\": \"k-123"), Some((11, 16)));
+        assert_eq!(key_value(b"api_key\": \"k-123"), Some((11, 16, true)));
         assert_eq!(key_value(b"max_tokens: 4096"), None);
+        assert_eq!(key_value(b"key=abc"), Some((4, 7, false)));
+        assert_eq!(key_value(b"monkey=abc"), None);
+        assert!(api_key(b"sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWx"));
+        assert!(!api_key(b"sk-hynix-memory-controller-a"));
     }
 }

@@ -20,6 +20,7 @@ to them. Generated PII is valid where a validator exists (Luhn, mod-97, checksum
 
 import base64
 import json
+import re
 import random
 import string
 
@@ -268,13 +269,21 @@ ROUTES = ["/api/pay", "/api/orders", "/v1/users", "/checkout", "/search", "/api/
 KO_MSG = ["결제가 완료되었습니다", "주문 조회 실패", "로그인 성공", "배송지 변경 요청", "회원 정보 수정"]
 
 
+REPRESENTATIVE = re.compile(r"^1[568][0-9]{2}-[0-9]{4}$")
+
+
 class Rec:
     def __init__(self):
         self.pii = []
         self.keep = []
 
     def p(self, ty, value, shown=None):
-        self.pii.append([ty, value])
+        if ty == "phone" and REPRESENTATIVE.match(value):
+            # A representative number (대표번호, 15xx/16xx/18xx-xxxx) belongs to a
+            # business, not a person: it must survive.
+            self.keep.append(value)
+        else:
+            self.pii.append([ty, value])
         return value if shown is None else shown
 
     def k(self, value):

@@ -1,0 +1,402 @@
+//! Context: what the key above a value, or the words just before it in text, say the
+//! value is. Detectors whose shapes are common for other things (a plain 10-digit number,
+//! a date, a 12-digit run) fire only with the right context; hard negatives (a dotted
+//! version under a `version` key, a barcode under `sku`) are left alone by it.
+//!
+//! A hint is a bit set. Key hints come from the JSON key, attribute or map key (or header
+//! name) a value sits under; text hints from the nearest marking word at most
+//! [`WINDOW`] bytes before a candidate (English words ASCII case-insensitively, Korean
+//! ones as written, Korean particles after them allowed: `계좌번호는 …`). Both are worked
+//! out only for candidates, never for whole strings.
+
+/// A set of hints (bits below).
+pub(crate) type Hint = u16;
+
+/// The key a value sits under (`None`: a log body, a span name), its hint worked out
+/// only when a candidate asks for it (most values have none).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Key<'a>(pub Option<&'a str>);
+
+impl Key<'_> {
+    pub(crate) const NONE: Key<'static> = Key(None);
+
+    pub(crate) fn hint(self) -> Hint {
+        self.0.map_or(0, key_hint)
+    }
+}
+
+pub(crate) const DOB: Hint = 1;
+pub(crate) const ACCOUNT: Hint = 1 << 1;
+pub(crate) const LICENSE: Hint = 1 << 2;
+pub(crate) const PHONE: Hint = 1 << 3;
+pub(crate) const SSN: Hint = 1 << 4;
+pub(crate) const BRN: Hint = 1 << 5;
+/// Resident and foreigner registration numbers.
+pub(crate) const RESIDENT: Hint = 1 << 6;
+/// A credential: a long random token here is an API key.
+pub(crate) const CREDENTIAL: Hint = 1 << 7;
+/// A version or build number: a four-part dotted number is not an address.
+pub(crate) const VERSION: Hint = 1 << 8;
+/// A product code: a GTIN (EAN-13, UPC-A, EAN-8) with a valid check digit stays.
+pub(crate) const BARCODE: Hint = 1 << 9;
+/// A user-agent string: its version tokens stay.
+pub(crate) const USER_AGENT: Hint = 1 << 10;
+/// A Korean region name, which starts a driver licence number written `서울 12-…`.
+pub(crate) const REGION: Hint = 1 << 11;
+
+/// How far before a candidate a marking word may start, in bytes.
+pub(crate) const WINDOW: usize = 40;
+
+/// The hint of a key: its ASCII letters and digits lowercased, other ASCII dropped,
+/// non-ASCII kept (`Date_Of_Birth` → `dateofbirth`, `생년월일`).
+pub(crate) fn key_hint(key: &str) -> Hint {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for &c in key.as_bytes() {
+        if c.is_ascii_alphanumeric() || c >= 0x80 {
+            let Some(slot) = buf.get_mut(n) else {
+                // A long key: its end says most (`…_account_number`).
+                buf.copy_within(1.., 0);
+                buf[63] = c.to_ascii_lowercase();
+                continue;
+            };
+            *slot = c.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let k = &buf[..n];
+    let has = |w: &str| contains(k, w.as_bytes());
+    let ends = |w: &str| k.ends_with(w.as_bytes());
+    let is = |w: &str| k == w.as_bytes();
+    let mut h = 0;
+    if has("birth") || ends("dob") || is("bday") || has("생년월일") || has("생일") || has("출생")
+    {
+        h |= DOB;
+    }
+    let id_like = ends("id") || ends("name") || ends("type") || ends("status");
+    if (has("account") || has("acct") || has("계좌")) && !id_like {
+        h |= ACCOUNT;
+    }
+    if has("license") || has("licence") || has("면허") || is("dl") || is("dlno") {
+        h |= LICENSE;
+    }
+    if has("phone")
+        || has("mobile")
+        || ends("tel")
+        || is("cell")
+        || has("msisdn")
+        || ends("fax")
+        || has("contactno")
+        || has("contactnumber")
+        || has("전화")
+        || has("휴대폰")
+        || has("핸드폰")
+        || has("연락처")
+    {
+        h |= PHONE;
+    }
+    if ends("ssn") || has("socialsecurity") {
+        h |= SSN;
+    }
+    if ends("brn")
+        || has("bizno")
+        || has("businessno")
+        || has("businessnumber")
+        || has("businessreg")
+        || has("사업자")
+    {
+        h |= BRN;
+    }
+    if ends("frn")
+        || ends("rrn")
+        || has("alien")
+        || has("foreigner")
+        || has("resident")
+        || has("외국인")
+        || has("주민")
+    {
+        h |= RESIDENT;
+    }
+    if is("key")
+        || is("auth")
+        || ends("authkey")
+        || ends("appkey")
+        || ends("clientkey")
+        || ends("masterkey")
+        || ends("signingkey")
+        || ends("encryptionkey")
+        || ends("subscriptionkey")
+        || ends("functionskey")
+        || ends("licensekey")
+        || ends("signature")
+        || ends("webhookurl")
+        || has("credential")
+    {
+        h |= CREDENTIAL;
+    }
+    if ends("version")
+        || ends("ver")
+        || ends("build")
+        || ends("buildno")
+        || ends("buildnumber")
+        || ends("release")
+        || ends("revision")
+    {
+        h |= VERSION;
+    }
+    if is("sku")
+        || ends("sku")
+        || has("barcode")
+        || has("ean")
+        || ends("upc")
+        || has("gtin")
+        || is("isbn")
+    {
+        h |= BARCODE;
+    }
+    if ends("useragent") || is("ua") || ends("browser") {
+        h |= USER_AGENT;
+    }
+    h
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Marking words: (word, hint, whole word). ASCII words are lowercase and compared
+/// case-insensitively; `whole` ones (short ones) must not be glued to ASCII letters
+/// after them either. Korean words are compared as written.
+const WORDS: &[(&str, Hint, bool)] = &[
+    // Dates of birth.
+    ("dob", DOB, true),
+    ("d.o.b", DOB, false),
+    ("birth", DOB, false),
+    ("born", DOB, true),
+    ("bday", DOB, true),
+    ("생년월일", DOB, false),
+    ("생일", DOB, false),
+    ("출생", DOB, false),
+    // Bank accounts, and the banks' names.
+    ("account", ACCOUNT, false),
+    ("acct", ACCOUNT, false),
+    ("a/c", ACCOUNT, true),
+    ("bank", ACCOUNT, false),
+    ("계좌", ACCOUNT, false),
+    ("입금", ACCOUNT, false),
+    ("은행", ACCOUNT, false),
+    ("신한", ACCOUNT, false),
+    ("농협", ACCOUNT, false),
+    ("카카오뱅크", ACCOUNT, false),
+    ("토스뱅크", ACCOUNT, false),
+    ("케이뱅크", ACCOUNT, false),
+    ("우체국", ACCOUNT, false),
+    ("새마을", ACCOUNT, false),
+    ("신협", ACCOUNT, false),
+    ("수협", ACCOUNT, false),
+    ("씨티", ACCOUNT, false),
+    ("신용금고", ACCOUNT, false),
+    ("kb", ACCOUNT, true),
+    ("nh", ACCOUNT, true),
+    ("ibk", ACCOUNT, true),
+    ("shinhan", ACCOUNT, false),
+    ("woori", ACCOUNT, false),
+    ("hana", ACCOUNT, true),
+    ("kakaobank", ACCOUNT, false),
+    // Driver licences, and the region names that start one.
+    ("license", LICENSE, false),
+    ("licence", LICENSE, false),
+    ("면허", LICENSE, false),
+    ("서울", REGION, false),
+    ("부산", REGION, false),
+    ("경기", REGION, false),
+    ("강원", REGION, false),
+    ("충북", REGION, false),
+    ("충남", REGION, false),
+    ("전북", REGION, false),
+    ("전남", REGION, false),
+    ("경북", REGION, false),
+    ("경남", REGION, false),
+    ("제주", REGION, false),
+    ("대구", REGION, false),
+    ("인천", REGION, false),
+    ("광주", REGION, false),
+    ("대전", REGION, false),
+    ("울산", REGION, false),
+    // Phones.
+    ("phone", PHONE, false),
+    ("tel", PHONE, true),
+    ("mobile", PHONE, false),
+    ("cell", PHONE, false),
+    ("call", PHONE, false),
+    ("fax", PHONE, true),
+    ("sms", PHONE, true),
+    ("contact", PHONE, false),
+    ("전화", PHONE, false),
+    ("휴대폰", PHONE, false),
+    ("핸드폰", PHONE, false),
+    ("연락처", PHONE, false),
+    // Registration numbers.
+    ("ssn", SSN, true),
+    ("social security", SSN, false),
+    ("brn", BRN, true),
+    ("business", BRN, false),
+    ("biz", BRN, true),
+    ("사업자", BRN, false),
+    ("frn", RESIDENT, true),
+    ("rrn", RESIDENT, true),
+    ("alien", RESIDENT, false),
+    ("foreigner", RESIDENT, false),
+    ("resident", RESIDENT, false),
+    ("외국인", RESIDENT, false),
+    ("주민", RESIDENT, false),
+    // Hard-negative context.
+    ("version", VERSION, false),
+    ("ver", VERSION, true),
+    ("build", VERSION, false),
+    ("release", VERSION, false),
+    ("sku", BARCODE, true),
+    ("ean", BARCODE, true),
+    ("upc", BARCODE, true),
+    ("gtin", BARCODE, true),
+    ("barcode", BARCODE, false),
+];
+
+/// The most marking words that share a first byte.
+const PER_FIRST: usize = 48;
+
+/// The marking words by first byte: indexes into `WORDS`, and how many.
+static BY_FIRST: ([[u8; PER_FIRST]; 256], [u8; 256]) = by_first();
+
+const fn by_first() -> ([[u8; PER_FIRST]; 256], [u8; 256]) {
+    let mut idx = [[0u8; PER_FIRST]; 256];
+    let mut n = [0u8; 256];
+    let mut i = 0;
+    while i < WORDS.len() {
+        let f = WORDS[i].0.as_bytes()[0] as usize;
+        // Overflowing `PER_FIRST` fails the build here.
+        idx[f][n[f] as usize] = i as u8;
+        n[f] += 1;
+        i += 1;
+    }
+    (idx, n)
+}
+
+/// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before
+/// `at` and ends before it (0: none).
+pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
+    let from = at.saturating_sub(WINDOW);
+    let win = &b[from..at.min(b.len())];
+    // The last (nearest) word wins: look from the end.
+    for s in (0..win.len()).rev() {
+        let c = win[s];
+        let first = usize::from(c.to_ascii_lowercase());
+        let count = usize::from(BY_FIRST.1[first]);
+        if count == 0 {
+            continue;
+        }
+        // A word starts at a character start, not inside an ASCII word.
+        if (0x80..0xC0).contains(&c)
+            || (c.is_ascii_alphanumeric()
+                && s + from > 0
+                && b[s + from - 1].is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        let rest = &win[s..];
+        for &i in &BY_FIRST.0[first][..count] {
+            let (w, hint, whole) = WORDS[usize::from(i)];
+            let w = w.as_bytes();
+            if rest.len() < w.len() {
+                continue;
+            }
+            if !rest[..w.len()].eq_ignore_ascii_case(w) {
+                continue;
+            }
+            if whole && rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic) {
+                continue;
+            }
+            return hint;
+        }
+    }
+    0
+}
+
+/// A long random token: 32+ hex digits, or 20+ of `[A-Za-z0-9_-+/=.]` with letters and
+/// digits both and no run of one kind making up all of it; no spaces.
+pub(crate) fn token_like(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() < 16 || b.len() > 512 {
+        return false;
+    }
+    let (mut digits, mut upper, mut lower) = (0, 0, 0);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'A'..=b'Z' => upper += 1,
+            b'a'..=b'z' => lower += 1,
+            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' => {}
+            _ => return false,
+        }
+    }
+    let hex = b.iter().all(u8::is_ascii_hexdigit);
+    if hex {
+        return b.len() >= 32 && digits > 0 && digits < b.len();
+    }
+    b.len() >= 20 && digits >= 2 && upper + lower >= 8 && (upper >= 2 || b.len() >= 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hints() {
+        assert_eq!(key_hint("date_of_birth") & DOB, DOB);
+        assert_eq!(key_hint("birthDate") & DOB, DOB);
+        assert_eq!(key_hint("customer.dob") & DOB, DOB);
+        assert_eq!(key_hint("생년월일") & DOB, DOB);
+        assert_eq!(key_hint("bank_account") & ACCOUNT, ACCOUNT);
+        assert_eq!(key_hint("계좌번호") & ACCOUNT, ACCOUNT);
+        assert_eq!(key_hint("account_id") & ACCOUNT, 0);
+        assert_eq!(key_hint("driver_license_no") & LICENSE, LICENSE);
+        assert_eq!(key_hint("phoneNumber") & PHONE, PHONE);
+        assert_eq!(key_hint("hotel"), PHONE); // ends with `tel`: only widens a phone check
+        assert_eq!(key_hint("app_version"), VERSION);
+        assert_eq!(key_hint("build"), VERSION);
+        assert_eq!(key_hint("sku"), BARCODE);
+        assert_eq!(key_hint("ean13"), BARCODE);
+        assert_eq!(key_hint("http.user_agent"), USER_AGENT);
+        assert_eq!(key_hint("key"), CREDENTIAL);
+        assert_eq!(key_hint("message"), 0);
+        assert_eq!(key_hint("created_at"), 0);
+    }
+
+    #[test]
+    fn text_hints_take_the_nearest_word() {
+        let h = |s: &str| text_hint(s.as_bytes(), s.len());
+        assert_eq!(h("생년월일: "), DOB);
+        assert_eq!(h("Date of Birth "), DOB);
+        assert_eq!(h("계좌번호는 "), ACCOUNT);
+        assert_eq!(h("신한은행 "), ACCOUNT);
+        assert_eq!(h("phone: 010, account "), ACCOUNT);
+        assert_eq!(h("account x, phone "), PHONE);
+        assert_eq!(h("SSN "), SSN);
+        assert_eq!(h("telemetry "), 0);
+        assert_eq!(h("hotel "), 0);
+        assert_eq!(h("the build started at "), VERSION);
+        assert_eq!(h("nothing here at all "), 0);
+        // Farther than the window: no hint.
+        assert_eq!(h("dob                                            "), 0);
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(token_like("9f86d081884c7d659a2feaa0c55ad015"));
+        assert!(token_like("Zx81hQw2Lm0PqRt5Vb7Nc3Kd"));
+        assert!(!token_like("ffffffffffffffffffffffffffffffff"));
+        assert!(!token_like("hello world this is text"));
+        assert!(!token_like("short1"));
+        assert!(!token_like("customer_reference_number_2"));
+    }
+}

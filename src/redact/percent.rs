@@ -1,0 +1,112 @@
+//! Percent-encoded text (RFC 3986 §2.1): URLs, query strings and form bodies carry PII
+//! as `kim%40example.com` or `%2B82-10-1234-5678`. Such text is detected decoded too,
+//! and a match is mapped back to the escapes it came from.
+
+/// Text with its escapes decoded, and where each decoded byte came from.
+pub(crate) struct Decoded {
+    pub text: String,
+    /// `from[i]`: the offset in the original of the byte (or escape) that decoded byte
+    /// `i` came from; one more entry, the original's length.
+    from: Vec<usize>,
+}
+
+impl Decoded {
+    /// The original span of the decoded span `start..end`.
+    pub(crate) fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        let at = |i: usize| self.from.get(i).copied().unwrap_or(0);
+        (at(start), at(end))
+    }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `s` decoded, when it holds an escape (`%` and two hex digits). Every escape is
+/// decoded when the result is UTF-8; else only those of ASCII bytes. `None` when there
+/// is nothing to decode.
+pub(crate) fn decode(s: &str) -> Option<Decoded> {
+    let b = s.as_bytes();
+    if !b.contains(&b'%') {
+        return None;
+    }
+    let escape = |i: usize| -> Option<u8> {
+        if b.get(i) != Some(&b'%') {
+            return None;
+        }
+        Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
+    };
+    if !(0..b.len()).any(|i| escape(i).is_some()) {
+        return None;
+    }
+    for ascii_only in [false, true] {
+        let mut bytes = Vec::with_capacity(b.len());
+        let mut from = Vec::with_capacity(b.len() + 1);
+        let mut i = 0;
+        while i < b.len() {
+            match escape(i) {
+                Some(v) if !ascii_only || v < 0x80 => {
+                    bytes.push(v);
+                    from.push(i);
+                    i += 3;
+                }
+                _ => {
+                    bytes.push(b[i]);
+                    from.push(i);
+                    i += 1;
+                }
+            }
+        }
+        from.push(b.len());
+        if let Ok(text) = String::from_utf8(bytes) {
+            return Some(Decoded { text, from });
+        }
+    }
+    None
+}
+
+/// Appends `s` percent-encoded: everything but unreserved bytes (`A-Za-z0-9-._~`).
+pub(crate) fn encode(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &c in s.as_bytes() {
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(c));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(c >> 4)]));
+            out.push(char::from(HEX[usize::from(c & 0xf)]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_and_maps_back() {
+        let d = decode("to=kim%40example.com&x=1").unwrap();
+        assert_eq!(d.text, "to=kim@example.com&x=1");
+        // `kim@example.com` in the decoded text is `kim%40example.com` in the original.
+        assert_eq!(d.original(3, 18), (3, 20));
+        let k = decode("q=%EA%B3%84%EC%A2%8C").unwrap();
+        assert_eq!(k.text, "q=계좌");
+        // Not UTF-8 once decoded: only ASCII escapes are.
+        let bad = decode("a=%FF%2B1").unwrap();
+        assert_eq!(bad.text, "a=%FF+1");
+        assert!(decode("100% sure").is_none());
+        assert!(decode("plain").is_none());
+    }
+
+    #[test]
+    fn encodes_what_is_not_unreserved() {
+        let mut out = String::new();
+        encode("[REDACTED:email]", &mut out);
+        assert_eq!(out, "%5BREDACTED%3Aemail%5D");
+    }
+}
