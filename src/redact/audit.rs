@@ -1,0 +1,302 @@
+//! The audit trail of a redaction run (`slotel redact --report` and `--dry-run`): how
+//! many items were redacted per type and per key path, and the dry-run marker that shows
+//! where each detection is, and of what type, without the value.
+//!
+//! A key path is the JSON path of the value that held the item: `user.email`,
+//! `headers.authorization`, `items[].card` (array elements are `[]`, never an index, so
+//! the report stays small), `payload.user.phone` for JSON inside the string under
+//! `payload`. `$body` is a log body that is plain text, `.$key` an object key that was
+//! itself redacted (an e-mail used as a key). A path names the keys as they are written
+//! out: a key that was redacted appears redacted, so a path never shows a found value.
+//!
+//! Nothing here is on the pipeline's path: a [`Session`] has an audit only when the
+//! command line asks for one, and otherwise every hook is a test of an `Option`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Session, action_index};
+use crate::config::RedactAction;
+
+/// The path of a log body that is plain text.
+pub const BODY: &str = "$body";
+
+/// The path segment of an object key that was itself found (`user.$key`).
+pub const KEY: &str = "$key";
+
+/// Where items go once [`MAX_PATHS`] distinct paths have been seen.
+pub const OTHER: &str = "$other";
+
+/// The most distinct (type, path) rows one run keeps; later ones count under [`OTHER`].
+pub const MAX_PATHS: usize = 10_000;
+
+/// The longest path kept, in bytes; deeper segments become one `…`.
+pub const MAX_PATH_BYTES: usize = 256;
+
+/// The most characters of a value the dry-run marker shows the shape of.
+pub const MAX_MARK_CHARS: usize = 48;
+
+/// Per-run audit state: the current key path and the counts per (type, action, path).
+#[derive(Debug, Default)]
+pub(crate) struct Audit {
+    pub(crate) dry_run: bool,
+    path: String,
+    counts: BTreeMap<(usize, usize, String), u64>,
+}
+
+impl Audit {
+    pub(crate) fn new(dry_run: bool) -> Self {
+        Self {
+            dry_run,
+            ..Self::default()
+        }
+    }
+
+    /// Appends a segment (a key, `[]` or [`KEY`]); returns the mark to go back to.
+    pub(crate) fn enter(&mut self, segment: &str) -> usize {
+        let mark = self.path.len();
+        if self.path.ends_with('…') {
+            return mark;
+        }
+        let dot = !self.path.is_empty() && !segment.starts_with('[');
+        if self.path.len() + usize::from(dot) + segment.len() > MAX_PATH_BYTES {
+            self.path.push_str(".…");
+            return mark;
+        }
+        if dot {
+            self.path.push('.');
+        }
+        // Control characters would break a report line.
+        self.path.extend(
+            segment
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c }),
+        );
+        mark
+    }
+
+    pub(crate) fn leave(&mut self, mark: usize) {
+        self.path.truncate(mark);
+    }
+
+    pub(crate) fn mark(&self) -> usize {
+        self.path.len()
+    }
+
+    pub(crate) fn count(&mut self, ty: usize, action: usize) {
+        let path = if self.path.is_empty() {
+            BODY
+        } else {
+            self.path.as_str()
+        };
+        let key = (ty, action, path.to_string());
+        let key = if self.counts.len() >= MAX_PATHS && !self.counts.contains_key(&key) {
+            (ty, action, OTHER.to_string())
+        } else {
+            key
+        };
+        *self.counts.entry(key).or_default() += 1;
+    }
+}
+
+/// One row of a report: a type, its action and its count at one path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PathCount {
+    pub path: String,
+    pub count: u64,
+}
+
+/// The items of one type (and action) redacted in a run, per path, most first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TypeReport {
+    pub r#type: String,
+    pub action: &'static str,
+    pub count: u64,
+    pub paths: Vec<PathCount>,
+}
+
+impl Session<'_> {
+    /// Turns on the audit: counts per key path ([`Session::report`]) and, for a dry run,
+    /// markers instead of the actions (`drop` marks instead of removing).
+    pub fn audited(mut self, dry_run: bool) -> Self {
+        self.audit = Some(Box::new(Audit::new(dry_run)));
+        self
+    }
+
+    /// The counts per type and path so far (empty without [`Session::audited`]), by type
+    /// in detector order.
+    pub fn report(&self) -> Vec<TypeReport> {
+        let Some(audit) = &self.audit else {
+            return Vec::new();
+        };
+        let mut out: Vec<TypeReport> = Vec::new();
+        for ((ty, action, path), n) in &audit.counts {
+            let name = &self.redactor.types[*ty].name;
+            let action = RedactAction::ALL
+                .into_iter()
+                .find(|a| action_index(*a) == *action)
+                .unwrap_or(RedactAction::Replace)
+                .as_str();
+            let row = PathCount {
+                path: path.clone(),
+                count: *n,
+            };
+            match out.last_mut() {
+                Some(last) if last.r#type == *name && last.action == action => {
+                    last.count += n;
+                    last.paths.push(row);
+                }
+                _ => out.push(TypeReport {
+                    r#type: name.clone(),
+                    action,
+                    count: *n,
+                    paths: vec![row],
+                }),
+            }
+        }
+        for t in &mut out {
+            t.paths
+                .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.path.cmp(&b.path)));
+        }
+        out
+    }
+
+    /// Enters a key path segment when audited (see [`Audit::enter`]).
+    pub(crate) fn path_enter(&mut self, segment: &str) -> usize {
+        self.audit.as_mut().map_or(0, |a| a.enter(segment))
+    }
+
+    pub(crate) fn path_leave(&mut self, mark: usize) {
+        if let Some(a) = &mut self.audit {
+            a.leave(mark);
+        }
+    }
+
+    pub(crate) fn path_mark(&self) -> usize {
+        self.audit.as_ref().map_or(0, |a| a.mark())
+    }
+
+    /// True when a `drop` removes things (not in a dry run, where it is marked).
+    pub(crate) fn drops(&self) -> bool {
+        !self.audit.as_ref().is_some_and(|a| a.dry_run)
+    }
+
+    pub(crate) fn dry_run(&self) -> bool {
+        !self.drops()
+    }
+}
+
+/// Renders a report as text: a row per type with its total, then a row per path.
+pub fn render(types: &[TypeReport]) -> String {
+    let mut out = String::new();
+    if types.is_empty() {
+        out.push_str("nothing redacted\n");
+        return out;
+    }
+    let _ = writeln!(out, "{:<20} {:<8} {:>8}  path", "type", "action", "count");
+    for t in types {
+        let _ = writeln!(
+            out,
+            "{:<20} {:<8} {:>8}  (all)",
+            t.r#type, t.action, t.count
+        );
+        for p in &t.paths {
+            let _ = writeln!(out, "{:<20} {:<8} {:>8}  {}", "", "", p.count, p.path);
+        }
+    }
+    out
+}
+
+/// Writes the dry-run marker of a value found as type `ty`, to get `action`:
+/// `[<type>:<action>:<shape>]`. The shape keeps the value's punctuation and, of each run
+/// of letters and digits, the first character when the run is at least four long;
+/// everything else is `*`, and past [`MAX_MARK_CHARS`] characters it ends with `…`.
+/// `kim.minsu@example.com` → `[email:replace:***.m****@e******.***]`.
+pub fn mark(ty: &str, action: RedactAction, value: &str, out: &mut String) {
+    out.push('[');
+    out.push_str(ty);
+    out.push(':');
+    out.push_str(action.as_str());
+    out.push(':');
+    let chars: Vec<char> = value.chars().take(MAX_MARK_CHARS + 1).collect();
+    let shown = &chars[..chars.len().min(MAX_MARK_CHARS)];
+    let mut i = 0;
+    while i < shown.len() {
+        let c = shown[i];
+        if c.is_alphanumeric() {
+            let start = i;
+            while i < shown.len() && shown[i].is_alphanumeric() {
+                i += 1;
+            }
+            // A run cut by the limit counts as long: its end is not shown anyway.
+            let long = i - start >= 4 || (i == shown.len() && chars.len() > MAX_MARK_CHARS);
+            for (j, c) in shown[start..i].iter().enumerate() {
+                out.push(if j == 0 && long { *c } else { '*' });
+            }
+            continue;
+        }
+        out.push(match c {
+            c if c.is_control() => ' ',
+            '[' | ']' => '?',
+            c => c,
+        });
+        i += 1;
+    }
+    if chars.len() > MAX_MARK_CHARS {
+        out.push('…');
+    }
+    out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(v: &str) -> String {
+        let mut out = String::new();
+        mark("email", RedactAction::Hash, v, &mut out);
+        out
+    }
+
+    #[test]
+    fn markers_show_type_and_shape_never_the_value() {
+        assert_eq!(
+            marked("kim.minsu@example.com"),
+            "[email:hash:***.m****@e******.***]"
+        );
+        assert_eq!(marked("010-1234-5678"), "[email:hash:***-1***-5***]");
+        assert_eq!(marked("a]b\nc"), "[email:hash:*?* *]");
+        let long = "x".repeat(100);
+        let m = marked(&long);
+        assert_eq!(m, format!("[email:hash:x{}…]", "*".repeat(47)));
+    }
+
+    #[test]
+    fn paths_are_bounded_and_restored() {
+        let mut a = Audit::new(false);
+        let m0 = a.enter("user");
+        let m1 = a.enter("email");
+        a.count(0, 0);
+        a.leave(m1);
+        let m2 = a.enter("[]");
+        a.count(0, 0);
+        a.leave(m2);
+        a.leave(m0);
+        a.count(1, 0);
+        let paths: Vec<&str> = a.counts.keys().map(|k| k.2.as_str()).collect();
+        assert_eq!(paths, ["user.email", "user[]", "$body"]);
+        for _ in 0..100 {
+            a.enter("segment_of_some_length");
+        }
+        assert!(a.path.len() <= MAX_PATH_BYTES + 4, "{}", a.path);
+        assert!(a.path.ends_with('…'));
+        let mut b = Audit::new(false);
+        for i in 0..MAX_PATHS + 10 {
+            let m = b.enter(&format!("k{i}"));
+            b.count(0, 0);
+            b.leave(m);
+        }
+        assert_eq!(b.counts.len(), MAX_PATHS + 1);
+        assert_eq!(b.counts[&(0, 0, OTHER.to_string())], 10);
+    }
+}
