@@ -299,7 +299,9 @@ mod tests {
     use crate::config::{PiiType, RedactAction};
 
     fn config(redaction: &str) -> Result<crate::config::RedactionConfig, Vec<String>> {
-        let text = format!("processors:\n  redaction:\n{redaction}");
+        let text = format!(
+            "processors:\n  redaction:\n{redaction}receivers:\n  otlp:\n    protocols:\n      http:\n"
+        );
         parse(&text, "t.yaml", &SystemLookup)
             .map(|c| c.redaction.unwrap())
             .map_err(|e| e.errors().iter().map(|e| e.to_string()).collect())
@@ -381,15 +383,15 @@ mod tests {
         )
         .unwrap_err();
         let expected = [
-            "t.yaml:4:17: processors.redaction.detectors.emial: unknown detector type \"emial\", did you mean `email`?",
-            "t.yaml:5:36: processors.redaction.allow.patterns[0]:",
-            "t.yaml:9:15: processors.redaction.policies[1].name: duplicate policy name \"a\"",
-            "t.yaml:9:9: processors.redaction.policies[1]: the `hash` action and `pseudonymize` need `hash.key`",
-            "t.yaml:12:9: processors.redaction.policies[2]: missing required field `name`",
-            "t.yaml:12:16: processors.redaction.policies[2].match: a policy needs `tenants` or `services` to match on",
-            "t.yaml:13:9: processors.redaction.policies[2].bogus: unknown key \"bogus\"",
-            "t.yaml:14:15: processors.redaction.policies[3].name: invalid policy name \"bad name\"",
-            "t.yaml:15:31: processors.redaction.policies[3].match.teams: unknown key \"teams\"",
+            "t.yaml:3:17: processors.redaction.detectors.emial: unknown detector type \"emial\", did you mean `email`?",
+            "t.yaml:4:37: processors.redaction.allow.patterns[0]: invalid regex: unclosed group",
+            "t.yaml:8:9: processors.redaction.policies[1]: the `hash` action and `pseudonymize` need `hash.key`",
+            "t.yaml:8:15: processors.redaction.policies[1].name: duplicate policy name \"a\"",
+            "t.yaml:11:9: processors.redaction.policies[2]: missing required field `name`",
+            "t.yaml:11:16: processors.redaction.policies[2].match: a policy needs `tenants` or `services` to match on",
+            "t.yaml:12:9: processors.redaction.policies[2].bogus: unknown key \"bogus\"",
+            "t.yaml:13:15: processors.redaction.policies[3].name: invalid policy name \"bad name\"",
+            "t.yaml:14:32: processors.redaction.policies[3].match.teams: unknown key \"teams\"",
         ];
         for e in expected {
             assert!(
