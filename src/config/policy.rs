@@ -55,11 +55,21 @@ impl PolicyConfig {
     /// True when this policy applies to data of `tenant` and `service`: each list the
     /// policy gives must hold the data's value.
     pub fn matches(&self, tenant: Option<&str>, service: Option<&str>) -> bool {
-        let has = |list: &[String], v: Option<&str>| {
-            list.is_empty() || v.is_some_and(|v| list.iter().any(|x| x == v))
-        };
-        has(&self.tenants, tenant) && has(&self.services, service)
+        policy_matches(&self.tenants, &self.services, tenant, service)
     }
+}
+
+/// True when data of `tenant` and `service` is in each of the lists that is not empty.
+pub fn policy_matches(
+    tenants: &[String],
+    services: &[String],
+    tenant: Option<&str>,
+    service: Option<&str>,
+) -> bool {
+    let has = |list: &[String], v: Option<&str>| {
+        list.is_empty() || v.is_some_and(|v| list.iter().any(|x| x == v))
+    };
+    has(tenants, tenant) && has(services, service)
 }
 
 /// Decodes `allow`.

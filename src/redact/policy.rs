@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use regex_automata::meta;
 
 use super::{RedactError, Redactor, Session};
-use crate::config::{AllowList, RedactionConfig, compile_regex};
+use crate::config::{AllowList, RedactionConfig, compile_regex, policy_matches};
 use crate::pipeline::{Batch, Payload};
 use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels, Signal};
 
@@ -105,12 +105,9 @@ impl Policies {
     /// The index of the policy for data of `tenant` and `service`: the first policy whose
     /// lists hold them (each list it gives), else the default (0).
     pub fn select(&self, tenant: Option<&str>, service: Option<&str>) -> usize {
-        let has = |list: &[String], v: Option<&str>| {
-            list.is_empty() || v.is_some_and(|v| list.iter().any(|x| x == v))
-        };
         self.named
             .iter()
-            .position(|p| has(&p.tenants, tenant) && has(&p.services, service))
+            .position(|p| policy_matches(&p.tenants, &p.services, tenant, service))
             .map_or(0, |i| i + 1)
     }
 
