@@ -271,6 +271,55 @@ mod tests {
         assert_eq!(m, format!("[email:hash:x{}…]", "*".repeat(47)));
     }
 
+    fn rows(s: &Session<'_>) -> Vec<(String, String, u64)> {
+        s.report()
+            .into_iter()
+            .flat_map(|t| {
+                t.paths
+                    .into_iter()
+                    .map(move |p| (t.r#type.clone(), p.path, p.count))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sessions_count_per_key_path() {
+        use crate::config::RedactionConfig;
+        let r = crate::redact::Redactor::new(&RedactionConfig::default()).unwrap();
+        let mut s = r.session().audited(false);
+        let out = s
+            .redact_str(
+                r#"{"a":{"kim@example.com":1,"b":["x 010-1234-5678"]},"password":{"p":"x"}}"#,
+            )
+            .unwrap();
+        assert!(!out.contains("kim@"), "{out}");
+        // Not JSON after all (no colon): the walk stops at once and the text is scanned;
+        // the path it had entered is left.
+        s.redact_str(r#"{"c" "lee@example.com"}"#).unwrap();
+        s.redact_str("call 010-2345-6789").unwrap();
+        let mut got = rows(&s);
+        got.sort();
+        let want = [
+            ("email", "$body", 1),
+            ("email", "a.$key", 1),
+            ("phone", "$body", 1),
+            ("phone", "a.b[]", 1),
+            ("secret", "password.p", 1),
+        ];
+        let want: Vec<(String, String, u64)> = want
+            .iter()
+            .map(|(t, p, n)| (t.to_string(), p.to_string(), *n))
+            .collect();
+        assert_eq!(got, want);
+        // Without an audit, no report and no markers.
+        let mut plain = r.session();
+        assert_eq!(
+            plain.redact_str(r#"{"e":"kim@example.com"}"#).unwrap(),
+            r#"{"e":"[REDACTED:email]"}"#
+        );
+        assert!(plain.report().is_empty());
+    }
+
     #[test]
     fn paths_are_bounded_and_restored() {
         let mut a = Audit::new(false);
