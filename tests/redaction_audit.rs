@@ -500,3 +500,57 @@ async fn policies_by_tenant_and_service_through_the_pipeline() {
     assert!(ops.iter().all(|a| a["key"] != "contact"), "{ops:?}");
     assert!(records["acme"].1.iter().any(|a| a["key"] == "contact"));
 }
+
+/// Over the labelled corpus: a dry run shows no PII value the redaction itself removes,
+/// finds exactly what it would redact (the same counts per type), and keeps every JSON
+/// body valid JSON.
+#[test]
+fn dry_run_reveals_nothing_the_redaction_removes_on_the_corpus() {
+    use slotel::config::{HashConfig, RedactAction, RedactionConfig};
+    use slotel::redact::Redactor;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/redact/corpus.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut cfg = RedactionConfig {
+        hash: Some(HashConfig {
+            key: "dry-run-test-key-0123456789".into(),
+            length: 16,
+        }),
+        ..RedactionConfig::default()
+    };
+    // Every action, drop included: a dry run marks what a drop would remove.
+    for (i, d) in cfg.detectors.iter_mut().enumerate() {
+        d.1 = Some(RedactAction::ALL[i % RedactAction::ALL.len()]);
+    }
+    let r = Redactor::new(&cfg).unwrap();
+    let (mut plain, mut dry) = (r.session(), r.session().audited(true));
+    let mut values = 0;
+    for line in text.lines() {
+        let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+        let body = rec["body"].as_str().unwrap();
+        let redacted = plain.redact_str(body).unwrap_or_else(|| body.to_string());
+        let marked = dry.redact_str(body).unwrap_or_else(|| body.to_string());
+        for pii in rec["pii"].as_array().unwrap() {
+            let value = pii[1].as_str().unwrap();
+            values += 1;
+            if !redacted.contains(value) {
+                assert!(
+                    !marked.contains(value),
+                    "{value} shown by the dry run: {marked}"
+                );
+            }
+        }
+        if rec["kind"] == "json" {
+            serde_json::from_str::<serde_json::Value>(&marked)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {marked}"));
+        }
+    }
+    assert!(values > 1000, "{values}");
+    let counts = |s: &slotel::redact::Session<'_>| {
+        let mut v: Vec<(String, u64)> = s.counts().map(|(t, _, n)| (t.to_string(), n)).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(counts(&plain), counts(&dry));
+    let total: u64 = dry.report().iter().map(|t| t.count).sum();
+    assert_eq!(total, dry.total());
+}
