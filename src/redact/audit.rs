@@ -15,7 +15,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Session, action_index};
+use super::json::{self, JsonError};
+use super::{Session, TypeId, action_index};
 use crate::config::RedactAction;
 
 /// The path of a log body that is plain text.
@@ -42,6 +43,8 @@ pub(crate) struct Audit {
     pub(crate) dry_run: bool,
     path: String,
     counts: BTreeMap<(usize, usize, String), u64>,
+    /// The rows counted by JSON walks in progress, to take back when one fails.
+    walked: Vec<(usize, usize, String)>,
 }
 
 impl Audit {
@@ -83,7 +86,23 @@ impl Audit {
         self.path.len()
     }
 
-    pub(crate) fn count(&mut self, ty: usize, action: usize) {
+    /// Takes back the last `n` rows counted in walks; forgets the rest when `done`.
+    fn uncount(&mut self, n: usize, done: bool) {
+        let from = self.walked.len().saturating_sub(n);
+        for key in self.walked.drain(from..) {
+            if let Some(c) = self.counts.get_mut(&key) {
+                *c -= 1;
+                if *c == 0 {
+                    self.counts.remove(&key);
+                }
+            }
+        }
+        if done {
+            self.walked.clear();
+        }
+    }
+
+    pub(crate) fn count(&mut self, ty: usize, action: usize, walking: bool) {
         let path = if self.path.is_empty() {
             BODY
         } else {
@@ -95,6 +114,9 @@ impl Audit {
         } else {
             key
         };
+        if walking {
+            self.walked.push(key.clone());
+        }
         *self.counts.entry(key).or_default() += 1;
     }
 }
@@ -159,6 +181,56 @@ impl Session<'_> {
                 .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.path.cmp(&b.path)));
         }
         out
+    }
+
+    /// After each count: logged while a JSON walk is in progress, and kept per path when
+    /// audited.
+    pub(crate) fn counted(&mut self, ty: TypeId, action: RedactAction) {
+        let walking = self.walks > 0;
+        if walking {
+            self.walked.push((ty, action));
+        }
+        if let Some(a) = &mut self.audit {
+            a.count(ty.index(), action_index(action), walking);
+        }
+    }
+
+    /// Walks a JSON text ([`json::redact`]). When the walk fails the caller scans the
+    /// text as text instead, which finds again what the walk had found: what the walk
+    /// counted is taken back, so nothing is counted twice, and the key path it entered is
+    /// left.
+    pub(crate) fn walk(
+        &mut self,
+        s: &str,
+        depth: usize,
+        nested: usize,
+    ) -> Result<Option<String>, JsonError> {
+        let mark = self.path_mark();
+        let from = self.walked.len();
+        self.walks += 1;
+        let walked = json::redact(self, s, depth, nested);
+        self.walks -= 1;
+        let undone = if walked.is_err() {
+            self.path_leave(mark);
+            let n = self.walked.len() - from;
+            for (ty, action) in self.walked.drain(from..) {
+                if let Some(slot) = self.counts.get_mut(ty.index()) {
+                    slot[action_index(action)] -= 1;
+                }
+                self.total -= 1;
+            }
+            n
+        } else {
+            0
+        };
+        let done = self.walks == 0;
+        if done {
+            self.walked.clear();
+        }
+        if let Some(a) = &mut self.audit {
+            a.uncount(undone, done);
+        }
+        walked
     }
 
     /// Enters a key path segment when audited (see [`Audit::enter`]).
@@ -297,10 +369,13 @@ mod tests {
         // the path it had entered is left.
         s.redact_str(r#"{"c" "lee@example.com"}"#).unwrap();
         s.redact_str("call 010-2345-6789").unwrap();
+        // Not JSON either, found out after a count (a trailing comma): counted once, as
+        // text, and the totals agree.
+        s.redact_str(r#"{"d":{"e":"park@example.com"},}"#).unwrap();
         let mut got = rows(&s);
         got.sort();
         let want = [
-            ("email", "$body", 1),
+            ("email", "$body", 2),
             ("email", "a.$key", 1),
             ("phone", "$body", 1),
             ("phone", "a.b[]", 1),
@@ -311,6 +386,9 @@ mod tests {
             .map(|(t, p, n)| (t.to_string(), p.to_string(), *n))
             .collect();
         assert_eq!(got, want);
+        assert_eq!(s.total(), 6);
+        let by_type: u64 = s.counts().map(|(_, _, n)| n).sum();
+        assert_eq!(by_type, 6);
         // Without an audit, no report and no markers.
         let mut plain = r.session();
         assert_eq!(
@@ -325,13 +403,13 @@ mod tests {
         let mut a = Audit::new(false);
         let m0 = a.enter("user");
         let m1 = a.enter("email");
-        a.count(0, 0);
+        a.count(0, 0, false);
         a.leave(m1);
         let m2 = a.enter("[]");
-        a.count(0, 0);
+        a.count(0, 0, false);
         a.leave(m2);
         a.leave(m0);
-        a.count(1, 0);
+        a.count(1, 0, false);
         let paths: Vec<&str> = a.counts.keys().map(|k| k.2.as_str()).collect();
         assert_eq!(paths, ["user.email", "user[]", "$body"]);
         for _ in 0..100 {
@@ -342,7 +420,7 @@ mod tests {
         let mut b = Audit::new(false);
         for i in 0..MAX_PATHS + 10 {
             let m = b.enter(&format!("k{i}"));
-            b.count(0, 0);
+            b.count(0, 0, false);
             b.leave(m);
         }
         assert_eq!(b.counts.len(), MAX_PATHS + 1);

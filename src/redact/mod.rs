@@ -218,6 +218,8 @@ impl Redactor {
             counts: vec![[0; 4]; self.types.len()],
             fallbacks: [0; 2],
             total: 0,
+            walks: 0,
+            walked: Vec::new(),
             audit: None,
         }
     }
@@ -282,6 +284,9 @@ pub struct Session<'r> {
     fallbacks: [u64; 2],
     /// Redactions so far (for the per-record summary).
     total: u64,
+    /// JSON walks in progress, and what they counted (taken back when a walk fails).
+    walks: usize,
+    walked: Vec<(TypeId, RedactAction)>,
     /// Counts per key path and dry-run markers (`slotel redact --report`, `--dry-run`).
     audit: Option<Box<audit::Audit>>,
 }
@@ -324,9 +329,7 @@ impl Session<'_> {
             slot[action_index(action)] += 1;
         }
         self.total += 1;
-        if let Some(a) = &mut self.audit {
-            a.count(ty.index(), action_index(action));
-        }
+        self.counted(ty, action);
     }
 
     /// A string that may hold JSON. `in_field`: a drop removes the field (else the match).
@@ -347,14 +350,12 @@ impl Session<'_> {
             if s.len() > limits.max_bytes {
                 self.fallbacks[1] += 1;
             } else {
-                let mark = self.path_mark();
-                match json::redact(self, s, depth, nested + 1) {
+                match self.walk(s, depth, nested + 1) {
                     Ok(None) => return Text::Clean,
                     Ok(Some(out)) => return Text::Changed(out),
                     Err(json::JsonError::TooDeep) => self.fallbacks[0] += 1,
                     Err(json::JsonError::Invalid) => {}
                 }
-                self.path_leave(mark);
             }
         }
         self.text(s, in_field, key)
