@@ -116,8 +116,8 @@ pub async fn start_with(
     // Redaction runs before the SLO connector and every exporter, in the pipelines whose
     // `processors` list it (by default traces and logs).
     let redaction: Vec<Arc<dyn crate::pipeline::Processor>> = match &config.redaction {
-        Some(cfg) => vec![Arc::new(crate::redact::RedactionProcessor::new(
-            Arc::new(crate::redact::Redactor::new(cfg)?),
+        Some(cfg) => vec![Arc::new(crate::redact::RedactionProcessor::with_policies(
+            Arc::new(crate::redact::Policies::new(cfg)?),
             metrics.clone(),
         ))],
         None => Vec::new(),

@@ -10,7 +10,8 @@
 //! - [`config`]: the YAML config, decoded with file:line:column errors into domain types.
 //! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers, decompression, limits, auth, TLS.
 //! - [`pipeline`]: bounded per-signal queues between receivers and exporters.
-//! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions).
+//! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions,
+//!   per-tenant and per-service policies, the audit trail).
 //! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector.
 //! - [`export`]: every exporter, and their memory and disk queues.
 //! - [`admin`]: health, readiness and `/metrics`.

@@ -261,12 +261,17 @@ impl ExporterMetrics {
 }
 
 /// `slotel_redactions_total`: `type` is a built-in PII type, a custom detector's name
-/// from the config, or `k8s` (all bounded by the config); never a value.
+/// from the config, or `k8s`; `tenant` a configured token's; `policy` a configured
+/// policy's name (all bounded by the config); never a value.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RedactionLabels {
     pub r#type: String,
     pub action: &'static str,
     pub signal: Signal,
+    /// The sender's tenant (from its token; empty without auth): bounded by the tokens.
+    pub tenant: String,
+    /// The policy that applied: `default` or a configured policy's name.
+    pub policy: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -391,7 +396,7 @@ impl Metrics {
         let redactions = Family::<RedactionLabels, Counter>::default();
         registry.register(
             "slotel_redactions",
-            "Values redacted, by PII type, action and signal",
+            "Values redacted, by PII type, action, signal, tenant and policy",
             redactions.clone(),
         );
         let redaction_fallbacks = Family::<RedactionFallbackLabels, Counter>::default();

@@ -25,6 +25,7 @@
 //! - `error.rs`: [`ConfigError`] and [`ConfigErrors`].
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
+//! - `policy.rs`: its `allow` lists and per-tenant / per-service `policies`.
 //! - `../../config/slotel.yaml`: the embedded default, commented as the reference manual.
 //!
 //! # Invariants
@@ -44,6 +45,7 @@ mod decode;
 mod error;
 mod exporters;
 mod interpolate;
+mod policy;
 pub(crate) mod read;
 mod redaction;
 mod types;
@@ -60,6 +62,7 @@ use interpolate::lowercase_first;
 pub use error::{ConfigError, ConfigErrors};
 pub use exporters::*;
 pub use interpolate::{Lookup, SystemLookup};
+pub use policy::*;
 pub use redaction::*;
 pub use types::*;
 

@@ -184,6 +184,11 @@ impl<'n> Fields<'n> {
         }
     }
 
+    /// The mapping's entries, in file order.
+    pub(crate) fn entries(&self) -> &'n [(Node, Node)] {
+        self.entries
+    }
+
     /// Errors about the mapping as a whole (a missing field) point at `key` instead.
     pub(crate) fn at(mut self, key: &'n Node) -> Self {
         self.node = key;

@@ -319,6 +319,11 @@ pub struct RedactionConfig {
     /// (`None` when `pseudonymize` is absent; present with no list means
     /// [`DEFAULT_PSEUDONYMIZED`]).
     pub pseudonymize: Option<Vec<String>>,
+    /// `allow`: found values never redacted.
+    pub allow: super::policy::AllowList,
+    /// `policies` (list, default empty): the policies selected by tenant or
+    /// `service.name`, first match first; these settings apply otherwise.
+    pub policies: Vec<super::policy::PolicyConfig>,
 }
 
 impl Default for RedactionConfig {
@@ -337,6 +342,8 @@ impl Default for RedactionConfig {
             span_names: true,
             summary: false,
             pseudonymize: None,
+            allow: super::policy::AllowList::default(),
+            policies: Vec::new(),
         }
     }
 }
@@ -438,6 +445,7 @@ fn bounded(ctx: &mut Ctx<'_>, node: &Node, path: &str, min: usize, max: usize) -
 /// Decodes `processors.redaction` (`f` is its mapping).
 pub(super) fn decode(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> RedactionConfig {
     let defaults = RedactionConfig::default();
+    let entries = f.entries();
     let section = f.node;
     let section_path = f.path.clone();
     let default_action = f.opt(ctx, "action", action).unwrap_or(defaults.action);
@@ -546,9 +554,13 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> RedactionConfig {
         p.finish(ctx);
         attributes.unwrap_or_else(|| DEFAULT_PSEUDONYMIZED.map(String::from).to_vec())
     });
+    let allow = f
+        .opt(ctx, "allow", super::policy::allow)
+        .unwrap_or_default();
+    let policies = f.get("policies").map(|node| (node, f.path("policies")));
     f.finish(ctx);
 
-    let config = RedactionConfig {
+    let mut config = RedactionConfig {
         action: default_action,
         detectors,
         custom,
@@ -559,6 +571,8 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> RedactionConfig {
         span_names,
         summary,
         pseudonymize,
+        allow,
+        policies: Vec::new(),
     };
     let hashes = config
         .detectors
@@ -569,6 +583,9 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> RedactionConfig {
     if hashes && config.hash.is_none() {
         let msg = "the `hash` action and `pseudonymize` need `hash.key`";
         ctx.error(hash_node.unwrap_or(section), &section_path, msg);
+    }
+    if let Some((node, path)) = policies {
+        config.policies = super::policy::policies(ctx, node, &path, entries);
     }
     config
 }

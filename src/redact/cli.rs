@@ -2,13 +2,18 @@
 //! or plain text per line) from a file or stdin and writes them to stdout, so rules can be
 //! tried on sample logs before they are deployed. A count per type and action goes to
 //! stderr; found values never do.
+//!
+//! `--report[=json]` prints, instead of the lines, how many items were redacted per type
+//! and key path; `--dry-run` writes the lines with each detection marked by its type and
+//! the value masked (`audit.rs`). `--tenant` and `--service` pick the policy.
 
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::{RedactError, Redactor};
+use super::audit::{self, TypeReport};
+use super::{Policies, RedactError, Session};
 use crate::config::{self, ConfigErrors, RedactionConfig};
 
 /// Lines longer than this are cut (the rest of the line is dropped, and counted).
@@ -21,6 +26,34 @@ pub struct RedactArgs {
     /// Print no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print, instead of the redacted lines, how many items were redacted per type and
+    /// key path (values are never shown): `--report` as a table, `--report=json`.
+    #[arg(
+        long,
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "text",
+        conflicts_with = "dry_run"
+    )]
+    pub report: Option<ReportFormat>,
+    /// Write the lines with each detection marked `[<type>:<action>:<shape>]` (the value
+    /// masked) instead of redacted; `drop` marks instead of removing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Redact with the policy of this tenant (as a token of the tenant would).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Redact with the policy of this `service.name`.
+    #[arg(long)]
+    pub service: Option<String>,
+}
+
+/// How `--report` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
 }
 
 /// Why `slotel redact` failed.
@@ -46,6 +79,10 @@ pub struct Summary {
     pub counts: Vec<(String, &'static str, u64)>,
     /// Whether the config had no `processors.redaction` and the defaults were used.
     pub defaults: bool,
+    /// The policy used (`default` or a policy's name).
+    pub policy: String,
+    /// Per type and key path (with `--report` or `--dry-run`).
+    pub report: Vec<TypeReport>,
 }
 
 impl Summary {
@@ -60,6 +97,9 @@ impl Summary {
                 ""
             }
         );
+        if !self.policy.is_empty() && self.policy != super::policy::DEFAULT_POLICY {
+            out.push_str(&format!(", policy {}", self.policy));
+        }
         if self.truncated > 0 {
             out.push_str(&format!(
                 ", {} cut at {MAX_LINE_BYTES} bytes",
@@ -78,9 +118,21 @@ pub fn run(config_path: Option<&Path>, args: &RedactArgs) -> Result<Summary, Red
     let cfg = config::load(config_path).map_err(RedactCliError::Config)?;
     let defaults = cfg.redaction.is_none();
     let rcfg = cfg.redaction.unwrap_or_else(RedactionConfig::default);
-    let redactor = Redactor::new(&rcfg)?;
+    let policies = Policies::new(&rcfg)?;
+    let index = policies.select(args.tenant.as_deref(), args.service.as_deref());
+    let mut session = policies.redactor(index).session();
+    if args.report.is_some() || args.dry_run {
+        session = session.audited(args.dry_run);
+    }
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut lines = BufWriter::new(stdout.lock());
+    let mut sink = io::sink();
+    // With --report the lines are not written: the report is the output.
+    let out: &mut dyn Write = if args.report.is_some() {
+        &mut sink
+    } else {
+        &mut lines
+    };
     let mut summary = match args.file.as_deref().filter(|p| *p != Path::new("-")) {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|source| RedactCliError::Read {
@@ -88,27 +140,54 @@ pub fn run(config_path: Option<&Path>, args: &RedactArgs) -> Result<Summary, Red
                 source,
             })?;
             redact_lines(
-                &redactor,
+                &mut session,
                 BufReader::new(file),
-                &mut out,
+                out,
                 &path.display().to_string(),
             )?
         }
-        None => redact_lines(&redactor, io::stdin().lock(), &mut out, "stdin")?,
+        None => redact_lines(&mut session, io::stdin().lock(), out, "stdin")?,
     };
-    out.flush().map_err(RedactCliError::Write)?;
     summary.defaults = defaults;
+    summary.policy = policies.name(index).to_string();
+    summary.report = session.report();
+    match args.report {
+        Some(ReportFormat::Text) => {
+            let text = format!(
+                "policy {}: {} lines, {} changed\n{}",
+                summary.policy,
+                summary.lines,
+                summary.changed,
+                audit::render(&summary.report)
+            );
+            lines
+                .write_all(text.as_bytes())
+                .map_err(RedactCliError::Write)?;
+        }
+        Some(ReportFormat::Json) => {
+            let doc = serde_json::json!({
+                "policy": summary.policy,
+                "lines": summary.lines,
+                "changed": summary.changed,
+                "types": summary.report,
+            });
+            serde_json::to_writer_pretty(&mut lines, &doc)
+                .map_err(|e| RedactCliError::Write(e.into()))?;
+            lines.write_all(b"\n").map_err(RedactCliError::Write)?;
+        }
+        None => {}
+    }
+    lines.flush().map_err(RedactCliError::Write)?;
     Ok(summary)
 }
 
 /// Redacts every line of `input` into `out`.
 pub fn redact_lines(
-    redactor: &Redactor,
+    session: &mut Session<'_>,
     mut input: impl BufRead,
-    out: &mut impl Write,
+    out: &mut dyn Write,
     name: &str,
 ) -> Result<Summary, RedactCliError> {
-    let mut session = redactor.session();
     let mut summary = Summary::default();
     let mut buf = Vec::new();
     loop {
@@ -165,10 +244,10 @@ mod tests {
 
     #[test]
     fn lines_in_lines_out() {
-        let r = Redactor::new(&RedactionConfig::default()).unwrap();
+        let r = super::super::Redactor::new(&RedactionConfig::default()).unwrap();
         let input = "{\"u\":\"kim@example.com\"}\nplain 010-1234-5678\n\nclean\n{\"broken\": \"x@example.com\"";
         let mut out = Vec::new();
-        let s = redact_lines(&r, input.as_bytes(), &mut out, "t").unwrap();
+        let s = redact_lines(&mut r.session(), input.as_bytes(), &mut out, "t").unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "{\"u\":\"[REDACTED:email]\"}\nplain [REDACTED:phone]\n\nclean\n{\"broken\": \"[REDACTED:email]\""

@@ -26,8 +26,8 @@ use std::borrow::Cow;
 
 use super::context::Key;
 use super::keys::KeyClass;
-use super::skip;
 use super::{Session, Text, TypeId};
+use super::{audit, skip};
 use crate::config::PiiType;
 
 /// Why a text was not walked as JSON.
@@ -227,6 +227,7 @@ impl Walker<'_, '_, '_> {
             let mark = (self.out.len(), self.copied);
             let mut drop_key = false;
             let mut name = None;
+            let at_path;
             let child = if object {
                 let (ks, ke, escaped) = self.string_token()?;
                 let key = content(self.src, ks, ke, escaped);
@@ -239,13 +240,22 @@ impl Walker<'_, '_, '_> {
 
                 // A key can be PII itself (an e-mail used as a map key): scanned as
                 // text, unless it or the object is ignored.
+                let mut written = None;
                 if child != KeyClass::Ignored && !self.sess.redactor.plain_key(&key) {
-                    match self.sess.text(&key, true, Key::NONE) {
+                    let at = self.sess.path_enter(audit::KEY);
+                    let found = self.sess.text(&key, true, Key::NONE);
+                    self.sess.path_leave(at);
+                    match found {
                         Text::Clean => {}
                         Text::Drop => drop_key = true,
-                        Text::Changed(new) => self.edit(ks, ke, |out| write_string(&new, out)),
+                        Text::Changed(new) => {
+                            self.edit(ks, ke, |out| write_string(&new, out));
+                            written = Some(new);
+                        }
                     }
                 }
+                // The path names the key as written out.
+                at_path = self.sess.path_enter(written.as_deref().unwrap_or(&key));
                 self.ws();
                 if self.peek() != Some(b':') {
                     return Err(JsonError::Invalid);
@@ -254,6 +264,7 @@ impl Walker<'_, '_, '_> {
                 self.ws();
                 child
             } else {
+                at_path = self.sess.path_enter("[]");
                 class
             };
             let child_hint = match (&name, child) {
@@ -262,6 +273,7 @@ impl Walker<'_, '_, '_> {
                 (None, _) => hint,
             };
             let mut outcome = self.value(child, child_hint, depth + 1)?;
+            self.sess.path_leave(at_path);
             if drop_key {
                 outcome = Outcome::Drop;
             }

@@ -39,6 +39,9 @@
 //! - `json.rs`: the copy-through JSON walker.
 //! - `otlp.rs`: where redaction applies in OTLP logs, traces and metrics.
 //! - `sensitive.rs`: [`Sensitive`], for values that must never reach slotel's own logs.
+//! - `policy.rs`: [`Policies`] (the default and the per-tenant / per-service ones, picked
+//!   per batch or per resource), allow-lists, and the per-batch counts on `/metrics`.
+//! - `audit.rs`: counts per type and key path, and the dry-run markers.
 //! - `cli.rs`: `slotel redact`, to try the rules on sample log lines.
 //!
 //! # Invariants
@@ -47,9 +50,10 @@
 //!   value is scanned as text instead, and the fallback is counted.
 //! - Trace and span ids, timestamps and ignored keys are never changed.
 //! - Found values never reach slotel's logs, errors or metric labels: metrics count per
-//!   type, action and signal, once per batch.
+//!   type, action, signal, tenant and policy, once per batch.
 
 mod action;
+pub mod audit;
 pub mod cli;
 mod context;
 mod detect;
@@ -58,6 +62,7 @@ mod keys;
 mod numbers;
 mod otlp;
 mod percent;
+pub mod policy;
 mod scan;
 mod sensitive;
 mod skip;
@@ -69,11 +74,12 @@ mod validate;
 use std::sync::Arc;
 
 pub use keys::DEFAULT_IGNORED;
+pub use policy::Policies;
 pub use sensitive::Sensitive;
 
 use crate::config::{PiiType, RedactAction, RedactionConfig};
-use crate::pipeline::{Batch, Payload, Processor};
-use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels, Signal};
+use crate::pipeline::{Batch, Processor};
+use crate::telemetry::Metrics;
 use action::Hasher;
 use detect::{Caches, Detectors, Found};
 use keys::KeyRules;
@@ -142,6 +148,8 @@ pub struct Redactor {
     summary: bool,
     pseudonymize: Vec<String>,
     has_custom: bool,
+    /// Found values never redacted (`allow`).
+    allow: policy::Allow,
     /// Search caches returned by finished sessions, so a batch does not rebuild the lazy
     /// DFAs' states from scratch.
     pool: std::sync::Mutex<Vec<Caches>>,
@@ -191,6 +199,7 @@ impl Redactor {
             summary: cfg.summary,
             pseudonymize: cfg.pseudonymize.clone().unwrap_or_default(),
             has_custom: !cfg.custom.is_empty(),
+            allow: policy::Allow::new(&cfg.allow)?,
             pool: std::sync::Mutex::new(Vec::new()),
         })
     }
@@ -209,6 +218,9 @@ impl Redactor {
             counts: vec![[0; 4]; self.types.len()],
             fallbacks: [0; 2],
             total: 0,
+            walks: 0,
+            walked: Vec::new(),
+            audit: None,
         }
     }
 
@@ -272,6 +284,11 @@ pub struct Session<'r> {
     fallbacks: [u64; 2],
     /// Redactions so far (for the per-record summary).
     total: u64,
+    /// JSON walks in progress, and what they counted (taken back when a walk fails).
+    walks: usize,
+    walked: Vec<(TypeId, RedactAction)>,
+    /// Counts per key path and dry-run markers (`slotel redact --report`, `--dry-run`).
+    audit: Option<Box<audit::Audit>>,
 }
 
 impl Session<'_> {
@@ -312,6 +329,7 @@ impl Session<'_> {
             slot[action_index(action)] += 1;
         }
         self.total += 1;
+        self.counted(ty, action);
     }
 
     /// A string that may hold JSON. `in_field`: a drop removes the field (else the match).
@@ -332,7 +350,7 @@ impl Session<'_> {
             if s.len() > limits.max_bytes {
                 self.fallbacks[1] += 1;
             } else {
-                match json::redact(self, s, depth, nested + 1) {
+                match self.walk(s, depth, nested + 1) {
                     Ok(None) => return Text::Clean,
                     Ok(Some(out)) => return Text::Changed(out),
                     Err(json::JsonError::TooDeep) => self.fallbacks[0] += 1,
@@ -353,6 +371,9 @@ impl Session<'_> {
         found.clear();
         r.detectors
             .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
+        if !r.allow.is_empty() {
+            found.retain(|f| !r.allow.permits(&s[f.start..f.end]));
+        }
         if found.is_empty() {
             self.found = found;
             return Text::Clean;
@@ -362,7 +383,8 @@ impl Session<'_> {
                 .action
                 .unwrap_or(RedactAction::Replace)
         };
-        let result = if in_field && found.iter().any(|f| action(f) == RedactAction::Drop) {
+        let drops = self.drops();
+        let result = if in_field && drops && found.iter().any(|f| action(f) == RedactAction::Drop) {
             Text::Drop
         } else {
             let mut out = String::with_capacity(s.len() + 16);
@@ -419,6 +441,15 @@ impl Session<'_> {
             })
             .collect();
         self.found = found;
+        if !r.allow.is_empty() {
+            hits.retain(|h| {
+                let value = match h.3 {
+                    Some((ds, de)) => &decoded.text[ds..de],
+                    None => &s[h.0..h.1],
+                };
+                !r.allow.permits(value)
+            });
+        }
         if hits.is_empty() {
             return Text::Clean;
         }
@@ -433,7 +464,9 @@ impl Session<'_> {
             keep
         });
         let action = |ty: TypeId| r.types[ty.index()].action.unwrap_or(RedactAction::Replace);
-        let result = if in_field && hits.iter().any(|h| action(h.2) == RedactAction::Drop) {
+        let drops = self.drops();
+        let result = if in_field && drops && hits.iter().any(|h| action(h.2) == RedactAction::Drop)
+        {
             Text::Drop
         } else {
             let mut out = String::with_capacity(s.len() + 16);
@@ -464,8 +497,11 @@ impl Session<'_> {
         let Some(action) = self.redactor.types[ty.index()].action else {
             return Text::Clean;
         };
+        if self.redactor.allow.permits(value) {
+            return Text::Clean;
+        }
         self.count(ty, action);
-        if action == RedactAction::Drop {
+        if action == RedactAction::Drop && self.drops() {
             return Text::Drop;
         }
         let mut out = String::new();
@@ -476,6 +512,9 @@ impl Session<'_> {
     fn replace(&self, ty: TypeId, action: RedactAction, value: &str, out: &mut String) {
         let r = self.redactor;
         let info = &r.types[ty.index()];
+        if self.dry_run() {
+            return audit::mark(&info.name, action, value, out);
+        }
         action::apply(
             action,
             &info.name,
@@ -488,15 +527,21 @@ impl Session<'_> {
     }
 }
 
-/// The pipeline stage: redacts logs, traces and metrics in place, counts per batch.
+/// The pipeline stage: redacts logs, traces and metrics in place with the policy of each
+/// batch's tenant (and each resource's `service.name`), counts per batch.
 pub struct RedactionProcessor {
-    redactor: Arc<Redactor>,
+    policies: Arc<Policies>,
     metrics: Arc<Metrics>,
 }
 
 impl RedactionProcessor {
+    /// A processor with the default policy alone.
     pub fn new(redactor: Arc<Redactor>, metrics: Arc<Metrics>) -> Self {
-        Self { redactor, metrics }
+        Self::with_policies(Arc::new(Policies::single(redactor)), metrics)
+    }
+
+    pub fn with_policies(policies: Arc<Policies>, metrics: Arc<Metrics>) -> Self {
+        Self { policies, metrics }
     }
 }
 
@@ -506,36 +551,9 @@ impl Processor for RedactionProcessor {
     }
 
     fn process(&self, batch: &mut Batch) {
-        let signal = batch.payload.signal();
-        let mut session = self.redactor.session();
-        match &mut batch.payload {
-            Payload::Logs(req) => session.logs(req),
-            Payload::Traces(req) => session.traces(req),
-            Payload::Metrics(req) => session.metrics(req),
-        }
-        if session.total() > 0 {
+        if self.policies.process(&self.metrics, batch) > 0 {
             // The payload changed: its received bytes must not be forwarded.
             batch.raw = None;
         }
-        record(&self.metrics, &session, signal);
-    }
-}
-
-/// Adds a session's counts to the metrics (once per batch, never per item).
-fn record(metrics: &Metrics, session: &Session<'_>, signal: Signal) {
-    for (ty, action, n) in session.counts() {
-        let labels = RedactionLabels {
-            r#type: ty.to_string(),
-            action: action.as_str(),
-            signal,
-        };
-        metrics.redactions.get_or_create(&labels).inc_by(n);
-    }
-    for (reason, n) in session.fallbacks() {
-        let labels = RedactionFallbackLabels {
-            reason: reason.as_str(),
-            signal,
-        };
-        metrics.redaction_fallbacks.get_or_create(&labels).inc_by(n);
     }
 }

@@ -219,7 +219,7 @@ fn the_processor_redacts_metrics_and_clears_the_raw_bytes() {
     }
     assert!(
         metrics.encode().contains(
-            "slotel_redactions_total{type=\"email\",action=\"replace\",signal=\"metrics\"} 16"
+            "slotel_redactions_total{type=\"email\",action=\"replace\",signal=\"metrics\",tenant=\"\",policy=\"default\"} 16"
         ),
         "{}",
         metrics.encode()
