@@ -236,7 +236,8 @@ def test_generated_rules_agree_with_the_status_api(tmp_path, cleanup):
     slos = write_slos(tmp_path)
     rules_dir = tmp_path / "rules"
     out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", slos[0], "--out", str(rules_dir), "--format", "prometheus"],
+        [str(slotel_bin()), "rules", "--slos", slos[0], "--out", str(rules_dir), "--format", "prometheus",
+         "--interval", "5s"],  # the test Prometheus' evaluation interval
         capture_output=True,
         text=True,
         timeout=60,
