@@ -474,7 +474,7 @@ impl Session<'_> {
             for &(start, end, ty, dec) in &hits {
                 out.push_str(&s[at..start]);
                 match dec {
-                    Some((ds, de)) if s[start..end].contains('%') => {
+                    Some((ds, de)) if s[start..end].contains(['%', '+']) => {
                         let mut plain = String::new();
                         self.replace(ty, action(ty), &decoded.text[ds..de], &mut plain);
                         percent::encode(&plain, &mut out);

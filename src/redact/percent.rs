@@ -1,6 +1,9 @@
 //! Percent-encoded text (RFC 3986 §2.1): URLs, query strings and form bodies carry PII
 //! as `kim%40example.com` or `%2B82-10-1234-5678`. Such text is detected decoded too,
-//! and a match is mapped back to the escapes it came from.
+//! and a match is mapped back to the escapes it came from. In a form body or query
+//! string (`application/x-www-form-urlencoded`) a space is written `+`
+//! (`card=4111+1111+1111+1111`): there a `+` between two letters or digits decodes
+//! to a space.
 
 /// Text with its escapes decoded, and where each decoded byte came from.
 pub(crate) struct Decoded {
@@ -27,12 +30,24 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// `s` decoded, when it holds an escape (`%` and two hex digits). Every escape is
-/// decoded when the result is UTF-8; else only those of ASCII bytes. `None` when there
-/// is nothing to decode.
+/// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair and the
+/// `+` sits between two ASCII letters or digits (`4111+1111`, `010+1234`), not before
+/// a country code (`+82`) or in `C++`.
+fn form_space(b: &[u8], i: usize, form: bool) -> bool {
+    form && b[i] == b'+'
+        && i > 0
+        && b[i - 1].is_ascii_alphanumeric()
+        && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// `s` decoded, when it holds an escape (`%` and two hex digits) or, in a form body or
+/// query string (it holds `=`), a `+` written for a space. Every escape is decoded when
+/// the result is UTF-8; else only those of ASCII bytes. `None` when there is nothing to
+/// decode.
 pub(crate) fn decode(s: &str) -> Option<Decoded> {
     let b = s.as_bytes();
-    if !b.contains(&b'%') {
+    let form = b.contains(&b'=') && b.contains(&b'+');
+    if !b.contains(&b'%') && !form {
         return None;
     }
     let escape = |i: usize| -> Option<u8> {
@@ -41,7 +56,7 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
         }
         Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
     };
-    if !(0..b.len()).any(|i| escape(i).is_some()) {
+    if !(0..b.len()).any(|i| escape(i).is_some() || form_space(b, i, form)) {
         return None;
     }
     for ascii_only in [false, true] {
@@ -54,6 +69,11 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
                     bytes.push(v);
                     from.push(i);
                     i += 3;
+                }
+                _ if form_space(b, i, form) => {
+                    bytes.push(b' ');
+                    from.push(i);
+                    i += 1;
                 }
                 _ => {
                     bytes.push(b[i]);
@@ -101,6 +121,20 @@ mod tests {
         assert_eq!(bad.text, "a=%FF+1");
         assert!(decode("100% sure").is_none());
         assert!(decode("plain").is_none());
+    }
+
+    #[test]
+    fn decodes_plus_as_space_in_form_bodies() {
+        // application/x-www-form-urlencoded: a space is written `+`.
+        let d = decode("card=4111+1111+1111+1111&ok=1").unwrap();
+        assert_eq!(d.text, "card=4111 1111 1111 1111&ok=1");
+        assert_eq!(d.original(5, 24), (5, 24));
+        let mixed = decode("to=kim%40example.com&tel=010+1234+5678").unwrap();
+        assert_eq!(mixed.text, "to=kim@example.com&tel=010 1234 5678");
+        // A country code's `+`, `C++` and text without a `name=value` pair stay.
+        assert!(decode("tel=+82-10-1234-5678").is_none());
+        assert!(decode("lang=C++").is_none());
+        assert!(decode("4111+1111").is_none());
     }
 
     #[test]

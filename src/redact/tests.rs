@@ -809,8 +809,22 @@ fn percent_encoded_values() {
         ),
         // Plain matches next to escapes are replaced as usual.
         ("a=kim@example.com&b=%20x", "a=[REDACTED:email]&b=%20x"),
+        // A form body writes a space as `+`; the replacement stays form-encoded.
+        (
+            "user=kim&card=4111+1111+1111+1111&submit=1",
+            "user=kim&card=%5BREDACTED%3Acredit_card%5D&submit=1",
+        ),
+        (
+            "user=kim&tel=010+1234+5678&submit=1",
+            "user=kim&tel=%5BREDACTED%3Aphone%5D&submit=1",
+        ),
     ]);
-    kept(&["/path%20with%20spaces?x=1", "100% done", "%d items"]);
+    kept(&[
+        "/path%20with%20spaces?x=1",
+        "100% done",
+        "%d items",
+        "q=c+++is+fun&n=1+2+3",
+    ]);
 }
 
 #[test]
