@@ -92,7 +92,7 @@ const BUILTIN: &[(PiiType, &str)] = &[
     (PiiType::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}"),
     (
         // Vendor-prefixed keys, by their published formats: Stripe secret, restricted
-        // and publishable keys and webhook secrets, SendGrid, Twilio API key SIDs,
+        // and publishable keys and webhook secrets, SendGrid, Twilio API key and Account SIDs,
         // OpenAI and Anthropic, npm, PyPI, GitLab, Grafana, Mailgun, Shopify,
         // DigitalOcean, Hugging Face, Square, Linear, Postman, New Relic, Slack app
         // tokens.
@@ -102,6 +102,7 @@ const BUILTIN: &[(PiiType, &str)] = &[
             r"|whsec_[A-Za-z0-9+/=]{24,100}",
             r"|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
             r"|SK[0-9a-fA-F]{32}\b",
+            r"|AC[0-9a-f]{32}\b",
             r"|sk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)[0-9]{2}-)?[A-Za-z0-9_-]{20,250}",
             r"|npm_[A-Za-z0-9]{36}\b",
             r"|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,500}",

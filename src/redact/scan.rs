@@ -369,9 +369,16 @@ impl Scan {
                             .is_some())
             }
             b'x' => rest.starts_with(b"xox") || rest.starts_with(b"xapp-"),
-            b'A' => [b"AIza", b"AKIA", b"ASIA", b"ABIA", b"ACCA"]
+            b'A' => {
+                [b"AIza", b"AKIA", b"ASIA", b"ABIA", b"ACCA"]
                 .iter()
-                .any(|p| rest.starts_with(*p)),
+                .any(|p| rest.starts_with(*p))
+                // A Twilio Account SID: `AC` and 32 lowercase hex digits.
+                || (rest.starts_with(b"AC")
+                    && rest.get(2..34).is_some_and(|h| {
+                        h.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                    }))
+            }
             b'S' => rest.starts_with(b"SG.") || rest.starts_with(b"SK"),
             b'P' => rest.starts_with(b"PMAK-"),
             b'N' => rest.starts_with(b"NRAK-"),

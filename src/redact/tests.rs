@@ -694,6 +694,12 @@ fn secrets_keys_and_webhooks() {
             "twilio [REDACTED:api_key]",
         ),
         (
+            // Twilio Account SID: `AC` and 32 lowercase hex digits.
+            "account AC0123456789abcdef0123456789abcdef ok",
+            "account [REDACTED:api_key] ok",
+        ),
+        ("ACCOUNTS ACME ACdeadbeef", "ACCOUNTS ACME ACdeadbeef"),
+        (
             "openai sk-proj-AbC123dEf456GhI789jKl012MnO345pQr",
             "openai [REDACTED:api_key]",
         ),
