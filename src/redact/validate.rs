@@ -255,8 +255,18 @@ pub(crate) fn ipv4(hay: &[u8], start: usize, end: usize) -> bool {
     let dotted_before = start >= 2 && hay[start - 1] == b'.' && hay[start - 2].is_ascii_digit();
     let dotted_after =
         hay.get(end) == Some(&b'.') && hay.get(end + 1).is_some_and(u8::is_ascii_digit);
-    // `Product/1.2.3.4`: a `/` right after a letter or digit (a URL's `//` is not).
-    let product = start >= 2 && hay[start - 1] == b'/' && hay[start - 2].is_ascii_alphanumeric();
+    // `Product/1.2.3.4`: a `/` right after a letter or digit (a URL's `//` is not),
+    // unless the address is a segment of a URL path (`/hosts/10.1.2.3/status`): the
+    // word before the `/` follows a `/` too, or a `/`, `?` or `#` follows the address.
+    let product =
+        start >= 2 && hay[start - 1] == b'/' && hay[start - 2].is_ascii_alphanumeric() && {
+            let word = hay[..start - 1]
+                .iter()
+                .rposition(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')));
+            let path_before = word.is_some_and(|w| hay[w] == b'/');
+            let path_after = matches!(hay.get(end), Some(b'/' | b'?' | b'#'));
+            !path_before && !path_after
+        };
     octets_ok
         && !dotted_before
         && !dotted_after
@@ -452,6 +462,11 @@ mod tests {
         assert!(ipv4(b"http://10.0.0.1/x", 7, 15));
         assert!(!ipv4(b"version 6.11.4.50", 8, 17));
         assert!(ipv4(b"from 6.11.4.50", 5, 14));
+        // An address as a URL path segment is one; a product token is not.
+        assert!(ipv4(b"GET /hosts/10.1.2.3/status", 11, 19));
+        assert!(ipv4(b"GET /api/hosts/10.1.2.3", 15, 23));
+        assert!(ipv4(b"hosts/10.1.2.3?x=1", 6, 14));
+        assert!(!ipv4(b"Mozilla/5.0 Chrome/120.0.0.0 Safari", 19, 28));
         assert!(ipv6("2001:db8::8a2e:370:7334"));
         let uuid = b"b3b57508-6ddf-1591-9080-476918c66912";
         assert!(!standalone(uuid, 14, 23));
