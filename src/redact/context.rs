@@ -112,6 +112,8 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || has("alien")
         || has("foreigner")
         || has("resident")
+        || ends("registrationno")
+        || ends("registrationnumber")
         || has("외국인")
         || has("주민")
     {
@@ -368,6 +370,8 @@ mod tests {
         assert_eq!(key_hint("ean13"), BARCODE);
         assert_eq!(key_hint("http.user_agent"), USER_AGENT);
         assert_eq!(key_hint("key"), CREDENTIAL);
+        assert_eq!(key_hint("registration_no") & RESIDENT, RESIDENT);
+        assert_eq!(key_hint("alien_reg_no") & RESIDENT, RESIDENT);
         assert_eq!(key_hint("message"), 0);
         assert_eq!(key_hint("created_at"), 0);
     }

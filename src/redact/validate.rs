@@ -161,6 +161,9 @@ fn rrn_with(text: &[u8], context: bool) -> Option<PiiType> {
     })
 }
 
+/// The check digit of a registration number issued before October 2020: weights
+/// 2–9, 2–5 over the first twelve digits, then `(11 - sum % 11) % 10` for a resident
+/// and `(13 - sum % 11) % 10` for a foreigner (sex digit 5–8).
 fn rrn_checksum(d: &[u8; 13]) -> bool {
     const W: [u32; 12] = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
     let sum: u32 = d[..12]
@@ -168,7 +171,8 @@ fn rrn_checksum(d: &[u8; 13]) -> bool {
         .zip(W)
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
-    (11 - sum % 11) % 10 == u32::from(d[12] - b'0')
+    let base = if matches!(d[6], b'5'..=b'8') { 13 } else { 11 };
+    (base - sum % 11) % 10 == u32::from(d[12] - b'0')
 }
 
 /// Korean business registration number: `NNN-NN-NNNNN` with its checksum.
@@ -425,6 +429,9 @@ mod tests {
         assert_eq!(rrn(b"2103154123456"), Some(PiiType::KrRrn));
         assert_eq!(rrn(b"1710151234567"), None);
         assert_eq!(rrn(b"8001011234560"), Some(PiiType::KrRrn)); // checksum holds
+        // A foreigner's check digit is `(13 - sum % 11) % 10`.
+        assert_eq!(rrn(b"9001015123452"), Some(PiiType::KrFrn));
+        assert_eq!(rrn(b"9001015123450"), None);
     }
 
     #[test]
