@@ -133,6 +133,12 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || ends("signature")
         || ends("webhookurl")
         || has("credential")
+        // Session cookies: `sid`, `PHPSESSID`, `JSESSIONID`, `session_id`, `cookie`.
+        || is("sid")
+        || ends("sessid")
+        || ends("sessionid")
+        || is("session")
+        || is("cookie")
     {
         h |= CREDENTIAL;
     }
@@ -326,7 +332,14 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
 
 /// A long random token: 32+ hex digits, or 20+ of `[A-Za-z0-9_-+/=.]` with letters and
 /// digits both and no run of one kind making up all of it; no spaces.
+/// A signed session cookie (`s:<value>.<signature>`, its `:` percent-encoded or not)
+/// is judged without its `s:` prefix.
 pub(crate) fn token_like(v: &str) -> bool {
+    let v = ["s:", "s%3A", "s%3a"]
+        .iter()
+        .find_map(|p| v.strip_prefix(p))
+        .filter(|rest| rest.contains('.'))
+        .unwrap_or(v);
     let b = v.as_bytes();
     if b.len() < 16 || b.len() > 512 {
         return false;
@@ -370,6 +383,9 @@ mod tests {
         assert_eq!(key_hint("ean13"), BARCODE);
         assert_eq!(key_hint("http.user_agent"), USER_AGENT);
         assert_eq!(key_hint("key"), CREDENTIAL);
+        assert_eq!(key_hint("sid") & CREDENTIAL, CREDENTIAL);
+        assert_eq!(key_hint("PHPSESSID") & CREDENTIAL, CREDENTIAL);
+        assert_eq!(key_hint("session_id") & CREDENTIAL, CREDENTIAL);
         assert_eq!(key_hint("registration_no") & RESIDENT, RESIDENT);
         assert_eq!(key_hint("alien_reg_no") & RESIDENT, RESIDENT);
         assert_eq!(key_hint("message"), 0);
@@ -401,6 +417,14 @@ mod tests {
         assert!(!token_like("ffffffffffffffffffffffffffffffff"));
         assert!(!token_like("hello world this is text"));
         assert!(!token_like("short1"));
+        // Signed session cookies: `s:` + value + `.` + signature.
+        assert!(token_like(
+            "s%3Aq8Xk2LmN0pRt5Vb7Nc3Kd9Wz.Hf4Jd8Ks2Lq6Mz0Pw3Rt7Yv1Bx5Cn9"
+        ));
+        assert!(token_like(
+            "s:q8Xk2LmN0pRt5Vb7Nc3Kd9Wz.Hf4Jd8Ks2Lq6Mz0Pw3Rt7Yv1Bx5Cn9"
+        ));
+        assert!(!token_like("s:hello.world"));
         assert!(!token_like("customer_reference_number_2"));
     }
 }
