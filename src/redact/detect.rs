@@ -126,7 +126,7 @@ const BUILTIN: &[(PiiType, &str)] = &[
     ),
     (
         PiiType::UrlSecret,
-        r"[?&;](?:access_token|refresh_token|id_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|api-key|auth|sig|signature|session|sessionid|session_id|code|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[A-Za-z0-9._~%!$'()*+,:@/=-]+",
+        r"[?&;](?:access_token|refresh_token|id_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|api-key|auth|sig|signature|session|sessionid|session_id|PHPSESSID|JSESSIONID|code|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[A-Za-z0-9._~%!$'()*+,:@/=-]+",
     ),
     (
         PiiType::Secret,

@@ -69,7 +69,7 @@ const fn keyword_pairs() -> [u32; 256] {
 
 /// The parameter names of the `url_secret` pattern (`detect.rs`), which a test there
 /// checks against it.
-pub(crate) const URL_SECRET_NAMES: [&[u8]; 22] = [
+pub(crate) const URL_SECRET_NAMES: [&[u8]; 24] = [
     b"access_token",
     b"refresh_token",
     b"id_token",
@@ -88,6 +88,8 @@ pub(crate) const URL_SECRET_NAMES: [&[u8]; 22] = [
     b"session",
     b"sessionid",
     b"session_id",
+    b"PHPSESSID",
+    b"JSESSIONID",
     b"code",
     b"X-Amz-Signature",
     b"X-Amz-Credential",

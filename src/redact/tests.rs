@@ -825,6 +825,11 @@ fn percent_encoded_values() {
             "user=kim&tel=%5BREDACTED%3Aphone%5D&submit=1",
         ),
     ]);
+    // Session cookies named by PHP and Java servlet containers in a query string.
+    table(&[(
+        "GET /cart?page=2&PHPSESSID=q8Xk2LmN0pRt5Vb7Nc3Kd9Wz&lang=ko",
+        "GET /cart?page=2&PHPSESSID=[REDACTED:url_secret]&lang=ko",
+    )]);
     kept(&[
         "/path%20with%20spaces?x=1",
         "100% done",
