@@ -78,14 +78,6 @@ async fn backend(down: Arc<AtomicBool>) -> (SocketAddr, Seen) {
     (addr, seen)
 }
 
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A slotel process with a disk-queued `otlphttp` exporter to `backend`, its queue in
 /// `queue_dir`.
 struct Slotel {
@@ -103,7 +95,7 @@ impl Drop for Slotel {
 }
 
 fn config(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> (std::path::PathBuf, u16, u16) {
-    let (grpc, http, admin) = (port(), port(), port());
+    let (grpc, http, admin) = (free_port(), free_port(), free_port());
     let cfg = dir.join(format!("slotel-{http}.yaml"));
     std::fs::write(
         &cfg,

@@ -12,16 +12,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{GRPC_TRACES, TestSpan, grpc_try, http_try, now_unix_nanos, spans_request};
+use common::{GRPC_TRACES, TestSpan, free_port, grpc_try, http_try, now_unix_nanos, spans_request};
 use prost::Message;
-
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Slotel {
     child: std::process::Child,
@@ -39,7 +31,7 @@ impl Drop for Slotel {
 
 /// Starts slotel with the example SLOs and its state in `dir/state`.
 async fn spawn(dir: &Path, snapshot_interval: &str) -> Slotel {
-    let (grpc, http, admin) = (port(), port(), port());
+    let (grpc, http, admin) = (free_port(), free_port(), free_port());
     let cfg = dir.join(format!("slotel-{http}.yaml"));
     std::fs::write(
         &cfg,

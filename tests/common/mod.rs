@@ -19,6 +19,15 @@ use slotel::app::{self, Running};
 use slotel::config::*;
 use slotel::pipeline::Exporter;
 
+/// A loopback port free now (for a child process's config).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn any_port() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
@@ -343,14 +352,6 @@ pub struct Process {
     pub http: SocketAddr,
     pub admin: SocketAddr,
     pub dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `slotel run` with both receivers and the admin listener on free ports, the

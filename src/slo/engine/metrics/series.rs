@@ -377,6 +377,20 @@ pub struct SeriesRecord {
     pub good: u64,
 }
 
+impl SeriesRecord {
+    fn of(watch: &WatchKey, s: &Series) -> Self {
+        Self {
+            name: watch.name.clone(),
+            threshold: watch.threshold,
+            base: s.base,
+            start: s.start,
+            time: s.time,
+            count: s.count,
+            good: s.good,
+        }
+    }
+}
+
 impl Inner {
     /// The remembered series, least recently seen first.
     pub(super) fn export_series(&self) -> Vec<SeriesRecord> {
@@ -387,15 +401,7 @@ impl Inner {
             .into_iter()
             .filter_map(|s| {
                 let watch = names.get(&s.watch)?;
-                Some(SeriesRecord {
-                    name: watch.name.clone(),
-                    threshold: watch.threshold,
-                    base: s.base,
-                    start: s.start,
-                    time: s.time,
-                    count: s.count,
-                    good: s.good,
-                })
+                Some(SeriesRecord::of(watch, s))
             })
             .collect()
     }
@@ -409,15 +415,7 @@ impl Inner {
             .filter_map(|k| {
                 let s = self.series.get(k)?;
                 let watch = names.get(&s.watch)?;
-                Some(SeriesRecord {
-                    name: watch.name.clone(),
-                    threshold: watch.threshold,
-                    base: s.base,
-                    start: s.start,
-                    time: s.time,
-                    count: s.count,
-                    good: s.good,
-                })
+                Some(SeriesRecord::of(watch, s))
             })
             .collect()
     }
