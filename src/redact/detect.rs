@@ -497,6 +497,9 @@ impl Detectors {
         enabled: impl Fn(PiiType) -> bool,
         out: &mut Vec<Found>,
     ) {
+        // What `out` held before: left as it is (the filters below see only this call's
+        // matches).
+        let base = out.len();
         // One pass: where each group can start, and which numeric spans to look at.
         let scan = &mut caches.scan;
         scan.run(hay.as_bytes());
@@ -556,26 +559,38 @@ impl Detectors {
             }
             groups_hit += usize::from(out.len() > before);
         }
-        if !out.is_empty() && key.0.is_some() {
-            // Under a version or user-agent key a dotted quad is a version; under a
-            // product-code key a GTIN with its check digit is a barcode.
-            let hint = key.hint();
-            if hint & (context::VERSION | context::USER_AGENT | context::BARCODE) != 0 {
-                let b = hay.as_bytes();
-                out.retain(|f| !key_keeps(hint, f.ty, &b[f.start..f.end]));
-            }
+        if out.len() == base {
+            return;
         }
-        if groups_hit > 1 {
-            // Earliest start first; at equal starts the group listed first (stable sort).
-            out.sort_by_key(|f| f.start);
-            let mut end = 0;
-            out.retain(|f| {
-                let keep = f.start >= end;
-                if keep {
-                    end = f.end;
+        let tidy = |found: &mut Vec<Found>| {
+            if key.0.is_some() {
+                // Under a version or user-agent key a dotted quad is a version; under a
+                // product-code key a GTIN with its check digit is a barcode.
+                let hint = key.hint();
+                if hint & (context::VERSION | context::USER_AGENT | context::BARCODE) != 0 {
+                    let b = hay.as_bytes();
+                    found.retain(|f| !key_keeps(hint, f.ty, &b[f.start..f.end]));
                 }
-                keep
-            });
+            }
+            if groups_hit > 1 {
+                // Earliest start first; at equal starts the group listed first (stable sort).
+                found.sort_by_key(|f| f.start);
+                let mut end = 0;
+                found.retain(|f| {
+                    let keep = f.start >= end;
+                    if keep {
+                        end = f.end;
+                    }
+                    keep
+                });
+            }
+        };
+        if base == 0 {
+            tidy(out);
+        } else {
+            let mut mine = out.split_off(base);
+            tidy(&mut mine);
+            out.append(&mut mine);
         }
     }
 }
