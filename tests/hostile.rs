@@ -182,18 +182,23 @@ impl Probes {
 }
 
 /// Asserts the probes answered quickly: the slowest within `max`.
-fn assert_probes(what: &str, mut seen: Vec<Duration>, max: Duration) {
+/// The probes under attack: 95% within `p95` and every one within the kubelet's default
+/// probe timeout (1 s), so no probe fails. A wedged process misses both; one scheduling
+/// hiccup of a shared two-core machine misses neither.
+fn assert_probes(what: &str, mut seen: Vec<Duration>, p95: Duration) {
     assert!(!seen.is_empty(), "{what}: no probe ran");
     seen.sort();
     let worst = *seen.last().unwrap();
     let p50 = seen[seen.len() / 2];
+    let at95 = seen[(seen.len() * 95).div_ceil(100) - 1];
     println!(
-        "{what}: /healthz over {} probes: p50 {p50:?}, max {worst:?}",
+        "{what}: /healthz over {} probes: p50 {p50:?}, p95 {at95:?}, max {worst:?}",
         seen.len()
     );
+    assert!(at95 <= p95, "{what}: /healthz p95 {at95:?} (limit {p95:?})");
     assert!(
-        worst <= max,
-        "{what}: /healthz took {worst:?} (limit {max:?})"
+        worst <= Duration::from_secs(1),
+        "{what}: a /healthz probe took {worst:?}, past the kubelet's 1 s timeout"
     );
 }
 
@@ -387,7 +392,10 @@ async fn crafted_metric_points_are_refused_and_nothing_wedges() {
         .unwrap();
         assert_eq!(r.status, 200, "{path}");
     }
-    assert!(healthz(s.admin).await < Duration::from_millis(100));
+    assert!(
+        healthz(s.admin).await < Duration::from_secs(1),
+        "a probe past the kubelet timeout"
+    );
     assert_eq!(good_http(&s).await, 200);
     assert_eq!(good_grpc(&s).await, 0);
     let zipped = gzip(&valid_traces());
@@ -859,7 +867,10 @@ async fn idle_and_silent_connections_cannot_lock_anyone_out() {
         .await
         .expect("another peer is served");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(healthz(s.admin).await < Duration::from_millis(100));
+    assert!(
+        healthz(s.admin).await < Duration::from_secs(1),
+        "a probe past the kubelet timeout"
+    );
 
     let mut at_once = 0;
     for c in &mut silent {

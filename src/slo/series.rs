@@ -5,6 +5,7 @@
 //! | `slotel_slo_events_total` | counter | `slo`, `service`, `cluster`, group labels, `outcome` = good\|bad |
 //! | `slotel_slo_objective_ratio` | gauge | `slo`, `service` |
 //! | `slotel_slo_error_budget_remaining_ratio` | gauge | `slo`, `service`, `cluster`, group labels |
+//! | `slotel_slo_time_to_exhaustion_seconds` | gauge | `slo`, `service`, `cluster`, group labels |
 //! | `slotel_slo_burn_rate` | gauge | `slo`, `service`, `cluster`, group labels, `window` |
 //! | `slotel_slo_latency_seconds` | histogram | `slo`, `service`, `cluster`, group labels (`le`) |
 //! | `slotel_slo_latency_percentile_seconds` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `percentile` |
@@ -95,6 +96,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
     let mut events = Vec::new();
     let mut objective = Vec::new();
     let mut budget = Vec::new();
+    let mut exhaustion = Vec::new();
     let mut burn = Vec::new();
     let mut latency = Vec::new();
     for s in status {
@@ -110,6 +112,9 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
         }
         if let Some(b) = s.error_budget_remaining {
             budget.push((s.labels.clone(), b));
+        }
+        if let Some(t) = s.time_to_exhaustion_seconds {
+            exhaustion.push((s.labels.clone(), t));
         }
         for w in s.windows.iter().flatten() {
             if let Some(r) = w.burn_rate {
@@ -169,6 +174,12 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
             "Error budget remaining over the SLO window (1 = untouched, below 0 = overspent)",
             false,
             budget,
+        ),
+        family(
+            "slotel_slo_time_to_exhaustion_seconds",
+            "Seconds until the error budget is spent at the long window's burn rate (0: spent)",
+            false,
+            exhaustion,
         ),
         family(
             "slotel_slo_burn_rate",

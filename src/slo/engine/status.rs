@@ -81,6 +81,22 @@ pub fn long_window(windows: &[WindowSpec]) -> Option<usize> {
     Some(shorter.unwrap_or(windows.len() - 1))
 }
 
+/// Seconds until the error budget is spent at `burn_rate` (the long window's): a burn
+/// rate of 1 spends the whole budget over the SLO window (`window_secs`), so what is left
+/// lasts `remaining × window / burn rate`. 0 once the budget is spent; `None` without data
+/// or while nothing burns (a burn rate of 0).
+pub fn time_to_exhaustion(
+    remaining: Option<f64>,
+    burn_rate: Option<f64>,
+    window_secs: f64,
+) -> Option<f64> {
+    match (remaining?, burn_rate) {
+        (r, _) if r <= 0.0 => Some(0.0),
+        (r, Some(b)) if b > 0.0 => finite(r * window_secs / b),
+        _ => None,
+    }
+}
+
 /// A list of (key, value) pairs serialized as a JSON object in this order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ordered<V>(pub Vec<(String, V)>);
@@ -159,6 +175,9 @@ pub struct GroupStatus {
     pub good: u64,
     pub error_ratio: Option<f64>,
     pub error_budget_remaining: Option<f64>,
+    /// Seconds until the error budget is spent if the long window's burn rate goes on
+    /// ([`time_to_exhaustion`]); 0 once it is spent; `null` while nothing burns.
+    pub time_to_exhaustion_seconds: Option<f64>,
     pub burn_rate: Ordered<Option<f64>>,
     /// Over the SLO window, seconds.
     pub latency: Ordered<Option<f64>>,
@@ -333,6 +352,18 @@ fn group_status(
     let long_burn_rate = long_window(&state.windows)
         .and_then(|i| windows.get(i))
         .and_then(|w| w.burn_rate);
+    let slo_window_secs = state.windows.last().map_or(0.0, |spec| {
+        let nanos = match &spec.calendar {
+            Some(c) => {
+                let p = c.period(now);
+                p.end.saturating_sub(p.start)
+            }
+            None => spec.length_nanos,
+        };
+        nanos as f64 / 1e9
+    });
+    let time_to_exhaustion_seconds =
+        time_to_exhaustion(error_budget_remaining, long_burn_rate, slo_window_secs);
     let timeslices = match (
         &slo.spec.budgeting,
         slo_window.as_ref().and_then(|w| w.slices),
@@ -367,6 +398,7 @@ fn group_status(
         good,
         error_ratio,
         error_budget_remaining,
+        time_to_exhaustion_seconds,
         burn_rate: Ordered(
             windows
                 .iter()

@@ -675,3 +675,32 @@ fn a_series_first_written_now_starts_with_a_zero_point_when_it_was_zero() {
         "an engine that started empty had every series at zero at its start"
     );
 }
+
+#[test]
+fn time_to_exhaustion_at_the_long_window_burn_rate() {
+    // Objective 99% over 30 days: one hour of traffic with 0.5% errors has spent half the
+    // budget and burns at 0.5× over 3d, so the half left lasts 0.5 × 30 d / 0.5 = 30 days.
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.99, 30, None)], clock.clone());
+    let spans: Vec<_> = (0..1000)
+        .map(|i| ("c1", T0 - 30 * S, 1_000_000, i < 5))
+        .collect();
+    e.record_spans(&request(&spans), None);
+    let all = find(&e.status(), "availability", "all").clone();
+    assert!((all.error_budget_remaining.unwrap() - 0.5).abs() < 1e-9);
+    let tte = all.time_to_exhaustion_seconds.unwrap();
+    assert!((tte - 30.0 * 86_400.0).abs() < 1e-3, "{tte}");
+    // Nothing burns: no exhaustion in sight.
+    let e = engine(vec![slo("availability", 0.99, 30, None)], clock.clone());
+    e.record_spans(&request(&[("c1", T0 - S, 1_000, false)]), None);
+    let all = find(&e.status(), "availability", "all").clone();
+    assert_eq!(all.time_to_exhaustion_seconds, None);
+    // Overspent: already gone.
+    e.record_spans(&request(&[("c1", T0 - S, 1_000, true)]), None);
+    let all = find(&e.status(), "availability", "all").clone();
+    assert_eq!(all.time_to_exhaustion_seconds, Some(0.0));
+    // No traffic: nothing to say.
+    let e = engine(vec![slo("availability", 0.99, 30, None)], clock);
+    let all = find(&e.status(), "availability", "all").clone();
+    assert_eq!(all.time_to_exhaustion_seconds, None);
+}
