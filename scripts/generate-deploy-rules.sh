@@ -5,7 +5,7 @@
 #   deploy/kubernetes/components/prometheusrule/prometheusrule.yaml
 #       ← the SLO files of the base's slotel-slos ConfigMap (deploy/kubernetes/base/slos/)
 #   deploy/helm/slotel/files/rules/examples.yaml
-#       ← the built-in examples, deployed only with the chart's `demoSlos: true`
+#       ← the built-in examples, deployed only with the chart's `examples.enabled: true`
 #   sloRules of every deploy/helm/slotel/ci/*-values.yaml that sets sloFiles
 #       ← its sloFiles
 #
@@ -82,7 +82,7 @@ component=deploy/kubernetes/components/prometheusrule/prometheusrule.yaml
 } > "$component"
 echo "wrote $component" >&2
 
-# Helm: the examples' rules (demoSlos), and sloRules of the chart's CI values.
+# Helm: the examples' rules (examples.enabled), and sloRules of the chart's CI values.
 examples=deploy/helm/slotel/files/rules/examples.yaml
 mkdir -p "$(dirname "$examples")"
 "$SLOTEL" rules --slos embedded:examples --format prometheus --out "$tmp/examples" >/dev/null

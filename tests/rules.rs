@@ -487,6 +487,35 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
         assert_eq!(prom.vector(&q).len(), ids.len(), "{q}");
     }
 
+    // The generic dashboard: its queries run on the same recordings and find every SLO.
+    let generic = rules::generate(
+        &set.slos,
+        &[Format::GrafanaDashboard],
+        &Options {
+            dashboard: rules::DashboardKind::Generic,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let generic: serde_json::Value = serde_json::from_str(&generic[0].text).unwrap();
+    let mut exprs = Vec::new();
+    dashboard_exprs(&generic, &mut exprs);
+    assert!(
+        exprs.len() > 15,
+        "{} generic dashboard queries",
+        exprs.len()
+    );
+    for expr in &exprs {
+        let q = with_variables(expr);
+        let data = prom
+            .try_query(&q)
+            .unwrap_or_else(|e| panic!("generic dashboard query {q:?} fails: {e}"));
+        let found = data["result"].as_array().map_or(0, Vec::len);
+        // This test's exporter writes events only: no latencies, no time to exhaustion.
+        if !q.contains("latency_seconds") && !q.contains("time_to_exhaustion") {
+            assert!(found > 0, "generic dashboard query without data: {q}");
+        }
+    }
     // The Grafana alert queries: each finds the burning cluster.
     let provisioning =
         std::fs::read_to_string(dir.path().join(rules::GRAFANA_ALERTING_FILE)).unwrap();

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Format, GrafanaTarget, OperatorTarget, Options};
+use super::{DashboardKind, Format, GrafanaTarget, OperatorTarget, Options};
 use crate::config::{self, ConfigErrors};
 
 /// Arguments of `slotel rules`.
@@ -26,6 +26,10 @@ pub struct RulesArgs {
         default_values_t = Format::ALL.to_vec()
     )]
     pub format: Vec<Format>,
+    /// The dashboard: a row per SLO (`per-slo`), or one for every SLO selected by
+    /// variables (`generic`), which never needs regenerating.
+    #[arg(long, value_enum, default_value = "per-slo")]
+    pub dashboard: DashboardKind,
     /// Uid of the Grafana data source (Prometheus or Mimir) the provisioned alerts query.
     #[arg(long, value_name = "UID", default_value = "mimir")]
     pub grafana_datasource_uid: String,
@@ -111,6 +115,7 @@ pub fn run(config_path: Option<&Path>, args: &RulesArgs) -> Result<Vec<PathBuf>,
             namespace: args.operator_namespace.clone(),
             labels,
         },
+        dashboard: args.dashboard,
     };
     let outputs =
         super::generate(&set.slos, &args.format, &options).map_err(RulesError::Invalid)?;

@@ -14,7 +14,7 @@ use crate::slo::spec::Sli;
 pub(crate) const UID: &str = "slotel-slos";
 
 /// Grafana's dashboard JSON schema version written.
-const SCHEMA_VERSION: u64 = 39;
+pub(super) const SCHEMA_VERSION: u64 = 39;
 
 /// The dashboard, and per plan the id of its burn-rate panel.
 pub(crate) fn build(plans: &[Plan<'_>]) -> (Value, Vec<u64>) {
@@ -64,15 +64,15 @@ impl Ids {
     }
 }
 
-fn grid(x: u64, y: u64, w: u64, h: u64) -> Value {
+pub(super) fn grid(x: u64, y: u64, w: u64, h: u64) -> Value {
     json!({"x": x, "y": y, "w": w, "h": h})
 }
 
-fn datasource() -> Value {
+pub(super) fn datasource() -> Value {
     json!({"type": "prometheus", "uid": "${datasource}"})
 }
 
-fn variables() -> Vec<Value> {
+pub(super) fn variables() -> Vec<Value> {
     let query = |name: &str, label: &str, q: &str, multi: bool| {
         json!({
             "name": name, "label": label, "type": "query", "datasource": datasource(),
@@ -117,7 +117,7 @@ fn variables() -> Vec<Value> {
 }
 
 /// A range query.
-fn target(ref_id: &str, expr: String, legend: &str) -> Value {
+pub(super) fn target(ref_id: &str, expr: String, legend: &str) -> Value {
     json!({
         "refId": ref_id, "datasource": datasource(), "expr": expr,
         "legendFormat": legend, "range": true, "instant": false,
@@ -133,7 +133,7 @@ fn instant(ref_id: &str, expr: String) -> Value {
 }
 
 /// Threshold steps: `base` below the first value.
-fn steps(base: &str, steps: &[(f64, &str)]) -> Value {
+pub(super) fn steps(base: &str, steps: &[(f64, &str)]) -> Value {
     let mut out = vec![json!({"color": base, "value": null})];
     out.extend(
         steps
@@ -143,7 +143,7 @@ fn steps(base: &str, steps: &[(f64, &str)]) -> Value {
     json!({"mode": "absolute", "steps": out})
 }
 
-fn budget_steps() -> Value {
+pub(super) fn budget_steps() -> Value {
     steps("red", &[(0.0, "orange"), (0.25, "green")])
 }
 
@@ -166,10 +166,13 @@ fn burn_steps(p: &Plan<'_>) -> Value {
     steps("green", &list)
 }
 
-fn overview(id: u64) -> Value {
+pub(super) fn overview(id: u64) -> Value {
     let sel = "service=~\"$service\", slo=~\"$slo\"";
     let cl = format!("{sel}, cluster=\"$cluster\"");
+    // A grouped SLO has its roll-up and its groups in the cluster: each column shows the
+    // worst of them (the highest burn rate, the lowest SLI and budget left).
     let by = |expr: String| format!("max by (service, slo) ({expr})");
+    let low = |expr: String| format!("min by (service, slo) ({expr})");
     let burn = |w: u64| {
         by(format!(
             "{}{{{cl}}} / on (service, slo) group_left slo:error_budget:ratio",
@@ -180,13 +183,13 @@ fn overview(id: u64) -> Value {
         instant("A", by(format!("slo:objective:ratio{{{sel}}}"))),
         instant(
             "B",
-            by(format!(
+            low(format!(
                 "1 - slo:period_burn_rate:ratio{{{cl}}} * on (service, slo) group_left slo:error_budget:ratio"
             )),
         ),
         instant(
             "C",
-            by(format!("slo:period_error_budget_remaining:ratio{{{cl}}}")),
+            low(format!("slo:period_error_budget_remaining:ratio{{{cl}}}")),
         ),
         instant("D", by(format!("slo:current_burn_rate:ratio{{{cl}}}"))),
         instant("E", burn(3600)),
@@ -229,7 +232,7 @@ fn overview(id: u64) -> Value {
     }
     json!({
         "id": id, "type": "table", "title": "SLOs (cluster $cluster)",
-        "description": "Every SLO: objective, SLI and error budget over its window, burn rates (1 = spending the budget exactly over the window).",
+        "description": "Every SLO: objective, SLI and error budget over its window, burn rates (1 = spending the budget exactly over the window). A grouped SLO shows the worst of its roll-up and groups.",
         "datasource": datasource(), "gridPos": grid(0, 1, 24, 10),
         "targets": targets,
         "transformations": [
@@ -241,7 +244,14 @@ fn overview(id: u64) -> Value {
     })
 }
 
-fn stat(id: u64, title: &str, expr: String, unit: &str, thresholds: Value, pos: Value) -> Value {
+pub(super) fn stat(
+    id: u64,
+    title: &str,
+    expr: String,
+    unit: &str,
+    thresholds: Value,
+    pos: Value,
+) -> Value {
     json!({
         "id": id, "type": "stat", "title": title, "datasource": datasource(), "gridPos": pos,
         "targets": [target("A", expr, "")],
@@ -254,7 +264,7 @@ fn stat(id: u64, title: &str, expr: String, unit: &str, thresholds: Value, pos: 
     })
 }
 
-fn timeseries(
+pub(super) fn timeseries(
     id: u64,
     title: &str,
     targets: Vec<Value>,

@@ -13,7 +13,8 @@
 //!
 //! - `plan.rs`: per SLO, the selector, budget, windows and alert pairs every output uses.
 //! - `prometheus.rs`: the rule file (recordings and alerts, or recordings alone).
-//! - `dashboard.rs`: the Grafana dashboard JSON.
+//! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
+//! - `generic.rs`: the variable-driven dashboard, one for every SLO.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
 //! - `yaml.rs`: the YAML writer for those fixed shapes.
 //! - `cli.rs`: the command's arguments and file output.
@@ -29,6 +30,7 @@
 
 pub mod cli;
 mod dashboard;
+mod generic;
 mod grafana_alerting;
 mod plan;
 mod prometheus;
@@ -63,6 +65,19 @@ pub struct Options {
     pub grafana: GrafanaTarget,
     /// `metadata` of the `PrometheusRule`.
     pub operator: OperatorTarget,
+    /// Which dashboard `grafana-dashboard.json` holds.
+    pub dashboard: DashboardKind,
+}
+
+/// The Grafana dashboard `slotel rules` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DashboardKind {
+    /// A row per SLO with its own alert thresholds: regenerate it when SLOs change.
+    #[default]
+    PerSlo,
+    /// One dashboard for every SLO, selected by variables; the same whatever the SLOs, so
+    /// it never needs regenerating.
+    Generic,
 }
 
 impl Default for Options {
@@ -71,6 +86,7 @@ impl Default for Options {
             interval: DEFAULT_INTERVAL,
             grafana: GrafanaTarget::default(),
             operator: OperatorTarget::default(),
+            dashboard: DashboardKind::default(),
         }
     }
 }
@@ -159,7 +175,10 @@ pub fn generate(
     let mut formats = formats.to_vec();
     formats.sort();
     formats.dedup();
-    let (dashboard, burn_panels) = dashboard::build(&plans);
+    let (dashboard, burn_panels) = match options.dashboard {
+        DashboardKind::PerSlo => dashboard::build(&plans),
+        DashboardKind::Generic => (generic::build(), vec![generic::BURN_PANEL; plans.len()]),
+    };
     let yaml = |doc: yaml::Yaml| format!("{HEADER}{}", yaml::to_string(&doc));
     let mut out = Vec::new();
     for format in formats {

@@ -10,7 +10,7 @@
   support; the prometheus-operator objects are checked against the Service they select and
   with `promtool check rules`; their rules are `slotel rules` over the SLO files the
   rendering deploys (scripts/generate-deploy-rules.sh), and no example SLO is deployed or
-  alerted on unless the chart's `demoSlos` asks for it.
+  alerted on unless the chart's `examples.enabled` asks for it.
 - Each rendering is run as its pod would run: its volumes are laid out in a temporary
   directory from the rendered ConfigMaps and Secrets, the listener ports the container
   declares are moved to free loopback ports, and then `slotel check` must pass on the
@@ -286,7 +286,7 @@ def test_kustomize_prometheus_rule_is_generated_from_the_deployed_slos(tools, tm
 
 def test_helm_prometheus_rule_is_generated_from_the_deployed_slos(tools, tmp_path):
     """Every ci/*-values.yaml with a PrometheusRule: its groups are `slotel rules` over the
-    values' sloFiles, and the examples' rules (demoSlos) are `slotel rules` over them."""
+    values' sloFiles, and the examples' rules (examples.enabled) are `slotel rules` over them."""
     hint = "run scripts/generate-deploy-rules.sh"
     examples = _slotel_rules(tmp_path, ["embedded:examples"], "prometheus", "prometheus-rules.yaml")
     assert yaml.safe_load((CHART / "files/rules/examples.yaml").read_text()) == examples, hint
@@ -308,16 +308,16 @@ def test_helm_prometheus_rule_is_generated_from_the_deployed_slos(tools, tmp_pat
 
 
 def test_helm_deploys_and_alerts_on_no_demo_slo_unless_asked(tools):
-    """Default values: no SLO file, no example; demoSlos loads the examples and their rules;
+    """Default values: no SLO file, no example; examples.enabled loads the examples and their rules;
     a PrometheusRule for sloFiles without their sloRules is refused."""
     _, config = _config_of(render(tools, "helm:default"))
     assert config["slo"]["files"] == []
-    demo = yaml.safe_load(helm(tools, "template", "slotel", CHART, "--set", "demoSlos=true",
+    demo = yaml.safe_load(helm(tools, "template", "slotel", CHART, "--set", "examples.enabled=true",
                                "--set", "prometheusRule.enabled=true",
                                "--show-only", "templates/prometheusrule.yaml"))
     examples = yaml.safe_load((CHART / "files/rules/examples.yaml").read_text())
     assert demo["spec"]["groups"] == examples["groups"]
-    demo_docs = [d for d in yaml.safe_load_all(helm(tools, "template", "slotel", CHART, "--set", "demoSlos=true")) if d]
+    demo_docs = [d for d in yaml.safe_load_all(helm(tools, "template", "slotel", CHART, "--set", "examples.enabled=true")) if d]
     assert _config_of(demo_docs)[1]["slo"]["files"] == ["embedded:examples"]
     home = tools["home"]
     env = dict(os.environ, HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
@@ -326,6 +326,68 @@ def test_helm_deploys_and_alerts_on_no_demo_slo_unless_asked(tools):
                            "prometheusRule.enabled=true", "--set-string", "sloFiles.a\\.yaml=service: a"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode != 0 and "needs sloRules" in proc.stderr, proc.stderr
+
+
+def _helm_fails(tools, *args) -> str:
+    """Runs helm, which must fail; returns what it printed."""
+    home = tools["home"]
+    env = dict(os.environ, HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
+               HELM_DATA_HOME=str(home / "data"))
+    proc = subprocess.run([str(tools["helm"]), *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode != 0, f"helm {args} succeeded:\n{proc.stdout[:2000]}"
+    return proc.stdout + proc.stderr
+
+
+def test_values_schema_catches_typos_and_wrong_types(tools):
+    """values.schema.json: a misspelt key or a value of the wrong type fails lint and
+    template, naming the key; every documented value passes."""
+    for args, key in [
+        (["--set", "replicaCont=3"], "replicaCont"),
+        (["--set", "examples.enable=true"], "enable"),
+        (["--set", "grafanaDashboard.enabeld=true"], "enabeld"),
+        (["--set-string", "replicaCount=three"], "replicaCount"),
+        (["--set", "ports.grpc=70000"], "grpc"),
+        (["--set", "demoSlos=true"], "demoSlos"),
+    ]:
+        for cmd in (["lint", "--strict", CHART], ["template", "slotel", CHART]):
+            err = _helm_fails(tools, *cmd, *args)
+            assert "schema" in err and key in err, f"{cmd} {args}: {err}"
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["kubeVersion"].startswith(">=1.30"), chart
+    err = _helm_fails(tools, "template", "slotel", CHART, "--kube-version", "1.29.0")
+    assert "kubeVersion" in err or "incompatible" in err, err
+
+
+def test_dashboard_configmap_is_the_generic_dashboard_for_grafanas_sidecar(tools, tmp_path):
+    """grafanaDashboard.enabled: a ConfigMap labelled for Grafana's sidecar holding the
+    generic dashboard, which is what `slotel rules --dashboard generic` writes."""
+    out = tmp_path / "out"
+    subprocess.run([str(slotel_bin()), "rules", "--slos", str(tmp_path / "none/*.yaml"), "--allow-empty",
+                    "--dashboard", "generic", "--format", "grafana-dashboard", "--out", str(out)],
+                   check=True, capture_output=True, timeout=60)
+    generated = (out / "grafana-dashboard.json").read_text()
+    committed = (CHART / "files/dashboards/slotel-slos.json").read_text()
+    assert committed == generated, "regenerate files/dashboards/slotel-slos.json with slotel rules --dashboard generic"
+    assert not [d for d in render(tools, "helm:default") if d["metadata"]["name"].endswith("-dashboard")]
+    docs = render(tools, "helm:ci/durable-values.yaml")
+    cm = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")]
+    assert len(cm) == 1, [d["metadata"]["name"] for d in docs]
+    assert cm[0]["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm[0]["metadata"]["annotations"] == {"grafana_folder": "SLOs"}
+    dashboard = json.loads(cm[0]["data"]["slotel-slos.json"])
+    assert dashboard == json.loads(generated)
+    assert {v["name"] for v in dashboard["templating"]["list"]} >= {"datasource", "service", "slo", "cluster"}
+
+
+def test_extra_env_and_volumes_reach_the_pod(tools):
+    docs = render(tools, "helm:ci/durable-values.yaml")
+    workload = _one(docs, WORKLOAD_KINDS)
+    container = _container(workload)
+    assert {"name": "TZ", "value": "UTC"} in container["env"]
+    assert {"name": "scratch", "mountPath": "/var/tmp/scratch"} in container["volumeMounts"]
+    volumes = workload["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "scratch", "emptyDir": {"sizeLimit": "64Mi"}} in volumes
 
 
 # -- what the manifests promise --------------------------------------------------------------

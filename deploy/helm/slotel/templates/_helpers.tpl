@@ -63,10 +63,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $_ := set $otlp "auth" (dict "tokens" $tokens) -}}
 {{- end -}}
 {{- $cfg = mergeOverwrite $cfg (dict "receivers" (dict "otlp" $otlp)) -}}
-{{- /* Only the SLOs asked for: sloFiles, and the built-in examples with demoSlos. */ -}}
+{{- /* Only the SLOs asked for: sloFiles, and the built-in examples with examples.enabled. */ -}}
 {{- $files := list -}}
 {{- if .Values.sloFiles -}}{{- $files = append $files "/etc/slotel/slos/*.yaml" -}}{{- end -}}
-{{- if .Values.demoSlos -}}{{- $files = append $files "embedded:examples" -}}{{- end -}}
+{{- if .Values.examples.enabled -}}{{- $files = append $files "embedded:examples" -}}{{- end -}}
 {{- $slo := dict "files" $files -}}
 {{- if .Values.persistence.enabled -}}
 {{- $_ := set $slo "state_dir" "/var/lib/slotel/state" -}}
