@@ -312,6 +312,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         wal_max_bytes: f
             .opt(ctx, "wal_max_bytes", Ctx::byte_size)
             .map_or(defaults.wal_max_bytes, |b| b as u64),
+        history_interval: f
+            .opt(ctx, "history_interval", Ctx::duration)
+            .unwrap_or(defaults.history_interval),
     };
     f.finish(ctx);
     config

@@ -254,6 +254,10 @@ pub struct SloConfig {
     /// covered by a snapshot written early once it holds this many bytes; twice this many
     /// not yet covered and requests are refused with retry-later until a snapshot succeeds.
     pub wal_max_bytes: u64,
+    /// `history_interval` (duration, default `5m`, at least 1s): the resolution of the
+    /// recent history the status page charts (the last 288 steps: a day at 5m), besides the
+    /// SLO window at 1/30 of its length.
+    pub history_interval: Duration,
 }
 
 impl Default for SloConfig {
@@ -268,6 +272,7 @@ impl Default for SloConfig {
             snapshot_interval: Duration::from_secs(60),
             export_interval: Duration::from_secs(15),
             wal_max_bytes: 64 * 1024 * 1024,
+            history_interval: Duration::from_secs(300),
         }
     }
 }
