@@ -1,5 +1,7 @@
-//! The admin listener: liveness, readiness and slotel's own metrics.
+//! The admin listener: liveness, readiness, slotel's own metrics and the status page.
 //!
+//! - `GET /`, `GET /slo/{service}/{name}`: the status page ([`page`]), over the SLO status
+//!   API ([`crate::slo::api`]).
 //! - `GET /healthz`: 200 while the process runs.
 //! - `GET /readyz`: 200 once every listener is bound and exporters are started; 503 while
 //!   draining, while any pipeline queue or the process-wide memory budget is over 90% full,
@@ -11,6 +13,8 @@
 //!   Prometheus protobuf exposition (`io.prometheus.client.MetricFamily`, length-delimited,
 //!   with native histograms) when it prefers that (Prometheus does with native histograms
 //!   on).
+
+pub mod page;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
