@@ -13,6 +13,7 @@ status-page tests need no websocket client and no browser-automation package.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -37,6 +38,12 @@ def chromium_path() -> str:
     )
 
 
+def _above_ten(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
 class Browser:
     def __init__(self, proc, to_browser: int, from_browser: int, log_path: Path):
         self.proc = proc
@@ -58,6 +65,9 @@ class Browser:
         profile.mkdir(exist_ok=True)
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
+        # The browser's ends move to fds of 10 and up, so that mapping them onto 3 and 4
+        # cannot close one of them.
+        to_r, from_w = _above_ten(to_r), _above_ten(from_w)
         args = [
             binary,
             "--headless",
@@ -215,7 +225,10 @@ class Tab:
     def wait_for(self, expression: str, timeout: float = TIMEOUT_S):
         deadline = time.monotonic() + timeout
         while True:
-            value = self.eval(expression)
+            try:
+                value = self.eval(expression)
+            except RuntimeError:
+                value = None  # a navigation under way
             if value:
                 return value
             if time.monotonic() > deadline:

@@ -11,6 +11,8 @@ Python SDK sent it spans from three clusters.
 - On a phone-sized screen the page does not overflow sideways.
 - No request leaves the admin origin, and there is no console error, exception, failed
   load or policy violation.
+- With `service.admin.auth`, the API answers 401 without the token and the page asks for
+  it, then shows the SLOs; probes and `/metrics` stay open.
 
 With SLOTEL_SCREENSHOT_DIR set, the screenshots are written there too (docs/ holds the
 committed ones: `SLOTEL_SCREENSHOT_DIR=docs .venv/bin/python -m pytest
@@ -69,8 +71,13 @@ slos:
         bad: status.code == STATUS_CODE_ERROR
 """
 
-# cluster → (error every n-th span or 0, slow every n-th span or 0)
-CLUSTERS = {"seoul-prod": (0, 0), "busan-prod": (10, 3), "tokyo-prod": (150, 40)}
+# cluster → per round (error every n-th span or 0, slow every n-th span or 0): the rates
+# change from round to round, so the charts have something to show.
+CLUSTERS = {
+    "seoul-prod": [(0, 0)] * 4,
+    "busan-prod": [(20, 4), (10, 3), (5, 2), (8, 3)],
+    "tokyo-prod": [(0, 40), (150, 40), (50, 20), (150, 40)],
+}
 ROUTES = ["/cart", "/pay"]
 ROUNDS = 4
 SPANS_PER_ROUND = 60
@@ -78,8 +85,9 @@ BURN = ["5m", "1h", "6h", "1d", "3d"]
 RANK = {"breaching": 0, "warning": 1, "no_data": 2, "ok": 3}
 
 
-def send_round(providers: dict, now_ns: int) -> None:
-    for cluster, (err_every, slow_every) in CLUSTERS.items():
+def send_round(providers: dict, now_ns: int, round_: int) -> None:
+    for cluster, rounds in CLUSTERS.items():
+        err_every, slow_every = rounds[round_]
         tracer = providers[cluster].get_tracer("status-page-test")
         for i in range(SPANS_PER_ROUND):
             slow = slow_every and i % slow_every == 0
@@ -97,14 +105,20 @@ def send_round(providers: dict, now_ns: int) -> None:
         providers[cluster].force_flush()
 
 
-@pytest.fixture
-def served(tmp_path):
+ADMIN_TOKEN = "status-page-admin-token-0123"
+
+
+@pytest.fixture(params=[None])
+def served(request, tmp_path):
     d = tmp_path / "slos"
     d.mkdir()
     (d / "shop.yaml").write_text(SHOP_SLOS)
     (d / "search.yaml").write_text(SEARCH_SLOS)
     server = Slotel.start(
-        tmp_path, slo_files=[str(d / "*.yaml")], slo_settings=["history_interval: 1s"]
+        tmp_path,
+        slo_files=[str(d / "*.yaml")],
+        slo_settings=["history_interval: 1s"],
+        admin_token=request.param,
     )
     providers = {}
     try:
@@ -121,8 +135,8 @@ def served(tmp_path):
             )
             providers[cluster] = p
         # Rounds a few history steps apart, so the charts have several points with data.
-        for _ in range(ROUNDS):
-            send_round(providers, time.time_ns())
+        for round_ in range(ROUNDS):
+            send_round(providers, time.time_ns(), round_)
             time.sleep(1.2)
         expected = ROUNDS * SPANS_PER_ROUND * len(CLUSTERS)
         deadline = time.monotonic() + 10
@@ -359,20 +373,26 @@ def test_detail_page_draws_its_charts(served, browser, tmp_path):
     check_clean(tab, server)
 
 
+# What sticks out of the screen, outside the containers that scroll sideways.
+WIDE_JS = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > 390 && !(e.parentElement && e.parentElement.closest('.scroll')))
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
 def test_page_fits_a_phone(served, browser, tmp_path):
     server = served
     tab = browser.page(390, 844, mobile=True)
     tab.goto(f"{server.admin_url}/")
     tab.wait_for("document.querySelectorAll('#slos tbody tr').length > 0")
     width = tab.eval("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px screen"
+    assert width <= 390, f"the page is {width}px wide on a 390px screen: {tab.eval(WIDE_JS)}"
     png = tab.screenshot()
     assert_not_blank(png, "phone")
     save(tmp_path, "status-page-phone.png", png)
     tab.goto(f"{server.admin_url}/slo/shop/availability")
     tab.wait_for("document.querySelectorAll('figure svg path.s').length >= 3")
     width = tab.eval("document.documentElement.scrollWidth")
-    assert width <= 390, f"the detail page is {width}px wide on a 390px screen"
+    assert width <= 390, f"the detail page is {width}px wide on a 390px screen: {tab.eval(WIDE_JS)}"
     check_clean(tab, server)
 
 
@@ -388,3 +408,39 @@ def test_unknown_slo_says_so(served, browser):
     # The 404 is the API's answer, not a failure of the page: it is the only problem seen.
     problems = tab.problems()
     assert all("404" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("served", [ADMIN_TOKEN], indirect=True)
+def test_admin_token_guards_the_api_and_the_page_asks_for_it(served, browser):
+    import requests
+
+    server = served
+    bare = requests.Session()
+    bare.trust_env = False
+    for path in ("/api/v1/slos", "/api/v1/slos/shop/latency", "/api/v1/slos/shop/latency/history"):
+        r = bare.get(server.admin_url + path, timeout=5)
+        assert r.status_code == 401, (path, r.status_code)
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        r = bare.get(server.admin_url + path, headers={"Authorization": "Bearer wrong-token-of-length"}, timeout=5)
+        assert r.status_code == 401, (path, r.status_code)
+    for path in ("/healthz", "/readyz", "/metrics", "/"):
+        assert bare.get(server.admin_url + path, timeout=5).status_code == 200, path
+    assert len(server.slos()) > 0, "the harness sends the token"
+
+    tab = browser.page()
+    tab.goto(f"{server.admin_url}/")
+    tab.wait_for("document.getElementById('token') !== null")
+    assert "asks for a token" in tab.eval("document.getElementById('main').textContent")
+    tab.eval(
+        f"(() => {{ document.getElementById('token').value = {ADMIN_TOKEN!r};"
+        " document.getElementById('login').requestSubmit(); })()"
+    )
+    time.sleep(0.5)
+    tab.wait_for(f"document.querySelectorAll('#slos tbody tr').length === {len(server.slos())}")
+    tab.goto(f"{server.admin_url}/slo/shop/latency")
+    tab.wait_for("document.querySelectorAll('figure svg path.s').length >= 4")
+    origin = server.admin_url
+    assert all(u.startswith(origin + "/") for u in tab.requests()), tab.requests()
+    # The first, refused, API request is the only problem.
+    problems = tab.problems()
+    assert problems and all("401" in p for p in problems), problems

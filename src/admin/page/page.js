@@ -82,8 +82,30 @@ function sloHead(caption) {
     el("tr", {}, BURN.map((w) => el("th", { scope: "col", class: "num" + (w === "5m" || w === "3d" ? " wide" : "") }, w))))];
 }
 
+// With service.admin.auth the API asks for a bearer token: asked for once, kept for the
+// tab (or given as #token=… in the address, which never reaches the server).
+const TOKEN_KEY = "slotel-admin-token";
+function token() { try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; } }
+if (location.hash.startsWith("#token=")) {
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(7)));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+let asking = false;
+function askToken() {
+  if (asking) return;
+  asking = true;
+  const input = el("input", { id: "token", type: "password", autocomplete: "current-password", required: true });
+  const f = el("form", { class: "filters", id: "login" },
+    el("label", {}, "Admin token (service.admin.auth.token)", input), el("button", { type: "submit" }, "Show SLOs"));
+  f.addEventListener("submit", (e) => { e.preventDefault(); sessionStorage.setItem(TOKEN_KEY, input.value); location.reload(); });
+  main.replaceChildren(el("p", {}, token() ? "The token was refused; try again." : "This slotel's SLO API asks for a token."), f);
+  main.setAttribute("aria-busy", "false");
+}
 async function getJSON(url) {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  const r = await fetch(url, { headers });
+  if (r.status === 401) { askToken(); throw new Error("the SLO API asks for a token"); }
   if (!r.ok) throw new Error(url + ": " + r.status + " " + (await r.text()).slice(0, 200));
   return r.json();
 }
@@ -271,7 +293,7 @@ function renderDetail(def, entries, hist) {
   pick.value = chartCluster;
   pick.addEventListener("change", () => { chartCluster = pick.value; renderDetail(def, entries, hist); });
   const res = "Recent points are " + hist.step_seconds + " s apart, older ones " + Math.round(hist.window_step_seconds / 3600) + " h apart; history is kept in memory since this replica started.";
-  main.replaceChildren(
+  main.replaceChildren(...[
     el("p", {}, el("a", { href: "/" }, "← all SLOs")),
     def.description ? el("p", {}, def.description) : null,
     el("div", { class: "cards" },
@@ -294,7 +316,7 @@ function renderDetail(def, entries, hist) {
     windowsTable(all),
     el("h2", {}, "Definition"),
     el("p", { class: "note" }, "As slotel reads it, from " + def.source + ":"),
-    el("pre", { id: "definition" }, def.yaml));
+    el("pre", { id: "definition" }, def.yaml)].filter((e) => e != null));
 }
 
 async function detail(service, name) {
