@@ -435,6 +435,7 @@ mod tests {
             good: 9,
             error_ratio: Some(0.1),
             error_budget_remaining: Some(budget),
+            time_to_exhaustion_seconds: None,
             burn_rate: Ordered(vec![("5m".into(), Some(2.0)), ("1h".into(), None)]),
             latency: Ordered(vec![]),
             timeslices: None,

@@ -350,6 +350,13 @@ def test_detail_page_draws_its_charts(served, browser, tmp_path):
     assert len(rows) == len(detail["slos"])
     for s, r in zip(sorted(detail["slos"], key=entry_key), sorted(rows, key=lambda r: tuple(r["key"]))):
         check_row(s, r["cells"])
+    cards = tab.eval(
+        "Object.fromEntries([...document.querySelectorAll('.card')].map(c => [c.dataset.field, c.dataset.value]))"
+    )
+    overall = [s for s in detail["slos"] if s["cluster"] == "all"][0]
+    for field in ("objective", "error_budget_remaining", "time_to_exhaustion_seconds", "total"):
+        want = overall[field]
+        assert cards[field] == "null" if want is None else float(cards[field]) == want, (field, cards, want)
     windows = tab.eval("[...document.querySelectorAll('#windows tbody th')].map(t => t.textContent)")
     assert windows == [w["window"] for w in detail["slos"][0]["windows"]]
     yaml = tab.eval("document.getElementById('definition').textContent")

@@ -21,6 +21,12 @@ function el(tag, attrs, ...kids) {
 function trim(s) { return s.includes(".") ? s.replace(/\.?0+$/, "") : s; }
 function pct(v, digits) { return v == null ? "—" : trim((v * 100).toFixed(digits)) + "%"; }
 function rate(v) { return v == null ? "—" : v.toFixed(v < 10 ? 2 : 1) + "×"; }
+// A length of time: "3d 4h", "5h 20m", "12m", "0s".
+function span(v) {
+  if (v == null) return "—";
+  const d = Math.floor(v / 86400), h = Math.floor((v % 86400) / 3600), m = Math.floor((v % 3600) / 60);
+  return d ? d + "d " + h + "h" : h ? h + "h " + m + "m" : m ? m + "m" : Math.round(v) + "s";
+}
 function num(v) { return v == null ? "—" : v.toLocaleString("en-US"); }
 function secs(v) {
   if (v == null) return "—";
@@ -301,6 +307,8 @@ function renderDetail(def, entries, hist) {
       el("div", { class: "card", "data-field": "sli", "data-value": String(sliOf(all)) }, "SLI over " + all.window, el("b", {}, pct(sliOf(all), 3))),
       el("div", { class: "card", "data-field": "objective", "data-value": String(all.objective) }, "Objective", el("b", {}, pct(all.objective, 3))),
       el("div", { class: "card st-" + all.status, "data-field": "error_budget_remaining", "data-value": String(all.error_budget_remaining) }, "Budget left", el("b", {}, pct(all.error_budget_remaining, 1))),
+      el("div", { class: "card", "data-field": "time_to_exhaustion_seconds", "data-value": String(all.time_to_exhaustion_seconds) },
+        "Budget lasts", el("b", {}, all.time_to_exhaustion_seconds == null ? "not burning" : span(all.time_to_exhaustion_seconds))),
       el("div", { class: "card", "data-field": "total", "data-value": String(all.total) }, "Events (good / all)", el("b", {}, num(all.good) + " / " + num(all.total)))),
     el("p", {}, def.runbook_url ? el("a", { href: def.runbook_url, rel: "noreferrer" }, "Runbook") : "No runbook_url set.", " · ",
       el("a", { href: "/api/v1/slos/" + encodeURIComponent(def.service) + "/" + encodeURIComponent(def.name) }, "API (JSON)"),
