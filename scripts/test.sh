@@ -5,9 +5,10 @@
 #   bash scripts/test.sh
 #
 # Idempotent. On a fresh Debian machine (as root, or with sudo) it installs the missing
-# system packages; it installs a Rust toolchain with rustup only when cargo is absent and
-# cargo-nextest only when it is absent. It keeps the Python clients of the tests in .venv
-# (reinstalled only when tests/python/requirements.txt or the interpreter changes).
+# system packages (Debian's chromium among them, for the status page tests); it installs a
+# Rust toolchain with rustup only when cargo is absent and cargo-nextest only when it is
+# absent. It keeps the Python clients of the tests in .venv (reinstalled only when
+# tests/python/requirements.txt or the interpreter changes).
 #
 # Then it runs, in order, and reports every failure at the end (exit 1 if any):
 #   cargo fmt --check
@@ -71,6 +72,8 @@ command -v "$PYTHON" >/dev/null || missing+=(python3 python3-venv)
 (command -v prometheus >/dev/null && command -v promtool >/dev/null) || missing+=(prometheus)
 # openssl: the certificates of the exporters' TLS tests.
 command -v openssl >/dev/null || missing+=(openssl)
+# Headless Chromium (and a font) for the status page tests (tests/python/test_status_page.py).
+command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 # Only needed to create .venv; skipped when a working one exists.
 if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 && ! venv_works; then

@@ -211,7 +211,14 @@ pub async fn start_with(
     let admin = admin_listener
         .serve_on_own_thread(
             admin::router(health.clone(), metrics.clone())
-                .merge(crate::slo::api::router(engine.clone())),
+                .merge(admin::protect(
+                    crate::slo::api::router(engine.clone()).merge(crate::slo::history::router(
+                        engine.clone(),
+                        slo.history().clone(),
+                    )),
+                    service.admin_auth.as_ref(),
+                ))
+                .merge(admin::page::router()),
             receiver::server::ConnLimits::admin(),
             stop_admin_rx,
             Duration::from_secs(1),

@@ -14,7 +14,7 @@
 //!   per-tenant and per-service policies, the audit trail).
 //! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector.
 //! - [`export`]: every exporter, and their memory and disk queues.
-//! - [`admin`]: health, readiness and `/metrics`.
+//! - [`admin`]: health, readiness, `/metrics` and the status page.
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
 //! - [`loadgen`]: the `slotel loadgen` OTLP load generator.

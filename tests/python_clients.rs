@@ -23,6 +23,7 @@ const OWN_TESTS: &[&str] = &[
     "tests/python/test_remote_write.py",
     "tests/python/test_otlp_export.py",
     "tests/python/test_consistency.py",
+    "tests/python/test_status_page.py",
 ];
 /// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
 const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -109,6 +110,16 @@ fn python_one_truth_for_slo_numbers() {
     run_pytest(
         &["tests/python/test_consistency.py".to_string()],
         REMOTE_WRITE_TIMEOUT,
+    );
+}
+
+/// The status page in headless Chromium (tests/python/test_status_page.py): Debian's
+/// `chromium` must be installed (`bash scripts/test.sh` does); without it the test fails.
+#[test]
+fn python_status_page_in_chromium() {
+    run_pytest(
+        &["tests/python/test_status_page.py".to_string()],
+        OTLP_EXPORT_TIMEOUT,
     );
 }
 

@@ -1,5 +1,8 @@
-//! The admin listener: liveness, readiness and slotel's own metrics.
+//! The admin listener: liveness, readiness, slotel's own metrics and the status page.
 //!
+//! - `GET /`, `GET /slo/{service}/{name}`: the status page ([`page`]), over the SLO status
+//!   API ([`crate::slo::api`]); with `service.admin.auth`, the API asks for a bearer
+//!   token ([`auth`]).
 //! - `GET /healthz`: 200 while the process runs.
 //! - `GET /readyz`: 200 once every listener is bound and exporters are started; 503 while
 //!   draining, while any pipeline queue or the process-wide memory budget is over 90% full,
@@ -11,6 +14,9 @@
 //!   Prometheus protobuf exposition (`io.prometheus.client.MetricFamily`, length-delimited,
 //!   with native histograms) when it prefers that (Prometheus does with native histograms
 //!   on).
+
+pub mod auth;
+pub mod page;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -220,6 +226,17 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
         state.metrics.encode(),
     )
         .into_response()
+}
+
+/// `routes` behind `service.admin.auth`'s token, when one is set.
+pub fn protect(routes: Router, auth: Option<&crate::config::AdminAuth>) -> Router {
+    match auth {
+        Some(a) => routes.layer(axum::middleware::from_fn_with_state(
+            auth::AdminToken::new(&a.token),
+            auth::require,
+        )),
+        None => routes,
+    }
 }
 
 /// The admin routes.

@@ -312,6 +312,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         wal_max_bytes: f
             .opt(ctx, "wal_max_bytes", Ctx::byte_size)
             .map_or(defaults.wal_max_bytes, |b| b as u64),
+        history_interval: f
+            .opt(ctx, "history_interval", Ctx::duration)
+            .unwrap_or(defaults.history_interval),
     };
     f.finish(ctx);
     config
@@ -326,6 +329,27 @@ fn service(
     let mut service = top.child(ctx, "service");
     let mut admin = service.child(ctx, "admin");
     let admin_endpoint = admin.opt(ctx, "endpoint", Ctx::addr).unwrap_or(local(8888));
+    let admin_auth = admin.section(ctx, "auth").map(|mut f| {
+        let node = f.get("token");
+        let token = f.required(ctx, "token", Ctx::non_empty).unwrap_or_default();
+        let path = format!("{}.token", f.path);
+        f.finish(ctx);
+        if !token.is_empty()
+            && token.chars().count() < super::types::MIN_ADMIN_TOKEN_CHARS
+            && let Some(node) = node
+        {
+            // Never print the token itself.
+            ctx.error(
+                node,
+                &path,
+                format!(
+                    "must be at least {} characters",
+                    super::types::MIN_ADMIN_TOKEN_CHARS
+                ),
+            );
+        }
+        AdminAuth { token }
+    });
     admin.finish(ctx);
     let mut telemetry = service.child(ctx, "telemetry");
     let mut logs = telemetry.child(ctx, "logs");
@@ -355,6 +379,7 @@ fn service(
     service.finish(ctx);
     ServiceConfig {
         admin_endpoint,
+        admin_auth,
         logs: logs_config,
         traces,
         metrics,

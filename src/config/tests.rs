@@ -83,6 +83,7 @@ fn embedded_default_parses_to_the_documented_defaults() {
         },
         service: ServiceConfig {
             admin_endpoint: addr("127.0.0.1:8888"),
+            admin_auth: None,
             logs: LogsConfig {
                 level: "info".to_string(),
                 format: LogFormat::Text,
@@ -199,6 +200,9 @@ fn full_config_uses_every_key() {
     assert_eq!(config.slo.cluster_attribute, "cluster");
     let service = ServiceConfig {
         admin_endpoint: addr("127.0.0.1:9999"),
+        admin_auth: Some(AdminAuth {
+            token: "an-admin-token-of-some-length".to_string(),
+        }),
         logs: LogsConfig {
             level: "slotel=debug,info".to_string(),
             format: LogFormat::Json,
@@ -303,7 +307,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`"
         ]
     );
 }

@@ -254,6 +254,10 @@ pub struct SloConfig {
     /// covered by a snapshot written early once it holds this many bytes; twice this many
     /// not yet covered and requests are refused with retry-later until a snapshot succeeds.
     pub wal_max_bytes: u64,
+    /// `history_interval` (duration, default `5m`, at least 1s): the resolution of the
+    /// recent history the status page charts (the last 288 steps: a day at 5m), besides the
+    /// SLO window at 1/30 of its length.
+    pub history_interval: Duration,
 }
 
 impl Default for SloConfig {
@@ -268,6 +272,7 @@ impl Default for SloConfig {
             snapshot_interval: Duration::from_secs(60),
             export_interval: Duration::from_secs(15),
             wal_max_bytes: 64 * 1024 * 1024,
+            history_interval: Duration::from_secs(300),
         }
     }
 }
@@ -277,6 +282,8 @@ impl Default for SloConfig {
 pub struct ServiceConfig {
     /// `service.admin.endpoint` (default `127.0.0.1:8888`).
     pub admin_endpoint: SocketAddr,
+    /// `service.admin.auth` (optional): a bearer token the SLO API asks for.
+    pub admin_auth: Option<AdminAuth>,
     /// `service.telemetry.logs`.
     pub logs: LogsConfig,
     /// `service.pipelines.traces`.
@@ -288,6 +295,26 @@ pub struct ServiceConfig {
     /// `service.shutdown_timeout` (duration, default `20s`): how long draining may take.
     pub shutdown_timeout: Duration,
 }
+
+/// `service.admin.auth`: the SLO status API (`/api/v1/…`, which the status page reads)
+/// answers only requests with `Authorization: Bearer <token>`. Probes and `/metrics` stay
+/// open.
+#[derive(Clone, PartialEq)]
+pub struct AdminAuth {
+    /// `token` (required, at least 16 characters; typically `${env:…}` or `${file:…}`).
+    pub token: String,
+}
+
+impl std::fmt::Debug for AdminAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAuth")
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The shortest `service.admin.auth.token`.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
 /// `service.telemetry.logs`.
 #[derive(Debug, Clone, PartialEq)]

@@ -42,6 +42,8 @@ pub struct SloRuntime {
     /// Shared by the periodic exports and the last one, so that a series gone since the
     /// previous export gets its stale marker either way.
     source: Arc<Mutex<SeriesSource>>,
+    /// What the status page charts, sampled from the engine.
+    history: Arc<super::history::History>,
     tasks: Vec<JoinHandle<()>>,
     snapshots: Option<JoinHandle<()>>,
     stop_snapshots: watch::Sender<bool>,
@@ -80,6 +82,7 @@ impl SloRuntime {
             wal_max_bytes: cfg.wal_max_bytes,
             wal_from,
             source: Arc::new(Mutex::new(source)),
+            history: super::history::History::new(cfg.history_interval),
             tasks: Vec::new(),
             snapshots: None,
             stop_snapshots: watch::channel(false).0,
@@ -107,6 +110,11 @@ impl SloRuntime {
         &self.engine
     }
 
+    /// The history the status page charts.
+    pub fn history(&self) -> &Arc<super::history::History> {
+        &self.history
+    }
+
     /// Starts watching the SLO files, snapshotting (with `state_dir`) and exporting the
     /// series into `metrics`.
     pub fn start(&mut self, metrics: PipelineSender) {
@@ -114,6 +122,10 @@ impl SloRuntime {
             self.engine.clone(),
             self.files.clone(),
             self.allow_empty,
+        )));
+        self.tasks.push(tokio::spawn(super::history::sample_loop(
+            self.engine.clone(),
+            self.history.clone(),
         )));
         self.tasks.push(tokio::spawn(export_loop(
             self.source.clone(),

@@ -18,6 +18,8 @@
 //!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
+//! - [`history`]: the bounded recent past of every SLO the status page charts, and
+//!   `GET /api/v1/slos/{service}/{name}/history` and `…/definition` ([`definition`]).
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
 //!   ([`series::series_labels`], [`series::group_label_names`], defined in `spec`).
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
@@ -27,8 +29,10 @@
 
 pub mod api;
 pub mod connector;
+pub mod definition;
 pub mod engine;
 pub mod facts;
+pub mod history;
 pub mod lifecycle;
 pub mod metric_limits;
 pub mod otlp_series;

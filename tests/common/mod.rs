@@ -65,6 +65,7 @@ pub fn config(out: Option<&Path>) -> Config {
         slo: SloConfig::default(),
         service: ServiceConfig {
             admin_endpoint: any_port(),
+            admin_auth: None,
             logs: LogsConfig {
                 level: "warn".into(),
                 format: LogFormat::Text,

@@ -83,18 +83,23 @@ class Slotel:
         slo_files: list[str] | None = None,
         exporters: list[str] | None = None,
         ports: tuple[int, int, int] | None = None,
+        slo_settings: list[str] | None = None,
+        admin_token: str | None = None,
     ) -> "Slotel":
         """Starts slotel; retries with new ports if one was taken between pick and bind.
 
         `exporters`: YAML lines added under `exporters:` (indented by two spaces there),
         beside the `file/out` exporter every instance has. `ports`: (grpc, http, admin) to
-        reuse, e.g. to restart an instance where its clients expect it.
+        reuse, e.g. to restart an instance where its clients expect it. `slo_settings`: YAML
+        lines added under `slo:` (with `slo_files`). `admin_token`: `service.admin.auth.token`;
+        `http` then sends it.
         """
         last_error = None
         for attempt in range(3):
             try:
                 return cls._start_once(
-                    tmp_path, attempt, auth_tokens, env, slo_files, exporters, ports
+                    tmp_path, attempt, auth_tokens, env, slo_files, exporters, ports,
+                    slo_settings, admin_token,
                 )
             except _PortTaken as e:
                 last_error = e
@@ -102,7 +107,16 @@ class Slotel:
 
     @classmethod
     def _start_once(
-        cls, tmp_path, attempt, auth_tokens, env, slo_files=None, exporters=None, ports=None
+        cls,
+        tmp_path,
+        attempt,
+        auth_tokens,
+        env,
+        slo_files=None,
+        exporters=None,
+        ports=None,
+        slo_settings=None,
+        admin_token=None,
     ) -> "Slotel":
         grpc_port, http_port, admin_port = ports or (free_port(), free_port(), free_port())
         out_path = tmp_path / "out.jsonl"
@@ -127,12 +141,14 @@ class Slotel:
         ]
         lines += [f"  {line}" for line in exporters or []]
         if slo_files:
-            lines += ["slo:", "  export_interval: 1s", "  files:"] + [
-                f"    - {_yaml_str(str(f))}" for f in slo_files
-            ]
+            lines += ["slo:", "  export_interval: 1s"]
+            lines += [f"  {line}" for line in slo_settings or []]
+            lines += ["  files:"] + [f"    - {_yaml_str(str(f))}" for f in slo_files]
         lines += [
             "service:",
-            f"  admin: {{endpoint: 127.0.0.1:{admin_port}}}",
+            f"  admin: {{endpoint: 127.0.0.1:{admin_port}}}"
+            if admin_token is None
+            else f"  admin: {{endpoint: 127.0.0.1:{admin_port}, auth: {{token: {_yaml_str(admin_token)}}}}}",
             "  telemetry:",
             "    logs: {level: info, format: json}",
         ]
@@ -153,6 +169,8 @@ class Slotel:
         log.close()
         server = cls(proc, grpc_port, http_port, admin_port, out_path, log_path)
         server.http.trust_env = False
+        if admin_token is not None:
+            server.http.headers["Authorization"] = f"Bearer {admin_token}"
         server._wait_ready()
         return server
 
