@@ -21,12 +21,13 @@ use common::prometheus::Prometheus;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 5] = [
+const SUITES: [&str; 6] = [
     "workbook",
     "fast_burn",
     "no_traffic",
     "aggregation",
     "calendar",
+    "long_windows",
 ];
 
 fn root() -> PathBuf {
@@ -143,13 +144,20 @@ fn promtool_clusters_min_events_and_overrides() {
 
 /// Calendar windows and timeslices give the engine's numbers: a month in a zone 12 hours
 /// behind UTC starts from zero at its local start (December's errors, still inside the
-/// 31-day range, do not count), a rolling 7 days summed from recorded 5m rates counts every
-/// event, and 5-minute slices over a Seoul calendar week count bad slices over the slices
-/// that started in the week (a slice exactly at its target is good, one without events is
-/// good and elapsed).
+/// 31-day range, do not count), a rolling 7 days summed from recorded increments counts
+/// every event, and a timeslice SLO's windows are the engine's bad slices over its ended
+/// slices, replicas added, with no series before a slice has ended.
 #[test]
 fn promtool_calendar_windows_and_timeslices_match_the_engine() {
     run_suite("calendar", &["--interval", "5m"]);
+}
+
+/// Long windows summed from recorded counter increments are the counters' exact totals
+/// across a counter reset inside a step, a series silent beyond the lookback and series
+/// that start late.
+#[test]
+fn promtool_long_windows_count_exactly_across_resets_and_silences() {
+    run_suite("long_windows", &["--interval", "1m"]);
 }
 
 /// SLOs whose windows the rules cannot compute as the engine does are refused, each at its
@@ -164,8 +172,8 @@ fn slos_the_rules_cannot_follow_are_refused_with_their_place() {
          window: {calendar: month, time_zone: Europe/Berlin}\n    \
          sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: fine\n    objective: 99\n    \
          window: {calendar: week, time_zone: Asia/Seoul}\n    \
-         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: quick\n    objective: 99\n    \
-         window: 30d\n    budgeting_method: timeslices\n    timeslice: {size: 30s, target: 95}\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: paris\n    objective: 99\n    \
+         window: {calendar: week, time_zone: Europe/Paris}\n    \
          sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n",
     )
     .unwrap();
@@ -189,7 +197,8 @@ fn slos_the_rules_cannot_follow_are_refused_with_their_place() {
     );
     assert!(
         lines[1].starts_with(&format!(
-            "{f}:11:11: slo `shop/quick`: `slotel rules` cannot judge time slices of 30s"
+            "{f}:11:11: slo `shop/paris`: `slotel rules` cannot follow calendar periods in \
+             time zone \"Europe/Paris\""
         )),
         "{err}"
     );
