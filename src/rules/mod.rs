@@ -8,6 +8,9 @@
 //! are the SRE Workbook's multiwindow, multi-burn-rate pairs with factors scaled to the
 //! SLO's window (`budget share × window / long window`: 14.4, 6, 3, 1 for 30 days; 13.44,
 //! 5.6, 2.8, 0.933 for 28). Names follow Sloth's (`slo:sli_error:ratio_rate5m`, …).
+//! Long windows sum exact counter increments recorded once per evaluation; timeslice SLOs
+//! divide the slice counts slotel writes (`slotel_slo_timeslices`), since slices are judged
+//! on the events' own times, which the counters cannot show.
 //!
 //! # Layout
 //!
