@@ -526,7 +526,9 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
     let rule_file = std::fs::read_to_string(dir.path().join(rules::RULES_FILE)).unwrap();
     let prometheus_alerts: Vec<String> = yaml_exprs(&rule_file)
         .into_iter()
-        .filter(|e| e.starts_with("(slo:sli_error:") && e.contains("\nand on (slo, service, cluster"))
+        .filter(|e| {
+            e.starts_with("(slo:sli_error:") && e.contains("\nand on (slo, service, cluster")
+        })
         .collect();
     assert_eq!(
         alert_exprs, prometheus_alerts,

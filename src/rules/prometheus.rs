@@ -291,7 +291,10 @@ fn slice_ratio(p: &Plan<'_>, label: &str) -> String {
     let window = format!("window={}", plan::promql_string(label));
     let bad = sum_by(
         p,
-        &format!("{SLICES}{}", p.selector(&format!("{window}, outcome=\"bad\""))),
+        &format!(
+            "{SLICES}{}",
+            p.selector(&format!("{window}, outcome=\"bad\""))
+        ),
     );
     let all = sum_by(p, &format!("{SLICES}{}", p.selector(&window)));
     format!("{bad}\n/\n({all} > 0)")

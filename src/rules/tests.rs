@@ -254,7 +254,10 @@ fn min_events_guards_the_denominator() {
         "{}",
         out[0].text
     );
-    assert!(!out[0].text.contains("[4w])"), "no range over raw counters of 28 days");
+    assert!(
+        !out[0].text.contains("[4w])"),
+        "no range over raw counters of 28 days"
+    );
     // The other SLO only drops windows without events.
     assert!(out[0].text.contains("[5m])) > 0)"));
 }
@@ -347,7 +350,11 @@ slos:
         ),
         "{rules}"
     );
-    assert!(rules.contains("slotel_slo_timeslices{service=\"pay\", slo=\"hourly-slices\", window=\"7d\"}"));
+    assert!(
+        rules.contains(
+            "slotel_slo_timeslices{service=\"pay\", slo=\"hourly-slices\", window=\"7d\"}"
+        )
+    );
     assert!(rules.contains("month(vector(time() + 32370))"), "{rules}");
     assert!(rules.contains("- record: slo:sli_error:ratio_month"));
     assert!(rules.contains(

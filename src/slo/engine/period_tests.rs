@@ -288,6 +288,6 @@ fn slice_counts_are_series_per_window() {
     }
 }
 
-fn window_of<'a>(g: &'a GroupStatus, label: &str) -> slices::SliceCounts {
+fn window_of(g: &GroupStatus, label: &str) -> slices::SliceCounts {
     window(g, label).slices.unwrap()
 }
