@@ -1,7 +1,6 @@
 //! The Prometheus rule file, loadable by Prometheus, Mimir's ruler and `promtool`: per SLO
 //! one group with its recording rules and then its burn-rate alerts (or, for teams whose
-//! alerts are Grafana-managed, the recordings alone), and for timeslice SLOs a second group
-//! that judges one slice per evaluation.
+//! alerts are Grafana-managed, the recordings alone).
 //!
 //! Every SLI recording is traffic-weighted over its own window and computed as the engine
 //! computes the API's numbers (see `slo/engine/status.rs`), per SLO shape:
