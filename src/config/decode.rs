@@ -312,6 +312,14 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         wal_max_bytes: f
             .opt(ctx, "wal_max_bytes", Ctx::byte_size)
             .map_or(defaults.wal_max_bytes, |b| b as u64),
+        rules_sync: f.section(ctx, "rules_sync").map(|mut r| {
+            let client = super::exporters::client(ctx, &mut r, "rules_sync");
+            let namespace = r
+                .opt(ctx, "namespace", Ctx::non_empty)
+                .unwrap_or_else(|| "slotel".to_string());
+            r.finish(ctx);
+            RulesSyncConfig { client, namespace }
+        }),
     };
     f.finish(ctx);
     config

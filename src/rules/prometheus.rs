@@ -56,19 +56,21 @@ pub(crate) const BRIDGE: u64 = 3_600;
 /// The rule file: per SLO its group (recordings first, then with `alerts` its burn-rate
 /// alerts, which so read the recordings of the same evaluation).
 pub(crate) fn rule_file(plans: &[Plan<'_>], alerts: bool) -> Yaml {
-    let mut groups = Vec::new();
-    for p in plans {
-        let mut rules = recordings(p);
-        if alerts {
-            rules.extend(p.alerts.iter().map(|pair| alert(p, pair)));
-        }
-        groups.push(Yaml::map([
-            ("name", Yaml::str(group_name(p))),
-            ("interval", Yaml::str(duration(p.interval))),
-            ("rules", Yaml::Seq(rules)),
-        ]));
-    }
+    let groups = plans.iter().map(|p| group(p, alerts)).collect();
     Yaml::map([("groups", Yaml::Seq(groups))])
+}
+
+/// The rule group of one SLO, with or without its alerts.
+pub(crate) fn group(p: &Plan<'_>, alerts: bool) -> Yaml {
+    let mut rules = recordings(p);
+    if alerts {
+        rules.extend(p.alerts.iter().map(|pair| alert(p, pair)));
+    }
+    Yaml::map([
+        ("name", Yaml::str(group_name(p))),
+        ("interval", Yaml::str(duration(p.interval))),
+        ("rules", Yaml::Seq(rules)),
+    ])
 }
 
 /// The rule file as a prometheus-operator `PrometheusRule`: its groups are the `spec`.
@@ -97,7 +99,7 @@ pub(crate) fn prometheus_rule(plans: &[Plan<'_>], target: &super::OperatorTarget
 
 /// `slotel:<service>:<slo>`: names are letters, digits, `-`, `_`, `.`, so `:` keeps
 /// every pair apart, and the name is safe in the ruler API's URLs.
-fn group_name(p: &Plan<'_>) -> String {
+pub(crate) fn group_name(p: &Plan<'_>) -> String {
     format!("slotel:{}:{}", p.slo.service, p.slo.name)
 }
 

@@ -83,18 +83,20 @@ class Slotel:
         slo_files: list[str] | None = None,
         exporters: list[str] | None = None,
         ports: tuple[int, int, int] | None = None,
+        slo_extra: list[str] | None = None,
     ) -> "Slotel":
         """Starts slotel; retries with new ports if one was taken between pick and bind.
 
         `exporters`: YAML lines added under `exporters:` (indented by two spaces there),
         beside the `file/out` exporter every instance has. `ports`: (grpc, http, admin) to
-        reuse, e.g. to restart an instance where its clients expect it.
+        reuse, e.g. to restart an instance where its clients expect it. `slo_extra`: YAML
+        lines added under `slo:` (indented by two spaces there), with `slo_files`.
         """
         last_error = None
         for attempt in range(3):
             try:
                 return cls._start_once(
-                    tmp_path, attempt, auth_tokens, env, slo_files, exporters, ports
+                    tmp_path, attempt, auth_tokens, env, slo_files, exporters, ports, slo_extra
                 )
             except _PortTaken as e:
                 last_error = e
@@ -102,7 +104,8 @@ class Slotel:
 
     @classmethod
     def _start_once(
-        cls, tmp_path, attempt, auth_tokens, env, slo_files=None, exporters=None, ports=None
+        cls, tmp_path, attempt, auth_tokens, env, slo_files=None, exporters=None, ports=None,
+        slo_extra=None,
     ) -> "Slotel":
         grpc_port, http_port, admin_port = ports or (free_port(), free_port(), free_port())
         out_path = tmp_path / "out.jsonl"
@@ -130,6 +133,7 @@ class Slotel:
             lines += ["slo:", "  export_interval: 1s", "  files:"] + [
                 f"    - {_yaml_str(str(f))}" for f in slo_files
             ]
+            lines += [f"  {line}" for line in slo_extra or []]
         lines += [
             "service:",
             f"  admin: {{endpoint: 127.0.0.1:{admin_port}}}",
