@@ -21,12 +21,13 @@ use common::prometheus::Prometheus;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 5] = [
+const SUITES: [&str; 6] = [
     "workbook",
     "fast_burn",
     "no_traffic",
     "aggregation",
     "calendar",
+    "long_windows",
 ];
 
 fn root() -> PathBuf {
@@ -143,13 +144,20 @@ fn promtool_clusters_min_events_and_overrides() {
 
 /// Calendar windows and timeslices give the engine's numbers: a month in a zone 12 hours
 /// behind UTC starts from zero at its local start (December's errors, still inside the
-/// 31-day range, do not count), a rolling 7 days summed from recorded 5m rates counts every
-/// event, and 5-minute slices over a Seoul calendar week count bad slices over the slices
-/// that started in the week (a slice exactly at its target is good, one without events is
-/// good and elapsed).
+/// 31-day range, do not count), a rolling 7 days summed from recorded increments counts
+/// every event, and a timeslice SLO's windows are the engine's bad slices over its ended
+/// slices, replicas added, with no series before a slice has ended.
 #[test]
 fn promtool_calendar_windows_and_timeslices_match_the_engine() {
     run_suite("calendar", &["--interval", "5m"]);
+}
+
+/// Long windows summed from recorded counter increments are the counters' exact totals
+/// across a counter reset inside a step, a series silent beyond the lookback and series
+/// that start late.
+#[test]
+fn promtool_long_windows_count_exactly_across_resets_and_silences() {
+    run_suite("long_windows", &["--interval", "1m"]);
 }
 
 /// SLOs whose windows the rules cannot compute as the engine does are refused, each at its
@@ -164,8 +172,8 @@ fn slos_the_rules_cannot_follow_are_refused_with_their_place() {
          window: {calendar: month, time_zone: Europe/Berlin}\n    \
          sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: fine\n    objective: 99\n    \
          window: {calendar: week, time_zone: Asia/Seoul}\n    \
-         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: quick\n    objective: 99\n    \
-         window: 30d\n    budgeting_method: timeslices\n    timeslice: {size: 30s, target: 95}\n    \
+         sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n  - name: paris\n    objective: 99\n    \
+         window: {calendar: week, time_zone: Europe/Paris}\n    \
          sli: {spans: {where: kind == SPAN_KIND_SERVER, latency_threshold: 1s}}\n",
     )
     .unwrap();
@@ -189,7 +197,8 @@ fn slos_the_rules_cannot_follow_are_refused_with_their_place() {
     );
     assert!(
         lines[1].starts_with(&format!(
-            "{f}:11:11: slo `shop/quick`: `slotel rules` cannot judge time slices of 30s"
+            "{f}:11:11: slo `shop/paris`: `slotel rules` cannot follow calendar periods in \
+             time zone \"Europe/Paris\""
         )),
         "{err}"
     );
@@ -301,7 +310,9 @@ fn invalid_slo_files_are_reported_with_their_place_and_exit_1() {
 }
 
 /// Serves `slotel_slo_events_total` for every example SLO in two clusters and `all`,
-/// growing with time: `seoul-prod` with 0.1% bad events, `busan-prod` with 50%.
+/// growing with time: `seoul-prod` with 0.1% bad events, `busan-prod` with 50%; and the
+/// ended slices of timeslice SLOs per window (`slotel_slo_timeslices`, one a minute):
+/// every slice of `seoul-prod` good, of `busan-prod` bad, of `all` half bad.
 fn fake_slotel(slos: &[(String, String)]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -328,6 +339,26 @@ fn fake_slotel(slos: &[(String, String)]) -> u16 {
                             "slotel_slo_events_total{{slo=\"{slo}\",service=\"{service}\",\
                              cluster=\"{cluster}\",outcome=\"{outcome}\"}} {v}\n"
                         ));
+                    }
+                }
+            }
+            body.push_str("# TYPE slotel_slo_timeslices gauge\n");
+            let n = (t / 60.0).floor() + 1.0;
+            for (service, slo) in &slos {
+                for window in [
+                    "5m", "30m", "1h", "2h", "6h", "1d", "3d", "7d", "28d", "30d", "month", "week",
+                ] {
+                    for (cluster, good, bad) in [
+                        ("seoul-prod", n, 0.0),
+                        ("busan-prod", 0.0, n),
+                        ("all", n, n),
+                    ] {
+                        for (outcome, v) in [("good", good), ("bad", bad)] {
+                            body.push_str(&format!(
+                                "slotel_slo_timeslices{{slo=\"{slo}\",service=\"{service}\",\
+                                 cluster=\"{cluster}\",window=\"{window}\",outcome=\"{outcome}\"}} {v}\n"
+                            ));
+                        }
                     }
                 }
             }
@@ -403,7 +434,7 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
         .map(|s| (s.service.clone(), s.name.clone()))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    // Rule groups at the test Prometheus' 1s; the timeslice groups still run once a slice.
+    // Rule groups at the test Prometheus' 1s.
     let options = Options {
         interval: 1,
         ..Options::default()
@@ -425,7 +456,6 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
         if n == ids.len() * 3 {
             break;
         }
-        // Timeslice SLOs judge their first 1m slice up to a minute after the start.
         assert!(attempt < 240, "{n} 5m ratios; log:\n{}", prom.log_text());
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -525,7 +555,9 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
     let rule_file = std::fs::read_to_string(dir.path().join(rules::RULES_FILE)).unwrap();
     let prometheus_alerts: Vec<String> = yaml_exprs(&rule_file)
         .into_iter()
-        .filter(|e| e.contains("\nand on (slo, service, cluster"))
+        .filter(|e| {
+            e.starts_with("(slo:sli_error:") && e.contains("\nand on (slo, service, cluster")
+        })
         .collect();
     assert_eq!(
         alert_exprs, prometheus_alerts,

@@ -315,6 +315,14 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         history_interval: f
             .opt(ctx, "history_interval", Ctx::duration)
             .unwrap_or(defaults.history_interval),
+        rules_sync: f.section(ctx, "rules_sync").map(|mut r| {
+            let client = super::exporters::client(ctx, &mut r, "rules_sync");
+            let namespace = r
+                .opt(ctx, "namespace", Ctx::non_empty)
+                .unwrap_or_else(|| "slotel".to_string());
+            r.finish(ctx);
+            RulesSyncConfig { client, namespace }
+        }),
     };
     f.finish(ctx);
     config

@@ -307,7 +307,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`"
         ]
     );
 }
@@ -562,4 +562,26 @@ fn pipelines_list_their_processors() {
             "t.yaml:7:28: service.pipelines.metrics.processors[0]: processor \"redaction\" is not configured under `processors`"
         ]
     );
+}
+
+#[test]
+fn rules_sync_reaches_a_ruler_as_the_exporters_reach_their_backends() {
+    let text = with_grpc(
+        "slo:\n  rules_sync:\n    endpoint: http://mimir:8080\n    tenant: team-a\n    namespace: slos\n",
+    );
+    let config = parse(&text, "t.yaml", &Fake::default()).unwrap();
+    let sync = config.slo.rules_sync.unwrap();
+    assert_eq!(sync.client.endpoint, "http://mimir:8080");
+    assert_eq!(sync.client.tenant.as_deref(), Some("team-a"));
+    assert_eq!(sync.namespace, "slos");
+    let text = with_grpc("slo:\n  rules_sync:\n    endpoint: http://mimir:8080\n");
+    let config = parse(&text, "t.yaml", &Fake::default()).unwrap();
+    assert_eq!(config.slo.rules_sync.unwrap().namespace, "slotel");
+    let errors = errors(
+        &with_grpc("slo:\n  rules_sync:\n    tenant: a\n"),
+        &Fake::default(),
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("slo.rules_sync"), "{errors:?}");
+    assert!(errors[0].contains("endpoint"), "{errors:?}");
 }

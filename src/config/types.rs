@@ -258,6 +258,22 @@ pub struct SloConfig {
     /// recent history the status page charts (the last 288 steps: a day at 5m), besides the
     /// SLO window at 1/30 of its length.
     pub history_interval: Duration,
+    /// `rules_sync` (optional): a Prometheus-compatible ruler (Mimir's) that slotel keeps
+    /// loaded with the rules `slotel rules` generates for the SLOs it runs.
+    pub rules_sync: Option<RulesSyncConfig>,
+}
+
+/// `slo.rules_sync`: the ruler API (`POST {endpoint}/prometheus/config/v1/rules/{namespace}`
+/// of one rule group, `DELETE …/{namespace}/{group}`), reached as the remote exporters
+/// reach their backends (`endpoint`, `headers`, `basic_auth`, `bearer_token`, `tls`,
+/// `timeout`, `tenant`, `tenant_header`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulesSyncConfig {
+    /// The ruler's base URL (e.g. `http://mimir:8080`) and how to reach it.
+    pub client: super::ClientConfig,
+    /// `namespace` (default `slotel`): the ruler namespace slotel's groups live in; slotel
+    /// deletes the groups of SLOs it no longer runs from it.
+    pub namespace: String,
 }
 
 impl Default for SloConfig {
@@ -273,6 +289,7 @@ impl Default for SloConfig {
             export_interval: Duration::from_secs(15),
             wal_max_bytes: 64 * 1024 * 1024,
             history_interval: Duration::from_secs(300),
+            rules_sync: None,
         }
     }
 }

@@ -120,7 +120,20 @@ impl HttpClient {
         extra: &[(HeaderName, HeaderValue)],
         body: Bytes,
     ) -> Result<Response, Outcome> {
-        let mut req = Request::post(url.clone());
+        self.send(http::Method::POST, url, tenant, extra, body)
+            .await
+    }
+
+    /// Sends a `method` request with `body` to `url`, as [`HttpClient::post`] does.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &http::Uri,
+        tenant: Option<&str>,
+        extra: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+    ) -> Result<Response, Outcome> {
+        let mut req = Request::builder().method(method).uri(url.clone());
         if let Some(h) = req.headers_mut() {
             h.extend(self.headers.clone());
             for (k, v) in extra {

@@ -18,7 +18,7 @@
 //! - `loki.rs`: `loki` (OTLP logs → the Loki push API).
 //! - `proto.rs`: the remote write and Loki messages compiled from `proto/`.
 
-mod client;
+pub(crate) mod client;
 mod debug;
 pub mod delivery;
 pub mod failure;

@@ -36,8 +36,8 @@ pub struct RulesArgs {
     /// Grafana folder of the provisioned alert rules.
     #[arg(long, value_name = "TITLE", default_value = "SLOs")]
     pub grafana_folder: String,
-    /// Evaluation interval of the rule groups (Prometheus and Grafana); long windows count
-    /// events as recorded rates times this.
+    /// Evaluation interval of the rule groups (Prometheus and Grafana); long windows are
+    /// sums of the counters' increases recorded once per interval.
     #[arg(long, value_name = "DURATION", default_value = "1m")]
     pub interval: humantime::Duration,
     /// `metadata.name` of the PrometheusRule (`--format prometheus-operator`).

@@ -38,10 +38,6 @@ pub(crate) const WINDOWS: [u64; 7] = [
 /// Windows of the latency percentile recordings.
 pub(crate) const LATENCY_WINDOWS: [u64; 2] = [5 * MINUTE, HOUR];
 
-/// The shortest time slice the rules judge: a slice needs two samples of the counters
-/// (remote write every 15s, scrapes every 15s to 30s).
-pub(crate) const MIN_SLICE: u64 = MINUTE;
-
 /// Default evaluation interval of the rule groups, in seconds.
 pub const DEFAULT_INTERVAL: u64 = MINUTE;
 
@@ -111,8 +107,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) window: Period,
     /// Timeslice SLOs: (slice length in seconds, slice target ratio).
     pub(crate) slices: Option<(u64, f64)>,
-    /// The evaluation interval of the rule groups, in seconds: recorded 5m rates summed over
-    /// a long window, times this, are its event count.
+    /// The evaluation interval of the rule groups, in seconds: the step of the recorded
+    /// counter increments long windows are summed from.
     pub(crate) interval: u64,
     /// The fixed SLI windows (burn-rate windows), ascending; the SLO window is not among
     /// them unless it is one of them (a rolling 1d or 3d). Timeslice SLOs leave out the
@@ -155,23 +151,14 @@ impl<'a> Plan<'a> {
                 })?,
             },
         };
+        // Slices are judged by the engine (by event time, which the counters cannot show):
+        // the rules read its judgements, so every slice length it accepts is followed.
         let slices = match &slo.budgeting {
             Budgeting::Occurrences => None,
             Budgeting::Timeslices {
                 slice,
                 slice_target,
-            } => {
-                let secs = slice.as_secs();
-                if slice.subsec_nanos() != 0 || secs < MIN_SLICE {
-                    return Err(refuse(format!(
-                        "`slotel rules` cannot judge time slices of {slice:?}: a slice needs \
-                         at least two samples of slotel_slo_events_total, so slices must be \
-                         whole seconds and at least {}",
-                        duration(MIN_SLICE)
-                    )));
-                }
-                Some((secs, *slice_target))
-            }
+            } => Some((slice.as_secs_f64().ceil() as u64, *slice_target)),
         };
         let interval = interval.max(1);
         let mut windows: Vec<u64> = WINDOWS.to_vec();
@@ -223,6 +210,22 @@ impl<'a> Plan<'a> {
     /// Whether the SLO window is one of the fixed windows (a rolling 1d or 3d).
     pub(crate) fn window_is_fixed(&self) -> bool {
         matches!(self.window, Period::Rolling(w) if WINDOWS.contains(&w))
+    }
+
+    /// The `window` label the engine gives the SLO window on its series (`30d`, `28d`,
+    /// `month`, `week`).
+    pub(crate) fn engine_window_label(&self) -> String {
+        match self.window {
+            Period::Rolling(w) => engine_label(w),
+            Period::Calendar {
+                unit: CalendarUnit::Month,
+                ..
+            } => "month".to_string(),
+            Period::Calendar {
+                unit: CalendarUnit::Week,
+                ..
+            } => "week".to_string(),
+        }
     }
 
     /// The name of the SLO window's error-ratio recording.
@@ -391,6 +394,16 @@ pub(crate) fn group_label(attr: &AttrRef) -> String {
         out.insert_str(0, "key_");
     }
     out
+}
+
+/// The `window` label the engine gives a window of `secs` seconds (`5m` … `3d` for the
+/// fixed windows, `28d` rather than `4w` for an SLO window).
+pub(crate) fn engine_label(secs: u64) -> String {
+    use crate::slo::engine::window::{FIXED_WINDOWS, window_label};
+    FIXED_WINDOWS
+        .iter()
+        .find(|(_, s)| *s == secs)
+        .map_or_else(|| window_label(secs), |(label, _)| label.to_string())
 }
 
 /// A duration in Prometheus' notation: `5m`, `1h`, `30d`; weeks and years only when they

@@ -1,28 +1,34 @@
 //! The Prometheus rule file, loadable by Prometheus, Mimir's ruler and `promtool`: per SLO
 //! one group with its recording rules and then its burn-rate alerts (or, for teams whose
-//! alerts are Grafana-managed, the recordings alone), and for timeslice SLOs a second group
-//! that judges one slice per evaluation.
+//! alerts are Grafana-managed, the recordings alone).
 //!
 //! Every SLI recording is traffic-weighted over its own window and computed as the engine
 //! computes the API's numbers (see `slo/engine/status.rs`), per SLO shape:
 //!
 //! - **Fixed windows** (5m … 3d): bad events over all events, `sum by` the SLO's labels of
 //!   the counter rates over the window.
-//! - **Long rolling windows** (7d, 28d, 30d …): the same, over the window (exact: a sum of
-//!   recorded 5m rates would weigh the last 5 minutes' events less than older ones).
-//! - **Calendar windows** (month, week, in a fixed-offset time zone): the sums over the
-//!   period so far of the recorded 5m rates of bad and of all events
-//!   (`slo:sli_bad_events:rate5m`, `slo:sli_events:rate5m`), one sample per evaluation of a
-//!   few series. PromQL ranges are fixed, so each 5m rate is also recorded under
-//!   `phase` = (period number mod 3) of its evaluation time, the period number being
-//!   computed with `year()`, `month()` or `time()` shifted by the zone's offset; a 31-day
-//!   (7-day) range holds at most the current period and the two before, so the series whose
-//!   phase is the current period's holds exactly the current period's rates.
-//! - **Time slices**: a group evaluated once per slice records whether the slice just ended
-//!   was bad (good / total below the slice target; a slice without events is good, and
-//!   slices before the SLO's first event do not exist); a window's error ratio is bad
-//!   slices over the slices that start inside it (`sum_over_time` / `count_over_time`), a
-//!   calendar period's those of the slices that start in it (phases as above).
+//! - **Long windows** (7d, 28d, 30d …, calendar month and week): sums of recorded counter
+//!   increments, one per evaluation, that tile time without gap or overlap. Each evaluation
+//!   records, per counter series (replica, instance …), the counter's value
+//!   (`slo:sli_events_total:last`) and the increment since the value the previous
+//!   evaluation recorded (`slo:sli_events:increase_step`, summed by the SLO's labels and
+//!   `outcome`): no extrapolation, so a window's sum is the counters' exact difference.
+//!   A drop below the previous value is a reset (the increment is the new value plus what
+//!   came before the reset inside the step); a series silent for a while (a scrape target
+//!   down, remote write held back, Prometheus restarted) resumes from the value recorded
+//!   before its silence, up to [`BRIDGE`]; a series without a recorded value (new, or
+//!   silent longer) counts from its lowest value in the last [`BRIDGE`] (slotel writes a
+//!   new series' zero point, so a new series counts whole). A window reads one sample per
+//!   evaluation of two series, instead of every raw sample of every counter series.
+//!   Calendar periods keep a copy of each increment under `phase` = (period number
+//!   mod 3) of its step's middle, the period number computed with `year()`, `month()` or
+//!   `time()` shifted by the zone's offset; a 31-day (7-day) range holds at most the
+//!   current period and the two before, so the current period's phase holds exactly its
+//!   increments.
+//! - **Time slices**: slices are judged by the engine on the events' own times, which the
+//!   counters (written at export time) cannot show; slotel writes the ended slices of every
+//!   window by judgement (`slotel_slo_timeslices{window, outcome}`) and a window's error
+//!   ratio is bad slices over ended slices (replicas add up).
 //!
 //! No recording yields NaN: a window without events (or with fewer than `min_events`, for
 //! the burn rates) has no series. Clusters are never summed together: slotel writes the
@@ -36,38 +42,35 @@ use super::plan::{
 use super::yaml::Yaml;
 use crate::slo::spec::CalendarUnit;
 
-/// The recorded 5m rates long windows are summed from.
-const EVENTS_RATE: &str = "slo:sli_events:rate5m";
-const BAD_RATE: &str = "slo:sli_bad_events:rate5m";
-/// The per-slice judgement of timeslice SLOs (1 bad, 0 good).
-const SLICE_BAD: &str = "slo:sli_timeslice:bad";
-/// The range of the recorded rates.
-const RATE_RANGE: u64 = 300;
+/// The counter increments long windows are summed from, one per evaluation (`outcome`
+/// kept).
+const STEP: &str = "slo:sli_events:increase_step";
+/// The counter's value per series at the last evaluation.
+const LAST: &str = "slo:sli_events_total:last";
+/// The engine's ended slices per window, by judgement.
+const SLICES: &str = "slotel_slo_timeslices";
+/// How far back an evaluation looks for a counter's last recorded value (a silence of the
+/// counter, or of the rules, up to this long loses nothing).
+pub(crate) const BRIDGE: u64 = 3_600;
 
 /// The rule file: per SLO its group (recordings first, then with `alerts` its burn-rate
-/// alerts, which so read the recordings of the same evaluation), and for timeslice SLOs
-/// the slices group before it.
+/// alerts, which so read the recordings of the same evaluation).
 pub(crate) fn rule_file(plans: &[Plan<'_>], alerts: bool) -> Yaml {
-    let mut groups = Vec::new();
-    for p in plans {
-        if let Some((slice, _)) = p.slices {
-            groups.push(Yaml::map([
-                ("name", Yaml::str(format!("{}:slices", group_name(p)))),
-                ("interval", Yaml::str(duration(slice))),
-                ("rules", Yaml::Seq(slice_recordings(p, slice))),
-            ]));
-        }
-        let mut rules = recordings(p);
-        if alerts {
-            rules.extend(p.alerts.iter().map(|pair| alert(p, pair)));
-        }
-        groups.push(Yaml::map([
-            ("name", Yaml::str(group_name(p))),
-            ("interval", Yaml::str(duration(p.interval))),
-            ("rules", Yaml::Seq(rules)),
-        ]));
-    }
+    let groups = plans.iter().map(|p| group(p, alerts)).collect();
     Yaml::map([("groups", Yaml::Seq(groups))])
+}
+
+/// The rule group of one SLO, with or without its alerts.
+pub(crate) fn group(p: &Plan<'_>, alerts: bool) -> Yaml {
+    let mut rules = recordings(p);
+    if alerts {
+        rules.extend(p.alerts.iter().map(|pair| alert(p, pair)));
+    }
+    Yaml::map([
+        ("name", Yaml::str(group_name(p))),
+        ("interval", Yaml::str(duration(p.interval))),
+        ("rules", Yaml::Seq(rules)),
+    ])
 }
 
 /// The rule file as a prometheus-operator `PrometheusRule`: its groups are the `spec`.
@@ -96,7 +99,7 @@ pub(crate) fn prometheus_rule(plans: &[Plan<'_>], target: &super::OperatorTarget
 
 /// `slotel:<service>:<slo>`: names are letters, digits, `-`, `_`, `.`, so `:` keeps
 /// every pair apart, and the name is safe in the ruler API's URLs.
-fn group_name(p: &Plan<'_>) -> String {
+pub(crate) fn group_name(p: &Plan<'_>) -> String {
     format!("slotel:{}:{}", p.slo.service, p.slo.name)
 }
 
@@ -155,8 +158,9 @@ fn period_range(unit: CalendarUnit) -> &'static str {
     }
 }
 
-/// `f` over the range of the phase copy of `name` that belongs to the current period.
-fn current_phase(p: &Plan<'_>, name: &str, f: &str) -> String {
+/// `f` over the range of the phase copy of `name` (matching `extra` too) that belongs to
+/// the current period, summed by the SLO's labels.
+fn current_phase(p: &Plan<'_>, name: &str, extra: &str, f: &str) -> String {
     let Period::Calendar { unit, offset } = p.window else {
         return String::new();
     };
@@ -164,9 +168,13 @@ fn current_phase(p: &Plan<'_>, name: &str, f: &str) -> String {
     let index = period_index(unit, offset, 0);
     let branches: Vec<String> = (0..3)
         .map(|r| {
+            let mut matchers = format!("phase=\"{r}\"");
+            if !extra.is_empty() {
+                matchers = format!("{extra}, {matchers}");
+            }
             format!(
                 "  {f}({name}_phase{}[{range}]) and on () ({index} % 3 == {r})",
-                p.selector(&format!("phase=\"{r}\""))
+                p.selector(&matchers)
             )
         })
         .collect();
@@ -200,15 +208,77 @@ fn events_in(p: &Plan<'_>, window: u64) -> String {
     )
 }
 
-/// The error ratio over fixed window `window`: bad over all events, or bad slices over the
-/// slices that start in it. With `guarded`, no series below `min_events` events.
+/// Whether the SLO window is summed from recorded increments: a long rolling or calendar
+/// window (of a timeslice SLO to hold its burn rate back without events).
+fn needs_steps(p: &Plan<'_>) -> bool {
+    !p.window_is_fixed()
+}
+
+/// The recorded increments of one evaluation, then the counters' values they start from
+/// next time (and, for calendar periods, the increments' phase copies). Per counter series
+/// `c`, with `a` its value at the previous evaluation (looked up to [`BRIDGE`] back):
+///
+/// - `c - a` when `c >= a`;
+/// - a reset (`c < a`): `c` plus what the series gained before the reset inside the step
+///   (its highest value in the step above `a`);
+/// - no `a` (a new series, or one silent longer than [`BRIDGE`]): `c` less its lowest value
+///   in the last [`BRIDGE`].
+fn step_recordings(p: &Plan<'_>) -> Vec<Yaml> {
+    let counter = format!("{EVENTS}{}", p.selector(""));
+    let last = format!(
+        "last_over_time({LAST}{}[{}])",
+        p.selector(""),
+        duration(BRIDGE)
+    );
+    let step = duration(p.interval);
+    let bridge = duration(BRIDGE);
+    let increments = format!(
+        "  (({counter} - {last}) >= 0)\n  or\n  \
+         ({counter} + clamp_min(max_over_time({counter}[{step}]) - {last}, 0))\n  or\n  \
+         ({counter} - min_over_time({counter}[{bridge}]))\n"
+    );
+    let mut rules = vec![
+        record(
+            p,
+            STEP,
+            format!("sum by ({}, outcome) (\n{increments})", p.by()),
+            Vec::new(),
+        ),
+        record(p, LAST, counter, Vec::new()),
+    ];
+    // A step belongs to the period of its middle: exactly the period it lies in when it
+    // does not straddle the period's start.
+    rules.extend(phase_recordings(p, STEP, p.interval / 2));
+    rules
+}
+
+/// `(bad, all)` events in the SLO window (a long or calendar window) from the recorded
+/// increments: bad is 0 while there are events but none bad.
+fn window_events(p: &Plan<'_>) -> (String, String) {
+    let (bad, all) = match p.window {
+        Period::Rolling(w) => {
+            let range = duration_less_1ms(w);
+            let sum = |extra: &str| {
+                sum_by(
+                    p,
+                    &format!("sum_over_time({STEP}{}[{range}])", p.selector(extra)),
+                )
+            };
+            (sum("outcome=\"bad\""), sum(""))
+        }
+        Period::Calendar { .. } => (
+            current_phase(p, STEP, "outcome=\"bad\"", "sum_over_time"),
+            current_phase(p, STEP, "", "sum_over_time"),
+        ),
+    };
+    (format!("(\n  {bad}\n  or\n  0 * {all}\n)"), all)
+}
+
+/// The error ratio over fixed window `window`: bad over all events, or the engine's bad
+/// slices over its ended slices. With `guarded`, no series below `min_events` events.
 pub(crate) fn error_ratio_expr(p: &Plan<'_>, window: u64, guarded: bool) -> String {
-    if let Some((slice, _)) = p.slices {
-        let range = duration_less_1ms(window - slice);
-        let sel = p.selector("");
-        let ratio = format!(
-            "sum_over_time({SLICE_BAD}{sel}[{range}])\n/\ncount_over_time({SLICE_BAD}{sel}[{range}])"
-        );
+    if p.slices.is_some() {
+        let ratio = slice_ratio(p, &plan::engine_label(window));
         return min_events_guard(p, ratio, events_in(p, window), guarded);
     }
     let range = duration(window);
@@ -216,55 +286,51 @@ pub(crate) fn error_ratio_expr(p: &Plan<'_>, window: u64, guarded: bool) -> Stri
     format!("{bad}\n/\n({total} {})", guard(p, guarded, window))
 }
 
-/// `ratio` while `events` reach `min_events` (when guarded and set).
+/// Bad slices over ended slices of the engine's window `label` (no series before a slice
+/// has ended).
+fn slice_ratio(p: &Plan<'_>, label: &str) -> String {
+    let window = format!("window={}", plan::promql_string(label));
+    let bad = sum_by(
+        p,
+        &format!(
+            "{SLICES}{}",
+            p.selector(&format!("{window}, outcome=\"bad\""))
+        ),
+    );
+    let all = sum_by(p, &format!("{SLICES}{}", p.selector(&window)));
+    format!("{bad}\n/\n({all} > 0)")
+}
+
+/// A timeslice SLO's `ratio`, with `guarded` only while `events` reach `min_events` (at
+/// least one: the engine gives no burn rate to a window without events, even when slices
+/// without events have ended in it).
 fn min_events_guard(p: &Plan<'_>, ratio: String, events: String, guarded: bool) -> String {
-    if guarded && p.slo.min_events > 0 {
-        format!(
-            "(\n{ratio}\n)\nand on ({})\n({events} >= {})",
-            p.by(),
-            p.slo.min_events
-        )
+    if guarded {
+        let min = match p.slo.min_events {
+            0 => "> 0".to_string(),
+            n => format!(">= {n}"),
+        };
+        format!("(\n{ratio}\n)\nand on ({})\n({events} {min})", p.by())
     } else {
         ratio
     }
 }
 
 /// The error ratio over the SLO window when it is not a fixed window: a long rolling window
-/// or the calendar period so far, from the recorded 5m rates (or slice judgements).
+/// or the calendar period so far, from the recorded increments (or the engine's slices).
 fn window_ratio_expr(p: &Plan<'_>, guarded: bool) -> String {
-    let per = p.interval;
-    match (p.window, p.slices) {
-        // Rolling windows stay exact: the counters' rates over the window (a series that
-        // starts inside it is not extrapolated, so counts and ratios are the API's).
-        (Period::Rolling(w), None) => error_ratio_expr(p, w, guarded),
-        (Period::Rolling(w), Some((slice, _))) => {
-            let range = duration_less_1ms(w - slice);
-            let sel = p.selector("");
-            let ratio = format!(
-                "sum_over_time({SLICE_BAD}{sel}[{range}])\n/\ncount_over_time({SLICE_BAD}{sel}[{range}])"
-            );
-            min_events_guard(p, ratio, events_in(p, w), guarded)
-        }
-        (Period::Calendar { .. }, None) => format!(
-            "{}\n/\n({} {})",
-            current_phase(p, BAD_RATE, "sum_over_time"),
-            current_phase(p, EVENTS_RATE, "sum_over_time"),
-            guard(p, guarded, per)
-        ),
-        (Period::Calendar { .. }, Some(_)) => {
-            let ratio = format!(
-                "{}\n/\n{}",
-                current_phase(p, SLICE_BAD, "sum_over_time"),
-                current_phase(p, SLICE_BAD, "count_over_time")
-            );
-            let events = format!(
-                "{} * {}",
-                current_phase(p, EVENTS_RATE, "sum_over_time"),
-                p.interval
-            );
-            min_events_guard(p, ratio, events, guarded)
-        }
+    if p.slices.is_some() {
+        let ratio = slice_ratio(p, &p.engine_window_label());
+        let (_, all) = window_events(p);
+        return min_events_guard(p, ratio, all, guarded);
     }
+    let (bad, all) = window_events(p);
+    let min = if guarded && p.slo.min_events > 0 {
+        format!(">= {}", p.slo.min_events)
+    } else {
+        "> 0".to_string()
+    };
+    format!("{bad}\n/\n({all} {min})")
 }
 
 /// A recording rule. Every rule carries the SLO's `service` and `slo` as static labels
@@ -283,38 +349,11 @@ fn record(p: &Plan<'_>, name: &str, expr: String, extra: Vec<(&str, String)>) ->
     ])
 }
 
-/// The slices group: whether the slice that just ended was bad, and its phase copies.
-fn slice_recordings(p: &Plan<'_>, slice: u64) -> Vec<Yaml> {
-    let target = p.slices.map(|(_, t)| t).unwrap_or(1.0);
-    let (bad, all) = bad_and_all(p, "increase", &duration(slice));
-    let mut rules = vec![record(
-        p,
-        SLICE_BAD,
-        format!(
-            "(\n  {all}\n  -\n  {bad}\n)\n< bool {} * {all}",
-            plan::number(target)
-        ),
-        Vec::new(),
-    )];
-    // A slice belongs to the period it starts in.
-    rules.extend(phase_recordings(p, SLICE_BAD, slice));
-    rules
-}
-
 fn recordings(p: &Plan<'_>) -> Vec<Yaml> {
     let sel = p.selector("");
     let mut rules: Vec<Yaml> = Vec::new();
-    // Calendar windows sum recorded rates (timeslice SLOs only to hold burn rates back
-    // below `min_events`).
-    let calendar = matches!(p.window, Period::Calendar { .. });
-    if calendar && (p.slices.is_none() || p.slo.min_events > 0) {
-        let (bad, all) = bad_and_all(p, "rate", &duration(RATE_RANGE));
-        rules.push(record(p, EVENTS_RATE, all, Vec::new()));
-        rules.push(record(p, BAD_RATE, bad, Vec::new()));
-        // A 5m rate belongs to the period of its middle: with evaluations 5m apart, exactly
-        // the period its 5 minutes are in.
-        rules.extend(phase_recordings(p, EVENTS_RATE, RATE_RANGE / 2));
-        rules.extend(phase_recordings(p, BAD_RATE, RATE_RANGE / 2));
+    if needs_steps(p) {
+        rules.extend(step_recordings(p));
     }
     rules.extend(
         p.windows

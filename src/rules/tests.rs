@@ -248,7 +248,16 @@ fn min_events_guards_the_denominator() {
     ));
     let out = generated(&set, &[Format::Prometheus]);
     assert!(out[0].text.contains(">= 100 / 300)"), "{}", out[0].text);
-    assert!(out[0].text.contains(">= 100 / 2419200)"));
+    // The 28-day window sums recorded increments, which are event counts.
+    assert!(
+        out[0].text.contains("[27d23h59m59s999ms])) >= 100)"),
+        "{}",
+        out[0].text
+    );
+    assert!(
+        !out[0].text.contains("[4w])"),
+        "no range over raw counters of 28 days"
+    );
     // The other SLO only drops windows without events.
     assert!(out[0].text.contains("[5m])) > 0)"));
 }
@@ -332,16 +341,25 @@ slos:
 ";
     let set = slos(text);
     let rules = &generated(&set, &[Format::Prometheus])[0].text;
-    // One slice a minute, judged in a group of its own; Seoul is 9 hours ahead of UTC and a
-    // slice belongs to the month it starts in.
+    // The engine judges the slices: the rules read its counts per window (the engine's
+    // labels: `month`, `7d`), and Seoul is 9 hours ahead of UTC for the month's phases.
+    assert!(!rules.contains(":slices"), "{rules}");
     assert!(
-        rules.contains("name: slotel:pay:sliced:slices\n    interval: \"1m\"\n"),
+        rules.contains(
+            "slotel_slo_timeslices{service=\"pay\", slo=\"sliced\", window=\"month\", outcome=\"bad\"}"
+        ),
         "{rules}"
     );
-    assert!(rules.contains("< bool 0.95 * sum by"), "{rules}");
-    assert!(rules.contains("month(vector(time() + 32340))"), "{rules}");
+    assert!(
+        rules.contains(
+            "slotel_slo_timeslices{service=\"pay\", slo=\"hourly-slices\", window=\"7d\"}"
+        )
+    );
+    assert!(rules.contains("month(vector(time() + 32370))"), "{rules}");
     assert!(rules.contains("- record: slo:sli_error:ratio_month"));
-    assert!(rules.contains("count_over_time(slo:sli_timeslice:bad_phase{service=\"pay\", slo=\"sliced\", phase=\"2\"}[31d])"));
+    assert!(rules.contains(
+        "sum_over_time(slo:sli_events:increase_step_phase{service=\"pay\", slo=\"sliced\", phase=\"2\"}[31d])"
+    ));
     // Hour slices: no window of an hour or less, so no alert pair that needs one.
     let p = Plan::new(&set[0], 60).unwrap();
     assert_eq!(p.period_label(), "month");

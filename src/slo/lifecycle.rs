@@ -45,6 +45,8 @@ pub struct SloRuntime {
     /// What the status page charts, sampled from the engine.
     history: Arc<super::history::History>,
     tasks: Vec<JoinHandle<()>>,
+    /// `slo.rules_sync`: the ruler kept loaded with the SLOs' rule groups.
+    rules_sync: Option<crate::rules::sync::RulesSync>,
     snapshots: Option<JoinHandle<()>>,
     stop_snapshots: watch::Sender<bool>,
 }
@@ -71,6 +73,18 @@ impl SloRuntime {
             fresh = restored.slos == 0;
             wal_from = restored.wal_position;
         }
+        let rules_sync = match &cfg.rules_sync {
+            Some(r) => Some(crate::rules::sync::RulesSync::new(r).map_err(|message| {
+                ConfigErrors(vec![crate::config::ConfigError {
+                    file: String::new(),
+                    path: "slo.rules_sync".to_string(),
+                    line: 0,
+                    column: 0,
+                    message,
+                }])
+            })?),
+            None => None,
+        };
         let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA, fresh);
         Ok(Self {
             engine,
@@ -84,6 +98,7 @@ impl SloRuntime {
             source: Arc::new(Mutex::new(source)),
             history: super::history::History::new(cfg.history_interval),
             tasks: Vec::new(),
+            rules_sync,
             snapshots: None,
             stop_snapshots: watch::channel(false).0,
         })
@@ -127,6 +142,12 @@ impl SloRuntime {
             self.engine.clone(),
             self.history.clone(),
         )));
+        if let Some(sync) = self.rules_sync.take() {
+            self.tasks.push(tokio::spawn(crate::rules::sync::run(
+                self.engine.clone(),
+                sync,
+            )));
+        }
         self.tasks.push(tokio::spawn(export_loop(
             self.source.clone(),
             metrics,

@@ -7,6 +7,7 @@
 //! | `slotel_slo_error_budget_remaining_ratio` | gauge | `slo`, `service`, `cluster`, group labels |
 //! | `slotel_slo_time_to_exhaustion_seconds` | gauge | `slo`, `service`, `cluster`, group labels |
 //! | `slotel_slo_burn_rate` | gauge | `slo`, `service`, `cluster`, group labels, `window` |
+//! | `slotel_slo_timeslices` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `outcome` = good\|bad (timeslice SLOs) |
 //! | `slotel_slo_latency_seconds` | histogram | `slo`, `service`, `cluster`, group labels (`le`) |
 //! | `slotel_slo_latency_percentile_seconds` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `percentile` |
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
@@ -98,6 +99,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
     let mut budget = Vec::new();
     let mut exhaustion = Vec::new();
     let mut burn = Vec::new();
+    let mut slices = Vec::new();
     let mut latency = Vec::new();
     for s in status {
         if s.cluster == super::engine::state::ALL && s.group.is_none() {
@@ -119,6 +121,15 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
         for w in s.windows.iter().flatten() {
             if let Some(r) = w.burn_rate {
                 burn.push((with(&s.labels, &[("window", w.window.clone())]), r));
+            }
+            if let Some(c) = w.slices {
+                for (outcome, v) in [("good", c.good), ("bad", c.bad())] {
+                    let l = with(
+                        &s.labels,
+                        &[("window", w.window.clone()), ("outcome", outcome.into())],
+                    );
+                    slices.push((l, v as f64));
+                }
             }
             for ((_, v), pct) in w.latency.0.iter().zip(&w.percentiles) {
                 let Some(v) = v else { continue };
@@ -186,6 +197,12 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
             "Error budget burn rate per window",
             false,
             burn,
+        ),
+        family(
+            "slotel_slo_timeslices",
+            "Time slices of a timeslice SLO that have ended in each window, by judgement",
+            false,
+            slices,
         ),
         family(
             "slotel_slo_latency_percentile_seconds",

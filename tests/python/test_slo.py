@@ -372,3 +372,74 @@ def test_metric_slis_from_sdk_histograms_and_counters(tmp_path, stop):
         assert (e["total"], e["good"]) == (total, total - bad), (cluster, e)
         assert e["error_ratio"] == pytest.approx(bad / total, rel=1e-12)
         assert e["burn_rate"]["5m"] == pytest.approx(bad / total / 0.01, rel=1e-9)
+
+
+def test_rules_sync_keeps_a_ruler_in_step_with_hot_reloaded_slos(tmp_path):
+    """`slo.rules_sync`: the rule group of every SLO reaches the ruler API at start; a
+    changed SLO file is reloaded and its group sent again, and a removed SLO's group is
+    deleted, within seconds."""
+    import http.server
+    import threading
+
+    seen: list[tuple[str, str, str, str]] = []
+
+    class Ruler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _record(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n).decode() if n else ""
+            seen.append((self.command, self.path, self.headers.get("X-Scope-OrgID", ""), body))
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = _record
+        do_DELETE = _record
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ruler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    slo_file = tmp_path / "shop.yaml"
+    slo = (
+        "  - name: {name}\n    objective: {objective}\n    window: 30d\n"
+        "    sli: {{spans: {{where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}}}\n"
+    )
+    slo_file.write_text(
+        "service: shop\nslos:\n" + slo.format(name="a", objective=99) + slo.format(name="b", objective=99)
+    )
+    base = "/prometheus/config/v1/rules/slotel"
+    slotel = Slotel.start(
+        tmp_path,
+        slo_files=[str(slo_file)],
+        slo_settings=[
+            "rules_sync:",
+            f"  endpoint: http://127.0.0.1:{server.server_address[1]}",
+            "  tenant: team-a",
+        ],
+    )
+    try:
+        def wait_for(pred, what):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if pred():
+                    return
+                time.sleep(0.2)
+            raise AssertionError(f"{what}: {seen}")
+
+        posted = lambda name, text="": any(  # noqa: E731
+            m == "POST" and p == base and t == "team-a" and f"name: slotel:shop:{name}\n" in b and text in b
+            for m, p, t, b in seen
+        )
+        wait_for(lambda: posted("a") and posted("b"), "both groups at start")
+        n = len(seen)
+        # `a` gets a new objective, `b` goes away.
+        slo_file.write_text("service: shop\nslos:\n" + slo.format(name="a", objective=99.5))
+        wait_for(
+            lambda: any(m == "DELETE" and p == f"{base}/slotel:shop:b" for m, p, _, _ in seen[n:]),
+            "the removed SLO's group deleted",
+        )
+        wait_for(lambda: posted("a", "vector(0.995)"), "the changed SLO's group sent again")
+    finally:
+        slotel.kill()
+        server.shutdown()

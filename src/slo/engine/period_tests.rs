@@ -244,3 +244,50 @@ fn timeslices_and_calendar_windows_survive_snapshots() {
     let restored = snapshot::restore(&e3, dir.path());
     assert_eq!((restored.slos, restored.skipped), (1, 1));
 }
+
+/// The slices of every window go out as `slotel_slo_timeslices{window, outcome}`, the
+/// series the generated rules divide: the API's counts, per group and window.
+#[test]
+fn slice_counts_are_series_per_window() {
+    let t0 = 1_800_000_000 * S;
+    let clock = Arc::new(ManualClock::new(t0));
+    let e = engine(vec![timeslices(0.9)], clock.clone());
+    slice_traffic(&e, &clock, t0);
+    clock.set(t0 + 600 * S + S);
+    let st = e.status();
+    let families = crate::slo::series::families(&e, &st);
+    let rows = &families
+        .iter()
+        .find(|f| f.name == "slotel_slo_timeslices")
+        .expect("a timeslices family")
+        .rows;
+    let value = |cluster: &str, window: &str, outcome: &str| {
+        let found: Vec<f64> = rows
+            .iter()
+            .filter(|(l, _)| {
+                let get = |k: &str| l.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+                get("cluster") == Some(cluster)
+                    && get("window") == Some(window)
+                    && get("outcome") == Some(outcome)
+            })
+            .map(|(_, v)| *v)
+            .collect();
+        assert_eq!(found.len(), 1, "{cluster} {window} {outcome}: {rows:?}");
+        found[0]
+    };
+    for (cluster, window, good, bad) in [
+        ("a", "30d", 8.0, 2.0),
+        ("a", "5m", 3.0, 1.0),
+        ("b", "30d", 10.0, 0.0),
+        ("all", "30d", 9.0, 1.0),
+    ] {
+        assert_eq!(value(cluster, window, "good"), good, "{cluster} {window}");
+        assert_eq!(value(cluster, window, "bad"), bad, "{cluster} {window}");
+        let w = window_of(find(&st, "availability", cluster), window);
+        assert_eq!((w.good as f64, w.bad() as f64), (good, bad));
+    }
+}
+
+fn window_of(g: &GroupStatus, label: &str) -> slices::SliceCounts {
+    window(g, label).slices.unwrap()
+}
