@@ -3,8 +3,8 @@
 // formatted; the raw value is in the cell's data-value) and refreshes itself.
 // `?refresh=N`: refresh every N seconds (at least 1; default 15).
 const REFRESH_MS = Math.max(1, Number(new URLSearchParams(location.search).get("refresh")) || 15) * 1000;
-const RANK = { breaching: 0, warning: 1, no_data: 2, ok: 3 };
-const STATUS_TEXT = { breaching: "✖ breaching", warning: "▲ warning", no_data: "○ no data", ok: "✔ ok" };
+const RANK = { breaching: 0, warning: 1, insufficient_data: 2, no_data: 3, ok: 4 };
+const STATUS_TEXT = { breaching: "✖ breaching", warning: "▲ warning", insufficient_data: "◌ too few events", no_data: "○ no data", ok: "✔ ok" };
 const BURN = ["5m", "1h", "6h", "1d", "3d"];
 const main = document.getElementById("main");
 

@@ -275,32 +275,42 @@ fn classic_buckets_are_exact_at_the_threshold_and_survive_a_snapshot() {
 #[test]
 fn statuses() {
     use SloStatus::*;
-    // (events, budget remaining, long-window burn rate) → status
-    for (total, remaining, burn, want) in [
-        (0, None, None, NoData),
-        (0, Some(1.0), Some(0.0), NoData),
-        (10, None, None, NoData),
-        (10, Some(1.0), None, Ok),
-        (10, Some(0.5), Some(0.99), Ok),
-        (10, Some(0.5), Some(1.0), Ok),
-        (10, Some(0.5), Some(1.01), Warning),
-        (10, Some(0.0), Some(0.5), Breaching),
-        (10, Some(-0.54), Some(3.0), Breaching),
-        (10, Some(-0.54), None, Breaching),
+    // (events, min_events, budget remaining, long-window burn rate) → status
+    for (total, min, remaining, burn, want) in [
+        (0, 0, None, None, NoData),
+        (0, 0, Some(1.0), Some(0.0), NoData),
+        (10, 0, None, None, NoData),
+        (10, 0, Some(1.0), None, Ok),
+        (10, 0, Some(0.5), Some(0.99), Ok),
+        (10, 0, Some(0.5), Some(1.0), Ok),
+        (10, 0, Some(0.5), Some(1.01), Warning),
+        (10, 0, Some(0.0), Some(0.5), Breaching),
+        (10, 0, Some(-0.54), Some(3.0), Breaching),
+        (10, 0, Some(-0.54), None, Breaching),
+        // Three events, one bad, against min_events 100: too few to say anything.
+        (3, 100, Some(-332.0), None, InsufficientData),
+        (0, 100, None, None, NoData),
+        (100, 100, Some(-0.5), Some(2.0), Breaching),
     ] {
         assert_eq!(
-            SloStatus::of(total, remaining, burn),
+            SloStatus::of(total, min, remaining, burn),
             want,
-            "{total} {remaining:?} {burn:?}"
+            "{total} {min} {remaining:?} {burn:?}"
         );
     }
-    let json: Vec<String> = [Ok, Warning, Breaching, NoData]
+    let json: Vec<String> = [Ok, Warning, Breaching, NoData, InsufficientData]
         .iter()
         .map(|s| serde_json::to_string(s).unwrap())
         .collect();
     assert_eq!(
         json,
-        ["\"ok\"", "\"warning\"", "\"breaching\"", "\"no_data\""]
+        [
+            "\"ok\"",
+            "\"warning\"",
+            "\"breaching\"",
+            "\"no_data\"",
+            "\"insufficient_data\""
+        ]
     );
 }
 

@@ -21,6 +21,8 @@
 //!
 //! `status` ([`Status`]): `no_data` without events in the SLO window; `breaching` once the
 //! error budget is exhausted (remaining ≤ 0, which is the SLI at or below the objective);
+//! `insufficient_data` while the SLO window has events but fewer than the SLO's
+//! `min_events` (a few events say nothing of the budget: three requests, one failed);
 //! `warning` while the long window ([`long_window`]) burns faster than 1×, which spends
 //! the budget before the SLO window ends if it goes on; `ok` otherwise.
 
@@ -42,6 +44,7 @@ pub enum Status {
     Warning,
     Breaching,
     NoData,
+    InsufficientData,
 }
 
 impl Status {
@@ -51,15 +54,22 @@ impl Status {
             Status::Warning => "warning",
             Status::Breaching => "breaching",
             Status::NoData => "no_data",
+            Status::InsufficientData => "insufficient_data",
         }
     }
 
-    /// From the SLO window's event count, the error budget remaining and the long window's
-    /// burn rate.
-    pub fn of(total: u64, budget_remaining: Option<f64>, long_burn_rate: Option<f64>) -> Self {
+    /// From the SLO window's event count, the SLO's `min_events`, the error budget
+    /// remaining and the long window's burn rate.
+    pub fn of(
+        total: u64,
+        min_events: u64,
+        budget_remaining: Option<f64>,
+        long_burn_rate: Option<f64>,
+    ) -> Self {
         match budget_remaining {
             _ if total == 0 => Status::NoData,
             None => Status::NoData,
+            _ if total < min_events => Status::InsufficientData,
             Some(r) if r <= 0.0 => Status::Breaching,
             _ if long_burn_rate.is_some_and(|b| b > 1.0) => Status::Warning,
             _ => Status::Ok,
@@ -393,7 +403,12 @@ fn group_status(
         group,
         objective: slo.spec.objective,
         window: label,
-        status: Status::of(total, error_budget_remaining, long_burn_rate),
+        status: Status::of(
+            total,
+            slo.spec.min_events,
+            error_budget_remaining,
+            long_burn_rate,
+        ),
         total,
         good,
         error_ratio,
