@@ -345,12 +345,12 @@ async fn the_api_filters_by_service_slo_cluster_status_and_group() {
     assert_eq!(names(&v), [t("latency", "all", "")]);
     let (_, v) = api(&s, "?service=nope").await;
     assert_eq!(names(&v), []);
-    // Every entry has one of the four statuses, and filtering by it keeps exactly those.
+    // Every entry has one of the five statuses, and filtering by it keeps exactly those.
     let (_, v) = api(&s, "").await;
     for e in v["slos"].as_array().unwrap() {
         let st = e["status"].as_str().unwrap();
         assert!(
-            ["ok", "warning", "breaching", "no_data"].contains(&st),
+            ["ok", "warning", "breaching", "no_data", "insufficient_data"].contains(&st),
             "{st}"
         );
         let (_, f) = api(&s, &format!("?status={st}")).await;

@@ -82,7 +82,7 @@ ROUTES = ["/cart", "/pay"]
 ROUNDS = 4
 SPANS_PER_ROUND = 60
 BURN = ["5m", "1h", "6h", "1d", "3d"]
-RANK = {"breaching": 0, "warning": 1, "no_data": 2, "ok": 3}
+RANK = {"breaching": 0, "warning": 1, "insufficient_data": 2, "no_data": 3, "ok": 4}
 
 
 def send_round(providers: dict, now_ns: int, round_: int) -> None:

@@ -4,7 +4,7 @@
 // `?refresh=N`: refresh every N seconds (at least 1; default 15).
 const REFRESH_MS = Math.max(1, Number(new URLSearchParams(location.search).get("refresh")) || 15) * 1000;
 const RANK = { breaching: 0, warning: 1, insufficient_data: 2, no_data: 3, ok: 4 };
-const STATUS_TEXT = { breaching: "✖ breaching", warning: "▲ warning", insufficient_data: "◌ too few events", no_data: "○ no data", ok: "✔ ok" };
+const STATUS_TEXT = { breaching: "✖ breaching", warning: "▲ warning", insufficient_data: "◌ insufficient data", no_data: "○ no data", ok: "✔ ok" };
 const BURN = ["5m", "1h", "6h", "1d", "3d"];
 const main = document.getElementById("main");
 
