@@ -44,6 +44,8 @@ pub enum AppError {
     Exporter(String),
     #[error("cannot open the slo write-ahead log: {0}")]
     SloWal(std::io::Error),
+    #[error("cannot start the slo capture: {0}")]
+    SloCapture(std::io::Error),
 }
 
 /// The addresses slotel listens on (useful when the config asks for port 0).
@@ -104,8 +106,16 @@ pub async fn start_with(
 ) -> Result<Running, AppError> {
     let mut slo = SloRuntime::load(&config.slo).map_err(AppError::Slo)?;
     slo.open_wal().map_err(AppError::SloWal)?;
+    let capture = slo
+        .open_capture(&config.slo)
+        .map_err(AppError::SloCapture)?;
     let engine = slo.engine().clone();
-    let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
+    let mut collectors: Vec<Box<dyn prometheus_client::collector::Collector>> =
+        vec![Box::new(SloSeries(engine.clone()))];
+    if let Some(capture) = capture {
+        collectors.push(Box::new(crate::slo::capture::CaptureSeries(capture)));
+    }
+    let metrics = Metrics::with_collectors(collectors);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
     for e in &config.exporters {
         let built = export::build(e, &metrics).map_err(AppError::Exporter)?;

@@ -31,4 +31,8 @@ pub enum Command {
     /// Write Prometheus recording and alerting rules, a Grafana dashboard and Grafana
     /// alerting provisioning for the SLO files (of the config, or `--slos`).
     Rules(crate::rules::cli::RulesArgs),
+    /// Evaluate SLO files over a capture of span facts (`slo.capture`): the status
+    /// `GET /api/v1/slos` would have answered, a timeline, and the alerts the generated
+    /// rules would have fired.
+    Replay(crate::replay::ReplayArgs),
 }

@@ -18,6 +18,7 @@
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
 //! - [`loadgen`]: the `slotel loadgen` OTLP load generator.
+//! - [`replay`]: `slotel replay`: SLO files evaluated over a capture of span facts.
 //! - [`rules`]: `slotel rules`: Prometheus rules, a Grafana dashboard and Grafana alerts from SLO files.
 
 pub mod admin;
@@ -29,6 +30,7 @@ pub mod loadgen;
 pub mod pipeline;
 pub mod receiver;
 pub mod redact;
+pub mod replay;
 pub mod rules;
 pub mod slo;
 pub mod telemetry;

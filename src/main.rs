@@ -30,6 +30,13 @@ fn main() -> ExitCode {
         Command::Check => check(cli.config),
         Command::Redact(args) => redact(cli.config, &args),
         Command::Rules(args) => rules(cli.config, &args),
+        Command::Replay(args) => match slotel::replay::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("slotel replay: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Loadgen(args) if args.sink.is_some() => runtime.block_on(async {
             let Some(addr) = args.sink else {
                 return ExitCode::FAILURE;

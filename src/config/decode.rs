@@ -323,9 +323,51 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
             r.finish(ctx);
             RulesSyncConfig { client, namespace }
         }),
+        capture: f.section(ctx, "capture").and_then(|f| capture(ctx, f)),
     };
     f.finish(ctx);
     config
+}
+
+fn capture(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> Option<CaptureConfig> {
+    let directory = f.required(ctx, "directory", Ctx::path_buf);
+    let rotate_every = f
+        .opt(ctx, "rotate_every", Ctx::duration)
+        .unwrap_or(CaptureConfig::DEFAULT_ROTATE_EVERY);
+    let max_bytes = f
+        .opt(ctx, "max_bytes", Ctx::byte_size)
+        .map_or(CaptureConfig::DEFAULT_MAX_BYTES, |b| b as u64);
+    let retention = f
+        .opt(ctx, "retention", Ctx::duration)
+        .unwrap_or(CaptureConfig::DEFAULT_RETENTION);
+    let columns = f
+        .opt(ctx, "columns", |ctx, node, path| {
+            let items = ctx.seq(node, path)?;
+            let columns = items.iter().enumerate().filter_map(|(i, item)| {
+                let path = format!("{path}[{i}]");
+                let text = ctx.non_empty(item, &path)?;
+                match crate::slo::ottl::parse_attribute(&text) {
+                    Ok(attr) => Some(attr),
+                    Err(e) => {
+                        let msg = format!(
+                            "{e}: expected attributes[\"key\"] or resource.attributes[\"key\"]"
+                        );
+                        ctx.error(item, &path, msg);
+                        None
+                    }
+                }
+            });
+            Some(columns.collect())
+        })
+        .unwrap_or_default();
+    f.finish(ctx);
+    Some(CaptureConfig {
+        directory: directory?,
+        rotate_every,
+        max_bytes,
+        retention,
+        columns,
+    })
 }
 
 fn service(

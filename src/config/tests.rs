@@ -307,7 +307,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`, `capture`"
         ]
     );
 }
@@ -584,4 +584,50 @@ fn rules_sync_reaches_a_ruler_as_the_exporters_reach_their_backends() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("slo.rules_sync"), "{errors:?}");
     assert!(errors[0].contains("endpoint"), "{errors:?}");
+}
+
+#[test]
+fn slo_capture_is_off_by_default_and_decodes_with_its_defaults() {
+    let config = parse(DEFAULT_CONFIG, EMBEDDED_SOURCE, &Fake::default()).unwrap();
+    assert_eq!(config.slo.capture, None);
+    let text = with_grpc(
+        "slo:\n  capture:\n    directory: /var/lib/slotel/capture\n    max_bytes: 10MiB\n    columns:\n      - attributes[\"user.tier\"]\n      - resource.attributes[\"k8s.namespace.name\"]\n",
+    );
+    let config = parse(&text, "t.yaml", &Fake::default()).unwrap();
+    assert_eq!(
+        config.slo.capture,
+        Some(CaptureConfig {
+            directory: PathBuf::from("/var/lib/slotel/capture"),
+            rotate_every: CaptureConfig::DEFAULT_ROTATE_EVERY,
+            max_bytes: 10 * MIB as u64,
+            retention: CaptureConfig::DEFAULT_RETENTION,
+            columns: vec![
+                crate::slo::spec::AttrRef::Item("user.tier".into()),
+                crate::slo::spec::AttrRef::Resource("k8s.namespace.name".into()),
+            ],
+        })
+    );
+}
+
+#[test]
+fn slo_capture_errors_are_located() {
+    let text = with_grpc("slo:\n  capture:\n    rotate_every: 0s\n    columns: [user.tier]\n");
+    let errs = errors(&text, &Fake::default());
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(
+        errs[0].contains("slo.capture: missing required field `directory`"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].starts_with("t.yaml:7:19: slo.capture.rotate_every: must be greater than 0"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[2].starts_with("t.yaml:8:15: slo.capture.columns[0]: "),
+        "{errs:?}"
+    );
+    assert!(
+        errs[2].ends_with("expected attributes[\"key\"] or resource.attributes[\"key\"]"),
+        "{errs:?}"
+    );
 }

@@ -274,6 +274,32 @@ pub struct RulesSyncConfig {
     /// `namespace` (default `slotel`): the ruler namespace slotel's groups live in; slotel
     /// deletes the groups of SLOs it no longer runs from it.
     pub namespace: String,
+    /// `capture` (default none: off): span facts written to disk for `slotel replay`.
+    pub capture: Option<CaptureConfig>,
+}
+
+/// `slo.capture`: every received span's facts as compressed Arrow IPC files, for
+/// `slotel replay` (see [`crate::slo::capture`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureConfig {
+    /// `directory` (required): where the capture files go (created if missing).
+    pub directory: PathBuf,
+    /// `rotate_every` (duration, default `10m`): a new file after this long.
+    pub rotate_every: Duration,
+    /// `max_bytes` (byte size, default `1GiB`): the capture's disk bound; the oldest files
+    /// are removed first.
+    pub max_bytes: u64,
+    /// `retention` (duration, default `7d`): files older than this are removed.
+    pub retention: Duration,
+    /// `columns` (list of `attributes["k"]` / `resource.attributes["k"]`): attribute
+    /// columns captured besides the default ones and those the loaded SLOs read.
+    pub columns: Vec<crate::slo::spec::AttrRef>,
+}
+
+impl CaptureConfig {
+    pub const DEFAULT_ROTATE_EVERY: Duration = Duration::from_secs(600);
+    pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+    pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 }
 
 impl Default for SloConfig {
@@ -290,6 +316,7 @@ impl Default for SloConfig {
             wal_max_bytes: 64 * 1024 * 1024,
             history_interval: Duration::from_secs(300),
             rules_sync: None,
+            capture: None,
         }
     }
 }

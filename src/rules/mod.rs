@@ -37,7 +37,7 @@ pub mod cli;
 mod dashboard;
 mod generic;
 mod grafana_alerting;
-mod plan;
+pub(crate) mod plan;
 mod prometheus;
 pub mod sync;
 #[cfg(test)]

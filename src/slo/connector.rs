@@ -61,10 +61,13 @@ impl Exporter for SloConnector {
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let cluster = batch.ctx.cluster.as_deref();
+        let tenant = batch.ctx.tenant.as_deref();
         let record = || -> Result<(), ExportError> {
             let Some(wal) = self.engine.wal() else {
                 match &batch.payload {
-                    Payload::Traces(req) => self.engine.record_spans(req, cluster),
+                    Payload::Traces(req) => {
+                        self.engine.record_spans_from(req, cluster, tenant, None)
+                    }
                     Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
                     Payload::Logs(_) => {}
                 }
@@ -76,7 +79,7 @@ impl Exporter for SloConnector {
             match &batch.payload {
                 Payload::Traces(req) => {
                     self.engine
-                        .record_spans_logged(req, cluster, Some(&mut unit.enc))
+                        .record_spans_from(req, cluster, tenant, Some(&mut unit.enc))
                 }
                 Payload::Metrics(req) => {
                     self.engine

@@ -47,6 +47,8 @@ pub struct SloRuntime {
     tasks: Vec<JoinHandle<()>>,
     /// `slo.rules_sync`: the ruler kept loaded with the SLOs' rule groups.
     rules_sync: Option<crate::rules::sync::RulesSync>,
+    /// `slo.capture`, once [`SloRuntime::open_capture`] started it.
+    capture: Option<Arc<super::capture::Capture>>,
     snapshots: Option<JoinHandle<()>>,
     stop_snapshots: watch::Sender<bool>,
 }
@@ -99,6 +101,7 @@ impl SloRuntime {
             history: super::history::History::new(cfg.history_interval),
             tasks: Vec::new(),
             rules_sync,
+            capture: None,
             snapshots: None,
             stop_snapshots: watch::channel(false).0,
         })
@@ -119,6 +122,30 @@ impl SloRuntime {
             }
         }
         Ok(())
+    }
+
+    /// With `slo.capture`: starts the capture and attaches it to the engine, so that every
+    /// request's span facts are written from now on.
+    pub fn open_capture(
+        &mut self,
+        cfg: &SloConfig,
+    ) -> std::io::Result<Option<Arc<super::capture::Capture>>> {
+        let Some(capture_cfg) = &cfg.capture else {
+            return Ok(None);
+        };
+        let capture = super::capture::Capture::start(
+            capture_cfg,
+            super::capture::EngineSettings {
+                allowed_lateness: cfg.allowed_lateness,
+                max_future: cfg.max_future,
+            },
+        )?;
+        if self.engine.attach_sink(capture.clone()).is_err() {
+            return Err(std::io::Error::other("the engine has a capture already"));
+        }
+        tracing::info!(dir = %capture_cfg.directory.display(), "slo capture on");
+        self.capture = Some(capture.clone());
+        Ok(Some(capture))
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -191,6 +218,9 @@ impl SloRuntime {
         let _ = self.stop_snapshots.send(true);
         if let Some(s) = self.snapshots {
             let _ = s.await;
+        }
+        if let Some(capture) = self.capture {
+            let _ = tokio::task::spawn_blocking(move || capture.close()).await;
         }
     }
 }

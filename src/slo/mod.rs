@@ -14,6 +14,7 @@
 //! - [`facts`]: span facts as an Arrow `RecordBatch`, and the schema of columns they need.
 //! - [`engine`]: windows, HDR latency histograms, budgets and burn rates per SLO and group.
 //! - [`connector`]: the engine as a pipeline stage: spans and metric points in.
+//! - [`capture`]: `slo.capture`: span facts on disk as Arrow IPC files, for `slotel replay`.
 //! - [`lifecycle`]: the engine in a running slotel: load and restore, file watch and
 //!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
@@ -28,6 +29,7 @@
 //! except [`spec::load`] reading the SLO files.
 
 pub mod api;
+pub mod capture;
 pub mod connector;
 pub mod definition;
 pub mod engine;

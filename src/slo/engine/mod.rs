@@ -260,6 +260,18 @@ pub struct Engine {
     turnstile: Turnstile,
     /// The write-ahead log, with `slo.state_dir`.
     wal: OnceLock<Arc<wal::Wal>>,
+    /// Where span facts go besides the engine (`slo.capture`).
+    sink: OnceLock<Arc<dyn FactsSink>>,
+}
+
+/// A receiver of every request's span facts besides the engine: the capture of
+/// `slo.capture` ([`crate::slo::capture`]).
+pub trait FactsSink: Send + Sync {
+    /// The attribute columns the sink needs besides those the SLOs read.
+    fn schema(&self) -> &FactsSchema;
+    /// The facts of one request, recorded at `now_nanos`, sent by `tenant`. Called on the
+    /// recording path: must not block.
+    fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>);
 }
 
 impl Engine {
@@ -269,6 +281,7 @@ impl Engine {
             metrics: metrics::MetricState::new(clock.now_nanos()),
             turnstile: Turnstile::default(),
             wal: OnceLock::new(),
+            sink: OnceLock::new(),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
@@ -289,7 +302,10 @@ impl Engine {
     /// Swaps in a new SLO set. SLOs whose definition is unchanged keep their state.
     pub fn replace(&self, set: SloSet) {
         let old = self.loaded();
-        let schema = FactsSchema::for_slos(&set);
+        let mut schema = FactsSchema::for_slos(&set);
+        if let Some(sink) = self.sink.get() {
+            schema.merge(sink.schema());
+        }
         let slos = set
             .slos
             .into_iter()
@@ -333,14 +349,27 @@ impl Engine {
         &self,
         req: &ExportTraceServiceRequest,
         token_cluster: Option<&str>,
-        mut log: Option<&mut wal::Encoder>,
+        log: Option<&mut wal::Encoder>,
+    ) {
+        self.record_spans_from(req, token_cluster, None, log);
+    }
+
+    /// [`Engine::record_spans_logged`] for a request of `tenant`: the facts also go to the
+    /// attached [`FactsSink`] (`slo.capture`), with the time they were recorded at.
+    pub fn record_spans_from(
+        &self,
+        req: &ExportTraceServiceRequest,
+        token_cluster: Option<&str>,
+        tenant: Option<&str>,
+        log: Option<&mut wal::Encoder>,
     ) {
         let loaded = self.loaded();
-        if !loaded
+        let sink = self.sink.get();
+        let span_slos = loaded
             .slos
             .iter()
-            .any(|s| matches!(s.spec.sli, Sli::Spans(_)))
-        {
+            .any(|s| matches!(s.spec.sli, Sli::Spans(_)));
+        if !span_slos && sink.is_none() {
             return;
         }
         let facts = SpanFacts::build(
@@ -353,6 +382,47 @@ impl Engine {
             return;
         }
         let now = self.clock.now_nanos();
+        if let Some(sink) = sink {
+            sink.offer(&facts, now, tenant);
+        }
+        self.record_facts_at(&loaded, &facts, now, log);
+    }
+
+    /// Records span facts read back from a capture (`slotel replay`), at the clock's time:
+    /// the same classification, windows and drops as live recording.
+    pub fn record_facts(&self, facts: &SpanFacts) {
+        let now = self.clock.now_nanos();
+        self.record_facts_at(&self.loaded(), facts, now, None);
+    }
+
+    /// The attribute columns the loaded SLOs read (and the sink's, when one is attached).
+    pub fn facts_schema(&self) -> FactsSchema {
+        self.loaded().schema.clone()
+    }
+
+    /// Sends every request's span facts to `sink` too; its columns join the facts' schema.
+    /// Once only: a second sink is refused.
+    pub fn attach_sink(&self, sink: Arc<dyn FactsSink>) -> Result<(), Arc<dyn FactsSink>> {
+        self.sink.set(sink)?;
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        let mut schema = loaded.schema.clone();
+        if let Some(sink) = self.sink.get() {
+            schema.merge(sink.schema());
+        }
+        *loaded = Arc::new(Loaded {
+            slos: loaded.slos.clone(),
+            schema,
+        });
+        Ok(())
+    }
+
+    fn record_facts_at(
+        &self,
+        loaded: &Loaded,
+        facts: &SpanFacts,
+        now: u64,
+        mut log: Option<&mut wal::Encoder>,
+    ) {
         let oldest = now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64);
         let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
         let end = facts.end_time_unix_nano();
@@ -361,8 +431,8 @@ impl Engine {
             let Sli::Spans(sli) = &slo.spec.sli else {
                 continue;
             };
-            let matched = sli.filter.eval_batch(&facts);
-            let bad = sli.bad.as_ref().map(|c| c.eval_batch(&facts));
+            let matched = sli.filter.eval_batch(facts);
+            let bad = sli.bad.as_ref().map(|c| c.eval_batch(facts));
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
             let mut dropped = Dropped::default();
             if let Some(log) = log.as_deref_mut() {

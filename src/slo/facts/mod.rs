@@ -40,6 +40,7 @@
 //! - Every column has one entry per row; the batch only holds the schema's attributes.
 
 mod build;
+mod read;
 #[cfg(test)]
 mod tests;
 
@@ -86,6 +87,29 @@ impl FactsSchema {
         for (attr, uses) in condition.attribute_uses() {
             self.add(attr, uses);
         }
+    }
+
+    /// Adds every attribute of `other`, with how `other` reads it.
+    pub fn merge(&mut self, other: &FactsSchema) {
+        for (attr, uses) in other.entries() {
+            self.add(attr.clone(), uses);
+        }
+    }
+
+    /// Adds an attribute read in every way a condition can read it (a captured column that
+    /// any future condition may compare, match or group by).
+    pub fn add_any(&mut self, attr: AttrRef) {
+        self.add(attr, Use::ANY);
+    }
+
+    /// Whether every column `needed` reads is in this schema.
+    pub fn covers(&self, needed: &FactsSchema) -> Result<(), AttrRef> {
+        for (attr, uses) in needed.entries() {
+            if !self.attributes.get(attr).is_some_and(|have| have.has(uses)) {
+                return Err(attr.clone());
+            }
+        }
+        Ok(())
     }
 
     /// Adds an attribute read as a string ([`SpanFacts::attr_string`]).

@@ -1,0 +1,265 @@
+//! `slo.capture`: every received span's facts on disk as compressed Arrow IPC files, for
+//! `slotel replay` to evaluate any SLO over the real traffic afterwards.
+//!
+//! The engine builds one Arrow batch of span facts per trace request anyway
+//! ([`crate::slo::facts`]); with a capture its schema also holds the capture's columns, and
+//! the engine hands each batch ([`FactsSink::offer`]) to a bounded queue. A writer thread
+//! appends the batches to the current file: the Arrow IPC stream format, zstd-compressed
+//! buffers, flushed at least once a second, so a file in progress is readable and a span's
+//! facts are on disk within a few seconds of its receipt. A full queue drops the batch and
+//! counts it: recording never waits for the disk.
+//!
+//! # Files
+//!
+//! `DIR/facts-<first receipt, Unix ns, 20 digits>-<sequence, 6 digits>.arrows`: the names
+//! sort in time order. A new file starts every `rotate_every`, when the facts' columns
+//! change (an SLO reload) and past a slice of `max_bytes`. Files older than `retention`
+//! and, past `max_bytes` in all, the oldest files are removed (counted by reason).
+//!
+//! # Columns
+//!
+//! The span facts' columns ([`crate::slo::facts`]) and two more: `received_unix_nano`
+//! (UInt64: the engine's clock when it recorded the request, which decides late and future
+//! drops) and `tenant` (dictionary, null without auth). The schema's metadata holds the
+//! engine settings a replay needs to decide drops as the live engine did
+//! (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
+//!
+//! # Layout
+//!
+//! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
+//! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
+//! - `read.rs`: reading a capture back, damaged files skipped with their location.
+
+mod read;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use arrow_array::RecordBatch;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+
+pub use read::{CaptureFile, CapturedBatch, Reader, list_files};
+
+use crate::config::CaptureConfig;
+use crate::slo::engine::FactsSink;
+use crate::slo::facts::{FactsSchema, SpanFacts};
+use crate::slo::spec::AttrRef;
+
+/// Attribute columns every capture holds, besides those of `columns` and the SLOs.
+pub const DEFAULT_COLUMNS: [&str; 3] = [
+    "http.route",
+    "http.request.method",
+    "http.response.status_code",
+];
+
+/// Batches that may wait for the writer; more are dropped and counted.
+const QUEUE_BATCHES: usize = 1024;
+
+/// The receipt-time column the capture adds.
+pub const RECEIVED: &str = "received_unix_nano";
+/// The tenant column the capture adds.
+pub const TENANT: &str = "tenant";
+/// Schema metadata: the engine's `allowed_lateness` in nanoseconds.
+pub const META_LATENESS: &str = "slotel.allowed_lateness_nanos";
+/// Schema metadata: the engine's `max_future` in nanoseconds.
+pub const META_FUTURE: &str = "slotel.max_future_nanos";
+/// File name extension of capture files.
+pub const EXTENSION: &str = "arrows";
+
+/// What the capture has done, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Spans written to capture files.
+    pub spans: AtomicU64,
+    /// Spans dropped because the writer's queue was full.
+    pub dropped_spans: AtomicU64,
+    /// Spans lost to a write error.
+    pub failed_spans: AtomicU64,
+    /// Files removed for being older than `retention`.
+    pub removed_retention: AtomicU64,
+    /// Files removed to stay within `max_bytes`.
+    pub removed_max_bytes: AtomicU64,
+    /// Bytes of capture files on disk.
+    pub bytes: AtomicU64,
+    /// Files in the directory.
+    pub files: AtomicU64,
+}
+
+/// One request's facts on their way to the writer.
+pub(crate) struct Item {
+    pub(crate) batch: RecordBatch,
+    pub(crate) received: u64,
+    pub(crate) tenant: Option<Arc<str>>,
+}
+
+/// The capture: the engine's [`FactsSink`] and its writer thread.
+pub struct Capture {
+    schema: FactsSchema,
+    queue: RwLock<Option<SyncSender<Item>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    counters: Arc<Counters>,
+    directory: PathBuf,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture")
+            .field("directory", &self.directory)
+            .finish()
+    }
+}
+
+/// The engine settings a capture records for replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineSettings {
+    pub allowed_lateness: Duration,
+    pub max_future: Duration,
+}
+
+impl Capture {
+    /// Creates the directory and starts the writer thread.
+    pub fn start(cfg: &CaptureConfig, engine: EngineSettings) -> std::io::Result<Arc<Self>> {
+        std::fs::create_dir_all(&cfg.directory)?;
+        let mut schema = FactsSchema::default();
+        for key in DEFAULT_COLUMNS {
+            schema.add_any(AttrRef::Item(key.to_string()));
+        }
+        for attr in &cfg.columns {
+            schema.add_any(attr.clone());
+        }
+        let counters = Arc::new(Counters::default());
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
+        let writer = writer::Writer::open(cfg.clone(), engine, counters.clone())?;
+        let handle = std::thread::Builder::new()
+            .name("slo-capture".into())
+            .spawn(move || writer.run(rx))?;
+        Ok(Arc::new(Self {
+            schema,
+            queue: RwLock::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
+            counters,
+            directory: cfg.directory.clone(),
+        }))
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// Stops taking batches, writes what is queued and closes the current file. Blocks
+    /// until the writer is done: call off the async runtime's workers.
+    pub fn close(&self) {
+        self.queue.write().unwrap_or_else(|p| p.into_inner()).take();
+        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle
+            && h.join().is_err()
+        {
+            tracing::error!("the slo capture writer panicked");
+        }
+    }
+}
+
+impl FactsSink for Capture {
+    fn schema(&self) -> &FactsSchema {
+        &self.schema
+    }
+
+    fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>) {
+        let queue = self.queue.read().unwrap_or_else(|p| p.into_inner());
+        let Some(tx) = queue.as_ref() else {
+            return;
+        };
+        let spans = facts.len() as u64;
+        let item = Item {
+            batch: facts.batch.clone(),
+            received: now_nanos,
+            tenant: tenant.map(Arc::from),
+        };
+        match tx.try_send(item) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.counters
+                    .dropped_spans
+                    .fetch_add(spans, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The capture's series on `/metrics`.
+#[derive(Debug, Clone)]
+pub struct CaptureSeries(pub Arc<Capture>);
+
+impl Collector for CaptureSeries {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = &self.0.counters;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let counters: [(&str, &str, Vec<(&str, u64)>); 4] = [
+            (
+                "slotel_slo_capture_spans",
+                "Span facts written to slo.capture files",
+                vec![("", load(&c.spans))],
+            ),
+            (
+                "slotel_slo_capture_dropped_spans",
+                "Span facts not captured because the capture writer's queue was full",
+                vec![("", load(&c.dropped_spans))],
+            ),
+            (
+                "slotel_slo_capture_failed_spans",
+                "Span facts not captured because writing them failed",
+                vec![("", load(&c.failed_spans))],
+            ),
+            (
+                "slotel_slo_capture_files_removed",
+                "Capture files removed, by reason (retention, max_bytes)",
+                vec![
+                    ("retention", load(&c.removed_retention)),
+                    ("max_bytes", load(&c.removed_max_bytes)),
+                ],
+            ),
+        ];
+        for (name, help, rows) in counters {
+            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            match rows.as_slice() {
+                [("", value)] => ConstCounter::new(*value).encode(metric)?,
+                rows => {
+                    for (reason, value) in rows {
+                        let labels = vec![("reason".to_string(), reason.to_string())];
+                        ConstCounter::new(*value).encode(metric.encode_family(&labels)?)?;
+                    }
+                }
+            }
+        }
+        for (name, help, value) in [
+            (
+                "slotel_slo_capture_bytes",
+                "Bytes of slo.capture files on disk",
+                load(&c.bytes),
+            ),
+            (
+                "slotel_slo_capture_files",
+                "slo.capture files on disk",
+                load(&c.files),
+            ),
+        ] {
+            let metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            ConstGauge::new(value as i64).encode(metric)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! The capture's files: readable while written, bounded on disk, old files removed.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::*;
+use crate::slo::engine::{Engine, EngineConfig, ManualClock};
+
+const S: u64 = 1_000_000_000;
+const T0: u64 = 1_800_000_000 * S;
+
+fn request(
+    n: usize,
+    seed: u64,
+) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let spans = (0..n)
+        .map(|i| Span {
+            name: format!("span {}", (i as u64 * 7919 + seed) % 1000),
+            kind: 2,
+            start_time_unix_nano: T0 - (i as u64 * 1_000_003 + seed) % S,
+            end_time_unix_nano: T0,
+            attributes: vec![KeyValue {
+                key: "http.route".into(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(format!(
+                        "/r{}",
+                        (i as u64 + seed) % 97
+                    ))),
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn cfg(dir: &std::path::Path, max_bytes: u64, retention: Duration) -> CaptureConfig {
+    CaptureConfig {
+        directory: dir.to_path_buf(),
+        rotate_every: Duration::from_secs(600),
+        max_bytes,
+        retention,
+        columns: vec![AttrRef::Resource("k8s.namespace.name".into())],
+    }
+}
+
+fn settings() -> EngineSettings {
+    EngineSettings {
+        allowed_lateness: Duration::from_secs(300),
+        max_future: Duration::from_secs(60),
+    }
+}
+
+/// An engine without SLOs, capturing.
+fn engine(capture: &Arc<Capture>) -> Arc<Engine> {
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(ManualClock::new(T0)),
+        Default::default(),
+    );
+    assert!(engine.attach_sink(capture.clone()).is_ok());
+    engine
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    list_files(dir).unwrap().iter().map(|f| f.bytes).sum()
+}
+
+#[test]
+fn a_file_in_progress_is_readable_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(
+        &cfg(dir.path(), 1 << 30, Duration::from_secs(3600)),
+        settings(),
+    )
+    .unwrap();
+    let engine = engine(&capture);
+    engine.record_spans_from(&request(100, 1), Some("c9"), Some("acme"), None);
+    // The writer flushes at least once a second.
+    let mut read = Vec::new();
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let files = list_files(dir.path()).unwrap();
+        if let Some(f) = files.first()
+            && let Ok(reader) = Reader::open(&f.path)
+        {
+            read = reader.collect();
+            if !read.is_empty() {
+                break;
+            }
+        }
+    }
+    assert_eq!(read.len(), 1, "the facts were not readable within 5 s");
+    let b = &read[0];
+    assert_eq!(b.facts.len(), 100);
+    assert_eq!(b.received, T0);
+    assert_eq!(b.lateness, Some(300 * S));
+    assert_eq!(b.facts.cluster(0), "c9");
+    // The default and configured columns, in every type a condition may read.
+    let mut want = FactsSchema::default();
+    for key in DEFAULT_COLUMNS {
+        want.add_any(AttrRef::Item(key.into()));
+    }
+    want.add_any(AttrRef::Resource("k8s.namespace.name".into()));
+    assert_eq!(b.columns, want);
+    assert_eq!(
+        b.facts
+            .attr_string(&AttrRef::Item("http.route".into()), 3)
+            .as_deref(),
+        Some("/r4")
+    );
+    let tenant = b.facts.batch.column_by_name(TENANT).unwrap();
+    let tenant =
+        arrow_array::cast::AsArray::as_dictionary::<arrow_array::types::Int32Type>(tenant.as_ref());
+    assert_eq!(tenant.keys().value(5), 0);
+    assert_eq!(
+        arrow_array::cast::AsArray::as_string::<i32>(tenant.values().as_ref()).value(0),
+        "acme"
+    );
+    capture.close();
+    assert_eq!(capture.counters().spans.load(Ordering::Relaxed), 100);
+}
+
+#[test]
+fn the_disk_bound_holds_and_removals_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = 256 * 1024;
+    let capture =
+        Capture::start(&cfg(dir.path(), max, Duration::from_secs(3600)), settings()).unwrap();
+    let engine = engine(&capture);
+    for i in 0..400 {
+        engine.record_spans_from(&request(500, i), None, None, None);
+        assert!(dir_bytes(dir.path()) <= max + 64 * 1024);
+        if i % 50 == 0 {
+            // Let the writer keep up; a full queue would drop (and count) instead.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    capture.close();
+    let c = capture.counters();
+    assert!(
+        dir_bytes(dir.path()) <= max,
+        "{} > {max}",
+        dir_bytes(dir.path())
+    );
+    assert!(c.removed_max_bytes.load(Ordering::Relaxed) > 0);
+    assert_eq!(
+        c.spans.load(Ordering::Relaxed) + c.dropped_spans.load(Ordering::Relaxed),
+        400 * 500
+    );
+    assert_eq!(c.bytes.load(Ordering::Relaxed), dir_bytes(dir.path()));
+    // What is left is whole and readable, the newest facts last.
+    let files = list_files(dir.path()).unwrap();
+    assert!(files.len() >= 2);
+    for f in &files {
+        let mut reader = Reader::open(&f.path).unwrap();
+        assert!(reader.by_ref().count() > 0);
+        assert_eq!(reader.warning(), None);
+    }
+}
+
+#[test]
+fn files_past_retention_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("facts-00000000000000000001-000001.arrows"),
+        b"old",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"not ours").unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let capture = Capture::start(
+        &cfg(dir.path(), 1 << 30, Duration::from_secs(1)),
+        settings(),
+    )
+    .unwrap();
+    assert_eq!(
+        capture.counters().removed_retention.load(Ordering::Relaxed),
+        1
+    );
+    assert!(list_files(dir.path()).unwrap().is_empty());
+    assert!(dir.path().join("notes.txt").exists());
+    capture.close();
+}

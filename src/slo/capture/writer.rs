@@ -1,0 +1,372 @@
+//! The capture's writer thread: appends each batch to the current file, flushes at least
+//! once a second, rotates, and keeps the directory within `retention` and `max_bytes`.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, UInt64Array};
+use arrow_ipc::CompressionType;
+use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+
+use super::{
+    Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, RECEIVED, TENANT,
+};
+use crate::config::CaptureConfig;
+use crate::telemetry::log_limit::LogLimiter;
+
+/// How often buffered facts are flushed to the file, and housekeeping runs.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Wall-clock time, Unix nanoseconds.
+fn wall() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// A file's bytes counted as they are written.
+struct Counting {
+    file: File,
+    bytes: u64,
+}
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// The file being written.
+struct Current {
+    path: PathBuf,
+    writer: StreamWriter<BufWriter<Counting>>,
+    /// The facts' schema this file takes; another starts a new file.
+    input: SchemaRef,
+    output: SchemaRef,
+    started: u64,
+    dirty: bool,
+}
+
+impl Current {
+    fn bytes(&mut self) -> u64 {
+        let buffered = self.writer.get_mut().buffer().len() as u64;
+        self.writer.get_mut().get_ref().bytes + buffered
+    }
+}
+
+/// A finished file: its path, size and when it was last written (Unix ns).
+struct Closed {
+    path: PathBuf,
+    bytes: u64,
+    ended: u64,
+}
+
+pub(super) struct Writer {
+    cfg: CaptureConfig,
+    engine: EngineSettings,
+    counters: Arc<Counters>,
+    current: Option<Current>,
+    /// Oldest first.
+    closed: VecDeque<Closed>,
+    seq: u64,
+    last_tick: u64,
+    log: LogLimiter,
+}
+
+/// The capture files of `dir` (by name), oldest first, with their size and modification
+/// time.
+fn existing(dir: &std::path::Path) -> std::io::Result<VecDeque<Closed>> {
+    let mut files: Vec<Closed> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some(EXTENSION) {
+            continue;
+        }
+        let meta = entry.metadata()?;
+        if !meta.is_file() {
+            continue;
+        }
+        let ended = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        files.push(Closed {
+            path,
+            bytes: meta.len(),
+            ended,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files.into())
+}
+
+impl Writer {
+    pub(super) fn open(
+        cfg: CaptureConfig,
+        engine: EngineSettings,
+        counters: Arc<Counters>,
+    ) -> std::io::Result<Self> {
+        let closed = existing(&cfg.directory)?;
+        let mut writer = Self {
+            cfg,
+            engine,
+            counters,
+            current: None,
+            closed,
+            seq: 0,
+            last_tick: wall(),
+            log: LogLimiter::default(),
+        };
+        writer.housekeeping(wall());
+        Ok(writer)
+    }
+
+    pub(super) fn run(mut self, rx: Receiver<Item>) {
+        loop {
+            match rx.recv_timeout(TICK) {
+                Ok(item) => self.write(item),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let now = wall();
+            if now.saturating_sub(self.last_tick) >= TICK.as_nanos() as u64 {
+                self.last_tick = now;
+                self.flush();
+                self.housekeeping(now);
+            }
+        }
+        self.close_current(wall());
+        self.publish();
+    }
+
+    fn write(&mut self, item: Item) {
+        let now = wall();
+        let rows = item.batch.num_rows() as u64;
+        let slice = (self.cfg.max_bytes / 8).max(1);
+        let rotate = match &mut self.current {
+            None => true,
+            Some(c) => {
+                (!Arc::ptr_eq(&c.input, &item.batch.schema()) && *c.input != *item.batch.schema())
+                    || now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
+                    || c.bytes() >= slice
+            }
+        };
+        if rotate {
+            self.close_current(now);
+            if let Err(e) = self.open_file(&item.batch.schema(), now) {
+                self.failed(rows, &e.to_string());
+                return;
+            }
+        }
+        let Some(current) = &mut self.current else {
+            return;
+        };
+        let result =
+            with_extra(&item, &current.output).and_then(|batch| current.writer.write(&batch));
+        match result {
+            Ok(()) => {
+                current.dirty = true;
+                self.counters.spans.fetch_add(rows, Ordering::Relaxed);
+            }
+            Err(e) => {
+                // The file may end in a partial message now: start a new one.
+                self.failed(rows, &e.to_string());
+                self.close_current(now);
+            }
+        }
+        self.enforce_bytes();
+        self.publish();
+    }
+
+    fn failed(&mut self, rows: u64, error: &str) {
+        self.counters
+            .failed_spans
+            .fetch_add(rows, Ordering::Relaxed);
+        if let Some(more) = self.log.check("slo_capture_write") {
+            tracing::warn!(error, dir = %self.cfg.directory.display(), "slo capture: span facts not written{more}");
+        }
+    }
+
+    fn open_file(&mut self, input: &SchemaRef, now: u64) -> std::io::Result<()> {
+        self.seq += 1;
+        let path = self.cfg.directory.join(format!(
+            "facts-{now:020}-{:06}.{EXTENSION}",
+            self.seq % 1_000_000
+        ));
+        let mut fields: Vec<Arc<Field>> = input.fields().iter().cloned().collect();
+        fields.push(Arc::new(Field::new(RECEIVED, DataType::UInt64, false)));
+        fields.push(Arc::new(Field::new(
+            TENANT,
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            true,
+        )));
+        let metadata = HashMap::from([
+            (
+                META_LATENESS.to_string(),
+                self.engine.allowed_lateness.as_nanos().to_string(),
+            ),
+            (
+                META_FUTURE.to_string(),
+                self.engine.max_future.as_nanos().to_string(),
+            ),
+        ]);
+        let output = Arc::new(Schema::new_with_metadata(fields, metadata));
+        let file = File::create(&path)?;
+        let options = IpcWriteOptions::default()
+            .try_with_compression(Some(CompressionType::ZSTD))
+            .map_err(std::io::Error::other)?;
+        let writer = StreamWriter::try_new_with_options(
+            BufWriter::with_capacity(256 * 1024, Counting { file, bytes: 0 }),
+            &output,
+            options,
+        )
+        .map_err(std::io::Error::other)?;
+        self.current = Some(Current {
+            path,
+            writer,
+            input: input.clone(),
+            output,
+            started: now,
+            dirty: true,
+        });
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        let Some(current) = &mut self.current else {
+            return;
+        };
+        if !current.dirty {
+            return;
+        }
+        current.dirty = false;
+        if let Err(e) = current.writer.flush() {
+            let e = e.to_string();
+            self.failed(0, &e);
+            self.close_current(wall());
+        }
+    }
+
+    fn close_current(&mut self, now: u64) {
+        let Some(mut current) = self.current.take() else {
+            return;
+        };
+        if let Err(e) = current.writer.finish() {
+            self.failed(0, &e.to_string());
+        }
+        let bytes = current.bytes();
+        self.closed.push_back(Closed {
+            path: current.path,
+            bytes,
+            ended: now,
+        });
+    }
+
+    /// Rotates a file past its age, removes files past `retention`, and keeps `max_bytes`.
+    fn housekeeping(&mut self, now: u64) {
+        if let Some(c) = &self.current
+            && now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
+        {
+            self.close_current(now);
+        }
+        let retention = self.cfg.retention.as_nanos() as u64;
+        while let Some(oldest) = self.closed.front() {
+            if now.saturating_sub(oldest.ended) < retention {
+                break;
+            }
+            if let Some(f) = self.closed.pop_front() {
+                self.remove(f, "retention");
+            }
+        }
+        self.enforce_bytes();
+        self.publish();
+    }
+
+    /// Removes the oldest finished files while all of them hold more than `max_bytes`
+    /// (the current file is closed first when it alone is past the bound).
+    fn enforce_bytes(&mut self) {
+        loop {
+            let closed: u64 = self.closed.iter().map(|c| c.bytes).sum();
+            let current = self.current.as_mut().map_or(0, |c| c.bytes());
+            if closed + current <= self.cfg.max_bytes {
+                return;
+            }
+            if self.closed.is_empty() {
+                if self.current.is_none() {
+                    return;
+                }
+                self.close_current(wall());
+                continue;
+            }
+            if let Some(f) = self.closed.pop_front() {
+                self.remove(f, "max_bytes");
+            }
+        }
+    }
+
+    fn remove(&mut self, file: Closed, reason: &'static str) {
+        match std::fs::remove_file(&file.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                if let Some(more) = self.log.check("slo_capture_remove") {
+                    tracing::warn!(error = %e, file = %file.path.display(), "slo capture: cannot remove a file{more}");
+                }
+                return;
+            }
+        }
+        let counter = match reason {
+            "retention" => &self.counters.removed_retention,
+            _ => &self.counters.removed_max_bytes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn publish(&mut self) {
+        let closed: u64 = self.closed.iter().map(|c| c.bytes).sum();
+        let current = self.current.as_mut().map_or(0, |c| c.bytes());
+        let files = self.closed.len() + usize::from(self.current.is_some());
+        self.counters
+            .bytes
+            .store(closed + current, Ordering::Relaxed);
+        self.counters.files.store(files as u64, Ordering::Relaxed);
+    }
+}
+
+/// The batch with the capture's two columns added.
+fn with_extra(item: &Item, output: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = item.batch.num_rows();
+    let mut columns: Vec<ArrayRef> = item.batch.columns().to_vec();
+    columns.push(Arc::new(UInt64Array::from_value(item.received, n)));
+    let (keys, values) = match &item.tenant {
+        Some(t) => (
+            Int32Array::from_value(0, n),
+            StringArray::from(vec![t.as_ref()]),
+        ),
+        None => (
+            Int32Array::new_null(n),
+            StringArray::from(Vec::<&str>::new()),
+        ),
+    };
+    columns.push(Arc::new(DictionaryArray::<Int32Type>::try_new(
+        keys,
+        Arc::new(values),
+    )?));
+    RecordBatch::try_new(output.clone(), columns)
+}

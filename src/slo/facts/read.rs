@@ -1,0 +1,164 @@
+//! A [`RecordBatch`] read back (from a capture file) → [`SpanFacts`]: the fixed columns are
+//! checked by name and type, attribute columns are found by their names
+//! (`attributes["k"].str` …), columns of any other name are kept but not read.
+
+use std::collections::BTreeMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_schema::DataType;
+
+use super::{AttrColumns, FactsSchema, SpanFacts};
+use crate::slo::ottl::{Use, parse_attribute};
+
+/// The fixed columns, in order, with their types (dictionaries are `Dictionary(Int32, Utf8)`).
+const FIXED: [(&str, Fixed); 7] = [
+    ("end_time_unix_nano", Fixed::U64),
+    ("duration_nanos", Fixed::U64),
+    ("cluster", Fixed::Dict),
+    ("service", Fixed::Dict),
+    ("name", Fixed::Utf8),
+    ("kind", Fixed::I32),
+    ("status_code", Fixed::I32),
+];
+
+#[derive(Clone, Copy)]
+enum Fixed {
+    U64,
+    Dict,
+    Utf8,
+    I32,
+}
+
+impl Fixed {
+    fn matches(self, t: &DataType) -> bool {
+        match self {
+            Fixed::U64 => *t == DataType::UInt64,
+            Fixed::Utf8 => *t == DataType::Utf8,
+            Fixed::I32 => *t == DataType::Int32,
+            Fixed::Dict => {
+                matches!(t, DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8)
+            }
+        }
+    }
+}
+
+/// An attribute column's name split into its attribute and its typed part (`str` …).
+fn attr_column(name: &str) -> Option<(crate::slo::spec::AttrRef, Use)> {
+    let (path, suffix) = name.rsplit_once('.')?;
+    let uses = match suffix {
+        "str" => Use::STR,
+        "int" => Use::INT,
+        "float" => Use::FLOAT,
+        "bool" => Use::BOOL,
+        "other" => Use::OTHER,
+        _ => return None,
+    };
+    if !path.ends_with(']') {
+        return None;
+    }
+    Some((parse_attribute(path).ok()?, uses))
+}
+
+impl SpanFacts {
+    /// Span facts from a batch with the columns [`SpanFacts::build`] makes (plus any other
+    /// columns, which are ignored), with the schema of attribute columns it holds; or what
+    /// is wrong with it.
+    pub fn from_batch(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema), String> {
+        let schema = batch.schema();
+        for (i, (name, ty)) in FIXED.iter().enumerate() {
+            let Some(field) = schema.fields().get(i) else {
+                return Err(format!("column {i} ({name}) is missing"));
+            };
+            if field.name() != name || !ty.matches(field.data_type()) {
+                return Err(format!(
+                    "column {i} is {:?} of type {}, expected {name}",
+                    field.name(),
+                    field.data_type()
+                ));
+            }
+            if batch.column(i).null_count() > 0 {
+                return Err(format!("column {name} has nulls"));
+            }
+        }
+        let cluster = batch.column(2).as_dictionary::<Int32Type>();
+        let service = batch.column(3).as_dictionary::<Int32Type>();
+        if cluster.keys() != service.keys() {
+            return Err("columns cluster and service do not share their rows' resources".into());
+        }
+        let strings =
+            |dict: &arrow_array::DictionaryArray<Int32Type>| -> Result<StringArray, String> {
+                let values = dict.values().as_string::<i32>().clone();
+                let len = values.len();
+                if values.null_count() > 0 {
+                    return Err("a resource column has null values".into());
+                }
+                if dict
+                    .keys()
+                    .values()
+                    .iter()
+                    .any(|k| *k < 0 || *k as usize >= len)
+                {
+                    return Err("a resource key is out of range".into());
+                }
+                Ok(values)
+            };
+        let clusters = strings(cluster)?;
+        let services = strings(service)?;
+        let resource_of_row = cluster.keys().values().clone();
+
+        let mut attrs: BTreeMap<_, AttrColumns> = BTreeMap::new();
+        let mut found = FactsSchema::default();
+        for (i, field) in schema.fields().iter().enumerate().skip(FIXED.len()) {
+            let Some((attr, uses)) = attr_column(field.name()) else {
+                continue;
+            };
+            let column = batch.column(i).clone();
+            let value_type = match column.data_type() {
+                DataType::Dictionary(k, v) if **k == DataType::Int32 => {
+                    let keys = column.as_dictionary::<Int32Type>().keys();
+                    let len = column.as_dictionary::<Int32Type>().values().len();
+                    if keys.iter().flatten().any(|k| k < 0 || k as usize >= len) {
+                        return Err(format!("column {:?}: a key is out of range", field.name()));
+                    }
+                    (**v).clone()
+                }
+                t => t.clone(),
+            };
+            let expected = match uses {
+                u if u == Use::INT => DataType::Int64,
+                u if u == Use::FLOAT => DataType::Float64,
+                u if u == Use::BOOL => DataType::Boolean,
+                _ => DataType::Utf8,
+            };
+            if value_type != expected {
+                return Err(format!(
+                    "column {:?} is of type {}, expected {expected}",
+                    field.name(),
+                    column.data_type()
+                ));
+            }
+            let entry = attrs.entry(attr.clone()).or_default();
+            let slot = match uses {
+                u if u == Use::STR => &mut entry.str,
+                u if u == Use::INT => &mut entry.int,
+                u if u == Use::FLOAT => &mut entry.float,
+                u if u == Use::BOOL => &mut entry.bool,
+                _ => &mut entry.other,
+            };
+            *slot = Some(column);
+            found.add(attr, uses);
+        }
+        Ok((
+            SpanFacts {
+                batch,
+                attrs,
+                resource_of_row,
+                clusters,
+                services,
+            },
+            found,
+        ))
+    }
+}

@@ -1,0 +1,206 @@
+"""`slo.capture` and `slotel replay` with traffic from the real Python OpenTelemetry SDK.
+
+A slotel with a capture receives spans from two SDK TracerProviders (gRPC and HTTP, two
+`k8s.cluster.name` resources) with known routes, HTTP statuses and durations. Then:
+
+- the capture holds every span within seconds (a file in progress is readable);
+- `slotel replay` of the same SLO files over the capture, at the time the live API was
+  asked, answers exactly what `GET /api/v1/slos` answered (counts, ratios, budgets, burn
+  rates, percentiles);
+- a replay of an edited SLO (another latency threshold, another objective) gives the
+  counts this test computes from the durations it sent;
+- a damaged capture file is skipped with a warning naming it, and replay still succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind
+
+from slotel_harness import Slotel, slotel_bin
+
+SLOS = """
+service: shop
+slos:
+  - name: availability
+    objective: 99
+    window: 7d
+    sli:
+      spans:
+        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
+        bad: attributes["http.response.status_code"] >= 500
+    group_by:
+      - attributes["http.route"]
+    min_events: 1
+  - name: latency
+    objective: 95
+    window: 7d
+    sli:
+      spans:
+        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
+        latency_threshold: 250ms
+    percentiles: [50, 90, 99]
+    min_events: 1
+"""
+
+CLUSTERS = [("seoul", "grpc"), ("busan", "http")]
+ROUTES = ["/pay", "/cart", "/items"]
+
+
+def _exporter(server: Slotel, protocol: str):
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=10)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=server.http_endpoint("traces"), timeout=10)
+
+
+def _send(server: Slotel) -> list[tuple[str, str, int, int]]:
+    """Sends the spans; returns (cluster, route, status, duration ns) of each."""
+    rng = random.Random(20261204)
+    now = time.time_ns()
+    sent = []
+    for cluster, protocol in CLUSTERS:
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": "shop", "k8s.cluster.name": cluster}),
+            shutdown_on_exit=False,
+        )
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                _exporter(server, protocol),
+                max_queue_size=4096,
+                max_export_batch_size=200,
+                schedule_delay_millis=60_000,
+            )
+        )
+        tracer = provider.get_tracer("slotel.pytest.replay", "1.0.0")
+        for i in range(600):
+            route = ROUTES[i % 3]
+            duration = max(1_000, int(120e6 * math.exp(rng.gauss(0.0, 0.7))))
+            status = 503 if rng.random() < 0.03 else 200
+            end = now - rng.randrange(0, 40_000_000_000)
+            span = tracer.start_span(
+                f"GET {route}",
+                kind=SpanKind.SERVER,
+                attributes={"http.route": route, "http.response.status_code": status},
+                start_time=end - duration,
+            )
+            span.end(end_time=end)
+            sent.append((cluster, route, status, duration))
+        provider.shutdown()
+    return sent
+
+
+def _replay(slos: list[str], capture: Path, *extra: str) -> tuple[dict, str]:
+    args = [str(slotel_bin()), "replay", "--capture", str(capture)]
+    for s in slos:
+        args += ["--slos", s]
+    proc = subprocess.run(
+        args + list(extra), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def _entry(slos: list[dict], name: str, cluster: str) -> dict:
+    for e in slos:
+        if e["name"] == name and e["cluster"] == cluster and "group" not in e:
+            return e
+    raise AssertionError(f"no {name}/{cluster} in {slos}")
+
+
+def test_replay_of_the_capture_answers_what_the_live_api_did(tmp_path):
+    slo_dir = tmp_path / "slos"
+    slo_dir.mkdir()
+    (slo_dir / "shop.yaml").write_text(SLOS)
+    capture = tmp_path / "capture"
+    server = Slotel.start(
+        tmp_path,
+        slo_files=[str(slo_dir / "*.yaml")],
+        slo_settings=["capture:", f"  directory: {json.dumps(str(capture))}", "  rotate_every: 1h"],
+    )
+    try:
+        sent = _send(server)
+        got = server.wait_counter(
+            "slotel_exporter_sent_items_total", len(sent), exporter="slo", signal="traces"
+        )
+        assert got == len(sent), server.log_text()
+        live = server.slos()
+        asked_at = time.time()
+
+        # On disk within 5 s, while slotel runs (the file is still being written).
+        deadline = time.monotonic() + 5
+        while True:
+            report, _ = _replay([str(slo_dir / "*.yaml")], capture, "--to", f"{asked_at:.9f}")
+            if report["spans"] == len(sent) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert report["spans"] == len(sent), report["warnings"]
+        assert report["warnings"] == []
+        assert report["slos"] == live
+
+        # The numbers are the traffic's: exact counts, percentiles present.
+        avail = _entry(live, "availability", "all")
+        assert avail["total"] == len(sent)
+        assert avail["good"] == sum(1 for s in sent if s[2] < 500)
+        lat = _entry(live, "latency", "all")
+        assert lat["good"] == sum(1 for s in sent if s[3] <= 250_000_000)
+        assert lat["latency"]["p99"] is not None
+
+        # An edited SLO: another threshold and objective, counted by hand.
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(SLOS.replace("250ms", "100ms").replace("objective: 95", "objective: 90"))
+        report, _ = _replay([str(edited)], capture, "--to", f"{asked_at:.9f}")
+        for cluster in ["all"] + [c for c, _ in CLUSTERS]:
+            mine = [s for s in sent if cluster == "all" or s[0] == cluster]
+            good = sum(1 for s in mine if s[3] <= 100_000_000)
+            e = _entry(report["slos"], "latency", cluster)
+            assert (e["total"], e["good"], e["objective"]) == (len(mine), good, 0.9), e
+            budget = 1 - ((len(mine) - good) / len(mine)) / (1 - 0.9)
+            assert abs(e["error_budget_remaining"] - budget) < 1e-9, (e, budget)
+        # Per route, by hand too.
+        for route in ROUTES:
+            mine = [s for s in sent if s[1] == route]
+            groups = [
+                e
+                for e in report["slos"]
+                if e["name"] == "availability" and e["cluster"] == "all" and e.get("group") == {"http.route": route}
+            ]
+            assert groups == [], "groups are listed per cluster"
+            per_cluster = [
+                e
+                for e in report["slos"]
+                if e["name"] == "availability" and e.get("group") == {"http.route": route}
+            ]
+            assert sum(e["total"] for e in per_cluster) == len(mine)
+            assert sum(e["good"] for e in per_cluster) == sum(1 for s in mine if s[2] < 500)
+    finally:
+        assert server.terminate() == 0, server.log_text()
+
+    # A damaged file: cut short, beside garbage. Both skipped with their names; the rest
+    # of the capture still counts.
+    files = sorted(capture.glob("*.arrows"))
+    assert len(files) == 1
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    data = files[0].read_bytes()
+    (damaged / files[0].name).write_bytes(data[: len(data) * 2 // 3])
+    (damaged / "facts-0-garbage.arrows").write_bytes(b"\xff\xff\xff\xff\x10\x00\x00\x00garbage")
+    report, stderr = _replay([str(slo_dir / "*.yaml")], damaged, "--format", "json")
+    assert 0 < report["spans"] < len(sent)
+    assert len(report["warnings"]) == 2, report["warnings"]
+    assert "facts-0-garbage.arrows" in stderr
+    assert files[0].name in stderr
+    shutil.rmtree(damaged)
