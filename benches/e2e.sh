@@ -33,6 +33,9 @@
 #                      write-ahead log, synced before each answer) after the run without
 #                      it ("wal" against "off", same server config otherwise); use with
 #                      SLO_FILES, or the log has nothing to write
+#   CAPTURE=1          also run with `slo.capture` on ("cap" against "off", same server
+#                      config otherwise): every request's span facts written as zstd
+#                      Arrow IPC files; reports the spans captured and dropped
 #
 # With EXPORTER, after each "on" load the script waits until the span exporters' queues
 # are empty and the sink has accepted every span, and reports the delivered rate over load
@@ -175,17 +178,22 @@ http_port=$(free_port)
 admin_port=$(free_port)
 admin=127.0.0.1:$admin_port
 
-# start_server EXPORTERS_YAML [STATE]: the server under test, pinned to SERVER_CPU; with
-# STATE, its SLO state (and write-ahead log) in a fresh directory.
+# start_server EXPORTERS_YAML [STATE] [CAPTURE]: the server under test, pinned to
+# SERVER_CPU; with STATE, its SLO state (and write-ahead log) in a fresh directory; with
+# CAPTURE, `slo.capture` into a fresh directory.
 start_server() {
     local cfg=$work/slotel.yaml
     write_config "$cfg" "$grpc_port" "$http_port" "$admin" "$1"
-    if [[ -n ${SLO_FILES:-} || -n ${2:-} ]]; then
-        printf 'slo:\n  files: [%s]\n' "${SLO_FILES:-}" >>"$cfg"
+    if [[ -n ${SLO_FILES:-} || -n ${2:-} || -n ${3:-} ]]; then
+        printf 'slo:\n  files: [%s]\n  allow_empty: true\n' "${SLO_FILES:-}" >>"$cfg"
     fi
     if [[ -n ${2:-} ]]; then
         rm -rf "$work/state"
         printf '  state_dir: %s\n' "$work/state" >>"$cfg"
+    fi
+    if [[ -n ${3:-} ]]; then
+        rm -rf "$work/capture"
+        printf '  capture:\n    directory: %s\n' "$work/capture" >>"$cfg"
     fi
     taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
     server_pid=$!
@@ -223,12 +231,14 @@ protocols=(grpc)
 setups=(off)
 [[ -n $EXPORTER ]] && setups+=(on)
 [[ -n ${STATE_DIR:-} ]] && setups+=(wal)
+[[ -n ${CAPTURE:-} ]] && setups+=(cap)
 runs=()
 all_match=1
 for setup in "${setups[@]}"; do
     case $setup in
         off) start_server "nop:" ;;
         wal) start_server "nop:" state ;;
+        cap) start_server "nop:" "" capture ;;
         *) start_server "$EXPORTER" ;;
     esac
     for protocol in "${protocols[@]}"; do
@@ -266,6 +276,10 @@ for setup in "${setups[@]}"; do
     server_accepted=$(metric "$admin" '^slotel_receiver_accepted_spans_total({|$)')
     echo "$server_accepted $acknowledged" >"$work/$setup.check"
     [[ $server_accepted == "$acknowledged" ]] || all_match=""
+    if [[ $setup == cap ]]; then
+        sleep 2 # the writer flushes every second
+        echo "$(metric "$admin" '^slotel_slo_capture_spans_total') $(metric "$admin" '^slotel_slo_capture_dropped_spans_total') $(du -sb "$work/capture" | cut -f1)" >"$work/cap.captured"
+    fi
     # Stop the server before the next setup and the baseline, so each has its CPU to itself.
     kill -TERM "$server_pid"
     wait "$server_pid" 2>/dev/null || true
@@ -333,6 +347,21 @@ if [[ -n ${STATE_DIR:-} ]]; then
             "$work/$protocol-off.json" "$work/$protocol-wal.json")
         printf '%-10s %16s %18s\n' "$protocol" "$acc_ratio" "$cpu_ratio"
     done
+fi
+
+if [[ -n ${CAPTURE:-} ]]; then
+    printf '\n%-10s %16s %18s\n' protocol "cap/off acc/s" "cap/off span/cpu"
+    for protocol in "${protocols[@]}"; do
+        read -r acc_ratio cpu_ratio < <(jq -rs \
+            --argjson cpu_off "$(<"$work/$protocol-off.cpu")" --argjson cpu_on "$(<"$work/$protocol-cap.cpu")" '
+            [(.[1].acknowledged_items_per_second / .[0].acknowledged_items_per_second),
+             ((.[1].acknowledged_items / ([$cpu_on, 0.001] | max)) / (.[0].acknowledged_items / ([$cpu_off, 0.001] | max)))]
+            | map(. * 1000 | round / 1000) | @tsv' \
+            "$work/$protocol-off.json" "$work/$protocol-cap.json")
+        printf '%-10s %16s %18s\n' "$protocol" "$acc_ratio" "$cpu_ratio"
+    done
+    read -r captured dropped bytes <"$work/cap.captured"
+    printf 'capture: %s spans written, %s dropped (queue full), %s bytes on disk\n' "$captured" "$dropped" "$bytes"
 fi
 
 for setup in "${setups[@]}"; do
