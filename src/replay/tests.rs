@@ -289,7 +289,7 @@ fn a_column_the_capture_lacks_is_refused() {
             "attributes[\"user.tier\"] == \"gold\"",
         ),
     );
-    let set = crate::slo::spec::load(&[other.clone()], false).unwrap();
+    let set = crate::slo::spec::load(std::slice::from_ref(&other), false).unwrap();
     let err = replay_set(set, &args(dir.path(), &other, None), |_, _| {}).unwrap_err();
     assert!(
         err.to_string().contains("attributes[\"user.tier\"]"),
@@ -328,7 +328,7 @@ fn damaged_files_are_skipped_with_their_place() {
         let mut bad = good.clone();
         bad[at] ^= 0xA5;
         std::fs::write(&files[0].path, &bad).unwrap();
-        let set = crate::slo::spec::load(&[slos.clone()], false).unwrap();
+        let set = crate::slo::spec::load(std::slice::from_ref(&slos), false).unwrap();
         let _ = replay_set(set, &args(dir.path(), &slos, None), |_, _| {});
     }
 

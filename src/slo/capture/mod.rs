@@ -208,7 +208,9 @@ impl Collector for CaptureSeries {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let c = &self.0.counters;
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let counters: [(&str, &str, Vec<(&str, u64)>); 4] = [
+        // (name, help, rows of (reason label or none, value))
+        type Family<'a> = (&'a str, &'a str, Vec<(&'a str, u64)>);
+        let counters: [Family; 4] = [
             (
                 "slotel_slo_capture_spans",
                 "Span facts written to slo.capture files",

@@ -194,3 +194,35 @@ fn files_past_retention_are_removed() {
     assert!(dir.path().join("notes.txt").exists());
     capture.close();
 }
+
+#[test]
+fn the_series_show_the_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(
+        &cfg(dir.path(), 1 << 30, Duration::from_secs(3600)),
+        settings(),
+    )
+    .unwrap();
+    capture.counters().dropped_spans.store(7, Ordering::Relaxed);
+    capture
+        .counters()
+        .removed_max_bytes
+        .store(2, Ordering::Relaxed);
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register_collector(Box::new(CaptureSeries(capture.clone())));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    for line in [
+        "slotel_slo_capture_spans_total 0",
+        "slotel_slo_capture_dropped_spans_total 7",
+        "slotel_slo_capture_files_removed_total{reason=\"retention\"} 0",
+        "slotel_slo_capture_files_removed_total{reason=\"max_bytes\"} 2",
+        "slotel_slo_capture_bytes 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from\n{text}"
+        );
+    }
+    capture.close();
+}
