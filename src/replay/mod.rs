@@ -11,7 +11,7 @@
 //! # Layout
 //!
 //! - `mod.rs`: the arguments and the replay itself ([`replay`] → [`Report`]).
-//! - `render.rs`: the report as JSON or a text table.
+//! - `render.rs`: the report as JSON, a text table or a self-contained HTML page.
 
 mod render;
 #[cfg(test)]
@@ -63,6 +63,8 @@ pub struct ReplayArgs {
 pub enum Format {
     Json,
     Text,
+    /// One self-contained page: burn-down, burn-rate and latency charts, no network.
+    Html,
 }
 
 /// The most timeline samples a replay takes per SLO entry; a longer period needs a larger
@@ -149,6 +151,8 @@ pub struct Point {
     pub error_ratio: Option<f64>,
     pub error_budget_remaining: Option<f64>,
     pub burn_rate: Ordered<Option<f64>>,
+    /// Percentiles over the SLO window, seconds (span SLIs with `percentiles`).
+    pub latency: Ordered<Option<f64>>,
 }
 
 /// An entry's timeline.
@@ -250,6 +254,7 @@ impl Run {
                 error_ratio: s.error_ratio,
                 error_budget_remaining: s.error_budget_remaining,
                 burn_rate: s.burn_rate.clone(),
+                latency: s.latency.clone(),
             });
             let slo = (s.service.clone(), s.name.clone());
             let alerting = s.cluster != crate::slo::engine::state::ALL
@@ -534,7 +539,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), ReplayError> {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
     let report = replay_set(set, args, |i, n| {
-        if tty && args.format == Format::Text {
+        if tty && args.format != Format::Json {
             eprint!("\rreading capture files: {}", render::bar(i, n));
             if i == n {
                 eprintln!();
@@ -547,6 +552,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), ReplayError> {
     let text = match args.format {
         Format::Json => render::json(&report),
         Format::Text => render::text(&report),
+        Format::Html => render::html(&report),
     };
     match &args.out {
         Some(path) => std::fs::write(path, text).map_err(|source| ReplayError::Capture {

@@ -228,6 +228,14 @@ fn replay_of_the_capture_equals_the_live_api() {
         .unwrap();
     assert_eq!(t.points.len(), 20);
     assert_eq!(t.points.last().unwrap().total, 600);
+
+    // The HTML report: charts inline, nothing fetched.
+    let html = render::html(&report);
+    assert!(html.contains("<svg") && html.contains("error budget remaining"));
+    assert!(html.contains("latency (seconds"));
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
+    let text = render::text(&report);
+    assert!(text.contains("shop/availability"), "{text}");
 }
 
 #[test]
