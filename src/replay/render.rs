@@ -212,8 +212,9 @@ fn chart(title: &str, n: usize, series: &[(String, Vec<Option<f64>>)], percent: 
         let _ = write!(
             svg,
             "<path d=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"/>\
-             <text x=\"{:.1}\" y=\"{H}\" font-size=\"10\" fill=\"{color}\">{}</text>",
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"{color}\">{}</text>",
             45.0 + 90.0 * k as f64,
+            H - 3.0,
             esc(name)
         );
     }
