@@ -261,6 +261,8 @@ pub struct SloConfig {
     /// `rules_sync` (optional): a Prometheus-compatible ruler (Mimir's) that slotel keeps
     /// loaded with the rules `slotel rules` generates for the SLOs it runs.
     pub rules_sync: Option<RulesSyncConfig>,
+    /// `capture` (default none: off): span facts written to disk for `slotel replay`.
+    pub capture: Option<CaptureConfig>,
 }
 
 /// `slo.rules_sync`: the ruler API (`POST {endpoint}/prometheus/config/v1/rules/{namespace}`
@@ -274,8 +276,6 @@ pub struct RulesSyncConfig {
     /// `namespace` (default `slotel`): the ruler namespace slotel's groups live in; slotel
     /// deletes the groups of SLOs it no longer runs from it.
     pub namespace: String,
-    /// `capture` (default none: off): span facts written to disk for `slotel replay`.
-    pub capture: Option<CaptureConfig>,
 }
 
 /// `slo.capture`: every received span's facts as compressed Arrow IPC files, for
