@@ -23,11 +23,12 @@ use crate::export;
 use crate::pipeline::{Exporter, Pipeline};
 use crate::receiver::server::{Listener, ServerError};
 use crate::receiver::{self, Pipelines, Receiver};
+use crate::signal::Signal;
 use crate::slo::connector::SloConnector;
 use crate::slo::engine::Engine;
 use crate::slo::lifecycle::SloRuntime;
 use crate::slo::series::SloSeries;
-use crate::telemetry::{Metrics, Signal};
+use crate::telemetry::Metrics;
 
 /// Why slotel could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]

@@ -30,5 +30,6 @@ pub mod pipeline;
 pub mod receiver;
 pub mod redact;
 pub mod rules;
+pub mod signal;
 pub mod slo;
 pub mod telemetry;

@@ -24,10 +24,9 @@ use super::queue::{DiskOptions, Next, Queue, Record, Taken};
 use super::retry::{Backoff, Outcome};
 use crate::config::{Delivery, QueueStorage};
 use crate::pipeline::{Batch, ExportError, Exporter};
+use crate::signal::Signal;
 use crate::telemetry::log_limit::LogLimiter;
-use crate::telemetry::{
-    DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, SalvageLabels, Signal,
-};
+use crate::telemetry::{DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, SalvageLabels};
 
 /// What a remote exporter implements: turning batches into backend requests, and sending
 /// one request.

@@ -45,7 +45,7 @@ impl Exporter for FileExporter {
     }
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
-        let line = encode_line(&batch.payload)?;
+        let line = encode_line(batch.payload())?;
         let file = self.file.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || -> Result<(), ExportError> {

@@ -36,7 +36,7 @@ use super::remote_write::sanitize;
 use super::retry::Outcome;
 use crate::config::LokiConfig;
 use crate::pipeline::{Batch, Payload};
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// The push path appended to an endpoint given without a path.
 const PUSH_PATH: &str = "/loki/api/v1/push";
@@ -339,7 +339,7 @@ impl Remote for Loki {
     }
 
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        let Payload::Logs(req) = &batch.payload else {
+        let Payload::Logs(req) = batch.payload() else {
             return Ok(Vec::new());
         };
         let now = jiff::Timestamp::now();

@@ -43,7 +43,7 @@ use super::queue::Record;
 use super::retry::Outcome;
 use crate::config::RemoteWriteConfig;
 use crate::pipeline::{Batch, Origin as BatchOrigin, Payload};
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// The value Prometheus reads as "this series ended here".
 pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
@@ -591,7 +591,7 @@ impl Remote for RemoteWrite {
     }
 
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        match (&batch.payload, batch.ctx.origin) {
+        match (batch.payload(), batch.ctx.origin) {
             (Payload::Metrics(req), BatchOrigin::Received) => {
                 let tenant = batch.ctx.tenant.as_deref().map(str::to_string);
                 self.encode_metrics(req, tenant)

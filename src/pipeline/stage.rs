@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::Batch;
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// A synchronous transformation of a batch (redaction, enrichment). Runs on the
 /// dispatcher task, off the receivers' request path.

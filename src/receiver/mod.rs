@@ -48,9 +48,9 @@ use otlp::{Format, OtlpRequest};
 use crate::config::{Limits, OtlpReceiverConfig};
 use crate::pipeline::budget::{BudgetError, Charge, MemoryBudget};
 use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
+use crate::signal::{Protocol, Signal};
 use crate::telemetry::{
-    Metrics, Protocol, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels,
-    RequestLabels, Signal,
+    Metrics, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels, RequestLabels,
 };
 
 const RECEIVER: &str = "otlp";
@@ -339,17 +339,12 @@ impl Receiver {
                 durable = Some(rx);
                 ack
             });
-            let batch = Batch {
-                ctx,
-                payload: req.into_payload(),
-                items: checked.kept,
-                bytes: body.len(),
-                ack,
-                raw: unchanged.then(|| Raw {
+            let batch = Batch::new(ctx, req.into_payload(), checked.kept, body.len())
+                .with_ack(ack)
+                .with_raw(unchanged.then(|| Raw {
                     body: body.clone(),
                     wire,
-                }),
-            };
+                }));
             if let Err(e) = pipeline.try_send_charged(batch, Some(charge)) {
                 let err = self.send_error(e);
                 self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);

@@ -375,18 +375,12 @@ fn the_processor_drops_the_received_bytes_only_when_it_redacted() {
     ] {
         let req = logs(body);
         let raw = bytes::Bytes::from(req.encode_to_vec());
-        let mut batch = Batch {
-            ctx: RequestContext::default(),
-            payload: Payload::Logs(req),
-            items: 1,
-            bytes: raw.len(),
-            ack: None,
-            raw: Some(crate::pipeline::Raw::plain(raw.clone())),
-        };
+        let mut batch = Batch::new(RequestContext::default(), Payload::Logs(req), 1, raw.len())
+            .with_raw(Some(crate::pipeline::Raw::plain(raw.clone())));
         processor.process(&mut batch);
-        assert_eq!(batch.raw.is_none(), changed, "{body}");
+        assert_eq!(batch.raw().is_none(), changed, "{body}");
         if !changed {
-            assert_eq!(batch.raw.map(|r| r.body), Some(raw));
+            assert_eq!(batch.raw().map(|r| r.body.clone()), Some(raw));
         }
     }
 }

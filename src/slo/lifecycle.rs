@@ -209,17 +209,12 @@ fn series_batch(source: &Mutex<SeriesSource>) -> Option<Batch> {
     if items == 0 {
         return None;
     }
-    Some(Batch {
-        ctx: RequestContext {
-            origin: Origin::Slo,
-            ..RequestContext::default()
-        },
-        bytes: req.encoded_len(),
-        payload: Payload::Metrics(req),
-        items,
-        ack: None,
-        raw: None,
-    })
+    let ctx = RequestContext {
+        origin: Origin::Slo,
+        ..RequestContext::default()
+    };
+    let bytes = req.encoded_len();
+    Some(Batch::new(ctx, Payload::Metrics(req), items, bytes))
 }
 
 /// Puts the SLO series into the metrics pipeline every `interval`. A full pipeline skips

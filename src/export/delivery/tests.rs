@@ -50,14 +50,12 @@ impl Remote for Scripted {
 }
 
 fn batch(items: usize) -> Batch {
-    Batch {
-        ctx: RequestContext::default(),
-        payload: Payload::Logs(ExportLogsServiceRequest::default()),
+    Batch::new(
+        RequestContext::default(),
+        Payload::Logs(ExportLogsServiceRequest::default()),
         items,
-        bytes: 10,
-        ack: None,
-        raw: None,
-    }
+        10,
+    )
 }
 
 fn delivery(retry: RetryConfig) -> Delivery {

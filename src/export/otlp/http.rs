@@ -17,13 +17,15 @@ use async_trait::async_trait;
 use http::{HeaderName, HeaderValue};
 
 use super::{PartialReport, Route, encode_record, partial_success, prepare};
-use crate::config::{Compression, OtlpExporterConfig};
+use crate::config::OtlpExporterConfig;
 use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
 use crate::export::queue::Record;
 use crate::export::retry::{Outcome, classify_http};
 use crate::pipeline::Batch;
-use crate::telemetry::{Metrics, Signal};
+use crate::signal::Compression;
+use crate::signal::Signal;
+use crate::telemetry::Metrics;
 
 pub struct OtlpHttp {
     client: HttpClient,

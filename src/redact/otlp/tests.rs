@@ -205,17 +205,16 @@ fn the_processor_redacts_metrics_and_clears_the_raw_bytes() {
     };
     for (req, changed) in [(clean, false), (request(), true)] {
         let raw = bytes::Bytes::from(req.encode_to_vec());
-        let mut batch = Batch {
-            ctx: RequestContext::default(),
-            payload: Payload::Metrics(req.clone()),
-            items: 5,
-            bytes: raw.len(),
-            ack: None,
-            raw: Some(Raw::plain(raw.clone())),
-        };
+        let mut batch = Batch::new(
+            RequestContext::default(),
+            Payload::Metrics(req.clone()),
+            5,
+            raw.len(),
+        )
+        .with_raw(Some(Raw::plain(raw.clone())));
         processor.process(&mut batch);
-        assert_eq!(batch.raw.is_none(), changed);
-        assert_eq!(batch.payload != Payload::Metrics(req), changed);
+        assert_eq!(batch.raw().is_none(), changed);
+        assert_eq!(*batch.payload() != Payload::Metrics(req), changed);
     }
     assert!(
         metrics.encode().contains(
