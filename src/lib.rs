@@ -33,3 +33,4 @@ pub mod rules;
 pub mod signal;
 pub mod slo;
 pub mod telemetry;
+pub mod yaml;

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::read::{Ctx, Fields};
 use super::redaction::{boolean, strings};
-use super::yaml::Node;
 use crate::signal::Compression;
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, Fields};
 
 /// How an exporter reaches its backend: the keys every remote exporter has.
 #[derive(Debug, Clone, PartialEq)]

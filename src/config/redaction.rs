@@ -9,8 +9,8 @@
 use regex_automata::meta;
 use regex_automata::util::syntax;
 
-use super::read::{Ctx, Fields, hint};
-use super::yaml::Node;
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, Fields, hint};
 
 /// The longest regex source accepted from config.
 pub const MAX_REGEX_LEN: usize = 1024;

@@ -7,8 +7,8 @@ use regex::RegexBuilder;
 use super::ast::{CmpOp, Expr, Lit, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ConditionError, ConditionTarget};
-use crate::config::read::hint;
 use crate::slo::spec::AttrRef;
+use crate::yaml::read::hint;
 
 /// The largest compiled size of one `IsMatch` regex (the `regex` crate's `size_limit`).
 pub const MAX_REGEX_BYTES: usize = 256 * 1024;

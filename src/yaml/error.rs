@@ -1,8 +1,9 @@
-//! Config errors: each one names the file, the field path and the line and column.
+//! Located errors in a YAML file (the config or an SLO file): each one names the file, the field
+//! path and the line and column.
 
 use std::fmt;
 
-/// One problem in a config file.
+/// One problem in a config or SLO file.
 ///
 /// Displays as `{file}:{line}:{column}: {path}: {message}`; the `{path}: ` part is left out
 /// when the error belongs to no field (a YAML syntax error), and `:{line}:{column}` is left
