@@ -33,4 +33,5 @@ pub mod rules;
 pub mod signal;
 pub mod slo;
 pub mod telemetry;
+pub mod user_regex;
 pub mod yaml;

@@ -8,7 +8,8 @@
 //! the default does and its errors are located in the file. An error in a key a policy
 //! inherits is reported once, at the default.
 
-use super::redaction::{RedactionConfig, compile_regex, strings};
+use super::redaction::{RedactionConfig, strings};
+use crate::user_regex::compile_regex;
 use crate::yaml::read::{Ctx, Fields};
 use crate::yaml::{Node, Value};
 

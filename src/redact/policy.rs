@@ -17,10 +17,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use regex_automata::meta;
 
 use super::{RedactError, Redactor, Session};
-use crate::config::{AllowList, RedactionConfig, compile_regex, policy_matches};
+use crate::config::{AllowList, RedactionConfig, policy_matches};
 use crate::pipeline::{Batch, Payload};
 use crate::signal::Signal;
 use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels};
+use crate::user_regex::compile_regex;
 
 /// The `policy` label of the default policy.
 pub const DEFAULT_POLICY: &str = "default";
