@@ -42,7 +42,7 @@ pub enum AppError {
     #[error(transparent)]
     Redaction(#[from] crate::redact::RedactError),
     #[error("{0}")]
-    Exporter(String),
+    Exporter(#[from] crate::export::ExporterError),
     #[error("cannot open the slo write-ahead log: {0}")]
     SloWal(std::io::Error),
 }
@@ -109,7 +109,7 @@ pub async fn start_with(
     let metrics = Metrics::with_collectors(vec![Box::new(SloSeries(engine.clone()))]);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
     for e in &config.exporters {
-        let built = export::build(e, &metrics).map_err(AppError::Exporter)?;
+        let built = export::build(e, &metrics)?;
         all.push((e.id.clone(), built));
     }
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));

@@ -33,7 +33,7 @@ fn encode_line(payload: &Payload) -> Result<Vec<u8>, ExportError> {
         Payload::Metrics(r) => otlp_json::encode(r),
         Payload::Logs(r) => otlp_json::encode(r),
     }
-    .map_err(|e| ExportError::Encode(e.to_string()))?;
+    .map_err(|e| ExportError::Encode(Box::new(e)))?;
     line.push(b'\n');
     Ok(line)
 }

@@ -32,7 +32,7 @@ impl Remote for Scripted {
         true
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, crate::export::EncodeError> {
         Ok(vec![Record {
             tenant: None,
             items: batch.items as u64,
@@ -289,7 +289,7 @@ impl Remote for Stuck {
         true
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, crate::export::EncodeError> {
         Scripted::new(Vec::new(), Outcome::Delivered).encode(batch)
     }
 

@@ -20,6 +20,7 @@ use super::{PartialReport, Route, encode_record, partial_success, prepare};
 use crate::config::OtlpExporterConfig;
 use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
+use crate::export::error::{BuildError, EncodeError};
 use crate::export::queue::Record;
 use crate::export::retry::{Outcome, classify_grpc, classify_http};
 use crate::pipeline::Batch;
@@ -43,12 +44,15 @@ impl OtlpGrpc {
         cfg: &OtlpExporterConfig,
         compress_on_queue: bool,
         metrics: Arc<Metrics>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         let base = cfg.client.endpoint.trim_end_matches('/');
-        let url = |route: Route| -> Result<http::Uri, String> {
+        let url = |route: Route| -> Result<http::Uri, BuildError> {
             format!("{base}{}", route.grpc_path())
                 .parse()
-                .map_err(|e| format!("invalid endpoint {base:?}: {e}"))
+                .map_err(|source| BuildError::Endpoint {
+                    endpoint: base.to_string(),
+                    source,
+                })
         };
         Ok(Self {
             client: HttpClient::new_http2(&cfg.client)?,
@@ -69,8 +73,8 @@ impl OtlpGrpc {
 }
 
 /// One gRPC message frame: compressed flag, big-endian length, message.
-fn frame(compressed: bool, message: &[u8]) -> Result<Bytes, String> {
-    let len = u32::try_from(message.len()).map_err(|_| "message over 4 GiB".to_string())?;
+fn frame(compressed: bool, message: &[u8]) -> Result<Bytes, EncodeError> {
+    let len = u32::try_from(message.len()).map_err(|_| EncodeError::TooLarge)?;
     let mut out = BytesMut::with_capacity(5 + message.len());
     out.put_u8(u8::from(compressed));
     out.put_u32(len);
@@ -106,7 +110,7 @@ impl Remote for OtlpGrpc {
         super::accepts(signal)
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError> {
         Ok(vec![encode_record(
             batch,
             self.compression,

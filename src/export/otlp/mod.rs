@@ -36,6 +36,7 @@ use prost::Message;
 pub use grpc::OtlpGrpc;
 pub use http::{OtlpHttp, compress, signal_url};
 
+use super::error::EncodeError;
 use super::failure::ReasonClass;
 use super::queue::Record;
 use super::retry::Outcome;
@@ -120,7 +121,7 @@ pub fn encode_record(
     batch: &Batch,
     compression: crate::signal::Compression,
     compress_on_queue: bool,
-) -> Result<Record, String> {
+) -> Result<Record, EncodeError> {
     let mut record = encode_batch(batch);
     if let Some(wire) = batch.raw().and_then(|r| r.wire.as_ref())
         && wire.compression == compression
@@ -141,7 +142,7 @@ pub fn encode_record(
 pub async fn prepare(
     record: &Record,
     compression: crate::signal::Compression,
-    wrap: fn(bool, Bytes) -> Result<Bytes, String>,
+    wrap: fn(bool, Bytes) -> Result<Bytes, EncodeError>,
 ) -> Result<(Route, Bytes), Outcome> {
     let Some(route) = Route::of(record.route) else {
         return Err(Outcome::Permanent {
@@ -168,11 +169,10 @@ pub async fn prepare(
             }
         }
     };
-    body.map(|b| (route, b))
-        .map_err(|detail| Outcome::Permanent {
-            reason: "request",
-            detail,
-        })
+    body.map(|b| (route, b)).map_err(|e| Outcome::Permanent {
+        reason: "request",
+        detail: e.to_string(),
+    })
 }
 
 /// What a backend said it rejected inside an accepted request.

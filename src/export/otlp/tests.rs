@@ -71,7 +71,11 @@ fn batch(req: ExportTraceServiceRequest, tenant: Option<&str>) -> Batch {
 
 #[test]
 fn signal_urls_append_the_signal_path_once() {
-    let url = |e: &str, r| signal_url(e, None, r).map(|u| u.to_string());
+    let url = |e: &str, r| {
+        signal_url(e, None, r)
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    };
     assert_eq!(
         url("http://tempo:4318", Route::Traces).as_deref(),
         Ok("http://tempo:4318/v1/traces")
@@ -95,7 +99,9 @@ fn signal_urls_append_the_signal_path_once() {
         Route::Logs,
     );
     assert_eq!(
-        own.map(|u| u.to_string()).as_deref(),
+        own.map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+            .as_deref(),
         Ok("http://loki:3100/otlp/v1/logs")
     );
 }
