@@ -19,7 +19,7 @@ use tokio_rustls::rustls;
 use crate::config::ClientConfig;
 
 use super::error::{BuildError, TlsError};
-use super::retry::Outcome;
+use super::retry::{Cause, Outcome};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -147,7 +147,7 @@ impl HttpClient {
             }
         }
         let req = req.body(Full::new(body)).map_err(|e| Outcome::Permanent {
-            reason: "request",
+            cause: Cause::Request,
             detail: e.to_string(),
         })?;
         let send = async {
@@ -155,7 +155,7 @@ impl HttpClient {
                 .client
                 .request(req)
                 .await
-                .map_err(|e| Outcome::retry("connection", connection_error(&e)))?;
+                .map_err(|e| Outcome::retry(Cause::Connection, connection_error(&e)))?;
             let (parts, body) = resp.into_parts();
             // Only the start of the body matters (error class, partial success).
             let (bytes, trailers) = match Limited::new(body, 64 * 1024).collect().await {
@@ -175,7 +175,7 @@ impl HttpClient {
         match tokio::time::timeout(self.timeout, send).await {
             Ok(r) => r,
             Err(_) => Err(Outcome::retry(
-                "timeout",
+                Cause::Timeout,
                 format!("no response within {:?}", self.timeout),
             )),
         }

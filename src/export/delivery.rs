@@ -469,7 +469,7 @@ impl Consumer {
                     self.count_request("success");
                     return Delivered::Yes;
                 }
-                Outcome::Permanent { reason: _, detail } => {
+                Outcome::Permanent { cause: _, detail } => {
                     self.count_request("permanent");
                     self.log_failure(
                         "permanent",

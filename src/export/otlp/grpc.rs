@@ -22,7 +22,7 @@ use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
 use crate::export::error::{BuildError, EncodeError};
 use crate::export::queue::Record;
-use crate::export::retry::{Outcome, classify_grpc, classify_http};
+use crate::export::retry::{Cause, Outcome, classify_grpc, classify_http};
 use crate::pipeline::Batch;
 use crate::signal::Compression;
 use crate::signal::Signal;
@@ -157,7 +157,9 @@ impl Remote for OtlpGrpc {
             // Not a gRPC answer (a proxy, a load balancer): judge it as HTTP.
             let outcome = classify_http(resp.status, &resp.headers, &resp.raw);
             return match outcome {
-                Outcome::Delivered => Outcome::retry("protocol", "HTTP 2xx without a gRPC status"),
+                Outcome::Delivered => {
+                    Outcome::retry(Cause::Protocol, "HTTP 2xx without a gRPC status")
+                }
                 other => other,
             };
         }
@@ -167,7 +169,7 @@ impl Remote for OtlpGrpc {
             meta.extend(t.clone());
         }
         let Some(status) = tonic::Status::from_header_map(&meta) else {
-            return Outcome::retry("protocol", "gRPC answer without grpc-status");
+            return Outcome::retry(Cause::Protocol, "gRPC answer without grpc-status");
         };
         if status.code() != tonic::Code::Ok {
             return classify_grpc(&status);

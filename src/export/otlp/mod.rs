@@ -39,7 +39,7 @@ pub use http::{OtlpHttp, compress, signal_url};
 use super::error::EncodeError;
 use super::failure::ReasonClass;
 use super::queue::Record;
-use super::retry::Outcome;
+use super::retry::{Cause, Outcome};
 use crate::pipeline::{Batch, Payload};
 use crate::signal::Signal;
 use crate::telemetry::log_limit::LogLimiter;
@@ -146,7 +146,7 @@ pub async fn prepare(
 ) -> Result<(Route, Bytes), Outcome> {
     let Some(route) = Route::of(record.route) else {
         return Err(Outcome::Permanent {
-            reason: "request",
+            cause: Cause::Request,
             detail: format!("queued record has an unknown route {}", record.route),
         });
     };
@@ -163,14 +163,14 @@ pub async fn prepare(
             Ok(r) => r,
             Err(e) => {
                 return Err(Outcome::retry(
-                    "request",
+                    Cause::Request,
                     format!("compression task failed: {e}"),
                 ));
             }
         }
     };
     body.map(|b| (route, b)).map_err(|e| Outcome::Permanent {
-        reason: "request",
+        cause: Cause::Request,
         detail: e.to_string(),
     })
 }
