@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use crate::shutdown;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Health};
@@ -62,8 +62,8 @@ pub struct Running {
     /// The SLO engine, its file watch, snapshots and series exports.
     slo: SloRuntime,
     health: Arc<Health>,
-    stop_receivers: watch::Sender<bool>,
-    stop_admin: watch::Sender<bool>,
+    stop_receivers: shutdown::Trigger,
+    stop_admin: shutdown::Trigger,
     receivers: Vec<JoinHandle<()>>,
     admin: JoinHandle<()>,
     pipelines: Vec<Pipeline>,
@@ -195,8 +195,8 @@ pub async fn start_with(
         .local_addr()
         .unwrap_or(service.admin_endpoint);
 
-    let (stop_receivers, stop_rx) = watch::channel(false);
-    let (stop_admin, stop_admin_rx) = watch::channel(false);
+    let (stop_receivers, stop_rx) = shutdown::channel();
+    let (stop_admin, stop_admin_rx) = shutdown::channel();
     // Receivers get their share of the shutdown budget to finish their requests; what
     // still lingers then is closed, so the rest is the pipelines' and exporters'.
     let drain = service.shutdown_timeout.mul_f64(RECEIVER_SHARE);
@@ -302,7 +302,7 @@ impl Running {
         health.set_draining();
         tracing::info!("shutting down: receivers stop accepting");
         let staged = async move {
-            let _ = stop_receivers.send(true);
+            stop_receivers.trigger();
             let receivers_done = tokio::time::timeout_at(receivers_by, async {
                 for r in receivers {
                     let _ = r.await;
@@ -354,7 +354,7 @@ impl Running {
             let _ = snapshot.await;
         };
         let result = tokio::time::timeout_at(deadline, staged).await;
-        let _ = stop_admin.send(true);
+        stop_admin.trigger();
         let _ = admin.await;
         match result {
             Ok(()) => {

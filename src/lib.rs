@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod receiver;
 pub mod redact;
 pub mod rules;
+pub mod shutdown;
 pub mod signal;
 pub mod slo;
 pub mod telemetry;

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::shutdown::{self, Shutdown};
 use prost::Message;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::engine::{Engine, EngineConfig, SystemClock};
@@ -48,7 +48,7 @@ pub struct SloRuntime {
     /// `slo.rules_sync`: the ruler kept loaded with the SLOs' rule groups.
     rules_sync: Option<crate::rules::sync::RulesSync>,
     snapshots: Option<JoinHandle<()>>,
-    stop_snapshots: watch::Sender<bool>,
+    stop_snapshots: shutdown::Trigger,
 }
 
 impl SloRuntime {
@@ -100,7 +100,7 @@ impl SloRuntime {
             tasks: Vec::new(),
             rules_sync,
             snapshots: None,
-            stop_snapshots: watch::channel(false).0,
+            stop_snapshots: shutdown::channel().0,
         })
     }
 
@@ -153,7 +153,7 @@ impl SloRuntime {
             metrics,
             self.export_interval,
         )));
-        let (stop, stop_rx) = watch::channel(false);
+        let (stop, stop_rx) = shutdown::channel();
         self.stop_snapshots = stop;
         self.snapshots = self.state_dir.clone().map(|dir| {
             tokio::spawn(snapshot_loop(
@@ -188,7 +188,7 @@ impl SloRuntime {
     /// Writes the last snapshot (every pipeline has drained: it holds everything
     /// acknowledged).
     pub async fn finish(self) {
-        let _ = self.stop_snapshots.send(true);
+        self.stop_snapshots.trigger();
         if let Some(s) = self.snapshots {
             let _ = s.await;
         }
@@ -282,14 +282,9 @@ async fn watch_files(engine: Arc<Engine>, files: Vec<String>, allow_empty: bool)
     }
 }
 
-/// Writes SLO state every `interval`, and a last time once `stop` turns true (the shutdown
+/// Writes SLO state every `interval`, and a last time once `stop` is triggered (the shutdown
 /// sequence sends it after the pipelines have drained).
-async fn snapshot_loop(
-    engine: Arc<Engine>,
-    dir: PathBuf,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn snapshot_loop(engine: Arc<Engine>, dir: PathBuf, interval: Duration, mut stop: Shutdown) {
     let write = |engine: Arc<Engine>, dir: PathBuf| async move {
         let result =
             tokio::task::spawn_blocking(move || super::engine::snapshot::write(&engine, &dir))
@@ -305,7 +300,7 @@ async fn snapshot_loop(
         let stopped = tokio::select! {
             _ = tick.tick() => false,
             _ = super::engine::wal::snapshot_wanted(&engine) => false,
-            _ = stop.changed() => true,
+            _ = stop.wait() => true,
         };
         if stopped {
             break;
