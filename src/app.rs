@@ -20,8 +20,8 @@ use tokio::task::JoinHandle;
 use crate::admin::{self, Health};
 use crate::config::{Config, ConfigErrors, PipelineConfig};
 use crate::export;
+use crate::listener::{ConnLimits, Listener, ServerError};
 use crate::pipeline::{Exporter, Pipeline};
-use crate::receiver::server::{Listener, ServerError};
 use crate::receiver::{self, Pipelines, Receiver};
 use crate::signal::Signal;
 use crate::slo::connector::SloConnector;
@@ -200,7 +200,7 @@ pub async fn start_with(
     // Receivers get their share of the shutdown budget to finish their requests; what
     // still lingers then is closed, so the rest is the pipelines' and exporters'.
     let drain = service.shutdown_timeout.mul_f64(RECEIVER_SHARE);
-    let conn_limits = receiver::server::ConnLimits::receiver(&rcfg.limits);
+    let conn_limits = ConnLimits::receiver(&rcfg.limits);
     let receivers = listeners
         .into_iter()
         .map(|(l, router)| tokio::spawn(l.serve(router, conn_limits, stop_rx.clone(), drain)))
@@ -220,7 +220,7 @@ pub async fn start_with(
                     service.admin_auth.as_ref(),
                 ))
                 .merge(admin::page::router()),
-            receiver::server::ConnLimits::admin(),
+            ConnLimits::admin(),
             stop_admin_rx,
             Duration::from_secs(1),
         )

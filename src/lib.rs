@@ -25,6 +25,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod listener;
 pub mod loadgen;
 pub mod pipeline;
 pub mod receiver;

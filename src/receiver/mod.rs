@@ -21,8 +21,6 @@
 //! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
-//! - `server.rs`: the accept loop shared by every listener (TLS, connection limits per
-//!   listener and per peer, first-byte, handshake and idle timeouts, graceful shutdown).
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
@@ -35,7 +33,6 @@ pub mod grpc;
 pub mod http;
 mod json;
 pub mod otlp;
-pub mod server;
 pub mod wire;
 
 use std::sync::Arc;

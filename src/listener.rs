@@ -1,4 +1,5 @@
-//! The accept loop every slotel listener runs: optional TLS (rustls, ALPN h2 and
+//! The accept loop every slotel listener runs (the OTLP receivers and the admin
+//! listener): optional TLS (rustls, ALPN h2 and
 //! http/1.1, optional client CA for mTLS), HTTP/1.1 and HTTP/2 on the same port (gRPC
 //! needs HTTP/2), and what keeps strangers cheap:
 //!
