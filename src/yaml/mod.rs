@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //!
-//! - `tree.rs`: YAML text → a small tree of [`Node`]s that remember their line and column
+//! - `tree.rs`: YAML text → a small tree of `Node`s that remember their line and column
 //!   (`saphyr-parser` events; aliases expanded under a node budget).
 //! - `read.rs`: the readers decoders are written with: the error sink (`Ctx`), a
 //!   mapping reader that reports unknown keys with "did you mean" hints
