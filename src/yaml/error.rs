@@ -38,8 +38,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Every error found in one config, sorted by position; never empty when returned by
-/// [`parse`](super::parse) or [`load`](super::load).
+/// Every error found in one config or one set of SLO files, sorted by position; never
+/// empty when returned by [`config::parse`](crate::config::parse),
+/// [`config::load`](crate::config::load) or [`slo::spec::load`](crate::slo::spec::load).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
