@@ -26,6 +26,7 @@
 //! Around them:
 //!
 //! - [`config`]: the YAML config, decoded with file:line:column errors into domain types.
+//! - [`attr`]: `kv(key, value)`, an OTLP attribute in one call.
 //! - [`yaml`]: YAML with locations: the tree, readers and located errors that the config
 //!   and the SLO files are decoded with.
 //! - [`user_regex`]: the one policy (size limits) for regexes users write.
@@ -39,6 +40,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod attr;
 pub mod cli;
 pub mod config;
 pub mod export;

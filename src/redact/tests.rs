@@ -6,6 +6,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
+use crate::attr::kv;
 use crate::config::{self, SystemLookup};
 
 /// A redactor from a `processors.redaction` YAML block (indented under `redaction:`).
@@ -222,20 +223,6 @@ fn never_panics_on_odd_input() {
     // Lone surrogate with something to redact: still valid JSON out.
     let out = run(&r, r#"["\ud800 kim@example.com"]"#);
     assert!(out.contains("[REDACTED:email]"), "{out}");
-}
-
-fn string(s: &str) -> Option<AnyValue> {
-    Some(AnyValue {
-        value: Some(any_value::Value::StringValue(s.to_string())),
-    })
-}
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.to_string(),
-        value: string(v),
-        ..Default::default()
-    }
 }
 
 fn str_of(v: &Option<AnyValue>) -> &str {

@@ -3,18 +3,11 @@ use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::*;
+use crate::attr::kv;
 
 fn s(v: &str) -> AnyValue {
     AnyValue {
         value: Some(any_value::Value::StringValue(v.to_string())),
-    }
-}
-
-fn kv(k: &str, v: AnyValue) -> KeyValue {
-    KeyValue {
-        key: k.to_string(),
-        value: Some(v),
-        ..Default::default()
     }
 }
 

@@ -10,22 +10,13 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
+use crate::attr::kv;
 use crate::config::RedactionConfig;
 use crate::pipeline::{Batch, Payload, Processor, Raw, RequestContext};
 use crate::redact::{RedactionProcessor, Redactor};
 use crate::telemetry::Metrics;
 
 const EMAIL: &str = "lee.jiwoo@example.org";
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 fn exemplar() -> Vec<Exemplar> {
     vec![Exemplar {

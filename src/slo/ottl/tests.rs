@@ -6,17 +6,10 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
+use crate::attr::kv;
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::facts::{FactsSchema, SpanFacts};
 use crate::user_regex::MAX_REGEX_LEN;
-
-fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
 
 fn s(v: &str) -> Value {
     Value::StringValue(v.to_string())
