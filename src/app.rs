@@ -14,20 +14,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use crate::shutdown;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Health};
 use crate::config::{Config, ConfigErrors, PipelineConfig};
 use crate::export;
+use crate::listener::{ConnLimits, Listener, ServerError};
 use crate::pipeline::{Exporter, Pipeline};
-use crate::receiver::server::{Listener, ServerError};
 use crate::receiver::{self, Pipelines, Receiver};
+use crate::signal::Signal;
 use crate::slo::connector::SloConnector;
 use crate::slo::engine::Engine;
 use crate::slo::lifecycle::SloRuntime;
 use crate::slo::series::SloSeries;
-use crate::telemetry::{Metrics, Signal};
+use crate::telemetry::Metrics;
 
 /// Why slotel could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +42,7 @@ pub enum AppError {
     #[error(transparent)]
     Redaction(#[from] crate::redact::RedactError),
     #[error("{0}")]
-    Exporter(String),
+    Exporter(#[from] crate::export::ExporterError),
     #[error("cannot open the slo write-ahead log: {0}")]
     SloWal(std::io::Error),
     #[error("cannot start the slo capture: {0}")]
@@ -63,8 +64,8 @@ pub struct Running {
     /// The SLO engine, its file watch, snapshots and series exports.
     slo: SloRuntime,
     health: Arc<Health>,
-    stop_receivers: watch::Sender<bool>,
-    stop_admin: watch::Sender<bool>,
+    stop_receivers: shutdown::Trigger,
+    stop_admin: shutdown::Trigger,
     receivers: Vec<JoinHandle<()>>,
     admin: JoinHandle<()>,
     pipelines: Vec<Pipeline>,
@@ -118,7 +119,7 @@ pub async fn start_with(
     let metrics = Metrics::with_collectors(collectors);
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
     for e in &config.exporters {
-        let built = export::build(e, &metrics).map_err(AppError::Exporter)?;
+        let built = export::build(e, &metrics)?;
         all.push((e.id.clone(), built));
     }
     all.extend(extra.into_iter().map(|e| (e.id().to_string(), e)));
@@ -204,12 +205,12 @@ pub async fn start_with(
         .local_addr()
         .unwrap_or(service.admin_endpoint);
 
-    let (stop_receivers, stop_rx) = watch::channel(false);
-    let (stop_admin, stop_admin_rx) = watch::channel(false);
+    let (stop_receivers, stop_rx) = shutdown::channel();
+    let (stop_admin, stop_admin_rx) = shutdown::channel();
     // Receivers get their share of the shutdown budget to finish their requests; what
     // still lingers then is closed, so the rest is the pipelines' and exporters'.
     let drain = service.shutdown_timeout.mul_f64(RECEIVER_SHARE);
-    let conn_limits = receiver::server::ConnLimits::receiver(&rcfg.limits);
+    let conn_limits = ConnLimits::receiver(&rcfg.limits);
     let receivers = listeners
         .into_iter()
         .map(|(l, router)| tokio::spawn(l.serve(router, conn_limits, stop_rx.clone(), drain)))
@@ -229,7 +230,7 @@ pub async fn start_with(
                     service.admin_auth.as_ref(),
                 ))
                 .merge(admin::page::router()),
-            receiver::server::ConnLimits::admin(),
+            ConnLimits::admin(),
             stop_admin_rx,
             Duration::from_secs(1),
         )
@@ -311,7 +312,7 @@ impl Running {
         health.set_draining();
         tracing::info!("shutting down: receivers stop accepting");
         let staged = async move {
-            let _ = stop_receivers.send(true);
+            stop_receivers.trigger();
             let receivers_done = tokio::time::timeout_at(receivers_by, async {
                 for r in receivers {
                     let _ = r.await;
@@ -363,7 +364,7 @@ impl Running {
             let _ = snapshot.await;
         };
         let result = tokio::time::timeout_at(deadline, staged).await;
-        let _ = stop_admin.send(true);
+        stop_admin.trigger();
         let _ = admin.await;
         match result {
             Ok(()) => {

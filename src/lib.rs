@@ -7,30 +7,54 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the YAML config, decoded with file:line:column errors into domain types.
-//! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers, decompression, limits, auth, TLS.
-//! - [`pipeline`]: bounded per-signal queues between receivers and exporters.
+//! Following the data, from the wire to the backends:
+//!
+//! - [`signal`]: the vocabulary every stage speaks: [`signal::Signal`],
+//!   [`signal::Protocol`], [`signal::Compression`].
+//! - [`listener`]: the accept loop every listener runs (TLS, connection limits, timeouts,
+//!   graceful shutdown): the receivers' and the admin listener's.
+//! - [`receiver`]: the OTLP/gRPC and OTLP/HTTP routes, decompression, limits, auth.
+//! - [`pipeline`]: bounded per-signal queues between receivers and exporters; a batch's
+//!   payload and its bytes as received.
 //! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions,
 //!   per-tenant and per-service policies, the audit trail).
-//! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector.
-//! - [`export`]: every exporter, and their memory and disk queues.
+//! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector,
+//!   their lifecycle, API and history.
+//! - [`export`]: every exporter, their typed errors, and their memory and disk queues.
 //! - [`admin`]: health, readiness, `/metrics` and the status page.
+//!
+//! Around them:
+//!
+//! - [`config`]: the YAML config, decoded with file:line:column errors into domain types.
+//! - [`attr`]: `kv(key, value)`, an OTLP attribute in one call.
+//! - [`yaml`]: YAML with locations: the tree, readers and located errors that the config
+//!   and the SLO files are decoded with.
+//! - [`user_regex`]: the one policy (size limits) for regexes users write.
+//! - [`shutdown`]: the one shutdown signal long-running tasks are given.
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
+//! - [`cli`]: the command line.
 //! - [`loadgen`]: the `slotel loadgen` OTLP load generator.
 //! - [`replay`]: `slotel replay`: SLO files evaluated over a capture of span facts.
-//! - [`rules`]: `slotel rules`: Prometheus rules, a Grafana dashboard and Grafana alerts from SLO files.
+//! - [`rules`]: `slotel rules`: Prometheus rules, a Grafana dashboard and Grafana alerts
+//!   from SLO files.
 
 pub mod admin;
 pub mod app;
+pub mod attr;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod listener;
 pub mod loadgen;
 pub mod pipeline;
 pub mod receiver;
 pub mod redact;
 pub mod replay;
 pub mod rules;
+pub mod shutdown;
+pub mod signal;
 pub mod slo;
 pub mod telemetry;
+pub mod user_regex;
+pub mod yaml;

@@ -17,42 +17,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::config::{LogFormat, LogsConfig};
-
-/// The three OTLP signals.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub enum Signal {
-    Traces,
-    Metrics,
-    Logs,
-}
-
-impl Signal {
-    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Metrics => "metrics",
-            Signal::Logs => "logs",
-        }
-    }
-
-    /// What one item of this signal is called in messages.
-    pub fn item_name(self) -> &'static str {
-        match self {
-            Signal::Traces => "spans",
-            Signal::Metrics => "data points",
-            Signal::Logs => "log records",
-        }
-    }
-}
-
-/// The receiving protocol.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub enum Protocol {
-    Grpc,
-    Http,
-}
+use crate::signal::{Protocol, Signal};
 
 /// Why items or requests were refused. A closed set: it is a label value.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -75,15 +40,6 @@ pub enum RefuseReason {
     MemoryBudget,
     /// The body did not arrive within the body timeout.
     Timeout,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Grpc => "grpc",
-            Protocol::Http => "http",
-        }
-    }
 }
 
 impl RefuseReason {

@@ -15,7 +15,7 @@ use prost::Message;
 use slotel::loadgen::{ContentOpts, generate};
 use slotel::receiver::otlp::{Format, OtlpRequest, decode};
 use slotel::receiver::wire;
-use slotel::telemetry::Signal;
+use slotel::signal::Signal;
 
 /// Counts this thread's live and peak heap bytes.
 struct Counting;

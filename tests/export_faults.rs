@@ -25,8 +25,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
@@ -35,6 +35,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
+use slotel::attr::kv;
 use tokio::time::Instant;
 
 const EMAIL: &str = "kim.minsu@example.com";
@@ -115,16 +116,6 @@ async fn backend(answer: Answer) -> Backend {
         addr,
         received,
         answered,
-    }
-}
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(Value::StringValue(v.into())),
-        }),
-        ..Default::default()
     }
 }
 
@@ -501,7 +492,7 @@ async fn the_metrics_pipeline_redacts_attributes() {
         name: "sessions".into(),
         data: Some(metric::Data::Gauge(Gauge {
             data_points: vec![NumberDataPoint {
-                attributes: vec![kv("contact", &format!("mail {EMAIL} now"))],
+                attributes: vec![kv("contact", format!("mail {EMAIL} now"))],
                 time_unix_nano: now,
                 value: Some(number_data_point::Value::AsDouble(2.0)),
                 ..Default::default()

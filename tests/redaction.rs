@@ -10,12 +10,13 @@ use std::fmt;
 use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use slotel::attr::kv;
 use slotel::config::{HashConfig, RedactAction, RedactionConfig};
 use slotel::redact::Redactor;
 
@@ -246,14 +247,6 @@ fn string(s: &str) -> Option<AnyValue> {
     })
 }
 
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: string(v),
-        ..Default::default()
-    }
-}
-
 fn resource() -> Option<Resource> {
     Some(Resource {
         attributes: vec![
@@ -276,7 +269,7 @@ fn logs_request(records: &[Record]) -> ExportLogsServiceRequest {
                     .map(|(i, r)| LogRecord {
                         time_unix_nano: 1_718_000_000_000_000_000 + i as u64,
                         body: string(&r.body),
-                        attributes: vec![kv("corpus.index", &i.to_string())],
+                        attributes: vec![kv("corpus.index", i.to_string())],
                         trace_id: vec![0x4b; 16],
                         span_id: vec![0x2c; 8],
                         ..Default::default()
@@ -379,7 +372,7 @@ async fn pipeline_redacts_logs_and_spans_over_http_and_grpc() {
         .iter_mut()
         .enumerate()
     {
-        rec.attributes[0] = kv("corpus.index", &(first.len() + i).to_string());
+        rec.attributes[0] = kv("corpus.index", (first.len() + i).to_string());
     }
     let g = grpc_send(s.grpc, GRPC_LOGS, &[], &req.encode_to_vec(), None).await;
     assert_eq!(g.code, 0, "{}", g.message);

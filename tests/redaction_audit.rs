@@ -11,10 +11,11 @@ use std::process::Command;
 
 use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
+use slotel::attr::kv;
 use slotel::config::{AuthConfig, SystemLookup, TokenConfig};
 
 /// Policies: `acme` hashes e-mails; `globex` allow-lists its support addresses (and, by
@@ -283,14 +284,6 @@ fn string(s: &str) -> Option<AnyValue> {
     Some(AnyValue {
         value: Some(any_value::Value::StringValue(s.to_string())),
     })
-}
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: string(v),
-        ..Default::default()
-    }
 }
 
 fn resource_logs(service: &str, case: &str) -> ResourceLogs {

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Histogram,
@@ -25,6 +25,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use proptest::prelude::*;
 use prost::Message;
+use slotel::attr::kv;
 use slotel::slo::engine::{Engine, EngineConfig, ManualClock};
 use slotel::slo::metric_limits::InvalidPoint;
 use slotel::slo::spec::{self, SloSet};
@@ -65,14 +66,6 @@ fn within<T: Send + 'static>(
         Ok(v) => v,
         Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still running after {limit:?}"),
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
-    }
-}
-
-fn kv(k: &str, v: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
     }
 }
 

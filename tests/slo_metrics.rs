@@ -6,13 +6,14 @@ mod common;
 
 use common::*;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
     ResourceMetrics, ScopeMetrics, Sum, metric::Data, number_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
+use slotel::attr::kv;
 
 const SLOS: &str = r#"
 service: cart
@@ -45,14 +46,6 @@ const BOUNDS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 const GOOD_BUCKETS: usize = 6;
 const DELTA: i32 = AggregationTemporality::Delta as i32;
 const CUMULATIVE: i32 = AggregationTemporality::Cumulative as i32;
-
-fn kv(k: &str, v: Value) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
-    }
-}
 
 fn request(cluster: &str, service: &str, metric: Metric) -> ExportMetricsServiceRequest {
     ExportMetricsServiceRequest {

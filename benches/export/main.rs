@@ -212,8 +212,8 @@ fn queues(c: &mut Criterion) {
 
 fn otlp_compress(c: &mut Criterion) {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-    use slotel::config::Compression;
     use slotel::export::otlp::compress;
+    use slotel::signal::Compression;
     let mut rng = fastrand::Rng::with_seed(42);
     let body = generate::traces(&mut rng, 512, &ContentOpts::default()).encode_to_vec();
     println!("otlp_compress: one request of {} bytes", body.len());

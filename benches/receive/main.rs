@@ -18,7 +18,8 @@ use slotel::loadgen::{ContentOpts, generate};
 use slotel::pipeline::{Exporter, Pipeline};
 use slotel::receiver::otlp::{self, Format};
 use slotel::receiver::{Pipelines, Receiver};
-use slotel::telemetry::{Metrics, Protocol, Signal};
+use slotel::signal::{Protocol, Signal};
+use slotel::telemetry::Metrics;
 
 /// The same allocator as the `slotel` binary, so the figures match what it does.
 #[global_allocator]

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::error::ConfigError;
-use super::interpolate::Lookup;
-use super::read::{Ctx, Fields, hint, local, unknown};
 use super::types::*;
-use super::yaml::Node;
+use crate::yaml::ConfigError;
+use crate::yaml::Lookup;
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, Fields, hint, local, unknown};
 
 /// Decodes `root`; `errors` holds what the YAML stage already found.
 pub(crate) fn decode(

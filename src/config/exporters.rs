@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::read::{Ctx, Fields};
 use super::redaction::{boolean, strings};
-use super::yaml::Node;
+use crate::signal::Compression;
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, Fields};
 
 /// How an exporter reaches its backend: the keys every remote exporter has.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,14 +151,6 @@ impl Default for QueueConfig {
             cache_size: 4 * 1024 * 1024,
         }
     }
-}
-
-/// Request body compression of the OTLP exporters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
 }
 
 /// `prometheusremotewrite/<name>`.

@@ -5,24 +5,18 @@
 //!
 //! # Why two steps and no serde
 //!
-//! 1. `yaml` turns the text into a small tree of nodes that remember their line and
-//!    column (`saphyr-parser` events; aliases expanded under a node budget).
-//! 2. `decode` walks that tree by hand into [`Config`], interpolating `${env:VAR}`,
-//!    `${VAR}`, `${env:VAR:-default}` and `${file:PATH}` inside string values
-//!    (`interpolate`), and validating as it goes. serde would stop at the first error; the
+//! 1. [`crate::yaml`] turns the text into a small tree of nodes that remember their line
+//!    and column (`saphyr-parser` events; aliases expanded under a node budget).
+//! 2. `decode` walks that tree by hand into [`Config`] with the toolkit's readers,
+//!    interpolating `${env:VAR}`, `${VAR}`, `${env:VAR:-default}` and `${file:PATH}`
+//!    inside string values, and validating as it goes. serde would stop at the first error; the
 //!    decoder instead gives a failed field its default, records the error and carries on,
 //!    so `slotel check` lists every mistake in one run.
 //!
 //! # Layout
 //!
 //! - `types.rs`: the validated domain types; each field's doc names its YAML key and default.
-//! - `yaml.rs`: YAML text → marked tree.
 //! - `decode.rs`: marked tree → [`Config`]: the schema, defaults and cross references.
-//! - `read.rs`: the readers `decode.rs` is written with: a mapping reader that reports
-//!   unknown keys with "did you mean" hints, and typed readers (durations, byte sizes,
-//!   addresses, …) that interpolate first.
-//! - `interpolate.rs`: `${…}` expansion through the injected [`Lookup`].
-//! - `error.rs`: [`ConfigError`] and [`ConfigErrors`].
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
 //! - `policy.rs`: its `allow` lists and per-tenant / per-service `policies`.
@@ -42,14 +36,10 @@
 //! - A returned [`ConfigErrors`] is never empty and is sorted by line and column.
 
 mod decode;
-mod error;
 mod exporters;
-mod interpolate;
 mod policy;
-pub(crate) mod read;
 mod redaction;
 mod types;
-pub(crate) mod yaml;
 
 #[cfg(test)]
 mod tests;
@@ -57,11 +47,10 @@ mod tests;
 use std::io::Read;
 use std::path::Path;
 
-use interpolate::lowercase_first;
+use crate::yaml::interpolate::lowercase_first;
+pub use crate::yaml::{ConfigError, ConfigErrors, Lookup, SystemLookup};
 
-pub use error::{ConfigError, ConfigErrors};
 pub use exporters::*;
-pub use interpolate::{Lookup, SystemLookup};
 pub use policy::*;
 pub use redaction::*;
 pub use types::*;
@@ -98,7 +87,7 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
 /// [`EMBEDDED_SOURCE`]); `lookup` resolves `${env:…}` and `${file:…}`.
 pub fn parse(text: &str, source: &str, lookup: &dyn Lookup) -> Result<Config, ConfigErrors> {
     let mut errors = Vec::new();
-    let result = match yaml::parse(text, source, &mut errors) {
+    let result = match crate::yaml::parse(text, source, &mut errors) {
         Some(root) => decode::decode(&root, source, lookup, errors),
         None => Err(errors),
     };

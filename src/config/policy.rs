@@ -8,9 +8,10 @@
 //! the default does and its errors are located in the file. An error in a key a policy
 //! inherits is reported once, at the default.
 
-use super::read::{Ctx, Fields};
-use super::redaction::{RedactionConfig, compile_regex, strings};
-use super::yaml::{Node, Value};
+use super::redaction::{RedactionConfig, strings};
+use crate::user_regex::compile_regex;
+use crate::yaml::read::{Ctx, Fields};
+use crate::yaml::{Node, Value};
 
 /// The most policies one config may hold (each compiles its own detectors).
 pub const MAX_POLICIES: usize = 64;

@@ -6,20 +6,9 @@
 //! config error instead of a start-up failure), and that a `hash` action has a key. The
 //! hash key is never printed: not by `Debug`, not in errors.
 
-use regex_automata::meta;
-use regex_automata::util::syntax;
-
-use super::read::{Ctx, Fields, hint};
-use super::yaml::Node;
-
-/// The longest regex source accepted from config.
-pub const MAX_REGEX_LEN: usize = 1024;
-
-/// The largest compiled (NFA) size of one regex from config, in bytes.
-pub const MAX_REGEX_BYTES: usize = 512 * 1024;
-
-/// The deepest nesting of groups and repetitions in a regex from config.
-pub const MAX_REGEX_NEST: u32 = 32;
+use crate::user_regex::compile_regex;
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, Fields, hint};
 
 /// The shortest hash key accepted, in bytes.
 pub const MIN_HASH_KEY_BYTES: usize = 16;
@@ -356,35 +345,6 @@ impl RedactionConfig {
             .find(|(d, _)| *d == t)
             .and_then(|(_, a)| *a)
     }
-}
-
-/// Compiles one regex from config under the size limits; the error is a message.
-pub fn compile_regex(pattern: &str) -> Result<meta::Regex, String> {
-    if pattern.len() > MAX_REGEX_LEN {
-        return Err(format!("regex is longer than {MAX_REGEX_LEN} bytes"));
-    }
-    meta::Regex::builder()
-        .syntax(syntax::Config::new().nest_limit(MAX_REGEX_NEST))
-        .configure(
-            meta::Config::new()
-                .nfa_size_limit(Some(MAX_REGEX_BYTES))
-                .onepass_size_limit(Some(MAX_REGEX_BYTES)),
-        )
-        .build(pattern)
-        .map_err(|e| {
-            if e.size_limit().is_some() {
-                return format!("regex is too large (over {MAX_REGEX_BYTES} bytes compiled)");
-            }
-            // The syntax error's own text ends with a line "error: <what>".
-            let detail = e.syntax_error().map(|se| se.to_string()).and_then(|text| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix("error: ").map(str::to_string))
-            });
-            match detail {
-                Some(what) => format!("invalid regex: {what}"),
-                None => format!("invalid regex: {e}"),
-            }
-        })
 }
 
 const ACTIONS: [(&str, RedactAction); 4] = [

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::read::{parse_addr, parse_byte_size, parse_duration};
 use super::*;
+use crate::yaml::interpolate;
+use crate::yaml::read::{parse_addr, parse_byte_size, parse_duration};
 
 const MIB: usize = 1024 * 1024;
 

@@ -2,6 +2,7 @@
 //! or a configured CA bundle, optional client certificate, timeouts, and the headers every
 //! request carries (configured headers, basic or bearer auth, the tenant).
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use tokio_rustls::rustls;
 
 use crate::config::ClientConfig;
 
-use super::retry::Outcome;
+use super::error::{BuildError, TlsError};
+use super::retry::{Cause, Outcome};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -45,16 +47,16 @@ pub struct Response {
 }
 
 impl HttpClient {
-    pub fn new(cfg: &ClientConfig) -> Result<Self, String> {
+    pub fn new(cfg: &ClientConfig) -> Result<Self, BuildError> {
         Self::build(cfg, false)
     }
 
     /// A client that speaks HTTP/2 only (prior knowledge on `http://`), as gRPC needs.
-    pub fn new_http2(cfg: &ClientConfig) -> Result<Self, String> {
+    pub fn new_http2(cfg: &ClientConfig) -> Result<Self, BuildError> {
         Self::build(cfg, true)
     }
 
-    fn build(cfg: &ClientConfig, http2_only: bool) -> Result<Self, String> {
+    fn build(cfg: &ClientConfig, http2_only: bool) -> Result<Self, BuildError> {
         let tls = tls_config(cfg)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -75,9 +77,8 @@ impl HttpClient {
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| format!("invalid header name {k:?}"))?;
-            let value =
-                HeaderValue::from_str(v).map_err(|_| format!("invalid value of header {k:?}"))?;
+                .map_err(|_| BuildError::HeaderName(k.clone()))?;
+            let value = HeaderValue::from_str(v).map_err(|_| BuildError::HeaderValue(k.clone()))?;
             headers.insert(name, value);
         }
         let auth = match (&cfg.basic_auth, &cfg.bearer_token) {
@@ -91,15 +92,14 @@ impl HttpClient {
             (None, None) => None,
         };
         if let Some(auth) = auth {
-            let mut value = HeaderValue::from_str(&auth)
-                .map_err(|_| "invalid characters in the credentials".to_string())?;
+            let mut value = HeaderValue::from_str(&auth).map_err(|_| BuildError::Credentials)?;
             value.set_sensitive(true);
             headers.insert(http::header::AUTHORIZATION, value);
         }
         let tenant_header = HeaderName::from_bytes(cfg.tenant_header.as_bytes())
-            .map_err(|_| format!("invalid tenant_header {:?}", cfg.tenant_header))?;
+            .map_err(|_| BuildError::TenantHeader(cfg.tenant_header.clone()))?;
         let default_tenant = match &cfg.tenant {
-            Some(t) => Some(HeaderValue::from_str(t).map_err(|_| format!("invalid tenant {t:?}"))?),
+            Some(t) => Some(HeaderValue::from_str(t).map_err(|_| BuildError::Tenant(t.clone()))?),
             None => None,
         };
         Ok(Self {
@@ -147,7 +147,7 @@ impl HttpClient {
             }
         }
         let req = req.body(Full::new(body)).map_err(|e| Outcome::Permanent {
-            reason: "request",
+            cause: Cause::Request,
             detail: e.to_string(),
         })?;
         let send = async {
@@ -155,7 +155,7 @@ impl HttpClient {
                 .client
                 .request(req)
                 .await
-                .map_err(|e| Outcome::retry("connection", connection_error(&e)))?;
+                .map_err(|e| Outcome::retry(Cause::Connection, connection_error(&e)))?;
             let (parts, body) = resp.into_parts();
             // Only the start of the body matters (error class, partial success).
             let (bytes, trailers) = match Limited::new(body, 64 * 1024).collect().await {
@@ -175,7 +175,7 @@ impl HttpClient {
         match tokio::time::timeout(self.timeout, send).await {
             Ok(r) => r,
             Err(_) => Err(Outcome::retry(
-                "timeout",
+                Cause::Timeout,
                 format!("no response within {:?}", self.timeout),
             )),
         }
@@ -225,11 +225,11 @@ fn connection_error(e: &hyper_util::client::legacy::Error) -> String {
 }
 
 /// The rustls client config of `tls`: roots, client certificate, verification.
-pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, String> {
+pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(TlsError::Protocol)?;
     let builder = if cfg.tls.insecure_skip_verify {
         builder
             .dangerous()
@@ -239,13 +239,10 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, String> {
         match &cfg.tls.ca_file {
             Some(path) => {
                 let certs = CertificateDer::pem_file_iter(path)
-                    .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+                    .map_err(|e| read_error("ca_file", path, e))?;
                 for cert in certs {
-                    let cert =
-                        cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
-                    roots
-                        .add(cert)
-                        .map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                    let cert = cert.map_err(|e| bad_certificate(path, e))?;
+                    roots.add(cert).map_err(|e| bad_certificate(path, e))?;
                 }
             }
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -256,16 +253,31 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, String> {
         (Some(cert), Some(key)) => {
             let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
                 .and_then(|it| it.collect::<Result<_, _>>())
-                .map_err(|e| format!("cannot read cert_file {}: {e}", cert.display()))?;
-            let key = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| format!("cannot read key_file {}: {e}", key.display()))?;
+                .map_err(|e| read_error("cert_file", cert, e))?;
+            let key =
+                PrivateKeyDer::from_pem_file(key).map_err(|e| read_error("key_file", key, e))?;
             builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("client certificate: {e}"))?
+                .map_err(TlsError::ClientCertificate)?
         }
         _ => builder.with_no_client_auth(),
     };
     Ok(config)
+}
+
+fn read_error(what: &'static str, path: &Path, e: impl std::fmt::Display) -> TlsError {
+    TlsError::Read {
+        what,
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn bad_certificate(path: &Path, e: impl std::fmt::Display) -> TlsError {
+    TlsError::Certificate {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 /// `insecure_skip_verify`: accepts any server certificate (signatures are still checked so
@@ -399,9 +411,20 @@ mod tests {
     async fn a_missing_ca_file_is_a_clear_error() {
         let mut cfg = config("https://127.0.0.1:9/");
         cfg.tls.ca_file = Some("/nonexistent/ca.pem".into());
-        let err = HttpClient::new(&cfg).err().unwrap_or_default();
+        let err = HttpClient::new(&cfg).err().expect("an error");
         assert!(
-            err.contains("cannot read ca_file /nonexistent/ca.pem"),
+            matches!(
+                &err,
+                BuildError::Tls(TlsError::Read {
+                    what: "ca_file",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("cannot read ca_file /nonexistent/ca.pem"),
             "{err}"
         );
     }

@@ -22,7 +22,7 @@ impl DebugExporter {
 }
 
 fn service_names(batch: &Batch) -> Vec<String> {
-    let resources: Vec<_> = match &batch.payload {
+    let resources: Vec<_> = match batch.payload() {
         Payload::Traces(r) => r
             .resource_spans
             .iter()
@@ -56,7 +56,7 @@ fn service_names(batch: &Batch) -> Vec<String> {
 }
 
 fn item_names(batch: &Batch) -> Vec<String> {
-    match &batch.payload {
+    match batch.payload() {
         Payload::Traces(r) => r
             .resource_spans
             .iter()
@@ -82,7 +82,7 @@ impl Exporter for DebugExporter {
     }
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
-        let signal = batch.payload.signal();
+        let signal = batch.payload().signal();
         let tenant = batch.ctx.tenant.as_deref().unwrap_or("");
         match self.verbosity {
             Verbosity::Basic => {

@@ -20,14 +20,14 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::error::{BuildError, EncodeError};
 use super::queue::{DiskOptions, Next, Queue, Record, Taken};
 use super::retry::{Backoff, Outcome};
 use crate::config::{Delivery, QueueStorage};
 use crate::pipeline::{Batch, ExportError, Exporter};
+use crate::signal::Signal;
 use crate::telemetry::log_limit::LogLimiter;
-use crate::telemetry::{
-    DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, SalvageLabels, Signal,
-};
+use crate::telemetry::{DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, SalvageLabels};
 
 /// What a remote exporter implements: turning batches into backend requests, and sending
 /// one request.
@@ -36,7 +36,7 @@ pub trait Remote: Send + Sync + 'static {
     /// Whether the exporter takes this signal.
     fn accepts(&self, signal: Signal) -> bool;
     /// Encodes a batch into requests (runs on the dispatcher; keep it quick).
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String>;
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError>;
     /// Sends one request once.
     async fn send(&self, record: &Record) -> Outcome;
 }
@@ -77,7 +77,7 @@ impl QueuedExporter {
         remote: Arc<dyn Remote>,
         delivery: &Delivery,
         metrics: Arc<Metrics>,
-    ) -> Result<Arc<Self>, String> {
+    ) -> Result<Arc<Self>, BuildError> {
         let q = &delivery.queue;
         let queue = match (q.storage, &q.directory) {
             (QueueStorage::Disk, Some(dir)) => {
@@ -85,7 +85,7 @@ impl QueuedExporter {
                     cache_size: q.cache_size,
                     ..DiskOptions::default()
                 };
-                Queue::disk(q.max_bytes, dir, id, opts).map_err(|e| e.to_string())?
+                Queue::disk(q.max_bytes, dir, id, opts)?
             }
             _ => Queue::memory(q.max_bytes),
         };
@@ -238,14 +238,14 @@ impl Exporter for QueuedExporter {
             Ok(r) => r,
             Err(e) => {
                 self.dropped("encode", batch.items as u64);
-                return Err(ExportError::Encode(e));
+                return Err(ExportError::Encode(Box::new(e)));
             }
         };
         for r in records {
             let items = r.items;
             if self.queue.push(r, batch.ack.clone()).is_err() {
                 self.dropped("queue_full", items);
-                return Err(ExportError::Encode("exporter queue is full".to_string()));
+                return Err(ExportError::QueueFull);
             }
         }
         Ok(())
@@ -469,7 +469,7 @@ impl Consumer {
                     self.count_request("success");
                     return Delivered::Yes;
                 }
-                Outcome::Permanent { reason: _, detail } => {
+                Outcome::Permanent { cause: _, detail } => {
                     self.count_request("permanent");
                     self.log_failure(
                         "permanent",

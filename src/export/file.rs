@@ -33,7 +33,7 @@ fn encode_line(payload: &Payload) -> Result<Vec<u8>, ExportError> {
         Payload::Metrics(r) => otlp_json::encode(r),
         Payload::Logs(r) => otlp_json::encode(r),
     }
-    .map_err(|e| ExportError::Encode(e.to_string()))?;
+    .map_err(|e| ExportError::Encode(Box::new(e)))?;
     line.push(b'\n');
     Ok(line)
 }
@@ -45,7 +45,7 @@ impl Exporter for FileExporter {
     }
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
-        let line = encode_line(&batch.payload)?;
+        let line = encode_line(batch.payload())?;
         let file = self.file.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || -> Result<(), ExportError> {

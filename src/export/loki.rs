@@ -30,13 +30,14 @@ use prost::Message;
 
 use super::client::HttpClient;
 use super::delivery::Remote;
+use super::error::{BuildError, EncodeError};
 use super::proto::loki;
 use super::queue::Record;
 use super::remote_write::sanitize;
 use super::retry::Outcome;
 use crate::config::LokiConfig;
 use crate::pipeline::{Batch, Payload};
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// The push path appended to an endpoint given without a path.
 const PUSH_PATH: &str = "/loki/api/v1/push";
@@ -49,7 +50,7 @@ pub struct Loki {
 }
 
 impl Loki {
-    pub fn new(cfg: &LokiConfig) -> Result<Self, String> {
+    pub fn new(cfg: &LokiConfig) -> Result<Self, BuildError> {
         let url = push_url(&cfg.client.endpoint)?;
         let mut labels: Vec<(String, String)> = Vec::with_capacity(cfg.labels.len());
         for attr in &cfg.labels {
@@ -72,15 +73,17 @@ impl Loki {
 }
 
 /// The push URL: `endpoint` as it is, or with [`PUSH_PATH`] when it has no path.
-pub fn push_url(endpoint: &str) -> Result<http::Uri, String> {
-    let uri: http::Uri = endpoint
-        .parse()
-        .map_err(|e| format!("invalid endpoint {endpoint:?}: {e}"))?;
+pub fn push_url(endpoint: &str) -> Result<http::Uri, BuildError> {
+    let uri: http::Uri = endpoint.parse().map_err(|source| BuildError::Endpoint {
+        endpoint: endpoint.to_string(),
+        source,
+    })?;
     if matches!(uri.path(), "" | "/") && uri.query().is_none() {
         let url = format!("{}{PUSH_PATH}", endpoint.trim_end_matches('/'));
-        return url
-            .parse()
-            .map_err(|e| format!("invalid endpoint {endpoint:?}: {e}"));
+        return url.parse().map_err(|source| BuildError::Endpoint {
+            endpoint: endpoint.to_string(),
+            source,
+        });
     }
     Ok(uri)
 }
@@ -338,8 +341,8 @@ impl Remote for Loki {
         signal == Signal::Logs
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        let Payload::Logs(req) = &batch.payload else {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError> {
+        let Payload::Logs(req) = batch.payload() else {
             return Ok(Vec::new());
         };
         let now = jiff::Timestamp::now();
@@ -348,9 +351,7 @@ impl Remote for Loki {
         if push.streams.is_empty() {
             return Ok(Vec::new());
         }
-        let body = snap::raw::Encoder::new()
-            .compress_vec(&push.encode_to_vec())
-            .map_err(|e| format!("snappy: {e}"))?;
+        let body = snap::raw::Encoder::new().compress_vec(&push.encode_to_vec())?;
         Ok(vec![Record {
             tenant: batch.ctx.tenant.as_deref().map(str::to_string),
             items: batch.items as u64,

@@ -9,6 +9,8 @@
 //! - `delivery.rs`: [`QueuedExporter`]: a remote exporter behind its own queue, with
 //!   consumers that retry.
 //! - `queue/`: the bounded queue, in memory or on disk (redb), and its records.
+//! - `error.rs`: [`BuildError`], [`EncodeError`] and [`TlsError`]: typed, so callers and
+//!   tests match on what went wrong.
 //! - `retry.rs`: the one retry classification and the backoff.
 //! - `failure.rs`: a backend's refusal summarised (status, reason class, body length):
 //!   error bodies echo the refused data, so they never reach slotel's logs.
@@ -21,6 +23,7 @@
 pub(crate) mod client;
 mod debug;
 pub mod delivery;
+mod error;
 pub mod failure;
 mod file;
 pub mod loki;
@@ -35,6 +38,7 @@ use std::sync::Arc;
 
 pub use debug::DebugExporter;
 pub use delivery::{QueuedExporter, Remote};
+pub use error::{BuildError, EncodeError, ExporterError, TlsError};
 pub use file::FileExporter;
 pub use nop::NopExporter;
 pub use remote_write::RemoteWrite;
@@ -46,12 +50,19 @@ use crate::telemetry::Metrics;
 /// Builds the exporter an entry of `exporters` describes. Local exporters open nothing
 /// yet (the file exporter opens its file on first use); remote ones open their queue and
 /// start delivering.
-pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Arc<dyn Exporter>, String> {
+pub fn build(
+    cfg: &ExporterConfig,
+    metrics: &Arc<Metrics>,
+) -> Result<Arc<dyn Exporter>, ExporterError> {
+    let named = |source: BuildError| ExporterError {
+        id: cfg.id.clone(),
+        source,
+    };
     let local = |exporter: Arc<dyn Exporter>| exporter;
     let queued = |remote: Arc<dyn Remote>, delivery| {
         QueuedExporter::start(&cfg.id, remote, delivery, metrics.clone())
             .map(|q| q as Arc<dyn Exporter>)
-            .map_err(|e| format!("exporter {}: {e}", cfg.id))
+            .map_err(named)
     };
     Ok(match &cfg.kind {
         ExporterKind::Debug { verbosity } => {
@@ -60,8 +71,7 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Arc<dyn Exp
         ExporterKind::File { path } => local(Arc::new(FileExporter::new(&cfg.id, path.clone()))),
         ExporterKind::Nop => local(Arc::new(NopExporter::new(&cfg.id))),
         ExporterKind::RemoteWrite(rw, delivery) => {
-            let remote =
-                Arc::new(RemoteWrite::new(rw).map_err(|e| format!("exporter {}: {e}", cfg.id))?);
+            let remote = Arc::new(RemoteWrite::new(rw).map_err(named)?);
             // One request at a time: Prometheus refuses a series' samples out of order.
             let mut delivery = delivery.clone();
             delivery.queue.num_consumers = 1;
@@ -69,20 +79,19 @@ pub fn build(cfg: &ExporterConfig, metrics: &Arc<Metrics>) -> Result<Arc<dyn Exp
         }
         ExporterKind::OtlpGrpc(otlp, delivery) => {
             let on_disk = delivery.queue.storage == QueueStorage::Disk;
-            let remote = otlp::OtlpGrpc::new(&cfg.id, otlp, on_disk, metrics.clone())
-                .map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            let remote =
+                otlp::OtlpGrpc::new(&cfg.id, otlp, on_disk, metrics.clone()).map_err(named)?;
             local(queued(Arc::new(remote), delivery)?)
         }
         ExporterKind::OtlpHttp(otlp, delivery) => {
             // A disk queue stores bodies compressed: less to write and fsync.
             let on_disk = delivery.queue.storage == QueueStorage::Disk;
-            let remote = otlp::OtlpHttp::new(&cfg.id, otlp, on_disk, metrics.clone())
-                .map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            let remote =
+                otlp::OtlpHttp::new(&cfg.id, otlp, on_disk, metrics.clone()).map_err(named)?;
             local(queued(Arc::new(remote), delivery)?)
         }
         ExporterKind::Loki(cfg_loki, delivery) => {
-            let remote =
-                loki::Loki::new(cfg_loki).map_err(|e| format!("exporter {}: {e}", cfg.id))?;
+            let remote = loki::Loki::new(cfg_loki).map_err(named)?;
             local(queued(Arc::new(remote), delivery)?)
         }
     })

@@ -38,12 +38,13 @@ use prost::Message;
 
 use super::client::HttpClient;
 use super::delivery::Remote;
+use super::error::{BuildError, EncodeError};
 use super::proto::prometheus as prom;
 use super::queue::Record;
 use super::retry::Outcome;
 use crate::config::RemoteWriteConfig;
 use crate::pipeline::{Batch, Origin as BatchOrigin, Payload};
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// The value Prometheus reads as "this series ended here".
 pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
@@ -298,13 +299,16 @@ pub fn native_buckets(
 }
 
 impl RemoteWrite {
-    pub fn new(cfg: &RemoteWriteConfig) -> Result<Self, String> {
+    pub fn new(cfg: &RemoteWriteConfig) -> Result<Self, BuildError> {
         let client = HttpClient::new(&cfg.client)?;
-        let url: http::Uri = cfg
-            .client
-            .endpoint
-            .parse()
-            .map_err(|e| format!("invalid endpoint: {e}"))?;
+        let url: http::Uri =
+            cfg.client
+                .endpoint
+                .parse()
+                .map_err(|source| BuildError::Endpoint {
+                    endpoint: cfg.client.endpoint.clone(),
+                    source,
+                })?;
         let replica = cfg
             .replica
             .clone()
@@ -501,7 +505,7 @@ impl RemoteWrite {
         series: Vec<prom::TimeSeries>,
         tenant: Option<String>,
         now_ms: u64,
-    ) -> Result<Vec<Record>, String> {
+    ) -> Result<Vec<Record>, EncodeError> {
         let max = self.cfg.max_samples_per_request.max(1);
         let mut out = Vec::new();
         let mut chunk: Vec<prom::TimeSeries> = Vec::new();
@@ -509,7 +513,7 @@ impl RemoteWrite {
         let flush = |chunk: &mut Vec<prom::TimeSeries>,
                      samples: &mut usize,
                      out: &mut Vec<Record>|
-         -> Result<(), String> {
+         -> Result<(), EncodeError> {
             if chunk.is_empty() {
                 return Ok(());
             }
@@ -517,9 +521,7 @@ impl RemoteWrite {
                 timeseries: std::mem::take(chunk),
                 metadata: Vec::new(),
             };
-            let body = snap::raw::Encoder::new()
-                .compress_vec(&req.encode_to_vec())
-                .map_err(|e| format!("snappy: {e}"))?;
+            let body = snap::raw::Encoder::new().compress_vec(&req.encode_to_vec())?;
             out.push(Record {
                 tenant: tenant.clone(),
                 items: *samples as u64,
@@ -547,7 +549,7 @@ impl RemoteWrite {
         &self,
         req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
         tenant: Option<String>,
-    ) -> Result<Vec<Record>, String> {
+    ) -> Result<Vec<Record>, EncodeError> {
         self.encode_as(req, Origin::Sender, tenant)
     }
 
@@ -556,7 +558,7 @@ impl RemoteWrite {
     pub fn encode_slo_series(
         &self,
         req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
-    ) -> Result<Vec<Record>, String> {
+    ) -> Result<Vec<Record>, EncodeError> {
         self.encode_as(req, Origin::Slotel, None)
     }
 
@@ -565,7 +567,7 @@ impl RemoteWrite {
         req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
         origin: Origin,
         tenant: Option<String>,
-    ) -> Result<Vec<Record>, String> {
+    ) -> Result<Vec<Record>, EncodeError> {
         let now = jiff::Timestamp::now().as_millisecond();
         let series = self.convert(req, origin, now);
         let series = self.monotonic(series, now);
@@ -590,8 +592,8 @@ impl Remote for RemoteWrite {
         signal == Signal::Metrics
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
-        match (&batch.payload, batch.ctx.origin) {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError> {
+        match (batch.payload(), batch.ctx.origin) {
             (Payload::Metrics(req), BatchOrigin::Received) => {
                 let tenant = batch.ctx.tenant.as_deref().map(str::to_string);
                 self.encode_metrics(req, tenant)

@@ -4,13 +4,40 @@
 //! `DATA_LOSS`, `CANCELLED`, and `RESOURCE_EXHAUSTED` when the server sent RetryInfo
 //! (without it the server is saying "too big", which a retry does not fix); HTTP 429, 502,
 //! 503, 504, and 500 a bounded number of times (Prometheus answers 500 for some permanent
-//! errors); connection errors and timeouts. Everything else is permanent.
+//! errors); connection errors and timeouts. Everything else is permanent. Each outcome
+//! carries its [`Cause`].
 
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
 use super::failure::Refusal;
+
+/// Why an attempt failed, as classified: a closed set, so a caller matches on it instead
+/// of on message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// HTTP 429, 502, 503 or 504.
+    HttpRetryable,
+    /// HTTP 500: retried a bounded number of times.
+    Http500,
+    /// Any other HTTP 4xx.
+    Http4xx,
+    /// Any other HTTP 5xx (or an unexpected status).
+    Http5xx,
+    /// A retryable gRPC status.
+    GrpcRetryable,
+    /// Any other gRPC status.
+    GrpcPermanent,
+    /// The connection failed.
+    Connection,
+    /// No response within the timeout.
+    Timeout,
+    /// The answer broke the protocol (gRPC over HTTP without a status).
+    Protocol,
+    /// The request could not be made (bad record, compression failure).
+    Request,
+}
 
 /// What became of one attempt to deliver a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,23 +46,23 @@ pub enum Outcome {
     /// Try again, after at least `after` when the server said so.
     Retry {
         after: Option<Duration>,
-        reason: &'static str,
+        cause: Cause,
         /// An HTTP 500: retried at most `max_server_error_retries` times.
         server_error: bool,
         detail: String,
     },
     /// The backend will never take this request.
     Permanent {
-        reason: &'static str,
+        cause: Cause,
         detail: String,
     },
 }
 
 impl Outcome {
-    pub fn retry(reason: &'static str, detail: impl Into<String>) -> Self {
+    pub fn retry(cause: Cause, detail: impl Into<String>) -> Self {
         Outcome::Retry {
             after: None,
-            reason,
+            cause,
             server_error: false,
             detail: detail.into(),
         }
@@ -60,21 +87,21 @@ pub fn classify_http(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Ou
     match status.as_u16() {
         429 | 502 | 503 | 504 => Outcome::Retry {
             after,
-            reason: "http_retryable",
+            cause: Cause::HttpRetryable,
             server_error: false,
             detail,
         },
         500 => Outcome::Retry {
             after,
-            reason: "http_500",
+            cause: Cause::Http500,
             server_error: true,
             detail,
         },
         _ => Outcome::Permanent {
-            reason: if status.is_client_error() {
-                "http_4xx"
+            cause: if status.is_client_error() {
+                Cause::Http4xx
             } else {
-                "http_5xx"
+                Cause::Http5xx
             },
             detail,
         },
@@ -96,18 +123,18 @@ pub fn classify_grpc(status: &tonic::Status) -> Outcome {
         | Code::DataLoss
         | Code::Cancelled => Outcome::Retry {
             after,
-            reason: "grpc_retryable",
+            cause: Cause::GrpcRetryable,
             server_error: false,
             detail,
         },
         Code::ResourceExhausted if after.is_some() => Outcome::Retry {
             after,
-            reason: "grpc_retryable",
+            cause: Cause::GrpcRetryable,
             server_error: false,
             detail,
         },
         _ => Outcome::Permanent {
-            reason: "grpc_permanent",
+            cause: Cause::GrpcPermanent,
             detail,
         },
     }
@@ -263,7 +290,7 @@ mod tests {
             classify_grpc(&with_info),
             Outcome::Retry {
                 after: Some(Duration::from_secs(3)),
-                reason: "grpc_retryable",
+                cause: Cause::GrpcRetryable,
                 server_error: false,
                 detail: "gRPC ResourceExhausted (rate_limited; message of 9 bytes not logged)"
                     .to_string(),

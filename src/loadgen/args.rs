@@ -7,46 +7,13 @@ use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use super::LoadgenError;
 use super::generate::ContentOpts;
-
-/// Which OTLP signal to send.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    Traces,
-    Metrics,
-    Logs,
-}
-
-impl Signal {
-    /// The lowercase name, as on the command line and in OTLP/HTTP paths.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Metrics => "metrics",
-            Signal::Logs => "logs",
-        }
-    }
-}
-
-/// OTLP transport.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Grpc,
-    Http,
-}
+use crate::signal::{Compression, Protocol, Signal};
 
 /// OTLP/HTTP body encoding.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Protobuf,
     Json,
-}
-
-/// Request compression.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
 }
 
 /// How the CLI prints the final [`super::Report`].

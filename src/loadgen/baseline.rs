@@ -5,10 +5,11 @@ use std::fmt;
 
 use tokio::time::{Duration, Instant};
 
-use super::args::{Settings, Signal};
+use super::args::Settings;
 use super::pool::{Pool, Recipe, decompress};
 use super::report::per_second;
 use super::{LoadgenError, Payload, Report};
+use crate::signal::Signal;
 
 /// Decompresses and decodes the pool in a loop on this thread until the duration or item
 /// budget is spent. Blocks the calling thread on purpose: the process is pinned to one core

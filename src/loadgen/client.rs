@@ -20,7 +20,8 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
 use super::LoadgenError;
-use super::args::{Compression, Encoding, Protocol, Settings, Signal};
+use super::args::{Encoding, Settings};
+use crate::signal::{Compression, Protocol, Signal};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest response body read from an OTLP/HTTP server.

@@ -43,7 +43,7 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use args::{Compression, Encoding, LoadgenArgs, Protocol, ReportFormat, Signal};
+pub use args::{Encoding, LoadgenArgs, ReportFormat};
 pub use generate::{ContentOpts, Payload};
 use pool::{Pool, Recipe};
 pub use report::{LatencySummary, Refused, Report};

@@ -12,8 +12,9 @@ use bytes::Bytes;
 use tokio::time::{Duration, Instant};
 
 use super::LoadgenError;
-use super::args::{Compression, Encoding, Protocol, Settings, Signal};
+use super::args::{Encoding, Settings};
 use super::generate::{ContentOpts, Payload};
+use crate::signal::{Compression, Protocol, Signal};
 
 /// How many distinct requests the pool holds at most.
 const POOL_REQUESTS: usize = 64;

@@ -140,7 +140,7 @@ fn count_compressed(msg: Bytes, seen: &Seen) -> Option<u64> {
 
 /// Spans of an `ExportTraceServiceRequest`.
 fn count_spans(req: &[u8]) -> Option<u64> {
-    crate::receiver::wire::count_items(crate::telemetry::Signal::Traces, req)
+    crate::receiver::wire::count_items(crate::signal::Signal::Traces, req)
 }
 
 #[cfg(test)]

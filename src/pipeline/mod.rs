@@ -39,8 +39,9 @@ use tokio::task::JoinHandle;
 
 pub use stage::{ExportError, Exporter, Processor};
 
+use crate::signal::{Protocol, Signal};
 use crate::telemetry::log_limit::LogLimiter;
-use crate::telemetry::{ExporterLabels, Metrics, Protocol, Signal, SignalLabels};
+use crate::telemetry::{ExporterLabels, Metrics, SignalLabels};
 
 /// Bytes charged per request on top of its encoded size, so that a flood of tiny requests
 /// is bounded too.
@@ -132,10 +133,14 @@ impl Drop for AckInner {
 }
 
 /// One request's worth of data moving through a pipeline.
+///
+/// The payload is private: it changes only through [`Batch::edit_payload`] or
+/// [`Batch::payload_mut`], which drop the bytes as received with any change, so a changed
+/// (redacted) batch can never be forwarded as it arrived.
 #[derive(Debug)]
 pub struct Batch {
     pub ctx: RequestContext,
-    pub payload: Payload,
+    payload: Payload,
     /// Spans, data points or log records in `payload`.
     pub items: usize,
     /// Encoded size of the request as received (after decompression).
@@ -143,9 +148,65 @@ pub struct Batch {
     /// Set when the receiver waits for durable exporters before acknowledging.
     pub ack: Option<Ack>,
     /// The request's bytes as received, while nothing has changed the payload: OTLP
-    /// exporters forward them instead of encoding (and compressing) again. Whoever changes
-    /// `payload` clears this.
-    pub raw: Option<Raw>,
+    /// exporters forward them instead of encoding (and compressing) again.
+    raw: Option<Raw>,
+}
+
+impl Batch {
+    /// A batch of `items` items, `bytes` long encoded, made by slotel or decoded without
+    /// keeping the bytes as received.
+    pub fn new(ctx: RequestContext, payload: Payload, items: usize, bytes: usize) -> Self {
+        Self {
+            ctx,
+            payload,
+            items,
+            bytes,
+            ack: None,
+            raw: None,
+        }
+    }
+
+    /// The same batch, remembering the bytes `payload` was decoded from: exporters may
+    /// forward them while nothing changes the payload.
+    pub fn with_raw(mut self, raw: Option<Raw>) -> Self {
+        self.raw = raw;
+        self
+    }
+
+    /// The same batch, with an acknowledgement the receiver waits for.
+    pub fn with_ack(mut self, ack: Option<Ack>) -> Self {
+        self.ack = ack;
+        self
+    }
+
+    pub fn payload(&self) -> &Payload {
+        &self.payload
+    }
+
+    pub fn into_payload(self) -> Payload {
+        self.payload
+    }
+
+    /// The bytes as received, while the payload is unchanged.
+    pub fn raw(&self) -> Option<&Raw> {
+        self.raw.as_ref()
+    }
+
+    /// The payload, to change: the bytes as received are dropped now.
+    pub fn payload_mut(&mut self) -> &mut Payload {
+        self.raw = None;
+        &mut self.payload
+    }
+
+    /// Runs `edit` on the payload (with the batch's context); `edit` returns how many
+    /// changes it made. Any change drops the bytes as received; none keeps them.
+    pub fn edit_payload(&mut self, edit: impl FnOnce(&RequestContext, &mut Payload) -> u64) -> u64 {
+        let changes = edit(&self.ctx, &mut self.payload);
+        if changes > 0 {
+            self.raw = None;
+        }
+        changes
+    }
 }
 
 /// A request as it was received: its protobuf bytes and, when the client compressed it,
@@ -162,7 +223,7 @@ pub struct Raw {
 /// A compressed request body as received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wire {
-    pub compression: crate::config::Compression,
+    pub compression: crate::signal::Compression,
     pub body: bytes::Bytes,
 }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::Batch;
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// A synchronous transformation of a batch (redaction, enrichment). Runs on the
 /// dispatcher task, off the receivers' request path.
@@ -18,7 +18,9 @@ pub enum ExportError {
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot encode batch: {0}")]
-    Encode(String),
+    Encode(Box<dyn std::error::Error + Send + Sync>),
+    #[error("cannot encode batch: exporter queue is full")]
+    QueueFull,
     #[error("exporter is shut down")]
     Shutdown,
 }

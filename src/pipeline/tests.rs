@@ -45,14 +45,12 @@ impl Exporter for Gated {
 }
 
 fn batch(items: usize, bytes: usize) -> Batch {
-    Batch {
-        ctx: RequestContext::default(),
-        payload: Payload::Traces(ExportTraceServiceRequest::default()),
+    Batch::new(
+        RequestContext::default(),
+        Payload::Traces(ExportTraceServiceRequest::default()),
         items,
         bytes,
-        ack: None,
-        raw: None,
-    }
+    )
 }
 
 #[tokio::test]

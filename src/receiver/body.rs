@@ -15,8 +15,8 @@ use std::io::Read;
 use bytes::Bytes;
 
 use super::ReceiveError;
-use crate::config::Compression;
 use crate::pipeline::budget::{Charge, MemoryBudget};
+use crate::signal::Compression;
 
 /// Bytes read bodies are charged per byte received: the frames as they arrive and the
 /// contiguous copy they are gathered into.

@@ -28,10 +28,10 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use super::otlp::{Checked, OtlpRequest};
 use crate::config::Limits;
 use crate::pipeline::Payload;
+use crate::signal::Signal;
 use crate::slo::metric_limits::{
     InvalidPoint, check_exponential, check_histogram, check_number, check_summary,
 };
-use crate::telemetry::Signal;
 
 /// Most buckets one side of an exponential histogram point, or one explicit histogram
 /// point, may have. The SDKs' default is 160; Prometheus native histograms reach a few

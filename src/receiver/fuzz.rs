@@ -14,7 +14,7 @@ use super::otlp::{Format, OtlpRequest};
 use super::wire::{self, WireError};
 use super::{decode_checked, weigh};
 use crate::config::Limits;
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// Runs `data` through the receive path as every signal and format.
 pub fn receive_one(data: &[u8]) {

@@ -27,10 +27,11 @@ use tonic::{Status, body::Body as GrpcBody};
 use super::body::{GuardedBody, decompress};
 use super::otlp::{Format, OtlpRequest};
 use super::{Identity, ReceiveError, Receiver};
-use crate::config::Compression;
 use crate::pipeline::Wire;
 use crate::pipeline::budget::Charge;
-use crate::telemetry::{Protocol, RefuseReason};
+use crate::signal::Compression;
+use crate::signal::Protocol;
+use crate::telemetry::RefuseReason;
 
 pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 pub const METRICS_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";

@@ -22,9 +22,9 @@ use prost::Message;
 use super::body::{Guard, GuardedBody, decompress};
 use super::otlp::{Format, OtlpRequest};
 use super::{ReceiveError, Receiver};
-use crate::config::Compression;
 use crate::pipeline::{Wire, otlp_json};
-use crate::telemetry::Protocol;
+use crate::signal::Compression;
+use crate::signal::Protocol;
 
 #[derive(Clone)]
 struct HttpState {

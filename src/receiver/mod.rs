@@ -21,8 +21,6 @@
 //! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
-//! - `server.rs`: the accept loop shared by every listener (TLS, connection limits per
-//!   listener and per peer, first-byte, handshake and idle timeouts, graceful shutdown).
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
@@ -35,7 +33,6 @@ pub mod grpc;
 pub mod http;
 mod json;
 pub mod otlp;
-pub mod server;
 pub mod wire;
 
 use std::sync::Arc;
@@ -48,9 +45,9 @@ use otlp::{Format, OtlpRequest};
 use crate::config::{Limits, OtlpReceiverConfig};
 use crate::pipeline::budget::{BudgetError, Charge, MemoryBudget};
 use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
+use crate::signal::{Protocol, Signal};
 use crate::telemetry::{
-    Metrics, Protocol, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels,
-    RequestLabels, Signal,
+    Metrics, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels, RequestLabels,
 };
 
 const RECEIVER: &str = "otlp";
@@ -339,17 +336,12 @@ impl Receiver {
                 durable = Some(rx);
                 ack
             });
-            let batch = Batch {
-                ctx,
-                payload: req.into_payload(),
-                items: checked.kept,
-                bytes: body.len(),
-                ack,
-                raw: unchanged.then(|| Raw {
+            let batch = Batch::new(ctx, req.into_payload(), checked.kept, body.len())
+                .with_ack(ack)
+                .with_raw(unchanged.then(|| Raw {
                     body: body.clone(),
                     wire,
-                }),
-            };
+                }));
             if let Err(e) = pipeline.try_send_charged(batch, Some(charge)) {
                 let err = self.send_error(e);
                 self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);

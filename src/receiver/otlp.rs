@@ -5,7 +5,7 @@
 use super::json;
 use crate::config::Limits;
 use crate::pipeline::Payload;
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// Wire format of a request body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
 
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// The deepest message nesting read, as prost's own recursion limit.
 const MAX_DEPTH: u32 = 100;

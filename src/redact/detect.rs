@@ -39,7 +39,8 @@
 use regex_automata::meta::{self, Cache};
 use regex_automata::{Anchored, Input, PatternID};
 
-use crate::config::{CustomDetector, PiiType, RedactionConfig, Validator, compile_regex};
+use crate::config::{CustomDetector, PiiType, RedactionConfig, Validator};
+use crate::user_regex::compile_regex;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;

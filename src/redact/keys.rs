@@ -3,7 +3,8 @@
 
 use regex_automata::meta;
 
-use crate::config::{KeyRules as KeyRulesConfig, compile_regex};
+use crate::config::KeyRules as KeyRulesConfig;
+use crate::user_regex::compile_regex;
 
 use super::RedactError;
 

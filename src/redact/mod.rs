@@ -551,9 +551,7 @@ impl Processor for RedactionProcessor {
     }
 
     fn process(&self, batch: &mut Batch) {
-        if self.policies.process(&self.metrics, batch) > 0 {
-            // The payload changed: its received bytes must not be forwarded.
-            batch.raw = None;
-        }
+        // Any redaction drops the bytes as received (`Batch::edit_payload`).
+        self.policies.process(&self.metrics, batch);
     }
 }

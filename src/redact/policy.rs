@@ -17,9 +17,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use regex_automata::meta;
 
 use super::{RedactError, Redactor, Session};
-use crate::config::{AllowList, RedactionConfig, compile_regex, policy_matches};
+use crate::config::{AllowList, RedactionConfig, policy_matches};
 use crate::pipeline::{Batch, Payload};
-use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels, Signal};
+use crate::signal::Signal;
+use crate::telemetry::{Metrics, RedactionFallbackLabels, RedactionLabels};
+use crate::user_regex::compile_regex;
 
 /// The `policy` label of the default policy.
 pub const DEFAULT_POLICY: &str = "default";
@@ -129,22 +131,25 @@ impl Policies {
         }
     }
 
-    /// Redacts a batch in place and counts it; returns the number of redactions.
+    /// Redacts a batch in place and counts it; returns the number of redactions. A batch
+    /// with any redaction loses its bytes as received.
     pub(crate) fn process(&self, metrics: &Metrics, batch: &mut Batch) -> u64 {
-        let signal = batch.payload.signal();
-        let tenant = batch.ctx.tenant.clone();
-        let tenant = tenant.as_deref();
+        batch.edit_payload(|ctx, payload| self.redact(metrics, ctx.tenant.as_deref(), payload))
+    }
+
+    fn redact(&self, metrics: &Metrics, tenant: Option<&str>, payload: &mut Payload) -> u64 {
+        let signal = payload.signal();
         let mut sessions: Vec<Option<Session<'_>>> = (0..=self.named.len()).map(|_| None).collect();
         if !self.by_service {
             let s = session(&mut sessions, self, self.select(tenant, None));
-            match &mut batch.payload {
+            match payload {
                 Payload::Logs(req) => s.logs(req),
                 Payload::Traces(req) => s.traces(req),
                 Payload::Metrics(req) => s.metrics(req),
             }
         } else {
             // One resource at a time, moved into a request of its own and back.
-            match &mut batch.payload {
+            match payload {
                 Payload::Logs(req) => {
                     for rl in &mut req.resource_logs {
                         let i = self.select(tenant, service_name(rl.resource.as_ref()));

@@ -6,6 +6,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
+use crate::attr::kv;
 use crate::config::{self, SystemLookup};
 
 /// A redactor from a `processors.redaction` YAML block (indented under `redaction:`).
@@ -224,20 +225,6 @@ fn never_panics_on_odd_input() {
     assert!(out.contains("[REDACTED:email]"), "{out}");
 }
 
-fn string(s: &str) -> Option<AnyValue> {
-    Some(AnyValue {
-        value: Some(any_value::Value::StringValue(s.to_string())),
-    })
-}
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.to_string(),
-        value: string(v),
-        ..Default::default()
-    }
-}
-
 fn str_of(v: &Option<AnyValue>) -> &str {
     match v.as_ref().and_then(|v| v.value.as_ref()) {
         Some(any_value::Value::StringValue(s)) => s,
@@ -375,18 +362,12 @@ fn the_processor_drops_the_received_bytes_only_when_it_redacted() {
     ] {
         let req = logs(body);
         let raw = bytes::Bytes::from(req.encode_to_vec());
-        let mut batch = Batch {
-            ctx: RequestContext::default(),
-            payload: Payload::Logs(req),
-            items: 1,
-            bytes: raw.len(),
-            ack: None,
-            raw: Some(crate::pipeline::Raw::plain(raw.clone())),
-        };
+        let mut batch = Batch::new(RequestContext::default(), Payload::Logs(req), 1, raw.len())
+            .with_raw(Some(crate::pipeline::Raw::plain(raw.clone())));
         processor.process(&mut batch);
-        assert_eq!(batch.raw.is_none(), changed, "{body}");
+        assert_eq!(batch.raw().is_none(), changed, "{body}");
         if !changed {
-            assert_eq!(batch.raw.map(|r| r.body), Some(raw));
+            assert_eq!(batch.raw().map(|r| r.body.clone()), Some(raw));
         }
     }
 }

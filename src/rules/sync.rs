@@ -61,7 +61,7 @@ fn segment(s: &str) -> String {
 
 impl RulesSync {
     pub fn new(cfg: &RulesSyncConfig) -> Result<Self, String> {
-        let client = HttpClient::new(&cfg.client)?;
+        let client = HttpClient::new(&cfg.client).map_err(|e| e.to_string())?;
         let base = format!(
             "{}/prometheus/config/v1/rules/{}",
             cfg.client.endpoint.trim_end_matches('/'),

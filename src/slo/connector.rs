@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use super::engine::Engine;
 use crate::pipeline::{Batch, ExportError, Exporter, Origin, Payload};
-use crate::telemetry::Signal;
+use crate::signal::Signal;
 
 /// Requests with more items than this are recorded with the runtime told that the task
 /// blocks.
@@ -64,7 +64,7 @@ impl Exporter for SloConnector {
         let tenant = batch.ctx.tenant.as_deref();
         let record = || -> Result<(), ExportError> {
             let Some(wal) = self.engine.wal() else {
-                match &batch.payload {
+                match batch.payload() {
                     Payload::Traces(req) => {
                         self.engine.record_spans_from(req, cluster, tenant, None)
                     }
@@ -76,7 +76,7 @@ impl Exporter for SloConnector {
             let mut unit = wal
                 .begin()
                 .map_err(|r| ExportError::Io(std::io::Error::other(r)))?;
-            match &batch.payload {
+            match batch.payload() {
                 Payload::Traces(req) => {
                     self.engine
                         .record_spans_from(req, cluster, tenant, Some(&mut unit.enc))

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::shutdown::{self, Shutdown};
 use prost::Message;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::engine::{Engine, EngineConfig, SystemClock};
@@ -50,7 +50,7 @@ pub struct SloRuntime {
     /// `slo.capture`, once [`SloRuntime::open_capture`] started it.
     capture: Option<Arc<super::capture::Capture>>,
     snapshots: Option<JoinHandle<()>>,
-    stop_snapshots: watch::Sender<bool>,
+    stop_snapshots: shutdown::Trigger,
 }
 
 impl SloRuntime {
@@ -103,7 +103,7 @@ impl SloRuntime {
             rules_sync,
             capture: None,
             snapshots: None,
-            stop_snapshots: watch::channel(false).0,
+            stop_snapshots: shutdown::channel().0,
         })
     }
 
@@ -180,7 +180,7 @@ impl SloRuntime {
             metrics,
             self.export_interval,
         )));
-        let (stop, stop_rx) = watch::channel(false);
+        let (stop, stop_rx) = shutdown::channel();
         self.stop_snapshots = stop;
         self.snapshots = self.state_dir.clone().map(|dir| {
             tokio::spawn(snapshot_loop(
@@ -215,7 +215,7 @@ impl SloRuntime {
     /// Writes the last snapshot (every pipeline has drained: it holds everything
     /// acknowledged).
     pub async fn finish(self) {
-        let _ = self.stop_snapshots.send(true);
+        self.stop_snapshots.trigger();
         if let Some(s) = self.snapshots {
             let _ = s.await;
         }
@@ -239,17 +239,12 @@ fn series_batch(source: &Mutex<SeriesSource>) -> Option<Batch> {
     if items == 0 {
         return None;
     }
-    Some(Batch {
-        ctx: RequestContext {
-            origin: Origin::Slo,
-            ..RequestContext::default()
-        },
-        bytes: req.encoded_len(),
-        payload: Payload::Metrics(req),
-        items,
-        ack: None,
-        raw: None,
-    })
+    let ctx = RequestContext {
+        origin: Origin::Slo,
+        ..RequestContext::default()
+    };
+    let bytes = req.encoded_len();
+    Some(Batch::new(ctx, Payload::Metrics(req), items, bytes))
 }
 
 /// Puts the SLO series into the metrics pipeline every `interval`. A full pipeline skips
@@ -317,14 +312,9 @@ async fn watch_files(engine: Arc<Engine>, files: Vec<String>, allow_empty: bool)
     }
 }
 
-/// Writes SLO state every `interval`, and a last time once `stop` turns true (the shutdown
+/// Writes SLO state every `interval`, and a last time once `stop` is triggered (the shutdown
 /// sequence sends it after the pipelines have drained).
-async fn snapshot_loop(
-    engine: Arc<Engine>,
-    dir: PathBuf,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn snapshot_loop(engine: Arc<Engine>, dir: PathBuf, interval: Duration, mut stop: Shutdown) {
     let write = |engine: Arc<Engine>, dir: PathBuf| async move {
         let result =
             tokio::task::spawn_blocking(move || super::engine::snapshot::write(&engine, &dir))
@@ -340,7 +330,7 @@ async fn snapshot_loop(
         let stopped = tokio::select! {
             _ = tick.tick() => false,
             _ = super::engine::wal::snapshot_wanted(&engine) => false,
-            _ = stop.changed() => true,
+            _ = stop.wait() => true,
         };
         if stopped {
             break;

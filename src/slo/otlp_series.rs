@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, DataPointFlags, ExponentialHistogram, ExponentialHistogramDataPoint,
     Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
@@ -27,6 +27,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use super::engine::Engine;
 pub use super::series::LATENCY;
 use super::series::{Labels, families};
+use crate::attr::kv;
 
 type LabelPairs = Vec<(String, String)>;
 type SeriesKey = (String, LabelPairs);
@@ -48,16 +49,6 @@ pub struct SeriesSource {
     /// When the series were last collected; before the first collection, when every
     /// counter was zero (the engine's start), or `None` after restored state.
     zero_at: Option<u64>,
-}
-
-fn kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_string())),
-        }),
-        ..Default::default()
-    }
 }
 
 fn attributes(labels: &Labels) -> Vec<KeyValue> {

@@ -5,6 +5,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 
 use super::*;
 use crate::config::{QueueConfig, RetryConfig};
+use crate::export::retry::Cause;
 use crate::pipeline::{Payload, RequestContext};
 use crate::telemetry::log_limit::capture::Captured;
 
@@ -32,7 +33,7 @@ impl Remote for Scripted {
         true
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, crate::export::EncodeError> {
         Ok(vec![Record {
             tenant: None,
             items: batch.items as u64,
@@ -50,14 +51,12 @@ impl Remote for Scripted {
 }
 
 fn batch(items: usize) -> Batch {
-    Batch {
-        ctx: RequestContext::default(),
-        payload: Payload::Logs(ExportLogsServiceRequest::default()),
+    Batch::new(
+        RequestContext::default(),
+        Payload::Logs(ExportLogsServiceRequest::default()),
         items,
-        bytes: 10,
-        ack: None,
-        raw: None,
-    }
+        10,
+    )
 }
 
 fn delivery(retry: RetryConfig) -> Delivery {
@@ -114,7 +113,7 @@ async fn wait_until(mut f: impl FnMut() -> bool) {
 fn unavailable(after: Option<Duration>) -> Outcome {
     Outcome::Retry {
         after,
-        reason: "http_retryable",
+        cause: Cause::HttpRetryable,
         server_error: false,
         detail: "503".into(),
     }
@@ -142,7 +141,7 @@ async fn client_errors_are_never_retried() {
     let remote = Scripted::new(
         Vec::new(),
         Outcome::Permanent {
-            reason: "http_4xx",
+            cause: Cause::Http4xx,
             detail: "400".into(),
         },
     );
@@ -161,7 +160,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
         Vec::new(),
         Outcome::Retry {
             after: None,
-            reason: "http_500",
+            cause: Cause::Http500,
             server_error: true,
             detail: "500".into(),
         },
@@ -255,7 +254,7 @@ async fn refusals_are_logged_once_per_interval_with_a_count() {
     let remote = Scripted::new(
         Vec::new(),
         Outcome::Permanent {
-            reason: "http_4xx",
+            cause: Cause::Http4xx,
             detail: "HTTP 400 (bad_request; body of 10 bytes not logged)".into(),
         },
     );
@@ -291,7 +290,7 @@ impl Remote for Stuck {
         true
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, crate::export::EncodeError> {
         Scripted::new(Vec::new(), Outcome::Delivered).encode(batch)
     }
 

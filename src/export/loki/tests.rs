@@ -3,18 +3,11 @@ use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::*;
+use crate::attr::kv;
 
 fn s(v: &str) -> AnyValue {
     AnyValue {
         value: Some(any_value::Value::StringValue(v.to_string())),
-    }
-}
-
-fn kv(k: &str, v: AnyValue) -> KeyValue {
-    KeyValue {
-        key: k.to_string(),
-        value: Some(v),
-        ..Default::default()
     }
 }
 
@@ -235,7 +228,11 @@ fn string_bodies_are_lines_as_they_are_and_others_json() {
 
 #[test]
 fn push_urls_get_the_push_path_only_when_they_have_none() {
-    let url = |e: &str| push_url(e).map(|u| u.to_string());
+    let url = |e: &str| {
+        push_url(e)
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    };
     assert_eq!(
         url("http://loki:3100").as_deref(),
         Ok("http://loki:3100/loki/api/v1/push")

@@ -17,13 +17,16 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, StatusCode};
 
 use super::{PartialReport, Route, encode_record, partial_success, prepare};
-use crate::config::{Compression, OtlpExporterConfig};
+use crate::config::OtlpExporterConfig;
 use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
+use crate::export::error::{BuildError, EncodeError};
 use crate::export::queue::Record;
-use crate::export::retry::{Outcome, classify_grpc, classify_http};
+use crate::export::retry::{Cause, Outcome, classify_grpc, classify_http};
 use crate::pipeline::Batch;
-use crate::telemetry::{Metrics, Signal};
+use crate::signal::Compression;
+use crate::signal::Signal;
+use crate::telemetry::Metrics;
 
 pub struct OtlpGrpc {
     client: HttpClient,
@@ -41,12 +44,15 @@ impl OtlpGrpc {
         cfg: &OtlpExporterConfig,
         compress_on_queue: bool,
         metrics: Arc<Metrics>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         let base = cfg.client.endpoint.trim_end_matches('/');
-        let url = |route: Route| -> Result<http::Uri, String> {
+        let url = |route: Route| -> Result<http::Uri, BuildError> {
             format!("{base}{}", route.grpc_path())
                 .parse()
-                .map_err(|e| format!("invalid endpoint {base:?}: {e}"))
+                .map_err(|source| BuildError::Endpoint {
+                    endpoint: base.to_string(),
+                    source,
+                })
         };
         Ok(Self {
             client: HttpClient::new_http2(&cfg.client)?,
@@ -67,8 +73,8 @@ impl OtlpGrpc {
 }
 
 /// One gRPC message frame: compressed flag, big-endian length, message.
-fn frame(compressed: bool, message: &[u8]) -> Result<Bytes, String> {
-    let len = u32::try_from(message.len()).map_err(|_| "message over 4 GiB".to_string())?;
+fn frame(compressed: bool, message: &[u8]) -> Result<Bytes, EncodeError> {
+    let len = u32::try_from(message.len()).map_err(|_| EncodeError::TooLarge)?;
     let mut out = BytesMut::with_capacity(5 + message.len());
     out.put_u8(u8::from(compressed));
     out.put_u32(len);
@@ -104,7 +110,7 @@ impl Remote for OtlpGrpc {
         super::accepts(signal)
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError> {
         Ok(vec![encode_record(
             batch,
             self.compression,
@@ -151,7 +157,9 @@ impl Remote for OtlpGrpc {
             // Not a gRPC answer (a proxy, a load balancer): judge it as HTTP.
             let outcome = classify_http(resp.status, &resp.headers, &resp.raw);
             return match outcome {
-                Outcome::Delivered => Outcome::retry("protocol", "HTTP 2xx without a gRPC status"),
+                Outcome::Delivered => {
+                    Outcome::retry(Cause::Protocol, "HTTP 2xx without a gRPC status")
+                }
                 other => other,
             };
         }
@@ -161,7 +169,7 @@ impl Remote for OtlpGrpc {
             meta.extend(t.clone());
         }
         let Some(status) = tonic::Status::from_header_map(&meta) else {
-            return Outcome::retry("protocol", "gRPC answer without grpc-status");
+            return Outcome::retry(Cause::Protocol, "gRPC answer without grpc-status");
         };
         if status.code() != tonic::Code::Ok {
             return classify_grpc(&status);

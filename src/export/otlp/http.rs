@@ -17,13 +17,16 @@ use async_trait::async_trait;
 use http::{HeaderName, HeaderValue};
 
 use super::{PartialReport, Route, encode_record, partial_success, prepare};
-use crate::config::{Compression, OtlpExporterConfig};
+use crate::config::OtlpExporterConfig;
 use crate::export::client::HttpClient;
 use crate::export::delivery::Remote;
+use crate::export::error::{BuildError, EncodeError};
 use crate::export::queue::Record;
 use crate::export::retry::{Outcome, classify_http};
 use crate::pipeline::Batch;
-use crate::telemetry::{Metrics, Signal};
+use crate::signal::Compression;
+use crate::signal::Signal;
+use crate::telemetry::Metrics;
 
 pub struct OtlpHttp {
     client: HttpClient,
@@ -41,7 +44,7 @@ pub fn signal_url(
     endpoint: &str,
     specific: Option<&str>,
     route: Route,
-) -> Result<http::Uri, String> {
+) -> Result<http::Uri, BuildError> {
     let url = match specific {
         Some(s) => s.to_string(),
         None => {
@@ -53,12 +56,14 @@ pub fn signal_url(
             format!("{}/{suffix}", endpoint.trim_end_matches('/'))
         }
     };
-    url.parse::<http::Uri>()
-        .map_err(|e| format!("invalid URL {url:?}: {e}"))
+    match url.parse::<http::Uri>() {
+        Ok(uri) => Ok(uri),
+        Err(source) => Err(BuildError::Url { url, source }),
+    }
 }
 
 /// Compresses a body with the exporter's compression (`None`: as is).
-pub fn compress(compression: Compression, body: &[u8]) -> Result<Vec<u8>, String> {
+pub fn compress(compression: Compression, body: &[u8]) -> Result<Vec<u8>, EncodeError> {
     match compression {
         Compression::None => Ok(body.to_vec()),
         Compression::Gzip => {
@@ -66,10 +71,10 @@ pub fn compress(compression: Compression, body: &[u8]) -> Result<Vec<u8>, String
                 Vec::with_capacity(body.len() / 4 + 64),
                 flate2::Compression::fast(),
             );
-            enc.write_all(body).map_err(|e| format!("gzip: {e}"))?;
-            enc.finish().map_err(|e| format!("gzip: {e}"))
+            enc.write_all(body).map_err(EncodeError::Gzip)?;
+            enc.finish().map_err(EncodeError::Gzip)
         }
-        Compression::Zstd => zstd::bulk::compress(body, 1).map_err(|e| format!("zstd: {e}")),
+        Compression::Zstd => zstd::bulk::compress(body, 1).map_err(EncodeError::Zstd),
     }
 }
 
@@ -79,7 +84,7 @@ impl OtlpHttp {
         cfg: &OtlpExporterConfig,
         compress_on_queue: bool,
         metrics: Arc<Metrics>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         let endpoint = &cfg.client.endpoint;
         let urls = [
             signal_url(endpoint, cfg.traces_endpoint.as_deref(), Route::Traces)?,
@@ -110,7 +115,7 @@ impl Remote for OtlpHttp {
         super::accepts(signal)
     }
 
-    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, String> {
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError> {
         Ok(vec![encode_record(
             batch,
             self.compression,

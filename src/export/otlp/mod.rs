@@ -36,12 +36,14 @@ use prost::Message;
 pub use grpc::OtlpGrpc;
 pub use http::{OtlpHttp, compress, signal_url};
 
+use super::error::EncodeError;
 use super::failure::ReasonClass;
 use super::queue::Record;
-use super::retry::Outcome;
+use super::retry::{Cause, Outcome};
 use crate::pipeline::{Batch, Payload};
+use crate::signal::Signal;
 use crate::telemetry::log_limit::LogLimiter;
-use crate::telemetry::{Metrics, QueueLabels, Signal};
+use crate::telemetry::{Metrics, QueueLabels};
 
 /// The signal a record goes to, in the low bits of `Record::route`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,15 +91,15 @@ fn now_ms() -> u64 {
 
 /// The export request of a batch, as protobuf, in one record.
 pub fn encode_batch(batch: &Batch) -> Record {
-    let route = match &batch.payload {
+    let route = match batch.payload() {
         Payload::Traces(_) => Route::Traces,
         Payload::Metrics(_) => Route::Metrics,
         Payload::Logs(_) => Route::Logs,
     };
     // Unchanged since it was received: forward the client's bytes (no encoding, no copy).
-    let body = match &batch.raw {
+    let body = match batch.raw() {
         Some(raw) => raw.body.clone(),
-        None => Bytes::from(match &batch.payload {
+        None => Bytes::from(match batch.payload() {
             Payload::Traces(req) => req.encode_to_vec(),
             Payload::Metrics(req) => req.encode_to_vec(),
             Payload::Logs(req) => req.encode_to_vec(),
@@ -117,13 +119,13 @@ pub fn encode_batch(batch: &Batch) -> Record {
 /// queued as it arrived: compressing costs about as much CPU as decoding.
 pub fn encode_record(
     batch: &Batch,
-    compression: crate::config::Compression,
+    compression: crate::signal::Compression,
     compress_on_queue: bool,
-) -> Result<Record, String> {
+) -> Result<Record, EncodeError> {
     let mut record = encode_batch(batch);
-    if let Some(wire) = batch.raw.as_ref().and_then(|r| r.wire.as_ref())
+    if let Some(wire) = batch.raw().and_then(|r| r.wire.as_ref())
         && wire.compression == compression
-        && compression != crate::config::Compression::None
+        && compression != crate::signal::Compression::None
     {
         record.body = wire.body.clone();
         record.route |= COMPRESSED;
@@ -139,16 +141,16 @@ pub fn encode_record(
 /// compressed body into what is sent (the gRPC frame).
 pub async fn prepare(
     record: &Record,
-    compression: crate::config::Compression,
-    wrap: fn(bool, Bytes) -> Result<Bytes, String>,
+    compression: crate::signal::Compression,
+    wrap: fn(bool, Bytes) -> Result<Bytes, EncodeError>,
 ) -> Result<(Route, Bytes), Outcome> {
     let Some(route) = Route::of(record.route) else {
         return Err(Outcome::Permanent {
-            reason: "request",
+            cause: Cause::Request,
             detail: format!("queued record has an unknown route {}", record.route),
         });
     };
-    let compressed = compression != crate::config::Compression::None;
+    let compressed = compression != crate::signal::Compression::None;
     let body = record.body.clone();
     let body = if record.route & COMPRESSED != 0 || !compressed {
         wrap(compressed, body)
@@ -161,17 +163,16 @@ pub async fn prepare(
             Ok(r) => r,
             Err(e) => {
                 return Err(Outcome::retry(
-                    "request",
+                    Cause::Request,
                     format!("compression task failed: {e}"),
                 ));
             }
         }
     };
-    body.map(|b| (route, b))
-        .map_err(|detail| Outcome::Permanent {
-            reason: "request",
-            detail,
-        })
+    body.map(|b| (route, b)).map_err(|e| Outcome::Permanent {
+        cause: Cause::Request,
+        detail: e.to_string(),
+    })
 }
 
 /// What a backend said it rejected inside an accepted request.

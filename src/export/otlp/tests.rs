@@ -10,10 +10,11 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 use super::http::compress;
 use super::*;
-use crate::config::{ClientConfig, Compression, OtlpExporterConfig};
+use crate::config::{ClientConfig, OtlpExporterConfig};
 use crate::export::delivery::Remote;
 use crate::export::retry::Outcome;
 use crate::pipeline::RequestContext;
+use crate::signal::Compression;
 
 fn client(endpoint: &str) -> ClientConfig {
     ClientConfig {
@@ -61,22 +62,20 @@ fn batch(req: ExportTraceServiceRequest, tenant: Option<&str>) -> Batch {
         .flat_map(|r| &r.scope_spans)
         .map(|s| s.spans.len())
         .sum();
-    Batch {
-        ctx: RequestContext {
-            tenant: tenant.map(Arc::from),
-            ..Default::default()
-        },
-        payload: Payload::Traces(req),
-        items,
-        bytes: 0,
-        ack: None,
-        raw: None,
-    }
+    let ctx = RequestContext {
+        tenant: tenant.map(Arc::from),
+        ..Default::default()
+    };
+    Batch::new(ctx, Payload::Traces(req), items, 0)
 }
 
 #[test]
 fn signal_urls_append_the_signal_path_once() {
-    let url = |e: &str, r| signal_url(e, None, r).map(|u| u.to_string());
+    let url = |e: &str, r| {
+        signal_url(e, None, r)
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    };
     assert_eq!(
         url("http://tempo:4318", Route::Traces).as_deref(),
         Ok("http://tempo:4318/v1/traces")
@@ -100,7 +99,9 @@ fn signal_urls_append_the_signal_path_once() {
         Route::Logs,
     );
     assert_eq!(
-        own.map(|u| u.to_string()).as_deref(),
+        own.map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+            .as_deref(),
         Ok("http://loki:3100/otlp/v1/logs")
     );
 }
@@ -277,11 +278,10 @@ async fn an_unknown_route_is_a_permanent_failure() {
 #[test]
 fn unchanged_batches_forward_the_received_bytes() {
     let req = ExportTraceServiceRequest::default();
-    let mut b = batch(req, None);
     let received = Bytes::from_static(b"\x0a\x00as received");
-    b.raw = Some(crate::pipeline::Raw::plain(received.clone()));
+    let mut b = batch(req, None).with_raw(Some(crate::pipeline::Raw::plain(received.clone())));
     assert_eq!(encode_batch(&b).body, received);
-    b.raw = None;
+    b.payload_mut();
     assert_eq!(
         encode_batch(&b).body,
         Bytes::new(),
@@ -294,14 +294,13 @@ fn compressed_requests_are_queued_as_received_when_the_compression_matches() {
     let req = traces(3);
     let body = Bytes::from(req.encode_to_vec());
     let gzipped = Bytes::from(compress(Compression::Gzip, &body).expect("gzip"));
-    let mut b = batch(req, None);
-    b.raw = Some(crate::pipeline::Raw {
+    let mut b = batch(req, None).with_raw(Some(crate::pipeline::Raw {
         body: body.clone(),
         wire: Some(crate::pipeline::Wire {
             compression: Compression::Gzip,
             body: gzipped.clone(),
         }),
-    });
+    }));
     // Same algorithm: the client's bytes, marked as compressed, whether or not the queue
     // compresses.
     for on_queue in [false, true] {
@@ -321,8 +320,88 @@ fn compressed_requests_are_queued_as_received_when_the_compression_matches() {
         zstd::decode_all(&rec.body[..]).expect("zstd"),
         body.to_vec()
     );
-    // A changed batch (raw cleared) is encoded again.
-    b.raw = None;
+    // A changed batch is encoded again.
+    b.payload_mut();
     let rec = encode_record(&b, Compression::Gzip, false).expect("record");
     assert_eq!((rec.body, rec.route & COMPRESSED), (body, 0));
+}
+
+/// Redaction changes a batch through the only door to its payload, which drops the bytes
+/// as received: whatever the exporter's compression, what it sends is the redacted
+/// payload, never the client's original (plain or compressed).
+#[test]
+fn a_redacted_batch_is_never_forwarded_as_received() {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+
+    use crate::config::RedactionConfig;
+    use crate::pipeline::{Processor, Raw, Wire};
+    use crate::redact::{RedactionProcessor, Redactor};
+
+    let email = "kim.minsu@example.co.kr";
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(format!("mail {email}"))),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let body = Bytes::from(req.encode_to_vec());
+    let gzipped = Bytes::from(compress(Compression::Gzip, &body).expect("gzip"));
+    let received = Raw {
+        body: body.clone(),
+        wire: Some(Wire {
+            compression: Compression::Gzip,
+            body: gzipped.clone(),
+        }),
+    };
+    let mut b = Batch::new(RequestContext::default(), Payload::Logs(req), 1, body.len())
+        .with_raw(Some(received));
+    let redactor = Redactor::new(&RedactionConfig::default()).expect("redactor");
+    RedactionProcessor::new(Arc::new(redactor), crate::telemetry::Metrics::new()).process(&mut b);
+
+    assert!(
+        b.raw().is_none(),
+        "the received bytes outlived the redaction"
+    );
+    let Payload::Logs(redacted) = b.payload() else {
+        panic!("the payload changed signal");
+    };
+    let expected = Bytes::from(redacted.encode_to_vec());
+    assert!(!expected.windows(email.len()).any(|w| w == email.as_bytes()));
+    assert_eq!(encode_batch(&b).body, expected);
+    for (compression, on_queue) in [
+        (Compression::Gzip, false),
+        (Compression::Gzip, true),
+        (Compression::Zstd, true),
+        (Compression::None, false),
+    ] {
+        let rec = encode_record(&b, compression, on_queue).expect("record");
+        assert_ne!(rec.body, gzipped, "{compression:?}");
+        assert_ne!(rec.body, body, "{compression:?}");
+        let sent = match (rec.route & COMPRESSED != 0, compression) {
+            (false, _) => rec.body.to_vec(),
+            (true, Compression::Zstd) => zstd::decode_all(&rec.body[..]).expect("zstd"),
+            (true, _) => {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&rec.body[..])
+                    .read_to_end(&mut out)
+                    .expect("gzip");
+                out
+            }
+        };
+        assert_eq!(
+            sent,
+            expected.to_vec(),
+            "{compression:?} on_queue={on_queue}"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 
 use super::*;
+use crate::attr::kv;
 
 fn cfg(max_samples: usize) -> RemoteWriteConfig {
     RemoteWriteConfig {
@@ -12,16 +13,6 @@ fn cfg(max_samples: usize) -> RemoteWriteConfig {
         external_labels: [("region".to_string(), "kr".to_string())].into(),
         max_samples_per_request: max_samples,
         ..RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write")
-    }
-}
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
     }
 }
 

@@ -34,7 +34,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 pub use self::logs::logs;
 pub use self::metrics::{DURATION_BOUNDS, metrics};
 pub use self::traces::traces;
-use super::args::Signal;
+use crate::signal::Signal;
 
 /// What the simulated fleet looks like.
 #[derive(Debug, Clone, PartialEq)]

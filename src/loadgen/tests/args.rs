@@ -1,7 +1,8 @@
 //! Endpoint defaults and argument validation.
 
 use crate::loadgen::args::endpoint_uri;
-use crate::loadgen::{Encoding, LoadgenArgs, Protocol, Signal};
+use crate::loadgen::{Encoding, LoadgenArgs};
+use crate::signal::{Protocol, Signal};
 
 #[test]
 fn endpoints_and_arguments_are_validated() {

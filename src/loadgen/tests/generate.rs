@@ -15,7 +15,8 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use prost::Message as _;
 
 use crate::loadgen::generate::{latency_ns, logs, metrics, traces};
-use crate::loadgen::{ContentOpts, Payload, Signal};
+use crate::loadgen::{ContentOpts, Payload};
+use crate::signal::Signal;
 
 fn opts() -> ContentOpts {
     ContentOpts {

@@ -5,7 +5,8 @@ use prost::Message as _;
 use tokio::time::Duration;
 
 use crate::loadgen::pool::{Pool, Recipe};
-use crate::loadgen::{Compression, Encoding, LoadgenArgs, Protocol, run};
+use crate::loadgen::{Encoding, LoadgenArgs, run};
+use crate::signal::{Compression, Protocol};
 
 #[test]
 fn items_limit_sends_exact_counts() {

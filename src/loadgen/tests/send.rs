@@ -13,7 +13,8 @@ use super::stub::{stub, stub_args};
 use crate::loadgen::client::{Class, Outcome, classify_status, rejected_in_body};
 use crate::loadgen::report::LatencyHistogram;
 use crate::loadgen::send::RateLimiter;
-use crate::loadgen::{Compression, Encoding, LoadgenArgs, Protocol, run};
+use crate::loadgen::{Encoding, LoadgenArgs, run};
+use crate::signal::{Compression, Protocol};
 
 #[test]
 fn rate_limiter_paces_items_without_catch_up_bursts() {

@@ -13,9 +13,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message as _;
 
+use crate::loadgen::LoadgenArgs;
 use crate::loadgen::generate::count_spans;
 use crate::loadgen::pool::decompress;
-use crate::loadgen::{Compression, LoadgenArgs, Protocol};
+use crate::signal::{Compression, Protocol};
 
 /// What a stub server saw.
 #[derive(Default)]

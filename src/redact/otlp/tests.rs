@@ -10,22 +10,13 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
+use crate::attr::kv;
 use crate::config::RedactionConfig;
 use crate::pipeline::{Batch, Payload, Processor, Raw, RequestContext};
 use crate::redact::{RedactionProcessor, Redactor};
 use crate::telemetry::Metrics;
 
 const EMAIL: &str = "lee.jiwoo@example.org";
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 fn exemplar() -> Vec<Exemplar> {
     vec![Exemplar {
@@ -205,17 +196,16 @@ fn the_processor_redacts_metrics_and_clears_the_raw_bytes() {
     };
     for (req, changed) in [(clean, false), (request(), true)] {
         let raw = bytes::Bytes::from(req.encode_to_vec());
-        let mut batch = Batch {
-            ctx: RequestContext::default(),
-            payload: Payload::Metrics(req.clone()),
-            items: 5,
-            bytes: raw.len(),
-            ack: None,
-            raw: Some(Raw::plain(raw.clone())),
-        };
+        let mut batch = Batch::new(
+            RequestContext::default(),
+            Payload::Metrics(req.clone()),
+            5,
+            raw.len(),
+        )
+        .with_raw(Some(Raw::plain(raw.clone())));
         processor.process(&mut batch);
-        assert_eq!(batch.raw.is_none(), changed);
-        assert_eq!(batch.payload != Payload::Metrics(req), changed);
+        assert_eq!(batch.raw().is_none(), changed);
+        assert_eq!(*batch.payload() != Payload::Metrics(req), changed);
     }
     assert!(
         metrics.encode().contains(

@@ -517,5 +517,5 @@ fn same_definition(a: &Slo, b: &Slo) -> bool {
         && a.budgeting == b.budgeting
         && a.group_by == b.group_by
         && a.percentiles == b.percentiles
-        && format!("{:?}", a.sli) == format!("{:?}", b.sli)
+        && a.sli == b.sli
 }

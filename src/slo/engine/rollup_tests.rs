@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
@@ -16,19 +16,10 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 use super::status::{Status as SloStatus, long_window};
 use super::tests::{S, engine, slo};
 use super::*;
+use crate::attr::kv;
 use crate::slo::spec::{AttrRef, Budgeting};
 
 const T0: u64 = 1_800_000_000 * S;
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 /// (cluster, route or "" for none, end, duration, error)
 fn request(spans: &[(&str, &str, u64, u64, bool)]) -> ExportTraceServiceRequest {

@@ -6,28 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
+use crate::attr::kv;
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::{Budgeting, SloWindow, SourceRef, SpanSli};
 
 pub(super) const S: u64 = 1_000_000_000;
 const T0: u64 = 1_800_000_000 * S;
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 /// (cluster, end time, duration, error)
 pub(super) fn request(spans: &[(&str, u64, u64, bool)]) -> ExportTraceServiceRequest {

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use regex::Regex;
+use regex_automata::meta::Regex;
 
 use crate::slo::spec::AttrRef;
 

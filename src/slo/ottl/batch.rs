@@ -23,7 +23,7 @@ use arrow_array::{
 use arrow_buffer::BooleanBuffer;
 use arrow_ord::cmp;
 use arrow_schema::DataType;
-use regex::Regex;
+use regex_automata::meta::Regex;
 
 use super::ast::{CmpOp, Expr, Lit, Operand, Path};
 use crate::slo::facts::SpanFacts;

@@ -17,7 +17,7 @@
 //!   `_ERROR` (ints, as in OTTL).
 //! - `==`, `!=`, `<`, `<=`, `>`, `>=`; `not` binds tightest, then `and`, then `or`;
 //!   parentheses; `IsMatch(value, "regex")` (an unanchored search in the value's string
-//!   form; regexes are limited to [`MAX_REGEX_BYTES`] compiled).
+//!   form; regexes are compiled under the one policy of [`crate::user_regex`]).
 //! - OTTL's comparison rules: values of different types are never equal (`!=` holds, every
 //!   other comparison is false), ints and floats compare numerically, a missing attribute is
 //!   `nil`. Comparisons that can never hold because a field's type is fixed
@@ -51,7 +51,6 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 pub use ast::Use;
 pub(crate) use ast::{Val, render};
-pub use parser::{MAX_REGEX_BYTES, MAX_REGEX_PATTERN};
 
 use crate::slo::facts::SpanFacts;
 use crate::slo::spec::AttrRef;
@@ -95,6 +94,14 @@ pub struct Condition {
     target: ConditionTarget,
     /// Shared: clones (one per SLO that holds the condition) are cheap.
     expr: Arc<Expr>,
+}
+
+/// Conditions are equal when they were compiled from the same text for the same target:
+/// the text determines the compiled form.
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.target == other.target
+    }
 }
 
 impl Condition {

@@ -2,19 +2,12 @@
 //!
 //! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
 
-use regex::RegexBuilder;
-
 use super::ast::{CmpOp, Expr, Lit, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ConditionError, ConditionTarget};
-use crate::config::read::hint;
 use crate::slo::spec::AttrRef;
-
-/// The largest compiled size of one `IsMatch` regex (the `regex` crate's `size_limit`).
-pub const MAX_REGEX_BYTES: usize = 256 * 1024;
-
-/// The longest `IsMatch` pattern, in bytes.
-pub const MAX_REGEX_PATTERN: usize = 4096;
+use crate::user_regex::compile_regex;
+use crate::yaml::read::hint;
 
 /// Nesting of parentheses and `not` allowed in one condition.
 const MAX_DEPTH: usize = 64;
@@ -261,30 +254,7 @@ impl Parser {
             );
             return Err(error(pattern.column, msg));
         };
-        if pattern_text.len() > MAX_REGEX_PATTERN {
-            let msg = format!("regex is longer than {MAX_REGEX_PATTERN} bytes");
-            return Err(error(pattern.column, msg));
-        }
-        let regex = RegexBuilder::new(pattern_text)
-            .size_limit(MAX_REGEX_BYTES)
-            .dfa_size_limit(4 * MAX_REGEX_BYTES)
-            .build()
-            .map_err(|e| {
-                let msg = match e {
-                    regex::Error::CompiledTooBig(_) => format!(
-                        "regex is too large: its compiled form exceeds {} KiB",
-                        MAX_REGEX_BYTES / 1024
-                    ),
-                    e => {
-                        // The syntax error's last line names the problem; the lines before
-                        // repeat the pattern with a caret.
-                        let text = e.to_string();
-                        let last = text.lines().last().unwrap_or_default();
-                        format!("invalid regex: {}", last.trim_start_matches("error: "))
-                    }
-                };
-                error(pattern.column, msg)
-            })?;
+        let regex = compile_regex(pattern_text).map_err(|msg| error(pattern.column, msg))?;
         self.expect(Tok::RParen, "`)`")?;
         match target {
             Operand::Lit(lit) => {

@@ -6,16 +6,10 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
+use crate::attr::kv;
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::facts::{FactsSchema, SpanFacts};
-
-fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
+use crate::user_regex::MAX_REGEX_LEN;
 
 fn s(v: &str) -> Value {
     Value::StringValue(v.to_string())
@@ -366,9 +360,9 @@ fn regexes_are_size_limited() {
     assert_eq!(error.column, 15);
     assert_eq!(
         error.message,
-        "regex is too large: its compiled form exceeds 256 KiB"
+        "regex is too large: its compiled form exceeds 512 KiB"
     );
-    let long = format!(r#"IsMatch(name, "{}")"#, "a".repeat(MAX_REGEX_PATTERN + 1));
+    let long = format!(r#"IsMatch(name, "{}")"#, "a".repeat(MAX_REGEX_LEN + 1));
     let error = Condition::parse(&long, ConditionTarget::Span).expect_err("too long");
     assert_eq!(error.message, "regex is longer than 4096 bytes");
     // Nesting is bounded too, so a hostile condition cannot overflow the stack.

@@ -46,9 +46,9 @@ pub use native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};
 pub use types::*;
 pub use values::{MAX_WINDOW, MIN_WINDOW};
 
-use crate::config::read::Ctx;
-use crate::config::yaml::{self, Value};
 use crate::config::{ConfigError, ConfigErrors};
+use crate::yaml::read::Ctx;
+use crate::yaml::{self, Value};
 use values::{NoLookup, Source};
 
 /// The prefix of compiled-in SLO sets in `slo.files`.

@@ -1,13 +1,13 @@
 //! The native SLO format: `service` and a list of `slos` (see `config/slos/README.md`).
 
-use crate::config::read::{Ctx, Fields, hint};
-use crate::config::yaml::{Node, Value};
 use crate::slo::ottl::ConditionTarget;
 use crate::slo::spec::values::{self, Source};
 use crate::slo::spec::{
     AlertOverride, Alerting, Budgeting, MetricSelector, MetricSli, Sli, Slo, SloWindow, SourceRef,
     SpanSli,
 };
+use crate::yaml::read::{Ctx, Fields, hint};
+use crate::yaml::{Node, Value};
 
 use super::Parsed;
 

@@ -23,13 +23,13 @@
 
 mod annotations;
 
-use crate::config::read::{Ctx, Fields, hint};
-use crate::config::yaml::Node;
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::values::{self, Source};
 use crate::slo::spec::{
     Budgeting, CalendarUnit, MetricSelector, MetricSli, Sli, Slo, SloWindow, SourceRef, SpanSli,
 };
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, Fields, hint};
 
 use super::Parsed;
 use super::native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};

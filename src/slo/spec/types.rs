@@ -138,14 +138,14 @@ impl std::fmt::Display for AttrRef {
 }
 
 /// The service-level indicator.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Sli {
     Spans(SpanSli),
     Metric(MetricSli),
 }
 
 /// An SLI computed from spans.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SpanSli {
     /// `where`: which spans count at all.
     pub filter: Condition,
@@ -156,7 +156,7 @@ pub struct SpanSli {
 }
 
 /// An SLI computed from OTLP metrics.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MetricSli {
     /// A histogram (explicit or exponential buckets): good = observations at or below the
     /// largest bucket bound ≤ `threshold` (in the metric's unit, usually seconds).
@@ -173,7 +173,7 @@ pub enum MetricSli {
 }
 
 /// A metric by name, optionally filtered on its data point and resource attributes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricSelector {
     pub name: String,
     pub filter: Option<Condition>,

@@ -15,6 +15,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::{EffectiveThreshold, MetricStats, explicit_good, exponential_good};
+use crate::attr::kv;
 use crate::slo::engine::{Dropped, Engine, EngineConfig, ManualClock};
 use crate::slo::spec::{Slo, SloSet};
 
@@ -23,16 +24,6 @@ const S: u64 = 1_000_000_000;
 const T0: u64 = 1_800_000_000 * S;
 const DELTA: i32 = AggregationTemporality::Delta as i32;
 const CUMULATIVE: i32 = AggregationTemporality::Cumulative as i32;
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 fn kv_int(k: &str, v: i64) -> KeyValue {
     KeyValue {

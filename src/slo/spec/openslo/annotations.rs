@@ -17,11 +17,11 @@
 //! a typo does not go unnoticed.
 
 use crate::config::ConfigError;
-use crate::config::read::{Ctx, hint};
-use crate::config::yaml::Node;
 use crate::slo::ottl;
 use crate::slo::spec::AttrRef;
 use crate::slo::spec::values::{self, Source};
+use crate::yaml::Node;
+use crate::yaml::read::{Ctx, hint};
 
 /// The prefix of slotel's annotations.
 pub(super) const PREFIX: &str = "slotel.dev/";

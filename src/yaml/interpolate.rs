@@ -1,4 +1,5 @@
-//! `${…}` expansion inside string values of the parsed config.
+//! `${…}` expansion inside string values of a parsed YAML file (the config; SLO files are read
+//! without it).
 //!
 //! Forms: `${env:VAR}`, `${VAR}` (the same), `${env:VAR:-default}` (the default when `VAR`
 //! is unset or empty), `${file:PATH}` (the whole file, one trailing newline trimmed; a

@@ -1,4 +1,5 @@
-//! The accept loop every slotel listener runs: optional TLS (rustls, ALPN h2 and
+//! The accept loop every slotel listener runs (the OTLP receivers and the admin
+//! listener): optional TLS (rustls, ALPN h2 and
 //! http/1.1, optional client CA for mTLS), HTTP/1.1 and HTTP/2 on the same port (gRPC
 //! needs HTTP/2), and what keeps strangers cheap:
 //!
@@ -31,7 +32,9 @@ use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
+
+use crate::shutdown::Shutdown;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
@@ -258,13 +261,9 @@ where
 }
 
 /// Serves one connection until it ends, closing it gracefully when it has been idle for
-/// `idle` or when `shutdown` turns true.
-async fn drive<C>(
-    conn: C,
-    activity: Arc<Activity>,
-    idle: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) where
+/// `idle` or when `shutdown` is triggered.
+async fn drive<C>(conn: C, activity: Arc<Activity>, idle: Duration, mut shutdown: Shutdown)
+where
     C: GracefulConnection,
     C::Error: std::fmt::Display,
 {
@@ -285,7 +284,7 @@ async fn drive<C>(
                     conn.as_mut().graceful_shutdown();
                 }
             }
-            _ = shutdown.wait_for(|stop| *stop), if !closing => {
+            _ = shutdown.wait(), if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
@@ -337,7 +336,7 @@ impl Listener {
         self,
         router: Router,
         limits: ConnLimits,
-        shutdown: watch::Receiver<bool>,
+        shutdown: Shutdown,
         drain: Duration,
     ) -> std::io::Result<tokio::task::JoinHandle<()>> {
         let std_listener = self.listener.into_std()?;
@@ -370,13 +369,13 @@ impl Listener {
         }))
     }
 
-    /// Serves `router` until `shutdown` turns true, then waits up to `drain` for open
+    /// Serves `router` until `shutdown` is triggered, then waits up to `drain` for open
     /// connections to finish their requests and closes those still open.
     pub async fn serve(
         self,
         router: Router,
         limits: ConnLimits,
-        mut shutdown: watch::Receiver<bool>,
+        mut shutdown: Shutdown,
         drain: Duration,
     ) {
         let mut builder = Builder::new(TokioExecutor::new());
@@ -404,7 +403,7 @@ impl Listener {
         loop {
             let accepted = tokio::select! {
                 a = self.listener.accept() => a,
-                _ = shutdown.wait_for(|stop| *stop) => break,
+                _ = shutdown.wait() => break,
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             };
             let (stream, peer) = match accepted {

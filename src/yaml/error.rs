@@ -1,8 +1,9 @@
-//! Config errors: each one names the file, the field path and the line and column.
+//! Located errors in a YAML file (the config or an SLO file): each one names the file, the field
+//! path and the line and column.
 
 use std::fmt;
 
-/// One problem in a config file.
+/// One problem in a config or SLO file.
 ///
 /// Displays as `{file}:{line}:{column}: {path}: {message}`; the `{path}: ` part is left out
 /// when the error belongs to no field (a YAML syntax error), and `:{line}:{column}` is left
@@ -37,8 +38,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Every error found in one config, sorted by position; never empty when returned by
-/// [`parse`](super::parse) or [`load`](super::load).
+/// Every error found in one config or one set of SLO files, sorted by position; never
+/// empty when returned by [`config::parse`](crate::config::parse),
+/// [`config::load`](crate::config::load) or [`slo::spec::load`](crate::slo::spec::load).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 

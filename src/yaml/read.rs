@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::error::ConfigError;
 use super::interpolate::{self, Lookup};
-use super::yaml::{Node, Value};
+use super::tree::{Node, Value};
 
 pub(crate) fn local(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
