@@ -95,7 +95,7 @@ pub(crate) fn key_hint(key: &str) -> Hint {
     {
         h |= PHONE;
     }
-    if ends("ssn") || has("socialsecurity") {
+    if ends("ssn") || has("socialsecurity") || has("사회보장") {
         h |= SSN;
     }
     if ends("brn")
@@ -103,6 +103,10 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || has("businessno")
         || has("businessnumber")
         || has("businessreg")
+        || has("taxid")
+        || has("taxno")
+        || has("taxnumber")
+        || has("taxregistration")
         || has("사업자")
     {
         h |= BRN;
@@ -247,9 +251,13 @@ const WORDS: &[(&str, Hint, bool)] = &[
     // Registration numbers.
     ("ssn", SSN, true),
     ("social security", SSN, false),
+    ("사회보장", SSN, false),
     ("brn", BRN, true),
     ("business", BRN, false),
     ("biz", BRN, true),
+    ("tax id", BRN, false),
+    ("taxid", BRN, false),
+    ("tax no", BRN, false),
     ("사업자", BRN, false),
     ("frn", RESIDENT, true),
     ("rrn", RESIDENT, true),
