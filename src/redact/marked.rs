@@ -9,8 +9,8 @@
 //!   `passwd`, `passphrase`, `passcode`, `pwd`, `pw`, or a compound ending with one of
 //!   the first four; `비밀번호`, `패스워드`, `비번`, `암호`) or a **credential word**
 //!   (`secret`, `token`, `apikey`, `api_key`, `credential(s)` or a compound ending with
-//!   one, `시크릿`, `토큰`; `key`/`키` after `api`, `secret`, `access`, `aws`, `시크릿`,
-//!   `액세스`, `인증`, `비밀`). `pass` alone is not one: it is an English verb.
+//!   one, `시크릿`, `토큰`; `key`/`키` after `api`, `app`, `client`, `secret`, `access`,
+//!   `aws`, `시크릿`, `액세스`, `인증`, `비밀`, `앱`, `클라이언트`). `pass` alone is not one: it is an English verb.
 //! - After a password word the value is a password when it reads like one: four to 128
 //!   bytes (trailing `.,;:!?)` not counted) holding a digit and a letter, or a symbol
 //!   (`!@#$%^&*+=?~|;:,` and the like) with letters or digits, or four digits or more
@@ -18,8 +18,8 @@
 //!   path (`pwd /srv/app`), a URL, a masked `********` and Korean text stay.
 //! - After a credential word the value is a key when it looks random
 //!   ([`context::token_like`]: 32+ hex digits, or 20+ letters and digits with both), or
-//!   is 40 base64 characters with capitals and lowercase letters after a word holding
-//!   `secret`, `aws` or `시크릿` (an AWS secret access key). `token expired`,
+//!   is 40 base64 characters with capitals and lowercase letters after a phrase holding
+//!   `secret`, `aws`, `access`, `시크릿` or `액세스` (an AWS secret access key). `token expired`,
 //!   `cache key <hash>` and a token with no such word just before it stay.
 //!
 //! Passwords are type `secret`, keys `api_key`. Only spaces are looked at, one byte
@@ -69,13 +69,17 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
         while i < b.len() && space(b[i]) {
             i += 1;
         }
-        // A value opens with at most one quote.
-        let v = i + usize::from(b.get(i).is_some_and(|&c| c == b'"' || c == b'\''));
+        // A value opens with at most one quote (`\"` inside a JSON string).
+        let v = i + match b.get(i..).unwrap_or_default() {
+            [b'"' | b'\'', ..] => 1,
+            [b'\\', b'"', ..] => 2,
+            _ => 0,
+        };
         let mut e = v;
         while e < b.len() && value_byte(b[e]) {
             e += 1;
         }
-        if e - v < 4 || ws == 0 {
+        if e - v < 4 || !may_end_marker(&b[..ws]) {
             continue;
         }
         let Some(marker) = marker_before(&b[..ws]) else {
@@ -94,6 +98,38 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
         });
         i = e;
     }
+}
+
+/// Whether `b` (the text before the spaces) may end with a marking word: the last two
+/// bytes (after a `:` or `=`) are those of one (`rd` of `password`, `en` of `token`,
+/// `is` of `password is`, …) or not ASCII (a Korean word or particle). A cheap test
+/// that rules out most words of a text.
+fn may_end_marker(b: &[u8]) -> bool {
+    let b = b
+        .strip_suffix(b":")
+        .or_else(|| b.strip_suffix(b"="))
+        .unwrap_or(b);
+    let [.., y, z] = b else {
+        return false;
+    };
+    if *z >= 0x80 {
+        return true;
+    }
+    matches!(
+        [y.to_ascii_lowercase(), z.to_ascii_lowercase()],
+        [b'r', b'd']
+            | [b'w', b'd']
+            | [b'p', b'w']
+            | [b's', b'e']
+            | [b'd', b'e']
+            | [b'e', b't']
+            | [b'e', b'n']
+            | [b'e', b'y']
+            | [b'a', b'l']
+            | [b'l', b's']
+            | [b'i', b's']
+            | [b'a', b's']
+    )
 }
 
 /// The marking word that ends `b` (the text before the spaces), if any.
@@ -150,7 +186,8 @@ fn normalise<'a>(w: &[u8], buf: &'a mut [u8; 48]) -> &'a [u8] {
     &buf[..n]
 }
 
-/// Whether the word that ends `b` is a marking word, and which kind.
+/// Whether the word that ends `b` is a marking word, and which kind; `aws`: the phrase
+/// ending `b` names a secret, AWS or an access key.
 fn marker_word(b: &[u8]) -> Option<Marker> {
     let raw = last_word(b);
     if raw.is_empty() {
@@ -173,12 +210,14 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
     {
         return Some(Marker::Password);
     }
-    // The phrase names a secret or AWS: a 40-character base64 value is a secret key.
+    // A 40-character base64 value after this phrase is an AWS secret access key.
     let tail = &b[b.len().saturating_sub(48)..];
-    let aws = ["secret", "aws", "시크릿"].iter().any(|n| {
-        tail.windows(n.len())
-            .any(|t| t.eq_ignore_ascii_case(n.as_bytes()))
-    });
+    let aws = ["secret", "aws", "access", "시크릿", "액세스"]
+        .iter()
+        .any(|n| {
+            tail.windows(n.len())
+                .any(|t| t.eq_ignore_ascii_case(n.as_bytes()))
+        });
     if ends("secret")
         || ends("token")
         || ends("apikey")
@@ -207,6 +246,8 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
         let prev = normalise(last_word(&b[..k]), &mut buf2);
         let names = [
             "api",
+            "app",
+            "client",
             "secret",
             "access",
             "aws",
@@ -214,6 +255,8 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
             "액세스",
             "인증",
             "비밀",
+            "앱",
+            "클라이언트",
         ];
         if names.iter().any(|n| prev.ends_with(n.as_bytes())) {
             return Some(Marker::Credential { aws });
@@ -380,5 +423,8 @@ mod tests {
         assert!(!key_like(aws.as_bytes(), false));
         assert!(key_like(b"3f786850e387550fdab836ed7e6dc881de23001b", false));
         assert!(!key_like(b"expired", false));
+        assert_eq!(marker("access key"), Some(Marker::Credential { aws: true }));
+        assert!(may_end_marker(b"password:") && may_end_marker("키".as_bytes()));
+        assert!(!may_end_marker(b"the") && !may_end_marker(b"x"));
     }
 }

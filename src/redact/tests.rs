@@ -920,6 +920,10 @@ fn passwords_after_a_marking_word_and_a_space() {
             r#"{"msg":"ValueError: passwd [REDACTED:secret] was rejected"}"#,
         ),
         (
+            r#"{"msg":"login failed: password \"Kiwi#42x\" rejected"}"#,
+            r#"{"msg":"login failed: password \"[REDACTED:secret]\" rejected"}"#,
+        ),
+        (
             r#"{"stack":"Error: 비밀번호 h_N4bQ2w 인증 실패\n\tat x.y(z.java:1)"}"#,
             r#"{"stack":"Error: 비밀번호 [REDACTED:secret] 인증 실패\n\tat x.y(z.java:1)"}"#,
         ),
