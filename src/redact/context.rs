@@ -88,6 +88,8 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || ends("fax")
         || has("contactno")
         || has("contactnumber")
+        || ends("contact")
+        || has("landline")
         || has("전화")
         || has("휴대폰")
         || has("핸드폰")
@@ -103,6 +105,9 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || has("businessno")
         || has("businessnumber")
         || has("businessreg")
+        || has("bizreg")
+        || has("vatno")
+        || has("vatid")
         || has("taxid")
         || has("taxno")
         || has("taxnumber")
@@ -244,6 +249,8 @@ const WORDS: &[(&str, Hint, bool)] = &[
     ("fax", PHONE, true),
     ("sms", PHONE, true),
     ("contact", PHONE, false),
+    ("landline", PHONE, false),
+    ("유선", PHONE, false),
     ("전화", PHONE, false),
     ("휴대폰", PHONE, false),
     ("핸드폰", PHONE, false),
@@ -396,6 +403,12 @@ mod tests {
         assert_eq!(key_hint("session_id") & CREDENTIAL, CREDENTIAL);
         assert_eq!(key_hint("registration_no") & RESIDENT, RESIDENT);
         assert_eq!(key_hint("alien_reg_no") & RESIDENT, RESIDENT);
+        assert_eq!(key_hint("office_landline") & PHONE, PHONE);
+        assert_eq!(key_hint("contact") & PHONE, PHONE);
+        assert_eq!(key_hint("biz_reg_no") & BRN, BRN);
+        assert_eq!(key_hint("tax_id") & BRN, BRN);
+        assert_eq!(key_hint("vat_no") & BRN, BRN);
+        assert_eq!(key_hint("사회보장번호") & SSN, SSN);
         assert_eq!(key_hint("message"), 0);
         assert_eq!(key_hint("created_at"), 0);
     }
@@ -410,6 +423,9 @@ mod tests {
         assert_eq!(h("phone: 010, account "), ACCOUNT);
         assert_eq!(h("account x, phone "), PHONE);
         assert_eq!(h("SSN "), SSN);
+        assert_eq!(h("사회보장번호 "), SSN);
+        assert_eq!(h("landline: "), PHONE);
+        assert_eq!(h("tax id "), BRN);
         assert_eq!(h("telemetry "), 0);
         assert_eq!(h("hotel "), 0);
         assert_eq!(h("the build started at "), VERSION);

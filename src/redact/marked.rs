@@ -22,8 +22,9 @@
 //!   `secret`, `aws`, `access`, `시크릿` or `액세스` (an AWS secret access key). `token expired`,
 //!   `cache key <hash>` and a token with no such word just before it stay.
 //!
-//! Passwords are type `secret`, keys `api_key`. Only spaces are looked at, one byte
-//! test each; the words are read only before a value long enough to be one.
+//! Passwords are type `secret`, keys `api_key`. The pass stops only at spaces; the two
+//! bytes before them rule out most words, and the value and the words before it are
+//! read only after the few that may be marking words.
 
 use crate::config::PiiType;
 
@@ -69,6 +70,10 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
         while i < b.len() && space(b[i]) {
             i += 1;
         }
+        // Most words end unlike any marking word: the value after them is not read.
+        if !may_end_marker(&b[..ws]) {
+            continue;
+        }
         // A value opens with at most one quote (`\"` inside a JSON string).
         let v = i + match b.get(i..).unwrap_or_default() {
             [b'"' | b'\'', ..] => 1,
@@ -79,9 +84,11 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
         while e < b.len() && value_byte(b[e]) {
             e += 1;
         }
-        if e - v < 4 || !may_end_marker(&b[..ws]) {
+        if e - v < 4 {
             continue;
         }
+        // No space in `v..e`: the next run of spaces is after it.
+        i = e;
         let Some(marker) = marker_before(&b[..ws]) else {
             continue;
         };
@@ -96,25 +103,46 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
             end: e,
             ty: TypeId::builtin(ty),
         });
-        i = e;
     }
 }
 
-/// Whether `b` (the text before the spaces) may end with a marking word: the last two
+/// Whether `b` (the text before the spaces) may end with a marking word: its last two
 /// bytes (after a `:` or `=`) are those of one (`rd` of `password`, `en` of `token`,
-/// `is` of `password is`, …) or not ASCII (a Korean word or particle). A cheap test
-/// that rules out most words of a text.
+/// `is` of `password is`, …), or its last syllable is the last of a Korean one (`호` of
+/// `비밀번호`, `큰` of `토큰`, …), also before a particle. A cheap test that rules out
+/// most words of a text.
 fn may_end_marker(b: &[u8]) -> bool {
     let b = b
         .strip_suffix(b":")
         .or_else(|| b.strip_suffix(b"="))
         .unwrap_or(b);
+    if b.last().is_some_and(|&c| c >= 0x80) {
+        if korean_final(b) {
+            return true;
+        }
+        return PARTICLES
+            .iter()
+            .find(|p| b.ends_with(p.as_bytes()))
+            .is_some_and(|p| {
+                let rest = &b[..b.len() - p.len()];
+                korean_final(rest) || ascii_final(rest)
+            });
+    }
+    ascii_final(b)
+}
+
+/// The last syllables of the Korean marking words.
+fn korean_final(b: &[u8]) -> bool {
+    ["호", "드", "번", "릿", "큰", "키"]
+        .iter()
+        .any(|s| b.ends_with(s.as_bytes()))
+}
+
+/// The last two letters of the English marking words (and of `is`, `was`).
+fn ascii_final(b: &[u8]) -> bool {
     let [.., y, z] = b else {
         return false;
     };
-    if *z >= 0x80 {
-        return true;
-    }
     matches!(
         [y.to_ascii_lowercase(), z.to_ascii_lowercase()],
         [b'r', b'd']
@@ -426,5 +454,7 @@ mod tests {
         assert_eq!(marker("access key"), Some(Marker::Credential { aws: true }));
         assert!(may_end_marker(b"password:") && may_end_marker("키".as_bytes()));
         assert!(!may_end_marker(b"the") && !may_end_marker(b"x"));
+        assert!(may_end_marker("비밀번호는".as_bytes()) && may_end_marker("password를".as_bytes()));
+        assert!(!may_end_marker("결제".as_bytes()) && !may_end_marker("실패를".as_bytes()));
     }
 }
