@@ -313,6 +313,10 @@ fn password_like(v: &[u8]) -> bool {
     if !(4..=128).contains(&body.len()) {
         return false;
     }
+    // Already redacted: a second pass leaves it.
+    if body.starts_with(b"[REDACTED") {
+        return false;
+    }
     // A path (`pwd /srv/app`, `~/work`) or a URL.
     if matches!(body[0], b'/' | b'~')
         || body.starts_with(b"./")
@@ -443,6 +447,7 @@ mod tests {
             "12",
             "on/off",
             "self-service",
+            "[REDACTED:secret]",
         ] {
             assert!(!password_like(v.as_bytes()), "{v}");
         }

@@ -943,6 +943,9 @@ fn passwords_after_a_marking_word_and_a_space() {
         "password 재설정 메일 발송",
         "password ********",
         "password 12 characters minimum",
+        // A second pass changes nothing.
+        "sync failed for passwd [REDACTED:secret] retrying",
+        "API 키 [REDACTED:api_key] 인증 요청됨",
     ]);
 }
 
