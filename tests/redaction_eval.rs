@@ -480,10 +480,6 @@ fn report_path() -> std::path::PathBuf {
 }
 
 #[test]
-#[ignore = "below the thresholds today (micro recall 98.5%, macro 98.4%, hard negatives kept \
-            100.0%, structure 100.0%; under 98%: aws_secret_key 78.0%, password 88.0%, \
-            generic_api_key 92.3%, kr_landline 92.9%, us_ssn 96.4%, all after a marking word \
-            without `:`/`=` or plain digits under a key): on again when those land"]
 fn redaction_meets_the_evaluation_thresholds() {
     let docs = corpus();
     let redactor = Redactor::new(&RedactionConfig::default()).expect("default redaction config");

@@ -88,6 +88,8 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || ends("fax")
         || has("contactno")
         || has("contactnumber")
+        || ends("contact")
+        || has("landline")
         || has("전화")
         || has("휴대폰")
         || has("핸드폰")
@@ -95,7 +97,7 @@ pub(crate) fn key_hint(key: &str) -> Hint {
     {
         h |= PHONE;
     }
-    if ends("ssn") || has("socialsecurity") {
+    if ends("ssn") || has("socialsecurity") || has("사회보장") {
         h |= SSN;
     }
     if ends("brn")
@@ -103,6 +105,13 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || has("businessno")
         || has("businessnumber")
         || has("businessreg")
+        || has("bizreg")
+        || has("vatno")
+        || has("vatid")
+        || has("taxid")
+        || has("taxno")
+        || has("taxnumber")
+        || has("taxregistration")
         || has("사업자")
     {
         h |= BRN;
@@ -240,6 +249,8 @@ const WORDS: &[(&str, Hint, bool)] = &[
     ("fax", PHONE, true),
     ("sms", PHONE, true),
     ("contact", PHONE, false),
+    ("landline", PHONE, false),
+    ("유선", PHONE, false),
     ("전화", PHONE, false),
     ("휴대폰", PHONE, false),
     ("핸드폰", PHONE, false),
@@ -247,9 +258,13 @@ const WORDS: &[(&str, Hint, bool)] = &[
     // Registration numbers.
     ("ssn", SSN, true),
     ("social security", SSN, false),
+    ("사회보장", SSN, false),
     ("brn", BRN, true),
     ("business", BRN, false),
     ("biz", BRN, true),
+    ("tax id", BRN, false),
+    ("taxid", BRN, false),
+    ("tax no", BRN, false),
     ("사업자", BRN, false),
     ("frn", RESIDENT, true),
     ("rrn", RESIDENT, true),
@@ -388,6 +403,12 @@ mod tests {
         assert_eq!(key_hint("session_id") & CREDENTIAL, CREDENTIAL);
         assert_eq!(key_hint("registration_no") & RESIDENT, RESIDENT);
         assert_eq!(key_hint("alien_reg_no") & RESIDENT, RESIDENT);
+        assert_eq!(key_hint("office_landline") & PHONE, PHONE);
+        assert_eq!(key_hint("contact") & PHONE, PHONE);
+        assert_eq!(key_hint("biz_reg_no") & BRN, BRN);
+        assert_eq!(key_hint("tax_id") & BRN, BRN);
+        assert_eq!(key_hint("vat_no") & BRN, BRN);
+        assert_eq!(key_hint("사회보장번호") & SSN, SSN);
         assert_eq!(key_hint("message"), 0);
         assert_eq!(key_hint("created_at"), 0);
     }
@@ -402,6 +423,9 @@ mod tests {
         assert_eq!(h("phone: 010, account "), ACCOUNT);
         assert_eq!(h("account x, phone "), PHONE);
         assert_eq!(h("SSN "), SSN);
+        assert_eq!(h("사회보장번호 "), SSN);
+        assert_eq!(h("landline: "), PHONE);
+        assert_eq!(h("tax id "), BRN);
         assert_eq!(h("telemetry "), 0);
         assert_eq!(h("hotel "), 0);
         assert_eq!(h("the build started at "), VERSION);

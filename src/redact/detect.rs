@@ -44,7 +44,7 @@ use crate::user_regex::compile_regex;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
-use super::{RedactError, TypeId, numbers, validate};
+use super::{RedactError, TypeId, marked, numbers, validate};
 
 /// One match to redact: a byte span of the scanned string and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -399,6 +399,8 @@ struct Group {
 /// The compiled detectors of one config.
 pub(crate) struct Detectors {
     groups: Vec<Group>,
+    /// Secrets after a marking word and a space (`marked.rs`): `secret` or `api_key` on.
+    marked: bool,
     /// Bit `1 << id` for each group in `groups`.
     present: u32,
 }
@@ -473,7 +475,13 @@ impl Detectors {
         if cfg.action_of(PiiType::WebhookUrl).is_some() {
             present |= 1 << WEBHOOK;
         }
-        Ok(Self { groups, present })
+        let marked =
+            cfg.action_of(PiiType::Secret).is_some() || cfg.action_of(PiiType::ApiKey).is_some();
+        Ok(Self {
+            groups,
+            marked,
+            present,
+        })
     }
 
     pub(crate) fn caches(&self) -> Caches {
@@ -558,6 +566,12 @@ impl Detectors {
                     group.find_in(cache, hay, start, hay.len(), &enabled, out);
                 }
             }
+            groups_hit += usize::from(out.len() > before);
+        }
+        // Last: at equal starts a pattern's match wins (`token eyJ…` is a JWT).
+        if self.marked {
+            let before = out.len();
+            marked::marked_in(hay.as_bytes(), &enabled, out);
             groups_hit += usize::from(out.len() > before);
         }
         if out.len() == base {

@@ -59,6 +59,7 @@ mod context;
 mod detect;
 mod json;
 mod keys;
+mod marked;
 mod numbers;
 mod otlp;
 mod percent;

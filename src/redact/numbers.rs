@@ -174,6 +174,22 @@ fn korean_date(b: &[u8], p: usize) -> Option<usize> {
     date(y, m, d).then_some(i)
 }
 
+/// A Korean landline written as plain digits: an area code (`02`; `031`–`033`,
+/// `041`–`044`, `051`–`055`, `061`–`064`) and a subscriber number of seven or eight
+/// digits (its exchange does not start with `0` or `1`).
+fn kr_landline(d: &[u8]) -> bool {
+    let area = match d {
+        [b'0', b'2', ..] => 2,
+        [b'0', b'3', b'1'..=b'3', ..]
+        | [b'0', b'4', b'1'..=b'4', ..]
+        | [b'0', b'5', b'1'..=b'5', ..]
+        | [b'0', b'6', b'1'..=b'4', ..] => 3,
+        _ => return false,
+    };
+    let sub = &d[area..];
+    matches!(sub.len(), 7 | 8) && sub[0] >= b'2'
+}
+
 /// A Korean driver licence number `RR-YY-NNNNNN-CC`: region code 11–28 first.
 fn licence_region(d: &[u8]) -> bool {
     (11..=28).contains(&num(&d[..2]))
@@ -196,7 +212,7 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     let found = no_context(b, &r).or_else(|| {
         let mut hint = None;
         let mut hint = || *hint.get_or_insert_with(|| key.hint() | context::text_hint(b, p));
-        with_context(b, p, &r, &mut hint)
+        with_context(b, p, &r, key, &mut hint)
     })?;
     let (end, ty) = found;
     // An ISO date of birth may go on with its time.
@@ -232,6 +248,7 @@ fn with_context(
     b: &[u8],
     p: usize,
     r: &Runs,
+    key: Key<'_>,
     hint: &mut impl FnMut() -> Hint,
 ) -> Option<(usize, PiiType)> {
     let t = |i| r.text(b, i);
@@ -279,6 +296,9 @@ fn with_context(
     if plain && digits == 10 && validate::brn(t(0)) && hint() & context::BRN != 0 {
         return Some((r.end, PiiType::KrBrn));
     }
+    if plain && kr_landline(t(0)) && hint() & context::PHONE != 0 {
+        return Some((r.end, PiiType::Phone));
+    }
     let us = (plain && digits == 10 && nanp(&t(0)[..3], &t(0)[3..6]))
         || (plain && digits == 11 && t(0)[0] == b'1' && nanp(&t(0)[1..4], &t(0)[4..7]))
         || (r.shape(&[3, 3, 4]) && r.seps(b' ') && nanp(t(0), t(1)));
@@ -287,7 +307,12 @@ fn with_context(
     }
     // Bank accounts: 10–14 digits in up to four groups of two or more, one separator.
     let groups_ok = r.n <= 4 && r.lens().all(|l| l >= 2);
-    let epoch = plain && matches!(digits, 10 | 13) && matches!(&t(0)[..2], b"16" | b"17");
+    // An epoch near an account word in text (`account created 1718236800`) is a time;
+    // under an account key it is the account.
+    let epoch = plain
+        && matches!(digits, 10 | 13)
+        && matches!(&t(0)[..2], b"16" | b"17")
+        && key.hint() & context::ACCOUNT == 0;
     if (10..=14).contains(&digits) && groups_ok && !epoch && hint() & context::ACCOUNT != 0 {
         return Some((r.end, PiiType::KrBankAccount));
     }
@@ -446,6 +471,33 @@ mod tests {
         }
         // An epoch near the word is not an account.
         not("account created ", "1718236800", "");
+    }
+
+    #[test]
+    fn korean_landlines_written_plain_need_context() {
+        for v in [
+            "0223456789",
+            "022345678",
+            "0319876543",
+            "06432345678",
+            "0552345678",
+        ] {
+            is("", v, "tel", PiiType::Phone);
+            is("fax ", v, "", PiiType::Phone);
+            not("batch ", v, "");
+        }
+        // Not an area code (030, 059, 065), or a subscriber number too short, too long
+        // or starting with 0 or 1.
+        for v in [
+            "0301234567",
+            "0591234567",
+            "0651234567",
+            "02123456",
+            "022345678990",
+            "0201234567",
+        ] {
+            not("tel ", v, "");
+        }
     }
 
     #[test]

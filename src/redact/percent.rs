@@ -31,12 +31,14 @@ fn hex(c: u8) -> Option<u8> {
 }
 
 /// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair and the
-/// `+` sits between two ASCII letters or digits (`4111+1111`, `010+1234`), not before
-/// a country code (`+82`) or in `C++`.
+/// `+` sits between two ASCII letters or digits (`4111+1111`, `010+1234`) or after a
+/// digit and a dot (`1990.+3.+5.`), not before a country code (`+82`) or in `C++`.
 fn form_space(b: &[u8], i: usize, form: bool) -> bool {
+    // After a digit's dot too: a dotted date with spaces (`1990.+3.+5.`).
+    let dot = i >= 2 && b[i - 1] == b'.' && b[i - 2].is_ascii_digit();
     form && b[i] == b'+'
         && i > 0
-        && b[i - 1].is_ascii_alphanumeric()
+        && (b[i - 1].is_ascii_alphanumeric() || dot)
         && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
 }
 

@@ -858,3 +858,206 @@ fn otlp_map_keys_give_context() {
         "[REDACTED:kr_bank_account]"
     );
 }
+
+/// Passwords in text after a word that names one and only a space (or a Korean particle,
+/// or `is`/`was`): the next word is a password when it reads like one — a digit and a
+/// letter, or a symbol with letters or digits, or four digits or more (a PIN) — and a
+/// plain word (`reset`, `policy`), a path (`pwd /srv/app`) or Korean text is not.
+#[test]
+fn passwords_after_a_marking_word_and_a_space() {
+    table(&[
+        (
+            "sync failed for passwd Xk9#mTq2 retrying",
+            "sync failed for passwd [REDACTED:secret] retrying",
+        ),
+        (
+            "password Winter2019! expired",
+            "password [REDACTED:secret] expired",
+        ),
+        ("password is Tr0ub4dor&3", "password is [REDACTED:secret]"),
+        ("Password was q7_Lm2pZ.", "Password was [REDACTED:secret]"),
+        ("new pwd q7_Lm2pZ ok", "new pwd [REDACTED:secret] ok"),
+        ("pw 482913 sent", "pw [REDACTED:secret] sent"),
+        (
+            "PASSWORD  c%-$r^Xq_U entered",
+            "PASSWORD  [REDACTED:secret] entered",
+        ),
+        (
+            "비밀번호 aB3$kL9x 입력 오류",
+            "비밀번호 [REDACTED:secret] 입력 오류",
+        ),
+        (
+            "비밀번호는 p@ss1234 입니다",
+            "비밀번호는 [REDACTED:secret] 입니다",
+        ),
+        (
+            "패스워드를 Qw3rty!!로 변경",
+            "패스워드를 [REDACTED:secret]로 변경",
+        ),
+        ("비번 zx81QW 확인", "비번 [REDACTED:secret] 확인"),
+        ("암호 Kx7-pl2w 설정", "암호 [REDACTED:secret] 설정"),
+        (
+            r#"{"msg":"ValueError: passwd Mango77$ was rejected"}"#,
+            r#"{"msg":"ValueError: passwd [REDACTED:secret] was rejected"}"#,
+        ),
+        (
+            r#"{"msg":"login failed: password \"Kiwi#42x\" rejected"}"#,
+            r#"{"msg":"login failed: password \"[REDACTED:secret]\" rejected"}"#,
+        ),
+        (
+            r#"{"stack":"Error: 비밀번호 h_N4bQ2w 인증 실패\n\tat x.y(z.java:1)"}"#,
+            r#"{"stack":"Error: 비밀번호 [REDACTED:secret] 인증 실패\n\tat x.y(z.java:1)"}"#,
+        ),
+    ]);
+    kept(&[
+        "password reset link sent",
+        "password policy updated",
+        "password changed successfully.",
+        "passwd updated for user kim",
+        "password expires in 90 days",
+        "pwd /home/app/releases/current",
+        "pwd ~/work",
+        "Password Manager opened",
+        "pass 3 arguments to the pass 2fa4u check",
+        "bypass 4fa88b9x",
+        "비밀번호 변경 완료",
+        "password 재설정 메일 발송",
+        "password ********",
+        "password 12 characters minimum",
+        // A second pass changes nothing.
+        "sync failed for passwd [REDACTED:secret] retrying",
+        "API 키 [REDACTED:api_key] 인증 요청됨",
+    ]);
+}
+
+/// Random tokens after a word that names a credential and only a space: `api key`,
+/// `apikey`, `token`, `secret`, `secret access key`, `시크릿 키`, `API 키`, `인증 토큰`. The
+/// value must look random (32+ hex digits, or 20+ letters and digits with both); a
+/// 40-character base64 value after `secret` or `aws` is an AWS secret access key.
+/// `key` alone (`cache key …`) and a token with no such word before it stay.
+#[test]
+fn credentials_after_a_marking_word_and_a_space() {
+    let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let hex40 = "3f786850e387550fdab836ed7e6dc881de23001b";
+    table(&[
+        (
+            &format!("notify aws secret {aws} queued"),
+            "notify aws secret [REDACTED:api_key] queued",
+        ),
+        (
+            &format!("secret access key {aws}"),
+            "secret access key [REDACTED:api_key]",
+        ),
+        (
+            &format!("결제 실패 - 시크릿 키 {aws} 재시도"),
+            "결제 실패 - 시크릿 키 [REDACTED:api_key] 재시도",
+        ),
+        (
+            &format!("API 키 {hex40} 인증 요청됨"),
+            "API 키 [REDACTED:api_key] 인증 요청됨",
+        ),
+        (
+            &format!("notify apikey {hex40} queued"),
+            "notify apikey [REDACTED:api_key] queued",
+        ),
+        (
+            "api key Zx81hQw2Lm0PqRt5Vb7Nc3Kd rotated",
+            "api key [REDACTED:api_key] rotated",
+        ),
+        (
+            "인증 토큰: Zx81hQw2Lm0PqRt5Vb7Nc3Kd-_aQ 확인",
+            "인증 토큰: [REDACTED:api_key] 확인",
+        ),
+        (
+            "token Zx81hQw2Lm0PqRt5Vb7Nc3Kd expired",
+            "token [REDACTED:api_key] expired",
+        ),
+        (
+            "토큰은 Zx81hQw2Lm0PqRt5Vb7Nc3Kd 입니다",
+            "토큰은 [REDACTED:api_key] 입니다",
+        ),
+    ]);
+    kept(&[
+        "token expired for user kim",
+        "secret rotation scheduled",
+        "api key rotated by admin",
+        "API 키 발급 완료",
+        &format!("cache key {hex40}"),
+        &format!("commit {hex40} deployed"),
+        "trace 4bf92f3577b34da6a3ce929d0e0e4736 span 00f067aa0ba902b7",
+        "secret santa 2024 event",
+    ]);
+}
+
+/// Korean landlines written as plain digits (area code 02 or 031–064 and a 7- or 8-digit
+/// subscriber number) under a phone key or after a phone word; not without context, not
+/// with a code outside the plan.
+#[test]
+fn korean_landlines_written_plain() {
+    table(&[
+        (r#"{"tel":"0223456789"}"#, r#"{"tel":"[REDACTED:phone]"}"#),
+        (r#"{"fax":"022345678"}"#, r#"{"fax":"[REDACTED:phone]"}"#),
+        (
+            r#"{"X-User-Phone":"0319876543"}"#,
+            r#"{"X-User-Phone":"[REDACTED:phone]"}"#,
+        ),
+        (
+            r#"{"연락처":"06432345678"}"#,
+            r#"{"연락처":"[REDACTED:phone]"}"#,
+        ),
+        ("fax 0229876543 ok", "fax [REDACTED:phone] ok"),
+        (
+            "대표 전화 0422345678로 문의",
+            "대표 전화 [REDACTED:phone]로 문의",
+        ),
+        (
+            "user=kim&tel=0552345678&submit=1",
+            "user=kim&tel=[REDACTED:phone]&submit=1",
+        ),
+    ]);
+    kept(&[
+        r#"{"order_id":"0223456789"}"#,
+        "batch 0319876543 done",
+        r#"{"tel":"0591234567"}"#,
+        r#"{"tel":"0301234567"}"#,
+        r#"{"phone":"02123456"}"#,
+    ]);
+}
+
+/// Plain SSNs (SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000)
+/// after a Korean or English word for one; a tax id key gives a business number its
+/// context; an account key wins over the epoch look of a 13-digit number.
+#[test]
+fn registration_numbers_in_more_words() {
+    table(&[
+        (
+            "회원 정보: 사회보장번호 078051120을 확인",
+            "회원 정보: 사회보장번호 [REDACTED:us_ssn]을 확인",
+        ),
+        (
+            "social security no. 219099999 on file",
+            "social security no. [REDACTED:us_ssn] on file",
+        ),
+        (
+            r#"{"tax_id":2208162517}"#,
+            r#"{"tax_id":"[REDACTED:kr_brn]"}"#,
+        ),
+        (
+            r#"{"계좌번호":"1701234567890"}"#,
+            r#"{"계좌번호":"[REDACTED:kr_bank_account]"}"#,
+        ),
+        (
+            "user=kim&birthdate=1990.+3.+5.&submit=1",
+            "user=kim&birthdate=%5BREDACTED%3Adate_of_birth%5D&submit=1",
+        ),
+    ]);
+    kept(&[
+        "사회보장번호 000123456 오류",
+        "사회보장번호 666123456 오류",
+        "사회보장번호 912345678 오류",
+        "사회보장번호 123001234 오류",
+        "사회보장번호 123450000 오류",
+        r#"{"tax_id":2208162518}"#,
+        "account created 1718236800123",
+    ]);
+}

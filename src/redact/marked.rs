@@ -1,0 +1,465 @@
+//! Secrets in free text after a word that names them and only a space: `passwd
+//! Sunny2025#`, `비밀번호는 zG_gQ5vp7 입니다`, `aws secret wJalr…`, `API 키 fa5f…`.
+//! (`password=…` and `token: …` are the `secret` pattern's, `detect.rs`.)
+//!
+//! The rule, per value (a run of printable ASCII after one or more spaces or tabs):
+//!
+//! - The word before the spaces, with one `:` or `=`, a Korean particle (`는`, `를`, …) or
+//!   an English `is`/`was` after it taken off, is a **password word** (`password`,
+//!   `passwd`, `passphrase`, `passcode`, `pwd`, `pw`, or a compound ending with one of
+//!   the first four; `비밀번호`, `패스워드`, `비번`, `암호`) or a **credential word**
+//!   (`secret`, `token`, `apikey`, `api_key`, `credential(s)` or a compound ending with
+//!   one, `시크릿`, `토큰`; `key`/`키` after `api`, `app`, `client`, `secret`, `access`,
+//!   `aws`, `시크릿`, `액세스`, `인증`, `비밀`, `앱`, `클라이언트`). `pass` alone is not one: it is an English verb.
+//! - After a password word the value is a password when it reads like one: four to 128
+//!   bytes (trailing `.,;:!?)` not counted) holding a digit and a letter, or a symbol
+//!   (`!@#$%^&*+=?~|;:,` and the like) with letters or digits, or four digits or more
+//!   (a PIN). A plain word (`password reset link sent`, `password policy updated`), a
+//!   path (`pwd /srv/app`), a URL, a masked `********` and Korean text stay.
+//! - After a credential word the value is a key when it looks random
+//!   ([`context::token_like`]: 32+ hex digits, or 20+ letters and digits with both), or
+//!   is 40 base64 characters with capitals and lowercase letters after a phrase holding
+//!   `secret`, `aws`, `access`, `시크릿` or `액세스` (an AWS secret access key). `token expired`,
+//!   `cache key <hash>` and a token with no such word just before it stay.
+//!
+//! Passwords are type `secret`, keys `api_key`. The pass stops only at spaces; the two
+//! bytes before them rule out most words, and the value and the words before it are
+//! read only after the few that may be marking words.
+
+use crate::config::PiiType;
+
+use super::TypeId;
+use super::context;
+use super::detect::Found;
+
+/// What the word before a value names.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Marker {
+    Password,
+    /// A credential; `aws`: the phrase says `secret` or `aws`.
+    Credential {
+        aws: bool,
+    },
+}
+
+/// Korean particles glued to a marking word (`비밀번호는`, `토큰을`), longest first.
+const PARTICLES: [&str; 10] = ["으로", "은", "는", "이", "가", "을", "를", "도", "로", "란"];
+
+fn space(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// A byte a value may hold: printable ASCII but quotes and `\` (a JSON escape).
+fn value_byte(c: u8) -> bool {
+    c.is_ascii_graphic() && !matches!(c, b'"' | b'\'' | b'\\')
+}
+
+/// Appends the secrets after marking words in `b` (`enabled`: whether a type is on).
+pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut Vec<Found>) {
+    let (passwords, keys) = (enabled(PiiType::Secret), enabled(PiiType::ApiKey));
+    if !passwords && !keys {
+        return;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if !space(b[i]) {
+            i += 1;
+            continue;
+        }
+        let ws = i;
+        while i < b.len() && space(b[i]) {
+            i += 1;
+        }
+        // Most words end unlike any marking word: the value after them is not read.
+        if !may_end_marker(&b[..ws]) {
+            continue;
+        }
+        // A value opens with at most one quote (`\"` inside a JSON string).
+        let v = i + match b.get(i..).unwrap_or_default() {
+            [b'"' | b'\'', ..] => 1,
+            [b'\\', b'"', ..] => 2,
+            _ => 0,
+        };
+        let mut e = v;
+        while e < b.len() && value_byte(b[e]) {
+            e += 1;
+        }
+        if e - v < 4 {
+            continue;
+        }
+        // No space in `v..e`: the next run of spaces is after it.
+        i = e;
+        let Some(marker) = marker_before(&b[..ws]) else {
+            continue;
+        };
+        let value = &b[v..e];
+        let ty = match marker {
+            Marker::Password if passwords && password_like(value) => PiiType::Secret,
+            Marker::Credential { aws } if keys && key_like(value, aws) => PiiType::ApiKey,
+            _ => continue,
+        };
+        out.push(Found {
+            start: v,
+            end: e,
+            ty: TypeId::builtin(ty),
+        });
+    }
+}
+
+/// Whether `b` (the text before the spaces) may end with a marking word: its last two
+/// bytes (after a `:` or `=`) are those of one (`rd` of `password`, `en` of `token`,
+/// `is` of `password is`, …), or its last syllable is the last of a Korean one (`호` of
+/// `비밀번호`, `큰` of `토큰`, …), also before a particle. A cheap test that rules out
+/// most words of a text.
+fn may_end_marker(b: &[u8]) -> bool {
+    let b = b
+        .strip_suffix(b":")
+        .or_else(|| b.strip_suffix(b"="))
+        .unwrap_or(b);
+    if b.last().is_some_and(|&c| c >= 0x80) {
+        if korean_final(b) {
+            return true;
+        }
+        return PARTICLES
+            .iter()
+            .find(|p| b.ends_with(p.as_bytes()))
+            .is_some_and(|p| {
+                let rest = &b[..b.len() - p.len()];
+                korean_final(rest) || ascii_final(rest)
+            });
+    }
+    ascii_final(b)
+}
+
+/// The last syllables of the Korean marking words.
+fn korean_final(b: &[u8]) -> bool {
+    ["호", "드", "번", "릿", "큰", "키"]
+        .iter()
+        .any(|s| b.ends_with(s.as_bytes()))
+}
+
+/// The last two letters of the English marking words (and of `is`, `was`).
+fn ascii_final(b: &[u8]) -> bool {
+    let [.., y, z] = b else {
+        return false;
+    };
+    matches!(
+        [y.to_ascii_lowercase(), z.to_ascii_lowercase()],
+        [b'r', b'd']
+            | [b'w', b'd']
+            | [b'p', b'w']
+            | [b's', b'e']
+            | [b'd', b'e']
+            | [b'e', b't']
+            | [b'e', b'n']
+            | [b'e', b'y']
+            | [b'a', b'l']
+            | [b'l', b's']
+            | [b'i', b's']
+            | [b'a', b's']
+    )
+}
+
+/// The marking word that ends `b` (the text before the spaces), if any.
+fn marker_before(b: &[u8]) -> Option<Marker> {
+    let mut end = b.len();
+    // `password: x`, `토큰= x`.
+    if end > 0 && matches!(b[end - 1], b':' | b'=') {
+        end -= 1;
+    }
+    // `password is x`, `password was x`.
+    let w = last_word(&b[..end]);
+    if (w.eq_ignore_ascii_case(b"is") || w.eq_ignore_ascii_case(b"was")) && end > w.len() {
+        let mut k = end - w.len();
+        if !space(b[k - 1]) {
+            return None;
+        }
+        while k > 0 && space(b[k - 1]) {
+            k -= 1;
+        }
+        end = k;
+    }
+    if let Some(m) = marker_word(&b[..end]) {
+        return Some(m);
+    }
+    // A particle glued on: `비밀번호는`, `password를`.
+    let p = PARTICLES
+        .iter()
+        .find(|p| b[..end].ends_with(p.as_bytes()))?;
+    marker_word(&b[..end - p.len()])
+}
+
+/// The last word of `b`: its ASCII letters, digits, `_`, `-`, `.` and non-ASCII bytes.
+fn last_word(b: &[u8]) -> &[u8] {
+    let n = b
+        .iter()
+        .rev()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.') || c >= 0x80)
+        .count();
+    &b[b.len() - n..]
+}
+
+/// `w` lowercased, its `_`, `-` and `.` dropped, into `buf` (at most its length).
+fn normalise<'a>(w: &[u8], buf: &'a mut [u8; 48]) -> &'a [u8] {
+    let mut n = 0;
+    // A long word: its end says what it is.
+    let from = w.len().saturating_sub(buf.len());
+    for &c in &w[from..] {
+        if matches!(c, b'_' | b'-' | b'.') {
+            continue;
+        }
+        buf[n] = c.to_ascii_lowercase();
+        n += 1;
+    }
+    &buf[..n]
+}
+
+/// Whether the word that ends `b` is a marking word, and which kind; `aws`: the phrase
+/// ending `b` names a secret, AWS or an access key.
+fn marker_word(b: &[u8]) -> Option<Marker> {
+    let raw = last_word(b);
+    if raw.is_empty() {
+        return None;
+    }
+    let mut buf = [0u8; 48];
+    let w = normalise(raw, &mut buf);
+    let ends = |s: &str| w.ends_with(s.as_bytes());
+    let is = |s: &str| w == s.as_bytes();
+    if ends("password")
+        || ends("passwd")
+        || ends("passphrase")
+        || ends("passcode")
+        || is("pwd")
+        || is("pw")
+        || ends("비밀번호")
+        || ends("패스워드")
+        || is("비번")
+        || is("암호")
+    {
+        return Some(Marker::Password);
+    }
+    // A 40-character base64 value after this phrase is an AWS secret access key.
+    let tail = &b[b.len().saturating_sub(48)..];
+    let aws = ["secret", "aws", "access", "시크릿", "액세스"]
+        .iter()
+        .any(|n| {
+            tail.windows(n.len())
+                .any(|t| t.eq_ignore_ascii_case(n.as_bytes()))
+        });
+    if ends("secret")
+        || ends("token")
+        || ends("apikey")
+        || ends("secretkey")
+        || ends("accesskey")
+        || ends("credential")
+        || ends("credentials")
+        || ends("시크릿")
+        || ends("토큰")
+        || ends("시크릿키")
+        || ends("인증키")
+        || ends("api키")
+    {
+        return Some(Marker::Credential { aws });
+    }
+    if is("key") || is("키") {
+        // The word before: `api key`, `secret key`, `access key`, `시크릿 키`.
+        let mut k = b.len() - raw.len();
+        if k == 0 || !space(b[k - 1]) {
+            return None;
+        }
+        while k > 0 && space(b[k - 1]) {
+            k -= 1;
+        }
+        let mut buf2 = [0u8; 48];
+        let prev = normalise(last_word(&b[..k]), &mut buf2);
+        let names = [
+            "api",
+            "app",
+            "client",
+            "secret",
+            "access",
+            "aws",
+            "시크릿",
+            "액세스",
+            "인증",
+            "비밀",
+            "앱",
+            "클라이언트",
+        ];
+        if names.iter().any(|n| prev.ends_with(n.as_bytes())) {
+            return Some(Marker::Credential { aws });
+        }
+    }
+    None
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `v` without the sentence punctuation after it.
+fn trimmed(v: &[u8]) -> &[u8] {
+    let n = v
+        .iter()
+        .rev()
+        .take_while(|c| matches!(c, b'.' | b',' | b';' | b':' | b'!' | b'?' | b')'))
+        .count();
+    &v[..v.len() - n]
+}
+
+/// A value after a password word that reads like a password (see the module doc).
+fn password_like(v: &[u8]) -> bool {
+    let body = trimmed(v);
+    if !(4..=128).contains(&body.len()) {
+        return false;
+    }
+    // Already redacted: a second pass leaves it.
+    if body.starts_with(b"[REDACTED") {
+        return false;
+    }
+    // A path (`pwd /srv/app`, `~/work`) or a URL.
+    if matches!(body[0], b'/' | b'~')
+        || body.starts_with(b"./")
+        || body.starts_with(b"../")
+        || contains(body, b"://")
+    {
+        return false;
+    }
+    let (mut digits, mut letters, mut symbols) = (0, 0, 0);
+    for &c in body {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if c.is_ascii_alphabetic() {
+            letters += 1;
+        } else if !matches!(
+            c,
+            b'-' | b'_' | b'.' | b'/' | b'(' | b')' | b'[' | b']' | b'{' | b'}'
+        ) {
+            symbols += 1;
+        }
+    }
+    (digits > 0 && letters > 0)
+        || (symbols > 0 && digits + letters > 0)
+        || (digits == body.len() && digits >= 4)
+}
+
+/// A value after a credential word that is a key (see the module doc).
+fn key_like(v: &[u8], aws: bool) -> bool {
+    let body = trimmed(v);
+    let Ok(s) = std::str::from_utf8(body) else {
+        return false;
+    };
+    if context::token_like(s) {
+        return true;
+    }
+    aws && body.len() == 40
+        && body
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+        && body.iter().any(u8::is_ascii_uppercase)
+        && body.iter().any(u8::is_ascii_lowercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(s: &str) -> Option<Marker> {
+        marker_before(s.as_bytes())
+    }
+
+    #[test]
+    fn marking_words() {
+        for s in [
+            "password",
+            "passwd",
+            "user_password",
+            "DB-PASSWORD",
+            "pwd",
+            "PW",
+            "passphrase",
+            "비밀번호",
+            "비밀번호는",
+            "새 비밀번호를",
+            "패스워드",
+            "비번",
+            "암호:",
+            "password is",
+            "Password was",
+            "password=",
+        ] {
+            assert_eq!(marker(s), Some(Marker::Password), "{s}");
+        }
+        for s in [
+            "pass",
+            "bypass",
+            "compass",
+            "암호화",
+            "passwords",
+            "his",
+            "is",
+            "",
+        ] {
+            assert_eq!(marker(s), None, "{s}");
+        }
+        for (s, aws) in [
+            ("aws secret", true),
+            ("secret access key", true),
+            ("시크릿 키", true),
+            ("AWS_SECRET_ACCESS_KEY", true),
+            ("apikey", false),
+            ("api key", false),
+            ("API 키", false),
+            ("인증 토큰:", false),
+            ("토큰은", false),
+            ("client_secret", true),
+            ("x-api-key", false),
+        ] {
+            assert_eq!(marker(s), Some(Marker::Credential { aws }), "{s}");
+        }
+        for s in ["cache key", "key", "키", "monkey", "tokens", "the"] {
+            assert_eq!(marker(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn values() {
+        for v in [
+            "Sunny2025#",
+            "zG_gQ5vp7",
+            "c%-$r^X_U_giB7^i",
+            "hunter2",
+            "482913",
+            "p@ss!",
+        ] {
+            assert!(password_like(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "reset",
+            "policy",
+            "updated.",
+            "Manager",
+            "/home/app",
+            "~/x",
+            "https://x.example",
+            "********",
+            "(optional)",
+            "12",
+            "on/off",
+            "self-service",
+            "[REDACTED:secret]",
+        ] {
+            assert!(!password_like(v.as_bytes()), "{v}");
+        }
+        let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert!(key_like(aws.as_bytes(), true));
+        assert!(!key_like(aws.as_bytes(), false));
+        assert!(key_like(b"3f786850e387550fdab836ed7e6dc881de23001b", false));
+        assert!(!key_like(b"expired", false));
+        assert_eq!(marker("access key"), Some(Marker::Credential { aws: true }));
+        assert!(may_end_marker(b"password:") && may_end_marker("키".as_bytes()));
+        assert!(!may_end_marker(b"the") && !may_end_marker(b"x"));
+        assert!(may_end_marker("비밀번호는".as_bytes()) && may_end_marker("password를".as_bytes()));
+        assert!(!may_end_marker("결제".as_bytes()) && !may_end_marker("실패를".as_bytes()));
+    }
+}
