@@ -1,5 +1,5 @@
-//! Redaction throughput on the labelled corpus (`testdata/redact/corpus.jsonl`, the same
-//! bodies the recall test scores), in bytes per second on one core:
+//! Redaction throughput on the labelled corpora, in bytes per second on one core. Group
+//! `redact_corpus`: `testdata/redact/corpus.jsonl`, the bodies the recall test scores:
 //!
 //! - `json_bodies`: the JSON log bodies through [`Session::redact_str`] (walk, detect,
 //!   rewrite), default config;
@@ -9,6 +9,11 @@
 //! - `text_bodies`: the plain-text bodies (access logs, free text) scanned as text;
 //! - `clean_json`: JSON bodies with nothing (left) to redact: the cost of a clean body,
 //!   which allocates nothing.
+//!
+//! Group `redact_eval`: the independent evaluation set (`testdata/redact/eval/corpus.jsonl`,
+//! the documents `tests/redaction_eval.rs` scores), JSON documents (JSON log lines and
+//! OTLP/JSON exports) through `redact_str` and through parse → serialize, and the
+//! plain-text lines.
 //!
 //! Run: `cargo bench --bench redact`.
 
@@ -45,6 +50,27 @@ fn corpus() -> Corpus {
         }
     }
     c
+}
+
+/// The evaluation set: (JSON documents, plain-text lines).
+fn eval_corpus() -> (Vec<String>, Vec<String>) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/redact/eval/corpus.jsonl"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let (mut json, mut plain) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let doc = v["doc"].as_str().unwrap_or_default().to_string();
+        match v["format"].as_str() {
+            Some("text") => plain.push(doc),
+            _ => json.push(doc),
+        }
+    }
+    (json, plain)
 }
 
 fn bytes(bodies: &[String]) -> u64 {
@@ -107,6 +133,36 @@ fn redact(c: &mut Criterion) {
             corpus
                 .text
                 .iter()
+                .filter_map(|body| session.redact_str(black_box(body)))
+                .count()
+        })
+    });
+    g.finish();
+
+    let (json, text) = eval_corpus();
+    let mut g = c.benchmark_group("redact_eval");
+    g.throughput(Throughput::Bytes(bytes(&json)));
+    g.bench_function("json_bodies", |b| {
+        b.iter(|| {
+            let mut session = redactor.session();
+            json.iter()
+                .filter_map(|body| session.redact_str(black_box(body)))
+                .count()
+        })
+    });
+    g.bench_function("json_parse_serialize", |b| {
+        b.iter(|| {
+            json.iter()
+                .filter_map(|body| serde_json::from_str::<serde_json::Value>(black_box(body)).ok())
+                .map(|v| v.to_string().len())
+                .sum::<usize>()
+        })
+    });
+    g.throughput(Throughput::Bytes(bytes(&text)));
+    g.bench_function("text_bodies", |b| {
+        b.iter(|| {
+            let mut session = redactor.session();
+            text.iter()
                 .filter_map(|body| session.redact_str(black_box(body)))
                 .count()
         })
