@@ -48,17 +48,20 @@ fn form_space(b: &[u8], i: usize, form: bool) -> bool {
 /// decode.
 pub(crate) fn decode(s: &str) -> Option<Decoded> {
     let b = s.as_bytes();
-    let form = b.contains(&b'=') && b.contains(&b'+');
-    if !b.contains(&b'%') && !form {
-        return None;
-    }
+    // Only a `%` starts an escape and only a `+` is a space: most strings have neither,
+    // and only those bytes need a look.
+    let first = memchr::memchr2(b'%', b'+', b)?;
+    let form = memchr::memchr(b'+', &b[first..]).is_some() && memchr::memchr(b'=', b).is_some();
     let escape = |i: usize| -> Option<u8> {
         if b.get(i) != Some(&b'%') {
             return None;
         }
         Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
     };
-    if !(0..b.len()).any(|i| escape(i).is_some() || form_space(b, i, form)) {
+    if !memchr::memchr2_iter(b'%', b'+', &b[first..])
+        .map(|i| first + i)
+        .any(|i| escape(i).is_some() || form_space(b, i, form))
+    {
         return None;
     }
     for ascii_only in [false, true] {
