@@ -21,8 +21,52 @@ impl Key<'_> {
     pub(crate) const NONE: Key<'static> = Key(None);
 
     pub(crate) fn hint(self) -> Hint {
-        self.0.map_or(0, key_hint)
+        self.0.map_or(0, cached_key_hint)
     }
+}
+
+/// Keys at most this long are remembered by [`cached_key_hint`].
+const CACHED_KEY: usize = 32;
+/// Slots of the per-thread hint cache (a power of two).
+const HINT_SLOTS: usize = 256;
+
+/// One remembered key: its length plus one (0: empty slot), its bytes, its hint.
+type HintSlot = (u8, [u8; CACHED_KEY], Hint);
+
+thread_local! {
+    static HINTS: std::cell::RefCell<[HintSlot; HINT_SLOTS]> =
+        const { std::cell::RefCell::new([(0, [0; CACHED_KEY], 0); HINT_SLOTS]) };
+}
+
+/// [`key_hint`], remembered per thread: the same keys come back value after value and
+/// body after body, and working a hint out reads the key against every name. A
+/// direct-mapped table of short keys (fixed size, nothing allocated); a key that
+/// collides with another one replaces it.
+fn cached_key_hint(key: &str) -> Hint {
+    let k = key.as_bytes();
+    if k.len() > CACHED_KEY {
+        return key_hint(key);
+    }
+    let h = k.iter().fold(k.len() as u64, |h, &c| {
+        (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x517c_c1b7_2722_0a95)
+    });
+    let slot = (h >> 56) as usize % HINT_SLOTS;
+    HINTS
+        .try_with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return key_hint(key);
+            };
+            let (len, bytes, hint) = &mut cache[slot];
+            if usize::from(*len) == k.len() + 1 && &bytes[..k.len()] == k {
+                return *hint;
+            }
+            let fresh = key_hint(key);
+            *len = k.len() as u8 + 1;
+            bytes[..k.len()].copy_from_slice(k);
+            *hint = fresh;
+            fresh
+        })
+        .unwrap_or_else(|_| key_hint(key))
 }
 
 pub(crate) const DOB: Hint = 1;
@@ -411,6 +455,30 @@ mod tests {
         assert_eq!(key_hint("사회보장번호") & SSN, SSN);
         assert_eq!(key_hint("message"), 0);
         assert_eq!(key_hint("created_at"), 0);
+    }
+
+    #[test]
+    fn cached_hints_are_the_hints() {
+        // More keys than slots, so slots are taken over; each asked twice.
+        let names = [
+            "dob",
+            "phone",
+            "version",
+            "sku",
+            "message",
+            "api_key",
+            "계좌번호",
+        ];
+        let keys: Vec<String> = (0..2000)
+            .map(|i| format!("{}_{i}", names[i % names.len()]))
+            .chain(["".to_string(), "x".repeat(33), "birth_".repeat(8)])
+            .collect();
+        for _ in 0..2 {
+            for k in &keys {
+                assert_eq!(cached_key_hint(k), key_hint(k), "{k}");
+                assert_eq!(Key(Some(k)).hint(), key_hint(k), "{k}");
+            }
+        }
     }
 
     #[test]

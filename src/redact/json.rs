@@ -139,6 +139,67 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// What a session knows of a key it has seen: its class (`KeyRules::classify`) and
+/// whether the key itself, scanned as text, has nothing to redact. Both depend on the
+/// key and the config alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeySeen {
+    pub class: KeyClass,
+    pub clean: bool,
+}
+
+/// Keys at most this long are remembered.
+const MEMO_KEY: usize = 32;
+/// Slots in a [`KeyMemo`] (a power of two).
+const MEMO_SLOTS: usize = 256;
+
+/// One slot: the key's length plus one (0: empty), its bytes and what is known of it.
+type MemoSlot = (u8, [u8; MEMO_KEY], KeySeen);
+
+/// The keys a session has seen, so a key that comes back (in the next member, the next
+/// array element, the next body) is not classified and scanned again. Direct-mapped
+/// and of fixed size (allocated at the first key): a key that collides with another
+/// replaces it.
+#[derive(Default)]
+pub(crate) struct KeyMemo(Option<Box<[MemoSlot; MEMO_SLOTS]>>);
+
+impl KeyMemo {
+    fn slot(key: &[u8]) -> usize {
+        let h = key.iter().fold(key.len() as u64, |h, &c| {
+            (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x517c_c1b7_2722_0a95)
+        });
+        (h >> 56) as usize % MEMO_SLOTS
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<KeySeen> {
+        let k = key.as_bytes();
+        let slots = self.0.as_ref()?;
+        if k.len() > MEMO_KEY {
+            return None;
+        }
+        let (len, bytes, seen) = &slots[Self::slot(k)];
+        (usize::from(*len) == k.len() + 1 && &bytes[..k.len()] == k).then_some(*seen)
+    }
+
+    pub(crate) fn put(&mut self, key: &str, seen: KeySeen) {
+        let k = key.as_bytes();
+        if k.len() > MEMO_KEY {
+            return;
+        }
+        let empty = KeySeen {
+            class: KeyClass::Normal,
+            clean: false,
+        };
+        let slots = self
+            .0
+            .get_or_insert_with(|| Box::new([(0, [0; MEMO_KEY], empty); MEMO_SLOTS]));
+        let (len, bytes, slot) = &mut slots[Self::slot(k)];
+        *len = k.len() as u8 + 1;
+        bytes[..k.len()].copy_from_slice(k);
+        *slot = seen;
+    }
+}
+
 struct Walker<'a, 's, 'r> {
     sess: &'s mut Session<'r>,
     src: &'a str,
@@ -232,19 +293,39 @@ impl Walker<'_, '_, '_> {
                 let (ks, ke, escaped) = self.string_token()?;
                 let key = content(self.src, ks, ke, escaped);
                 name = Some(key.clone());
+                let seen = match self.sess.key_memo.get(&key) {
+                    Some(seen) => seen,
+                    None => {
+                        let r = self.sess.redactor;
+                        let seen = KeySeen {
+                            class: r.keys.classify(&key),
+                            clean: r.plain_key(&key),
+                        };
+                        self.sess.key_memo.put(&key, seen);
+                        seen
+                    }
+                };
                 let child = if class == KeyClass::Normal {
-                    self.sess.redactor.keys.classify(&key)
+                    seen.class
                 } else {
                     class
                 };
 
                 // A key can be PII itself (an e-mail used as a map key): scanned as
-                // text, unless it or the object is ignored.
+                // text, unless it or the object is ignored, or it is plain or was
+                // scanned clean before.
                 let mut written = None;
-                if child != KeyClass::Ignored && !self.sess.redactor.plain_key(&key) {
+                if child != KeyClass::Ignored && !seen.clean {
                     let at = self.sess.path_enter(audit::KEY);
                     let found = self.sess.text(&key, true, Key::NONE);
                     self.sess.path_leave(at);
+                    if found == Text::Clean {
+                        let clean = KeySeen {
+                            clean: true,
+                            ..seen
+                        };
+                        self.sess.key_memo.put(&key, clean);
+                    }
                     match found {
                         Text::Clean => {}
                         Text::Drop => drop_key = true,

@@ -222,6 +222,7 @@ impl Redactor {
             walks: 0,
             walked: Vec::new(),
             audit: None,
+            key_memo: json::KeyMemo::default(),
         }
     }
 
@@ -290,6 +291,8 @@ pub struct Session<'r> {
     walked: Vec<(TypeId, RedactAction)>,
     /// Counts per key path and dry-run markers (`slotel redact --report`, `--dry-run`).
     audit: Option<Box<audit::Audit>>,
+    /// Object keys seen in this session: class, and whether scanning them finds nothing.
+    key_memo: json::KeyMemo,
 }
 
 impl Session<'_> {
@@ -343,7 +346,7 @@ impl Session<'_> {
         nested: usize,
         key: context::Key<'_>,
     ) -> Text {
-        if context::token_like(s) && key.hint() & context::CREDENTIAL != 0 {
+        if key.hint() & context::CREDENTIAL != 0 && context::token_like(s) {
             return self.whole(TypeId::builtin(PiiType::ApiKey), s);
         }
         let limits = self.redactor.json;
