@@ -148,6 +148,22 @@ pub(crate) struct KeySeen {
     pub clean: bool,
 }
 
+impl Session<'_> {
+    /// What is known of a key (remembered for the session).
+    pub(crate) fn key_seen(&mut self, key: &str) -> KeySeen {
+        if let Some(seen) = self.key_memo.get(key) {
+            return seen;
+        }
+        let r = self.redactor;
+        let seen = KeySeen {
+            class: r.keys.classify(key),
+            clean: r.plain_key(key),
+        };
+        self.key_memo.put(key, seen);
+        seen
+    }
+}
+
 /// Keys at most this long are remembered.
 const MEMO_KEY: usize = 32;
 /// Slots in a [`KeyMemo`] (a power of two).
@@ -293,18 +309,7 @@ impl Walker<'_, '_, '_> {
                 let (ks, ke, escaped) = self.string_token()?;
                 let key = content(self.src, ks, ke, escaped);
                 name = Some(key.clone());
-                let seen = match self.sess.key_memo.get(&key) {
-                    Some(seen) => seen,
-                    None => {
-                        let r = self.sess.redactor;
-                        let seen = KeySeen {
-                            class: r.keys.classify(&key),
-                            clean: r.plain_key(&key),
-                        };
-                        self.sess.key_memo.put(&key, seen);
-                        seen
-                    }
-                };
+                let seen = self.sess.key_seen(&key);
                 let child = if class == KeyClass::Normal {
                     seen.class
                 } else {

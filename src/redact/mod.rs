@@ -346,7 +346,8 @@ impl Session<'_> {
         nested: usize,
         key: context::Key<'_>,
     ) -> Text {
-        if key.hint() & context::CREDENTIAL != 0 && context::token_like(s) {
+        // `token_like` needs 16 bytes: most values are shorter and skip both tests.
+        if s.len() >= 16 && key.hint() & context::CREDENTIAL != 0 && context::token_like(s) {
             return self.whole(TypeId::builtin(PiiType::ApiKey), s);
         }
         let limits = self.redactor.json;

@@ -197,7 +197,7 @@ impl Session<'_> {
             let class = if self.redactor.pseudonymize.contains(&kv.key) {
                 KeyClass::Ignored
             } else {
-                self.redactor.keys.classify(&kv.key)
+                self.key_seen(&kv.key).class
             };
             let hint = key_of(class, &kv.key);
             match &mut kv.value {
@@ -256,7 +256,7 @@ impl Session<'_> {
             (_, Value::KvlistValue(list)) => {
                 list.values.retain_mut(|kv| {
                     let child = match class {
-                        KeyClass::Normal => self.redactor.keys.classify(&kv.key),
+                        KeyClass::Normal => self.key_seen(&kv.key).class,
                         other => other,
                     };
                     // A map key can be PII itself, as in a JSON body.

@@ -380,7 +380,7 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
     let sensitive = is_builtin_sensitive(key);
     if !sensitive
         && std::str::from_utf8(key).map_or(true, |k| {
-            super::context::key_hint(k) & super::context::CREDENTIAL == 0
+            super::context::Key(Some(k)).hint() & super::context::CREDENTIAL == 0
         })
     {
         return None;
