@@ -28,7 +28,7 @@ impl Key<'_> {
 /// Keys at most this long are remembered by [`cached_key_hint`].
 const CACHED_KEY: usize = 32;
 /// Slots of the per-thread hint cache (a power of two).
-const HINT_SLOTS: usize = 256;
+const HINT_SLOTS: usize = 1024;
 
 /// One remembered key: its length plus one (0: empty slot), its bytes, its hint.
 type HintSlot = (u8, [u8; CACHED_KEY], Hint);
@@ -36,6 +36,24 @@ type HintSlot = (u8, [u8; CACHED_KEY], Hint);
 thread_local! {
     static HINTS: std::cell::RefCell<[HintSlot; HINT_SLOTS]> =
         const { std::cell::RefCell::new([(0, [0; CACHED_KEY], 0); HINT_SLOTS]) };
+}
+
+/// A hash of a short key (at most 32 bytes) for the direct-mapped key tables: its first
+/// and last eight bytes and its length, mixed.
+pub(crate) fn short_key_hash(k: &[u8]) -> u64 {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let (a, b) = if k.len() >= 8 {
+        (word(&k[..8]), word(&k[k.len() - 8..]))
+    } else {
+        (word(k), 0)
+    };
+    let h = (a ^ b.rotate_left(29) ^ (k.len() as u64).rotate_left(58))
+        .wrapping_mul(0x517c_c1b7_2722_0a95);
+    h ^ (h >> 29)
 }
 
 /// [`key_hint`], remembered per thread: the same keys come back value after value and
@@ -47,10 +65,7 @@ fn cached_key_hint(key: &str) -> Hint {
     if k.len() > CACHED_KEY {
         return key_hint(key);
     }
-    let h = k.iter().fold(k.len() as u64, |h, &c| {
-        (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x517c_c1b7_2722_0a95)
-    });
-    let slot = (h >> 56) as usize % HINT_SLOTS;
+    let slot = short_key_hash(k) as usize % HINT_SLOTS;
     HINTS
         .try_with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else {

@@ -167,7 +167,7 @@ impl Session<'_> {
 /// Keys at most this long are remembered.
 const MEMO_KEY: usize = 32;
 /// Slots in a [`KeyMemo`] (a power of two).
-const MEMO_SLOTS: usize = 256;
+const MEMO_SLOTS: usize = 1024;
 
 /// One slot: the key's length plus one (0: empty), its bytes and what is known of it.
 type MemoSlot = (u8, [u8; MEMO_KEY], KeySeen);
@@ -181,10 +181,7 @@ pub(crate) struct KeyMemo(Option<Box<[MemoSlot; MEMO_SLOTS]>>);
 
 impl KeyMemo {
     fn slot(key: &[u8]) -> usize {
-        let h = key.iter().fold(key.len() as u64, |h, &c| {
-            (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x517c_c1b7_2722_0a95)
-        });
-        (h >> 56) as usize % MEMO_SLOTS
+        super::context::short_key_hash(key) as usize % MEMO_SLOTS
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<KeySeen> {
