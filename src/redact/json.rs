@@ -586,6 +586,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn remembered_keys_are_still_redacted() {
+        let r = super::super::Redactor::new(&crate::config::RedactionConfig::default()).unwrap();
+        let mut sess = r.session();
+        let body = r#"{"kim@example.com": 1, "X-Note": "a", "password": "hunter2"}"#;
+        // The same keys body after body: a key with PII is redacted every time, a clean
+        // key stays, a sensitive key's value goes every time.
+        for _ in 0..3 {
+            assert_eq!(
+                sess.redact_str(body).as_deref(),
+                Some(r#"{"[REDACTED:email]": 1, "X-Note": "a", "password": "[REDACTED:secret]"}"#)
+            );
+        }
+        assert_eq!(sess.redact_str(r#"{"X-Note": "b"}"#), None);
+        assert_eq!(sess.total(), 6);
+    }
+
+    #[test]
     fn strings_are_escaped() {
         let mut out = String::new();
         write_string(
