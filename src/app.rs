@@ -223,7 +223,7 @@ pub async fn start_with(
         .serve_on_own_thread(
             admin::router(health.clone(), metrics.clone())
                 .merge(admin::protect(
-                    crate::slo::api::router(engine.clone()).merge(crate::slo::history::router(
+                    crate::slo::api::router(engine.clone(), slo.status_source()).merge(crate::slo::history::router(
                         engine.clone(),
                         slo.history().clone(),
                     )),
