@@ -642,14 +642,19 @@ fn status_source_reaches_prometheus_as_the_exporters_reach_their_backends() {
     let source = config.slo.status_source.unwrap();
     assert_eq!(source.client.endpoint, "http://mimir:8080/prometheus");
     assert_eq!(source.client.tenant.as_deref(), Some("team-a"));
-    assert!(parse(&with_grpc("slo: {}\n"), "t.yaml", &Fake::default())
-        .unwrap()
-        .slo
-        .status_source
-        .is_none());
+    assert!(
+        parse(&with_grpc("slo: {}\n"), "t.yaml", &Fake::default())
+            .unwrap()
+            .slo
+            .status_source
+            .is_none()
+    );
     for (text, want) in [
         ("slo:\n  status_source: {}\n", "prometheus"),
-        ("slo:\n  status_source:\n    prometheus: {tenant: a}\n", "endpoint"),
+        (
+            "slo:\n  status_source:\n    prometheus: {tenant: a}\n",
+            "endpoint",
+        ),
         (
             "slo:\n  status_source:\n    mimir: {endpoint: http://m}\n",
             "unknown key",
@@ -657,7 +662,13 @@ fn status_source_reaches_prometheus_as_the_exporters_reach_their_backends() {
     ] {
         let errors = errors(&with_grpc(text), &Fake::default());
         assert!(!errors.is_empty(), "{text}");
-        assert!(errors.iter().all(|e| e.contains("slo.status_source")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains(want)), "{text}: {errors:?}");
+        assert!(
+            errors.iter().all(|e| e.contains("slo.status_source")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains(want)),
+            "{text}: {errors:?}"
+        );
     }
 }

@@ -155,10 +155,7 @@ async fn list(State(state): State<ApiState>, RawQuery(query): RawQuery) -> Respo
         Ok(s) => s,
         Err(r) => return r,
     };
-    let mut slos: Vec<GroupStatus> = all
-        .into_iter()
-        .filter(|s| filters.matches(s))
-        .collect();
+    let mut slos: Vec<GroupStatus> = all.into_iter().filter(|s| filters.matches(s)).collect();
     for s in &mut slos {
         s.windows = None;
     }

@@ -91,9 +91,9 @@ impl StatusSource {
         let now = now_nanos();
         let mut out = Vec::new();
         for slo in engine.slos() {
-            if only.is_some_and(|(service, name)| {
-                slo.spec.service != service || slo.spec.name != name
-            }) {
+            if only
+                .is_some_and(|(service, name)| slo.spec.service != service || slo.spec.name != name)
+            {
                 continue;
             }
             out.extend(self.of_slo(&slo, now).await?);
@@ -115,10 +115,9 @@ impl StatusSource {
             None => Vec::new(),
         };
         let slices = match spec.budgeting {
-            Budgeting::Timeslices { .. } => self
-                .query(&slices_query(spec), time)
-                .await
-                .map_err(what)?,
+            Budgeting::Timeslices { .. } => {
+                self.query(&slices_query(spec), time).await.map_err(what)?
+            }
             Budgeting::Occurrences => Vec::new(),
         };
         Ok(entries(spec, &windows, now, &counts, &latency, &slices))
@@ -170,7 +169,9 @@ pub fn windows_of(slo: &Slo) -> Vec<WindowSpec> {
 /// time since the period started (at least 1).
 fn range_secs(w: &WindowSpec, now: u64) -> u64 {
     match &w.calendar {
-        Some(c) => now.saturating_sub(c.period(now).start).div_ceil(1_000_000_000),
+        Some(c) => now
+            .saturating_sub(c.period(now).start)
+            .div_ceil(1_000_000_000),
         None => w.length_nanos / 1_000_000_000,
     }
     .max(1)
@@ -314,7 +315,9 @@ pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>
         Ok(a) => a,
         Err(e) => {
             let start = String::from_utf8_lossy(&body[..body.len().min(256)]).into_owned();
-            return Err(format!("HTTP {status}, not a query API answer ({e}): {start}"));
+            return Err(format!(
+                "HTTP {status}, not a query API answer ({e}): {start}"
+            ));
         }
     };
     if answer.status != "success" || !status.is_success() {
@@ -636,7 +639,13 @@ mod tests {
     }
 
     /// `(good, bad)` of `window` for an entry at `cluster` (and group `route`).
-    fn counts(window: &str, cluster: &str, route: Option<&str>, good: f64, bad: f64) -> Vec<Sample> {
+    fn counts(
+        window: &str,
+        cluster: &str,
+        route: Option<&str>,
+        good: f64,
+        bad: f64,
+    ) -> Vec<Sample> {
         let mut out = Vec::new();
         for (outcome, v) in [("good", good), ("bad", bad)] {
             let mut l = vec![
@@ -659,16 +668,27 @@ mod tests {
         let s = slo("    group_by: ['attributes[\"http.route\"]']\n");
         let windows = windows_of(&s);
         let q = counts_query(&s, &windows, NOW);
-        assert!(q.starts_with(
-            "label_replace(sum by (slo, service, cluster, http_route, outcome) \
+        assert!(
+            q.starts_with(
+                "label_replace(sum by (slo, service, cluster, http_route, outcome) \
              (sum_over_time(slo:sli_events:increase_step{service=\"shop\", slo=\"pay\"}[300s])), \
              \"slotel_window\", \"5m\", \"\", \"\") or "
-        ), "{q}");
-        assert!(q.contains("[2592000s])), \"slotel_window\", \"30d\""), "{q}");
+            ),
+            "{q}"
+        );
+        assert!(
+            q.contains("[2592000s])), \"slotel_window\", \"30d\""),
+            "{q}"
+        );
         assert_eq!(q.matches(" or ").count(), windows.len() - 1);
         let l = latency_query(&s, &windows, NOW).unwrap();
-        assert!(l.contains("histogram_quantile(0.99, sum by (slo, service, cluster, http_route) \
-             (increase(slotel_slo_latency_seconds{service=\"shop\", slo=\"pay\"}[3600s])))"), "{l}");
+        assert!(
+            l.contains(
+                "histogram_quantile(0.99, sum by (slo, service, cluster, http_route) \
+             (increase(slotel_slo_latency_seconds{service=\"shop\", slo=\"pay\"}[3600s])))"
+            ),
+            "{l}"
+        );
         assert!(l.contains("\"slotel_percentile\", \"p99\""), "{l}");
         // A fixed SLO window has no recorded increments: counter increases.
         let d = parse_file(
@@ -701,11 +721,23 @@ mod tests {
         v.extend(counts("30d", "berlin", None, 494.0, 1.0));
         let lat = vec![
             sample(
-                &[("slo", "pay"), ("service", "shop"), ("cluster", "all"), (WINDOW_LABEL, "30d"), (PERCENTILE_LABEL, "p99")],
+                &[
+                    ("slo", "pay"),
+                    ("service", "shop"),
+                    ("cluster", "all"),
+                    (WINDOW_LABEL, "30d"),
+                    (PERCENTILE_LABEL, "p99"),
+                ],
                 0.25,
             ),
             sample(
-                &[("slo", "pay"), ("service", "shop"), ("cluster", "all"), (WINDOW_LABEL, "30d"), (PERCENTILE_LABEL, "p50")],
+                &[
+                    ("slo", "pay"),
+                    ("service", "shop"),
+                    ("cluster", "all"),
+                    (WINDOW_LABEL, "30d"),
+                    (PERCENTILE_LABEL, "p50"),
+                ],
                 f64::NAN,
             ),
         ];
@@ -715,7 +747,9 @@ mod tests {
             .map(|g| {
                 (
                     g.cluster.as_str(),
-                    g.group.as_ref().map(|o| o.get("http.route").unwrap().clone()),
+                    g.group
+                        .as_ref()
+                        .map(|o| o.get("http.route").unwrap().clone()),
                 )
             })
             .collect();
@@ -774,12 +808,20 @@ mod tests {
         assert_eq!(v, [sample(&[("cluster", "all")], 42.0)]);
         let bad = br#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#;
         let e = parse_vector(http::StatusCode::BAD_REQUEST, bad).unwrap_err();
-        assert!(e.contains("400") && e.contains("bad_data") && e.contains("parse error"), "{e}");
-        let e = parse_vector(http::StatusCode::BAD_GATEWAY, b"<html>upstream down</html>").unwrap_err();
+        assert!(
+            e.contains("400") && e.contains("bad_data") && e.contains("parse error"),
+            "{e}"
+        );
+        let e =
+            parse_vector(http::StatusCode::BAD_GATEWAY, b"<html>upstream down</html>").unwrap_err();
         assert!(e.contains("502") && e.contains("upstream down"), "{e}");
         let e = parse_vector(http::StatusCode::OK, b"").unwrap_err();
         assert!(e.contains("64 KiB"), "{e}");
         let m = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
-        assert!(parse_vector(http::StatusCode::OK, m).unwrap_err().contains("matrix"));
+        assert!(
+            parse_vector(http::StatusCode::OK, m)
+                .unwrap_err()
+                .contains("matrix")
+        );
     }
 }
