@@ -25,8 +25,10 @@
 //! SLO's group labels is a roll-up.
 //!
 //! Queries are instant queries (`POST {endpoint}/api/v1/query`: for Mimir the endpoint
-//! ends in `/prometheus`), a few per SLO. An answer larger than 64 KiB, an error status or
-//! a body that is not Prometheus's JSON is an error with its reason (the API answers 502).
+//! ends in `/prometheus`), one per window of each SLO for the counts and one for the
+//! latencies (and one for the slices). An answer larger than [`MAX_ANSWER`], an error
+//! status or a body that is not Prometheus's JSON is an error with its reason (the API
+//! answers 502).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,8 +59,12 @@ const PERCENTILE_LABEL: &str = "slotel_percentile";
 /// The rolling windows `slotel rules` computes from counter rates instead of recorded
 /// increments (when one of them is the SLO window, there are no increments).
 const FIXED_SLO_WINDOWS: [u64; 7] = [300, 1800, 3600, 7200, 21_600, 86_400, 259_200];
+/// The most of one answer read (one window of one SLO: about 250 bytes per series, so
+/// some 30 000 series); a larger answer is an error.
+pub const MAX_ANSWER: usize = 8 * 1024 * 1024;
 
 /// The Prometheus the status comes from.
+#[derive(Clone)]
 pub struct StatusSource {
     client: HttpClient,
     query: http::Uri,
@@ -105,21 +111,31 @@ impl StatusSource {
         let spec = &slo.spec;
         let windows = windows_of(spec);
         let time = now as f64 / 1e9;
-        let what = |e: String| format!("slo {}/{}: {e}", spec.service, spec.name);
-        let counts = self
-            .query(&counts_query(spec, &windows, now), time)
-            .await
-            .map_err(what)?;
-        let latency = match latency_query(spec, &windows, now) {
-            Some(q) => self.query(&q, time).await.map_err(what)?,
-            None => Vec::new(),
-        };
-        let slices = match spec.budgeting {
-            Budgeting::Timeslices { .. } => {
-                self.query(&slices_query(spec), time).await.map_err(what)?
+        // (0 counts, 1 latency, 2 slices; query), run together.
+        let mut queries = Vec::new();
+        for w in &windows {
+            let one = std::slice::from_ref(w);
+            queries.push((0, counts_query(spec, one, now)));
+            if let Some(q) = latency_query(spec, one, now) {
+                queries.push((1, q));
             }
-            Budgeting::Occurrences => Vec::new(),
-        };
+        }
+        if let Budgeting::Timeslices { .. } = spec.budgeting {
+            queries.push((2, slices_query(spec)));
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for (kind, q) in queries {
+            let source = self.clone();
+            set.spawn(async move { (kind, source.query(&q, time).await) });
+        }
+        let mut vectors: [Vec<Sample>; 3] = Default::default();
+        while let Some(done) = set.join_next().await {
+            let (kind, result) = done.map_err(|e| format!("a query task failed: {e}"))?;
+            let samples =
+                result.map_err(|e| format!("slo {}/{}: {e}", spec.service, spec.name))?;
+            vectors[kind].extend(samples);
+        }
+        let [counts, latency, slices] = vectors;
         Ok(entries(spec, &windows, now, &counts, &latency, &slices))
     }
 
@@ -135,15 +151,25 @@ impl StatusSource {
         );
         let resp = self
             .client
-            .send(
+            .send_limited(
                 http::Method::POST,
                 &self.query,
                 None,
                 std::slice::from_ref(&form),
                 Bytes::from(body),
+                MAX_ANSWER,
             )
             .await
-            .map_err(|o| format!("prometheus at {}: {o:?}", self.query))?;
+            .map_err(|o| {
+                let why = match o {
+                    crate::export::retry::Outcome::Retry { reason, detail, .. }
+                    | crate::export::retry::Outcome::Permanent { reason, detail } => {
+                        format!("{reason}: {detail}")
+                    }
+                    crate::export::retry::Outcome::Delivered => "no answer".to_string(),
+                };
+                format!("prometheus at {}: {why}", self.query)
+            })?;
         parse_vector(resp.status, &resp.raw)
             .map_err(|e| format!("prometheus at {}: {e}", self.query))
     }
@@ -308,7 +334,8 @@ pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>
     }
     if body.is_empty() {
         return Err(format!(
-            "HTTP {status} with an empty body, or one larger than 64 KiB"
+            "HTTP {status} with an empty body, or one larger than {} MiB",
+            MAX_ANSWER / (1024 * 1024)
         ));
     }
     let answer: Answer = match serde_json::from_slice(body) {
@@ -816,7 +843,7 @@ mod tests {
             parse_vector(http::StatusCode::BAD_GATEWAY, b"<html>upstream down</html>").unwrap_err();
         assert!(e.contains("502") && e.contains("upstream down"), "{e}");
         let e = parse_vector(http::StatusCode::OK, b"").unwrap_err();
-        assert!(e.contains("64 KiB"), "{e}");
+        assert!(e.contains("8 MiB"), "{e}");
         let m = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
         assert!(
             parse_vector(http::StatusCode::OK, m)
