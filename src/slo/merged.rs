@@ -131,8 +131,7 @@ impl StatusSource {
         let mut vectors: [Vec<Sample>; 3] = Default::default();
         while let Some(done) = set.join_next().await {
             let (kind, result) = done.map_err(|e| format!("a query task failed: {e}"))?;
-            let samples =
-                result.map_err(|e| format!("slo {}/{}: {e}", spec.service, spec.name))?;
+            let samples = result.map_err(|e| format!("slo {}/{}: {e}", spec.service, spec.name))?;
             vectors[kind].extend(samples);
         }
         let [counts, latency, slices] = vectors;

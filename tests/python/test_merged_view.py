@@ -8,7 +8,8 @@ alternate between the replicas, the other cluster's go to one). A third slotel, 
 roll-up, each group), event counts equal to the sum of both replicas' own counts and to
 what was sent, exactly, and error ratio and budget equal to the values derived from
 those sums (1e-6). A replica without `status_source` says it shows its own share; a
-status source that cannot be reached answers 502 with the reason.
+status source that cannot be reached answers 502 with the reason. The status page, in
+headless Chromium, says which source it shows.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from cdp import Browser
 from prometheus_harness import Prometheus
 from slotel_harness import Slotel, free_port, slotel_bin
 
@@ -241,6 +243,27 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
         assert list(windows) == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
         assert windows["30d"]["total"] == sum(sent[key(e)])
     assert get(viewer, "/api/v1/slos/shop/nope").status_code == 404
+
+    # The page says where its numbers come from, and shows the merged ones.
+    browser = Browser.start(tmp_path)
+    try:
+        for server, want in [(viewer, "every replica's, read from Prometheus"), (r1, "its share of the traffic")]:
+            tab = browser.page()
+            tab.goto(f"{server.admin_url}/")
+            tab.wait_for("document.querySelectorAll('#slos tbody tr').length > 0")
+            source = tab.wait_for(
+                f"document.getElementById('source').textContent.includes({want!r}) && "
+                "document.getElementById('source').textContent"
+            )
+            assert want in source, source
+            if server is viewer:
+                cells = tab.eval(
+                    "[...document.querySelectorAll('#slos tbody tr')].length"
+                )
+                assert cells == len(sent), cells
+            assert not tab.problems(), tab.problems()
+    finally:
+        browser.close()
 
     # Prometheus out of reach: a 502 with the reason, and slotel keeps running.
     r = get(unreachable, "/api/v1/slos")
