@@ -79,7 +79,7 @@ pub struct Sample {
 
 impl StatusSource {
     pub fn new(cfg: &StatusSourceConfig) -> Result<Self, String> {
-        let client = HttpClient::new(&cfg.client)?;
+        let client = HttpClient::new(&cfg.client).map_err(|e| e.to_string())?;
         let url = format!("{}/api/v1/query", cfg.client.endpoint.trim_end_matches('/'));
         let query = url
             .parse::<http::Uri>()
@@ -161,9 +161,9 @@ impl StatusSource {
             .await
             .map_err(|o| {
                 let why = match o {
-                    crate::export::retry::Outcome::Retry { reason, detail, .. }
-                    | crate::export::retry::Outcome::Permanent { reason, detail } => {
-                        format!("{reason}: {detail}")
+                    crate::export::retry::Outcome::Retry { cause, detail, .. }
+                    | crate::export::retry::Outcome::Permanent { cause, detail } => {
+                        format!("{cause:?}: {detail}")
                     }
                     crate::export::retry::Outcome::Delivered => "no answer".to_string(),
                 };
@@ -596,7 +596,12 @@ fn group_status(
         group,
         objective: slo.objective,
         window: last.map(|w| w.window.clone()).unwrap_or_default(),
-        status: Status::of(total, error_budget_remaining, long_burn_rate),
+        status: Status::of(
+            total,
+            slo.min_events,
+            error_budget_remaining,
+            long_burn_rate,
+        ),
         total,
         good,
         error_ratio,
@@ -745,6 +750,8 @@ mod tests {
         // Below min_events: no burn rate.
         v.extend(counts("5m", "all", None, 8.0, 1.0));
         v.extend(counts("30d", "berlin", None, 494.0, 1.0));
+        // Fewer than min_events in the SLO window.
+        v.extend(counts("30d", "busan", None, 4.0, 1.0));
         let lat = vec![
             sample(
                 &[
@@ -784,6 +791,7 @@ mod tests {
             [
                 ("all", None),
                 ("berlin", None),
+                ("busan", None),
                 ("seoul", None),
                 ("seoul", Some("/a".into())),
                 ("seoul", Some("/b".into())),
@@ -806,7 +814,9 @@ mod tests {
         assert_eq!(all.windows.as_ref().unwrap()[0].total, 9);
         // No window without data has a ratio.
         assert_eq!(all.windows.as_ref().unwrap()[1].error_ratio, None);
-        let b = &e[4];
+        assert_eq!(e[2].status, Status::InsufficientData);
+        assert_eq!(e[2].error_ratio, Some(0.2));
+        let b = &e[5];
         assert_eq!((b.total, b.good), (506, 500));
         assert_eq!(
             b.labels,
