@@ -223,10 +223,9 @@ pub async fn start_with(
         .serve_on_own_thread(
             admin::router(health.clone(), metrics.clone())
                 .merge(admin::protect(
-                    crate::slo::api::router(engine.clone()).merge(crate::slo::history::router(
-                        engine.clone(),
-                        slo.history().clone(),
-                    )),
+                    crate::slo::api::router(engine.clone(), slo.status_source()).merge(
+                        crate::slo::history::router(engine.clone(), slo.history().clone()),
+                    ),
                     service.admin_auth.as_ref(),
                 ))
                 .merge(admin::page::router()),

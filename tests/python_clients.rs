@@ -24,6 +24,7 @@ const OWN_TESTS: &[&str] = &[
     "tests/python/test_otlp_export.py",
     "tests/python/test_consistency.py",
     "tests/python/test_status_page.py",
+    "tests/python/test_merged_view.py",
 ];
 /// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
 const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -110,6 +111,17 @@ fn python_one_truth_for_slo_numbers() {
     run_pytest(
         &["tests/python/test_consistency.py".to_string()],
         REMOTE_WRITE_TIMEOUT,
+    );
+}
+
+/// The merged view: two replicas remote-write into one Prometheus loading the generated
+/// rules, and a third slotel with `slo.status_source` answers with their sum
+/// (tests/python/test_merged_view.py).
+#[test]
+fn python_merged_view_from_prometheus() {
+    run_pytest(
+        &["tests/python/test_merged_view.py".to_string()],
+        PYTEST_TIMEOUT,
     );
 }
 

@@ -324,6 +324,16 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
             RulesSyncConfig { client, namespace }
         }),
         capture: f.section(ctx, "capture").and_then(|f| capture(ctx, f)),
+        status_source: f.section(ctx, "status_source").and_then(|mut s| {
+            let prometheus = s.required(ctx, "prometheus", |ctx, node, path| {
+                let mut p = Fields::new(ctx, node, path);
+                let client = super::exporters::client(ctx, &mut p, "status_source.prometheus");
+                p.finish(ctx);
+                Some(StatusSourceConfig { client })
+            });
+            s.finish(ctx);
+            prometheus
+        }),
     };
     f.finish(ctx);
     config

@@ -308,7 +308,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`, `capture`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`, `capture`, `status_source`"
         ]
     );
 }
@@ -631,4 +631,44 @@ fn slo_capture_errors_are_located() {
         errs[2].ends_with("expected attributes[\"key\"] or resource.attributes[\"key\"]"),
         "{errs:?}"
     );
+}
+
+#[test]
+fn status_source_reaches_prometheus_as_the_exporters_reach_their_backends() {
+    let text = with_grpc(
+        "slo:\n  status_source:\n    prometheus:\n      endpoint: http://mimir:8080/prometheus\n      tenant: team-a\n      headers: {x-a: b}\n",
+    );
+    let config = parse(&text, "t.yaml", &Fake::default()).unwrap();
+    let source = config.slo.status_source.unwrap();
+    assert_eq!(source.client.endpoint, "http://mimir:8080/prometheus");
+    assert_eq!(source.client.tenant.as_deref(), Some("team-a"));
+    assert!(
+        parse(&with_grpc("slo: {}\n"), "t.yaml", &Fake::default())
+            .unwrap()
+            .slo
+            .status_source
+            .is_none()
+    );
+    for (text, want) in [
+        ("slo:\n  status_source: {}\n", "prometheus"),
+        (
+            "slo:\n  status_source:\n    prometheus: {tenant: a}\n",
+            "endpoint",
+        ),
+        (
+            "slo:\n  status_source:\n    mimir: {endpoint: http://m}\n",
+            "unknown key",
+        ),
+    ] {
+        let errors = errors(&with_grpc(text), &Fake::default());
+        assert!(!errors.is_empty(), "{text}");
+        assert!(
+            errors.iter().all(|e| e.contains("slo.status_source")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains(want)),
+            "{text}: {errors:?}"
+        );
+    }
 }

@@ -263,6 +263,19 @@ pub struct SloConfig {
     pub rules_sync: Option<RulesSyncConfig>,
     /// `capture` (default none: off): span facts written to disk for `slotel replay`.
     pub capture: Option<CaptureConfig>,
+    /// `status_source` (optional): `{prometheus: {endpoint, …}}`, the Prometheus or Mimir
+    /// every replica writes to; the status API and page answer from it instead of this
+    /// replica's engine.
+    pub status_source: Option<StatusSourceConfig>,
+}
+
+/// `slo.status_source.prometheus`: Prometheus's query API (`POST {endpoint}/api/v1/query`;
+/// Mimir's endpoint ends in `/prometheus`), reached as the remote exporters reach their
+/// backends (`endpoint`, `headers`, `basic_auth`, `bearer_token`, `tls`, `timeout`,
+/// `tenant`, `tenant_header`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusSourceConfig {
+    pub client: super::ClientConfig,
 }
 
 /// `slo.rules_sync`: the ruler API (`POST {endpoint}/prometheus/config/v1/rules/{namespace}`
@@ -317,6 +330,7 @@ impl Default for SloConfig {
             history_interval: Duration::from_secs(300),
             rules_sync: None,
             capture: None,
+            status_source: None,
         }
     }
 }

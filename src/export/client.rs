@@ -133,6 +133,21 @@ impl HttpClient {
         extra: &[(HeaderName, HeaderValue)],
         body: Bytes,
     ) -> Result<Response, Outcome> {
+        self.send_limited(method, url, tenant, extra, body, 64 * 1024)
+            .await
+    }
+
+    /// As [`HttpClient::send`], reading at most `limit` bytes of the answer's body (a
+    /// larger body is read as empty).
+    pub async fn send_limited(
+        &self,
+        method: http::Method,
+        url: &http::Uri,
+        tenant: Option<&str>,
+        extra: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+        limit: usize,
+    ) -> Result<Response, Outcome> {
         let mut req = Request::builder().method(method).uri(url.clone());
         if let Some(h) = req.headers_mut() {
             h.extend(self.headers.clone());
@@ -158,7 +173,7 @@ impl HttpClient {
                 .map_err(|e| Outcome::retry(Cause::Connection, connection_error(&e)))?;
             let (parts, body) = resp.into_parts();
             // Only the start of the body matters (error class, partial success).
-            let (bytes, trailers) = match Limited::new(body, 64 * 1024).collect().await {
+            let (bytes, trailers) = match Limited::new(body, limit).collect().await {
                 Ok(c) => {
                     let trailers = c.trailers().cloned();
                     (c.to_bytes(), trailers)

@@ -10,6 +10,12 @@
 //! `slo`, `cluster`, `status`, and any group key, by its attribute name or its label name
 //! (`?http.route=/api/pay` or `?http_route=/api/pay`; only group entries have group
 //! values). A parameter that is neither is refused (400), so a typo is not an empty list.
+//!
+//! Both answer `{"source": …, "slos": [...]}`: `source` is `"local"` (this replica's
+//! engine, with `note` saying that it shows this replica's share of the traffic), or with
+//! `slo.status_source` `"prometheus"`: every replica's numbers, read from Prometheus for
+//! the SLOs this replica has loaded ([`super::merged`]); an error of Prometheus answers
+//! 502 with the reason.
 
 use std::sync::Arc;
 
@@ -20,11 +26,54 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::engine::{Engine, GroupStatus};
+use super::merged::StatusSource;
 
-/// The response body: `{"slos": [...]}` with fields in their documented order.
+/// The response body: `{"source": …, "slos": [...]}` with fields in their documented
+/// order.
 #[derive(serde::Serialize)]
 struct List<'a> {
+    source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
     slos: &'a [super::engine::GroupStatus],
+}
+
+/// What the local engine's numbers are.
+const LOCAL_NOTE: &str = "this replica's share of the traffic: with several replicas, set \
+                          slo.status_source to see all of it";
+
+impl<'a> List<'a> {
+    fn new(merged: bool, slos: &'a [GroupStatus]) -> Self {
+        Self {
+            source: if merged { "prometheus" } else { "local" },
+            note: (!merged).then_some(LOCAL_NOTE),
+            slos,
+        }
+    }
+}
+
+/// The engine, and where the entries come from.
+#[derive(Clone)]
+struct ApiState {
+    engine: Arc<Engine>,
+    source: Option<Arc<StatusSource>>,
+}
+
+impl ApiState {
+    /// Every entry (of one SLO: `only` = (service, name)), from Prometheus with
+    /// `status_source`; a 502 if it fails.
+    async fn status(&self, only: Option<(&str, &str)>) -> Result<Vec<GroupStatus>, Response> {
+        match &self.source {
+            None => Ok(self.engine.status()),
+            Some(s) => s.status(&self.engine, only).await.map_err(|e| {
+                tracing::warn!(error = %e, "status_source: the query failed");
+                json(
+                    StatusCode::BAD_GATEWAY,
+                    &serde_json::json!({ "error": format!("status_source: {e}") }),
+                )
+            }),
+        }
+    }
 }
 
 fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
@@ -97,33 +146,47 @@ fn bad_request(msg: String) -> Response {
     )
 }
 
-async fn list(State(engine): State<Arc<Engine>>, RawQuery(query): RawQuery) -> Response {
-    let filters = match Filters::parse(query.as_deref(), &engine) {
+async fn list(State(state): State<ApiState>, RawQuery(query): RawQuery) -> Response {
+    let filters = match Filters::parse(query.as_deref(), &state.engine) {
         Ok(f) => f,
         Err(e) => return bad_request(e),
     };
-    let mut slos: Vec<GroupStatus> = engine
-        .status()
-        .into_iter()
-        .filter(|s| filters.matches(s))
-        .collect();
+    let all = match state.status(None).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut slos: Vec<GroupStatus> = all.into_iter().filter(|s| filters.matches(s)).collect();
     for s in &mut slos {
         s.windows = None;
     }
-    json(StatusCode::OK, &List { slos: &slos })
+    json(StatusCode::OK, &List::new(state.source.is_some(), &slos))
 }
 
 async fn one(
-    State(engine): State<Arc<Engine>>,
+    State(state): State<ApiState>,
     Path((service, name)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let filters = match Filters::parse(query.as_deref(), &engine) {
+    let filters = match Filters::parse(query.as_deref(), &state.engine) {
         Ok(f) => f,
         Err(e) => return bad_request(e),
     };
-    let all: Vec<_> = engine
-        .status()
+    if !state
+        .engine
+        .slos()
+        .iter()
+        .any(|s| s.spec.service == service && s.spec.name == name)
+    {
+        return json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({ "error": format!("no slo {name:?} for service {service:?}") }),
+        );
+    }
+    let all = match state.status(Some((&service, &name))).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let all: Vec<_> = all
         .into_iter()
         .filter(|s| s.service == service && s.name == name)
         .collect();
@@ -135,13 +198,13 @@ async fn one(
             &serde_json::json!({ "error": format!("no slo {name:?} for service {service:?}") }),
         );
     }
-    json(StatusCode::OK, &List { slos: &slos })
+    json(StatusCode::OK, &List::new(state.source.is_some(), &slos))
 }
 
-/// The API routes.
-pub fn router(engine: Arc<Engine>) -> Router {
+/// The API routes; with `source` (`slo.status_source`) they answer from Prometheus.
+pub fn router(engine: Arc<Engine>, source: Option<Arc<StatusSource>>) -> Router {
     Router::new()
         .route("/api/v1/slos", get(list))
         .route("/api/v1/slos/{service}/{name}", get(one))
-        .with_state(engine)
+        .with_state(ApiState { engine, source })
 }

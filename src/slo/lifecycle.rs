@@ -49,6 +49,8 @@ pub struct SloRuntime {
     rules_sync: Option<crate::rules::sync::RulesSync>,
     /// `slo.capture`, once [`SloRuntime::open_capture`] started it.
     capture: Option<Arc<super::capture::Capture>>,
+    /// `slo.status_source`: where the status API reads every replica's numbers.
+    status_source: Option<Arc<super::merged::StatusSource>>,
     snapshots: Option<JoinHandle<()>>,
     stop_snapshots: shutdown::Trigger,
 }
@@ -87,6 +89,20 @@ impl SloRuntime {
             })?),
             None => None,
         };
+        let status_source = match &cfg.status_source {
+            Some(s) => Some(Arc::new(super::merged::StatusSource::new(s).map_err(
+                |message| {
+                    ConfigErrors(vec![crate::config::ConfigError {
+                        file: String::new(),
+                        path: "slo.status_source.prometheus".to_string(),
+                        line: 0,
+                        column: 0,
+                        message,
+                    }])
+                },
+            )?)),
+            None => None,
+        };
         let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA, fresh);
         Ok(Self {
             engine,
@@ -102,6 +118,7 @@ impl SloRuntime {
             tasks: Vec::new(),
             rules_sync,
             capture: None,
+            status_source,
             snapshots: None,
             stop_snapshots: shutdown::channel().0,
         })
@@ -150,6 +167,11 @@ impl SloRuntime {
 
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
+    }
+
+    /// `slo.status_source`, when set.
+    pub fn status_source(&self) -> Option<Arc<super::merged::StatusSource>> {
+        self.status_source.clone()
     }
 
     /// The history the status page charts.

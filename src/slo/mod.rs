@@ -24,9 +24,11 @@
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
 //!   ([`series::series_labels`], [`series::group_label_names`], defined in `spec`).
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
+//! - [`merged`]: `slo.status_source`, the API's entries read from the Prometheus every
+//!   replica writes to.
 //!
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
-//! except [`spec::load`] reading the SLO files.
+//! except [`spec::load`] reading the SLO files and [`merged`] querying Prometheus.
 
 pub mod api;
 pub mod capture;
@@ -36,6 +38,7 @@ pub mod engine;
 pub mod facts;
 pub mod history;
 pub mod lifecycle;
+pub mod merged;
 pub mod metric_limits;
 pub mod otlp_series;
 pub mod ottl;

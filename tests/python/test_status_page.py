@@ -276,6 +276,9 @@ def test_list_shows_every_slo_and_cluster_with_the_apis_numbers(served, browser,
     assert ranks == sorted(ranks), f"not worst first: {ranks}"
     summary = tab.eval("document.getElementById('summary').textContent")
     assert "1 no data" in summary, summary
+    # Without slo.status_source the page says it shows this replica's share.
+    source = tab.eval("document.getElementById('source').textContent")
+    assert "this slotel replica" in source and "share of the traffic" in source, source
     assert tab.eval("document.querySelector('#slos th[scope=row]') !== null"), "row headers"
 
     png = tab.screenshot()

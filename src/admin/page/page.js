@@ -175,8 +175,16 @@ function renderList() {
   document.getElementById("summary").textContent = Object.keys(RANK)
     .map((k) => (count[k] || 0) + " " + k.replace("_", " ")).join(" · ") + " (SLOs over all clusters)";
 }
+// Says where the numbers come from: the API's `source`.
+function showSource(data, detailView) {
+  document.getElementById("source").textContent = data.source === "prometheus"
+    ? "Numbers are every replica's, read from Prometheus (slo.status_source)." +
+      (detailView ? " The charts over time show this replica's own history." : "")
+    : "Numbers are this slotel replica's own engine: with several replicas, each shows its share of the traffic.";
+}
 async function loadList() {
   const data = await getJSON("/api/v1/slos");
+  showSource(data, false);
   slos = data.slos;
   if (!listBuilt) buildList();
   const uniq = (k) => [...new Set(slos.map((s) => s[k]))].sort();
@@ -191,8 +199,6 @@ async function loadList() {
 }
 
 function route() {
-  document.getElementById("source").textContent =
-    "Numbers are this slotel replica's own engine: with several replicas, each shows its share of the traffic.";
   const m = location.pathname.match(/^\/slo\/([^/]+)\/([^/]+)$/);
   if (m && typeof detail === "function") return detail(decodeURIComponent(m[1]), decodeURIComponent(m[2]));
   loop(loadList);
@@ -335,6 +341,7 @@ async function detail(service, name) {
   loop(async () => {
     def = def || await getJSON(base + "/definition");
     const [one, hist] = await Promise.all([getJSON(base), getJSON(base + "/history")]);
+    showSource(one, true);
     const scroll = window.scrollY;
     renderDetail(def, one.slos, hist);
     window.scrollTo(0, scroll);
