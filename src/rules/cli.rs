@@ -30,6 +30,12 @@ pub struct RulesArgs {
     /// variables (`generic`), which never needs regenerating.
     #[arg(long, value_enum, default_value = "per-slo")]
     pub dashboard: DashboardKind,
+    /// The series' label set: slotel's (`slo`, `service`, `cluster`, group labels), or
+    /// Sloth's (`sloth_id`, `sloth_service`, `sloth_slo`, `sloth_window`, one series per SLO:
+    /// the `cluster="all"` roll-up), with `slo:time_period:days` and `sloth_slo_info`, for
+    /// Sloth's Grafana dashboards.
+    #[arg(long, value_enum, default_value = "slotel")]
+    pub labels: super::LabelMode,
     /// Uid of the Grafana data source (Prometheus or Mimir) the provisioned alerts query.
     #[arg(long, value_name = "UID", default_value = "mimir")]
     pub grafana_datasource_uid: String,
@@ -116,6 +122,7 @@ pub fn run(config_path: Option<&Path>, args: &RulesArgs) -> Result<Vec<PathBuf>,
             labels,
         },
         dashboard: args.dashboard,
+        labels: args.labels,
     };
     let outputs =
         super::generate(&set.slos, &args.format, &options).map_err(RulesError::Invalid)?;

@@ -19,6 +19,8 @@
 //! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
 //! - `generic.rs`: the variable-driven dashboard, one for every SLO.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
+//! - `sloth.rs`: `--labels sloth`, the series under Sloth's label set for Sloth's
+//!   dashboards.
 //! - `yaml.rs`: the YAML writer for those fixed shapes.
 //! - `cli.rs`: the command's arguments and file output.
 //! - `sync.rs`: `slo.rules_sync`, keeping a ruler loaded with the rules of the SLOs slotel
@@ -39,6 +41,7 @@ mod generic;
 mod grafana_alerting;
 pub(crate) mod plan;
 mod prometheus;
+pub mod sloth;
 pub mod sync;
 #[cfg(test)]
 mod tests;
@@ -46,6 +49,7 @@ mod yaml;
 
 pub use grafana_alerting::GrafanaTarget;
 pub use plan::DEFAULT_INTERVAL;
+pub use sloth::LabelMode;
 
 use std::collections::BTreeMap;
 
@@ -73,6 +77,8 @@ pub struct Options {
     pub operator: OperatorTarget,
     /// Which dashboard `grafana-dashboard.json` holds.
     pub dashboard: DashboardKind,
+    /// Whose label set the series carry (slotel's, or Sloth's for Sloth's dashboards).
+    pub labels: LabelMode,
 }
 
 /// The Grafana dashboard `slotel rules` writes.
@@ -93,6 +99,7 @@ impl Default for Options {
             grafana: GrafanaTarget::default(),
             operator: OperatorTarget::default(),
             dashboard: DashboardKind::default(),
+            labels: LabelMode::default(),
         }
     }
 }
@@ -217,7 +224,7 @@ pub fn generate(
     let mut plans = Vec::new();
     let mut refused = Vec::new();
     for slo in sorted {
-        match plan::Plan::new(slo, options.interval) {
+        match plan::Plan::with_labels(slo, options.interval, options.labels) {
             Ok(p) => plans.push(p),
             Err(e) => refused.push(e),
         }

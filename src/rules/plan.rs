@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use super::sloth::{self, LabelMode};
 use crate::config::ConfigError;
 use crate::slo::spec::{AttrRef, Budgeting, CalendarUnit, Sli, Slo, SloWindow};
 
@@ -118,12 +119,23 @@ pub(crate) struct Plan<'a> {
     pub(crate) alerts: Vec<AlertPair>,
     /// Quantile label values of the latency recordings (span SLIs only).
     pub(crate) quantiles: Vec<String>,
+    /// Whose label set the series carry; Sloth's reads the `cluster="all"` roll-up alone.
+    pub(crate) labels_mode: LabelMode,
 }
 
 impl<'a> Plan<'a> {
     /// The plan of `slo` with rule groups evaluated every `interval` seconds, or why the
     /// rules cannot compute it as the engine does (at the SLO's place in its file).
     pub(crate) fn new(slo: &'a Slo, interval: u64) -> Result<Plan<'a>, ConfigError> {
+        Plan::with_labels(slo, interval, LabelMode::Slotel)
+    }
+
+    /// [`Plan::new`] with the series under `labels_mode`'s label set.
+    pub(crate) fn with_labels(
+        slo: &'a Slo,
+        interval: u64,
+        labels_mode: LabelMode,
+    ) -> Result<Plan<'a>, ConfigError> {
         let refuse = |message: String| ConfigError {
             file: slo.source.file.clone(),
             path: String::new(),
@@ -182,15 +194,20 @@ impl<'a> Plan<'a> {
             Sli::Spans(_) => slo.percentiles.iter().map(|p| quantile(*p)).collect(),
             Sli::Metric(_) => Vec::new(),
         };
+        let group_labels: Vec<String> = slo.group_by.iter().map(group_label).collect();
+        let mut matchers = format!(
+            "service={}, slo={}",
+            promql_string(&slo.service),
+            promql_string(&slo.name)
+        );
+        if labels_mode == LabelMode::Sloth {
+            matchers.push_str(&sloth::roll_up_matchers(&group_labels));
+        }
         let mut labels: Vec<String> = BASE_LABELS.iter().map(|l| l.to_string()).collect();
-        labels.extend(slo.group_by.iter().map(group_label));
+        labels.extend(group_labels);
         Ok(Plan {
             slo,
-            matchers: format!(
-                "service={}, slo={}",
-                promql_string(&slo.service),
-                promql_string(&slo.name)
-            ),
+            matchers,
             labels,
             budget: number(1.0 - slo.objective),
             window,
@@ -199,6 +216,7 @@ impl<'a> Plan<'a> {
             windows,
             alerts,
             quantiles,
+            labels_mode,
         })
     }
 
@@ -281,6 +299,9 @@ impl<'a> Plan<'a> {
         labels.insert("severity".into(), self.severity(pair.severity).to_string());
         labels.insert("long_window".into(), duration(pair.long));
         labels.insert("short_window".into(), duration(pair.short));
+        for (k, v) in sloth::alert_labels(self, pair.severity) {
+            labels.insert(k.to_string(), v);
+        }
         labels
     }
 

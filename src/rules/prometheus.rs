@@ -342,6 +342,12 @@ fn record(p: &Plan<'_>, name: &str, expr: String, extra: Vec<(&str, String)>) ->
         ("slo", Yaml::str(&p.slo.name)),
     ];
     labels.extend(extra.into_iter().map(|(k, v)| (k, Yaml::Str(v))));
+    labels.extend(
+        super::sloth::record_labels(p, name)
+            .into_iter()
+            .map(|(k, v)| (k, Yaml::Str(v))),
+    );
+
     Yaml::map([
         ("record", Yaml::str(name)),
         ("expr", Yaml::Block(expr)),
@@ -415,6 +421,9 @@ fn recordings(p: &Plan<'_>) -> Vec<Yaml> {
         ("window", p.period_label()),
     ];
     rules.push(record(p, "slotel_slo_info", "vector(1)".to_string(), info));
+    rules.extend(super::sloth::extra_recordings(p, |name, expr, extra| {
+        record(p, name, expr, extra)
+    }));
     for &w in &LATENCY_WINDOWS {
         for q in &p.quantiles {
             rules.push(record(
