@@ -25,6 +25,7 @@ const OWN_TESTS: &[&str] = &[
     "tests/python/test_consistency.py",
     "tests/python/test_status_page.py",
     "tests/python/test_merged_view.py",
+    "tests/python/test_sloth.py",
 ];
 /// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
 const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -112,6 +113,13 @@ fn python_one_truth_for_slo_numbers() {
         &["tests/python/test_consistency.py".to_string()],
         REMOTE_WRITE_TIMEOUT,
     );
+}
+
+/// Sloth's Grafana dashboards (every query) and a Pyrra SLO over what slotel writes, on a
+/// real Prometheus loading `slotel rules --labels sloth` (tests/python/test_sloth.py).
+#[test]
+fn python_sloth_dashboards_and_pyrra() {
+    run_pytest(&["tests/python/test_sloth.py".to_string()], PYTEST_TIMEOUT);
 }
 
 /// The merged view: two replicas remote-write into one Prometheus loading the generated

@@ -31,6 +31,7 @@ class Prometheus:
     log_path: Path
     rule_files: list[Path] = field(default_factory=list)
     scrape_targets: list[str] = field(default_factory=list)
+    extra_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
     http: requests.Session = field(default_factory=requests.Session)
 
@@ -40,11 +41,16 @@ class Prometheus:
         tmp_path: Path,
         rule_files: list[Path] | None = None,
         scrape_targets: list[str] | None = None,
+        extra_args: list[str] | None = None,
     ) -> "Prometheus":
-        """`scrape_targets`: host:port of `/metrics` endpoints scraped every second."""
+        """`scrape_targets`: host:port of `/metrics` endpoints scraped every second;
+        `extra_args`: more command-line flags."""
         data = tmp_path / "prometheus-data"
         data.mkdir(exist_ok=True)
-        p = cls(data, free_port(), tmp_path / "prometheus.log", rule_files or [], scrape_targets or [])
+        p = cls(
+            data, free_port(), tmp_path / "prometheus.log", rule_files or [], scrape_targets or [],
+            extra_args or [],
+        )
         p.http.trust_env = False
         p.run()
         return p
@@ -85,6 +91,7 @@ class Prometheus:
                 "--web.enable-remote-write-receiver",
                 "--enable-feature=native-histograms",
                 "--storage.tsdb.retention.time=1d",
+                *self.extra_args,
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -112,9 +119,13 @@ class Prometheus:
                 self.proc.kill()
                 self.proc.wait()
 
-    def query(self, promql: str) -> list[dict]:
-        """The result vector of an instant query (asserts success)."""
-        r = self.http.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=10)
+    def query(self, promql: str, at: float | None = None) -> list[dict]:
+        """The result vector of an instant query, at Unix time `at` (default now; asserts
+        success)."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        r = self.http.get(f"{self.url}/api/v1/query", params=params, timeout=10)
         body = r.json()
         assert r.status_code == 200 and body.get("status") == "success", (promql, r.text)
         return body["data"]["result"]
