@@ -35,4 +35,7 @@ pub enum Command {
     /// `GET /api/v1/slos` would have answered, a timeline, and the alerts the generated
     /// rules would have fired.
     Replay(crate::replay::ReplayArgs),
+    /// Convert SLO specs of another tool (Sloth) into a slotel SLO file, saying why for
+    /// every SLO that cannot be converted; exit 1 when none could.
+    Import(crate::import::ImportArgs),
 }

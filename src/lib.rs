@@ -45,6 +45,7 @@ pub mod attr;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod import;
 pub mod listener;
 pub mod loadgen;
 pub mod pipeline;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Check => check(cli.config),
         Command::Redact(args) => redact(cli.config, &args),
         Command::Rules(args) => rules(cli.config, &args),
+        Command::Import(args) => slotel::import::main(&args),
         Command::Replay(args) => match slotel::replay::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

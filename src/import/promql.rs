@@ -1,0 +1,298 @@
+//! The one PromQL shape an imported events SLI can have: `sum(rate(metric{…}[{{.window}}]))`
+//! (or `increase` / `irate`, `sum by (…)`), turned into a metric name and a slotel
+//! condition on the OTLP points that metric came from.
+//!
+//! Anything else (arithmetic, several selectors, other aggregations, subqueries) is PromQL
+//! over stored series, which slotel cannot evaluate on the data it receives: the caller
+//! says so.
+
+/// A selector read from an events query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Selector {
+    pub(crate) metric: String,
+    pub(crate) matchers: Vec<Matcher>,
+    /// Labels of `sum by (…)` / `sum without (…)`, if any.
+    pub(crate) grouping: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Matcher {
+    pub(crate) label: String,
+    pub(crate) op: MatchOp,
+    pub(crate) value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum MatchOp {
+    Eq,
+    Ne,
+    Re,
+    Nre,
+}
+
+/// A query longer than this is refused unread.
+const MAX_QUERY: usize = 8 * 1024;
+
+struct Cursor<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while self.s[self.i..].starts_with(char::is_whitespace) {
+            self.i += self.s[self.i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        self.ws();
+        if self.s[self.i..].starts_with(token) {
+            self.i += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, token: &str) -> Result<(), String> {
+        if self.eat(token) {
+            Ok(())
+        } else {
+            Err(format!("expected `{token}` at byte {}", self.i))
+        }
+    }
+
+    fn ident(&mut self, colons: bool) -> Option<&'a str> {
+        self.ws();
+        let rest = &self.s[self.i..];
+        let len = rest
+            .char_indices()
+            .find(|&(n, c)| {
+                !(c.is_ascii_alphabetic()
+                    || c == '_'
+                    || (colons && c == ':')
+                    || (n > 0 && c.is_ascii_digit()))
+            })
+            .map_or(rest.len(), |(n, _)| n);
+        if len == 0 {
+            return None;
+        }
+        self.i += len;
+        Some(&rest[..len])
+    }
+
+    /// A PromQL string: double or single quotes (with escapes) or backticks (raw).
+    fn string(&mut self) -> Result<String, String> {
+        self.ws();
+        let rest = &self.s[self.i..];
+        let quote = rest.chars().next().ok_or("expected a string")?;
+        if !matches!(quote, '"' | '\'' | '`') {
+            return Err(format!("expected a quoted string at byte {}", self.i));
+        }
+        let mut out = String::new();
+        let mut chars = rest.char_indices().skip(1);
+        while let Some((n, c)) = chars.next() {
+            if c == quote {
+                self.i += n + 1;
+                return Ok(out);
+            }
+            if c == '\\' && quote != '`' {
+                let (_, e) = chars.next().ok_or("unterminated string")?;
+                out.push(match e {
+                    'n' => '\n',
+                    't' => '\t',
+                    other => other,
+                });
+            } else {
+                out.push(c);
+            }
+        }
+        Err("unterminated string".to_string())
+    }
+
+    fn done(&mut self) -> bool {
+        self.ws();
+        self.i == self.s.len()
+    }
+}
+
+/// Reads `query` as `sum [by|without (labels)] (rate|increase|irate(metric{…}[{{.window}}]))`.
+pub(crate) fn selector(query: &str) -> Result<Selector, String> {
+    if query.len() > MAX_QUERY {
+        return Err(format!("longer than {MAX_QUERY} bytes"));
+    }
+    let mut c = Cursor { s: query, i: 0 };
+    if c.ident(false) != Some("sum") {
+        return Err("does not start with `sum`".to_string());
+    }
+    let mut grouping = Vec::new();
+    let mut read_grouping = |c: &mut Cursor<'_>| -> Result<(), String> {
+        let at = c.i;
+        match c.ident(false) {
+            Some("by") | Some("without") => {
+                c.expect("(")?;
+                loop {
+                    if c.eat(")") {
+                        break;
+                    }
+                    let label = c.ident(false).ok_or("expected a label name")?;
+                    grouping.push(label.to_string());
+                    if !c.eat(",") {
+                        c.expect(")")?;
+                        break;
+                    }
+                }
+            }
+            _ => c.i = at,
+        }
+        Ok(())
+    };
+    read_grouping(&mut c)?;
+    c.expect("(")?;
+    match c.ident(false) {
+        Some("rate" | "increase" | "irate") => {}
+        other => {
+            return Err(format!(
+                "sums `{}`, not `rate(…)` or `increase(…)` of a counter",
+                other.unwrap_or("an expression")
+            ));
+        }
+    }
+    c.expect("(")?;
+    let metric = c.ident(true).ok_or("expected a metric name")?.to_string();
+    let mut matchers = Vec::new();
+    if c.eat("{") {
+        loop {
+            if c.eat("}") {
+                break;
+            }
+            let label = c.ident(false).ok_or("expected a label name")?.to_string();
+            let op = if c.eat("=~") {
+                MatchOp::Re
+            } else if c.eat("!~") {
+                MatchOp::Nre
+            } else if c.eat("!=") {
+                MatchOp::Ne
+            } else if c.eat("=") {
+                MatchOp::Eq
+            } else {
+                return Err(format!("expected a matcher operator after `{label}`"));
+            };
+            let value = c.string()?;
+            matchers.push(Matcher { label, op, value });
+            if !c.eat(",") {
+                c.expect("}")?;
+                break;
+            }
+        }
+    }
+    c.expect("[")?;
+    c.expect("{{")?;
+    c.expect(".window")?;
+    c.expect("}}")?;
+    c.expect("]")?;
+    c.expect(")")?;
+    c.expect(")")?;
+    read_grouping(&mut c)?;
+    if !c.done() {
+        return Err(format!(
+            "has more after the sum (byte {}): arithmetic or several selectors",
+            c.i
+        ));
+    }
+    if matchers.iter().any(|m| m.label == "__name__") {
+        return Err("matches on `__name__`".to_string());
+    }
+    Ok(Selector {
+        metric,
+        matchers,
+        grouping,
+    })
+}
+
+/// The OTLP attribute a Prometheus label stands for: `job` and `instance` are made from
+/// the resource's `service.name` and `service.instance.id` by the OpenTelemetry-to-Prometheus
+/// translation; other labels are taken as data point attributes of the same name.
+pub(crate) fn attribute_of(label: &str) -> String {
+    match label {
+        "job" => "resource.attributes[\"service.name\"]".to_string(),
+        "instance" => "resource.attributes[\"service.instance.id\"]".to_string(),
+        other => format!("attributes[{}]", quote(other)),
+    }
+}
+
+/// A condition string literal.
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The slotel condition of `matchers` (`None` when there are none). Prometheus regexes are
+/// anchored at both ends, so they are wrapped in `^(?:…)$`; a label matched equal to `""`
+/// is one the point lacks.
+pub(crate) fn condition(matchers: &[Matcher]) -> Option<String> {
+    let parts: Vec<String> = matchers
+        .iter()
+        .map(|m| {
+            let path = attribute_of(&m.label);
+            let re = || quote(&format!("^(?:{})$", m.value));
+            match (m.op, m.value.is_empty()) {
+                (MatchOp::Eq, true) => format!("{path} == nil"),
+                (MatchOp::Ne, true) => format!("{path} != nil"),
+                (MatchOp::Eq, false) => format!("{path} == {}", quote(&m.value)),
+                (MatchOp::Ne, false) => format!("{path} != {}", quote(&m.value)),
+                (MatchOp::Re, _) => format!("IsMatch({path}, {})", re()),
+                (MatchOp::Nre, _) => format!("not IsMatch({path}, {})", re()),
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" and "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sloths_getting_started_queries() {
+        // Sloth's documented getting-started SLI.
+        let s = selector(
+            r#"sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{.window}}]))"#,
+        )
+        .unwrap();
+        assert_eq!(s.metric, "http_request_duration_seconds_count");
+        assert_eq!(s.matchers.len(), 2);
+        assert_eq!(
+            condition(&s.matchers).unwrap(),
+            r#"resource.attributes["service.name"] == "myservice" and IsMatch(attributes["code"], "^(?:(5..|429))$")"#
+        );
+        // Sloth allows spaces inside the template (`{{ .window }}`).
+        let g = selector("sum by (route) (increase(x_total[{{ .window }}]))").unwrap();
+        assert_eq!(g.grouping, vec!["route"]);
+        assert_eq!(condition(&g.matchers), None);
+    }
+
+    #[test]
+    fn refuses_other_promql() {
+        for q in [
+            "sum(rate(a[{{.window}}])) - sum(rate(b[{{.window}}]))",
+            "avg(rate(a[{{.window}}]))",
+            "sum(rate(a[5m]))",
+            "1 - sum(rate(a[{{.window}}]))",
+            "sum(rate(a{b=~\"x\"[{{.window}}]))",
+            "sum(rate({__name__=\"a\"}[{{.window}}]))",
+        ] {
+            assert!(selector(q).is_err(), "{q}");
+        }
+        assert!(selector(&"x".repeat(MAX_QUERY + 1)).is_err());
+    }
+}
