@@ -56,7 +56,7 @@ fn get<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     }
 }
 
-fn text<'a>(node: Option<&'a Node>) -> Option<&'a str> {
+fn text(node: Option<&Node>) -> Option<&str> {
     match node.map(|n| &n.value) {
         Some(Value::Scalar { text, .. }) => Some(text),
         _ => None,

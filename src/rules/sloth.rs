@@ -133,3 +133,87 @@ pub(crate) fn extra_recordings(
         record("sloth_slo_info", "vector(1)".to_string(), info),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Format, Options, generate};
+    use super::LabelMode;
+    use crate::slo::spec::parse_file;
+
+    const GROUPED: &str = "service: shop
+slos:
+  - name: checkout
+    objective: 99.9
+    window: 28d
+    group_by:
+      - attributes[\"http.route\"]
+    sli: {spans: {where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}
+";
+
+    fn rules(labels: LabelMode) -> String {
+        let set = parse_file(GROUPED, "t.yaml").unwrap();
+        let options = Options {
+            labels,
+            ..Options::default()
+        };
+        let out = generate(&set, &[Format::Prometheus], &options).unwrap();
+        out[0].text.clone()
+    }
+
+    /// The text of the rule recording `name` (up to the next rule).
+    fn rule<'a>(text: &'a str, name: &str) -> &'a str {
+        let start = text
+            .find(&format!("- record: {name}\n"))
+            .unwrap_or_else(|| panic!("no {name}"));
+        let rest = &text[start + 2..];
+        &rest[..rest.find("\n      - ").map_or(rest.len(), |i| i + 1)]
+    }
+
+    #[test]
+    fn sloth_labels_on_one_roll_up_series_per_slo() {
+        let text = rules(LabelMode::Sloth);
+        // Every expression reads the roll-up alone: all clusters, no group.
+        let ratio = rule(&text, "slo:sli_error:ratio_rate5m");
+        assert!(
+            ratio.contains(r#"{service="shop", slo="checkout", cluster="all", http_route=""}"#),
+            "{ratio}"
+        );
+        for (name, window) in [
+            ("slo:sli_error:ratio_rate5m", Some("5m")),
+            ("slo:sli_error:ratio_rate3d", Some("3d")),
+            ("slo:sli_error:ratio_rate4w", Some("4w")),
+            ("slo:current_burn_rate:ratio", Some("5m")),
+            ("slo:period_burn_rate:ratio", Some("4w")),
+            ("slo:period_error_budget_remaining:ratio", Some("4w")),
+            ("slo:objective:ratio", None),
+            ("slo:error_budget:ratio", None),
+            ("slo:time_period:days", None),
+            ("sloth_slo_info", None),
+        ] {
+            let r = rule(&text, name);
+            assert!(r.contains("sloth_id: shop-checkout\n"), "{r}");
+            assert!(r.contains("sloth_service: shop\n"), "{r}");
+            assert!(r.contains("sloth_slo: checkout\n"), "{r}");
+            match window {
+                Some(w) => assert!(r.contains(&format!("sloth_window: \"{w}\"")), "{r}"),
+                None => assert!(!r.contains("sloth_window"), "{r}"),
+            }
+        }
+        assert!(rule(&text, "slo:time_period:days").contains("vector(28)"));
+        let info = rule(&text, "sloth_slo_info");
+        assert!(info.contains("sloth_objective: \"99.9\""), "{info}");
+        assert!(info.contains("sloth_mode: slotel-rules"), "{info}");
+        // Alerts carry the ids and Sloth's severity.
+        let page = &text[text.find("severity: page").unwrap() - 400..];
+        assert!(page.contains("sloth_severity: page"), "{page}");
+        assert!(text.contains("sloth_severity: ticket"));
+    }
+
+    #[test]
+    fn slotel_labels_are_unchanged() {
+        let text = rules(LabelMode::Slotel);
+        assert!(!text.contains("sloth_"), "{text}");
+        assert!(!text.contains("slo:time_period:days"));
+        assert!(!text.contains("cluster=\"all\""));
+    }
+}
