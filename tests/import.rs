@@ -39,6 +39,8 @@ fn a_service_spec_converts_its_events_slo_and_names_why_not_the_others() {
         out_file.to_str().unwrap(),
         "--metric",
         "http_requests_total=http.server.requests",
+        "--metric",
+        "http_request_duration_seconds=http.server.request.duration",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -49,7 +51,7 @@ fn a_service_spec_converts_its_events_slo_and_names_why_not_the_others() {
     );
     assert!(
         stderr.contains(
-            "not converted: orders/orders-latency: its error query is PromQL over stored series"
+            "not converted: orders/orders-mixed: its error query is PromQL over stored series"
         ),
         "{stderr}"
     );
@@ -57,12 +59,25 @@ fn a_service_spec_converts_its_events_slo_and_names_why_not_the_others() {
         stderr.contains("not converted: orders/orders-plugin: a plugin SLI"),
         "{stderr}"
     );
-    assert!(stderr.contains("converted 1 of 4 SLOs"), "{stderr}");
+    assert!(stderr.contains("converted 2 of 5 SLOs"), "{stderr}");
 
     // What was written loads in slotel as a metric ratio SLI over the OTLP metric.
     let text = std::fs::read_to_string(&out_file).unwrap();
     let slos = slotel::slo::spec::parse_file(&text, "orders.yaml").expect("loads");
-    assert_eq!(slos.len(), 1);
+    assert_eq!(slos.len(), 2);
+    // The latency SLI: a histogram threshold at the bucket bound the query subtracts.
+    let latency = &slos[1];
+    assert_eq!(latency.name, "orders-latency");
+    let slotel::slo::spec::Sli::Metric(slotel::slo::spec::MetricSli::Threshold {
+        metric,
+        threshold,
+    }) = &latency.sli
+    else {
+        panic!("a histogram threshold SLI: {:?}", latency.sli);
+    };
+    assert_eq!(metric.name, "http.server.request.duration");
+    assert_eq!(*threshold, 0.25);
+    assert!(metric.filter.is_some());
     let slo = &slos[0];
     assert_eq!(
         (slo.service.as_str(), slo.name.as_str()),

@@ -7,16 +7,19 @@
 //! queries are each `sum(rate(metric{…}[{{.window}}]))` (or `increase`): that is a ratio of
 //! two counters, which becomes a metric SLI (`bad` / `total`) over the OTLP metrics those
 //! series came from, the label matchers becoming conditions on the points' attributes.
-//! Every other SLO is left out with its reason: `raw` SLIs (an error ratio already
-//! computed), `plugin` SLIs (queries slotel never sees), and events queries of any other
-//! shape (arithmetic, several selectors, histogram buckets, grouping by labels).
+//! So does a latency SLI written as Sloth's examples write it, the error query a
+//! histogram's `_count` less its `_bucket` at one `le` and the total query that count: a
+//! histogram threshold SLI at that bound. Every other SLO is left out with its reason:
+//! `raw` SLIs (an error ratio already computed), `plugin` SLIs (queries slotel never sees),
+//! and events queries of any other shape (other arithmetic, several selectors, grouping by
+//! labels).
 //!
 //! Every converted SLO is checked by slotel's own SLO loader before it is written, so the
 //! output loads as it is.
 //!
 //! # Layout
 //!
-//! - `promql.rs`: the one query shape that converts, and label matchers as conditions.
+//! - `promql.rs`: the query shapes that convert, and label matchers as conditions.
 //! - `sloth.rs`: the two Sloth formats read into one shape, and each SLO converted.
 
 mod promql;

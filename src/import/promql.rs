@@ -1,6 +1,7 @@
-//! The one PromQL shape an imported events SLI can have: `sum(rate(metric{…}[{{.window}}]))`
+//! The PromQL shapes an imported events SLI can have: `sum(rate(metric{…}[{{.window}}]))`
 //! (or `increase` / `irate`, `sum by (…)`), turned into a metric name and a slotel
-//! condition on the OTLP points that metric came from.
+//! condition on the OTLP points that metric came from; and a histogram's count less one of
+//! its buckets (a latency SLI).
 //!
 //! Anything else (arithmetic, several selectors, other aggregations, subqueries) is PromQL
 //! over stored series, which slotel cannot evaluate on the data it receives: the caller
@@ -211,6 +212,79 @@ pub(crate) fn selector(query: &str) -> Result<Selector, String> {
     })
 }
 
+/// A latency SLI written the way Sloth's examples write one: the error query is the
+/// histogram's count less its bucket at one bound, `sum(rate(x_count{…}[w])) -
+/// sum(rate(x_bucket{…, le="0.25"}[w]))` (in parentheses or not), the total query the same
+/// count. Returns the count's selector and the bound.
+pub(crate) fn latency(error: &str, total: &str) -> Option<(Selector, f64)> {
+    let (left, right) = split_minus(strip_parens(error.trim()))?;
+    let count = selector(left.trim()).ok()?;
+    let bucket = selector(right.trim()).ok()?;
+    let total = selector(total.trim()).ok()?;
+    let base = count.metric.strip_suffix("_count")?;
+    if bucket.metric.strip_suffix("_bucket") != Some(base) {
+        return None;
+    }
+    let mut rest = bucket.matchers.clone();
+    let at = rest
+        .iter()
+        .position(|m| m.label == "le" && m.op == MatchOp::Eq)?;
+    let bound: f64 = rest.remove(at).value.parse().ok()?;
+    let same = |a: &[Matcher], b: &[Matcher]| a.len() == b.len() && a.iter().all(|m| b.contains(m));
+    let grouped = !count.grouping.is_empty() || !bucket.grouping.is_empty();
+    (bound.is_finite()
+        && bound > 0.0
+        && !grouped
+        && same(&rest, &count.matchers)
+        && total.metric == count.metric
+        && same(&total.matchers, &count.matchers))
+    .then_some((count, bound))
+}
+
+/// `(x)` → `x`, when the parentheses enclose the whole text.
+fn strip_parens(s: &str) -> &str {
+    let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) else {
+        return s;
+    };
+    let mut depth = 0i32;
+    for c in inner.chars() {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        if depth < 0 {
+            return s;
+        }
+    }
+    inner.trim()
+}
+
+/// Splits at the one `-` outside brackets and strings.
+fn split_minus(s: &str) -> Option<(&str, &str)> {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut at = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '{' | '[') => depth += 1,
+            (None, ')' | '}' | ']') => depth -= 1,
+            (None, '-') if depth == 0 => {
+                if at.is_some() {
+                    return None;
+                }
+                at = Some(i);
+            }
+            _ => {}
+        }
+    }
+    let i = at?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// The OTLP attribute a Prometheus label stands for: `job` and `instance` are made from
 /// the resource's `service.name` and `service.instance.id` by the OpenTelemetry-to-Prometheus
 /// translation; other labels are taken as data point attributes of the same name.
@@ -279,6 +353,24 @@ mod tests {
         let g = selector("sum by (route) (increase(x_total[{{ .window }}]))").unwrap();
         assert_eq!(g.grouping, vec!["route"]);
         assert_eq!(condition(&g.matchers), None);
+    }
+
+    #[test]
+    fn reads_a_latency_sli_from_count_less_bucket() {
+        let count = r#"sum(rate(http_request_duration_seconds_count{job="orders"}[{{.window}}]))"#;
+        let error = format!(
+            "(\n  {count}\n  -\n  sum(rate(http_request_duration_seconds_bucket{{job=\"orders\",le=\"0.25\"}}[{{{{.window}}}}]))\n)"
+        );
+        let (sel, bound) = latency(&error, count).unwrap();
+        assert_eq!(sel.metric, "http_request_duration_seconds_count");
+        assert_eq!(bound, 0.25);
+        // Another histogram, other matchers, or no bound: not a latency SLI.
+        let other = error.replace("duration_seconds_bucket", "size_bytes_bucket");
+        assert!(latency(&other, count).is_none());
+        let narrower = error.replace(r#"job="orders",le"#, r#"job="orders",code="200",le"#);
+        assert!(latency(&narrower, count).is_none());
+        assert!(latency(&error.replace(r#",le="0.25""#, ""), count).is_none());
+        assert!(latency(&error, &count.replace("orders", "other")).is_none());
     }
 
     #[test]

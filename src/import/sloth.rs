@@ -232,14 +232,31 @@ fn slo_block(
         ));
     }
     let sli = get(slo, "sli").ok_or("no `sli`")?;
-    let (bad, total) = if let Some(events) = get(sli, "events") {
+    let sli_yaml = if let Some(events) = get(sli, "events") {
         let error =
             text(get(events, keys.error_query)).ok_or("events SLI without its error query")?;
         let all =
             text(get(events, keys.total_query)).ok_or("events SLI without its total query")?;
-        let bad = events_selector(error, "error query", metrics, &mut notes)?;
-        let total = events_selector(all, "total query", metrics, &mut notes)?;
-        (bad, total)
+        if let Some((count, bound)) = promql::latency(error, all) {
+            let (name, condition) = otlp_metric(count, "total query", metrics, &mut notes)?;
+            let mut sli = format!("      metric:\n        histogram: {}\n", q(&name));
+            if let Some(c) = condition {
+                sli.push_str(&format!("        where: {}\n", q(&c)));
+            }
+            sli.push_str(&format!("        threshold: {bound}\n"));
+            sli
+        } else {
+            let bad = events_selector(error, "error query", metrics, &mut notes)?;
+            let total = events_selector(all, "total query", metrics, &mut notes)?;
+            let mut sli = String::from("      metric:\n");
+            for (key, (metric, condition)) in [("bad", bad), ("total", total)] {
+                sli.push_str(&format!("        {key}:\n          name: {}\n", q(&metric)));
+                if let Some(c) = condition {
+                    sli.push_str(&format!("          where: {}\n", q(&c)));
+                }
+            }
+            sli
+        }
     } else if get(sli, "raw").is_some() {
         return Err(
             "a raw SLI (an error ratio PromQL computes from stored series) has no events for \
@@ -263,13 +280,8 @@ fn slo_block(
         "    objective: {objective}\n    window: {}\n",
         q(window)
     ));
-    out.push_str("    sli:\n      metric:\n");
-    for (key, (metric, condition)) in [("bad", bad), ("total", total)] {
-        out.push_str(&format!("        {key}:\n          name: {}\n", q(&metric)));
-        if let Some(c) = condition {
-            out.push_str(&format!("          where: {}\n", q(&c)));
-        }
-    }
+    out.push_str("    sli:\n");
+    out.push_str(&sli_yaml);
     out.push_str(&alerting(slo, keys, spec_labels, &mut notes));
     let mut seen = std::collections::HashSet::new();
     notes.retain(|n| seen.insert(n.clone()));
@@ -283,17 +295,28 @@ fn events_selector(
     metrics: &[(String, String)],
     notes: &mut Vec<String>,
 ) -> Result<(String, Option<String>), String> {
-    let Selector {
-        metric,
-        matchers,
-        grouping,
-    } = promql::selector(query.trim()).map_err(|why| {
+    let selector = promql::selector(query.trim()).map_err(|why| {
         format!(
             "its {what} is PromQL over stored series that slotel cannot turn into events \
              ({why}); only `sum(rate(metric{{…}}[{{{{.window}}}}]))` converts, into a metric SLI \
              over the OTLP metric"
         )
     })?;
+    otlp_metric(selector, what, metrics, notes)
+}
+
+/// A selector's OTLP metric name and condition, or why it does not convert.
+fn otlp_metric(
+    selector: Selector,
+    what: &str,
+    metrics: &[(String, String)],
+    notes: &mut Vec<String>,
+) -> Result<(String, Option<String>), String> {
+    let Selector {
+        metric,
+        matchers,
+        grouping,
+    } = selector;
     if !grouping.is_empty() {
         return Err(format!(
             "its {what} groups by Prometheus labels ({}): slotel groups by OTLP attribute \
@@ -308,14 +331,14 @@ fn events_selector(
              histogram's `_count`) convert"
         ));
     }
-    let otlp = match metrics.iter().find(|(p, _)| *p == metric) {
+    let base = metric
+        .strip_suffix("_total")
+        .or_else(|| metric.strip_suffix("_count"))
+        .unwrap_or(&metric)
+        .to_string();
+    let otlp = match metrics.iter().find(|(p, _)| *p == metric || *p == base) {
         Some((_, o)) => o.clone(),
         None => {
-            let base = metric
-                .strip_suffix("_total")
-                .or_else(|| metric.strip_suffix("_count"))
-                .unwrap_or(&metric)
-                .to_string();
             notes.push(format!(
                 "`{metric}` read as the OTLP metric `{base}`; if your services send it under \
                  another name (OpenTelemetry names have dots and no unit suffix: \
