@@ -180,7 +180,7 @@ impl<'a> Plan<'a> {
             .collect();
         let quantiles = match slo.sli {
             Sli::Spans(_) => slo.percentiles.iter().map(|p| quantile(*p)).collect(),
-            Sli::Metric(_) => Vec::new(),
+            Sli::Metric(_) | Sli::Journey(_) => Vec::new(),
         };
         let mut labels: Vec<String> = BASE_LABELS.iter().map(|l| l.to_string()).collect();
         labels.extend(slo.group_by.iter().map(group_label));
