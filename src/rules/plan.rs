@@ -131,6 +131,11 @@ impl<'a> Plan<'a> {
             column: slo.source.column,
             message: format!("slo `{}/{}`: {message}", slo.service, slo.name),
         };
+        if let Sli::Journey(j) = &slo.sli
+            && j.leaves.is_empty()
+        {
+            return Err(refuse("the journey's member slos are not resolved".to_string()));
+        }
         let period = period_secs(&slo.window);
         let window = match &slo.window {
             SloWindow::Rolling(_) => Period::Rolling(period),

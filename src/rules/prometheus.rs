@@ -44,7 +44,7 @@ use crate::slo::spec::CalendarUnit;
 
 /// The counter increments long windows are summed from, one per evaluation (`outcome`
 /// kept).
-const STEP: &str = "slo:sli_events:increase_step";
+pub(crate) const STEP: &str = "slo:sli_events:increase_step";
 /// The counter's value per series at the last evaluation.
 const LAST: &str = "slo:sli_events_total:last";
 /// The engine's ended slices per window, by judgement.
@@ -136,7 +136,7 @@ fn guard(p: &Plan<'_>, guarded: bool, per: u64) -> String {
 
 /// The period number of the time `shift` seconds before an evaluation, in the calendar's
 /// zone: months (year × 12 + month) or ISO weeks (Monday 00:00 starts one) since 1970.
-fn period_index(unit: CalendarUnit, offset: i64, shift: u64) -> String {
+pub(crate) fn period_index(unit: CalendarUnit, offset: i64, shift: u64) -> String {
     let k = offset - shift as i64;
     let t = match k {
         0 => "vector(time())".to_string(),
@@ -151,7 +151,7 @@ fn period_index(unit: CalendarUnit, offset: i64, shift: u64) -> String {
 }
 
 /// The range that holds the current calendar period and at most the two before it.
-fn period_range(unit: CalendarUnit) -> &'static str {
+pub(crate) fn period_range(unit: CalendarUnit) -> &'static str {
     match unit {
         CalendarUnit::Month => "31d",
         CalendarUnit::Week => "7d",
@@ -211,7 +211,8 @@ fn events_in(p: &Plan<'_>, window: u64) -> String {
 /// Whether the SLO window is summed from recorded increments: a long rolling or calendar
 /// window (of a timeslice SLO to hold its burn rate back without events).
 fn needs_steps(p: &Plan<'_>) -> bool {
-    !p.window_is_fixed()
+    // A journey reads its members' increments.
+    !p.window_is_fixed() && super::journey::of(p).is_none()
 }
 
 /// The recorded increments of one evaluation, then the counters' values they start from
@@ -277,6 +278,9 @@ fn window_events(p: &Plan<'_>) -> (String, String) {
 /// The error ratio over fixed window `window`: bad over all events, or the engine's bad
 /// slices over its ended slices. With `guarded`, no series below `min_events` events.
 pub(crate) fn error_ratio_expr(p: &Plan<'_>, window: u64, guarded: bool) -> String {
+    if let Some(j) = super::journey::of(p) {
+        return super::journey::error_ratio_expr(p, j, window, guarded);
+    }
     if p.slices.is_some() {
         let ratio = slice_ratio(p, &plan::engine_label(window));
         return min_events_guard(p, ratio, events_in(p, window), guarded);
@@ -319,6 +323,9 @@ fn min_events_guard(p: &Plan<'_>, ratio: String, events: String, guarded: bool) 
 /// The error ratio over the SLO window when it is not a fixed window: a long rolling window
 /// or the calendar period so far, from the recorded increments (or the engine's slices).
 fn window_ratio_expr(p: &Plan<'_>, guarded: bool) -> String {
+    if let Some(j) = super::journey::of(p) {
+        return super::journey::window_ratio_expr(p, j, guarded);
+    }
     if p.slices.is_some() {
         let ratio = slice_ratio(p, &p.engine_window_label());
         let (_, all) = window_events(p);
