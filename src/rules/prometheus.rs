@@ -44,9 +44,9 @@ use crate::slo::spec::CalendarUnit;
 
 /// The counter increments long windows are summed from, one per evaluation (`outcome`
 /// kept).
-pub(crate) const STEP: &str = "slo:sli_events:increase_step";
+const STEP: &str = "slo:sli_events:increase_step";
 /// The counter's value per series at the last evaluation.
-const LAST: &str = "slo:sli_events_total:last";
+pub(crate) const LAST: &str = "slo:sli_events_total:last";
 /// The engine's ended slices per window, by judgement.
 const SLICES: &str = "slotel_slo_timeslices";
 /// How far back an evaluation looks for a counter's last recorded value (a silence of the
@@ -136,7 +136,7 @@ fn guard(p: &Plan<'_>, guarded: bool, per: u64) -> String {
 
 /// The period number of the time `shift` seconds before an evaluation, in the calendar's
 /// zone: months (year × 12 + month) or ISO weeks (Monday 00:00 starts one) since 1970.
-pub(crate) fn period_index(unit: CalendarUnit, offset: i64, shift: u64) -> String {
+fn period_index(unit: CalendarUnit, offset: i64, shift: u64) -> String {
     let k = offset - shift as i64;
     let t = match k {
         0 => "vector(time())".to_string(),
@@ -151,7 +151,7 @@ pub(crate) fn period_index(unit: CalendarUnit, offset: i64, shift: u64) -> Strin
 }
 
 /// The range that holds the current calendar period and at most the two before it.
-pub(crate) fn period_range(unit: CalendarUnit) -> &'static str {
+fn period_range(unit: CalendarUnit) -> &'static str {
     match unit {
         CalendarUnit::Month => "31d",
         CalendarUnit::Week => "7d",
@@ -211,8 +211,7 @@ fn events_in(p: &Plan<'_>, window: u64) -> String {
 /// Whether the SLO window is summed from recorded increments: a long rolling or calendar
 /// window (of a timeslice SLO to hold its burn rate back without events).
 fn needs_steps(p: &Plan<'_>) -> bool {
-    // A journey reads its members' increments.
-    !p.window_is_fixed() && super::journey::of(p).is_none()
+    !p.window_is_fixed()
 }
 
 /// The recorded increments of one evaluation, then the counters' values they start from
@@ -238,14 +237,13 @@ fn step_recordings(p: &Plan<'_>) -> Vec<Yaml> {
          ({counter} + clamp_min(max_over_time({counter}[{step}]) - {last}, 0))\n  or\n  \
          ({counter} - min_over_time({counter}[{bridge}]))\n"
     );
+    let (step_expr, last_expr) = match super::journey::of(p) {
+        Some(j) => super::journey::step_exprs(p, j),
+        None => (format!("sum by ({}, outcome) (\n{increments})", p.by()), counter),
+    };
     let mut rules = vec![
-        record(
-            p,
-            STEP,
-            format!("sum by ({}, outcome) (\n{increments})", p.by()),
-            Vec::new(),
-        ),
-        record(p, LAST, counter, Vec::new()),
+        record(p, STEP, step_expr, Vec::new()),
+        record(p, LAST, last_expr, Vec::new()),
     ];
     // A step belongs to the period of its middle: exactly the period it lies in when it
     // does not straddle the period's start.
@@ -323,9 +321,6 @@ fn min_events_guard(p: &Plan<'_>, ratio: String, events: String, guarded: bool) 
 /// The error ratio over the SLO window when it is not a fixed window: a long rolling window
 /// or the calendar period so far, from the recorded increments (or the engine's slices).
 fn window_ratio_expr(p: &Plan<'_>, guarded: bool) -> String {
-    if let Some(j) = super::journey::of(p) {
-        return super::journey::window_ratio_expr(p, j, guarded);
-    }
     if p.slices.is_some() {
         let ratio = slice_ratio(p, &p.engine_window_label());
         let (_, all) = window_events(p);
