@@ -242,3 +242,80 @@ fn a_journey_without_traffic_has_no_data() {
     assert_eq!((all.total, all.status.as_str()), (0, "no_data"));
     assert_eq!(all.error_ratio, None);
 }
+
+/// The same journey as an OpenSLO composite: members by `indicatorRef` (a bare name is
+/// of the composite's service), weights from `compositeWeight` (default 1), the target
+/// of its objectives.
+const OPENSLO: &str = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout
+  annotations:
+    slotel.dev/min-events: "10"
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  objectives:
+    - displayName: sign in
+      indicatorRef: login/availability
+      target: 0.99
+    - indicatorRef: cart/availability
+      targetPercent: 99
+      compositeWeight: 1
+    - indicatorRef: payment/availability
+      target: 0.99
+      compositeWeight: 2
+"#;
+
+#[test]
+fn an_openslo_composite_reads_as_the_native_journey() {
+    let members = SLOS.split("---\nservice: shop").next().unwrap();
+    let text = format!("{members}---\n{OPENSLO}");
+    let slos = parse_file(&text, "composite.yaml").unwrap_or_else(|e| panic!("{e:?}"));
+    let composite = slos.iter().find(|s| s.name == "checkout").unwrap();
+    let native = parse_file(SLOS, "journeys.yaml").unwrap();
+    let native = native.iter().find(|s| s.name == "checkout").unwrap();
+    assert_eq!(composite.sli, native.sli);
+    assert_eq!((composite.objective, &composite.window), (0.99, &native.window));
+    assert_eq!(composite.min_events, 10);
+    let crate::slo::spec::Sli::Journey(j) = &composite.sli else {
+        panic!("not a journey");
+    };
+    let leaves: Vec<(&str, u64, Vec<String>)> = j
+        .leaves
+        .iter()
+        .map(|l| (l.service.as_str(), l.weight, l.group_labels.clone()))
+        .collect();
+    assert_eq!(
+        leaves,
+        [
+            ("cart", 1, vec!["http_route".to_string()]),
+            ("login", 1, vec![]),
+            ("payment", 2, vec![])
+        ]
+    );
+}
+
+#[test]
+fn definitions_of_journeys_load_back() {
+    let slos = parse_file(SLOS, "journeys.yaml").unwrap();
+    let members = SLOS.split("---\nservice: shop").next().unwrap();
+    let shop: Vec<_> = slos.iter().filter(|s| s.service == "shop").collect();
+    let mut text = format!("{members}---\nservice: shop\nslos:\n");
+    for slo in &shop {
+        let yaml = crate::slo::definition::Definition::of(slo).yaml;
+        text.push_str(yaml.split_once("slos:\n").unwrap().1);
+    }
+    let back = parse_file(&text, "back.yaml").unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    for slo in shop {
+        let b = back.iter().find(|s| s.name == slo.name).unwrap();
+        assert_eq!(
+            (&b.sli, b.objective, b.min_events),
+            (&slo.sli, slo.objective, slo.min_events)
+        );
+    }
+}
