@@ -99,10 +99,7 @@ fn relabel(p: &Plan<'_>, expr: String) -> String {
 pub(crate) fn step_exprs(p: &Plan<'_>, j: &Journey) -> (String, String) {
     let step = duration(p.interval);
     let bridge = duration(BRIDGE);
-    let last = format!(
-        "last_over_time({LAST}{}[{bridge}])",
-        p.selector("")
-    );
+    let last = format!("last_over_time({LAST}{}[{bridge}])", p.selector(""));
     let counter = |leaf: &Leaf| relabel(p, format!("{EVENTS}{}", selector(leaf, "")));
     let increments: Vec<String> = j
         .leaves

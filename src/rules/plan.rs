@@ -134,7 +134,9 @@ impl<'a> Plan<'a> {
         if let Sli::Journey(j) = &slo.sli
             && j.leaves.is_empty()
         {
-            return Err(refuse("the journey's member slos are not resolved".to_string()));
+            return Err(refuse(
+                "the journey's member slos are not resolved".to_string(),
+            ));
         }
         let period = period_secs(&slo.window);
         let window = match &slo.window {

@@ -239,7 +239,10 @@ fn step_recordings(p: &Plan<'_>) -> Vec<Yaml> {
     );
     let (step_expr, last_expr) = match super::journey::of(p) {
         Some(j) => super::journey::step_exprs(p, j),
-        None => (format!("sum by ({}, outcome) (\n{increments})", p.by()), counter),
+        None => (
+            format!("sum by ({}, outcome) (\n{increments})", p.by()),
+            counter,
+        ),
     };
     let mut rules = vec![
         record(p, STEP, step_expr, Vec::new()),

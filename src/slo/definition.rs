@@ -141,7 +141,10 @@ impl Definition {
                 y.truncate(y.len() - "    sli:\n".len());
                 y.push_str("    journey:\n      members:\n");
                 for m in &j.members {
-                    y.push_str(&format!("        - slo: {}\n", q(&format!("{}/{}", m.service, m.name))));
+                    y.push_str(&format!(
+                        "        - slo: {}\n",
+                        q(&format!("{}/{}", m.service, m.name))
+                    ));
                     if m.weight != 1 {
                         y.push_str(&format!("          weight: {}\n", m.weight));
                     }

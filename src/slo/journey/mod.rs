@@ -175,11 +175,7 @@ fn entry(
         error_ratio,
         error_budget_remaining: remaining,
         time_to_exhaustion_seconds: time_to_exhaustion(remaining, long_burn_rate, window_secs),
-        burn_rate: Ordered(
-            ws.iter()
-                .map(|w| (w.window.clone(), w.burn_rate))
-                .collect(),
-        ),
+        burn_rate: Ordered(ws.iter().map(|w| (w.window.clone(), w.burn_rate)).collect()),
         latency: Ordered::default(),
         timeslices: None,
         effective_threshold: None,

@@ -116,7 +116,9 @@ fn request(spans: &[(&str, &str, &str, bool, usize)]) -> ExportTraceServiceReque
 
 fn find<'a>(st: &'a [GroupStatus], service: &str, name: &str, cluster: &str) -> &'a GroupStatus {
     st.iter()
-        .find(|s| s.service == service && s.name == name && s.cluster == cluster && s.group.is_none())
+        .find(|s| {
+            s.service == service && s.name == name && s.cluster == cluster && s.group.is_none()
+        })
         .unwrap_or_else(|| panic!("no entry {service}/{name} {cluster}"))
 }
 
@@ -226,7 +228,12 @@ fn journey_series_carry_the_weighted_counts() {
         .iter()
         .find(|f| f.name == "slotel_slo_error_budget_remaining_ratio")
         .unwrap();
-    assert!(budget.rows.iter().any(|(l, _)| l.iter().any(|(_, v)| v == "checkout")));
+    assert!(
+        budget
+            .rows
+            .iter()
+            .any(|(l, _)| l.iter().any(|(_, v)| v == "checkout"))
+    );
 }
 
 #[test]
@@ -280,7 +287,10 @@ fn an_openslo_composite_reads_as_the_native_journey() {
     let native = parse_file(SLOS, "journeys.yaml").unwrap();
     let native = native.iter().find(|s| s.name == "checkout").unwrap();
     assert_eq!(composite.sli, native.sli);
-    assert_eq!((composite.objective, &composite.window), (0.99, &native.window));
+    assert_eq!(
+        (composite.objective, &composite.window),
+        (0.99, &native.window)
+    );
     assert_eq!(composite.min_events, 10);
     let crate::slo::spec::Sli::Journey(j) = &composite.sli else {
         panic!("not a journey");

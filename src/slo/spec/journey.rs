@@ -58,9 +58,11 @@ impl PartialEq for Journey {
     /// Same members with the same weights, in the same order (places in the file aside).
     fn eq(&self, other: &Self) -> bool {
         self.members.len() == other.members.len()
-            && self.members.iter().zip(&other.members).all(|(a, b)| {
-                (&a.service, &a.name, a.weight) == (&b.service, &b.name, b.weight)
-            })
+            && self
+                .members
+                .iter()
+                .zip(&other.members)
+                .all(|(a, b)| (&a.service, &a.name, a.weight) == (&b.service, &b.name, b.weight))
     }
 }
 
@@ -291,7 +293,15 @@ pub(super) fn resolve(parsed: &mut [Parsed], errors: &mut Vec<ConfigError>) {
     let mut state = vec![0u8; parsed.len()]; // 0 new, 1 on the path, 2 done
     for start in 0..parsed.len() {
         let mut path: Vec<usize> = Vec::new();
-        visit(parsed, &index, start, &mut state, &mut path, errors, &mut failed);
+        visit(
+            parsed,
+            &index,
+            start,
+            &mut state,
+            &mut path,
+            errors,
+            &mut failed,
+        );
     }
     // Leaves of the journeys that passed, in an order where nested journeys come first.
     for j in 0..parsed.len() {

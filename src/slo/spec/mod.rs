@@ -18,6 +18,8 @@
 //! - `native.rs`, `openslo.rs`: the two formats.
 //! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
 //!   their column in the file).
+//! - `journey.rs`: journeys (`journey:`, OpenSLO composites): members by reference,
+//!   checked and resolved against the whole set.
 //! - `tests.rs`: the examples, every fixture of `tests/fixtures/slos/`, both formats.
 //!
 //! # Invariants
