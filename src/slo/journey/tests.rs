@@ -329,3 +329,19 @@ fn definitions_of_journeys_load_back() {
         );
     }
 }
+
+#[test]
+fn a_reload_that_changes_a_nested_journey_reweighs_the_outer_one() {
+    let e = engine();
+    let before = find(&e.status(), "shop", "browse-and-checkout", "all").total;
+    assert_eq!(before, 1070);
+    // checkout's payment weight 2 → 1: browse-and-checkout = 3 × (100+50 + 80 + 50) + 80.
+    let text = SLOS.replace("          weight: 2\n", "          weight: 1\n");
+    let slos = parse_file(&text, "journeys.yaml").unwrap();
+    e.replace(SloSet { slos });
+    let st = e.status();
+    assert_eq!(find(&st, "shop", "checkout", "all").total, 280);
+    assert_eq!(find(&st, "shop", "browse-and-checkout", "all").total, 3 * 280 + 80);
+    // The members kept their state across the reload.
+    assert_eq!(find(&st, "login", "availability", "all").total, 150);
+}

@@ -55,9 +55,11 @@ pub struct Journey {
 }
 
 impl PartialEq for Journey {
-    /// Same members with the same weights, in the same order (places in the file aside).
+    /// Same members with the same weights, in the same order (places in the file aside),
+    /// and the same leaves: a nested journey's change changes the journeys around it.
     fn eq(&self, other: &Self) -> bool {
-        self.members.len() == other.members.len()
+        self.leaves == other.leaves
+            && self.members.len() == other.members.len()
             && self
                 .members
                 .iter()
