@@ -341,7 +341,10 @@ fn a_reload_that_changes_a_nested_journey_reweighs_the_outer_one() {
     e.replace(SloSet { slos });
     let st = e.status();
     assert_eq!(find(&st, "shop", "checkout", "all").total, 280);
-    assert_eq!(find(&st, "shop", "browse-and-checkout", "all").total, 3 * 280 + 80);
+    assert_eq!(
+        find(&st, "shop", "browse-and-checkout", "all").total,
+        3 * 280 + 80
+    );
     // The members kept their state across the reload.
     assert_eq!(find(&st, "login", "availability", "all").total, 150);
 }

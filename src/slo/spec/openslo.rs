@@ -126,16 +126,11 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
                        composite (it is counted per cluster, from its members' events)";
             ctx.error(root, "metadata.annotations", msg);
         }
-        if ctx.errors.len() > errors_before {
-            return;
-        }
-        let (Some((target, journey)), Some(service), Some(name), Some(window)) =
-            (journey, service, name, window)
-        else {
-            return;
-        };
-        out.push(Parsed {
-            slo: Slo {
+        if ctx.errors.len() == errors_before
+            && let (Some((target, journey)), Some(service), Some(name), Some(window)) =
+                (journey, service, name, window)
+        {
+            let head = Slo {
                 service,
                 name,
                 description,
@@ -154,9 +149,9 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
                     line,
                     column,
                 },
-            },
-            column,
-        });
+            };
+            out.push(Parsed { slo: head, column });
+        }
         return;
     }
     if let Some(node) = spec.get("indicatorRef") {
