@@ -280,7 +280,8 @@ fn window_events(p: &Plan<'_>) -> (String, String) {
 /// slices over its ended slices. With `guarded`, no series below `min_events` events.
 pub(crate) fn error_ratio_expr(p: &Plan<'_>, window: u64, guarded: bool) -> String {
     if let Some(j) = super::journey::of(p) {
-        return super::journey::error_ratio_expr(p, j, window, guarded);
+        let expr = super::journey::error_ratio_expr(p, j, window, guarded);
+        return super::sloth::roll_up_only(p, expr);
     }
     if p.slices.is_some() {
         let ratio = slice_ratio(p, &plan::engine_label(window));

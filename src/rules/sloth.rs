@@ -57,6 +57,18 @@ pub(crate) fn roll_up_matchers(group_labels: &[String]) -> String {
     out
 }
 
+/// `expr` kept to its `cluster="all"` series in Sloth's mode: for expressions that read
+/// other series than the SLO's own (a journey's, from its members), which the roll-up
+/// matchers do not reach.
+pub(crate) fn roll_up_only(p: &Plan<'_>, expr: String) -> String {
+    if p.labels_mode != LabelMode::Sloth {
+        return expr;
+    }
+    format!(
+        "(\n{expr}\n)\nand on (cluster)\nlabel_replace(vector(1), \"cluster\", \"all\", \"\", \"\")"
+    )
+}
+
 /// `sloth_window` of a recording: the window of an error ratio, `5m` for the current burn
 /// rate, the SLO window for the period burn rate and budget; none for the others.
 fn window_label(p: &Plan<'_>, record: &str) -> Option<String> {
@@ -207,6 +219,30 @@ slos:
         let page = &text[text.find("severity: page").unwrap() - 400..];
         assert!(page.contains("sloth_severity: page"), "{page}");
         assert!(text.contains("sloth_severity: ticket"));
+    }
+
+    #[test]
+    fn a_journey_keeps_its_roll_up_alone() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/slos/journey.yaml"),
+        )
+        .unwrap();
+        let set = crate::slo::spec::parse_file(&text, "journey.yaml").unwrap();
+        let options = Options {
+            labels: LabelMode::Sloth,
+            ..Options::default()
+        };
+        let out = generate(&set, &[Format::Prometheus], &options).unwrap();
+        let text = &out[0].text;
+        // The journey reads its members' series, summed by cluster: only `cluster="all"`
+        // stays, one series per sloth_id.
+        let start = text.find("sloth_id: shop-checkout").unwrap();
+        let group = &text[text[..start].rfind("- name: ").unwrap()..];
+        let ratio = rule(group, "slo:sli_error:ratio_rate5m");
+        assert!(
+            ratio.contains(r#"and on (cluster)"#) && ratio.contains(r#""cluster", "all""#),
+            "{ratio}"
+        );
     }
 
     #[test]
