@@ -744,7 +744,7 @@ def test_dockerfile_contract():
     assert re.search(r"^FROM gcr.io/distroless/cc-debian12:nonroot$", text, re.M)
     # The prebuilt target is the release image's layout on a prebuilt binary: the same
     # runtime lines, in the same order.
-    tail = lambda body: body[body.index("ENV "):]  # noqa: E731
+    tail = lambda body: body[body.index("ENV "):].strip()  # noqa: E731
     assert tail(stages["prebuilt"]) == tail(stages["final"])
     assert "cargo build --release --locked" in (REPO_ROOT / "scripts" / "release-binary.sh").read_text()
     assert re.search(r"^EXPOSE 4317 4318 8888$", text, re.M)
