@@ -32,7 +32,7 @@ pub fn pipeline_exporters<'a>(
             pipeline
                 .exporters
                 .as_ref()
-                .is_none_or(|ids| ids.iter().any(|id| *id == e.id))
+                .is_none_or(|ids| ids.contains(&e.id))
         })
         .filter(|e| exporter_accepts(&e.kind, signal))
         .map(|e| e.id.as_str())
