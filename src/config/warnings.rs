@@ -78,7 +78,9 @@ mod tests {
     use super::*;
 
     fn config(yaml: &str) -> Config {
-        crate::config::parse(yaml, "test.yaml", &crate::config::SystemLookup).expect("valid config")
+        let text = format!("receivers:\n  otlp:\n    protocols:\n      http: {{}}\n{yaml}");
+        crate::config::parse(&text, "test.yaml", &crate::config::SystemLookup)
+            .expect("valid config")
     }
 
     #[test]
