@@ -4,6 +4,10 @@
 //! values are closed enums (signal, protocol, reason), never raw error strings or user data.
 //! Counters move once per request or batch, never once per item. The registry is owned by a
 //! [`Metrics`] value that the app creates and injects, so tests can read it.
+//!
+//! Beside it: `process.rs` (the standard `process_*` series, read from `/proc` at scrape
+//! time), `reload.rs` (whether the last config and SLO file reloads worked),
+//! `log_limit.rs` (rate-limited log lines).
 
 pub mod log_limit;
 pub mod process;
