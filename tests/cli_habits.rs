@@ -201,6 +201,43 @@ fn replay_of_an_empty_capture_fails() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no span facts"));
 }
 
+#[test]
+fn rules_out_dash_writes_one_format_to_stdout_and_refuses_several() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = |formats: &str| {
+        slotel()
+            .current_dir(dir.path())
+            .args([
+                "rules",
+                "--slos",
+                "embedded:examples",
+                "--out",
+                "-",
+                "--format",
+                formats,
+            ])
+            .output()
+            .unwrap()
+    };
+    let one = rules("prometheus");
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let text = String::from_utf8(one.stdout).unwrap();
+    assert!(
+        text.starts_with("groups:") || text.contains("\ngroups:"),
+        "{text}"
+    );
+    assert!(!text.contains("wrote "), "only the file on stdout");
+    let two = rules("prometheus,grafana-dashboard");
+    assert_eq!(two.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&two.stderr);
+    assert!(err.contains("stdout takes one file, this run makes 2 (prometheus-rules.yaml, grafana-dashboard.json)"), "{err}");
+    assert!(!dir.path().join("-").exists(), "no directory named -");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
