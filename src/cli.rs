@@ -1,4 +1,10 @@
 //! The `slotel` command line.
+//!
+//! `completions.rs`: `slotel completions SHELL`; `progress.rs`: the progress line long
+//! runs draw on a terminal.
+
+pub mod completions;
+pub mod progress;
 
 use std::path::PathBuf;
 
@@ -38,4 +44,6 @@ pub enum Command {
     /// Convert SLO specs of another tool (Sloth) into a slotel SLO file, saying why for
     /// every SLO that cannot be converted; exit 1 when none could.
     Import(crate::import::ImportArgs),
+    /// Write a shell completion script (bash, zsh or fish) to stdout.
+    Completions(completions::CompletionsArgs),
 }
