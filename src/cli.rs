@@ -35,4 +35,7 @@ pub enum Command {
     /// `GET /api/v1/slos` would have answered, a timeline, and the alerts the generated
     /// rules would have fired.
     Replay(crate::replay::ReplayArgs),
+    /// Suggest objectives and latency thresholds from a capture (`slo.capture`): what each
+    /// would have cost in error budget, pages and tickets.
+    Suggest(crate::suggest::SuggestArgs),
 }

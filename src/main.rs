@@ -37,6 +37,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Suggest(args) => match slotel::suggest::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("slotel suggest: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Loadgen(args) if args.sink.is_some() => runtime.block_on(async {
             let Some(addr) = args.sink else {
                 return ExitCode::FAILURE;
