@@ -407,7 +407,7 @@ pub fn suggest(args: &SuggestArgs) -> Result<Suggestions, ReplayError> {
         window_covers_period: to.saturating_sub(from) as u128 <= args.window.as_nanos(),
         from: report.from,
         to: report.to,
-        window: humantime::format_duration(args.window).to_string(),
+        window: format!("{}d", args.window.as_secs() / 86_400),
         step: report.step,
         warnings,
         services,
@@ -424,6 +424,8 @@ pub fn run(args: &SuggestArgs) -> Result<(), ReplayError> {
         Format::Json => render::json(&found),
         Format::Text => render::text(&found),
     };
-    println!("{text}");
+    // A closed pipe (`| head`) is not an error.
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
     Ok(())
 }

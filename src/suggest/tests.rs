@@ -401,6 +401,8 @@ fn thresholds_round_up_to_one_of_eleven_steps_a_decade() {
     assert_eq!(nice_ceil(2_668 * MS), 3 * S);
     assert_eq!(nice_ceil(2_100_000), 2_500_000);
     assert_eq!(nice_ceil(1), 1);
-    assert_eq!(candidates::format_nanos(1_500 * MS), "1500ms");
+    assert_eq!(candidates::format_nanos(1_500 * MS), "1.5s");
+    assert_eq!(candidates::format_nanos(1_234_500 * MS), "1234.5s");
+    assert_eq!(candidates::format_nanos(1_500_001), "1500001ns");
     assert_eq!(candidates::format_nanos(250_000), "250us");
 }
