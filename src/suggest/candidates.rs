@@ -185,12 +185,12 @@ pub fn nice_ceil(nanos: u64) -> u64 {
 
 /// Nanoseconds as a duration literal: `900ms`, `1.5s`, `2s`, `250us`, `1234ns`.
 pub(super) fn format_nanos(n: u64) -> String {
-    if n >= 1_000_000_000 && n % 1_000_000 == 0 {
+    if n >= 1_000_000_000 && n.is_multiple_of(1_000_000) {
         let s = format!("{:.3}", n as f64 / 1e9);
         return format!("{}s", s.trim_end_matches('0').trim_end_matches('.'));
     }
     for (unit, per) in [("ms", 1_000_000u64), ("us", 1_000)] {
-        if n >= per && n % per == 0 {
+        if n >= per && n.is_multiple_of(per) {
             return format!("{}{unit}", n / per);
         }
     }

@@ -95,7 +95,7 @@ pub enum Format {
 fn parse_window(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
     let days = d.as_secs() / 86_400;
-    if d.as_secs() % 86_400 != 0 || d.subsec_nanos() != 0 || !(1..=366).contains(&days) {
+    if !d.as_secs().is_multiple_of(86_400) || d.subsec_nanos() != 0 || !(1..=366).contains(&days) {
         return Err(format!("{s}: the window must be whole days, 1d to 366d"));
     }
     Ok(d)
