@@ -95,7 +95,7 @@ fn shop_minute(minute: u64) -> Vec<Sent> {
     (0..PER_MINUTE)
         .map(|i| Sent {
             route: if i % 2 == 0 { "/pay" } else { "/cart" },
-            http: if i == bad && minute % 2 == 0 {
+            http: if i == bad && minute.is_multiple_of(2) {
                 503
             } else {
                 200
