@@ -1,4 +1,10 @@
 //! The `slotel` command line.
+//!
+//! `completions.rs`: `slotel completions SHELL`; `progress.rs`: the progress line long
+//! runs draw on a terminal.
+
+pub mod completions;
+pub mod progress;
 
 use std::path::PathBuf;
 
@@ -38,4 +44,6 @@ pub enum Command {
     /// Suggest objectives and latency thresholds from a capture (`slo.capture`): what each
     /// would have cost in error budget, pages and tickets.
     Suggest(crate::suggest::SuggestArgs),
+    /// Write a shell completion script (bash, zsh or fish) to stdout.
+    Completions(completions::CompletionsArgs),
 }
