@@ -13,13 +13,14 @@ fn slotel() -> Command {
     c
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "run",
     "check",
     "loadgen",
     "redact",
     "rules",
     "replay",
+    "suggest",
     "completions",
 ];
 
