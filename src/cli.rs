@@ -44,6 +44,9 @@ pub enum Command {
     /// Convert SLO specs of another tool (Sloth) into a slotel SLO file, saying why for
     /// every SLO that cannot be converted; exit 1 when none could.
     Import(crate::import::ImportArgs),
+    /// Suggest objectives and latency thresholds from a capture (`slo.capture`): what each
+    /// would have cost in error budget, pages and tickets.
+    Suggest(crate::suggest::SuggestArgs),
     /// Write a shell completion script (bash, zsh or fish) to stdout.
     Completions(completions::CompletionsArgs),
 }

@@ -56,6 +56,7 @@ pub mod rules;
 pub mod shutdown;
 pub mod signal;
 pub mod slo;
+pub mod suggest;
 pub mod telemetry;
 pub mod user_regex;
 pub mod yaml;

@@ -38,6 +38,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Suggest(args) => match slotel::suggest::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("slotel suggest: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Completions(args) => {
             match slotel::cli::completions::write(args.shell, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -13,13 +13,15 @@ fn slotel() -> Command {
     c
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 9] = [
     "run",
     "check",
     "loadgen",
     "redact",
     "rules",
     "replay",
+    "import",
+    "suggest",
     "completions",
 ];
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::rules::plan::{AlertPair, Plan};
-use crate::slo::capture::{Reader, list_files};
+use crate::slo::capture::{CapturedBatch, Reader, list_files};
 use crate::slo::engine::status::Ordered;
 use crate::slo::engine::window::FIXED_WINDOWS;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
@@ -71,7 +71,8 @@ pub enum Format {
 /// `--step`.
 pub const MAX_SAMPLES: u64 = 100_000;
 
-fn parse_step(s: &str) -> Result<Duration, String> {
+/// `--step`: a duration of at least a second.
+pub fn parse_step(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
     if d < Duration::from_secs(1) {
         return Err("the step must be at least 1s".into());
@@ -239,6 +240,8 @@ struct Run {
     firing: BTreeMap<(EntryKey, usize), u64>,
     alerts: Vec<Alert>,
     samples: u64,
+    /// Whether to keep the timeline (`slotel suggest` only needs the alerts).
+    keep_timeline: bool,
 }
 
 impl Run {
@@ -247,15 +250,17 @@ impl Run {
         self.samples += 1;
         for s in self.engine.status() {
             let key = EntryKey::of(&s);
-            self.timelines.entry(key.clone()).or_default().push(Point {
-                time: rfc3339(at),
-                total: s.total,
-                good: s.good,
-                error_ratio: s.error_ratio,
-                error_budget_remaining: s.error_budget_remaining,
-                burn_rate: s.burn_rate.clone(),
-                latency: s.latency.clone(),
-            });
+            if self.keep_timeline {
+                self.timelines.entry(key.clone()).or_default().push(Point {
+                    time: rfc3339(at),
+                    total: s.total,
+                    good: s.good,
+                    error_ratio: s.error_ratio,
+                    error_budget_remaining: s.error_budget_remaining,
+                    burn_rate: s.burn_rate.clone(),
+                    latency: s.latency.clone(),
+                });
+            }
             let slo = (s.service.clone(), s.name.clone());
             let alerting = s.cluster != crate::slo::engine::state::ALL
                 && (s.group.is_some() || !self.grouped.get(&slo).copied().unwrap_or(false));
@@ -298,11 +303,38 @@ fn alert(key: &EntryKey, p: &Pair, start: u64, end: Option<u64>) -> Alert {
     }
 }
 
+/// How a replay runs, besides its arguments.
+pub struct Options<'a> {
+    /// Keep the timeline (else [`Report::timeline`] is empty).
+    pub timeline: bool,
+    /// Applied to every batch read before the engine sees it (e.g. to derive columns).
+    pub prepare: Option<&'a dyn Fn(CapturedBatch) -> Result<CapturedBatch, String>>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self {
+            timeline: true,
+            prepare: None,
+        }
+    }
+}
+
 /// Replays `set` over the capture in `args.capture`; `progress` hears of each file read
 /// (index, count).
 pub fn replay_set(
     set: SloSet,
     args: &ReplayArgs,
+    progress: impl FnMut(usize, usize),
+) -> Result<Report, ReplayError> {
+    replay_with(set, args, &Options::default(), progress)
+}
+
+/// [`replay_set`] with [`Options`].
+pub fn replay_with(
+    set: SloSet,
+    args: &ReplayArgs,
+    options: &Options<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, ReplayError> {
     let needed = FactsSchema::for_slos(&set);
@@ -391,6 +423,11 @@ pub fn replay_set(
             {
                 continue;
             }
+            let batch = match options.prepare {
+                Some(prepare) => prepare(batch)
+                    .map_err(|e| ReplayError::Columns(format!("{}: {e}", file.path.display())))?,
+                None => batch,
+            };
             if let Err(attr) = batch.columns.covers(&needed) {
                 return Err(ReplayError::Columns(format!(
                     "{}: the capture has no column {attr} as the SLOs read it; add it to \
@@ -422,6 +459,7 @@ pub fn replay_set(
                         firing: BTreeMap::new(),
                         alerts: Vec::new(),
                         samples: 0,
+                        keep_timeline: options.timeline,
                     })
                 }
             };

@@ -4,8 +4,9 @@
 //! The engine builds one Arrow batch of span facts per trace request anyway
 //! ([`crate::slo::facts`]); with a capture its schema also holds the capture's columns, and
 //! the engine hands each batch ([`FactsSink::offer`]) to a bounded queue. A writer thread
-//! appends the batches to the current file: the Arrow IPC stream format, zstd-compressed
-//! buffers, flushed at least once a second, so a file in progress is readable and a span's
+//! gathers the batches of several requests (up to 8,192 rows) into one and appends it to
+//! the current file: the Arrow IPC stream format, zstd-compressed buffers, written and
+//! flushed at least once a second, so a file in progress is readable and a span's
 //! facts are on disk within a few seconds of its receipt. A full queue drops the batch and
 //! counts it: recording never waits for the disk.
 //!

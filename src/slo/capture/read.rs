@@ -6,6 +6,9 @@
 //! what the disk does not hold. Decoding stops at the first damaged message with a warning
 //! that names the file, the batch and the byte offset; the batches before it count. A file
 //! in progress ends in a partial message at most, which ends it the same way.
+//!
+//! A message holds the facts of several requests; each request (a run of rows with one
+//! `received_unix_nano`) comes out as a batch of its own, as the live engine recorded it.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -83,6 +86,8 @@ pub struct Reader {
     warning: Option<String>,
     lateness: Option<u64>,
     future: Option<u64>,
+    /// A decoded batch of several requests, and where its next request starts.
+    held: Option<(RecordBatch, usize)>,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -199,6 +204,7 @@ impl Reader {
             damage,
             index: 0,
             warning: None,
+            held: None,
         })
     }
 
@@ -236,27 +242,65 @@ impl Reader {
     }
 }
 
+/// The rows from `start` received at the same time as row `start`.
+fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, String> {
+    let received = batch
+        .column_by_name(RECEIVED)
+        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .ok_or_else(|| format!("no {RECEIVED} column"))?;
+    if received.null_count() > 0 {
+        return Err(format!("column {RECEIVED} has nulls"));
+    }
+    let values = received.values();
+    let Some(first) = values.get(start) else {
+        return Err(format!("column {RECEIVED} is empty"));
+    };
+    Ok(values[start..].iter().take_while(|v| *v == first).count())
+}
+
 impl Iterator for Reader {
     type Item = CapturedBatch;
 
     fn next(&mut self) -> Option<CapturedBatch> {
-        let stream = self.stream.as_mut()?;
-        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
-        let batch = match next {
-            Ok(Some(Ok(batch))) => batch,
-            Ok(Some(Err(e))) => {
-                self.stop(e.to_string());
-                return None;
-            }
-            Err(_) => {
-                self.stop("undecodable".to_string());
-                return None;
-            }
-            Ok(None) => {
-                if let Some(damage) = self.damage.take() {
-                    self.stop(damage);
+        if self.held.is_none() {
+            let stream = self.stream.as_mut()?;
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
+            let batch = match next {
+                Ok(Some(Ok(batch))) => batch,
+                Ok(Some(Err(e))) => {
+                    self.stop(e.to_string());
+                    return None;
                 }
-                self.stream = None;
+                Err(_) => {
+                    self.stop("undecodable".to_string());
+                    return None;
+                }
+                Ok(None) => {
+                    if let Some(damage) = self.damage.take() {
+                        self.stop(damage);
+                    }
+                    self.stream = None;
+                    return None;
+                }
+            };
+            self.held = Some((batch, 0));
+        }
+        // One message holds the facts of several requests (the writer gathers them): each
+        // request, a run of rows with one receipt time, is a batch of its own.
+        let (held, start) = self.held.take()?;
+        let batch = match request_at(&held, start) {
+            Ok(len) if start + len < held.num_rows() => {
+                let part = held.slice(start, len);
+                self.held = Some((held, start + len));
+                part
+            }
+            Ok(len) if start == 0 => {
+                debug_assert_eq!(len, held.num_rows());
+                held
+            }
+            Ok(len) => held.slice(start, len),
+            Err(e) => {
+                self.stop(e);
                 return None;
             }
         };

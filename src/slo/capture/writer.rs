@@ -10,11 +10,14 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
+use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{
+    Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, UInt64Array,
+};
 use arrow_ipc::CompressionType;
 use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::{
     Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, RECEIVED, TENANT,
@@ -24,6 +27,11 @@ use crate::telemetry::log_limit::LogLimiter;
 
 /// How often buffered facts are flushed to the file, and housekeeping runs.
 const TICK: Duration = Duration::from_secs(1);
+
+/// Requests' facts are gathered up to this many rows and written as one batch: one IPC
+/// message (and one resent dictionary per dictionary column, one compressed frame per
+/// buffer) per few thousand spans instead of per request.
+const COALESCE_ROWS: usize = 8192;
 
 /// zstd level of the capture files: 1 costs the receive path less CPU than the default 3
 /// (the writer shares the CPUs with receiving) for files a little larger.
@@ -63,6 +71,9 @@ struct Current {
     output: SchemaRef,
     started: u64,
     dirty: bool,
+    /// Requests not written yet (all of the `input` schema), and their rows.
+    pending: Vec<Item>,
+    pending_rows: usize,
 }
 
 impl Current {
@@ -181,8 +192,31 @@ impl Writer {
         let Some(current) = &mut self.current else {
             return;
         };
-        let result =
-            with_extra(&item, &current.output).and_then(|batch| current.writer.write(&batch));
+        current.pending_rows += item.batch.num_rows();
+        current.pending.push(item);
+        if current.pending_rows >= COALESCE_ROWS {
+            self.write_pending(now);
+        }
+        self.enforce_bytes();
+        self.publish();
+    }
+
+    /// Writes the current file's pending requests as one batch.
+    fn write_pending(&mut self, now: u64) {
+        let Some(current) = &mut self.current else {
+            return;
+        };
+        if current.pending.is_empty() {
+            return;
+        }
+        let items = std::mem::take(&mut current.pending);
+        let rows = std::mem::take(&mut current.pending_rows) as u64;
+        let result = items
+            .iter()
+            .map(|item| with_extra(item, &current.output))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|batches| concat(&current.output, &batches))
+            .and_then(|batch| current.writer.write(&batch));
         match result {
             Ok(()) => {
                 current.dirty = true;
@@ -194,8 +228,6 @@ impl Writer {
                 self.close_current(now);
             }
         }
-        self.enforce_bytes();
-        self.publish();
     }
 
     fn failed(&mut self, rows: u64, error: &str) {
@@ -249,11 +281,14 @@ impl Writer {
             output,
             started: now,
             dirty: true,
+            pending: Vec::new(),
+            pending_rows: 0,
         });
         Ok(())
     }
 
     fn flush(&mut self) {
+        self.write_pending(wall());
         let Some(current) = &mut self.current else {
             return;
         };
@@ -269,6 +304,7 @@ impl Writer {
     }
 
     fn close_current(&mut self, now: u64) {
+        self.write_pending(now);
         let Some(mut current) = self.current.take() else {
             return;
         };
@@ -374,4 +410,44 @@ fn with_extra(item: &Item, output: &SchemaRef) -> Result<RecordBatch, arrow_sche
         Arc::new(values),
     )?));
     RecordBatch::try_new(output.clone(), columns)
+}
+
+/// One batch of `batches` (all of `schema`), rows in order. A dictionary column keeps
+/// every batch's dictionary whole, one after the other, its keys moved past those before:
+/// columns keyed by the row's resource (`cluster`, `service`, `resource.attributes[…]`)
+/// still share their keys.
+fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch, ArrowError> {
+    if let [one] = batches {
+        return Ok(one.clone());
+    }
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (i, field) in schema.fields().iter().enumerate() {
+        let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
+        let column: ArrayRef = match field.data_type() {
+            DataType::Dictionary(k, _) if **k == DataType::Int32 => {
+                let mut keys: Vec<Option<i32>> = Vec::with_capacity(batches.len() * 512);
+                let mut values: Vec<&dyn Array> = Vec::with_capacity(parts.len());
+                let mut offset: i32 = 0;
+                for part in &parts {
+                    let dict = part.as_dictionary::<Int32Type>();
+                    keys.extend(dict.keys().iter().map(|k| k.map(|k| k + offset)));
+                    values.push(dict.values().as_ref());
+                    offset = i32::try_from(dict.values().len())
+                        .ok()
+                        .and_then(|n| offset.checked_add(n))
+                        .ok_or_else(|| {
+                            ArrowError::ComputeError("dictionary too large".to_string())
+                        })?;
+                }
+                let values = arrow_select::concat::concat(&values)?;
+                Arc::new(DictionaryArray::<Int32Type>::try_new(
+                    Int32Array::from(keys),
+                    values,
+                )?)
+            }
+            _ => arrow_select::concat::concat(&parts)?,
+        };
+        columns.push(column);
+    }
+    RecordBatch::try_new(schema.clone(), columns)
 }
