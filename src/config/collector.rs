@@ -1,0 +1,267 @@
+//! OpenTelemetry Collector spellings: a pass over the YAML tree, before decoding, that
+//! translates the keys a collector config holds into slotel's, drops those with no
+//! effect here (with a warning) and refuses, with a message that says why, those whose
+//! meaning slotel does not share.
+//!
+//! The rules are the table in `collector_keys.rs`, keyed by field path with ids
+//! normalised (`exporters.otlp/tempo.tls` is looked up as `exporters.otlp.tls`). Every
+//! rule that fires leaves a [`Translation`]: `slotel check` prints the warnings, and
+//! `slotel check --explain` prints them all. A refused key becomes a [`ConfigError`] and
+//! leaves the tree, so the decoder never reports it a second time as unknown.
+//!
+//! Keys slotel reads natively with the collector's meaning (`endpoint`, `headers`,
+//! `tls.insecure`, `sending_queue.num_consumers`, …) stay in the tree and are explained
+//! only when the table lists them.
+
+use std::fmt;
+
+use super::collector_keys::{Action, RULES, Verdict};
+use crate::yaml::read::hint;
+use crate::yaml::{ConfigError, Node, Value};
+
+/// What slotel does with one collector key it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Treatment {
+    /// Read with the collector's meaning (perhaps under another name).
+    Translated,
+    /// Has no effect in slotel; a warning.
+    Ignored,
+    /// Refused: slotel differs on purpose; an error.
+    Refused,
+}
+
+/// One collector key found in a config, where, and what slotel does with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    pub file: String,
+    /// The field path as written, e.g. `exporters.otlp/tempo.tls.insecure`.
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub treatment: Treatment,
+    /// Lowercase, without a trailing period.
+    pub message: String,
+}
+
+impl fmt::Display for Translation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.treatment {
+            Treatment::Translated => "translated",
+            Treatment::Ignored => "ignored",
+            Treatment::Refused => "refused",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {}: {what}: {}",
+            self.file, self.line, self.column, self.path, self.message
+        )
+    }
+}
+
+/// The sections whose second segment is an id `type[/name]`, normalised to `type`.
+const ID_SECTIONS: &[&str] = &["receivers", "processors", "exporters", "extensions", "connectors"];
+
+/// Translates `root` in place; refusals go to `errors`.
+pub(crate) fn translate(
+    root: &mut Node,
+    file: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<Translation> {
+    let mut pass = Pass {
+        file,
+        errors,
+        notes: Vec::new(),
+    };
+    pass.walk(root, &mut Vec::new(), &mut Vec::new());
+    pass.notes
+}
+
+struct Pass<'a> {
+    file: &'a str,
+    errors: &'a mut Vec<ConfigError>,
+    notes: Vec<Translation>,
+}
+
+impl Pass<'_> {
+    /// `written` is the path as in the file, `normal` with ids normalised.
+    fn walk(&mut self, node: &mut Node, written: &mut Vec<String>, normal: &mut Vec<String>) {
+        let Value::Map(entries) = &mut node.value else {
+            return;
+        };
+        let mut i = 0;
+        while i < entries.len() {
+            let Value::Scalar { text: key, .. } = &entries[i].0.value else {
+                i += 1;
+                continue;
+            };
+            let key = key.clone();
+            let normal_key = normalise(normal, &key);
+            written.push(key.clone());
+            normal.push(normal_key);
+            let keep = self.apply(entries, i, written, normal);
+            if keep {
+                self.walk(&mut entries[i].1, written, normal);
+                i += 1;
+            } else {
+                entries.remove(i);
+            }
+            written.pop();
+            normal.pop();
+        }
+    }
+
+    /// Applies the rule for entry `i`, if any; false when the entry leaves the tree.
+    fn apply(
+        &mut self,
+        entries: &mut [(Node, Node)],
+        i: usize,
+        written: &[String],
+        normal: &[String],
+    ) -> bool {
+        let Some(rule) = RULES.iter().find(|r| matches(r.path, normal)) else {
+            return true;
+        };
+        let (key_node, value) = (&entries[i].0, &entries[i].1);
+        let path = written.join(".");
+        let verdict = match rule.action {
+            Action::Same(why) => Verdict::Keep(why.to_string()),
+            Action::Ignore(why) => Verdict::Drop(why.to_string()),
+            Action::Refuse(why) => Verdict::Refuse(why.to_string()),
+            Action::Gone(why) => Verdict::Gone(why.to_string()),
+            Action::Custom(handler) => handler(value, entries, last(written)),
+        };
+        let (line, column) = (key_node.line, key_node.column);
+        let note = |treatment, message: String| Translation {
+            file: self.file.to_string(),
+            path: path.clone(),
+            line,
+            column,
+            treatment,
+            message,
+        };
+        match verdict {
+            Verdict::Pass => true,
+            Verdict::Keep(why) => {
+                self.notes.push(note(Treatment::Translated, why));
+                true
+            }
+            Verdict::Replace { key, value, note: why } => {
+                self.notes.push(note(Treatment::Translated, why));
+                let entry = &mut entries[i];
+                if let Some(key) = key {
+                    entry.0.value = Value::Scalar {
+                        text: key.to_string(),
+                        quoted: false,
+                    };
+                }
+                if let Some(value) = value {
+                    entry.1 = value;
+                }
+                true
+            }
+            Verdict::Drop(why) => {
+                self.notes.push(note(Treatment::Ignored, why));
+                false
+            }
+            Verdict::Gone(why) => {
+                self.notes.push(note(Treatment::Translated, why));
+                false
+            }
+            Verdict::Refuse(why) => {
+                let translation = note(Treatment::Refused, why);
+                self.errors.push(ConfigError {
+                    file: translation.file.clone(),
+                    path: translation.path.clone(),
+                    line,
+                    column,
+                    message: translation.message.clone(),
+                });
+                self.notes.push(translation);
+                false
+            }
+        }
+    }
+}
+
+/// The normalised form of `key` under `parent`: `type/name` → `type` for ids, and
+/// `traces/name` → `traces/*` for named pipelines (which the table refuses).
+fn normalise(parent: &[String], key: &str) -> String {
+    let is_id = match parent {
+        [section] => ID_SECTIONS.contains(&section.as_str()),
+        [service, pipelines] => service == "service" && pipelines == "pipelines",
+        _ => false,
+    };
+    match key.split_once('/') {
+        Some((kind, _)) if is_id && parent.len() == 2 => format!("{kind}/*"),
+        Some((kind, _)) if is_id => kind.to_string(),
+        _ => key.to_string(),
+    }
+}
+
+/// `pattern` segments: a name, `*` (any one), `a|b` (either) or `!a|b` (neither).
+fn matches(pattern: &str, path: &[String]) -> bool {
+    let segments: Vec<&str> = pattern.split('.').collect();
+    segments.len() == path.len()
+        && segments.iter().zip(path).all(|(p, s)| match *p {
+            "*" => true,
+            p if p.starts_with('!') => !p[1..].split('|').any(|a| a == s),
+            p => p.split('|').any(|a| a == s),
+        })
+}
+
+fn last(path: &[String]) -> &str {
+    path.last().map_or("", String::as_str)
+}
+
+/// A scalar's text (not interpolated), or `None` for anything else.
+pub(super) fn text(node: &Node) -> Option<&str> {
+    match &node.value {
+        Value::Scalar { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+/// A plain scalar node at `at`'s place.
+pub(super) fn scalar(at: &Node, text: String) -> Node {
+    Node {
+        value: Value::Scalar {
+            text,
+            quoted: false,
+        },
+        line: at.line,
+        column: at.column,
+    }
+}
+
+/// `, did you mean …?` when `name` is a typo of one of `known`.
+pub(super) fn typo(name: &str, known: &[&str]) -> bool {
+    hint(name, known).starts_with(", did you mean")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> Vec<String> {
+        p.split('.').map(String::from).collect()
+    }
+
+    #[test]
+    fn patterns_match_whole_paths_with_wildcards_and_alternatives() {
+        assert!(matches("exporters.*.tls.insecure", &path("exporters.otlp.tls.insecure")));
+        assert!(!matches("exporters.*.tls", &path("exporters.otlp.tls.insecure")));
+        assert!(matches("a.otlp|otlphttp.b", &path("a.otlphttp.b")));
+        assert!(!matches("a.!otlp|x.b", &path("a.otlp.b")));
+        assert!(matches("a.!otlp|x.b", &path("a.kafka.b")));
+    }
+
+    #[test]
+    fn ids_are_normalised_to_their_type() {
+        let exporters = path("exporters");
+        assert_eq!(normalise(&exporters, "otlp/tempo"), "otlp");
+        assert_eq!(normalise(&exporters, "otlp"), "otlp");
+        assert_eq!(normalise(&path("service.pipelines"), "traces/x"), "traces/*");
+        assert_eq!(normalise(&path("service.pipelines"), "traces"), "traces");
+        assert_eq!(normalise(&path("exporters.otlp"), "a/b"), "a/b");
+    }
+}
