@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command.unwrap_or(Command::Run) {
         Command::Run => runtime.block_on(run(cli.config)),
-        Command::Check => check(cli.config),
+        Command::Check { explain } => check(cli.config, explain),
         Command::Redact(args) => redact(cli.config, &args),
         Command::Rules(args) => rules(cli.config, &args),
         Command::Replay(args) => match slotel::replay::run(&args) {
@@ -109,8 +109,16 @@ fn rules(path: Option<std::path::PathBuf>, args: &slotel::rules::cli::RulesArgs)
     }
 }
 
-fn check(path: Option<std::path::PathBuf>) -> ExitCode {
-    let cfg = match config::load(path.as_deref()) {
+fn check(path: Option<std::path::PathBuf>, explain: bool) -> ExitCode {
+    let (cfg, translations) = config::load_explained(path.as_deref());
+    for t in &translations {
+        if explain {
+            println!("{t}");
+        } else if t.treatment == config::Treatment::Ignored {
+            eprintln!("warning: {t}");
+        }
+    }
+    let cfg = match cfg {
         Ok(cfg) => cfg,
         Err(errors) => {
             eprintln!("{errors}");
@@ -130,7 +138,8 @@ fn check(path: Option<std::path::PathBuf>) -> ExitCode {
 }
 
 async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
-    let cfg = match config::load(path.as_deref()) {
+    let (cfg, translations) = config::load_explained(path.as_deref());
+    let cfg = match cfg {
         Ok(cfg) => cfg,
         Err(errors) => {
             eprintln!("{errors}");
@@ -140,6 +149,9 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
     if let Err(e) = telemetry::init_logs(&cfg.service.logs) {
         eprintln!("slotel: {e}");
         return ExitCode::FAILURE;
+    }
+    for t in translations.iter().filter(|t| t.treatment == config::Treatment::Ignored) {
+        tracing::warn!("{t}");
     }
     let running = match app::start(&cfg).await {
         Ok(r) => r,

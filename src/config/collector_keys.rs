@@ -138,7 +138,7 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "receivers.otlp.protocols.grpc|http.include_metadata",
-        Same(
+        Gone(
             "slotel always keeps the tenant of a request (from `receivers.otlp.auth`) \
              with its data; other request metadata is not carried",
         ),
