@@ -9,6 +9,7 @@
 //!   forward proxy expects.
 //!
 //! gRPC picks the proxy as grpc-go does: `HTTPS_PROXY` whatever the endpoint's scheme.
+//! `localhost` and loopback addresses always go direct, as in Go.
 //! Credentials in the proxy URL (`http://user:pass@proxy:3128`) are sent as
 //! `Proxy-Authorization: Basic …`. Only `http://` proxies are supported.
 //!
@@ -112,6 +113,9 @@ impl Proxies {
 
     fn intercept(&self, dst: &Uri) -> Option<Intercept> {
         let matcher = self.matcher.as_ref()?;
+        if is_loopback(dst) {
+            return None;
+        }
         if self.http2_only && dst.scheme_str() == Some("http") {
             // grpc-go asks for the proxy of an `https://` URL whatever the scheme.
             let mut parts = dst.clone().into_parts();
@@ -134,6 +138,17 @@ impl Proxies {
     fn tunnels(&self, dst: &Uri) -> bool {
         self.http2_only || dst.scheme_str() != Some("http")
     }
+}
+
+/// `localhost` and loopback addresses never go through a proxy (as in Go, so in the
+/// collector).
+fn is_loopback(dst: &Uri) -> bool {
+    let host = dst.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The TCP connector under the TLS one: straight to the backend, to the proxy (forward),
@@ -240,5 +255,100 @@ impl Write for ProxyStream {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> ProxyEnv {
+        ProxyEnv::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    fn via(p: &Proxies, dst: &str) -> Option<String> {
+        p.intercept(&dst.parse().unwrap())
+            .map(|i| i.uri().authority().unwrap().to_string())
+    }
+
+    #[test]
+    fn uppercase_wins_and_empty_counts_as_unset() {
+        let e = env(&[
+            ("HTTPS_PROXY", "http://upper:1"),
+            ("https_proxy", "http://lower:1"),
+            ("HTTP_PROXY", " "),
+            ("http_proxy", "http://lower:2"),
+            ("no_proxy", "internal"),
+        ]);
+        assert_eq!(e.https.as_deref(), Some("http://upper:1"));
+        assert_eq!(e.http.as_deref(), Some("http://lower:2"));
+        assert_eq!(e.no.as_deref(), Some("internal"));
+        assert!(env(&[("NO_PROXY", "x")]).is_empty());
+    }
+
+    #[test]
+    fn each_scheme_has_its_proxy_and_grpc_takes_the_https_one() {
+        let e = env(&[
+            ("HTTPS_PROXY", "http://tls-proxy:3128"),
+            ("HTTP_PROXY", "plain-proxy:3128"),
+        ]);
+        let http = Proxies::new(&e, false);
+        assert_eq!(via(&http, "https://mimir.example.com/api/v1/push").as_deref(), Some("tls-proxy:3128"));
+        assert_eq!(via(&http, "http://mimir.example.com/api/v1/push").as_deref(), Some("plain-proxy:3128"));
+        let grpc = Proxies::new(&e, true);
+        assert_eq!(via(&grpc, "http://tempo:4317").as_deref(), Some("tls-proxy:3128"));
+        assert_eq!(via(&grpc, "https://tempo:4317").as_deref(), Some("tls-proxy:3128"));
+    }
+
+    #[test]
+    fn no_proxy_and_loopback_go_direct() {
+        let e = env(&[
+            ("HTTPS_PROXY", "http://proxy:3128"),
+            ("NO_PROXY", "example.com, .svc.cluster.local,10.0.0.0/8, 192.168.1.7"),
+        ]);
+        let p = Proxies::new(&e, false);
+        for direct in [
+            "https://example.com/",
+            "https://mimir.example.com/",
+            "https://tempo.tempo.svc.cluster.local:4317/",
+            "https://10.20.30.40/",
+            "https://192.168.1.7:8443/",
+            "https://localhost:4317/",
+            "https://127.0.0.1:4317/",
+            "https://[::1]:4317/",
+        ] {
+            assert_eq!(via(&p, direct), None, "{direct}");
+        }
+        for proxied in ["https://notexample.com/", "https://192.168.1.8/", "https://11.0.0.1/"] {
+            assert!(via(&p, proxied).is_some(), "{proxied}");
+        }
+    }
+
+    #[test]
+    fn credentials_go_in_proxy_authorization_only_when_forwarding() {
+        let e = env(&[
+            ("HTTP_PROXY", "http://user:pw@proxy:3128"),
+            ("HTTPS_PROXY", "http://user:pw@proxy:3128"),
+        ]);
+        let p = Proxies::new(&e, false);
+        // base64("user:pw")
+        let forwarded = p.forward_auth(&"http://mimir/api/v1/push".parse().unwrap());
+        assert_eq!(forwarded.unwrap(), "Basic dXNlcjpwdw==");
+        // A tunnel carries them in its CONNECT, never in the request to the backend.
+        assert!(p.forward_auth(&"https://mimir/api/v1/push".parse().unwrap()).is_none());
+        assert!(Proxies::new(&e, true).forward_auth(&"http://tempo:4317/".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn only_http_proxies_are_supported() {
+        assert_eq!(env(&[("HTTPS_PROXY", "http://p:1")]).unsupported(), None);
+        assert_eq!(env(&[("HTTPS_PROXY", "p:3128")]).unsupported(), None);
+        for bad in ["socks5://p:1080", "https://p:443", "http://"] {
+            assert_eq!(env(&[("HTTP_PROXY", bad)]).unsupported().as_deref(), Some(bad));
+        }
     }
 }
