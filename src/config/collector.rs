@@ -88,26 +88,26 @@ impl Pass<'_> {
         let Value::Map(entries) = &mut node.value else {
             return;
         };
-        let mut i = 0;
-        while i < entries.len() {
+        // Removals wait until every key of this mapping had its rule, so a rule can
+        // read a sibling that another rule removes (`queue_size` reads `sizer`).
+        let mut keep = vec![true; entries.len()];
+        for (i, kept) in keep.iter_mut().enumerate() {
             let Value::Scalar { text: key, .. } = &entries[i].0.value else {
-                i += 1;
                 continue;
             };
             let key = key.clone();
             let normal_key = normalise(normal, &key);
-            written.push(key.clone());
+            written.push(key);
             normal.push(normal_key);
-            let keep = self.apply(entries, i, written, normal);
-            if keep {
+            *kept = self.apply(entries, i, written, normal);
+            if *kept {
                 self.walk(&mut entries[i].1, written, normal);
-                i += 1;
-            } else {
-                entries.remove(i);
             }
             written.pop();
             normal.pop();
         }
+        let mut kept = keep.into_iter();
+        entries.retain(|_| kept.next().unwrap_or(true));
     }
 
     /// Applies the rule for entry `i`, if any; false when the entry leaves the tree.
