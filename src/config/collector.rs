@@ -264,4 +264,83 @@ mod tests {
         assert_eq!(normalise(&path("service.pipelines"), "traces"), "traces");
         assert_eq!(normalise(&path("exporters.otlp"), "a/b"), "a/b");
     }
+
+    struct Env(&'static str, &'static str);
+
+    impl crate::yaml::Lookup for Env {
+        fn env(&self, name: &str) -> Option<String> {
+            (name == self.0).then(|| self.1.to_string())
+        }
+        fn read_file(&self, _: &std::path::Path) -> std::io::Result<String> {
+            Err(std::io::Error::other("no files"))
+        }
+    }
+
+    fn endpoint(exporter: &str) -> String {
+        let text = format!(
+            "receivers: {{otlp: {{protocols: {{grpc: }}}}}}\nexporters:\n  otlp/x: {exporter}\n"
+        );
+        let cfg = crate::config::parse(&text, "t.yaml", &Env("EP", "http://env-host:4317"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        match &cfg.exporters[0].kind {
+            crate::config::ExporterKind::OtlpGrpc(c, _) => c.client.endpoint.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn otlp_host_port_is_tls_unless_insecure_and_a_scheme_decides_for_itself() {
+        let cases = [
+            ("{endpoint: tempo:4317}", "https://tempo:4317"),
+            ("{endpoint: tempo:4317, tls: {insecure: false}}", "https://tempo:4317"),
+            ("{endpoint: tempo:4317, tls: {insecure: true}}", "http://tempo:4317"),
+            ("{endpoint: 'http://tempo:4317'}", "http://tempo:4317"),
+            ("{endpoint: 'https://tempo:4317', tls: {insecure: true}}", "https://tempo:4317"),
+            ("{endpoint: '${env:EP}', tls: {insecure: true}}", "http://env-host:4317"),
+            ("{endpoint: tempo:4317, tls: {insecure_skip_verify: true}}", "https://tempo:4317"),
+        ];
+        for (exporter, expected) in cases {
+            assert_eq!(endpoint(exporter), expected, "{exporter}");
+        }
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match crate::config::parse(text, "t.yaml", &Env("", "")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn queue_size_is_bytes_with_a_bytes_sizer_whatever_the_key_order() {
+        for queue in [
+            "{sizer: bytes, queue_size: 1000000}",
+            "{queue_size: 1000000, sizer: bytes}",
+        ] {
+            let text = format!(
+                "receivers: {{otlp: {{protocols: {{grpc: }}}}}}\nexporters:\n  \
+                 otlphttp: {{endpoint: 'http://a', sending_queue: {queue}}}\n"
+            );
+            let cfg = crate::config::parse(&text, "t.yaml", &Env("", "")).unwrap();
+            let crate::config::ExporterKind::OtlpHttp(_, d) = &cfg.exporters[0].kind else {
+                panic!();
+            };
+            assert_eq!(d.queue.max_bytes, 1_000_000, "{queue}");
+        }
+    }
+
+    #[test]
+    fn a_collector_key_and_its_slotel_spelling_together_are_an_error() {
+        let text = "receivers: {otlp: {protocols: {grpc: {max_recv_msg_size_mib: 4, max_recv_msg_size: 4MiB}}}}\n";
+        assert_eq!(
+            errors(text),
+            ["t.yaml:1:39: receivers.otlp.protocols.grpc.max_recv_msg_size_mib: set either \
+              `max_recv_msg_size_mib` or `max_recv_msg_size`, not both"]
+        );
+        let text = "receivers: {otlp: {protocols: {grpc: }}}\nservice: {telemetry: {logs: {encoding: yaml}}}\n";
+        assert_eq!(
+            errors(text),
+            ["t.yaml:2:31: service.telemetry.logs.encoding: invalid encoding \"yaml\", expected `json` or `console`"]
+        );
+    }
 }

@@ -415,7 +415,7 @@ fn receiver_type(_: &Node, _: &[(Node, Node)], key: &str) -> Verdict {
 
 fn processor_type(_: &Node, _: &[(Node, Node)], key: &str) -> Verdict {
     let kind = key.split('/').next().unwrap_or(key);
-    if typo(kind, &["redaction"]) {
+    if typo(kind, &["redaction"]) || (kind.len() >= 3 && "redaction".starts_with(kind)) {
         return Verdict::Pass;
     }
     Verdict::Refuse(format!(
@@ -431,7 +431,7 @@ fn exporter_type(_: &Node, _: &[(Node, Node)], key: &str) -> Verdict {
     }
     let message = match kind {
         "logging" => "the `logging` exporter is `debug` (in slotel and in recent collectors)".to_string(),
-        "otlp_grpc" => "slotel's OTLP gRPC exporter is `otlp`".to_string(),
+        "otlp_grpc" | "otlpgrpc" => "slotel's OTLP gRPC exporter is `otlp`".to_string(),
         "otlp_http" => "slotel's OTLP HTTP exporter is `otlphttp`".to_string(),
         _ => format!(
             "slotel has no `{kind}` exporter: it has {}; send OTLP to a collector that has it",
@@ -523,6 +523,7 @@ fn queue_size(_: &Node, siblings: &[(Node, Node)], _: &str) -> Verdict {
 fn queue_storage(value: &Node, _: &[(Node, Node)], _: &str) -> Verdict {
     match scalar_text(value).as_str() {
         "memory" | "disk" => Verdict::Pass,
+        other if typo(other, &["memory", "disk"]) => Verdict::Pass,
         other => Verdict::Refuse(format!(
             "{other:?} names a collector storage extension: slotel's disk queue is \
              `storage: disk` with a `directory`"
