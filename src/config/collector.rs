@@ -340,7 +340,7 @@ mod tests {
         let text = "receivers: {otlp: {protocols: {grpc: }}}\nservice: {telemetry: {logs: {encoding: yaml}}}\n";
         assert_eq!(
             errors(text),
-            ["t.yaml:2:31: service.telemetry.logs.encoding: invalid encoding \"yaml\", expected `json` or `console`"]
+            ["t.yaml:2:30: service.telemetry.logs.encoding: invalid encoding \"yaml\", expected `json` or `console`"]
         );
     }
 }
