@@ -187,8 +187,8 @@ pub(super) static RULES: &[Rule] = &[
         ),
     ),
     rule(
-        "receivers.otlp.protocols.grpc|http.tls.cert_pem|key_pem|ca_pem|client_ca_pem",
-        Refuse("inline PEM is not supported: write it to a file (`cert_file`, `key_file`, `client_ca_file`)"),
+        "receivers.otlp.protocols.grpc|http.tls.cert_pem|key_pem|ca_pem|client_ca_pem|tpm",
+        Refuse("inline PEM and TPM keys are not supported: write them to files (`cert_file`, `key_file`, `client_ca_file`)"),
     ),
     rule(
         "receivers.otlp.protocols.grpc|http.tls.min_version|max_version|cipher_suites|curve_preferences|reload_interval|client_ca_file_reload|include_system_ca_certs_pool",
@@ -229,8 +229,8 @@ pub(super) static RULES: &[Rule] = &[
         Same("accepts any server certificate (still TLS)"),
     ),
     rule(
-        "exporters.*.tls.ca_pem|cert_pem|key_pem",
-        Refuse("inline PEM is not supported: write it to a file (`ca_file`, `cert_file`, `key_file`)"),
+        "exporters.*.tls.ca_pem|cert_pem|key_pem|tpm",
+        Refuse("inline PEM and TPM keys are not supported: write them to files (`ca_file`, `cert_file`, `key_file`)"),
     ),
     rule(
         "exporters.*.tls.server_name_override",
@@ -308,6 +308,13 @@ pub(super) static RULES: &[Rule] = &[
         Ignore(
             "slotel's remote write uses the shared `sending_queue` (`max_bytes`, \
              `num_consumers`)",
+        ),
+    ),
+    rule(
+        "exporters.prometheusremotewrite.http",
+        Refuse(
+            "write the client keys (`endpoint`, `headers`, `tls`, `timeout`) at the \
+             exporter's top level",
         ),
     ),
     rule(
@@ -528,5 +535,34 @@ fn queue_storage(value: &Node, _: &[(Node, Node)], _: &str) -> Verdict {
             "{other:?} names a collector storage extension: slotel's disk queue is \
              `storage: disk` with a `directory`"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's collector section names every key the table handles.
+    #[test]
+    fn the_readme_lists_every_key_of_the_table() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("## Coming from the OpenTelemetry Collector")
+            .expect("the section");
+        let section = &readme[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+        let mut missing = Vec::new();
+        for rule in RULES {
+            let leaf = rule.path.rsplit('.').next().unwrap_or_default();
+            for key in leaf.split('|') {
+                if key.contains(['*', '!', '/']) || key.is_empty() {
+                    continue;
+                }
+                if !section.contains(&format!("`{key}")) && !section.contains(&format!(".{key}`")) {
+                    missing.push(format!("{key} ({})", rule.path));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in the README: {missing:?}");
     }
 }
