@@ -150,7 +150,10 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
         eprintln!("slotel: {e}");
         return ExitCode::FAILURE;
     }
-    for t in translations.iter().filter(|t| t.treatment == config::Treatment::Ignored) {
+    for t in translations
+        .iter()
+        .filter(|t| t.treatment == config::Treatment::Ignored)
+    {
         tracing::warn!("{t}");
     }
     let running = match app::start(&cfg).await {

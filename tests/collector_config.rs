@@ -32,7 +32,10 @@ fn fixtures() -> Vec<PathBuf> {
 
 fn check(path: &Path, explain: bool) -> (Option<i32>, String, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_slotel"));
-    c.env_remove("SLOTEL_CONFIG").arg("check").arg("--config").arg(path);
+    c.env_remove("SLOTEL_CONFIG")
+        .arg("check")
+        .arg("--config")
+        .arg(path);
     if explain {
         c.arg("--explain");
     }
@@ -69,7 +72,11 @@ fn every_collector_key_is_read_or_gets_its_reason() {
         let (code, stdout, stderr) = check(&path, false);
         let prefix = format!("{}:", path.display());
         let generic: Vec<&str> = stderr.lines().filter(|l| is_generic(l)).collect();
-        assert!(generic.is_empty(), "{name}: generic errors:\n{}", generic.join("\n"));
+        assert!(
+            generic.is_empty(),
+            "{name}: generic errors:\n{}",
+            generic.join("\n")
+        );
         let errors: Vec<String> = stderr
             .lines()
             .filter(|l| !l.starts_with("warning: "))
@@ -91,7 +98,8 @@ fn every_collector_key_is_read_or_gets_its_reason() {
 
 #[test]
 fn explain_lists_each_collector_key_and_what_slotel_does() {
-    let gateway = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/collector/gateway.yaml");
+    let gateway =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/collector/gateway.yaml");
     let (code, stdout, _) = check(&gateway, true);
     assert_eq!(code, Some(0));
     let find = |path: &str| {
@@ -101,17 +109,29 @@ fn explain_lists_each_collector_key_and_what_slotel_does() {
             .unwrap_or_else(|| panic!("no line for {path} in:\n{stdout}"))
             .to_string()
     };
-    assert!(find("receivers.otlp.protocols.grpc.max_recv_msg_size_mib").ends_with("translated: slotel's `max_recv_msg_size: 32MiB`"));
-    assert!(find("service.telemetry.logs.encoding").ends_with("translated: slotel's `format: json`"));
+    assert!(
+        find("receivers.otlp.protocols.grpc.max_recv_msg_size_mib")
+            .ends_with("translated: slotel's `max_recv_msg_size: 32MiB`")
+    );
+    assert!(
+        find("service.telemetry.logs.encoding").ends_with("translated: slotel's `format: json`")
+    );
     assert!(find("exporters.otlp/tempo.tls.insecure").contains("translated: as in the collector"));
-    assert!(find("processors.batch").contains("ignored: slotel batches per request: there is no batch processor; remove it"));
+    assert!(
+        find("processors.batch").contains(
+            "ignored: slotel batches per request: there is no batch processor; remove it"
+        )
+    );
     assert!(find("processors.memory_limiter").contains("memory_budget"));
     assert!(find("extensions").contains("ignored: slotel has no extensions"));
     assert!(find("service.pipelines.traces.receivers").contains("translated:"));
     assert!(find("service.pipelines.traces.processors").contains("memory_limiter, batch left out"));
     assert!(find("exporters.otlp/tempo.sending_queue.queue_size").contains("max_bytes"));
     // The gateway's file positions: `extensions` is on line 3.
-    assert!(find("extensions").contains("gateway.yaml:3:1: "), "{stdout}");
+    assert!(
+        find("extensions").contains("gateway.yaml:3:1: "),
+        "{stdout}"
+    );
 }
 
 /// What the translated gateway config means: the values slotel will run with.
@@ -124,25 +144,39 @@ fn the_gateway_config_means_what_the_collector_would_do() {
     let cfg = parse(&text, "gateway.yaml", &SystemLookup).expect("valid");
     let grpc = cfg.receiver.grpc.as_ref().unwrap();
     assert_eq!(grpc.max_recv_msg_size, 32 * 1024 * 1024);
-    assert_eq!(cfg.receiver.http.as_ref().unwrap().max_request_body_size, 33_554_432);
+    assert_eq!(
+        cfg.receiver.http.as_ref().unwrap().max_request_body_size,
+        33_554_432
+    );
     assert_eq!(cfg.service.logs.format, slotel::config::LogFormat::Json);
     let endpoint = |id: &str| {
         let e = cfg.exporters.iter().find(|e| e.id == id).unwrap();
         match &e.kind {
             slotel::config::ExporterKind::OtlpGrpc(c, d) => (c.client.endpoint.clone(), d.clone()),
             slotel::config::ExporterKind::OtlpHttp(c, d) => (c.client.endpoint.clone(), d.clone()),
-            slotel::config::ExporterKind::RemoteWrite(c, d) => (c.client.endpoint.clone(), d.clone()),
+            slotel::config::ExporterKind::RemoteWrite(c, d) => {
+                (c.client.endpoint.clone(), d.clone())
+            }
             other => panic!("{other:?}"),
         }
     };
     let (tempo, delivery) = endpoint("otlp/tempo");
-    assert_eq!(tempo, "http://tempo-distributor.tempo.svc.cluster.local:4317", "tls.insecure: plaintext");
+    assert_eq!(
+        tempo, "http://tempo-distributor.tempo.svc.cluster.local:4317",
+        "tls.insecure: plaintext"
+    );
     assert_eq!(delivery.queue.num_consumers, 10);
     assert_eq!(delivery.retry.max_elapsed_time, Duration::from_secs(300));
-    assert_eq!(endpoint("prometheusremotewrite/mimir").0, "https://mimir.example.com/api/v1/push");
+    assert_eq!(
+        endpoint("prometheusremotewrite/mimir").0,
+        "https://mimir.example.com/api/v1/push"
+    );
     // `processors: [memory_limiter, batch]` runs nothing here, as in the collector.
     assert_eq!(cfg.service.traces.processors, Some(Vec::new()));
-    assert_eq!(cfg.service.logs_pipeline.exporters, Some(vec!["otlphttp/loki".to_string(), "debug".to_string()]));
+    assert_eq!(
+        cfg.service.logs_pipeline.exporters,
+        Some(vec!["otlphttp/loki".to_string(), "debug".to_string()])
+    );
 
     let agent = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/collector/agent.yaml"),
@@ -152,9 +186,16 @@ fn the_gateway_config_means_what_the_collector_would_do() {
     let slotel::config::ExporterKind::OtlpGrpc(otlp, delivery) = &cfg.exporters[0].kind else {
         panic!("{:?}", cfg.exporters[0]);
     };
-    assert_eq!(otlp.client.endpoint, "https://otel-gateway.observability.svc:4317", "TLS by default");
+    assert_eq!(
+        otlp.client.endpoint, "https://otel-gateway.observability.svc:4317",
+        "TLS by default"
+    );
     assert_eq!(delivery.queue.max_bytes, 67_108_864, "sizer: bytes");
-    assert_eq!(cfg.service.logs.format, slotel::config::LogFormat::Text, "console");
+    assert_eq!(
+        cfg.service.logs.format,
+        slotel::config::LogFormat::Text,
+        "console"
+    );
     assert_eq!(cfg.service.logs.level, "debug");
 }
 
@@ -170,7 +211,9 @@ async fn first_bytes(exporter: impl Fn(std::net::SocketAddr) -> String) -> Vec<u
         exporter(addr)
     );
     let cfg = parse(&yaml, "tls-default", &SystemLookup).expect("config");
-    let running = slotel::app::start_with(&cfg, Vec::new()).await.expect("start");
+    let running = slotel::app::start_with(&cfg, Vec::new())
+        .await
+        .expect("start");
     let grpc = running.addresses.grpc.unwrap();
     let request = spans_request(&[TestSpan {
         cluster: "eu1",
@@ -208,6 +251,7 @@ async fn an_otlp_host_port_endpoint_is_tls_unless_insecure() {
     let http = first_bytes(|a| format!("{{endpoint: \"http://{a}\"}}")).await;
     assert_eq!(&http[..], b"PRI * HTTP/2.0\r\n");
     // ... and `https://` is TLS even with it.
-    let https = first_bytes(|a| format!("{{endpoint: \"https://{a}\", tls: {{insecure: true}}}}")).await;
+    let https =
+        first_bytes(|a| format!("{{endpoint: \"https://{a}\", tls: {{insecure: true}}}}")).await;
     assert_eq!(&https[..2], &[0x16, 0x03]);
 }

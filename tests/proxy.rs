@@ -76,7 +76,10 @@ async fn relay(
     );
     let auth = lines
         .clone()
-        .find_map(|l| l.strip_prefix("Proxy-Authorization: ").or_else(|| l.strip_prefix("proxy-authorization: ")))
+        .find_map(|l| {
+            l.strip_prefix("Proxy-Authorization: ")
+                .or_else(|| l.strip_prefix("proxy-authorization: "))
+        })
         .map(String::from);
     let host = if method == "CONNECT" {
         target.clone()
@@ -109,7 +112,10 @@ async fn relay(
         let path = target.splitn(4, '/').nth(3).unwrap_or_default();
         let mut out = format!("{method} /{path} HTTP/1.1\r\n");
         for line in lines.filter(|l| !l.is_empty()) {
-            if !line.to_ascii_lowercase().starts_with("proxy-authorization:") {
+            if !line
+                .to_ascii_lowercase()
+                .starts_with("proxy-authorization:")
+            {
                 out.push_str(line);
                 out.push_str("\r\n");
             }
@@ -184,7 +190,10 @@ async fn every_exporter_goes_through_the_proxy_of_the_environment() {
         "gRPC tunnels through HTTPS_PROXY, plain HTTP is forwarded to HTTP_PROXY"
     );
     for c in &got {
-        assert!(c.headers.get("proxy-authorization").is_none(), "the proxy's credentials stay at the proxy");
+        assert!(
+            c.headers.get("proxy-authorization").is_none(),
+            "the proxy's credentials stay at the proxy"
+        );
     }
 }
 
@@ -225,11 +234,21 @@ async fn lowercase_variables_and_no_proxy_bypass() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(tried, "the bypassed exporter tried on its own (and could not resolve the name)");
+    assert!(
+        tried,
+        "the bypassed exporter tried on its own (and could not resolve the name)"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let passed = passed.lock().unwrap().clone();
-    assert_eq!(passed.len(), 1, "only the gRPC exporter used the proxy: {passed:?}");
+    assert_eq!(
+        passed.len(),
+        1,
+        "only the gRPC exporter used the proxy: {passed:?}"
+    );
     assert_eq!(passed[0].method, "CONNECT");
     // `wait_for` took the gRPC request; nothing came since.
-    assert!(seen.lock().unwrap().is_empty(), "the bypassed exporter reached no backend");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the bypassed exporter reached no backend"
+    );
 }

@@ -59,7 +59,13 @@ impl fmt::Display for Translation {
 }
 
 /// The sections whose second segment is an id `type[/name]`, normalised to `type`.
-const ID_SECTIONS: &[&str] = &["receivers", "processors", "exporters", "extensions", "connectors"];
+const ID_SECTIONS: &[&str] = &[
+    "receivers",
+    "processors",
+    "exporters",
+    "extensions",
+    "connectors",
+];
 
 /// Translates `root` in place; refusals go to `errors`.
 pub(crate) fn translate(
@@ -145,7 +151,11 @@ impl Pass<'_> {
                 self.notes.push(note(Treatment::Translated, why));
                 true
             }
-            Verdict::Replace { key, value, note: why } => {
+            Verdict::Replace {
+                key,
+                value,
+                note: why,
+            } => {
                 self.notes.push(note(Treatment::Translated, why));
                 let entry = &mut entries[i];
                 if let Some(key) = key {
@@ -248,8 +258,14 @@ mod tests {
 
     #[test]
     fn patterns_match_whole_paths_with_wildcards_and_alternatives() {
-        assert!(matches("exporters.*.tls.insecure", &path("exporters.otlp.tls.insecure")));
-        assert!(!matches("exporters.*.tls", &path("exporters.otlp.tls.insecure")));
+        assert!(matches(
+            "exporters.*.tls.insecure",
+            &path("exporters.otlp.tls.insecure")
+        ));
+        assert!(!matches(
+            "exporters.*.tls",
+            &path("exporters.otlp.tls.insecure")
+        ));
         assert!(matches("a.otlp|otlphttp.b", &path("a.otlphttp.b")));
         assert!(!matches("a.!otlp|x.b", &path("a.otlp.b")));
         assert!(matches("a.!otlp|x.b", &path("a.kafka.b")));
@@ -260,7 +276,10 @@ mod tests {
         let exporters = path("exporters");
         assert_eq!(normalise(&exporters, "otlp/tempo"), "otlp");
         assert_eq!(normalise(&exporters, "otlp"), "otlp");
-        assert_eq!(normalise(&path("service.pipelines"), "traces/x"), "traces/*");
+        assert_eq!(
+            normalise(&path("service.pipelines"), "traces/x"),
+            "traces/*"
+        );
         assert_eq!(normalise(&path("service.pipelines"), "traces"), "traces");
         assert_eq!(normalise(&path("exporters.otlp"), "a/b"), "a/b");
     }
@@ -292,12 +311,27 @@ mod tests {
     fn otlp_host_port_is_tls_unless_insecure_and_a_scheme_decides_for_itself() {
         let cases = [
             ("{endpoint: tempo:4317}", "https://tempo:4317"),
-            ("{endpoint: tempo:4317, tls: {insecure: false}}", "https://tempo:4317"),
-            ("{endpoint: tempo:4317, tls: {insecure: true}}", "http://tempo:4317"),
+            (
+                "{endpoint: tempo:4317, tls: {insecure: false}}",
+                "https://tempo:4317",
+            ),
+            (
+                "{endpoint: tempo:4317, tls: {insecure: true}}",
+                "http://tempo:4317",
+            ),
             ("{endpoint: 'http://tempo:4317'}", "http://tempo:4317"),
-            ("{endpoint: 'https://tempo:4317', tls: {insecure: true}}", "https://tempo:4317"),
-            ("{endpoint: '${env:EP}', tls: {insecure: true}}", "http://env-host:4317"),
-            ("{endpoint: tempo:4317, tls: {insecure_skip_verify: true}}", "https://tempo:4317"),
+            (
+                "{endpoint: 'https://tempo:4317', tls: {insecure: true}}",
+                "https://tempo:4317",
+            ),
+            (
+                "{endpoint: '${env:EP}', tls: {insecure: true}}",
+                "http://env-host:4317",
+            ),
+            (
+                "{endpoint: tempo:4317, tls: {insecure_skip_verify: true}}",
+                "https://tempo:4317",
+            ),
         ];
         for (exporter, expected) in cases {
             assert_eq!(endpoint(exporter), expected, "{exporter}");
@@ -334,13 +368,17 @@ mod tests {
         let text = "receivers: {otlp: {protocols: {grpc: {max_recv_msg_size_mib: 4, max_recv_msg_size: 4MiB}}}}\n";
         assert_eq!(
             errors(text),
-            ["t.yaml:1:39: receivers.otlp.protocols.grpc.max_recv_msg_size_mib: set either \
-              `max_recv_msg_size_mib` or `max_recv_msg_size`, not both"]
+            [
+                "t.yaml:1:39: receivers.otlp.protocols.grpc.max_recv_msg_size_mib: set either \
+              `max_recv_msg_size_mib` or `max_recv_msg_size`, not both"
+            ]
         );
         let text = "receivers: {otlp: {protocols: {grpc: }}}\nservice: {telemetry: {logs: {encoding: yaml}}}\n";
         assert_eq!(
             errors(text),
-            ["t.yaml:2:30: service.telemetry.logs.encoding: invalid encoding \"yaml\", expected `json` or `console`"]
+            [
+                "t.yaml:2:30: service.telemetry.logs.encoding: invalid encoding \"yaml\", expected `json` or `console`"
+            ]
         );
     }
 }

@@ -82,13 +82,12 @@ pub(super) static RULES: &[Rule] = &[
         "service.extensions",
         Ignore("slotel has no extensions (see `extensions`)"),
     ),
-    rule(
-        "service.telemetry.logs.encoding",
-        Custom(log_encoding),
-    ),
+    rule("service.telemetry.logs.encoding", Custom(log_encoding)),
     rule(
         "service.telemetry.logs.development|disable_caller|disable_stacktrace|sampling|output_paths|error_output_paths|initial_fields|processors",
-        Ignore("slotel writes its logs to stderr, unsampled; only `level` and `encoding` (slotel's `format`) apply"),
+        Ignore(
+            "slotel writes its logs to stderr, unsampled; only `level` and `encoding` (slotel's `format`) apply",
+        ),
     ),
     rule(
         "service.telemetry.metrics",
@@ -102,7 +101,10 @@ pub(super) static RULES: &[Rule] = &[
         Ignore("slotel does not trace itself; its logs and `/metrics` are its telemetry"),
     ),
     rule("service.pipelines.*.receivers", Custom(pipeline_receivers)),
-    rule("service.pipelines.*.processors", Custom(pipeline_processors)),
+    rule(
+        "service.pipelines.*.processors",
+        Custom(pipeline_processors),
+    ),
     rule(
         "service.pipelines.traces/*|metrics/*|logs/*",
         Refuse(
@@ -130,7 +132,9 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "receivers.otlp.protocols.grpc.max_concurrent_streams",
-        Ignore("slotel allows 256 concurrent streams per connection and bounds connections with `limits.max_connections`"),
+        Ignore(
+            "slotel allows 256 concurrent streams per connection and bounds connections with `limits.max_connections`",
+        ),
     ),
     rule(
         "receivers.otlp.protocols.grpc|http.read_buffer_size|write_buffer_size",
@@ -188,11 +192,15 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "receivers.otlp.protocols.grpc|http.tls.cert_pem|key_pem|ca_pem|client_ca_pem|tpm",
-        Refuse("inline PEM and TPM keys are not supported: write them to files (`cert_file`, `key_file`, `client_ca_file`)"),
+        Refuse(
+            "inline PEM and TPM keys are not supported: write them to files (`cert_file`, `key_file`, `client_ca_file`)",
+        ),
     ),
     rule(
         "receivers.otlp.protocols.grpc|http.tls.min_version|max_version|cipher_suites|curve_preferences|reload_interval|client_ca_file_reload|include_system_ca_certs_pool",
-        Ignore("slotel's listeners speak TLS 1.2 and 1.3 with rustls's safe defaults and read certificates at start"),
+        Ignore(
+            "slotel's listeners speak TLS 1.2 and 1.3 with rustls's safe defaults and read certificates at start",
+        ),
     ),
     // --- processors ---
     rule(
@@ -230,7 +238,9 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "exporters.*.tls.ca_pem|cert_pem|key_pem|tpm",
-        Refuse("inline PEM and TPM keys are not supported: write them to files (`ca_file`, `cert_file`, `key_file`)"),
+        Refuse(
+            "inline PEM and TPM keys are not supported: write them to files (`ca_file`, `cert_file`, `key_file`)",
+        ),
     ),
     rule(
         "exporters.*.tls.server_name_override",
@@ -274,7 +284,9 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "exporters.*.max_idle_conns|max_idle_conns_per_host|max_conns_per_host|idle_conn_timeout|disable_keep_alives|http2_read_idle_timeout|http2_ping_timeout|force_attempt_http2|read_buffer_size|write_buffer_size|cookies|middlewares",
-        Ignore("slotel keeps idle connections 60s and speaks HTTP/1.1 or HTTP/2 as the server offers"),
+        Ignore(
+            "slotel keeps idle connections 60s and speaks HTTP/1.1 or HTTP/2 as the server offers",
+        ),
     ),
     rule("exporters.otlphttp.encoding", Custom(encoding)),
     rule(
@@ -297,7 +309,9 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "exporters.*.sending_queue.wait_for_result|batch",
-        Ignore("slotel acknowledges once queued (disk: once durable) and sends each request as it came"),
+        Ignore(
+            "slotel acknowledges once queued (disk: once durable) and sends each request as it came",
+        ),
     ),
     rule(
         "exporters.*.retry_on_failure.multiplier|randomization_factor",
@@ -351,7 +365,11 @@ fn log_encoding(value: &Node, _: &[(Node, Node)], _: &str) -> Verdict {
     let format = match scalar_text(value).as_str() {
         "json" => "json",
         "console" => "text",
-        other => return Verdict::Refuse(format!("invalid encoding {other:?}, expected `json` or `console`")),
+        other => {
+            return Verdict::Refuse(format!(
+                "invalid encoding {other:?}, expected `json` or `console`"
+            ));
+        }
     };
     Verdict::Replace {
         key: Some("format"),
@@ -391,8 +409,9 @@ fn pipeline_processors(value: &Node, _: &[(Node, Node)], _: &str) -> Verdict {
     let Value::Seq(items) = &value.value else {
         return Verdict::Pass;
     };
-    let (removed, kept): (Vec<&Node>, Vec<&Node>) =
-        items.iter().partition(|item| is_built_in(&scalar_text(item)));
+    let (removed, kept): (Vec<&Node>, Vec<&Node>) = items
+        .iter()
+        .partition(|item| is_built_in(&scalar_text(item)));
     if removed.is_empty() {
         return Verdict::Keep("the processors this signal runs, in order".to_string());
     }
@@ -437,7 +456,9 @@ fn exporter_type(_: &Node, _: &[(Node, Node)], key: &str) -> Verdict {
         return Verdict::Pass;
     }
     let message = match kind {
-        "logging" => "the `logging` exporter is `debug` (in slotel and in recent collectors)".to_string(),
+        "logging" => {
+            "the `logging` exporter is `debug` (in slotel and in recent collectors)".to_string()
+        }
         "otlp_grpc" | "otlpgrpc" => "slotel's OTLP gRPC exporter is `otlp`".to_string(),
         "otlp_http" => "slotel's OTLP HTTP exporter is `otlphttp`".to_string(),
         _ => format!(

@@ -261,10 +261,12 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
         .unwrap_or_default();
     // `otlp` with `host:port`: TLS unless `tls.insecure: true`, as in the collector. A
     // scheme written out decides by itself (`https://` is TLS even with `insecure`).
-    if kind == "otlp" && bare && tls.insecure {
-        if let Some(rest) = endpoint.strip_prefix("https://") {
-            endpoint = format!("http://{rest}");
-        }
+    if kind == "otlp"
+        && bare
+        && tls.insecure
+        && let Some(rest) = endpoint.strip_prefix("https://")
+    {
+        endpoint = format!("http://{rest}");
     }
     let d = ClientConfig::new(&endpoint);
     ClientConfig {

@@ -22,7 +22,7 @@ use crate::config::ClientConfig;
 use super::error::{BuildError, TlsError};
 use super::retry::{Cause, Outcome};
 
-use super::proxy::{ProxyConnector, ProxyEnv, Proxies};
+use super::proxy::{Proxies, ProxyConnector, ProxyEnv};
 
 type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 

@@ -238,10 +238,7 @@ impl Write for ProxyStream {
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
 
@@ -297,18 +294,33 @@ mod tests {
             ("HTTP_PROXY", "plain-proxy:3128"),
         ]);
         let http = Proxies::new(&e, false);
-        assert_eq!(via(&http, "https://mimir.example.com/api/v1/push").as_deref(), Some("tls-proxy:3128"));
-        assert_eq!(via(&http, "http://mimir.example.com/api/v1/push").as_deref(), Some("plain-proxy:3128"));
+        assert_eq!(
+            via(&http, "https://mimir.example.com/api/v1/push").as_deref(),
+            Some("tls-proxy:3128")
+        );
+        assert_eq!(
+            via(&http, "http://mimir.example.com/api/v1/push").as_deref(),
+            Some("plain-proxy:3128")
+        );
         let grpc = Proxies::new(&e, true);
-        assert_eq!(via(&grpc, "http://tempo:4317").as_deref(), Some("tls-proxy:3128"));
-        assert_eq!(via(&grpc, "https://tempo:4317").as_deref(), Some("tls-proxy:3128"));
+        assert_eq!(
+            via(&grpc, "http://tempo:4317").as_deref(),
+            Some("tls-proxy:3128")
+        );
+        assert_eq!(
+            via(&grpc, "https://tempo:4317").as_deref(),
+            Some("tls-proxy:3128")
+        );
     }
 
     #[test]
     fn no_proxy_and_loopback_go_direct() {
         let e = env(&[
             ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "example.com, .svc.cluster.local,10.0.0.0/8, 192.168.1.7"),
+            (
+                "NO_PROXY",
+                "example.com, .svc.cluster.local,10.0.0.0/8, 192.168.1.7",
+            ),
         ]);
         let p = Proxies::new(&e, false);
         for direct in [
@@ -323,7 +335,11 @@ mod tests {
         ] {
             assert_eq!(via(&p, direct), None, "{direct}");
         }
-        for proxied in ["https://notexample.com/", "https://192.168.1.8/", "https://11.0.0.1/"] {
+        for proxied in [
+            "https://notexample.com/",
+            "https://192.168.1.8/",
+            "https://11.0.0.1/",
+        ] {
             assert!(via(&p, proxied).is_some(), "{proxied}");
         }
     }
@@ -339,8 +355,15 @@ mod tests {
         let forwarded = p.forward_auth(&"http://mimir/api/v1/push".parse().unwrap());
         assert_eq!(forwarded.unwrap(), "Basic dXNlcjpwdw==");
         // A tunnel carries them in its CONNECT, never in the request to the backend.
-        assert!(p.forward_auth(&"https://mimir/api/v1/push".parse().unwrap()).is_none());
-        assert!(Proxies::new(&e, true).forward_auth(&"http://tempo:4317/".parse().unwrap()).is_none());
+        assert!(
+            p.forward_auth(&"https://mimir/api/v1/push".parse().unwrap())
+                .is_none()
+        );
+        assert!(
+            Proxies::new(&e, true)
+                .forward_auth(&"http://tempo:4317/".parse().unwrap())
+                .is_none()
+        );
     }
 
     #[test]
@@ -348,7 +371,10 @@ mod tests {
         assert_eq!(env(&[("HTTPS_PROXY", "http://p:1")]).unsupported(), None);
         assert_eq!(env(&[("HTTPS_PROXY", "p:3128")]).unsupported(), None);
         for bad in ["socks5://p:1080", "https://p:443", "http://"] {
-            assert_eq!(env(&[("HTTP_PROXY", bad)]).unsupported().as_deref(), Some(bad));
+            assert_eq!(
+                env(&[("HTTP_PROXY", bad)]).unsupported().as_deref(),
+                Some(bad)
+            );
         }
     }
 }
