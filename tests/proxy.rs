@@ -19,12 +19,14 @@ use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// What went through the proxy: the request line's target and the `Proxy-Authorization`.
+/// What went through the proxy: the request line's target, the `Proxy-Authorization`,
+/// and for a tunnel the first byte the client sent through it.
 #[derive(Debug, Clone, PartialEq)]
 struct Passed {
     method: String,
     target: String,
     auth: Option<String>,
+    first_byte: Option<u8>,
 }
 
 /// A proxy that maps every `*.test` host to `backend`; CONNECT and forwarding.
@@ -91,12 +93,14 @@ async fn relay(
             .to_string()
     };
     let reachable = host.split(':').next().is_some_and(|h| h.ends_with(".test"));
-    store.lock().unwrap().push(Passed {
+    let mut passed = Passed {
         method: method.clone(),
         target: target.clone(),
         auth,
-    });
+        first_byte: None,
+    };
     if !reachable {
+        store.lock().unwrap().push(passed);
         client
             .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
             .await?;
@@ -107,7 +111,17 @@ async fn relay(
         client
             .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
             .await?;
+        let mut first = [0u8; 1];
+        if rest.is_empty() {
+            client.read_exact(&mut first).await?;
+            upstream.write_all(&first).await?;
+        } else {
+            first[0] = rest[0];
+        }
+        passed.first_byte = Some(first[0]);
+        store.lock().unwrap().push(passed);
     } else {
+        store.lock().unwrap().push(passed);
         // Origin form for the backend; the proxy's own header stays here.
         let path = target.splitn(4, '/').nth(3).unwrap_or_default();
         let mut out = format!("{method} /{path} HTTP/1.1\r\n");
@@ -150,13 +164,23 @@ fn exporters(grpc_host: &str, http_host: &str, port: u16) -> String {
     )
 }
 
+/// An `otlphttp` exporter to an `https://` backend (which the plain backend cannot
+/// answer: only the tunnel and its first bytes matter).
+fn tls_exporter(host: &str, port: u16) -> String {
+    format!(
+        "  otlphttp/tls: {{endpoint: \"https://{host}:{port}\", compression: none, \
+         retry_on_failure: {{initial_interval: 5s}}}}\n"
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_exporter_goes_through_the_proxy_of_the_environment() {
     let (backend, seen) = recording_backend().await;
     let (proxy, passed) = counting_proxy(backend).await;
     let proxy_url = format!("http://user:pw@{proxy}");
     let slotel = spawn_binary_with_env(
-        &exporters("tempo.proxied.test", "loki.proxied.test", backend.port()),
+        &(exporters("tempo.proxied.test", "loki.proxied.test", backend.port())
+            + &tls_exporter("mimir.proxied.test", backend.port())),
         SERVICE,
         &[("HTTPS_PROXY", &proxy_url), ("HTTP_PROXY", &proxy_url)],
     )
@@ -168,9 +192,31 @@ async fn every_exporter_goes_through_the_proxy_of_the_environment() {
     paths.sort();
     assert_eq!(paths, [GRPC_TRACES, "/v1/traces"]);
 
-    let mut passed = passed.lock().unwrap().clone();
-    passed.sort_by(|a, b| a.method.cmp(&b.method));
     let port = backend.port();
+    let tls_target = format!("mimir.proxied.test:{port}");
+    let mut tries = 0;
+    while !passed
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|p| p.target == tls_target)
+        && tries < 100
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tries += 1;
+    }
+    let all = passed.lock().unwrap().clone();
+    let (tls, mut passed): (Vec<Passed>, Vec<Passed>) =
+        all.into_iter().partition(|p| p.target == tls_target);
+    assert_eq!(tls.len(), 1, "{tls:?}");
+    assert_eq!(tls[0].method, "CONNECT", "https:// goes through a tunnel");
+    assert_eq!(
+        tls[0].first_byte,
+        Some(0x16),
+        "TLS runs inside the tunnel: a ClientHello"
+    );
+    assert_eq!(tls[0].auth.as_deref(), Some("Basic dXNlcjpwdw=="));
+    passed.sort_by(|a, b| a.method.cmp(&b.method));
     // base64("user:pw")
     let auth = Some("Basic dXNlcjpwdw==".to_string());
     assert_eq!(
@@ -180,11 +226,14 @@ async fn every_exporter_goes_through_the_proxy_of_the_environment() {
                 method: "CONNECT".into(),
                 target: format!("tempo.proxied.test:{port}"),
                 auth: auth.clone(),
+                // The HTTP/2 preface, `PRI * HTTP/2.0`: plaintext gRPC in the tunnel.
+                first_byte: Some(b'P'),
             },
             Passed {
                 method: "POST".into(),
                 target: format!("http://loki.proxied.test:{port}/v1/traces"),
                 auth,
+                first_byte: None,
             },
         ],
         "gRPC tunnels through HTTPS_PROXY, plain HTTP is forwarded to HTTP_PROXY"
