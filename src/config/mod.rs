@@ -18,7 +18,7 @@
 //! - `types.rs`: the validated domain types; each field's doc names its YAML key and default.
 //! - `collector.rs`: a pass before decoding that reads OpenTelemetry Collector spellings
 //!   (translated, ignored with a warning, or refused with the reason), by the table in
-//!   `collector_keys.rs`.
+//!   `collector_keys.rs` (value-dependent rules in `collector_values.rs`).
 //! - `decode.rs`: marked tree → [`Config`]: the schema, defaults and cross references.
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
@@ -40,6 +40,7 @@
 
 mod collector;
 mod collector_keys;
+mod collector_values;
 mod decode;
 mod exporters;
 mod policy;
