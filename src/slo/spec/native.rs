@@ -56,8 +56,25 @@ fn slo(
     let objective = f.required(ctx, "objective", |c, n, p| values::percent(c, n, p, false));
     let window = f.required(ctx, "window", window);
     let budgeting = budgeting(ctx, &mut f);
-    let sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
-    let common = common(ctx, src, &mut f);
+    let journey_node = f.get("journey");
+    let sli = match journey_node {
+        Some(node) => {
+            if f.get("sli").is_some() {
+                let msg = "give either `sli` or `journey`, not both";
+                ctx.error(node, &f.path("journey"), msg);
+            }
+            super::journey::check_native_fields(ctx, &mut f);
+            f.opt(ctx, "journey", |c, n, p| {
+                super::journey::native(c, n, p, service)
+            })
+            .map(Sli::Journey)
+        }
+        None => f.required(ctx, "sli", |c, n, p| sli(c, src, n, p)),
+    };
+    let mut common = common(ctx, src, &mut f);
+    if journey_node.is_some() {
+        common.percentiles.clear();
+    }
     let alerting = f.opt(ctx, "alerting", alerting).unwrap_or_default();
     f.finish(ctx);
     if ctx.errors.len() > errors_before {
