@@ -90,7 +90,10 @@ fn every_collector_key_is_read_or_gets_its_reason() {
             assert_eq!(code, Some(1), "{name}");
         }
         // Each warning names its place and says what slotel does instead.
-        let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains(": warning: ")).collect();
+        let warnings: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(": warning: "))
+            .collect();
         assert!(!warnings.is_empty(), "{name}");
         for w in warnings {
             assert!(w.starts_with(&prefix), "{w}");
