@@ -28,7 +28,11 @@ pub enum Command {
     /// Run the pipeline (the default when no command is given).
     Run,
     /// Validate the config and print every error; exit 1 if there is any.
-    Check,
+    Check {
+        /// Also print each OpenTelemetry Collector key found and what slotel does with it.
+        #[arg(long)]
+        explain: bool,
+    },
     /// Send generated OTLP traffic to a receiver and report throughput.
     Loadgen(LoadgenArgs),
     /// Redact log lines (one body per line) from FILE or stdin to stdout, with the

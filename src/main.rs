@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command.unwrap_or(Command::Run) {
         Command::Run => runtime.block_on(run(cli.config)),
-        Command::Check => check(cli.config),
+        Command::Check { explain } => check(cli.config, explain),
         Command::Redact(args) => redact(cli.config, &args),
         Command::Rules(args) => rules(cli.config, &args),
         Command::Import(args) => slotel::import::main(&args),
@@ -126,8 +126,17 @@ fn rules(path: Option<std::path::PathBuf>, args: &slotel::rules::cli::RulesArgs)
     }
 }
 
-fn check(path: Option<std::path::PathBuf>) -> ExitCode {
-    let cfg = match config::load(path.as_deref()) {
+fn check(path: Option<std::path::PathBuf>, explain: bool) -> ExitCode {
+    let (cfg, translations) = config::load_explained(path.as_deref());
+    for t in &translations {
+        if explain {
+            println!("{t}");
+        } else if t.treatment == config::Treatment::Ignored {
+            let (file, line, column) = (&t.file, t.line, t.column);
+            eprintln!("{file}:{line}:{column}: warning: {}: {}", t.path, t.message);
+        }
+    }
+    let cfg = match cfg {
         Ok(cfg) => cfg,
         Err(errors) => {
             eprintln!("{errors}");
@@ -150,7 +159,8 @@ fn check(path: Option<std::path::PathBuf>) -> ExitCode {
 }
 
 async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
-    let cfg = match config::load(path.as_deref()) {
+    let (cfg, translations) = config::load_explained(path.as_deref());
+    let cfg = match cfg {
         Ok(cfg) => cfg,
         Err(errors) => {
             eprintln!("{errors}");
@@ -160,6 +170,12 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
     if let Err(e) = telemetry::init_logs(&cfg.service.logs) {
         eprintln!("slotel: {e}");
         return ExitCode::FAILURE;
+    }
+    for t in translations
+        .iter()
+        .filter(|t| t.treatment == config::Treatment::Ignored)
+    {
+        tracing::warn!("{t}");
     }
     // Before start: a SIGHUP or SIGTERM from then on is handled, never the default action.
     let signals = Signals::install();

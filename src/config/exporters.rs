@@ -13,7 +13,8 @@ use crate::yaml::read::{Ctx, Fields};
 /// How an exporter reaches its backend: the keys every remote exporter has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
-    /// `endpoint` (required): a URL (`http://` or `https://`); for `otlp`, also `host:port`.
+    /// `endpoint` (required): a URL (`http://` or `https://`); for `otlp`, also `host:port`
+    /// (TLS unless `tls.insecure: true`), stored here with its scheme.
     pub endpoint: String,
     /// `headers` (map, default empty): sent with every request.
     pub headers: BTreeMap<String, String>,
@@ -80,6 +81,10 @@ pub struct ClientTls {
     pub key_file: Option<PathBuf>,
     /// `insecure_skip_verify` (default false): accept any server certificate.
     pub insecure_skip_verify: bool,
+    /// `insecure` (default false), the collector's key: for an `otlp` endpoint written
+    /// `host:port`, `true` means plaintext gRPC and `false` TLS. A URL's scheme decides
+    /// for itself (`http://` plaintext, `https://` TLS), whatever this says.
+    pub insecure: bool,
 }
 
 /// `retry_on_failure`.
@@ -175,7 +180,9 @@ pub struct RemoteWriteConfig {
 
 /// `otlp/<name>` (gRPC) and `otlphttp/<name>`: traces, metrics and logs, each request with
 /// the tenant of the data it carries (else `tenant`) in `tenant_header`. `otlp` takes
-/// `host:port` or a URL; `https://` uses `tls` (ALPN h2), `http://` is plaintext HTTP/2.
+/// `host:port` or a URL; `https://` uses `tls` (ALPN h2), `http://` is plaintext HTTP/2,
+/// and `host:port` is TLS unless `tls.insecure: true` (as in the collector); the decoded
+/// `client.endpoint` always carries the scheme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtlpExporterConfig {
     pub client: ClientConfig,
@@ -210,9 +217,12 @@ pub struct Delivery {
 }
 
 pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> ClientConfig {
-    let endpoint = f
+    let mut bare = false;
+    let mut endpoint = f
         .required(ctx, "endpoint", |ctx, node, path| {
-            endpoint(ctx, node, path, kind)
+            let (url, no_scheme) = endpoint_parts(ctx, node, path, kind)?;
+            bare = no_scheme;
+            Some(url)
         })
         .unwrap_or_default();
     let headers = f.opt(ctx, "headers", string_map).unwrap_or_default();
@@ -239,6 +249,7 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
                 cert_file: t.opt(ctx, "cert_file", Ctx::path_buf),
                 key_file: t.opt(ctx, "key_file", Ctx::path_buf),
                 insecure_skip_verify: t.opt(ctx, "insecure_skip_verify", boolean).unwrap_or(false),
+                insecure: t.opt(ctx, "insecure", boolean).unwrap_or(false),
             };
             if tls.cert_file.is_some() != tls.key_file.is_some() {
                 let path = t.path.clone();
@@ -248,6 +259,15 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
             tls
         })
         .unwrap_or_default();
+    // `otlp` with `host:port`: TLS unless `tls.insecure: true`, as in the collector. A
+    // scheme written out decides by itself (`https://` is TLS even with `insecure`).
+    if kind == "otlp"
+        && bare
+        && tls.insecure
+        && let Some(rest) = endpoint.strip_prefix("https://")
+    {
+        endpoint = format!("http://{rest}");
+    }
     let d = ClientConfig::new(&endpoint);
     ClientConfig {
         headers,
@@ -264,11 +284,24 @@ pub(super) fn client(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> Clien
 }
 
 fn endpoint(ctx: &mut Ctx<'_>, node: &Node, path: &str, kind: &str) -> Option<String> {
+    endpoint_parts(ctx, node, path, kind).map(|(url, _)| url)
+}
+
+/// A URL, or for `otlp` also `host:port`, returned as `https://host:port`: TLS by default,
+/// as in the collector ([`client`] turns it into `http://` with `tls.insecure: true`).
+/// The flag is true when the (interpolated) value had no scheme.
+fn endpoint_parts(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    path: &str,
+    kind: &str,
+) -> Option<(String, bool)> {
     let grpc = kind == "otlp";
     ctx.parsed(node, path, |s| {
         let s = s.trim();
-        let with_scheme = if grpc && !s.contains("://") {
-            format!("http://{s}")
+        let bare = !s.contains("://");
+        let with_scheme = if grpc && bare {
+            format!("https://{s}")
         } else {
             s.to_string()
         };
@@ -277,7 +310,7 @@ fn endpoint(ctx: &mut Ctx<'_>, node: &Node, path: &str, kind: &str) -> Option<St
                 if matches!(uri.scheme_str(), Some("http" | "https"))
                     && uri.host().is_some_and(|h| !h.is_empty()) =>
             {
-                Ok(with_scheme)
+                Ok((with_scheme, bare))
             }
             Ok(_) | Err(_) => Err(format!(
                 "invalid endpoint {s:?}, expected a URL such as http://host:port/path{}",

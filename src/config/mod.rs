@@ -16,6 +16,9 @@
 //! # Layout
 //!
 //! - `types.rs`: the validated domain types; each field's doc names its YAML key and default.
+//! - `collector.rs`: a pass before decoding that reads OpenTelemetry Collector spellings
+//!   (translated, ignored with a warning, or refused with the reason), by the table in
+//!   `collector_keys.rs` (value-dependent rules in `collector_values.rs`).
 //! - `decode.rs`: marked tree → [`Config`]: the schema, defaults and cross references.
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
@@ -36,6 +39,9 @@
 //!   what the [`Lookup`] does.
 //! - A returned [`ConfigErrors`] is never empty and is sorted by line and column.
 
+mod collector;
+mod collector_keys;
+mod collector_values;
 mod decode;
 mod exporters;
 mod policy;
@@ -52,6 +58,7 @@ use std::path::Path;
 use crate::yaml::interpolate::lowercase_first;
 pub use crate::yaml::{ConfigError, ConfigErrors, Lookup, SystemLookup};
 
+pub use collector::{Translation, Treatment};
 pub use exporters::*;
 pub use policy::*;
 pub use redaction::*;
@@ -70,34 +77,58 @@ const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 /// Loads the config file at `path`, or the embedded default when `path` is `None`, with
 /// interpolation from the real environment and file system.
 pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
+    load_explained(path).0
+}
+
+/// As [`load`], with the collector keys found and what slotel does with each (the
+/// warnings are those [`Treatment::Ignored`]), in file order, whether or not the config
+/// is valid.
+pub fn load_explained(path: Option<&Path>) -> (Result<Config, ConfigErrors>, Vec<Translation>) {
     let Some(path) = path else {
-        return parse(DEFAULT_CONFIG, EMBEDDED_SOURCE, &SystemLookup);
+        return parse_explained(DEFAULT_CONFIG, EMBEDDED_SOURCE, &SystemLookup);
     };
     let source = path.display().to_string();
     match read_config(path) {
-        Ok(text) => parse(&text, &source, &SystemLookup),
-        Err(message) => Err(ConfigErrors(vec![ConfigError {
-            file: source,
-            path: String::new(),
-            line: 0,
-            column: 0,
-            message,
-        }])),
+        Ok(text) => parse_explained(&text, &source, &SystemLookup),
+        Err(message) => (
+            Err(ConfigErrors(vec![ConfigError {
+                file: source,
+                path: String::new(),
+                line: 0,
+                column: 0,
+                message,
+            }])),
+            Vec::new(),
+        ),
     }
 }
 
 /// Parses and validates config `text`; `source` names it in errors (a path or
 /// [`EMBEDDED_SOURCE`]); `lookup` resolves `${env:…}` and `${file:…}`.
 pub fn parse(text: &str, source: &str, lookup: &dyn Lookup) -> Result<Config, ConfigErrors> {
+    parse_explained(text, source, lookup).0
+}
+
+/// As [`parse`], with the collector keys found (see [`load_explained`]).
+pub fn parse_explained(
+    text: &str,
+    source: &str,
+    lookup: &dyn Lookup,
+) -> (Result<Config, ConfigErrors>, Vec<Translation>) {
     let mut errors = Vec::new();
+    let mut translations = Vec::new();
     let result = match crate::yaml::parse(text, source, &mut errors) {
-        Some(root) => decode::decode(&root, source, lookup, errors),
+        Some(mut root) => {
+            translations = collector::translate(&mut root, source, &mut errors);
+            decode::decode(&root, source, lookup, errors)
+        }
         None => Err(errors),
     };
-    result.map_err(|mut errors| {
+    let result = result.map_err(|mut errors| {
         errors.sort_by_key(|e| (e.line, e.column));
         ConfigErrors(errors)
-    })
+    });
+    (result, translations)
 }
 
 fn read_config(path: &Path) -> Result<String, String> {

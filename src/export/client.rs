@@ -1,6 +1,7 @@
 //! The HTTP(S) client of the remote exporters: hyper with rustls (ring), the web PKI roots
-//! or a configured CA bundle, optional client certificate, timeouts, and the headers every
-//! request carries (configured headers, basic or bearer auth, the tenant).
+//! or a configured CA bundle, optional client certificate, timeouts, the headers every
+//! request carries (configured headers, basic or bearer auth, the tenant), and the
+//! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` proxies (`proxy.rs`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,12 +22,15 @@ use crate::config::ClientConfig;
 use super::error::{BuildError, TlsError};
 use super::retry::{Cause, Outcome};
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+use super::proxy::{Proxies, ProxyConnector, ProxyEnv};
+
+type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 
 /// A configured client for one backend.
 #[derive(Clone)]
 pub struct HttpClient {
     client: Client<Connector, Full<Bytes>>,
+    proxies: Proxies,
     headers: HeaderMap,
     tenant_header: HeaderName,
     default_tenant: Option<HeaderValue>,
@@ -47,21 +51,35 @@ pub struct Response {
 }
 
 impl HttpClient {
+    /// A client through the proxies of the process environment ([`ProxyEnv::from_env`]).
     pub fn new(cfg: &ClientConfig) -> Result<Self, BuildError> {
-        Self::build(cfg, false)
+        Self::build(cfg, false, &ProxyEnv::from_env())
     }
 
     /// A client that speaks HTTP/2 only (prior knowledge on `http://`), as gRPC needs.
     pub fn new_http2(cfg: &ClientConfig) -> Result<Self, BuildError> {
-        Self::build(cfg, true)
+        Self::build(cfg, true, &ProxyEnv::from_env())
     }
 
-    fn build(cfg: &ClientConfig, http2_only: bool) -> Result<Self, BuildError> {
+    /// A client through the proxies of `proxy` instead of the environment's.
+    pub fn build(
+        cfg: &ClientConfig,
+        http2_only: bool,
+        proxy: &ProxyEnv,
+    ) -> Result<Self, BuildError> {
+        if let Some(url) = proxy.unsupported() {
+            return Err(BuildError::Proxy(url));
+        }
         let tls = tls_config(cfg)?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(cfg.timeout));
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(cfg.timeout));
+        let proxies = Proxies::new(proxy, http2_only);
+        let http = ProxyConnector {
+            tcp,
+            proxies: proxies.clone(),
+        };
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();
@@ -104,6 +122,7 @@ impl HttpClient {
         };
         Ok(Self {
             client,
+            proxies,
             headers,
             tenant_header,
             default_tenant,
@@ -159,6 +178,9 @@ impl HttpClient {
                 .or_else(|| self.default_tenant.clone());
             if let Some(t) = tenant {
                 h.insert(self.tenant_header.clone(), t);
+            }
+            if let Some(auth) = self.proxies.forward_auth(url) {
+                h.insert(http::header::PROXY_AUTHORIZATION, auth);
             }
         }
         let req = req.body(Full::new(body)).map_err(|e| Outcome::Permanent {

@@ -26,6 +26,10 @@ pub enum BuildError {
     TenantHeader(String),
     #[error("invalid tenant {0:?}")]
     Tenant(String),
+    /// A proxy variable that is not an `http://` URL (the value is not printed: it may
+    /// hold credentials).
+    #[error("unsupported proxy in HTTPS_PROXY or HTTP_PROXY: only http://host:port proxies are")]
+    Proxy(String),
     /// An endpoint that is not a URL.
     #[error("invalid endpoint {endpoint:?}: {source}")]
     Endpoint {

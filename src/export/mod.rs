@@ -15,6 +15,8 @@
 //! - `failure.rs`: a backend's refusal summarised (status, reason class, body length):
 //!   error bodies echo the refused data, so they never reach slotel's logs.
 //! - `client.rs`: the HTTP(S) client the remote exporters share.
+//! - `proxy.rs`: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`: forward proxying and `CONNECT`
+//!   tunnels under that client.
 //! - `remote_write.rs`: `prometheusremotewrite` (OTLP metrics → remote write 1.0).
 //! - `otlp/`: `otlp` (gRPC) and `otlphttp`: OTLP traces, metrics and logs passed on.
 //! - `loki.rs`: `loki` (OTLP logs → the Loki push API).
@@ -30,6 +32,7 @@ pub mod loki;
 mod nop;
 pub mod otlp;
 pub mod proto;
+pub mod proxy;
 pub mod queue;
 pub mod remote_write;
 pub mod retry;

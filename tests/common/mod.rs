@@ -359,16 +359,25 @@ pub struct Process {
 /// given `exporters:` block and extra `service:` lines, and waits until it is ready.
 /// `{dir}` in `exporters` is replaced by the process's temp dir.
 pub async fn spawn_binary(exporters: &str, service: &str) -> Process {
-    spawn(exporters, service, false).await
+    spawn(exporters, service, false, &[]).await
+}
+
+/// [`spawn_binary_logged`] with extra environment variables for the process.
+pub async fn spawn_binary_with_env(
+    exporters: &str,
+    service: &str,
+    env: &[(&str, &str)],
+) -> Process {
+    spawn(exporters, service, true, env).await
 }
 
 /// [`spawn_binary`], with slotel's own log (stderr) written to `slotel.log` in the
 /// process's temp dir; read it with [`Process::log`].
 pub async fn spawn_binary_logged(exporters: &str, service: &str) -> Process {
-    spawn(exporters, service, true).await
+    spawn(exporters, service, true, &[]).await
 }
 
-async fn spawn(exporters: &str, service: &str, logged: bool) -> Process {
+async fn spawn(exporters: &str, service: &str, logged: bool, env: &[(&str, &str)]) -> Process {
     let dir = tempfile::tempdir().unwrap();
     let (grpc, http, admin) = (free_port(), free_port(), free_port());
     let cfg = dir.path().join("slotel.yaml");
@@ -387,6 +396,19 @@ async fn spawn(exporters: &str, service: &str, logged: bool) -> Process {
         .args(["run", "--config"])
         .arg(&cfg)
         .stdout(std::process::Stdio::null());
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
     if logged {
         command.stderr(std::fs::File::create(dir.path().join("slotel.log")).unwrap());
     }

@@ -99,7 +99,11 @@ def send_spans(server: Slotel, n: int, token: str | None = None, service: str = 
 
 
 def otlp(name: str, endpoint: str, *extra: str) -> list[str]:
-    return [f"{name}:", f"  endpoint: {endpoint}", FAST_RETRY, *extra]
+    lines = [f"{name}:", f"  endpoint: {endpoint}", FAST_RETRY, *extra]
+    if name.startswith("otlp/") and "://" not in endpoint:
+        # A bare host:port is TLS, as in the collector; these sinks speak plaintext.
+        lines.append("  tls: {insecure: true}")
+    return lines
 
 
 def exporter_counter(server: Slotel, family: str, exporter: str, **labels) -> float:
