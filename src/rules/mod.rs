@@ -16,6 +16,7 @@
 //!
 //! - `plan.rs`: per SLO, the selector, budget, windows and alert pairs every output uses.
 //! - `prometheus.rs`: the rule file (recordings and alerts, or recordings alone).
+//! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
 //! - `generic.rs`: the variable-driven dashboard, one for every SLO.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
@@ -35,6 +36,7 @@
 
 pub mod cli;
 mod dashboard;
+mod exhaustion;
 mod generic;
 mod grafana_alerting;
 pub(crate) mod plan;

@@ -369,24 +369,15 @@ const RESERVED_LABELS: [&str; 7] = [
     "severity",
 ];
 
-/// `alerting: {name, labels, annotations, page, ticket, disabled}`.
+/// `alerting: {name, labels, annotations, page, ticket, exhaustion, disabled}`.
 fn alerting(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Alerting> {
     let mut f = Fields::new(ctx, node, path);
-    let name = f.opt(ctx, "name", |ctx, node, path| {
-        values::parsed(ctx, node, path, |s| {
-            if is_label_name(s) {
-                Ok(s.to_string())
-            } else {
-                Err(format!(
-                    "invalid alert name {s:?}: use letters, digits and `_`, not starting with a digit"
-                ))
-            }
-        })
-    });
+    let name = f.opt(ctx, "name", alert_name);
     let labels = f.opt(ctx, "labels", |c, n, p| string_map(c, n, p, true));
     let annotations = f.opt(ctx, "annotations", |c, n, p| string_map(c, n, p, false));
     let page = f.opt(ctx, "page", alert_override);
     let ticket = f.opt(ctx, "ticket", alert_override);
+    let exhaustion = f.opt(ctx, "exhaustion", super::exhaustion::decode);
     let disabled = f.opt(ctx, "disabled", values::boolean);
     f.finish(ctx);
     Some(Alerting {
@@ -395,7 +386,21 @@ fn alerting(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Alerting> {
         annotations: annotations.unwrap_or_default(),
         page: page.unwrap_or_default(),
         ticket: ticket.unwrap_or_default(),
+        exhaustion,
         disabled: disabled.unwrap_or(false),
+    })
+}
+
+/// An alert name: a Prometheus label name.
+pub(super) fn alert_name(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<String> {
+    values::parsed(ctx, node, path, |s| {
+        if is_label_name(s) {
+            Ok(s.to_string())
+        } else {
+            Err(format!(
+                "invalid alert name {s:?}: use letters, digits and `_`, not starting with a digit"
+            ))
+        }
     })
 }
 
@@ -422,7 +427,7 @@ fn is_label_name(s: &str) -> bool {
 }
 
 /// A mapping of label (or annotation) names to string values.
-fn string_map(
+pub(super) fn string_map(
     ctx: &mut Ctx<'_>,
     node: &Node,
     path: &str,

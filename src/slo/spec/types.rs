@@ -64,6 +64,8 @@ pub struct Alerting {
     pub page: AlertOverride,
     /// `ticket`: the slow-burn alerts.
     pub ticket: AlertOverride,
+    /// `exhaustion`: the optional alert on the time to exhaustion.
+    pub exhaustion: Option<super::ExhaustionAlert>,
     /// `disabled: true`: no alerts for this SLO (the recording rules stay).
     pub disabled: bool,
 }
