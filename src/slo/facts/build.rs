@@ -8,13 +8,15 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, UInt64Array,
+    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
+    UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
+use super::sampling::{Invalid, adjusted_count};
 use super::{AttrColumns, FactsSchema, SpanFacts};
 use crate::slo::ottl::{Use, Val, render};
 use crate::slo::spec::AttrRef;
@@ -196,6 +198,9 @@ pub(super) fn build(
     let mut status = Vec::with_capacity(spans);
     let mut names = StringBuilder::with_capacity(spans, spans * 16);
     let mut item_slots = vec![None; item_attrs.len()];
+    // Adjusted counts, kept only once a span's is not 1.
+    let mut adjusted: Vec<f64> = Vec::new();
+    let mut invalid = [0u64; Invalid::ALL.len()];
 
     for (r, resource_spans) in req.resource_spans.iter().enumerate() {
         let attributes = resource_spans
@@ -229,6 +234,21 @@ pub(super) fn build(
             kind.push(span.kind);
             status.push(span.status.as_ref().map_or(0, |s| s.code));
             names.append_value(&span.name);
+            if !span.trace_state.is_empty() {
+                let w = adjusted_count(&span.trace_state).unwrap_or_else(|reason| {
+                    invalid[reason.index()] += 1;
+                    1.0
+                });
+                if w != 1.0 && adjusted.is_empty() {
+                    adjusted.reserve_exact(spans);
+                    adjusted.resize(end.len() - 1, 1.0);
+                }
+                if !adjusted.is_empty() {
+                    adjusted.push(w);
+                }
+            } else if !adjusted.is_empty() {
+                adjusted.push(1.0);
+            }
             if !item_builders.is_empty() {
                 item_index.lookup(&span.attributes, &mut item_slots);
                 for (builder, value) in item_builders.iter_mut().zip(&item_slots) {
@@ -267,6 +287,11 @@ pub(super) fn build(
         Arc::new(Int32Array::from(kind)),
         Arc::new(Int32Array::from(status)),
     ];
+    let adjusted = (!adjusted.is_empty()).then(|| ScalarBuffer::from(adjusted));
+    if let Some(a) = &adjusted {
+        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
+        columns.push(Arc::new(Float64Array::new(a.clone(), None)));
+    }
     let mut attrs = BTreeMap::new();
     let item = item_attrs
         .iter()
@@ -305,5 +330,7 @@ pub(super) fn build(
         resource_of_row,
         clusters,
         services,
+        adjusted,
+        invalid_tracestates: invalid,
     }
 }

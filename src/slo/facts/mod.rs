@@ -10,6 +10,7 @@
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
 //!
 //! # Columns
@@ -23,6 +24,7 @@
 //! | `name` | Utf8 | the span |
 //! | `kind` | Int32 | the span |
 //! | `status_code` | Int32 | the span's status, 0 (unset) when absent |
+//! | `adjusted_count` | Float64 | only when a span of the request has an adjusted count other than 1: each span's, from its `tracestate` ([`sampling`]) |
 //! | `attributes["k"].str` … | see below | one group per attribute in the schema |
 //!
 //! An attribute's value can be of any OTLP type, so each attribute gets up to five nullable
@@ -41,6 +43,7 @@
 
 mod build;
 mod read;
+pub mod sampling;
 #[cfg(test)]
 mod tests;
 
@@ -151,7 +154,14 @@ pub struct SpanFacts {
     resource_of_row: ScalarBuffer<i32>,
     clusters: StringArray,
     services: StringArray,
+    /// Each row's adjusted count, when some row's is not 1 (the `adjusted_count` column).
+    adjusted: Option<ScalarBuffer<f64>>,
+    /// Spans whose `tracestate` could not be read, by [`sampling::Invalid::index`].
+    invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
 }
+
+/// The name of the optional adjusted-count column.
+pub const ADJUSTED_COUNT: &str = "adjusted_count";
 
 /// Column positions of the fixed columns.
 const END: usize = 0;
@@ -229,6 +239,17 @@ impl SpanFacts {
                     })
                 })
             })
+    }
+
+    /// Each row's adjusted count ([`sampling`]), `None` when every row's is 1.
+    pub fn adjusted_counts(&self) -> Option<&[f64]> {
+        self.adjusted.as_deref()
+    }
+
+    /// Spans of the request whose `tracestate` could not be read (they count 1), by
+    /// reason ([`sampling::Invalid::index`]).
+    pub fn invalid_tracestates(&self) -> &[u64; sampling::Invalid::ALL.len()] {
+        &self.invalid_tracestates
     }
 
     pub(crate) fn name_column(&self) -> &ArrayRef {

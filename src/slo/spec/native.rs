@@ -56,7 +56,19 @@ fn slo(
     let objective = f.required(ctx, "objective", |c, n, p| values::percent(c, n, p, false));
     let window = f.required(ctx, "window", window);
     let budgeting = budgeting(ctx, &mut f);
-    let sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
+    let mut sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
+    let adjusted_counts = f.opt(ctx, "adjusted_counts", values::boolean);
+    match (&mut sli, adjusted_counts) {
+        (Some(Sli::Spans(s)), Some(adjusted)) => s.adjusted_counts = adjusted,
+        (Some(Sli::Metric(_)), Some(_)) => {
+            if let Some(at) = f.get("adjusted_counts") {
+                let msg = "`adjusted_counts` applies to span slis (a metric's points carry no \
+                           sampling threshold)";
+                ctx.error(at, &f.path("adjusted_counts"), msg);
+            }
+        }
+        _ => {}
+    }
     let common = common(ctx, src, &mut f);
     let alerting = f.opt(ctx, "alerting", alerting).unwrap_or_default();
     f.finish(ctx);
@@ -260,6 +272,7 @@ fn span_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<Sp
         filter: filter?,
         bad,
         latency_threshold,
+        adjusted_counts: true,
     })
 }
 

@@ -348,6 +348,7 @@ fn indicator_sli(
                     filter,
                     bad: None,
                     latency_threshold: Some(std::time::Duration::from_secs_f64(value)),
+                    adjusted_counts: true,
                 })),
                 Query::Metric(metric, _) => Some(Sli::Metric(MetricSli::Threshold {
                     metric,
@@ -405,6 +406,7 @@ fn ratio_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<S
                 filter,
                 bad: Some(bad),
                 latency_threshold: None,
+                adjusted_counts: true,
             }))
         }
         (Some(Query::Metric(part, _)), Query::Metric(total, _)) => {

@@ -155,6 +155,9 @@ pub struct SpanSli {
     pub bad: Option<Condition>,
     /// `latency_threshold`: good = duration ≤ threshold (and not bad, when both are given).
     pub latency_threshold: Option<Duration>,
+    /// `adjusted_counts` (default true): each span counts with its adjusted count from its
+    /// `tracestate` (probability sampling); false counts every span once.
+    pub adjusted_counts: bool,
 }
 
 /// An SLI computed from OTLP metrics.
