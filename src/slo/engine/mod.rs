@@ -42,6 +42,8 @@ mod period_tests;
 #[cfg(test)]
 mod rollup_tests;
 pub mod sampled;
+#[cfg(test)]
+mod sampled_tests;
 pub mod slices;
 pub mod snapshot;
 pub mod state;

@@ -199,7 +199,7 @@ pub(super) fn build(
     let mut names = StringBuilder::with_capacity(spans, spans * 16);
     let mut item_slots = vec![None; item_attrs.len()];
     // Adjusted counts, kept only once a span's is not 1.
-    let mut adjusted: Vec<f64> = Vec::new();
+    let mut adjusted: Option<Vec<f64>> = None;
     let mut invalid = [0u64; Invalid::ALL.len()];
 
     for (r, resource_spans) in req.resource_spans.iter().enumerate() {
@@ -234,20 +234,22 @@ pub(super) fn build(
             kind.push(span.kind);
             status.push(span.status.as_ref().map_or(0, |s| s.code));
             names.append_value(&span.name);
-            if !span.trace_state.is_empty() {
-                let w = adjusted_count(&span.trace_state).unwrap_or_else(|reason| {
+            let w = if span.trace_state.is_empty() {
+                1.0
+            } else {
+                adjusted_count(&span.trace_state).unwrap_or_else(|reason| {
                     invalid[reason.index()] += 1;
                     1.0
-                });
-                if w != 1.0 && adjusted.is_empty() {
-                    adjusted.reserve_exact(spans);
-                    adjusted.resize(end.len() - 1, 1.0);
-                }
-                if !adjusted.is_empty() {
-                    adjusted.push(w);
-                }
-            } else if !adjusted.is_empty() {
-                adjusted.push(1.0);
+                })
+            };
+            if w != 1.0 && adjusted.is_none() {
+                // The rows before this one all counted 1.
+                let mut column = Vec::with_capacity(spans);
+                column.resize(end.len() - 1, 1.0);
+                adjusted = Some(column);
+            }
+            if let Some(column) = &mut adjusted {
+                column.push(w);
             }
             if !item_builders.is_empty() {
                 item_index.lookup(&span.attributes, &mut item_slots);
@@ -287,7 +289,7 @@ pub(super) fn build(
         Arc::new(Int32Array::from(kind)),
         Arc::new(Int32Array::from(status)),
     ];
-    let adjusted = (!adjusted.is_empty()).then(|| ScalarBuffer::from(adjusted));
+    let adjusted = adjusted.map(ScalarBuffer::from);
     if let Some(a) = &adjusted {
         fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
         columns.push(Arc::new(Float64Array::new(a.clone(), None)));
