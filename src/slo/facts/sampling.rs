@@ -168,10 +168,10 @@ fn from_ot(ot: &str) -> Result<f64, Invalid> {
     }
     if let Some(th) = th {
         let t = threshold(th)?;
-        if let Some(rv) = rv {
-            if randomness(rv)? < t {
-                return Err(Invalid::Inconsistent);
-            }
+        if let Some(rv) = rv
+            && randomness(rv)? < t
+        {
+            return Err(Invalid::Inconsistent);
         }
         // In integers: 2^56 − T is exact there (T near 2^56 is not exact as a float).
         return Ok(MAX_ADJUSTED_COUNT / ((1u64 << 56) - t) as f64);
