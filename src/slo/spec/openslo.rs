@@ -16,7 +16,8 @@
 //!
 //! - `metadata.annotations` `slotel.dev/percentiles`, `slotel.dev/group-by`,
 //!   `slotel.dev/max-groups` and `slotel.dev/min-events`: the native format's
-//!   `percentiles`, `group_by`, `max_groups` and `min_events` (see `annotations.rs`).
+//!   `percentiles`, `group_by`, `max_groups`, `min_events` and `adjusted_counts` (see
+//!   `annotations.rs`).
 //!
 //! Documents of the other OpenSLO kinds (`Service`, `SLI`, …) are skipped; an SLO that
 //! refers to them (`indicatorRef`, `metricSourceRef`) is refused.
@@ -145,9 +146,12 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
     let (Some(objective), Some(service), Some(name)) = (objective, service, name) else {
         return;
     };
-    let (Some(target), Some(window), Some(sli)) = (objective.target, window, sli) else {
+    let (Some(target), Some(window), Some(mut sli)) = (objective.target, window, sli) else {
         return;
     };
+    if let (Sli::Spans(s), Some(adjusted)) = (&mut sli, extras.adjusted_counts) {
+        s.adjusted_counts = adjusted;
+    }
     out.push(Parsed {
         slo: Slo {
             service,
