@@ -65,6 +65,17 @@ fn long_ratio_name(p: &Plan<'_>, long: u64) -> String {
     }
 }
 
+/// The SLO's exhaustion alert, unless it has none or its alerts are disabled.
+pub(crate) fn enabled<'a>(p: &Plan<'a>) -> Option<&'a ExhaustionAlert> {
+    let alerting = &p.slo.alerting;
+    alerting.exhaustion.as_ref().filter(|_| !alerting.disabled)
+}
+
+/// The alert name.
+pub(crate) fn name(alert: &ExhaustionAlert) -> &str {
+    alert.name.as_deref().unwrap_or(DEFAULT_EXHAUSTION_ALERT)
+}
+
 /// The alert expression: the time to exhaustion in seconds, present while it is below
 /// `within` (0 once the budget is spent).
 pub(crate) fn expr(p: &Plan<'_>, alert: &ExhaustionAlert) -> String {
@@ -95,17 +106,14 @@ pub(crate) fn rule(p: &Plan<'_>) -> Option<Yaml> {
         .as_ref()
         .filter(|_| !alerting.disabled)?;
     let mut fields = vec![
-        (
-            "alert",
-            Yaml::str(alert.name.as_deref().unwrap_or(DEFAULT_EXHAUSTION_ALERT)),
-        ),
+        ("alert", Yaml::str(name(alert))),
         ("expr", Yaml::Block(expr(p, alert))),
     ];
     if let Some(hold) = alert.hold.filter(|d| d.as_secs() > 0) {
         fields.push(("for", Yaml::str(duration(hold.as_secs()))));
     }
     let labels = labels(p, alert);
-    let annotations = annotations(p, alert);
+    let annotations = annotations(p, alert, "$value");
     fields.push(("labels", Yaml::strings(&labels)));
     fields.push(("annotations", Yaml::strings(&annotations)));
     Some(Yaml::map(fields))
@@ -113,7 +121,7 @@ pub(crate) fn rule(p: &Plan<'_>) -> Option<Yaml> {
 
 /// `alerting.labels`, then the alert's own, then `service`, `slo`, `severity` and
 /// `long_window` (the burn rate's window).
-fn labels(p: &Plan<'_>, alert: &ExhaustionAlert) -> BTreeMap<String, String> {
+pub(crate) fn labels(p: &Plan<'_>, alert: &ExhaustionAlert) -> BTreeMap<String, String> {
     let mut labels = p.slo.alerting.labels.clone();
     labels.extend(alert.labels.clone());
     labels.insert("service".into(), p.slo.service.clone());
@@ -130,14 +138,20 @@ fn labels(p: &Plan<'_>, alert: &ExhaustionAlert) -> BTreeMap<String, String> {
 }
 
 /// Summary, description and runbook, then `alerting.annotations` and the alert's own.
-fn annotations(p: &Plan<'_>, alert: &ExhaustionAlert) -> BTreeMap<String, String> {
+/// `value` is the template expression of the alert's value (the time to exhaustion).
+pub(crate) fn annotations(
+    p: &Plan<'_>,
+    alert: &ExhaustionAlert,
+    value: &str,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     out.insert(
         "summary".to_string(),
-        "{{ $labels.service }}/{{ $labels.slo }} spends its error budget within \
-         {{ $value | humanizeDuration }} at the current burn rate, in cluster \
-         {{ $labels.cluster }}"
-            .to_string(),
+        format!(
+            "{{{{ $labels.service }}}}/{{{{ $labels.slo }}}} spends its error budget within \
+             {{{{ {value} | humanizeDuration }}}} at the current burn rate, in cluster \
+             {{{{ $labels.cluster }}}}"
+        ),
     );
     out.insert(
         "description".to_string(),
