@@ -289,11 +289,6 @@ pub(super) fn build(
         Arc::new(Int32Array::from(kind)),
         Arc::new(Int32Array::from(status)),
     ];
-    let adjusted = adjusted.map(ScalarBuffer::from);
-    if let Some(a) = &adjusted {
-        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
-        columns.push(Arc::new(Float64Array::new(a.clone(), None)));
-    }
     let mut attrs = BTreeMap::new();
     let item = item_attrs
         .iter()
@@ -323,6 +318,13 @@ pub(super) fn build(
             }
         }
         attrs.insert((*attr).clone(), built);
+    }
+    // Last, so that a batch without it gets it in the same place
+    // (see [`super::with_adjusted_counts`]).
+    let adjusted = adjusted.map(ScalarBuffer::from);
+    if let Some(a) = &adjusted {
+        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
+        columns.push(Arc::new(Float64Array::new(a.clone(), None)));
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .expect("span facts columns match their schema");

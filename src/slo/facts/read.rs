@@ -129,7 +129,8 @@ impl SpanFacts {
                         super::ADJUSTED_COUNT
                     ));
                 }
-                Some(values.values().clone())
+                // A capture's batch without sampled spans holds ones: no adjusted counts.
+                (!values.values().iter().all(|w| *w == 1.0)).then(|| values.values().clone())
             }
         };
         let mut attrs: BTreeMap<_, AttrColumns> = BTreeMap::new();
