@@ -139,7 +139,11 @@ def _send(server: Slotel, sampler, spans, id_generator=None) -> Recorder:
         sampler=sampler,
         **kwargs,
     )
-    provider.add_span_processor(BatchSpanProcessor(recorder, max_export_batch_size=512))
+    # A queue for every span: a full queue would drop kept spans before the exporter, and
+    # the estimate would miss them.
+    provider.add_span_processor(
+        BatchSpanProcessor(recorder, max_queue_size=len(spans) + 512, max_export_batch_size=512)
+    )
     tracer = provider.get_tracer("sampling-test")
     end = time.time_ns() - 2_000_000_000
     for duration, error in spans:
