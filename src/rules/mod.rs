@@ -17,6 +17,7 @@
 //! - `plan.rs`: per SLO, the selector, budget, windows and alert pairs every output uses.
 //! - `prometheus.rs`: the rule file (recordings and alerts, or recordings alone).
 //! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
+//! - `journey.rs`: a journey's SLI recordings, from its members' series and weights.
 //! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
 //! - `generic.rs`: the variable-driven dashboard, one for every SLO.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
@@ -39,6 +40,7 @@ mod dashboard;
 mod exhaustion;
 mod generic;
 mod grafana_alerting;
+mod journey;
 pub(crate) mod plan;
 mod prometheus;
 pub mod sync;

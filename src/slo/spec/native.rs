@@ -56,20 +56,38 @@ fn slo(
     let objective = f.required(ctx, "objective", |c, n, p| values::percent(c, n, p, false));
     let window = f.required(ctx, "window", window);
     let budgeting = budgeting(ctx, &mut f);
-    let mut sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
+    let journey_node = f.get("journey");
+    let sli = match journey_node {
+        Some(node) => {
+            if f.get("sli").is_some() {
+                let msg = "give either `sli` or `journey`, not both";
+                ctx.error(node, &f.path("journey"), msg);
+            }
+            super::journey::check_native_fields(ctx, &mut f);
+            f.opt(ctx, "journey", |c, n, p| {
+                super::journey::native(c, n, p, service)
+            })
+            .map(Sli::Journey)
+        }
+        None => f.required(ctx, "sli", |c, n, p| sli(c, src, n, p)),
+    };
+    let mut sli = sli;
     let adjusted_counts = f.opt(ctx, "adjusted_counts", values::boolean);
     match (&mut sli, adjusted_counts) {
         (Some(Sli::Spans(s)), Some(adjusted)) => s.adjusted_counts = adjusted,
-        (Some(Sli::Metric(_)), Some(_)) => {
+        (Some(_), Some(_)) => {
             if let Some(at) = f.get("adjusted_counts") {
                 let msg = "`adjusted_counts` applies to span slis (a metric's points carry no \
-                           sampling threshold)";
+                           sampling threshold; a journey's members count as their own slos do)";
                 ctx.error(at, &f.path("adjusted_counts"), msg);
             }
         }
         _ => {}
     }
-    let common = common(ctx, src, &mut f);
+    let mut common = common(ctx, src, &mut f);
+    if journey_node.is_some() {
+        common.percentiles.clear();
+    }
     let alerting = f.opt(ctx, "alerting", alerting).unwrap_or_default();
     f.finish(ctx);
     if ctx.errors.len() > errors_before {

@@ -483,7 +483,7 @@ fn no_interpolation() {
 fn adjusted_counts_default_true_and_can_be_turned_off_in_both_formats() {
     let adjusted = |slo: &Slo| match &slo.sli {
         Sli::Spans(s) => s.adjusted_counts,
-        Sli::Metric(_) => panic!("a span sli"),
+        _ => panic!("a span sli"),
     };
     let native = |extra: &str| {
         format!(
