@@ -21,13 +21,14 @@ use common::prometheus::Prometheus;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 7] = [
+const SUITES: [&str; 8] = [
     "workbook",
     "fast_burn",
     "no_traffic",
     "aggregation",
     "calendar",
     "long_windows",
+    "exhaustion",
     "journey",
 ];
 
@@ -166,6 +167,14 @@ fn promtool_calendar_windows_and_timeslices_match_the_engine() {
 #[test]
 fn promtool_long_windows_count_exactly_across_resets_and_silences() {
     run_suite("long_windows", &["--interval", "1m"]);
+}
+
+/// `alerting.exhaustion`: the alert fires at the first evaluation where the time to
+/// exhaustion (budget left x SLO window / the 3d burn rate) falls below `within`, computed
+/// by hand from the sent counts, and not before; a spent budget fires with 0.
+#[test]
+fn promtool_exhaustion_alert_fires_at_the_predicted_time() {
+    run_suite("exhaustion", &["--interval", "5m"]);
 }
 
 /// SLOs whose windows the rules cannot compute as the engine does are refused, each at its

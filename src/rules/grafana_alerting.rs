@@ -1,9 +1,11 @@
 //! Grafana alerting provisioning (`apiVersion: 1`): the burn-rate alerts of
-//! `prometheus.rs` as Grafana-managed rules, for teams that route alerts in Grafana. Each
+//! `prometheus.rs` (and the time-to-exhaustion alert of `exhaustion.rs`) as Grafana-managed
+//! rules, for teams that route alerts in Grafana. Each
 //! rule queries the same expression (which reads the recording rules, so those must be
 //! loaded into the data source) and fires for every series it returns; no data is OK.
 
 use super::dashboard;
+use super::exhaustion;
 use super::plan::{AlertPair, Plan, duration};
 use super::prometheus::annotations;
 use super::yaml::Yaml;
@@ -36,13 +38,14 @@ pub(crate) fn provisioning(
     let groups = plans
         .iter()
         .zip(burn_panels)
-        .filter(|(p, _)| !p.alerts.is_empty())
+        .filter(|(p, _)| !p.alerts.is_empty() || exhaustion::enabled(p).is_some())
         .map(|(p, panel)| {
-            let rules = p
+            let mut rules: Vec<Yaml> = p
                 .alerts
                 .iter()
                 .map(|pair| rule(p, pair, *panel, target))
                 .collect();
+            rules.extend(exhaustion_rule(p, *panel, target));
             Yaml::map([
                 ("orgId", Yaml::int(1)),
                 (
@@ -68,6 +71,62 @@ fn rule(p: &Plan<'_>, pair: &AlertPair, panel: u64, target: &GrafanaTarget) -> Y
         p.slo.service,
         p.slo.name
     );
+    let labels = p.alert_labels(pair);
+    let annotations = annotations(p, pair, "$values.A.Value");
+    let uid = uid(p, &format!("{}\u{0}{}", pair.long, pair.short));
+    let shape = Shape {
+        uid,
+        title,
+        expr: p.alert_expr(pair),
+        // The burn rate, present only while it crosses the factor: above 0.
+        above: 0,
+        hold: "0s".to_string(),
+        labels,
+        annotations,
+        panel,
+    };
+    grafana_rule(shape, target)
+}
+
+/// The time-to-exhaustion alert (`alerting.exhaustion`), when the SLO has one.
+fn exhaustion_rule(p: &Plan<'_>, panel: u64, target: &GrafanaTarget) -> Option<Yaml> {
+    let alert = exhaustion::enabled(p)?;
+    Some(grafana_rule(
+        Shape {
+            uid: uid(p, "exhaustion"),
+            title: format!(
+                "{} {} {}",
+                exhaustion::name(alert),
+                p.slo.service,
+                p.slo.name
+            ),
+            expr: exhaustion::expr(p, alert),
+            // The time to exhaustion in seconds, 0 once the budget is spent: present
+            // means firing.
+            above: -1,
+            hold: duration(alert.hold.map_or(0, |d| d.as_secs())),
+            labels: exhaustion::labels(p, alert),
+            annotations: exhaustion::annotations(p, alert, "$values.A.Value"),
+            panel,
+        },
+        target,
+    ))
+}
+
+/// What differs between slotel's Grafana-managed rules.
+struct Shape {
+    uid: String,
+    title: String,
+    expr: String,
+    /// The rule fires while the query's value is above this.
+    above: i64,
+    hold: String,
+    labels: std::collections::BTreeMap<String, String>,
+    annotations: std::collections::BTreeMap<String, String>,
+    panel: u64,
+}
+
+fn grafana_rule(shape: Shape, target: &GrafanaTarget) -> Yaml {
     let query = Yaml::map([
         ("refId", Yaml::str("A")),
         (
@@ -86,7 +145,7 @@ fn rule(p: &Plan<'_>, pair: &AlertPair, panel: u64, target: &GrafanaTarget) -> Y
                         ("uid", Yaml::str(&target.datasource_uid)),
                     ]),
                 ),
-                ("expr", Yaml::Block(p.alert_expr(pair))),
+                ("expr", Yaml::Block(shape.expr)),
                 ("instant", Yaml::Bool(true)),
                 ("range", Yaml::Bool(false)),
                 ("intervalMs", Yaml::int(60_000)),
@@ -120,38 +179,33 @@ fn rule(p: &Plan<'_>, pair: &AlertPair, panel: u64, target: &GrafanaTarget) -> Y
                         "evaluator",
                         Yaml::map([
                             ("type", Yaml::str("gt")),
-                            ("params", Yaml::Seq(vec![Yaml::int(0)])),
+                            ("params", Yaml::Seq(vec![Yaml::int(shape.above)])),
                         ]),
                     )])]),
                 ),
             ]),
         ),
     ]);
-    let labels = p.alert_labels(pair);
-    let annotations = annotations(p, pair, "$values.A.Value");
     Yaml::map([
-        ("uid", Yaml::str(uid(p, pair))),
-        ("title", Yaml::str(title)),
+        ("uid", Yaml::str(shape.uid)),
+        ("title", Yaml::str(shape.title)),
         ("condition", Yaml::str("B")),
         ("data", Yaml::Seq(vec![query, condition])),
         ("dashboardUid", Yaml::str(dashboard::UID)),
-        ("panelId", Yaml::int(panel as i64)),
+        ("panelId", Yaml::int(shape.panel as i64)),
         ("noDataState", Yaml::str("OK")),
         ("execErrState", Yaml::str("Error")),
-        ("for", Yaml::str("0s")),
-        ("labels", Yaml::strings(&labels)),
-        ("annotations", Yaml::strings(&annotations)),
+        ("for", Yaml::str(shape.hold)),
+        ("labels", Yaml::strings(&shape.labels)),
+        ("annotations", Yaml::strings(&shape.annotations)),
         ("isPaused", Yaml::Bool(false)),
     ])
 }
 
 /// A stable rule uid (at most 40 characters, as Grafana requires): a hash of the SLO and
-/// the pair, so regenerating never duplicates rules.
-fn uid(p: &Plan<'_>, pair: &AlertPair) -> String {
-    let key = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{}",
-        p.slo.service, p.slo.name, pair.long, pair.short
-    );
+/// the alert (`long\0short` for a burn-rate pair), so regenerating never duplicates rules.
+fn uid(p: &Plan<'_>, alert: &str) -> String {
+    let key = format!("{}\u{0}{}\u{0}{alert}", p.slo.service, p.slo.name);
     format!("slotel-{:016x}", fnv1a(key.as_bytes()))
 }
 

@@ -16,6 +16,7 @@
 //!
 //! - `plan.rs`: per SLO, the selector, budget, windows and alert pairs every output uses.
 //! - `prometheus.rs`: the rule file (recordings and alerts, or recordings alone).
+//! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `journey.rs`: a journey's SLI recordings, from its members' series and weights.
 //! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
 //! - `generic.rs`: the variable-driven dashboard, one for every SLO.
@@ -38,6 +39,7 @@
 
 pub mod cli;
 mod dashboard;
+mod exhaustion;
 mod generic;
 mod grafana_alerting;
 mod journey;

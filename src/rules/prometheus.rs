@@ -65,6 +65,7 @@ pub(crate) fn group(p: &Plan<'_>, alerts: bool) -> Yaml {
     let mut rules = recordings(p);
     if alerts {
         rules.extend(p.alerts.iter().map(|pair| alert(p, pair)));
+        rules.extend(super::exhaustion::rule(p));
     }
     Yaml::map([
         ("name", Yaml::str(group_name(p))),

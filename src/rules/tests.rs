@@ -428,3 +428,49 @@ fn prometheus_operator_format_wraps_the_rule_file() {
         .collect();
     assert_eq!(format!("{HEADER}{unindented}"), out[0].text);
 }
+
+#[test]
+fn exhaustion_alert_reaches_prometheus_and_grafana_with_its_overrides() {
+    let set = slos(
+        "service: shop
+slos:
+  - name: pay
+    objective: 99.9
+    window: {calendar: month, time_zone: Asia/Seoul}
+    sli: {spans: {where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}
+    alerting:
+      labels: {team: shop}
+      exhaustion: {within: 2d, for: 30m, name: PayBudgetGone, severity: page, labels: {pager: pay}}
+  - name: quiet
+    objective: 99
+    window: 7d
+    sli: {spans: {where: kind == SPAN_KIND_SERVER, bad: status.code == STATUS_CODE_ERROR}}
+    alerting:
+      disabled: true
+      exhaustion: {within: 1d}
+",
+    );
+    let out = generate(&set, &Format::ALL, &Options::default()).unwrap();
+    let rules = &out[0].text;
+    assert_eq!(rules.matches("- alert: PayBudgetGone").count(), 1);
+    assert_eq!(rules.matches("SLOErrorBudgetExhaustion").count(), 0);
+    // Two days in seconds; the 3d burn rate; the month's days in Seoul (UTC+9).
+    assert!(rules.contains(") < 172800"), "{rules}");
+    assert!(
+        rules.contains("slo:sli_error:ratio_rate3d{service=\"shop\", slo=\"pay\"} / 0.001 > 0")
+    );
+    assert!(rules.contains("scalar(days_in_month(vector(time() + 32400)) * 86400)"));
+    assert!(rules.contains("for: \"30m\""));
+    assert!(rules.contains("pager: pay"));
+    let grafana = &out[3].text;
+    assert_eq!(
+        grafana.matches("title: \"PayBudgetGone shop pay\"").count(),
+        1
+    );
+    // Fires for any value, 0 (a spent budget) included.
+    assert_eq!(grafana.matches("- -1\n").count(), 1, "{grafana}");
+    assert!(grafana.contains("for: \"30m\""));
+    assert!(grafana.contains("$values.A.Value | humanizeDuration"));
+    // The recordings alone carry no alert.
+    assert!(!out[1].text.contains("PayBudgetGone"));
+}

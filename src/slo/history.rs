@@ -433,6 +433,8 @@ mod tests {
             status: super::super::engine::status::Status::Ok,
             total: 10,
             good: 9,
+            raw_total: None,
+            raw_good: None,
             error_ratio: Some(0.1),
             error_budget_remaining: Some(budget),
             time_to_exhaustion_seconds: None,

@@ -604,6 +604,8 @@ fn group_status(
         ),
         total,
         good,
+        raw_total: None,
+        raw_good: None,
         error_ratio,
         error_budget_remaining,
         time_to_exhaustion_seconds: time_to_exhaustion(

@@ -12,6 +12,7 @@
 //! | `slotel_slo_latency_percentile_seconds` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `percentile` |
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
+//! | `slotel_slo_invalid_tracestates_total` | counter | `reason` (see [`Invalid::as_str`]); `/metrics` only |
 //!
 //! Labels come from [`series_labels`] alone: `cluster="all"` and each cluster's roll-up
 //! carry no group label, each group of a grouped SLO carries one label per `group_by`
@@ -22,6 +23,10 @@
 //! the protobuf exposition a scraper asks for, the native histogram too.
 //!
 //! Gauges without data (no traffic) are left out rather than written as NaN.
+//!
+//! `slotel_slo_events_total` and the latency histogram count each span with its adjusted
+//! count (probability sampling, see `engine/sampled.rs`): the same events as the API's
+//! `total` and `good`.
 
 use std::sync::Arc;
 
@@ -37,6 +42,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 pub use super::engine::LATENCY_LADDER;
 use super::engine::native::NativeHist;
 use super::engine::{Engine, GroupStatus};
+use super::facts::sampling::Invalid;
 use super::metric_limits::InvalidPoint;
 pub use super::spec::{Labels, group_label_names, series_labels};
 
@@ -242,7 +248,7 @@ impl<'a> LatencyHistogram<'a> {
             .chain([f64::INFINITY]);
         let buckets: Vec<(f64, u64)> = bounds.zip(s.classic.iter().copied()).collect();
         Some(Self {
-            count: buckets.iter().map(|b| b.1).sum(),
+            count: buckets.iter().fold(0u64, |a, b| a.saturating_add(b.1)),
             buckets,
             sum: s.native.sum,
             native: &s.native,
@@ -340,6 +346,21 @@ impl Collector for SloSeries {
             &mut encoder,
             "slotel_slo_invalid_points",
             "Metric data points an SLO reads that were skipped for breaking the OTLP ranges",
+            MetricType::Counter,
+            rows,
+        )?;
+        let invalid = self.0.invalid_tracestates();
+        let rows = Invalid::ALL
+            .iter()
+            .map(|r| {
+                let labels: Labels = vec![("reason".to_string(), r.as_str().to_string())];
+                (labels, invalid[r.index()] as f64)
+            })
+            .collect();
+        family(
+            &mut encoder,
+            "slotel_slo_invalid_tracestates",
+            "Spans whose tracestate sampling threshold could not be read (each counted once)",
             MetricType::Counter,
             rows,
         )

@@ -8,8 +8,10 @@ windows) are loaded by a real slotel that
   from the same files, and
 - is scraped on `/metrics` by a second Prometheus with the same rules (the Helm default).
 
-After the same traffic from the OpenTelemetry SDK (spans of checkout, catalog and payment;
-the cart's histogram and counter), for every SLO, cluster and group:
+After the same traffic from the OpenTelemetry SDK (spans of checkout, catalog and payment,
+catalog's through the SDK's consistent probability sampler at 1/2 and 0.3, so that its spans
+count their adjusted counts; the cart's histogram and counter), for every SLO, cluster and
+group:
 
 - the API's good/total, `/metrics`, and both Prometheus servers agree exactly;
 - no two series on `/metrics` share a name and label set;
@@ -35,6 +37,10 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace._sampling_experimental import (
+    composable_traceid_ratio_based,
+    composite_sampler,
+)
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -50,6 +56,12 @@ ROUTES = {
     "catalog": {"/api/search": 0.01, "/api/item": 0.0},
     # Refunds fail badly: payment's SLOs burn far past every alert factor.
     "payment": {"/v1/payments": 0.01, "/v1/refunds": 0.5},
+}
+# Catalog's spans pass the SDK's consistent probability sampler (`ot=th:…` in their
+# tracestate): each kept span counts its adjusted count on every path.
+SAMPLED = {
+    ("catalog", "seoul"): composite_sampler(composable_traceid_ratio_based(0.5)),
+    ("catalog", "busan"): composite_sampler(composable_traceid_ratio_based(0.3)),
 }
 BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]
 # Schema 6 native histogram buckets are 2^(1/64) wide.
@@ -181,6 +193,7 @@ def test_every_slo_shape_reads_the_same_on_every_path(tmp_path, cleanup):
             p = TracerProvider(
                 resource=Resource.create({"service.name": service, "k8s.cluster.name": cluster}),
                 shutdown_on_exit=False,
+                **({"sampler": SAMPLED[(service, cluster)]} if (service, cluster) in SAMPLED else {}),
             )
             p.add_span_processor(BatchSpanProcessor(span_exporter(server), schedule_delay_millis=200))
             providers[(service, cluster)] = p
@@ -244,6 +257,15 @@ def test_every_slo_shape_reads_the_same_on_every_path(tmp_path, cleanup):
         found = [v for n, l, v in samples if n == "slotel_slo_events_total" and l == want]
         assert len(found) <= 1, (want, found)
         return found[0] if found else None
+
+    # The sampled service counts more events than it received spans; the others as many.
+    for e in rows:
+        if "raw_total" not in e:
+            continue
+        if e["service"] == "catalog":
+            assert e["total"] > e["raw_total"] > 0, e
+        else:
+            assert (e["total"], e["good"]) == (e["raw_total"], e["raw_good"]), e
 
     for e in rows:
         labels = entry_labels(e)

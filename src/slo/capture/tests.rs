@@ -226,3 +226,34 @@ fn the_series_show_the_counters() {
     }
     capture.close();
 }
+
+#[test]
+fn sampled_and_unsampled_requests_share_a_file_and_keep_their_adjusted_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(
+        &cfg(dir.path(), 1 << 30, Duration::from_secs(3600)),
+        settings(),
+    )
+    .unwrap();
+    let engine = engine(&capture);
+    let mut sampled = request(10, 2);
+    for (i, span) in sampled.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .enumerate()
+    {
+        span.trace_state = if i % 2 == 0 { "ot=th:c" } else { "" }.to_string();
+    }
+    for req in [request(10, 1), sampled, request(10, 3)] {
+        engine.record_spans_from(&req, None, None, None);
+    }
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let read: Vec<_> = Reader::open(&files[0].path).unwrap().collect();
+    assert_eq!(read.len(), 3);
+    assert!(read[0].facts.adjusted_counts().is_none());
+    let weights = read[1].facts.adjusted_counts().unwrap();
+    assert_eq!(weights, [4.0, 1.0, 4.0, 1.0, 4.0, 1.0, 4.0, 1.0, 4.0, 1.0]);
+    assert!(read[2].facts.adjusted_counts().is_none());
+}

@@ -170,7 +170,10 @@ impl Writer {
         self.publish();
     }
 
-    fn write(&mut self, item: Item) {
+    fn write(&mut self, mut item: Item) {
+        // Every captured batch has the adjusted-count column, so that requests with and
+        // without sampled spans share one file.
+        item.batch = crate::slo::facts::with_adjusted_counts(item.batch);
         let now = wall();
         let rows = item.batch.num_rows() as u64;
         let slice = (self.cfg.max_bytes / 8).max(1);

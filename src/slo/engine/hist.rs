@@ -274,7 +274,7 @@ impl Merged {
     }
 
     pub fn total(&self) -> u64 {
-        self.map.values().sum()
+        self.map.values().fold(0u64, |a, c| a.saturating_add(*c))
     }
 }
 

@@ -11,6 +11,8 @@
 //! - `window.rs`: time-slot rings, one per window, exact to 1/30 of the window.
 //! - `calendar.rs`: calendar SLO windows (the current month or week in a time zone).
 //! - `slices.rs`: timeslice budgeting (good slices / elapsed slices).
+//! - `sampled.rs`: spans counted with their adjusted count (probability sampling), raw
+//!   span counts.
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
@@ -39,6 +41,9 @@ pub mod native;
 mod period_tests;
 #[cfg(test)]
 mod rollup_tests;
+pub mod sampled;
+#[cfg(test)]
+mod sampled_tests;
 pub mod slices;
 pub mod snapshot;
 pub mod state;
@@ -262,6 +267,8 @@ pub struct Engine {
     wal: OnceLock<Arc<wal::Wal>>,
     /// Where span facts go besides the engine (`slo.capture`).
     sink: OnceLock<Arc<dyn FactsSink>>,
+    /// Spans whose `tracestate` could not be read, by reason.
+    tracestates: sampled::InvalidTracestates,
 }
 
 /// A receiver of every request's span facts besides the engine: the capture of
@@ -282,6 +289,7 @@ impl Engine {
             turnstile: Turnstile::default(),
             wal: OnceLock::new(),
             sink: OnceLock::new(),
+            tracestates: Default::default(),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
@@ -385,6 +393,7 @@ impl Engine {
         if let Some(sink) = sink {
             sink.offer(&facts, now, tenant);
         }
+        self.tracestates.add(facts.invalid_tracestates());
         self.record_facts_at(&loaded, &facts, now, log);
     }
 
@@ -434,9 +443,14 @@ impl Engine {
             let matched = sli.filter.eval_batch(facts);
             let bad = sli.bad.as_ref().map(|c| c.eval_batch(facts));
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
+            let weights = facts.adjusted_counts().filter(|_| sli.adjusted_counts);
             let mut dropped = Dropped::default();
             if let Some(log) = log.as_deref_mut() {
-                log.begin_spans(slo.wal_id);
+                if weights.is_some() {
+                    log.begin_weighted_spans(slo.wal_id);
+                } else {
+                    log.begin_spans(slo.wal_id);
+                }
             }
             let mut state = slo.state();
             let mut key = GroupKey {
@@ -475,9 +489,10 @@ impl Engine {
                         .map(|a| facts.attr_string(a, row).unwrap_or_default())
                         .collect();
                 }
-                state.record(&key, t, good, Some(duration[row]));
+                let weight = weights.map_or(1.0, |w| w[row]);
+                let n = state.record_weighted(&key, t, good, Some(duration[row]), weight);
                 if let Some(log) = log.as_deref_mut() {
-                    log.span(&key, t, good, duration[row]);
+                    log.span_n(&key, t, good, duration[row], n);
                 }
             }
             drop(state);
@@ -486,6 +501,12 @@ impl Engine {
             }
             slo.add_dropped(dropped);
         }
+    }
+
+    /// Spans whose `tracestate` could not be read (and so counted 1), by
+    /// [`crate::slo::facts::sampling::Invalid::index`].
+    pub fn invalid_tracestates(&self) -> [u64; crate::slo::facts::sampling::Invalid::ALL.len()] {
+        self.tracestates.get()
     }
 
     /// The status of every SLO and group at the current time.

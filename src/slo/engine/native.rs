@@ -45,11 +45,12 @@ pub fn downscale_index(i: i32, from: i32, to: i32) -> i32 {
 
 impl NativeHist {
     pub fn record(&mut self, nanos: u64, n: u64) {
-        self.count += n;
+        // Saturating: a span sampled at 2^-56 counts 2^56 events.
+        self.count = self.count.saturating_add(n);
         let seconds = nanos as f64 / 1e9;
         self.sum += seconds * n as f64;
         if nanos == 0 {
-            self.zero += n;
+            self.zero = self.zero.saturating_add(n);
             return;
         }
         let idx = bucket_index(seconds, SCHEMA);
@@ -67,13 +68,13 @@ impl NativeHist {
         if pos >= self.counts.len() {
             self.counts.resize(pos + 1, 0);
         }
-        self.counts[pos] += n;
+        self.counts[pos] = self.counts[pos].saturating_add(n);
     }
 
     pub fn merge(&mut self, other: &NativeHist) {
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         self.sum += other.sum;
-        self.zero += other.zero;
+        self.zero = self.zero.saturating_add(other.zero);
         if other.counts.is_empty() {
             return;
         }
@@ -88,7 +89,8 @@ impl NativeHist {
         let mut merged = vec![0u64; (hi - lo) as usize];
         for (src, off) in [(&self.counts, self.offset), (&other.counts, other.offset)] {
             for (i, c) in src.iter().enumerate() {
-                merged[(off - lo) as usize + i] += c;
+                let m = &mut merged[(off - lo) as usize + i];
+                *m = m.saturating_add(*c);
             }
         }
         self.offset = lo;
@@ -124,7 +126,7 @@ impl NativeHist {
             }
             let idx = downscale_index(self.offset + i as i32, SCHEMA, schema);
             match out.last_mut() {
-                Some((last, n)) if *last == idx => *n += c,
+                Some((last, n)) if *last == idx => *n = n.saturating_add(*c),
                 _ => out.push((idx, *c)),
             }
         }

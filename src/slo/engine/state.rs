@@ -95,6 +95,9 @@ pub struct GroupState {
     pub classic: Classic,
     /// Open time slices (timeslice SLOs only).
     pub slices: Option<Slices>,
+    /// Raw span counts and carries, once a span with an adjusted count other than 1 came
+    /// (see `sampled.rs`).
+    pub sampled: Option<Box<super::sampled::Sampled>>,
 }
 
 impl GroupState {
@@ -115,6 +118,7 @@ impl GroupState {
                 .collect(),
             lifetime: Counts::default(),
             native: super::native::NativeHist::default(),
+            sampled: None,
         }
     }
 
@@ -127,6 +131,23 @@ impl GroupState {
     /// [`GroupState::latency`]). A latency too old for the finest ring goes into every
     /// ring that holds it.
     pub fn record(&mut self, t: u64, good: bool, latency_nanos: Option<u64>, bounds: &[u64]) {
+        self.record_n(t, good, latency_nanos, bounds, 1);
+    }
+
+    /// Records `n` events at `t`, all good or all bad, with the same latency: one span of
+    /// adjusted count `n` (see `sampled.rs`). With raw counts kept, the span counts once
+    /// there.
+    pub fn record_n(
+        &mut self,
+        t: u64,
+        good: bool,
+        latency_nanos: Option<u64>,
+        bounds: &[u64],
+        n: u64,
+    ) {
+        if let Some(s) = &mut self.sampled {
+            s.add_raw(t, good);
+        }
         let Some((fine, coarse)) = self.rings.split_first_mut() else {
             return;
         };
@@ -142,23 +163,26 @@ impl GroupState {
             // Slots more than a minute old rarely see late events: keep them compact.
             fine.seal_before(id.saturating_sub(FINE_OPEN_SLOTS));
         }
-        let g = u64::from(good);
+        let g = if good { n } else { 0 };
+        let g_signed = i64::try_from(g).unwrap_or(i64::MAX);
         for ring in &mut self.rings {
-            ring.add(t, g as i64, 1);
+            ring.add(t, g_signed, n);
         }
         self.lifetime.good = self.lifetime.good.saturating_add(g);
-        self.lifetime.total = self.lifetime.total.saturating_add(1);
+        self.lifetime.total = self.lifetime.total.saturating_add(n);
         if let Some(s) = &mut self.slices {
-            s.add(t, g as i64, 1, &mut self.rings);
+            s.add(t, g_signed, n, &mut self.rings);
         }
-        let Some(l) = latency_nanos else { return };
-        self.native.record(l, 1);
-        self.classic.record(bounds, l, 1);
+        let Some(l) = latency_nanos.filter(|_| n > 0) else {
+            return;
+        };
+        self.native.record(l, n);
+        self.classic.record(bounds, l, n);
         if in_fine {
-            self.rings[0].record_latency(t, l, 1);
+            self.rings[0].record_latency(t, l, n);
         } else {
             for ring in self.rings.iter_mut().skip(1) {
-                ring.record_latency(t, l, 1);
+                ring.record_latency(t, l, n);
             }
         }
     }
@@ -210,6 +234,7 @@ impl GroupState {
             + self.classic.counts.capacity() * 8
             + self.rings.capacity() * std::mem::size_of::<Ring>()
             + self.slices.as_ref().map_or(0, |s| s.open.len() * 48)
+            + self.sampled.as_ref().map_or(0, |s| s.heap_bytes())
     }
 }
 
@@ -307,14 +332,47 @@ impl SloState {
 
     /// Records an event in its group.
     pub fn record(&mut self, key: &GroupKey, t: u64, good: bool, latency_nanos: Option<u64>) {
-        self.add_slices(key, t, i64::from(good), 1);
+        self.record_weighted(key, t, good, latency_nanos, 1.0);
+    }
+
+    /// Records one span of adjusted count `weight` in its group, as a whole number of
+    /// events (see `sampled.rs`), and returns that number.
+    pub fn record_weighted(
+        &mut self,
+        key: &GroupKey,
+        t: u64,
+        good: bool,
+        latency_nanos: Option<u64>,
+        weight: f64,
+    ) -> u64 {
         let bounds = self.latency_bounds.clone();
         // The common case without cloning the key.
+        let n = if let Some(g) = self.groups.get_mut(key) {
+            g.record_weighted(t, good, latency_nanos, &bounds, weight)
+        } else {
+            self.group_mut(key)
+                .record_weighted(t, good, latency_nanos, &bounds, weight)
+        };
+        self.add_counted_slices(key, t, good, n);
+        n
+    }
+
+    /// Records a logged span event that counted `n` events (see `wal/`), as
+    /// [`SloState::record_weighted`] recorded it.
+    pub fn record_logged(&mut self, key: &GroupKey, t: u64, good: bool, latency: u64, n: u64) {
+        let bounds = self.latency_bounds.clone();
         if let Some(g) = self.groups.get_mut(key) {
-            g.record(t, good, latency_nanos, &bounds);
-            return;
+            g.record_logged(t, good, latency, &bounds, n);
+        } else {
+            self.group_mut(key)
+                .record_logged(t, good, latency, &bounds, n);
         }
-        self.group_mut(key).record(t, good, latency_nanos, &bounds);
+        self.add_counted_slices(key, t, good, n);
+    }
+
+    fn add_counted_slices(&mut self, key: &GroupKey, t: u64, good: bool, n: u64) {
+        let g = if good { n } else { 0 };
+        self.add_slices(key, t, i64::try_from(g).unwrap_or(i64::MAX), n);
     }
 
     /// Counts events without latencies in a group (see [`GroupState::record_counts`]).

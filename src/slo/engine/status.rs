@@ -181,8 +181,18 @@ pub struct GroupStatus {
     pub objective: f64,
     pub window: String,
     pub status: Status,
+    /// Events over the SLO window: for span SLIs each span counts with its adjusted count
+    /// (`adjusted_counts`, see `sampled.rs`), so this estimates the spans sent before any
+    /// probability sampling.
     pub total: u64,
     pub good: u64,
+    /// Span SLIs: the spans slotel received over the SLO window, each counted once (equal
+    /// to `total` and `good` without sampling). Absent for metric SLIs and in the merged
+    /// view of `slo.status_source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_good: Option<u64>,
     pub error_ratio: Option<f64>,
     pub error_budget_remaining: Option<f64>,
     /// Seconds until the error budget is spent if the long window's burn rate goes on
@@ -265,6 +275,13 @@ impl View<'_> {
         match self {
             View::One(g) => g.slice_counts(i, now),
             View::Sum(s, c) => s.all_slice_counts(*c, i, now),
+        }
+    }
+
+    fn raw_counts(&self, i: usize, now: u64) -> Counts {
+        match self {
+            View::One(g) => g.raw_counts(i, now),
+            View::Sum(s, c) => s.all_raw_counts(*c, i, now),
         }
     }
 
@@ -358,6 +375,10 @@ fn group_status(
         ),
         None => (0, 0, None, Ordered::default(), String::new()),
     };
+    let raw = match (&slo.spec.sli, state.windows.len().checked_sub(1)) {
+        (crate::slo::spec::Sli::Spans(_), Some(i)) => Some(g.raw_counts(i, now)),
+        _ => None,
+    };
     let error_budget_remaining = error_ratio.and_then(|e| finite(1.0 - e / slo.spec.budget()));
     let long_burn_rate = long_window(&state.windows)
         .and_then(|i| windows.get(i))
@@ -411,6 +432,8 @@ fn group_status(
         ),
         total,
         good,
+        raw_total: raw.map(|c| c.total),
+        raw_good: raw.map(|c| c.good),
         error_ratio,
         error_budget_remaining,
         time_to_exhaustion_seconds,

@@ -83,6 +83,7 @@ pub(super) fn slo(
                     .unwrap(),
             ),
             latency_threshold: threshold,
+            adjusted_counts: true,
         }),
         percentiles: vec![50.0, 90.0, 95.0, 99.0, 99.9],
         group_by: Vec::new(),

@@ -400,6 +400,42 @@ impl Ring {
                 .sum::<usize>()
     }
 
+    /// A copy of this ring's counts without its latencies (raw span counts start from it,
+    /// see `sampled.rs`).
+    pub fn counts_only(&self) -> Ring {
+        Ring {
+            geometry: self.geometry.clone(),
+            newest: self.newest,
+            seal: self.seal,
+            slots: self
+                .slots
+                .iter()
+                .map(|s| Slot {
+                    id: s.id,
+                    good: s.good,
+                    total: s.total,
+                    bad_slices: 0,
+                    hist: SparseHist::default(),
+                })
+                .collect(),
+        }
+    }
+
+    /// An empty ring of the same geometry.
+    pub fn empty_like(&self) -> Ring {
+        Ring {
+            geometry: self.geometry.clone(),
+            newest: 0,
+            seal: self.seal,
+            slots: vec![Slot::default(); RING],
+        }
+    }
+
+    /// The ids of the slots in use.
+    pub fn slot_ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().map(|s| s.id).filter(|id| *id > 0)
+    }
+
     /// Slots with bad time slices as (slot id, bad slices), for snapshots.
     pub fn export_slices(&self) -> Vec<(u64, u32)> {
         self.slots

@@ -8,13 +8,15 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, UInt64Array,
+    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
+    UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
+use super::sampling::{Invalid, adjusted_count};
 use super::{AttrColumns, FactsSchema, SpanFacts};
 use crate::slo::ottl::{Use, Val, render};
 use crate::slo::spec::AttrRef;
@@ -196,6 +198,9 @@ pub(super) fn build(
     let mut status = Vec::with_capacity(spans);
     let mut names = StringBuilder::with_capacity(spans, spans * 16);
     let mut item_slots = vec![None; item_attrs.len()];
+    // Adjusted counts, kept only once a span's is not 1.
+    let mut adjusted: Option<Vec<f64>> = None;
+    let mut invalid = [0u64; Invalid::ALL.len()];
 
     for (r, resource_spans) in req.resource_spans.iter().enumerate() {
         let attributes = resource_spans
@@ -229,6 +234,23 @@ pub(super) fn build(
             kind.push(span.kind);
             status.push(span.status.as_ref().map_or(0, |s| s.code));
             names.append_value(&span.name);
+            let w = if span.trace_state.is_empty() {
+                1.0
+            } else {
+                adjusted_count(&span.trace_state).unwrap_or_else(|reason| {
+                    invalid[reason.index()] += 1;
+                    1.0
+                })
+            };
+            if w != 1.0 && adjusted.is_none() {
+                // The rows before this one all counted 1.
+                let mut column = Vec::with_capacity(spans);
+                column.resize(end.len() - 1, 1.0);
+                adjusted = Some(column);
+            }
+            if let Some(column) = &mut adjusted {
+                column.push(w);
+            }
             if !item_builders.is_empty() {
                 item_index.lookup(&span.attributes, &mut item_slots);
                 for (builder, value) in item_builders.iter_mut().zip(&item_slots) {
@@ -297,6 +319,13 @@ pub(super) fn build(
         }
         attrs.insert((*attr).clone(), built);
     }
+    // Last, so that a batch without it gets it in the same place
+    // (see [`super::with_adjusted_counts`]).
+    let adjusted = adjusted.map(ScalarBuffer::from);
+    if let Some(a) = &adjusted {
+        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
+        columns.push(Arc::new(Float64Array::new(a.clone(), None)));
+    }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .expect("span facts columns match their schema");
     SpanFacts {
@@ -305,5 +334,7 @@ pub(super) fn build(
         resource_of_row,
         clusters,
         services,
+        adjusted,
+        invalid_tracestates: invalid,
     }
 }

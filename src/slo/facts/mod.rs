@@ -10,6 +10,7 @@
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
 //!
 //! # Columns
@@ -24,6 +25,10 @@
 //! | `kind` | Int32 | the span |
 //! | `status_code` | Int32 | the span's status, 0 (unset) when absent |
 //! | `attributes["k"].str` … | see below | one group per attribute in the schema |
+//!
+//! After the attribute columns, `adjusted_count` (Float64) holds each span's adjusted count
+//! from its `tracestate` ([`sampling`]), only when a span of the request has one other than
+//! 1 (captures add it to every batch, see [`with_adjusted_counts`]).
 //!
 //! An attribute's value can be of any OTLP type, so each attribute gets up to five nullable
 //! columns, only those its readers need ([`Use`](crate::slo::ottl::Use)): `.str` (Utf8,
@@ -41,6 +46,7 @@
 
 mod build;
 mod read;
+pub mod sampling;
 #[cfg(test)]
 mod tests;
 
@@ -151,7 +157,14 @@ pub struct SpanFacts {
     resource_of_row: ScalarBuffer<i32>,
     clusters: StringArray,
     services: StringArray,
+    /// Each row's adjusted count, when some row's is not 1 (the `adjusted_count` column).
+    adjusted: Option<ScalarBuffer<f64>>,
+    /// Spans whose `tracestate` could not be read, by [`sampling::Invalid::index`].
+    invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
 }
+
+/// The name of the optional adjusted-count column.
+pub const ADJUSTED_COUNT: &str = "adjusted_count";
 
 /// Column positions of the fixed columns.
 const END: usize = 0;
@@ -231,6 +244,17 @@ impl SpanFacts {
             })
     }
 
+    /// Each row's adjusted count ([`sampling`]), `None` when every row's is 1.
+    pub fn adjusted_counts(&self) -> Option<&[f64]> {
+        self.adjusted.as_deref()
+    }
+
+    /// Spans of the request whose `tracestate` could not be read (they count 1), by
+    /// reason ([`sampling::Invalid::index`]).
+    pub fn invalid_tracestates(&self) -> &[u64; sampling::Invalid::ALL.len()] {
+        &self.invalid_tracestates
+    }
+
     pub(crate) fn name_column(&self) -> &ArrayRef {
         self.batch.column(NAME)
     }
@@ -250,6 +274,27 @@ impl SpanFacts {
     pub(crate) fn attr_columns(&self, attr: &AttrRef) -> Option<&AttrColumns> {
         self.attrs.get(attr)
     }
+}
+
+/// `batch` with an `adjusted_count` column of ones appended when it has none (a capture's
+/// batches then share one schema whether or not their requests held sampled spans).
+pub fn with_adjusted_counts(batch: RecordBatch) -> RecordBatch {
+    if batch.schema().index_of(ADJUSTED_COUNT).is_ok() {
+        return batch;
+    }
+    let mut fields: Vec<arrow_schema::FieldRef> = batch.schema().fields().iter().cloned().collect();
+    fields.push(std::sync::Arc::new(arrow_schema::Field::new(
+        ADJUSTED_COUNT,
+        arrow_schema::DataType::Float64,
+        false,
+    )));
+    let mut columns = batch.columns().to_vec();
+    columns.push(std::sync::Arc::new(arrow_array::Float64Array::from_value(
+        1.0,
+        batch.num_rows(),
+    )));
+    let schema = arrow_schema::Schema::new_with_metadata(fields, batch.schema().metadata().clone());
+    RecordBatch::try_new(std::sync::Arc::new(schema), columns).unwrap_or(batch)
 }
 
 /// A string column's value at `row` (through the dictionary for resource columns).

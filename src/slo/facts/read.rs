@@ -1,6 +1,7 @@
 //! A [`RecordBatch`] read back (from a capture file) → [`SpanFacts`]: the fixed columns are
 //! checked by name and type, attribute columns are found by their names
-//! (`attributes["k"].str` …), columns of any other name are kept but not read.
+//! (`attributes["k"].str` …), the optional `adjusted_count` column by its name (files
+//! written before it count every span 1), columns of any other name are kept but not read.
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,30 @@ impl SpanFacts {
         let services = strings(service)?;
         let resource_of_row = cluster.keys().values().clone();
 
+        let adjusted = match schema.index_of(super::ADJUSTED_COUNT) {
+            Err(_) => None,
+            Ok(i) => {
+                let column = batch.column(i);
+                let Some(values) = column.as_primitive_opt::<arrow_array::types::Float64Type>()
+                else {
+                    return Err(format!(
+                        "column {} is of type {}, expected Float64",
+                        super::ADJUSTED_COUNT,
+                        column.data_type()
+                    ));
+                };
+                let valid =
+                    |w: &f64| *w == 0.0 || (1.0..=super::sampling::MAX_ADJUSTED_COUNT).contains(w);
+                if values.null_count() > 0 || !values.values().iter().all(valid) {
+                    return Err(format!(
+                        "column {} has nulls or counts outside 0 and [1, 2^56]",
+                        super::ADJUSTED_COUNT
+                    ));
+                }
+                // A capture's batch without sampled spans holds ones: no adjusted counts.
+                (!values.values().iter().all(|w| *w == 1.0)).then(|| values.values().clone())
+            }
+        };
         let mut attrs: BTreeMap<_, AttrColumns> = BTreeMap::new();
         let mut found = FactsSchema::default();
         for (i, field) in schema.fields().iter().enumerate().skip(FIXED.len()) {
@@ -157,6 +182,8 @@ impl SpanFacts {
                 resource_of_row,
                 clusters,
                 services,
+                adjusted,
+                invalid_tracestates: Default::default(),
             },
             found,
         ))

@@ -172,6 +172,9 @@ fn entry(
         status: Status::of(total, slo.min_events, remaining, long_burn_rate),
         total,
         good,
+        // A journey adds its members' (adjusted) events; raw counts are the members'.
+        raw_total: None,
+        raw_good: None,
         error_ratio,
         error_budget_remaining: remaining,
         time_to_exhaustion_seconds: time_to_exhaustion(remaining, long_burn_rate, window_secs),

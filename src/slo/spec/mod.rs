@@ -16,6 +16,7 @@
 //!
 //! - `types.rs`: the validated domain types the engine is built from.
 //! - `native.rs`, `openslo.rs`: the two formats.
+//! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
 //!   their column in the file).
 //! - `journey.rs`: journeys (`journey:`, OpenSLO composites): members by reference,
@@ -29,6 +30,7 @@
 //! - SLO files are not interpolated (`${…}` stays as written); the only I/O is reading the
 //!   files the globs match.
 
+mod exhaustion;
 pub mod journey;
 mod labels;
 mod native;
@@ -41,6 +43,7 @@ mod values;
 use std::collections::HashMap;
 use std::io::Read;
 
+pub use exhaustion::{DEFAULT_EXHAUSTION_ALERT, DEFAULT_EXHAUSTION_SEVERITY, ExhaustionAlert};
 pub use labels::{
     Labels, MISSING, RESERVED, group_label_error, group_label_names, label_name, label_value,
     series_labels,

@@ -71,6 +71,19 @@ fn slo(
         }
         None => f.required(ctx, "sli", |c, n, p| sli(c, src, n, p)),
     };
+    let mut sli = sli;
+    let adjusted_counts = f.opt(ctx, "adjusted_counts", values::boolean);
+    match (&mut sli, adjusted_counts) {
+        (Some(Sli::Spans(s)), Some(adjusted)) => s.adjusted_counts = adjusted,
+        (Some(_), Some(_)) => {
+            if let Some(at) = f.get("adjusted_counts") {
+                let msg = "`adjusted_counts` applies to span slis (a metric's points carry no \
+                           sampling threshold; a journey's members count as their own slos do)";
+                ctx.error(at, &f.path("adjusted_counts"), msg);
+            }
+        }
+        _ => {}
+    }
     let mut common = common(ctx, src, &mut f);
     if journey_node.is_some() {
         common.percentiles.clear();
@@ -277,6 +290,7 @@ fn span_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<Sp
         filter: filter?,
         bad,
         latency_threshold,
+        adjusted_counts: true,
     })
 }
 
@@ -386,24 +400,15 @@ const RESERVED_LABELS: [&str; 7] = [
     "severity",
 ];
 
-/// `alerting: {name, labels, annotations, page, ticket, disabled}`.
+/// `alerting: {name, labels, annotations, page, ticket, exhaustion, disabled}`.
 fn alerting(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Alerting> {
     let mut f = Fields::new(ctx, node, path);
-    let name = f.opt(ctx, "name", |ctx, node, path| {
-        values::parsed(ctx, node, path, |s| {
-            if is_label_name(s) {
-                Ok(s.to_string())
-            } else {
-                Err(format!(
-                    "invalid alert name {s:?}: use letters, digits and `_`, not starting with a digit"
-                ))
-            }
-        })
-    });
+    let name = f.opt(ctx, "name", alert_name);
     let labels = f.opt(ctx, "labels", |c, n, p| string_map(c, n, p, true));
     let annotations = f.opt(ctx, "annotations", |c, n, p| string_map(c, n, p, false));
     let page = f.opt(ctx, "page", alert_override);
     let ticket = f.opt(ctx, "ticket", alert_override);
+    let exhaustion = f.opt(ctx, "exhaustion", super::exhaustion::decode);
     let disabled = f.opt(ctx, "disabled", values::boolean);
     f.finish(ctx);
     Some(Alerting {
@@ -412,7 +417,21 @@ fn alerting(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Alerting> {
         annotations: annotations.unwrap_or_default(),
         page: page.unwrap_or_default(),
         ticket: ticket.unwrap_or_default(),
+        exhaustion,
         disabled: disabled.unwrap_or(false),
+    })
+}
+
+/// An alert name: a Prometheus label name.
+pub(super) fn alert_name(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<String> {
+    values::parsed(ctx, node, path, |s| {
+        if is_label_name(s) {
+            Ok(s.to_string())
+        } else {
+            Err(format!(
+                "invalid alert name {s:?}: use letters, digits and `_`, not starting with a digit"
+            ))
+        }
     })
 }
 
@@ -439,7 +458,7 @@ fn is_label_name(s: &str) -> bool {
 }
 
 /// A mapping of label (or annotation) names to string values.
-fn string_map(
+pub(super) fn string_map(
     ctx: &mut Ctx<'_>,
     node: &Node,
     path: &str,

@@ -16,7 +16,8 @@
 //!
 //! - `metadata.annotations` `slotel.dev/percentiles`, `slotel.dev/group-by`,
 //!   `slotel.dev/max-groups` and `slotel.dev/min-events`: the native format's
-//!   `percentiles`, `group_by`, `max_groups` and `min_events` (see `annotations.rs`).
+//!   `percentiles`, `group_by`, `max_groups`, `min_events` and `adjusted_counts` (see
+//!   `annotations.rs`).
 //!
 //! - A composite (objectives with `indicatorRef` and `compositeWeight`, no top-level
 //!   indicator) is a journey over SLOs of the loaded set (see `composite.rs`).
@@ -192,9 +193,12 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
     let (Some(objective), Some(service), Some(name)) = (objective, service, name) else {
         return;
     };
-    let (Some(target), Some(window), Some(sli)) = (objective.target, window, sli) else {
+    let (Some(target), Some(window), Some(mut sli)) = (objective.target, window, sli) else {
         return;
     };
+    if let (Sli::Spans(s), Some(adjusted)) = (&mut sli, extras.adjusted_counts) {
+        s.adjusted_counts = adjusted;
+    }
     out.push(Parsed {
         slo: Slo {
             service,
@@ -395,6 +399,7 @@ fn indicator_sli(
                     filter,
                     bad: None,
                     latency_threshold: Some(std::time::Duration::from_secs_f64(value)),
+                    adjusted_counts: true,
                 })),
                 Query::Metric(metric, _) => Some(Sli::Metric(MetricSli::Threshold {
                     metric,
@@ -452,6 +457,7 @@ fn ratio_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<S
                 filter,
                 bad: Some(bad),
                 latency_threshold: None,
+                adjusted_counts: true,
             }))
         }
         (Some(Query::Metric(part, _)), Query::Metric(total, _)) => {

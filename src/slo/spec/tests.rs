@@ -478,3 +478,37 @@ fn no_interpolation() {
     };
     assert_eq!(sli.filter.text(), "name == \"${x}\"");
 }
+
+#[test]
+fn adjusted_counts_default_true_and_can_be_turned_off_in_both_formats() {
+    let adjusted = |slo: &Slo| match &slo.sli {
+        Sli::Spans(s) => s.adjusted_counts,
+        _ => panic!("a span sli"),
+    };
+    let native = |extra: &str| {
+        format!(
+            "service: shop\nslos:\n  - name: a\n    objective: 99\n    window: 30d\n{extra}    sli:\n      spans:\n        where: kind == SPAN_KIND_SERVER\n        bad: status.code == STATUS_CODE_ERROR\n"
+        )
+    };
+    let slos = parse_file(&native(""), "a.yaml").unwrap();
+    assert!(adjusted(&slos[0]));
+    let slos = parse_file(&native("    adjusted_counts: false\n"), "a.yaml").unwrap();
+    assert!(!adjusted(&slos[0]));
+    let openslo = |annotation: &str| {
+        format!(
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: a\n  annotations:\n{annotation}spec:\n  service: shop\n  timeWindow: [{{duration: 28d, isRolling: true}}]\n  budgetingMethod: Occurrences\n  objectives: [{{target: 0.99}}]\n  indicator:\n    metadata: {{name: a}}\n    spec:\n      ratioMetric:\n        good: {{metricSource: {{type: slotel, spec: {{query: status.code != STATUS_CODE_ERROR}}}}}}\n        total: {{metricSource: {{type: slotel, spec: {{query: kind == SPAN_KIND_SERVER}}}}}}\n"
+        )
+    };
+    let slos = parse_file(&openslo("    team: shop\n"), "a.yaml").unwrap();
+    assert!(adjusted(&slos[0]));
+    let text = openslo("    slotel.dev/adjusted-counts: \"false\"\n");
+    let slos = parse_file(&text, "a.yaml").unwrap();
+    assert!(!adjusted(&slos[0]));
+    let text = openslo("    slotel.dev/adjusted-counts: \"no\"\n");
+    let errors = error_lines(&text, "a.yaml");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("expected \"true\" or \"false\""),
+        "{errors:?}"
+    );
+}

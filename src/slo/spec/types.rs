@@ -64,6 +64,8 @@ pub struct Alerting {
     pub page: AlertOverride,
     /// `ticket`: the slow-burn alerts.
     pub ticket: AlertOverride,
+    /// `exhaustion`: the optional alert on the time to exhaustion.
+    pub exhaustion: Option<super::ExhaustionAlert>,
     /// `disabled: true`: no alerts for this SLO (the recording rules stay).
     pub disabled: bool,
 }
@@ -155,6 +157,9 @@ pub struct SpanSli {
     pub bad: Option<Condition>,
     /// `latency_threshold`: good = duration ≤ threshold (and not bad, when both are given).
     pub latency_threshold: Option<Duration>,
+    /// `adjusted_counts` (default true): each span counts with its adjusted count from its
+    /// `tracestate` (probability sampling); false counts every span once.
+    pub adjusted_counts: bool,
 }
 
 /// An SLI computed from OTLP metrics.

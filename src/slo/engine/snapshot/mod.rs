@@ -3,7 +3,7 @@
 //! One JSON file, `slo-state.json`, in the state directory: a format version, then per SLO
 //! (by service, name and a fingerprint of its definition) every group's lifetime counters,
 //! lifetime latencies (native and classic buckets) and window slots with their sparse
-//! histograms, the open time slices of timeslice SLOs (of each group, of `all` and of each
+//! histograms (and the raw span counts of sampled span SLIs), the open time slices of timeslice SLOs (of each group, of `all` and of each
 //! cluster's roll-up), and the metric path's memory (the last point of every cumulative
 //! series, carries). Classic latency buckets missing from a snapshot, or over other
 //! bounds, are rebuilt from the native buckets (within their 0.27% width).
@@ -107,6 +107,10 @@ struct GroupEntry {
     /// or of another length.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     classic: Vec<u64>,
+    /// Raw span counts per ring (span SLIs once a sampled span came; see `sampled.rs`);
+    /// absent: the same as the counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    raw: Option<Vec<Slots>>,
 }
 
 /// Open time slices and the bad slices counted in each ring.
@@ -175,6 +179,7 @@ fn group_entry(key: &GroupKey, g: &GroupState) -> GroupEntry {
         slices: g.slices.as_ref().map(|s| slices_entry(s, &g.rings)),
         native: g.native.clone(),
         classic: g.classic.counts.clone(),
+        raw: g.sampled.as_ref().map(|s| s.export()),
     }
 }
 
@@ -205,6 +210,9 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
     }
     if let (Some(s), Some(entry)) = (&mut g.slices, &e.slices) {
         restore_slices(s, &mut g.rings, entry);
+    }
+    if let Some(raw) = &e.raw {
+        g.restore_raw(raw);
     }
     Some(g)
 }

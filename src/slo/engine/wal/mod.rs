@@ -610,7 +610,7 @@ impl Engine {
                     };
                     let mut state = slo.state();
                     for ev in s.spans() {
-                        state.record(&s.keys[ev.key], ev.t, ev.good, Some(ev.latency));
+                        state.record_logged(&s.keys[ev.key], ev.t, ev.good, ev.latency, ev.n);
                     }
                     drop(state);
                     slo.add_dropped(s.dropped);

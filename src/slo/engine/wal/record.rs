@@ -20,6 +20,9 @@
 //!   `(key index, value)` (0: no carry).
 //! - `3` cumulative metric series as they are after the request (name, threshold, base,
 //!   start, time, count, good).
+//! - `4` spans of one SLO counted with their adjusted counts (probability sampling): as
+//!   `1`, with each event's whole count of events after its latency
+//!   `(key index << 1 | good, Δt, latency ns, count)`.
 //!
 //! Decoding checks every count against the bytes left, so a body allocates at most a small
 //! multiple of its own size.
@@ -47,6 +50,7 @@ const TARGET_BODY: usize = 1 << 20;
 const TAG_SPANS: u8 = 1;
 const TAG_METRICS: u8 = 2;
 const TAG_SERIES: u8 = 3;
+const TAG_WEIGHTED_SPANS: u8 = 4;
 
 /// Appends the frame of `body` at log position `lsn` to `out`.
 pub fn frame(lsn: u64, body: &[u8], out: &mut Vec<u8>) {
@@ -167,6 +171,12 @@ impl Encoder {
         self.section = Some(Open::new(TAG_SPANS, slo));
     }
 
+    /// Starts the spans of SLO `slo` counted with their adjusted counts ([`Encoder::span_n`]).
+    pub fn begin_weighted_spans(&mut self, slo: u64) {
+        self.close_section();
+        self.section = Some(Open::new(TAG_WEIGHTED_SPANS, slo));
+    }
+
     /// Starts the metric counts of SLO `slo`.
     pub fn begin_metrics(&mut self, slo: u64) {
         self.close_section();
@@ -175,6 +185,12 @@ impl Encoder {
 
     /// One span event of the open spans section.
     pub fn span(&mut self, key: &GroupKey, t: u64, good: bool, latency: u64) {
+        self.span_n(key, t, good, latency, 1);
+    }
+
+    /// One span event that counted `n` events (`n` is written in a weighted section
+    /// only; a plain spans section counts each event once).
+    pub fn span_n(&mut self, key: &GroupKey, t: u64, good: bool, latency: u64, n: u64) {
         let Some(s) = self.section.as_mut() else {
             return;
         };
@@ -183,6 +199,9 @@ impl Encoder {
         encode_varint((u64::from(k) << 1) | u64::from(good), &mut s.items);
         encode_varint(d, &mut s.items);
         encode_varint(latency, &mut s.items);
+        if s.tag == TAG_WEIGHTED_SPANS {
+            encode_varint(n, &mut s.items);
+        }
         s.n_items += 1;
         self.maybe_split();
     }
@@ -352,7 +371,7 @@ impl<'a> Cursor<'a> {
     pub fn section(&mut self) -> Result<Section<'a>, BadBody> {
         let tag = self.u8()?;
         match tag {
-            TAG_SPANS | TAG_METRICS => {
+            TAG_SPANS | TAG_METRICS | TAG_WEIGHTED_SPANS => {
                 let slo = self.u64le()?;
                 let dropped = Dropped {
                     late: self.varint()?,
@@ -369,10 +388,14 @@ impl<'a> Cursor<'a> {
                     }
                     keys.push(GroupKey { cluster, extra });
                 }
-                let fields = if tag == TAG_SPANS { 3 } else { 6 };
-                let (items, n_items) = self.skip_items(fields, n_keys)?;
+                let fields = match tag {
+                    TAG_SPANS => 3,
+                    TAG_WEIGHTED_SPANS => 4,
+                    _ => 6,
+                };
+                let (items, n_items) = self.skip_items(fields, tag != TAG_METRICS, n_keys)?;
                 let (carries, n_carries) = if tag == TAG_METRICS {
-                    self.skip_items(2, n_keys)?
+                    self.skip_items(2, false, n_keys)?
                 } else {
                     (&[][..], 0)
                 };
@@ -384,11 +407,12 @@ impl<'a> Cursor<'a> {
                     n_items,
                     carries,
                     n_carries,
+                    weighted: tag == TAG_WEIGHTED_SPANS,
                 };
-                Ok(if tag == TAG_SPANS {
-                    Section::Spans(s)
-                } else {
+                Ok(if tag == TAG_METRICS {
                     Section::Metrics(s)
+                } else {
+                    Section::Spans(s)
                 })
             }
             TAG_SERIES => {
@@ -420,12 +444,18 @@ impl<'a> Cursor<'a> {
 
     /// Checks `n` items of `fields` varints each (the first of each tagged with a key
     /// index below `n_keys`) and returns their bytes and count.
-    fn skip_items(&mut self, fields: usize, n_keys: usize) -> Result<(&'a [u8], usize), BadBody> {
+    /// Items of spans sections tag their key index with the good bit (`shifted`).
+    fn skip_items(
+        &mut self,
+        fields: usize,
+        shifted: bool,
+        n_keys: usize,
+    ) -> Result<(&'a [u8], usize), BadBody> {
         let n = self.count(fields)?;
         let all = self.buf;
         for _ in 0..n {
             let first = self.varint()?;
-            let key = if fields == 3 { first >> 1 } else { first };
+            let key = if shifted { first >> 1 } else { first };
             if key >= n_keys as u64 {
                 return Err(BadBody("key index out of range"));
             }
@@ -454,6 +484,8 @@ pub struct SloSection<'a> {
     n_items: usize,
     carries: &'a [u8],
     n_carries: usize,
+    /// Spans whose events carry their count (tag 4).
+    weighted: bool,
 }
 
 /// One span event: group key index, end time, good, latency.
@@ -463,6 +495,8 @@ pub struct SpanEvent {
     pub t: u64,
     pub good: bool,
     pub latency: u64,
+    /// Events the span counted (1 outside weighted sections).
+    pub n: u64,
 }
 
 /// One metric count record (see `GroupState::record_counts`).
@@ -480,16 +514,19 @@ impl<'a> SloSection<'a> {
     pub fn spans(&self) -> impl Iterator<Item = SpanEvent> + 'a {
         let mut c = Cursor::new(self.items);
         let mut prev = 0u64;
+        let weighted = self.weighted;
         (0..self.n_items).map_while(move |_| {
             let first = c.varint().ok()?;
             let d = unzigzag(c.varint().ok()?);
             let latency = c.varint().ok()?;
+            let n = if weighted { c.varint().ok()? } else { 1 };
             prev = prev.wrapping_add(d as u64);
             Some(SpanEvent {
                 key: (first >> 1) as usize,
                 t: prev,
                 good: first & 1 == 1,
                 latency,
+                n,
             })
         })
     }

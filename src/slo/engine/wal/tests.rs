@@ -656,3 +656,46 @@ fn cumulative_metrics_replay_their_series_so_the_next_point_counts_once() {
     assert_eq!(total(&after, "request-latency", "all"), 40);
     assert_eq!(total(&after, "request-availability", "all"), 40);
 }
+
+/// `spans` with `tracestate` sampling thresholds: whole (th:c, p:2), fractional (th:aab),
+/// zero (p:63), unreadable, and none.
+fn sampled_spans(n: usize, now: u64, seed: u64) -> ExportTraceServiceRequest {
+    let mut req = spans(n, now, seed);
+    let states = ["ot=th:c", "ot=th:aab", "", "ot=p:2", "ot=p:63", "ot=th:zz"];
+    let all = req
+        .resource_spans
+        .iter_mut()
+        .flat_map(|r| &mut r.scope_spans)
+        .flat_map(|s| &mut s.spans);
+    for (i, span) in all.enumerate() {
+        span.trace_state = states[(i + seed as usize) % states.len()].to_string();
+    }
+    req
+}
+
+#[test]
+fn sampled_spans_replay_and_restore_with_their_adjusted_and_raw_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, clock) = examples(T0);
+    let (wal, _) = Wal::open(&live, dir.path(), 64 << 20, 0).unwrap();
+    // Unsampled traffic first, so raw counts start from counts the group already has.
+    record_spans(&live, &spans(100, T0, 99));
+    for i in 0..3 {
+        record_spans(&live, &sampled_spans(300, T0, i));
+    }
+    snapshot::write(&live, dir.path()).unwrap();
+    clock.advance(std::time::Duration::from_secs(30));
+    for i in 3..6 {
+        record_spans(&live, &sampled_spans(300, T0 + 30 * S, i));
+    }
+    let all = live
+        .status()
+        .into_iter()
+        .find(|s| s.name == "availability" && s.cluster == "all")
+        .unwrap();
+    assert!(all.total > all.raw_total.unwrap(), "{all:?}");
+    wal.close();
+    let (after, r) = restart(dir.path(), T0 + 30 * S);
+    assert!(r.applied >= 3, "{r:?}");
+    same(&shown(&after), &shown(&live));
+}

@@ -9,10 +9,11 @@
 //!     slotel.dev/group-by: 'attributes["http.route"], resource.attributes["k8s.namespace.name"]'
 //!     slotel.dev/max-groups: "200"
 //!     slotel.dev/min-events: "10"
+//!     slotel.dev/adjusted-counts: "false"
 //! ```
 //!
-//! They mean what `percentiles`, `group_by`, `max_groups` and `min_events` mean in the
-//! native format. Lists are comma-separated (commas inside quoted attribute names do not
+//! They mean what `percentiles`, `group_by`, `max_groups`, `min_events` and
+//! `adjusted_counts` mean in the native format. Lists are comma-separated (commas inside quoted attribute names do not
 //! split). Other annotations are left alone; an unknown `slotel.dev/` key is an error, so
 //! a typo does not go unnoticed.
 
@@ -25,7 +26,13 @@ use crate::yaml::read::{Ctx, hint};
 
 /// The prefix of slotel's annotations.
 pub(super) const PREFIX: &str = "slotel.dev/";
-const KEYS: [&str; 4] = ["percentiles", "group-by", "max-groups", "min-events"];
+const KEYS: [&str; 5] = [
+    "percentiles",
+    "group-by",
+    "max-groups",
+    "min-events",
+    "adjusted-counts",
+];
 
 /// What the annotations set; `None` keeps the native format's default.
 #[derive(Default)]
@@ -34,6 +41,7 @@ pub(super) struct Extras {
     pub(super) group_by: Vec<AttrRef>,
     pub(super) max_groups: Option<usize>,
     pub(super) min_events: Option<u64>,
+    pub(super) adjusted_counts: Option<bool>,
 }
 
 /// Reads `metadata.annotations`.
@@ -55,6 +63,13 @@ pub(super) fn read(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str)
                     .map(|n| n as usize);
             }
             "min-events" => out.min_events = values::whole(ctx, v, &at, 0, u64::MAX),
+            "adjusted-counts" => {
+                out.adjusted_counts = values::parsed(ctx, v, &at, |s| match s {
+                    "true" => Ok(true),
+                    "false" => Ok(false),
+                    _ => Err(format!("expected \"true\" or \"false\", found {s:?}")),
+                });
+            }
             _ => {
                 let msg = format!("unknown slotel annotation {key:?}{}", hint(name, &KEYS));
                 ctx.error(k, &at, msg);
