@@ -19,6 +19,8 @@
 //!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
+//! - [`adjust`]: budget adjustments (maintenance windows): in SLO files and through
+//!   `/api/v1/adjustments`, applied by the engine and marked for the alerts.
 //! - [`history`]: the bounded recent past of every SLO the status page charts, and
 //!   `GET /api/v1/slos/{service}/{name}/history` and `…/definition` ([`definition`]).
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
@@ -30,6 +32,7 @@
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
 //! except [`spec::load`] reading the SLO files and [`merged`] querying Prometheus.
 
+pub mod adjust;
 pub mod api;
 pub mod capture;
 pub mod connector;

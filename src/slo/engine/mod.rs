@@ -262,6 +262,8 @@ pub struct Engine {
     wal: OnceLock<Arc<wal::Wal>>,
     /// Where span facts go besides the engine (`slo.capture`).
     sink: OnceLock<Arc<dyn FactsSink>>,
+    /// Budget adjustments: the SLO files' and the API's.
+    adjustments: Arc<crate::slo::adjust::Registry>,
 }
 
 /// A receiver of every request's span facts besides the engine: the capture of
@@ -282,6 +284,7 @@ impl Engine {
             turnstile: Turnstile::default(),
             wal: OnceLock::new(),
             sink: OnceLock::new(),
+            adjustments: Arc::default(),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
@@ -300,7 +303,9 @@ impl Engine {
     }
 
     /// Swaps in a new SLO set. SLOs whose definition is unchanged keep their state.
-    pub fn replace(&self, set: SloSet) {
+    pub fn replace(&self, mut set: SloSet) {
+        self.adjustments
+            .set_file(std::mem::take(&mut set.adjustments));
         let old = self.loaded();
         let mut schema = FactsSchema::for_slos(&set);
         if let Some(sink) = self.sink.get() {
@@ -318,6 +323,11 @@ impl Engine {
             })
             .collect();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded { slos, schema });
+    }
+
+    /// The budget adjustments the engine applies.
+    pub fn adjustments(&self) -> &Arc<crate::slo::adjust::Registry> {
+        &self.adjustments
     }
 
     /// The loaded SLOs.
@@ -435,6 +445,13 @@ impl Engine {
             let bad = sli.bad.as_ref().map(|c| c.eval_batch(facts));
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
             let mut dropped = Dropped::default();
+            let adjusted_ranges = self.adjustments.ranges(
+                &slo.spec.service,
+                &slo.spec.name,
+                oldest,
+                newest.saturating_add(1),
+            );
+            let mut adjusted = 0u64;
             if let Some(log) = log.as_deref_mut() {
                 log.begin_spans(slo.wal_id);
             }
@@ -461,6 +478,10 @@ impl Engine {
                     dropped.future += 1;
                     continue;
                 }
+                if !adjusted_ranges.is_empty() && crate::slo::adjust::covers(&adjusted_ranges, t) {
+                    adjusted += 1;
+                    continue;
+                }
                 let is_bad = bad.as_ref().is_some_and(|b| b.value(row));
                 let good = !is_bad && threshold.is_none_or(|th| duration[row] <= th);
                 let cluster = facts.cluster(row);
@@ -485,6 +506,8 @@ impl Engine {
                 log.dropped(dropped);
             }
             slo.add_dropped(dropped);
+            self.adjustments
+                .add_adjusted(&slo.spec.service, &slo.spec.name, adjusted);
         }
     }
 

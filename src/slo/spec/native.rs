@@ -17,7 +17,13 @@ pub const DEFAULT_PERCENTILES: [f64; 5] = [50.0, 90.0, 95.0, 99.0, 99.9];
 /// `max_groups` when not given.
 pub const DEFAULT_MAX_GROUPS: usize = 1000;
 
-pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut Vec<Parsed>) {
+pub(super) fn decode(
+    ctx: &mut Ctx<'_>,
+    src: &Source<'_>,
+    root: &Node,
+    out: &mut Vec<Parsed>,
+    adjustments: &mut Vec<crate::slo::adjust::Adjustment>,
+) {
     let mut top = Fields::new(ctx, root, "");
     let service = top.required(ctx, "service", values::name);
     let items = top.required(ctx, "slos", |ctx, node, path| {
@@ -31,12 +37,24 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
         }
         Some(items)
     });
+    let adjusted = top.get("adjustments");
     top.finish(ctx);
+    let first = out.len();
     for (i, item) in items.into_iter().flatten().enumerate() {
         let path = format!("slos[{i}]");
         if let Some(parsed) = slo(ctx, src, item, &path, service.as_deref()) {
             out.push(parsed);
         }
+    }
+    if let (Some(node), Some(service)) = (adjusted, service) {
+        let names: Vec<String> = out[first..].iter().map(|p| p.slo.name.clone()).collect();
+        adjustments.extend(crate::slo::adjust::file::decode(
+            ctx,
+            node,
+            "adjustments",
+            &service,
+            &names,
+        ));
     }
 }
 
