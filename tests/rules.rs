@@ -21,13 +21,14 @@ use common::prometheus::Prometheus;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 6] = [
+const SUITES: [&str; 7] = [
     "workbook",
     "fast_burn",
     "no_traffic",
     "aggregation",
     "calendar",
     "long_windows",
+    "adjustments",
 ];
 
 fn root() -> PathBuf {
@@ -158,6 +159,14 @@ fn promtool_calendar_windows_and_timeslices_match_the_engine() {
 #[test]
 fn promtool_long_windows_count_exactly_across_resets_and_silences() {
     run_suite("long_windows", &["--interval", "1m"]);
+}
+
+/// A budget adjustment holds back the alerts of its SLO while
+/// `slotel_slo_adjustment_active` is 1 (written by two replicas), and only of its SLO:
+/// the same burn pages before it starts and once it ends.
+#[test]
+fn promtool_no_page_during_an_adjustment_pages_outside_it() {
+    run_suite("adjustments", &[]);
 }
 
 /// SLOs whose windows the rules cannot compute as the engine does are refused, each at its
