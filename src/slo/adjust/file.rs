@@ -81,7 +81,11 @@ pub(crate) fn decode(
             continue;
         }
         let doc = Doc {
-            id: format!("file:{}:{}", ctx.file, item.line),
+            id: format!(
+                "file-{:08x}-{}",
+                crate::slo::engine::wal::stable_hash(ctx.file) as u32,
+                item.line
+            ),
             service: service.to_string(),
             slos: slos.unwrap_or_default(),
             reason,

@@ -65,14 +65,17 @@ pub const UPCOMING: Duration = Duration::from_secs(7 * 86_400);
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Doc {
-    /// Set by slotel: `api-…` for the API's, `file:<file>:<line>` for an SLO file's.
+    /// Set by slotel: `api-…` for the API's, `file-<hash of the file's path>-<line>` for an
+    /// SLO file's.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
+    #[serde(default)]
     pub service: String,
     /// SLO names of the service; empty: every SLO of the service.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slos: Vec<String>,
     /// Why (required).
+    #[serde(default)]
     pub reason: String,
     /// Who (required through the API; an SLO file's author is its history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
