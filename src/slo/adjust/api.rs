@@ -113,14 +113,17 @@ fn error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
     json(status, &serde_json::json!({ "error": msg.to_string() }))
 }
 
-fn query(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, Response> {
+/// The query's pairs; an unknown key is an error naming the known ones.
+fn query(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, String> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     for (k, _) in &pairs {
         if !known.contains(&k.as_str()) {
-            let msg = format!("unknown parameter {k:?}: expected {}", known.join(", "));
-            return Err(error(StatusCode::BAD_REQUEST, msg));
+            return Err(format!(
+                "unknown parameter {k:?}: expected {}",
+                known.join(", ")
+            ));
         }
     }
     Ok(pairs)
@@ -129,7 +132,7 @@ fn query(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, Res
 async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Response {
     let filters = match query(raw.as_deref(), &["service", "slo"]) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let now = state.engine.now_nanos();
     let api: Vec<Arc<Adjustment>> = state.store.list();
@@ -243,7 +246,7 @@ async fn remove(
 ) -> Response {
     let params = match query(raw.as_deref(), &["author", "reason"]) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let get = |k: &str| {
         params

@@ -277,7 +277,7 @@ fn the_store_saves_restores_and_audits_who_and_why() {
     let (e2, _) = engine(load(SLOS));
     let again = Store::open(Some(dir.path()), e2.adjustments().clone());
     let ids: Vec<String> = again.list().iter().map(|a| a.doc.id.clone()).collect();
-    assert_eq!(ids, [b.doc.id.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&b.doc.id));
     assert!(
         e2.adjustments()
             .active("checkout", "availability", T0 + 7250 * S)
