@@ -16,6 +16,10 @@
 //! `slo.status_source` `"prometheus"`: every replica's numbers, read from Prometheus for
 //! the SLOs this replica has loaded ([`super::merged`]); an error of Prometheus answers
 //! 502 with the reason.
+//!
+//! An entry of an SLO with budget adjustments active or starting within 7 days lists them
+//! as `adjustments` ([`super::adjust::api::marks`]); `/api/v1/adjustments` is
+//! [`super::adjust::api`].
 
 use std::sync::Arc;
 
