@@ -34,6 +34,8 @@
 
 pub mod api;
 pub mod file;
+#[cfg(test)]
+mod metric_tests;
 pub mod rrule;
 #[cfg(test)]
 mod rrule_tests;
