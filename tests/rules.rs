@@ -21,13 +21,14 @@ use common::prometheus::Prometheus;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 7] = [
+const SUITES: [&str; 8] = [
     "workbook",
     "fast_burn",
     "no_traffic",
     "aggregation",
     "calendar",
     "long_windows",
+    "journey",
     "adjustments",
 ];
 
@@ -116,6 +117,13 @@ fn run_suite(name: &str, extra: &[&str]) {
     let out = promtool(&["test", "rules", &suite], dir.path());
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("SUCCESS"));
+}
+
+/// A journey's recordings weigh its members' series (a grouped member by its roll-ups),
+/// per cluster, over fixed windows and the 30 days summed from recorded increments.
+#[test]
+fn promtool_journey_weighs_its_members() {
+    run_suite("journey", &[]);
 }
 
 /// 1.5% errors page at t0 + 60m (predicted 57.6m), 0.2% errors open only the 3d/6h

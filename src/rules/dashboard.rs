@@ -410,7 +410,7 @@ fn slo_row(p: &Plan<'_>, ids: &mut Ids, y: u64) -> (Value, u64) {
     if !p.quantiles.is_empty() {
         let threshold = match &p.slo.sli {
             Sli::Spans(s) => s.latency_threshold,
-            Sli::Metric(_) => None,
+            Sli::Metric(_) | Sli::Journey(_) => None,
         };
         let marks = threshold.map(|t| steps("green", &[(t.as_secs_f64(), "red")]));
         wide.push(timeseries(

@@ -16,6 +16,7 @@
 //!
 //! - `plan.rs`: per SLO, the selector, budget, windows and alert pairs every output uses.
 //! - `prometheus.rs`: the rule file (recordings and alerts, or recordings alone).
+//! - `journey.rs`: a journey's SLI recordings, from its members' series and weights.
 //! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
 //! - `generic.rs`: the variable-driven dashboard, one for every SLO.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
@@ -37,6 +38,7 @@ pub mod cli;
 mod dashboard;
 mod generic;
 mod grafana_alerting;
+mod journey;
 pub(crate) mod plan;
 mod prometheus;
 pub mod sync;

@@ -131,6 +131,13 @@ impl<'a> Plan<'a> {
             column: slo.source.column,
             message: format!("slo `{}/{}`: {message}", slo.service, slo.name),
         };
+        if let Sli::Journey(j) = &slo.sli
+            && j.leaves.is_empty()
+        {
+            return Err(refuse(
+                "the journey's member slos are not resolved".to_string(),
+            ));
+        }
         let period = period_secs(&slo.window);
         let window = match &slo.window {
             SloWindow::Rolling(_) => Period::Rolling(period),
@@ -180,7 +187,7 @@ impl<'a> Plan<'a> {
             .collect();
         let quantiles = match slo.sli {
             Sli::Spans(_) => slo.percentiles.iter().map(|p| quantile(*p)).collect(),
-            Sli::Metric(_) => Vec::new(),
+            Sli::Metric(_) | Sli::Journey(_) => Vec::new(),
         };
         let mut labels: Vec<String> = BASE_LABELS.iter().map(|l| l.to_string()).collect();
         labels.extend(slo.group_by.iter().map(group_label));

@@ -46,7 +46,7 @@ use crate::slo::spec::CalendarUnit;
 /// kept).
 const STEP: &str = "slo:sli_events:increase_step";
 /// The counter's value per series at the last evaluation.
-const LAST: &str = "slo:sli_events_total:last";
+pub(crate) const LAST: &str = "slo:sli_events_total:last";
 /// The engine's ended slices per window, by judgement.
 const SLICES: &str = "slotel_slo_timeslices";
 /// How far back an evaluation looks for a counter's last recorded value (a silence of the
@@ -237,14 +237,16 @@ fn step_recordings(p: &Plan<'_>) -> Vec<Yaml> {
          ({counter} + clamp_min(max_over_time({counter}[{step}]) - {last}, 0))\n  or\n  \
          ({counter} - min_over_time({counter}[{bridge}]))\n"
     );
-    let mut rules = vec![
-        record(
-            p,
-            STEP,
+    let (step_expr, last_expr) = match super::journey::of(p) {
+        Some(j) => super::journey::step_exprs(p, j),
+        None => (
             format!("sum by ({}, outcome) (\n{increments})", p.by()),
-            Vec::new(),
+            counter,
         ),
-        record(p, LAST, counter, Vec::new()),
+    };
+    let mut rules = vec![
+        record(p, STEP, step_expr, Vec::new()),
+        record(p, LAST, last_expr, Vec::new()),
     ];
     // A step belongs to the period of its middle: exactly the period it lies in when it
     // does not straddle the period's start.
@@ -277,6 +279,9 @@ fn window_events(p: &Plan<'_>) -> (String, String) {
 /// The error ratio over fixed window `window`: bad over all events, or the engine's bad
 /// slices over its ended slices. With `guarded`, no series below `min_events` events.
 pub(crate) fn error_ratio_expr(p: &Plan<'_>, window: u64, guarded: bool) -> String {
+    if let Some(j) = super::journey::of(p) {
+        return super::journey::error_ratio_expr(p, j, window, guarded);
+    }
     if p.slices.is_some() {
         let ratio = slice_ratio(p, &plan::engine_label(window));
         return min_events_guard(p, ratio, events_in(p, window), guarded);

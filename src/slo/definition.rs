@@ -136,6 +136,20 @@ impl Definition {
                 }
                 selector(&mut y, "        ", "total", total);
             }
+            Sli::Journey(j) => {
+                // `journey` takes the place of `sli`.
+                y.truncate(y.len() - "    sli:\n".len());
+                y.push_str("    journey:\n      members:\n");
+                for m in &j.members {
+                    y.push_str(&format!(
+                        "        - slo: {}\n",
+                        q(&format!("{}/{}", m.service, m.name))
+                    ));
+                    if m.weight != 1 {
+                        y.push_str(&format!("          weight: {}\n", m.weight));
+                    }
+                }
+            }
         }
         if matches!(slo.sli, Sli::Spans(_)) {
             let ps: Vec<String> = slo.percentiles.iter().map(|p| n(*p)).collect();

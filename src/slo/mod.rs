@@ -18,6 +18,8 @@
 //! - [`lifecycle`]: the engine in a running slotel: load and restore, file watch and
 //!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
+//! - [`journey`]: journey SLOs' numbers, from their members' (defined in
+//!   [`spec::journey`]).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
 //! - [`adjust`]: budget adjustments (maintenance windows): in SLO files and through
 //!   `/api/v1/adjustments`, applied by the engine and marked for the alerts.
@@ -40,6 +42,7 @@ pub mod definition;
 pub mod engine;
 pub mod facts;
 pub mod history;
+pub mod journey;
 pub mod lifecycle;
 pub mod merged;
 pub mod metric_limits;

@@ -183,6 +183,19 @@ async fn create(State(state): State<ApiState>, body: Bytes) -> Response {
         .filter(|s| s.spec.service == doc.service)
         .map(|s| s.spec.name.as_str())
         .collect();
+    if let Some(j) = slos.iter().find(|s| {
+        s.spec.service == doc.service
+            && matches!(s.spec.sli, crate::slo::spec::Sli::Journey(_))
+            && doc.slos.contains(&s.spec.name)
+    }) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{:?} is a journey: its events are its members', adjust those",
+                j.spec.name
+            ),
+        );
+    }
     if names.is_empty() {
         return error(
             StatusCode::BAD_REQUEST,

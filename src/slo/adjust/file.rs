@@ -21,13 +21,14 @@ use crate::yaml::{Node, Value};
 /// The most adjustments one file lists.
 pub const MAX_PER_FILE: usize = 256;
 
-/// Reads the `adjustments` list of a file of `service` whose SLOs are `names`.
+/// Reads the `adjustments` list of a file of `service` whose SLOs are `names` and whose
+/// journeys are `journeys` (a journey has no events of its own: its members are adjusted).
 pub(crate) fn decode(
     ctx: &mut Ctx<'_>,
     node: &Node,
     path: &str,
     service: &str,
-    names: &[String],
+    (names, journeys): (&[String], &[String]),
 ) -> Vec<Adjustment> {
     let Value::Seq(items) = &node.value else {
         let msg = format!("expected a list, found {}", node.describe());
@@ -53,6 +54,12 @@ pub(crate) fn decode(
             for (j, s) in items.iter().enumerate() {
                 let at = format!("{p}[{j}]");
                 let name = c.string(s, &at)?;
+                if journeys.contains(&name) {
+                    let msg =
+                        format!("{name:?} is a journey: its events are its members', adjust those");
+                    c.error(s, &at, msg);
+                    continue;
+                }
                 if !names.contains(&name) {
                     let msg = format!(
                         "no slo {name:?} in this file (its slos: {})",

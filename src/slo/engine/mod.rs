@@ -518,12 +518,21 @@ impl Engine {
 
     fn status_now(&self) -> Vec<GroupStatus> {
         let now = self.clock.now_nanos();
-        let mut out: Vec<GroupStatus> = self
-            .loaded()
-            .slos
-            .iter()
-            .flat_map(|slo| status::of_slo(slo, &slo.state(), now))
-            .collect();
+        let loaded = self.loaded();
+        let mut per_slo: Vec<Vec<GroupStatus>> = Vec::with_capacity(loaded.slos.len());
+        let mut windows = Vec::with_capacity(loaded.slos.len());
+        for slo in &loaded.slos {
+            let state = slo.state();
+            per_slo.push(match slo.spec.sli {
+                Sli::Journey(_) => Vec::new(),
+                _ => status::of_slo(slo, &state, now),
+            });
+            windows.push(state.windows.clone());
+        }
+        let specs: Vec<&Slo> = loaded.slos.iter().map(|s| &s.spec).collect();
+        let window_refs: Vec<&[window::WindowSpec]> = windows.iter().map(|w| &w[..]).collect();
+        crate::slo::journey::fill(&specs, &window_refs, &mut per_slo, now);
+        let mut out: Vec<GroupStatus> = per_slo.into_iter().flatten().collect();
         for s in out.iter_mut().filter(|s| s.cluster == state::ALL) {
             s.effective_threshold = self.effective_threshold(&s.service, &s.name);
         }

@@ -18,6 +18,8 @@
 //! - `native.rs`, `openslo.rs`: the two formats.
 //! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
 //!   their column in the file).
+//! - `journey.rs`: journeys (`journey:`, OpenSLO composites): members by reference,
+//!   checked and resolved against the whole set.
 //! - `tests.rs`: the examples, every fixture of `tests/fixtures/slos/`, both formats.
 //!
 //! # Invariants
@@ -27,6 +29,7 @@
 //! - SLO files are not interpolated (`${…}` stays as written); the only I/O is reading the
 //!   files the globs match.
 
+pub mod journey;
 mod labels;
 mod native;
 mod openslo;
@@ -180,6 +183,7 @@ pub fn load(globs: &[String], allow_empty: bool) -> Result<SloSet, ConfigErrors>
         errors.extend(file_errors);
     }
     check_duplicates(&parsed, &mut errors);
+    journey::resolve(&mut parsed, &mut errors);
     if !errors.is_empty() {
         let order: HashMap<&str, usize> = files
             .iter()
@@ -236,8 +240,9 @@ fn expand(pattern: &str) -> Vec<String> {
 /// Parses one SLO file (native or OpenSLO, several documents allowed); `file` names it in
 /// errors and in [`Slo::source`]. Duplicate names within the file are errors too.
 pub fn parse_file(text: &str, file: &str) -> Result<Vec<Slo>, Vec<ConfigError>> {
-    let (parsed, mut errors) = parse_located(text, file, &mut Vec::new());
+    let (mut parsed, mut errors) = parse_located(text, file, &mut Vec::new());
     check_duplicates(&parsed, &mut errors);
+    journey::resolve(&mut parsed, &mut errors);
     if errors.is_empty() {
         Ok(parsed.into_iter().map(|p| p.slo).collect())
     } else {

@@ -47,13 +47,18 @@ pub(super) fn decode(
         }
     }
     if let (Some(node), Some(service)) = (adjusted, service) {
-        let names: Vec<String> = out[first..].iter().map(|p| p.slo.name.clone()).collect();
+        let (journeys, names): (Vec<&Parsed>, Vec<&Parsed>) = out[first..]
+            .iter()
+            .partition(|p| matches!(p.slo.sli, Sli::Journey(_)));
+        let name = |p: &&Parsed| p.slo.name.clone();
+        let names: Vec<String> = names.iter().map(name).collect();
+        let journeys: Vec<String> = journeys.iter().map(name).collect();
         adjustments.extend(crate::slo::adjust::file::decode(
             ctx,
             node,
             "adjustments",
             &service,
-            &names,
+            (&names, &journeys),
         ));
     }
 }
@@ -74,8 +79,25 @@ fn slo(
     let objective = f.required(ctx, "objective", |c, n, p| values::percent(c, n, p, false));
     let window = f.required(ctx, "window", window);
     let budgeting = budgeting(ctx, &mut f);
-    let sli = f.required(ctx, "sli", |c, n, p| sli(c, src, n, p));
-    let common = common(ctx, src, &mut f);
+    let journey_node = f.get("journey");
+    let sli = match journey_node {
+        Some(node) => {
+            if f.get("sli").is_some() {
+                let msg = "give either `sli` or `journey`, not both";
+                ctx.error(node, &f.path("journey"), msg);
+            }
+            super::journey::check_native_fields(ctx, &mut f);
+            f.opt(ctx, "journey", |c, n, p| {
+                super::journey::native(c, n, p, service)
+            })
+            .map(Sli::Journey)
+        }
+        None => f.required(ctx, "sli", |c, n, p| sli(c, src, n, p)),
+    };
+    let mut common = common(ctx, src, &mut f);
+    if journey_node.is_some() {
+        common.percentiles.clear();
+    }
     let alerting = f.opt(ctx, "alerting", alerting).unwrap_or_default();
     f.finish(ctx);
     if ctx.errors.len() > errors_before {

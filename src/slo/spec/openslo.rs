@@ -18,10 +18,14 @@
 //!   `slotel.dev/max-groups` and `slotel.dev/min-events`: the native format's
 //!   `percentiles`, `group_by`, `max_groups` and `min_events` (see `annotations.rs`).
 //!
+//! - A composite (objectives with `indicatorRef` and `compositeWeight`, no top-level
+//!   indicator) is a journey over SLOs of the loaded set (see `composite.rs`).
+//!
 //! Documents of the other OpenSLO kinds (`Service`, `SLI`, …) are skipped; an SLO that
-//! refers to them (`indicatorRef`, `metricSourceRef`) is refused.
+//! refers to them (`metricSourceRef`, a top-level `indicatorRef`) is refused.
 
 mod annotations;
+mod composite;
 
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::values::{self, Source};
@@ -108,8 +112,51 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
             )),
         })
     });
+    let composite = spec.get("indicator").is_none()
+        && spec.get("indicatorRef").is_none()
+        && spec.get("objectives").is_some_and(composite::is_composite);
+    if composite {
+        let journey = spec.required(ctx, "objectives", |c, n, p| {
+            composite::read(c, n, p, service.as_deref(), timeslices.unwrap_or(false))
+        });
+        spec.get("alertPolicies");
+        spec.finish(ctx);
+        if !extras.group_by.is_empty() || extras.percentiles.is_some() {
+            let msg = "`slotel.dev/group-by` and `slotel.dev/percentiles` do not apply to a \
+                       composite (it is counted per cluster, from its members' events)";
+            ctx.error(root, "metadata.annotations", msg);
+        }
+        if ctx.errors.len() == errors_before
+            && let (Some((target, journey)), Some(service), Some(name), Some(window)) =
+                (journey, service, name, window)
+        {
+            let head = Slo {
+                service,
+                name,
+                description,
+                objective: target,
+                window,
+                budgeting: Budgeting::Occurrences,
+                sli: Sli::Journey(journey),
+                percentiles: Vec::new(),
+                group_by: Vec::new(),
+                max_groups: DEFAULT_MAX_GROUPS,
+                min_events: extras.min_events.unwrap_or(0),
+                runbook_url: None,
+                alerting: Default::default(),
+                source: SourceRef {
+                    file: ctx.file.to_string(),
+                    line,
+                    column,
+                },
+            };
+            out.push(Parsed { slo: head, column });
+        }
+        return;
+    }
     if let Some(node) = spec.get("indicatorRef") {
-        let msg = "`indicatorRef` is not supported: define the indicator inline under `indicator`";
+        let msg = "`indicatorRef` names the members of a composite (in `objectives`): define \
+                   this slo's indicator inline under `indicator`";
         ctx.error(node, &spec.path("indicatorRef"), msg);
     }
     let indicator = spec.section(ctx, "indicator");

@@ -154,6 +154,8 @@ impl std::fmt::Display for AttrRef {
 pub enum Sli {
     Spans(SpanSli),
     Metric(MetricSli),
+    /// A journey: the weighted events of other SLOs (`journey:`, OpenSLO composites).
+    Journey(super::journey::Journey),
 }
 
 /// An SLI computed from spans.
