@@ -74,6 +74,10 @@ command -v "$PYTHON" >/dev/null || missing+=(python3 python3-venv)
 command -v openssl >/dev/null || missing+=(openssl)
 # Headless Chromium (and a font) for the status page tests (tests/python/test_status_page.py).
 command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
+# buildah: the image test builds deploy/Dockerfile's `prebuilt` target without a daemon or a
+# registry (tests/python/test_deploy.py); binutils: objcopy for scripts/release-binary.sh.
+command -v buildah >/dev/null || missing+=(buildah)
+command -v objcopy >/dev/null || missing+=(binutils)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 # Only needed to create .venv; skipped when a working one exists.
 if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 && ! venv_works; then

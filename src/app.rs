@@ -8,6 +8,12 @@
 //! (a memory queue counts and logs what it drops then) while the last SLO snapshot is
 //! written → admin listener stops. The whole shutdown is bounded by
 //! `service.shutdown_timeout`.
+//!
+//! `startup.rs` writes the start-up log (one line per listener and exporter, a warning
+//! per pipeline without exporters); `reload.rs` handles SIGHUP.
+
+mod reload;
+mod startup;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -71,6 +77,8 @@ pub struct Running {
     pipelines: Vec<Pipeline>,
     exporters: Vec<Arc<dyn Exporter>>,
     shutdown_timeout: Duration,
+    /// The config slotel runs, to tell whether a reloaded config file differs.
+    config: Config,
 }
 
 fn pipeline_exporters(
@@ -117,6 +125,8 @@ pub async fn start_with(
         collectors.push(Box::new(crate::slo::capture::CaptureSeries(capture)));
     }
     let metrics = Metrics::with_collectors(collectors);
+    metrics.reload.config.record(true);
+    slo.report_reloads(metrics.reload.slo_files.clone());
     let mut all: Vec<(String, Arc<dyn Exporter>)> = Vec::new();
     for e in &config.exporters {
         let built = export::build(e, &metrics)?;
@@ -186,7 +196,9 @@ pub async fn start_with(
     };
     if let Some(g) = &rcfg.grpc {
         let l = Listener::bind("grpc", g.endpoint, g.tls.as_ref()).await?;
-        addresses.grpc = Some(l.local_addr().unwrap_or(g.endpoint));
+        let addr = l.local_addr().unwrap_or(g.endpoint);
+        startup::listening("otlp/grpc", addr, g.tls.is_some());
+        addresses.grpc = Some(addr);
         listeners.push((
             l,
             receiver::grpc::router(receiver.clone(), g.max_recv_msg_size),
@@ -194,7 +206,9 @@ pub async fn start_with(
     }
     if let Some(h) = &rcfg.http {
         let l = Listener::bind("http", h.endpoint, h.tls.as_ref()).await?;
-        addresses.http = Some(l.local_addr().unwrap_or(h.endpoint));
+        let addr = l.local_addr().unwrap_or(h.endpoint);
+        startup::listening("otlp/http", addr, h.tls.is_some());
+        addresses.http = Some(addr);
         listeners.push((
             l,
             receiver::http::router(receiver.clone(), h.max_request_body_size),
@@ -204,6 +218,7 @@ pub async fn start_with(
     addresses.admin = admin_listener
         .local_addr()
         .unwrap_or(service.admin_endpoint);
+    startup::listening("admin", addresses.admin, false);
 
     let (stop_receivers, stop_rx) = shutdown::channel();
     let (stop_admin, stop_admin_rx) = shutdown::channel();
@@ -245,15 +260,14 @@ pub async fn start_with(
                 source,
             })
         })?;
+    startup::exporters(config);
+    startup::pipeline_warnings(config);
     health.set_ready();
     tracing::info!(
-        grpc = ?addresses.grpc,
-        http = ?addresses.http,
-        admin = %addresses.admin,
         config = %config.source,
+        slos = engine.slos().len(),
         "slotel is ready"
     );
-    tracing::info!(slos = engine.slos().len(), "slo definitions loaded");
     Ok(Running {
         addresses,
         metrics,
@@ -266,6 +280,7 @@ pub async fn start_with(
         pipelines,
         exporters: all.into_iter().map(|(_, e)| e).collect(),
         shutdown_timeout: service.shutdown_timeout,
+        config: config.clone(),
     })
 }
 

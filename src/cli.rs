@@ -1,4 +1,10 @@
 //! The `slotel` command line.
+//!
+//! `completions.rs`: `slotel completions SHELL`; `progress.rs`: the progress line long
+//! runs draw on a terminal.
+
+pub mod completions;
+pub mod progress;
 
 use std::path::PathBuf;
 
@@ -35,4 +41,6 @@ pub enum Command {
     /// `GET /api/v1/slos` would have answered, a timeline, and the alerts the generated
     /// rules would have fired.
     Replay(crate::replay::ReplayArgs),
+    /// Write a shell completion script (bash, zsh or fish) to stdout.
+    Completions(completions::CompletionsArgs),
 }

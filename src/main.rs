@@ -37,6 +37,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Completions(args) => {
+            match slotel::cli::completions::write(args.shell, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("slotel completions: cannot write the script: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Loadgen(args) if args.sink.is_some() => runtime.block_on(async {
             let Some(addr) = args.sink else {
                 return ExitCode::FAILURE;
@@ -117,6 +126,9 @@ fn check(path: Option<std::path::PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for warning in config::pipeline_warnings(&cfg) {
+        eprintln!("{}: warning: {warning}", cfg.source);
+    }
     match slotel::slo::spec::load(&cfg.slo.files, cfg.slo.allow_empty) {
         Ok(set) => {
             println!("{}: ok ({} slos)", cfg.source, set.slos.len());
@@ -141,6 +153,8 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
         eprintln!("slotel: {e}");
         return ExitCode::FAILURE;
     }
+    // Before start: a SIGHUP or SIGTERM from then on is handled, never the default action.
+    let signals = Signals::install();
     let running = match app::start(&cfg).await {
         Ok(r) => r,
         Err(e) => {
@@ -148,7 +162,7 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    wait_for_stop(&running).await;
+    wait_for_stop(signals, &running, path.as_deref()).await;
     match running.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -158,19 +172,30 @@ async fn run(path: Option<std::path::PathBuf>) -> ExitCode {
     }
 }
 
-/// Waits for SIGTERM or SIGINT; SIGHUP reloads the SLO files meanwhile.
-async fn wait_for_stop(running: &app::Running) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (mut term, mut hup) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) {
-        (Ok(t), Ok(h)) => (t, h),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGHUP; only Ctrl-C stops slotel");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// SIGTERM and SIGHUP listeners (`None` when they could not be installed).
+struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+impl Signals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(t), Ok(h)) => Signals(Some((t, h))),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGHUP; only Ctrl-C stops slotel");
+                Signals(None)
+            }
         }
+    }
+}
+
+/// Waits for SIGTERM or SIGINT; SIGHUP reloads meanwhile (see `app::Running::reload`).
+async fn wait_for_stop(signals: Signals, running: &app::Running, config: Option<&std::path::Path>) {
+    let Signals(Some((mut term, mut hup))) = signals else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
     };
     loop {
         tokio::select! {
@@ -182,10 +207,7 @@ async fn wait_for_stop(running: &app::Running) {
                 tracing::info!("SIGINT received");
                 return;
             }
-            _ = hup.recv() => match running.reload_slos() {
-                Ok(n) => tracing::info!(slos = n, "slo files reloaded"),
-                Err(errors) => tracing::error!(%errors, "slo files are invalid; keeping the loaded set"),
-            },
+            _ = hup.recv() => running.reload(config),
         }
     }
 }

@@ -4,8 +4,14 @@
 //! values are closed enums (signal, protocol, reason), never raw error strings or user data.
 //! Counters move once per request or batch, never once per item. The registry is owned by a
 //! [`Metrics`] value that the app creates and injects, so tests can read it.
+//!
+//! Beside it: `process.rs` (the standard `process_*` series, read from `/proc` at scrape
+//! time), `reload.rs` (whether the last config and SLO file reloads worked),
+//! `log_limit.rs` (rate-limited log lines).
 
 pub mod log_limit;
+pub mod process;
+pub mod reload;
 
 use std::sync::Arc;
 
@@ -239,6 +245,10 @@ pub struct RedactionFallbackLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
+    /// The git commit slotel was built from (`unknown` outside a git checkout).
+    pub revision: &'static str,
+    /// The compiler's version, as `rustc --version` prints it.
+    pub rustc: &'static str,
 }
 
 /// Accepted and refused counters of one signal.
@@ -264,6 +274,8 @@ pub struct Metrics {
     pub redactions: Family<RedactionLabels, Counter>,
     pub redaction_fallbacks: Family<RedactionFallbackLabels, Counter>,
     pub exporters: ExporterMetrics,
+    /// Whether the last reloads of the config and the SLO files worked.
+    pub reload: reload::ReloadStatus,
 }
 
 fn duration_histogram() -> Histogram {
@@ -283,6 +295,7 @@ impl Metrics {
         collectors: Vec<Box<dyn prometheus_client::collector::Collector>>,
     ) -> Arc<Self> {
         let mut registry = Registry::default();
+        registry.register_collector(Box::new(process::ProcessCollector));
         for c in collectors {
             registry.register_collector(c);
         }
@@ -367,9 +380,13 @@ impl Metrics {
         build
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
+                revision: env!("SLOTEL_REVISION"),
+                rustc: env!("SLOTEL_RUSTC_VERSION"),
             })
             .set(1);
         registry.register("slotel_build_info", "slotel build information", build);
+        let reload = reload::ReloadStatus::default();
+        reload.register(&mut registry);
         Arc::new(Self {
             registry,
             spans,
@@ -385,6 +402,7 @@ impl Metrics {
             redactions,
             redaction_fallbacks,
             exporters,
+            reload,
         })
     }
 

@@ -20,6 +20,7 @@
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
 //! - `policy.rs`: its `allow` lists and per-tenant / per-service `policies`.
+//! - `warnings.rs`: what a valid config may still get wrong (a pipeline without exporters).
 //! - `../../config/slotel.yaml`: the embedded default, commented as the reference manual.
 //!
 //! # Invariants
@@ -40,6 +41,7 @@ mod exporters;
 mod policy;
 mod redaction;
 mod types;
+mod warnings;
 
 #[cfg(test)]
 mod tests;
@@ -54,6 +56,7 @@ pub use exporters::*;
 pub use policy::*;
 pub use redaction::*;
 pub use types::*;
+pub use warnings::{exporter_accepts, pipeline_warnings};
 
 /// The default config, used when no `--config` is given.
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/slotel.yaml");

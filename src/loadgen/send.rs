@@ -1,6 +1,7 @@
 //! Sending: N workers, each with its own [`Target`], take requests from the pool
 //! round-robin under an optional shared rate limit, until the duration or item budget is
-//! spent. Nothing is retried.
+//! spent. Nothing is retried. On a terminal, a progress line on stderr shows the running
+//! totals every second ([`crate::cli::progress`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,8 @@ pub(crate) async fn send(
     let refresher = tokio::spawn(refresh_periodically(Arc::clone(&pool), recipe));
     let start = Instant::now();
     let deadline = settings.duration.map(|d| start + d);
+    let totals = Arc::new(Totals::default());
+    let progress = tokio::spawn(show_progress(Arc::clone(&totals), deadline));
     let workers: Vec<_> = targets
         .into_iter()
         .map(|target| {
@@ -36,6 +39,7 @@ pub(crate) async fn send(
                 next_request: Arc::clone(&next_request),
                 limiter: limiter.clone(),
                 deadline,
+                totals: Arc::clone(&totals),
             };
             tokio::spawn(worker(target, job))
         })
@@ -54,6 +58,8 @@ pub(crate) async fn send(
     }
     let elapsed = start.elapsed().as_secs_f64();
     refresher.abort();
+    progress.abort();
+    let _ = progress.await;
     if let Some(e) = failure {
         return Err(e);
     }
@@ -70,6 +76,53 @@ struct Job {
     next_request: Arc<AtomicU64>,
     limiter: Option<Arc<RateLimiter>>,
     deadline: Option<Instant>,
+    totals: Arc<Totals>,
+}
+
+/// The running totals of every worker, for the progress line (one add per request).
+#[derive(Default)]
+struct Totals {
+    requests: AtomicU64,
+    sent_items: AtomicU64,
+    acknowledged_items: AtomicU64,
+}
+
+/// Erases the progress line when dropped: the task drawing it is aborted at the end.
+struct Erase(crate::cli::progress::ProgressLine<std::io::Stderr>);
+
+impl Drop for Erase {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Redraws the progress line every second until aborted (only on a terminal).
+async fn show_progress(totals: Arc<Totals>, deadline: Option<Instant>) {
+    let mut line = Erase(crate::cli::progress::ProgressLine::stderr());
+    if !line.0.is_on() {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        let secs = line.0.elapsed(now).as_secs_f64().max(1e-3);
+        let (requests, sent, acked) = (
+            totals.requests.load(Ordering::Relaxed),
+            totals.sent_items.load(Ordering::Relaxed),
+            totals.acknowledged_items.load(Ordering::Relaxed),
+        );
+        let left = deadline.map_or(String::new(), |d| {
+            format!(", {}s left", d.saturating_duration_since(now).as_secs())
+        });
+        line.0.update(now, || {
+            format!(
+                "slotel loadgen: {:.0}s, {requests} requests, {sent} items sent, {acked} acknowledged ({:.0} items/s){left}",
+                secs,
+                acked as f64 / secs
+            )
+        });
+    }
 }
 
 /// Sends requests one after another; returns its counts and latencies.
@@ -94,7 +147,13 @@ async fn worker(mut target: Target, job: Job) -> (Report, LatencyHistogram) {
             .await
             .unwrap_or_else(|_| Outcome::transport("timed out"));
         latency.record(began.elapsed());
+        let acked_before = report.acknowledged_items;
         report.record(request.items, bytes, outcome);
+        let t = &job.totals;
+        t.requests.fetch_add(1, Ordering::Relaxed);
+        t.sent_items.fetch_add(request.items, Ordering::Relaxed);
+        t.acknowledged_items
+            .fetch_add(report.acknowledged_items - acked_before, Ordering::Relaxed);
     }
     (report, latency)
 }

@@ -6,6 +6,10 @@
 //! `--report[=json]` prints, instead of the lines, how many items were redacted per type
 //! and key path; `--dry-run` writes the lines with each detection marked by its type and
 //! the value masked (`audit.rs`). `--tenant` and `--service` pick the policy.
+//!
+//! On a terminal, a run longer than a second shows its progress on stderr
+//! ([`crate::cli::progress`]). Empty input is a success: like any filter, `redact` has
+//! done its job when everything it read (nothing) is written.
 
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -14,6 +18,7 @@ use clap::{Args, ValueEnum};
 
 use super::audit::{self, TypeReport};
 use super::{Policies, RedactError, Session};
+use crate::cli::progress::ProgressLine;
 use crate::config::{self, ConfigErrors, RedactionConfig};
 
 /// Lines longer than this are cut (the rest of the line is dropped, and counted).
@@ -133,20 +138,28 @@ pub fn run(config_path: Option<&Path>, args: &RedactArgs) -> Result<Summary, Red
     } else {
         &mut lines
     };
+    let mut progress = ProgressLine::stderr();
     let mut summary = match args.file.as_deref().filter(|p| *p != Path::new("-")) {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|source| RedactCliError::Read {
                 path: path.display().to_string(),
                 source,
             })?;
-            redact_lines(
+            redact_lines_with(
                 &mut session,
                 BufReader::new(file),
                 out,
                 &path.display().to_string(),
+                &mut progress,
             )?
         }
-        None => redact_lines(&mut session, io::stdin().lock(), out, "stdin")?,
+        None => redact_lines_with(
+            &mut session,
+            io::stdin().lock(),
+            out,
+            "stdin",
+            &mut progress,
+        )?,
     };
     summary.defaults = defaults;
     summary.policy = policies.name(index).to_string();
@@ -184,13 +197,40 @@ pub fn run(config_path: Option<&Path>, args: &RedactArgs) -> Result<Summary, Red
 /// Redacts every line of `input` into `out`.
 pub fn redact_lines(
     session: &mut Session<'_>,
-    mut input: impl BufRead,
+    input: impl BufRead,
     out: &mut dyn Write,
     name: &str,
 ) -> Result<Summary, RedactCliError> {
+    let mut off: ProgressLine<io::Sink> = ProgressLine::new(None, tokio::time::Instant::now());
+    redact_lines_with(session, input, out, name, &mut off)
+}
+
+/// How many lines pass between two looks at the clock for the progress line.
+const PROGRESS_LINES: u64 = 4096;
+
+/// [`redact_lines`], drawing `progress` as it goes.
+fn redact_lines_with<W: Write>(
+    session: &mut Session<'_>,
+    mut input: impl BufRead,
+    out: &mut dyn Write,
+    name: &str,
+    progress: &mut ProgressLine<W>,
+) -> Result<Summary, RedactCliError> {
     let mut summary = Summary::default();
     let mut buf = Vec::new();
+    let mut bytes = 0u64;
     loop {
+        if progress.is_on() && summary.lines.is_multiple_of(PROGRESS_LINES) {
+            let now = tokio::time::Instant::now();
+            let secs = progress.elapsed(now).as_secs_f64().max(1e-3);
+            let (lines, changed) = (summary.lines, summary.changed);
+            progress.update(now, || {
+                format!(
+                    "slotel redact: {lines} lines, {changed} changed, {:.1} MiB/s",
+                    bytes as f64 / secs / (1024.0 * 1024.0)
+                )
+            });
+        }
         buf.clear();
         let n = (&mut input)
             .take(MAX_LINE_BYTES)
@@ -202,6 +242,7 @@ pub fn redact_lines(
         if n == 0 {
             break;
         }
+        bytes += n as u64;
         let mut newline = buf.last() == Some(&b'\n');
         if !newline && n as u64 == MAX_LINE_BYTES {
             // Cut: skip the rest of the line.
@@ -231,6 +272,7 @@ pub fn redact_lines(
             })
             .map_err(RedactCliError::Write)?;
     }
+    progress.finish();
     summary.counts = session
         .counts()
         .map(|(t, a, n)| (t.to_string(), a.as_str(), n))

@@ -15,7 +15,8 @@ pub struct RulesArgs {
     /// at all (config: `slo.allow_empty`).
     #[arg(long)]
     pub allow_empty: bool,
-    /// Directory to write the files to (created when missing).
+    /// Directory to write the files to (created when missing); `-` writes the one file
+    /// a single `--format` makes to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// What to write, comma-separated.
@@ -123,6 +124,9 @@ pub fn run(config_path: Option<&Path>, args: &RulesArgs) -> Result<Vec<PathBuf>,
         let path = path.to_path_buf();
         move |source| RulesError::Write { path, source }
     };
+    if args.out == Path::new("-") {
+        return to_stdout(outputs);
+    }
     std::fs::create_dir_all(&args.out).map_err(write_error(&args.out))?;
     let mut written = Vec::new();
     for output in outputs {
@@ -131,4 +135,27 @@ pub fn run(config_path: Option<&Path>, args: &RulesArgs) -> Result<Vec<PathBuf>,
         written.push(path);
     }
     Ok(written)
+}
+
+/// `--out -`: the one generated file to stdout (several would run together there).
+fn to_stdout(outputs: Vec<super::Output>) -> Result<Vec<PathBuf>, RulesError> {
+    use std::io::Write;
+    let [output] = <[_; 1]>::try_from(outputs).map_err(|outputs: Vec<super::Output>| {
+        let names: Vec<&str> = outputs.iter().map(|o| o.name).collect();
+        RulesError::Usage(format!(
+            "--out -: stdout takes one file, this run makes {} ({}); choose one with --format \
+             or give a directory",
+            names.len(),
+            names.join(", ")
+        ))
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(output.text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| RulesError::Write {
+            path: PathBuf::from("-"),
+            source,
+        })?;
+    Ok(Vec::new())
 }

@@ -22,6 +22,7 @@ use super::otlp_series::SeriesSource;
 use crate::config::{ConfigErrors, SloConfig};
 use crate::pipeline::{Batch, LastBatch, Origin, Payload, PipelineSender, RequestContext};
 use crate::telemetry::log_limit::LogLimiter;
+use crate::telemetry::reload::ReloadGauges;
 
 /// How often the SLO files are checked for changes.
 const SLO_WATCH_INTERVAL: Duration = Duration::from_secs(5);
@@ -55,6 +56,8 @@ pub struct SloRuntime {
     stop_snapshots: shutdown::Trigger,
     /// The API's budget adjustments, saved in `state_dir`.
     adjustments: Arc<super::adjust::store::Store>,
+    /// `slotel_slo_files_last_reload_*`: set by every reload, SIGHUP's or the watch's.
+    reload_gauges: ReloadGauges,
 }
 
 impl SloRuntime {
@@ -128,6 +131,7 @@ impl SloRuntime {
             status_source,
             snapshots: None,
             stop_snapshots: shutdown::channel().0,
+            reload_gauges: ReloadGauges::default(),
         })
     }
 
@@ -176,6 +180,13 @@ impl SloRuntime {
         &self.engine
     }
 
+    /// Reports the outcome of every reload from now on into `gauges` (the load that
+    /// created this runtime succeeded: it is recorded as such).
+    pub fn report_reloads(&mut self, gauges: ReloadGauges) {
+        gauges.record(true);
+        self.reload_gauges = gauges;
+    }
+
     /// `slo.status_source`, when set.
     pub fn status_source(&self) -> Option<Arc<super::merged::StatusSource>> {
         self.status_source.clone()
@@ -198,6 +209,7 @@ impl SloRuntime {
             self.engine.clone(),
             self.files.clone(),
             self.allow_empty,
+            self.reload_gauges.clone(),
         )));
         self.tasks.push(tokio::spawn(super::history::sample_loop(
             self.engine.clone(),
@@ -229,7 +241,9 @@ impl SloRuntime {
     /// Reloads the SLO files: the new set replaces the old one only if it is valid as a
     /// whole; unchanged SLOs keep their state.
     pub fn reload(&self) -> Result<usize, ConfigErrors> {
-        reload(&self.engine, &self.files, self.allow_empty)
+        let result = reload(&self.engine, &self.files, self.allow_empty);
+        self.reload_gauges.record(result.is_ok());
+        result
     }
 
     /// Stops the file watch and the periodic exports (shutdown has begun).
@@ -315,7 +329,12 @@ fn reload(engine: &Engine, files: &[String], allow_empty: bool) -> Result<usize,
 }
 
 /// Reloads the SLO files when they change (new, removed or modified files), as SIGHUP does.
-async fn watch_files(engine: Arc<Engine>, files: Vec<String>, allow_empty: bool) {
+async fn watch_files(
+    engine: Arc<Engine>,
+    files: Vec<String>,
+    allow_empty: bool,
+    gauges: ReloadGauges,
+) {
     let mut seen = super::spec::fingerprint(&files);
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::now() + SLO_WATCH_INTERVAL,
@@ -336,6 +355,7 @@ async fn watch_files(engine: Arc<Engine>, files: Vec<String>, allow_empty: bool)
         let (engine, files) = (engine.clone(), files.clone());
         let result =
             tokio::task::spawn_blocking(move || reload(&engine, &files, allow_empty)).await;
+        gauges.record(matches!(result, Ok(Ok(_))));
         match result {
             Ok(Ok(n)) => tracing::info!(slos = n, "slo files changed and were reloaded"),
             Ok(Err(errors)) => {

@@ -17,8 +17,11 @@
   ConfigMap's config, slotel must start on it, and every probe, Service port and
   ServiceMonitor path the manifests declare must answer; SIGTERM must end it within the
   pod's grace period.
-- `hadolint` passes on deploy/Dockerfile; the multi-cluster examples and the compose stack
-  hold what their READMEs promise.
+- `hadolint` passes on deploy/Dockerfile; its `prebuilt` target is built with buildah
+  (chroot isolation, vfs storage: no daemon, no registry) from the debug binary laid out by
+  scripts/image-rootfs.sh, and `slotel --version` and `slotel check` run inside the image as
+  its non-root user; the multi-cluster examples and the compose stack hold what their
+  READMEs promise.
 
 A missing tool is a failure, never a skip: scripts/test.sh installs all of them.
 """
@@ -717,10 +720,33 @@ def test_hadolint_passes_on_the_dockerfile(tools):
     run([tools["hadolint"], "--failure-threshold", "info", DEPLOY / "Dockerfile"])
 
 
+def _stages(text: str) -> dict[str, str]:
+    """The Dockerfile's stages by name (the last, unnamed one is `final`), comments dropped."""
+    stages: dict[str, str] = {}
+    name = None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = re.match(r"^FROM \S+(?: AS (\S+))?$", line)
+        if m:
+            name = m.group(1) or "final"
+            stages[name] = ""
+        elif name:
+            stages[name] += line + "\n"
+    return stages
+
+
 def test_dockerfile_contract():
     text = (DEPLOY / "Dockerfile").read_text()
-    assert len(re.findall(r"^FROM ", text, re.M)) >= 2, "multi-stage"
-    assert "cargo build --release --locked" in text
+    stages = _stages(text)
+    assert set(stages) == {"prebuilt", "build", "final"}, stages.keys()
+    assert "bash scripts/release-binary.sh" in stages["build"]
+    assert re.search(r"^FROM gcr.io/distroless/cc-debian12:nonroot$", text, re.M)
+    # The prebuilt target is the release image's layout on a prebuilt binary: the same
+    # runtime lines, in the same order.
+    tail = lambda body: body[body.index("ENV "):].strip()  # noqa: E731
+    assert tail(stages["prebuilt"]) == tail(stages["final"])
+    assert "cargo build --release --locked" in (REPO_ROOT / "scripts" / "release-binary.sh").read_text()
     assert re.search(r"^EXPOSE 4317 4318 8888$", text, re.M)
     user = re.findall(r"^USER (\S+)$", text, re.M)
     assert user and re.fullmatch(r"[1-9]\d*:[1-9]\d*", user[-1]), "numeric non-root user (runAsNonRoot)"
@@ -732,6 +758,36 @@ def test_dockerfile_contract():
     assert _listener_ports(baked) == {4317, 4318, 8888}
     assert baked["slo"]["state_dir"].startswith("/var/lib/slotel/")
     assert 'VOLUME ["/var/lib/slotel"]' in text
+
+
+def test_image_builds_without_a_registry_and_runs(tmp_path):
+    """deploy/Dockerfile's `prebuilt` target, built by buildah from the debug binary."""
+    buildah = shutil.which("buildah")
+    assert buildah, "buildah is missing (scripts/test.sh installs it)"
+    context = tmp_path / "context"
+    run(["bash", REPO_ROOT / "scripts" / "image-rootfs.sh", slotel_bin(), context])
+    # Storage of its own under tmp_path: nothing is left behind, nothing is shared.
+    base = [buildah, "--root", tmp_path / "storage", "--runroot", tmp_path / "run",
+            "--storage-driver", "vfs"]
+    image = "localhost/slotel:test"
+    try:
+        run(base + ["bud", "--isolation", "chroot", "--target", "prebuilt",
+                    "-f", DEPLOY / "Dockerfile", "-t", image, context])
+        container = run(base + ["from", image]).strip()
+        config = json.loads(run(base + ["inspect", "--type", "container", container]))["OCIv1"]["config"]
+        assert config["User"] == "65532:65532"
+        assert config["Entrypoint"] == ["/usr/local/bin/slotel"] and config["Cmd"] == ["run"]
+        assert "SLOTEL_CONFIG=/etc/slotel/slotel.yaml" in config["Env"]
+        assert set(config["ExposedPorts"]) == {"4317/tcp", "4318/tcp", "8888/tcp"}
+        inside = base + ["run", "--isolation", "chroot", container, "--", "/usr/local/bin/slotel"]
+        version = run(inside + ["--version"])
+        assert version.startswith("slotel "), version
+        # The baked config (SLOTEL_CONFIG) with the SLO files it names.
+        check = run(inside + ["check"])
+        assert check.startswith("/etc/slotel/slotel.yaml: ok ("), check
+    finally:
+        subprocess.run([str(c) for c in base + ["rm", "--all"]], capture_output=True, timeout=60)
+        subprocess.run([str(c) for c in base + ["rmi", "--all", "--force"]], capture_output=True, timeout=60)
 
 
 # -- multi-cluster examples and the compose stack -------------------------------------------
