@@ -238,9 +238,15 @@ pub async fn start_with(
         .serve_on_own_thread(
             admin::router(health.clone(), metrics.clone())
                 .merge(admin::protect(
-                    crate::slo::api::router(engine.clone(), slo.status_source()).merge(
-                        crate::slo::history::router(engine.clone(), slo.history().clone()),
-                    ),
+                    crate::slo::api::router(engine.clone(), slo.status_source())
+                        .merge(crate::slo::history::router(
+                            engine.clone(),
+                            slo.history().clone(),
+                        ))
+                        .merge(crate::slo::adjust::api::router(
+                            engine.clone(),
+                            slo.adjustments().clone(),
+                        )),
                     service.admin_auth.as_ref(),
                 ))
                 .merge(admin::page::router()),

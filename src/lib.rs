@@ -19,7 +19,7 @@
 //! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions,
 //!   per-tenant and per-service policies, the audit trail).
 //! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector,
-//!   their lifecycle, API and history.
+//!   their lifecycle, API and history, budget adjustments.
 //! - [`export`]: every exporter, their typed errors, and their memory and disk queues.
 //! - [`admin`]: health, readiness, `/metrics` and the status page.
 //!

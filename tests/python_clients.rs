@@ -26,6 +26,7 @@ const OWN_TESTS: &[&str] = &[
     "tests/python/test_status_page.py",
     "tests/python/test_merged_view.py",
     "tests/python/test_sloth.py",
+    "tests/python/test_adjustments.py",
 ];
 /// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
 const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -129,6 +130,17 @@ fn python_sloth_dashboards_and_pyrra() {
 fn python_merged_view_from_prometheus() {
     run_pytest(
         &["tests/python/test_merged_view.py".to_string()],
+        PYTEST_TIMEOUT,
+    );
+}
+
+/// Budget adjustments through the REST API of the real binary: created, listed, deleted
+/// with who and why, persisted across restarts, applied to the SDK's spans, and seen by a
+/// real Prometheus (tests/python/test_adjustments.py).
+#[test]
+fn python_budget_adjustments_end_to_end() {
+    run_pytest(
+        &["tests/python/test_adjustments.py".to_string()],
         PYTEST_TIMEOUT,
     );
 }

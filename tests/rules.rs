@@ -21,7 +21,7 @@ use common::prometheus::Prometheus;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
-const SUITES: [&str; 8] = [
+const SUITES: [&str; 9] = [
     "workbook",
     "fast_burn",
     "no_traffic",
@@ -30,6 +30,7 @@ const SUITES: [&str; 8] = [
     "long_windows",
     "exhaustion",
     "journey",
+    "adjustments",
 ];
 
 fn root() -> PathBuf {
@@ -175,6 +176,14 @@ fn promtool_long_windows_count_exactly_across_resets_and_silences() {
 #[test]
 fn promtool_exhaustion_alert_fires_at_the_predicted_time() {
     run_suite("exhaustion", &["--interval", "5m"]);
+}
+
+/// A budget adjustment holds back the alerts of its SLO while
+/// `slotel_slo_adjustment_active` is 1 (written by two replicas), and only of its SLO:
+/// the same burn pages before it starts and once it ends.
+#[test]
+fn promtool_no_page_during_an_adjustment_pages_outside_it() {
+    run_suite("adjustments", &[]);
 }
 
 /// SLOs whose windows the rules cannot compute as the engine does are refused, each at its

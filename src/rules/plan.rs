@@ -350,7 +350,8 @@ impl<'a> Plan<'a> {
     }
 
     /// The PromQL alert expression of a pair: the long window's burn rate, present while
-    /// both windows burn faster than the factor.
+    /// both windows burn faster than the factor and no budget adjustment of the SLO is
+    /// active (`slotel_slo_adjustment_active`, which slotel writes for every SLO).
     pub(crate) fn alert_expr(&self, pair: &AlertPair) -> String {
         let factor = number(pair.factor);
         let sel = self.selector("");
@@ -358,11 +359,14 @@ impl<'a> Plan<'a> {
         format!(
             "({long}{sel} / {budget} > {factor})\n\
              and on ({by})\n\
-             ({short}{sel} / {budget} > {factor})",
+             ({short}{sel} / {budget} > {factor})\n\
+             unless on (slo, service)\n\
+             ({active}{sel} == 1)",
             long = ratio(pair.long),
             short = ratio(pair.short),
             budget = self.budget,
             by = self.by(),
+            active = crate::slo::adjust::series::ACTIVE,
         )
     }
 }

@@ -16,6 +16,10 @@
 //! `slo.status_source` `"prometheus"`: every replica's numbers, read from Prometheus for
 //! the SLOs this replica has loaded ([`super::merged`]); an error of Prometheus answers
 //! 502 with the reason.
+//!
+//! An entry of an SLO with budget adjustments active or starting within 7 days lists them
+//! as `adjustments` ([`super::adjust::api::marks`]); `/api/v1/adjustments` is
+//! [`super::adjust::api`].
 
 use std::sync::Arc;
 
@@ -35,7 +39,16 @@ struct List<'a> {
     source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'static str>,
-    slos: &'a [super::engine::GroupStatus],
+    slos: Vec<Entry<'a>>,
+}
+
+/// An entry, with its SLO's budget adjustments (active or within 7 days) when it has any.
+#[derive(serde::Serialize)]
+struct Entry<'a> {
+    #[serde(flatten)]
+    status: &'a GroupStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    adjustments: Vec<super::adjust::api::Mark>,
 }
 
 /// What the local engine's numbers are.
@@ -43,7 +56,25 @@ const LOCAL_NOTE: &str = "this replica's share of the traffic: with several repl
                           slo.status_source to see all of it";
 
 impl<'a> List<'a> {
-    fn new(merged: bool, slos: &'a [GroupStatus]) -> Self {
+    fn new(merged: bool, slos: &'a [GroupStatus], engine: &Engine) -> Self {
+        let now = engine.now_nanos();
+        let mut marks: std::collections::HashMap<(&str, &str), Vec<super::adjust::api::Mark>> =
+            std::collections::HashMap::new();
+        let slos = slos
+            .iter()
+            .map(|status| {
+                let adjustments = marks
+                    .entry((&status.service, &status.name))
+                    .or_insert_with(|| {
+                        super::adjust::api::marks(engine, &status.service, &status.name, now)
+                    })
+                    .clone();
+                Entry {
+                    status,
+                    adjustments,
+                }
+            })
+            .collect();
         Self {
             source: if merged { "prometheus" } else { "local" },
             note: (!merged).then_some(LOCAL_NOTE),
@@ -159,7 +190,10 @@ async fn list(State(state): State<ApiState>, RawQuery(query): RawQuery) -> Respo
     for s in &mut slos {
         s.windows = None;
     }
-    json(StatusCode::OK, &List::new(state.source.is_some(), &slos))
+    json(
+        StatusCode::OK,
+        &List::new(state.source.is_some(), &slos, &state.engine),
+    )
 }
 
 async fn one(
@@ -198,7 +232,10 @@ async fn one(
             &serde_json::json!({ "error": format!("no slo {name:?} for service {service:?}") }),
         );
     }
-    json(StatusCode::OK, &List::new(state.source.is_some(), &slos))
+    json(
+        StatusCode::OK,
+        &List::new(state.source.is_some(), &slos, &state.engine),
+    )
 }
 
 /// The API routes; with `source` (`slo.status_source`) they answer from Prometheus.

@@ -54,6 +54,8 @@ pub struct SloRuntime {
     status_source: Option<Arc<super::merged::StatusSource>>,
     snapshots: Option<JoinHandle<()>>,
     stop_snapshots: shutdown::Trigger,
+    /// The API's budget adjustments, saved in `state_dir`.
+    adjustments: Arc<super::adjust::store::Store>,
     /// `slotel_slo_files_last_reload_*`: set by every reload, SIGHUP's or the watch's.
     reload_gauges: ReloadGauges,
 }
@@ -107,7 +109,12 @@ impl SloRuntime {
             None => None,
         };
         let source = SeriesSource::new(engine.clone(), super::engine::native::SCHEMA, fresh);
+        let adjustments = Arc::new(super::adjust::store::Store::open(
+            cfg.state_dir.as_deref(),
+            engine.adjustments().clone(),
+        ));
         Ok(Self {
+            adjustments,
             engine,
             files: cfg.files.clone(),
             allow_empty: cfg.allow_empty,
@@ -183,6 +190,11 @@ impl SloRuntime {
     /// `slo.status_source`, when set.
     pub fn status_source(&self) -> Option<Arc<super::merged::StatusSource>> {
         self.status_source.clone()
+    }
+
+    /// The API's budget adjustments.
+    pub fn adjustments(&self) -> &Arc<super::adjust::store::Store> {
+        &self.adjustments
     }
 
     /// The history the status page charts.

@@ -21,6 +21,8 @@
 //! - [`journey`]: journey SLOs' numbers, from their members' (defined in
 //!   [`spec::journey`]).
 //! - [`api`]: `GET /api/v1/slos` on the admin listener.
+//! - [`adjust`]: budget adjustments (maintenance windows): in SLO files and through
+//!   `/api/v1/adjustments`, applied by the engine and marked for the alerts.
 //! - [`history`]: the bounded recent past of every SLO the status page charts, and
 //!   `GET /api/v1/slos/{service}/{name}/history` and `…/definition` ([`definition`]).
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
@@ -32,6 +34,7 @@
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
 //! except [`spec::load`] reading the SLO files and [`merged`] querying Prometheus.
 
+pub mod adjust;
 pub mod api;
 pub mod capture;
 pub mod connector;

@@ -269,6 +269,8 @@ pub struct Engine {
     sink: OnceLock<Arc<dyn FactsSink>>,
     /// Spans whose `tracestate` could not be read, by reason.
     tracestates: sampled::InvalidTracestates,
+    /// Budget adjustments: the SLO files' and the API's.
+    adjustments: Arc<crate::slo::adjust::Registry>,
 }
 
 /// A receiver of every request's span facts besides the engine: the capture of
@@ -290,6 +292,7 @@ impl Engine {
             wal: OnceLock::new(),
             sink: OnceLock::new(),
             tracestates: Default::default(),
+            adjustments: Arc::default(),
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
@@ -308,7 +311,9 @@ impl Engine {
     }
 
     /// Swaps in a new SLO set. SLOs whose definition is unchanged keep their state.
-    pub fn replace(&self, set: SloSet) {
+    pub fn replace(&self, mut set: SloSet) {
+        self.adjustments
+            .set_file(std::mem::take(&mut set.adjustments));
         let old = self.loaded();
         let mut schema = FactsSchema::for_slos(&set);
         if let Some(sink) = self.sink.get() {
@@ -326,6 +331,11 @@ impl Engine {
             })
             .collect();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded { slos, schema });
+    }
+
+    /// The budget adjustments the engine applies.
+    pub fn adjustments(&self) -> &Arc<crate::slo::adjust::Registry> {
+        &self.adjustments
     }
 
     /// The loaded SLOs.
@@ -445,6 +455,13 @@ impl Engine {
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
             let weights = facts.adjusted_counts().filter(|_| sli.adjusted_counts);
             let mut dropped = Dropped::default();
+            let adjusted_ranges = self.adjustments.ranges(
+                &slo.spec.service,
+                &slo.spec.name,
+                oldest,
+                newest.saturating_add(1),
+            );
+            let mut adjusted = 0u64;
             if let Some(log) = log.as_deref_mut() {
                 if weights.is_some() {
                     log.begin_weighted_spans(slo.wal_id);
@@ -475,6 +492,10 @@ impl Engine {
                     dropped.future += 1;
                     continue;
                 }
+                if !adjusted_ranges.is_empty() && crate::slo::adjust::covers(&adjusted_ranges, t) {
+                    adjusted += 1;
+                    continue;
+                }
                 let is_bad = bad.as_ref().is_some_and(|b| b.value(row));
                 let good = !is_bad && threshold.is_none_or(|th| duration[row] <= th);
                 let cluster = facts.cluster(row);
@@ -500,6 +521,8 @@ impl Engine {
                 log.dropped(dropped);
             }
             slo.add_dropped(dropped);
+            self.adjustments
+                .add_adjusted(&slo.spec.service, &slo.spec.name, adjusted);
         }
     }
 

@@ -96,7 +96,7 @@ pub(super) fn slo(
 }
 
 pub(super) fn engine(slos: Vec<Slo>, clock: Arc<ManualClock>) -> Arc<Engine> {
-    Engine::new(EngineConfig::default(), clock, SloSet { slos })
+    Engine::new(EngineConfig::default(), clock, SloSet::of(slos))
 }
 
 pub(super) fn find<'a>(st: &'a [GroupStatus], name: &str, cluster: &str) -> &'a GroupStatus {
@@ -316,9 +316,10 @@ fn reload_keeps_state_of_unchanged_slos() {
         clock,
     );
     e.record_spans(&request(&[("c1", T0 - S, 1_000, false)]), None);
-    e.replace(SloSet {
-        slos: vec![slo("a", 0.999, 30, None), slo("b", 0.95, 30, None)],
-    });
+    e.replace(SloSet::of(vec![
+        slo("a", 0.999, 30, None),
+        slo("b", 0.95, 30, None),
+    ]));
     let st = e.status();
     assert_eq!(find(&st, "a", "all").total, 1, "unchanged: state kept");
     assert_eq!(
@@ -538,9 +539,7 @@ fn otlp_series_carry_native_histograms_and_mark_vanished_series_stale() {
     assert!(metrics.iter().all(|m| !m.name.is_empty()));
 
     // The latency SLO is removed: its series are written once more as stale.
-    e.replace(SloSet {
-        slos: vec![slo("availability", 0.999, 30, None)],
-    });
+    e.replace(SloSet::of(vec![slo("availability", 0.999, 30, None)]));
     let second = source.collect();
     let metrics = &second.resource_metrics[0].scope_metrics[0].metrics;
     // Each stale marker is a point of its series' own metric, flagged "no recorded value".

@@ -125,7 +125,7 @@ fn find<'a>(st: &'a [GroupStatus], service: &str, name: &str, cluster: &str) -> 
 fn engine() -> Arc<Engine> {
     let slos = parse_file(SLOS, "journeys.yaml").unwrap_or_else(|e| panic!("{e:?}"));
     let clock = Arc::new(ManualClock::new(T0));
-    let e = Engine::new(EngineConfig::default(), clock, SloSet { slos });
+    let e = Engine::new(EngineConfig::default(), clock, SloSet::of(slos));
     e.record_spans(
         &request(&[
             ("login", "seoul", "/login", false, 98),
@@ -242,7 +242,7 @@ fn a_journey_without_traffic_has_no_data() {
     let e = Engine::new(
         EngineConfig::default(),
         Arc::new(ManualClock::new(T0)),
-        SloSet { slos },
+        SloSet::of(slos),
     );
     let st = e.status();
     let all = find(&st, "shop", "checkout", "all");
@@ -338,7 +338,7 @@ fn a_reload_that_changes_a_nested_journey_reweighs_the_outer_one() {
     // checkout's payment weight 2 → 1: browse-and-checkout = 3 × (100+50 + 80 + 50) + 80.
     let text = SLOS.replace("          weight: 2\n", "          weight: 1\n");
     let slos = parse_file(&text, "journeys.yaml").unwrap();
-    e.replace(SloSet { slos });
+    e.replace(SloSet::of(slos));
     let st = e.status();
     assert_eq!(find(&st, "shop", "checkout", "all").total, 280);
     assert_eq!(

@@ -179,8 +179,9 @@ pub fn load(globs: &[String], allow_empty: bool) -> Result<SloSet, ConfigErrors>
         }
     }
     let mut parsed = Vec::new();
+    let mut adjustments = Vec::new();
     for (name, text) in &files {
-        let (slos, file_errors) = parse_located(text, name);
+        let (slos, file_errors) = parse_located(text, name, &mut adjustments);
         parsed.extend(slos);
         errors.extend(file_errors);
     }
@@ -200,6 +201,7 @@ pub fn load(globs: &[String], allow_empty: bool) -> Result<SloSet, ConfigErrors>
     }
     Ok(SloSet {
         slos: parsed.into_iter().map(|p| p.slo).collect(),
+        adjustments,
     })
 }
 
@@ -241,7 +243,7 @@ fn expand(pattern: &str) -> Vec<String> {
 /// Parses one SLO file (native or OpenSLO, several documents allowed); `file` names it in
 /// errors and in [`Slo::source`]. Duplicate names within the file are errors too.
 pub fn parse_file(text: &str, file: &str) -> Result<Vec<Slo>, Vec<ConfigError>> {
-    let (mut parsed, mut errors) = parse_located(text, file);
+    let (mut parsed, mut errors) = parse_located(text, file, &mut Vec::new());
     check_duplicates(&parsed, &mut errors);
     journey::resolve(&mut parsed, &mut errors);
     if errors.is_empty() {
@@ -252,7 +254,11 @@ pub fn parse_file(text: &str, file: &str) -> Result<Vec<Slo>, Vec<ConfigError>> 
     }
 }
 
-fn parse_located(text: &str, file: &str) -> (Vec<Parsed>, Vec<ConfigError>) {
+fn parse_located(
+    text: &str,
+    file: &str,
+    adjustments: &mut Vec<crate::slo::adjust::Adjustment>,
+) -> (Vec<Parsed>, Vec<ConfigError>) {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     let src = Source { text };
@@ -282,7 +288,7 @@ fn parse_located(text: &str, file: &str) -> (Vec<Parsed>, Vec<ConfigError>) {
         if is_openslo {
             openslo::decode(&mut ctx, &src, &root, &mut parsed);
         } else {
-            native::decode(&mut ctx, &src, &root, &mut parsed);
+            native::decode(&mut ctx, &src, &root, &mut parsed, adjustments);
         }
         errors.extend(ctx.errors);
     }

@@ -17,7 +17,13 @@ pub const DEFAULT_PERCENTILES: [f64; 5] = [50.0, 90.0, 95.0, 99.0, 99.9];
 /// `max_groups` when not given.
 pub const DEFAULT_MAX_GROUPS: usize = 1000;
 
-pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut Vec<Parsed>) {
+pub(super) fn decode(
+    ctx: &mut Ctx<'_>,
+    src: &Source<'_>,
+    root: &Node,
+    out: &mut Vec<Parsed>,
+    adjustments: &mut Vec<crate::slo::adjust::Adjustment>,
+) {
     let mut top = Fields::new(ctx, root, "");
     let service = top.required(ctx, "service", values::name);
     let items = top.required(ctx, "slos", |ctx, node, path| {
@@ -31,12 +37,29 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
         }
         Some(items)
     });
+    let adjusted = top.get("adjustments");
     top.finish(ctx);
+    let first = out.len();
     for (i, item) in items.into_iter().flatten().enumerate() {
         let path = format!("slos[{i}]");
         if let Some(parsed) = slo(ctx, src, item, &path, service.as_deref()) {
             out.push(parsed);
         }
+    }
+    if let (Some(node), Some(service)) = (adjusted, service) {
+        let (journeys, names): (Vec<&Parsed>, Vec<&Parsed>) = out[first..]
+            .iter()
+            .partition(|p| matches!(p.slo.sli, Sli::Journey(_)));
+        let name = |p: &&Parsed| p.slo.name.clone();
+        let names: Vec<String> = names.iter().map(name).collect();
+        let journeys: Vec<String> = journeys.iter().map(name).collect();
+        adjustments.extend(crate::slo::adjust::file::decode(
+            ctx,
+            node,
+            "adjustments",
+            &service,
+            (&names, &journeys),
+        ));
     }
 }
 

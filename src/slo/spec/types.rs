@@ -12,6 +12,18 @@ use crate::slo::ottl::Condition;
 #[derive(Debug, Clone, Default)]
 pub struct SloSet {
     pub slos: Vec<Slo>,
+    /// `adjustments:` of the native files (see [`crate::slo::adjust`]).
+    pub adjustments: Vec<crate::slo::adjust::Adjustment>,
+}
+
+impl SloSet {
+    /// A set of `slos` without adjustments.
+    pub fn of(slos: Vec<Slo>) -> Self {
+        Self {
+            slos,
+            adjustments: Vec::new(),
+        }
+    }
 }
 
 /// One SLO.

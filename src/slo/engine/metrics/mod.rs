@@ -255,6 +255,20 @@ impl Engine {
         }
         let mut plan = Plan::new(&loaded.slos);
         let now = self.clock.now_nanos();
+        // Budget adjustments over the times the request may count at.
+        let adjusted: Vec<Vec<(u64, u64)>> = loaded
+            .slos
+            .iter()
+            .map(|s| {
+                self.adjustments.ranges(
+                    &s.spec.service,
+                    &s.spec.name,
+                    now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
+                    now.saturating_add(self.cfg.max_future.as_nanos() as u64)
+                        .saturating_add(1),
+                )
+            })
+            .collect();
         let mut at = Cursor::default();
         loop {
             // The metric lock is held until a chunk's counts are in the SLOs' states, so a
@@ -275,8 +289,13 @@ impl Engine {
                     plan: &plan,
                     work: 0,
                     budget: CHUNK_WORK,
+                    adjusted: adjusted.iter().map(|r| (r.clone(), 0)).collect(),
                 };
                 let done = pass.request(req, token_cluster, &self.cfg.cluster_attribute, &mut at);
+                for (slo, (_, n)) in loaded.slos.iter().zip(&pass.adjusted) {
+                    self.adjustments
+                        .add_adjusted(&slo.spec.service, &slo.spec.name, *n);
+                }
                 (pass.finish(), done)
             };
             for (slo, (records, dropped)) in loaded.slos.iter().zip(records) {

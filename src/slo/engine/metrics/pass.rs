@@ -44,6 +44,9 @@ pub(super) struct Pass<'a, 'p> {
     /// Work done in this pass, and where it stops (see [`super::CHUNK_WORK`]).
     pub(super) work: usize,
     pub(super) budget: usize,
+    /// Per SLO: the budget adjustments' ranges over `[oldest, newest]`, and the events
+    /// they excluded (see [`crate::slo::adjust`]).
+    pub(super) adjusted: Vec<(Vec<(u64, u64)>, u64)>,
 }
 
 /// Where in a request the next pass resumes: indices of the resource, scope, metric and
@@ -135,6 +138,14 @@ impl Pass<'_, '_> {
             if p.time > self.newest {
                 if counts_events {
                     out.dropped.future = out.dropped.future.saturating_add(inc.events);
+                }
+                continue;
+            }
+            if let Some((ranges, n)) = self.adjusted.get_mut(u.slo)
+                && crate::slo::adjust::covers(ranges, p.time)
+            {
+                if counts_events {
+                    *n = n.saturating_add(inc.events);
                 }
                 continue;
             }

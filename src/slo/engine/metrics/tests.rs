@@ -128,7 +128,7 @@ fn engine(yaml: &str) -> (Arc<Engine>, Arc<ManualClock>) {
     let e = Engine::new(
         EngineConfig::default(),
         clock.clone(),
-        SloSet { slos: slos(yaml) },
+        SloSet::of(slos(yaml)),
     );
     (e, clock)
 }
@@ -876,7 +876,7 @@ fn a_reload_watches_new_thresholds_from_then_and_keeps_the_others() {
             .replace("name: latency", "name: strict")
             .replace("300ms", "10ms"),
     ));
-    e.replace(SloSet { slos: set });
+    e.replace(SloSet::of(set));
     send(T0 + 20 * S, [2, 1, 0, 0, 0, 0, 2, 0, 0]);
     assert_eq!(counts(&e, "latency", "seoul"), (5, 3));
     assert_eq!(counts(&e, "strict", "seoul"), (0, 0));
@@ -927,9 +927,7 @@ fn cumulative_series_survive_a_restart_through_the_snapshot() {
         let e = Engine::new(
             EngineConfig::default(),
             clock.clone(),
-            SloSet {
-                slos: slos(AVAILABILITY_BAD),
-            },
+            SloSet::of(slos(AVAILABILITY_BAD)),
         );
         let restored = snapshot::restore(&e, dir.path());
         (e, clock, restored)

@@ -1,0 +1,222 @@
+"""Budget adjustments end to end, against the real binary: the REST API on the admin
+listener (behind `service.admin.auth`) creates, lists and deletes adjustments, each with who
+and why; they survive a restart (`slo.state_dir`) and are audited there; spans the real
+Python SDK sends inside an adjusted range leave the SLO's budget and nothing else does; and
+a real Prometheus receives `slotel_slo_adjustment_active` by remote write, 1 while the
+adjustment exists and 0 once it is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from prometheus_harness import Prometheus
+from slotel_harness import Slotel, parse_metrics, sum_samples
+
+TOKEN = "adjustments-admin-token-0123456789"
+
+SLOS = """
+service: checkout
+slos:
+  - name: availability
+    objective: 99
+    window: 30d
+    sli:
+      spans:
+        where: kind == SPAN_KIND_SERVER
+        bad: status.code == STATUS_CODE_ERROR
+  - name: latency
+    objective: 99
+    window: 30d
+    sli:
+      spans:
+        where: kind == SPAN_KIND_SERVER
+        latency_threshold: 250ms
+adjustments:
+  - reason: weekly database maintenance
+    rrule: FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0
+    dtstart: 2026-01-04T02:00:00
+    time_zone: Europe/Paris
+    duration: 2h
+"""
+
+
+def rfc3339(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def start(tmp_path: Path, prom: Prometheus, ports=None) -> Slotel:
+    d = tmp_path / "slos"
+    d.mkdir(exist_ok=True)
+    (d / "checkout.yaml").write_text(SLOS)
+    return Slotel.start(
+        tmp_path,
+        slo_files=[str(d / "*.yaml")],
+        slo_settings=[f"state_dir: {json.dumps(str(tmp_path / 'state'))}"],
+        exporters=[
+            "prometheusremotewrite/prom:",
+            f"  endpoint: {prom.write_url}",
+            "  retry_on_failure: {initial_interval: 200ms, max_interval: 2s}",
+        ],
+        admin_token=TOKEN,
+        ports=ports,
+    )
+
+
+def send(server: Slotel, spans: list[tuple[int, bool]]) -> None:
+    """Server spans of `checkout` with the given end times (ns) and error flags, 10 ms long."""
+    p = TracerProvider(
+        resource=Resource.create({"service.name": "checkout", "k8s.cluster.name": "seoul-prod"}),
+        shutdown_on_exit=False,
+    )
+    p.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=server.grpc_endpoint, insecure=True)))
+    tracer = p.get_tracer("slotel.pytest.adjustments")
+    for end, error in spans:
+        span = tracer.start_span("POST /pay", kind=SpanKind.SERVER, start_time=end - 10_000_000)
+        if error:
+            span.set_status(Status(StatusCode.ERROR, "failed"))
+        span.end(end_time=end)
+    p.shutdown()
+
+
+def entry(server: Slotel, slo: str) -> dict:
+    return next(s for s in server.slos() if s["name"] == slo and s["cluster"] == "all")
+
+
+def wait(predicate, what: str, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def cleanup():
+    procs = []
+    yield procs.append
+    for p in procs:
+        if isinstance(p, Prometheus):
+            p.stop()
+        else:
+            p.kill()
+
+
+def test_adjustments_through_the_api_leave_the_budget_persist_and_reach_prometheus(tmp_path, cleanup):
+    prom = Prometheus.start(tmp_path)
+    cleanup(prom)
+    server = start(tmp_path, prom)
+    cleanup(server)
+    api = f"{server.admin_url}/api/v1/adjustments"
+    now = datetime.now(timezone.utc)
+    body = {
+        "service": "checkout",
+        "slos": ["availability"],
+        "reason": "payment provider migration",
+        "author": "alice",
+        "start": rfc3339(now - timedelta(seconds=40)),
+        "end": rfc3339(now + timedelta(minutes=30)),
+    }
+
+    # The admin token guards it like the rest of the SLO API.
+    assert requests.post(api, json=body, timeout=5).status_code == 401
+    # Who and why are required; what is invalid is said.
+    for field, message in [("author", "author is required"), ("reason", "reason is required")]:
+        r = server.http.post(api, json={k: v for k, v in body.items() if k != field}, timeout=5)
+        assert r.status_code == 400 and message in r.json()["error"], r.text
+    r = server.http.post(api, json={**body, "slos": ["availabilty"]}, timeout=5)
+    assert r.status_code == 400 and "has no slo \"availabilty\"" in r.json()["error"], r.text
+    bad_rule = {k: v for k, v in body.items() if k not in ("start", "end")}
+    bad_rule.update(rrule="FREQ=YEARLY", dtstart="2026-01-04T02:00:00", duration="1h")
+    r = server.http.post(api, json=bad_rule, timeout=5)
+    assert r.status_code == 400 and "FREQ=YEARLY is not supported" in r.json()["error"], r.text
+    r = server.http.post(api, data=b"x" * (17 * 1024), headers={"Content-Type": "application/json"}, timeout=5)
+    assert r.status_code == 413, r.text
+
+    r = server.http.post(api, json=body, timeout=5)
+    assert r.status_code == 201, r.text
+    created = r.json()["adjustment"]
+    assert r.json()["persisted"] is True
+    assert created["id"].startswith("api-") and created["active"] is True
+    assert created["author"] == "alice" and created["reason"] == "payment provider migration"
+    ident = created["id"]
+
+    listed = server.http.get(api, timeout=5).json()["adjustments"]
+    by_source = {a["source"]: a for a in listed}
+    assert set(by_source) == {"file", "api"}
+    assert by_source["api"]["id"] == ident
+    assert by_source["file"]["reason"] == "weekly database maintenance"
+    assert by_source["file"]["next"]["start"].endswith(("T01:00:00Z", "T00:00:00Z"))  # 02:00 Paris
+
+    # 150 spans inside the adjusted range (all errors) and 400 before it (2 errors).
+    t_now = time.time_ns()
+    inside = [(t_now - 30_000_000_000 + i * 100_000_000, True) for i in range(150)]
+    before = [(t_now - 200_000_000_000 + i * 250_000_000, i % 200 == 0) for i in range(400)]
+    send(server, inside + before)
+    wait(lambda: entry(server, "latency")["total"] == 550, "all 550 spans in the latency slo")
+    a = entry(server, "availability")
+    assert (a["total"], a["good"]) == (400, 398)
+    # 2 bad of 400 at 99%: half the budget left.
+    assert abs(a["error_budget_remaining"] - 0.5) < 1e-9
+    # The entry marks its active adjustment (and the file's, when it starts within 7 days).
+    marks = {m["id"]: m for m in a["adjustments"]}
+    assert marks[ident]["active"] is True and marks[ident]["reason"] == "payment provider migration"
+    assert set(marks) <= {ident, by_source["file"]["id"]}
+    assert all(m["id"] != ident for m in entry(server, "latency").get("adjustments", []))
+    samples = parse_metrics(server.metrics_text())
+    assert sum_samples(samples, "slotel_slo_adjusted_events_total", {"slo": "availability"}) == 150
+    assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "availability"}) == 1
+    assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "latency"}) == 0
+
+    # Prometheus sees it by remote write, and the events without the adjusted ones.
+    assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability"})', 1.0) == 1.0
+    assert prom.wait_value('max(slotel_slo_adjustment_active{slo="latency"})', 0.0) == 0.0
+    assert (
+        prom.wait_value('sum(slotel_slo_events_total{slo="availability", cluster="all"})', 400.0)
+        == 400.0
+    )
+
+    # A restart keeps it.
+    ports = (server.grpc_port, server.http_port, server.admin_port)
+    assert server.terminate() == 0
+    server = start(tmp_path, prom, ports=ports)
+    cleanup(server)
+    listed = server.http.get(api, timeout=5).json()["adjustments"]
+    assert [a["id"] for a in listed if a["source"] == "api"] == [ident]
+
+    # Deleting asks who and why; a file's adjustment is changed in its file.
+    file_id = by_source["file"]["id"]
+    r = server.http.delete(f"{api}/{ident}", timeout=5)
+    assert r.status_code == 400 and "author and reason" in r.json()["error"], r.text
+    r = server.http.delete(f"{api}/{file_id}", params={"author": "bob", "reason": "x"}, timeout=5)
+    assert r.status_code == 409, r.text
+    r = server.http.delete(f"{api}/{ident}", params={"author": "bob", "reason": "migration done"}, timeout=5)
+    assert r.status_code == 200 and r.json()["deleted"]["id"] == ident, r.text
+    r = server.http.delete(f"{api}/{ident}", params={"author": "bob", "reason": "again"}, timeout=5)
+    assert r.status_code == 404, r.text
+    assert [a["source"] for a in server.http.get(api, timeout=5).json()["adjustments"]] == ["file"]
+    assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability"})', 0.0) == 0.0
+
+    # Still deleted after another restart; the audit log has both changes with who and why.
+    assert server.terminate() == 0
+    server = start(tmp_path, prom, ports=ports)
+    cleanup(server)
+    assert [a["source"] for a in server.http.get(api, timeout=5).json()["adjustments"]] == ["file"]
+    audit = [json.loads(line) for line in (tmp_path / "state" / "adjustments-audit.jsonl").read_text().splitlines()]
+    assert [(x["action"], x["id"], x["author"], x["reason"]) for x in audit] == [
+        ("create", ident, "alice", "payment provider migration"),
+        ("delete", ident, "bob", "migration done"),
+    ]
