@@ -16,10 +16,16 @@
 //! plain-text lines.
 //!
 //! Run: `cargo bench --bench redact`.
+//!
+//! Fixed passes instead of criterion, for CPU-time and instruction counts that do not depend
+//! on the machine's load (`perf stat -e task-clock`, `valgrind --tool=callgrind`):
+//! `REDACT_PASSES=SET:N target/release/deps/redact-…` runs N passes over one set, one session
+//! per pass, and exits. SET is `corpus-json`, `corpus-parse`, `corpus-text`, `eval-json`,
+//! `eval-parse` or `eval-text`; subtract an N = 0 run to leave the loading out.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use slotel::config::RedactionConfig;
 use slotel::redact::Redactor;
 
@@ -170,5 +176,51 @@ fn redact(c: &mut Criterion) {
     g.finish();
 }
 
+/// `REDACT_PASSES=SET:N`: N passes over one set (see the module doc).
+fn passes(spec: &str) {
+    let (set, n) = spec.split_once(':').unwrap_or((spec, "1"));
+    let n: usize = n
+        .parse()
+        .unwrap_or_else(|_| panic!("REDACT_PASSES={spec}: N is not a count"));
+    let redactor = match Redactor::new(&RedactionConfig::default()) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let (bodies, parse) = match set {
+        "corpus-json" => (corpus().json, false),
+        "corpus-parse" => (corpus().json, true),
+        "corpus-text" => (corpus().text, false),
+        "eval-json" => (eval_corpus().0, false),
+        "eval-parse" => (eval_corpus().0, true),
+        "eval-text" => (eval_corpus().1, false),
+        other => panic!("REDACT_PASSES: unknown set {other:?}"),
+    };
+    let mut out = 0usize;
+    for _ in 0..n {
+        if parse {
+            out += bodies
+                .iter()
+                .filter_map(|body| serde_json::from_str::<serde_json::Value>(black_box(body)).ok())
+                .map(|v| v.to_string().len())
+                .sum::<usize>();
+        } else {
+            let mut session = redactor.session();
+            out += bodies
+                .iter()
+                .filter_map(|body| session.redact_str(black_box(body)))
+                .count();
+        }
+    }
+    println!("{set}: {n} passes over {} bytes ({out})", bytes(&bodies));
+}
+
 criterion_group!(benches, redact);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("REDACT_PASSES") {
+        passes(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
