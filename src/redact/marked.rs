@@ -62,10 +62,11 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
     }
     let mut i = 0;
     while i < b.len() {
-        if !space(b[i]) {
-            i += 1;
-            continue;
-        }
+        // The next run of spaces or tabs (most bytes are neither).
+        let Some(at) = memchr::memchr2(b' ', b'\t', &b[i..]) else {
+            break;
+        };
+        i += at;
         let ws = i;
         while i < b.len() && space(b[i]) {
             i += 1;
@@ -238,14 +239,17 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
     {
         return Some(Marker::Password);
     }
-    // A 40-character base64 value after this phrase is an AWS secret access key.
-    let tail = &b[b.len().saturating_sub(48)..];
-    let aws = ["secret", "aws", "access", "시크릿", "액세스"]
-        .iter()
-        .any(|n| {
-            tail.windows(n.len())
-                .any(|t| t.eq_ignore_ascii_case(n.as_bytes()))
-        });
+    // A 40-character base64 value after this phrase is an AWS secret access key (read
+    // only for a credential word).
+    let aws = || {
+        let tail = &b[b.len().saturating_sub(48)..];
+        ["secret", "aws", "access", "시크릿", "액세스"]
+            .iter()
+            .any(|n| {
+                tail.windows(n.len())
+                    .any(|t| t.eq_ignore_ascii_case(n.as_bytes()))
+            })
+    };
     if ends("secret")
         || ends("token")
         || ends("apikey")
@@ -259,7 +263,7 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
         || ends("인증키")
         || ends("api키")
     {
-        return Some(Marker::Credential { aws });
+        return Some(Marker::Credential { aws: aws() });
     }
     if is("key") || is("키") {
         // The word before: `api key`, `secret key`, `access key`, `시크릿 키`.
@@ -287,7 +291,7 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
             "클라이언트",
         ];
         if names.iter().any(|n| prev.ends_with(n.as_bytes())) {
-            return Some(Marker::Credential { aws });
+            return Some(Marker::Credential { aws: aws() });
         }
     }
     None
