@@ -211,7 +211,7 @@ pub async fn start_with(
         addresses.http = Some(addr);
         listeners.push((
             l,
-            receiver::http::router(receiver.clone(), h.max_request_body_size),
+            receiver::http::router(receiver.clone(), h.max_request_body_size, h.cors.as_ref()),
         ));
     }
     let admin_listener = Listener::bind("admin", service.admin_endpoint, None).await?;

@@ -150,9 +150,10 @@ pub(super) static RULES: &[Rule] = &[
     ),
     rule(
         "receivers.otlp.protocols.http.cors",
-        Refuse(
-            "slotel does not answer CORS preflight requests, so browsers cannot send to \
-             it directly: keep a collector or a reverse proxy that answers CORS in front",
+        Same(
+            "as in the collector: `allowed_origins` (`*` wildcards), `allowed_headers` \
+             beyond the safelisted ones, `max_age`; preflights are answered before \
+             authentication",
         ),
     ),
     rule(

@@ -70,6 +70,7 @@ fn receivers(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> OtlpReceiverConfig {
                 .opt(ctx, "max_request_body_size", Ctx::byte_size)
                 .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
             tls: f.section(ctx, "tls").map(|f| tls(ctx, f)),
+            cors: f.section(ctx, "cors").map(|f| super::cors::decode(ctx, f)),
         };
         f.finish(ctx);
         config

@@ -20,6 +20,7 @@
 //!   (translated, ignored with a warning, or refused with the reason), by the table in
 //!   `collector_keys.rs` (value-dependent rules in `collector_values.rs`).
 //! - `decode.rs`: marked tree → [`Config`]: the schema, defaults and cross references.
+//! - `cors.rs`: `receivers.otlp.protocols.http.cors`, its type and decoder.
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
 //! - `redaction.rs`: `processors.redaction`, its types and decoder.
 //! - `policy.rs`: its `allow` lists and per-tenant / per-service `policies`.
@@ -42,6 +43,7 @@
 mod collector;
 mod collector_keys;
 mod collector_values;
+mod cors;
 mod decode;
 mod exporters;
 mod policy;
@@ -59,6 +61,7 @@ use crate::yaml::interpolate::lowercase_first;
 pub use crate::yaml::{ConfigError, ConfigErrors, Lookup, SystemLookup};
 
 pub use collector::{Translation, Treatment};
+pub use cors::CorsConfig;
 pub use exporters::*;
 pub use policy::*;
 pub use redaction::*;

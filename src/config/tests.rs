@@ -71,6 +71,7 @@ fn embedded_default_parses_to_the_documented_defaults() {
                 endpoint: addr("127.0.0.1:4318"),
                 max_request_body_size: 16 * MIB,
                 tls: None,
+                cors: None,
             }),
             auth: None,
             limits: Limits::default(),
@@ -147,6 +148,7 @@ fn full_config_uses_every_key() {
             endpoint: addr("[::1]:14318"),
             max_request_body_size: 1_000_000_000,
             tls: Some(tls("c.pem", "k.pem", None)),
+            cors: None,
         }),
         auth: Some(AuthConfig {
             tokens: vec![

@@ -66,6 +66,8 @@ pub struct HttpConfig {
     pub max_request_body_size: usize,
     /// `tls` (optional).
     pub tls: Option<TlsConfig>,
+    /// `cors` (optional): browser origins allowed to send; `None` or no origins: off.
+    pub cors: Option<super::cors::CorsConfig>,
 }
 
 /// `tls` block of a listener.

@@ -4,7 +4,7 @@
 //! encoded. The body is read up to the size limit (413 past it, checked against
 //! `Content-Length` first), then decompressed through a reader that stops one byte past
 //! the same limit, so a compression bomb never inflates in memory. The response uses the
-//! request's content type.
+//! request's content type. CORS, when configured, is the `cors` module's middleware.
 
 use std::sync::Arc;
 
@@ -20,8 +20,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
 use super::body::{Guard, GuardedBody, decompress};
+use super::cors::{self, Cors};
 use super::otlp::{Format, OtlpRequest};
 use super::{ReceiveError, Receiver};
+use crate::config::CorsConfig;
 use crate::pipeline::{Wire, otlp_json};
 use crate::signal::Compression;
 use crate::signal::Protocol;
@@ -192,13 +194,18 @@ async fn export<R: OtlpRequest>(
     }
 }
 
-/// The OTLP/HTTP routes. Other methods on these paths get 405 with an `Allow` header.
-pub fn router(receiver: Arc<Receiver>, max_body: usize) -> Router {
-    Router::new()
+/// The OTLP/HTTP routes. Other methods on these paths get 405 with an `Allow` header,
+/// except CORS preflights when `cors` allows origins (answered before authentication).
+pub fn router(receiver: Arc<Receiver>, max_body: usize, cors: Option<&CorsConfig>) -> Router {
+    let router = Router::new()
         .route("/v1/traces", post(export::<ExportTraceServiceRequest>))
         .route("/v1/metrics", post(export::<ExportMetricsServiceRequest>))
         .route("/v1/logs", post(export::<ExportLogsServiceRequest>))
-        .with_state(HttpState { receiver, max_body })
+        .with_state(HttpState { receiver, max_body });
+    match Cors::new(cors) {
+        Some(cors) => router.layer(axum::middleware::from_fn_with_state(cors, cors::handle)),
+        None => router,
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 
 mod auth;
 mod body;
+mod cors;
 pub(crate) mod check;
 mod error;
 pub mod fuzz;

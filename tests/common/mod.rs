@@ -47,6 +47,7 @@ pub fn config(out: Option<&Path>) -> Config {
                 endpoint: any_port(),
                 max_request_body_size: DEFAULT_MAX_MESSAGE_BYTES,
                 tls: None,
+                cors: None,
             }),
             auth: None,
             limits: Limits::default(),
