@@ -101,7 +101,9 @@ mod tests {
     fn read(cors: &str) -> Result<Option<CorsConfig>, Vec<String>> {
         let text = format!("{BASE}{cors}exporters:\n  nop:\n");
         let (result, notes) = parse_explained(&text, "t.yaml", &SystemLookup);
-        let refused = notes.iter().any(|n| n.treatment == super::super::Treatment::Refused);
+        let refused = notes
+            .iter()
+            .any(|n| n.treatment == super::super::Treatment::Refused);
         assert!(!refused, "the collector's `cors` key is accepted");
         match result {
             Ok(c) => Ok(c.receiver.http.and_then(|h| h.cors)),
@@ -119,7 +121,10 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(c.allowed_origins, ["https://foo.bar.com", "https://*.test.com"]);
+        assert_eq!(
+            c.allowed_origins,
+            ["https://foo.bar.com", "https://*.test.com"]
+        );
         assert_eq!(c.allowed_headers, ["example-header"]);
         assert_eq!(c.max_age, Some(7200));
     }

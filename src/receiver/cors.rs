@@ -98,7 +98,11 @@ impl Cors {
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = StatusCode::NO_CONTENT;
         let out = resp.headers_mut();
-        for vary in ["origin", "access-control-request-method", "access-control-request-headers"] {
+        for vary in [
+            "origin",
+            "access-control-request-method",
+            "access-control-request-headers",
+        ] {
             out.append(header::VARY, HeaderValue::from_static(vary));
         }
         let method_ok = headers

@@ -26,8 +26,8 @@
 
 mod auth;
 mod body;
-mod cors;
 pub(crate) mod check;
+mod cors;
 mod error;
 pub mod fuzz;
 pub mod grpc;
