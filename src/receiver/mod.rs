@@ -20,6 +20,7 @@
 //! - `json.rs`: the lenient OTLP/JSON reader.
 //! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
+//! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
