@@ -19,7 +19,8 @@
 //! - [`redact`]: PII redaction of logs and traces (detectors, JSON walker, actions,
 //!   per-tenant and per-service policies, the audit trail).
 //! - [`slo`]: SLO files and conditions, span facts in Arrow, the engine and its connector,
-//!   their lifecycle, API and history, budget adjustments.
+//!   their lifecycle, API and history, journeys, sampling-aware counts, budget
+//!   adjustments, the capture for replay, the merged view.
 //! - [`export`]: every exporter, their typed errors, and their memory and disk queues.
 //! - [`admin`]: health, readiness, `/metrics` and the status page.
 //!
@@ -36,6 +37,9 @@
 //! - [`cli`]: the command line.
 //! - [`loadgen`]: the `slotel loadgen` OTLP load generator.
 //! - [`replay`]: `slotel replay`: SLO files evaluated over a capture of span facts.
+//! - [`suggest`]: `slotel suggest`: objectives and thresholds from a capture, with what each
+//!   would have cost.
+//! - [`import`]: `slotel import --from sloth`: Sloth SLO specs into SLO files.
 //! - [`rules`]: `slotel rules`: Prometheus rules, a Grafana dashboard and Grafana alerts
 //!   from SLO files.
 
