@@ -85,6 +85,7 @@ class Slotel:
         ports: tuple[int, int, int] | None = None,
         slo_settings: list[str] | None = None,
         admin_token: str | None = None,
+        http_settings: str | None = None,
     ) -> "Slotel":
         """Starts slotel; retries with new ports if one was taken between pick and bind.
 
@@ -99,7 +100,7 @@ class Slotel:
             try:
                 return cls._start_once(
                     tmp_path, attempt, auth_tokens, env, slo_files, exporters, ports,
-                    slo_settings, admin_token,
+                    slo_settings, admin_token, http_settings,
                 )
             except _PortTaken as e:
                 last_error = e
@@ -117,6 +118,7 @@ class Slotel:
         ports=None,
         slo_settings=None,
         admin_token=None,
+        http_settings=None,
     ) -> "Slotel":
         grpc_port, http_port, admin_port = ports or (free_port(), free_port(), free_port())
         out_path = tmp_path / "out.jsonl"
@@ -126,7 +128,9 @@ class Slotel:
             "  otlp:",
             "    protocols:",
             f"      grpc: {{endpoint: 127.0.0.1:{grpc_port}}}",
-            f"      http: {{endpoint: 127.0.0.1:{http_port}}}",
+            f"      http: {{endpoint: 127.0.0.1:{http_port}"
+            + (f", {http_settings}" if http_settings else "")
+            + "}",
         ]
         if auth_tokens:
             lines += ["    auth:", "      tokens:"]
