@@ -104,17 +104,6 @@ def wait(predicate, what: str, timeout: float = 15.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def cleanup():
-    procs = []
-    yield procs.append
-    for p in procs:
-        if isinstance(p, Prometheus):
-            p.stop()
-        else:
-            p.kill()
-
-
 def test_adjustments_through_the_api_leave_the_budget_persist_and_reach_prometheus(tmp_path, cleanup):
     prom = Prometheus.start(tmp_path)
     cleanup(prom)

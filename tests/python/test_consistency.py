@@ -134,17 +134,6 @@ def span_exporter(server: Slotel):
     return OTLPSpanExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=10)
 
 
-@pytest.fixture
-def cleanup():
-    procs = []
-    yield procs.append
-    for p in procs:
-        if isinstance(p, (Prometheus, HttpSink)):
-            p.stop()
-        else:
-            p.kill()
-
-
 def test_every_slo_shape_reads_the_same_on_every_path(tmp_path, cleanup):
     slo_dir = tmp_path / "slos"
     shutil.copytree(ROOT / "config" / "slos", slo_dir, ignore=shutil.ignore_patterns("*.md"))

@@ -49,17 +49,6 @@ OBJECTIVE = 0.99
 ROUTES = ["/pay", "/cart"]
 
 
-@pytest.fixture
-def cleanup():
-    procs = []
-    yield procs.append
-    for p in procs:
-        if isinstance(p, Prometheus):
-            p.stop()
-        else:
-            p.kill()
-
-
 def provider(cluster: str, server: Slotel) -> TracerProvider:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 

@@ -35,17 +35,6 @@ TOKENS = [{"token": "tok-a", "tenant": "team-a"}, {"token": "tok-b", "tenant": "
 FAST_RETRY = "  retry_on_failure: {initial_interval: 100ms, max_interval: 500ms}"
 
 
-@pytest.fixture
-def cleanup():
-    items = []
-    yield items.append
-    for x in reversed(items):
-        if isinstance(x, Slotel):
-            x.kill()
-        else:
-            x.stop()
-
-
 class AckedSpans(SpanExporter):
     """Wraps the SDK's exporter and keeps the span ids of every export that succeeded:
     what slotel acknowledged."""

@@ -102,17 +102,6 @@ def nearest_rank(values: list[int], q: float) -> int:
     return s[max(0, math.ceil(q * len(s)) - 1)]
 
 
-@pytest.fixture
-def cleanup():
-    procs = []
-    yield procs.append
-    for p in procs:
-        if isinstance(p, Prometheus):
-            p.stop()
-        else:
-            p.kill()
-
-
 def test_counts_and_native_histogram_quantiles_match_and_replicas_add_up(tmp_path, cleanup):
     prom = Prometheus.start(tmp_path)
     cleanup(prom)
