@@ -431,7 +431,8 @@ pub(crate) fn group_label(attr: &AttrRef) -> String {
 /// The `window` label the engine gives a window of `secs` seconds (`5m` … `3d` for the
 /// fixed windows, `28d` rather than `4w` for an SLO window).
 pub(crate) fn engine_label(secs: u64) -> String {
-    use crate::slo::engine::window::{FIXED_WINDOWS, window_label};
+    use crate::slo::engine::window::FIXED_WINDOWS;
+    use crate::slo::spec::window_label;
     FIXED_WINDOWS
         .iter()
         .find(|(_, s)| *s == secs)
