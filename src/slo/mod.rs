@@ -28,6 +28,8 @@
 //!   `GET /api/v1/slos/{service}/{name}/history` and `…/definition` ([`definition`]).
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
 //!   ([`series::series_labels`], [`series::group_label_names`], defined in `spec`).
+//! - [`series_names`]: the SLO series' names, which the engine writes and the rules,
+//!   dashboards and status source read.
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
 //! - [`merged`]: `slo.status_source`, the API's entries read from the Prometheus every
 //!   replica writes to.
@@ -57,4 +59,5 @@ pub mod metric_limits;
 pub mod otlp_series;
 pub mod ottl;
 pub mod series;
+pub mod series_names;
 pub mod spec;
