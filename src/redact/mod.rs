@@ -39,7 +39,7 @@
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
 //! - `json.rs`: the copy-through JSON walker.
-//! - `otlp.rs`: where redaction applies in OTLP logs, traces and metrics.
+//! - `otlp/`: where redaction applies in OTLP logs, traces and metrics.
 //! - `sensitive.rs`: [`Sensitive`], for values that must never reach slotel's own logs.
 //! - `policy.rs`: [`Policies`] (the default and the per-tenant / per-service ones, picked
 //!   per batch or per resource), allow-lists, and the per-batch counts on `/metrics`.

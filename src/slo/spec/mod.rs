@@ -2,7 +2,7 @@
 //!
 //! Two formats, told apart per YAML document: the native one (`service` + `slos`, see
 //! `config/slos/README.md`) and OpenSLO v1 (`apiVersion: openslo/v1`, `kind: SLO`, see
-//! `openslo.rs`). A file may hold several documents separated by `---`. Files come from
+//! `openslo/`). A file may hold several documents separated by `---`. Files come from
 //! the globs of `slo.files`; `embedded:examples` names the example set of `config/slos/`
 //! compiled into the binary.
 //!
@@ -15,7 +15,7 @@
 //! # Layout
 //!
 //! - `types.rs`: the validated domain types the engine is built from.
-//! - `native.rs`, `openslo.rs`: the two formats.
+//! - `native.rs`, `openslo/`: the two formats.
 //! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
 //!   their column in the file).
