@@ -125,3 +125,160 @@ pub fn yaml(mode: &TraceMode, indent: &str) -> String {
         mode.max_traces
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::slo::spec::journey::Journey;
+    use crate::slo::spec::{Slo, parse_file};
+
+    const MEMBERS: &str = r#"
+service: shop
+slos:
+  - name: login
+    objective: 99.9
+    window: 30d
+    sli:
+      spans:
+        where: kind == SPAN_KIND_SERVER
+        bad: status.code == STATUS_CODE_ERROR
+  - name: pay
+    objective: 99
+    window: 30d
+    sli:
+      spans:
+        where: kind == SPAN_KIND_SERVER
+        latency_threshold: 500ms
+  - name: duration
+    objective: 98.5
+    window: 30d
+    sli:
+      metric:
+        histogram: http.server.request.duration
+        threshold: 250ms
+"#;
+
+    fn load(journeys: &str) -> Result<Vec<Slo>, Vec<String>> {
+        let text = format!("{MEMBERS}{journeys}");
+        parse_file(&text, "shop.yaml")
+            .map_err(|errors| errors.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    fn journey<'a>(slos: &'a [Slo], name: &str) -> &'a Journey {
+        let slo = slos.iter().find(|s| s.name == name).expect("loaded");
+        Journey::of(slo).expect("a journey")
+    }
+
+    fn one_error(journeys: &str, expected: &str) {
+        let errors = load(journeys).expect_err("refused");
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "{expected:?} not in {errors:#?}"
+        );
+    }
+
+    #[test]
+    fn trace_mode_with_defaults_and_given_bounds() {
+        let slos = load(
+            r#"
+  - name: checkout
+    objective: 99
+    window: 30d
+    journey:
+      mode: trace
+      members: [{slo: login}, {slo: pay}]
+  - name: checkout-tight
+    objective: 99
+    window: 30d
+    journey:
+      mode: trace
+      max_wait: 2m
+      max_traces: 5000
+      members: [{slo: login}]
+  - name: weighted
+    objective: 99
+    window: 30d
+    journey:
+      mode: weighted
+      members: [{slo: login}]
+"#,
+        )
+        .unwrap();
+        let mode = journey(&slos, "checkout").trace.expect("trace mode");
+        assert_eq!(mode.max_wait, Duration::from_secs(30));
+        assert_eq!(mode.max_traces, 100_000);
+        let mode = journey(&slos, "checkout-tight").trace.unwrap();
+        assert_eq!(mode.max_wait, Duration::from_secs(120));
+        assert_eq!(mode.max_traces, 5000);
+        assert!(journey(&slos, "weighted").trace.is_none());
+        let leaves: Vec<&str> = journey(&slos, "checkout")
+            .leaves
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(leaves, ["login", "pay"]);
+    }
+
+    #[test]
+    fn a_weighted_journey_weighs_a_trace_journey_as_a_leaf() {
+        let slos = load(
+            r#"
+  - name: checkout
+    objective: 99
+    window: 30d
+    journey:
+      mode: trace
+      members: [{slo: login}, {slo: pay}]
+  - name: site
+    objective: 99
+    window: 30d
+    journey:
+      members: [{slo: checkout, weight: 3}, {slo: login}]
+"#,
+        )
+        .unwrap();
+        let leaves: Vec<(&str, u64)> = journey(&slos, "site")
+            .leaves
+            .iter()
+            .map(|l| (l.name.as_str(), l.weight))
+            .collect();
+        assert_eq!(leaves, [("checkout", 3), ("login", 1)]);
+    }
+
+    #[test]
+    fn refused_members_and_bounds() {
+        let head = "\n  - name: checkout\n    objective: 99\n    window: 30d\n    journey:\n";
+        one_error(
+            &format!("{head}      mode: trace\n      members: [{{slo: duration}}]\n"),
+            "member `shop/duration` is a metric SLI: a trace-aware journey",
+        );
+        one_error(
+            &format!("{head}      mode: trace\n      members: [{{slo: login, weight: 2}}]\n"),
+            "has weight 2: a trace-aware journey counts each trace once",
+        );
+        one_error(
+            &format!(
+                "{head}      members: [{{slo: login}}]\n  - name: outer\n    objective: 99\n    \
+                 window: 30d\n    journey:\n      mode: trace\n      members: [{{slo: checkout}}]\n"
+            ),
+            "member `shop/checkout` is a journey",
+        );
+        one_error(
+            &format!("{head}      mode: trace\n      max_wait: 11m\n      members: [{{slo: login}}]\n"),
+            "must be between 1s and 600s",
+        );
+        one_error(
+            &format!("{head}      mode: trace\n      max_traces: 0\n      members: [{{slo: login}}]\n"),
+            "max_traces",
+        );
+        one_error(
+            &format!("{head}      max_wait: 10s\n      members: [{{slo: login}}]\n"),
+            "`max_wait` applies to `mode: trace` only",
+        );
+        one_error(
+            &format!("{head}      mode: traces\n      members: [{{slo: login}}]\n"),
+            "invalid value \"traces\"",
+        );
+    }
+}
