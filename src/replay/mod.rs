@@ -247,6 +247,8 @@ struct Run {
 impl Run {
     fn sample(&mut self, at: u64) {
         self.clock.set(at);
+        // Trace-aware journeys close their traces on the replay's clock, as live.
+        self.engine.close_traces();
         self.samples += 1;
         for s in self.engine.status() {
             let key = EntryKey::of(&s);
@@ -503,6 +505,7 @@ pub fn replay_with(
         }
     }
     run.clock.set(to);
+    run.engine.close_traces();
     let mut slos = run.engine.status();
     for s in &mut slos {
         s.windows = None;

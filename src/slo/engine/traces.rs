@@ -239,7 +239,7 @@ fn record_events(
         }
     }
     drop(state);
-    if let Some(log) = log.as_deref_mut() {
+    if let Some(log) = log {
         log.dropped(dropped);
     }
     slo.add_dropped(dropped);

@@ -67,36 +67,41 @@ fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
     let resource_spans = spans
         .iter()
         .enumerate()
-        .map(|(i, (trace, service, cluster, server, start, end, error))| {
-            let kind = if *server {
-                SpanKind::Server
-            } else {
-                SpanKind::Client
-            };
-            ResourceSpans {
-                resource: Some(Resource {
-                    attributes: vec![kv("service.name", *service), kv("k8s.cluster.name", *cluster)],
-                    ..Default::default()
-                }),
-                scope_spans: vec![ScopeSpans {
-                    spans: vec![Span {
-                        trace_id: trace.clone(),
-                        span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                        name: "op".into(),
-                        kind: kind as i32,
-                        start_time_unix_nano: *start,
-                        end_time_unix_nano: *end,
-                        status: error.then(|| Status {
-                            code: StatusCode::Error as i32,
-                            message: String::new(),
-                        }),
+        .map(
+            |(i, (trace, service, cluster, server, start, end, error))| {
+                let kind = if *server {
+                    SpanKind::Server
+                } else {
+                    SpanKind::Client
+                };
+                ResourceSpans {
+                    resource: Some(Resource {
+                        attributes: vec![
+                            kv("service.name", *service),
+                            kv("k8s.cluster.name", *cluster),
+                        ],
+                        ..Default::default()
+                    }),
+                    scope_spans: vec![ScopeSpans {
+                        spans: vec![Span {
+                            trace_id: trace.clone(),
+                            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+                            name: "op".into(),
+                            kind: kind as i32,
+                            start_time_unix_nano: *start,
+                            end_time_unix_nano: *end,
+                            status: error.then(|| Status {
+                                code: StatusCode::Error as i32,
+                                message: String::new(),
+                            }),
+                            ..Default::default()
+                        }],
                         ..Default::default()
                     }],
                     ..Default::default()
-                }],
-                ..Default::default()
-            }
-        })
+                }
+            },
+        )
         .collect();
     ExportTraceServiceRequest { resource_spans }
 }
@@ -128,13 +133,45 @@ fn traffic() -> ExportTraceServiceRequest {
     let t = T0 - 20 * S;
     request(&[
         (id(0xA), "login", "seoul", true, t, t + 50 * MS, false),
-        (id(0xA), "payment", "seoul", true, t + 60 * MS, t + 160 * MS, false),
-        (id(0xB), "payment", "busan", true, t + 70 * MS, t + 170 * MS, false),
+        (
+            id(0xA),
+            "payment",
+            "seoul",
+            true,
+            t + 60 * MS,
+            t + 160 * MS,
+            false,
+        ),
+        (
+            id(0xB),
+            "payment",
+            "busan",
+            true,
+            t + 70 * MS,
+            t + 170 * MS,
+            false,
+        ),
         (id(0xB), "login", "seoul", true, t, t + 50 * MS, true),
         (id(0xC), "login", "busan", true, t, t + 50 * MS, false),
-        (id(0xC), "payment", "busan", true, t + 60 * MS, t + 860 * MS, false),
+        (
+            id(0xC),
+            "payment",
+            "busan",
+            true,
+            t + 60 * MS,
+            t + 860 * MS,
+            false,
+        ),
         (id(0xD), "login", "busan", true, t, t + 50 * MS, false),
-        (id(0xD), "login", "busan", false, t + 10 * MS, t + 20 * MS, true),
+        (
+            id(0xD),
+            "login",
+            "busan",
+            false,
+            t + 10 * MS,
+            t + 20 * MS,
+            true,
+        ),
         (id(0xE), "cart", "seoul", true, t, t + 50 * MS, true),
         (vec![0; 16], "payment", "seoul", true, t, t + 10 * MS, false),
     ])
@@ -220,7 +257,11 @@ fn member_spans_outside_the_lateness_bounds_are_dropped_as_the_journeys() {
     clock.advance(Duration::from_secs(10));
     e.close_traces();
     assert_eq!(entry(&e, "shop", "checkout", "all"), Some((0, 0)));
-    let journey = e.slos().into_iter().find(|s| s.spec.name == "checkout").unwrap();
+    let journey = e
+        .slos()
+        .into_iter()
+        .find(|s| s.spec.name == "checkout")
+        .unwrap();
     assert_eq!(journey.dropped(), Dropped { late: 1, future: 1 });
 }
 
@@ -237,7 +278,14 @@ fn without_a_trace_journey_the_facts_carry_no_trace_ids() {
     assert!(!schema.trace_ids());
     let facts = SpanFacts::build(&traffic(), None, "k8s.cluster.name", &schema);
     assert!(!facts.has_trace_ids());
-    assert_eq!(facts.batch.schema().index_of(crate::slo::facts::TRACE_ID).ok(), None);
+    assert_eq!(
+        facts
+            .batch
+            .schema()
+            .index_of(crate::slo::facts::TRACE_ID)
+            .ok(),
+        None
+    );
 }
 
 #[test]
@@ -286,7 +334,8 @@ fn closed_traces_survive_a_crash_through_the_log_and_open_ones_are_lost() {
 
     let (after, _) = engine(100);
     let restored = snapshot::restore(&after, dir.path());
-    let (w, replayed) = wal::Wal::open(&after, dir.path(), 64 << 20, restored.wal_position).unwrap();
+    let (w, replayed) =
+        wal::Wal::open(&after, dir.path(), 64 << 20, restored.wal_position).unwrap();
     drop(w);
     assert!(replayed.applied > 0);
     assert_eq!(entry(&after, "shop", "checkout", "all"), Some((4, 2)));

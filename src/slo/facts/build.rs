@@ -10,8 +10,8 @@ use arrow_array::builder::{
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray, Float64Array, Int32Array,
-    RecordBatch, StringArray, UInt64Array,
+    Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray, Float64Array, Int32Array, RecordBatch,
+    StringArray, UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, Schema};
@@ -322,7 +322,11 @@ pub(super) fn build(
         attrs.insert((*attr).clone(), built);
     }
     let trace_id = schema.trace_ids().then(|| {
-        fields.push(Field::new(super::TRACE_ID, DataType::FixedSizeBinary(16), true));
+        fields.push(Field::new(
+            super::TRACE_ID,
+            DataType::FixedSizeBinary(16),
+            true,
+        ));
         columns.push(Arc::new(trace_ids(req, spans)));
         columns.len() - 1
     });

@@ -280,7 +280,10 @@ impl SpanFacts {
     /// The trace id of `row` as a big-endian `u128`; `None` without the [`TRACE_ID`]
     /// column or when the span's is invalid (null in the column).
     pub fn trace_id(&self, row: usize) -> Option<u128> {
-        let column = self.batch.column(self.trace_id?).as_fixed_size_binary_opt()?;
+        let column = self
+            .batch
+            .column(self.trace_id?)
+            .as_fixed_size_binary_opt()?;
         if column.is_null(row) {
             return None;
         }

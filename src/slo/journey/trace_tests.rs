@@ -43,8 +43,16 @@ fn a_trace_closes_max_wait_after_its_last_member_span_arrived() {
     let mut t = table(30, 10);
     let mut out = Vec::new();
     // login (seoul) 0–2 s, payment (busan) 1–5 s, arriving 10 s apart.
-    t.add(span(W3C, T0, T0 + 2 * SEC, false, "seoul"), T0 + 3 * SEC, &mut out);
-    t.add(span(W3C, T0 + SEC, T0 + 5 * SEC, true, "busan"), T0 + 13 * SEC, &mut out);
+    t.add(
+        span(W3C, T0, T0 + 2 * SEC, false, "seoul"),
+        T0 + 3 * SEC,
+        &mut out,
+    );
+    t.add(
+        span(W3C, T0 + SEC, T0 + 5 * SEC, true, "busan"),
+        T0 + 13 * SEC,
+        &mut out,
+    );
     // 29.999… s after the last arrival: still open.
     t.close_due(T0 + 43 * SEC - 1, &mut out);
     assert!(out.is_empty());
@@ -97,7 +105,11 @@ fn arrival_order_does_not_change_the_event() {
             t.add(spans[*i], T0 + 20 * SEC + k as u64 * SEC, &mut out);
         }
         t.close_due(T0 + 40 * SEC, &mut out);
-        assert_eq!(out, [event("a", T0 + 9 * SEC, false, 9 * SEC, 3)], "{order:?}");
+        assert_eq!(
+            out,
+            [event("a", T0 + 9 * SEC, false, 9 * SEC, 3)],
+            "{order:?}"
+        );
     }
 }
 
@@ -109,7 +121,11 @@ fn a_late_span_of_a_closed_trace_is_counted_and_changes_nothing() {
     t.close_due(T0 + 10 * SEC, &mut out);
     assert_eq!(out.len(), 1);
     // A bad span of the closed trace arrives: no second event, the good verdict stands.
-    t.add(span(W3C, T0, T0 + 2 * SEC, true, "c"), T0 + 11 * SEC, &mut out);
+    t.add(
+        span(W3C, T0, T0 + 2 * SEC, true, "c"),
+        T0 + 11 * SEC,
+        &mut out,
+    );
     t.close_due(T0 + 60 * SEC, &mut out);
     assert_eq!(out, [event("c", T0 + SEC, true, SEC, 1)]);
     assert_eq!(t.open_traces(), 0);
@@ -121,7 +137,11 @@ fn a_full_table_force_closes_the_least_recently_seen_trace() {
     let mut t = table(60, 3);
     let mut out = Vec::new();
     for id in 1..=3u128 {
-        t.add(span(id, T0, T0 + SEC, id == 2, "c"), T0 + id as u64, &mut out);
+        t.add(
+            span(id, T0, T0 + SEC, id == 2, "c"),
+            T0 + id as u64,
+            &mut out,
+        );
     }
     // Trace 1 is seen again: trace 2 is now the least recent.
     t.add(span(1, T0, T0 + 2 * SEC, false, "c"), T0 + 10, &mut out);
@@ -184,7 +204,11 @@ fn close_all_closes_every_open_trace() {
 fn a_clock_stepping_back_waits_from_the_later_arrival() {
     let mut t = table(10, 10);
     let mut out = Vec::new();
-    t.add(span(W3C, T0, T0 + SEC, false, "c"), T0 + 100 * SEC, &mut out);
+    t.add(
+        span(W3C, T0, T0 + SEC, false, "c"),
+        T0 + 100 * SEC,
+        &mut out,
+    );
     // The clock steps back 50 s; the second span's arrival does not move the wait earlier.
     t.add(span(W3C, T0, T0 + SEC, false, "c"), T0 + 50 * SEC, &mut out);
     t.close_due(T0 + 109 * SEC, &mut out);

@@ -265,11 +265,15 @@ slos:
             "member `shop/checkout` is a journey",
         );
         one_error(
-            &format!("{head}      mode: trace\n      max_wait: 11m\n      members: [{{slo: login}}]\n"),
+            &format!(
+                "{head}      mode: trace\n      max_wait: 11m\n      members: [{{slo: login}}]\n"
+            ),
             "must be between 1s and 600s",
         );
         one_error(
-            &format!("{head}      mode: trace\n      max_traces: 0\n      members: [{{slo: login}}]\n"),
+            &format!(
+                "{head}      mode: trace\n      max_traces: 0\n      members: [{{slo: login}}]\n"
+            ),
             "max_traces",
         );
         one_error(
