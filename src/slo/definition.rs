@@ -141,7 +141,11 @@ impl Definition {
                 y.truncate(y.len() - "    sli:\n".len());
                 y.push_str("    journey:\n");
                 if let Some(t) = &j.trace {
-                    y.push_str(&crate::slo::spec::trace_mode::yaml(t, "      "));
+                    y.push_str(&format!(
+                        "      mode: trace\n      max_wait: {}\n      max_traces: {}\n",
+                        duration(t.max_wait),
+                        t.max_traces
+                    ));
                 }
                 y.push_str("      members:\n");
                 for m in &j.members {

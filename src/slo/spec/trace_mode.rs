@@ -117,15 +117,6 @@ pub(super) fn check_member(reference: &str, member: &Sli, weight: u64) -> Option
     ))
 }
 
-/// `mode: trace` with its bounds, as written in a native file (for `definition.rs`).
-pub fn yaml(mode: &TraceMode, indent: &str) -> String {
-    format!(
-        "{indent}mode: trace\n{indent}max_wait: {}s\n{indent}max_traces: {}\n",
-        mode.max_wait.as_secs(),
-        mode.max_traces
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -218,6 +209,23 @@ slos:
             .map(|l| l.name.as_str())
             .collect();
         assert_eq!(leaves, ["login", "pay"]);
+    }
+
+    #[test]
+    fn the_definition_of_a_trace_journey_loads_back() {
+        let slos = load(
+            "\n  - name: checkout\n    objective: 99\n    window: 30d\n    journey:\n      \
+             mode: trace\n      max_wait: 1500ms\n      max_traces: 7\n      members: \
+             [{slo: login}, {slo: pay}]\n",
+        )
+        .unwrap();
+        let slo = slos.iter().find(|s| s.name == "checkout").unwrap();
+        let yaml = crate::slo::definition::Definition::of(slo).yaml;
+        let back = parse_file(&format!("{MEMBERS}---\n{yaml}"), "back.yaml").unwrap();
+        let mode = journey(&back, "checkout").trace.expect("trace mode");
+        assert_eq!(mode.max_wait, Duration::from_millis(1500), "{yaml}");
+        assert_eq!(mode.max_traces, 7);
+        assert_eq!(journey(&back, "checkout"), journey(&slos, "checkout"));
     }
 
     #[test]
