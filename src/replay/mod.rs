@@ -16,6 +16,8 @@
 mod render;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trace_tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
