@@ -18,6 +18,9 @@
 //! OpenSLO composites (objectives with `indicatorRef` and `compositeWeight`) are read into
 //! the same type (see `openslo/composite.rs`).
 //!
+//! `mode: trace` makes it trace-aware: one event per trace, bad when any member span is
+//! bad, with the bounds of its open traces (see `trace_mode.rs`).
+//!
 //! A member is any SLO of the loaded set (span or metric SLI, any service) or another
 //! journey. Resolution checks the set as a whole ([`resolve`]): unknown members, a journey
 //! listing itself or a cycle of journeys, a member listed twice, a member whose window
