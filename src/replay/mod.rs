@@ -439,6 +439,14 @@ pub fn replay_with(
                     file.path.display()
                 )));
             }
+            if needed.trace_ids() && !batch.columns.trace_ids() {
+                return Err(ReplayError::Columns(format!(
+                    "{}: the capture has no trace_id column, which trace-aware journeys \
+                     (`mode: trace`) read; a capture holds it when taken while such a journey \
+                     was loaded",
+                    file.path.display()
+                )));
+            }
             let run = match &mut run {
                 Some(r) => r,
                 None => {

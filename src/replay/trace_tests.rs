@@ -127,3 +127,26 @@ fn a_replayed_trace_journey_equals_the_live_one_and_the_hand_count() {
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert_eq!(api(&report.slos), live_api);
 }
+
+#[test]
+fn a_capture_without_trace_ids_is_refused_for_a_trace_journey() {
+    let dir = tempfile::tempdir().unwrap();
+    // Captured with the member SLOs alone: no trace_id column.
+    let members = SLOS.split("  - name: checkout").next().unwrap();
+    let captured = write_slos(dir.path(), members);
+    let (engine, _clock, capture) = live(dir.path(), &captured);
+    engine.record_spans_from(
+        &request(&[(1, "POST /pay", T0 - S, 10, false)]),
+        None,
+        None,
+        None,
+    );
+    capture.close();
+    let slos = write_slos(dir.path(), SLOS);
+    let set = crate::slo::spec::load(&[slos.clone()], false).unwrap();
+    let err = super::replay_set(set, &args(dir.path(), &slos, None), |_, _| {})
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("no trace_id column"), "{err}");
+}
