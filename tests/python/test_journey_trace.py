@@ -225,7 +225,7 @@ def _write_slos(tmp_path, wait: str):
     return d
 
 
-def _wait_journey(server: Slotel, total: int, timeout: float = 20.0) -> list[dict]:
+def _wait_journey(server: Slotel, total: int, timeout: float = 40.0) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
         slos = server.slos()
@@ -236,7 +236,9 @@ def _wait_journey(server: Slotel, total: int, timeout: float = 20.0) -> list[dic
 
 
 def test_trace_journey_matches_a_hand_count_over_the_sent_traces(cleanup, tmp_path):
-    d = _write_slos(tmp_path, "2s")
+    # 8 s: the providers export one after another when shut down, so one trace's spans
+    # reach slotel up to a few seconds apart on a busy machine.
+    d = _write_slos(tmp_path, "8s")
     server = Slotel.start(tmp_path, slo_files=[str(d / "*.yaml")])
     cleanup(server)
     traces, spans = _send(server, 400, 20261205)
@@ -248,7 +250,7 @@ def test_trace_journey_matches_a_hand_count_over_the_sent_traces(cleanup, tmp_pa
     assert set(want) == {"all", *CLUSTERS}
     assert 0 < want["all"][1] < want["all"][0], want
 
-    # 1. The API, once every trace has waited 2 s without a member span.
+    # 1. The API, once every trace has waited 8 s without a member span.
     slos = _wait_journey(server, want["all"][0])
     for cluster, (total, good) in want.items():
         e = _entry(slos, "shop", "checkout", cluster)
