@@ -7,7 +7,9 @@
 //! connector needs the engine) → [`SloRuntime::start`] (the background tasks, once the
 //! metrics pipeline's sender exists). Shutdown: [`SloRuntime::stop_background`] → the
 //! traces pipeline drains → the metrics pipeline drains and exports
-//! [`SloRuntime::last_series`] → [`SloRuntime::finish`] writes the last snapshot.
+//! [`SloRuntime::last_series`] (trace-aware journeys close their open traces first) →
+//! [`SloRuntime::finish`] writes the last snapshot. While running, trace-aware journeys'
+//! traces whose wait is over are closed every second.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
