@@ -16,6 +16,8 @@
 mod render;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trace_tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -246,6 +248,8 @@ struct Run {
 impl Run {
     fn sample(&mut self, at: u64) {
         self.clock.set(at);
+        // Trace-aware journeys close their traces on the replay's clock, as live.
+        self.engine.close_traces();
         self.samples += 1;
         for s in self.engine.status() {
             let key = EntryKey::of(&s);
@@ -434,6 +438,14 @@ pub fn replay_with(
                     file.path.display()
                 )));
             }
+            if needed.trace_ids() && !batch.columns.trace_ids() {
+                return Err(ReplayError::Columns(format!(
+                    "{}: the capture has no trace_id column, which trace-aware journeys \
+                     (`mode: trace`) read; a capture holds it when taken while such a journey \
+                     was loaded",
+                    file.path.display()
+                )));
+            }
             let run = match &mut run {
                 Some(r) => r,
                 None => {
@@ -502,6 +514,7 @@ pub fn replay_with(
         }
     }
     run.clock.set(to);
+    run.engine.close_traces();
     let mut slos = run.engine.status();
     for s in &mut slos {
         s.windows = None;

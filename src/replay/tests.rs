@@ -16,9 +16,9 @@ use super::*;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
 
-const S: u64 = 1_000_000_000;
-const MS: u64 = 1_000_000;
-const T0: u64 = 1_800_000_000 * S;
+pub(super) const S: u64 = 1_000_000_000;
+pub(super) const MS: u64 = 1_000_000;
+pub(super) const T0: u64 = 1_800_000_000 * S;
 
 fn kv(k: &str, v: any_value::Value) -> KeyValue {
     KeyValue {
@@ -102,7 +102,7 @@ slos:
     min_events: 1
 "#;
 
-fn write_slos(dir: &Path, text: &str) -> String {
+pub(super) fn write_slos(dir: &Path, text: &str) -> String {
     let path = dir.join("slos.yaml");
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
@@ -119,7 +119,7 @@ fn capture_cfg(dir: &Path) -> CaptureConfig {
 }
 
 /// A live engine on a manual clock with a capture attached.
-fn live(dir: &Path, slos: &str) -> (Arc<Engine>, Arc<ManualClock>, Arc<Capture>) {
+pub(super) fn live(dir: &Path, slos: &str) -> (Arc<Engine>, Arc<ManualClock>, Arc<Capture>) {
     let set = crate::slo::spec::load(&[slos.to_string()], false).unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let engine = Engine::new(EngineConfig::default(), clock.clone(), set);
@@ -136,7 +136,7 @@ fn live(dir: &Path, slos: &str) -> (Arc<Engine>, Arc<ManualClock>, Arc<Capture>)
     (engine, clock, capture)
 }
 
-fn args(dir: &Path, slos: &str, to: Option<u64>) -> ReplayArgs {
+pub(super) fn args(dir: &Path, slos: &str, to: Option<u64>) -> ReplayArgs {
     ReplayArgs {
         slos: vec![slos.to_string()],
         capture: dir.join("capture"),
@@ -148,12 +148,12 @@ fn args(dir: &Path, slos: &str, to: Option<u64>) -> ReplayArgs {
     }
 }
 
-fn replay(args: &ReplayArgs) -> Report {
+pub(super) fn replay(args: &ReplayArgs) -> Report {
     let set = crate::slo::spec::load(&args.slos, false).unwrap();
     replay_set(set, args, |_, _| {}).unwrap()
 }
 
-fn api(slos: &[GroupStatus]) -> serde_json::Value {
+pub(super) fn api(slos: &[GroupStatus]) -> serde_json::Value {
     let mut slos = slos.to_vec();
     for s in &mut slos {
         s.windows = None;

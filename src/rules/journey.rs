@@ -130,7 +130,8 @@ pub(crate) fn step_exprs(p: &Plan<'_>, j: &Journey) -> (String, String) {
     (step_expr, counters.join("\nor\n"))
 }
 
-/// The journey `p` is, if it is one.
+/// The weighted journey `p` is, if it is one. A trace-aware journey (`mode: trace`) has
+/// its own counters and gets the recordings of any SLO.
 pub(crate) fn of<'a>(p: &Plan<'a>) -> Option<&'a Journey> {
-    Journey::of(p.slo)
+    Journey::weighted(p.slo)
 }

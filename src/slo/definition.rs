@@ -139,7 +139,15 @@ impl Definition {
             Sli::Journey(j) => {
                 // `journey` takes the place of `sli`.
                 y.truncate(y.len() - "    sli:\n".len());
-                y.push_str("    journey:\n      members:\n");
+                y.push_str("    journey:\n");
+                if let Some(t) = &j.trace {
+                    y.push_str(&format!(
+                        "      mode: trace\n      max_wait: {}\n      max_traces: {}\n",
+                        duration(t.max_wait),
+                        t.max_traces
+                    ));
+                }
+                y.push_str("      members:\n");
                 for m in &j.members {
                     y.push_str(&format!(
                         "        - slo: {}\n",

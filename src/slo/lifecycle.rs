@@ -7,7 +7,9 @@
 //! connector needs the engine) → [`SloRuntime::start`] (the background tasks, once the
 //! metrics pipeline's sender exists). Shutdown: [`SloRuntime::stop_background`] → the
 //! traces pipeline drains → the metrics pipeline drains and exports
-//! [`SloRuntime::last_series`] → [`SloRuntime::finish`] writes the last snapshot.
+//! [`SloRuntime::last_series`] (trace-aware journeys close their open traces first) →
+//! [`SloRuntime::finish`] writes the last snapshot. While running, trace-aware journeys'
+//! traces whose wait is over are closed every second.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -221,6 +223,8 @@ impl SloRuntime {
                 sync,
             )));
         }
+        self.tasks
+            .push(tokio::spawn(close_traces_loop(self.engine.clone())));
         self.tasks.push(tokio::spawn(export_loop(
             self.source.clone(),
             metrics,
@@ -257,12 +261,21 @@ impl SloRuntime {
     /// (see [`crate::pipeline::Pipeline::close_with`]).
     pub fn last_series(&self) -> LastBatch {
         let source = self.source.clone();
-        Box::new(move || series_batch(&source))
+        let engine = self.engine.clone();
+        Box::new(move || {
+            // The traces pipeline has drained: trace-aware journeys close what is open.
+            engine.close_all_traces();
+            series_batch(&source)
+        })
     }
 
     /// Writes the last snapshot (every pipeline has drained: it holds everything
     /// acknowledged).
     pub async fn finish(self) {
+        // Trace-aware journeys' open traces go into the last snapshot (when
+        // `last_series` did not close them already).
+        let engine = self.engine.clone();
+        let _ = tokio::task::spawn_blocking(move || engine.close_all_traces()).await;
         self.stop_snapshots.trigger();
         if let Some(s) = self.snapshots {
             let _ = s.await;
@@ -293,6 +306,17 @@ fn series_batch(source: &Mutex<SeriesSource>) -> Option<Batch> {
     };
     let bytes = req.encoded_len();
     Some(Batch::new(ctx, Payload::Metrics(req), items, bytes))
+}
+
+/// Closes trace-aware journeys' traces whose wait is over, every second.
+async fn close_traces_loop(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        let _ = tokio::task::spawn_blocking(move || engine.close_traces()).await;
+    }
 }
 
 /// Puts the SLO series into the metrics pipeline every `interval`. A full pipeline skips

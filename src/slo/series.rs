@@ -13,6 +13,9 @@
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
 //! | `slotel_slo_adjustment_active` | gauge | `slo`, `service`: 1 while a budget adjustment is active |
 //! | `slotel_slo_adjusted_events_total` | counter | `slo`, `service`: events a budget adjustment excluded |
+//! | `slotel_slo_journey_traces_total` | counter | `slo`, `service`, `closed` = waited\|forced\|shutdown (trace-aware journeys) |
+//! | `slotel_slo_journey_ignored_spans_total` | counter | `slo`, `service`, `reason` = trace_closed\|no_trace_id (trace-aware journeys) |
+//! | `slotel_slo_journey_open_traces` | gauge | `slo`, `service` (trace-aware journeys) |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
 //! | `slotel_slo_invalid_tracestates_total` | counter | `reason` (see [`Invalid::as_str`]); `/metrics` only |
 //!
@@ -226,6 +229,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
         ),
     ];
     out.extend(super::adjust::series::families(engine));
+    out.extend(super::engine::traces::families(engine));
     out
 }
 

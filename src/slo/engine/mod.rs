@@ -19,6 +19,8 @@
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot/`: state on disk across restarts.
 //! - `wal/`: the write-ahead log of every request's deltas between snapshots.
+//! - `traces.rs`: trace-aware journeys (`mode: trace`): member spans → open traces →
+//!   the journey's events.
 //! - `clock.rs`: wall-clock time, injectable for tests.
 //!
 //! # Invariants
@@ -50,6 +52,9 @@ pub mod state;
 pub mod status;
 #[cfg(test)]
 mod tests;
+pub mod traces;
+#[cfg(test)]
+mod traces_tests;
 pub mod wal;
 pub mod window;
 
@@ -143,6 +148,8 @@ pub struct LoadedSlo {
     dropped: Mutex<Dropped>,
     /// The SLO's id in the write-ahead log: a hash of its service, name and definition.
     wal_id: u64,
+    /// A trace-aware journey's open traces.
+    traces: Option<traces::Traces>,
 }
 
 /// Events an SLO dropped, by reason.
@@ -184,8 +191,13 @@ impl LoadedSlo {
             spec.name,
             snapshot::spec_fingerprint(&spec)
         ));
+        let traces = match &spec.sli {
+            Sli::Journey(j) => j.trace.as_ref().map(traces::Traces::new),
+            _ => None,
+        };
         Self {
             wal_id,
+            traces,
             spec,
             state: Mutex::new(state),
             dropped: Mutex::new(Dropped::default()),
@@ -206,6 +218,11 @@ impl LoadedSlo {
             d.late = d.late.saturating_add(dropped.late);
             d.future = d.future.saturating_add(dropped.future);
         }
+    }
+
+    /// A trace-aware journey's open traces and counters.
+    pub fn trace_stats(&self) -> Option<traces::TraceStats> {
+        self.traces.as_ref().map(|t| t.stats())
     }
 
     /// Memory held by this SLO's state, in bytes.
@@ -524,6 +541,7 @@ impl Engine {
             self.adjustments
                 .add_adjusted(&slo.spec.service, &slo.spec.name, adjusted);
         }
+        self.record_traces(loaded, facts, now, log);
     }
 
     /// Spans whose `tracestate` could not be read (and so counted 1), by
@@ -544,8 +562,8 @@ impl Engine {
         let mut windows = Vec::with_capacity(loaded.slos.len());
         for slo in &loaded.slos {
             let state = slo.state();
-            per_slo.push(match slo.spec.sli {
-                Sli::Journey(_) => Vec::new(),
+            per_slo.push(match &slo.spec.sli {
+                Sli::Journey(j) if j.trace.is_none() => Vec::new(),
                 _ => status::of_slo(slo, &state, now),
             });
             windows.push(state.windows.clone());

@@ -5,11 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int64Builder, StringBuilder,
+};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
-    UInt64Array,
+    Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray, Float64Array, Int32Array, RecordBatch,
+    StringArray, UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, Schema};
@@ -318,6 +320,15 @@ pub(super) fn build(
         }
         attrs.insert((*attr).clone(), built);
     }
+    let trace_id = schema.trace_ids().then(|| {
+        fields.push(Field::new(
+            super::TRACE_ID,
+            DataType::FixedSizeBinary(16),
+            true,
+        ));
+        columns.push(Arc::new(trace_ids(req, spans)));
+        columns.len() - 1
+    });
     // Last, so that a batch without it gets it in the same place
     // (see [`super::with_adjusted_counts`]).
     let adjusted = adjusted.map(ScalarBuffer::from);
@@ -333,7 +344,29 @@ pub(super) fn build(
         resource_of_row,
         clusters,
         services,
+        trace_id,
         adjusted,
         invalid_tracestates: invalid,
     }
+}
+
+/// The [`super::TRACE_ID`] column of `req`'s `spans` spans: null where a span's id is not
+/// 16 bytes or is all zeros.
+fn trace_ids(req: &ExportTraceServiceRequest, spans: usize) -> FixedSizeBinaryArray {
+    let mut b = FixedSizeBinaryBuilder::with_capacity(spans, 16);
+    for span in req
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
+        let id = &span.trace_id;
+        if id.len() == 16 && id.iter().any(|b| *b != 0) {
+            // Length checked: appending cannot fail.
+            let _ = b.append_value(id);
+        } else {
+            b.append_null();
+        }
+    }
+    b.finish()
 }

@@ -31,7 +31,14 @@
 //! | `status_code` | Int32 | the span's status, 0 (unset) when absent |
 //! | `attributes["k"].str` … | see below | one group per attribute in the schema |
 //!
-//! After the attribute columns, `adjusted_count` (Float64) holds each span's adjusted count
+//! After the attribute columns, [`TRACE_ID`] (`trace_id`, FixedSizeBinary(16), nullable)
+//! holds each span's trace id, only when the schema asks for it
+//! ([`FactsSchema::trace_ids`]: a trace-aware journey is loaded). It is the span's 16
+//! `trace_id` bytes as sent (big-endian, as in the W3C `traceparent`), null when the span's
+//! `trace_id` is not 16 bytes long or is all zeros (both invalid in OTLP): such spans
+//! belong to no trace. [`SpanFacts::trace_id`] reads it as a `u128`.
+//!
+//! Then `adjusted_count` (Float64) holds each span's adjusted count
 //! from its `tracestate` ([`sampling`]), only when a span of the request has one other than
 //! 1 (captures add it to every batch, see [`with_adjusted_counts`]).
 //!
@@ -72,6 +79,8 @@ pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FactsSchema {
     attributes: BTreeMap<AttrRef, Use>,
+    /// Whether the facts carry the [`TRACE_ID`] column.
+    trace_ids: bool,
 }
 
 impl FactsSchema {
@@ -87,6 +96,17 @@ impl FactsSchema {
         for (attr, uses) in other.entries() {
             self.add(attr.clone(), uses);
         }
+        self.trace_ids |= other.trace_ids;
+    }
+
+    /// Whether the facts carry the [`TRACE_ID`] column (a trace-aware journey reads it).
+    pub fn trace_ids(&self) -> bool {
+        self.trace_ids
+    }
+
+    /// Asks for the [`TRACE_ID`] column.
+    pub fn add_trace_ids(&mut self) {
+        self.trace_ids = true;
     }
 
     /// Adds an attribute read in every way a condition can read it (a captured column that
@@ -144,11 +164,16 @@ pub struct SpanFacts {
     resource_of_row: ScalarBuffer<i32>,
     clusters: StringArray,
     services: StringArray,
+    /// The [`TRACE_ID`] column's index, when the batch has it.
+    trace_id: Option<usize>,
     /// Each row's adjusted count, when some row's is not 1 (the `adjusted_count` column).
     adjusted: Option<ScalarBuffer<f64>>,
     /// Spans whose `tracestate` could not be read, by [`sampling::Invalid::index`].
     invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
 }
+
+/// The name of the optional trace-id column (see the module docs).
+pub const TRACE_ID: &str = "trace_id";
 
 /// The name of the optional adjusted-count column.
 pub const ADJUSTED_COUNT: &str = "adjusted_count";
@@ -229,6 +254,25 @@ impl SpanFacts {
                     })
                 })
             })
+    }
+
+    /// Whether the batch has the [`TRACE_ID`] column.
+    pub fn has_trace_ids(&self) -> bool {
+        self.trace_id.is_some()
+    }
+
+    /// The trace id of `row` as a big-endian `u128`; `None` without the [`TRACE_ID`]
+    /// column or when the span's is invalid (null in the column).
+    pub fn trace_id(&self, row: usize) -> Option<u128> {
+        let column = self
+            .batch
+            .column(self.trace_id?)
+            .as_fixed_size_binary_opt()?;
+        if column.is_null(row) {
+            return None;
+        }
+        let bytes: [u8; 16] = column.value(row).try_into().ok()?;
+        Some(u128::from_be_bytes(bytes))
     }
 
     /// Each row's adjusted count ([`sampling`]), `None` when every row's is 1.

@@ -1,7 +1,8 @@
 //! A [`RecordBatch`] read back (from a capture file) → [`SpanFacts`]: the fixed columns are
 //! checked by name and type, attribute columns are found by their names
-//! (`attributes["k"].str` …), the optional `adjusted_count` column by its name (files
-//! written before it count every span 1), columns of any other name are kept but not read.
+//! (`attributes["k"].str` …), the optional `trace_id` and `adjusted_count` columns by their
+//! names (files written before `adjusted_count` count every span 1), columns of any other
+//! name are kept but not read.
 
 use std::collections::BTreeMap;
 
@@ -133,6 +134,19 @@ impl SpanFacts {
                 (!values.values().iter().all(|w| *w == 1.0)).then(|| values.values().clone())
             }
         };
+        let trace_id = match schema.index_of(super::TRACE_ID) {
+            Err(_) => None,
+            Ok(i) => {
+                let t = batch.column(i).data_type();
+                if *t != DataType::FixedSizeBinary(16) {
+                    return Err(format!(
+                        "column {} is of type {t}, expected FixedSizeBinary(16)",
+                        super::TRACE_ID
+                    ));
+                }
+                Some(i)
+            }
+        };
         let mut attrs: BTreeMap<_, AttrColumns> = BTreeMap::new();
         let mut found = FactsSchema::default();
         for (i, field) in schema.fields().iter().enumerate().skip(FIXED.len()) {
@@ -182,10 +196,17 @@ impl SpanFacts {
                 resource_of_row,
                 clusters,
                 services,
+                trace_id,
                 adjusted,
                 invalid_tracestates: Default::default(),
             },
-            found,
+            {
+                let mut found = found;
+                if trace_id.is_some() {
+                    found.add_trace_ids();
+                }
+                found
+            },
         ))
     }
 }

@@ -1,6 +1,9 @@
-//! Journey SLOs in the engine: a journey's numbers are computed from its members' entries
-//! at read time, so a journey keeps no state of its own (nothing to snapshot, log or
-//! restore) and agrees with its members by construction.
+//! Journey SLOs in the engine: a (weighted) journey's numbers are computed from its
+//! members' entries at read time, so it keeps no state of its own (nothing to snapshot,
+//! log or restore) and agrees with its members by construction. A trace-aware journey
+//! (`mode: trace`) is the other kind: its events are its traces, counted in its own state
+//! like a span SLO's ([`trace`] holds its open traces); to this module, and to weighted
+//! journeys that list it, it is an SLO like any other.
 //!
 //! For every window `w` and cluster `c` (`all`, and every cluster any member has seen):
 //!
@@ -21,6 +24,7 @@
 
 #[cfg(test)]
 mod tests;
+pub mod trace;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -56,7 +60,7 @@ pub fn entries(
     entries: &[&GroupStatus],
     now: u64,
 ) -> Vec<GroupStatus> {
-    let Some(j) = Journey::of(journey) else {
+    let Some(j) = Journey::weighted(journey) else {
         return Vec::new();
     };
     // Per leaf, its roll-up entries (no group).
@@ -197,7 +201,7 @@ fn entry(
 pub fn fill(slos: &[&Slo], windows: &[&[WindowSpec]], per_slo: &mut [Vec<GroupStatus>], now: u64) {
     let computed: Vec<(usize, Vec<GroupStatus>)> = (0..slos.len())
         .filter_map(|i| {
-            let leaves = &Journey::of(slos[i])?.leaves;
+            let leaves = &Journey::weighted(slos[i])?.leaves;
             let members: Vec<&GroupStatus> = slos
                 .iter()
                 .enumerate()

@@ -18,6 +18,9 @@
 //! OpenSLO composites (objectives with `indicatorRef` and `compositeWeight`) are read into
 //! the same type (see `openslo/composite.rs`).
 //!
+//! `mode: trace` makes it trace-aware: one event per trace, bad when any member span is
+//! bad, with the bounds of its open traces (see `trace_mode.rs`).
+//!
 //! A member is any SLO of the loaded set (span or metric SLI, any service) or another
 //! journey. Resolution checks the set as a whole ([`resolve`]): unknown members, a journey
 //! listing itself or a cycle of journeys, a member listed twice, a member whose window
@@ -34,6 +37,7 @@ use crate::yaml::read::{Ctx, Fields};
 use crate::yaml::{Node, Value};
 
 use super::Parsed;
+use super::trace_mode::{self, TraceMode};
 
 /// The largest weight of one member.
 pub const MAX_WEIGHT: u64 = 1_000_000;
@@ -48,6 +52,10 @@ pub const MAX_MEMBERS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct Journey {
     pub members: Vec<Member>,
+    /// `mode: trace`: one event per trace, bad when any member span is bad, with the
+    /// bounds of its open traces ([`super::trace_mode`]); `None`: the weighted mode (the
+    /// members' events, weighted, computed when read).
+    pub trace: Option<TraceMode>,
     /// The SLOs whose events the journey counts, with their total weight (nested journeys
     /// multiplied out, a leaf reached twice counted with both weights), sorted by service
     /// and name. Empty until [`resolve`] ran.
@@ -59,6 +67,7 @@ impl PartialEq for Journey {
     /// and the same leaves: a nested journey's change changes the journeys around it.
     fn eq(&self, other: &Self) -> bool {
         self.leaves == other.leaves
+            && self.trace == other.trace
             && self.members.len() == other.members.len()
             && self
                 .members
@@ -98,6 +107,13 @@ impl Journey {
             Sli::Journey(j) => Some(j),
             _ => None,
         }
+    }
+
+    /// The journey of `slo` if it is a weighted one: numbers computed from its members'
+    /// when read, no events of its own. A trace-aware journey has its own events and is,
+    /// to the engine, the rules and other journeys, an SLO like a span SLO.
+    pub fn weighted(slo: &Slo) -> Option<&Journey> {
+        Journey::of(slo).filter(|j| j.trace.is_none())
     }
 }
 
@@ -161,6 +177,7 @@ pub(super) fn native(
     service: Option<&str>,
 ) -> Option<Journey> {
     let mut f = Fields::new(ctx, node, path);
+    let trace = trace_mode::read(ctx, &mut f);
     let items = f.required(ctx, "members", |ctx, node, path| {
         let items = ctx.seq(node, path)?;
         if items.is_empty() {
@@ -193,8 +210,10 @@ pub(super) fn native(
             _ => ok = false,
         }
     }
+    let trace = trace.ok()?;
     (ok && !members.is_empty()).then_some(Journey {
         members,
+        trace,
         leaves: Vec::new(),
     })
 }
@@ -282,6 +301,11 @@ pub(super) fn resolve(parsed: &mut [Parsed], errors: &mut Vec<ConfigError>) {
                     window_text(&member.window),
                     window_text(&slo.window)
                 ));
+            }
+            if journey.trace.is_some()
+                && let Some(msg) = trace_mode::check_member(&reference, &member.sli, m.weight)
+            {
+                fail(msg);
             }
             if matches!(member.budgeting, Budgeting::Timeslices { .. }) {
                 fail(format!(
@@ -396,7 +420,13 @@ fn collect(
         return;
     }
     let slo = &parsed[node].slo;
-    let Some(journey) = Journey::of(slo) else {
+    // A trace-aware journey counts its own events: to a journey around it, it is a leaf.
+    let journey = if depth == 0 {
+        Journey::of(slo)
+    } else {
+        Journey::weighted(slo)
+    };
+    let Some(journey) = journey else {
         let leaf = leaves
             .entry((slo.service.clone(), slo.name.clone()))
             .or_insert_with(|| Leaf {

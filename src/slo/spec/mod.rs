@@ -21,6 +21,7 @@
 //!   their column in the file).
 //! - `journey.rs`: journeys (`journey:`, OpenSLO composites): members by reference,
 //!   checked and resolved against the whole set.
+//! - `trace_mode.rs`: a journey's trace-aware mode (`mode: trace`) and its bounds.
 //! - `tests.rs`: the examples, every fixture of `tests/fixtures/slos/`, both formats.
 //!
 //! # Invariants
@@ -37,6 +38,7 @@ mod native;
 mod openslo;
 #[cfg(test)]
 mod tests;
+pub mod trace_mode;
 mod types;
 mod values;
 

@@ -32,6 +32,9 @@ impl SloSet {
     pub fn facts_schema(&self) -> FactsSchema {
         let mut schema = FactsSchema::default();
         for slo in &self.slos {
+            if super::journey::Journey::of(slo).is_some_and(|j| j.trace.is_some()) {
+                schema.add_trace_ids();
+            }
             let Sli::Spans(sli) = &slo.sli else {
                 continue;
             };

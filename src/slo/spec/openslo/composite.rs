@@ -142,6 +142,7 @@ pub(super) fn read(
         first_target?,
         Journey {
             members,
+            trace: None,
             leaves: Vec::new(),
         },
     ))

@@ -1,0 +1,302 @@
+//! Trace-aware journeys (`mode: trace`) in the engine: member spans go to the journey's
+//! table of open traces ([`crate::slo::journey::trace`]), closed traces come out as the
+//! journey's events and are recorded in its own state like a span SLO's — same windows,
+//! budgets, burn rates, series, status and rules.
+//!
+//! - Each request's spans are classified by every member SLO (its `where`, `bad` and
+//!   latency threshold, as that SLO counts them); a span any member selects is a member
+//!   span, bad when any member that selects it counts it bad. Member spans ending more
+//!   than `allowed_lateness` before now, or `max_future` after it, are dropped as the
+//!   journey's late / future events (`slotel_slo_dropped_events_total`); spans without a
+//!   valid trace id are counted and left out.
+//! - Traces close when a request is recorded and every second ([`Engine::close_traces`],
+//!   from the runtime), so a trace closes between `max_wait` and `max_wait` + 1 s after its
+//!   last member span arrived; at shutdown every open trace closes
+//!   ([`Engine::close_all_traces`]) before the last snapshot.
+//! - Closed traces' events go into the write-ahead log as the journey's span events, so
+//!   they survive a crash and restart like any SLO's events. Open traces are in memory
+//!   only: a crash (not a shutdown) loses the traces open then — at most those whose last
+//!   member span arrived within `max_wait` — and a restart starts with an empty table.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::state::GroupKey;
+use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
+use crate::slo::facts::SpanFacts;
+use crate::slo::journey::trace::{MemberSpan, TraceCounts, TraceEvent, TraceTable};
+use crate::slo::series::{Labels, SeriesFamily};
+use crate::slo::spec::Sli;
+use crate::slo::spec::trace_mode::TraceMode;
+
+/// A trace-aware journey's open traces and counters.
+#[derive(Debug)]
+pub struct Traces {
+    table: Mutex<TraceTable>,
+    /// Member spans without a valid trace id (left out).
+    without_id: AtomicU64,
+}
+
+/// A trace-aware journey's counters, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TraceStats {
+    pub open: usize,
+    pub counts: TraceCounts,
+    pub without_id: u64,
+}
+
+impl Traces {
+    pub(super) fn new(mode: &TraceMode) -> Self {
+        Traces {
+            table: Mutex::new(TraceTable::new(mode)),
+            without_id: AtomicU64::new(0),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, TraceTable> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn stats(&self) -> TraceStats {
+        let t = self.table();
+        TraceStats {
+            open: t.open_traces(),
+            counts: t.counts(),
+            without_id: self.without_id.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A member SLO's verdict on each row: selected, and bad when selected.
+struct Verdicts {
+    selected: arrow_array::BooleanArray,
+    bad: Option<arrow_array::BooleanArray>,
+    threshold: Option<u64>,
+}
+
+impl Engine {
+    /// Feeds the member spans of `facts` to every trace-aware journey and records the
+    /// traces that closed.
+    pub(super) fn record_traces(
+        &self,
+        loaded: &Loaded,
+        facts: &SpanFacts,
+        now: u64,
+        mut log: Option<&mut wal::Encoder>,
+    ) {
+        let oldest = now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64);
+        let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
+        let end = facts.end_time_unix_nano();
+        let duration = facts.duration_nanos();
+        for slo in &loaded.slos {
+            let (Some(traces), Sli::Journey(journey)) = (&slo.traces, &slo.spec.sli) else {
+                continue;
+            };
+            let verdicts: Vec<Verdicts> = journey
+                .leaves
+                .iter()
+                .filter_map(|leaf| {
+                    let member = loaded
+                        .slos
+                        .iter()
+                        .find(|s| s.spec.service == leaf.service && s.spec.name == leaf.name)?;
+                    let Sli::Spans(sli) = &member.spec.sli else {
+                        return None;
+                    };
+                    Some(Verdicts {
+                        selected: sli.filter.eval_batch(facts),
+                        bad: sli.bad.as_ref().map(|c| c.eval_batch(facts)),
+                        threshold: sli
+                            .latency_threshold
+                            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+                    })
+                })
+                .collect();
+            let mut dropped = Dropped::default();
+            let mut without_id = 0u64;
+            let mut events = Vec::new();
+            let mut table = traces.table();
+            table.close_due(now, &mut events);
+            for row in 0..facts.len() {
+                let mut member = false;
+                let mut bad = false;
+                for v in &verdicts {
+                    if v.selected.value(row) {
+                        member = true;
+                        bad |= v.bad.as_ref().is_some_and(|b| b.value(row))
+                            || v.threshold.is_some_and(|th| duration[row] > th);
+                    }
+                }
+                if !member {
+                    continue;
+                }
+                let t = end[row];
+                if t < oldest {
+                    dropped.late += 1;
+                    continue;
+                }
+                if t > newest {
+                    dropped.future += 1;
+                    continue;
+                }
+                let Some(trace) = facts.trace_id(row) else {
+                    without_id += 1;
+                    continue;
+                };
+                let span = MemberSpan {
+                    trace,
+                    start: t.saturating_sub(duration[row]),
+                    end: t,
+                    bad,
+                    cluster: facts.cluster(row),
+                };
+                table.add(span, now, &mut events);
+            }
+            drop(table);
+            if without_id > 0 {
+                traces.without_id.fetch_add(without_id, Ordering::Relaxed);
+            }
+            record_events(slo, &events, dropped, log.as_deref_mut());
+        }
+    }
+
+    /// Closes the traces of every trace-aware journey whose wait is over and records their
+    /// events (logged, with a write-ahead log; a log refusing deltas leaves them open until
+    /// it takes them again).
+    pub fn close_traces(&self) {
+        self.close_traces_with(false);
+    }
+
+    /// Closes every open trace of every trace-aware journey and records the events
+    /// (shutdown: before the last snapshot).
+    pub fn close_all_traces(&self) {
+        self.close_traces_with(true);
+    }
+
+    fn close_traces_with(&self, all: bool) {
+        let loaded = self.loaded();
+        if !loaded.slos.iter().any(|s| s.traces.is_some()) {
+            return;
+        }
+        let close = |log: Option<&mut wal::Encoder>| {
+            let now = self.clock.now_nanos();
+            let mut log = log;
+            for slo in &loaded.slos {
+                let Some(traces) = &slo.traces else { continue };
+                let mut events = Vec::new();
+                let mut table = traces.table();
+                if all {
+                    table.close_all(&mut events);
+                } else {
+                    table.close_due(now, &mut events);
+                }
+                drop(table);
+                record_events(slo, &events, Dropped::default(), log.as_deref_mut());
+            }
+        };
+        match self.wal() {
+            None => close(None),
+            Some(w) => match w.begin() {
+                Ok(mut unit) => {
+                    close(Some(&mut unit.enc));
+                    unit.commit(None);
+                }
+                // At shutdown the events still go into the state (the last snapshot holds
+                // them); otherwise they wait for the log.
+                Err(_) if all => close(None),
+                Err(_) => {}
+            },
+        }
+    }
+}
+
+/// Records closed traces' `events` (and member spans `dropped`) in journey `slo`'s state,
+/// and in `log`.
+fn record_events(
+    slo: &LoadedSlo,
+    events: &[TraceEvent],
+    dropped: Dropped,
+    mut log: Option<&mut wal::Encoder>,
+) {
+    if events.is_empty() && dropped == Dropped::default() {
+        return;
+    }
+    if let Some(log) = log.as_deref_mut() {
+        log.begin_spans(slo.wal_id);
+    }
+    let mut state = slo.state();
+    let mut key = GroupKey {
+        cluster: String::new(),
+        extra: Vec::new(),
+    };
+    for e in events {
+        if key.cluster != e.cluster {
+            key.cluster.clone_from(&e.cluster);
+        }
+        state.record_weighted(&key, e.time, e.good, Some(e.latency), 1.0);
+        if let Some(log) = log.as_deref_mut() {
+            log.span(&key, e.time, e.good, e.latency);
+        }
+    }
+    drop(state);
+    if let Some(log) = log {
+        log.dropped(dropped);
+    }
+    slo.add_dropped(dropped);
+}
+
+/// The trace-aware journeys' own series.
+pub fn families(engine: &Engine) -> Vec<SeriesFamily> {
+    let mut traces = Vec::new();
+    let mut spans = Vec::new();
+    let mut open = Vec::new();
+    for slo in engine.slos() {
+        let Some(t) = &slo.traces else { continue };
+        let s = t.stats();
+        let labels: Labels = vec![
+            ("slo".to_string(), slo.spec.name.clone()),
+            ("service".to_string(), slo.spec.service.clone()),
+        ];
+        let with = |k: &str, v: &str| {
+            let mut l = labels.clone();
+            l.push((k.to_string(), v.to_string()));
+            l
+        };
+        for (outcome, n) in [
+            ("waited", s.counts.closed),
+            ("forced", s.counts.forced),
+            ("shutdown", s.counts.flushed),
+        ] {
+            traces.push((with("closed", outcome), n as f64));
+        }
+        for (reason, n) in [
+            ("trace_closed", s.counts.late_spans),
+            ("no_trace_id", s.without_id),
+        ] {
+            spans.push((with("reason", reason), n as f64));
+        }
+        open.push((labels, s.open as f64));
+    }
+    vec![
+        SeriesFamily {
+            name: "slotel_slo_journey_traces",
+            help: "Traces a trace-aware journey closed, by why: waited (max_wait without a \
+                   member span), forced (the table was full), shutdown",
+            counter: true,
+            rows: traces,
+        },
+        SeriesFamily {
+            name: "slotel_slo_journey_ignored_spans",
+            help: "Member spans a trace-aware journey left out, by reason: trace_closed \
+                   (arrived after their trace closed), no_trace_id",
+            counter: true,
+            rows: spans,
+        },
+        SeriesFamily {
+            name: "slotel_slo_journey_open_traces",
+            help: "Traces a trace-aware journey holds open now",
+            counter: false,
+            rows: open,
+        },
+    ]
+}
