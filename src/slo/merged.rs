@@ -48,6 +48,8 @@ use super::spec::{Budgeting, Slo, SloWindow, group_label_names, series_labels};
 use crate::config::StatusSourceConfig;
 use crate::export::client::HttpClient;
 
+pub mod history;
+
 /// The recorded counter increments (see `src/rules/prometheus.rs`).
 const STEP: &str = "slo:sli_events:increase_step";
 const EVENTS: &str = "slotel_slo_events_total";
@@ -68,6 +70,9 @@ pub const MAX_ANSWER: usize = 8 * 1024 * 1024;
 pub struct StatusSource {
     client: HttpClient,
     query: http::Uri,
+    query_range: http::Uri,
+    /// The client's per-request timeout, which range queries pass on to Prometheus.
+    timeout: std::time::Duration,
 }
 
 /// One element of an instant vector.
@@ -80,11 +85,17 @@ pub struct Sample {
 impl StatusSource {
     pub fn new(cfg: &StatusSourceConfig) -> Result<Self, String> {
         let client = HttpClient::new(&cfg.client).map_err(|e| e.to_string())?;
-        let url = format!("{}/api/v1/query", cfg.client.endpoint.trim_end_matches('/'));
-        let query = url
-            .parse::<http::Uri>()
-            .map_err(|e| format!("status_source endpoint {:?}: {e}", cfg.client.endpoint))?;
-        Ok(Self { client, query })
+        let uri = |path: &str| {
+            format!("{}{path}", cfg.client.endpoint.trim_end_matches('/'))
+                .parse::<http::Uri>()
+                .map_err(|e| format!("status_source endpoint {:?}: {e}", cfg.client.endpoint))
+        };
+        Ok(Self {
+            client,
+            query: uri("/api/v1/query")?,
+            query_range: uri("/api/v1/query_range")?,
+            timeout: cfg.client.timeout,
+        })
     }
 
     /// Every entry of every SLO `engine` has loaded (or of one: `only` = (service,
@@ -140,11 +151,49 @@ impl StatusSource {
 
     /// An instant query at `time` (seconds): its vector, or why not.
     async fn query(&self, promql: &str, time: f64) -> Result<Vec<Sample>, String> {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("query", promql)
-            .append_pair("time", &format!("{time:.3}"))
-            .finish();
-        let form = (
+        let form = [
+            ("query", promql.to_string()),
+            ("time", format!("{time:.3}")),
+        ];
+        let (status, body) = self.post(&self.query, &form).await?;
+        parse_vector(status, &body).map_err(|e| format!("prometheus at {}: {e}", self.query))
+    }
+
+    /// A range query from `start` to `end` (unix seconds) every `step` seconds: its
+    /// matrix, or why not. Prometheus is asked to give up after the client's `timeout`.
+    pub async fn query_range(
+        &self,
+        promql: &str,
+        start: u64,
+        end: u64,
+        step: u64,
+    ) -> Result<Vec<history::RangeSeries>, String> {
+        let form = [
+            ("query", promql.to_string()),
+            ("start", start.to_string()),
+            ("end", end.to_string()),
+            ("step", step.max(1).to_string()),
+            ("timeout", format!("{}ms", self.timeout.as_millis().max(1))),
+        ];
+        let (status, body) = self.post(&self.query_range, &form).await?;
+        history::parse_matrix(status, &body)
+            .map_err(|e| format!("prometheus at {}: {e}", self.query_range))
+    }
+
+    /// POSTs `form` to `uri`: the answer's status and body (at most [`MAX_ANSWER`]).
+    async fn post(
+        &self,
+        uri: &http::Uri,
+        form: &[(&str, String)],
+    ) -> Result<(http::StatusCode, Bytes), String> {
+        let body: String = {
+            let mut f = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in form {
+                f.append_pair(k, v);
+            }
+            f.finish()
+        };
+        let content_type = (
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
@@ -152,9 +201,9 @@ impl StatusSource {
             .client
             .send_limited(
                 http::Method::POST,
-                &self.query,
+                uri,
                 None,
-                std::slice::from_ref(&form),
+                std::slice::from_ref(&content_type),
                 Bytes::from(body),
                 MAX_ANSWER,
             )
@@ -167,10 +216,9 @@ impl StatusSource {
                     }
                     crate::export::retry::Outcome::Delivered => "no answer".to_string(),
                 };
-                format!("prometheus at {}: {why}", self.query)
+                format!("prometheus at {uri}: {why}")
             })?;
-        parse_vector(resp.status, &resp.raw)
-            .map_err(|e| format!("prometheus at {}: {e}", self.query))
+        Ok((resp.status, resp.raw))
     }
 }
 
@@ -311,6 +359,33 @@ pub fn slices_query(slo: &Slo) -> String {
 /// The vector of a Prometheus query API answer.
 pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>, String> {
     #[derive(serde::Deserialize)]
+    struct Element {
+        metric: BTreeMap<String, String>,
+        value: (f64, String),
+    }
+    let result: Vec<Element> = parse_answer(status, body, "vector")?;
+    Ok(result
+        .into_iter()
+        .map(|e| Sample {
+            labels: e.metric,
+            value: parse_value(&e.value.1),
+        })
+        .collect())
+}
+
+/// A sample value as the query API writes it (NaN and ±Inf as strings that parse).
+pub(crate) fn parse_value(text: &str) -> f64 {
+    text.parse().unwrap_or(f64::NAN)
+}
+
+/// The `result` of a query API answer of type `want` (`vector`, `matrix`), or the
+/// answer's error, status or shape as a reason.
+pub(crate) fn parse_answer<T: serde::de::DeserializeOwned>(
+    status: http::StatusCode,
+    body: &[u8],
+    want: &str,
+) -> Result<Vec<T>, String> {
+    #[derive(serde::Deserialize)]
     struct Answer {
         status: String,
         #[serde(default)]
@@ -324,12 +399,7 @@ pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>
     struct Data {
         #[serde(rename = "resultType")]
         result_type: String,
-        result: Vec<Element>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Element {
-        metric: BTreeMap<String, String>,
-        value: (f64, String),
+        result: serde_json::Value,
     }
     if body.is_empty() {
         return Err(format!(
@@ -356,21 +426,18 @@ pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>
     let data = answer
         .data
         .ok_or_else(|| "a successful answer without data".to_string())?;
-    if data.result_type != "vector" {
+    if data.result_type != want {
+        let article = if want == "vector" {
+            "an instant"
+        } else {
+            "a range"
+        };
         return Err(format!(
-            "expected an instant vector, got a {}",
+            "expected {article} {want}, got a {}",
             data.result_type
         ));
     }
-    Ok(data
-        .result
-        .into_iter()
-        .map(|e| Sample {
-            labels: e.metric,
-            // Prometheus writes NaN and ±Inf as strings that parse.
-            value: e.value.1.parse().unwrap_or(f64::NAN),
-        })
-        .collect())
+    serde_json::from_value(data.result).map_err(|e| format!("a {want} of another shape: {e}"))
 }
 
 /// Which entry a series belongs to: its cluster and, for a group, its group values.
