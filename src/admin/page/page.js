@@ -238,7 +238,8 @@ function chart(caption, t, series, lines, fmt, floor) {
   const W = 600, H = 220, L = 64, R = 12, T = 10, B = 26;
   const id = "c" + (++chartSeq);
   const vals = series.flatMap((s) => s.values).filter((v) => v != null).concat(lines.map((l) => l.y));
-  let lo = Math.min(...vals), hi = Math.max(...vals);
+  // Nothing to draw yet (no points, no threshold): an empty 0–1 frame.
+  let lo = vals.length ? Math.min(...vals) : 0, hi = vals.length ? Math.max(...vals) : 1;
   if (floor != null) lo = Math.min(lo, floor);
   if (!(hi > lo)) { hi = (hi || 1) * 1.05 + 1e-9; lo = lo - (Math.abs(lo) || 1) * 0.05; }
   const pad = (hi - lo) * 0.08; hi += pad; if (floor == null || lo - pad >= floor) lo -= pad;
