@@ -11,7 +11,7 @@
 //! | `slotel_slo_latency_seconds` | histogram | `slo`, `service`, `cluster`, group labels (`le`) |
 //! | `slotel_slo_latency_percentile_seconds` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `percentile` |
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
-//! | `slotel_slo_adjustment_active` | gauge | `slo`, `service`: 1 while a budget adjustment is active |
+//! | `slotel_slo_adjustment_active` | gauge | `slo`, `service`, `cluster`: 1 while a budget adjustment of the cluster (`all`: of every cluster) is active |
 //! | `slotel_slo_adjusted_events_total` | counter | `slo`, `service`: events a budget adjustment excluded |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
 //! | `slotel_slo_invalid_tracestates_total` | counter | `reason` (see [`Invalid::as_str`]); `/metrics` only |
@@ -225,7 +225,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
             dropped,
         ),
     ];
-    out.extend(super::adjust::series::families(engine));
+    out.extend(super::adjust::series::families(engine, status));
     out
 }
 

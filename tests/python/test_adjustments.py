@@ -167,7 +167,7 @@ def test_adjustments_through_the_api_leave_the_budget_persist_and_reach_promethe
     assert all(m["id"] != ident for m in entry(server, "latency").get("adjustments", []))
     samples = parse_metrics(server.metrics_text())
     assert sum_samples(samples, "slotel_slo_adjusted_events_total", {"slo": "availability"}) == 150
-    assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "availability"}) == 1
+    assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "availability", "cluster": "all"}) == 1
     assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "latency"}) == 0
 
     # Prometheus sees it by remote write, and the events without the adjusted ones.
