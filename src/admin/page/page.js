@@ -337,7 +337,8 @@ function renderDetail(def, entries, histOrError) {
     (all.adjustments || []).length ? el("p", { id: "adjustments" },
       "Budget adjustments (their events do not count toward the budget; alerts are held back while one is active): ",
       all.adjustments.map((m, i) => el("span", { "data-id": m.id, "data-active": String(m.active) },
-        (i ? "; " : "") + (m.active ? "active now: " : "next: ") + m.reason + " (" + m.range.start + " to " + m.range.end + ")"))) : null,
+        (i ? "; " : "") + (m.active ? "active now: " : "next: ") + m.reason + " (" + m.range.start + " to " + m.range.end
+          + (m.clusters ? ", in " + m.clusters.join(", ") + " only" : "") + ")"))) : null,
     el("p", {}, def.runbook_url ? el("a", { href: def.runbook_url, rel: "noreferrer" }, "Runbook") : "No runbook_url set.", " · ",
       el("a", { href: "/api/v1/slos/" + encodeURIComponent(def.service) + "/" + encodeURIComponent(def.name) }, "API (JSON)"),
       " · The Grafana dashboard that slotel rules generates has this SLO too."),
