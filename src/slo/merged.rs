@@ -29,6 +29,11 @@
 //! latencies (and one for the slices). An answer larger than [`MAX_ANSWER`], an error
 //! status or a body that is not Prometheus's JSON is an error with its reason (the API
 //! answers 502).
+//!
+//! [`history`] answers the status page's charts over time the same way, from range
+//! queries over the recordings of `slotel rules`.
+
+pub mod history;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,8 +52,6 @@ use super::engine::{Engine, LoadedSlo};
 use super::spec::{Budgeting, Slo, SloWindow, group_label_names, series_labels};
 use crate::config::StatusSourceConfig;
 use crate::export::client::HttpClient;
-
-pub mod history;
 
 /// The recorded counter increments (see `src/rules/prometheus.rs`).
 const STEP: &str = "slo:sli_events:increase_step";

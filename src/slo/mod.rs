@@ -28,8 +28,8 @@
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
 //!   ([`series::series_labels`], [`series::group_label_names`], defined in `spec`).
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
-//! - [`merged`]: `slo.status_source`, the API's entries read from the Prometheus every
-//!   replica writes to.
+//! - [`merged`]: `slo.status_source`, the API's entries (and, in `merged/history.rs`, the
+//!   status page's charts over time) read from the Prometheus every replica writes to.
 //!
 //! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
 //! except [`spec::load`] reading the SLO files and [`merged`] querying Prometheus.
