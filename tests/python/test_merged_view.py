@@ -140,24 +140,31 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
     sent: dict[tuple, list[int]] = {}
     providers = {("seoul", 0): provider("seoul", r1), ("seoul", 1): provider("seoul", r2),
                  ("berlin", 0): provider("berlin", r2)}
-    now = time.time_ns()
-    for cluster, n in [("seoul", 1200), ("berlin", 500)]:
-        for i in range(n):
-            p = providers[(cluster, i % 2 if cluster == "seoul" else 0)]
-            route = ROUTES[rng.randrange(len(ROUTES))]
-            end = now - rng.randrange(0, 10_000_000_000)
-            duration = max(1_000, int(40e6 * math.exp(rng.gauss(0.0, 0.8))))
-            span = p.get_tracer("slotel.pytest.merged").start_span(
-                f"GET {route}", kind=SpanKind.SERVER, start_time=end - duration,
-                attributes={"http.route": route},
-            )
-            error = rng.random() < (0.02 if cluster == "seoul" else 0.005)
-            if error:
-                span.set_status(Status(StatusCode.ERROR, "failed"))
-            span.end(end_time=end)
-            for k in [("all", ()), (cluster, ()), (cluster, (("http.route", route),))]:
-                good_bad = sent.setdefault(k, [0, 0])
-                good_bad[1 if error else 0] += 1
+    # Three rounds 12 s apart (the rules evaluate every 5 s) with other error rates, so the
+    # charts over time have something to show.
+    for round_, (seoul_errors, berlin_errors) in enumerate([(0.01, 0.002), (0.04, 0.004), (0.015, 0.01)]):
+        if round_:
+            time.sleep(12)
+        now = time.time_ns()
+        for cluster, n, errors in [("seoul", 400, seoul_errors), ("berlin", 170, berlin_errors)]:
+            for i in range(n):
+                p = providers[(cluster, i % 2 if cluster == "seoul" else 0)]
+                route = ROUTES[rng.randrange(len(ROUTES))]
+                end = now - rng.randrange(0, 3_000_000_000)
+                duration = max(1_000, int(40e6 * (1 + round_) * math.exp(rng.gauss(0.0, 0.8))))
+                span = p.get_tracer("slotel.pytest.merged").start_span(
+                    f"GET {route}", kind=SpanKind.SERVER, start_time=end - duration,
+                    attributes={"http.route": route},
+                )
+                error = rng.random() < errors
+                if error:
+                    span.set_status(Status(StatusCode.ERROR, "failed"))
+                span.end(end_time=end)
+                for k in [("all", ()), (cluster, ()), (cluster, (("http.route", route),))]:
+                    good_bad = sent.setdefault(k, [0, 0])
+                    good_bad[1 if error else 0] += 1
+        for p in providers.values():
+            p.force_flush()
     for p in providers.values():
         p.shutdown()
 
