@@ -121,7 +121,8 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
         v,
         slo_files=slos,
         slo_settings=[
-            f"status_source: {{prometheus: {{endpoint: {prom.url}}}}}",
+            # A loaded test machine may keep Prometheus busy for longer than the default 10s.
+            f"status_source: {{prometheus: {{endpoint: {prom.url}, timeout: 30s}}}}",
             "history_interval: 5s",  # recent chart points 5 s apart, as the rules evaluate
         ],
     )
