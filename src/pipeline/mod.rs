@@ -360,6 +360,15 @@ impl PipelineSender {
         }
     }
 
+    /// Whether a request would be refused by [`PipelineSender::reserve`] at once: no slot
+    /// free and as many receivers waiting as may. Asked before a body is read, so that
+    /// under overload a refusal costs no body.
+    pub fn saturated(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+            || (self.shared.slots.available_permits() == 0
+                && self.shared.waiting.load(Ordering::Acquire) >= self.shared.max_waiting)
+    }
+
     /// Queues a batch without waiting, holding `charge` and `slot` until every stage is
     /// done with it.
     pub fn try_send_charged(
@@ -412,6 +421,11 @@ impl PipelineSender {
             return Err(SendError::Full);
         }
         Ok(())
+    }
+
+    /// Whether the pipeline is closing.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// Fraction of the queue in use, 0.0 to 1.0.

@@ -159,6 +159,21 @@ impl Receiver {
         &self.budget
     }
 
+    /// Refuses a request of an authenticated sender from its headers when its pipeline is
+    /// saturated (see [`crate::pipeline::PipelineSender::saturated`]): under overload the
+    /// body is never read. The caller counts the refused request.
+    pub fn refuse_early(&self, signal: Signal) -> Result<(), ReceiveError> {
+        let pipeline = self.pipelines.get(signal);
+        if !pipeline.saturated() {
+            return Ok(());
+        }
+        Err(self.send_error(if pipeline.is_closed() {
+            SendError::Closed
+        } else {
+            SendError::Full
+        }))
+    }
+
     /// The delay suggested to clients told to retry.
     pub fn retry_after(&self) -> Duration {
         self.retry_after
