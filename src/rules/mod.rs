@@ -48,6 +48,8 @@ mod journey;
 pub(crate) mod plan;
 mod prometheus;
 pub mod recorded;
+#[cfg(test)]
+mod series_tests;
 pub mod sloth;
 pub mod sync;
 #[cfg(test)]

@@ -17,8 +17,7 @@ use crate::slo::engine::{Engine, GroupStatus};
 use crate::slo::series::SeriesFamily;
 use crate::slo::spec::Labels;
 
-/// The gauge's name, which the generated alerts read.
-pub const ACTIVE: &str = "slotel_slo_adjustment_active";
+use crate::slo::series_names as names;
 
 /// The families of every loaded SLO; `status` (the engine's entries now) gives the clusters.
 pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
@@ -67,13 +66,13 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
     }
     vec![
         SeriesFamily {
-            name: ACTIVE,
+            name: names::ADJUSTMENT_ACTIVE,
             help: "1 while a budget adjustment (maintenance) of the SLO is active, else 0",
             counter: false,
             rows: active,
         },
         SeriesFamily {
-            name: "slotel_slo_adjusted_events",
+            name: names::ADJUSTED_EVENTS,
             help: "Events a budget adjustment excluded from the SLO's budget",
             counter: true,
             rows: adjusted,
