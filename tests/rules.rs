@@ -180,7 +180,8 @@ fn promtool_exhaustion_alert_fires_at_the_predicted_time() {
 
 /// A budget adjustment holds back the alerts of its SLO while
 /// `slotel_slo_adjustment_active` is 1 (written by two replicas), and only of its SLO:
-/// the same burn pages before it starts and once it ends.
+/// the same burn pages before it starts and once it ends. An adjustment of one cluster
+/// holds back that cluster's alerts only.
 #[test]
 fn promtool_no_page_during_an_adjustment_pages_outside_it() {
     run_suite("adjustments", &[]);

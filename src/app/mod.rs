@@ -245,6 +245,7 @@ pub async fn start_with(
                         .merge(crate::slo::history::router(
                             engine.clone(),
                             slo.history().clone(),
+                            slo.status_source(),
                         ))
                         .merge(crate::slo::adjust::api::router(
                             engine.clone(),

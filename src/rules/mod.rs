@@ -21,6 +21,8 @@
 //! - `dashboard.rs`: the Grafana dashboard JSON, a row per SLO.
 //! - `generic.rs`: the variable-driven dashboard, one for every SLO.
 //! - `grafana_alerting.rs`: the Grafana alerting provisioning file.
+//! - `recorded.rs`: the names of one SLO's recordings, for readers of them (the merged
+//!   view's charts).
 //! - `sloth.rs`: `--labels sloth`, the series under Sloth's label set for Sloth's
 //!   dashboards.
 //! - `yaml.rs`: the YAML writer for those fixed shapes.
@@ -45,6 +47,7 @@ mod grafana_alerting;
 mod journey;
 pub(crate) mod plan;
 mod prometheus;
+pub mod recorded;
 #[cfg(test)]
 mod series_tests;
 pub mod sloth;

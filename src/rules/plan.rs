@@ -351,7 +351,8 @@ impl<'a> Plan<'a> {
 
     /// The PromQL alert expression of a pair: the long window's burn rate, present while
     /// both windows burn faster than the factor and no budget adjustment of the SLO is
-    /// active (`slotel_slo_adjustment_active`, which slotel writes for every SLO).
+    /// active in the alert's cluster (`slotel_slo_adjustment_active{cluster}`, which slotel
+    /// writes for every SLO and cluster).
     pub(crate) fn alert_expr(&self, pair: &AlertPair) -> String {
         let factor = number(pair.factor);
         let sel = self.selector("");
@@ -360,7 +361,7 @@ impl<'a> Plan<'a> {
             "({long}{sel} / {budget} > {factor})\n\
              and on ({by})\n\
              ({short}{sel} / {budget} > {factor})\n\
-             unless on (slo, service)\n\
+             unless on (slo, service, cluster)\n\
              ({active}{sel} == 1)",
             long = ratio(pair.long),
             short = ratio(pair.short),

@@ -13,7 +13,9 @@
 //!
 //! `GET /api/v1/slos/{service}/{name}/history` answers both resolutions merged (the coarse
 //! points older than the oldest recent one, then the recent ones), columns per cluster, and
-//! the burn-rate alert thresholds `slotel rules` would generate for the SLO.
+//! the burn-rate alert thresholds `slotel rules` would generate for the SLO. With
+//! `slo.status_source` it answers the same shape from Prometheus range queries instead
+//! ([`super::merged::history`]), with `"source": "prometheus"`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -332,6 +334,8 @@ struct SeriesView {
 struct ApiState {
     engine: Arc<Engine>,
     history: Arc<History>,
+    /// `slo.status_source`: the history comes from Prometheus instead.
+    source: Option<Arc<super::merged::StatusSource>>,
 }
 
 fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
@@ -365,6 +369,18 @@ async fn history(
     else {
         return not_found(&service, &name);
     };
+    if let Some(source) = &state.source {
+        return match super::merged::history::history(source, &slo.spec, state.history.step).await {
+            Ok(view) => json(StatusCode::OK, &view),
+            Err(e) => {
+                tracing::warn!(error = %e, "status_source: the history query failed");
+                json(
+                    StatusCode::BAD_GATEWAY,
+                    &serde_json::json!({ "error": format!("status_source: {e}") }),
+                )
+            }
+        };
+    }
     let mut view = state.history.view(&service, &name).unwrap_or(HistoryView {
         service: service.clone(),
         name: name.clone(),
@@ -410,12 +426,21 @@ pub async fn sample_loop(engine: Arc<Engine>, history: Arc<History>) {
     }
 }
 
-/// `GET /api/v1/slos/{service}/{name}/history` and `…/definition`.
-pub fn router(engine: Arc<Engine>, history: Arc<History>) -> Router {
+/// `GET /api/v1/slos/{service}/{name}/history` and `…/definition`; with `source`
+/// (`slo.status_source`) the history is read from Prometheus ([`super::merged::history`]).
+pub fn router(
+    engine: Arc<Engine>,
+    history: Arc<History>,
+    source: Option<Arc<super::merged::StatusSource>>,
+) -> Router {
     Router::new()
         .route("/api/v1/slos/{service}/{name}/history", get(self::history))
         .route("/api/v1/slos/{service}/{name}/definition", get(definition))
-        .with_state(ApiState { engine, history })
+        .with_state(ApiState {
+            engine,
+            history,
+            source,
+        })
 }
 
 #[cfg(test)]

@@ -31,8 +31,8 @@
 //! - [`series_names`]: the SLO series' names, which the engine writes and the rules,
 //!   dashboards and status source read.
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
-//! - [`merged`]: `slo.status_source`, the API's entries read from the Prometheus every
-//!   replica writes to.
+//! - [`merged`]: `slo.status_source`, the API's entries (and, in `merged/history.rs`, the
+//!   status page's charts over time) read from the Prometheus every replica writes to.
 //!
 //! The inputs import one way, each only those listed before it: [`ottl`] (conditions and
 //! the attribute paths they read, [`ottl::AttrRef`]) imports no other module here;

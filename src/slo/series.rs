@@ -11,7 +11,7 @@
 //! | `slotel_slo_latency_seconds` | histogram | `slo`, `service`, `cluster`, group labels (`le`) |
 //! | `slotel_slo_latency_percentile_seconds` | gauge | `slo`, `service`, `cluster`, group labels, `window`, `percentile` |
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
-//! | `slotel_slo_adjustment_active` | gauge | `slo`, `service`: 1 while a budget adjustment is active |
+//! | `slotel_slo_adjustment_active` | gauge | `slo`, `service`, `cluster`: 1 while a budget adjustment of the cluster (`all`: of every cluster) is active |
 //! | `slotel_slo_adjusted_events_total` | counter | `slo`, `service`: events a budget adjustment excluded |
 //! | `slotel_slo_journey_traces_total` | counter | `slo`, `service`, `closed` = waited\|forced\|shutdown (trace-aware journeys) |
 //! | `slotel_slo_journey_ignored_spans_total` | counter | `slo`, `service`, `reason` = trace_closed\|no_trace_id (trace-aware journeys) |
@@ -228,7 +228,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
             dropped,
         ),
     ];
-    out.extend(super::adjust::series::families(engine));
+    out.extend(super::adjust::series::families(engine, status));
     out.extend(super::engine::traces::families(engine));
     out
 }

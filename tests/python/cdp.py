@@ -7,7 +7,9 @@ status-page tests need no websocket client and no browser-automation package.
   records every request it makes, console messages, exceptions and log entries.
 - `tab.goto(url)`, `tab.eval(js)`, `tab.wait_for(js)`, `tab.screenshot()` (PNG bytes).
 - `png_pixels(data)` decodes an 8-bit, non-interlaced PNG (as Chromium writes them) into
-  rows of pixel tuples, for checking that a screenshot is not blank.
+  rows of pixel tuples; `assert_not_blank(png, what)` checks that a screenshot is not blank.
+- `save(tmp_path, name, png)` keeps a screenshot in `tmp_path`, and with
+  SLOTEL_SCREENSHOT_DIR set there too (docs/ holds the committed ones).
 """
 
 from __future__ import annotations
@@ -301,3 +303,26 @@ def png_pixels(data: bytes) -> list[list[tuple]]:
         rows.append([tuple(line[x * bpp : x * bpp + 3]) for x in range(width)])
         prev = line
     return rows
+
+
+def shots_dir(tmp_path: Path) -> list[Path]:
+    dirs = [tmp_path]
+    if os.environ.get("SLOTEL_SCREENSHOT_DIR"):
+        d = Path(os.environ["SLOTEL_SCREENSHOT_DIR"])
+        d.mkdir(parents=True, exist_ok=True)
+        dirs.append(d)
+    return dirs
+
+
+def save(tmp_path: Path, name: str, png: bytes) -> None:
+    for d in shots_dir(tmp_path):
+        (d / name).write_bytes(png)
+
+
+def assert_not_blank(png: bytes, what: str) -> None:
+    rows = png_pixels(png)
+    pixels = [p for row in rows[::4] for p in row[::4]]
+    background = max(set(pixels), key=pixels.count)
+    other = sum(1 for p in pixels if p != background) / len(pixels)
+    colours = len(set(pixels))
+    assert other > 0.03 and colours > 20, f"{what} looks blank: {other:.1%} non-background, {colours} colours"

@@ -3,7 +3,8 @@ listener (behind `service.admin.auth`) creates, lists and deletes adjustments, e
 and why; they survive a restart (`slo.state_dir`) and are audited there; spans the real
 Python SDK sends inside an adjusted range leave the SLO's budget and nothing else does; and
 a real Prometheus receives `slotel_slo_adjustment_active` by remote write, 1 while the
-adjustment exists and 0 once it is deleted.
+adjustment exists and 0 once it is deleted. An adjustment of one cluster removes that
+cluster's spans in its range only, and its gauge is 1 for that cluster only.
 """
 
 from __future__ import annotations
@@ -74,10 +75,10 @@ def start(tmp_path: Path, prom: Prometheus, ports=None) -> Slotel:
     )
 
 
-def send(server: Slotel, spans: list[tuple[int, bool]]) -> None:
+def send(server: Slotel, spans: list[tuple[int, bool]], cluster: str = "seoul-prod") -> None:
     """Server spans of `checkout` with the given end times (ns) and error flags, 10 ms long."""
     p = TracerProvider(
-        resource=Resource.create({"service.name": "checkout", "k8s.cluster.name": "seoul-prod"}),
+        resource=Resource.create({"service.name": "checkout", "k8s.cluster.name": cluster}),
         shutdown_on_exit=False,
     )
     p.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=server.grpc_endpoint, insecure=True)))
@@ -167,7 +168,7 @@ def test_adjustments_through_the_api_leave_the_budget_persist_and_reach_promethe
     assert all(m["id"] != ident for m in entry(server, "latency").get("adjustments", []))
     samples = parse_metrics(server.metrics_text())
     assert sum_samples(samples, "slotel_slo_adjusted_events_total", {"slo": "availability"}) == 150
-    assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "availability"}) == 1
+    assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "availability", "cluster": "all"}) == 1
     assert sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "latency"}) == 0
 
     # Prometheus sees it by remote write, and the events without the adjusted ones.
@@ -209,3 +210,59 @@ def test_adjustments_through_the_api_leave_the_budget_persist_and_reach_promethe
         ("create", ident, "alice", "payment provider migration"),
         ("delete", ident, "bob", "migration done"),
     ]
+
+
+def test_an_adjustment_of_one_cluster_leaves_the_others_counting(tmp_path, cleanup):
+    prom = Prometheus.start(tmp_path)
+    cleanup(prom)
+    server = start(tmp_path, prom)
+    cleanup(server)
+    api = f"{server.admin_url}/api/v1/adjustments"
+    now = datetime.now(timezone.utc)
+    body = {
+        "service": "checkout",
+        "slos": ["availability"],
+        "clusters": ["seoul-prod"],
+        "reason": "seoul datacenter maintenance",
+        "author": "alice",
+        "start": rfc3339(now - timedelta(seconds=40)),
+        "end": rfc3339(now + timedelta(minutes=30)),
+    }
+    r = server.http.post(api, json={**body, "clusters": ["all"]}, timeout=5)
+    assert r.status_code == 400 and "roll-up" in r.json()["error"], r.text
+    r = server.http.post(api, json=body, timeout=5)
+    assert r.status_code == 201, r.text
+    assert r.json()["adjustment"]["clusters"] == ["seoul-prod"]
+
+    # The same spans in both clusters: 100 errors inside the range, 300 before it (3 bad).
+    t_now = time.time_ns()
+    inside = [(t_now - 30_000_000_000 + i * 100_000_000, True) for i in range(100)]
+    before = [(t_now - 200_000_000_000 + i * 250_000_000, i % 100 == 0) for i in range(300)]
+    for cluster in ("seoul-prod", "busan-prod"):
+        send(server, inside + before, cluster)
+
+    def by_cluster() -> dict:
+        return {s["cluster"]: s for s in server.slos() if s["name"] == "availability" and not s.get("group")}
+
+    wait(lambda: by_cluster().get("busan-prod", {}).get("total") == 400, "busan's 400 spans")
+    wait(lambda: by_cluster()["all"]["total"] == 700, "the roll-up's 700 spans")
+    got = by_cluster()
+    assert (got["seoul-prod"]["total"], got["seoul-prod"]["good"]) == (300, 297), got["seoul-prod"]
+    assert (got["busan-prod"]["total"], got["busan-prod"]["good"]) == (400, 297), got["busan-prod"]
+    assert (got["all"]["total"], got["all"]["good"]) == (700, 594), got["all"]
+    # Every entry of the SLO lists the adjustment with its clusters.
+    marks = got["busan-prod"]["adjustments"]
+    assert [(m["reason"], m["clusters"], m["active"]) for m in marks if m["id"].startswith("api-")] == [
+        ("seoul datacenter maintenance", ["seoul-prod"], True)
+    ]
+    samples = parse_metrics(server.metrics_text())
+    assert sum_samples(samples, "slotel_slo_adjusted_events_total", {"slo": "availability"}) == 100
+    active = {
+        c: sum_samples(samples, "slotel_slo_adjustment_active", {"slo": "availability", "cluster": c})
+        for c in ("all", "seoul-prod", "busan-prod")
+    }
+    assert active == {"all": 0, "seoul-prod": 1, "busan-prod": 0}, active
+    # Prometheus sees the same by remote write: the alerts of seoul-prod alone wait.
+    assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability", cluster="seoul-prod"})', 1.0) == 1.0
+    assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability", cluster="busan-prod"})', 0.0) == 0.0
+    assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability", cluster="all"})', 0.0) == 0.0

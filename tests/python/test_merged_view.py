@@ -7,9 +7,13 @@ alternate between the replicas, the other cluster's go to one). A third slotel, 
 `GET /api/v1/slos` and the detail view with, per entry (cluster `all`, each cluster's
 roll-up, each group), event counts equal to the sum of both replicas' own counts and to
 what was sent, exactly, and error ratio and budget equal to the values derived from
-those sums (1e-6). A replica without `status_source` says it shows its own share; a
-status source that cannot be reached answers 502 with the reason. The status page, in
-headless Chromium, says which source it shows.
+those sums (1e-6). The detail page's charts over time come from Prometheus range queries
+over the recordings: per cluster, the latest budget left, SLI and SLO-window burn rate
+equal those sums' (1e-6), the 1h burn rate within Prometheus' rate extrapolation. A
+replica without `status_source` says it shows its own share; a status source that cannot
+be reached answers 502 with the reason, and the page shows it. The status page, in
+headless Chromium, says which source it shows, and the merged detail page draws its
+charts (its screenshot is `docs/status-page-merged.png` with SLOTEL_SCREENSHOT_DIR=docs).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from cdp import Browser
+from cdp import Browser, assert_not_blank, save
 from prometheus_harness import Prometheus
 from slotel_harness import Slotel, free_port, slotel_bin
 
@@ -114,7 +118,13 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
     v = tmp_path / "viewer"
     v.mkdir()
     viewer = Slotel.start(
-        v, slo_files=slos, slo_settings=[f"status_source: {{prometheus: {{endpoint: {prom.url}}}}}"]
+        v,
+        slo_files=slos,
+        slo_settings=[
+            # A loaded test machine may keep Prometheus busy for longer than the default 10s.
+            f"status_source: {{prometheus: {{endpoint: {prom.url}, timeout: 30s}}}}",
+            "history_interval: 5s",  # recent chart points 5 s apart, as the rules evaluate
+        ],
     )
     cleanup(viewer)
     u = tmp_path / "unreachable"
@@ -131,24 +141,31 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
     sent: dict[tuple, list[int]] = {}
     providers = {("seoul", 0): provider("seoul", r1), ("seoul", 1): provider("seoul", r2),
                  ("berlin", 0): provider("berlin", r2)}
-    now = time.time_ns()
-    for cluster, n in [("seoul", 1200), ("berlin", 500)]:
-        for i in range(n):
-            p = providers[(cluster, i % 2 if cluster == "seoul" else 0)]
-            route = ROUTES[rng.randrange(len(ROUTES))]
-            end = now - rng.randrange(0, 10_000_000_000)
-            duration = max(1_000, int(40e6 * math.exp(rng.gauss(0.0, 0.8))))
-            span = p.get_tracer("slotel.pytest.merged").start_span(
-                f"GET {route}", kind=SpanKind.SERVER, start_time=end - duration,
-                attributes={"http.route": route},
-            )
-            error = rng.random() < (0.02 if cluster == "seoul" else 0.005)
-            if error:
-                span.set_status(Status(StatusCode.ERROR, "failed"))
-            span.end(end_time=end)
-            for k in [("all", ()), (cluster, ()), (cluster, (("http.route", route),))]:
-                good_bad = sent.setdefault(k, [0, 0])
-                good_bad[1 if error else 0] += 1
+    # Three rounds 12 s apart (the rules evaluate every 5 s) with other error rates, so the
+    # charts over time have something to show.
+    for round_, (seoul_errors, berlin_errors) in enumerate([(0.01, 0.002), (0.04, 0.004), (0.015, 0.01)]):
+        if round_:
+            time.sleep(12)
+        now = time.time_ns()
+        for cluster, n, errors in [("seoul", 400, seoul_errors), ("berlin", 170, berlin_errors)]:
+            for i in range(n):
+                p = providers[(cluster, i % 2 if cluster == "seoul" else 0)]
+                route = ROUTES[rng.randrange(len(ROUTES))]
+                end = now - rng.randrange(0, 3_000_000_000)
+                duration = max(1_000, int(40e6 * (1 + round_) * math.exp(rng.gauss(0.0, 0.8))))
+                span = p.get_tracer("slotel.pytest.merged").start_span(
+                    f"GET {route}", kind=SpanKind.SERVER, start_time=end - duration,
+                    attributes={"http.route": route},
+                )
+                error = rng.random() < errors
+                if error:
+                    span.set_status(Status(StatusCode.ERROR, "failed"))
+                span.end(end_time=end)
+                for k in [("all", ()), (cluster, ()), (cluster, (("http.route", route),))]:
+                    good_bad = sent.setdefault(k, [0, 0])
+                    good_bad[1 if error else 0] += 1
+        for p in providers.values():
+            p.force_flush()
     for p in providers.values():
         p.shutdown()
 
@@ -233,6 +250,60 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
         assert windows["30d"]["total"] == sum(sent[key(e)])
     assert get(viewer, "/api/v1/slos/shop/nope").status_code == 404
 
+    # The charts over time: range queries over the recordings, every replica's traffic.
+    def latest(values: list) -> float | None:
+        return next((v for v in reversed(values) if v is not None), None)
+
+    clusters = {"all", "seoul", "berlin"}
+
+    def settled(h: dict) -> bool:
+        by = {s["cluster"]: s for s in h["series"]}
+        if set(by) != clusters:
+            return False
+        for c in clusters:
+            good, bad = sent[(c, ())]
+            b = latest(by[c]["error_budget_remaining"])
+            if b is None or abs(b - (1 - bad / (good + bad) / (1 - OBJECTIVE))) > 1e-6:
+                return False
+        return True
+
+    deadline = time.monotonic() + 60
+    while True:
+        r = get(viewer, "/api/v1/slos/shop/availability/history")
+        assert r.status_code == 200, r.text
+        hist = r.json()
+        if settled(hist) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert hist["source"] == "prometheus", hist
+    assert (hist["window"], hist["objective"]) == ("30d", OBJECTIVE)
+    assert (hist["step_seconds"], hist["window_step_seconds"]) == (5, 86_400)
+    assert hist["latency_window"] == "5m" and hist["series_dropped"] == 0
+    assert {a["factor"] for a in hist["alerts"]} == {14.4, 6.0, 3.0, 1.0}
+    by = {s["cluster"]: s for s in hist["series"]}
+    assert [s["cluster"] for s in hist["series"]][0] == "all"
+    assert set(by) == clusters, sorted(by)
+    for c in sorted(clusters):
+        s = by[c]
+        good, bad = sent[(c, ())]
+        ratio = bad / (good + bad)
+        t = s["t"]
+        assert 2 <= len(t) <= 288 + 31 and t == sorted(set(t)), (c, t)
+        assert abs(t[-1] - time.time()) < 30, (c, t[-1])
+        for column in [s["sli"], s["error_budget_remaining"], *s["burn_rate"].values(), *s["latency"].values()]:
+            assert len(column) == len(t)
+        assert latest(s["error_budget_remaining"]) == pytest.approx(1 - ratio / (1 - OBJECTIVE), abs=1e-6), c
+        assert latest(s["sli"]) == pytest.approx(1 - ratio, abs=1e-6), c
+        assert latest(s["burn_rate"]["30d"]) == pytest.approx(ratio / (1 - OBJECTIVE), abs=1e-6), c
+        # rate() over 1h extrapolates each replica's counters a little.
+        assert latest(s["burn_rate"]["1h"]) == pytest.approx(ratio / (1 - OBJECTIVE), rel=0.15), c
+        assert list(s["burn_rate"]) == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
+        p50, p99 = latest(s["latency"]["p50"]), latest(s["latency"]["p99"])
+        assert p50 is not None and p99 is not None and 0 < p50 < p99, (c, p50, p99)
+    # A replica's own history has its share only.
+    own = get(r1, "/api/v1/slos/shop/availability/history").json()
+    assert own.get("source") != "prometheus"
+
     # The page says where its numbers come from, and shows the merged ones.
     browser = Browser.start(tmp_path)
     try:
@@ -251,6 +322,57 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
                 )
                 assert cells == len(sent), cells
             assert not tab.problems(), tab.problems()
+
+        # The merged detail page draws every chart from Prometheus.
+        tab = browser.page(1280, 900)
+        tab.goto(f"{viewer.admin_url}/slo/shop/availability")
+        tab.wait_for("document.querySelectorAll('figure svg path.s').length >= 3")
+        source = tab.eval("document.getElementById('source').textContent")
+        assert "read from Prometheus" in source and "So are the charts over time" in source, source
+        assert "same on every replica" in tab.eval("document.querySelector('main').textContent")
+        assert tab.eval("document.getElementById('charts-error')") is None
+        charts = tab.eval(
+            """[...document.querySelectorAll('figure')].map(f => ({
+              caption: f.querySelector('figcaption').textContent,
+              desc: f.querySelector('svg desc').textContent,
+              paths: f.querySelectorAll('path.s').length,
+              thresholds: f.querySelectorAll('line.thr').length,
+            }))"""
+        )
+        assert [c["caption"] for c in charts][:3] == [
+            "SLI against the objective", "Error budget remaining", "Burn rates and alert thresholds",
+        ], charts
+        assert charts[3]["caption"].startswith("Latency percentiles") and charts[3]["paths"] == 2, charts
+        assert all(c["paths"] >= 1 for c in charts), charts
+        assert charts[2]["thresholds"] == 4, charts[2]
+        budget = latest(by["all"]["error_budget_remaining"])
+        assert f"budget left {round(budget * 100, 1):g}%" in charts[1]["desc"], (charts[1]["desc"], budget)
+        # Another cluster's charts on request.
+        tab.eval(
+            "(() => { const s = document.getElementById('f-chart-cluster'); s.value = 'berlin';"
+            " s.dispatchEvent(new Event('change')); })()"
+        )
+        berlin = latest(by["berlin"]["error_budget_remaining"])
+        desc = tab.eval("document.querySelectorAll('figure svg desc')[1].textContent")
+        assert f"budget left {round(berlin * 100, 1):g}%" in desc, (desc, berlin)
+        tab.eval(
+            "(() => { const s = document.getElementById('f-chart-cluster'); s.value = 'all';"
+            " s.dispatchEvent(new Event('change')); })()"
+        )
+        png = tab.screenshot()
+        assert_not_blank(png, "merged detail page")
+        save(tmp_path, "status-page-merged.png", png)
+        outside = [u for u in tab.requests() if not (u.startswith(viewer.admin_url + "/") or u.startswith("data:"))]
+        assert not outside, outside
+        assert not tab.problems(), tab.problems()
+
+        # Prometheus out of reach: the page says why it has no numbers.
+        tab = browser.page()
+        tab.goto(f"{unreachable.admin_url}/slo/shop/availability")
+        shown = tab.wait_for(
+            "document.querySelector('main').textContent.includes('502') && document.querySelector('main').textContent"
+        )
+        assert "Could not load" in shown and "status_source" in shown, shown
     finally:
         browser.close()
 
@@ -258,4 +380,7 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
     r = get(unreachable, "/api/v1/slos")
     assert r.status_code == 502, r.text
     assert "status_source" in r.json()["error"] and "prometheus" in r.json()["error"], r.text
+    r = get(unreachable, "/api/v1/slos/shop/availability/history")
+    assert r.status_code == 502, r.text
+    assert "status_source" in r.json()["error"] and "query_range" in r.json()["error"], r.text
     assert get(unreachable, "/healthz").status_code == 200

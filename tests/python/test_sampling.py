@@ -15,6 +15,9 @@ span with its adjusted count, 2^56 / (2^56 - threshold):
    equal the kept spans times the adjusted count less the fraction carried (under 1).
 3. `adjusted_counts: false` counts the kept spans once; a sampler writing an unreadable
    threshold counts its spans once and `slotel_slo_invalid_tracestates_total` says why.
+
+The status page (headless Chromium) shows both counts where they differ: the list's
+Events cell and the detail page's cards, each holding the API's value.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from opentelemetry.sdk.trace._sampling_experimental import (
 )
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceState
 
+from cdp import Browser
 from slotel_harness import Slotel
 
 SLOS = """
@@ -216,6 +220,31 @@ def test_power_of_two_threshold_gives_the_unsampled_truth_exactly(server: Slotel
 
     raw = _entry(server, "availability-unadjusted")
     assert (raw["total"], raw["good"]) == (1000, good // 4), raw
+
+    # The status page shows the adjusted events and the spans received, where they differ.
+    browser = Browser.start(server.log_path.parent)
+    try:
+        tab = browser.page()
+        tab.goto(f"{server.admin_url}/")
+        tab.wait_for("document.querySelectorAll('#slos tbody tr').length > 0")
+        cells = tab.eval(
+            """Object.fromEntries([...document.querySelectorAll('#slos tbody tr[data-cluster="all"]')]
+              .map(tr => [tr.dataset.slo, [...tr.querySelectorAll('[data-field="total"], [data-field="raw_total"]')]
+                .map(c => [c.dataset.field, c.dataset.value, c.firstChild.textContent])]))"""
+        )
+        assert cells["availability"] == [["total", "4000", "4,000"], ["raw_total", "1000", "1,000 spans received"]], cells
+        # Without sampling (or with adjusted counts off) the counts agree: one number.
+        assert cells["availability-unadjusted"] == [["total", "1000", "1,000"]], cells
+        tab.goto(f"{server.admin_url}/slo/checkout/availability")
+        tab.wait_for("document.querySelector('.card[data-field=\"raw_total\"]') !== null")
+        cards = tab.eval(
+            "Object.fromEntries([...document.querySelectorAll('.card')].map(c => [c.dataset.field, [c.dataset.value, c.textContent]]))"
+        )
+        assert cards["total"] == ["4000", f"Events, adjusted (good / all){good:,} / 4,000"], cards
+        assert cards["raw_total"] == ["1000", f"Spans received (good / all){good // 4:,} / 1,000"], cards
+        assert not tab.problems(), tab.problems()
+    finally:
+        browser.close()
 
     # `/metrics` counts what the API counts.
     assert server.counter(

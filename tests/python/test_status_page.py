@@ -21,9 +21,7 @@ tests/python/test_status_page.py`).
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -32,7 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from cdp import Browser, png_pixels
+from cdp import Browser, assert_not_blank, save
 from slotel_harness import Slotel
 
 SHOP_SLOS = """
@@ -163,29 +161,6 @@ def browser(tmp_path):
     b = Browser.start(tmp_path)
     yield b
     b.close()
-
-
-def shots_dir(tmp_path: Path) -> list[Path]:
-    dirs = [tmp_path]
-    if os.environ.get("SLOTEL_SCREENSHOT_DIR"):
-        d = Path(os.environ["SLOTEL_SCREENSHOT_DIR"])
-        d.mkdir(parents=True, exist_ok=True)
-        dirs.append(d)
-    return dirs
-
-
-def save(tmp_path: Path, name: str, png: bytes) -> None:
-    for d in shots_dir(tmp_path):
-        (d / name).write_bytes(png)
-
-
-def assert_not_blank(png: bytes, what: str) -> None:
-    rows = png_pixels(png)
-    pixels = [p for row in rows[::4] for p in row[::4]]
-    background = max(set(pixels), key=pixels.count)
-    other = sum(1 for p in pixels if p != background) / len(pixels)
-    colours = len(set(pixels))
-    assert other > 0.03 and colours > 20, f"{what} looks blank: {other:.1%} non-background, {colours} colours"
 
 
 def entry_key(s: dict) -> tuple:

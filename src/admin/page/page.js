@@ -72,7 +72,15 @@ function sloRow(s, link) {
     cell(sliOf(s), pct(sliOf(s), 3), "num", "sli"),
     objectiveCell(s),
     BURN.map((w) => cell(s.burn_rate[w], rate(s.burn_rate[w]), "num" + (w === "5m" || w === "3d" ? " wide" : ""), "burn_rate." + w)),
-    cell(s.total, num(s.total), "num wide", "total"));
+    eventsCell(s));
+}
+// With sampling, `total` counts each span with its adjusted count and `raw_total` the
+// spans received: both are shown where they differ.
+function sampled(s) { return s.raw_total != null && s.raw_total !== s.total; }
+function eventsCell(s) {
+  const c = cell(s.total, num(s.total), "num wide", "total");
+  if (sampled(s)) c.append(el("div", { class: "group", "data-field": "raw_total", "data-value": String(s.raw_total) }, num(s.raw_total) + " spans received"));
+  return c;
 }
 function sloHead(caption) {
   const two = { scope: "col", rowspan: "2" };
@@ -176,15 +184,15 @@ function renderList() {
     .map((k) => (count[k] || 0) + " " + k.replace("_", " ")).join(" · ") + " (SLOs over all clusters)";
 }
 // Says where the numbers come from: the API's `source`.
-function showSource(data, detailView) {
+function showSource(data, hist) {
   document.getElementById("source").textContent = data.source === "prometheus"
     ? "Numbers are every replica's, read from Prometheus (slo.status_source)." +
-      (detailView ? " The charts over time show this replica's own history." : "")
+      (hist && hist.source === "prometheus" ? " So are the charts over time." : hist ? " The charts over time show this replica's own history." : "")
     : "Numbers are this slotel replica's own engine: with several replicas, each shows its share of the traffic.";
 }
 async function loadList() {
   const data = await getJSON("/api/v1/slos");
-  showSource(data, false);
+  showSource(data, null);
   slos = data.slos;
   if (!listBuilt) buildList();
   const uniq = (k) => [...new Set(slos.map((s) => s[k]))].sort();
@@ -230,7 +238,8 @@ function chart(caption, t, series, lines, fmt, floor) {
   const W = 600, H = 220, L = 64, R = 12, T = 10, B = 26;
   const id = "c" + (++chartSeq);
   const vals = series.flatMap((s) => s.values).filter((v) => v != null).concat(lines.map((l) => l.y));
-  let lo = Math.min(...vals), hi = Math.max(...vals);
+  // Nothing to draw yet (no points, no threshold): an empty 0–1 frame.
+  let lo = vals.length ? Math.min(...vals) : 0, hi = vals.length ? Math.max(...vals) : 1;
   if (floor != null) lo = Math.min(lo, floor);
   if (!(hi > lo)) { hi = (hi || 1) * 1.05 + 1e-9; lo = lo - (Math.abs(lo) || 1) * 0.05; }
   const pad = (hi - lo) * 0.08; hi += pad; if (floor == null || lo - pad >= floor) lo -= pad;
@@ -284,7 +293,12 @@ function windowsTable(entry) {
       ps.map((p) => cell(w.latency[p], secs(w.latency[p]))))))));
 }
 
-function renderDetail(def, entries, hist) {
+const NO_HISTORY = { series: [], alerts: [], objective: null, window: "", step_seconds: 0, window_step_seconds: 0 };
+// `hist` is the history, or an Error: the rest of the page is drawn and the charts' place
+// says why they are missing.
+function renderDetail(def, entries, histOrError) {
+  const failed = histOrError instanceof Error;
+  const hist = failed ? NO_HISTORY : histOrError;
   const all = entries.find((s) => s.cluster === "all" && !s.group) || entries[0];
   const clusters = hist.series.map((s) => s.cluster);
   if (!clusters.includes(chartCluster)) chartCluster = clusters[0] || "all";
@@ -294,17 +308,20 @@ function renderDetail(def, entries, hist) {
   const burnWindows = Object.keys(series.burn_rate).filter((w) => alertWindows.includes(w) || w === "5m");
   const thr = hist.alerts.map((a) => ({ y: a.factor, color: a.severity === "page" ? "var(--breaching)" : "var(--warning)", label: a.severity + " " + a.factor + "× (" + a.long_window + "/" + a.short_window + ")" }));
   const uniqThr = thr.filter((l, i) => thr.findIndex((m) => m.y === l.y) === i);
-  const charts = [
+  const charts = failed ? [] : [
     chart("SLI against the objective", t, [{ label: "SLI (" + hist.window + ")", values: series.sli }], [{ y: hist.objective, label: "objective " + pct(hist.objective, 3), color: "var(--breaching)" }], (v) => pct(v, 3)),
     chart("Error budget remaining", t, [{ label: "budget left", values: series.error_budget_remaining }], [{ y: 0, label: "exhausted", color: "var(--breaching)" }], (v) => pct(v, 1)),
     chart("Burn rates and alert thresholds", t, burnWindows.map((w) => ({ label: w, values: series.burn_rate[w] })), uniqThr, rate, 0),
   ];
   const ps = Object.keys(series.latency);
-  if (ps.length) charts.push(chart("Latency percentiles (" + hist.latency_window + " window)", t, ps.map((p) => ({ label: p, values: series.latency[p] })), [], secs, 0));
+  if (ps.length && !failed) charts.push(chart("Latency percentiles (" + hist.latency_window + " window)", t, ps.map((p) => ({ label: p, values: series.latency[p] })), [], secs, 0));
   const pick = el("select", { id: "f-chart-cluster" }, clusters.map((c) => el("option", { value: c }, c)));
   pick.value = chartCluster;
   pick.addEventListener("change", () => { chartCluster = pick.value; renderDetail(def, entries, hist); });
-  const res = "Recent points are " + hist.step_seconds + " s apart, older ones " + Math.round(hist.window_step_seconds / 3600) + " h apart; history is kept in memory since this replica started.";
+  const apart = "Recent points are " + hist.step_seconds + " s apart, older ones " + Math.round(hist.window_step_seconds / 3600) + " h apart; ";
+  const res = failed ? "" : hist.source === "prometheus"
+    ? apart + "read from Prometheus (the recordings slotel rules writes, from when they were loaded), the same on every replica."
+    : apart + "history is kept in memory since this replica started.";
   main.replaceChildren(...[
     el("p", {}, el("a", { href: "/" }, "← all SLOs")),
     def.description ? el("p", {}, def.description) : null,
@@ -315,18 +332,21 @@ function renderDetail(def, entries, hist) {
       el("div", { class: "card st-" + all.status, "data-field": "error_budget_remaining", "data-value": String(all.error_budget_remaining) }, "Budget left", el("b", {}, pct(all.error_budget_remaining, 1))),
       el("div", { class: "card", "data-field": "time_to_exhaustion_seconds", "data-value": String(all.time_to_exhaustion_seconds) },
         "Budget lasts", el("b", {}, all.time_to_exhaustion_seconds == null ? "not burning" : span(all.time_to_exhaustion_seconds))),
-      el("div", { class: "card", "data-field": "total", "data-value": String(all.total) }, "Events (good / all)", el("b", {}, num(all.good) + " / " + num(all.total)))),
+      el("div", { class: "card", "data-field": "total", "data-value": String(all.total) }, sampled(all) ? "Events, adjusted (good / all)" : "Events (good / all)", el("b", {}, num(all.good) + " / " + num(all.total))),
+      sampled(all) ? el("div", { class: "card", "data-field": "raw_total", "data-value": String(all.raw_total) }, "Spans received (good / all)", el("b", {}, num(all.raw_good) + " / " + num(all.raw_total))) : null),
     (all.adjustments || []).length ? el("p", { id: "adjustments" },
       "Budget adjustments (their events do not count toward the budget; alerts are held back while one is active): ",
       all.adjustments.map((m, i) => el("span", { "data-id": m.id, "data-active": String(m.active) },
-        (i ? "; " : "") + (m.active ? "active now: " : "next: ") + m.reason + " (" + m.range.start + " to " + m.range.end + ")"))) : null,
+        (i ? "; " : "") + (m.active ? "active now: " : "next: ") + m.reason + " (" + m.range.start + " to " + m.range.end
+          + (m.clusters ? ", in " + m.clusters.join(", ") + " only" : "") + ")"))) : null,
     el("p", {}, def.runbook_url ? el("a", { href: def.runbook_url, rel: "noreferrer" }, "Runbook") : "No runbook_url set.", " · ",
       el("a", { href: "/api/v1/slos/" + encodeURIComponent(def.service) + "/" + encodeURIComponent(def.name) }, "API (JSON)"),
       " · The Grafana dashboard that slotel rules generates has this SLO too."),
     el("h2", {}, "Over time"),
-    el("form", { class: "filters" }, el("label", {}, "Cluster", pick)),
-    el("p", { class: "note" }, res),
-    el("div", { class: "charts" }, charts),
+    failed ? null : el("form", { class: "filters" }, el("label", {}, "Cluster", pick)),
+    failed ? null : el("p", { class: "note" }, res),
+    failed ? el("p", { id: "charts-error", role: "alert" }, "Charts unavailable: " + histOrError.message)
+      : el("div", { class: "charts" }, charts),
     el("h2", {}, "By cluster and group"),
     el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "By cluster and group" },
       el("table", { id: "slos" }, ...sloHead(entries.length + " entries"), el("tbody", {}, entries.map((s) => sloRow(s, false))))),
@@ -344,8 +364,8 @@ async function detail(service, name) {
   let def = null;
   loop(async () => {
     def = def || await getJSON(base + "/definition");
-    const [one, hist] = await Promise.all([getJSON(base), getJSON(base + "/history")]);
-    showSource(one, true);
+    const [one, hist] = await Promise.all([getJSON(base), getJSON(base + "/history").catch((e) => e)]);
+    showSource(one, hist instanceof Error ? null : hist);
     const scroll = window.scrollY;
     renderDetail(def, one.slos, hist);
     window.scrollTo(0, scroll);

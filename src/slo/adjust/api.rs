@@ -51,6 +51,9 @@ pub struct Mark {
     pub active: bool,
     /// The active range, or the next one.
     pub range: Range,
+    /// The clusters it applies to; empty (left out): every cluster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<String>,
 }
 
 /// The adjustments of SLO `name` of `service` active at `now` or starting within 7 days.
@@ -69,6 +72,7 @@ pub fn marks(engine: &Engine, service: &str, name: &str, now: u64) -> Vec<Mark> 
                     start: rfc3339(s),
                     end: rfc3339(e),
                 },
+                clusters: a.doc.clusters.clone(),
             })
         })
         .collect()

@@ -1,5 +1,6 @@
 //! `adjustments:` in a native SLO file: a list next to `service` and `slos`, each applying
-//! to every SLO of the file's service or to those its `slos` names.
+//! to every SLO of the file's service or to those its `slos` names, in every cluster or in
+//! those its `clusters` names.
 //!
 //! ```yaml
 //! adjustments:
@@ -10,6 +11,7 @@
 //!     duration: 2h
 //!   - reason: datacenter migration
 //!     slos: [availability]
+//!     clusters: [seoul-prod]
 //!     start: 2026-12-10T22:00:00Z
 //!     end: 2026-12-11T01:00:00Z
 //! ```
@@ -72,6 +74,14 @@ pub(crate) fn decode(
             }
             Some(out)
         });
+        let clusters = f.opt(ctx, "clusters", |c, n, p| {
+            let items = c.seq(n, p)?;
+            let mut out = Vec::new();
+            for (j, s) in items.iter().enumerate() {
+                out.push(c.string(s, &format!("{p}[{j}]"))?);
+            }
+            Some(out)
+        });
         let field = |f: &mut Fields<'_>, ctx: &mut Ctx<'_>, key: &'static str| {
             f.opt(ctx, key, |c, n, p| c.string(n, p))
         };
@@ -95,6 +105,7 @@ pub(crate) fn decode(
             ),
             service: service.to_string(),
             slos: slos.unwrap_or_default(),
+            clusters: clusters.unwrap_or_default(),
             reason,
             start,
             end,

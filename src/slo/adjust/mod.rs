@@ -4,9 +4,12 @@
 //! Events that end inside an adjusted range are excluded entirely — from the windows, the
 //! budgets and burn rates, the lifetime counters (`slotel_slo_events_total`) and so the
 //! Prometheus recordings built on them — and counted in
-//! `slotel_slo_adjusted_events_total` instead. While a range is active,
-//! `slotel_slo_adjustment_active{slo, service}` is 1 and the generated burn-rate alerts
-//! are held back (`unless on (slo, service)` it).
+//! `slotel_slo_adjusted_events_total` instead. An adjustment applies to every cluster, or
+//! with `clusters` to those clusters' events only (the others, and so the rest of the
+//! `all` roll-up, still count). While a range is active,
+//! `slotel_slo_adjustment_active{slo, service, cluster}` is 1 for each cluster it applies
+//! to (and for `all` when it applies to every cluster), and the generated burn-rate alerts
+//! of those clusters are held back (`unless on (slo, service, cluster)` it).
 //!
 //! The engine applies adjustments when it records an event, by the event's own end time:
 //! a range that is known when its events arrive removes exactly those events. Already
@@ -33,6 +36,8 @@
 //!   adjustment of its service, whatever the rule's age.
 
 pub mod api;
+#[cfg(test)]
+mod cluster_tests;
 pub mod file;
 #[cfg(test)]
 mod metric_tests;
@@ -58,6 +63,8 @@ pub const MAX_LENGTH: Duration = Duration::from_secs(31 * 86_400);
 pub const MAX_TEXT: usize = 1_024;
 /// The most SLOs one adjustment names.
 pub const MAX_SLOS: usize = 64;
+/// The most clusters one adjustment names.
+pub const MAX_CLUSTERS: usize = 64;
 /// How far ahead the API lists upcoming occurrences.
 pub const UPCOMING: Duration = Duration::from_secs(7 * 86_400);
 
@@ -76,6 +83,9 @@ pub struct Doc {
     /// SLO names of the service; empty: every SLO of the service.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slos: Vec<String>,
+    /// Clusters whose events it excludes; empty: every cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<String>,
     /// Why (required).
     #[serde(default)]
     pub reason: String,
@@ -120,6 +130,8 @@ enum Schedule {
 pub struct Adjustment {
     pub doc: Doc,
     schedule: Schedule,
+    /// `doc.clusters`, shared by the ranges read from it; empty: every cluster.
+    clusters: Arc<[String]>,
 }
 
 fn nanos(t: Timestamp) -> u64 {
@@ -168,6 +180,18 @@ impl Adjustment {
         }
         for s in &doc.slos {
             text("slos", s, true)?;
+        }
+        if doc.clusters.len() > MAX_CLUSTERS {
+            return Err(format!("clusters lists more than {MAX_CLUSTERS} clusters"));
+        }
+        for c in &doc.clusters {
+            text("clusters", c, true)?;
+            if c == crate::slo::engine::state::ALL {
+                return Err(format!(
+                    "clusters: {c:?} is the roll-up of every cluster, not a cluster; leave \
+                     clusters out to adjust every cluster"
+                ));
+            }
         }
         let once = doc.start.is_some() || doc.end.is_some();
         let recurring = doc.rrule.is_some() || doc.dtstart.is_some() || doc.duration.is_some();
@@ -242,13 +266,24 @@ impl Adjustment {
                 Schedule::Recurring { recurrence, length }
             }
         };
-        Ok(Self { doc, schedule })
+        let clusters = Arc::from(doc.clusters.clone());
+        Ok(Self {
+            doc,
+            schedule,
+            clusters,
+        })
     }
 
     /// Whether it applies to SLO `name` of `service`.
     pub fn applies_to(&self, service: &str, name: &str) -> bool {
         self.doc.service == service
             && (self.doc.slos.is_empty() || self.doc.slos.iter().any(|s| s == name))
+    }
+
+    /// Whether it applies to the events of `cluster` (`all`: only when it applies to every
+    /// cluster).
+    pub fn applies_in(&self, cluster: &str) -> bool {
+        self.clusters.is_empty() || self.clusters.iter().any(|c| c == cluster)
     }
 
     /// Appends the ranges that overlap `[from, to)`, at most `limit`.
@@ -310,6 +345,29 @@ fn check_length(nanos: u64) -> Result<(), String> {
 /// Whether `t` is inside one of `ranges`.
 pub fn covers(ranges: &[(u64, u64)], t: u64) -> bool {
     ranges.iter().any(|(s, e)| t >= *s && t < *e)
+}
+
+/// The adjusted ranges of one SLO over a span of time, each with the clusters it applies
+/// to (empty: every cluster).
+#[derive(Debug, Clone, Default)]
+pub struct Ranges(Vec<(u64, u64, Arc<[String]>)>);
+
+impl Ranges {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether an event of `cluster` at `t` is in a range that applies to its cluster.
+    pub fn covers(&self, cluster: &str, t: u64) -> bool {
+        self.0.iter().any(|(s, e, clusters)| {
+            t >= *s && t < *e && (clusters.is_empty() || clusters.iter().any(|c| c == cluster))
+        })
+    }
+
+    /// The ranges, `[start, end)`, whatever their clusters.
+    pub fn times(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.0.iter().map(|(s, e, _)| (*s, *e))
+    }
 }
 
 /// The adjustments of the SLO files and of the API, by service, as the engine reads them;
@@ -380,22 +438,25 @@ impl Registry {
     }
 
     /// The adjusted ranges of SLO `name` of `service` that overlap `[from, to)`.
-    pub fn ranges(&self, service: &str, name: &str, from: u64, to: u64) -> Vec<(u64, u64)> {
+    pub fn ranges(&self, service: &str, name: &str, from: u64, to: u64) -> Ranges {
         let map = self
             .by_service
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let mut out = Vec::new();
+        let mut times = Vec::new();
         if let Some(list) = map.get(service) {
             for a in list.iter().filter(|a| a.applies_to(service, name)) {
-                a.ranges(from, to, RANGES_PER_READ, &mut out);
+                times.clear();
+                a.ranges(from, to, RANGES_PER_READ, &mut times);
+                out.extend(times.iter().map(|&(s, e)| (s, e, a.clusters.clone())));
             }
         }
-        out
+        Ranges(out)
     }
 
-    /// Whether an adjustment of SLO `name` of `service` is active at `now`.
+    /// Whether an adjustment of SLO `name` of `service` is active at `now`, in any cluster.
     pub fn active(&self, service: &str, name: &str, now: u64) -> bool {
         !self
             .ranges(service, name, now, now.saturating_add(1))

@@ -143,7 +143,7 @@ fn an_adjustment_removes_exactly_its_events_from_the_budget() {
     assert_eq!(marks[0].reason, "database failover drill");
     assert_eq!(marks[0].range.start, "2027-01-10T11:59:00Z");
     assert!(super::api::marks(&adjusted, "checkout", "latency", T0).is_empty());
-    let families = super::series::families(&adjusted);
+    let families = super::series::families(&adjusted, &adjusted.status());
     let active = &families[0];
     assert_eq!(active.name, "slotel_slo_adjustment_active");
     let value = |slo: &str| {

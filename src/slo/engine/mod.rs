@@ -509,7 +509,7 @@ impl Engine {
                     dropped.future += 1;
                     continue;
                 }
-                if !adjusted_ranges.is_empty() && crate::slo::adjust::covers(&adjusted_ranges, t) {
+                if !adjusted_ranges.is_empty() && adjusted_ranges.covers(facts.cluster(row), t) {
                     adjusted += 1;
                     continue;
                 }

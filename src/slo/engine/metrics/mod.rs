@@ -256,7 +256,7 @@ impl Engine {
         let mut plan = Plan::new(&loaded.slos);
         let now = self.clock.now_nanos();
         // Budget adjustments over the times the request may count at.
-        let adjusted: Vec<Vec<(u64, u64)>> = loaded
+        let adjusted: Vec<crate::slo::adjust::Ranges> = loaded
             .slos
             .iter()
             .map(|s| {

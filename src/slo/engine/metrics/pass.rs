@@ -46,7 +46,7 @@ pub(super) struct Pass<'a, 'p> {
     pub(super) budget: usize,
     /// Per SLO: the budget adjustments' ranges over `[oldest, newest]`, and the events
     /// they excluded (see [`crate::slo::adjust`]).
-    pub(super) adjusted: Vec<(Vec<(u64, u64)>, u64)>,
+    pub(super) adjusted: Vec<(crate::slo::adjust::Ranges, u64)>,
 }
 
 /// Where in a request the next pass resumes: indices of the resource, scope, metric and
@@ -142,7 +142,7 @@ impl Pass<'_, '_> {
                 continue;
             }
             if let Some((ranges, n)) = self.adjusted.get_mut(u.slo)
-                && crate::slo::adjust::covers(ranges, p.time)
+                && ranges.covers(&rcx.cluster, p.time)
             {
                 if counts_events {
                     *n = n.saturating_add(inc.events);
