@@ -364,6 +364,29 @@ const fn by_first() -> ([[u8; PER_FIRST]; 256], [u8; 256]) {
     (idx, n)
 }
 
+/// `START[c]`: an ASCII letter or digit.
+const ALNUM: u8 = 1;
+/// `START[c]`: a marking word starts with `c` (ASCII case-insensitively), and `c`
+/// starts a character.
+const MAY_START: u8 = 2;
+
+/// What `text_hint` asks of each byte, in one table.
+static START: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] |= ALNUM;
+        }
+        if BY_FIRST.1[b.to_ascii_lowercase() as usize] > 0 && !(b >= 0x80 && b < 0xC0) {
+            t[c] |= MAY_START;
+        }
+        c += 1;
+    }
+    t
+};
+
 /// The first two bytes (ASCII lowercased) of every marking word, as a set of 2¹⁶ bits:
 /// a place whose two bytes are not in it starts no word, so its words are not compared.
 static PAIRS: [u64; 1024] = pairs();
@@ -400,19 +423,16 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
     // The last (nearest) word wins: look from the end.
     for s in (0..win.len()).rev() {
         let c = win[s];
-        let first = usize::from(c.to_ascii_lowercase());
-        let count = usize::from(BY_FIRST.1[first]);
-        if count == 0 {
+        let k = START[usize::from(c)];
+        if k & MAY_START == 0 {
             continue;
         }
         // A word starts at a character start, not inside an ASCII word.
-        if (0x80..0xC0).contains(&c)
-            || (c.is_ascii_alphanumeric()
-                && s + from > 0
-                && b[s + from - 1].is_ascii_alphanumeric())
-        {
+        if k & ALNUM != 0 && s + from > 0 && START[usize::from(b[s + from - 1])] & ALNUM != 0 {
             continue;
         }
+        let first = usize::from(c.to_ascii_lowercase());
+        let count = usize::from(BY_FIRST.1[first]);
         let rest = &win[s..];
         // Every word has two bytes or more: no second byte, or a pair no word starts
         // with, and no word starts here.
@@ -557,7 +577,9 @@ mod tests {
         for s in (0..win.len()).rev() {
             let c = win[s];
             if (0x80..0xC0).contains(&c)
-                || (c.is_ascii_alphanumeric() && s + from > 0 && b[s + from - 1].is_ascii_alphanumeric())
+                || (c.is_ascii_alphanumeric()
+                    && s + from > 0
+                    && b[s + from - 1].is_ascii_alphanumeric())
             {
                 continue;
             }
@@ -585,7 +607,9 @@ mod tests {
             let cut: String = w.chars().take(w.chars().count().div_ceil(2)).collect();
             pieces.push(cut);
         }
-        for p in [" ", ": ", "=", "_", "-", "1", "42", "x", "은", "는", "번호", "가", "/", "."] {
+        for p in [
+            " ", ": ", "=", "_", "-", "1", "42", "x", "은", "는", "번호", "가", "/", ".",
+        ] {
             pieces.push(p.to_string());
         }
         let mut x = 0x2545_f491_4f6c_dd1du64;

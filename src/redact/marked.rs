@@ -410,7 +410,15 @@ mod tests {
             }
         }
         assert!(!ascii_final(b"d"));
-        for w in ["비밀번호", "패스워드", "비번", "시크릿", "토큰", "키", "x호"] {
+        for w in [
+            "비밀번호",
+            "패스워드",
+            "비번",
+            "시크릿",
+            "토큰",
+            "키",
+            "x호",
+        ] {
             assert!(korean_final(w.as_bytes()), "{w}");
         }
         for w in ["암호화", "번호가", "ab", "호x", ""] {

@@ -187,14 +187,33 @@ mod tests {
     #[test]
     fn decodes_as_a_byte_at_a_time_would() {
         let pieces = [
-            "%", "%4", "%40", "%2B", "%ED%95%9C", "%FF", "%e", "+", "++", "=", "a", "1", ".",
-            "한", " ", "&", "%%", "kim", "010",
+            "%",
+            "%4",
+            "%40",
+            "%2B",
+            "%ED%95%9C",
+            "%FF",
+            "%e",
+            "+",
+            "++",
+            "=",
+            "a",
+            "1",
+            ".",
+            "한",
+            " ",
+            "&",
+            "%%",
+            "kim",
+            "010",
         ];
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut decoded = 0;
         for _ in 0..50_000 {
             let mut s = String::new();
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             for k in 0..(x >> 60) {
                 s.push_str(pieces[(x >> (k * 4 % 56)) as usize % pieces.len()]);
             }
