@@ -364,6 +364,57 @@ const fn by_first() -> ([[u8; PER_FIRST]; 256], [u8; 256]) {
     (idx, n)
 }
 
+/// `START[c]`: an ASCII letter or digit.
+const ALNUM: u8 = 1;
+/// `START[c]`: a marking word starts with `c` (ASCII case-insensitively), and `c`
+/// starts a character.
+const MAY_START: u8 = 2;
+
+/// What `text_hint` asks of each byte, in one table.
+static START: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] |= ALNUM;
+        }
+        if BY_FIRST.1[b.to_ascii_lowercase() as usize] > 0 && !(b >= 0x80 && b < 0xC0) {
+            t[c] |= MAY_START;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// The first two bytes (ASCII lowercased) of every marking word, as a set of 2¹⁶ bits:
+/// a place whose two bytes are not in it starts no word, so its words are not compared.
+static PAIRS: [u64; 1024] = pairs();
+
+const fn pairs() -> [u64; 1024] {
+    let mut set = [0u64; 1024];
+    let mut i = 0;
+    while i < WORDS.len() {
+        let w = WORDS[i].0.as_bytes();
+        // A word of one byte would start at a place with no second byte: fails the build.
+        assert!(w.len() >= 2);
+        let p = pair(w[0], w[1]);
+        set[p / 64] |= 1 << (p % 64);
+        i += 1;
+    }
+    set
+}
+
+const fn pair(a: u8, b: u8) -> usize {
+    (a.to_ascii_lowercase() as usize) << 8 | b.to_ascii_lowercase() as usize
+}
+
+/// Whether a marking word may start with bytes `a`, `b` (ASCII case-insensitively).
+fn starts_pair(a: u8, b: u8) -> bool {
+    let p = pair(a, b);
+    PAIRS[p / 64] & (1 << (p % 64)) != 0
+}
+
 /// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before
 /// `at` and ends before it (0: none).
 pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
@@ -372,20 +423,22 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
     // The last (nearest) word wins: look from the end.
     for s in (0..win.len()).rev() {
         let c = win[s];
-        let first = usize::from(c.to_ascii_lowercase());
-        let count = usize::from(BY_FIRST.1[first]);
-        if count == 0 {
+        let k = START[usize::from(c)];
+        if k & MAY_START == 0 {
             continue;
         }
         // A word starts at a character start, not inside an ASCII word.
-        if (0x80..0xC0).contains(&c)
-            || (c.is_ascii_alphanumeric()
-                && s + from > 0
-                && b[s + from - 1].is_ascii_alphanumeric())
-        {
+        if k & ALNUM != 0 && s + from > 0 && START[usize::from(b[s + from - 1])] & ALNUM != 0 {
             continue;
         }
+        let first = usize::from(c.to_ascii_lowercase());
+        let count = usize::from(BY_FIRST.1[first]);
         let rest = &win[s..];
+        // Every word has two bytes or more: no second byte, or a pair no word starts
+        // with, and no word starts here.
+        if !rest.get(1).is_some_and(|&d| starts_pair(c, d)) {
+            continue;
+        }
         for &i in &BY_FIRST.0[first][..count] {
             let (w, hint, whole) = WORDS[usize::from(i)];
             let w = w.as_bytes();
@@ -515,6 +568,71 @@ mod tests {
         assert_eq!(h("nothing here at all "), 0);
         // Farther than the window: no hint.
         assert_eq!(h("dob                                            "), 0);
+    }
+
+    /// `text_hint` without the pair filter: every word compared at every place.
+    fn text_hint_plain(b: &[u8], at: usize) -> Hint {
+        let from = at.saturating_sub(WINDOW);
+        let win = &b[from..at.min(b.len())];
+        for s in (0..win.len()).rev() {
+            let c = win[s];
+            if (0x80..0xC0).contains(&c)
+                || (c.is_ascii_alphanumeric()
+                    && s + from > 0
+                    && b[s + from - 1].is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            for &(w, hint, whole) in WORDS {
+                let rest = &win[s..];
+                let w = w.as_bytes();
+                if rest.len() >= w.len()
+                    && rest[..w.len()].eq_ignore_ascii_case(w)
+                    && !(whole && rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic))
+                {
+                    return hint;
+                }
+            }
+        }
+        0
+    }
+
+    #[test]
+    fn the_pair_filter_changes_no_hint() {
+        // Marking words (also capitalised and cut short), pieces of them and of other
+        // words, separators, digits and Korean syllables, glued at random.
+        let mut pieces: Vec<String> = WORDS.iter().map(|w| w.0.to_string()).collect();
+        for (w, _, _) in WORDS {
+            pieces.push(w.to_ascii_uppercase());
+            let cut: String = w.chars().take(w.chars().count().div_ceil(2)).collect();
+            pieces.push(cut);
+        }
+        for p in [
+            " ", ": ", "=", "_", "-", "1", "42", "x", "은", "는", "번호", "가", "/", ".",
+        ] {
+            pieces.push(p.to_string());
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(next() % 12) {
+                s.push_str(&pieces[next() as usize % pieces.len()]);
+            }
+            let b = s.as_bytes();
+            for at in 0..=b.len() {
+                let want = text_hint_plain(b, at);
+                assert_eq!(text_hint(b, at), want, "{s:?} at {at}");
+                hits += usize::from(want != 0);
+            }
+        }
+        assert!(hits > 10_000, "{hits}");
     }
 
     #[test]

@@ -387,6 +387,34 @@ fn phone_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
     }
 }
 
+/// The IPv4 pattern `\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b`: one path. A run of digits is
+/// taken whole (a shorter take leaves a digit where `.` or `\b` must be), so the match
+/// is four runs of one to three digits joined by single dots, the last one followed by
+/// a byte that is not a word byte (or the end of `b`).
+fn ipv4_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
+    if !word_starts(b, p) {
+        return Some(None);
+    }
+    let mut pos = p;
+    for octet in 0..4 {
+        let run = pos;
+        while pos - run < 4 && digit_before(b, pos, hi) {
+            pos += 1;
+        }
+        if !(1..=3).contains(&(pos - run)) {
+            return Some(None);
+        }
+        if octet < 3 {
+            if !(pos < hi && b.get(pos) == Some(&b'.')) {
+                return Some(None);
+            }
+            pos += 1;
+        }
+    }
+    let ok = !b.get(pos).is_some_and(|&c| is_word(c));
+    Some(ok.then_some(pos))
+}
+
 /// One multi-pattern regex and what each of its patterns is.
 struct Group {
     re: meta::Regex,
@@ -464,6 +492,7 @@ impl Detectors {
                 (CARD, [Kind::Builtin(PiiType::CreditCard)]) => Some(card_match),
                 (RESIDENT, [Kind::Resident]) => Some(resident_match),
                 (PHONE, [Kind::Builtin(PiiType::Phone)]) => Some(phone_match),
+                (IPV4, [Kind::Builtin(PiiType::Ipv4)]) => Some(ipv4_match),
                 _ => None,
             };
             groups.push(Group {
@@ -924,14 +953,15 @@ mod tests {
 
     #[test]
     fn hand_matchers_are_their_patterns() {
-        let hands: [(PiiType, Hand); 3] = [
+        let hands: [(PiiType, Hand); 4] = [
             (PiiType::CreditCard, card_match),
             (PiiType::KrRrn, resident_match),
             (PiiType::Phone, phone_match),
+            (PiiType::Ipv4, ipv4_match),
         ];
-        let pieces: [&str; 20] = [
+        let pieces: [&str; 24] = [
             "0", "1", "5", "8", "2", "3", " ", "-", ".", "(", ")", "+", "a", "_", "가", "  ",
-            "1588-", "010-", "900101-", "4111 ",
+            "1588-", "010-", "900101-", "4111 ", "10.", "192.168.", "7.", "1.2.3.",
         ];
         for (ty, hand) in hands {
             let pattern = BUILTIN

@@ -63,10 +63,10 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
     let mut i = 0;
     while i < b.len() {
         // The next run of spaces or tabs (most bytes are neither).
-        let Some(at) = memchr::memchr2(b' ', b'\t', &b[i..]) else {
+        let Some(at) = next_space(b, i) else {
             break;
         };
-        i += at;
+        i = at;
         let ws = i;
         while i < b.len() && space(b[i]) {
             i += 1;
@@ -107,6 +107,16 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
     }
 }
 
+/// The first space or tab at or after `i`. Most words are short: their bytes are read
+/// one by one, and `memchr` takes over past the first 16.
+fn next_space(b: &[u8], i: usize) -> Option<usize> {
+    let near = b.len().min(i + 16);
+    if let Some(p) = b[i..near].iter().position(|&c| space(c)) {
+        return Some(i + p);
+    }
+    memchr::memchr2(b' ', b'\t', &b[near..]).map(|p| near + p)
+}
+
 /// Whether `b` (the text before the spaces) may end with a marking word: its last two
 /// bytes (after a `:` or `=`) are those of one (`rd` of `password`, `en` of `token`,
 /// `is` of `password is`, …), or its last syllable is the last of a Korean one (`호` of
@@ -132,33 +142,55 @@ fn may_end_marker(b: &[u8]) -> bool {
     ascii_final(b)
 }
 
+/// The last syllables of the Korean marking words (three UTF-8 bytes each).
+const KOREAN_FINALS: [&str; 6] = ["호", "드", "번", "릿", "큰", "키"];
+
+/// [`KOREAN_FINALS`] as byte triples, compared three bytes at once.
+static KOREAN_FINAL_BYTES: [[u8; 3]; 6] = {
+    let mut t = [[0u8; 3]; 6];
+    let mut i = 0;
+    while i < KOREAN_FINALS.len() {
+        let s = KOREAN_FINALS[i].as_bytes();
+        t[i] = [s[0], s[1], s[2]];
+        i += 1;
+    }
+    t
+};
+
 /// The last syllables of the Korean marking words.
 fn korean_final(b: &[u8]) -> bool {
-    ["호", "드", "번", "릿", "큰", "키"]
-        .iter()
-        .any(|s| b.ends_with(s.as_bytes()))
+    let [.., x, y, z] = b else {
+        return false;
+    };
+    KOREAN_FINAL_BYTES.contains(&[*x, *y, *z])
 }
 
-/// The last two letters of the English marking words (and of `is`, `was`).
+/// The last two letters of the English marking words (and of `is`, `was`), lowercase.
+const ASCII_FINALS: [&[u8; 2]; 12] = [
+    b"rd", b"wd", b"pw", b"se", b"de", b"et", b"en", b"ey", b"al", b"ls", b"is", b"as",
+];
+
+/// [`ASCII_FINALS`] as a table: bit `z - 'a'` of entry `y - 'a'`.
+static ASCII_FINAL_BITS: [u32; 26] = {
+    let mut t = [0u32; 26];
+    let mut i = 0;
+    while i < ASCII_FINALS.len() {
+        let [y, z] = *ASCII_FINALS[i];
+        t[(y - b'a') as usize] |= 1 << (z - b'a');
+        i += 1;
+    }
+    t
+};
+
+/// Whether `b` ends with the last two letters of an English marking word.
 fn ascii_final(b: &[u8]) -> bool {
     let [.., y, z] = b else {
         return false;
     };
-    matches!(
-        [y.to_ascii_lowercase(), z.to_ascii_lowercase()],
-        [b'r', b'd']
-            | [b'w', b'd']
-            | [b'p', b'w']
-            | [b's', b'e']
-            | [b'd', b'e']
-            | [b'e', b't']
-            | [b'e', b'n']
-            | [b'e', b'y']
-            | [b'a', b'l']
-            | [b'l', b's']
-            | [b'i', b's']
-            | [b'a', b's']
-    )
+    // `| 0x20` lowercases a letter; other bytes land outside `a..=z`, or on a letter
+    // only when they were one.
+    let (y, z) = ((y | 0x20).wrapping_sub(b'a'), (z | 0x20).wrapping_sub(b'a'));
+    y < 26 && z < 26 && ASCII_FINAL_BITS[usize::from(y)] & (1 << z) != 0
 }
 
 /// The marking word that ends `b` (the text before the spaces), if any.
@@ -367,6 +399,42 @@ fn key_like(v: &[u8], aws: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn final_tables_are_their_lists() {
+        for y in 0..=255u8 {
+            for z in 0..=255u8 {
+                let pair = [y.to_ascii_lowercase(), z.to_ascii_lowercase()];
+                let want = ASCII_FINALS.iter().any(|f| **f == pair);
+                assert_eq!(ascii_final(&[b'x', y, z]), want, "{y} {z}");
+            }
+        }
+        assert!(!ascii_final(b"d"));
+        for w in [
+            "비밀번호",
+            "패스워드",
+            "비번",
+            "시크릿",
+            "토큰",
+            "키",
+            "x호",
+        ] {
+            assert!(korean_final(w.as_bytes()), "{w}");
+        }
+        for w in ["암호화", "번호가", "ab", "호x", ""] {
+            let want = KOREAN_FINALS.iter().any(|f| w.ends_with(f));
+            assert_eq!(korean_final(w.as_bytes()), want, "{w}");
+        }
+    }
+
+    #[test]
+    fn next_space_is_the_first_blank() {
+        let s = b"a\tb cccccccccccccccccccccccccccccc\td  e";
+        for i in 0..=s.len() {
+            let want = s[i..].iter().position(|&c| space(c)).map(|p| i + p);
+            assert_eq!(next_space(s, i), want, "{i}");
+        }
+    }
 
     fn marker(s: &str) -> Option<Marker> {
         marker_before(s.as_bytes())

@@ -67,27 +67,32 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
     for ascii_only in [false, true] {
         let mut bytes = Vec::with_capacity(b.len());
         let mut from = Vec::with_capacity(b.len() + 1);
+        // Bytes other than `%` and `+` are copied as they are, a run at a time.
         let mut i = 0;
-        while i < b.len() {
-            match escape(i) {
+        for p in memchr::memchr2_iter(b'%', b'+', b) {
+            if p < i {
+                continue;
+            }
+            bytes.extend_from_slice(&b[i..p]);
+            from.extend(i..p);
+            from.push(p);
+            match escape(p) {
                 Some(v) if !ascii_only || v < 0x80 => {
                     bytes.push(v);
-                    from.push(i);
-                    i += 3;
+                    i = p + 3;
                 }
-                _ if form_space(b, i, form) => {
+                _ if form_space(b, p, form) => {
                     bytes.push(b' ');
-                    from.push(i);
-                    i += 1;
+                    i = p + 1;
                 }
                 _ => {
-                    bytes.push(b[i]);
-                    from.push(i);
-                    i += 1;
+                    bytes.push(b[p]);
+                    i = p + 1;
                 }
             }
         }
-        from.push(b.len());
+        bytes.extend_from_slice(&b[i..]);
+        from.extend(i..=b.len());
         if let Ok(text) = String::from_utf8(bytes) {
             return Some(Decoded { text, from });
         }
@@ -140,6 +145,83 @@ mod tests {
         assert!(decode("tel=+82-10-1234-5678").is_none());
         assert!(decode("lang=C++").is_none());
         assert!(decode("4111+1111").is_none());
+    }
+
+    /// `decode`'s result worked out a byte at a time: (text, `from`).
+    fn decode_bytewise(s: &str) -> Option<(String, Vec<usize>)> {
+        let b = s.as_bytes();
+        let form = b.contains(&b'+') && b.contains(&b'=');
+        let escape = |i: usize| -> Option<u8> {
+            if b.get(i) != Some(&b'%') {
+                return None;
+            }
+            Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
+        };
+        if !(0..b.len()).any(|i| escape(i).is_some() || form_space(b, i, form)) {
+            return None;
+        }
+        for ascii_only in [false, true] {
+            let (mut bytes, mut from) = (Vec::new(), Vec::new());
+            let mut i = 0;
+            while i < b.len() {
+                from.push(i);
+                match escape(i) {
+                    Some(v) if !ascii_only || v < 0x80 => {
+                        bytes.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    _ if form_space(b, i, form) => bytes.push(b' '),
+                    _ => bytes.push(b[i]),
+                }
+                i += 1;
+            }
+            from.push(b.len());
+            if let Ok(text) = String::from_utf8(bytes) {
+                return Some((text, from));
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn decodes_as_a_byte_at_a_time_would() {
+        let pieces = [
+            "%",
+            "%4",
+            "%40",
+            "%2B",
+            "%ED%95%9C",
+            "%FF",
+            "%e",
+            "+",
+            "++",
+            "=",
+            "a",
+            "1",
+            ".",
+            "한",
+            " ",
+            "&",
+            "%%",
+            "kim",
+            "010",
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut decoded = 0;
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for k in 0..(x >> 60) {
+                s.push_str(pieces[(x >> (k * 4 % 56)) as usize % pieces.len()]);
+            }
+            let got = decode(&s).map(|d| (d.text, d.from));
+            assert_eq!(got, decode_bytewise(&s), "{s:?}");
+            decoded += usize::from(got.is_some());
+        }
+        assert!(decoded > 5_000, "{decoded}");
     }
 
     #[test]

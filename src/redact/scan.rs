@@ -62,6 +62,21 @@ const fn classes() -> [u8; 256] {
 
 static CLASS: [u8; 256] = classes();
 
+/// The longest word before the `_` or `-` of a vendor prefix (`sq0atp` of `sq0atp-`).
+const PREFIX_WORD: usize = longest_prefix_word();
+
+const fn longest_prefix_word() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < VENDOR_PREFIXES.len() {
+        if VENDOR_PREFIXES[i].len() - 1 > n {
+            n = VENDOR_PREFIXES[i].len() - 1;
+        }
+        i += 1;
+    }
+    n
+}
+
 /// The block holding `b[from]` (`skip::block_from`) and, in it, the bytes at or after
 /// `from` the pass looks at (`skip::ScanMask::wanted`): `@ : = -` anywhere, a digit, a
 /// capital or `e g x b` where a word starts.
@@ -329,11 +344,18 @@ impl Scan {
     /// A `_` or `-` at `q`: a vendor key whose prefix ends there starts at the word
     /// start before it (`sk_live_…`, `npm_…`, `pypi-…`).
     fn prefixed(&mut self, b: &[u8], q: usize) {
-        let w = q - b[..q]
+        // Every prefix is at most `PREFIX_WORD` letters and digits before its `_` or
+        // `-`: a longer word (a hex id before a UUID's `-`) is not read to its start.
+        let n = b[..q]
             .iter()
             .rev()
+            .take(PREFIX_WORD + 1)
             .take_while(|c| c.is_ascii_alphanumeric())
             .count();
+        if n > PREFIX_WORD {
+            return;
+        }
+        let w = q - n;
         if w == q || (w > 0 && (CLASS[usize::from(b[w - 1])] & WORD != 0 || b[w - 1] == b'-')) {
             return;
         }
