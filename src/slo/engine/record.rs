@@ -170,3 +170,153 @@ impl SloState {
         group.record_spans(spans, &bounds);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slo::engine::calendar::Calendar;
+    use crate::slo::engine::window::{WindowSpec, windows_for, windows_for_calendar};
+    use crate::slo::spec::CalendarUnit;
+
+    const S: u64 = 1_000_000_000;
+    const T0: u64 = 1_800_000_000 * S;
+
+    /// Everything a group holds that a query can read, buckets sorted.
+    fn contents(g: &GroupState) -> String {
+        let rings: Vec<_> = g
+            .rings
+            .iter()
+            .map(|r| {
+                let mut slots = r.export();
+                slots.sort();
+                for s in &mut slots {
+                    s.3.sort();
+                }
+                slots
+            })
+            .collect();
+        format!(
+            "{rings:?} {:?} {:?} {:?} {:?}",
+            g.lifetime,
+            g.native,
+            g.classic,
+            g.sampled.as_ref().map(|s| s.export())
+        )
+    }
+
+    fn state(windows: Vec<WindowSpec>) -> SloState {
+        SloState::new(windows, 2, None, false, vec![100_000_000, 300_000_000])
+    }
+
+    /// Requests of random spans: mostly in the last few seconds, some late (up to the
+    /// allowed lateness and past a whole finest ring), some ahead, some in a second
+    /// cluster, and — past `max_groups` — a third cluster that overflows.
+    fn requests(rng: &mut fastrand::Rng) -> Vec<Vec<(GroupKey, SpanEvent)>> {
+        let clusters = ["a", "b", "c"];
+        (0..60u64)
+            .map(|i| {
+                let now = T0 + i * 7 * S;
+                (0..rng.usize(1..200))
+                    .map(|_| {
+                        let t = match rng.u8(..10) {
+                            0 => now.saturating_sub(rng.u64(..400 * S)),
+                            1 => now + rng.u64(..60 * S),
+                            _ => now.saturating_sub(rng.u64(..5 * S)),
+                        };
+                        let key = GroupKey {
+                            cluster: clusters[rng.usize(..if i < 30 { 2 } else { 3 })].into(),
+                            extra: Vec::new(),
+                        };
+                        let nanos = match rng.u8(..20) {
+                            0 => 0,
+                            1 => rng.u64(..2 * 3_600 * S),
+                            _ => rng.u64(1_000..2 * S),
+                        };
+                        let event = SpanEvent {
+                            t,
+                            good: rng.u8(..10) > 0,
+                            latency: Latency::of(nanos),
+                        };
+                        (key, event)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn batched_equals_one_by_one(windows: Vec<WindowSpec>, seed: u64) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut one = state(windows.clone());
+        let mut batched = state(windows);
+        for request in requests(&mut rng) {
+            for (key, s) in &request {
+                one.record_weighted(key, s.t, s.good, Some(s.latency.nanos), 1.0);
+            }
+            // As the engine does: consecutive spans of one group together.
+            let mut start = 0;
+            while start < request.len() {
+                let key = &request[start].0;
+                let len = request[start..]
+                    .iter()
+                    .position(|(k, _)| k != key)
+                    .unwrap_or(request.len() - start);
+                let spans: Vec<SpanEvent> = request[start..start + len]
+                    .iter()
+                    .map(|(_, s)| *s)
+                    .collect();
+                batched.record_spans(key, &spans);
+                start += len;
+            }
+        }
+        assert_eq!(one.overflowed, batched.overflowed);
+        assert!(one.overflowed > 0);
+        let mut keys: Vec<_> = one.groups.keys().cloned().collect();
+        keys.sort();
+        let mut other: Vec<_> = batched.groups.keys().cloned().collect();
+        other.sort();
+        assert_eq!(keys, other);
+        for key in &keys {
+            assert_eq!(
+                contents(&one.groups[key]),
+                contents(&batched.groups[key]),
+                "{key:?}"
+            );
+        }
+        // And what queries read from it: every window at a few times.
+        for now in [T0, T0 + 200 * S, T0 + 420 * S, T0 + 3_600 * S] {
+            for i in 0..one.windows.len() {
+                assert_eq!(
+                    one.all_counts(None, i, now),
+                    batched.all_counts(None, i, now)
+                );
+                assert_eq!(
+                    one.all_latency(None, i, now)
+                        .quantiles(&[0.5, 0.9, 0.99, 1.0]),
+                    batched
+                        .all_latency(None, i, now)
+                        .quantiles(&[0.5, 0.9, 0.99, 1.0])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn recording_a_run_at_once_equals_recording_its_spans_one_by_one() {
+        for seed in 0..3 {
+            batched_equals_one_by_one(windows_for(30 * 86_400), seed);
+        }
+    }
+
+    #[test]
+    fn windows_whose_slots_do_not_line_up_with_the_finest_are_exact_too() {
+        // A 100 s SLO window has slots of 3.33 s, which cut the finest ring's 10 s slots;
+        // a calendar month's slots are local days (looked up, not divided).
+        for seed in 0..2 {
+            batched_equals_one_by_one(windows_for(100), seed);
+            batched_equals_one_by_one(
+                windows_for_calendar(Calendar::new(CalendarUnit::Month, "Asia/Kathmandu")),
+                seed,
+            );
+        }
+    }
+}
