@@ -66,10 +66,11 @@ fn receiver(rt: &tokio::runtime::Runtime, auth: bool) -> (Arc<Receiver>, Vec<Pip
     let pipelines: Vec<Pipeline> = Signal::ALL
         .iter()
         .map(|s| {
+            let slots = slotel::pipeline::decode_slots(1);
             Pipeline::start(
                 *s,
                 1 << 30,
-                slotel::pipeline::decode_slots(1),
+                slots,
                 Vec::new(),
                 vec![nop.clone()],
                 metrics.clone(),
