@@ -5,12 +5,22 @@
 //! Inputs come from the load generator (seed 42) with its default content: 3 clusters, 5
 //! services. Run: `cargo bench --bench slo_engine`. The memory figure is printed once, as
 //! `memory: …`, before the timings.
+//!
+//! For instruction counts (`valgrind --tool=callgrind`, which load on the machine does not
+//! move), `SLO_ENGINE_PASSES=N` skips criterion and records N requests the same way, with
+//! the SLO files of `SLO_ENGINE_FILES` (a glob; none: no SLOs), then prints the spans
+//! recorded and the status's total events (so a change cannot skip work unnoticed):
+//!
+//! ```sh
+//! SLO_ENGINE_PASSES=400 SLO_ENGINE_FILES='benches/slo/five/*.yaml' \
+//!     valgrind --tool=callgrind target/release/deps/slo_engine-* --bench
+//! ```
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use slotel::loadgen::{ContentOpts, generate};
 use slotel::slo::engine::{Engine, EngineConfig, ManualClock};
@@ -130,9 +140,49 @@ fn benches(c: &mut Criterion) {
     record(c);
 }
 
+/// `SLO_ENGINE_PASSES=N`: N requests through the record path, without criterion.
+fn fixed_passes(passes: u64) {
+    let set = match std::env::var("SLO_ENGINE_FILES") {
+        Ok(glob) if !glob.is_empty() => match slotel::slo::spec::load(&[glob], false) {
+            Ok(set) => set,
+            Err(e) => panic!("SLO_ENGINE_FILES: {e}"),
+        },
+        _ => SloSet::default(),
+    };
+    let slos = set.slos.len();
+    let clock = Arc::new(ManualClock::new(T0));
+    let engine = Engine::new(EngineConfig::default(), clock.clone(), set);
+    let mut rng = fastrand::Rng::with_seed(42);
+    let mut reqs: Vec<_> = (0..16).map(|_| request(&mut rng, T0)).collect();
+    for i in 1..=passes {
+        clock.set(T0 + i * 100_000_000);
+        let req = &mut reqs[(i % 16) as usize];
+        shift(req, 100_000_000 * 16 * u64::from(i > 16));
+        engine.record_spans(black_box(req), None);
+    }
+    let events: u64 = engine
+        .status()
+        .iter()
+        .filter(|s| s.cluster == "all")
+        .map(|s| s.total)
+        .sum();
+    println!("{passes} requests of {SPANS} spans, {slos} SLOs: {events} events in the SLO windows");
+}
+
+fn main() {
+    if let Some(passes) = std::env::var("SLO_ENGINE_PASSES")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        fixed_passes(passes);
+        return;
+    }
+    group();
+    Criterion::default().configure_from_args().final_summary();
+}
+
 criterion_group! {
     name = group;
     config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     targets = benches
 }
-criterion_main!(group);

@@ -129,7 +129,11 @@ fn decode_sealed(bytes: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
 
 impl SparseHist {
     pub fn record(&mut self, nanos: u64, count: u64) {
-        let key = bucket_of(nanos);
+        self.record_key(bucket_of(nanos), count);
+    }
+
+    /// Records `count` latencies in the bucket whose key is `key` ([`bucket_of`]).
+    pub fn record_key(&mut self, key: u64, count: u64) {
         match self {
             SparseHist::Open(map) => {
                 let c = map.entry(key).or_insert(0);

@@ -13,6 +13,7 @@
 //! - `slices.rs`: timeslice budgeting (good slices / elapsed slices).
 //! - `sampled.rs`: spans counted with their adjusted count (probability sampling), raw
 //!   span counts.
+//! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
@@ -41,6 +42,7 @@ pub mod metrics;
 pub mod native;
 #[cfg(test)]
 mod period_tests;
+pub mod record;
 #[cfg(test)]
 mod rollup_tests;
 pub mod sampled;
@@ -463,6 +465,10 @@ impl Engine {
         let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
         let end = facts.end_time_unix_nano();
         let duration = facts.duration_nanos();
+        // Spans of the current group not yet recorded (spans counting 1): recorded together
+        // when the group changes, before the lock is let go, and at the end.
+        let mut pending: Vec<record::SpanEvent> = Vec::new();
+        let mut latencies = record::Latencies::new(facts.len());
         for slo in &loaded.slos {
             let Sli::Spans(sli) = &slo.spec.sli else {
                 continue;
@@ -493,6 +499,8 @@ impl Engine {
             };
             for row in 0..facts.len() {
                 if row > 0 && row % SPAN_CHUNK == 0 {
+                    state.record_spans(&key, &pending);
+                    pending.clear();
                     drop(state);
                     self.turnstile.let_readers_through();
                     state = slo.state();
@@ -517,22 +525,44 @@ impl Engine {
                 let good = !is_bad && threshold.is_none_or(|th| duration[row] <= th);
                 let cluster = facts.cluster(row);
                 if key.cluster != cluster {
+                    state.record_spans(&key, &pending);
+                    pending.clear();
                     key.cluster = cluster.to_string();
                 }
                 if !slo.spec.group_by.is_empty() {
-                    key.extra = slo
+                    let extra: Vec<String> = slo
                         .spec
                         .group_by
                         .iter()
                         .map(|a| facts.attr_string(a, row).unwrap_or_default())
                         .collect();
+                    if extra != key.extra {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        key.extra = extra;
+                    }
                 }
-                let weight = weights.map_or(1.0, |w| w[row]);
-                let n = state.record_weighted(&key, t, good, Some(duration[row]), weight);
+                let n = match weights {
+                    None => {
+                        pending.push(record::SpanEvent {
+                            t,
+                            good,
+                            latency: latencies.get(row, duration[row]),
+                        });
+                        1
+                    }
+                    Some(w) => {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        state.record_weighted(&key, t, good, Some(duration[row]), w[row])
+                    }
+                };
                 if let Some(log) = log.as_deref_mut() {
                     log.span_n(&key, t, good, duration[row], n);
                 }
             }
+            state.record_spans(&key, &pending);
+            pending.clear();
             drop(state);
             if let Some(log) = log.as_deref_mut() {
                 log.dropped(dropped);

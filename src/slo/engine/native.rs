@@ -15,6 +15,24 @@ pub const SCHEMA: i32 = 8;
 /// about −7 700 to 3 000.
 const INDEX_LIMIT: i32 = 10_000;
 
+/// A latency in seconds and its bucket at [`SCHEMA`] (`None`: a duration of zero), found
+/// once per span for every SLO that records it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub seconds: f64,
+    pub index: Option<i32>,
+}
+
+impl Bucket {
+    pub fn of(nanos: u64) -> Self {
+        let seconds = nanos as f64 / 1e9;
+        Self {
+            seconds,
+            index: (nanos != 0).then(|| bucket_index(seconds, SCHEMA)),
+        }
+    }
+}
+
 /// Cumulative latency histogram of one group.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NativeHist {
@@ -45,15 +63,18 @@ pub fn downscale_index(i: i32, from: i32, to: i32) -> i32 {
 
 impl NativeHist {
     pub fn record(&mut self, nanos: u64, n: u64) {
+        self.record_at(Bucket::of(nanos), n);
+    }
+
+    /// Records `n` latencies whose bucket was found before ([`Bucket::of`]).
+    pub fn record_at(&mut self, bucket: Bucket, n: u64) {
         // Saturating: a span sampled at 2^-56 counts 2^56 events.
         self.count = self.count.saturating_add(n);
-        let seconds = nanos as f64 / 1e9;
-        self.sum += seconds * n as f64;
-        if nanos == 0 {
+        self.sum += bucket.seconds * n as f64;
+        let Some(idx) = bucket.index else {
             self.zero = self.zero.saturating_add(n);
             return;
-        }
-        let idx = bucket_index(seconds, SCHEMA);
+        };
         if self.counts.is_empty() {
             self.offset = idx;
             self.counts.push(n);

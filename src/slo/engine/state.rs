@@ -18,7 +18,7 @@ pub const ALL: &str = "all";
 pub const OVERFLOW: &str = "__overflow__";
 
 /// How many of the finest ring's newest slots stay open for late events.
-const FINE_OPEN_SLOTS: u64 = 6;
+pub(super) const FINE_OPEN_SLOTS: u64 = 6;
 
 /// Lifetime latencies in classic histogram buckets: per bucket (not cumulative), the
 /// latencies at or below its bound and above the previous one; the last bucket holds those
@@ -39,7 +39,7 @@ impl Classic {
         }
     }
 
-    fn record(&mut self, bounds: &[u64], nanos: u64, n: u64) {
+    pub(super) fn record(&mut self, bounds: &[u64], nanos: u64, n: u64) {
         if self.counts.is_empty() {
             return;
         }
@@ -405,9 +405,15 @@ impl SloState {
 
     /// The group for `key`, created if there is room, else the overflow group.
     fn group_mut(&mut self, key: &GroupKey) -> &mut GroupState {
+        self.group_mut_n(key, 1)
+    }
+
+    /// [`SloState::group_mut`] for `events` events (counted as overflowed when they go to
+    /// the overflow group).
+    pub(super) fn group_mut_n(&mut self, key: &GroupKey, events: u64) -> &mut GroupState {
         let (windows, slices, bounds) = (&self.windows, self.slice_cfg, &self.latency_bounds);
         if !self.groups.contains_key(key) && self.groups.len() >= self.max_groups {
-            self.overflowed += 1;
+            self.overflowed = self.overflowed.saturating_add(events);
             return self
                 .groups
                 .entry(GroupKey::overflow(key.extra.len()))

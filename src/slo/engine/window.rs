@@ -180,6 +180,11 @@ impl Ring {
     /// The slot for an event at `t`, or `None` when `t` is older than the ring.
     fn slot_mut(&mut self, t: u64) -> Option<&mut Slot> {
         let id = self.slot_id(t);
+        self.slot_mut_id(id)
+    }
+
+    /// The slot `id`, or `None` when it is older than the ring.
+    fn slot_mut_id(&mut self, id: u64) -> Option<&mut Slot> {
         if id > self.newest {
             if self.newest > 0 && self.seal {
                 let prev = (self.newest % RING as u64) as usize;
@@ -209,6 +214,53 @@ impl Ring {
                 true
             }
             None => false,
+        }
+    }
+
+    /// The time range `[start, end)` of slot `id`, when the ring knows it without a
+    /// calendar lookup (a fixed-width slot, or the calendar day looked up last).
+    pub fn slot_bounds(&self, id: u64) -> Option<(u64, u64)> {
+        match &self.geometry {
+            Geometry::Fixed(width) => {
+                let start = id.checked_sub(1)?.checked_mul(*width)?;
+                Some((start, start.checked_add(*width)?))
+            }
+            Geometry::Calendar(c) => {
+                let day = c.1.get();
+                (day.id == id && day.id > 0).then_some((day.start, day.end))
+            }
+        }
+    }
+
+    /// Counts `total` events and `good` good ones at once, all at times inside
+    /// `[start, end)` (one slot of a finer ring, holding `t`): the same as counting them
+    /// one by one. Returns `false` when the range does not fall in one slot of this ring,
+    /// and then counts nothing.
+    pub fn add_within(&mut self, t: u64, (start, end): (u64, u64), good: i64, total: u64) -> bool {
+        let id = self.slot_id(t);
+        match self.slot_bounds(id) {
+            Some((lo, hi)) if lo <= start && end <= hi => {
+                if let Some(slot) = self.slot_mut_id(id) {
+                    slot.good = slot.good.saturating_add(good);
+                    slot.total = slot.total.saturating_add(total);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records latencies at `t` (one slot's worth) by their bucket keys
+    /// ([`super::hist::bucket_of`]): the same as [`Ring::record_latency`] for each, in order.
+    pub fn record_latencies(&mut self, t: u64, keys: impl Iterator<Item = u64>) {
+        let (newest, seal) = (self.newest, self.seal);
+        if let Some(slot) = self.slot_mut(t) {
+            for key in keys {
+                slot.hist.record_key(key, 1);
+            }
+            if seal && slot.id < newest {
+                slot.hist.seal();
+            }
         }
     }
 
