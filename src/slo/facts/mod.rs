@@ -10,8 +10,11 @@
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `wire.rs`: an encoded request → [`SpanFacts`] on the protobuf wire, without decoding
+//!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
+//! - `wire_tests.rs`: the wire reader against prost decoding and `build.rs`.
 //!
 //! # Columns
 //!
@@ -45,10 +48,14 @@
 //! - Every column has one entry per row; the batch only holds the schema's attributes.
 
 mod build;
+pub mod fuzz;
 mod read;
 pub mod sampling;
 #[cfg(test)]
 mod tests;
+pub mod wire;
+#[cfg(test)]
+mod wire_tests;
 
 use std::collections::BTreeMap;
 
@@ -61,6 +68,7 @@ use crate::slo::ottl::{Condition, Use};
 use crate::slo::spec::{AttrRef, Sli, SloSet};
 
 pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+pub use wire::Spans;
 
 /// Which attribute columns span facts carry: the union of what the loaded span conditions
 /// and `group_by` lists read, with how they read it.
