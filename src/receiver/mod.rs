@@ -10,6 +10,14 @@
 //! bound to the token's cluster and queued without waiting, holding its budget charge until
 //! every exporter is done. Errors map to OTLP status codes in `error.rs` only.
 //!
+//! Spans over protobuf that nothing will change (no cluster bound to the token, no
+//! processor on the traces pipeline) are not decoded: the wire walk of
+//! [`crate::slo::facts::wire::check_spans`] refuses exactly what prost refuses and applies
+//! the per-item rules, and a request that passes whole is queued as received
+//! ([`Batch::encoded`]). Exporters forward its bytes and the SLO connector reads its span
+//! facts on the wire. A request the walk refuses or finds a rule broken in is decoded, so
+//! the client gets prost's error or the partial success as before.
+//!
 //! # Layout
 //!
 //! - `mod.rs`: [`Receiver`], the shared request path and its accounting.
@@ -22,6 +30,7 @@
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
+//! - `spans_tests.rs`: which trace requests are queued undecoded, and the fallbacks.
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
@@ -35,6 +44,8 @@ pub mod grpc;
 pub mod http;
 mod json;
 pub mod otlp;
+#[cfg(test)]
+mod spans_tests;
 pub mod wire;
 
 use std::sync::Arc;

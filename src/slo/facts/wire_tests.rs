@@ -451,3 +451,17 @@ fn nesting_is_limited_as_prost_limits_it() {
     }
     assert!(switched.is_some(), "prost never refused");
 }
+
+/// The fuzz target's committed seeds (`fuzz/corpus/span_facts`) agree too: a crash input
+/// committed there is replayed here.
+#[test]
+fn the_fuzz_corpus_agrees() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/span_facts");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let body = std::fs::read(entry.unwrap().path()).unwrap();
+        super::fuzz::span_facts_one(&body);
+        n += 1;
+    }
+    assert!(n >= 4, "{n} seeds");
+}
