@@ -78,6 +78,7 @@ async fn send(
             Pipeline::start(
                 *s,
                 1 << 26,
+                4,
                 processors.clone(),
                 vec![capture.clone() as Arc<dyn Exporter>],
                 metrics.clone(),
