@@ -20,6 +20,13 @@
 //! - An attribute is found as build.rs finds it: the first one with the key. Values that
 //!   only OTLP's types render (bytes, arrays, maps, string-table indexes) are rare: their
 //!   `KeyValue` alone is decoded with prost.
+//!
+//! # Layout
+//!
+//! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`], [`Spans`]) and
+//!   the walk of resources, scopes and spans.
+//! - `proto.rs`: the wire format as prost reads it, and the messages only checked
+//!   (attributes and their values, scopes, events, links, entity references).
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
