@@ -161,7 +161,7 @@ fi
 # Fuzz smoke: 30 s of libFuzzer on each target (fuzz/), one after the other, where a nightly
 # toolchain exists; cargo-fuzz is installed only when absent. Without nightly, the same
 # bodies run as proptests inside `cargo test` above (tests/redaction.rs `randomized`,
-# tests/slo_hostile.rs, src/slo/facts/wire_tests.rs), and tests/slo_hostile.rs runs the
+# tests/slo_hostile.rs, src/receiver/spans_wire_tests.rs), and tests/slo_hostile.rs runs the
 # metrics_sli corpus as plain tests.
 fuzz_smoke() {
     local target=$1

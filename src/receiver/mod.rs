@@ -31,6 +31,8 @@
 //! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
 //! - `spans_tests.rs`: which trace requests are queued undecoded, and the fallbacks.
+//! - `spans_fuzz.rs`, `spans_wire_tests.rs`: the span facts fuzz target's body (the wire
+//!   reading against prost), and the differential tests that run it.
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
@@ -44,8 +46,11 @@ pub mod grpc;
 pub mod http;
 mod json;
 pub mod otlp;
+pub mod spans_fuzz;
 #[cfg(test)]
 mod spans_tests;
+#[cfg(test)]
+mod spans_wire_tests;
 pub mod wire;
 
 use std::sync::Arc;
@@ -68,6 +73,11 @@ const RECEIVER: &str = "otlp";
 
 /// Requests larger than this are decoded on the blocking pool.
 const OFF_RUNTIME_BYTES: usize = 256 * 1024;
+
+/// The longest a request waits for a decode slot. Slots free up within milliseconds while
+/// the pipeline moves; a longer wait means it cannot keep up, and the client is better
+/// told to retry than held.
+const MAX_SLOT_WAIT: Duration = Duration::from_millis(500);
 
 /// How long a request waits for a durable queue to store its batch before the client is
 /// told to retry.
@@ -323,8 +333,12 @@ impl Receiver {
         }
         // A decode slot before decoding: however many clients send at once, only a few
         // decoded requests exist (see `pipeline`'s invariants); the rest wait here with
-        // their bodies, at most `retry_after`, then are told to retry.
-        let slot = pipeline.reserve(self.retry_after).await.map_err(refuse)?;
+        // their bodies, at most `MAX_SLOT_WAIT` (or `retry_after` if shorter), then are
+        // told to retry.
+        let slot = pipeline
+            .reserve(self.retry_after.min(MAX_SLOT_WAIT))
+            .await
+            .map_err(refuse)?;
         let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
         // Spans that nothing will change (no cluster to bind, no processor on the pipeline)
         // are read on the wire and queued as received: decoded later only if some stage

@@ -1,6 +1,6 @@
 //! The body of the span facts fuzz target (`fuzz/fuzz_targets/span_facts.rs`), shared
 //! with the stable tests that run it over generated and mutated requests
-//! (`wire_tests.rs`).
+//! (`spans_wire_tests.rs`).
 //!
 //! Any bytes, read on the wire ([`SpanFacts::from_wire`], [`check_spans`]) and decoded
 //! with prost then built ([`SpanFacts::build`], the receiver's per-item check), must give
@@ -14,11 +14,11 @@ use arrow_array::RecordBatch;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
-use super::wire::{ItemLimits, check_spans};
-use super::{FactsSchema, SpanFacts};
+use super::otlp::OtlpRequest;
 use crate::config::Limits;
-use crate::receiver::otlp::OtlpRequest;
-use crate::slo::spec::AttrRef;
+use crate::slo::facts::wire::{ItemLimits, check_spans};
+use crate::slo::facts::{FactsSchema, SpanFacts};
+use crate::slo::ottl::AttrRef;
 
 /// The cluster attribute the comparisons use.
 pub const CLUSTER_ATTRIBUTE: &str = "k8s.cluster.name";
@@ -122,10 +122,11 @@ fn same_facts(wire: &SpanFacts, built: &SpanFacts) -> Result<(), String> {
             wire.batch, built.batch
         ));
     }
-    if wire.invalid_tracestates != built.invalid_tracestates {
+    if wire.invalid_tracestates() != built.invalid_tracestates() {
         return Err(format!(
             "invalid tracestates differ: {:?} {:?}",
-            wire.invalid_tracestates, built.invalid_tracestates
+            wire.invalid_tracestates(),
+            built.invalid_tracestates()
         ));
     }
     Ok(())

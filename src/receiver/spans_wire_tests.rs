@@ -2,7 +2,7 @@
 //! shapes, encoded with prost and then given what the protobuf encoding allows a sender to
 //! send (unknown fields of every wire type, groups, singular fields sent twice, messages
 //! split in two, repeated fields interleaved), and random mutations of them. Every input
-//! goes through [`super::fuzz::compare`]: both refuse, or both accept with the same facts.
+//! goes through [`super::spans_fuzz::compare`]: both refuse, or both accept with the same facts.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 use prost::Message;
 use prost::encoding::encode_varint;
 
-use super::fuzz::{compare, schema};
+use super::spans_fuzz::{compare, item_limits, schema};
 use crate::config::Limits;
 use crate::loadgen::{ContentOpts, generate};
 
@@ -323,7 +323,7 @@ fn the_same_verdict_under_small_limits() {
     for _ in 0..800 {
         let body = request(&mut rng);
         compare(&body, schema(), None, &limits).unwrap();
-        let found = super::wire::check_spans(&body, &super::fuzz::item_limits(&limits)).unwrap();
+        let found = crate::slo::facts::wire::check_spans(&body, &item_limits(&limits)).unwrap();
         if found.clean {
             clean += 1;
         } else {
@@ -460,7 +460,7 @@ fn the_fuzz_corpus_agrees() {
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let body = std::fs::read(entry.unwrap().path()).unwrap();
-        super::fuzz::span_facts_one(&body);
+        super::spans_fuzz::span_facts_one(&body);
         n += 1;
     }
     assert!(n >= 4, "{n} seeds");
