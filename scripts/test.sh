@@ -16,7 +16,7 @@
 #   cargo build                       (target/debug/slotel, used by tests/python)
 #   cargo nextest run --no-fail-fast  (or cargo test when nextest cannot be installed)
 #   cargo test --doc                  (nextest does not run doctests)
-#   cargo +nightly fuzz run redact, metrics_sli, receive  (30 s libFuzzer smoke each, only where nightly exists)
+#   cargo +nightly fuzz run redact, metrics_sli, receive, span_facts  (30 s libFuzzer smoke each, only where nightly exists)
 #
 # Environment:
 #   PYTHON=python3.11    interpreter the venv is created from (default python3)
@@ -161,7 +161,8 @@ fi
 # Fuzz smoke: 30 s of libFuzzer on each target (fuzz/), one after the other, where a nightly
 # toolchain exists; cargo-fuzz is installed only when absent. Without nightly, the same
 # bodies run as proptests inside `cargo test` above (tests/redaction.rs `randomized`,
-# tests/slo_hostile.rs), and tests/slo_hostile.rs runs the metrics_sli corpus as plain tests.
+# tests/slo_hostile.rs, src/receiver/spans_wire_tests.rs), and tests/slo_hostile.rs runs the
+# metrics_sli corpus as plain tests.
 fuzz_smoke() {
     local target=$1
     if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -180,6 +181,7 @@ if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     check fuzz_smoke redact
     check fuzz_smoke metrics_sli
     check fuzz_smoke receive
+    check fuzz_smoke span_facts
 else
     log "no nightly toolchain: skipping the libFuzzer smoke (the proptests ran instead)"
 fi

@@ -1,7 +1,11 @@
 //! Receive-path benchmarks: protobuf and OTLP/JSON decoding of a 512-span request, the
 //! reading on the wire that charges the memory budget before decoding (`wire_cost_walk`,
 //! `json_cost_scan`), and the whole shared request path (weigh, charge, decode, validate,
-//! queue) into a `nop` exporter.
+//! queue) into a `nop` exporter, and (`slo_5`) with the SLO connector of five span SLOs
+//! beside it. Spans that nothing changes are read on the wire and not decoded; the
+//! `…_decoded` variants put a processor that does nothing on the traces pipeline, which
+//! makes the receiver decode as it did before the wire reading (the same binary measures
+//! both ways).
 //!
 //! Inputs come from the load generator's fixtures, the same payloads the tests and the
 //! end-to-end benchmark use. Run: `cargo bench --bench receive`.
@@ -15,10 +19,13 @@ use prost::Message;
 use slotel::config::{AuthConfig, OtlpReceiverConfig, TokenConfig};
 use slotel::export::NopExporter;
 use slotel::loadgen::{ContentOpts, generate};
-use slotel::pipeline::{Exporter, Pipeline};
+use slotel::pipeline::{Batch, Exporter, Pipeline, Processor};
 use slotel::receiver::otlp::{self, Format};
 use slotel::receiver::{Pipelines, Receiver};
 use slotel::signal::{Protocol, Signal};
+use slotel::slo::connector::SloConnector;
+use slotel::slo::engine::{Engine, EngineConfig, ManualClock};
+use slotel::slo::spec::{SloSet, parse_file};
 use slotel::telemetry::Metrics;
 
 /// The same allocator as the `slotel` binary, so the figures match what it does.
@@ -59,20 +66,77 @@ fn decode(c: &mut Criterion) {
     g.finish();
 }
 
-fn receiver(rt: &tokio::runtime::Runtime, auth: bool) -> (Arc<Receiver>, Vec<Pipeline>) {
+/// The time of the `slo_5` requests and of the engine's clock.
+const T0: u64 = 1_800_000_000_000_000_000;
+
+/// Five span SLOs over the load generator's services: availability and latency.
+fn slos() -> SloSet {
+    let mut set = SloSet::default();
+    for (i, service) in ["checkout", "payment", "cart", "catalog", "shipping"]
+        .iter()
+        .enumerate()
+    {
+        let sli = if i % 2 == 0 {
+            "bad: status.code == STATUS_CODE_ERROR or attributes[\"http.response.status_code\"] >= 500"
+        } else {
+            "latency_threshold: 300ms"
+        };
+        let text = format!(
+            "service: {service}\nslos:\n  - name: slo-{i}\n    objective: 99\n    window: 30d\n    sli:\n      spans:\n        where: resource.attributes[\"service.name\"] == \"{service}\" and kind == SPAN_KIND_SERVER\n        {sli}\n"
+        );
+        match parse_file(&text, "bench.yaml") {
+            Ok(s) => set.slos.extend(s),
+            Err(e) => panic!("bench slo does not parse: {e:?}"),
+        }
+    }
+    set
+}
+
+/// A processor that does nothing: its presence makes the receiver decode every request.
+struct Idle;
+
+impl Processor for Idle {
+    fn name(&self) -> &str {
+        "idle"
+    }
+
+    fn process(&self, _batch: &mut Batch) {}
+}
+
+fn receiver(
+    rt: &tokio::runtime::Runtime,
+    auth: bool,
+    slo: bool,
+    decode: bool,
+) -> (Arc<Receiver>, Vec<Pipeline>) {
     let _guard = rt.enter();
     let metrics = Metrics::new();
     let nop: Arc<dyn Exporter> = Arc::new(NopExporter::new("nop"));
+    let mut traces = vec![nop.clone()];
+    if slo {
+        let clock = Arc::new(ManualClock::new(T0));
+        let engine = Engine::new(EngineConfig::default(), clock, slos());
+        traces.push(Arc::new(SloConnector::new(engine)));
+    }
     let pipelines: Vec<Pipeline> = Signal::ALL
         .iter()
         .map(|s| {
-            let slots = slotel::pipeline::decode_slots(1);
+            let exporters = if *s == Signal::Traces {
+                traces.clone()
+            } else {
+                vec![nop.clone()]
+            };
+            let processors: Vec<Arc<dyn Processor>> = if decode {
+                vec![Arc::new(Idle)]
+            } else {
+                Vec::new()
+            };
             Pipeline::start(
                 *s,
                 1 << 30,
-                slots,
-                Vec::new(),
-                vec![nop.clone()],
+                slotel::pipeline::decode_slots(1),
+                processors,
+                exporters,
                 metrics.clone(),
             )
         })
@@ -114,10 +178,24 @@ fn receive_path(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let pb = bytes::Bytes::from(payload().encode_to_vec());
+    let at_t0 = ContentOpts {
+        now_unix_nano: T0,
+        ..ContentOpts::default()
+    };
+    let pb_t0 = bytes::Bytes::from(
+        generate::traces(&mut fastrand::Rng::with_seed(42), SPANS, &at_t0).encode_to_vec(),
+    );
     let mut g = c.benchmark_group("receive_path_512_spans");
     g.throughput(Throughput::Elements(SPANS as u64));
-    for (name, auth) in [("no_auth", false), ("bearer_token_cluster_override", true)] {
-        let (recv, _pipelines) = receiver(&rt, auth);
+    for (name, auth, slo, decode) in [
+        ("no_auth", false, false, false),
+        ("no_auth_decoded", false, false, true),
+        ("bearer_token_cluster_override", true, false, false),
+        ("slo_5", false, true, false),
+        ("slo_5_decoded", false, true, true),
+    ] {
+        let (recv, _pipelines) = receiver(&rt, auth, slo, decode);
+        let pb = if slo { pb_t0.clone() } else { pb.clone() };
         let header: Option<&[u8]> = auth.then_some(b"Bearer t0ken");
         g.bench_function(name, |b| {
             b.iter(|| {

@@ -82,7 +82,7 @@ impl Exporter for DebugExporter {
     }
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
-        let signal = batch.payload().signal();
+        let signal = batch.signal();
         let tenant = batch.ctx.tenant.as_deref().unwrap_or("");
         match self.verbosity {
             Verbosity::Basic => {

@@ -37,8 +37,8 @@ mod stage;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -168,11 +168,17 @@ impl Drop for AckInner {
 ///
 /// The payload is private: it changes only through [`Batch::edit_payload`] or
 /// [`Batch::payload_mut`], which drop the bytes as received with any change, so a changed
-/// (redacted) batch can never be forwarded as it arrived.
+/// (redacted) batch can never be forwarded as it arrived. A batch the receiver did not
+/// decode ([`Batch::encoded`]) is decoded only when a stage reads its payload: OTLP
+/// exporters forward the bytes and the SLO connector reads them on the wire
+/// ([`Batch::undecoded`]).
 #[derive(Debug)]
 pub struct Batch {
     pub ctx: RequestContext,
-    payload: Payload,
+    signal: Signal,
+    /// The decoded request; for a batch made by [`Batch::encoded`], decoded from the bytes
+    /// as received the first time a stage asks for it.
+    payload: OnceLock<Payload>,
     /// Spans, data points or log records in `payload`.
     pub items: usize,
     /// Encoded size of the request as received (after decompression).
@@ -190,7 +196,8 @@ impl Batch {
     pub fn new(ctx: RequestContext, payload: Payload, items: usize, bytes: usize) -> Self {
         Self {
             ctx,
-            payload,
+            signal: payload.signal(),
+            payload: OnceLock::from(payload),
             items,
             bytes,
             ack: None,
@@ -211,12 +218,45 @@ impl Batch {
         self
     }
 
+    /// A batch of `items` items of `signal` as received, not decoded: the receiver read it
+    /// on the wire and found that prost decodes it and that nothing in it needs changing.
+    pub fn encoded(ctx: RequestContext, signal: Signal, raw: Raw, items: usize) -> Self {
+        Self {
+            ctx,
+            signal,
+            payload: OnceLock::new(),
+            items,
+            bytes: raw.body.len(),
+            ack: None,
+            raw: Some(raw),
+        }
+    }
+
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    /// The decoded request (decoded now if the batch was made from its bytes).
     pub fn payload(&self) -> &Payload {
-        &self.payload
+        self.payload
+            .get_or_init(|| decode(self.signal, self.raw.as_ref()))
+    }
+
+    /// The bytes as received while the payload has not been decoded: read them rather
+    /// than decoding.
+    pub fn undecoded(&self) -> Option<&[u8]> {
+        match self.payload.get() {
+            None => self.raw.as_ref().map(|r| &r.body[..]),
+            Some(_) => None,
+        }
     }
 
     pub fn into_payload(self) -> Payload {
+        self.payload();
+        let signal = self.signal;
         self.payload
+            .into_inner()
+            .unwrap_or_else(|| decode(signal, None))
     }
 
     /// The bytes as received, while the payload is unchanged.
@@ -226,18 +266,46 @@ impl Batch {
 
     /// The payload, to change: the bytes as received are dropped now.
     pub fn payload_mut(&mut self) -> &mut Payload {
+        self.payload();
         self.raw = None;
-        &mut self.payload
+        if self.payload.get().is_none() {
+            let _ = self.payload.set(decode(self.signal, None));
+        }
+        self.payload
+            .get_mut()
+            .expect("the payload was decoded just above")
     }
 
     /// Runs `edit` on the payload (with the batch's context); `edit` returns how many
     /// changes it made. Any change drops the bytes as received; none keeps them.
     pub fn edit_payload(&mut self, edit: impl FnOnce(&RequestContext, &mut Payload) -> u64) -> u64 {
-        let changes = edit(&self.ctx, &mut self.payload);
+        self.payload();
+        let ctx = &self.ctx;
+        let Some(payload) = self.payload.get_mut() else {
+            return 0;
+        };
+        let changes = edit(ctx, payload);
         if changes > 0 {
             self.raw = None;
         }
         changes
+    }
+}
+
+/// Decodes the bytes of a batch made by [`Batch::encoded`]. The receiver read them with
+/// the same rules as prost first, so they decode; if they did not, the batch would hold an
+/// empty request.
+fn decode(signal: Signal, raw: Option<&Raw>) -> Payload {
+    use prost::Message;
+    let body = raw.map_or(&[][..], |r| &r.body[..]);
+    match signal {
+        Signal::Traces => {
+            Payload::Traces(ExportTraceServiceRequest::decode(body).unwrap_or_default())
+        }
+        Signal::Metrics => {
+            Payload::Metrics(ExportMetricsServiceRequest::decode(body).unwrap_or_default())
+        }
+        Signal::Logs => Payload::Logs(ExportLogsServiceRequest::decode(body).unwrap_or_default()),
     }
 }
 
@@ -307,6 +375,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     exporters: Vec<Arc<dyn Exporter>>,
     durable: bool,
+    /// Some processor runs on every batch (and reads or changes its payload).
+    processors: bool,
 }
 
 impl Shared {
@@ -476,6 +546,12 @@ impl PipelineSender {
         self.shared.exporters.iter().find_map(|e| e.blocked())
     }
 
+    /// Whether processors run on the pipeline's batches: they read (and may change) the
+    /// decoded payload, so the receiver decodes at once rather than handing over bytes.
+    pub fn has_processors(&self) -> bool {
+        self.shared.processors
+    }
+
     /// Whether batches must carry an [`Ack`]: some exporter of the pipeline is durable,
     /// and the receiver acknowledges only once the batch is stored.
     pub fn needs_ack(&self) -> bool {
@@ -515,6 +591,7 @@ impl Pipeline {
             last: std::sync::Mutex::new(None),
             metrics: metrics.clone(),
             durable: exporters.iter().any(|e| e.is_durable()),
+            processors: !processors.is_empty(),
             exporters: exporters.clone(),
         });
         metrics

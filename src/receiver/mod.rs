@@ -10,6 +10,14 @@
 //! bound to the token's cluster and queued without waiting, holding its budget charge until
 //! every exporter is done. Errors map to OTLP status codes in `error.rs` only.
 //!
+//! Spans over protobuf that nothing will change (no cluster bound to the token, no
+//! processor on the traces pipeline) are not decoded: the wire walk of
+//! [`crate::slo::facts::wire::check_spans`] refuses exactly what prost refuses and applies
+//! the per-item rules, and a request that passes whole is queued as received
+//! ([`Batch::encoded`]). Exporters forward its bytes and the SLO connector reads its span
+//! facts on the wire. A request the walk refuses or finds a rule broken in is decoded, so
+//! the client gets prost's error or the partial success as before.
+//!
 //! # Layout
 //!
 //! - `mod.rs`: [`Receiver`], the shared request path and its accounting.
@@ -22,6 +30,9 @@
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
+//! - `spans_tests.rs`: which trace requests are queued undecoded, and the fallbacks.
+//! - `spans_fuzz.rs`, `spans_wire_tests.rs`: the span facts fuzz target's body (the wire
+//!   reading against prost), and the differential tests that run it.
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
@@ -35,6 +46,11 @@ pub mod grpc;
 pub mod http;
 mod json;
 pub mod otlp;
+pub mod spans_fuzz;
+#[cfg(test)]
+mod spans_tests;
+#[cfg(test)]
+mod spans_wire_tests;
 pub mod wire;
 
 use std::sync::Arc;
@@ -48,6 +64,7 @@ use crate::config::{Limits, OtlpReceiverConfig};
 use crate::pipeline::budget::{BudgetError, Charge, MemoryBudget};
 use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
 use crate::signal::{Protocol, Signal};
+use crate::slo::facts::wire::{ItemLimits, check_spans};
 use crate::telemetry::{
     Metrics, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels, RequestLabels,
 };
@@ -323,17 +340,33 @@ impl Receiver {
             .await
             .map_err(refuse)?;
         let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
+        // Spans that nothing will change (no cluster to bind, no processor on the pipeline)
+        // are read on the wire and queued as received: decoded later only if some stage
+        // asks for the payload.
+        let on_the_wire = R::SIGNAL == Signal::Traces
+            && format == Format::Protobuf
+            && cluster.is_none()
+            && !pipeline.has_processors();
         let work = {
             let this = self.clone();
             let body = body.clone();
             move || {
                 let charge = this.admit::<R>(protocol, &body, format)?;
+                if on_the_wire
+                    && let Ok(found) = check_spans(&body, &this.item_limits())
+                    && found.clean
+                {
+                    let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
+                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans)));
+                }
+                // Anything else (and what the walk refuses or finds a rule broken in) is
+                // decoded: prost's error, or the partial success, is what the client gets.
                 let (req, checked) =
                     this.decode_and_check::<R>(&body, format, cluster.as_deref())?;
-                Ok::<_, ReceiveError>((charge, req, checked))
+                Ok((charge, Received::Decoded(req, checked)))
             }
         };
-        let (charge, req, checked) = if body.len() > OFF_RUNTIME_BYTES {
+        let (charge, received) = if body.len() > OFF_RUNTIME_BYTES {
             // Large requests are read and decoded on the blocking pool: the runtime's
             // workers stay free for probes, small requests and timers.
             tokio::task::spawn_blocking(work).await.map_err(|e| {
@@ -341,6 +374,16 @@ impl Receiver {
             })??
         } else {
             work()?
+        };
+        let (req, checked) = match received {
+            Received::Decoded(req, checked) => (Some(req), checked),
+            Received::Encoded(spans) => (
+                None,
+                otlp::Checked {
+                    kept: spans,
+                    ..otlp::Checked::default()
+                },
+            ),
         };
         self.count_refused(
             protocol,
@@ -372,12 +415,16 @@ impl Receiver {
                 durable = Some(rx);
                 ack
             });
-            let batch = Batch::new(ctx, req.into_payload(), checked.kept, body.len())
-                .with_ack(ack)
-                .with_raw(unchanged.then(|| Raw {
-                    body: body.clone(),
-                    wire,
-                }));
+            let raw = Raw {
+                body: body.clone(),
+                wire,
+            };
+            let batch = match req {
+                Some(req) => Batch::new(ctx, req.into_payload(), checked.kept, body.len())
+                    .with_raw(unchanged.then_some(raw)),
+                None => Batch::encoded(ctx, R::SIGNAL, raw, checked.kept),
+            }
+            .with_ack(ack);
             if let Err(e) = pipeline.try_send_charged(batch, Some(charge), Some(slot)) {
                 let err = self.send_error(e);
                 self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);
@@ -399,6 +446,15 @@ impl Receiver {
         })
     }
 
+    /// The per-item limits as the wire walk takes them.
+    fn item_limits(&self) -> ItemLimits {
+        ItemLimits {
+            max_attributes: self.limits.max_attributes_per_item,
+            max_events: self.limits.max_events_per_span,
+            max_links: self.limits.max_links_per_span,
+        }
+    }
+
     /// Decodes, checks every item and binds the token's cluster.
     fn decode_and_check<R: OtlpRequest>(
         &self,
@@ -413,6 +469,13 @@ impl Receiver {
             cluster.map(|c| (self.cluster_attribute.as_str(), c)),
         )
     }
+}
+
+/// A request after the receiver read it: decoded and checked, or (spans that nothing
+/// changes) only read on the wire, with its span count.
+enum Received<R> {
+    Decoded(R, otlp::Checked),
+    Encoded(usize),
 }
 
 /// What a request will cost, read before it is decoded.

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use super::engine::Engine;
 use crate::pipeline::{Batch, ExportError, Exporter, Origin, Payload};
 use crate::signal::Signal;
+use crate::slo::facts::Spans;
 
 /// Requests with more items than this are recorded with the runtime told that the task
 /// blocks.
@@ -62,8 +63,17 @@ impl Exporter for SloConnector {
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let cluster = batch.ctx.cluster.as_deref();
         let tenant = batch.ctx.tenant.as_deref();
+        // Spans the receiver did not decode are read on the wire.
+        let encoded = batch
+            .undecoded()
+            .filter(|_| batch.signal() == Signal::Traces)
+            .map(Spans::Encoded);
         let record = || -> Result<(), ExportError> {
             let Some(wal) = self.engine.wal() else {
+                if let Some(spans) = encoded {
+                    self.engine.record_spans_from(spans, cluster, tenant, None);
+                    return Ok(());
+                }
                 match batch.payload() {
                     Payload::Traces(req) => {
                         self.engine.record_spans_from(req, cluster, tenant, None)
@@ -76,16 +86,20 @@ impl Exporter for SloConnector {
             let mut unit = wal
                 .begin()
                 .map_err(|r| ExportError::Io(std::io::Error::other(r)))?;
-            match batch.payload() {
-                Payload::Traces(req) => {
+            match (encoded, encoded.is_none().then(|| batch.payload())) {
+                (Some(spans), _) => {
+                    self.engine
+                        .record_spans_from(spans, cluster, tenant, Some(&mut unit.enc))
+                }
+                (None, Some(Payload::Traces(req))) => {
                     self.engine
                         .record_spans_from(req, cluster, tenant, Some(&mut unit.enc))
                 }
-                Payload::Metrics(req) => {
+                (None, Some(Payload::Metrics(req))) => {
                     self.engine
                         .record_metrics_logged(req, cluster, Some(&mut unit.enc))
                 }
-                Payload::Logs(_) => {}
+                (None, Some(Payload::Logs(_)) | None) => {}
             }
             // The batch's ack completes once this clone is dropped too: after the sync.
             let ack = batch.ack.clone();

@@ -91,10 +91,10 @@ fn now_ms() -> u64 {
 
 /// The export request of a batch, as protobuf, in one record.
 pub fn encode_batch(batch: &Batch) -> Record {
-    let route = match batch.payload() {
-        Payload::Traces(_) => Route::Traces,
-        Payload::Metrics(_) => Route::Metrics,
-        Payload::Logs(_) => Route::Logs,
+    let route = match batch.signal() {
+        crate::signal::Signal::Traces => Route::Traces,
+        crate::signal::Signal::Metrics => Route::Metrics,
+        crate::signal::Signal::Logs => Route::Logs,
     };
     // Unchanged since it was received: forward the client's bytes (no encoding, no copy).
     let body = match batch.raw() {

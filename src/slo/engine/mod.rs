@@ -70,7 +70,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 use state::{GroupKey, SloState};
 pub use status::{GroupStatus, WindowStatus};
 
-use crate::slo::facts::{FactsSchema, SpanFacts};
+use crate::slo::facts::{FactsSchema, SpanFacts, Spans};
 use crate::slo::spec::{Budgeting, Sli, Slo, SloSet, SloWindow};
 
 /// Spans recorded per hold of an SLO's lock: readers (`/metrics`, the API, snapshots)
@@ -391,11 +391,12 @@ impl Engine {
         self.record_spans_from(req, token_cluster, None, log);
     }
 
-    /// [`Engine::record_spans_logged`] for a request of `tenant`: the facts also go to the
-    /// attached [`FactsSink`] (`slo.capture`), with the time they were recorded at.
-    pub fn record_spans_from(
+    /// [`Engine::record_spans_logged`] for a request of `tenant`, decoded or as received
+    /// ([`Spans`]): the facts also go to the attached [`FactsSink`] (`slo.capture`), with
+    /// the time they were recorded at.
+    pub fn record_spans_from<'a>(
         &self,
-        req: &ExportTraceServiceRequest,
+        req: impl Into<Spans<'a>>,
         token_cluster: Option<&str>,
         tenant: Option<&str>,
         log: Option<&mut wal::Encoder>,
@@ -409,8 +410,8 @@ impl Engine {
         if !span_slos && sink.is_none() {
             return;
         }
-        let facts = SpanFacts::build(
-            req,
+        let facts = SpanFacts::of(
+            req.into(),
             token_cluster,
             &self.cfg.cluster_attribute,
             &loaded.schema,

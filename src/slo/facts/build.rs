@@ -1,6 +1,6 @@
 //! `ExportTraceServiceRequest` → [`SpanFacts`]: one pass over the spans, appending to
-//! pre-sized builders; attribute values are found with one scan of each span's attribute
-//! list.
+//! pre-sized builders ([`Columns`], which the wire reader feeds too); attribute values are
+//! found with one scan of each span's attribute list.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -110,7 +110,7 @@ impl Builders {
 }
 
 /// Finds a key's position among the schema's attribute keys.
-enum KeyIndex<'a> {
+pub(super) enum KeyIndex<'a> {
     Few(Vec<&'a str>),
     Many(HashMap<&'a str, usize>),
 }
@@ -124,7 +124,14 @@ impl<'a> KeyIndex<'a> {
         }
     }
 
-    fn find(&self, key: &str) -> Option<usize> {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            KeyIndex::Few(keys) => keys.len(),
+            KeyIndex::Many(map) => map.len(),
+        }
+    }
+
+    pub(super) fn find(&self, key: &str) -> Option<usize> {
         match self {
             KeyIndex::Few(keys) => keys.iter().position(|k| *k == key),
             KeyIndex::Many(map) => map.get(key).copied(),
@@ -147,6 +154,171 @@ impl<'a> KeyIndex<'a> {
 /// A key with no value: `nil`.
 static EMPTY: AnyValue = AnyValue { value: None };
 
+/// The columns of one request's span facts while they are appended: a resource at a time,
+/// then its spans. Both readers feed it: decoded requests (here) and the protobuf wire
+/// (`wire.rs`), so that they build the same batch.
+pub(super) struct Columns<'s> {
+    token_cluster: Option<&'s str>,
+    item_attrs: Vec<(&'s AttrRef, Use)>,
+    resource_attrs: Vec<(&'s AttrRef, Use)>,
+    /// The schema's item attribute keys, in the order of the values `add_span` takes.
+    pub(super) item_index: KeyIndex<'s>,
+    /// The schema's resource attribute keys, then `service.name` and the cluster attribute
+    /// unless the schema already reads them: the order of the values `add_resource` takes.
+    pub(super) resource_index: KeyIndex<'s>,
+    service_slot: usize,
+    cluster_slot: usize,
+    item_builders: Vec<Builders>,
+    resource_builders: Vec<Builders>,
+    clusters: StringBuilder,
+    services: StringBuilder,
+    /// The current resource's dictionary key.
+    resource: i32,
+    keys: Vec<i32>,
+    end: Vec<u64>,
+    duration: Vec<u64>,
+    kind: Vec<i32>,
+    status: Vec<i32>,
+    names: StringBuilder,
+    /// Adjusted counts, kept only once a span's is not 1.
+    adjusted: Option<Vec<f64>>,
+    invalid: [u64; Invalid::ALL.len()],
+}
+
+/// The fixed fields of one span.
+pub(super) struct SpanRow<'a> {
+    pub(super) start: u64,
+    pub(super) end: u64,
+    pub(super) kind: i32,
+    pub(super) status: i32,
+    pub(super) name: &'a str,
+    pub(super) trace_state: &'a str,
+}
+
+impl<'s> Columns<'s> {
+    /// Empty columns with room for `spans` rows of `resources` resources.
+    pub(super) fn new(
+        schema: &'s FactsSchema,
+        token_cluster: Option<&'s str>,
+        cluster_attribute: &'s str,
+        spans: usize,
+        resources: usize,
+    ) -> Self {
+        let (mut item_attrs, mut resource_attrs) = (Vec::new(), Vec::new());
+        for (attr, uses) in schema.entries() {
+            match attr {
+                AttrRef::Item(_) => item_attrs.push((attr, uses)),
+                AttrRef::Resource(_) => resource_attrs.push((attr, uses)),
+            }
+        }
+        let key = |a: &'s AttrRef| match a {
+            AttrRef::Item(k) | AttrRef::Resource(k) => k.as_str(),
+        };
+        let item_index = KeyIndex::new(item_attrs.iter().map(|(a, _)| key(a)).collect());
+        let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(a, _)| key(a)).collect();
+        let mut slot_of = |k| match resource_keys.iter().position(|have| *have == k) {
+            Some(i) => i,
+            None => {
+                resource_keys.push(k);
+                resource_keys.len() - 1
+            }
+        };
+        let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
+        let item_builders = item_attrs
+            .iter()
+            .map(|(_, uses)| Builders::new(*uses, spans))
+            .collect();
+        let resource_builders = resource_attrs
+            .iter()
+            .map(|(_, uses)| Builders::new(*uses, resources))
+            .collect();
+        Columns {
+            token_cluster,
+            item_attrs,
+            resource_attrs,
+            item_index,
+            resource_index: KeyIndex::new(resource_keys),
+            service_slot,
+            cluster_slot,
+            item_builders,
+            resource_builders,
+            clusters: StringBuilder::with_capacity(resources, resources * 16),
+            services: StringBuilder::with_capacity(resources, resources * 16),
+            resource: -1,
+            keys: Vec::with_capacity(spans),
+            end: Vec::with_capacity(spans),
+            duration: Vec::with_capacity(spans),
+            kind: Vec::with_capacity(spans),
+            status: Vec::with_capacity(spans),
+            names: StringBuilder::with_capacity(spans, spans * 16),
+            adjusted: None,
+            invalid: [0; Invalid::ALL.len()],
+        }
+    }
+
+    /// Whether spans' attribute values are read (the schema has item attributes).
+    pub(super) fn reads_item_attributes(&self) -> bool {
+        !self.item_builders.is_empty()
+    }
+
+    /// Starts the next resource; `values` holds the value of each key of
+    /// `resource_index`, in order.
+    pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
+        self.resource = self.resource.saturating_add(1);
+        for (builder, value) in self.resource_builders.iter_mut().zip(values) {
+            builder.append(*value);
+        }
+        let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
+        match at(self.service_slot) {
+            Val::Str(s) if !s.is_empty() => self.services.append_value(s),
+            _ => self.services.append_value(UNKNOWN_SERVICE),
+        }
+        match (self.token_cluster, at(self.cluster_slot)) {
+            (Some(cluster), _) => self.clusters.append_value(cluster),
+            (None, Val::Nil) | (None, Val::Str("")) => self.clusters.append_value(UNKNOWN_CLUSTER),
+            (None, value) => {
+                render(value, &mut self.clusters);
+                self.clusters.append_value("");
+            }
+        }
+    }
+
+    /// Appends a span of the current resource; `values` holds the value of each key of
+    /// `item_index`, in order (ignored when the schema reads no item attribute).
+    pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
+        self.keys.push(self.resource.max(0));
+        self.end.push(span.end);
+        self.duration.push(span.end.saturating_sub(span.start));
+        self.kind.push(span.kind);
+        self.status.push(span.status);
+        self.names.append_value(span.name);
+        let w = if span.trace_state.is_empty() {
+            1.0
+        } else {
+            adjusted_count(span.trace_state).unwrap_or_else(|reason| {
+                self.invalid[reason.index()] += 1;
+                1.0
+            })
+        };
+        if w != 1.0 && self.adjusted.is_none() {
+            // The rows before this one all counted 1.
+            let mut column = Vec::with_capacity(self.end.capacity());
+            column.resize(self.end.len() - 1, 1.0);
+            self.adjusted = Some(column);
+        }
+        if let Some(column) = &mut self.adjusted {
+            column.push(w);
+        }
+        for (builder, value) in self.item_builders.iter_mut().zip(values) {
+            builder.append(*value);
+        }
+    }
+
+    pub(super) fn finish(self) -> SpanFacts {
+        finish(self)
+    }
+}
+
 pub(super) fn build(
     req: &ExportTraceServiceRequest,
     token_cluster: Option<&str>,
@@ -160,107 +332,59 @@ pub(super) fn build(
         .map(|s| s.spans.len())
         .sum();
     let resources = req.resource_spans.len();
-    let (mut item_attrs, mut resource_attrs) = (Vec::new(), Vec::new());
-    for (attr, uses) in schema.entries() {
-        match attr {
-            AttrRef::Item(key) => item_attrs.push((attr, key.as_str(), uses)),
-            AttrRef::Resource(key) => resource_attrs.push((attr, key.as_str(), uses)),
-        }
-    }
-    let item_index = KeyIndex::new(item_attrs.iter().map(|(_, k, _)| *k).collect());
-    // The schema's resource attributes, then `service.name` and the cluster attribute unless
-    // the schema already reads them.
-    let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(_, k, _)| *k).collect();
-    let mut slot_of = |key| match resource_keys.iter().position(|k| *k == key) {
-        Some(i) => i,
-        None => {
-            resource_keys.push(key);
-            resource_keys.len() - 1
-        }
-    };
-    let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
-    let mut resource_slots = vec![None; resource_keys.len()];
-    let resource_index = KeyIndex::new(resource_keys);
-    let mut item_builders: Vec<Builders> = item_attrs
-        .iter()
-        .map(|(_, _, uses)| Builders::new(*uses, spans))
-        .collect();
-    let mut resource_builders: Vec<Builders> = resource_attrs
-        .iter()
-        .map(|(_, _, uses)| Builders::new(*uses, resources))
-        .collect();
-
-    let mut clusters = StringBuilder::with_capacity(resources, resources * 16);
-    let mut services = StringBuilder::with_capacity(resources, resources * 16);
-    let mut keys = Vec::with_capacity(spans);
-    let mut end = Vec::with_capacity(spans);
-    let mut duration = Vec::with_capacity(spans);
-    let mut kind = Vec::with_capacity(spans);
-    let mut status = Vec::with_capacity(spans);
-    let mut names = StringBuilder::with_capacity(spans, spans * 16);
-    let mut item_slots = vec![None; item_attrs.len()];
-    // Adjusted counts, kept only once a span's is not 1.
-    let mut adjusted: Option<Vec<f64>> = None;
-    let mut invalid = [0u64; Invalid::ALL.len()];
-
-    for (r, resource_spans) in req.resource_spans.iter().enumerate() {
+    let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+    let mut resource_slots = vec![None; columns.resource_index.len()];
+    let mut item_slots = vec![None; columns.item_index.len()];
+    let mut values = Vec::with_capacity(resource_slots.len().max(item_slots.len()));
+    for resource_spans in &req.resource_spans {
         let attributes = resource_spans
             .resource
             .as_ref()
             .map_or(&[][..], |r| &r.attributes[..]);
-        resource_index.lookup(attributes, &mut resource_slots);
-        for (builder, value) in resource_builders.iter_mut().zip(&resource_slots) {
-            builder.append(Val::of(*value));
-        }
-        match Val::of(resource_slots[service_slot]) {
-            Val::Str(s) if !s.is_empty() => services.append_value(s),
-            _ => services.append_value(UNKNOWN_SERVICE),
-        }
-        match (token_cluster, Val::of(resource_slots[cluster_slot])) {
-            (Some(cluster), _) => clusters.append_value(cluster),
-            (None, Val::Nil) | (None, Val::Str("")) => clusters.append_value(UNKNOWN_CLUSTER),
-            (None, value) => {
-                render(value, &mut clusters);
-                clusters.append_value("");
-            }
-        }
-        let key = i32::try_from(r).unwrap_or(i32::MAX);
+        columns
+            .resource_index
+            .lookup(attributes, &mut resource_slots);
+        values.clear();
+        values.extend(resource_slots.iter().map(|v| Val::of(*v)));
+        columns.add_resource(&values);
         for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
-            keys.push(key);
-            end.push(span.end_time_unix_nano);
-            duration.push(
-                span.end_time_unix_nano
-                    .saturating_sub(span.start_time_unix_nano),
-            );
-            kind.push(span.kind);
-            status.push(span.status.as_ref().map_or(0, |s| s.code));
-            names.append_value(&span.name);
-            let w = if span.trace_state.is_empty() {
-                1.0
-            } else {
-                adjusted_count(&span.trace_state).unwrap_or_else(|reason| {
-                    invalid[reason.index()] += 1;
-                    1.0
-                })
+            values.clear();
+            if columns.reads_item_attributes() {
+                columns.item_index.lookup(&span.attributes, &mut item_slots);
+                values.extend(item_slots.iter().map(|v| Val::of(*v)));
+            }
+            let row = SpanRow {
+                start: span.start_time_unix_nano,
+                end: span.end_time_unix_nano,
+                kind: span.kind,
+                status: span.status.as_ref().map_or(0, |s| s.code),
+                name: &span.name,
+                trace_state: &span.trace_state,
             };
-            if w != 1.0 && adjusted.is_none() {
-                // The rows before this one all counted 1.
-                let mut column = Vec::with_capacity(spans);
-                column.resize(end.len() - 1, 1.0);
-                adjusted = Some(column);
-            }
-            if let Some(column) = &mut adjusted {
-                column.push(w);
-            }
-            if !item_builders.is_empty() {
-                item_index.lookup(&span.attributes, &mut item_slots);
-                for (builder, value) in item_builders.iter_mut().zip(&item_slots) {
-                    builder.append(Val::of(*value));
-                }
-            }
+            columns.add_span(row, &values);
         }
     }
+    columns.finish()
+}
 
+fn finish(c: Columns<'_>) -> SpanFacts {
+    let Columns {
+        item_attrs,
+        resource_attrs,
+        item_builders,
+        resource_builders,
+        mut clusters,
+        mut services,
+        keys,
+        end,
+        duration,
+        kind,
+        status,
+        mut names,
+        adjusted,
+        invalid,
+        ..
+    } = c;
     let keys = Int32Array::from(keys);
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
@@ -294,11 +418,11 @@ pub(super) fn build(
     let item = item_attrs
         .iter()
         .zip(item_builders)
-        .map(|((a, ..), b)| (a, b.finish(None)));
+        .map(|((a, _), b)| (a, b.finish(None)));
     let resource = resource_attrs
         .iter()
         .zip(resource_builders)
-        .map(|((a, ..), b)| (a, b.finish(Some(&keys))));
+        .map(|((a, _), b)| (a, b.finish(Some(&keys))));
     for (attr, built) in item.chain(resource) {
         let base = match attr {
             AttrRef::Item(k) => format!("attributes[{k:?}]"),

@@ -10,6 +10,8 @@
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `wire/`: an encoded request → [`SpanFacts`] on the protobuf wire, without decoding
+//!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
 //! - `read.rs`: [`SpanFacts`] from a batch read back (a capture).
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
@@ -62,6 +64,7 @@ mod read;
 pub mod sampling;
 #[cfg(test)]
 mod tests;
+pub mod wire;
 
 use std::collections::BTreeMap;
 
@@ -73,6 +76,7 @@ use arrow_buffer::ScalarBuffer;
 use crate::slo::ottl::{AttrRef, Condition, Use};
 
 pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+pub use wire::Spans;
 
 /// Which attribute columns span facts carry: the union of what the loaded span conditions
 /// and `group_by` lists read, with how they read it.

@@ -1,0 +1,238 @@
+//! Spans read on the wire: which requests the receiver queues undecoded, and that every
+//! other one takes the decoding path with the answers it always gave.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+
+use super::*;
+use crate::attr::kv;
+use crate::config::{AuthConfig, TokenConfig};
+use crate::loadgen::{ContentOpts, generate};
+use crate::pipeline::{Batch, ExportError, Exporter, Payload, Pipeline, Processor};
+use crate::telemetry::Metrics;
+
+/// What an exporter saw of one batch.
+#[derive(Debug)]
+struct Seen {
+    undecoded: bool,
+    raw: bool,
+    items: usize,
+    /// The payload, read (and so decoded) after the rest was noted.
+    payload: Payload,
+}
+
+#[derive(Default)]
+struct Capture(Mutex<Vec<Seen>>);
+
+#[async_trait]
+impl Exporter for Capture {
+    fn id(&self) -> &str {
+        "capture"
+    }
+
+    async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
+        let seen = Seen {
+            undecoded: batch.undecoded().is_some(),
+            raw: batch.raw().is_some(),
+            items: batch.items,
+            payload: batch.payload().clone(),
+        };
+        self.0.lock().unwrap().push(seen);
+        Ok(())
+    }
+}
+
+/// A processor that reads nothing and changes nothing.
+struct Idle;
+
+impl Processor for Idle {
+    fn name(&self) -> &str {
+        "idle"
+    }
+
+    fn process(&self, _batch: &mut Batch) {}
+}
+
+/// Sends `body` as a traces request and returns the answer and what the exporter saw.
+async fn send(
+    body: &[u8],
+    processor: bool,
+    token: bool,
+) -> (Result<ExportTraceServiceResponse, ReceiveError>, Vec<Seen>) {
+    let metrics = Metrics::new();
+    let capture = Arc::new(Capture::default());
+    let processors: Vec<Arc<dyn Processor>> = if processor {
+        vec![Arc::new(Idle)]
+    } else {
+        Vec::new()
+    };
+    let pipelines: Vec<Pipeline> = Signal::ALL
+        .iter()
+        .map(|s| {
+            Pipeline::start(
+                *s,
+                1 << 26,
+                4,
+                processors.clone(),
+                vec![capture.clone() as Arc<dyn Exporter>],
+                metrics.clone(),
+            )
+        })
+        .collect();
+    let cfg = OtlpReceiverConfig {
+        grpc: None,
+        http: None,
+        auth: token.then(|| AuthConfig {
+            tokens: vec![TokenConfig {
+                token: "t0ken".into(),
+                tenant: "acme".into(),
+                cluster: Some("c1".into()),
+            }],
+        }),
+        limits: Default::default(),
+        retry_after: Duration::from_secs(1),
+    };
+    let receiver = Receiver::new(
+        &cfg,
+        "k8s.cluster.name",
+        Pipelines {
+            traces: pipelines[0].sender(),
+            metrics: pipelines[1].sender(),
+            logs: pipelines[2].sender(),
+        },
+        MemoryBudget::new(cfg.limits.memory_budget),
+        metrics,
+    );
+    let identity = receiver
+        .authenticate(token.then_some(&b"Bearer t0ken"[..]))
+        .unwrap();
+    let answer = receiver
+        .export::<ExportTraceServiceRequest>(
+            Protocol::Grpc,
+            identity,
+            bytes::Bytes::copy_from_slice(body),
+            None,
+            Format::Protobuf,
+        )
+        .await
+        .map(|a| a.response);
+    for p in pipelines {
+        p.close().await;
+    }
+    let seen = std::mem::take(&mut *capture.0.lock().unwrap());
+    (answer, seen)
+}
+
+fn sample() -> ExportTraceServiceRequest {
+    let mut rng = fastrand::Rng::with_seed(5);
+    generate::traces(&mut rng, 64, &ContentOpts::default())
+}
+
+#[tokio::test]
+async fn clean_spans_are_queued_as_received_and_decode_to_the_same_request() {
+    let req = sample();
+    let body = req.encode_to_vec();
+    let (answer, seen) = send(&body, false, false).await;
+    assert_eq!(answer.unwrap().partial_success, None);
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].undecoded && seen[0].raw);
+    assert_eq!(seen[0].items, 64);
+    // Decoded on demand, it is the request that was sent.
+    assert_eq!(seen[0].payload, Payload::Traces(req));
+}
+
+#[tokio::test]
+async fn a_processor_or_a_token_cluster_gets_a_decoded_request() {
+    let body = sample().encode_to_vec();
+    let (answer, seen) = send(&body, true, false).await;
+    assert!(answer.is_ok());
+    assert!(!seen[0].undecoded && seen[0].raw);
+    // The token's cluster is bound into the data: decoded, not forwarded as received.
+    let (answer, seen) = send(&body, false, true).await;
+    assert!(answer.is_ok());
+    assert!(!seen[0].undecoded && !seen[0].raw);
+    let Payload::Traces(req) = &seen[0].payload else {
+        panic!("not traces")
+    };
+    let cluster = req.resource_spans[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .attributes
+        .last();
+    assert_eq!(cluster.unwrap().key, "k8s.cluster.name");
+}
+
+#[tokio::test]
+async fn a_broken_rule_gets_the_partial_success_of_the_decoding_path() {
+    let good = Span {
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        name: "ok".into(),
+        ..Default::default()
+    };
+    let bad = Span {
+        trace_id: vec![0; 16],
+        ..good.clone()
+    };
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![good, bad],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let (answer, seen) = send(&req.encode_to_vec(), false, false).await;
+    let partial = answer.unwrap().partial_success.unwrap();
+    assert_eq!(partial.rejected_spans, 1);
+    assert!(
+        partial.error_message.contains("invalid trace id"),
+        "{partial:?}"
+    );
+    assert_eq!(seen.len(), 1);
+    assert!(!seen[0].undecoded && !seen[0].raw);
+    assert_eq!(seen[0].items, 1);
+}
+
+#[tokio::test]
+async fn bytes_prost_refuses_are_refused_with_its_error() {
+    // A span whose name is not UTF-8; and one with an attribute key that is not.
+    let mut name = Span {
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        name: "ok".into(),
+        ..Default::default()
+    };
+    name.attributes.push(kv("k", "v"));
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![name],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let body = req.encode_to_vec();
+    for (from, to) in [(&b"ok"[..], &[0xc3u8, 0x28][..]), (b"k", &[0xff])] {
+        let at = body.windows(from.len()).position(|w| w == from).unwrap();
+        let mut broken = body.clone();
+        broken[at..at + from.len()].copy_from_slice(to);
+        let (answer, seen) = send(&broken, false, false).await;
+        let err = answer.unwrap_err();
+        let prost = ExportTraceServiceRequest::decode(&broken[..]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            ReceiveError::InvalidArgument(format!("cannot decode protobuf: {prost}")).to_string()
+        );
+        assert!(seen.is_empty());
+    }
+}

@@ -1,0 +1,367 @@
+//! An encoded `ExportTraceServiceRequest` → [`SpanFacts`], read on the protobuf wire
+//! without decoding it: nothing of the request is copied or allocated but the columns.
+//!
+//! The same walk tells the receiver whether the request would decode ([`check_spans`]): it
+//! refuses exactly what `prost` refuses and counts what the per-item rules look at, so a
+//! request whose spans all pass can be forwarded as received and never decoded.
+//!
+//! # Rules (those of the protobuf encoding, as prost applies them)
+//!
+//! - Field numbers and types are the OTLP protos' (`opentelemetry-proto`: trace, common and
+//!   resource v1). A known field with another wire type, a key above 32 bits, field number 0,
+//!   wire types 6 and 7, a varint longer than 10 bytes or above 64 bits, a length past the
+//!   end, and a `string` that is not UTF-8 refuse the request.
+//! - Unknown fields are skipped, groups included (their end tag must match); messages and
+//!   groups nest at most 100 deep, prost's recursion limit, counted the same way.
+//! - A singular scalar, string or bytes field seen twice: the last one wins. A singular
+//!   message seen twice is merged (a resource's attributes are those of every copy, in
+//!   order; a status's code is the last one seen). A `oneof` (an attribute's value) takes
+//!   the last member seen; the same message member seen again is merged.
+//! - An attribute is found as build.rs finds it: the first one with the key. Values that
+//!   only OTLP's types render (bytes, arrays, maps, string-table indexes) are rare: their
+//!   `KeyValue` alone is decoded with prost.
+//!
+//! # Layout
+//!
+//! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`], [`Spans`]) and
+//!   the walk of resources, scopes and spans.
+//! - `proto.rs`: the wire format as prost reads it, and the messages only checked
+//!   (attributes and their values, scopes, events, links, entity references).
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+mod proto;
+
+use proto::{
+    ENTITY_REF, EVENT, Found, LEN, LINK, RECURSION_LIMIT, SCOPE, attribute, counted, fixed, key,
+    len_delimited, message, scalar, skip, string, with_values,
+};
+
+use super::build::{Columns, SpanRow};
+use super::{FactsSchema, SpanFacts};
+
+/// Why the bytes are not an export request prost would decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode protobuf: {0}")]
+pub struct Malformed(&'static str);
+
+type Read<T> = Result<T, Malformed>;
+
+/// The per-item limits of the receiver (`receiver.otlp.limits`) the walk checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemLimits {
+    /// Most attributes of a resource, scope, span, event or link.
+    pub max_attributes: usize,
+    pub max_events: usize,
+    pub max_links: usize,
+}
+
+/// What [`check_spans`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WireSpans {
+    pub spans: u64,
+    pub resources: u64,
+    /// Every resource, scope and span passes the receiver's per-item rules (ids and
+    /// limits): the request is kept whole, as received.
+    pub clean: bool,
+}
+
+/// Where span facts come from: a decoded request, or the bytes of one.
+#[derive(Debug, Clone, Copy)]
+pub enum Spans<'a> {
+    Decoded(&'a ExportTraceServiceRequest),
+    Encoded(&'a [u8]),
+}
+
+impl<'a> From<&'a ExportTraceServiceRequest> for Spans<'a> {
+    fn from(req: &'a ExportTraceServiceRequest) -> Self {
+        Spans::Decoded(req)
+    }
+}
+
+impl SpanFacts {
+    /// [`SpanFacts::build`] for either source; bytes that do not decode give no rows (the
+    /// receiver only passes bytes on that [`check_spans`] read).
+    pub fn of(
+        spans: Spans<'_>,
+        token_cluster: Option<&str>,
+        cluster_attribute: &str,
+        schema: &FactsSchema,
+    ) -> SpanFacts {
+        match spans {
+            Spans::Decoded(req) => SpanFacts::build(req, token_cluster, cluster_attribute, schema),
+            Spans::Encoded(body) => {
+                SpanFacts::from_wire(body, token_cluster, cluster_attribute, schema).unwrap_or_else(
+                    |_| {
+                        let empty = ExportTraceServiceRequest::default();
+                        SpanFacts::build(&empty, token_cluster, cluster_attribute, schema)
+                    },
+                )
+            }
+        }
+    }
+
+    /// The facts [`SpanFacts::build`] makes of `body` decoded, read on the wire; an error
+    /// exactly when prost cannot decode `body`.
+    pub fn from_wire(
+        body: &[u8],
+        token_cluster: Option<&str>,
+        cluster_attribute: &str,
+        schema: &FactsSchema,
+    ) -> Result<SpanFacts, Malformed> {
+        let (spans, resources) = rough_counts(body);
+        let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+        Walk::new(None, Some(&mut columns)).request(body)?;
+        Ok(columns.finish())
+    }
+}
+
+/// Reads an encoded export request as prost would decode it, checking every span against
+/// `limits`; an error exactly when prost cannot decode it.
+pub fn check_spans(body: &[u8], limits: &ItemLimits) -> Result<WireSpans, Malformed> {
+    let mut walk = Walk::new(Some(limits), None);
+    walk.request(body)?;
+    Ok(walk.found)
+}
+
+/// Spans and resources, for the columns' capacity: the first levels read without checks.
+fn rough_counts(body: &[u8]) -> (usize, usize) {
+    fn each(mut buf: &[u8], want: u32, mut f: impl FnMut(&[u8])) {
+        while let Ok((tag, wt)) = key(&mut buf) {
+            let value = if wt == LEN {
+                len_delimited(&mut buf, wt)
+            } else {
+                skip(&mut buf, wt, tag, RECURSION_LIMIT).map(|_| &[][..])
+            };
+            match value {
+                Ok(v) if tag == want && wt == LEN => f(v),
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    }
+    let (mut spans, mut resources) = (0usize, 0usize);
+    each(body, 1, |rs| {
+        resources += 1;
+        each(rs, 2, |ss| each(ss, 2, |_| spans += 1));
+    });
+    (spans.min(1 << 20), resources.min(1 << 16))
+}
+
+/// The request's walk: checks, and (with columns) facts.
+struct Walk<'c, 's> {
+    limits: Option<&'c ItemLimits>,
+    columns: Option<&'c mut Columns<'s>>,
+    found: WireSpans,
+}
+
+impl<'c, 's> Walk<'c, 's> {
+    fn new(limits: Option<&'c ItemLimits>, columns: Option<&'c mut Columns<'s>>) -> Self {
+        Walk {
+            limits,
+            columns,
+            found: WireSpans {
+                clean: true,
+                ..WireSpans::default()
+            },
+        }
+    }
+
+    fn request(&mut self, mut buf: &[u8]) -> Read<()> {
+        let ctx = RECURSION_LIMIT;
+        let mut scope_spans = Vec::new();
+        let mut resource_slots: Vec<Option<Found<'_>>> = Vec::new();
+        let mut item_slots: Vec<Option<Found<'_>>> = Vec::new();
+        if let Some(c) = &self.columns {
+            resource_slots.resize(c.resource_index.len(), None);
+            item_slots.resize(c.item_index.len(), None);
+        }
+        while !buf.is_empty() {
+            let (tag, wt) = key(&mut buf)?;
+            if tag != 1 {
+                skip(&mut buf, wt, tag, ctx)?;
+                continue;
+            }
+            let (mut rs, c) = message(&mut buf, wt, ctx)?;
+            self.found.resources += 1;
+            // The resource first (it may come after its spans), then the spans.
+            scope_spans.clear();
+            resource_slots.fill(None);
+            let mut attributes = 0;
+            while !rs.is_empty() {
+                let (tag, wt) = key(&mut rs)?;
+                match tag {
+                    1 => {
+                        let (m, c) = message(&mut rs, wt, c)?;
+                        attributes += self.resource(m, c, &mut resource_slots)?;
+                    }
+                    2 => scope_spans.push(message(&mut rs, wt, c)?),
+                    3 => {
+                        string(&mut rs, wt)?;
+                    }
+                    _ => skip(&mut rs, wt, tag, c)?,
+                }
+            }
+            if self.limits.is_some_and(|l| attributes > l.max_attributes) {
+                self.found.clean = false;
+            }
+            if let Some(columns) = self.columns.as_deref_mut() {
+                with_values(&resource_slots, |values| columns.add_resource(values));
+            }
+            for (m, c) in scope_spans.iter().copied() {
+                self.scope_spans(m, c, &mut item_slots)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A `Resource` (one copy of it): its attributes, counted and looked up.
+    fn resource<'a>(
+        &self,
+        mut buf: &'a [u8],
+        ctx: u32,
+        slots: &mut [Option<Found<'a>>],
+    ) -> Read<usize> {
+        let index = self.columns.as_deref().map(|c| &c.resource_index);
+        let mut n = 0;
+        while !buf.is_empty() {
+            let (tag, wt) = key(&mut buf)?;
+            match tag {
+                1 => {
+                    attribute(&mut buf, wt, ctx, index, slots)?;
+                    n += 1;
+                }
+                2 => {
+                    scalar(&mut buf, wt)?;
+                }
+                3 => {
+                    let (m, c) = message(&mut buf, wt, ctx)?;
+                    counted(m, c, ENTITY_REF)?;
+                }
+                _ => skip(&mut buf, wt, tag, ctx)?,
+            }
+        }
+        Ok(n)
+    }
+
+    fn scope_spans<'a>(
+        &mut self,
+        mut buf: &'a [u8],
+        ctx: u32,
+        slots: &mut [Option<Found<'a>>],
+    ) -> Read<()> {
+        let mut scope_attributes = 0;
+        while !buf.is_empty() {
+            let (tag, wt) = key(&mut buf)?;
+            match tag {
+                1 => {
+                    let (m, c) = message(&mut buf, wt, ctx)?;
+                    scope_attributes += counted(m, c, SCOPE)?;
+                }
+                2 => {
+                    let (m, c) = message(&mut buf, wt, ctx)?;
+                    self.span(m, c, slots)?;
+                }
+                3 => {
+                    string(&mut buf, wt)?;
+                }
+                _ => skip(&mut buf, wt, tag, ctx)?,
+            }
+        }
+        if self
+            .limits
+            .is_some_and(|l| scope_attributes > l.max_attributes)
+        {
+            self.found.clean = false;
+        }
+        Ok(())
+    }
+
+    fn span<'a>(
+        &mut self,
+        mut buf: &'a [u8],
+        ctx: u32,
+        slots: &mut [Option<Found<'a>>],
+    ) -> Read<()> {
+        let (mut trace_id, mut span_id, mut parent): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
+        let mut row = SpanRow {
+            start: 0,
+            end: 0,
+            kind: 0,
+            status: 0,
+            name: "",
+            trace_state: "",
+        };
+        let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
+        slots.fill(None);
+        let index = self
+            .columns
+            .as_deref()
+            .filter(|c| c.reads_item_attributes())
+            .map(|c| &c.item_index);
+        while !buf.is_empty() {
+            let (tag, wt) = key(&mut buf)?;
+            match tag {
+                1 => trace_id = len_delimited(&mut buf, wt)?,
+                2 => span_id = len_delimited(&mut buf, wt)?,
+                3 => row.trace_state = string(&mut buf, wt)?,
+                4 => parent = len_delimited(&mut buf, wt)?,
+                5 => row.name = string(&mut buf, wt)?,
+                6 => row.kind = scalar(&mut buf, wt)? as i32,
+                7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
+                8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
+                9 => {
+                    attribute(&mut buf, wt, ctx, index, slots)?;
+                    attributes += 1;
+                }
+                10 | 12 | 14 => {
+                    scalar(&mut buf, wt)?;
+                }
+                11 | 13 => {
+                    let (m, c) = message(&mut buf, wt, ctx)?;
+                    let n = if tag == 11 {
+                        events += 1;
+                        counted(m, c, EVENT)?
+                    } else {
+                        links += 1;
+                        counted(m, c, LINK)?
+                    };
+                    nested = nested.max(n);
+                }
+                15 => {
+                    let (mut m, c) = message(&mut buf, wt, ctx)?;
+                    while !m.is_empty() {
+                        let (tag, wt) = key(&mut m)?;
+                        match tag {
+                            2 => {
+                                string(&mut m, wt)?;
+                            }
+                            3 => row.status = scalar(&mut m, wt)? as i32,
+                            _ => skip(&mut m, wt, tag, c)?,
+                        }
+                    }
+                }
+                16 => {
+                    fixed::<4>(&mut buf, wt)?;
+                }
+                _ => skip(&mut buf, wt, tag, ctx)?,
+            }
+        }
+        self.found.spans += 1;
+        if let Some(l) = self.limits {
+            let id = |id: &[u8], len| id.len() == len && id.iter().any(|b| *b != 0);
+            let kept = id(trace_id, 16)
+                && id(span_id, 8)
+                && (parent.is_empty() || parent.len() == 8)
+                && attributes <= l.max_attributes
+                && events <= l.max_events
+                && links <= l.max_links
+                && nested <= l.max_attributes;
+            self.found.clean &= kept;
+        }
+        if let Some(columns) = self.columns.as_deref_mut() {
+            with_values(slots, |values| columns.add_span(row, values));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,342 @@
+//! The protobuf wire format as prost decodes it: varints, keys, wire types, unknown
+//! fields and groups, the recursion limit; and the OTLP messages the walk only checks or
+//! looks attributes up in (`KeyValue`, `AnyValue`, scopes, events, links, entity refs).
+
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use prost::Message;
+
+use super::{Malformed, Read};
+use crate::slo::facts::build::KeyIndex;
+use crate::slo::ottl::Val;
+
+/// prost's recursion limit: messages (and groups) nest at most this deep.
+pub(super) const RECURSION_LIMIT: u32 = 100;
+
+pub(super) const VARINT: u8 = 0;
+pub(super) const I64: u8 = 1;
+pub(super) const LEN: u8 = 2;
+pub(super) const START_GROUP: u8 = 3;
+pub(super) const END_GROUP: u8 = 4;
+pub(super) const I32: u8 = 5;
+
+#[inline]
+pub(super) fn varint(buf: &mut &[u8]) -> Read<u64> {
+    if let Some((&b, rest)) = buf.split_first()
+        && b < 0x80
+    {
+        *buf = rest;
+        return Ok(u64::from(b));
+    }
+    let mut value = 0u64;
+    for i in 0..10 {
+        let (&b, rest) = buf.split_first().ok_or(Malformed("truncated varint"))?;
+        *buf = rest;
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            // The tenth byte holds the 64th bit only.
+            return if i == 9 && b >= 2 {
+                Err(Malformed("varint above 64 bits"))
+            } else {
+                Ok(value)
+            };
+        }
+    }
+    Err(Malformed("varint longer than 10 bytes"))
+}
+
+/// A field's number and wire type.
+#[inline]
+pub(super) fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
+    let key = varint(buf)?;
+    let key = u32::try_from(key).map_err(|_| Malformed("field key above 32 bits"))?;
+    let wt = (key & 7) as u8;
+    if wt > I32 {
+        return Err(Malformed("unknown wire type"));
+    }
+    if key >> 3 == 0 {
+        return Err(Malformed("field number 0"));
+    }
+    Ok((key >> 3, wt))
+}
+
+#[inline]
+pub(super) fn len_delimited<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a [u8]> {
+    if wt != LEN {
+        return Err(Malformed("wrong wire type"));
+    }
+    let len = varint(buf)?;
+    let len = usize::try_from(len).map_err(|_| Malformed("length past the end"))?;
+    let (value, rest) = buf
+        .split_at_checked(len)
+        .ok_or(Malformed("length past the end"))?;
+    *buf = rest;
+    Ok(value)
+}
+
+#[inline]
+pub(super) fn string<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a str> {
+    std::str::from_utf8(len_delimited(buf, wt)?).map_err(|_| Malformed("invalid UTF-8 in a string"))
+}
+
+#[inline]
+pub(super) fn scalar(buf: &mut &[u8], wt: u8) -> Read<u64> {
+    if wt != VARINT {
+        return Err(Malformed("wrong wire type"));
+    }
+    varint(buf)
+}
+
+#[inline]
+pub(super) fn fixed<const N: usize>(buf: &mut &[u8], wt: u8) -> Read<[u8; N]> {
+    if wt != if N == 8 { I64 } else { I32 } {
+        return Err(Malformed("wrong wire type"));
+    }
+    let (value, rest) = buf
+        .split_first_chunk::<N>()
+        .ok_or(Malformed("truncated fixed-width field"))?;
+    *buf = rest;
+    Ok(*value)
+}
+
+/// A nested message and the recursion budget of its fields.
+#[inline]
+pub(super) fn message<'a>(buf: &mut &'a [u8], wt: u8, ctx: u32) -> Read<(&'a [u8], u32)> {
+    let value = len_delimited(buf, wt)?;
+    if ctx == 0 {
+        return Err(Malformed("messages nested deeper than 100"));
+    }
+    Ok((value, ctx - 1))
+}
+
+/// Skips an unknown field (prost's `skip_field`).
+pub(super) fn skip(buf: &mut &[u8], wt: u8, tag: u32, ctx: u32) -> Read<()> {
+    if ctx == 0 {
+        return Err(Malformed("messages nested deeper than 100"));
+    }
+    match wt {
+        VARINT => {
+            varint(buf)?;
+        }
+        I64 => {
+            fixed::<8>(buf, I64)?;
+        }
+        I32 => {
+            fixed::<4>(buf, I32)?;
+        }
+        LEN => {
+            len_delimited(buf, LEN)?;
+        }
+        START_GROUP => loop {
+            let (inner, inner_wt) = key(buf)?;
+            if inner_wt == END_GROUP {
+                if inner != tag {
+                    return Err(Malformed("unmatched end of group"));
+                }
+                break;
+            }
+            skip(buf, inner_wt, inner, ctx - 1)?;
+        },
+        _ => return Err(Malformed("end of group without a start")),
+    }
+    Ok(())
+}
+
+/// The `oneof` of an attribute value, as far as read.
+#[derive(Clone, Copy)]
+enum OneOf<'a> {
+    Unset,
+    Simple(Val<'a>),
+    /// Bytes, an array, a map or a string-table index.
+    Other,
+}
+
+/// An attribute value found for a column.
+#[derive(Clone, Copy)]
+pub(super) enum Found<'a> {
+    Simple(Val<'a>),
+    /// The encoded `KeyValue`, to decode.
+    Decode(&'a [u8]),
+}
+
+fn any_value<'a>(mut buf: &'a [u8], ctx: u32, state: &mut OneOf<'a>) -> Read<()> {
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        *state = match tag {
+            1 => OneOf::Simple(Val::Str(string(&mut buf, wt)?)),
+            2 => OneOf::Simple(Val::Bool(scalar(&mut buf, wt)? != 0)),
+            3 => OneOf::Simple(Val::Int(scalar(&mut buf, wt)? as i64)),
+            4 => OneOf::Simple(Val::Float(f64::from_le_bytes(fixed(&mut buf, wt)?))),
+            5 | 6 => {
+                let (m, c) = message(&mut buf, wt, ctx)?;
+                list(m, c, tag == 6)?;
+                OneOf::Other
+            }
+            7 => {
+                len_delimited(&mut buf, wt)?;
+                OneOf::Other
+            }
+            8 => {
+                scalar(&mut buf, wt)?;
+                OneOf::Other
+            }
+            _ => {
+                skip(&mut buf, wt, tag, ctx)?;
+                continue;
+            }
+        };
+    }
+    Ok(())
+}
+
+/// `ArrayValue` (`AnyValue`s) or `KeyValueList` (`KeyValue`s): field 1, repeated.
+fn list(mut buf: &[u8], ctx: u32, pairs: bool) -> Read<()> {
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        if tag != 1 {
+            skip(&mut buf, wt, tag, ctx)?;
+            continue;
+        }
+        let (m, c) = message(&mut buf, wt, ctx)?;
+        if pairs {
+            key_value(m, c)?;
+        } else {
+            any_value(m, c, &mut OneOf::Unset)?;
+        }
+    }
+    Ok(())
+}
+
+/// A `KeyValue`'s key and value.
+#[inline]
+fn key_value(mut buf: &[u8], ctx: u32) -> Read<(&str, OneOf<'_>)> {
+    let (mut k, mut value) = ("", OneOf::Unset);
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        match tag {
+            1 => k = string(&mut buf, wt)?,
+            2 => {
+                let (m, c) = message(&mut buf, wt, ctx)?;
+                any_value(m, c, &mut value)?;
+            }
+            3 => {
+                scalar(&mut buf, wt)?;
+            }
+            _ => skip(&mut buf, wt, tag, ctx)?,
+        }
+    }
+    Ok((k, value))
+}
+
+/// One `KeyValue` of an attribute list, looked up in `index` when given.
+#[inline]
+pub(super) fn attribute<'a>(
+    buf: &mut &'a [u8],
+    wt: u8,
+    ctx: u32,
+    index: Option<&KeyIndex<'_>>,
+    slots: &mut [Option<Found<'a>>],
+) -> Read<()> {
+    let (m, c) = message(buf, wt, ctx)?;
+    let (k, value) = key_value(m, c)?;
+    if let Some(i) = index.and_then(|index| index.find(k))
+        && slots[i].is_none()
+    {
+        slots[i] = Some(match value {
+            OneOf::Unset => Found::Simple(Val::Nil),
+            OneOf::Simple(v) => Found::Simple(v),
+            OneOf::Other => Found::Decode(m),
+        });
+    }
+    Ok(())
+}
+
+/// How a field of the small messages read only to be checked decodes.
+#[derive(Clone, Copy)]
+pub(super) enum Ty {
+    Str,
+    Bytes,
+    Varint,
+    Fixed64,
+    Fixed32,
+    /// A `KeyValue`, counted.
+    Attr,
+}
+
+pub(super) const SCOPE: &[(u32, Ty)] =
+    &[(1, Ty::Str), (2, Ty::Str), (3, Ty::Attr), (4, Ty::Varint)];
+pub(super) const EVENT: &[(u32, Ty)] = &[
+    (1, Ty::Fixed64),
+    (2, Ty::Str),
+    (3, Ty::Attr),
+    (4, Ty::Varint),
+];
+pub(super) const LINK: &[(u32, Ty)] = &[
+    (1, Ty::Bytes),
+    (2, Ty::Bytes),
+    (3, Ty::Str),
+    (4, Ty::Attr),
+    (5, Ty::Varint),
+    (6, Ty::Fixed32),
+];
+pub(super) const ENTITY_REF: &[(u32, Ty)] =
+    &[(1, Ty::Str), (2, Ty::Str), (3, Ty::Str), (4, Ty::Str)];
+
+/// A scope, event, link or entity reference (`fields`), checked; its attributes counted.
+pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<usize> {
+    let mut n = 0;
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        match fields
+            .iter()
+            .find(|(num, _)| *num == tag)
+            .map(|(_, ty)| *ty)
+        {
+            Some(Ty::Str) => drop(string(&mut buf, wt)?),
+            Some(Ty::Bytes) => drop(len_delimited(&mut buf, wt)?),
+            Some(Ty::Varint) => drop(scalar(&mut buf, wt)?),
+            Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
+            Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
+            Some(Ty::Attr) => {
+                attribute(&mut buf, wt, ctx, None, &mut [])?;
+                n += 1;
+            }
+            None => skip(&mut buf, wt, tag, ctx)?,
+        }
+    }
+    Ok(n)
+}
+
+/// Runs `f` on the values found (values that only prost's types render are decoded first).
+pub(super) fn with_values<'a>(slots: &[Option<Found<'a>>], f: impl FnOnce(&[Val<'_>])) {
+    let simple = |found: &Option<Found<'a>>| -> Option<Val<'a>> {
+        match found {
+            None => Some(Val::Nil),
+            Some(Found::Simple(v)) => Some(*v),
+            Some(Found::Decode(_)) => None,
+        }
+    };
+    const ON_STACK: usize = 16;
+    if slots.len() <= ON_STACK && slots.iter().all(|s| simple(s).is_some()) {
+        let mut values = [Val::Nil; ON_STACK];
+        for (v, s) in values.iter_mut().zip(slots) {
+            *v = simple(s).unwrap_or(Val::Nil);
+        }
+        return f(&values[..slots.len()]);
+    }
+    let decoded: Vec<Option<KeyValue>> = slots
+        .iter()
+        .map(|s| match s {
+            Some(Found::Decode(m)) => KeyValue::decode(*m).ok(),
+            _ => None,
+        })
+        .collect();
+    let values: Vec<Val<'_>> = slots
+        .iter()
+        .zip(&decoded)
+        .map(|(s, d)| match d {
+            Some(kv) => Val::of(kv.value.as_ref()),
+            None => simple(s).unwrap_or(Val::Nil),
+        })
+        .collect();
+    f(&values)
+}
