@@ -13,6 +13,7 @@
 //! | `slotel_slo_dropped_events_total` | counter | `slo`, `service`, `reason` = late\|future |
 //! | `slotel_slo_adjustment_active` | gauge | `slo`, `service`: 1 while a budget adjustment is active |
 //! | `slotel_slo_adjusted_events_total` | counter | `slo`, `service`: events a budget adjustment excluded |
+//! | `slotel_slo_log_latency_unreadable_total` | counter | `slo`, `service`, `reason` = missing\|dash\|invalid (log latency SLIs) |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
 //! | `slotel_slo_invalid_tracestates_total` | counter | `reason` (see [`Invalid::as_str`]); `/metrics` only |
 //!
@@ -20,7 +21,7 @@
 //! carry no group label, each group of a grouped SLO carries one label per `group_by`
 //! attribute ([`group_label_names`]), so no two series share a name and label set.
 //!
-//! `slotel_slo_latency_seconds` (span SLIs) has classic buckets at [`LATENCY_LADDER`] and
+//! `slotel_slo_latency_seconds` (span SLIs, log SLIs with a latency field) has classic buckets at [`LATENCY_LADDER`] and
 //! the SLO's latency threshold, exact (a latency equal to a bound counts under it), and, in
 //! the protobuf exposition a scraper asks for, the native histogram too.
 //!
@@ -226,6 +227,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
         ),
     ];
     out.extend(super::adjust::series::families(engine));
+    out.extend(super::engine::logs::series_families(engine));
     out
 }
 

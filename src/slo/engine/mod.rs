@@ -15,6 +15,7 @@
 //!   span counts.
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
+//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot/`: state on disk across restarts.
@@ -35,6 +36,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod hist;
+pub mod logs;
 pub mod metrics;
 pub mod native;
 #[cfg(test)]
@@ -143,6 +145,8 @@ pub struct LoadedSlo {
     dropped: Mutex<Dropped>,
     /// The SLO's id in the write-ahead log: a hash of its service, name and definition.
     wal_id: u64,
+    /// Log SLIs: records whose latency field could not be read.
+    log_unreadable: logs::UnreadableCounts,
 }
 
 /// Events an SLO dropped, by reason.
@@ -189,6 +193,7 @@ impl LoadedSlo {
             spec,
             state: Mutex::new(state),
             dropped: Mutex::new(Dropped::default()),
+            log_unreadable: Default::default(),
         }
     }
 
@@ -208,6 +213,12 @@ impl LoadedSlo {
         }
     }
 
+    /// Log SLIs: records whose latency field could not be read, by
+    /// [`crate::slo::ottl::Unreadable::index`].
+    pub fn log_unreadable(&self) -> [u64; crate::slo::ottl::Unreadable::ALL.len()] {
+        self.log_unreadable.get()
+    }
+
     /// Memory held by this SLO's state, in bytes.
     pub fn heap_bytes(&self) -> usize {
         self.state().heap_bytes()
@@ -223,14 +234,14 @@ pub const LATENCY_LADDER: [f64; 15] = [
 /// The classic latency bucket bounds of an SLO in nanoseconds, ascending: the ladder and
 /// the latency threshold of a span SLI; none for SLIs without latencies (metric SLIs).
 pub fn latency_bounds(slo: &Slo) -> Vec<u64> {
-    let Sli::Spans(sli) = &slo.sli else {
+    if !slo.sli.has_latencies() {
         return Vec::new();
-    };
+    }
     let mut out: Vec<u64> = LATENCY_LADDER
         .iter()
         .map(|s| (s * 1e9).round() as u64)
         .collect();
-    if let Some(th) = sli.latency_threshold {
+    if let Some(th) = slo.sli.latency_threshold() {
         out.push(u64::try_from(th.as_nanos()).unwrap_or(u64::MAX));
     }
     out.sort_unstable();

@@ -164,6 +164,8 @@ pub(super) fn build(
         match attr {
             AttrRef::Item(key) => item_attrs.push((attr, key.as_str(), uses)),
             AttrRef::Resource(key) => resource_attrs.push((attr, key.as_str(), uses)),
+            // Log records only: a span has no body.
+            AttrRef::Body(_) => {}
         }
     }
     let item_index = KeyIndex::new(item_attrs.iter().map(|(_, k, _)| *k).collect());
@@ -302,6 +304,7 @@ pub(super) fn build(
         let base = match attr {
             AttrRef::Item(k) => format!("attributes[{k:?}]"),
             AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
+            AttrRef::Body(_) => attr.to_string(),
         };
         let typed = [
             ("str", &built.str),
