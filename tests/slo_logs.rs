@@ -207,3 +207,61 @@ async fn envoy_json_format_access_log_as_map_bodies() {
 async fn application_json_log_with_severity() {
     run_example("app", "orders", Body::LineWithLevel).await;
 }
+
+/// `slotel check` names a log SLI field that a redaction rule would take away before the
+/// SLO engine sees it, and says nothing of the fields redaction keeps.
+#[test]
+fn check_reports_log_sli_fields_that_redaction_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = dir.path().join("gateway.yaml");
+    std::fs::write(
+        &slos,
+        r#"
+service: gateway
+slos:
+  - name: availability
+    objective: 99
+    window: 30d
+    sli:
+      logs:
+        where: body["status"] != nil and attributes["x-internal-route"] != "/health"
+        bad: body["status"] >= 500
+        latency: {field: body["upstream"]["token"], unit: ms}
+        latency_threshold: 100ms
+"#,
+    )
+    .unwrap();
+    let config = dir.path().join("slotel.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+processors:
+  redaction:
+    keys:
+      sensitive: ['(?i)^x-internal-']
+slo:
+  files: [{}]
+"#,
+            slos.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+        .env_remove("SLOTEL_CONFIG")
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(r#"slo gateway/availability reads `attributes["x-internal-route"]`, which redaction policy "default" rewrites"#),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"reads `body["upstream"]["token"]`, which redaction policy "default" rewrites"#),
+        "`token` is a sensitive key by default: {stderr}"
+    );
+    assert!(!stderr.contains(r#"`body["status"]`"#), "{stderr}");
+}

@@ -42,6 +42,7 @@
 //! - `policy.rs`: [`Policies`] (the default and the per-tenant / per-service ones, picked
 //!   per batch or per resource), allow-lists, and the per-batch counts on `/metrics`.
 //! - `audit.rs`: counts per type and key path, and the dry-run markers.
+//! - `slo_inputs.rs`: log SLI fields a policy would remove or rewrite (`slotel check`).
 //! - `cli.rs`: `slotel redact`, to try the rules on sample log lines.
 //!
 //! # Invariants
@@ -66,6 +67,7 @@ mod percent;
 pub mod policy;
 mod scan;
 mod sensitive;
+pub mod slo_inputs;
 mod skip;
 mod starts;
 #[cfg(test)]

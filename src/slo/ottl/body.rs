@@ -198,6 +198,11 @@ impl BodyFields {
         }
     }
 
+    /// The value of the `i`-th path of the [`BodyPaths`] it was read with.
+    pub fn value(&self, i: usize) -> &BodyValue {
+        self.values.get(i).unwrap_or(&BodyValue::Nil)
+    }
+
     /// The value at `keys`, `nil` when the path was not read.
     pub(crate) fn get(&self, paths: &BodyPaths, keys: &[String]) -> Val<'_> {
         paths
