@@ -42,6 +42,7 @@ fn kv(key: &str, value: AnyValue) -> KeyValue {
     KeyValue {
         key: key.to_string(),
         value: Some(value),
+        ..Default::default()
     }
 }
 
@@ -226,7 +227,9 @@ slos:
       logs:
         where: body["status"] != nil and attributes["x-internal-route"] != "/health"
         bad: body["status"] >= 500
-        latency: {field: body["upstream"]["token"], unit: ms}
+        latency:
+          field: body["upstream"]["token"]
+          unit: ms
         latency_threshold: 100ms
 "#,
     )
@@ -260,7 +263,9 @@ slo:
         "{stderr}"
     );
     assert!(
-        stderr.contains(r#"reads `body["upstream"]["token"]`, which redaction policy "default" rewrites"#),
+        stderr.contains(
+            r#"reads `body["upstream"]["token"]`, which redaction policy "default" rewrites"#
+        ),
         "`token` is a sensitive key by default: {stderr}"
     );
     assert!(!stderr.contains(r#"`body["status"]`"#), "{stderr}");

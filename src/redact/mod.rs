@@ -67,8 +67,8 @@ mod percent;
 pub mod policy;
 mod scan;
 mod sensitive;
-pub mod slo_inputs;
 mod skip;
+pub mod slo_inputs;
 mod starts;
 #[cfg(test)]
 mod tests;

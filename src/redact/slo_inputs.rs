@@ -87,6 +87,7 @@ fn kv(key: &str, value: AnyValue) -> KeyValue {
     KeyValue {
         key: key.to_string(),
         value: Some(value),
+        ..Default::default()
     }
 }
 
@@ -150,20 +151,22 @@ fn probe(policies: &Policies, policy: usize, field: &AttrRef) -> Option<&'static
             }
             let mut paths = BodyPaths::default();
             paths.add(keys);
-            [string(&json.to_string()), map].into_iter().find_map(|body| {
-                let record = LogRecord {
-                    body: Some(body),
-                    ..Default::default()
-                };
-                let req = redact(request(Vec::new(), record));
-                let record = &req.resource_logs[0].scope_logs[0].log_records[0];
-                let fields = BodyFields::read(record.body.as_ref(), &paths);
-                match fields.value(0) {
-                    BodyValue::Str(s) if s == PROBE => None,
-                    BodyValue::Nil => Some("removes"),
-                    _ => Some("rewrites"),
-                }
-            })
+            [string(&json.to_string()), map]
+                .into_iter()
+                .find_map(|body| {
+                    let record = LogRecord {
+                        body: Some(body),
+                        ..Default::default()
+                    };
+                    let req = redact(request(Vec::new(), record));
+                    let record = &req.resource_logs[0].scope_logs[0].log_records[0];
+                    let fields = BodyFields::read(record.body.as_ref(), &paths);
+                    match fields.value(0) {
+                        BodyValue::Str(s) if s == PROBE => None,
+                        BodyValue::Nil => Some("removes"),
+                        _ => Some("rewrites"),
+                    }
+                })
         }
     }
 }

@@ -37,6 +37,8 @@ pub mod calendar;
 pub mod clock;
 pub mod hist;
 pub mod logs;
+#[cfg(test)]
+mod logs_tests;
 pub mod metrics;
 pub mod native;
 #[cfg(test)]

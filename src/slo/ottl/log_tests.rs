@@ -19,6 +19,7 @@ fn kv(key: &str, value: AnyValue) -> KeyValue {
     KeyValue {
         key: key.into(),
         value: Some(value),
+        ..Default::default()
     }
 }
 

@@ -105,6 +105,9 @@ pub(super) fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
         let msg = format!("{expected}, found {}", first.tok.describe());
         return Err(error(first.column, msg));
     };
+    if !matches!(word.as_str(), "attributes" | "resource" | "body" | "log") {
+        return Err(error(first.column, expected));
+    }
     let Path::Attr(attr) = parser.path(&word, first.column)? else {
         return Err(error(first.column, expected));
     };

@@ -220,7 +220,7 @@ pub struct LogSli {
     pub latency_threshold: Option<Duration>,
 }
 
-/// `latency: {field: body["request_time"], unit: s}`.
+/// `latency:` with `field: body["request_time"]` and `unit: s`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LatencyField {
     pub field: AttrRef,
