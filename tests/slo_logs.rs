@@ -239,6 +239,11 @@ slos:
         &config,
         format!(
             r#"
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:4318
 processors:
   redaction:
     keys:

@@ -277,7 +277,7 @@ fn latency_fields_are_read_never_guessed() {
 #[test]
 fn numbers_in_strings() {
     use super::ast::Val;
-    let n = |t: &str| match parse_number(t) {
+    let n = |t: &str| match super::body::parse_number(t) {
         Some(Val::Int(i)) => Some(i as f64),
         Some(Val::Float(f)) => Some(f),
         _ => None,

@@ -62,7 +62,6 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 pub use ast::Use;
 pub(crate) use ast::{Val, render};
-pub(crate) use body::parse_number;
 pub use body::{BodyFields, BodyKind, BodyPaths, BodyValue, MAX_JSON_BODY, Unreadable};
 
 use crate::slo::facts::SpanFacts;
