@@ -48,6 +48,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 DURATION=${DURATION:-20s}
 BASELINE_DURATION=${BASELINE_DURATION:-10s}
@@ -76,18 +78,6 @@ fi
 work=$(mktemp -d)
 server_pid=""
 sink_pid=""
-stop_pid() {
-    local pid=$1
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-}
 cleanup() {
     stop_pid "$server_pid"
     stop_pid "$sink_pid"
@@ -95,58 +85,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A port nobody listens on right now (the kernel picks it; a tiny race is acceptable here).
-free_port() {
-    if command -v python3 >/dev/null; then
-        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    else
-        local port
-        while :; do
-            port=$((20000 + RANDOM % 40000))
-            (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null || { echo "$port"; return; }
-        done
-    fi
-}
-
-# write_config FILE GRPC_PORT HTTP_PORT ADMIN EXPORTERS_YAML
-write_config() {
-    local file=$1 grpc=$2 http=$3 admin_addr=$4 exporters=$5
-    {
-        printf 'receivers:\n  otlp:\n    protocols:\n'
-        printf '      grpc:\n        endpoint: 127.0.0.1:%s\n' "$grpc"
-        printf '      http:\n        endpoint: 127.0.0.1:%s\n' "$http"
-        printf 'exporters:\n'
-        sed 's/^/  /' <<<"$exporters"
-        printf 'service:\n  admin:\n    endpoint: %s\n' "$admin_addr"
-        printf '  telemetry:\n    logs:\n      level: warn\n'
-    } >"$file"
-}
-
-# wait_ready PID ADMIN LOG: until /readyz answers 200 (exits the script on failure).
-wait_ready() {
-    local pid=$1 admin_addr=$2 log=$3
-    for _ in $(seq 300); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "e2e: the server exited during startup:" >&2
-            cat "$log" >&2
-            exit 1
-        fi
-        if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$admin_addr/readyz" || true) == 200 ]]; then
-            return
-        fi
-        sleep 0.1
-    done
-    echo "e2e: the server did not become ready within 30 s:" >&2
-    cat "$log" >&2
-    exit 1
-}
-
-# metric ADMIN REGEX: the sum of the samples on /metrics whose name matches REGEX.
-metric() {
-    curl -fsS "http://$1/metrics" |
-        awk -v re="$2" '$1 ~ re { s += $NF } END { printf "%d\n", s }'
-}
 
 # The backend for EXPORTER's @SINK@: `slotel loadgen --sink` (counts spans on the wire,
 # so it costs little of the CPU it shares with the load generator); for @SINK_HTTP@:
@@ -202,16 +140,7 @@ start_server() {
 
 clk_tck=$(getconf CLK_TCK)
 
-# User + system CPU time of the server so far, in clock ticks. The command name in field 2
-# may contain spaces, so fields are counted after its closing parenthesis.
-server_ticks() {
-    local stat
-    local -a fields
-    stat=$(<"/proc/$server_pid/stat")
-    stat=${stat##*) }
-    read -r -a fields <<<"$stat"
-    echo $((fields[11] + fields[12]))
-}
+server_ticks() { pid_ticks "$server_pid"; }
 
 common=(--items-per-request "$ITEMS_PER_REQUEST" --compression "$COMPRESSION" --seed "$SEED")
 

@@ -145,6 +145,8 @@ pub async fn start_with(
     };
     let service = &config.service;
     let connector: Arc<dyn Exporter> = Arc::new(SloConnector::new(engine.clone()));
+    let slots =
+        crate::pipeline::decode_slots(tokio::runtime::Handle::current().metrics().num_workers());
     let start = |signal, cfg: &PipelineConfig| {
         let mut exporters = pipeline_exporters(signal, cfg, &all);
         if connector.accepts(signal) {
@@ -153,6 +155,7 @@ pub async fn start_with(
         Pipeline::start(
             signal,
             cfg.queue_max_bytes,
+            slots,
             if runs_redaction(signal, cfg) {
                 redaction.clone()
             } else {

@@ -202,6 +202,80 @@ fn assert_probes(what: &str, mut seen: Vec<Duration>, p95: Duration) {
     );
 }
 
+/// `slotel loadgen` (a real OTLP/gRPC client, one connection per request in flight)
+/// against `s` for `secs` seconds with `conc` requests in flight: its JSON report.
+async fn loadgen(s: &Slotel, conc: usize, secs: u64) -> serde_json::Value {
+    let grpc = s.grpc;
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
+            .args([
+                "loadgen",
+                "--token",
+                TOKEN,
+                "--report",
+                "json",
+                "--items-per-request",
+                "512",
+            ])
+            .args([
+                "--endpoint",
+                &grpc.to_string(),
+                "--concurrency",
+                &conc.to_string(),
+            ])
+            .args(["--duration", &format!("{secs}s")])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "loadgen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A fleet of 256 clients sending as fast as they are answered, far past what the server
+/// decodes: each holds at most a few decoded requests per pipeline, the rest wait with
+/// their bodies or are told to retry, so the peak memory barely moves from that of 8
+/// clients; the probes keep answering and no request is refused for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_clients_is_told_to_retry_and_memory_stays_flat() {
+    let s = spawn("{}").await;
+    let few = loadgen(&s, 8, 3).await;
+    let hwm_few = vm_hwm_kib(&s);
+    let stop = Arc::new(AtomicBool::new(false));
+    let probes = probe(s.admin, stop.clone());
+    let many = loadgen(&s, 256, 6).await;
+    stop.store(true, Ordering::SeqCst);
+    let hwm_many = vm_hwm_kib(&s);
+    println!(
+        "8 clients: {} spans acknowledged, peak {hwm_few} KiB; 256 clients: {} acknowledged, {} requests told to retry, peak {hwm_many} KiB",
+        few["acknowledged_items"],
+        many["acknowledged_items"],
+        many["refused"]["retryable_requests"]
+    );
+    assert!(few["acknowledged_items"].as_u64().unwrap() > 0);
+    assert!(many["acknowledged_items"].as_u64().unwrap() > 0, "{many}");
+    assert!(
+        many["refused"]["retryable_requests"].as_u64().unwrap() > 0,
+        "past capacity, clients are told to retry: {many}"
+    );
+    assert_eq!(many["refused"]["permanent_requests"], 0, "{many}");
+    assert_eq!(many["refused"]["transport_requests"], 0, "{many}");
+    assert!(
+        hwm_many <= hwm_few + 64 * 1024,
+        "peak memory with 256 clients {hwm_many} KiB, with 8 {hwm_few} KiB"
+    );
+    assert_probes(
+        "256 clients",
+        probes.done().await,
+        Duration::from_millis(250),
+    );
+}
+
 fn valid_traces() -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(1);
     generate::traces(&mut rng, 50, &ContentOpts::default()).encode_to_vec()

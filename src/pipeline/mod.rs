@@ -1,8 +1,9 @@
 //! Pipelines: the bounded queues between receivers and exporters.
 //!
-//! There is one pipeline per signal. A receiver hands a decoded request ([`Batch`]) to
-//! [`PipelineSender::try_send`]; the call never waits: when the queue is full it fails at once
-//! and the receiver tells the client to retry later. A dispatcher task takes batches off the
+//! There is one pipeline per signal. A receiver takes a decode slot
+//! ([`PipelineSender::reserve`], the only wait, bounded), decodes, and hands the request
+//! ([`Batch`]) to [`PipelineSender::try_send_charged`]; that call never waits: when the queue
+//! is full it fails at once and the receiver tells the client to retry later. A dispatcher task takes batches off the
 //! queue, runs the processors in order, then hands the batch to every exporter of the
 //! pipeline. Prost types flow through unchanged.
 //!
@@ -11,6 +12,14 @@
 //! - The queue is bounded in encoded request bytes (plus a fixed overhead per request), so
 //!   memory stays bounded whatever clients send. The byte permit travels with the batch and
 //!   is released only once every exporter has finished with it.
+//! - Memory stays flat under overload: a receiver takes one of a few [`Slot`]s
+//!   ([`PipelineSender::reserve`]) *before* it decodes a request, and the slot travels with
+//!   the batch until the dispatcher is done with it. So at most that many decoded requests
+//!   exist at once, however many clients send; a few more (4 per slot) wait holding only
+//!   their bodies (charged to the memory budget) and are told to retry when the wait runs
+//!   out; beyond those, requests are told to retry at once. Without
+//!   it, one worker thread polls every connection in turn and each decodes a request before
+//!   the dispatcher runs again: the queue of decoded batches grows with the connections.
 //! - A batch that was accepted is exported before shutdown completes: closing the pipeline
 //!   stops new sends, and the dispatcher drains what is queued, then shuts the exporters down.
 //!
@@ -29,7 +38,7 @@ mod stage;
 mod tests;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -46,6 +55,29 @@ use crate::telemetry::{ExporterLabels, Metrics, SignalLabels};
 /// Bytes charged per request on top of its encoded size, so that a flood of tiny requests
 /// is bounded too.
 const PER_REQUEST_OVERHEAD: usize = 512;
+
+/// Decoded requests that may exist at once per pipeline and per runtime worker thread
+/// (see [`Slot`]): enough to keep every worker and the dispatcher busy.
+const SLOTS_PER_WORKER: usize = 4;
+
+/// The fewest decode slots a pipeline has, whatever the number of workers.
+const MIN_SLOTS: usize = 8;
+
+/// Receivers that may wait for a decode slot at once, per slot; more are told to retry
+/// at once, so the bodies held by waiting requests stay bounded too.
+const WAITERS_PER_SLOT: usize = 4;
+
+/// The number of decode slots of a pipeline on a runtime with `workers` threads.
+pub fn decode_slots(workers: usize) -> usize {
+    workers.saturating_mul(SLOTS_PER_WORKER).max(MIN_SLOTS)
+}
+
+/// The right to hold one decoded request in a pipeline (see the module's invariants):
+/// taken before decoding, released once the dispatcher is done with the batch.
+#[must_use = "a slot is released when dropped"]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
 
 /// Who sent a request: resolved by the receiver from the bearer token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -246,6 +278,8 @@ pub enum SendError {
 struct Queued {
     batch: Batch,
     _permit: OwnedSemaphorePermit,
+    /// The decode slot the receiver took, if it took one.
+    _slot: Option<Slot>,
     /// The batch's share of the process-wide memory budget, returned with the permit.
     _charge: Option<budget::Charge>,
 }
@@ -258,6 +292,11 @@ struct Shared {
     signal: Signal,
     capacity: usize,
     bytes: Arc<Semaphore>,
+    /// Decode slots ([`Slot`]).
+    slots: Arc<Semaphore>,
+    /// Receivers waiting for a slot now, and how many may.
+    waiting: AtomicUsize,
+    max_waiting: usize,
     closed: AtomicBool,
     close_notify: Notify,
     /// Set by [`Pipeline::close_with`]; taken once the queue is drained.
@@ -289,14 +328,54 @@ pub struct PipelineSender {
 impl PipelineSender {
     /// Queues a batch without waiting.
     pub fn try_send(&self, batch: Batch) -> Result<(), SendError> {
-        self.try_send_charged(batch, None)
+        self.try_send_charged(batch, None, None)
     }
 
-    /// Queues a batch without waiting, holding `charge` until every stage is done with it.
+    /// Waits up to `wait` for a decode slot: to be taken before decoding a request whose
+    /// batch is then queued with [`PipelineSender::try_send_charged`]. `Full` when the wait
+    /// runs out (the client is told to retry), `Closed` when the pipeline is closing.
+    pub async fn reserve(&self, wait: std::time::Duration) -> Result<Slot, SendError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(SendError::Closed);
+        }
+        if let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
+            return Ok(Slot { _permit: p });
+        }
+        let shared = &self.shared;
+        if shared.waiting.fetch_add(1, Ordering::AcqRel) >= shared.max_waiting {
+            shared.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(SendError::Full);
+        }
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let _waiting = Waiting(&shared.waiting);
+        match tokio::time::timeout(wait, shared.slots.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Ok(Slot { _permit: p }),
+            Ok(Err(_)) => Err(SendError::Closed),
+            Err(_) => Err(SendError::Full),
+        }
+    }
+
+    /// Whether a request would be refused by [`PipelineSender::reserve`] at once: no slot
+    /// free and as many receivers waiting as may. Asked before a body is read, so that
+    /// under overload a refusal costs no body.
+    pub fn saturated(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+            || (self.shared.slots.available_permits() == 0
+                && self.shared.waiting.load(Ordering::Acquire) >= self.shared.max_waiting)
+    }
+
+    /// Queues a batch without waiting, holding `charge` and `slot` until every stage is
+    /// done with it.
     pub fn try_send_charged(
         &self,
         batch: Batch,
         charge: Option<budget::Charge>,
+        slot: Option<Slot>,
     ) -> Result<(), SendError> {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(SendError::Closed);
@@ -318,6 +397,7 @@ impl PipelineSender {
             .send(Queued {
                 batch,
                 _permit: permit,
+                _slot: slot,
                 _charge: charge,
             })
             .map_err(|_| SendError::Closed)?;
@@ -341,6 +421,11 @@ impl PipelineSender {
             return Err(SendError::Full);
         }
         Ok(())
+    }
+
+    /// Whether the pipeline is closing.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// Fraction of the queue in use, 0.0 to 1.0.
@@ -380,6 +465,7 @@ impl Pipeline {
     pub fn start(
         signal: Signal,
         capacity_bytes: usize,
+        slots: usize,
         processors: Vec<Arc<dyn Processor>>,
         exporters: Vec<Arc<dyn Exporter>>,
         metrics: Arc<Metrics>,
@@ -390,6 +476,9 @@ impl Pipeline {
             signal,
             capacity,
             bytes: Arc::new(Semaphore::new(capacity)),
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting: slots.max(1).saturating_mul(WAITERS_PER_SLOT),
             closed: AtomicBool::new(false),
             close_notify: Notify::new(),
             last: std::sync::Mutex::new(None),
@@ -431,6 +520,8 @@ impl Pipeline {
             *slot = last;
         }
         shared.closed.store(true, Ordering::Release);
+        // Receivers waiting for a slot are told the pipeline is closing.
+        shared.slots.close();
         shared.close_notify.notify_one();
         if let Err(e) = dispatcher.await {
             tracing::error!(signal = shared.signal.as_str(), error = %e, "pipeline dispatcher failed");
@@ -463,11 +554,13 @@ async fn dispatch(
         let Queued {
             mut batch,
             _permit,
+            _slot,
             _charge,
         } = queued;
         run_stages(&shared, &processors, &exporters, &logs, &mut batch).await;
         drop(batch);
         drop(_charge);
+        drop(_slot);
         drop(_permit);
         shared.update_gauge();
     }

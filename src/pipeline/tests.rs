@@ -61,6 +61,7 @@ async fn full_queue_refuses_without_waiting_and_drains_on_close() {
     let p = Pipeline::start(
         Signal::Traces,
         10_000,
+        crate::pipeline::decode_slots(1),
         Vec::new(),
         vec![exporter.clone() as Arc<dyn Exporter>],
         metrics.clone(),
@@ -104,6 +105,7 @@ async fn closed_pipeline_refuses_new_batches() {
     let p = Pipeline::start(
         Signal::Logs,
         1 << 20,
+        crate::pipeline::decode_slots(1),
         Vec::new(),
         vec![exporter.clone() as Arc<dyn Exporter>],
         Metrics::new(),
@@ -121,6 +123,7 @@ async fn an_oversize_batch_still_fits_an_empty_queue() {
     let p = Pipeline::start(
         Signal::Metrics,
         4_096,
+        crate::pipeline::decode_slots(1),
         Vec::new(),
         vec![exporter.clone() as Arc<dyn Exporter>],
         Metrics::new(),
@@ -154,6 +157,7 @@ async fn export_failures_are_logged_once_per_interval() {
     let p = Pipeline::start(
         Signal::Logs,
         1 << 20,
+        crate::pipeline::decode_slots(1),
         Vec::new(),
         vec![Arc::new(Failing) as Arc<dyn Exporter>],
         metrics.clone(),
@@ -183,4 +187,102 @@ async fn export_failures_are_logged_once_per_interval() {
         "{}",
         metrics.encode()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn decode_slots_bound_the_batches_in_flight_and_waits_are_bounded() {
+    let gate = Arc::new(Semaphore::new(0));
+    let exporter = Gated::new(Some(gate.clone()));
+    let slots = 3;
+    let p = Pipeline::start(
+        Signal::Traces,
+        1 << 20,
+        slots,
+        Vec::new(),
+        vec![exporter.clone() as Arc<dyn Exporter>],
+        Metrics::new(),
+    );
+    let tx = p.sender();
+    let wait = Duration::from_secs(1);
+    // Each slot travels with its batch: three batches held by a stuck exporter take all.
+    for _ in 0..slots {
+        let slot = tx.reserve(wait).await.expect("a free slot");
+        tx.try_send_charged(batch(1, 100), None, Some(slot))
+            .expect("room in the queue");
+    }
+    // The fourth waits the whole wait, then is told to retry.
+    let started = tokio::time::Instant::now();
+    assert!(matches!(tx.reserve(wait).await, Err(SendError::Full)));
+    assert_eq!(started.elapsed(), wait);
+    // A waiting reserve gets the slot the dispatcher gives back.
+    let waiting = {
+        let tx = tx.clone();
+        tokio::spawn(async move { tx.reserve(Duration::from_secs(30)).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    gate.add_permits(1);
+    let slot = waiting.await.unwrap().expect("the slot given back");
+    drop(slot);
+    // Closing tells waiting receivers at once, while batches are still being exported.
+    let waiter = {
+        let tx = tx.clone();
+        tokio::spawn(async move { tx.reserve(Duration::from_secs(30)).await })
+    };
+    let held = tx.reserve(Duration::ZERO).await;
+    tokio::task::yield_now().await;
+    drop(tx);
+    let closing = tokio::spawn(p.close());
+    let refused = waiter.await.unwrap();
+    assert!(
+        matches!(refused, Err(SendError::Closed)),
+        "{:?}",
+        refused.err()
+    );
+    drop(held);
+    gate.add_permits(1_000);
+    closing.await.unwrap();
+    assert_eq!(exporter.batches.load(Ordering::SeqCst), slots);
+}
+
+#[tokio::test(start_paused = true)]
+async fn beyond_four_waiters_per_slot_requests_are_refused_at_once() {
+    let p = Pipeline::start(
+        Signal::Traces,
+        1 << 20,
+        2,
+        Vec::new(),
+        vec![Gated::new(None) as Arc<dyn Exporter>],
+        Metrics::new(),
+    );
+    let tx = p.sender();
+    let held = [
+        tx.reserve(Duration::ZERO).await.unwrap(),
+        tx.reserve(Duration::ZERO).await.unwrap(),
+    ];
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let tx = tx.clone();
+            tokio::spawn(async move { tx.reserve(Duration::from_secs(10)).await.is_ok() })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    let started = tokio::time::Instant::now();
+    assert!(matches!(
+        tx.reserve(Duration::from_secs(10)).await,
+        Err(SendError::Full)
+    ));
+    assert_eq!(started.elapsed(), Duration::ZERO, "refused without waiting");
+    // The slots given back go to the waiters, in order; the rest time out.
+    drop(held);
+    let mut got = 0;
+    for w in waiters {
+        got += usize::from(w.await.unwrap());
+    }
+    assert_eq!(
+        got, 8,
+        "every waiter gets a slot once the holders release theirs"
+    );
+    drop(tx);
+    p.close().await;
 }

@@ -148,6 +148,13 @@ async fn export<R: OtlpRequest>(
             return e.to_status().into_http();
         }
     };
+    // Under overload, refused from the headers too: the body is never read.
+    if let Err(e) = state.receiver.refuse_early(R::SIGNAL) {
+        state
+            .receiver
+            .refused_request(Protocol::Grpc, R::SIGNAL, e.reason());
+        return e.to_status().into_http();
+    }
     let mut accept = EnabledCompressionEncodings::default();
     accept.enable(CompressionEncoding::Gzip);
     accept.enable(CompressionEncoding::Zstd);

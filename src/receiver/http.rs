@@ -148,6 +148,9 @@ async fn export<R: OtlpRequest>(
         Ok(id) => id,
         Err(e) => return refuse(e, Some(format)),
     };
+    if let Err(e) = receiver.refuse_early(R::SIGNAL) {
+        return refuse(e, Some(format));
+    }
     let (raw, _guard) = match read_body(body, &parts.headers, state.max_body, receiver).await {
         Ok(b) => b,
         Err(e) => return refuse(e, Some(format)),

@@ -159,6 +159,21 @@ impl Receiver {
         &self.budget
     }
 
+    /// Refuses a request of an authenticated sender from its headers when its pipeline is
+    /// saturated (see [`crate::pipeline::PipelineSender::saturated`]): under overload the
+    /// body is never read. The caller counts the refused request.
+    pub fn refuse_early(&self, signal: Signal) -> Result<(), ReceiveError> {
+        let pipeline = self.pipelines.get(signal);
+        if !pipeline.saturated() {
+            return Ok(());
+        }
+        Err(self.send_error(if pipeline.is_closed() {
+            SendError::Closed
+        } else {
+            SendError::Full
+        }))
+    }
+
     /// The delay suggested to clients told to retry.
     pub fn retry_after(&self) -> Duration {
         self.retry_after
@@ -279,14 +294,25 @@ impl Receiver {
     ) -> Result<Accepted<R::Response>, ReceiveError> {
         // Under backpressure, refuse before the work of decoding (protobuf items are
         // counted on the wire for the refused-items counters).
-        if format == Format::Protobuf
-            && let Err(e) = self.pipelines.get(R::SIGNAL).has_room(body.len())
-        {
+        let refuse = |e: SendError| {
             let err = self.send_error(e);
-            let items = wire::count_items(R::SIGNAL, &body).unwrap_or(0);
+            let items = match format {
+                Format::Protobuf => wire::count_items(R::SIGNAL, &body).unwrap_or(0),
+                Format::Json => 0,
+            };
             self.count_refused(protocol, R::SIGNAL, err.reason(), items as usize);
-            return Err(err);
+            err
+        };
+        let pipeline = self.pipelines.get(R::SIGNAL);
+        if format == Format::Protobuf
+            && let Err(e) = pipeline.has_room(body.len())
+        {
+            return Err(refuse(e));
         }
+        // A decode slot before decoding: however many clients send at once, only a few
+        // decoded requests exist (see `pipeline`'s invariants); the rest wait here with
+        // their bodies, at most `retry_after`, then are told to retry.
+        let slot = pipeline.reserve(self.retry_after).await.map_err(refuse)?;
         let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
         let work = {
             let this = self.clone();
@@ -332,7 +358,6 @@ impl Receiver {
         };
         let mut durable = None;
         if checked.kept > 0 {
-            let pipeline = self.pipelines.get(R::SIGNAL);
             let ack = pipeline.needs_ack().then(|| {
                 let (ack, rx) = crate::pipeline::Ack::new();
                 durable = Some(rx);
@@ -344,7 +369,7 @@ impl Receiver {
                     body: body.clone(),
                     wire,
                 }));
-            if let Err(e) = pipeline.try_send_charged(batch, Some(charge)) {
+            if let Err(e) = pipeline.try_send_charged(batch, Some(charge), Some(slot)) {
                 let err = self.send_error(e);
                 self.count_refused(protocol, R::SIGNAL, err.reason(), checked.kept);
                 return Err(err);
