@@ -310,7 +310,7 @@ fn record_chunk(
         }
     }
     drop(state);
-    if let Some(log) = log.as_deref_mut() {
+    if let Some(log) = log {
         log.dropped(chunk_dropped);
     }
     dropped.late += chunk_dropped.late;
