@@ -122,14 +122,23 @@ async fn full_queue_answers_retry_later_and_loses_nothing() {
         blocked.spans.load(Ordering::SeqCst) == acked
     })
     .await;
-    let ready = http_send(
-        "GET",
-        &format!("http://{}/readyz", s.admin),
-        &[],
-        Vec::new(),
-    )
-    .await;
-    assert_eq!(ready.status, 200);
+    // Ready again once nothing was turned away for a few seconds.
+    let mut ready = 0;
+    for _ in 0..200 {
+        ready = http_send(
+            "GET",
+            &format!("http://{}/readyz", s.admin),
+            &[],
+            Vec::new(),
+        )
+        .await
+        .status;
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready, 200);
     // And the clients' retries now succeed.
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &body, None).await;
     assert_eq!(g.code, 0);

@@ -17,7 +17,8 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use slotel::attr::kv;
-use slotel::config::{HashConfig, RedactAction, RedactionConfig};
+use slotel::config::{HashConfig, RedactionConfig};
+use slotel::redact::RedactAction;
 use slotel::redact::Redactor;
 
 struct Record {

@@ -499,7 +499,8 @@ async fn policies_by_tenant_and_service_through_the_pipeline() {
 /// body valid JSON.
 #[test]
 fn dry_run_reveals_nothing_the_redaction_removes_on_the_corpus() {
-    use slotel::config::{HashConfig, RedactAction, RedactionConfig};
+    use slotel::config::{HashConfig, RedactionConfig};
+    use slotel::redact::RedactAction;
     use slotel::redact::Redactor;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/redact/corpus.jsonl");
     let text = std::fs::read_to_string(path).unwrap();

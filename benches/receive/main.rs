@@ -65,7 +65,17 @@ fn receiver(rt: &tokio::runtime::Runtime, auth: bool) -> (Arc<Receiver>, Vec<Pip
     let nop: Arc<dyn Exporter> = Arc::new(NopExporter::new("nop"));
     let pipelines: Vec<Pipeline> = Signal::ALL
         .iter()
-        .map(|s| Pipeline::start(*s, 1 << 30, Vec::new(), vec![nop.clone()], metrics.clone()))
+        .map(|s| {
+            let slots = slotel::pipeline::decode_slots(1);
+            Pipeline::start(
+                *s,
+                1 << 30,
+                slots,
+                Vec::new(),
+                vec![nop.clone()],
+                metrics.clone(),
+            )
+        })
         .collect();
     let senders = Pipelines {
         traces: pipelines[0].sender(),

@@ -91,6 +91,12 @@ impl Health {
             if let Some(why) = q.blocked() {
                 return Err(format!("{} pipeline: {why}", q.signal().as_str()));
             }
+            if q.turned_away_within(REFUSED_RECENTLY) {
+                return Err(format!(
+                    "{} pipeline turned requests away in the last seconds (every decode slot busy)",
+                    q.signal().as_str()
+                ));
+            }
             let fill = q.fill_ratio();
             if fill > NOT_READY_FILL {
                 return Err(format!(

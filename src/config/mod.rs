@@ -22,7 +22,8 @@
 //! - `decode.rs`: marked tree → [`Config`]: the schema, defaults and cross references.
 //! - `cors.rs`: `receivers.otlp.protocols.http.cors`, its type and decoder.
 //! - `exporters.rs`: the remote exporters' settings (client, retry, queue blocks).
-//! - `redaction.rs`: `processors.redaction`, its types and decoder.
+//! - `redaction.rs`: `processors.redaction`: its settings and decoder (the kinds of data,
+//!   actions and validators it names are [`crate::redact`]'s types).
 //! - `policy.rs`: its `allow` lists and per-tenant / per-service `policies`.
 //! - `warnings.rs`: what a valid config may still get wrong (a pipeline without exporters).
 //! - `../../config/slotel.yaml`: the embedded default, commented as the reference manual.

@@ -307,7 +307,7 @@ fn dedupe(ctx: &mut Ctx<'_>, from: usize) {
 #[cfg(test)]
 mod tests {
     use super::super::{SystemLookup, parse};
-    use crate::config::{PiiType, RedactAction};
+    use crate::redact::{PiiType, RedactAction};
 
     fn config(redaction: &str) -> Result<crate::config::RedactionConfig, Vec<String>> {
         let text = format!(

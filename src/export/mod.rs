@@ -6,7 +6,7 @@
 //! - `debug.rs`: logs a summary of each batch (like the collector's debug exporter).
 //! - `file.rs`: OTLP JSON lines in a file (like the collector's file exporter).
 //! - `nop.rs`: accepts and discards (benchmarks, tests).
-//! - `delivery.rs`: [`QueuedExporter`]: a remote exporter behind its own queue, with
+//! - `delivery/`: [`QueuedExporter`]: a remote exporter behind its own queue, with
 //!   consumers that retry.
 //! - `queue/`: the bounded queue, in memory or on disk (redb), and its records.
 //! - `error.rs`: [`BuildError`], [`EncodeError`] and [`TlsError`]: typed, so callers and
@@ -17,9 +17,9 @@
 //! - `client.rs`: the HTTP(S) client the remote exporters share.
 //! - `proxy.rs`: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`: forward proxying and `CONNECT`
 //!   tunnels under that client.
-//! - `remote_write.rs`: `prometheusremotewrite` (OTLP metrics → remote write 1.0).
+//! - `remote_write/`: `prometheusremotewrite` (OTLP metrics → remote write 1.0).
 //! - `otlp/`: `otlp` (gRPC) and `otlphttp`: OTLP traces, metrics and logs passed on.
-//! - `loki.rs`: `loki` (OTLP logs → the Loki push API).
+//! - `loki/`: `loki` (OTLP logs → the Loki push API).
 //! - `proto.rs`: the remote write and Loki messages compiled from `proto/`.
 
 pub(crate) mod client;

@@ -38,7 +38,7 @@ mod stage;
 mod tests;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -297,6 +297,9 @@ struct Shared {
     /// Receivers waiting for a slot now, and how many may.
     waiting: AtomicUsize,
     max_waiting: usize,
+    /// When a request was last turned away for want of a slot (ms since `epoch`, 0: never).
+    last_turned_away_ms: AtomicU64,
+    epoch: tokio::time::Instant,
     closed: AtomicBool,
     close_notify: Notify,
     /// Set by [`Pipeline::close_with`]; taken once the queue is drained.
@@ -307,6 +310,12 @@ struct Shared {
 }
 
 impl Shared {
+    fn turned_away(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_turned_away_ms
+            .store(now.max(1), Ordering::Relaxed);
+    }
+
     fn update_gauge(&self) {
         let used = self.capacity.saturating_sub(self.bytes.available_permits());
         self.metrics
@@ -344,6 +353,7 @@ impl PipelineSender {
         let shared = &self.shared;
         if shared.waiting.fetch_add(1, Ordering::AcqRel) >= shared.max_waiting {
             shared.waiting.fetch_sub(1, Ordering::AcqRel);
+            shared.turned_away();
             return Err(SendError::Full);
         }
         struct Waiting<'a>(&'a AtomicUsize);
@@ -356,7 +366,10 @@ impl PipelineSender {
         match tokio::time::timeout(wait, shared.slots.clone().acquire_owned()).await {
             Ok(Ok(p)) => Ok(Slot { _permit: p }),
             Ok(Err(_)) => Err(SendError::Closed),
-            Err(_) => Err(SendError::Full),
+            Err(_) => {
+                shared.turned_away();
+                Err(SendError::Full)
+            }
         }
     }
 
@@ -364,9 +377,25 @@ impl PipelineSender {
     /// free and as many receivers waiting as may. Asked before a body is read, so that
     /// under overload a refusal costs no body.
     pub fn saturated(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire)
-            || (self.shared.slots.available_permits() == 0
-                && self.shared.waiting.load(Ordering::Acquire) >= self.shared.max_waiting)
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return true;
+        }
+        let full = shared.slots.available_permits() == 0
+            && shared.waiting.load(Ordering::Acquire) >= shared.max_waiting;
+        if full {
+            shared.turned_away();
+        }
+        full
+    }
+
+    /// Whether a request was turned away for want of a decode slot within the last
+    /// `window` (readiness follows it: the pipeline cannot take more now).
+    pub fn turned_away_within(&self, window: std::time::Duration) -> bool {
+        let last = self.shared.last_turned_away_ms.load(Ordering::Relaxed);
+        last != 0
+            && (self.shared.epoch.elapsed().as_millis() as u64).saturating_sub(last)
+                < window.as_millis() as u64
     }
 
     /// Queues a batch without waiting, holding `charge` and `slot` until every stage is
@@ -479,6 +508,8 @@ impl Pipeline {
             slots: Arc::new(Semaphore::new(slots.max(1))),
             waiting: AtomicUsize::new(0),
             max_waiting: slots.max(1).saturating_mul(WAITERS_PER_SLOT),
+            last_turned_away_ms: AtomicU64::new(0),
+            epoch: tokio::time::Instant::now(),
             closed: AtomicBool::new(false),
             close_notify: Notify::new(),
             last: std::sync::Mutex::new(None),

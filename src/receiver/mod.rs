@@ -57,6 +57,11 @@ const RECEIVER: &str = "otlp";
 /// Requests larger than this are decoded on the blocking pool.
 const OFF_RUNTIME_BYTES: usize = 256 * 1024;
 
+/// The longest a request waits for a decode slot. Slots free up within milliseconds while
+/// the pipeline moves; a longer wait means it cannot keep up, and the client is better
+/// told to retry than held.
+const MAX_SLOT_WAIT: Duration = Duration::from_millis(500);
+
 /// How long a request waits for a durable queue to store its batch before the client is
 /// told to retry.
 const DURABLE_WAIT: Duration = Duration::from_secs(30);
@@ -311,8 +316,12 @@ impl Receiver {
         }
         // A decode slot before decoding: however many clients send at once, only a few
         // decoded requests exist (see `pipeline`'s invariants); the rest wait here with
-        // their bodies, at most `retry_after`, then are told to retry.
-        let slot = pipeline.reserve(self.retry_after).await.map_err(refuse)?;
+        // their bodies, at most `MAX_SLOT_WAIT` (or `retry_after` if shorter), then are
+        // told to retry.
+        let slot = pipeline
+            .reserve(self.retry_after.min(MAX_SLOT_WAIT))
+            .await
+            .map_err(refuse)?;
         let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
         let work = {
             let this = self.clone();

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::config::{PiiType, RedactAction};
+use crate::redact::{PiiType, RedactAction};
 
 use super::Sensitive;
 

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use super::json::{self, JsonError};
 use super::{Session, TypeId, action_index};
-use crate::config::RedactAction;
+use crate::redact::RedactAction;
 
 /// The path of a log body that is plain text.
 pub const BODY: &str = "$body";

@@ -39,8 +39,9 @@
 use regex_automata::meta::{self, Cache};
 use regex_automata::{Anchored, Input, PatternID};
 
-use crate::config::{CustomDetector, PiiType, RedactionConfig, Validator};
-use crate::user_regex::compile_regex;
+use crate::config::{CustomDetector, RedactionConfig};
+use crate::redact::{PiiType, Validator};
+use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
@@ -430,8 +431,8 @@ impl Detectors {
             let CustomDetector {
                 regex, validator, ..
             } = c;
-            // Checked by the config decoder already; checked again for embedders.
-            compile_regex(regex).map_err(RedactError::Regex)?;
+            // Checked by the config decoder already; checked again (as a set, under the one
+            // policy for user regexes) below, for embedders.
             patterns[CUSTOM].push(regex.clone());
             kinds[CUSTOM].push(Kind::Custom(id, *validator));
         }
@@ -453,8 +454,12 @@ impl Detectors {
             if patterns.is_empty() {
                 continue;
             }
-            let re =
-                meta::Regex::new_many(&patterns).map_err(|e| RedactError::Regex(e.to_string()))?;
+            let re = if g == CUSTOM {
+                compile_set(&patterns)
+            } else {
+                meta::Regex::new_many(&patterns).map_err(|e| e.to_string())
+            }
+            .map_err(RedactError::Regex)?;
             let hand: Option<Hand> = match (g, &kinds[..]) {
                 (CARD, [Kind::Builtin(PiiType::CreditCard)]) => Some(card_match),
                 (RESIDENT, [Kind::Resident]) => Some(resident_match),

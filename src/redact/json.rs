@@ -28,7 +28,7 @@ use super::context::Key;
 use super::keys::KeyClass;
 use super::{Session, Text, TypeId};
 use super::{audit, skip};
-use crate::config::PiiType;
+use crate::redact::PiiType;
 
 /// Why a text was not walked as JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

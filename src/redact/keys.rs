@@ -4,7 +4,7 @@
 use regex_automata::meta;
 
 use crate::config::KeyRules as KeyRulesConfig;
-use crate::user_regex::compile_regex;
+use crate::user_regex::compile_set;
 
 use super::RedactError;
 
@@ -195,14 +195,7 @@ impl KeyRules {
     pub(crate) fn new(cfg: &KeyRulesConfig, secret_on: bool) -> Result<Self, RedactError> {
         let extra = match (secret_on, cfg.sensitive.as_slice()) {
             (false, _) | (_, []) => None,
-            (true, patterns) => {
-                for p in patterns {
-                    compile_regex(p).map_err(RedactError::Regex)?;
-                }
-                let set = meta::Regex::new_many(patterns)
-                    .map_err(|e| RedactError::Regex(e.to_string()))?;
-                Some(set)
-            }
+            (true, patterns) => Some(compile_set(patterns).map_err(RedactError::Regex)?),
         };
         let mut ignore = vec![Vec::new(); ignore_slot(usize::MAX) + 1];
         let keys = DEFAULT_IGNORED.iter().map(|k| k.to_string());

@@ -26,7 +26,7 @@
 //! bytes before them rule out most words, and the value and the words before it are
 //! read only after the few that may be marking words.
 
-use crate::config::PiiType;
+use crate::redact::PiiType;
 
 use super::TypeId;
 use super::context;

@@ -22,6 +22,8 @@
 //!
 //! - `mod.rs`: [`Redactor`] (the compiled config), [`Session`] (per-batch state: search
 //!   cache, counts), [`RedactionProcessor`] (the pipeline stage) and [`RedactError`].
+//! - `types.rs`: [`PiiType`], [`RedactAction`], [`Validator`]: what is found and what is
+//!   done with it (the config names them; their names are metric labels).
 //! - `scan.rs`: the prefilter pass: candidate starts per group, numeric spans.
 //! - `starts.rs`: the tests the scan pass applies where a match may start (keywords,
 //!   parameter names, numeric shapes).
@@ -37,7 +39,7 @@
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
 //! - `json.rs`: the copy-through JSON walker.
-//! - `otlp.rs`: where redaction applies in OTLP logs, traces and metrics.
+//! - `otlp/`: where redaction applies in OTLP logs, traces and metrics.
 //! - `sensitive.rs`: [`Sensitive`], for values that must never reach slotel's own logs.
 //! - `policy.rs`: [`Policies`] (the default and the per-tenant / per-service ones, picked
 //!   per batch or per resource), allow-lists, and the per-batch counts on `/metrics`.
@@ -72,6 +74,7 @@ pub mod slo_inputs;
 mod starts;
 #[cfg(test)]
 mod tests;
+mod types;
 mod validate;
 
 use std::sync::Arc;
@@ -81,8 +84,9 @@ pub(crate) use json::looks_like_json;
 pub use keys::DEFAULT_IGNORED;
 pub use policy::Policies;
 pub use sensitive::Sensitive;
+pub use types::{PiiType, RedactAction, Validator};
 
-use crate::config::{PiiType, RedactAction, RedactionConfig};
+use crate::config::RedactionConfig;
 use crate::pipeline::{Batch, Processor};
 use crate::telemetry::Metrics;
 use action::Hasher;

@@ -9,7 +9,7 @@
 //! or after it, and not glued by `-` or `.` to more letters or digits (a UUID group, a
 //! version, `UA-12345678-1`).
 
-use crate::config::PiiType;
+use crate::redact::PiiType;
 
 use super::context::{self, Hint, Key};
 use super::validate;

@@ -7,7 +7,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::config::PiiType;
+use crate::redact::PiiType;
 
 use super::keys::is_builtin_sensitive;
 

@@ -27,7 +27,6 @@ use crate::slo::capture::{CapturedBatch, Reader, list_files};
 use crate::slo::engine::status::Ordered;
 use crate::slo::engine::window::FIXED_WINDOWS;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
-use crate::slo::facts::FactsSchema;
 use crate::slo::spec::{Sli, SloSet};
 
 /// `slotel replay` arguments.
@@ -337,7 +336,7 @@ pub fn replay_with(
     options: &Options<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, ReplayError> {
-    let needed = FactsSchema::for_slos(&set);
+    let needed = set.facts_schema();
     let step = u64::try_from(args.step.as_nanos())
         .unwrap_or(u64::MAX)
         .max(1);

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::plan::{self, EVENTS, Plan, duration};
 use super::prometheus::{latency_name, ratio_name};
+use crate::slo::series_names as names;
 
 /// The dashboard's uid, which the alert provisioning links to.
 pub(crate) const UID: &str = "slotel-slos";
@@ -97,13 +98,16 @@ pub(super) fn variables() -> Vec<Value> {
         query(
             "service",
             "Service",
-            "label_values(slotel_slo_info, service)",
+            &format!("label_values({}, service)", names::INFO),
             true,
         ),
         query(
             "slo",
             "SLO",
-            "label_values(slotel_slo_info{service=~\"$service\"}, slo)",
+            &format!(
+                "label_values({}{{service=~\"$service\"}}, slo)",
+                names::INFO
+            ),
             true,
         ),
         query(

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use super::dashboard::{budget_steps, grid, overview, stat, steps, target, timeseries, variables};
 use super::plan::{EVENTS, duration};
 use super::prometheus::{latency_name, ratio_name};
+use crate::slo::series_names as names;
 
 /// The dashboard's uid: the per-SLO dashboard's, since one replaces the other.
 pub(crate) use super::dashboard::UID;
@@ -99,7 +100,7 @@ fn slo_row() -> Vec<Value> {
         stat(
             6,
             "Budget exhausted in (at the long window's burn rate)",
-            format!("min(slotel_slo_time_to_exhaustion_seconds{{{SEL}}})"),
+            format!("min({}{{{SEL}}})", names::TIME_TO_EXHAUSTION),
             "s",
             steps("red", &[(86_400.0, "orange"), (7.0 * 86_400.0, "green")]),
             Value::Null,

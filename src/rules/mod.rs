@@ -45,6 +45,8 @@ mod grafana_alerting;
 mod journey;
 pub(crate) mod plan;
 mod prometheus;
+#[cfg(test)]
+mod series_tests;
 pub mod sloth;
 pub mod sync;
 #[cfg(test)]

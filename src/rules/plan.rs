@@ -12,9 +12,9 @@ use crate::config::ConfigError;
 use crate::slo::spec::{AttrRef, Budgeting, CalendarUnit, Sli, Slo, SloWindow};
 
 /// The counter every SLI recording reads.
-pub(crate) const EVENTS: &str = "slotel_slo_events_total";
+pub(crate) use crate::slo::series_names::EVENTS_TOTAL as EVENTS;
 /// The native histogram the latency recordings read.
-pub(crate) const LATENCY: &str = "slotel_slo_latency_seconds";
+pub(crate) use crate::slo::series_names::LATENCY;
 /// The labels of every SLO series besides its group labels; per-replica labels added by
 /// remote write or scraping drop out of every `sum by`.
 pub(crate) const BASE_LABELS: [&str; 3] = ["slo", "service", "cluster"];
@@ -367,7 +367,7 @@ impl<'a> Plan<'a> {
             short = ratio(pair.short),
             budget = self.budget,
             by = self.by(),
-            active = crate::slo::adjust::series::ACTIVE,
+            active = crate::slo::series_names::ADJUSTMENT_ACTIVE,
         )
     }
 }
@@ -430,7 +430,8 @@ pub(crate) fn group_label(attr: &AttrRef) -> String {
 /// The `window` label the engine gives a window of `secs` seconds (`5m` … `3d` for the
 /// fixed windows, `28d` rather than `4w` for an SLO window).
 pub(crate) fn engine_label(secs: u64) -> String {
-    use crate::slo::engine::window::{FIXED_WINDOWS, window_label};
+    use crate::slo::engine::window::FIXED_WINDOWS;
+    use crate::slo::spec::window_label;
     FIXED_WINDOWS
         .iter()
         .find(|(_, s)| *s == secs)

@@ -48,7 +48,7 @@ const STEP: &str = "slo:sli_events:increase_step";
 /// The counter's value per series at the last evaluation.
 pub(crate) const LAST: &str = "slo:sli_events_total:last";
 /// The engine's ended slices per window, by judgement.
-const SLICES: &str = "slotel_slo_timeslices";
+use crate::slo::series_names::{self as names, TIMESLICES as SLICES};
 /// How far back an evaluation looks for a counter's last recorded value (a silence of the
 /// counter, or of the rules, up to this long loses nothing).
 pub(crate) const BRIDGE: u64 = 3_600;
@@ -427,7 +427,7 @@ fn recordings(p: &Plan<'_>) -> Vec<Yaml> {
         ("objective", p.objective_percent()),
         ("window", p.period_label()),
     ];
-    rules.push(record(p, "slotel_slo_info", "vector(1)".to_string(), info));
+    rules.push(record(p, names::INFO, "vector(1)".to_string(), info));
     rules.extend(super::sloth::extra_recordings(p, |name, expr, extra| {
         record(p, name, expr, extra)
     }));

@@ -2,7 +2,7 @@
 //! (whatever format the SLO was written in: OpenSLO definitions show as their native
 //! equivalent), with its conditions as written, and where it was defined.
 
-use super::engine::window::window_label;
+use super::spec::window_label;
 use super::spec::{Budgeting, CalendarUnit, MetricSelector, MetricSli, Sli, Slo, SloWindow};
 
 /// The body of `GET /api/v1/slos/{service}/{name}/definition`.

@@ -50,9 +50,7 @@ use crate::export::client::HttpClient;
 
 /// The recorded counter increments (see `src/rules/prometheus.rs`).
 const STEP: &str = "slo:sli_events:increase_step";
-const EVENTS: &str = "slotel_slo_events_total";
-const LATENCY: &str = "slotel_slo_latency_seconds";
-const SLICES: &str = "slotel_slo_timeslices";
+use super::series_names::{EVENTS_TOTAL as EVENTS, LATENCY, TIMESLICES as SLICES};
 /// The label the queries put each window's (and percentile's) result under.
 const WINDOW_LABEL: &str = "slotel_window";
 const PERCENTILE_LABEL: &str = "slotel_percentile";

@@ -10,8 +10,9 @@
 //!
 //! - [`spec`]: SLO files → [`spec::SloSet`] (native and OpenSLO formats, every error at once
 //!   with file:line:column; the example set of `config/slos/`).
-//! - [`ottl`]: the OTTL-subset conditions: parser, row-by-row and Arrow evaluators.
-//! - [`facts`]: span facts as an Arrow `RecordBatch`, and the schema of columns they need.
+//! - [`ottl`]: the OTTL-subset conditions: parser and row-by-row evaluator.
+//! - [`facts`]: span facts as an Arrow `RecordBatch`, the schema of columns they need, and
+//!   the Arrow evaluator of conditions over them.
 //! - [`engine`]: windows, HDR latency histograms, budgets and burn rates per SLO and group.
 //! - [`connector`]: the engine as a pipeline stage: spans and metric points in.
 //! - [`capture`]: `slo.capture`: span facts on disk as Arrow IPC files, for `slotel replay`.
@@ -27,11 +28,18 @@
 //!   `GET /api/v1/slos/{service}/{name}/history` and `…/definition` ([`definition`]).
 //! - [`series`]: the SLO series on `/metrics`, and their labels for every path
 //!   ([`series::series_labels`], [`series::group_label_names`], defined in `spec`).
+//! - [`series_names`]: the SLO series' names, which the engine writes and the rules,
+//!   dashboards and status source read.
 //! - [`otlp_series`]: the same series as OTLP metrics, as they enter the metrics pipeline.
 //! - [`merged`]: `slo.status_source`, the API's entries read from the Prometheus every
 //!   replica writes to.
 //!
-//! Dependencies point one way: `spec → ottl`, `facts → ottl, spec`; nothing here does I/O
+//! The inputs import one way, each only those listed before it: [`ottl`] (conditions and
+//! the attribute paths they read, [`ottl::AttrRef`]) imports no other module here;
+//! [`facts`] imports `ottl` (the Arrow evaluator of conditions lives with the batch it
+//! runs on); [`spec`] imports both (an SLO holds conditions, and a set knows the facts
+//! schema its span SLIs need) and reads `adjust`'s file format; [`engine`] imports them
+//! all. `layer_tests.rs` fails when a module imports one after it. Nothing here does I/O
 //! except [`spec::load`] reading the SLO files and [`merged`] querying Prometheus.
 
 pub mod adjust;
@@ -43,10 +51,13 @@ pub mod engine;
 pub mod facts;
 pub mod history;
 pub mod journey;
+#[cfg(test)]
+mod layer_tests;
 pub mod lifecycle;
 pub mod merged;
 pub mod metric_limits;
 pub mod otlp_series;
 pub mod ottl;
 pub mod series;
+pub mod series_names;
 pub mod spec;

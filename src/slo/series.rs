@@ -49,8 +49,8 @@ use super::facts::sampling::Invalid;
 use super::metric_limits::InvalidPoint;
 pub use super::spec::{Labels, group_label_names, series_labels};
 
-/// The latency histogram's name.
-pub const LATENCY: &str = "slotel_slo_latency_seconds";
+use super::series_names as names;
+pub use super::series_names::LATENCY;
 /// The native histogram schema of the scrape (as remote write's default): buckets 1.09% wide.
 pub const SCRAPE_SCHEMA: i32 = 6;
 
@@ -178,49 +178,49 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
     };
     let mut out = vec![
         family(
-            "slotel_slo_events",
+            names::EVENTS,
             "SLO events by outcome since start",
             true,
             events,
         ),
         family(
-            "slotel_slo_objective_ratio",
+            names::OBJECTIVE,
             "SLO objective as a ratio",
             false,
             objective,
         ),
         family(
-            "slotel_slo_error_budget_remaining_ratio",
+            names::BUDGET_REMAINING,
             "Error budget remaining over the SLO window (1 = untouched, below 0 = overspent)",
             false,
             budget,
         ),
         family(
-            "slotel_slo_time_to_exhaustion_seconds",
+            names::TIME_TO_EXHAUSTION,
             "Seconds until the error budget is spent at the long window's burn rate (0: spent)",
             false,
             exhaustion,
         ),
         family(
-            "slotel_slo_burn_rate",
+            names::BURN_RATE,
             "Error budget burn rate per window",
             false,
             burn,
         ),
         family(
-            "slotel_slo_timeslices",
+            names::TIMESLICES,
             "Time slices of a timeslice SLO that have ended in each window, by judgement",
             false,
             slices,
         ),
         family(
-            "slotel_slo_latency_percentile_seconds",
+            names::LATENCY_PERCENTILE,
             "Latency percentiles per window (nearest rank on HDR histograms)",
             false,
             latency,
         ),
         family(
-            "slotel_slo_dropped_events",
+            names::DROPPED_EVENTS,
             "Events not counted because they ended too long ago or in the future",
             true,
             dropped,
@@ -350,7 +350,7 @@ impl Collector for SloSeries {
             .collect();
         family(
             &mut encoder,
-            "slotel_slo_invalid_points",
+            names::INVALID_POINTS,
             "Metric data points an SLO reads that were skipped for breaking the OTLP ranges",
             MetricType::Counter,
             rows,
@@ -365,7 +365,7 @@ impl Collector for SloSeries {
             .collect();
         family(
             &mut encoder,
-            "slotel_slo_invalid_tracestates",
+            names::INVALID_TRACESTATES,
             "Spans whose tracestate sampling threshold could not be read (each counted once)",
             MetricType::Counter,
             rows,

@@ -10,8 +10,7 @@ use crate::slo::engine::Engine;
 use crate::slo::series::SeriesFamily;
 use crate::slo::spec::Labels;
 
-/// The gauge's name, which the generated alerts read.
-pub const ACTIVE: &str = "slotel_slo_adjustment_active";
+use crate::slo::series_names as names;
 
 pub fn families(engine: &Engine) -> Vec<SeriesFamily> {
     let now = engine.now_nanos();
@@ -30,13 +29,13 @@ pub fn families(engine: &Engine) -> Vec<SeriesFamily> {
     }
     vec![
         SeriesFamily {
-            name: ACTIVE,
+            name: names::ADJUSTMENT_ACTIVE,
             help: "1 while a budget adjustment (maintenance) of the SLO is active, else 0",
             counter: false,
             rows: active,
         },
         SeriesFamily {
-            name: "slotel_slo_adjusted_events",
+            name: names::ADJUSTED_EVENTS,
             help: "Events a budget adjustment excluded from the SLO's budget",
             counter: true,
             rows: adjusted,

@@ -309,7 +309,7 @@ impl Engine {
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
-                schema: FactsSchema::for_slos(&SloSet::default()),
+                schema: SloSet::default().facts_schema(),
             })),
         });
         engine.replace(set);
@@ -328,7 +328,7 @@ impl Engine {
         self.adjustments
             .set_file(std::mem::take(&mut set.adjustments));
         let old = self.loaded();
-        let mut schema = FactsSchema::for_slos(&set);
+        let mut schema = set.facts_schema();
         if let Some(sink) = self.sink.get() {
             schema.merge(sink.schema());
         }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use super::calendar::{Calendar, Day};
 use super::hist::{Merged, SparseHist};
+use crate::slo::spec::window_label;
 
 /// Slots per window: each window is exact to 1/SLOTS of its length.
 pub const SLOTS: u64 = 30;
@@ -68,17 +69,6 @@ impl WindowSpec {
             slot_nanos: 86_400 * 1_000_000_000,
             calendar: Some(Arc::new(calendar)),
         }
-    }
-}
-
-/// Label of an SLO window length: whole days as `30d`, else seconds.
-pub fn window_label(secs: u64) -> String {
-    if secs.is_multiple_of(86_400) {
-        format!("{}d", secs / 86_400)
-    } else if secs.is_multiple_of(3_600) {
-        format!("{}h", secs / 3_600)
-    } else {
-        format!("{secs}s")
     }
 }
 

@@ -18,8 +18,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
 use super::sampling::{Invalid, adjusted_count};
 use super::{AttrColumns, FactsSchema, SpanFacts};
-use crate::slo::ottl::{Use, Val, render};
-use crate::slo::spec::AttrRef;
+use crate::slo::ottl::{AttrRef, Use, Val, render};
 
 /// `cluster` when neither the token nor the resource names one.
 pub const UNKNOWN_CLUSTER: &str = "unknown";

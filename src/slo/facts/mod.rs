@@ -10,8 +10,13 @@
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
+//! - `read.rs`: [`SpanFacts`] from a batch read back (a capture).
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
+//!
+//! Facts import only `ottl` (conditions, [`AttrRef`], [`Use`]); the schema of an SLO set is
+//! [`SloSet::facts_schema`](crate::slo::spec::SloSet::facts_schema), in `spec`.
 //!
 //! # Columns
 //!
@@ -45,6 +50,7 @@
 //! - Every column has one entry per row; the batch only holds the schema's attributes.
 
 mod build;
+mod eval;
 mod read;
 pub mod sampling;
 #[cfg(test)]
@@ -57,8 +63,7 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_buffer::ScalarBuffer;
 
-use crate::slo::ottl::{Condition, Use};
-use crate::slo::spec::{AttrRef, Sli, SloSet};
+use crate::slo::ottl::{AttrRef, Condition, Use};
 
 pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
 
@@ -70,24 +75,6 @@ pub struct FactsSchema {
 }
 
 impl FactsSchema {
-    /// The schema for every span SLI of `set` (metric SLIs read data points, not spans).
-    pub fn for_slos(set: &SloSet) -> Self {
-        let mut schema = FactsSchema::default();
-        for slo in &set.slos {
-            let Sli::Spans(sli) = &slo.sli else {
-                continue;
-            };
-            schema.add_condition(&sli.filter);
-            if let Some(bad) = &sli.bad {
-                schema.add_condition(bad);
-            }
-            for attr in &slo.group_by {
-                schema.add_group_by(attr);
-            }
-        }
-        schema
-    }
-
     /// Adds the attributes `condition` reads.
     pub fn add_condition(&mut self, condition: &Condition) {
         for (attr, uses) in condition.attribute_uses() {

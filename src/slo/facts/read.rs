@@ -11,7 +11,7 @@ use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 
 use super::{AttrColumns, FactsSchema, SpanFacts};
-use crate::slo::ottl::{Use, parse_attribute};
+use crate::slo::ottl::{AttrRef, Use, parse_attribute};
 
 /// The fixed columns, in order, with their types (dictionaries are `Dictionary(Int32, Utf8)`).
 const FIXED: [(&str, Fixed); 7] = [
@@ -46,7 +46,7 @@ impl Fixed {
 }
 
 /// An attribute column's name split into its attribute and its typed part (`str` …).
-fn attr_column(name: &str) -> Option<(crate::slo::spec::AttrRef, Use)> {
+fn attr_column(name: &str) -> Option<(AttrRef, Use)> {
     let (path, suffix) = name.rsplit_once('.')?;
     let uses = match suffix {
         "str" => Use::STR,

@@ -10,7 +10,6 @@ use super::*;
 use crate::attr::kv;
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::ottl::ConditionTarget;
-use crate::slo::spec;
 
 fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans {
     ResourceSpans {
@@ -185,21 +184,6 @@ fn attr_string_renders_any_type() {
     let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &schema);
     assert_eq!(facts.attr_string(&route, 1).as_deref(), Some("7"));
     assert_eq!(facts.attr_string(&route, 0), None);
-}
-
-#[test]
-fn schema_for_the_examples() {
-    let set = spec::load(&["embedded:examples".to_string()], false).unwrap();
-    let schema = FactsSchema::for_slos(&set);
-    let attrs: Vec<String> = schema.attributes().map(|a| format!("{a:?}")).collect();
-    assert_eq!(
-        attrs,
-        [
-            r#"Item("http.response.status_code")"#,
-            r#"Item("http.route")"#,
-            r#"Resource("service.name")"#,
-        ]
-    );
 }
 
 #[test]

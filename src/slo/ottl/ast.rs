@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use regex_automata::meta::Regex;
 
-use crate::slo::spec::AttrRef;
+use super::AttrRef;
 
 /// A boolean expression; comparisons are normalised so that a path is on the left and two
 /// literals never meet (they are folded into [`Expr::Const`]).

@@ -17,9 +17,9 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use super::AttrRef;
 use super::ast::{LogField, Path, Val, render};
 use super::row::{Source, lookup, resource_attr};
-use crate::slo::spec::AttrRef;
 
 /// The largest string body parsed as JSON, in bytes: larger ones have no fields.
 pub const MAX_JSON_BODY: usize = 1 << 20;

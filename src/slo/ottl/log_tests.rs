@@ -6,8 +6,8 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use super::AttrRef;
 use super::*;
-use crate::slo::spec::AttrRef;
 
 fn s(text: &str) -> AnyValue {
     AnyValue {

@@ -4,7 +4,8 @@
 //! A condition is parsed and compiled once, when its SLO file loads; syntax errors carry
 //! their column. It then runs two ways with the same meaning: row by row on the prost types
 //! ([`Condition::eval_span`], [`Condition::eval_point`]) and over a whole batch of span
-//! facts with Arrow kernels ([`Condition::eval_batch`]).
+//! facts with Arrow kernels ([`Condition::eval_batch`], in `slo::facts`, which sits above
+//! this module: conditions import nothing else of `slo`).
 //!
 //! # The language
 //!
@@ -34,14 +35,15 @@
 //! - `lexer.rs`, `parser.rs`: text → [`ast`] with columns in errors; literal comparisons are
 //!   folded.
 //! - `ast.rs`: the compiled form and the comparison rules both evaluators share.
+//! - `attr.rs`: [`AttrRef`], an attribute path.
 //! - `row.rs`: the row-by-row evaluator.
 //! - `body.rs`: log records as a source: body fields read once per record, numbers in
 //!   strings, latency fields.
-//! - `batch.rs`: the Arrow evaluator over [`SpanFacts`].
-//! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other.
+//! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
+//!   `log_tests.rs`: log conditions.
 
-mod ast;
-mod batch;
+pub(crate) mod ast;
+mod attr;
 mod body;
 mod lexer;
 #[cfg(test)]
@@ -54,7 +56,6 @@ mod tests;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use arrow_array::BooleanArray;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -62,10 +63,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 pub use ast::Use;
 pub(crate) use ast::{Val, render};
+pub use attr::AttrRef;
 pub use body::{BodyFields, BodyKind, BodyPaths, BodyValue, MAX_JSON_BODY, Unreadable};
 
-use crate::slo::facts::SpanFacts;
-use crate::slo::spec::AttrRef;
 use ast::{Expr, Path};
 
 /// Parses a duration literal as conditions write them (`300ms`, `1.5s`, `1m30s`, `30d`;
@@ -243,6 +243,11 @@ impl Condition {
         uses
     }
 
+    /// The compiled form (for the Arrow evaluator in `slo::facts`).
+    pub(crate) fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
     /// True when the condition can never fail: `true`, or folded to it.
     pub fn is_always(&self) -> bool {
         matches!(*self.expr, Expr::Const(true))
@@ -251,12 +256,6 @@ impl Condition {
     /// Evaluates on one span; `resource` is the span's resource.
     pub fn eval_span(&self, span: &Span, resource: Option<&Resource>) -> bool {
         row::eval(&self.expr, &row::SpanSource { span, resource })
-    }
-
-    /// Evaluates on every row of `facts` with Arrow kernels: one value per row, no nulls.
-    /// Attributes missing from the facts' schema read as absent.
-    pub fn eval_batch(&self, facts: &SpanFacts) -> BooleanArray {
-        batch::eval(&self.expr, facts)
     }
 
     /// Evaluates on one log record; `body` holds the record's body fields at `paths`

@@ -2,10 +2,10 @@
 //!
 //! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
 
+use super::AttrRef;
 use super::ast::{CmpOp, Expr, Lit, LogField, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ConditionError, ConditionTarget};
-use crate::slo::spec::AttrRef;
 use crate::user_regex::compile_regex;
 use crate::yaml::read::hint;
 

@@ -6,8 +6,8 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
+use super::AttrRef;
 use super::ast::{Expr, Operand, Path, Val, compare, render};
-use crate::slo::spec::AttrRef;
 
 /// Where paths are read from.
 pub(super) trait Source {

@@ -215,7 +215,7 @@ fn key(slo: &Slo) -> (&str, &str) {
 
 fn window_text(w: &SloWindow) -> String {
     match w {
-        SloWindow::Rolling(d) => crate::slo::engine::window::window_label(d.as_secs()),
+        SloWindow::Rolling(d) => super::window_label(d.as_secs()),
         SloWindow::Calendar { unit, time_zone } => format!(
             "calendar {} ({time_zone})",
             match unit {

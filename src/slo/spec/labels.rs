@@ -67,6 +67,18 @@ pub fn label_value(value: &str) -> &str {
     if value.is_empty() { MISSING } else { value }
 }
 
+/// Label of an SLO window length (the `window` label): whole days as `30d`, whole hours as
+/// `6h`, else seconds.
+pub fn window_label(secs: u64) -> String {
+    if secs.is_multiple_of(86_400) {
+        format!("{}d", secs / 86_400)
+    } else if secs.is_multiple_of(3_600) {
+        format!("{}h", secs / 3_600)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 /// A series' labels: (name, value) in order.
 pub type Labels = Vec<(String, String)>;
 

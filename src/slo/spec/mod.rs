@@ -2,7 +2,7 @@
 //!
 //! Two formats, told apart per YAML document: the native one (`service` + `slos`, see
 //! `config/slos/README.md`) and OpenSLO v1 (`apiVersion: openslo/v1`, `kind: SLO`, see
-//! `openslo.rs`). A file may hold several documents separated by `---`. Files come from
+//! `openslo/`). A file may hold several documents separated by `---`. Files come from
 //! the globs of `slo.files`; `embedded:examples` names the example set of `config/slos/`
 //! compiled into the binary.
 //!
@@ -15,7 +15,7 @@
 //! # Layout
 //!
 //! - `types.rs`: the validated domain types the engine is built from.
-//! - `native.rs`, `openslo.rs`: the two formats.
+//! - `native.rs`, `openslo/`: the two formats.
 //! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `logs.rs`: `sli.logs`, SLIs over log records.
 //! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
@@ -48,7 +48,7 @@ use std::io::Read;
 pub use exhaustion::{DEFAULT_EXHAUSTION_ALERT, DEFAULT_EXHAUSTION_SEVERITY, ExhaustionAlert};
 pub use labels::{
     Labels, MISSING, RESERVED, group_label_error, group_label_names, label_name, label_value,
-    series_labels,
+    series_labels, window_label,
 };
 pub use native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};
 pub use types::*;

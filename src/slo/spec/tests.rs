@@ -512,3 +512,18 @@ fn adjusted_counts_default_true_and_can_be_turned_off_in_both_formats() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn schema_for_the_examples() {
+    let set = load(&["embedded:examples".to_string()], false).unwrap();
+    let schema = set.facts_schema();
+    let attrs: Vec<String> = schema.attributes().map(|a| format!("{a:?}")).collect();
+    assert_eq!(
+        attrs,
+        [
+            r#"Item("http.response.status_code")"#,
+            r#"Item("http.route")"#,
+            r#"Resource("service.name")"#,
+        ]
+    );
+}

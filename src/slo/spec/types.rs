@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::slo::facts::FactsSchema;
+pub use crate::slo::ottl::AttrRef;
 use crate::slo::ottl::Condition;
 
 /// Every SLO loaded from the configured files, validated as a whole: `(service, name)`
@@ -23,6 +25,25 @@ impl SloSet {
             slos,
             adjustments: Vec::new(),
         }
+    }
+
+    /// The span facts schema for every span SLI of the set (metric SLIs read data points,
+    /// not spans).
+    pub fn facts_schema(&self) -> FactsSchema {
+        let mut schema = FactsSchema::default();
+        for slo in &self.slos {
+            let Sli::Spans(sli) = &slo.sli else {
+                continue;
+            };
+            schema.add_condition(&sli.filter);
+            if let Some(bad) = &sli.bad {
+                schema.add_condition(bad);
+            }
+            for attr in &slo.group_by {
+                schema.add_group_by(attr);
+            }
+        }
+        schema
     }
 }
 
@@ -130,32 +151,6 @@ pub enum Budgeting {
     /// Good time slices over all slices: a slice is good when its good ratio is at least
     /// `slice_target` (OpenSLO `Timeslices`).
     Timeslices { slice: Duration, slice_target: f64 },
-}
-
-/// Where an attribute comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AttrRef {
-    /// `attributes["k"]`: span (or data point) attributes.
-    Item(String),
-    /// `resource.attributes["k"]`.
-    Resource(String),
-    /// `body["a"]["b"]` of a log record: a field of a map body or of a string body that
-    /// holds JSON; no keys is the whole body. Log conditions and `group_by` of log SLIs only.
-    Body(Vec<String>),
-}
-
-impl std::fmt::Display for AttrRef {
-    /// The OTTL path: `attributes["k"]` or `resource.attributes["k"]`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AttrRef::Item(k) => write!(f, "attributes[{k:?}]"),
-            AttrRef::Resource(k) => write!(f, "resource.attributes[{k:?}]"),
-            AttrRef::Body(keys) => {
-                f.write_str("body")?;
-                keys.iter().try_for_each(|k| write!(f, "[{k:?}]"))
-            }
-        }
-    }
 }
 
 /// The service-level indicator.

@@ -1,4 +1,5 @@
-//! The Arrow evaluator: a condition over a whole [`SpanFacts`] batch with compute kernels.
+//! The Arrow evaluator: a condition over a whole [`SpanFacts`] batch with compute kernels
+//! ([`Condition::eval_batch`]; the row-by-row evaluator is in `ottl`, below facts).
 //!
 //! Every comparison becomes `arrow_ord::cmp` kernels between a column and a scalar (or two
 //! columns), one per pair of value types that can compare (string–string, int–float, …),
@@ -25,10 +26,19 @@ use arrow_ord::cmp;
 use arrow_schema::DataType;
 use regex_automata::meta::Regex;
 
-use super::ast::{CmpOp, Expr, Lit, Operand, Path};
-use crate::slo::facts::SpanFacts;
+use super::SpanFacts;
+use crate::slo::ottl::Condition;
+use crate::slo::ottl::ast::{CmpOp, Expr, Lit, Operand, Path};
 
-pub(super) fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
+impl Condition {
+    /// Evaluates on every row of `facts` with Arrow kernels: one value per row, no nulls.
+    /// Attributes missing from the facts' schema read as absent.
+    pub fn eval_batch(&self, facts: &SpanFacts) -> BooleanArray {
+        eval(self.expr(), facts)
+    }
+}
+
+fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
     let n = facts.len();
     match expr {
         Expr::Const(b) => constant(n, *b),

@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use super::context::Key;
 use super::keys::KeyClass;
 use super::{Session, Text, TypeId};
-use crate::config::PiiType;
+use crate::redact::PiiType;
 
 /// The attribute added by `summary: true`: redactions in the record or span.
 pub const SUMMARY_ATTRIBUTE: &str = "slotel.redaction.count";
