@@ -148,6 +148,23 @@ fn check(path: Option<std::path::PathBuf>, explain: bool) -> ExitCode {
     }
     match slotel::slo::spec::load(&cfg.slo.files, cfg.slo.allow_empty) {
         Ok(set) => {
+            let logs_redacted = slotel::app::runs_redaction(
+                slotel::signal::Signal::Logs,
+                &cfg.service.logs_pipeline,
+            );
+            if let Some(redaction) = cfg.redaction.as_ref().filter(|_| logs_redacted) {
+                match slotel::redact::Policies::new(redaction) {
+                    Ok(policies) => {
+                        for lost in slotel::redact::slo_inputs::lost_log_inputs(&policies, &set) {
+                            eprintln!("{}: warning: {lost}", cfg.source);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e}", cfg.source);
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             println!("{}: ok ({} slos)", cfg.source, set.slos.len());
             ExitCode::SUCCESS
         }

@@ -100,7 +100,7 @@ fn pipeline_exporters(
 
 /// Whether a pipeline runs the redaction processor: as its `processors` list says, else
 /// traces and logs do and metrics do not.
-fn runs_redaction(signal: Signal, cfg: &PipelineConfig) -> bool {
+pub fn runs_redaction(signal: Signal, cfg: &PipelineConfig) -> bool {
     match &cfg.processors {
         Some(ids) => ids.iter().any(|id| id == "redaction"),
         None => signal != Signal::Metrics,

@@ -44,6 +44,7 @@
 //! - `policy.rs`: [`Policies`] (the default and the per-tenant / per-service ones, picked
 //!   per batch or per resource), allow-lists, and the per-batch counts on `/metrics`.
 //! - `audit.rs`: counts per type and key path, and the dry-run markers.
+//! - `slo_inputs.rs`: log SLI fields a policy would remove or rewrite (`slotel check`).
 //! - `cli.rs`: `slotel redact`, to try the rules on sample log lines.
 //!
 //! # Invariants
@@ -69,6 +70,7 @@ pub mod policy;
 mod scan;
 mod sensitive;
 mod skip;
+pub mod slo_inputs;
 mod starts;
 #[cfg(test)]
 mod tests;
@@ -77,6 +79,8 @@ mod validate;
 
 use std::sync::Arc;
 
+/// The cheap test for a JSON object or array, shared with the SLO engine's log body reader.
+pub(crate) use json::looks_like_json;
 pub use keys::DEFAULT_IGNORED;
 pub use policy::Policies;
 pub use sensitive::Sensitive;

@@ -113,6 +113,16 @@ impl Policies {
             .map_or(0, |i| i + 1)
     }
 
+    /// The number of policies, the default included (indexes `0..len()`).
+    pub fn len(&self) -> usize {
+        1 + self.named.len()
+    }
+
+    /// Never: the default policy is always there.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
     /// The policy's name (`default` for 0).
     pub fn name(&self, index: usize) -> &str {
         match index {

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use super::plan::{self, EVENTS, Plan, duration};
 use super::prometheus::{latency_name, ratio_name};
 use crate::slo::series_names as names;
-use crate::slo::spec::Sli;
 
 /// The dashboard's uid, which the alert provisioning links to.
 pub(crate) const UID: &str = "slotel-slos";
@@ -412,10 +411,7 @@ fn slo_row(p: &Plan<'_>, ids: &mut Ids, y: u64) -> (Value, u64) {
         None,
     ));
     if !p.quantiles.is_empty() {
-        let threshold = match &p.slo.sli {
-            Sli::Spans(s) => s.latency_threshold,
-            Sli::Metric(_) | Sli::Journey(_) => None,
-        };
+        let threshold = p.slo.sli.latency_threshold();
         let marks = threshold.map(|t| steps("green", &[(t.as_secs_f64(), "red")]));
         wide.push(timeseries(
             ids.next(),

@@ -197,9 +197,10 @@ impl<'a> Plan<'a> {
                 factor: factor(budget_spent, period, long),
             })
             .collect();
-        let quantiles = match slo.sli {
-            Sli::Spans(_) => slo.percentiles.iter().map(|p| quantile(*p)).collect(),
-            Sli::Metric(_) | Sli::Journey(_) => Vec::new(),
+        let quantiles = if slo.sli.has_latencies() {
+            slo.percentiles.iter().map(|p| quantile(*p)).collect()
+        } else {
+            Vec::new()
         };
         let group_labels: Vec<String> = slo.group_by.iter().map(group_label).collect();
         let mut matchers = format!(
@@ -410,9 +411,7 @@ pub(crate) fn fixed_offset(zone: &str) -> Option<i64> {
 /// Prometheus translation names attributes: every character but ASCII letters, digits and
 /// `_` becomes `_` (`http.route` → `http_route`), and a leading digit gets `key_`.
 pub(crate) fn group_label(attr: &AttrRef) -> String {
-    let key = match attr {
-        AttrRef::Item(k) | AttrRef::Resource(k) => k,
-    };
+    let key = attr.key();
     let mut out: String = key
         .chars()
         .map(|c| {

@@ -49,6 +49,37 @@ struct Entry<'a> {
     status: &'a GroupStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     adjustments: Vec<super::adjust::api::Mark>,
+    /// Log latency SLIs, on the `cluster: "all"` entry: records not counted because their
+    /// latency field could not be read, by reason (every cluster together).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable_latency: Option<std::collections::BTreeMap<&'static str, u64>>,
+}
+
+/// The unreadable latency counts of a log latency SLI's `all` entry.
+fn unreadable_latency(
+    engine: &Engine,
+    status: &GroupStatus,
+) -> Option<std::collections::BTreeMap<&'static str, u64>> {
+    if status.cluster != super::engine::state::ALL {
+        return None;
+    }
+    let slo = engine
+        .slos()
+        .into_iter()
+        .find(|s| s.spec.service == status.service && s.spec.name == status.name)?;
+    let super::spec::Sli::Logs(super::spec::LogSli {
+        latency: Some(_), ..
+    }) = &slo.spec.sli
+    else {
+        return None;
+    };
+    let counts = slo.log_unreadable();
+    Some(
+        crate::slo::ottl::Unreadable::ALL
+            .iter()
+            .map(|w| (w.name(), counts[w.index()]))
+            .collect(),
+    )
 }
 
 /// What the local engine's numbers are.
@@ -72,6 +103,7 @@ impl<'a> List<'a> {
                 Entry {
                     status,
                     adjustments,
+                    unreadable_latency: unreadable_latency(engine, status),
                 }
             })
             .collect();
@@ -138,7 +170,7 @@ impl Filters {
                     s.spec
                         .group_by
                         .iter()
-                        .any(|a| a.key() == k || a.label_name() == *k)
+                        .any(|a| a.key() == k.as_str() || a.label_name() == *k)
                 });
             if !known {
                 return Err(format!(

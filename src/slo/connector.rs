@@ -1,6 +1,6 @@
-//! The SLO engine as a pipeline stage: a connector in the collector's sense, spans and
-//! metric data points in, SLO state out; its series go back into the metrics pipeline (see
-//! [`super::lifecycle`]) and onto `/metrics`. It sits on the traces and metrics pipelines
+//! The SLO engine as a pipeline stage: a connector in the collector's sense, spans, metric
+//! data points and log records in, SLO state out; its series go back into the metrics pipeline (see
+//! [`super::lifecycle`]) and onto `/metrics`. It sits on the traces, metrics and logs pipelines (after redaction)
 //! next to the exporters, so the receivers' request path never waits for it; with the engine's write-ahead log
 //! (`slo.state_dir`) the connector is durable, and a request is acknowledged only once
 //! its SLO deltas are on disk (see [`crate::slo::engine::wal`]).
@@ -35,7 +35,7 @@ impl Exporter for SloConnector {
     }
 
     fn accepts(&self, signal: Signal) -> bool {
-        matches!(signal, Signal::Traces | Signal::Metrics)
+        matches!(signal, Signal::Traces | Signal::Metrics | Signal::Logs)
     }
 
     /// Not the engine's own series, on their way to the metrics exporters.
@@ -63,6 +63,10 @@ impl Exporter for SloConnector {
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let cluster = batch.ctx.cluster.as_deref();
         let tenant = batch.ctx.tenant.as_deref();
+        if batch.signal() == Signal::Logs && !self.engine.has_log_slos() {
+            // Nothing to record, and nothing to wait for in the write-ahead log.
+            return Ok(());
+        }
         // Spans the receiver did not decode are read on the wire.
         let encoded = batch
             .undecoded()
@@ -79,7 +83,7 @@ impl Exporter for SloConnector {
                         self.engine.record_spans_from(req, cluster, tenant, None)
                     }
                     Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
-                    Payload::Logs(_) => {}
+                    Payload::Logs(req) => self.engine.record_logs(req, cluster),
                 }
                 return Ok(());
             };
@@ -99,7 +103,11 @@ impl Exporter for SloConnector {
                     self.engine
                         .record_metrics_logged(req, cluster, Some(&mut unit.enc))
                 }
-                (None, Some(Payload::Logs(_)) | None) => {}
+                (None, Some(Payload::Logs(req))) => {
+                    self.engine
+                        .record_logs_logged(req, cluster, Some(&mut unit.enc))
+                }
+                (None, None) => {}
             }
             // The batch's ack completes once this clone is dropped too: after the sync.
             let ack = batch.ack.clone();

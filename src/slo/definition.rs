@@ -116,6 +116,25 @@ impl Definition {
                     y.push_str(&format!("        latency_threshold: {}\n", duration(t)));
                 }
             }
+            Sli::Logs(l) => {
+                y.push_str(&format!(
+                    "      logs:\n        where: {}\n",
+                    q(l.filter.text())
+                ));
+                if let Some(b) = &l.bad {
+                    y.push_str(&format!("        bad: {}\n", q(b.text())));
+                }
+                if let Some(f) = &l.latency {
+                    y.push_str(&format!(
+                        "        latency:\n          field: {}\n          unit: {}\n",
+                        q(&f.field.to_string()),
+                        f.unit.name()
+                    ));
+                }
+                if let Some(t) = l.latency_threshold {
+                    y.push_str(&format!("        latency_threshold: {}\n", duration(t)));
+                }
+            }
             Sli::Metric(MetricSli::Threshold { metric, threshold }) => {
                 y.push_str(&format!(
                     "      metric:\n        histogram: {}\n",
@@ -159,7 +178,7 @@ impl Definition {
                 }
             }
         }
-        if matches!(slo.sli, Sli::Spans(_)) {
+        if slo.sli.has_latencies() {
             let ps: Vec<String> = slo.percentiles.iter().map(|p| n(*p)).collect();
             y.push_str(&format!("    percentiles: [{}]\n", ps.join(", ")));
         }

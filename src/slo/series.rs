@@ -16,6 +16,7 @@
 //! | `slotel_slo_journey_traces_total` | counter | `slo`, `service`, `closed` = waited\|forced\|shutdown (trace-aware journeys) |
 //! | `slotel_slo_journey_ignored_spans_total` | counter | `slo`, `service`, `reason` = trace_closed\|no_trace_id (trace-aware journeys) |
 //! | `slotel_slo_journey_open_traces` | gauge | `slo`, `service` (trace-aware journeys) |
+//! | `slotel_slo_log_latency_unreadable_total` | counter | `slo`, `service`, `reason` = missing\|dash\|invalid (log latency SLIs) |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
 //! | `slotel_slo_invalid_tracestates_total` | counter | `reason` (see [`Invalid::as_str`]); `/metrics` only |
 //!
@@ -23,7 +24,7 @@
 //! carry no group label, each group of a grouped SLO carries one label per `group_by`
 //! attribute ([`group_label_names`]), so no two series share a name and label set.
 //!
-//! `slotel_slo_latency_seconds` (span SLIs) has classic buckets at [`LATENCY_LADDER`] and
+//! `slotel_slo_latency_seconds` (span SLIs, log SLIs with a latency field) has classic buckets at [`LATENCY_LADDER`] and
 //! the SLO's latency threshold, exact (a latency equal to a bound counts under it), and, in
 //! the protobuf exposition a scraper asks for, the native histogram too.
 //!
@@ -230,6 +231,7 @@ pub fn families(engine: &Engine, status: &[GroupStatus]) -> Vec<SeriesFamily> {
     ];
     out.extend(super::adjust::series::families(engine, status));
     out.extend(super::engine::traces::families(engine));
+    out.extend(super::engine::logs::series_families(engine));
     out
 }
 

@@ -16,6 +16,7 @@
 //! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
+//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot/`: state on disk across restarts.
@@ -38,6 +39,9 @@
 pub mod calendar;
 pub mod clock;
 pub mod hist;
+pub mod logs;
+#[cfg(test)]
+mod logs_tests;
 pub mod metrics;
 pub mod native;
 #[cfg(test)]
@@ -152,6 +156,8 @@ pub struct LoadedSlo {
     wal_id: u64,
     /// A trace-aware journey's open traces.
     traces: Option<traces::Traces>,
+    /// Log SLIs: records whose latency field could not be read.
+    log_unreadable: logs::UnreadableCounts,
 }
 
 /// Events an SLO dropped, by reason.
@@ -203,6 +209,7 @@ impl LoadedSlo {
             spec,
             state: Mutex::new(state),
             dropped: Mutex::new(Dropped::default()),
+            log_unreadable: Default::default(),
         }
     }
 
@@ -227,6 +234,12 @@ impl LoadedSlo {
         self.traces.as_ref().map(|t| t.stats())
     }
 
+    /// Log SLIs: records whose latency field could not be read, by
+    /// [`crate::slo::ottl::Unreadable::index`].
+    pub fn log_unreadable(&self) -> [u64; crate::slo::ottl::Unreadable::ALL.len()] {
+        self.log_unreadable.get()
+    }
+
     /// Memory held by this SLO's state, in bytes.
     pub fn heap_bytes(&self) -> usize {
         self.state().heap_bytes()
@@ -242,14 +255,14 @@ pub const LATENCY_LADDER: [f64; 15] = [
 /// The classic latency bucket bounds of an SLO in nanoseconds, ascending: the ladder and
 /// the latency threshold of a span SLI; none for SLIs without latencies (metric SLIs).
 pub fn latency_bounds(slo: &Slo) -> Vec<u64> {
-    let Sli::Spans(sli) = &slo.sli else {
+    if !slo.sli.has_latencies() {
         return Vec::new();
-    };
+    }
     let mut out: Vec<u64> = LATENCY_LADDER
         .iter()
         .map(|s| (s * 1e9).round() as u64)
         .collect();
-    if let Some(th) = sli.latency_threshold {
+    if let Some(th) = slo.sli.latency_threshold() {
         out.push(u64::try_from(th.as_nanos()).unwrap_or(u64::MAX));
     }
     out.sort_unstable();

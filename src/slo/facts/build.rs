@@ -10,8 +10,8 @@ use arrow_array::builder::{
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray, Float64Array, Int32Array, RecordBatch,
-    StringArray, UInt64Array,
+    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
+    UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, Schema};
@@ -182,6 +182,8 @@ pub(super) struct Columns<'s> {
     names: StringBuilder,
     /// Adjusted counts, kept only once a span's is not 1.
     adjusted: Option<Vec<f64>>,
+    /// The [`super::TRACE_ID`] column, when the schema asks for it.
+    trace_ids: Option<FixedSizeBinaryBuilder>,
     invalid: [u64; Invalid::ALL.len()],
 }
 
@@ -193,6 +195,8 @@ pub(super) struct SpanRow<'a> {
     pub(super) status: i32,
     pub(super) name: &'a str,
     pub(super) trace_state: &'a str,
+    /// The span's trace id as sent.
+    pub(super) trace_id: &'a [u8],
 }
 
 impl<'s> Columns<'s> {
@@ -209,10 +213,14 @@ impl<'s> Columns<'s> {
             match attr {
                 AttrRef::Item(_) => item_attrs.push((attr, uses)),
                 AttrRef::Resource(_) => resource_attrs.push((attr, uses)),
+                // Log records only: a span has no body.
+                AttrRef::Body(_) => {}
             }
         }
         let key = |a: &'s AttrRef| match a {
             AttrRef::Item(k) | AttrRef::Resource(k) => k.as_str(),
+            // Body paths were left out above.
+            AttrRef::Body(_) => "",
         };
         let item_index = KeyIndex::new(item_attrs.iter().map(|(a, _)| key(a)).collect());
         let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(a, _)| key(a)).collect();
@@ -252,6 +260,9 @@ impl<'s> Columns<'s> {
             status: Vec::with_capacity(spans),
             names: StringBuilder::with_capacity(spans, spans * 16),
             adjusted: None,
+            trace_ids: schema
+                .trace_ids()
+                .then(|| FixedSizeBinaryBuilder::with_capacity(spans, 16)),
             invalid: [0; Invalid::ALL.len()],
         }
     }
@@ -312,6 +323,16 @@ impl<'s> Columns<'s> {
         for (builder, value) in self.item_builders.iter_mut().zip(values) {
             builder.append(*value);
         }
+        if let Some(b) = &mut self.trace_ids {
+            // Null where the id is not 16 bytes or is all zeros.
+            let id = span.trace_id;
+            if id.len() == 16 && id.iter().any(|b| *b != 0) {
+                // Length checked: appending cannot fail.
+                let _ = b.append_value(id);
+            } else {
+                b.append_null();
+            }
+        }
     }
 
     pub(super) fn finish(self) -> SpanFacts {
@@ -360,6 +381,7 @@ pub(super) fn build(
                 status: span.status.as_ref().map_or(0, |s| s.code),
                 name: &span.name,
                 trace_state: &span.trace_state,
+                trace_id: &span.trace_id,
             };
             columns.add_span(row, &values);
         }
@@ -382,6 +404,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         status,
         mut names,
         adjusted,
+        trace_ids,
         invalid,
         ..
     } = c;
@@ -427,6 +450,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         let base = match attr {
             AttrRef::Item(k) => format!("attributes[{k:?}]"),
             AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
+            AttrRef::Body(_) => attr.to_string(),
         };
         let typed = [
             ("str", &built.str),
@@ -444,13 +468,13 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         }
         attrs.insert((*attr).clone(), built);
     }
-    let trace_id = schema.trace_ids().then(|| {
+    let trace_id = trace_ids.map(|mut b| {
         fields.push(Field::new(
             super::TRACE_ID,
             DataType::FixedSizeBinary(16),
             true,
         ));
-        columns.push(Arc::new(trace_ids(req, spans)));
+        columns.push(Arc::new(b.finish()));
         columns.len() - 1
     });
     // Last, so that a batch without it gets it in the same place
@@ -472,25 +496,4 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         adjusted,
         invalid_tracestates: invalid,
     }
-}
-
-/// The [`super::TRACE_ID`] column of `req`'s `spans` spans: null where a span's id is not
-/// 16 bytes or is all zeros.
-fn trace_ids(req: &ExportTraceServiceRequest, spans: usize) -> FixedSizeBinaryArray {
-    let mut b = FixedSizeBinaryBuilder::with_capacity(spans, 16);
-    for span in req
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans)
-    {
-        let id = &span.trace_id;
-        if id.len() == 16 && id.iter().any(|b| *b != 0) {
-            // Length checked: appending cannot fail.
-            let _ = b.append_value(id);
-        } else {
-            b.append_null();
-        }
-    }
-    b.finish()
 }

@@ -172,6 +172,11 @@ impl<'a> Side<'a> {
             Path::Kind => fixed(Ty::Int, facts.kind_column()),
             Path::StatusCode => fixed(Ty::Int, facts.status_column()),
             Path::Duration => fixed(Ty::Duration, facts.duration_column()),
+            // Log fields are refused in span conditions.
+            Path::Log(_) => Side {
+                parts: Vec::new(),
+                presence: Presence::Never,
+            },
             Path::Attr(attr) => {
                 let Some(columns) = facts.attr_columns(attr) else {
                     return Side {
@@ -347,7 +352,7 @@ fn is_match(facts: &SpanFacts, path: &Path, regex: &Regex) -> BooleanArray {
         Path::Name => vec![facts.name_column()],
         Path::Kind => vec![facts.kind_column()],
         Path::StatusCode => vec![facts.status_column()],
-        Path::Duration => Vec::new(),
+        Path::Duration | Path::Log(_) => Vec::new(),
         Path::Attr(attr) => match facts.attr_columns(attr) {
             Some(c) => [&c.str, &c.other].into_iter().flatten().collect(),
             None => Vec::new(),

@@ -51,7 +51,18 @@ pub(crate) enum Path {
     StatusCode,
     /// `duration`: end − start, a duration.
     Duration,
+    /// A log record's own fields (log conditions only).
+    Log(LogField),
     Attr(AttrRef),
+}
+
+/// The fields of a log record besides attributes and body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum LogField {
+    /// `severity_number`: an int (`SEVERITY_NUMBER_*`).
+    SeverityNumber,
+    /// `severity_text`: a string.
+    SeverityText,
 }
 
 impl Path {
@@ -63,6 +74,9 @@ impl Path {
             Path::Duration => "`duration`".into(),
             Path::Attr(AttrRef::Item(k)) => format!("`attributes[{k:?}]`"),
             Path::Attr(AttrRef::Resource(k)) => format!("`resource.attributes[{k:?}]`"),
+            Path::Attr(attr @ AttrRef::Body(_)) => format!("`{attr}`"),
+            Path::Log(LogField::SeverityNumber) => "`severity_number`".into(),
+            Path::Log(LogField::SeverityText) => "`severity_text`".into(),
         }
     }
 }
@@ -147,6 +161,8 @@ pub(crate) enum Val<'a> {
     Duration(u64),
     /// Bytes, arrays and maps: only their string form is used (by `IsMatch`).
     Other(&'a Value),
+    /// An array or object of a JSON log body, already in its string form (JSON).
+    Rendered(&'a str),
 }
 
 impl<'a> Val<'a> {
@@ -198,6 +214,7 @@ pub(crate) fn render(value: Val<'_>, out: &mut impl std::fmt::Write) -> bool {
         Val::Float(f) => write!(out, "{f}"),
         Val::Duration(d) => write!(out, "{d}"),
         Val::Other(v) => render_json(v, out),
+        Val::Rendered(s) => out.write_str(s),
     };
     true
 }

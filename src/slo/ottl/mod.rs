@@ -11,11 +11,16 @@
 //!
 //! - Paths: `name`, `kind`, `status.code`, `duration` (end − start), `attributes["k"]`,
 //!   `resource.attributes["k"]` (`span.` may prefix the span fields). Metric conditions
-//!   ([`ConditionTarget::Metric`]) read only the two attribute paths.
+//!   ([`ConditionTarget::Metric`]) read only the two attribute paths. Log conditions
+//!   ([`ConditionTarget::Log`]) read `severity_number`, `severity_text`, `body` and body
+//!   fields `body["a"]["b"]` of map bodies and JSON string bodies (`log.` may prefix them),
+//!   and the two attribute paths; there a string holding a number (`"503"`) compares as
+//!   that number with a number literal (see `body.rs`).
 //! - Literals: strings in double quotes (escapes `\" \\ \n \t \r`), ints, floats, `true`,
 //!   `false`, `nil`, durations (`300ms`, `1.5s`, `1m30s`; units `ns us ms s m h d w`), and the
 //!   enums `SPAN_KIND_UNSPECIFIED` … `SPAN_KIND_CONSUMER` and `STATUS_CODE_UNSET`, `_OK`,
-//!   `_ERROR` (ints, as in OTTL).
+//!   `_ERROR`, `SEVERITY_NUMBER_UNSPECIFIED`, `SEVERITY_NUMBER_TRACE` … `SEVERITY_NUMBER_FATAL4`
+//!   (ints, as in OTTL).
 //! - `==`, `!=`, `<`, `<=`, `>`, `>=`; `not` binds tightest, then `and`, then `or`;
 //!   parentheses; `IsMatch(value, "regex")` (an unanchored search in the value's string
 //!   form; regexes are compiled under the one policy of [`crate::user_regex`]).
@@ -32,11 +37,17 @@
 //! - `ast.rs`: the compiled form and the comparison rules both evaluators share.
 //! - `attr.rs`: [`AttrRef`], an attribute path.
 //! - `row.rs`: the row-by-row evaluator.
-//! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other.
+//! - `body.rs`: log records as a source: body fields read once per record, numbers in
+//!   strings, latency fields.
+//! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
+//!   `log_tests.rs`: log conditions.
 
 pub(crate) mod ast;
 mod attr;
+mod body;
 mod lexer;
+#[cfg(test)]
+mod log_tests;
 mod parser;
 mod row;
 #[cfg(test)]
@@ -46,12 +57,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 pub use ast::Use;
 pub(crate) use ast::{Val, render};
 pub use attr::AttrRef;
+pub use body::{BodyFields, BodyKind, BodyPaths, BodyValue, MAX_JSON_BODY, Unreadable};
 
 use ast::{Expr, Path};
 
@@ -67,6 +80,55 @@ pub fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
     parser::parse_attribute(text)
 }
 
+/// A log record's latency field (an attribute or a body field) in nanoseconds, `unit`
+/// nanoseconds to the written unit; why not when it is not a non-negative number.
+pub fn log_latency(
+    field: &AttrRef,
+    nanos_per_unit: f64,
+    record: &LogRecord,
+    resource: Option<&Resource>,
+    paths: &BodyPaths,
+    body: &BodyFields,
+) -> Result<u64, Unreadable> {
+    use row::Source as _;
+    let source = body::LogSource {
+        record,
+        resource,
+        paths,
+        body,
+    };
+    body::latency_nanos(source.get(&Path::Attr(field.clone())), nanos_per_unit)
+}
+
+/// A log record's attribute or body field in its string form (for `group_by` keys): empty
+/// when absent.
+pub fn log_field_string(
+    field: &AttrRef,
+    record: &LogRecord,
+    resource: Option<&Resource>,
+    paths: &BodyPaths,
+    body: &BodyFields,
+) -> String {
+    use row::Source as _;
+    let source = body::LogSource {
+        record,
+        resource,
+        paths,
+        body,
+    };
+    let mut out = String::new();
+    render(source.get(&Path::Attr(field.clone())), &mut out);
+    out
+}
+
+/// An OTLP value in the string form `group_by` and cluster names use; `None` when empty.
+pub fn render_any(
+    value: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>,
+) -> Option<String> {
+    let mut out = String::new();
+    render(Val::of(value), &mut out).then_some(out)
+}
+
 /// What a condition is evaluated on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionTarget {
@@ -74,6 +136,9 @@ pub enum ConditionTarget {
     Span,
     /// Metric data points: only `attributes[…]` and `resource.attributes[…]`.
     Metric,
+    /// Log records: `severity_number`, `severity_text`, `body`, `body["k"]…`, the two
+    /// attribute paths; strings holding numbers compare as numbers.
+    Log,
 }
 
 /// A syntax or type error in a condition.
@@ -191,6 +256,26 @@ impl Condition {
     /// Evaluates on one span; `resource` is the span's resource.
     pub fn eval_span(&self, span: &Span, resource: Option<&Resource>) -> bool {
         row::eval(&self.expr, &row::SpanSource { span, resource })
+    }
+
+    /// Evaluates on one log record; `body` holds the record's body fields at `paths`
+    /// ([`BodyFields::read`]).
+    pub fn eval_log(
+        &self,
+        record: &LogRecord,
+        resource: Option<&Resource>,
+        paths: &BodyPaths,
+        body: &BodyFields,
+    ) -> bool {
+        row::eval(
+            &self.expr,
+            &body::LogSource {
+                record,
+                resource,
+                paths,
+                body,
+            },
+        )
     }
 
     /// Evaluates on one metric data point's attributes.

@@ -3,7 +3,7 @@
 //! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
 
 use super::AttrRef;
-use super::ast::{CmpOp, Expr, Lit, Operand, Path, Val, compare, render};
+use super::ast::{CmpOp, Expr, Lit, LogField, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ConditionError, ConditionTarget};
 use crate::user_regex::compile_regex;
@@ -37,11 +37,28 @@ const SPAN_PATHS: &[&str] = &[
     "span",
 ];
 
+const LOG_PATHS: &[&str] = &[
+    "severity_number",
+    "severity_text",
+    "body",
+    "attributes",
+    "resource",
+    "log",
+];
+
+/// The OpenTelemetry log data model's severity names, without their `SEVERITY_NUMBER_`
+/// prefix: `TRACE` is 1, `TRACE2` 2, … `FATAL4` 24.
+const SEVERITIES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+/// Keys of one `body[…]` path at most.
+const MAX_BODY_KEYS: usize = 16;
+
 /// Which enum family a literal came from, to refuse `kind == STATUS_CODE_ERROR`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Family {
     Kind,
     Status,
+    Severity,
 }
 
 pub(super) fn parse(text: &str, target: ConditionTarget) -> Result<Expr, ConditionError> {
@@ -78,15 +95,19 @@ pub(super) fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
     let mut parser = Parser {
         tokens,
         pos: 0,
-        target: ConditionTarget::Span,
+        target: ConditionTarget::Log,
         depth: 0,
     };
     let first = parser.next();
-    let expected = "expected `attributes[\"key\"]` or `resource.attributes[\"key\"]`";
+    let expected = "expected `attributes[\"key\"]`, `resource.attributes[\"key\"]` or (log slis) \
+                    `body[\"key\"]`";
     let Tok::Ident(word) = first.tok else {
         let msg = format!("{expected}, found {}", first.tok.describe());
         return Err(error(first.column, msg));
     };
+    if !matches!(word.as_str(), "attributes" | "resource" | "body" | "log") {
+        return Err(error(first.column, expected));
+    }
     let Path::Attr(attr) = parser.path(&word, first.column)? else {
         return Err(error(first.column, expected));
     };
@@ -307,12 +328,17 @@ impl Parser {
     fn path(&mut self, first: &str, column: usize) -> Result<Path, ConditionError> {
         let mut word = first.to_string();
         let mut word_column = column;
-        if word == "span" && self.target == ConditionTarget::Span {
-            self.expect(Tok::Dot, "`.` after `span`")?;
+        let prefix = match self.target {
+            ConditionTarget::Span => "span",
+            ConditionTarget::Log => "log",
+            ConditionTarget::Metric => "",
+        };
+        if !prefix.is_empty() && word == prefix {
+            self.expect(Tok::Dot, &format!("`.` after `{prefix}`"))?;
             let next = self.next();
             let Tok::Ident(w) = next.tok else {
                 let msg = format!(
-                    "expected a field after `span.`, found {}",
+                    "expected a field after `{prefix}.`, found {}",
                     next.tok.describe()
                 );
                 return Err(error(next.column, msg));
@@ -333,6 +359,15 @@ impl Parser {
                 }
                 Path::Attr(AttrRef::Resource(self.key("resource.attributes")?))
             }
+            "body" if self.target == ConditionTarget::Log => {
+                Path::Attr(AttrRef::Body(self.body_keys()?))
+            }
+            "severity_number" if self.target == ConditionTarget::Log => {
+                Path::Log(LogField::SeverityNumber)
+            }
+            "severity_text" if self.target == ConditionTarget::Log => {
+                Path::Log(LogField::SeverityText)
+            }
             "name" => Path::Name,
             "kind" => Path::Kind,
             "duration" => Path::Duration,
@@ -351,6 +386,7 @@ impl Parser {
             other => {
                 let known: &[&str] = match self.target {
                     ConditionTarget::Span => SPAN_PATHS,
+                    ConditionTarget::Log => LOG_PATHS,
                     ConditionTarget::Metric => &["attributes", "resource"],
                 };
                 let msg = format!("unknown path `{other}`{}", hint(other, known));
@@ -365,7 +401,43 @@ impl Parser {
             );
             return Err(error(word_column, msg));
         }
+        if self.target == ConditionTarget::Log
+            && matches!(
+                path,
+                Path::Name | Path::Kind | Path::StatusCode | Path::Duration
+            )
+        {
+            let msg = format!(
+                "{} is a span field: log conditions read `severity_number`, `severity_text`, \
+                 `body`, `body[\"k\"]…`, `attributes[\"k\"]` and `resource.attributes[\"k\"]`",
+                path.describe()
+            );
+            return Err(error(word_column, msg));
+        }
         Ok(path)
+    }
+
+    /// The `["a"]["b"]…` after `body` (none: the whole body).
+    fn body_keys(&mut self) -> Result<Vec<String>, ConditionError> {
+        let mut keys = Vec::new();
+        while self.peek().tok == Tok::LBracket {
+            let open = self.next();
+            if keys.len() == MAX_BODY_KEYS {
+                let msg = format!("a body path has at most {MAX_BODY_KEYS} keys");
+                return Err(error(open.column, msg));
+            }
+            let token = self.next();
+            let Tok::Str(key) = token.tok else {
+                let msg = format!(
+                    "expected the body key as a string, found {}",
+                    token.tok.describe()
+                );
+                return Err(error(token.column, msg));
+            };
+            self.expect(Tok::RBracket, "`]`")?;
+            keys.push(key);
+        }
+        Ok(keys)
     }
 
     /// `["key"]` after `attributes`.
@@ -389,7 +461,28 @@ impl Parser {
     }
 }
 
+/// `SEVERITY_NUMBER_ERROR` → 17, `SEVERITY_NUMBER_WARN2` → 14, `SEVERITY_NUMBER_UNSPECIFIED` → 0.
+fn severity_number(name: &str) -> Option<i64> {
+    let rest = name.strip_prefix("SEVERITY_NUMBER_")?;
+    if rest == "UNSPECIFIED" {
+        return Some(0);
+    }
+    SEVERITIES.iter().enumerate().find_map(|(i, base)| {
+        let step = match rest.strip_prefix(base)? {
+            "" => 0,
+            "2" => 1,
+            "3" => 2,
+            "4" => 3,
+            _ => return None,
+        };
+        Some(i as i64 * 4 + 1 + step)
+    })
+}
+
 fn enum_value(name: &str) -> Result<(i64, Family), String> {
+    if let Some(n) = severity_number(name) {
+        return Ok((n, Family::Severity));
+    }
     let kinds = SPAN_KINDS.iter().map(|(n, v)| (n, v, Family::Kind));
     let statuses = STATUS_CODES.iter().map(|(n, v)| (n, v, Family::Status));
     let mut all = kinds.chain(statuses);
@@ -405,7 +498,7 @@ fn enum_value(name: &str) -> Result<(i64, Family), String> {
             let close = if close.starts_with(", did you mean") {
                 close
             } else {
-                ", expected a SPAN_KIND_* or STATUS_CODE_* name".to_string()
+                ", expected a SPAN_KIND_*, STATUS_CODE_* or SEVERITY_NUMBER_* name".to_string()
             };
             Err(format!("unknown enum `{name}`{close}"))
         }
@@ -418,16 +511,31 @@ fn check(path: &Path, lit: &Lit, family: Option<Family>) -> Result<(), String> {
         (_, Lit::Nil) => return Ok(()),
         (Path::Name, Lit::Str(_)) => return Ok(()),
         (Path::Name, _) => "`name` is a string, compare it with a string such as \"GET /\"",
-        (Path::Kind, Lit::Int(_) | Lit::Float(_)) if family != Some(Family::Status) => {
+        (Path::Kind, Lit::Int(_) | Lit::Float(_)) if family.is_none_or(|f| f == Family::Kind) => {
             return Ok(());
         }
         (Path::Kind, _) => "`kind` compares with SPAN_KIND_SERVER, SPAN_KIND_CLIENT, … or a number",
-        (Path::StatusCode, Lit::Int(_) | Lit::Float(_)) if family != Some(Family::Kind) => {
+        (Path::StatusCode, Lit::Int(_) | Lit::Float(_))
+            if family.is_none_or(|f| f == Family::Status) =>
+        {
             return Ok(());
         }
         (Path::StatusCode, _) => {
             "`status.code` compares with STATUS_CODE_ERROR, STATUS_CODE_OK, STATUS_CODE_UNSET \
              or a number"
+        }
+        (Path::Log(LogField::SeverityNumber), Lit::Int(_) | Lit::Float(_))
+            if family.is_none_or(|f| f == Family::Severity) =>
+        {
+            return Ok(());
+        }
+        (Path::Log(LogField::SeverityNumber), _) => {
+            "`severity_number` compares with SEVERITY_NUMBER_ERROR, SEVERITY_NUMBER_WARN, … or a \
+             number"
+        }
+        (Path::Log(LogField::SeverityText), Lit::Str(_)) => return Ok(()),
+        (Path::Log(LogField::SeverityText), _) => {
+            "`severity_text` is a string, compare it with a string such as \"ERROR\""
         }
         (Path::Duration, Lit::Duration(_)) => return Ok(()),
         (Path::Duration, _) => "`duration` compares with a duration such as `300ms` or `1.5s`",

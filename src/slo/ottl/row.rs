@@ -12,6 +12,12 @@ use super::ast::{Expr, Operand, Path, Val, compare, render};
 /// Where paths are read from.
 pub(super) trait Source {
     fn get(&self, path: &Path) -> Val<'_>;
+
+    /// Whether a string holding a number compares as that number with a number literal
+    /// (log records: access logs write `"status": "503"`, `"request_time": "0.123"`).
+    fn numeric_strings(&self) -> bool {
+        false
+    }
 }
 
 pub(super) struct SpanSource<'a> {
@@ -24,14 +30,14 @@ pub(super) struct PointSource<'a> {
     pub(super) resource: Option<&'a Resource>,
 }
 
-fn lookup<'a>(attributes: &'a [KeyValue], key: &str) -> Val<'a> {
+pub(super) fn lookup<'a>(attributes: &'a [KeyValue], key: &str) -> Val<'a> {
     attributes
         .iter()
         .find(|kv| kv.key == key)
         .map_or(Val::Nil, |kv| Val::of(kv.value.as_ref()))
 }
 
-fn resource_attr<'a>(resource: Option<&'a Resource>, key: &str) -> Val<'a> {
+pub(super) fn resource_attr<'a>(resource: Option<&'a Resource>, key: &str) -> Val<'a> {
     resource.map_or(Val::Nil, |r| lookup(&r.attributes, key))
 }
 
@@ -48,6 +54,8 @@ impl Source for SpanSource<'_> {
             ),
             Path::Attr(AttrRef::Item(key)) => lookup(&span.attributes, key),
             Path::Attr(AttrRef::Resource(key)) => resource_attr(self.resource, key),
+            // Refused by the parser for span conditions.
+            Path::Log(_) | Path::Attr(AttrRef::Body(_)) => Val::Nil,
         }
     }
 }
@@ -74,7 +82,16 @@ pub(super) fn eval(expr: &Expr, source: &impl Source) -> bool {
                 Operand::Lit(lit) => lit.val(),
                 Operand::Path(path) => source.get(path),
             };
-            compare(source.get(left), *op, right)
+            let left = source.get(left);
+            if source.numeric_strings() {
+                compare(
+                    super::body::as_number(left, right),
+                    *op,
+                    super::body::as_number(right, left),
+                )
+            } else {
+                compare(left, *op, right)
+            }
         }
         Expr::IsMatch { path, regex } => match source.get(path) {
             Val::Str(s) => regex.is_match(s),

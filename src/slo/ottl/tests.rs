@@ -451,7 +451,7 @@ fn attributes_and_helpers() {
     );
     assert_eq!(
         parse_attribute("name").unwrap_err().message,
-        "expected `attributes[\"key\"]` or `resource.attributes[\"key\"]`"
+        "expected `attributes[\"key\"]`, `resource.attributes[\"key\"]` or (log slis) `body[\"key\"]`"
     );
 }
 

@@ -46,16 +46,19 @@ pub fn label_name(key: &str) -> String {
 }
 
 impl AttrRef {
-    /// The attribute key as written in the SLO (`http.route`).
-    pub fn key(&self) -> &str {
+    /// The attribute key as written in the SLO (`http.route`); a body field's keys joined
+    /// with `.` (`upstream.status`), `body` for the whole body.
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            AttrRef::Item(k) | AttrRef::Resource(k) => k,
+            AttrRef::Item(k) | AttrRef::Resource(k) => std::borrow::Cow::Borrowed(k),
+            AttrRef::Body(keys) if keys.is_empty() => std::borrow::Cow::Borrowed("body"),
+            AttrRef::Body(keys) => std::borrow::Cow::Owned(keys.join(".")),
         }
     }
 
     /// Its label name on SLO series (`http_route`).
     pub fn label_name(&self) -> String {
-        label_name(self.key())
+        label_name(&self.key())
     }
 }
 

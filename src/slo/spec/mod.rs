@@ -17,6 +17,7 @@
 //! - `types.rs`: the validated domain types the engine is built from.
 //! - `native.rs`, `openslo/`: the two formats.
 //! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
+//! - `logs.rs`: `sli.logs`, SLIs over log records.
 //! - `values.rs`: readers they share (names, percentages, windows, conditions placed at
 //!   their column in the file).
 //! - `journey.rs`: journeys (`journey:`, OpenSLO composites): members by reference,
@@ -34,6 +35,7 @@
 mod exhaustion;
 pub mod journey;
 mod labels;
+mod logs;
 mod native;
 mod openslo;
 #[cfg(test)]

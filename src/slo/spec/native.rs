@@ -108,6 +108,14 @@ fn slo(
         _ => {}
     }
     let mut common = common(ctx, src, &mut f);
+    let group_by_node = f.get("group_by");
+    super::logs::check_group_by(
+        ctx,
+        group_by_node,
+        &f.path("group_by"),
+        sli.as_ref(),
+        &common.group_by,
+    );
     if journey_node.is_some() {
         common.percentiles.clear();
     }
@@ -276,19 +284,24 @@ fn sli(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Option<S
     let mut f = Fields::new(ctx, node, path);
     let spans = f.section(ctx, "spans");
     let metric = f.section(ctx, "metric");
+    let logs = f.section(ctx, "logs");
     let valid = f.valid;
     f.finish(ctx);
-    match (spans, metric) {
-        (Some(spans), None) => span_sli(ctx, src, spans).map(Sli::Spans),
-        (None, Some(metric)) => metric_sli(ctx, src, metric).map(Sli::Metric),
-        (Some(_), Some(metric)) => {
-            let msg = "give either `spans` or `metric`, not both";
-            ctx.error(metric.node, &metric.path, msg);
+    match (spans, metric, logs) {
+        (Some(spans), None, None) => span_sli(ctx, src, spans).map(Sli::Spans),
+        (None, Some(metric), None) => metric_sli(ctx, src, metric).map(Sli::Metric),
+        (None, None, Some(logs)) => super::logs::log_sli(ctx, src, logs).map(Sli::Logs),
+        (None, None, None) => {
+            if valid {
+                ctx.error(node, path, "missing `spans`, `metric` or `logs`");
+            }
             None
         }
-        (None, None) => {
-            if valid {
-                ctx.error(node, path, "missing `spans` or `metric`");
+        (_, metric, logs) => {
+            let second = logs.or(metric);
+            if let Some(second) = second {
+                let msg = "give one of `spans`, `metric` and `logs`, not several";
+                ctx.error(second.node, &second.path, msg);
             }
             None
         }

@@ -109,6 +109,7 @@ pub(super) fn check_member(reference: &str, member: &Sli, weight: u64) -> Option
             ));
         }
         Sli::Metric(_) => "a metric SLI",
+        Sli::Logs(_) => "a log SLI",
         Sli::Journey(_) => "a journey",
     };
     Some(format!(

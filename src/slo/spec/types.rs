@@ -161,6 +161,8 @@ pub enum Budgeting {
 pub enum Sli {
     Spans(SpanSli),
     Metric(MetricSli),
+    /// An SLI computed from log records (access logs): see [`LogSli`].
+    Logs(LogSli),
     /// A journey: the weighted events of other SLOs (`journey:`, OpenSLO composites).
     Journey(super::journey::Journey),
 }
@@ -177,6 +179,93 @@ pub struct SpanSli {
     /// `adjusted_counts` (default true): each span counts with its adjusted count from its
     /// `tracestate` (probability sampling); false counts every span once.
     pub adjusted_counts: bool,
+}
+
+impl Sli {
+    /// The latency threshold of a span or log SLI: good = latency ≤ threshold.
+    pub fn latency_threshold(&self) -> Option<Duration> {
+        match self {
+            Sli::Spans(s) => s.latency_threshold,
+            Sli::Logs(l) => l.latency_threshold,
+            Sli::Metric(_) | Sli::Journey(_) => None,
+        }
+    }
+
+    /// Whether the SLI's events carry latencies (percentiles, latency histograms): spans,
+    /// and log records when the SLI names a latency field.
+    pub fn has_latencies(&self) -> bool {
+        match self {
+            Sli::Spans(_) => true,
+            Sli::Logs(l) => l.latency.is_some(),
+            Sli::Metric(_) | Sli::Journey(_) => false,
+        }
+    }
+}
+
+/// An SLI computed from log records: one event per record that `where` matches, bad when
+/// `bad` holds or its latency (read from `latency.field`) is above `latency_threshold`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSli {
+    /// `where`: which records count at all.
+    pub filter: Condition,
+    /// `bad`: which of those are bad events.
+    pub bad: Option<Condition>,
+    /// `latency`: where each record's latency is and in which unit. A record whose field
+    /// is missing or not a number is not counted (neither good nor bad) and is counted as
+    /// unreadable instead.
+    pub latency: Option<LatencyField>,
+    /// `latency_threshold`: good = latency ≤ threshold (and not bad).
+    pub latency_threshold: Option<Duration>,
+}
+
+/// `latency:` with `field: body["request_time"]` and `unit: s`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencyField {
+    pub field: AttrRef,
+    pub unit: LatencyUnit,
+}
+
+/// The unit a latency field is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencyUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+}
+
+impl LatencyUnit {
+    /// The names accepted in SLO files.
+    pub const NAMES: [&'static str; 4] = ["s", "ms", "us", "ns"];
+
+    pub fn parse(text: &str) -> Option<LatencyUnit> {
+        Some(match text {
+            "s" => LatencyUnit::Seconds,
+            "ms" => LatencyUnit::Millis,
+            "us" => LatencyUnit::Micros,
+            "ns" => LatencyUnit::Nanos,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LatencyUnit::Seconds => "s",
+            LatencyUnit::Millis => "ms",
+            LatencyUnit::Micros => "us",
+            LatencyUnit::Nanos => "ns",
+        }
+    }
+
+    /// Nanoseconds per unit.
+    pub fn nanos(self) -> f64 {
+        match self {
+            LatencyUnit::Seconds => 1e9,
+            LatencyUnit::Millis => 1e6,
+            LatencyUnit::Micros => 1e3,
+            LatencyUnit::Nanos => 1.0,
+        }
+    }
 }
 
 /// An SLI computed from OTLP metrics.

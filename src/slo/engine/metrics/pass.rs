@@ -505,6 +505,8 @@ pub(super) fn group_key(slo: &Slo, rcx: &ResourceCx<'_>, point: &[KeyValue]) -> 
                 let v = match a {
                     AttrRef::Item(k) => attribute(point, k),
                     AttrRef::Resource(k) => attribute(rcx.attributes, k),
+                    // Refused for metric SLIs when the SLO loads.
+                    AttrRef::Body(_) => None,
                 };
                 let mut s = String::new();
                 render(Val::of(v), &mut s);

@@ -291,6 +291,7 @@ impl<'c, 's> Walk<'c, 's> {
             status: 0,
             name: "",
             trace_state: "",
+            trace_id: &[],
         };
         let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
         slots.fill(None);
@@ -360,6 +361,7 @@ impl<'c, 's> Walk<'c, 's> {
             self.found.clean &= kept;
         }
         if let Some(columns) = self.columns.as_deref_mut() {
+            row.trace_id = trace_id;
             with_values(slots, |values| columns.add_span(row, values));
         }
         Ok(())

@@ -1,0 +1,353 @@
+//! Log SLIs: log records (access logs) recorded as SLO events, like spans.
+//!
+//! Each record of a logs export request is read once, whichever SLOs read it: its event
+//! time (`time_unix_nano`, else `observed_time_unix_nano`), its cluster (the token's, else
+//! the cluster resource attribute, else `unknown`) and the body fields that the loaded log
+//! SLIs name ([`BodyFields::read`]: a map body walked, a JSON string body parsed once).
+//! Then every log SLO classifies the records: `where` selects, `bad` and the latency
+//! threshold judge, `group_by` (attributes and body fields) groups, in the same windows,
+//! with the same lateness rules and budget adjustments as spans.
+//!
+//! A latency SLI (`latency: {field, unit}`) counts only records whose latency field holds a
+//! non-negative number (strings holding one included): a record without one is neither good
+//! nor bad, it is counted as unreadable by reason ([`Unreadable`]: missing, nginx's `-`,
+//! anything else) — never guessed.
+//!
+//! Write-ahead log: events with a latency are logged as spans (one each), events without
+//! as counts, so a restart replays exactly what was recorded.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::state::GroupKey;
+use super::window::Counts;
+use super::{Dropped, Engine, LoadedSlo, wal};
+use crate::slo::facts::UNKNOWN_CLUSTER;
+use crate::slo::ottl::{
+    BodyFields, BodyPaths, Condition, Unreadable, log_field_string, log_latency, render_any,
+};
+use crate::slo::spec::{LogSli, Sli};
+
+/// Records read (bodies parsed) per chunk: bounds the memory of one chunk's body fields,
+/// and each SLO's lock is held for one chunk at most.
+const LOG_CHUNK: usize = 2_048;
+
+/// Latency fields a log SLO could not read, by reason ([`Unreadable::index`]).
+#[derive(Debug, Default)]
+pub struct UnreadableCounts([AtomicU64; Unreadable::ALL.len()]);
+
+impl UnreadableCounts {
+    fn add(&self, counts: &[u64; Unreadable::ALL.len()]) {
+        for (a, n) in self.0.iter().zip(counts) {
+            if *n > 0 {
+                a.fetch_add(*n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The counts, by [`Unreadable::index`].
+    pub fn get(&self) -> [u64; Unreadable::ALL.len()] {
+        std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed))
+    }
+}
+
+/// One record of a chunk, read.
+struct Row<'a> {
+    record: &'a LogRecord,
+    resource: Option<&'a Resource>,
+    cluster: &'a str,
+    time: u64,
+    body: BodyFields,
+}
+
+/// The body paths every log SLI of `slos` reads: conditions, latency field, `group_by`.
+fn body_paths(slos: &[(&Arc<LoadedSlo>, &LogSli)]) -> BodyPaths {
+    let mut paths = BodyPaths::default();
+    let add_condition = |c: &Condition, paths: &mut BodyPaths| {
+        for attr in c.attributes() {
+            paths.add_attr(&attr);
+        }
+    };
+    for (slo, sli) in slos {
+        add_condition(&sli.filter, &mut paths);
+        if let Some(bad) = &sli.bad {
+            add_condition(bad, &mut paths);
+        }
+        if let Some(l) = &sli.latency {
+            paths.add_attr(&l.field);
+        }
+        for attr in &slo.spec.group_by {
+            paths.add_attr(attr);
+        }
+    }
+    paths
+}
+
+/// The cluster of a resource's records: the token's, else the cluster attribute, else
+/// `unknown`.
+fn cluster_of(token: Option<&str>, resource: Option<&Resource>, attribute: &str) -> String {
+    if let Some(c) = token {
+        return c.to_string();
+    }
+    let attrs: &[KeyValue] = resource.map_or(&[], |r| &r.attributes);
+    let value = attrs
+        .iter()
+        .find(|kv| kv.key == attribute)
+        .and_then(|kv| kv.value.as_ref());
+    match render_any(value) {
+        Some(s) if !s.is_empty() => s,
+        _ => UNKNOWN_CLUSTER.to_string(),
+    }
+}
+
+impl Engine {
+    /// Whether a log SLO is loaded (the logs pipeline has something to record).
+    pub fn has_log_slos(&self) -> bool {
+        self.loaded()
+            .slos
+            .iter()
+            .any(|s| matches!(s.spec.sli, Sli::Logs(_)))
+    }
+
+    /// Records the log records of one export request for every loaded log SLO.
+    /// `token_cluster` is the cluster bound to the sender's token, if any.
+    pub fn record_logs(&self, req: &ExportLogsServiceRequest, token_cluster: Option<&str>) {
+        self.record_logs_logged(req, token_cluster, None);
+    }
+
+    /// [`Engine::record_logs`], writing every change to `log` as it is made.
+    pub fn record_logs_logged(
+        &self,
+        req: &ExportLogsServiceRequest,
+        token_cluster: Option<&str>,
+        mut log: Option<&mut wal::Encoder>,
+    ) {
+        let loaded = self.loaded();
+        let slos: Vec<(&Arc<LoadedSlo>, &LogSli)> = loaded
+            .slos
+            .iter()
+            .filter_map(|s| match &s.spec.sli {
+                Sli::Logs(l) => Some((s, l)),
+                _ => None,
+            })
+            .collect();
+        if slos.is_empty() {
+            return;
+        }
+        let paths = body_paths(&slos);
+        let now = self.clock.now_nanos();
+        let oldest = now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64);
+        let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
+        let adjusted_ranges: Vec<crate::slo::adjust::Ranges> = slos
+            .iter()
+            .map(|(s, _)| {
+                self.adjustments.ranges(
+                    &s.spec.service,
+                    &s.spec.name,
+                    oldest,
+                    newest.saturating_add(1),
+                )
+            })
+            .collect();
+        let clusters: Vec<String> = req
+            .resource_logs
+            .iter()
+            .map(|r| {
+                cluster_of(
+                    token_cluster,
+                    r.resource.as_ref(),
+                    &self.cfg.cluster_attribute,
+                )
+            })
+            .collect();
+        let mut records = req.resource_logs.iter().zip(&clusters).flat_map(|(r, c)| {
+            r.scope_logs
+                .iter()
+                .flat_map(|s| &s.log_records)
+                .map(move |record| (record, r.resource.as_ref(), c.as_str()))
+        });
+        let mut totals = vec![(Dropped::default(), 0u64, [0u64; 3]); slos.len()];
+        let mut chunk: Vec<Row<'_>> = Vec::with_capacity(LOG_CHUNK);
+        loop {
+            chunk.clear();
+            chunk.extend(
+                records
+                    .by_ref()
+                    .take(LOG_CHUNK)
+                    .map(|(record, resource, cluster)| Row {
+                        record,
+                        resource,
+                        cluster,
+                        time: if record.time_unix_nano != 0 {
+                            record.time_unix_nano
+                        } else {
+                            record.observed_time_unix_nano
+                        },
+                        body: BodyFields::read(record.body.as_ref(), &paths),
+                    }),
+            );
+            if chunk.is_empty() {
+                break;
+            }
+            for (i, (slo, sli)) in slos.iter().enumerate() {
+                let (dropped, adjusted, unreadable) = &mut totals[i];
+                let window = (oldest, newest, &adjusted_ranges[i]);
+                record_chunk(
+                    slo,
+                    sli,
+                    &paths,
+                    &chunk,
+                    window,
+                    (dropped, adjusted, unreadable),
+                    log.as_deref_mut(),
+                );
+            }
+            self.turnstile.let_readers_through();
+        }
+        for ((slo, _), (dropped, adjusted, unreadable)) in slos.iter().zip(&totals) {
+            slo.add_dropped(*dropped);
+            slo.log_unreadable.add(unreadable);
+            self.adjustments
+                .add_adjusted(&slo.spec.service, &slo.spec.name, *adjusted);
+        }
+    }
+}
+
+/// Records one chunk of rows for one log SLO.
+fn record_chunk(
+    slo: &LoadedSlo,
+    sli: &LogSli,
+    paths: &BodyPaths,
+    rows: &[Row<'_>],
+    (oldest, newest, adjusted_ranges): (u64, u64, &crate::slo::adjust::Ranges),
+    (dropped, adjusted, unreadable): (&mut Dropped, &mut u64, &mut [u64; 3]),
+    mut log: Option<&mut wal::Encoder>,
+) {
+    let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
+    let unit = sli.latency.as_ref().map(|l| (&l.field, l.unit.nanos()));
+    let mut chunk_dropped = Dropped::default();
+    if let Some(log) = log.as_deref_mut() {
+        if unit.is_some() {
+            log.begin_spans(slo.wal_id);
+        } else {
+            log.begin_metrics(slo.wal_id);
+        }
+    }
+    let mut key = GroupKey {
+        cluster: String::new(),
+        extra: Vec::new(),
+    };
+    let mut state = slo.state();
+    for row in rows {
+        let (record, resource, body) = (row.record, row.resource, &row.body);
+        if !sli.filter.eval_log(record, resource, paths, body) {
+            continue;
+        }
+        let t = row.time;
+        if t < oldest {
+            chunk_dropped.late += 1;
+            continue;
+        }
+        if t > newest {
+            chunk_dropped.future += 1;
+            continue;
+        }
+        if !adjusted_ranges.is_empty() && adjusted_ranges.covers(row.cluster, t) {
+            *adjusted += 1;
+            continue;
+        }
+        let latency = match unit {
+            None => None,
+            Some((field, per_unit)) => {
+                match log_latency(field, per_unit, record, resource, paths, body) {
+                    Ok(l) => Some(l),
+                    Err(why) => {
+                        unreadable[why.index()] += 1;
+                        continue;
+                    }
+                }
+            }
+        };
+        let is_bad = sli
+            .bad
+            .as_ref()
+            .is_some_and(|b| b.eval_log(record, resource, paths, body));
+        let good = !is_bad && threshold.is_none_or(|th| latency.is_some_and(|l| l <= th));
+        if key.cluster != row.cluster {
+            key.cluster = row.cluster.to_string();
+        }
+        if !slo.spec.group_by.is_empty() {
+            key.extra = slo
+                .spec
+                .group_by
+                .iter()
+                .map(|a| log_field_string(a, record, resource, paths, body))
+                .collect();
+        }
+        match latency {
+            Some(l) => {
+                state.record(&key, t, good, Some(l));
+                if let Some(log) = log.as_deref_mut() {
+                    log.span(&key, t, good, l);
+                }
+            }
+            None => {
+                let counts = Counts {
+                    good: u64::from(good),
+                    total: 1,
+                };
+                let g = i64::from(good);
+                state.record_counts(&key, t, g, 1, counts);
+                if let Some(log) = log.as_deref_mut() {
+                    log.counts(&key, t, g, 1, counts);
+                }
+            }
+        }
+    }
+    drop(state);
+    if let Some(log) = log {
+        log.dropped(chunk_dropped);
+    }
+    dropped.late += chunk_dropped.late;
+    dropped.future += chunk_dropped.future;
+}
+
+/// `slotel_slo_log_latency_unreadable_total{slo, service, reason}`: records of each log
+/// latency SLI whose latency field could not be read (not counted as events).
+pub fn series_families(engine: &Engine) -> Vec<crate::slo::series::SeriesFamily> {
+    let mut rows = Vec::new();
+    for slo in engine.slos() {
+        let Sli::Logs(LogSli {
+            latency: Some(_), ..
+        }) = &slo.spec.sli
+        else {
+            continue;
+        };
+        let counts = slo.log_unreadable();
+        for why in Unreadable::ALL {
+            rows.push((
+                vec![
+                    ("slo".to_string(), slo.spec.name.clone()),
+                    ("service".to_string(), slo.spec.service.clone()),
+                    ("reason".to_string(), why.name().to_string()),
+                ],
+                counts[why.index()] as f64,
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::slo::series::SeriesFamily {
+        name: "slotel_slo_log_latency_unreadable",
+        help: "Log records a latency SLI did not count because their latency field was \
+               missing, `-` or not a number",
+        counter: true,
+        rows,
+    }]
+}

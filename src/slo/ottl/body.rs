@@ -1,0 +1,344 @@
+//! Log records as a condition source: their severity, attributes and body fields.
+//!
+//! A body is read once per record, whichever SLOs read it: [`BodyFields::read`] takes the
+//! body paths every loaded log SLI names ([`BodyPaths`]) and keeps the value at each path,
+//! owned, so the parsed body is dropped before any condition runs. A map body
+//! (`kvlist_value`) is walked as it is; a string body that holds a JSON object is parsed
+//! (at most [`MAX_JSON_BODY`] bytes, nesting bounded by the parser's recursion limit); any
+//! other body has no fields, and every path reads `nil`.
+//!
+//! Access logs write numbers as strings (`"status": "503"`, `"request_time": "0.123"`) and
+//! nginx writes `-` for a value it does not have. In log conditions a string that holds a
+//! number compares as that number with a number literal ([`as_number`]); `-` and other text
+//! hold none, so they compare like any other string (`body["status"] >= 500` is false).
+
+use opentelemetry_proto::tonic::common::v1::AnyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::AttrRef;
+use super::ast::{LogField, Path, Val, render};
+use super::row::{Source, lookup, resource_attr};
+
+/// The largest string body parsed as JSON, in bytes: larger ones have no fields.
+pub const MAX_JSON_BODY: usize = 1 << 20;
+
+/// The body paths a set of log SLIs reads, sorted, each once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyPaths {
+    paths: Vec<Vec<String>>,
+}
+
+impl BodyPaths {
+    /// Adds a path (the keys after `body`; none: the whole body).
+    pub fn add(&mut self, keys: &[String]) {
+        if let Err(i) = self.paths.binary_search_by(|p| p.as_slice().cmp(keys)) {
+            self.paths.insert(i, keys.to_vec());
+        }
+    }
+
+    /// Adds every body path of `attr` (nothing for other attributes).
+    pub fn add_attr(&mut self, attr: &AttrRef) {
+        if let AttrRef::Body(keys) = attr {
+            self.add(keys);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    fn index(&self, keys: &[String]) -> Option<usize> {
+        self.paths.binary_search_by(|p| p.as_slice().cmp(keys)).ok()
+    }
+
+    /// Whether some path reads inside the body (not only the whole body).
+    fn reads_fields(&self) -> bool {
+        self.paths.iter().any(|p| !p.is_empty())
+    }
+}
+
+/// A value read from a log body, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyValue {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// An array or object (or bytes), in its string form.
+    Rendered(String),
+}
+
+impl BodyValue {
+    fn val(&self) -> Val<'_> {
+        match self {
+            BodyValue::Nil => Val::Nil,
+            BodyValue::Bool(b) => Val::Bool(*b),
+            BodyValue::Int(i) => Val::Int(*i),
+            BodyValue::Float(f) => Val::Float(*f),
+            BodyValue::Str(s) => Val::Str(s),
+            BodyValue::Rendered(s) => Val::Rendered(s),
+        }
+    }
+
+    fn of_any(value: Option<&AnyValue>) -> BodyValue {
+        match Val::of(value) {
+            Val::Nil => BodyValue::Nil,
+            Val::Bool(b) => BodyValue::Bool(b),
+            Val::Int(i) => BodyValue::Int(i),
+            Val::Float(f) => BodyValue::Float(f),
+            Val::Str(s) => BodyValue::Str(s.to_string()),
+            other => {
+                let mut text = String::new();
+                render(other, &mut text);
+                BodyValue::Rendered(text)
+            }
+        }
+    }
+
+    fn of_json(value: &serde_json::Value) -> BodyValue {
+        match value {
+            serde_json::Value::Null => BodyValue::Nil,
+            serde_json::Value::Bool(b) => BodyValue::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => BodyValue::Int(i),
+                // Beyond i64 (a u64) or with a fraction or exponent.
+                None => n.as_f64().map_or(BodyValue::Nil, BodyValue::Float),
+            },
+            serde_json::Value::String(s) => BodyValue::Str(s.clone()),
+            other => BodyValue::Rendered(other.to_string()),
+        }
+    }
+}
+
+/// How a record's body was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body paths are read, or the record has no body.
+    None,
+    /// A map body.
+    Map,
+    /// A string body that parsed as a JSON object.
+    Json,
+    /// A string body that is not a JSON object (or is larger than [`MAX_JSON_BODY`]).
+    Text,
+    /// Another type of body (int, bytes, array …).
+    Other,
+}
+
+/// The body fields of one log record: one value per path of a [`BodyPaths`].
+#[derive(Debug, Clone)]
+pub struct BodyFields {
+    values: Vec<BodyValue>,
+    pub kind: BodyKind,
+}
+
+impl BodyFields {
+    /// Reads every path of `paths` from `body`, parsing a JSON string body once.
+    pub fn read(body: Option<&AnyValue>, paths: &BodyPaths) -> BodyFields {
+        let nil = || vec![BodyValue::Nil; paths.paths.len()];
+        let value = body.and_then(|b| b.value.as_ref());
+        if paths.is_empty() || value.is_none() {
+            return BodyFields {
+                values: nil(),
+                kind: BodyKind::None,
+            };
+        }
+        match value {
+            Some(Value::KvlistValue(_)) => BodyFields {
+                values: paths
+                    .paths
+                    .iter()
+                    .map(|keys| BodyValue::of_any(map_path(body, keys)))
+                    .collect(),
+                kind: BodyKind::Map,
+            },
+            Some(Value::StringValue(text)) => {
+                let json = (paths.reads_fields()
+                    && text.len() <= MAX_JSON_BODY
+                    && crate::redact::looks_like_json(text))
+                .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
+                .flatten()
+                .filter(serde_json::Value::is_object);
+                let kind = if json.is_some() {
+                    BodyKind::Json
+                } else {
+                    BodyKind::Text
+                };
+                let values = paths
+                    .paths
+                    .iter()
+                    .map(|keys| {
+                        if keys.is_empty() {
+                            return BodyValue::Str(text.clone());
+                        }
+                        json.as_ref()
+                            .and_then(|j| json_path(j, keys))
+                            .map_or(BodyValue::Nil, BodyValue::of_json)
+                    })
+                    .collect();
+                BodyFields { values, kind }
+            }
+            _ => BodyFields {
+                values: paths
+                    .paths
+                    .iter()
+                    .map(|keys| {
+                        if keys.is_empty() {
+                            BodyValue::of_any(body)
+                        } else {
+                            BodyValue::Nil
+                        }
+                    })
+                    .collect(),
+                kind: BodyKind::Other,
+            },
+        }
+    }
+
+    /// The value of the `i`-th path of the [`BodyPaths`] it was read with.
+    pub fn value(&self, i: usize) -> &BodyValue {
+        self.values.get(i).unwrap_or(&BodyValue::Nil)
+    }
+
+    /// The value at `keys`, `nil` when the path was not read.
+    pub(crate) fn get(&self, paths: &BodyPaths, keys: &[String]) -> Val<'_> {
+        paths
+            .index(keys)
+            .and_then(|i| self.values.get(i))
+            .map_or(Val::Nil, BodyValue::val)
+    }
+}
+
+/// The value at `keys` in a map body (the last matching key wins, as in a JSON object).
+fn map_path<'a>(body: Option<&'a AnyValue>, keys: &[String]) -> Option<&'a AnyValue> {
+    let mut at = body?;
+    for key in keys {
+        let Some(Value::KvlistValue(list)) = &at.value else {
+            return None;
+        };
+        at = list
+            .values
+            .iter()
+            .rev()
+            .find(|kv| kv.key == *key)?
+            .value
+            .as_ref()?;
+    }
+    Some(at)
+}
+
+fn json_path<'a>(mut at: &'a serde_json::Value, keys: &[String]) -> Option<&'a serde_json::Value> {
+    for key in keys {
+        at = at.as_object()?.get(key)?;
+    }
+    Some(at)
+}
+
+/// A number written as a string, as access logs write them: an optional `-`, digits, an
+/// optional fraction and exponent (JSON's number syntax, surrounding spaces allowed).
+/// `-`, `0.1, 0.2` (nginx's several upstreams), `NaN` and `1_000` are not numbers.
+pub(crate) fn parse_number(text: &str) -> Option<Val<'static>> {
+    let t = text.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let valid = digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if !valid {
+        return None;
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(Val::Int(i));
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Val::Float)
+}
+
+/// `value` as a number when it is a string holding one and `other` is a number (log
+/// conditions), else `value`.
+pub(super) fn as_number<'a>(value: Val<'a>, other: Val<'_>) -> Val<'a> {
+    match (value, other) {
+        (Val::Str(s), Val::Int(_) | Val::Float(_)) => parse_number(s).unwrap_or(value),
+        _ => value,
+    }
+}
+
+/// One log record, read by a log condition.
+pub(super) struct LogSource<'a> {
+    pub(super) record: &'a LogRecord,
+    pub(super) resource: Option<&'a Resource>,
+    pub(super) paths: &'a BodyPaths,
+    pub(super) body: &'a BodyFields,
+}
+
+impl Source for LogSource<'_> {
+    fn get(&self, path: &Path) -> Val<'_> {
+        match path {
+            Path::Log(LogField::SeverityNumber) => Val::Int(i64::from(self.record.severity_number)),
+            Path::Log(LogField::SeverityText) => Val::Str(&self.record.severity_text),
+            Path::Attr(AttrRef::Item(key)) => lookup(&self.record.attributes, key),
+            Path::Attr(AttrRef::Resource(key)) => resource_attr(self.resource, key),
+            Path::Attr(AttrRef::Body(keys)) => self.body.get(self.paths, keys),
+            // Refused by the parser for log conditions.
+            Path::Name | Path::Kind | Path::StatusCode | Path::Duration => Val::Nil,
+        }
+    }
+
+    fn numeric_strings(&self) -> bool {
+        true
+    }
+}
+
+/// A latency field's value in nanoseconds, or why there is none.
+pub fn latency_nanos(value: Val<'_>, nanos_per_unit: f64) -> Result<u64, Unreadable> {
+    let n = match value {
+        Val::Nil => return Err(Unreadable::Missing),
+        Val::Int(i) => i as f64,
+        Val::Float(f) => f,
+        Val::Str(s) if s.trim() == "-" || s.trim().is_empty() => return Err(Unreadable::Dash),
+        Val::Str(s) => match parse_number(s) {
+            Some(Val::Int(i)) => i as f64,
+            Some(Val::Float(f)) => f,
+            _ => return Err(Unreadable::Invalid),
+        },
+        _ => return Err(Unreadable::Invalid),
+    };
+    let nanos = n * nanos_per_unit;
+    if !nanos.is_finite() || nanos < 0.0 || nanos >= u64::MAX as f64 {
+        return Err(Unreadable::Invalid);
+    }
+    Ok(nanos.round() as u64)
+}
+
+/// Why a record's latency field could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unreadable {
+    /// The field is absent (or `null`).
+    Missing,
+    /// `-` or empty: nginx's (and Envoy's) way of writing a value it does not have.
+    Dash,
+    /// Anything else that is not a non-negative number (`0.1, 0.2`, `abc`, a map).
+    Invalid,
+}
+
+impl Unreadable {
+    pub const ALL: [Unreadable; 3] = [Unreadable::Missing, Unreadable::Dash, Unreadable::Invalid];
+
+    /// The `reason` label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unreadable::Missing => "missing",
+            Unreadable::Dash => "dash",
+            Unreadable::Invalid => "invalid",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
