@@ -132,7 +132,7 @@ done
 
 printf '\nslotel overload: %s, %s spans/request, compression %s; capacity %s spans/s; server on CPU %s, loadgen on CPU %s; %s per phase\n\n' \
     "$PROTOCOL" "$ITEMS_PER_REQUEST" "$COMPRESSION" "$capacity" "$SERVER_CPU" "$LOADGEN_CPU" "$PHASE_DURATION"
-jq -r '(["load", "offered/s", "in flight", "accepted/s", "refused (429)", "refused (other)",
+jq -r '(["load", "offered/s", "in flight", "accepted/s", "told to retry", "refused (other)",
          "RSS idle MiB", "RSS median MiB", "RSS max MiB", "probe p50 ms", "probe max ms", "probe fails", "alive"] | @tsv),
        (.[] | ["\(.factor)×", .offered_spans_per_second, .in_flight, .accepted_spans_per_second,
                .refused_retryable_requests, .refused_other_requests, .rss_idle_mib, .rss_median_mib,
