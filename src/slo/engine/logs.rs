@@ -141,8 +141,7 @@ impl Engine {
         }
         let paths = body_paths(&slos);
         let now = self.clock.now_nanos();
-        let oldest = now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64);
-        let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
+        let (oldest, newest) = self.event_times(now);
         let adjusted_ranges: Vec<crate::slo::adjust::Ranges> = slos
             .iter()
             .map(|(s, _)| {

@@ -468,6 +468,15 @@ impl Engine {
         Ok(())
     }
 
+    /// The event times accepted at `now`: `[now − allowed_lateness, now + max_future]`;
+    /// earlier events count as late, later ones as future.
+    pub(super) fn event_times(&self, now: u64) -> (u64, u64) {
+        (
+            now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
+            now.saturating_add(self.cfg.max_future.as_nanos() as u64),
+        )
+    }
+
     fn record_facts_at(
         &self,
         loaded: &Loaded,
@@ -475,8 +484,7 @@ impl Engine {
         now: u64,
         mut log: Option<&mut wal::Encoder>,
     ) {
-        let oldest = now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64);
-        let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
+        let (oldest, newest) = self.event_times(now);
         let end = facts.end_time_unix_nano();
         let duration = facts.duration_nanos();
         // Spans of the current group not yet recorded (spans counting 1): recorded together

@@ -84,8 +84,7 @@ impl Engine {
         now: u64,
         mut log: Option<&mut wal::Encoder>,
     ) {
-        let oldest = now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64);
-        let newest = now.saturating_add(self.cfg.max_future.as_nanos() as u64);
+        let (oldest, newest) = self.event_times(now);
         let end = facts.end_time_unix_nano();
         let duration = facts.duration_nanos();
         for slo in &loaded.slos {

@@ -255,6 +255,7 @@ impl Engine {
         }
         let mut plan = Plan::new(&loaded.slos);
         let now = self.clock.now_nanos();
+        let (oldest, newest) = self.event_times(now);
         // Budget adjustments over the times the request may count at.
         let adjusted: Vec<crate::slo::adjust::Ranges> = loaded
             .slos
@@ -263,9 +264,8 @@ impl Engine {
                 self.adjustments.ranges(
                     &s.spec.service,
                     &s.spec.name,
-                    now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
-                    now.saturating_add(self.cfg.max_future.as_nanos() as u64)
-                        .saturating_add(1),
+                    oldest,
+                    newest.saturating_add(1),
                 )
             })
             .collect();
@@ -283,8 +283,8 @@ impl Engine {
                     inner: &mut inner,
                     slos: &loaded.slos,
                     sides,
-                    oldest: now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
-                    newest: now.saturating_add(self.cfg.max_future.as_nanos() as u64),
+                    oldest,
+                    newest,
                     out: (0..loaded.slos.len()).map(|_| SloOut::default()).collect(),
                     plan: &plan,
                     work: 0,
