@@ -5,13 +5,8 @@
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::{Adjustment, Doc};
-use crate::attr::kv;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
 
 const S: u64 = 1_000_000_000;
@@ -36,39 +31,7 @@ fn request(cluster: &str) -> ExportTraceServiceRequest {
         .map(|i| (T0 - 240 * S + i * 100_000_000, i % 200 == 0))
         .collect();
     times.extend((0..200).map(|i| (T0 - 60 * S + i * 450_000_000, true)));
-    let spans = times
-        .iter()
-        .enumerate()
-        .map(|(i, (end, error))| Span {
-            trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-            name: "GET /pay".into(),
-            kind: SpanKind::Server as i32,
-            start_time_unix_nano: end - 10_000_000,
-            end_time_unix_nano: *end,
-            status: error.then(|| Status {
-                code: StatusCode::Error as i32,
-                message: String::new(),
-            }),
-            ..Default::default()
-        })
-        .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", "checkout"),
-                    kv("k8s.cluster.name", cluster),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    super::tests::request_in(cluster, &times)
 }
 
 fn engine(adjustments: &str) -> Arc<Engine> {

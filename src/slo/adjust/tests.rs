@@ -39,6 +39,11 @@ slos:
 
 /// Server spans of `checkout`: (end time, error).
 fn request(spans: &[(u64, bool)]) -> ExportTraceServiceRequest {
+    request_in("c1", spans)
+}
+
+/// Server spans of `checkout` in `cluster`: (end time, error).
+pub(super) fn request_in(cluster: &str, spans: &[(u64, bool)]) -> ExportTraceServiceRequest {
     let spans = spans
         .iter()
         .enumerate()
@@ -59,7 +64,10 @@ fn request(spans: &[(u64, bool)]) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
-                attributes: vec![kv("service.name", "checkout"), kv("k8s.cluster.name", "c1")],
+                attributes: vec![
+                    kv("service.name", "checkout"),
+                    kv("k8s.cluster.name", cluster),
+                ],
                 ..Default::default()
             }),
             scope_spans: vec![ScopeSpans {
