@@ -48,6 +48,8 @@ pub mod native;
 mod period_tests;
 pub mod record;
 #[cfg(test)]
+mod reload_tests;
+#[cfg(test)]
 mod rollup_tests;
 pub mod sampled;
 #[cfg(test)]
@@ -357,7 +359,7 @@ impl Engine {
             .map(|spec| {
                 old.slos
                     .iter()
-                    .find(|o| same_definition(&o.spec, &spec))
+                    .find(|o| o.spec.same_definition(&spec))
                     .cloned()
                     .unwrap_or_else(|| Arc::new(LoadedSlo::new(spec, &self.cfg)))
             })
@@ -629,16 +631,4 @@ impl Engine {
         }
         out
     }
-}
-
-/// Whether two specs define the same SLO, so that a reload keeps its state.
-fn same_definition(a: &Slo, b: &Slo) -> bool {
-    a.service == b.service
-        && a.name == b.name
-        && a.objective == b.objective
-        && a.window == b.window
-        && a.budgeting == b.budgeting
-        && a.group_by == b.group_by
-        && a.percentiles == b.percentiles
-        && a.sli == b.sli
 }
