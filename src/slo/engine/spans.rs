@@ -2,13 +2,14 @@
 //! chunk by chunk into the SLOs' windows (and offered to the [`FactsSink`] of
 //! `slo.capture`), then handed to the trace-aware journeys ([`super::traces`]).
 
+use std::sync::Arc;
+
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use super::state::GroupKey;
 use super::{Dropped, Engine, Loaded, record, wal};
 use crate::slo::facts::{FactsSchema, SpanFacts, Spans};
 use crate::slo::spec::Sli;
-use std::sync::Arc;
 
 /// Spans recorded per hold of an SLO's lock: readers (`/metrics`, the API, snapshots)
 /// wait for one chunk at most.
