@@ -9,6 +9,11 @@
 //!   than `allowed_lateness` before now, or `max_future` after it, are dropped as the
 //!   journey's late / future events (`slotel_slo_dropped_events_total`); spans without a
 //!   valid trace id are counted and left out.
+//! - Each member span brings its adjusted count (probability sampling: the facts'
+//!   `adjusted_count` column), or 1 when no member selecting it counts adjusted counts
+//!   (`adjusted_counts: false`); a closed trace counts the adjusted count the table gives
+//!   it ([`crate::slo::journey::trace::TraceEvent::weight`]) as whole events, like a
+//!   sampled span, and the API's raw counts are the traces, each once.
 //! - Traces close when a request is recorded and every second ([`Engine::close_traces`],
 //!   from the runtime), so a trace closes between `max_wait` and `max_wait` + 1 s after its
 //!   last member span arrived; at shutdown every open trace closes
@@ -72,6 +77,8 @@ struct Verdicts {
     selected: arrow_array::BooleanArray,
     bad: Option<arrow_array::BooleanArray>,
     threshold: Option<u64>,
+    /// The member counts adjusted counts (`adjusted_counts`, default true).
+    adjusted: bool,
 }
 
 impl Engine {
@@ -108,6 +115,7 @@ impl Engine {
                         threshold: sli
                             .latency_threshold
                             .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+                        adjusted: sli.adjusted_counts,
                     })
                 })
                 .collect();
@@ -116,12 +124,15 @@ impl Engine {
             let mut events = Vec::new();
             let mut table = traces.table();
             table.close_due(now, &mut events);
+            let weights = facts.adjusted_counts();
             for row in 0..facts.len() {
                 let mut member = false;
                 let mut bad = false;
+                let mut adjusted = false;
                 for v in &verdicts {
                     if v.selected.value(row) {
                         member = true;
+                        adjusted |= v.adjusted;
                         bad |= v.bad.as_ref().is_some_and(|b| b.value(row))
                             || v.threshold.is_some_and(|th| duration[row] > th);
                     }
@@ -148,6 +159,7 @@ impl Engine {
                     end: t,
                     bad,
                     cluster: facts.cluster(row),
+                    weight: weights.filter(|_| adjusted).map_or(1.0, |w| w[row]),
                 };
                 table.add(span, now, &mut events);
             }
@@ -221,7 +233,11 @@ fn record_events(
         return;
     }
     if let Some(log) = log.as_deref_mut() {
-        log.begin_spans(slo.wal_id);
+        if events.iter().any(|e| e.weight != 1.0) {
+            log.begin_weighted_spans(slo.wal_id);
+        } else {
+            log.begin_spans(slo.wal_id);
+        }
     }
     let mut state = slo.state();
     let mut key = GroupKey {
@@ -232,9 +248,9 @@ fn record_events(
         if key.cluster != e.cluster {
             key.cluster.clone_from(&e.cluster);
         }
-        state.record_weighted(&key, e.time, e.good, Some(e.latency), 1.0);
+        let n = state.record_weighted(&key, e.time, e.good, Some(e.latency), e.weight);
         if let Some(log) = log.as_deref_mut() {
-            log.span(&key, e.time, e.good, e.latency);
+            log.span_n(&key, e.time, e.good, e.latency, n);
         }
     }
     drop(state);

@@ -343,3 +343,142 @@ fn closed_traces_survive_a_crash_through_the_log_and_open_ones_are_lost() {
     assert_eq!(entry(&after, "login", "availability", "all"), Some((5, 3)));
     assert_eq!(stats(&after).open, 0, "the open trace is lost");
 }
+
+/// `req` with span `i` (in order) given `tracestate` `states[i]`.
+fn with_trace_states(
+    mut req: ExportTraceServiceRequest,
+    states: &[&str],
+) -> ExportTraceServiceRequest {
+    let spans = req
+        .resource_spans
+        .iter_mut()
+        .flat_map(|r| &mut r.scope_spans)
+        .flat_map(|s| &mut s.spans);
+    for (span, state) in spans.zip(states) {
+        span.trace_state = (*state).to_string();
+    }
+    req
+}
+
+fn raw(e: &Engine, cluster: &str) -> (Option<u64>, Option<u64>) {
+    let s = e
+        .status()
+        .into_iter()
+        .find(|s| s.name == "checkout" && s.cluster == cluster && s.group.is_none())
+        .unwrap();
+    (s.raw_total, s.raw_good)
+}
+
+/// Four traces, the thresholds from the specification's examples: A (login and payment
+/// `th:c`, 4) good; B the same, login failed; C login without a tracestate, good; D login
+/// `th:8` (2), payment `th:c` (4) and 800 ms (bad); E payment alone, `th:fd70a4` (≈ 100).
+fn sampled_traffic() -> ExportTraceServiceRequest {
+    let t = T0 - 20 * S;
+    let req = request(&[
+        (id(0xA), "login", "seoul", true, t, t + 50 * MS, false),
+        (
+            id(0xA),
+            "payment",
+            "seoul",
+            true,
+            t + 60 * MS,
+            t + 90 * MS,
+            false,
+        ),
+        (id(0xB), "login", "seoul", true, t, t + 50 * MS, true),
+        (
+            id(0xB),
+            "payment",
+            "seoul",
+            true,
+            t + 60 * MS,
+            t + 90 * MS,
+            false,
+        ),
+        (id(0xC), "login", "seoul", true, t, t + 50 * MS, false),
+        (id(0xD), "login", "seoul", true, t, t + 50 * MS, false),
+        (
+            id(0xD),
+            "payment",
+            "seoul",
+            true,
+            t + 60 * MS,
+            t + 860 * MS,
+            false,
+        ),
+        (id(0xE), "payment", "seoul", true, t, t + 90 * MS, false),
+    ]);
+    with_trace_states(
+        req,
+        &[
+            "ot=th:c",
+            "ot=th:c",
+            "ot=th:c",
+            "ot=th:c",
+            "",
+            "ot=th:8",
+            "vendor=x,ot=th:c",
+            "ot=th:fd70a4",
+        ],
+    )
+}
+
+#[test]
+fn a_sampled_trace_counts_its_adjusted_count() {
+    let (e, clock) = engine(100);
+    e.record_spans(&sampled_traffic(), None);
+    clock.advance(Duration::from_secs(10));
+    e.close_traces();
+    // A 4 good, B 4 bad, C 1 good, D 4 bad (its bad span's th:c), E 100.0000953… good:
+    // whole events, the fraction carried.
+    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((113, 105)));
+    assert_eq!(raw(&e, "all"), (Some(5), Some(3)));
+    // The members count their spans' adjusted counts as before.
+    assert_eq!(
+        entry(&e, "login", "availability", "all"),
+        Some((4 + 4 + 1 + 2, 4 + 1 + 2))
+    );
+}
+
+#[test]
+fn adjusted_counts_false_on_a_member_counts_its_spans_once_in_the_journey() {
+    let off = SLOS.replacen(
+        "    window: 30d\n    sli:",
+        "    window: 30d\n    adjusted_counts: false\n    sli:",
+        1,
+    );
+    assert!(off.contains("adjusted_counts"));
+    let slos = crate::slo::spec::parse_file(&off.replace("MAX", "100"), "shop.yaml").unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = Engine::new(EngineConfig::default(), clock.clone(), SloSet::of(slos));
+    e.record_spans(&sampled_traffic(), None);
+    clock.advance(Duration::from_secs(10));
+    e.close_traces();
+    // login's spans count 1: A good min(1, 4) = 1, B bad (login) 1, C 1, D bad (payment,
+    // th:c) 4, E (payment only) 100.
+    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((107, 102)));
+    assert_eq!(entry(&e, "login", "availability", "all"), Some((4, 3)));
+}
+
+#[test]
+fn sampled_trace_events_survive_a_crash_through_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, clock) = engine(100);
+    let (wal, _) = wal::Wal::open(&live, dir.path(), 64 << 20, 0).unwrap();
+    let mut unit = wal.begin().unwrap();
+    live.record_spans_logged(&sampled_traffic(), None, Some(&mut unit.enc));
+    unit.commit(None);
+    clock.advance(Duration::from_secs(10));
+    live.close_traces(); // logged
+    wal.close();
+    assert_eq!(entry(&live, "shop", "checkout", "all"), Some((113, 105)));
+
+    let (after, _) = engine(100);
+    let restored = snapshot::restore(&after, dir.path());
+    let (w, replayed) =
+        wal::Wal::open(&after, dir.path(), 64 << 20, restored.wal_position).unwrap();
+    drop(w);
+    assert!(replayed.applied > 0);
+    assert_eq!(entry(&after, "shop", "checkout", "all"), Some((113, 105)));
+    assert_eq!(raw(&after, "all"), (Some(5), Some(3)));
+}
