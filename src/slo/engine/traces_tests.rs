@@ -482,3 +482,39 @@ fn sampled_trace_events_survive_a_crash_through_the_log() {
     assert_eq!(entry(&after, "shop", "checkout", "all"), Some((113, 105)));
     assert_eq!(raw(&after, "all"), (Some(5), Some(3)));
 }
+
+#[test]
+fn a_reload_keeps_open_traces_unless_the_journey_changes() {
+    let (e, clock) = engine(100);
+    e.record_spans(&traffic(), None);
+    assert_eq!(stats(&e).open, 4);
+    // The same files again, and a member's condition changed: the journey is unchanged,
+    // its open traces stay and close after their wait.
+    let same = SLOS.replace("MAX", "100");
+    e.replace(SloSet::of(
+        crate::slo::spec::parse_file(&same, "shop.yaml").unwrap(),
+    ));
+    assert_eq!(stats(&e).open, 4);
+    let member_changed = same.replace("latency_threshold: 500ms", "latency_threshold: 900ms");
+    e.replace(SloSet::of(
+        crate::slo::spec::parse_file(&member_changed, "shop.yaml").unwrap(),
+    ));
+    assert_eq!(stats(&e).open, 4);
+    clock.advance(Duration::from_secs(10));
+    e.close_traces();
+    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((4, 2)));
+
+    // A changed journey (its wait) starts anew, as any SLO whose definition changes: its
+    // counts and the traces open then are gone.
+    e.record_spans(
+        &request(&[(id(0x1F), "login", "seoul", true, T0, T0 + MS, false)]),
+        None,
+    );
+    assert_eq!(stats(&e).open, 1);
+    let journey_changed = member_changed.replace("max_wait: 10s", "max_wait: 20s");
+    e.replace(SloSet::of(
+        crate::slo::spec::parse_file(&journey_changed, "shop.yaml").unwrap(),
+    ));
+    assert_eq!(stats(&e).open, 0);
+    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((0, 0)));
+}
