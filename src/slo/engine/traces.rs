@@ -18,6 +18,8 @@
 //!   from the runtime), so a trace closes between `max_wait` and `max_wait` + 1 s after its
 //!   last member span arrived; at shutdown every open trace closes
 //!   ([`Engine::close_all_traces`]) before the last snapshot.
+//! - A closed trace whose event time a budget adjustment of the journey covers (in its
+//!   cluster) is left out and counted as adjusted, as a span SLO's spans are.
 //! - Closed traces' events go into the write-ahead log as the journey's span events, so
 //!   they survive a crash and restart like any SLO's events. Open traces are in memory
 //!   only: a crash (not a shutdown) loses the traces open then — at most those whose last
@@ -167,6 +169,7 @@ impl Engine {
             if without_id > 0 {
                 traces.without_id.fetch_add(without_id, Ordering::Relaxed);
             }
+            self.leave_out_adjusted(slo, &mut events);
             record_events(slo, &events, dropped, log.as_deref_mut());
         }
     }
@@ -202,6 +205,7 @@ impl Engine {
                     table.close_due(now, &mut events);
                 }
                 drop(table);
+                self.leave_out_adjusted(slo, &mut events);
                 record_events(slo, &events, Dropped::default(), log.as_deref_mut());
             }
         };
@@ -218,6 +222,30 @@ impl Engine {
                 Err(_) => {}
             },
         }
+    }
+}
+
+impl Engine {
+    /// Removes from `events` the traces whose event time (and cluster) a budget adjustment
+    /// of journey `slo` covers, counting them as its adjusted events.
+    fn leave_out_adjusted(&self, slo: &LoadedSlo, events: &mut Vec<TraceEvent>) {
+        let (Some(from), Some(to)) = (
+            events.iter().map(|e| e.time).min(),
+            events.iter().map(|e| e.time).max(),
+        ) else {
+            return;
+        };
+        let (service, name) = (&slo.spec.service, &slo.spec.name);
+        let ranges = self
+            .adjustments
+            .ranges(service, name, from, to.saturating_add(1));
+        if ranges.is_empty() {
+            return;
+        }
+        let before = events.len();
+        events.retain(|e| !ranges.covers(&e.cluster, e.time));
+        self.adjustments
+            .add_adjusted(service, name, (before - events.len()) as u64);
     }
 }
 

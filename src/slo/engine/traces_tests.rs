@@ -518,3 +518,30 @@ fn a_reload_keeps_open_traces_unless_the_journey_changes() {
     assert_eq!(stats(&e).open, 0);
     assert_eq!(entry(&e, "shop", "checkout", "all"), Some((0, 0)));
 }
+
+#[test]
+fn an_adjustment_of_the_journey_leaves_out_the_traces_it_covers() {
+    // busan's traces (C bad, D good) end in the range; seoul's (A good, B bad) are not
+    // adjusted. The member SLOs are not adjusted: they count every span.
+    let shop = "adjustments:
+  - reason: busan maintenance
+    slos: [checkout]
+    clusters: [busan]
+    start: 2027-01-15T07:59:30Z
+    end: 2027-01-15T07:59:50Z
+";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.yaml");
+    std::fs::write(&path, format!("{}{shop}", SLOS.replace("MAX", "100"))).unwrap();
+    let set = crate::slo::spec::load(&[path.display().to_string()], false).unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = Engine::new(EngineConfig::default(), clock.clone(), set);
+    e.record_spans(&traffic(), None);
+    clock.advance(Duration::from_secs(10));
+    e.close_traces();
+    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((2, 1)));
+    assert_eq!(entry(&e, "shop", "checkout", "seoul"), Some((2, 1)));
+    assert_eq!(entry(&e, "shop", "checkout", "busan"), None);
+    assert_eq!(e.adjustments().adjusted("shop", "checkout"), 2);
+    assert_eq!(entry(&e, "login", "availability", "all"), Some((4, 3)));
+}
