@@ -60,6 +60,8 @@ pub mod status;
 mod tests;
 pub mod traces;
 #[cfg(test)]
+mod traces_sampled_tests;
+#[cfg(test)]
 mod traces_tests;
 pub mod wal;
 pub mod window;

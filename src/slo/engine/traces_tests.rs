@@ -1,5 +1,6 @@
 //! Trace-aware journeys in the engine: traces crossing services and clusters against a
-//! hand count, the trace id column, the full table, and the write-ahead log.
+//! hand count, the trace id column, the full table, and the write-ahead log (sampled
+//! traces, reloads and adjustments: `traces_sampled_tests.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +14,11 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 use super::*;
 use crate::attr::kv;
 
-const S: u64 = 1_000_000_000;
-const MS: u64 = 1_000_000;
-const T0: u64 = 1_800_000_000 * S;
+pub(super) const S: u64 = 1_000_000_000;
+pub(super) const MS: u64 = 1_000_000;
+pub(super) const T0: u64 = 1_800_000_000 * S;
 
-const SLOS: &str = r#"
+pub(super) const SLOS: &str = r#"
 service: login
 slos:
   - name: availability
@@ -52,7 +53,7 @@ slos:
         - slo: payment/latency
 "#;
 
-fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
+pub(super) fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
     let text = SLOS.replace("MAX", &max_traces.to_string());
     let slos = crate::slo::spec::parse_file(&text, "shop.yaml").expect("valid slos");
     let clock = Arc::new(ManualClock::new(T0));
@@ -63,7 +64,7 @@ fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
 /// One span: (trace id bytes, service, cluster, server kind, start, end, error).
 type Sent<'a> = (Vec<u8>, &'a str, &'a str, bool, u64, u64, bool);
 
-fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
+pub(super) fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
     let resource_spans = spans
         .iter()
         .enumerate()
@@ -106,11 +107,11 @@ fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest { resource_spans }
 }
 
-fn id(n: u128) -> Vec<u8> {
+pub(super) fn id(n: u128) -> Vec<u8> {
     n.to_be_bytes().to_vec()
 }
 
-fn entry(e: &Engine, service: &str, name: &str, cluster: &str) -> Option<(u64, u64)> {
+pub(super) fn entry(e: &Engine, service: &str, name: &str, cluster: &str) -> Option<(u64, u64)> {
     e.status()
         .into_iter()
         .find(|s| {
@@ -119,7 +120,7 @@ fn entry(e: &Engine, service: &str, name: &str, cluster: &str) -> Option<(u64, u
         .map(|s| (s.total, s.good))
 }
 
-fn stats(e: &Engine) -> traces::TraceStats {
+pub(super) fn stats(e: &Engine) -> traces::TraceStats {
     e.slos()
         .iter()
         .find_map(|s| s.trace_stats())
@@ -129,7 +130,7 @@ fn stats(e: &Engine) -> traces::TraceStats {
 /// Six traces; by hand: A good (seoul), B bad by login's error (seoul: login started
 /// first), C bad by payment's 800 ms (busan), D good (the client span's error is no
 /// member's), E no member span, F's member span has an all-zero (invalid) trace id.
-fn traffic() -> ExportTraceServiceRequest {
+pub(super) fn traffic() -> ExportTraceServiceRequest {
     let t = T0 - 20 * S;
     request(&[
         (id(0xA), "login", "seoul", true, t, t + 50 * MS, false),
@@ -342,206 +343,4 @@ fn closed_traces_survive_a_crash_through_the_log_and_open_ones_are_lost() {
     assert_eq!(entry(&after, "shop", "checkout", "seoul"), Some((2, 1)));
     assert_eq!(entry(&after, "login", "availability", "all"), Some((5, 3)));
     assert_eq!(stats(&after).open, 0, "the open trace is lost");
-}
-
-/// `req` with span `i` (in order) given `tracestate` `states[i]`.
-fn with_trace_states(
-    mut req: ExportTraceServiceRequest,
-    states: &[&str],
-) -> ExportTraceServiceRequest {
-    let spans = req
-        .resource_spans
-        .iter_mut()
-        .flat_map(|r| &mut r.scope_spans)
-        .flat_map(|s| &mut s.spans);
-    for (span, state) in spans.zip(states) {
-        span.trace_state = (*state).to_string();
-    }
-    req
-}
-
-fn raw(e: &Engine, cluster: &str) -> (Option<u64>, Option<u64>) {
-    let s = e
-        .status()
-        .into_iter()
-        .find(|s| s.name == "checkout" && s.cluster == cluster && s.group.is_none())
-        .unwrap();
-    (s.raw_total, s.raw_good)
-}
-
-/// Four traces, the thresholds from the specification's examples: A (login and payment
-/// `th:c`, 4) good; B the same, login failed; C login without a tracestate, good; D login
-/// `th:8` (2), payment `th:c` (4) and 800 ms (bad); E payment alone, `th:fd70a4` (≈ 100).
-fn sampled_traffic() -> ExportTraceServiceRequest {
-    let t = T0 - 20 * S;
-    let req = request(&[
-        (id(0xA), "login", "seoul", true, t, t + 50 * MS, false),
-        (
-            id(0xA),
-            "payment",
-            "seoul",
-            true,
-            t + 60 * MS,
-            t + 90 * MS,
-            false,
-        ),
-        (id(0xB), "login", "seoul", true, t, t + 50 * MS, true),
-        (
-            id(0xB),
-            "payment",
-            "seoul",
-            true,
-            t + 60 * MS,
-            t + 90 * MS,
-            false,
-        ),
-        (id(0xC), "login", "seoul", true, t, t + 50 * MS, false),
-        (id(0xD), "login", "seoul", true, t, t + 50 * MS, false),
-        (
-            id(0xD),
-            "payment",
-            "seoul",
-            true,
-            t + 60 * MS,
-            t + 860 * MS,
-            false,
-        ),
-        (id(0xE), "payment", "seoul", true, t, t + 90 * MS, false),
-    ]);
-    with_trace_states(
-        req,
-        &[
-            "ot=th:c",
-            "ot=th:c",
-            "ot=th:c",
-            "ot=th:c",
-            "",
-            "ot=th:8",
-            "vendor=x,ot=th:c",
-            "ot=th:fd70a4",
-        ],
-    )
-}
-
-#[test]
-fn a_sampled_trace_counts_its_adjusted_count() {
-    let (e, clock) = engine(100);
-    e.record_spans(&sampled_traffic(), None);
-    clock.advance(Duration::from_secs(10));
-    e.close_traces();
-    // A 4 good, B 4 bad, C 1 good, D 4 bad (its bad span's th:c), E 100.0000953… good:
-    // whole events, the fraction carried.
-    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((113, 105)));
-    assert_eq!(raw(&e, "all"), (Some(5), Some(3)));
-    // The members count their spans' adjusted counts as before.
-    assert_eq!(
-        entry(&e, "login", "availability", "all"),
-        Some((4 + 4 + 1 + 2, 4 + 1 + 2))
-    );
-}
-
-#[test]
-fn adjusted_counts_false_on_a_member_counts_its_spans_once_in_the_journey() {
-    let off = SLOS.replacen(
-        "    window: 30d\n    sli:",
-        "    window: 30d\n    adjusted_counts: false\n    sli:",
-        1,
-    );
-    assert!(off.contains("adjusted_counts"));
-    let slos = crate::slo::spec::parse_file(&off.replace("MAX", "100"), "shop.yaml").unwrap();
-    let clock = Arc::new(ManualClock::new(T0));
-    let e = Engine::new(EngineConfig::default(), clock.clone(), SloSet::of(slos));
-    e.record_spans(&sampled_traffic(), None);
-    clock.advance(Duration::from_secs(10));
-    e.close_traces();
-    // login's spans count 1: A good min(1, 4) = 1, B bad (login) 1, C 1, D bad (payment,
-    // th:c) 4, E (payment only) 100.
-    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((107, 102)));
-    assert_eq!(entry(&e, "login", "availability", "all"), Some((4, 3)));
-}
-
-#[test]
-fn sampled_trace_events_survive_a_crash_through_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let (live, clock) = engine(100);
-    let (wal, _) = wal::Wal::open(&live, dir.path(), 64 << 20, 0).unwrap();
-    let mut unit = wal.begin().unwrap();
-    live.record_spans_logged(&sampled_traffic(), None, Some(&mut unit.enc));
-    unit.commit(None);
-    clock.advance(Duration::from_secs(10));
-    live.close_traces(); // logged
-    wal.close();
-    assert_eq!(entry(&live, "shop", "checkout", "all"), Some((113, 105)));
-
-    let (after, _) = engine(100);
-    let restored = snapshot::restore(&after, dir.path());
-    let (w, replayed) =
-        wal::Wal::open(&after, dir.path(), 64 << 20, restored.wal_position).unwrap();
-    drop(w);
-    assert!(replayed.applied > 0);
-    assert_eq!(entry(&after, "shop", "checkout", "all"), Some((113, 105)));
-    assert_eq!(raw(&after, "all"), (Some(5), Some(3)));
-}
-
-#[test]
-fn a_reload_keeps_open_traces_unless_the_journey_changes() {
-    let (e, clock) = engine(100);
-    e.record_spans(&traffic(), None);
-    assert_eq!(stats(&e).open, 4);
-    // The same files again, and a member's condition changed: the journey is unchanged,
-    // its open traces stay and close after their wait.
-    let same = SLOS.replace("MAX", "100");
-    e.replace(SloSet::of(
-        crate::slo::spec::parse_file(&same, "shop.yaml").unwrap(),
-    ));
-    assert_eq!(stats(&e).open, 4);
-    let member_changed = same.replace("latency_threshold: 500ms", "latency_threshold: 900ms");
-    e.replace(SloSet::of(
-        crate::slo::spec::parse_file(&member_changed, "shop.yaml").unwrap(),
-    ));
-    assert_eq!(stats(&e).open, 4);
-    clock.advance(Duration::from_secs(10));
-    e.close_traces();
-    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((4, 2)));
-
-    // A changed journey (its wait) starts anew, as any SLO whose definition changes: its
-    // counts and the traces open then are gone.
-    e.record_spans(
-        &request(&[(id(0x1F), "login", "seoul", true, T0, T0 + MS, false)]),
-        None,
-    );
-    assert_eq!(stats(&e).open, 1);
-    let journey_changed = member_changed.replace("max_wait: 10s", "max_wait: 20s");
-    e.replace(SloSet::of(
-        crate::slo::spec::parse_file(&journey_changed, "shop.yaml").unwrap(),
-    ));
-    assert_eq!(stats(&e).open, 0);
-    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((0, 0)));
-}
-
-#[test]
-fn an_adjustment_of_the_journey_leaves_out_the_traces_it_covers() {
-    // busan's traces (C bad, D good) end in the range; seoul's (A good, B bad) are not
-    // adjusted. The member SLOs are not adjusted: they count every span.
-    let shop = "adjustments:
-  - reason: busan maintenance
-    slos: [checkout]
-    clusters: [busan]
-    start: 2027-01-15T07:59:30Z
-    end: 2027-01-15T07:59:50Z
-";
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shop.yaml");
-    std::fs::write(&path, format!("{}{shop}", SLOS.replace("MAX", "100"))).unwrap();
-    let set = crate::slo::spec::load(&[path.display().to_string()], false).unwrap();
-    let clock = Arc::new(ManualClock::new(T0));
-    let e = Engine::new(EngineConfig::default(), clock.clone(), set);
-    e.record_spans(&traffic(), None);
-    clock.advance(Duration::from_secs(10));
-    e.close_traces();
-    assert_eq!(entry(&e, "shop", "checkout", "all"), Some((2, 1)));
-    assert_eq!(entry(&e, "shop", "checkout", "seoul"), Some((2, 1)));
-    assert_eq!(entry(&e, "shop", "checkout", "busan"), None);
-    assert_eq!(e.adjustments().adjusted("shop", "checkout"), 2);
-    assert_eq!(entry(&e, "login", "availability", "all"), Some((4, 3)));
 }
