@@ -20,6 +20,7 @@
 #   CONCURRENCY        requests in flight (default 16)
 #   ONE_CPUS / TWO_CPUS   CPU lists of the one- and two-worker servers (default 0 / 0,1)
 #   LOADGEN_CPU        CPU of the load generator (default 1)
+#   OUT                keep the per-measurement table (TSV) at this path
 #   NO_BUILD=1         skip `cargo build --release`
 
 set -euo pipefail
@@ -57,13 +58,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 clk_tck=$(getconf CLK_TCK)
-# busy_ticks: busy time of the whole machine so far (every CPU), in clock ticks.
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# machine_ticks: "busy steal" of the whole machine so far (every CPU), in clock ticks: time
+# spent running anything here, and time the hypervisor gave to other guests.
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat; }
 
 # measure WORKERS CPUS: one fresh server, one load; prints
-# "acked elapsed server_cpu loadgen_cpu machine_busy_cpu".
+# "acked wall_seconds server_cpu loadgen_cpu machine_busy_cpu steal".
 measure() {
-    local workers=$1 cpus=$2 grpc http admin port before after mbefore mafter
+    local workers=$1 cpus=$2 grpc http admin port before after mbefore mafter sbefore safter t0 t1
     grpc=$(free_port)
     http=$(free_port)
     admin=127.0.0.1:$(free_port)
@@ -74,21 +76,26 @@ measure() {
     wait_ready "$server_pid" "$admin" "$work/server.log"
     if [[ $PROTOCOL == grpc ]]; then port=$grpc; else port=$http; fi
     before=$(pid_ticks "$server_pid")
-    mbefore=$(busy_ticks)
+    read -r mbefore sbefore < <(machine_ticks)
+    t0=$(date +%s.%N)
     /usr/bin/time -f '%U %S' -o "$work/loadgen.time" \
         taskset -c "$LOADGEN_CPU" "$BIN" loadgen --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" \
         --compression "$COMPRESSION" --concurrency "$CONCURRENCY" --seed 1 --duration "$DURATION" \
         --report json >"$work/load.json"
     after=$(pid_ticks "$server_pid")
-    mafter=$(busy_ticks)
+    read -r mafter safter < <(machine_ticks)
+    t1=$(date +%s.%N)
     stop_pid "$server_pid"
     server_pid=""
-    jq -r --argjson t $((after - before)) --argjson m $((mafter - mbefore)) --argjson hz "$clk_tck" \
-        --arg lg "$(awk '{ print $1 + $2 }' "$work/loadgen.time")" \
-        '[.acknowledged_items, .elapsed_seconds, ($t / $hz), ($lg | tonumber), ($m / $hz)] | @tsv' "$work/load.json"
+    # The wall time is that of the whole load generator run (its request pool included),
+    # the span the CPU counters cover; the accepted rate uses the load's own elapsed time.
+    jq -r --argjson t $((after - before)) --argjson m $((mafter - mbefore)) --argjson st $((safter - sbefore)) \
+        --argjson hz "$clk_tck" --arg lg "$(awk '{ print $1 + $2 }' "$work/loadgen.time")" \
+        --arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+        '[.acknowledged_items, .elapsed_seconds, ($t / $hz), ($lg | tonumber), ($m / $hz), ($wall | tonumber), ($st / $hz)] | @tsv' "$work/load.json"
 }
 
-printf 'round\tworkers\tacked\telapsed\tserver_cpu\tloadgen_cpu\tmachine_cpu\tloadavg\n' >"$work/results.tsv"
+printf 'round\tworkers\tacked\telapsed\tserver_cpu\tloadgen_cpu\tmachine_cpu\twall\tsteal\tloadavg\n' >"$work/results.tsv"
 for round in $(seq "$ROUNDS"); do
     order=(1 2)
     ((round % 2 == 0)) && order=(2 1)
@@ -101,17 +108,20 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
+[[ -n ${OUT:-} ]] && cp "$work/results.tsv" "$OUT"
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'; }
-col() { awk -F'\t' -v w="$1" -v e="$2" 'NR > 1 && $2 == w { print e == "rate" ? $3 / $4 : e == "percpu" ? $3 / $5 : e == "srv" ? $5 / $4 : e == "lg" ? $6 / $4 : e == "other" ? ($7 - $5 - $6) / $4 : $8 }' "$work/results.tsv"; }
+col() { awk -F'\t' -v w="$1" -v e="$2" 'NR > 1 && $2 == w { print e == "rate" ? $3 / $4 : e == "percpu" ? $3 / $5 : e == "srv" ? $5 / $8 : e == "lg" ? $6 / $8 : e == "other" ? ($7 - $5 - $6) / $8 : e == "steal" ? $9 / $8 : $10 }' "$work/results.tsv"; }
 
 printf '\nscaling: %s, compression %s, %s in flight, %s per measurement, %s rounds (medians); load generator on CPU %s\n' \
     "$PROTOCOL" "$COMPRESSION" "$CONCURRENCY" "$DURATION" "$ROUNDS" "$LOADGEN_CPU"
 printf '%s\n\n' "$(uname -srm); $(nproc) CPUs; $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-printf '%-8s %14s %16s %22s %22s %22s %10s\n' workers "accepted/s" "spans/cpu-sec" "server cpu per wall s" "loadgen cpu per wall s" "other cpu per wall s" "loadavg"
+printf 'CPU-seconds per wall second (the machine has %s): server, load generator, everything else here, stolen by the hypervisor\n' "$(nproc)"
+printf '%-8s %14s %16s %8s %8s %8s %8s %10s\n' workers "accepted/s" "spans/cpu-sec" server loadgen other steal "loadavg"
 for w in 1 2; do
-    printf '%-8s %14.0f %16.0f %22.2f %22.2f %22.2f %10s\n' "$w" \
+    printf '%-8s %14.0f %16.0f %8.2f %8.2f %8.2f %8.2f %10s\n' "$w" \
         "$(col $w rate | median)" "$(col $w percpu | median)" "$(col $w srv | median)" \
-        "$(col $w lg | median)" "$(col $w other | median)" "$(col $w load | median)"
+        "$(col $w lg | median)" "$(col $w other | median)" "$(col $w steal | median)" "$(col $w load | median)"
 done
 awk -v a="$(col 1 rate | median)" -v b="$(col 2 rate | median)" \
     'BEGIN { printf "\n2 workers / 1 worker, accepted spans/s: %.2f\n", (a > 0 ? b / a : 0) }'
