@@ -16,7 +16,8 @@
 # same pool of requests decompressed and decoded with `prost` into the opentelemetry-proto
 # types, in a loop on one thread, in the slotel binary and so with its allocator, mimalloc)
 # pinned to the server CPU, measured in CPU time as well: its CPU minus that of the same
-# command stopped after one request (building the pool), per span decoded.
+# command stopped after one pass over its pool (building and checking the pool), per span
+# decoded beyond that pass.
 #
 # Environment:
 #   ROTEL_BIN          the rotel binary (required)
@@ -24,7 +25,9 @@
 #   ROUNDS             interleaved rounds (default 5); medians are reported
 #   DURATION           load per server, case and round (default 10s)
 #   WARMUP             load per server and case before the first round (default 2s)
-#   BASELINE_DURATION  decode-only baseline per compression and round (default 4s; 0 skips)
+#   BASELINE_ITEMS     spans the decode-only baseline decodes per compression and round
+#                      (default 1048576; a fixed amount of work, so that a starved run
+#                      still measures a second or so of CPU; 0 skips)
 #   CASES              space-separated, from: grpc http grpc-gzip http-gzip
 #                      (default: grpc http grpc-gzip)
 #   CONCURRENCY        requests in flight (default 8)
@@ -45,7 +48,7 @@ BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/slotel}
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
-BASELINE_DURATION=${BASELINE_DURATION:-4s}
+BASELINE_ITEMS=${BASELINE_ITEMS:-1048576}
 CASES=${CASES:-grpc http grpc-gzip}
 CONCURRENCY=${CONCURRENCY:-8}
 ITEMS_PER_REQUEST=${ITEMS_PER_REQUEST:-512}
@@ -138,19 +141,28 @@ measure() {
           .rejected_items] | @tsv' "$out"
 }
 
-# baseline COMPRESSION: decode-only spans per CPU-second (pool building subtracted).
+# baseline COMPRESSION: decode-only spans per CPU-second. The command first builds its pool
+# of requests and decodes it once to check it; a second run stopped after one pass over the
+# pool pays the same and decodes one pool's worth, so the difference of the two runs is the
+# CPU of the extra spans decoded.
 baseline() {
-    local compression=$1 full setup items
+    local compression=$1 full setup items setup_items pool
     local args=(loadgen --decode-baseline --compression "$compression"
         --items-per-request "$ITEMS_PER_REQUEST" --seed "$SEED" --report json)
+    # The pool's size (`loadgen/pool.rs`): at most 64 requests, at most about 1M items, at least 4.
+    pool=$((1000000 / ITEMS_PER_REQUEST))
+    ((pool < 4)) && pool=4
+    ((pool > 64)) && pool=64
     /usr/bin/time -f '%U %S' -o "$work/time.full" taskset -c "$SERVER_CPU" "$BIN" "${args[@]}" \
-        --duration "$BASELINE_DURATION" >"$work/baseline.json"
+        --items "$BASELINE_ITEMS" --duration 1h >"$work/baseline.json"
     /usr/bin/time -f '%U %S' -o "$work/time.setup" taskset -c "$SERVER_CPU" "$BIN" "${args[@]}" \
-        --items 1 >/dev/null
+        --items $((pool * ITEMS_PER_REQUEST)) >"$work/baseline-setup.json"
     items=$(jq -r '.decoded_items' "$work/baseline.json")
+    setup_items=$(jq -r '.decoded_items' "$work/baseline-setup.json")
     full=$(awk '{ print $1 + $2 }' "$work/time.full")
     setup=$(awk '{ print $1 + $2 }' "$work/time.setup")
-    awk -v i="$items" -v f="$full" -v s="$setup" 'BEGIN { printf "%d\t%.3f\n", i, (f - s > 0 ? f - s : f) }'
+    awk -v i="$items" -v si="$setup_items" -v f="$full" -v s="$setup" \
+        'BEGIN { if (i > si && f > s) printf "%d\t%.3f\n", i - si, f - s; else printf "0\t0\n" }'
 }
 
 printf 'round\tcase\tserver\tacked\tcpu_s\telapsed_s\trefused\trejected\tspans_per_cpu_s\tspans_per_s\tloadavg\n' >"$work/results.tsv"
@@ -176,7 +188,7 @@ for round in $(seq "$ROUNDS"); do
                 >>"$work/results.tsv"
         done
     done
-    if [[ $BASELINE_DURATION != 0 && $BASELINE_DURATION != 0s ]]; then
+    if ((BASELINE_ITEMS > 0)); then
         compressions=(none)
         [[ $CASES == *gzip* ]] && compressions+=(gzip)
         for compression in "${compressions[@]}"; do
