@@ -3,24 +3,25 @@
 //! latencies), and what the state is sized by: the classic latency buckets
 //! ([`latency_bounds`]) and the window's length ([`slo_window_secs`]).
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::state::SloState;
 use super::{EngineConfig, calendar, logs, slices, snapshot, traces, wal, window};
 use crate::slo::spec::{Budgeting, Sli, Slo, SloWindow};
 
-/// One loaded SLO and its state.
+/// One loaded SLO and its state. The state is shared with the SLO as loaded again by a
+/// reload that keeps its definition ([`LoadedSlo::reloaded`]).
 pub struct LoadedSlo {
     pub spec: Slo,
-    pub(super) state: Mutex<SloState>,
+    pub(super) state: Arc<Mutex<SloState>>,
     /// Events dropped for arriving too late / too far in the future.
-    pub(super) dropped: Mutex<Dropped>,
+    pub(super) dropped: Arc<Mutex<Dropped>>,
     /// The SLO's id in the write-ahead log: a hash of its service, name and definition.
     pub(super) wal_id: u64,
     /// A trace-aware journey's open traces.
-    pub(super) traces: Option<traces::Traces>,
+    pub(super) traces: Option<Arc<traces::Traces>>,
     /// Log SLIs: records whose latency field could not be read.
-    pub(super) log_unreadable: logs::UnreadableCounts,
+    pub(super) log_unreadable: Arc<logs::UnreadableCounts>,
 }
 
 /// Events an SLO dropped, by reason.
@@ -63,16 +64,31 @@ impl LoadedSlo {
             snapshot::spec_fingerprint(&spec)
         ));
         let traces = match &spec.sli {
-            Sli::Journey(j) => j.trace.as_ref().map(traces::Traces::new),
+            Sli::Journey(j) => j.trace.as_ref().map(|m| Arc::new(traces::Traces::new(m))),
             _ => None,
         };
         Self {
             wal_id,
             traces,
             spec,
-            state: Mutex::new(state),
-            dropped: Mutex::new(Dropped::default()),
+            state: Arc::new(Mutex::new(state)),
+            dropped: Arc::new(Mutex::new(Dropped::default())),
             log_unreadable: Default::default(),
+        }
+    }
+
+    /// This SLO as `spec` loads it again, `spec` having the same definition
+    /// ([`Slo::same_definition`]): the same state, counters and open traces, and the new
+    /// settings that do not touch the state (`min_events`, `alerting`, `runbook_url`,
+    /// `description`; `max_groups` applies from the next restart).
+    pub(super) fn reloaded(&self, spec: Slo) -> Self {
+        Self {
+            spec,
+            state: self.state.clone(),
+            dropped: self.dropped.clone(),
+            wal_id: self.wal_id,
+            traces: self.traces.clone(),
+            log_unreadable: self.log_unreadable.clone(),
         }
     }
 

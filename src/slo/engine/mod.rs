@@ -87,6 +87,8 @@ pub mod status;
 mod tests;
 pub mod traces;
 #[cfg(test)]
+mod traces_sampled_tests;
+#[cfg(test)]
 mod traces_tests;
 mod turnstile;
 pub mod wal;
@@ -191,11 +193,11 @@ impl Engine {
             .slos
             .into_iter()
             .map(|spec| {
-                old.slos
-                    .iter()
-                    .find(|o| o.spec.same_definition(&spec))
-                    .cloned()
-                    .unwrap_or_else(|| Arc::new(LoadedSlo::new(spec, &self.cfg)))
+                let kept = old.slos.iter().find(|o| o.spec.same_definition(&spec));
+                Arc::new(match kept {
+                    Some(o) => o.reloaded(spec),
+                    None => LoadedSlo::new(spec, &self.cfg),
+                })
             })
             .collect();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded { slos, schema });
