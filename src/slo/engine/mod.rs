@@ -491,12 +491,19 @@ impl Engine {
         // when the group changes, before the lock is let go, and at the end.
         let mut pending: Vec<record::SpanEvent> = Vec::new();
         let mut latencies = record::Latencies::new(facts.len());
-        for slo in &loaded.slos {
+        // Each span SLO's verdicts, for the trace-aware journeys.
+        let mut verdicts: Vec<Option<traces::Verdict>> = vec![None; loaded.slos.len()];
+        for (slo, verdict) in loaded.slos.iter().zip(&mut verdicts) {
             let Sli::Spans(sli) = &slo.spec.sli else {
                 continue;
             };
-            let matched = sli.filter.eval_batch(facts);
-            let bad = sli.bad.as_ref().map(|c| c.eval_batch(facts));
+            let traces::Verdict {
+                selected: matched,
+                bad,
+            } = verdict.insert(traces::Verdict {
+                selected: sli.filter.eval_batch(facts),
+                bad: sli.bad.as_ref().map(|c| c.eval_batch(facts)),
+            });
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
             let weights = facts.adjusted_counts().filter(|_| sli.adjusted_counts);
             let mut dropped = Dropped::default();
@@ -593,7 +600,7 @@ impl Engine {
             self.adjustments
                 .add_adjusted(&slo.spec.service, &slo.spec.name, adjusted);
         }
-        self.record_traces(loaded, facts, now, log);
+        self.record_traces(loaded, facts, &verdicts, now, log);
     }
 
     /// Spans whose `tracestate` could not be read (and so counted 1), by
