@@ -526,6 +526,8 @@ impl Engine {
                 cluster: String::new(),
                 extra: Vec::new(),
             };
+            // The resource whose cluster `key` holds: rows of one resource share it.
+            let mut key_resource = None;
             for row in 0..facts.len() {
                 if row > 0 && row % SPAN_CHUNK == 0 {
                     state.record_spans(&key, &pending);
@@ -552,23 +554,31 @@ impl Engine {
                 }
                 let is_bad = bad.as_ref().is_some_and(|b| b.value(row));
                 let good = !is_bad && threshold.is_none_or(|th| duration[row] <= th);
-                let cluster = facts.cluster(row);
-                if key.cluster != cluster {
-                    state.record_spans(&key, &pending);
-                    pending.clear();
-                    key.cluster = cluster.to_string();
-                }
-                if !slo.spec.group_by.is_empty() {
-                    let extra: Vec<String> = slo
-                        .spec
-                        .group_by
-                        .iter()
-                        .map(|a| facts.attr_string(a, row).unwrap_or_default())
-                        .collect();
-                    if extra != key.extra {
+                let resource = facts.resource_of(row);
+                if key_resource != Some(resource) {
+                    key_resource = Some(resource);
+                    let cluster = facts.cluster(row);
+                    if key.cluster != cluster {
                         state.record_spans(&key, &pending);
                         pending.clear();
-                        key.extra = extra;
+                        key.cluster = cluster.to_string();
+                    }
+                }
+                if !slo.spec.group_by.is_empty() {
+                    // Compared in place; a new key is built only when the group changes.
+                    let same = key.extra.len() == slo.spec.group_by.len()
+                        && slo.spec.group_by.iter().zip(&key.extra).all(|(a, v)| {
+                            facts.attr_str(a, row).as_deref().unwrap_or_default() == v
+                        });
+                    if !same {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        key.extra = slo
+                            .spec
+                            .group_by
+                            .iter()
+                            .map(|a| facts.attr_string(a, row).unwrap_or_default())
+                            .collect();
                     }
                 }
                 let n = match weights {
