@@ -27,7 +27,7 @@
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1   with `slo.capture` into a fresh directory
 #   OUT         keep the counted threads' profiles in this directory (one file a thread,
-#               for `callgrind_annotate`)
+#               for `callgrind_annotate`; its earlier cg.* files are removed)
 #
 # Prints one line: setup, spans accepted of those sent, instructions, those of the status
 # history, instructions per accepted span without the history, and the instructions of the
@@ -128,6 +128,7 @@ history=$(inclusive 'slotel::slo::history::History::sample')
 status=$(inclusive 'slotel::slo::engine::Engine::status')
 if [[ -n ${OUT:-} ]]; then
     mkdir -p "$OUT"
+    rm -f "$OUT"/cg.*
     cp "${counted[@]}" "$OUT"/
 fi
 setup="slos=[${SLO_FILES:-}]${CAPTURE:+ capture}"
