@@ -26,6 +26,9 @@
 #   PROTOCOL    grpc (default) or http
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1   with `slo.capture` into a fresh directory
+#   TOKEN       bearer-token auth: `plain` (a token with a tenant: spans are still read on
+#               the wire) or `cluster` (the token binds a cluster, so every request is
+#               decoded and the cluster set on it: the decoding path); default none
 #   OUT         keep the counted threads' profiles in this directory (one file a thread,
 #               for `callgrind_annotate`; its earlier cg.* files are removed)
 #
@@ -63,6 +66,10 @@ cfg=$work/slotel.yaml
     printf 'receivers:\n  otlp:\n    protocols:\n'
     printf '      grpc:\n        endpoint: 127.0.0.1:%s\n' "$grpc_port"
     printf '      http:\n        endpoint: 127.0.0.1:%s\n' "$http_port"
+    if [[ -n ${TOKEN:-} ]]; then
+        printf '    auth:\n      tokens:\n        - token: bench-token\n          tenant: bench\n'
+        [[ $TOKEN == cluster ]] && printf '          cluster: bench-cluster\n'
+    fi
     printf 'exporters:\n  nop:\n'
     printf 'service:\n  admin:\n    endpoint: %s\n' "$admin"
     printf '  telemetry:\n    logs:\n      level: warn\n'
@@ -86,7 +93,8 @@ done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
 "$BIN" loadgen --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" --items "$ITEMS" \
-    --concurrency "${CONCURRENCY:-2}" --seed 1 --duration 1h --report json >"$work/load.json"
+    --concurrency "${CONCURRENCY:-2}" --seed 1 --duration 1h --report json \
+    ${TOKEN:+--token bench-token} >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO
 # connector's included) are empty three times in a row.
 metric() {
@@ -131,6 +139,6 @@ if [[ -n ${OUT:-} ]]; then
     rm -f "$OUT"/cg.*
     cp "${counted[@]}" "$OUT"/
 fi
-setup="slos=[${SLO_FILES:-}]${CAPTURE:+ capture}"
+setup="slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
 awk -v s="$setup" -v a="$accepted" -v n="$ITEMS" -v ir="$ir" -v h="$history" -v st="$status" -v p="$PROTOCOL" \
     'BEGIN { printf "%s %s: %.0f of %.0f spans accepted, %.0f instructions less %.0f of the status history: %.0f per span (Engine::status, in the history or not: %.0f)\n", p, s, a, n, ir, h, (ir - h) / a, st }'
