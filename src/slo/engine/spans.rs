@@ -7,7 +7,7 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use super::state::GroupKey;
-use super::{Dropped, Engine, Loaded, record, wal};
+use super::{Dropped, Engine, Loaded, record, traces, wal};
 use crate::slo::facts::{FactsSchema, SpanFacts, Spans};
 use crate::slo::spec::Sli;
 
@@ -120,12 +120,19 @@ impl Engine {
         // when the group changes, before the lock is let go, and at the end.
         let mut pending: Vec<record::SpanEvent> = Vec::new();
         let mut latencies = record::Latencies::new(facts.len());
-        for slo in &loaded.slos {
+        // Each span SLO's verdicts, for the trace-aware journeys.
+        let mut verdicts: Vec<Option<traces::Verdict>> = vec![None; loaded.slos.len()];
+        for (slo, verdict) in loaded.slos.iter().zip(&mut verdicts) {
             let Sli::Spans(sli) = &slo.spec.sli else {
                 continue;
             };
-            let matched = sli.filter.eval_batch(facts);
-            let bad = sli.bad.as_ref().map(|c| c.eval_batch(facts));
+            let traces::Verdict {
+                selected: matched,
+                bad,
+            } = verdict.insert(traces::Verdict {
+                selected: sli.filter.eval_batch(facts),
+                bad: sli.bad.as_ref().map(|c| c.eval_batch(facts)),
+            });
             let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
             let weights = facts.adjusted_counts().filter(|_| sli.adjusted_counts);
             let mut dropped = Dropped::default();
@@ -148,6 +155,8 @@ impl Engine {
                 cluster: String::new(),
                 extra: Vec::new(),
             };
+            // The resource whose cluster `key` holds: rows of one resource share it.
+            let mut key_resource = None;
             for row in 0..facts.len() {
                 if row > 0 && row % SPAN_CHUNK == 0 {
                     state.record_spans(&key, &pending);
@@ -174,23 +183,31 @@ impl Engine {
                 }
                 let is_bad = bad.as_ref().is_some_and(|b| b.value(row));
                 let good = !is_bad && threshold.is_none_or(|th| duration[row] <= th);
-                let cluster = facts.cluster(row);
-                if key.cluster != cluster {
-                    state.record_spans(&key, &pending);
-                    pending.clear();
-                    key.cluster = cluster.to_string();
-                }
-                if !slo.spec.group_by.is_empty() {
-                    let extra: Vec<String> = slo
-                        .spec
-                        .group_by
-                        .iter()
-                        .map(|a| facts.attr_string(a, row).unwrap_or_default())
-                        .collect();
-                    if extra != key.extra {
+                let resource = facts.resource_of(row);
+                if key_resource != Some(resource) {
+                    key_resource = Some(resource);
+                    let cluster = facts.cluster(row);
+                    if key.cluster != cluster {
                         state.record_spans(&key, &pending);
                         pending.clear();
-                        key.extra = extra;
+                        key.cluster = cluster.to_string();
+                    }
+                }
+                if !slo.spec.group_by.is_empty() {
+                    // Compared in place; a new key is built only when the group changes.
+                    let same = key.extra.len() == slo.spec.group_by.len()
+                        && slo.spec.group_by.iter().zip(&key.extra).all(|(a, v)| {
+                            facts.attr_str(a, row).as_deref().unwrap_or_default() == v
+                        });
+                    if !same {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        key.extra = slo
+                            .spec
+                            .group_by
+                            .iter()
+                            .map(|a| facts.attr_string(a, row).unwrap_or_default())
+                            .collect();
                     }
                 }
                 let n = match weights {
@@ -222,7 +239,7 @@ impl Engine {
             self.adjustments
                 .add_adjusted(&slo.spec.service, &slo.spec.name, adjusted);
         }
-        self.record_traces(loaded, facts, now, log);
+        self.record_traces(loaded, facts, &verdicts, now, log);
     }
 
     /// Spans whose `tracestate` could not be read (and so counted 1), by

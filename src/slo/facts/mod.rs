@@ -66,6 +66,7 @@ pub mod sampling;
 mod tests;
 pub mod wire;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use arrow_array::cast::AsArray;
@@ -222,6 +223,12 @@ impl SpanFacts {
             .values()
     }
 
+    /// The row's resource (its index among the request's resources): rows of one
+    /// resource share the cluster, the service and the resource attributes.
+    pub fn resource_of(&self, row: usize) -> usize {
+        self.resource_of_row[row] as usize
+    }
+
     pub fn cluster(&self, row: usize) -> &str {
         self.clusters.value(self.resource_of_row[row] as usize)
     }
@@ -234,11 +241,17 @@ impl SpanFacts {
     /// absent or not in the schema. Strings are as sent; other types in OTTL's string form
     /// (`200`, `1.5`, `true`, hex bytes, JSON arrays and maps).
     pub fn attr_string(&self, attr: &AttrRef, row: usize) -> Option<String> {
+        self.attr_str(attr, row).map(Cow::into_owned)
+    }
+
+    /// [`SpanFacts::attr_string`], borrowed from the column when the value is held as a
+    /// string (no allocation).
+    pub fn attr_str(&self, attr: &AttrRef, row: usize) -> Option<Cow<'_, str>> {
         let columns = self.attrs.get(attr)?;
         [&columns.str, &columns.other]
             .into_iter()
             .flatten()
-            .find_map(|column| string_at(column, row))
+            .find_map(|column| string_at(column, row).map(Cow::Borrowed))
             .or_else(|| {
                 // A schema without `.other` (the attribute was only compared): print the
                 // typed columns it has.
@@ -258,6 +271,7 @@ impl SpanFacts {
                         c.is_valid(row).then(|| c.value(row).to_string())
                     })
                 })
+                .map(Cow::Owned)
             })
     }
 
@@ -334,7 +348,7 @@ pub fn with_adjusted_counts(batch: RecordBatch) -> RecordBatch {
 }
 
 /// A string column's value at `row` (through the dictionary for resource columns).
-fn string_at(column: &ArrayRef, row: usize) -> Option<String> {
+fn string_at(column: &ArrayRef, row: usize) -> Option<&str> {
     if let Some(dict) = column.as_dictionary_opt::<arrow_array::types::Int32Type>() {
         let key = dict.keys();
         if key.is_null(row) {
@@ -342,12 +356,8 @@ fn string_at(column: &ArrayRef, row: usize) -> Option<String> {
         }
         let values = dict.values().as_string_opt::<i32>()?;
         let index = key.value(row) as usize;
-        return values
-            .is_valid(index)
-            .then(|| values.value(index).to_string());
+        return values.is_valid(index).then(|| values.value(index));
     }
     let strings = column.as_string_opt::<i32>()?;
-    strings
-        .is_valid(row)
-        .then(|| strings.value(row).to_string())
+    strings.is_valid(row).then(|| strings.value(row))
 }
