@@ -7,8 +7,10 @@
 //! that names the file, the batch and the byte offset; the batches before it count. A file
 //! in progress ends in a partial message at most, which ends it the same way.
 //!
-//! A message holds the facts of several requests; each request (a run of rows with one
-//! `received_unix_nano`) comes out as a batch of its own, as the live engine recorded it.
+//! A message holds the facts of several requests, decoded and checked once. The reader's
+//! items are the requests (a run of rows with one `received_unix_nano`), each a batch of
+//! its own as the live engine recorded it; [`Reader::next_message`] hands out whole
+//! messages instead, for a replay that records several requests at once.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_ipc::reader::StreamReader;
 
 use super::{EXTENSION, META_FUTURE, META_LATENESS, RECEIVED, TENANT};
@@ -61,18 +64,52 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
     Ok(files)
 }
 
-/// One batch read back.
+/// One batch read back: one request's facts ([`Reader`]'s items), or a message's, which
+/// holds several requests ([`Reader::next_message`]).
 #[derive(Debug, Clone)]
 pub struct CapturedBatch {
     pub facts: SpanFacts,
     /// The attribute columns the batch holds.
     pub columns: FactsSchema,
-    /// When the live engine recorded it (Unix ns).
+    /// When the live engine recorded it (Unix ns); the first request's, for a batch of
+    /// several.
     pub received: u64,
+    /// Each row's receipt time: a request is a run of rows with one time.
+    pub rows_received: ScalarBuffer<u64>,
     /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
     /// file says.
     pub lateness: Option<u64>,
     pub future: Option<u64>,
+}
+
+impl CapturedBatch {
+    /// The requests of the batch in order: (first row, rows, receipt time) of each run of
+    /// rows with one receipt time.
+    pub fn requests(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
+        let times = &self.rows_received[..];
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            let first = *times.get(start)?;
+            let len = times[start..].iter().take_while(|t| **t == first).count();
+            let request = (start, len, first);
+            start += len;
+            Some(request)
+        })
+    }
+
+    /// Rows `offset .. offset + len` as a batch of their own, without copying; panics when
+    /// they lie outside the batch (as [`RecordBatch::slice`] does).
+    pub fn slice(&self, offset: usize, len: usize) -> CapturedBatch {
+        let rows_received = self.rows_received.slice(offset, len);
+        CapturedBatch {
+            facts: self.facts.slice(offset, len),
+            columns: self.columns.clone(),
+            received: rows_received.first().copied().unwrap_or(self.received),
+            rows_received,
+            lateness: self.lateness,
+            future: self.future,
+        }
+    }
 }
 
 /// Reads one capture file. Batches come out until the end or the first damaged message;
@@ -86,8 +123,8 @@ pub struct Reader {
     warning: Option<String>,
     lateness: Option<u64>,
     future: Option<u64>,
-    /// A decoded batch of several requests, and where its next request starts.
-    held: Option<(RecordBatch, usize)>,
+    /// A decoded message (several requests), and where its next request starts.
+    held: Option<(CapturedBatch, usize)>,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -223,7 +260,7 @@ impl Reader {
         None
     }
 
-    fn convert(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema, u64), String> {
+    fn convert(&self, batch: RecordBatch) -> Result<CapturedBatch, String> {
         let received = batch
             .column_by_name(RECEIVED)
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
@@ -231,94 +268,92 @@ impl Reader {
         if received.is_empty() || received.null_count() > 0 {
             return Err(format!("column {RECEIVED} is empty or has nulls"));
         }
-        let at = received.value(0);
+        let rows_received = received.values().clone();
         if let Some(tenant) = batch.column_by_name(TENANT)
             && tenant.as_dictionary_opt::<Int32Type>().is_none()
         {
             return Err(format!("column {TENANT} is not a dictionary"));
         }
         let (facts, columns) = SpanFacts::from_batch(batch)?;
-        Ok((facts, columns, at))
+        Ok(CapturedBatch {
+            facts,
+            columns,
+            received: rows_received[0],
+            rows_received,
+            lateness: self.lateness,
+            future: self.future,
+        })
     }
-}
 
-/// The rows from `start` received at the same time as row `start`.
-fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, String> {
-    let received = batch
-        .column_by_name(RECEIVED)
-        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-        .ok_or_else(|| format!("no {RECEIVED} column"))?;
-    if received.null_count() > 0 {
-        return Err(format!("column {RECEIVED} has nulls"));
+    /// The next message of the file, decoded, or what is left of it after the requests
+    /// [`Iterator::next`] took: the facts of one or more requests (the writer gathers
+    /// them), rows in the order they were recorded.
+    pub fn next_message(&mut self) -> Option<CapturedBatch> {
+        let (message, start) = match self.held.take() {
+            Some(held) => held,
+            None => (self.decode()?, 0),
+        };
+        let message = match start {
+            0 => message,
+            _ => message.slice(start, message.facts.len() - start),
+        };
+        self.index += message.requests().count();
+        Some(message)
     }
-    let values = received.values();
-    let Some(first) = values.get(start) else {
-        return Err(format!("column {RECEIVED} is empty"));
-    };
-    Ok(values[start..].iter().take_while(|v| *v == first).count())
-}
 
-impl Iterator for Reader {
-    type Item = CapturedBatch;
-
-    fn next(&mut self) -> Option<CapturedBatch> {
-        if self.held.is_none() {
-            let stream = self.stream.as_mut()?;
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
-            let batch = match next {
-                Ok(Some(Ok(batch))) => batch,
-                Ok(Some(Err(e))) => {
-                    self.stop(e.to_string());
-                    return None;
-                }
-                Err(_) => {
-                    self.stop("undecodable".to_string());
-                    return None;
-                }
-                Ok(None) => {
-                    if let Some(damage) = self.damage.take() {
-                        self.stop(damage);
-                    }
-                    self.stream = None;
-                    return None;
-                }
-            };
-            self.held = Some((batch, 0));
-        }
-        // One message holds the facts of several requests (the writer gathers them): each
-        // request, a run of rows with one receipt time, is a batch of its own.
-        let (held, start) = self.held.take()?;
-        let batch = match request_at(&held, start) {
-            Ok(len) if start + len < held.num_rows() => {
-                let part = held.slice(start, len);
-                self.held = Some((held, start + len));
-                part
+    /// The next message, decoded and checked; `None` at the end or at damage (then
+    /// [`Reader::warning`] says where).
+    fn decode(&mut self) -> Option<CapturedBatch> {
+        let stream = self.stream.as_mut()?;
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
+        let batch = match next {
+            Ok(Some(Ok(batch))) => batch,
+            Ok(Some(Err(e))) => {
+                self.stop(e.to_string());
+                return None;
             }
-            Ok(len) if start == 0 => {
-                debug_assert_eq!(len, held.num_rows());
-                held
+            Err(_) => {
+                self.stop("undecodable".to_string());
+                return None;
             }
-            Ok(len) => held.slice(start, len),
-            Err(e) => {
-                self.stop(e);
+            Ok(None) => {
+                if let Some(damage) = self.damage.take() {
+                    self.stop(damage);
+                }
+                self.stream = None;
                 return None;
             }
         };
-        match Self::convert(batch) {
-            Ok((facts, columns, received)) => {
-                self.index += 1;
-                Some(CapturedBatch {
-                    facts,
-                    columns,
-                    received,
-                    lateness: self.lateness,
-                    future: self.future,
-                })
-            }
+        match self.convert(batch) {
+            Ok(message) => Some(message),
             Err(e) => {
                 self.stop(e);
                 None
             }
         }
+    }
+}
+
+impl Iterator for Reader {
+    type Item = CapturedBatch;
+
+    /// The next request: a run of rows with one receipt time, as the live engine recorded
+    /// it.
+    fn next(&mut self) -> Option<CapturedBatch> {
+        let (message, start) = match self.held.take() {
+            Some(held) => held,
+            None => (self.decode()?, 0),
+        };
+        let times = &message.rows_received[start..];
+        let len = times.iter().take_while(|t| **t == times[0]).count();
+        self.index += 1;
+        if start == 0 && len == message.facts.len() {
+            return Some(message);
+        }
+        let part = message.slice(start, len);
+        if start + len < message.facts.len() {
+            self.held = Some((message, start + len));
+        }
+        Some(part)
     }
 }
