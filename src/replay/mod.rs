@@ -453,7 +453,7 @@ pub fn replay_with(
     }
     for (i, file) in files.iter().enumerate() {
         progress(i, files.len());
-        let reader = match Reader::open(&file.path) {
+        let reader = match Reader::open_for(&file.path, Some(&needed)) {
             Ok(r) => r,
             Err(e) => {
                 warnings.push(format!("{e}; the file is skipped"));

@@ -212,6 +212,13 @@ fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
 impl Reader {
     /// Opens `path`; a file that cannot be read at all is an error (with the path).
     pub fn open(path: &Path) -> Result<Self, String> {
+        Self::open_for(path, None)
+    }
+
+    /// [`Reader::open`], decoding only the attribute columns `needed` reads (with
+    /// `Some`): the others are skipped undecompressed, and the batches' `columns` hold
+    /// only those read.
+    pub fn open_for(path: &Path, needed: Option<&FactsSchema>) -> Result<Self, String> {
         let located = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         let len = std::fs::metadata(path).map_err(|e| located(&e))?.len();
         if len > MAX_FILE {
@@ -225,12 +232,30 @@ impl Reader {
         if bytes.is_empty() {
             return Err(located(&damage.unwrap_or_else(|| "empty".to_string())));
         }
+        let unreadable = |e: Option<arrow_schema::ArrowError>| match e {
+            Some(e) => located(&format!("not an Arrow IPC stream: {e}")),
+            None => located(&"not an Arrow IPC stream"),
+        };
+        // The columns to decode: those `needed` reads, found in the stream's schema.
+        let projection = match needed {
+            None => None,
+            Some(needed) => {
+                let schema = std::panic::catch_unwind(|| {
+                    StreamReader::try_new(Cursor::new(&bytes[..]), None).map(|s| s.schema())
+                })
+                .map_err(|_| unreadable(None))?
+                .map_err(|e| unreadable(Some(e)))?;
+                let all = schema.fields().len();
+                let projection: Vec<usize> = (0..all)
+                    .filter(|i| needed.needs_column(schema.field(*i).name()))
+                    .collect();
+                (projection.len() < all).then_some(projection)
+            }
+        };
         let stream =
-            match std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), None)) {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => return Err(located(&format!("not an Arrow IPC stream: {e}"))),
-                Err(_) => return Err(located(&"not an Arrow IPC stream")),
-            };
+            std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), projection))
+                .map_err(|_| unreadable(None))?
+                .map_err(|e| unreadable(Some(e)))?;
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
         Ok(Self {

@@ -48,9 +48,9 @@ pub mod metrics;
 pub mod native;
 #[cfg(test)]
 mod period_tests;
-pub mod record;
 #[cfg(test)]
 mod received_tests;
+pub mod record;
 #[cfg(test)]
 mod rollup_tests;
 pub mod sampled;
