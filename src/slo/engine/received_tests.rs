@@ -10,11 +10,14 @@ use super::*;
 
 const T0: u64 = 1_800_000_000 * S;
 
+/// A request: its receipt time and its spans (cluster, end time, duration, error).
+type Request = (u64, Vec<(&'static str, u64, u64, bool)>);
+
 /// Requests received 7 s apart, each of random spans around its receipt time: mostly just
 /// ended, some late for their own request (ended more than 300 s before it) though not for
 /// a later one, some ahead of their request by more than 60 s though not of a later one;
 /// in three clusters, some slow, some errors.
-fn requests(seed: u64) -> Vec<(u64, Vec<(&'static str, u64, u64, bool)>)> {
+fn requests(seed: u64) -> Vec<Request> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let clusters = ["seoul", "busan", "daegu"];
     (0..40u64)
@@ -44,9 +47,7 @@ fn slos() -> Vec<Slo> {
 }
 
 /// Recorded one request at a time, the clock at each one's receipt.
-fn one_by_one(
-    requests: &[(u64, Vec<(&'static str, u64, u64, bool)>)],
-) -> (Arc<Engine>, Arc<ManualClock>) {
+fn one_by_one(requests: &[Request]) -> (Arc<Engine>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(T0));
     let e = engine(slos(), clock.clone());
     for (received, spans) in requests {
@@ -58,10 +59,7 @@ fn one_by_one(
 
 /// All the requests as one batch of facts (rows in request order) and each row's receipt
 /// time.
-fn together(
-    e: &Engine,
-    requests: &[(u64, Vec<(&'static str, u64, u64, bool)>)],
-) -> (SpanFacts, Vec<u64>) {
+fn together(e: &Engine, requests: &[Request]) -> (SpanFacts, Vec<u64>) {
     let mut all = ExportTraceServiceRequest::default();
     let mut received = Vec::new();
     for (at, spans) in requests {
