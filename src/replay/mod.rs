@@ -317,6 +317,46 @@ impl Run {
     }
 }
 
+/// The widest spread of receipt times recorded in one engine call (ns).
+const MAX_SEGMENT_SPREAD: u64 = 60_000_000_000;
+
+/// Consecutive requests of a message not recorded yet: rows `offset .. offset + len`.
+#[derive(Default)]
+struct Segment {
+    offset: usize,
+    len: usize,
+    first_received: Option<u64>,
+    last_received: u64,
+}
+
+impl Segment {
+    fn add(&mut self, offset: usize, len: usize, received: u64) {
+        if self.first_received.is_none() {
+            self.offset = offset;
+            self.first_received = Some(received);
+        }
+        debug_assert_eq!(self.offset + self.len, offset);
+        self.len += len;
+        self.last_received = received;
+    }
+
+    /// Records the segment's rows, each at its receipt time, and starts a new segment.
+    fn flush(&mut self, run: Option<&mut Run>, message: &CapturedBatch) {
+        let segment = std::mem::take(self);
+        let (Some(run), Some(_)) = (run, segment.first_received) else {
+            return;
+        };
+        run.clock.set(segment.last_received);
+        let received = &message.rows_received[segment.offset..segment.offset + segment.len];
+        if segment.offset == 0 && segment.len == message.facts.len() {
+            run.engine.record_facts_received(&message.facts, received);
+        } else {
+            let facts = message.facts.slice(segment.offset, segment.len);
+            run.engine.record_facts_received(&facts, received);
+        }
+    }
+}
+
 fn alert(key: &EntryKey, p: &Pair, start: u64, end: Option<u64>) -> Alert {
     Alert {
         entry: key.clone(),
@@ -334,7 +374,8 @@ fn alert(key: &EntryKey, p: &Pair, start: u64, end: Option<u64>) -> Alert {
 pub struct Options<'a> {
     /// Keep the timeline (else [`Report::timeline`] is empty).
     pub timeline: bool,
-    /// Applied to every batch read before the engine sees it (e.g. to derive columns).
+    /// Applied to every batch read (a message of several requests) before the engine sees
+    /// it (e.g. to derive columns).
     #[allow(clippy::type_complexity)]
     pub prepare: Option<
         &'a dyn Fn(
@@ -441,7 +482,7 @@ pub fn replay_with(
     }
     for (i, file) in files.iter().enumerate() {
         progress(i, files.len());
-        let reader = match Reader::open(&file.path) {
+        let reader = match Reader::open_for(&file.path, Some(&needed)) {
             Ok(r) => r,
             Err(e) => {
                 warnings.push(format!("{e}; the file is skipped"));
@@ -449,27 +490,27 @@ pub fn replay_with(
             }
         };
         let mut reader = reader;
-        for batch in reader.by_ref() {
-            if args.from.is_some_and(|f| batch.received < f)
-                || args.to.is_some_and(|t| batch.received > t)
-            {
+        while let Some(message) = reader.next_message() {
+            let in_range =
+                |r: u64| !(args.from.is_some_and(|f| r < f) || args.to.is_some_and(|t| r > t));
+            if !message.requests().any(|(_, _, r)| in_range(r)) {
                 continue;
             }
-            let batch = match options.prepare {
-                Some(prepare) => prepare(batch).map_err(|source| ReplayError::Prepare {
+            let message = match options.prepare {
+                Some(prepare) => prepare(message).map_err(|source| ReplayError::Prepare {
                     path: file.path.clone(),
                     source,
                 })?,
-                None => batch,
+                None => message,
             };
-            if let Err(attr) = batch.columns.covers(&needed) {
+            if let Err(attr) = message.columns.covers(&needed) {
                 return Err(ReplayError::Columns(format!(
                     "{}: the capture has no column {attr} as the SLOs read it; add it to \
                      slo.capture.columns (captures only hold the columns they were told to)",
                     file.path.display()
                 )));
             }
-            if needed.trace_ids() && !batch.columns.trace_ids() {
+            if needed.trace_ids() && !message.columns.trace_ids() {
                 return Err(ReplayError::Columns(format!(
                     "{}: the capture has no trace_id column, which trace-aware journeys \
                      (`mode: trace`) read; a capture holds it when taken while such a journey \
@@ -477,49 +518,75 @@ pub fn replay_with(
                     file.path.display()
                 )));
             }
-            let run = match &mut run {
-                Some(r) => r,
-                None => {
-                    let clock = Arc::new(ManualClock::new(batch.received));
-                    let defaults = EngineConfig::default();
-                    let cfg = EngineConfig {
-                        allowed_lateness: batch
-                            .lateness
-                            .map_or(defaults.allowed_lateness, Duration::from_nanos),
-                        max_future: batch
-                            .future
-                            .map_or(defaults.max_future, Duration::from_nanos),
-                        ..defaults
-                    };
-                    let engine = Engine::new(cfg, clock.clone(), set.take().unwrap_or_default());
-                    run.insert(Run {
-                        engine,
-                        clock,
-                        pairs: std::mem::take(&mut pairs),
-                        grouped: std::mem::take(&mut grouped),
-                        timelines: BTreeMap::new(),
-                        firing: BTreeMap::new(),
-                        alerts: Vec::new(),
-                        samples: 0,
-                        keep_timeline: options.timeline,
-                    })
+            // The message's requests in order, each as live: the timeline's samples due
+            // before it, then its spans at its receipt time. Consecutive requests with no
+            // sample between them are recorded in one call (each row at its own receipt
+            // time), which changes nothing but the cost.
+            let mut segment = Segment::default();
+            for (offset, len, received) in message.requests() {
+                if !in_range(received) {
+                    segment.flush(run.as_mut(), &message);
+                    continue;
                 }
-            };
-            let start = *first.get_or_insert(args.from.unwrap_or(batch.received));
-            let next = next_sample.get_or_insert(start.div_ceil(step) * step);
-            if args.to.is_none() {
-                limit(start, batch.received)?;
+                let run = match &mut run {
+                    Some(r) => r,
+                    None => {
+                        let clock = Arc::new(ManualClock::new(received));
+                        let defaults = EngineConfig::default();
+                        let cfg = EngineConfig {
+                            allowed_lateness: message
+                                .lateness
+                                .map_or(defaults.allowed_lateness, Duration::from_nanos),
+                            max_future: message
+                                .future
+                                .map_or(defaults.max_future, Duration::from_nanos),
+                            ..defaults
+                        };
+                        let engine =
+                            Engine::new(cfg, clock.clone(), set.take().unwrap_or_default());
+                        run.insert(Run {
+                            engine,
+                            clock,
+                            pairs: std::mem::take(&mut pairs),
+                            grouped: std::mem::take(&mut grouped),
+                            timelines: BTreeMap::new(),
+                            firing: BTreeMap::new(),
+                            alerts: Vec::new(),
+                            samples: 0,
+                            keep_timeline: options.timeline,
+                        })
+                    }
+                };
+                let start = *first.get_or_insert(args.from.unwrap_or(received));
+                let next = next_sample.get_or_insert(start.div_ceil(step) * step);
+                if args.to.is_none() {
+                    limit(start, received)?;
+                }
+                // A sample at a request's receipt time sees the request, as the live API
+                // would.
+                if *next < received {
+                    segment.flush(Some(&mut *run), &message);
+                    while *next < received {
+                        run.sample(*next);
+                        *next += step;
+                    }
+                }
+                // Trace-aware journeys close traces at each request's receipt time: one
+                // request a call for them. Otherwise a call's receipt times stay within
+                // MAX_SEGMENT_SPREAD (a recurring adjustment's ranges are read once a call).
+                if needed.trace_ids()
+                    || segment
+                        .first_received
+                        .is_some_and(|f| received.abs_diff(f) > MAX_SEGMENT_SPREAD)
+                {
+                    segment.flush(Some(&mut *run), &message);
+                }
+                segment.add(offset, len, received);
+                batches += 1;
+                spans += len as u64;
+                last = Some(last.map_or(received, |l: u64| l.max(received)));
             }
-            // A sample at a batch's receipt time sees the batch, as the live API would.
-            while *next < batch.received {
-                run.sample(*next);
-                *next += step;
-            }
-            run.clock.set(batch.received);
-            run.engine.record_facts(&batch.facts);
-            batches += 1;
-            spans += batch.facts.len() as u64;
-            last = Some(last.map_or(batch.received, |l: u64| l.max(batch.received)));
+            segment.flush(run.as_mut(), &message);
         }
         if let Some(w) = reader.warning() {
             warnings.push(w.to_string());

@@ -7,8 +7,10 @@
 //! that names the file, the batch and the byte offset; the batches before it count. A file
 //! in progress ends in a partial message at most, which ends it the same way.
 //!
-//! A message holds the facts of several requests; each request (a run of rows with one
-//! `received_unix_nano`) comes out as a batch of its own, as the live engine recorded it.
+//! A message holds the facts of several requests, decoded and checked once. The reader's
+//! items are the requests (a run of rows with one `received_unix_nano`), each a batch of
+//! its own as the live engine recorded it; [`Reader::next_message`] hands out whole
+//! messages instead, for a replay that records several requests at once.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_ipc::reader::StreamReader;
 
 use super::{EXTENSION, META_FUTURE, META_LATENESS, RECEIVED, TENANT};
@@ -61,18 +64,52 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
     Ok(files)
 }
 
-/// One batch read back.
+/// One batch read back: one request's facts ([`Reader`]'s items), or a message's, which
+/// holds several requests ([`Reader::next_message`]).
 #[derive(Debug, Clone)]
 pub struct CapturedBatch {
     pub facts: SpanFacts,
     /// The attribute columns the batch holds.
     pub columns: FactsSchema,
-    /// When the live engine recorded it (Unix ns).
+    /// When the live engine recorded it (Unix ns); the first request's, for a batch of
+    /// several.
     pub received: u64,
+    /// Each row's receipt time: a request is a run of rows with one time.
+    pub rows_received: ScalarBuffer<u64>,
     /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
     /// file says.
     pub lateness: Option<u64>,
     pub future: Option<u64>,
+}
+
+impl CapturedBatch {
+    /// The requests of the batch in order: (first row, rows, receipt time) of each run of
+    /// rows with one receipt time.
+    pub fn requests(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
+        let times = &self.rows_received[..];
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            let first = *times.get(start)?;
+            let len = times[start..].iter().take_while(|t| **t == first).count();
+            let request = (start, len, first);
+            start += len;
+            Some(request)
+        })
+    }
+
+    /// Rows `offset .. offset + len` as a batch of their own, without copying; panics when
+    /// they lie outside the batch (as [`RecordBatch::slice`] does).
+    pub fn slice(&self, offset: usize, len: usize) -> CapturedBatch {
+        let rows_received = self.rows_received.slice(offset, len);
+        CapturedBatch {
+            facts: self.facts.slice(offset, len),
+            columns: self.columns.clone(),
+            received: rows_received.first().copied().unwrap_or(self.received),
+            rows_received,
+            lateness: self.lateness,
+            future: self.future,
+        }
+    }
 }
 
 /// Reads one capture file. Batches come out until the end or the first damaged message;
@@ -86,8 +123,8 @@ pub struct Reader {
     warning: Option<String>,
     lateness: Option<u64>,
     future: Option<u64>,
-    /// A decoded batch of several requests, and where its next request starts.
-    held: Option<(RecordBatch, usize)>,
+    /// A decoded message (several requests), and where its next request starts.
+    held: Option<(CapturedBatch, usize)>,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -202,10 +239,6 @@ enum BatchError {
     NoReceived,
     #[error("column {RECEIVED} is empty or has nulls")]
     ReceivedEmptyOrNulls,
-    #[error("column {RECEIVED} has nulls")]
-    ReceivedNulls,
-    #[error("column {RECEIVED} is empty")]
-    ReceivedEmpty,
     #[error("column {TENANT} is not a dictionary")]
     Tenant,
     #[error(transparent)]
@@ -215,6 +248,13 @@ enum BatchError {
 impl Reader {
     /// Opens `path`; a file that cannot be read at all is an error (with the path).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
+        Self::open_for(path, None)
+    }
+
+    /// [`Reader::open`], decoding only the attribute columns `needed` reads (with
+    /// `Some`): the others are skipped undecompressed, and the batches' `columns` hold
+    /// only those read.
+    pub fn open_for(path: &Path, needed: Option<&FactsSchema>) -> Result<Self, OpenError> {
         let io = |source| OpenError::Io {
             path: path.to_path_buf(),
             source,
@@ -235,21 +275,35 @@ impl Reader {
                 why: damage.unwrap_or_else(|| "empty".to_string()),
             });
         }
+        let unreadable = |e: Option<arrow_schema::ArrowError>| match e {
+            Some(source) => OpenError::NotIpc {
+                path: path.to_path_buf(),
+                source,
+            },
+            None => OpenError::Undecodable {
+                path: path.to_path_buf(),
+            },
+        };
+        // The columns to decode: those `needed` reads, found in the stream's schema.
+        let projection = match needed {
+            None => None,
+            Some(needed) => {
+                let schema = std::panic::catch_unwind(|| {
+                    StreamReader::try_new(Cursor::new(&bytes[..]), None).map(|s| s.schema())
+                })
+                .map_err(|_| unreadable(None))?
+                .map_err(|e| unreadable(Some(e)))?;
+                let all = schema.fields().len();
+                let projection: Vec<usize> = (0..all)
+                    .filter(|i| needed.needs_column(schema.field(*i).name()))
+                    .collect();
+                (projection.len() < all).then_some(projection)
+            }
+        };
         let stream =
-            match std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), None)) {
-                Ok(Ok(s)) => s,
-                Ok(Err(source)) => {
-                    return Err(OpenError::NotIpc {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-                Err(_) => {
-                    return Err(OpenError::Undecodable {
-                        path: path.to_path_buf(),
-                    });
-                }
-            };
+            std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), projection))
+                .map_err(|_| unreadable(None))?
+                .map_err(|e| unreadable(Some(e)))?;
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
         Ok(Self {
@@ -278,7 +332,7 @@ impl Reader {
         ));
     }
 
-    fn convert(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema, u64), BatchError> {
+    fn convert(&self, batch: RecordBatch) -> Result<CapturedBatch, BatchError> {
         let received = batch
             .column_by_name(RECEIVED)
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
@@ -286,94 +340,92 @@ impl Reader {
         if received.is_empty() || received.null_count() > 0 {
             return Err(BatchError::ReceivedEmptyOrNulls);
         }
-        let at = received.value(0);
+        let rows_received = received.values().clone();
         if let Some(tenant) = batch.column_by_name(TENANT)
             && tenant.as_dictionary_opt::<Int32Type>().is_none()
         {
             return Err(BatchError::Tenant);
         }
         let (facts, columns) = SpanFacts::from_batch(batch)?;
-        Ok((facts, columns, at))
+        Ok(CapturedBatch {
+            facts,
+            columns,
+            received: rows_received[0],
+            rows_received,
+            lateness: self.lateness,
+            future: self.future,
+        })
     }
-}
 
-/// The rows from `start` received at the same time as row `start`.
-fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, BatchError> {
-    let received = batch
-        .column_by_name(RECEIVED)
-        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-        .ok_or(BatchError::NoReceived)?;
-    if received.null_count() > 0 {
-        return Err(BatchError::ReceivedNulls);
+    /// The next message of the file, decoded, or what is left of it after the requests
+    /// [`Iterator::next`] took: the facts of one or more requests (the writer gathers
+    /// them), rows in the order they were recorded.
+    pub fn next_message(&mut self) -> Option<CapturedBatch> {
+        let (message, start) = match self.held.take() {
+            Some(held) => held,
+            None => (self.decode()?, 0),
+        };
+        let message = match start {
+            0 => message,
+            _ => message.slice(start, message.facts.len() - start),
+        };
+        self.index += message.requests().count();
+        Some(message)
     }
-    let values = received.values();
-    let Some(first) = values.get(start) else {
-        return Err(BatchError::ReceivedEmpty);
-    };
-    Ok(values[start..].iter().take_while(|v| *v == first).count())
-}
 
-impl Iterator for Reader {
-    type Item = CapturedBatch;
-
-    fn next(&mut self) -> Option<CapturedBatch> {
-        if self.held.is_none() {
-            let stream = self.stream.as_mut()?;
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
-            let batch = match next {
-                Ok(Some(Ok(batch))) => batch,
-                Ok(Some(Err(e))) => {
-                    self.stop(e);
-                    return None;
-                }
-                Err(_) => {
-                    self.stop("undecodable");
-                    return None;
-                }
-                Ok(None) => {
-                    if let Some(damage) = self.damage.take() {
-                        self.stop(damage);
-                    }
-                    self.stream = None;
-                    return None;
-                }
-            };
-            self.held = Some((batch, 0));
-        }
-        // One message holds the facts of several requests (the writer gathers them): each
-        // request, a run of rows with one receipt time, is a batch of its own.
-        let (held, start) = self.held.take()?;
-        let batch = match request_at(&held, start) {
-            Ok(len) if start + len < held.num_rows() => {
-                let part = held.slice(start, len);
-                self.held = Some((held, start + len));
-                part
-            }
-            Ok(len) if start == 0 => {
-                debug_assert_eq!(len, held.num_rows());
-                held
-            }
-            Ok(len) => held.slice(start, len),
-            Err(e) => {
+    /// The next message, decoded and checked; `None` at the end or at damage (then
+    /// [`Reader::warning`] says where).
+    fn decode(&mut self) -> Option<CapturedBatch> {
+        let stream = self.stream.as_mut()?;
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
+        let batch = match next {
+            Ok(Some(Ok(batch))) => batch,
+            Ok(Some(Err(e))) => {
                 self.stop(e);
                 return None;
             }
-        };
-        match Self::convert(batch) {
-            Ok((facts, columns, received)) => {
-                self.index += 1;
-                Some(CapturedBatch {
-                    facts,
-                    columns,
-                    received,
-                    lateness: self.lateness,
-                    future: self.future,
-                })
+            Err(_) => {
+                self.stop("undecodable");
+                return None;
             }
+            Ok(None) => {
+                if let Some(damage) = self.damage.take() {
+                    self.stop(damage);
+                }
+                self.stream = None;
+                return None;
+            }
+        };
+        match self.convert(batch) {
+            Ok(message) => Some(message),
             Err(e) => {
                 self.stop(e);
                 None
             }
         }
+    }
+}
+
+impl Iterator for Reader {
+    type Item = CapturedBatch;
+
+    /// The next request: a run of rows with one receipt time, as the live engine recorded
+    /// it.
+    fn next(&mut self) -> Option<CapturedBatch> {
+        let (message, start) = match self.held.take() {
+            Some(held) => held,
+            None => (self.decode()?, 0),
+        };
+        let times = &message.rows_received[start..];
+        let len = times.iter().take_while(|t| **t == times[0]).count();
+        self.index += 1;
+        if start == 0 && len == message.facts.len() {
+            return Some(message);
+        }
+        let part = message.slice(start, len);
+        if start + len < message.facts.len() {
+            self.held = Some((message, start + len));
+        }
+        Some(part)
     }
 }

@@ -37,6 +37,8 @@
 //! - `sampled.rs`: spans counted with their adjusted count (probability sampling), raw
 //!   span counts.
 //! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
+//!   [`Engine::record_facts_received`] records several requests read back from a capture
+//!   in one call, each row at its own receipt time (`received_tests.rs`).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `logs.rs`: log SLIs from log records (access logs), recorded like spans.
@@ -70,6 +72,8 @@ pub mod metrics;
 pub mod native;
 #[cfg(test)]
 mod period_tests;
+#[cfg(test)]
+mod received_tests;
 pub mod record;
 #[cfg(test)]
 mod reload_tests;

@@ -15,6 +15,15 @@ use crate::slo::spec::Sli;
 /// wait for one chunk at most.
 const SPAN_CHUNK: usize = 4_096;
 
+/// When the spans of a batch of facts were received.
+#[derive(Debug, Clone, Copy)]
+enum Received<'a> {
+    /// One request, at this time (Unix ns).
+    At(u64),
+    /// Several requests read back from a capture: each row's receipt time.
+    Rows(&'a [u64]),
+}
+
 /// A receiver of every request's span facts besides the engine: the capture of
 /// `slo.capture` ([`crate::slo::capture`]).
 pub trait FactsSink: Send + Sync {
@@ -75,14 +84,28 @@ impl Engine {
             sink.offer(&facts, now, tenant);
         }
         self.tracestates.add(facts.invalid_tracestates());
-        self.record_facts_at(&loaded, &facts, now, log);
+        self.record_facts_at(&loaded, &facts, Received::At(now), log);
     }
 
     /// Records span facts read back from a capture (`slotel replay`), at the clock's time:
     /// the same classification, windows and drops as live recording.
     pub fn record_facts(&self, facts: &SpanFacts) {
         let now = self.clock.now_nanos();
-        self.record_facts_at(&self.loaded(), facts, now, None);
+        self.record_facts_at(&self.loaded(), facts, Received::At(now), None);
+    }
+
+    /// Records the span facts of several requests read back from a capture at once, row
+    /// `i` as received at `received[i]` (Unix ns): each span is classified, windowed and
+    /// (when late or in the future for its own receipt time) dropped as when its request
+    /// was recorded alone, in order. Trace-aware journeys see the whole batch at its last
+    /// receipt time, so `slotel replay` gives them one request at a time.
+    ///
+    /// `received` must hold one time per row; otherwise nothing is recorded.
+    pub fn record_facts_received(&self, facts: &SpanFacts, received: &[u64]) {
+        if received.len() != facts.len() {
+            return;
+        }
+        self.record_facts_at(&self.loaded(), facts, Received::Rows(received), None);
     }
 
     /// The attribute columns the loaded SLOs read (and the sink's, when one is attached).
@@ -110,10 +133,18 @@ impl Engine {
         &self,
         loaded: &Loaded,
         facts: &SpanFacts,
-        now: u64,
+        received: Received<'_>,
         mut log: Option<&mut wal::Encoder>,
     ) {
-        let (oldest, newest) = self.event_times(now);
+        // The accepted event times of the whole batch (those of each row below).
+        let (now, (oldest, newest)) = match received {
+            Received::At(now) => (now, self.event_times(now)),
+            Received::Rows(rows) => {
+                let first = rows.iter().copied().min().unwrap_or(0);
+                let last = rows.iter().copied().max().unwrap_or(0);
+                (last, (self.event_times(first).0, self.event_times(last).1))
+            }
+        };
         let end = facts.end_time_unix_nano();
         let duration = facts.duration_nanos();
         // Spans of the current group not yet recorded (spans counting 1): recorded together
@@ -169,6 +200,10 @@ impl Engine {
                     continue;
                 }
                 let t = end[row];
+                let (oldest, newest) = match received {
+                    Received::At(_) => (oldest, newest),
+                    Received::Rows(rows) => self.event_times(rows[row]),
+                };
                 if t < oldest {
                     dropped.late += 1;
                     continue;

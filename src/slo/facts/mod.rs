@@ -324,6 +324,41 @@ impl SpanFacts {
     pub(crate) fn attr_columns(&self, attr: &AttrRef) -> Option<&AttrColumns> {
         self.attrs.get(attr)
     }
+
+    /// Rows `offset .. offset + len` as facts of their own, without copying (the columns
+    /// share their buffers). A part whose adjusted counts are all 1 has none, as if it had
+    /// been built alone. Panics when the rows lie outside the batch, as
+    /// [`RecordBatch::slice`] does.
+    pub fn slice(&self, offset: usize, len: usize) -> SpanFacts {
+        let part = |c: &Option<ArrayRef>| c.as_ref().map(|c| c.slice(offset, len));
+        SpanFacts {
+            batch: self.batch.slice(offset, len),
+            attrs: self
+                .attrs
+                .iter()
+                .map(|(a, c)| {
+                    let columns = AttrColumns {
+                        str: part(&c.str),
+                        int: part(&c.int),
+                        float: part(&c.float),
+                        bool: part(&c.bool),
+                        other: part(&c.other),
+                    };
+                    (a.clone(), columns)
+                })
+                .collect(),
+            resource_of_row: self.resource_of_row.slice(offset, len),
+            clusters: self.clusters.clone(),
+            services: self.services.clone(),
+            trace_id: self.trace_id,
+            adjusted: self
+                .adjusted
+                .as_ref()
+                .map(|w| w.slice(offset, len))
+                .filter(|w| w.iter().any(|w| *w != 1.0)),
+            invalid_tracestates: Default::default(),
+        }
+    }
 }
 
 /// `batch` with an `adjusted_count` column of ones appended when it has none (a capture's

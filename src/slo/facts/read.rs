@@ -105,6 +105,18 @@ fn attr_column(name: &str) -> Option<(AttrRef, Use)> {
     Some((parse_attribute(path).ok()?, uses))
 }
 
+impl FactsSchema {
+    /// Whether facts that read this schema need the column `name` of a captured batch:
+    /// every column but the attribute columns (`attributes["k"].int` …) of attributes or
+    /// types the schema does not read.
+    pub fn needs_column(&self, name: &str) -> bool {
+        match attr_column(name) {
+            None => true,
+            Some((attr, uses)) => self.attributes.get(&attr).is_some_and(|u| u.has(uses)),
+        }
+    }
+}
+
 impl SpanFacts {
     /// Span facts from a batch with the columns [`SpanFacts::build`] makes (plus any other
     /// columns, which are ignored), with the schema of attribute columns it holds; or what
