@@ -3,7 +3,10 @@
 //! and a match is mapped back to the escapes it came from. In a form body or query
 //! string (`application/x-www-form-urlencoded`) a space is written `+`
 //! (`card=4111+1111+1111+1111`): there a `+` between two letters or digits decodes
-//! to a space.
+//! to a space. A form value never holds a blank and always follows its `name=`, so
+//! only a `+` with a `=` before it in the same run of non-blank bytes is one: the `+`
+//! of a version in a user agent (`curl/8.5.0+build.7`) on a line that has a `key=value`
+//! elsewhere stays a `+`.
 
 /// Text with its escapes decoded, and where each decoded byte came from.
 pub(crate) struct Decoded {
@@ -30,20 +33,54 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair and the
-/// `+` sits between two ASCII letters or digits (`4111+1111`, `010+1234`) or after a
-/// digit and a dot (`1990.+3.+5.`), not before a country code (`+82`) or in `C++`.
-fn form_space(b: &[u8], i: usize, form: bool) -> bool {
+/// Whether a `=` comes before byte `i` in its run of non-blank bytes, asked at places
+/// that never go back: each byte is read once, so a string full of `+` costs one pass.
+struct Fields<'a> {
+    b: &'a [u8],
+    /// Bytes before this are read.
+    read: usize,
+    /// A `=` was read since the last blank.
+    eq: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Fields {
+            b,
+            read: 0,
+            eq: false,
+        }
+    }
+
+    fn eq_before(&mut self, i: usize) -> bool {
+        for &c in self.b.get(self.read..i).unwrap_or_default() {
+            if c.is_ascii_whitespace() {
+                self.eq = false;
+            } else if c == b'=' {
+                self.eq = true;
+            }
+        }
+        self.read = self.read.max(i);
+        self.eq
+    }
+}
+
+/// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair, the `+`
+/// is in one (a `=` before it, no blank in between) and sits between two ASCII letters
+/// or digits (`4111+1111`, `010+1234`) or after a digit and a dot (`1990.+3.+5.`), not
+/// before a country code (`+82`) or in `C++`. `fields`: asked at ascending `i` only.
+fn form_space(b: &[u8], i: usize, form: bool, fields: &mut Fields<'_>) -> bool {
     // After a digit's dot too: a dotted date with spaces (`1990.+3.+5.`).
     let dot = i >= 2 && b[i - 1] == b'.' && b[i - 2].is_ascii_digit();
     form && b[i] == b'+'
         && i > 0
         && (b[i - 1].is_ascii_alphanumeric() || dot)
         && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+        && fields.eq_before(i)
 }
 
 /// `s` decoded, when it holds an escape (`%` and two hex digits) or, in a form body or
-/// query string (it holds `=`), a `+` written for a space. Every escape is decoded when
+/// query string (a `name=value` pair), a `+` written for a space. Every escape is decoded when
 /// the result is UTF-8; else only those of ASCII bytes. `None` when there is nothing to
 /// decode.
 pub(crate) fn decode(s: &str) -> Option<Decoded> {
@@ -58,13 +95,15 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
         }
         Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
     };
+    let mut fields = Fields::new(b);
     if !memchr::memchr2_iter(b'%', b'+', &b[first..])
         .map(|i| first + i)
-        .any(|i| escape(i).is_some() || form_space(b, i, form))
+        .any(|i| escape(i).is_some() || form_space(b, i, form, &mut fields))
     {
         return None;
     }
     for ascii_only in [false, true] {
+        let mut fields = Fields::new(b);
         let mut bytes = Vec::with_capacity(b.len());
         let mut from = Vec::with_capacity(b.len() + 1);
         // Bytes other than `%` and `+` are copied as they are, a run at a time.
@@ -81,7 +120,7 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
                     bytes.push(v);
                     i = p + 3;
                 }
-                _ if form_space(b, p, form) => {
+                _ if form_space(b, p, form, &mut fields) => {
                     bytes.push(b' ');
                     i = p + 1;
                 }
@@ -145,19 +184,38 @@ mod tests {
         assert!(decode("tel=+82-10-1234-5678").is_none());
         assert!(decode("lang=C++").is_none());
         assert!(decode("4111+1111").is_none());
+        // A `+` outside every `name=value` pair: a version's build part in a user agent.
+        assert!(decode(r#""GET /?a=1 HTTP/1.1" "curl/8.5.0+build.7""#).is_none());
+        let field = decode("ua=curl/8.5.0+build.7 q=kim+lee").unwrap();
+        assert_eq!(field.text, "ua=curl/8.5.0 build.7 q=kim lee");
     }
 
     /// `decode`'s result worked out a byte at a time: (text, `from`).
     fn decode_bytewise(s: &str) -> Option<(String, Vec<usize>)> {
         let b = s.as_bytes();
         let form = b.contains(&b'+') && b.contains(&b'=');
+        // A form space: a `+` between letters or digits (or after a digit's dot), with
+        // a `=` before it and no blank in between.
+        let space = |i: usize| {
+            let dot = i >= 2 && b[i - 1] == b'.' && b[i - 2].is_ascii_digit();
+            let field = b[..i]
+                .iter()
+                .rev()
+                .take_while(|c| !c.is_ascii_whitespace())
+                .any(|&c| c == b'=');
+            form && b[i] == b'+'
+                && i > 0
+                && (b[i - 1].is_ascii_alphanumeric() || dot)
+                && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+                && field
+        };
         let escape = |i: usize| -> Option<u8> {
             if b.get(i) != Some(&b'%') {
                 return None;
             }
             Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
         };
-        if !(0..b.len()).any(|i| escape(i).is_some() || form_space(b, i, form)) {
+        if !(0..b.len()).any(|i| escape(i).is_some() || space(i)) {
             return None;
         }
         for ascii_only in [false, true] {
@@ -171,7 +229,7 @@ mod tests {
                         i += 3;
                         continue;
                     }
-                    _ if form_space(b, i, form) => bytes.push(b' '),
+                    _ if space(i) => bytes.push(b' '),
                     _ => bytes.push(b[i]),
                 }
                 i += 1;
@@ -206,6 +264,9 @@ mod tests {
             "%%",
             "kim",
             "010",
+            "curl/8.5",
+            "x=",
+            "\t",
         ];
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut decoded = 0;
