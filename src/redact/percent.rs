@@ -14,6 +14,9 @@ pub(crate) struct Decoded {
     /// `from[i]`: the offset in the original of the byte (or escape) that decoded byte
     /// `i` came from; one more entry, the original's length.
     from: Vec<usize>,
+    /// The decoded bytes that differ from the original (an escape's byte, a form
+    /// space), ascending.
+    changed: Vec<usize>,
 }
 
 impl Decoded {
@@ -21,6 +24,44 @@ impl Decoded {
     pub(crate) fn original(&self, start: usize, end: usize) -> (usize, usize) {
         let at = |i: usize| self.from.get(i).copied().unwrap_or(0);
         (at(start), at(end))
+    }
+
+    /// The parts of the decoded text worth detecting again: around every changed byte,
+    /// at least `margin` bytes either side, widened to a blank of the original (a
+    /// space, tab or line break that was written as one, not decoded from `%20` or
+    /// `+`) or the end. Ascending, disjoint, on character boundaries.
+    ///
+    /// Outside them the decoded text is the original, so a match there is found in
+    /// the original already; a match that holds a changed byte lies inside one unless
+    /// it runs past `margin` bytes and a blank (only a private key block can), and the
+    /// context a match is judged by (the words before it, at most 48 bytes, and the
+    /// token around it) is inside the same part. The original's tokens are never cut.
+    pub(crate) fn windows(&self, margin: usize) -> Vec<(usize, usize)> {
+        let t = self.text.as_bytes();
+        let blank = |j: usize| {
+            t.get(j).is_some_and(u8::is_ascii_whitespace) && self.changed.binary_search(&j).is_err()
+        };
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for &c in &self.changed {
+            // The end of the last part: a blank or the end of the text.
+            let floor = out.last().map_or(0, |w| w.1);
+            if !out.is_empty() && c < floor {
+                continue;
+            }
+            let mut lo = c.saturating_sub(margin).max(floor);
+            while lo > floor && !blank(lo - 1) {
+                lo -= 1;
+            }
+            let mut hi = c.saturating_add(1 + margin).min(t.len());
+            while hi < t.len() && !blank(hi) {
+                hi += 1;
+            }
+            match out.last_mut() {
+                Some(last) if lo <= last.1 => last.1 = hi,
+                _ => out.push((lo, hi)),
+            }
+        }
+        out
     }
 }
 
@@ -106,6 +147,7 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
         let mut fields = Fields::new(b);
         let mut bytes = Vec::with_capacity(b.len());
         let mut from = Vec::with_capacity(b.len() + 1);
+        let mut changed = Vec::new();
         // Bytes other than `%` and `+` are copied as they are, a run at a time.
         let mut i = 0;
         for p in memchr::memchr2_iter(b'%', b'+', b) {
@@ -117,10 +159,12 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
             from.push(p);
             match escape(p) {
                 Some(v) if !ascii_only || v < 0x80 => {
+                    changed.push(bytes.len());
                     bytes.push(v);
                     i = p + 3;
                 }
                 _ if form_space(b, p, form, &mut fields) => {
+                    changed.push(bytes.len());
                     bytes.push(b' ');
                     i = p + 1;
                 }
@@ -133,7 +177,11 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
         bytes.extend_from_slice(&b[i..]);
         from.extend(i..=b.len());
         if let Ok(text) = String::from_utf8(bytes) {
-            return Some(Decoded { text, from });
+            return Some(Decoded {
+                text,
+                from,
+                changed,
+            });
         }
     }
     None
@@ -283,6 +331,67 @@ mod tests {
             decoded += usize::from(got.is_some());
         }
         assert!(decoded > 5_000, "{decoded}");
+    }
+
+    #[test]
+    fn windows_hold_every_changed_byte_and_whole_tokens() {
+        let line = "10.1.2.3 - - [05/Dec/2026:07:00:00 +0000] \"GET /signup?email=kim%40example.com&ok=1 HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36\"";
+        let d = decode(line).unwrap();
+        let w = d.windows(16);
+        assert_eq!(w.len(), 1);
+        let (lo, hi) = w[0];
+        // The request line's tokens, whole, and nothing of the user agent's end.
+        assert!(d.text[lo..hi].contains("/signup?email=kim@example.com&ok=1"));
+        assert!(lo == 0 || d.text.as_bytes()[lo - 1] == b' ');
+        assert!(hi < d.text.len() && d.text.as_bytes()[hi] == b' ');
+        assert!(!d.text[lo..hi].contains("Safari"));
+        // A decoded space does not end a part: the form value is one token.
+        let f = decode("a=1&card=4111+1111+1111+1111&b=2").unwrap();
+        assert_eq!(f.windows(0), [(0, f.text.len())]);
+        // Far apart: two parts.
+        let far = format!("x=%41 {} y=%42", "word ".repeat(40));
+        let d = decode(&far).unwrap();
+        let w = d.windows(16);
+        assert_eq!(w.len(), 2);
+        assert_eq!(&d.text[w[0].0..w[0].1], "x=A word word word word");
+        assert!(d.text[w[1].0..w[1].1].ends_with("word  y=B"));
+        // Every changed byte is inside a part, at every margin, on random inputs.
+        let pieces = [
+            "%40",
+            "+",
+            "=",
+            " ",
+            "a",
+            "1",
+            "%20",
+            "한",
+            "\n",
+            "%ED%95%9C",
+            "xyz",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 40) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            let Some(d) = decode(&s) else { continue };
+            for margin in [0, 3, 128] {
+                let w = d.windows(margin);
+                for &c in &d.changed {
+                    assert!(w.iter().any(|&(lo, hi)| lo <= c && c < hi), "{s:?}");
+                }
+                for pair in w.windows(2) {
+                    assert!(pair[0].1 < pair[1].0, "{s:?}");
+                }
+                for &(lo, hi) in &w {
+                    assert!(d.text.is_char_boundary(lo) && d.text.is_char_boundary(hi));
+                }
+            }
+        }
     }
 
     #[test]
