@@ -442,7 +442,7 @@ mod tests {
                 .map(|_| {
                     y = y.rotate_left(7) ^ 0x5851_f42d_4c95_7f2d;
                     // Mostly plain bytes, so `%` and `+` land anywhere, also nowhere.
-                    if y % 9 == 0 {
+                    if y.is_multiple_of(9) {
                         bytes[(y >> 8) as usize % 2]
                     } else {
                         bytes[2 + (y >> 8) as usize % (bytes.len() - 2)]
