@@ -98,7 +98,14 @@ use keys::KeyRules;
 #[derive(Debug, thiserror::Error)]
 pub enum RedactError {
     #[error("cannot compile the redaction detectors: {0}")]
-    Regex(String),
+    Regex(#[from] crate::user_regex::RegexError),
+    #[error("cannot compile the redaction detectors: allow pattern: {0}")]
+    AllowPattern(crate::user_regex::RegexError),
+    /// The built-in detectors' patterns did not compile (a defect, not a setting).
+    #[error("cannot compile the redaction detectors: {0}")]
+    Builtin(Box<regex_automata::meta::BuildError>),
+    #[error("cannot compile the redaction detectors: too many custom detectors")]
+    TooManyDetectors,
     #[error("the hash key is not usable")]
     HashKey,
 }
@@ -177,9 +184,9 @@ impl Redactor {
             .collect();
         let mut custom_ids = Vec::new();
         for c in &cfg.custom {
-            custom_ids.push(TypeId(u16::try_from(types.len()).map_err(|_| {
-                RedactError::Regex("too many custom detectors".to_string())
-            })?));
+            custom_ids.push(TypeId(
+                u16::try_from(types.len()).map_err(|_| RedactError::TooManyDetectors)?,
+            ));
             types.push(TypeInfo {
                 name: c.name.clone(),
                 builtin: None,

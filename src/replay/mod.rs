@@ -72,28 +72,46 @@ pub enum Format {
 /// `--step`.
 pub const MAX_SAMPLES: u64 = 100_000;
 
+/// A command-line value that `replay` and `suggest` refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    #[error(transparent)]
+    Duration(#[from] humantime::DurationError),
+    #[error("the step must be at least 1s")]
+    StepTooShort,
+    #[error("{0}: not a time after 1970 and before 2540")]
+    TimeOutOfRange(String),
+    #[error("{text}: expected RFC 3339 or Unix seconds: {source}")]
+    Time { text: String, source: jiff::Error },
+    #[error("{0}: before 1970")]
+    BeforeEpoch(String),
+    #[error("{0}: the window must be whole days, 1d to 366d")]
+    Window(String),
+}
+
 /// `--step`: a duration of at least a second.
-pub fn parse_step(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+pub fn parse_step(s: &str) -> Result<Duration, ArgError> {
+    let d = humantime::parse_duration(s)?;
     if d < Duration::from_secs(1) {
-        return Err("the step must be at least 1s".into());
+        return Err(ArgError::StepTooShort);
     }
     Ok(d)
 }
 
 /// RFC 3339 (`2026-12-04T10:00:00Z`) or Unix seconds (`1796383200`, `1796383200.5`) →
 /// Unix nanoseconds.
-pub fn parse_time(s: &str) -> Result<u64, String> {
+pub fn parse_time(s: &str) -> Result<u64, ArgError> {
     if let Ok(secs) = s.parse::<f64>() {
         if !(0.0..=1.8e10).contains(&secs) {
-            return Err(format!("{s}: not a time after 1970 and before 2540"));
+            return Err(ArgError::TimeOutOfRange(s.to_string()));
         }
         return Ok((secs * 1e9).round() as u64);
     }
-    let t: jiff::Timestamp = s
-        .parse()
-        .map_err(|e| format!("{s}: expected RFC 3339 or Unix seconds: {e}"))?;
-    u64::try_from(t.as_nanosecond()).map_err(|_| format!("{s}: before 1970"))
+    let t: jiff::Timestamp = s.parse().map_err(|source| ArgError::Time {
+        text: s.to_string(),
+        source,
+    })?;
+    u64::try_from(t.as_nanosecond()).map_err(|_| ArgError::BeforeEpoch(s.to_string()))
 }
 
 /// Unix nanoseconds as RFC 3339 (UTC).
@@ -115,6 +133,12 @@ pub enum ReplayError {
     },
     #[error("{0}")]
     Columns(String),
+    /// [`Options::prepare`] refused a batch of the file.
+    #[error("{}: {source}", path.display())]
+    Prepare {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{0}")]
     Range(String),
 }
@@ -311,7 +335,12 @@ pub struct Options<'a> {
     /// Keep the timeline (else [`Report::timeline`] is empty).
     pub timeline: bool,
     /// Applied to every batch read before the engine sees it (e.g. to derive columns).
-    pub prepare: Option<&'a dyn Fn(CapturedBatch) -> Result<CapturedBatch, String>>,
+    #[allow(clippy::type_complexity)]
+    pub prepare: Option<
+        &'a dyn Fn(
+            CapturedBatch,
+        ) -> Result<CapturedBatch, Box<dyn std::error::Error + Send + Sync>>,
+    >,
 }
 
 impl Default for Options<'_> {
@@ -427,8 +456,10 @@ pub fn replay_with(
                 continue;
             }
             let batch = match options.prepare {
-                Some(prepare) => prepare(batch)
-                    .map_err(|e| ReplayError::Columns(format!("{}: {e}", file.path.display())))?,
+                Some(prepare) => prepare(batch).map_err(|source| ReplayError::Prepare {
+                    path: file.path.clone(),
+                    source,
+                })?,
                 None => batch,
             };
             if let Err(attr) = batch.columns.covers(&needed) {

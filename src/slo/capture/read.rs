@@ -172,27 +172,83 @@ fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
     }
 }
 
+/// Why a capture file cannot be read at all (each names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {len} bytes: too large for a capture file", path.display())]
+    TooLarge { path: PathBuf, len: u64 },
+    /// Empty, or damaged from its first message on: what the check found.
+    #[error("{}: {why}", path.display())]
+    NoSoundPrefix { path: PathBuf, why: String },
+    #[error("{}: not an Arrow IPC stream: {source}", path.display())]
+    NotIpc {
+        path: PathBuf,
+        source: arrow_schema::ArrowError,
+    },
+    /// The Arrow reader gave up on the stream's schema altogether.
+    #[error("{}: not an Arrow IPC stream", path.display())]
+    Undecodable { path: PathBuf },
+}
+
+/// Why a batch of a capture file is not a request's span facts (reading stops there).
+#[derive(Debug, thiserror::Error)]
+enum BatchError {
+    #[error("no {RECEIVED} column")]
+    NoReceived,
+    #[error("column {RECEIVED} is empty or has nulls")]
+    ReceivedEmptyOrNulls,
+    #[error("column {RECEIVED} has nulls")]
+    ReceivedNulls,
+    #[error("column {RECEIVED} is empty")]
+    ReceivedEmpty,
+    #[error("column {TENANT} is not a dictionary")]
+    Tenant,
+    #[error(transparent)]
+    Facts(#[from] crate::slo::facts::FactsError),
+}
+
 impl Reader {
     /// Opens `path`; a file that cannot be read at all is an error (with the path).
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let located = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-        let len = std::fs::metadata(path).map_err(|e| located(&e))?.len();
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let io = |source| OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
         if len > MAX_FILE {
-            return Err(located(&format!(
-                "{len} bytes: too large for a capture file"
-            )));
+            return Err(OpenError::TooLarge {
+                path: path.to_path_buf(),
+                len,
+            });
         }
-        let mut bytes = std::fs::read(path).map_err(|e| located(&e))?;
+        let mut bytes = std::fs::read(path).map_err(io)?;
         let (sound, damage) = sound_prefix(&bytes);
         bytes.truncate(sound);
         if bytes.is_empty() {
-            return Err(located(&damage.unwrap_or_else(|| "empty".to_string())));
+            return Err(OpenError::NoSoundPrefix {
+                path: path.to_path_buf(),
+                why: damage.unwrap_or_else(|| "empty".to_string()),
+            });
         }
         let stream =
             match std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), None)) {
                 Ok(Ok(s)) => s,
-                Ok(Err(e)) => return Err(located(&format!("not an Arrow IPC stream: {e}"))),
-                Err(_) => return Err(located(&"not an Arrow IPC stream")),
+                Ok(Err(source)) => {
+                    return Err(OpenError::NotIpc {
+                        path: path.to_path_buf(),
+                        source,
+                    });
+                }
+                Err(_) => {
+                    return Err(OpenError::Undecodable {
+                        path: path.to_path_buf(),
+                    });
+                }
             };
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
@@ -213,29 +269,28 @@ impl Reader {
         self.warning.as_deref()
     }
 
-    fn stop(&mut self, why: String) -> Option<Result<CapturedBatch, String>> {
+    fn stop(&mut self, why: impl std::fmt::Display) {
         self.stream = None;
         self.warning = Some(format!(
             "{}: batch {}: {why}; the rest of the file is skipped",
             self.path.display(),
             self.index
         ));
-        None
     }
 
-    fn convert(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema, u64), String> {
+    fn convert(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema, u64), BatchError> {
         let received = batch
             .column_by_name(RECEIVED)
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-            .ok_or_else(|| format!("no {RECEIVED} column"))?;
+            .ok_or(BatchError::NoReceived)?;
         if received.is_empty() || received.null_count() > 0 {
-            return Err(format!("column {RECEIVED} is empty or has nulls"));
+            return Err(BatchError::ReceivedEmptyOrNulls);
         }
         let at = received.value(0);
         if let Some(tenant) = batch.column_by_name(TENANT)
             && tenant.as_dictionary_opt::<Int32Type>().is_none()
         {
-            return Err(format!("column {TENANT} is not a dictionary"));
+            return Err(BatchError::Tenant);
         }
         let (facts, columns) = SpanFacts::from_batch(batch)?;
         Ok((facts, columns, at))
@@ -243,17 +298,17 @@ impl Reader {
 }
 
 /// The rows from `start` received at the same time as row `start`.
-fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, String> {
+fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, BatchError> {
     let received = batch
         .column_by_name(RECEIVED)
         .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-        .ok_or_else(|| format!("no {RECEIVED} column"))?;
+        .ok_or(BatchError::NoReceived)?;
     if received.null_count() > 0 {
-        return Err(format!("column {RECEIVED} has nulls"));
+        return Err(BatchError::ReceivedNulls);
     }
     let values = received.values();
     let Some(first) = values.get(start) else {
-        return Err(format!("column {RECEIVED} is empty"));
+        return Err(BatchError::ReceivedEmpty);
     };
     Ok(values[start..].iter().take_while(|v| *v == first).count())
 }
@@ -268,11 +323,11 @@ impl Iterator for Reader {
             let batch = match next {
                 Ok(Some(Ok(batch))) => batch,
                 Ok(Some(Err(e))) => {
-                    self.stop(e.to_string());
+                    self.stop(e);
                     return None;
                 }
                 Err(_) => {
-                    self.stop("undecodable".to_string());
+                    self.stop("undecodable");
                     return None;
                 }
                 Ok(None) => {

@@ -76,6 +76,7 @@ use arrow_buffer::ScalarBuffer;
 use crate::slo::ottl::{AttrRef, Condition, Use};
 
 pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+pub use read::FactsError;
 pub use wire::Spans;
 
 /// Which attribute columns span facts carry: the union of what the loaded span conditions
