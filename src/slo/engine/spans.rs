@@ -175,11 +175,7 @@ impl Engine {
             );
             let mut adjusted = 0u64;
             if let Some(log) = log.as_deref_mut() {
-                if weights.is_some() {
-                    log.begin_weighted_spans(slo.wal_id);
-                } else {
-                    log.begin_spans(slo.wal_id);
-                }
+                log.begin_spans_of(slo.wal_id, weights.is_some());
             }
             let mut state = slo.state();
             let mut key = GroupKey {

@@ -271,11 +271,7 @@ fn record_events(
         return;
     }
     if let Some(log) = log.as_deref_mut() {
-        if events.iter().any(|e| e.weight != 1.0) {
-            log.begin_weighted_spans(slo.wal_id);
-        } else {
-            log.begin_spans(slo.wal_id);
-        }
+        log.begin_spans_of(slo.wal_id, events.iter().any(|e| e.weight != 1.0));
     }
     let mut state = slo.state();
     let mut key = GroupKey {

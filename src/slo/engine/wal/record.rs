@@ -177,6 +177,15 @@ impl Encoder {
         self.section = Some(Open::new(TAG_WEIGHTED_SPANS, slo));
     }
 
+    /// [`Encoder::begin_weighted_spans`] when `weighted`, else [`Encoder::begin_spans`].
+    pub fn begin_spans_of(&mut self, slo: u64, weighted: bool) {
+        if weighted {
+            self.begin_weighted_spans(slo);
+        } else {
+            self.begin_spans(slo);
+        }
+    }
+
     /// Starts the metric counts of SLO `slo`.
     pub fn begin_metrics(&mut self, slo: u64) {
         self.close_section();
