@@ -1,9 +1,10 @@
 //! `slotel replay`: SLO files evaluated over a capture (`slo.capture`) with the live
 //! engine's own code.
 //!
-//! The captured span facts go through a fresh [`Engine`] batch by batch, its clock set to
-//! each batch's receipt time, so every span is classified, windowed and (when late or in
-//! the future) dropped as it was live. Between batches the clock steps through the
+//! The captured span facts and log facts go through a fresh [`Engine`] batch by batch, in
+//! the order they were received (the two kinds' files merged by receipt time), its clock
+//! set to each batch's receipt time, so every span and log record is classified, windowed
+//! and (when late or in the future) dropped as it was live. Between batches the clock steps through the
 //! timeline (every `--step`), where each SLO and group's numbers are sampled and the
 //! generated burn-rate alerts (the pairs `slotel rules` writes) are judged; at the end
 //! time the status is what `GET /api/v1/slos` would have answered.
@@ -12,7 +13,10 @@
 //!
 //! - `mod.rs`: the arguments and the replay itself ([`replay`] → [`Report`]).
 //! - `render.rs`: the report as JSON, a text table or a self-contained HTML page.
+//! - `tests.rs`, `trace_tests.rs`, `log_tests.rs`: replays against the live engine.
 
+#[cfg(test)]
+mod log_tests;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -25,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::rules::plan::{AlertPair, Plan};
-use crate::slo::capture::{CapturedBatch, Reader, list_files};
+use crate::slo::capture::{CaptureFile, CapturedBatch, CapturedLogs, Reader, list_files};
 use crate::slo::engine::status::Ordered;
 use crate::slo::engine::window::FIXED_WINDOWS;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
@@ -206,6 +210,8 @@ pub struct Report {
     pub batches: u64,
     /// Span facts fed to the engine.
     pub spans: u64,
+    /// Log records' facts fed to the engine.
+    pub log_records: u64,
     /// Damaged or unreadable capture files, each with where and why.
     pub warnings: Vec<String>,
     /// Per SLO and group at the end time: the entries of `GET /api/v1/slos`.
@@ -213,6 +219,19 @@ pub struct Report {
     pub timeline: Vec<Timeline>,
     pub alerts: Vec<Alert>,
     pub alert_summary: Vec<AlertSummary>,
+    /// Log latency SLIs: records not counted because their latency field could not be
+    /// read, by reason (what the API shows as `unreadable_latency` on the `all` entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_latency: Vec<UnreadableLatency>,
+}
+
+/// The unreadable latencies of one log latency SLI.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnreadableLatency {
+    pub service: String,
+    pub name: String,
+    /// By reason: `missing`, `dash`, `invalid`.
+    pub counts: BTreeMap<&'static str, u64>,
 }
 
 /// An alert pair of one SLO, with the labels of its two windows.
@@ -341,6 +360,7 @@ pub fn replay_with(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, ReplayError> {
     let needed = set.facts_schema();
+    let log_fields = set.log_fields();
     let step = u64::try_from(args.step.as_nanos())
         .unwrap_or(u64::MAX)
         .max(1);
@@ -388,7 +408,7 @@ pub fn replay_with(
     }
     let mut run: Option<Run> = None;
     let mut set = Some(set);
-    let (mut batches, mut spans) = (0u64, 0u64);
+    let (mut batches, mut spans, mut log_records) = (0u64, 0u64, 0u64);
     let mut first: Option<u64> = None;
     let mut last: Option<u64> = None;
     let mut next_sample: Option<u64> = None;
@@ -410,94 +430,122 @@ pub fn replay_with(
         }
         limit(from, to)?;
     }
-    for (i, file) in files.iter().enumerate() {
-        progress(i, files.len());
-        let reader = match Reader::open(&file.path) {
-            Ok(r) => r,
-            Err(e) => {
-                warnings.push(format!("{e}; the file is skipped"));
-                continue;
+    let mut streams = [
+        Stream::new(files.iter().filter(|f| !is_log_file(f)).collect()),
+        Stream::new(files.iter().filter(|f| is_log_file(f)).collect()),
+    ];
+    let mut opened = 0usize;
+    loop {
+        for stream in &mut streams {
+            stream.fill(&mut warnings, &mut |n| {
+                opened += n;
+                progress(opened.min(files.len()), files.len())
+            });
+        }
+        // The earlier of the two kinds' next batches (spans first on a tie).
+        let pick = match (streams[0].received(), streams[1].received()) {
+            (None, None) => break,
+            (Some(_), None) => 0,
+            (None, Some(_)) => 1,
+            (Some(a), Some(b)) => usize::from(b < a),
+        };
+        let Some((next, path)) = streams[pick].take() else {
+            break;
+        };
+        let received = next.received();
+        if args.from.is_some_and(|f| received < f) || args.to.is_some_and(|t| received > t) {
+            continue;
+        }
+        let next = match next {
+            Next::Spans(batch) => {
+                let batch = match options.prepare {
+                    Some(prepare) => prepare(batch)
+                        .map_err(|e| ReplayError::Columns(format!("{}: {e}", path.display())))?,
+                    None => batch,
+                };
+                if let Err(attr) = batch.columns.covers(&needed) {
+                    return Err(ReplayError::Columns(format!(
+                        "{}: the capture has no column {attr} as the SLOs read it; add it to \
+                         slo.capture.columns (captures only hold the columns they were told to)",
+                        path.display()
+                    )));
+                }
+                if needed.trace_ids() && !batch.columns.trace_ids() {
+                    return Err(ReplayError::Columns(format!(
+                        "{}: the capture has no trace_id column, which trace-aware journeys \
+                         (`mode: trace`) read; a capture holds it when taken while such a \
+                         journey was loaded",
+                        path.display()
+                    )));
+                }
+                Next::Spans(batch)
+            }
+            Next::Logs(batch) => {
+                if let Some(field) = log_fields.iter().find(|f| batch.facts.columns(f).is_none()) {
+                    return Err(ReplayError::Columns(format!(
+                        "{}: the capture has no column {field}, which a log SLO reads; add it \
+                         to slo.capture.columns (a capture holds the fields the log SLOs \
+                         loaded at the time read, and those columns)",
+                        path.display()
+                    )));
+                }
+                Next::Logs(batch)
             }
         };
-        let mut reader = reader;
-        for batch in reader.by_ref() {
-            if args.from.is_some_and(|f| batch.received < f)
-                || args.to.is_some_and(|t| batch.received > t)
-            {
-                continue;
+        let (lateness, future) = next.settings();
+        let run = match &mut run {
+            Some(r) => r,
+            None => {
+                let clock = Arc::new(ManualClock::new(received));
+                let defaults = EngineConfig::default();
+                let cfg = EngineConfig {
+                    allowed_lateness: lateness
+                        .map_or(defaults.allowed_lateness, Duration::from_nanos),
+                    max_future: future.map_or(defaults.max_future, Duration::from_nanos),
+                    ..defaults
+                };
+                let engine = Engine::new(cfg, clock.clone(), set.take().unwrap_or_default());
+                run.insert(Run {
+                    engine,
+                    clock,
+                    pairs: std::mem::take(&mut pairs),
+                    grouped: std::mem::take(&mut grouped),
+                    timelines: BTreeMap::new(),
+                    firing: BTreeMap::new(),
+                    alerts: Vec::new(),
+                    samples: 0,
+                    keep_timeline: options.timeline,
+                })
             }
-            let batch = match options.prepare {
-                Some(prepare) => prepare(batch)
-                    .map_err(|e| ReplayError::Columns(format!("{}: {e}", file.path.display())))?,
-                None => batch,
-            };
-            if let Err(attr) = batch.columns.covers(&needed) {
-                return Err(ReplayError::Columns(format!(
-                    "{}: the capture has no column {attr} as the SLOs read it; add it to \
-                     slo.capture.columns (captures only hold the columns they were told to)",
-                    file.path.display()
-                )));
-            }
-            if needed.trace_ids() && !batch.columns.trace_ids() {
-                return Err(ReplayError::Columns(format!(
-                    "{}: the capture has no trace_id column, which trace-aware journeys \
-                     (`mode: trace`) read; a capture holds it when taken while such a journey \
-                     was loaded",
-                    file.path.display()
-                )));
-            }
-            let run = match &mut run {
-                Some(r) => r,
-                None => {
-                    let clock = Arc::new(ManualClock::new(batch.received));
-                    let defaults = EngineConfig::default();
-                    let cfg = EngineConfig {
-                        allowed_lateness: batch
-                            .lateness
-                            .map_or(defaults.allowed_lateness, Duration::from_nanos),
-                        max_future: batch
-                            .future
-                            .map_or(defaults.max_future, Duration::from_nanos),
-                        ..defaults
-                    };
-                    let engine = Engine::new(cfg, clock.clone(), set.take().unwrap_or_default());
-                    run.insert(Run {
-                        engine,
-                        clock,
-                        pairs: std::mem::take(&mut pairs),
-                        grouped: std::mem::take(&mut grouped),
-                        timelines: BTreeMap::new(),
-                        firing: BTreeMap::new(),
-                        alerts: Vec::new(),
-                        samples: 0,
-                        keep_timeline: options.timeline,
-                    })
-                }
-            };
-            let start = *first.get_or_insert(args.from.unwrap_or(batch.received));
-            let next = next_sample.get_or_insert(start.div_ceil(step) * step);
-            if args.to.is_none() {
-                limit(start, batch.received)?;
-            }
-            // A sample at a batch's receipt time sees the batch, as the live API would.
-            while *next < batch.received {
-                run.sample(*next);
-                *next += step;
-            }
-            run.clock.set(batch.received);
-            run.engine.record_facts(&batch.facts);
-            batches += 1;
-            spans += batch.facts.len() as u64;
-            last = Some(last.map_or(batch.received, |l: u64| l.max(batch.received)));
+        };
+        let start = *first.get_or_insert(args.from.unwrap_or(received));
+        let next_at = next_sample.get_or_insert(start.div_ceil(step) * step);
+        if args.to.is_none() {
+            limit(start, received)?;
         }
-        if let Some(w) = reader.warning() {
-            warnings.push(w.to_string());
+        // A sample at a batch's receipt time sees the batch, as the live API would.
+        while *next_at < received {
+            run.sample(*next_at);
+            *next_at += step;
         }
+        run.clock.set(received);
+        match &next {
+            Next::Spans(batch) => {
+                run.engine.record_facts(&batch.facts);
+                spans += batch.facts.len() as u64;
+            }
+            Next::Logs(batch) => {
+                run.engine.record_log_facts(&batch.facts);
+                log_records += batch.facts.len() as u64;
+            }
+        }
+        batches += 1;
+        last = Some(last.map_or(received, |l: u64| l.max(received)));
     }
     progress(files.len(), files.len());
     let Some(mut run) = run else {
         return Err(ReplayError::Range(format!(
-            "{}: no span facts{} in the capture",
+            "{}: no span or log facts{} in the capture",
             args.capture.display(),
             match (args.from, args.to) {
                 (None, None) => String::new(),
@@ -563,6 +611,31 @@ pub fn replay_with(
             }
         })
         .collect();
+    let unreadable_latency = run
+        .engine
+        .slos()
+        .iter()
+        .filter(|slo| {
+            matches!(
+                &slo.spec.sli,
+                Sli::Logs(crate::slo::spec::LogSli {
+                    latency: Some(_),
+                    ..
+                })
+            )
+        })
+        .map(|slo| {
+            let counts = slo.log_unreadable();
+            UnreadableLatency {
+                service: slo.spec.service.clone(),
+                name: slo.spec.name.clone(),
+                counts: crate::slo::ottl::Unreadable::ALL
+                    .iter()
+                    .map(|w| (w.name(), counts[w.index()]))
+                    .collect(),
+            }
+        })
+        .collect();
     let timeline = std::mem::take(&mut run.timelines)
         .into_iter()
         .map(|(entry, points)| Timeline { entry, points })
@@ -574,12 +647,98 @@ pub fn replay_with(
         files: files.len(),
         batches,
         spans,
+        log_records,
         warnings,
         slos,
         timeline,
         alerts,
         alert_summary,
+        unreadable_latency,
     })
+}
+
+/// A batch read back: span facts or log facts.
+enum Next {
+    Spans(CapturedBatch),
+    Logs(CapturedLogs),
+}
+
+impl Next {
+    fn received(&self) -> u64 {
+        match self {
+            Next::Spans(b) => b.received,
+            Next::Logs(b) => b.received,
+        }
+    }
+
+    /// The engine's `allowed_lateness` and `max_future` the file recorded.
+    fn settings(&self) -> (Option<u64>, Option<u64>) {
+        match self {
+            Next::Spans(b) => (b.lateness, b.future),
+            Next::Logs(b) => (b.lateness, b.future),
+        }
+    }
+}
+
+/// Whether a capture file holds log facts, by its name (`logs-…`).
+fn is_log_file(file: &CaptureFile) -> bool {
+    file.path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("logs-"))
+}
+
+/// The batches of one kind's files, in order, one read ahead.
+struct Stream<'f> {
+    files: std::collections::VecDeque<&'f CaptureFile>,
+    reader: Option<(Reader, &'f CaptureFile)>,
+    peeked: Option<(Next, &'f std::path::Path)>,
+}
+
+impl<'f> Stream<'f> {
+    fn new(files: Vec<&'f CaptureFile>) -> Self {
+        Self {
+            files: files.into(),
+            reader: None,
+            peeked: None,
+        }
+    }
+
+    /// Reads ahead one batch, opening the next files as needed; `opened` hears of each
+    /// file opened.
+    fn fill(&mut self, warnings: &mut Vec<String>, opened: &mut impl FnMut(usize)) {
+        while self.peeked.is_none() {
+            if let Some((reader, file)) = &mut self.reader {
+                let next = match reader.is_logs() {
+                    true => reader.next_logs().map(Next::Logs),
+                    false => reader.next().map(Next::Spans),
+                };
+                if let Some(next) = next {
+                    self.peeked = Some((next, file.path.as_path()));
+                    return;
+                }
+                if let Some(w) = reader.warning() {
+                    warnings.push(w.to_string());
+                }
+                self.reader = None;
+            }
+            let Some(file) = self.files.pop_front() else {
+                return;
+            };
+            opened(1);
+            match Reader::open(&file.path) {
+                Ok(r) => self.reader = Some((r, file)),
+                Err(e) => warnings.push(format!("{e}; the file is skipped")),
+            }
+        }
+    }
+
+    fn received(&self) -> Option<u64> {
+        self.peeked.as_ref().map(|(n, _)| n.received())
+    }
+
+    fn take(&mut self) -> Option<(Next, &'f std::path::Path)> {
+        self.peeked.take()
+    }
 }
 
 /// `slotel replay`: loads the SLO files, replays, and writes the report; the warnings go

@@ -1,4 +1,6 @@
-//! Reading a capture back: its files in time order, each file's batches as span facts.
+//! Reading a capture back: its files in time order, each file's batches as span facts
+//! ([`Reader`]'s iterator) or, in files of log facts ([`Reader::is_logs`]), as log facts
+//! ([`Reader::next_logs`]).
 //!
 //! A file is read whole (its size is its bound) and its messages are checked before Arrow
 //! decodes them: every length must lie within the file and every compressed buffer's
@@ -18,7 +20,8 @@ use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_ipc::reader::StreamReader;
 
-use super::{EXTENSION, META_FUTURE, META_LATENESS, RECEIVED, TENANT};
+use super::{EXTENSION, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED, TENANT};
+use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
 
 /// The largest decompressed buffer a capture message may state (1 GiB).
@@ -57,8 +60,22 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
             });
         }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| {
+        super::writer::time_order(&a.path).cmp(&super::writer::time_order(&b.path))
+    });
     Ok(files)
+}
+
+/// One batch of log facts read back.
+#[derive(Debug, Clone)]
+pub struct CapturedLogs {
+    pub facts: LogFacts,
+    /// When the live engine recorded it (Unix ns).
+    pub received: u64,
+    /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
+    /// file says.
+    pub lateness: Option<u64>,
+    pub future: Option<u64>,
 }
 
 /// One batch read back.
@@ -88,6 +105,8 @@ pub struct Reader {
     future: Option<u64>,
     /// A decoded batch of several requests, and where its next request starts.
     held: Option<(RecordBatch, usize)>,
+    /// A file of log facts.
+    logs: bool,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -196,7 +215,9 @@ impl Reader {
             };
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
+        let logs = meta.get(META_SIGNAL).is_some_and(|s| s == "logs");
         Ok(Self {
+            logs,
             path: path.to_path_buf(),
             lateness: number(META_LATENESS),
             future: number(META_FUTURE),
@@ -208,12 +229,42 @@ impl Reader {
         })
     }
 
+    /// Whether the file holds log facts (read them with [`Reader::next_logs`]; the
+    /// iterator, which yields span facts, yields nothing then).
+    pub fn is_logs(&self) -> bool {
+        self.logs
+    }
+
+    /// The next request's log facts, of a file of log facts ([`Reader::is_logs`]).
+    pub fn next_logs(&mut self) -> Option<CapturedLogs> {
+        if !self.logs {
+            return None;
+        }
+        let batch = self.next_request()?;
+        let received = match received_at(&batch) {
+            Ok(at) => at,
+            Err(e) => return self.stop(e),
+        };
+        match LogFacts::from_batch(batch) {
+            Ok(facts) => {
+                self.index += 1;
+                Some(CapturedLogs {
+                    facts,
+                    received,
+                    lateness: self.lateness,
+                    future: self.future,
+                })
+            }
+            Err(e) => self.stop(e),
+        }
+    }
+
     /// Why the file ended before its end, with the file and batch, once reading stopped.
     pub fn warning(&self) -> Option<&str> {
         self.warning.as_deref()
     }
 
-    fn stop(&mut self, why: String) -> Option<Result<CapturedBatch, String>> {
+    fn stop<T>(&mut self, why: String) -> Option<T> {
         self.stream = None;
         self.warning = Some(format!(
             "{}: batch {}: {why}; the rest of the file is skipped",
@@ -224,22 +275,27 @@ impl Reader {
     }
 
     fn convert(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema, u64), String> {
-        let received = batch
-            .column_by_name(RECEIVED)
-            .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-            .ok_or_else(|| format!("no {RECEIVED} column"))?;
-        if received.is_empty() || received.null_count() > 0 {
-            return Err(format!("column {RECEIVED} is empty or has nulls"));
-        }
-        let at = received.value(0);
-        if let Some(tenant) = batch.column_by_name(TENANT)
-            && tenant.as_dictionary_opt::<Int32Type>().is_none()
-        {
-            return Err(format!("column {TENANT} is not a dictionary"));
-        }
+        let at = received_at(&batch)?;
         let (facts, columns) = SpanFacts::from_batch(batch)?;
         Ok((facts, columns, at))
     }
+}
+
+/// The receipt time of a request's batch, its tenant column checked.
+fn received_at(batch: &RecordBatch) -> Result<u64, String> {
+    let received = batch
+        .column_by_name(RECEIVED)
+        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .ok_or_else(|| format!("no {RECEIVED} column"))?;
+    if received.is_empty() || received.null_count() > 0 {
+        return Err(format!("column {RECEIVED} is empty or has nulls"));
+    }
+    if let Some(tenant) = batch.column_by_name(TENANT)
+        && tenant.as_dictionary_opt::<Int32Type>().is_none()
+    {
+        return Err(format!("column {TENANT} is not a dictionary"));
+    }
+    Ok(received.value(0))
 }
 
 /// The rows from `start` received at the same time as row `start`.
@@ -258,26 +314,19 @@ fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, String> {
     Ok(values[start..].iter().take_while(|v| *v == first).count())
 }
 
-impl Iterator for Reader {
-    type Item = CapturedBatch;
-
-    fn next(&mut self) -> Option<CapturedBatch> {
+impl Reader {
+    /// The next request's rows, whatever the file holds.
+    fn next_request(&mut self) -> Option<RecordBatch> {
         if self.held.is_none() {
             let stream = self.stream.as_mut()?;
             let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
             let batch = match next {
                 Ok(Some(Ok(batch))) => batch,
-                Ok(Some(Err(e))) => {
-                    self.stop(e.to_string());
-                    return None;
-                }
-                Err(_) => {
-                    self.stop("undecodable".to_string());
-                    return None;
-                }
+                Ok(Some(Err(e))) => return self.stop(e.to_string()),
+                Err(_) => return self.stop("undecodable".to_string()),
                 Ok(None) => {
                     if let Some(damage) = self.damage.take() {
-                        self.stop(damage);
+                        return self.stop(damage);
                     }
                     self.stream = None;
                     return None;
@@ -299,11 +348,20 @@ impl Iterator for Reader {
                 held
             }
             Ok(len) => held.slice(start, len),
-            Err(e) => {
-                self.stop(e);
-                return None;
-            }
+            Err(e) => return self.stop(e),
         };
+        Some(batch)
+    }
+}
+
+impl Iterator for Reader {
+    type Item = CapturedBatch;
+
+    fn next(&mut self) -> Option<CapturedBatch> {
+        if self.logs {
+            return None;
+        }
+        let batch = self.next_request()?;
         match Self::convert(batch) {
             Ok((facts, columns, received)) => {
                 self.index += 1;
@@ -315,10 +373,7 @@ impl Iterator for Reader {
                     future: self.future,
                 })
             }
-            Err(e) => {
-                self.stop(e);
-                None
-            }
+            Err(e) => self.stop(e),
         }
     }
 }

@@ -49,6 +49,11 @@ impl BodyPaths {
         self.paths.is_empty()
     }
 
+    /// The paths, in order (the order of [`BodyFields`]' values).
+    pub fn iter(&self) -> impl Iterator<Item = &[String]> {
+        self.paths.iter().map(Vec::as_slice)
+    }
+
     fn index(&self, keys: &[String]) -> Option<usize> {
         self.paths.binary_search_by(|p| p.as_slice().cmp(keys)).ok()
     }
@@ -72,7 +77,7 @@ pub enum BodyValue {
 }
 
 impl BodyValue {
-    fn val(&self) -> Val<'_> {
+    pub(crate) fn val(&self) -> Val<'_> {
         match self {
             BodyValue::Nil => Val::Nil,
             BodyValue::Bool(b) => Val::Bool(*b),
@@ -126,6 +131,8 @@ pub enum BodyKind {
     Text,
     /// Another type of body (int, bytes, array …).
     Other,
+    /// Read back from a capture: the fields hold the record's attributes too.
+    Captured,
 }
 
 /// The body fields of one log record: one value per path of a [`BodyPaths`].
@@ -133,9 +140,32 @@ pub enum BodyKind {
 pub struct BodyFields {
     values: Vec<BodyValue>,
     pub kind: BodyKind,
+    /// [`BodyKind::Captured`]: the record's attributes and resource attributes, which a
+    /// capture holds as values (the record itself has none then).
+    attributes: Vec<(AttrRef, BodyValue)>,
 }
 
 impl BodyFields {
+    /// The fields of a record read back from a capture: `values` in the order of the
+    /// [`BodyPaths`] they stand for, `attributes` the record's `attributes[…]` and
+    /// `resource.attributes[…]` that the capture holds (any other reads `nil`).
+    pub fn captured(values: Vec<BodyValue>, attributes: Vec<(AttrRef, BodyValue)>) -> Self {
+        BodyFields {
+            values,
+            kind: BodyKind::Captured,
+            attributes,
+        }
+    }
+
+    /// A captured attribute's value.
+    fn captured_attr(&self, attr: &AttrRef) -> Val<'_> {
+        // Few attributes (those the SLOs read): a scan.
+        self.attributes
+            .iter()
+            .find(|(a, _)| a == attr)
+            .map_or(Val::Nil, |(_, v)| v.val())
+    }
+
     /// Reads every path of `paths` from `body`, parsing a JSON string body once.
     pub fn read(body: Option<&AnyValue>, paths: &BodyPaths) -> BodyFields {
         let nil = || vec![BodyValue::Nil; paths.paths.len()];
@@ -144,6 +174,7 @@ impl BodyFields {
             return BodyFields {
                 values: nil(),
                 kind: BodyKind::None,
+                attributes: Vec::new(),
             };
         }
         match value {
@@ -154,6 +185,7 @@ impl BodyFields {
                     .map(|keys| BodyValue::of_any(map_path(body, keys)))
                     .collect(),
                 kind: BodyKind::Map,
+                attributes: Vec::new(),
             },
             Some(Value::StringValue(text)) => {
                 let json = (paths.reads_fields()
@@ -179,7 +211,11 @@ impl BodyFields {
                             .map_or(BodyValue::Nil, BodyValue::of_json)
                     })
                     .collect();
-                BodyFields { values, kind }
+                BodyFields {
+                    values,
+                    kind,
+                    attributes: Vec::new(),
+                }
             }
             _ => BodyFields {
                 values: paths
@@ -194,6 +230,7 @@ impl BodyFields {
                     })
                     .collect(),
                 kind: BodyKind::Other,
+                attributes: Vec::new(),
             },
         }
     }
@@ -276,14 +313,26 @@ pub(super) struct LogSource<'a> {
     pub(super) body: &'a BodyFields,
 }
 
+impl<'a> LogSource<'a> {
+    /// An attribute, resource attribute or body field of the record.
+    pub(super) fn attr(&self, attr: &AttrRef) -> Val<'a> {
+        if self.body.kind == BodyKind::Captured && !matches!(attr, AttrRef::Body(_)) {
+            return self.body.captured_attr(attr);
+        }
+        match attr {
+            AttrRef::Item(key) => lookup(&self.record.attributes, key),
+            AttrRef::Resource(key) => resource_attr(self.resource, key),
+            AttrRef::Body(keys) => self.body.get(self.paths, keys),
+        }
+    }
+}
+
 impl Source for LogSource<'_> {
     fn get(&self, path: &Path) -> Val<'_> {
         match path {
             Path::Log(LogField::SeverityNumber) => Val::Int(i64::from(self.record.severity_number)),
             Path::Log(LogField::SeverityText) => Val::Str(&self.record.severity_text),
-            Path::Attr(AttrRef::Item(key)) => lookup(&self.record.attributes, key),
-            Path::Attr(AttrRef::Resource(key)) => resource_attr(self.resource, key),
-            Path::Attr(AttrRef::Body(keys)) => self.body.get(self.paths, keys),
+            Path::Attr(attr) => self.attr(attr),
             // Refused by the parser for log conditions.
             Path::Name | Path::Kind | Path::StatusCode | Path::Duration => Val::Nil,
         }
