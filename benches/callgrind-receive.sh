@@ -6,6 +6,8 @@
 #   benches/callgrind-receive.sh                                   # no SLOs
 #   SLO_FILES='benches/slo/five/*.yaml' benches/callgrind-receive.sh
 #   SLO_FILES='benches/slo/ten/*.yaml' CAPTURE=1 benches/callgrind-receive.sh
+#   SIGNAL=logs benches/callgrind-receive.sh                       # log records, no SLO
+#   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/callgrind-receive.sh
 #
 # Counting starts once the server is ready (`callgrind_control --zero`) and stops once the
 # load generator has its answers (`--dump`), so start-up and shutdown are left out. Every
@@ -13,8 +15,9 @@
 #
 # Environment:
 #   BIN         the slotel binary (default: $CARGO_TARGET_DIR/release/slotel)
-#   ITEMS       spans to send (default 204800: 400 requests of 512)
+#   ITEMS       spans (log records) to send (default 204800: 400 requests of 512)
 #   PROTOCOL    grpc (default) or http
+#   SIGNAL      traces (default) or logs: the load generator's JSON-body log records
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1   with `slo.capture` into a fresh directory
 #   OUT         keep the callgrind profile at this path (for callgrind_annotate)
@@ -28,6 +31,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/slotel}
 ITEMS=${ITEMS:-204800}
 PROTOCOL=${PROTOCOL:-grpc}
+SIGNAL=${SIGNAL:-traces}
+case $SIGNAL in
+    traces) item=spans ;;
+    logs) item=log_records ;;
+    *) echo "callgrind-receive: SIGNAL must be traces or logs" >&2; exit 2 ;;
+esac
 
 work=$(mktemp -d)
 server_pid=""
@@ -72,7 +81,7 @@ for _ in $(seq 1200); do
 done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
-"$BIN" loadgen --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" --items "$ITEMS" \
+"$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" --items "$ITEMS" \
     --concurrency 8 --seed 1 --duration 1h --report json >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO
 # connector's included) are empty three times in a row.
@@ -93,7 +102,7 @@ if [[ -n ${CAPTURE:-} ]]; then
     sleep 3 # the capture writer flushes every second
 fi
 callgrind_control --dump "$server_pid" >/dev/null
-accepted=$(metric '^slotel_receiver_accepted_spans_total({|$)')
+accepted=$(metric "^slotel_receiver_accepted_${item}_total({|\$)")
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
@@ -105,6 +114,6 @@ ir=$(awk '/^summary:/ { print $2 }' "$dump")
 status=$(callgrind_annotate --inclusive=yes "$dump" 2>/dev/null |
     awk '/slotel::slo::engine::Engine::status \[/ { gsub(",", "", $1); s += $1 } END { printf "%d\n", s }')
 [[ -n ${OUT:-} ]] && cp "$dump" "$OUT"
-setup="slos=[${SLO_FILES:-}]${CAPTURE:+ capture}"
-awk -v s="$setup" -v a="$accepted" -v ir="$ir" -v st="$status" -v p="$PROTOCOL" \
-    'BEGIN { printf "%s %s: %d spans, %.0f instructions (%.0f of them SLO status), %.0f per span without the status\n", p, s, a, ir, st, (ir - st) / a }'
+setup="$SIGNAL slos=[${SLO_FILES:-}]${CAPTURE:+ capture}"
+awk -v s="$setup" -v a="$accepted" -v ir="$ir" -v st="$status" -v p="$PROTOCOL" -v i="$item" \
+    'BEGIN { printf "%s %s: %d %s, %.0f instructions (%.0f of them SLO status), %.0f per item without the status\n", p, s, a, i, ir, st, (ir - st) / a }'
