@@ -4,8 +4,9 @@
 //! body paths every loaded log SLI names ([`BodyPaths`]) and keeps the value at each path,
 //! owned, so the parsed body is dropped before any condition runs. A map body
 //! (`kvlist_value`) is walked as it is; a string body that holds a JSON object is parsed
-//! (at most [`MAX_JSON_BODY`] bytes, nesting bounded by the parser's recursion limit); any
-//! other body has no fields, and every path reads `nil`.
+//! (at most [`MAX_JSON_BODY`] bytes, nesting bounded by the parser's recursion limit) in
+//! one pass that builds only the values at the paths (`body_json.rs`); any other body has
+//! no fields, and every path reads `nil`.
 //!
 //! Access logs write numbers as strings (`"status": "503"`, `"request_time": "0.123"`) and
 //! nginx writes `-` for a value it does not have. In log conditions a string that holds a
@@ -19,6 +20,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrRef;
 use super::ast::{LogField, Path, Val, render};
+use super::body_json::{self, PathTree};
 use super::row::{Source, lookup, resource_attr};
 
 /// The largest string body parsed as JSON, in bytes: larger ones have no fields.
@@ -28,6 +30,8 @@ pub const MAX_JSON_BODY: usize = 1 << 20;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BodyPaths {
     paths: Vec<Vec<String>>,
+    /// The same paths as a tree of keys, for reading JSON bodies in one pass.
+    tree: PathTree,
 }
 
 impl BodyPaths {
@@ -35,6 +39,7 @@ impl BodyPaths {
     pub fn add(&mut self, keys: &[String]) {
         if let Err(i) = self.paths.binary_search_by(|p| p.as_slice().cmp(keys)) {
             self.paths.insert(i, keys.to_vec());
+            self.tree = PathTree::new(self.iter());
         }
     }
 
@@ -103,7 +108,7 @@ impl BodyValue {
         }
     }
 
-    fn of_json(value: &serde_json::Value) -> BodyValue {
+    pub(super) fn of_json(value: &serde_json::Value) -> BodyValue {
         match value {
             serde_json::Value::Null => BodyValue::Nil,
             serde_json::Value::Bool(b) => BodyValue::Bool(*b),
@@ -188,29 +193,15 @@ impl BodyFields {
                 attributes: Vec::new(),
             },
             Some(Value::StringValue(text)) => {
-                let json = (paths.reads_fields()
+                let mut values = nil();
+                let json = paths.reads_fields()
                     && text.len() <= MAX_JSON_BODY
-                    && crate::redact::looks_like_json(text))
-                .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
-                .flatten()
-                .filter(serde_json::Value::is_object);
-                let kind = if json.is_some() {
-                    BodyKind::Json
-                } else {
-                    BodyKind::Text
-                };
-                let values = paths
-                    .paths
-                    .iter()
-                    .map(|keys| {
-                        if keys.is_empty() {
-                            return BodyValue::Str(text.clone());
-                        }
-                        json.as_ref()
-                            .and_then(|j| json_path(j, keys))
-                            .map_or(BodyValue::Nil, BodyValue::of_json)
-                    })
-                    .collect();
+                    && crate::redact::looks_like_json(text)
+                    && body_json::read(text, &paths.tree, &mut values);
+                let kind = if json { BodyKind::Json } else { BodyKind::Text };
+                if let Some(whole) = paths.index(&[]) {
+                    values[whole] = BodyValue::Str(text.clone());
+                }
                 BodyFields {
                     values,
                     kind,
@@ -267,7 +258,13 @@ fn map_path<'a>(body: Option<&'a AnyValue>, keys: &[String]) -> Option<&'a AnyVa
     Some(at)
 }
 
-fn json_path<'a>(mut at: &'a serde_json::Value, keys: &[String]) -> Option<&'a serde_json::Value> {
+/// The value at `keys` in a parsed JSON document (the reference [`body_json`] is tested
+/// against).
+#[cfg(test)]
+pub(super) fn json_path<'a>(
+    mut at: &'a serde_json::Value,
+    keys: &[String],
+) -> Option<&'a serde_json::Value> {
     for key in keys {
         at = at.as_object()?.get(key)?;
     }

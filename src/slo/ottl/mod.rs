@@ -38,13 +38,14 @@
 //! - `attr.rs`: [`AttrRef`], an attribute path.
 //! - `row.rs`: the row-by-row evaluator.
 //! - `body.rs`: log records as a source: body fields read once per record, numbers in
-//!   strings, latency fields.
+//!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass.
 //! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
 //!   `log_tests.rs`: log conditions.
 
 pub(crate) mod ast;
 mod attr;
 mod body;
+mod body_json;
 mod lexer;
 #[cfg(test)]
 mod log_tests;
