@@ -55,7 +55,11 @@ fn string(s: &str) -> AnyValue {
 /// One access-log record of minute `minute`, number `i`: its body a JSON line or a map,
 /// numbers written as numbers or as strings, `-` and missing times, an array attribute.
 fn record(minute: u64, i: u64, now: u64) -> LogRecord {
-    let status = if (i + minute) % 13 == 0 { 503 } else { 200 };
+    let status = if (i + minute).is_multiple_of(13) {
+        503
+    } else {
+        200
+    };
     let ms = 20 + (i * 53 + minute * 7) % 400;
     let upstream = ["cart", "pay"][(i % 2) as usize];
     let time = match i % 7 {
@@ -64,7 +68,7 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
         2 => format!("\"{}.{:03}\"", ms / 1000, ms % 1000),
         _ => format!("{}.{:03}", ms / 1000, ms % 1000),
     };
-    let body = if i % 3 == 0 {
+    let body = if i.is_multiple_of(3) {
         // A map body, as a collector's json_parser makes it.
         let timing = match i % 7 {
             0 => vec![kv("request_time", "-")],
@@ -86,7 +90,7 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
     } else if i % 11 == 5 {
         string("GET /health 200 cut-off line, not JSON")
     } else {
-        let status = if i % 2 == 0 {
+        let status = if i.is_multiple_of(2) {
             format!("\"{status}\"")
         } else {
             status.to_string()
@@ -102,7 +106,11 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
     };
     LogRecord {
         // Some records carry their event time, the others count at their observed time.
-        time_unix_nano: if i % 2 == 0 { now - (i % 5) * S } else { 0 },
+        time_unix_nano: if i.is_multiple_of(2) {
+            now - (i % 5) * S
+        } else {
+            0
+        },
         observed_time_unix_nano: now,
         severity_number: if i % 10 == 9 { 5 } else { 9 },
         body: Some(body),

@@ -459,9 +459,9 @@ pub fn replay_with(
         let next = match next {
             Next::Spans(batch) => {
                 let batch = match options.prepare {
-                    Some(prepare) => prepare(batch)
+                    Some(prepare) => prepare(*batch)
                         .map_err(|e| ReplayError::Columns(format!("{}: {e}", path.display())))?,
-                    None => batch,
+                    None => *batch,
                 };
                 if let Err(attr) = batch.columns.covers(&needed) {
                     return Err(ReplayError::Columns(format!(
@@ -478,7 +478,7 @@ pub fn replay_with(
                         path.display()
                     )));
                 }
-                Next::Spans(batch)
+                Next::Spans(Box::new(batch))
             }
             Next::Logs(batch) => {
                 if let Some(field) = log_fields.iter().find(|f| batch.facts.columns(f).is_none()) {
@@ -659,7 +659,7 @@ pub fn replay_with(
 
 /// A batch read back: span facts or log facts.
 enum Next {
-    Spans(CapturedBatch),
+    Spans(Box<CapturedBatch>),
     Logs(CapturedLogs),
 }
 
@@ -710,7 +710,7 @@ impl<'f> Stream<'f> {
             if let Some((reader, file)) = &mut self.reader {
                 let next = match reader.is_logs() {
                     true => reader.next_logs().map(Next::Logs),
-                    false => reader.next().map(Next::Spans),
+                    false => reader.next().map(|b| Next::Spans(Box::new(b))),
                 };
                 if let Some(next) = next {
                     self.peeked = Some((next, file.path.as_path()));

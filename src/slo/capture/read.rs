@@ -60,9 +60,7 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
             });
         }
     }
-    files.sort_by(|a, b| {
-        super::writer::time_order(&a.path).cmp(&super::writer::time_order(&b.path))
-    });
+    files.sort_by_key(|f| super::writer::time_order(&f.path));
     Ok(files)
 }
 

@@ -132,7 +132,7 @@ fn existing(dir: &std::path::Path) -> std::io::Result<VecDeque<Closed>> {
             ended,
         });
     }
-    files.sort_by(|a, b| time_order(&a.path).cmp(&time_order(&b.path)));
+    files.sort_by_key(|f| time_order(&f.path));
     Ok(files.into())
 }
 
