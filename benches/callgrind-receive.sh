@@ -20,6 +20,9 @@
 #   SIGNAL      traces (default) or logs: the load generator's JSON-body log records
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1   with `slo.capture` into a fresh directory
+#   TOKEN       bearer-token auth: `plain` (a token with a tenant: spans are still read on
+#               the wire) or `cluster` (the token binds a cluster, so every request is
+#               decoded and the cluster set on it: the decoding path); default none
 #   OUT         keep the callgrind profile at this path (for callgrind_annotate)
 #
 # Prints one line: setup, spans accepted, instructions, and instructions per span without
@@ -60,6 +63,10 @@ cfg=$work/slotel.yaml
     printf 'receivers:\n  otlp:\n    protocols:\n'
     printf '      grpc:\n        endpoint: 127.0.0.1:%s\n' "$grpc_port"
     printf '      http:\n        endpoint: 127.0.0.1:%s\n' "$http_port"
+    if [[ -n ${TOKEN:-} ]]; then
+        printf '    auth:\n      tokens:\n        - token: bench-token\n          tenant: bench\n'
+        [[ $TOKEN == cluster ]] && printf '          cluster: bench-cluster\n'
+    fi
     printf 'exporters:\n  nop:\n'
     printf 'service:\n  admin:\n    endpoint: %s\n' "$admin"
     printf '  telemetry:\n    logs:\n      level: warn\n'
@@ -82,7 +89,7 @@ done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
 "$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" --items "$ITEMS" \
-    --concurrency 8 --seed 1 --duration 1h --report json >"$work/load.json"
+    --concurrency 8 --seed 1 --duration 1h --report json ${TOKEN:+--token bench-token} >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO
 # connector's included) are empty three times in a row.
 metric() {
@@ -114,6 +121,6 @@ ir=$(awk '/^summary:/ { print $2 }' "$dump")
 status=$(callgrind_annotate --inclusive=yes "$dump" 2>/dev/null |
     awk '/slotel::slo::engine::Engine::status \[/ { gsub(",", "", $1); s += $1 } END { printf "%d\n", s }')
 [[ -n ${OUT:-} ]] && cp "$dump" "$OUT"
-setup="$SIGNAL slos=[${SLO_FILES:-}]${CAPTURE:+ capture}"
+setup="$SIGNAL slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
 awk -v s="$setup" -v a="$accepted" -v ir="$ir" -v st="$status" -v p="$PROTOCOL" -v i="$item" \
     'BEGIN { printf "%s %s: %d %s, %.0f instructions (%.0f of them SLO status), %.0f per item without the status\n", p, s, a, i, ir, st, (ir - st) / a }'

@@ -9,11 +9,22 @@
 //!
 //! Inputs come from the load generator's fixtures, the same payloads the tests and the
 //! end-to-end benchmark use. Run: `cargo bench --bench receive`.
+//!
+//! For instruction counts, which do not move with the machine's load,
+//! `RECEIVE_PASSES=<variant>:N` skips criterion and sends N requests through one
+//! `receive_path` variant (`no_auth`, `no_auth_decoded`, …), then closes the pipelines so
+//! that the exporter side's work is counted too; the difference of two counts over the
+//! difference of N is the cost of one request:
+//!
+//! ```sh
+//! RECEIVE_PASSES=no_auth:50  valgrind --tool=callgrind target/release/deps/receive-* --bench
+//! RECEIVE_PASSES=no_auth:250 valgrind --tool=callgrind target/release/deps/receive-* --bench
+//! ```
 
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use slotel::config::{AuthConfig, OtlpReceiverConfig, TokenConfig};
@@ -171,6 +182,70 @@ fn receiver(
     )
 }
 
+/// The `receive_path` variants: name, bearer token bound to a cluster, five SLOs, decoded.
+const VARIANTS: [(&str, bool, bool, bool); 5] = [
+    ("no_auth", false, false, false),
+    ("no_auth_decoded", false, false, true),
+    ("bearer_token_cluster_override", true, false, false),
+    ("slo_5", false, true, false),
+    ("slo_5_decoded", false, true, true),
+];
+
+/// `RECEIVE_PASSES=<variant>:N`: N requests through one variant without criterion, then
+/// the pipelines are closed (everything queued is exported). Prints the requests accepted.
+fn fixed_passes(spec: &str) {
+    let Some((name, passes)) = spec.split_once(':') else {
+        panic!("RECEIVE_PASSES: expected <variant>:<requests>, got {spec:?}");
+    };
+    let Ok(passes) = passes.parse::<u64>() else {
+        panic!("RECEIVE_PASSES: {passes:?} is not a number of requests");
+    };
+    let Some(&(_, auth, slo, decode)) = VARIANTS.iter().find(|v| v.0 == name) else {
+        panic!("RECEIVE_PASSES: no variant {name:?}");
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // As in `receive_path`: the SLO variants' spans are at the engine clock's time.
+    let pb = if slo {
+        let opts = ContentOpts {
+            now_unix_nano: T0,
+            ..ContentOpts::default()
+        };
+        generate::traces(&mut fastrand::Rng::with_seed(42), SPANS, &opts).encode_to_vec()
+    } else {
+        payload().encode_to_vec()
+    };
+    let pb = bytes::Bytes::from(pb);
+    let (recv, pipelines) = receiver(&rt, auth, slo, decode);
+    let header: Option<&[u8]> = auth.then_some(b"Bearer t0ken");
+    let accepted = rt.block_on(async {
+        let mut accepted = 0u64;
+        for _ in 0..passes {
+            let identity = recv.authenticate(header).ok().flatten();
+            let ok = recv
+                .export::<ExportTraceServiceRequest>(
+                    Protocol::Grpc,
+                    identity,
+                    pb.clone(),
+                    None,
+                    Format::Protobuf,
+                )
+                .await
+                .is_ok();
+            accepted += u64::from(ok);
+        }
+        drop(recv);
+        for p in pipelines {
+            p.close().await;
+        }
+        accepted
+    });
+    println!("{name}: {accepted} of {passes} requests of {SPANS} spans accepted");
+}
+
 fn receive_path(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -187,13 +262,7 @@ fn receive_path(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group("receive_path_512_spans");
     g.throughput(Throughput::Elements(SPANS as u64));
-    for (name, auth, slo, decode) in [
-        ("no_auth", false, false, false),
-        ("no_auth_decoded", false, false, true),
-        ("bearer_token_cluster_override", true, false, false),
-        ("slo_5", false, true, false),
-        ("slo_5_decoded", false, true, true),
-    ] {
+    for (name, auth, slo, decode) in VARIANTS {
         let (recv, _pipelines) = receiver(&rt, auth, slo, decode);
         let pb = if slo { pb_t0.clone() } else { pb.clone() };
         let header: Option<&[u8]> = auth.then_some(b"Bearer t0ken");
@@ -218,4 +287,12 @@ fn receive_path(c: &mut Criterion) {
 }
 
 criterion_group!(benches, decode, receive_path);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("RECEIVE_PASSES") {
+        fixed_passes(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

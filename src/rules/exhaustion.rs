@@ -77,23 +77,29 @@ pub(crate) fn name(alert: &ExhaustionAlert) -> &str {
 }
 
 /// The alert expression: the time to exhaustion in seconds, present while it is below
-/// `within` (0 once the budget is spent).
+/// `within` (0 once the budget is spent) and no budget adjustment of the SLO is active in
+/// the alert's cluster, as for the burn-rate alerts.
 pub(crate) fn expr(p: &Plan<'_>, alert: &ExhaustionAlert) -> String {
     let sel = p.selector("");
     let long = long_window(p);
     format!(
-        "clamp_min(slo:period_error_budget_remaining:ratio{sel} <= 0, 0)\n\
-         or\n\
-         (\n  \
-           slo:period_error_budget_remaining:ratio{sel} * {window}\n  \
-           / on ({by})\n  \
-           ({ratio}{sel} / {budget} > 0)\n\
-         ) < {within}",
+        "(\n  \
+           clamp_min(slo:period_error_budget_remaining:ratio{sel} <= 0, 0)\n  \
+           or\n  \
+           (\n    \
+             slo:period_error_budget_remaining:ratio{sel} * {window}\n    \
+             / on ({by})\n    \
+             ({ratio}{sel} / {budget} > 0)\n  \
+           ) < {within}\n\
+         )\n\
+         unless on (slo, service, cluster)\n\
+         ({active}{sel} == 1)",
         window = window_seconds(p),
         by = p.by(),
         ratio = long_ratio_name(p, long),
         budget = p.budget,
         within = alert.within.as_secs(),
+        active = crate::slo::series_names::ADJUSTMENT_ACTIVE,
     )
 }
 

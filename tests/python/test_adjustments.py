@@ -4,12 +4,16 @@ and why; they survive a restart (`slo.state_dir`) and are audited there; spans t
 Python SDK sends inside an adjusted range leave the SLO's budget and nothing else does; and
 a real Prometheus receives `slotel_slo_adjustment_active` by remote write, 1 while the
 adjustment exists and 0 once it is deleted. An adjustment of one cluster removes that
-cluster's spans in its range only, and its gauge is 1 for that cluster only.
+cluster's spans in its range only, and its gauge is 1 for that cluster only. With the rules
+`slotel rules` generates loaded in that Prometheus, the recorded error ratios and budgets
+leave out exactly the adjusted spans (they equal the API's), and only the clusters without
+an adjustment page.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +27,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, parse_metrics, sum_samples
+from slotel_harness import Slotel, parse_metrics, slotel_bin, sum_samples
 
 TOKEN = "adjustments-admin-token-0123456789"
 
@@ -57,10 +61,15 @@ def rfc3339(t: datetime) -> str:
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def start(tmp_path: Path, prom: Prometheus, ports=None) -> Slotel:
+def write_slos(tmp_path: Path) -> Path:
     d = tmp_path / "slos"
     d.mkdir(exist_ok=True)
     (d / "checkout.yaml").write_text(SLOS)
+    return d
+
+
+def start(tmp_path: Path, prom: Prometheus, ports=None) -> Slotel:
+    d = write_slos(tmp_path)
     return Slotel.start(
         tmp_path,
         slo_files=[str(d / "*.yaml")],
@@ -266,3 +275,82 @@ def test_an_adjustment_of_one_cluster_leaves_the_others_counting(tmp_path, clean
     assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability", cluster="seoul-prod"})', 1.0) == 1.0
     assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability", cluster="busan-prod"})', 0.0) == 0.0
     assert prom.wait_value('max(slotel_slo_adjustment_active{slo="availability", cluster="all"})', 0.0) == 0.0
+
+
+def test_the_generated_rules_leave_out_exactly_the_adjusted_events(tmp_path, cleanup):
+    # The rules of the SLO file, evaluated by the Prometheus slotel remote-writes to.
+    d = write_slos(tmp_path)
+    rules_dir = tmp_path / "rules"
+    out = subprocess.run(
+        [str(slotel_bin()), "rules", "--slos", str(d / "checkout.yaml"), "--out", str(rules_dir),
+         "--format", "prometheus", "--interval", "5s"],  # the test Prometheus' evaluation interval
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    prom_dir = tmp_path / "prom"
+    prom_dir.mkdir()
+    prom = Prometheus.start(prom_dir, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    cleanup(prom)
+    server = start(tmp_path, prom)
+    cleanup(server)
+    now = datetime.now(timezone.utc)
+    r = server.http.post(f"{server.admin_url}/api/v1/adjustments", json={
+        "service": "checkout", "slos": ["availability"], "clusters": ["seoul-prod"],
+        "reason": "seoul datacenter maintenance", "author": "alice",
+        "start": rfc3339(now - timedelta(seconds=40)), "end": rfc3339(now + timedelta(minutes=30)),
+    }, timeout=5)
+    assert r.status_code == 201, r.text
+
+    # The same spans in both clusters: 100 errors inside the range, 300 before it (3 bad).
+    # Counted, seoul has 3 bad of 300 (1%, a burn rate of 1 at 99%), busan 103 of 400.
+    t_now = time.time_ns()
+    inside = [(t_now - 30_000_000_000 + i * 100_000_000, True) for i in range(100)]
+    before = [(t_now - 200_000_000_000 + i * 250_000_000, i % 100 == 0) for i in range(300)]
+    for cluster in ("seoul-prod", "busan-prod"):
+        send(server, inside + before, cluster)
+    want = {"seoul-prod": (300, 297), "busan-prod": (400, 297), "all": (700, 594)}
+
+    def by_cluster() -> dict:
+        return {s["cluster"]: s for s in server.slos() if s["name"] == "availability" and not s.get("group")}
+
+    wait(lambda: by_cluster().get("busan-prod", {}).get("total") == 400, "busan's 400 spans")
+    wait(lambda: by_cluster()["all"]["total"] == 700, "the roll-up's 700 spans")
+    api = by_cluster()
+    for cluster, (total, good) in want.items():
+        assert (api[cluster]["total"], api[cluster]["good"]) == (total, good), api[cluster]
+
+    def near(promql: str, value: float, timeout: float = 30.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = prom.scalar(promql)
+            if got is not None and got == pytest.approx(value, rel=1e-6, abs=1e-9) or time.monotonic() > deadline:
+                return got
+            time.sleep(0.5)
+
+    # Prometheus, through the rules: the counters hold the counted events only, and the
+    # recorded ratios and budgets are the API's.
+    for cluster, (total, good) in want.items():
+        sel = f'{{slo="availability", cluster="{cluster}"}}'
+        assert prom.wait_value(f"sum(slotel_slo_events_total{sel})", float(total)) == total, cluster
+        ratio = (total - good) / total
+        for window in ("5m", "1h"):
+            got = near(f"max(slo:sli_error:ratio_rate{window}{sel})", ratio)
+            assert got == pytest.approx(ratio, rel=1e-9), (cluster, window, got, ratio)
+        budget = api[cluster]["error_budget_remaining"]
+        assert budget == pytest.approx(1 - ratio / 0.01, rel=1e-9)
+        got = near(f"max(slo:period_error_budget_remaining:ratio{sel})", budget)
+        assert got == pytest.approx(budget, rel=1e-6, abs=1e-9), (cluster, got, budget)
+
+    # busan burns 25.75x its budget and the roll-up 15.1x (106 of 700): above every
+    # factor (14.4, 6, 3, 1), so both page and open tickets on every pair of windows; seoul,
+    # whose adjusted spans are left out (1x) and whose alerts wait during the adjustment,
+    # raises none.
+    def alerting() -> set:
+        rows = prom.query('ALERTS{alertname="SLOErrorBudgetBurn", slo="availability", alertstate="firing"}')
+        return {(x["metric"]["cluster"], x["metric"]["long_window"]) for x in rows}
+
+    want_alerts = {(c, w) for c in ("busan-prod", "all") for w in ("1h", "6h", "1d", "3d")}
+    deadline = time.monotonic() + 30
+    while alerting() != want_alerts and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert alerting() == want_alerts, prom.query('ALERTS{slo="availability"}')

@@ -189,13 +189,13 @@ async fn create(State(state): State<ApiState>, body: Bytes) -> Response {
         .collect();
     if let Some(j) = slos.iter().find(|s| {
         s.spec.service == doc.service
-            && matches!(s.spec.sli, crate::slo::spec::Sli::Journey(_))
+            && matches!(&s.spec.sli, crate::slo::spec::Sli::Journey(j) if j.trace.is_none())
             && doc.slos.contains(&s.spec.name)
     }) {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
-                "{:?} is a journey: its events are its members', adjust those",
+                "{:?} is a weighted journey: its events are its members', adjust those",
                 j.spec.name
             ),
         );

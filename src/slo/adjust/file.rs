@@ -24,7 +24,8 @@ use crate::yaml::{Node, Value};
 pub const MAX_PER_FILE: usize = 256;
 
 /// Reads the `adjustments` list of a file of `service` whose SLOs are `names` and whose
-/// journeys are `journeys` (a journey has no events of its own: its members are adjusted).
+/// weighted journeys are `journeys` (such a journey has no events of its own: its members
+/// are adjusted; a trace-aware journey counts its own events and is among `names`).
 pub(crate) fn decode(
     ctx: &mut Ctx<'_>,
     node: &Node,
@@ -57,8 +58,9 @@ pub(crate) fn decode(
                 let at = format!("{p}[{j}]");
                 let name = c.string(s, &at)?;
                 if journeys.contains(&name) {
-                    let msg =
-                        format!("{name:?} is a journey: its events are its members', adjust those");
+                    let msg = format!(
+                        "{name:?} is a weighted journey: its events are its members', adjust those"
+                    );
                     c.error(s, &at, msg);
                     continue;
                 }

@@ -60,6 +60,8 @@ pub mod status;
 mod tests;
 pub mod traces;
 #[cfg(test)]
+mod traces_sampled_tests;
+#[cfg(test)]
 mod traces_tests;
 pub mod wal;
 pub mod window;
@@ -146,18 +148,19 @@ impl Default for EngineConfig {
     }
 }
 
-/// One loaded SLO and its state.
+/// One loaded SLO and its state. The state is shared with the SLO as loaded again by a
+/// reload that keeps its definition ([`LoadedSlo::reloaded`]).
 pub struct LoadedSlo {
     pub spec: Slo,
-    state: Mutex<SloState>,
+    state: Arc<Mutex<SloState>>,
     /// Events dropped for arriving too late / too far in the future.
-    dropped: Mutex<Dropped>,
+    dropped: Arc<Mutex<Dropped>>,
     /// The SLO's id in the write-ahead log: a hash of its service, name and definition.
     wal_id: u64,
     /// A trace-aware journey's open traces.
-    traces: Option<traces::Traces>,
+    traces: Option<Arc<traces::Traces>>,
     /// Log SLIs: records whose latency field could not be read.
-    log_unreadable: logs::UnreadableCounts,
+    log_unreadable: Arc<logs::UnreadableCounts>,
 }
 
 /// Events an SLO dropped, by reason.
@@ -200,16 +203,31 @@ impl LoadedSlo {
             snapshot::spec_fingerprint(&spec)
         ));
         let traces = match &spec.sli {
-            Sli::Journey(j) => j.trace.as_ref().map(traces::Traces::new),
+            Sli::Journey(j) => j.trace.as_ref().map(|m| Arc::new(traces::Traces::new(m))),
             _ => None,
         };
         Self {
             wal_id,
             traces,
             spec,
-            state: Mutex::new(state),
-            dropped: Mutex::new(Dropped::default()),
+            state: Arc::new(Mutex::new(state)),
+            dropped: Arc::new(Mutex::new(Dropped::default())),
             log_unreadable: Default::default(),
+        }
+    }
+
+    /// This SLO as `spec` loads it again, `spec` having the same definition
+    /// ([`same_definition`]): the same state, counters and open traces, and the new
+    /// settings that do not touch the state (`min_events`, `alerting`, `runbook_url`,
+    /// `description`; `max_groups` applies from the next restart).
+    fn reloaded(&self, spec: Slo) -> Self {
+        Self {
+            spec,
+            state: self.state.clone(),
+            dropped: self.dropped.clone(),
+            wal_id: self.wal_id,
+            traces: self.traces.clone(),
+            log_unreadable: self.log_unreadable.clone(),
         }
     }
 
@@ -368,11 +386,11 @@ impl Engine {
             .slos
             .into_iter()
             .map(|spec| {
-                old.slos
-                    .iter()
-                    .find(|o| same_definition(&o.spec, &spec))
-                    .cloned()
-                    .unwrap_or_else(|| Arc::new(LoadedSlo::new(spec, &self.cfg)))
+                let kept = old.slos.iter().find(|o| same_definition(&o.spec, &spec));
+                Arc::new(match kept {
+                    Some(o) => o.reloaded(spec),
+                    None => LoadedSlo::new(spec, &self.cfg),
+                })
             })
             .collect();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded { slos, schema });

@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::status::{Status as SloStatus, long_window};
-use super::tests::{S, engine, slo};
+use super::tests::{S, engine, find, slo};
 use super::*;
 use crate::attr::kv;
 use crate::slo::spec::{AttrRef, Budgeting};
@@ -424,4 +424,29 @@ fn otlp_series_carry_group_labels_and_never_repeat_a_series() {
             .any(|(n, l, _)| n == "slotel_slo_latency_seconds"
                 && l.iter().any(|(k, v)| k == "http_route" && v == "/a"))
     );
+}
+
+#[test]
+fn a_reload_that_changes_only_min_events_applies_it_and_keeps_the_counts() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let e = engine(vec![slo("availability", 0.999, 30, None)], clock);
+    let t = T0 - S;
+    e.record_spans(
+        &request(&[
+            ("seoul", "", t, 1_000_000, true),
+            ("seoul", "", t, 1_000_000, false),
+            ("seoul", "", t, 1_000_000, false),
+        ]),
+        None,
+    );
+    assert_eq!(
+        find(&e.status(), "availability", "all").status,
+        SloStatus::Breaching
+    );
+    let mut guarded = slo("availability", 0.999, 30, None);
+    guarded.min_events = 100;
+    e.replace(SloSet::of(vec![guarded]));
+    let after = find(&e.status(), "availability", "all").clone();
+    assert_eq!((after.total, after.good), (3, 2));
+    assert_eq!(after.status, SloStatus::InsufficientData);
 }

@@ -187,8 +187,9 @@ pub struct GroupStatus {
     pub total: u64,
     pub good: u64,
     /// Span SLIs: the spans slotel received over the SLO window, each counted once (equal
-    /// to `total` and `good` without sampling). Absent for metric SLIs and in the merged
-    /// view of `slo.status_source`.
+    /// to `total` and `good` without sampling); trace-aware journeys: the traces closed,
+    /// each once. Absent for metric SLIs, weighted journeys and in the merged view of
+    /// `slo.status_source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_total: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,6 +378,9 @@ fn group_status(
     };
     let raw = match (&slo.spec.sli, state.windows.len().checked_sub(1)) {
         (crate::slo::spec::Sli::Spans(_), Some(i)) => Some(g.raw_counts(i, now)),
+        (crate::slo::spec::Sli::Journey(j), Some(i)) if j.trace.is_some() => {
+            Some(g.raw_counts(i, now))
+        }
         _ => None,
     };
     let error_budget_remaining = error_ratio.and_then(|e| finite(1.0 - e / slo.spec.budget()));

@@ -9,10 +9,17 @@
 //!   than `allowed_lateness` before now, or `max_future` after it, are dropped as the
 //!   journey's late / future events (`slotel_slo_dropped_events_total`); spans without a
 //!   valid trace id are counted and left out.
+//! - Each member span brings its adjusted count (probability sampling: the facts'
+//!   `adjusted_count` column), or 1 when no member selecting it counts adjusted counts
+//!   (`adjusted_counts: false`); a closed trace counts the adjusted count the table gives
+//!   it ([`crate::slo::journey::trace::TraceEvent::weight`]) as whole events, like a
+//!   sampled span, and the API's raw counts are the traces, each once.
 //! - Traces close when a request is recorded and every second ([`Engine::close_traces`],
 //!   from the runtime), so a trace closes between `max_wait` and `max_wait` + 1 s after its
 //!   last member span arrived; at shutdown every open trace closes
 //!   ([`Engine::close_all_traces`]) before the last snapshot.
+//! - A closed trace whose event time a budget adjustment of the journey covers (in its
+//!   cluster) is left out and counted as adjusted, as a span SLO's spans are.
 //! - Closed traces' events go into the write-ahead log as the journey's span events, so
 //!   they survive a crash and restart like any SLO's events. Open traces are in memory
 //!   only: a crash (not a shutdown) loses the traces open then — at most those whose last
@@ -72,6 +79,8 @@ struct Verdicts {
     selected: arrow_array::BooleanArray,
     bad: Option<arrow_array::BooleanArray>,
     threshold: Option<u64>,
+    /// The member counts adjusted counts (`adjusted_counts`, default true).
+    adjusted: bool,
 }
 
 impl Engine {
@@ -108,6 +117,7 @@ impl Engine {
                         threshold: sli
                             .latency_threshold
                             .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+                        adjusted: sli.adjusted_counts,
                     })
                 })
                 .collect();
@@ -116,12 +126,15 @@ impl Engine {
             let mut events = Vec::new();
             let mut table = traces.table();
             table.close_due(now, &mut events);
+            let weights = facts.adjusted_counts();
             for row in 0..facts.len() {
                 let mut member = false;
                 let mut bad = false;
+                let mut adjusted = false;
                 for v in &verdicts {
                     if v.selected.value(row) {
                         member = true;
+                        adjusted |= v.adjusted;
                         bad |= v.bad.as_ref().is_some_and(|b| b.value(row))
                             || v.threshold.is_some_and(|th| duration[row] > th);
                     }
@@ -148,6 +161,7 @@ impl Engine {
                     end: t,
                     bad,
                     cluster: facts.cluster(row),
+                    weight: weights.filter(|_| adjusted).map_or(1.0, |w| w[row]),
                 };
                 table.add(span, now, &mut events);
             }
@@ -155,6 +169,7 @@ impl Engine {
             if without_id > 0 {
                 traces.without_id.fetch_add(without_id, Ordering::Relaxed);
             }
+            self.leave_out_adjusted(slo, &mut events);
             record_events(slo, &events, dropped, log.as_deref_mut());
         }
     }
@@ -190,6 +205,7 @@ impl Engine {
                     table.close_due(now, &mut events);
                 }
                 drop(table);
+                self.leave_out_adjusted(slo, &mut events);
                 record_events(slo, &events, Dropped::default(), log.as_deref_mut());
             }
         };
@@ -209,6 +225,30 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Removes from `events` the traces whose event time (and cluster) a budget adjustment
+    /// of journey `slo` covers, counting them as its adjusted events.
+    fn leave_out_adjusted(&self, slo: &LoadedSlo, events: &mut Vec<TraceEvent>) {
+        let (Some(from), Some(to)) = (
+            events.iter().map(|e| e.time).min(),
+            events.iter().map(|e| e.time).max(),
+        ) else {
+            return;
+        };
+        let (service, name) = (&slo.spec.service, &slo.spec.name);
+        let ranges = self
+            .adjustments
+            .ranges(service, name, from, to.saturating_add(1));
+        if ranges.is_empty() {
+            return;
+        }
+        let before = events.len();
+        events.retain(|e| !ranges.covers(&e.cluster, e.time));
+        self.adjustments
+            .add_adjusted(service, name, (before - events.len()) as u64);
+    }
+}
+
 /// Records closed traces' `events` (and member spans `dropped`) in journey `slo`'s state,
 /// and in `log`.
 fn record_events(
@@ -221,7 +261,11 @@ fn record_events(
         return;
     }
     if let Some(log) = log.as_deref_mut() {
-        log.begin_spans(slo.wal_id);
+        if events.iter().any(|e| e.weight != 1.0) {
+            log.begin_weighted_spans(slo.wal_id);
+        } else {
+            log.begin_spans(slo.wal_id);
+        }
     }
     let mut state = slo.state();
     let mut key = GroupKey {
@@ -232,9 +276,9 @@ fn record_events(
         if key.cluster != e.cluster {
             key.cluster.clone_from(&e.cluster);
         }
-        state.record_weighted(&key, e.time, e.good, Some(e.latency), 1.0);
+        let n = state.record_weighted(&key, e.time, e.good, Some(e.latency), e.weight);
         if let Some(log) = log.as_deref_mut() {
-            log.span(&key, e.time, e.good, e.latency);
+            log.span_n(&key, e.time, e.good, e.latency, n);
         }
     }
     drop(state);

@@ -1,5 +1,6 @@
 //! Trace-aware journeys in the engine: traces crossing services and clusters against a
-//! hand count, the trace id column, the full table, and the write-ahead log.
+//! hand count, the trace id column, the full table, and the write-ahead log (sampled
+//! traces, reloads and adjustments: `traces_sampled_tests.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +14,11 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 use super::*;
 use crate::attr::kv;
 
-const S: u64 = 1_000_000_000;
-const MS: u64 = 1_000_000;
-const T0: u64 = 1_800_000_000 * S;
+pub(super) const S: u64 = 1_000_000_000;
+pub(super) const MS: u64 = 1_000_000;
+pub(super) const T0: u64 = 1_800_000_000 * S;
 
-const SLOS: &str = r#"
+pub(super) const SLOS: &str = r#"
 service: login
 slos:
   - name: availability
@@ -52,7 +53,7 @@ slos:
         - slo: payment/latency
 "#;
 
-fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
+pub(super) fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
     let text = SLOS.replace("MAX", &max_traces.to_string());
     let slos = crate::slo::spec::parse_file(&text, "shop.yaml").expect("valid slos");
     let clock = Arc::new(ManualClock::new(T0));
@@ -63,7 +64,7 @@ fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
 /// One span: (trace id bytes, service, cluster, server kind, start, end, error).
 type Sent<'a> = (Vec<u8>, &'a str, &'a str, bool, u64, u64, bool);
 
-fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
+pub(super) fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
     let resource_spans = spans
         .iter()
         .enumerate()
@@ -106,11 +107,11 @@ fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest { resource_spans }
 }
 
-fn id(n: u128) -> Vec<u8> {
+pub(super) fn id(n: u128) -> Vec<u8> {
     n.to_be_bytes().to_vec()
 }
 
-fn entry(e: &Engine, service: &str, name: &str, cluster: &str) -> Option<(u64, u64)> {
+pub(super) fn entry(e: &Engine, service: &str, name: &str, cluster: &str) -> Option<(u64, u64)> {
     e.status()
         .into_iter()
         .find(|s| {
@@ -119,7 +120,7 @@ fn entry(e: &Engine, service: &str, name: &str, cluster: &str) -> Option<(u64, u
         .map(|s| (s.total, s.good))
 }
 
-fn stats(e: &Engine) -> traces::TraceStats {
+pub(super) fn stats(e: &Engine) -> traces::TraceStats {
     e.slos()
         .iter()
         .find_map(|s| s.trace_stats())
@@ -129,7 +130,7 @@ fn stats(e: &Engine) -> traces::TraceStats {
 /// Six traces; by hand: A good (seoul), B bad by login's error (seoul: login started
 /// first), C bad by payment's 800 ms (busan), D good (the client span's error is no
 /// member's), E no member span, F's member span has an all-zero (invalid) trace id.
-fn traffic() -> ExportTraceServiceRequest {
+pub(super) fn traffic() -> ExportTraceServiceRequest {
     let t = T0 - 20 * S;
     request(&[
         (id(0xA), "login", "seoul", true, t, t + 50 * MS, false),

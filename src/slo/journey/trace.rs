@@ -22,6 +22,12 @@
 //!   trace a fixed record (plus its cluster's name) and, per remembered closing, 16 bytes
 //!   of id in a set and a queue.
 //! - [`TraceTable::close_all`] closes every open trace at once (shutdown).
+//! - **Adjusted count** (probability sampling): each member span comes with its adjusted
+//!   count ([`crate::slo::facts::sampling`]; 1 when it has none or its member SLO says
+//!   `adjusted_counts: false`). A closed trace counts as many events as the smallest
+//!   adjusted count among its bad member spans when it is bad, among all its member spans
+//!   when it is good; spans counting 0 (legacy `p:63`) are left out of the smallest, and a
+//!   trace whose spans all count 0 counts 0. See [`TraceEvent::weight`] for why.
 //!
 //! The table has no clock of its own: callers pass `now` (Unix nanoseconds); a `now`
 //! earlier than a trace's last arrival (the clock stepped back) waits from the later one.
@@ -42,10 +48,12 @@ pub struct MemberSpan<'a> {
     pub end: u64,
     pub bad: bool,
     pub cluster: &'a str,
+    /// The span's adjusted count (finite, ≥ 0).
+    pub weight: f64,
 }
 
 /// One closed trace: a journey event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceEvent {
     pub cluster: String,
     /// The latest member span end.
@@ -55,6 +63,20 @@ pub struct TraceEvent {
     pub latency: u64,
     /// Member spans the trace had.
     pub spans: u64,
+    /// How many traces this one stands for: the smallest adjusted count of its bad member
+    /// spans when bad, of all its member spans when good (0 when those all count 0).
+    ///
+    /// Consistent probability sampling keeps a span when the trace's randomness `R`
+    /// reaches the span's threshold, `R` being the same for every span of the trace; so
+    /// the member span with the lowest threshold (the smallest adjusted count) is kept
+    /// whenever any member span is, and a trace enters the table exactly when that span
+    /// was kept: with probability 1 / (its adjusted count). Weighing each trace by it
+    /// estimates the number of traces without bias (Horvitz-Thompson). Likewise a trace is
+    /// seen bad exactly when its bad member span with the lowest threshold was kept, so
+    /// weighing bad traces by the smallest adjusted count among their bad spans estimates
+    /// the number of bad traces without bias. When every member span of a trace carries
+    /// one threshold (parent-based sampling), both are that span's adjusted count.
+    pub weight: f64,
 }
 
 /// What a table has done since it was made, by outcome.
@@ -78,6 +100,15 @@ struct Open {
     bad: bool,
     spans: u64,
     cluster: Box<str>,
+    /// The smallest positive adjusted count of all member spans and of the bad ones
+    /// (infinite while there is none).
+    least: f64,
+    least_bad: f64,
+}
+
+/// The smallest positive of `a` and `b` (`b` ≤ 0 leaves `a`).
+fn least(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a.min(b) } else { a }
 }
 
 /// The open traces of one journey, and the ids of those recently closed.
@@ -130,6 +161,10 @@ impl TraceTable {
             t.end = t.end.max(span.end);
             t.bad |= span.bad;
             t.spans += 1;
+            t.least = least(t.least, span.weight);
+            if span.bad {
+                t.least_bad = least(t.least_bad, span.weight);
+            }
             return;
         }
         while self.open.len() >= self.max_traces
@@ -149,6 +184,12 @@ impl TraceTable {
                 bad: span.bad,
                 spans: 1,
                 cluster: span.cluster.into(),
+                least: least(f64::INFINITY, span.weight),
+                least_bad: if span.bad {
+                    least(f64::INFINITY, span.weight)
+                } else {
+                    f64::INFINITY
+                },
             },
         );
         self.by_last.insert((now, span.trace));
@@ -198,12 +239,14 @@ impl TraceTable {
         if self.closed.insert(id) {
             self.closed_order.push_back(id);
         }
+        let weight = if t.bad { t.least_bad } else { t.least };
         Some(TraceEvent {
             cluster: t.cluster.into(),
             time: t.end,
             good: !t.bad,
             latency: t.end.saturating_sub(t.start),
             spans: t.spans,
+            weight: if weight.is_finite() { weight } else { 0.0 },
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The open-trace table: bounds, late spans, wait expiry, arrival order.
+//! The open-trace table: bounds, late spans, wait expiry, arrival order, adjusted counts.
 
 use std::time::Duration;
 
@@ -25,6 +25,7 @@ fn span(trace: u128, start: u64, end: u64, bad: bool, cluster: &str) -> MemberSp
         end,
         bad,
         cluster,
+        weight: 1.0,
     }
 }
 
@@ -35,6 +36,7 @@ fn event(cluster: &str, time: u64, good: bool, latency: u64, spans: u64) -> Trac
         good,
         latency,
         spans,
+        weight: 1.0,
     }
 }
 
@@ -224,4 +226,138 @@ fn a_span_ending_before_it_starts_has_no_negative_latency() {
     t.add(span(W3C, T0 + 5 * SEC, T0, false, "c"), T0, &mut out);
     t.close_all(&mut out);
     assert_eq!(out, [event("c", T0, true, 0, 1)]);
+}
+
+/// The adjusted count of a span whose `tracestate` is `ot=th:<th>`, as slotel reads it.
+fn adjusted(th: &str) -> f64 {
+    crate::slo::facts::sampling::adjusted_count(&format!("ot=th:{th}")).expect("a valid th")
+}
+
+/// The 56-bit rejection threshold of `th` (the specification's `th` encoding: hex digits,
+/// trailing zeros dropped).
+fn threshold(th: &str) -> u64 {
+    u64::from_str_radix(&format!("{th:0<14}"), 16).expect("hex")
+}
+
+/// The closed event of one trace whose member spans are `(adjusted count, bad)`.
+fn close_one(spans: &[(f64, bool)]) -> TraceEvent {
+    let mut t = table(10, 10);
+    let mut out = Vec::new();
+    for (i, (w, bad)) in spans.iter().enumerate() {
+        let mut s = span(W3C, T0 + i as u64, T0 + SEC, *bad, "c");
+        s.weight = *w;
+        t.add(s, T0, &mut out);
+    }
+    t.close_all(&mut out);
+    assert_eq!(out.len(), 1);
+    out.remove(0)
+}
+
+#[test]
+fn a_trace_whose_member_spans_share_a_threshold_counts_their_adjusted_count() {
+    // Parent-based sampling: every span of the trace carries the root's threshold. The
+    // specification's table: th:8 → 2, th:c → 4, th:fd70a4 → 100.0000953…
+    for (th, want) in [
+        ("0", 1.0),
+        ("8", 2.0),
+        ("c", 4.0),
+        ("fd70a4", 100.000_095_367_522_59),
+    ] {
+        let w = adjusted(th);
+        assert!((w - want).abs() < 1e-9, "{th}: {w}");
+        let good = close_one(&[(w, false), (w, false), (w, false)]);
+        assert!(good.good);
+        assert_eq!(good.weight, w);
+        let bad = close_one(&[(w, false), (w, true)]);
+        assert!(!bad.good);
+        assert_eq!(bad.weight, w);
+    }
+}
+
+#[test]
+fn unequal_thresholds_count_the_most_likely_kept_span_of_the_verdict() {
+    let (two, four, hundred) = (adjusted("8"), adjusted("c"), adjusted("fd70a4"));
+    // Good: the smallest adjusted count of all member spans.
+    assert_eq!(close_one(&[(four, false), (two, false)]).weight, 2.0);
+    assert_eq!(close_one(&[(hundred, false), (1.0, false)]).weight, 1.0);
+    // Bad: the smallest adjusted count of the bad member spans, whatever the good ones'.
+    let e = close_one(&[(two, false), (four, true), (hundred, true)]);
+    assert_eq!((e.good, e.weight), (false, 4.0));
+    let e = close_one(&[(four, false), (two, true)]);
+    assert_eq!((e.good, e.weight), (false, 2.0));
+    // Spans that count 0 (legacy `p:63`) are left out; a trace of only those counts 0.
+    assert_eq!(close_one(&[(0.0, false), (four, false)]).weight, 4.0);
+    assert_eq!(close_one(&[(four, false), (0.0, true)]).weight, 0.0);
+    assert_eq!(close_one(&[(0.0, false), (0.0, false)]).weight, 0.0);
+}
+
+/// The expected (total, bad) events slotel counts for one trace of member spans
+/// `(th, bad)` under consistent probability sampling: the trace's randomness R is uniform
+/// over 56 bits, and a member span is kept when R ≥ its threshold. Exact: R's range is cut
+/// at the thresholds, and every R within one piece keeps the same spans.
+fn expected(trace: &[(&str, bool)]) -> (f64, f64) {
+    let max = (1u64 << 56) as f64;
+    let mut cuts: Vec<u64> = trace.iter().map(|(th, _)| threshold(th)).collect();
+    cuts.push(0);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let (mut total, mut bad) = (0.0, 0.0);
+    for (i, &r) in cuts.iter().enumerate() {
+        let next = cuts.get(i + 1).copied().unwrap_or(1 << 56);
+        let p = (next - r) as f64 / max;
+        let kept: Vec<(f64, bool)> = trace
+            .iter()
+            .filter(|(th, _)| threshold(th) <= r)
+            .map(|(th, b)| (adjusted(th), *b))
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        let e = close_one(&kept);
+        total += p * e.weight;
+        if !e.good {
+            bad += p * e.weight;
+        }
+    }
+    (total, bad)
+}
+
+#[test]
+fn weighted_traces_estimate_bad_traces_without_bias_and_total_within_the_bad_ones() {
+    // Each trace once: bad when any member span is. Thresholds from the specification's
+    // examples; several per trace, as independent child samplers or a downstream sampler
+    // that raised one span's threshold leave them.
+    let traces: [&[(&str, bool)]; 7] = [
+        &[("c", false), ("c", true)],
+        &[("fd70a4", false), ("fd70a4", false)],
+        &[("0", false), ("8", true)],
+        &[("8", true), ("fd70a4", false)],
+        &[("8", false), ("c", false), ("fd70a4", false)],
+        &[("c", true), ("fd70a4", true)],
+        &[("0", false), ("8", false), ("c", true)],
+    ];
+    let (mut total, mut bad) = (0.0, 0.0);
+    for trace in traces {
+        let truly_bad = trace.iter().any(|(_, b)| *b);
+        let (t, b) = expected(trace);
+        // Bad traces: exactly one bad trace expected per bad trace, none per good one.
+        let want_bad = if truly_bad { 1.0 } else { 0.0 };
+        assert!((b - want_bad).abs() < 1e-12, "{trace:?}: {b}");
+        // Total: one trace, plus at most the chance that a bad trace is seen without its
+        // bad span (counted good then).
+        assert!(
+            t > 1.0 - 1e-12 && t <= 1.0 + want_bad + 1e-12,
+            "{trace:?}: {t}"
+        );
+        let one_threshold = trace.iter().all(|(th, _)| *th == trace[0].0);
+        if one_threshold || !truly_bad {
+            assert!((t - 1.0).abs() < 1e-12, "{trace:?}: {t}");
+        }
+        total += t;
+        bad += b;
+    }
+    assert!((bad - 5.0).abs() < 1e-12);
+    // [0, 8 bad]: seen good half the time (weight 1) → 1.5; [0, 8, c bad]: 0.5 + 0.25 +
+    // 0.25 × 4 → 1.75; the others 1 each.
+    assert!((total - (5.0 + 1.5 + 1.75)).abs() < 1e-12, "{total}");
 }

@@ -49,7 +49,7 @@ pub(super) fn decode(
     if let (Some(node), Some(service)) = (adjusted, service) {
         let (journeys, names): (Vec<&Parsed>, Vec<&Parsed>) = out[first..]
             .iter()
-            .partition(|p| matches!(p.slo.sli, Sli::Journey(_)));
+            .partition(|p| matches!(&p.slo.sli, Sli::Journey(j) if j.trace.is_none()));
         let name = |p: &&Parsed| p.slo.name.clone();
         let names: Vec<String> = names.iter().map(name).collect();
         let journeys: Vec<String> = journeys.iter().map(name).collect();
