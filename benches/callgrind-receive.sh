@@ -10,12 +10,21 @@
 #   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/callgrind-receive.sh
 #
 # Counting starts once the server is ready (`callgrind_control --zero`) and stops once the
-# load generator has its answers (`--dump`), so start-up and shutdown are left out. Every
-# thread of the server counts (receiving, the pipeline, the SLO engine, the capture writer).
+# pipeline's queues are empty after the load generator has its answers (`--dump`), so
+# start-up and shutdown are left out. Every thread of the server counts (receiving, the
+# pipeline, the SLO engine, the capture writer) except the admin listener's: the script
+# polls `/metrics` to see the queues empty, and each poll computes the SLO status, which is
+# not per span (each thread is profiled on its own, `--separate-threads=yes`, and the
+# admin thread — the only one running a current-thread runtime — is left out). The SLO
+# series export, not per span and run every few seconds (so far more often per span under
+# valgrind's slowdown than live), is set to once a day; the status history's samples
+# (every 15 s, not configurable) are counted and then subtracted.
 #
 # Environment:
 #   BIN         the slotel binary (default: $CARGO_TARGET_DIR/release/slotel)
 #   ITEMS       spans (log records) to send (default 204800: 400 requests of 512)
+#   CONCURRENCY requests in flight (default 2: more makes the slowed-down server refuse
+#               some, and the figure per accepted item then counts refusals too)
 #   PROTOCOL    grpc (default) or http
 #   SIGNAL      traces (default) or logs: the load generator's JSON-body log records
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
@@ -23,10 +32,13 @@
 #   TOKEN       bearer-token auth: `plain` (a token with a tenant: spans are still read on
 #               the wire) or `cluster` (the token binds a cluster, so every request is
 #               decoded and the cluster set on it: the decoding path); default none
-#   OUT         keep the callgrind profile at this path (for callgrind_annotate)
+#   OUT         keep the counted threads' profiles in this directory (one file a thread,
+#               for `callgrind_annotate`; its earlier cg.* files are removed)
 #
-# Prints one line: setup, spans accepted, instructions, and instructions per span without
-# the SLO status computations.
+# Prints one line: setup, items (spans or log records) accepted of those sent,
+# instructions, those of the status history, instructions per accepted item without the
+# history, and the instructions of the SLO status computations (all of them, within the
+# history or not: a check that nothing else periodic was counted).
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -72,13 +84,14 @@ cfg=$work/slotel.yaml
     printf '  telemetry:\n    logs:\n      level: warn\n'
     if [[ -n ${SLO_FILES:-} || -n ${CAPTURE:-} ]]; then
         printf 'slo:\n  files: [%s]\n  allow_empty: true\n' "${SLO_FILES:-}"
+        printf '  export_interval: 24h\n  history_interval: 24h\n'
     fi
     if [[ -n ${CAPTURE:-} ]]; then
         printf '  capture:\n    directory: %s\n' "$work/capture"
     fi
 } >"$cfg"
 
-valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" \
+valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.%p" \
     "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1200); do
@@ -88,12 +101,13 @@ for _ in $(seq 1200); do
 done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
-"$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" --items "$ITEMS" \
-    --concurrency 8 --seed 1 --duration 1h --report json ${TOKEN:+--token bench-token} >"$work/load.json"
+"$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" \
+    --items "$ITEMS" --concurrency "${CONCURRENCY:-2}" --seed 1 --duration 1h --report json \
+    ${TOKEN:+--token bench-token} >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO
 # connector's included) are empty three times in a row.
 metric() {
-    curl -fsS "http://$admin/metrics" | awk -v re="$1" '$1 ~ re { s += $NF } END { printf "%d\n", s }'
+    curl -fsS "http://$admin/metrics" | awk -v re="$1" '$1 ~ re { s += $NF } END { printf "%.0f\n", s }'
 }
 empty=0
 for _ in $(seq 600); do
@@ -110,17 +124,30 @@ if [[ -n ${CAPTURE:-} ]]; then
 fi
 callgrind_control --dump "$server_pid" >/dev/null
 accepted=$(metric "^slotel_receiver_accepted_${item}_total({|\$)")
+curl -fsS "http://$admin/metrics" | grep -E '^slotel_receiver_refused_requests_total' >&2 || true
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
-dump=$(ls "$work"/cg.*.1 2>/dev/null | head -1)
-[[ -n $dump ]] || { echo "callgrind-receive: no dump" >&2; exit 1; }
-ir=$(awk '/^summary:/ { print $2 }' "$dump")
-# The SLO status (computed for /metrics, the series and the history every few seconds,
-# so more often per span under valgrind's slowdown) is left out: it is not per span.
-status=$(callgrind_annotate --inclusive=yes "$dump" 2>/dev/null |
-    awk '/slotel::slo::engine::Engine::status \[/ { gsub(",", "", $1); s += $1 } END { printf "%d\n", s }')
-[[ -n ${OUT:-} ]] && cp "$dump" "$OUT"
+# One dump per thread: cg.<pid>.1-<thread>. The admin listener's thread is left out.
+counted=()
+for dump in "$work"/cg.*.1-*; do
+    [[ -e $dump ]] || continue
+    grep -q 'scheduler::current_thread' "$dump" || counted+=("$dump")
+done
+((${#counted[@]} > 0)) || { echo "callgrind-receive: no dump" >&2; exit 1; }
+ir=$(cat "${counted[@]}" | awk '/^summary:/ { s += $2 } END { printf "%.0f\n", s }')
+# Inclusive instructions of a function (its own entry, "name [binary]") over the threads.
+inclusive() {
+    for dump in "${counted[@]}"; do callgrind_annotate --inclusive=yes "$dump" 2>/dev/null; done |
+        awk -v f="$1 [" 'index($0, f) { gsub(",", "", $1); s += $1 } END { printf "%.0f\n", s }'
+}
+history=$(inclusive 'slotel::slo::history::History::sample')
+status=$(inclusive 'slotel::slo::engine::Engine::status')
+if [[ -n ${OUT:-} ]]; then
+    mkdir -p "$OUT"
+    rm -f "$OUT"/cg.*
+    cp "${counted[@]}" "$OUT"/
+fi
 setup="$SIGNAL slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
-awk -v s="$setup" -v a="$accepted" -v ir="$ir" -v st="$status" -v p="$PROTOCOL" -v i="$item" \
-    'BEGIN { printf "%s %s: %d %s, %.0f instructions (%.0f of them SLO status), %.0f per item without the status\n", p, s, a, i, ir, st, (ir - st) / a }'
+awk -v s="$setup" -v a="$accepted" -v n="$ITEMS" -v ir="$ir" -v h="$history" -v st="$status" -v p="$PROTOCOL" -v i="$item" \
+    'BEGIN { printf "%s %s: %.0f of %.0f %s accepted, %.0f instructions less %.0f of the status history: %.0f per item (Engine::status, in the history or not: %.0f)\n", p, s, a, n, i, ir, h, (ir - h) / a, st }'

@@ -29,6 +29,7 @@ use axum::routing::get;
 
 use crate::pipeline::PipelineSender;
 use crate::pipeline::budget::MemoryBudget;
+use crate::signal::Signal;
 use crate::telemetry::Metrics;
 
 /// Queue fill above which slotel reports not ready.
@@ -69,45 +70,62 @@ impl Health {
     }
 
     /// `Ok` when ready, else why not.
-    pub fn readiness(&self) -> Result<(), String> {
+    pub fn readiness(&self) -> Result<(), NotReady> {
         if self.draining.load(Ordering::Acquire) {
-            return Err("draining".to_string());
+            return Err(NotReady::Draining);
         }
         if !self.ready.load(Ordering::Acquire) {
-            return Err("starting".to_string());
+            return Err(NotReady::Starting);
         }
         if let Some(b) = self.budget.get() {
             if b.fill_ratio() > NOT_READY_FILL {
-                return Err(format!(
-                    "memory budget is {:.0}% in use",
-                    b.fill_ratio() * 100.0
-                ));
+                return Err(NotReady::BudgetFull {
+                    fill: b.fill_ratio(),
+                });
             }
             if b.refused_within(REFUSED_RECENTLY) {
-                return Err("the memory budget refused requests in the last seconds".to_string());
+                return Err(NotReady::BudgetRefused);
             }
         }
         for q in &self.queues {
+            let signal = q.signal();
             if let Some(why) = q.blocked() {
-                return Err(format!("{} pipeline: {why}", q.signal().as_str()));
+                return Err(NotReady::Blocked { signal, why });
             }
             if q.turned_away_within(REFUSED_RECENTLY) {
-                return Err(format!(
-                    "{} pipeline turned requests away in the last seconds (every decode slot busy)",
-                    q.signal().as_str()
-                ));
+                return Err(NotReady::TurnedAway { signal });
             }
             let fill = q.fill_ratio();
             if fill > NOT_READY_FILL {
-                return Err(format!(
-                    "{} queue is {:.0}% full",
-                    q.signal().as_str(),
-                    fill * 100.0
-                ));
+                return Err(NotReady::QueueFull { signal, fill });
             }
         }
         Ok(())
     }
+}
+
+/// Why slotel is not ready (the body of a 503 from `/readyz`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NotReady {
+    #[error("draining")]
+    Draining,
+    #[error("starting")]
+    Starting,
+    /// The process-wide memory budget is over 90% in use (`fill` is a ratio).
+    #[error("memory budget is {:.0}% in use", .fill * 100.0)]
+    BudgetFull { fill: f64 },
+    #[error("the memory budget refused requests in the last seconds")]
+    BudgetRefused,
+    /// An exporter of the pipeline cannot take batches (a disk queue that cannot write).
+    #[error("{} pipeline: {why}", .signal.as_str())]
+    Blocked { signal: Signal, why: String },
+    #[error(
+        "{} pipeline turned requests away in the last seconds (every decode slot busy)",
+        .signal.as_str()
+    )]
+    TurnedAway { signal: Signal },
+    #[error("{} queue is {:.0}% full", .signal.as_str(), .fill * 100.0)]
+    QueueFull { signal: Signal, fill: f64 },
 }
 
 #[derive(Clone)]

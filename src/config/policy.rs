@@ -86,7 +86,7 @@ pub(super) fn allow(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<AllowL
                 if let Some(re) = ctx.non_empty(item, &path) {
                     match compile_regex(&anchored(&re)) {
                         Ok(_) => out.push(re),
-                        Err(msg) => ctx.error(item, &path, msg),
+                        Err(e) => ctx.error(item, &path, e.to_string()),
                     }
                 }
             }

@@ -207,7 +207,7 @@ fn regexes(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Vec<String>> {
         if let Some(re) = ctx.non_empty(item, &path) {
             match compile_regex(&re) {
                 Ok(_) => out.push(re),
-                Err(msg) => ctx.error(item, &path, msg),
+                Err(e) => ctx.error(item, &path, e.to_string()),
             }
         }
     }
@@ -417,8 +417,8 @@ fn custom_detectors(
                 let re = ctx.non_empty(node, path)?;
                 match compile_regex(&re) {
                     Ok(_) => Some(re),
-                    Err(msg) => {
-                        ctx.error(node, path, msg);
+                    Err(e) => {
+                        ctx.error(node, path, e.to_string());
                         None
                     }
                 }

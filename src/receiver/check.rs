@@ -25,7 +25,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
-use super::otlp::{Checked, OtlpRequest};
+use super::otlp::{Checked, LimitError, OtlpRequest};
 use crate::config::Limits;
 use crate::pipeline::Payload;
 use crate::signal::Signal;
@@ -47,24 +47,24 @@ fn hex(id: &[u8]) -> String {
 }
 
 /// A resource with more attributes than allowed refuses the request.
-fn check_resource(resource: Option<&Resource>, max: usize) -> Result<(), String> {
+fn check_resource(resource: Option<&Resource>, max: usize) -> Result<(), LimitError> {
     if let Some(r) = resource
         && r.attributes.len() > max
     {
-        return Err(format!(
-            "resource has {} attributes, more than the limit of {max}",
-            r.attributes.len()
-        ));
+        return Err(LimitError::ResourceAttributes {
+            count: r.attributes.len(),
+            max,
+        });
     }
     Ok(())
 }
 
-fn check_scope(scope: Option<&InstrumentationScope>, max: usize) -> Result<(), String> {
+fn check_scope(scope: Option<&InstrumentationScope>, max: usize) -> Result<(), LimitError> {
     match scope {
-        Some(s) if s.attributes.len() > max => Err(format!(
-            "instrumentation scope has {} attributes, more than the limit of {max}",
-            s.attributes.len()
-        )),
+        Some(s) if s.attributes.len() > max => Err(LimitError::ScopeAttributes {
+            count: s.attributes.len(),
+            max,
+        }),
         _ => Ok(()),
     }
 }
@@ -73,7 +73,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
     type Response = ExportTraceServiceResponse;
     const SIGNAL: Signal = Signal::Traces;
 
-    fn check(&mut self, limits: &Limits) -> Result<Checked, String> {
+    fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError> {
         let max = limits.max_attributes_per_item;
         let mut c = Checked::default();
         for rs in &mut self.resource_spans {
@@ -188,7 +188,7 @@ impl OtlpRequest for ExportLogsServiceRequest {
     type Response = ExportLogsServiceResponse;
     const SIGNAL: Signal = Signal::Logs;
 
-    fn check(&mut self, limits: &Limits) -> Result<Checked, String> {
+    fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError> {
         let max = limits.max_attributes_per_item;
         let mut c = Checked::default();
         for rl in &mut self.resource_logs {
@@ -307,7 +307,7 @@ impl OtlpRequest for ExportMetricsServiceRequest {
     type Response = ExportMetricsServiceResponse;
     const SIGNAL: Signal = Signal::Metrics;
 
-    fn check(&mut self, limits: &Limits) -> Result<Checked, String> {
+    fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError> {
         let max = limits.max_attributes_per_item;
         let too_many = |attrs: &[KeyValue], exemplars: &[Exemplar]| {
             (attrs.len() > max || !exemplars_ok(exemplars, max))

@@ -43,6 +43,20 @@ pub enum ReceiveError {
     Timeout(Duration),
 }
 
+/// A body that does not decode is bad input; its message is the answer's.
+impl From<super::otlp::DecodeError> for ReceiveError {
+    fn from(e: super::otlp::DecodeError) -> Self {
+        ReceiveError::InvalidArgument(e.to_string())
+    }
+}
+
+/// A resource or scope over a limit is bad input; its message is the answer's.
+impl From<super::otlp::LimitError> for ReceiveError {
+    fn from(e: super::otlp::LimitError) -> Self {
+        ReceiveError::InvalidArgument(e.to_string())
+    }
+}
+
 impl ReceiveError {
     pub fn reason(&self) -> RefuseReason {
         match self {

@@ -22,13 +22,29 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 /// serde_json's own nesting limit, which the rewriting pass keeps too.
 const MAX_DEPTH: usize = 128;
 
+/// Why an OTLP/JSON body could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error("cannot decode json: the body must be a JSON object")]
+    NotObject,
+    /// An enum field (`kind`, `severityNumber`…) with a name the specification does not have.
+    #[error("cannot decode json: unknown {field} {name:?}")]
+    UnknownEnum { field: &'static str, name: String },
+    #[error("cannot decode json: recursion limit exceeded")]
+    TooDeep,
+    #[error("cannot decode json: EOF while parsing a string")]
+    UnterminatedString,
+    #[error("cannot decode json: {0}")]
+    Invalid(#[from] serde_json::Error),
+}
+
 /// Decodes an OTLP/JSON body into `T`.
-pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
     let text = normalize(body)?;
     if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err("cannot decode json: the body must be a JSON object".to_string());
+        return Err(JsonError::NotObject);
     }
-    serde_json::from_slice(&text).map_err(|e| format!("cannot decode json: {e}"))
+    Ok(serde_json::from_slice(&text)?)
 }
 
 /// `snake_case` → `lowerCamelCase`; `None` when the key has no `_`.
@@ -92,7 +108,7 @@ impl EnumField {
 
 /// The body with snake_case keys camel-cased and enum names replaced by their numbers;
 /// borrowed when nothing needs either.
-fn normalize(body: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+fn normalize(body: &[u8]) -> Result<Cow<'_, [u8]>, JsonError> {
     let mut out: Option<Vec<u8>> = None;
     // Bytes of `body` before this index are in `out` (once it exists).
     let mut copied = 0;
@@ -125,10 +141,10 @@ fn normalize(body: &[u8]) -> Result<Cow<'_, [u8]>, String> {
                             match f.value(name) {
                                 Some(n) => Some(n.to_string().into_bytes()),
                                 None if f != EnumField::Code => {
-                                    return Err(format!(
-                                        "cannot decode json: unknown {} {name:?}",
-                                        f.name()
-                                    ));
+                                    return Err(JsonError::UnknownEnum {
+                                        field: f.name(),
+                                        name: name.to_string(),
+                                    });
                                 }
                                 None => None,
                             }
@@ -147,7 +163,7 @@ fn normalize(body: &[u8]) -> Result<Cow<'_, [u8]>, String> {
             }
             b'{' | b'[' => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err("cannot decode json: recursion limit exceeded".to_string());
+                    return Err(JsonError::TooDeep);
                 }
                 stack.push(body[i] == b'{');
                 expect_key = body[i] == b'{';
@@ -175,7 +191,7 @@ fn normalize(body: &[u8]) -> Result<Cow<'_, [u8]>, String> {
 }
 
 /// The index of the quote that closes the string opened at `start`.
-fn string_end(body: &[u8], start: usize) -> Result<usize, String> {
+fn string_end(body: &[u8], start: usize) -> Result<usize, JsonError> {
     let mut j = start + 1;
     while j < body.len() {
         match body[j] {
@@ -184,7 +200,7 @@ fn string_end(body: &[u8], start: usize) -> Result<usize, String> {
             _ => j += 1,
         }
     }
-    Err("cannot decode json: EOF while parsing a string".to_string())
+    Err(JsonError::UnterminatedString)
 }
 
 #[cfg(test)]
@@ -244,7 +260,7 @@ mod tests {
             b"{\"resourceSpans\":\"\xff\xfe\"}",
         ] {
             let err = decode::<ExportTraceServiceRequest>(body).unwrap_err();
-            assert!(err.starts_with("cannot decode json"), "{err}");
+            assert!(err.to_string().starts_with("cannot decode json"), "{err}");
         }
     }
 
@@ -255,7 +271,8 @@ mod tests {
             body.push_str(r#"{"arrayValue":{"values":["#);
         }
         let err = decode::<ExportLogsServiceRequest>(body.as_bytes()).unwrap_err();
-        assert!(err.contains("recursion limit"), "{err}");
+        assert!(matches!(err, JsonError::TooDeep), "{err}");
+        assert!(err.to_string().contains("recursion limit"), "{err}");
     }
 
     #[test]

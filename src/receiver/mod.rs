@@ -539,8 +539,8 @@ pub fn decode_checked<R: OtlpRequest>(
     limits: &Limits,
     cluster: Option<(&str, &str)>,
 ) -> Result<(R, otlp::Checked), ReceiveError> {
-    let mut req: R = otlp::decode(body, format).map_err(ReceiveError::InvalidArgument)?;
-    let checked = req.check(limits).map_err(ReceiveError::InvalidArgument)?;
+    let mut req: R = otlp::decode(body, format)?;
+    let checked = req.check(limits)?;
     if let Some((attr, cluster)) = cluster {
         req.bind_cluster(attr, cluster);
     }

@@ -68,7 +68,7 @@ pub trait OtlpRequest:
 
     /// Removes items that break a rule, counting kept and rejected items; an error when a
     /// resource or scope breaks one (the whole request is refused).
-    fn check(&mut self, limits: &Limits) -> Result<Checked, String>;
+    fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError>;
     /// Makes `cluster` the one value of `attr` in the whole request: every copy of `attr`
     /// at any level (resource, scope, item, event, link, exemplar) is removed, and every
     /// resource (created where missing) gets it once.
@@ -77,10 +77,28 @@ pub trait OtlpRequest:
     fn into_payload(self) -> Payload;
 }
 
+/// Why a request body could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("cannot decode protobuf: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    #[error(transparent)]
+    Json(#[from] json::JsonError),
+}
+
+/// A resource or scope over a limit: the whole request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("resource has {count} attributes, more than the limit of {max}")]
+    ResourceAttributes { count: usize, max: usize },
+    #[error("instrumentation scope has {count} attributes, more than the limit of {max}")]
+    ScopeAttributes { count: usize, max: usize },
+}
+
 /// Decodes a request body.
-pub fn decode<R: OtlpRequest>(body: &[u8], format: Format) -> Result<R, String> {
-    match format {
-        Format::Protobuf => R::decode(body).map_err(|e| format!("cannot decode protobuf: {e}")),
-        Format::Json => json::decode(body),
-    }
+pub fn decode<R: OtlpRequest>(body: &[u8], format: Format) -> Result<R, DecodeError> {
+    Ok(match format {
+        Format::Protobuf => R::decode(body)?,
+        Format::Json => json::decode(body)?,
+    })
 }

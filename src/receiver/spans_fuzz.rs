@@ -6,7 +6,9 @@
 //! with prost then built ([`SpanFacts::build`], the receiver's per-item check), must give
 //! the same answer: both refuse, or both accept with the same columns, the same adjusted
 //! counts and invalid `tracestate` counts, the same span and resource counts, and the
-//! same verdict on the per-item rules.
+//! same verdict on the per-item rules. The reader of bytes known to decode
+//! ([`SpanFacts::from_checked_wire`]) gives the same columns wherever prost decodes, and
+//! runs on every input without panicking.
 
 use std::sync::OnceLock;
 
@@ -75,11 +77,17 @@ pub fn compare(
     let decoded = ExportTraceServiceRequest::decode(data);
     let wire = SpanFacts::from_wire(data, token_cluster, CLUSTER_ATTRIBUTE, schema);
     let checked = check_spans(data, &item_limits(limits));
+    // The reader for bytes known to decode: read on every input (it must not panic on
+    // any), compared where prost decodes.
+    let skimmed = SpanFacts::from_checked_wire(data, token_cluster, CLUSTER_ATTRIBUTE, schema);
     let req = match (decoded, wire, checked) {
         (Err(_), Err(_), Err(_)) => return Ok(()),
         (Ok(req), Ok(facts), Ok(found)) => {
             let built = SpanFacts::build(&req, token_cluster, CLUSTER_ATTRIBUTE, schema);
             same_facts(&facts, &built)?;
+            let skimmed =
+                skimmed.map_err(|e| format!("the checked-bytes reader refuses them: {e}"))?;
+            same_facts(&skimmed, &built).map_err(|e| format!("checked-bytes reader: {e}"))?;
             let spans: usize = req
                 .resource_spans
                 .iter()

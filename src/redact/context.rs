@@ -415,6 +415,57 @@ fn starts_pair(a: u8, b: u8) -> bool {
     PAIRS[p / 64] & (1 << (p % 64)) != 0
 }
 
+/// The Hangul syllables (U+AC00 to U+D7A3) in Unicode order.
+const SYLLABLES: usize = 11_172;
+
+/// The first syllables of the Korean marking words, one bit per Hangul syllable: a
+/// Korean place starts a word only with one of them. Two bytes (the pair filter) leave
+/// 64 syllables each, so Korean text passed it often; the whole syllable says more.
+static FIRST_SYLLABLES: [u64; SYLLABLES.div_ceil(64)] = first_syllables();
+
+const fn first_syllables() -> [u64; SYLLABLES.div_ceil(64)] {
+    let mut set = [0u64; SYLLABLES.div_ceil(64)];
+    let mut i = 0;
+    while i < WORDS.len() {
+        let w = WORDS[i].0.as_bytes();
+        if w[0] >= 0x80 {
+            // Every non-ASCII word starts with a Hangul syllable: else this fails the build.
+            let s = match syllable(w) {
+                Some(s) => s,
+                None => panic!("a marking word starts with a character that is not Hangul"),
+            };
+            set[s / 64] |= 1 << (s % 64);
+        }
+        i += 1;
+    }
+    set
+}
+
+/// The index of the Hangul syllable `b` starts with (three UTF-8 bytes), if it does.
+const fn syllable(b: &[u8]) -> Option<usize> {
+    if b.len() < 3 {
+        return None;
+    }
+    let c = ((b[0] as usize & 0x0F) << 12) | ((b[1] as usize & 0x3F) << 6) | (b[2] as usize & 0x3F);
+    if b[0] & 0xF0 == 0xE0 && c >= 0xAC00 && c - 0xAC00 < SYLLABLES {
+        Some(c - 0xAC00)
+    } else {
+        None
+    }
+}
+
+/// Whether a marking word may start at `rest` (its first byte is a character start):
+/// ASCII by its first two bytes, Korean by its first syllable.
+fn may_start_at(rest: &[u8]) -> bool {
+    match rest {
+        [c, ..] if *c >= 0x80 => {
+            syllable(rest).is_some_and(|s| FIRST_SYLLABLES[s / 64] & (1 << (s % 64)) != 0)
+        }
+        [c, d, ..] => starts_pair(*c, *d),
+        _ => false,
+    }
+}
+
 /// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before
 /// `at` and ends before it (0: none).
 pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
@@ -434,9 +485,9 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
         let first = usize::from(c.to_ascii_lowercase());
         let count = usize::from(BY_FIRST.1[first]);
         let rest = &win[s..];
-        // Every word has two bytes or more: no second byte, or a pair no word starts
-        // with, and no word starts here.
-        if !rest.get(1).is_some_and(|&d| starts_pair(c, d)) {
+        // Every word has two bytes or more: no second byte, or a pair (a syllable) no
+        // word starts with, and no word starts here.
+        if !may_start_at(rest) {
             continue;
         }
         for &i in &BY_FIRST.0[first][..count] {
@@ -598,7 +649,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pair_filter_changes_no_hint() {
+    fn the_pair_and_syllable_filters_change_no_hint() {
         // Marking words (also capitalised and cut short), pieces of them and of other
         // words, separators, digits and Korean syllables, glued at random.
         let mut pieces: Vec<String> = WORDS.iter().map(|w| w.0.to_string()).collect();
@@ -609,6 +660,11 @@ mod tests {
         }
         for p in [
             " ", ": ", "=", "_", "-", "1", "42", "x", "은", "는", "번호", "가", "/", ".",
+            // Syllables next to the words' first ones (same first two bytes), the first
+            // and last Hangul syllables, a jamo, a 3-byte character past the syllables
+            // and a Chinese one.
+            "줘", "젓", "샘", "겨", "싱", "읍", "\u{AC00}", "\u{D7A3}", "\u{3131}", "\u{D7B0}",
+            "中",
         ] {
             pieces.push(p.to_string());
         }

@@ -483,11 +483,10 @@ impl Detectors {
                 continue;
             }
             let re = if g == CUSTOM {
-                compile_set(&patterns)
+                compile_set(&patterns)?
             } else {
-                meta::Regex::new_many(&patterns).map_err(|e| e.to_string())
-            }
-            .map_err(RedactError::Regex)?;
+                meta::Regex::new_many(&patterns).map_err(|e| RedactError::Builtin(Box::new(e)))?
+            };
             let hand: Option<Hand> = match (g, &kinds[..]) {
                 (CARD, [Kind::Builtin(PiiType::CreditCard)]) => Some(card_match),
                 (RESIDENT, [Kind::Resident]) => Some(resident_match),

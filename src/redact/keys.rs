@@ -195,7 +195,7 @@ impl KeyRules {
     pub(crate) fn new(cfg: &KeyRulesConfig, secret_on: bool) -> Result<Self, RedactError> {
         let extra = match (secret_on, cfg.sensitive.as_slice()) {
             (false, _) | (_, []) => None,
-            (true, patterns) => Some(compile_set(patterns).map_err(RedactError::Regex)?),
+            (true, patterns) => Some(compile_set(patterns)?),
         };
         let mut ignore = vec![Vec::new(); ignore_slot(usize::MAX) + 1];
         let keys = DEFAULT_IGNORED.iter().map(|k| k.to_string());

@@ -3,7 +3,10 @@
 //! and a match is mapped back to the escapes it came from. In a form body or query
 //! string (`application/x-www-form-urlencoded`) a space is written `+`
 //! (`card=4111+1111+1111+1111`): there a `+` between two letters or digits decodes
-//! to a space.
+//! to a space. A form value never holds a blank and always follows its `name=`, so
+//! only a `+` with a `=` before it in the same run of non-blank bytes is one: the `+`
+//! of a version in a user agent (`curl/8.5.0+build.7`) on a line that has a `key=value`
+//! elsewhere stays a `+`.
 
 /// Text with its escapes decoded, and where each decoded byte came from.
 pub(crate) struct Decoded {
@@ -11,6 +14,9 @@ pub(crate) struct Decoded {
     /// `from[i]`: the offset in the original of the byte (or escape) that decoded byte
     /// `i` came from; one more entry, the original's length.
     from: Vec<usize>,
+    /// The decoded bytes that differ from the original (an escape's byte, a form
+    /// space), ascending.
+    changed: Vec<usize>,
 }
 
 impl Decoded {
@@ -18,6 +24,44 @@ impl Decoded {
     pub(crate) fn original(&self, start: usize, end: usize) -> (usize, usize) {
         let at = |i: usize| self.from.get(i).copied().unwrap_or(0);
         (at(start), at(end))
+    }
+
+    /// The parts of the decoded text worth detecting again: around every changed byte,
+    /// at least `margin` bytes either side, widened to a blank of the original (a
+    /// space, tab or line break that was written as one, not decoded from `%20` or
+    /// `+`) or the end. Ascending, disjoint, on character boundaries.
+    ///
+    /// Outside them the decoded text is the original, so a match there is found in
+    /// the original already; a match that holds a changed byte lies inside one unless
+    /// it runs past `margin` bytes and a blank (only a private key block can), and the
+    /// context a match is judged by (the words before it, at most 48 bytes, and the
+    /// token around it) is inside the same part. The original's tokens are never cut.
+    pub(crate) fn windows(&self, margin: usize) -> Vec<(usize, usize)> {
+        let t = self.text.as_bytes();
+        let blank = |j: usize| {
+            t.get(j).is_some_and(u8::is_ascii_whitespace) && self.changed.binary_search(&j).is_err()
+        };
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for &c in &self.changed {
+            // The end of the last part: a blank or the end of the text.
+            let floor = out.last().map_or(0, |w| w.1);
+            if !out.is_empty() && c < floor {
+                continue;
+            }
+            let mut lo = c.saturating_sub(margin).max(floor);
+            while lo > floor && !blank(lo - 1) {
+                lo -= 1;
+            }
+            let mut hi = c.saturating_add(1 + margin).min(t.len());
+            while hi < t.len() && !blank(hi) {
+                hi += 1;
+            }
+            match out.last_mut() {
+                Some(last) if lo <= last.1 => last.1 = hi,
+                _ => out.push((lo, hi)),
+            }
+        }
+        out
     }
 }
 
@@ -30,27 +74,93 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair and the
-/// `+` sits between two ASCII letters or digits (`4111+1111`, `010+1234`) or after a
-/// digit and a dot (`1990.+3.+5.`), not before a country code (`+82`) or in `C++`.
-fn form_space(b: &[u8], i: usize, form: bool) -> bool {
+/// Whether a `=` comes before byte `i` in its run of non-blank bytes, asked at places
+/// that never go back: each byte is read once, so a string full of `+` costs one pass.
+struct Fields<'a> {
+    b: &'a [u8],
+    /// Bytes before this are read.
+    read: usize,
+    /// A `=` was read since the last blank.
+    eq: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Fields {
+            b,
+            read: 0,
+            eq: false,
+        }
+    }
+
+    fn eq_before(&mut self, i: usize) -> bool {
+        for &c in self.b.get(self.read..i).unwrap_or_default() {
+            if c.is_ascii_whitespace() {
+                self.eq = false;
+            } else if c == b'=' {
+                self.eq = true;
+            }
+        }
+        self.read = self.read.max(i);
+        self.eq
+    }
+}
+
+/// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair, the `+`
+/// is in one (a `=` before it, no blank in between) and sits between two ASCII letters
+/// or digits (`4111+1111`, `010+1234`) or after a digit and a dot (`1990.+3.+5.`), not
+/// before a country code (`+82`) or in `C++`. `fields`: asked at ascending `i` only.
+fn form_space(b: &[u8], i: usize, form: bool, fields: &mut Fields<'_>) -> bool {
     // After a digit's dot too: a dotted date with spaces (`1990.+3.+5.`).
     let dot = i >= 2 && b[i - 1] == b'.' && b[i - 2].is_ascii_digit();
     form && b[i] == b'+'
         && i > 0
         && (b[i - 1].is_ascii_alphanumeric() || dot)
         && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+        && fields.eq_before(i)
+}
+
+/// Strings at most this long are searched for `%` and `+` eight bytes at a time in
+/// a register; longer ones by `memchr`, whose setup costs more than a short string.
+const SHORT: usize = 64;
+
+/// The first `%` or `+` in `b`. Most strings are short JSON values, asked once each:
+/// they are read eight bytes at a time as a `u64`, each byte compared with both at
+/// once (a byte equal to `c` is a zero byte of `word ^ c…c`, and the lowest zero byte
+/// is found exactly by the borrow of subtracting `0x01…01`).
+fn first_escape_byte(b: &[u8]) -> Option<usize> {
+    if b.len() > SHORT {
+        return memchr::memchr2(b'%', b'+', b);
+    }
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        let m = zero(w ^ (ONES * u64::from(b'%'))) | zero(w ^ (ONES * u64::from(b'+')));
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == b'%' || c == b'+')
+        .map(|p| i + p)
 }
 
 /// `s` decoded, when it holds an escape (`%` and two hex digits) or, in a form body or
-/// query string (it holds `=`), a `+` written for a space. Every escape is decoded when
+/// query string (a `name=value` pair), a `+` written for a space. Every escape is decoded when
 /// the result is UTF-8; else only those of ASCII bytes. `None` when there is nothing to
 /// decode.
 pub(crate) fn decode(s: &str) -> Option<Decoded> {
     let b = s.as_bytes();
     // Only a `%` starts an escape and only a `+` is a space: most strings have neither,
     // and only those bytes need a look.
-    let first = memchr::memchr2(b'%', b'+', b)?;
+    let first = first_escape_byte(b)?;
     let form = memchr::memchr(b'+', &b[first..]).is_some() && memchr::memchr(b'=', b).is_some();
     let escape = |i: usize| -> Option<u8> {
         if b.get(i) != Some(&b'%') {
@@ -58,15 +168,18 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
         }
         Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
     };
+    let mut fields = Fields::new(b);
     if !memchr::memchr2_iter(b'%', b'+', &b[first..])
         .map(|i| first + i)
-        .any(|i| escape(i).is_some() || form_space(b, i, form))
+        .any(|i| escape(i).is_some() || form_space(b, i, form, &mut fields))
     {
         return None;
     }
     for ascii_only in [false, true] {
+        let mut fields = Fields::new(b);
         let mut bytes = Vec::with_capacity(b.len());
         let mut from = Vec::with_capacity(b.len() + 1);
+        let mut changed = Vec::new();
         // Bytes other than `%` and `+` are copied as they are, a run at a time.
         let mut i = 0;
         for p in memchr::memchr2_iter(b'%', b'+', b) {
@@ -78,10 +191,12 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
             from.push(p);
             match escape(p) {
                 Some(v) if !ascii_only || v < 0x80 => {
+                    changed.push(bytes.len());
                     bytes.push(v);
                     i = p + 3;
                 }
-                _ if form_space(b, p, form) => {
+                _ if form_space(b, p, form, &mut fields) => {
+                    changed.push(bytes.len());
                     bytes.push(b' ');
                     i = p + 1;
                 }
@@ -94,7 +209,11 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
         bytes.extend_from_slice(&b[i..]);
         from.extend(i..=b.len());
         if let Ok(text) = String::from_utf8(bytes) {
-            return Some(Decoded { text, from });
+            return Some(Decoded {
+                text,
+                from,
+                changed,
+            });
         }
     }
     None
@@ -145,19 +264,38 @@ mod tests {
         assert!(decode("tel=+82-10-1234-5678").is_none());
         assert!(decode("lang=C++").is_none());
         assert!(decode("4111+1111").is_none());
+        // A `+` outside every `name=value` pair: a version's build part in a user agent.
+        assert!(decode(r#""GET /?a=1 HTTP/1.1" "curl/8.5.0+build.7""#).is_none());
+        let field = decode("ua=curl/8.5.0+build.7 q=kim+lee").unwrap();
+        assert_eq!(field.text, "ua=curl/8.5.0 build.7 q=kim lee");
     }
 
     /// `decode`'s result worked out a byte at a time: (text, `from`).
     fn decode_bytewise(s: &str) -> Option<(String, Vec<usize>)> {
         let b = s.as_bytes();
         let form = b.contains(&b'+') && b.contains(&b'=');
+        // A form space: a `+` between letters or digits (or after a digit's dot), with
+        // a `=` before it and no blank in between.
+        let space = |i: usize| {
+            let dot = i >= 2 && b[i - 1] == b'.' && b[i - 2].is_ascii_digit();
+            let field = b[..i]
+                .iter()
+                .rev()
+                .take_while(|c| !c.is_ascii_whitespace())
+                .any(|&c| c == b'=');
+            form && b[i] == b'+'
+                && i > 0
+                && (b[i - 1].is_ascii_alphanumeric() || dot)
+                && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+                && field
+        };
         let escape = |i: usize| -> Option<u8> {
             if b.get(i) != Some(&b'%') {
                 return None;
             }
             Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?)
         };
-        if !(0..b.len()).any(|i| escape(i).is_some() || form_space(b, i, form)) {
+        if !(0..b.len()).any(|i| escape(i).is_some() || space(i)) {
             return None;
         }
         for ascii_only in [false, true] {
@@ -171,7 +309,7 @@ mod tests {
                         i += 3;
                         continue;
                     }
-                    _ if form_space(b, i, form) => bytes.push(b' '),
+                    _ if space(i) => bytes.push(b' '),
                     _ => bytes.push(b[i]),
                 }
                 i += 1;
@@ -206,6 +344,9 @@ mod tests {
             "%%",
             "kim",
             "010",
+            "curl/8.5",
+            "x=",
+            "\t",
         ];
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut decoded = 0;
@@ -222,6 +363,98 @@ mod tests {
             decoded += usize::from(got.is_some());
         }
         assert!(decoded > 5_000, "{decoded}");
+    }
+
+    #[test]
+    fn windows_hold_every_changed_byte_and_whole_tokens() {
+        let line = "10.1.2.3 - - [05/Dec/2026:07:00:00 +0000] \"GET /signup?email=kim%40example.com&ok=1 HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36\"";
+        let d = decode(line).unwrap();
+        let w = d.windows(16);
+        assert_eq!(w.len(), 1);
+        let (lo, hi) = w[0];
+        // The request line's tokens, whole, and nothing of the user agent's end.
+        assert!(d.text[lo..hi].contains("/signup?email=kim@example.com&ok=1"));
+        assert!(lo == 0 || d.text.as_bytes()[lo - 1] == b' ');
+        assert!(hi < d.text.len() && d.text.as_bytes()[hi] == b' ');
+        assert!(!d.text[lo..hi].contains("Safari"));
+        // A decoded space does not end a part: the form value is one token.
+        let f = decode("a=1&card=4111+1111+1111+1111&b=2").unwrap();
+        assert_eq!(f.windows(0), [(0, f.text.len())]);
+        // Far apart: two parts.
+        let far = format!("x=%41 {} y=%42", "word ".repeat(40));
+        let d = decode(&far).unwrap();
+        let w = d.windows(16);
+        assert_eq!(w.len(), 2);
+        assert_eq!(&d.text[w[0].0..w[0].1], "x=A word word word word");
+        assert!(d.text[w[1].0..w[1].1].ends_with("word  y=B"));
+        // Every changed byte is inside a part, at every margin, on random inputs.
+        let pieces = [
+            "%40",
+            "+",
+            "=",
+            " ",
+            "a",
+            "1",
+            "%20",
+            "한",
+            "\n",
+            "%ED%95%9C",
+            "xyz",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 40) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            let Some(d) = decode(&s) else { continue };
+            for margin in [0, 3, 128] {
+                let w = d.windows(margin);
+                for &c in &d.changed {
+                    assert!(w.iter().any(|&(lo, hi)| lo <= c && c < hi), "{s:?}");
+                }
+                for pair in w.windows(2) {
+                    assert!(pair[0].1 < pair[1].0, "{s:?}");
+                }
+                for &(lo, hi) in &w {
+                    assert!(d.text.is_char_boundary(lo) && d.text.is_char_boundary(hi));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_escape_byte_is_memchrs() {
+        let bytes = [
+            b'%', b'+', b'a', b'0', b' ', 0x00, 0x01, 0x24, 0x2a, 0x2c, 0x80, 0xa5, 0xab, 0xff,
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (x >> 57) as usize;
+            let mut y = x;
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    y = y.rotate_left(7) ^ 0x5851_f42d_4c95_7f2d;
+                    // Mostly plain bytes, so `%` and `+` land anywhere, also nowhere.
+                    if y.is_multiple_of(9) {
+                        bytes[(y >> 8) as usize % 2]
+                    } else {
+                        bytes[2 + (y >> 8) as usize % (bytes.len() - 2)]
+                    }
+                })
+                .collect();
+            assert_eq!(
+                first_escape_byte(&b),
+                memchr::memchr2(b'%', b'+', &b),
+                "{b:?}"
+            );
+        }
     }
 
     #[test]

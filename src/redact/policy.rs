@@ -39,10 +39,7 @@ impl Allow {
         let patterns = cfg
             .patterns
             .iter()
-            .map(|p| {
-                compile_regex(&crate::config::anchored(p))
-                    .map_err(|e| RedactError::Regex(format!("allow pattern: {e}")))
-            })
+            .map(|p| compile_regex(&crate::config::anchored(p)).map_err(RedactError::AllowPattern))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             values: cfg.values.iter().map(|v| v.to_ascii_lowercase()).collect(),

@@ -1061,3 +1061,80 @@ fn registration_numbers_in_more_words() {
         "account created 1718236800123",
     ]);
 }
+
+/// Percent-decoded text detected only around what decoding changed finds what detecting
+/// it whole finds: on URLs, query strings and form bodies (RFC 3986 §2.1, the
+/// `application/x-www-form-urlencoded` serializer of the WHATWG URL standard) holding
+/// PII in their encoded forms, inside access-log lines (Apache's Common and Combined Log
+/// Formats) near and far from other PII, and on every body of both corpora.
+#[test]
+fn decoded_parts_find_what_the_whole_decoded_text_finds() {
+    let r = default();
+    // Values as a form serializer writes them: `@` → `%40`, `+` → `%2B`, a space → `+`,
+    // UTF-8 bytes as `%XX`.
+    let values = [
+        "email=kim.minsu%40example.co.kr",
+        "tel=%2B82-10-1234-5678",
+        "tel=010+1234+5678",
+        "card=4111+1111+1111+1111",
+        "card=4111%201111%201111%201111",
+        "q=%EA%B3%84%EC%A2%8C+110-123-456789",
+        "memo=%EC%83%9D%EB%85%84%EC%9B%94%EC%9D%BC+1990.+3.+5.",
+        "ssn=123-45-6789",
+        "note=password%3A+Sunny2025%23",
+        "redirect=https%3A%2F%2Fhooks.slack.com%2Fservices%2FT0000%2FB0000%2FXXXXXXXXXXXXXXXXXXXXXXXX",
+        "ip=192.168.0.%31",
+        "name=%ED%99%8D%EA%B8%B8%EB%8F%99",
+        "ua=curl%2F8.5.0",
+        "v=6.11.4.50",
+    ];
+    let mut inputs = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let other = values[(i + 5) % values.len()];
+        inputs.push(v.to_string());
+        inputs.push(format!("{v}&{other}"));
+        // Common Log Format, then Combined with a user agent and a referrer.
+        inputs.push(format!(
+            "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif?{v} HTTP/1.0\" 200 2326"
+        ));
+        inputs.push(format!(
+            "10.0.0.7 - - [05/Dec/2026:07:00:00 +0000] \"POST /signup HTTP/1.1\" 302 0 \"https://example.com/?{other}\" \"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36\" body={v}"
+        ));
+        // PII as written far before and right after the encoded part.
+        inputs.push(format!(
+            "user kim@example.com phone 010-9876-5432 {} sent {v} then call 010-2222-3333",
+            "word ".repeat(i * 10)
+        ));
+        // Marking words before the encoded value, within and past the look back.
+        inputs.push(format!("생년월일 {v}"));
+        inputs.push(format!("account {} {v}", "x".repeat(i * 6)));
+    }
+    for file in [
+        "/testdata/redact/corpus.jsonl",
+        "/testdata/redact/eval/corpus.jsonl",
+        "/testdata/redact/cases.jsonl",
+    ] {
+        let path = format!("{}{file}", env!("CARGO_MANIFEST_DIR"));
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            for k in ["body", "doc", "in"] {
+                if let Some(s) = v[k].as_str() {
+                    inputs.push(s.to_string());
+                }
+            }
+        }
+    }
+    let mut decoded_hits = 0;
+    for input in &inputs {
+        let mut parts = r.session();
+        let mut whole = r.session();
+        whole.whole_decoded = true;
+        let got = parts.redact_str(input);
+        assert_eq!(got, whole.redact_str(input), "{input}");
+        if percent::decode(input).is_some() && got.as_deref().is_some_and(|g| g.contains("%5B")) {
+            decoded_hits += 1;
+        }
+    }
+    assert!(inputs.len() > 4_000, "{}", inputs.len());
+    assert!(decoded_hits >= 40, "{decoded_hits}");
+}

@@ -264,6 +264,62 @@ fn replay_of_captured_log_facts_equals_the_live_api() {
     assert_eq!(slo("availability").dropped().late, 1);
 }
 
+/// The timeline sees span and log requests in the order they were received: each minute
+/// the seoul logs come at the minute, then spans, busan's logs and spans a second apart, so
+/// the sample at a minute holds that minute's seoul logs but neither its busan logs nor its
+/// spans.
+#[test]
+fn the_timeline_sees_spans_and_logs_in_receipt_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = write_slos(dir.path(), SLOS);
+    let (engine, clock, capture) = live(dir.path(), &slos);
+    traffic(&engine, &clock);
+    let end = T0 + 19 * 60 * S + 30 * S;
+    clock.set(end);
+    let live_api = api(&engine.status());
+    capture.close();
+    let report = replay(&args(dir.path(), &slos, Some(end)));
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let total = |name: &str, cluster: &str| {
+        live_api["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name && s["cluster"] == cluster && s.get("group").is_none())
+            .unwrap()["total"]
+            .as_u64()
+            .unwrap()
+    };
+    // Every minute brings the same records per cluster (the late one is dropped).
+    let (seoul, busan) = (
+        total("availability", "seoul") / 20,
+        total("availability", "busan") / 20,
+    );
+    assert_eq!(total("availability", "seoul"), 20 * seoul);
+    assert!(seoul > 0 && busan > 0 && seoul != busan);
+    let points = |name: &str, cluster: &str| {
+        &report
+            .timeline
+            .iter()
+            .find(|t| t.entry.name == name && t.entry.cluster == cluster && t.entry.group.is_none())
+            .unwrap()
+            .points
+    };
+    for minute in 1..20u64 {
+        let at = rfc3339(T0 + minute * 60 * S);
+        let point = |name: &str, cluster: &str| {
+            points(name, cluster)
+                .iter()
+                .find(|p| p.time == at)
+                .unwrap()
+                .total
+        };
+        assert_eq!(point("availability", "seoul"), (minute + 1) * seoul, "{at}");
+        assert_eq!(point("availability", "busan"), minute * busan, "{at}");
+        assert_eq!(point("spans", "all"), minute * 2 * 4, "{at}");
+    }
+}
+
 #[test]
 fn a_log_field_the_capture_lacks_is_refused_and_a_captured_column_replays() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,13 +1,15 @@
 //! `slotel replay`: SLO files evaluated over a capture (`slo.capture`) with the live
 //! engine's own code.
 //!
-//! The captured span facts and log facts go through a fresh [`Engine`] batch by batch, in
-//! the order they were received (the two kinds' files merged by receipt time), its clock
-//! set to each batch's receipt time, so every span and log record is classified, windowed
-//! and (when late or in the future) dropped as it was live. Between batches the clock steps through the
-//! timeline (every `--step`), where each SLO and group's numbers are sampled and the
-//! generated burn-rate alerts (the pairs `slotel rules` writes) are judged; at the end
-//! time the status is what `GET /api/v1/slos` would have answered.
+//! The captured span facts and log facts go through a fresh [`Engine`] in the order they
+//! were received (the two kinds' files merged by receipt time), each request at its
+//! receipt time, so every span and log record is classified, windowed and (when late or in
+//! the future) dropped as it was live. Span files are read a whole message at a time and
+//! consecutive requests recorded in one call, split where a log request or a timeline
+//! sample comes between them. Between requests the clock steps through the timeline
+//! (every `--step`), where each SLO and group's numbers are sampled and the generated
+//! burn-rate alerts (the pairs `slotel rules` writes) are judged; at the end time the
+//! status is what `GET /api/v1/slos` would have answered.
 //!
 //! # Layout
 //!
@@ -24,7 +26,7 @@ mod tests;
 mod trace_tests;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,28 +78,46 @@ pub enum Format {
 /// `--step`.
 pub const MAX_SAMPLES: u64 = 100_000;
 
+/// A command-line value that `replay` and `suggest` refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    #[error(transparent)]
+    Duration(#[from] humantime::DurationError),
+    #[error("the step must be at least 1s")]
+    StepTooShort,
+    #[error("{0}: not a time after 1970 and before 2540")]
+    TimeOutOfRange(String),
+    #[error("{text}: expected RFC 3339 or Unix seconds: {source}")]
+    Time { text: String, source: jiff::Error },
+    #[error("{0}: before 1970")]
+    BeforeEpoch(String),
+    #[error("{0}: the window must be whole days, 1d to 366d")]
+    Window(String),
+}
+
 /// `--step`: a duration of at least a second.
-pub fn parse_step(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+pub fn parse_step(s: &str) -> Result<Duration, ArgError> {
+    let d = humantime::parse_duration(s)?;
     if d < Duration::from_secs(1) {
-        return Err("the step must be at least 1s".into());
+        return Err(ArgError::StepTooShort);
     }
     Ok(d)
 }
 
 /// RFC 3339 (`2026-12-04T10:00:00Z`) or Unix seconds (`1796383200`, `1796383200.5`) →
 /// Unix nanoseconds.
-pub fn parse_time(s: &str) -> Result<u64, String> {
+pub fn parse_time(s: &str) -> Result<u64, ArgError> {
     if let Ok(secs) = s.parse::<f64>() {
         if !(0.0..=1.8e10).contains(&secs) {
-            return Err(format!("{s}: not a time after 1970 and before 2540"));
+            return Err(ArgError::TimeOutOfRange(s.to_string()));
         }
         return Ok((secs * 1e9).round() as u64);
     }
-    let t: jiff::Timestamp = s
-        .parse()
-        .map_err(|e| format!("{s}: expected RFC 3339 or Unix seconds: {e}"))?;
-    u64::try_from(t.as_nanosecond()).map_err(|_| format!("{s}: before 1970"))
+    let t: jiff::Timestamp = s.parse().map_err(|source| ArgError::Time {
+        text: s.to_string(),
+        source,
+    })?;
+    u64::try_from(t.as_nanosecond()).map_err(|_| ArgError::BeforeEpoch(s.to_string()))
 }
 
 /// Unix nanoseconds as RFC 3339 (UTC).
@@ -119,6 +139,12 @@ pub enum ReplayError {
     },
     #[error("{0}")]
     Columns(String),
+    /// [`Options::prepare`] refused a batch of the file.
+    #[error("{}: {source}", path.display())]
+    Prepare {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{0}")]
     Range(String),
 }
@@ -312,6 +338,46 @@ impl Run {
     }
 }
 
+/// The widest spread of receipt times recorded in one engine call (ns).
+const MAX_SEGMENT_SPREAD: u64 = 60_000_000_000;
+
+/// Consecutive requests of a message not recorded yet: rows `offset .. offset + len`.
+#[derive(Default)]
+struct Segment {
+    offset: usize,
+    len: usize,
+    first_received: Option<u64>,
+    last_received: u64,
+}
+
+impl Segment {
+    fn add(&mut self, offset: usize, len: usize, received: u64) {
+        if self.first_received.is_none() {
+            self.offset = offset;
+            self.first_received = Some(received);
+        }
+        debug_assert_eq!(self.offset + self.len, offset);
+        self.len += len;
+        self.last_received = received;
+    }
+
+    /// Records the segment's rows, each at its receipt time, and starts a new segment.
+    fn flush(&mut self, run: Option<&mut Run>, message: &CapturedBatch) {
+        let segment = std::mem::take(self);
+        let (Some(run), Some(_)) = (run, segment.first_received) else {
+            return;
+        };
+        run.clock.set(segment.last_received);
+        let received = &message.rows_received[segment.offset..segment.offset + segment.len];
+        if segment.offset == 0 && segment.len == message.facts.len() {
+            run.engine.record_facts_received(&message.facts, received);
+        } else {
+            let facts = message.facts.slice(segment.offset, segment.len);
+            run.engine.record_facts_received(&facts, received);
+        }
+    }
+}
+
 fn alert(key: &EntryKey, p: &Pair, start: u64, end: Option<u64>) -> Alert {
     Alert {
         entry: key.clone(),
@@ -329,8 +395,14 @@ fn alert(key: &EntryKey, p: &Pair, start: u64, end: Option<u64>) -> Alert {
 pub struct Options<'a> {
     /// Keep the timeline (else [`Report::timeline`] is empty).
     pub timeline: bool,
-    /// Applied to every batch read before the engine sees it (e.g. to derive columns).
-    pub prepare: Option<&'a dyn Fn(CapturedBatch) -> Result<CapturedBatch, String>>,
+    /// Applied to every batch read (a message of several requests) before the engine sees
+    /// it (e.g. to derive columns).
+    #[allow(clippy::type_complexity)]
+    pub prepare: Option<
+        &'a dyn Fn(
+            CapturedBatch,
+        ) -> Result<CapturedBatch, Box<dyn std::error::Error + Send + Sync>>,
+    >,
 }
 
 impl Default for Options<'_> {
@@ -406,142 +478,126 @@ pub fn replay_with(
             metric_slos.join(", ")
         ));
     }
-    let mut run: Option<Run> = None;
-    let mut set = Some(set);
-    let (mut batches, mut spans, mut log_records) = (0u64, 0u64, 0u64);
-    let mut first: Option<u64> = None;
-    let mut last: Option<u64> = None;
-    let mut next_sample: Option<u64> = None;
-    let limit = |from: u64, to: u64| -> Result<(), ReplayError> {
-        if to.saturating_sub(from) / step > MAX_SAMPLES {
-            return Err(ReplayError::Range(format!(
-                "{} steps of {} from {} to {}: more than {MAX_SAMPLES}; use a larger --step",
-                to.saturating_sub(from) / step,
-                humantime::format_duration(args.step),
-                rfc3339(from),
-                rfc3339(to)
-            )));
-        }
-        Ok(())
-    };
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if to < from {
             return Err(ReplayError::Range("--to is before --from".into()));
         }
-        limit(from, to)?;
+        limit(args, step, from, to)?;
     }
-    let mut streams = [
-        Stream::new(files.iter().filter(|f| !is_log_file(f)).collect()),
-        Stream::new(files.iter().filter(|f| is_log_file(f)).collect()),
-    ];
-    let mut opened = 0usize;
-    loop {
-        for stream in &mut streams {
-            stream.fill(&mut warnings, &mut |n| {
-                opened += n;
-                progress(opened.min(files.len()), files.len())
-            });
-        }
-        // The earlier of the two kinds' next batches (spans first on a tie).
-        let pick = match (streams[0].received(), streams[1].received()) {
-            (None, None) => break,
-            (Some(_), None) => 0,
-            (None, Some(_)) => 1,
-            (Some(a), Some(b)) => usize::from(b < a),
+    let mut logs = LogStream::new(files.iter().filter(|f| is_log_file(f)).collect());
+    let mut feed = Feed {
+        args,
+        step,
+        timeline: options.timeline,
+        run: None,
+        set: Some(set),
+        pairs,
+        grouped,
+        first: None,
+        last: None,
+        next_sample: None,
+        batches: 0,
+        spans: 0,
+        log_records: 0,
+    };
+    let span_files = files.iter().filter(|f| !is_log_file(f));
+    for (i, file) in span_files.enumerate() {
+        progress((i + logs.opened).min(files.len()), files.len());
+        let reader = match Reader::open_for(&file.path, Some(&needed)) {
+            Ok(r) => r,
+            Err(e) => {
+                warnings.push(format!("{e}; the file is skipped"));
+                continue;
+            }
         };
-        let Some((next, path)) = streams[pick].take() else {
-            break;
-        };
-        let received = next.received();
-        if args.from.is_some_and(|f| received < f) || args.to.is_some_and(|t| received > t) {
-            continue;
-        }
-        let next = match next {
-            Next::Spans(batch) => {
-                let batch = match options.prepare {
-                    Some(prepare) => prepare(*batch)
-                        .map_err(|e| ReplayError::Columns(format!("{}: {e}", path.display())))?,
-                    None => *batch,
-                };
-                if let Err(attr) = batch.columns.covers(&needed) {
-                    return Err(ReplayError::Columns(format!(
-                        "{}: the capture has no column {attr} as the SLOs read it; add it to \
-                         slo.capture.columns (captures only hold the columns they were told to)",
-                        path.display()
-                    )));
+        let mut reader = reader;
+        while let Some(message) = reader.next_message() {
+            if !message.requests().any(|(_, _, r)| feed.in_range(r)) {
+                continue;
+            }
+            let message = match options.prepare {
+                Some(prepare) => prepare(message).map_err(|source| ReplayError::Prepare {
+                    path: file.path.clone(),
+                    source,
+                })?,
+                None => message,
+            };
+            if let Err(attr) = message.columns.covers(&needed) {
+                return Err(ReplayError::Columns(format!(
+                    "{}: the capture has no column {attr} as the SLOs read it; add it to \
+                     slo.capture.columns (captures only hold the columns they were told to)",
+                    file.path.display()
+                )));
+            }
+            if needed.trace_ids() && !message.columns.trace_ids() {
+                return Err(ReplayError::Columns(format!(
+                    "{}: the capture has no trace_id column, which trace-aware journeys \
+                     (`mode: trace`) read; a capture holds it when taken while such a journey \
+                     was loaded",
+                    file.path.display()
+                )));
+            }
+            // The message's requests in order, each as live: the log batches received
+            // before it and the timeline's samples due before it, then its spans at its
+            // receipt time. Consecutive requests with neither between them are recorded in
+            // one call (each row at its own receipt time), which changes nothing but the
+            // cost.
+            let mut segment = Segment::default();
+            for (offset, len, received) in message.requests() {
+                // Log batches first when received earlier (spans first on a tie).
+                while logs.received(&mut warnings).is_some_and(|r| r < received) {
+                    segment.flush(feed.run.as_mut(), &message);
+                    if let Some((batch, path)) = logs.take() {
+                        feed.record_logs(batch, path, &log_fields)?;
+                    }
                 }
-                if needed.trace_ids() && !batch.columns.trace_ids() {
-                    return Err(ReplayError::Columns(format!(
-                        "{}: the capture has no trace_id column, which trace-aware journeys \
-                         (`mode: trace`) read; a capture holds it when taken while such a \
-                         journey was loaded",
-                        path.display()
-                    )));
+                if !feed.in_range(received) {
+                    segment.flush(feed.run.as_mut(), &message);
+                    continue;
                 }
-                Next::Spans(Box::new(batch))
-            }
-            Next::Logs(batch) => {
-                if let Some(field) = log_fields.iter().find(|f| batch.facts.columns(f).is_none()) {
-                    return Err(ReplayError::Columns(format!(
-                        "{}: the capture has no column {field}, which a log SLO reads; add it \
-                         to slo.capture.columns (a capture holds the fields the log SLOs \
-                         loaded at the time read, and those columns)",
-                        path.display()
-                    )));
+                // A sample at a request's receipt time sees the request, as the live API
+                // would.
+                if feed.start(received, message.lateness, message.future)? {
+                    segment.flush(feed.run.as_mut(), &message);
+                    feed.sample_before(received);
                 }
-                Next::Logs(batch)
+                // Trace-aware journeys close traces at each request's receipt time: one
+                // request a call for them. Otherwise a call's receipt times stay within
+                // MAX_SEGMENT_SPREAD (a recurring adjustment's ranges are read once a call).
+                if needed.trace_ids()
+                    || segment
+                        .first_received
+                        .is_some_and(|f| received.abs_diff(f) > MAX_SEGMENT_SPREAD)
+                {
+                    segment.flush(feed.run.as_mut(), &message);
+                }
+                segment.add(offset, len, received);
+                feed.batches += 1;
+                feed.spans += len as u64;
+                feed.seen(received);
             }
-        };
-        let (lateness, future) = next.settings();
-        let run = match &mut run {
-            Some(r) => r,
-            None => {
-                let clock = Arc::new(ManualClock::new(received));
-                let defaults = EngineConfig::default();
-                let cfg = EngineConfig {
-                    allowed_lateness: lateness
-                        .map_or(defaults.allowed_lateness, Duration::from_nanos),
-                    max_future: future.map_or(defaults.max_future, Duration::from_nanos),
-                    ..defaults
-                };
-                let engine = Engine::new(cfg, clock.clone(), set.take().unwrap_or_default());
-                run.insert(Run {
-                    engine,
-                    clock,
-                    pairs: std::mem::take(&mut pairs),
-                    grouped: std::mem::take(&mut grouped),
-                    timelines: BTreeMap::new(),
-                    firing: BTreeMap::new(),
-                    alerts: Vec::new(),
-                    samples: 0,
-                    keep_timeline: options.timeline,
-                })
-            }
-        };
-        let start = *first.get_or_insert(args.from.unwrap_or(received));
-        let next_at = next_sample.get_or_insert(start.div_ceil(step) * step);
-        if args.to.is_none() {
-            limit(start, received)?;
+            segment.flush(feed.run.as_mut(), &message);
         }
-        // A sample at a batch's receipt time sees the batch, as the live API would.
-        while *next_at < received {
-            run.sample(*next_at);
-            *next_at += step;
+        if let Some(w) = reader.warning() {
+            warnings.push(w.to_string());
         }
-        run.clock.set(received);
-        match &next {
-            Next::Spans(batch) => {
-                run.engine.record_facts(&batch.facts);
-                spans += batch.facts.len() as u64;
-            }
-            Next::Logs(batch) => {
-                run.engine.record_log_facts(&batch.facts);
-                log_records += batch.facts.len() as u64;
-            }
-        }
-        batches += 1;
-        last = Some(last.map_or(received, |l: u64| l.max(received)));
     }
+    // The log batches received after the last span.
+    while logs.received(&mut warnings).is_some() {
+        if let Some((batch, path)) = logs.take() {
+            feed.record_logs(batch, path, &log_fields)?;
+        }
+    }
+    let Feed {
+        run,
+        first,
+        last,
+        mut next_sample,
+        batches,
+        spans,
+        log_records,
+        ..
+    } = feed;
     progress(files.len(), files.len());
     let Some(mut run) = run else {
         return Err(ReplayError::Range(format!(
@@ -657,29 +713,6 @@ pub fn replay_with(
     })
 }
 
-/// A batch read back: span facts or log facts.
-enum Next {
-    Spans(Box<CapturedBatch>),
-    Logs(CapturedLogs),
-}
-
-impl Next {
-    fn received(&self) -> u64 {
-        match self {
-            Next::Spans(b) => b.received,
-            Next::Logs(b) => b.received,
-        }
-    }
-
-    /// The engine's `allowed_lateness` and `max_future` the file recorded.
-    fn settings(&self) -> (Option<u64>, Option<u64>) {
-        match self {
-            Next::Spans(b) => (b.lateness, b.future),
-            Next::Logs(b) => (b.lateness, b.future),
-        }
-    }
-}
-
 /// Whether a capture file holds log facts, by its name (`logs-…`).
 fn is_log_file(file: &CaptureFile) -> bool {
     file.path
@@ -687,56 +720,178 @@ fn is_log_file(file: &CaptureFile) -> bool {
         .is_some_and(|n| n.to_string_lossy().starts_with("logs-"))
 }
 
-/// The batches of one kind's files, in order, one read ahead.
-struct Stream<'f> {
-    files: std::collections::VecDeque<&'f CaptureFile>,
-    reader: Option<(Reader, &'f CaptureFile)>,
-    peeked: Option<(Next, &'f std::path::Path)>,
+/// Refuses a replay from `from` to `to` of more than [`MAX_SAMPLES`] steps.
+fn limit(args: &ReplayArgs, step: u64, from: u64, to: u64) -> Result<(), ReplayError> {
+    if to.saturating_sub(from) / step > MAX_SAMPLES {
+        return Err(ReplayError::Range(format!(
+            "{} steps of {} from {} to {}: more than {MAX_SAMPLES}; use a larger --step",
+            to.saturating_sub(from) / step,
+            humantime::format_duration(args.step),
+            rfc3339(from),
+            rfc3339(to)
+        )));
+    }
+    Ok(())
 }
 
-impl<'f> Stream<'f> {
+/// What a replay has fed the engine so far, and the engine once the first batch in range
+/// starts it.
+struct Feed<'a> {
+    args: &'a ReplayArgs,
+    step: u64,
+    timeline: bool,
+    run: Option<Run>,
+    /// The SLOs and their alerts until the run starts.
+    set: Option<SloSet>,
+    pairs: BTreeMap<(String, String), Vec<Pair>>,
+    grouped: BTreeMap<(String, String), bool>,
+    first: Option<u64>,
+    last: Option<u64>,
+    next_sample: Option<u64>,
+    batches: u64,
+    spans: u64,
+    log_records: u64,
+}
+
+impl Feed<'_> {
+    fn in_range(&self, received: u64) -> bool {
+        !(self.args.from.is_some_and(|f| received < f)
+            || self.args.to.is_some_and(|t| received > t))
+    }
+
+    /// Starts the run at the first batch in range (the engine set as the file says the
+    /// live one was), and checks the period; whether timeline samples are due before
+    /// `received`.
+    fn start(
+        &mut self,
+        received: u64,
+        lateness: Option<u64>,
+        future: Option<u64>,
+    ) -> Result<bool, ReplayError> {
+        if self.run.is_none() {
+            let clock = Arc::new(ManualClock::new(received));
+            let defaults = EngineConfig::default();
+            let cfg = EngineConfig {
+                allowed_lateness: lateness.map_or(defaults.allowed_lateness, Duration::from_nanos),
+                max_future: future.map_or(defaults.max_future, Duration::from_nanos),
+                ..defaults
+            };
+            let engine = Engine::new(cfg, clock.clone(), self.set.take().unwrap_or_default());
+            self.run = Some(Run {
+                engine,
+                clock,
+                pairs: std::mem::take(&mut self.pairs),
+                grouped: std::mem::take(&mut self.grouped),
+                timelines: BTreeMap::new(),
+                firing: BTreeMap::new(),
+                alerts: Vec::new(),
+                samples: 0,
+                keep_timeline: self.timeline,
+            });
+        }
+        let start = *self.first.get_or_insert(self.args.from.unwrap_or(received));
+        let next = *self
+            .next_sample
+            .get_or_insert(start.div_ceil(self.step) * self.step);
+        if self.args.to.is_none() {
+            limit(self.args, self.step, start, received)?;
+        }
+        Ok(next < received)
+    }
+
+    /// Takes the timeline's samples due before `received`.
+    fn sample_before(&mut self, received: u64) {
+        let (Some(run), Some(next)) = (self.run.as_mut(), self.next_sample.as_mut()) else {
+            return;
+        };
+        while *next < received {
+            run.sample(*next);
+            *next += self.step;
+        }
+    }
+
+    /// Notes a batch recorded at `received`.
+    fn seen(&mut self, received: u64) {
+        self.last = Some(self.last.map_or(received, |l| l.max(received)));
+    }
+
+    /// Records one request's log facts at its receipt time, after the timeline's samples
+    /// due before it; outside the range, nothing.
+    fn record_logs(
+        &mut self,
+        batch: CapturedLogs,
+        path: &Path,
+        log_fields: &std::collections::BTreeSet<crate::slo::ottl::AttrRef>,
+    ) -> Result<(), ReplayError> {
+        if let Some(field) = log_fields.iter().find(|f| batch.facts.columns(f).is_none()) {
+            return Err(ReplayError::Columns(format!(
+                "{}: the capture has no column {field}, which a log SLO reads; add it to \
+                 slo.capture.columns (a capture holds the fields the log SLOs loaded at the \
+                 time read, and those columns)",
+                path.display()
+            )));
+        }
+        let received = batch.received;
+        if !self.in_range(received) {
+            return Ok(());
+        }
+        self.start(received, batch.lateness, batch.future)?;
+        self.sample_before(received);
+        if let Some(run) = &self.run {
+            run.clock.set(received);
+            run.engine.record_log_facts(&batch.facts);
+        }
+        self.log_records += batch.facts.len() as u64;
+        self.batches += 1;
+        self.seen(received);
+        Ok(())
+    }
+}
+
+/// The log facts' files, read in order one request ahead.
+struct LogStream<'f> {
+    files: std::collections::VecDeque<&'f CaptureFile>,
+    reader: Option<(Reader, &'f CaptureFile)>,
+    peeked: Option<(CapturedLogs, &'f Path)>,
+    /// Files opened so far.
+    opened: usize,
+}
+
+impl<'f> LogStream<'f> {
     fn new(files: Vec<&'f CaptureFile>) -> Self {
         Self {
             files: files.into(),
             reader: None,
             peeked: None,
+            opened: 0,
         }
     }
 
-    /// Reads ahead one batch, opening the next files as needed; `opened` hears of each
-    /// file opened.
-    fn fill(&mut self, warnings: &mut Vec<String>, opened: &mut impl FnMut(usize)) {
+    /// The receipt time of the next request, read ahead (opening the next files as
+    /// needed); `None` after the last.
+    fn received(&mut self, warnings: &mut Vec<String>) -> Option<u64> {
         while self.peeked.is_none() {
             if let Some((reader, file)) = &mut self.reader {
-                let next = match reader.is_logs() {
-                    true => reader.next_logs().map(Next::Logs),
-                    false => reader.next().map(|b| Next::Spans(Box::new(b))),
-                };
-                if let Some(next) = next {
+                if let Some(next) = reader.next_logs() {
                     self.peeked = Some((next, file.path.as_path()));
-                    return;
+                    break;
                 }
                 if let Some(w) = reader.warning() {
                     warnings.push(w.to_string());
                 }
                 self.reader = None;
             }
-            let Some(file) = self.files.pop_front() else {
-                return;
-            };
-            opened(1);
+            let file = self.files.pop_front()?;
+            self.opened += 1;
             match Reader::open(&file.path) {
                 Ok(r) => self.reader = Some((r, file)),
                 Err(e) => warnings.push(format!("{e}; the file is skipped")),
             }
         }
+        self.peeked.as_ref().map(|(b, _)| b.received)
     }
 
-    fn received(&self) -> Option<u64> {
-        self.peeked.as_ref().map(|(n, _)| n.received())
-    }
-
-    fn take(&mut self) -> Option<(Next, &'f std::path::Path)> {
+    fn take(&mut self) -> Option<(CapturedLogs, &'f Path)> {
         self.peeked.take()
     }
 }

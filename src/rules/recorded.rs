@@ -36,9 +36,10 @@ pub struct Latency {
     pub quantiles: Vec<(String, f64)>,
 }
 
-/// The recordings of `slo`, or why `slotel rules` writes none for it.
-pub fn of(slo: &Slo) -> Result<Recorded, String> {
-    let p = Plan::new(slo, plan::DEFAULT_INTERVAL).map_err(|e| e.message)?;
+/// The recordings of `slo`, or why `slotel rules` writes none for it (at the SLO's place
+/// in its file).
+pub fn of(slo: &Slo) -> Result<Recorded, crate::config::ConfigError> {
+    let p = Plan::new(slo, plan::DEFAULT_INTERVAL)?;
     let mut ratios: Vec<(String, String)> = p
         .windows
         .iter()

@@ -20,7 +20,9 @@ use http::{HeaderName, HeaderValue};
 
 use super::Options;
 use crate::config::RulesSyncConfig;
+use crate::export::BuildError;
 use crate::export::client::HttpClient;
+use crate::export::retry::Outcome;
 use crate::slo::engine::Engine;
 use crate::slo::spec::Slo;
 
@@ -59,16 +61,45 @@ fn segment(s: &str) -> String {
     out
 }
 
+/// Why the ruler could not be synced: its settings, or one request to it.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Client(#[from] BuildError),
+    #[error("rules_sync endpoint {endpoint:?}: {source}")]
+    Endpoint {
+        endpoint: String,
+        source: http::uri::InvalidUri,
+    },
+    #[error("{url}: {source}")]
+    Url {
+        url: String,
+        source: http::uri::InvalidUri,
+    },
+    /// No answer (connection, timeout), as the delivery classification has it.
+    #[error("{0:?}")]
+    Unanswered(Outcome),
+    /// The ruler answered with a status other than 2xx: the first bytes of its answer.
+    #[error("HTTP {status}: {start}")]
+    Refused {
+        status: http::StatusCode,
+        start: String,
+    },
+}
+
 impl RulesSync {
-    pub fn new(cfg: &RulesSyncConfig) -> Result<Self, String> {
-        let client = HttpClient::new(&cfg.client).map_err(|e| e.to_string())?;
+    pub fn new(cfg: &RulesSyncConfig) -> Result<Self, SyncError> {
+        let client = HttpClient::new(&cfg.client)?;
         let base = format!(
             "{}/prometheus/config/v1/rules/{}",
             cfg.client.endpoint.trim_end_matches('/'),
             segment(&cfg.namespace)
         );
         base.parse::<http::Uri>()
-            .map_err(|e| format!("rules_sync endpoint {:?}: {e}", cfg.client.endpoint))?;
+            .map_err(|source| SyncError::Endpoint {
+                endpoint: cfg.client.endpoint.clone(),
+                source,
+            })?;
         Ok(Self {
             client,
             base,
@@ -159,19 +190,25 @@ impl RulesSync {
         url: &str,
         headers: &[(HeaderName, HeaderValue)],
         body: &str,
-    ) -> Result<(), String> {
-        let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    ) -> Result<(), SyncError> {
+        let uri: http::Uri = url.parse().map_err(|source| SyncError::Url {
+            url: url.to_string(),
+            source,
+        })?;
         let delete = method == http::Method::DELETE;
         let resp = self
             .client
             .send(method, &uri, None, headers, Bytes::from(body.to_string()))
             .await
-            .map_err(|o| format!("{o:?}"))?;
+            .map_err(SyncError::Unanswered)?;
         if resp.status.is_success() || (delete && resp.status == http::StatusCode::NOT_FOUND) {
             Ok(())
         } else {
             let start = String::from_utf8_lossy(&resp.raw[..resp.raw.len().min(256)]).into_owned();
-            Err(format!("HTTP {}: {start}", resp.status))
+            Err(SyncError::Refused {
+                status: resp.status,
+                start,
+            })
         }
     }
 }

@@ -239,12 +239,8 @@ mod tests {
                 "{}",
                 d.yaml
             );
-            assert_eq!(
-                format!("{:?}", b.sli),
-                format!("{:?}", slo.sli),
-                "{}",
-                d.yaml
-            );
+            assert!(b.sli == slo.sli, "{}", d.yaml);
+            assert!(b.same_definition(slo), "{}", d.yaml);
             assert_eq!(
                 (&b.group_by, &b.percentiles, b.min_events, &b.runbook_url),
                 (

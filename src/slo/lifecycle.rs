@@ -85,26 +85,26 @@ impl SloRuntime {
             wal_from = restored.wal_position;
         }
         let rules_sync = match &cfg.rules_sync {
-            Some(r) => Some(crate::rules::sync::RulesSync::new(r).map_err(|message| {
+            Some(r) => Some(crate::rules::sync::RulesSync::new(r).map_err(|e| {
                 ConfigErrors(vec![crate::config::ConfigError {
                     file: String::new(),
                     path: "slo.rules_sync".to_string(),
                     line: 0,
                     column: 0,
-                    message,
+                    message: e.to_string(),
                 }])
             })?),
             None => None,
         };
         let status_source = match &cfg.status_source {
             Some(s) => Some(Arc::new(super::merged::StatusSource::new(s).map_err(
-                |message| {
+                |e| {
                     ConfigErrors(vec![crate::config::ConfigError {
                         file: String::new(),
                         path: "slo.status_source.prometheus".to_string(),
                         line: 0,
                         column: 0,
-                        message,
+                        message: e.to_string(),
                     }])
                 },
             )?)),

@@ -197,16 +197,30 @@ pub(super) fn format_nanos(n: u64) -> String {
     format!("{n}ns")
 }
 
+/// Why a batch could not get its `service.name` column.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ServiceColumnError {
+    #[error(transparent)]
+    Condition(#[from] crate::slo::ottl::ConditionError),
+    #[error("no service column")]
+    NoService,
+    #[error(transparent)]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error(transparent)]
+    Facts(#[from] crate::slo::facts::FactsError),
+}
+
 /// The batch with a `resource.attributes["service.name"].str` column made from its
 /// `service` column, unless it holds one already.
-pub(super) fn with_service_column(batch: CapturedBatch) -> Result<CapturedBatch, String> {
+pub(super) fn with_service_column(
+    batch: CapturedBatch,
+) -> Result<CapturedBatch, ServiceColumnError> {
     let attr = AttrRef::Resource("service.name".to_string());
     let mut needed = crate::slo::facts::FactsSchema::default();
     let cond = Condition::parse(
         "resource.attributes[\"service.name\"] == \"\"",
         ConditionTarget::Span,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     needed.add_condition(&cond);
     if batch.columns.covers(&needed).is_ok() {
         return Ok(batch);
@@ -214,7 +228,7 @@ pub(super) fn with_service_column(batch: CapturedBatch) -> Result<CapturedBatch,
     let facts = &batch.facts.batch;
     let service = facts
         .column_by_name("service")
-        .ok_or_else(|| "no service column".to_string())?
+        .ok_or(ServiceColumnError::NoService)?
         .clone();
     let mut fields: Vec<Arc<Field>> = facts.schema().fields().iter().cloned().collect();
     fields.push(Arc::new(Field::new(
@@ -225,7 +239,7 @@ pub(super) fn with_service_column(batch: CapturedBatch) -> Result<CapturedBatch,
     let mut columns = facts.columns().to_vec();
     columns.push(service);
     let schema = Schema::new_with_metadata(fields, facts.schema().metadata().clone());
-    let rebuilt = RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| e.to_string())?;
+    let rebuilt = RecordBatch::try_new(Arc::new(schema), columns)?;
     let (facts, columns) = SpanFacts::from_batch(rebuilt)?;
     debug_assert!(columns.attributes().any(|a| *a == attr));
     Ok(CapturedBatch {

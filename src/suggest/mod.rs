@@ -92,11 +92,11 @@ pub enum Format {
     Json,
 }
 
-fn parse_window(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+fn parse_window(s: &str) -> Result<Duration, crate::replay::ArgError> {
+    let d = humantime::parse_duration(s)?;
     let days = d.as_secs() / 86_400;
     if !d.as_secs().is_multiple_of(86_400) || d.subsec_nanos() != 0 || !(1..=366).contains(&days) {
-        return Err(format!("{s}: the window must be whole days, 1d to 366d"));
+        return Err(crate::replay::ArgError::Window(s.to_string()));
     }
     Ok(d)
 }
@@ -270,7 +270,10 @@ pub fn suggest(args: &SuggestArgs) -> Result<Suggestions, ReplayError> {
         )));
     }
     let template = candidates::Template::new(args.window, args.route.as_deref())?;
-    let prepare = candidates::with_service_column;
+    let prepare = |batch| {
+        candidates::with_service_column(batch)
+            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+    };
     let options = Options {
         timeline: false,
         prepare: Some(&prepare),

@@ -461,17 +461,28 @@ impl Metrics {
 
     /// The Prometheus protobuf exposition of every metric: length-delimited
     /// `io.prometheus.client.MetricFamily` messages, histograms with their native buckets.
-    pub fn encode_protobuf(&self) -> Result<Vec<u8>, String> {
+    pub fn encode_protobuf(
+        &self,
+    ) -> Result<Vec<u8>, prometheus_client::encoding::prometheus_protobuf::EncodeError> {
         prometheus_client::encoding::prometheus_protobuf::encode_to_vec(&self.registry)
-            .map_err(|e| e.to_string())
     }
 }
 
-/// Installs the global tracing subscriber for slotel's own logs. Returns an error message
-/// when the level directive does not parse (config validation already checked it).
-pub fn init_logs(cfg: &LogsConfig) -> Result<(), String> {
+/// Why slotel's own logs could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LogInitError {
+    /// The level directive does not parse (config validation already checked it).
+    #[error("invalid log level: {0}")]
+    Level(#[from] tracing_subscriber::filter::ParseError),
+    /// A global subscriber is installed already.
+    #[error("cannot install the log subscriber: {0}")]
+    Install(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Installs the global tracing subscriber for slotel's own logs.
+pub fn init_logs(cfg: &LogsConfig) -> Result<(), LogInitError> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(&cfg.level).map_err(|e| format!("invalid log level: {e}"))?;
+    let filter = EnvFilter::try_new(&cfg.level)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -480,5 +491,5 @@ pub fn init_logs(cfg: &LogsConfig) -> Result<(), String> {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
-    result.map_err(|e| format!("cannot install the log subscriber: {e}"))
+    result.map_err(LogInitError::Install)
 }

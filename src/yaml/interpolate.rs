@@ -43,8 +43,26 @@ impl Lookup for SystemLookup {
     }
 }
 
-/// Expands every `${…}` in `text`; the error is a message for a `ConfigError`.
-pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, String> {
+/// Why a `${…}` could not be expanded. The message names the variable or path, never a
+/// value; the caller places it (file, line, field).
+#[derive(Debug, thiserror::Error)]
+pub enum InterpolateError {
+    #[error("unterminated `${{` (write `$${{` for a literal `${{`)")]
+    Unterminated,
+    #[error("unknown source {scheme:?} in `${{…}}`, expected `env:` or `file:`")]
+    UnknownSource { scheme: String },
+    #[error("invalid environment variable name {name:?}")]
+    VarName { name: String },
+    #[error("environment variable {name:?} is not set")]
+    Unset { name: String },
+    #[error("empty path in `${{file:}}`")]
+    EmptyPath,
+    #[error("cannot read file {path:?}: {}", lowercase_first(&.source.to_string()))]
+    File { path: String, source: io::Error },
+}
+
+/// Expands every `${…}` in `text`.
+pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, InterpolateError> {
     if !text.contains("${") {
         return Ok(text.to_string());
     }
@@ -61,7 +79,7 @@ pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, String> 
         }
         out.push_str(before);
         let Some(end) = after.find('}') else {
-            return Err("unterminated `${` (write `$${` for a literal `${`)".to_string());
+            return Err(InterpolateError::Unterminated);
         };
         out.push_str(&resolve(&after[..end], lookup)?);
         rest = &after[end + 1..];
@@ -71,7 +89,7 @@ pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, String> 
 }
 
 /// The value of one `${spec}`.
-fn resolve(spec: &str, lookup: &dyn Lookup) -> Result<String, String> {
+fn resolve(spec: &str, lookup: &dyn Lookup) -> Result<String, InterpolateError> {
     if let Some(var) = spec.strip_prefix("env:") {
         return env(var, lookup);
     }
@@ -80,27 +98,31 @@ fn resolve(spec: &str, lookup: &dyn Lookup) -> Result<String, String> {
     }
     match spec.split_once(':') {
         Some((_, default)) if default.starts_with('-') => env(spec, lookup),
-        Some((scheme, _)) => Err(format!(
-            "unknown source {scheme:?} in `${{…}}`, expected `env:` or `file:`"
-        )),
+        Some((scheme, _)) => Err(InterpolateError::UnknownSource {
+            scheme: scheme.to_string(),
+        }),
         None => env(spec, lookup),
     }
 }
 
 /// `VAR` or `VAR:-default`.
-fn env(spec: &str, lookup: &dyn Lookup) -> Result<String, String> {
+fn env(spec: &str, lookup: &dyn Lookup) -> Result<String, InterpolateError> {
     let (name, default) = match spec.split_once(":-") {
         Some((name, default)) => (name, Some(default)),
         None => (spec, None),
     };
     if !is_var_name(name) {
-        return Err(format!("invalid environment variable name {name:?}"));
+        return Err(InterpolateError::VarName {
+            name: name.to_string(),
+        });
     }
     match (lookup.env(name), default) {
         (Some(value), Some(default)) if value.is_empty() => Ok(default.to_string()),
         (Some(value), _) => Ok(value),
         (None, Some(default)) => Ok(default.to_string()),
-        (None, None) => Err(format!("environment variable {name:?} is not set")),
+        (None, None) => Err(InterpolateError::Unset {
+            name: name.to_string(),
+        }),
     }
 }
 
@@ -112,16 +134,16 @@ fn is_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn file(path: &str, lookup: &dyn Lookup) -> Result<String, String> {
+fn file(path: &str, lookup: &dyn Lookup) -> Result<String, InterpolateError> {
     if path.is_empty() {
-        return Err("empty path in `${file:}`".to_string());
+        return Err(InterpolateError::EmptyPath);
     }
-    let mut text = lookup.read_file(Path::new(path)).map_err(|e| {
-        format!(
-            "cannot read file {path:?}: {}",
-            lowercase_first(&e.to_string())
-        )
-    })?;
+    let mut text = lookup
+        .read_file(Path::new(path))
+        .map_err(|source| InterpolateError::File {
+            path: path.to_string(),
+            source,
+        })?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {

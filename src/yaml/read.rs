@@ -74,8 +74,8 @@ impl Ctx<'_> {
         match &node.value {
             Value::Scalar { text, .. } => match interpolate::expand(text, self.lookup) {
                 Ok(text) => Some(text),
-                Err(msg) => {
-                    self.error(node, path, msg);
+                Err(e) => {
+                    self.error(node, path, e.to_string());
                     None
                 }
             },
@@ -86,15 +86,17 @@ impl Ctx<'_> {
         }
     }
 
-    /// A string run through `parse`, whose error becomes this field's error.
-    pub(crate) fn parsed<T>(
+    /// A string run through `parse`, whose error (its message) becomes this field's error.
+    pub(crate) fn parsed<T, E: std::fmt::Display>(
         &mut self,
         node: &Node,
         path: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
         let text = self.string(node, path)?;
-        parse(&text).map_err(|msg| self.error(node, path, msg)).ok()
+        parse(&text)
+            .map_err(|e| self.error(node, path, e.to_string()))
+            .ok()
     }
 
     pub(crate) fn non_empty(&mut self, node: &Node, path: &str) -> Option<String> {
@@ -322,25 +324,53 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Why a duration, byte size or address was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum ValueError {
+    #[error("must be greater than 0")]
+    Zero,
+    #[error("invalid duration {text:?}: {source}")]
+    Duration {
+        text: String,
+        source: humantime::DurationError,
+    },
+    #[error(
+        "invalid byte size {text:?}, expected e.g. `16MiB`, `512KiB`, `1GB` or a number of bytes"
+    )]
+    ByteSize { text: String },
+    #[error("byte size {text:?} is too large")]
+    ByteSizeTooLarge { text: String },
+    #[error(
+        "invalid address {text:?}, expected ip:port such as `127.0.0.1:4317`, \
+         `0.0.0.0:4317`, `[::1]:4317` or `localhost:4317`"
+    )]
+    Addr { text: String },
+}
+
 /// `5s`, `250ms`, `1h 30m`; zero is refused.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, ValueError> {
     match humantime::parse_duration(text.trim()) {
-        Ok(d) if d.is_zero() => Err("must be greater than 0".to_string()),
+        Ok(d) if d.is_zero() => Err(ValueError::Zero),
         Ok(d) => Ok(d),
-        Err(e) => Err(format!("invalid duration {text:?}: {e}")),
+        Err(source) => Err(ValueError::Duration {
+            text: text.to_string(),
+            source,
+        }),
     }
 }
 
 /// `16MiB`, `512KiB`, `1GB`, `1 MB` or a plain number of bytes; zero is refused.
-pub(crate) fn parse_byte_size(text: &str) -> Result<usize, String> {
+pub(crate) fn parse_byte_size(text: &str) -> Result<usize, ValueError> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let expected = "expected e.g. `16MiB`, `512KiB`, `1GB` or a number of bytes";
+    let invalid = || ValueError::ByteSize {
+        text: text.to_string(),
+    };
     let Ok(number) = digits.parse::<u64>() else {
-        return Err(format!("invalid byte size {text:?}, {expected}"));
+        return Err(invalid());
     };
     let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -352,17 +382,19 @@ pub(crate) fn parse_byte_size(text: &str) -> Result<usize, String> {
         "gib" => 1 << 30,
         "tb" => 1_000_000_000_000,
         "tib" => 1 << 40,
-        _ => return Err(format!("invalid byte size {text:?}, {expected}")),
+        _ => return Err(invalid()),
     };
     match number.checked_mul(multiplier).map(usize::try_from) {
-        Some(Ok(0)) => Err("must be greater than 0".to_string()),
+        Some(Ok(0)) => Err(ValueError::Zero),
         Some(Ok(bytes)) => Ok(bytes),
-        _ => Err(format!("byte size {text:?} is too large")),
+        _ => Err(ValueError::ByteSizeTooLarge {
+            text: text.to_string(),
+        }),
     }
 }
 
 /// `127.0.0.1:4317`, `[::1]:4317`, `0.0.0.0:0`, or `localhost:4317` (→ 127.0.0.1).
-pub(crate) fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_addr(text: &str) -> Result<SocketAddr, ValueError> {
     let text = text.trim();
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
@@ -370,8 +402,7 @@ pub(crate) fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     if let Some(Ok(port)) = text.strip_prefix("localhost:").map(str::parse::<u16>) {
         return Ok(local(port));
     }
-    Err(format!(
-        "invalid address {text:?}, expected ip:port such as `127.0.0.1:4317`, \
-         `0.0.0.0:4317`, `[::1]:4317` or `localhost:4317`"
-    ))
+    Err(ValueError::Addr {
+        text: text.to_string(),
+    })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
-use super::{Adjustment, Doc};
+use super::{AdjustError, Adjustment, Doc};
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
 
 const S: u64 = 1_000_000_000;
@@ -149,11 +149,12 @@ fn clusters_are_validated() {
         ..Doc::default()
     };
     let e = Adjustment::new(doc(vec!["all".into()])).unwrap_err();
-    assert!(e.contains("roll-up"), "{e}");
+    assert_eq!(e, AdjustError::RollUp("all".into()));
+    assert!(e.to_string().contains("roll-up"), "{e}");
     let e = Adjustment::new(doc(vec![String::new()])).unwrap_err();
-    assert!(e.contains("clusters"), "{e}");
+    assert_eq!(e, AdjustError::Required("clusters"));
     let e = Adjustment::new(doc((0..65).map(|i| format!("c{i}")).collect())).unwrap_err();
-    assert!(e.contains("more than 64"), "{e}");
+    assert!(e.to_string().contains("more than 64"), "{e}");
     let a = Adjustment::new(doc(vec!["seoul".into()])).unwrap();
     assert!(a.applies_in("seoul") && !a.applies_in("busan") && !a.applies_in("all"));
     // In a file: a list of names.

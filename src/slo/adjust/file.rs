@@ -119,7 +119,7 @@ pub(crate) fn decode(
         };
         match Adjustment::new(doc) {
             Ok(a) => out.push(a),
-            Err(msg) => ctx.error(item, &path, msg),
+            Err(e) => ctx.error(item, &path, e.to_string()),
         }
     }
     out

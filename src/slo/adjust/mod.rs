@@ -142,22 +142,82 @@ fn timestamp(n: u64) -> Timestamp {
     Timestamp::from_nanosecond(i128::from(n)).unwrap_or(Timestamp::MAX)
 }
 
-/// An RFC 3339 instant (`2026-12-10T22:00:00Z`, or with an offset).
-fn instant(field: &str, s: &str) -> Result<Timestamp, String> {
-    s.trim()
-        .parse::<Timestamp>()
-        .map_err(|_| format!("{field}: {s:?} is not an RFC 3339 instant like 2026-12-10T22:00:00Z"))
+/// Why an adjustment document was refused; each names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdjustError {
+    #[error("{0} is required and must not be empty")]
+    Required(&'static str),
+    #[error("{0} is longer than {MAX_TEXT} bytes")]
+    TooLong(&'static str),
+    #[error("{0} must not hold control characters")]
+    Control(&'static str),
+    #[error("slos lists more than {MAX_SLOS} slos")]
+    TooManySlos,
+    #[error("clusters lists more than {MAX_CLUSTERS} clusters")]
+    TooManyClusters,
+    #[error(
+        "clusters: {0:?} is the roll-up of every cluster, not a cluster; leave clusters out \
+         to adjust every cluster"
+    )]
+    RollUp(String),
+    #[error(
+        "give either start and end (one-off) or rrule, dtstart and duration (recurring), not \
+         both"
+    )]
+    BothSchedules,
+    #[error("give start and end (one-off) or rrule, dtstart and duration (recurring)")]
+    NoSchedule,
+    #[error("time_zone goes with a recurring adjustment (rrule); start and end are instants")]
+    OneOffTimeZone,
+    #[error("a one-off adjustment needs both start and end")]
+    OneOffIncomplete,
+    #[error("{field}: {text:?} is not an RFC 3339 instant like 2026-12-10T22:00:00Z")]
+    Instant { field: &'static str, text: String },
+    #[error("end must be after start")]
+    EndBeforeStart,
+    #[error("a recurring adjustment needs rrule, dtstart and duration")]
+    RecurringIncomplete,
+    #[error("rrule: {0}")]
+    Rule(rrule::RuleError),
+    #[error(
+        "time_zone: unknown time zone {0:?}, expected an IANA name such as `UTC` or \
+         `Europe/Paris`"
+    )]
+    TimeZone(String),
+    #[error("dtstart: give a local date-time (no `Z`) with time_zone")]
+    UtcDtstart,
+    #[error("dtstart: {0:?} is not a local date-time like 2026-01-04T02:00:00")]
+    Dtstart(String),
+    #[error("duration: {0}")]
+    Duration(crate::slo::ottl::DurationError),
+    #[error("an adjusted range is at most 31 days long")]
+    RangeTooLong,
+    #[error("an adjusted range is at least 1s long")]
+    RangeTooShort,
+    /// DTSTART is not an occurrence, or a COUNT is not reached.
+    #[error(transparent)]
+    Recurrence(rrule::RuleError),
 }
 
-fn text(field: &str, s: &str, required: bool) -> Result<(), String> {
+/// An RFC 3339 instant (`2026-12-10T22:00:00Z`, or with an offset).
+fn instant(field: &'static str, s: &str) -> Result<Timestamp, AdjustError> {
+    s.trim()
+        .parse::<Timestamp>()
+        .map_err(|_| AdjustError::Instant {
+            field,
+            text: s.to_string(),
+        })
+}
+
+fn text(field: &'static str, s: &str, required: bool) -> Result<(), AdjustError> {
     if required && s.trim().is_empty() {
-        return Err(format!("{field} is required and must not be empty"));
+        return Err(AdjustError::Required(field));
     }
     if s.len() > MAX_TEXT {
-        return Err(format!("{field} is longer than {MAX_TEXT} bytes"));
+        return Err(AdjustError::TooLong(field));
     }
     if s.chars().any(char::is_control) {
-        return Err(format!("{field} must not hold control characters"));
+        return Err(AdjustError::Control(field));
     }
     Ok(())
 }
@@ -169,59 +229,46 @@ pub fn rfc3339(n: u64) -> String {
 
 impl Adjustment {
     /// Validates `doc`: every rule of the module doc, errors naming the field.
-    pub fn new(doc: Doc) -> Result<Self, String> {
+    pub fn new(doc: Doc) -> Result<Self, AdjustError> {
         text("service", &doc.service, true)?;
         text("reason", &doc.reason, true)?;
         if let Some(a) = &doc.author {
             text("author", a, true)?;
         }
         if doc.slos.len() > MAX_SLOS {
-            return Err(format!("slos lists more than {MAX_SLOS} slos"));
+            return Err(AdjustError::TooManySlos);
         }
         for s in &doc.slos {
             text("slos", s, true)?;
         }
         if doc.clusters.len() > MAX_CLUSTERS {
-            return Err(format!("clusters lists more than {MAX_CLUSTERS} clusters"));
+            return Err(AdjustError::TooManyClusters);
         }
         for c in &doc.clusters {
             text("clusters", c, true)?;
             if c == crate::slo::engine::state::ALL {
-                return Err(format!(
-                    "clusters: {c:?} is the roll-up of every cluster, not a cluster; leave \
-                     clusters out to adjust every cluster"
-                ));
+                return Err(AdjustError::RollUp(c.clone()));
             }
         }
         let once = doc.start.is_some() || doc.end.is_some();
         let recurring = doc.rrule.is_some() || doc.dtstart.is_some() || doc.duration.is_some();
         let schedule = match (once, recurring) {
             (true, true) => {
-                return Err("give either start and end (one-off) or rrule, dtstart and \
-                            duration (recurring), not both"
-                    .into());
+                return Err(AdjustError::BothSchedules);
             }
             (false, false) => {
-                return Err(
-                    "give start and end (one-off) or rrule, dtstart and duration \
-                            (recurring)"
-                        .into(),
-                );
+                return Err(AdjustError::NoSchedule);
             }
             (true, false) => {
                 if doc.time_zone.is_some() {
-                    return Err(
-                        "time_zone goes with a recurring adjustment (rrule); start and \
-                                end are instants"
-                            .into(),
-                    );
+                    return Err(AdjustError::OneOffTimeZone);
                 }
                 let (Some(start), Some(end)) = (&doc.start, &doc.end) else {
-                    return Err("a one-off adjustment needs both start and end".into());
+                    return Err(AdjustError::OneOffIncomplete);
                 };
                 let (start, end) = (instant("start", start)?, instant("end", end)?);
                 if end <= start {
-                    return Err("end must be after start".into());
+                    return Err(AdjustError::EndBeforeStart);
                 }
                 let (start, end) = (nanos(start), nanos(end));
                 check_length(end - start)?;
@@ -231,38 +278,32 @@ impl Adjustment {
                 let (Some(rule), Some(dtstart), Some(duration)) =
                     (&doc.rrule, &doc.dtstart, &doc.duration)
                 else {
-                    return Err("a recurring adjustment needs rrule, dtstart and duration".into());
+                    return Err(AdjustError::RecurringIncomplete);
                 };
-                let rule = rrule::parse(rule).map_err(|e| format!("rrule: {e}"))?;
+                let rule = rrule::parse(rule).map_err(AdjustError::Rule)?;
                 let tz = match &doc.time_zone {
                     None => TimeZone::UTC,
-                    Some(name) => TimeZone::get(name).map_err(|_| {
-                        format!(
-                            "time_zone: unknown time zone {name:?}, expected an IANA name such \
-                             as `UTC` or `Europe/Paris`"
-                        )
-                    })?,
+                    Some(name) => {
+                        TimeZone::get(name).map_err(|_| AdjustError::TimeZone(name.clone()))?
+                    }
                 };
                 let dt = dtstart.trim();
                 let dt = match dt.strip_suffix('Z') {
                     Some(local) if doc.time_zone.is_none() => local,
                     Some(_) => {
-                        return Err(
-                            "dtstart: give a local date-time (no `Z`) with time_zone".into()
-                        );
+                        return Err(AdjustError::UtcDtstart);
                     }
                     None => dt,
                 };
-                let dt: DateTime = dt.parse().map_err(|_| {
-                    format!(
-                        "dtstart: {dtstart:?} is not a local date-time like 2026-01-04T02:00:00"
-                    )
-                })?;
-                let length = crate::slo::ottl::parse_duration(duration)
-                    .map_err(|e| format!("duration: {e}"))?;
+                let dt: DateTime = dt
+                    .parse()
+                    .map_err(|_| AdjustError::Dtstart(dtstart.clone()))?;
+                let length =
+                    crate::slo::ottl::parse_duration(duration).map_err(AdjustError::Duration)?;
                 let length = u64::try_from(length.as_nanos()).unwrap_or(u64::MAX);
                 check_length(length)?;
-                let recurrence = rrule::Recurrence::new(rule, dt, tz)?;
+                let recurrence =
+                    rrule::Recurrence::new(rule, dt, tz).map_err(AdjustError::Recurrence)?;
                 Schedule::Recurring { recurrence, length }
             }
         };
@@ -332,12 +373,12 @@ impl Adjustment {
     }
 }
 
-fn check_length(nanos: u64) -> Result<(), String> {
+fn check_length(nanos: u64) -> Result<(), AdjustError> {
     if nanos > MAX_LENGTH.as_nanos() as u64 {
-        return Err("an adjusted range is at most 31 days long".into());
+        return Err(AdjustError::RangeTooLong);
     }
     if nanos < 1_000_000_000 {
-        return Err("an adjusted range is at least 1s long".into());
+        return Err(AdjustError::RangeTooShort);
     }
     Ok(())
 }

@@ -29,6 +29,22 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
 
+/// Why a rule was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// Not a rule of the supported subset: which part, and why.
+    #[error("{0}")]
+    Syntax(String),
+    /// RFC 5545 leaves the recurrence of a DTSTART that is not an occurrence undefined.
+    #[error(
+        "dtstart {0} is not an occurrence of the rule: give the first occurrence (RFC 5545 \
+         leaves other DTSTARTs undefined)"
+    )]
+    NotAnOccurrence(DateTime),
+    #[error("the rule yields {found} of its COUNT={count} occurrences in {MAX_PERIODS} periods")]
+    CountNotReached { found: usize, count: u32 },
+}
+
 /// The largest `INTERVAL`.
 pub const MAX_INTERVAL: u32 = 1_000;
 /// The largest `COUNT`.
@@ -83,15 +99,15 @@ fn weekday(s: &str) -> Option<Weekday> {
 }
 
 /// A comma-separated list of integers in `lo..=hi`, sorted and deduplicated.
-fn numbers(part: &str, value: &str, lo: i8, hi: i8) -> Result<Vec<i8>, String> {
+fn numbers(part: &str, value: &str, lo: i8, hi: i8) -> Result<Vec<i8>, RuleError> {
     let mut out = Vec::new();
     for v in value.split(',') {
         match v.parse::<i8>() {
             Ok(n) if (lo..=hi).contains(&n) => out.push(n),
             _ => {
-                return Err(format!(
+                return Err(RuleError::Syntax(format!(
                     "{part}: {v:?} is not a whole number in {lo}..={hi}"
-                ));
+                )));
             }
         }
     }
@@ -101,12 +117,12 @@ fn numbers(part: &str, value: &str, lo: i8, hi: i8) -> Result<Vec<i8>, String> {
 }
 
 /// `UNTIL` as a UTC date-time: `YYYYMMDDTHHMMSSZ`.
-fn until(value: &str) -> Result<Timestamp, String> {
+fn until(value: &str) -> Result<Timestamp, RuleError> {
     let err = || {
-        format!(
+        RuleError::Syntax(format!(
             "UNTIL: {value:?} is not a UTC date-time like 19971224T000000Z (a rule with a \
              DTSTART in a time zone takes UNTIL in UTC, RFC 5545 §3.3.10)"
-        )
+        ))
     };
     let digits = value.strip_suffix('Z').ok_or_else(err)?;
     let (date, time) = digits.split_once('T').ok_or_else(err)?;
@@ -132,14 +148,18 @@ fn until(value: &str) -> Result<Timestamp, String> {
 }
 
 /// Parses a rule: `FREQ=WEEKLY;BYDAY=SU;BYHOUR=2` (an optional `RRULE:` prefix allowed).
-pub fn parse(text: &str) -> Result<Rule, String> {
+pub fn parse(text: &str) -> Result<Rule, RuleError> {
     let text = text.trim();
     let text = text.strip_prefix("RRULE:").unwrap_or(text);
     if text.is_empty() {
-        return Err("the rule is empty: give at least FREQ, e.g. FREQ=WEEKLY;BYDAY=SU".into());
+        return Err(RuleError::Syntax(
+            "the rule is empty: give at least FREQ, e.g. FREQ=WEEKLY;BYDAY=SU".into(),
+        ));
     }
     if text.len() > 1_024 {
-        return Err("the rule is longer than 1024 characters".into());
+        return Err(RuleError::Syntax(
+            "the rule is longer than 1024 characters".into(),
+        ));
     }
     let mut freq = None;
     let mut interval = None;
@@ -150,7 +170,7 @@ pub fn parse(text: &str) -> Result<Rule, String> {
     let mut until_at = None;
     for part in text.split(';') {
         let Some((name, value)) = part.split_once('=') else {
-            return Err(format!("{part:?} is not NAME=VALUE"));
+            return Err(RuleError::Syntax(format!("{part:?} is not NAME=VALUE")));
         };
         let name = name.to_ascii_uppercase();
         let value = value.to_ascii_uppercase();
@@ -163,14 +183,14 @@ pub fn parse(text: &str) -> Result<Rule, String> {
             "COUNT" => count.is_some(),
             "UNTIL" => until_at.is_some(),
             _ => {
-                return Err(format!(
+                return Err(RuleError::Syntax(format!(
                     "{name} is not supported: slotel reads FREQ (DAILY, WEEKLY, MONTHLY), \
                      INTERVAL, BYDAY, BYHOUR, BYMINUTE, COUNT and UNTIL"
-                ));
+                )));
             }
         };
         if seen {
-            return Err(format!("{name} is given twice"));
+            return Err(RuleError::Syntax(format!("{name} is given twice")));
         }
         match name.as_str() {
             "FREQ" => {
@@ -179,19 +199,27 @@ pub fn parse(text: &str) -> Result<Rule, String> {
                     "WEEKLY" => Freq::Weekly,
                     "MONTHLY" => Freq::Monthly,
                     _ => {
-                        return Err(format!(
+                        return Err(RuleError::Syntax(format!(
                             "FREQ={value} is not supported: use DAILY, WEEKLY or MONTHLY"
-                        ));
+                        )));
                     }
                 });
             }
             "INTERVAL" => match value.parse::<u32>() {
                 Ok(n) if (1..=MAX_INTERVAL).contains(&n) => interval = Some(n),
-                _ => return Err(format!("INTERVAL: {value:?} is not in 1..={MAX_INTERVAL}")),
+                _ => {
+                    return Err(RuleError::Syntax(format!(
+                        "INTERVAL: {value:?} is not in 1..={MAX_INTERVAL}"
+                    )));
+                }
             },
             "COUNT" => match value.parse::<u32>() {
                 Ok(n) if (1..=MAX_COUNT).contains(&n) => count = Some(n),
-                _ => return Err(format!("COUNT: {value:?} is not in 1..={MAX_COUNT}")),
+                _ => {
+                    return Err(RuleError::Syntax(format!(
+                        "COUNT: {value:?} is not in 1..={MAX_COUNT}"
+                    )));
+                }
             },
             "UNTIL" => until_at = Some(until(&value)?),
             "BYHOUR" => by_hour = Some(numbers("BYHOUR", &value, 0, 23)?),
@@ -202,18 +230,18 @@ pub fn parse(text: &str) -> Result<Rule, String> {
                     let at = v.len().saturating_sub(2);
                     let (nth, day) = v.split_at_checked(at).unwrap_or(("", v));
                     let Some(day) = weekday(day) else {
-                        return Err(format!(
+                        return Err(RuleError::Syntax(format!(
                             "BYDAY: {v:?} is not a weekday (MO … SU, e.g. 1FR or -1SU)"
-                        ));
+                        )));
                     };
                     let nth = match nth {
                         "" => None,
                         n => match n.strip_prefix('+').unwrap_or(n).parse::<i8>() {
                             Ok(k) if k != 0 && (-5..=5).contains(&k) => Some(k),
                             _ => {
-                                return Err(format!(
+                                return Err(RuleError::Syntax(format!(
                                     "BYDAY: {v:?}: the ordinal must be 1..5 or -5..-1"
-                                ));
+                                )));
                             }
                         },
                     };
@@ -227,14 +255,22 @@ pub fn parse(text: &str) -> Result<Rule, String> {
         }
     }
     let Some(freq) = freq else {
-        return Err("FREQ is required (DAILY, WEEKLY or MONTHLY)".into());
+        return Err(RuleError::Syntax(
+            "FREQ is required (DAILY, WEEKLY or MONTHLY)".into(),
+        ));
     };
     let by_day = by_day.unwrap_or_default();
     if freq != Freq::Monthly && by_day.iter().any(|d| d.nth.is_some()) {
-        return Err("BYDAY: an ordinal (like 1FR) goes only with FREQ=MONTHLY".into());
+        return Err(RuleError::Syntax(
+            "BYDAY: an ordinal (like 1FR) goes only with FREQ=MONTHLY".into(),
+        ));
     }
     let end = match (count, until_at) {
-        (Some(_), Some(_)) => return Err("COUNT and UNTIL exclude each other".into()),
+        (Some(_), Some(_)) => {
+            return Err(RuleError::Syntax(
+                "COUNT and UNTIL exclude each other".into(),
+            ));
+        }
         (Some(n), None) => End::Count(n),
         (None, Some(t)) => End::Until(t),
         (None, None) => End::Never,
@@ -279,7 +315,7 @@ pub struct Recurrence {
 impl Recurrence {
     /// Compiles `rule` from `dtstart` in `tz`; an error when DTSTART is not an occurrence
     /// of the rule, or a `COUNT` rule does not reach its count in reasonable time.
-    pub fn new(rule: Rule, dtstart: DateTime, tz: TimeZone) -> Result<Self, String> {
+    pub fn new(rule: Rule, dtstart: DateTime, tz: TimeZone) -> Result<Self, RuleError> {
         let mut r = Self {
             rule,
             dtstart,
@@ -288,20 +324,17 @@ impl Recurrence {
         };
         let first = r.candidates(0);
         if !first.contains(&dtstart) {
-            return Err(format!(
-                "dtstart {dtstart} is not an occurrence of the rule: give the first \
-                 occurrence (RFC 5545 leaves other DTSTARTs undefined)"
-            ));
+            return Err(RuleError::NotAnOccurrence(dtstart));
         }
         if let End::Count(n) = r.rule.end {
             let mut all = Vec::with_capacity(n as usize);
             let mut k = 0;
             while all.len() < n as usize {
                 if k >= MAX_PERIODS {
-                    return Err(format!(
-                        "the rule yields {} of its COUNT={n} occurrences in {MAX_PERIODS} periods",
-                        all.len()
-                    ));
+                    return Err(RuleError::CountNotReached {
+                        found: all.len(),
+                        count: n,
+                    });
                 }
                 for dt in r.candidates(k) {
                     if dt >= dtstart && all.len() < n as usize {

@@ -26,8 +26,8 @@ const MAX_AUDIT_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] super::AdjustError),
     #[error("{MAX_ADJUSTMENTS} adjustments exist already: delete some first")]
     Full,
     #[error("no adjustment {0:?}")]
@@ -84,7 +84,7 @@ impl Store {
                             Ok(a) => list.push(Arc::new(a)),
                             Err(e) => tracing::error!(
                                 id,
-                                error = e,
+                                error = %e,
                                 "a saved adjustment no longer validates; skipped"
                             ),
                         }

@@ -358,7 +358,7 @@ fn the_store_is_bounded() {
 
 #[test]
 fn invalid_documents_say_which_field() {
-    let err = |d: Doc| Adjustment::new(d).unwrap_err();
+    let err = |d: Doc| Adjustment::new(d).unwrap_err().to_string();
     let mut d = doc("x", T0, T0 + 60 * S);
     d.reason = " ".into();
     assert!(err(d).contains("reason is required"));

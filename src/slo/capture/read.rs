@@ -9,8 +9,10 @@
 //! that names the file, the batch and the byte offset; the batches before it count. A file
 //! in progress ends in a partial message at most, which ends it the same way.
 //!
-//! A message holds the facts of several requests; each request (a run of rows with one
-//! `received_unix_nano`) comes out as a batch of its own, as the live engine recorded it.
+//! A message holds the facts of several requests, decoded and checked once. The reader's
+//! items are the requests (a run of rows with one `received_unix_nano`), each a batch of
+//! its own as the live engine recorded it; [`Reader::next_message`] hands out whole
+//! messages instead, for a replay that records several requests at once.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_ipc::reader::StreamReader;
 
 use super::{EXTENSION, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED, TENANT};
@@ -64,7 +67,7 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
     Ok(files)
 }
 
-/// One batch of log facts read back.
+/// One batch of log facts read back: one request's.
 #[derive(Debug, Clone)]
 pub struct CapturedLogs {
     pub facts: LogFacts,
@@ -76,18 +79,52 @@ pub struct CapturedLogs {
     pub future: Option<u64>,
 }
 
-/// One batch read back.
+/// One batch read back: one request's facts ([`Reader`]'s items), or a message's, which
+/// holds several requests ([`Reader::next_message`]).
 #[derive(Debug, Clone)]
 pub struct CapturedBatch {
     pub facts: SpanFacts,
     /// The attribute columns the batch holds.
     pub columns: FactsSchema,
-    /// When the live engine recorded it (Unix ns).
+    /// When the live engine recorded it (Unix ns); the first request's, for a batch of
+    /// several.
     pub received: u64,
+    /// Each row's receipt time: a request is a run of rows with one time.
+    pub rows_received: ScalarBuffer<u64>,
     /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
     /// file says.
     pub lateness: Option<u64>,
     pub future: Option<u64>,
+}
+
+impl CapturedBatch {
+    /// The requests of the batch in order: (first row, rows, receipt time) of each run of
+    /// rows with one receipt time.
+    pub fn requests(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
+        let times = &self.rows_received[..];
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            let first = *times.get(start)?;
+            let len = times[start..].iter().take_while(|t| **t == first).count();
+            let request = (start, len, first);
+            start += len;
+            Some(request)
+        })
+    }
+
+    /// Rows `offset .. offset + len` as a batch of their own, without copying; panics when
+    /// they lie outside the batch (as [`RecordBatch::slice`] does).
+    pub fn slice(&self, offset: usize, len: usize) -> CapturedBatch {
+        let rows_received = self.rows_received.slice(offset, len);
+        CapturedBatch {
+            facts: self.facts.slice(offset, len),
+            columns: self.columns.clone(),
+            received: rows_received.first().copied().unwrap_or(self.received),
+            rows_received,
+            lateness: self.lateness,
+            future: self.future,
+        }
+    }
 }
 
 /// Reads one capture file. Batches come out until the end or the first damaged message;
@@ -101,10 +138,13 @@ pub struct Reader {
     warning: Option<String>,
     lateness: Option<u64>,
     future: Option<u64>,
-    /// A decoded batch of several requests, and where its next request starts.
-    held: Option<(RecordBatch, usize)>,
+    /// A decoded message (several requests), and where its next request starts.
+    held: Option<(CapturedBatch, usize)>,
     /// A file of log facts.
     logs: bool,
+    /// A decoded message of log facts (several requests), and where its next request
+    /// starts.
+    held_logs: Option<(RecordBatch, usize)>,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -189,33 +229,114 @@ fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
     }
 }
 
+/// Why a capture file cannot be read at all (each names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {len} bytes: too large for a capture file", path.display())]
+    TooLarge { path: PathBuf, len: u64 },
+    /// Empty, or damaged from its first message on: what the check found.
+    #[error("{}: {why}", path.display())]
+    NoSoundPrefix { path: PathBuf, why: String },
+    #[error("{}: not an Arrow IPC stream: {source}", path.display())]
+    NotIpc {
+        path: PathBuf,
+        source: arrow_schema::ArrowError,
+    },
+    /// The Arrow reader gave up on the stream's schema altogether.
+    #[error("{}: not an Arrow IPC stream", path.display())]
+    Undecodable { path: PathBuf },
+}
+
+/// Why a batch of a capture file is not a request's span or log facts (reading stops
+/// there).
+#[derive(Debug, thiserror::Error)]
+enum BatchError {
+    #[error("no {RECEIVED} column")]
+    NoReceived,
+    #[error("column {RECEIVED} is empty or has nulls")]
+    ReceivedEmptyOrNulls,
+    #[error("column {TENANT} is not a dictionary")]
+    Tenant,
+    #[error(transparent)]
+    Facts(#[from] crate::slo::facts::FactsError),
+    #[error("{0}")]
+    LogFacts(String),
+}
+
 impl Reader {
     /// Opens `path`; a file that cannot be read at all is an error (with the path).
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let located = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-        let len = std::fs::metadata(path).map_err(|e| located(&e))?.len();
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        Self::open_for(path, None)
+    }
+
+    /// [`Reader::open`], decoding only the attribute columns `needed` reads (with
+    /// `Some`): the others are skipped undecompressed, and the batches' `columns` hold
+    /// only those read. A file of log facts is decoded whole.
+    pub fn open_for(path: &Path, needed: Option<&FactsSchema>) -> Result<Self, OpenError> {
+        let io = |source| OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
         if len > MAX_FILE {
-            return Err(located(&format!(
-                "{len} bytes: too large for a capture file"
-            )));
+            return Err(OpenError::TooLarge {
+                path: path.to_path_buf(),
+                len,
+            });
         }
-        let mut bytes = std::fs::read(path).map_err(|e| located(&e))?;
+        let mut bytes = std::fs::read(path).map_err(io)?;
         let (sound, damage) = sound_prefix(&bytes);
         bytes.truncate(sound);
         if bytes.is_empty() {
-            return Err(located(&damage.unwrap_or_else(|| "empty".to_string())));
+            return Err(OpenError::NoSoundPrefix {
+                path: path.to_path_buf(),
+                why: damage.unwrap_or_else(|| "empty".to_string()),
+            });
         }
+        let unreadable = |e: Option<arrow_schema::ArrowError>| match e {
+            Some(source) => OpenError::NotIpc {
+                path: path.to_path_buf(),
+                source,
+            },
+            None => OpenError::Undecodable {
+                path: path.to_path_buf(),
+            },
+        };
+        // The columns to decode: those `needed` reads, found in the stream's schema.
+        let projection = match needed {
+            None => None,
+            Some(needed) => {
+                let schema = std::panic::catch_unwind(|| {
+                    StreamReader::try_new(Cursor::new(&bytes[..]), None).map(|s| s.schema())
+                })
+                .map_err(|_| unreadable(None))?
+                .map_err(|e| unreadable(Some(e)))?;
+                let all = schema.fields().len();
+                let logs = schema
+                    .metadata()
+                    .get(META_SIGNAL)
+                    .is_some_and(|s| s == "logs");
+                let projection: Vec<usize> = (0..all)
+                    .filter(|i| needed.needs_column(schema.field(*i).name()))
+                    .collect();
+                (!logs && projection.len() < all).then_some(projection)
+            }
+        };
         let stream =
-            match std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), None)) {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => return Err(located(&format!("not an Arrow IPC stream: {e}"))),
-                Err(_) => return Err(located(&"not an Arrow IPC stream")),
-            };
+            std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), projection))
+                .map_err(|_| unreadable(None))?
+                .map_err(|e| unreadable(Some(e)))?;
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
         let logs = meta.get(META_SIGNAL).is_some_and(|s| s == "logs");
         Ok(Self {
             logs,
+            held_logs: None,
             path: path.to_path_buf(),
             lateness: number(META_LATENESS),
             future: number(META_FUTURE),
@@ -228,7 +349,7 @@ impl Reader {
     }
 
     /// Whether the file holds log facts (read them with [`Reader::next_logs`]; the
-    /// iterator, which yields span facts, yields nothing then).
+    /// iterator and [`Reader::next_message`], which yield span facts, yield nothing then).
     pub fn is_logs(&self) -> bool {
         self.logs
     }
@@ -238,23 +359,61 @@ impl Reader {
         if !self.logs {
             return None;
         }
-        let batch = self.next_request()?;
-        let received = match received_at(&batch) {
-            Ok(at) => at,
-            Err(e) => return self.stop(e),
+        let (message, start) = match self.held_logs.take() {
+            Some(held) => held,
+            None => (self.read()?, 0),
         };
-        match LogFacts::from_batch(batch) {
-            Ok(facts) => {
+        match self.log_request(message, start) {
+            Ok(logs) => {
                 self.index += 1;
-                Some(CapturedLogs {
-                    facts,
-                    received,
-                    lateness: self.lateness,
-                    future: self.future,
-                })
+                Some(logs)
             }
-            Err(e) => self.stop(e),
+            Err(e) => {
+                self.stop(e);
+                None
+            }
         }
+    }
+
+    /// The request of log facts at row `start` of `message`; holds the rest of the message.
+    fn log_request(
+        &mut self,
+        message: RecordBatch,
+        start: usize,
+    ) -> Result<CapturedLogs, BatchError> {
+        let received = message
+            .column_by_name(RECEIVED)
+            .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+            .ok_or(BatchError::NoReceived)?;
+        if received.null_count() > 0 {
+            return Err(BatchError::ReceivedEmptyOrNulls);
+        }
+        let times = received.values();
+        let Some(&first) = times.get(start) else {
+            return Err(BatchError::ReceivedEmptyOrNulls);
+        };
+        if let Some(tenant) = message.column_by_name(TENANT)
+            && tenant.as_dictionary_opt::<Int32Type>().is_none()
+        {
+            return Err(BatchError::Tenant);
+        }
+        let len = times[start..].iter().take_while(|t| **t == first).count();
+        let batch = match (start, start + len < message.num_rows()) {
+            (0, false) => message,
+            (_, true) => {
+                let part = message.slice(start, len);
+                self.held_logs = Some((message, start + len));
+                part
+            }
+            (_, false) => message.slice(start, len),
+        };
+        let facts = LogFacts::from_batch(batch).map_err(BatchError::LogFacts)?;
+        Ok(CapturedLogs {
+            facts,
+            received: first,
+            lateness: self.lateness,
+            future: self.future,
+        })
     }
 
     /// Why the file ended before its end, with the file and batch, once reading stopped.
@@ -262,91 +421,94 @@ impl Reader {
         self.warning.as_deref()
     }
 
-    fn stop<T>(&mut self, why: String) -> Option<T> {
+    fn stop(&mut self, why: impl std::fmt::Display) {
         self.stream = None;
         self.warning = Some(format!(
             "{}: batch {}: {why}; the rest of the file is skipped",
             self.path.display(),
             self.index
         ));
-        None
     }
 
-    fn convert(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema, u64), String> {
-        let at = received_at(&batch)?;
-        let (facts, columns) = SpanFacts::from_batch(batch)?;
-        Ok((facts, columns, at))
-    }
-}
-
-/// The receipt time of a request's batch, its tenant column checked.
-fn received_at(batch: &RecordBatch) -> Result<u64, String> {
-    let received = batch
-        .column_by_name(RECEIVED)
-        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-        .ok_or_else(|| format!("no {RECEIVED} column"))?;
-    if received.is_empty() || received.null_count() > 0 {
-        return Err(format!("column {RECEIVED} is empty or has nulls"));
-    }
-    if let Some(tenant) = batch.column_by_name(TENANT)
-        && tenant.as_dictionary_opt::<Int32Type>().is_none()
-    {
-        return Err(format!("column {TENANT} is not a dictionary"));
-    }
-    Ok(received.value(0))
-}
-
-/// The rows from `start` received at the same time as row `start`.
-fn request_at(batch: &RecordBatch, start: usize) -> Result<usize, String> {
-    let received = batch
-        .column_by_name(RECEIVED)
-        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
-        .ok_or_else(|| format!("no {RECEIVED} column"))?;
-    if received.null_count() > 0 {
-        return Err(format!("column {RECEIVED} has nulls"));
-    }
-    let values = received.values();
-    let Some(first) = values.get(start) else {
-        return Err(format!("column {RECEIVED} is empty"));
-    };
-    Ok(values[start..].iter().take_while(|v| *v == first).count())
-}
-
-impl Reader {
-    /// The next request's rows, whatever the file holds.
-    fn next_request(&mut self) -> Option<RecordBatch> {
-        if self.held.is_none() {
-            let stream = self.stream.as_mut()?;
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
-            let batch = match next {
-                Ok(Some(Ok(batch))) => batch,
-                Ok(Some(Err(e))) => return self.stop(e.to_string()),
-                Err(_) => return self.stop("undecodable".to_string()),
-                Ok(None) => {
-                    if let Some(damage) = self.damage.take() {
-                        return self.stop(damage);
-                    }
-                    self.stream = None;
-                    return None;
-                }
-            };
-            self.held = Some((batch, 0));
+    fn convert(&self, batch: RecordBatch) -> Result<CapturedBatch, BatchError> {
+        let received = batch
+            .column_by_name(RECEIVED)
+            .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+            .ok_or(BatchError::NoReceived)?;
+        if received.is_empty() || received.null_count() > 0 {
+            return Err(BatchError::ReceivedEmptyOrNulls);
         }
-        // One message holds the facts of several requests (the writer gathers them): each
-        // request, a run of rows with one receipt time, is a batch of its own.
-        let (held, start) = self.held.take()?;
-        let batch = match request_at(&held, start) {
-            Ok(len) if start + len < held.num_rows() => {
-                let part = held.slice(start, len);
-                self.held = Some((held, start + len));
-                part
+        let rows_received = received.values().clone();
+        if let Some(tenant) = batch.column_by_name(TENANT)
+            && tenant.as_dictionary_opt::<Int32Type>().is_none()
+        {
+            return Err(BatchError::Tenant);
+        }
+        let (facts, columns) = SpanFacts::from_batch(batch)?;
+        Ok(CapturedBatch {
+            facts,
+            columns,
+            received: rows_received[0],
+            rows_received,
+            lateness: self.lateness,
+            future: self.future,
+        })
+    }
+
+    /// The next message of the file, decoded, or what is left of it after the requests
+    /// [`Iterator::next`] took: the facts of one or more requests (the writer gathers
+    /// them), rows in the order they were recorded.
+    pub fn next_message(&mut self) -> Option<CapturedBatch> {
+        if self.logs {
+            return None;
+        }
+        let (message, start) = match self.held.take() {
+            Some(held) => held,
+            None => (self.decode()?, 0),
+        };
+        let message = match start {
+            0 => message,
+            _ => message.slice(start, message.facts.len() - start),
+        };
+        self.index += message.requests().count();
+        Some(message)
+    }
+
+    /// The next message of span facts, decoded and checked; `None` at the end or at
+    /// damage (then [`Reader::warning`] says where).
+    fn decode(&mut self) -> Option<CapturedBatch> {
+        let batch = self.read()?;
+        match self.convert(batch) {
+            Ok(message) => Some(message),
+            Err(e) => {
+                self.stop(e);
+                None
             }
-            Ok(len) if start == 0 => {
-                debug_assert_eq!(len, held.num_rows());
-                held
+        }
+    }
+
+    /// The next message, decoded; `None` at the end or at damage (then
+    /// [`Reader::warning`] says where).
+    fn read(&mut self) -> Option<RecordBatch> {
+        let stream = self.stream.as_mut()?;
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
+        let batch = match next {
+            Ok(Some(Ok(batch))) => batch,
+            Ok(Some(Err(e))) => {
+                self.stop(e);
+                return None;
             }
-            Ok(len) => held.slice(start, len),
-            Err(e) => return self.stop(e),
+            Err(_) => {
+                self.stop("undecodable");
+                return None;
+            }
+            Ok(None) => {
+                if let Some(damage) = self.damage.take() {
+                    self.stop(damage);
+                }
+                self.stream = None;
+                return None;
+            }
         };
         Some(batch)
     }
@@ -355,23 +517,26 @@ impl Reader {
 impl Iterator for Reader {
     type Item = CapturedBatch;
 
+    /// The next request: a run of rows with one receipt time, as the live engine recorded
+    /// it.
     fn next(&mut self) -> Option<CapturedBatch> {
         if self.logs {
             return None;
         }
-        let batch = self.next_request()?;
-        match Self::convert(batch) {
-            Ok((facts, columns, received)) => {
-                self.index += 1;
-                Some(CapturedBatch {
-                    facts,
-                    columns,
-                    received,
-                    lateness: self.lateness,
-                    future: self.future,
-                })
-            }
-            Err(e) => self.stop(e),
+        let (message, start) = match self.held.take() {
+            Some(held) => held,
+            None => (self.decode()?, 0),
+        };
+        let times = &message.rows_received[start..];
+        let len = times.iter().take_while(|t| **t == times[0]).count();
+        self.index += 1;
+        if start == 0 && len == message.facts.len() {
+            return Some(message);
         }
+        let part = message.slice(start, len);
+        if start + len < message.facts.len() {
+            self.held = Some((message, start + len));
+        }
+        Some(part)
     }
 }

@@ -15,6 +15,16 @@
 //! are counts per bucket; the lifetime native histogram still adds each latency in order
 //! (its sum is a float). Timeslice SLOs and spans with adjusted counts take the one-by-one
 //! path.
+//!
+//! A request's spans end within a few seconds of each other, so a group's spans usually
+//! fall in two or three slots of the finest ring, in no order: runs in request order would
+//! be a span or two long. When a group's spans fall in at most [`MAX_SLOTS`] slots that the
+//! finest ring holds both before and after them, each slot's spans are recorded as one run
+//! (native histogram first, in request order). That is exact too: the finest ring keeps
+//! every one of those slots throughout, each in its own place (they are fewer than a ring
+//! apart), so whichever comes first, the same slots are evicted, hold the same counts and
+//! latencies, and the coarser rings (wider slots, as many) get the same counts; only which
+//! histograms are sealed (compacted) at the end may differ, not what they hold.
 
 use super::hist::bucket_of;
 use super::native::Bucket;
@@ -70,6 +80,9 @@ impl Latencies {
     }
 }
 
+/// Most slots of the finest ring whose spans are recorded one slot at a time.
+pub const MAX_SLOTS: usize = 4;
+
 impl GroupState {
     /// Records `spans` in order, each one event: the same as [`GroupState::record_n`] with
     /// a count of 1 for each (see the module docs).
@@ -78,6 +91,9 @@ impl GroupState {
             for s in spans {
                 self.record_n(s.t, s.good, Some(s.latency.nanos), bounds, 1);
             }
+            return;
+        }
+        if spans.len() > 1 && self.record_by_slot(spans, bounds) {
             return;
         }
         let mut rest = spans;
@@ -94,14 +110,76 @@ impl GroupState {
                 None => (1, (first.t, first.t.saturating_add(1))),
             };
             let (run, tail) = rest.split_at(len);
-            self.record_run(run, id, range, bounds);
+            self.record_run(run, id, range, bounds, true);
             rest = tail;
         }
     }
 
+    /// Records `spans` one finest slot at a time when they fall in at most [`MAX_SLOTS`]
+    /// slots that the finest ring holds before and after them (see the module docs);
+    /// false, having recorded nothing, otherwise.
+    fn record_by_slot(&mut self, spans: &[SpanEvent], bounds: &[u64]) -> bool {
+        let Some(fine) = self.rings.first() else {
+            return false;
+        };
+        let mut slots = [0u64; MAX_SLOTS];
+        let mut found = 0;
+        let mut ids = Vec::with_capacity(spans.len());
+        for s in spans {
+            let id = fine.slot_id(s.t);
+            if !slots[..found].contains(&id) {
+                if found == MAX_SLOTS {
+                    return false;
+                }
+                slots[found] = id;
+                found += 1;
+            }
+            ids.push(id);
+        }
+        let slots = &slots[..found];
+        let (Some(&lo), Some(&hi)) = (slots.iter().min(), slots.iter().max()) else {
+            return false;
+        };
+        let (newest, _) = fine.newest();
+        // Every slot held before (`newest`) and after (`hi`): fewer than a ring apart.
+        if lo + super::window::RING as u64 <= hi.max(newest) {
+            return false;
+        }
+        let Some(ranges) = slots
+            .iter()
+            .map(|id| fine.slot_bounds(*id))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return false;
+        };
+        for s in spans {
+            self.native.record_at(s.latency.native, 1);
+        }
+        let mut run = Vec::with_capacity(spans.len());
+        for (id, range) in slots.iter().zip(ranges) {
+            run.clear();
+            run.extend(
+                spans
+                    .iter()
+                    .zip(&ids)
+                    .filter(|(_, i)| *i == id)
+                    .map(|(s, _)| *s),
+            );
+            self.record_run(&run, *id, range, bounds, false);
+        }
+        true
+    }
+
     /// Spans whose end times all fall in slot `id` = `[range.0, range.1)` of the finest
-    /// ring.
-    fn record_run(&mut self, run: &[SpanEvent], id: u64, range: (u64, u64), bounds: &[u64]) {
+    /// ring; their latencies go into the native histogram too when `native`.
+    fn record_run(
+        &mut self,
+        run: &[SpanEvent],
+        id: u64,
+        range: (u64, u64),
+        bounds: &[u64],
+        native: bool,
+    ) {
         let Some(first) = run.first() else { return };
         if let Some(s) = &mut self.sampled {
             for span in run {
@@ -134,7 +212,9 @@ impl GroupState {
         self.lifetime.good = self.lifetime.good.saturating_add(good);
         self.lifetime.total = self.lifetime.total.saturating_add(total);
         for s in run {
-            self.native.record_at(s.latency.native, 1);
+            if native {
+                self.native.record_at(s.latency.native, 1);
+            }
             self.classic.record(bounds, s.latency.nanos, 1);
         }
         if in_fine {
@@ -305,6 +385,42 @@ mod tests {
         for seed in 0..3 {
             batched_equals_one_by_one(windows_for(30 * 86_400), seed);
         }
+    }
+
+    #[test]
+    fn spans_of_a_few_slots_in_no_order_are_recorded_by_slot_and_exact() {
+        let windows = windows_for(30 * 86_400);
+        let bounds = [100_000_000, 300_000_000];
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut one = GroupState::new(&windows, None, &bounds);
+        let mut by_slot = GroupState::new(&windows, None, &bounds);
+        let mut used = 0;
+        for i in 0..200u64 {
+            let now = T0 + i * 3 * S;
+            // Spans of the last 25 s (up to four 10 s slots), shuffled; sometimes a late
+            // one from minutes ago (then the slots are too many or not all held).
+            let spans: Vec<SpanEvent> = (0..rng.usize(2..60))
+                .map(|_| SpanEvent {
+                    t: if rng.u8(..200) == 0 {
+                        now.saturating_sub(rng.u64(..400 * S))
+                    } else {
+                        now.saturating_sub(rng.u64(..25 * S))
+                    },
+                    good: rng.u8(..10) > 0,
+                    latency: Latency::of(rng.u64(1_000..2 * S)),
+                })
+                .collect();
+            for s in &spans {
+                one.record_n(s.t, s.good, Some(s.latency.nanos), &bounds, 1);
+            }
+            if by_slot.record_by_slot(&spans, &bounds) {
+                used += 1;
+            } else {
+                by_slot.record_spans(&spans, &bounds);
+            }
+            assert_eq!(contents(&one), contents(&by_slot), "request {i}");
+        }
+        assert!(used > 100, "recorded by slot {used} times");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! budgets, burn rates, series, status and rules.
 //!
 //! - Each request's spans are classified by every member SLO (its `where`, `bad` and
-//!   latency threshold, as that SLO counts them); a span any member selects is a member
+//!   latency threshold, as that SLO counts them: the span path's verdicts, conditions are
+//!   not evaluated a second time); a span any member selects is a member
 //!   span, bad when any member that selects it counts it bad. Member spans ending more
 //!   than `allowed_lateness` before now, or `max_future` after it, are dropped as the
 //!   journey's late / future events (`slotel_slo_dropped_events_total`); spans without a
@@ -74,10 +75,18 @@ impl Traces {
     }
 }
 
-/// A member SLO's verdict on each row: selected, and bad when selected.
-struct Verdicts {
-    selected: arrow_array::BooleanArray,
-    bad: Option<arrow_array::BooleanArray>,
+/// A span SLO's verdict on each row of a request, as the span path computed it: selected
+/// by its `where`, and bad by its `bad` condition. Handed to the trace-aware journeys so
+/// that their member SLOs' conditions are evaluated once per request.
+#[derive(Debug, Clone)]
+pub(super) struct Verdict {
+    pub selected: arrow_array::BooleanArray,
+    pub bad: Option<arrow_array::BooleanArray>,
+}
+
+/// A member SLO's verdict on each row with its latency threshold.
+struct Member {
+    verdict: Verdict,
     threshold: Option<u64>,
     /// The member counts adjusted counts (`adjusted_counts`, default true).
     adjusted: bool,
@@ -85,11 +94,13 @@ struct Verdicts {
 
 impl Engine {
     /// Feeds the member spans of `facts` to every trace-aware journey and records the
-    /// traces that closed.
+    /// traces that closed. `verdicts[i]` is the verdict of `loaded.slos[i]` on `facts`
+    /// (span SLOs), as the span path computed it.
     pub(super) fn record_traces(
         &self,
         loaded: &Loaded,
         facts: &SpanFacts,
+        verdicts: &[Option<Verdict>],
         now: u64,
         mut log: Option<&mut wal::Encoder>,
     ) {
@@ -100,20 +111,19 @@ impl Engine {
             let (Some(traces), Sli::Journey(journey)) = (&slo.traces, &slo.spec.sli) else {
                 continue;
             };
-            let verdicts: Vec<Verdicts> = journey
+            let members: Vec<Member> = journey
                 .leaves
                 .iter()
                 .filter_map(|leaf| {
-                    let member = loaded
+                    let i = loaded
                         .slos
                         .iter()
-                        .find(|s| s.spec.service == leaf.service && s.spec.name == leaf.name)?;
-                    let Sli::Spans(sli) = &member.spec.sli else {
+                        .position(|s| s.spec.service == leaf.service && s.spec.name == leaf.name)?;
+                    let Sli::Spans(sli) = &loaded.slos[i].spec.sli else {
                         return None;
                     };
-                    Some(Verdicts {
-                        selected: sli.filter.eval_batch(facts),
-                        bad: sli.bad.as_ref().map(|c| c.eval_batch(facts)),
+                    Some(Member {
+                        verdict: verdicts.get(i)?.clone()?,
                         threshold: sli
                             .latency_threshold
                             .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
@@ -131,12 +141,12 @@ impl Engine {
                 let mut member = false;
                 let mut bad = false;
                 let mut adjusted = false;
-                for v in &verdicts {
-                    if v.selected.value(row) {
+                for m in &members {
+                    if m.verdict.selected.value(row) {
                         member = true;
-                        adjusted |= v.adjusted;
-                        bad |= v.bad.as_ref().is_some_and(|b| b.value(row))
-                            || v.threshold.is_some_and(|th| duration[row] > th);
+                        adjusted |= m.adjusted;
+                        bad |= m.verdict.bad.as_ref().is_some_and(|b| b.value(row))
+                            || m.threshold.is_some_and(|th| duration[row] > th);
                     }
                 }
                 if !member {

@@ -344,3 +344,76 @@ fn closed_traces_survive_a_crash_through_the_log_and_open_ones_are_lost() {
     assert_eq!(entry(&after, "login", "availability", "all"), Some((5, 3)));
     assert_eq!(stats(&after).open, 0, "the open trace is lost");
 }
+
+/// Random traces (members and not, errors, slow payments, several clusters) spread over
+/// many requests: the journey's events per cluster are those counted by hand from what
+/// was sent — the member verdicts the span path hands over are the members' own.
+#[test]
+fn random_traces_give_the_journey_events_counted_by_hand() {
+    use std::collections::BTreeMap;
+    let (e, clock) = engine(10_000);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let services = ["login", "payment", "cart"];
+    let clusters = ["seoul", "busan", "jeju"];
+    // Per trace: (earliest member start, its cluster, any member bad).
+    let mut by_hand: BTreeMap<u128, (u64, &str, bool)> = BTreeMap::new();
+    let mut next_start = T0 - 200 * S;
+    let mut spans: Vec<(u128, Sent<'static>)> = Vec::new();
+    for trace in 1..=400u128 {
+        for _ in 0..rng.usize(1..5) {
+            let service = services[rng.usize(..services.len())];
+            let cluster = clusters[rng.usize(..clusters.len())];
+            let server = rng.bool();
+            let error = rng.u8(..5) == 0;
+            // Distinct starts, so "the member span that started first" is one span.
+            next_start += rng.u64(1..1_000) * MS / 100;
+            let start = next_start;
+            let end = start + rng.u64(..1_000) * MS;
+            spans.push((
+                trace,
+                (id(trace), service, cluster, server, start, end, error),
+            ));
+            let member = server && (service == "login" || service == "payment");
+            if !member {
+                continue;
+            }
+            let bad = if service == "login" {
+                error
+            } else {
+                end - start > 500 * MS
+            };
+            let entry = by_hand.entry(trace).or_insert((start, cluster, false));
+            if start < entry.0 {
+                (entry.0, entry.1) = (start, cluster);
+            }
+            entry.2 |= bad;
+        }
+    }
+    rng.shuffle(&mut spans);
+    for chunk in spans.chunks(37) {
+        let sent: Vec<Sent<'_>> = chunk.iter().map(|(_, s)| s.clone()).collect();
+        e.record_spans(&request(&sent), None);
+        clock.advance(Duration::from_millis(10));
+    }
+    clock.advance(Duration::from_secs(10));
+    e.close_traces();
+    let mut expected: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (_, cluster, bad) in by_hand.values() {
+        for c in [*cluster, "all"] {
+            let (total, good) = expected.entry(c).or_default();
+            *total += 1;
+            *good += u64::from(!bad);
+        }
+    }
+    assert!(expected["all"].0 > 200 && expected["all"].1 < expected["all"].0);
+    for (cluster, counts) in &expected {
+        assert_eq!(
+            entry(&e, "shop", "checkout", cluster),
+            Some(*counts),
+            "{cluster}"
+        );
+    }
+    let s = stats(&e);
+    assert_eq!(s.counts.closed, by_hand.len() as u64);
+    assert_eq!(s.counts.late_spans, 0);
+}

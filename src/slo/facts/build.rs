@@ -138,6 +138,14 @@ impl<'a> KeyIndex<'a> {
         }
     }
 
+    /// [`KeyIndex::find`] for a key as bytes (bytes that are not UTF-8 match no key).
+    pub(super) fn find_bytes(&self, key: &[u8]) -> Option<usize> {
+        match self {
+            KeyIndex::Few(keys) => keys.iter().position(|k| k.as_bytes() == key),
+            KeyIndex::Many(map) => map.get(std::str::from_utf8(key).ok()?).copied(),
+        }
+    }
+
     /// The value of each key in `attributes` (the first one when a key repeats).
     fn lookup<'v>(&self, attributes: &'v [KeyValue], slots: &mut [Option<&'v AnyValue>]) {
         slots.fill(None);

@@ -68,6 +68,7 @@ pub mod sampling;
 mod tests;
 pub mod wire;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use arrow_array::cast::AsArray;
@@ -78,6 +79,7 @@ use arrow_buffer::ScalarBuffer;
 use crate::slo::ottl::{AttrRef, Condition, Use};
 
 pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+pub use read::FactsError;
 pub use wire::Spans;
 
 /// Which attribute columns span facts carry: the union of what the loaded span conditions
@@ -223,6 +225,12 @@ impl SpanFacts {
             .values()
     }
 
+    /// The row's resource (its index among the request's resources): rows of one
+    /// resource share the cluster, the service and the resource attributes.
+    pub fn resource_of(&self, row: usize) -> usize {
+        self.resource_of_row[row] as usize
+    }
+
     pub fn cluster(&self, row: usize) -> &str {
         self.clusters.value(self.resource_of_row[row] as usize)
     }
@@ -235,11 +243,17 @@ impl SpanFacts {
     /// absent or not in the schema. Strings are as sent; other types in OTTL's string form
     /// (`200`, `1.5`, `true`, hex bytes, JSON arrays and maps).
     pub fn attr_string(&self, attr: &AttrRef, row: usize) -> Option<String> {
+        self.attr_str(attr, row).map(Cow::into_owned)
+    }
+
+    /// [`SpanFacts::attr_string`], borrowed from the column when the value is held as a
+    /// string (no allocation).
+    pub fn attr_str(&self, attr: &AttrRef, row: usize) -> Option<Cow<'_, str>> {
         let columns = self.attrs.get(attr)?;
         [&columns.str, &columns.other]
             .into_iter()
             .flatten()
-            .find_map(|column| string_at(column, row))
+            .find_map(|column| string_at(column, row).map(Cow::Borrowed))
             .or_else(|| {
                 // A schema without `.other` (the attribute was only compared): print the
                 // typed columns it has.
@@ -259,6 +273,7 @@ impl SpanFacts {
                         c.is_valid(row).then(|| c.value(row).to_string())
                     })
                 })
+                .map(Cow::Owned)
             })
     }
 
@@ -311,6 +326,41 @@ impl SpanFacts {
     pub(crate) fn attr_columns(&self, attr: &AttrRef) -> Option<&AttrColumns> {
         self.attrs.get(attr)
     }
+
+    /// Rows `offset .. offset + len` as facts of their own, without copying (the columns
+    /// share their buffers). A part whose adjusted counts are all 1 has none, as if it had
+    /// been built alone. Panics when the rows lie outside the batch, as
+    /// [`RecordBatch::slice`] does.
+    pub fn slice(&self, offset: usize, len: usize) -> SpanFacts {
+        let part = |c: &Option<ArrayRef>| c.as_ref().map(|c| c.slice(offset, len));
+        SpanFacts {
+            batch: self.batch.slice(offset, len),
+            attrs: self
+                .attrs
+                .iter()
+                .map(|(a, c)| {
+                    let columns = AttrColumns {
+                        str: part(&c.str),
+                        int: part(&c.int),
+                        float: part(&c.float),
+                        bool: part(&c.bool),
+                        other: part(&c.other),
+                    };
+                    (a.clone(), columns)
+                })
+                .collect(),
+            resource_of_row: self.resource_of_row.slice(offset, len),
+            clusters: self.clusters.clone(),
+            services: self.services.clone(),
+            trace_id: self.trace_id,
+            adjusted: self
+                .adjusted
+                .as_ref()
+                .map(|w| w.slice(offset, len))
+                .filter(|w| w.iter().any(|w| *w != 1.0)),
+            invalid_tracestates: Default::default(),
+        }
+    }
 }
 
 /// `batch` with an `adjusted_count` column of ones appended when it has none (a capture's
@@ -335,7 +385,7 @@ pub fn with_adjusted_counts(batch: RecordBatch) -> RecordBatch {
 }
 
 /// A string column's value at `row` (through the dictionary for resource columns).
-fn string_at(column: &ArrayRef, row: usize) -> Option<String> {
+fn string_at(column: &ArrayRef, row: usize) -> Option<&str> {
     if let Some(dict) = column.as_dictionary_opt::<arrow_array::types::Int32Type>() {
         let key = dict.keys();
         if key.is_null(row) {
@@ -343,12 +393,8 @@ fn string_at(column: &ArrayRef, row: usize) -> Option<String> {
         }
         let values = dict.values().as_string_opt::<i32>()?;
         let index = key.value(row) as usize;
-        return values
-            .is_valid(index)
-            .then(|| values.value(index).to_string());
+        return values.is_valid(index).then(|| values.value(index));
     }
     let strings = column.as_string_opt::<i32>()?;
-    strings
-        .is_valid(row)
-        .then(|| strings.value(row).to_string())
+    strings.is_valid(row).then(|| strings.value(row))
 }

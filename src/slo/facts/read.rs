@@ -46,6 +46,48 @@ impl Fixed {
     }
 }
 
+/// What is wrong with a batch read back as span facts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FactsError {
+    #[error("column {index} ({name}) is missing")]
+    Missing { index: usize, name: &'static str },
+    #[error("column {index} is {found:?} of type {ty}, expected {expected}")]
+    Fixed {
+        index: usize,
+        found: String,
+        ty: DataType,
+        expected: &'static str,
+    },
+    #[error("column {0} has nulls")]
+    Nulls(&'static str),
+    #[error("columns cluster and service do not share their rows' resources")]
+    Resources,
+    #[error("a resource column has null values")]
+    NullResource,
+    #[error("a resource key is out of range")]
+    ResourceKey,
+    /// An optional column (`adjusted_count`, `trace_id`) of another type.
+    #[error("column {column} is of type {ty}, expected {expected}")]
+    Optional {
+        column: &'static str,
+        ty: DataType,
+        expected: DataType,
+    },
+    #[error(
+        "column {} has nulls or counts outside 0 and [1, 2^56]",
+        super::ADJUSTED_COUNT
+    )]
+    AdjustedCounts,
+    #[error("column {column:?}: a key is out of range")]
+    AttributeKey { column: String },
+    #[error("column {column:?} is of type {ty}, expected {expected}")]
+    Attribute {
+        column: String,
+        ty: DataType,
+        expected: DataType,
+    },
+}
+
 /// An attribute column's name split into its attribute and its typed part (`str` …).
 pub(super) fn attr_column(name: &str) -> Option<(AttrRef, Use)> {
     let (path, suffix) = name.rsplit_once('.')?;
@@ -63,38 +105,51 @@ pub(super) fn attr_column(name: &str) -> Option<(AttrRef, Use)> {
     Some((parse_attribute(path).ok()?, uses))
 }
 
+impl FactsSchema {
+    /// Whether facts that read this schema need the column `name` of a captured batch:
+    /// every column but the attribute columns (`attributes["k"].int` …) of attributes or
+    /// types the schema does not read.
+    pub fn needs_column(&self, name: &str) -> bool {
+        match attr_column(name) {
+            None => true,
+            Some((attr, uses)) => self.attributes.get(&attr).is_some_and(|u| u.has(uses)),
+        }
+    }
+}
+
 impl SpanFacts {
     /// Span facts from a batch with the columns [`SpanFacts::build`] makes (plus any other
     /// columns, which are ignored), with the schema of attribute columns it holds; or what
     /// is wrong with it.
-    pub fn from_batch(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema), String> {
+    pub fn from_batch(batch: RecordBatch) -> Result<(SpanFacts, FactsSchema), FactsError> {
         let schema = batch.schema();
         for (i, (name, ty)) in FIXED.iter().enumerate() {
             let Some(field) = schema.fields().get(i) else {
-                return Err(format!("column {i} ({name}) is missing"));
+                return Err(FactsError::Missing { index: i, name });
             };
             if field.name() != name || !ty.matches(field.data_type()) {
-                return Err(format!(
-                    "column {i} is {:?} of type {}, expected {name}",
-                    field.name(),
-                    field.data_type()
-                ));
+                return Err(FactsError::Fixed {
+                    index: i,
+                    found: field.name().clone(),
+                    ty: field.data_type().clone(),
+                    expected: name,
+                });
             }
             if batch.column(i).null_count() > 0 {
-                return Err(format!("column {name} has nulls"));
+                return Err(FactsError::Nulls(name));
             }
         }
         let cluster = batch.column(2).as_dictionary::<Int32Type>();
         let service = batch.column(3).as_dictionary::<Int32Type>();
         if cluster.keys() != service.keys() {
-            return Err("columns cluster and service do not share their rows' resources".into());
+            return Err(FactsError::Resources);
         }
         let strings =
-            |dict: &arrow_array::DictionaryArray<Int32Type>| -> Result<StringArray, String> {
+            |dict: &arrow_array::DictionaryArray<Int32Type>| -> Result<StringArray, FactsError> {
                 let values = dict.values().as_string::<i32>().clone();
                 let len = values.len();
                 if values.null_count() > 0 {
-                    return Err("a resource column has null values".into());
+                    return Err(FactsError::NullResource);
                 }
                 if dict
                     .keys()
@@ -102,7 +157,7 @@ impl SpanFacts {
                     .iter()
                     .any(|k| *k < 0 || *k as usize >= len)
                 {
-                    return Err("a resource key is out of range".into());
+                    return Err(FactsError::ResourceKey);
                 }
                 Ok(values)
             };
@@ -116,19 +171,16 @@ impl SpanFacts {
                 let column = batch.column(i);
                 let Some(values) = column.as_primitive_opt::<arrow_array::types::Float64Type>()
                 else {
-                    return Err(format!(
-                        "column {} is of type {}, expected Float64",
-                        super::ADJUSTED_COUNT,
-                        column.data_type()
-                    ));
+                    return Err(FactsError::Optional {
+                        column: super::ADJUSTED_COUNT,
+                        ty: column.data_type().clone(),
+                        expected: DataType::Float64,
+                    });
                 };
                 let valid =
                     |w: &f64| *w == 0.0 || (1.0..=super::sampling::MAX_ADJUSTED_COUNT).contains(w);
                 if values.null_count() > 0 || !values.values().iter().all(valid) {
-                    return Err(format!(
-                        "column {} has nulls or counts outside 0 and [1, 2^56]",
-                        super::ADJUSTED_COUNT
-                    ));
+                    return Err(FactsError::AdjustedCounts);
                 }
                 // A capture's batch without sampled spans holds ones: no adjusted counts.
                 (!values.values().iter().all(|w| *w == 1.0)).then(|| values.values().clone())
@@ -139,10 +191,11 @@ impl SpanFacts {
             Ok(i) => {
                 let t = batch.column(i).data_type();
                 if *t != DataType::FixedSizeBinary(16) {
-                    return Err(format!(
-                        "column {} is of type {t}, expected FixedSizeBinary(16)",
-                        super::TRACE_ID
-                    ));
+                    return Err(FactsError::Optional {
+                        column: super::TRACE_ID,
+                        ty: t.clone(),
+                        expected: DataType::FixedSizeBinary(16),
+                    });
                 }
                 Some(i)
             }
@@ -159,7 +212,9 @@ impl SpanFacts {
                     let keys = column.as_dictionary::<Int32Type>().keys();
                     let len = column.as_dictionary::<Int32Type>().values().len();
                     if keys.iter().flatten().any(|k| k < 0 || k as usize >= len) {
-                        return Err(format!("column {:?}: a key is out of range", field.name()));
+                        return Err(FactsError::AttributeKey {
+                            column: field.name().clone(),
+                        });
                     }
                     (**v).clone()
                 }
@@ -172,11 +227,11 @@ impl SpanFacts {
                 _ => DataType::Utf8,
             };
             if value_type != expected {
-                return Err(format!(
-                    "column {:?} is of type {}, expected {expected}",
-                    field.name(),
-                    column.data_type()
-                ));
+                return Err(FactsError::Attribute {
+                    column: field.name().clone(),
+                    ty: column.data_type().clone(),
+                    expected,
+                });
             }
             let entry = attrs.entry(attr.clone()).or_default();
             let slot = match uses {

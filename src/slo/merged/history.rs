@@ -49,7 +49,10 @@ pub struct RangeSeries {
 }
 
 /// The matrix of a Prometheus range query answer.
-pub fn parse_matrix(status: http::StatusCode, body: &[u8]) -> Result<Vec<RangeSeries>, String> {
+pub fn parse_matrix(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<Vec<RangeSeries>, super::AnswerError> {
     #[derive(serde::Deserialize)]
     struct Element {
         metric: BTreeMap<String, String>,
@@ -364,12 +367,12 @@ pub fn ranges(slo: &Slo, step: Duration, now: u64) -> (Range, Range) {
 }
 
 /// The merged history of `slo` now, with recent points `step` apart.
-pub async fn history(source: &StatusSource, slo: &Slo, step: Duration) -> Result<View, String> {
-    let r = recorded::of(slo).map_err(|e| {
-        format!(
-            "`slotel rules` writes no recordings for this slo, so there is nothing to chart: {e}"
-        )
-    })?;
+pub async fn history(
+    source: &StatusSource,
+    slo: &Slo,
+    step: Duration,
+) -> Result<View, super::SourceError> {
+    let r = recorded::of(slo).map_err(|e| super::SourceError::NotRecorded(e.message))?;
     let now = super::now_nanos() / 1_000_000_000;
     let (coarse, recent) = ranges(slo, step, now);
     let q = query(&r);

@@ -195,13 +195,19 @@ fn range_answers_and_their_errors() {
     assert_eq!(m[0].values[0], (1_780_000_000.0, 0.5));
     assert!(m[0].values[1].1.is_nan());
     let vector = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
-    let e = parse_matrix(http::StatusCode::OK, vector).unwrap_err();
+    let e = parse_matrix(http::StatusCode::OK, vector)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("range matrix") && e.contains("vector"), "{e}");
     let too_many = br#"{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per timeseries"}"#;
-    let e = parse_matrix(http::StatusCode::BAD_REQUEST, too_many).unwrap_err();
+    let e = parse_matrix(http::StatusCode::BAD_REQUEST, too_many)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("400") && e.contains("maximum resolution"), "{e}");
     let timeout = br#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#;
-    let e = parse_matrix(http::StatusCode::SERVICE_UNAVAILABLE, timeout).unwrap_err();
+    let e = parse_matrix(http::StatusCode::SERVICE_UNAVAILABLE, timeout)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("timeout") && e.contains("timed out"), "{e}");
     let shape = br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["x"]]}]}}"#;
     assert!(parse_matrix(http::StatusCode::OK, shape).is_err());

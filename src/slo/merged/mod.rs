@@ -52,6 +52,7 @@ use super::engine::{Engine, LoadedSlo};
 use super::spec::{Budgeting, Slo, SloWindow, group_label_names, series_labels};
 use crate::config::StatusSourceConfig;
 use crate::export::client::HttpClient;
+use crate::export::retry::Outcome;
 
 /// The recorded counter increments (see `src/rules/prometheus.rs`).
 const STEP: &str = "slo:sli_events:increase_step";
@@ -83,13 +84,85 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// Why the status could not be read from Prometheus.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Client(#[from] crate::export::BuildError),
+    #[error("status_source endpoint {endpoint:?}: {source}")]
+    Endpoint {
+        endpoint: String,
+        source: http::uri::InvalidUri,
+    },
+    #[error("a query task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// A query of one SLO failed.
+    #[error("slo {service}/{name}: {source}")]
+    Slo {
+        service: String,
+        name: String,
+        source: Box<SourceError>,
+    },
+    /// No answer: the delivery classification's cause and detail.
+    #[error("prometheus at {uri}: {}", unanswered(.outcome))]
+    Unanswered { uri: String, outcome: Outcome },
+    /// An answer that is not the result asked for.
+    #[error("prometheus at {uri}: {source}")]
+    Answer { uri: String, source: AnswerError },
+    /// `slotel rules` writes no recordings for the SLO, so there is no history to read.
+    #[error("`slotel rules` writes no recordings for this slo, so there is nothing to chart: {0}")]
+    NotRecorded(String),
+}
+
+fn unanswered(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Retry { cause, detail, .. } | Outcome::Permanent { cause, detail } => {
+            format!("{cause:?}: {detail}")
+        }
+        Outcome::Delivered => "no answer".to_string(),
+    }
+}
+
+/// Why an answer of the query API is not the result asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error("HTTP {status} with an empty body, or one larger than {} MiB", MAX_ANSWER / (1024 * 1024))]
+    Empty { status: http::StatusCode },
+    /// Not JSON of the query API: the first bytes of the body.
+    #[error("HTTP {status}, not a query API answer ({source}): {start}")]
+    NotAnswer {
+        status: http::StatusCode,
+        source: serde_json::Error,
+        start: String,
+    },
+    /// Prometheus's own error.
+    #[error("HTTP {status}: {}: {}", .error_type.as_deref().unwrap_or("error"), .error.as_deref().unwrap_or("no reason given"))]
+    Refused {
+        status: http::StatusCode,
+        error_type: Option<String>,
+        error: Option<String>,
+    },
+    #[error("a successful answer without data")]
+    NoData,
+    #[error("expected {} {want}, got a {got}", if *.want == "vector" { "an instant" } else { "a range" })]
+    WrongType { want: &'static str, got: String },
+    #[error("a {want} of another shape: {source}")]
+    Shape {
+        want: &'static str,
+        source: serde_json::Error,
+    },
+}
+
 impl StatusSource {
-    pub fn new(cfg: &StatusSourceConfig) -> Result<Self, String> {
-        let client = HttpClient::new(&cfg.client).map_err(|e| e.to_string())?;
+    pub fn new(cfg: &StatusSourceConfig) -> Result<Self, SourceError> {
+        let client = HttpClient::new(&cfg.client)?;
         let uri = |path: &str| {
             format!("{}{path}", cfg.client.endpoint.trim_end_matches('/'))
                 .parse::<http::Uri>()
-                .map_err(|e| format!("status_source endpoint {:?}: {e}", cfg.client.endpoint))
+                .map_err(|source| SourceError::Endpoint {
+                    endpoint: cfg.client.endpoint.clone(),
+                    source,
+                })
         };
         Ok(Self {
             client,
@@ -105,7 +178,7 @@ impl StatusSource {
         &self,
         engine: &Engine,
         only: Option<(&str, &str)>,
-    ) -> Result<Vec<GroupStatus>, String> {
+    ) -> Result<Vec<GroupStatus>, SourceError> {
         let now = now_nanos();
         let mut out = Vec::new();
         for slo in engine.slos() {
@@ -119,7 +192,7 @@ impl StatusSource {
         Ok(out)
     }
 
-    async fn of_slo(&self, slo: &LoadedSlo, now: u64) -> Result<Vec<GroupStatus>, String> {
+    async fn of_slo(&self, slo: &LoadedSlo, now: u64) -> Result<Vec<GroupStatus>, SourceError> {
         let spec = &slo.spec;
         let windows = windows_of(spec);
         let time = now as f64 / 1e9;
@@ -142,8 +215,12 @@ impl StatusSource {
         }
         let mut vectors: [Vec<Sample>; 3] = Default::default();
         while let Some(done) = set.join_next().await {
-            let (kind, result) = done.map_err(|e| format!("a query task failed: {e}"))?;
-            let samples = result.map_err(|e| format!("slo {}/{}: {e}", spec.service, spec.name))?;
+            let (kind, result) = done?;
+            let samples = result.map_err(|e| SourceError::Slo {
+                service: spec.service.clone(),
+                name: spec.name.clone(),
+                source: Box::new(e),
+            })?;
             vectors[kind].extend(samples);
         }
         let [counts, latency, slices] = vectors;
@@ -151,13 +228,16 @@ impl StatusSource {
     }
 
     /// An instant query at `time` (seconds): its vector, or why not.
-    async fn query(&self, promql: &str, time: f64) -> Result<Vec<Sample>, String> {
+    async fn query(&self, promql: &str, time: f64) -> Result<Vec<Sample>, SourceError> {
         let form = [
             ("query", promql.to_string()),
             ("time", format!("{time:.3}")),
         ];
         let (status, body) = self.post(&self.query, &form).await?;
-        parse_vector(status, &body).map_err(|e| format!("prometheus at {}: {e}", self.query))
+        parse_vector(status, &body).map_err(|source| SourceError::Answer {
+            uri: self.query.to_string(),
+            source,
+        })
     }
 
     /// A range query from `start` to `end` (unix seconds) every `step` seconds: its
@@ -168,7 +248,7 @@ impl StatusSource {
         start: u64,
         end: u64,
         step: u64,
-    ) -> Result<Vec<history::RangeSeries>, String> {
+    ) -> Result<Vec<history::RangeSeries>, SourceError> {
         let form = [
             ("query", promql.to_string()),
             ("start", start.to_string()),
@@ -177,8 +257,10 @@ impl StatusSource {
             ("timeout", format!("{}ms", self.timeout.as_millis().max(1))),
         ];
         let (status, body) = self.post(&self.query_range, &form).await?;
-        history::parse_matrix(status, &body)
-            .map_err(|e| format!("prometheus at {}: {e}", self.query_range))
+        history::parse_matrix(status, &body).map_err(|source| SourceError::Answer {
+            uri: self.query_range.to_string(),
+            source,
+        })
     }
 
     /// POSTs `form` to `uri`: the answer's status and body (at most [`MAX_ANSWER`]).
@@ -186,7 +268,7 @@ impl StatusSource {
         &self,
         uri: &http::Uri,
         form: &[(&str, String)],
-    ) -> Result<(http::StatusCode, Bytes), String> {
+    ) -> Result<(http::StatusCode, Bytes), SourceError> {
         let body: String = {
             let mut f = form_urlencoded::Serializer::new(String::new());
             for (k, v) in form {
@@ -209,15 +291,9 @@ impl StatusSource {
                 MAX_ANSWER,
             )
             .await
-            .map_err(|o| {
-                let why = match o {
-                    crate::export::retry::Outcome::Retry { cause, detail, .. }
-                    | crate::export::retry::Outcome::Permanent { cause, detail } => {
-                        format!("{cause:?}: {detail}")
-                    }
-                    crate::export::retry::Outcome::Delivered => "no answer".to_string(),
-                };
-                format!("prometheus at {uri}: {why}")
+            .map_err(|outcome| SourceError::Unanswered {
+                uri: uri.to_string(),
+                outcome,
             })?;
         Ok((resp.status, resp.raw))
     }
@@ -358,7 +434,7 @@ pub fn slices_query(slo: &Slo) -> String {
 }
 
 /// The vector of a Prometheus query API answer.
-pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>, String> {
+pub fn parse_vector(status: http::StatusCode, body: &[u8]) -> Result<Vec<Sample>, AnswerError> {
     #[derive(serde::Deserialize)]
     struct Element {
         metric: BTreeMap<String, String>,
@@ -384,8 +460,8 @@ pub(crate) fn parse_value(text: &str) -> f64 {
 pub(crate) fn parse_answer<T: serde::de::DeserializeOwned>(
     status: http::StatusCode,
     body: &[u8],
-    want: &str,
-) -> Result<Vec<T>, String> {
+    want: &'static str,
+) -> Result<Vec<T>, AnswerError> {
     #[derive(serde::Deserialize)]
     struct Answer {
         status: String,
@@ -403,42 +479,34 @@ pub(crate) fn parse_answer<T: serde::de::DeserializeOwned>(
         result: serde_json::Value,
     }
     if body.is_empty() {
-        return Err(format!(
-            "HTTP {status} with an empty body, or one larger than {} MiB",
-            MAX_ANSWER / (1024 * 1024)
-        ));
+        return Err(AnswerError::Empty { status });
     }
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(a) => a,
-        Err(e) => {
+        Err(source) => {
             let start = String::from_utf8_lossy(&body[..body.len().min(256)]).into_owned();
-            return Err(format!(
-                "HTTP {status}, not a query API answer ({e}): {start}"
-            ));
+            return Err(AnswerError::NotAnswer {
+                status,
+                source,
+                start,
+            });
         }
     };
     if answer.status != "success" || !status.is_success() {
-        return Err(format!(
-            "HTTP {status}: {}: {}",
-            answer.error_type.as_deref().unwrap_or("error"),
-            answer.error.as_deref().unwrap_or("no reason given")
-        ));
+        return Err(AnswerError::Refused {
+            status,
+            error_type: answer.error_type,
+            error: answer.error,
+        });
     }
-    let data = answer
-        .data
-        .ok_or_else(|| "a successful answer without data".to_string())?;
+    let data = answer.data.ok_or(AnswerError::NoData)?;
     if data.result_type != want {
-        let article = if want == "vector" {
-            "an instant"
-        } else {
-            "a range"
-        };
-        return Err(format!(
-            "expected {article} {want}, got a {}",
-            data.result_type
-        ));
+        return Err(AnswerError::WrongType {
+            want,
+            got: data.result_type,
+        });
     }
-    serde_json::from_value(data.result).map_err(|e| format!("a {want} of another shape: {e}"))
+    serde_json::from_value(data.result).map_err(|source| AnswerError::Shape { want, source })
 }
 
 /// Which entry a series belongs to: its cluster and, for a group, its group values.

@@ -193,19 +193,29 @@ fn number(chars: &[char], start: usize) -> Result<(Tok, usize), ConditionError> 
     duration(chars, start)
 }
 
+/// Why a text is not one duration literal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("expected a duration such as `300ms`, `1.5s` or `30d`")]
+    Empty,
+    /// A duration followed by more text.
+    #[error("invalid duration {0:?}, expected e.g. `300ms`, `1.5s` or `30d`")]
+    Trailing(String),
+    /// What the lexer found wrong (a bad number or unit, a negative duration).
+    #[error("{}", .0.message)]
+    Literal(ConditionError),
+}
+
 /// A whole text as one duration literal (`300ms`, `1.5s`, `30d`), in nanoseconds.
-pub(super) fn duration_literal(text: &str) -> Result<u64, String> {
+pub(super) fn duration_literal(text: &str) -> Result<u64, DurationError> {
     let chars: Vec<char> = text.trim().chars().collect();
     if chars.is_empty() {
-        return Err("expected a duration such as `300ms`, `1.5s` or `30d`".to_string());
+        return Err(DurationError::Empty);
     }
     match duration(&chars, 0) {
         Ok((Tok::Duration(nanos), len)) if len == chars.len() => Ok(nanos),
-        Ok(_) => Err(format!(
-            "invalid duration {:?}, expected e.g. `300ms`, `1.5s` or `30d`",
-            text.trim()
-        )),
-        Err(e) => Err(e.message),
+        Ok(_) => Err(DurationError::Trailing(text.trim().to_string())),
+        Err(e) => Err(DurationError::Literal(e)),
     }
 }
 

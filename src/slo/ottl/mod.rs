@@ -66,12 +66,13 @@ pub use ast::Use;
 pub(crate) use ast::{Val, render};
 pub use attr::AttrRef;
 pub use body::{BodyFields, BodyKind, BodyPaths, BodyValue, MAX_JSON_BODY, Unreadable};
+pub use lexer::DurationError;
 
 use ast::{Expr, Path};
 
 /// Parses a duration literal as conditions write them (`300ms`, `1.5s`, `1m30s`, `30d`;
-/// units `ns us ms s m h d w`); the error is a message.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+/// units `ns us ms s m h d w`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, DurationError> {
     lexer::duration_literal(text).map(std::time::Duration::from_nanos)
 }
 

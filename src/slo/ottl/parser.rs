@@ -275,7 +275,8 @@ impl Parser {
             );
             return Err(error(pattern.column, msg));
         };
-        let regex = compile_regex(pattern_text).map_err(|msg| error(pattern.column, msg))?;
+        let regex =
+            compile_regex(pattern_text).map_err(|e| error(pattern.column, e.to_string()))?;
         self.expect(Tok::RParen, "`)`")?;
         match target {
             Operand::Lit(lit) => {

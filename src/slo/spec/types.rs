@@ -96,6 +96,24 @@ impl Slo {
     pub fn budget(&self) -> f64 {
         1.0 - self.objective
     }
+
+    /// Whether `other` defines the same SLO, field by field, so that a reload keeps its
+    /// state: service, name, objective, window, budgeting, SLI, `group_by` and
+    /// percentiles. Conditions are equal when their text is ([`Condition`]'s rule);
+    /// floats compare as numbers (`==`): the loader admits only finite ones, so `99` and
+    /// `99.0` are the same objective and no NaN makes a definition differ from itself.
+    /// Description, runbook, `min_events`, `max_groups`, alerting and the place in the file
+    /// are not part of it.
+    pub fn same_definition(&self, other: &Slo) -> bool {
+        self.service == other.service
+            && self.name == other.name
+            && self.objective == other.objective
+            && self.window == other.window
+            && self.budgeting == other.budgeting
+            && self.group_by == other.group_by
+            && self.percentiles == other.percentiles
+            && self.sli == other.sli
+    }
 }
 
 /// Overrides for the burn-rate alerts that `slotel rules` generates for one SLO

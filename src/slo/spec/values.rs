@@ -55,15 +55,15 @@ pub(super) fn text(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<String>
 }
 
 /// A scalar run through `parse`, whose error becomes the field's error.
-pub(super) fn parsed<T>(
+pub(super) fn parsed<T, E: std::fmt::Display>(
     ctx: &mut Ctx<'_>,
     node: &Node,
     path: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<T> {
     let text = text(ctx, node, path)?;
     parse(text.trim())
-        .map_err(|m| ctx.error(node, path, m))
+        .map_err(|e| ctx.error(node, path, e.to_string()))
         .ok()
 }
 
@@ -156,7 +156,8 @@ pub(super) fn ratio(ctx: &mut Ctx<'_>, node: &Node, path: &str, allow_1: bool) -
 pub(super) fn duration(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Duration> {
     parsed(ctx, node, path, |s| match ottl::parse_duration(s) {
         Ok(d) if d.is_zero() => Err("must be greater than 0".to_string()),
-        result => result,
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
     })
 }
 

@@ -91,12 +91,11 @@ impl SpanFacts {
         match spans {
             Spans::Decoded(req) => SpanFacts::build(req, token_cluster, cluster_attribute, schema),
             Spans::Encoded(body) => {
-                SpanFacts::from_wire(body, token_cluster, cluster_attribute, schema).unwrap_or_else(
-                    |_| {
+                SpanFacts::from_checked_wire(body, token_cluster, cluster_attribute, schema)
+                    .unwrap_or_else(|_| {
                         let empty = ExportTraceServiceRequest::default();
                         SpanFacts::build(&empty, token_cluster, cluster_attribute, schema)
-                    },
-                )
+                    })
             }
         }
     }
@@ -112,6 +111,25 @@ impl SpanFacts {
         let (spans, resources) = rough_counts(body);
         let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
         Walk::new(None, Some(&mut columns)).request(body)?;
+        Ok(columns.finish())
+    }
+
+    /// [`SpanFacts::from_wire`] for bytes known to decode (those [`check_spans`] accepted):
+    /// the same facts, reading only what the columns take — attributes whose keys the
+    /// schema does not read, scopes, events, links and strings no column holds are stepped
+    /// over by their lengths, unchecked. On bytes that do not decode the result is an
+    /// error or facts of no meaning, never a panic.
+    pub fn from_checked_wire(
+        body: &[u8],
+        token_cluster: Option<&str>,
+        cluster_attribute: &str,
+        schema: &FactsSchema,
+    ) -> Result<SpanFacts, Malformed> {
+        let (spans, resources) = rough_counts(body);
+        let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+        let mut walk = Walk::new(None, Some(&mut columns));
+        walk.skim = true;
+        walk.request(body)?;
         Ok(columns.finish())
     }
 }
@@ -153,6 +171,9 @@ struct Walk<'c, 's> {
     limits: Option<&'c ItemLimits>,
     columns: Option<&'c mut Columns<'s>>,
     found: WireSpans,
+    /// The bytes are known to decode: read only what the columns take (see
+    /// [`SpanFacts::from_checked_wire`]).
+    skim: bool,
 }
 
 impl<'c, 's> Walk<'c, 's> {
@@ -164,6 +185,7 @@ impl<'c, 's> Walk<'c, 's> {
                 clean: true,
                 ..WireSpans::default()
             },
+            skim: false,
         }
     }
 
@@ -196,6 +218,9 @@ impl<'c, 's> Walk<'c, 's> {
                         attributes += self.resource(m, c, &mut resource_slots)?;
                     }
                     2 => scope_spans.push(message(&mut rs, wt, c)?),
+                    3 if self.skim => {
+                        len_delimited(&mut rs, wt)?;
+                    }
                     3 => {
                         string(&mut rs, wt)?;
                     }
@@ -228,7 +253,7 @@ impl<'c, 's> Walk<'c, 's> {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute(&mut buf, wt, ctx, index, slots)?;
+                    attribute(&mut buf, wt, ctx, index, slots, self.skim)?;
                     n += 1;
                 }
                 2 => {
@@ -236,7 +261,9 @@ impl<'c, 's> Walk<'c, 's> {
                 }
                 3 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    counted(m, c, ENTITY_REF)?;
+                    if !self.skim {
+                        counted(m, c, ENTITY_REF)?;
+                    }
                 }
                 _ => skip(&mut buf, wt, tag, ctx)?,
             }
@@ -256,11 +283,16 @@ impl<'c, 's> Walk<'c, 's> {
             match tag {
                 1 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    scope_attributes += counted(m, c, SCOPE)?;
+                    if !self.skim {
+                        scope_attributes += counted(m, c, SCOPE)?;
+                    }
                 }
                 2 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     self.span(m, c, slots)?;
+                }
+                3 if self.skim => {
+                    len_delimited(&mut buf, wt)?;
                 }
                 3 => {
                     string(&mut buf, wt)?;
@@ -312,11 +344,14 @@ impl<'c, 's> Walk<'c, 's> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    attribute(&mut buf, wt, ctx, index, slots)?;
+                    attribute(&mut buf, wt, ctx, index, slots, self.skim)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
                     scalar(&mut buf, wt)?;
+                }
+                11 | 13 if self.skim => {
+                    message(&mut buf, wt, ctx)?;
                 }
                 11 | 13 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
@@ -334,6 +369,9 @@ impl<'c, 's> Walk<'c, 's> {
                     while !m.is_empty() {
                         let (tag, wt) = key(&mut m)?;
                         match tag {
+                            2 if self.skim => {
+                                len_delimited(&mut m, wt)?;
+                            }
                             2 => {
                                 string(&mut m, wt)?;
                             }

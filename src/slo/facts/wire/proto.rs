@@ -227,7 +227,24 @@ fn key_value(mut buf: &[u8], ctx: u32) -> Read<(&str, OneOf<'_>)> {
     Ok((k, value))
 }
 
-/// One `KeyValue` of an attribute list, looked up in `index` when given.
+/// A `KeyValue`'s key as bytes (the last one, as prost keeps it), without reading its
+/// value; empty when it has none.
+fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
+    let mut k: &[u8] = &[];
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        if tag == 1 {
+            k = len_delimited(&mut buf, wt)?;
+        } else {
+            skip(&mut buf, wt, tag, ctx)?;
+        }
+    }
+    Ok(k)
+}
+
+/// One `KeyValue` of an attribute list, looked up in `index` when given. With `skim` (the
+/// bytes are known to decode, see [`super::Walk`]), only a key of `index` whose slot is
+/// still empty has its value read; the others are stepped over unchecked.
 #[inline]
 pub(super) fn attribute<'a>(
     buf: &mut &'a [u8],
@@ -235,8 +252,16 @@ pub(super) fn attribute<'a>(
     ctx: u32,
     index: Option<&KeyIndex<'_>>,
     slots: &mut [Option<Found<'a>>],
+    skim: bool,
 ) -> Read<()> {
     let (m, c) = message(buf, wt, ctx)?;
+    if skim {
+        let Some(index) = index else { return Ok(()) };
+        match index.find_bytes(key_bytes(m, c)?) {
+            Some(i) if slots[i].is_none() => {}
+            _ => return Ok(()),
+        }
+    }
     let (k, value) = key_value(m, c)?;
     if let Some(i) = index.and_then(|index| index.find(k))
         && slots[i].is_none()
@@ -297,7 +322,7 @@ pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<us
             Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
             Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
             Some(Ty::Attr) => {
-                attribute(&mut buf, wt, ctx, None, &mut [])?;
+                attribute(&mut buf, wt, ctx, None, &mut [], false)?;
                 n += 1;
             }
             None => skip(&mut buf, wt, tag, ctx)?,

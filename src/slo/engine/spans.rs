@@ -1,0 +1,298 @@
+//! Recording spans: a request's span facts classified per span SLO and group, recorded
+//! chunk by chunk into the SLOs' windows (and offered to the [`FactsSink`] of
+//! `slo.capture`), then handed to the trace-aware journeys ([`super::traces`]).
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+use super::state::GroupKey;
+use super::{Dropped, Engine, Loaded, record, traces, wal};
+use crate::slo::facts::{FactsSchema, SpanFacts, Spans};
+use crate::slo::spec::Sli;
+
+/// Spans recorded per hold of an SLO's lock: readers (`/metrics`, the API, snapshots)
+/// wait for one chunk at most.
+const SPAN_CHUNK: usize = 4_096;
+
+/// When the spans of a batch of facts were received.
+#[derive(Debug, Clone, Copy)]
+enum Received<'a> {
+    /// One request, at this time (Unix ns).
+    At(u64),
+    /// Several requests read back from a capture: each row's receipt time.
+    Rows(&'a [u64]),
+}
+
+/// A receiver of every request's span facts besides the engine: the capture of
+/// `slo.capture` ([`crate::slo::capture`]).
+pub trait FactsSink: Send + Sync {
+    /// The attribute columns the sink needs besides those the SLOs read.
+    fn schema(&self) -> &FactsSchema;
+    /// The facts of one request, recorded at `now_nanos`, sent by `tenant`. Called on the
+    /// recording path: must not block.
+    fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>);
+    /// The fields of log records the sink needs besides those the log SLOs read.
+    fn log_fields(&self) -> &[crate::slo::ottl::AttrRef] {
+        &[]
+    }
+    /// The log facts of one request ([`crate::slo::facts::logs`]), recorded at
+    /// `now_nanos`, sent by `tenant`. Called on the recording path: must not block.
+    fn offer_logs(
+        &self,
+        _facts: &arrow_array::RecordBatch,
+        _now_nanos: u64,
+        _tenant: Option<&str>,
+    ) {
+    }
+}
+
+impl Engine {
+    /// Records the spans of one export request. `token_cluster` is the cluster bound to
+    /// the sender's token, if any.
+    pub fn record_spans(&self, req: &ExportTraceServiceRequest, token_cluster: Option<&str>) {
+        self.record_spans_logged(req, token_cluster, None);
+    }
+
+    /// [`Engine::record_spans`], writing every change to `log` as it is made.
+    pub fn record_spans_logged(
+        &self,
+        req: &ExportTraceServiceRequest,
+        token_cluster: Option<&str>,
+        log: Option<&mut wal::Encoder>,
+    ) {
+        self.record_spans_from(req, token_cluster, None, log);
+    }
+
+    /// [`Engine::record_spans_logged`] for a request of `tenant`, decoded or as received
+    /// ([`Spans`]): the facts also go to the attached [`FactsSink`] (`slo.capture`), with
+    /// the time they were recorded at.
+    pub fn record_spans_from<'a>(
+        &self,
+        req: impl Into<Spans<'a>>,
+        token_cluster: Option<&str>,
+        tenant: Option<&str>,
+        log: Option<&mut wal::Encoder>,
+    ) {
+        let loaded = self.loaded();
+        let sink = self.sink.get();
+        let span_slos = loaded
+            .slos
+            .iter()
+            .any(|s| matches!(s.spec.sli, Sli::Spans(_)));
+        if !span_slos && sink.is_none() {
+            return;
+        }
+        let facts = SpanFacts::of(
+            req.into(),
+            token_cluster,
+            &self.cfg.cluster_attribute,
+            &loaded.schema,
+        );
+        if facts.is_empty() {
+            return;
+        }
+        let now = self.clock.now_nanos();
+        if let Some(sink) = sink {
+            sink.offer(&facts, now, tenant);
+        }
+        self.tracestates.add(facts.invalid_tracestates());
+        self.record_facts_at(&loaded, &facts, Received::At(now), log);
+    }
+
+    /// Records span facts read back from a capture (`slotel replay`), at the clock's time:
+    /// the same classification, windows and drops as live recording.
+    pub fn record_facts(&self, facts: &SpanFacts) {
+        let now = self.clock.now_nanos();
+        self.record_facts_at(&self.loaded(), facts, Received::At(now), None);
+    }
+
+    /// Records the span facts of several requests read back from a capture at once, row
+    /// `i` as received at `received[i]` (Unix ns): each span is classified, windowed and
+    /// (when late or in the future for its own receipt time) dropped as when its request
+    /// was recorded alone, in order. Trace-aware journeys see the whole batch at its last
+    /// receipt time, so `slotel replay` gives them one request at a time.
+    ///
+    /// `received` must hold one time per row; otherwise nothing is recorded.
+    pub fn record_facts_received(&self, facts: &SpanFacts, received: &[u64]) {
+        if received.len() != facts.len() {
+            return;
+        }
+        self.record_facts_at(&self.loaded(), facts, Received::Rows(received), None);
+    }
+
+    /// The attribute columns the loaded SLOs read (and the sink's, when one is attached).
+    pub fn facts_schema(&self) -> FactsSchema {
+        self.loaded().schema.clone()
+    }
+
+    /// Sends every request's span facts to `sink` too; its columns join the facts' schema.
+    /// Once only: a second sink is refused.
+    pub fn attach_sink(&self, sink: Arc<dyn FactsSink>) -> Result<(), Arc<dyn FactsSink>> {
+        self.sink.set(sink)?;
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        let mut schema = loaded.schema.clone();
+        if let Some(sink) = self.sink.get() {
+            schema.merge(sink.schema());
+        }
+        *loaded = Arc::new(Loaded {
+            slos: loaded.slos.clone(),
+            schema,
+        });
+        Ok(())
+    }
+
+    fn record_facts_at(
+        &self,
+        loaded: &Loaded,
+        facts: &SpanFacts,
+        received: Received<'_>,
+        mut log: Option<&mut wal::Encoder>,
+    ) {
+        // The accepted event times of the whole batch (those of each row below).
+        let (now, (oldest, newest)) = match received {
+            Received::At(now) => (now, self.event_times(now)),
+            Received::Rows(rows) => {
+                let first = rows.iter().copied().min().unwrap_or(0);
+                let last = rows.iter().copied().max().unwrap_or(0);
+                (last, (self.event_times(first).0, self.event_times(last).1))
+            }
+        };
+        let end = facts.end_time_unix_nano();
+        let duration = facts.duration_nanos();
+        // Spans of the current group not yet recorded (spans counting 1): recorded together
+        // when the group changes, before the lock is let go, and at the end.
+        let mut pending: Vec<record::SpanEvent> = Vec::new();
+        let mut latencies = record::Latencies::new(facts.len());
+        // Each span SLO's verdicts, for the trace-aware journeys.
+        let mut verdicts: Vec<Option<traces::Verdict>> = vec![None; loaded.slos.len()];
+        for (slo, verdict) in loaded.slos.iter().zip(&mut verdicts) {
+            let Sli::Spans(sli) = &slo.spec.sli else {
+                continue;
+            };
+            let traces::Verdict {
+                selected: matched,
+                bad,
+            } = verdict.insert(traces::Verdict {
+                selected: sli.filter.eval_batch(facts),
+                bad: sli.bad.as_ref().map(|c| c.eval_batch(facts)),
+            });
+            let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
+            let weights = facts.adjusted_counts().filter(|_| sli.adjusted_counts);
+            let mut dropped = Dropped::default();
+            let adjusted_ranges = self.adjustments.ranges(
+                &slo.spec.service,
+                &slo.spec.name,
+                oldest,
+                newest.saturating_add(1),
+            );
+            let mut adjusted = 0u64;
+            if let Some(log) = log.as_deref_mut() {
+                if weights.is_some() {
+                    log.begin_weighted_spans(slo.wal_id);
+                } else {
+                    log.begin_spans(slo.wal_id);
+                }
+            }
+            let mut state = slo.state();
+            let mut key = GroupKey {
+                cluster: String::new(),
+                extra: Vec::new(),
+            };
+            // The resource whose cluster `key` holds: rows of one resource share it.
+            let mut key_resource = None;
+            for row in 0..facts.len() {
+                if row > 0 && row % SPAN_CHUNK == 0 {
+                    state.record_spans(&key, &pending);
+                    pending.clear();
+                    drop(state);
+                    self.turnstile.let_readers_through();
+                    state = slo.state();
+                }
+                if !matched.value(row) {
+                    continue;
+                }
+                let t = end[row];
+                let (oldest, newest) = match received {
+                    Received::At(_) => (oldest, newest),
+                    Received::Rows(rows) => self.event_times(rows[row]),
+                };
+                if t < oldest {
+                    dropped.late += 1;
+                    continue;
+                }
+                if t > newest {
+                    dropped.future += 1;
+                    continue;
+                }
+                if !adjusted_ranges.is_empty() && adjusted_ranges.covers(facts.cluster(row), t) {
+                    adjusted += 1;
+                    continue;
+                }
+                let is_bad = bad.as_ref().is_some_and(|b| b.value(row));
+                let good = !is_bad && threshold.is_none_or(|th| duration[row] <= th);
+                let resource = facts.resource_of(row);
+                if key_resource != Some(resource) {
+                    key_resource = Some(resource);
+                    let cluster = facts.cluster(row);
+                    if key.cluster != cluster {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        key.cluster = cluster.to_string();
+                    }
+                }
+                if !slo.spec.group_by.is_empty() {
+                    // Compared in place; a new key is built only when the group changes.
+                    let same = key.extra.len() == slo.spec.group_by.len()
+                        && slo.spec.group_by.iter().zip(&key.extra).all(|(a, v)| {
+                            facts.attr_str(a, row).as_deref().unwrap_or_default() == v
+                        });
+                    if !same {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        key.extra = slo
+                            .spec
+                            .group_by
+                            .iter()
+                            .map(|a| facts.attr_string(a, row).unwrap_or_default())
+                            .collect();
+                    }
+                }
+                let n = match weights {
+                    None => {
+                        pending.push(record::SpanEvent {
+                            t,
+                            good,
+                            latency: latencies.get(row, duration[row]),
+                        });
+                        1
+                    }
+                    Some(w) => {
+                        state.record_spans(&key, &pending);
+                        pending.clear();
+                        state.record_weighted(&key, t, good, Some(duration[row]), w[row])
+                    }
+                };
+                if let Some(log) = log.as_deref_mut() {
+                    log.span_n(&key, t, good, duration[row], n);
+                }
+            }
+            state.record_spans(&key, &pending);
+            pending.clear();
+            drop(state);
+            if let Some(log) = log.as_deref_mut() {
+                log.dropped(dropped);
+            }
+            slo.add_dropped(dropped);
+            self.adjustments
+                .add_adjusted(&slo.spec.service, &slo.spec.name, adjusted);
+        }
+        self.record_traces(loaded, facts, &verdicts, now, log);
+    }
+
+    /// Spans whose `tracestate` could not be read (and so counted 1), by
+    /// [`crate::slo::facts::sampling::Invalid::index`].
+    pub fn invalid_tracestates(&self) -> [u64; crate::slo::facts::sampling::Invalid::ALL.len()] {
+        self.tracestates.get()
+    }
+}
