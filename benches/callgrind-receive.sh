@@ -6,6 +6,8 @@
 #   benches/callgrind-receive.sh                                   # no SLOs
 #   SLO_FILES='benches/slo/five/*.yaml' benches/callgrind-receive.sh
 #   SLO_FILES='benches/slo/ten/*.yaml' CAPTURE=1 benches/callgrind-receive.sh
+#   SIGNAL=logs benches/callgrind-receive.sh                       # log records, no SLO
+#   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/callgrind-receive.sh
 #
 # Counting starts once the server is ready (`callgrind_control --zero`) and stops once the
 # pipeline's queues are empty after the load generator has its answers (`--dump`), so
@@ -20,10 +22,11 @@
 #
 # Environment:
 #   BIN         the slotel binary (default: $CARGO_TARGET_DIR/release/slotel)
-#   ITEMS       spans to send (default 204800: 400 requests of 512)
+#   ITEMS       spans (log records) to send (default 204800: 400 requests of 512)
 #   CONCURRENCY requests in flight (default 2: more makes the slowed-down server refuse
-#               some, and the figure per accepted span then counts refusals too)
+#               some, and the figure per accepted item then counts refusals too)
 #   PROTOCOL    grpc (default) or http
+#   SIGNAL      traces (default) or logs: the load generator's JSON-body log records
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1   with `slo.capture` into a fresh directory
 #   TOKEN       bearer-token auth: `plain` (a token with a tenant: spans are still read on
@@ -32,10 +35,10 @@
 #   OUT         keep the counted threads' profiles in this directory (one file a thread,
 #               for `callgrind_annotate`; its earlier cg.* files are removed)
 #
-# Prints one line: setup, spans accepted of those sent, instructions, those of the status
-# history, instructions per accepted span without the history, and the instructions of the
-# SLO status computations (all of them, within the history or not: a check that nothing
-# else periodic was counted).
+# Prints one line: setup, items (spans or log records) accepted of those sent,
+# instructions, those of the status history, instructions per accepted item without the
+# history, and the instructions of the SLO status computations (all of them, within the
+# history or not: a check that nothing else periodic was counted).
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,6 +46,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/slotel}
 ITEMS=${ITEMS:-204800}
 PROTOCOL=${PROTOCOL:-grpc}
+SIGNAL=${SIGNAL:-traces}
+case $SIGNAL in
+    traces) item=spans ;;
+    logs) item=log_records ;;
+    *) echo "callgrind-receive: SIGNAL must be traces or logs" >&2; exit 2 ;;
+esac
 
 work=$(mktemp -d)
 server_pid=""
@@ -92,8 +101,8 @@ for _ in $(seq 1200); do
 done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
-"$BIN" loadgen --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" --items "$ITEMS" \
-    --concurrency "${CONCURRENCY:-2}" --seed 1 --duration 1h --report json \
+"$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" \
+    --items "$ITEMS" --concurrency "${CONCURRENCY:-2}" --seed 1 --duration 1h --report json \
     ${TOKEN:+--token bench-token} >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO
 # connector's included) are empty three times in a row.
@@ -114,7 +123,7 @@ if [[ -n ${CAPTURE:-} ]]; then
     sleep 3 # the capture writer flushes every second
 fi
 callgrind_control --dump "$server_pid" >/dev/null
-accepted=$(metric '^slotel_receiver_accepted_spans_total({|$)')
+accepted=$(metric "^slotel_receiver_accepted_${item}_total({|\$)")
 curl -fsS "http://$admin/metrics" | grep -E '^slotel_receiver_refused_requests_total' >&2 || true
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null || true
@@ -139,6 +148,6 @@ if [[ -n ${OUT:-} ]]; then
     rm -f "$OUT"/cg.*
     cp "${counted[@]}" "$OUT"/
 fi
-setup="slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
-awk -v s="$setup" -v a="$accepted" -v n="$ITEMS" -v ir="$ir" -v h="$history" -v st="$status" -v p="$PROTOCOL" \
-    'BEGIN { printf "%s %s: %.0f of %.0f spans accepted, %.0f instructions less %.0f of the status history: %.0f per span (Engine::status, in the history or not: %.0f)\n", p, s, a, n, ir, h, (ir - h) / a, st }'
+setup="$SIGNAL slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
+awk -v s="$setup" -v a="$accepted" -v n="$ITEMS" -v ir="$ir" -v h="$history" -v st="$status" -v p="$PROTOCOL" -v i="$item" \
+    'BEGIN { printf "%s %s: %.0f of %.0f %s accepted, %.0f instructions less %.0f of the status history: %.0f per item (Engine::status, in the history or not: %.0f)\n", p, s, a, n, i, ir, h, (ir - h) / a, st }'

@@ -3,7 +3,8 @@
 //! sample log file is sent over OTLP/HTTP as log records (string bodies or, as a collector's
 //! json_parser makes them, map bodies), and `GET /api/v1/slos` answers what the example's
 //! hand-computed `.expected.json` says: counts, groups, unreadable latencies, percentiles
-//! (nearest rank, within the HDR histograms' 0.1%).
+//! (nearest rank, within the HDR histograms' 0.1%). The NGINX example's OpenSLO version
+//! answers the same.
 
 mod common;
 
@@ -141,8 +142,13 @@ fn check(entry: &serde_json::Value, want: &serde_json::Value, what: &str) {
 }
 
 async fn run_example(name: &str, service: &str, body: Body) {
+    run_example_file(name, &format!("{name}.yaml"), service, body).await;
+}
+
+/// [`run_example`] with the SLOs of `slo_file` (another way of writing `name`'s).
+async fn run_example_file(name: &str, slo_file: &str, service: &str, body: Body) {
     let dir = examples();
-    let file = dir.join(format!("{name}.yaml")).display().to_string();
+    let file = dir.join(slo_file).display().to_string();
     let server = start_cfg(
         move |mut c| {
             c.slo.files = vec![file];
@@ -197,6 +203,18 @@ async fn run_example(name: &str, service: &str, body: Body) {
 #[tokio::test]
 async fn nginx_ingress_json_access_log() {
     run_example("nginx-ingress", "ingress-nginx", Body::Line).await;
+}
+
+/// The same SLOs written as OpenSLO documents (`signal: logs`) give the same answer.
+#[tokio::test]
+async fn nginx_ingress_json_access_log_with_openslo_slos() {
+    run_example_file(
+        "nginx-ingress",
+        "nginx-ingress.openslo.yaml",
+        "ingress-nginx",
+        Body::Line,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -1,18 +1,26 @@
 //! `slotel replay`: SLO files evaluated over a capture (`slo.capture`) with the live
 //! engine's own code.
 //!
-//! The captured span facts go through a fresh [`Engine`] batch by batch, its clock set to
-//! each batch's receipt time, so every span is classified, windowed and (when late or in
-//! the future) dropped as it was live. Between batches the clock steps through the
-//! timeline (every `--step`), where each SLO and group's numbers are sampled and the
-//! generated burn-rate alerts (the pairs `slotel rules` writes) are judged; at the end
-//! time the status is what `GET /api/v1/slos` would have answered.
+//! The captured span facts and log facts go through a fresh [`Engine`] in the order they
+//! were received (the two kinds' files merged by receipt time), each request at its
+//! receipt time, so every span and log record is classified, windowed and (when late or in
+//! the future) dropped as it was live. Span files are read a whole message at a time and
+//! consecutive requests recorded in one call, split where a log request or a timeline
+//! sample comes between them. Between requests the clock steps through the timeline
+//! (every `--step`), where each SLO and group's numbers are sampled and the generated
+//! burn-rate alerts (the pairs `slotel rules` writes) are judged; at the end time the
+//! status is what `GET /api/v1/slos` would have answered.
 //!
 //! # Layout
 //!
 //! - `mod.rs`: the arguments and the replay itself ([`replay`] → [`Report`]).
+//! - `feed.rs`: the capture fed to the engine in receipt order, and the timeline's samples.
 //! - `render.rs`: the report as JSON, a text table or a self-contained HTML page.
+//! - `tests.rs`, `trace_tests.rs`, `log_tests.rs`: replays against the live engine.
 
+mod feed;
+#[cfg(test)]
+mod log_tests;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -28,8 +36,9 @@ use crate::rules::plan::{AlertPair, Plan};
 use crate::slo::capture::{CapturedBatch, Reader, list_files};
 use crate::slo::engine::status::Ordered;
 use crate::slo::engine::window::FIXED_WINDOWS;
-use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
+use crate::slo::engine::{Engine, GroupStatus, ManualClock};
 use crate::slo::spec::{Sli, SloSet};
+use feed::{Feed, LogStream, MAX_SEGMENT_SPREAD, Segment, is_log_file, limit};
 
 /// `slotel replay` arguments.
 #[derive(clap::Args, Debug, Clone)]
@@ -230,6 +239,8 @@ pub struct Report {
     pub batches: u64,
     /// Span facts fed to the engine.
     pub spans: u64,
+    /// Log records' facts fed to the engine.
+    pub log_records: u64,
     /// Damaged or unreadable capture files, each with where and why.
     pub warnings: Vec<String>,
     /// Per SLO and group at the end time: the entries of `GET /api/v1/slos`.
@@ -237,6 +248,19 @@ pub struct Report {
     pub timeline: Vec<Timeline>,
     pub alerts: Vec<Alert>,
     pub alert_summary: Vec<AlertSummary>,
+    /// Log latency SLIs: records not counted because their latency field could not be
+    /// read, by reason (what the API shows as `unreadable_latency` on the `all` entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_latency: Vec<UnreadableLatency>,
+}
+
+/// The unreadable latencies of one log latency SLI.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnreadableLatency {
+    pub service: String,
+    pub name: String,
+    /// By reason: `missing`, `dash`, `invalid`.
+    pub counts: BTreeMap<&'static str, u64>,
 }
 
 /// An alert pair of one SLO, with the labels of its two windows.
@@ -317,46 +341,6 @@ impl Run {
     }
 }
 
-/// The widest spread of receipt times recorded in one engine call (ns).
-const MAX_SEGMENT_SPREAD: u64 = 60_000_000_000;
-
-/// Consecutive requests of a message not recorded yet: rows `offset .. offset + len`.
-#[derive(Default)]
-struct Segment {
-    offset: usize,
-    len: usize,
-    first_received: Option<u64>,
-    last_received: u64,
-}
-
-impl Segment {
-    fn add(&mut self, offset: usize, len: usize, received: u64) {
-        if self.first_received.is_none() {
-            self.offset = offset;
-            self.first_received = Some(received);
-        }
-        debug_assert_eq!(self.offset + self.len, offset);
-        self.len += len;
-        self.last_received = received;
-    }
-
-    /// Records the segment's rows, each at its receipt time, and starts a new segment.
-    fn flush(&mut self, run: Option<&mut Run>, message: &CapturedBatch) {
-        let segment = std::mem::take(self);
-        let (Some(run), Some(_)) = (run, segment.first_received) else {
-            return;
-        };
-        run.clock.set(segment.last_received);
-        let received = &message.rows_received[segment.offset..segment.offset + segment.len];
-        if segment.offset == 0 && segment.len == message.facts.len() {
-            run.engine.record_facts_received(&message.facts, received);
-        } else {
-            let facts = message.facts.slice(segment.offset, segment.len);
-            run.engine.record_facts_received(&facts, received);
-        }
-    }
-}
-
 fn alert(key: &EntryKey, p: &Pair, start: u64, end: Option<u64>) -> Alert {
     Alert {
         entry: key.clone(),
@@ -411,6 +395,7 @@ pub fn replay_with(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, ReplayError> {
     let needed = set.facts_schema();
+    let log_fields = set.log_fields();
     let step = u64::try_from(args.step.as_nanos())
         .unwrap_or(u64::MAX)
         .max(1);
@@ -456,32 +441,31 @@ pub fn replay_with(
             metric_slos.join(", ")
         ));
     }
-    let mut run: Option<Run> = None;
-    let mut set = Some(set);
-    let (mut batches, mut spans) = (0u64, 0u64);
-    let mut first: Option<u64> = None;
-    let mut last: Option<u64> = None;
-    let mut next_sample: Option<u64> = None;
-    let limit = |from: u64, to: u64| -> Result<(), ReplayError> {
-        if to.saturating_sub(from) / step > MAX_SAMPLES {
-            return Err(ReplayError::Range(format!(
-                "{} steps of {} from {} to {}: more than {MAX_SAMPLES}; use a larger --step",
-                to.saturating_sub(from) / step,
-                humantime::format_duration(args.step),
-                rfc3339(from),
-                rfc3339(to)
-            )));
-        }
-        Ok(())
-    };
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if to < from {
             return Err(ReplayError::Range("--to is before --from".into()));
         }
-        limit(from, to)?;
+        limit(args, step, from, to)?;
     }
-    for (i, file) in files.iter().enumerate() {
-        progress(i, files.len());
+    let mut logs = LogStream::new(files.iter().filter(|f| is_log_file(f)).collect());
+    let mut feed = Feed {
+        args,
+        step,
+        timeline: options.timeline,
+        run: None,
+        set: Some(set),
+        pairs,
+        grouped,
+        first: None,
+        last: None,
+        next_sample: None,
+        batches: 0,
+        spans: 0,
+        log_records: 0,
+    };
+    let span_files = files.iter().filter(|f| !is_log_file(f));
+    for (i, file) in span_files.enumerate() {
+        progress((i + logs.opened).min(files.len()), files.len());
         let reader = match Reader::open_for(&file.path, Some(&needed)) {
             Ok(r) => r,
             Err(e) => {
@@ -491,9 +475,7 @@ pub fn replay_with(
         };
         let mut reader = reader;
         while let Some(message) = reader.next_message() {
-            let in_range =
-                |r: u64| !(args.from.is_some_and(|f| r < f) || args.to.is_some_and(|t| r > t));
-            if !message.requests().any(|(_, _, r)| in_range(r)) {
+            if !message.requests().any(|(_, _, r)| feed.in_range(r)) {
                 continue;
             }
             let message = match options.prepare {
@@ -518,58 +500,29 @@ pub fn replay_with(
                     file.path.display()
                 )));
             }
-            // The message's requests in order, each as live: the timeline's samples due
-            // before it, then its spans at its receipt time. Consecutive requests with no
-            // sample between them are recorded in one call (each row at its own receipt
-            // time), which changes nothing but the cost.
+            // The message's requests in order, each as live: the log batches received
+            // before it and the timeline's samples due before it, then its spans at its
+            // receipt time. Consecutive requests with neither between them are recorded in
+            // one call (each row at its own receipt time), which changes nothing but the
+            // cost.
             let mut segment = Segment::default();
             for (offset, len, received) in message.requests() {
-                if !in_range(received) {
-                    segment.flush(run.as_mut(), &message);
-                    continue;
-                }
-                let run = match &mut run {
-                    Some(r) => r,
-                    None => {
-                        let clock = Arc::new(ManualClock::new(received));
-                        let defaults = EngineConfig::default();
-                        let cfg = EngineConfig {
-                            allowed_lateness: message
-                                .lateness
-                                .map_or(defaults.allowed_lateness, Duration::from_nanos),
-                            max_future: message
-                                .future
-                                .map_or(defaults.max_future, Duration::from_nanos),
-                            ..defaults
-                        };
-                        let engine =
-                            Engine::new(cfg, clock.clone(), set.take().unwrap_or_default());
-                        run.insert(Run {
-                            engine,
-                            clock,
-                            pairs: std::mem::take(&mut pairs),
-                            grouped: std::mem::take(&mut grouped),
-                            timelines: BTreeMap::new(),
-                            firing: BTreeMap::new(),
-                            alerts: Vec::new(),
-                            samples: 0,
-                            keep_timeline: options.timeline,
-                        })
+                // Log batches first when received earlier (spans first on a tie).
+                while logs.received(&mut warnings).is_some_and(|r| r < received) {
+                    segment.flush(feed.run.as_mut(), &message);
+                    if let Some((batch, path)) = logs.take() {
+                        feed.record_logs(batch, path, &log_fields)?;
                     }
-                };
-                let start = *first.get_or_insert(args.from.unwrap_or(received));
-                let next = next_sample.get_or_insert(start.div_ceil(step) * step);
-                if args.to.is_none() {
-                    limit(start, received)?;
+                }
+                if !feed.in_range(received) {
+                    segment.flush(feed.run.as_mut(), &message);
+                    continue;
                 }
                 // A sample at a request's receipt time sees the request, as the live API
                 // would.
-                if *next < received {
-                    segment.flush(Some(&mut *run), &message);
-                    while *next < received {
-                        run.sample(*next);
-                        *next += step;
-                    }
+                if feed.start(received, message.lateness, message.future)? {
+                    segment.flush(feed.run.as_mut(), &message);
+                    feed.sample_before(received);
                 }
                 // Trace-aware journeys close traces at each request's receipt time: one
                 // request a call for them. Otherwise a call's receipt times stay within
@@ -579,23 +532,39 @@ pub fn replay_with(
                         .first_received
                         .is_some_and(|f| received.abs_diff(f) > MAX_SEGMENT_SPREAD)
                 {
-                    segment.flush(Some(&mut *run), &message);
+                    segment.flush(feed.run.as_mut(), &message);
                 }
                 segment.add(offset, len, received);
-                batches += 1;
-                spans += len as u64;
-                last = Some(last.map_or(received, |l: u64| l.max(received)));
+                feed.batches += 1;
+                feed.spans += len as u64;
+                feed.seen(received);
             }
-            segment.flush(run.as_mut(), &message);
+            segment.flush(feed.run.as_mut(), &message);
         }
         if let Some(w) = reader.warning() {
             warnings.push(w.to_string());
         }
     }
+    // The log batches received after the last span.
+    while logs.received(&mut warnings).is_some() {
+        if let Some((batch, path)) = logs.take() {
+            feed.record_logs(batch, path, &log_fields)?;
+        }
+    }
+    let Feed {
+        run,
+        first,
+        last,
+        mut next_sample,
+        batches,
+        spans,
+        log_records,
+        ..
+    } = feed;
     progress(files.len(), files.len());
     let Some(mut run) = run else {
         return Err(ReplayError::Range(format!(
-            "{}: no span facts{} in the capture",
+            "{}: no span or log facts{} in the capture",
             args.capture.display(),
             match (args.from, args.to) {
                 (None, None) => String::new(),
@@ -661,6 +630,31 @@ pub fn replay_with(
             }
         })
         .collect();
+    let unreadable_latency = run
+        .engine
+        .slos()
+        .iter()
+        .filter(|slo| {
+            matches!(
+                &slo.spec.sli,
+                Sli::Logs(crate::slo::spec::LogSli {
+                    latency: Some(_),
+                    ..
+                })
+            )
+        })
+        .map(|slo| {
+            let counts = slo.log_unreadable();
+            UnreadableLatency {
+                service: slo.spec.service.clone(),
+                name: slo.spec.name.clone(),
+                counts: crate::slo::ottl::Unreadable::ALL
+                    .iter()
+                    .map(|w| (w.name(), counts[w.index()]))
+                    .collect(),
+            }
+        })
+        .collect();
     let timeline = std::mem::take(&mut run.timelines)
         .into_iter()
         .map(|(entry, points)| Timeline { entry, points })
@@ -672,11 +666,13 @@ pub fn replay_with(
         files: files.len(),
         batches,
         spans,
+        log_records,
         warnings,
         slos,
         timeline,
         alerts,
         alert_summary,
+        unreadable_latency,
     })
 }
 

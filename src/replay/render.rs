@@ -41,8 +41,14 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "replay {} → {} (step {}): {} spans in {} batches from {} files",
-        report.from, report.to, report.step, report.spans, report.batches, report.files
+        "replay {} → {} (step {}): {} spans and {} log records in {} batches from {} files",
+        report.from,
+        report.to,
+        report.step,
+        report.spans,
+        report.log_records,
+        report.batches,
+        report.files
     );
     let _ = writeln!(out, "\nstatus at {}", report.to);
     let rows: Vec<[String; 9]> = report
@@ -234,11 +240,13 @@ pub fn html(report: &Report) -> String {
     );
     let _ = write!(
         out,
-        "<h1>slotel replay</h1><p>{} → {} (step {}): {} spans in {} batches from {} files</p>",
+        "<h1>slotel replay</h1><p>{} → {} (step {}): {} spans and {} log records in {} batches \
+         from {} files</p>",
         esc(&report.from),
         esc(&report.to),
         esc(&report.step),
         report.spans,
+        report.log_records,
         report.batches,
         report.files
     );

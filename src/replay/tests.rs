@@ -15,6 +15,7 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 use super::*;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
+use crate::slo::engine::EngineConfig;
 
 pub(super) const S: u64 = 1_000_000_000;
 pub(super) const MS: u64 = 1_000_000;

@@ -83,7 +83,7 @@ impl Exporter for SloConnector {
                         self.engine.record_spans_from(req, cluster, tenant, None)
                     }
                     Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
-                    Payload::Logs(req) => self.engine.record_logs(req, cluster),
+                    Payload::Logs(req) => self.engine.record_logs_from(req, cluster, tenant, None),
                 }
                 return Ok(());
             };
@@ -105,7 +105,7 @@ impl Exporter for SloConnector {
                 }
                 (None, Some(Payload::Logs(req))) => {
                     self.engine
-                        .record_logs_logged(req, cluster, Some(&mut unit.enc))
+                        .record_logs_from(req, cluster, tenant, Some(&mut unit.enc))
                 }
                 (None, None) => {}
             }

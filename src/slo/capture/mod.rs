@@ -1,5 +1,6 @@
-//! `slo.capture`: every received span's facts on disk as compressed Arrow IPC files, for
-//! `slotel replay` to evaluate any SLO over the real traffic afterwards.
+//! `slo.capture`: every received span's facts (and, while log SLOs are loaded, every log
+//! record's) on disk as compressed Arrow IPC files, for `slotel replay` to evaluate any SLO
+//! over the real traffic afterwards.
 //!
 //! The engine builds one Arrow batch of span facts per trace request anyway
 //! ([`crate::slo::facts`]); with a capture its schema also holds the capture's columns, and
@@ -12,14 +13,16 @@
 //!
 //! # Files
 //!
-//! `DIR/facts-<first receipt, Unix ns, 20 digits>-<sequence, 6 digits>.arrows`: the names
-//! sort in time order. A new file starts every `rotate_every`, when the facts' columns
+//! `DIR/facts-<first receipt, Unix ns, 20 digits>-<sequence, 6 digits>.arrows` for span
+//! facts, `DIR/logs-…` for log facts ([`crate::slo::facts::logs`]; their schema's metadata
+//! says `slotel.signal: logs`): each kind's names sort in time order, and the writer keeps
+//! one file of each kind open. A new file starts every `rotate_every`, when the facts' columns
 //! change (an SLO reload) and past a slice of `max_bytes`. Files older than `retention`
 //! and, past `max_bytes` in all, the oldest files are removed (counted by reason).
 //!
 //! # Columns
 //!
-//! The span facts' columns ([`crate::slo::facts`]) and two more: `received_unix_nano`
+//! The span facts' (or log facts') columns ([`crate::slo::facts`]) and two more: `received_unix_nano`
 //! (UInt64: the engine's clock when it recorded the request, which decides late and future
 //! drops) and `tenant` (dictionary, null without auth). The schema's metadata holds the
 //! engine settings a replay needs to decide drops as the live engine did
@@ -38,7 +41,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -49,7 +52,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-pub use read::{CaptureFile, CapturedBatch, Reader, list_files};
+pub use read::{CaptureFile, CapturedBatch, CapturedLogs, Reader, list_files};
 
 use crate::config::CaptureConfig;
 use crate::slo::engine::FactsSink;
@@ -74,6 +77,8 @@ pub const TENANT: &str = "tenant";
 pub const META_LATENESS: &str = "slotel.allowed_lateness_nanos";
 /// Schema metadata: the engine's `max_future` in nanoseconds.
 pub const META_FUTURE: &str = "slotel.max_future_nanos";
+/// Schema metadata: `logs` in files of log facts.
+pub const META_SIGNAL: &str = "slotel.signal";
 /// File name extension of capture files.
 pub const EXTENSION: &str = "arrows";
 
@@ -86,6 +91,12 @@ pub struct Counters {
     pub dropped_spans: AtomicU64,
     /// Spans lost to a write error.
     pub failed_spans: AtomicU64,
+    /// Log records' facts written to capture files.
+    pub log_records: AtomicU64,
+    /// Log records' facts dropped because the writer's queue was full.
+    pub dropped_log_records: AtomicU64,
+    /// Log records' facts lost to a write error.
+    pub failed_log_records: AtomicU64,
     /// Files removed for being older than `retention`.
     pub removed_retention: AtomicU64,
     /// Files removed to stay within `max_bytes`.
@@ -99,6 +110,8 @@ pub struct Counters {
 /// One request's facts on their way to the writer.
 pub(crate) struct Item {
     pub(crate) batch: RecordBatch,
+    /// Log facts, not span facts.
+    pub(crate) logs: bool,
     pub(crate) received: u64,
     pub(crate) tenant: Option<Arc<str>>,
 }
@@ -106,6 +119,8 @@ pub(crate) struct Item {
 /// The capture: the engine's [`FactsSink`] and its writer thread.
 pub struct Capture {
     schema: FactsSchema,
+    /// `columns`: fields of log records captured besides those the log SLOs read.
+    log_fields: Vec<AttrRef>,
     queue: RwLock<Option<SyncSender<Item>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     counters: Arc<Counters>,
@@ -146,6 +161,7 @@ impl Capture {
             .spawn(move || writer.run(rx))?;
         Ok(Arc::new(Self {
             schema,
+            log_fields: cfg.columns.clone(),
             queue: RwLock::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
             counters,
@@ -180,23 +196,38 @@ impl FactsSink for Capture {
     }
 
     fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>) {
+        self.send(facts.batch.clone(), false, now_nanos, tenant);
+    }
+
+    fn log_fields(&self) -> &[AttrRef] {
+        &self.log_fields
+    }
+
+    fn offer_logs(&self, facts: &RecordBatch, now_nanos: u64, tenant: Option<&str>) {
+        self.send(facts.clone(), true, now_nanos, tenant);
+    }
+}
+
+impl Capture {
+    /// Queues a batch for the writer; a full queue drops it and counts its rows.
+    fn send(&self, batch: RecordBatch, logs: bool, received: u64, tenant: Option<&str>) {
         let queue = self.queue.read().unwrap_or_else(|p| p.into_inner());
         let Some(tx) = queue.as_ref() else {
             return;
         };
-        let spans = facts.len() as u64;
+        let rows = batch.num_rows() as u64;
         let item = Item {
-            batch: facts.batch.clone(),
-            received: now_nanos,
+            batch,
+            logs,
+            received,
             tenant: tenant.map(Arc::from),
         };
-        match tx.try_send(item) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.counters
-                    .dropped_spans
-                    .fetch_add(spans, Ordering::Relaxed);
-            }
+        if tx.try_send(item).is_err() {
+            let dropped = match logs {
+                true => &self.counters.dropped_log_records,
+                false => &self.counters.dropped_spans,
+            };
+            dropped.fetch_add(rows, Ordering::Relaxed);
         }
     }
 }
@@ -211,7 +242,7 @@ impl Collector for CaptureSeries {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         // (name, help, rows of (reason label or none, value))
         type Family<'a> = (&'a str, &'a str, Vec<(&'a str, u64)>);
-        let counters: [Family; 4] = [
+        let counters: [Family; 7] = [
             (
                 "slotel_slo_capture_spans",
                 "Span facts written to slo.capture files",
@@ -226,6 +257,21 @@ impl Collector for CaptureSeries {
                 "slotel_slo_capture_failed_spans",
                 "Span facts not captured because writing them failed",
                 vec![("", load(&c.failed_spans))],
+            ),
+            (
+                "slotel_slo_capture_log_records",
+                "Log records' facts written to slo.capture files",
+                vec![("", load(&c.log_records))],
+            ),
+            (
+                "slotel_slo_capture_dropped_log_records",
+                "Log records' facts not captured because the capture writer's queue was full",
+                vec![("", load(&c.dropped_log_records))],
+            ),
+            (
+                "slotel_slo_capture_failed_log_records",
+                "Log records' facts not captured because writing them failed",
+                vec![("", load(&c.failed_log_records))],
             ),
             (
                 "slotel_slo_capture_files_removed",

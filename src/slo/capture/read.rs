@@ -1,4 +1,6 @@
-//! Reading a capture back: its files in time order, each file's batches as span facts.
+//! Reading a capture back: its files in time order, each file's batches as span facts
+//! ([`Reader`]'s iterator) or, in files of log facts ([`Reader::is_logs`]), as log facts
+//! ([`Reader::next_logs`]).
 //!
 //! A file is read whole (its size is its bound) and its messages are checked before Arrow
 //! decodes them: every length must lie within the file and every compressed buffer's
@@ -21,7 +23,8 @@ use arrow_array::{Array, RecordBatch};
 use arrow_buffer::ScalarBuffer;
 use arrow_ipc::reader::StreamReader;
 
-use super::{EXTENSION, META_FUTURE, META_LATENESS, RECEIVED, TENANT};
+use super::{EXTENSION, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED, TENANT};
+use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
 
 /// The largest decompressed buffer a capture message may state (1 GiB).
@@ -60,8 +63,20 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
             });
         }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by_key(|f| super::writer::time_order(&f.path));
     Ok(files)
+}
+
+/// One batch of log facts read back: one request's.
+#[derive(Debug, Clone)]
+pub struct CapturedLogs {
+    pub facts: LogFacts,
+    /// When the live engine recorded it (Unix ns).
+    pub received: u64,
+    /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
+    /// file says.
+    pub lateness: Option<u64>,
+    pub future: Option<u64>,
 }
 
 /// One batch read back: one request's facts ([`Reader`]'s items), or a message's, which
@@ -125,6 +140,11 @@ pub struct Reader {
     future: Option<u64>,
     /// A decoded message (several requests), and where its next request starts.
     held: Option<(CapturedBatch, usize)>,
+    /// A file of log facts.
+    logs: bool,
+    /// A decoded message of log facts (several requests), and where its next request
+    /// starts.
+    held_logs: Option<(RecordBatch, usize)>,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -232,7 +252,8 @@ pub enum OpenError {
     Undecodable { path: PathBuf },
 }
 
-/// Why a batch of a capture file is not a request's span facts (reading stops there).
+/// Why a batch of a capture file is not a request's span or log facts (reading stops
+/// there).
 #[derive(Debug, thiserror::Error)]
 enum BatchError {
     #[error("no {RECEIVED} column")]
@@ -243,6 +264,8 @@ enum BatchError {
     Tenant,
     #[error(transparent)]
     Facts(#[from] crate::slo::facts::FactsError),
+    #[error("{0}")]
+    LogFacts(String),
 }
 
 impl Reader {
@@ -253,7 +276,7 @@ impl Reader {
 
     /// [`Reader::open`], decoding only the attribute columns `needed` reads (with
     /// `Some`): the others are skipped undecompressed, and the batches' `columns` hold
-    /// only those read.
+    /// only those read. A file of log facts is decoded whole.
     pub fn open_for(path: &Path, needed: Option<&FactsSchema>) -> Result<Self, OpenError> {
         let io = |source| OpenError::Io {
             path: path.to_path_buf(),
@@ -294,10 +317,14 @@ impl Reader {
                 .map_err(|_| unreadable(None))?
                 .map_err(|e| unreadable(Some(e)))?;
                 let all = schema.fields().len();
+                let logs = schema
+                    .metadata()
+                    .get(META_SIGNAL)
+                    .is_some_and(|s| s == "logs");
                 let projection: Vec<usize> = (0..all)
                     .filter(|i| needed.needs_column(schema.field(*i).name()))
                     .collect();
-                (projection.len() < all).then_some(projection)
+                (!logs && projection.len() < all).then_some(projection)
             }
         };
         let stream =
@@ -306,7 +333,10 @@ impl Reader {
                 .map_err(|e| unreadable(Some(e)))?;
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
+        let logs = meta.get(META_SIGNAL).is_some_and(|s| s == "logs");
         Ok(Self {
+            logs,
+            held_logs: None,
             path: path.to_path_buf(),
             lateness: number(META_LATENESS),
             future: number(META_FUTURE),
@@ -315,6 +345,74 @@ impl Reader {
             index: 0,
             warning: None,
             held: None,
+        })
+    }
+
+    /// Whether the file holds log facts (read them with [`Reader::next_logs`]; the
+    /// iterator and [`Reader::next_message`], which yield span facts, yield nothing then).
+    pub fn is_logs(&self) -> bool {
+        self.logs
+    }
+
+    /// The next request's log facts, of a file of log facts ([`Reader::is_logs`]).
+    pub fn next_logs(&mut self) -> Option<CapturedLogs> {
+        if !self.logs {
+            return None;
+        }
+        let (message, start) = match self.held_logs.take() {
+            Some(held) => held,
+            None => (self.read()?, 0),
+        };
+        match self.log_request(message, start) {
+            Ok(logs) => {
+                self.index += 1;
+                Some(logs)
+            }
+            Err(e) => {
+                self.stop(e);
+                None
+            }
+        }
+    }
+
+    /// The request of log facts at row `start` of `message`; holds the rest of the message.
+    fn log_request(
+        &mut self,
+        message: RecordBatch,
+        start: usize,
+    ) -> Result<CapturedLogs, BatchError> {
+        let received = message
+            .column_by_name(RECEIVED)
+            .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+            .ok_or(BatchError::NoReceived)?;
+        if received.null_count() > 0 {
+            return Err(BatchError::ReceivedEmptyOrNulls);
+        }
+        let times = received.values();
+        let Some(&first) = times.get(start) else {
+            return Err(BatchError::ReceivedEmptyOrNulls);
+        };
+        if let Some(tenant) = message.column_by_name(TENANT)
+            && tenant.as_dictionary_opt::<Int32Type>().is_none()
+        {
+            return Err(BatchError::Tenant);
+        }
+        let len = times[start..].iter().take_while(|t| **t == first).count();
+        let batch = match (start, start + len < message.num_rows()) {
+            (0, false) => message,
+            (_, true) => {
+                let part = message.slice(start, len);
+                self.held_logs = Some((message, start + len));
+                part
+            }
+            (_, false) => message.slice(start, len),
+        };
+        let facts = LogFacts::from_batch(batch).map_err(BatchError::LogFacts)?;
+        Ok(CapturedLogs {
+            facts,
+            received: first,
+            lateness: self.lateness,
+            future: self.future,
         })
     }
 
@@ -361,6 +459,9 @@ impl Reader {
     /// [`Iterator::next`] took: the facts of one or more requests (the writer gathers
     /// them), rows in the order they were recorded.
     pub fn next_message(&mut self) -> Option<CapturedBatch> {
+        if self.logs {
+            return None;
+        }
         let (message, start) = match self.held.take() {
             Some(held) => held,
             None => (self.decode()?, 0),
@@ -373,9 +474,22 @@ impl Reader {
         Some(message)
     }
 
-    /// The next message, decoded and checked; `None` at the end or at damage (then
-    /// [`Reader::warning`] says where).
+    /// The next message of span facts, decoded and checked; `None` at the end or at
+    /// damage (then [`Reader::warning`] says where).
     fn decode(&mut self) -> Option<CapturedBatch> {
+        let batch = self.read()?;
+        match self.convert(batch) {
+            Ok(message) => Some(message),
+            Err(e) => {
+                self.stop(e);
+                None
+            }
+        }
+    }
+
+    /// The next message, decoded; `None` at the end or at damage (then
+    /// [`Reader::warning`] says where).
+    fn read(&mut self) -> Option<RecordBatch> {
         let stream = self.stream.as_mut()?;
         let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
         let batch = match next {
@@ -396,13 +510,7 @@ impl Reader {
                 return None;
             }
         };
-        match self.convert(batch) {
-            Ok(message) => Some(message),
-            Err(e) => {
-                self.stop(e);
-                None
-            }
-        }
+        Some(batch)
     }
 }
 
@@ -412,6 +520,9 @@ impl Iterator for Reader {
     /// The next request: a run of rows with one receipt time, as the live engine recorded
     /// it.
     fn next(&mut self) -> Option<CapturedBatch> {
+        if self.logs {
+            return None;
+        }
         let (message, start) = match self.held.take() {
             Some(held) => held,
             None => (self.decode()?, 0),

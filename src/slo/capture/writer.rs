@@ -1,5 +1,6 @@
-//! The capture's writer thread: appends each batch to the current file, flushes at least
-//! once a second, rotates, and keeps the directory within `retention` and `max_bytes`.
+//! The capture's writer thread: appends each batch to the current file of its kind (span
+//! facts or log facts), flushes at least once a second, rotates, and keeps the directory
+//! within `retention` and `max_bytes`.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -20,7 +21,8 @@ use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::{
-    Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, RECEIVED, TENANT,
+    Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED,
+    TENANT,
 };
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
@@ -74,6 +76,8 @@ struct Current {
     /// Requests not written yet (all of the `input` schema), and their rows.
     pending: Vec<Item>,
     pending_rows: usize,
+    /// A file of log facts.
+    logs: bool,
 }
 
 impl Current {
@@ -94,7 +98,8 @@ pub(super) struct Writer {
     cfg: CaptureConfig,
     engine: EngineSettings,
     counters: Arc<Counters>,
-    current: Option<Current>,
+    /// The file being written for span facts (0) and for log facts (1).
+    current: [Option<Current>; 2],
     /// Oldest first.
     closed: VecDeque<Closed>,
     seq: u64,
@@ -127,8 +132,22 @@ fn existing(dir: &std::path::Path) -> std::io::Result<VecDeque<Closed>> {
             ended,
         });
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by_key(|f| time_order(&f.path));
     Ok(files.into())
+}
+
+/// Capture files in time order: by the name after the kind's prefix (`facts-`, `logs-`),
+/// then by the whole name.
+pub(super) fn time_order(path: &std::path::Path) -> (String, String) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let time = name
+        .split_once('-')
+        .map_or(name.as_str(), |(_, rest)| rest)
+        .to_string();
+    (time, name)
 }
 
 impl Writer {
@@ -142,7 +161,7 @@ impl Writer {
             cfg,
             engine,
             counters,
-            current: None,
+            current: [None, None],
             closed,
             seq: 0,
             last_tick: wall(),
@@ -166,18 +185,28 @@ impl Writer {
                 self.housekeeping(now);
             }
         }
-        self.close_current(wall());
+        self.close_all(wall());
+        // The last requests written on closing count toward the disk bound too.
+        self.enforce_bytes();
         self.publish();
     }
 
+    fn close_all(&mut self, now: u64) {
+        self.close_current(0, now);
+        self.close_current(1, now);
+    }
+
     fn write(&mut self, mut item: Item) {
-        // Every captured batch has the adjusted-count column, so that requests with and
-        // without sampled spans share one file.
-        item.batch = crate::slo::facts::with_adjusted_counts(item.batch);
+        // Every captured batch of span facts has the adjusted-count column, so that
+        // requests with and without sampled spans share one file.
+        if !item.logs {
+            item.batch = crate::slo::facts::with_adjusted_counts(item.batch);
+        }
+        let k = usize::from(item.logs);
         let now = wall();
         let rows = item.batch.num_rows() as u64;
         let slice = (self.cfg.max_bytes / 8).max(1);
-        let rotate = match &mut self.current {
+        let rotate = match &mut self.current[k] {
             None => true,
             Some(c) => {
                 (!Arc::ptr_eq(&c.input, &item.batch.schema()) && *c.input != *item.batch.schema())
@@ -186,29 +215,30 @@ impl Writer {
             }
         };
         if rotate {
-            self.close_current(now);
-            if let Err(e) = self.open_file(&item.batch.schema(), now) {
-                self.failed(rows, &e.to_string());
+            self.close_current(k, now);
+            if let Err(e) = self.open_file(&item.batch.schema(), now, item.logs) {
+                self.failed(rows, item.logs, &e.to_string());
                 return;
             }
         }
-        let Some(current) = &mut self.current else {
+        let Some(current) = &mut self.current[k] else {
             return;
         };
         current.pending_rows += item.batch.num_rows();
         current.pending.push(item);
         if current.pending_rows >= COALESCE_ROWS {
-            self.write_pending(now);
+            self.write_pending(k, now);
         }
         self.enforce_bytes();
         self.publish();
     }
 
-    /// Writes the current file's pending requests as one batch.
-    fn write_pending(&mut self, now: u64) {
-        let Some(current) = &mut self.current else {
+    /// Writes the pending requests of the current file of kind `k` as one batch.
+    fn write_pending(&mut self, k: usize, now: u64) {
+        let Some(current) = &mut self.current[k] else {
             return;
         };
+        let logs = current.logs;
         if current.pending.is_empty() {
             return;
         }
@@ -223,29 +253,36 @@ impl Writer {
         match result {
             Ok(()) => {
                 current.dirty = true;
-                self.counters.spans.fetch_add(rows, Ordering::Relaxed);
+                let written = match logs {
+                    true => &self.counters.log_records,
+                    false => &self.counters.spans,
+                };
+                written.fetch_add(rows, Ordering::Relaxed);
             }
             Err(e) => {
                 // The file may end in a partial message now: start a new one.
-                self.failed(rows, &e.to_string());
-                self.close_current(now);
+                self.failed(rows, logs, &e.to_string());
+                self.close_current(k, now);
             }
         }
     }
 
-    fn failed(&mut self, rows: u64, error: &str) {
-        self.counters
-            .failed_spans
-            .fetch_add(rows, Ordering::Relaxed);
+    fn failed(&mut self, rows: u64, logs: bool, error: &str) {
+        let failed = match logs {
+            true => &self.counters.failed_log_records,
+            false => &self.counters.failed_spans,
+        };
+        failed.fetch_add(rows, Ordering::Relaxed);
         if let Some(more) = self.log.check("slo_capture_write") {
-            tracing::warn!(error, dir = %self.cfg.directory.display(), "slo capture: span facts not written{more}");
+            tracing::warn!(error, logs, dir = %self.cfg.directory.display(), "slo capture: facts not written{more}");
         }
     }
 
-    fn open_file(&mut self, input: &SchemaRef, now: u64) -> std::io::Result<()> {
+    fn open_file(&mut self, input: &SchemaRef, now: u64, logs: bool) -> std::io::Result<()> {
         self.seq += 1;
+        let prefix = if logs { "logs" } else { "facts" };
         let path = self.cfg.directory.join(format!(
-            "facts-{now:020}-{:06}.{EXTENSION}",
+            "{prefix}-{now:020}-{:06}.{EXTENSION}",
             self.seq % 1_000_000
         ));
         let mut fields: Vec<Arc<Field>> = input.fields().iter().cloned().collect();
@@ -255,7 +292,7 @@ impl Writer {
             DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
             true,
         )));
-        let metadata = HashMap::from([
+        let mut metadata = HashMap::from([
             (
                 META_LATENESS.to_string(),
                 self.engine.allowed_lateness.as_nanos().to_string(),
@@ -265,6 +302,9 @@ impl Writer {
                 self.engine.max_future.as_nanos().to_string(),
             ),
         ]);
+        if logs {
+            metadata.insert(META_SIGNAL.to_string(), "logs".to_string());
+        }
         let output = Arc::new(Schema::new_with_metadata(fields, metadata));
         let file = File::create(&path)?;
         let options = IpcWriteOptions::default()
@@ -277,7 +317,7 @@ impl Writer {
             options,
         )
         .map_err(std::io::Error::other)?;
-        self.current = Some(Current {
+        self.current[usize::from(logs)] = Some(Current {
             path,
             writer,
             input: input.clone(),
@@ -286,33 +326,36 @@ impl Writer {
             dirty: true,
             pending: Vec::new(),
             pending_rows: 0,
+            logs,
         });
         Ok(())
     }
 
     fn flush(&mut self) {
-        self.write_pending(wall());
-        let Some(current) = &mut self.current else {
-            return;
-        };
-        if !current.dirty {
-            return;
-        }
-        current.dirty = false;
-        if let Err(e) = current.writer.flush() {
-            let e = e.to_string();
-            self.failed(0, &e);
-            self.close_current(wall());
+        for k in 0..2 {
+            self.write_pending(k, wall());
+            let Some(current) = &mut self.current[k] else {
+                continue;
+            };
+            if !current.dirty {
+                continue;
+            }
+            current.dirty = false;
+            if let Err(e) = current.writer.flush() {
+                let (e, logs) = (e.to_string(), current.logs);
+                self.failed(0, logs, &e);
+                self.close_current(k, wall());
+            }
         }
     }
 
-    fn close_current(&mut self, now: u64) {
-        self.write_pending(now);
-        let Some(mut current) = self.current.take() else {
+    fn close_current(&mut self, k: usize, now: u64) {
+        self.write_pending(k, now);
+        let Some(mut current) = self.current[k].take() else {
             return;
         };
         if let Err(e) = current.writer.finish() {
-            self.failed(0, &e.to_string());
+            self.failed(0, current.logs, &e.to_string());
         }
         let bytes = current.bytes();
         self.closed.push_back(Closed {
@@ -324,10 +367,12 @@ impl Writer {
 
     /// Rotates a file past its age, removes files past `retention`, and keeps `max_bytes`.
     fn housekeeping(&mut self, now: u64) {
-        if let Some(c) = &self.current
-            && now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
-        {
-            self.close_current(now);
+        for k in 0..2 {
+            if let Some(c) = &self.current[k]
+                && now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
+            {
+                self.close_current(k, now);
+            }
         }
         let retention = self.cfg.retention.as_nanos() as u64;
         while let Some(oldest) = self.closed.front() {
@@ -342,20 +387,25 @@ impl Writer {
         self.publish();
     }
 
+    /// The bytes of the files being written.
+    fn current_bytes(&mut self) -> u64 {
+        self.current.iter_mut().flatten().map(Current::bytes).sum()
+    }
+
     /// Removes the oldest finished files while all of them hold more than `max_bytes`
-    /// (the current file is closed first when it alone is past the bound).
+    /// (the current files are closed first when they alone are past the bound).
     fn enforce_bytes(&mut self) {
         loop {
             let closed: u64 = self.closed.iter().map(|c| c.bytes).sum();
-            let current = self.current.as_mut().map_or(0, |c| c.bytes());
+            let current = self.current_bytes();
             if closed + current <= self.cfg.max_bytes {
                 return;
             }
             if self.closed.is_empty() {
-                if self.current.is_none() {
+                if self.current.iter().all(Option::is_none) {
                     return;
                 }
-                self.close_current(wall());
+                self.close_all(wall());
                 continue;
             }
             if let Some(f) = self.closed.pop_front() {
@@ -384,8 +434,8 @@ impl Writer {
 
     fn publish(&mut self) {
         let closed: u64 = self.closed.iter().map(|c| c.bytes).sum();
-        let current = self.current.as_mut().map_or(0, |c| c.bytes());
-        let files = self.closed.len() + usize::from(self.current.is_some());
+        let current = self.current_bytes();
+        let files = self.closed.len() + self.current.iter().flatten().count();
         self.counters
             .bytes
             .store(closed + current, Ordering::Relaxed);

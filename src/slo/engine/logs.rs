@@ -13,6 +13,10 @@
 //! nor bad, it is counted as unreadable by reason ([`Unreadable`]: missing, nginx's `-`,
 //! anything else) — never guessed.
 //!
+//! With `slo.capture`, every record's log facts (the fields the log SLIs read, see
+//! [`crate::slo::facts::logs`]) go to the capture too, and a replay records them back
+//! through the same path ([`Engine::record_log_facts`]).
+//!
 //! Write-ahead log: events with a latency are logged as spans (one each), events without
 //! as counts, so a restart replays exactly what was recorded.
 
@@ -26,10 +30,12 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::state::GroupKey;
 use super::window::Counts;
-use super::{Dropped, Engine, LoadedSlo, wal};
+use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
 use crate::slo::facts::UNKNOWN_CLUSTER;
+use crate::slo::facts::logs::{LogFacts, LogFactsBuilder};
 use crate::slo::ottl::{
-    BodyFields, BodyPaths, Condition, Unreadable, log_field_string, log_latency, render_any,
+    AttrRef, BodyFields, BodyPaths, BodyValue, Condition, Unreadable, log_field_string,
+    log_latency, render_any,
 };
 use crate::slo::spec::{LogSli, Sli};
 
@@ -117,7 +123,7 @@ impl Engine {
     /// Records the log records of one export request for every loaded log SLO.
     /// `token_cluster` is the cluster bound to the sender's token, if any.
     pub fn record_logs(&self, req: &ExportLogsServiceRequest, token_cluster: Option<&str>) {
-        self.record_logs_logged(req, token_cluster, None);
+        self.record_logs_from(req, token_cluster, None, None);
     }
 
     /// [`Engine::record_logs`], writing every change to `log` as it is made.
@@ -125,21 +131,140 @@ impl Engine {
         &self,
         req: &ExportLogsServiceRequest,
         token_cluster: Option<&str>,
-        mut log: Option<&mut wal::Encoder>,
+        log: Option<&mut wal::Encoder>,
+    ) {
+        self.record_logs_from(req, token_cluster, None, log);
+    }
+
+    /// [`Engine::record_logs_logged`] for a request of `tenant`: with a [`FactsSink`]
+    /// attached (`slo.capture`), the records' log facts go to it too.
+    ///
+    /// [`FactsSink`]: super::FactsSink
+    pub fn record_logs_from(
+        &self,
+        req: &ExportLogsServiceRequest,
+        token_cluster: Option<&str>,
+        tenant: Option<&str>,
+        log: Option<&mut wal::Encoder>,
     ) {
         let loaded = self.loaded();
-        let slos: Vec<(&Arc<LoadedSlo>, &LogSli)> = loaded
-            .slos
-            .iter()
-            .filter_map(|s| match &s.spec.sli {
-                Sli::Logs(l) => Some((s, l)),
-                _ => None,
-            })
-            .collect();
+        let slos = log_slos(&loaded);
         if slos.is_empty() {
             return;
         }
+        let mut paths = body_paths(&slos);
+        let sink = self.sink.get();
+        let mut capture = sink.map(|sink| {
+            let mut fields: Vec<AttrRef> = sink.log_fields().to_vec();
+            for (slo, sli) in &slos {
+                fields.extend(sli.fields(&slo.spec.group_by));
+            }
+            for field in &fields {
+                paths.add_attr(field);
+            }
+            let records = req
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .map(|s| s.log_records.len())
+                .sum();
+            LogFactsBuilder::new(fields, records)
+        });
+        let clusters: Vec<String> = req
+            .resource_logs
+            .iter()
+            .map(|r| {
+                cluster_of(
+                    token_cluster,
+                    r.resource.as_ref(),
+                    &self.cfg.cluster_attribute,
+                )
+            })
+            .collect();
+        let paths = &paths;
+        let rows = req.resource_logs.iter().zip(&clusters).flat_map(|(r, c)| {
+            r.scope_logs
+                .iter()
+                .flat_map(|s| &s.log_records)
+                .map(move |record| Row {
+                    record,
+                    resource: r.resource.as_ref(),
+                    cluster: c.as_str(),
+                    time: if record.time_unix_nano != 0 {
+                        record.time_unix_nano
+                    } else {
+                        record.observed_time_unix_nano
+                    },
+                    body: BodyFields::read(record.body.as_ref(), paths),
+                })
+        });
+        let now = self.record_rows(&slos, paths, rows, log, capture.as_mut());
+        if let (Some(sink), Some(mut capture)) = (sink, capture)
+            && !capture.is_empty()
+        {
+            sink.offer_logs(&capture.finish(), now, tenant);
+        }
+    }
+
+    /// Records log facts read back from a capture (`slotel replay`), at the clock's time:
+    /// the same classification, windows, drops and unreadable latencies as live recording.
+    /// The facts must hold every field the loaded log SLOs read
+    /// ([`SloSet::log_fields`](crate::slo::spec::SloSet::log_fields)); one they lack reads
+    /// `nil`.
+    pub fn record_log_facts(&self, facts: &LogFacts) {
+        let loaded = self.loaded();
+        let slos = log_slos(&loaded);
+        if slos.is_empty() || facts.is_empty() {
+            return;
+        }
         let paths = body_paths(&slos);
+        let body_columns: Vec<_> = paths
+            .iter()
+            .map(|keys| facts.columns(&AttrRef::Body(keys.to_vec())))
+            .collect();
+        let attributes: Vec<_> = facts
+            .fields()
+            .filter(|f| !matches!(f, AttrRef::Body(_)))
+            .filter_map(|f| Some((f, facts.columns(f)?)))
+            .collect();
+        let records: Vec<LogRecord> = (0..facts.len())
+            .map(|row| LogRecord {
+                severity_number: facts.severity_number(row),
+                severity_text: facts.severity_text(row).to_string(),
+                ..Default::default()
+            })
+            .collect();
+        let times = facts.time();
+        let rows = records.iter().enumerate().map(|(row, record)| {
+            let values = body_columns
+                .iter()
+                .map(|c| c.map_or(BodyValue::Nil, |c| c.value(row)))
+                .collect();
+            let attributes = attributes
+                .iter()
+                .map(|(f, c)| ((*f).clone(), c.value(row)))
+                .collect();
+            Row {
+                record,
+                resource: None,
+                cluster: facts.cluster(row),
+                time: times[row],
+                body: BodyFields::captured(values, attributes),
+            }
+        });
+        self.record_rows(&slos, &paths, rows, None, None);
+    }
+
+    /// Records `rows` for every log SLO of `slos`, in chunks; each row also goes to
+    /// `capture`. Returns the time they were recorded at.
+    fn record_rows<'a>(
+        &self,
+        slos: &[(&Arc<LoadedSlo>, &LogSli)],
+        paths: &BodyPaths,
+        mut rows: impl Iterator<Item = Row<'a>>,
+        mut log: Option<&mut wal::Encoder>,
+        mut capture: Option<&mut LogFactsBuilder>,
+    ) -> u64 {
         let now = self.clock.now_nanos();
         let (oldest, newest) = self.event_times(now);
         let adjusted_ranges: Vec<crate::slo::adjust::Ranges> = slos
@@ -153,45 +278,19 @@ impl Engine {
                 )
             })
             .collect();
-        let clusters: Vec<String> = req
-            .resource_logs
-            .iter()
-            .map(|r| {
-                cluster_of(
-                    token_cluster,
-                    r.resource.as_ref(),
-                    &self.cfg.cluster_attribute,
-                )
-            })
-            .collect();
-        let mut records = req.resource_logs.iter().zip(&clusters).flat_map(|(r, c)| {
-            r.scope_logs
-                .iter()
-                .flat_map(|s| &s.log_records)
-                .map(move |record| (record, r.resource.as_ref(), c.as_str()))
-        });
         let mut totals = vec![(Dropped::default(), 0u64, [0u64; 3]); slos.len()];
         let mut chunk: Vec<Row<'_>> = Vec::with_capacity(LOG_CHUNK);
         loop {
             chunk.clear();
-            chunk.extend(
-                records
-                    .by_ref()
-                    .take(LOG_CHUNK)
-                    .map(|(record, resource, cluster)| Row {
-                        record,
-                        resource,
-                        cluster,
-                        time: if record.time_unix_nano != 0 {
-                            record.time_unix_nano
-                        } else {
-                            record.observed_time_unix_nano
-                        },
-                        body: BodyFields::read(record.body.as_ref(), &paths),
-                    }),
-            );
+            chunk.extend(rows.by_ref().take(LOG_CHUNK));
             if chunk.is_empty() {
                 break;
+            }
+            if let Some(capture) = capture.as_deref_mut() {
+                for row in &chunk {
+                    let at = (row.time, row.cluster);
+                    capture.push(at, row.record, row.resource, paths, &row.body);
+                }
             }
             for (i, (slo, sli)) in slos.iter().enumerate() {
                 let (dropped, adjusted, unreadable) = &mut totals[i];
@@ -199,7 +298,7 @@ impl Engine {
                 record_chunk(
                     slo,
                     sli,
-                    &paths,
+                    paths,
                     &chunk,
                     window,
                     (dropped, adjusted, unreadable),
@@ -214,7 +313,20 @@ impl Engine {
             self.adjustments
                 .add_adjusted(&slo.spec.service, &slo.spec.name, *adjusted);
         }
+        now
     }
+}
+
+/// The loaded log SLOs, with their SLIs.
+fn log_slos(loaded: &Loaded) -> Vec<(&Arc<LoadedSlo>, &LogSli)> {
+    loaded
+        .slos
+        .iter()
+        .filter_map(|s| match &s.spec.sli {
+            Sli::Logs(l) => Some((s, l)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Records one chunk of rows for one log SLO.

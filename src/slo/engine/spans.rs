@@ -32,6 +32,19 @@ pub trait FactsSink: Send + Sync {
     /// The facts of one request, recorded at `now_nanos`, sent by `tenant`. Called on the
     /// recording path: must not block.
     fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>);
+    /// The fields of log records the sink needs besides those the log SLOs read.
+    fn log_fields(&self) -> &[crate::slo::ottl::AttrRef] {
+        &[]
+    }
+    /// The log facts of one request ([`crate::slo::facts::logs`]), recorded at
+    /// `now_nanos`, sent by `tenant`. Called on the recording path: must not block.
+    fn offer_logs(
+        &self,
+        _facts: &arrow_array::RecordBatch,
+        _now_nanos: u64,
+        _tenant: Option<&str>,
+    ) {
+    }
 }
 
 impl Engine {

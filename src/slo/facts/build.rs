@@ -29,7 +29,7 @@ pub const UNKNOWN_CLUSTER: &str = "unknown";
 pub const UNKNOWN_SERVICE: &str = "unknown_service";
 
 /// The typed builders of one attribute.
-struct Builders {
+pub(super) struct Builders {
     str: Option<StringBuilder>,
     int: Option<Int64Builder>,
     float: Option<Float64Builder>,
@@ -38,7 +38,7 @@ struct Builders {
 }
 
 impl Builders {
-    fn new(uses: Use, capacity: usize) -> Self {
+    pub(super) fn new(uses: Use, capacity: usize) -> Self {
         let strings = || StringBuilder::with_capacity(capacity, capacity * 8);
         Builders {
             str: uses.has(Use::STR).then(strings),
@@ -55,7 +55,7 @@ impl Builders {
         }
     }
 
-    fn append(&mut self, value: Val<'_>) {
+    pub(super) fn append(&mut self, value: Val<'_>) {
         if let Some(b) = &mut self.str {
             match value {
                 Val::Str(s) => b.append_value(s),
@@ -92,7 +92,7 @@ impl Builders {
     }
 
     /// The columns; with `keys`, each becomes a dictionary over the built values.
-    fn finish(mut self, keys: Option<&Int32Array>) -> AttrColumns {
+    pub(super) fn finish(mut self, keys: Option<&Int32Array>) -> AttrColumns {
         let wrap = |values: ArrayRef| -> ArrayRef {
             match keys {
                 Some(keys) => Arc::new(DictionaryArray::<Int32Type>::new(keys.clone(), values)),

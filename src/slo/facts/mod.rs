@@ -14,6 +14,7 @@
 //!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
 //! - `read.rs`: [`SpanFacts`] from a batch read back (a capture).
+//! - `logs.rs`: log facts, the fields log SLIs read of each log record, for the capture.
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
 //!
@@ -60,6 +61,7 @@
 
 mod build;
 mod eval;
+pub mod logs;
 mod read;
 pub mod sampling;
 #[cfg(test)]

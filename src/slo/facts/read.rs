@@ -89,7 +89,7 @@ pub enum FactsError {
 }
 
 /// An attribute column's name split into its attribute and its typed part (`str` …).
-fn attr_column(name: &str) -> Option<(AttrRef, Use)> {
+pub(super) fn attr_column(name: &str) -> Option<(AttrRef, Use)> {
     let (path, suffix) = name.rsplit_once('.')?;
     let uses = match suffix {
         "str" => Use::STR,

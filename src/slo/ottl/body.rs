@@ -4,8 +4,9 @@
 //! body paths every loaded log SLI names ([`BodyPaths`]) and keeps the value at each path,
 //! owned, so the parsed body is dropped before any condition runs. A map body
 //! (`kvlist_value`) is walked as it is; a string body that holds a JSON object is parsed
-//! (at most [`MAX_JSON_BODY`] bytes, nesting bounded by the parser's recursion limit); any
-//! other body has no fields, and every path reads `nil`.
+//! (at most [`MAX_JSON_BODY`] bytes, nesting bounded by the parser's recursion limit) in
+//! one pass that builds only the values at the paths (`body_json.rs`); any other body has
+//! no fields, and every path reads `nil`.
 //!
 //! Access logs write numbers as strings (`"status": "503"`, `"request_time": "0.123"`) and
 //! nginx writes `-` for a value it does not have. In log conditions a string that holds a
@@ -19,6 +20,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrRef;
 use super::ast::{LogField, Path, Val, render};
+use super::body_json::{self, PathTree};
 use super::row::{Source, lookup, resource_attr};
 
 /// The largest string body parsed as JSON, in bytes: larger ones have no fields.
@@ -28,6 +30,8 @@ pub const MAX_JSON_BODY: usize = 1 << 20;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BodyPaths {
     paths: Vec<Vec<String>>,
+    /// The same paths as a tree of keys, for reading JSON bodies in one pass.
+    tree: PathTree,
 }
 
 impl BodyPaths {
@@ -35,6 +39,7 @@ impl BodyPaths {
     pub fn add(&mut self, keys: &[String]) {
         if let Err(i) = self.paths.binary_search_by(|p| p.as_slice().cmp(keys)) {
             self.paths.insert(i, keys.to_vec());
+            self.tree = PathTree::new(self.iter());
         }
     }
 
@@ -47,6 +52,11 @@ impl BodyPaths {
 
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
+    }
+
+    /// The paths, in order (the order of [`BodyFields`]' values).
+    pub fn iter(&self) -> impl Iterator<Item = &[String]> {
+        self.paths.iter().map(Vec::as_slice)
     }
 
     fn index(&self, keys: &[String]) -> Option<usize> {
@@ -72,7 +82,7 @@ pub enum BodyValue {
 }
 
 impl BodyValue {
-    fn val(&self) -> Val<'_> {
+    pub(crate) fn val(&self) -> Val<'_> {
         match self {
             BodyValue::Nil => Val::Nil,
             BodyValue::Bool(b) => Val::Bool(*b),
@@ -98,7 +108,7 @@ impl BodyValue {
         }
     }
 
-    fn of_json(value: &serde_json::Value) -> BodyValue {
+    pub(super) fn of_json(value: &serde_json::Value) -> BodyValue {
         match value {
             serde_json::Value::Null => BodyValue::Nil,
             serde_json::Value::Bool(b) => BodyValue::Bool(*b),
@@ -126,6 +136,8 @@ pub enum BodyKind {
     Text,
     /// Another type of body (int, bytes, array …).
     Other,
+    /// Read back from a capture: the fields hold the record's attributes too.
+    Captured,
 }
 
 /// The body fields of one log record: one value per path of a [`BodyPaths`].
@@ -133,9 +145,32 @@ pub enum BodyKind {
 pub struct BodyFields {
     values: Vec<BodyValue>,
     pub kind: BodyKind,
+    /// [`BodyKind::Captured`]: the record's attributes and resource attributes, which a
+    /// capture holds as values (the record itself has none then).
+    attributes: Vec<(AttrRef, BodyValue)>,
 }
 
 impl BodyFields {
+    /// The fields of a record read back from a capture: `values` in the order of the
+    /// [`BodyPaths`] they stand for, `attributes` the record's `attributes[…]` and
+    /// `resource.attributes[…]` that the capture holds (any other reads `nil`).
+    pub fn captured(values: Vec<BodyValue>, attributes: Vec<(AttrRef, BodyValue)>) -> Self {
+        BodyFields {
+            values,
+            kind: BodyKind::Captured,
+            attributes,
+        }
+    }
+
+    /// A captured attribute's value.
+    fn captured_attr(&self, attr: &AttrRef) -> Val<'_> {
+        // Few attributes (those the SLOs read): a scan.
+        self.attributes
+            .iter()
+            .find(|(a, _)| a == attr)
+            .map_or(Val::Nil, |(_, v)| v.val())
+    }
+
     /// Reads every path of `paths` from `body`, parsing a JSON string body once.
     pub fn read(body: Option<&AnyValue>, paths: &BodyPaths) -> BodyFields {
         let nil = || vec![BodyValue::Nil; paths.paths.len()];
@@ -144,6 +179,7 @@ impl BodyFields {
             return BodyFields {
                 values: nil(),
                 kind: BodyKind::None,
+                attributes: Vec::new(),
             };
         }
         match value {
@@ -154,32 +190,23 @@ impl BodyFields {
                     .map(|keys| BodyValue::of_any(map_path(body, keys)))
                     .collect(),
                 kind: BodyKind::Map,
+                attributes: Vec::new(),
             },
             Some(Value::StringValue(text)) => {
-                let json = (paths.reads_fields()
+                let mut values = nil();
+                let json = paths.reads_fields()
                     && text.len() <= MAX_JSON_BODY
-                    && crate::redact::looks_like_json(text))
-                .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
-                .flatten()
-                .filter(serde_json::Value::is_object);
-                let kind = if json.is_some() {
-                    BodyKind::Json
-                } else {
-                    BodyKind::Text
-                };
-                let values = paths
-                    .paths
-                    .iter()
-                    .map(|keys| {
-                        if keys.is_empty() {
-                            return BodyValue::Str(text.clone());
-                        }
-                        json.as_ref()
-                            .and_then(|j| json_path(j, keys))
-                            .map_or(BodyValue::Nil, BodyValue::of_json)
-                    })
-                    .collect();
-                BodyFields { values, kind }
+                    && crate::redact::looks_like_json(text)
+                    && body_json::read(text, &paths.tree, &mut values);
+                let kind = if json { BodyKind::Json } else { BodyKind::Text };
+                if let Some(whole) = paths.index(&[]) {
+                    values[whole] = BodyValue::Str(text.clone());
+                }
+                BodyFields {
+                    values,
+                    kind,
+                    attributes: Vec::new(),
+                }
             }
             _ => BodyFields {
                 values: paths
@@ -194,6 +221,7 @@ impl BodyFields {
                     })
                     .collect(),
                 kind: BodyKind::Other,
+                attributes: Vec::new(),
             },
         }
     }
@@ -230,7 +258,13 @@ fn map_path<'a>(body: Option<&'a AnyValue>, keys: &[String]) -> Option<&'a AnyVa
     Some(at)
 }
 
-fn json_path<'a>(mut at: &'a serde_json::Value, keys: &[String]) -> Option<&'a serde_json::Value> {
+/// The value at `keys` in a parsed JSON document (the reference [`body_json`] is tested
+/// against).
+#[cfg(test)]
+pub(super) fn json_path<'a>(
+    mut at: &'a serde_json::Value,
+    keys: &[String],
+) -> Option<&'a serde_json::Value> {
     for key in keys {
         at = at.as_object()?.get(key)?;
     }
@@ -276,14 +310,26 @@ pub(super) struct LogSource<'a> {
     pub(super) body: &'a BodyFields,
 }
 
+impl<'a> LogSource<'a> {
+    /// An attribute, resource attribute or body field of the record.
+    pub(super) fn attr(&self, attr: &AttrRef) -> Val<'a> {
+        if self.body.kind == BodyKind::Captured && !matches!(attr, AttrRef::Body(_)) {
+            return self.body.captured_attr(attr);
+        }
+        match attr {
+            AttrRef::Item(key) => lookup(&self.record.attributes, key),
+            AttrRef::Resource(key) => resource_attr(self.resource, key),
+            AttrRef::Body(keys) => self.body.get(self.paths, keys),
+        }
+    }
+}
+
 impl Source for LogSource<'_> {
     fn get(&self, path: &Path) -> Val<'_> {
         match path {
             Path::Log(LogField::SeverityNumber) => Val::Int(i64::from(self.record.severity_number)),
             Path::Log(LogField::SeverityText) => Val::Str(&self.record.severity_text),
-            Path::Attr(AttrRef::Item(key)) => lookup(&self.record.attributes, key),
-            Path::Attr(AttrRef::Resource(key)) => resource_attr(self.resource, key),
-            Path::Attr(AttrRef::Body(keys)) => self.body.get(self.paths, keys),
+            Path::Attr(attr) => self.attr(attr),
             // Refused by the parser for log conditions.
             Path::Name | Path::Kind | Path::StatusCode | Path::Duration => Val::Nil,
         }

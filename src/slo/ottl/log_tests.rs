@@ -292,3 +292,72 @@ fn numbers_in_strings() {
         assert_eq!(n(not), None, "{not:?}");
     }
 }
+
+/// The one-pass JSON reader gives what parsing the whole body and walking it gives: the
+/// same values (numbers, strings, arrays and objects as JSON text), the last of a key given
+/// twice, nothing for what is not a JSON object, bad syntax anywhere or nesting past the
+/// parser's limit.
+#[test]
+fn one_pass_json_fields_equal_the_whole_document_parse() {
+    let keys = |p: &[&str]| p.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let mut paths = BodyPaths::default();
+    for p in [
+        &["status"][..],
+        &["upstream", "response_time"],
+        &["upstream"],
+        &["a", "b", "c"],
+        &["list"],
+        &["big"],
+        &["esc\"aped"],
+        &["dup"],
+        &["dup", "x"],
+        &[],
+    ] {
+        paths.add(&keys(p));
+    }
+    let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+    let bodies = [
+        r#"{"status":503,"upstream":{"response_time":"0.120","addr":"10.0.0.1:80"}}"#,
+        r#"{"status":"200","upstream":{"response_time":0.5},"upstream":{"x":1}}"#,
+        r#"{"a":{"b":{"c":[1,{"z":2}]}},"list":[1,"two",null,3.5,{"k":true}]}"#,
+        r#"{"big":18446744073709551615,"status":-9223372036854775808,"list":1e400}"#,
+        r#"{"esc\"aped":"yes","esc\u0022aped2":1,"\u0073tatus":7}"#,
+        r#"{"dup":{"x":1},"dup":"flat"}"#,
+        r#"{"dup":"flat","dup":{"x":2}}"#,
+        r#"{"status":1.0,"upstream":null,"a":{"b":null}}"#,
+        r#"{"status":200} trailing"#,
+        r#"{"status":200,}"#,
+        r#"[{"status":200}]"#,
+        r#""{\"status\":200}""#,
+        r#"{"status":200,"nested":{"deep":[[[[{}]]]]}}"#,
+        "{}",
+        "",
+        deep.as_str(),
+    ];
+    for body in bodies {
+        let record_body = AnyValue {
+            value: Some(Value::StringValue(body.to_string())),
+        };
+        let got = BodyFields::read(Some(&record_body), &paths);
+        let parsed = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .filter(serde_json::Value::is_object);
+        for (i, keys) in paths.iter().enumerate() {
+            let want = if keys.is_empty() {
+                BodyValue::Str(body.to_string())
+            } else {
+                parsed
+                    .as_ref()
+                    .and_then(|j| super::body::json_path(j, keys))
+                    .map_or(BodyValue::Nil, BodyValue::of_json)
+            };
+            assert_eq!(got.value(i), &want, "{body}: {keys:?}");
+        }
+        let kind = if parsed.is_some() {
+            BodyKind::Json
+        } else {
+            BodyKind::Text
+        };
+        assert_eq!(got.kind, kind, "{body}");
+    }
+}

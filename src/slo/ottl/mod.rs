@@ -38,13 +38,14 @@
 //! - `attr.rs`: [`AttrRef`], an attribute path.
 //! - `row.rs`: the row-by-row evaluator.
 //! - `body.rs`: log records as a source: body fields read once per record, numbers in
-//!   strings, latency fields.
+//!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass.
 //! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
 //!   `log_tests.rs`: log conditions.
 
 pub(crate) mod ast;
 mod attr;
 mod body;
+mod body_json;
 mod lexer;
 #[cfg(test)]
 mod log_tests;
@@ -91,14 +92,30 @@ pub fn log_latency(
     paths: &BodyPaths,
     body: &BodyFields,
 ) -> Result<u64, Unreadable> {
-    use row::Source as _;
     let source = body::LogSource {
         record,
         resource,
         paths,
         body,
     };
-    body::latency_nanos(source.get(&Path::Attr(field.clone())), nanos_per_unit)
+    body::latency_nanos(source.attr(field), nanos_per_unit)
+}
+
+/// A log record's attribute, resource attribute or body field (for the capture's columns).
+pub(crate) fn log_field<'a>(
+    field: &AttrRef,
+    record: &'a LogRecord,
+    resource: Option<&'a Resource>,
+    paths: &'a BodyPaths,
+    body: &'a BodyFields,
+) -> Val<'a> {
+    let source = body::LogSource {
+        record,
+        resource,
+        paths,
+        body,
+    };
+    source.attr(field)
 }
 
 /// A log record's attribute or body field in its string form (for `group_by` keys): empty
@@ -110,7 +127,6 @@ pub fn log_field_string(
     paths: &BodyPaths,
     body: &BodyFields,
 ) -> String {
-    use row::Source as _;
     let source = body::LogSource {
         record,
         resource,
@@ -118,7 +134,7 @@ pub fn log_field_string(
         body,
     };
     let mut out = String::new();
-    render(source.get(&Path::Attr(field.clone())), &mut out);
+    render(source.attr(field), &mut out);
     out
 }
 

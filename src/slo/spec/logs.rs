@@ -14,6 +14,9 @@
 //! `where` and `bad` are log conditions ([`ConditionTarget::Log`]); `latency.field` is an
 //! attribute or body path read as a number (strings holding numbers included) in `unit`
 //! (`s`, `ms`, `us`, `ns`). `latency_threshold` needs `latency`.
+//!
+//! OpenSLO documents reach the same [`LogSli`] through a `slotel` metric source with
+//! `signal: logs` (see `openslo/`); `logs_openslo_tests.rs` holds their tests.
 
 use crate::slo::ottl::ConditionTarget;
 use crate::slo::spec::values::{self, Source};
@@ -53,7 +56,11 @@ pub(super) fn log_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) ->
 }
 
 /// `latency:` with `field: body["request_time"]` and `unit: s`.
-fn latency_field(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<LatencyField> {
+pub(super) fn latency_field(
+    ctx: &mut Ctx<'_>,
+    src: &Source<'_>,
+    mut f: Fields<'_>,
+) -> Option<LatencyField> {
     let field = f.required(ctx, "field", |c, n, p| values::attribute(c, src, n, p));
     let unit = f.required(ctx, "unit", |c, n, p| {
         values::parsed(c, n, p, |s| {
@@ -88,6 +95,10 @@ pub(super) fn check_group_by(
         ctx.error(node, path, msg);
     }
 }
+
+#[cfg(test)]
+#[path = "logs_openslo_tests.rs"]
+mod openslo_tests;
 
 #[cfg(test)]
 mod tests {

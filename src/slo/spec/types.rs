@@ -48,6 +48,18 @@ impl SloSet {
         }
         schema
     }
+
+    /// The fields (attributes, resource attributes, body fields) every log SLI of the set
+    /// reads: its conditions, its latency field and its `group_by`.
+    pub fn log_fields(&self) -> std::collections::BTreeSet<crate::slo::ottl::AttrRef> {
+        let mut fields = std::collections::BTreeSet::new();
+        for slo in &self.slos {
+            if let Sli::Logs(sli) = &slo.sli {
+                fields.extend(sli.fields(&slo.group_by));
+            }
+        }
+        fields
+    }
 }
 
 /// One SLO.
@@ -234,6 +246,19 @@ pub struct LogSli {
     pub latency: Option<LatencyField>,
     /// `latency_threshold`: good = latency ≤ threshold (and not bad).
     pub latency_threshold: Option<Duration>,
+}
+
+impl LogSli {
+    /// The fields it reads: its conditions', its latency field and those of `group_by`.
+    pub fn fields(&self, group_by: &[crate::slo::ottl::AttrRef]) -> Vec<crate::slo::ottl::AttrRef> {
+        let mut fields: Vec<_> = self.filter.attributes().into_iter().collect();
+        if let Some(bad) = &self.bad {
+            fields.extend(bad.attributes());
+        }
+        fields.extend(self.latency.iter().map(|l| l.field.clone()));
+        fields.extend(group_by.iter().cloned());
+        fields
+    }
 }
 
 /// `latency:` with `field: body["request_time"]` and `unit: s`.

@@ -39,6 +39,8 @@ const KEYS: [&str; 5] = [
 pub(super) struct Extras {
     pub(super) percentiles: Option<Vec<f64>>,
     pub(super) group_by: Vec<AttrRef>,
+    /// Where `slotel.dev/group-by` is written.
+    pub(super) group_by_node: Option<Node>,
     pub(super) max_groups: Option<usize>,
     pub(super) min_events: Option<u64>,
     pub(super) adjusted_counts: Option<bool>,
@@ -57,7 +59,10 @@ pub(super) fn read(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str)
         let at = format!("{path}.{key}");
         match name {
             "percentiles" => out.percentiles = percentiles(ctx, v, &at),
-            "group-by" => out.group_by = group_by(ctx, src, v, &at),
+            "group-by" => {
+                out.group_by = group_by(ctx, src, v, &at);
+                out.group_by_node = Some(v.clone());
+            }
             "max-groups" => {
                 out.max_groups = values::whole(ctx, v, &at, 1, values::MAX_GROUPS_LIMIT as u64)
                     .map(|n| n as usize);

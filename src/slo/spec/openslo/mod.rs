@@ -2,13 +2,17 @@
 //! source.
 //!
 //! `metricSource.spec` holds either `query`, a span condition, or `metric` (a metric name)
-//! with an optional `query` over its data points' attributes. Mapping:
+//! with an optional `query` over its data points' attributes, or `signal: logs` with
+//! `query`, a log condition (and, for latencies, `latency: {field, unit}` as in the native
+//! `sli.logs`). Mapping:
 //!
-//! - `ratioMetric` on spans: `total.query` selects the spans; `bad.query` marks bad ones, or
-//!   `good.query` good ones (bad = not good). On metrics: good/bad/total monotonic sums.
+//! - `ratioMetric` on spans or logs: `total.query` selects the spans (records); `bad.query`
+//!   marks bad ones, or `good.query` good ones (bad = not good). On logs, `total` may name a
+//!   `latency` field too (for percentiles). On metrics: good/bad/total monotonic sums.
 //! - `thresholdMetric` with `objectives[0].op: lte` and `value`: on spans a latency
-//!   threshold (`value` in seconds, or a duration such as `300ms`); on a histogram metric,
-//!   a threshold in the metric's unit.
+//!   threshold (`value` in seconds, or a duration such as `300ms`); on logs the same
+//!   threshold over the `latency` field the source names; on a histogram metric, a
+//!   threshold in the metric's unit.
 //! - `timeWindow[0]`: rolling (`isRolling: true`, `duration: 28d`) or calendar (`1w` or
 //!   `1M` with `calendar.timeZone`); `budgetingMethod: Occurrences` or `Timeslices` (with
 //!   `timeSliceTarget` and `timeSliceWindow`); `objectives[0].target` (a ratio) or
@@ -31,7 +35,8 @@ mod composite;
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::values::{self, Source};
 use crate::slo::spec::{
-    Budgeting, CalendarUnit, MetricSelector, MetricSli, Sli, Slo, SloWindow, SourceRef, SpanSli,
+    Budgeting, CalendarUnit, LatencyField, LogSli, MetricSelector, MetricSli, Sli, Slo, SloWindow,
+    SourceRef, SpanSli,
 };
 use crate::yaml::Node;
 use crate::yaml::read::{Ctx, Fields, hint};
@@ -199,6 +204,16 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, src: &Source<'_>, root: &Node, out: &mut
     if let (Sli::Spans(s), Some(adjusted)) = (&mut sli, extras.adjusted_counts) {
         s.adjusted_counts = adjusted;
     }
+    super::logs::check_group_by(
+        ctx,
+        extras.group_by_node.as_ref(),
+        "metadata.annotations.slotel.dev/group-by",
+        Some(&sli),
+        &extras.group_by,
+    );
+    if ctx.errors.len() > errors_before {
+        return;
+    }
     out.push(Parsed {
         slo: Slo {
             service,
@@ -364,6 +379,8 @@ fn objective(ctx: &mut Ctx<'_>, mut f: Fields<'_>, timeslices: bool) -> Objectiv
 enum Query {
     Spans(Condition, Node),
     Metric(MetricSelector, Node),
+    /// `signal: logs`: the condition and the `latency` field, if named.
+    Logs(Condition, Option<LatencyField>, Node),
 }
 
 fn indicator_sli(
@@ -404,6 +421,18 @@ fn indicator_sli(
                 Query::Metric(metric, _) => Some(Sli::Metric(MetricSli::Threshold {
                     metric,
                     threshold: value,
+                })),
+                Query::Logs(_, None, node) => {
+                    let msg = "a thresholdMetric over logs needs `latency` in its source's \
+                               `spec`: `field` (where each record's latency is) and `unit`";
+                    ctx.error(&node, &t_path, msg);
+                    None
+                }
+                Query::Logs(filter, Some(latency), _) => Some(Sli::Logs(LogSli {
+                    filter,
+                    bad: None,
+                    latency: Some(latency),
+                    latency_threshold: Some(std::time::Duration::from_secs_f64(value)),
                 })),
             }
         }
@@ -468,9 +497,24 @@ fn ratio_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<S
             };
             Some(Sli::Metric(MetricSli::Ratio { good, bad, total }))
         }
-        (Some(Query::Spans(_, node) | Query::Metric(_, node)), _) => {
+        (Some(Query::Logs(part, latency, node)), Query::Logs(filter, total_latency, _)) => {
+            if latency.is_some() {
+                let msg = "`latency` belongs to `total` (the records counted), not to `good` \
+                           or `bad`";
+                ctx.error(&node, &path, msg);
+                return None;
+            }
+            let bad = if has_good { part.negate() } else { part };
+            Some(Sli::Logs(LogSli {
+                filter,
+                bad: Some(bad),
+                latency: total_latency,
+                latency_threshold: None,
+            }))
+        }
+        (Some(Query::Spans(_, node) | Query::Metric(_, node) | Query::Logs(_, _, node)), _) => {
             let msg = "`total` and `good`/`bad` must read the same signal: all span conditions \
-                       (`query`) or all metrics (`metric`)";
+                       (`query`), all log conditions (`signal: logs`) or all metrics (`metric`)";
             ctx.error(&node, &path, msg);
             None
         }
@@ -478,7 +522,8 @@ fn ratio_sli(ctx: &mut Ctx<'_>, src: &Source<'_>, mut f: Fields<'_>) -> Option<S
     }
 }
 
-/// `metricSource: {type: slotel, spec: {query: …}}` or `spec: {metric: …, query: …}`.
+/// `metricSource: {type: slotel, spec: {query: …}}`, `spec: {metric: …, query: …}` or
+/// `spec: {signal: logs, query: …, latency: {field: …, unit: …}}`.
 fn metric_source(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Option<Query> {
     let mut f = Fields::new(ctx, node, path);
     if let Some(at) = f.get("metricSourceRef") {
@@ -502,11 +547,41 @@ fn metric_source(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -
     f.finish(ctx);
     let mut spec = spec?;
     let at = spec.node.clone();
+    let signals = ["spans", "logs"];
+    let signal_node = spec.get("signal");
+    let logs = spec
+        .opt(ctx, "signal", |ctx, node, path| {
+            values::parsed(ctx, node, path, |s| match s {
+                "spans" => Ok(false),
+                "logs" => Ok(true),
+                _ => Err(format!(
+                    "unknown signal {s:?}{}: `spans` (the default) or `logs`; a metric is \
+                     named by `metric`",
+                    hint(s, &signals)
+                )),
+            })
+        })
+        .unwrap_or(false);
+    let metric_node = spec.get("metric");
     let metric = spec.opt(ctx, "metric", values::non_empty);
-    let has_metric = spec.get("metric").is_some();
-    let target = match has_metric {
-        true => ConditionTarget::Metric,
-        false => ConditionTarget::Span,
+    let has_metric = metric_node.is_some();
+    if let (Some(node), true) = (signal_node, has_metric) {
+        let msg = "`signal` does not go with `metric`: a metric source reads that metric's \
+                   data points";
+        ctx.error(node, &spec.path("signal"), msg);
+    }
+    let latency_node = spec.get("latency");
+    let latency = spec
+        .section(ctx, "latency")
+        .and_then(|l| super::logs::latency_field(ctx, src, l));
+    if let (Some(node), false) = (latency_node, logs) {
+        let msg = "`latency` (a field of each record) applies only with `signal: logs`";
+        ctx.error(node, &spec.path("latency"), msg);
+    }
+    let target = match (has_metric, logs) {
+        (true, _) => ConditionTarget::Metric,
+        (false, true) => ConditionTarget::Log,
+        (false, false) => ConditionTarget::Span,
     };
     let read_query = |c: &mut Ctx<'_>, n: &Node, p: &str| values::condition(c, src, n, p, target);
     let query = match has_metric {
@@ -520,6 +595,8 @@ fn metric_source(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -
             filter: query,
         };
         Some(Query::Metric(selector, at))
+    } else if logs {
+        Some(Query::Logs(query?, latency, at))
     } else {
         Some(Query::Spans(query?, at))
     }
