@@ -200,7 +200,7 @@ fn replay_of_an_empty_capture_fails() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no span facts"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no span or log facts"));
 }
 
 #[test]
