@@ -8,6 +8,7 @@
 #   SLO_FILES='benches/slo/ten/*.yaml' CAPTURE=1 benches/callgrind-receive.sh
 #   SIGNAL=logs benches/callgrind-receive.sh                       # log records, no SLO
 #   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/callgrind-receive.sh
+#   COMPRESSION=gzip benches/callgrind-receive.sh                  # gzip clients over gRPC
 #
 # Counting starts once the server is ready (`callgrind_control --zero`) and stops once the
 # pipeline's queues are empty after the load generator has its answers (`--dump`), so
@@ -26,6 +27,8 @@
 #   CONCURRENCY requests in flight (default 2: more makes the slowed-down server refuse
 #               some, and the figure per accepted item then counts refusals too)
 #   PROTOCOL    grpc (default) or http
+#   COMPRESSION none (default), gzip or zstd: the load generator compresses each request
+#               once (gRPC: the message, `grpc-encoding`; HTTP: the body)
 #   SIGNAL      traces (default) or logs: the load generator's JSON-body log records
 #   SLO_FILES   SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1   with `slo.capture` into a fresh directory
@@ -46,6 +49,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/slotel}
 ITEMS=${ITEMS:-204800}
 PROTOCOL=${PROTOCOL:-grpc}
+COMPRESSION=${COMPRESSION:-none}
 SIGNAL=${SIGNAL:-traces}
 case $SIGNAL in
     traces) item=spans ;;
@@ -102,7 +106,7 @@ done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
 "$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" \
-    --items "$ITEMS" --concurrency "${CONCURRENCY:-2}" --seed 1 --duration 1h --report json \
+    --items "$ITEMS" --concurrency "${CONCURRENCY:-2}" --compression "$COMPRESSION" --seed 1 --duration 1h --report json \
     ${TOKEN:+--token bench-token} >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO
 # connector's included) are empty three times in a row.
@@ -148,6 +152,8 @@ if [[ -n ${OUT:-} ]]; then
     rm -f "$OUT"/cg.*
     cp "${counted[@]}" "$OUT"/
 fi
-setup="$SIGNAL slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
+compressed=""
+[[ $COMPRESSION == none ]] || compressed=" $COMPRESSION"
+setup="$SIGNAL$compressed slos=[${SLO_FILES:-}]${CAPTURE:+ capture}${TOKEN:+ token=$TOKEN}"
 awk -v s="$setup" -v a="$accepted" -v n="$ITEMS" -v ir="$ir" -v h="$history" -v st="$status" -v p="$PROTOCOL" -v i="$item" \
     'BEGIN { printf "%s %s: %.0f of %.0f %s accepted, %.0f instructions less %.0f of the status history: %.0f per item (Engine::status, in the history or not: %.0f)\n", p, s, a, n, i, ir, h, (ir - h) / a, st }'

@@ -10,11 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use std::io::Read;
-
 use bytes::Bytes;
 
-use super::ReceiveError;
+use super::{ReceiveError, inflate};
 use crate::pipeline::budget::{Charge, MemoryBudget};
 use crate::signal::Compression;
 
@@ -22,62 +20,55 @@ use crate::signal::Compression;
 /// contiguous copy they are gathered into.
 const BODY_CHARGE_FACTOR: usize = 2;
 
-/// The first room a decompressed body gets; it doubles from there.
-const FIRST_ROOM: usize = 64 * 1024;
-
-/// Decompresses `body` into a buffer that keeps `headroom` zeroed bytes in front (for a
-/// frame header), stopping past `limit` decompressed bytes. The buffer grows by doubling and
-/// every growth is charged to `budget` first, so a compression bomb holds no memory it was
-/// not charged for; over the budget the client is told to retry.
+/// Decompresses a whole `body` in one call ([`inflate`](super::inflate)), refusing output
+/// past `limit` decompressed bytes. The output buffer is sized from the size the body
+/// states, capped at the limit, and grows by doubling when that was short; every byte of
+/// room is charged to `budget` before it is reserved, so a compression bomb or a lying
+/// size holds no memory it was not charged for, and never more than the limit. Over the
+/// budget the client is told to retry.
 pub fn decompress(
     body: &[u8],
     encoding: Compression,
     limit: usize,
-    headroom: usize,
     budget: &MemoryBudget,
     retry_after: Duration,
 ) -> Result<(Vec<u8>, Charge), ReceiveError> {
-    let bad = |e: std::io::Error| {
-        ReceiveError::InvalidArgument(format!("cannot decompress request body: {e}"))
-    };
-    let mut reader: Box<dyn Read + '_> = match encoding {
-        Compression::None => Box::new(body),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(body)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(body).map_err(bad)?),
-    };
-    let most = limit.saturating_add(headroom).saturating_add(1);
+    if encoding == Compression::None {
+        if body.len() > limit {
+            return Err(too_large(limit));
+        }
+        let charge = budget
+            .try_charge(body.len())
+            .map_err(|_| overloaded(retry_after))?;
+        return Ok((body.to_vec(), charge));
+    }
     let mut charge = budget.try_charge(0).map_err(|_| overloaded(retry_after))?;
-    let mut out: Vec<u8> = Vec::new();
-    let mut filled = headroom;
-    loop {
-        if filled >= out.len() {
-            if out.len() >= most {
-                return Err(ReceiveError::TooLarge(format!(
-                    "decompressed request body is larger than the limit of {limit} bytes"
-                )));
-            }
-            let room = (out.len() * 2).max(FIRST_ROOM + headroom).min(most);
-            charge.merge(
-                budget
-                    .try_charge(room - out.len())
-                    .map_err(|_| overloaded(retry_after))?,
-            );
-            out.resize(room, 0);
+    let mut out = inflate::Out::new(limit, |n| match budget.try_charge(n) {
+        Ok(c) => {
+            charge.merge(c);
+            true
         }
-        match reader.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(bad(e)),
-        }
+        Err(_) => false,
+    });
+    let done = match encoding {
+        Compression::Gzip => inflate::gzip(body, &mut out),
+        Compression::Zstd | Compression::None => inflate::zstd(body, &mut out),
+    };
+    let buf = out.buf;
+    match done {
+        Ok(()) => Ok((buf, charge)),
+        Err(inflate::Failure::TooLarge) => Err(too_large(limit)),
+        Err(inflate::Failure::Refused) => Err(overloaded(retry_after)),
+        Err(inflate::Failure::Corrupt(why)) => Err(ReceiveError::InvalidArgument(format!(
+            "cannot decompress request body: {why}"
+        ))),
     }
-    if filled - headroom > limit {
-        return Err(ReceiveError::TooLarge(format!(
-            "decompressed request body is larger than the limit of {limit} bytes"
-        )));
-    }
-    out.truncate(filled);
-    Ok((out, charge))
+}
+
+fn too_large(limit: usize) -> ReceiveError {
+    ReceiveError::TooLarge(format!(
+        "decompressed request body is larger than the limit of {limit} bytes"
+    ))
 }
 
 fn overloaded(retry_after: Duration) -> ReceiveError {
@@ -241,7 +232,6 @@ mod tests {
             &bomb,
             Compression::Gzip,
             4 << 20,
-            0,
             &budget,
             Duration::from_secs(1),
         )
@@ -254,7 +244,6 @@ mod tests {
             &bomb,
             Compression::Gzip,
             4 << 20,
-            0,
             &small,
             Duration::from_secs(1),
         )
@@ -263,7 +252,7 @@ mod tests {
     }
 
     #[test]
-    fn decompressed_bodies_keep_their_headroom_and_charge() {
+    fn decompressed_bodies_are_charged_for_their_room() {
         let data = b"hello otlp".repeat(100_000);
         let budget = MemoryBudget::new(64 << 20);
         for (enc, compressed) in [
@@ -271,29 +260,31 @@ mod tests {
             (Compression::Zstd, zstd::encode_all(&data[..], 3).unwrap()),
             (Compression::None, data.clone()),
         ] {
-            let (out, charge) = decompress(
-                &compressed,
-                enc,
-                1 << 20,
-                5,
-                &budget,
-                Duration::from_secs(1),
-            )
-            .unwrap();
-            assert_eq!(&out[..5], &[0; 5]);
-            assert_eq!(&out[5..], &data[..]);
-            assert!(charge.bytes() >= out.len() && charge.bytes() <= 2 * out.len() + FIRST_ROOM);
+            let (out, charge) =
+                decompress(&compressed, enc, 1 << 20, &budget, Duration::from_secs(1)).unwrap();
+            assert_eq!(out, data);
+            // The stated size is exact here: one room of the output's size.
+            assert!(charge.bytes() >= out.len() && charge.bytes() <= out.capacity());
         }
         let err = decompress(
             b"not zstd",
             Compression::Zstd,
             1 << 20,
-            0,
             &budget,
             Duration::from_secs(1),
         )
         .unwrap_err();
         assert!(matches!(err, ReceiveError::InvalidArgument(_)));
+        let err = decompress(
+            &data,
+            Compression::None,
+            1000,
+            &budget,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReceiveError::TooLarge(_)));
+        assert_eq!(budget.used(), 0);
     }
 
     /// A body whose frames come from a channel.

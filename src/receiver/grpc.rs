@@ -1,8 +1,9 @@
 //! OTLP/gRPC: `TraceService`, `MetricsService` and `LogsService` `Export`.
 //!
-//! tonic handles framing, compression (gzip, zstd) and the decompressed-size limit; its
-//! decompression writes into a bounded buffer, so a gzip bomb stops at the limit. The
-//! codec here does not decode: it hands the raw message bytes to the handler, which keeps
+//! tonic handles framing and the message-size limit. Compressed messages (gzip, zstd) are
+//! decompressed here in one call under the same limit, charged to the memory budget (see
+//! `keep_compressed`), so a compression bomb stops at the limit. The codec here does not
+//! decode: it hands the raw message bytes to the handler, which keeps
 //! the request bytes reachable for a faster, non-allocating decoder on the hot path later
 //! and lets both protocols share [`Receiver::export`].
 
@@ -93,6 +94,8 @@ struct ExportCall<R> {
     reached: Arc<AtomicBool>,
     /// The compressed message as received, handed on with the request.
     wire: Option<Wire>,
+    /// The message, when it was decompressed here: tonic was handed an empty one.
+    message: Option<Bytes>,
     _req: PhantomData<fn() -> R>,
 }
 
@@ -104,7 +107,7 @@ impl<R: OtlpRequest> UnaryService<Bytes> for ExportCall<R> {
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         self.reached.store(true, Ordering::Relaxed);
-        let body = request.into_inner();
+        let body = self.message.take().unwrap_or_else(|| request.into_inner());
         let receiver = self.receiver.clone();
         let identity = self.identity.take();
         let wire = self.wire.take();
@@ -171,7 +174,7 @@ async fn export<R: OtlpRequest>(
             guard,
         )
     };
-    let (req, wire, _decompressed) =
+    let (req, (wire, message, _decompressed)) =
         match keep_compressed(req, state.max_message_size, &state.receiver).await {
             Ok(r) => r,
             Err((status, reason)) => {
@@ -191,6 +194,7 @@ async fn export<R: OtlpRequest>(
         identity,
         reached: reached.clone(),
         wire,
+        message,
         _req: PhantomData,
     };
     let mut resp = grpc.unary(call, req).await;
@@ -223,20 +227,25 @@ async fn export<R: OtlpRequest>(
     resp
 }
 
+/// The decompressed message, when [`keep_compressed`] decompressed one.
+type Decompressed = (Option<Wire>, Option<Bytes>, Option<Charge>);
+
 /// For a compressed request (`grpc-encoding` gzip or zstd), reads the body, keeps the
 /// compressed message (so that an exporter compressing the same way forwards it instead of
 /// compressing the decompressed request again) and decompresses it here, charging the
-/// memory budget as the output grows, so that tonic is handed the message uncompressed.
-/// tonic still does the framing checks. Uncompressed requests pass through untouched.
+/// memory budget as the output grows. tonic is then handed an empty uncompressed message
+/// in its place (it would copy the real one into its own buffer) and still answers the
+/// call; the handler takes the decompressed message. Uncompressed requests pass through
+/// untouched.
 async fn keep_compressed(
     req: Request,
     max_message_size: usize,
     receiver: &Receiver,
-) -> Result<(Request, Option<Wire>, Option<Charge>), (Status, RefuseReason)> {
+) -> Result<(Request, Decompressed), (Status, RefuseReason)> {
     let compression = match req.headers().get("grpc-encoding").map(|v| v.as_bytes()) {
         Some(b"gzip") => Compression::Gzip,
         Some(b"zstd") => Compression::Zstd,
-        _ => return Ok((req, None, None)),
+        _ => return Ok((req, (None, None, None))),
     };
     let (mut parts, body) = req.into_parts();
     // tonic refuses a message over the limit before decompressing it, so a larger body is
@@ -268,23 +277,13 @@ async fn keep_compressed(
         // all: tonic answers as the protocol says.
         return Ok((
             Request::from_parts(parts, axum::body::Body::from(bytes)),
-            None,
-            None,
+            (None, None, None),
         ));
     };
     let (budget, retry) = (receiver.budget().clone(), receiver.retry_after());
     let work = {
         let message = message.clone();
-        move || {
-            decompress(
-                &message,
-                compression,
-                max_message_size,
-                FRAME_HEADER,
-                &budget,
-                retry,
-            )
-        }
+        move || decompress(&message, compression, max_message_size, &budget, retry)
     };
     let result = if message.len() > OFF_RUNTIME_BYTES {
         tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
@@ -295,20 +294,22 @@ async fn keep_compressed(
     } else {
         work()
     };
-    let (mut framed, charge) = match result {
+    let (decompressed, charge) = match result {
         Ok(r) => r,
         Err(e) => return Err((e.to_status(), e.reason())),
     };
-    let len = (framed.len() - FRAME_HEADER) as u32;
-    framed[1..FRAME_HEADER].copy_from_slice(&len.to_be_bytes());
     parts.headers.remove("grpc-encoding");
+    let empty = Bytes::from_static(&[0; FRAME_HEADER]);
     Ok((
-        Request::from_parts(parts, axum::body::Body::from(framed)),
-        Some(Wire {
-            compression,
-            body: message,
-        }),
-        Some(charge),
+        Request::from_parts(parts, axum::body::Body::from(empty)),
+        (
+            Some(Wire {
+                compression,
+                body: message,
+            }),
+            Some(Bytes::from(decompressed)),
+            Some(charge),
+        ),
     ))
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Bodies are `application/x-protobuf` or `application/json`, optionally `gzip` or `zstd`
 //! encoded. The body is read up to the size limit (413 past it, checked against
-//! `Content-Length` first), then decompressed through a reader that stops one byte past
-//! the same limit, so a compression bomb never inflates in memory. The response uses the
+//! `Content-Length` first), then decompressed in one call that stops at the same limit,
+//! charged to the memory budget as it grows, so a compression bomb never inflates in memory. The response uses the
 //! request's content type. CORS, when configured, is the `cors` module's middleware.
 
 use std::sync::Arc;
@@ -165,7 +165,7 @@ async fn export<R: OtlpRequest>(
             receiver.retry_after(),
         );
         let large = raw.len() > OFF_RUNTIME_BYTES;
-        let work = move || decompress(&raw, encoding, max, 0, &budget, retry);
+        let work = move || decompress(&raw, encoding, max, &budget, retry);
         let result = if large {
             tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
                 Err(ReceiveError::InvalidArgument(format!(
