@@ -4,6 +4,8 @@
 //! memory is the target) the process's peak resident memory (VmHWM).
 
 mod common;
+#[path = "hostile/compression.rs"]
+mod compression;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
