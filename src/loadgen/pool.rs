@@ -5,7 +5,7 @@
 //! round. Replacing an entry is a single assignment under its lock, so a reader always gets
 //! a whole request, old or new.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -172,17 +172,23 @@ pub(super) fn compress(data: &[u8], compression: Compression) -> std::io::Result
     }
 }
 
+/// Decompresses a whole body the way the receiver does (one call, sized from the size the
+/// body states), so that the decode-only baseline gets the same gunzip the server has.
 pub(super) fn decompress(data: &[u8], compression: Compression) -> std::io::Result<Vec<u8>> {
-    match compression {
-        Compression::None => Ok(data.to_vec()),
-        Compression::Gzip => {
-            let mut out = Vec::with_capacity(data.len() * 4);
-            flate2::read::GzDecoder::new(data).read_to_end(&mut out)?;
-            Ok(out)
-        }
-        Compression::Zstd => zstd::stream::decode_all(data),
-    }
+    use crate::receiver::inflate;
+    let mut out = inflate::Out::new(MAX_DECOMPRESSED, |_| true);
+    let done = match compression {
+        Compression::None => return Ok(data.to_vec()),
+        Compression::Gzip => inflate::gzip(data, &mut out),
+        Compression::Zstd => inflate::zstd(data, &mut out),
+    };
+    let buf = out.buf;
+    done.map(|()| buf)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:?}")))
 }
+
+/// The most a pool body decompresses to here (the generator makes far smaller ones).
+const MAX_DECOMPRESSED: usize = 256 << 20;
 
 /// Regenerates one pool entry at a time so that every entry is rebuilt once per
 /// [`REFRESH_PERIOD`] with current timestamps. Runs until aborted.

@@ -44,7 +44,7 @@ mod error;
 pub mod fuzz;
 pub mod grpc;
 pub mod http;
-mod inflate;
+pub(crate) mod inflate;
 mod json;
 pub mod otlp;
 pub mod spans_fuzz;
