@@ -7,29 +7,28 @@ use std::io::{Read, Write};
 use super::*;
 
 /// Decodes with a charge counter; returns the result, the output and the bytes charged.
-fn run(
-    decode: fn(&[u8], &mut Out<&mut dyn FnMut(usize) -> bool>) -> Result<(), Failure>,
-    body: &[u8],
-    limit: usize,
-) -> (Result<(), Failure>, Vec<u8>, usize) {
+fn run(zstd_body: bool, body: &[u8], limit: usize) -> (Result<(), Failure>, Vec<u8>, usize) {
     let mut charged = 0usize;
-    let mut count = |n: usize| {
+    let mut out = Out::new(limit, |n: usize| {
         charged += n;
         true
+    });
+    let result = if zstd_body {
+        zstd(body, &mut out)
+    } else {
+        gzip(body, &mut out)
     };
-    let mut out = Out::new(limit, &mut count as &mut dyn FnMut(usize) -> bool);
-    let result = decode(body, &mut out);
     let buf = std::mem::take(&mut out.buf);
     drop(out);
     (result, buf, charged)
 }
 
 fn gz(body: &[u8], limit: usize) -> (Result<(), Failure>, Vec<u8>, usize) {
-    run(|b, o| gzip(b, o), body, limit)
+    run(false, body, limit)
 }
 
 fn zs(body: &[u8], limit: usize) -> (Result<(), Failure>, Vec<u8>, usize) {
-    run(|b, o| zstd(b, o), body, limit)
+    run(true, body, limit)
 }
 
 /// A gzip member (RFC 1952, 2.3) whose DEFLATE stream is one final stored block
@@ -228,8 +227,7 @@ fn a_large_stated_size_is_capped_by_what_deflate_can_expand_to() {
 #[test]
 fn a_refused_charge_stops_decoding() {
     let body = gzip_fast(&sample(100_000), 1);
-    let mut never = |_: usize| false;
-    let mut out = Out::new(1 << 20, &mut never as &mut dyn FnMut(usize) -> bool);
+    let mut out = Out::new(1 << 20, |_: usize| false);
     assert_eq!(gzip(&body, &mut out), Err(Failure::Refused));
     assert_eq!(out.buf.capacity(), 0);
 }
