@@ -325,3 +325,53 @@ fn zstd_bombs_stop_at_the_limit() {
         "charged {charged}"
     );
 }
+
+#[test]
+fn mutated_bodies_never_exceed_the_limit_and_agree_with_zlib_when_both_accept() {
+    let limit = 256 * 1024;
+    let mut rng = fastrand::Rng::with_seed(20);
+    let data = sample(100_000);
+    let mut seeds = vec![
+        gzip_fast(&data, 1),
+        gzip_fast(&data[..5000], 9),
+        [gzip_fast(&data[..300], 6), gzip_fast(&data[300..900], 1)].concat(),
+        stored_member(b"hello", 0, &[], HELLO_CRC, 5),
+    ];
+    let zstd_seed = zstd::bulk::compress(&data, 1).unwrap();
+    seeds.push(zstd_seed.clone());
+    for i in 0..2000 {
+        let mut body = seeds[i % seeds.len()].clone();
+        for _ in 0..rng.usize(1..4) {
+            match rng.u8(0..4) {
+                0 if !body.is_empty() => {
+                    let at = rng.usize(..body.len());
+                    body[at] ^= 1 << rng.u8(0..8);
+                }
+                1 if !body.is_empty() => body.truncate(rng.usize(..body.len())),
+                2 => {
+                    let at = rng.usize(..=body.len());
+                    body.insert(at, rng.u8(..));
+                }
+                _ if body.len() >= 4 => {
+                    // A lying size field.
+                    let at = body.len() - 4;
+                    body[at..].copy_from_slice(&rng.u32(..).to_le_bytes());
+                }
+                _ => {}
+            }
+        }
+        let is_zstd = i % seeds.len() == seeds.len() - 1;
+        let (result, out, charged) = run(is_zstd, &body, limit);
+        assert!(
+            out.len() <= limit && charged <= limit,
+            "input {i}: {charged}"
+        );
+        if is_zstd {
+            if let (Ok(()), Ok(want)) = (&result, zstd::stream::decode_all(&body[..])) {
+                assert_eq!(out, want, "input {i}");
+            }
+        } else if let (Ok(()), Ok(want)) = (&result, zlib_reader(&body)) {
+            assert_eq!(out, want, "input {i}");
+        }
+    }
+}
