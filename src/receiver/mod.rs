@@ -29,6 +29,9 @@
 //! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
+//! - `body.rs`: reading a body under its timeout and the memory budget; `decompress`.
+//! - `inflate.rs`: one-shot gzip (libdeflate) and zstd into a buffer sized from the size
+//!   the body states, capped at the limit and charged before it is reserved.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
 //! - `spans_tests.rs`: which trace requests are queued undecoded, and the fallbacks.
 //! - `spans_fuzz.rs`, `spans_wire_tests.rs`: the span facts fuzz target's body (the wire
