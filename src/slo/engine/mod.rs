@@ -94,6 +94,8 @@ pub mod traces;
 mod traces_sampled_tests;
 #[cfg(test)]
 mod traces_tests;
+#[cfg(test)]
+mod upgrade_tests;
 mod turnstile;
 pub mod wal;
 pub mod window;

@@ -15,6 +15,7 @@
 //! # Layout
 //!
 //! - `types.rs`: the validated domain types the engine is built from.
+//! - `fingerprint.rs`: a definition's fingerprint, what state on disk knows it by.
 //! - `native.rs`, `openslo/`: the two formats.
 //! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `logs.rs`: `sli.logs`, SLIs over log records.
@@ -33,6 +34,9 @@
 //!   files the globs match.
 
 mod exhaustion;
+mod fingerprint;
+#[cfg(test)]
+mod fingerprint_tests;
 pub mod journey;
 mod labels;
 mod logs;
@@ -47,6 +51,7 @@ mod values;
 use std::collections::HashMap;
 use std::io::Read;
 
+pub use fingerprint::Fingerprint;
 pub use exhaustion::{DEFAULT_EXHAUSTION_ALERT, DEFAULT_EXHAUSTION_SEVERITY, ExhaustionAlert};
 pub use labels::{
     Labels, MISSING, RESERVED, group_label_error, group_label_names, label_name, label_value,
