@@ -94,9 +94,9 @@ pub mod traces;
 mod traces_sampled_tests;
 #[cfg(test)]
 mod traces_tests;
+mod turnstile;
 #[cfg(test)]
 mod upgrade_tests;
-mod turnstile;
 pub mod wal;
 pub mod window;
 

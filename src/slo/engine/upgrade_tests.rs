@@ -19,7 +19,11 @@ fn fixture() -> PathBuf {
 fn state_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let from = fixture().join("state");
-    std::fs::copy(from.join("slo-state.json"), dir.path().join("slo-state.json")).unwrap();
+    std::fs::copy(
+        from.join("slo-state.json"),
+        dir.path().join("slo-state.json"),
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("slo-wal")).unwrap();
     for e in std::fs::read_dir(from.join("slo-wal")).unwrap() {
         let e = e.unwrap();
@@ -116,9 +120,10 @@ fn a_former_snapshot_of_a_changed_definition_is_skipped_not_restored() {
     let old = snapshot_json(dir.path());
     let written = old["written_unix_nanos"].as_u64().unwrap();
     let path = fixture().join("slos.yaml");
-    let changed = std::fs::read_to_string(&path)
-        .unwrap()
-        .replacen("objective: 98.5", "objective: 99.9", 1);
+    let changed =
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen("objective: 98.5", "objective: 99.9", 1);
     let file = dir.path().join("slos.yaml");
     std::fs::write(&file, changed).unwrap();
     let set = crate::slo::spec::load(&[file.display().to_string()], false).unwrap();

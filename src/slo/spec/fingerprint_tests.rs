@@ -103,7 +103,10 @@ fn every_change_of_meaning_changes_the_fingerprint() {
             "window: 30d\n    budgeting_method: timeslices\n    timeslice: {size: 1m, target: 90}",
         ),
         edit("\"^/api/\"", "\"^/api/v2/\""),
-        edit("kind == SPAN_KIND_SERVER and", "kind == SPAN_KIND_CLIENT and"),
+        edit(
+            "kind == SPAN_KIND_SERVER and",
+            "kind == SPAN_KIND_CLIENT and",
+        ),
         edit(
             "        bad: status.code == STATUS_CODE_ERROR\n",
             "        bad: status.code != STATUS_CODE_OK\n",
@@ -111,7 +114,10 @@ fn every_change_of_meaning_changes_the_fingerprint() {
         edit("        bad: status.code == STATUS_CODE_ERROR\n", ""),
         edit("latency_threshold: 300ms", "latency_threshold: 250ms"),
         edit("        latency_threshold: 300ms\n", ""),
-        edit("    percentiles: [50, 99]", "    percentiles: [50, 99]\n    adjusted_counts: false"),
+        edit(
+            "    percentiles: [50, 99]",
+            "    percentiles: [50, 99]\n    adjusted_counts: false",
+        ),
         edit(
             "    group_by: ['attributes[\"http.route\"]', 'resource.attributes[\"k8s.namespace.name\"]']\n",
             "",
@@ -130,12 +136,7 @@ fn every_change_of_meaning_changes_the_fingerprint() {
     let base = pay(BASE);
     let slos: Vec<Slo> = changes
         .iter()
-        .map(|t| {
-            load(t)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| panic!("{t}"))
-        })
+        .map(|t| load(t).into_iter().next().unwrap_or_else(|| panic!("{t}")))
         .collect();
     // Every one differs from the base and from each other.
     let mut all = vec![base];
@@ -280,5 +281,8 @@ fn a_journey_keeps_its_fingerprint_when_its_members_move_in_the_file() {
 /// with a new snapshot format version (`slo::engine::snapshot::VERSION`).
 #[test]
 fn the_encoding_is_pinned() {
-    assert_eq!(pay(BASE).fingerprint().hex(), "331d8b81d8863c72d5ba7cba4f1ecc06e6fe320c2387df491c014a495643cf72");
+    assert_eq!(
+        pay(BASE).fingerprint().hex(),
+        "331d8b81d8863c72d5ba7cba4f1ecc06e6fe320c2387df491c014a495643cf72"
+    );
 }

@@ -164,7 +164,11 @@ mod tests {
                 "Journey(Journey {{ members: [Member {{ service: \"shop\", name: \"pay\", weight: 2, at: SourceRef {{ file: {file:?}, line: {line}, column: 16 }}, path: {path:?} }}], trace: None }})"
             )
         };
-        let a = member("/etc/slotel/slos.yaml", 68, "slos[5].journey.members[0].slo");
+        let a = member(
+            "/etc/slotel/slos.yaml",
+            68,
+            "slos[5].journey.members[0].slo",
+        );
         let b = member("slos/{x}\"y.yaml", 12, "slos[1].journey.members[0].slo");
         assert_ne!(a, b);
         assert_eq!(normalize(&a), normalize(&b));
@@ -172,6 +176,9 @@ mod tests {
             normalize(&a),
             "Journey(Journey { members: [Member { service: \"shop\", name: \"pay\", weight: 2, at: SourceRef {}, path: \"\" }], trace: None })"
         );
-        assert_ne!(normalize(&a), normalize(&a.replace("weight: 2", "weight: 3")));
+        assert_ne!(
+            normalize(&a),
+            normalize(&a.replace("weight: 2", "weight: 3"))
+        );
     }
 }
