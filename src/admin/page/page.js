@@ -75,11 +75,11 @@ function sloRow(s, link) {
     eventsCell(s));
 }
 // With sampling, `total` counts each span with its adjusted count and `raw_total` the
-// spans received: both are shown where they differ.
+// spans (a trace-aware journey: the traces) received: both are shown where they differ.
 function sampled(s) { return s.raw_total != null && s.raw_total !== s.total; }
 function eventsCell(s) {
   const c = cell(s.total, num(s.total), "num wide", "total");
-  if (sampled(s)) c.append(el("div", { class: "group", "data-field": "raw_total", "data-value": String(s.raw_total) }, num(s.raw_total) + " spans received"));
+  if (sampled(s)) c.append(el("div", { class: "group", "data-field": "raw_total", "data-value": String(s.raw_total) }, num(s.raw_total) + " " + (s.raw_unit || "spans") + " received"));
   return c;
 }
 function sloHead(caption) {
