@@ -66,9 +66,7 @@ pub(super) fn read(text: &str, tree: &PathTree, values: &mut [BodyValue]) -> boo
         depth: RECURSION_LIMIT,
     };
     scan.whitespace();
-    let object = scan.peek() == Some(b'{')
-        && scan.object(tree, values).is_ok()
-        && scan.end();
+    let object = scan.peek() == Some(b'{') && scan.object(tree, values).is_ok() && scan.end();
     if !object {
         tree.clear(values);
     }
@@ -516,4 +514,3 @@ fn fill(tree: &PathTree, values: &mut [BodyValue], value: &serde_json::Value) {
         }
     }
 }
-

@@ -375,7 +375,17 @@ fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
 }
 
 /// Keys the random bodies use; the paths read some of them.
-const KEYS: [&str; 9] = ["status", "a", "b", "dup", "x", "esc\"aped", "ключ", "", "msg"];
+const KEYS: [&str; 9] = [
+    "status",
+    "a",
+    "b",
+    "dup",
+    "x",
+    "esc\"aped",
+    "ключ",
+    "",
+    "msg",
+];
 
 /// A JSON string literal for `text`, escaped in one of the ways JSON allows.
 fn json_string(rng: &mut fastrand::Rng, text: &str) -> String {
@@ -409,13 +419,39 @@ fn whitespace(rng: &mut fastrand::Rng) -> &'static str {
 /// of i64, u64 and f64, escapes, surrogate pairs), arrays and objects with duplicate keys.
 fn random_json(rng: &mut fastrand::Rng, depth: u32) -> String {
     const NUMBERS: [&str; 22] = [
-        "0", "-0", "7", "250", "123456789012345678", "1234567890123456789",
-        "-9223372036854775808", "-9223372036854775809", "9223372036854775807",
-        "18446744073709551615", "18446744073709551616", "1.5", "-2.5e3", "1e400",
-        "1E-400", "0.1e+2", "1e308", "1.7976931348623157e308", "1.8e308", "-0.0",
-        "0.000000000000000000000000000001", "12.50",
+        "0",
+        "-0",
+        "7",
+        "250",
+        "123456789012345678",
+        "1234567890123456789",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "9223372036854775807",
+        "18446744073709551615",
+        "18446744073709551616",
+        "1.5",
+        "-2.5e3",
+        "1e400",
+        "1E-400",
+        "0.1e+2",
+        "1e308",
+        "1.7976931348623157e308",
+        "1.8e308",
+        "-0.0",
+        "0.000000000000000000000000000001",
+        "12.50",
     ];
-    const TEXTS: [&str; 8] = ["", "ok", "서울 🚀", "a\"b", "back\\slash", "-", "0.120", "tab\tnew\nline"];
+    const TEXTS: [&str; 8] = [
+        "",
+        "ok",
+        "서울 🚀",
+        "a\"b",
+        "back\\slash",
+        "-",
+        "0.120",
+        "tab\tnew\nline",
+    ];
     let ws = whitespace(rng);
     match rng.u8(0..if depth > 3 { 5 } else { 8 }) {
         0 => NUMBERS[rng.usize(..NUMBERS.len())].to_string(),
