@@ -394,7 +394,7 @@ impl Scan<'_> {
         let start = self.at;
         let mut escaped = false;
         loop {
-            self.at += special(&self.bytes[self.at..]);
+            self.at = special(self.bytes, self.at);
             match self.peek().ok_or(Bad)? {
                 b'"' => {
                     let end = self.at;
@@ -470,15 +470,13 @@ fn parse(text: &str) -> Scanned<serde_json::Value> {
     serde_json::from_str(text).map_err(|_| Bad)
 }
 
-/// Bytes before the first quote, backslash or control character of `bytes` (all of them
-/// when none): eight at a time, then one by one.
+/// The position of the first quote, backslash or control character of `bytes` from `at`
+/// (the end when none): eight bytes at a time, then one by one.
 #[inline]
-fn special(bytes: &[u8]) -> usize {
+fn special(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES << 7;
-    let mut at = 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
+    while let Some(chunk) = bytes.get(at..at + 8) {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
         // The lowest byte flagged by each test is exact (borrows only run upward).
         let control = word.wrapping_sub(ONES * 0x20) & !word;
@@ -492,7 +490,7 @@ fn special(bytes: &[u8]) -> usize {
         }
         at += 8;
     }
-    for &b in chunks.remainder() {
+    while let Some(&b) = bytes.get(at) {
         if b == b'"' || b == b'\\' || b < 0x20 {
             return at;
         }
