@@ -28,6 +28,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use super::record::{Latency, SpanEvent};
 use super::state::GroupKey;
 use super::window::Counts;
 use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
@@ -353,6 +354,9 @@ fn record_chunk(
         cluster: String::new(),
         extra: Vec::new(),
     };
+    // Events with a latency, of `key`, not recorded yet: each run of rows of one group is
+    // recorded at once (`record.rs`), exactly as one event at a time.
+    let mut run: Vec<SpanEvent> = Vec::new();
     let mut state = slo.state();
     for row in rows {
         let (record, resource, body) = (row.record, row.resource, &row.body);
@@ -389,20 +393,32 @@ fn record_chunk(
             .as_ref()
             .is_some_and(|b| b.eval_log(record, resource, paths, body));
         let good = !is_bad && threshold.is_none_or(|th| latency.is_some_and(|l| l <= th));
-        if key.cluster != row.cluster {
-            key.cluster = row.cluster.to_string();
-        }
-        if !slo.spec.group_by.is_empty() {
-            key.extra = slo
-                .spec
+        let extra: Option<Vec<String>> = (!slo.spec.group_by.is_empty()).then(|| {
+            slo.spec
                 .group_by
                 .iter()
                 .map(|a| log_field_string(a, record, resource, paths, body))
-                .collect();
+                .collect()
+        });
+        if key.cluster != row.cluster || extra.as_ref().is_some_and(|e| *e != key.extra) {
+            if !run.is_empty() {
+                state.record_spans(&key, &run);
+                run.clear();
+            }
+            if key.cluster != row.cluster {
+                key.cluster = row.cluster.to_string();
+            }
+            if let Some(extra) = extra {
+                key.extra = extra;
+            }
         }
         match latency {
             Some(l) => {
-                state.record(&key, t, good, Some(l));
+                run.push(SpanEvent {
+                    t,
+                    good,
+                    latency: Latency::of(l),
+                });
                 if let Some(log) = log.as_deref_mut() {
                     log.span(&key, t, good, l);
                 }
@@ -419,6 +435,9 @@ fn record_chunk(
                 }
             }
         }
+    }
+    if !run.is_empty() {
+        state.record_spans(&key, &run);
     }
     drop(state);
     if let Some(log) = log {

@@ -60,6 +60,11 @@ impl BodyPaths {
     }
 
     fn index(&self, keys: &[String]) -> Option<usize> {
+        // A few paths (those of the loaded SLOs): compared for equality (lengths first),
+        // cheaper than ordering them.
+        if self.paths.len() <= 8 {
+            return self.paths.iter().position(|p| p.as_slice() == keys);
+        }
         self.paths.binary_search_by(|p| p.as_slice().cmp(keys)).ok()
     }
 

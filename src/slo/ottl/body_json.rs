@@ -1,18 +1,19 @@
 //! A JSON string body's fields read in one pass, keeping only the values at the body paths
 //! the log SLIs name.
 //!
-//! The body is parsed with serde_json's own parser (the same syntax checks, number rules
-//! and recursion limit as parsing it whole), but every value off the paths is skipped
-//! without being built, and keys are compared where they lie in the text: a record costs
-//! one parse and the values it keeps. The answer is the one the whole-document parse gives
-//! (`tests` compares the two): a body that is not a JSON object has no fields; a key given
-//! twice keeps its last value; a number is an `Int` when it fits an i64, else a `Float`;
-//! an array or object at a path is its compact JSON text.
-
-use std::fmt;
-
-use serde::Deserializer as _;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+//! The body is scanned once by a reader that accepts exactly what serde_json accepts when it
+//! parses the whole body into a `serde_json::Value` (the same syntax checks: whitespace,
+//! literals, number syntax and range, string escapes and surrogate pairs, control
+//! characters, trailing characters, and the same recursion limit of 127 nested arrays and
+//! objects), but builds nothing off the paths: keys are compared where they lie in the
+//! text and every other value is stepped over. What is rare is handed to serde_json itself
+//! on its own slice of the text: a number that is not a small non-negative integer (its
+//! exact value; one with an exponent or over 300 digits also for its range, anywhere in
+//! the body), a string or key with escapes, an array or object at a path (its compact JSON
+//! text). The answer is the one the whole-document parse gives (`log_tests.rs` compares
+//! the two, on written and on random bodies): a body that is not a JSON object has no
+//! fields; a key given twice keeps its last value; a number is an `Int` when it fits an
+//! i64, else a `Float`; an array or object at a path is its compact JSON text.
 
 use super::BodyValue;
 
@@ -58,129 +59,444 @@ impl PathTree {
 /// Reads `text`, which must hold a JSON object, into `values` (one per slot of `tree`,
 /// all `Nil` on entry); `false` when it is not a JSON object (then `values` are all `Nil`).
 pub(super) fn read(text: &str, tree: &PathTree, values: &mut [BodyValue]) -> bool {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let object = de
-        .deserialize_any(Top { tree, values })
-        .and_then(|object| de.end().map(|()| object));
-    match object {
-        Ok(true) => true,
-        _ => {
-            tree.clear(values);
-            false
+    let mut scan = Scan {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        depth: RECURSION_LIMIT,
+    };
+    scan.whitespace();
+    let object = scan.peek() == Some(b'{') && scan.object(tree, values).is_ok() && scan.end();
+    if !object {
+        tree.clear(values);
+    }
+    object
+}
+
+/// serde_json's recursion limit: its depth budget, taken by each array and object entered;
+/// the one that brings it to zero is refused.
+const RECURSION_LIMIT: u32 = 128;
+
+/// Integers of at most this many digits fit an i64.
+const SMALL_INT_DIGITS: usize = 18;
+
+/// An integer part longer than this may be out of f64's range (its value is checked).
+const SAFE_INT_DIGITS: usize = 300;
+
+/// The text is not JSON that serde_json accepts.
+#[derive(Debug)]
+struct Bad;
+
+type Scanned<T> = Result<T, Bad>;
+
+/// A string's contents: `text[start..end]`, holding escapes or not.
+#[derive(Clone, Copy)]
+struct Str {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+/// The scanner: a position in `text` and the depth budget left.
+struct Scan<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    depth: u32,
+}
+
+impl Scan<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    #[inline]
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.at += 1;
         }
     }
-}
 
-/// The document: an object is walked, anything else skipped.
-struct Top<'t, 'v> {
-    tree: &'t PathTree,
-    values: &'v mut [BodyValue],
-}
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
+    /// Only whitespace is left.
+    fn end(&mut self) -> bool {
+        self.whitespace();
+        self.at == self.bytes.len()
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
-        walk(self.tree, self.values, map)?;
-        Ok(true)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(false)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-}
-
-/// The members of an object at `tree`: those on a path are read, the others skipped.
-fn walk<'de, A: MapAccess<'de>>(
-    tree: &PathTree,
-    values: &mut [BodyValue],
-    mut map: A,
-) -> Result<(), A::Error> {
-    while let Some(child) = map.next_key_seed(Key(tree))? {
-        let Some(child) = child else {
-            map.next_value::<Skip>()?;
-            continue;
-        };
-        // A key given twice: its last value counts, as in a parsed object.
-        child.clear(values);
-        map.next_value_seed(Node {
-            tree: child,
-            values,
-        })?;
-    }
-    Ok(())
-}
-
-/// A key, compared with the children of a node where it lies in the text.
-struct Key<'t>(&'t PathTree);
-
-impl<'de, 't> DeserializeSeed<'de> for Key<'t> {
-    type Value = Option<&'t PathTree>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de, 't> Visitor<'de> for Key<'t> {
-    type Value = Option<&'t PathTree>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self
-            .0
-            .children
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, c)| c))
-    }
-}
-
-/// A value on a path: kept where a path ends, walked where paths go on.
-struct Node<'t, 'v> {
-    tree: &'t PathTree,
-    values: &'v mut [BodyValue],
-}
-
-impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.tree.ends.is_empty() {
-            return d.deserialize_any(Inner(self));
+    #[inline]
+    fn eat(&mut self, byte: u8) -> Scanned<()> {
+        if self.peek() != Some(byte) {
+            return Err(Bad);
         }
-        // Paths end here: the value is kept whole (and read further when paths go on).
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
-        fill(self.tree, self.values, &value);
+        self.at += 1;
         Ok(())
     }
+
+    /// Enters an array or object.
+    #[inline]
+    fn enter(&mut self) -> Scanned<()> {
+        self.depth -= 1;
+        if self.depth == 0 {
+            return Err(Bad);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn leave(&mut self) {
+        self.depth += 1;
+    }
+
+    /// An object at `tree` (the scanner on its `{`): members on a path are read, the
+    /// others stepped over.
+    fn object(&mut self, tree: &PathTree, values: &mut [BodyValue]) -> Scanned<()> {
+        self.at += 1;
+        self.enter()?;
+        self.whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            self.leave();
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(Bad);
+            }
+            let key = self.string()?;
+            let child = self.child(tree, key)?;
+            self.whitespace();
+            self.eat(b':')?;
+            self.whitespace();
+            match child {
+                Some(child) => {
+                    // A key given twice: its last value counts, as in a parsed object.
+                    child.clear(values);
+                    self.node(child, values)?;
+                }
+                None => self.skip()?,
+            }
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.at += 1;
+                    self.whitespace();
+                }
+                Some(b'}') => {
+                    self.at += 1;
+                    self.leave();
+                    return Ok(());
+                }
+                _ => return Err(Bad),
+            }
+        }
+    }
+
+    /// The child of `tree` a key names, if any.
+    #[inline]
+    fn child<'t>(&self, tree: &'t PathTree, key: Str) -> Scanned<Option<&'t PathTree>> {
+        if tree.children.is_empty() {
+            return Ok(None);
+        }
+        let found = |k: &str| tree.children.iter().find(|(c, _)| c == k).map(|(_, c)| c);
+        if !key.escaped {
+            return Ok(found(&self.text[key.start..key.end]));
+        }
+        Ok(found(&self.unescape(key)?))
+    }
+
+    /// A value on a path: kept where a path ends, walked where paths go on.
+    fn node(&mut self, tree: &PathTree, values: &mut [BodyValue]) -> Scanned<()> {
+        if tree.ends.is_empty() {
+            return match self.peek() {
+                Some(b'{') => self.object(tree, values),
+                _ => self.skip(),
+            };
+        }
+        let start = self.at;
+        let value = match self.peek() {
+            Some(b'"') => {
+                let s = self.string()?;
+                if s.escaped {
+                    BodyValue::Str(self.unescape(s)?)
+                } else {
+                    BodyValue::Str(self.text[s.start..s.end].to_string())
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let small = self.number()?;
+                let digits = &self.text[start..self.at];
+                match small {
+                    true => BodyValue::Int(digits.parse().map_err(|_| Bad)?),
+                    false => BodyValue::of_json(&parse(digits)?),
+                }
+            }
+            Some(b'{' | b'[') => {
+                // An array or object kept whole: its extent here, its value from serde_json.
+                self.skip()?;
+                fill(tree, values, &parse(&self.text[start..self.at])?);
+                return Ok(());
+            }
+            _ => {
+                self.skip()?;
+                match self.bytes[start] {
+                    b't' => BodyValue::Bool(true),
+                    b'f' => BodyValue::Bool(false),
+                    _ => BodyValue::Nil,
+                }
+            }
+        };
+        for &slot in &tree.ends {
+            values[slot] = value.clone();
+        }
+        Ok(())
+    }
+
+    /// Steps over one value, checking it.
+    fn skip(&mut self) -> Scanned<()> {
+        match self.peek().ok_or(Bad)? {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'[' => {
+                self.at += 1;
+                self.enter()?;
+                self.whitespace();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    self.leave();
+                    return Ok(());
+                }
+                loop {
+                    self.skip()?;
+                    self.whitespace();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.at += 1;
+                            self.whitespace();
+                        }
+                        Some(b']') => {
+                            self.at += 1;
+                            self.leave();
+                            return Ok(());
+                        }
+                        _ => return Err(Bad),
+                    }
+                }
+            }
+            b'{' => {
+                self.at += 1;
+                self.enter()?;
+                self.whitespace();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    self.leave();
+                    return Ok(());
+                }
+                loop {
+                    if self.peek() != Some(b'"') {
+                        return Err(Bad);
+                    }
+                    self.string()?;
+                    self.whitespace();
+                    self.eat(b':')?;
+                    self.whitespace();
+                    self.skip()?;
+                    self.whitespace();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.at += 1;
+                            self.whitespace();
+                        }
+                        Some(b'}') => {
+                            self.at += 1;
+                            self.leave();
+                            return Ok(());
+                        }
+                        _ => return Err(Bad),
+                    }
+                }
+            }
+            _ => Err(Bad),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Scanned<()> {
+        if !self.bytes[self.at..].starts_with(word) {
+            return Err(Bad);
+        }
+        self.at += word.len();
+        Ok(())
+    }
+
+    /// A number, checked as serde_json parses it; `true` when it is a non-negative integer
+    /// of at most [`SMALL_INT_DIGITS`] digits (it fits an i64).
+    fn number(&mut self) -> Scanned<bool> {
+        let start = self.at;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        let int_start = self.at;
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(Bad),
+        }
+        let int_digits = self.at - int_start;
+        let mut exponent = false;
+        let mut plain = true;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            plain = false;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            plain = false;
+            exponent = true;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.some_digits()?;
+        }
+        // Out of f64's range is an error of the whole parse: only an exponent or a long
+        // integer part can get there, and those are checked by serde_json itself.
+        if exponent || int_digits > SAFE_INT_DIGITS {
+            parse(&self.text[start..self.at])?;
+        }
+        Ok(plain && !negative && int_digits <= SMALL_INT_DIGITS)
+    }
+
+    #[inline]
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Scanned<()> {
+        let start = self.at;
+        self.digits();
+        if self.at == start {
+            return Err(Bad);
+        }
+        Ok(())
+    }
+
+    /// A string (the scanner on its opening quote), checked: escapes, surrogate pairs, no
+    /// control characters.
+    #[inline]
+    fn string(&mut self) -> Scanned<Str> {
+        self.at += 1;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            self.at = special(self.bytes, self.at);
+            match self.peek().ok_or(Bad)? {
+                b'"' => {
+                    let end = self.at;
+                    self.at += 1;
+                    return Ok(Str {
+                        start,
+                        end,
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    self.at += 1;
+                    escaped = true;
+                    self.escape()?;
+                }
+                // A control character.
+                _ => return Err(Bad),
+            }
+        }
+    }
+
+    /// An escape, after its backslash.
+    fn escape(&mut self) -> Scanned<()> {
+        let byte = self.peek().ok_or(Bad)?;
+        self.at += 1;
+        match byte {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
+            b'u' => {
+                let unit = self.hex4()?;
+                match unit {
+                    // A trailing surrogate first.
+                    0xDC00..=0xDFFF => Err(Bad),
+                    // A leading surrogate: a trailing one must follow.
+                    0xD800..=0xDBFF => {
+                        self.eat(b'\\')?;
+                        self.eat(b'u')?;
+                        match self.hex4()? {
+                            0xDC00..=0xDFFF => Ok(()),
+                            _ => Err(Bad),
+                        }
+                    }
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(Bad),
+        }
+    }
+
+    fn hex4(&mut self) -> Scanned<u16> {
+        let digits = self.bytes.get(self.at..self.at + 4).ok_or(Bad)?;
+        let mut unit = 0u16;
+        for &d in digits {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(Bad),
+            };
+            unit = unit << 4 | u16::from(v);
+        }
+        self.at += 4;
+        Ok(unit)
+    }
+
+    /// A string with escapes, unescaped by serde_json (its quotes are around it).
+    fn unescape(&self, s: Str) -> Scanned<String> {
+        serde_json::from_str(&self.text[s.start - 1..s.end + 1]).map_err(|_| Bad)
+    }
+}
+
+/// A value serde_json parses from `text` alone.
+fn parse(text: &str) -> Scanned<serde_json::Value> {
+    serde_json::from_str(text).map_err(|_| Bad)
+}
+
+/// The position of the first quote, backslash or control character of `bytes` from `at`
+/// (the end when none): eight bytes at a time, then one by one.
+#[inline]
+fn special(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        // The lowest byte flagged by each test is exact (borrows only run upward).
+        let control = word.wrapping_sub(ONES * 0x20) & !word;
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let quote = quote.wrapping_sub(ONES) & !quote;
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        let found = (control | quote | backslash) & HIGH;
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return at;
+        }
+        at += 1;
+    }
+    at
 }
 
 /// The values of `tree`'s paths inside `value`.
@@ -194,94 +510,5 @@ fn fill(tree: &PathTree, values: &mut [BodyValue], value: &serde_json::Value) {
                 fill(child, values, v);
             }
         }
-    }
-}
-
-/// A value where paths go on but none ends: an object is walked, anything else skipped.
-struct Inner<'t, 'v>(Node<'t, 'v>);
-
-impl<'de> Visitor<'de> for Inner<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        walk(self.0.tree, self.0.values, map)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// A value off the paths, skipped without being built. Unlike serde's `IgnoredAny` it goes
-/// through `deserialize_any`, so nesting counts toward the parser's recursion limit as it
-/// does when the whole body is parsed.
-struct Skip;
-
-impl<'de> serde::Deserialize<'de> for Skip {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
-        d.deserialize_any(SkipVisitor)
-    }
-}
-
-struct SkipVisitor;
-
-impl<'de> Visitor<'de> for SkipVisitor {
-    type Value = Skip;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
-        while map.next_entry::<Skip, Skip>()?.is_some() {}
-        Ok(Skip)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Skip)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_unit<E>(self) -> Result<Skip, E> {
-        Ok(Skip)
     }
 }

@@ -328,29 +328,233 @@ fn one_pass_json_fields_equal_the_whole_document_parse() {
         deep.as_str(),
     ];
     for body in bodies {
-        let record_body = AnyValue {
-            value: Some(Value::StringValue(body.to_string())),
-        };
-        let got = BodyFields::read(Some(&record_body), &paths);
-        let parsed = serde_json::from_str::<serde_json::Value>(body)
-            .ok()
-            .filter(serde_json::Value::is_object);
-        for (i, keys) in paths.iter().enumerate() {
-            let want = if keys.is_empty() {
-                BodyValue::Str(body.to_string())
-            } else {
-                parsed
-                    .as_ref()
-                    .and_then(|j| super::body::json_path(j, keys))
-                    .map_or(BodyValue::Nil, BodyValue::of_json)
-            };
-            assert_eq!(got.value(i), &want, "{body}: {keys:?}");
-        }
-        let kind = if parsed.is_some() {
-            BodyKind::Json
+        agrees_with_whole_parse(body, &paths);
+    }
+}
+
+/// `body` read in one pass gives, at every path of `paths`, what parsing it whole and
+/// walking the document gives, and the same kind (JSON or text); whether it parsed.
+fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
+    let record_body = AnyValue {
+        value: Some(Value::StringValue(body.to_string())),
+    };
+    let got = BodyFields::read(Some(&record_body), paths);
+    let parsed = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .filter(serde_json::Value::is_object);
+    for (i, keys) in paths.iter().enumerate() {
+        let want = if keys.is_empty() {
+            BodyValue::Str(body.to_string())
         } else {
-            BodyKind::Text
+            parsed
+                .as_ref()
+                .and_then(|j| super::body::json_path(j, keys))
+                .map_or(BodyValue::Nil, BodyValue::of_json)
         };
-        assert_eq!(got.kind, kind, "{body}");
+        // Bit for bit: NaN never occurs, -0.0 must stay -0.0.
+        let same = match (got.value(i), &want) {
+            (BodyValue::Float(a), BodyValue::Float(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        };
+        assert!(same, "{body:?}: {keys:?}: {:?} != {want:?}", got.value(i));
+    }
+    let kind = if parsed.is_some() {
+        BodyKind::Json
+    } else {
+        BodyKind::Text
+    };
+    assert_eq!(got.kind, kind, "{body:?}");
+    parsed.is_some()
+}
+
+/// Keys the random bodies use; the paths read some of them.
+const KEYS: [&str; 9] = [
+    "status",
+    "a",
+    "b",
+    "dup",
+    "x",
+    "esc\"aped",
+    "ключ",
+    "",
+    "msg",
+];
+
+/// A JSON string literal for `text`, escaped in one of the ways JSON allows.
+fn json_string(rng: &mut fastrand::Rng, text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match (c, rng.u8(0..6)) {
+            ('"', _) => out.push_str("\\\""),
+            ('\\', _) => out.push_str("\\\\"),
+            ('\n', 0) => out.push_str("\\n"),
+            ('\t', 0) => out.push_str("\\t"),
+            (c, _) if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            (c, 0) if c.is_ascii() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            (c, 1) if !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04X}"));
+                }
+            }
+            (c, _) => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn whitespace(rng: &mut fastrand::Rng) -> &'static str {
+    [" ", "", "", "\n", "\t ", "\r\n"][rng.usize(..6)]
+}
+
+/// Random JSON text: scalars of every kind serde_json treats apart (numbers at the edges
+/// of i64, u64 and f64, escapes, surrogate pairs), arrays and objects with duplicate keys.
+fn random_json(rng: &mut fastrand::Rng, depth: u32) -> String {
+    const NUMBERS: [&str; 22] = [
+        "0",
+        "-0",
+        "7",
+        "250",
+        "123456789012345678",
+        "1234567890123456789",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "9223372036854775807",
+        "18446744073709551615",
+        "18446744073709551616",
+        "1.5",
+        "-2.5e3",
+        "1e400",
+        "1E-400",
+        "0.1e+2",
+        "1e308",
+        "1.7976931348623157e308",
+        "1.8e308",
+        "-0.0",
+        "0.000000000000000000000000000001",
+        "12.50",
+    ];
+    const TEXTS: [&str; 8] = [
+        "",
+        "ok",
+        "서울 🚀",
+        "a\"b",
+        "back\\slash",
+        "-",
+        "0.120",
+        "tab\tnew\nline",
+    ];
+    let ws = whitespace(rng);
+    match rng.u8(0..if depth > 3 { 5 } else { 8 }) {
+        0 => NUMBERS[rng.usize(..NUMBERS.len())].to_string(),
+        1 => match rng.u8(0..3) {
+            0 => "9".repeat(rng.usize(295..310)),
+            1 => format!("1{}", "0".repeat(rng.usize(298..302))),
+            _ => format!("-{}.5", "7".repeat(rng.usize(299..302))),
+        },
+        2 => {
+            let text = TEXTS[rng.usize(..TEXTS.len())];
+            json_string(rng, text)
+        }
+        3 => ["true", "false", "null"][rng.usize(..3)].to_string(),
+        4 => format!("{ws}{}", rng.i64(..)),
+        5 => {
+            let items: Vec<String> = (0..rng.usize(0..4))
+                .map(|_| random_json(rng, depth + 1))
+                .collect();
+            format!("[{ws}{}{ws}]", items.join(&format!(",{ws}")))
+        }
+        _ => random_object(rng, depth + 1),
+    }
+}
+
+fn random_object(rng: &mut fastrand::Rng, depth: u32) -> String {
+    let ws = whitespace(rng);
+    let members: Vec<String> = (0..rng.usize(0..6))
+        .map(|_| {
+            let key = KEYS[rng.usize(..KEYS.len())];
+            let key = json_string(rng, key);
+            format!("{key}{ws}:{ws}{}", random_json(rng, depth))
+        })
+        .collect();
+    format!("{{{ws}{}{ws}}}", members.join(&format!("{ws},")))
+}
+
+/// Random bodies, and the same bodies with characters deleted, inserted, duplicated or cut
+/// off (control characters, lone surrogate escapes and broken numbers among them), read in
+/// one pass, agree with the whole-document parse; arrays and objects nested around the
+/// recursion limit too.
+#[test]
+fn random_and_mutated_json_bodies_equal_the_whole_document_parse() {
+    let keys = |p: &[&str]| p.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let mut paths = BodyPaths::default();
+    for p in [
+        &["status"][..],
+        &["a", "b"],
+        &["a"],
+        &["dup"],
+        &["dup", "x"],
+        &["esc\"aped"],
+        &["ключ"],
+        &[""],
+        &["msg"],
+        &["b", "a", "status"],
+    ] {
+        paths.add(&keys(p));
+    }
+    const INSERTS: [&str; 16] = [
+        "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "\\ud800", "\\udc00", "e", "-", ".",
+        "\u{1}", "\u{7f}",
+    ];
+    let mut rng = fastrand::Rng::with_seed(21);
+    let (mut json, mut text) = (0, 0);
+    for round in 0..6_000 {
+        let mut body = random_object(&mut rng, 0);
+        if round % 2 == 1 {
+            for _ in 0..rng.usize(1..4) {
+                let chars: Vec<(usize, char)> = body.char_indices().collect();
+                if chars.is_empty() {
+                    break;
+                }
+                let (at, c) = chars[rng.usize(..chars.len())];
+                match rng.u8(0..4) {
+                    0 => drop(body.remove(at)),
+                    1 => body.insert_str(at, INSERTS[rng.usize(..INSERTS.len())]),
+                    2 => {
+                        let end = chars
+                            .iter()
+                            .map(|(i, _)| *i)
+                            .find(|i| *i > at + rng.usize(1..12))
+                            .unwrap_or(body.len());
+                        let copy = body[at..end].to_string();
+                        body.insert_str(at, &copy);
+                    }
+                    _ => body.truncate(at + c.len_utf8() * usize::from(rng.bool())),
+                }
+            }
+        }
+        if agrees_with_whole_parse(&body, &paths) {
+            json += 1;
+        } else {
+            text += 1;
+        }
+    }
+    assert!(json > 2_500 && text > 1_000, "{json} parsed, {text} not");
+    for depth in 120..135 {
+        for inner in ["1", "{}", "[]", "{\"x\":[1]}"] {
+            let arrays = format!(
+                "{{\"a\":{}{inner}{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            let objects = format!(
+                "{{\"a\":{}{inner}{}}}",
+                "{\"b\":".repeat(depth),
+                "}".repeat(depth)
+            );
+            agrees_with_whole_parse(&arrays, &paths);
+            agrees_with_whole_parse(&objects, &paths);
+        }
     }
 }
