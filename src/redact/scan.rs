@@ -612,7 +612,8 @@ mod tests {
         }
         assert!(found > 5_000, "{found}");
         assert!(!name_before(b"[2024-12-28T19", 14).1);
-        assert_eq!(name_before(b"x \"api_key", 11), (3, true));
+        let quoted = b"x \"api_key";
+        assert_eq!(name_before(quoted, quoted.len()), (3, true));
     }
 
     #[test]
