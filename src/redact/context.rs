@@ -454,6 +454,54 @@ const fn syllable(b: &[u8]) -> Option<usize> {
     }
 }
 
+/// How many marking words start with a Hangul syllable.
+const KOREAN_WORDS: usize = korean_words();
+
+const fn korean_words() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < WORDS.len() {
+        n += (WORDS[i].0.as_bytes()[0] >= 0x80) as usize;
+        i += 1;
+    }
+    n
+}
+
+/// The Korean marking words by first syllable: (syllable, index into `WORDS`), sorted
+/// by syllable and, for one syllable, in the order of `WORDS`.
+static BY_SYLLABLE: [(u16, u8); KOREAN_WORDS] = by_syllable();
+
+/// The indexes of [`BY_SYLLABLE`] alone.
+static BY_SYLLABLE_WORDS: [u8; KOREAN_WORDS] = {
+    let mut t = [0u8; KOREAN_WORDS];
+    let mut i = 0;
+    while i < KOREAN_WORDS {
+        t[i] = BY_SYLLABLE[i].1;
+        i += 1;
+    }
+    t
+};
+
+const fn by_syllable() -> [(u16, u8); KOREAN_WORDS] {
+    let mut t = [(0u16, 0u8); KOREAN_WORDS];
+    let mut n = 0;
+    let mut i = 0;
+    while i < WORDS.len() {
+        if let Some(s) = syllable(WORDS[i].0.as_bytes()) {
+            // Insertion: after every entry with a syllable not above `s` (stable).
+            let mut j = n;
+            while j > 0 && t[j - 1].0 as usize > s {
+                t[j] = t[j - 1];
+                j -= 1;
+            }
+            t[j] = (s as u16, i as u8);
+            n += 1;
+        }
+        i += 1;
+    }
+    t
+}
+
 /// Whether a marking word may start at `rest` (its first byte is a character start):
 /// ASCII by its first two bytes, Korean by its first syllable.
 fn may_start_at(rest: &[u8]) -> bool {
@@ -464,6 +512,33 @@ fn may_start_at(rest: &[u8]) -> bool {
         [c, d, ..] => starts_pair(*c, *d),
         _ => false,
     }
+}
+
+/// Per byte, the hints of the marking words that start with it (ASCII either case).
+static FIRST_HINTS: [Hint; 256] = first_hints();
+
+const fn first_hints() -> [Hint; 256] {
+    let mut t = [0 as Hint; 256];
+    let mut i = 0;
+    while i < WORDS.len() {
+        let (w, hint, _) = WORDS[i];
+        let f = w.as_bytes()[0];
+        t[f as usize] |= hint;
+        t[f.to_ascii_uppercase() as usize] |= hint;
+        i += 1;
+    }
+    t
+}
+
+/// Whether [`text_hint`] at `at` may hold a bit of `mask`: false only when no byte of
+/// its window starts a marking word with such a hint, so a caller that needs only
+/// those bits skips the look-back (a byte loop with one table, no word compared).
+pub(crate) fn may_hint(b: &[u8], at: usize, mask: Hint) -> bool {
+    let win = &b[at.saturating_sub(WINDOW).min(b.len())..at.min(b.len())];
+    win.iter()
+        .fold(0, |acc, &c| acc | FIRST_HINTS[usize::from(c)])
+        & mask
+        != 0
 }
 
 /// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before
@@ -483,14 +558,26 @@ pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
             continue;
         }
         let first = usize::from(c.to_ascii_lowercase());
-        let count = usize::from(BY_FIRST.1[first]);
         let rest = &win[s..];
         // Every word has two bytes or more: no second byte, or a pair (a syllable) no
         // word starts with, and no word starts here.
         if !may_start_at(rest) {
             continue;
         }
-        for &i in &BY_FIRST.0[first][..count] {
+        // Korean: only the words with this first syllable (most share the first byte),
+        // in the order of `WORDS` as below.
+        let words: &[u8] = match syllable(rest) {
+            Some(syl) if c >= 0x80 => {
+                let lo = BY_SYLLABLE.partition_point(|&(x, _)| usize::from(x) < syl);
+                let n = BY_SYLLABLE[lo..]
+                    .iter()
+                    .take_while(|&&(x, _)| usize::from(x) == syl)
+                    .count();
+                &BY_SYLLABLE_WORDS[lo..lo + n]
+            }
+            _ => &BY_FIRST.0[first][..usize::from(BY_FIRST.1[first])],
+        };
+        for &i in words {
             let (w, hint, whole) = WORDS[usize::from(i)];
             let w = w.as_bytes();
             if rest.len() < w.len() {
@@ -621,6 +708,20 @@ mod tests {
         assert_eq!(h("dob                                            "), 0);
     }
 
+    #[test]
+    fn may_hint_rules_out_windows_without_a_first_byte() {
+        let may = |s: &str, mask: Hint| may_hint(s.as_bytes(), s.len(), mask);
+        // An access log's time: nothing before it starts a date-of-birth word.
+        assert!(!may("147.68.75.182 - - [", DOB));
+        assert!(!may("", DOB | PHONE));
+        assert!(may("Born ", DOB));
+        assert!(may("생년월일 ", DOB));
+        assert!(may("sku ", BARCODE));
+        assert!(!may("id: ", BARCODE));
+        // Farther than the window: ruled out like `text_hint` rules it out.
+        assert!(!may("dob                                            ", DOB));
+    }
+
     /// `text_hint` without the pair filter: every word compared at every place.
     fn text_hint_plain(b: &[u8], at: usize) -> Hint {
         let from = at.saturating_sub(WINDOW);
@@ -686,6 +787,13 @@ mod tests {
                 let want = text_hint_plain(b, at);
                 assert_eq!(text_hint(b, at), want, "{s:?} at {at}");
                 hits += usize::from(want != 0);
+                // `may_hint` never says no where the hint has the bit.
+                for bit in 0..Hint::BITS {
+                    let mask = 1 << bit;
+                    if want & mask != 0 {
+                        assert!(may_hint(b, at, mask), "{s:?} at {at}, bit {bit}");
+                    }
+                }
             }
         }
         assert!(hits > 10_000, "{hits}");

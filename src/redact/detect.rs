@@ -645,7 +645,9 @@ impl Detectors {
 
 /// A GTIN with its check digit after `sku`, `ean`, `barcode`, … in text.
 fn barcode(b: &[u8], start: usize, text: &[u8]) -> bool {
-    validate::gtin(text) && context::text_hint(b, start) & context::BARCODE != 0
+    validate::gtin(text)
+        && context::may_hint(b, start, context::BARCODE)
+        && context::text_hint(b, start) & context::BARCODE != 0
 }
 
 /// Whether a found value is a hard negative under a key with hint `key`.

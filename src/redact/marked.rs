@@ -31,6 +31,7 @@ use crate::redact::PiiType;
 use super::TypeId;
 use super::context;
 use super::detect::Found;
+use super::skip;
 
 /// What the word before a value names.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -60,10 +61,11 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
     if !passwords && !keys {
         return;
     }
+    let mut spaces = Blanks::new(b);
     let mut i = 0;
     while i < b.len() {
         // The next run of spaces or tabs (most bytes are neither).
-        let Some(at) = next_space(b, i) else {
+        let Some(at) = spaces.next_from(i) else {
             break;
         };
         i = at;
@@ -107,14 +109,53 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
     }
 }
 
-/// The first space or tab at or after `i`. Most words are short: their bytes are read
-/// one by one, and `memchr` takes over past the first 16.
-fn next_space(b: &[u8], i: usize) -> Option<usize> {
-    let near = b.len().min(i + 16);
-    if let Some(p) = b[i..near].iter().position(|&c| space(c)) {
-        return Some(i + p);
+/// The spaces and tabs of a string, found sixteen bytes at a time
+/// (`skip::blank_mask`): the block last looked at and its blanks not yet passed.
+struct Blanks<'a> {
+    b: &'a [u8],
+    base: usize,
+    bits: u32,
+}
+
+impl<'a> Blanks<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        let mut s = Blanks {
+            b,
+            base: 0,
+            bits: 0,
+        };
+        s.load(0);
+        s
     }
-    memchr::memchr2(b' ', b'\t', &b[near..]).map(|p| near + p)
+
+    /// The block holding `b[from]`, its blanks before `from` dropped.
+    fn load(&mut self, from: usize) {
+        let (base, block) = skip::block_from(self.b, from);
+        self.base = base;
+        self.bits = skip::blank_mask(&block) & (!0u32 << (from - base));
+    }
+
+    /// The first space or tab at or after `i`.
+    fn next_from(&mut self, i: usize) -> Option<usize> {
+        if i >= self.b.len() {
+            return None;
+        }
+        if i < self.base || i >= self.base + skip::BLOCK {
+            self.load(i);
+        } else {
+            self.bits &= !0u32 << (i - self.base);
+        }
+        loop {
+            if self.bits != 0 {
+                return Some(self.base + self.bits.trailing_zeros() as usize);
+            }
+            let from = self.base + skip::BLOCK;
+            if from >= self.b.len() {
+                return None;
+            }
+            self.load(from);
+        }
+    }
 }
 
 /// Whether `b` (the text before the spaces) may end with a marking word: its last two
@@ -215,7 +256,10 @@ fn marker_before(b: &[u8]) -> Option<Marker> {
     if let Some(m) = marker_word(&b[..end]) {
         return Some(m);
     }
-    // A particle glued on: `비밀번호는`, `password를`.
+    // A particle glued on: `비밀번호는`, `password를` (every particle is Korean).
+    if b[..end].last().is_none_or(|&c| c < 0x80) {
+        return None;
+    }
     let p = PARTICLES
         .iter()
         .find(|p| b[..end].ends_with(p.as_bytes()))?;
@@ -258,46 +302,54 @@ fn marker_word(b: &[u8]) -> Option<Marker> {
     let w = normalise(raw, &mut buf);
     let ends = |s: &str| w.ends_with(s.as_bytes());
     let is = |s: &str| w == s.as_bytes();
-    if ends("password")
-        || ends("passwd")
-        || ends("passphrase")
-        || ends("passcode")
-        || is("pwd")
-        || is("pw")
-        || ends("비밀번호")
-        || ends("패스워드")
-        || is("비번")
-        || is("암호")
-    {
+    // Each word is compared only when its last byte is `w`'s (a word that ends with
+    // another byte cannot be `w` nor end it).
+    let last = *w.last()?;
+    let korean = last >= 0x80;
+    let password = match last {
+        b'd' => ends("password") || ends("passwd") || is("pwd"),
+        b'e' => ends("passphrase") || ends("passcode"),
+        b'w' => is("pw"),
+        _ if korean => ends("비밀번호") || ends("패스워드") || is("비번") || is("암호"),
+        _ => false,
+    };
+    if password {
         return Some(Marker::Password);
     }
     // A 40-character base64 value after this phrase is an AWS secret access key (read
     // only for a credential word).
     let aws = || {
         let tail = &b[b.len().saturating_sub(48)..];
-        ["secret", "aws", "access", "시크릿", "액세스"]
-            .iter()
-            .any(|n| {
-                tail.windows(n.len())
-                    .any(|t| t.eq_ignore_ascii_case(n.as_bytes()))
-            })
+        // Each place compared only with the names that start with its byte.
+        let at = |rest: &[u8], n: &str| {
+            rest.get(..n.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(n.as_bytes()))
+        };
+        (0..tail.len()).any(|i| {
+            let rest = &tail[i..];
+            match rest[0].to_ascii_lowercase() {
+                b's' => at(rest, "secret"),
+                b'a' => at(rest, "aws") || at(rest, "access"),
+                c if c >= 0x80 => at(rest, "시크릿") || at(rest, "액세스"),
+                _ => false,
+            }
+        })
     };
-    if ends("secret")
-        || ends("token")
-        || ends("apikey")
-        || ends("secretkey")
-        || ends("accesskey")
-        || ends("credential")
-        || ends("credentials")
-        || ends("시크릿")
-        || ends("토큰")
-        || ends("시크릿키")
-        || ends("인증키")
-        || ends("api키")
-    {
+    let credential = match last {
+        b't' => ends("secret"),
+        b'n' => ends("token"),
+        b'y' => ends("apikey") || ends("secretkey") || ends("accesskey"),
+        b'l' => ends("credential"),
+        b's' => ends("credentials"),
+        _ if korean => {
+            ends("시크릿") || ends("토큰") || ends("시크릿키") || ends("인증키") || ends("api키")
+        }
+        _ => false,
+    };
+    if credential {
         return Some(Marker::Credential { aws: aws() });
     }
-    if is("key") || is("키") {
+    if (last == b'y' && is("key")) || (korean && is("키")) {
         // The word before: `api key`, `secret key`, `access key`, `시크릿 키`.
         let mut k = b.len() - raw.len();
         if k == 0 || !space(b[k - 1]) {
@@ -428,11 +480,29 @@ mod tests {
     }
 
     #[test]
-    fn next_space_is_the_first_blank() {
-        let s = b"a\tb cccccccccccccccccccccccccccccc\td  e";
-        for i in 0..=s.len() {
-            let want = s[i..].iter().position(|&c| space(c)).map(|p| i + p);
-            assert_eq!(next_space(s, i), want, "{i}");
+    fn blanks_are_found_in_order() {
+        let long = b"a\tb cccccccccccccccccccccccccccccc\td  e";
+        for s in [
+            &long[..],
+            b"",
+            b" ",
+            b"ab",
+            b"x y\tz",
+            &long[..17],
+            &long[..33],
+        ] {
+            // From every place, and going forward from place to place as the pass does.
+            for step in 1..4 {
+                let mut blanks = Blanks::new(s);
+                for i in (0..=s.len() + 1).step_by(step) {
+                    let want = s
+                        .get(i..)
+                        .and_then(|r| r.iter().position(|&c| space(c)))
+                        .map(|p| i + p);
+                    assert_eq!(blanks.next_from(i), want, "{s:?} from {i}");
+                    assert_eq!(Blanks::new(s).next_from(i), want, "{s:?} from {i}");
+                }
+            }
         }
     }
 

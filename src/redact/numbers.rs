@@ -210,9 +210,18 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     }
     let r = runs(b, p);
     let found = no_context(b, &r).or_else(|| {
-        let mut hint = None;
-        let mut hint = || *hint.get_or_insert_with(|| key.hint() | context::text_hint(b, p));
-        with_context(b, p, &r, key, &mut hint)
+        let mut full = None;
+        // Whether the hint has a bit of `mask`; the look-back is skipped when no word
+        // with such a hint starts near enough (`context::may_hint`).
+        let mut has = |mask: Hint| {
+            let h = match full {
+                Some(h) => h,
+                None if key.hint() & mask == 0 && !context::may_hint(b, p, mask) => return false,
+                None => *full.insert(key.hint() | context::text_hint(b, p)),
+            };
+            h & mask != 0
+        };
+        with_context(b, p, &r, key, &mut has)
     })?;
     let (end, ty) = found;
     // An ISO date of birth may go on with its time.
@@ -249,7 +258,7 @@ fn with_context(
     p: usize,
     r: &Runs,
     key: Key<'_>,
-    hint: &mut impl FnMut() -> Hint,
+    has: &mut impl FnMut(Hint) -> bool,
 ) -> Option<(usize, PiiType)> {
     let t = |i| r.text(b, i);
     let digits = r.digits();
@@ -258,7 +267,7 @@ fn with_context(
     // Dates need their context: an event time is a date too.
     if (r.n == 3 || digits == 6 || digits == 8 || b[r.end..].starts_with("년".as_bytes()))
         && let Some(end) = dob(b, p, r)
-        && hint() & context::DOB != 0
+        && has(context::DOB)
     {
         return Some((end, PiiType::DateOfBirth));
     }
@@ -267,17 +276,17 @@ fn with_context(
     }
     if ((plain && digits == 12) || (r.shape(&[2, 2, 6, 2]) && r.seps(b' ')))
         && licence_region(t(0))
-        && hint() & context::LICENSE != 0
+        && has(context::LICENSE)
     {
         return Some((r.end, PiiType::KrDriverLicense));
     }
-    if r.shape(&[2, 6, 2]) && r.seps(b'-') && hint() & (context::LICENSE | context::REGION) != 0 {
+    if r.shape(&[2, 6, 2]) && r.seps(b'-') && has(context::LICENSE | context::REGION) {
         return Some((r.end, PiiType::KrDriverLicense));
     }
     if (plain && digits == 13) || r.shape(&[6, 7]) {
         let text = &b[p..r.end];
         if let Some(ty) = validate::rrn_date(text)
-            && hint() & context::RESIDENT != 0
+            && has(context::RESIDENT)
         {
             return Some((r.end, ty));
         }
@@ -289,20 +298,20 @@ fn with_context(
         for (slot, &d) in slots.into_iter().zip(ds) {
             dashed[slot] = d;
         }
-        if validate::ssn(&dashed) && hint() & context::SSN != 0 {
+        if validate::ssn(&dashed) && has(context::SSN) {
             return Some((r.end, PiiType::UsSsn));
         }
     }
-    if plain && digits == 10 && validate::brn(t(0)) && hint() & context::BRN != 0 {
+    if plain && digits == 10 && validate::brn(t(0)) && has(context::BRN) {
         return Some((r.end, PiiType::KrBrn));
     }
-    if plain && kr_landline(t(0)) && hint() & context::PHONE != 0 {
+    if plain && kr_landline(t(0)) && has(context::PHONE) {
         return Some((r.end, PiiType::Phone));
     }
     let us = (plain && digits == 10 && nanp(&t(0)[..3], &t(0)[3..6]))
         || (plain && digits == 11 && t(0)[0] == b'1' && nanp(&t(0)[1..4], &t(0)[4..7]))
         || (r.shape(&[3, 3, 4]) && r.seps(b' ') && nanp(t(0), t(1)));
-    if us && hint() & context::PHONE != 0 {
+    if us && has(context::PHONE) {
         return Some((r.end, PiiType::UsPhone));
     }
     // Bank accounts: 10–14 digits in up to four groups of two or more, one separator.
@@ -313,7 +322,7 @@ fn with_context(
         && matches!(digits, 10 | 13)
         && matches!(&t(0)[..2], b"16" | b"17")
         && key.hint() & context::ACCOUNT == 0;
-    if (10..=14).contains(&digits) && groups_ok && !epoch && hint() & context::ACCOUNT != 0 {
+    if (10..=14).contains(&digits) && groups_ok && !epoch && has(context::ACCOUNT) {
         return Some((r.end, PiiType::KrBankAccount));
     }
     None

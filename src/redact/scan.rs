@@ -30,7 +30,7 @@ use super::detect::{
 use super::skip;
 use super::starts::{
     KOREAN_PASSWORD, URL_SECRET_NAMES, VENDOR_PREFIXES, contains, keyword_starts, local_part_start,
-    scheme_start, shapes, webhook_host,
+    may_start_keyword, scheme_start, shapes, webhook_host,
 };
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
@@ -38,6 +38,8 @@ const WORD: u8 = 1;
 const DIGIT: u8 = 2;
 /// `@ : = - _`: handled one by one.
 const PUNCT: u8 = 4;
+/// `[0-9A-Za-z_-]`: a byte of the name before a `:` or `=`.
+const NAME: u8 = 8;
 
 const fn classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -53,6 +55,9 @@ const fn classes() -> [u8; 256] {
         }
         if matches!(b, b'@' | b':' | b'=' | b'-' | b'_') {
             k |= PUNCT;
+        }
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            k |= NAME;
         }
         t[c] = k;
         c += 1;
@@ -420,30 +425,32 @@ impl Scan {
 
     /// A `:` or `=` at `q`: `key=…` and `?token=…` start before it.
     fn assignment(&mut self, b: &[u8], q: usize, eq: bool) {
-        let word_class = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
-        let word_start =
-            |end: usize| end - b[..end].iter().rev().take_while(|c| word_class(c)).count();
-        let ws_q = word_start(q);
+        let (ws_q, pair_q) = name_before(b, q);
         // `?name=`: only the names the `url_secret` pattern lists (its name is the whole
         // word, as every name is made of word bytes).
-        if eq
-            && ws_q > 0
-            && matches!(b[ws_q - 1], b'?' | b'&' | b';')
-            && URL_SECRET_NAMES.contains(&&b[ws_q..q])
-        {
-            self.start(URL_SECRET, ws_q - 1);
+        if eq && ws_q > 0 && matches!(b[ws_q - 1], b'?' | b'&' | b';') {
+            let name = &b[ws_q..q];
+            if URL_SECRET_NAMES
+                .iter()
+                .any(|n| n.first() == name.first() && *n == name)
+            {
+                self.start(URL_SECRET, ws_q - 1);
+            }
         }
         // `key"  =` : back over blanks, one quote, then the key.
-        let mut j = q - b[..q]
-            .iter()
-            .rev()
-            .take_while(|c| matches!(c, b' ' | b'\t'))
-            .count();
+        let mut j = q;
+        while j > 0 && matches!(b[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
         if j > 0 && matches!(b[j - 1], b'"' | b'\'') {
             j -= 1;
         }
         let we = j;
-        let ws = if we == q { ws_q } else { word_start(we) };
+        let (ws, pair) = if we == q {
+            (ws_q, pair_q)
+        } else {
+            name_before(b, we)
+        };
         if ws == we && we > 0 && b[we - 1] >= 0x80 {
             // `비밀번호: …`
             if let Some(w) = KOREAN_PASSWORD
@@ -452,6 +459,11 @@ impl Scan {
             {
                 self.start(SECRET, we - w.len());
             }
+            return;
+        }
+        // Most names (a time's `12`, `trace`, `lang`) hold no two bytes a keyword
+        // starts with: not read again.
+        if !pair {
             return;
         }
         for s in keyword_starts(&b[ws..we]) {
@@ -470,6 +482,25 @@ impl Scan {
             }
         }
     }
+}
+
+/// The start of the run of `[0-9A-Za-z_-]` that ends at `end`, and whether two bytes
+/// of it in a row may start a `secret` keyword (`starts::may_start_keyword`: a
+/// superset, so `false` means `keyword_starts` finds nothing in it).
+fn name_before(b: &[u8], end: usize) -> (usize, bool) {
+    let mut s = end;
+    let mut pair = false;
+    while s > 0 {
+        let c = b[s - 1];
+        if CLASS[usize::from(c)] & NAME == 0 {
+            break;
+        }
+        if s < end {
+            pair |= may_start_keyword(c, b[s]);
+        }
+        s -= 1;
+    }
+    (s, pair)
 }
 
 #[cfg(test)]
@@ -517,6 +548,72 @@ mod tests {
         assert!(starts("a user_name = 1", SECRET).is_empty());
         assert_eq!(scan("at 2001:db8::1").ipv6, 3);
         assert_eq!(scan("at 12:30:45").ipv6, usize::MAX);
+    }
+
+    #[test]
+    fn names_without_a_keyword_pair_hold_no_keyword() {
+        // Keywords of the `secret` pattern, cut and recased, glued to digits and
+        // separators: wherever `keyword_starts` finds one, `name_before` says so.
+        let pieces = [
+            "pass",
+            "PASSWORD",
+            "pw",
+            "Pwd",
+            "private",
+            "pin",
+            "secret",
+            "session",
+            "ssn",
+            "token",
+            "key",
+            "api",
+            "access",
+            "auth",
+            "card",
+            "cvv",
+            "cvc",
+            "cookie",
+            "credential",
+            "t",
+            "T",
+            "1",
+            "19",
+            "-",
+            "_",
+            "a",
+            "s",
+            "p",
+            "c",
+            "k",
+            "x",
+            "q",
+            "2024-12-28T19",
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let mut w = String::new();
+            for _ in 0..(1 + next() % 4) {
+                w.push_str(pieces[next() as usize % pieces.len()]);
+            }
+            let b = w.as_bytes();
+            let (start, pair) = name_before(b, b.len());
+            assert_eq!(start, 0, "{w:?}");
+            if keyword_starts(b).next().is_some() {
+                found += 1;
+                assert!(pair, "{w:?}");
+            }
+        }
+        assert!(found > 5_000, "{found}");
+        assert!(!name_before(b"[2024-12-28T19", 14).1);
+        let quoted = b"x \"api_key";
+        assert_eq!(name_before(quoted, quoted.len()), (3, true));
     }
 
     #[test]

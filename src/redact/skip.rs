@@ -56,6 +56,18 @@ pub(crate) fn string_mask(block: &[u8; BLOCK]) -> u32 {
     }
 }
 
+/// Bit `j` set when `block[j]` is a space or a tab (the marked-value pass, `marked.rs`).
+pub(crate) fn blank_mask(block: &[u8; BLOCK]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::blank_mask(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_blank_mask(block)
+    }
+}
+
 /// A block holding `b[i]` and where it starts: `b[i..i + 16]`; near the end, the last
 /// 16 bytes of `b` (starting before `i`, so callers drop the bits before `i`); in a
 /// string shorter than a block, `b` zero-padded (a zero byte is neither wanted by the
@@ -112,6 +124,15 @@ fn scalar_string_mask(block: &[u8; BLOCK]) -> u32 {
         .iter()
         .enumerate()
         .filter(|(_, c)| matches!(c, b'"' | b'\\') || **c < 0x20)
+        .fold(0, |m, (j, _)| m | 1 << j)
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn scalar_blank_mask(block: &[u8; BLOCK]) -> u32 {
+    block
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, b' ' | b'\t'))
         .fold(0, |m, (j, _)| m | 1 << j)
 }
 
@@ -182,6 +203,11 @@ mod sse2 {
         }
     }
 
+    pub(super) fn blank_mask(block: &[u8; BLOCK]) -> u32 {
+        let v = load(block);
+        bits(or(eq(v, b' '), eq(v, b'\t')))
+    }
+
     pub(super) fn string_mask(block: &[u8; BLOCK]) -> u32 {
         let v = load(block);
         let special = or(eq(v, b'"'), eq(v, b'\\'));
@@ -207,6 +233,7 @@ mod tests {
                         scalar_string_mask(&block),
                         "{c} at {j}"
                     );
+                    assert_eq!(blank_mask(&block), scalar_blank_mask(&block), "{c} at {j}");
                 }
             }
         }

@@ -38,6 +38,14 @@ pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// Whether a `secret` keyword may start with bytes `a`, `b`: true wherever
+/// [`keyword_starts`] passes its first test (and at a few more places: a byte that is
+/// not a letter may land on a letter's bit).
+pub(super) fn may_start_keyword(a: u8, b: u8) -> bool {
+    let second = (b | 0x20).wrapping_sub(b'a') & 31;
+    KEYWORD_PAIRS[usize::from(a)] & (1 << second) != 0
+}
+
 /// Per first byte of a `secret` keyword (either case), its possible second letters
 /// (bit `n` for the `n`th letter).
 static KEYWORD_PAIRS: [u32; 256] = keyword_pairs();
@@ -176,6 +184,17 @@ pub(super) fn scheme_start(b: &[u8], colon: usize) -> usize {
 /// The numeric groups whose pattern can match somewhere in `span` (a superset).
 /// `runs`: its runs of digits (start, length), in order; `plus`: it holds a `+`.
 pub(super) fn shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: bool) -> u32 {
+    // Without a `+`, every group needs nine digits or more (SSN 3-2-4, a phone with
+    // its leading `0`; the others more) or four runs (IPv4): dates, times, sizes and
+    // status codes end here.
+    if !plus && digits < 9 && runs.len() < 4 {
+        return 0;
+    }
+    run_shapes(span, runs, digits, plus)
+}
+
+/// [`shapes`] without its early answer for short spans.
+fn run_shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: bool) -> u32 {
     // Runs of digits, at most 32 looked at (more: every group): start, length, and the
     // byte after it when exactly one byte separates it from the next run (else 0,
     // which no test wants). Three zeroed entries past the last let the tests look
@@ -240,4 +259,43 @@ pub(super) fn shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: 
         }
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_spans_without_a_plus_fit_no_shape() {
+        // Every span of up to eight digits in up to three runs, over separators and
+        // lengths, with the first digit `0`, `8` or another.
+        let seps = [b'-', b' ', b'.', b'/', b'(', b')'];
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..50_000 {
+            let n = 1 + next() as usize % 3;
+            let mut span = Vec::new();
+            let mut runs = Vec::new();
+            let mut digits = 0;
+            for r in 0..n {
+                if r > 0 {
+                    span.push(seps[next() as usize % seps.len()]);
+                }
+                let l = 1 + next() as usize % 7;
+                runs.push((span.len(), l));
+                for _ in 0..l {
+                    span.push([b'0', b'8', b'2', b'5'][next() as usize % 4]);
+                }
+                digits += l;
+            }
+            if digits < 9 {
+                assert_eq!(run_shapes(&span, &runs, digits, false), 0, "{span:?}");
+            }
+        }
+    }
 }
