@@ -34,6 +34,9 @@
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
+mod layout;
+#[cfg(test)]
+mod layout_tests;
 mod read;
 #[cfg(test)]
 mod tests;
