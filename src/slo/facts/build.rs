@@ -105,8 +105,14 @@ impl Builders {
                 }
                 if uses.has(Use::OTHER) {
                     let b = typed(&mut self.other, rows, strings, string_nulls);
-                    render(value, b);
-                    b.append_value("");
+                    match value {
+                        // The common case (status codes), without `fmt`'s machinery.
+                        Val::Int(i) => b.append_value(int_text(i, &mut [0; 20])),
+                        value => {
+                            render(value, b);
+                            b.append_value("");
+                        }
+                    }
                 }
             }
         }
@@ -188,6 +194,25 @@ impl Builders {
             .map(wrap),
         }
     }
+}
+
+/// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
+fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// Finds a key's position among the schema's attribute keys.
@@ -566,8 +591,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         columns.push(Arc::new(b.finish()));
         columns.len() - 1
     });
-    // Last, so that a batch without it gets it in the same place
-    // (see [`super::with_adjusted_counts`]).
+    // Last: a capture file adds it to the batches without it in the same place.
     let adjusted = adjusted.map(ScalarBuffer::from);
     if let Some(a) = &adjusted {
         fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
@@ -584,5 +608,15 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         trace_id,
         adjusted,
         invalid_tracestates: invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ints_print_as_display_prints_them() {
+        for i in [0, 7, -7, 200, 503, -40_000, 1 << 53, i64::MAX, i64::MIN] {
+            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
+        }
     }
 }
