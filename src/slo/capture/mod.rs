@@ -5,10 +5,10 @@
 //! The engine builds one Arrow batch of span facts per trace request anyway
 //! ([`crate::slo::facts`]); with a capture its schema also holds the capture's columns, and
 //! the engine hands each batch ([`FactsSink::offer`]) to a bounded queue. A writer thread
-//! gathers the batches of several requests (up to 8,192 rows) into one and appends it to
-//! the current file: the Arrow IPC stream format, zstd-compressed buffers, written and
-//! flushed at least once a second, so a file in progress is readable and a span's
-//! facts are on disk within a few seconds of its receipt. A full queue drops the batch and
+//! gathers the batches of several requests (up to 8,192 rows, or what came within 2 s)
+//! into one and appends it to the current file: the Arrow IPC stream format,
+//! zstd-compressed buffers, flushed once a second, so a file in progress is readable and a
+//! span's facts are on disk within 3 s of its receipt. A full queue drops the batch and
 //! counts it: recording never waits for the disk.
 //!
 //! # Files
@@ -24,7 +24,9 @@
 //!
 //! The span facts' (or log facts') columns ([`crate::slo::facts`]) and two more: `received_unix_nano`
 //! (UInt64: the engine's clock when it recorded the request, which decides late and future
-//! drops) and `tenant` (dictionary, null without auth). The schema's metadata holds the
+//! drops) and `tenant` (dictionary, null without auth). A nullable column without a value
+//! in the whole file is written as an Arrow `Null` column that names the type it stands for
+//! (see `layout.rs`); the reader makes it a typed column of nulls again. The schema's metadata holds the
 //! engine settings a replay needs to decide drops as the live engine did
 //! (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
 //!
@@ -32,8 +34,13 @@
 //!
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
+//! - `layout.rs`: a file's columns (which are written as `Null`), and a request's batch as
+//!   rows of the file.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
+mod layout;
+#[cfg(test)]
+mod layout_tests;
 mod read;
 #[cfg(test)]
 mod tests;

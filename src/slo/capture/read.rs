@@ -493,7 +493,13 @@ impl Reader {
         let stream = self.stream.as_mut()?;
         let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
         let batch = match next {
-            Ok(Some(Ok(batch))) => batch,
+            Ok(Some(Ok(batch))) => match super::layout::restore(batch) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    self.stop(e);
+                    return None;
+                }
+            },
             Ok(Some(Err(e))) => {
                 self.stop(e);
                 return None;

@@ -11,19 +11,12 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Int32Type;
-use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, UInt64Array,
-};
 use arrow_ipc::CompressionType;
 use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_schema::SchemaRef;
 
-use super::{
-    Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED,
-    TENANT,
-};
+use super::layout::{Layout, Seen, concat, same_facts};
+use super::{Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, META_SIGNAL};
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
 
@@ -34,6 +27,11 @@ const TICK: Duration = Duration::from_secs(1);
 /// message (and one resent dictionary per dictionary column, one compressed frame per
 /// buffer) per few thousand spans instead of per request.
 const COALESCE_ROWS: usize = 8192;
+
+/// How long requests' facts may wait for more before they are written (and flushed) when
+/// fewer than [`COALESCE_ROWS`] come: with the one-second tick, a span's facts are on disk
+/// within 3 s of its receipt, in messages as large as the traffic allows.
+const PENDING_WAIT: Duration = Duration::from_secs(2);
 
 /// zstd level of the capture files: 1 costs the receive path less CPU than the default 3
 /// (the writer shares the CPUs with receiving) for files a little larger.
@@ -64,26 +62,43 @@ impl Write for Counting {
     }
 }
 
+/// Where a file's bytes go: the file until its first message (whose columns decide the
+/// file's schema), then the Arrow IPC writer.
+enum Sink {
+    Waiting(BufWriter<Counting>),
+    Writing(Box<StreamWriter<BufWriter<Counting>>>),
+    /// Only while switching.
+    Gone,
+}
+
 /// The file being written.
 struct Current {
     path: PathBuf,
-    writer: StreamWriter<BufWriter<Counting>>,
-    /// The facts' schema this file takes; another starts a new file.
+    sink: Sink,
+    /// The columns of the requests this file takes (of the first one; others start a new
+    /// file).
     input: SchemaRef,
-    output: SchemaRef,
+    /// How the file writes them, once its first message is written.
+    layout: Option<Layout>,
     started: u64,
     dirty: bool,
-    /// Requests not written yet (all of the `input` schema), and their rows.
+    /// Requests not written yet (all of the file's columns), their rows, and when the
+    /// first of them came (Unix ns).
     pending: Vec<Item>,
     pending_rows: usize,
+    pending_since: u64,
     /// A file of log facts.
     logs: bool,
 }
 
 impl Current {
     fn bytes(&mut self) -> u64 {
-        let buffered = self.writer.get_mut().buffer().len() as u64;
-        self.writer.get_mut().get_ref().bytes + buffered
+        let out = match &mut self.sink {
+            Sink::Waiting(w) => w,
+            Sink::Writing(w) => w.get_mut(),
+            Sink::Gone => return 0,
+        };
+        out.get_ref().bytes + out.buffer().len() as u64
     }
 }
 
@@ -100,6 +115,8 @@ pub(super) struct Writer {
     counters: Arc<Counters>,
     /// The file being written for span facts (0) and for log facts (1).
     current: [Option<Current>; 2],
+    /// The nullable columns that held values, of span facts (0) and log facts (1).
+    seen: [Seen; 2],
     /// Oldest first.
     closed: VecDeque<Closed>,
     seq: u64,
@@ -162,6 +179,7 @@ impl Writer {
             engine,
             counters,
             current: [None, None],
+            seen: Default::default(),
             closed,
             seq: 0,
             last_tick: wall(),
@@ -181,7 +199,7 @@ impl Writer {
             let now = wall();
             if now.saturating_sub(self.last_tick) >= TICK.as_nanos() as u64 {
                 self.last_tick = now;
-                self.flush();
+                self.flush(now);
                 self.housekeeping(now);
             }
         }
@@ -196,27 +214,26 @@ impl Writer {
         self.close_current(1, now);
     }
 
-    fn write(&mut self, mut item: Item) {
-        // Every captured batch of span facts has the adjusted-count column, so that
-        // requests with and without sampled spans share one file.
-        if !item.logs {
-            item.batch = crate::slo::facts::with_adjusted_counts(item.batch);
-        }
+    fn write(&mut self, item: Item) {
         let k = usize::from(item.logs);
         let now = wall();
         let rows = item.batch.num_rows() as u64;
         let slice = (self.cfg.max_bytes / 8).max(1);
+        let schema = item.batch.schema();
+        let new_column = self.seen[k].note(&item);
         let rotate = match &mut self.current[k] {
             None => true,
             Some(c) => {
-                (!Arc::ptr_eq(&c.input, &item.batch.schema()) && *c.input != *item.batch.schema())
+                !same_facts(&c.input, &schema)
+                    // A value in a column the file writes as `Null`: a new file.
+                    || new_column && c.layout.is_some()
                     || now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
                     || c.bytes() >= slice
             }
         };
         if rotate {
             self.close_current(k, now);
-            if let Err(e) = self.open_file(&item.batch.schema(), now, item.logs) {
+            if let Err(e) = self.open_file(schema, now, item.logs) {
                 self.failed(rows, item.logs, &e.to_string());
                 return;
             }
@@ -224,6 +241,9 @@ impl Writer {
         let Some(current) = &mut self.current[k] else {
             return;
         };
+        if current.pending.is_empty() {
+            current.pending_since = now;
+        }
         current.pending_rows += item.batch.num_rows();
         current.pending.push(item);
         if current.pending_rows >= COALESCE_ROWS {
@@ -235,6 +255,7 @@ impl Writer {
 
     /// Writes the pending requests of the current file of kind `k` as one batch.
     fn write_pending(&mut self, k: usize, now: u64) {
+        let metadata = self.metadata(k == 1);
         let Some(current) = &mut self.current[k] else {
             return;
         };
@@ -244,12 +265,35 @@ impl Writer {
         }
         let items = std::mem::take(&mut current.pending);
         let rows = std::mem::take(&mut current.pending_rows) as u64;
+        if current.layout.is_none() {
+            // The first message: the file's columns are those the requests so far filled.
+            let layout = Layout::new(&current.input, &self.seen[k], metadata);
+            let options = IpcWriteOptions::default()
+                .try_with_compression(Some(CompressionType::ZSTD))
+                .and_then(|o| o.try_with_compression_level(Some(ZSTD_LEVEL)));
+            let sink = std::mem::replace(&mut current.sink, Sink::Gone);
+            let Sink::Waiting(out) = sink else {
+                return;
+            };
+            match options.and_then(|o| StreamWriter::try_new_with_options(out, &layout.output, o)) {
+                Ok(w) => current.sink = Sink::Writing(Box::new(w)),
+                Err(e) => {
+                    self.failed(rows, logs, &e.to_string());
+                    self.close_current(k, now);
+                    return;
+                }
+            }
+            current.layout = Some(layout);
+        }
+        let (Some(layout), Sink::Writing(writer)) = (&current.layout, &mut current.sink) else {
+            return;
+        };
         let result = items
             .iter()
-            .map(|item| with_extra(item, &current.output))
+            .map(|item| layout.rows(item))
             .collect::<Result<Vec<_>, _>>()
-            .and_then(|batches| concat(&current.output, &batches))
-            .and_then(|batch| current.writer.write(&batch));
+            .and_then(|batches| concat(&layout.output, &batches))
+            .and_then(|batch| writer.write(&batch));
         match result {
             Ok(()) => {
                 current.dirty = true;
@@ -278,20 +322,8 @@ impl Writer {
         }
     }
 
-    fn open_file(&mut self, input: &SchemaRef, now: u64, logs: bool) -> std::io::Result<()> {
-        self.seq += 1;
-        let prefix = if logs { "logs" } else { "facts" };
-        let path = self.cfg.directory.join(format!(
-            "{prefix}-{now:020}-{:06}.{EXTENSION}",
-            self.seq % 1_000_000
-        ));
-        let mut fields: Vec<Arc<Field>> = input.fields().iter().cloned().collect();
-        fields.push(Arc::new(Field::new(RECEIVED, DataType::UInt64, false)));
-        fields.push(Arc::new(Field::new(
-            TENANT,
-            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-            true,
-        )));
+    /// The metadata of a file's schema.
+    fn metadata(&self, logs: bool) -> HashMap<String, String> {
         let mut metadata = HashMap::from([
             (
                 META_LATENESS.to_string(),
@@ -305,35 +337,45 @@ impl Writer {
         if logs {
             metadata.insert(META_SIGNAL.to_string(), "logs".to_string());
         }
-        let output = Arc::new(Schema::new_with_metadata(fields, metadata));
+        metadata
+    }
+
+    /// Starts a file for requests of `input`; its schema is written with its first
+    /// message.
+    fn open_file(&mut self, input: SchemaRef, now: u64, logs: bool) -> std::io::Result<()> {
+        self.seq += 1;
+        let prefix = if logs { "logs" } else { "facts" };
+        let path = self.cfg.directory.join(format!(
+            "{prefix}-{now:020}-{:06}.{EXTENSION}",
+            self.seq % 1_000_000
+        ));
         let file = File::create(&path)?;
-        let options = IpcWriteOptions::default()
-            .try_with_compression(Some(CompressionType::ZSTD))
-            .and_then(|o| o.try_with_compression_level(Some(ZSTD_LEVEL)))
-            .map_err(std::io::Error::other)?;
-        let writer = StreamWriter::try_new_with_options(
-            BufWriter::with_capacity(256 * 1024, Counting { file, bytes: 0 }),
-            &output,
-            options,
-        )
-        .map_err(std::io::Error::other)?;
         self.current[usize::from(logs)] = Some(Current {
             path,
-            writer,
-            input: input.clone(),
-            output,
+            sink: Sink::Waiting(BufWriter::with_capacity(
+                256 * 1024,
+                Counting { file, bytes: 0 },
+            )),
+            input,
+            layout: None,
             started: now,
             dirty: true,
             pending: Vec::new(),
             pending_rows: 0,
+            pending_since: now,
             logs,
         });
         Ok(())
     }
 
-    fn flush(&mut self) {
+    /// Writes what has waited [`PENDING_WAIT`] and flushes the files.
+    fn flush(&mut self, now: u64) {
         for k in 0..2 {
-            self.write_pending(k, wall());
+            if let Some(c) = &self.current[k]
+                && now.saturating_sub(c.pending_since) >= PENDING_WAIT.as_nanos() as u64
+            {
+                self.write_pending(k, now);
+            }
             let Some(current) = &mut self.current[k] else {
                 continue;
             };
@@ -341,8 +383,12 @@ impl Writer {
                 continue;
             }
             current.dirty = false;
-            if let Err(e) = current.writer.flush() {
-                let (e, logs) = (e.to_string(), current.logs);
+            let flushed = match &mut current.sink {
+                Sink::Writing(w) => w.flush().map_err(|e| e.to_string()),
+                _ => Ok(()),
+            };
+            if let Err(e) = flushed {
+                let logs = current.logs;
                 self.failed(0, logs, &e);
                 self.close_current(k, wall());
             }
@@ -354,7 +400,12 @@ impl Writer {
         let Some(mut current) = self.current[k].take() else {
             return;
         };
-        if let Err(e) = current.writer.finish() {
+        let Sink::Writing(writer) = &mut current.sink else {
+            // Nothing was written to it: no file.
+            self.remove_empty(&current.path);
+            return;
+        };
+        if let Err(e) = writer.finish() {
             self.failed(0, current.logs, &e.to_string());
         }
         let bytes = current.bytes();
@@ -414,6 +465,19 @@ impl Writer {
         }
     }
 
+    /// Removes a file nothing was written to (not counted: it held no facts).
+    fn remove_empty(&mut self, path: &std::path::Path) {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                if let Some(more) = self.log.check("slo_capture_remove") {
+                    tracing::warn!(error = %e, file = %path.display(), "slo capture: cannot remove an empty file{more}");
+                }
+            }
+        }
+    }
+
     fn remove(&mut self, file: Closed, reason: &'static str) {
         match std::fs::remove_file(&file.path) {
             Ok(()) => {}
@@ -441,66 +505,4 @@ impl Writer {
             .store(closed + current, Ordering::Relaxed);
         self.counters.files.store(files as u64, Ordering::Relaxed);
     }
-}
-
-/// The batch with the capture's two columns added.
-fn with_extra(item: &Item, output: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    let n = item.batch.num_rows();
-    let mut columns: Vec<ArrayRef> = item.batch.columns().to_vec();
-    columns.push(Arc::new(UInt64Array::from_value(item.received, n)));
-    let (keys, values) = match &item.tenant {
-        Some(t) => (
-            Int32Array::from_value(0, n),
-            StringArray::from(vec![t.as_ref()]),
-        ),
-        None => (
-            Int32Array::new_null(n),
-            StringArray::from(Vec::<&str>::new()),
-        ),
-    };
-    columns.push(Arc::new(DictionaryArray::<Int32Type>::try_new(
-        keys,
-        Arc::new(values),
-    )?));
-    RecordBatch::try_new(output.clone(), columns)
-}
-
-/// One batch of `batches` (all of `schema`), rows in order. A dictionary column keeps
-/// every batch's dictionary whole, one after the other, its keys moved past those before:
-/// columns keyed by the row's resource (`cluster`, `service`, `resource.attributes[…]`)
-/// still share their keys.
-fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch, ArrowError> {
-    if let [one] = batches {
-        return Ok(one.clone());
-    }
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for (i, field) in schema.fields().iter().enumerate() {
-        let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
-        let column: ArrayRef = match field.data_type() {
-            DataType::Dictionary(k, _) if **k == DataType::Int32 => {
-                let mut keys: Vec<Option<i32>> = Vec::with_capacity(batches.len() * 512);
-                let mut values: Vec<&dyn Array> = Vec::with_capacity(parts.len());
-                let mut offset: i32 = 0;
-                for part in &parts {
-                    let dict = part.as_dictionary::<Int32Type>();
-                    keys.extend(dict.keys().iter().map(|k| k.map(|k| k + offset)));
-                    values.push(dict.values().as_ref());
-                    offset = i32::try_from(dict.values().len())
-                        .ok()
-                        .and_then(|n| offset.checked_add(n))
-                        .ok_or_else(|| {
-                            ArrowError::ComputeError("dictionary too large".to_string())
-                        })?;
-                }
-                let values = arrow_select::concat::concat(&values)?;
-                Arc::new(DictionaryArray::<Int32Type>::try_new(
-                    Int32Array::from(keys),
-                    values,
-                )?)
-            }
-            _ => arrow_select::concat::concat(&parts)?,
-        };
-        columns.push(column);
-    }
-    RecordBatch::try_new(schema.clone(), columns)
 }

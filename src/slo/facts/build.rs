@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int64Builder, StringBuilder,
+    ArrayBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int64Builder,
+    StringBuilder,
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{
     Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
-    UInt64Array,
+    UInt64Array, new_null_array,
 };
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, Schema};
@@ -28,8 +29,14 @@ pub const UNKNOWN_CLUSTER: &str = "unknown";
 /// `service` when the resource has no `service.name`.
 pub const UNKNOWN_SERVICE: &str = "unknown_service";
 
-/// The typed builders of one attribute.
+/// The typed builders of one attribute. A typed column is only built once a value of its
+/// type comes: most attributes hold one type, and a column null in every row is made at
+/// the end in one allocation instead of a null appended per row.
 pub(super) struct Builders {
+    /// Rows appended so far.
+    rows: usize,
+    capacity: usize,
+    uses: Use,
     str: Option<StringBuilder>,
     int: Option<Int64Builder>,
     float: Option<Float64Builder>,
@@ -37,76 +44,175 @@ pub(super) struct Builders {
     other: Option<StringBuilder>,
 }
 
+/// The builder of a typed column, created on the first value of its type, with the rows
+/// before it (and since its last value) null.
+fn typed<B: ArrayBuilder>(
+    slot: &mut Option<B>,
+    rows: usize,
+    make: impl FnOnce() -> B,
+    nulls: impl Fn(&mut B, usize),
+) -> &mut B {
+    let b = slot.get_or_insert_with(make);
+    let missing = rows - b.len();
+    if missing > 0 {
+        nulls(b, missing);
+    }
+    b
+}
+
 impl Builders {
     pub(super) fn new(uses: Use, capacity: usize) -> Self {
-        let strings = || StringBuilder::with_capacity(capacity, capacity * 8);
         Builders {
-            str: uses.has(Use::STR).then(strings),
-            int: uses
-                .has(Use::INT)
-                .then(|| Int64Builder::with_capacity(capacity)),
-            float: uses
-                .has(Use::FLOAT)
-                .then(|| Float64Builder::with_capacity(capacity)),
-            bool: uses
-                .has(Use::BOOL)
-                .then(|| BooleanBuilder::with_capacity(capacity)),
-            other: uses.has(Use::OTHER).then(strings),
+            rows: 0,
+            capacity,
+            uses,
+            str: None,
+            int: None,
+            float: None,
+            bool: None,
+            other: None,
         }
     }
 
     pub(super) fn append(&mut self, value: Val<'_>) {
-        if let Some(b) = &mut self.str {
-            match value {
-                Val::Str(s) => b.append_value(s),
-                _ => b.append_null(),
+        let (rows, capacity, uses) = (self.rows, self.capacity, self.uses);
+        self.rows += 1;
+        let strings = || StringBuilder::with_capacity(capacity, capacity * 8);
+        let string_nulls = |b: &mut StringBuilder, n| b.append_nulls(n);
+        match value {
+            Val::Nil => {}
+            Val::Str(s) => {
+                if uses.has(Use::STR) {
+                    typed(&mut self.str, rows, strings, string_nulls).append_value(s);
+                }
             }
-        }
-        if let Some(b) = &mut self.int {
-            match value {
-                Val::Int(i) => b.append_value(i),
-                _ => b.append_null(),
-            }
-        }
-        if let Some(b) = &mut self.float {
-            match value {
-                Val::Float(f) => b.append_value(f),
-                _ => b.append_null(),
-            }
-        }
-        if let Some(b) = &mut self.bool {
-            match value {
-                Val::Bool(v) => b.append_value(v),
-                _ => b.append_null(),
-            }
-        }
-        if let Some(b) = &mut self.other {
-            match value {
-                Val::Nil | Val::Str(_) => b.append_null(),
-                value => {
-                    render(value, b);
-                    b.append_value("");
+            value => {
+                match value {
+                    Val::Int(i) if uses.has(Use::INT) => {
+                        let make = || Int64Builder::with_capacity(capacity);
+                        typed(&mut self.int, rows, make, |b, n| b.append_nulls(n)).append_value(i);
+                    }
+                    Val::Float(f) if uses.has(Use::FLOAT) => {
+                        let make = || Float64Builder::with_capacity(capacity);
+                        typed(&mut self.float, rows, make, |b, n| b.append_nulls(n))
+                            .append_value(f);
+                    }
+                    Val::Bool(v) if uses.has(Use::BOOL) => {
+                        let make = || BooleanBuilder::with_capacity(capacity);
+                        typed(&mut self.bool, rows, make, |b, n| b.append_nulls(n)).append_value(v);
+                    }
+                    _ => {}
+                }
+                if uses.has(Use::OTHER) {
+                    let b = typed(&mut self.other, rows, strings, string_nulls);
+                    match value {
+                        // The common case (status codes), without `fmt`'s machinery.
+                        Val::Int(i) => b.append_value(int_text(i, &mut [0; 20])),
+                        value => {
+                            render(value, b);
+                            b.append_value("");
+                        }
+                    }
                 }
             }
         }
     }
 
     /// The columns; with `keys`, each becomes a dictionary over the built values.
-    pub(super) fn finish(mut self, keys: Option<&Int32Array>) -> AttrColumns {
+    pub(super) fn finish(self, keys: Option<&Int32Array>) -> AttrColumns {
         let wrap = |values: ArrayRef| -> ArrayRef {
             match keys {
                 Some(keys) => Arc::new(DictionaryArray::<Int32Type>::new(keys.clone(), values)),
                 None => values,
             }
         };
+        let rows = self.rows;
+        // A column the schema asks for: its builder's values, or nulls when no value came.
+        fn column<B: ArrayBuilder>(
+            wanted: bool,
+            builder: Option<B>,
+            rows: usize,
+            ty: DataType,
+            nulls: impl Fn(&mut B, usize),
+        ) -> Option<ArrayRef> {
+            if !wanted {
+                return None;
+            }
+            Some(match builder {
+                Some(mut b) => {
+                    let missing = rows - b.len();
+                    if missing > 0 {
+                        nulls(&mut b, missing);
+                    }
+                    b.finish()
+                }
+                None => new_null_array(&ty, rows),
+            })
+        }
+        let uses = self.uses;
+        let str_nulls = |b: &mut StringBuilder, n| b.append_nulls(n);
         AttrColumns {
-            str: self.str.as_mut().map(|b| wrap(Arc::new(b.finish()))),
-            int: self.int.as_mut().map(|b| wrap(Arc::new(b.finish()))),
-            float: self.float.as_mut().map(|b| wrap(Arc::new(b.finish()))),
-            bool: self.bool.as_mut().map(|b| wrap(Arc::new(b.finish()))),
-            other: self.other.as_mut().map(|b| wrap(Arc::new(b.finish()))),
+            str: column(
+                uses.has(Use::STR),
+                self.str,
+                rows,
+                DataType::Utf8,
+                str_nulls,
+            )
+            .map(wrap),
+            int: column(
+                uses.has(Use::INT),
+                self.int,
+                rows,
+                DataType::Int64,
+                |b, n| b.append_nulls(n),
+            )
+            .map(wrap),
+            float: column(
+                uses.has(Use::FLOAT),
+                self.float,
+                rows,
+                DataType::Float64,
+                |b, n| b.append_nulls(n),
+            )
+            .map(wrap),
+            bool: column(
+                uses.has(Use::BOOL),
+                self.bool,
+                rows,
+                DataType::Boolean,
+                |b, n| b.append_nulls(n),
+            )
+            .map(wrap),
+            other: column(
+                uses.has(Use::OTHER),
+                self.other,
+                rows,
+                DataType::Utf8,
+                str_nulls,
+            )
+            .map(wrap),
         }
     }
+}
+
+/// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
+fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// Finds a key's position among the schema's attribute keys.
@@ -485,8 +591,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         columns.push(Arc::new(b.finish()));
         columns.len() - 1
     });
-    // Last, so that a batch without it gets it in the same place
-    // (see [`super::with_adjusted_counts`]).
+    // Last: a capture file adds it to the batches without it in the same place.
     let adjusted = adjusted.map(ScalarBuffer::from);
     if let Some(a) = &adjusted {
         fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
@@ -503,5 +608,15 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         trace_id,
         adjusted,
         invalid_tracestates: invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ints_print_as_display_prints_them() {
+        for i in [0, 7, -7, 200, 503, -40_000, 1 << 53, i64::MAX, i64::MIN] {
+            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
+        }
     }
 }

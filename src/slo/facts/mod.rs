@@ -43,7 +43,7 @@
 //!
 //! Then `adjusted_count` (Float64) holds each span's adjusted count
 //! from its `tracestate` ([`sampling`]), only when a span of the request has one other than
-//! 1 (captures add it to every batch, see [`with_adjusted_counts`]).
+//! 1 (a capture file has it in every batch once it holds a sampled span).
 //!
 //! An attribute's value can be of any OTLP type, so each attribute gets up to five nullable
 //! columns, only those its readers need ([`Use`](crate::slo::ottl::Use)): `.str` (Utf8,
@@ -361,27 +361,6 @@ impl SpanFacts {
             invalid_tracestates: Default::default(),
         }
     }
-}
-
-/// `batch` with an `adjusted_count` column of ones appended when it has none (a capture's
-/// batches then share one schema whether or not their requests held sampled spans).
-pub fn with_adjusted_counts(batch: RecordBatch) -> RecordBatch {
-    if batch.schema().index_of(ADJUSTED_COUNT).is_ok() {
-        return batch;
-    }
-    let mut fields: Vec<arrow_schema::FieldRef> = batch.schema().fields().iter().cloned().collect();
-    fields.push(std::sync::Arc::new(arrow_schema::Field::new(
-        ADJUSTED_COUNT,
-        arrow_schema::DataType::Float64,
-        false,
-    )));
-    let mut columns = batch.columns().to_vec();
-    columns.push(std::sync::Arc::new(arrow_array::Float64Array::from_value(
-        1.0,
-        batch.num_rows(),
-    )));
-    let schema = arrow_schema::Schema::new_with_metadata(fields, batch.schema().metadata().clone());
-    RecordBatch::try_new(std::sync::Arc::new(schema), columns).unwrap_or(batch)
 }
 
 /// A string column's value at `row` (through the dictionary for resource columns).

@@ -1,0 +1,370 @@
+//! The file layout: columns without values written as `Null` and read back as typed
+//! nulls, a new file when such a column gets a value, and files of the previous layout
+//! (every typed column written in full) still read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+
+use super::layout::NULL_OF;
+use super::*;
+use crate::slo::engine::{Engine, EngineConfig, ManualClock};
+
+const T0: u64 = 1_800_000_000_000_000_000;
+
+fn cfg(dir: &Path) -> CaptureConfig {
+    CaptureConfig {
+        directory: dir.to_path_buf(),
+        rotate_every: Duration::from_secs(600),
+        max_bytes: 1 << 30,
+        retention: Duration::from_secs(3600),
+        columns: vec![AttrRef::Resource("k8s.namespace.name".into())],
+    }
+}
+
+fn settings() -> EngineSettings {
+    EngineSettings {
+        allowed_lateness: Duration::from_secs(300),
+        max_future: Duration::from_secs(60),
+    }
+}
+
+fn engine(capture: &Arc<Capture>) -> Arc<Engine> {
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(ManualClock::new(T0)),
+        Default::default(),
+    );
+    assert!(engine.attach_sink(capture.clone()).is_ok());
+    engine
+}
+
+/// `n` server spans with a string `http.route`, and `http.response.status_code` (an int)
+/// when `status` is given.
+fn spans(n: usize, status: Option<i64>) -> ExportTraceServiceRequest {
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let attr = |key: &str, value| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    };
+    let spans = (0..n)
+        .map(|i| {
+            let mut attributes = vec![attr(
+                "http.route",
+                any_value::Value::StringValue(format!("/r{}", i % 7)),
+            )];
+            if let Some(code) = status {
+                attributes.push(attr(
+                    "http.response.status_code",
+                    any_value::Value::IntValue(code),
+                ));
+            }
+            Span {
+                name: "GET".into(),
+                kind: 2,
+                start_time_unix_nano: T0 - 1_000_000,
+                end_time_unix_nano: T0,
+                attributes,
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// The schema a file states, read with Arrow alone.
+fn file_schema(path: &Path) -> Arc<Schema> {
+    let bytes = std::fs::read(path).unwrap();
+    arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
+        .unwrap()
+        .schema()
+}
+
+fn field<'a>(schema: &'a Schema, name: &str) -> &'a Field {
+    schema
+        .field_with_name(name)
+        .unwrap_or_else(|_| panic!("no {name} in {schema:#?}"))
+}
+
+fn ints(column: &ArrayRef) -> Vec<Option<i64>> {
+    column.as_primitive::<Int64Type>().iter().collect()
+}
+
+#[test]
+fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(dir.path()), settings()).unwrap();
+    engine(&capture).record_spans_from(&spans(20, None), None, None, None);
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1);
+
+    let schema = file_schema(&files[0].path);
+    let route = field(&schema, r#"attributes["http.route"].str"#);
+    assert_eq!(route.data_type(), &DataType::Utf8);
+    for (name, stands_for) in [
+        (r#"attributes["http.route"].int"#, "Int64"),
+        (
+            r#"attributes["http.response.status_code"].float"#,
+            "Float64",
+        ),
+        (r#"attributes["http.request.method"].bool"#, "Boolean"),
+        (TENANT, "Dictionary(Int32, Utf8)"),
+    ] {
+        let f = field(&schema, name);
+        assert_eq!(f.data_type(), &DataType::Null, "{name}");
+        assert_eq!(
+            f.metadata().get(NULL_OF).map(String::as_str),
+            Some(stands_for)
+        );
+    }
+    assert!(
+        schema
+            .field_with_name(crate::slo::facts::ADJUSTED_COUNT)
+            .is_err()
+    );
+
+    // Read back: every column a condition may read, the empty ones null in every row.
+    let read: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
+    assert_eq!(read.len(), 1);
+    let b = &read[0];
+    let mut want = FactsSchema::default();
+    for key in DEFAULT_COLUMNS {
+        want.add_any(AttrRef::Item(key.into()));
+    }
+    want.add_any(AttrRef::Resource("k8s.namespace.name".into()));
+    assert_eq!(b.columns, want);
+    let status = b
+        .facts
+        .attr_columns(&AttrRef::Item("http.response.status_code".into()))
+        .unwrap();
+    let int = status.int.as_ref().unwrap();
+    assert_eq!((int.len(), int.null_count()), (20, 20));
+    assert_eq!(int.data_type(), &DataType::Int64);
+    assert_eq!(
+        b.facts
+            .attr_str(&AttrRef::Item("http.route".into()), 3)
+            .as_deref(),
+        Some("/r3")
+    );
+    assert_eq!(
+        b.facts
+            .attr_str(&AttrRef::Resource("k8s.namespace.name".into()), 3),
+        None
+    );
+    let tenant = b.facts.batch.column_by_name(TENANT).unwrap();
+    assert_eq!(tenant.null_count(), 20);
+    assert!(tenant.as_dictionary_opt::<Int32Type>().is_some());
+}
+
+#[test]
+fn a_value_in_a_column_written_as_null_starts_a_new_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(dir.path()), settings()).unwrap();
+    let engine = engine(&capture);
+    // A whole message: written at once, its columns fixed.
+    engine.record_spans_from(&spans(8192, None), None, None, None);
+    engine.record_spans_from(&spans(10, Some(503)), None, None, None);
+    engine.record_spans_from(&spans(10, None), None, None, None);
+    engine.record_spans_from(&spans(10, Some(200)), None, None, None);
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let status = r#"attributes["http.response.status_code"].int"#;
+    assert_eq!(
+        field(&file_schema(&files[0].path), status).data_type(),
+        &DataType::Null
+    );
+    assert_eq!(
+        field(&file_schema(&files[1].path), status).data_type(),
+        &DataType::Int64
+    );
+    let mut codes = Vec::new();
+    for f in &files {
+        let mut reader = Reader::open(&f.path).unwrap();
+        for b in reader.by_ref() {
+            let c = b.facts.batch.column_by_name(status).unwrap();
+            codes.extend(ints(c));
+        }
+        assert_eq!(reader.warning(), None);
+    }
+    let mut want = vec![None; 8192];
+    want.extend([Some(503); 10]);
+    want.extend([None; 10]);
+    want.extend([Some(200); 10]);
+    assert_eq!(codes, want);
+    assert_eq!(
+        capture
+            .counters()
+            .spans
+            .load(std::sync::atomic::Ordering::Relaxed),
+        8222
+    );
+}
+
+fn request_of_fixture() -> ExportTraceServiceRequest {
+    let json = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/capture/previous-layout-request.json"
+    ))
+    .unwrap();
+    crate::receiver::otlp::decode(&json, crate::receiver::otlp::Format::Json).unwrap()
+}
+
+/// `tests/fixtures/capture/previous-layout/` holds the capture slotel wrote, before files
+/// left out the columns without values, of `previous-layout-request.json` (sent as
+/// OTLP/HTTP JSON to a server with `columns: [resource.attributes["k8s.namespace.name"]]`).
+#[test]
+fn a_file_of_the_previous_layout_reads_as_before_and_as_a_new_capture_of_the_same_spans() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/capture/previous-layout"
+    );
+    let files = list_files(Path::new(dir)).unwrap();
+    assert_eq!(files.len(), 1);
+    let schema = file_schema(&files[0].path);
+    assert!(
+        schema
+            .fields()
+            .iter()
+            .all(|f| f.data_type() != &DataType::Null)
+    );
+    let mut reader = Reader::open(&files[0].path).unwrap();
+    let old: Vec<CapturedBatch> = reader.by_ref().collect();
+    assert_eq!(reader.warning(), None);
+    assert_eq!(old.len(), 1);
+    let old = &old[0];
+
+    // What the request says, column by column.
+    let f = &old.facts;
+    assert_eq!(f.len(), 3);
+    assert_eq!(f.service(0), "checkout");
+    assert_eq!(
+        f.duration_nanos(),
+        &[250_000_000, 1_500_000_000, 100_000_000]
+    );
+    let status_code = f.status_column().as_primitive::<Int32Type>();
+    assert_eq!(status_code.values(), &[0, 2, 0]);
+    let code = f
+        .attr_columns(&AttrRef::Item("http.response.status_code".into()))
+        .unwrap();
+    assert_eq!(
+        ints(code.int.as_ref().unwrap()),
+        [Some(200), Some(503), None]
+    );
+    let float: Vec<_> = code
+        .float
+        .as_ref()
+        .unwrap()
+        .as_primitive::<Float64Type>()
+        .iter()
+        .collect();
+    assert_eq!(float, [None, None, Some(404.5)]);
+    let method = f
+        .attr_columns(&AttrRef::Item("http.request.method".into()))
+        .unwrap();
+    let bools: Vec<_> = method.bool.as_ref().unwrap().as_boolean().iter().collect();
+    assert_eq!(bools, [None, None, Some(true)]);
+    assert_eq!(
+        f.attr_str(&AttrRef::Item("http.route".into()), 1)
+            .as_deref(),
+        Some("/checkout")
+    );
+    assert_eq!(f.attr_str(&AttrRef::Item("http.route".into()), 2), None);
+    assert_eq!(
+        f.attr_str(&AttrRef::Resource("k8s.namespace.name".into()), 2)
+            .as_deref(),
+        Some("shop")
+    );
+    assert_eq!(f.adjusted_counts(), None);
+
+    // The same spans captured now: the same columns, the same values.
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
+    engine(&capture).record_spans_from(&request_of_fixture(), None, None, None);
+    capture.close();
+    let files = list_files(tmp.path()).unwrap();
+    let new: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
+    assert_eq!(new.len(), 1);
+    let new = &new[0];
+    assert_eq!(new.columns, old.columns);
+    let (old_schema, new_schema) = (old.facts.batch.schema(), new.facts.batch.schema());
+    for field in old_schema.fields() {
+        if field.name() == RECEIVED || field.name() == crate::slo::facts::ADJUSTED_COUNT {
+            continue;
+        }
+        let at = new_schema.index_of(field.name()).unwrap();
+        assert_eq!(
+            new_schema.field(at).data_type(),
+            field.data_type(),
+            "{}",
+            field.name()
+        );
+        // Logical equality: values and nulls (not what null slots hold).
+        assert_eq!(
+            new.facts.batch.column(at).to_data(),
+            old.facts
+                .batch
+                .column_by_name(field.name())
+                .unwrap()
+                .to_data(),
+            "{}",
+            field.name()
+        );
+    }
+}
+
+/// A capture file whose `Null` column claims a type no capture column has.
+fn file_with_null_of(dir: &Path, stands_for: &str) -> PathBuf {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("end_time_unix_nano", DataType::UInt64, false),
+        Field::new(r#"attributes["k"].str"#, DataType::Null, true).with_metadata(
+            std::collections::HashMap::from([(NULL_OF.to_string(), stands_for.to_string())]),
+        ),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(arrow_array::UInt64Array::from(vec![1u64; 4])),
+            Arc::new(arrow_array::NullArray::new(4)),
+        ],
+    )
+    .unwrap();
+    let path = dir.join("facts-00000000000000000001-000001.arrows");
+    let mut w =
+        arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
+            .unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    path
+}
+
+#[test]
+fn a_null_column_standing_for_an_unknown_type_is_a_located_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    for stands_for in ["FixedSizeBinary(2147483647)", "List(Int64)", "no type"] {
+        let path = file_with_null_of(dir.path(), stands_for);
+        let mut reader = Reader::open(&path).unwrap();
+        assert_eq!(reader.by_ref().count(), 0);
+        let warning = reader.warning().unwrap();
+        assert!(
+            warning.contains("batch 0") && warning.contains(r#"attributes[\"k\"].str"#),
+            "{warning}"
+        );
+    }
+}
