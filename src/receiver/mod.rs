@@ -14,8 +14,9 @@
 //! processor on the traces pipeline) are not decoded: the wire walk of
 //! [`crate::slo::facts::wire::check_spans`] refuses exactly what prost refuses and applies
 //! the per-item rules, and a request that passes whole is queued as received
-//! ([`Batch::encoded`]). Exporters forward its bytes and the SLO connector reads its span
-//! facts on the wire. A request the walk refuses or finds a rule broken in is decoded, so
+//! ([`Batch::encoded`]). Exporters forward its bytes; with span SLOs loaded the same walk
+//! builds the span facts they read ([`check_spans_with_facts`]), which the SLO connector
+//! records (or, without them, reads on the wire itself). A request the walk refuses or finds a rule broken in is decoded, so
 //! the client gets prost's error or the partial success as before.
 //!
 //! # Layout
@@ -53,7 +54,7 @@ mod spans_tests;
 mod spans_wire_tests;
 pub mod wire;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use auth::{Auth, Identity};
@@ -64,7 +65,10 @@ use crate::config::{Limits, OtlpReceiverConfig};
 use crate::pipeline::budget::{BudgetError, Charge, MemoryBudget};
 use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
 use crate::signal::{Protocol, Signal};
-use crate::slo::facts::wire::{ItemLimits, check_spans};
+use crate::slo::engine::Engine;
+use crate::slo::facts::wire::{
+    ItemLimits, WalkedFacts, WireSpans, check_spans, check_spans_with_facts,
+};
 use crate::telemetry::{
     Metrics, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels, RequestLabels,
 };
@@ -134,6 +138,9 @@ pub struct Receiver {
     cluster_attribute: String,
     pipelines: Pipelines,
     metrics: Arc<Metrics>,
+    /// The SLO engine whose span facts the walk of a request queued as received builds
+    /// ([`Receiver::read_span_facts_for`]).
+    facts_for: OnceLock<Arc<Engine>>,
 }
 
 impl Receiver {
@@ -152,7 +159,16 @@ impl Receiver {
             cluster_attribute: cluster_attribute.to_string(),
             pipelines,
             metrics,
+            facts_for: OnceLock::new(),
         })
+    }
+
+    /// Builds the span facts `engine` records in the walk that checks a trace request
+    /// queued as received ([`check_spans_with_facts`]), so the request is walked once, not
+    /// once here and once more by the SLO connector. Once only: a second engine is
+    /// ignored.
+    pub fn read_span_facts_for(&self, engine: Arc<Engine>) {
+        let _ = self.facts_for.set(engine);
     }
 
     /// Checks the `authorization` header value of a request, before its body is read:
@@ -352,12 +368,9 @@ impl Receiver {
             let body = body.clone();
             move || {
                 let charge = this.admit::<R>(protocol, &body, format)?;
-                if on_the_wire
-                    && let Ok(found) = check_spans(&body, &this.item_limits())
-                    && found.clean
-                {
+                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body) {
                     let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
-                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans)));
+                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans, facts)));
                 }
                 // Anything else (and what the walk refuses or finds a rule broken in) is
                 // decoded: prost's error, or the partial success, is what the client gets.
@@ -375,14 +388,15 @@ impl Receiver {
         } else {
             work()?
         };
-        let (req, checked) = match received {
-            Received::Decoded(req, checked) => (Some(req), checked),
-            Received::Encoded(spans) => (
+        let (req, checked, walked) = match received {
+            Received::Decoded(req, checked) => (Some(req), checked, None),
+            Received::Encoded(spans, walked) => (
                 None,
                 otlp::Checked {
                     kept: spans,
                     ..otlp::Checked::default()
                 },
+                walked,
             ),
         };
         self.count_refused(
@@ -422,7 +436,7 @@ impl Receiver {
             let batch = match req {
                 Some(req) => Batch::new(ctx, req.into_payload(), checked.kept, body.len())
                     .with_raw(unchanged.then_some(raw)),
-                None => Batch::encoded(ctx, R::SIGNAL, raw, checked.kept),
+                None => Batch::encoded(ctx, R::SIGNAL, raw, checked.kept).with_walked_facts(walked),
             }
             .with_ack(ack);
             if let Err(e) = pipeline.try_send_charged(batch, Some(charge), Some(slot)) {
@@ -444,6 +458,23 @@ impl Receiver {
             durable,
             retry_after: self.retry_after,
         })
+    }
+
+    /// The wire walk of a trace request to queue as received: what it found and (with an
+    /// engine recording spans) the span facts; `None` when the request must be decoded
+    /// (prost refuses it, or a span breaks a per-item rule).
+    fn walk_spans(&self, body: &[u8]) -> Option<(WireSpans, Option<WalkedFacts>)> {
+        let limits = self.item_limits();
+        let reading = self.facts_for.get().and_then(|e| e.walk_schema());
+        let (found, facts) = match reading {
+            None => (check_spans(body, &limits).ok()?, None),
+            Some((schema, cluster_attribute)) => {
+                let (found, facts) =
+                    check_spans_with_facts(body, &limits, None, cluster_attribute, &schema).ok()?;
+                (found, Some(WalkedFacts { facts, schema }))
+            }
+        };
+        found.clean.then_some((found, facts))
     }
 
     /// The per-item limits as the wire walk takes them.
@@ -475,7 +506,8 @@ impl Receiver {
 /// changes) only read on the wire, with its span count.
 enum Received<R> {
     Decoded(R, otlp::Checked),
-    Encoded(usize),
+    /// The span count, and the span facts read in the same walk.
+    Encoded(usize, Option<WalkedFacts>),
 }
 
 /// What a request will cost, read before it is decoded.

@@ -3,7 +3,9 @@
 //!
 //! The same walk tells the receiver whether the request would decode ([`check_spans`]): it
 //! refuses exactly what `prost` refuses and counts what the per-item rules look at, so a
-//! request whose spans all pass can be forwarded as received and never decoded.
+//! request whose spans all pass can be forwarded as received and never decoded. With SLOs
+//! loaded the receiver's walk builds the span facts too ([`check_spans_with_facts`]): one
+//! walk of the request checks it and reads what the SLOs need ([`WalkedFacts`]).
 //!
 //! # Rules (those of the protobuf encoding, as prost applies them)
 //!
@@ -23,8 +25,8 @@
 //!
 //! # Layout
 //!
-//! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`], [`Spans`]) and
-//!   the walk of resources, scopes and spans.
+//! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`],
+//!   [`check_spans_with_facts`], [`Spans`]) and the walk of resources, scopes and spans.
 //! - `proto.rs`: the wire format as prost reads it, and the messages only checked
 //!   (attributes and their values, scopes, events, links, entity references).
 
@@ -66,11 +68,13 @@ pub struct WireSpans {
     pub clean: bool,
 }
 
-/// Where span facts come from: a decoded request, or the bytes of one.
+/// Where span facts come from: a decoded request, the bytes of one, or the bytes of one
+/// with the facts the receiver read of them ([`WalkedFacts`]).
 #[derive(Debug, Clone, Copy)]
 pub enum Spans<'a> {
     Decoded(&'a ExportTraceServiceRequest),
     Encoded(&'a [u8]),
+    Walked(&'a WalkedFacts, &'a [u8]),
 }
 
 impl<'a> From<&'a ExportTraceServiceRequest> for Spans<'a> {
@@ -90,7 +94,8 @@ impl SpanFacts {
     ) -> SpanFacts {
         match spans {
             Spans::Decoded(req) => SpanFacts::build(req, token_cluster, cluster_attribute, schema),
-            Spans::Encoded(body) => {
+            // Facts of another schema: the bytes are read again.
+            Spans::Encoded(body) | Spans::Walked(_, body) => {
                 SpanFacts::from_checked_wire(body, token_cluster, cluster_attribute, schema)
                     .unwrap_or_else(|_| {
                         let empty = ExportTraceServiceRequest::default();
@@ -140,6 +145,34 @@ pub fn check_spans(body: &[u8], limits: &ItemLimits) -> Result<WireSpans, Malfor
     let mut walk = Walk::new(Some(limits), None);
     walk.request(body)?;
     Ok(walk.found)
+}
+
+/// [`check_spans`] and [`SpanFacts::from_wire`] in one walk: the receiver's check of a
+/// request, building the span facts of `schema` as it goes (the facts are those of the
+/// request as received: the walk keeps every span, whatever the per-item rules say). An
+/// error exactly when prost cannot decode `body`.
+pub fn check_spans_with_facts(
+    body: &[u8],
+    limits: &ItemLimits,
+    token_cluster: Option<&str>,
+    cluster_attribute: &str,
+    schema: &FactsSchema,
+) -> Result<(WireSpans, SpanFacts), Malformed> {
+    let (spans, resources) = rough_counts(body);
+    let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+    let mut walk = Walk::new(Some(limits), Some(&mut columns));
+    walk.request(body)?;
+    let found = walk.found;
+    Ok((found, columns.finish()))
+}
+
+/// Span facts the receiver read in its own walk of a request
+/// ([`check_spans_with_facts`]), with the schema they were read for: the SLO engine takes
+/// them instead of reading the bytes again while its schema is still that one.
+#[derive(Debug)]
+pub struct WalkedFacts {
+    pub facts: SpanFacts,
+    pub schema: FactsSchema,
 }
 
 /// Spans and resources, for the columns' capacity: the first levels read without checks.
