@@ -286,13 +286,14 @@ impl Receiver {
         }
     }
 
-    /// Reads the request on the wire and takes its charge from the memory budget.
+    /// Reads the request on the wire and takes its charge from the memory budget; the
+    /// charge, and the items counted (protobuf).
     fn admit<R: OtlpRequest>(
         &self,
         protocol: Protocol,
         body: &[u8],
         format: Format,
-    ) -> Result<Charge, ReceiveError> {
+    ) -> Result<(Charge, Option<u64>), ReceiveError> {
         let Weight { items, decoded } = weigh::<R>(body, format, &self.limits)?;
         // The body is held while the request is in flight, and with the batch when it is
         // forwarded as received.
@@ -304,7 +305,7 @@ impl Receiver {
                 "decoding this request would take about {wanted} bytes, more than the memory budget of {limit}"
             )));
         }
-        self.budget.try_charge(wanted).map_err(|e| {
+        let charge = self.budget.try_charge(wanted).map_err(|e| {
             let err = match e {
                 BudgetError::Busy { .. } => ReceiveError::Overloaded {
                     message: format!("memory budget in use: {e}"),
@@ -319,7 +320,8 @@ impl Receiver {
                 items.unwrap_or(0) as usize,
             );
             err
-        })
+        })?;
+        Ok((charge, items))
     }
 
     async fn export_inner<R: OtlpRequest>(
@@ -367,8 +369,8 @@ impl Receiver {
             let this = self.clone();
             let body = body.clone();
             move || {
-                let charge = this.admit::<R>(protocol, &body, format)?;
-                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body) {
+                let (charge, items) = this.admit::<R>(protocol, &body, format)?;
+                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body, items) {
                     let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
                     return Ok::<_, ReceiveError>((charge, Received::Encoded(spans, facts)));
                 }
@@ -463,14 +465,21 @@ impl Receiver {
     /// The wire walk of a trace request to queue as received: what it found and (with an
     /// engine recording spans) the span facts; `None` when the request must be decoded
     /// (prost refuses it, or a span breaks a per-item rule).
-    fn walk_spans(&self, body: &[u8]) -> Option<(WireSpans, Option<WalkedFacts>)> {
+    fn walk_spans(
+        &self,
+        body: &[u8],
+        items: Option<u64>,
+    ) -> Option<(WireSpans, Option<WalkedFacts>)> {
         let limits = self.item_limits();
         let reading = self.facts_for.get().and_then(|e| e.walk_schema());
         let (found, facts) = match reading {
             None => (check_spans(body, &limits).ok()?, None),
             Some((schema, cluster_attribute)) => {
+                // The spans the request's sizing counted size the columns.
+                let spans = items.and_then(|n| usize::try_from(n).ok());
                 let (found, facts) =
-                    check_spans_with_facts(body, &limits, None, cluster_attribute, &schema).ok()?;
+                    check_spans_with_facts(body, &limits, None, cluster_attribute, &schema, spans)
+                        .ok()?;
                 (found, Some(WalkedFacts { facts, schema }))
             }
         };

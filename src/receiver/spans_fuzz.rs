@@ -86,6 +86,10 @@ pub fn compare(
         token_cluster,
         CLUSTER_ATTRIBUTE,
         schema,
+        // Sized by a first look at the request, or (odd bytes) by a given count.
+        data.first()
+            .filter(|b| *b & 2 == 2)
+            .map(|b| usize::from(*b >> 4)),
     );
     match (&checked, &walked) {
         (Ok(found), Ok((walked, _))) if found == walked => {}

@@ -41,6 +41,7 @@ use proto::{
 
 use super::build::{Columns, SpanRow};
 use super::{FactsSchema, SpanFacts};
+use crate::slo::ottl::Val;
 
 /// Why the bytes are not an export request prost would decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -150,15 +151,21 @@ pub fn check_spans(body: &[u8], limits: &ItemLimits) -> Result<WireSpans, Malfor
 /// [`check_spans`] and [`SpanFacts::from_wire`] in one walk: the receiver's check of a
 /// request, building the span facts of `schema` as it goes (the facts are those of the
 /// request as received: the walk keeps every span, whatever the per-item rules say). An
-/// error exactly when prost cannot decode `body`.
+/// error exactly when prost cannot decode `body`. `spans`, when the caller counted them
+/// already, sizes the columns (they grow past it if it is short); otherwise a first look
+/// at the request counts them.
 pub fn check_spans_with_facts(
     body: &[u8],
     limits: &ItemLimits,
     token_cluster: Option<&str>,
     cluster_attribute: &str,
     schema: &FactsSchema,
+    spans: Option<usize>,
 ) -> Result<(WireSpans, SpanFacts), Malformed> {
-    let (spans, resources) = rough_counts(body);
+    let (spans, resources) = match spans {
+        Some(spans) => (spans.min(1 << 20), 1),
+        None => rough_counts(body),
+    };
     let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
     let mut walk = Walk::new(Some(limits), Some(&mut columns));
     walk.request(body)?;
@@ -227,6 +234,8 @@ impl<'c, 's> Walk<'c, 's> {
         let mut scope_spans = Vec::new();
         let mut resource_slots: Vec<Option<Found<'_>>> = Vec::new();
         let mut item_slots: Vec<Option<Found<'_>>> = Vec::new();
+        // The values handed to the columns, kept for the whole request.
+        let mut values: Vec<Val<'_>> = Vec::new();
         if let Some(c) = &self.columns {
             resource_slots.resize(c.resource_index.len(), None);
             item_slots.resize(c.item_index.len(), None);
@@ -264,10 +273,10 @@ impl<'c, 's> Walk<'c, 's> {
                 self.found.clean = false;
             }
             if let Some(columns) = self.columns.as_deref_mut() {
-                with_values(&resource_slots, |values| columns.add_resource(values));
+                with_values(&resource_slots, &mut values, |v| columns.add_resource(v));
             }
             for (m, c) in scope_spans.iter().copied() {
-                self.scope_spans(m, c, &mut item_slots)?;
+                self.scope_spans(m, c, &mut item_slots, &mut values)?;
             }
         }
         Ok(())
@@ -309,6 +318,7 @@ impl<'c, 's> Walk<'c, 's> {
         mut buf: &'a [u8],
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
+        values: &mut Vec<Val<'a>>,
     ) -> Read<()> {
         let mut scope_attributes = 0;
         while !buf.is_empty() {
@@ -322,7 +332,7 @@ impl<'c, 's> Walk<'c, 's> {
                 }
                 2 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    self.span(m, c, slots)?;
+                    self.span(m, c, slots, values)?;
                 }
                 3 if self.skim => {
                     len_delimited(&mut buf, wt)?;
@@ -347,6 +357,7 @@ impl<'c, 's> Walk<'c, 's> {
         mut buf: &'a [u8],
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
+        values: &mut Vec<Val<'a>>,
     ) -> Read<()> {
         let (mut trace_id, mut span_id, mut parent): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
         let mut row = SpanRow {
@@ -433,7 +444,7 @@ impl<'c, 's> Walk<'c, 's> {
         }
         if let Some(columns) = self.columns.as_deref_mut() {
             row.trace_id = trace_id;
-            with_values(slots, |values| columns.add_span(row, values));
+            with_values(slots, values, |v| columns.add_span(row, v));
         }
         Ok(())
     }
