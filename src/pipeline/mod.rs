@@ -240,8 +240,8 @@ impl Batch {
 
     /// The same batch, with the span facts the receiver read in its walk of the bytes as
     /// received.
-    pub fn with_walked_facts(mut self, facts: Option<WalkedFacts>) -> Self {
-        self.walked = facts.map(Box::new);
+    pub fn with_walked_facts(mut self, facts: Option<Box<WalkedFacts>>) -> Self {
+        self.walked = facts;
         self
     }
 

@@ -469,7 +469,7 @@ impl Receiver {
         &self,
         body: &[u8],
         items: Option<u64>,
-    ) -> Option<(WireSpans, Option<WalkedFacts>)> {
+    ) -> Option<(WireSpans, Option<Box<WalkedFacts>>)> {
         let limits = self.item_limits();
         let reading = self.facts_for.get().and_then(|e| e.walk_schema());
         let (found, facts) = match reading {
@@ -480,7 +480,7 @@ impl Receiver {
                 let (found, facts) =
                     check_spans_with_facts(body, &limits, None, cluster_attribute, &schema, spans)
                         .ok()?;
-                (found, Some(WalkedFacts { facts, schema }))
+                (found, Some(Box::new(WalkedFacts { facts, schema })))
             }
         };
         found.clean.then_some((found, facts))
@@ -516,7 +516,7 @@ impl Receiver {
 enum Received<R> {
     Decoded(R, otlp::Checked),
     /// The span count, and the span facts read in the same walk.
-    Encoded(usize, Option<WalkedFacts>),
+    Encoded(usize, Option<Box<WalkedFacts>>),
 }
 
 /// What a request will cost, read before it is decoded.
