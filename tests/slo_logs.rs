@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
+use slotel::attr::kv;
 
 /// How a sample line becomes a log record.
 #[derive(Clone, Copy)]
@@ -36,14 +37,6 @@ fn examples() -> PathBuf {
 fn string(s: &str) -> AnyValue {
     AnyValue {
         value: Some(Value::StringValue(s.to_string())),
-    }
-}
-
-fn kv(key: &str, value: AnyValue) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(value),
-        ..Default::default()
     }
 }
 

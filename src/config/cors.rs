@@ -53,7 +53,7 @@ fn list(
     ctx: &mut Ctx<'_>,
     node: &Node,
     path: &str,
-    check: fn(&str) -> Result<String, String>,
+    check: fn(&str) -> Result<String, CorsValueError>,
 ) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for (i, item) in ctx.seq(node, path)?.iter().enumerate() {
@@ -65,30 +65,41 @@ fn list(
     Some(out)
 }
 
-fn origin(s: &str) -> Result<String, String> {
+/// Why an item of `allowed_origins` or `allowed_headers` is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum CorsValueError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("{0:?} has more than one `*`: use one wildcard per origin")]
+    Wildcards(String),
+    #[error("{0:?} is not an origin (scheme://host[:port])")]
+    NotOrigin(String),
+    #[error("{0:?} is not a valid header name")]
+    NotHeader(String),
+}
+
+fn origin(s: &str) -> Result<String, CorsValueError> {
     let s = s.trim();
     if s.is_empty() {
-        return Err("must not be empty".into());
+        return Err(CorsValueError::Empty);
     }
     if s.matches('*').count() > 1 {
-        return Err(format!(
-            "{s:?} has more than one `*`: use one wildcard per origin"
-        ));
+        return Err(CorsValueError::Wildcards(s.to_string()));
     }
     if s.bytes().any(|b| b.is_ascii_whitespace() || b == b',') {
-        return Err(format!("{s:?} is not an origin (scheme://host[:port])"));
+        return Err(CorsValueError::NotOrigin(s.to_string()));
     }
     Ok(s.to_ascii_lowercase())
 }
 
-fn header(s: &str) -> Result<String, String> {
+fn header(s: &str) -> Result<String, CorsValueError> {
     let s = s.trim();
     if s == "*" {
         return Ok(s.into());
     }
     http::HeaderName::from_bytes(s.as_bytes())
         .map(|h| h.as_str().to_string())
-        .map_err(|_| format!("{s:?} is not a valid header name"))
+        .map_err(|_| CorsValueError::NotHeader(s.to_string()))
 }
 
 #[cfg(test)]
@@ -127,6 +138,28 @@ mod tests {
         );
         assert_eq!(c.allowed_headers, ["example-header"]);
         assert_eq!(c.max_age, Some(7200));
+    }
+
+    #[test]
+    fn each_refused_value_has_its_kind() {
+        use CorsValueError::*;
+        assert_eq!(origin(" "), Err(Empty));
+        assert_eq!(
+            origin("https://*.*.example.com"),
+            Err(Wildcards("https://*.*.example.com".into()))
+        );
+        assert_eq!(
+            origin("https://a.example.com, https://b.example.com"),
+            Err(NotOrigin(
+                "https://a.example.com, https://b.example.com".into()
+            ))
+        );
+        assert_eq!(
+            origin(" HTTPS://A.example.com "),
+            Ok("https://a.example.com".into())
+        );
+        assert_eq!(header("bad header"), Err(NotHeader("bad header".into())));
+        assert_eq!(header("X-Trace"), Ok("x-trace".into()));
     }
 
     #[test]

@@ -94,13 +94,13 @@ pub fn load_explained(path: Option<&Path>) -> (Result<Config, ConfigErrors>, Vec
     let source = path.display().to_string();
     match read_config(path) {
         Ok(text) => parse_explained(&text, &source, &SystemLookup),
-        Err(message) => (
+        Err(e) => (
             Err(ConfigErrors(vec![ConfigError {
                 file: source,
                 path: String::new(),
                 line: 0,
                 column: 0,
-                message,
+                message: e.to_string(),
             }])),
             Vec::new(),
         ),
@@ -135,21 +135,22 @@ pub fn parse_explained(
     (result, translations)
 }
 
-fn read_config(path: &Path) -> Result<String, String> {
-    let cannot = |e: std::io::Error| {
-        format!(
-            "cannot read config file: {}",
-            lowercase_first(&e.to_string())
-        )
-    };
+/// Why the config file could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("cannot read config file: {}", lowercase_first(&.0.to_string()))]
+    Io(#[from] std::io::Error),
+    #[error("config file is larger than 4 MiB")]
+    TooLarge,
+}
+
+fn read_config(path: &Path) -> Result<String, ReadError> {
     let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(cannot)?
+    std::fs::File::open(path)?
         .take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(cannot)?;
+        .read_to_string(&mut text)?;
     if text.len() as u64 > MAX_CONFIG_BYTES {
-        return Err("config file is larger than 4 MiB".to_string());
+        return Err(ReadError::TooLarge);
     }
     Ok(text)
 }

@@ -34,6 +34,35 @@ pub(crate) enum MatchOp {
 /// A query longer than this is refused unread.
 const MAX_QUERY: usize = 8 * 1024;
 
+/// Why a query is not an events selector ([`selector`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum QueryError {
+    #[error("longer than {MAX_QUERY} bytes")]
+    TooLong,
+    #[error("does not start with `sum`")]
+    NotSum,
+    #[error("expected `{token}` at byte {at}")]
+    Expected { token: &'static str, at: usize },
+    #[error("expected a string")]
+    NoString,
+    #[error("expected a quoted string at byte {0}")]
+    NotQuoted(usize),
+    #[error("unterminated string")]
+    Unterminated,
+    #[error("expected a label name")]
+    NoLabel,
+    #[error("expected a metric name")]
+    NoMetric,
+    #[error("expected a matcher operator after `{0}`")]
+    NoOperator(String),
+    #[error("sums `{0}`, not `rate(…)` or `increase(…)` of a counter")]
+    NotRate(String),
+    #[error("has more after the sum (byte {0}): arithmetic or several selectors")]
+    Trailing(usize),
+    #[error("matches on `__name__`")]
+    NameMatcher,
+}
+
 struct Cursor<'a> {
     s: &'a str,
     i: usize,
@@ -56,11 +85,11 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn expect(&mut self, token: &str) -> Result<(), String> {
+    fn expect(&mut self, token: &'static str) -> Result<(), QueryError> {
         if self.eat(token) {
             Ok(())
         } else {
-            Err(format!("expected `{token}` at byte {}", self.i))
+            Err(QueryError::Expected { token, at: self.i })
         }
     }
 
@@ -84,12 +113,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// A PromQL string: double or single quotes (with escapes) or backticks (raw).
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, QueryError> {
         self.ws();
         let rest = &self.s[self.i..];
-        let quote = rest.chars().next().ok_or("expected a string")?;
+        let quote = rest.chars().next().ok_or(QueryError::NoString)?;
         if !matches!(quote, '"' | '\'' | '`') {
-            return Err(format!("expected a quoted string at byte {}", self.i));
+            return Err(QueryError::NotQuoted(self.i));
         }
         let mut out = String::new();
         let mut chars = rest.char_indices().skip(1);
@@ -99,7 +128,7 @@ impl<'a> Cursor<'a> {
                 return Ok(out);
             }
             if c == '\\' && quote != '`' {
-                let (_, e) = chars.next().ok_or("unterminated string")?;
+                let (_, e) = chars.next().ok_or(QueryError::Unterminated)?;
                 out.push(match e {
                     'n' => '\n',
                     't' => '\t',
@@ -109,7 +138,7 @@ impl<'a> Cursor<'a> {
                 out.push(c);
             }
         }
-        Err("unterminated string".to_string())
+        Err(QueryError::Unterminated)
     }
 
     fn done(&mut self) -> bool {
@@ -119,16 +148,16 @@ impl<'a> Cursor<'a> {
 }
 
 /// Reads `query` as `sum [by|without (labels)] (rate|increase|irate(metric{…}[{{.window}}]))`.
-pub(crate) fn selector(query: &str) -> Result<Selector, String> {
+pub(crate) fn selector(query: &str) -> Result<Selector, QueryError> {
     if query.len() > MAX_QUERY {
-        return Err(format!("longer than {MAX_QUERY} bytes"));
+        return Err(QueryError::TooLong);
     }
     let mut c = Cursor { s: query, i: 0 };
     if c.ident(false) != Some("sum") {
-        return Err("does not start with `sum`".to_string());
+        return Err(QueryError::NotSum);
     }
     let mut grouping = Vec::new();
-    let mut read_grouping = |c: &mut Cursor<'_>| -> Result<(), String> {
+    let mut read_grouping = |c: &mut Cursor<'_>| -> Result<(), QueryError> {
         let at = c.i;
         match c.ident(false) {
             Some("by") | Some("without") => {
@@ -137,7 +166,7 @@ pub(crate) fn selector(query: &str) -> Result<Selector, String> {
                     if c.eat(")") {
                         break;
                     }
-                    let label = c.ident(false).ok_or("expected a label name")?;
+                    let label = c.ident(false).ok_or(QueryError::NoLabel)?;
                     grouping.push(label.to_string());
                     if !c.eat(",") {
                         c.expect(")")?;
@@ -154,21 +183,20 @@ pub(crate) fn selector(query: &str) -> Result<Selector, String> {
     match c.ident(false) {
         Some("rate" | "increase" | "irate") => {}
         other => {
-            return Err(format!(
-                "sums `{}`, not `rate(…)` or `increase(…)` of a counter",
-                other.unwrap_or("an expression")
+            return Err(QueryError::NotRate(
+                other.unwrap_or("an expression").to_string(),
             ));
         }
     }
     c.expect("(")?;
-    let metric = c.ident(true).ok_or("expected a metric name")?.to_string();
+    let metric = c.ident(true).ok_or(QueryError::NoMetric)?.to_string();
     let mut matchers = Vec::new();
     if c.eat("{") {
         loop {
             if c.eat("}") {
                 break;
             }
-            let label = c.ident(false).ok_or("expected a label name")?.to_string();
+            let label = c.ident(false).ok_or(QueryError::NoLabel)?.to_string();
             let op = if c.eat("=~") {
                 MatchOp::Re
             } else if c.eat("!~") {
@@ -178,7 +206,7 @@ pub(crate) fn selector(query: &str) -> Result<Selector, String> {
             } else if c.eat("=") {
                 MatchOp::Eq
             } else {
-                return Err(format!("expected a matcher operator after `{label}`"));
+                return Err(QueryError::NoOperator(label));
             };
             let value = c.string()?;
             matchers.push(Matcher { label, op, value });
@@ -197,13 +225,10 @@ pub(crate) fn selector(query: &str) -> Result<Selector, String> {
     c.expect(")")?;
     read_grouping(&mut c)?;
     if !c.done() {
-        return Err(format!(
-            "has more after the sum (byte {}): arithmetic or several selectors",
-            c.i
-        ));
+        return Err(QueryError::Trailing(c.i));
     }
     if matchers.iter().any(|m| m.label == "__name__") {
-        return Err("matches on `__name__`".to_string());
+        return Err(QueryError::NameMatcher);
     }
     Ok(Selector {
         metric,
@@ -375,16 +400,71 @@ mod tests {
 
     #[test]
     fn refuses_other_promql() {
-        for q in [
-            "sum(rate(a[{{.window}}])) - sum(rate(b[{{.window}}]))",
-            "avg(rate(a[{{.window}}]))",
-            "sum(rate(a[5m]))",
-            "1 - sum(rate(a[{{.window}}]))",
-            "sum(rate(a{b=~\"x\"[{{.window}}]))",
-            "sum(rate({__name__=\"a\"}[{{.window}}]))",
+        use QueryError::*;
+        let expected = |token, at| Expected { token, at };
+        for (q, why, message) in [
+            (
+                "sum(rate(a[{{.window}}])) - sum(rate(b[{{.window}}]))",
+                Trailing(26),
+                "has more after the sum (byte 26): arithmetic or several selectors",
+            ),
+            (
+                "avg(rate(a[{{.window}}]))",
+                NotSum,
+                "does not start with `sum`",
+            ),
+            (
+                "sum(rate(a[5m]))",
+                expected("{{", 11),
+                "expected `{{` at byte 11",
+            ),
+            (
+                "1 - sum(rate(a[{{.window}}]))",
+                NotSum,
+                "does not start with `sum`",
+            ),
+            (
+                "sum(rate(a{b=~\"x\"[{{.window}}]))",
+                expected("}", 17),
+                "expected `}` at byte 17",
+            ),
+            (
+                "sum(rate({__name__=\"a\"}[{{.window}}]))",
+                NoMetric,
+                "expected a metric name",
+            ),
+            (
+                "sum(rate(a{__name__=\"a\"}[{{.window}}]))",
+                NameMatcher,
+                "matches on `__name__`",
+            ),
+            (
+                "sum(max(a[{{.window}}]))",
+                NotRate("max".into()),
+                "sums `max`, not `rate(…)` or `increase(…)` of a counter",
+            ),
+            (
+                "sum(rate(a{b \"x\"}[{{.window}}]))",
+                NoOperator("b".into()),
+                "expected a matcher operator after `b`",
+            ),
+            (
+                "sum(rate(a{b=x}[{{.window}}]))",
+                NotQuoted(13),
+                "expected a quoted string at byte 13",
+            ),
+            ("sum(rate(a{b=\"x", Unterminated, "unterminated string"),
+            ("sum(rate(a{b=", NoString, "expected a string"),
+            (
+                "sum by (1) (rate(a[{{.window}}]))",
+                NoLabel,
+                "expected a label name",
+            ),
         ] {
-            assert!(selector(q).is_err(), "{q}");
+            let err = selector(q).unwrap_err();
+            assert_eq!((&err, err.to_string().as_str()), (&why, message), "{q}");
         }
-        assert!(selector(&"x".repeat(MAX_QUERY + 1)).is_err());
+        assert_eq!(selector(&"x".repeat(MAX_QUERY + 1)), Err(TooLong),);
+        assert_eq!(TooLong.to_string(), "longer than 8192 bytes");
     }
 }

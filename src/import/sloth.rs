@@ -211,6 +211,58 @@ pub(super) fn convert(
     Ok(report)
 }
 
+/// Why one Sloth SLO is not converted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum Refusal {
+    #[error("no `{0}`")]
+    Missing(&'static str),
+    #[error("no numeric `objective`")]
+    NoObjective,
+    #[error(
+        "objective {0}: slotel takes objectives in (0, 100); 100% leaves no \
+         error budget to burn"
+    )]
+    Objective(f64),
+    #[error("events SLI without its {0}")]
+    NoQuery(&'static str),
+    #[error(
+        "a raw SLI (an error ratio PromQL computes from stored series) has no events for \
+         slotel to count: define the SLI on the spans or metrics the service sends"
+    )]
+    Raw,
+    #[error(
+        "a plugin SLI: its queries are made by a Sloth plugin slotel does not run; define \
+         the SLI on the spans or metrics the service sends"
+    )]
+    Plugin,
+    #[error("an SLI with neither `events`, `raw` nor `plugin`")]
+    NoSli,
+    #[error(
+        "its {what} is PromQL over stored series that slotel cannot turn into events \
+         ({why}); only `sum(rate(metric{{…}}[{{{{.window}}}}]))` converts, into a metric SLI \
+         over the OTLP metric"
+    )]
+    NotEvents {
+        what: &'static str,
+        why: promql::QueryError,
+    },
+    #[error(
+        "its {what} groups by Prometheus labels ({}): slotel groups by OTLP attribute \
+         names, which label names do not give back; convert it without the grouping and \
+         add `group_by` by hand",
+        labels.join(", ")
+    )]
+    Grouped {
+        what: &'static str,
+        labels: Vec<String>,
+    },
+    #[error(
+        "its {what} reads `{metric}`, a histogram's buckets or sum: only counters (and a \
+         histogram's `_count`) convert"
+    )]
+    BucketsOrSum { what: &'static str, metric: String },
+}
+
 /// The slotel YAML of one Sloth SLO (an item of `slos:`) and the notes on it, or why it
 /// cannot be converted.
 fn slo_block(
@@ -219,24 +271,19 @@ fn slo_block(
     spec_labels: &BTreeMap<String, String>,
     window: &str,
     metrics: &[(String, String)],
-) -> Result<(String, Vec<String>), String> {
+) -> Result<(String, Vec<String>), Refusal> {
     let mut notes = Vec::new();
-    let name = text(get(slo, "name")).ok_or("no `name`")?;
+    let name = text(get(slo, "name")).ok_or(Refusal::Missing("name"))?;
     let objective: f64 = text(get(slo, "objective"))
         .and_then(|t| t.parse().ok())
-        .ok_or("no numeric `objective`")?;
+        .ok_or(Refusal::NoObjective)?;
     if !(objective > 0.0 && objective < 100.0) {
-        return Err(format!(
-            "objective {objective}: slotel takes objectives in (0, 100); 100% leaves no \
-             error budget to burn"
-        ));
+        return Err(Refusal::Objective(objective));
     }
-    let sli = get(slo, "sli").ok_or("no `sli`")?;
+    let sli = get(slo, "sli").ok_or(Refusal::Missing("sli"))?;
     let sli_yaml = if let Some(events) = get(sli, "events") {
-        let error =
-            text(get(events, keys.error_query)).ok_or("events SLI without its error query")?;
-        let all =
-            text(get(events, keys.total_query)).ok_or("events SLI without its total query")?;
+        let error = text(get(events, keys.error_query)).ok_or(Refusal::NoQuery("error query"))?;
+        let all = text(get(events, keys.total_query)).ok_or(Refusal::NoQuery("total query"))?;
         if let Some((count, bound)) = promql::latency(error, all) {
             let (name, condition) = otlp_metric(count, "total query", metrics, &mut notes)?;
             let mut sli = format!("      metric:\n        histogram: {}\n", q(&name));
@@ -258,19 +305,11 @@ fn slo_block(
             sli
         }
     } else if get(sli, "raw").is_some() {
-        return Err(
-            "a raw SLI (an error ratio PromQL computes from stored series) has no events for \
-             slotel to count: define the SLI on the spans or metrics the service sends"
-                .to_string(),
-        );
+        return Err(Refusal::Raw);
     } else if get(sli, "plugin").is_some() {
-        return Err(
-            "a plugin SLI: its queries are made by a Sloth plugin slotel does not run; define \
-             the SLI on the spans or metrics the service sends"
-                .to_string(),
-        );
+        return Err(Refusal::Plugin);
     } else {
-        return Err("an SLI with neither `events`, `raw` nor `plugin`".to_string());
+        return Err(Refusal::NoSli);
     };
     let mut out = format!("  - name: {}\n", q(name));
     if let Some(d) = text(get(slo, "description")) {
@@ -291,45 +330,35 @@ fn slo_block(
 /// One events query as (OTLP metric name, condition).
 fn events_selector(
     query: &str,
-    what: &str,
+    what: &'static str,
     metrics: &[(String, String)],
     notes: &mut Vec<String>,
-) -> Result<(String, Option<String>), String> {
-    let selector = promql::selector(query.trim()).map_err(|why| {
-        format!(
-            "its {what} is PromQL over stored series that slotel cannot turn into events \
-             ({why}); only `sum(rate(metric{{…}}[{{{{.window}}}}]))` converts, into a metric SLI \
-             over the OTLP metric"
-        )
-    })?;
+) -> Result<(String, Option<String>), Refusal> {
+    let selector =
+        promql::selector(query.trim()).map_err(|why| Refusal::NotEvents { what, why })?;
     otlp_metric(selector, what, metrics, notes)
 }
 
 /// A selector's OTLP metric name and condition, or why it does not convert.
 fn otlp_metric(
     selector: Selector,
-    what: &str,
+    what: &'static str,
     metrics: &[(String, String)],
     notes: &mut Vec<String>,
-) -> Result<(String, Option<String>), String> {
+) -> Result<(String, Option<String>), Refusal> {
     let Selector {
         metric,
         matchers,
         grouping,
     } = selector;
     if !grouping.is_empty() {
-        return Err(format!(
-            "its {what} groups by Prometheus labels ({}): slotel groups by OTLP attribute \
-             names, which label names do not give back; convert it without the grouping and \
-             add `group_by` by hand",
-            grouping.join(", ")
-        ));
+        return Err(Refusal::Grouped {
+            what,
+            labels: grouping,
+        });
     }
     if metric.ends_with("_bucket") || metric.ends_with("_sum") {
-        return Err(format!(
-            "its {what} reads `{metric}`, a histogram's buckets or sum: only counters (and a \
-             histogram's `_count`) convert"
-        ));
+        return Err(Refusal::BucketsOrSum { what, metric });
     }
     let base = metric
         .strip_suffix("_total")

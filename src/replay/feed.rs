@@ -162,12 +162,10 @@ impl Feed<'_> {
         log_fields: &std::collections::BTreeSet<crate::slo::ottl::AttrRef>,
     ) -> Result<(), ReplayError> {
         if let Some(field) = log_fields.iter().find(|f| batch.facts.columns(f).is_none()) {
-            return Err(ReplayError::Columns(format!(
-                "{}: the capture has no column {field}, which a log SLO reads; add it to \
-                 slo.capture.columns (a capture holds the fields the log SLOs loaded at the \
-                 time read, and those columns)",
-                path.display()
-            )));
+            return Err(ReplayError::NoLogColumn {
+                path: path.to_path_buf(),
+                attr: field.clone(),
+            });
         }
         let received = batch.received;
         if !self.in_range(received) {

@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
-use super::tests::{MS, S, T0, api, args, live, replay, write_slos};
+use super::tests::{MS, S, T0, api, args, refusal, replay, slos_in, start, stop_at, write_slos};
 use super::*;
 use crate::attr::kv;
 
@@ -190,14 +190,10 @@ fn traffic(engine: &Engine, clock: &crate::slo::engine::ManualClock) -> u64 {
 
 #[test]
 fn replay_of_captured_log_facts_equals_the_live_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(SLOS);
     let sent = traffic(&engine, &clock);
     let end = T0 + 19 * 60 * S + 30 * S;
-    clock.set(end);
-    let live_api = api(&engine.status());
-    capture.close();
+    let live_api = stop_at(&engine, &clock, &capture, end);
     let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(load(&capture.counters().log_records), sent);
     assert_eq!(load(&capture.counters().spans), 20 * 2 * 4);
@@ -270,14 +266,10 @@ fn replay_of_captured_log_facts_equals_the_live_api() {
 /// spans.
 #[test]
 fn the_timeline_sees_spans_and_logs_in_receipt_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(SLOS);
     traffic(&engine, &clock);
     let end = T0 + 19 * 60 * S + 30 * S;
-    clock.set(end);
-    let live_api = api(&engine.status());
-    capture.close();
+    let live_api = stop_at(&engine, &clock, &capture, end);
     let report = replay(&args(dir.path(), &slos, Some(end)));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     let total = |name: &str, cluster: &str| {
@@ -322,20 +314,15 @@ fn the_timeline_sees_spans_and_logs_in_receipt_order() {
 
 #[test]
 fn a_log_field_the_capture_lacks_is_refused_and_a_captured_column_replays() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, _, engine, clock, capture) = start(SLOS);
     traffic(&engine, &clock);
     capture.close();
-    let other = dir.path().join("other");
-    std::fs::create_dir_all(&other).unwrap();
     let edited = SLOS.replace(
         "bad: body[\"status\"] >= 500 or attributes[\"retries\"] > 2",
         "bad: body[\"method\"] == \"POST\"",
     );
-    let other = write_slos(&other, &edited);
-    let set = crate::slo::spec::load(std::slice::from_ref(&other), false).unwrap();
-    let err = replay_set(set, &args(dir.path(), &other, None), |_, _| {}).unwrap_err();
+    let other = slos_in(dir.path(), "other", &edited);
+    let err = refusal(&args(dir.path(), &other, None));
     assert!(err.to_string().contains("body[\"method\"]"), "{err}");
     assert!(err.to_string().contains("slo.capture.columns"), "{err}");
 

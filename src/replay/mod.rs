@@ -140,8 +140,38 @@ pub enum ReplayError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Columns(String),
+    /// The capture lacks a column the SLOs read as span facts.
+    #[error(
+        "{}: the capture has no column {attr} as the SLOs read it; add it to \
+         slo.capture.columns (captures only hold the columns they were told to)",
+        path.display()
+    )]
+    NoColumn {
+        path: PathBuf,
+        attr: crate::slo::ottl::AttrRef,
+    },
+    /// The capture lacks a column a log SLO reads.
+    #[error(
+        "{}: the capture has no column {attr}, which a log SLO reads; add it to \
+         slo.capture.columns (a capture holds the fields the log SLOs loaded at the \
+         time read, and those columns)",
+        path.display()
+    )]
+    NoLogColumn {
+        path: PathBuf,
+        attr: crate::slo::ottl::AttrRef,
+    },
+    /// Trace-aware journeys are loaded and the capture has no trace ids.
+    #[error(
+        "{}: the capture has no trace_id column, which trace-aware journeys \
+         (`mode: trace`) read; a capture holds it when taken while such a journey \
+         was loaded",
+        path.display()
+    )]
+    NoTraceIds { path: PathBuf },
+    /// `slotel suggest --route` on a capture without `http.route`.
+    #[error("{}: the capture has no http.route column", path.display())]
+    NoRouteColumn { path: PathBuf },
     /// [`Options::prepare`] refused a batch of the file.
     #[error("{}: {source}", path.display())]
     Prepare {
@@ -486,19 +516,15 @@ pub fn replay_with(
                 None => message,
             };
             if let Err(attr) = message.columns.covers(&needed) {
-                return Err(ReplayError::Columns(format!(
-                    "{}: the capture has no column {attr} as the SLOs read it; add it to \
-                     slo.capture.columns (captures only hold the columns they were told to)",
-                    file.path.display()
-                )));
+                return Err(ReplayError::NoColumn {
+                    path: file.path.clone(),
+                    attr,
+                });
             }
             if needed.trace_ids() && !message.columns.trace_ids() {
-                return Err(ReplayError::Columns(format!(
-                    "{}: the capture has no trace_id column, which trace-aware journeys \
-                     (`mode: trace`) read; a capture holds it when taken while such a journey \
-                     was loaded",
-                    file.path.display()
-                )));
+                return Err(ReplayError::NoTraceIds {
+                    path: file.path.clone(),
+                });
             }
             // The message's requests in order, each as live: the log batches received
             // before it and the timeline's samples due before it, then its spans at its

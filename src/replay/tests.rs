@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
+use crate::attr::kv;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
 use crate::slo::engine::EngineConfig;
@@ -20,14 +21,6 @@ use crate::slo::engine::EngineConfig;
 pub(super) const S: u64 = 1_000_000_000;
 pub(super) const MS: u64 = 1_000_000;
 pub(super) const T0: u64 = 1_800_000_000 * S;
-
-fn kv(k: &str, v: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
-    }
-}
 
 fn text(v: &str) -> any_value::Value {
     any_value::Value::StringValue(v.into())
@@ -137,6 +130,52 @@ pub(super) fn live(dir: &Path, slos: &str) -> (Arc<Engine>, Arc<ManualClock>, Ar
     (engine, clock, capture)
 }
 
+/// A temporary directory, the SLO file of `text` in it (its path), and a [`live`] engine
+/// on those SLOs with its clock and capture: what every replay test starts from.
+pub(super) type Started = (
+    tempfile::TempDir,
+    String,
+    Arc<Engine>,
+    Arc<ManualClock>,
+    Arc<Capture>,
+);
+
+pub(super) fn start(text: &str) -> Started {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = write_slos(dir.path(), text);
+    let (engine, clock, capture) = live(dir.path(), &slos);
+    (dir, slos, engine, clock, capture)
+}
+
+/// The live API's answer at `end`, the capture closed after it.
+pub(super) fn stop_at(
+    engine: &Engine,
+    clock: &ManualClock,
+    capture: &Capture,
+    end: u64,
+) -> serde_json::Value {
+    clock.set(end);
+    let answer = api(&engine.status());
+    capture.close();
+    answer
+}
+
+/// The SLOs of `text` in `dir/sub/slos.yaml` (an edited set beside the captured one).
+pub(super) fn slos_in(dir: &Path, sub: &str, text: &str) -> String {
+    let sub = dir.join(sub);
+    std::fs::create_dir_all(&sub).unwrap();
+    write_slos(&sub, text)
+}
+
+/// Why the replay `args` describe is refused.
+pub(super) fn refusal(args: &ReplayArgs) -> ReplayError {
+    let set = crate::slo::spec::load(&args.slos, false).unwrap();
+    match replay_set(set, args, |_, _| {}) {
+        Ok(_) => panic!("replayed: {:?}", args.slos),
+        Err(e) => e,
+    }
+}
+
 pub(super) fn args(dir: &Path, slos: &str, to: Option<u64>) -> ReplayArgs {
     ReplayArgs {
         slos: vec![slos.to_string()],
@@ -188,14 +227,10 @@ fn traffic(engine: &Engine, clock: &ManualClock) -> Vec<Sp> {
 
 #[test]
 fn replay_of_the_capture_equals_the_live_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(SLOS);
     traffic(&engine, &clock);
     let end = T0 + 19 * 60 * S + 17 * S;
-    clock.set(end);
-    let live_api = api(&engine.status());
-    capture.close();
+    let live_api = stop_at(&engine, &clock, &capture, end);
     assert_eq!(
         capture
             .counters()
@@ -241,15 +276,11 @@ fn replay_of_the_capture_equals_the_live_api() {
 
 #[test]
 fn an_edited_threshold_gives_the_hand_computed_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(SLOS);
     let sent = traffic(&engine, &clock);
     capture.close();
 
-    let edited = dir.path().join("edited");
-    std::fs::create_dir_all(&edited).unwrap();
-    let edited = write_slos(&edited, &SLOS.replace("300ms", "250ms"));
+    let edited = slos_in(dir.path(), "edited", &SLOS.replace("300ms", "250ms"));
     let end = T0 + 20 * 60 * S;
     let report = replay(&args(dir.path(), &edited, Some(end)));
     let latency = report
@@ -284,22 +315,18 @@ fn an_edited_threshold_gives_the_hand_computed_counts() {
 
 #[test]
 fn a_column_the_capture_lacks_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, _, engine, clock, capture) = start(SLOS);
     traffic(&engine, &clock);
     capture.close();
-    let other = dir.path().join("other");
-    std::fs::create_dir_all(&other).unwrap();
-    let other = write_slos(
-        &other,
+    let other = slos_in(
+        dir.path(),
+        "other",
         &SLOS.replace(
             "attributes[\"http.route\"] == \"/pay\"",
             "attributes[\"user.tier\"] == \"gold\"",
         ),
     );
-    let set = crate::slo::spec::load(std::slice::from_ref(&other), false).unwrap();
-    let err = replay_set(set, &args(dir.path(), &other, None), |_, _| {}).unwrap_err();
+    let err = refusal(&args(dir.path(), &other, None));
     assert!(
         err.to_string().contains("attributes[\"user.tier\"]"),
         "{err}"
@@ -309,9 +336,7 @@ fn a_column_the_capture_lacks_is_refused() {
 
 #[test]
 fn damaged_files_are_skipped_with_their_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(SLOS);
     traffic(&engine, &clock);
     // 40 requests of 300 spans more: the writer gathers requests up to 8,192 rows a
     // message, so the file holds two: the 20 small requests and 26 of these (8,400 rows),
@@ -395,9 +420,7 @@ fn steady(engine: &Engine, clock: &ManualClock, minutes: u64, outage: u64, error
 
 #[test]
 fn an_outage_pages_when_the_workbook_says_and_a_slow_burn_does_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), OUTAGE_SLO);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(OUTAGE_SLO);
     // Two hours fine, then every request fails for 30 minutes, then fine for an hour.
     steady(&engine, &clock, 90, 60, 10);
     capture.close();
@@ -426,9 +449,7 @@ fn an_outage_pages_when_the_workbook_says_and_a_slow_burn_does_not() {
     );
 
     // A 0.5× burn (0.05% errors against a 0.1% budget) fires nothing.
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), OUTAGE_SLO);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(OUTAGE_SLO);
     for minute in 0..240u64 {
         let now = T0 + minute * 60 * S;
         clock.set(now);

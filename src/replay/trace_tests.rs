@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
-use super::tests::{MS, S, T0, api, args, live, replay, write_slos};
+use super::tests::{MS, S, T0, api, args, live, replay, start, write_slos};
 use crate::attr::kv;
 
 const SLOS: &str = r#"
@@ -75,9 +75,7 @@ fn request(spans: &[Sp]) -> ExportTraceServiceRequest {
 
 #[test]
 fn a_replayed_trace_journey_equals_the_live_one_and_the_hand_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = write_slos(dir.path(), SLOS);
-    let (engine, clock, capture) = live(dir.path(), &slos);
+    let (dir, slos, engine, clock, capture) = start(SLOS);
     // 20 minutes; each minute 10 checkouts of a cart span and a payment span, the payment
     // of a checkout sent in the next minute's request (a trace spans two requests).
     let mut verdict: BTreeMap<u128, bool> = BTreeMap::new();

@@ -151,6 +151,14 @@ fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
     }
 }
 
+/// A query key that is neither a field nor a group key of a loaded SLO.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown filter {0:?}: filters are service, slo, cluster, status and the \
+     group keys of the loaded SLOs"
+)]
+struct UnknownFilter(String);
+
 /// Query filters: (key, value), every one to match.
 struct Filters(Vec<(String, String)>);
 
@@ -159,7 +167,7 @@ const FIELDS: [&str; 4] = ["service", "slo", "cluster", "status"];
 impl Filters {
     /// Parses a query string; unknown keys (not a field, not a group key of a loaded SLO)
     /// are an error.
-    fn parse(query: Option<&str>, engine: &Engine) -> Result<Self, String> {
+    fn parse(query: Option<&str>, engine: &Engine) -> Result<Self, UnknownFilter> {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -173,10 +181,7 @@ impl Filters {
                         .any(|a| a.key() == k.as_str() || a.label_name() == *k)
                 });
             if !known {
-                return Err(format!(
-                    "unknown filter {k:?}: filters are service, slo, cluster, status and the \
-                     group keys of the loaded SLOs"
-                ));
+                return Err(UnknownFilter(k.clone()));
             }
         }
         Ok(Self(pairs))
@@ -212,7 +217,7 @@ fn bad_request(msg: String) -> Response {
 async fn list(State(state): State<ApiState>, RawQuery(query): RawQuery) -> Response {
     let filters = match Filters::parse(query.as_deref(), &state.engine) {
         Ok(f) => f,
-        Err(e) => return bad_request(e),
+        Err(e) => return bad_request(e.to_string()),
     };
     let all = match state.status(None).await {
         Ok(s) => s,
@@ -235,7 +240,7 @@ async fn one(
 ) -> Response {
     let filters = match Filters::parse(query.as_deref(), &state.engine) {
         Ok(f) => f,
-        Err(e) => return bad_request(e),
+        Err(e) => return bad_request(e.to_string()),
     };
     if !state
         .engine

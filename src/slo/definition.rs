@@ -241,6 +241,7 @@ mod tests {
             );
             assert!(b.sli == slo.sli, "{}", d.yaml);
             assert!(b.same_definition(slo), "{}", d.yaml);
+            assert_eq!(b.fingerprint(), slo.fingerprint(), "{}", d.yaml);
             assert_eq!(
                 (&b.group_by, &b.percentiles, b.min_events, &b.runbook_url),
                 (

@@ -460,6 +460,7 @@ mod tests {
             good: 9,
             raw_total: None,
             raw_good: None,
+            raw_unit: None,
             error_ratio: Some(0.1),
             error_budget_remaining: Some(budget),
             time_to_exhaustion_seconds: None,

@@ -197,10 +197,9 @@ fn services(
             }
             let facts = &batch.facts;
             if args.route.is_some() && !batch.columns.attributes().any(|a| *a == route) {
-                return Err(ReplayError::Columns(format!(
-                    "{}: the capture has no http.route column",
-                    file.path.display()
-                )));
+                return Err(ReplayError::NoRouteColumn {
+                    path: file.path.clone(),
+                });
             }
             let Some(kinds) = facts
                 .batch

@@ -42,6 +42,7 @@ from opentelemetry.sdk.trace._sampling_experimental import (
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from cdp import Browser
 from slotel_harness import Slotel, parse_metrics
 
 SLOS = """
@@ -247,6 +248,29 @@ def test_one_threshold_per_trace_gives_the_unsampled_truth_exactly(cleanup, tmp_
     # The members count their spans' adjusted counts: the unsampled truth too.
     login = next(x for x in server.slos() if (x["service"], x["name"], x["cluster"]) == ("login", "availability", "all"))
     assert (login["total"], login["raw_total"]) == (truth_total, len(checkouts)), login
+    assert (e["raw_unit"], login["raw_unit"]) == ("traces", "spans")
+
+    # The status page says what the raw count counts: the journey's traces, a member's spans.
+    n = len(checkouts)
+    browser = Browser.start(server.log_path.parent)
+    try:
+        tab = browser.page()
+        tab.goto(f"{server.admin_url}/")
+        tab.wait_for("document.querySelectorAll('#slos tbody tr').length > 0")
+        raw = tab.eval(
+            """Object.fromEntries([...document.querySelectorAll('#slos tbody tr[data-cluster="all"]')]
+              .map(tr => [tr.dataset.service + "/" + tr.dataset.slo,
+                          tr.querySelector('[data-field="raw_total"]')?.textContent]))"""
+        )
+        assert raw["shop/checkout"] == f"{n:,} traces received", raw
+        assert raw["login/availability"] == f"{n:,} spans received", raw
+        tab.goto(f"{server.admin_url}/slo/shop/checkout")
+        tab.wait_for("document.querySelector('.card[data-field=\"raw_total\"]') !== null")
+        card = tab.eval("document.querySelector('.card[data-field=\"raw_total\"]').textContent")
+        assert card == f"Traces received (good / all){e['raw_good']:,} / {n:,}", card
+        assert not tab.problems(), tab.problems()
+    finally:
+        browser.close()
 
 
 def test_unequal_thresholds_count_bad_traces_exactly_and_total_within_them(cleanup, tmp_path):

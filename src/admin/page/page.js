@@ -75,11 +75,11 @@ function sloRow(s, link) {
     eventsCell(s));
 }
 // With sampling, `total` counts each span with its adjusted count and `raw_total` the
-// spans received: both are shown where they differ.
+// spans (a trace-aware journey: the traces) received: both are shown where they differ.
 function sampled(s) { return s.raw_total != null && s.raw_total !== s.total; }
 function eventsCell(s) {
   const c = cell(s.total, num(s.total), "num wide", "total");
-  if (sampled(s)) c.append(el("div", { class: "group", "data-field": "raw_total", "data-value": String(s.raw_total) }, num(s.raw_total) + " spans received"));
+  if (sampled(s)) c.append(el("div", { class: "group", "data-field": "raw_total", "data-value": String(s.raw_total) }, num(s.raw_total) + " " + (s.raw_unit || "spans") + " received"));
   return c;
 }
 function sloHead(caption) {
@@ -333,7 +333,7 @@ function renderDetail(def, entries, histOrError) {
       el("div", { class: "card", "data-field": "time_to_exhaustion_seconds", "data-value": String(all.time_to_exhaustion_seconds) },
         "Budget lasts", el("b", {}, all.time_to_exhaustion_seconds == null ? "not burning" : span(all.time_to_exhaustion_seconds))),
       el("div", { class: "card", "data-field": "total", "data-value": String(all.total) }, sampled(all) ? "Events, adjusted (good / all)" : "Events (good / all)", el("b", {}, num(all.good) + " / " + num(all.total))),
-      sampled(all) ? el("div", { class: "card", "data-field": "raw_total", "data-value": String(all.raw_total) }, "Spans received (good / all)", el("b", {}, num(all.raw_good) + " / " + num(all.raw_total))) : null),
+      sampled(all) ? el("div", { class: "card", "data-field": "raw_total", "data-value": String(all.raw_total) }, (all.raw_unit === "traces" ? "Traces" : "Spans") + " received (good / all)", el("b", {}, num(all.raw_good) + " / " + num(all.raw_total))) : null),
     (all.adjustments || []).length ? el("p", { id: "adjustments" },
       "Budget adjustments (their events do not count toward the budget; alerts are held back while one is active): ",
       all.adjustments.map((m, i) => el("span", { "data-id": m.id, "data-active": String(m.active) },

@@ -117,17 +117,28 @@ fn error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
     json(status, &serde_json::json!({ "error": msg.to_string() }))
 }
 
+/// A query key the endpoint does not take, and those it does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown parameter {key:?}: expected {}", known.join(", "))]
+struct UnknownParameter {
+    key: String,
+    known: &'static [&'static str],
+}
+
 /// The query's pairs; an unknown key is an error naming the known ones.
-fn query(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, String> {
+fn query(
+    raw: Option<&str>,
+    known: &'static [&'static str],
+) -> Result<Vec<(String, String)>, UnknownParameter> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     for (k, _) in &pairs {
         if !known.contains(&k.as_str()) {
-            return Err(format!(
-                "unknown parameter {k:?}: expected {}",
-                known.join(", ")
-            ));
+            return Err(UnknownParameter {
+                key: k.clone(),
+                known,
+            });
         }
     }
     Ok(pairs)

@@ -101,7 +101,7 @@ impl Store {
                         file = %path.display(),
                         moved_to = %aside.display(),
                         moved = moved.is_ok(),
-                        reason = why,
+                        reason = %why,
                         "the saved budget adjustments are unreadable; starting without them"
                     );
                 }
@@ -248,23 +248,34 @@ impl Store {
     }
 }
 
+/// Why the saved state cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum Unusable {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("it is larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge,
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("it holds more than {MAX_ADJUSTMENTS} adjustments")]
+    TooMany,
+}
+
 /// The saved state: `None` when there is none; `Err` when it cannot be used.
-fn read(path: &Path) -> Result<Option<State>, String> {
+fn read(path: &Path) -> Result<Option<State>, Unusable> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
     let mut bytes = Vec::new();
-    f.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("it is larger than {MAX_FILE_BYTES} bytes"));
+        return Err(Unusable::TooLarge);
     }
-    let state: State = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let state: State = serde_json::from_slice(&bytes)?;
     if state.adjustments.len() > MAX_ADJUSTMENTS {
-        return Err(format!("it holds more than {MAX_ADJUSTMENTS} adjustments"));
+        return Err(Unusable::TooMany);
     }
     Ok(Some(state))
 }

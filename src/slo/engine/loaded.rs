@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::state::SloState;
-use super::{EngineConfig, calendar, logs, slices, snapshot, traces, wal, window};
+use super::{EngineConfig, calendar, logs, slices, traces, window};
 use crate::slo::spec::{Budgeting, Sli, Slo, SloWindow};
 
 /// One loaded SLO and its state. The state is shared with the SLO as loaded again by a
@@ -16,7 +16,8 @@ pub struct LoadedSlo {
     pub(super) state: Arc<Mutex<SloState>>,
     /// Events dropped for arriving too late / too far in the future.
     pub(super) dropped: Arc<Mutex<Dropped>>,
-    /// The SLO's id in the write-ahead log: a hash of its service, name and definition.
+    /// The SLO's id in the write-ahead log: its fingerprint's first 8 bytes
+    /// ([`Slo::fingerprint`]).
     pub(super) wal_id: u64,
     /// A trace-aware journey's open traces.
     pub(super) traces: Option<Arc<traces::Traces>>,
@@ -57,12 +58,7 @@ impl LoadedSlo {
             !spec.group_by.is_empty(),
             latency_bounds(&spec),
         );
-        let wal_id = wal::stable_hash(&format!(
-            "{}\0{}\0{}",
-            spec.service,
-            spec.name,
-            snapshot::spec_fingerprint(&spec)
-        ));
+        let wal_id = spec.fingerprint().id();
         let traces = match &spec.sli {
             Sli::Journey(j) => j.trace.as_ref().map(|m| Arc::new(traces::Traces::new(m))),
             _ => None,

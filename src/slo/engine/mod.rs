@@ -95,6 +95,8 @@ mod traces_sampled_tests;
 #[cfg(test)]
 mod traces_tests;
 mod turnstile;
+#[cfg(test)]
+mod upgrade_tests;
 pub mod wal;
 pub mod window;
 

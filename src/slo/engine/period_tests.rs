@@ -238,9 +238,9 @@ fn timeslices_and_calendar_windows_survive_snapshots() {
     let path = dir.path().join("slo-state.json");
     let mut file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    file["version"] = serde_json::json!(2);
-    std::fs::write(&path, file.to_string()).unwrap();
     let e3 = engine(vec![timeslices(0.9), monthly("Asia/Seoul")], clock);
+    snapshot::as_former_version(&mut file, 2, &e3);
+    std::fs::write(&path, file.to_string()).unwrap();
     let restored = snapshot::restore(&e3, dir.path());
     assert_eq!((restored.slos, restored.skipped), (1, 1));
 }

@@ -86,6 +86,7 @@ fn spans_count_their_adjusted_counts_and_raw_counts_stay_the_spans_received() {
     // 50 × 4 fast + 100 unsampled good; 50 × 4 slow bad.
     assert_eq!((all.total, all.good), (500, 300));
     assert_eq!((all.raw_total, all.raw_good), (Some(200), Some(150)));
+    assert_eq!(serde_json::to_value(all).unwrap()["raw_unit"], "spans");
     assert_eq!(all.error_ratio, Some(0.4));
     // Percentiles over 200 × 100 ms, 100 × 200 ms, 200 × 500 ms: the 40th is 100 ms (rank
     // 200), where the raw spans' would be 200 ms (rank 80).

@@ -194,6 +194,10 @@ pub struct GroupStatus {
     pub raw_total: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_good: Option<u64>,
+    /// What `raw_total` and `raw_good` count: `spans` (span SLIs) or `traces` (trace-aware
+    /// journeys); absent with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_unit: Option<RawUnit>,
     pub error_ratio: Option<f64>,
     pub error_budget_remaining: Option<f64>,
     /// Seconds until the error budget is spent if the long window's burn rate goes on
@@ -226,6 +230,16 @@ pub struct GroupStatus {
     /// The series labels of this entry ([`crate::slo::spec::series_labels`]).
     #[serde(skip)]
     pub labels: Labels,
+}
+
+/// What an entry's raw counts count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawUnit {
+    /// Span SLIs: the spans received, each once.
+    Spans,
+    /// Trace-aware journeys: the traces closed, each once.
+    Traces,
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -377,9 +391,9 @@ fn group_status(
         None => (0, 0, None, Ordered::default(), String::new()),
     };
     let raw = match (&slo.spec.sli, state.windows.len().checked_sub(1)) {
-        (crate::slo::spec::Sli::Spans(_), Some(i)) => Some(g.raw_counts(i, now)),
+        (crate::slo::spec::Sli::Spans(_), Some(i)) => Some((g.raw_counts(i, now), RawUnit::Spans)),
         (crate::slo::spec::Sli::Journey(j), Some(i)) if j.trace.is_some() => {
-            Some(g.raw_counts(i, now))
+            Some((g.raw_counts(i, now), RawUnit::Traces))
         }
         _ => None,
     };
@@ -436,8 +450,9 @@ fn group_status(
         ),
         total,
         good,
-        raw_total: raw.map(|c| c.total),
-        raw_good: raw.map(|c| c.good),
+        raw_total: raw.map(|(c, _)| c.total),
+        raw_good: raw.map(|(c, _)| c.good),
+        raw_unit: raw.map(|(_, unit)| unit),
         error_ratio,
         error_budget_remaining,
         time_to_exhaustion_seconds,

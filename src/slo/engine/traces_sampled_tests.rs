@@ -99,6 +99,14 @@ fn a_sampled_trace_counts_its_adjusted_count() {
     // whole events, the fraction carried.
     assert_eq!(entry(&e, "shop", "checkout", "all"), Some((113, 105)));
     assert_eq!(raw(&e, "all"), (Some(5), Some(3)));
+    let all = e
+        .status()
+        .into_iter()
+        .find(|s| s.name == "checkout" && s.cluster == "all")
+        .unwrap();
+    // The status page labels the raw count by this: traces, not spans.
+    assert_eq!(all.raw_unit, Some(super::status::RawUnit::Traces));
+    assert_eq!(serde_json::to_value(&all).unwrap()["raw_unit"], "traces");
     // The members count their spans' adjusted counts as before.
     assert_eq!(
         entry(&e, "login", "availability", "all"),

@@ -179,6 +179,7 @@ fn entry(
         // A journey adds its members' (adjusted) events; raw counts are the members'.
         raw_total: None,
         raw_good: None,
+        raw_unit: None,
         error_ratio,
         error_budget_remaining: remaining,
         time_to_exhaustion_seconds: time_to_exhaustion(remaining, long_burn_rate, window_secs),

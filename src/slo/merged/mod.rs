@@ -742,6 +742,7 @@ fn group_status(
         good,
         raw_total: None,
         raw_good: None,
+        raw_unit: None,
         error_ratio,
         error_budget_remaining,
         time_to_exhaustion_seconds: time_to_exhaustion(

@@ -8,18 +8,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrRef;
 use super::*;
+use crate::attr::kv;
 
 fn s(text: &str) -> AnyValue {
     AnyValue {
         value: Some(Value::StringValue(text.to_string())),
-    }
-}
-
-fn kv(key: &str, value: AnyValue) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(value),
-        ..Default::default()
     }
 }
 

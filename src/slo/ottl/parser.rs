@@ -240,11 +240,11 @@ impl Parser {
         match (left, right) {
             (Operand::Lit(a), Operand::Lit(b)) => Ok(Expr::Const(compare(a.val(), op, b.val()))),
             (Operand::Path(left), Operand::Lit(lit)) => {
-                check(&left, &lit, right_family).map_err(|m| error(right_column, m))?;
+                check(&left, &lit, right_family).map_err(|m| error(right_column, m.to_string()))?;
                 Ok(cmp(left, op, Operand::Lit(lit)))
             }
             (Operand::Lit(lit), Operand::Path(right)) => {
-                check(&right, &lit, left_family).map_err(|m| error(left_column, m))?;
+                check(&right, &lit, left_family).map_err(|m| error(left_column, m.to_string()))?;
                 Ok(cmp(right, op.flip(), Operand::Lit(lit)))
             }
             (Operand::Path(left), Operand::Path(right)) => Ok(cmp(left, op, Operand::Path(right))),
@@ -310,7 +310,8 @@ impl Parser {
                     Err(error(column, format!("expected a value, found `{word}`")))
                 }
                 w if w.starts_with(|c: char| c.is_ascii_uppercase()) => {
-                    let (value, family) = enum_value(w).map_err(|m| error(column, m))?;
+                    let (value, family) =
+                        enum_value(w).map_err(|m| error(column, m.to_string()))?;
                     Ok((Operand::Lit(Lit::Int(value)), column, Some(family)))
                 }
                 _ => {
@@ -480,7 +481,15 @@ fn severity_number(name: &str) -> Option<i64> {
     })
 }
 
-fn enum_value(name: &str) -> Result<(i64, Family), String> {
+/// An enum name of no family (with a hint: the closest name, or the families).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown enum `{name}`{hint}")]
+struct UnknownEnum {
+    name: String,
+    hint: String,
+}
+
+fn enum_value(name: &str) -> Result<(i64, Family), UnknownEnum> {
     if let Some(n) = severity_number(name) {
         return Ok((n, Family::Severity));
     }
@@ -501,51 +510,69 @@ fn enum_value(name: &str) -> Result<(i64, Family), String> {
             } else {
                 ", expected a SPAN_KIND_*, STATUS_CODE_* or SEVERITY_NUMBER_* name".to_string()
             };
-            Err(format!("unknown enum `{name}`{close}"))
+            Err(UnknownEnum {
+                name: name.to_string(),
+                hint: close,
+            })
         }
     }
 }
 
+/// A comparison that can never hold because the path's type is fixed, by path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum Mismatch {
+    #[error("`name` is a string, compare it with a string such as \"GET /\"")]
+    Name,
+    #[error("`kind` compares with SPAN_KIND_SERVER, SPAN_KIND_CLIENT, … or a number")]
+    Kind,
+    #[error(
+        "`status.code` compares with STATUS_CODE_ERROR, STATUS_CODE_OK, STATUS_CODE_UNSET \
+         or a number"
+    )]
+    StatusCode,
+    #[error(
+        "`severity_number` compares with SEVERITY_NUMBER_ERROR, SEVERITY_NUMBER_WARN, … or a \
+         number"
+    )]
+    SeverityNumber,
+    #[error("`severity_text` is a string, compare it with a string such as \"ERROR\"")]
+    SeverityText,
+    #[error("`duration` compares with a duration such as `300ms` or `1.5s`")]
+    Duration,
+    #[error("a duration such as `300ms` compares only with `duration`")]
+    DurationOfAttribute,
+}
+
 /// Refuses comparisons that can never hold because the path's type is fixed.
-fn check(path: &Path, lit: &Lit, family: Option<Family>) -> Result<(), String> {
+fn check(path: &Path, lit: &Lit, family: Option<Family>) -> Result<(), Mismatch> {
     let what = match (path, lit) {
         (_, Lit::Nil) => return Ok(()),
         (Path::Name, Lit::Str(_)) => return Ok(()),
-        (Path::Name, _) => "`name` is a string, compare it with a string such as \"GET /\"",
+        (Path::Name, _) => Mismatch::Name,
         (Path::Kind, Lit::Int(_) | Lit::Float(_)) if family.is_none_or(|f| f == Family::Kind) => {
             return Ok(());
         }
-        (Path::Kind, _) => "`kind` compares with SPAN_KIND_SERVER, SPAN_KIND_CLIENT, … or a number",
+        (Path::Kind, _) => Mismatch::Kind,
         (Path::StatusCode, Lit::Int(_) | Lit::Float(_))
             if family.is_none_or(|f| f == Family::Status) =>
         {
             return Ok(());
         }
-        (Path::StatusCode, _) => {
-            "`status.code` compares with STATUS_CODE_ERROR, STATUS_CODE_OK, STATUS_CODE_UNSET \
-             or a number"
-        }
+        (Path::StatusCode, _) => Mismatch::StatusCode,
         (Path::Log(LogField::SeverityNumber), Lit::Int(_) | Lit::Float(_))
             if family.is_none_or(|f| f == Family::Severity) =>
         {
             return Ok(());
         }
-        (Path::Log(LogField::SeverityNumber), _) => {
-            "`severity_number` compares with SEVERITY_NUMBER_ERROR, SEVERITY_NUMBER_WARN, … or a \
-             number"
-        }
+        (Path::Log(LogField::SeverityNumber), _) => Mismatch::SeverityNumber,
         (Path::Log(LogField::SeverityText), Lit::Str(_)) => return Ok(()),
-        (Path::Log(LogField::SeverityText), _) => {
-            "`severity_text` is a string, compare it with a string such as \"ERROR\""
-        }
+        (Path::Log(LogField::SeverityText), _) => Mismatch::SeverityText,
         (Path::Duration, Lit::Duration(_)) => return Ok(()),
-        (Path::Duration, _) => "`duration` compares with a duration such as `300ms` or `1.5s`",
-        (Path::Attr(_), Lit::Duration(_)) => {
-            "a duration such as `300ms` compares only with `duration`"
-        }
+        (Path::Duration, _) => Mismatch::Duration,
+        (Path::Attr(_), Lit::Duration(_)) => Mismatch::DurationOfAttribute,
         (Path::Attr(_), _) => return Ok(()),
     };
-    Err(what.to_string())
+    Err(what)
 }
 
 fn cmp(left: Path, op: CmpOp, right: Operand) -> Expr {

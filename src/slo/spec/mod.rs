@@ -15,6 +15,7 @@
 //! # Layout
 //!
 //! - `types.rs`: the validated domain types the engine is built from.
+//! - `fingerprint.rs`: a definition's fingerprint, what state on disk knows it by.
 //! - `native.rs`, `openslo/`: the two formats.
 //! - `exhaustion.rs`: the optional time-to-exhaustion alert (`alerting.exhaustion`).
 //! - `logs.rs`: `sli.logs`, SLIs over log records.
@@ -33,6 +34,9 @@
 //!   files the globs match.
 
 mod exhaustion;
+mod fingerprint;
+#[cfg(test)]
+mod fingerprint_tests;
 pub mod journey;
 mod labels;
 mod logs;
@@ -48,6 +52,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 pub use exhaustion::{DEFAULT_EXHAUSTION_ALERT, DEFAULT_EXHAUSTION_SEVERITY, ExhaustionAlert};
+pub use fingerprint::Fingerprint;
 pub use labels::{
     Labels, MISSING, RESERVED, group_label_error, group_label_names, label_name, label_value,
     series_labels, window_label,
@@ -157,7 +162,7 @@ pub fn load(globs: &[String], allow_empty: bool) -> Result<SloSet, ConfigErrors>
                 }
                 match read_file(&path) {
                     Ok(text) => files.push((name, text)),
-                    Err(msg) => errors.push(error(&name, msg)),
+                    Err(e) => errors.push(error(&name, e.to_string())),
                 }
             }
         }
@@ -349,16 +354,22 @@ fn check_duplicates(parsed: &[Parsed], errors: &mut Vec<ConfigError>) {
     }
 }
 
-fn read_file(path: &std::path::Path) -> Result<String, String> {
-    let cannot = |e: std::io::Error| format!("cannot read slo file: {e}");
+/// Why an SLO file could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("cannot read slo file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("slo file is larger than 4 MiB")]
+    TooLarge,
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, ReadError> {
     let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(cannot)?
+    std::fs::File::open(path)?
         .take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(cannot)?;
+        .read_to_string(&mut text)?;
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Err("slo file is larger than 4 MiB".to_string());
+        return Err(ReadError::TooLarge);
     }
     Ok(text)
 }

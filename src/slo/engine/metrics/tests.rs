@@ -948,7 +948,7 @@ fn cumulative_series_survive_a_restart_through_the_snapshot() {
 
     // A version 2 snapshot (no metric memory) still loads its windows.
     let mut file: serde_json::Value = serde_json::from_str(&text).unwrap();
-    file["version"] = serde_json::json!(2);
+    snapshot::as_former_version(&mut file, 2, &e);
     if let Some(o) = file.as_object_mut() {
         o.remove("metrics");
     }

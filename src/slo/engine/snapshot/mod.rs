@@ -11,13 +11,20 @@
 //! leaves either the old or the new snapshot. The metric path is locked while the SLOs'
 //! states are written, so series and windows are of the same moment.
 //!
-//! Versions: 3 is written. 2 (before calendar windows, time slices and metric series) is
-//! still read: its calendar-window SLOs start empty (their windows were rolling then),
-//! timeslice SLOs restore their events and start their slices afresh, and cumulative
-//! metric series start from a baseline. A snapshot that cannot be read or has another
-//! version is moved aside (`slo-state.json.corrupt-<unix seconds>`), an error is logged,
-//! and slotel starts empty. SLOs whose definition changed since the snapshot start empty
-//! too.
+//! An SLO's definition is known by its structural fingerprint ([`Slo::fingerprint`]): the
+//! same definition however its file is written, on any build or machine.
+//!
+//! Versions: 4 is written. 3 and 2 (before structural fingerprints) are still read: their
+//! entries carry the definition's former `Debug` text, which is computed again for each
+//! loaded SLO (once, see [`legacy`]) to match them, so an upgrade keeps every SLO's
+//! state; the next snapshot is written in version 4. From 2 (before calendar windows, time
+//! slices and metric series), calendar-window SLOs start empty (their windows were rolling
+//! then), timeslice SLOs restore their events and start their slices afresh, and
+//! cumulative metric series start from a baseline. A snapshot that cannot be read or has
+//! another version is moved aside (`slo-state.json.corrupt-<unix seconds>`), an error is
+//! logged, and slotel starts empty. SLOs whose definition changed since the snapshot start
+//! empty too (counted as skipped, and named in a warning when the snapshot was of an
+//! older version).
 //!
 //! A snapshot that parses is still checked before anything of it is used ([`check`]), and
 //! moved aside the same way when it fails: the file is at most [`MAX_FILE_BYTES`]; it was
@@ -31,6 +38,7 @@
 //! Slots older than a ring are harmless and ignored.
 
 mod check;
+mod legacy;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,14 +52,16 @@ use super::slices::Slices;
 use super::state::{GroupKey, GroupState, SloState};
 use super::window::{Counts, Ring};
 use super::{Engine, LoadedSlo};
-use crate::slo::spec::SloWindow;
+use crate::slo::spec::{Slo, SloWindow};
 pub use check::InvalidSnapshot;
 use check::check;
 
 /// The format version written today.
-pub const VERSION: u32 = 3;
-/// The versions read: today's, and 2 (see the module doc).
-const READS: [u32; 2] = [2, VERSION];
+pub const VERSION: u32 = 4;
+/// The first version with structural fingerprints.
+const STRUCTURAL: u32 = 4;
+/// The versions read: today's, and 2 and 3 (see the module doc).
+const READS: [u32; 3] = [2, 3, VERSION];
 const FILE: &str = "slo-state.json";
 /// A larger snapshot file is not read (it is moved aside).
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -157,16 +167,27 @@ pub enum SnapshotError {
     Encode(#[from] serde_json::Error),
 }
 
-fn fingerprint(slo: &LoadedSlo) -> String {
-    spec_fingerprint(&slo.spec)
+/// What a snapshot knows an SLO's definition by.
+fn fingerprint(slo: &Slo) -> String {
+    slo.fingerprint().hex()
 }
 
-/// What a snapshot (and the write-ahead log) knows an SLO's definition by.
-pub(super) fn spec_fingerprint(s: &crate::slo::spec::Slo) -> String {
-    format!(
-        "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        s.objective, s.window, s.budgeting, s.group_by, s.percentiles, s.sli
-    )
+pub(super) use legacy::log_ids as legacy_log_ids;
+
+/// Tests: `file`, a snapshot of `engine`'s SLOs, as format `version` (2 or 3) wrote it,
+/// with the former fingerprints.
+#[cfg(test)]
+pub(super) fn as_former_version(file: &mut serde_json::Value, version: u32, engine: &Engine) {
+    file["version"] = version.into();
+    let slos = engine.slos();
+    for entry in file["slos"].as_array_mut().into_iter().flatten() {
+        let slo = slos.iter().find(|s| {
+            entry["service"] == s.spec.service.as_str() && entry["name"] == s.spec.name.as_str()
+        });
+        if let Some(slo) = slo {
+            entry["fingerprint"] = legacy::debug_text(&slo.spec).into();
+        }
+    }
 }
 
 fn group_entry(key: &GroupKey, g: &GroupState) -> GroupEntry {
@@ -236,7 +257,7 @@ pub fn write(engine: &Engine, dir: &Path) -> Result<(), SnapshotError> {
                 SloEntry {
                     service: slo.spec.service.clone(),
                     name: slo.spec.name.clone(),
-                    fingerprint: fingerprint(slo),
+                    fingerprint: fingerprint(&slo.spec),
                     groups: groups.into_iter().map(|(k, g)| group_entry(k, g)).collect(),
                     all_slices: state
                         .all_slices
@@ -334,22 +355,7 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         return Restored::default();
     }
     let loaded = engine.slos();
-    let matches: Vec<Option<Arc<LoadedSlo>>> = file
-        .slos
-        .iter()
-        .map(|entry| {
-            loaded
-                .iter()
-                .find(|s| {
-                    s.spec.service == entry.service
-                        && s.spec.name == entry.name
-                        && fingerprint(s) == entry.fingerprint
-                        && (file.version >= 3
-                            || !matches!(s.spec.window, SloWindow::Calendar { .. }))
-                })
-                .cloned()
-        })
-        .collect();
+    let matches = match_entries(&file, &loaded);
     let limit = engine
         .now_nanos()
         .saturating_add(engine.cfg.max_future.as_nanos() as u64);
@@ -398,7 +404,58 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
         restored.slos += 1;
     }
     restored.series = engine.restore_metrics(file.metrics, &matched);
+    if file.version < STRUCTURAL {
+        tracing::info!(
+            version = file.version,
+            slos = restored.slos,
+            skipped = restored.skipped,
+            "slo state snapshot of an older format read; the next one is written in format {VERSION}"
+        );
+    }
     restored
+}
+
+/// The loaded SLO of each entry of `file`, if any: same service and name, same
+/// definition. Entries of versions before 4 are matched by the definition's former text
+/// ([`legacy`]), computed once per loaded SLO; a version 2 entry never matches a calendar
+/// window.
+fn match_entries(file: &File, loaded: &[Arc<LoadedSlo>]) -> Vec<Option<Arc<LoadedSlo>>> {
+    let structural = file.version >= STRUCTURAL;
+    let keys: Vec<String> = loaded
+        .iter()
+        .map(|s| {
+            if structural {
+                fingerprint(&s.spec)
+            } else {
+                legacy::snapshot_key(&s.spec)
+            }
+        })
+        .collect();
+    file.slos
+        .iter()
+        .map(|entry| {
+            let stored = if structural {
+                std::borrow::Cow::Borrowed(entry.fingerprint.as_str())
+            } else {
+                std::borrow::Cow::Owned(legacy::normalize(&entry.fingerprint))
+            };
+            let found = loaded.iter().zip(&keys).find(|(s, key)| {
+                s.spec.service == entry.service
+                    && s.spec.name == entry.name
+                    && **key == *stored
+                    && (file.version >= 3 || !matches!(s.spec.window, SloWindow::Calendar { .. }))
+            });
+            if found.is_none() && !structural {
+                tracing::warn!(
+                    service = %entry.service,
+                    name = %entry.name,
+                    version = file.version,
+                    "slo state snapshot: no loaded slo has this slo's definition; its state is not restored"
+                );
+            }
+            found.map(|(s, _)| s.clone())
+        })
+        .collect()
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`].

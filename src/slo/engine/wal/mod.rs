@@ -52,7 +52,7 @@ pub mod record;
 #[cfg(test)]
 mod tests;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -138,6 +138,9 @@ pub struct Replayed {
     pub applied: u64,
     /// Sections of SLOs no longer loaded (or whose definition changed): skipped.
     pub unknown_slo: u64,
+    /// Frames of the former version (`SLW1`) applied: their SLOs known by the former
+    /// fingerprint.
+    pub former_frames: u64,
     /// Frames whose CRC held but whose body did not decode: skipped.
     pub bad_bodies: u64,
     /// Damaged and torn frames.
@@ -201,13 +204,22 @@ impl Wal {
             end: from,
             ..Replayed::default()
         };
+        let current: HashMap<u64, usize> = engine
+            .loaded()
+            .slos
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.wal_id, i))
+            .collect();
+        // The ids of `SLW1` frames, computed at the first such frame.
+        let mut former: Option<HashMap<u64, usize>> = None;
         for &start in &segments {
             let f = File::open(segment_path(&dir, start))?;
             let len = f.metadata()?.len();
             replayed.segments += 1;
             replayed.end = replayed.end.max(start.saturating_add(len));
             let mut reader = SegmentReader::new(f, start);
-            while let Some((lsn, body)) = reader.next_frame()? {
+            while let Some((lsn, version, body)) = reader.next_frame()? {
                 replayed.frames += 1;
                 if lsn < from {
                     continue;
@@ -215,7 +227,13 @@ impl Wal {
                 match record::decode(body) {
                     Ok(sections) => {
                         replayed.applied += 1;
-                        replayed.unknown_slo += engine.apply_logged(sections);
+                        let ids = if version == 1 {
+                            replayed.former_frames += 1;
+                            former.get_or_insert_with(|| former_ids(engine))
+                        } else {
+                            &current
+                        };
+                        replayed.unknown_slo += engine.apply_logged(sections, ids);
                     }
                     Err(e) => {
                         replayed.bad_bodies += 1;
@@ -578,6 +596,12 @@ pub fn start(
             "slo write-ahead log: damaged or torn frames skipped"
         );
     }
+    if r.former_frames > 0 {
+        tracing::info!(
+            frames = r.former_frames,
+            "slo write-ahead log: frames of the former format replayed"
+        );
+    }
     if r.unknown_slo > 0 {
         tracing::info!(
             sections = r.unknown_slo,
@@ -595,16 +619,28 @@ pub async fn snapshot_wanted(engine: &Engine) {
     }
 }
 
+/// The SLO ids of `SLW1` frames (the former fingerprint), by index in the engine's SLOs.
+fn former_ids(engine: &Engine) -> HashMap<u64, usize> {
+    let mut ids = HashMap::new();
+    for (i, s) in engine.loaded().slos.iter().enumerate() {
+        for id in super::snapshot::legacy_log_ids(&s.spec) {
+            ids.insert(id, i);
+        }
+    }
+    ids
+}
+
 impl Engine {
-    /// Applies the decoded sections of one logged request; returns the sections of SLOs
-    /// not loaded.
-    fn apply_logged(&self, sections: Vec<Section<'_>>) -> u64 {
+    /// Applies the decoded sections of one logged request, their SLOs found by `ids` (SLO
+    /// id → index in the loaded SLOs); returns the sections of SLOs not loaded.
+    fn apply_logged(&self, sections: Vec<Section<'_>>, ids: &HashMap<u64, usize>) -> u64 {
         let loaded = self.loaded();
+        let find = |id: u64| ids.get(&id).and_then(|&i| loaded.slos.get(i));
         let mut unknown = 0;
         for section in sections {
             match section {
                 Section::Spans(s) => {
-                    let Some(slo) = loaded.slos.iter().find(|l| l.wal_id == s.slo) else {
+                    let Some(slo) = find(s.slo) else {
                         unknown += 1;
                         continue;
                     };
@@ -616,7 +652,7 @@ impl Engine {
                     slo.add_dropped(s.dropped);
                 }
                 Section::Metrics(s) => {
-                    let Some(slo) = loaded.slos.iter().find(|l| l.wal_id == s.slo) else {
+                    let Some(slo) = find(s.slo) else {
                         unknown += 1;
                         continue;
                     };

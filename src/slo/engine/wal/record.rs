@@ -3,9 +3,12 @@
 //!
 //! # Frame
 //!
-//! `magic "SLW1" | lsn u64 | body length u32 | CRC-32 of the previous 16 bytes | body |
+//! `magic "SLW2" | lsn u64 | body length u32 | CRC-32 of the previous 16 bytes | body |
 //! CRC-32 of the body`, little-endian. The LSN is the frame's position in the log (bytes
 //! since the log began), so a frame read at the wrong place is recognised as damage.
+//! The magic's last byte is the frame's version: `SLW2` frames know SLOs by their
+//! structural fingerprint, `SLW1` frames (still read, no longer written) by the former
+//! one (see `snapshot::legacy`).
 //!
 //! # Body
 //!
@@ -37,7 +40,12 @@ use crate::slo::engine::metrics::SeriesRecord;
 use crate::slo::engine::state::GroupKey;
 use crate::slo::engine::window::Counts;
 
-pub const MAGIC: [u8; 4] = *b"SLW1";
+/// The magic of the frames written.
+pub const MAGIC: [u8; 4] = *b"SLW2";
+/// Every magic starts so; its last byte is the frame's version.
+const MAGIC_PREFIX: [u8; 3] = *b"SLW";
+/// The frame versions read: `1` (SLO ids of the former fingerprint) and `2`.
+pub const VERSIONS: [u8; 2] = [b'1', b'2'];
 /// Magic, LSN, length, header CRC.
 pub const HEADER: usize = 20;
 /// Body CRC.
@@ -673,7 +681,10 @@ impl<R: Read> SegmentReader<R> {
         self.skip(1);
         loop {
             let hay = &self.buf[self.pos..];
-            if let Some(i) = hay.windows(MAGIC.len()).position(|w| w == MAGIC) {
+            if let Some(i) = hay
+                .windows(MAGIC.len())
+                .position(|w| w[..3] == MAGIC_PREFIX && VERSIONS.contains(&w[3]))
+            {
                 self.skip(i);
                 return Ok(());
             }
@@ -687,8 +698,9 @@ impl<R: Read> SegmentReader<R> {
         }
     }
 
-    /// The next good frame: its LSN and body. `None` at the end of the segment.
-    pub fn next_frame(&mut self) -> std::io::Result<Option<(u64, &[u8])>> {
+    /// The next good frame: its LSN, version (`1` or `2`) and body. `None` at the end of
+    /// the segment.
+    pub fn next_frame(&mut self) -> std::io::Result<Option<(u64, u8, &[u8])>> {
         loop {
             if !self.fill(HEADER)? {
                 let left = self.buf.len() - self.pos;
@@ -704,7 +716,9 @@ impl<R: Read> SegmentReader<R> {
             let lsn = u64::from_le_bytes(h[4..12].try_into().unwrap_or_default());
             let len = u32::from_le_bytes(h[12..16].try_into().unwrap_or_default()) as usize;
             let hcrc = u32::from_le_bytes(h[16..20].try_into().unwrap_or_default());
-            let header_ok = h[..4] == MAGIC
+            let version = h[3].wrapping_sub(b'0');
+            let header_ok = h[..3] == MAGIC_PREFIX
+                && VERSIONS.contains(&h[3])
                 && crc32fast::hash(&h[..16]) == hcrc
                 && lsn == self.position()
                 && len <= MAX_BODY;
@@ -735,7 +749,7 @@ impl<R: Read> SegmentReader<R> {
             self.in_damage = false;
             self.pos += total;
             let start = self.pos - total + HEADER;
-            return Ok(Some((lsn, &self.buf[start..start + len])));
+            return Ok(Some((lsn, version, &self.buf[start..start + len])));
         }
     }
 }

@@ -131,7 +131,7 @@ fn frames(bodies: &[&[u8]]) -> Vec<u8> {
 fn read_all(bytes: &[u8]) -> (Vec<Vec<u8>>, record::ReadStats) {
     let mut r = SegmentReader::new(bytes, 1_000);
     let mut out = Vec::new();
-    while let Some((_, body)) = r.next_frame().expect("reads") {
+    while let Some((_, _, body)) = r.next_frame().expect("reads") {
         out.push(body.to_vec());
     }
     (out, r.stats)
