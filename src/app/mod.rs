@@ -190,6 +190,7 @@ pub async fn start_with(
         budget,
         metrics.clone(),
     );
+    receiver.read_span_facts_for(engine.clone());
 
     let mut listeners = Vec::new();
     let mut addresses = Addresses {

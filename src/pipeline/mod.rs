@@ -49,6 +49,7 @@ use tokio::task::JoinHandle;
 pub use stage::{ExportError, Exporter, Processor};
 
 use crate::signal::{Protocol, Signal};
+use crate::slo::facts::wire::WalkedFacts;
 use crate::telemetry::log_limit::LogLimiter;
 use crate::telemetry::{ExporterLabels, Metrics, SignalLabels};
 
@@ -188,6 +189,9 @@ pub struct Batch {
     /// The request's bytes as received, while nothing has changed the payload: OTLP
     /// exporters forward them instead of encoding (and compressing) again.
     raw: Option<Raw>,
+    /// The span facts the receiver read in its walk of `raw` (see
+    /// [`Batch::walked_facts`]).
+    walked: Option<Box<WalkedFacts>>,
 }
 
 impl Batch {
@@ -202,6 +206,7 @@ impl Batch {
             bytes,
             ack: None,
             raw: None,
+            walked: None,
         }
     }
 
@@ -229,7 +234,21 @@ impl Batch {
             bytes: raw.body.len(),
             ack: None,
             raw: Some(raw),
+            walked: None,
         }
+    }
+
+    /// The same batch, with the span facts the receiver read in its walk of the bytes as
+    /// received.
+    pub fn with_walked_facts(mut self, facts: Option<Box<WalkedFacts>>) -> Self {
+        self.walked = facts;
+        self
+    }
+
+    /// The span facts the receiver read of the bytes as received, with the bytes, while
+    /// the batch is [`Batch::undecoded`] (nothing has decoded, let alone changed, it).
+    pub fn walked_facts(&self) -> Option<(&WalkedFacts, &[u8])> {
+        Some((self.walked.as_deref()?, self.undecoded()?))
     }
 
     pub fn signal(&self) -> Signal {

@@ -14,8 +14,9 @@
 //! processor on the traces pipeline) are not decoded: the wire walk of
 //! [`crate::slo::facts::wire::check_spans`] refuses exactly what prost refuses and applies
 //! the per-item rules, and a request that passes whole is queued as received
-//! ([`Batch::encoded`]). Exporters forward its bytes and the SLO connector reads its span
-//! facts on the wire. A request the walk refuses or finds a rule broken in is decoded, so
+//! ([`Batch::encoded`]). Exporters forward its bytes; with span SLOs loaded the same walk
+//! builds the span facts they read ([`check_spans_with_facts`]), which the SLO connector
+//! records (or, without them, reads on the wire itself). A request the walk refuses or finds a rule broken in is decoded, so
 //! the client gets prost's error or the partial success as before.
 //!
 //! # Layout
@@ -57,7 +58,7 @@ mod spans_tests;
 mod spans_wire_tests;
 pub mod wire;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use auth::{Auth, Identity};
@@ -68,7 +69,10 @@ use crate::config::{Limits, OtlpReceiverConfig};
 use crate::pipeline::budget::{BudgetError, Charge, MemoryBudget};
 use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wire};
 use crate::signal::{Protocol, Signal};
-use crate::slo::facts::wire::{ItemLimits, check_spans};
+use crate::slo::engine::Engine;
+use crate::slo::facts::wire::{
+    ItemLimits, WalkedFacts, WireSpans, check_spans, check_spans_with_facts,
+};
 use crate::telemetry::{
     Metrics, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels, RequestLabels,
 };
@@ -138,6 +142,9 @@ pub struct Receiver {
     cluster_attribute: String,
     pipelines: Pipelines,
     metrics: Arc<Metrics>,
+    /// The SLO engine whose span facts the walk of a request queued as received builds
+    /// ([`Receiver::read_span_facts_for`]).
+    facts_for: OnceLock<Arc<Engine>>,
 }
 
 impl Receiver {
@@ -156,7 +163,16 @@ impl Receiver {
             cluster_attribute: cluster_attribute.to_string(),
             pipelines,
             metrics,
+            facts_for: OnceLock::new(),
         })
+    }
+
+    /// Builds the span facts `engine` records in the walk that checks a trace request
+    /// queued as received ([`check_spans_with_facts`]), so the request is walked once, not
+    /// once here and once more by the SLO connector. Once only: a second engine is
+    /// ignored.
+    pub fn read_span_facts_for(&self, engine: Arc<Engine>) {
+        let _ = self.facts_for.set(engine);
     }
 
     /// Checks the `authorization` header value of a request, before its body is read:
@@ -274,13 +290,14 @@ impl Receiver {
         }
     }
 
-    /// Reads the request on the wire and takes its charge from the memory budget.
+    /// Reads the request on the wire and takes its charge from the memory budget; the
+    /// charge, and the items counted (protobuf).
     fn admit<R: OtlpRequest>(
         &self,
         protocol: Protocol,
         body: &[u8],
         format: Format,
-    ) -> Result<Charge, ReceiveError> {
+    ) -> Result<(Charge, Option<u64>), ReceiveError> {
         let Weight { items, decoded } = weigh::<R>(body, format, &self.limits)?;
         // The body is held while the request is in flight, and with the batch when it is
         // forwarded as received.
@@ -292,7 +309,7 @@ impl Receiver {
                 "decoding this request would take about {wanted} bytes, more than the memory budget of {limit}"
             )));
         }
-        self.budget.try_charge(wanted).map_err(|e| {
+        let charge = self.budget.try_charge(wanted).map_err(|e| {
             let err = match e {
                 BudgetError::Busy { .. } => ReceiveError::Overloaded {
                     message: format!("memory budget in use: {e}"),
@@ -307,7 +324,8 @@ impl Receiver {
                 items.unwrap_or(0) as usize,
             );
             err
-        })
+        })?;
+        Ok((charge, items))
     }
 
     async fn export_inner<R: OtlpRequest>(
@@ -355,13 +373,10 @@ impl Receiver {
             let this = self.clone();
             let body = body.clone();
             move || {
-                let charge = this.admit::<R>(protocol, &body, format)?;
-                if on_the_wire
-                    && let Ok(found) = check_spans(&body, &this.item_limits())
-                    && found.clean
-                {
+                let (charge, items) = this.admit::<R>(protocol, &body, format)?;
+                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body, items) {
                     let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
-                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans)));
+                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans, facts)));
                 }
                 // Anything else (and what the walk refuses or finds a rule broken in) is
                 // decoded: prost's error, or the partial success, is what the client gets.
@@ -379,14 +394,15 @@ impl Receiver {
         } else {
             work()?
         };
-        let (req, checked) = match received {
-            Received::Decoded(req, checked) => (Some(req), checked),
-            Received::Encoded(spans) => (
+        let (req, checked, walked) = match received {
+            Received::Decoded(req, checked) => (Some(req), checked, None),
+            Received::Encoded(spans, walked) => (
                 None,
                 otlp::Checked {
                     kept: spans,
                     ..otlp::Checked::default()
                 },
+                walked,
             ),
         };
         self.count_refused(
@@ -426,7 +442,7 @@ impl Receiver {
             let batch = match req {
                 Some(req) => Batch::new(ctx, req.into_payload(), checked.kept, body.len())
                     .with_raw(unchanged.then_some(raw)),
-                None => Batch::encoded(ctx, R::SIGNAL, raw, checked.kept),
+                None => Batch::encoded(ctx, R::SIGNAL, raw, checked.kept).with_walked_facts(walked),
             }
             .with_ack(ack);
             if let Err(e) = pipeline.try_send_charged(batch, Some(charge), Some(slot)) {
@@ -448,6 +464,30 @@ impl Receiver {
             durable,
             retry_after: self.retry_after,
         })
+    }
+
+    /// The wire walk of a trace request to queue as received: what it found and (with an
+    /// engine recording spans) the span facts; `None` when the request must be decoded
+    /// (prost refuses it, or a span breaks a per-item rule).
+    fn walk_spans(
+        &self,
+        body: &[u8],
+        items: Option<u64>,
+    ) -> Option<(WireSpans, Option<Box<WalkedFacts>>)> {
+        let limits = self.item_limits();
+        let reading = self.facts_for.get().and_then(|e| e.walk_schema());
+        let (found, facts) = match reading {
+            None => (check_spans(body, &limits).ok()?, None),
+            Some((schema, cluster_attribute)) => {
+                // The spans the request's sizing counted size the columns.
+                let spans = items.and_then(|n| usize::try_from(n).ok());
+                let (found, facts) =
+                    check_spans_with_facts(body, &limits, None, cluster_attribute, &schema, spans)
+                        .ok()?;
+                (found, Some(Box::new(WalkedFacts { facts, schema })))
+            }
+        };
+        found.clean.then_some((found, facts))
     }
 
     /// The per-item limits as the wire walk takes them.
@@ -479,7 +519,8 @@ impl Receiver {
 /// changes) only read on the wire, with its span count.
 enum Received<R> {
     Decoded(R, otlp::Checked),
-    Encoded(usize),
+    /// The span count, and the span facts read in the same walk.
+    Encoded(usize, Option<Box<WalkedFacts>>),
 }
 
 /// What a request will cost, read before it is decoded.

@@ -2,11 +2,12 @@
 //! with the stable tests that run it over generated and mutated requests
 //! (`spans_wire_tests.rs`).
 //!
-//! Any bytes, read on the wire ([`SpanFacts::from_wire`], [`check_spans`]) and decoded
-//! with prost then built ([`SpanFacts::build`], the receiver's per-item check), must give
-//! the same answer: both refuse, or both accept with the same columns, the same adjusted
-//! counts and invalid `tracestate` counts, the same span and resource counts, and the
-//! same verdict on the per-item rules. The reader of bytes known to decode
+//! Any bytes, read on the wire ([`SpanFacts::from_wire`], [`check_spans`], and both in
+//! one walk, [`check_spans_with_facts`]) and decoded with prost then built
+//! ([`SpanFacts::build`], the receiver's per-item check), must give the same answer: both
+//! refuse, or both accept with the same columns, the same adjusted counts and invalid
+//! `tracestate` counts, the same span and resource counts, and the same verdict on the
+//! per-item rules. The reader of bytes known to decode
 //! ([`SpanFacts::from_checked_wire`]) gives the same columns wherever prost decodes, and
 //! runs on every input without panicking.
 
@@ -18,7 +19,7 @@ use prost::Message;
 
 use super::otlp::OtlpRequest;
 use crate::config::Limits;
-use crate::slo::facts::wire::{ItemLimits, check_spans};
+use crate::slo::facts::wire::{ItemLimits, check_spans, check_spans_with_facts};
 use crate::slo::facts::{FactsSchema, SpanFacts};
 use crate::slo::ottl::AttrRef;
 
@@ -77,6 +78,30 @@ pub fn compare(
     let decoded = ExportTraceServiceRequest::decode(data);
     let wire = SpanFacts::from_wire(data, token_cluster, CLUSTER_ATTRIBUTE, schema);
     let checked = check_spans(data, &item_limits(limits));
+    // The receiver's one walk that checks and reads facts: the same verdict and counts as
+    // the check alone, the same facts as prost's decoding.
+    let walked = check_spans_with_facts(
+        data,
+        &item_limits(limits),
+        token_cluster,
+        CLUSTER_ATTRIBUTE,
+        schema,
+        // Sized by a first look at the request, or (odd bytes) by a given count.
+        data.first()
+            .filter(|b| *b & 2 == 2)
+            .map(|b| usize::from(*b >> 4)),
+    );
+    match (&checked, &walked) {
+        (Ok(found), Ok((walked, _))) if found == walked => {}
+        (Err(a), Err(b)) if a == b => {}
+        _ => {
+            return Err(format!(
+                "the check and the check with facts disagree: {:?} {:?}",
+                checked,
+                walked.as_ref().map(|(found, _)| found)
+            ));
+        }
+    }
     // The reader for bytes known to decode: read on every input (it must not panic on
     // any), compared where prost decodes.
     let skimmed = SpanFacts::from_checked_wire(data, token_cluster, CLUSTER_ATTRIBUTE, schema);
@@ -88,6 +113,9 @@ pub fn compare(
             let skimmed =
                 skimmed.map_err(|e| format!("the checked-bytes reader refuses them: {e}"))?;
             same_facts(&skimmed, &built).map_err(|e| format!("checked-bytes reader: {e}"))?;
+            if let Ok((_, walked)) = &walked {
+                same_facts(walked, &built).map_err(|e| format!("check with facts: {e}"))?;
+            }
             let spans: usize = req
                 .resource_spans
                 .iter()

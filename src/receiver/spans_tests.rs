@@ -15,6 +15,9 @@ use crate::attr::kv;
 use crate::config::{AuthConfig, TokenConfig};
 use crate::loadgen::{ContentOpts, generate};
 use crate::pipeline::{Batch, ExportError, Exporter, Payload, Pipeline, Processor};
+use crate::slo::connector::SloConnector;
+use crate::slo::engine::{EngineConfig, ManualClock};
+use crate::slo::spec::{SloSet, parse_file};
 use crate::telemetry::Metrics;
 
 /// What an exporter saw of one batch.
@@ -22,6 +25,8 @@ use crate::telemetry::Metrics;
 struct Seen {
     undecoded: bool,
     raw: bool,
+    /// With the span facts the receiver read in its walk.
+    walked: bool,
     items: usize,
     /// The payload, read (and so decoded) after the rest was noted.
     payload: Payload,
@@ -40,6 +45,7 @@ impl Exporter for Capture {
         let seen = Seen {
             undecoded: batch.undecoded().is_some(),
             raw: batch.raw().is_some(),
+            walked: batch.walked_facts().is_some(),
             items: batch.items,
             payload: batch.payload().clone(),
         };
@@ -65,6 +71,17 @@ async fn send(
     processor: bool,
     token: bool,
 ) -> (Result<ExportTraceServiceResponse, ReceiveError>, Vec<Seen>) {
+    send_to(body, processor, token, None).await
+}
+
+/// [`send`], with `engine`'s SLO connector first on the traces pipeline and its span
+/// facts read by the receiver.
+async fn send_to(
+    body: &[u8],
+    processor: bool,
+    token: bool,
+    engine: Option<Arc<Engine>>,
+) -> (Result<ExportTraceServiceResponse, ReceiveError>, Vec<Seen>) {
     let metrics = Metrics::new();
     let capture = Arc::new(Capture::default());
     let processors: Vec<Arc<dyn Processor>> = if processor {
@@ -80,7 +97,11 @@ async fn send(
                 1 << 26,
                 4,
                 processors.clone(),
-                vec![capture.clone() as Arc<dyn Exporter>],
+                engine
+                    .iter()
+                    .map(|e| Arc::new(SloConnector::new(e.clone())) as Arc<dyn Exporter>)
+                    .chain([capture.clone() as Arc<dyn Exporter>])
+                    .collect(),
                 metrics.clone(),
             )
         })
@@ -109,6 +130,9 @@ async fn send(
         MemoryBudget::new(cfg.limits.memory_budget),
         metrics,
     );
+    if let Some(engine) = engine {
+        receiver.read_span_facts_for(engine);
+    }
     let identity = receiver
         .authenticate(token.then_some(&b"Bearer t0ken"[..]))
         .unwrap();
@@ -235,4 +259,48 @@ async fn bytes_prost_refuses_are_refused_with_its_error() {
         );
         assert!(seen.is_empty());
     }
+}
+
+/// An engine with the five SLOs of the receive benchmark (every span matches each), its
+/// clock at the load generator's `now`.
+fn five_slos(now: u64) -> Arc<Engine> {
+    let text = include_str!("../../benches/slo/five/all.yaml");
+    let slos = parse_file(text, "all.yaml").unwrap();
+    Engine::new(
+        EngineConfig::default(),
+        Arc::new(ManualClock::new(now)),
+        SloSet::of(slos),
+    )
+}
+
+#[tokio::test]
+async fn spans_queued_as_received_carry_their_facts_and_record_as_decoded_ones() {
+    let opts = ContentOpts::default();
+    let mut rng = fastrand::Rng::with_seed(8);
+    let requests: Vec<ExportTraceServiceRequest> = (0..3)
+        .map(|_| generate::traces(&mut rng, 200, &opts))
+        .collect();
+    // Read in the receiver's walk and recorded by the connector …
+    let walked = five_slos(opts.now_unix_nano);
+    for req in &requests {
+        let (answer, seen) =
+            send_to(&req.encode_to_vec(), false, false, Some(walked.clone())).await;
+        answer.unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].walked && seen[0].raw);
+    }
+    // … against the decoded requests recorded directly.
+    let decoded = five_slos(opts.now_unix_nano);
+    for req in &requests {
+        decoded.record_spans(req, None);
+    }
+    let (walked, decoded) = (walked.status(), decoded.status());
+    assert!(
+        walked.iter().map(|s| s.total).sum::<u64>() > 0,
+        "{walked:?}"
+    );
+    assert_eq!(walked, decoded);
+    // Without an engine (or with one that records no span), no facts are built.
+    let (_, seen) = send(&requests[0].encode_to_vec(), false, false).await;
+    assert!(!seen[0].walked && seen[0].undecoded);
 }

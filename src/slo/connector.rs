@@ -67,11 +67,13 @@ impl Exporter for SloConnector {
             // Nothing to record, and nothing to wait for in the write-ahead log.
             return Ok(());
         }
-        // Spans the receiver did not decode are read on the wire.
-        let encoded = batch
-            .undecoded()
-            .filter(|_| batch.signal() == Signal::Traces)
-            .map(Spans::Encoded);
+        // Spans the receiver did not decode: the facts it read in its walk, or (without
+        // them) read on the wire here.
+        let encoded = match batch.walked_facts() {
+            Some((facts, body)) => Some(Spans::Walked(facts, body)),
+            None => batch.undecoded().map(Spans::Encoded),
+        }
+        .filter(|_| batch.signal() == Signal::Traces);
         let record = || -> Result<(), ExportError> {
             let Some(wal) = self.engine.wal() else {
                 if let Some(spans) = encoded {

@@ -83,21 +83,43 @@ impl Engine {
         if !span_slos && sink.is_none() {
             return;
         }
-        let facts = SpanFacts::of(
-            req.into(),
-            token_cluster,
-            &self.cfg.cluster_attribute,
-            &loaded.schema,
-        );
+        let built;
+        let facts = match req.into() {
+            // Read by the receiver in its own walk, for the schema loaded now.
+            Spans::Walked(walked, _) if walked.schema == loaded.schema => &walked.facts,
+            spans => {
+                built = SpanFacts::of(
+                    spans,
+                    token_cluster,
+                    &self.cfg.cluster_attribute,
+                    &loaded.schema,
+                );
+                &built
+            }
+        };
         if facts.is_empty() {
             return;
         }
         let now = self.clock.now_nanos();
         if let Some(sink) = sink {
-            sink.offer(&facts, now, tenant);
+            sink.offer(facts, now, tenant);
         }
         self.tracestates.add(facts.invalid_tracestates());
-        self.record_facts_at(&loaded, &facts, Received::At(now), log);
+        self.record_facts_at(&loaded, facts, Received::At(now), log);
+    }
+
+    /// The schema of the span facts the receiver builds in its walk of a request it
+    /// queues as received ([`crate::slo::facts::wire::check_spans_with_facts`]), and the
+    /// cluster attribute; `None` when no span is recorded (no span SLO, no capture). Facts
+    /// built for a schema that a reload has changed since are read again from the bytes.
+    pub fn walk_schema(&self) -> Option<(FactsSchema, &str)> {
+        let loaded = self.loaded();
+        let span_slos = loaded
+            .slos
+            .iter()
+            .any(|s| matches!(s.spec.sli, Sli::Spans(_)));
+        (span_slos || self.sink.get().is_some())
+            .then(|| (loaded.schema.clone(), self.cfg.cluster_attribute.as_str()))
     }
 
     /// Records span facts read back from a capture (`slotel replay`), at the clock's time:

@@ -237,9 +237,12 @@ impl<'a> KeyIndex<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn find(&self, key: &str) -> Option<usize> {
         match self {
-            KeyIndex::Few(keys) => keys.iter().position(|k| *k == key),
+            KeyIndex::Few(keys) => keys
+                .iter()
+                .position(|k| k.len() == key.len() && k.as_bytes() == key.as_bytes()),
             KeyIndex::Many(map) => map.get(key).copied(),
         }
     }

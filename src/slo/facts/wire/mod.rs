@@ -3,7 +3,9 @@
 //!
 //! The same walk tells the receiver whether the request would decode ([`check_spans`]): it
 //! refuses exactly what `prost` refuses and counts what the per-item rules look at, so a
-//! request whose spans all pass can be forwarded as received and never decoded.
+//! request whose spans all pass can be forwarded as received and never decoded. With SLOs
+//! loaded the receiver's walk builds the span facts too ([`check_spans_with_facts`]): one
+//! walk of the request checks it and reads what the SLOs need ([`WalkedFacts`]).
 //!
 //! # Rules (those of the protobuf encoding, as prost applies them)
 //!
@@ -23,8 +25,8 @@
 //!
 //! # Layout
 //!
-//! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`], [`Spans`]) and
-//!   the walk of resources, scopes and spans.
+//! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`],
+//!   [`check_spans_with_facts`], [`Spans`]) and the walk of resources, scopes and spans.
 //! - `proto.rs`: the wire format as prost reads it, and the messages only checked
 //!   (attributes and their values, scopes, events, links, entity references).
 
@@ -39,6 +41,7 @@ use proto::{
 
 use super::build::{Columns, SpanRow};
 use super::{FactsSchema, SpanFacts};
+use crate::slo::ottl::Val;
 
 /// Why the bytes are not an export request prost would decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -66,11 +69,13 @@ pub struct WireSpans {
     pub clean: bool,
 }
 
-/// Where span facts come from: a decoded request, or the bytes of one.
+/// Where span facts come from: a decoded request, the bytes of one, or the bytes of one
+/// with the facts the receiver read of them ([`WalkedFacts`]).
 #[derive(Debug, Clone, Copy)]
 pub enum Spans<'a> {
     Decoded(&'a ExportTraceServiceRequest),
     Encoded(&'a [u8]),
+    Walked(&'a WalkedFacts, &'a [u8]),
 }
 
 impl<'a> From<&'a ExportTraceServiceRequest> for Spans<'a> {
@@ -90,7 +95,8 @@ impl SpanFacts {
     ) -> SpanFacts {
         match spans {
             Spans::Decoded(req) => SpanFacts::build(req, token_cluster, cluster_attribute, schema),
-            Spans::Encoded(body) => {
+            // Facts of another schema: the bytes are read again.
+            Spans::Encoded(body) | Spans::Walked(_, body) => {
                 SpanFacts::from_checked_wire(body, token_cluster, cluster_attribute, schema)
                     .unwrap_or_else(|_| {
                         let empty = ExportTraceServiceRequest::default();
@@ -140,6 +146,40 @@ pub fn check_spans(body: &[u8], limits: &ItemLimits) -> Result<WireSpans, Malfor
     let mut walk = Walk::new(Some(limits), None);
     walk.request(body)?;
     Ok(walk.found)
+}
+
+/// [`check_spans`] and [`SpanFacts::from_wire`] in one walk: the receiver's check of a
+/// request, building the span facts of `schema` as it goes (the facts are those of the
+/// request as received: the walk keeps every span, whatever the per-item rules say). An
+/// error exactly when prost cannot decode `body`. `spans`, when the caller counted them
+/// already, sizes the columns (they grow past it if it is short); otherwise a first look
+/// at the request counts them.
+pub fn check_spans_with_facts(
+    body: &[u8],
+    limits: &ItemLimits,
+    token_cluster: Option<&str>,
+    cluster_attribute: &str,
+    schema: &FactsSchema,
+    spans: Option<usize>,
+) -> Result<(WireSpans, SpanFacts), Malformed> {
+    let (spans, resources) = match spans {
+        Some(spans) => (spans.min(1 << 20), 1),
+        None => rough_counts(body),
+    };
+    let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+    let mut walk = Walk::new(Some(limits), Some(&mut columns));
+    walk.request(body)?;
+    let found = walk.found;
+    Ok((found, columns.finish()))
+}
+
+/// Span facts the receiver read in its own walk of a request
+/// ([`check_spans_with_facts`]), with the schema they were read for: the SLO engine takes
+/// them instead of reading the bytes again while its schema is still that one.
+#[derive(Debug)]
+pub struct WalkedFacts {
+    pub facts: SpanFacts,
+    pub schema: FactsSchema,
 }
 
 /// Spans and resources, for the columns' capacity: the first levels read without checks.
@@ -194,6 +234,8 @@ impl<'c, 's> Walk<'c, 's> {
         let mut scope_spans = Vec::new();
         let mut resource_slots: Vec<Option<Found<'_>>> = Vec::new();
         let mut item_slots: Vec<Option<Found<'_>>> = Vec::new();
+        // The values handed to the columns, kept for the whole request.
+        let mut values: Vec<Val<'_>> = Vec::new();
         if let Some(c) = &self.columns {
             resource_slots.resize(c.resource_index.len(), None);
             item_slots.resize(c.item_index.len(), None);
@@ -231,10 +273,10 @@ impl<'c, 's> Walk<'c, 's> {
                 self.found.clean = false;
             }
             if let Some(columns) = self.columns.as_deref_mut() {
-                with_values(&resource_slots, |values| columns.add_resource(values));
+                with_values(&resource_slots, &mut values, |v| columns.add_resource(v));
             }
             for (m, c) in scope_spans.iter().copied() {
-                self.scope_spans(m, c, &mut item_slots)?;
+                self.scope_spans(m, c, &mut item_slots, &mut values)?;
             }
         }
         Ok(())
@@ -276,6 +318,7 @@ impl<'c, 's> Walk<'c, 's> {
         mut buf: &'a [u8],
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
+        values: &mut Vec<Val<'a>>,
     ) -> Read<()> {
         let mut scope_attributes = 0;
         while !buf.is_empty() {
@@ -289,7 +332,7 @@ impl<'c, 's> Walk<'c, 's> {
                 }
                 2 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    self.span(m, c, slots)?;
+                    self.span(m, c, slots, values)?;
                 }
                 3 if self.skim => {
                     len_delimited(&mut buf, wt)?;
@@ -314,6 +357,7 @@ impl<'c, 's> Walk<'c, 's> {
         mut buf: &'a [u8],
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
+        values: &mut Vec<Val<'a>>,
     ) -> Read<()> {
         let (mut trace_id, mut span_id, mut parent): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
         let mut row = SpanRow {
@@ -400,7 +444,7 @@ impl<'c, 's> Walk<'c, 's> {
         }
         if let Some(columns) = self.columns.as_deref_mut() {
             row.trace_id = trace_id;
-            with_values(slots, |values| columns.add_span(row, values));
+            with_values(slots, values, |v| columns.add_span(row, v));
         }
         Ok(())
     }

@@ -331,8 +331,13 @@ pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<us
     Ok(n)
 }
 
-/// Runs `f` on the values found (values that only prost's types render are decoded first).
-pub(super) fn with_values<'a>(slots: &[Option<Found<'a>>], f: impl FnOnce(&[Val<'_>])) {
+/// Runs `f` on the values found (values that only prost's types render are decoded
+/// first); `scratch` holds them, kept from one call to the next so that no call allocates.
+pub(super) fn with_values<'a>(
+    slots: &[Option<Found<'a>>],
+    scratch: &mut Vec<Val<'a>>,
+    f: impl FnOnce(&[Val<'_>]),
+) {
     let simple = |found: &Option<Found<'a>>| -> Option<Val<'a>> {
         match found {
             None => Some(Val::Nil),
@@ -340,13 +345,10 @@ pub(super) fn with_values<'a>(slots: &[Option<Found<'a>>], f: impl FnOnce(&[Val<
             Some(Found::Decode(_)) => None,
         }
     };
-    const ON_STACK: usize = 16;
-    if slots.len() <= ON_STACK && slots.iter().all(|s| simple(s).is_some()) {
-        let mut values = [Val::Nil; ON_STACK];
-        for (v, s) in values.iter_mut().zip(slots) {
-            *v = simple(s).unwrap_or(Val::Nil);
-        }
-        return f(&values[..slots.len()]);
+    if slots.iter().all(|s| !matches!(s, Some(Found::Decode(_)))) {
+        scratch.clear();
+        scratch.extend(slots.iter().map(|s| simple(s).unwrap_or(Val::Nil)));
+        return f(scratch);
     }
     let decoded: Vec<Option<KeyValue>> = slots
         .iter()
