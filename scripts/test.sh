@@ -16,7 +16,7 @@
 #   cargo build                       (target/debug/slotel, used by tests/python)
 #   cargo nextest run --no-fail-fast  (or cargo test when nextest cannot be installed)
 #   cargo test --doc                  (nextest does not run doctests)
-#   cargo +nightly fuzz run redact, metrics_sli, receive, span_facts  (30 s libFuzzer smoke each, only where nightly exists)
+#   cargo +nightly fuzz run redact, metrics_sli, receive, span_facts, inflate  (30 s libFuzzer smoke each, only where nightly exists)
 #
 # Environment:
 #   PYTHON=python3.11    interpreter the venv is created from (default python3)
@@ -182,6 +182,7 @@ if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     check fuzz_smoke metrics_sli
     check fuzz_smoke receive
     check fuzz_smoke span_facts
+    check fuzz_smoke inflate
 else
     log "no nightly toolchain: skipping the libFuzzer smoke (the proptests ran instead)"
 fi

@@ -87,3 +87,53 @@ fn one<R: OtlpRequest>(data: &[u8]) {
         }
     }
 }
+
+/// The inflate fuzz target's body (`fuzz/fuzz_targets/inflate.rs`): the first byte picks
+/// gzip or zstd, the rest is the body. Whatever the body states about its size, the output
+/// and the memory charged for it stay within the limit, and a body that both the one-shot
+/// decoder and the streaming reference reader (zlib's `MultiGzDecoder`, libzstd's
+/// streaming decoder, each read to at most one byte past the limit) accept decodes to the
+/// same bytes.
+pub fn inflate_one(data: &[u8]) {
+    use std::io::Read;
+
+    use super::inflate::{self, Out};
+
+    const LIMIT: usize = 1 << 20;
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let is_zstd = pick & 1 == 1;
+    let mut charged = 0usize;
+    let mut out = Out::new(LIMIT, |n: usize| {
+        charged += n;
+        true
+    });
+    let result = if is_zstd {
+        inflate::zstd(body, &mut out)
+    } else {
+        inflate::gzip(body, &mut out)
+    };
+    let got = std::mem::take(&mut out.buf);
+    drop(out);
+    assert!(got.len() <= LIMIT, "output {} past the limit", got.len());
+    assert!(charged <= LIMIT, "charged {charged} past the limit");
+    if result.is_err() {
+        return;
+    }
+    let mut want = Vec::new();
+    let bound = LIMIT as u64 + 1;
+    let reference = if is_zstd {
+        zstd::stream::read::Decoder::new(body).and_then(|d| d.take(bound).read_to_end(&mut want))
+    } else {
+        flate2::read::MultiGzDecoder::new(body)
+            .take(bound)
+            .read_to_end(&mut want)
+    };
+    if reference.is_ok() {
+        assert_eq!(
+            got, want,
+            "the one-shot decoder and the reference reader differ"
+        );
+    }
+}
