@@ -13,36 +13,14 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 
 use super::layout::NULL_OF;
+use super::tests::{engine, settings};
 use super::*;
-use crate::slo::engine::{Engine, EngineConfig, ManualClock};
 
 const T0: u64 = 1_800_000_000_000_000_000;
 
+/// The shared test capture: rotation and retention far off, 1 GiB of disk.
 fn cfg(dir: &Path) -> CaptureConfig {
-    CaptureConfig {
-        directory: dir.to_path_buf(),
-        rotate_every: Duration::from_secs(600),
-        max_bytes: 1 << 30,
-        retention: Duration::from_secs(3600),
-        columns: vec![AttrRef::Resource("k8s.namespace.name".into())],
-    }
-}
-
-fn settings() -> EngineSettings {
-    EngineSettings {
-        allowed_lateness: Duration::from_secs(300),
-        max_future: Duration::from_secs(60),
-    }
-}
-
-fn engine(capture: &Arc<Capture>) -> Arc<Engine> {
-    let engine = Engine::new(
-        EngineConfig::default(),
-        Arc::new(ManualClock::new(T0)),
-        Default::default(),
-    );
-    assert!(engine.attach_sink(capture.clone()).is_ok());
-    engine
+    super::tests::cfg(dir, 1 << 30, Duration::from_secs(3600))
 }
 
 /// `n` server spans with a string `http.route`, and `http.response.status_code` (an int)

@@ -46,7 +46,7 @@ fn request(
     }
 }
 
-fn cfg(dir: &std::path::Path, max_bytes: u64, retention: Duration) -> CaptureConfig {
+pub(super) fn cfg(dir: &std::path::Path, max_bytes: u64, retention: Duration) -> CaptureConfig {
     CaptureConfig {
         directory: dir.to_path_buf(),
         rotate_every: Duration::from_secs(600),
@@ -56,7 +56,7 @@ fn cfg(dir: &std::path::Path, max_bytes: u64, retention: Duration) -> CaptureCon
     }
 }
 
-fn settings() -> EngineSettings {
+pub(super) fn settings() -> EngineSettings {
     EngineSettings {
         allowed_lateness: Duration::from_secs(300),
         max_future: Duration::from_secs(60),
@@ -64,7 +64,7 @@ fn settings() -> EngineSettings {
 }
 
 /// An engine without SLOs, capturing.
-fn engine(capture: &Arc<Capture>) -> Arc<Engine> {
+pub(super) fn engine(capture: &Arc<Capture>) -> Arc<Engine> {
     let engine = Engine::new(
         EngineConfig::default(),
         Arc::new(ManualClock::new(T0)),
