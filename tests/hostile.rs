@@ -125,6 +125,19 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 }
 
 /// Peak resident memory of the process so far.
+/// How many times each answer came back, over every attacker task.
+async fn tally<T: Ord>(
+    attackers: Vec<tokio::task::JoinHandle<Vec<T>>>,
+) -> std::collections::BTreeMap<T, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for a in attackers {
+        for answer in a.await.unwrap() {
+            *seen.entry(answer).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
 fn vm_hwm_kib(s: &Slotel) -> u64 {
     status_kib(s.child.id(), "VmHWM:")
 }
@@ -605,12 +618,7 @@ async fn eight_concurrent_adversarial_requests_stay_under_the_pod_limit() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop.store(true, Ordering::SeqCst);
-    let mut seen = std::collections::BTreeMap::new();
-    for a in attackers {
-        for st in a.await.unwrap() {
-            *seen.entry(st).or_insert(0) += 1;
-        }
-    }
+    let seen = tally(attackers).await;
     let hwm = vm_hwm_kib(&s);
     println!(
         "attack statuses {seen:?}; baseline RSS {} MiB, peak {} MiB; good client {good:?}",

@@ -102,12 +102,7 @@ async fn bombs_with_lying_sizes_are_refused_within_the_limit() {
     }
     tokio::time::sleep(Duration::from_secs(6)).await;
     stop.store(true, Ordering::SeqCst);
-    let mut seen = std::collections::BTreeMap::new();
-    for a in attackers {
-        for st in a.await.unwrap() {
-            *seen.entry(st).or_insert(0) += 1;
-        }
-    }
+    let seen = tally(attackers).await;
     let hwm = vm_hwm_kib(&s);
     println!(
         "bomb answers (kind, status): {seen:?}; baseline RSS {} MiB, peak {} MiB",
