@@ -148,15 +148,45 @@ impl Scan<'_> {
         self.depth += 1;
     }
 
-    /// An object at `tree` (the scanner on its `{`): members on a path are read, the
-    /// others stepped over.
-    fn object(&mut self, tree: &PathTree, values: &mut [BodyValue]) -> Scanned<()> {
+    /// Opens an array or object (the scanner on its first byte); true when it is empty,
+    /// `close` already read.
+    #[inline]
+    fn open(&mut self, close: u8) -> Scanned<bool> {
         self.at += 1;
         self.enter()?;
         self.whitespace();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.at += 1;
             self.leave();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// After an element or member: a `,` and the whitespace after it (false), or `close`
+    /// (true, the array or object left).
+    #[inline]
+    fn next_or_close(&mut self, close: u8) -> Scanned<bool> {
+        self.whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                self.whitespace();
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.at += 1;
+                self.leave();
+                Ok(true)
+            }
+            _ => Err(Bad),
+        }
+    }
+
+    /// An object at `tree` (the scanner on its `{`): members on a path are read, the
+    /// others stepped over.
+    fn object(&mut self, tree: &PathTree, values: &mut [BodyValue]) -> Scanned<()> {
+        if self.open(b'}')? {
             return Ok(());
         }
         loop {
@@ -176,18 +206,8 @@ impl Scan<'_> {
                 }
                 None => self.skip()?,
             }
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.whitespace();
-                }
-                Some(b'}') => {
-                    self.at += 1;
-                    self.leave();
-                    return Ok(());
-                }
-                _ => return Err(Bad),
+            if self.next_or_close(b'}')? {
+                return Ok(());
             }
         }
     }
@@ -261,38 +281,18 @@ impl Scan<'_> {
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             b'[' => {
-                self.at += 1;
-                self.enter()?;
-                self.whitespace();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
-                    self.leave();
+                if self.open(b']')? {
                     return Ok(());
                 }
                 loop {
                     self.skip()?;
-                    self.whitespace();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.at += 1;
-                            self.whitespace();
-                        }
-                        Some(b']') => {
-                            self.at += 1;
-                            self.leave();
-                            return Ok(());
-                        }
-                        _ => return Err(Bad),
+                    if self.next_or_close(b']')? {
+                        return Ok(());
                     }
                 }
             }
             b'{' => {
-                self.at += 1;
-                self.enter()?;
-                self.whitespace();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
-                    self.leave();
+                if self.open(b'}')? {
                     return Ok(());
                 }
                 loop {
@@ -304,18 +304,8 @@ impl Scan<'_> {
                     self.eat(b':')?;
                     self.whitespace();
                     self.skip()?;
-                    self.whitespace();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.at += 1;
-                            self.whitespace();
-                        }
-                        Some(b'}') => {
-                            self.at += 1;
-                            self.leave();
-                            return Ok(());
-                        }
-                        _ => return Err(Bad),
+                    if self.next_or_close(b'}')? {
+                        return Ok(());
                     }
                 }
             }
