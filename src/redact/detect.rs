@@ -45,7 +45,7 @@ use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
-use super::{RedactError, TypeId, marked, numbers, validate};
+use super::{RedactError, TypeId, literal, marked, numbers, validate};
 
 /// One match to redact: a byte span of the scanned string and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ enum Kind {
 
 /// Built-in patterns in priority order (the first wins when two start at the same place).
 /// `\b` is replaced by an ASCII word boundary.
-const BUILTIN: &[(PiiType, &str)] = &[
+pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     (
         // PKCS#1, SEC1, PKCS#8 (also encrypted), OpenSSH and PGP blocks; legacy
         // encrypted ones carry `Proc-Type:` / `DEK-Info: AES-128-CBC,…` headers. The END
@@ -177,7 +177,7 @@ const BUILTIN: &[(PiiType, &str)] = &[
 ];
 
 /// Which group a built-in pattern is searched in (see the module doc).
-fn group_of(t: PiiType) -> usize {
+pub(super) fn group_of(t: PiiType) -> usize {
     match t {
         PiiType::PrivateKey => PEM,
         PiiType::UrlSecret => URL_SECRET,
@@ -240,6 +240,17 @@ const NUMBER_TYPES: [PiiType; 8] = [
     PiiType::KrFrn,
 ];
 
+/// The literal group's patterns in their order, all of which `literal.rs` reads.
+pub(super) const LITERAL_TYPES: [PiiType; 7] = [
+    PiiType::Jwt,
+    PiiType::AuthHeader,
+    PiiType::GithubToken,
+    PiiType::SlackToken,
+    PiiType::GoogleApiKey,
+    PiiType::ApiKey,
+    PiiType::AwsKey,
+];
+
 /// The groups searched only inside numeric spans (bit `1 << group`).
 const NUMERIC: u32 =
     1 << RESIDENT | 1 << CARD | 1 << BRN | 1 << SSN | 1 << PHONE | 1 << PHONE_INTL | 1 << IPV4;
@@ -273,12 +284,12 @@ fn may_start(group: usize, b: &[u8], p: usize) -> bool {
 }
 
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
-fn is_word(c: u8) -> bool {
+pub(crate) fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
 /// Whether an ASCII `\b` holds before `b[p]` when `b[p]` is a word byte.
-fn word_starts(b: &[u8], p: usize) -> bool {
+pub(crate) fn word_starts(b: &[u8], p: usize) -> bool {
     p == 0 || b.get(p - 1).is_some_and(|&c| !is_word(c))
 }
 
@@ -423,6 +434,8 @@ struct Group {
     id: usize,
     /// Its anchored search by hand, where possible (a group of one built-in pattern).
     hand: Option<Hand>,
+    /// The literal group with all its patterns: searched by hand (`literal.rs`).
+    literal: bool,
 }
 
 /// The compiled detectors of one config.
@@ -494,11 +507,18 @@ impl Detectors {
                 (IPV4, [Kind::Builtin(PiiType::Ipv4)]) => Some(ipv4_match),
                 _ => None,
             };
+            let literal = g == LITERAL
+                && kinds.len() == LITERAL_TYPES.len()
+                && kinds
+                    .iter()
+                    .zip(LITERAL_TYPES)
+                    .all(|(k, t)| matches!(k, Kind::Builtin(u) if *u == t));
             groups.push(Group {
                 re,
                 kinds,
                 id: g,
                 hand,
+                literal,
             });
         }
         let mut present = groups.iter().fold(0, |m, g| m | 1 << g.id);
@@ -755,10 +775,20 @@ impl Group {
             if start >= hi {
                 continue;
             }
-            let hand = self.hand.and_then(|h| h(hay.as_bytes(), start, hi));
+            let b = hay.as_bytes();
+            let hand = match self.hand {
+                Some(h) => h(b, start, hi).map(|m| m.map(|end| (PatternID::ZERO, end))),
+                None if self.literal => {
+                    literal::literal_match(b, start, hi).and_then(|m| match m {
+                        None => Some(None),
+                        Some((pid, end)) => PatternID::new(pid).ok().map(|pid| Some((pid, end))),
+                    })
+                }
+                None => None,
+            };
             let (pid, m_start, m_end) = match hand {
-                // The group's one pattern, without the regex.
-                Some(Some(end)) => (PatternID::ZERO, start, end),
+                // Without the regex.
+                Some(Some((pid, end))) => (pid, start, end),
                 Some(None) => continue,
                 None => {
                     let input = Input::new(hay).range(start..hi).anchored(Anchored::Yes);

@@ -63,6 +63,7 @@ mod context;
 mod detect;
 mod json;
 mod keys;
+mod literal;
 mod marked;
 mod numbers;
 mod otlp;
