@@ -13,7 +13,6 @@ an adjustment page.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,7 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, parse_metrics, slotel_bin, sum_samples
+from slotel_harness import Slotel, generate_rules, parse_metrics, sum_samples
 
 TOKEN = "adjustments-admin-token-0123456789"
 
@@ -280,16 +279,10 @@ def test_an_adjustment_of_one_cluster_leaves_the_others_counting(tmp_path, clean
 def test_the_generated_rules_leave_out_exactly_the_adjusted_events(tmp_path, cleanup):
     # The rules of the SLO file, evaluated by the Prometheus slotel remote-writes to.
     d = write_slos(tmp_path)
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", str(d / "checkout.yaml"), "--out", str(rules_dir),
-         "--format", "prometheus", "--interval", "5s"],  # the test Prometheus' evaluation interval
-        capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    rule_file = generate_rules(d / "checkout.yaml", tmp_path / "rules")
     prom_dir = tmp_path / "prom"
     prom_dir.mkdir()
-    prom = Prometheus.start(prom_dir, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    prom = Prometheus.start(prom_dir, rule_files=[rule_file])
     cleanup(prom)
     server = start(tmp_path, prom)
     cleanup(server)

@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from slotel_harness import Slotel, parse_metrics, slotel_bin
+from slotel_harness import Slotel, generate_rules, parse_metrics
 
 MEMBERS = """
 service: login
@@ -294,12 +294,7 @@ def test_trace_journey_matches_a_hand_count_over_the_sent_traces(cleanup, tmp_pa
     promtool = shutil.which("promtool")
     assert promtool, "promtool is needed (Debian's `prometheus` package)"
     rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", str(d / "shop.yaml"),
-         "--format", "prometheus", "--out", str(rules_dir)],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    generate_rules(d / "shop.yaml", rules_dir, interval=None)
     series = []
     for n, l, v in samples:
         if n != "slotel_slo_events_total" or l.get("service") != "shop":

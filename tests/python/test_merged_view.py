@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from cdp import Browser, assert_not_blank, save
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, free_port, slotel_bin
+from slotel_harness import Slotel, free_port, generate_rules
 
 SLOS = """
 service: shop
@@ -100,16 +99,8 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
     d.mkdir()
     (d / "slos.yaml").write_text(SLOS)
     slos = [str(d / "*.yaml")]
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", slos[0], "--out", str(rules_dir),
-         "--format", "prometheus", "--interval", "5s"],  # the test Prometheus' evaluation interval
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    prom = Prometheus.start(tmp_path, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    rule_file = generate_rules(slos[0], tmp_path / "rules")
+    prom = Prometheus.start(tmp_path, rule_files=[rule_file])
     cleanup(prom)
     r1 = start_replica(tmp_path, "r1", slos, prom)
     cleanup(r1)
