@@ -64,3 +64,8 @@ pub mod suggest;
 pub mod telemetry;
 pub mod user_regex;
 pub mod yaml;
+
+/// The tests' OTLP request builders, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/otlp.rs"]
+mod test_otlp;

@@ -14,8 +14,7 @@ use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
 use slotel::attr::kv;
 
@@ -98,22 +97,10 @@ fn request(lines: &str, service: &str, cluster: &str, body: Body) -> ExportLogsS
             record
         })
         .collect();
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", string(service)),
-                    kv("k8s.cluster.name", string(cluster)),
-                ],
-                ..Default::default()
-            }),
-            scope_logs: vec![ScopeLogs {
-                log_records: records,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp::logs_request(
+        vec![kv("service.name", service), kv("k8s.cluster.name", cluster)],
+        records,
+    )
 }
 
 /// Every field of `want` (but `latency`, within 0.1%) equals the entry's.

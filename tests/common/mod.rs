@@ -1,8 +1,9 @@
 //! Shared test helpers: start slotel through the library API on port 0, read its file
-//! exporter output, send raw HTTP and gRPC requests.
+//! exporter output, send raw HTTP and gRPC requests; [`otlp`] builds the requests.
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod otlp;
 pub mod prometheus;
 
 use std::net::SocketAddr;
@@ -485,14 +486,8 @@ pub struct TestSpan<'a> {
 pub fn spans_request(
     spans: &[TestSpan<'_>],
 ) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
-    let kv = |k: &str, v: Value| KeyValue {
-        key: k.to_string(),
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
-    };
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
+    use slotel::attr::kv;
     let mut out: Vec<ResourceSpans> = Vec::new();
     for (i, s) in spans.iter().enumerate() {
         let span = Span {
@@ -503,21 +498,15 @@ pub fn spans_request(
             start_time_unix_nano: s.end_unix_nanos - s.duration_nanos,
             end_time_unix_nano: s.end_unix_nanos,
             attributes: vec![
-                kv("http.route", Value::StringValue(s.route.to_string())),
-                kv("http.response.status_code", Value::IntValue(s.status_code)),
+                kv("http.route", s.route),
+                kv("http.response.status_code", s.status_code),
             ],
-            status: (s.status_code >= 500).then(|| Status {
-                code: 2,
-                message: String::new(),
-            }),
+            status: (s.status_code >= 500).then(otlp::error_status),
             ..Default::default()
         };
         let attrs = vec![
-            kv("service.name", Value::StringValue(s.service.to_string())),
-            kv(
-                "k8s.cluster.name",
-                Value::StringValue(s.cluster.to_string()),
-            ),
+            kv("service.name", s.service),
+            kv("k8s.cluster.name", s.cluster),
         ];
         match out.iter_mut().find(|r| {
             r.resource
@@ -525,17 +514,7 @@ pub fn spans_request(
                 .is_some_and(|res| res.attributes == attrs)
         }) {
             Some(r) => r.scope_spans[0].spans.push(span),
-            None => out.push(ResourceSpans {
-                resource: Some(Resource {
-                    attributes: attrs,
-                    ..Default::default()
-                }),
-                scope_spans: vec![ScopeSpans {
-                    spans: vec![span],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
+            None => out.push(otlp::resource_spans(attrs, vec![span])),
         }
     }
     opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {

@@ -1,6 +1,5 @@
 use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
-use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 
 use super::*;
 use crate::attr::kv;
@@ -12,17 +11,8 @@ fn s(v: &str) -> AnyValue {
 }
 
 fn resource_logs(resource: &[(&str, &str)], records: Vec<LogRecord>) -> ResourceLogs {
-    ResourceLogs {
-        resource: Some(Resource {
-            attributes: resource.iter().map(|(k, v)| kv(k, s(v))).collect(),
-            ..Default::default()
-        }),
-        scope_logs: vec![ScopeLogs {
-            log_records: records,
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    let attributes = resource.iter().map(|(k, v)| kv(k, v)).collect();
+    crate::test_otlp::resource_logs(attributes, records)
 }
 
 fn record(ts: u64, body: &str) -> LogRecord {
