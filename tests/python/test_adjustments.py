@@ -27,27 +27,15 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
 from slotel_harness import Slotel, generate_rules, parse_metrics, sum_samples
+from slo_files import ERRORS, slo_file, span_slo
 
 TOKEN = "adjustments-admin-token-0123456789"
 
-SLOS = """
-service: checkout
-slos:
-  - name: availability
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-  - name: latency
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-adjustments:
+SLOS = slo_file(
+    "checkout",
+    span_slo("availability", 99, where="kind == SPAN_KIND_SERVER", bad=ERRORS),
+    span_slo("latency", 99, where="kind == SPAN_KIND_SERVER", latency_threshold="250ms"),
+) + """adjustments:
   - reason: weekly database maintenance
     rrule: FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0
     dtstart: 2026-01-04T02:00:00

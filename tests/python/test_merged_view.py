@@ -32,21 +32,15 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from cdp import Browser, assert_not_blank, save
 from prometheus_harness import Prometheus
 from slotel_harness import Slotel, free_port, generate_rules
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: shop
-slos:
-  - name: availability
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-    group_by:
-      - attributes["http.route"]
-    percentiles: [50, 99]
-"""
+SLOS = slo_file(
+    "shop",
+    span_slo(
+        "availability", 99, where=server_spans("shop"), bad=ERRORS,
+        group_by=['attributes["http.route"]'], percentiles=[50, 99],
+    ),
+)
 
 OBJECTIVE = 0.99
 ROUTES = ["/pay", "/cart"]

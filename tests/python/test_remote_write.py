@@ -25,20 +25,14 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
 from slotel_harness import Slotel, generate_rules
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: checkout
-slos:
-  - name: latency
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-        bad: status.code == STATUS_CODE_ERROR
-    percentiles: [50, 99]
-"""
+SLOS = slo_file(
+    "checkout",
+    span_slo(
+        "latency", 99, where=server_spans("checkout"), latency_threshold="250ms", bad=ERRORS, percentiles=[50, 99]
+    ),
+)
 
 BUCKET_ERROR = 2 ** (1 / 64) - 1
 
