@@ -13,7 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{GRPC_METRICS, GRPC_TRACES, grpc_try, http_try, now_unix_nanos, otlp};
+use common::{
+    GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, http_try, now_unix_nanos, otlp,
+    run_config,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
@@ -35,26 +38,11 @@ const PB: (&str, &str) = ("content-type", "application/x-protobuf");
 const POD_LIMIT_KIB: u64 = 1024 * 1024;
 
 struct Slotel {
-    child: std::process::Child,
+    child: KillOnDrop,
     grpc: SocketAddr,
     http: SocketAddr,
     admin: SocketAddr,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Slotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts the binary with a token bound to cluster `a`, the example SLOs, a file exporter
@@ -78,38 +66,14 @@ async fn spawn(limits: &str) -> Slotel {
         ),
     )
     .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    let s = Slotel {
-        child,
+    Slotel {
+        child: run_config(&cfg, addr(admin), None, &[]).await.unwrap(),
         grpc: addr(grpc),
         http: addr(http),
         admin: addr(admin),
         dir,
-    };
-    for _ in 0..150 {
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try(
-                "GET",
-                &format!("http://{}/readyz", s.admin),
-                &[],
-                Vec::new(),
-            ),
-        )
-        .await
-            && r.status == 200
-        {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("slotel did not become ready");
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {

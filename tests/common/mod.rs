@@ -348,9 +348,85 @@ pub const GRPC_TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceServ
 pub const GRPC_METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 pub const GRPC_LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
+/// A child process killed (and reaped) when dropped, so a failing test leaves none
+/// running.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `slotel run --config cfg` (stdout discarded, stderr into `log` or inherited, `env`
+/// added, the proxy variables removed), once the admin listener at `admin` answers
+/// `/readyz` with 200. `Err` with the log's text when the process exits first; panics when
+/// it is not ready after 300 tries.
+pub async fn run_config(
+    cfg: &Path,
+    admin: SocketAddr,
+    log: Option<&Path>,
+    env: &[(&str, &str)],
+) -> Result<KillOnDrop, String> {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
+    command
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(std::process::Stdio::null());
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    if let Some(log) = log {
+        command.stderr(std::fs::File::create(log).unwrap());
+    }
+    let mut child = KillOnDrop(command.spawn().unwrap());
+    let ready = format!("http://{admin}/readyz");
+    for _ in 0..300 {
+        if let Ok(Some(status)) = child.try_wait() {
+            let said = log.map(|l| std::fs::read_to_string(l).unwrap_or_default());
+            return Err(format!("{status}: {}", said.unwrap_or_default()));
+        }
+        if let Ok(Ok(r)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            http_try("GET", &ready, &[], Vec::new()),
+        )
+        .await
+            && r.status == 200
+        {
+            return Ok(child);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("slotel did not become ready");
+}
+
 /// The real `slotel` binary, started on free ports with a config file.
 pub struct Process {
-    pub child: std::process::Child,
+    pub child: KillOnDrop,
     pub grpc: SocketAddr,
     pub http: SocketAddr,
     pub admin: SocketAddr,
@@ -393,51 +469,18 @@ async fn spawn(exporters: &str, service: &str, logged: bool, env: &[(&str, &str)
         ),
     )
     .unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
-    command
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null());
-    for name in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    if logged {
-        command.stderr(std::fs::File::create(dir.path().join("slotel.log")).unwrap());
-    }
-    let mut child = command.spawn().unwrap();
-    let ready = format!("http://127.0.0.1:{admin}/readyz");
-    for _ in 0..100 {
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try("GET", &ready, &[], Vec::new()),
-        )
+    let log = logged.then(|| dir.path().join("slotel.log"));
+    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    let child = run_config(&cfg, addr(admin), log.as_deref(), env)
         .await
-            && r.status == 200
-        {
-            let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-            return Process {
-                child,
-                grpc: addr(grpc),
-                http: addr(http),
-                admin: addr(admin),
-                dir,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        .unwrap_or_else(|e| panic!("slotel exited before it was ready: {e}"));
+    Process {
+        child,
+        grpc: addr(grpc),
+        http: addr(http),
+        admin: addr(admin),
+        dir,
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("slotel did not become ready");
 }
 
 impl Process {
