@@ -129,18 +129,7 @@ fn points(req: &ExportMetricsServiceRequest) -> u64 {
 async fn start_with_slos(
     tweak: impl FnOnce(slotel::config::Config) -> slotel::config::Config,
 ) -> (Server, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cart.yaml"), SLOS).unwrap();
-    let glob = format!("{}/*.yaml", dir.path().display());
-    let s = start_cfg(
-        |mut c| {
-            c.slo.files = vec![glob];
-            tweak(c)
-        },
-        Vec::new(),
-    )
-    .await;
-    (s, dir)
+    start_with_slo_file("cart.yaml", SLOS, tweak).await
 }
 
 async fn wait_points(s: &Server, sent: u64) {

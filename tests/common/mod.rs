@@ -124,6 +124,27 @@ pub async fn start_cfg(
     }
 }
 
+/// [`start_cfg`] (no extra exporters) loading one SLO file, `name` holding `text`, from
+/// the returned directory (rewrite the file there to reload it).
+pub async fn start_with_slo_file(
+    name: &str,
+    text: &str,
+    tweak: impl FnOnce(Config) -> Config,
+) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), text).unwrap();
+    let glob = format!("{}/*.yaml", dir.path().display());
+    let s = start_cfg(
+        |mut c| {
+            c.slo.files = vec![glob];
+            tweak(c)
+        },
+        Vec::new(),
+    )
+    .await;
+    (s, dir)
+}
+
 impl Server {
     pub fn metrics_text(&self) -> String {
         self.running.metrics().encode()
