@@ -66,6 +66,9 @@ pub mod telemetry;
 pub mod user_regex;
 pub mod yaml;
 
+/// The fixture runner of the config's and the SLO files' tests.
+#[cfg(test)]
+mod fixture_tests;
 /// The tests' OTLP request builders, shared with the integration tests.
 #[cfg(test)]
 #[path = "../tests/common/otlp.rs"]
