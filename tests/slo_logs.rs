@@ -253,8 +253,7 @@ slo:
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .env_remove("SLOTEL_CONFIG")
+    let out = slotel()
         .args(["check", "--config"])
         .arg(&config)
         .output()

@@ -20,6 +20,14 @@ use slotel::app::{self, Running};
 use slotel::config::*;
 use slotel::pipeline::Exporter;
 
+/// The `slotel` binary as a command, without the `SLOTEL_CONFIG` of the shell running the
+/// tests.
+pub fn slotel() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
+    c.env_remove("SLOTEL_CONFIG");
+    c
+}
+
 /// A loopback port free now (for a child process's config).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
