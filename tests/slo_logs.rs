@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
-use slotel::attr::kv;
+use slotel::attr::{AttrValue, kv};
 
 /// How a sample line becomes a log record.
 #[derive(Clone, Copy)]
@@ -31,12 +31,6 @@ enum Body {
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/logs")
-}
-
-fn string(s: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(s.to_string())),
-    }
 }
 
 /// A JSON value as an OTLP value, as the collector's json_parser converts it.
@@ -81,7 +75,7 @@ fn request(lines: &str, service: &str, cluster: &str, body: Body) -> ExportLogsS
                 ..Default::default()
             };
             match body {
-                Body::Line => record.body = Some(string(line)),
+                Body::Line => record.body = Some(line.into_any_value()),
                 Body::Map => {
                     let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
                     record.body = Some(any(&parsed));
@@ -91,7 +85,7 @@ fn request(lines: &str, service: &str, cluster: &str, body: Body) -> ExportLogsS
                     let level = parsed["level"].as_str().unwrap();
                     record.severity_number = severity(level);
                     record.severity_text = level.to_uppercase();
-                    record.body = Some(string(line));
+                    record.body = Some(line.into_any_value());
                 }
             }
             record

@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::tests::{MS, S, T0, api, args, refusal, replay, slos_in, start, stop_at, write_slos};
 use super::*;
-use crate::attr::kv;
+use crate::attr::{AttrValue, kv};
 use crate::test_otlp::{logs_request, traces_request};
 
 const SLOS: &str = r#"
@@ -45,12 +45,6 @@ slos:
         where: kind == SPAN_KIND_SERVER
         latency_threshold: 100ms
 "#;
-
-fn string(s: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(s.to_string())),
-    }
-}
 
 /// One access-log record of minute `minute`, number `i`: its body a JSON line or a map,
 /// numbers written as numbers or as strings, `-` and missing times, an array attribute.
@@ -88,20 +82,21 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
             })),
         }
     } else if i % 11 == 5 {
-        string("GET /health 200 cut-off line, not JSON")
+        "GET /health 200 cut-off line, not JSON".into_any_value()
     } else {
         let status = if i.is_multiple_of(2) {
             format!("\"{status}\"")
         } else {
             status.to_string()
         };
-        string(&format!(
+        format!(
             r#"{{"status":{status},"upstream":"{upstream}","timing":{{"request_time":{time}}}}}"#
-        ))
+        )
+        .into_any_value()
     };
     let tags = AnyValue {
         value: Some(Value::ArrayValue(ArrayValue {
-            values: vec![string(["web", "api"][(i % 2) as usize])],
+            values: vec![["web", "api"][(i % 2) as usize].into_any_value()],
         })),
     };
     LogRecord {

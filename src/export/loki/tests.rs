@@ -2,13 +2,7 @@ use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 
 use super::*;
-use crate::attr::kv;
-
-fn s(v: &str) -> AnyValue {
-    AnyValue {
-        value: Some(any_value::Value::StringValue(v.to_string())),
-    }
-}
+use crate::attr::{AttrValue, kv};
 
 fn resource_logs(resource: &[(&str, &str)], records: Vec<LogRecord>) -> ResourceLogs {
     let attributes = resource.iter().map(|(k, v)| kv(k, v)).collect();
@@ -18,7 +12,7 @@ fn resource_logs(resource: &[(&str, &str)], records: Vec<LogRecord>) -> Resource
 fn record(ts: u64, body: &str) -> LogRecord {
     LogRecord {
         time_unix_nano: ts,
-        body: Some(s(body)),
+        body: Some(body.into_any_value()),
         ..Default::default()
     }
 }
@@ -127,7 +121,7 @@ fn ids_and_severity_become_structured_metadata() {
     rec.trace_id = (1..=16).collect();
     rec.span_id = vec![0xab; 8];
     rec.severity_number = 17;
-    rec.attributes = vec![kv("http.route", s("/pay")), kv("trace_id", s("spoofed"))];
+    rec.attributes = vec![kv("http.route", "/pay"), kv("trace_id", "spoofed")];
     let e = entry(&rec, 0);
     let meta: Vec<(&str, &str)> = e
         .structured_metadata
@@ -165,14 +159,14 @@ fn ids_and_severity_become_structured_metadata() {
 #[test]
 fn string_bodies_are_lines_as_they_are_and_others_json() {
     assert_eq!(
-        line(Some(&s("{\"already\": \"json\"}"))),
+        line(Some(&"{\"already\": \"json\"}".into_any_value())),
         "{\"already\": \"json\"}"
     );
     assert_eq!(line(None), "");
     let map = AnyValue {
         value: Some(any_value::Value::KvlistValue(KeyValueList {
             values: vec![
-                kv("msg", s("paid")),
+                kv("msg", "paid"),
                 kv(
                     "n",
                     AnyValue {
