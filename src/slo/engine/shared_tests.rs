@@ -49,7 +49,8 @@ fn contents(g: &GroupState) -> String {
 
 /// Spans of a request received at `now` (cluster, end, duration, error): mostly ended in
 /// the last few seconds, some late (past the allowed 300 s, or past a whole finest ring),
-/// some ahead (past the allowed 60 s or not), durations from zero to past the HDR range.
+/// some ahead (past the allowed 60 s or not), durations from zero to past the HDR range,
+/// some on a bucket bound or threshold.
 fn spans(rng: &mut fastrand::Rng, now: u64) -> Vec<(&'static str, u64, u64, bool)> {
     (0..rng.usize(1..300))
         .map(|_| {
@@ -62,6 +63,9 @@ fn spans(rng: &mut fastrand::Rng, now: u64) -> Vec<(&'static str, u64, u64, bool
             let duration = match rng.u8(..20) {
                 0 => 0,
                 1 => rng.u64(..2 * 3_600 * S),
+                // On a classic bucket's bound or a threshold: counted at or below it.
+                2 => (LATENCY_LADDER[rng.usize(..LATENCY_LADDER.len())] * 1e9).round() as u64,
+                3 => [50, 100, 250, 300][rng.usize(..4)] * 1_000_000,
                 _ => rng.u64(1_000..2 * S),
             }
             .min(end);
