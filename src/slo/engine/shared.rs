@@ -90,12 +90,11 @@ impl Selection {
         let mut groups: Vec<SelectedGroup> = Vec::new();
         // The resource of the last row of the group being filled.
         let mut current: Option<usize> = None;
-        for row in 0..facts.len() {
+        for (row, &t) in end.iter().enumerate() {
             if !matched.value(row) {
                 continue;
             }
             let (oldest, newest) = times(row);
-            let t = end[row];
             if t < oldest {
                 dropped.late += 1;
                 continue;
