@@ -23,7 +23,6 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use arrow_array::builder::StringDictionaryBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{
@@ -214,7 +213,7 @@ impl Layout {
             let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
             let column: ArrayRef = match field.data_type() {
                 _ if self.dictionary.get(i).copied().unwrap_or(false) => {
-                    dictionary_of(&parts, rows)?
+                    super::dictionary::encode(&parts, rows)?
                 }
                 _ if batches.len() == 1 => batches[0].column(i).clone(),
                 DataType::Null => Arc::new(NullArray::new(rows)),
@@ -299,33 +298,6 @@ fn dictionary_field(field: &Field) -> Field {
     let mut metadata = field.metadata().clone();
     metadata.insert(DICTIONARY_OF.to_string(), field.data_type().to_string());
     Field::new(field.name(), tenant_type(), field.is_nullable()).with_metadata(metadata)
-}
-
-/// String columns (`parts`, one after the other) as one dictionary column: each distinct
-/// string once, in order of first appearance.
-fn dictionary_of(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
-    let mut builder = StringDictionaryBuilder::<Int32Type>::with_capacity(rows, 256, 4096);
-    for part in parts {
-        let strings = part
-            .as_string_opt::<i32>()
-            .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
-        match strings.nulls().filter(|n| n.null_count() > 0) {
-            None => {
-                for i in 0..strings.len() {
-                    builder.append(strings.value(i))?;
-                }
-            }
-            Some(_) => {
-                for value in strings.iter() {
-                    match value {
-                        Some(v) => drop(builder.append(v)?),
-                        None => builder.append_null(),
-                    }
-                }
-            }
-        }
-    }
-    Ok(Arc::new(builder.finish()))
 }
 
 /// The `Null` field standing for a column of type `ty` null in every row.

@@ -34,10 +34,12 @@
 //!
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
-//! - `layout.rs`: a file's columns (which are written as `Null`), and a request's batch as
-//!   rows of the file.
+//! - `layout.rs`: a file's columns (which are written as `Null`, which as dictionaries),
+//!   and a request's batch as rows of the file.
+//! - `dictionary.rs`: string columns as dictionaries.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
+mod dictionary;
 mod layout;
 #[cfg(test)]
 mod layout_tests;
