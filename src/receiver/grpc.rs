@@ -6,8 +6,10 @@
 //! its place (it would copy the real one into its own buffer). Compressed messages (gzip,
 //! zstd) are decompressed here in one call under the message-size limit, charged to the
 //! memory budget, so a compression bomb stops at the limit, and kept as received for
-//! forwarding. A body that is not one whole message goes to tonic, whose codec hands its
-//! raw bytes over, so both protocols share [`Receiver::export`].
+//! forwarding. A body with more than one message is refused (a unary call carries
+//! exactly one); one that is not a whole message goes to tonic, which refuses it as the
+//! protocol says (its codec hands raw bytes over). Both protocols share
+//! [`Receiver::export`].
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -241,9 +243,9 @@ type Taken = (Option<Wire>, Option<Bytes>, Option<Charge>);
 /// An uncompressed message is a slice of the body as read. A compressed one (`grpc-encoding`
 /// gzip or zstd) is kept as received (so that an exporter compressing the same way
 /// forwards it instead of compressing the decompressed request again) and decompressed
-/// here, charging the memory budget as the output grows. A body that is not exactly one
-/// message, or one in an encoding not read here, goes to tonic as read: it answers as the
-/// protocol says.
+/// here, charging the memory budget as the output grows. A body with more than one message
+/// is refused; one that is not a whole message, or in an encoding not read here, goes to
+/// tonic as read: it answers as the protocol says.
 async fn take_message(
     req: Request,
     max_message_size: usize,
@@ -283,9 +285,15 @@ async fn take_message(
         }
         Some((true, message)) if compression != Compression::None => message,
         _ => {
-            if bytes.first() == Some(&1) && compression != Compression::None {
-                // A compressed message that is not the whole body (a unary call carries
-                // exactly one): tonic would decompress it outside the memory budget.
+            // A unary call carries exactly one message. A body with more after its first
+            // (tonic would take the first and drop the rest, unread), or a compressed
+            // message that is not the whole body (tonic would decompress it outside the
+            // memory budget), is refused.
+            let stated = bytes
+                .get(1..FRAME_HEADER)
+                .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize);
+            let more = stated.is_some_and(|len| bytes.len() - FRAME_HEADER > len);
+            if more || (bytes.first() == Some(&1) && compression != Compression::None) {
                 let status = Status::invalid_argument(
                     "a unary export call carries exactly one message, and this body is not one",
                 );
