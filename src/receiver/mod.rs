@@ -28,7 +28,8 @@
 //! - `check.rs`: the per-item rules (ids, attribute, event and link counts, the metric data
 //!   model) and the cluster binding.
 //! - `json.rs`: the lenient OTLP/JSON reader.
-//! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
+//! - `grpc.rs`: the gRPC routes; the handler takes the one message out of the body as read
+//!   (decompressing it when compressed), tonic answers the call.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
 //! - `body.rs`: reading a body under its timeout and the memory budget; `decompress`.
