@@ -6,6 +6,8 @@
 mod common;
 #[path = "hostile/compression.rs"]
 mod compression;
+#[path = "hostile/framing.rs"]
+mod framing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
