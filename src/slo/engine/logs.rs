@@ -3,8 +3,9 @@
 //! Each record of a logs export request is read once, whichever SLOs read it: its event
 //! time (`time_unix_nano`, else `observed_time_unix_nano`), its cluster (the token's, else
 //! the cluster resource attribute, else `unknown`) and the body fields that the loaded log
-//! SLIs name ([`crate::slo::ottl::read_into`]: a map body walked, a JSON string body parsed once, strings
-//! borrowed from the record where they can be, into one buffer a chunk).
+//! SLIs name ([`crate::slo::ottl::read_into`]: a map body walked, a JSON string body parsed
+//! once), a chunk of records at a time (`log_rows.rs`: strings borrowed from the records
+//! where they can be, the fields in one buffer reused from chunk to chunk).
 //! Then every log SLO classifies the records: `where` selects, `bad` and the latency
 //! threshold judge, `group_by` (attributes and body fields) groups, in the same windows,
 //! with the same lateness rules and budget adjustments as spans.
@@ -25,10 +26,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use super::log_rows::{Chunk, Row, RowBody};
 use super::record::{Latency, SpanEvent};
 use super::state::GroupKey;
 use super::window::Counts;
@@ -36,14 +38,14 @@ use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
 use crate::slo::facts::UNKNOWN_CLUSTER;
 use crate::slo::facts::logs::{LogFacts, LogFactsBuilder};
 use crate::slo::ottl::{
-    AttrRef, BodyFields, BodyPaths, BodyValue, BodyView, Condition, Unreadable, body_latency,
-    log_field_string, log_latency, read_into, render_any,
+    AttrRef, BodyFields, BodyPaths, BodyValue, Condition, Unreadable, body_latency,
+    log_field_string, log_latency, render_any,
 };
 use crate::slo::spec::{LogSli, Sli};
 
 /// Records read (bodies parsed) per chunk: bounds the memory of one chunk's body fields,
 /// and each SLO's lock is held for one chunk at most.
-const LOG_CHUNK: usize = 2_048;
+pub(super) const LOG_CHUNK: usize = 2_048;
 
 /// Latency fields a log SLO could not read, by reason ([`Unreadable::index`]).
 #[derive(Debug, Default)]
@@ -61,61 +63,6 @@ impl UnreadableCounts {
     /// The counts, by [`Unreadable::index`].
     pub fn get(&self) -> [u64; Unreadable::ALL.len()] {
         std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed))
-    }
-}
-
-/// One record of a chunk.
-struct Row<'a> {
-    record: &'a LogRecord,
-    resource: Option<&'a Resource>,
-    cluster: &'a str,
-    time: u64,
-    body: RowBody<'a>,
-}
-
-/// A row's body fields.
-enum RowBody<'a> {
-    /// A live record's body, read when its chunk is: its fields are then the chunk's values
-    /// from the index held here.
-    Live(Option<&'a AnyValue>, usize),
-    /// Fields read back from a capture.
-    Captured(BodyFields<'a>),
-}
-
-/// One chunk of rows, their bodies read: the live rows' fields in one buffer, reused from
-/// chunk to chunk (reading a body allocates nothing when its strings have no escapes).
-struct Chunk<'a> {
-    rows: Vec<Row<'a>>,
-    values: Vec<BodyValue<'a>>,
-    /// Values a row: the body paths read.
-    width: usize,
-}
-
-impl<'a> Chunk<'a> {
-    /// Takes the next rows of `rows` (at most [`LOG_CHUNK`]) and reads their bodies at
-    /// `paths`; false when there are none.
-    fn fill(&mut self, rows: &mut impl Iterator<Item = Row<'a>>, paths: &BodyPaths) -> bool {
-        self.rows.clear();
-        self.values.clear();
-        for mut row in rows.by_ref().take(LOG_CHUNK) {
-            if let RowBody::Live(body, at) = &mut row.body {
-                *at = self.values.len();
-                read_into(*body, paths, &mut self.values);
-            }
-            self.rows.push(row);
-        }
-        !self.rows.is_empty()
-    }
-
-    /// The rows with their body fields.
-    fn iter(&self) -> impl Iterator<Item = (&Row<'a>, BodyView<'_>)> {
-        self.rows.iter().map(|row| {
-            let body = match &row.body {
-                RowBody::Live(_, at) => BodyView::live(&self.values[*at..*at + self.width]),
-                RowBody::Captured(fields) => fields.view(),
-            };
-            (row, body)
-        })
     }
 }
 

@@ -41,7 +41,8 @@
 //!   in one call, each row at its own receipt time (`received_tests.rs`).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
-//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans.
+//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans;
+//!   `log_rows.rs`: one chunk of their records, the bodies read into one reused buffer.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot/`: state on disk across restarts.
@@ -65,6 +66,7 @@ pub mod calendar;
 pub mod clock;
 pub mod hist;
 mod loaded;
+mod log_rows;
 pub mod logs;
 #[cfg(test)]
 mod logs_tests;

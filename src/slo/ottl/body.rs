@@ -24,7 +24,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrRef;
 use super::ast::{LogField, Path, Val, render};
-use super::body_json::{self, PathTree};
+use super::body_json;
+use super::path_tree::PathTree;
 use super::row::{Source, lookup, resource_attr};
 
 /// The largest string body parsed as JSON, in bytes: larger ones have no fields.

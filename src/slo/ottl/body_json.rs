@@ -6,7 +6,9 @@
 //! literals, number syntax and range, string escapes and surrogate pairs, control
 //! characters, trailing characters, and the same recursion limit of 127 nested arrays and
 //! objects), but builds nothing off the paths: keys are compared where they lie in the
-//! text and every other value is stepped over. What is rare is handed to serde_json itself
+//! text (after their lengths) and every other value is stepped over; a string's end is
+//! found sixteen bytes at a time (the redaction walker's string mask), and a value borrows
+//! the body unless it has escapes. What is rare is handed to serde_json itself
 //! on its own slice of the text: a number that is not a small non-negative integer (its
 //! exact value; one with an exponent or over 300 digits also for its range, anywhere in
 //! the body), a string or key with escapes, an array or object at a path (its compact JSON
@@ -18,56 +20,8 @@
 use std::borrow::Cow;
 
 use super::BodyValue;
+use super::path_tree::{PathTree, fill, length_bit};
 use crate::redact::{STRING_MASK_BLOCK, string_mask};
-
-/// The body paths as a tree of keys; a node may end paths (their value slots).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct PathTree {
-    /// Slots of the paths that end here.
-    ends: Vec<usize>,
-    children: Vec<(String, PathTree)>,
-    /// Bit `n` (63 for 63 bytes and more) set when a child's key is `n` bytes long: most
-    /// keys of a body are ruled out by their length alone.
-    lengths: u64,
-}
-
-impl PathTree {
-    /// The tree of `paths`: path `i` fills slot `i`.
-    pub(super) fn new<'a>(paths: impl Iterator<Item = &'a [String]>) -> Self {
-        let mut root = PathTree::default();
-        for (slot, keys) in paths.enumerate() {
-            let mut node = &mut root;
-            for key in keys {
-                let at = match node.children.iter().position(|(k, _)| k == key) {
-                    Some(at) => at,
-                    None => {
-                        node.children.push((key.clone(), PathTree::default()));
-                        node.lengths |= length_bit(key.len());
-                        node.children.len() - 1
-                    }
-                };
-                node = &mut node.children[at].1;
-            }
-            node.ends.push(slot);
-        }
-        root
-    }
-
-    fn clear(&self, values: &mut [BodyValue<'_>]) {
-        for &slot in &self.ends {
-            values[slot] = BodyValue::Nil;
-        }
-        for (_, child) in &self.children {
-            child.clear(values);
-        }
-    }
-}
-
-/// The bit of [`PathTree::lengths`] for a key of `len` bytes.
-#[inline]
-fn length_bit(len: usize) -> u64 {
-    1 << len.min(63)
-}
 
 /// Reads `text`, which must hold a JSON object, into `values` (one per slot of `tree`,
 /// all `Nil` on entry); `false` when it is not a JSON object (then `values` are all `Nil`).
@@ -544,20 +498,6 @@ fn special(bytes: &[u8], mut at: usize) -> usize {
                 at += 1;
             }
             at
-        }
-    }
-}
-
-/// The values of `tree`'s paths inside `value`.
-fn fill(tree: &PathTree, values: &mut [BodyValue<'_>], value: &serde_json::Value) {
-    for &slot in &tree.ends {
-        values[slot] = BodyValue::of_json(value);
-    }
-    if let Some(object) = value.as_object() {
-        for (key, child) in &tree.children {
-            if let Some(v) = object.get(key) {
-                fill(child, values, v);
-            }
         }
     }
 }

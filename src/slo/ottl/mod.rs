@@ -38,7 +38,8 @@
 //! - `attr.rs`: [`AttrRef`], an attribute path.
 //! - `row.rs`: the row-by-row evaluator.
 //! - `body.rs`: log records as a source: body fields read once per record, numbers in
-//!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass.
+//!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass, along
+//!   the body paths as a tree of keys (`path_tree.rs`).
 //! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
 //!   `log_tests.rs`: log conditions.
 
@@ -50,6 +51,7 @@ mod lexer;
 #[cfg(test)]
 mod log_tests;
 mod parser;
+mod path_tree;
 mod row;
 #[cfg(test)]
 mod tests;
