@@ -534,11 +534,16 @@ const fn first_hints() -> [Hint; 256] {
 /// its window starts a marking word with such a hint, so a caller that needs only
 /// those bits skips the look-back (a byte loop with one table, no word compared).
 pub(crate) fn may_hint(b: &[u8], at: usize, mask: Hint) -> bool {
+    window_hints(b, at) & mask != 0
+}
+
+/// The hints [`text_hint`] at `at` may hold: those of the marking words each byte of
+/// its window starts (either case). A caller that asks for several masks reads the
+/// window once.
+pub(crate) fn window_hints(b: &[u8], at: usize) -> Hint {
     let win = &b[at.saturating_sub(WINDOW).min(b.len())..at.min(b.len())];
     win.iter()
         .fold(0, |acc, &c| acc | FIRST_HINTS[usize::from(c)])
-        & mask
-        != 0
 }
 
 /// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before

@@ -164,24 +164,46 @@ impl<'a> Blanks<'a> {
 /// `비밀번호`, `큰` of `토큰`, …), also before a particle. A cheap test that rules out
 /// most words of a text.
 fn may_end_marker(b: &[u8]) -> bool {
-    let b = b
-        .strip_suffix(b":")
-        .or_else(|| b.strip_suffix(b"="))
-        .unwrap_or(b);
-    if b.last().is_some_and(|&c| c >= 0x80) {
-        if korean_final(b) {
-            return true;
+    let b = match b {
+        [rest @ .., b':' | b'='] => rest,
+        _ => b,
+    };
+    match *b {
+        [.., x, y, z] if z >= 0x80 => {
+            let last = [x, y, z];
+            if KOREAN_FINAL_BYTES.contains(&last) {
+                return true;
+            }
+            // Every particle is Korean: one that ends `b` ends with its last syllable.
+            if !PARTICLE_LAST_BYTES.contains(&last) {
+                return false;
+            }
+            PARTICLES
+                .iter()
+                .find(|p| b.ends_with(p.as_bytes()))
+                .is_some_and(|p| {
+                    let rest = &b[..b.len() - p.len()];
+                    korean_final(rest) || ascii_final(rest)
+                })
         }
-        return PARTICLES
-            .iter()
-            .find(|p| b.ends_with(p.as_bytes()))
-            .is_some_and(|p| {
-                let rest = &b[..b.len() - p.len()];
-                korean_final(rest) || ascii_final(rest)
-            });
+        // A non-ASCII byte in fewer than three: no Korean syllable, no particle.
+        [.., z] if z >= 0x80 => false,
+        _ => ascii_final(b),
     }
-    ascii_final(b)
 }
+
+/// The last three bytes (a Hangul syllable) of every particle.
+static PARTICLE_LAST_BYTES: [[u8; 3]; PARTICLES.len()] = {
+    let mut t = [[0u8; 3]; PARTICLES.len()];
+    let mut i = 0;
+    while i < PARTICLES.len() {
+        let s = PARTICLES[i].as_bytes();
+        let n = s.len();
+        t[i] = [s[n - 3], s[n - 2], s[n - 1]];
+        i += 1;
+    }
+    t
+};
 
 /// The last syllables of the Korean marking words (three UTF-8 bytes each).
 const KOREAN_FINALS: [&str; 6] = ["호", "드", "번", "릿", "큰", "키"];
@@ -271,10 +293,22 @@ fn last_word(b: &[u8]) -> &[u8] {
     let n = b
         .iter()
         .rev()
-        .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.') || c >= 0x80)
+        .take_while(|&&c| WORD_BYTE[usize::from(c)])
         .count();
     &b[b.len() - n..]
 }
+
+/// The bytes of a word for [`last_word`].
+static WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') || b >= 0x80;
+        c += 1;
+    }
+    t
+};
 
 /// `w` lowercased, its `_`, `-` and `.` dropped, into `buf` (at most its length).
 fn normalise<'a>(w: &[u8], buf: &'a mut [u8; 48]) -> &'a [u8] {
@@ -477,6 +511,94 @@ mod tests {
             let want = KOREAN_FINALS.iter().any(|f| w.ends_with(f));
             assert_eq!(korean_final(w.as_bytes()), want, "{w}");
         }
+    }
+
+    /// `may_end_marker` as first written: every particle compared.
+    fn may_end_marker_plain(b: &[u8]) -> bool {
+        let b = b
+            .strip_suffix(b":")
+            .or_else(|| b.strip_suffix(b"="))
+            .unwrap_or(b);
+        if b.last().is_some_and(|&c| c >= 0x80) {
+            if korean_final(b) {
+                return true;
+            }
+            return PARTICLES
+                .iter()
+                .find(|p| b.ends_with(p.as_bytes()))
+                .is_some_and(|p| {
+                    let rest = &b[..b.len() - p.len()];
+                    korean_final(rest) || ascii_final(rest)
+                });
+        }
+        ascii_final(b)
+    }
+
+    #[test]
+    fn may_end_marker_is_the_plain_test() {
+        // Marking words, particles, their pieces and other text glued at random; every
+        // prefix asked, as the pass asks at every blank.
+        let pieces = [
+            "password",
+            "pw",
+            "token",
+            "key",
+            "secret",
+            "is",
+            "was",
+            "비밀번호",
+            "비번",
+            "토큰",
+            "키",
+            "시크릿",
+            "으로",
+            "은",
+            "는",
+            "이",
+            "가",
+            "을",
+            "를",
+            "도",
+            "로",
+            "란",
+            "호",
+            "드",
+            "번",
+            "릿",
+            "큰",
+            "a",
+            "d",
+            "e",
+            ":",
+            "=",
+            "_",
+            "1",
+            "가나",
+            "é",
+            "中",
+            "x",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(next() % 6) {
+                s.push_str(pieces[next() as usize % pieces.len()]);
+            }
+            let b = s.as_bytes();
+            for end in (0..=b.len()).filter(|&e| s.is_char_boundary(e)) {
+                let want = may_end_marker_plain(&b[..end]);
+                assert_eq!(may_end_marker(&b[..end]), want, "{:?}", &s[..end]);
+                hits += usize::from(want);
+            }
+        }
+        assert!(hits > 10_000, "{hits}");
     }
 
     #[test]

@@ -116,7 +116,12 @@ fn date(y: u32, m: u32, d: u32) -> bool {
 /// Where a date of birth starting at `p` ends: `YYYY-MM-DD` (or `/`, `.`, `. `),
 /// `MM/DD/YYYY` or `DD.MM.YYYY` (either order), `YYYYMMDD`, `YYMMDD`, `YYYY년 M월 D일`.
 fn dob(b: &[u8], p: usize, r: &Runs) -> Option<usize> {
-    if let Some(end) = korean_date(b, p) {
+    // `YYYY년`: one to four digits and `년` right after them (the first run at `p`).
+    let year = r.at[0].1;
+    if year <= 4
+        && b[p + year..].starts_with("년".as_bytes())
+        && let Some(end) = korean_date(b, p)
+    {
         return Some(end);
     }
     let g = |i: usize| num(r.text(b, i));
@@ -211,13 +216,23 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     let r = runs(b, p);
     let found = no_context(b, &r).or_else(|| {
         let mut full = None;
+        // The key's hint, and the hints the window's bytes may start a word with
+        // (`context::window_hints`), each worked out once.
+        let (mut key_hint, mut near) = (None, None);
         // Whether the hint has a bit of `mask`; the look-back is skipped when no word
-        // with such a hint starts near enough (`context::may_hint`).
+        // with such a hint starts near enough.
         let mut has = |mask: Hint| {
             let h = match full {
                 Some(h) => h,
-                None if key.hint() & mask == 0 && !context::may_hint(b, p, mask) => return false,
-                None => *full.insert(key.hint() | context::text_hint(b, p)),
+                None => {
+                    let kh = *key_hint.get_or_insert_with(|| key.hint());
+                    if kh & mask == 0
+                        && *near.get_or_insert_with(|| context::window_hints(b, p)) & mask == 0
+                    {
+                        return false;
+                    }
+                    *full.insert(kh | context::text_hint(b, p))
+                }
             };
             h & mask != 0
         };
