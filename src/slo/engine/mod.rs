@@ -43,7 +43,8 @@
 //!   selects the same rows, then added per SLO a finest slot at a time.
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
-//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans.
+//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans;
+//!   `log_rows.rs`: one chunk of their records, the bodies read into one reused buffer.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot/`: state on disk across restarts.
@@ -67,6 +68,7 @@ pub mod calendar;
 pub mod clock;
 pub mod hist;
 mod loaded;
+mod log_rows;
 pub mod logs;
 #[cfg(test)]
 mod logs_tests;
