@@ -19,7 +19,8 @@
 # Environment: CAPACITY_DURATION (15s), PHASE_DURATION (60s), FACTORS ("1 2"),
 # CONCURRENCY (256), ITEMS_PER_REQUEST (512), COMPRESSION (none), PROTOCOL (grpc),
 # SERVER_CPU / LOADGEN_CPU (0 / 1), POD_LIMIT_MIB (1024, the Helm chart's limit),
-# NO_BUILD=1 (skip `cargo build --release`), SUMMARY_JSON (also write results as JSON).
+# BIN (the slotel binary; default $CARGO_TARGET_DIR/release/slotel), NO_BUILD=1 (skip
+# `cargo build --release`), SUMMARY_JSON (also write results as JSON).
 
 set -euo pipefail
 
@@ -37,7 +38,7 @@ PROTOCOL=${PROTOCOL:-grpc}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 POD_LIMIT_MIB=${POD_LIMIT_MIB:-1024}
-BIN=${CARGO_TARGET_DIR:-target}/release/slotel
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/slotel}
 
 for tool in curl jq awk taskset; do
     command -v "$tool" >/dev/null || { echo "overload: $tool is required" >&2; exit 1; }

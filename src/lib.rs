@@ -2,8 +2,9 @@
 //!
 //! OTel SDKs and collectors send OTLP (gRPC on 4317, HTTP on 4318) to slotel; it checks who
 //! is sending (bearer token → tenant, cluster), queues the data in bounded per-signal
-//! pipelines, redacts PII, feeds the SLO engine (a connector: spans and metric points in,
-//! SLO series back into the metrics pipeline) and hands everything to exporters.
+//! pipelines, redacts PII, feeds the SLO engine (a connector: spans, metric points and log
+//! records in, SLO series back into the metrics pipeline) and hands everything to
+//! exporters.
 //!
 //! # Layout
 //!
@@ -64,3 +65,11 @@ pub mod suggest;
 pub mod telemetry;
 pub mod user_regex;
 pub mod yaml;
+
+/// The fixture runner of the config's and the SLO files' tests.
+#[cfg(test)]
+mod fixture_tests;
+/// The tests' OTLP request builders, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/otlp.rs"]
+mod test_otlp;

@@ -1,13 +1,9 @@
 //! The `slotel` command line: `check` exit codes and messages, `--version`, `--help`,
 //! `SLOTEL_CONFIG`.
 
-use std::process::Command;
+mod common;
 
-fn slotel() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_slotel"));
-    c.env_remove("SLOTEL_CONFIG");
-    c
-}
+use common::slotel;
 
 #[test]
 fn check_accepts_the_embedded_default() {

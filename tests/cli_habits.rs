@@ -3,15 +3,13 @@
 //! start-up log (text and JSON), and warnings for pipelines without exporters.
 
 use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-fn slotel() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_slotel"));
-    c.env_remove("SLOTEL_CONFIG");
-    c
-}
+use common::slotel;
 
 const SUBCOMMANDS: [&str; 9] = [
     "run",

@@ -10,7 +10,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -31,11 +30,8 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 fn check(path: &Path, explain: bool) -> (Option<i32>, String, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_slotel"));
-    c.env_remove("SLOTEL_CONFIG")
-        .arg("check")
-        .arg("--config")
-        .arg(path);
+    let mut c = common::slotel();
+    c.arg("check").arg("--config").arg(path);
     if explain {
         c.arg("--explain");
     }

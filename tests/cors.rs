@@ -7,7 +7,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::*;
 
@@ -16,16 +15,9 @@ const SPAN: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
     "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000010000000"}]}]}]}"#;
 
 struct Slotel {
-    child: std::process::Child,
+    _child: KillOnDrop,
     http: SocketAddr,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Slotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `slotel run` with a token and the collector's `cors` block from its documentation.
@@ -45,31 +37,12 @@ async fn spawn_with_cors() -> Slotel {
         ),
     )
     .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let slotel = Slotel {
-        child,
-        http: SocketAddr::from(([127, 0, 0, 1], http)),
+    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    Slotel {
+        _child: run_config(&cfg, addr(admin), None, &[]).await.unwrap(),
+        http: addr(http),
         _dir: dir,
-    };
-    let ready = format!("http://127.0.0.1:{admin}/readyz");
-    for _ in 0..100 {
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try("GET", &ready, &[], Vec::new()),
-        )
-        .await
-            && r.status == 200
-        {
-            return slotel;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("slotel did not become ready");
 }
 
 fn header<'a>(r: &'a HttpResp, name: &str) -> Option<&'a str> {

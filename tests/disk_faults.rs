@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use slotel::pipeline::{Batch, ExportError, Exporter};
 
@@ -81,17 +81,9 @@ async fn backend(down: Arc<AtomicBool>) -> (SocketAddr, Seen) {
 /// A slotel process with a disk-queued `otlphttp` exporter to `backend`, its queue in
 /// `queue_dir`.
 struct Slotel {
-    child: std::process::Child,
+    child: KillOnDrop,
     http: SocketAddr,
     admin: SocketAddr,
-    stderr: std::path::PathBuf,
-}
-
-impl Drop for Slotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn config(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> (std::path::PathBuf, u16, u16) {
@@ -110,41 +102,16 @@ fn config(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> (std::path::Path
     (cfg, http, admin)
 }
 
-/// Starts slotel; `Err(stderr)` if it exits before it is ready.
+/// Starts slotel; `Err` with its exit status and stderr if it exits before it is ready.
 async fn spawn(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> Result<Slotel, String> {
     let (cfg, http, admin) = config(dir, queue_dir, backend);
     let stderr = dir.join(format!("stderr-{http}.log"));
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let mut p = Slotel {
-        child,
-        http: SocketAddr::from(([127, 0, 0, 1], http)),
-        admin: SocketAddr::from(([127, 0, 0, 1], admin)),
-        stderr,
-    };
-    let ready = format!("http://{}/readyz", p.admin);
-    for _ in 0..300 {
-        if let Ok(Some(_)) = p.child.try_wait() {
-            return Err(std::fs::read_to_string(&p.stderr).unwrap_or_default());
-        }
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try("GET", &ready, &[], Vec::new()),
-        )
-        .await
-            && r.status == 200
-        {
-            return Ok(p);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = p.child.kill();
-    panic!("slotel did not become ready");
+    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    Ok(Slotel {
+        child: run_config(&cfg, addr(admin), Some(&stderr), &[]).await?,
+        http: addr(http),
+        admin: addr(admin),
+    })
 }
 
 /// One request of `n` spans named `<prefix>-<j>`.
@@ -160,16 +127,7 @@ fn request(prefix: &str, n: usize) -> Vec<u8> {
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+    otlp::traces_request(vec![], spans).encode_to_vec()
 }
 
 async fn post(http: SocketAddr, body: Vec<u8>) -> Option<u16> {

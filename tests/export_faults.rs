@@ -25,17 +25,15 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::AnyValue;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
+    NumberDataPoint, Sum, metric, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
-use slotel::attr::kv;
+use slotel::attr::{AttrValue, kv};
 use tokio::time::Instant;
 
 const EMAIL: &str = "kim.minsu@example.com";
@@ -119,82 +117,59 @@ async fn backend(answer: Answer) -> Backend {
     }
 }
 
-fn resource() -> Option<Resource> {
-    Some(Resource {
-        attributes: vec![kv("service.name", "login"), kv("owner", EMAIL)],
-        ..Default::default()
-    })
+fn resource() -> Vec<KeyValue> {
+    vec![kv("service.name", "login"), kv("owner", EMAIL)]
 }
 
 /// A cumulative counter whose data point carries an e-mail address, at `now`.
 fn metrics_request(now_ns: u64) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: resource(),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![Metric {
-                    name: "logins".into(),
-                    data: Some(metric::Data::Sum(Sum {
-                        data_points: vec![NumberDataPoint {
-                            attributes: vec![kv("user.email", EMAIL)],
-                            time_unix_nano: now_ns,
-                            value: Some(number_data_point::Value::AsInt(3)),
-                            ..Default::default()
-                        }],
-                        aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                        is_monotonic: true,
-                    })),
+    otlp::metrics_request(
+        resource(),
+        vec![Metric {
+            name: "logins".into(),
+            data: Some(metric::Data::Sum(Sum {
+                data_points: vec![NumberDataPoint {
+                    attributes: vec![kv("user.email", EMAIL)],
+                    time_unix_nano: now_ns,
+                    value: Some(number_data_point::Value::AsInt(3)),
                     ..Default::default()
                 }],
-                ..Default::default()
-            }],
+                aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                is_monotonic: true,
+            })),
             ..Default::default()
         }],
-    }
+    )
 }
 
 fn logs_request() -> ExportLogsServiceRequest {
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: resource(),
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    time_unix_nano: now_unix_nanos(),
-                    body: Some(AnyValue {
-                        value: Some(Value::StringValue(format!("login by {EMAIL}"))),
-                    }),
-                    attributes: vec![kv("user.email", EMAIL)],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    otlp::logs_request(
+        resource(),
+        vec![LogRecord {
+            time_unix_nano: now_unix_nanos(),
+            body: Some(format!("login by {EMAIL}").into_any_value()),
+            attributes: vec![kv("user.email", EMAIL)],
             ..Default::default()
         }],
-    }
+    )
 }
 
 fn traces_request(spans: usize) -> ExportTraceServiceRequest {
     let now = now_unix_nanos();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: resource(),
-            scope_spans: vec![ScopeSpans {
-                spans: (0..spans)
-                    .map(|i| Span {
-                        trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-                        span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                        name: "GET /".into(),
-                        kind: 2,
-                        start_time_unix_nano: now - 1_000_000,
-                        end_time_unix_nano: now,
-                        ..Default::default()
-                    })
-                    .collect(),
+    otlp::traces_request(
+        resource(),
+        (0..spans)
+            .map(|i| Span {
+                trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
+                span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+                name: "GET /".into(),
+                kind: 2,
+                start_time_unix_nano: now - 1_000_000,
+                end_time_unix_nano: now,
                 ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+            })
+            .collect(),
+    )
 }
 
 async fn post(http: SocketAddr, path: &str, body: Vec<u8>) -> u16 {

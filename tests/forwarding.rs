@@ -14,10 +14,9 @@ use bytes::Bytes;
 use common::backend::{Captured, recording_backend, wait_for};
 use common::*;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use prost::Message;
 use slotel::app;
+use slotel::attr::kv;
 use slotel::config::{SystemLookup, parse};
 
 /// Starts slotel with an `otlp` and an `otlphttp` exporter (both gzip, the default) to
@@ -51,13 +50,7 @@ fn request(email: &str) -> ExportTraceServiceRequest {
         status_code: 0,
     }]);
     let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
-    span.attributes.push(KeyValue {
-        key: "user.contact".into(),
-        value: Some(AnyValue {
-            value: Some(Value::StringValue(email.into())),
-        }),
-        ..Default::default()
-    });
+    span.attributes.push(kv("user.contact", email));
     req
 }
 

@@ -6,6 +6,8 @@
 mod common;
 #[path = "hostile/compression.rs"]
 mod compression;
+#[path = "hostile/framing.rs"]
+mod framing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,19 +15,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{GRPC_METRICS, GRPC_TRACES, grpc_try, http_try};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+use common::{
+    GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, http_try, now_unix_nanos, otlp,
+    run_config,
 };
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
     ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric,
-    ResourceMetrics, ScopeMetrics, metric,
+    metric,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
+use slotel::attr::kv;
 use slotel::loadgen::{ContentOpts, generate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -38,26 +40,11 @@ const PB: (&str, &str) = ("content-type", "application/x-protobuf");
 const POD_LIMIT_KIB: u64 = 1024 * 1024;
 
 struct Slotel {
-    child: std::process::Child,
+    child: KillOnDrop,
     grpc: SocketAddr,
     http: SocketAddr,
     admin: SocketAddr,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Slotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts the binary with a token bound to cluster `a`, the example SLOs, a file exporter
@@ -81,38 +68,14 @@ async fn spawn(limits: &str) -> Slotel {
         ),
     )
     .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    let s = Slotel {
-        child,
+    Slotel {
+        child: run_config(&cfg, addr(admin), None, &[]).await.unwrap(),
         grpc: addr(grpc),
         http: addr(http),
         admin: addr(admin),
         dir,
-    };
-    for _ in 0..150 {
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try(
-                "GET",
-                &format!("http://{}/readyz", s.admin),
-                &[],
-                Vec::new(),
-            ),
-        )
-        .await
-            && r.status == 200
-        {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("slotel did not become ready");
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
@@ -337,61 +300,38 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
-
 fn cart_metrics(
     points: Vec<ExponentialHistogramDataPoint>,
     explicit: Vec<HistogramDataPoint>,
 ) -> Vec<u8> {
-    let kv = |k: &str, v: &str| KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    };
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "cart")],
+    otlp::metrics_request(
+        vec![kv("service.name", "cart")],
+        vec![
+            Metric {
+                name: "http.server.request.duration".into(),
+                unit: "s".into(),
+                data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
+                    data_points: points,
+                    aggregation_temporality: 1,
+                })),
                 ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![
-                    Metric {
-                        name: "http.server.request.duration".into(),
-                        unit: "s".into(),
-                        data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
-                            data_points: points,
-                            aggregation_temporality: 1,
-                        })),
-                        ..Default::default()
-                    },
-                    Metric {
-                        name: "http.server.request.duration".into(),
-                        unit: "s".into(),
-                        data: Some(metric::Data::Histogram(Histogram {
-                            data_points: explicit,
-                            aggregation_temporality: 1,
-                        })),
-                        ..Default::default()
-                    },
-                ],
+            },
+            Metric {
+                name: "http.server.request.duration".into(),
+                unit: "s".into(),
+                data: Some(metric::Data::Histogram(Histogram {
+                    data_points: explicit,
+                    aggregation_temporality: 1,
+                })),
                 ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+            },
+        ],
+    )
     .encode_to_vec()
 }
 
 fn exp_point(scale: i32, offset: i32, counts: Vec<u64>) -> ExponentialHistogramDataPoint {
-    let now = now_nanos();
+    let now = now_unix_nanos();
     ExponentialHistogramDataPoint {
         start_time_unix_nano: now - 10_000_000_000,
         time_unix_nano: now,
@@ -406,7 +346,7 @@ fn exp_point(scale: i32, offset: i32, counts: Vec<u64>) -> ExponentialHistogramD
 }
 
 fn explicit_point(bounds: Vec<f64>, counts: Vec<u64>, count: u64) -> HistogramDataPoint {
-    let now = now_nanos();
+    let now = now_unix_nanos();
     HistogramDataPoint {
         start_time_unix_nano: now - 10_000_000_000,
         time_unix_nano: now,
@@ -1011,13 +951,6 @@ async fn idle_and_silent_connections_cannot_lock_anyone_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_cluster_wins_at_every_level() {
     let s = spawn("{}").await;
-    let kv = |k: &str, v: &str| KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    };
     let mut rng = fastrand::Rng::with_seed(4);
     let mut req: ExportTraceServiceRequest = generate::traces(&mut rng, 4, &ContentOpts::default());
     let mut bare = req.resource_spans[0].clone();

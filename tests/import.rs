@@ -2,8 +2,10 @@
 //! tests/fixtures/sloth/specs/) become slotel SLO files that slotel loads, and every SLO
 //! that cannot be converted is named with its reason.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -12,10 +14,9 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn import(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slotel"))
+    common::slotel()
         .arg("import")
         .args(args)
-        .env_remove("SLOTEL_CONFIG")
         .output()
         .expect("runs slotel")
 }

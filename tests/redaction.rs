@@ -10,13 +10,12 @@ use std::fmt;
 use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use slotel::attr::kv;
+use slotel::attr::{AttrValue, kv};
 use slotel::config::{HashConfig, RedactionConfig};
 use slotel::redact::RedactAction;
 use slotel::redact::Redactor;
@@ -242,78 +241,55 @@ fn corpus_under_hash_and_mask() {
 
 // -- through the pipeline --------------------------------------------------------------------
 
-fn string(s: &str) -> Option<AnyValue> {
-    Some(AnyValue {
-        value: Some(any_value::Value::StringValue(s.to_string())),
-    })
-}
-
-fn resource() -> Option<Resource> {
-    Some(Resource {
-        attributes: vec![
-            kv("service.name", "checkout"),
-            kv("k8s.cluster.name", "seoul-prod"),
-            kv("k8s.pod.name", "checkout-7d9f8b6c5-x2kqz"),
-        ],
-        ..Default::default()
-    })
+fn resource() -> Vec<KeyValue> {
+    vec![
+        kv("service.name", "checkout"),
+        kv("k8s.cluster.name", "seoul-prod"),
+        kv("k8s.pod.name", "checkout-7d9f8b6c5-x2kqz"),
+    ]
 }
 
 fn logs_request(records: &[Record]) -> ExportLogsServiceRequest {
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: resource(),
-            scope_logs: vec![ScopeLogs {
-                log_records: records
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| LogRecord {
-                        time_unix_nano: 1_718_000_000_000_000_000 + i as u64,
-                        body: string(&r.body),
-                        attributes: vec![kv("corpus.index", i.to_string())],
-                        trace_id: vec![0x4b; 16],
-                        span_id: vec![0x2c; 8],
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
+    let records = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| LogRecord {
+            time_unix_nano: 1_718_000_000_000_000_000 + i as u64,
+            body: Some(r.body.as_str().into_any_value()),
+            attributes: vec![kv("corpus.index", i.to_string())],
+            trace_id: vec![0x4b; 16],
+            span_id: vec![0x2c; 8],
             ..Default::default()
-        }],
-    }
+        })
+        .collect();
+    otlp::logs_request(resource(), records)
 }
 
 fn traces_request() -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: resource(),
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span {
-                    trace_id: vec![0x4b; 16],
-                    span_id: vec![0x2c; 8],
-                    name: "GET /users/kim.minsu@example.com/orders".into(),
-                    start_time_unix_nano: 1_718_000_000_000_000_000,
-                    end_time_unix_nano: 1_718_000_000_250_000_000,
-                    attributes: vec![
-                        kv("http.route", "/users/{email}/orders"),
-                        kv(
-                            "url.full",
-                            "https://shop.example.com/pay?card=4111111111111111&lang=ko",
-                        ),
-                        kv(
-                            "http.request.header.authorization",
-                            "Bearer abcdef0123456789",
-                        ),
-                        kv("enduser.phone", "010-2345-6789"),
-                        kv("request.id", "123e4567-e89b-12d3-a456-426614174000"),
-                    ],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    otlp::traces_request(
+        resource(),
+        vec![Span {
+            trace_id: vec![0x4b; 16],
+            span_id: vec![0x2c; 8],
+            name: "GET /users/kim.minsu@example.com/orders".into(),
+            start_time_unix_nano: 1_718_000_000_000_000_000,
+            end_time_unix_nano: 1_718_000_000_250_000_000,
+            attributes: vec![
+                kv("http.route", "/users/{email}/orders"),
+                kv(
+                    "url.full",
+                    "https://shop.example.com/pay?card=4111111111111111&lang=ko",
+                ),
+                kv(
+                    "http.request.header.authorization",
+                    "Bearer abcdef0123456789",
+                ),
+                kv("enduser.phone", "010-2345-6789"),
+                kv("request.id", "123e4567-e89b-12d3-a456-426614174000"),
+            ],
             ..Default::default()
         }],
-    }
+    )
 }
 
 /// Every record's body in the file exporter's output, by `corpus.index`.

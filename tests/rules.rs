@@ -18,6 +18,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use common::prometheus::Prometheus;
+use common::slotel;
 use slotel::rules::{self, Format, Options};
 
 /// The promtool suites in `tests/rules/`, each with its SLO file in `tests/rules/slos/`.
@@ -35,12 +36,6 @@ const SUITES: [&str; 9] = [
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn slotel() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_slotel"));
-    c.env_remove("SLOTEL_CONFIG");
-    c
 }
 
 fn text(out: &Output) -> String {

@@ -14,15 +14,13 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::otlp;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, metric::Data,
-    number_data_point,
+    HistogramDataPoint, Metric, NumberDataPoint, Sum, metric::Data, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use proptest::prelude::*;
 use prost::Message;
 use slotel::attr::kv;
@@ -69,27 +67,11 @@ fn within<T: Send + 'static>(
     }
 }
 
-fn text(s: &str) -> any_value::Value {
-    any_value::Value::StringValue(s.into())
-}
-
 fn request(metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", text("cart")),
-                    kv("k8s.cluster.name", text("seoul")),
-                ],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp::metrics_request(
+        vec![kv("service.name", "cart"), kv("k8s.cluster.name", "seoul")],
+        metrics,
+    )
 }
 
 fn exp_metric(points: Vec<ExponentialHistogramDataPoint>) -> Metric {
@@ -330,7 +312,7 @@ fn large_request(points: usize) -> ExportMetricsServiceRequest {
     let data_points = (0..points)
         .map(|i| {
             let mut p = hist_point(bounds.clone(), vec![1, 1, 1, 1, 1, 1, 1, 1, 1]);
-            p.attributes = vec![kv("http.route", text(&format!("/r/{i}")))];
+            p.attributes = vec![kv("http.route", format!("/r/{i}"))];
             p
         })
         .collect();

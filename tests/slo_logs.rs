@@ -14,10 +14,9 @@ use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
-use slotel::attr::kv;
+use slotel::attr::{AttrValue, kv};
 
 /// How a sample line becomes a log record.
 #[derive(Clone, Copy)]
@@ -32,12 +31,6 @@ enum Body {
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/logs")
-}
-
-fn string(s: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(s.to_string())),
-    }
 }
 
 /// A JSON value as an OTLP value, as the collector's json_parser converts it.
@@ -82,7 +75,7 @@ fn request(lines: &str, service: &str, cluster: &str, body: Body) -> ExportLogsS
                 ..Default::default()
             };
             match body {
-                Body::Line => record.body = Some(string(line)),
+                Body::Line => record.body = Some(line.into_any_value()),
                 Body::Map => {
                     let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
                     record.body = Some(any(&parsed));
@@ -92,28 +85,16 @@ fn request(lines: &str, service: &str, cluster: &str, body: Body) -> ExportLogsS
                     let level = parsed["level"].as_str().unwrap();
                     record.severity_number = severity(level);
                     record.severity_text = level.to_uppercase();
-                    record.body = Some(string(line));
+                    record.body = Some(line.into_any_value());
                 }
             }
             record
         })
         .collect();
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", string(service)),
-                    kv("k8s.cluster.name", string(cluster)),
-                ],
-                ..Default::default()
-            }),
-            scope_logs: vec![ScopeLogs {
-                log_records: records,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp::logs_request(
+        vec![kv("service.name", service), kv("k8s.cluster.name", cluster)],
+        records,
+    )
 }
 
 /// Every field of `want` (but `latency`, within 0.1%) equals the entry's.
@@ -266,8 +247,7 @@ slo:
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .env_remove("SLOTEL_CONFIG")
+    let out = slotel()
         .args(["check", "--config"])
         .arg(&config)
         .output()

@@ -8,10 +8,9 @@ use common::*;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, metric::Data, number_data_point,
+    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint, Sum,
+    metric::Data, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 use slotel::attr::kv;
 
@@ -48,22 +47,10 @@ const DELTA: i32 = AggregationTemporality::Delta as i32;
 const CUMULATIVE: i32 = AggregationTemporality::Cumulative as i32;
 
 fn request(cluster: &str, service: &str, metric: Metric) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", Value::StringValue(service.into())),
-                    kv("k8s.cluster.name", Value::StringValue(cluster.into())),
-                ],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![metric],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp::metrics_request(
+        vec![kv("service.name", service), kv("k8s.cluster.name", cluster)],
+        vec![metric],
+    )
 }
 
 /// A delta histogram with one point per route.
@@ -142,18 +129,7 @@ fn points(req: &ExportMetricsServiceRequest) -> u64 {
 async fn start_with_slos(
     tweak: impl FnOnce(slotel::config::Config) -> slotel::config::Config,
 ) -> (Server, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cart.yaml"), SLOS).unwrap();
-    let glob = format!("{}/*.yaml", dir.path().display());
-    let s = start_cfg(
-        |mut c| {
-            c.slo.files = vec![glob];
-            tweak(c)
-        },
-        Vec::new(),
-    )
-    .await;
-    (s, dir)
+    start_with_slo_file("cart.yaml", SLOS, tweak).await
 }
 
 async fn wait_points(s: &Server, sent: u64) {

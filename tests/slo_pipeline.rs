@@ -99,17 +99,7 @@ fn write_slos(dir: &std::path::Path, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_from_three_clusters_give_exact_slos() {
-    let slo_dir = tempfile::tempdir().unwrap();
-    write_slos(slo_dir.path(), SLOS);
-    let glob = format!("{}/*.yaml", slo_dir.path().display());
-    let s = start_cfg(
-        |mut c| {
-            c.slo.files = vec![glob];
-            c
-        },
-        Vec::new(),
-    )
-    .await;
+    let (s, _slo_dir) = start_with_slo_file("checkout.yaml", SLOS, |c| c).await;
     let sent = send_traffic(s.grpc, s.http).await;
     let total: u64 = sent.per_cluster.iter().map(|c| c.1).sum();
     eventually("all spans recorded", || {
@@ -294,17 +284,7 @@ async fn state_survives_kill_9_and_sighup_reloads_safely() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_slo_files_are_reloaded_without_a_signal() {
-    let slo_dir = tempfile::tempdir().unwrap();
-    write_slos(slo_dir.path(), SLOS);
-    let glob = format!("{}/*.yaml", slo_dir.path().display());
-    let s = start_cfg(
-        |mut c| {
-            c.slo.files = vec![glob];
-            c
-        },
-        Vec::new(),
-    )
-    .await;
+    let (s, slo_dir) = start_with_slo_file("checkout.yaml", SLOS, |c| c).await;
     assert_eq!(slos(s.admin).await["slos"].as_array().unwrap().len(), 2);
     // A broken edit is ignored…
     write_slos(slo_dir.path(), "service: checkout\nslos: [{name: x}]\n");

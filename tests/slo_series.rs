@@ -162,18 +162,7 @@ async fn api(s: &Server, query: &str) -> (u16, serde_json::Value) {
 }
 
 async fn start_grouped() -> (Server, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("checkout.yaml"), SLOS).unwrap();
-    let glob = format!("{}/*.yaml", dir.path().display());
-    let s = start_cfg(
-        |mut c| {
-            c.slo.files = vec![glob];
-            c
-        },
-        Vec::new(),
-    )
-    .await;
-    (s, dir)
+    start_with_slo_file("checkout.yaml", SLOS, |c| c).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,17 +4,19 @@
 //! (`slo-state.json.corrupt-<seconds>`), nothing of it is restored, and the engine counts
 //! new events at once; a true snapshot, however old, still restores.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
+use common::otlp;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, metric::Data, number_data_point,
+    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint, Sum,
+    metric::Data, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde_json::Value;
+use slotel::attr::kv;
 use slotel::slo::engine::snapshot::{self, Restored};
 use slotel::slo::engine::{Engine, EngineConfig, ManualClock};
 use slotel::slo::spec;
@@ -33,33 +35,11 @@ fn engine(now: u64) -> (Arc<Engine>, Arc<ManualClock>) {
     )
 }
 
-fn text(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
-
 fn request(metric: Metric) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![
-                    text("service.name", "cart"),
-                    text("k8s.cluster.name", "seoul"),
-                ],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![metric],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    otlp::metrics_request(
+        vec![kv("service.name", "cart"), kv("k8s.cluster.name", "seoul")],
+        vec![metric],
+    )
 }
 
 /// Ten observations at `time` for cart's request-latency SLO (threshold 250ms): four

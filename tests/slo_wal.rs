@@ -12,21 +12,17 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{GRPC_TRACES, TestSpan, free_port, grpc_try, http_try, now_unix_nanos, spans_request};
+use common::{
+    GRPC_TRACES, KillOnDrop, TestSpan, free_port, grpc_try, http_try, now_unix_nanos, run_config,
+    spans_request,
+};
 use prost::Message;
 
 struct Slotel {
-    child: std::process::Child,
+    _child: KillOnDrop,
     grpc: SocketAddr,
     http: SocketAddr,
     admin: SocketAddr,
-}
-
-impl Drop for Slotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts slotel with the example SLOs and its state in `dir/state`.
@@ -45,40 +41,15 @@ async fn spawn(dir: &Path, snapshot_interval: &str) -> Slotel {
     )
     .unwrap();
     let stderr = dir.join(format!("stderr-{http}.log"));
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
     let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    let mut p = Slotel {
-        child,
+    Slotel {
+        _child: run_config(&cfg, addr(admin), Some(&stderr), &[])
+            .await
+            .unwrap_or_else(|e| panic!("slotel exited ({e})")),
         grpc: addr(grpc),
         http: addr(http),
         admin: addr(admin),
-    };
-    let ready = format!("http://{}/readyz", p.admin);
-    for _ in 0..300 {
-        if let Ok(Some(status)) = p.child.try_wait() {
-            panic!(
-                "slotel exited ({status}): {}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        }
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try("GET", &ready, &[], Vec::new()),
-        )
-        .await
-            && r.status == 200
-        {
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("slotel did not become ready");
 }
 
 /// Events by (SLO, cluster): (total, good).

@@ -129,6 +129,41 @@ fn grpc_request(addr: SocketAddr, body: &[u8]) -> http::Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// A trace export over HTTPS (HTTP/1.1), as a client with or without a certificate.
+async fn post_http(
+    addr: SocketAddr,
+    pki: &Pki,
+    with_cert: bool,
+    body: &[u8],
+) -> Result<(u16, http::HeaderMap), String> {
+    let tls = client_config(pki, with_cert, b"http/1.1");
+    send(addr, tls, false, http_request(addr, body)).await
+}
+
+/// A trace export over gRPC (h2 over TLS), as a client with or without a certificate.
+async fn post_grpc(
+    addr: SocketAddr,
+    pki: &Pki,
+    with_cert: bool,
+    body: &[u8],
+) -> Result<(u16, http::HeaderMap), String> {
+    let tls = client_config(pki, with_cert, b"h2");
+    send(addr, tls, true, grpc_request(addr, body)).await
+}
+
+/// slotel with `tls` on both receivers.
+async fn start_tls(tls: &TlsConfig) -> Server {
+    start_cfg(
+        |mut c| {
+            c.receiver.grpc.as_mut().unwrap().tls = Some(tls.clone());
+            c.receiver.http.as_mut().unwrap().tls = Some(tls.clone());
+            c
+        },
+        Vec::new(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn tls_and_mtls_on_both_listeners() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,32 +180,10 @@ async fn tls_and_mtls_on_both_listeners() {
         key_file: key_file.clone(),
         client_ca_file: None,
     };
-    let s = start_cfg(
-        |mut c| {
-            c.receiver.grpc.as_mut().unwrap().tls = Some(tls.clone());
-            c.receiver.http.as_mut().unwrap().tls = Some(tls.clone());
-            c
-        },
-        Vec::new(),
-    )
-    .await;
-    let (status, _) = send(
-        s.http,
-        client_config(&pki, false, b"http/1.1"),
-        false,
-        http_request(s.http, &body),
-    )
-    .await
-    .unwrap();
+    let s = start_tls(&tls).await;
+    let (status, _) = post_http(s.http, &pki, false, &body).await.unwrap();
     assert_eq!(status, 200);
-    let (status, trailers) = send(
-        s.grpc,
-        client_config(&pki, false, b"h2"),
-        true,
-        grpc_request(s.grpc, &body),
-    )
-    .await
-    .unwrap();
+    let (status, trailers) = post_grpc(s.grpc, &pki, false, &body).await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(trailers["grpc-status"], "0");
     // Plain text to a TLS port is not served.
@@ -189,51 +202,17 @@ async fn tls_and_mtls_on_both_listeners() {
         client_ca_file: Some(ca_file),
         ..tls
     };
-    let s = start_cfg(
-        |mut c| {
-            c.receiver.grpc.as_mut().unwrap().tls = Some(mtls.clone());
-            c.receiver.http.as_mut().unwrap().tls = Some(mtls.clone());
-            c
-        },
-        Vec::new(),
-    )
-    .await;
-    let refused = send(
-        s.http,
-        client_config(&pki, false, b"http/1.1"),
-        false,
-        http_request(s.http, &body),
-    )
-    .await;
+    let s = start_tls(&mtls).await;
+    let refused = post_http(s.http, &pki, false, &body).await;
     assert!(
         refused.is_err(),
         "a client without a certificate is refused"
     );
-    let refused = send(
-        s.grpc,
-        client_config(&pki, false, b"h2"),
-        true,
-        grpc_request(s.grpc, &body),
-    )
-    .await;
+    let refused = post_grpc(s.grpc, &pki, false, &body).await;
     assert!(refused.is_err());
-    let (status, _) = send(
-        s.http,
-        client_config(&pki, true, b"http/1.1"),
-        false,
-        http_request(s.http, &body),
-    )
-    .await
-    .unwrap();
+    let (status, _) = post_http(s.http, &pki, true, &body).await.unwrap();
     assert_eq!(status, 200);
-    let (_, trailers) = send(
-        s.grpc,
-        client_config(&pki, true, b"h2"),
-        true,
-        grpc_request(s.grpc, &body),
-    )
-    .await
-    .unwrap();
+    let (_, trailers) = post_grpc(s.grpc, &pki, true, &body).await.unwrap();
     assert_eq!(trailers["grpc-status"], "0");
     assert_eq!(s.metric("slotel_receiver_accepted_spans_total", &[]), 20.0);
     s.running.shutdown().await.unwrap();
@@ -270,14 +249,7 @@ async fn stalled_tls_handshakes_are_closed() {
     let mut silent = tokio::net::TcpStream::connect(s.http).await.unwrap();
     let mut rng = fastrand::Rng::with_seed(6);
     let body = generate::traces(&mut rng, 5, &ContentOpts::default()).encode_to_vec();
-    let (status, _) = send(
-        s.http,
-        client_config(&pki, false, b"http/1.1"),
-        false,
-        http_request(s.http, &body),
-    )
-    .await
-    .unwrap();
+    let (status, _) = post_http(s.http, &pki, false, &body).await.unwrap();
     assert_eq!(status, 200);
     let started = tokio::time::Instant::now();
     for c in stalled.iter_mut().chain(std::iter::once(&mut silent)) {

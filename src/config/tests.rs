@@ -494,40 +494,15 @@ fn system_lookup_reads_bounded_files() {
 #[test]
 fn fixtures() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 15, "only {} fixtures", paths.len());
     let lookup = Fake::default().env("SLOTEL_TEST_TOKEN", "s3cret");
-    let mut failures = Vec::new();
-    for path in &paths {
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let text = std::fs::read_to_string(path).unwrap();
-        let expected: Vec<&str> = text
-            .lines()
-            .map_while(|line| line.strip_prefix("# expect: "))
-            .collect();
-        assert!(!expected.is_empty(), "{name} has no `# expect:` line");
-        let actual: Vec<String> = match parse(&text, name, &lookup) {
-            Ok(_) => Vec::new(),
-            Err(errors) => errors
-                .0
-                .iter()
-                .map(|e| e.to_string().replacen(&format!("{name}:"), "", 1))
-                .collect(),
-        };
-        if actual != expected {
-            failures.push(format!(
-                "{name}\n  expected:\n    {}\n  actual:\n    {}",
-                expected.join("\n    "),
-                actual.join("\n    ")
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    crate::fixture_tests::check_fixtures(&dir, 15, |text, name| match parse(text, name, &lookup) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .0
+            .iter()
+            .map(|e| e.to_string().replacen(&format!("{name}:"), "", 1))
+            .collect(),
+    });
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //!
 //! The receiver bounds a request's decoded size on the wire (`receiver::wire`), takes a
 //! [`Charge`] of that size, and hands the charge to the pipeline with the batch; it is
-//! returned when the last stage is done with the batch. A request that does not fit now is
+//! returned when the last stage is done with the batch. A trace request queued as received
+//! carries the span facts the receiver's walk built for the SLO engine instead of a
+//! decoded form; their columns' size is known once built and is merged into the request's
+//! charge ([`Charge::merge`]) before the batch is queued. A request that does not fit now is
 //! refused with retry-later; one larger than a request may ever be is refused for good.
 
 use std::sync::Arc;

@@ -239,7 +239,8 @@ impl Batch {
     }
 
     /// The same batch, with the span facts the receiver read in its walk of the bytes as
-    /// received.
+    /// received. Their memory is part of the charge the batch is queued with (the
+    /// receiver adds it to the request's).
     pub fn with_walked_facts(mut self, facts: Option<Box<WalkedFacts>>) -> Self {
         self.walked = facts;
         self

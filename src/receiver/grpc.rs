@@ -1,11 +1,15 @@
 //! OTLP/gRPC: `TraceService`, `MetricsService` and `LogsService` `Export`.
 //!
-//! tonic handles framing and the message-size limit. Compressed messages (gzip, zstd) are
-//! decompressed here in one call under the same limit, charged to the memory budget (see
-//! `keep_compressed`), so a compression bomb stops at the limit. The codec here does not
-//! decode: it hands the raw message bytes to the handler, which keeps
-//! the request bytes reachable for a faster, non-allocating decoder on the hot path later
-//! and lets both protocols share [`Receiver::export`].
+//! tonic answers the call (routing, status, response framing); the handler reads the body
+//! itself (`take_message`): a unary call carries one message, which is taken out of the
+//! body as read and handed to [`Receiver::export`], while tonic gets an empty message in
+//! its place (it would copy the real one into its own buffer). Compressed messages (gzip,
+//! zstd) are decompressed here in one call under the message-size limit, charged to the
+//! memory budget, so a compression bomb stops at the limit, and kept as received for
+//! forwarding. A body with more than one message is refused (a unary call carries
+//! exactly one); one that is not a whole message goes to tonic, which refuses it as the
+//! protocol says (its codec hands raw bytes over). Both protocols share
+//! [`Receiver::export`].
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -94,7 +98,7 @@ struct ExportCall<R> {
     reached: Arc<AtomicBool>,
     /// The compressed message as received, handed on with the request.
     wire: Option<Wire>,
-    /// The message, when it was decompressed here: tonic was handed an empty one.
+    /// The message, when it was taken out of the body here: tonic was handed an empty one.
     message: Option<Bytes>,
     _req: PhantomData<fn() -> R>,
 }
@@ -175,7 +179,7 @@ async fn export<R: OtlpRequest>(
         )
     };
     let (req, (wire, message, _decompressed)) =
-        match keep_compressed(req, state.max_message_size, &state.receiver).await {
+        match take_message(req, state.max_message_size, &state.receiver).await {
             Ok(r) => r,
             Err((status, reason)) => {
                 let (status, reason) = match guard.error(body_timeout, retry_after) {
@@ -227,28 +231,35 @@ async fn export<R: OtlpRequest>(
     resp
 }
 
-/// The decompressed message, when [`keep_compressed`] decompressed one.
-type Decompressed = (Option<Wire>, Option<Bytes>, Option<Charge>);
+/// The message taken out of the body by [`take_message`], when it took one: the compressed
+/// body as received (compressed requests), the message, and the charge of its decompressed
+/// form.
+type Taken = (Option<Wire>, Option<Bytes>, Option<Charge>);
 
-/// For a compressed request (`grpc-encoding` gzip or zstd), reads the body, keeps the
-/// compressed message (so that an exporter compressing the same way forwards it instead of
-/// compressing the decompressed request again) and decompresses it here, charging the
-/// memory budget as the output grows. tonic is then handed an empty uncompressed message
-/// in its place (it would copy the real one into its own buffer) and still answers the
-/// call; the handler takes the decompressed message. Uncompressed requests pass through
-/// untouched.
-async fn keep_compressed(
+/// Reads the body of a request that carries one whole gRPC message and takes the message
+/// out of it, so that tonic (which would copy the message into its own buffer) is handed an
+/// empty message in its place and only answers the call; the handler takes the message.
+///
+/// An uncompressed message is a slice of the body as read. A compressed one (`grpc-encoding`
+/// gzip or zstd) is kept as received (so that an exporter compressing the same way
+/// forwards it instead of compressing the decompressed request again) and decompressed
+/// here, charging the memory budget as the output grows. A body with more than one message
+/// is refused; one that is not a whole message, or in an encoding not read here, goes to
+/// tonic as read: it answers as the protocol says.
+async fn take_message(
     req: Request,
     max_message_size: usize,
     receiver: &Receiver,
-) -> Result<(Request, Decompressed), (Status, RefuseReason)> {
+) -> Result<(Request, Taken), (Status, RefuseReason)> {
     let compression = match req.headers().get("grpc-encoding").map(|v| v.as_bytes()) {
+        None | Some(b"identity") => Compression::None,
         Some(b"gzip") => Compression::Gzip,
         Some(b"zstd") => Compression::Zstd,
-        _ => return Ok((req, (None, None, None))),
+        // tonic refuses the encoding from the headers.
+        Some(_) => return Ok((req, (None, None, None))),
     };
     let (mut parts, body) = req.into_parts();
-    // tonic refuses a message over the limit before decompressing it, so a larger body is
+    // tonic refuses a message over the limit before reading it whole, so a larger body is
     // refused here the same way.
     let limit = max_message_size.saturating_add(FRAME_HEADER);
     let bytes = match http_body_util::Limited::new(body, limit).collect().await {
@@ -264,21 +275,37 @@ async fn keep_compressed(
             return Err((status, RefuseReason::Invalid));
         }
     };
-    let Some(message) = compressed_message(&bytes) else {
-        if bytes.first() == Some(&1) {
-            // A compressed message that is not the whole body (a unary call carries exactly
-            // one): tonic would decompress it outside the memory budget.
-            let status = Status::invalid_argument(
-                "a unary export call carries exactly one message, and this body is not one",
-            );
-            return Err((status, RefuseReason::Invalid));
+    let empty = || Bytes::from_static(&[0; FRAME_HEADER]);
+    let message = match only_message(&bytes) {
+        Some((false, message)) => {
+            // Uncompressed (the message flag says so, whatever the header says).
+            parts.headers.remove("grpc-encoding");
+            let req = Request::from_parts(parts, axum::body::Body::from(empty()));
+            return Ok((req, (None, Some(message), None)));
         }
-        // Uncompressed despite the header (the message flag says so), or not a frame at
-        // all: tonic answers as the protocol says.
-        return Ok((
-            Request::from_parts(parts, axum::body::Body::from(bytes)),
-            (None, None, None),
-        ));
+        Some((true, message)) if compression != Compression::None => message,
+        _ => {
+            // A unary call carries exactly one message. A body with more after its first
+            // (tonic would take the first and drop the rest, unread), or a compressed
+            // message that is not the whole body (tonic would decompress it outside the
+            // memory budget), is refused.
+            let stated = bytes
+                .get(1..FRAME_HEADER)
+                .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize);
+            let more = stated.is_some_and(|len| bytes.len() - FRAME_HEADER > len);
+            if more || (bytes.first() == Some(&1) && compression != Compression::None) {
+                let status = Status::invalid_argument(
+                    "a unary export call carries exactly one message, and this body is not one",
+                );
+                return Err((status, RefuseReason::Invalid));
+            }
+            // Not one message, or compressed without an encoding: tonic answers as the
+            // protocol says.
+            return Ok((
+                Request::from_parts(parts, axum::body::Body::from(bytes)),
+                (None, None, None),
+            ));
+        }
     };
     let (budget, retry) = (receiver.budget().clone(), receiver.retry_after());
     let work = {
@@ -299,9 +326,8 @@ async fn keep_compressed(
         Err(e) => return Err((e.to_status(), e.reason())),
     };
     parts.headers.remove("grpc-encoding");
-    let empty = Bytes::from_static(&[0; FRAME_HEADER]);
     Ok((
-        Request::from_parts(parts, axum::body::Body::from(empty)),
+        Request::from_parts(parts, axum::body::Body::from(empty())),
         (
             Some(Wire {
                 compression,
@@ -319,11 +345,17 @@ const OFF_RUNTIME_BYTES: usize = 64 * 1024;
 /// Length of the gRPC message prefix: a compressed flag and a big-endian length.
 const FRAME_HEADER: usize = 5;
 
-/// The message of a body holding exactly one compressed gRPC message.
-fn compressed_message(body: &Bytes) -> Option<Bytes> {
+/// The message of a body holding exactly one gRPC message, and whether it is compressed
+/// (its flag); `None` when the body is not one whole message.
+fn only_message(body: &Bytes) -> Option<(bool, Bytes)> {
     let header = body.get(..FRAME_HEADER)?;
     let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-    (header[0] == 1 && body.len() - FRAME_HEADER == len).then(|| body.slice(FRAME_HEADER..))
+    let compressed = match header[0] {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    (body.len() - FRAME_HEADER == len).then(|| (compressed, body.slice(FRAME_HEADER..)))
 }
 
 async fn unimplemented(req: Request) -> http::Response<GrpcBody> {

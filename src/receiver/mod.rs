@@ -16,7 +16,8 @@
 //! the per-item rules, and a request that passes whole is queued as received
 //! ([`Batch::encoded`]). Exporters forward its bytes; with span SLOs loaded the same walk
 //! builds the span facts they read ([`check_spans_with_facts`]), which the SLO connector
-//! records (or, without them, reads on the wire itself). A request the walk refuses or finds a rule broken in is decoded, so
+//! records (or, without them, reads on the wire itself); the facts' memory is charged to
+//! the budget with the request's. A request the walk refuses or finds a rule broken in is decoded, so
 //! the client gets prost's error or the partial success as before.
 //!
 //! # Layout
@@ -27,7 +28,8 @@
 //! - `check.rs`: the per-item rules (ids, attribute, event and link counts, the metric data
 //!   model) and the cluster binding.
 //! - `json.rs`: the lenient OTLP/JSON reader.
-//! - `grpc.rs`: the gRPC routes, with a codec that hands over the raw request bytes.
+//! - `grpc.rs`: the gRPC routes; the handler takes the one message out of the body as read
+//!   (decompressing it when compressed), tonic answers the call.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
 //! - `cors.rs`: CORS for the OTLP/HTTP routes; preflights answered before authentication.
 //! - `body.rs`: reading a body under its timeout and the memory budget; `decompress`.
@@ -310,13 +312,7 @@ impl Receiver {
             )));
         }
         let charge = self.budget.try_charge(wanted).map_err(|e| {
-            let err = match e {
-                BudgetError::Busy { .. } => ReceiveError::Overloaded {
-                    message: format!("memory budget in use: {e}"),
-                    retry_after: self.retry_after,
-                },
-                BudgetError::TooLarge { .. } => ReceiveError::TooLarge(e.to_string()),
-            };
+            let err = self.budget_error(e);
             self.count_refused(
                 protocol,
                 R::SIGNAL,
@@ -326,6 +322,34 @@ impl Receiver {
             err
         })?;
         Ok((charge, items))
+    }
+
+    /// The charge for the span facts read in the walk of a trace request queued as
+    /// received: they go with its batch until the last stage is done with it, next to the
+    /// request's own charge (taken before they were built, from the request's size; the
+    /// facts' columns are only known once built). A request whose facts do not fit now is
+    /// refused with retry-later, as one whose body does not.
+    fn charge_facts(
+        &self,
+        protocol: Protocol,
+        facts: &WalkedFacts,
+        spans: usize,
+    ) -> Result<Charge, ReceiveError> {
+        self.budget.try_charge(facts_bytes(facts)).map_err(|e| {
+            let err = self.budget_error(e);
+            self.count_refused(protocol, Signal::Traces, err.reason(), spans);
+            err
+        })
+    }
+
+    fn budget_error(&self, e: BudgetError) -> ReceiveError {
+        match e {
+            BudgetError::Busy { .. } => ReceiveError::Overloaded {
+                message: format!("memory budget in use: {e}"),
+                retry_after: self.retry_after,
+            },
+            BudgetError::TooLarge { .. } => ReceiveError::TooLarge(e.to_string()),
+        }
     }
 
     async fn export_inner<R: OtlpRequest>(
@@ -376,6 +400,10 @@ impl Receiver {
                 let (charge, items) = this.admit::<R>(protocol, &body, format)?;
                 if on_the_wire && let Some((found, facts)) = this.walk_spans(&body, items) {
                     let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
+                    let mut charge = charge;
+                    if let Some(facts) = &facts {
+                        charge.merge(this.charge_facts(protocol, facts, spans)?);
+                    }
                     return Ok::<_, ReceiveError>((charge, Received::Encoded(spans, facts)));
                 }
                 // Anything else (and what the walk refuses or finds a rule broken in) is
@@ -513,6 +541,12 @@ impl Receiver {
             cluster.map(|c| (self.cluster_attribute.as_str(), c)),
         )
     }
+}
+
+/// The memory span facts hold: their columns' buffers (a buffer two columns share, such
+/// as the resource keys of the dictionary columns, counted for each) and the struct.
+pub fn facts_bytes(facts: &WalkedFacts) -> usize {
+    facts.facts.batch.get_array_memory_size() + std::mem::size_of::<WalkedFacts>()
 }
 
 /// A request after the receiver read it: decoded and checked, or (spans that nothing

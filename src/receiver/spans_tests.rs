@@ -28,12 +28,15 @@ struct Seen {
     /// With the span facts the receiver read in its walk.
     walked: bool,
     items: usize,
+    /// Bytes charged to the memory budget while the batch was exported, and the memory
+    /// its walked facts hold.
+    charged: usize,
+    facts_bytes: usize,
     /// The payload, read (and so decoded) after the rest was noted.
     payload: Payload,
 }
 
-#[derive(Default)]
-struct Capture(Mutex<Vec<Seen>>);
+struct Capture(Mutex<Vec<Seen>>, MemoryBudget);
 
 #[async_trait]
 impl Exporter for Capture {
@@ -47,6 +50,8 @@ impl Exporter for Capture {
             raw: batch.raw().is_some(),
             walked: batch.walked_facts().is_some(),
             items: batch.items,
+            charged: self.1.used(),
+            facts_bytes: batch.walked_facts().map_or(0, |(f, _)| facts_bytes(f)),
             payload: batch.payload().clone(),
         };
         self.0.lock().unwrap().push(seen);
@@ -82,8 +87,25 @@ async fn send_to(
     token: bool,
     engine: Option<Arc<Engine>>,
 ) -> (Result<ExportTraceServiceResponse, ReceiveError>, Vec<Seen>) {
+    let (answer, seen, _) = send_watching(body, processor, token, engine).await;
+    (answer, seen)
+}
+
+/// [`send_to`], and the bytes charged to the memory budget once the pipelines are closed.
+async fn send_watching(
+    body: &[u8],
+    processor: bool,
+    token: bool,
+    engine: Option<Arc<Engine>>,
+) -> (
+    Result<ExportTraceServiceResponse, ReceiveError>,
+    Vec<Seen>,
+    usize,
+) {
     let metrics = Metrics::new();
-    let capture = Arc::new(Capture::default());
+    let limits: crate::config::Limits = Default::default();
+    let budget = MemoryBudget::new(limits.memory_budget);
+    let capture = Arc::new(Capture(Mutex::default(), budget.clone()));
     let processors: Vec<Arc<dyn Processor>> = if processor {
         vec![Arc::new(Idle)]
     } else {
@@ -116,7 +138,7 @@ async fn send_to(
                 cluster: Some("c1".into()),
             }],
         }),
-        limits: Default::default(),
+        limits,
         retry_after: Duration::from_secs(1),
     };
     let receiver = Receiver::new(
@@ -127,7 +149,7 @@ async fn send_to(
             metrics: pipelines[1].sender(),
             logs: pipelines[2].sender(),
         },
-        MemoryBudget::new(cfg.limits.memory_budget),
+        budget.clone(),
         metrics,
     );
     if let Some(engine) = engine {
@@ -150,7 +172,7 @@ async fn send_to(
         p.close().await;
     }
     let seen = std::mem::take(&mut *capture.0.lock().unwrap());
-    (answer, seen)
+    (answer, seen, budget.used())
 }
 
 fn sample() -> ExportTraceServiceRequest {
@@ -303,4 +325,25 @@ async fn spans_queued_as_received_carry_their_facts_and_record_as_decoded_ones()
     // Without an engine (or with one that records no span), no facts are built.
     let (_, seen) = send(&requests[0].encode_to_vec(), false, false).await;
     assert!(!seen[0].walked && seen[0].undecoded);
+}
+
+#[tokio::test]
+async fn walked_facts_are_charged_to_the_budget_with_their_batch() {
+    let opts = ContentOpts::default();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let body = generate::traces(&mut rng, 500, &opts).encode_to_vec();
+    let (answer, bare, left) = send_watching(&body, false, false, None).await;
+    answer.unwrap();
+    assert_eq!(left, 0, "the charge comes back once the batch is done");
+    let (answer, walked, left) =
+        send_watching(&body, false, false, Some(five_slos(opts.now_unix_nano))).await;
+    answer.unwrap();
+    assert_eq!(left, 0, "the facts' charge comes back with the batch's");
+    assert!(walked[0].walked && !bare[0].walked);
+    // The same request, with facts and without: the budget holds the facts on top, at
+    // least their fixed columns (end time, duration: 8 bytes each; kind, status and the
+    // resource key: 4 each) for every span.
+    let extra = walked[0].charged - bare[0].charged;
+    assert_eq!(extra, walked[0].facts_bytes);
+    assert!(extra >= 500 * 28, "{extra} bytes for 500 spans");
 }

@@ -86,6 +86,7 @@ pub(crate) use json::looks_like_json;
 pub use keys::DEFAULT_IGNORED;
 pub use policy::Policies;
 pub use sensitive::Sensitive;
+pub(crate) use skip::{BLOCK as STRING_MASK_BLOCK, string_mask};
 pub use types::{PiiType, RedactAction, Validator};
 
 use crate::config::RedactionConfig;

@@ -7,13 +7,13 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::tests::{MS, S, T0, api, args, refusal, replay, slos_in, start, stop_at, write_slos};
 use super::*;
-use crate::attr::kv;
+use crate::attr::{AttrValue, kv};
+use crate::test_otlp::{logs_request, traces_request};
 
 const SLOS: &str = r#"
 service: edge
@@ -45,12 +45,6 @@ slos:
         where: kind == SPAN_KIND_SERVER
         latency_threshold: 100ms
 "#;
-
-fn string(s: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(s.to_string())),
-    }
-}
 
 /// One access-log record of minute `minute`, number `i`: its body a JSON line or a map,
 /// numbers written as numbers or as strings, `-` and missing times, an array attribute.
@@ -88,20 +82,21 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
             })),
         }
     } else if i % 11 == 5 {
-        string("GET /health 200 cut-off line, not JSON")
+        "GET /health 200 cut-off line, not JSON".into_any_value()
     } else {
         let status = if i.is_multiple_of(2) {
             format!("\"{status}\"")
         } else {
             status.to_string()
         };
-        string(&format!(
+        format!(
             r#"{{"status":{status},"upstream":"{upstream}","timing":{{"request_time":{time}}}}}"#
-        ))
+        )
+        .into_any_value()
     };
     let tags = AnyValue {
         value: Some(Value::ArrayValue(ArrayValue {
-            values: vec![string(["web", "api"][(i % 2) as usize])],
+            values: vec![["web", "api"][(i % 2) as usize].into_any_value()],
         })),
     };
     LogRecord {
@@ -123,19 +118,10 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
 }
 
 fn logs(records: Vec<LogRecord>, cluster: &str) -> ExportLogsServiceRequest {
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "edge"), kv("k8s.cluster.name", cluster)],
-                ..Default::default()
-            }),
-            scope_logs: vec![ScopeLogs {
-                log_records: records,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    logs_request(
+        vec![kv("service.name", "edge"), kv("k8s.cluster.name", cluster)],
+        records,
+    )
 }
 
 fn spans(now: u64, n: u64) -> ExportTraceServiceRequest {
@@ -148,19 +134,10 @@ fn spans(now: u64, n: u64) -> ExportTraceServiceRequest {
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "edge"), kv("k8s.cluster.name", "seoul")],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    traces_request(
+        vec![kv("service.name", "edge"), kv("k8s.cluster.name", "seoul")],
+        spans,
+    )
 }
 
 /// 20 minutes of log requests from two clusters with span requests between them, and one

@@ -13,7 +13,7 @@
 //!
 //! # Layout
 //!
-//! - `mod.rs`: the arguments and the replay itself ([`replay`] → [`Report`]).
+//! - `mod.rs`: the arguments and the replay itself ([`replay_set`] → [`Report`]).
 //! - `feed.rs`: the capture fed to the engine in receipt order, and the timeline's samples.
 //! - `render.rs`: the report as JSON, a text table or a self-contained HTML page.
 //! - `tests.rs`, `trace_tests.rs`, `log_tests.rs`: replays against the live engine.

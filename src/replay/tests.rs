@@ -7,24 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::*;
 use crate::attr::kv;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
 use crate::slo::engine::EngineConfig;
+use crate::test_otlp::{error_status, traces_request};
 
 pub(super) const S: u64 = 1_000_000_000;
 pub(super) const MS: u64 = 1_000_000;
 pub(super) const T0: u64 = 1_800_000_000 * S;
-
-fn text(v: &str) -> any_value::Value {
-    any_value::Value::StringValue(v.into())
-}
 
 /// A span: (route, HTTP status, end, duration in ms).
 type Sp = (&'static str, i64, u64, u64);
@@ -41,35 +35,17 @@ fn request(spans: &[Sp]) -> ExportTraceServiceRequest {
             start_time_unix_nano: end - ms * MS,
             end_time_unix_nano: *end,
             attributes: vec![
-                kv("http.route", text(route)),
-                kv(
-                    "http.response.status_code",
-                    any_value::Value::IntValue(*code),
-                ),
+                kv("http.route", route),
+                kv("http.response.status_code", *code),
             ],
-            status: (*code >= 500).then(|| Status {
-                code: StatusCode::Error as i32,
-                message: String::new(),
-            }),
+            status: (*code >= 500).then(error_status),
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", text("shop")),
-                    kv("k8s.cluster.name", text("c1")),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    traces_request(
+        vec![kv("service.name", "shop"), kv("k8s.cluster.name", "c1")],
+        spans,
+    )
 }
 
 const SLOS: &str = r#"

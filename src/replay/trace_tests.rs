@@ -4,12 +4,11 @@
 use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::tests::{MS, S, T0, api, args, live, replay, start, write_slos};
 use crate::attr::kv;
+use crate::test_otlp::{error_status, traces_request};
 
 const SLOS: &str = r#"
 service: shop
@@ -51,26 +50,14 @@ fn request(spans: &[Sp]) -> ExportTraceServiceRequest {
             kind: 2,
             start_time_unix_nano: end - ms * MS,
             end_time_unix_nano: *end,
-            status: error.then(|| Status {
-                code: StatusCode::Error as i32,
-                message: String::new(),
-            }),
+            status: error.then(error_status),
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "shop"), kv("k8s.cluster.name", "c1")],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    traces_request(
+        vec![kv("service.name", "shop"), kv("k8s.cluster.name", "c1")],
+        spans,
+    )
 }
 
 #[test]

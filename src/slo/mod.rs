@@ -1,10 +1,11 @@
-//! The SLO engine's inputs: SLO definitions, their conditions and the span facts they run
-//! on.
+//! SLOs: their definitions, conditions and the span facts they run on, the engine that
+//! counts them, and everything that serves its numbers.
 //!
 //! SLO files (native or OpenSLO v1) load into a validated [`spec::SloSet`]; every condition
 //! in them is compiled once ([`ottl::Condition`]). Each trace request then becomes one Arrow
 //! batch of span facts ([`facts::SpanFacts`]) holding only the columns the loaded
-//! conditions read, and the conditions run over it as Arrow kernels.
+//! conditions read, and the conditions run over it as Arrow kernels; metric points and log
+//! records are judged as they come.
 //!
 //! # Layout
 //!
@@ -12,10 +13,11 @@
 //!   with file:line:column; the example set of `config/slos/`).
 //! - [`ottl`]: the OTTL-subset conditions: parser and row-by-row evaluator.
 //! - [`facts`]: span facts as an Arrow `RecordBatch`, the schema of columns they need, and
-//!   the Arrow evaluator of conditions over them.
+//!   the Arrow evaluator of conditions over them; log facts, for the capture.
 //! - [`engine`]: windows, HDR latency histograms, budgets and burn rates per SLO and group.
-//! - [`connector`]: the engine as a pipeline stage: spans and metric points in.
-//! - [`capture`]: `slo.capture`: span facts on disk as Arrow IPC files, for `slotel replay`.
+//! - [`connector`]: the engine as a pipeline stage: spans, metric points and log records in.
+//! - [`capture`]: `slo.capture`: span and log facts on disk as Arrow IPC files, for
+//!   `slotel replay`.
 //! - [`lifecycle`]: the engine in a running slotel: load and restore, file watch and
 //!   reload, snapshots, and its series put into the metrics pipeline.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).

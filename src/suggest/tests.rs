@@ -8,16 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
 
 use super::*;
 use crate::attr::kv;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
 use crate::slo::engine::{Engine, EngineConfig, ManualClock};
+use crate::test_otlp::{error_status, resource_spans};
 
 const S: u64 = 1_000_000_000;
 const MS: u64 = 1_000_000;
@@ -25,10 +23,6 @@ const MS: u64 = 1_000_000;
 const T0: u64 = 1_800_000_000 * S;
 const MINUTES: u64 = 60;
 const PER_MINUTE: usize = 200;
-
-fn text(v: &str) -> any_value::Value {
-    any_value::Value::StringValue(v.into())
-}
 
 /// A sent span: route, HTTP status, span status error, duration (ns), kind.
 #[derive(Clone)]
@@ -41,20 +35,10 @@ struct Sent {
 }
 
 fn resource(service: &str, spans: Vec<Span>) -> ResourceSpans {
-    ResourceSpans {
-        resource: Some(Resource {
-            attributes: vec![
-                kv("service.name", text(service)),
-                kv("k8s.cluster.name", text("c1")),
-            ],
-            ..Default::default()
-        }),
-        scope_spans: vec![ScopeSpans {
-            spans,
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    resource_spans(
+        vec![kv("service.name", service), kv("k8s.cluster.name", "c1")],
+        spans,
+    )
 }
 
 fn span(s: &Sent, end: u64, i: usize) -> Span {
@@ -66,16 +50,10 @@ fn span(s: &Sent, end: u64, i: usize) -> Span {
         start_time_unix_nano: end - s.nanos,
         end_time_unix_nano: end,
         attributes: vec![
-            kv("http.route", text(s.route)),
-            kv(
-                "http.response.status_code",
-                any_value::Value::IntValue(s.http),
-            ),
+            kv("http.route", s.route),
+            kv("http.response.status_code", s.http),
         ],
-        status: s.error.then(|| Status {
-            code: StatusCode::Error as i32,
-            message: String::new(),
-        }),
+        status: s.error.then(error_status),
         ..Default::default()
     }
 }

@@ -1,8 +1,9 @@
 //! Shared test helpers: start slotel through the library API on port 0, read its file
-//! exporter output, send raw HTTP and gRPC requests.
+//! exporter output, send raw HTTP and gRPC requests; [`otlp`] builds the requests.
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod otlp;
 pub mod prometheus;
 
 use std::net::SocketAddr;
@@ -18,6 +19,14 @@ use hyper_util::rt::TokioExecutor;
 use slotel::app::{self, Running};
 use slotel::config::*;
 use slotel::pipeline::Exporter;
+
+/// The `slotel` binary as a command, without the `SLOTEL_CONFIG` of the shell running the
+/// tests.
+pub fn slotel() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
+    c.env_remove("SLOTEL_CONFIG");
+    c
+}
 
 /// A loopback port free now (for a child process's config).
 pub fn free_port() -> u16 {
@@ -121,6 +130,27 @@ pub async fn start_cfg(
         running,
         _dir: dir,
     }
+}
+
+/// [`start_cfg`] (no extra exporters) loading one SLO file, `name` holding `text`, from
+/// the returned directory (rewrite the file there to reload it).
+pub async fn start_with_slo_file(
+    name: &str,
+    text: &str,
+    tweak: impl FnOnce(Config) -> Config,
+) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), text).unwrap();
+    let glob = format!("{}/*.yaml", dir.path().display());
+    let s = start_cfg(
+        |mut c| {
+            c.slo.files = vec![glob];
+            tweak(c)
+        },
+        Vec::new(),
+    )
+    .await;
+    (s, dir)
 }
 
 impl Server {
@@ -347,9 +377,85 @@ pub const GRPC_TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceServ
 pub const GRPC_METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 pub const GRPC_LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
+/// A child process killed (and reaped) when dropped, so a failing test leaves none
+/// running.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `slotel run --config cfg` (stdout discarded, stderr into `log` or inherited, `env`
+/// added, the proxy variables removed), once the admin listener at `admin` answers
+/// `/readyz` with 200. `Err` with the log's text when the process exits first; panics when
+/// it is not ready after 300 tries.
+pub async fn run_config(
+    cfg: &Path,
+    admin: SocketAddr,
+    log: Option<&Path>,
+    env: &[(&str, &str)],
+) -> Result<KillOnDrop, String> {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
+    command
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(std::process::Stdio::null());
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    if let Some(log) = log {
+        command.stderr(std::fs::File::create(log).unwrap());
+    }
+    let mut child = KillOnDrop(command.spawn().unwrap());
+    let ready = format!("http://{admin}/readyz");
+    for _ in 0..300 {
+        if let Ok(Some(status)) = child.try_wait() {
+            let said = log.map(|l| std::fs::read_to_string(l).unwrap_or_default());
+            return Err(format!("{status}: {}", said.unwrap_or_default()));
+        }
+        if let Ok(Ok(r)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            http_try("GET", &ready, &[], Vec::new()),
+        )
+        .await
+            && r.status == 200
+        {
+            return Ok(child);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("slotel did not become ready");
+}
+
 /// The real `slotel` binary, started on free ports with a config file.
 pub struct Process {
-    pub child: std::process::Child,
+    pub child: KillOnDrop,
     pub grpc: SocketAddr,
     pub http: SocketAddr,
     pub admin: SocketAddr,
@@ -392,51 +498,18 @@ async fn spawn(exporters: &str, service: &str, logged: bool, env: &[(&str, &str)
         ),
     )
     .unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_slotel"));
-    command
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null());
-    for name in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    if logged {
-        command.stderr(std::fs::File::create(dir.path().join("slotel.log")).unwrap());
-    }
-    let mut child = command.spawn().unwrap();
-    let ready = format!("http://127.0.0.1:{admin}/readyz");
-    for _ in 0..100 {
-        if let Ok(Ok(r)) = tokio::time::timeout(
-            Duration::from_millis(500),
-            http_try("GET", &ready, &[], Vec::new()),
-        )
+    let log = logged.then(|| dir.path().join("slotel.log"));
+    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    let child = run_config(&cfg, addr(admin), log.as_deref(), env)
         .await
-            && r.status == 200
-        {
-            let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-            return Process {
-                child,
-                grpc: addr(grpc),
-                http: addr(http),
-                admin: addr(admin),
-                dir,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        .unwrap_or_else(|e| panic!("slotel exited before it was ready: {e}"));
+    Process {
+        child,
+        grpc: addr(grpc),
+        http: addr(http),
+        admin: addr(admin),
+        dir,
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("slotel did not become ready");
 }
 
 impl Process {
@@ -485,14 +558,8 @@ pub struct TestSpan<'a> {
 pub fn spans_request(
     spans: &[TestSpan<'_>],
 ) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
-    let kv = |k: &str, v: Value| KeyValue {
-        key: k.to_string(),
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
-    };
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
+    use slotel::attr::kv;
     let mut out: Vec<ResourceSpans> = Vec::new();
     for (i, s) in spans.iter().enumerate() {
         let span = Span {
@@ -503,21 +570,15 @@ pub fn spans_request(
             start_time_unix_nano: s.end_unix_nanos - s.duration_nanos,
             end_time_unix_nano: s.end_unix_nanos,
             attributes: vec![
-                kv("http.route", Value::StringValue(s.route.to_string())),
-                kv("http.response.status_code", Value::IntValue(s.status_code)),
+                kv("http.route", s.route),
+                kv("http.response.status_code", s.status_code),
             ],
-            status: (s.status_code >= 500).then(|| Status {
-                code: 2,
-                message: String::new(),
-            }),
+            status: (s.status_code >= 500).then(otlp::error_status),
             ..Default::default()
         };
         let attrs = vec![
-            kv("service.name", Value::StringValue(s.service.to_string())),
-            kv(
-                "k8s.cluster.name",
-                Value::StringValue(s.cluster.to_string()),
-            ),
+            kv("service.name", s.service),
+            kv("k8s.cluster.name", s.cluster),
         ];
         match out.iter_mut().find(|r| {
             r.resource
@@ -525,17 +586,7 @@ pub fn spans_request(
                 .is_some_and(|res| res.attributes == attrs)
         }) {
             Some(r) => r.scope_spans[0].spans.push(span),
-            None => out.push(ResourceSpans {
-                resource: Some(Resource {
-                    attributes: attrs,
-                    ..Default::default()
-                }),
-                scope_spans: vec![ScopeSpans {
-                    spans: vec![span],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
+            None => out.push(otlp::resource_spans(attrs, vec![span])),
         }
     }
     opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {

@@ -7,6 +7,8 @@
 - `Slotel.slos()` reads `GET /api/v1/slos`.
 - `Slotel.counter(name, **labels)` reads one counter from `/metrics` (OpenMetrics text).
 - `Slotel.terminate()` sends SIGTERM and returns the exit code.
+- `generate_rules(slos, out_dir)` runs `slotel rules --format prometheus` and returns the
+  rule file it wrote.
 - `read_export_file(path)` parses the file exporter's OTLP/JSON lines; `attrs()` turns an
   OTLP/JSON attribute list into a plain dict.
 
@@ -48,6 +50,23 @@ def slotel_bin() -> Path:
             f"slotel binary not found at {path}: run `cargo build` or set SLOTEL_BIN"
         )
     return path
+
+
+def generate_rules(
+    slos: str | Path, out_dir: Path, *, interval: str | None = "5s", labels: str | None = None
+) -> Path:
+    """`slotel rules --format prometheus` over the SLO files `slos` (a path or a glob) into
+    `out_dir`; returns the Prometheus rule file it wrote. `interval` is the evaluation
+    interval the rules are written for (the test Prometheus' 5s by default; `None` for the
+    command's own default), `labels` the label set (`--labels`), if any."""
+    args = [str(slotel_bin()), "rules", "--slos", str(slos), "--out", str(out_dir), "--format", "prometheus"]
+    if labels is not None:
+        args += ["--labels", labels]
+    if interval is not None:
+        args += ["--interval", interval]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out_dir / "prometheus-rules.yaml"
 
 
 def free_port() -> int:

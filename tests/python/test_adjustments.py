@@ -13,7 +13,6 @@ an adjustment page.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,28 +26,16 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, parse_metrics, slotel_bin, sum_samples
+from slotel_harness import Slotel, generate_rules, parse_metrics, sum_samples
+from slo_files import ERRORS, slo_file, span_slo
 
 TOKEN = "adjustments-admin-token-0123456789"
 
-SLOS = """
-service: checkout
-slos:
-  - name: availability
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-  - name: latency
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-adjustments:
+SLOS = slo_file(
+    "checkout",
+    span_slo("availability", 99, where="kind == SPAN_KIND_SERVER", bad=ERRORS),
+    span_slo("latency", 99, where="kind == SPAN_KIND_SERVER", latency_threshold="250ms"),
+) + """adjustments:
   - reason: weekly database maintenance
     rrule: FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0
     dtstart: 2026-01-04T02:00:00
@@ -280,16 +267,10 @@ def test_an_adjustment_of_one_cluster_leaves_the_others_counting(tmp_path, clean
 def test_the_generated_rules_leave_out_exactly_the_adjusted_events(tmp_path, cleanup):
     # The rules of the SLO file, evaluated by the Prometheus slotel remote-writes to.
     d = write_slos(tmp_path)
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", str(d / "checkout.yaml"), "--out", str(rules_dir),
-         "--format", "prometheus", "--interval", "5s"],  # the test Prometheus' evaluation interval
-        capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    rule_file = generate_rules(d / "checkout.yaml", tmp_path / "rules")
     prom_dir = tmp_path / "prom"
     prom_dir.mkdir()
-    prom = Prometheus.start(prom_dir, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    prom = Prometheus.start(prom_dir, rule_files=[rule_file])
     cleanup(prom)
     server = start(tmp_path, prom)
     cleanup(server)

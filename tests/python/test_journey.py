@@ -27,44 +27,19 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from slotel_harness import Slotel, parse_metrics, slotel_bin
+from slotel_harness import Slotel, generate_rules, parse_metrics
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: login
-slos:
-  - name: availability
-    objective: 99.9
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "login" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: cart
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    group_by:
-      - attributes["http.route"]
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "cart" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: payment
-slos:
-  - name: availability
-    objective: 99.95
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "payment" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: shop
-slos:
-  - name: checkout
+SLOS = "---".join([
+    slo_file("login", span_slo("availability", 99.9, where=server_spans("login"), bad=ERRORS)),
+    slo_file(
+        "cart",
+        span_slo("availability", 99.5, where=server_spans("cart"), bad=ERRORS, group_by=['attributes["http.route"]']),
+    ),
+    slo_file("payment", span_slo("availability", 99.95, where=server_spans("payment"), bad=ERRORS)),
+    slo_file(
+        "shop",
+        """  - name: checkout
     objective: 99
     window: 30d
     journey:
@@ -73,7 +48,9 @@ slos:
         - slo: cart/availability
         - slo: payment/availability
           weight: 2
-"""
+""",
+    ),
+])
 
 WEIGHTS = {"login": 1, "cart": 1, "payment": 2}
 CLUSTERS = ["seoul-prod", "busan-prod"]
@@ -216,12 +193,7 @@ def test_journey_numbers_agree_with_a_hand_computation_on_every_path(server, tmp
     promtool = shutil.which("promtool")
     assert promtool, "promtool is needed (Debian's `prometheus` package)"
     rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", str(tmp_path / "slos" / "shop.yaml"),
-         "--format", "prometheus", "--out", str(rules_dir)],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    generate_rules(tmp_path / "slos" / "shop.yaml", rules_dir, interval=None)
     series = []
     for n, l, v in samples:
         if n != "slotel_slo_events_total" or l.get("service") == "shop":

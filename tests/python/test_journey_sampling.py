@@ -44,42 +44,15 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from cdp import Browser
 from slotel_harness import Slotel, parse_metrics
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: login
-slos:
-  - name: availability
-    objective: 99.9
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "login" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: cart
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "cart" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: payment
-slos:
-  - name: fast
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "payment" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-        latency_threshold: 300ms
----
-service: shop
-slos:
-  - name: checkout
+SLOS = "---".join([
+    slo_file("login", span_slo("availability", 99.9, where=server_spans("login"), bad=ERRORS)),
+    slo_file("cart", span_slo("availability", 99.5, where=server_spans("cart"), bad=ERRORS)),
+    slo_file("payment", span_slo("fast", 99, where=server_spans("payment"), bad=ERRORS, latency_threshold="300ms")),
+    slo_file(
+        "shop",
+        """  - name: checkout
     objective: 99
     window: 30d
     journey:
@@ -89,7 +62,9 @@ slos:
         - slo: login/availability
         - slo: cart/availability
         - slo: payment/fast
-"""
+""",
+    ),
+])
 
 MS = 1_000_000
 EIGHTH = 1 << 53  # an eighth of the 56-bit randomness range

@@ -37,40 +37,14 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from slotel_harness import Slotel, parse_metrics, slotel_bin
+from slotel_harness import Slotel, generate_rules, parse_metrics
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-MEMBERS = """
-service: login
-slos:
-  - name: availability
-    objective: 99.9
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "login" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: cart
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "cart" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
----
-service: payment
-slos:
-  - name: fast
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "payment" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-        latency_threshold: 300ms
-"""
+MEMBERS = "---".join([
+    slo_file("login", span_slo("availability", 99.9, where=server_spans("login"), bad=ERRORS)),
+    slo_file("cart", span_slo("availability", 99.5, where=server_spans("cart"), bad=ERRORS)),
+    slo_file("payment", span_slo("fast", 99, where=server_spans("payment"), bad=ERRORS, latency_threshold="300ms")),
+])
 
 JOURNEY = """
 ---
@@ -294,12 +268,7 @@ def test_trace_journey_matches_a_hand_count_over_the_sent_traces(cleanup, tmp_pa
     promtool = shutil.which("promtool")
     assert promtool, "promtool is needed (Debian's `prometheus` package)"
     rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", str(d / "shop.yaml"),
-         "--format", "prometheus", "--out", str(rules_dir)],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    generate_rules(d / "shop.yaml", rules_dir, interval=None)
     series = []
     for n, l, v in samples:
         if n != "slotel_slo_events_total" or l.get("service") != "shop":

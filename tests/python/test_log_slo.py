@@ -36,7 +36,7 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, parse_metrics, slotel_bin
+from slotel_harness import Slotel, generate_rules, parse_metrics, slotel_bin
 from test_slo import _wait_items, entry, nearest_rank
 
 SLOS = """
@@ -184,18 +184,10 @@ def test_access_logs_read_the_same_on_every_path_and_in_replay(tmp_path, cleanup
     d.mkdir()
     (d / "edge.yaml").write_text(SLOS)
     slo_glob = str(d / "*.yaml")
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", slo_glob, "--out", str(rules_dir), "--format", "prometheus",
-         "--interval", "5s"],  # the test Prometheus' evaluation interval
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    rule_file = generate_rules(slo_glob, tmp_path / "rules")
     prom_dir = tmp_path / "prom"
     prom_dir.mkdir()
-    prom = Prometheus.start(prom_dir, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    prom = Prometheus.start(prom_dir, rule_files=[rule_file])
     cleanup(prom)
     capture = tmp_path / "capture"
     server = Slotel.start(

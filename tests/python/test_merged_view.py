@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
 import time
 from pathlib import Path
 
@@ -32,22 +31,16 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from cdp import Browser, assert_not_blank, save
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, free_port, slotel_bin
+from slotel_harness import Slotel, free_port, generate_rules
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: shop
-slos:
-  - name: availability
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-    group_by:
-      - attributes["http.route"]
-    percentiles: [50, 99]
-"""
+SLOS = slo_file(
+    "shop",
+    span_slo(
+        "availability", 99, where=server_spans("shop"), bad=ERRORS,
+        group_by=['attributes["http.route"]'], percentiles=[50, 99],
+    ),
+)
 
 OBJECTIVE = 0.99
 ROUTES = ["/pay", "/cart"]
@@ -100,16 +93,8 @@ def test_status_source_answers_with_the_sum_of_every_replica(tmp_path, cleanup):
     d.mkdir()
     (d / "slos.yaml").write_text(SLOS)
     slos = [str(d / "*.yaml")]
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", slos[0], "--out", str(rules_dir),
-         "--format", "prometheus", "--interval", "5s"],  # the test Prometheus' evaluation interval
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    prom = Prometheus.start(tmp_path, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    rule_file = generate_rules(slos[0], tmp_path / "rules")
+    prom = Prometheus.start(tmp_path, rule_files=[rule_file])
     cleanup(prom)
     r1 = start_replica(tmp_path, "r1", slos, prom)
     cleanup(r1)

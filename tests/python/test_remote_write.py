@@ -24,21 +24,15 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel
+from slotel_harness import Slotel, generate_rules
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: checkout
-slos:
-  - name: latency
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-        bad: status.code == STATUS_CODE_ERROR
-    percentiles: [50, 99]
-"""
+SLOS = slo_file(
+    "checkout",
+    span_slo(
+        "latency", 99, where=server_spans("checkout"), latency_threshold="250ms", bad=ERRORS, percentiles=[50, 99]
+    ),
+)
 
 BUCKET_ERROR = 2 ** (1 / 64) - 1
 
@@ -218,21 +212,9 @@ def test_generated_rules_agree_with_the_status_api(tmp_path, cleanup):
     """`slotel rules` output loaded into the Prometheus slotel writes to: the recorded
     error ratios and burn rates must match slotel's own /api/v1/slos within 1%, and the
     latency percentile recordings must run on the native histograms."""
-    import subprocess
-
-    from slotel_harness import slotel_bin
-
     slos = write_slos(tmp_path)
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", slos[0], "--out", str(rules_dir), "--format", "prometheus",
-         "--interval", "5s"],  # the test Prometheus' evaluation interval
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    prom = Prometheus.start(tmp_path, rule_files=[rules_dir / "prometheus-rules.yaml"])
+    rule_file = generate_rules(slos[0], tmp_path / "rules")
+    prom = Prometheus.start(tmp_path, rule_files=[rule_file])
     cleanup(prom)
     server = Slotel.start(tmp_path, slo_files=slos, exporters=remote_write(prom, "r1", "rules"))
     cleanup(server)

@@ -30,30 +30,20 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 
 from slotel_harness import Slotel, slotel_bin
+from slo_files import server_spans, slo_file, span_slo
 
-SLOS = """
-service: shop
-slos:
-  - name: availability
-    objective: 99
-    window: 7d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
-        bad: attributes["http.response.status_code"] >= 500
-    group_by:
-      - attributes["http.route"]
-    min_events: 1
-  - name: latency
-    objective: 95
-    window: 7d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-    percentiles: [50, 90, 99]
-    min_events: 1
-"""
+SLOS = slo_file(
+    "shop",
+    span_slo(
+        "availability", 99, window="7d", where=server_spans("shop"),
+        bad='attributes["http.response.status_code"] >= 500',
+        group_by=['attributes["http.route"]'], min_events=1,
+    ),
+    span_slo(
+        "latency", 95, window="7d", where=server_spans("shop"), latency_threshold="250ms",
+        percentiles=[50, 90, 99], min_events=1,
+    ),
+)
 
 CLUSTERS = [("seoul", "grpc"), ("busan", "http")]
 ROUTES = ["/pay", "/cart", "/items"]

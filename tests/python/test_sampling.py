@@ -41,34 +41,14 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, TraceState
 
 from cdp import Browser
 from slotel_harness import Slotel
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SLOS = """
-service: checkout
-slos:
-  - name: availability
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-  - name: latency
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-    percentiles: [50, 90, 99]
-  - name: availability-unadjusted
-    objective: 99
-    window: 30d
-    adjusted_counts: false
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-"""
+SLOS = slo_file(
+    "checkout",
+    span_slo("availability", 99, where=server_spans("checkout"), bad=ERRORS),
+    span_slo("latency", 99, where=server_spans("checkout"), latency_threshold="250ms", percentiles=[50, 90, 99]),
+    span_slo("availability-unadjusted", 99, where=server_spans("checkout"), bad=ERRORS, adjusted_counts="false"),
+)
 
 MAX = 1 << 56
 

@@ -34,26 +34,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from slotel_harness import Slotel
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SPAN_SLOS = """
-service: checkout
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-  - name: latency
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "checkout" and kind == SPAN_KIND_SERVER
-        latency_threshold: 250ms
-    percentiles: [50, 90, 99]
-"""
+SPAN_SLOS = slo_file(
+    "checkout",
+    span_slo("availability", 99.5, where=server_spans("checkout"), bad=ERRORS),
+    span_slo("latency", 99, where=server_spans("checkout"), latency_threshold="250ms", percentiles=[50, 90, 99]),
+)
 
 METRIC_SLOS = """
 service: cart

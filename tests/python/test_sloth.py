@@ -20,7 +20,6 @@ hour on the minutes of data the test has.
 from __future__ import annotations
 
 import calendar
-import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +32,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, slotel_bin
+from slotel_harness import Slotel, generate_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "sloth"
@@ -52,18 +51,8 @@ def span_exporter(server: Slotel):
 def stack(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("sloth")
     slo_glob = str(FIXTURES / "slos" / "*.yaml")
-    rules_dir = tmp_path / "rules"
-    out = subprocess.run(
-        [str(slotel_bin()), "rules", "--slos", slo_glob, "--out", str(rules_dir), "--format", "prometheus",
-         "--labels", "sloth", "--interval", "5s"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    prom = Prometheus.start(
-        tmp_path, rule_files=[rules_dir / "prometheus-rules.yaml"], extra_args=["--query.lookback-delta=1h"]
-    )
+    rule_file = generate_rules(slo_glob, tmp_path / "rules", labels="sloth")
+    prom = Prometheus.start(tmp_path, rule_files=[rule_file], extra_args=["--query.lookback-delta=1h"])
     server = None
     try:
         server = Slotel.start(

@@ -32,42 +32,22 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from cdp import Browser, assert_not_blank, save
 from slotel_harness import Slotel
+from slo_files import ERRORS, server_spans, slo_file, span_slo
 
-SHOP_SLOS = """
-service: shop
-slos:
-  - name: availability
-    description: Shop requests that do not fail.
-    objective: 99
-    window: 30d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
-        bad: status.code == STATUS_CODE_ERROR
-    group_by:
-      - attributes["http.route"]
-    runbook_url: https://runbooks.example.com/shop/availability
-  - name: latency
-    objective: 95
-    window: 7d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "shop" and kind == SPAN_KIND_SERVER
-        latency_threshold: 200ms
-    percentiles: [50, 99]
-"""
+SHOP_SLOS = slo_file(
+    "shop",
+    span_slo(
+        "availability", 99, where=server_spans("shop"), bad=ERRORS, group_by=['attributes["http.route"]'],
+        description="Shop requests that do not fail.",
+        runbook_url="https://runbooks.example.com/shop/availability",
+    ),
+    span_slo("latency", 95, window="7d", where=server_spans("shop"), latency_threshold="200ms", percentiles=[50, 99]),
+)
 
-SEARCH_SLOS = """
-service: search
-slos:
-  - name: availability
-    objective: 99.9
-    window: 28d
-    sli:
-      spans:
-        where: resource.attributes["service.name"] == "search"
-        bad: status.code == STATUS_CODE_ERROR
-"""
+SEARCH_SLOS = slo_file(
+    "search",
+    span_slo("availability", 99.9, window="28d", where='resource.attributes["service.name"] == "search"', bad=ERRORS),
+)
 
 # cluster → per round (error every n-th span or 0, slow every n-th span or 0): the rates
 # change from round to round, so the charts have something to show.

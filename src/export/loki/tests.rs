@@ -1,34 +1,18 @@
 use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
-use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 
 use super::*;
-use crate::attr::kv;
-
-fn s(v: &str) -> AnyValue {
-    AnyValue {
-        value: Some(any_value::Value::StringValue(v.to_string())),
-    }
-}
+use crate::attr::{AttrValue, kv};
 
 fn resource_logs(resource: &[(&str, &str)], records: Vec<LogRecord>) -> ResourceLogs {
-    ResourceLogs {
-        resource: Some(Resource {
-            attributes: resource.iter().map(|(k, v)| kv(k, s(v))).collect(),
-            ..Default::default()
-        }),
-        scope_logs: vec![ScopeLogs {
-            log_records: records,
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    let attributes = resource.iter().map(|(k, v)| kv(k, v)).collect();
+    crate::test_otlp::resource_logs(attributes, records)
 }
 
 fn record(ts: u64, body: &str) -> LogRecord {
     LogRecord {
         time_unix_nano: ts,
-        body: Some(s(body)),
+        body: Some(body.into_any_value()),
         ..Default::default()
     }
 }
@@ -137,7 +121,7 @@ fn ids_and_severity_become_structured_metadata() {
     rec.trace_id = (1..=16).collect();
     rec.span_id = vec![0xab; 8];
     rec.severity_number = 17;
-    rec.attributes = vec![kv("http.route", s("/pay")), kv("trace_id", s("spoofed"))];
+    rec.attributes = vec![kv("http.route", "/pay"), kv("trace_id", "spoofed")];
     let e = entry(&rec, 0);
     let meta: Vec<(&str, &str)> = e
         .structured_metadata
@@ -175,14 +159,14 @@ fn ids_and_severity_become_structured_metadata() {
 #[test]
 fn string_bodies_are_lines_as_they_are_and_others_json() {
     assert_eq!(
-        line(Some(&s("{\"already\": \"json\"}"))),
+        line(Some(&"{\"already\": \"json\"}".into_any_value())),
         "{\"already\": \"json\"}"
     );
     assert_eq!(line(None), "");
     let map = AnyValue {
         value: Some(any_value::Value::KvlistValue(KeyValueList {
             values: vec![
-                kv("msg", s("paid")),
+                kv("msg", "paid"),
                 kv(
                     "n",
                     AnyValue {

@@ -5,12 +5,14 @@
 //! # Layout
 //!
 //! - `mod.rs`: what both share: a batch becomes one record holding the protobuf export
-//!   request (re-encoded with prost: the batch holds the decoded payload only), routed by
-//!   signal; partial-success responses are counted and logged.
-//! - `grpc.rs`: [`OtlpGrpc`]: a tonic channel over the shared rustls config, one unary
-//!   call per record with a bytes codec, so the queued body is sent as it is.
+//!   request, routed by signal: the client's own bytes while nothing changed the batch
+//!   (compressed as received when the compression matches), else the payload encoded
+//!   with prost; partial-success responses are counted and logged.
+//! - `grpc.rs`: [`OtlpGrpc`]: one unary call per record, framed by hand over the shared
+//!   HTTP/2 client, so the queued body is sent as it is.
 //! - `http.rs`: [`OtlpHttp`]: POST to `endpoint` + `/v1/<signal>` (or the per-signal URL).
-//! - `tests.rs`: encoding, routes, URLs and partial-success decoding.
+//! - `tests.rs`: encoding, routes, URLs, compression, partial-success decoding, and the
+//!   received bytes forwarded only while the batch is unchanged.
 //!
 //! # Invariants
 //!

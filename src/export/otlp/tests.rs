@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest,
 };
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::http::compress;
 use super::*;
@@ -44,15 +44,7 @@ fn traces(n: usize) -> ExportTraceServiceRequest {
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    crate::test_otlp::traces_request(vec![], spans)
 }
 
 fn batch(req: ExportTraceServiceRequest, tenant: Option<&str>) -> Batch {
@@ -331,29 +323,22 @@ fn compressed_requests_are_queued_as_received_when_the_compression_matches() {
 /// payload, never the client's original (plain or compressed).
 #[test]
 fn a_redacted_batch_is_never_forwarded_as_received() {
-    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
-    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
+
+    use crate::attr::AttrValue;
 
     use crate::config::RedactionConfig;
     use crate::pipeline::{Processor, Raw, Wire};
     use crate::redact::{RedactionProcessor, Redactor};
 
     let email = "kim.minsu@example.co.kr";
-    let req = ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    body: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue(format!("mail {email}"))),
-                    }),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    let req = crate::test_otlp::logs_request(
+        vec![],
+        vec![LogRecord {
+            body: Some(format!("mail {email}").into_any_value()),
             ..Default::default()
         }],
-    };
+    );
     let body = Bytes::from(req.encode_to_vec());
     let gzipped = Bytes::from(compress(Compression::Gzip, &body).expect("gzip"));
     let received = Raw {

@@ -1,6 +1,6 @@
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{
-    ExponentialHistogram, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    ExponentialHistogram, Gauge, Metric, NumberDataPoint, Sum,
     exponential_histogram_data_point::Buckets,
 };
 
@@ -17,15 +17,7 @@ fn cfg(max_samples: usize) -> RemoteWriteConfig {
 }
 
 fn request(metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            scope_metrics: vec![ScopeMetrics {
-                metrics,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    crate::test_otlp::metrics_request(vec![], metrics)
 }
 
 fn decode(records: &[Record]) -> Vec<prom::TimeSeries> {

@@ -4,12 +4,9 @@
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
-    metric::Data, number_data_point,
+    AggregationTemporality, Metric, NumberDataPoint, Sum, metric::Data, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use crate::attr::kv;
 use crate::slo::engine::{Engine, EngineConfig, ManualClock};
@@ -17,23 +14,13 @@ use crate::slo::engine::{Engine, EngineConfig, ManualClock};
 const S: u64 = 1_000_000_000;
 const T0: u64 = 1_799_582_400 * S;
 
-fn status(code: i64) -> KeyValue {
-    KeyValue {
-        key: "http.response.status_code".into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(code)),
-        }),
-        ..Default::default()
-    }
-}
-
 /// Delta increments of `http.server.requests`: (time, 2xx, 5xx).
 fn request(points: &[(u64, i64, i64)]) -> ExportMetricsServiceRequest {
     let data_points = points
         .iter()
         .flat_map(|(t, ok, bad)| {
             [(200, *ok), (503, *bad)].map(|(code, n)| NumberDataPoint {
-                attributes: vec![status(code)],
+                attributes: vec![kv("http.response.status_code", code)],
                 start_time_unix_nano: t - 10 * S,
                 time_unix_nano: *t,
                 value: Some(number_data_point::Value::AsInt(n)),
@@ -41,27 +28,18 @@ fn request(points: &[(u64, i64, i64)]) -> ExportMetricsServiceRequest {
             })
         })
         .collect();
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "cart"), kv("k8s.cluster.name", "c1")],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![Metric {
-                    name: "http.server.requests".into(),
-                    data: Some(Data::Sum(Sum {
-                        data_points,
-                        aggregation_temporality: AggregationTemporality::Delta as i32,
-                        is_monotonic: true,
-                    })),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    crate::test_otlp::metrics_request(
+        vec![kv("service.name", "cart"), kv("k8s.cluster.name", "c1")],
+        vec![Metric {
+            name: "http.server.requests".into(),
+            data: Some(Data::Sum(Sum {
+                data_points,
+                aggregation_temporality: AggregationTemporality::Delta as i32,
+                is_monotonic: true,
+            })),
             ..Default::default()
         }],
-    }
+    )
 }
 
 #[test]

@@ -4,16 +4,15 @@
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::store::{AUDIT, FILE, Store, StoreError};
 use super::{Adjustment, Doc};
 use crate::attr::kv;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
 use crate::slo::spec::{SloSet, parse_file};
+use crate::test_otlp::{error_status, traces_request};
 
 const S: u64 = 1_000_000_000;
 /// 2027-01-10T12:00:00Z, a Sunday.
@@ -54,29 +53,17 @@ pub(super) fn request_in(cluster: &str, spans: &[(u64, bool)]) -> ExportTraceSer
             kind: SpanKind::Server as i32,
             start_time_unix_nano: end - 10_000_000,
             end_time_unix_nano: *end,
-            status: error.then(|| Status {
-                code: StatusCode::Error as i32,
-                message: String::new(),
-            }),
+            status: error.then(error_status),
             ..Default::default()
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", "checkout"),
-                    kv("k8s.cluster.name", cluster),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    traces_request(
+        vec![
+            kv("service.name", "checkout"),
+            kv("k8s.cluster.name", cluster),
+        ],
+        spans,
+    )
 }
 
 fn load(text: &str) -> SloSet {

@@ -12,6 +12,12 @@
 //! it count every span 1). The writer starts a new file when a request has a value in a
 //! column its file writes as `Null`, or sampled spans in a file without `adjusted_count`;
 //! which columns held values is remembered, so this happens at most once per column.
+//!
+//! A string column whose values repeat (span names, routes, methods, status codes' string
+//! form: what the file's first message shows, [`repeats`]) is written as an Arrow
+//! dictionary: each message holds its distinct strings once and a key per row, so far
+//! fewer bytes go through zstd. Its field says the plain type it stands for
+//! ([`DICTIONARY_OF`]) and [`restore`] turns it back into that column.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -33,7 +39,11 @@ use crate::slo::facts::ADJUSTED_COUNT;
 /// stands for, null in every row of the file.
 pub const NULL_OF: &str = "slotel.null_of";
 
-/// The type of the capture's tenant column.
+/// Field metadata of a dictionary column that stands for a plain string column (its
+/// `Display` type, `Utf8`).
+pub const DICTIONARY_OF: &str = "slotel.dictionary_of";
+
+/// The type of the capture's tenant column and of string columns written as dictionaries.
 fn tenant_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
@@ -122,6 +132,11 @@ pub(super) struct Layout {
     input: Vec<FieldRef>,
     /// Per facts column: written in full (else as `Null`).
     full: Vec<bool>,
+    /// Per facts column: a string column written as a dictionary.
+    dictionary: Vec<bool>,
+    /// The columns of [`Layout::rows`]' batches: those of the file, the strings it
+    /// writes as dictionaries still plain.
+    gathered: SchemaRef,
     adjusted: bool,
     tenant: bool,
     pub(super) output: SchemaRef,
@@ -129,12 +144,27 @@ pub(super) struct Layout {
 
 impl Layout {
     /// The layout of a new file for requests of `schema`, writing in full the columns
-    /// `seen` has seen values in; `metadata` is the file schema's.
-    pub(super) fn new(schema: &Schema, seen: &Seen, metadata: HashMap<String, String>) -> Self {
+    /// `seen` has seen values in, and as dictionaries the string columns whose values
+    /// repeat in `first` (the requests of the file's first message); `metadata` is the
+    /// file schema's.
+    pub(super) fn new(
+        schema: &Schema,
+        seen: &Seen,
+        metadata: HashMap<String, String>,
+        first: &[Item],
+    ) -> Self {
         let input: Vec<FieldRef> = facts_fields(schema).to_vec();
         let full: Vec<bool> = input
             .iter()
             .map(|f| !may_be_null(f) || seen.columns.contains(f.name()))
+            .collect();
+        let dictionary: Vec<bool> = input
+            .iter()
+            .zip(&full)
+            .enumerate()
+            .map(|(i, (f, full))| {
+                *full && *f.data_type() == DataType::Utf8 && repeats(first, i, f.name())
+            })
             .collect();
         let tenant = seen.columns.contains(TENANT);
         let field = |f: &FieldRef, full: bool| -> FieldRef {
@@ -145,6 +175,10 @@ impl Layout {
         };
         let mut fields: Vec<FieldRef> =
             input.iter().zip(&full).map(|(f, k)| field(f, *k)).collect();
+        let mut written = fields.clone();
+        for (field, _) in written.iter_mut().zip(&dictionary).filter(|(_, d)| **d) {
+            *field = Arc::new(dictionary_field(field));
+        }
         if seen.adjusted {
             fields.push(Arc::new(Field::new(
                 ADJUSTED_COUNT,
@@ -155,13 +189,42 @@ impl Layout {
         fields.push(Arc::new(Field::new(RECEIVED, DataType::UInt64, false)));
         let tenant_field = Arc::new(Field::new(TENANT, tenant_type(), true));
         fields.push(field(&tenant_field, tenant));
+        written.extend(fields[input.len()..].iter().cloned());
         Layout {
             input,
             full,
+            dictionary,
             adjusted: seen.adjusted,
             tenant,
-            output: Arc::new(Schema::new_with_metadata(fields, metadata)),
+            gathered: Arc::new(Schema::new(fields)),
+            output: Arc::new(Schema::new_with_metadata(written, metadata)),
         }
+    }
+
+    /// The rows of several requests ([`Layout::rows`], in order) as one batch of the
+    /// file: one message. A dictionary column keeps every request's dictionary whole, one
+    /// after the other, its keys moved past those before: columns keyed by the row's
+    /// resource (`cluster`, `service`, `resource.attributes[…]`) still share their keys.
+    pub(super) fn message(&self, batches: &[RecordBatch]) -> Result<RecordBatch, ArrowError> {
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let fields = self.gathered.fields();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
+            let column: ArrayRef = match field.data_type() {
+                _ if self.dictionary.get(i).copied().unwrap_or(false) => {
+                    super::dictionary::encode(&parts, rows)?
+                }
+                _ if batches.len() == 1 => batches[0].column(i).clone(),
+                DataType::Null => Arc::new(NullArray::new(rows)),
+                DataType::Dictionary(k, _) if **k == DataType::Int32 => {
+                    concat_dictionaries(&parts, rows)?
+                }
+                _ => arrow_select::concat::concat(&parts)?,
+            };
+            columns.push(column);
+        }
+        RecordBatch::try_new(self.output.clone(), columns)
     }
 
     /// The item's rows in the file's columns; an error when the item has a value in a
@@ -207,8 +270,34 @@ impl Layout {
                 Arc::new(StringArray::from(Vec::<&str>::new())),
             )?),
         });
-        RecordBatch::try_new(self.output.clone(), columns)
+        RecordBatch::try_new(self.gathered.clone(), columns)
     }
+}
+
+/// Whether the strings of column `i` (`name`) repeat in `items`: at most half as many
+/// distinct values as rows (a column of ids is left plain: a dictionary of it would only
+/// add the keys).
+fn repeats(items: &[Item], i: usize, name: &str) -> bool {
+    let mut rows = 0;
+    let mut distinct: HashSet<&str> = HashSet::new();
+    for item in items {
+        let Some(column) = item.batch.column(i).as_string_opt::<i32>() else {
+            return false;
+        };
+        if item.batch.schema().field(i).name() != name {
+            return false;
+        }
+        rows += column.len() - column.null_count();
+        distinct.extend(column.iter().flatten());
+    }
+    distinct.len() * 2 <= rows
+}
+
+/// The dictionary field written for a plain string field.
+fn dictionary_field(field: &Field) -> Field {
+    let mut metadata = field.metadata().clone();
+    metadata.insert(DICTIONARY_OF.to_string(), field.data_type().to_string());
+    Field::new(field.name(), tenant_type(), field.is_nullable()).with_metadata(metadata)
 }
 
 /// The `Null` field standing for a column of type `ty` null in every row.
@@ -225,6 +314,7 @@ pub fn restore(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
     fn stands_for(f: &Field) -> Option<&String> {
         match f.data_type() {
             DataType::Null => f.metadata().get(NULL_OF),
+            DataType::Dictionary(..) => f.metadata().get(DICTIONARY_OF),
             _ => None,
         }
     }
@@ -239,6 +329,23 @@ pub fn restore(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
             None => {
                 fields.push(field.clone());
                 columns.push(column.clone());
+            }
+            Some(ty) if matches!(field.data_type(), DataType::Dictionary(..)) => {
+                // Only strings are written as dictionaries.
+                let dict = column
+                    .as_dictionary_opt::<Int32Type>()
+                    .filter(|d| ty == "Utf8" && *d.values().data_type() == DataType::Utf8)
+                    .ok_or_else(|| {
+                        ArrowError::SchemaError(format!(
+                            "column {:?}: {DICTIONARY_OF} {ty:?} is not a dictionary of strings",
+                            field.name()
+                        ))
+                    })?;
+                let mut metadata = field.metadata().clone();
+                metadata.remove(DICTIONARY_OF);
+                let plain = Field::new(field.name(), DataType::Utf8, field.is_nullable());
+                fields.push(Arc::new(plain.with_metadata(metadata)));
+                columns.push(arrow_select::take::take(dict.values(), dict.keys(), None)?);
             }
             Some(ty) => {
                 let ty = DataType::from_str(ty)
@@ -279,33 +386,6 @@ fn writable(ty: &DataType) -> bool {
         DataType::Dictionary(k, v) => **k == DataType::Int32 && plain(v),
         t => plain(t),
     }
-}
-
-/// One batch of `batches` (all of `schema`), rows in order. A dictionary column keeps
-/// every batch's dictionary whole, one after the other, its keys moved past those before:
-/// columns keyed by the row's resource (`cluster`, `service`, `resource.attributes[…]`)
-/// still share their keys.
-pub(super) fn concat(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-) -> Result<RecordBatch, ArrowError> {
-    if let [one] = batches {
-        return Ok(one.clone());
-    }
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for (i, field) in schema.fields().iter().enumerate() {
-        let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
-        let column: ArrayRef = match field.data_type() {
-            DataType::Null => Arc::new(NullArray::new(rows)),
-            DataType::Dictionary(k, _) if **k == DataType::Int32 => {
-                concat_dictionaries(&parts, rows)?
-            }
-            _ => arrow_select::concat::concat(&parts)?,
-        };
-        columns.push(column);
-    }
-    RecordBatch::try_new(schema.clone(), columns)
 }
 
 /// Dictionaries one after the other, keys moved past the values before.

@@ -1,6 +1,7 @@
 //! The file layout: columns without values written as `Null` and read back as typed
-//! nulls, a new file when such a column gets a value, and files of the previous layout
-//! (every typed column written in full) still read.
+//! nulls, a new file when such a column gets a value, repeated strings written as
+//! dictionaries and read back as plain strings, and files of the previous layout (every
+//! typed column written in full, strings plain) still read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 
-use super::layout::NULL_OF;
+use super::layout::{DICTIONARY_OF, NULL_OF};
 use super::tests::{engine, settings};
 use super::*;
 
@@ -93,8 +94,16 @@ fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
     assert_eq!(files.len(), 1);
 
     let schema = file_schema(&files[0].path);
+    // Seven routes over twenty spans: a dictionary of strings.
     let route = field(&schema, r#"attributes["http.route"].str"#);
-    assert_eq!(route.data_type(), &DataType::Utf8);
+    assert_eq!(
+        route.data_type(),
+        &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+    );
+    assert_eq!(
+        route.metadata().get(DICTIONARY_OF).map(String::as_str),
+        Some("Utf8")
+    );
     for (name, stands_for) in [
         (r#"attributes["http.route"].int"#, "Int64"),
         (
@@ -193,6 +202,99 @@ fn a_value_in_a_column_written_as_null_starts_a_new_file_once() {
             .load(std::sync::atomic::Ordering::Relaxed),
         8222
     );
+}
+
+/// HTTP server spans as the semantic conventions name them (`{method} {route}`), each with
+/// its `http.route`, `http.request.method` and a user id of its own (`enduser.id`).
+fn http_spans(first: usize, n: usize) -> ExportTraceServiceRequest {
+    let routes = [
+        ("GET", "/api/orders/{id}"),
+        ("POST", "/api/checkout"),
+        ("GET", "/api/products"),
+        ("DELETE", "/api/cart/items/{id}"),
+    ];
+    let mut req = spans(n, Some(200));
+    let spans = &mut req.resource_spans[0].scope_spans[0].spans;
+    for (i, span) in (first..).zip(spans.iter_mut()) {
+        let (method, route) = routes[i % routes.len()];
+        span.name = format!("{method} {route}");
+        let string = |key: &str, value: String| KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value)),
+            }),
+            ..Default::default()
+        };
+        span.attributes = vec![
+            string("http.route", route.into()),
+            string("http.request.method", method.into()),
+            string("enduser.id", format!("user-{i:05}")),
+        ];
+    }
+    req
+}
+
+#[test]
+fn repeated_strings_are_dictionaries_in_the_file_and_read_back_as_the_strings_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = cfg(dir.path());
+    config.columns.push(AttrRef::Item("enduser.id".into()));
+    let capture = Capture::start(&config, settings()).unwrap();
+    let engine = engine(&capture);
+    // Two requests, gathered into one message.
+    let requests = [http_spans(0, 150), http_spans(150, 90)];
+    for req in &requests {
+        engine.record_spans_from(req, None, None, None);
+    }
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1);
+
+    let schema = file_schema(&files[0].path);
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    for name in [
+        "name",
+        r#"attributes["http.route"].str"#,
+        r#"attributes["http.request.method"].str"#,
+    ] {
+        let f = field(&schema, name);
+        assert_eq!(f.data_type(), &dictionary, "{name}");
+        assert_eq!(
+            f.metadata().get(DICTIONARY_OF).map(String::as_str),
+            Some("Utf8")
+        );
+    }
+    // A value per span: a dictionary would only add its keys.
+    let user = field(&schema, r#"attributes["enduser.id"].str"#);
+    assert_eq!(user.data_type(), &DataType::Utf8);
+
+    // Read back: the strings as sent, in plain string columns (both requests were
+    // received at the test clock's one time: one run of rows).
+    let mut reader = Reader::open(&files[0].path).unwrap();
+    let read: Vec<CapturedBatch> = reader.by_ref().collect();
+    assert_eq!(reader.warning(), None);
+    assert_eq!(read.len(), 1);
+    let f = &read[0].facts;
+    let sent: Vec<_> = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans[0].scope_spans[0].spans)
+        .collect();
+    assert_eq!(f.len(), sent.len());
+    assert_eq!(f.name_column().data_type(), &DataType::Utf8);
+    let names = f.name_column().as_string::<i32>();
+    for (row, span) in sent.iter().enumerate() {
+        assert_eq!(names.value(row), span.name);
+        let attr = |key: &str| f.attr_string(&AttrRef::Item(key.into()), row);
+        let value = |i: usize| match &span.attributes[i].value {
+            Some(AnyValue {
+                value: Some(any_value::Value::StringValue(s)),
+            }) => Some(s.clone()),
+            _ => None,
+        };
+        assert_eq!(attr("http.route"), value(0));
+        assert_eq!(attr("http.request.method"), value(1));
+        assert_eq!(attr("enduser.id"), value(2));
+    }
 }
 
 fn request_of_fixture() -> ExportTraceServiceRequest {
@@ -330,6 +432,46 @@ fn file_with_null_of(dir: &Path, stands_for: &str) -> PathBuf {
     w.write(&batch).unwrap();
     w.finish().unwrap();
     path
+}
+
+/// A capture file whose dictionary column claims to stand for a column of integers.
+fn file_with_dictionary_of(dir: &Path, stands_for: &str) -> PathBuf {
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("end_time_unix_nano", DataType::UInt64, false),
+        Field::new(r#"attributes["k"].str"#, dictionary, true).with_metadata(
+            std::collections::HashMap::from([(DICTIONARY_OF.to_string(), stands_for.to_string())]),
+        ),
+    ]));
+    let keys = arrow_array::Int32Array::from(vec![0, 1, 0, 1]);
+    let values = Arc::new(arrow_array::StringArray::from(vec!["1", "2"]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(arrow_array::UInt64Array::from(vec![1u64; 4])),
+            Arc::new(arrow_array::DictionaryArray::<Int32Type>::new(keys, values)),
+        ],
+    )
+    .unwrap();
+    let path = dir.join("facts-00000000000000000002-000001.arrows");
+    let mut w =
+        arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
+            .unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    path
+}
+
+#[test]
+fn a_dictionary_standing_for_other_than_strings_is_a_located_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reader = Reader::open(&file_with_dictionary_of(dir.path(), "Int64")).unwrap();
+    assert_eq!(reader.by_ref().count(), 0);
+    let warning = reader.warning().unwrap();
+    assert!(
+        warning.contains("batch 0") && warning.contains(r#"attributes[\"k\"].str"#),
+        "{warning}"
+    );
 }
 
 #[test]

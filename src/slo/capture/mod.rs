@@ -26,7 +26,9 @@
 //! (UInt64: the engine's clock when it recorded the request, which decides late and future
 //! drops) and `tenant` (dictionary, null without auth). A nullable column without a value
 //! in the whole file is written as an Arrow `Null` column that names the type it stands for
-//! (see `layout.rs`); the reader makes it a typed column of nulls again. The schema's metadata holds the
+//! (see `layout.rs`); the reader makes it a typed column of nulls again. A string column
+//! whose values repeat is written as a dictionary (`dictionary.rs`), which the reader
+//! makes a plain string column again. The schema's metadata holds the
 //! engine settings a replay needs to decide drops as the live engine did
 //! (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
 //!
@@ -34,10 +36,12 @@
 //!
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
-//! - `layout.rs`: a file's columns (which are written as `Null`), and a request's batch as
-//!   rows of the file.
+//! - `layout.rs`: a file's columns (which are written as `Null`, which as dictionaries),
+//!   and a request's batch as rows of the file.
+//! - `dictionary.rs`: string columns as dictionaries.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
+mod dictionary;
 mod layout;
 #[cfg(test)]
 mod layout_tests;

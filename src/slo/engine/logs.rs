@@ -3,7 +3,9 @@
 //! Each record of a logs export request is read once, whichever SLOs read it: its event
 //! time (`time_unix_nano`, else `observed_time_unix_nano`), its cluster (the token's, else
 //! the cluster resource attribute, else `unknown`) and the body fields that the loaded log
-//! SLIs name ([`BodyFields::read`]: a map body walked, a JSON string body parsed once).
+//! SLIs name ([`crate::slo::ottl::read_into`]: a map body walked, a JSON string body parsed
+//! once), a chunk of records at a time (`log_rows.rs`: strings borrowed from the records
+//! where they can be, the fields in one buffer reused from chunk to chunk).
 //! Then every log SLO classifies the records: `where` selects, `bad` and the latency
 //! threshold judge, `group_by` (attributes and body fields) groups, in the same windows,
 //! with the same lateness rules and budget adjustments as spans.
@@ -28,6 +30,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use super::log_rows::{Chunk, Row, RowBody};
 use super::record::{Latency, SpanEvent};
 use super::state::GroupKey;
 use super::window::Counts;
@@ -35,14 +38,14 @@ use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
 use crate::slo::facts::UNKNOWN_CLUSTER;
 use crate::slo::facts::logs::{LogFacts, LogFactsBuilder};
 use crate::slo::ottl::{
-    AttrRef, BodyFields, BodyPaths, BodyValue, Condition, Unreadable, log_field_string,
-    log_latency, render_any,
+    AttrRef, BodyFields, BodyPaths, BodyValue, Condition, Unreadable, body_latency,
+    log_field_string, log_latency, render_any,
 };
 use crate::slo::spec::{LogSli, Sli};
 
 /// Records read (bodies parsed) per chunk: bounds the memory of one chunk's body fields,
 /// and each SLO's lock is held for one chunk at most.
-const LOG_CHUNK: usize = 2_048;
+pub(super) const LOG_CHUNK: usize = 2_048;
 
 /// Latency fields a log SLO could not read, by reason ([`Unreadable::index`]).
 #[derive(Debug, Default)]
@@ -61,15 +64,6 @@ impl UnreadableCounts {
     pub fn get(&self) -> [u64; Unreadable::ALL.len()] {
         std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed))
     }
-}
-
-/// One record of a chunk, read.
-struct Row<'a> {
-    record: &'a LogRecord,
-    resource: Option<&'a Resource>,
-    cluster: &'a str,
-    time: u64,
-    body: BodyFields,
 }
 
 /// The body paths every log SLI of `slos` reads: conditions, latency field, `group_by`.
@@ -154,6 +148,12 @@ impl Engine {
             return;
         }
         let mut paths = body_paths(&slos);
+        let records = req
+            .resource_logs
+            .iter()
+            .flat_map(|r| &r.scope_logs)
+            .map(|s| s.log_records.len())
+            .sum();
         let sink = self.sink.get();
         let mut capture = sink.map(|sink| {
             let mut fields: Vec<AttrRef> = sink.log_fields().to_vec();
@@ -163,12 +163,6 @@ impl Engine {
             for field in &fields {
                 paths.add_attr(field);
             }
-            let records = req
-                .resource_logs
-                .iter()
-                .flat_map(|r| &r.scope_logs)
-                .map(|s| s.log_records.len())
-                .sum();
             LogFactsBuilder::new(fields, records)
         });
         let clusters: Vec<String> = req
@@ -196,10 +190,10 @@ impl Engine {
                     } else {
                         record.observed_time_unix_nano
                     },
-                    body: BodyFields::read(record.body.as_ref(), paths),
+                    body: RowBody::Live(record.body.as_ref(), 0),
                 })
         });
-        let now = self.record_rows(&slos, paths, rows, log, capture.as_mut());
+        let now = self.record_rows(&slos, paths, (rows, records), log, capture.as_mut());
         if let (Some(sink), Some(mut capture)) = (sink, capture)
             && !capture.is_empty()
         {
@@ -250,19 +244,19 @@ impl Engine {
                 resource: None,
                 cluster: facts.cluster(row),
                 time: times[row],
-                body: BodyFields::captured(values, attributes),
+                body: RowBody::Captured(BodyFields::captured(values, attributes)),
             }
         });
-        self.record_rows(&slos, &paths, rows, None, None);
+        self.record_rows(&slos, &paths, (rows, facts.len()), None, None);
     }
 
-    /// Records `rows` for every log SLO of `slos`, in chunks; each row also goes to
-    /// `capture`. Returns the time they were recorded at.
+    /// Records `rows` (`count` of them) for every log SLO of `slos`, in chunks; each row
+    /// also goes to `capture`. Returns the time they were recorded at.
     fn record_rows<'a>(
         &self,
         slos: &[(&Arc<LoadedSlo>, &LogSli)],
         paths: &BodyPaths,
-        mut rows: impl Iterator<Item = Row<'a>>,
+        (mut rows, count): (impl Iterator<Item = Row<'a>>, usize),
         mut log: Option<&mut wal::Encoder>,
         mut capture: Option<&mut LogFactsBuilder>,
     ) -> u64 {
@@ -280,17 +274,17 @@ impl Engine {
             })
             .collect();
         let mut totals = vec![(Dropped::default(), 0u64, [0u64; 3]); slos.len()];
-        let mut chunk: Vec<Row<'_>> = Vec::with_capacity(LOG_CHUNK);
-        loop {
-            chunk.clear();
-            chunk.extend(rows.by_ref().take(LOG_CHUNK));
-            if chunk.is_empty() {
-                break;
-            }
+        let first = count.min(LOG_CHUNK);
+        let mut chunk = Chunk {
+            rows: Vec::with_capacity(first),
+            values: Vec::with_capacity(first * paths.len()),
+            width: paths.len(),
+        };
+        while chunk.fill(&mut rows, paths) {
             if let Some(capture) = capture.as_deref_mut() {
-                for row in &chunk {
+                for (row, body) in chunk.iter() {
                     let at = (row.time, row.cluster);
-                    capture.push(at, row.record, row.resource, paths, &row.body);
+                    capture.push(at, row.record, row.resource, paths, body);
                 }
             }
             for (i, (slo, sli)) in slos.iter().enumerate() {
@@ -335,13 +329,18 @@ fn record_chunk(
     slo: &LoadedSlo,
     sli: &LogSli,
     paths: &BodyPaths,
-    rows: &[Row<'_>],
+    rows: &Chunk<'_>,
     (oldest, newest, adjusted_ranges): (u64, u64, &crate::slo::adjust::Ranges),
     (dropped, adjusted, unreadable): (&mut Dropped, &mut u64, &mut [u64; 3]),
     mut log: Option<&mut wal::Encoder>,
 ) {
     let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
     let unit = sli.latency.as_ref().map(|l| (&l.field, l.unit.nanos()));
+    // A body latency field's place among the body paths: found once, not once a record.
+    let latency_slot = match unit {
+        Some((AttrRef::Body(keys), _)) => paths.slot(keys),
+        _ => None,
+    };
     let mut chunk_dropped = Dropped::default();
     if let Some(log) = log.as_deref_mut() {
         if unit.is_some() {
@@ -357,9 +356,11 @@ fn record_chunk(
     // Events with a latency, of `key`, not recorded yet: each run of rows of one group is
     // recorded at once (`record.rs`), exactly as one event at a time.
     let mut run: Vec<SpanEvent> = Vec::new();
+    // The row cluster `key.cluster` was last set from or found equal to.
+    let mut key_cluster: &str = "";
     let mut state = slo.state();
-    for row in rows {
-        let (record, resource, body) = (row.record, row.resource, &row.body);
+    for (row, body) in rows.iter() {
+        let (record, resource) = (row.record, row.resource);
         if !sli.filter.eval_log(record, resource, paths, body) {
             continue;
         }
@@ -379,7 +380,11 @@ fn record_chunk(
         let latency = match unit {
             None => None,
             Some((field, per_unit)) => {
-                match log_latency(field, per_unit, record, resource, paths, body) {
+                let read = match latency_slot {
+                    Some(slot) => body_latency(body, slot, per_unit),
+                    None => log_latency(field, per_unit, record, resource, paths, body),
+                };
+                match read {
                     Ok(l) => Some(l),
                     Err(why) => {
                         unreadable[why.index()] += 1;
@@ -400,18 +405,21 @@ fn record_chunk(
                 .map(|a| log_field_string(a, record, resource, paths, body))
                 .collect()
         });
-        if key.cluster != row.cluster || extra.as_ref().is_some_and(|e| *e != key.extra) {
+        // Rows of one resource share its cluster string: the same one, not compared.
+        let same_cluster = std::ptr::eq(key_cluster, row.cluster) || key.cluster == row.cluster;
+        if !same_cluster || extra.as_ref().is_some_and(|e| *e != key.extra) {
             if !run.is_empty() {
                 state.record_spans(&key, &run);
                 run.clear();
             }
-            if key.cluster != row.cluster {
+            if !same_cluster {
                 key.cluster = row.cluster.to_string();
             }
             if let Some(extra) = extra {
                 key.extra = extra;
             }
         }
+        key_cluster = row.cluster;
         match latency {
             Some(l) => {
                 run.push(SpanEvent {

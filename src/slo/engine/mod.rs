@@ -39,9 +39,12 @@
 //! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
 //!   [`Engine::record_facts_received`] records several requests read back from a capture
 //!   in one call, each row at its own receipt time (`received_tests.rs`).
+//! - `shared.rs`: a request's spans grouped and bucketed once for every span SLO that
+//!   selects the same rows, then added per SLO a finest slot at a time.
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
-//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans.
+//! - `logs.rs`: log SLIs from log records (access logs), recorded like spans;
+//!   `log_rows.rs`: one chunk of their records, the bodies read into one reused buffer.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
 //! - `status.rs`: the computed view (budgets, burn rates) the API and `/metrics` show.
 //! - `snapshot/`: state on disk across restarts.
@@ -65,6 +68,7 @@ pub mod calendar;
 pub mod clock;
 pub mod hist;
 mod loaded;
+mod log_rows;
 pub mod logs;
 #[cfg(test)]
 mod logs_tests;
@@ -82,6 +86,9 @@ mod rollup_tests;
 pub mod sampled;
 #[cfg(test)]
 mod sampled_tests;
+pub mod shared;
+#[cfg(test)]
+mod shared_tests;
 pub mod slices;
 pub mod snapshot;
 mod spans;

@@ -92,6 +92,42 @@ impl NativeHist {
         self.counts[pos] = self.counts[pos].saturating_add(n);
     }
 
+    /// Records latencies counted by bucket: `buckets` as (index, count), ascending, and
+    /// `zero` durations of zero. The same as [`NativeHist::record_at`] for each latency
+    /// except for the sum, which [`NativeHist::add_seconds`] adds.
+    pub fn record_counted(&mut self, buckets: &[(i32, u64)], zero: u64) {
+        let n = buckets.iter().fold(zero, |a, (_, c)| a.saturating_add(*c));
+        self.count = self.count.saturating_add(n);
+        self.zero = self.zero.saturating_add(zero);
+        let (Some((lo, _)), Some((hi, _))) = (buckets.first(), buckets.last()) else {
+            return;
+        };
+        if self.counts.is_empty() {
+            self.offset = *lo;
+        } else if *lo < self.offset {
+            let grow = (self.offset - lo) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = *lo;
+        }
+        let end = (hi - self.offset) as usize + 1;
+        if end > self.counts.len() {
+            self.counts.resize(end, 0);
+        }
+        for (idx, c) in buckets {
+            if let Some(slot) = self.counts.get_mut((idx - self.offset) as usize) {
+                *slot = slot.saturating_add(*c);
+            }
+        }
+    }
+
+    /// Adds latencies of one event each to the sum, in order (float addition is not
+    /// associative: in the order [`NativeHist::record_at`] would have added them).
+    pub fn add_seconds(&mut self, seconds: impl Iterator<Item = f64>) {
+        for s in seconds {
+            self.sum += s;
+        }
+    }
+
     pub fn merge(&mut self, other: &NativeHist) {
         self.count = self.count.saturating_add(other.count);
         self.sum += other.sum;

@@ -1,13 +1,14 @@
 //! Recording spans: a request's span facts classified per span SLO and group, recorded
 //! chunk by chunk into the SLOs' windows (and offered to the [`FactsSink`] of
-//! `slo.capture`), then handed to the trace-aware journeys ([`super::traces`]).
+//! `slo.capture`), then handed to the trace-aware journeys ([`super::traces`]). SLOs that
+//! select the same rows share the grouping and bucketing of them ([`super::shared`]).
 
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use super::state::GroupKey;
-use super::{Dropped, Engine, Loaded, record, traces, wal};
+use super::{Dropped, Engine, Loaded, record, shared, traces, wal};
 use crate::slo::facts::{FactsSchema, SpanFacts, Spans};
 use crate::slo::spec::Sli;
 
@@ -188,6 +189,8 @@ impl Engine {
         let mut latencies = record::Latencies::new(facts.len());
         // Each span SLO's verdicts, for the trace-aware journeys.
         let mut verdicts: Vec<Option<traces::Verdict>> = vec![None; loaded.slos.len()];
+        // The selections of the SLOs recorded so far, for those that select the same rows.
+        let mut selections: Vec<shared::Selection> = Vec::new();
         for (slo, verdict) in loaded.slos.iter().zip(&mut verdicts) {
             let Sli::Spans(sli) = &slo.spec.sli else {
                 continue;
@@ -209,6 +212,61 @@ impl Engine {
                 newest.saturating_add(1),
             );
             let mut adjusted = 0u64;
+            // Without a log, adjusted counts, exclusions or `group_by`, the spans are
+            // recorded from the selection shared with the SLOs that select the same rows.
+            let width = (log.is_none()
+                && weights.is_none()
+                && adjusted_ranges.is_empty()
+                && slo.spec.group_by.is_empty())
+            .then(|| slo.state().selection_width())
+            .flatten();
+            if let Some(width) = width {
+                let i = match selections.iter().position(|s| s.is_of(matched, width)) {
+                    Some(i) => i,
+                    None => {
+                        selections.push(shared::Selection::new(
+                            facts,
+                            matched,
+                            width,
+                            SPAN_CHUNK,
+                            |row| match received {
+                                Received::At(_) => (oldest, newest),
+                                Received::Rows(rows) => self.event_times(rows[row]),
+                            },
+                            &mut latencies,
+                        ));
+                        selections.len() - 1
+                    }
+                };
+                let selection = &selections[i];
+                let good = |row: usize| {
+                    !bad.as_ref().is_some_and(|b| b.value(row))
+                        && threshold.is_none_or(|th| duration[row] <= th)
+                };
+                let rows = shared::Rows { end, duration };
+                let mut state = slo.state();
+                let mut key = GroupKey {
+                    cluster: String::new(),
+                    extra: Vec::new(),
+                };
+                let mut chunk = 0;
+                for g in &selection.groups {
+                    if g.chunk != chunk {
+                        chunk = g.chunk;
+                        drop(state);
+                        self.turnstile.let_readers_through();
+                        state = slo.state();
+                    }
+                    let cluster = facts.cluster(g.row);
+                    if key.cluster != cluster {
+                        key.cluster = cluster.to_string();
+                    }
+                    state.record_selected(&key, g, &good, rows, &mut latencies);
+                }
+                drop(state);
+                slo.add_dropped(selection.dropped);
+                continue;
+            }
             if let Some(log) = log.as_deref_mut() {
                 log.begin_spans_of(slo.wal_id, weights.is_some());
             }

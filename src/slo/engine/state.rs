@@ -49,6 +49,20 @@ impl Classic {
         }
     }
 
+    /// Records latencies given in ascending order (`sorted`), each once: the same as
+    /// [`Classic::record`] for each, in any order.
+    pub(super) fn record_sorted(&mut self, bounds: &[u64], sorted: &[u64]) {
+        let mut below = 0;
+        for (i, c) in self.counts.iter_mut().enumerate() {
+            let upto = match bounds.get(i) {
+                Some(b) => sorted.partition_point(|x| x <= b),
+                None => sorted.len(),
+            };
+            *c = c.saturating_add(upto.saturating_sub(below) as u64);
+            below = below.max(upto);
+        }
+    }
+
     /// Adds another histogram over the same bounds.
     pub fn merge(&mut self, other: &Classic) {
         if self.counts.len() < other.counts.len() {

@@ -264,6 +264,20 @@ impl Ring {
         }
     }
 
+    /// Records latencies at `t` (one slot's worth) as (bucket key, count) pairs: the same as
+    /// [`Ring::record_latency`] for each latency, in any order.
+    pub fn record_buckets(&mut self, t: u64, buckets: &[(u64, u64)]) {
+        let (newest, seal) = (self.newest, self.seal);
+        if let Some(slot) = self.slot_mut(t) {
+            for (key, count) in buckets {
+                slot.hist.record_key(*key, *count);
+            }
+            if seal && slot.id < newest {
+                slot.hist.seal();
+            }
+        }
+    }
+
     /// Counts a bad time slice starting at `t`.
     pub fn add_bad_slice(&mut self, t: u64) {
         if let Some(slot) = self.slot_mut(t) {

@@ -18,12 +18,14 @@
 //! span facts (`.str`, `.int`, `.float`, `.bool`, `.other`: the string form of every
 //! non-string value), all of them: a log condition compares a string holding a number as
 //! that number, so any type may matter to a future condition. A body field reads as the
-//! SLOs read it ([`BodyFields::read`]: a map body walked, a JSON string body parsed).
+//! SLOs read it ([`crate::slo::ottl::read_into`]: a map body walked, a JSON string body
+//! parsed).
 //!
 //! Read back ([`LogFacts::from_batch`]), a value comes from the first typed column that
 //! holds it; `.other` alone (an array, a map, bytes) is that string form, which is all a
 //! condition can use of such a value (`IsMatch`, `nil` checks, `group_by`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -38,7 +40,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use super::AttrColumns;
 use super::build::Builders;
 use super::read::attr_column;
-use crate::slo::ottl::{AttrRef, BodyFields, BodyPaths, BodyValue, Use, log_field};
+use crate::slo::ottl::{AttrRef, BodyPaths, BodyValue, BodyView, Use, log_field};
 
 /// The event-time column.
 pub const LOG_TIME: &str = "time_unix_nano";
@@ -104,7 +106,7 @@ impl LogFactsBuilder {
         record: &LogRecord,
         resource: Option<&Resource>,
         paths: &BodyPaths,
-        body: &BodyFields,
+        body: BodyView<'_>,
     ) {
         self.time.push(time);
         self.cluster.append_value(cluster);
@@ -245,15 +247,15 @@ impl LogFacts {
 #[derive(Debug, Clone, Copy)]
 pub struct FieldColumns<'a>(&'a AttrColumns);
 
-impl FieldColumns<'_> {
+impl<'a> FieldColumns<'a> {
     /// The field's value in `row` as the live engine read it.
-    pub fn value(&self, row: usize) -> BodyValue {
+    pub fn value(&self, row: usize) -> BodyValue<'a> {
         let c = self.0;
         fn valid(a: &Option<ArrayRef>, row: usize) -> Option<&ArrayRef> {
             a.as_ref().filter(|a| a.is_valid(row))
         }
         if let Some(a) = valid(&c.str, row) {
-            return BodyValue::Str(a.as_string::<i32>().value(row).to_string());
+            return BodyValue::Str(Cow::Borrowed(a.as_string::<i32>().value(row)));
         }
         if let Some(a) = valid(&c.int, row) {
             return BodyValue::Int(a.as_primitive::<Int64Type>().value(row));

@@ -3,27 +3,13 @@ use arrow_schema::DataType;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::*;
 use crate::attr::kv;
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::ottl::ConditionTarget;
-
-fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans {
-    ResourceSpans {
-        resource: Some(Resource {
-            attributes,
-            ..Default::default()
-        }),
-        scope_spans: vec![ScopeSpans {
-            spans,
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
-}
+use crate::test_otlp::resource_spans;
 
 fn span(name: &str, start: u64, end: u64, attributes: Vec<KeyValue>) -> Span {
     Span {

@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use crate::attr::kv;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
 use crate::slo::spec::{SloSet, parse_file};
+use crate::test_otlp::{error_status, resource_spans};
 
 const S: u64 = 1_000_000_000;
 const T0: u64 = 1_800_000_000 * S;
@@ -89,25 +88,15 @@ fn request(spans: &[(&str, &str, &str, bool, usize)]) -> ExportTraceServiceReque
                     start_time_unix_nano: T0 - 31 * S,
                     end_time_unix_nano: T0 - 30 * S,
                     attributes: vec![kv("http.route", route)],
-                    status: bad.then(|| Status {
-                        code: StatusCode::Error as i32,
-                        message: String::new(),
-                    }),
+                    status: bad.then(error_status),
                     ..Default::default()
                 }
             })
             .collect();
-        out.push(ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", service), kv("k8s.cluster.name", cluster)],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        });
+        out.push(resource_spans(
+            vec![kv("service.name", service), kv("k8s.cluster.name", cluster)],
+            spans,
+        ));
     }
     ExportTraceServiceRequest {
         resource_spans: out,

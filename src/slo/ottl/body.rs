@@ -1,8 +1,10 @@
 //! Log records as a condition source: their severity, attributes and body fields.
 //!
-//! A body is read once per record, whichever SLOs read it: [`BodyFields::read`] takes the
-//! body paths every loaded log SLI names ([`BodyPaths`]) and keeps the value at each path,
-//! owned, so the parsed body is dropped before any condition runs. A map body
+//! A body is read once per record, whichever SLOs read it: [`read_into`] takes the body
+//! paths every loaded log SLI names ([`BodyPaths`]) and keeps the value at each path; a
+//! string borrows the record's body where it can (no escapes), so reading a record
+//! allocates nothing in the common case, and the engine reads a chunk of records into one
+//! buffer that it reuses ([`BodyView`] is one record's slice of it). A map body
 //! (`kvlist_value`) is walked as it is; a string body that holds a JSON object is parsed
 //! (at most [`MAX_JSON_BODY`] bytes, nesting bounded by the parser's recursion limit) in
 //! one pass that builds only the values at the paths (`body_json.rs`); any other body has
@@ -13,6 +15,8 @@
 //! number compares as that number with a number literal ([`as_number`]); `-` and other text
 //! hold none, so they compare like any other string (`body["status"] >= 500` is false).
 
+use std::borrow::Cow;
+
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
@@ -20,7 +24,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrRef;
 use super::ast::{LogField, Path, Val, render};
-use super::body_json::{self, PathTree};
+use super::body_json;
+use super::path_tree::PathTree;
 use super::row::{Source, lookup, resource_attr};
 
 /// The largest string body parsed as JSON, in bytes: larger ones have no fields.
@@ -54,9 +59,21 @@ impl BodyPaths {
         self.paths.is_empty()
     }
 
+    /// How many paths (values a record's fields hold).
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
     /// The paths, in order (the order of [`BodyFields`]' values).
     pub fn iter(&self) -> impl Iterator<Item = &[String]> {
         self.paths.iter().map(Vec::as_slice)
+    }
+
+    /// Where the path `keys` is in the order of [`BodyPaths::iter`] (its value's index in
+    /// a record's fields), if it is read: found once for a chunk of records, it spares a
+    /// lookup per record ([`BodyView::value`]).
+    pub fn slot(&self, keys: &[String]) -> Option<usize> {
+        self.index(keys)
     }
 
     fn index(&self, keys: &[String]) -> Option<usize> {
@@ -74,19 +91,20 @@ impl BodyPaths {
     }
 }
 
-/// A value read from a log body, owned.
+/// A value read from a log body: a string borrows the body it was read from when it can
+/// (a JSON string without escapes, a map body's string), else it is owned.
 #[derive(Debug, Clone, PartialEq)]
-pub enum BodyValue {
+pub enum BodyValue<'a> {
     Nil,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Cow<'a, str>),
     /// An array or object (or bytes), in its string form.
     Rendered(String),
 }
 
-impl BodyValue {
+impl<'a> BodyValue<'a> {
     pub(crate) fn val(&self) -> Val<'_> {
         match self {
             BodyValue::Nil => Val::Nil,
@@ -98,13 +116,13 @@ impl BodyValue {
         }
     }
 
-    fn of_any(value: Option<&AnyValue>) -> BodyValue {
+    fn of_any(value: Option<&'a AnyValue>) -> BodyValue<'a> {
         match Val::of(value) {
             Val::Nil => BodyValue::Nil,
             Val::Bool(b) => BodyValue::Bool(b),
             Val::Int(i) => BodyValue::Int(i),
             Val::Float(f) => BodyValue::Float(f),
-            Val::Str(s) => BodyValue::Str(s.to_string()),
+            Val::Str(s) => BodyValue::Str(Cow::Borrowed(s)),
             other => {
                 let mut text = String::new();
                 render(other, &mut text);
@@ -113,7 +131,7 @@ impl BodyValue {
         }
     }
 
-    pub(super) fn of_json(value: &serde_json::Value) -> BodyValue {
+    pub(super) fn of_json(value: &serde_json::Value) -> BodyValue<'a> {
         match value {
             serde_json::Value::Null => BodyValue::Nil,
             serde_json::Value::Bool(b) => BodyValue::Bool(*b),
@@ -122,7 +140,7 @@ impl BodyValue {
                 // Beyond i64 (a u64) or with a fraction or exponent.
                 None => n.as_f64().map_or(BodyValue::Nil, BodyValue::Float),
             },
-            serde_json::Value::String(s) => BodyValue::Str(s.clone()),
+            serde_json::Value::String(s) => BodyValue::Str(Cow::Owned(s.clone())),
             other => BodyValue::Rendered(other.to_string()),
         }
     }
@@ -147,19 +165,19 @@ pub enum BodyKind {
 
 /// The body fields of one log record: one value per path of a [`BodyPaths`].
 #[derive(Debug, Clone)]
-pub struct BodyFields {
-    values: Vec<BodyValue>,
+pub struct BodyFields<'a> {
+    values: Vec<BodyValue<'a>>,
     pub kind: BodyKind,
     /// [`BodyKind::Captured`]: the record's attributes and resource attributes, which a
     /// capture holds as values (the record itself has none then).
-    attributes: Vec<(AttrRef, BodyValue)>,
+    attributes: Vec<(AttrRef, BodyValue<'a>)>,
 }
 
-impl BodyFields {
+impl<'a> BodyFields<'a> {
     /// The fields of a record read back from a capture: `values` in the order of the
     /// [`BodyPaths`] they stand for, `attributes` the record's `attributes[…]` and
     /// `resource.attributes[…]` that the capture holds (any other reads `nil`).
-    pub fn captured(values: Vec<BodyValue>, attributes: Vec<(AttrRef, BodyValue)>) -> Self {
+    pub fn captured(values: Vec<BodyValue<'a>>, attributes: Vec<(AttrRef, BodyValue<'a>)>) -> Self {
         BodyFields {
             values,
             kind: BodyKind::Captured,
@@ -167,81 +185,112 @@ impl BodyFields {
         }
     }
 
-    /// A captured attribute's value.
-    fn captured_attr(&self, attr: &AttrRef) -> Val<'_> {
-        // Few attributes (those the SLOs read): a scan.
-        self.attributes
-            .iter()
-            .find(|(a, _)| a == attr)
-            .map_or(Val::Nil, |(_, v)| v.val())
-    }
-
     /// Reads every path of `paths` from `body`, parsing a JSON string body once.
-    pub fn read(body: Option<&AnyValue>, paths: &BodyPaths) -> BodyFields {
-        let nil = || vec![BodyValue::Nil; paths.paths.len()];
-        let value = body.and_then(|b| b.value.as_ref());
-        if paths.is_empty() || value.is_none() {
-            return BodyFields {
-                values: nil(),
-                kind: BodyKind::None,
-                attributes: Vec::new(),
-            };
-        }
-        match value {
-            Some(Value::KvlistValue(_)) => BodyFields {
-                values: paths
-                    .paths
-                    .iter()
-                    .map(|keys| BodyValue::of_any(map_path(body, keys)))
-                    .collect(),
-                kind: BodyKind::Map,
-                attributes: Vec::new(),
-            },
-            Some(Value::StringValue(text)) => {
-                let mut values = nil();
-                let json = paths.reads_fields()
-                    && text.len() <= MAX_JSON_BODY
-                    && crate::redact::looks_like_json(text)
-                    && body_json::read(text, &paths.tree, &mut values);
-                let kind = if json { BodyKind::Json } else { BodyKind::Text };
-                if let Some(whole) = paths.index(&[]) {
-                    values[whole] = BodyValue::Str(text.clone());
-                }
-                BodyFields {
-                    values,
-                    kind,
-                    attributes: Vec::new(),
-                }
-            }
-            _ => BodyFields {
-                values: paths
-                    .paths
-                    .iter()
-                    .map(|keys| {
-                        if keys.is_empty() {
-                            BodyValue::of_any(body)
-                        } else {
-                            BodyValue::Nil
-                        }
-                    })
-                    .collect(),
-                kind: BodyKind::Other,
-                attributes: Vec::new(),
-            },
+    pub fn read(body: Option<&'a AnyValue>, paths: &BodyPaths) -> BodyFields<'a> {
+        let mut values = Vec::with_capacity(paths.len());
+        let kind = read_into(body, paths, &mut values);
+        BodyFields {
+            values,
+            kind,
+            attributes: Vec::new(),
         }
     }
 
     /// The value of the `i`-th path of the [`BodyPaths`] it was read with.
-    pub fn value(&self, i: usize) -> &BodyValue {
+    pub fn value(&self, i: usize) -> &BodyValue<'a> {
         self.values.get(i).unwrap_or(&BodyValue::Nil)
     }
 
+    /// The fields as conditions read them.
+    pub fn view(&self) -> BodyView<'_> {
+        BodyView {
+            values: &self.values,
+            captured: (self.kind == BodyKind::Captured).then_some(self.attributes.as_slice()),
+        }
+    }
+}
+
+/// Reads every path of `paths` from `body` onto the end of `values` (one value a path, in
+/// the order of [`BodyPaths::iter`]), parsing a JSON string body once; how it was read.
+/// Strings borrow `body` where they can: reading a record allocates nothing then.
+pub fn read_into<'a>(
+    body: Option<&'a AnyValue>,
+    paths: &BodyPaths,
+    values: &mut Vec<BodyValue<'a>>,
+) -> BodyKind {
+    let start = values.len();
+    let value = body.and_then(|b| b.value.as_ref());
+    values.extend((0..paths.len()).map(|_| BodyValue::Nil));
+    if paths.is_empty() {
+        return BodyKind::None;
+    }
+    let values = &mut values[start..];
+    match value {
+        None => BodyKind::None,
+        Some(Value::KvlistValue(_)) => {
+            for (slot, keys) in values.iter_mut().zip(&paths.paths) {
+                *slot = BodyValue::of_any(map_path(body, keys));
+            }
+            BodyKind::Map
+        }
+        Some(Value::StringValue(text)) => {
+            let json = paths.reads_fields()
+                && text.len() <= MAX_JSON_BODY
+                && crate::redact::looks_like_json(text)
+                && body_json::read(text, &paths.tree, values);
+            if let Some(whole) = paths.index(&[]) {
+                values[whole] = BodyValue::Str(Cow::Borrowed(text));
+            }
+            if json { BodyKind::Json } else { BodyKind::Text }
+        }
+        Some(_) => {
+            if let Some(whole) = paths.index(&[]) {
+                values[whole] = BodyValue::of_any(body);
+            }
+            BodyKind::Other
+        }
+    }
+}
+
+/// One record's body fields as conditions read them ([`BodyFields::view`], or a slice of
+/// the values [`read_into`] appended).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyView<'v> {
+    values: &'v [BodyValue<'v>],
+    /// Read back from a capture: the record's attributes and resource attributes that the
+    /// capture holds (the record itself has none then).
+    captured: Option<&'v [(AttrRef, BodyValue<'v>)]>,
+}
+
+impl<'v> BodyView<'v> {
+    /// A live record's fields: one value per path of the [`BodyPaths`] they were read with.
+    pub fn live(values: &'v [BodyValue<'v>]) -> Self {
+        BodyView {
+            values,
+            captured: None,
+        }
+    }
+
+    /// The value of the `i`-th path ([`BodyPaths::slot`]).
+    pub(crate) fn value(self, i: usize) -> Val<'v> {
+        self.values.get(i).map_or(Val::Nil, BodyValue::val)
+    }
+
     /// The value at `keys`, `nil` when the path was not read.
-    pub(crate) fn get(&self, paths: &BodyPaths, keys: &[String]) -> Val<'_> {
+    fn get(self, paths: &BodyPaths, keys: &[String]) -> Val<'v> {
         paths
             .index(keys)
             .and_then(|i| self.values.get(i))
             .map_or(Val::Nil, BodyValue::val)
+    }
+
+    /// A captured attribute's value.
+    fn captured_attr(attributes: &'v [(AttrRef, BodyValue<'v>)], attr: &AttrRef) -> Val<'v> {
+        // Few attributes (those the SLOs read): a scan.
+        attributes
+            .iter()
+            .find(|(a, _)| a == attr)
+            .map_or(Val::Nil, |(_, v)| v.val())
     }
 }
 
@@ -312,14 +361,16 @@ pub(super) struct LogSource<'a> {
     pub(super) record: &'a LogRecord,
     pub(super) resource: Option<&'a Resource>,
     pub(super) paths: &'a BodyPaths,
-    pub(super) body: &'a BodyFields,
+    pub(super) body: BodyView<'a>,
 }
 
 impl<'a> LogSource<'a> {
     /// An attribute, resource attribute or body field of the record.
     pub(super) fn attr(&self, attr: &AttrRef) -> Val<'a> {
-        if self.body.kind == BodyKind::Captured && !matches!(attr, AttrRef::Body(_)) {
-            return self.body.captured_attr(attr);
+        if let Some(attributes) = self.body.captured
+            && !matches!(attr, AttrRef::Body(_))
+        {
+            return BodyView::captured_attr(attributes, attr);
         }
         match attr {
             AttrRef::Item(key) => lookup(&self.record.attributes, key),

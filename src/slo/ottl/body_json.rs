@@ -6,7 +6,9 @@
 //! literals, number syntax and range, string escapes and surrogate pairs, control
 //! characters, trailing characters, and the same recursion limit of 127 nested arrays and
 //! objects), but builds nothing off the paths: keys are compared where they lie in the
-//! text and every other value is stepped over. What is rare is handed to serde_json itself
+//! text (after their lengths) and every other value is stepped over; a string's end is
+//! found sixteen bytes at a time (the redaction walker's string mask), and a value borrows
+//! the body unless it has escapes. What is rare is handed to serde_json itself
 //! on its own slice of the text: a number that is not a small non-negative integer (its
 //! exact value; one with an exponent or over 300 digits also for its range, anywhere in
 //! the body), a string or key with escapes, an array or object at a path (its compact JSON
@@ -15,50 +17,15 @@
 //! fields; a key given twice keeps its last value; a number is an `Int` when it fits an
 //! i64, else a `Float`; an array or object at a path is its compact JSON text.
 
+use std::borrow::Cow;
+
 use super::BodyValue;
-
-/// The body paths as a tree of keys; a node may end paths (their value slots).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct PathTree {
-    /// Slots of the paths that end here.
-    ends: Vec<usize>,
-    children: Vec<(String, PathTree)>,
-}
-
-impl PathTree {
-    /// The tree of `paths`: path `i` fills slot `i`.
-    pub(super) fn new<'a>(paths: impl Iterator<Item = &'a [String]>) -> Self {
-        let mut root = PathTree::default();
-        for (slot, keys) in paths.enumerate() {
-            let mut node = &mut root;
-            for key in keys {
-                let at = match node.children.iter().position(|(k, _)| k == key) {
-                    Some(at) => at,
-                    None => {
-                        node.children.push((key.clone(), PathTree::default()));
-                        node.children.len() - 1
-                    }
-                };
-                node = &mut node.children[at].1;
-            }
-            node.ends.push(slot);
-        }
-        root
-    }
-
-    fn clear(&self, values: &mut [BodyValue]) {
-        for &slot in &self.ends {
-            values[slot] = BodyValue::Nil;
-        }
-        for (_, child) in &self.children {
-            child.clear(values);
-        }
-    }
-}
+use super::path_tree::{PathTree, fill, length_bit};
+use crate::redact::{STRING_MASK_BLOCK, string_mask};
 
 /// Reads `text`, which must hold a JSON object, into `values` (one per slot of `tree`,
 /// all `Nil` on entry); `false` when it is not a JSON object (then `values` are all `Nil`).
-pub(super) fn read(text: &str, tree: &PathTree, values: &mut [BodyValue]) -> bool {
+pub(super) fn read<'a>(text: &'a str, tree: &PathTree, values: &mut [BodyValue<'a>]) -> bool {
     let mut scan = Scan {
         text,
         bytes: text.as_bytes(),
@@ -105,14 +72,18 @@ struct Scan<'a> {
     depth: u32,
 }
 
-impl Scan<'_> {
+impl<'a> Scan<'a> {
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn whitespace(&mut self) {
+        // Every whitespace byte is at most a space: one test for the common case.
+        if self.peek().is_some_and(|b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
             self.at += 1;
         }
@@ -185,7 +156,7 @@ impl Scan<'_> {
 
     /// An object at `tree` (the scanner on its `{`): members on a path are read, the
     /// others stepped over.
-    fn object(&mut self, tree: &PathTree, values: &mut [BodyValue]) -> Scanned<()> {
+    fn object(&mut self, tree: &PathTree, values: &mut [BodyValue<'a>]) -> Scanned<()> {
         if self.open(b'}')? {
             return Ok(());
         }
@@ -200,9 +171,17 @@ impl Scan<'_> {
             self.whitespace();
             match child {
                 Some(child) => {
-                    // A key given twice: its last value counts, as in a parsed object.
-                    child.clear(values);
+                    // A key given twice: its last value counts, as in a parsed object. The
+                    // values where paths end here are written by `node` whatever the value;
+                    // those of deeper paths only when the value holds them.
+                    if !child.children.is_empty() {
+                        child.clear(values);
+                    }
                     self.node(child, values)?;
+                }
+                // Most values are strings: stepped over here, without a call.
+                None if self.peek() == Some(b'"') => {
+                    self.string()?;
                 }
                 None => self.skip()?,
             }
@@ -220,13 +199,16 @@ impl Scan<'_> {
         }
         let found = |k: &str| tree.children.iter().find(|(c, _)| c == k).map(|(_, c)| c);
         if !key.escaped {
+            if tree.lengths & length_bit(key.end - key.start) == 0 {
+                return Ok(None);
+            }
             return Ok(found(&self.text[key.start..key.end]));
         }
         Ok(found(&self.unescape(key)?))
     }
 
     /// A value on a path: kept where a path ends, walked where paths go on.
-    fn node(&mut self, tree: &PathTree, values: &mut [BodyValue]) -> Scanned<()> {
+    fn node(&mut self, tree: &PathTree, values: &mut [BodyValue<'a>]) -> Scanned<()> {
         if tree.ends.is_empty() {
             return match self.peek() {
                 Some(b'{') => self.object(tree, values),
@@ -238,9 +220,9 @@ impl Scan<'_> {
             Some(b'"') => {
                 let s = self.string()?;
                 if s.escaped {
-                    BodyValue::Str(self.unescape(s)?)
+                    BodyValue::Str(Cow::Owned(self.unescape(s)?))
                 } else {
-                    BodyValue::Str(self.text[s.start..s.end].to_string())
+                    BodyValue::Str(Cow::Borrowed(&self.text[s.start..s.end]))
                 }
             }
             Some(b'-' | b'0'..=b'9') => {
@@ -303,7 +285,11 @@ impl Scan<'_> {
                     self.whitespace();
                     self.eat(b':')?;
                     self.whitespace();
-                    self.skip()?;
+                    if self.peek() == Some(b'"') {
+                        self.string()?;
+                    } else {
+                        self.skip()?;
+                    }
                     if self.next_or_close(b'}')? {
                         return Ok(());
                     }
@@ -378,13 +364,30 @@ impl Scan<'_> {
 
     /// A string (the scanner on its opening quote), checked: escapes, surrogate pairs, no
     /// control characters.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Scanned<Str> {
         self.at += 1;
         let start = self.at;
+        self.at = special(self.bytes, self.at);
+        if self.peek() == Some(b'"') {
+            let end = self.at;
+            self.at += 1;
+            return Ok(Str {
+                start,
+                end,
+                escaped: false,
+            });
+        }
+        self.string_rest(start)
+    }
+
+    /// The rest of a string from `start`, the scanner on a backslash or a byte that ends
+    /// it: escapes are rare, kept out of the inlined common case.
+    #[cold]
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Scanned<Str> {
         let mut escaped = false;
         loop {
-            self.at = special(self.bytes, self.at);
             match self.peek().ok_or(Bad)? {
                 b'"' => {
                     let end = self.at;
@@ -399,6 +402,7 @@ impl Scan<'_> {
                     self.at += 1;
                     escaped = true;
                     self.escape()?;
+                    self.at = special(self.bytes, self.at);
                 }
                 // A control character.
                 _ => return Err(Bad),
@@ -461,44 +465,39 @@ fn parse(text: &str) -> Scanned<serde_json::Value> {
 }
 
 /// The position of the first quote, backslash or control character of `bytes` from `at`
-/// (the end when none): eight bytes at a time, then one by one.
+/// (the end when none): sixteen bytes at a time (the redaction walker's string mask, SSE2
+/// on x86_64), the last few in the block that ends the text.
 #[inline]
 fn special(bytes: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES << 7;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        // The lowest byte flagged by each test is exact (borrows only run upward).
-        let control = word.wrapping_sub(ONES * 0x20) & !word;
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        let found = (control | quote | backslash) & HIGH;
-        if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
+    const BLOCK: usize = STRING_MASK_BLOCK;
+    while let Some(block) = bytes.get(at..at + BLOCK) {
+        let block: &[u8; BLOCK] = block.try_into().unwrap_or(&[0; BLOCK]);
+        let mask = string_mask(block);
+        if mask != 0 {
+            return at + mask.trailing_zeros() as usize;
         }
-        at += 8;
+        at += BLOCK;
     }
-    while let Some(&b) = bytes.get(at) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return at;
-        }
-        at += 1;
-    }
-    at
-}
-
-/// The values of `tree`'s paths inside `value`.
-fn fill(tree: &PathTree, values: &mut [BodyValue], value: &serde_json::Value) {
-    for &slot in &tree.ends {
-        values[slot] = BodyValue::of_json(value);
-    }
-    if let Some(object) = value.as_object() {
-        for (key, child) in &tree.children {
-            if let Some(v) = object.get(key) {
-                fill(child, values, v);
+    // Fewer than sixteen bytes left: the last sixteen of the text, those before `at`
+    // dropped from the mask.
+    match bytes.len().checked_sub(BLOCK) {
+        Some(base) => {
+            let block: &[u8; BLOCK] = bytes[base..].try_into().unwrap_or(&[0; BLOCK]);
+            let mask = string_mask(block) >> (at - base);
+            if mask != 0 {
+                at + mask.trailing_zeros() as usize
+            } else {
+                bytes.len()
             }
+        }
+        None => {
+            while let Some(&b) = bytes.get(at) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    return at;
+                }
+                at += 1;
+            }
+            at
         }
     }
 }

@@ -44,7 +44,7 @@ fn holds(cond: &str, record: &LogRecord) -> bool {
         attributes: vec![kv("service.name", s("ingress-nginx"))],
         ..Default::default()
     };
-    c.eval_log(record, Some(&resource), &paths, &body)
+    c.eval_log(record, Some(&resource), &paths, body.view())
 }
 
 fn with_body(body: AnyValue) -> LogRecord {
@@ -241,8 +241,9 @@ fn latency_fields_are_read_never_guessed() {
         paths.add_attr(&field(k));
     }
     let body = BodyFields::read(record.body.as_ref(), &paths);
-    let read =
-        |k: &str, per_unit: f64| log_latency(&field(k), per_unit, &record, None, &paths, &body);
+    let read = |k: &str, per_unit: f64| {
+        log_latency(&field(k), per_unit, &record, None, &paths, body.view())
+    };
     assert_eq!(read("a", 1e9), Ok(123_000_000));
     assert_eq!(read("b", 1e9), Ok(500_000_000));
     assert_eq!(read("c", 1e6), Ok(12_000_000), "ms");
@@ -344,7 +345,7 @@ fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
         .filter(serde_json::Value::is_object);
     for (i, keys) in paths.iter().enumerate() {
         let want = if keys.is_empty() {
-            BodyValue::Str(body.to_string())
+            BodyValue::Str(body.into())
         } else {
             parsed
                 .as_ref()
@@ -367,8 +368,9 @@ fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
     parsed.is_some()
 }
 
-/// Keys the random bodies use; the paths read some of them.
-const KEYS: [&str; 9] = [
+/// Keys the random bodies use; the paths read some of them. The two long ones are told
+/// apart by their bytes, not their lengths (both over 63 bytes).
+const KEYS: [&str; 11] = [
     "status",
     "a",
     "b",
@@ -378,7 +380,12 @@ const KEYS: [&str; 9] = [
     "ключ",
     "",
     "msg",
+    LONG_KEY,
+    "a key of sixty-four bytes or more, that no path names: 0123456789",
 ];
+
+/// A key longer than 63 bytes that a path names.
+const LONG_KEY: &str = "a key of sixty-four bytes or more, read by a path: 0123456789abcdef";
 
 /// A JSON string literal for `text`, escaped in one of the ways JSON allows.
 fn json_string(rng: &mut fastrand::Rng, text: &str) -> String {
@@ -435,7 +442,7 @@ fn random_json(rng: &mut fastrand::Rng, depth: u32) -> String {
         "0.000000000000000000000000000001",
         "12.50",
     ];
-    const TEXTS: [&str; 8] = [
+    const TEXTS: [&str; 9] = [
         "",
         "ok",
         "서울 🚀",
@@ -444,6 +451,7 @@ fn random_json(rng: &mut fastrand::Rng, depth: u32) -> String {
         "-",
         "0.120",
         "tab\tnew\nline",
+        "payment accepted for order 123456789 after 3 attempts",
     ];
     let ws = whitespace(rng);
     match rng.u8(0..if depth > 3 { 5 } else { 8 }) {
@@ -500,6 +508,7 @@ fn random_and_mutated_json_bodies_equal_the_whole_document_parse() {
         &[""],
         &["msg"],
         &["b", "a", "status"],
+        &[LONG_KEY],
     ] {
         paths.add(&keys(p));
     }
@@ -557,4 +566,35 @@ fn random_and_mutated_json_bodies_equal_the_whole_document_parse() {
             agrees_with_whole_parse(&objects, &paths);
         }
     }
+}
+
+/// Strings are scanned sixteen bytes at a time, the last ones in the block that ends the
+/// body: a closing quote, an escape or a raw control character at every place of a block,
+/// in bodies of every length around a block, reads as the whole-document parse reads it.
+#[test]
+fn strings_read_the_same_wherever_they_end_in_a_block() {
+    let mut paths = BodyPaths::default();
+    for p in [&["msg"][..], &["k"]] {
+        paths.add(&p.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+    }
+    let mut parsed = 0;
+    for len in 0..40 {
+        let plain = "p".repeat(len);
+        for at in 0..=len {
+            for inner in [
+                "", "\\\"", "\\u00e9", "\u{1}", "\u{1f}", " ", "\u{7f}", "é", "\\x",
+            ] {
+                let text = format!("{}{inner}{}", &plain[..at], &plain[at..]);
+                for body in [
+                    format!(r#"{{"msg":"{text}"}}"#),
+                    format!(r#"{{"k":1,"msg":"{text}","x":"{text}"}}"#),
+                    format!(r#"{{"{text}":"{text}","k":"{text}"}}  "#),
+                    format!(r#"{{"msg":"{text}"#),
+                ] {
+                    parsed += usize::from(agrees_with_whole_parse(&body, &paths));
+                }
+            }
+        }
+    }
+    assert!(parsed > 5_000, "{parsed}");
 }

@@ -38,7 +38,8 @@
 //! - `attr.rs`: [`AttrRef`], an attribute path.
 //! - `row.rs`: the row-by-row evaluator.
 //! - `body.rs`: log records as a source: body fields read once per record, numbers in
-//!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass.
+//!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass, along
+//!   the body paths as a tree of keys (`path_tree.rs`).
 //! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
 //!   `log_tests.rs`: log conditions.
 
@@ -50,6 +51,7 @@ mod lexer;
 #[cfg(test)]
 mod log_tests;
 mod parser;
+mod path_tree;
 mod row;
 #[cfg(test)]
 mod tests;
@@ -65,7 +67,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 pub use ast::Use;
 pub(crate) use ast::{Val, render};
 pub use attr::AttrRef;
-pub use body::{BodyFields, BodyKind, BodyPaths, BodyValue, MAX_JSON_BODY, Unreadable};
+pub use body::{
+    BodyFields, BodyKind, BodyPaths, BodyValue, BodyView, MAX_JSON_BODY, Unreadable, read_into,
+};
 pub use lexer::DurationError;
 
 use ast::{Expr, Path};
@@ -90,7 +94,7 @@ pub fn log_latency(
     record: &LogRecord,
     resource: Option<&Resource>,
     paths: &BodyPaths,
-    body: &BodyFields,
+    body: BodyView<'_>,
 ) -> Result<u64, Unreadable> {
     let source = body::LogSource {
         record,
@@ -101,13 +105,23 @@ pub fn log_latency(
     body::latency_nanos(source.attr(field), nanos_per_unit)
 }
 
+/// [`log_latency`] of a body field, read at its slot of the body paths
+/// ([`BodyPaths::slot`]).
+pub fn body_latency(
+    body: BodyView<'_>,
+    slot: usize,
+    nanos_per_unit: f64,
+) -> Result<u64, Unreadable> {
+    body::latency_nanos(body.value(slot), nanos_per_unit)
+}
+
 /// A log record's attribute, resource attribute or body field (for the capture's columns).
 pub(crate) fn log_field<'a>(
     field: &AttrRef,
     record: &'a LogRecord,
     resource: Option<&'a Resource>,
     paths: &'a BodyPaths,
-    body: &'a BodyFields,
+    body: BodyView<'a>,
 ) -> Val<'a> {
     let source = body::LogSource {
         record,
@@ -125,7 +139,7 @@ pub fn log_field_string(
     record: &LogRecord,
     resource: Option<&Resource>,
     paths: &BodyPaths,
-    body: &BodyFields,
+    body: BodyView<'_>,
 ) -> String {
     let source = body::LogSource {
         record,
@@ -276,13 +290,13 @@ impl Condition {
     }
 
     /// Evaluates on one log record; `body` holds the record's body fields at `paths`
-    /// ([`BodyFields::read`]).
+    /// ([`read_into`], [`BodyFields::view`]).
     pub fn eval_log(
         &self,
         record: &LogRecord,
         resource: Option<&Resource>,
         paths: &BodyPaths,
-        body: &BodyFields,
+        body: BodyView<'_>,
     ) -> bool {
         row::eval(
             &self.expr,

@@ -24,6 +24,7 @@
 //! - `journey.rs`: journeys (`journey:`, OpenSLO composites): members by reference,
 //!   checked and resolved against the whole set.
 //! - `trace_mode.rs`: a journey's trace-aware mode (`mode: trace`) and its bounds.
+//! - `labels.rs`: the labels of SLO series, group labels named as Prometheus names them.
 //! - `tests.rs`: the examples, every fixture of `tests/fixtures/slos/`, both formats.
 //!
 //! # Invariants

@@ -24,31 +24,7 @@ fn error_lines(text: &str, name: &str) -> Vec<String> {
 /// listing exactly the errors it must produce, in order.
 #[test]
 fn fixtures() {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 12, "only {} fixtures", paths.len());
-    let mut failures = Vec::new();
-    for path in &paths {
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let text = std::fs::read_to_string(path).unwrap();
-        let expected: Vec<&str> = text
-            .lines()
-            .filter_map(|line| line.strip_prefix("# expect: "))
-            .collect();
-        let actual = error_lines(&text, name);
-        if actual != expected || expected.is_empty() {
-            failures.push(format!(
-                "{name}\n  expected:\n    {}\n  actual:\n# expect: {}",
-                expected.join("\n    "),
-                actual.join("\n# expect: ")
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    crate::fixture_tests::check_fixtures(&fixtures_dir(), 12, error_lines);
 }
 
 #[test]

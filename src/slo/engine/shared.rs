@@ -1,0 +1,334 @@
+//! Recording a request's spans once for every span SLO that selects the same rows.
+//!
+//! Span SLOs often select the same spans of a request (every server span, every span of a
+//! service) and differ only in which of them are good. A [`Selection`] is the part of
+//! recording that does not depend on goodness, found once per request for every SLO
+//! whose `where` selects exactly its rows: the spans dropped as late or in the future, the
+//! groups (runs of rows of one cluster, in request order), and per group its spans by slot
+//! of the finest ring, each slot's latencies sorted with their HDR buckets and native
+//! buckets counted. Each SLO then adds a slot's counts, buckets and classic buckets at
+//! once ([`GroupState::record_selected`]) instead of recording span by span.
+//!
+//! The result is exactly that of recording each span in order (`record.rs` explains why
+//! recording one finest slot at a time is exact when the group's spans fall in at most
+//! [`MAX_SLOTS`] slots the finest ring holds before and after them): counts are sums,
+//! histogram buckets are counts per bucket (in any order), the native histogram's dense
+//! range ends the same whichever index comes first, and its sum (a float) still adds each
+//! latency in request order. A group whose spans the finest ring cannot take one slot at a
+//! time, or that keeps raw counts or time slices, is recorded span by span as before.
+//!
+//! Only SLOs without `group_by`, adjusted counts, exclusions covering the request or a
+//! write-ahead log share a selection (`spans.rs` checks); the others record span by span.
+
+use arrow_array::BooleanArray;
+
+use super::Dropped;
+use super::record::{Latencies, MAX_SLOTS, SpanEvent};
+use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
+use crate::slo::facts::SpanFacts;
+
+/// The spans of one group in one finest slot.
+#[derive(Debug, Clone, Default)]
+pub struct SelectedSlot {
+    /// The slot's id in the finest ring and its time range `[start, end)`.
+    pub id: u64,
+    pub range: (u64, u64),
+    /// The end time of the slot's first span.
+    pub first_t: u64,
+    /// Rows, in request order.
+    pub rows: Vec<usize>,
+    /// The rows' latencies, ascending (nanoseconds).
+    pub sorted: Vec<u64>,
+    /// HDR buckets ([`super::hist::bucket_of`]) with their counts, ascending.
+    pub hdr: Vec<(u64, u64)>,
+    /// Native histogram buckets with their counts, ascending, and the latencies of zero.
+    pub native: Vec<(i32, u64)>,
+    pub zero: u64,
+}
+
+/// A run of selected rows of one cluster (and one chunk of the request).
+#[derive(Debug, Clone, Default)]
+pub struct SelectedGroup {
+    /// A row of the group: its cluster is the group's.
+    pub row: usize,
+    /// Which chunk of [`Selection::chunk`] rows the group lies in.
+    pub chunk: usize,
+    /// Rows, in request order.
+    pub rows: Vec<usize>,
+    /// The rows by finest slot, or empty when they fall in more than [`MAX_SLOTS`] slots.
+    pub slots: Vec<SelectedSlot>,
+    /// With slots: each row's latency in seconds, in request order (the native
+    /// histogram's sum adds them in this order).
+    pub seconds: Vec<f64>,
+}
+
+/// What recording a request's selected rows needs besides each SLO's verdict of good.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The rows selected.
+    matched: BooleanArray,
+    /// The finest ring's slot width.
+    width: u64,
+    pub dropped: Dropped,
+    pub groups: Vec<SelectedGroup>,
+}
+
+impl Selection {
+    /// The selection of `matched` rows of `facts` in a finest ring of `width`-wide slots;
+    /// `times(row)` is the range of event times accepted for the row; rows are grouped
+    /// apart every `chunk` rows.
+    pub fn new(
+        facts: &SpanFacts,
+        matched: &BooleanArray,
+        width: u64,
+        chunk: usize,
+        times: impl Fn(usize) -> (u64, u64),
+        latencies: &mut Latencies,
+    ) -> Self {
+        let end = facts.end_time_unix_nano();
+        let mut dropped = Dropped::default();
+        let mut groups: Vec<SelectedGroup> = Vec::new();
+        // The resource of the last row of the group being filled.
+        let mut current: Option<usize> = None;
+        for (row, &t) in end.iter().enumerate() {
+            if !matched.value(row) {
+                continue;
+            }
+            let (oldest, newest) = times(row);
+            if t < oldest {
+                dropped.late += 1;
+                continue;
+            }
+            if t > newest {
+                dropped.future += 1;
+                continue;
+            }
+            let resource = facts.resource_of(row);
+            let part = row / chunk.max(1);
+            let same = match (current, groups.last()) {
+                (Some(res), Some(g)) if g.chunk == part => {
+                    res == resource || facts.cluster(g.row) == facts.cluster(row)
+                }
+                _ => false,
+            };
+            current = Some(resource);
+            if !same {
+                groups.push(SelectedGroup {
+                    row,
+                    chunk: part,
+                    ..SelectedGroup::default()
+                });
+            }
+            if let Some(g) = groups.last_mut() {
+                g.rows.push(row);
+            }
+        }
+        let duration = facts.duration_nanos();
+        for g in &mut groups {
+            g.slots = slots_of(&g.rows, end, duration, width.max(1), latencies);
+            if !g.slots.is_empty() {
+                g.seconds = g
+                    .rows
+                    .iter()
+                    .map(|r| latencies.get(*r, duration[*r]).native.seconds)
+                    .collect();
+            }
+        }
+        Self {
+            matched: matched.clone(),
+            width,
+            dropped,
+            groups,
+        }
+    }
+
+    /// Whether this is the selection of `matched` in a finest ring of `width`-wide slots.
+    pub fn is_of(&self, matched: &BooleanArray, width: u64) -> bool {
+        self.width == width && &self.matched == matched
+    }
+}
+
+/// `rows` by slot of `width` nanoseconds, or none when they fall in more than
+/// [`MAX_SLOTS`] slots.
+fn slots_of(
+    rows: &[usize],
+    end: &[u64],
+    duration: &[u64],
+    width: u64,
+    latencies: &mut Latencies,
+) -> Vec<SelectedSlot> {
+    let mut slots: Vec<SelectedSlot> = Vec::new();
+    for &row in rows {
+        let t = end[row];
+        let id = t / width + 1;
+        let slot = match slots.iter_mut().position(|s| s.id == id) {
+            Some(i) => &mut slots[i],
+            None => {
+                if slots.len() == MAX_SLOTS {
+                    return Vec::new();
+                }
+                let start = (id - 1).saturating_mul(width);
+                slots.push(SelectedSlot {
+                    id,
+                    range: (start, start.saturating_add(width)),
+                    first_t: t,
+                    ..SelectedSlot::default()
+                });
+                let Some(s) = slots.last_mut() else {
+                    return Vec::new();
+                };
+                s
+            }
+        };
+        slot.rows.push(row);
+    }
+    for slot in &mut slots {
+        let mut by_latency = slot.rows.clone();
+        by_latency.sort_unstable_by_key(|r| duration[*r]);
+        slot.sorted = by_latency.iter().map(|r| duration[*r]).collect();
+        for &r in &by_latency {
+            let l = latencies.get(r, duration[r]);
+            // Both bucketings are monotonic in the latency: equal buckets are adjacent.
+            match slot.hdr.last_mut() {
+                Some((k, c)) if *k == l.hdr => *c += 1,
+                _ => slot.hdr.push((l.hdr, 1)),
+            }
+            match l.native.index {
+                None => slot.zero += 1,
+                Some(i) => match slot.native.last_mut() {
+                    Some((k, c)) if *k == i => *c += 1,
+                    _ => slot.native.push((i, 1)),
+                },
+            }
+        }
+    }
+    slots
+}
+
+/// The spans of a request: end times and durations by row.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    pub end: &'a [u64],
+    pub duration: &'a [u64],
+}
+
+impl GroupState {
+    /// Records group `g` of a selection, row `r` good when `good(r)`, one finest slot at a
+    /// time (see the module docs); false, having recorded nothing, when this group cannot
+    /// take them so.
+    pub fn record_selected(
+        &mut self,
+        g: &SelectedGroup,
+        good: &impl Fn(usize) -> bool,
+        end: &[u64],
+        bounds: &[u64],
+    ) -> bool {
+        if self.slices.is_some() || self.sampled.is_some() || g.slots.is_empty() {
+            return false;
+        }
+        let Some(fine) = self.rings.first() else {
+            return false;
+        };
+        let lo = g.slots.iter().map(|s| s.id).min().unwrap_or(0);
+        let hi = g.slots.iter().map(|s| s.id).max().unwrap_or(0);
+        let (newest, _) = fine.newest();
+        // Every slot held before (`newest`) and after (`hi`): fewer than a ring apart.
+        if lo + super::window::RING as u64 <= hi.max(newest)
+            || g.slots
+                .iter()
+                .any(|s| fine.slot_bounds(s.id) != Some(s.range))
+        {
+            return false;
+        }
+        for slot in &g.slots {
+            self.native.record_counted(&slot.native, slot.zero);
+        }
+        // The float sum in request order, as span by span.
+        self.native.add_seconds(g.seconds.iter().copied());
+        for slot in &g.slots {
+            self.record_slot(slot, good, end, bounds);
+        }
+        true
+    }
+
+    /// One slot of a selected group.
+    fn record_slot(
+        &mut self,
+        slot: &SelectedSlot,
+        good: &impl Fn(usize) -> bool,
+        end: &[u64],
+        bounds: &[u64],
+    ) {
+        let Some((fine, coarse)) = self.rings.split_first_mut() else {
+            return;
+        };
+        if let Some((start, hist)) = fine.evict_older(slot.id) {
+            for ring in coarse.iter_mut() {
+                ring.merge_latency(start, &hist);
+            }
+        }
+        let (newest, _) = fine.newest();
+        if slot.id > newest {
+            fine.seal_before(slot.id.saturating_sub(FINE_OPEN_SLOTS));
+        }
+        let total = slot.rows.len() as u64;
+        let good_count = slot.rows.iter().filter(|r| good(**r)).count() as u64;
+        let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
+        for ring in &mut self.rings {
+            if !ring.add_within(slot.first_t, slot.range, good_signed, total) {
+                // A coarser slot boundary inside the finest slot: counted span by span.
+                for &r in &slot.rows {
+                    ring.add(end[r], i64::from(good(r)), 1);
+                }
+            }
+        }
+        self.lifetime.good = self.lifetime.good.saturating_add(good_count);
+        self.lifetime.total = self.lifetime.total.saturating_add(total);
+        self.classic.record_sorted(bounds, &slot.sorted);
+        self.rings[0].record_buckets(slot.first_t, &slot.hdr);
+    }
+}
+
+impl SloState {
+    /// The finest ring's slot width when this SLO can record selections: fixed slots, no
+    /// time slices.
+    pub fn selection_width(&self) -> Option<u64> {
+        let fine = self.windows.first()?;
+        (self.slice_cfg.is_none() && fine.calendar.is_none()).then_some(fine.slot_nanos.max(1))
+    }
+
+    /// Records group `g` of a selection under `key`, row `r` good when `good(r)`: the
+    /// same as [`SloState::record_spans`] with its spans. True when recorded a finest
+    /// slot at a time, false when span by span.
+    pub fn record_selected(
+        &mut self,
+        key: &GroupKey,
+        g: &SelectedGroup,
+        good: &impl Fn(usize) -> bool,
+        rows: Rows<'_>,
+        latencies: &mut Latencies,
+    ) -> bool {
+        if g.rows.is_empty() {
+            return true;
+        }
+        let bounds = self.latency_bounds.clone();
+        let group = match self.groups.get_mut(key) {
+            Some(group) => group,
+            None => self.group_mut_n(key, g.rows.len() as u64),
+        };
+        if group.record_selected(g, good, rows.end, &bounds) {
+            return true;
+        }
+        let spans: Vec<SpanEvent> = g
+            .rows
+            .iter()
+            .map(|&r| SpanEvent {
+                t: rows.end[r],
+                good: good(r),
+                latency: latencies.get(r, rows.duration[r]),
+            })
+            .collect();
+        group.record_spans(&spans, &bounds);
+        false
+    }
+}

@@ -1,0 +1,340 @@
+//! Recording from shared selections ([`super::shared`]) against recording span by span:
+//! random requests and random sets of SLOs (some selecting the same rows, some not; rolling,
+//! short and calendar windows; thresholds and `bad` verdicts; more clusters than groups
+//! allowed) give the same windows, histograms, lifetime counters and drops; and two engines,
+//! one recording through selections and one through the logged span-by-span path, report
+//! the same status, percentiles and series.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::BooleanArray;
+
+use super::calendar::Calendar;
+use super::record::Latencies;
+use super::shared::{Rows, Selection};
+use super::state::{GroupKey, GroupState, SloState};
+use super::tests::{S, engine, request, slo};
+use super::window::{WindowSpec, windows_for, windows_for_calendar};
+use super::*;
+use crate::slo::facts::FactsSchema;
+use crate::slo::ottl::{Condition, ConditionTarget};
+use crate::slo::spec::{CalendarUnit, SpanSli};
+
+const T0: u64 = 1_800_000_000 * S;
+const CLUSTERS: [&str; 3] = ["seoul", "busan", "daegu"];
+
+/// Everything a group holds that a query can read, buckets sorted.
+fn contents(g: &GroupState) -> String {
+    let rings: Vec<_> = g
+        .rings
+        .iter()
+        .map(|r| {
+            let mut slots = r.export();
+            slots.sort();
+            for s in &mut slots {
+                s.3.sort();
+            }
+            slots
+        })
+        .collect();
+    format!(
+        "{rings:?} {:?} {:?} {:?} {:?}",
+        g.lifetime,
+        g.native,
+        g.classic,
+        g.sampled.as_ref().map(|s| s.export())
+    )
+}
+
+/// Spans of a request received at `now` (cluster, end, duration, error): mostly ended in
+/// the last few seconds, some late (past the allowed 300 s, or past a whole finest ring),
+/// some ahead (past the allowed 60 s or not), durations from zero to past the HDR range,
+/// some on a bucket bound or threshold.
+fn spans(rng: &mut fastrand::Rng, now: u64) -> Vec<(&'static str, u64, u64, bool)> {
+    (0..rng.usize(1..300))
+        .map(|_| {
+            let end = match rng.u8(..20) {
+                0 => now.saturating_sub(rng.u64(..400 * S)),
+                1 => now + rng.u64(..90 * S),
+                2 => now.saturating_sub(rng.u64(..40 * S)),
+                _ => now.saturating_sub(rng.u64(..5 * S)),
+            };
+            let duration = match rng.u8(..20) {
+                0 => 0,
+                1 => rng.u64(..2 * 3_600 * S),
+                // On a classic bucket's bound or a threshold: counted at or below it.
+                2 => (LATENCY_LADDER[rng.usize(..LATENCY_LADDER.len())] * 1e9).round() as u64,
+                3 => [50, 100, 250, 300][rng.usize(..4)] * 1_000_000,
+                _ => rng.u64(1_000..2 * S),
+            }
+            .min(end);
+            (CLUSTERS[rng.usize(..3)], end, duration, rng.u8(..10) == 0)
+        })
+        .collect()
+}
+
+fn mask(rng: &mut fastrand::Rng, n: usize, share: u8) -> BooleanArray {
+    BooleanArray::from((0..n).map(|_| rng.u8(..100) < share).collect::<Vec<_>>())
+}
+
+/// One SLO of the state-level test: its state and how it judges a request's rows.
+struct Case {
+    span_by_span: SloState,
+    selected: SloState,
+    threshold: Option<u64>,
+    /// Which mask it selects with: SLOs of one mask share a selection.
+    mask: usize,
+    dropped: (Dropped, Dropped),
+}
+
+fn case(windows: Vec<WindowSpec>, threshold: Option<u64>, mask: usize) -> Case {
+    let mut bounds: Vec<u64> = LATENCY_LADDER
+        .iter()
+        .map(|s| (s * 1e9).round() as u64)
+        .collect();
+    bounds.extend(threshold);
+    bounds.sort_unstable();
+    bounds.dedup();
+    let state = SloState::new(windows, 2, None, false, bounds);
+    Case {
+        span_by_span: state.clone(),
+        selected: state,
+        threshold,
+        mask,
+        dropped: Default::default(),
+    }
+}
+
+#[test]
+fn selections_recorded_per_slot_equal_spans_recorded_one_by_one() {
+    let month = || windows_for_calendar(Calendar::new(CalendarUnit::Month, "Asia/Kathmandu"));
+    for seed in 0..4 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut cases = [
+            case(windows_for(30 * 86_400), None, 0),
+            case(windows_for(7 * 86_400), Some(300_000_000), 0),
+            case(windows_for(100), Some(100_000_000), 0),
+            case(month(), Some(250_000_000), 1),
+            case(windows_for(86_400), None, 1),
+            case(windows_for(28 * 86_400), None, 2),
+        ];
+        let (mut by_slot, mut groups) = (0, 0);
+        for i in 0..80u64 {
+            let now = T0 + i * 7 * S;
+            let facts = SpanFacts::build(
+                &request(&spans(&mut rng, now)),
+                None,
+                "k8s.cluster.name",
+                &FactsSchema::default(),
+            );
+            let n = facts.len();
+            // Every span; most spans; a few.
+            let masks = [
+                BooleanArray::from(vec![true; n]),
+                mask(&mut rng, n, 80),
+                mask(&mut rng, n, 10),
+            ];
+            let times = |_| (now - 300 * S, now + 60 * S);
+            let (end, duration) = (facts.end_time_unix_nano(), facts.duration_nanos());
+            let mut latencies = Latencies::new(n);
+            let mut selections: Vec<Selection> = Vec::new();
+            for c in &mut cases {
+                let bad = mask(&mut rng, n, 15);
+                let matched = &masks[c.mask];
+                let good = |row: usize| {
+                    !bad.value(row) && c.threshold.is_none_or(|th| duration[row] <= th)
+                };
+                // Span by span.
+                for row in 0..n {
+                    if !matched.value(row) {
+                        continue;
+                    }
+                    let (oldest, newest) = times(row);
+                    if end[row] < oldest {
+                        c.dropped.0.late += 1;
+                    } else if end[row] > newest {
+                        c.dropped.0.future += 1;
+                    } else {
+                        let key = GroupKey {
+                            cluster: facts.cluster(row).to_string(),
+                            extra: Vec::new(),
+                        };
+                        let t = end[row];
+                        c.span_by_span.record_weighted(
+                            &key,
+                            t,
+                            good(row),
+                            Some(duration[row]),
+                            1.0,
+                        );
+                    }
+                }
+                // From the selection.
+                let width = c.selected.selection_width().unwrap();
+                let at = match selections.iter().position(|s| s.is_of(matched, width)) {
+                    Some(at) => at,
+                    None => {
+                        let s = Selection::new(&facts, matched, width, 64, times, &mut latencies);
+                        selections.push(s);
+                        selections.len() - 1
+                    }
+                };
+                let selection = &selections[at];
+                c.dropped.1.late += selection.dropped.late;
+                c.dropped.1.future += selection.dropped.future;
+                for g in &selection.groups {
+                    let key = GroupKey {
+                        cluster: facts.cluster(g.row).to_string(),
+                        extra: Vec::new(),
+                    };
+                    let rows = Rows { end, duration };
+                    groups += 1;
+                    if c.selected
+                        .record_selected(&key, g, &good, rows, &mut latencies)
+                    {
+                        by_slot += 1;
+                    }
+                }
+            }
+            assert!(selections.len() <= 3);
+        }
+        assert!(by_slot * 2 > groups, "{by_slot} of {groups} groups by slot");
+        assert!(by_slot < groups, "the span-by-span fallback is exercised");
+        for c in &cases {
+            let (one, other) = (&c.span_by_span, &c.selected);
+            assert_eq!(c.dropped.0, c.dropped.1);
+            assert!(c.dropped.0.late > 0 && c.dropped.0.future > 0);
+            assert_eq!(one.overflowed, other.overflowed);
+            assert!(one.overflowed > 0);
+            let mut keys: Vec<_> = one.groups.keys().cloned().collect();
+            keys.sort();
+            let mut other_keys: Vec<_> = other.groups.keys().cloned().collect();
+            other_keys.sort();
+            assert_eq!(keys, other_keys);
+            for key in &keys {
+                let (a, b) = (&one.groups[key], &other.groups[key]);
+                assert_eq!(contents(a), contents(b), "{key:?}");
+            }
+            for now in [T0 + 300 * S, T0 + 560 * S, T0 + 3_600 * S] {
+                for i in 0..one.windows.len() {
+                    assert_eq!(one.all_counts(None, i, now), other.all_counts(None, i, now));
+                    let qs = [0.5, 0.9, 0.99, 1.0];
+                    assert_eq!(
+                        one.all_latency(None, i, now).quantiles(&qs),
+                        other.all_latency(None, i, now).quantiles(&qs)
+                    );
+                }
+            }
+            // (The sum of the groups' latency sums is added in hash-map order.)
+            let (a, b) = (one.all_native(None), other.all_native(None));
+            assert_eq!((a.count, a.zero), (b.count, b.zero));
+            assert_eq!(one.all_classic(None), other.all_classic(None));
+        }
+    }
+}
+
+/// Five SLOs selecting the same spans in different windows with different verdicts, one
+/// selecting fewer, one selecting none: the span SLOs of `benches/slo/five`, on spans the
+/// test builds.
+fn five() -> Vec<Slo> {
+    let with = |name: &str, days, threshold: Option<u64>, filter: &str, bad: Option<&str>| {
+        let mut s = slo(name, 0.99, days, threshold.map(Duration::from_millis));
+        s.sli = Sli::Spans(SpanSli {
+            filter: Condition::parse(filter, ConditionTarget::Span).unwrap(),
+            bad: bad.map(|b| Condition::parse(b, ConditionTarget::Span).unwrap()),
+            latency_threshold: threshold.map(Duration::from_millis),
+            adjusted_counts: true,
+        });
+        s
+    };
+    let errors = Some("status.code == STATUS_CODE_ERROR");
+    vec![
+        with(
+            "availability",
+            30,
+            None,
+            "kind != SPAN_KIND_UNSPECIFIED",
+            errors,
+        ),
+        with(
+            "latency",
+            28,
+            Some(300),
+            "kind != SPAN_KIND_UNSPECIFIED",
+            None,
+        ),
+        with("fast", 7, Some(100), "name != \"\"", None),
+        with("errors", 30, None, "duration >= 0ms", errors),
+        with("slow-errors", 1, Some(50), "duration >= 20ms", errors),
+        with("none", 1, None, "name == \"other\"", errors),
+    ]
+}
+
+/// The status as JSON, every float to 12 significant digits: `cluster="all"` sums its
+/// groups' latency sums in the order of a hash map, which two engines need not share.
+fn rounded(status: &[GroupStatus]) -> serde_json::Value {
+    fn round(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                Value::String(format!("{:.11e}", n.as_f64().unwrap_or_default()))
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(round).collect()),
+            Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, round(v))).collect()),
+            other => other,
+        }
+    }
+    round(serde_json::to_value(status).unwrap())
+}
+
+#[test]
+fn engines_recording_from_selections_equal_the_span_by_span_path() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let selected = engine(five(), clock.clone());
+    let logged = engine(five(), clock.clone());
+    let mut rng = fastrand::Rng::with_seed(5);
+    for i in 0..60u64 {
+        let now = T0 + i * 7 * S;
+        clock.set(now);
+        let req = request(&spans(&mut rng, now));
+        selected.record_spans(&req, None);
+        // With a log every span is recorded (and logged) on its own.
+        let mut log = wal::Encoder::default();
+        logged.record_spans_logged(&req, None, Some(&mut log));
+    }
+    let dropped = |e: &Engine| e.slos().iter().map(|s| s.dropped()).collect::<Vec<_>>();
+    assert_eq!(dropped(&selected), dropped(&logged));
+    for (a, b) in selected.slos().iter().zip(logged.slos()) {
+        let (a, b) = (a.state(), b.state());
+        let mut keys: Vec<_> = a.groups.keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys.len(), b.groups.len());
+        for key in &keys {
+            assert_eq!(contents(&a.groups[key]), contents(&b.groups[key]));
+        }
+    }
+    for now in [T0 + 420 * S, T0 + 3_600 * S, T0 + 2 * 86_400 * S] {
+        clock.set(now);
+        let status = selected.status();
+        assert!(status.iter().any(|s| s.total > 0 && s.good < s.total));
+        let other = logged.status();
+        assert_eq!(rounded(&status), rounded(&other));
+        // Every series family's rows, values to 12 significant digits (as the status).
+        let series = |e: &Engine, st: &[GroupStatus]| {
+            let mut rows: Vec<String> = crate::slo::series::families(e, st)
+                .iter()
+                .flat_map(|f| {
+                    f.rows
+                        .iter()
+                        .map(move |(l, v)| format!("{} {l:?} {v:.11e}", f.name))
+                })
+                .collect();
+            rows.sort();
+            rows
+        };
+        let rows = series(&selected, &status);
+        assert!(rows.len() > 50, "{} series", rows.len());
+        assert_eq!(rows, series(&logged, &other));
+    }
+}
