@@ -250,6 +250,23 @@ const ALTS: &[Alt] = &[
     ),
 ];
 
+/// Bit `i` for each alternative `ALTS[i]` with a prefix that starts with the byte.
+const FIRST: [u32; 256] = {
+    assert!(ALTS.len() <= 32);
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < ALTS.len() {
+        let prefixes = ALTS[i].prefixes;
+        let mut j = 0;
+        while j < prefixes.len() {
+            t[prefixes[j][0] as usize] |= 1 << i;
+            j += 1;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// The anchored search of the literal group at `p`, its match ending at or before
 /// `hi`: `Some(Some((pattern, end)))`, `Some(None)` no match, `None` ask the regex.
 pub(crate) fn literal_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize, usize)>> {
@@ -258,7 +275,12 @@ pub(crate) fn literal_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usi
     }
     let has = |at: usize, lit: &[u8]| b.get(at..hi).is_some_and(|s| s.starts_with(lit));
     let first = b.get(p).copied()?;
-    'alts: for a in ALTS {
+    // The alternatives with a prefix that starts with this byte, in order.
+    let mut todo = FIRST[usize::from(first)];
+    'alts: while todo != 0 {
+        let i = todo.trailing_zeros() as usize;
+        todo &= todo - 1;
+        let Some(a) = ALTS.get(i) else { break };
         let Some(prefix) = a
             .prefixes
             .iter()
@@ -268,14 +290,12 @@ pub(crate) fn literal_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usi
         };
         let mut pos = p + prefix.len();
         for r in a.runs {
-            let mut n = 0;
-            while n < r.max
-                && pos + n < hi
-                && b.get(pos + n)
-                    .is_some_and(|&c| CLASS[usize::from(c)] & r.class != 0)
-            {
-                n += 1;
-            }
+            let lim = hi.min(b.len()).min(pos.saturating_add(r.max));
+            let n = b.get(pos..lim).map_or(0, |s| {
+                s.iter()
+                    .position(|&c| CLASS[usize::from(c)] & r.class == 0)
+                    .unwrap_or(s.len())
+            });
             if n < r.min {
                 continue 'alts;
             }
