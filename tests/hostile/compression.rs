@@ -39,22 +39,6 @@ async fn call(s: &Slotel, encoding: &str, message: &[u8]) -> i32 {
         .map_or(-1, |r| r.code)
 }
 
-async fn accepted_spans(s: &Slotel) -> f64 {
-    let r = http_try(
-        "GET",
-        &format!("http://{}/metrics", s.admin),
-        &[],
-        Vec::new(),
-    )
-    .await
-    .unwrap();
-    common::metric_sum(
-        &String::from_utf8_lossy(&r.body),
-        "slotel_receiver_accepted_spans_total",
-        &[],
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bombs_with_lying_sizes_are_refused_within_the_limit() {
     let s = Arc::new(spawn("{}").await);

@@ -13,22 +13,6 @@ fn frame(flag: u8, len: usize, message: &[u8]) -> Vec<u8> {
     body
 }
 
-async fn accepted_spans(s: &Slotel) -> f64 {
-    let r = http_try(
-        "GET",
-        &format!("http://{}/metrics", s.admin),
-        &[],
-        Vec::new(),
-    )
-    .await
-    .unwrap();
-    common::metric_sum(
-        &String::from_utf8_lossy(&r.body),
-        "slotel_receiver_accepted_spans_total",
-        &[],
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uncompressed_bodies_other_than_one_message_are_refused_whole() {
     let s = spawn("{}").await;

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::attr::kv;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 
 use super::layout::{DICTIONARY_OF, NULL_OF};
 use super::tests::{engine, settings};
@@ -27,23 +28,12 @@ fn cfg(dir: &Path) -> CaptureConfig {
 /// `n` server spans with a string `http.route`, and `http.response.status_code` (an int)
 /// when `status` is given.
 fn spans(n: usize, status: Option<i64>) -> ExportTraceServiceRequest {
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-    let attr = |key: &str, value| KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    };
+    use opentelemetry_proto::tonic::trace::v1::Span;
     let spans = (0..n)
         .map(|i| {
-            let mut attributes = vec![attr(
-                "http.route",
-                any_value::Value::StringValue(format!("/r{}", i % 7)),
-            )];
+            let mut attributes = vec![kv("http.route", format!("/r{}", i % 7))];
             if let Some(code) = status {
-                attributes.push(attr(
-                    "http.response.status_code",
-                    any_value::Value::IntValue(code),
-                ));
+                attributes.push(kv("http.response.status_code", code));
             }
             Span {
                 name: "GET".into(),
@@ -55,15 +45,7 @@ fn spans(n: usize, status: Option<i64>) -> ExportTraceServiceRequest {
             }
         })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    crate::test_otlp::traces_request(Vec::new(), spans)
 }
 
 /// The schema a file states, read with Arrow alone.
@@ -218,17 +200,10 @@ fn http_spans(first: usize, n: usize) -> ExportTraceServiceRequest {
     for (i, span) in (first..).zip(spans.iter_mut()) {
         let (method, route) = routes[i % routes.len()];
         span.name = format!("{method} {route}");
-        let string = |key: &str, value: String| KeyValue {
-            key: key.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(value)),
-            }),
-            ..Default::default()
-        };
         span.attributes = vec![
-            string("http.route", route.into()),
-            string("http.request.method", method.into()),
-            string("enduser.id", format!("user-{i:05}")),
+            kv("http.route", route),
+            kv("http.request.method", method),
+            kv("enduser.id", format!("user-{i:05}")),
         ];
     }
     req

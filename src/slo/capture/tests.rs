@@ -14,36 +14,21 @@ fn request(
     n: usize,
     seed: u64,
 ) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use opentelemetry_proto::tonic::trace::v1::Span;
     let spans = (0..n)
         .map(|i| Span {
             name: format!("span {}", (i as u64 * 7919 + seed) % 1000),
             kind: 2,
             start_time_unix_nano: T0 - (i as u64 * 1_000_003 + seed) % S,
             end_time_unix_nano: T0,
-            attributes: vec![KeyValue {
-                key: "http.route".into(),
-                value: Some(AnyValue {
-                    value: Some(any_value::Value::StringValue(format!(
-                        "/r{}",
-                        (i as u64 + seed) % 97
-                    ))),
-                }),
-                ..Default::default()
-            }],
+            attributes: vec![crate::attr::kv(
+                "http.route",
+                format!("/r{}", (i as u64 + seed) % 97),
+            )],
             ..Default::default()
         })
         .collect();
-    opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    crate::test_otlp::traces_request(Vec::new(), spans)
 }
 
 pub(super) fn cfg(dir: &std::path::Path, max_bytes: u64, retention: Duration) -> CaptureConfig {

@@ -32,6 +32,23 @@ pub struct Dropped {
     pub future: u64,
 }
 
+impl Dropped {
+    /// Whether an event at `t` falls in `oldest..=newest`; one outside is counted here
+    /// as late or as future.
+    #[inline]
+    pub(super) fn admits(&mut self, t: u64, oldest: u64, newest: u64) -> bool {
+        if t < oldest {
+            self.late += 1;
+            false
+        } else if t > newest {
+            self.future += 1;
+            false
+        } else {
+            true
+        }
+    }
+}
+
 impl LoadedSlo {
     pub(super) fn new(spec: Slo, cfg: &EngineConfig) -> Self {
         let windows = match &spec.window {

@@ -365,12 +365,7 @@ fn record_chunk(
             continue;
         }
         let t = row.time;
-        if t < oldest {
-            chunk_dropped.late += 1;
-            continue;
-        }
-        if t > newest {
-            chunk_dropped.future += 1;
+        if !chunk_dropped.admits(t, oldest, newest) {
             continue;
         }
         if !adjusted_ranges.is_empty() && adjusted_ranges.covers(row.cluster, t) {

@@ -261,29 +261,6 @@ mod tests {
     const S: u64 = 1_000_000_000;
     const T0: u64 = 1_800_000_000 * S;
 
-    /// Everything a group holds that a query can read, buckets sorted.
-    fn contents(g: &GroupState) -> String {
-        let rings: Vec<_> = g
-            .rings
-            .iter()
-            .map(|r| {
-                let mut slots = r.export();
-                slots.sort();
-                for s in &mut slots {
-                    s.3.sort();
-                }
-                slots
-            })
-            .collect();
-        format!(
-            "{rings:?} {:?} {:?} {:?} {:?}",
-            g.lifetime,
-            g.native,
-            g.classic,
-            g.sampled.as_ref().map(|s| s.export())
-        )
-    }
-
     fn state(windows: Vec<WindowSpec>) -> SloState {
         SloState::new(windows, 2, None, false, vec![100_000_000, 300_000_000])
     }
@@ -357,8 +334,8 @@ mod tests {
         assert_eq!(keys, other);
         for key in &keys {
             assert_eq!(
-                contents(&one.groups[key]),
-                contents(&batched.groups[key]),
+                one.groups[key].contents(),
+                batched.groups[key].contents(),
                 "{key:?}"
             );
         }
@@ -418,7 +395,7 @@ mod tests {
             } else {
                 by_slot.record_spans(&spans, &bounds);
             }
-            assert_eq!(contents(&one), contents(&by_slot), "request {i}");
+            assert_eq!(one.contents(), by_slot.contents(), "request {i}");
         }
         assert!(used > 100, "recorded by slot {used} times");
     }

@@ -95,12 +95,7 @@ impl Selection {
                 continue;
             }
             let (oldest, newest) = times(row);
-            if t < oldest {
-                dropped.late += 1;
-                continue;
-            }
-            if t > newest {
-                dropped.future += 1;
+            if !dropped.admits(t, oldest, newest) {
                 continue;
             }
             let resource = facts.resource_of(row);

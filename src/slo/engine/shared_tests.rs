@@ -13,7 +13,7 @@ use arrow_array::BooleanArray;
 use super::calendar::Calendar;
 use super::record::Latencies;
 use super::shared::{Rows, Selection};
-use super::state::{GroupKey, GroupState, SloState};
+use super::state::{GroupKey, SloState};
 use super::tests::{S, engine, request, slo};
 use super::window::{WindowSpec, windows_for, windows_for_calendar};
 use super::*;
@@ -23,29 +23,6 @@ use crate::slo::spec::{CalendarUnit, SpanSli};
 
 const T0: u64 = 1_800_000_000 * S;
 const CLUSTERS: [&str; 3] = ["seoul", "busan", "daegu"];
-
-/// Everything a group holds that a query can read, buckets sorted.
-fn contents(g: &GroupState) -> String {
-    let rings: Vec<_> = g
-        .rings
-        .iter()
-        .map(|r| {
-            let mut slots = r.export();
-            slots.sort();
-            for s in &mut slots {
-                s.3.sort();
-            }
-            slots
-        })
-        .collect();
-    format!(
-        "{rings:?} {:?} {:?} {:?} {:?}",
-        g.lifetime,
-        g.native,
-        g.classic,
-        g.sampled.as_ref().map(|s| s.export())
-    )
-}
 
 /// Spans of a request received at `now` (cluster, end, duration, error): mostly ended in
 /// the last few seconds, some late (past the allowed 300 s, or past a whole finest ring),
@@ -214,7 +191,7 @@ fn selections_recorded_per_slot_equal_spans_recorded_one_by_one() {
             assert_eq!(keys, other_keys);
             for key in &keys {
                 let (a, b) = (&one.groups[key], &other.groups[key]);
-                assert_eq!(contents(a), contents(b), "{key:?}");
+                assert_eq!(a.contents(), b.contents(), "{key:?}");
             }
             for now in [T0 + 300 * S, T0 + 560 * S, T0 + 3_600 * S] {
                 for i in 0..one.windows.len() {
@@ -311,7 +288,7 @@ fn engines_recording_from_selections_equal_the_span_by_span_path() {
         keys.sort();
         assert_eq!(keys.len(), b.groups.len());
         for key in &keys {
-            assert_eq!(contents(&a.groups[key]), contents(&b.groups[key]));
+            assert_eq!(a.groups[key].contents(), b.groups[key].contents());
         }
     }
     for now in [T0 + 420 * S, T0 + 3_600 * S, T0 + 2 * 86_400 * S] {

@@ -293,12 +293,7 @@ impl Engine {
                     Received::At(_) => (oldest, newest),
                     Received::Rows(rows) => self.event_times(rows[row]),
                 };
-                if t < oldest {
-                    dropped.late += 1;
-                    continue;
-                }
-                if t > newest {
-                    dropped.future += 1;
+                if !dropped.admits(t, oldest, newest) {
                     continue;
                 }
                 if !adjusted_ranges.is_empty() && adjusted_ranges.covers(facts.cluster(row), t) {

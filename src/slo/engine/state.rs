@@ -511,3 +511,30 @@ impl SloState {
                 .sum::<usize>()
     }
 }
+
+#[cfg(test)]
+impl GroupState {
+    /// Everything the group holds that a query can read, buckets sorted: two groups
+    /// with equal contents answer every query alike.
+    pub(crate) fn contents(&self) -> String {
+        let rings: Vec<_> = self
+            .rings
+            .iter()
+            .map(|r| {
+                let mut slots = r.export();
+                slots.sort();
+                for s in &mut slots {
+                    s.3.sort();
+                }
+                slots
+            })
+            .collect();
+        format!(
+            "{rings:?} {:?} {:?} {:?} {:?}",
+            self.lifetime,
+            self.native,
+            self.classic,
+            self.sampled.as_ref().map(|s| s.export())
+        )
+    }
+}

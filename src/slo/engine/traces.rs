@@ -153,12 +153,7 @@ impl Engine {
                     continue;
                 }
                 let t = end[row];
-                if t < oldest {
-                    dropped.late += 1;
-                    continue;
-                }
-                if t > newest {
-                    dropped.future += 1;
+                if !dropped.admits(t, oldest, newest) {
                     continue;
                 }
                 let Some(trace) = facts.trace_id(row) else {
