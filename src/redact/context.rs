@@ -774,13 +774,7 @@ mod tests {
         ] {
             pieces.push(p.to_string());
         }
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::redact::xorshift(0x2545_f491_4f6c_dd1du64);
         let mut hits = 0;
         for _ in 0..20_000 {
             let mut s = String::new();

@@ -602,3 +602,16 @@ impl Processor for RedactionProcessor {
         self.policies.process(&self.metrics, batch);
     }
 }
+
+/// A xorshift64 sequence from `seed` (not zero): the redaction tests' random pieces,
+/// the same on every run.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}

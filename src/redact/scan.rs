@@ -589,13 +589,7 @@ mod tests {
             "q",
             "2024-12-28T19",
         ];
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::redact::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut found = 0;
         for _ in 0..20_000 {
             let mut w = String::new();

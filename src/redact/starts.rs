@@ -270,13 +270,7 @@ mod tests {
         // Every span of up to eight digits in up to three runs, over separators and
         // lengths, with the first digit `0`, `8` or another.
         let seps = [b'-', b' ', b'.', b'/', b'(', b')'];
-        let mut x = 0x243f_6a88_85a3_08d3u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::redact::xorshift(0x243f_6a88_85a3_08d3u64);
         for _ in 0..50_000 {
             let n = 1 + next() as usize % 3;
             let mut span = Vec::new();
