@@ -400,11 +400,14 @@ fn file_with_null_of(dir: &Path, stands_for: &str) -> PathBuf {
         ],
     )
     .unwrap();
-    let path = dir.join("facts-00000000000000000001-000001.arrows");
-    let mut w =
-        arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
-            .unwrap();
-    w.write(&batch).unwrap();
+    write_file(dir.join("facts-00000000000000000001-000001.arrows"), &batch)
+}
+
+/// `batch` written as an Arrow IPC stream at `path`, as a capture file is.
+fn write_file(path: PathBuf, batch: &RecordBatch) -> PathBuf {
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &batch.schema()).unwrap();
+    w.write(batch).unwrap();
     w.finish().unwrap();
     path
 }
@@ -428,13 +431,7 @@ fn file_with_dictionary_of(dir: &Path, stands_for: &str) -> PathBuf {
         ],
     )
     .unwrap();
-    let path = dir.join("facts-00000000000000000002-000001.arrows");
-    let mut w =
-        arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
-            .unwrap();
-    w.write(&batch).unwrap();
-    w.finish().unwrap();
-    path
+    write_file(dir.join("facts-00000000000000000002-000001.arrows"), &batch)
 }
 
 #[test]
