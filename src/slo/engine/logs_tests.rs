@@ -8,8 +8,7 @@ use std::time::Duration;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs};
 
 use super::tests::{S, engine, find};
 use super::*;
@@ -52,23 +51,11 @@ fn request(records: &[(&str, u64, u64, &str)]) -> ExportLogsServiceRequest {
             }),
             ..Default::default()
         };
-        let resource = Resource {
-            attributes: vec![kv("k8s.cluster.name", *cluster)],
-            ..Default::default()
-        };
-        match out
-            .iter_mut()
-            .find(|r| r.resource.as_ref() == Some(&resource))
-        {
+        let attributes = vec![kv("k8s.cluster.name", *cluster)];
+        let resource = crate::test_otlp::resource(attributes.clone());
+        match out.iter_mut().find(|r| r.resource == resource) {
             Some(r) => r.scope_logs[0].log_records.push(record),
-            None => out.push(ResourceLogs {
-                resource: Some(resource),
-                scope_logs: vec![ScopeLogs {
-                    log_records: vec![record],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
+            None => out.push(crate::test_otlp::resource_logs(attributes, vec![record])),
         }
     }
     ExportLogsServiceRequest { resource_logs: out }
