@@ -259,15 +259,7 @@ async fn kill_9_under_load_loses_no_acknowledged_span_and_bounds_duplicates() {
     let missing = missing_after_wait(&seen, &wanted).await;
     assert_eq!(missing, 0, "acknowledged spans lost after kill -9");
     let duplicates: u32 = seen.lock().unwrap().values().map(|c| c - 1).sum();
-    let metrics = http_try(
-        "GET",
-        &format!("http://{}/metrics", second.admin),
-        &[],
-        Vec::new(),
-    )
-    .await
-    .unwrap();
-    let text = String::from_utf8_lossy(&metrics.body).into_owned();
+    let text = common::scrape_metrics(second.admin).await;
     let redelivered = metric_sum(&text, "slotel_exporter_redelivered_items_total", &[]);
     assert!(
         f64::from(duplicates) <= redelivered,

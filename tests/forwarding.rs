@@ -149,9 +149,7 @@ async fn gzip_requests_are_forwarded_as_the_client_compressed_them() {
     assert_eq!(r.code, 0, "{}", r.message);
     check(&wait_for(&seen, 2).await, &plain, &gz, false);
 
-    let metrics = format!("http://{}/metrics", running.addresses.admin);
-    let text = String::from_utf8_lossy(&http_send("GET", &metrics, &[], Vec::new()).await.body)
-        .into_owned();
+    let text = common::scrape_metrics(running.addresses.admin).await;
     running.shutdown().await.unwrap();
     for exporter in ["otlp/tempo", "otlphttp/other"] {
         let label = format!("exporter=\"{exporter}\"");

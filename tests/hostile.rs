@@ -47,25 +47,17 @@ struct Slotel {
     dir: tempfile::TempDir,
 }
 
-/// Starts the binary with a token bound to cluster `a`, the example SLOs, a file exporter
-/// and `limits` (a YAML flow map) under `receivers.otlp.limits`.
 /// Spans the server has accepted so far, from its `/metrics`.
 async fn accepted_spans(s: &Slotel) -> f64 {
-    let r = http_try(
-        "GET",
-        &format!("http://{}/metrics", s.admin),
-        &[],
-        Vec::new(),
-    )
-    .await
-    .unwrap();
     common::metric_sum(
-        &String::from_utf8_lossy(&r.body),
+        &common::scrape_metrics(s.admin).await,
         "slotel_receiver_accepted_spans_total",
         &[],
     )
 }
 
+/// Starts the binary with a token bound to cluster `a`, the example SLOs, a file exporter
+/// and `limits` (a YAML flow map) under `receivers.otlp.limits`.
 async fn spawn(limits: &str) -> Slotel {
     let dir = tempfile::tempdir().unwrap();
     let (grpc, http, admin) = (free_port(), free_port(), free_port());

@@ -255,6 +255,12 @@ pub async fn http_send(
         .expect("http request")
 }
 
+/// The `/metrics` text of the server whose admin listener is at `admin`.
+pub async fn scrape_metrics(admin: std::net::SocketAddr) -> String {
+    let r = http_send("GET", &format!("http://{admin}/metrics"), &[], Vec::new()).await;
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
 /// Sends one HTTP/1.1 request; connection errors are `Err`.
 pub async fn http_try(
     method: &str,
