@@ -28,9 +28,35 @@ impl Bucket {
         let seconds = nanos as f64 / 1e9;
         Self {
             seconds,
-            index: (nanos != 0).then(|| bucket_index(seconds, SCHEMA)),
+            index: (nanos != 0).then(|| index_at_schema(seconds)),
         }
     }
+}
+
+/// The upper bounds of the [`SCHEMA`] buckets of one power of two, as fractions of it:
+/// `2^(j/256) / 2` for `j` in `0..256`, ascending in `[0.5, 1)`.
+fn octave_bounds() -> &'static [f64; 256] {
+    static BOUNDS: std::sync::OnceLock<[f64; 256]> = std::sync::OnceLock::new();
+    BOUNDS.get_or_init(|| std::array::from_fn(|j| (j as f64 / 256.0).exp2() / 2.0))
+}
+
+/// The bucket index of `seconds` (> 0, finite) at [`SCHEMA`] without a logarithm, as the
+/// Prometheus client libraries find it: `seconds = frac · 2^exp` with `frac` in
+/// `[0.5, 1)`, and the index is `(exp - 1) · 256` plus the number of bucket bounds of the
+/// power of two below `frac`.
+pub fn index_at_schema(seconds: f64) -> i32 {
+    let bits = seconds.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 || biased == 0x7ff {
+        // Subnormal, infinite or not a number: not a latency in seconds of whole
+        // nanoseconds; the general formula decides.
+        return bucket_index(seconds, SCHEMA);
+    }
+    // The same mantissa with the exponent of [0.5, 1).
+    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
+    let exp = biased - 1_022;
+    let below = octave_bounds().partition_point(|b| *b < frac) as i32;
+    (exp - 1) * 256 + below
 }
 
 /// Cumulative latency histogram of one group.
@@ -244,6 +270,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn indexes_without_a_logarithm_bound_their_values() {
+        // Every whole nanosecond up to 10 ms at a few points a decade, then random ones up
+        // to past an hour, and each bucket's bounds and their neighbours in nanoseconds.
+        let mut rng = fastrand::Rng::with_seed(2);
+        let mut values: Vec<u64> = (1..20_000).collect();
+        values.extend((0..300_000).map(|_| rng.u64(1..8_000_000_000_000)));
+        for i in -7_700..3_100 {
+            let n = (upper_bound(i, SCHEMA) * 1e9).round() as u64;
+            values.extend([n.saturating_sub(1), n, n + 1]);
+        }
+        let mut differ = 0;
+        for n in values.into_iter().filter(|n| *n > 0) {
+            let v = n as f64 / 1e9;
+            let i = index_at_schema(v);
+            let (upper, lower) = (upper_bound(i, SCHEMA), upper_bound(i - 1, SCHEMA));
+            assert!(
+                v <= upper * (1.0 + 1e-12) && v > lower * (1.0 - 1e-12),
+                "{n} ns: i={i}"
+            );
+            // The logarithm agrees but within rounding of a bound.
+            let by_log = bucket_index(v, SCHEMA);
+            if by_log != i {
+                differ += 1;
+                assert_eq!((by_log - i).abs(), 1, "{n} ns");
+                assert!((v / upper - 1.0).abs() < 1e-12 || (v / lower - 1.0).abs() < 1e-12);
+            }
+        }
+        assert!(differ < 100, "{differ}");
+        assert_eq!(index_at_schema(1.0), 0);
+        assert_eq!(index_at_schema(2.0), 256);
+        assert_eq!(index_at_schema(0.5), -256);
     }
 
     #[test]
