@@ -37,6 +37,13 @@ impl Dense {
         }
     }
 
+    /// Adds each (bucket index, count) of `pairs`.
+    pub fn add_all(&mut self, pairs: &[(u32, u64)]) {
+        for (index, count) in pairs {
+            self.add(*index, *count);
+        }
+    }
+
     /// Widens the page table to hold `page` (< [`PAGES`]).
     #[cold]
     fn cover(&mut self, page: usize) {

@@ -189,6 +189,18 @@ impl SparseHist {
         }
     }
 
+    /// Records (bucket index, count) pairs ([`index_of`]): once dense, in one loop.
+    pub fn record_indexes(&mut self, pairs: &[(u32, u64)]) {
+        let mut rest = pairs;
+        while let Some((&(index, count), tail)) = rest.split_first() {
+            if let SparseHist::Dense(d) = self {
+                return d.add_all(rest);
+            }
+            self.record_index(index, count);
+            rest = tail;
+        }
+    }
+
     /// Makes the histogram writable: an open map with room for one more bucket, or dense.
     #[cold]
     fn reopen(&mut self) {

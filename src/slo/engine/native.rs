@@ -59,6 +59,54 @@ pub fn index_at_schema(seconds: f64) -> i32 {
     (exp - 1) * 256 + below
 }
 
+/// Finds the [`SCHEMA`] bucket indexes of latencies that mostly come in ascending order
+/// (a sorted slot's): the same as [`Bucket::of`], with the bucket of the latency before
+/// kept and only its bounds compared while the latencies stay in it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ascending {
+    /// The kept bucket: its biased exponent, the fractions of the power of two above
+    /// which and up to which it holds, its index. An exponent of 0 keeps none.
+    biased: u64,
+    lower: f64,
+    upper: f64,
+    index: i32,
+}
+
+impl Ascending {
+    /// The index of a latency of `nanos` (`None`: zero).
+    #[inline]
+    pub fn index(&mut self, nanos: u64) -> Option<i32> {
+        if nanos == 0 {
+            return None;
+        }
+        let seconds = nanos as f64 / 1e9;
+        let bits = seconds.to_bits();
+        let biased = (bits >> 52) & 0x7ff;
+        let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
+        if biased == self.biased && frac > self.lower && frac <= self.upper {
+            return Some(self.index);
+        }
+        let index = index_at_schema(seconds);
+        let exp = biased as i32 - 1_022;
+        let j = index - (exp - 1) * 256;
+        let bounds = octave_bounds();
+        // A bucket wholly inside this power of two (`j` in 0..256) is kept.
+        *self = match usize::try_from(j)
+            .ok()
+            .and_then(|j| Some((j, *bounds.get(j)?)))
+        {
+            Some((j, upper)) if biased != 0 && biased != 0x7ff => Self {
+                biased,
+                lower: j.checked_sub(1).map_or(0.0, |i| bounds[i]),
+                upper,
+                index,
+            },
+            _ => Self::default(),
+        };
+        Some(index)
+    }
+}
+
 /// Cumulative latency histogram of one group.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NativeHist {
@@ -304,6 +352,26 @@ mod tests {
         assert_eq!(index_at_schema(1.0), 0);
         assert_eq!(index_at_schema(2.0), 256);
         assert_eq!(index_at_schema(0.5), -256);
+    }
+
+    #[test]
+    fn ascending_latencies_get_the_buckets_of_bucket_of() {
+        let mut rng = fastrand::Rng::with_seed(6);
+        let mut values: Vec<u64> = (0..200_000).map(|_| rng.u64(..4_000_000_000)).collect();
+        for i in -7_700..3_100 {
+            let n = (upper_bound(i, SCHEMA) * 1e9).round() as u64;
+            values.extend([n.saturating_sub(1), n, n + 1]);
+        }
+        values.extend([0, 1, 1_000_000_000, 2_000_000_000, u64::MAX]);
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        // Ascending (as recorded) and in any order (still exact).
+        for order in [sorted, values] {
+            let mut a = Ascending::default();
+            for n in order {
+                assert_eq!(a.index(n), Bucket::of(n).index, "{n} ns");
+            }
+        }
     }
 
     #[test]

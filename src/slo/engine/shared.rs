@@ -24,7 +24,7 @@ use arrow_array::BooleanArray;
 
 use super::Dropped;
 use super::hist::index_of;
-use super::native::Bucket;
+use super::native::Ascending;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 use crate::slo::facts::SpanFacts;
@@ -190,9 +190,13 @@ fn slots_of(rows: &[usize], end: &[u64], duration: &[u64], width: u64) -> Vec<Se
         slot.sorted.sort_unstable();
         // Both bucketings are monotonic in the latency: equal buckets are adjacent, and
         // equal latencies need their buckets found once.
+        let mut native = Ascending::default();
         let mut at = 0;
         while let Some(&nanos) = slot.sorted.get(at) {
-            let n = slot.sorted[at..].partition_point(|d| *d == nanos);
+            let n = slot.sorted[at..]
+                .iter()
+                .position(|d| *d != nanos)
+                .unwrap_or(slot.sorted.len() - at);
             at += n;
             let count = n as u64;
             let hdr = index_of(nanos);
@@ -200,7 +204,7 @@ fn slots_of(rows: &[usize], end: &[u64], duration: &[u64], width: u64) -> Vec<Se
                 Some((k, c)) if *k == hdr => *c += count,
                 _ => slot.hdr.push((hdr, count)),
             }
-            match Bucket::of(nanos).index {
+            match native.index(nanos) {
                 None => slot.zero += count,
                 Some(i) => match slot.native.last_mut() {
                     Some((k, c)) if *k == i => *c += count,

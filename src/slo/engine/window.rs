@@ -270,9 +270,7 @@ impl Ring {
     pub fn record_buckets(&mut self, t: u64, buckets: &[(u32, u64)]) {
         let (newest, seal) = (self.newest, self.seal);
         if let Some(slot) = self.slot_mut(t) {
-            for (index, count) in buckets {
-                slot.hist.record_index(*index, *count);
-            }
+            slot.hist.record_indexes(buckets);
             if seal && slot.id < newest {
                 slot.hist.seal();
             }
