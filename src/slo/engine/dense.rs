@@ -81,6 +81,9 @@ impl Dense {
 
 #[cfg(test)]
 mod tests {
+    use super::super::hist::{
+        HIGHEST_NANOS, INDEXES, LOWEST_NANOS, SparseHist, bucket_of, index_of, key_of_index,
+    };
     use super::*;
 
     #[test]
@@ -90,7 +93,7 @@ mod tests {
         let mut want = std::collections::BTreeMap::new();
         for _ in 0..5_000 {
             let i = match rng.u8(..4) {
-                0 => rng.u32(..super::super::hist::INDEXES as u32),
+                0 => rng.u32(..INDEXES as u32),
                 _ => rng.u32(9_000..9_400),
             };
             let c = rng.u64(1..4);
@@ -103,10 +106,73 @@ mod tests {
         );
         // Past the range: the last bucket, never a panic.
         d.add(u32::MAX, 1);
-        let last = (super::super::hist::INDEXES - 1) as u32;
+        let last = (INDEXES - 1) as u32;
         assert!(d.pairs().any(|(i, _)| i == last));
-        let pages = super::super::hist::INDEXES.div_ceil(PAGE);
+        let pages = INDEXES.div_ceil(PAGE);
         assert_eq!(pages, 768);
         assert!(d.heap_bytes() <= pages * (8 + std::mem::size_of::<Page>()));
+    }
+
+    #[test]
+    fn dense_indexes_are_the_hdrhistogram_buckets() {
+        // Every bucket of the first powers of two, then random values over the range and
+        // each power of two's neighbours.
+        let mut rng = fastrand::Rng::with_seed(9);
+        let values = (0..3_000_000)
+            .chain((0..200_000).map(|_| rng.u64(..2 * HIGHEST_NANOS)))
+            .chain((10..43).flat_map(|m| {
+                let p = 1u64 << m;
+                [p - 1, p, p + 1]
+            }))
+            .chain([u64::MAX, HIGHEST_NANOS, HIGHEST_NANOS + 1]);
+        let mut last = (0u64, 0u32);
+        for v in values {
+            let i = index_of(v);
+            assert_eq!(key_of_index(i), bucket_of(v), "v={v}");
+            assert!((i as usize) < INDEXES);
+            // Consecutive values: the same bucket or the next, from the first index on.
+            if last.0.checked_add(1) == Some(v) && v > LOWEST_NANOS {
+                assert!(i == last.1 || i == last.1 + 1, "v={v}");
+            }
+            last = (v, i);
+        }
+        assert_eq!(index_of(LOWEST_NANOS), 1);
+        // The last power of two's buckets end the range.
+        assert!((INDEXES - 1_024..INDEXES).contains(&(index_of(HIGHEST_NANOS) as usize)));
+    }
+
+    #[test]
+    fn busy_slots_count_densely_and_answer_as_a_map_would() {
+        let mut rng = fastrand::Rng::with_seed(12);
+        let mut h = SparseHist::default();
+        let mut want: std::collections::BTreeMap<u64, u64> = Default::default();
+        for i in 0..20_000 {
+            let v = if i % 50 == 0 {
+                rng.u64(..2 * HIGHEST_NANOS)
+            } else {
+                rng.u64(1_000_000..900_000_000)
+            };
+            h.record(v, 1);
+            *want.entry(bucket_of(v)).or_insert(0) += 1;
+            if i == 100 {
+                assert!(matches!(h, SparseHist::Open(_)));
+            }
+            if i == 5_000 {
+                // Sealed and written again: reopened dense.
+                h.seal();
+            }
+        }
+        assert!(matches!(h, SparseHist::Dense(_)));
+        let got: std::collections::BTreeMap<u64, u64> = h.buckets().into_iter().collect();
+        assert_eq!(got, want);
+        let mut sealed = h.clone();
+        sealed.seal();
+        let back: std::collections::BTreeMap<u64, u64> = sealed.buckets().into_iter().collect();
+        assert_eq!(back, want);
+        let mut into = SparseHist::default();
+        h.add_into(&mut into);
+        h.add_into(&mut into);
+        let twice: std::collections::BTreeMap<u64, u64> = into.buckets().into_iter().collect();
+        assert_eq!(twice, want.iter().map(|(k, c)| (*k, 2 * c)).collect());
     }
 }
