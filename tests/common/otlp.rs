@@ -1,6 +1,7 @@
 //! OTLP export requests for tests: spans, log records or metrics wrapped in resources and
 //! scopes, the shape nearly every test sends, and the numbered server spans most span
-//! tests send.
+//! tests send; for the requests a test writes byte by byte (malformed, or nested deeper
+//! than prost encodes), one protobuf field at a time.
 //!
 //! One file for both kinds of test: the integration tests reach it as `common::otlp`, the
 //! crate's own unit tests as `crate::test_otlp` (src/lib.rs includes this file under
@@ -146,6 +147,15 @@ pub fn error_status() -> Status {
         code: status::StatusCode::Error as i32,
         message: String::new(),
     }
+}
+
+/// Field `number` on the protobuf wire: a length-delimited field holding `bytes`.
+pub fn wire_field(number: u32, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 12);
+    prost::encoding::encode_varint(u64::from(number) << 3 | 2, &mut out);
+    prost::encoding::encode_varint(bytes.len() as u64, &mut out);
+    out.extend_from_slice(bytes);
+    out
 }
 
 /// Server span number `n`: trace id `n` (16 bytes, big-endian) and span id `n` (8 bytes),
