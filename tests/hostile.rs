@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::otlp::wire_field as field;
 use common::{
     GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, http_try, now_unix_nanos, otlp,
     run_config,
@@ -287,14 +288,6 @@ async fn good_grpc(s: &Slotel) -> i32 {
         Ok(r) => r.code,
         Err(_) => -1,
     }
-}
-
-fn field(num: u64, inner: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    prost::encoding::encode_varint((num << 3) | 2, &mut out);
-    prost::encoding::encode_varint(inner.len() as u64, &mut out);
-    out.extend_from_slice(inner);
-    out
 }
 
 /// A traces request of `bytes` on the wire made of empty spans (two bytes each).
