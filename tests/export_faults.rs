@@ -31,7 +31,6 @@ use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
     NumberDataPoint, Sum, metric, number_data_point,
 };
-use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use slotel::attr::{AttrValue, kv};
 use tokio::time::Instant;
@@ -159,15 +158,7 @@ fn traces_request(spans: usize) -> ExportTraceServiceRequest {
     otlp::traces_request(
         resource(),
         (0..spans)
-            .map(|i| Span {
-                trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-                span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                name: "GET /".into(),
-                kind: 2,
-                start_time_unix_nano: now - 1_000_000,
-                end_time_unix_nano: now,
-                ..Default::default()
-            })
+            .map(|i| otlp::server_span(i as u64 + 1, "GET /", now - 1_000_000, now, false))
             .collect(),
     )
 }
