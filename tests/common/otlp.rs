@@ -1,7 +1,7 @@
 //! OTLP export requests for tests: spans, log records or metrics wrapped in resources and
-//! scopes, the shape nearly every test sends, and the numbered server spans most span
-//! tests send; for the requests a test writes byte by byte (malformed, or nested deeper
-//! than prost encodes), one protobuf field at a time.
+//! scopes, the shape nearly every test sends; the numbered server spans most span tests
+//! send; metrics of given points; and, for the requests a test writes byte by byte
+//! (malformed, or nested deeper than prost encodes), one protobuf field at a time.
 //!
 //! One file for both kinds of test: the integration tests reach it as `common::otlp`, the
 //! crate's own unit tests as `crate::test_otlp` (src/lib.rs includes this file under
@@ -13,7 +13,11 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::metrics::v1::{Metric, ResourceMetrics, ScopeMetrics};
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::{
+    ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, status};
@@ -114,6 +118,47 @@ pub fn metrics_of(
                 ..Default::default()
             })
             .collect(),
+    }
+}
+
+/// The histogram `name` of `points`; `temporality` is an `AggregationTemporality` as sent.
+pub fn histogram(name: &str, temporality: i32, points: Vec<HistogramDataPoint>) -> Metric {
+    Metric {
+        name: name.into(),
+        data: Some(Data::Histogram(Histogram {
+            data_points: points,
+            aggregation_temporality: temporality,
+        })),
+        ..Default::default()
+    }
+}
+
+/// The exponential histogram `name` of `points`, with `temporality`.
+pub fn exponential_histogram(
+    name: &str,
+    temporality: i32,
+    points: Vec<ExponentialHistogramDataPoint>,
+) -> Metric {
+    Metric {
+        name: name.into(),
+        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: points,
+            aggregation_temporality: temporality,
+        })),
+        ..Default::default()
+    }
+}
+
+/// The counter `name` (a monotonic sum) of `points`, with `temporality`.
+pub fn counter(name: &str, temporality: i32, points: Vec<NumberDataPoint>) -> Metric {
+    Metric {
+        name: name.into(),
+        data: Some(Data::Sum(Sum {
+            data_points: points,
+            aggregation_temporality: temporality,
+            is_monotonic: true,
+        })),
+        ..Default::default()
     }
 }
 

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, Sum, metric::Data, number_data_point,
+    AggregationTemporality, ExponentialHistogramDataPoint, Gauge, HistogramDataPoint, Metric,
+    NumberDataPoint, metric::Data, number_data_point,
 };
 
 use super::{EffectiveThreshold, MetricStats, explicit_good, exponential_good};
 use crate::attr::kv;
 use crate::slo::engine::{Dropped, Engine, EngineConfig, ManualClock};
 use crate::slo::spec::{Slo, SloSet};
-use crate::test_otlp::metrics_of;
+use crate::test_otlp::{counter, exponential_histogram, histogram, metrics_of};
 
 const S: u64 = 1_000_000_000;
 /// Engine start.
@@ -41,35 +41,12 @@ fn hpoint(attrs: Vec<KeyValue>, start: u64, time: u64, counts: [u64; 9]) -> Hist
     }
 }
 
-fn histogram(name: &str, temporality: i32, points: Vec<HistogramDataPoint>) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::Histogram(Histogram {
-            data_points: points,
-            aggregation_temporality: temporality,
-        })),
-        ..Default::default()
-    }
-}
-
 fn npoint(attrs: Vec<KeyValue>, start: u64, time: u64, value: i64) -> NumberDataPoint {
     NumberDataPoint {
         attributes: attrs,
         start_time_unix_nano: start,
         time_unix_nano: time,
         value: Some(number_data_point::Value::AsInt(value)),
-        ..Default::default()
-    }
-}
-
-fn sum(name: &str, temporality: i32, points: Vec<NumberDataPoint>) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::Sum(Sum {
-            data_points: points,
-            aggregation_temporality: temporality,
-            is_monotonic: true,
-        })),
         ..Default::default()
     }
 }
@@ -353,17 +330,13 @@ slos:
       metric: {histogram: rpc.duration, threshold: 1.5}
 "#;
     let (e, clock) = engine(yaml);
-    let metric = |temporality, start, time, p: ExponentialHistogramDataPoint| Metric {
-        name: "rpc.duration".into(),
-        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
-            data_points: vec![ExponentialHistogramDataPoint {
-                start_time_unix_nano: start,
-                time_unix_nano: time,
-                ..p
-            }],
-            aggregation_temporality: temporality,
-        })),
-        ..Default::default()
+    let metric = |temporality, start, time, p: ExponentialHistogramDataPoint| {
+        let point = ExponentialHistogramDataPoint {
+            start_time_unix_nano: start,
+            time_unix_nano: time,
+            ..p
+        };
+        exponential_histogram("rpc.duration", temporality, vec![point])
     };
     let t = T0 - S;
     // Delta: 15 of 24 good (see the hand computation above).
@@ -430,7 +403,7 @@ fn delta_counters_bad_over_total() {
     e.record_metrics(
         &metrics_of(vec![(
             resource("seoul", "cart"),
-            vec![sum(
+            vec![counter(
                 "http.server.requests",
                 DELTA,
                 vec![
@@ -454,7 +427,7 @@ fn cumulative_counters_with_reset_and_restart() {
         e.record_metrics(
             &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(
+                vec![counter(
                     "http.server.requests",
                     CUMULATIVE,
                     vec![
@@ -497,20 +470,15 @@ slos:
 "#;
     let (e, _clock) = engine(yaml);
     let t = T0 - S;
-    let double = |name: &str, v: f64| Metric {
-        name: name.into(),
-        data: Some(Data::Sum(Sum {
-            data_points: vec![NumberDataPoint {
-                time_unix_nano: t,
-                value: Some(number_data_point::Value::AsDouble(v)),
-                ..Default::default()
-            }],
-            aggregation_temporality: DELTA,
-            is_monotonic: true,
-        })),
-        ..Default::default()
+    let double = |name: &str, v: f64| {
+        let point = NumberDataPoint {
+            time_unix_nano: t,
+            value: Some(number_data_point::Value::AsDouble(v)),
+            ..Default::default()
+        };
+        counter(name, DELTA, vec![point])
     };
-    let mut updown = sum("all.count", DELTA, vec![npoint(vec![], 0, t, 1000)]);
+    let mut updown = counter("all.count", DELTA, vec![npoint(vec![], 0, t, 1000)]);
     if let Some(Data::Sum(s)) = &mut updown.data {
         s.is_monotonic = false;
     }
@@ -567,7 +535,11 @@ slos:
         e.record_metrics(
             &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(name, DELTA, vec![npoint(vec![], time - S, time, v)])],
+                vec![counter(
+                    name,
+                    DELTA,
+                    vec![npoint(vec![], time - S, time, v)],
+                )],
             )]),
             None,
         );
@@ -624,7 +596,11 @@ slos:
         e.record_metrics(
             &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(name, CUMULATIVE, vec![npoint(vec![], start, time, v)])],
+                vec![counter(
+                    name,
+                    CUMULATIVE,
+                    vec![npoint(vec![], start, time, v)],
+                )],
             )]),
             None,
         );
@@ -664,7 +640,7 @@ fn late_and_future_points_are_dropped_and_counted_but_advance_their_series() {
         e.record_metrics(
             &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(
+                vec![counter(
                     "http.server.requests",
                     CUMULATIVE,
                     vec![
@@ -785,7 +761,7 @@ fn series_are_capped_and_an_evicted_series_comes_back_as_a_baseline() {
         e.record_metrics(
             &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum("http.server.requests", CUMULATIVE, points)],
+                vec![counter("http.server.requests", CUMULATIVE, points)],
             )]),
             None,
         );
@@ -868,7 +844,7 @@ fn cumulative_series_survive_a_restart_through_the_snapshot() {
         e.record_metrics(
             &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(
+                vec![counter(
                     "http.server.requests",
                     CUMULATIVE,
                     vec![
