@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint, Sum,
-    metric::Data, number_data_point,
+    AggregationTemporality, HistogramDataPoint, NumberDataPoint, number_data_point,
 };
 
 use super::record::{self, Encoder, Section, SegmentReader};
@@ -19,7 +18,7 @@ use crate::slo::engine::tests::{S, request};
 use crate::slo::engine::window::Counts;
 use crate::slo::engine::{Dropped, EngineConfig, ManualClock, snapshot};
 use crate::slo::spec;
-use crate::test_otlp::{metrics_request, spans_mut};
+use crate::test_otlp::{counter, histogram, metrics_request, spans_mut};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 const T0: u64 = 1_800_000_000 * S;
@@ -557,6 +556,7 @@ fn concurrent_requests_share_syncs_and_each_completes_once_durable() {
 /// Cumulative points of cart's metrics at `time`: the request-latency histogram and the
 /// requests counter (total, and 5xx as bad).
 fn cart(time: u64, n: u64) -> ExportMetricsServiceRequest {
+    const CUMULATIVE: i32 = AggregationTemporality::Cumulative as i32;
     let start = T0 - 3_600 * S;
     let sum = |status: i64, v: u64| NumberDataPoint {
         start_time_unix_nano: start,
@@ -568,30 +568,23 @@ fn cart(time: u64, n: u64) -> ExportMetricsServiceRequest {
     metrics_request(
         vec![kv("service.name", "cart"), kv("k8s.cluster.name", "seoul")],
         vec![
-            Metric {
-                name: "http.server.request.duration".into(),
-                data: Some(Data::Histogram(Histogram {
-                    data_points: vec![HistogramDataPoint {
-                        start_time_unix_nano: start,
-                        time_unix_nano: time,
-                        count: 10 * n,
-                        explicit_bounds: vec![0.1, 0.25, 0.5],
-                        bucket_counts: vec![n, 3 * n, 4 * n, 2 * n],
-                        ..Default::default()
-                    }],
-                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                })),
-                ..Default::default()
-            },
-            Metric {
-                name: "http.server.requests".into(),
-                data: Some(Data::Sum(Sum {
-                    data_points: vec![sum(200, 9 * n), sum(500, n)],
-                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                    is_monotonic: true,
-                })),
-                ..Default::default()
-            },
+            histogram(
+                "http.server.request.duration",
+                CUMULATIVE,
+                vec![HistogramDataPoint {
+                    start_time_unix_nano: start,
+                    time_unix_nano: time,
+                    count: 10 * n,
+                    explicit_bounds: vec![0.1, 0.25, 0.5],
+                    bucket_counts: vec![n, 3 * n, 4 * n, 2 * n],
+                    ..Default::default()
+                }],
+            ),
+            counter(
+                "http.server.requests",
+                CUMULATIVE,
+                vec![sum(200, 9 * n), sum(500, n)],
+            ),
         ],
     )
 }
