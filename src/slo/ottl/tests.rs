@@ -2,13 +2,13 @@ use arrow_array::Array as _;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValue};
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span, Status};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
 
 use super::*;
 use crate::attr::{AttrValue, kv};
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::facts::{FactsSchema, SpanFacts};
-use crate::test_otlp::{resource, resource_spans, traces_request};
+use crate::test_otlp::{error_status, resource, resource_spans, traces_request};
 use crate::user_regex::MAX_REGEX_LEN;
 
 /// A server span of `checkout` answering 503 after 250ms, with a few attribute types, and
@@ -19,10 +19,7 @@ fn span() -> (Span, Vec<KeyValue>) {
         kind: 2,
         start_time_unix_nano: 1_000_000_000,
         end_time_unix_nano: 1_250_000_000,
-        status: Some(Status {
-            code: 2,
-            message: String::new(),
-        }),
+        status: Some(error_status()),
         attributes: vec![
             kv("http.route", "/api/pay"),
             kv("http.response.status_code", 503_i64),
