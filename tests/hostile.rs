@@ -24,8 +24,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResp
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
-    ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric,
-    metric,
+    ExponentialHistogramDataPoint, HistogramDataPoint, Metric, metric,
 };
 use prost::Message;
 use slotel::attr::kv;
@@ -310,22 +309,12 @@ fn cart_metrics(
         vec![kv("service.name", "cart")],
         vec![
             Metric {
-                name: "http.server.request.duration".into(),
                 unit: "s".into(),
-                data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
-                    data_points: points,
-                    aggregation_temporality: 1,
-                })),
-                ..Default::default()
+                ..otlp::exponential_histogram("http.server.request.duration", 1, points)
             },
             Metric {
-                name: "http.server.request.duration".into(),
                 unit: "s".into(),
-                data: Some(metric::Data::Histogram(Histogram {
-                    data_points: explicit,
-                    aggregation_temporality: 1,
-                })),
-                ..Default::default()
+                ..otlp::histogram("http.server.request.duration", 1, explicit)
             },
         ],
     )
