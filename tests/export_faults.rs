@@ -29,7 +29,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, Sum, metric, number_data_point,
+    NumberDataPoint, metric, number_data_point,
 };
 use prost::Message;
 use slotel::attr::{AttrValue, kv};
@@ -124,20 +124,16 @@ fn resource() -> Vec<KeyValue> {
 fn metrics_request(now_ns: u64) -> ExportMetricsServiceRequest {
     otlp::metrics_request(
         resource(),
-        vec![Metric {
-            name: "logins".into(),
-            data: Some(metric::Data::Sum(Sum {
-                data_points: vec![NumberDataPoint {
-                    attributes: vec![kv("user.email", EMAIL)],
-                    time_unix_nano: now_ns,
-                    value: Some(number_data_point::Value::AsInt(3)),
-                    ..Default::default()
-                }],
-                aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                is_monotonic: true,
-            })),
-            ..Default::default()
-        }],
+        vec![otlp::counter(
+            "logins",
+            AggregationTemporality::Cumulative as i32,
+            vec![NumberDataPoint {
+                attributes: vec![kv("user.email", EMAIL)],
+                time_unix_nano: now_ns,
+                value: Some(number_data_point::Value::AsInt(3)),
+                ..Default::default()
+            }],
+        )],
     )
 }
 
