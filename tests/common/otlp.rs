@@ -123,14 +123,13 @@ pub fn metrics_of(
 
 /// The histogram `name` of `points`; `temporality` is an `AggregationTemporality` as sent.
 pub fn histogram(name: &str, temporality: i32, points: Vec<HistogramDataPoint>) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::Histogram(Histogram {
+    metric(
+        name,
+        Data::Histogram(Histogram {
             data_points: points,
             aggregation_temporality: temporality,
-        })),
-        ..Default::default()
-    }
+        }),
+    )
 }
 
 /// The exponential histogram `name` of `points`, with `temporality`.
@@ -139,25 +138,31 @@ pub fn exponential_histogram(
     temporality: i32,
     points: Vec<ExponentialHistogramDataPoint>,
 ) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
+    metric(
+        name,
+        Data::ExponentialHistogram(ExponentialHistogram {
             data_points: points,
             aggregation_temporality: temporality,
-        })),
-        ..Default::default()
-    }
+        }),
+    )
 }
 
 /// The counter `name` (a monotonic sum) of `points`, with `temporality`.
 pub fn counter(name: &str, temporality: i32, points: Vec<NumberDataPoint>) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::Sum(Sum {
+    metric(
+        name,
+        Data::Sum(Sum {
             data_points: points,
             aggregation_temporality: temporality,
             is_monotonic: true,
-        })),
+        }),
+    )
+}
+
+fn metric(name: &str, data: Data) -> Metric {
+    Metric {
+        name: name.into(),
+        data: Some(data),
         ..Default::default()
     }
 }
