@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::otlp;
+use common::{counts, otlp};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
@@ -107,14 +107,6 @@ fn hist_point(bounds: Vec<f64>, counts: Vec<u64>) -> HistogramDataPoint {
         bucket_counts: counts,
         ..Default::default()
     }
-}
-
-/// (total, good) of an SLO's `all` group.
-fn counts(e: &Engine, name: &str) -> (u64, u64) {
-    e.status()
-        .iter()
-        .find(|s| s.name == name && s.cluster == "all")
-        .map_or((0, 0), |s| (s.total, s.good))
 }
 
 fn invalid(e: &Engine, reason: InvalidPoint) -> u64 {

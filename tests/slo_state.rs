@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::otlp;
+use common::{counts, otlp};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, HistogramDataPoint, Metric, NumberDataPoint, number_data_point,
@@ -70,13 +70,6 @@ fn requests(start: u64, time: u64, value: i64) -> ExportMetricsServiceRequest {
             ..Default::default()
         }],
     ))
-}
-
-fn counts(e: &Engine, name: &str) -> (u64, u64) {
-    e.status()
-        .iter()
-        .find(|s| s.name == name && s.cluster == "all")
-        .map_or((0, 0), |s| (s.total, s.good))
 }
 
 /// A snapshot of an engine that saw latencies and a counter series, as JSON.
