@@ -19,6 +19,37 @@
 use super::detect::{is_word, word_starts};
 use super::starts::URL_SECRET_NAMES;
 
+/// `[A-Za-z0-9._~%!$'()*+,:@/=-]`: the bytes of a `url_secret` value.
+const URL_VALUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'.' | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'='
+                    | b'-'
+            );
+        c += 1;
+    }
+    t
+};
+
 /// The `url_secret` pattern:
 /// `[?&;](?:access_token|…|X-Amz-Security-Token)=[A-Za-z0-9._~%!$'()*+,:@/=-]+`.
 pub(crate) fn url_secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
@@ -36,28 +67,7 @@ pub(crate) fn url_secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<u
     let value = 2 + eq;
     let n = s[value..]
         .iter()
-        .take_while(|&&c| {
-            c.is_ascii_alphanumeric()
-                || matches!(
-                    c,
-                    b'.' | b'_'
-                        | b'~'
-                        | b'%'
-                        | b'!'
-                        | b'$'
-                        | b'\''
-                        | b'('
-                        | b')'
-                        | b'*'
-                        | b'+'
-                        | b','
-                        | b':'
-                        | b'@'
-                        | b'/'
-                        | b'='
-                        | b'-'
-                )
-        })
+        .take_while(|&&c| URL_VALUE[usize::from(c)])
         .count();
     Some((n > 0).then_some(p + value + n))
 }
