@@ -8,6 +8,9 @@
 //! match OTTL, where `not (attributes["a"] == 1)` holds when `a` is missing. `and` and `or`
 //! skip their right side when the left side already decides every row.
 //!
+//! A path compared with a literal (most conditions) takes one loop over the column instead
+//! (`kernels.rs`), with the same answers.
+//!
 //! `IsMatch` runs the condition's own compiled, size-limited regex over the string values
 //! (`arrow_string::regexp` would compile the pattern again on every call); on a
 //! dictionary column (resource attributes) it runs once per distinct value.
@@ -26,7 +29,7 @@ use arrow_ord::cmp;
 use arrow_schema::DataType;
 use regex_automata::meta::Regex;
 
-use super::SpanFacts;
+use super::{SpanFacts, kernels};
 use crate::slo::ottl::Condition;
 use crate::slo::ottl::ast::{CmpOp, Expr, Lit, Operand, Path};
 
@@ -60,15 +63,25 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
             or(&left, &right).unwrap_or_else(|_| constant(n, false))
         }
         Expr::Cmp { left, op, right } => {
-            let left = Side::path(facts, left);
-            let right = match right {
-                Operand::Lit(lit) => Side::lit(lit),
-                Operand::Path(path) => Side::path(facts, path),
-            };
-            compare(&left, *op, &right, n)
+            if let Operand::Lit(lit) = right
+                && let Some(rows) = kernels::path_vs_literal(facts, left, *op, lit)
+            {
+                return rows;
+            }
+            compare_general(facts, left, *op, right)
         }
         Expr::IsMatch { path, regex } => is_match(facts, path, regex),
     }
+}
+
+/// `left op right` with the general kernels (every pair of a path and a literal or path).
+fn compare_general(facts: &SpanFacts, left: &Path, op: CmpOp, right: &Operand) -> BooleanArray {
+    let left = Side::path(facts, left);
+    let right = match right {
+        Operand::Lit(lit) => Side::lit(lit),
+        Operand::Path(path) => Side::path(facts, path),
+    };
+    compare(&left, op, &right, facts.len())
 }
 
 fn constant(n: usize, value: bool) -> BooleanArray {

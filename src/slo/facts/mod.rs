@@ -9,10 +9,15 @@
 //!
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
-//! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`], and the schema keys' index.
+//! - `columns.rs`: the columns while rows are appended (both readers feed them), and the
+//!   batch they end in.
+//! - `typed.rs`: the typed columns of one attribute while rows are appended.
 //! - `wire/`: an encoded request → [`SpanFacts`] on the protobuf wire, without decoding
 //!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
+//! - `kernels.rs`: a column compared with a literal in one loop (the evaluator's common
+//!   case).
 //! - `read.rs`: [`SpanFacts`] from a batch read back (a capture).
 //! - `logs.rs`: log facts, the fields log SLIs read of each log record, for the capture.
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
@@ -60,12 +65,15 @@
 //! - Every column has one entry per row; the batch only holds the schema's attributes.
 
 mod build;
+mod columns;
 mod eval;
+mod kernels;
 pub mod logs;
 mod read;
 pub mod sampling;
 #[cfg(test)]
 mod tests;
+mod typed;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -78,7 +86,7 @@ use arrow_buffer::ScalarBuffer;
 
 use crate::slo::ottl::{AttrRef, Condition, Use};
 
-pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+pub use columns::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
 pub use read::FactsError;
 pub use wire::Spans;
 

@@ -39,7 +39,7 @@ use proto::{
     len_delimited, message, scalar, skip, string, with_values,
 };
 
-use super::build::{Columns, SpanRow};
+use super::columns::{Columns, SpanRow};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::Val;
 
