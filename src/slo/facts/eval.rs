@@ -75,7 +75,12 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
 }
 
 /// `left op right` with the general kernels (every pair of a path and a literal or path).
-fn compare_general(facts: &SpanFacts, left: &Path, op: CmpOp, right: &Operand) -> BooleanArray {
+pub(super) fn compare_general(
+    facts: &SpanFacts,
+    left: &Path,
+    op: CmpOp,
+    right: &Operand,
+) -> BooleanArray {
     let left = Side::path(facts, left);
     let right = match right {
         Operand::Lit(lit) => Side::lit(lit),

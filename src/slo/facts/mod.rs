@@ -22,6 +22,7 @@
 //! - `logs.rs`: log facts, the fields log SLIs read of each log record, for the capture.
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
+//! - `kernels_tests.rs`: the one-loop comparisons against the general kernels and OTTL.
 //!
 //! Facts import only `ottl` (conditions, [`AttrRef`], [`Use`]); the schema of an SLO set is
 //! [`SloSet::facts_schema`](crate::slo::spec::SloSet::facts_schema), in `spec`.
@@ -68,6 +69,8 @@ mod build;
 mod columns;
 mod eval;
 mod kernels;
+#[cfg(test)]
+mod kernels_tests;
 pub mod logs;
 mod read;
 pub mod sampling;
