@@ -317,5 +317,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         trace_id,
         adjusted,
         invalid_tracestates: invalid,
+        compared: Default::default(),
     }
 }

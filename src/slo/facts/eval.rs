@@ -9,13 +9,14 @@
 //! skip their right side when the left side already decides every row.
 //!
 //! A path compared with a literal (most conditions) takes one loop over the column instead
-//! (`kernels.rs`), with the same answers.
+//! (`kernels.rs`), with the same answers, and is evaluated once per request however many
+//! conditions hold it ([`Compared`]).
 //!
 //! `IsMatch` runs the condition's own compiled, size-limited regex over the string values
 //! (`arrow_string::regexp` would compile the pattern again on every call); on a
 //! dictionary column (resource attributes) it runs once per distinct value.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_arith::boolean::{and, not, or};
 use arrow_array::cast::AsArray;
@@ -62,15 +63,67 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
             let right = eval(b, facts);
             or(&left, &right).unwrap_or_else(|_| constant(n, false))
         }
-        Expr::Cmp { left, op, right } => {
-            if let Operand::Lit(lit) = right
-                && let Some(rows) = kernels::path_vs_literal(facts, left, *op, lit)
-            {
+        Expr::Cmp {
+            left,
+            op,
+            right: Operand::Lit(lit),
+        } => {
+            if let Some(rows) = facts.compared.get(left, *op, lit) {
                 return rows;
             }
-            compare_general(facts, left, *op, right)
+            let rows = kernels::path_vs_literal(facts, left, *op, lit)
+                .unwrap_or_else(|| compare_general(facts, left, *op, &Operand::Lit(lit.clone())));
+            facts.compared.put(left, *op, lit, &rows);
+            rows
         }
+        Expr::Cmp { left, op, right } => compare_general(facts, left, *op, right),
         Expr::IsMatch { path, regex } => is_match(facts, path, regex),
+    }
+}
+
+/// Comparisons of a path with a literal already evaluated on one [`SpanFacts`]: the
+/// conditions of several SLOs often share some (`kind != SPAN_KIND_UNSPECIFIED`,
+/// `status.code == STATUS_CODE_ERROR`), and each is then evaluated once per request. At
+/// most [`Compared::MOST`] are kept; a copy of the facts starts with none.
+#[derive(Default)]
+pub(super) struct Compared(Mutex<Vec<(Path, CmpOp, Lit, BooleanArray)>>);
+
+impl Compared {
+    const MOST: usize = 64;
+
+    fn get(&self, path: &Path, op: CmpOp, lit: &Lit) -> Option<BooleanArray> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(p, o, l, _)| *o == op && p == path && same_literal(l, lit))
+            .map(|(.., rows)| rows.clone())
+    }
+
+    fn put(&self, path: &Path, op: CmpOp, lit: &Lit, rows: &BooleanArray) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < Self::MOST {
+            kept.push((path.clone(), op, lit.clone(), rows.clone()));
+        }
+    }
+}
+
+/// The same literal: floats by their bits (`-0.0` is not `0.0` to the kernels, and `NaN`
+/// is itself).
+fn same_literal(a: &Lit, b: &Lit) -> bool {
+    match (a, b) {
+        (Lit::Float(a), Lit::Float(b)) => a.to_bits() == b.to_bits(),
+        (a, b) => a == b,
+    }
+}
+
+impl Clone for Compared {
+    fn clone(&self) -> Self {
+        Compared::default()
+    }
+}
+
+impl std::fmt::Debug for Compared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compared")
     }
 }
 

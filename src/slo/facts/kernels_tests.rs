@@ -224,3 +224,42 @@ fn common_comparisons_take_the_loop() {
         );
     }
 }
+
+/// Conditions evaluated one after another on the same facts (sharing comparisons, which
+/// are then evaluated once) answer as each alone on a fresh copy; `0.0` and `-0.0`, equal
+/// as floats, are different literals to the kernels and are not shared.
+#[test]
+fn shared_comparisons_answer_as_each_alone() {
+    use crate::slo::ottl::{Condition, ConditionTarget};
+    let texts = [
+        r#"attributes["a"] == 0.0"#,
+        r#"attributes["a"] == -0.0"#,
+        r#"attributes["a"] == 0.0 or kind != SPAN_KIND_UNSPECIFIED"#,
+        "kind != SPAN_KIND_UNSPECIFIED",
+        r#"not (attributes["a"] >= 500) and kind != SPAN_KIND_UNSPECIFIED"#,
+        r#"attributes["a"] >= 500"#,
+        "status.code == STATUS_CODE_ERROR",
+        r#"status.code == STATUS_CODE_ERROR or attributes["a"] >= 500"#,
+        r#"resource.attributes["r"] != "" and name != """#,
+        r#"resource.attributes["r"] != """#,
+        r#"attributes["a"] == nil"#,
+    ];
+    let conditions: Vec<Condition> = texts
+        .iter()
+        .map(|t| Condition::parse(t, ConditionTarget::Span).unwrap())
+        .collect();
+    let mut schema = FactsSchema::default();
+    conditions.iter().for_each(|c| schema.add_condition(c));
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut zeros_differ = false;
+    for _ in 0..40 {
+        let facts = SpanFacts::build(&request(&mut rng), None, "c", &schema);
+        let shared: Vec<_> = conditions.iter().map(|c| c.eval_batch(&facts)).collect();
+        for (c, shared) in conditions.iter().zip(&shared) {
+            let alone = c.eval_batch(&facts.clone());
+            assert_eq!(shared, &alone, "{}", c.text());
+        }
+        zeros_differ |= shared[0] != shared[1];
+    }
+    assert!(zeros_differ, "the requests hold -0.0 and 0.0 values");
+}

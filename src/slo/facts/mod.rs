@@ -189,6 +189,8 @@ pub struct SpanFacts {
     adjusted: Option<ScalarBuffer<f64>>,
     /// Spans whose `tracestate` could not be read, by [`sampling::Invalid::index`].
     invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
+    /// Comparisons already evaluated on these rows, for the conditions that share them.
+    compared: eval::Compared,
 }
 
 /// The name of the optional trace-id column (see the module docs).
@@ -370,6 +372,7 @@ impl SpanFacts {
                 .map(|w| w.slice(offset, len))
                 .filter(|w| w.iter().any(|w| *w != 1.0)),
             invalid_tracestates: Default::default(),
+            compared: Default::default(),
         }
     }
 }
