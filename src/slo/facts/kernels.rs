@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, BooleanArray};
-use arrow_buffer::BooleanBuffer;
+use arrow_buffer::{BooleanBuffer, Buffer};
 
 use super::SpanFacts;
 use crate::slo::ottl::ast::{CmpOp, Lit, Path};
@@ -38,8 +38,7 @@ pub(super) fn path_vs_literal(
         (Path::StatusCode, Lit::Int(v)) => int32_rows(facts.status_column(), test, *v)?,
         (Path::Duration, Lit::Duration(d)) => {
             let column = facts.duration_column().as_primitive_opt::<UInt64Type>()?;
-            let values = column.values();
-            valid_only(by_op(values.len(), test, |i| values[i].cmp(d)), column)
+            valid_only(by_op(column.values(), test, |v| v.cmp(d)), column)
         }
         (Path::Name, Lit::Str(s)) => string_rows(facts.name_column(), test, s.as_bytes())?,
         (Path::Attr(attr), _) => {
@@ -101,9 +100,8 @@ fn typed_rows(column: &ArrayRef, op: CmpOp, lit: Typed<'_>) -> Option<BooleanBuf
         // Once per distinct value, then each row takes its resource's answer.
         let values = typed_rows(dict.values(), op, lit)?;
         let keys = dict.keys();
-        let index = keys.values();
-        let rows = BooleanBuffer::collect_bool(keys.len(), |i| {
-            let k = index[i] as usize;
+        let rows = pack(keys.values(), |k| {
+            let k = *k as usize;
             k < values.len() && values.value(k)
         });
         return Some(valid_only(rows, keys));
@@ -115,20 +113,29 @@ fn typed_rows(column: &ArrayRef, op: CmpOp, lit: Typed<'_>) -> Option<BooleanBuf
     let rows = match lit {
         Typed::Int(v) => {
             let values = column.as_primitive_opt::<Int64Type>()?.values();
-            by_op(values.len(), op, |i| values[i].cmp(&v))
+            by_op(values, op, |x| x.cmp(&v))
         }
         Typed::IntAsFloat(f) => {
             let values = column.as_primitive_opt::<Int64Type>()?.values();
-            by_op(values.len(), op, |i| (values[i] as f64).total_cmp(&f))
+            by_op(values, op, |x| (*x as f64).total_cmp(&f))
         }
         Typed::Float(f) => {
             let values = column.as_primitive_opt::<Float64Type>()?.values();
-            by_op(values.len(), op, |i| values[i].total_cmp(&f))
+            by_op(values, op, |x| x.total_cmp(&f))
         }
         Typed::Str(s) => return string_rows(column, op, s),
         Typed::Bool(b) => {
             let values = column.as_boolean_opt()?.values();
-            by_op(values.len(), op, |i| values.value(i).cmp(&b))
+            let ordering = |i| values.value(i).cmp(&b);
+            let n = values.len();
+            match op {
+                CmpOp::Eq => pack_rows(n, |i| ordering(i).is_eq()),
+                CmpOp::Ne => pack_rows(n, |i| ordering(i).is_ne()),
+                CmpOp::Lt => pack_rows(n, |i| ordering(i).is_lt()),
+                CmpOp::Le => pack_rows(n, |i| ordering(i).is_le()),
+                CmpOp::Gt => pack_rows(n, |i| ordering(i).is_gt()),
+                CmpOp::Ge => pack_rows(n, |i| ordering(i).is_ge()),
+            }
         }
     };
     Some(valid_only(rows, column.as_ref()))
@@ -140,8 +147,8 @@ fn int32_rows(column: &ArrayRef, op: CmpOp, v: i64) -> Option<BooleanBuffer> {
     let column = column.as_primitive_opt::<Int32Type>()?;
     let values = column.values();
     let rows = match i32::try_from(v) {
-        Ok(v) => by_op(values.len(), op, |i| values[i].cmp(&v)),
-        Err(_) => by_op(values.len(), op, |i| i64::from(values[i]).cmp(&v)),
+        Ok(v) => by_op(values, op, |x| x.cmp(&v)),
+        Err(_) => by_op(values, op, |x| i64::from(*x).cmp(&v)),
     };
     Some(valid_only(rows, column))
 }
@@ -157,27 +164,68 @@ fn string_rows(column: &ArrayRef, op: CmpOp, lit: &[u8]) -> Option<BooleanBuffer
     };
     let n = column.len();
     let rows = match op {
-        CmpOp::Eq => BooleanBuffer::collect_bool(n, |i| {
+        CmpOp::Eq => pack_rows(n, |i| {
             let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
             end.wrapping_sub(start) == lit.len() && value(i) == lit
         }),
-        _ => by_op(n, op, |i| value(i).cmp(lit)),
+        CmpOp::Ne => pack_rows(n, |i| value(i) != lit),
+        CmpOp::Lt => pack_rows(n, |i| value(i) < lit),
+        CmpOp::Le => pack_rows(n, |i| value(i) <= lit),
+        CmpOp::Gt => pack_rows(n, |i| value(i) > lit),
+        CmpOp::Ge => pack_rows(n, |i| value(i) >= lit),
     };
     Some(valid_only(rows, column))
 }
 
-/// `op` on the ordering of each row's value against the literal; the operator is chosen
-/// once, outside the loop.
+/// `op` on the ordering of each value against the literal; the operator is chosen once,
+/// outside the loop.
 #[inline]
-fn by_op(n: usize, op: CmpOp, ordering: impl Fn(usize) -> Ordering) -> BooleanBuffer {
+fn by_op<T>(values: &[T], op: CmpOp, ordering: impl Fn(&T) -> Ordering) -> BooleanBuffer {
     match op {
-        CmpOp::Eq => BooleanBuffer::collect_bool(n, |i| ordering(i).is_eq()),
-        CmpOp::Ne => BooleanBuffer::collect_bool(n, |i| ordering(i).is_ne()),
-        CmpOp::Lt => BooleanBuffer::collect_bool(n, |i| ordering(i).is_lt()),
-        CmpOp::Le => BooleanBuffer::collect_bool(n, |i| ordering(i).is_le()),
-        CmpOp::Gt => BooleanBuffer::collect_bool(n, |i| ordering(i).is_gt()),
-        CmpOp::Ge => BooleanBuffer::collect_bool(n, |i| ordering(i).is_ge()),
+        CmpOp::Eq => pack(values, |v| ordering(v).is_eq()),
+        CmpOp::Ne => pack(values, |v| ordering(v).is_ne()),
+        CmpOp::Lt => pack(values, |v| ordering(v).is_lt()),
+        CmpOp::Le => pack(values, |v| ordering(v).is_le()),
+        CmpOp::Gt => pack(values, |v| ordering(v).is_gt()),
+        CmpOp::Ge => pack(values, |v| ordering(v).is_ge()),
     }
+}
+
+/// One bit a value, `test` of value `i` in bit `i`: 64 values to a word, each word filled
+/// by a loop over a slice the compiler sees whole (no bounds checks, vectorised).
+#[inline]
+pub(super) fn pack<T>(values: &[T], test: impl Fn(&T) -> bool) -> BooleanBuffer {
+    let mut words: Vec<u64> = Vec::with_capacity(values.len().div_ceil(64));
+    let chunks = values.chunks_exact(64);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let mut word = 0u64;
+        for (bit, v) in chunk.iter().enumerate() {
+            word |= u64::from(test(v)) << bit;
+        }
+        words.push(word);
+    }
+    if !rest.is_empty() {
+        let mut word = 0u64;
+        for (bit, v) in rest.iter().enumerate() {
+            word |= u64::from(test(v)) << bit;
+        }
+        words.push(word);
+    }
+    BooleanBuffer::new(Buffer::from_vec(words), 0, values.len())
+}
+
+/// [`pack`] of `test(i)` for the rows `0..n`.
+pub(super) fn pack_rows(n: usize, test: impl Fn(usize) -> bool) -> BooleanBuffer {
+    let mut words: Vec<u64> = Vec::with_capacity(n.div_ceil(64));
+    for base in (0..n).step_by(64) {
+        let mut word = 0u64;
+        for bit in 0..(n - base).min(64) {
+            word |= u64::from(test(base + bit)) << bit;
+        }
+        words.push(word);
+    }
+    BooleanBuffer::new(Buffer::from_vec(words), 0, n)
 }
 
 /// `rows` where `array` is not null (a null compares with nothing).

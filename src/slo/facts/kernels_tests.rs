@@ -263,3 +263,18 @@ fn shared_comparisons_answer_as_each_alone() {
     }
     assert!(zeros_differ, "the requests hold -0.0 and 0.0 values");
 }
+
+/// Packed bits are those Arrow's own collection makes, for every length around the words'.
+#[test]
+fn packed_bits_are_arrows() {
+    use super::kernels::{pack, pack_rows};
+    use arrow_buffer::BooleanBuffer;
+    let mut rng = fastrand::Rng::with_seed(3);
+    for n in (0..200).chain([511, 512, 513]) {
+        let values: Vec<u8> = (0..n).map(|_| rng.u8(..)).collect();
+        let test = |v: &u8| *v % 3 == 0;
+        let arrow = BooleanBuffer::collect_bool(n, |i| test(&values[i]));
+        assert_eq!(pack(&values, test), arrow, "{n}");
+        assert_eq!(pack_rows(n, |i| test(&values[i])), arrow, "{n}");
+    }
+}

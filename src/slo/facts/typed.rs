@@ -14,10 +14,11 @@ use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, new_null_array,
 };
-use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_schema::DataType;
 
 use super::AttrColumns;
+use super::kernels::{pack, pack_rows};
 use crate::slo::ottl::{Use, Val, render};
 
 /// A row's value type, as far as the typed columns tell them apart.
@@ -148,21 +149,18 @@ impl Builders {
             match n {
                 0 => None,
                 n if n == rows => Some(None),
-                _ => Some(Some(NullBuffer::new(BooleanBuffer::collect_bool(
-                    rows,
-                    |i| tags[i] == tag,
-                )))),
+                _ => Some(Some(NullBuffer::new(pack(&tags, |t| *t == tag)))),
             }
         };
         let int = uses.has(Use::INT).then(|| match valid(Tag::Int) {
             None => new_null_array(&DataType::Int64, rows),
             Some(nulls) => {
-                let values: ScalarBuffer<i64> = tags
+                let values: Vec<i64> = tags
                     .iter()
                     .zip(&bits)
                     .map(|(t, b)| if *t == Tag::Int { *b as i64 } else { 0 })
                     .collect();
-                Arc::new(Int64Array::new(values, nulls)) as ArrayRef
+                Arc::new(Int64Array::new(ScalarBuffer::from(values), nulls)) as ArrayRef
             }
         });
         let float = uses.has(Use::FLOAT).then(|| match valid(Tag::Float) {
@@ -185,8 +183,7 @@ impl Builders {
         let bool = uses.has(Use::BOOL).then(|| match valid(Tag::Bool) {
             None => new_null_array(&DataType::Boolean, rows),
             Some(nulls) => {
-                let values =
-                    BooleanBuffer::collect_bool(rows, |i| tags[i] == Tag::Bool && bits[i] != 0);
+                let values = pack_rows(rows, |i| tags[i] == Tag::Bool && bits[i] != 0);
                 Arc::new(BooleanArray::new(values, nulls)) as ArrayRef
             }
         });
