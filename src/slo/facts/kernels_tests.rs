@@ -272,7 +272,7 @@ fn packed_bits_are_arrows() {
     let mut rng = fastrand::Rng::with_seed(3);
     for n in (0..200).chain([511, 512, 513]) {
         let values: Vec<u8> = (0..n).map(|_| rng.u8(..)).collect();
-        let test = |v: &u8| *v % 3 == 0;
+        let test = |v: &u8| v.is_multiple_of(3);
         let arrow = BooleanBuffer::collect_bool(n, |i| test(&values[i]));
         assert_eq!(pack(&values, test), arrow, "{n}");
         assert_eq!(pack_rows(n, |i| test(&values[i])), arrow, "{n}");
