@@ -1,13 +1,11 @@
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, KeyValueList, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 
 use super::*;
-use crate::attr::kv;
+use crate::attr::{AttrValue, kv};
 use crate::config::{self, SystemLookup};
+use crate::test_otlp;
 
 /// A redactor from a `processors.redaction` YAML block (indented under `redaction:`).
 fn redactor(block: &str) -> Redactor {
@@ -236,37 +234,28 @@ fn str_of(v: &Option<AnyValue>) -> &str {
 fn logs_and_traces_in_place() {
     let r =
         redactor("    summary: true\n    hash: {key: 0123456789abcdef0123}\n    pseudonymize:\n");
-    let resource = Some(Resource {
-        attributes: vec![
-            kv("service.name", "checkout"),
-            kv("k8s.pod.name", "checkout-7d9f8b6c5-x2kqz"),
-            kv("k8s.cluster.name", "seoul-prod"),
-            kv("owner", "kim@example.com"),
-        ],
-        ..Default::default()
-    });
-    let mut logs = ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: resource.clone(),
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    body: Some(AnyValue {
-                        value: Some(any_value::Value::KvlistValue(KeyValueList {
-                            values: vec![kv("user", "kim@example.com"), kv("token", "t0k3n")],
-                        })),
-                    }),
-                    attributes: vec![
-                        kv("trace_id", "kim@example.com"),
-                        kv("phone", "010-1234-5678"),
-                    ],
-                    trace_id: vec![1; 16],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    let resource = vec![
+        kv("service.name", "checkout"),
+        kv("k8s.pod.name", "checkout-7d9f8b6c5-x2kqz"),
+        kv("k8s.cluster.name", "seoul-prod"),
+        kv("owner", "kim@example.com"),
+    ];
+    let mut logs = test_otlp::logs_request(
+        resource.clone(),
+        vec![LogRecord {
+            body: Some(AnyValue {
+                value: Some(any_value::Value::KvlistValue(KeyValueList {
+                    values: vec![kv("user", "kim@example.com"), kv("token", "t0k3n")],
+                })),
+            }),
+            attributes: vec![
+                kv("trace_id", "kim@example.com"),
+                kv("phone", "010-1234-5678"),
+            ],
+            trace_id: vec![1; 16],
             ..Default::default()
         }],
-    };
+    );
     let mut s = r.session();
     s.logs(&mut logs);
     let rl = &logs.resource_logs[0];
@@ -300,25 +289,19 @@ fn logs_and_traces_in_place() {
         ]
     );
 
-    let mut traces = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource,
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span {
-                    name: "GET /users/kim@example.com/orders".to_string(),
-                    attributes: vec![kv("http.request.header.authorization", "Bearer abc.def")],
-                    status: Some(Status {
-                        message: "no route to 10.1.2.3".to_string(),
-                        ..Default::default()
-                    }),
-                    span_id: vec![2; 8],
-                    ..Default::default()
-                }],
+    let mut traces = test_otlp::traces_request(
+        resource,
+        vec![Span {
+            name: "GET /users/kim@example.com/orders".to_string(),
+            attributes: vec![kv("http.request.header.authorization", "Bearer abc.def")],
+            status: Some(Status {
+                message: "no route to 10.1.2.3".to_string(),
                 ..Default::default()
-            }],
+            }),
+            span_id: vec![2; 8],
             ..Default::default()
         }],
-    };
+    );
     r.session().traces(&mut traces);
     let span = &traces.resource_spans[0].scope_spans[0].spans[0];
     assert_eq!(span.name, "GET /users/[REDACTED:email]/orders");
@@ -338,19 +321,14 @@ fn the_processor_drops_the_received_bytes_only_when_it_redacted() {
 
     use crate::pipeline::{Batch, Payload, Processor, RequestContext};
 
-    let logs = |body: &str| ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    body: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue(body.into())),
-                    }),
-                    ..Default::default()
-                }],
+    let logs = |body: &str| {
+        test_otlp::logs_request(
+            vec![],
+            vec![LogRecord {
+                body: Some(body.into_any_value()),
                 ..Default::default()
             }],
-            ..Default::default()
-        }],
+        )
     };
     let processor = RedactionProcessor::new(
         std::sync::Arc::new(default()),
@@ -433,30 +411,25 @@ fn bytes_values_and_map_keys() {
         ..Default::default()
     };
     let not_utf8 = [0xff, 0xfe, b'k', b'@', b'e', b'.', b'c', b'o', b'm'];
-    let mut logs = ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    body: bytes(b"mail kim@example.com"),
-                    attributes: vec![
-                        attr("raw", bytes(&not_utf8)),
-                        attr("doc", bytes(br#"{"e":"lee@example.com","n":1}"#)),
-                        attr(
-                            "by_user",
-                            Some(AnyValue {
-                                value: Some(any_value::Value::KvlistValue(KeyValueList {
-                                    values: vec![kv("kim@example.com", "3"), kv("plain", "4")],
-                                })),
-                            }),
-                        ),
-                    ],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    let mut logs = test_otlp::logs_request(
+        vec![],
+        vec![LogRecord {
+            body: bytes(b"mail kim@example.com"),
+            attributes: vec![
+                attr("raw", bytes(&not_utf8)),
+                attr("doc", bytes(br#"{"e":"lee@example.com","n":1}"#)),
+                attr(
+                    "by_user",
+                    Some(AnyValue {
+                        value: Some(any_value::Value::KvlistValue(KeyValueList {
+                            values: vec![kv("kim@example.com", "3"), kv("plain", "4")],
+                        })),
+                    }),
+                ),
+            ],
             ..Default::default()
         }],
-    };
+    );
     default().session().logs(&mut logs);
     let rec = &logs.resource_logs[0].scope_logs[0].log_records[0];
     assert_eq!(bytes_of(&rec.body), b"mail [REDACTED:email]");
@@ -824,27 +797,22 @@ fn percent_encoded_values() {
 
 #[test]
 fn otlp_map_keys_give_context() {
-    let mut logs = ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    body: Some(AnyValue {
-                        value: Some(any_value::Value::KvlistValue(KeyValueList {
-                            values: vec![
-                                kv("dob", "1990-03-05"),
-                                kv("app.version", "6.11.4.50"),
-                                kv("event_date", "1990-03-05"),
-                            ],
-                        })),
-                    }),
-                    attributes: vec![kv("user.bank_account", "110-123-456789")],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+    let mut logs = test_otlp::logs_request(
+        vec![],
+        vec![LogRecord {
+            body: Some(AnyValue {
+                value: Some(any_value::Value::KvlistValue(KeyValueList {
+                    values: vec![
+                        kv("dob", "1990-03-05"),
+                        kv("app.version", "6.11.4.50"),
+                        kv("event_date", "1990-03-05"),
+                    ],
+                })),
+            }),
+            attributes: vec![kv("user.bank_account", "110-123-456789")],
             ..Default::default()
         }],
-    };
+    );
     default().session().logs(&mut logs);
     let rec = &logs.resource_logs[0].scope_logs[0].log_records[0];
     let Some(any_value::Value::KvlistValue(map)) = rec.body.as_ref().unwrap().value.as_ref() else {
