@@ -1,7 +1,8 @@
 //! The file layout: columns without values written as `Null` and read back as typed
 //! nulls, a new file when such a column gets a value, repeated strings written as
-//! dictionaries and read back as plain strings, and files of the previous layout (every
-//! typed column written in full, strings plain) still read.
+//! dictionaries and read back as plain strings, and files of the earlier layouts (every
+//! typed column written in full, strings plain; dictionaries of `Int32` keys, times as
+//! plain `UInt64`) still read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -272,13 +273,70 @@ fn repeated_strings_are_dictionaries_in_the_file_and_read_back_as_the_strings_se
     }
 }
 
-fn request_of_fixture() -> ExportTraceServiceRequest {
-    let json = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/capture/previous-layout-request.json"
-    ))
-    .unwrap();
+/// The request `tests/fixtures/capture/<name>-request.json`.
+fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
+    let path = format!(
+        "{}/tests/fixtures/capture/{name}-request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let json = std::fs::read(path).unwrap();
     crate::receiver::otlp::decode(&json, crate::receiver::otlp::Format::Json).unwrap()
+}
+
+/// The one capture file of `tests/fixtures/capture/<name>/`, its schema as stated, and its
+/// one request read back.
+fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
+    let dir = format!(
+        "{}/tests/fixtures/capture/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let files = list_files(Path::new(&dir)).unwrap();
+    assert_eq!(files.len(), 1);
+    let mut reader = Reader::open(&files[0].path).unwrap();
+    let read: Vec<CapturedBatch> = reader.by_ref().collect();
+    assert_eq!(reader.warning(), None);
+    assert_eq!(read.len(), 1);
+    (
+        file_schema(&files[0].path),
+        read.into_iter().next().unwrap(),
+    )
+}
+
+/// `old` (a fixture read back) has the columns and values of the same spans captured now.
+fn reads_as_a_new_capture(old: &CapturedBatch, request: &ExportTraceServiceRequest) {
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
+    engine(&capture).record_spans_from(request, None, None, None);
+    capture.close();
+    let files = list_files(tmp.path()).unwrap();
+    let new: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
+    assert_eq!(new.len(), 1);
+    let new = &new[0];
+    assert_eq!(new.columns, old.columns);
+    let (old_schema, new_schema) = (old.facts.batch.schema(), new.facts.batch.schema());
+    for field in old_schema.fields() {
+        if field.name() == RECEIVED || field.name() == crate::slo::facts::ADJUSTED_COUNT {
+            continue;
+        }
+        let at = new_schema.index_of(field.name()).unwrap();
+        assert_eq!(
+            new_schema.field(at).data_type(),
+            field.data_type(),
+            "{}",
+            field.name()
+        );
+        // Logical equality: values and nulls (not what null slots hold).
+        assert_eq!(
+            new.facts.batch.column(at).to_data(),
+            old.facts
+                .batch
+                .column_by_name(field.name())
+                .unwrap()
+                .to_data(),
+            "{}",
+            field.name()
+        );
+    }
 }
 
 /// `tests/fixtures/capture/previous-layout/` holds the capture slotel wrote, before files
@@ -286,24 +344,13 @@ fn request_of_fixture() -> ExportTraceServiceRequest {
 /// OTLP/HTTP JSON to a server with `columns: [resource.attributes["k8s.namespace.name"]]`).
 #[test]
 fn a_file_of_the_previous_layout_reads_as_before_and_as_a_new_capture_of_the_same_spans() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/capture/previous-layout"
-    );
-    let files = list_files(Path::new(dir)).unwrap();
-    assert_eq!(files.len(), 1);
-    let schema = file_schema(&files[0].path);
+    let (schema, old) = fixture("previous-layout");
     assert!(
         schema
             .fields()
             .iter()
             .all(|f| f.data_type() != &DataType::Null)
     );
-    let mut reader = Reader::open(&files[0].path).unwrap();
-    let old: Vec<CapturedBatch> = reader.by_ref().collect();
-    assert_eq!(reader.warning(), None);
-    assert_eq!(old.len(), 1);
-    let old = &old[0];
 
     // What the request says, column by column.
     let f = &old.facts;
@@ -348,40 +395,68 @@ fn a_file_of_the_previous_layout_reads_as_before_and_as_a_new_capture_of_the_sam
     );
     assert_eq!(f.adjusted_counts(), None);
 
-    // The same spans captured now: the same columns, the same values.
-    let tmp = tempfile::tempdir().unwrap();
-    let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
-    engine(&capture).record_spans_from(&request_of_fixture(), None, None, None);
-    capture.close();
-    let files = list_files(tmp.path()).unwrap();
-    let new: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
-    assert_eq!(new.len(), 1);
-    let new = &new[0];
-    assert_eq!(new.columns, old.columns);
-    let (old_schema, new_schema) = (old.facts.batch.schema(), new.facts.batch.schema());
-    for field in old_schema.fields() {
-        if field.name() == RECEIVED || field.name() == crate::slo::facts::ADJUSTED_COUNT {
-            continue;
-        }
-        let at = new_schema.index_of(field.name()).unwrap();
-        assert_eq!(
-            new_schema.field(at).data_type(),
-            field.data_type(),
-            "{}",
-            field.name()
-        );
-        // Logical equality: values and nulls (not what null slots hold).
-        assert_eq!(
-            new.facts.batch.column(at).to_data(),
-            old.facts
-                .batch
-                .column_by_name(field.name())
-                .unwrap()
-                .to_data(),
-            "{}",
-            field.name()
-        );
+    reads_as_a_new_capture(&old, &request_of_fixture("previous-layout"));
+}
+
+/// `tests/fixtures/capture/dictionary-layout/` holds the capture slotel wrote, with
+/// repeated strings as dictionaries of `Int32` keys and times as plain `UInt64` columns,
+/// of `dictionary-layout-request.json` (sent as the previous layout's was).
+#[test]
+fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_spans() {
+    let (schema, old) = fixture("dictionary-layout");
+    let int32_strings = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    for name in ["name", r#"attributes["http.route"].str"#] {
+        assert_eq!(field(&schema, name).data_type(), &int32_strings, "{name}");
     }
+    assert_eq!(
+        field(&schema, "end_time_unix_nano").data_type(),
+        &DataType::UInt64
+    );
+
+    // What the request says.
+    let f = &old.facts;
+    assert_eq!(f.len(), 6);
+    assert_eq!(
+        f.end_time_unix_nano(),
+        &[
+            1_800_000_000_250_000_000,
+            1_800_000_001_500_000_000,
+            1_800_000_000_200_000_000,
+            1_800_000_000_300_000_000,
+            1_800_000_000_410_000_000,
+            1_800_000_004_500_000_000
+        ]
+    );
+    // Past 2^32 ns: both halves of a split time matter.
+    assert_eq!(f.duration_nanos()[5], 4_500_000_000);
+    let names = f.name_column().as_string::<i32>();
+    let names: Vec<&str> = names.iter().flatten().collect();
+    assert_eq!(
+        names,
+        [
+            "GET /cart",
+            "POST /checkout",
+            "charge",
+            "GET /cart",
+            "GET /cart",
+            "GET /cart"
+        ]
+    );
+    let code = f
+        .attr_columns(&AttrRef::Item("http.response.status_code".into()))
+        .unwrap();
+    assert_eq!(
+        ints(code.int.as_ref().unwrap()),
+        [Some(200), Some(503), None, Some(200), Some(200), Some(500)]
+    );
+    assert_eq!(
+        f.attr_str(&AttrRef::Item("http.route".into()), 4)
+            .as_deref(),
+        Some("/cart")
+    );
+    assert_eq!(f.attr_str(&AttrRef::Item("http.route".into()), 2), None);
+
+    reads_as_a_new_capture(&old, &request_of_fixture("dictionary-layout"));
 }
 
 /// A capture file whose `Null` column claims a type no capture column has.
