@@ -43,14 +43,17 @@ pub(super) fn split(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
         .as_primitive_opt::<UInt64Type>()
         .filter(|c| c.null_count() == 0)
         .ok_or_else(|| ArrowError::CastError("a split column of other than UInt64s".into()))?;
-    let high: UInt32Array = values.values().iter().map(|v| (v >> 32) as u32).collect();
-    let low: UInt32Array = values.values().iter().map(|v| *v as u32).collect();
+    let high: Vec<u32> = values.values().iter().map(|v| (v >> 32) as u32).collect();
+    let low: Vec<u32> = values.values().iter().map(|v| *v as u32).collect();
     let DataType::Struct(fields) = split_type() else {
         unreachable!("a struct type")
     };
     Ok(Arc::new(StructArray::try_new(
         fields,
-        vec![Arc::new(high), Arc::new(low)],
+        vec![
+            Arc::new(UInt32Array::from(high)),
+            Arc::new(UInt32Array::from(low)),
+        ],
         None,
     )?))
 }
@@ -82,7 +85,7 @@ pub(super) fn join(
     if ty != "UInt64" || parts.null_count() > 0 {
         return Err(wrong());
     }
-    let joined: UInt64Array = high
+    let joined: Vec<u64> = high
         .values()
         .iter()
         .zip(low.values())
@@ -91,7 +94,10 @@ pub(super) fn join(
     let mut metadata = field.metadata().clone();
     metadata.remove(SPLIT_OF);
     let plain = Field::new(field.name(), DataType::UInt64, field.is_nullable());
-    Ok((Arc::new(plain.with_metadata(metadata)), Arc::new(joined)))
+    Ok((
+        Arc::new(plain.with_metadata(metadata)),
+        Arc::new(UInt64Array::from(joined)),
+    ))
 }
 
 #[cfg(test)]
