@@ -9,8 +9,9 @@ use common::*;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::any_value;
 use prost::Message;
+use slotel::attr::kv;
 use slotel::loadgen::ContentOpts;
 use slotel::loadgen::generate;
 
@@ -54,33 +55,20 @@ fn span_with_attributes(n: usize) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(3);
     let mut req = generate::traces(&mut rng, 1, &ContentOpts::default());
     let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
-    span.attributes = (0..n)
-        .map(|i| KeyValue {
-            key: format!("k{i}"),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::IntValue(i as i64)),
-            }),
-            ..Default::default()
-        })
-        .collect();
+    span.attributes = (0..n).map(|i| kv(&format!("k{i}"), i as i64)).collect();
     req.encode_to_vec()
 }
 
 /// An `ExportLogsServiceRequest` whose one log body is an AnyValue array nested `depth`
 /// deep, encoded by hand from the inside out (prost's own encoder would recurse as deep).
 fn deeply_nested_log(depth: usize) -> Vec<u8> {
-    fn wrap(field: u8, inner: Vec<u8>) -> Vec<u8> {
-        let mut out = vec![(field << 3) | 2];
-        prost::encoding::encode_varint(inner.len() as u64, &mut out);
-        out.extend(inner);
-        out
-    }
-    let mut value = wrap(1, b"leaf".to_vec()); // AnyValue.string_value
+    use otlp::wire_field as wrap;
+    let mut value = wrap(1, b"leaf"); // AnyValue.string_value
     for _ in 0..depth {
-        value = wrap(5, wrap(1, value)); // AnyValue.array_value { values: [value] }
+        value = wrap(5, &wrap(1, &value)); // AnyValue.array_value { values: [value] }
     }
-    let record = wrap(5, value); // LogRecord.body
-    wrap(1, wrap(2, wrap(2, record))) // request.resource_logs.scope_logs.log_records
+    let record = wrap(5, &value); // LogRecord.body
+    wrap(1, &wrap(2, &wrap(2, &record))) // request.resource_logs.scope_logs.log_records
 }
 
 /// A string field holding bytes that are not UTF-8: span name `\xff\xfe`.

@@ -17,6 +17,12 @@ use slotel::receiver::otlp::{Format, OtlpRequest, decode};
 use slotel::receiver::wire;
 use slotel::signal::Signal;
 
+/// The tests' OTLP builders (this test needs only the wire field, not the rest of `common`).
+#[allow(dead_code)]
+#[path = "common/otlp.rs"]
+mod otlp;
+use otlp::wire_field as field;
+
 /// Counts this thread's live and peak heap bytes.
 struct Counting;
 
@@ -67,14 +73,6 @@ fn decode_peak<R: OtlpRequest>(body: &[u8], format: Format) -> u64 {
     assert!(decoded.is_ok(), "the request must decode");
     drop(decoded);
     peak.max(0) as u64
-}
-
-fn field(num: u64, inner: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    prost::encoding::encode_varint((num << 3) | 2, &mut out);
-    prost::encoding::encode_varint(inner.len() as u64, &mut out);
-    out.extend_from_slice(inner);
-    out
 }
 
 fn repeat(part: &[u8], n: usize) -> Vec<u8> {

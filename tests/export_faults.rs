@@ -29,9 +29,8 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, Sum, metric, number_data_point,
+    NumberDataPoint, metric, number_data_point,
 };
-use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use slotel::attr::{AttrValue, kv};
 use tokio::time::Instant;
@@ -125,20 +124,16 @@ fn resource() -> Vec<KeyValue> {
 fn metrics_request(now_ns: u64) -> ExportMetricsServiceRequest {
     otlp::metrics_request(
         resource(),
-        vec![Metric {
-            name: "logins".into(),
-            data: Some(metric::Data::Sum(Sum {
-                data_points: vec![NumberDataPoint {
-                    attributes: vec![kv("user.email", EMAIL)],
-                    time_unix_nano: now_ns,
-                    value: Some(number_data_point::Value::AsInt(3)),
-                    ..Default::default()
-                }],
-                aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                is_monotonic: true,
-            })),
-            ..Default::default()
-        }],
+        vec![otlp::counter(
+            "logins",
+            AggregationTemporality::Cumulative as i32,
+            vec![NumberDataPoint {
+                attributes: vec![kv("user.email", EMAIL)],
+                time_unix_nano: now_ns,
+                value: Some(number_data_point::Value::AsInt(3)),
+                ..Default::default()
+            }],
+        )],
     )
 }
 
@@ -159,15 +154,7 @@ fn traces_request(spans: usize) -> ExportTraceServiceRequest {
     otlp::traces_request(
         resource(),
         (0..spans)
-            .map(|i| Span {
-                trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-                span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                name: "GET /".into(),
-                kind: 2,
-                start_time_unix_nano: now - 1_000_000,
-                end_time_unix_nano: now,
-                ..Default::default()
-            })
+            .map(|i| otlp::server_span(i as u64 + 1, "GET /", now - 1_000_000, now, false))
             .collect(),
     )
 }

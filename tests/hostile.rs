@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::otlp::wire_field as field;
 use common::{
     GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, http_try, now_unix_nanos, otlp,
     run_config,
@@ -23,8 +24,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResp
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
-    ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric,
-    metric,
+    ExponentialHistogramDataPoint, HistogramDataPoint, Metric, metric,
 };
 use prost::Message;
 use slotel::attr::kv;
@@ -289,14 +289,6 @@ async fn good_grpc(s: &Slotel) -> i32 {
     }
 }
 
-fn field(num: u64, inner: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    prost::encoding::encode_varint((num << 3) | 2, &mut out);
-    prost::encoding::encode_varint(inner.len() as u64, &mut out);
-    out.extend_from_slice(inner);
-    out
-}
-
 /// A traces request of `bytes` on the wire made of empty spans (two bytes each).
 fn empty_spans(bytes: usize) -> Vec<u8> {
     field(1, &field(2, &[0x12, 0x00].repeat(bytes / 2)))
@@ -317,22 +309,12 @@ fn cart_metrics(
         vec![kv("service.name", "cart")],
         vec![
             Metric {
-                name: "http.server.request.duration".into(),
                 unit: "s".into(),
-                data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
-                    data_points: points,
-                    aggregation_temporality: 1,
-                })),
-                ..Default::default()
+                ..otlp::exponential_histogram("http.server.request.duration", 1, points)
             },
             Metric {
-                name: "http.server.request.duration".into(),
                 unit: "s".into(),
-                data: Some(metric::Data::Histogram(Histogram {
-                    data_points: explicit,
-                    aggregation_temporality: 1,
-                })),
-                ..Default::default()
+                ..otlp::histogram("http.server.request.duration", 1, explicit)
             },
         ],
     )

@@ -10,12 +10,10 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
-use slotel::attr::kv;
+use slotel::attr::{AttrValue, kv};
 use slotel::config::{AuthConfig, SystemLookup, TokenConfig};
 
 /// Policies: `acme` hashes e-mails; `globex` allow-lists its support addresses (and, by
@@ -280,35 +278,20 @@ fn the_command_line_picks_a_tenants_or_services_policy() {
 
 // -- through the pipeline --------------------------------------------------------------------
 
-fn string(s: &str) -> Option<AnyValue> {
-    Some(AnyValue {
-        value: Some(any_value::Value::StringValue(s.to_string())),
-    })
-}
-
-fn resource_logs(service: &str, case: &str) -> ResourceLogs {
-    ResourceLogs {
-        resource: Some(Resource {
-            attributes: vec![kv("service.name", service)],
-            ..Default::default()
-        }),
-        scope_logs: vec![ScopeLogs {
-            log_records: vec![LogRecord {
-                time_unix_nano: 1_718_000_000_000_000_000,
-                body: string(&body()),
-                attributes: vec![kv("case", case), kv("contact", "010-2345-6789")],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
+/// A resource of `service` with one record: the PII body, a `case` attribute and a phone
+/// number.
+fn resource_logs(service: &str, case: &str) -> (Vec<KeyValue>, Vec<LogRecord>) {
+    let record = LogRecord {
+        time_unix_nano: 1_718_000_000_000_000_000,
+        body: Some(body().into_any_value()),
+        attributes: vec![kv("case", case), kv("contact", "010-2345-6789")],
         ..Default::default()
-    }
+    };
+    (vec![kv("service.name", service)], vec![record])
 }
 
-async fn send(s: &Server, token: &str, resources: Vec<ResourceLogs>) {
-    let req = ExportLogsServiceRequest {
-        resource_logs: resources,
-    };
+async fn send(s: &Server, token: &str, resources: Vec<(Vec<KeyValue>, Vec<LogRecord>)>) {
+    let req = otlp::logs_of(resources);
     let auth = format!("Bearer {token}");
     let r = http_send(
         "POST",

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::otlp;
+use common::{counts, otlp};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, Sum, metric::Data, number_data_point,
+    AggregationTemporality, ExponentialHistogramDataPoint, HistogramDataPoint, Metric,
+    NumberDataPoint, number_data_point,
 };
 use proptest::prelude::*;
 use prost::Message;
@@ -75,25 +75,11 @@ fn request(metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
 }
 
 fn exp_metric(points: Vec<ExponentialHistogramDataPoint>) -> Metric {
-    Metric {
-        name: LATENCY.into(),
-        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
-            data_points: points,
-            aggregation_temporality: DELTA,
-        })),
-        ..Default::default()
-    }
+    otlp::exponential_histogram(LATENCY, DELTA, points)
 }
 
 fn hist_metric(points: Vec<HistogramDataPoint>) -> Metric {
-    Metric {
-        name: LATENCY.into(),
-        data: Some(Data::Histogram(Histogram {
-            data_points: points,
-            aggregation_temporality: DELTA,
-        })),
-        ..Default::default()
-    }
+    otlp::histogram(LATENCY, DELTA, points)
 }
 
 /// A delta exponential point at `NOW` with positive buckets from `offset`.
@@ -121,14 +107,6 @@ fn hist_point(bounds: Vec<f64>, counts: Vec<u64>) -> HistogramDataPoint {
         bucket_counts: counts,
         ..Default::default()
     }
-}
-
-/// (total, good) of an SLO's `all` group.
-fn counts(e: &Engine, name: &str) -> (u64, u64) {
-    e.status()
-        .iter()
-        .find(|s| s.name == name && s.cluster == "all")
-        .map_or((0, 0), |s| (s.total, s.good))
 }
 
 fn invalid(e: &Engine, reason: InvalidPoint) -> u64 {
@@ -265,15 +243,7 @@ fn counter(start: u64, time: u64, value: i64) -> NumberDataPoint {
 }
 
 fn counter_metric(points: Vec<NumberDataPoint>) -> Metric {
-    Metric {
-        name: REQUESTS.into(),
-        data: Some(Data::Sum(Sum {
-            data_points: points,
-            aggregation_temporality: CUMULATIVE,
-            is_monotonic: true,
-        })),
-        ..Default::default()
-    }
+    otlp::counter(REQUESTS, CUMULATIVE, points)
 }
 
 #[test]

@@ -6,10 +6,9 @@ mod common;
 
 use common::*;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint, Sum,
-    metric::Data, number_data_point,
+    AggregationTemporality, HistogramDataPoint, Metric, NumberDataPoint, metric::Data,
+    number_data_point,
 };
 use prost::Message;
 use slotel::attr::kv;
@@ -55,49 +54,38 @@ fn request(cluster: &str, service: &str, metric: Metric) -> ExportMetricsService
 
 /// A delta histogram with one point per route.
 fn histogram(points: Vec<(String, Vec<u64>)>, time: u64) -> Metric {
+    let points = points
+        .into_iter()
+        .map(|(route, counts)| HistogramDataPoint {
+            attributes: vec![kv("http.route", route)],
+            start_time_unix_nano: time - 10_000_000_000,
+            time_unix_nano: time,
+            count: counts.iter().sum(),
+            sum: Some(1.0),
+            bucket_counts: counts,
+            explicit_bounds: BOUNDS.to_vec(),
+            ..Default::default()
+        })
+        .collect();
     Metric {
-        name: "http.server.request.duration".into(),
         unit: "s".into(),
-        data: Some(Data::Histogram(Histogram {
-            data_points: points
-                .into_iter()
-                .map(|(route, counts)| HistogramDataPoint {
-                    attributes: vec![kv("http.route", Value::StringValue(route))],
-                    start_time_unix_nano: time - 10_000_000_000,
-                    time_unix_nano: time,
-                    count: counts.iter().sum(),
-                    sum: Some(1.0),
-                    bucket_counts: counts,
-                    explicit_bounds: BOUNDS.to_vec(),
-                    ..Default::default()
-                })
-                .collect(),
-            aggregation_temporality: DELTA,
-        })),
-        ..Default::default()
+        ..otlp::histogram("http.server.request.duration", DELTA, points)
     }
 }
 
 /// A cumulative monotonic counter with one point per status code.
 fn counter(start: u64, time: u64, by_status: &[(i64, i64)]) -> Metric {
-    Metric {
-        name: "http.server.requests".into(),
-        data: Some(Data::Sum(Sum {
-            data_points: by_status
-                .iter()
-                .map(|(status, value)| NumberDataPoint {
-                    attributes: vec![kv("http.response.status_code", Value::IntValue(*status))],
-                    start_time_unix_nano: start,
-                    time_unix_nano: time,
-                    value: Some(number_data_point::Value::AsInt(*value)),
-                    ..Default::default()
-                })
-                .collect(),
-            aggregation_temporality: CUMULATIVE,
-            is_monotonic: true,
-        })),
-        ..Default::default()
-    }
+    let points = by_status
+        .iter()
+        .map(|(status, value)| NumberDataPoint {
+            attributes: vec![kv("http.response.status_code", *status)],
+            start_time_unix_nano: start,
+            time_unix_nano: time,
+            value: Some(number_data_point::Value::AsInt(*value)),
+            ..Default::default()
+        })
+        .collect();
+    otlp::counter("http.server.requests", CUMULATIVE, points)
 }
 
 async fn send(s: &Server, http: bool, req: &ExportMetricsServiceRequest, headers: &[(&str, &str)]) {

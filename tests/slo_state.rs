@@ -9,11 +9,10 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::otlp;
+use common::{counts, otlp};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint, Sum,
-    metric::Data, number_data_point,
+    AggregationTemporality, HistogramDataPoint, Metric, NumberDataPoint, number_data_point,
 };
 use serde_json::Value;
 use slotel::attr::kv;
@@ -45,46 +44,32 @@ fn request(metric: Metric) -> ExportMetricsServiceRequest {
 /// Ten observations at `time` for cart's request-latency SLO (threshold 250ms): four
 /// good.
 fn latency(time: u64) -> ExportMetricsServiceRequest {
-    request(Metric {
-        name: "http.server.request.duration".into(),
-        data: Some(Data::Histogram(Histogram {
-            data_points: vec![HistogramDataPoint {
-                start_time_unix_nano: time - 10 * S,
-                time_unix_nano: time,
-                count: 10,
-                explicit_bounds: vec![0.1, 0.25, 0.5],
-                bucket_counts: vec![1, 3, 4, 2],
-                ..Default::default()
-            }],
-            aggregation_temporality: AggregationTemporality::Delta as i32,
-        })),
-        ..Default::default()
-    })
+    request(otlp::histogram(
+        "http.server.request.duration",
+        AggregationTemporality::Delta as i32,
+        vec![HistogramDataPoint {
+            start_time_unix_nano: time - 10 * S,
+            time_unix_nano: time,
+            count: 10,
+            explicit_bounds: vec![0.1, 0.25, 0.5],
+            bucket_counts: vec![1, 3, 4, 2],
+            ..Default::default()
+        }],
+    ))
 }
 
 /// A cumulative request counter (cart's request-availability SLO).
 fn requests(start: u64, time: u64, value: i64) -> ExportMetricsServiceRequest {
-    request(Metric {
-        name: "http.server.requests".into(),
-        data: Some(Data::Sum(Sum {
-            data_points: vec![NumberDataPoint {
-                start_time_unix_nano: start,
-                time_unix_nano: time,
-                value: Some(number_data_point::Value::AsInt(value)),
-                ..Default::default()
-            }],
-            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-            is_monotonic: true,
-        })),
-        ..Default::default()
-    })
-}
-
-fn counts(e: &Engine, name: &str) -> (u64, u64) {
-    e.status()
-        .iter()
-        .find(|s| s.name == name && s.cluster == "all")
-        .map_or((0, 0), |s| (s.total, s.good))
+    request(otlp::counter(
+        "http.server.requests",
+        AggregationTemporality::Cumulative as i32,
+        vec![NumberDataPoint {
+            start_time_unix_nano: start,
+            time_unix_nano: time,
+            value: Some(number_data_point::Value::AsInt(value)),
+            ..Default::default()
+        }],
+    ))
 }
 
 /// A snapshot of an engine that saw latencies and a counter series, as JSON.

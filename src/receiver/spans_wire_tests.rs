@@ -17,6 +17,7 @@ use prost::encoding::encode_varint;
 use super::spans_fuzz::{compare, item_limits, schema};
 use crate::config::Limits;
 use crate::loadgen::{ContentOpts, generate};
+use crate::test_otlp::wire_field as field;
 
 fn agree(data: &[u8]) {
     for token in [None, Some("bound")] {
@@ -24,15 +25,6 @@ fn agree(data: &[u8]) {
             panic!("{e}\ninput: {data:02x?}");
         }
     }
-}
-
-/// `tag` as a length-delimited field holding `bytes`.
-fn field(tag: u32, bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_varint(u64::from(tag << 3 | 2), &mut out);
-    encode_varint(bytes.len() as u64, &mut out);
-    out.extend_from_slice(bytes);
-    out
 }
 
 /// Fields no OTLP message has, one of each wire type (a group holding fields of its own).

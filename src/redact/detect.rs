@@ -15,7 +15,10 @@
 //!   and `url_password`: at exact places (a word start with the right prefix, the start
 //!   of the local part before an `@`, a `?`/`&`/`;` before `name=`, a keyword inside the
 //!   word before a `:` or `=`, a word start in the scheme before a `://` followed by an
-//!   `@`), each tried with an anchored search — forward only, nothing in between;
+//!   `@`), each tried with an anchored search — forward only, nothing in between. With
+//!   the default patterns on, `literal`, `secret`, `url_secret`, `email` and `alnum` read
+//!   that search by hand (`literal.rs`, `secret.rs`, `anchored.rs`: the regex's match,
+//!   which a differential test checks); any other set of types uses the regex;
 //! - `ipv6`: from the first place it can start (the hex group before the first `:` when
 //!   there is a `::` or seven colons);
 //! - numbers (resident, card, business, social security, phones, IPv4), each only inside
@@ -45,7 +48,7 @@ use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
-use super::{RedactError, TypeId, literal, marked, numbers, validate};
+use super::{RedactError, TypeId, anchored, literal, marked, numbers, secret, validate};
 
 /// One match to redact: a byte span of the scanned string and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,6 +302,10 @@ pub(crate) fn word_starts(b: &[u8], p: usize) -> bool {
 /// outside `..hi`, as the regex's does. A unit test compares each with its pattern.
 type Hand = fn(&[u8], usize, usize) -> Option<Option<usize>>;
 
+/// [`Hand`] for a group of several patterns: `Some(Some((pattern, end)))` a match of
+/// the group's pattern `pattern` (its index in the group).
+type Multi = fn(&[u8], usize, usize) -> Option<Option<(usize, usize)>>;
+
 /// Byte `i` is a digit before `hi`.
 fn digit_before(b: &[u8], i: usize, hi: usize) -> bool {
     i < hi && b.get(i).is_some_and(u8::is_ascii_digit)
@@ -434,8 +441,9 @@ struct Group {
     id: usize,
     /// Its anchored search by hand, where possible (a group of one built-in pattern).
     hand: Option<Hand>,
-    /// The literal group with all its patterns: searched by hand (`literal.rs`).
-    literal: bool,
+    /// The same for a group of several patterns, all on (`literal.rs`, the `alnum`
+    /// group).
+    multi: Option<Multi>,
 }
 
 /// The compiled detectors of one config.
@@ -505,20 +513,31 @@ impl Detectors {
                 (RESIDENT, [Kind::Resident]) => Some(resident_match),
                 (PHONE, [Kind::Builtin(PiiType::Phone)]) => Some(phone_match),
                 (IPV4, [Kind::Builtin(PiiType::Ipv4)]) => Some(ipv4_match),
+                (SECRET, [Kind::Builtin(PiiType::Secret)]) => Some(secret::secret_match),
+                (URL_SECRET, [Kind::Builtin(PiiType::UrlSecret)]) => {
+                    Some(anchored::url_secret_match)
+                }
+                (EMAIL, [Kind::Builtin(PiiType::Email)]) => Some(anchored::email_match),
                 _ => None,
             };
-            let literal = g == LITERAL
-                && kinds.len() == LITERAL_TYPES.len()
-                && kinds
-                    .iter()
-                    .zip(LITERAL_TYPES)
-                    .all(|(k, t)| matches!(k, Kind::Builtin(u) if *u == t));
+            let all = |types: &[PiiType]| {
+                kinds.len() == types.len()
+                    && kinds
+                        .iter()
+                        .zip(types)
+                        .all(|(k, t)| matches!(k, Kind::Builtin(u) if u == t))
+            };
+            let multi: Option<Multi> = match g {
+                LITERAL if all(&LITERAL_TYPES) => Some(literal::literal_match),
+                ALNUM if all(&[PiiType::Iban, PiiType::KrPassport]) => Some(anchored::alnum_match),
+                _ => None,
+            };
             groups.push(Group {
                 re,
                 kinds,
                 id: g,
                 hand,
-                literal,
+                multi,
             });
         }
         let mut present = groups.iter().fold(0, |m, g| m | 1 << g.id);
@@ -776,15 +795,13 @@ impl Group {
                 continue;
             }
             let b = hay.as_bytes();
-            let hand = match self.hand {
-                Some(h) => h(b, start, hi).map(|m| m.map(|end| (PatternID::ZERO, end))),
-                None if self.literal => {
-                    literal::literal_match(b, start, hi).and_then(|m| match m {
-                        None => Some(None),
-                        Some((pid, end)) => PatternID::new(pid).ok().map(|pid| Some((pid, end))),
-                    })
-                }
-                None => None,
+            let hand = match (self.hand, self.multi) {
+                (Some(h), _) => h(b, start, hi).map(|m| m.map(|end| (PatternID::ZERO, end))),
+                (None, Some(h)) => h(b, start, hi).and_then(|m| match m {
+                    None => Some(None),
+                    Some((pid, end)) => PatternID::new(pid).ok().map(|pid| Some((pid, end))),
+                }),
+                (None, None) => None,
             };
             let (pid, m_start, m_end) = match hand {
                 // Without the regex.

@@ -57,6 +57,7 @@
 //!   type, action, signal, tenant and policy, once per batch.
 
 mod action;
+mod anchored;
 pub mod audit;
 pub mod cli;
 mod context;
@@ -70,6 +71,7 @@ mod otlp;
 mod percent;
 pub mod policy;
 mod scan;
+mod secret;
 mod sensitive;
 mod skip;
 pub mod slo_inputs;

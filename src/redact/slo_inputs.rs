@@ -16,6 +16,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::Policies;
+use crate::attr::{AttrValue, kv};
 use crate::slo::ottl::{BodyFields, BodyPaths, BodyValue};
 use crate::slo::spec::{AttrRef, Sli, SloSet};
 
@@ -77,20 +78,6 @@ pub fn lost_log_inputs(policies: &Policies, set: &SloSet) -> Vec<LostInput> {
     out
 }
 
-fn string(s: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(s.to_string())),
-    }
-}
-
-fn kv(key: &str, value: AnyValue) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(value),
-        ..Default::default()
-    }
-}
-
 fn request(resource: Vec<KeyValue>, record: LogRecord) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
@@ -121,7 +108,7 @@ fn probe(policies: &Policies, policy: usize, field: &AttrRef) -> Option<&'static
     match field {
         AttrRef::Item(key) => {
             let record = LogRecord {
-                attributes: vec![kv(key, string(PROBE))],
+                attributes: vec![kv(key, PROBE)],
                 ..Default::default()
             };
             let req = redact(request(Vec::new(), record));
@@ -129,7 +116,7 @@ fn probe(policies: &Policies, policy: usize, field: &AttrRef) -> Option<&'static
             compare(attribute(&record.attributes, key))
         }
         AttrRef::Resource(key) => {
-            let req = redact(request(vec![kv(key, string(PROBE))], LogRecord::default()));
+            let req = redact(request(vec![kv(key, PROBE)], LogRecord::default()));
             let attrs = req.resource_logs[0]
                 .resource
                 .as_ref()
@@ -140,18 +127,17 @@ fn probe(policies: &Policies, policy: usize, field: &AttrRef) -> Option<&'static
         AttrRef::Body(keys) if keys.is_empty() => None,
         AttrRef::Body(keys) => {
             let mut json = serde_json::Value::String(PROBE.to_string());
-            let mut map = string(PROBE);
+            let mut map = PROBE.into_any_value();
             for key in keys.iter().rev() {
                 json = serde_json::Value::Object([(key.clone(), json)].into_iter().collect());
-                map = AnyValue {
-                    value: Some(Value::KvlistValue(KeyValueList {
-                        values: vec![kv(key, map)],
-                    })),
-                };
+                map = Value::KvlistValue(KeyValueList {
+                    values: vec![kv(key, map)],
+                })
+                .into_any_value();
             }
             let mut paths = BodyPaths::default();
             paths.add(keys);
-            [string(&json.to_string()), map]
+            [json.to_string().into_any_value(), map]
                 .into_iter()
                 .find_map(|body| {
                     let record = LogRecord {

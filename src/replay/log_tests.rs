@@ -6,7 +6,7 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
+use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
@@ -69,18 +69,17 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
             1 => Vec::new(),
             _ => vec![kv("request_time", Value::DoubleValue(ms as f64 / 1000.0))],
         };
-        AnyValue {
-            value: Some(Value::KvlistValue(KeyValueList {
-                values: vec![
-                    kv("status", Value::IntValue(status)),
-                    kv("upstream", upstream),
-                    kv(
-                        "timing",
-                        Value::KvlistValue(KeyValueList { values: timing }),
-                    ),
-                ],
-            })),
-        }
+        Value::KvlistValue(KeyValueList {
+            values: vec![
+                kv("status", Value::IntValue(status)),
+                kv("upstream", upstream),
+                kv(
+                    "timing",
+                    Value::KvlistValue(KeyValueList { values: timing }),
+                ),
+            ],
+        })
+        .into_any_value()
     } else if i % 11 == 5 {
         "GET /health 200 cut-off line, not JSON".into_any_value()
     } else {
@@ -94,11 +93,9 @@ fn record(minute: u64, i: u64, now: u64) -> LogRecord {
         )
         .into_any_value()
     };
-    let tags = AnyValue {
-        value: Some(Value::ArrayValue(ArrayValue {
-            values: vec![["web", "api"][(i % 2) as usize].into_any_value()],
-        })),
-    };
+    let tags = Value::ArrayValue(ArrayValue {
+        values: vec![["web", "api"][(i % 2) as usize].into_any_value()],
+    });
     LogRecord {
         // Some records carry their event time, the others count at their observed time.
         time_unix_nano: if i.is_multiple_of(2) {

@@ -14,7 +14,7 @@ use crate::attr::kv;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
 use crate::slo::engine::EngineConfig;
-use crate::test_otlp::{error_status, traces_request};
+use crate::test_otlp::{server_span, traces_request};
 
 pub(super) const S: u64 = 1_000_000_000;
 pub(super) const MS: u64 = 1_000_000;
@@ -28,18 +28,17 @@ fn request(spans: &[Sp]) -> ExportTraceServiceRequest {
         .iter()
         .enumerate()
         .map(|(i, (route, code, end, ms))| Span {
-            trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-            name: format!("GET {route}"),
-            kind: 2,
-            start_time_unix_nano: end - ms * MS,
-            end_time_unix_nano: *end,
             attributes: vec![
                 kv("http.route", route),
                 kv("http.response.status_code", *code),
             ],
-            status: (*code >= 500).then(error_status),
-            ..Default::default()
+            ..server_span(
+                i as u64 + 1,
+                format!("GET {route}"),
+                end - ms * MS,
+                *end,
+                *code >= 500,
+            )
         })
         .collect();
     traces_request(

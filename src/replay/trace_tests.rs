@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::tests::{MS, S, T0, api, args, live, replay, start, write_slos};
 use crate::attr::kv;
-use crate::test_otlp::{error_status, traces_request};
+use crate::test_otlp::{server_span, traces_request};
 
 const SLOS: &str = r#"
 service: shop
@@ -45,13 +45,7 @@ fn request(spans: &[Sp]) -> ExportTraceServiceRequest {
         .enumerate()
         .map(|(i, (trace, name, end, ms, error))| Span {
             trace_id: trace.to_be_bytes().to_vec(),
-            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-            name: (*name).into(),
-            kind: 2,
-            start_time_unix_nano: end - ms * MS,
-            end_time_unix_nano: *end,
-            status: error.then(error_status),
-            ..Default::default()
+            ..server_span(i as u64 + 1, *name, end - ms * MS, *end, *error)
         })
         .collect();
     traces_request(

@@ -7,15 +7,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::*;
 use crate::attr::kv;
 use crate::config::CaptureConfig;
 use crate::slo::capture::{Capture, EngineSettings};
 use crate::slo::engine::{Engine, EngineConfig, ManualClock};
-use crate::test_otlp::{error_status, resource_spans};
+use crate::test_otlp::{server_span, traces_of};
 
 const S: u64 = 1_000_000_000;
 const MS: u64 = 1_000_000;
@@ -34,27 +34,25 @@ struct Sent {
     kind: i32,
 }
 
-fn resource(service: &str, spans: Vec<Span>) -> ResourceSpans {
-    resource_spans(
-        vec![kv("service.name", service), kv("k8s.cluster.name", "c1")],
-        spans,
-    )
+/// The attributes of `service`'s resource.
+fn resource(service: &str) -> Vec<KeyValue> {
+    vec![kv("service.name", service), kv("k8s.cluster.name", "c1")]
 }
 
 fn span(s: &Sent, end: u64, i: usize) -> Span {
     Span {
-        trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-        span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-        name: format!("GET {}", s.route),
         kind: s.kind,
-        start_time_unix_nano: end - s.nanos,
-        end_time_unix_nano: end,
         attributes: vec![
             kv("http.route", s.route),
             kv("http.response.status_code", s.http),
         ],
-        status: s.error.then(error_status),
-        ..Default::default()
+        ..server_span(
+            i as u64 + 1,
+            format!("GET {}", s.route),
+            end - s.nanos,
+            end,
+            s.error,
+        )
     }
 }
 
@@ -141,9 +139,10 @@ fn capture(dir: &Path) -> Vec<Sent> {
             s.span_id[0] = 0xcc;
             s
         }));
-        let req = ExportTraceServiceRequest {
-            resource_spans: vec![resource("shop", shop_spans), resource("web", spans(&web))],
-        };
+        let req = traces_of([
+            (resource("shop"), shop_spans),
+            (resource("web"), spans(&web)),
+        ]);
         engine.record_spans_from(&req, None, None, None);
         sent.extend(shop);
     }

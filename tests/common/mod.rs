@@ -564,10 +564,9 @@ pub struct TestSpan<'a> {
 pub fn spans_request(
     spans: &[TestSpan<'_>],
 ) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
+    use opentelemetry_proto::tonic::trace::v1::Span;
     use slotel::attr::kv;
-    let mut out: Vec<ResourceSpans> = Vec::new();
-    for (i, s) in spans.iter().enumerate() {
+    let spans = spans.iter().enumerate().map(|(i, s)| {
         let span = Span {
             trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
             span_id: (i as u64 + 1).to_be_bytes().to_vec(),
@@ -586,18 +585,17 @@ pub fn spans_request(
             kv("service.name", s.service),
             kv("k8s.cluster.name", s.cluster),
         ];
-        match out.iter_mut().find(|r| {
-            r.resource
-                .as_ref()
-                .is_some_and(|res| res.attributes == attrs)
-        }) {
-            Some(r) => r.scope_spans[0].spans.push(span),
-            None => out.push(otlp::resource_spans(attrs, vec![span])),
-        }
-    }
-    opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-        resource_spans: out,
-    }
+        (attrs, span)
+    });
+    otlp::traces_of(otlp::by_resource(spans))
+}
+
+/// (total, good) of an SLO's `all` group.
+pub fn counts(e: &slotel::slo::engine::Engine, name: &str) -> (u64, u64) {
+    e.status()
+        .iter()
+        .find(|s| s.name == name && s.cluster == "all")
+        .map_or((0, 0), |s| (s.total, s.good))
 }
 
 pub fn now_unix_nanos() -> u64 {

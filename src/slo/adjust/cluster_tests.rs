@@ -6,12 +6,9 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
+use super::tests::{S, T0};
 use super::{AdjustError, Adjustment, Doc};
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
-
-const S: u64 = 1_000_000_000;
-/// 2027-01-10T12:00:00Z.
-const T0: u64 = 1_799_582_400 * S;
 
 const SLOS: &str = "service: checkout
 slos:

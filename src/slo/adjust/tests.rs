@@ -4,19 +4,17 @@
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::Span;
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 
 use super::store::{AUDIT, FILE, Store, StoreError};
 use super::{Adjustment, Doc};
 use crate::attr::kv;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
 use crate::slo::spec::{SloSet, parse_file};
-use crate::test_otlp::{error_status, traces_request};
+use crate::test_otlp::{server_span, traces_request};
 
-const S: u64 = 1_000_000_000;
+pub(super) const S: u64 = 1_000_000_000;
 /// 2027-01-10T12:00:00Z, a Sunday.
-const T0: u64 = 1_799_582_400 * S;
+pub(super) const T0: u64 = 1_799_582_400 * S;
 
 const SLOS: &str = "service: checkout
 slos:
@@ -46,15 +44,8 @@ pub(super) fn request_in(cluster: &str, spans: &[(u64, bool)]) -> ExportTraceSer
     let spans = spans
         .iter()
         .enumerate()
-        .map(|(i, (end, error))| Span {
-            trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-            name: "GET /pay".into(),
-            kind: SpanKind::Server as i32,
-            start_time_unix_nano: end - 10_000_000,
-            end_time_unix_nano: *end,
-            status: error.then(error_status),
-            ..Default::default()
+        .map(|(i, (end, error))| {
+            server_span(i as u64 + 1, "GET /pay", end - 10_000_000, *end, *error)
         })
         .collect();
     traces_request(

@@ -3,8 +3,10 @@
 //! Bucket geometry comes from the `hdrhistogram` crate: 3 significant digits over 1 µs to
 //! 1 h, so a bucket's width is at most 1/1024 of its value. A slot keeps only the buckets
 //! it has seen (a slot of ordinary traffic touches a few hundred to a few thousand of the
-//! 23 000 buckets), keyed by the bucket's lowest value: recording is one hash-map update,
-//! and a sealed slot shrinks to a sorted vector.
+//! 24 000 buckets): a slot of few buckets in a hash map keyed by the bucket's lowest value,
+//! a slot of more than [`DENSE_AT`] in dense pages of counts by bucket index
+//! ([`index_of`], `dense.rs`), where recording is an addition; a sealed slot shrinks to a
+//! sorted vector.
 //!
 //! Percentiles use nearest rank: the value at quantile q is the smallest recorded bucket
 //! whose cumulative count reaches ⌈q·N⌉, reported as that bucket's highest equivalent value
@@ -16,6 +18,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use hdrhistogram::Histogram;
+
+use super::dense::Dense;
 
 /// Lowest trackable latency: 1 µs, in nanoseconds.
 pub const LOWEST_NANOS: u64 = 1_000;
@@ -33,6 +37,33 @@ fn geometry() -> Option<&'static Histogram<u8>> {
 pub fn bucket_of(nanos: u64) -> u64 {
     let v = nanos.clamp(LOWEST_NANOS, HIGHEST_NANOS);
     geometry().map_or(v, |g| g.lowest_equivalent(v))
+}
+
+/// Bucket indexes: 1 µs to 1 h at 3 significant digits (the last power of two whole).
+pub const INDEXES: usize = 24_576;
+
+/// The bucket of a latency in nanoseconds as a dense index below [`INDEXES`], ascending with
+/// the bucket: the same bucket as [`bucket_of`] (`key_of_index(index_of(v)) ==
+/// bucket_of(v)`), without the `hdrhistogram` call. A bucket's values share their top 11
+/// bits: below 2^20 ns, buckets are 2^9 ns wide ([`LOWEST_NANOS`]'s magnitude) and the
+/// index is the value's bits above the 9th; above, each power of two holds 1 024 buckets.
+#[inline]
+pub fn index_of(nanos: u64) -> u32 {
+    let v = nanos.clamp(LOWEST_NANOS, HIGHEST_NANOS);
+    let magnitude = 63 - v.leading_zeros();
+    let shift = magnitude.saturating_sub(10).max(9);
+    (((shift - 9) << 10) + (v >> shift) as u32).min(INDEXES as u32 - 1)
+}
+
+/// The bucket key ([`bucket_of`]) of an index of [`index_of`].
+pub fn key_of_index(index: u32) -> u64 {
+    let index = u64::from(index);
+    if index < 2_048 {
+        index << 9
+    } else {
+        let shift = (index >> 10) + 8;
+        ((index & 1_023) + 1_024) << shift
+    }
 }
 
 /// The value reported for a bucket: its highest equivalent value.
@@ -65,13 +96,18 @@ impl Hasher for KeyHasher {
 
 type KeyMap = HashMap<u64, u64, BuildHasherDefault<KeyHasher>>;
 
+/// Distinct buckets past which an open slot counts in dense pages instead of a hash map.
+pub const DENSE_AT: usize = 256;
+
 /// The latency histogram of one slot.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum SparseHist {
     #[default]
     Empty,
-    /// The slot is still being written.
+    /// The slot is still being written, with at most [`DENSE_AT`] distinct buckets.
     Open(KeyMap),
+    /// The slot is still being written, with more.
+    Dense(Box<Dense>),
     /// Sealed: (bucket code delta, count) pairs as LEB128 varints, sorted by bucket. A
     /// bucket takes about 2–4 bytes instead of 16.
     Sealed(Box<[u8]>),
@@ -129,93 +165,114 @@ fn decode_sealed(bytes: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
 
 impl SparseHist {
     pub fn record(&mut self, nanos: u64, count: u64) {
-        self.record_key(bucket_of(nanos), count);
+        self.record_index(index_of(nanos), count);
     }
 
     /// Records `count` latencies in the bucket whose key is `key` ([`bucket_of`]).
     pub fn record_key(&mut self, key: u64, count: u64) {
-        match self {
-            SparseHist::Open(map) => {
-                let c = map.entry(key).or_insert(0);
-                *c = c.saturating_add(count);
-            }
-            _ => {
-                let mut map = self.take_map();
-                let c = map.entry(key).or_insert(0);
-                *c = c.saturating_add(count);
-                *self = SparseHist::Open(map);
+        self.record_index(index_of(key), count);
+    }
+
+    /// Records `count` latencies in bucket `index` ([`index_of`]).
+    #[inline]
+    pub fn record_index(&mut self, index: u32, count: u64) {
+        loop {
+            match self {
+                SparseHist::Dense(d) => return d.add(index, count),
+                SparseHist::Open(map) if map.len() < DENSE_AT => {
+                    let c = map.entry(key_of_index(index)).or_insert(0);
+                    *c = c.saturating_add(count);
+                    return;
+                }
+                _ => self.reopen(),
             }
         }
     }
 
-    fn take_map(&mut self) -> KeyMap {
-        match std::mem::take(self) {
-            SparseHist::Empty => KeyMap::default(),
-            SparseHist::Open(map) => map,
-            SparseHist::Sealed(b) => decode_sealed(&b).collect(),
+    /// Records (bucket index, count) pairs ([`index_of`]): once dense, in one loop.
+    pub fn record_indexes(&mut self, pairs: &[(u32, u64)]) {
+        let mut rest = pairs;
+        while let Some((&(index, count), tail)) = rest.split_first() {
+            if let SparseHist::Dense(d) = self {
+                return d.add_all(rest);
+            }
+            self.record_index(index, count);
+            rest = tail;
         }
+    }
+
+    /// Makes the histogram writable: an open map with room for one more bucket, or dense.
+    #[cold]
+    fn reopen(&mut self) {
+        *self = match std::mem::take(self) {
+            SparseHist::Empty => SparseHist::Open(KeyMap::default()),
+            SparseHist::Sealed(b) => {
+                let pairs: Vec<(u64, u64)> = decode_sealed(&b).collect();
+                if pairs.len() < DENSE_AT {
+                    SparseHist::Open(pairs.into_iter().collect())
+                } else {
+                    dense_of(pairs.into_iter())
+                }
+            }
+            SparseHist::Open(map) => dense_of(map.into_iter()),
+            dense @ SparseHist::Dense(_) => dense,
+        };
     }
 
     /// Shrinks an open histogram into its sealed form.
     pub fn seal(&mut self) {
-        if let SparseHist::Open(_) = self {
-            let mut v: Vec<(u64, u64)> = self
-                .take_map()
-                .into_iter()
-                .map(|(k, c)| (code_of(k), c))
-                .collect();
-            if v.is_empty() {
-                *self = SparseHist::Empty;
-                return;
-            }
-            v.sort_unstable_by_key(|(k, _)| *k);
-            let mut out = Vec::with_capacity(v.len() * 3);
-            let mut prev = 0;
-            for (code, count) in v {
-                put_varint(&mut out, code - prev);
-                put_varint(&mut out, count);
-                prev = code;
-            }
-            *self = SparseHist::Sealed(out.into_boxed_slice());
+        let mut v: Vec<(u64, u64)> = match self {
+            SparseHist::Open(map) => map.iter().map(|(k, c)| (code_of(*k), *c)).collect(),
+            SparseHist::Dense(d) => d
+                .pairs()
+                .map(|(i, c)| (code_of(key_of_index(i)), c))
+                .collect(),
+            SparseHist::Empty | SparseHist::Sealed(_) => return,
+        };
+        if v.is_empty() {
+            *self = SparseHist::Empty;
+            return;
+        }
+        // (Dense pairs come ascending: the sort is one pass over them.)
+        v.sort_unstable_by_key(|(k, _)| *k);
+        let mut out = Vec::with_capacity(v.len() * 3);
+        let mut prev = 0;
+        for (code, count) in v {
+            put_varint(&mut out, code - prev);
+            put_varint(&mut out, count);
+            prev = code;
+        }
+        *self = SparseHist::Sealed(out.into_boxed_slice());
+    }
+
+    /// (bucket key, count) pairs, in no particular order.
+    fn pairs(&self) -> Box<dyn Iterator<Item = (u64, u64)> + '_> {
+        match self {
+            SparseHist::Empty => Box::new(std::iter::empty()),
+            SparseHist::Open(map) => Box::new(map.iter().map(|(k, c)| (*k, *c))),
+            SparseHist::Dense(d) => Box::new(d.pairs().map(|(i, c)| (key_of_index(i), c))),
+            SparseHist::Sealed(b) => Box::new(decode_sealed(b)),
         }
     }
 
     /// Adds every bucket into `into`.
     pub fn add_to(&self, into: &mut KeyMap) {
-        match self {
-            SparseHist::Empty => {}
-            SparseHist::Open(map) => {
-                for (k, c) in map {
-                    let n = into.entry(*k).or_insert(0);
-                    *n = n.saturating_add(*c);
-                }
-            }
-            SparseHist::Sealed(b) => {
-                for (k, c) in decode_sealed(b) {
-                    let n = into.entry(k).or_insert(0);
-                    *n = n.saturating_add(c);
-                }
-            }
+        for (k, c) in self.pairs() {
+            let n = into.entry(k).or_insert(0);
+            *n = n.saturating_add(c);
         }
     }
 
     /// Adds every bucket of `self` into `into` (keys are bucket keys already).
     pub fn add_into(&self, into: &mut SparseHist) {
-        if matches!(self, SparseHist::Empty) {
-            return;
+        for (k, c) in self.pairs() {
+            into.record_key(k, c);
         }
-        let mut map = into.take_map();
-        self.add_to(&mut map);
-        *into = SparseHist::Open(map);
     }
 
     /// (bucket key, count) pairs, in no particular order.
     pub fn buckets(&self) -> Vec<(u64, u64)> {
-        match self {
-            SparseHist::Empty => Vec::new(),
-            SparseHist::Open(map) => map.iter().map(|(k, c)| (*k, *c)).collect(),
-            SparseHist::Sealed(b) => decode_sealed(b).collect(),
-        }
+        self.pairs().collect()
     }
 
     /// Bytes held on the heap (for the memory benchmark).
@@ -223,9 +280,19 @@ impl SparseHist {
         match self {
             SparseHist::Empty => 0,
             SparseHist::Open(map) => map.capacity() * (16 + 1),
+            SparseHist::Dense(d) => std::mem::size_of::<Dense>() + d.heap_bytes(),
             SparseHist::Sealed(b) => b.len(),
         }
     }
+}
+
+/// A dense histogram of (bucket key, count) pairs.
+fn dense_of(pairs: impl Iterator<Item = (u64, u64)>) -> SparseHist {
+    let mut d = Dense::default();
+    for (k, c) in pairs {
+        d.add(index_of(k), c);
+    }
+    SparseHist::Dense(Box::new(d))
 }
 
 /// A merge of several slots' histograms, ready for percentile queries.

@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::AnyValue;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 
 use super::tests::{S, engine, find};
 use super::*;
-use crate::attr::kv;
+use crate::attr::{AttrValue, kv};
+use crate::test_otlp::{by_resource, logs_of};
 
 const T0: u64 = 1_800_000_000 * S;
 
@@ -41,24 +40,17 @@ slos:
 
 /// (cluster, time, observed time, body)
 fn request(records: &[(&str, u64, u64, &str)]) -> ExportLogsServiceRequest {
-    let mut out: Vec<ResourceLogs> = Vec::new();
-    for (cluster, time, observed, body) in records {
-        let record = LogRecord {
-            time_unix_nano: *time,
-            observed_time_unix_nano: *observed,
-            body: Some(AnyValue {
-                value: Some(Value::StringValue(body.to_string())),
-            }),
-            ..Default::default()
-        };
-        let attributes = vec![kv("k8s.cluster.name", *cluster)];
-        let resource = crate::test_otlp::resource(attributes.clone());
-        match out.iter_mut().find(|r| r.resource == resource) {
-            Some(r) => r.scope_logs[0].log_records.push(record),
-            None => out.push(crate::test_otlp::resource_logs(attributes, vec![record])),
-        }
-    }
-    ExportLogsServiceRequest { resource_logs: out }
+    logs_of(by_resource(records.iter().map(
+        |(cluster, time, observed, body)| {
+            let record = LogRecord {
+                time_unix_nano: *time,
+                observed_time_unix_nano: *observed,
+                body: Some(body.into_any_value()),
+                ..Default::default()
+            };
+            (vec![kv("k8s.cluster.name", *cluster)], record)
+        },
+    )))
 }
 
 fn slos() -> Vec<crate::slo::spec::Slo> {

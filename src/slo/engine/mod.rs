@@ -66,6 +66,7 @@
 
 pub mod calendar;
 pub mod clock;
+mod dense;
 pub mod hist;
 mod loaded;
 mod log_rows;

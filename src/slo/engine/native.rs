@@ -28,8 +28,82 @@ impl Bucket {
         let seconds = nanos as f64 / 1e9;
         Self {
             seconds,
-            index: (nanos != 0).then(|| bucket_index(seconds, SCHEMA)),
+            index: (nanos != 0).then(|| index_at_schema(seconds)),
         }
+    }
+}
+
+/// The upper bounds of the [`SCHEMA`] buckets of one power of two, as fractions of it:
+/// `2^(j/256) / 2` for `j` in `0..256`, ascending in `[0.5, 1)`.
+fn octave_bounds() -> &'static [f64; 256] {
+    static BOUNDS: std::sync::OnceLock<[f64; 256]> = std::sync::OnceLock::new();
+    BOUNDS.get_or_init(|| std::array::from_fn(|j| (j as f64 / 256.0).exp2() / 2.0))
+}
+
+/// The bucket index of `seconds` (> 0, finite) at [`SCHEMA`] without a logarithm, as the
+/// Prometheus client libraries find it: `seconds = frac · 2^exp` with `frac` in
+/// `[0.5, 1)`, and the index is `(exp - 1) · 256` plus the number of bucket bounds of the
+/// power of two below `frac`.
+pub fn index_at_schema(seconds: f64) -> i32 {
+    let bits = seconds.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 || biased == 0x7ff {
+        // Subnormal, infinite or not a number: not a latency in seconds of whole
+        // nanoseconds; the general formula decides.
+        return bucket_index(seconds, SCHEMA);
+    }
+    // The same mantissa with the exponent of [0.5, 1).
+    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
+    let exp = biased - 1_022;
+    let below = octave_bounds().partition_point(|b| *b < frac) as i32;
+    (exp - 1) * 256 + below
+}
+
+/// Finds the [`SCHEMA`] bucket indexes of latencies that mostly come in ascending order
+/// (a sorted slot's): the same as [`Bucket::of`], with the bucket of the latency before
+/// kept and only its bounds compared while the latencies stay in it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ascending {
+    /// The kept bucket: its biased exponent, the fractions of the power of two above
+    /// which and up to which it holds, its index. An exponent of 0 keeps none.
+    biased: u64,
+    lower: f64,
+    upper: f64,
+    index: i32,
+}
+
+impl Ascending {
+    /// The index of a latency of `nanos` (`None`: zero).
+    #[inline]
+    pub fn index(&mut self, nanos: u64) -> Option<i32> {
+        if nanos == 0 {
+            return None;
+        }
+        let seconds = nanos as f64 / 1e9;
+        let bits = seconds.to_bits();
+        let biased = (bits >> 52) & 0x7ff;
+        let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
+        if biased == self.biased && frac > self.lower && frac <= self.upper {
+            return Some(self.index);
+        }
+        let index = index_at_schema(seconds);
+        let exp = biased as i32 - 1_022;
+        let j = index - (exp - 1) * 256;
+        let bounds = octave_bounds();
+        // A bucket wholly inside this power of two (`j` in 0..256) is kept.
+        *self = match usize::try_from(j)
+            .ok()
+            .and_then(|j| Some((j, *bounds.get(j)?)))
+        {
+            Some((j, upper)) if biased != 0 && biased != 0x7ff => Self {
+                biased,
+                lower: j.checked_sub(1).map_or(0.0, |i| bounds[i]),
+                upper,
+                index,
+            },
+            _ => Self::default(),
+        };
+        Some(index)
     }
 }
 
@@ -242,6 +316,60 @@ mod tests {
                     bucket_index(v, to),
                     "i={i} to={to}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn indexes_without_a_logarithm_bound_their_values() {
+        // Every whole nanosecond up to 10 ms at a few points a decade, then random ones up
+        // to past an hour, and each bucket's bounds and their neighbours in nanoseconds.
+        let mut rng = fastrand::Rng::with_seed(2);
+        let mut values: Vec<u64> = (1..20_000).collect();
+        values.extend((0..300_000).map(|_| rng.u64(1..8_000_000_000_000)));
+        for i in -7_700..3_100 {
+            let n = (upper_bound(i, SCHEMA) * 1e9).round() as u64;
+            values.extend([n.saturating_sub(1), n, n + 1]);
+        }
+        let mut differ = 0;
+        for n in values.into_iter().filter(|n| *n > 0) {
+            let v = n as f64 / 1e9;
+            let i = index_at_schema(v);
+            let (upper, lower) = (upper_bound(i, SCHEMA), upper_bound(i - 1, SCHEMA));
+            assert!(
+                v <= upper * (1.0 + 1e-12) && v > lower * (1.0 - 1e-12),
+                "{n} ns: i={i}"
+            );
+            // The logarithm agrees but within rounding of a bound.
+            let by_log = bucket_index(v, SCHEMA);
+            if by_log != i {
+                differ += 1;
+                assert_eq!((by_log - i).abs(), 1, "{n} ns");
+                assert!((v / upper - 1.0).abs() < 1e-12 || (v / lower - 1.0).abs() < 1e-12);
+            }
+        }
+        assert!(differ < 100, "{differ}");
+        assert_eq!(index_at_schema(1.0), 0);
+        assert_eq!(index_at_schema(2.0), 256);
+        assert_eq!(index_at_schema(0.5), -256);
+    }
+
+    #[test]
+    fn ascending_latencies_get_the_buckets_of_bucket_of() {
+        let mut rng = fastrand::Rng::with_seed(6);
+        let mut values: Vec<u64> = (0..200_000).map(|_| rng.u64(..4_000_000_000)).collect();
+        for i in -7_700..3_100 {
+            let n = (upper_bound(i, SCHEMA) * 1e9).round() as u64;
+            values.extend([n.saturating_sub(1), n, n + 1]);
+        }
+        values.extend([0, 1, 1_000_000_000, 2_000_000_000, u64::MAX]);
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        // Ascending (as recorded) and in any order (still exact).
+        for order in [sorted, values] {
+            let mut a = Ascending::default();
+            for n in order {
+                assert_eq!(a.index(n), Bucket::of(n).index, "{n} ns");
             }
         }
     }

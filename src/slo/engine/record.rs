@@ -26,7 +26,7 @@
 //! latencies, and the coarser rings (wider slots, as many) get the same counts; only which
 //! histograms are sealed (compacted) at the end may differ, not what they hold.
 
-use super::hist::bucket_of;
+use super::hist::index_of;
 use super::native::Bucket;
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 
@@ -35,8 +35,8 @@ use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Latency {
     pub nanos: u64,
-    /// The HDR bucket key ([`bucket_of`]).
-    pub hdr: u64,
+    /// The HDR bucket's index ([`index_of`]).
+    pub hdr: u32,
     /// The lifetime native histogram's bucket.
     pub native: Bucket,
 }
@@ -45,7 +45,7 @@ impl Latency {
     pub fn of(nanos: u64) -> Self {
         Self {
             nanos,
-            hdr: bucket_of(nanos),
+            hdr: index_of(nanos),
             native: Bucket::of(nanos),
         }
     }

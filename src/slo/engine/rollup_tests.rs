@@ -8,57 +8,39 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::status::{Status as SloStatus, long_window};
 use super::tests::{S, engine, find, slo};
 use super::*;
 use crate::attr::kv;
 use crate::slo::spec::{AttrRef, Budgeting};
+use crate::test_otlp::{server_span, traces_of};
 
 const T0: u64 = 1_800_000_000 * S;
 
 /// (cluster, route or "" for none, end, duration, error)
 fn request(spans: &[(&str, &str, u64, u64, bool)]) -> ExportTraceServiceRequest {
-    let resource_spans = spans
-        .iter()
-        .enumerate()
-        .map(|(i, (cluster, route, end, dur, error))| ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", "checkout"),
-                    kv("k8s.cluster.name", cluster),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span {
-                    trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-                    span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                    name: "op".into(),
-                    kind: SpanKind::Server as i32,
-                    start_time_unix_nano: end - dur,
-                    end_time_unix_nano: *end,
+    traces_of(
+        spans
+            .iter()
+            .enumerate()
+            .map(|(i, (cluster, route, end, dur, error))| {
+                let span = Span {
                     attributes: if route.is_empty() {
                         Vec::new()
                     } else {
                         vec![kv("http.route", route)]
                     },
-                    status: error.then(|| Status {
-                        code: StatusCode::Error as i32,
-                        message: String::new(),
-                    }),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .collect();
-    ExportTraceServiceRequest { resource_spans }
+                    ..server_span(i as u64 + 1, "op", end - dur, *end, *error)
+                };
+                let attributes = vec![
+                    kv("service.name", "checkout"),
+                    kv("k8s.cluster.name", cluster),
+                ];
+                (attributes, vec![span])
+            }),
+    )
 }
 
 fn grouped(name: &str, threshold: Option<Duration>) -> crate::slo::spec::Slo {

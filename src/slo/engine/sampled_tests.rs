@@ -12,6 +12,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use super::tests::{S, engine, find, request, slo};
 use super::*;
 use crate::slo::facts::sampling::Invalid;
+use crate::test_otlp::spans_mut;
 
 const T0: u64 = 1_800_000_000 * S;
 
@@ -22,12 +23,7 @@ fn sampled(spans: &[(u64, bool, &str)]) -> ExportTraceServiceRequest {
         .map(|(dur, error, _)| ("c1", T0 - S, *dur, *error))
         .collect();
     let mut req = request(&plain);
-    let all = req
-        .resource_spans
-        .iter_mut()
-        .flat_map(|r| &mut r.scope_spans)
-        .flat_map(|s| &mut s.spans);
-    for (span, (_, _, ts)) in all.zip(spans) {
+    for (span, (_, _, ts)) in spans_mut(&mut req).zip(spans) {
         span.trace_state = ts.to_string();
     }
     req

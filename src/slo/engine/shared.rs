@@ -23,6 +23,8 @@
 use arrow_array::BooleanArray;
 
 use super::Dropped;
+use super::hist::index_of;
+use super::native::Ascending;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 use crate::slo::facts::SpanFacts;
@@ -37,10 +39,13 @@ pub struct SelectedSlot {
     pub first_t: u64,
     /// Rows, in request order.
     pub rows: Vec<usize>,
+    /// The rows as a bitmap: bit `r % 64` of word `r / 64 - word0` is row `r`.
+    pub mask: Vec<u64>,
+    pub word0: usize,
     /// The rows' latencies, ascending (nanoseconds).
     pub sorted: Vec<u64>,
-    /// HDR buckets ([`super::hist::bucket_of`]) with their counts, ascending.
-    pub hdr: Vec<(u64, u64)>,
+    /// HDR buckets ([`super::hist::index_of`]) with their counts, ascending.
+    pub hdr: Vec<(u32, u64)>,
     /// Native histogram buckets with their counts, ascending, and the latencies of zero.
     pub native: Vec<(i32, u64)>,
     pub zero: u64,
@@ -83,7 +88,6 @@ impl Selection {
         width: u64,
         chunk: usize,
         times: impl Fn(usize) -> (u64, u64),
-        latencies: &mut Latencies,
     ) -> Self {
         let end = facts.end_time_unix_nano();
         let mut dropped = Dropped::default();
@@ -120,12 +124,13 @@ impl Selection {
         }
         let duration = facts.duration_nanos();
         for g in &mut groups {
-            g.slots = slots_of(&g.rows, end, duration, width.max(1), latencies);
+            g.slots = slots_of(&g.rows, end, duration, width.max(1));
             if !g.slots.is_empty() {
+                // As `Bucket::of` finds them.
                 g.seconds = g
                     .rows
                     .iter()
-                    .map(|r| latencies.get(*r, duration[*r]).native.seconds)
+                    .map(|r| duration.get(*r).map_or(0.0, |d| *d as f64 / 1e9))
                     .collect();
             }
         }
@@ -145,13 +150,7 @@ impl Selection {
 
 /// `rows` by slot of `width` nanoseconds, or none when they fall in more than
 /// [`MAX_SLOTS`] slots.
-fn slots_of(
-    rows: &[usize],
-    end: &[u64],
-    duration: &[u64],
-    width: u64,
-    latencies: &mut Latencies,
-) -> Vec<SelectedSlot> {
+fn slots_of(rows: &[usize], end: &[u64], duration: &[u64], width: u64) -> Vec<SelectedSlot> {
     let mut slots: Vec<SelectedSlot> = Vec::new();
     for &row in rows {
         let t = end[row];
@@ -178,21 +177,38 @@ fn slots_of(
         slot.rows.push(row);
     }
     for slot in &mut slots {
-        let mut by_latency = slot.rows.clone();
-        by_latency.sort_unstable_by_key(|r| duration[*r]);
-        slot.sorted = by_latency.iter().map(|r| duration[*r]).collect();
-        for &r in &by_latency {
-            let l = latencies.get(r, duration[r]);
-            // Both bucketings are monotonic in the latency: equal buckets are adjacent.
+        // Rows come ascending: the bitmap spans the first to the last.
+        let (Some(first), Some(last)) = (slot.rows.first(), slot.rows.last()) else {
+            continue;
+        };
+        slot.word0 = first / 64;
+        slot.mask = vec![0; last / 64 - slot.word0 + 1];
+        for &r in &slot.rows {
+            slot.mask[r / 64 - slot.word0] |= 1 << (r % 64);
+        }
+        slot.sorted = slot.rows.iter().map(|r| duration[*r]).collect();
+        slot.sorted.sort_unstable();
+        // Both bucketings are monotonic in the latency: equal buckets are adjacent, and
+        // equal latencies need their buckets found once.
+        let mut native = Ascending::default();
+        let mut at = 0;
+        while let Some(&nanos) = slot.sorted.get(at) {
+            let n = slot.sorted[at..]
+                .iter()
+                .position(|d| *d != nanos)
+                .unwrap_or(slot.sorted.len() - at);
+            at += n;
+            let count = n as u64;
+            let hdr = index_of(nanos);
             match slot.hdr.last_mut() {
-                Some((k, c)) if *k == l.hdr => *c += 1,
-                _ => slot.hdr.push((l.hdr, 1)),
+                Some((k, c)) if *k == hdr => *c += count,
+                _ => slot.hdr.push((hdr, count)),
             }
-            match l.native.index {
-                None => slot.zero += 1,
+            match native.index(nanos) {
+                None => slot.zero += count,
                 Some(i) => match slot.native.last_mut() {
-                    Some((k, c)) if *k == i => *c += 1,
-                    _ => slot.native.push((i, 1)),
+                    Some((k, c)) if *k == i => *c += count,
+                    _ => slot.native.push((i, count)),
                 },
             }
         }
@@ -207,14 +223,75 @@ pub struct Rows<'a> {
     pub duration: &'a [u64],
 }
 
+/// How one SLO judges a request's rows: bad when its `bad` condition holds or slower than
+/// its latency threshold, good otherwise.
+#[derive(Debug, Clone)]
+pub struct Judge<'a> {
+    bad: Option<&'a BooleanArray>,
+    /// `bad` as 64-row words, padded.
+    bad_words: Vec<u64>,
+    threshold: Option<u64>,
+    duration: &'a [u64],
+}
+
+impl<'a> Judge<'a> {
+    pub fn new(bad: Option<&'a BooleanArray>, threshold: Option<u64>, duration: &'a [u64]) -> Self {
+        Self {
+            bad,
+            bad_words: bad.map_or_else(Vec::new, |b| {
+                b.values().bit_chunks().iter_padded().collect()
+            }),
+            threshold,
+            duration,
+        }
+    }
+
+    /// Whether row `row` is good.
+    #[inline]
+    pub fn good(&self, row: usize) -> bool {
+        !self.bad.is_some_and(|b| b.value(row))
+            && self
+                .threshold
+                .is_none_or(|th| self.duration.get(row).is_some_and(|d| *d <= th))
+    }
+
+    /// The good rows of `slot`: those within the threshold (from the sorted latencies)
+    /// less the bad ones among them (from the bitmaps).
+    pub fn count_good(&self, slot: &SelectedSlot) -> u64 {
+        let fast = match self.threshold {
+            Some(th) => slot.sorted.partition_point(|d| *d <= th),
+            None => slot.sorted.len(),
+        };
+        if self.bad.is_none() {
+            return fast as u64;
+        }
+        let mut bad = 0;
+        for (i, m) in slot.mask.iter().enumerate() {
+            let w = slot.word0 + i;
+            let mut bits = m & self.bad_words.get(w).copied().unwrap_or(0);
+            match self.threshold {
+                None => bad += bits.count_ones() as usize,
+                Some(th) => {
+                    while bits != 0 {
+                        let row = w * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        bad += usize::from(self.duration.get(row).is_some_and(|d| *d <= th));
+                    }
+                }
+            }
+        }
+        fast.saturating_sub(bad) as u64
+    }
+}
+
 impl GroupState {
-    /// Records group `g` of a selection, row `r` good when `good(r)`, one finest slot at a
+    /// Records group `g` of a selection, its rows judged by `judge`, one finest slot at a
     /// time (see the module docs); false, having recorded nothing, when this group cannot
     /// take them so.
     pub fn record_selected(
         &mut self,
         g: &SelectedGroup,
-        good: &impl Fn(usize) -> bool,
+        judge: &Judge<'_>,
         end: &[u64],
         bounds: &[u64],
     ) -> bool {
@@ -241,19 +318,13 @@ impl GroupState {
         // The float sum in request order, as span by span.
         self.native.add_seconds(g.seconds.iter().copied());
         for slot in &g.slots {
-            self.record_slot(slot, good, end, bounds);
+            self.record_slot(slot, judge, end, bounds);
         }
         true
     }
 
     /// One slot of a selected group.
-    fn record_slot(
-        &mut self,
-        slot: &SelectedSlot,
-        good: &impl Fn(usize) -> bool,
-        end: &[u64],
-        bounds: &[u64],
-    ) {
+    fn record_slot(&mut self, slot: &SelectedSlot, judge: &Judge<'_>, end: &[u64], bounds: &[u64]) {
         let Some((fine, coarse)) = self.rings.split_first_mut() else {
             return;
         };
@@ -267,13 +338,13 @@ impl GroupState {
             fine.seal_before(slot.id.saturating_sub(FINE_OPEN_SLOTS));
         }
         let total = slot.rows.len() as u64;
-        let good_count = slot.rows.iter().filter(|r| good(**r)).count() as u64;
+        let good_count = judge.count_good(slot);
         let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
         for ring in &mut self.rings {
             if !ring.add_within(slot.first_t, slot.range, good_signed, total) {
                 // A coarser slot boundary inside the finest slot: counted span by span.
                 for &r in &slot.rows {
-                    ring.add(end[r], i64::from(good(r)), 1);
+                    ring.add(end[r], i64::from(judge.good(r)), 1);
                 }
             }
         }
@@ -292,14 +363,14 @@ impl SloState {
         (self.slice_cfg.is_none() && fine.calendar.is_none()).then_some(fine.slot_nanos.max(1))
     }
 
-    /// Records group `g` of a selection under `key`, row `r` good when `good(r)`: the
+    /// Records group `g` of a selection under `key`, its rows judged by `judge`: the
     /// same as [`SloState::record_spans`] with its spans. True when recorded a finest
     /// slot at a time, false when span by span.
     pub fn record_selected(
         &mut self,
         key: &GroupKey,
         g: &SelectedGroup,
-        good: &impl Fn(usize) -> bool,
+        judge: &Judge<'_>,
         rows: Rows<'_>,
         latencies: &mut Latencies,
     ) -> bool {
@@ -311,7 +382,7 @@ impl SloState {
             Some(group) => group,
             None => self.group_mut_n(key, g.rows.len() as u64),
         };
-        if group.record_selected(g, good, rows.end, &bounds) {
+        if group.record_selected(g, judge, rows.end, &bounds) {
             return true;
         }
         let spans: Vec<SpanEvent> = g
@@ -319,7 +390,7 @@ impl SloState {
             .iter()
             .map(|&r| SpanEvent {
                 t: rows.end[r],
-                good: good(r),
+                good: judge.good(r),
                 latency: latencies.get(r, rows.duration[r]),
             })
             .collect();

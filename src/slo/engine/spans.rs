@@ -233,16 +233,12 @@ impl Engine {
                                 Received::At(_) => (oldest, newest),
                                 Received::Rows(rows) => self.event_times(rows[row]),
                             },
-                            &mut latencies,
                         ));
                         selections.len() - 1
                     }
                 };
                 let selection = &selections[i];
-                let good = |row: usize| {
-                    !bad.as_ref().is_some_and(|b| b.value(row))
-                        && threshold.is_none_or(|th| duration[row] <= th)
-                };
+                let judge = shared::Judge::new(bad.as_ref(), threshold, duration);
                 let rows = shared::Rows { end, duration };
                 let mut state = slo.state();
                 let mut key = GroupKey {
@@ -261,7 +257,7 @@ impl Engine {
                     if key.cluster != cluster {
                         key.cluster = cluster.to_string();
                     }
-                    state.record_selected(&key, g, &good, rows, &mut latencies);
+                    state.record_selected(&key, g, &judge, rows, &mut latencies);
                 }
                 drop(state);
                 slo.add_dropped(selection.dropped);

@@ -6,61 +6,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
 use crate::attr::kv;
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::{Budgeting, SloWindow, SourceRef, SpanSli};
+use crate::test_otlp::{by_resource, server_span, traces_of};
 
 pub(super) const S: u64 = 1_000_000_000;
 const T0: u64 = 1_800_000_000 * S;
 
 /// (cluster, end time, duration, error)
 pub(super) fn request(spans: &[(&str, u64, u64, bool)]) -> ExportTraceServiceRequest {
-    let mut by_cluster: Vec<ResourceSpans> = Vec::new();
-    for (i, (cluster, end, dur, error)) in spans.iter().enumerate() {
-        let span = Span {
-            trace_id: (i as u128 + 1).to_be_bytes().to_vec(),
-            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-            name: "GET /pay".into(),
-            kind: SpanKind::Server as i32,
-            start_time_unix_nano: end - dur,
-            end_time_unix_nano: *end,
-            status: error.then(|| Status {
-                code: StatusCode::Error as i32,
-                message: String::new(),
-            }),
-            ..Default::default()
-        };
-        match by_cluster.iter_mut().find(|r| {
-            r.resource
-                .as_ref()
-                .is_some_and(|res| res.attributes.contains(&kv("k8s.cluster.name", cluster)))
-        }) {
-            Some(r) => r.scope_spans[0].spans.push(span),
-            None => by_cluster.push(ResourceSpans {
-                resource: Some(Resource {
-                    attributes: vec![
-                        kv("service.name", "checkout"),
-                        kv("k8s.cluster.name", cluster),
-                    ],
-                    ..Default::default()
-                }),
-                scope_spans: vec![ScopeSpans {
-                    spans: vec![span],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
-        }
-    }
-    ExportTraceServiceRequest {
-        resource_spans: by_cluster,
-    }
+    traces_of(by_resource(spans.iter().enumerate().map(
+        |(i, (cluster, end, dur, error))| {
+            let span = server_span(i as u64 + 1, "GET /pay", end - dur, *end, *error);
+            let attributes = vec![
+                kv("service.name", "checkout"),
+                kv("k8s.cluster.name", cluster),
+            ];
+            (attributes, span)
+        },
+    )))
 }
 
 pub(super) fn slo(

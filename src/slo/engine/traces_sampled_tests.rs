@@ -9,18 +9,14 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use super::traces_tests::{MS, S, SLOS, T0, engine, entry, id, request, stats, traffic};
 use super::*;
+use crate::test_otlp::spans_mut;
 
 /// `req` with span `i` (in order) given `tracestate` `states[i]`.
 fn with_trace_states(
     mut req: ExportTraceServiceRequest,
     states: &[&str],
 ) -> ExportTraceServiceRequest {
-    let spans = req
-        .resource_spans
-        .iter_mut()
-        .flat_map(|r| &mut r.scope_spans)
-        .flat_map(|s| &mut s.spans);
-    for (span, state) in spans.zip(states) {
+    for (span, state) in spans_mut(&mut req).zip(states) {
         span.trace_state = (*state).to_string();
     }
     req

@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::*;
 use crate::attr::kv;
+use crate::test_otlp::{server_span, traces_of};
 
 pub(super) const S: u64 = 1_000_000_000;
 pub(super) const MS: u64 = 1_000_000;
@@ -65,46 +64,25 @@ pub(super) fn engine(max_traces: usize) -> (Arc<Engine>, Arc<ManualClock>) {
 type Sent<'a> = (Vec<u8>, &'a str, &'a str, bool, u64, u64, bool);
 
 pub(super) fn request(spans: &[Sent<'_>]) -> ExportTraceServiceRequest {
-    let resource_spans = spans
-        .iter()
-        .enumerate()
-        .map(
-            |(i, (trace, service, cluster, server, start, end, error))| {
-                let kind = if *server {
-                    SpanKind::Server
-                } else {
-                    SpanKind::Client
-                };
-                ResourceSpans {
-                    resource: Some(Resource {
-                        attributes: vec![
-                            kv("service.name", *service),
-                            kv("k8s.cluster.name", *cluster),
-                        ],
-                        ..Default::default()
-                    }),
-                    scope_spans: vec![ScopeSpans {
-                        spans: vec![Span {
-                            trace_id: trace.clone(),
-                            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                            name: "op".into(),
-                            kind: kind as i32,
-                            start_time_unix_nano: *start,
-                            end_time_unix_nano: *end,
-                            status: error.then(|| Status {
-                                code: StatusCode::Error as i32,
-                                message: String::new(),
-                            }),
-                            ..Default::default()
-                        }],
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }
-            },
-        )
-        .collect();
-    ExportTraceServiceRequest { resource_spans }
+    traces_of(spans.iter().enumerate().map(
+        |(i, (trace, service, cluster, server, start, end, error))| {
+            let kind = if *server {
+                SpanKind::Server
+            } else {
+                SpanKind::Client
+            };
+            let span = Span {
+                trace_id: trace.clone(),
+                kind: kind as i32,
+                ..server_span(i as u64 + 1, "op", *start, *end, *error)
+            };
+            let attributes = vec![
+                kv("service.name", *service),
+                kv("k8s.cluster.name", *cluster),
+            ];
+            (attributes, vec![span])
+        },
+    ))
 }
 
 pub(super) fn id(n: u128) -> Vec<u8> {

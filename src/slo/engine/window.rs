@@ -250,13 +250,13 @@ impl Ring {
         }
     }
 
-    /// Records latencies at `t` (one slot's worth) by their bucket keys
-    /// ([`super::hist::bucket_of`]): the same as [`Ring::record_latency`] for each, in order.
-    pub fn record_latencies(&mut self, t: u64, keys: impl Iterator<Item = u64>) {
+    /// Records latencies at `t` (one slot's worth) by their bucket indexes
+    /// ([`super::hist::index_of`]): the same as [`Ring::record_latency`] for each, in order.
+    pub fn record_latencies(&mut self, t: u64, indexes: impl Iterator<Item = u32>) {
         let (newest, seal) = (self.newest, self.seal);
         if let Some(slot) = self.slot_mut(t) {
-            for key in keys {
-                slot.hist.record_key(key, 1);
+            for index in indexes {
+                slot.hist.record_index(index, 1);
             }
             if seal && slot.id < newest {
                 slot.hist.seal();
@@ -264,14 +264,13 @@ impl Ring {
         }
     }
 
-    /// Records latencies at `t` (one slot's worth) as (bucket key, count) pairs: the same as
-    /// [`Ring::record_latency`] for each latency, in any order.
-    pub fn record_buckets(&mut self, t: u64, buckets: &[(u64, u64)]) {
+    /// Records latencies at `t` (one slot's worth) as (bucket index, count) pairs
+    /// ([`super::hist::index_of`]): the same as [`Ring::record_latency`] for each latency, in
+    /// any order.
+    pub fn record_buckets(&mut self, t: u64, buckets: &[(u32, u64)]) {
         let (newest, seal) = (self.newest, self.seal);
         if let Some(slot) = self.slot_mut(t) {
-            for (key, count) in buckets {
-                slot.hist.record_key(*key, *count);
-            }
+            slot.hist.record_indexes(buckets);
             if seal && slot.id < newest {
                 slot.hist.seal();
             }
@@ -388,7 +387,7 @@ impl Ring {
     /// returns it with the older slot's start time (so it can be folded elsewhere).
     pub fn evict_older(&mut self, id: u64) -> Option<(u64, SparseHist)> {
         let slot = &mut self.slots[(id % RING as u64) as usize];
-        if slot.id == 0 || slot.id >= id || slot.hist == SparseHist::Empty {
+        if slot.id == 0 || slot.id >= id || matches!(slot.hist, SparseHist::Empty) {
             return None;
         }
         let old = slot.id;
@@ -553,6 +552,17 @@ impl Ring {
             };
             self.newest = self.newest.max(*id);
         }
+    }
+}
+
+#[cfg(test)]
+impl Ring {
+    /// Slots whose histograms count densely (see `dense.rs`).
+    pub fn dense_slots(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.hist, SparseHist::Dense(_)))
+            .count()
     }
 }
 

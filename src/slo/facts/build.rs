@@ -1,257 +1,71 @@
 //! `ExportTraceServiceRequest` → [`SpanFacts`]: one pass over the spans, appending to
-//! pre-sized builders ([`Columns`], which the wire reader feeds too); attribute values are
-//! found with one scan of each span's attribute list.
+//! pre-sized [`Columns`] (which the wire reader feeds too); attribute values are found with
+//! one scan of each span's attribute list, keys looked up in a [`KeyIndex`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use arrow_array::builder::{
-    ArrayBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int64Builder,
-    StringBuilder,
-};
-use arrow_array::types::Int32Type;
-use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
-    UInt64Array, new_null_array,
-};
-use arrow_buffer::ScalarBuffer;
-use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
-use super::sampling::{Invalid, adjusted_count};
-use super::{AttrColumns, FactsSchema, SpanFacts};
-use crate::slo::ottl::{AttrRef, Use, Val, render};
-
-/// `cluster` when neither the token nor the resource names one.
-pub const UNKNOWN_CLUSTER: &str = "unknown";
-
-/// `service` when the resource has no `service.name`.
-pub const UNKNOWN_SERVICE: &str = "unknown_service";
-
-/// The typed builders of one attribute. A typed column is only built once a value of its
-/// type comes: most attributes hold one type, and a column null in every row is made at
-/// the end in one allocation instead of a null appended per row.
-pub(super) struct Builders {
-    /// Rows appended so far.
-    rows: usize,
-    capacity: usize,
-    uses: Use,
-    str: Option<StringBuilder>,
-    int: Option<Int64Builder>,
-    float: Option<Float64Builder>,
-    bool: Option<BooleanBuilder>,
-    other: Option<StringBuilder>,
-}
-
-/// The builder of a typed column, created on the first value of its type, with the rows
-/// before it (and since its last value) null.
-fn typed<B: ArrayBuilder>(
-    slot: &mut Option<B>,
-    rows: usize,
-    make: impl FnOnce() -> B,
-    nulls: impl Fn(&mut B, usize),
-) -> &mut B {
-    let b = slot.get_or_insert_with(make);
-    let missing = rows - b.len();
-    if missing > 0 {
-        nulls(b, missing);
-    }
-    b
-}
-
-impl Builders {
-    pub(super) fn new(uses: Use, capacity: usize) -> Self {
-        Builders {
-            rows: 0,
-            capacity,
-            uses,
-            str: None,
-            int: None,
-            float: None,
-            bool: None,
-            other: None,
-        }
-    }
-
-    pub(super) fn append(&mut self, value: Val<'_>) {
-        let (rows, capacity, uses) = (self.rows, self.capacity, self.uses);
-        self.rows += 1;
-        let strings = || StringBuilder::with_capacity(capacity, capacity * 8);
-        let string_nulls = |b: &mut StringBuilder, n| b.append_nulls(n);
-        match value {
-            Val::Nil => {}
-            Val::Str(s) => {
-                if uses.has(Use::STR) {
-                    typed(&mut self.str, rows, strings, string_nulls).append_value(s);
-                }
-            }
-            value => {
-                match value {
-                    Val::Int(i) if uses.has(Use::INT) => {
-                        let make = || Int64Builder::with_capacity(capacity);
-                        typed(&mut self.int, rows, make, |b, n| b.append_nulls(n)).append_value(i);
-                    }
-                    Val::Float(f) if uses.has(Use::FLOAT) => {
-                        let make = || Float64Builder::with_capacity(capacity);
-                        typed(&mut self.float, rows, make, |b, n| b.append_nulls(n))
-                            .append_value(f);
-                    }
-                    Val::Bool(v) if uses.has(Use::BOOL) => {
-                        let make = || BooleanBuilder::with_capacity(capacity);
-                        typed(&mut self.bool, rows, make, |b, n| b.append_nulls(n)).append_value(v);
-                    }
-                    _ => {}
-                }
-                if uses.has(Use::OTHER) {
-                    let b = typed(&mut self.other, rows, strings, string_nulls);
-                    match value {
-                        // The common case (status codes), without `fmt`'s machinery.
-                        Val::Int(i) => b.append_value(int_text(i, &mut [0; 20])),
-                        value => {
-                            render(value, b);
-                            b.append_value("");
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The columns; with `keys`, each becomes a dictionary over the built values.
-    pub(super) fn finish(self, keys: Option<&Int32Array>) -> AttrColumns {
-        let wrap = |values: ArrayRef| -> ArrayRef {
-            match keys {
-                Some(keys) => Arc::new(DictionaryArray::<Int32Type>::new(keys.clone(), values)),
-                None => values,
-            }
-        };
-        let rows = self.rows;
-        // A column the schema asks for: its builder's values, or nulls when no value came.
-        fn column<B: ArrayBuilder>(
-            wanted: bool,
-            builder: Option<B>,
-            rows: usize,
-            ty: DataType,
-            nulls: impl Fn(&mut B, usize),
-        ) -> Option<ArrayRef> {
-            if !wanted {
-                return None;
-            }
-            Some(match builder {
-                Some(mut b) => {
-                    let missing = rows - b.len();
-                    if missing > 0 {
-                        nulls(&mut b, missing);
-                    }
-                    b.finish()
-                }
-                None => new_null_array(&ty, rows),
-            })
-        }
-        let uses = self.uses;
-        let str_nulls = |b: &mut StringBuilder, n| b.append_nulls(n);
-        AttrColumns {
-            str: column(
-                uses.has(Use::STR),
-                self.str,
-                rows,
-                DataType::Utf8,
-                str_nulls,
-            )
-            .map(wrap),
-            int: column(
-                uses.has(Use::INT),
-                self.int,
-                rows,
-                DataType::Int64,
-                |b, n| b.append_nulls(n),
-            )
-            .map(wrap),
-            float: column(
-                uses.has(Use::FLOAT),
-                self.float,
-                rows,
-                DataType::Float64,
-                |b, n| b.append_nulls(n),
-            )
-            .map(wrap),
-            bool: column(
-                uses.has(Use::BOOL),
-                self.bool,
-                rows,
-                DataType::Boolean,
-                |b, n| b.append_nulls(n),
-            )
-            .map(wrap),
-            other: column(
-                uses.has(Use::OTHER),
-                self.other,
-                rows,
-                DataType::Utf8,
-                str_nulls,
-            )
-            .map(wrap),
-        }
-    }
-}
-
-/// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
-fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
-    let mut n = i.unsigned_abs();
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if i < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
-}
+use super::columns::{Columns, SpanRow};
+use super::{FactsSchema, SpanFacts};
+use crate::slo::ottl::Val;
 
 /// Finds a key's position among the schema's attribute keys.
-pub(super) enum KeyIndex<'a> {
-    Few(Vec<&'a str>),
-    Many(HashMap<&'a str, usize>),
+///
+/// Most keys of a request are not the schema's, so a key is first ruled out by its length
+/// (one bit a length: the lengths of the schema's keys), without touching its bytes; only a
+/// key of a length some schema key has is compared (a few keys: one by one, more: by hash).
+pub(super) struct KeyIndex<'a> {
+    keys: Vec<&'a [u8]>,
+    /// Bit `n` is set when a key is `n` bytes long; bit 63 stands for 63 bytes or more.
+    lengths: u64,
+    /// The keys by hash, when there are more than a few.
+    map: Option<HashMap<&'a [u8], usize>>,
 }
 
+/// Keys compared one by one; more go into a hash map.
+const FEW: usize = 12;
+
 impl<'a> KeyIndex<'a> {
-    fn new(keys: Vec<&'a str>) -> Self {
-        if keys.len() <= 12 {
-            KeyIndex::Few(keys)
-        } else {
-            KeyIndex::Many(keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect())
-        }
+    pub(super) fn new(keys: Vec<&'a str>) -> Self {
+        let keys: Vec<&[u8]> = keys.into_iter().map(str::as_bytes).collect();
+        let lengths = keys.iter().fold(0, |bits, k| bits | length_bit(k.len()));
+        let map = (keys.len() > FEW).then(|| {
+            let mut map = HashMap::with_capacity(keys.len());
+            for (i, k) in keys.iter().enumerate() {
+                // The first position of a key given twice, as a scan finds it.
+                map.entry(*k).or_insert(i);
+            }
+            map
+        });
+        KeyIndex { keys, lengths, map }
     }
 
     pub(super) fn len(&self) -> usize {
-        match self {
-            KeyIndex::Few(keys) => keys.len(),
-            KeyIndex::Many(map) => map.len(),
-        }
+        self.keys.len()
     }
 
     #[inline]
     pub(super) fn find(&self, key: &str) -> Option<usize> {
-        match self {
-            KeyIndex::Few(keys) => keys
-                .iter()
-                .position(|k| k.len() == key.len() && k.as_bytes() == key.as_bytes()),
-            KeyIndex::Many(map) => map.get(key).copied(),
-        }
+        self.find_bytes(key.as_bytes())
     }
 
-    /// [`KeyIndex::find`] for a key as bytes (bytes that are not UTF-8 match no key).
+    /// [`KeyIndex::find`] for a key as bytes (bytes that are not UTF-8 match no key: every
+    /// schema key is UTF-8).
+    #[inline]
     pub(super) fn find_bytes(&self, key: &[u8]) -> Option<usize> {
-        match self {
-            KeyIndex::Few(keys) => keys.iter().position(|k| k.as_bytes() == key),
-            KeyIndex::Many(map) => map.get(std::str::from_utf8(key).ok()?).copied(),
+        if self.lengths & length_bit(key.len()) == 0 {
+            return None;
+        }
+        self.find_among(key)
+    }
+
+    /// A key of a length some schema key has.
+    fn find_among(&self, key: &[u8]) -> Option<usize> {
+        match &self.map {
+            None => self.keys.iter().position(|k| *k == key),
+            Some(map) => map.get(key).copied(),
         }
     }
 
@@ -268,194 +82,14 @@ impl<'a> KeyIndex<'a> {
     }
 }
 
+/// The bit of [`KeyIndex::lengths`] for a key `len` bytes long.
+#[inline]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
 /// A key with no value: `nil`.
 static EMPTY: AnyValue = AnyValue { value: None };
-
-/// The columns of one request's span facts while they are appended: a resource at a time,
-/// then its spans. Both readers feed it: decoded requests (here) and the protobuf wire
-/// (`wire.rs`), so that they build the same batch.
-pub(super) struct Columns<'s> {
-    token_cluster: Option<&'s str>,
-    item_attrs: Vec<(&'s AttrRef, Use)>,
-    resource_attrs: Vec<(&'s AttrRef, Use)>,
-    /// The schema's item attribute keys, in the order of the values `add_span` takes.
-    pub(super) item_index: KeyIndex<'s>,
-    /// The schema's resource attribute keys, then `service.name` and the cluster attribute
-    /// unless the schema already reads them: the order of the values `add_resource` takes.
-    pub(super) resource_index: KeyIndex<'s>,
-    service_slot: usize,
-    cluster_slot: usize,
-    item_builders: Vec<Builders>,
-    resource_builders: Vec<Builders>,
-    clusters: StringBuilder,
-    services: StringBuilder,
-    /// The current resource's dictionary key.
-    resource: i32,
-    keys: Vec<i32>,
-    end: Vec<u64>,
-    duration: Vec<u64>,
-    kind: Vec<i32>,
-    status: Vec<i32>,
-    names: StringBuilder,
-    /// Adjusted counts, kept only once a span's is not 1.
-    adjusted: Option<Vec<f64>>,
-    /// The [`super::TRACE_ID`] column, when the schema asks for it.
-    trace_ids: Option<FixedSizeBinaryBuilder>,
-    invalid: [u64; Invalid::ALL.len()],
-}
-
-/// The fixed fields of one span.
-pub(super) struct SpanRow<'a> {
-    pub(super) start: u64,
-    pub(super) end: u64,
-    pub(super) kind: i32,
-    pub(super) status: i32,
-    pub(super) name: &'a str,
-    pub(super) trace_state: &'a str,
-    /// The span's trace id as sent.
-    pub(super) trace_id: &'a [u8],
-}
-
-impl<'s> Columns<'s> {
-    /// Empty columns with room for `spans` rows of `resources` resources.
-    pub(super) fn new(
-        schema: &'s FactsSchema,
-        token_cluster: Option<&'s str>,
-        cluster_attribute: &'s str,
-        spans: usize,
-        resources: usize,
-    ) -> Self {
-        let (mut item_attrs, mut resource_attrs) = (Vec::new(), Vec::new());
-        for (attr, uses) in schema.entries() {
-            match attr {
-                AttrRef::Item(_) => item_attrs.push((attr, uses)),
-                AttrRef::Resource(_) => resource_attrs.push((attr, uses)),
-                // Log records only: a span has no body.
-                AttrRef::Body(_) => {}
-            }
-        }
-        let key = |a: &'s AttrRef| match a {
-            AttrRef::Item(k) | AttrRef::Resource(k) => k.as_str(),
-            // Body paths were left out above.
-            AttrRef::Body(_) => "",
-        };
-        let item_index = KeyIndex::new(item_attrs.iter().map(|(a, _)| key(a)).collect());
-        let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(a, _)| key(a)).collect();
-        let mut slot_of = |k| match resource_keys.iter().position(|have| *have == k) {
-            Some(i) => i,
-            None => {
-                resource_keys.push(k);
-                resource_keys.len() - 1
-            }
-        };
-        let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
-        let item_builders = item_attrs
-            .iter()
-            .map(|(_, uses)| Builders::new(*uses, spans))
-            .collect();
-        let resource_builders = resource_attrs
-            .iter()
-            .map(|(_, uses)| Builders::new(*uses, resources))
-            .collect();
-        Columns {
-            token_cluster,
-            item_attrs,
-            resource_attrs,
-            item_index,
-            resource_index: KeyIndex::new(resource_keys),
-            service_slot,
-            cluster_slot,
-            item_builders,
-            resource_builders,
-            clusters: StringBuilder::with_capacity(resources, resources * 16),
-            services: StringBuilder::with_capacity(resources, resources * 16),
-            resource: -1,
-            keys: Vec::with_capacity(spans),
-            end: Vec::with_capacity(spans),
-            duration: Vec::with_capacity(spans),
-            kind: Vec::with_capacity(spans),
-            status: Vec::with_capacity(spans),
-            names: StringBuilder::with_capacity(spans, spans * 16),
-            adjusted: None,
-            trace_ids: schema
-                .trace_ids()
-                .then(|| FixedSizeBinaryBuilder::with_capacity(spans, 16)),
-            invalid: [0; Invalid::ALL.len()],
-        }
-    }
-
-    /// Whether spans' attribute values are read (the schema has item attributes).
-    pub(super) fn reads_item_attributes(&self) -> bool {
-        !self.item_builders.is_empty()
-    }
-
-    /// Starts the next resource; `values` holds the value of each key of
-    /// `resource_index`, in order.
-    pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
-        self.resource = self.resource.saturating_add(1);
-        for (builder, value) in self.resource_builders.iter_mut().zip(values) {
-            builder.append(*value);
-        }
-        let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
-        match at(self.service_slot) {
-            Val::Str(s) if !s.is_empty() => self.services.append_value(s),
-            _ => self.services.append_value(UNKNOWN_SERVICE),
-        }
-        match (self.token_cluster, at(self.cluster_slot)) {
-            (Some(cluster), _) => self.clusters.append_value(cluster),
-            (None, Val::Nil) | (None, Val::Str("")) => self.clusters.append_value(UNKNOWN_CLUSTER),
-            (None, value) => {
-                render(value, &mut self.clusters);
-                self.clusters.append_value("");
-            }
-        }
-    }
-
-    /// Appends a span of the current resource; `values` holds the value of each key of
-    /// `item_index`, in order (ignored when the schema reads no item attribute).
-    pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
-        self.keys.push(self.resource.max(0));
-        self.end.push(span.end);
-        self.duration.push(span.end.saturating_sub(span.start));
-        self.kind.push(span.kind);
-        self.status.push(span.status);
-        self.names.append_value(span.name);
-        let w = if span.trace_state.is_empty() {
-            1.0
-        } else {
-            adjusted_count(span.trace_state).unwrap_or_else(|reason| {
-                self.invalid[reason.index()] += 1;
-                1.0
-            })
-        };
-        if w != 1.0 && self.adjusted.is_none() {
-            // The rows before this one all counted 1.
-            let mut column = Vec::with_capacity(self.end.capacity());
-            column.resize(self.end.len() - 1, 1.0);
-            self.adjusted = Some(column);
-        }
-        if let Some(column) = &mut self.adjusted {
-            column.push(w);
-        }
-        for (builder, value) in self.item_builders.iter_mut().zip(values) {
-            builder.append(*value);
-        }
-        if let Some(b) = &mut self.trace_ids {
-            // Null where the id is not 16 bytes or is all zeros.
-            let id = span.trace_id;
-            if id.len() == 16 && id.iter().any(|b| *b != 0) {
-                // Length checked: appending cannot fail.
-                let _ = b.append_value(id);
-            } else {
-                b.append_null();
-            }
-        }
-    }
-
-    pub(super) fn finish(self) -> SpanFacts {
-        finish(self)
-    }
-}
 
 pub(super) fn build(
     req: &ExportTraceServiceRequest,
@@ -506,120 +140,43 @@ pub(super) fn build(
     columns.finish()
 }
 
-fn finish(c: Columns<'_>) -> SpanFacts {
-    let Columns {
-        item_attrs,
-        resource_attrs,
-        item_builders,
-        resource_builders,
-        mut clusters,
-        mut services,
-        keys,
-        end,
-        duration,
-        kind,
-        status,
-        mut names,
-        adjusted,
-        trace_ids,
-        invalid,
-        ..
-    } = c;
-    let keys = Int32Array::from(keys);
-    let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
-    let clusters = clusters.finish();
-    let services = services.finish();
-    let dict = |values: &StringArray| -> ArrayRef {
-        Arc::new(DictionaryArray::<Int32Type>::new(
-            keys.clone(),
-            Arc::new(values.clone()),
-        ))
-    };
-    let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let mut fields = vec![
-        Field::new("end_time_unix_nano", DataType::UInt64, false),
-        Field::new("duration_nanos", DataType::UInt64, false),
-        Field::new("cluster", dict_type.clone(), false),
-        Field::new("service", dict_type, false),
-        Field::new("name", DataType::Utf8, false),
-        Field::new("kind", DataType::Int32, false),
-        Field::new("status_code", DataType::Int32, false),
-    ];
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from(end)),
-        Arc::new(UInt64Array::from(duration)),
-        dict(&clusters),
-        dict(&services),
-        Arc::new(names.finish()),
-        Arc::new(Int32Array::from(kind)),
-        Arc::new(Int32Array::from(status)),
-    ];
-    let mut attrs = BTreeMap::new();
-    let item = item_attrs
-        .iter()
-        .zip(item_builders)
-        .map(|((a, _), b)| (a, b.finish(None)));
-    let resource = resource_attrs
-        .iter()
-        .zip(resource_builders)
-        .map(|((a, _), b)| (a, b.finish(Some(&keys))));
-    for (attr, built) in item.chain(resource) {
-        let base = match attr {
-            AttrRef::Item(k) => format!("attributes[{k:?}]"),
-            AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
-            AttrRef::Body(_) => attr.to_string(),
-        };
-        let typed = [
-            ("str", &built.str),
-            ("int", &built.int),
-            ("float", &built.float),
-            ("bool", &built.bool),
-            ("other", &built.other),
-        ];
-        for (suffix, column) in typed {
-            if let Some(column) = column {
-                let name = format!("{base}.{suffix}");
-                fields.push(Field::new(name, column.data_type().clone(), true));
-                columns.push(column.clone());
-            }
-        }
-        attrs.insert((*attr).clone(), built);
-    }
-    let trace_id = trace_ids.map(|mut b| {
-        fields.push(Field::new(
-            super::TRACE_ID,
-            DataType::FixedSizeBinary(16),
-            true,
-        ));
-        columns.push(Arc::new(b.finish()));
-        columns.len() - 1
-    });
-    // Last: a capture file adds it to the batches without it in the same place.
-    let adjusted = adjusted.map(ScalarBuffer::from);
-    if let Some(a) = &adjusted {
-        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
-        columns.push(Arc::new(Float64Array::new(a.clone(), None)));
-    }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .expect("span facts columns match their schema");
-    SpanFacts {
-        batch,
-        attrs,
-        resource_of_row,
-        clusters,
-        services,
-        trace_id,
-        adjusted,
-        invalid_tracestates: invalid,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::KeyIndex;
+
+    /// Keys found by the length filter and the comparison are those a plain scan finds, for
+    /// a few keys and for many (hashed), whatever their lengths (63 bytes and more share a
+    /// bit).
     #[test]
-    fn ints_print_as_display_prints_them() {
-        for i in [0, 7, -7, 200, 503, -40_000, 1 << 53, i64::MAX, i64::MIN] {
-            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
+    fn keys_are_found_as_a_scan_finds_them() {
+        let long = "k".repeat(63);
+        let longer = "k".repeat(64);
+        let few = vec!["service.name", "", "ключ", long.as_str(), "a"];
+        let mut many: Vec<String> = (0..40).map(|i| format!("attr.{i}")).collect();
+        many.push(longer.clone());
+        many.push("attr.7".into());
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        for keys in [few, many] {
+            let index = KeyIndex::new(keys.clone());
+            assert_eq!(index.len(), keys.len());
+            let probes = keys.iter().copied().chain([
+                "service.nam",
+                "service.namE",
+                "b",
+                "attr.77",
+                "k",
+                &longer[..62],
+                &longer,
+                "ключи",
+            ]);
+            for probe in probes {
+                let scan = keys.iter().position(|k| *k == probe);
+                assert_eq!(index.find(probe), scan, "{probe:?}");
+                assert_eq!(index.find_bytes(probe.as_bytes()), scan, "{probe:?}");
+            }
         }
+        // Bytes that are not UTF-8 match nothing.
+        let index = KeyIndex::new(vec!["\u{fffd}"]);
+        assert_eq!(index.find_bytes(&[0xff, 0xfe, 0xfd]), None);
     }
 }

@@ -8,11 +8,15 @@
 //! match OTTL, where `not (attributes["a"] == 1)` holds when `a` is missing. `and` and `or`
 //! skip their right side when the left side already decides every row.
 //!
+//! A path compared with a literal (most conditions) takes one loop over the column instead
+//! (`kernels.rs`), with the same answers, and is evaluated once per request however many
+//! conditions hold it ([`Compared`]).
+//!
 //! `IsMatch` runs the condition's own compiled, size-limited regex over the string values
 //! (`arrow_string::regexp` would compile the pattern again on every call); on a
 //! dictionary column (resource attributes) it runs once per distinct value.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_arith::boolean::{and, not, or};
 use arrow_array::cast::AsArray;
@@ -26,7 +30,7 @@ use arrow_ord::cmp;
 use arrow_schema::DataType;
 use regex_automata::meta::Regex;
 
-use super::SpanFacts;
+use super::{SpanFacts, kernels};
 use crate::slo::ottl::Condition;
 use crate::slo::ottl::ast::{CmpOp, Expr, Lit, Operand, Path};
 
@@ -59,16 +63,83 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
             let right = eval(b, facts);
             or(&left, &right).unwrap_or_else(|_| constant(n, false))
         }
-        Expr::Cmp { left, op, right } => {
-            let left = Side::path(facts, left);
-            let right = match right {
-                Operand::Lit(lit) => Side::lit(lit),
-                Operand::Path(path) => Side::path(facts, path),
-            };
-            compare(&left, *op, &right, n)
+        Expr::Cmp {
+            left,
+            op,
+            right: Operand::Lit(lit),
+        } => {
+            if let Some(rows) = facts.compared.get(left, *op, lit) {
+                return rows;
+            }
+            let rows = kernels::path_vs_literal(facts, left, *op, lit)
+                .unwrap_or_else(|| compare_general(facts, left, *op, &Operand::Lit(lit.clone())));
+            facts.compared.put(left, *op, lit, &rows);
+            rows
         }
+        Expr::Cmp { left, op, right } => compare_general(facts, left, *op, right),
         Expr::IsMatch { path, regex } => is_match(facts, path, regex),
     }
+}
+
+/// Comparisons of a path with a literal already evaluated on one [`SpanFacts`]: the
+/// conditions of several SLOs often share some (`kind != SPAN_KIND_UNSPECIFIED`,
+/// `status.code == STATUS_CODE_ERROR`), and each is then evaluated once per request. At
+/// most [`Compared::MOST`] are kept; a copy of the facts starts with none.
+#[derive(Default)]
+pub(super) struct Compared(Mutex<Vec<(Path, CmpOp, Lit, BooleanArray)>>);
+
+impl Compared {
+    const MOST: usize = 64;
+
+    fn get(&self, path: &Path, op: CmpOp, lit: &Lit) -> Option<BooleanArray> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(p, o, l, _)| *o == op && p == path && same_literal(l, lit))
+            .map(|(.., rows)| rows.clone())
+    }
+
+    fn put(&self, path: &Path, op: CmpOp, lit: &Lit, rows: &BooleanArray) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < Self::MOST {
+            kept.push((path.clone(), op, lit.clone(), rows.clone()));
+        }
+    }
+}
+
+/// The same literal: floats by their bits (`-0.0` is not `0.0` to the kernels, and `NaN`
+/// is itself).
+fn same_literal(a: &Lit, b: &Lit) -> bool {
+    match (a, b) {
+        (Lit::Float(a), Lit::Float(b)) => a.to_bits() == b.to_bits(),
+        (a, b) => a == b,
+    }
+}
+
+impl Clone for Compared {
+    fn clone(&self) -> Self {
+        Compared::default()
+    }
+}
+
+impl std::fmt::Debug for Compared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compared")
+    }
+}
+
+/// `left op right` with the general kernels (every pair of a path and a literal or path).
+pub(super) fn compare_general(
+    facts: &SpanFacts,
+    left: &Path,
+    op: CmpOp,
+    right: &Operand,
+) -> BooleanArray {
+    let left = Side::path(facts, left);
+    let right = match right {
+        Operand::Lit(lit) => Side::lit(lit),
+        Operand::Path(path) => Side::path(facts, path),
+    };
+    compare(&left, op, &right, facts.len())
 }
 
 fn constant(n: usize, value: bool) -> BooleanArray {

@@ -38,8 +38,8 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrColumns;
-use super::build::Builders;
 use super::read::attr_column;
+use super::typed::Builders;
 use crate::slo::ottl::{AttrRef, BodyPaths, BodyValue, BodyView, Use, log_field};
 
 /// The event-time column.

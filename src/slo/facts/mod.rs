@@ -9,14 +9,20 @@
 //!
 //! - `mod.rs` (here): [`FactsSchema`] (which attribute columns to build) and [`SpanFacts`]
 //!   (the batch and its accessors).
-//! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`].
+//! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`], and the schema keys' index.
+//! - `columns.rs`: the columns while rows are appended (both readers feed them), and the
+//!   batch they end in.
+//! - `typed.rs`: the typed columns of one attribute while rows are appended.
 //! - `wire/`: an encoded request → [`SpanFacts`] on the protobuf wire, without decoding
 //!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
+//! - `kernels.rs`: a column compared with a literal in one loop (the evaluator's common
+//!   case).
 //! - `read.rs`: [`SpanFacts`] from a batch read back (a capture).
 //! - `logs.rs`: log facts, the fields log SLIs read of each log record, for the capture.
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
+//! - `kernels_tests.rs`: the one-loop comparisons against the general kernels and OTTL.
 //!
 //! Facts import only `ottl` (conditions, [`AttrRef`], [`Use`]); the schema of an SLO set is
 //! [`SloSet::facts_schema`](crate::slo::spec::SloSet::facts_schema), in `spec`.
@@ -60,12 +66,17 @@
 //! - Every column has one entry per row; the batch only holds the schema's attributes.
 
 mod build;
+mod columns;
 mod eval;
+mod kernels;
+#[cfg(test)]
+mod kernels_tests;
 pub mod logs;
 mod read;
 pub mod sampling;
 #[cfg(test)]
 mod tests;
+mod typed;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -78,7 +89,7 @@ use arrow_buffer::ScalarBuffer;
 
 use crate::slo::ottl::{AttrRef, Condition, Use};
 
-pub use build::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
+pub use columns::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
 pub use read::FactsError;
 pub use wire::Spans;
 
@@ -178,6 +189,8 @@ pub struct SpanFacts {
     adjusted: Option<ScalarBuffer<f64>>,
     /// Spans whose `tracestate` could not be read, by [`sampling::Invalid::index`].
     invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
+    /// Comparisons already evaluated on these rows, for the conditions that share them.
+    compared: eval::Compared,
 }
 
 /// The name of the optional trace-id column (see the module docs).
@@ -359,6 +372,7 @@ impl SpanFacts {
                 .map(|w| w.slice(offset, len))
                 .filter(|w| w.iter().any(|w| *w != 1.0)),
             invalid_tracestates: Default::default(),
+            compared: Default::default(),
         }
     }
 }

@@ -254,6 +254,7 @@ impl SpanFacts {
                 trace_id,
                 adjusted,
                 invalid_tracestates: Default::default(),
+                compared: Default::default(),
             },
             {
                 let mut found = found;

@@ -2,14 +2,13 @@ use arrow_array::Array as _;
 use arrow_schema::DataType;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::*;
 use crate::attr::kv;
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::ottl::ConditionTarget;
-use crate::test_otlp::resource_spans;
+use crate::test_otlp::traces_of;
 
 fn span(name: &str, start: u64, end: u64, attributes: Vec<KeyValue>) -> Span {
     Span {
@@ -23,28 +22,20 @@ fn span(name: &str, start: u64, end: u64, attributes: Vec<KeyValue>) -> Span {
 }
 
 fn sample() -> ExportTraceServiceRequest {
-    let str = |s: &str| Value::StringValue(s.into());
-    ExportTraceServiceRequest {
-        resource_spans: vec![
-            resource_spans(
-                vec![
-                    kv("service.name", str("checkout")),
-                    kv("k8s.cluster.name", str("seoul-prod")),
-                ],
-                vec![
-                    span("a", 100, 350, vec![kv("http.route", str("/api/pay"))]),
-                    span(
-                        "b",
-                        500,
-                        400,
-                        vec![kv("http.route", Value::IntValue(7)), kv("x", str("1"))],
-                    ),
-                ],
-            ),
-            resource_spans(vec![kv("k8s.cluster.name", Value::IntValue(9))], vec![]),
-            resource_spans(vec![], vec![span("c", 0, 10, vec![])]),
-        ],
-    }
+    traces_of([
+        (
+            vec![
+                kv("service.name", "checkout"),
+                kv("k8s.cluster.name", "seoul-prod"),
+            ],
+            vec![
+                span("a", 100, 350, vec![kv("http.route", "/api/pay")]),
+                span("b", 500, 400, vec![kv("http.route", 7_i64), kv("x", "1")]),
+            ],
+        ),
+        (vec![kv("k8s.cluster.name", 9_i64)], vec![]),
+        (vec![], vec![span("c", 0, 10, vec![])]),
+    ])
 }
 
 fn schema(conditions: &[&str]) -> FactsSchema {

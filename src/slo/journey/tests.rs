@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 
 use crate::attr::kv;
 use crate::slo::engine::{Engine, EngineConfig, GroupStatus, ManualClock};
 use crate::slo::spec::{SloSet, parse_file};
-use crate::test_otlp::{error_status, resource_spans};
+use crate::test_otlp::{server_span, traces_of};
 
 const S: u64 = 1_000_000_000;
 const T0: u64 = 1_800_000_000 * S;
@@ -74,33 +73,20 @@ slos:
 
 /// Spans of (service, cluster, route, bad), each once per `n`, ending 30 s before T0.
 fn request(spans: &[(&str, &str, &str, bool, usize)]) -> ExportTraceServiceRequest {
-    let mut out = Vec::new();
     let mut id = 0u64;
-    for (service, cluster, route, bad, n) in spans {
+    traces_of(spans.iter().map(|(service, cluster, route, bad, n)| {
         let spans = (0..*n)
             .map(|_| {
                 id += 1;
                 Span {
-                    trace_id: u128::from(id).to_be_bytes().to_vec(),
-                    span_id: id.to_be_bytes().to_vec(),
-                    name: "op".into(),
-                    kind: SpanKind::Server as i32,
-                    start_time_unix_nano: T0 - 31 * S,
-                    end_time_unix_nano: T0 - 30 * S,
                     attributes: vec![kv("http.route", route)],
-                    status: bad.then(error_status),
-                    ..Default::default()
+                    ..server_span(id, "op", T0 - 31 * S, T0 - 30 * S, *bad)
                 }
             })
             .collect();
-        out.push(resource_spans(
-            vec![kv("service.name", service), kv("k8s.cluster.name", cluster)],
-            spans,
-        ));
-    }
-    ExportTraceServiceRequest {
-        resource_spans: out,
-    }
+        let attributes = vec![kv("service.name", service), kv("k8s.cluster.name", cluster)];
+        (attributes, spans)
+    }))
 }
 
 fn find<'a>(st: &'a [GroupStatus], service: &str, name: &str, cluster: &str) -> &'a GroupStatus {

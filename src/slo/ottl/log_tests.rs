@@ -1,32 +1,14 @@
 //! Log conditions: the paths they read, body fields of JSON and map bodies, numbers written
 //! as strings, latency fields.
 
+use opentelemetry_proto::tonic::common::v1::KeyValueList;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrRef;
 use super::*;
-use crate::attr::kv;
-
-fn s(text: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(text.to_string())),
-    }
-}
-
-fn map(entries: Vec<KeyValue>) -> AnyValue {
-    AnyValue {
-        value: Some(Value::KvlistValue(KeyValueList { values: entries })),
-    }
-}
-
-fn int(i: i64) -> AnyValue {
-    AnyValue {
-        value: Some(Value::IntValue(i)),
-    }
-}
+use crate::attr::{AttrValue, kv};
+use crate::test_otlp::resource;
 
 fn log(cond: &str) -> Condition {
     Condition::parse(cond, ConditionTarget::Log).unwrap_or_else(|e| panic!("{cond}: {e}"))
@@ -40,16 +22,13 @@ fn holds(cond: &str, record: &LogRecord) -> bool {
         paths.add_attr(&attr);
     }
     let body = BodyFields::read(record.body.as_ref(), &paths);
-    let resource = Resource {
-        attributes: vec![kv("service.name", s("ingress-nginx"))],
-        ..Default::default()
-    };
-    c.eval_log(record, Some(&resource), &paths, body.view())
+    let resource = resource(vec![kv("service.name", "ingress-nginx")]);
+    c.eval_log(record, resource.as_ref(), &paths, body.view())
 }
 
-fn with_body(body: AnyValue) -> LogRecord {
+fn with_body(body: impl AttrValue) -> LogRecord {
     LogRecord {
-        body: Some(body),
+        body: Some(body.into_any_value()),
         ..Default::default()
     }
 }
@@ -123,9 +102,9 @@ fn severity_numbers_follow_the_log_data_model() {
 
 #[test]
 fn json_string_bodies_have_fields_and_numbers_in_strings_compare_as_numbers() {
-    let nginx = with_body(s(
+    let nginx = with_body(
         r#"{"status": 503, "request_time": 0.002, "upstream_response_time": "-", "upstream_status": "503", "upstream": {"addr": "10.0.0.7:8080", "response_time": "0.150"}}"#,
-    ));
+    );
     assert!(holds(r#"body["status"] >= 500"#, &nginx));
     assert!(holds(r#"body["status"] == 503.0"#, &nginx));
     assert!(
@@ -161,12 +140,19 @@ fn json_string_bodies_have_fields_and_numbers_in_strings_compare_as_numbers() {
 
 #[test]
 fn map_bodies_are_walked_as_they_are() {
-    let envoy = with_body(map(vec![
-        kv("response_code", int(504)),
-        kv("response_flags", s("UT")),
-        kv("duration", int(15000)),
-        kv("upstream", map(vec![kv("cluster", s("checkout"))])),
-    ]));
+    let envoy = with_body(Value::KvlistValue(KeyValueList {
+        values: vec![
+            kv("response_code", 504_i64),
+            kv("response_flags", "UT"),
+            kv("duration", 15000_i64),
+            kv(
+                "upstream",
+                Value::KvlistValue(KeyValueList {
+                    values: vec![kv("cluster", "checkout")],
+                }),
+            ),
+        ],
+    }));
     assert!(holds(r#"body["response_code"] >= 500"#, &envoy));
     assert!(holds(r#"body["response_flags"] == "UT""#, &envoy));
     assert!(holds(
@@ -185,7 +171,7 @@ fn a_body_that_is_not_a_json_object_has_no_fields() {
         r#"[{"status": 503}]"#,
         "",
     ] {
-        let record = with_body(s(text));
+        let record = with_body(text);
         assert!(holds(r#"body["status"] == nil"#, &record), "{text}");
         assert!(!holds(r#"body["status"] >= 500"#, &record), "{text}");
     }
@@ -193,7 +179,7 @@ fn a_body_that_is_not_a_json_object_has_no_fields() {
         r#"{{"status": 503, "pad": "{}"}}"#,
         "x".repeat(MAX_JSON_BODY)
     );
-    let record = with_body(s(&big));
+    let record = with_body(&big);
     assert!(
         holds(r#"body["status"] == nil"#, &record),
         "too large to parse"
@@ -211,8 +197,8 @@ fn a_body_that_is_not_a_json_object_has_no_fields() {
 fn attributes_holding_numbers_compare_as_numbers_in_log_conditions() {
     let record = LogRecord {
         attributes: vec![
-            kv("http.response.status_code", s("502")),
-            kv("http.route", s("/api/pay")),
+            kv("http.response.status_code", "502"),
+            kv("http.route", "/api/pay"),
         ],
         severity_text: "ERROR".into(),
         ..Default::default()
@@ -233,9 +219,9 @@ fn attributes_holding_numbers_compare_as_numbers_in_log_conditions() {
 #[test]
 fn latency_fields_are_read_never_guessed() {
     let field = |k: &str| AttrRef::Body(vec![k.to_string()]);
-    let record = with_body(s(
+    let record = with_body(
         r#"{"a": "0.123", "b": 0.5, "c": 12, "d": "-", "e": "0.150, 0.129", "f": -1, "g": "1e400", "h": null, "i": {"x": 1}, "j": "", "k": "0.001 : 0.002"}"#,
-    ));
+    );
     let mut paths = BodyPaths::default();
     for k in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "z"] {
         paths.add_attr(&field(k));
@@ -336,9 +322,7 @@ fn one_pass_json_fields_equal_the_whole_document_parse() {
 /// `body` read in one pass gives, at every path of `paths`, what parsing it whole and
 /// walking the document gives, and the same kind (JSON or text); whether it parsed.
 fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
-    let record_body = AnyValue {
-        value: Some(Value::StringValue(body.to_string())),
-    };
+    let record_body = body.into_any_value();
     let got = BodyFields::read(Some(&record_body), paths);
     let parsed = serde_json::from_str::<serde_json::Value>(body)
         .ok()

@@ -1,42 +1,34 @@
 use arrow_array::Array as _;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
 
 use super::*;
-use crate::attr::kv;
+use crate::attr::{AttrValue, kv};
 use crate::loadgen::{ContentOpts, generate};
 use crate::slo::facts::{FactsSchema, SpanFacts};
+use crate::test_otlp::{error_status, resource, resource_spans, traces_request};
 use crate::user_regex::MAX_REGEX_LEN;
 
-fn s(v: &str) -> Value {
-    Value::StringValue(v.to_string())
-}
-
-/// A server span of `checkout` answering 503 after 250ms, with a few attribute types.
-fn span() -> (Span, Resource) {
+/// A server span of `checkout` answering 503 after 250ms, with a few attribute types, and
+/// its resource's attributes.
+fn span() -> (Span, Vec<KeyValue>) {
     let span = Span {
         name: "POST /api/pay".into(),
         kind: 2,
         start_time_unix_nano: 1_000_000_000,
         end_time_unix_nano: 1_250_000_000,
-        status: Some(Status {
-            code: 2,
-            message: String::new(),
-        }),
+        status: Some(error_status()),
         attributes: vec![
-            kv("http.route", s("/api/pay")),
-            kv("http.response.status_code", Value::IntValue(503)),
-            kv("ratio", Value::DoubleValue(0.5)),
-            kv("retry", Value::BoolValue(true)),
+            kv("http.route", "/api/pay"),
+            kv("http.response.status_code", 503_i64),
+            kv("ratio", 0.5),
+            kv("retry", true),
             kv(
                 "tags",
                 Value::ArrayValue(ArrayValue {
-                    values: vec![AnyValue {
-                        value: Some(s("a")),
-                    }],
+                    values: vec!["a".into_any_value()],
                 }),
             ),
             KeyValue {
@@ -47,39 +39,32 @@ fn span() -> (Span, Resource) {
         ],
         ..Default::default()
     };
-    let resource = Resource {
-        attributes: vec![
-            kv("service.name", s("checkout")),
-            kv("k8s.cluster.name", s("seoul-prod")),
-            kv("replicas", Value::IntValue(3)),
-        ],
-        ..Default::default()
-    };
+    let resource = vec![
+        kv("service.name", "checkout"),
+        kv("k8s.cluster.name", "seoul-prod"),
+        kv("replicas", 3_i64),
+    ];
     (span, resource)
 }
 
-fn request(span: Span, resource: Resource) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(resource),
-            scope_spans: vec![ScopeSpans {
-                spans: vec![span],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+fn request(span: Span, resource: Vec<KeyValue>) -> ExportTraceServiceRequest {
+    traces_request(resource, vec![span])
 }
 
 /// Evaluates `text` on the sample span both ways and checks they agree.
 fn eval(text: &str) -> bool {
     let condition =
         Condition::parse(text, ConditionTarget::Span).unwrap_or_else(|e| panic!("{text}: {e}"));
-    let (span, resource) = span();
-    let row = condition.eval_span(&span, Some(&resource));
+    let (span, attributes) = span();
+    let row = condition.eval_span(&span, resource(attributes.clone()).as_ref());
     let mut schema = FactsSchema::default();
     schema.add_condition(&condition);
-    let facts = SpanFacts::build(&request(span, resource), None, "k8s.cluster.name", &schema);
+    let facts = SpanFacts::build(
+        &request(span, attributes),
+        None,
+        "k8s.cluster.name",
+        &schema,
+    );
     let batch = condition.eval_batch(&facts);
     assert_eq!(batch.null_count(), 0, "{text}");
     assert_eq!(batch.value(0), row, "{text}: arrow and row-by-row disagree");
@@ -385,16 +370,13 @@ fn metric_conditions_read_only_attributes() {
         ConditionTarget::Metric,
     )
     .unwrap();
-    let (_, resource) = span();
-    let point = vec![kv("http.route", s("/api/cart"))];
-    assert!(!condition.eval_point(&point, Some(&resource)));
-    let cart = Resource {
-        attributes: vec![kv("service.name", s("cart"))],
-        ..Default::default()
-    };
-    assert!(condition.eval_point(&point, Some(&cart)));
+    let checkout = resource(span().1);
+    let point = vec![kv("http.route", "/api/cart")];
+    assert!(!condition.eval_point(&point, checkout.as_ref()));
+    let cart = resource(vec![kv("service.name", "cart")]);
+    assert!(condition.eval_point(&point, cart.as_ref()));
     assert!(!condition.eval_point(&point, None));
-    assert!(!condition.eval_point(&[], Some(&cart)));
+    assert!(!condition.eval_point(&[], cart.as_ref()));
 }
 
 #[test]
@@ -433,9 +415,10 @@ fn attributes_and_helpers() {
         .unwrap()
         .negate();
     assert_eq!(negated.text(), "not (kind == 2)");
-    let (span, resource) = span();
-    assert!(!negated.eval_span(&span, Some(&resource)));
-    assert!(negated.negate().eval_span(&span, Some(&resource)));
+    let (span, attributes) = span();
+    let resource = resource(attributes);
+    assert!(!negated.eval_span(&span, resource.as_ref()));
+    assert!(negated.negate().eval_span(&span, resource.as_ref()));
     assert_eq!(
         parse_duration("1.5s"),
         Ok(std::time::Duration::from_millis(1500))
@@ -506,11 +489,7 @@ fn arrow_agrees_with_row_by_row() {
     // A resource without attributes at all.
     req.resource_spans.push(ResourceSpans {
         resource: None,
-        scope_spans: vec![ScopeSpans {
-            spans: vec![span().0],
-            ..Default::default()
-        }],
-        ..Default::default()
+        ..resource_spans(Vec::new(), vec![span().0])
     });
     let random_condition = |rng: &mut fastrand::Rng| {
         let mut text = String::new();

@@ -4,20 +4,18 @@
 
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, metric::Data,
-    number_data_point,
+    AggregationTemporality, ExponentialHistogramDataPoint, Gauge, HistogramDataPoint, Metric,
+    NumberDataPoint, metric::Data, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::{EffectiveThreshold, MetricStats, explicit_good, exponential_good};
 use crate::attr::kv;
 use crate::slo::engine::{Dropped, Engine, EngineConfig, ManualClock};
 use crate::slo::spec::{Slo, SloSet};
+use crate::test_otlp::{counter, exponential_histogram, histogram, metrics_of};
 
 const S: u64 = 1_000_000_000;
 /// Engine start.
@@ -25,38 +23,8 @@ const T0: u64 = 1_800_000_000 * S;
 const DELTA: i32 = AggregationTemporality::Delta as i32;
 const CUMULATIVE: i32 = AggregationTemporality::Cumulative as i32;
 
-fn kv_int(k: &str, v: i64) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(v)),
-        }),
-        ..Default::default()
-    }
-}
-
 fn resource(cluster: &str, service: &str) -> Vec<KeyValue> {
     vec![kv("service.name", service), kv("k8s.cluster.name", cluster)]
-}
-
-/// One request: each resource with its metrics.
-fn request(resources: Vec<(Vec<KeyValue>, Vec<Metric>)>) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: resources
-            .into_iter()
-            .map(|(attributes, metrics)| ResourceMetrics {
-                resource: Some(Resource {
-                    attributes,
-                    ..Default::default()
-                }),
-                scope_metrics: vec![ScopeMetrics {
-                    metrics,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            })
-            .collect(),
-    }
 }
 
 const BOUNDS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -73,35 +41,12 @@ fn hpoint(attrs: Vec<KeyValue>, start: u64, time: u64, counts: [u64; 9]) -> Hist
     }
 }
 
-fn histogram(name: &str, temporality: i32, points: Vec<HistogramDataPoint>) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::Histogram(Histogram {
-            data_points: points,
-            aggregation_temporality: temporality,
-        })),
-        ..Default::default()
-    }
-}
-
 fn npoint(attrs: Vec<KeyValue>, start: u64, time: u64, value: i64) -> NumberDataPoint {
     NumberDataPoint {
         attributes: attrs,
         start_time_unix_nano: start,
         time_unix_nano: time,
         value: Some(number_data_point::Value::AsInt(value)),
-        ..Default::default()
-    }
-}
-
-fn sum(name: &str, temporality: i32, points: Vec<NumberDataPoint>) -> Metric {
-    Metric {
-        name: name.into(),
-        data: Some(Data::Sum(Sum {
-            data_points: points,
-            aggregation_temporality: temporality,
-            is_monotonic: true,
-        })),
         ..Default::default()
     }
 }
@@ -237,7 +182,7 @@ fn delta_histograms_by_cluster_with_the_effective_threshold() {
     );
     let t = T0 - 10 * S;
     e.record_metrics(
-        &request(vec![
+        &metrics_of(vec![
             (
                 resource("seoul", "cart"),
                 vec![histogram(
@@ -303,7 +248,7 @@ fn cumulative_histograms_baseline_increments_resets_and_restarts() {
     let res = || resource("seoul", "cart");
     let send = |start: u64, time: u64, c: [u64; 9]| {
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 res(),
                 vec![histogram(
                     "http.server.request.duration",
@@ -350,7 +295,7 @@ fn a_series_that_started_after_slotel_counts_its_first_point_in_full() {
     let (e, clock) = engine(LATENCY);
     clock.set(T0 + 60 * S);
     let point = |start| {
-        request(vec![(
+        metrics_of(vec![(
             resource("seoul", "cart"),
             vec![histogram(
                 "http.server.request.duration",
@@ -385,23 +330,19 @@ slos:
       metric: {histogram: rpc.duration, threshold: 1.5}
 "#;
     let (e, clock) = engine(yaml);
-    let metric = |temporality, start, time, p: ExponentialHistogramDataPoint| Metric {
-        name: "rpc.duration".into(),
-        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
-            data_points: vec![ExponentialHistogramDataPoint {
-                start_time_unix_nano: start,
-                time_unix_nano: time,
-                ..p
-            }],
-            aggregation_temporality: temporality,
-        })),
-        ..Default::default()
+    let metric = |temporality, start, time, p: ExponentialHistogramDataPoint| {
+        let point = ExponentialHistogramDataPoint {
+            start_time_unix_nano: start,
+            time_unix_nano: time,
+            ..p
+        };
+        exponential_histogram("rpc.duration", temporality, vec![point])
     };
     let t = T0 - S;
     // Delta: 15 of 24 good (see the hand computation above).
     let p = exp_point(0, 7, &[1, 1], -3, &[1, 2, 3, 4, 5]);
     e.record_metrics(
-        &request(vec![(
+        &metrics_of(vec![(
             resource("seoul", "cart"),
             vec![metric(DELTA, t - S, t, p)],
         )]),
@@ -416,7 +357,7 @@ slos:
     clock.set(T0 + 10 * S);
     let p = exp_point(0, 1, &[], -1, &[1, 1, 1]); // 1 + (1/2, 1] 1 good, 2 bad
     e.record_metrics(
-        &request(vec![(
+        &metrics_of(vec![(
             resource("busan", "cart"),
             vec![metric(CUMULATIVE, T0 + S, T0 + 10 * S, p)],
         )]),
@@ -426,7 +367,7 @@ slos:
     // +1 zero and +2 in (1/2, 1]: 3 good; +4 in (2, 4]: bad.
     let p = exp_point(0, 2, &[], -1, &[3, 1, 5]);
     e.record_metrics(
-        &request(vec![(
+        &metrics_of(vec![(
             resource("busan", "cart"),
             vec![metric(CUMULATIVE, T0 + S, T0 + 20 * S, p)],
         )]),
@@ -452,7 +393,7 @@ slos:
 "#;
 
 fn requests(status: i64) -> Vec<KeyValue> {
-    vec![kv_int("http.response.status_code", status)]
+    vec![kv("http.response.status_code", status)]
 }
 
 #[test]
@@ -460,9 +401,9 @@ fn delta_counters_bad_over_total() {
     let (e, _clock) = engine(AVAILABILITY_BAD);
     let t = T0 - 5 * S;
     e.record_metrics(
-        &request(vec![(
+        &metrics_of(vec![(
             resource("seoul", "cart"),
-            vec![sum(
+            vec![counter(
                 "http.server.requests",
                 DELTA,
                 vec![
@@ -484,9 +425,9 @@ fn cumulative_counters_with_reset_and_restart() {
     let send = |start: u64, time: u64, ok: i64, failed: i64| {
         clock.set(time);
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(
+                vec![counter(
                     "http.server.requests",
                     CUMULATIVE,
                     vec![
@@ -529,20 +470,15 @@ slos:
 "#;
     let (e, _clock) = engine(yaml);
     let t = T0 - S;
-    let double = |name: &str, v: f64| Metric {
-        name: name.into(),
-        data: Some(Data::Sum(Sum {
-            data_points: vec![NumberDataPoint {
-                time_unix_nano: t,
-                value: Some(number_data_point::Value::AsDouble(v)),
-                ..Default::default()
-            }],
-            aggregation_temporality: DELTA,
-            is_monotonic: true,
-        })),
-        ..Default::default()
+    let double = |name: &str, v: f64| {
+        let point = NumberDataPoint {
+            time_unix_nano: t,
+            value: Some(number_data_point::Value::AsDouble(v)),
+            ..Default::default()
+        };
+        counter(name, DELTA, vec![point])
     };
-    let mut updown = sum("all.count", DELTA, vec![npoint(vec![], 0, t, 1000)]);
+    let mut updown = counter("all.count", DELTA, vec![npoint(vec![], 0, t, 1000)]);
     if let Some(Data::Sum(s)) = &mut updown.data {
         s.is_monotonic = false;
     }
@@ -554,7 +490,7 @@ slos:
         ..Default::default()
     };
     e.record_metrics(
-        &request(vec![(
+        &metrics_of(vec![(
             resource("seoul", "cart"),
             vec![
                 double("all.count", 10.4),
@@ -597,9 +533,13 @@ slos:
     let (e, _clock) = engine(yaml);
     let send = |name: &str, time: u64, v: i64| {
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(name, DELTA, vec![npoint(vec![], time - S, time, v)])],
+                vec![counter(
+                    name,
+                    DELTA,
+                    vec![npoint(vec![], time - S, time, v)],
+                )],
             )]),
             None,
         );
@@ -654,9 +594,13 @@ slos:
     let send = |name: &str, start: u64, time: u64, v: i64| {
         clock.set(time + S);
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(name, CUMULATIVE, vec![npoint(vec![], start, time, v)])],
+                vec![counter(
+                    name,
+                    CUMULATIVE,
+                    vec![npoint(vec![], start, time, v)],
+                )],
             )]),
             None,
         );
@@ -694,9 +638,9 @@ fn late_and_future_points_are_dropped_and_counted_but_advance_their_series() {
     let (e, clock) = engine(AVAILABILITY_BAD);
     let send = |time: u64, ok: i64, failed: i64| {
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(
+                vec![counter(
                     "http.server.requests",
                     CUMULATIVE,
                     vec![
@@ -765,9 +709,9 @@ slos:
     };
     let mut ns = resource("seoul", "cart");
     ns.push(kv("k8s.namespace.name", "shop"));
-    e.record_metrics(&request(vec![(ns.clone(), vec![m()])]), Some("daegu"));
+    e.record_metrics(&metrics_of(vec![(ns.clone(), vec![m()])]), Some("daegu"));
     e.record_metrics(
-        &request(vec![(vec![kv("service.name", "cart")], vec![m()])]),
+        &metrics_of(vec![(vec![kv("service.name", "cart")], vec![m()])]),
         None,
     );
     let st = e.status();
@@ -807,7 +751,7 @@ fn series_are_capped_and_an_evicted_series_comes_back_as_a_baseline() {
         let points = series
             .map(|i| {
                 npoint(
-                    vec![kv_int("http.response.status_code", 200), kv_int("shard", i)],
+                    vec![kv("http.response.status_code", 200_i64), kv("shard", i)],
                     start,
                     time,
                     value,
@@ -815,9 +759,9 @@ fn series_are_capped_and_an_evicted_series_comes_back_as_a_baseline() {
             })
             .collect();
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum("http.server.requests", CUMULATIVE, points)],
+                vec![counter("http.server.requests", CUMULATIVE, points)],
             )]),
             None,
         );
@@ -855,7 +799,7 @@ fn a_reload_watches_new_thresholds_from_then_and_keeps_the_others() {
     let send = |time: u64, c: [u64; 9]| {
         clock.set(time);
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
                 vec![histogram(
                     "http.server.request.duration",
@@ -898,9 +842,9 @@ fn cumulative_series_survive_a_restart_through_the_snapshot() {
     let send = |e: &Engine, clock: &ManualClock, time: u64, ok: i64, failed: i64| {
         clock.set(time + S);
         e.record_metrics(
-            &request(vec![(
+            &metrics_of(vec![(
                 resource("seoul", "cart"),
-                vec![sum(
+                vec![counter(
                     "http.server.requests",
                     CUMULATIVE,
                     vec![

@@ -6,20 +6,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, metric::Data, number_data_point,
+    AggregationTemporality, HistogramDataPoint, NumberDataPoint, number_data_point,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::record::{self, Encoder, Section, SegmentReader};
 use super::*;
+use crate::attr::kv;
 use crate::slo::engine::metrics::SeriesRecord;
 use crate::slo::engine::tests::{S, request};
 use crate::slo::engine::window::Counts;
 use crate::slo::engine::{Dropped, EngineConfig, ManualClock, snapshot};
 use crate::slo::spec;
+use crate::test_otlp::{counter, histogram, metrics_request, spans_mut};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 const T0: u64 = 1_800_000_000 * S;
@@ -320,12 +319,8 @@ fn spans(n: usize, now: u64, seed: u64) -> ExportTraceServiceRequest {
         let dur = 1_000_000 + (x % 1_000) * 1_000_000;
         let mut one = request(&[(cluster, end, dur, x % 3 == 0)]);
         let route = if x % 5 == 0 { "/api/cart" } else { "/api/pay" };
-        for rs in &mut one.resource_spans {
-            for ss in &mut rs.scope_spans {
-                for sp in &mut ss.spans {
-                    sp.attributes.push(text("http.route", route));
-                }
-            }
+        for sp in spans_mut(&mut one) {
+            sp.attributes.push(kv("http.route", route));
         }
         req.resource_spans.extend(one.resource_spans);
     }
@@ -558,74 +553,40 @@ fn concurrent_requests_share_syncs_and_each_completes_once_durable() {
     same(&shown(&after), &shown(&live));
 }
 
-fn text(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    }
-}
-
 /// Cumulative points of cart's metrics at `time`: the request-latency histogram and the
 /// requests counter (total, and 5xx as bad).
 fn cart(time: u64, n: u64) -> ExportMetricsServiceRequest {
+    const CUMULATIVE: i32 = AggregationTemporality::Cumulative as i32;
     let start = T0 - 3_600 * S;
     let sum = |status: i64, v: u64| NumberDataPoint {
         start_time_unix_nano: start,
         time_unix_nano: time,
-        attributes: vec![KeyValue {
-            key: "http.response.status_code".into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::IntValue(status)),
-            }),
-            ..Default::default()
-        }],
+        attributes: vec![kv("http.response.status_code", status)],
         value: Some(number_data_point::Value::AsInt(v as i64)),
         ..Default::default()
     };
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![
-                    text("service.name", "cart"),
-                    text("k8s.cluster.name", "seoul"),
-                ],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![
-                    Metric {
-                        name: "http.server.request.duration".into(),
-                        data: Some(Data::Histogram(Histogram {
-                            data_points: vec![HistogramDataPoint {
-                                start_time_unix_nano: start,
-                                time_unix_nano: time,
-                                count: 10 * n,
-                                explicit_bounds: vec![0.1, 0.25, 0.5],
-                                bucket_counts: vec![n, 3 * n, 4 * n, 2 * n],
-                                ..Default::default()
-                            }],
-                            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                        })),
-                        ..Default::default()
-                    },
-                    Metric {
-                        name: "http.server.requests".into(),
-                        data: Some(Data::Sum(Sum {
-                            data_points: vec![sum(200, 9 * n), sum(500, n)],
-                            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                            is_monotonic: true,
-                        })),
-                        ..Default::default()
-                    },
-                ],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    metrics_request(
+        vec![kv("service.name", "cart"), kv("k8s.cluster.name", "seoul")],
+        vec![
+            histogram(
+                "http.server.request.duration",
+                CUMULATIVE,
+                vec![HistogramDataPoint {
+                    start_time_unix_nano: start,
+                    time_unix_nano: time,
+                    count: 10 * n,
+                    explicit_bounds: vec![0.1, 0.25, 0.5],
+                    bucket_counts: vec![n, 3 * n, 4 * n, 2 * n],
+                    ..Default::default()
+                }],
+            ),
+            counter(
+                "http.server.requests",
+                CUMULATIVE,
+                vec![sum(200, 9 * n), sum(500, n)],
+            ),
+        ],
+    )
 }
 
 #[test]
@@ -662,12 +623,7 @@ fn cumulative_metrics_replay_their_series_so_the_next_point_counts_once() {
 fn sampled_spans(n: usize, now: u64, seed: u64) -> ExportTraceServiceRequest {
     let mut req = spans(n, now, seed);
     let states = ["ot=th:c", "ot=th:aab", "", "ot=p:2", "ot=p:63", "ot=th:zz"];
-    let all = req
-        .resource_spans
-        .iter_mut()
-        .flat_map(|r| &mut r.scope_spans)
-        .flat_map(|s| &mut s.spans);
-    for (i, span) in all.enumerate() {
+    for (i, span) in spans_mut(&mut req).enumerate() {
         span.trace_state = states[(i + seed as usize) % states.len()].to_string();
     }
     req

@@ -29,17 +29,21 @@
 //!   [`check_spans_with_facts`], [`Spans`]) and the walk of resources, scopes and spans.
 //! - `proto.rs`: the wire format as prost reads it, and the messages only checked
 //!   (attributes and their values, scopes, events, links, entity references).
+//! - `walk_tests.rs`: the attribute columns of the walk against prost and against a plain
+//!   reading of the decoded request (keys of every length, hashed and compared).
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 mod proto;
+#[cfg(test)]
+mod walk_tests;
 
 use proto::{
     ENTITY_REF, EVENT, Found, LEN, LINK, RECURSION_LIMIT, SCOPE, attribute, counted, fixed, key,
     len_delimited, message, scalar, skip, string, with_values,
 };
 
-use super::build::{Columns, SpanRow};
+use super::columns::{Columns, SpanRow};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::Val;
 

@@ -1,0 +1,365 @@
+//! The anchored searches of the `url_secret`, `email` and `alnum` (IBAN, passport)
+//! groups read by hand: the match each group's regex in `detect.rs` finds, without it.
+//!
+//! - `url_secret` (`?token=…`): a name from a fixed list, then `=`; no name holds `=`,
+//!   so the name is everything up to the first `=`, and the value's run, last in the
+//!   pattern, is taken whole.
+//! - `email`: the local part's run must be followed by `@`; every domain label must be
+//!   followed by `.`, which no label holds, so a label is a whole dot-separated segment
+//!   (1 to 63 bytes, a letter or digit at both ends). The labels' repetition is greedy:
+//!   the match ends at the top-level domain after the most labels (two to 24 letters,
+//!   then `\b`).
+//! - `alnum`: the IBAN's repetitions each take one byte or a space and a byte, never a
+//!   choice, so only their count is chosen (the most after which `\b` holds); a
+//!   passport's two forms differ at their fifth byte. The two patterns differ at the
+//!   second byte (a letter against a digit), so at most one matches at a place.
+//!
+//! `\b` looks outside `..hi`, as the regex's does.
+
+use super::detect::{is_word, word_starts};
+use super::starts::URL_SECRET_NAMES;
+
+/// `[A-Za-z0-9._~%!$'()*+,:@/=-]`: the bytes of a `url_secret` value.
+const URL_VALUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'.' | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'='
+                    | b'-'
+            );
+        c += 1;
+    }
+    t
+};
+
+/// The `url_secret` pattern:
+/// `[?&;](?:access_token|…|X-Amz-Security-Token)=[A-Za-z0-9._~%!$'()*+,:@/=-]+`.
+pub(crate) fn url_secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
+    let s = b.get(p..hi)?;
+    if !matches!(s.first(), Some(b'?' | b'&' | b';')) {
+        return Some(None);
+    }
+    // The longest name has 20 bytes.
+    let Some(eq) = s.iter().skip(1).take(21).position(|&c| c == b'=') else {
+        return Some(None);
+    };
+    if !URL_SECRET_NAMES.contains(&&s[1..1 + eq]) {
+        return Some(None);
+    }
+    let value = 2 + eq;
+    let n = s[value..]
+        .iter()
+        .take_while(|&&c| URL_VALUE[usize::from(c)])
+        .count();
+    Some((n > 0).then_some(p + value + n))
+}
+
+/// The `email` pattern: `[A-Za-z0-9._%+-]+@` a label `(?:\.` label `)*\.[A-Za-z]{2,24}\b`,
+/// a label `[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?`.
+pub(crate) fn email_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
+    let s = b.get(..hi)?;
+    let local = s
+        .get(p..)?
+        .iter()
+        .take_while(|&&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+        })
+        .count();
+    if local == 0 || s.get(p + local) != Some(&b'@') {
+        return Some(None);
+    }
+    let mut label = p + local + 1;
+    let mut end = None;
+    loop {
+        let seg = s[label..]
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'-')
+            .count();
+        let valid = (1..=63).contains(&seg)
+            && s[label].is_ascii_alphanumeric()
+            && s[label + seg - 1].is_ascii_alphanumeric();
+        let dot = label + seg;
+        if !valid || s.get(dot) != Some(&b'.') {
+            break;
+        }
+        // The top-level domain after this label's dot: its letters taken whole.
+        let tld = s[dot + 1..]
+            .iter()
+            .take(25)
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let after = dot + 1 + tld;
+        if (2..=24).contains(&tld) && !b.get(after).is_some_and(|&c| is_word(c)) {
+            end = Some(after);
+        }
+        label = dot + 1;
+    }
+    Some(end)
+}
+
+/// The `alnum` group, IBAN then passport:
+/// `\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b` and
+/// `\b[MSROD](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})\b`: `Some(Some((pattern, end)))`.
+pub(crate) fn alnum_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize, usize)>> {
+    let s = b.get(..hi)?;
+    let at = |i: usize| s.get(i).copied().unwrap_or(0);
+    let upnum = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    let ends_word = |i: usize| !b.get(i).is_some_and(|&c| is_word(c));
+    if !word_starts(b, p) {
+        return Some(None);
+    }
+    let first = at(p);
+    if first.is_ascii_uppercase()
+        && at(p + 1).is_ascii_uppercase()
+        && at(p + 2).is_ascii_digit()
+        && at(p + 3).is_ascii_digit()
+    {
+        let (mut pos, mut reps, mut end) = (p + 4, 0, None);
+        loop {
+            if reps >= 11 && ends_word(pos) {
+                end = Some(pos);
+            }
+            if reps == 30 {
+                break;
+            }
+            pos = if upnum(at(pos)) {
+                pos + 1
+            } else if at(pos) == b' ' && upnum(at(pos + 1)) {
+                pos + 2
+            } else {
+                break;
+            };
+            reps += 1;
+        }
+        return Some(end.map(|e| (0, e)));
+    }
+    if !matches!(first, b'M' | b'S' | b'R' | b'O' | b'D') {
+        return Some(None);
+    }
+    let digits = |from: usize, n: usize| (from..from + n).all(|i| at(i).is_ascii_digit());
+    // `[0-9]{8}` or `[0-9]{3}[A-Z][0-9]{4}`: nine bytes either way.
+    let passport = digits(p + 1, 3)
+        && (at(p + 4).is_ascii_digit() || at(p + 4).is_ascii_uppercase())
+        && digits(p + 5, 4);
+    let end = p + 9;
+    Some((passport && ends_word(end)).then_some((1, end)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::detect::BUILTIN;
+    use super::*;
+    use crate::redact::PiiType;
+    use regex_automata::{Anchored, Input, meta};
+
+    fn regex(types: &[PiiType]) -> meta::Regex {
+        let patterns: Vec<String> = types
+            .iter()
+            .map(|t| {
+                BUILTIN
+                    .iter()
+                    .find(|(u, _)| u == t)
+                    .map(|(_, p)| p.replace(r"\b", r"(?-u:\b)"))
+                    .unwrap_or_default()
+            })
+            .collect();
+        meta::Regex::new_many(&patterns).unwrap()
+    }
+
+    type Multi = fn(&[u8], usize, usize) -> Option<Option<(usize, usize)>>;
+
+    /// Compares a hand reading with its regex at every place of `s`, for two bounds.
+    fn compare(re: &meta::Regex, hand: Multi, s: &str, counts: &mut (usize, usize)) {
+        let b = s.as_bytes();
+        let cut = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .rfind(|&i| i + 3 <= b.len())
+            .unwrap_or(0);
+        for p in (0..b.len()).filter(|&p| s.is_char_boundary(p)) {
+            for hi in [b.len(), cut] {
+                if p >= hi {
+                    continue;
+                }
+                let Some(got) = hand(b, p, hi) else {
+                    continue;
+                };
+                counts.0 += 1;
+                counts.1 += usize::from(got.is_some());
+                let input = Input::new(s).range(p..hi).anchored(Anchored::Yes);
+                let want = re.search(&input).map(|m| (m.pattern().as_usize(), m.end()));
+                assert_eq!(got, want, "{s:?} at {p}..{hi}");
+            }
+        }
+    }
+
+    /// Random strings glued from `pieces`, each compared at every place, then every
+    /// line (and body) of the test corpora.
+    fn check(types: &[PiiType], hand: Multi, pieces: &[&str], seed: u64) -> (usize, usize) {
+        let re = regex(types);
+        let mut next = crate::redact::xorshift(seed);
+        let mut counts = (0, 0);
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..1 + next() % 12 {
+                s.push_str(pieces[next() as usize % pieces.len()]);
+            }
+            compare(&re, hand, &s, &mut counts);
+        }
+        let random = counts;
+        for file in ["corpus.jsonl", "eval/corpus.jsonl", "cases.jsonl"] {
+            let path = format!("{}/testdata/redact/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).unwrap();
+            for line in text.lines() {
+                compare(&re, hand, line, &mut counts);
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                for field in ["body", "doc", "in"] {
+                    if let Some(s) = v[field].as_str() {
+                        compare(&re, hand, s, &mut counts);
+                    }
+                }
+            }
+        }
+        random
+    }
+
+    fn single(
+        hand: fn(&[u8], usize, usize) -> Option<Option<usize>>,
+    ) -> impl Fn(&[u8], usize, usize) -> Option<Option<(usize, usize)>> {
+        move |b, p, hi| hand(b, p, hi).map(|m| m.map(|e| (0, e)))
+    }
+
+    #[test]
+    fn url_secret_by_hand_is_the_regex() {
+        let names = URL_SECRET_NAMES
+            .iter()
+            .map(|n| std::str::from_utf8(n).unwrap());
+        // Names as they come in a query (`?name=`, `&name=`), and alone.
+        let params: Vec<String> = names
+            .clone()
+            .flat_map(|n| [format!("?{n}="), format!("&{n}="), format!(";{n}=")])
+            .collect();
+        let mut pieces: Vec<&str> = names.chain(params.iter().map(String::as_str)).collect();
+        pieces.extend([
+            "?", "&", ";", "=", "==", "abc", "A1", "%2F", ".", "_", "~", "!", "$", "'", "(", ")",
+            "*", "+", ",", ":", "@", "/", "-", " ", "#", "\"", "가", "Token", "tokens", "session_",
+            "X-Amz-",
+        ]);
+        fn hand(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize, usize)>> {
+            single(url_secret_match)(b, p, hi)
+        }
+        let (decided, matched) = check(&[PiiType::UrlSecret], hand, &pieces, 0x0123_4567_89ab);
+        assert!(decided > 200_000 && matched > 5_000, "{decided} {matched}");
+    }
+
+    #[test]
+    fn email_by_hand_is_the_regex() {
+        let long = "a".repeat(62);
+        let longer = "b".repeat(64);
+        let pieces = [
+            "a",
+            "Z",
+            "0",
+            "9",
+            ".",
+            "_",
+            "%",
+            "+",
+            "-",
+            "@",
+            "@",
+            "@",
+            "com",
+            "co",
+            "kr",
+            "c",
+            "x1",
+            "example",
+            "EXAMPLE",
+            "io",
+            "-x",
+            "x-",
+            ".-",
+            "..",
+            " ",
+            ",",
+            "가",
+            "_d",
+            "abcdefghijklmnopqrstuvwxyz",
+            &long,
+            &longer,
+            "ab.cd",
+            "mail.example.org",
+            "user.name",
+        ];
+        fn hand(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize, usize)>> {
+            single(email_match)(b, p, hi)
+        }
+        let (decided, matched) = check(&[PiiType::Email], hand, &pieces, 0x0e3a_11c0_ffee);
+        assert!(decided > 300_000 && matched > 20_000, "{decided} {matched}");
+    }
+
+    #[test]
+    fn alnum_by_hand_is_the_regex() {
+        let pieces = [
+            "DE",
+            "GB",
+            "KR",
+            "M",
+            "S",
+            "R",
+            "O",
+            "D",
+            "X",
+            "89",
+            "1",
+            "12",
+            "123",
+            "1234",
+            "12345678",
+            "A",
+            "Z",
+            " ",
+            "  ",
+            "_",
+            "a",
+            "-",
+            ".",
+            "가",
+            "3704 0044 0532 0130 00",
+            "370400440532013000",
+            "ABCD",
+            "M123A4567",
+            "M12345678",
+            "0000 0000 0000",
+            "DE89 3704 0044 0532 0130 0012 3456 7890 1234",
+        ];
+        let (decided, matched) = check(
+            &[PiiType::Iban, PiiType::KrPassport],
+            alnum_match,
+            &pieces,
+            0x1ba4_9a55_9047,
+        );
+        assert!(decided > 300_000 && matched > 5_000, "{decided} {matched}");
+    }
+}

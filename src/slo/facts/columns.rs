@@ -1,0 +1,322 @@
+//! The columns of one request's span facts while rows are appended ([`Columns`]), fed by
+//! both readers (decoded requests, `build.rs`, and the protobuf wire, `wire/`) so that they
+//! build the same batch, and the batch they end in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
+    UInt64Array,
+};
+use arrow_buffer::ScalarBuffer;
+use arrow_schema::{DataType, Field, Schema};
+
+use super::build::KeyIndex;
+use super::sampling::{Invalid, adjusted_count};
+use super::typed::Builders;
+use super::{FactsSchema, SpanFacts};
+use crate::slo::ottl::{AttrRef, Use, Val, render};
+
+/// `cluster` when neither the token nor the resource names one.
+pub const UNKNOWN_CLUSTER: &str = "unknown";
+
+/// `service` when the resource has no `service.name`.
+pub const UNKNOWN_SERVICE: &str = "unknown_service";
+
+/// The columns of one request's span facts while they are appended: a resource at a time,
+/// then its spans. Both readers feed it: decoded requests (`build.rs`) and the protobuf
+/// wire (`wire/`), so that they build the same batch.
+pub(super) struct Columns<'s> {
+    token_cluster: Option<&'s str>,
+    item_attrs: Vec<(&'s AttrRef, Use)>,
+    resource_attrs: Vec<(&'s AttrRef, Use)>,
+    /// The schema's item attribute keys, in the order of the values `add_span` takes.
+    pub(super) item_index: KeyIndex<'s>,
+    /// The schema's resource attribute keys, then `service.name` and the cluster attribute
+    /// unless the schema already reads them: the order of the values `add_resource` takes.
+    pub(super) resource_index: KeyIndex<'s>,
+    service_slot: usize,
+    cluster_slot: usize,
+    item_builders: Vec<Builders>,
+    resource_builders: Vec<Builders>,
+    clusters: StringBuilder,
+    services: StringBuilder,
+    /// The current resource's dictionary key.
+    resource: i32,
+    keys: Vec<i32>,
+    end: Vec<u64>,
+    duration: Vec<u64>,
+    kind: Vec<i32>,
+    status: Vec<i32>,
+    names: StringBuilder,
+    /// Adjusted counts, kept only once a span's is not 1.
+    adjusted: Option<Vec<f64>>,
+    /// The [`super::TRACE_ID`] column, when the schema asks for it.
+    trace_ids: Option<FixedSizeBinaryBuilder>,
+    invalid: [u64; Invalid::ALL.len()],
+}
+
+/// The fixed fields of one span.
+pub(super) struct SpanRow<'a> {
+    pub(super) start: u64,
+    pub(super) end: u64,
+    pub(super) kind: i32,
+    pub(super) status: i32,
+    pub(super) name: &'a str,
+    pub(super) trace_state: &'a str,
+    /// The span's trace id as sent.
+    pub(super) trace_id: &'a [u8],
+}
+
+impl<'s> Columns<'s> {
+    /// Empty columns with room for `spans` rows of `resources` resources.
+    pub(super) fn new(
+        schema: &'s FactsSchema,
+        token_cluster: Option<&'s str>,
+        cluster_attribute: &'s str,
+        spans: usize,
+        resources: usize,
+    ) -> Self {
+        let (mut item_attrs, mut resource_attrs) = (Vec::new(), Vec::new());
+        for (attr, uses) in schema.entries() {
+            match attr {
+                AttrRef::Item(_) => item_attrs.push((attr, uses)),
+                AttrRef::Resource(_) => resource_attrs.push((attr, uses)),
+                // Log records only: a span has no body.
+                AttrRef::Body(_) => {}
+            }
+        }
+        let key = |a: &'s AttrRef| match a {
+            AttrRef::Item(k) | AttrRef::Resource(k) => k.as_str(),
+            // Body paths were left out above.
+            AttrRef::Body(_) => "",
+        };
+        let item_index = KeyIndex::new(item_attrs.iter().map(|(a, _)| key(a)).collect());
+        let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(a, _)| key(a)).collect();
+        let mut slot_of = |k| match resource_keys.iter().position(|have| *have == k) {
+            Some(i) => i,
+            None => {
+                resource_keys.push(k);
+                resource_keys.len() - 1
+            }
+        };
+        let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
+        let item_builders = item_attrs
+            .iter()
+            .map(|(_, uses)| Builders::new(*uses, spans))
+            .collect();
+        let resource_builders = resource_attrs
+            .iter()
+            .map(|(_, uses)| Builders::new(*uses, resources))
+            .collect();
+        Columns {
+            token_cluster,
+            item_attrs,
+            resource_attrs,
+            item_index,
+            resource_index: KeyIndex::new(resource_keys),
+            service_slot,
+            cluster_slot,
+            item_builders,
+            resource_builders,
+            clusters: StringBuilder::with_capacity(resources, resources * 16),
+            services: StringBuilder::with_capacity(resources, resources * 16),
+            resource: -1,
+            keys: Vec::with_capacity(spans),
+            end: Vec::with_capacity(spans),
+            duration: Vec::with_capacity(spans),
+            kind: Vec::with_capacity(spans),
+            status: Vec::with_capacity(spans),
+            names: StringBuilder::with_capacity(spans, spans * 16),
+            adjusted: None,
+            trace_ids: schema
+                .trace_ids()
+                .then(|| FixedSizeBinaryBuilder::with_capacity(spans, 16)),
+            invalid: [0; Invalid::ALL.len()],
+        }
+    }
+
+    /// Whether spans' attribute values are read (the schema has item attributes).
+    pub(super) fn reads_item_attributes(&self) -> bool {
+        !self.item_builders.is_empty()
+    }
+
+    /// Starts the next resource; `values` holds the value of each key of
+    /// `resource_index`, in order.
+    pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
+        self.resource = self.resource.saturating_add(1);
+        for (builder, value) in self.resource_builders.iter_mut().zip(values) {
+            builder.append(*value);
+        }
+        let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
+        match at(self.service_slot) {
+            Val::Str(s) if !s.is_empty() => self.services.append_value(s),
+            _ => self.services.append_value(UNKNOWN_SERVICE),
+        }
+        match (self.token_cluster, at(self.cluster_slot)) {
+            (Some(cluster), _) => self.clusters.append_value(cluster),
+            (None, Val::Nil) | (None, Val::Str("")) => self.clusters.append_value(UNKNOWN_CLUSTER),
+            (None, value) => {
+                render(value, &mut self.clusters);
+                self.clusters.append_value("");
+            }
+        }
+    }
+
+    /// Appends a span of the current resource; `values` holds the value of each key of
+    /// `item_index`, in order (ignored when the schema reads no item attribute).
+    pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
+        self.keys.push(self.resource.max(0));
+        self.end.push(span.end);
+        self.duration.push(span.end.saturating_sub(span.start));
+        self.kind.push(span.kind);
+        self.status.push(span.status);
+        self.names.append_value(span.name);
+        let w = if span.trace_state.is_empty() {
+            1.0
+        } else {
+            adjusted_count(span.trace_state).unwrap_or_else(|reason| {
+                self.invalid[reason.index()] += 1;
+                1.0
+            })
+        };
+        if w != 1.0 && self.adjusted.is_none() {
+            // The rows before this one all counted 1.
+            let mut column = Vec::with_capacity(self.end.capacity());
+            column.resize(self.end.len() - 1, 1.0);
+            self.adjusted = Some(column);
+        }
+        if let Some(column) = &mut self.adjusted {
+            column.push(w);
+        }
+        for (builder, value) in self.item_builders.iter_mut().zip(values) {
+            builder.append(*value);
+        }
+        if let Some(b) = &mut self.trace_ids {
+            // Null where the id is not 16 bytes or is all zeros.
+            let id = span.trace_id;
+            if id.len() == 16 && id.iter().any(|b| *b != 0) {
+                // Length checked: appending cannot fail.
+                let _ = b.append_value(id);
+            } else {
+                b.append_null();
+            }
+        }
+    }
+
+    pub(super) fn finish(self) -> SpanFacts {
+        finish(self)
+    }
+}
+
+fn finish(c: Columns<'_>) -> SpanFacts {
+    let Columns {
+        item_attrs,
+        resource_attrs,
+        item_builders,
+        resource_builders,
+        mut clusters,
+        mut services,
+        keys,
+        end,
+        duration,
+        kind,
+        status,
+        mut names,
+        adjusted,
+        trace_ids,
+        invalid,
+        ..
+    } = c;
+    let keys = Int32Array::from(keys);
+    let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
+    let clusters = clusters.finish();
+    let services = services.finish();
+    let dict = |values: &StringArray| -> ArrayRef {
+        Arc::new(DictionaryArray::<Int32Type>::new(
+            keys.clone(),
+            Arc::new(values.clone()),
+        ))
+    };
+    let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let mut fields = vec![
+        Field::new("end_time_unix_nano", DataType::UInt64, false),
+        Field::new("duration_nanos", DataType::UInt64, false),
+        Field::new("cluster", dict_type.clone(), false),
+        Field::new("service", dict_type, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("kind", DataType::Int32, false),
+        Field::new("status_code", DataType::Int32, false),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from(end)),
+        Arc::new(UInt64Array::from(duration)),
+        dict(&clusters),
+        dict(&services),
+        Arc::new(names.finish()),
+        Arc::new(Int32Array::from(kind)),
+        Arc::new(Int32Array::from(status)),
+    ];
+    let mut attrs = BTreeMap::new();
+    let item = item_attrs
+        .iter()
+        .zip(item_builders)
+        .map(|((a, _), b)| (a, b.finish(None)));
+    let resource = resource_attrs
+        .iter()
+        .zip(resource_builders)
+        .map(|((a, _), b)| (a, b.finish(Some(&keys))));
+    for (attr, built) in item.chain(resource) {
+        let base = match attr {
+            AttrRef::Item(k) => format!("attributes[{k:?}]"),
+            AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
+            AttrRef::Body(_) => attr.to_string(),
+        };
+        let typed = [
+            ("str", &built.str),
+            ("int", &built.int),
+            ("float", &built.float),
+            ("bool", &built.bool),
+            ("other", &built.other),
+        ];
+        for (suffix, column) in typed {
+            if let Some(column) = column {
+                let name = format!("{base}.{suffix}");
+                fields.push(Field::new(name, column.data_type().clone(), true));
+                columns.push(column.clone());
+            }
+        }
+        attrs.insert((*attr).clone(), built);
+    }
+    let trace_id = trace_ids.map(|mut b| {
+        fields.push(Field::new(
+            super::TRACE_ID,
+            DataType::FixedSizeBinary(16),
+            true,
+        ));
+        columns.push(Arc::new(b.finish()));
+        columns.len() - 1
+    });
+    // Last: a capture file adds it to the batches without it in the same place.
+    let adjusted = adjusted.map(ScalarBuffer::from);
+    if let Some(a) = &adjusted {
+        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
+        columns.push(Arc::new(Float64Array::new(a.clone(), None)));
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .expect("span facts columns match their schema");
+    SpanFacts {
+        batch,
+        attrs,
+        resource_of_row,
+        clusters,
+        services,
+        trace_id,
+        adjusted,
+        invalid_tracestates: invalid,
+        compared: Default::default(),
+    }
+}
