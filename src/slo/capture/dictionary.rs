@@ -1,7 +1,9 @@
 //! String columns as Arrow dictionaries for capture files: each distinct string of a
 //! message once, a key per row. Strings are found through a small open-addressing table
 //! hashed on a string's length and its first and last eight bytes, which is cheap for the
-//! short, repeated strings of span names, routes and methods. Probing is bounded: a
+//! short, repeated strings of span names, routes and methods: each slot keeps those words
+//! and the length, so a string of up to 16 bytes is compared without reading the values,
+//! and a row equal to the one before is not looked up at all. Probing is bounded: a
 //! string not found within [`PROBES`] slots is added again (Arrow allows a dictionary to
 //! hold a value twice), so strings made to collide cost a few comparisons each, never a
 //! scan of the table.
@@ -9,10 +11,10 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int32Type;
-use arrow_array::{Array, ArrayRef, DictionaryArray, Int32Array, StringArray};
-use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer};
-use arrow_schema::ArrowError;
+use arrow_array::types::{ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type};
+use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, StringArray};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType};
 
 /// Slots looked at for a string before it is added as a new value.
 const PROBES: usize = 8;
@@ -20,27 +22,57 @@ const PROBES: usize = 8;
 const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
 
+/// What identifies a string of up to 16 bytes entirely, and most longer ones.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+struct Words {
+    len: usize,
+    first: u64,
+    last: u64,
+}
+
+impl Words {
+    #[inline]
+    fn of(s: &[u8]) -> Self {
+        let n = s.len();
+        let word = |b: &[u8]| -> u64 {
+            match <[u8; 8]>::try_from(b) {
+                Ok(w) => u64::from_le_bytes(w),
+                Err(_) => b
+                    .iter()
+                    .enumerate()
+                    .fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i)),
+            }
+        };
+        let (first, last) = match n {
+            0..=8 => (word(s), 0),
+            _ => (word(&s[..8]), word(&s[n - 8..])),
+        };
+        Words {
+            len: n,
+            first,
+            last,
+        }
+    }
+
+    #[inline]
+    fn hash(&self) -> u64 {
+        (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// A table slot: a value's index + 1 (0 when empty) and its words.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    key: u32,
+    words: Words,
+}
+
 /// The distinct strings so far and the table that finds them.
 struct Values {
     bytes: Vec<u8>,
     offsets: Vec<i32>,
-    /// Per slot: a value's index + 1, or 0 when empty.
-    slots: Vec<u32>,
-}
-
-#[inline]
-fn hash(s: &[u8]) -> u64 {
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
-    let n = s.len();
-    let (first, last) = match n {
-        0..=8 => (word(s), 0),
-        _ => (word(&s[..8]), word(&s[n - 8..])),
-    };
-    (first ^ last.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    slots: Vec<Slot>,
 }
 
 impl Values {
@@ -48,7 +80,7 @@ impl Values {
         Values {
             bytes: Vec::with_capacity(1024),
             offsets: vec![0],
-            slots: vec![0; FIRST_SLOTS],
+            slots: vec![Slot::default(); FIRST_SLOTS],
         }
     }
 
@@ -60,21 +92,29 @@ impl Values {
         self.offsets.len() - 1
     }
 
+    /// Whether value `key` is `s`, whose words are `words` (equal words of a string up to
+    /// 16 bytes long are equal strings).
+    #[inline]
+    fn is(&self, key: usize, words: &Words, s: &[u8]) -> bool {
+        words.len <= 16 || self.value(key) == s
+    }
+
     /// The key of `s`, added when not found.
     #[inline]
-    fn key(&mut self, s: &[u8]) -> Result<i32, ArrowError> {
+    fn key(&mut self, s: &[u8], words: &Words) -> Result<usize, ArrowError> {
         let mask = self.slots.len() - 1;
-        let start = (hash(s) >> 40) as usize;
+        let start = (words.hash() >> 40) as usize;
         let mut empty = None;
         for probe in 0..PROBES {
             let at = (start + probe) & mask;
-            match self.slots[at] {
-                0 => {
-                    empty = Some(at);
-                    break;
-                }
-                k if self.value(k as usize - 1) == s => return Ok(k as i32 - 1),
-                _ => {}
+            let slot = self.slots[at];
+            if slot.key == 0 {
+                empty = Some(at);
+                break;
+            }
+            let key = slot.key as usize - 1;
+            if slot.words == *words && self.is(key, words, s) {
+                return Ok(key);
             }
         }
         let key = self.len();
@@ -83,37 +123,51 @@ impl Values {
         self.bytes.extend_from_slice(s);
         self.offsets.push(end);
         if let Some(at) = empty {
-            self.slots[at] = key as u32 + 1;
+            self.slots[at] = Slot {
+                key: key as u32 + 1,
+                words: *words,
+            };
             if self.len() * 2 > self.slots.len() && self.slots.len() < MOST_SLOTS {
                 self.grow();
             }
         }
-        i32::try_from(key).map_err(|_| ArrowError::ComputeError("too many values".into()))
+        Ok(key)
     }
 
     /// Twice the slots, every value placed again (a value that finds no slot within
     /// [`PROBES`] is left out of the table: it stays a value, found no more).
     fn grow(&mut self) {
-        self.slots = vec![0; self.slots.len() * 2];
+        self.slots = vec![Slot::default(); self.slots.len() * 2];
         let mask = self.slots.len() - 1;
         for i in 0..self.len() {
-            let start = (hash(self.value(i)) >> 40) as usize;
+            let words = Words::of(self.value(i));
+            let start = (words.hash() >> 40) as usize;
             if let Some(at) = (0..PROBES)
                 .map(|p| (start + p) & mask)
-                .find(|at| self.slots[*at] == 0)
+                .find(|at| self.slots[*at].key == 0)
             {
-                self.slots[at] = i as u32 + 1;
+                self.slots[at] = Slot {
+                    key: i as u32 + 1,
+                    words,
+                };
             }
         }
     }
 }
 
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
-/// with `Int32` keys; a null row is a null key.
-pub(super) fn encode(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
+/// with `key` keys (`Int8`, `Int16` or `Int32`); a null row is a null key. `None` when
+/// the strings have more distinct values than `key` can number.
+pub(super) fn encode(
+    parts: &[&dyn Array],
+    rows: usize,
+    key: &DataType,
+) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
-    let mut keys: Vec<i32> = Vec::with_capacity(rows);
+    let mut keys: Vec<u32> = Vec::with_capacity(rows);
     let mut nulls = false;
+    // The row before: its words and key.
+    let mut last: Option<(Words, usize)> = None;
     for part in parts {
         let strings = part
             .as_string_opt::<i32>()
@@ -122,7 +176,14 @@ pub(super) fn encode(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, Arro
         let (offsets, bytes) = (strings.value_offsets(), strings.values());
         for w in offsets.windows(2) {
             // A null row's slice is empty or holds bytes no reader looks at.
-            keys.push(values.key(&bytes[w[0] as usize..w[1] as usize])?);
+            let s = &bytes[w[0] as usize..w[1] as usize];
+            let words = Words::of(s);
+            let k = match last {
+                Some((before, k)) if before == words && values.is(k, &words, s) => k,
+                _ => values.key(s, &words)?,
+            };
+            last = Some((words, k));
+            keys.push(k as u32);
         }
     }
     let validity = nulls.then(|| {
@@ -135,13 +196,41 @@ pub(super) fn encode(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, Arro
         }
         NullBuffer::new(valid.finish())
     });
+    let distinct = values.len();
     let Values { bytes, offsets, .. } = values;
     let offsets = OffsetBuffer::new(offsets.into());
-    let strings = StringArray::try_new(offsets, bytes.into(), None)?;
-    Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(
-        Int32Array::new(keys.into(), validity),
-        Arc::new(strings),
-    )?))
+    let strings: ArrayRef = Arc::new(StringArray::try_new(offsets, bytes.into(), None)?);
+    fn build<K: ArrowDictionaryKeyType>(
+        keys: &[u32],
+        validity: Option<NullBuffer>,
+        strings: ArrayRef,
+        narrow: impl Fn(u32) -> K::Native,
+    ) -> Result<ArrayRef, ArrowError> {
+        let keys: ScalarBuffer<K::Native> = keys.iter().map(|k| narrow(*k)).collect();
+        Ok(Arc::new(DictionaryArray::<K>::try_new(
+            PrimitiveArray::<K>::new(keys, validity),
+            strings,
+        )?))
+    }
+    // Keys are below `distinct`, so each fits once `distinct` does.
+    let column = match key {
+        DataType::Int8 if distinct <= 1 << 7 => {
+            build::<Int8Type>(&keys, validity, strings, |k| k as i8)?
+        }
+        DataType::Int16 if distinct <= 1 << 15 => {
+            build::<Int16Type>(&keys, validity, strings, |k| k as i16)?
+        }
+        DataType::Int32 if distinct <= i32::MAX as usize => {
+            build::<Int32Type>(&keys, validity, strings, |k| k as i32)?
+        }
+        DataType::Int8 | DataType::Int16 | DataType::Int32 => return Ok(None),
+        other => {
+            return Err(ArrowError::CastError(format!(
+                "dictionary keys of type {other}"
+            )));
+        }
+    };
+    Ok(Some(column))
 }
 
 #[cfg(test)]
@@ -149,12 +238,17 @@ mod tests {
     use super::*;
 
     fn decoded(column: &ArrayRef) -> Vec<Option<String>> {
-        let dict = column.as_dictionary::<Int32Type>();
-        let values = dict.values().as_string::<i32>();
-        dict.keys()
+        let dict = column.as_any_dictionary();
+        let plain = arrow_select::take::take(dict.values(), dict.keys(), None).unwrap();
+        plain
+            .as_string::<i32>()
             .iter()
-            .map(|k| k.map(|k| values.value(k as usize).to_string()))
+            .map(|s| s.map(String::from))
             .collect()
+    }
+
+    fn encode(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
+        Ok(super::encode(parts, rows, &DataType::Int32)?.unwrap())
     }
 
     #[test]
@@ -176,7 +270,53 @@ mod tests {
             .map(|s| s.map(String::from))
         );
         // The null row's key is not a value: three distinct strings.
-        assert_eq!(column.as_dictionary::<Int32Type>().values().len(), 3);
+        assert_eq!(column.as_any_dictionary().values().len(), 3);
+    }
+
+    #[test]
+    fn keys_take_the_type_asked_for_and_none_when_the_values_do_not_fit_it() {
+        let rows: Vec<String> = (0..600).map(|i| format!("/r{}", i % 200)).collect();
+        let column = StringArray::from(rows.clone());
+        let want: Vec<Option<String>> = rows.into_iter().map(Some).collect();
+        for key in [DataType::Int16, DataType::Int32] {
+            let encoded = super::encode(&[&column], 600, &key).unwrap().unwrap();
+            let dict = encoded.as_any_dictionary();
+            assert_eq!(dict.keys().data_type(), &key);
+            assert_eq!(dict.values().len(), 200);
+            assert_eq!(decoded(&encoded), want);
+        }
+        // 200 distinct values: more than `Int8` keys number.
+        assert!(
+            super::encode(&[&column], 600, &DataType::Int8)
+                .unwrap()
+                .is_none()
+        );
+        let few = StringArray::from(vec![Some("GET"), None, Some("GET"), Some("POST")]);
+        let encoded = super::encode(&[&few], 4, &DataType::Int8).unwrap().unwrap();
+        assert_eq!(
+            encoded.as_any_dictionary().keys().data_type(),
+            &DataType::Int8
+        );
+        assert_eq!(
+            decoded(&encoded),
+            [Some("GET"), None, Some("GET"), Some("POST")].map(|s| s.map(String::from))
+        );
+    }
+
+    #[test]
+    fn strings_that_share_their_first_and_last_eight_bytes_stay_apart() {
+        // Longer than 16 bytes: equal words, different middles, rows one after the other.
+        let rows = [
+            "GET /api/v1/orders/{id}/items/list",
+            "GET /api/v2/orders/{id}/items/list",
+            "GET /api/v1/orders/{id}/items/list",
+            "GET /api/v2/orders/{id}/items/list",
+            "GET /api/v1/carts/{id}/items/list",
+        ];
+        let column = encode(&[&StringArray::from(rows.to_vec())], rows.len()).unwrap();
+        let want: Vec<Option<String>> = rows.iter().map(|s| Some(s.to_string())).collect();
+        assert_eq!(decoded(&column), want);
+        assert_eq!(column.as_any_dictionary().values().len(), 3);
     }
 
     #[test]
@@ -189,7 +329,7 @@ mod tests {
         let want: Vec<Option<String>> = many.into_iter().map(Some).collect();
         assert_eq!(decoded(&column), want);
         // Past the probed slots values repeat; never more than one per row.
-        assert!(column.as_dictionary::<Int32Type>().values().len() <= 20_000);
+        assert!(column.as_any_dictionary().values().len() <= 20_000);
     }
 
     #[test]

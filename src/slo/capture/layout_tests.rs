@@ -1,7 +1,8 @@
 //! The file layout: columns without values written as `Null` and read back as typed
 //! nulls, a new file when such a column gets a value, repeated strings written as
-//! dictionaries and read back as plain strings, and files of the previous layout (every
-//! typed column written in full, strings plain) still read.
+//! dictionaries and read back as plain strings, and files of the earlier layouts (every
+//! typed column written in full, strings plain; dictionaries of `Int32` keys, times as
+//! plain `UInt64`) still read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 
-use super::layout::{DICTIONARY_OF, NULL_OF};
+use super::layout::{DICTIONARY_OF, NULL_OF, SPLIT_OF};
 use super::tests::{engine, settings};
 use super::*;
 
@@ -76,11 +77,11 @@ fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
     assert_eq!(files.len(), 1);
 
     let schema = file_schema(&files[0].path);
-    // Seven routes over twenty spans: a dictionary of strings.
+    // Seven routes over twenty spans: a dictionary of strings, keys as narrow as they fit.
     let route = field(&schema, r#"attributes["http.route"].str"#);
     assert_eq!(
         route.data_type(),
-        &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+        &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
     );
     assert_eq!(
         route.metadata().get(DICTIONARY_OF).map(String::as_str),
@@ -226,7 +227,7 @@ fn repeated_strings_are_dictionaries_in_the_file_and_read_back_as_the_strings_se
     assert_eq!(files.len(), 1);
 
     let schema = file_schema(&files[0].path);
-    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
     for name in [
         "name",
         r#"attributes["http.route"].str"#,
@@ -272,13 +273,200 @@ fn repeated_strings_are_dictionaries_in_the_file_and_read_back_as_the_strings_se
     }
 }
 
-fn request_of_fixture() -> ExportTraceServiceRequest {
-    let json = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/capture/previous-layout-request.json"
-    ))
-    .unwrap();
+/// `n` server spans, span `i` named and routed `/items/{i % routes}`, ending `i` times
+/// 1.1 s after `T0`, lasting `i` times 0.9 s (past 2^32 ns from the fifth span on).
+fn routed_spans(n: usize, routes: usize) -> ExportTraceServiceRequest {
+    let mut req = spans(n, Some(200));
+    let spans = &mut req.resource_spans[0].scope_spans[0].spans;
+    for (i, span) in spans.iter_mut().enumerate() {
+        let route = format!("/items/{}", i % routes);
+        span.name = format!("GET {route}");
+        span.attributes = vec![kv("http.route", route)];
+        span.end_time_unix_nano = T0 + i as u64 * 1_100_000_000;
+        span.start_time_unix_nano = span.end_time_unix_nano - i as u64 * 900_000_000;
+    }
+    req
+}
+
+#[test]
+fn times_are_written_as_two_halves_and_read_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(dir.path()), settings()).unwrap();
+    let req = routed_spans(40, 4);
+    engine(&capture).record_spans_from(&req, None, None, None);
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1);
+    let schema = file_schema(&files[0].path);
+    let halves = DataType::Struct(
+        vec![
+            Field::new("high", DataType::UInt32, false),
+            Field::new("low", DataType::UInt32, false),
+        ]
+        .into(),
+    );
+    for name in ["end_time_unix_nano", "duration_nanos"] {
+        let f = field(&schema, name);
+        assert_eq!(f.data_type(), &halves, "{name}");
+        assert_eq!(
+            f.metadata().get(SPLIT_OF).map(String::as_str),
+            Some("UInt64")
+        );
+    }
+    // Arrow alone sees the halves: high << 32 | low is the time sent.
+    let bytes = std::fs::read(&files[0].path).unwrap();
+    let batch = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let end = batch
+        .column_by_name("end_time_unix_nano")
+        .unwrap()
+        .as_struct();
+    let half = |name: &str| {
+        end.column_by_name(name)
+            .unwrap()
+            .as_primitive::<arrow_array::types::UInt32Type>()
+            .value(39)
+    };
+    let sent = &req.resource_spans[0].scope_spans[0].spans;
+    assert_eq!(
+        u64::from(half("high")) << 32 | u64::from(half("low")),
+        sent[39].end_time_unix_nano
+    );
+
+    let read: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
+    assert_eq!(read.len(), 1);
+    let f = &read[0].facts;
+    let want_end: Vec<u64> = sent.iter().map(|s| s.end_time_unix_nano).collect();
+    let want_duration: Vec<u64> = sent
+        .iter()
+        .map(|s| s.end_time_unix_nano - s.start_time_unix_nano)
+        .collect();
+    assert_eq!(f.end_time_unix_nano(), &want_end[..]);
+    assert_eq!(f.duration_nanos(), &want_duration[..]);
+    assert!(want_duration[39] > 1 << 32);
+}
+
+#[test]
+fn more_distinct_strings_than_a_files_keys_number_start_a_file_with_wider_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(dir.path()), settings()).unwrap();
+    let engine = engine(&capture);
+    // A first message with four routes: `Int8` keys. Then 300 routes in one message: more
+    // than `Int8` keys number.
+    let requests = [routed_spans(8192, 4), routed_spans(1200, 300)];
+    for req in &requests {
+        engine.record_spans_from(req, None, None, None);
+    }
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let route = r#"attributes["http.route"].str"#;
+    let key = |path: &Path| match field(&file_schema(path), route).data_type() {
+        DataType::Dictionary(k, _) => (**k).clone(),
+        other => panic!("{other}"),
+    };
+    assert_eq!(key(&files[0].path), DataType::Int8);
+    assert_eq!(key(&files[1].path), DataType::Int16);
+    let mut routes = Vec::new();
+    for f in &files {
+        let mut reader = Reader::open(&f.path).unwrap();
+        for b in reader.by_ref() {
+            for row in 0..b.facts.len() {
+                routes.push(
+                    b.facts
+                        .attr_string(&AttrRef::Item("http.route".into()), row),
+                );
+            }
+        }
+        assert_eq!(reader.warning(), None);
+    }
+    let sent: Vec<Option<String>> = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans[0].scope_spans[0].spans)
+        .map(|s| match &s.attributes[0].value {
+            Some(AnyValue {
+                value: Some(any_value::Value::StringValue(s)),
+            }) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(routes, sent);
+    assert_eq!(
+        capture
+            .counters()
+            .spans
+            .load(std::sync::atomic::Ordering::Relaxed),
+        9392
+    );
+}
+
+/// The request `tests/fixtures/capture/<name>-request.json`.
+fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
+    let path = format!(
+        "{}/tests/fixtures/capture/{name}-request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let json = std::fs::read(path).unwrap();
     crate::receiver::otlp::decode(&json, crate::receiver::otlp::Format::Json).unwrap()
+}
+
+/// The one capture file of `tests/fixtures/capture/<name>/`, its schema as stated, and its
+/// one request read back.
+fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
+    let dir = format!(
+        "{}/tests/fixtures/capture/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let files = list_files(Path::new(&dir)).unwrap();
+    assert_eq!(files.len(), 1);
+    let mut reader = Reader::open(&files[0].path).unwrap();
+    let read: Vec<CapturedBatch> = reader.by_ref().collect();
+    assert_eq!(reader.warning(), None);
+    assert_eq!(read.len(), 1);
+    (
+        file_schema(&files[0].path),
+        read.into_iter().next().unwrap(),
+    )
+}
+
+/// `old` (a fixture read back) has the columns and values of the same spans captured now.
+fn reads_as_a_new_capture(old: &CapturedBatch, request: &ExportTraceServiceRequest) {
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
+    engine(&capture).record_spans_from(request, None, None, None);
+    capture.close();
+    let files = list_files(tmp.path()).unwrap();
+    let new: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
+    assert_eq!(new.len(), 1);
+    let new = &new[0];
+    assert_eq!(new.columns, old.columns);
+    let (old_schema, new_schema) = (old.facts.batch.schema(), new.facts.batch.schema());
+    for field in old_schema.fields() {
+        if field.name() == RECEIVED || field.name() == crate::slo::facts::ADJUSTED_COUNT {
+            continue;
+        }
+        let at = new_schema.index_of(field.name()).unwrap();
+        assert_eq!(
+            new_schema.field(at).data_type(),
+            field.data_type(),
+            "{}",
+            field.name()
+        );
+        // Logical equality: values and nulls (not what null slots hold).
+        assert_eq!(
+            new.facts.batch.column(at).to_data(),
+            old.facts
+                .batch
+                .column_by_name(field.name())
+                .unwrap()
+                .to_data(),
+            "{}",
+            field.name()
+        );
+    }
 }
 
 /// `tests/fixtures/capture/previous-layout/` holds the capture slotel wrote, before files
@@ -286,24 +474,13 @@ fn request_of_fixture() -> ExportTraceServiceRequest {
 /// OTLP/HTTP JSON to a server with `columns: [resource.attributes["k8s.namespace.name"]]`).
 #[test]
 fn a_file_of_the_previous_layout_reads_as_before_and_as_a_new_capture_of_the_same_spans() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/capture/previous-layout"
-    );
-    let files = list_files(Path::new(dir)).unwrap();
-    assert_eq!(files.len(), 1);
-    let schema = file_schema(&files[0].path);
+    let (schema, old) = fixture("previous-layout");
     assert!(
         schema
             .fields()
             .iter()
             .all(|f| f.data_type() != &DataType::Null)
     );
-    let mut reader = Reader::open(&files[0].path).unwrap();
-    let old: Vec<CapturedBatch> = reader.by_ref().collect();
-    assert_eq!(reader.warning(), None);
-    assert_eq!(old.len(), 1);
-    let old = &old[0];
 
     // What the request says, column by column.
     let f = &old.facts;
@@ -348,40 +525,68 @@ fn a_file_of_the_previous_layout_reads_as_before_and_as_a_new_capture_of_the_sam
     );
     assert_eq!(f.adjusted_counts(), None);
 
-    // The same spans captured now: the same columns, the same values.
-    let tmp = tempfile::tempdir().unwrap();
-    let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
-    engine(&capture).record_spans_from(&request_of_fixture(), None, None, None);
-    capture.close();
-    let files = list_files(tmp.path()).unwrap();
-    let new: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
-    assert_eq!(new.len(), 1);
-    let new = &new[0];
-    assert_eq!(new.columns, old.columns);
-    let (old_schema, new_schema) = (old.facts.batch.schema(), new.facts.batch.schema());
-    for field in old_schema.fields() {
-        if field.name() == RECEIVED || field.name() == crate::slo::facts::ADJUSTED_COUNT {
-            continue;
-        }
-        let at = new_schema.index_of(field.name()).unwrap();
-        assert_eq!(
-            new_schema.field(at).data_type(),
-            field.data_type(),
-            "{}",
-            field.name()
-        );
-        // Logical equality: values and nulls (not what null slots hold).
-        assert_eq!(
-            new.facts.batch.column(at).to_data(),
-            old.facts
-                .batch
-                .column_by_name(field.name())
-                .unwrap()
-                .to_data(),
-            "{}",
-            field.name()
-        );
+    reads_as_a_new_capture(&old, &request_of_fixture("previous-layout"));
+}
+
+/// `tests/fixtures/capture/dictionary-layout/` holds the capture slotel wrote, with
+/// repeated strings as dictionaries of `Int32` keys and times as plain `UInt64` columns,
+/// of `dictionary-layout-request.json` (sent as the previous layout's was).
+#[test]
+fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_spans() {
+    let (schema, old) = fixture("dictionary-layout");
+    let int32_strings = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    for name in ["name", r#"attributes["http.route"].str"#] {
+        assert_eq!(field(&schema, name).data_type(), &int32_strings, "{name}");
     }
+    assert_eq!(
+        field(&schema, "end_time_unix_nano").data_type(),
+        &DataType::UInt64
+    );
+
+    // What the request says.
+    let f = &old.facts;
+    assert_eq!(f.len(), 6);
+    assert_eq!(
+        f.end_time_unix_nano(),
+        &[
+            1_800_000_000_250_000_000,
+            1_800_000_001_500_000_000,
+            1_800_000_000_200_000_000,
+            1_800_000_000_300_000_000,
+            1_800_000_000_410_000_000,
+            1_800_000_004_500_000_000
+        ]
+    );
+    // Past 2^32 ns: both halves of a split time matter.
+    assert_eq!(f.duration_nanos()[5], 4_500_000_000);
+    let names = f.name_column().as_string::<i32>();
+    let names: Vec<&str> = names.iter().flatten().collect();
+    assert_eq!(
+        names,
+        [
+            "GET /cart",
+            "POST /checkout",
+            "charge",
+            "GET /cart",
+            "GET /cart",
+            "GET /cart"
+        ]
+    );
+    let code = f
+        .attr_columns(&AttrRef::Item("http.response.status_code".into()))
+        .unwrap();
+    assert_eq!(
+        ints(code.int.as_ref().unwrap()),
+        [Some(200), Some(503), None, Some(200), Some(200), Some(500)]
+    );
+    assert_eq!(
+        f.attr_str(&AttrRef::Item("http.route".into()), 4)
+            .as_deref(),
+        Some("/cart")
+    );
+    assert_eq!(f.attr_str(&AttrRef::Item("http.route".into()), 2), None);
+
+    reads_as_a_new_capture(&old, &request_of_fixture("dictionary-layout"));
 }
 
 /// A capture file whose `Null` column claims a type no capture column has.

@@ -27,8 +27,10 @@
 //! drops) and `tenant` (dictionary, null without auth). A nullable column without a value
 //! in the whole file is written as an Arrow `Null` column that names the type it stands for
 //! (see `layout.rs`); the reader makes it a typed column of nulls again. A string column
-//! whose values repeat is written as a dictionary (`dictionary.rs`), which the reader
-//! makes a plain string column again. The schema's metadata holds the
+//! whose values repeat is written as a dictionary with keys as narrow as the file's first
+//! message allows (`dictionary.rs`), which the reader makes a plain string column again.
+//! A `UInt64` column without nulls (times, durations) is written as a struct of its two
+//! `UInt32` halves, which the reader joins again. The schema's metadata holds the
 //! engine settings a replay needs to decide drops as the live engine did
 //! (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
 //!
@@ -39,9 +41,11 @@
 //! - `layout.rs`: a file's columns (which are written as `Null`, which as dictionaries),
 //!   and a request's batch as rows of the file.
 //! - `dictionary.rs`: string columns as dictionaries.
+//! - `halves.rs`: `UInt64` times as their two 32-bit halves.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
 mod dictionary;
+mod halves;
 mod layout;
 #[cfg(test)]
 mod layout_tests;

@@ -267,7 +267,9 @@ impl Writer {
         }
         let items = std::mem::take(&mut current.pending);
         let rows = std::mem::take(&mut current.pending_rows) as u64;
-        if current.layout.is_none() {
+        // Whether the layout is made for these requests (not an earlier message's).
+        let fresh = current.layout.is_none();
+        if fresh {
             // The first message: the file's columns are those the requests so far filled.
             let layout = Layout::new(&current.input, &self.seen[k], metadata, &items);
             let options = IpcWriteOptions::default()
@@ -290,12 +292,34 @@ impl Writer {
         let (Some(layout), Sink::Writing(writer)) = (&current.layout, &mut current.sink) else {
             return;
         };
-        let result = items
+        let message = items
             .iter()
             .map(|item| layout.rows(item))
             .collect::<Result<Vec<_>, _>>()
-            .and_then(|batches| layout.message(&batches))
-            .and_then(|batch| writer.write(&batch));
+            .and_then(|batches| layout.message(&batches));
+        let result = match message {
+            Ok(Some(batch)) => writer.write(&batch),
+            Ok(None) if !fresh => {
+                // More distinct strings than the file's dictionary keys number: a new
+                // file, laid out by these requests.
+                let input = current.input.clone();
+                self.close_current(k, now);
+                if let Err(e) = self.open_file(input, now, logs) {
+                    self.failed(rows, logs, &e.to_string());
+                    return;
+                }
+                if let Some(current) = &mut self.current[k] {
+                    current.pending = items;
+                    current.pending_rows = rows as usize;
+                }
+                self.write_pending(k, now);
+                return;
+            }
+            Ok(None) => Err(arrow_schema::ArrowError::ComputeError(
+                "more distinct strings than dictionary keys".to_string(),
+            )),
+            Err(e) => Err(e),
+        };
         match result {
             Ok(()) => {
                 current.dirty = true;
