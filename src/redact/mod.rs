@@ -617,3 +617,25 @@ pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
         x
     }
 }
+
+/// Every line of the redaction corpora (`testdata/redact/`), each followed by the body,
+/// document or input string it holds: the tests' real-world places.
+#[cfg(test)]
+pub(crate) fn corpus_texts() -> Vec<String> {
+    let mut out = Vec::new();
+    for file in ["corpus.jsonl", "eval/corpus.jsonl", "cases.jsonl"] {
+        let path = format!("{}/testdata/redact/{file}", env!("CARGO_MANIFEST_DIR"));
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            out.push(line.to_string());
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            for field in ["body", "doc", "in"] {
+                if let Some(s) = v[field].as_str() {
+                    out.push(s.to_string());
+                }
+            }
+        }
+    }
+    out
+}
