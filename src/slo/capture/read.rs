@@ -264,8 +264,6 @@ enum BatchError {
     Tenant,
     #[error(transparent)]
     Facts(#[from] crate::slo::facts::FactsError),
-    #[error("{0}")]
-    LogFacts(String),
 }
 
 impl Reader {
@@ -407,7 +405,7 @@ impl Reader {
             }
             (_, false) => message.slice(start, len),
         };
-        let facts = LogFacts::from_batch(batch).map_err(BatchError::LogFacts)?;
+        let facts = LogFacts::from_batch(batch)?;
         Ok(CapturedLogs {
             facts,
             received: first,

@@ -38,7 +38,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::AttrColumns;
-use super::read::attr_column;
+use super::read::{FactsError, attr_column};
 use super::typed::Builders;
 use crate::slo::ottl::{AttrRef, BodyPaths, BodyValue, BodyView, Use, log_field};
 
@@ -165,21 +165,22 @@ pub struct LogFacts {
 impl LogFacts {
     /// The facts of a batch with the columns [`LogFactsBuilder`] makes (other columns are
     /// ignored), or what is wrong with it.
-    pub fn from_batch(batch: RecordBatch) -> Result<LogFacts, String> {
+    pub fn from_batch(batch: RecordBatch) -> Result<LogFacts, FactsError> {
         let schema = batch.schema();
         for (i, (name, ty)) in FIXED.iter().enumerate() {
             let Some(field) = schema.fields().get(i) else {
-                return Err(format!("column {i} ({name}) is missing"));
+                return Err(FactsError::Missing { index: i, name });
             };
             if field.name() != name || field.data_type() != ty {
-                return Err(format!(
-                    "column {i} is {:?} of type {}, expected {name} of type {ty}",
-                    field.name(),
-                    field.data_type()
-                ));
+                return Err(FactsError::Fixed {
+                    index: i,
+                    found: field.name().clone(),
+                    ty: field.data_type().clone(),
+                    expected: name,
+                });
             }
             if batch.column(i).null_count() > 0 {
-                return Err(format!("column {name} has nulls"));
+                return Err(FactsError::Nulls(name));
             }
         }
         let mut fields: BTreeMap<AttrRef, AttrColumns> = BTreeMap::new();
@@ -196,11 +197,11 @@ impl LogFacts {
                     _ => (DataType::Utf8, |c| &mut c.other),
                 };
             if *field.data_type() != expected {
-                return Err(format!(
-                    "column {:?} is of type {}, expected {expected}",
-                    field.name(),
-                    field.data_type()
-                ));
+                return Err(FactsError::Attribute {
+                    column: field.name().clone(),
+                    ty: field.data_type().clone(),
+                    expected,
+                });
             }
             *slot(fields.entry(attr).or_default()) = Some(batch.column(i).clone());
         }
