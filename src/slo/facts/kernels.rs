@@ -126,16 +126,7 @@ fn typed_rows(column: &ArrayRef, op: CmpOp, lit: Typed<'_>) -> Option<BooleanBuf
         Typed::Str(s) => return string_rows(column, op, s),
         Typed::Bool(b) => {
             let values = column.as_boolean_opt()?.values();
-            let ordering = |i| values.value(i).cmp(&b);
-            let n = values.len();
-            match op {
-                CmpOp::Eq => pack_rows(n, |i| ordering(i).is_eq()),
-                CmpOp::Ne => pack_rows(n, |i| ordering(i).is_ne()),
-                CmpOp::Lt => pack_rows(n, |i| ordering(i).is_lt()),
-                CmpOp::Le => pack_rows(n, |i| ordering(i).is_le()),
-                CmpOp::Gt => pack_rows(n, |i| ordering(i).is_gt()),
-                CmpOp::Ge => pack_rows(n, |i| ordering(i).is_ge()),
-            }
+            rows_by_op(values.len(), op, |i| values.value(i).cmp(&b))
         }
     };
     Some(valid_only(rows, column.as_ref()))
@@ -168,11 +159,7 @@ fn string_rows(column: &ArrayRef, op: CmpOp, lit: &[u8]) -> Option<BooleanBuffer
             let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
             end.wrapping_sub(start) == lit.len() && value(i) == lit
         }),
-        CmpOp::Ne => pack_rows(n, |i| value(i) != lit),
-        CmpOp::Lt => pack_rows(n, |i| value(i) < lit),
-        CmpOp::Le => pack_rows(n, |i| value(i) <= lit),
-        CmpOp::Gt => pack_rows(n, |i| value(i) > lit),
-        CmpOp::Ge => pack_rows(n, |i| value(i) >= lit),
+        op => rows_by_op(n, op, |i| value(i).cmp(lit)),
     };
     Some(valid_only(rows, column))
 }
@@ -188,6 +175,19 @@ fn by_op<T>(values: &[T], op: CmpOp, ordering: impl Fn(&T) -> Ordering) -> Boole
         CmpOp::Le => pack(values, |v| ordering(v).is_le()),
         CmpOp::Gt => pack(values, |v| ordering(v).is_gt()),
         CmpOp::Ge => pack(values, |v| ordering(v).is_ge()),
+    }
+}
+
+/// [`by_op`] over rows `0..n` read by index (bits, strings).
+#[inline]
+fn rows_by_op(n: usize, op: CmpOp, ordering: impl Fn(usize) -> Ordering) -> BooleanBuffer {
+    match op {
+        CmpOp::Eq => pack_rows(n, |i| ordering(i).is_eq()),
+        CmpOp::Ne => pack_rows(n, |i| ordering(i).is_ne()),
+        CmpOp::Lt => pack_rows(n, |i| ordering(i).is_lt()),
+        CmpOp::Le => pack_rows(n, |i| ordering(i).is_le()),
+        CmpOp::Gt => pack_rows(n, |i| ordering(i).is_gt()),
+        CmpOp::Ge => pack_rows(n, |i| ordering(i).is_ge()),
     }
 }
 
