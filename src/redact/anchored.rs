@@ -168,7 +168,7 @@ mod tests {
     use super::super::detect::BUILTIN;
     use super::*;
     use crate::redact::PiiType;
-    use regex_automata::{Anchored, Input, meta};
+    use regex_automata::meta;
 
     fn regex(types: &[PiiType]) -> meta::Regex {
         let patterns: Vec<String> = types
@@ -188,27 +188,7 @@ mod tests {
 
     /// Compares a hand reading with its regex at every place of `s`, for two bounds.
     fn compare(re: &meta::Regex, hand: Multi, s: &str, counts: &mut (usize, usize)) {
-        let b = s.as_bytes();
-        let cut = s
-            .char_indices()
-            .map(|(i, _)| i)
-            .rfind(|&i| i + 3 <= b.len())
-            .unwrap_or(0);
-        for p in (0..b.len()).filter(|&p| s.is_char_boundary(p)) {
-            for hi in [b.len(), cut] {
-                if p >= hi {
-                    continue;
-                }
-                let Some(got) = hand(b, p, hi) else {
-                    continue;
-                };
-                counts.0 += 1;
-                counts.1 += usize::from(got.is_some());
-                let input = Input::new(s).range(p..hi).anchored(Anchored::Yes);
-                let want = re.search(&input).map(|m| (m.pattern().as_usize(), m.end()));
-                assert_eq!(got, want, "{s:?} at {p}..{hi}");
-            }
-        }
+        crate::redact::compare_with_regex(re, hand, s, 3, counts);
     }
 
     /// Random strings glued from `pieces`, each compared at every place, then every

@@ -639,3 +639,39 @@ pub(crate) fn corpus_texts() -> Vec<String> {
     }
     out
 }
+
+/// Compares a hand reading of an anchored search with its regex (the reference) at every
+/// character boundary `p` of `s`, up to the end and up to the last boundary at least
+/// `cut_back` bytes before it: the same (pattern, end) or both none, wherever `hand`
+/// decides (`Some`). Counts the places decided and those that matched.
+#[cfg(test)]
+pub(crate) fn compare_with_regex(
+    re: &regex_automata::meta::Regex,
+    hand: impl Fn(&[u8], usize, usize) -> Option<Option<(usize, usize)>>,
+    s: &str,
+    cut_back: usize,
+    counts: &mut (usize, usize),
+) {
+    use regex_automata::{Anchored, Input};
+    let b = s.as_bytes();
+    let cut = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .rfind(|&i| i + cut_back <= b.len())
+        .unwrap_or(0);
+    for p in (0..b.len()).filter(|&p| s.is_char_boundary(p)) {
+        for hi in [b.len(), cut] {
+            if p >= hi {
+                continue;
+            }
+            let Some(got) = hand(b, p, hi) else {
+                continue;
+            };
+            counts.0 += 1;
+            counts.1 += usize::from(got.is_some());
+            let input = Input::new(s).range(p..hi).anchored(Anchored::Yes);
+            let want = re.search(&input).map(|m| (m.pattern().as_usize(), m.end()));
+            assert_eq!(got, want, "{s:?} at {p}..{hi}");
+        }
+    }
+}

@@ -184,7 +184,7 @@ mod tests {
     use super::super::detect::BUILTIN;
     use super::*;
     use crate::redact::PiiType;
-    use regex_automata::{Anchored, Input, meta};
+    use regex_automata::meta;
 
     fn secret_regex() -> meta::Regex {
         let pattern = BUILTIN
@@ -197,27 +197,11 @@ mod tests {
 
     /// Compares the hand reading with the regex at every place of `s`, for two bounds.
     fn compare(re: &meta::Regex, s: &str, decided: &mut usize, matched: &mut usize) {
-        let b = s.as_bytes();
-        let cut = s
-            .char_indices()
-            .map(|(i, _)| i)
-            .rfind(|&i| i + 4 <= b.len())
-            .unwrap_or(0);
-        for p in 0..b.len() {
-            for hi in [b.len(), cut] {
-                if p >= hi || !s.is_char_boundary(p) {
-                    continue;
-                }
-                let Some(got) = secret_match(b, p, hi) else {
-                    continue;
-                };
-                *decided += 1;
-                *matched += usize::from(got.is_some());
-                let input = Input::new(s).range(p..hi).anchored(Anchored::Yes);
-                let want = re.search(&input).map(|m| m.end());
-                assert_eq!(got, want, "{s:?} at {p}..{hi}");
-            }
-        }
+        let hand = |b: &[u8], p, hi| secret_match(b, p, hi).map(|m| m.map(|end| (0, end)));
+        let mut counts = (0, 0);
+        crate::redact::compare_with_regex(re, hand, s, 4, &mut counts);
+        *decided += counts.0;
+        *matched += counts.1;
     }
 
     #[test]
