@@ -15,11 +15,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use hdrhistogram::Histogram;
 
 use super::dense::Dense;
+use super::shared_hist::SharedHist;
 
 /// Lowest trackable latency: 1 µs, in nanoseconds.
 pub const LOWEST_NANOS: u64 = 1_000;
@@ -100,7 +101,7 @@ type KeyMap = HashMap<u64, u64, BuildHasherDefault<KeyHasher>>;
 pub const DENSE_AT: usize = 256;
 
 /// The latency histogram of one slot.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub enum SparseHist {
     #[default]
     Empty,
@@ -109,8 +110,12 @@ pub enum SparseHist {
     /// The slot is still being written, with more.
     Dense(Box<Dense>),
     /// Sealed: (bucket code delta, count) pairs as LEB128 varints, sorted by bucket. A
-    /// bucket takes about 2–4 bytes instead of 16.
-    Sealed(Box<[u8]>),
+    /// bucket takes about 2–4 bytes instead of 16. Shared by the slots that sealed one
+    /// [`SharedHist`].
+    Sealed(Arc<[u8]>),
+    /// Still being written, held by the slots of several SLOs that recorded the same
+    /// spans (see `shared_hist.rs`).
+    Shared(Arc<SharedHist>),
 }
 
 /// A bucket key as a dense code: the key's shift (its bucket's unit magnitude) and its top
@@ -215,23 +220,39 @@ impl SparseHist {
                 }
             }
             SparseHist::Open(map) => dense_of(map.into_iter()),
+            SparseHist::Shared(s) => SharedHist::into_private(s),
             dense @ SparseHist::Dense(_) => dense,
         };
     }
 
     /// Shrinks an open histogram into its sealed form.
     pub fn seal(&mut self) {
+        let sealed = match self {
+            SparseHist::Shared(s) => Some(s.sealed(|h| h.encode().unwrap_or_else(|| Arc::new([])))),
+            _ => self.encode(),
+        };
+        match sealed {
+            Some(b) if b.is_empty() => *self = SparseHist::Empty,
+            Some(b) => *self = SparseHist::Sealed(b),
+            None if matches!(self, SparseHist::Open(_) | SparseHist::Dense(_)) => {
+                *self = SparseHist::Empty;
+            }
+            None => {}
+        }
+    }
+
+    /// The sealed encoding of an open histogram (`None`: not open, or empty).
+    fn encode(&self) -> Option<Arc<[u8]>> {
         let mut v: Vec<(u64, u64)> = match self {
             SparseHist::Open(map) => map.iter().map(|(k, c)| (code_of(*k), *c)).collect(),
             SparseHist::Dense(d) => d
                 .pairs()
                 .map(|(i, c)| (code_of(key_of_index(i)), c))
                 .collect(),
-            SparseHist::Empty | SparseHist::Sealed(_) => return,
+            SparseHist::Empty | SparseHist::Sealed(_) | SparseHist::Shared(_) => return None,
         };
         if v.is_empty() {
-            *self = SparseHist::Empty;
-            return;
+            return None;
         }
         // (Dense pairs come ascending: the sort is one pass over them.)
         v.sort_unstable_by_key(|(k, _)| *k);
@@ -242,7 +263,16 @@ impl SparseHist {
             put_varint(&mut out, count);
             prev = code;
         }
-        *self = SparseHist::Sealed(out.into_boxed_slice());
+        Some(out.into())
+    }
+
+    /// Distinct buckets of an open histogram (0 for the others).
+    pub fn len(&self) -> usize {
+        match self {
+            SparseHist::Open(map) => map.len(),
+            SparseHist::Dense(d) => d.pairs().count(),
+            _ => 0,
+        }
     }
 
     /// (bucket key, count) pairs, in no particular order.
@@ -252,6 +282,11 @@ impl SparseHist {
             SparseHist::Open(map) => Box::new(map.iter().map(|(k, c)| (*k, *c))),
             SparseHist::Dense(d) => Box::new(d.pairs().map(|(i, c)| (key_of_index(i), c))),
             SparseHist::Sealed(b) => Box::new(decode_sealed(b)),
+            SparseHist::Shared(s) => Box::new(
+                s.base()
+                    .pairs()
+                    .chain(s.index_pairs().map(|(i, c)| (key_of_index(i), c))),
+            ),
         }
     }
 
@@ -270,9 +305,12 @@ impl SparseHist {
         }
     }
 
-    /// (bucket key, count) pairs, in no particular order.
+    /// (bucket key, count) pairs, each bucket once, in no particular order.
     pub fn buckets(&self) -> Vec<(u64, u64)> {
-        self.pairs().collect()
+        match self {
+            SparseHist::Shared(s) => s.to_private().pairs().collect(),
+            _ => self.pairs().collect(),
+        }
     }
 
     /// Bytes held on the heap (for the memory benchmark).
@@ -281,7 +319,9 @@ impl SparseHist {
             SparseHist::Empty => 0,
             SparseHist::Open(map) => map.capacity() * (16 + 1),
             SparseHist::Dense(d) => std::mem::size_of::<Dense>() + d.heap_bytes(),
-            SparseHist::Sealed(b) => b.len(),
+            // Shared memory counts in equal parts for its holders.
+            SparseHist::Sealed(b) => b.len() / Arc::strong_count(b),
+            SparseHist::Shared(s) => s.heap_bytes() / Arc::strong_count(s),
         }
     }
 }

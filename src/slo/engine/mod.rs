@@ -41,6 +41,8 @@
 //!   in one call, each row at its own receipt time (`received_tests.rs`).
 //! - `shared.rs`: a request's spans grouped and bucketed once for every span SLO that
 //!   selects the same rows, then added per SLO a finest slot at a time.
+//! - `shared_hist.rs`: finest-slot latency histograms shared by the SLOs that recorded the
+//!   same spans (one bucket insert per span, not one per SLO).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `logs.rs`: log SLIs from log records (access logs), recorded like spans;
@@ -88,6 +90,7 @@ pub mod sampled;
 #[cfg(test)]
 mod sampled_tests;
 pub mod shared;
+mod shared_hist;
 #[cfg(test)]
 mod shared_tests;
 pub mod slices;

@@ -61,15 +61,19 @@ pub fn index_at_schema(seconds: f64) -> i32 {
 
 /// Finds the [`SCHEMA`] bucket indexes of latencies that mostly come in ascending order
 /// (a sorted slot's): the same as [`Bucket::of`], with the bucket of the latency before
-/// kept and only its bounds compared while the latencies stay in it.
+/// kept: a latency in it is answered by comparing with its bounds, and a latency above it
+/// in the same power of two by stepping up the bounds from there (the same partition
+/// point [`index_at_schema`] finds by binary search).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ascending {
     /// The kept bucket: its biased exponent, the fractions of the power of two above
-    /// which and up to which it holds, its index. An exponent of 0 keeps none.
+    /// which and up to which it holds, its index and its place `j` among the power of
+    /// two's bounds. An exponent of 0 keeps none.
     biased: u64,
     lower: f64,
     upper: f64,
     index: i32,
+    j: usize,
 }
 
 impl Ascending {
@@ -83,13 +87,32 @@ impl Ascending {
         let bits = seconds.to_bits();
         let biased = (bits >> 52) & 0x7ff;
         let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
-        if biased == self.biased && frac > self.lower && frac <= self.upper {
-            return Some(self.index);
+        let bounds = octave_bounds();
+        if biased == self.biased && frac > self.lower {
+            if frac <= self.upper {
+                return Some(self.index);
+            }
+            // Above the kept bucket's upper bound (`bounds[j]`): the first bound at or
+            // above `frac` is further up.
+            let mut j = self.j + 1;
+            while j < bounds.len() && bounds[j] < frac {
+                j += 1;
+            }
+            if let Some(&upper) = bounds.get(j) {
+                let index = self.index + (j - self.j) as i32;
+                *self = Self {
+                    biased,
+                    lower: bounds[j - 1],
+                    upper,
+                    index,
+                    j,
+                };
+                return Some(index);
+            }
         }
         let index = index_at_schema(seconds);
         let exp = biased as i32 - 1_022;
         let j = index - (exp - 1) * 256;
-        let bounds = octave_bounds();
         // A bucket wholly inside this power of two (`j` in 0..256) is kept.
         *self = match usize::try_from(j)
             .ok()
@@ -100,6 +123,7 @@ impl Ascending {
                 lower: j.checked_sub(1).map_or(0.0, |i| bounds[i]),
                 upper,
                 index,
+                j,
             },
             _ => Self::default(),
         };

@@ -26,6 +26,7 @@ use super::Dropped;
 use super::hist::index_of;
 use super::native::Ascending;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
+use super::shared_hist::{Memo, Run};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 use crate::slo::facts::SpanFacts;
 
@@ -37,18 +38,71 @@ pub struct SelectedSlot {
     pub range: (u64, u64),
     /// The end time of the slot's first span.
     pub first_t: u64,
-    /// Rows, in request order.
-    pub rows: Vec<usize>,
-    /// The rows as a bitmap: bit `r % 64` of word `r / 64 - word0` is row `r`.
+    /// The rows as a bitmap over the request: bit `r % 64` of word `r / 64` is row `r`.
     pub mask: Vec<u64>,
-    pub word0: usize,
-    /// The rows' latencies, ascending (nanoseconds).
+    /// The rows' latencies (nanoseconds): in request order while the selection is built,
+    /// then ascending.
     pub sorted: Vec<u64>,
     /// HDR buckets ([`super::hist::index_of`]) with their counts, ascending.
-    pub hdr: Vec<(u32, u64)>,
+    pub hdr: Run,
+    /// What adding `hdr` gave each SLO's finest slot (see `shared_hist.rs`).
+    pub memo: Memo,
     /// Native histogram buckets with their counts, ascending, and the latencies of zero.
     pub native: Vec<(i32, u64)>,
     pub zero: u64,
+}
+
+impl SelectedSlot {
+    /// The slot's rows, in request order.
+    pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
+        self.mask.iter().enumerate().flat_map(|(w, m)| {
+            let mut bits = *m;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let row = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    row
+                })
+            })
+        })
+    }
+
+    /// How many rows the slot holds.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Sorts the latencies and counts them by HDR and native bucket.
+    fn finish(&mut self) {
+        self.sorted.sort_unstable();
+        // Both bucketings are monotonic in the latency: equal buckets are adjacent, and
+        // equal latencies need their buckets found once.
+        let mut native = Ascending::default();
+        let mut hdr: Vec<(u32, u64)> = Vec::with_capacity(self.sorted.len());
+        self.native.reserve(self.sorted.len());
+        let mut at = 0;
+        while let Some(&nanos) = self.sorted.get(at) {
+            let n = self.sorted[at..]
+                .iter()
+                .position(|d| *d != nanos)
+                .unwrap_or(self.sorted.len() - at);
+            at += n;
+            let count = n as u64;
+            let index = index_of(nanos);
+            match hdr.last_mut() {
+                Some((k, c)) if *k == index => *c += count,
+                _ => hdr.push((index, count)),
+            }
+            match native.index(nanos) {
+                None => self.zero += count,
+                Some(i) => match self.native.last_mut() {
+                    Some((k, c)) if *k == i => *c += count,
+                    _ => self.native.push((i, count)),
+                },
+            }
+        }
+        self.hdr = hdr.into();
+    }
 }
 
 /// A run of selected rows of one cluster (and one chunk of the request).
@@ -62,9 +116,52 @@ pub struct SelectedGroup {
     pub rows: Vec<usize>,
     /// The rows by finest slot, or empty when they fall in more than [`MAX_SLOTS`] slots.
     pub slots: Vec<SelectedSlot>,
+    /// Whether the rows fell in more than [`MAX_SLOTS`] slots.
+    scattered: bool,
     /// With slots: each row's latency in seconds, in request order (the native
     /// histogram's sum adds them in this order).
     pub seconds: Vec<f64>,
+}
+
+impl SelectedGroup {
+    /// Adds row `row` of a request of `rows` rows, ending at `t` after `nanos`, to its
+    /// slot of `width` nanoseconds.
+    #[inline]
+    fn add(&mut self, row: usize, t: u64, nanos: u64, width: u64, rows: usize) {
+        self.rows.push(row);
+        if self.scattered {
+            return;
+        }
+        let id = t / width + 1;
+        let slot = match self.slots.iter().position(|s| s.id == id) {
+            Some(i) => &mut self.slots[i],
+            None => {
+                if self.slots.len() == MAX_SLOTS {
+                    self.scattered = true;
+                    return;
+                }
+                let start = (id - 1).saturating_mul(width);
+                self.slots.push(SelectedSlot {
+                    id,
+                    range: (start, start.saturating_add(width)),
+                    first_t: t,
+                    mask: vec![0; rows / 64 + 1],
+                    // (Room for the rest of the request: one allocation each, given back
+                    // at its end.)
+                    sorted: Vec::with_capacity(rows - row),
+                    ..SelectedSlot::default()
+                });
+                let Some(s) = self.slots.last_mut() else {
+                    return;
+                };
+                s
+            }
+        };
+        slot.sorted.push(nanos);
+        if let Some(w) = slot.mask.get_mut(row / 64) {
+            *w |= 1 << (row % 64);
+        }
+    }
 }
 
 /// What recording a request's selected rows needs besides each SLO's verdict of good.
@@ -90,11 +187,13 @@ impl Selection {
         times: impl Fn(usize) -> (u64, u64),
     ) -> Self {
         let end = facts.end_time_unix_nano();
+        let duration = facts.duration_nanos();
+        let width = width.max(1);
         let mut dropped = Dropped::default();
         let mut groups: Vec<SelectedGroup> = Vec::new();
         // The resource of the last row of the group being filled.
         let mut current: Option<usize> = None;
-        for (row, &t) in end.iter().enumerate() {
+        for (row, (&t, &nanos)) in end.iter().zip(duration).enumerate() {
             if !matched.value(row) {
                 continue;
             }
@@ -115,24 +214,28 @@ impl Selection {
                 groups.push(SelectedGroup {
                     row,
                     chunk: part,
+                    rows: Vec::with_capacity(end.len() - row),
                     ..SelectedGroup::default()
                 });
             }
             if let Some(g) = groups.last_mut() {
-                g.rows.push(row);
+                g.add(row, t, nanos, width, end.len());
             }
         }
-        let duration = facts.duration_nanos();
         for g in &mut groups {
-            g.slots = slots_of(&g.rows, end, duration, width.max(1));
-            if !g.slots.is_empty() {
-                // As `Bucket::of` finds them.
-                g.seconds = g
-                    .rows
-                    .iter()
-                    .map(|r| duration.get(*r).map_or(0.0, |d| *d as f64 / 1e9))
-                    .collect();
+            if g.scattered {
+                g.slots.clear();
+                continue;
             }
+            for slot in &mut g.slots {
+                slot.finish();
+            }
+            // As `Bucket::of` finds them.
+            g.seconds = g
+                .rows
+                .iter()
+                .map(|r| duration.get(*r).map_or(0.0, |d| *d as f64 / 1e9))
+                .collect();
         }
         Self {
             matched: matched.clone(),
@@ -144,76 +247,8 @@ impl Selection {
 
     /// Whether this is the selection of `matched` in a finest ring of `width`-wide slots.
     pub fn is_of(&self, matched: &BooleanArray, width: u64) -> bool {
-        self.width == width && &self.matched == matched
+        self.width == width.max(1) && &self.matched == matched
     }
-}
-
-/// `rows` by slot of `width` nanoseconds, or none when they fall in more than
-/// [`MAX_SLOTS`] slots.
-fn slots_of(rows: &[usize], end: &[u64], duration: &[u64], width: u64) -> Vec<SelectedSlot> {
-    let mut slots: Vec<SelectedSlot> = Vec::new();
-    for &row in rows {
-        let t = end[row];
-        let id = t / width + 1;
-        let slot = match slots.iter_mut().position(|s| s.id == id) {
-            Some(i) => &mut slots[i],
-            None => {
-                if slots.len() == MAX_SLOTS {
-                    return Vec::new();
-                }
-                let start = (id - 1).saturating_mul(width);
-                slots.push(SelectedSlot {
-                    id,
-                    range: (start, start.saturating_add(width)),
-                    first_t: t,
-                    ..SelectedSlot::default()
-                });
-                let Some(s) = slots.last_mut() else {
-                    return Vec::new();
-                };
-                s
-            }
-        };
-        slot.rows.push(row);
-    }
-    for slot in &mut slots {
-        // Rows come ascending: the bitmap spans the first to the last.
-        let (Some(first), Some(last)) = (slot.rows.first(), slot.rows.last()) else {
-            continue;
-        };
-        slot.word0 = first / 64;
-        slot.mask = vec![0; last / 64 - slot.word0 + 1];
-        for &r in &slot.rows {
-            slot.mask[r / 64 - slot.word0] |= 1 << (r % 64);
-        }
-        slot.sorted = slot.rows.iter().map(|r| duration[*r]).collect();
-        slot.sorted.sort_unstable();
-        // Both bucketings are monotonic in the latency: equal buckets are adjacent, and
-        // equal latencies need their buckets found once.
-        let mut native = Ascending::default();
-        let mut at = 0;
-        while let Some(&nanos) = slot.sorted.get(at) {
-            let n = slot.sorted[at..]
-                .iter()
-                .position(|d| *d != nanos)
-                .unwrap_or(slot.sorted.len() - at);
-            at += n;
-            let count = n as u64;
-            let hdr = index_of(nanos);
-            match slot.hdr.last_mut() {
-                Some((k, c)) if *k == hdr => *c += count,
-                _ => slot.hdr.push((hdr, count)),
-            }
-            match native.index(nanos) {
-                None => slot.zero += count,
-                Some(i) => match slot.native.last_mut() {
-                    Some((k, c)) if *k == i => *c += count,
-                    _ => slot.native.push((i, count)),
-                },
-            }
-        }
-    }
-    slots
 }
 
 /// The spans of a request: end times and durations by row.
@@ -266,8 +301,7 @@ impl<'a> Judge<'a> {
             return fast as u64;
         }
         let mut bad = 0;
-        for (i, m) in slot.mask.iter().enumerate() {
-            let w = slot.word0 + i;
+        for (w, m) in slot.mask.iter().enumerate() {
             let mut bits = m & self.bad_words.get(w).copied().unwrap_or(0);
             match self.threshold {
                 None => bad += bits.count_ones() as usize,
@@ -337,13 +371,13 @@ impl GroupState {
         if slot.id > newest {
             fine.seal_before(slot.id.saturating_sub(FINE_OPEN_SLOTS));
         }
-        let total = slot.rows.len() as u64;
+        let total = slot.len() as u64;
         let good_count = judge.count_good(slot);
         let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
         for ring in &mut self.rings {
             if !ring.add_within(slot.first_t, slot.range, good_signed, total) {
                 // A coarser slot boundary inside the finest slot: counted span by span.
-                for &r in &slot.rows {
+                for r in slot.rows() {
                     ring.add(end[r], i64::from(judge.good(r)), 1);
                 }
             }
@@ -351,7 +385,7 @@ impl GroupState {
         self.lifetime.good = self.lifetime.good.saturating_add(good_count);
         self.lifetime.total = self.lifetime.total.saturating_add(total);
         self.classic.record_sorted(bounds, &slot.sorted);
-        self.rings[0].record_buckets(slot.first_t, &slot.hdr);
+        self.rings[0].record_run(slot.first_t, &slot.hdr, &slot.memo);
     }
 }
 

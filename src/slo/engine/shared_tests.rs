@@ -212,7 +212,7 @@ fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, r
             assert!(selections.len() <= 3);
         }
         assert!(by_slot * 2 > groups, "{by_slot} of {groups} groups by slot");
-        let mut dense = 0;
+        let (mut dense, mut shared) = (0, 0);
         assert!(by_slot < groups, "the span-by-span fallback is exercised");
         for c in &cases {
             let (one, other) = (&c.span_by_span, &c.selected);
@@ -230,6 +230,7 @@ fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, r
                 let (a, b) = (&one.groups[key], &other.groups[key]);
                 assert_eq!(a.contents(), b.contents(), "{key:?}");
                 dense += b.rings[0].dense_slots();
+                shared += b.rings[0].shared_slots();
             }
             for now in [T0 + 300 * S, T0 + 560 * S, T0 + 3_600 * S] {
                 for i in 0..one.windows.len() {
@@ -248,6 +249,8 @@ fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, r
         }
         // Busy requests fill slots past the hash map's size.
         assert!(most < 1_000 || dense > 0, "{dense} dense slots");
+        // SLOs of one selection hold their finest slots' histograms together.
+        assert!(shared > 0, "no shared slot");
     }
 }
 
@@ -322,6 +325,7 @@ fn engines_recording_from_selections_equal_the_span_by_span_path() {
     }
     let dropped = |e: &Engine| e.slos().iter().map(|s| s.dropped()).collect::<Vec<_>>();
     assert_eq!(dropped(&selected), dropped(&logged));
+    let mut shared = 0;
     for (a, b) in selected.slos().iter().zip(logged.slos()) {
         let (a, b) = (a.state(), b.state());
         let mut keys: Vec<_> = a.groups.keys().cloned().collect();
@@ -329,8 +333,11 @@ fn engines_recording_from_selections_equal_the_span_by_span_path() {
         assert_eq!(keys.len(), b.groups.len());
         for key in &keys {
             assert_eq!(a.groups[key].contents(), b.groups[key].contents());
+            shared += a.groups[key].rings[0].shared_slots();
+            assert_eq!(b.groups[key].rings[0].shared_slots(), 0);
         }
     }
+    assert!(shared > 0, "no shared slot");
     for now in [T0 + 420 * S, T0 + 3_600 * S, T0 + 2 * 86_400 * S] {
         clock.set(now);
         let status = selected.status();

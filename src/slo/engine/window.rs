@@ -277,6 +277,24 @@ impl Ring {
         }
     }
 
+    /// Records a selection slot's (bucket index, count) pairs at `t`, sharing the
+    /// histogram with the other SLOs' slots that held the same one (see
+    /// `shared_hist.rs`): the same as [`Ring::record_buckets`].
+    pub fn record_run(
+        &mut self,
+        t: u64,
+        run: &super::shared_hist::Run,
+        memo: &super::shared_hist::Memo,
+    ) {
+        let (newest, seal) = (self.newest, self.seal);
+        if let Some(slot) = self.slot_mut(t) {
+            slot.hist.record_run(run, memo);
+            if seal && slot.id < newest {
+                slot.hist.seal();
+            }
+        }
+    }
+
     /// Counts a bad time slice starting at `t`.
     pub fn add_bad_slice(&mut self, t: u64) {
         if let Some(slot) = self.slot_mut(t) {
@@ -562,6 +580,14 @@ impl Ring {
         self.slots
             .iter()
             .filter(|s| matches!(s.hist, SparseHist::Dense(_)))
+            .count()
+    }
+
+    /// Slots whose histograms are shared with other SLOs' (see `shared_hist.rs`).
+    pub fn shared_slots(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.hist, SparseHist::Shared(_)))
             .count()
     }
 }

@@ -1,0 +1,280 @@
+//! Open-slot latency histograms shared by the SLOs that recorded the same spans.
+//!
+//! SLOs that select the same rows of every request (see `shared.rs`) fill the finest slot
+//! of each group with the same latencies: five such SLOs would insert every span's bucket
+//! five times into five equal histograms. Instead, a slot's histogram can be a
+//! [`SharedHist`]: an immutable base histogram and the runs of (bucket index, count) pairs
+//! added since (each run a selection slot's pairs, shared by reference), held behind an
+//! `Arc` by every slot whose contents it is.
+//!
+//! Adding a run is functional: the slot's histogram before (empty, or a `SharedHist`)
+//! and the run give the histogram after. A [`Memo`], kept by the selection slot for one
+//! request, remembers each (before, after) it computed, so the next SLO whose slot held
+//! the same `before` (the same `Arc`, or empty) takes the same `after` without touching a
+//! bucket. That is exact whatever the SLOs have seen: equal `before`s have equal
+//! contents, and the run is the same. A slot whose histogram is private (written span by
+//! span, restored from a snapshot) records the run into itself as before; a slot the only
+//! holder of its `SharedHist` turns it back into a private histogram.
+//!
+//! Runs are bounded: once they hold [`MAX_RUNS`] runs, or as many pairs as the base has
+//! buckets (at least [`FOLD_AT`]), they are folded into a new base (the old one cloned),
+//! so a fold's cost is paid for by the pairs that triggered it. Sealing a shared histogram
+//! ([`SharedHist::sealed`]) encodes it once for every holder.
+
+use std::cell::RefCell;
+use std::sync::{Arc, OnceLock};
+
+use super::hist::SparseHist;
+
+/// Runs kept before they are folded into the base.
+pub const MAX_RUNS: usize = 32;
+/// Pairs kept in runs before they are folded, at least (or as many as the base's buckets).
+pub const FOLD_AT: usize = 1_024;
+
+/// A run of (bucket index, count) pairs ([`super::hist::index_of`]).
+pub type Run = Arc<[(u32, u64)]>;
+
+/// A histogram held by several slots: `base` plus `runs`.
+#[derive(Debug, Default)]
+pub struct SharedHist {
+    /// An open histogram (empty, a map or dense pages), never shared itself.
+    base: Arc<SparseHist>,
+    /// Distinct buckets of `base`.
+    base_len: usize,
+    runs: Vec<Run>,
+    /// Pairs in `runs`.
+    pending: usize,
+    /// The sealed encoding, made by the first holder that seals.
+    sealed: OnceLock<Arc<[u8]>>,
+}
+
+impl SharedHist {
+    /// `self` with `run` added: a new histogram, `self` unchanged.
+    fn with_run(&self, run: &Run) -> Self {
+        let pending = self.pending + run.len();
+        if self.runs.len() < MAX_RUNS && pending < FOLD_AT.max(self.base_len) {
+            let mut runs = Vec::with_capacity(self.runs.len() + 1);
+            runs.extend(self.runs.iter().cloned());
+            runs.push(run.clone());
+            return Self {
+                base: self.base.clone(),
+                base_len: self.base_len,
+                runs,
+                pending,
+                sealed: OnceLock::new(),
+            };
+        }
+        let mut base = SparseHist::clone(&self.base);
+        for r in self.runs.iter().chain(std::iter::once(run)) {
+            base.record_indexes(r);
+        }
+        Self {
+            base_len: base.len(),
+            base: Arc::new(base),
+            ..Self::default()
+        }
+    }
+
+    /// The contents as a histogram of its own (`self` unchanged).
+    pub fn to_private(&self) -> SparseHist {
+        let mut h = SparseHist::clone(&self.base);
+        for r in &self.runs {
+            h.record_indexes(r);
+        }
+        h
+    }
+
+    /// The contents as a histogram of its own, without copying what no one else holds.
+    pub fn into_private(this: Arc<Self>) -> SparseHist {
+        match Arc::try_unwrap(this) {
+            Ok(s) => {
+                let mut h = Arc::try_unwrap(s.base).unwrap_or_else(|b| SparseHist::clone(&b));
+                for r in &s.runs {
+                    h.record_indexes(r);
+                }
+                h
+            }
+            Err(shared) => shared.to_private(),
+        }
+    }
+
+    /// (bucket index, count) pairs; a bucket may come several times (base and runs).
+    pub fn index_pairs(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.runs.iter().flat_map(|r| r.iter().copied())
+    }
+
+    pub fn base(&self) -> &SparseHist {
+        &self.base
+    }
+
+    /// The sealed encoding of the contents: made once (by `encode`, from the contents as a
+    /// private histogram) for every holder.
+    pub fn sealed(&self, encode: impl FnOnce(SparseHist) -> Arc<[u8]>) -> Arc<[u8]> {
+        self.sealed
+            .get_or_init(|| encode(self.to_private()))
+            .clone()
+    }
+
+    /// Bytes held on the heap, shared with the other holders.
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.base.heap_bytes()
+            + self.runs.capacity() * std::mem::size_of::<Run>()
+            + self.pending * std::mem::size_of::<(u32, u64)>()
+            + self.sealed.get().map_or(0, |s| s.len())
+    }
+}
+
+/// What adding one run gave each histogram it was added to, for one request: `None`
+/// stands for the empty histogram.
+#[derive(Debug, Default)]
+pub struct Memo(RefCell<Vec<(Option<Arc<SharedHist>>, Arc<SharedHist>)>>);
+
+impl Clone for Memo {
+    /// A memo belongs to one request's selection slot: a copy starts empty.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl SparseHist {
+    /// Adds `run` (a selection slot's pairs, see the module docs): shared with the other
+    /// holders of the same histogram through `memo`, or recorded into a private one.
+    pub fn record_run(&mut self, run: &Run, memo: &Memo) {
+        let before = match self {
+            SparseHist::Empty => None,
+            SparseHist::Shared(s) if Arc::strong_count(s) > 1 => Some(s.clone()),
+            SparseHist::Shared(_) => {
+                // Held by this slot alone: its own again.
+                if let SparseHist::Shared(s) = std::mem::take(self) {
+                    *self = SharedHist::into_private(s);
+                }
+                return self.record_indexes(run);
+            }
+            _ => return self.record_indexes(run),
+        };
+        let mut memo = memo.0.borrow_mut();
+        let found = memo.iter().find(|(b, _)| match (b, &before) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        });
+        let after = match found {
+            Some((_, after)) => after.clone(),
+            None => {
+                let after = Arc::new(match &before {
+                    None => SharedHist::default().with_run(run),
+                    Some(b) => b.with_run(run),
+                });
+                memo.push((before, after.clone()));
+                after
+            }
+        };
+        *self = SparseHist::Shared(after);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hist::index_of;
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn run(rng: &mut fastrand::Rng, n: usize) -> Run {
+        let mut m = BTreeMap::new();
+        for _ in 0..n {
+            let v = match rng.u8(..10) {
+                0 => rng.u64(..10_000_000_000_000),
+                _ => rng.u64(1_000_000..900_000_000),
+            };
+            *m.entry(index_of(v)).or_insert(0u64) += 1;
+        }
+        m.into_iter().collect::<Vec<_>>().into()
+    }
+
+    fn contents(h: &SparseHist) -> BTreeMap<u64, u64> {
+        let mut m = BTreeMap::new();
+        for (k, c) in h.buckets() {
+            *m.entry(k).or_insert(0) += c;
+        }
+        m
+    }
+
+    #[test]
+    fn slots_that_saw_the_same_runs_share_one_histogram_equal_to_recording_each() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        // Five slots; slot 4 misses some runs (another selection), slot 3 is written
+        // span by span once, and all must hold what recording each run into a private
+        // histogram holds.
+        let mut shared: Vec<SparseHist> = vec![SparseHist::Empty; 5];
+        let mut private: Vec<SparseHist> = vec![SparseHist::Empty; 5];
+        let mut folds = 0;
+        for i in 0..300 {
+            let n = rng.usize(1..400);
+            let r = run(&mut rng, n);
+            let memo = Memo::default();
+            for (s, (h, p)) in shared.iter_mut().zip(&mut private).enumerate() {
+                if s == 4 && i % 7 == 0 {
+                    continue;
+                }
+                h.record_run(&r, &memo);
+                p.record_indexes(&r);
+                if s == 3 && i == 150 {
+                    h.record(5_000_000, 2);
+                    p.record(5_000_000, 2);
+                }
+            }
+            if let SparseHist::Shared(s) = &shared[0] {
+                folds += usize::from(s.runs.is_empty());
+                assert!(s.runs.len() <= MAX_RUNS);
+            }
+            if i % 50 == 0 {
+                for (h, p) in shared.iter().zip(&private) {
+                    assert_eq!(contents(h), contents(p), "run {i}");
+                }
+            }
+        }
+        assert!(folds > 3, "{folds} folds");
+        for (h, p) in shared.iter().zip(&private) {
+            assert_eq!(contents(h), contents(p));
+        }
+        // Slots 0, 1 and 2 saw the same runs: one histogram.
+        let (SparseHist::Shared(a), SparseHist::Shared(b)) = (&shared[0], &shared[2]) else {
+            panic!("not shared: {:?}", std::mem::discriminant(&shared[0]));
+        };
+        assert!(Arc::ptr_eq(a, b));
+        // Slot 3 left the sharing once written on its own; slot 4 never joined it.
+        assert!(!matches!(shared[3], SparseHist::Shared(_)));
+        // Sealed once for every holder, with the same contents.
+        let mut sealed = shared.clone();
+        for h in &mut sealed {
+            h.seal();
+        }
+        for (h, p) in sealed.iter().zip(&private) {
+            assert_eq!(contents(h), contents(p));
+        }
+        // Written again after sealing: reopened with every bucket.
+        sealed[0].record(5_000_000, 1);
+        let mut want = contents(&private[0]);
+        *want
+            .entry(super::super::hist::bucket_of(5_000_000))
+            .or_insert(0) += 1;
+        assert_eq!(contents(&sealed[0]), want);
+    }
+
+    #[test]
+    fn a_slot_alone_with_its_shared_histogram_takes_it_back() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        let mut h = SparseHist::Empty;
+        let mut p = SparseHist::Empty;
+        for _ in 0..20 {
+            let r = run(&mut rng, 50);
+            h.record_run(&r, &Memo::default());
+            p.record_indexes(&r);
+            // The memo is gone: the slot holds the histogram alone.
+            assert!(!matches!(h, SparseHist::Empty));
+        }
+        assert!(!matches!(h, SparseHist::Shared(_)));
+        assert_eq!(contents(&h), contents(&p));
+    }
+}
