@@ -187,7 +187,7 @@ impl SeriesSource {
                 start_time_unix_nano: start,
                 time_unix_nano: now,
                 count: s.native.count,
-                sum: Some(s.native.sum),
+                sum: Some(s.native.sum()),
                 scale: self.schema,
                 zero_count: s.native.zero,
                 positive: Some(exponential_histogram_data_point::Buckets {

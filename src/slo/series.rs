@@ -260,7 +260,7 @@ impl<'a> LatencyHistogram<'a> {
         Some(Self {
             count: buckets.iter().fold(0u64, |a, b| a.saturating_add(b.1)),
             buckets,
-            sum: s.native.sum,
+            sum: s.native.sum(),
             native: &s.native,
             schema,
         })

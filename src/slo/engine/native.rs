@@ -7,6 +7,10 @@
 //! `⌈i/2⌉`, so downscaling is exact. Counts are cumulative since start, so several replicas'
 //! histograms add up. The counts live in one dense vector over the range of buckets seen:
 //! a service's latencies span a few powers of two, a few hundred to a few thousand buckets.
+//!
+//! The sum of the latencies is kept in whole nanoseconds (a `u128`: exact, and the same
+//! whatever order latencies, slots and groups are added in) and read in seconds; a sum
+//! restored from a snapshot written before (seconds, a float) is kept beside it.
 
 /// The schema latencies are recorded at; exporters may ask for any schema up to this.
 pub const SCHEMA: i32 = 8;
@@ -15,20 +19,19 @@ pub const SCHEMA: i32 = 8;
 /// about −7 700 to 3 000.
 const INDEX_LIMIT: i32 = 10_000;
 
-/// A latency in seconds and its bucket at [`SCHEMA`] (`None`: a duration of zero), found
-/// once per span for every SLO that records it.
+/// A latency in nanoseconds and its bucket at [`SCHEMA`] (`None`: a duration of zero),
+/// found once per span for every SLO that records it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
-    pub seconds: f64,
+    pub nanos: u64,
     pub index: Option<i32>,
 }
 
 impl Bucket {
     pub fn of(nanos: u64) -> Self {
-        let seconds = nanos as f64 / 1e9;
         Self {
-            seconds,
-            index: (nanos != 0).then(|| index_at_schema(seconds)),
+            nanos,
+            index: (nanos != 0).then(|| index_at_schema(nanos as f64 / 1e9)),
         }
     }
 }
@@ -140,8 +143,16 @@ pub struct NativeHist {
     /// Durations of zero.
     pub zero: u64,
     pub count: u64,
-    /// Seconds.
-    pub sum: f64,
+    /// The sum restored from a snapshot written before `nanos` (seconds).
+    #[serde(rename = "sum", default)]
+    restored: f64,
+    /// The sum of the latencies recorded since, nanoseconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    nanos: u128,
+}
+
+fn is_zero(n: &u128) -> bool {
+    *n == 0
 }
 
 /// The bucket index of `seconds` (> 0) at `schema`.
@@ -168,7 +179,7 @@ impl NativeHist {
     pub fn record_at(&mut self, bucket: Bucket, n: u64) {
         // Saturating: a span sampled at 2^-56 counts 2^56 events.
         self.count = self.count.saturating_add(n);
-        self.sum += bucket.seconds * n as f64;
+        self.add_nanos(u128::from(bucket.nanos) * u128::from(n));
         let Some(idx) = bucket.index else {
             self.zero = self.zero.saturating_add(n);
             return;
@@ -192,7 +203,7 @@ impl NativeHist {
 
     /// Records latencies counted by bucket: `buckets` as (index, count), ascending, and
     /// `zero` durations of zero. The same as [`NativeHist::record_at`] for each latency
-    /// except for the sum, which [`NativeHist::add_seconds`] adds.
+    /// except for the sum, which [`NativeHist::add_nanos`] adds.
     pub fn record_counted(&mut self, buckets: &[(i32, u64)], zero: u64) {
         let n = buckets.iter().fold(zero, |a, (_, c)| a.saturating_add(*c));
         self.count = self.count.saturating_add(n);
@@ -218,17 +229,20 @@ impl NativeHist {
         }
     }
 
-    /// Adds latencies of one event each to the sum, in order (float addition is not
-    /// associative: in the order [`NativeHist::record_at`] would have added them).
-    pub fn add_seconds(&mut self, seconds: impl Iterator<Item = f64>) {
-        for s in seconds {
-            self.sum += s;
-        }
+    /// Adds `nanos` nanoseconds of latencies to the sum.
+    pub fn add_nanos(&mut self, nanos: u128) {
+        self.nanos = self.nanos.saturating_add(nanos);
+    }
+
+    /// The sum of the latencies, seconds.
+    pub fn sum(&self) -> f64 {
+        self.restored + self.nanos as f64 / 1e9
     }
 
     pub fn merge(&mut self, other: &NativeHist) {
         self.count = self.count.saturating_add(other.count);
-        self.sum += other.sum;
+        self.restored += other.restored;
+        self.nanos = self.nanos.saturating_add(other.nanos);
         self.zero = self.zero.saturating_add(other.zero);
         if other.counts.is_empty() {
             return;
@@ -263,8 +277,8 @@ impl NativeHist {
         self.offset >= -INDEX_LIMIT
             && end <= i64::from(INDEX_LIMIT)
             && total == Some(self.count)
-            && self.sum.is_finite()
-            && self.sum >= 0.0
+            && self.restored.is_finite()
+            && self.restored >= 0.0
     }
 
     pub fn is_empty(&self) -> bool {
@@ -421,7 +435,7 @@ mod tests {
                 ..h.clone()
             },
             NativeHist {
-                sum: f64::NAN,
+                restored: f64::NAN,
                 ..h.clone()
             },
             NativeHist {
@@ -432,6 +446,34 @@ mod tests {
         ] {
             assert!(!bad.is_valid(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn sums_are_whole_nanoseconds_in_any_order_and_older_float_sums_are_kept() {
+        // Latencies whose float sum in seconds depends on the order they are added in.
+        let mut rng = fastrand::Rng::with_seed(4);
+        let lat: Vec<u64> = (0..10_000).map(|_| rng.u64(1..3_000_000_000)).collect();
+        let (mut fwd, mut back) = (NativeHist::default(), NativeHist::default());
+        for n in &lat {
+            fwd.record(*n, 1);
+        }
+        for n in lat.iter().rev() {
+            back.record(*n, 1);
+        }
+        assert_eq!(fwd, back);
+        let want: u128 = lat.iter().map(|n| u128::from(*n)).sum();
+        assert_eq!(fwd.nanos, want);
+        assert_eq!(fwd.sum(), want as f64 / 1e9);
+        // A snapshot's histogram of before: its sum in seconds is kept and added to.
+        let json = r#"{"offset":0,"counts":[2],"zero":0,"count":2,"sum":1.25}"#;
+        let mut old: NativeHist = serde_json::from_str(json).unwrap();
+        assert!(old.is_valid());
+        assert_eq!(old.sum(), 1.25);
+        old.record(500_000_000, 1);
+        assert_eq!(old.sum(), 1.75);
+        let again: NativeHist =
+            serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        assert_eq!(again, old);
     }
 
     #[test]
@@ -446,7 +488,9 @@ mod tests {
         a.merge(&b);
         assert_eq!(a.count, 8);
         assert_eq!(a.zero, 1);
-        assert!((a.sum - (0.015 + 0.4 + 0.000001 + 0.005)).abs() < 1e-9);
+        // Exact: 15 ms + 400 ms + 1 µs + 5 ms.
+        assert_eq!(a.nanos, 420_001_000);
+        assert_eq!(a.sum(), 0.420_001);
         let buckets = a.buckets(6);
         assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), 7);
         assert_eq!(buckets[0], (bucket_index(0.000001, 6), 1));

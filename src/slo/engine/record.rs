@@ -12,8 +12,8 @@
 //! and the other spans find the same state; a coarser window's slot is the same for the
 //! whole run when the finest slot's time range lies inside it (checked per run and window;
 //! otherwise that window counts the run span by span); counts are sums; histogram buckets
-//! are counts per bucket; the lifetime native histogram still adds each latency in order
-//! (its sum is a float). Timeslice SLOs and spans with adjusted counts take the one-by-one
+//! are counts per bucket; the lifetime native histogram's sum is whole nanoseconds.
+//! Timeslice SLOs and spans with adjusted counts take the one-by-one
 //! path.
 //!
 //! A request's spans end within a few seconds of each other, so a group's spans usually

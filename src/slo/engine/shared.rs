@@ -13,8 +13,7 @@
 //! recording one finest slot at a time is exact when the group's spans fall in at most
 //! [`MAX_SLOTS`] slots the finest ring holds before and after them): counts are sums,
 //! histogram buckets are counts per bucket (in any order), the native histogram's dense
-//! range ends the same whichever index comes first, and its sum (a float) still adds each
-//! latency in request order. A group whose spans the finest ring cannot take one slot at a
+//! range ends the same whichever index comes first, and its sum is whole nanoseconds. A group whose spans the finest ring cannot take one slot at a
 //! time, or that keeps raw counts or time slices, is recorded span by span as before.
 //!
 //! Only SLOs without `group_by`, adjusted counts, exclusions covering the request or a
@@ -118,9 +117,8 @@ pub struct SelectedGroup {
     pub slots: Vec<SelectedSlot>,
     /// Whether the rows fell in more than [`MAX_SLOTS`] slots.
     scattered: bool,
-    /// With slots: each row's latency in seconds, in request order (the native
-    /// histogram's sum adds them in this order).
-    pub seconds: Vec<f64>,
+    /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
+    pub nanos: u128,
 }
 
 impl SelectedGroup {
@@ -129,6 +127,7 @@ impl SelectedGroup {
     #[inline]
     fn add(&mut self, row: usize, t: u64, nanos: u64, width: u64, rows: usize) {
         self.rows.push(row);
+        self.nanos += u128::from(nanos);
         if self.scattered {
             return;
         }
@@ -230,12 +229,6 @@ impl Selection {
             for slot in &mut g.slots {
                 slot.finish();
             }
-            // As `Bucket::of` finds them.
-            g.seconds = g
-                .rows
-                .iter()
-                .map(|r| duration.get(*r).map_or(0.0, |d| *d as f64 / 1e9))
-                .collect();
         }
         Self {
             matched: matched.clone(),
@@ -349,8 +342,7 @@ impl GroupState {
         for slot in &g.slots {
             self.native.record_counted(&slot.native, slot.zero);
         }
-        // The float sum in request order, as span by span.
-        self.native.add_seconds(g.seconds.iter().copied());
+        self.native.add_nanos(g.nanos);
         for slot in &g.slots {
             self.record_slot(slot, judge, end, bounds);
         }

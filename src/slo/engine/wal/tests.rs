@@ -212,19 +212,16 @@ fn shown(e: &Engine) -> Vec<String> {
         .into_iter()
         .map(|mut s| {
             s.effective_threshold = None;
-            // `all` adds its groups' sums in hash-map order: equal up to rounding.
-            s.native.sum = (s.native.sum * 1e6).round() / 1e6;
             format!("{s:?}")
         })
         .collect();
     for slo in e.slos() {
         let st = slo.state();
         for (key, g) in &st.groups {
-            // Requests recorded at once from several threads may reach a group in another
-            // order than the log's (slotel records one request at a time per pipeline):
-            // the latencies' float sum is then equal up to rounding.
-            let mut native = g.native.clone();
-            native.sum = (native.sum * 1e6).round() / 1e6;
+            // (Requests recorded at once from several threads may reach a group in
+            // another order than the log's: the latencies' sum, whole nanoseconds, is the
+            // same in any order.)
+            let native = &g.native;
             out.push(format!(
                 "{}/{} {key:?} lifetime {:?} native {native:?}",
                 slo.spec.service, slo.spec.name, g.lifetime
