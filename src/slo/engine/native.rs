@@ -65,8 +65,8 @@ pub fn index_at_schema(seconds: f64) -> i32 {
 /// Finds the [`SCHEMA`] bucket indexes of latencies that mostly come in ascending order
 /// (a sorted slot's): the same as [`Bucket::of`], with the bucket of the latency before
 /// kept: a latency in it is answered by comparing with its bounds, and a latency above it
-/// in the same power of two by stepping up the bounds from there (the same partition
-/// point [`index_at_schema`] finds by binary search).
+/// in the same power of two by searching the bounds above it only (the same partition
+/// point [`index_at_schema`] finds over all of them).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ascending {
     /// The kept bucket: its biased exponent, the fractions of the power of two above
@@ -96,10 +96,14 @@ impl Ascending {
                 return Some(self.index);
             }
             // Above the kept bucket's upper bound (`bounds[j]`): the first bound at or
-            // above `frac` is further up.
+            // above `frac` is further up, most often a step or two, else searched for.
             let mut j = self.j + 1;
-            while j < bounds.len() && bounds[j] < frac {
+            let near = (j + 2).min(bounds.len());
+            while j < near && bounds[j] < frac {
                 j += 1;
+            }
+            if j == near {
+                j += bounds[j..].partition_point(|b| *b < frac);
             }
             if let Some(&upper) = bounds.get(j) {
                 let index = self.index + (j - self.j) as i32;

@@ -21,12 +21,12 @@
 
 use arrow_array::BooleanArray;
 
-use super::Dropped;
 use super::hist::index_of;
 use super::native::Ascending;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::shared_hist::{Memo, Run};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
+use super::{Dropped, LATENCY_LADDER};
 use crate::slo::facts::SpanFacts;
 
 /// The spans of one group in one finest slot.
@@ -49,6 +49,16 @@ pub struct SelectedSlot {
     /// Native histogram buckets with their counts, ascending, and the latencies of zero.
     pub native: Vec<(i32, u64)>,
     pub zero: u64,
+    /// How many latencies are at or below each bound of [`ladder`] (every SLO's classic
+    /// buckets have these bounds).
+    pub ladder_at: [usize; LATENCY_LADDER.len()],
+}
+
+/// The classic buckets' fixed bounds ([`LATENCY_LADDER`]) in nanoseconds, as
+/// [`super::latency_bounds`] makes them.
+pub fn ladder() -> &'static [u64; LATENCY_LADDER.len()] {
+    static LADDER: std::sync::OnceLock<[u64; LATENCY_LADDER.len()]> = std::sync::OnceLock::new();
+    LADDER.get_or_init(|| std::array::from_fn(|i| (LATENCY_LADDER[i] * 1e9).round() as u64))
 }
 
 impl SelectedSlot {
@@ -101,6 +111,9 @@ impl SelectedSlot {
             }
         }
         self.hdr = hdr.into();
+        for (at, b) in self.ladder_at.iter_mut().zip(ladder()) {
+            *at = self.sorted.partition_point(|x| x <= b);
+        }
     }
 }
 
@@ -376,7 +389,8 @@ impl GroupState {
         }
         self.lifetime.good = self.lifetime.good.saturating_add(good_count);
         self.lifetime.total = self.lifetime.total.saturating_add(total);
-        self.classic.record_sorted(bounds, &slot.sorted);
+        self.classic
+            .record_sorted_known(bounds, &slot.sorted, ladder(), &slot.ladder_at);
         self.rings[0].record_run(slot.first_t, &slot.hdr, &slot.memo);
     }
 }

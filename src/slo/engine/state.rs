@@ -51,11 +51,29 @@ impl Classic {
 
     /// Records latencies given in ascending order (`sorted`), each once: the same as
     /// [`Classic::record`] for each, in any order.
-    pub(super) fn record_sorted(&mut self, bounds: &[u64], sorted: &[u64]) {
+    ///
+    /// The latencies at or below some bounds are known: `known_at[j]` of them are at or
+    /// below `known[j]` (ascending); the other bounds are searched for.
+    pub(super) fn record_sorted_known(
+        &mut self,
+        bounds: &[u64],
+        sorted: &[u64],
+        known: &[u64],
+        known_at: &[usize],
+    ) {
         let mut below = 0;
+        let mut j = 0;
         for (i, c) in self.counts.iter_mut().enumerate() {
             let upto = match bounds.get(i) {
-                Some(b) => sorted.partition_point(|x| x <= b),
+                Some(b) => {
+                    while known.get(j).is_some_and(|k| k < b) {
+                        j += 1;
+                    }
+                    match (known.get(j), known_at.get(j)) {
+                        (Some(k), Some(at)) if k == b => *at,
+                        _ => sorted.partition_point(|x| x <= b),
+                    }
+                }
                 None => sorted.len(),
             };
             *c = c.saturating_add(upto.saturating_sub(below) as u64);
