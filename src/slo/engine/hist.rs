@@ -267,7 +267,7 @@ impl SparseHist {
     }
 
     /// Distinct buckets of an open histogram (0 for the others).
-    pub fn len(&self) -> usize {
+    pub fn open_buckets(&self) -> usize {
         match self {
             SparseHist::Open(map) => map.len(),
             SparseHist::Dense(d) => d.pairs().count(),

@@ -77,7 +77,7 @@ impl SelectedSlot {
     }
 
     /// How many rows the slot holds.
-    pub fn len(&self) -> usize {
+    pub fn spans(&self) -> usize {
         self.sorted.len()
     }
 
@@ -376,7 +376,7 @@ impl GroupState {
         if slot.id > newest {
             fine.seal_before(slot.id.saturating_sub(FINE_OPEN_SLOTS));
         }
-        let total = slot.len() as u64;
+        let total = slot.spans() as u64;
         let good_count = judge.count_good(slot);
         let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
         for ring in &mut self.rings {

@@ -69,7 +69,7 @@ impl SharedHist {
             base.record_indexes(r);
         }
         Self {
-            base_len: base.len(),
+            base_len: base.open_buckets(),
             base: Arc::new(base),
             ..Self::default()
         }
@@ -128,7 +128,10 @@ impl SharedHist {
 /// What adding one run gave each histogram it was added to, for one request: `None`
 /// stands for the empty histogram.
 #[derive(Debug, Default)]
-pub struct Memo(RefCell<Vec<(Option<Arc<SharedHist>>, Arc<SharedHist>)>>);
+pub struct Memo(RefCell<Vec<Added>>);
+
+/// The histogram a run was added to (`None`: empty) and the histogram that gave.
+type Added = (Option<Arc<SharedHist>>, Arc<SharedHist>);
 
 impl Clone for Memo {
     /// A memo belongs to one request's selection slot: a copy starts empty.
