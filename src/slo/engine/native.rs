@@ -62,82 +62,6 @@ pub fn index_at_schema(seconds: f64) -> i32 {
     (exp - 1) * 256 + below
 }
 
-/// Finds the [`SCHEMA`] bucket indexes of latencies that mostly come in ascending order
-/// (a sorted slot's): the same as [`Bucket::of`], with the bucket of the latency before
-/// kept: a latency in it is answered by comparing with its bounds, and a latency above it
-/// in the same power of two by searching the bounds above it only (the same partition
-/// point [`index_at_schema`] finds over all of them).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Ascending {
-    /// The kept bucket: its biased exponent, the fractions of the power of two above
-    /// which and up to which it holds, its index and its place `j` among the power of
-    /// two's bounds. An exponent of 0 keeps none.
-    biased: u64,
-    lower: f64,
-    upper: f64,
-    index: i32,
-    j: usize,
-}
-
-impl Ascending {
-    /// The index of a latency of `nanos` (`None`: zero).
-    #[inline]
-    pub fn index(&mut self, nanos: u64) -> Option<i32> {
-        if nanos == 0 {
-            return None;
-        }
-        let seconds = nanos as f64 / 1e9;
-        let bits = seconds.to_bits();
-        let biased = (bits >> 52) & 0x7ff;
-        let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
-        let bounds = octave_bounds();
-        if biased == self.biased && frac > self.lower {
-            if frac <= self.upper {
-                return Some(self.index);
-            }
-            // Above the kept bucket's upper bound (`bounds[j]`): the first bound at or
-            // above `frac` is further up, most often a step or two, else searched for.
-            let mut j = self.j + 1;
-            let near = (j + 2).min(bounds.len());
-            while j < near && bounds[j] < frac {
-                j += 1;
-            }
-            if j == near {
-                j += bounds[j..].partition_point(|b| *b < frac);
-            }
-            if let Some(&upper) = bounds.get(j) {
-                let index = self.index + (j - self.j) as i32;
-                *self = Self {
-                    biased,
-                    lower: bounds[j - 1],
-                    upper,
-                    index,
-                    j,
-                };
-                return Some(index);
-            }
-        }
-        let index = index_at_schema(seconds);
-        let exp = biased as i32 - 1_022;
-        let j = index - (exp - 1) * 256;
-        // A bucket wholly inside this power of two (`j` in 0..256) is kept.
-        *self = match usize::try_from(j)
-            .ok()
-            .and_then(|j| Some((j, *bounds.get(j)?)))
-        {
-            Some((j, upper)) if biased != 0 && biased != 0x7ff => Self {
-                biased,
-                lower: j.checked_sub(1).map_or(0.0, |i| bounds[i]),
-                upper,
-                index,
-                j,
-            },
-            _ => Self::default(),
-        };
-        Some(index)
-    }
-}
-
 /// Cumulative latency histogram of one group.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NativeHist {
@@ -205,30 +129,31 @@ impl NativeHist {
         self.counts[pos] = self.counts[pos].saturating_add(n);
     }
 
-    /// Records latencies counted by bucket: `buckets` as (index, count), ascending, and
-    /// `zero` durations of zero. The same as [`NativeHist::record_at`] for each latency
-    /// except for the sum, which [`NativeHist::add_nanos`] adds.
-    pub fn record_counted(&mut self, buckets: &[(i32, u64)], zero: u64) {
-        let n = buckets.iter().fold(zero, |a, (_, c)| a.saturating_add(*c));
+    /// Records latencies by bucket, one each: `indexes` (in any order, all within
+    /// `lo..=hi`) and `zero` durations of zero. The same as [`NativeHist::record_at`] for
+    /// each latency except for the sum, which [`NativeHist::add_nanos`] adds.
+    pub fn record_indexes(&mut self, indexes: &[i32], (lo, hi): (i32, i32), zero: u64) {
+        let n = (indexes.len() as u64).saturating_add(zero);
         self.count = self.count.saturating_add(n);
         self.zero = self.zero.saturating_add(zero);
-        let (Some((lo, _)), Some((hi, _))) = (buckets.first(), buckets.last()) else {
+        if indexes.is_empty() || lo > hi {
             return;
-        };
+        }
         if self.counts.is_empty() {
-            self.offset = *lo;
-        } else if *lo < self.offset {
+            self.offset = lo;
+        } else if lo < self.offset {
             let grow = (self.offset - lo) as usize;
             self.counts.splice(0..0, std::iter::repeat_n(0, grow));
-            self.offset = *lo;
+            self.offset = lo;
         }
         let end = (hi - self.offset) as usize + 1;
         if end > self.counts.len() {
             self.counts.resize(end, 0);
         }
-        for (idx, c) in buckets {
-            if let Some(slot) = self.counts.get_mut((idx - self.offset) as usize) {
-                *slot = slot.saturating_add(*c);
+        let offset = self.offset;
+        for idx in indexes {
+            if let Some(slot) = self.counts.get_mut(idx.wrapping_sub(offset) as usize) {
+                *slot = slot.saturating_add(1);
             }
         }
     }
@@ -394,26 +319,6 @@ mod tests {
         assert_eq!(index_at_schema(1.0), 0);
         assert_eq!(index_at_schema(2.0), 256);
         assert_eq!(index_at_schema(0.5), -256);
-    }
-
-    #[test]
-    fn ascending_latencies_get_the_buckets_of_bucket_of() {
-        let mut rng = fastrand::Rng::with_seed(6);
-        let mut values: Vec<u64> = (0..200_000).map(|_| rng.u64(..4_000_000_000)).collect();
-        for i in -7_700..3_100 {
-            let n = (upper_bound(i, SCHEMA) * 1e9).round() as u64;
-            values.extend([n.saturating_sub(1), n, n + 1]);
-        }
-        values.extend([0, 1, 1_000_000_000, 2_000_000_000, u64::MAX]);
-        let mut sorted = values.clone();
-        sorted.sort_unstable();
-        // Ascending (as recorded) and in any order (still exact).
-        for order in [sorted, values] {
-            let mut a = Ascending::default();
-            for n in order {
-                assert_eq!(a.index(n), Bucket::of(n).index, "{n} ns");
-            }
-        }
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! recording that does not depend on goodness, found once per request for every SLO
 //! whose `where` selects exactly its rows: the spans dropped as late or in the future, the
 //! groups (runs of rows of one cluster, in request order), and per group its spans by slot
-//! of the finest ring, each slot's latencies sorted with their HDR buckets and native
-//! buckets counted. Each SLO then adds a slot's counts, buckets and classic buckets at
+//! of the finest ring, each slot's latencies with their HDR and native buckets and the
+//! counts at or below the fixed classic bounds. Each SLO then adds a slot's counts, buckets and classic buckets at
 //! once ([`GroupState::record_selected`]) instead of recording span by span.
 //!
 //! The result is exactly that of recording each span in order (`record.rs` explains why
@@ -22,7 +22,7 @@
 use arrow_array::BooleanArray;
 
 use super::hist::index_of;
-use super::native::Ascending;
+use super::native::index_at_schema;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::shared_hist::{Memo, Run};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
@@ -39,15 +39,16 @@ pub struct SelectedSlot {
     pub first_t: u64,
     /// The rows as a bitmap over the request: bit `r % 64` of word `r / 64` is row `r`.
     pub mask: Vec<u64>,
-    /// The rows' latencies (nanoseconds): in request order while the selection is built,
-    /// then ascending.
-    pub sorted: Vec<u64>,
-    /// HDR buckets ([`super::hist::index_of`]) with their counts, ascending.
+    /// The rows' latencies (nanoseconds), in request order.
+    pub latencies: Vec<u64>,
+    /// Each latency's HDR bucket ([`super::hist::index_of`]) with a count of 1.
     pub hdr: Run,
     /// What adding `hdr` gave each SLO's finest slot (see `shared_hist.rs`).
     pub memo: Memo,
-    /// Native histogram buckets with their counts, ascending, and the latencies of zero.
-    pub native: Vec<(i32, u64)>,
+    /// Each latency's native histogram bucket but those of zero, the lowest and highest of
+    /// them, and the latencies of zero.
+    pub native: Vec<i32>,
+    pub native_range: (i32, i32),
     pub zero: u64,
     /// How many latencies are at or below each bound of [`ladder`] (every SLO's classic
     /// buckets have these bounds).
@@ -78,41 +79,36 @@ impl SelectedSlot {
 
     /// How many rows the slot holds.
     pub fn spans(&self) -> usize {
-        self.sorted.len()
+        self.latencies.len()
     }
 
-    /// Sorts the latencies and counts them by HDR and native bucket.
+    /// Finds each latency's HDR and native buckets and counts the latencies at or below
+    /// each bound of [`ladder`] (all sums: the order of the latencies does not matter).
     fn finish(&mut self) {
-        self.sorted.sort_unstable();
-        // Both bucketings are monotonic in the latency: equal buckets are adjacent, and
-        // equal latencies need their buckets found once.
-        let mut native = Ascending::default();
-        let mut hdr: Vec<(u32, u64)> = Vec::with_capacity(self.sorted.len());
-        self.native.reserve(self.sorted.len());
-        let mut at = 0;
-        while let Some(&nanos) = self.sorted.get(at) {
-            let n = self.sorted[at..]
-                .iter()
-                .position(|d| *d != nanos)
-                .unwrap_or(self.sorted.len() - at);
-            at += n;
-            let count = n as u64;
-            let index = index_of(nanos);
-            match hdr.last_mut() {
-                Some((k, c)) if *k == index => *c += count,
-                _ => hdr.push((index, count)),
+        let ladder = ladder();
+        let mut hdr: Vec<(u32, u64)> = Vec::with_capacity(self.latencies.len());
+        self.native.reserve(self.latencies.len());
+        let (mut lo, mut hi) = (i32::MAX, i32::MIN);
+        // Latencies by the first ladder bound at or above them (the last: above all).
+        let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
+        for &nanos in &self.latencies {
+            hdr.push((index_of(nanos), 1));
+            if nanos == 0 {
+                self.zero += 1;
+            } else {
+                // As `Bucket::of` finds it.
+                let i = index_at_schema(nanos as f64 / 1e9);
+                (lo, hi) = (lo.min(i), hi.max(i));
+                self.native.push(i);
             }
-            match native.index(nanos) {
-                None => self.zero += count,
-                Some(i) => match self.native.last_mut() {
-                    Some((k, c)) if *k == i => *c += count,
-                    _ => self.native.push((i, count)),
-                },
-            }
+            by_bound[ladder.partition_point(|b| *b < nanos)] += 1;
         }
+        self.native_range = (lo, hi);
         self.hdr = hdr.into();
-        for (at, b) in self.ladder_at.iter_mut().zip(ladder()) {
-            *at = self.sorted.partition_point(|x| x <= b);
+        let mut below = 0;
+        for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
+            below += n;
+            *at = below;
         }
     }
 }
@@ -160,7 +156,7 @@ impl SelectedGroup {
                     mask: vec![0; rows / 64 + 1],
                     // (Room for the rest of the request: one allocation each, given back
                     // at its end.)
-                    sorted: Vec::with_capacity(rows - row),
+                    latencies: Vec::with_capacity(rows - row),
                     ..SelectedSlot::default()
                 });
                 let Some(s) = self.slots.last_mut() else {
@@ -169,7 +165,7 @@ impl SelectedGroup {
                 s
             }
         };
-        slot.sorted.push(nanos);
+        slot.latencies.push(nanos);
         if let Some(w) = slot.mask.get_mut(row / 64) {
             *w |= 1 << (row % 64);
         }
@@ -264,6 +260,14 @@ pub struct Rows<'a> {
     pub duration: &'a [u64],
 }
 
+/// How many of `latencies` are within `threshold` (all without one).
+fn fast(latencies: &[u64], threshold: Option<u64>) -> usize {
+    match threshold {
+        Some(th) => latencies.iter().filter(|d| **d <= th).count(),
+        None => latencies.len(),
+    }
+}
+
 /// How one SLO judges a request's rows: bad when its `bad` condition holds or slower than
 /// its latency threshold, good otherwise.
 #[derive(Debug, Clone)]
@@ -296,13 +300,9 @@ impl<'a> Judge<'a> {
                 .is_none_or(|th| self.duration.get(row).is_some_and(|d| *d <= th))
     }
 
-    /// The good rows of `slot`: those within the threshold (from the sorted latencies)
-    /// less the bad ones among them (from the bitmaps).
-    pub fn count_good(&self, slot: &SelectedSlot) -> u64 {
-        let fast = match self.threshold {
-            Some(th) => slot.sorted.partition_point(|d| *d <= th),
-            None => slot.sorted.len(),
-        };
+    /// The good rows of `slot`: those within the threshold (`fast` of them, see
+    /// [`fast`]) less the bad ones among them (from the bitmaps).
+    pub fn count_good(&self, slot: &SelectedSlot, fast: usize) -> u64 {
         if self.bad.is_none() {
             return fast as u64;
         }
@@ -353,7 +353,8 @@ impl GroupState {
             return false;
         }
         for slot in &g.slots {
-            self.native.record_counted(&slot.native, slot.zero);
+            self.native
+                .record_indexes(&slot.native, slot.native_range, slot.zero);
         }
         self.native.add_nanos(g.nanos);
         for slot in &g.slots {
@@ -377,7 +378,8 @@ impl GroupState {
             fine.seal_before(slot.id.saturating_sub(FINE_OPEN_SLOTS));
         }
         let total = slot.spans() as u64;
-        let good_count = judge.count_good(slot);
+        let fast = fast(&slot.latencies, judge.threshold);
+        let good_count = judge.count_good(slot, fast);
         let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
         for ring in &mut self.rings {
             if !ring.add_within(slot.first_t, slot.range, good_signed, total) {
@@ -389,8 +391,14 @@ impl GroupState {
         }
         self.lifetime.good = self.lifetime.good.saturating_add(good_count);
         self.lifetime.total = self.lifetime.total.saturating_add(total);
-        self.classic
-            .record_sorted_known(bounds, &slot.sorted, ladder(), &slot.ladder_at);
+        let threshold = judge.threshold.map(|th| (th, fast));
+        self.classic.record_known(
+            bounds,
+            &slot.latencies,
+            ladder(),
+            &slot.ladder_at,
+            threshold,
+        );
         self.rings[0].record_run(slot.first_t, &slot.hdr, &slot.memo);
     }
 }

@@ -49,17 +49,17 @@ impl Classic {
         }
     }
 
-    /// Records latencies given in ascending order (`sorted`), each once: the same as
-    /// [`Classic::record`] for each, in any order.
-    ///
-    /// The latencies at or below some bounds are known: `known_at[j]` of them are at or
-    /// below `known[j]` (ascending); the other bounds are searched for.
-    pub(super) fn record_sorted_known(
+    /// Records `latencies` (in any order), each once: the same as [`Classic::record`] for
+    /// each. How many are at or below some bounds is known: `known_at[j]` of them are at
+    /// or below `known[j]` (ascending), and `threshold.1` at or below `threshold.0`; the
+    /// other bounds are counted.
+    pub(super) fn record_known(
         &mut self,
         bounds: &[u64],
-        sorted: &[u64],
+        latencies: &[u64],
         known: &[u64],
         known_at: &[usize],
+        threshold: Option<(u64, usize)>,
     ) {
         let mut below = 0;
         let mut j = 0;
@@ -69,12 +69,13 @@ impl Classic {
                     while known.get(j).is_some_and(|k| k < b) {
                         j += 1;
                     }
-                    match (known.get(j), known_at.get(j)) {
-                        (Some(k), Some(at)) if k == b => *at,
-                        _ => sorted.partition_point(|x| x <= b),
+                    match (known.get(j), known_at.get(j), threshold) {
+                        (Some(k), Some(at), _) if k == b => *at,
+                        (_, _, Some((th, at))) if th == *b => at,
+                        _ => latencies.iter().filter(|x| *x <= b).count(),
                     }
                 }
-                None => sorted.len(),
+                None => latencies.len(),
             };
             *c = c.saturating_add(upto.saturating_sub(below) as u64);
             below = below.max(upto);
