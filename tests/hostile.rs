@@ -22,7 +22,6 @@ use common::{
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
     ExponentialHistogramDataPoint, HistogramDataPoint, Metric, metric,
 };
@@ -316,17 +315,7 @@ fn cart_metrics(
 
 fn exp_point(scale: i32, offset: i32, counts: Vec<u64>) -> ExponentialHistogramDataPoint {
     let now = now_unix_nanos();
-    ExponentialHistogramDataPoint {
-        start_time_unix_nano: now - 10_000_000_000,
-        time_unix_nano: now,
-        count: counts.iter().sum(),
-        scale,
-        positive: Some(Buckets {
-            offset,
-            bucket_counts: counts,
-        }),
-        ..Default::default()
-    }
+    otlp::exponential_point(now - 10_000_000_000, now, scale, offset, counts)
 }
 
 fn explicit_point(bounds: Vec<f64>, counts: Vec<u64>, count: u64) -> HistogramDataPoint {
