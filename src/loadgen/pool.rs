@@ -191,7 +191,7 @@ pub(super) fn decompress(data: &[u8], compression: Compression) -> std::io::Resu
 const MAX_DECOMPRESSED: usize = 256 << 20;
 
 /// Regenerates one pool entry at a time so that every entry is rebuilt once per
-/// [`REFRESH_PERIOD`] with current timestamps. Runs until aborted.
+/// [`REFRESH_PERIOD`] with current timestamps. Runs until stopped.
 pub(super) async fn refresh_periodically(pool: Arc<Pool>, recipe: Recipe) {
     let step = (REFRESH_PERIOD / pool.len().max(1) as u32).max(Duration::from_millis(50));
     let mut ticker = tokio::time::interval_at(Instant::now() + step, step);
