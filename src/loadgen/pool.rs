@@ -5,7 +5,6 @@
 //! round. Replacing an entry is a single assignment under its lock, so a reader always gets
 //! a whole request, old or new.
 
-use std::io::Write as _;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -75,7 +74,10 @@ impl Recipe {
         } else {
             payload.encode_protobuf()
         };
-        let body = compress(&encoded, self.compression).map_err(LoadgenError::Compress)?;
+        let body = self
+            .compression
+            .compress(&encoded)
+            .map_err(LoadgenError::Compress)?;
         Ok(Prepared {
             body: Bytes::from(body),
             items: items as u64,
@@ -156,19 +158,6 @@ impl Pool {
 
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
-    }
-}
-
-pub(super) fn compress(data: &[u8], compression: Compression) -> std::io::Result<Vec<u8>> {
-    match compression {
-        Compression::None => Ok(data.to_vec()),
-        Compression::Gzip => {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            encoder.write_all(data)?;
-            encoder.finish()
-        }
-        Compression::Zstd => zstd::bulk::compress(data, 1),
     }
 }
 
