@@ -50,9 +50,11 @@ impl Shutdown {
     }
 
     /// Runs `task` until it ends or shutdown is triggered, whichever comes first: a loop
-    /// with nothing to finish stops at its next `.await` once told to.
+    /// with nothing to finish stops at its next `.await` once told to, and is not polled
+    /// again after the trigger (the signal is checked first), as if aborted.
     pub async fn run_until(mut self, task: impl Future<Output = ()>) {
         tokio::select! {
+            biased;
             _ = self.wait() => {}
             _ = task => {}
         }
@@ -114,6 +116,15 @@ mod tests {
                 .expect("stopped by the trigger")
                 .expect("task");
         }
+        // Once triggered, the task is not polled again.
+        let (trigger, shutdown) = channel();
+        trigger.trigger();
+        let polled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let marked = polled.clone();
+        shutdown
+            .run_until(async move { marked.store(true, std::sync::atomic::Ordering::Relaxed) })
+            .await;
+        assert!(!polled.load(std::sync::atomic::Ordering::Relaxed));
         // A task that ends on its own ends run_until too.
         let (_trigger, shutdown) = channel();
         tokio::time::timeout(Duration::from_secs(5), shutdown.run_until(async {}))
