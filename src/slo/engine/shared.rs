@@ -6,15 +6,18 @@
 //! whose `where` selects exactly its rows: the spans dropped as late or in the future, the
 //! groups (runs of rows of one cluster, in request order), and per group its spans by slot
 //! of the finest ring, each slot's latencies with their HDR and native buckets and the
-//! counts at or below the fixed classic bounds. Each SLO then adds a slot's counts, buckets and classic buckets at
-//! once ([`GroupState::record_selected`]) instead of recording span by span.
+//! counts at or below the fixed classic bounds. Each SLO then adds a slot's counts,
+//! buckets and classic buckets at once ([`GroupState::record_selected`]) instead of
+//! recording span by span, and the SLOs' finest slots that held the same histogram share
+//! the one the slot's buckets make (`shared_hist.rs`).
 //!
 //! The result is exactly that of recording each span in order (`record.rs` explains why
 //! recording one finest slot at a time is exact when the group's spans fall in at most
 //! [`MAX_SLOTS`] slots the finest ring holds before and after them): counts are sums,
 //! histogram buckets are counts per bucket (in any order), the native histogram's dense
-//! range ends the same whichever index comes first, and its sum is whole nanoseconds. A group whose spans the finest ring cannot take one slot at a
-//! time, or that keeps raw counts or time slices, is recorded span by span as before.
+//! range ends the same whichever index comes first, and its sum is whole nanoseconds. A
+//! group whose spans the finest ring cannot take one slot at a time, or that keeps raw
+//! counts or time slices, is recorded span by span as before.
 //!
 //! Only SLOs without `group_by`, adjusted counts, exclusions covering the request or a
 //! write-ahead log share a selection (`spans.rs` checks); the others record span by span.
