@@ -543,8 +543,12 @@ fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_span
         &DataType::UInt64
     );
 
-    // What the request says.
-    let f = &old.facts;
+    has_the_dictionary_layout_requests_facts(&old.facts);
+    reads_as_a_new_capture(&old, &request_of_fixture("dictionary-layout"));
+}
+
+/// What `dictionary-layout-request.json` says, column by column.
+fn has_the_dictionary_layout_requests_facts(f: &crate::slo::facts::SpanFacts) {
     assert_eq!(f.len(), 6);
     assert_eq!(
         f.end_time_unix_nano(),
@@ -572,6 +576,10 @@ fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_span
             "GET /cart"
         ]
     );
+    let kinds = f.kind_column().as_primitive::<Int32Type>();
+    assert_eq!(kinds.values(), &[2, 2, 3, 2, 2, 2]);
+    let status = f.status_column().as_primitive::<Int32Type>();
+    assert_eq!(status.values(), &[0, 2, 0, 0, 0, 2]);
     let code = f
         .attr_columns(&AttrRef::Item("http.response.status_code".into()))
         .unwrap();
@@ -579,13 +587,49 @@ fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_span
         ints(code.int.as_ref().unwrap()),
         [Some(200), Some(503), None, Some(200), Some(200), Some(500)]
     );
+    // Values that are not strings, rendered: the integers and the double.
+    let other: Vec<Option<&str>> = code.other.as_ref().unwrap().as_string::<i32>().iter().collect();
+    assert_eq!(
+        other,
+        [Some("200"), Some("503"), Some("404.5"), Some("200"), Some("200"), Some("500")]
+    );
+    let method = f
+        .attr_columns(&AttrRef::Item("http.request.method".into()))
+        .unwrap();
+    let other: Vec<Option<&str>> = method.other.as_ref().unwrap().as_string::<i32>().iter().collect();
+    assert_eq!(other, [None, None, Some("true"), None, None, None]);
     assert_eq!(
         f.attr_str(&AttrRef::Item("http.route".into()), 4)
             .as_deref(),
         Some("/cart")
     );
     assert_eq!(f.attr_str(&AttrRef::Item("http.route".into()), 2), None);
+}
 
+/// `tests/fixtures/capture/narrow-keys-layout/` holds the capture slotel wrote, with
+/// dictionary keys as narrow as the values allowed and times as their two 32-bit halves
+/// (`kind`, `status_code` and integers still in their own types, the receipt times a
+/// `UInt64` a row), of `dictionary-layout-request.json` (sent as the previous layouts'
+/// were).
+#[test]
+fn a_file_of_the_narrow_keys_layout_reads_as_a_new_capture_of_the_same_spans() {
+    let (schema, old) = fixture("narrow-keys-layout");
+    let int8_strings = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
+    for name in ["name", r#"attributes["http.route"].str"#] {
+        assert_eq!(field(&schema, name).data_type(), &int8_strings, "{name}");
+    }
+    assert!(matches!(
+        field(&schema, "end_time_unix_nano").data_type(),
+        DataType::Struct(_)
+    ));
+    for (name, ty) in [
+        ("kind", DataType::Int32),
+        (r#"attributes["http.response.status_code"].int"#, DataType::Int64),
+        (RECEIVED, DataType::UInt64),
+    ] {
+        assert_eq!(field(&schema, name).data_type(), &ty, "{name}");
+    }
+    has_the_dictionary_layout_requests_facts(&old.facts);
     reads_as_a_new_capture(&old, &request_of_fixture("dictionary-layout"));
 }
 
