@@ -37,14 +37,19 @@ pub(super) fn split_field(field: &Field) -> Field {
     Field::new(field.name(), split_type(), field.is_nullable()).with_metadata(metadata)
 }
 
-/// A `UInt64` column without nulls as a struct of its high and low halves.
-pub(super) fn split(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
-    let values = column
-        .as_primitive_opt::<UInt64Type>()
-        .filter(|c| c.null_count() == 0)
-        .ok_or_else(|| ArrowError::CastError("a split column of other than UInt64s".into()))?;
-    let high: Vec<u32> = values.values().iter().map(|v| (v >> 32) as u32).collect();
-    let low: Vec<u32> = values.values().iter().map(|v| *v as u32).collect();
+/// `UInt64` columns without nulls (`parts`, one after the other, `rows` in all) as one
+/// struct of their high and low halves.
+pub(super) fn split(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
+    let mut high: Vec<u32> = Vec::with_capacity(rows);
+    let mut low: Vec<u32> = Vec::with_capacity(rows);
+    for part in parts {
+        let values = part
+            .as_primitive_opt::<UInt64Type>()
+            .filter(|c| c.null_count() == 0)
+            .ok_or_else(|| ArrowError::CastError("a split column of other than UInt64s".into()))?;
+        high.extend(values.values().iter().map(|v| (v >> 32) as u32));
+        low.extend(values.values().iter().map(|v| *v as u32));
+    }
     let DataType::Struct(fields) = split_type() else {
         unreachable!("a struct type")
     };
@@ -109,7 +114,7 @@ mod tests {
         let values = [0, 1, u32::MAX as u64, 1 << 32, 4_500_000_000, u64::MAX];
         let column: ArrayRef = Arc::new(UInt64Array::from(values.to_vec()));
         let field = split_field(&Field::new("duration_nanos", DataType::UInt64, false));
-        let halves = split(&column).unwrap();
+        let halves = split(&[column.as_ref()], values.len()).unwrap();
         let (plain, joined) = join(&field, "UInt64", &halves).unwrap();
         assert_eq!(plain.data_type(), &DataType::UInt64);
         assert!(plain.metadata().get(SPLIT_OF).is_none());
@@ -119,7 +124,7 @@ mod tests {
     #[test]
     fn halves_that_are_not_two_uint32_columns_are_an_error() {
         let field = split_field(&Field::new("t", DataType::UInt64, false));
-        let halves = split(&(Arc::new(UInt64Array::from(vec![7u64])) as ArrayRef)).unwrap();
+        let halves = split(&[&UInt64Array::from(vec![7u64])], 1).unwrap();
         assert!(join(&field, "Int64", &halves).is_err());
         let one = StructArray::try_new(
             vec![Field::new("high", DataType::UInt32, false)].into(),

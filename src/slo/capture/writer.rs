@@ -292,16 +292,13 @@ impl Writer {
         let (Some(layout), Sink::Writing(writer)) = (&current.layout, &mut current.sink) else {
             return;
         };
-        let message = items
-            .iter()
-            .map(|item| layout.rows(item))
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(|batches| layout.message(&batches));
+        let message = layout.message(&items);
         let result = match message {
             Ok(Some(batch)) => writer.write(&batch),
             Ok(None) if !fresh => {
-                // More distinct strings than the file's dictionary keys number: a new
-                // file, laid out by these requests.
+                // More distinct strings than the file's dictionary keys number, or an
+                // integer wider than its narrowed column: a new file, laid out by these
+                // requests.
                 let input = current.input.clone();
                 self.close_current(k, now);
                 if let Err(e) = self.open_file(input, now, logs) {
@@ -316,7 +313,8 @@ impl Writer {
                 return;
             }
             Ok(None) => Err(arrow_schema::ArrowError::ComputeError(
-                "more distinct strings than dictionary keys".to_string(),
+                "more distinct strings than dictionary keys, or integers wider than their column"
+                    .to_string(),
             )),
             Err(e) => Err(e),
         };
