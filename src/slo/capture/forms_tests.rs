@@ -1,6 +1,7 @@
-//! The cheaper forms of columns in capture files: integers as narrow as their values,
-//! `.other` columns without their integers' decimal forms, receipt times as runs; each
-//! read back as the column the live engine built, also when only some columns are read.
+//! The cheaper forms of columns in capture files: integers and times' high halves as
+//! narrow as their values, `.other` columns without their integers' decimal forms, receipt
+//! times as runs; each read back as the column the live engine built, also when only some
+//! columns are read.
 
 use std::time::Duration;
 
@@ -277,4 +278,38 @@ fn receipt_times_are_runs_one_per_request_and_read_back_per_row() {
     let message = reader.next_message().unwrap();
     assert_eq!(message.rows_received.len(), 231);
     assert_eq!(message.rows_received[30], T0 + 1_000_000);
+}
+
+#[test]
+fn a_span_ending_long_before_its_receipt_starts_a_file_with_wider_high_halves() {
+    let dir = tempfile::tempdir().unwrap();
+    // A whole first message ending at the receipt time, then spans an hour late.
+    let mut late = spans(10, &[200.0]);
+    for s in &mut late.resource_spans[0].scope_spans[0].spans {
+        s.end_time_unix_nano = T0 - 3_600_000_000_000;
+        s.start_time_unix_nano = s.end_time_unix_nano - 1_000_000;
+    }
+    let requests = [spans(8192, &[200.0]), late];
+    let files = capture(dir.path(), &requests);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let high = |f: &CaptureFile| match file_schema(&f.path)
+        .field_with_name("end_time_unix_nano")
+        .unwrap()
+        .data_type()
+    {
+        DataType::Struct(fields) => fields[0].data_type().clone(),
+        other => panic!("{other}"),
+    };
+    assert_eq!(high(&files[0]), DataType::Int8);
+    assert_eq!(high(&files[1]), DataType::Int16);
+    let ends: Vec<u64> = read_all(&files)
+        .iter()
+        .flat_map(|b| b.facts.end_time_unix_nano().to_vec())
+        .collect();
+    let sent: Vec<u64> = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans[0].scope_spans[0].spans)
+        .map(|s| s.end_time_unix_nano)
+        .collect();
+    assert_eq!(ends, sent);
 }

@@ -22,7 +22,8 @@
 //!   first message allows with room to grow ([`key_type`], [`DICTIONARY_OF`],
 //!   `dictionary.rs`);
 //! - a `UInt64` column without nulls (`end_time_unix_nano`, `duration_nanos`, a log
-//!   record's time) as its two 32-bit halves (`halves.rs`);
+//!   record's time) as its two 32-bit halves, the high ones as narrow as they allow, a
+//!   time's as its difference from its receipt time's (`halves.rs`);
 //! - an integer column (`kind`, `status_code`, an attribute's `.int`) in the narrowest
 //!   integer type the first message's values fit (`narrow.rs`);
 //! - an attribute's `.other` column without the rows its `.int` column holds, which are
@@ -176,8 +177,8 @@ enum Form {
     Plain,
     /// Strings as a dictionary with keys of this type.
     Dictionary(DataType),
-    /// A `UInt64` column as its two 32-bit halves.
-    Split,
+    /// A `UInt64` column as its two 32-bit halves, the high ones written so.
+    Split(super::halves::High),
     /// Integers in this narrower type.
     Narrow(DataType),
 }
@@ -223,10 +224,13 @@ impl Layout {
                     .map(|item| written_column(&item.batch, i, ints[i]))
                     .collect();
                 let parts: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
+                let received: Vec<u64> = first.iter().map(|item| item.received).collect();
                 match f.data_type() {
                     DataType::Utf8 => repeats(&parts)
                         .map_or(Form::Plain, |distinct| Form::Dictionary(key_type(distinct))),
-                    DataType::UInt64 if !f.is_nullable() => Form::Split,
+                    DataType::UInt64 if !f.is_nullable() => {
+                        super::halves::high_form(&parts, &received).map_or(Form::Plain, Form::Split)
+                    }
                     ty if super::narrow::narrowable(ty) => super::narrow::range(&parts)
                         .and_then(|range| super::narrow::narrow_type(ty, range))
                         .map_or(Form::Plain, Form::Narrow),
@@ -241,7 +245,7 @@ impl Layout {
                 Form::Null => null_field(f.name(), f.data_type()),
                 Form::Plain => (**f).clone(),
                 Form::Dictionary(key) => dictionary_field(f, key),
-                Form::Split => super::halves::split_field(f),
+                Form::Split(high) => super::halves::split_field(f, high, RECEIVED),
                 Form::Narrow(to) => super::narrow::narrowed_field(f, to),
             };
             if let Some(int) = int {
@@ -279,12 +283,13 @@ impl Layout {
     /// whole, one after the other, its keys moved past those before: columns keyed by the
     /// row's resource (`cluster`, `service`, `resource.attributes[…]`) still share their
     /// keys. `None` when a string column the file writes as a dictionary has more distinct
-    /// values here than its key type can number, or an integer column a value its narrowed
-    /// type cannot hold (the writer then starts a new file, laid out by these requests).
+    /// values here than its key type can number, or an integer column (or a time's high
+    /// halves) a value its narrowed type cannot hold (the writer then starts a new file, laid out by these requests).
     /// An error when a request has a value in a column the file writes as `Null` (the
     /// writer starts a new file before that).
     pub(super) fn message(&self, items: &[Item]) -> Result<Option<RecordBatch>, ArrowError> {
         let rows: usize = items.iter().map(|item| item.batch.num_rows()).sum();
+        let received: Vec<u64> = items.iter().map(|item| item.received).collect();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.output.fields().len());
         for (i, form) in self.forms.iter().enumerate() {
             let int = self.ints[i];
@@ -309,7 +314,7 @@ impl Layout {
             let column = match form {
                 Form::Dictionary(key) => super::dictionary::encode(&parts, rows, key)?,
                 Form::Narrow(to) => super::narrow::narrow(&parts, rows, to)?,
-                Form::Split => Some(super::halves::split(&parts, rows)?),
+                Form::Split(high) => super::halves::split(&parts, &received, rows, high)?,
                 Form::Plain | Form::Null => Some(concat(&parts, rows)?),
             };
             let Some(column) = column else {

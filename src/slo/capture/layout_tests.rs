@@ -15,7 +15,7 @@ use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 
-use super::halves::SPLIT_OF;
+use super::halves::{HIGH_FROM, SPLIT_OF};
 use super::layout::{DICTIONARY_OF, NULL_OF};
 use super::tests::{engine, settings};
 use super::*;
@@ -300,22 +300,33 @@ fn times_are_written_as_two_halves_and_read_back_exactly() {
     let files = list_files(dir.path()).unwrap();
     assert_eq!(files.len(), 1);
     let schema = file_schema(&files[0].path);
+    // High halves in one byte: the durations' (up to 35 s) as they are, the end times'
+    // (up to 43 s after the receipt) as differences from the receipt time's.
     let halves = DataType::Struct(
         vec![
-            Field::new("high", DataType::UInt32, false),
+            Field::new("high", DataType::Int8, false),
             Field::new("low", DataType::UInt32, false),
         ]
         .into(),
     );
-    for name in ["end_time_unix_nano", "duration_nanos"] {
+    for (name, from) in [
+        ("end_time_unix_nano", Some(RECEIVED)),
+        ("duration_nanos", None),
+    ] {
         let f = field(&schema, name);
         assert_eq!(f.data_type(), &halves, "{name}");
         assert_eq!(
             f.metadata().get(SPLIT_OF).map(String::as_str),
             Some("UInt64")
         );
+        assert_eq!(
+            f.metadata().get(HIGH_FROM).map(String::as_str),
+            from,
+            "{name}"
+        );
     }
-    // Arrow alone sees the halves: high << 32 | low is the time sent.
+    // Arrow alone sees the halves: (high + the receipt's high) << 32 | low is the time
+    // sent (every span of the request was received at `T0`).
     let bytes = std::fs::read(&files[0].path).unwrap();
     let batch = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
         .unwrap()
@@ -326,15 +337,20 @@ fn times_are_written_as_two_halves_and_read_back_exactly() {
         .column_by_name("end_time_unix_nano")
         .unwrap()
         .as_struct();
-    let half = |name: &str| {
-        end.column_by_name(name)
-            .unwrap()
-            .as_primitive::<arrow_array::types::UInt32Type>()
-            .value(39)
-    };
+    let high = end
+        .column_by_name("high")
+        .unwrap()
+        .as_primitive::<arrow_array::types::Int8Type>()
+        .value(39);
+    let low = end
+        .column_by_name("low")
+        .unwrap()
+        .as_primitive::<arrow_array::types::UInt32Type>()
+        .value(39);
     let sent = &req.resource_spans[0].scope_spans[0].spans;
+    let high = (T0 >> 32) as i64 + i64::from(high);
     assert_eq!(
-        u64::from(half("high")) << 32 | u64::from(half("low")),
+        (high as u64) << 32 | u64::from(low),
         sent[39].end_time_unix_nano
     );
 

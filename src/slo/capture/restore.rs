@@ -9,10 +9,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
 
-use super::halves::SPLIT_OF;
+use super::halves::{HIGH_FROM, SPLIT_OF};
 use super::int_text::INT_TEXT_OF;
 use super::layout::{DICTIONARY_OF, NULL_OF};
 use super::narrow::NARROWED_OF;
@@ -42,14 +43,15 @@ fn without(f: &Field, key: &str) -> std::collections::HashMap<String, String> {
     metadata
 }
 
-/// `batch` with its `Null` columns that stand for typed ones ([`NULL_OF`]) made typed
-/// columns of nulls again, its dictionaries of strings ([`DICTIONARY_OF`]) plain strings,
-/// its split times ([`SPLIT_OF`]) and run-end encoded receipt times ([`RUNS_OF`]) `UInt64`
-/// columns, its narrowed integers ([`NARROWED_OF`]) of their own type again, and its
-/// `.other` columns without integers ([`INT_TEXT_OF`]) with the integers' decimal forms
-/// back; a batch without any is returned as it is. A type that does not parse, or columns
-/// that are not what their metadata says, are an error. The columns named in `drop` are
-/// left out at the end (those read only to restore another).
+/// `batch` with each column back in the form the facts hold it: `Null` columns that stand
+/// for typed ones ([`NULL_OF`]) typed columns of nulls, dictionaries of strings
+/// ([`DICTIONARY_OF`]) plain strings, split times ([`SPLIT_OF`], their high halves perhaps
+/// differences from the receipt time's, [`HIGH_FROM`]) and run-end encoded receipt times
+/// ([`RUNS_OF`]) `UInt64` columns, narrowed integers ([`NARROWED_OF`]) of their own type,
+/// and `.other` columns without integers ([`INT_TEXT_OF`]) with the integers' decimal
+/// forms back; a batch without any is returned as it is. A type that does not parse, or
+/// columns that are not what their metadata says, are an error. The columns named in
+/// `drop` are left out at the end (those read only to restore another).
 pub fn restore(batch: RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch, ArrowError> {
     let schema = batch.schema();
     let int_text = |f: &FieldRef| f.metadata().contains_key(INT_TEXT_OF);
@@ -63,6 +65,9 @@ pub fn restore(batch: RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
     let n = batch.num_rows();
     let mut fields: Vec<FieldRef> = Vec::with_capacity(schema.fields().len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    // Split times whose high halves are differences from another column's: joined once
+    // that column is restored.
+    let mut later: Vec<usize> = Vec::new();
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
         let Some(ty) = stands_for(field) else {
             fields.push(field.clone());
@@ -70,7 +75,11 @@ pub fn restore(batch: RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
             continue;
         };
         let (field, column) = match field.data_type() {
-            DataType::Struct(..) => super::halves::join(field, ty, column)?,
+            DataType::Struct(..) if field.metadata().contains_key(HIGH_FROM) => {
+                later.push(fields.len());
+                (field.clone(), column.clone())
+            }
+            DataType::Struct(..) => super::halves::join(field, ty, column, None)?,
             DataType::RunEndEncoded(..) => super::runs::expand(field, ty, column)?,
             DataType::Int8 | DataType::Int16 | DataType::Int32 => {
                 super::narrow::widen(field, ty, column)?
@@ -111,6 +120,26 @@ pub fn restore(batch: RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
         };
         fields.push(field);
         columns.push(column);
+    }
+    for i in later {
+        let field = fields[i].clone();
+        let from = field.metadata().get(HIGH_FROM).cloned().unwrap_or_default();
+        let base = fields
+            .iter()
+            .position(|f| *f.name() == from)
+            .and_then(|at| columns[at].as_primitive_opt::<UInt64Type>())
+            .filter(|c| c.null_count() == 0)
+            .map(|c| c.values().clone())
+            .ok_or_else(|| {
+                ArrowError::SchemaError(format!(
+                    "column {:?}: {HIGH_FROM} {from:?} is not a UInt64 column of the file",
+                    field.name()
+                ))
+            })?;
+        let ty = stands_for(&field).cloned().unwrap_or_default();
+        let (field, column) = super::halves::join(&field, &ty, &columns[i], Some(&base))?;
+        fields[i] = field;
+        columns[i] = column;
     }
     super::int_text::restore(&mut fields, &mut columns)?;
     if !drop.is_empty() {
