@@ -127,38 +127,59 @@ pub(super) fn split(
     for part in parts {
         low.extend(values(*part)?.iter().map(|v| *v as u32));
     }
-    /// The high halves as `T`, `None` when one does not fit.
-    fn highs<T: TryFrom<i64>>(
+    /// The high halves as `T` (of `T::MIN ..= T::MAX` as `lo ..= hi`, made by `cast`),
+    /// `None` when one does not fit. Each part's halves are bounded first and then cast,
+    /// both plain loops the compiler makes vector code.
+    fn highs<T>(
         parts: &[&dyn Array],
         received: &[u64],
         rows: usize,
         from_received: bool,
+        (lo, hi): (i64, i64),
+        cast: impl Fn(i64) -> T,
     ) -> Result<Option<Vec<T>>, ArrowError> {
         let mut out: Vec<T> = Vec::with_capacity(rows);
         for (part, r) in parts.iter().zip(received) {
-            for v in values(*part)? {
-                match T::try_from(high_of(*v, *r, from_received)) {
-                    Ok(h) => out.push(h),
-                    Err(_) => return Ok(None),
-                }
+            let values = values(*part)?;
+            let base = match from_received {
+                true => (r >> 32) as i64,
+                false => 0,
+            };
+            let (mut min, mut max) = (u64::MAX, 0u64);
+            for v in values {
+                min = min.min(v >> 32);
+                max = max.max(v >> 32);
             }
+            if !values.is_empty() && (min as i64 - base < lo || max as i64 - base > hi) {
+                return Ok(None);
+            }
+            out.extend(values.iter().map(|v| cast((v >> 32) as i64 - base)));
         }
         Ok(Some(out))
     }
     let f = high.from_received;
     let high_column: ArrayRef = match &high.ty {
-        DataType::Int8 => match highs::<i8>(parts, received, rows, f)? {
-            Some(h) => Arc::new(Int8Array::from(h)),
-            None => return Ok(None),
-        },
-        DataType::Int16 => match highs::<i16>(parts, received, rows, f)? {
-            Some(h) => Arc::new(Int16Array::from(h)),
-            None => return Ok(None),
-        },
-        DataType::Int32 => match highs::<i32>(parts, received, rows, f)? {
-            Some(h) => Arc::new(Int32Array::from(h)),
-            None => return Ok(None),
-        },
+        DataType::Int8 => {
+            let range = (i8::MIN.into(), i8::MAX.into());
+            match highs(parts, received, rows, f, range, |h| h as i8)? {
+                Some(h) => Arc::new(Int8Array::from(h)),
+                None => return Ok(None),
+            }
+        }
+        DataType::Int16 => {
+            let range = (i16::MIN.into(), i16::MAX.into());
+            match highs(parts, received, rows, f, range, |h| h as i16)? {
+                Some(h) => Arc::new(Int16Array::from(h)),
+                None => return Ok(None),
+            }
+        }
+        DataType::Int32 => {
+            let range = (i32::MIN.into(), i32::MAX.into());
+            match highs(parts, received, rows, f, range, |h| h as i32)? {
+                Some(h) => Arc::new(Int32Array::from(h)),
+                None => return Ok(None),
+            }
+        }
         _ if f => {
             return Err(ArrowError::CastError(
                 "high halves from the receipt time as UInt32".into(),

@@ -58,17 +58,18 @@ pub(super) fn without_ints(other: &ArrayRef, int: &ArrayRef) -> ArrayRef {
     ))
 }
 
-/// Whether `other`, without the rows `int` holds, has a value.
+/// Whether `other`, without the rows `int` holds, has a value (counted on the validity
+/// bits: no column is built).
 pub(super) fn has_values_besides(other: &ArrayRef, int: &ArrayRef) -> bool {
     let others = other.len() - other.null_count();
     let ints = int.len() - int.null_count();
-    match (others, ints) {
-        (0, _) => false,
-        (_, 0) => true,
-        _ => {
-            let kept = without_ints(other, int);
-            kept.null_count() < kept.len()
-        }
+    match (others, ints, other.nulls(), int.nulls()) {
+        (0, _, _, _) => false,
+        (_, 0, _, _) => true,
+        // Every row an integer.
+        (_, _, _, None) => false,
+        (_, _, None, Some(ints)) => ints.null_count() > 0,
+        (_, _, Some(others), Some(ints)) => (others.inner() & &!ints.inner()).count_set_bits() > 0,
     }
 }
 

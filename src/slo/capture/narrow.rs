@@ -30,28 +30,28 @@ pub(super) fn narrowable(ty: &DataType) -> bool {
 /// The smallest and largest value of integer columns (`Int32` or `Int64`), null rows
 /// included; `None` for no rows or another type.
 pub(super) fn range(parts: &[&dyn Array]) -> Option<(i64, i64)> {
+    // Plain loops over copied values: the compiler makes them vector code.
+    fn bounds<T: Copy + Into<i64>>(values: &[T]) -> Option<(i64, i64)> {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for v in values {
+            let v: i64 = (*v).into();
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        (!values.is_empty()).then_some((lo, hi))
+    }
     let mut range: Option<(i64, i64)> = None;
-    let mut widen = |lo: i64, hi: i64| {
-        range = Some(match range {
-            None => (lo, hi),
-            Some((a, b)) => (a.min(lo), b.max(hi)),
-        });
-    };
     for part in parts {
-        match part.data_type() {
-            DataType::Int32 => {
-                let v = part.as_primitive::<Int32Type>().values();
-                if let (Some(lo), Some(hi)) = (v.iter().min(), v.iter().max()) {
-                    widen(i64::from(*lo), i64::from(*hi));
-                }
-            }
-            DataType::Int64 => {
-                let v = part.as_primitive::<Int64Type>().values();
-                if let (Some(lo), Some(hi)) = (v.iter().min(), v.iter().max()) {
-                    widen(*lo, *hi);
-                }
-            }
+        let bounds = match part.data_type() {
+            DataType::Int32 => bounds(part.as_primitive::<Int32Type>().values()),
+            DataType::Int64 => bounds(part.as_primitive::<Int64Type>().values()),
             _ => return None,
+        };
+        if let Some((lo, hi)) = bounds {
+            range = Some(match range {
+                None => (lo, hi),
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+            });
         }
     }
     range
