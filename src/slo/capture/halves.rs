@@ -64,7 +64,7 @@ pub(super) fn split_field(field: &Field, high: &High, from: &str) -> Field {
 }
 
 /// The values of a split column's parts, which must be `UInt64` without nulls.
-fn values<'a>(part: &'a dyn Array) -> Result<&'a [u64], ArrowError> {
+fn values(part: &dyn Array) -> Result<&[u64], ArrowError> {
     part.as_primitive_opt::<UInt64Type>()
         .filter(|c| c.null_count() == 0)
         .map(|c| &c.values()[..])

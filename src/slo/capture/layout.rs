@@ -372,16 +372,16 @@ fn tenants(items: &[Item], rows: usize) -> Result<ArrayRef, ArrowError> {
     let mut names: Vec<&str> = Vec::new();
     let mut keys: Vec<Option<i32>> = Vec::with_capacity(rows);
     for item in items {
-        let key = match &item.tenant {
-            None => None,
-            Some(t) => Some(match names.iter().position(|n| *n == t.as_ref()) {
+        let key = item
+            .tenant
+            .as_ref()
+            .map(|t| match names.iter().position(|n| *n == t.as_ref()) {
                 Some(k) => k,
                 None => {
                     names.push(t);
                     names.len() - 1
                 }
-            }),
-        };
+            });
         let key = key
             .map(|k| i32::try_from(k).map_err(|_| ArrowError::ComputeError("tenants".into())))
             .transpose()?;

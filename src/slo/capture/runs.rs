@@ -78,6 +78,19 @@ pub(super) fn expand(
         .ok_or_else(wrong)?;
     // A sliced run array: only the runs of its rows, the first and last cut to them.
     let (offset, len) = (runs.offset(), runs.len());
+    if len == 0 || values.is_empty() {
+        return match len {
+            0 => Ok((
+                Arc::new(Field::new(
+                    field.name(),
+                    DataType::UInt64,
+                    field.is_nullable(),
+                )),
+                Arc::new(UInt64Array::from(Vec::<u64>::new())),
+            )),
+            _ => Err(wrong()),
+        };
+    }
     let ends = runs.run_ends().values();
     let (first, last) = (
         runs.get_start_physical_index(),
@@ -85,11 +98,12 @@ pub(super) fn expand(
     );
     let mut expanded: Vec<u64> = Vec::with_capacity(len);
     let mut at = offset;
-    for physical in first..=last.min(ends.len().saturating_sub(1)) {
-        let end = usize::try_from(ends[physical])
+    let runs = ends.iter().zip(values.values()).take(last + 1).skip(first);
+    for (end, value) in runs {
+        let end = usize::try_from(*end)
             .map_err(|_| wrong())?
             .min(offset + len);
-        let value = *values.values().get(physical).ok_or_else(wrong)?;
+        let value = *value;
         expanded.extend(std::iter::repeat_n(value, end.saturating_sub(at)));
         at = at.max(end);
     }
