@@ -64,7 +64,7 @@ impl<'a> KeyIndex<'a> {
     /// A key of a length some schema key has.
     fn find_among(&self, key: &[u8]) -> Option<usize> {
         match &self.map {
-            None => self.keys.iter().position(|k| *k == key),
+            None => self.keys.iter().position(|k| same(k, key)),
             Some(map) => map.get(key).copied(),
         }
     }
@@ -80,6 +80,30 @@ impl<'a> KeyIndex<'a> {
             }
         }
     }
+}
+
+/// `a == b`, compared eight bytes at a time inline (keys are short: a call to `memcmp`
+/// costs more than the comparison); a key of another length or first bytes is ruled out
+/// by the first word.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| s.get(at..at + 8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+    let len = a.len();
+    if len < 8 {
+        return a == b;
+    }
+    // Words at 0, 8, 16, … and the last eight bytes (overlapping the one before).
+    let mut at = 0;
+    while at + 8 < len {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, len - 8) == word(b, len - 8)
 }
 
 /// The bit of [`KeyIndex::lengths`] for a key `len` bytes long.
@@ -142,7 +166,26 @@ pub(super) fn build(
 
 #[cfg(test)]
 mod tests {
-    use super::KeyIndex;
+    use super::{KeyIndex, same};
+
+    /// The word-at-a-time comparison is `==`: keys of every length up to 40 bytes against
+    /// each copy of themselves with one byte changed (first, last and every middle byte,
+    /// so each word and the overlapping last one are tested), and against other lengths.
+    #[test]
+    fn keys_compare_as_equal_slices_do() {
+        for len in 0..=40usize {
+            let key: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same(&key, &key.clone()), "{len}");
+            for at in 0..len {
+                let mut other = key.clone();
+                other[at] ^= 0x20;
+                assert!(!same(&key, &other), "{len} {at}");
+            }
+            let mut longer = key.clone();
+            longer.push(b'a');
+            assert!(!same(&key, &longer) && !same(&longer, &key), "{len}");
+        }
+    }
 
     /// Keys found by the length filter and the comparison are those a plain scan finds, for
     /// a few keys and for many (hashed), whatever their lengths (63 bytes and more share a

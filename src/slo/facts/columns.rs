@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder};
-use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
+    Array, ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray,
     UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
@@ -16,7 +15,7 @@ use arrow_schema::{DataType, Field, Schema};
 
 use super::build::KeyIndex;
 use super::sampling::{Invalid, adjusted_count};
-use super::typed::Builders;
+use super::typed::{Builders, Strings, dictionary};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::{AttrRef, Use, Val, render};
 
@@ -51,7 +50,7 @@ pub(super) struct Columns<'s> {
     duration: Vec<u64>,
     kind: Vec<i32>,
     status: Vec<i32>,
-    names: StringBuilder,
+    names: Strings,
     /// Adjusted counts, kept only once a span's is not 1.
     adjusted: Option<Vec<f64>>,
     /// The [`super::TRACE_ID`] column, when the schema asks for it.
@@ -130,7 +129,7 @@ impl<'s> Columns<'s> {
             duration: Vec::with_capacity(spans),
             kind: Vec::with_capacity(spans),
             status: Vec::with_capacity(spans),
-            names: StringBuilder::with_capacity(spans, spans * 16),
+            names: Strings::with_capacity(spans, spans * 16),
             adjusted: None,
             trace_ids: schema
                 .trace_ids()
@@ -148,10 +147,12 @@ impl<'s> Columns<'s> {
     /// `resource_index`, in order.
     pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
         self.resource = self.resource.saturating_add(1);
-        for (builder, value) in self.resource_builders.iter_mut().zip(values) {
-            builder.append(*value);
-        }
         let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
+        // Every resource column gets a row (nil past `values`): the dictionary keys rely
+        // on it.
+        for (i, builder) in self.resource_builders.iter_mut().enumerate() {
+            builder.append(at(i));
+        }
         match at(self.service_slot) {
             Val::Str(s) if !s.is_empty() => self.services.append_value(s),
             _ => self.services.append_value(UNKNOWN_SERVICE),
@@ -169,12 +170,18 @@ impl<'s> Columns<'s> {
     /// Appends a span of the current resource; `values` holds the value of each key of
     /// `item_index`, in order (ignored when the schema reads no item attribute).
     pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
-        self.keys.push(self.resource.max(0));
+        if self.resource < 0 {
+            // A span before any resource (neither reader makes one): it gets a resource
+            // without attributes, so that every key indexes the resource columns.
+            self.add_resource(&[]);
+        }
+        self.keys.push(self.resource);
         self.end.push(span.end);
         self.duration.push(span.end.saturating_sub(span.start));
         self.kind.push(span.kind);
         self.status.push(span.status);
-        self.names.append_value(span.name);
+        // Past 2 GiB of names in one request the name reads as empty.
+        self.names.push(span.name);
         let w = if span.trace_state.is_empty() {
             1.0
         } else {
@@ -225,22 +232,19 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         duration,
         kind,
         status,
-        mut names,
+        names,
         adjusted,
         trace_ids,
         invalid,
         ..
     } = c;
+    let rows = keys.len();
     let keys = Int32Array::from(keys);
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
     let services = services.finish();
-    let dict = |values: &StringArray| -> ArrayRef {
-        Arc::new(DictionaryArray::<Int32Type>::new(
-            keys.clone(),
-            Arc::new(values.clone()),
-        ))
-    };
+    // Every key indexes the resources (`add_span`), as `dictionary` needs.
+    let dict = |values: &StringArray| dictionary(&keys, Arc::new(values.clone()));
     let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     let mut fields = vec![
         Field::new("end_time_unix_nano", DataType::UInt64, false),
@@ -256,7 +260,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         Arc::new(UInt64Array::from(duration)),
         dict(&clusters),
         dict(&services),
-        Arc::new(names.finish()),
+        Arc::new(names.finish(rows, None)),
         Arc::new(Int32Array::from(kind)),
         Arc::new(Int32Array::from(status)),
     ];
