@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder};
 use arrow_array::{
-    Array, ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray,
-    UInt64Array,
+    Array, ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{Field, Schema};
 
 use super::build::KeyIndex;
 use super::sampling::{Invalid, adjusted_count};
@@ -29,6 +28,7 @@ pub const UNKNOWN_SERVICE: &str = "unknown_service";
 /// then its spans. Both readers feed it: decoded requests (`build.rs`) and the protobuf
 /// wire (`wire/`), so that they build the same batch.
 pub(super) struct Columns<'s> {
+    schema: &'s FactsSchema,
     token_cluster: Option<&'s str>,
     item_attrs: Vec<(&'s AttrRef, Use)>,
     resource_attrs: Vec<(&'s AttrRef, Use)>,
@@ -112,6 +112,7 @@ impl<'s> Columns<'s> {
             .map(|(_, uses)| Builders::new(*uses, resources))
             .collect();
         Columns {
+            schema,
             token_cluster,
             item_attrs,
             resource_attrs,
@@ -169,6 +170,7 @@ impl<'s> Columns<'s> {
 
     /// Appends a span of the current resource; `values` holds the value of each key of
     /// `item_index`, in order (ignored when the schema reads no item attribute).
+    #[inline(always)]
     pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
         if self.resource < 0 {
             // A span before any resource (neither reader makes one): it gets a resource
@@ -232,10 +234,11 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         duration,
         kind,
         status,
-        names,
+        names: names_column,
         adjusted,
         trace_ids,
         invalid,
+        schema,
         ..
     } = c;
     let rows = keys.len();
@@ -245,22 +248,24 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     let services = services.finish();
     // Every key indexes the resources (`add_span`), as `dictionary` needs.
     let dict = |values: &StringArray| dictionary(&keys, Arc::new(values.clone()));
-    let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let mut fields = vec![
-        Field::new("end_time_unix_nano", DataType::UInt64, false),
-        Field::new("duration_nanos", DataType::UInt64, false),
-        Field::new("cluster", dict_type.clone(), false),
-        Field::new("service", dict_type, false),
-        Field::new("name", DataType::Utf8, false),
-        Field::new("kind", DataType::Int32, false),
-        Field::new("status_code", DataType::Int32, false),
-    ];
+    // Each column's name, as `field` names it: made only when the schema's Arrow schema is.
+    let mut names: Vec<Name<'_>> = [
+        "end_time_unix_nano",
+        "duration_nanos",
+        "cluster",
+        "service",
+        "name",
+        "kind",
+        "status_code",
+    ]
+    .map(Name::Fixed)
+    .to_vec();
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(UInt64Array::from(end)),
         Arc::new(UInt64Array::from(duration)),
         dict(&clusters),
         dict(&services),
-        Arc::new(names.finish(rows, None)),
+        Arc::new(names_column.finish(rows, None)),
         Arc::new(Int32Array::from(kind)),
         Arc::new(Int32Array::from(status)),
     ];
@@ -274,11 +279,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         .zip(resource_builders)
         .map(|((a, _), b)| (a, b.finish(Some(&keys))));
     for (attr, built) in item.chain(resource) {
-        let base = match attr {
-            AttrRef::Item(k) => format!("attributes[{k:?}]"),
-            AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
-            AttrRef::Body(_) => attr.to_string(),
-        };
         let typed = [
             ("str", &built.str),
             ("int", &built.int),
@@ -288,30 +288,37 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         ];
         for (suffix, column) in typed {
             if let Some(column) = column {
-                let name = format!("{base}.{suffix}");
-                fields.push(Field::new(name, column.data_type().clone(), true));
+                names.push(Name::Attr(attr, suffix));
                 columns.push(column.clone());
             }
         }
         attrs.insert((*attr).clone(), built);
     }
     let trace_id = trace_ids.map(|mut b| {
-        fields.push(Field::new(
-            super::TRACE_ID,
-            DataType::FixedSizeBinary(16),
-            true,
-        ));
+        names.push(Name::Fixed(super::TRACE_ID));
         columns.push(Arc::new(b.finish()));
         columns.len() - 1
     });
     // Last: a capture file adds it to the batches without it in the same place.
     let adjusted = adjusted.map(ScalarBuffer::from);
     if let Some(a) = &adjusted {
-        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
+        names.push(Name::Fixed(super::ADJUSTED_COUNT));
         columns.push(Arc::new(Float64Array::new(a.clone(), None)));
     }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .expect("span facts columns match their schema");
+    // The schema's Arrow schema, made by its first batch; one made for these columns when
+    // it does not fit them (it always should).
+    let made = schema
+        .arrow
+        .cell(adjusted.is_some())
+        .get_or_init(|| Arc::new(Schema::new(fields_of(&names, &columns))))
+        .clone();
+    let batch = match RecordBatch::try_new(made, columns.clone()) {
+        Ok(batch) => batch,
+        Err(_) => {
+            let fields = Arc::new(Schema::new(fields_of(&names, &columns)));
+            RecordBatch::try_new(fields, columns).expect("span facts columns match their schema")
+        }
+    };
     SpanFacts {
         batch,
         attrs,
@@ -323,4 +330,34 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         invalid_tracestates: invalid,
         compared: Default::default(),
     }
+}
+
+/// A column's name: fixed, or an attribute's typed column (`attributes["k"].int`).
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    Fixed(&'static str),
+    Attr(&'a AttrRef, &'static str),
+}
+
+/// The fields of `columns` named by `names`: the fixed columns not nullable, attribute
+/// columns and the trace id nullable.
+fn fields_of(names: &[Name<'_>], columns: &[ArrayRef]) -> Vec<Field> {
+    names
+        .iter()
+        .zip(columns)
+        .map(|(name, column)| {
+            let data_type = column.data_type().clone();
+            match name {
+                Name::Fixed(n) => Field::new(*n, data_type, *n == super::TRACE_ID),
+                Name::Attr(attr, suffix) => {
+                    let base = match attr {
+                        AttrRef::Item(k) => format!("attributes[{k:?}]"),
+                        AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
+                        AttrRef::Body(_) => attr.to_string(),
+                    };
+                    Field::new(format!("{base}.{suffix}"), data_type, true)
+                }
+            }
+        })
+        .collect()
 }

@@ -16,8 +16,7 @@ use std::sync::Arc;
 use arrow_array::types::Int32Type;
 use arrow_array::{
     Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array,
-    StringArray,
-    new_null_array,
+    StringArray, new_null_array,
 };
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::DataType;
@@ -182,7 +181,7 @@ impl Builders {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn append(&mut self, value: Val<'_>) {
         let rows = self.rows;
         self.rows += 1;
@@ -197,8 +196,7 @@ impl Builders {
         match value {
             Val::Nil => {}
             Val::Str(s) => {
-                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity).push(s)
-                {
+                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity).push(s) {
                     // Past 2 GiB of values: read as absent.
                     tag = Tag::None;
                 }
@@ -255,15 +253,16 @@ impl Builders {
         };
         // A string column the schema asks for: its values in the `n` rows `of` says hold
         // one, or nulls when no value came.
-        let string_column = |wanted: bool, column: Option<Strings>, n: usize, of: fn(Tag) -> bool| {
-            wanted.then(|| match column {
-                Some(column) => {
-                    let nulls = (n < rows).then(|| NullBuffer::new(pack(&tags, |t| of(*t))));
-                    Arc::new(column.finish(rows, nulls)) as ArrayRef
-                }
-                None => new_null_array(&DataType::Utf8, rows),
-            })
-        };
+        let string_column =
+            |wanted: bool, column: Option<Strings>, n: usize, of: fn(Tag) -> bool| {
+                wanted.then(|| match column {
+                    Some(column) => {
+                        let nulls = (n < rows).then(|| NullBuffer::new(pack(&tags, |t| of(*t))));
+                        Arc::new(column.finish(rows, nulls)) as ArrayRef
+                    }
+                    None => new_null_array(&DataType::Utf8, rows),
+                })
+            };
         let str = string_column(uses.has(Use::STR), str, count(Tag::Str), |t| t == Tag::Str);
         let others = rows - count(Tag::None) - count(Tag::Str);
         let other = string_column(uses.has(Use::OTHER), other, others, |t| {
@@ -271,7 +270,8 @@ impl Builders {
         });
         // The bits hold 0 in every row not of their one numeric type: they are that
         // column's values as they are.
-        let scalars_of = |tag: Tag| count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) == count(tag);
+        let scalars_of =
+            |tag: Tag| count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) == count(tag);
         let mut bits = Some(bits);
         let int = uses.has(Use::INT).then(|| match valid(Tag::Int) {
             None => new_null_array(&DataType::Int64, rows),
@@ -384,7 +384,10 @@ mod tests {
         let rows = 2 * values.len() + 3;
         let nulls = NullBuffer::new(pack_rows(rows, |i| i % 2 == 0 && i < 2 * values.len()));
         let array = s.finish(rows, Some(nulls));
-        array.to_data().validate_full().expect("a valid Utf8 column");
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
         for (i, v) in values.iter().enumerate() {
             assert_eq!(array.value(2 * i), *v);
             assert!(array.is_null(2 * i + 1));
