@@ -251,22 +251,24 @@ impl Builders {
                 _ => Some(Some(NullBuffer::new(pack(&tags, |t| *t == tag)))),
             }
         };
-        // A string column the schema asks for: its values in the `n` rows `of` says hold
-        // one, or nulls when no value came.
+        // A string column the schema asks for: its values, valid in the `n` rows `nulls`
+        // packs (when not every row), or nulls when no value came.
         let string_column =
-            |wanted: bool, column: Option<Strings>, n: usize, of: fn(Tag) -> bool| {
+            |wanted: bool, column: Option<Strings>, n: usize, nulls: &dyn Fn() -> NullBuffer| {
                 wanted.then(|| match column {
                     Some(column) => {
-                        let nulls = (n < rows).then(|| NullBuffer::new(pack(&tags, |t| of(*t))));
+                        let nulls = (n < rows).then(nulls);
                         Arc::new(column.finish(rows, nulls)) as ArrayRef
                     }
                     None => new_null_array(&DataType::Utf8, rows),
                 })
             };
-        let str = string_column(uses.has(Use::STR), str, count(Tag::Str), |t| t == Tag::Str);
+        let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
+            NullBuffer::new(pack(&tags, |t| *t == Tag::Str))
+        });
         let others = rows - count(Tag::None) - count(Tag::Str);
-        let other = string_column(uses.has(Use::OTHER), other, others, |t| {
-            !matches!(t, Tag::None | Tag::Str)
+        let other = string_column(uses.has(Use::OTHER), other, others, &|| {
+            NullBuffer::new(pack(&tags, |t| !matches!(t, Tag::None | Tag::Str)))
         });
         // The bits hold 0 in every row not of their one numeric type: they are that
         // column's values as they are.
@@ -346,6 +348,16 @@ pub(super) fn dictionary(keys: &Int32Array, values: ArrayRef) -> ArrayRef {
 
 /// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
 fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+    if (100..1000).contains(&i) {
+        // Three digits (HTTP status codes), without the loop.
+        let n = i as u32;
+        buf[17..].copy_from_slice(&[
+            b'0' + (n / 100) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ]);
+        return std::str::from_utf8(&buf[17..]).unwrap_or_default();
+    }
     let mut n = i.unsigned_abs();
     let mut at = buf.len();
     loop {
@@ -435,7 +447,22 @@ mod tests {
 
     #[test]
     fn ints_print_as_display_prints_them() {
-        for i in [0, 7, -7, 200, 503, -40_000, 1 << 53, i64::MAX, i64::MIN] {
+        for i in [
+            0,
+            7,
+            -7,
+            99,
+            100,
+            200,
+            503,
+            999,
+            1000,
+            -100,
+            -40_000,
+            1 << 53,
+            i64::MAX,
+            i64::MIN,
+        ] {
             assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
         }
     }
