@@ -1,6 +1,11 @@
 //! The columns of one request's span facts while rows are appended ([`Columns`]), fed by
 //! both readers (decoded requests, `build.rs`, and the protobuf wire, `wire/`) so that they
 //! build the same batch, and the batch they end in.
+//!
+//! The batch is made without Arrow's validation where the columns are valid by
+//! construction: the resource dictionaries (every row's key is its resource's index), the
+//! string columns (`typed::Strings`); and with the Arrow schema its [`FactsSchema`] keeps
+//! after its first batch ([`super::ArrowSchemas`]), so a request does not name its columns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -12,7 +12,8 @@
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`], and the schema keys' index.
 //! - `columns.rs`: the columns while rows are appended (both readers feed them), and the
 //!   batch they end in.
-//! - `typed.rs`: the typed columns of one attribute while rows are appended.
+//! - `typed.rs`: the typed columns of one attribute while rows are appended, and string
+//!   columns appended without Arrow's builder (made valid by construction, not checked).
 //! - `wire/`: an encoded request → [`SpanFacts`] on the protobuf wire, without decoding
 //!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).

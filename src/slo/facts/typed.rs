@@ -523,6 +523,19 @@ mod tests {
         assert_eq!(ints.null_count(), 1);
         assert_eq!((ints.value(0), ints.value(2)), (1, 2));
         assert_eq!(c.float.as_ref().unwrap().null_count(), 3);
+        // Only floats (and a string, a nil): the float column holds them, the int column
+        // none.
+        let mut b = Builders::new(Use(Use::INT.0 | Use::FLOAT.0), 4);
+        [Val::Float(-0.0), Val::Str("x"), Val::Nil, Val::Float(2.5)]
+            .iter()
+            .for_each(|v| b.append(*v));
+        let c = b.finish(None);
+        let floats = c.float.as_ref().unwrap().as_primitive::<Float64Type>();
+        let got: Vec<Option<u64>> = (0..4)
+            .map(|i| floats.is_valid(i).then(|| floats.value(i).to_bits()))
+            .collect();
+        assert_eq!(got, [Some((-0.0f64).to_bits()), None, None, Some(2.5f64.to_bits())]);
+        assert_eq!(c.int.as_ref().unwrap().null_count(), 4);
         // Every row an int: no null buffer at all.
         let mut b = Builders::new(Use::INT, 1);
         [Val::Int(1), Val::Int(2)].iter().for_each(|v| b.append(*v));
