@@ -534,7 +534,15 @@ mod tests {
         let got: Vec<Option<u64>> = (0..4)
             .map(|i| floats.is_valid(i).then(|| floats.value(i).to_bits()))
             .collect();
-        assert_eq!(got, [Some((-0.0f64).to_bits()), None, None, Some(2.5f64.to_bits())]);
+        assert_eq!(
+            got,
+            [
+                Some((-0.0f64).to_bits()),
+                None,
+                None,
+                Some(2.5f64.to_bits())
+            ]
+        );
         assert_eq!(c.int.as_ref().unwrap().null_count(), 4);
         // Every row an int: no null buffer at all.
         let mut b = Builders::new(Use::INT, 1);

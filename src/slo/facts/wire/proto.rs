@@ -347,7 +347,9 @@ pub(super) fn with_values<'a>(
     };
     if slots.iter().all(|s| !matches!(s, Some(Found::Decode(_)))) {
         // Written in place (the same length every call of a request): no `extend`.
-        scratch.resize(slots.len(), Val::Nil);
+        if scratch.len() != slots.len() {
+            scratch.resize(slots.len(), Val::Nil);
+        }
         for (value, slot) in scratch.iter_mut().zip(slots) {
             *value = simple(slot).unwrap_or(Val::Nil);
         }
