@@ -36,12 +36,6 @@ async fn still_serving(s: &Server, why: &str) {
     assert_eq!(g.code, 0, "grpc after {why}: {}", g.message);
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
 fn gzip_bomb(inflated: usize) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     let zeros = vec![0u8; 1 << 20];
@@ -216,7 +210,7 @@ async fn grpc_bad_input_gets_clear_statuses() {
     let g = grpc_send(s.grpc, GRPC_TRACES, &[], &invalid_utf8_span(), None).await;
     assert_eq!(g.code, 3, "invalid utf-8");
 
-    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip(&valid), Some("gzip")).await;
+    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip_best(&valid), Some("gzip")).await;
     assert_eq!(g.code, 0, "gzip request: {}", g.message);
     let g = grpc_send(
         s.grpc,
@@ -245,7 +239,7 @@ async fn grpc_bad_input_gets_clear_statuses() {
     // shrink) is refused the same way.
     let mut rng = fastrand::Rng::with_seed(9);
     let noise: Vec<u8> = (0..17 << 20).map(|_| rng.u8(..)).collect();
-    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip(&noise), Some("gzip")).await;
+    let g = grpc_send(s.grpc, GRPC_TRACES, &[], &gzip_best(&noise), Some("gzip")).await;
     assert_eq!(
         g.code, 8,
         "compressed oversize: RESOURCE_EXHAUSTED, got {}",

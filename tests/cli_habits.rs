@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::slotel;
+use common::{free_port, slotel};
 
 const SUBCOMMANDS: [&str; 9] = [
     "run",
@@ -236,14 +236,6 @@ fn rules_out_dash_writes_one_format_to_stdout_and_refuses_several() {
     let err = String::from_utf8_lossy(&two.stderr);
     assert!(err.contains("stdout takes one file, this run makes 2 (prometheus-rules.yaml, grafana-dashboard.json)"), "{err}");
     assert!(!dir.path().join("-").exists(), "no directory named -");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `slotel run` on `config`, collects its stderr until it is ready, stops it with

@@ -15,10 +15,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use common::backend::serve;
 use common::*;
 use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
@@ -28,53 +27,35 @@ type Seen = Arc<Mutex<HashMap<String, u32>>>;
 
 /// A backend that counts spans by name; answers 503 while `down`.
 async fn backend(down: Arc<AtomicBool>) -> (SocketAddr, Seen) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let seen: Seen = Arc::default();
     let store = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let (store, down) = (store.clone(), down.clone());
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let (store, down) = (store.clone(), down.clone());
-                    async move {
-                        let body = req.into_body().collect().await.map(|c| c.to_bytes());
-                        let status = if down.load(Ordering::SeqCst) {
-                            503
-                        } else if let Ok(r) =
-                            ExportTraceServiceRequest::decode(body.unwrap_or_default())
-                        {
-                            let mut seen = store.lock().unwrap();
-                            for rs in &r.resource_spans {
-                                for ss in &rs.scope_spans {
-                                    for s in &ss.spans {
-                                        *seen.entry(s.name.clone()).or_default() += 1;
-                                    }
-                                }
-                            }
-                            200
-                        } else {
-                            400
-                        };
-                        Ok::<_, std::convert::Infallible>(
-                            http::Response::builder()
-                                .status(status)
-                                .header("content-type", "application/x-protobuf")
-                                .body(Full::new(Bytes::new()))
-                                .unwrap(),
-                        )
+    let addr = serve(move |req: http::Request<hyper::body::Incoming>| {
+        let (store, down) = (store.clone(), down.clone());
+        async move {
+            let body = req.into_body().collect().await.map(|c| c.to_bytes());
+            let status = if down.load(Ordering::SeqCst) {
+                503
+            } else if let Ok(r) = ExportTraceServiceRequest::decode(body.unwrap_or_default()) {
+                let mut seen = store.lock().unwrap();
+                for rs in &r.resource_spans {
+                    for ss in &rs.scope_spans {
+                        for s in &ss.spans {
+                            *seen.entry(s.name.clone()).or_default() += 1;
+                        }
                     }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
+                }
+                200
+            } else {
+                400
+            };
+            http::Response::builder()
+                .status(status)
+                .header("content-type", "application/x-protobuf")
+                .body(Full::new(Bytes::new()))
+                .unwrap()
         }
-    });
+    })
+    .await;
     (addr, seen)
 }
 

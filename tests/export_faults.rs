@@ -18,10 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::backend::serve;
 use common::*;
 use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -61,54 +60,43 @@ struct Backend {
 }
 
 async fn backend(answer: Answer) -> Backend {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let received = Arc::new(AtomicUsize::new(0));
     let answered = Arc::new(AtomicUsize::new(0));
     let (rx, ax) = (received.clone(), answered.clone());
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (rx, ax) = (rx.clone(), ax.clone());
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let (rx, ax) = (rx.clone(), ax.clone());
-                    async move {
-                        let grpc = req.uri().path().contains("Service/Export");
-                        let _ = req.into_body().collect().await;
-                        rx.fetch_add(1, Ordering::SeqCst);
-                        let resp = http::Response::builder();
-                        let resp = match answer {
-                            Answer::Never => std::future::pending().await,
-                            Answer::SlowOk(d) => {
-                                tokio::time::sleep(d).await;
-                                if grpc {
-                                    resp.header("content-type", "application/grpc")
-                                        .header("grpc-status", "0")
-                                } else {
-                                    resp.status(200)
-                                }
-                                .body(Full::new(Bytes::new()))
-                            }
-                            Answer::Refuse(_) if grpc => resp
-                                .header("content-type", "application/grpc")
-                                .header("grpc-status", "3")
-                                .header("grpc-message", BODY)
-                                .body(Full::new(Bytes::new())),
-                            Answer::Refuse(status) => resp
-                                .status(status)
-                                .header("content-type", "text/plain")
-                                .body(Full::new(Bytes::from_static(BODY.as_bytes()))),
-                        };
-                        ax.fetch_add(1, Ordering::SeqCst);
-                        Ok::<_, std::convert::Infallible>(resp.unwrap())
+    let addr = serve(move |req: http::Request<hyper::body::Incoming>| {
+        let (rx, ax) = (rx.clone(), ax.clone());
+        async move {
+            let grpc = req.uri().path().contains("Service/Export");
+            let _ = req.into_body().collect().await;
+            rx.fetch_add(1, Ordering::SeqCst);
+            let resp = http::Response::builder();
+            let resp = match answer {
+                Answer::Never => std::future::pending().await,
+                Answer::SlowOk(d) => {
+                    tokio::time::sleep(d).await;
+                    if grpc {
+                        resp.header("content-type", "application/grpc")
+                            .header("grpc-status", "0")
+                    } else {
+                        resp.status(200)
                     }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
+                    .body(Full::new(Bytes::new()))
+                }
+                Answer::Refuse(_) if grpc => resp
+                    .header("content-type", "application/grpc")
+                    .header("grpc-status", "3")
+                    .header("grpc-message", BODY)
+                    .body(Full::new(Bytes::new())),
+                Answer::Refuse(status) => resp
+                    .status(status)
+                    .header("content-type", "text/plain")
+                    .body(Full::new(Bytes::from_static(BODY.as_bytes()))),
+            };
+            ax.fetch_add(1, Ordering::SeqCst);
+            resp.unwrap()
         }
-    });
+    })
+    .await;
     Backend {
         addr,
         received,

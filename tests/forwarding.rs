@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -52,14 +52,6 @@ fn request(email: &str) -> ExportTraceServiceRequest {
     let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
     span.attributes.push(kv("user.contact", email));
     req
-}
-
-/// gzip at the best level: slotel compresses at the fastest, so the two never match by
-/// chance (the header's XFL byte alone differs).
-fn gzip_best(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
 }
 
 fn gunzip(data: &[u8]) -> Vec<u8> {

@@ -17,12 +17,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::otlp::wire_field as field;
 use common::{
-    GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, http_try, now_unix_nanos, otlp,
-    run_config,
+    GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, gzip_best, gzip_fast, http_try,
+    now_unix_nanos, otlp, run_config,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::{
     ExponentialHistogramDataPoint, HistogramDataPoint, Metric, metric,
 };
@@ -294,13 +293,6 @@ fn empty_spans(bytes: usize) -> Vec<u8> {
     field(1, &field(2, &[0x12, 0x00].repeat(bytes / 2)))
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
 fn cart_metrics(
     points: Vec<ExponentialHistogramDataPoint>,
     explicit: Vec<HistogramDataPoint>,
@@ -323,17 +315,7 @@ fn cart_metrics(
 
 fn exp_point(scale: i32, offset: i32, counts: Vec<u64>) -> ExponentialHistogramDataPoint {
     let now = now_unix_nanos();
-    ExponentialHistogramDataPoint {
-        start_time_unix_nano: now - 10_000_000_000,
-        time_unix_nano: now,
-        count: counts.iter().sum(),
-        scale,
-        positive: Some(Buckets {
-            offset,
-            bucket_counts: counts,
-        }),
-        ..Default::default()
-    }
+    otlp::exponential_point(now - 10_000_000_000, now, scale, offset, counts)
 }
 
 fn explicit_point(bounds: Vec<f64>, counts: Vec<u64>, count: u64) -> HistogramDataPoint {
@@ -418,7 +400,7 @@ async fn crafted_metric_points_are_refused_and_nothing_wedges() {
     );
     assert_eq!(good_http(&s).await, 200);
     assert_eq!(good_grpc(&s).await, 0);
-    let zipped = gzip(&valid_traces());
+    let zipped = gzip_fast(&valid_traces());
     let g = grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &zipped, Some("gzip"))
         .await
         .unwrap();
@@ -447,7 +429,7 @@ async fn requests_that_would_decode_into_gigabytes_are_refused_before_decoding()
     assert!(g.details.is_none(), "permanent: no RetryInfo");
     // A compressed message followed by more bytes: a unary call carries one message, and
     // the extra must not let the decompression escape the budget.
-    let zipped = gzip(&empty_spans(1 << 20));
+    let zipped = gzip_fast(&empty_spans(1 << 20));
     let mut framed = vec![1u8];
     framed.extend_from_slice(&(zipped.len() as u32).to_be_bytes());
     framed.extend_from_slice(&zipped);
@@ -484,7 +466,7 @@ async fn eight_concurrent_adversarial_requests_stay_under_the_pod_limit() {
     // content rather than refused by its length.
     let heavy = Bytes::from(attribute_heavy());
     let empty = Bytes::from(empty_spans((16 << 20) - 64));
-    let bomb = Bytes::from(gzip(&empty_spans((16 << 20) - 64)));
+    let bomb = Bytes::from(gzip_fast(&empty_spans((16 << 20) - 64)));
     let json = Bytes::from(
         format!(
             r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,

@@ -3,17 +3,13 @@
 //! `slotel_build_info`, and `slotel_{config,slo_files}_last_reload_*` through SIGHUP
 //! reloads of a broken and a fixed file.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::free_port;
 
 /// `GET /metrics` in the Prometheus text format (0.0.4); `None` until slotel answers.
 fn scrape(admin: u16) -> Option<String> {

@@ -84,17 +84,7 @@ fn hist_metric(points: Vec<HistogramDataPoint>) -> Metric {
 
 /// A delta exponential point at `NOW` with positive buckets from `offset`.
 fn exp_point(scale: i32, offset: i32, counts: Vec<u64>) -> ExponentialHistogramDataPoint {
-    ExponentialHistogramDataPoint {
-        start_time_unix_nano: NOW - 10 * S,
-        time_unix_nano: NOW,
-        scale,
-        count: counts.iter().sum(),
-        positive: Some(Buckets {
-            offset,
-            bucket_counts: counts,
-        }),
-        ..Default::default()
-    }
+    otlp::exponential_point(NOW - 10 * S, NOW, scale, offset, counts)
 }
 
 /// A delta histogram point at `NOW`.

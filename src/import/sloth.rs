@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use super::promql::{self, Selector};
 use super::{ImportError, Report};
-use crate::config::ConfigError;
-use crate::yaml::{Node, Value, parse};
+use crate::yaml::{ConfigError, Node, Value, parse};
 
 /// Label names `slotel rules` sets on alerts itself, refused in `alerting.labels`.
 const RESERVED: [&str; 7] = [

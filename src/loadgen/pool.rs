@@ -5,7 +5,6 @@
 //! round. Replacing an entry is a single assignment under its lock, so a reader always gets
 //! a whole request, old or new.
 
-use std::io::Write as _;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -75,7 +74,10 @@ impl Recipe {
         } else {
             payload.encode_protobuf()
         };
-        let body = compress(&encoded, self.compression).map_err(LoadgenError::Compress)?;
+        let body = self
+            .compression
+            .compress(&encoded)
+            .map_err(LoadgenError::Compress)?;
         Ok(Prepared {
             body: Bytes::from(body),
             items: items as u64,
@@ -159,19 +161,6 @@ impl Pool {
     }
 }
 
-pub(super) fn compress(data: &[u8], compression: Compression) -> std::io::Result<Vec<u8>> {
-    match compression {
-        Compression::None => Ok(data.to_vec()),
-        Compression::Gzip => {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            encoder.write_all(data)?;
-            encoder.finish()
-        }
-        Compression::Zstd => zstd::bulk::compress(data, 1),
-    }
-}
-
 /// Decompresses a whole body the way the receiver does (one call, sized from the size the
 /// body states), so that the decode-only baseline gets the same gunzip the server has.
 pub(super) fn decompress(data: &[u8], compression: Compression) -> std::io::Result<Vec<u8>> {
@@ -191,7 +180,7 @@ pub(super) fn decompress(data: &[u8], compression: Compression) -> std::io::Resu
 const MAX_DECOMPRESSED: usize = 256 << 20;
 
 /// Regenerates one pool entry at a time so that every entry is rebuilt once per
-/// [`REFRESH_PERIOD`] with current timestamps. Runs until aborted.
+/// [`REFRESH_PERIOD`] with current timestamps. Runs until stopped.
 pub(super) async fn refresh_periodically(pool: Arc<Pool>, recipe: Recipe) {
     let step = (REFRESH_PERIOD / pool.len().max(1) as u32).max(Duration::from_millis(50));
     let mut ticker = tokio::time::interval_at(Instant::now() + step, step);

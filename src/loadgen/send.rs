@@ -26,11 +26,18 @@ pub(crate) async fn send(
     let targets = Target::connect(&settings).await?;
     let limiter = settings.rate.map(|rate| Arc::new(RateLimiter::new(rate)));
     let next_request = Arc::new(AtomicU64::new(0));
-    let refresher = tokio::spawn(refresh_periodically(Arc::clone(&pool), recipe));
+    // The pool's refresher and the progress line run until the workers are done.
+    let (stop, background) = crate::shutdown::channel();
+    tokio::spawn(
+        background
+            .clone()
+            .run_until(refresh_periodically(Arc::clone(&pool), recipe)),
+    );
     let start = Instant::now();
     let deadline = settings.duration.map(|d| start + d);
     let totals = Arc::new(Totals::default());
-    let progress = tokio::spawn(show_progress(Arc::clone(&totals), deadline));
+    let progress = show_progress(Arc::clone(&totals), deadline);
+    let progress = tokio::spawn(background.run_until(progress));
     let workers: Vec<_> = targets
         .into_iter()
         .map(|target| {
@@ -57,8 +64,8 @@ pub(crate) async fn send(
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    refresher.abort();
-    progress.abort();
+    stop.trigger();
+    // The progress line is erased before the report is printed.
     let _ = progress.await;
     if let Some(e) = failure {
         return Err(e);
@@ -87,7 +94,7 @@ struct Totals {
     acknowledged_items: AtomicU64,
 }
 
-/// Erases the progress line when dropped: the task drawing it is aborted at the end.
+/// Erases the progress line when dropped: the task drawing it is stopped at the end.
 struct Erase(crate::cli::progress::ProgressLine<std::io::Stderr>);
 
 impl Drop for Erase {
@@ -96,7 +103,7 @@ impl Drop for Erase {
     }
 }
 
-/// Redraws the progress line every second until aborted (only on a terminal).
+/// Redraws the progress line every second until stopped (only on a terminal).
 async fn show_progress(totals: Arc<Totals>, deadline: Option<Instant>) {
     let mut line = Erase(crate::cli::progress::ProgressLine::stderr());
     if !line.0.is_on() {

@@ -30,6 +30,10 @@
 //! - `skip.rs`: 16-byte blocks classified at once (SSE2 on x86_64) for `scan.rs` and
 //!   the JSON string scanner.
 //! - `detect.rs`: the built-in patterns, grouped, and the anchored searches.
+//! - `literal.rs`, `secret.rs`, `anchored.rs`: anchored searches read by hand, the same
+//!   matches as the group regexes in `detect.rs` (the `literal` group; the `secret`
+//!   pattern; the `url_secret`, `email` and `alnum` groups).
+//! - `marked.rs`: secrets in free text after a word that names them (`passwd …`).
 //! - `validate.rs`: validators run on candidates.
 //! - `context.rs`: what a key or the words before a value say it is (key hints, marking
 //!   words in English and Korean), asked only for candidates that need it.

@@ -213,7 +213,7 @@ impl RulesSync {
     }
 }
 
-/// Keeps the ruler in sync with `engine`'s SLOs until aborted.
+/// Keeps the ruler in sync with `engine`'s SLOs until its task is stopped.
 pub async fn run(engine: Arc<Engine>, mut sync: RulesSync) {
     let mut tick = tokio::time::interval(SYNC_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -47,7 +47,9 @@ pub struct SloRuntime {
     source: Arc<Mutex<SeriesSource>>,
     /// What the status page charts, sampled from the engine.
     history: Arc<super::history::History>,
-    tasks: Vec<JoinHandle<()>>,
+    /// Stops the file watch, the history samples, the rules sync, the closing of traces
+    /// and the periodic exports ([`SloRuntime::stop_background`]).
+    stop_background: shutdown::Trigger,
     /// `slo.rules_sync`: the ruler kept loaded with the SLOs' rule groups.
     rules_sync: Option<crate::rules::sync::RulesSync>,
     /// `slo.capture`, once [`SloRuntime::open_capture`] started it.
@@ -127,7 +129,7 @@ impl SloRuntime {
             wal_from,
             source: Arc::new(Mutex::new(source)),
             history: super::history::History::new(cfg.history_interval),
-            tasks: Vec::new(),
+            stop_background: shutdown::channel().0,
             rules_sync,
             capture: None,
             status_source,
@@ -207,29 +209,32 @@ impl SloRuntime {
     /// Starts watching the SLO files, snapshotting (with `state_dir`) and exporting the
     /// series into `metrics`.
     pub fn start(&mut self, metrics: PipelineSender) {
-        self.tasks.push(tokio::spawn(watch_files(
-            self.engine.clone(),
-            self.files.clone(),
-            self.allow_empty,
-            self.reload_gauges.clone(),
-        )));
-        self.tasks.push(tokio::spawn(super::history::sample_loop(
-            self.engine.clone(),
-            self.history.clone(),
-        )));
-        if let Some(sync) = self.rules_sync.take() {
-            self.tasks.push(tokio::spawn(crate::rules::sync::run(
+        let (stop, background) = shutdown::channel();
+        self.stop_background = stop;
+        spawn_until(
+            &background,
+            watch_files(
                 self.engine.clone(),
-                sync,
-            )));
+                self.files.clone(),
+                self.allow_empty,
+                self.reload_gauges.clone(),
+            ),
+        );
+        spawn_until(
+            &background,
+            super::history::sample_loop(self.engine.clone(), self.history.clone()),
+        );
+        if let Some(sync) = self.rules_sync.take() {
+            spawn_until(
+                &background,
+                crate::rules::sync::run(self.engine.clone(), sync),
+            );
         }
-        self.tasks
-            .push(tokio::spawn(close_traces_loop(self.engine.clone())));
-        self.tasks.push(tokio::spawn(export_loop(
-            self.source.clone(),
-            metrics,
-            self.export_interval,
-        )));
+        spawn_until(&background, close_traces_loop(self.engine.clone()));
+        spawn_until(
+            &background,
+            export_loop(self.source.clone(), metrics, self.export_interval),
+        );
         let (stop, stop_rx) = shutdown::channel();
         self.stop_snapshots = stop;
         self.snapshots = self.state_dir.clone().map(|dir| {
@@ -252,9 +257,7 @@ impl SloRuntime {
 
     /// Stops the file watch and the periodic exports (shutdown has begun).
     pub fn stop_background(&mut self) {
-        for t in self.tasks.drain(..) {
-            t.abort();
-        }
+        self.stop_background.trigger();
     }
 
     /// The last export of the series, for the metrics pipeline to make once it has drained
@@ -284,6 +287,11 @@ impl SloRuntime {
             let _ = tokio::task::spawn_blocking(move || capture.close()).await;
         }
     }
+}
+
+/// Runs `task` on its own until `stop` fires.
+fn spawn_until(stop: &Shutdown, task: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(stop.clone().run_until(task));
 }
 
 /// The series now as a batch of the SLO engine's own (`None` when there is nothing to

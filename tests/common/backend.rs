@@ -1,11 +1,14 @@
-//! A backend that records every request's path, headers and body and answers as an OTLP
-//! backend would: gRPC calls get a trailers-only OK, HTTP ones 200. HTTP/1.1 and HTTP/2.
+//! Test backends: [`serve`] answers every request with a handler, over HTTP/1.1 and HTTP/2
+//! on a loopback port; [`recording_backend`] records every request's path, headers and
+//! body and answers as an OTLP backend would: gRPC calls get a trailers-only OK, HTTP ones
+//! 200.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
@@ -16,42 +19,22 @@ pub struct Captured {
     pub body: Bytes,
 }
 
-/// Starts the backend; returns its address and what it has received so far.
-pub async fn recording_backend() -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
+/// Serves HTTP/1.1 and HTTP/2 (cleartext) on a loopback port until the test ends; every
+/// request is answered by `answer`. Returns the address.
+pub async fn serve<F, Fut>(answer: F) -> SocketAddr
+where
+    F: Fn(http::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = http::Response<Full<Bytes>>> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let store = seen.clone();
     tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let store = store.clone();
+        while let Ok((stream, _)) = listener.accept().await {
+            let answer = answer.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let store = store.clone();
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let body = body.collect().await.map(|c| c.to_bytes()).unwrap();
-                        let grpc = parts.uri.path().contains("Service/Export");
-                        store.lock().unwrap().push(Captured {
-                            path: parts.uri.path().to_string(),
-                            headers: parts.headers,
-                            body,
-                        });
-                        let resp = if grpc {
-                            http::Response::builder()
-                                .header("content-type", "application/grpc")
-                                .header("grpc-status", "0")
-                                .body(Full::new(Bytes::new()))
-                        } else {
-                            http::Response::builder()
-                                .header("content-type", "application/x-protobuf")
-                                .body(Full::new(Bytes::new()))
-                        };
-                        Ok::<_, std::convert::Infallible>(resp.unwrap())
-                    }
+                let svc = service_fn(move |req| {
+                    let answered = answer(req);
+                    async move { Ok::<_, std::convert::Infallible>(answered.await) }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(stream), svc)
@@ -59,6 +42,38 @@ pub async fn recording_backend() -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
             });
         }
     });
+    addr
+}
+
+/// Starts the backend; returns its address and what it has received so far.
+pub async fn recording_backend() -> (SocketAddr, Arc<Mutex<Vec<Captured>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = seen.clone();
+    let addr = serve(move |req: http::Request<Incoming>| {
+        let store = store.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = body.collect().await.map(|c| c.to_bytes()).unwrap();
+            let grpc = parts.uri.path().contains("Service/Export");
+            store.lock().unwrap().push(Captured {
+                path: parts.uri.path().to_string(),
+                headers: parts.headers,
+                body,
+            });
+            let resp = if grpc {
+                http::Response::builder()
+                    .header("content-type", "application/grpc")
+                    .header("grpc-status", "0")
+                    .body(Full::new(Bytes::new()))
+            } else {
+                http::Response::builder()
+                    .header("content-type", "application/x-protobuf")
+                    .body(Full::new(Bytes::new()))
+            };
+            resp.unwrap()
+        }
+    })
+    .await;
     (addr, seen)
 }
 

@@ -226,6 +226,24 @@ pub fn count_file(path: &Path) -> Counts {
     c
 }
 
+/// `data` gzipped at the fastest level, as slotel's exporters compress.
+pub fn gzip_fast(data: &[u8]) -> Vec<u8> {
+    gzip(data, flate2::Compression::fast())
+}
+
+/// `data` gzipped at the best level: slotel compresses at the fastest, so the two never
+/// match by chance (the header's XFL byte alone differs).
+pub fn gzip_best(data: &[u8]) -> Vec<u8> {
+    gzip(data, flate2::Compression::best())
+}
+
+fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), level);
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
 /// Waits until `f` holds, polling; panics with `what` after 10 s.
 pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     for _ in 0..200 {

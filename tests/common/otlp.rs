@@ -13,6 +13,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{
     ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric,
@@ -145,6 +146,28 @@ pub fn exponential_histogram(
             aggregation_temporality: temporality,
         }),
     )
+}
+
+/// An exponential histogram point over `[start, end]` (Unix nanoseconds) whose positive
+/// buckets from index `offset` hold `counts`, its count their sum.
+pub fn exponential_point(
+    start: u64,
+    end: u64,
+    scale: i32,
+    offset: i32,
+    counts: Vec<u64>,
+) -> ExponentialHistogramDataPoint {
+    ExponentialHistogramDataPoint {
+        start_time_unix_nano: start,
+        time_unix_nano: end,
+        count: counts.iter().sum(),
+        scale,
+        positive: Some(Buckets {
+            offset,
+            bucket_counts: counts,
+        }),
+        ..Default::default()
+    }
 }
 
 /// The counter `name` (a monotonic sum) of `points`, with `temporality`.

@@ -12,10 +12,12 @@
 //! `tokio::task::spawn_blocking`. A missing `prometheus` binary is a test failure, never a skip.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use super::free_port;
 
 /// How to start Prometheus.
 #[derive(Debug, Clone)]
@@ -240,14 +242,6 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// Percent-encoding for a query parameter.

@@ -12,11 +12,10 @@
 //! the count; a disk queue stops at once and keeps its records for the next start.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -25,6 +24,7 @@ use super::queue::{DiskOptions, Next, Queue, Record, Taken};
 use super::retry::{Backoff, Outcome};
 use crate::config::{Delivery, QueueStorage};
 use crate::pipeline::{Batch, ExportError, Exporter};
+use crate::shutdown::{self, Shutdown};
 use crate::signal::Signal;
 use crate::telemetry::log_limit::LogLimiter;
 use crate::telemetry::{DroppedLabels, ExportRequestLabels, Metrics, QueueLabels, SalvageLabels};
@@ -54,11 +54,14 @@ pub struct QueuedExporter {
     shared: Arc<Shared>,
     /// (consumers, background tasks: the committer and the gauges).
     tasks: std::sync::Mutex<(Tasks, Tasks)>,
+    /// Tells the consumers and the background tasks to stop (see [`Shared::stop`]).
+    stop: shutdown::Trigger,
 }
 
 struct Shared {
-    stop: AtomicBool,
-    stop_notify: Notify,
+    /// Consumers stop at once when it fires: one in a send or a backoff hands its record
+    /// back to the queue.
+    stop: Shutdown,
     /// Records consumers hold (taken, not yet done or released), and their items.
     in_flight: AtomicU64,
     in_flight_items: AtomicU64,
@@ -90,9 +93,9 @@ impl QueuedExporter {
             _ => Queue::memory(q.max_bytes),
         };
         let queue = Arc::new(queue);
+        let (stop, stop_signal) = shutdown::channel();
         let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            stop_notify: Notify::new(),
+            stop: stop_signal,
             in_flight: AtomicU64::new(0),
             in_flight_items: AtomicU64::new(0),
             log: LogLimiter::default(),
@@ -112,6 +115,7 @@ impl QueuedExporter {
             metrics: metrics.clone(),
             shared: shared.clone(),
             tasks: std::sync::Mutex::new((Vec::new(), Vec::new())),
+            stop,
         });
         let (mut consumers, mut tasks) = (Vec::new(), Vec::new());
         for _ in 0..q.num_consumers.max(1) {
@@ -138,7 +142,7 @@ impl QueuedExporter {
                     if let Err(e) = queue.commit().await {
                         tracing::debug!(exporter = %id, error = %e, "disk queue commit failed; the batches were refused");
                     }
-                    if shared.stop.load(Ordering::Acquire) {
+                    if shared.stop.is_triggered() {
                         break;
                     }
                 }
@@ -148,7 +152,7 @@ impl QueuedExporter {
         tasks.push(tokio::spawn(async move {
             let (exporter, labels) = gauges;
             let mut tick = tokio::time::interval(Duration::from_secs(1));
-            while !exporter.shared.stop.load(Ordering::Acquire) {
+            while !exporter.shared.stop.is_triggered() {
                 tick.tick().await;
                 exporter.update_gauges(&labels);
             }
@@ -307,8 +311,7 @@ async fn join(handles: &mut Vec<JoinHandle<()>>) {
 
 impl QueuedExporter {
     fn stop(&self) {
-        self.shared.stop.store(true, Ordering::Release);
-        self.shared.stop_notify.notify_waiters();
+        self.stop.trigger();
     }
 
     /// Empties a closed memory queue at the end of shutdown, counting and logging what it
@@ -368,7 +371,7 @@ impl Consumer {
         loop {
             let next = tokio::select! {
                 n = self.queue.pop() => n,
-                _ = self.shared.stop_notify.notified() => None,
+                _ = self.shared.stop.stopped() => None,
             };
             let taken = match next {
                 None => break,
@@ -413,7 +416,7 @@ impl Consumer {
                     break;
                 }
             }
-            if self.shared.stop.load(Ordering::Acquire) {
+            if self.shared.stop.is_triggered() {
                 break;
             }
         }
@@ -444,15 +447,12 @@ impl Consumer {
 
     /// Sends once, unless told to stop first (the record is then handed back).
     async fn send_once(&self, record: &Record) -> Option<Outcome> {
-        let stop = self.shared.stop_notify.notified();
-        tokio::pin!(stop);
-        stop.as_mut().enable();
-        if self.shared.stop.load(Ordering::Acquire) {
+        if self.shared.stop.is_triggered() {
             return None;
         }
         tokio::select! {
             outcome = self.remote.send(record) => Some(outcome),
-            _ = stop => None,
+            _ = self.shared.stop.stopped() => None,
         }
     }
 
@@ -515,15 +515,12 @@ impl Consumer {
                     }
                     self.log_failure("retrying", "request failed; retrying", &detail);
                     let delay = backoff.next(after);
-                    let stop = self.shared.stop_notify.notified();
-                    tokio::pin!(stop);
-                    stop.as_mut().enable();
-                    if self.shared.stop.load(Ordering::Acquire) {
+                    if self.shared.stop.is_triggered() {
                         return Delivered::Stopped;
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = stop => return Delivered::Stopped,
+                        _ = self.shared.stop.stopped() => return Delivered::Stopped,
                     }
                     self.metrics
                         .exporters

@@ -10,7 +10,6 @@
 //! with a disk queue it is compressed when queued, so the queue stores (and fsyncs) the
 //! smaller body, and the record is flagged [`COMPRESSED`].
 
-use std::io::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -64,18 +63,10 @@ pub fn signal_url(
 
 /// Compresses a body with the exporter's compression (`None`: as is).
 pub fn compress(compression: Compression, body: &[u8]) -> Result<Vec<u8>, EncodeError> {
-    match compression {
-        Compression::None => Ok(body.to_vec()),
-        Compression::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(
-                Vec::with_capacity(body.len() / 4 + 64),
-                flate2::Compression::fast(),
-            );
-            enc.write_all(body).map_err(EncodeError::Gzip)?;
-            enc.finish().map_err(EncodeError::Gzip)
-        }
-        Compression::Zstd => zstd::bulk::compress(body, 1).map_err(EncodeError::Zstd),
-    }
+    compression.compress(body).map_err(|e| match compression {
+        Compression::Zstd => EncodeError::Zstd(e),
+        Compression::Gzip | Compression::None => EncodeError::Gzip(e),
+    })
 }
 
 impl OtlpHttp {

@@ -1,7 +1,6 @@
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{
     ExponentialHistogram, Gauge, Metric, NumberDataPoint, Sum,
-    exponential_histogram_data_point::Buckets,
 };
 
 use super::*;
@@ -265,16 +264,16 @@ fn exponential_histograms_become_native_histograms_at_the_schema() {
         name: "lat_seconds".into(),
         data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
             data_points: vec![ExponentialHistogramDataPoint {
-                time_unix_nano: now * 1_000_000,
                 count: 10,
                 sum: Some(1.5),
-                scale: 8,
                 zero_count: 1,
-                positive: Some(Buckets {
-                    offset: 99,
-                    bucket_counts: vec![3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1],
-                }),
-                ..Default::default()
+                ..crate::test_otlp::exponential_point(
+                    0,
+                    now * 1_000_000,
+                    8,
+                    99,
+                    vec![3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1],
+                )
             }],
             aggregation_temporality: AggregationTemporality::Cumulative as i32,
         })),

@@ -30,11 +30,10 @@
 
 use std::collections::HashMap;
 
-use crate::config::ConfigError;
 use crate::slo::spec::values;
 use crate::slo::spec::{Budgeting, Sli, Slo, SloWindow, SourceRef};
 use crate::yaml::read::{Ctx, Fields};
-use crate::yaml::{Node, Value};
+use crate::yaml::{ConfigError, Node, Value};
 
 use super::Parsed;
 use super::trace_mode::{self, TraceMode};

@@ -62,9 +62,8 @@ pub use native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};
 pub use types::*;
 pub use values::{MAX_WINDOW, MIN_WINDOW};
 
-use crate::config::{ConfigError, ConfigErrors};
 use crate::yaml::read::Ctx;
-use crate::yaml::{self, Value};
+use crate::yaml::{self, ConfigError, ConfigErrors, Value};
 use values::{NoLookup, Source};
 
 /// The prefix of compiled-in SLO sets in `slo.files`.

@@ -493,13 +493,13 @@ fn adjusted_counts_default_true_and_can_be_turned_off_in_both_formats() {
 fn schema_for_the_examples() {
     let set = load(&["embedded:examples".to_string()], false).unwrap();
     let schema = set.facts_schema();
-    let attrs: Vec<String> = schema.attributes().map(|a| format!("{a:?}")).collect();
+    let attrs: Vec<&AttrRef> = schema.attributes().collect();
     assert_eq!(
         attrs,
         [
-            r#"Item("http.response.status_code")"#,
-            r#"Item("http.route")"#,
-            r#"Resource("service.name")"#,
+            &AttrRef::Item("http.response.status_code".into()),
+            &AttrRef::Item("http.route".into()),
+            &AttrRef::Resource("service.name".into()),
         ]
     );
 }

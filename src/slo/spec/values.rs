@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use crate::config::{ConfigError, Lookup};
 use crate::slo::ottl::{self, Condition, ConditionTarget};
 use crate::slo::spec::{AttrRef, CalendarUnit, SloWindow};
 use crate::yaml::read::{Ctx, Fields, hint};
-use crate::yaml::{Node, Value};
+use crate::yaml::{ConfigError, Lookup, Node, Value};
 
 /// The shortest SLO window.
 pub const MIN_WINDOW: Duration = Duration::from_secs(86_400);

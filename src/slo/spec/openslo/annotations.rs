@@ -17,12 +17,11 @@
 //! split). Other annotations are left alone; an unknown `slotel.dev/` key is an error, so
 //! a typo does not go unnoticed.
 
-use crate::config::ConfigError;
 use crate::slo::ottl;
 use crate::slo::spec::AttrRef;
 use crate::slo::spec::values::{self, Source};
-use crate::yaml::Node;
 use crate::yaml::read::{Ctx, hint};
+use crate::yaml::{ConfigError, Node};
 
 /// The prefix of slotel's annotations.
 pub(super) const PREFIX: &str = "slotel.dev/";
