@@ -281,4 +281,4 @@ fn is_no_room(code: usize) -> bool {
 
 #[cfg(test)]
 #[path = "inflate_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -50,7 +50,8 @@ fn stored_member(data: &[u8], flags: u8, extra: &[u8], crc: u32, isize: u32) -> 
 /// CRC-32 of "hello" (the ISO-HDLC / zlib CRC that RFC 1952 uses).
 const HELLO_CRC: u32 = 0x3610_a686;
 
-fn gzip_fast(data: &[u8], level: u32) -> Vec<u8> {
+/// `data` as one gzip member at a zlib level (the receiver's tests' only gzip writer).
+pub(in crate::receiver) fn gzip_fast(data: &[u8], level: u32) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
     enc.write_all(data).unwrap();
     enc.finish().unwrap()

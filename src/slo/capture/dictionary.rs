@@ -31,7 +31,7 @@ struct Words {
 }
 
 impl Words {
-    #[inline]
+    #[inline(always)]
     fn of(s: &[u8]) -> Self {
         let n = s.len();
         let word = |b: &[u8]| -> u64 {
@@ -99,8 +99,9 @@ impl Values {
         words.len <= 16 || self.value(key) == s
     }
 
-    /// The key of `s`, added when not found.
-    #[inline]
+    /// The key of `s`, added when not found (inlined: called once a row, a call and its
+    /// `Result` in memory cost about as much as the probe).
+    #[inline(always)]
     fn key(&mut self, s: &[u8], words: &Words) -> Result<usize, ArrowError> {
         let mask = self.slots.len() - 1;
         let start = (words.hash() >> 40) as usize;
@@ -155,6 +156,34 @@ impl Values {
     }
 }
 
+/// How many distinct strings the string columns `parts` hold (a string made to collide
+/// with others past [`PROBES`] may count more than once), and how many rows hold one;
+/// `None` for columns of other than strings.
+pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
+    let mut values = Values::new();
+    let mut rows = 0;
+    let mut last: Option<Words> = None;
+    for part in parts {
+        let strings = part.as_string_opt::<i32>()?;
+        let valid = strings.nulls().filter(|n| n.null_count() > 0);
+        rows += strings.len() - strings.null_count();
+        for (row, s) in strings.value_offsets().windows(2).enumerate() {
+            if valid.is_some_and(|n| n.is_null(row)) {
+                continue;
+            }
+            let s = &strings.values()[s[0] as usize..s[1] as usize];
+            let words = Words::of(s);
+            // Equal words of short strings are equal strings: not looked up again.
+            if last == Some(words) && words.len <= 16 {
+                continue;
+            }
+            last = Some(words);
+            values.key(s, &words).ok()?;
+        }
+    }
+    Some((values.len(), rows))
+}
+
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
 /// with `key` keys (`Int8`, `Int16` or `Int32`); a null row is a null key. `None` when
 /// the strings have more distinct values than `key` can number.
@@ -173,9 +202,15 @@ pub(super) fn encode(
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
         nulls |= strings.null_count() > 0;
+        let valid = strings.nulls().filter(|n| n.null_count() > 0);
         let (offsets, bytes) = (strings.value_offsets(), strings.values());
-        for w in offsets.windows(2) {
-            // A null row's slice is empty or holds bytes no reader looks at.
+        for (row, w) in offsets.windows(2).enumerate() {
+            // A null row's key is not read (its slice may hold a string: an `.other`
+            // column's integers, left out).
+            if valid.is_some_and(|n| n.is_null(row)) {
+                keys.push(0);
+                continue;
+            }
             let s = &bytes[w[0] as usize..w[1] as usize];
             let words = Words::of(s);
             let k = match last {
@@ -317,6 +352,31 @@ mod tests {
         let want: Vec<Option<String>> = rows.iter().map(|s| Some(s.to_string())).collect();
         assert_eq!(decoded(&column), want);
         assert_eq!(column.as_any_dictionary().values().len(), 3);
+    }
+
+    #[test]
+    fn distinct_strings_are_counted_once_and_null_rows_not_at_all() {
+        let a = StringArray::from(vec![Some("GET"), None, Some("GET"), Some("POST")]);
+        let b = StringArray::from(vec![Some("PUT"), Some("GET"), None]);
+        assert_eq!(distinct(&[&a, &b]), Some((3, 5)));
+        let ints = arrow_array::Int64Array::from(vec![1]);
+        assert_eq!(distinct(&[&ints]), None);
+    }
+
+    #[test]
+    fn the_strings_of_null_rows_are_not_values() {
+        // An `.other` column without its integers' rows: their strings are still in the
+        // buffers, behind null rows.
+        let all = StringArray::from(vec!["200", "404.5", "200", "true"]);
+        let (offsets, bytes, _) = all.into_parts();
+        let valid = NullBuffer::from(vec![false, true, false, true]);
+        let masked = StringArray::new(offsets, bytes, Some(valid));
+        let column = encode(&[&masked], 4).unwrap();
+        assert_eq!(
+            decoded(&column),
+            [None, Some("404.5"), None, Some("true")].map(|s| s.map(String::from))
+        );
+        assert_eq!(column.as_any_dictionary().values().len(), 2);
     }
 
     #[test]

@@ -1,46 +1,50 @@
-//! A capture file's columns: which of the facts' nullable columns a file writes in full,
-//! and how a request's batch becomes a row group of the file.
+//! A capture file's columns: how each of the facts' columns is written in a file, and how
+//! the batches of several requests become one message of the file.
 //!
 //! A nullable column (a span or log attribute's typed column, `trace_id`, and `tenant`) that
 //! no request of the file has a value in is written as an Arrow `Null` column: no buffers at
 //! all, where a typed column null in every row still takes its value and validity buffers
 //! (zeros, but encoded and compressed for every message). Resource attributes' columns are
-//! dictionaries keyed by the rows' resources and are always written in full. The field keeps its name and says the type
-//! it stands for in its metadata ([`NULL_OF`]); [`restore`] turns it back into a typed
-//! column of nulls, so that the rest of the reader sees the columns the live engine built.
-//! `adjusted_count` is written once a request of the file has sampled spans (files without
-//! it count every span 1). The writer starts a new file when a request has a value in a
-//! column its file writes as `Null`, or sampled spans in a file without `adjusted_count`;
-//! which columns held values is remembered, so this happens at most once per column.
+//! dictionaries keyed by the rows' resources and are always written in full. The field
+//! keeps its name and says the type it stands for in its metadata ([`NULL_OF`]); the reader
+//! (`restore.rs`) turns it back into a typed column of nulls, so that the rest of the
+//! reader sees the columns the live engine built. `adjusted_count` is written once a
+//! request of the file has sampled spans (files without it count every span 1). The writer
+//! starts a new file when a request has a value in a column its file writes as `Null`, or
+//! sampled spans in a file without `adjusted_count`; which columns held values is
+//! remembered, so this happens at most once per column.
 //!
-//! A string column whose values repeat (span names, routes, methods, status codes' string
-//! form: what the file's first message shows, [`repeats`]) is written as an Arrow
-//! dictionary: each message holds its distinct strings once and a key per row, so far
-//! fewer bytes go through zstd. Its keys are as narrow as the first message allows with
-//! room to grow ([`key_type`]); a message with more distinct strings than they number
-//! makes the writer start a new file, laid out by that message. Its field says the plain
-//! type it stands for ([`DICTIONARY_OF`]) and [`restore`] turns it back into that column.
+//! The other columns are written as cheaply for zstd as their values allow, each in a form
+//! its field's metadata names and the reader undoes:
 //!
-//! A `UInt64` column without nulls (`end_time_unix_nano`, `duration_nanos`, a log
-//! record's time) is written as a struct of its `high` and `low` 32-bit halves
-//! ([`SPLIT_OF`]), which [`restore`] joins again: zstd stores the varying low halves as
-//! they are and the barely varying high ones in a few bytes, where the 8-byte column cost
-//! it a short match per row (about six times the instructions).
+//! - a string column whose values repeat (span names, routes, methods: what the file's
+//!   first message shows, [`repeats`]) as an Arrow dictionary with keys as narrow as the
+//!   first message allows with room to grow ([`key_type`], [`DICTIONARY_OF`],
+//!   `dictionary.rs`);
+//! - a `UInt64` column without nulls (`end_time_unix_nano`, `duration_nanos`, a log
+//!   record's time) as its two 32-bit halves, the high ones as narrow as they allow, a
+//!   time's as its difference from its receipt time's (`halves.rs`);
+//! - an integer column (`kind`, `status_code`, an attribute's `.int`) in the narrowest
+//!   integer type the first message's values fit (`narrow.rs`);
+//! - an attribute's `.other` column without the rows its `.int` column holds, which are
+//!   those integers' decimal forms (`int_text.rs`);
+//! - `received_unix_nano`, one value per request, as runs (`runs.rs`).
+//!
+//! A message whose values do not fit the file's dictionary keys or narrowed integers makes
+//! the writer start a new file, laid out by that message ([`Layout::message`]).
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, NullArray, RecordBatch,
-    StringArray, UInt64Array, new_null_array,
+    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, NullArray, RecordBatch, StringArray,
 };
-use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
 
-pub use super::halves::SPLIT_OF;
+use super::int_text::INT_TEXT_OF;
+use super::narrow::concat_nulls;
 use super::{Item, RECEIVED, TENANT};
 use crate::slo::facts::ADJUSTED_COUNT;
 
@@ -87,6 +91,31 @@ fn has_values(column: &ArrayRef) -> bool {
     }
 }
 
+/// Whether column `i` of `batch` holds a value a file has to write: for an `.other`
+/// column whose attribute has an `.int` column (`int`), one besides the integers'.
+fn has_values_to_write(batch: &RecordBatch, i: usize, int: Option<usize>) -> bool {
+    match int {
+        Some(int) => super::int_text::has_values_besides(batch.column(i), batch.column(int)),
+        None => has_values(batch.column(i)),
+    }
+}
+
+/// Column `i` of `batch` as a file writes it: an `.other` column (whose attribute's `.int`
+/// column is `int`) without the integers' rows.
+fn written_column(batch: &RecordBatch, i: usize, int: Option<usize>) -> ArrayRef {
+    match int {
+        Some(int) => super::int_text::without_ints(batch.column(i), batch.column(int)),
+        None => batch.column(i).clone(),
+    }
+}
+
+/// Per facts column of `fields`: the `.int` column of the attribute of an `.other` column.
+fn int_siblings(fields: &[FieldRef]) -> Vec<Option<usize>> {
+    (0..fields.len())
+        .map(|i| super::int_text::sibling(fields, i))
+        .collect()
+}
+
 /// Whether a batch has the `adjusted_count` column.
 pub(super) fn has_adjusted(schema: &Schema) -> bool {
     schema
@@ -115,9 +144,14 @@ impl Seen {
     pub(super) fn note(&mut self, item: &Item) -> bool {
         let batch = &item.batch;
         let schema = batch.schema();
+        let fields = facts_fields(&schema);
         let mut new = false;
-        for (field, column) in facts_fields(&schema).iter().zip(batch.columns()) {
-            if may_be_null(field) && has_values(column) && !self.columns.contains(field.name()) {
+        for (i, field) in fields.iter().enumerate() {
+            if !may_be_null(field) || self.columns.contains(field.name()) {
+                continue;
+            }
+            let int = super::int_text::sibling(fields, i);
+            if has_values_to_write(batch, i, int) {
                 self.columns.insert(field.name().clone());
                 new = true;
             }
@@ -134,23 +168,31 @@ impl Seen {
     }
 }
 
+/// How a file writes one of the facts' columns.
+#[derive(Debug, Clone, PartialEq)]
+enum Form {
+    /// As `Null`: no request of the file has a value in it.
+    Null,
+    /// As the engine built it.
+    Plain,
+    /// Strings as a dictionary with keys of this type.
+    Dictionary(DataType),
+    /// A `UInt64` column as its two 32-bit halves, the high ones written so.
+    Split(super::halves::High),
+    /// Integers in this narrower type.
+    Narrow(DataType),
+}
+
 /// The columns of one file.
 pub(super) struct Layout {
     /// The facts' columns as requests bring them (without `adjusted_count`): the names
     /// for errors.
     input: Vec<FieldRef>,
-    /// Per facts column: written in full (else as `Null`).
-    full: Vec<bool>,
-    /// Per facts column: the key type of a string column written as a dictionary.
-    dictionary: Vec<Option<DataType>>,
-    /// Per facts column: a `UInt64` column without nulls (times, durations) written as its
-    /// two 32-bit halves ([`SPLIT_OF`]): the low halves vary from row to row and zstd
-    /// stores them as they are, the high ones barely vary; one 8-byte column gives zstd a
-    /// short match every row, which costs it several times more.
-    split: Vec<bool>,
-    /// The columns of [`Layout::rows`]' batches: those of the file, the strings it
-    /// writes as dictionaries still plain.
-    gathered: SchemaRef,
+    /// Per facts column: how it is written.
+    forms: Vec<Form>,
+    /// Per facts column: of an `.other` column, its attribute's `.int` column, whose rows
+    /// it is written without.
+    ints: Vec<Option<usize>>,
     adjusted: bool,
     tenant: bool,
     pub(super) output: SchemaRef,
@@ -158,9 +200,9 @@ pub(super) struct Layout {
 
 impl Layout {
     /// The layout of a new file for requests of `schema`, writing in full the columns
-    /// `seen` has seen values in, and as dictionaries the string columns whose values
-    /// repeat in `first` (the requests of the file's first message); `metadata` is the
-    /// file schema's.
+    /// `seen` has seen values in, as dictionaries the string columns whose values repeat
+    /// in `first` (the requests of the file's first message) and integers as narrow as
+    /// `first`'s values allow; `metadata` is the file schema's.
     pub(super) fn new(
         schema: &Schema,
         seen: &Seen,
@@ -168,152 +210,187 @@ impl Layout {
         first: &[Item],
     ) -> Self {
         let input: Vec<FieldRef> = facts_fields(schema).to_vec();
-        let full: Vec<bool> = input
+        let ints = int_siblings(&input);
+        let forms: Vec<Form> = input
             .iter()
-            .map(|f| !may_be_null(f) || seen.columns.contains(f.name()))
-            .collect();
-        let dictionary: Vec<Option<DataType>> = input
-            .iter()
-            .zip(&full)
             .enumerate()
-            .map(
-                |(i, (f, full))| match *full && *f.data_type() == DataType::Utf8 {
-                    true => repeats(first, i, f.name()).map(key_type),
-                    false => None,
-                },
-            )
-            .collect();
-        let split: Vec<bool> = input
-            .iter()
-            .map(|f| *f.data_type() == DataType::UInt64 && !f.is_nullable())
+            .map(|(i, f)| {
+                if may_be_null(f) && !seen.columns.contains(f.name()) {
+                    return Form::Null;
+                }
+                let parts: Vec<ArrayRef> = first
+                    .iter()
+                    .filter(|item| same_facts(&item.batch.schema(), schema))
+                    .map(|item| written_column(&item.batch, i, ints[i]))
+                    .collect();
+                let parts: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
+                let received: Vec<u64> = first.iter().map(|item| item.received).collect();
+                match f.data_type() {
+                    DataType::Utf8 => repeats(&parts)
+                        .map_or(Form::Plain, |distinct| Form::Dictionary(key_type(distinct))),
+                    DataType::UInt64 if !f.is_nullable() => {
+                        super::halves::high_form(&parts, &received).map_or(Form::Plain, Form::Split)
+                    }
+                    ty if super::narrow::narrowable(ty) => super::narrow::range(&parts)
+                        .and_then(|range| super::narrow::narrow_type(ty, range))
+                        .map_or(Form::Plain, Form::Narrow),
+                    _ => Form::Plain,
+                }
+            })
             .collect();
         let tenant = seen.columns.contains(TENANT);
-        let field = |f: &FieldRef, full: bool| -> FieldRef {
-            match full {
-                true => f.clone(),
-                false => Arc::new(null_field(f.name(), f.data_type())),
+        let mut written: Vec<FieldRef> = Vec::with_capacity(input.len() + 3);
+        for ((f, form), int) in input.iter().zip(&forms).zip(&ints) {
+            let mut field = match form {
+                Form::Null => null_field(f.name(), f.data_type()),
+                Form::Plain => (**f).clone(),
+                Form::Dictionary(key) => dictionary_field(f, key),
+                Form::Split(high) => super::halves::split_field(f, high, RECEIVED),
+                Form::Narrow(to) => super::narrow::narrowed_field(f, to),
+            };
+            if let Some(int) = int {
+                let mut metadata = field.metadata().clone();
+                metadata.insert(INT_TEXT_OF.to_string(), input[*int].name().clone());
+                field = field.with_metadata(metadata);
             }
-        };
-        let mut fields: Vec<FieldRef> =
-            input.iter().zip(&full).map(|(f, k)| field(f, *k)).collect();
-        let mut written = fields.clone();
-        for (field, key) in written.iter_mut().zip(&dictionary) {
-            if let Some(key) = key {
-                *field = Arc::new(dictionary_field(field, key));
-            }
-        }
-        for (field, _) in written.iter_mut().zip(&split).filter(|(_, s)| **s) {
-            *field = Arc::new(super::halves::split_field(field));
+            written.push(Arc::new(field));
         }
         if seen.adjusted {
-            fields.push(Arc::new(Field::new(
+            written.push(Arc::new(Field::new(
                 ADJUSTED_COUNT,
                 DataType::Float64,
                 false,
             )));
         }
-        fields.push(Arc::new(Field::new(RECEIVED, DataType::UInt64, false)));
-        let tenant_field = Arc::new(Field::new(TENANT, tenant_type(), true));
-        fields.push(field(&tenant_field, tenant));
-        written.extend(fields[input.len()..].iter().cloned());
+        let received = Field::new(RECEIVED, DataType::UInt64, false);
+        written.push(Arc::new(super::runs::runs_field(&received)));
+        written.push(Arc::new(match tenant {
+            true => Field::new(TENANT, tenant_type(), true),
+            false => null_field(TENANT, &tenant_type()),
+        }));
         Layout {
             input,
-            full,
-            dictionary,
-            split,
+            forms,
+            ints,
             adjusted: seen.adjusted,
             tenant,
-            gathered: Arc::new(Schema::new(fields)),
             output: Arc::new(Schema::new_with_metadata(written, metadata)),
         }
     }
 
-    /// The rows of several requests ([`Layout::rows`], in order) as one batch of the
-    /// file: one message. A dictionary column keeps every request's dictionary whole, one
-    /// after the other, its keys moved past those before: columns keyed by the row's
-    /// resource (`cluster`, `service`, `resource.attributes[…]`) still share their keys.
-    /// `None` when a string column the file writes as a dictionary has more distinct
-    /// values here than its key type can number (the writer then starts a new file, laid
-    /// out by these requests).
-    pub(super) fn message(
-        &self,
-        batches: &[RecordBatch],
-    ) -> Result<Option<RecordBatch>, ArrowError> {
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        let fields = self.gathered.fields();
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
-        for (i, field) in fields.iter().enumerate() {
-            let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
-            let key = self.dictionary.get(i).and_then(Option::as_ref);
-            let column: ArrayRef = match field.data_type() {
-                _ if key.is_some() => {
-                    match super::dictionary::encode(&parts, rows, key.unwrap_or(&DataType::Int32))?
-                    {
-                        Some(column) => column,
-                        None => return Ok(None),
-                    }
-                }
-                _ if batches.len() == 1 => batches[0].column(i).clone(),
-                DataType::Null => Arc::new(NullArray::new(rows)),
-                DataType::Dictionary(k, _) if **k == DataType::Int32 => {
-                    concat_dictionaries(&parts, rows)?
-                }
-                _ => arrow_select::concat::concat(&parts)?,
-            };
-            let column = match self.split.get(i).copied().unwrap_or(false) {
-                true => super::halves::split(&column)?,
-                false => column,
-            };
-            columns.push(column);
-        }
-        RecordBatch::try_new(self.output.clone(), columns).map(Some)
-    }
-
-    /// The item's rows in the file's columns; an error when the item has a value in a
-    /// column the file writes as `Null` (the writer starts a new file before that).
-    pub(super) fn rows(&self, item: &Item) -> Result<RecordBatch, ArrowError> {
-        let batch = &item.batch;
-        let n = batch.num_rows();
+    /// The facts of several requests (in order; each of the file's columns) as one batch
+    /// of the file: one message. A dictionary column keeps every request's dictionary
+    /// whole, one after the other, its keys moved past those before: columns keyed by the
+    /// row's resource (`cluster`, `service`, `resource.attributes[…]`) still share their
+    /// keys. `None` when a string column the file writes as a dictionary has more distinct
+    /// values here than its key type can number, or an integer column (or a time's high
+    /// halves) a value its narrowed type cannot hold (the writer then starts a new file, laid out by these requests).
+    /// An error when a request has a value in a column the file writes as `Null` (the
+    /// writer starts a new file before that).
+    pub(super) fn message(&self, items: &[Item]) -> Result<Option<RecordBatch>, ArrowError> {
+        let rows: usize = items.iter().map(|item| item.batch.num_rows()).sum();
+        let received: Vec<u64> = items.iter().map(|item| item.received).collect();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.output.fields().len());
-        for (i, full) in self.full.iter().enumerate() {
-            let column = batch.column(i);
-            columns.push(match full {
-                true => column.clone(),
-                false if !has_values(column) => Arc::new(NullArray::new(n)),
-                false => {
+        for (i, form) in self.forms.iter().enumerate() {
+            let int = self.ints[i];
+            if *form == Form::Null {
+                if items
+                    .iter()
+                    .any(|item| has_values_to_write(&item.batch, i, int))
+                {
                     return Err(ArrowError::InvalidArgumentError(format!(
                         "column {:?} has values in a file that writes it as Null",
                         self.input[i].name()
                     )));
                 }
-            });
+                columns.push(Arc::new(NullArray::new(rows)));
+                continue;
+            }
+            let owned: Vec<ArrayRef> = items
+                .iter()
+                .map(|item| written_column(&item.batch, i, int))
+                .collect();
+            let parts: Vec<&dyn Array> = owned.iter().map(|p| p.as_ref()).collect();
+            let column = match form {
+                Form::Dictionary(key) => super::dictionary::encode(&parts, rows, key)?,
+                Form::Narrow(to) => super::narrow::narrow(&parts, rows, to)?,
+                Form::Split(high) => super::halves::split(&parts, &received, rows, high)?,
+                Form::Plain | Form::Null => Some(concat(&parts, rows)?),
+            };
+            let Some(column) = column else {
+                return Ok(None);
+            };
+            columns.push(column);
         }
-        if item.tenant.is_some() && !self.tenant || has_adjusted(&batch.schema()) && !self.adjusted
-        {
+        if items.iter().any(|item| {
+            item.tenant.is_some() && !self.tenant
+                || has_adjusted(&item.batch.schema()) && !self.adjusted
+        }) {
             return Err(ArrowError::InvalidArgumentError(
                 "a tenant or adjusted counts in a file without the column".to_string(),
             ));
         }
         if self.adjusted {
-            columns.push(match has_adjusted(&batch.schema()) {
-                true => batch.column(self.input.len()).clone(),
-                false => Arc::new(Float64Array::from_value(1.0, n)),
-            });
+            let owned: Vec<ArrayRef> = items
+                .iter()
+                .map(|item| match has_adjusted(&item.batch.schema()) {
+                    true => item.batch.column(self.input.len()).clone(),
+                    false => Arc::new(Float64Array::from_value(1.0, item.batch.num_rows())),
+                })
+                .collect();
+            let parts: Vec<&dyn Array> = owned.iter().map(|p| p.as_ref()).collect();
+            columns.push(concat(&parts, rows)?);
         }
-        columns.push(Arc::new(UInt64Array::from_value(item.received, n)));
-        columns.push(match (&item.tenant, self.tenant) {
-            (_, false) => Arc::new(NullArray::new(n)),
-            (Some(t), true) => Arc::new(DictionaryArray::<Int32Type>::try_new(
-                Int32Array::from_value(0, n),
-                Arc::new(StringArray::from(vec![t.as_ref()])),
-            )?),
-            (None, true) => Arc::new(DictionaryArray::<Int32Type>::try_new(
-                Int32Array::new_null(n),
-                Arc::new(StringArray::from(Vec::<&str>::new())),
-            )?),
+        columns.push(super::runs::encode(
+            items
+                .iter()
+                .map(|item| (item.batch.num_rows(), item.received)),
+        )?);
+        columns.push(match self.tenant {
+            false => Arc::new(NullArray::new(rows)),
+            true => tenants(items, rows)?,
         });
-        RecordBatch::try_new(self.gathered.clone(), columns)
+        RecordBatch::try_new(self.output.clone(), columns).map(Some)
     }
+}
+
+/// Columns one after the other (a dictionary's keys moved past the values before).
+fn concat(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
+    match parts {
+        [one] => Ok(one.slice(0, one.len())),
+        _ => match parts.first().map(|p| p.data_type()) {
+            Some(DataType::Dictionary(k, _)) if **k == DataType::Int32 => {
+                concat_dictionaries(parts, rows)
+            }
+            _ => arrow_select::concat::concat(parts),
+        },
+    }
+}
+
+/// The tenant of each request's rows, as a dictionary of the tenants (null without one).
+fn tenants(items: &[Item], rows: usize) -> Result<ArrayRef, ArrowError> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut keys: Vec<Option<i32>> = Vec::with_capacity(rows);
+    for item in items {
+        let key = item
+            .tenant
+            .as_ref()
+            .map(|t| match names.iter().position(|n| *n == t.as_ref()) {
+                Some(k) => k,
+                None => {
+                    names.push(t);
+                    names.len() - 1
+                }
+            });
+        let key = key
+            .map(|k| i32::try_from(k).map_err(|_| ArrowError::ComputeError("tenants".into())))
+            .transpose()?;
+        keys.extend(std::iter::repeat_n(key, item.batch.num_rows()));
+    }
+    Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(
+        Int32Array::from(keys),
+        Arc::new(StringArray::from(names)),
+    )?))
 }
 
 /// The smallest dictionary key type for a column that showed `distinct` values in a file's
@@ -328,21 +405,12 @@ fn key_type(distinct: usize) -> DataType {
     }
 }
 
-/// How many distinct strings column `i` (`name`) holds in `items`, when they repeat: at
-/// most half as many distinct values as rows (a column of ids is left plain: a dictionary
-/// of it would only add the keys).
-fn repeats(items: &[Item], i: usize, name: &str) -> Option<usize> {
-    let mut rows = 0;
-    let mut distinct: HashSet<&str> = HashSet::new();
-    for item in items {
-        let column = item.batch.column(i).as_string_opt::<i32>()?;
-        if item.batch.schema().field(i).name() != name {
-            return None;
-        }
-        rows += column.len() - column.null_count();
-        distinct.extend(column.iter().flatten());
-    }
-    (distinct.len() * 2 <= rows).then_some(distinct.len())
+/// How many distinct strings the string columns `parts` hold, when they repeat: at most
+/// half as many distinct values as rows with a value (a column of ids is left plain: a
+/// dictionary of it would only add the keys).
+fn repeats(parts: &[&dyn Array]) -> Option<usize> {
+    let (distinct, rows) = super::dictionary::distinct(parts)?;
+    (distinct * 2 <= rows).then_some(distinct)
 }
 
 /// The dictionary field, with `key` keys, written for a plain string field.
@@ -359,105 +427,13 @@ fn null_field(name: &str, ty: &DataType) -> Field {
         .with_metadata(HashMap::from([(NULL_OF.to_string(), ty.to_string())]))
 }
 
-/// `batch` with its `Null` columns that stand for typed ones ([`NULL_OF`]) made typed
-/// columns of nulls again, its dictionaries of strings ([`DICTIONARY_OF`]) plain strings
-/// and its split times ([`SPLIT_OF`]) `UInt64` columns; a batch without any is returned
-/// as it is. A type that does not parse, or columns that are not what their metadata
-/// says, are an error.
-pub fn restore(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
-    let schema = batch.schema();
-    fn stands_for(f: &Field) -> Option<&String> {
-        match f.data_type() {
-            DataType::Null => f.metadata().get(NULL_OF),
-            DataType::Dictionary(..) => f.metadata().get(DICTIONARY_OF),
-            DataType::Struct(..) => f.metadata().get(SPLIT_OF),
-            _ => None,
-        }
-    }
-    if !schema.fields().iter().any(|f| stands_for(f).is_some()) {
-        return Ok(batch);
-    }
-    let n = batch.num_rows();
-    let mut fields: Vec<FieldRef> = Vec::with_capacity(schema.fields().len());
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        match stands_for(field) {
-            None => {
-                fields.push(field.clone());
-                columns.push(column.clone());
-            }
-            Some(ty) if matches!(field.data_type(), DataType::Struct(..)) => {
-                let (field, column) = super::halves::join(field, ty, column)?;
-                fields.push(field);
-                columns.push(column);
-            }
-            Some(ty) if matches!(field.data_type(), DataType::Dictionary(..)) => {
-                // Only strings are written as dictionaries (keys of any integer type).
-                let dict = column
-                    .as_any_dictionary_opt()
-                    .filter(|d| ty == "Utf8" && *d.values().data_type() == DataType::Utf8)
-                    .ok_or_else(|| {
-                        ArrowError::SchemaError(format!(
-                            "column {:?}: {DICTIONARY_OF} {ty:?} is not a dictionary of strings",
-                            field.name()
-                        ))
-                    })?;
-                let mut metadata = field.metadata().clone();
-                metadata.remove(DICTIONARY_OF);
-                let plain = Field::new(field.name(), DataType::Utf8, field.is_nullable());
-                fields.push(Arc::new(plain.with_metadata(metadata)));
-                columns.push(arrow_select::take::take(dict.values(), dict.keys(), None)?);
-            }
-            Some(ty) => {
-                let ty = DataType::from_str(ty)
-                    .ok()
-                    .filter(writable)
-                    .ok_or_else(|| {
-                        ArrowError::SchemaError(format!(
-                            "column {:?}: {NULL_OF} {ty:?} is not a type of capture columns",
-                            field.name()
-                        ))
-                    })?;
-                fields.push(Arc::new(Field::new(field.name(), ty.clone(), true)));
-                columns.push(new_null_array(&ty, n));
-            }
-        }
-    }
-    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
-    RecordBatch::try_new(Arc::new(schema), columns)
-}
-
-/// Whether a `Null` column may stand for a column of type `ty`: the types of the facts'
-/// nullable columns (a file states the type, so it is bounded here: a column of nulls
-/// allocates by its type).
-fn writable(ty: &DataType) -> bool {
-    let plain = |t: &DataType| {
-        matches!(
-            t,
-            DataType::Utf8
-                | DataType::Int64
-                | DataType::Float64
-                | DataType::Boolean
-                | DataType::Int32
-                | DataType::UInt64
-                | DataType::FixedSizeBinary(16)
-        )
-    };
-    match ty {
-        DataType::Dictionary(k, v) => **k == DataType::Int32 && plain(v),
-        t => plain(t),
-    }
-}
-
 /// Dictionaries one after the other, keys moved past the values before.
 fn concat_dictionaries(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
     let mut keys: Vec<i32> = Vec::with_capacity(rows);
     let mut values: Vec<&dyn Array> = Vec::with_capacity(parts.len());
     let mut offset: i32 = 0;
-    let mut nulls = false;
     for part in parts {
         let dict = part.as_dictionary::<Int32Type>();
-        nulls |= dict.keys().null_count() > 0;
         // A null slot's key is not read: moving it too cannot matter.
         keys.extend(dict.keys().values().iter().map(|k| k.wrapping_add(offset)));
         values.push(dict.values().as_ref());
@@ -466,17 +442,11 @@ fn concat_dictionaries(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, Ar
             .and_then(|n| offset.checked_add(n))
             .ok_or_else(|| ArrowError::ComputeError("dictionary too large".to_string()))?;
     }
-    let validity = nulls.then(|| {
-        let mut valid = BooleanBufferBuilder::new(rows);
-        for part in parts {
-            let dict = part.as_dictionary::<Int32Type>();
-            match dict.keys().nulls() {
-                Some(n) => valid.append_buffer(n.inner()),
-                None => valid.append_n(dict.len(), true),
-            }
-        }
-        NullBuffer::new(valid.finish())
-    });
+    let key_parts: Vec<&dyn Array> = parts
+        .iter()
+        .map(|p| p.as_dictionary::<Int32Type>().keys() as &dyn Array)
+        .collect();
+    let validity = concat_nulls(&key_parts, rows);
     let values = arrow_select::concat::concat(&values)?;
     Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(
         Int32Array::new(keys.into(), validity),

@@ -15,7 +15,8 @@ use arrow_schema::{DataType, Field, Schema};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 
-use super::layout::{DICTIONARY_OF, NULL_OF, SPLIT_OF};
+use super::halves::{HIGH_FROM, SPLIT_OF};
+use super::layout::{DICTIONARY_OF, NULL_OF};
 use super::tests::{engine, settings};
 use super::*;
 
@@ -160,9 +161,10 @@ fn a_value_in_a_column_written_as_null_starts_a_new_file_once() {
         field(&file_schema(&files[0].path), status).data_type(),
         &DataType::Null
     );
+    // Status codes: as narrow as the values allow.
     assert_eq!(
         field(&file_schema(&files[1].path), status).data_type(),
-        &DataType::Int64
+        &DataType::Int16
     );
     let mut codes = Vec::new();
     for f in &files {
@@ -298,22 +300,33 @@ fn times_are_written_as_two_halves_and_read_back_exactly() {
     let files = list_files(dir.path()).unwrap();
     assert_eq!(files.len(), 1);
     let schema = file_schema(&files[0].path);
+    // High halves in one byte: the durations' (up to 35 s) as they are, the end times'
+    // (up to 43 s after the receipt) as differences from the receipt time's.
     let halves = DataType::Struct(
         vec![
-            Field::new("high", DataType::UInt32, false),
+            Field::new("high", DataType::Int8, false),
             Field::new("low", DataType::UInt32, false),
         ]
         .into(),
     );
-    for name in ["end_time_unix_nano", "duration_nanos"] {
+    for (name, from) in [
+        ("end_time_unix_nano", Some(RECEIVED)),
+        ("duration_nanos", None),
+    ] {
         let f = field(&schema, name);
         assert_eq!(f.data_type(), &halves, "{name}");
         assert_eq!(
             f.metadata().get(SPLIT_OF).map(String::as_str),
             Some("UInt64")
         );
+        assert_eq!(
+            f.metadata().get(HIGH_FROM).map(String::as_str),
+            from,
+            "{name}"
+        );
     }
-    // Arrow alone sees the halves: high << 32 | low is the time sent.
+    // Arrow alone sees the halves: (high + the receipt's high) << 32 | low is the time
+    // sent (every span of the request was received at `T0`).
     let bytes = std::fs::read(&files[0].path).unwrap();
     let batch = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
         .unwrap()
@@ -324,15 +337,20 @@ fn times_are_written_as_two_halves_and_read_back_exactly() {
         .column_by_name("end_time_unix_nano")
         .unwrap()
         .as_struct();
-    let half = |name: &str| {
-        end.column_by_name(name)
-            .unwrap()
-            .as_primitive::<arrow_array::types::UInt32Type>()
-            .value(39)
-    };
+    let high = end
+        .column_by_name("high")
+        .unwrap()
+        .as_primitive::<arrow_array::types::Int8Type>()
+        .value(39);
+    let low = end
+        .column_by_name("low")
+        .unwrap()
+        .as_primitive::<arrow_array::types::UInt32Type>()
+        .value(39);
     let sent = &req.resource_spans[0].scope_spans[0].spans;
+    let high = (T0 >> 32) as i64 + i64::from(high);
     assert_eq!(
-        u64::from(half("high")) << 32 | u64::from(half("low")),
+        (high as u64) << 32 | u64::from(low),
         sent[39].end_time_unix_nano
     );
 
@@ -543,8 +561,12 @@ fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_span
         &DataType::UInt64
     );
 
-    // What the request says.
-    let f = &old.facts;
+    has_the_dictionary_layout_requests_facts(&old.facts);
+    reads_as_a_new_capture(&old, &request_of_fixture("dictionary-layout"));
+}
+
+/// What `dictionary-layout-request.json` says, column by column.
+fn has_the_dictionary_layout_requests_facts(f: &crate::slo::facts::SpanFacts) {
     assert_eq!(f.len(), 6);
     assert_eq!(
         f.end_time_unix_nano(),
@@ -572,6 +594,10 @@ fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_span
             "GET /cart"
         ]
     );
+    let kinds = f.kind_column().as_primitive::<Int32Type>();
+    assert_eq!(kinds.values(), &[2, 2, 3, 2, 2, 2]);
+    let status = f.status_column().as_primitive::<Int32Type>();
+    assert_eq!(status.values(), &[0, 2, 0, 0, 0, 2]);
     let code = f
         .attr_columns(&AttrRef::Item("http.response.status_code".into()))
         .unwrap();
@@ -579,13 +605,71 @@ fn a_file_of_the_int32_dictionary_layout_reads_as_a_new_capture_of_the_same_span
         ints(code.int.as_ref().unwrap()),
         [Some(200), Some(503), None, Some(200), Some(200), Some(500)]
     );
+    // Values that are not strings, rendered: the integers and the double.
+    let other: Vec<Option<&str>> = code
+        .other
+        .as_ref()
+        .unwrap()
+        .as_string::<i32>()
+        .iter()
+        .collect();
+    assert_eq!(
+        other,
+        [
+            Some("200"),
+            Some("503"),
+            Some("404.5"),
+            Some("200"),
+            Some("200"),
+            Some("500")
+        ]
+    );
+    let method = f
+        .attr_columns(&AttrRef::Item("http.request.method".into()))
+        .unwrap();
+    let other: Vec<Option<&str>> = method
+        .other
+        .as_ref()
+        .unwrap()
+        .as_string::<i32>()
+        .iter()
+        .collect();
+    assert_eq!(other, [None, None, Some("true"), None, None, None]);
     assert_eq!(
         f.attr_str(&AttrRef::Item("http.route".into()), 4)
             .as_deref(),
         Some("/cart")
     );
     assert_eq!(f.attr_str(&AttrRef::Item("http.route".into()), 2), None);
+}
 
+/// `tests/fixtures/capture/narrow-keys-layout/` holds the capture slotel wrote, with
+/// dictionary keys as narrow as the values allowed and times as their two 32-bit halves
+/// (`kind`, `status_code` and integers still in their own types, the receipt times a
+/// `UInt64` a row), of `dictionary-layout-request.json` (sent as the previous layouts'
+/// were).
+#[test]
+fn a_file_of_the_narrow_keys_layout_reads_as_a_new_capture_of_the_same_spans() {
+    let (schema, old) = fixture("narrow-keys-layout");
+    let int8_strings = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
+    for name in ["name", r#"attributes["http.route"].str"#] {
+        assert_eq!(field(&schema, name).data_type(), &int8_strings, "{name}");
+    }
+    assert!(matches!(
+        field(&schema, "end_time_unix_nano").data_type(),
+        DataType::Struct(_)
+    ));
+    for (name, ty) in [
+        ("kind", DataType::Int32),
+        (
+            r#"attributes["http.response.status_code"].int"#,
+            DataType::Int64,
+        ),
+        (RECEIVED, DataType::UInt64),
+    ] {
+        assert_eq!(field(&schema, name).data_type(), &ty, "{name}");
+    }
+    has_the_dictionary_layout_requests_facts(&old.facts);
     reads_as_a_new_capture(&old, &request_of_fixture("dictionary-layout"));
 }
 

@@ -24,32 +24,43 @@
 //!
 //! The span facts' (or log facts') columns ([`crate::slo::facts`]) and two more: `received_unix_nano`
 //! (UInt64: the engine's clock when it recorded the request, which decides late and future
-//! drops) and `tenant` (dictionary, null without auth). A nullable column without a value
-//! in the whole file is written as an Arrow `Null` column that names the type it stands for
-//! (see `layout.rs`); the reader makes it a typed column of nulls again. A string column
-//! whose values repeat is written as a dictionary with keys as narrow as the file's first
-//! message allows (`dictionary.rs`), which the reader makes a plain string column again.
-//! A `UInt64` column without nulls (times, durations) is written as a struct of its two
-//! `UInt32` halves, which the reader joins again. The schema's metadata holds the
-//! engine settings a replay needs to decide drops as the live engine did
-//! (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
+//! drops) and `tenant` (dictionary, null without auth). Each column is written as cheaply
+//! for zstd as its values allow, in a form its field's metadata names and the reader
+//! undoes (see `layout.rs`): a nullable column without a value in the whole file as an
+//! Arrow `Null` column, a string column whose values repeat as a dictionary with narrow
+//! keys, a `UInt64` column without nulls (times, durations) as its two `UInt32` halves,
+//! integers (`kind`, `status_code`, an attribute's `.int`) in the narrowest integer type
+//! that holds them, an attribute's `.other` column without the rows of its `.int` column
+//! (their decimal forms), and the receipt times as runs, one per request. The schema's
+//! metadata holds the engine settings a replay needs to decide drops as the live engine
+//! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
 //!
 //! # Layout
 //!
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
-//! - `layout.rs`: a file's columns (which are written as `Null`, which as dictionaries),
-//!   and a request's batch as rows of the file.
+//! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
+//!   message of the file.
 //! - `dictionary.rs`: string columns as dictionaries.
 //! - `halves.rs`: `UInt64` times as their two 32-bit halves.
+//! - `narrow.rs`: integers in the narrowest type that holds them.
+//! - `int_text.rs`: `.other` columns without their integers' decimal forms.
+//! - `runs.rs`: receipt times as runs.
+//! - `restore.rs`: a message read back in the facts' own columns.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
 mod dictionary;
+#[cfg(test)]
+mod forms_tests;
 mod halves;
+mod int_text;
 mod layout;
 #[cfg(test)]
 mod layout_tests;
+mod narrow;
 mod read;
+mod restore;
+mod runs;
 #[cfg(test)]
 mod tests;
 mod writer;

@@ -14,6 +14,7 @@
 //! its own as the live engine recorded it; [`Reader::next_message`] hands out whole
 //! messages instead, for a replay that records several requests at once.
 
+use std::collections::HashSet;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ use arrow_array::{Array, RecordBatch};
 use arrow_buffer::ScalarBuffer;
 use arrow_ipc::reader::StreamReader;
 
+use super::int_text::INT_TEXT_OF;
 use super::{EXTENSION, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED, TENANT};
 use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
@@ -142,6 +144,8 @@ pub struct Reader {
     held: Option<(CapturedBatch, usize)>,
     /// A file of log facts.
     logs: bool,
+    /// Columns decoded only to restore others, left out of the batches.
+    drop: HashSet<String>,
     /// A decoded message of log facts (several requests), and where its next request
     /// starts.
     held_logs: Option<(RecordBatch, usize)>,
@@ -306,6 +310,7 @@ impl Reader {
             },
         };
         // The columns to decode: those `needed` reads, found in the stream's schema.
+        let mut drop = HashSet::new();
         let projection = match needed {
             None => None,
             Some(needed) => {
@@ -319,9 +324,21 @@ impl Reader {
                     .metadata()
                     .get(META_SIGNAL)
                     .is_some_and(|s| s == "logs");
-                let projection: Vec<usize> = (0..all)
+                let mut projection: Vec<usize> = (0..all)
                     .filter(|i| needed.needs_column(schema.field(*i).name()))
                     .collect();
+                // An `.other` column written without its attribute's integers needs them
+                // to be read back: decoded too, and left out once it is.
+                for i in projection.clone() {
+                    let int = schema.field(i).metadata().get(INT_TEXT_OF);
+                    if let Some(at) = int.and_then(|name| schema.index_of(name).ok())
+                        && !projection.contains(&at)
+                    {
+                        projection.push(at);
+                        drop.insert(schema.field(at).name().clone());
+                    }
+                }
+                projection.sort_unstable();
                 (!logs && projection.len() < all).then_some(projection)
             }
         };
@@ -334,6 +351,7 @@ impl Reader {
         let logs = meta.get(META_SIGNAL).is_some_and(|s| s == "logs");
         Ok(Self {
             logs,
+            drop,
             held_logs: None,
             path: path.to_path_buf(),
             lateness: number(META_LATENESS),
@@ -491,7 +509,7 @@ impl Reader {
         let stream = self.stream.as_mut()?;
         let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
         let batch = match next {
-            Ok(Some(Ok(batch))) => match super::layout::restore(batch) {
+            Ok(Some(Ok(batch))) => match super::restore::restore(batch, &self.drop) {
                 Ok(batch) => batch,
                 Err(e) => {
                     self.stop(e);

@@ -1,22 +1,25 @@
 //! The columns of one request's span facts while rows are appended ([`Columns`]), fed by
 //! both readers (decoded requests, `build.rs`, and the protobuf wire, `wire/`) so that they
 //! build the same batch, and the batch they end in.
+//!
+//! The batch is made without Arrow's validation where the columns are valid by
+//! construction: the resource dictionaries (every row's key is its resource's index), the
+//! string columns (`typed::Strings`); and with the Arrow schema its [`FactsSchema`] keeps
+//! after its first batch ([`super::ArrowSchemas`]), so a request does not name its columns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder};
-use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray,
-    UInt64Array,
+    Array, ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array,
 };
 use arrow_buffer::ScalarBuffer;
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{Field, Schema};
 
 use super::build::KeyIndex;
 use super::sampling::{Invalid, adjusted_count};
-use super::typed::Builders;
+use super::typed::{Builders, Strings, dictionary};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::{AttrRef, Use, Val, render};
 
@@ -30,6 +33,7 @@ pub const UNKNOWN_SERVICE: &str = "unknown_service";
 /// then its spans. Both readers feed it: decoded requests (`build.rs`) and the protobuf
 /// wire (`wire/`), so that they build the same batch.
 pub(super) struct Columns<'s> {
+    schema: &'s FactsSchema,
     token_cluster: Option<&'s str>,
     item_attrs: Vec<(&'s AttrRef, Use)>,
     resource_attrs: Vec<(&'s AttrRef, Use)>,
@@ -51,7 +55,7 @@ pub(super) struct Columns<'s> {
     duration: Vec<u64>,
     kind: Vec<i32>,
     status: Vec<i32>,
-    names: StringBuilder,
+    names: Strings,
     /// Adjusted counts, kept only once a span's is not 1.
     adjusted: Option<Vec<f64>>,
     /// The [`super::TRACE_ID`] column, when the schema asks for it.
@@ -113,6 +117,7 @@ impl<'s> Columns<'s> {
             .map(|(_, uses)| Builders::new(*uses, resources))
             .collect();
         Columns {
+            schema,
             token_cluster,
             item_attrs,
             resource_attrs,
@@ -130,7 +135,7 @@ impl<'s> Columns<'s> {
             duration: Vec::with_capacity(spans),
             kind: Vec::with_capacity(spans),
             status: Vec::with_capacity(spans),
-            names: StringBuilder::with_capacity(spans, spans * 16),
+            names: Strings::with_capacity(spans, spans * 16),
             adjusted: None,
             trace_ids: schema
                 .trace_ids()
@@ -148,10 +153,12 @@ impl<'s> Columns<'s> {
     /// `resource_index`, in order.
     pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
         self.resource = self.resource.saturating_add(1);
-        for (builder, value) in self.resource_builders.iter_mut().zip(values) {
-            builder.append(*value);
-        }
         let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
+        // Every resource column gets a row (nil past `values`): the dictionary keys rely
+        // on it.
+        for (i, builder) in self.resource_builders.iter_mut().enumerate() {
+            builder.append(at(i));
+        }
         match at(self.service_slot) {
             Val::Str(s) if !s.is_empty() => self.services.append_value(s),
             _ => self.services.append_value(UNKNOWN_SERVICE),
@@ -168,13 +175,20 @@ impl<'s> Columns<'s> {
 
     /// Appends a span of the current resource; `values` holds the value of each key of
     /// `item_index`, in order (ignored when the schema reads no item attribute).
+    #[inline(always)]
     pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
-        self.keys.push(self.resource.max(0));
+        if self.resource < 0 {
+            // A span before any resource (neither reader makes one): it gets a resource
+            // without attributes, so that every key indexes the resource columns.
+            self.add_resource(&[]);
+        }
+        self.keys.push(self.resource);
         self.end.push(span.end);
         self.duration.push(span.end.saturating_sub(span.start));
         self.kind.push(span.kind);
         self.status.push(span.status);
-        self.names.append_value(span.name);
+        // Past 2 GiB of names in one request the name reads as empty.
+        self.names.push(span.name);
         let w = if span.trace_state.is_empty() {
             1.0
         } else {
@@ -225,38 +239,38 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         duration,
         kind,
         status,
-        mut names,
+        names: names_column,
         adjusted,
         trace_ids,
         invalid,
+        schema,
         ..
     } = c;
+    let rows = keys.len();
     let keys = Int32Array::from(keys);
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
     let services = services.finish();
-    let dict = |values: &StringArray| -> ArrayRef {
-        Arc::new(DictionaryArray::<Int32Type>::new(
-            keys.clone(),
-            Arc::new(values.clone()),
-        ))
-    };
-    let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let mut fields = vec![
-        Field::new("end_time_unix_nano", DataType::UInt64, false),
-        Field::new("duration_nanos", DataType::UInt64, false),
-        Field::new("cluster", dict_type.clone(), false),
-        Field::new("service", dict_type, false),
-        Field::new("name", DataType::Utf8, false),
-        Field::new("kind", DataType::Int32, false),
-        Field::new("status_code", DataType::Int32, false),
-    ];
+    // Every key indexes the resources (`add_span`), as `dictionary` needs.
+    let dict = |values: &StringArray| dictionary(&keys, Arc::new(values.clone()));
+    // Each column's name, as `field` names it: made only when the schema's Arrow schema is.
+    let mut names: Vec<Name<'_>> = [
+        "end_time_unix_nano",
+        "duration_nanos",
+        "cluster",
+        "service",
+        "name",
+        "kind",
+        "status_code",
+    ]
+    .map(Name::Fixed)
+    .to_vec();
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(UInt64Array::from(end)),
         Arc::new(UInt64Array::from(duration)),
         dict(&clusters),
         dict(&services),
-        Arc::new(names.finish()),
+        Arc::new(names_column.finish(rows, None)),
         Arc::new(Int32Array::from(kind)),
         Arc::new(Int32Array::from(status)),
     ];
@@ -270,11 +284,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         .zip(resource_builders)
         .map(|((a, _), b)| (a, b.finish(Some(&keys))));
     for (attr, built) in item.chain(resource) {
-        let base = match attr {
-            AttrRef::Item(k) => format!("attributes[{k:?}]"),
-            AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
-            AttrRef::Body(_) => attr.to_string(),
-        };
         let typed = [
             ("str", &built.str),
             ("int", &built.int),
@@ -284,30 +293,37 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         ];
         for (suffix, column) in typed {
             if let Some(column) = column {
-                let name = format!("{base}.{suffix}");
-                fields.push(Field::new(name, column.data_type().clone(), true));
+                names.push(Name::Attr(attr, suffix));
                 columns.push(column.clone());
             }
         }
         attrs.insert((*attr).clone(), built);
     }
     let trace_id = trace_ids.map(|mut b| {
-        fields.push(Field::new(
-            super::TRACE_ID,
-            DataType::FixedSizeBinary(16),
-            true,
-        ));
+        names.push(Name::Fixed(super::TRACE_ID));
         columns.push(Arc::new(b.finish()));
         columns.len() - 1
     });
     // Last: a capture file adds it to the batches without it in the same place.
     let adjusted = adjusted.map(ScalarBuffer::from);
     if let Some(a) = &adjusted {
-        fields.push(Field::new(super::ADJUSTED_COUNT, DataType::Float64, false));
+        names.push(Name::Fixed(super::ADJUSTED_COUNT));
         columns.push(Arc::new(Float64Array::new(a.clone(), None)));
     }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .expect("span facts columns match their schema");
+    // The schema's Arrow schema, made by its first batch; one made for these columns when
+    // it does not fit them (it always should).
+    let made = schema
+        .arrow
+        .cell(adjusted.is_some())
+        .get_or_init(|| Arc::new(Schema::new(fields_of(&names, &columns))))
+        .clone();
+    let batch = match RecordBatch::try_new(made, columns.clone()) {
+        Ok(batch) => batch,
+        Err(_) => {
+            let fields = Arc::new(Schema::new(fields_of(&names, &columns)));
+            RecordBatch::try_new(fields, columns).expect("span facts columns match their schema")
+        }
+    };
     SpanFacts {
         batch,
         attrs,
@@ -319,4 +335,34 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         invalid_tracestates: invalid,
         compared: Default::default(),
     }
+}
+
+/// A column's name: fixed, or an attribute's typed column (`attributes["k"].int`).
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    Fixed(&'static str),
+    Attr(&'a AttrRef, &'static str),
+}
+
+/// The fields of `columns` named by `names`: the fixed columns not nullable, attribute
+/// columns and the trace id nullable.
+fn fields_of(names: &[Name<'_>], columns: &[ArrayRef]) -> Vec<Field> {
+    names
+        .iter()
+        .zip(columns)
+        .map(|(name, column)| {
+            let data_type = column.data_type().clone();
+            match name {
+                Name::Fixed(n) => Field::new(*n, data_type, *n == super::TRACE_ID),
+                Name::Attr(attr, suffix) => {
+                    let base = match attr {
+                        AttrRef::Item(k) => format!("attributes[{k:?}]"),
+                        AttrRef::Resource(k) => format!("resource.attributes[{k:?}]"),
+                        AttrRef::Body(_) => attr.to_string(),
+                    };
+                    Field::new(format!("{base}.{suffix}"), data_type, true)
+                }
+            }
+        })
+        .collect()
 }

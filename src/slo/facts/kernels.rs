@@ -100,10 +100,25 @@ fn typed_rows(column: &ArrayRef, op: CmpOp, lit: Typed<'_>) -> Option<BooleanBuf
         // Once per distinct value, then each row takes its resource's answer.
         let values = typed_rows(dict.values(), op, lit)?;
         let keys = dict.keys();
-        let rows = pack(keys.values(), |k| {
-            let k = *k as usize;
-            k < values.len() && values.value(k)
-        });
+        let n = keys.len();
+        let set = values.count_set_bits();
+        let rows = if set == 0 {
+            // No resource's value answers (often: one resource a request).
+            BooleanBuffer::new_unset(n)
+        } else if set == values.len()
+            && keys
+                .values()
+                .iter()
+                .all(|k| usize::try_from(*k).is_ok_and(|k| k < values.len()))
+        {
+            // Every resource's value answers, and every key names one.
+            BooleanBuffer::new_set(n)
+        } else {
+            pack(keys.values(), |k| {
+                let k = *k as usize;
+                k < values.len() && values.value(k)
+            })
+        };
         return Some(valid_only(rows, keys));
     }
     if column.null_count() == column.len() {
@@ -191,41 +206,55 @@ fn rows_by_op(n: usize, op: CmpOp, ordering: impl Fn(usize) -> Ordering) -> Bool
     }
 }
 
-/// One bit a value, `test` of value `i` in bit `i`: 64 values to a word, each word filled
-/// by a loop over a slice the compiler sees whole (no bounds checks, vectorised).
+/// One bit a value, `test` of value `i` in bit `i`: 64 values to a word. Each value's
+/// answer is first a byte (a loop over a slice the compiler sees whole: no bounds checks,
+/// vectorised), then eight bytes at a time become eight bits ([`bits_of`]).
 #[inline]
 pub(super) fn pack<T>(values: &[T], test: impl Fn(&T) -> bool) -> BooleanBuffer {
     let mut words: Vec<u64> = Vec::with_capacity(values.len().div_ceil(64));
-    let chunks = values.chunks_exact(64);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        let mut word = 0u64;
-        for (bit, v) in chunk.iter().enumerate() {
-            word |= u64::from(test(v)) << bit;
+    let mut bytes = [0u8; 64];
+    for chunk in values.chunks(64) {
+        for (byte, v) in bytes.iter_mut().zip(chunk) {
+            *byte = u8::from(test(v));
         }
-        words.push(word);
-    }
-    if !rest.is_empty() {
-        let mut word = 0u64;
-        for (bit, v) in rest.iter().enumerate() {
-            word |= u64::from(test(v)) << bit;
-        }
-        words.push(word);
+        words.push(bits_of(&bytes, chunk.len()));
     }
     BooleanBuffer::new(Buffer::from_vec(words), 0, values.len())
 }
 
 /// [`pack`] of `test(i)` for the rows `0..n`.
+#[inline]
 pub(super) fn pack_rows(n: usize, test: impl Fn(usize) -> bool) -> BooleanBuffer {
     let mut words: Vec<u64> = Vec::with_capacity(n.div_ceil(64));
+    let mut bytes = [0u8; 64];
     for base in (0..n).step_by(64) {
-        let mut word = 0u64;
-        for bit in 0..(n - base).min(64) {
-            word |= u64::from(test(base + bit)) << bit;
+        let len = (n - base).min(64);
+        for (bit, byte) in bytes[..len].iter_mut().enumerate() {
+            *byte = u8::from(test(base + bit));
         }
-        words.push(word);
+        words.push(bits_of(&bytes, len));
     }
     BooleanBuffer::new(Buffer::from_vec(words), 0, n)
+}
+
+/// The first `len` of 64 bytes, each 0 or 1, as the bits of a word (byte `i` in bit `i`;
+/// the bits past `len` are 0). Eight bytes read as a little-endian word hold their values
+/// in bits 0, 8, …, 56; multiplied by `MAGIC` (bits 7, 14, …, 56) byte `j` lands in bit
+/// `56 + j` and every other product in a bit of its own below 56 or past 63, so no carry
+/// reaches bits 56–63: shifted down they are the eight bits.
+#[inline]
+fn bits_of(bytes: &[u8; 64], len: usize) -> u64 {
+    const MAGIC: u64 = 0x0102_0408_1020_4080;
+    let mut word = 0u64;
+    for (i, eight) in bytes.chunks_exact(8).enumerate() {
+        let eight = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+        word |= (eight.wrapping_mul(MAGIC) >> 56) << (8 * i);
+    }
+    if len < 64 {
+        word & ((1u64 << len) - 1)
+    } else {
+        word
+    }
 }
 
 /// `rows` where `array` is not null (a null compares with nothing).

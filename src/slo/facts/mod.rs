@@ -12,7 +12,8 @@
 //! - `build.rs`: `ExportTraceServiceRequest` → [`SpanFacts`], and the schema keys' index.
 //! - `columns.rs`: the columns while rows are appended (both readers feed them), and the
 //!   batch they end in.
-//! - `typed.rs`: the typed columns of one attribute while rows are appended.
+//! - `typed.rs`: the typed columns of one attribute while rows are appended, and string
+//!   columns appended without Arrow's builder (made valid by construction, not checked).
 //! - `wire/`: an encoded request → [`SpanFacts`] on the protobuf wire, without decoding
 //!   it, and the receiver's check that it decodes ([`wire::check_spans`]).
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
@@ -81,11 +82,13 @@ pub mod wire;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_buffer::ScalarBuffer;
+use arrow_schema::SchemaRef;
 
 use crate::slo::ottl::{AttrRef, Condition, Use};
 
@@ -100,7 +103,32 @@ pub struct FactsSchema {
     attributes: BTreeMap<AttrRef, Use>,
     /// Whether the facts carry the [`TRACE_ID`] column.
     trace_ids: bool,
+    /// The Arrow schemas of the batches built for it, made once and shared by its copies.
+    arrow: ArrowSchemas,
 }
+
+/// The Arrow schema of the span facts of one [`FactsSchema`], without and with the
+/// `adjusted_count` column: made by the first batch built (`columns.rs`) and shared by every
+/// copy of the [`FactsSchema`] (the receiver takes a copy per request), so a request does
+/// not name its columns again. A change to the [`FactsSchema`] starts a new one. It is a
+/// function of the attributes, so it takes no part in comparisons.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArrowSchemas(Arc<[OnceLock<SchemaRef>; 2]>);
+
+impl ArrowSchemas {
+    /// The cell of the schema with (`true`) or without the `adjusted_count` column.
+    pub(crate) fn cell(&self, adjusted: bool) -> &OnceLock<SchemaRef> {
+        &self.0[usize::from(adjusted)]
+    }
+}
+
+impl PartialEq for ArrowSchemas {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ArrowSchemas {}
 
 impl FactsSchema {
     /// Adds the attributes `condition` reads.
@@ -116,6 +144,7 @@ impl FactsSchema {
             self.add(attr.clone(), uses);
         }
         self.trace_ids |= other.trace_ids;
+        self.arrow = ArrowSchemas::default();
     }
 
     /// Whether the facts carry the [`TRACE_ID`] column (a trace-aware journey reads it).
@@ -126,6 +155,7 @@ impl FactsSchema {
     /// Asks for the [`TRACE_ID`] column.
     pub fn add_trace_ids(&mut self) {
         self.trace_ids = true;
+        self.arrow = ArrowSchemas::default();
     }
 
     /// Adds an attribute read in every way a condition can read it (a captured column that
@@ -150,6 +180,7 @@ impl FactsSchema {
     }
 
     fn add(&mut self, attr: AttrRef, uses: Use) {
+        self.arrow = ArrowSchemas::default();
         let entry = self.attributes.entry(attr).or_default();
         *entry = entry.union(uses);
     }

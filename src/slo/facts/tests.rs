@@ -192,3 +192,51 @@ fn loadgen_traffic() {
     let services: std::collections::BTreeSet<&str> = (0..512).map(|i| facts.service(i)).collect();
     assert_eq!(services.len(), 5);
 }
+
+/// The Arrow schema a [`FactsSchema`] keeps after its first batch (shared by its copies)
+/// is the one a batch of the same columns gets built alone: with and without adjusted
+/// counts, in any order; a schema changed afterwards gets its own.
+#[test]
+fn the_kept_arrow_schema_is_each_batchs_own() {
+    let mut sampled = sample();
+    sampled.resource_spans[0].scope_spans[0].spans[0].trace_state = "ot=th:8".into();
+    let conditions = [
+        r#"attributes["http.route"] == "/api/pay""#,
+        r#"resource.attributes["k8s.cluster.name"] != nil"#,
+    ];
+    let mut kept = schema(&conditions);
+    kept.add_trace_ids();
+    let copy = kept.clone();
+    for (i, req) in [sample(), sampled.clone(), sample(), sampled]
+        .iter()
+        .enumerate()
+    {
+        // Alternate between two copies: they share what they keep.
+        let used = if i % 2 == 0 { &kept } else { &copy };
+        let facts = SpanFacts::build(req, None, "k8s.cluster.name", used);
+        let mut fresh = schema(&conditions);
+        fresh.add_trace_ids();
+        let alone = SpanFacts::build(req, None, "k8s.cluster.name", &fresh);
+        assert_eq!(facts.adjusted_counts().is_some(), i % 2 == 1);
+        assert_eq!(facts.batch.schema(), alone.batch.schema(), "request {i}");
+        assert_eq!(facts.batch, alone.batch, "request {i}");
+    }
+    // Another column: another schema, not the one kept.
+    let mut more = kept.clone();
+    more.add_any(AttrRef::Item("x".into()));
+    let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &more);
+    assert!(
+        facts
+            .batch
+            .schema()
+            .field_with_name(r#"attributes["x"].int"#)
+            .is_ok()
+    );
+    assert!(!Arc::ptr_eq(&more.arrow.0, &kept.arrow.0));
+    let first = facts.batch.schema();
+    let again = SpanFacts::build(&sample(), None, "k8s.cluster.name", &more);
+    assert!(
+        Arc::ptr_eq(&first, &again.batch.schema()),
+        "kept after the change"
+    );
+}

@@ -1,35 +1,142 @@
 //! The typed columns of one attribute while rows are appended ([`Builders`]), for span
-//! facts and log facts alike.
+//! facts and log facts alike, and a string column appended without Arrow's builder
+//! ([`Strings`]).
 //!
-//! A row's value is kept as its type (a byte) and, when a numeric or boolean column is
-//! asked for, its bits (a `u64`): two pushes a row. The `.int`, `.float` and `.bool`
-//! columns are made from them at the end, each in one pass; a column no value of its type
-//! came for is made null in one allocation. String values go straight into the `.str` (or,
-//! rendered, the `.other`) builder, created on the first one, with the rows before it null.
+//! A row's value is kept as its type (a byte, counted by type) and, when a numeric or
+//! boolean column is asked for, its bits (a `u64`, 0 for other types). The `.int`,
+//! `.float` and `.bool` columns are made from them at the end: a column no value of its
+//! type came for is made null in one allocation; when every value that came is of one
+//! numeric type, that column's values are the bits themselves (no copy); otherwise one
+//! pass each. String values go straight into the `.str` (or, rendered, the `.other`)
+//! column, created on the first one; its validity is made from the types at the end, so a
+//! row costs no null bookkeeping.
 
 use std::sync::Arc;
 
-use arrow_array::builder::{ArrayBuilder, StringBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, new_null_array,
+    Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array,
+    StringArray, new_null_array,
 };
-use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::DataType;
 
 use super::AttrColumns;
 use super::kernels::{pack, pack_rows};
 use crate::slo::ottl::{Use, Val, render};
 
-/// A row's value type, as far as the typed columns tell them apart.
+/// A row's value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Tag {
-    /// Absent, or a string (strings are in the `.str` builder).
+    /// Absent (`nil`).
     None,
+    Str,
     Int,
     Float,
     Bool,
+    /// Bytes, arrays, maps: only their string form (`.other`).
+    Other,
+}
+
+/// The number of [`Tag`]s.
+const TAGS: usize = 6;
+
+/// A `Utf8` column appended a value at a time: its offsets and bytes, made an array
+/// without Arrow's validation at the end.
+///
+/// Invariant (what [`StringArray::new_unchecked`] needs): `offsets` starts at 0 and never
+/// decreases (each push adds the length of `data` after the value), its last entry is
+/// `data.len()`, which stays within `i32`, and `data` is the concatenation of whole `&str`
+/// values, so it is UTF-8 and every offset falls on a character boundary.
+#[derive(Debug)]
+pub(super) struct Strings {
+    offsets: Vec<i32>,
+    data: Vec<u8>,
+}
+
+impl Strings {
+    pub(super) fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Strings {
+            offsets,
+            data: Vec::with_capacity(bytes),
+        }
+    }
+
+    /// Rows so far.
+    pub(super) fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Appends `s` as the next row. A value that would take the column's bytes past what
+    /// `i32` offsets address (2 GiB) is not appended and the row is empty: `false`.
+    #[inline]
+    pub(super) fn push(&mut self, s: &str) -> bool {
+        let end = self.data.len() + s.len();
+        let Ok(end) = i32::try_from(end) else {
+            self.pad(self.len() + 1);
+            return false;
+        };
+        self.data.extend_from_slice(s.as_bytes());
+        self.offsets.push(end);
+        true
+    }
+
+    /// Appends `value` in its string form ([`render`]) as the next row; as
+    /// [`Strings::push`] when it would pass 2 GiB.
+    fn push_rendered(&mut self, value: Val<'_>) -> bool {
+        let start = self.data.len();
+        render(value, &mut Utf8Writer(&mut self.data));
+        match i32::try_from(self.data.len()) {
+            Ok(end) => {
+                self.offsets.push(end);
+                true
+            }
+            Err(_) => {
+                self.data.truncate(start);
+                self.pad(self.len() + 1);
+                false
+            }
+        }
+    }
+
+    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere).
+    #[inline]
+    fn pad(&mut self, rows: usize) {
+        if rows > self.len() {
+            let end = self.offsets.last().copied().unwrap_or(0);
+            self.offsets.resize(rows + 1, end);
+        }
+    }
+
+    /// The column of `rows` rows (padded with empty rows), with `nulls`.
+    pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
+        self.pad(rows);
+        self.offsets.truncate(rows + 1);
+        let offsets = ScalarBuffer::from(self.offsets);
+        // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
+        // `data`; `data` is whole `&str` values (UTF-8, offsets on character boundaries).
+        // `nulls`, when given, has `rows` bits (the callers pack one bit a row).
+        unsafe {
+            StringArray::new_unchecked(
+                OffsetBuffer::new_unchecked(offsets),
+                Buffer::from_vec(self.data),
+                nulls,
+            )
+        }
+    }
+}
+
+/// The bytes of the value [`Strings::push_rendered`] appends: whole `&str`s only.
+struct Utf8Writer<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Utf8Writer<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// The typed builders of one attribute.
@@ -38,84 +145,89 @@ pub(super) struct Builders {
     /// Rows appended so far.
     rows: usize,
     capacity: usize,
-    /// Each row's type, when a numeric or boolean column is asked for.
+    /// Each row's type.
     tags: Vec<Tag>,
+    /// The rows of each type, by `Tag as usize`.
+    counts: [usize; TAGS],
     /// Each row's int, float bits or bool (0 for other types), alongside `tags`.
     bits: Vec<u64>,
-    /// Whether `tags` and `bits` are kept (the schema asks for `.int`, `.float` or `.bool`).
+    /// Whether `bits` are kept (the schema asks for `.int`, `.float` or `.bool`).
     scalars: bool,
-    str: Option<StringBuilder>,
-    other: Option<StringBuilder>,
+    str: Option<Strings>,
+    other: Option<Strings>,
 }
 
-/// A string builder created on its first value, with the rows before it null.
-fn strings(slot: &mut Option<StringBuilder>, rows: usize, capacity: usize) -> &mut StringBuilder {
-    let b = slot.get_or_insert_with(|| StringBuilder::with_capacity(capacity, capacity * 8));
-    let missing = rows - b.len();
-    if missing > 0 {
-        b.append_nulls(missing);
-    }
-    b
+/// A string column created on its first value, with the rows before it empty (null).
+#[inline]
+fn strings(slot: &mut Option<Strings>, rows: usize, capacity: usize) -> &mut Strings {
+    let s = slot.get_or_insert_with(|| Strings::with_capacity(capacity, capacity * 8));
+    s.pad(rows);
+    s
 }
 
 impl Builders {
     pub(super) fn new(uses: Use, capacity: usize) -> Self {
         let scalars = uses.has(Use::INT) || uses.has(Use::FLOAT) || uses.has(Use::BOOL);
-        let kept = if scalars { capacity } else { 0 };
         Builders {
             uses,
             rows: 0,
             capacity,
-            tags: Vec::with_capacity(kept),
-            bits: Vec::with_capacity(kept),
+            tags: Vec::with_capacity(capacity),
+            counts: [0; TAGS],
+            bits: Vec::with_capacity(if scalars { capacity } else { 0 }),
             scalars,
             str: None,
             other: None,
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn append(&mut self, value: Val<'_>) {
         let rows = self.rows;
         self.rows += 1;
-        if self.scalars {
-            let (tag, bits) = match value {
-                Val::Int(i) => (Tag::Int, i as u64),
-                Val::Float(f) => (Tag::Float, f.to_bits()),
-                Val::Bool(b) => (Tag::Bool, u64::from(b)),
-                _ => (Tag::None, 0),
-            };
-            self.tags.push(tag);
-            self.bits.push(bits);
-        }
+        let (mut tag, bits) = match value {
+            Val::Nil => (Tag::None, 0),
+            Val::Str(_) => (Tag::Str, 0),
+            Val::Int(i) => (Tag::Int, i as u64),
+            Val::Float(f) => (Tag::Float, f.to_bits()),
+            Val::Bool(b) => (Tag::Bool, u64::from(b)),
+            _ => (Tag::Other, 0),
+        };
         match value {
             Val::Nil => {}
             Val::Str(s) => {
-                if self.uses.has(Use::STR) {
-                    strings(&mut self.str, rows, self.capacity).append_value(s);
+                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity).push(s) {
+                    // Past 2 GiB of values: read as absent.
+                    tag = Tag::None;
                 }
             }
             value => {
                 if self.uses.has(Use::OTHER) {
                     let b = strings(&mut self.other, rows, self.capacity);
-                    match value {
+                    let pushed = match value {
                         // The common case (status codes), without `fmt`'s machinery.
-                        Val::Int(i) => b.append_value(int_text(i, &mut [0; 20])),
-                        value => {
-                            render(value, b);
-                            b.append_value("");
-                        }
+                        Val::Int(i) => b.push(int_text(i, &mut [0; 20])),
+                        value => b.push_rendered(value),
+                    };
+                    if !pushed {
+                        tag = Tag::None;
                     }
                 }
             }
         }
+        if self.scalars {
+            self.bits.push(if tag == Tag::None { 0 } else { bits });
+        }
+        self.tags.push(tag);
+        self.counts[tag as usize] += 1;
     }
 
-    /// The columns; with `keys`, each becomes a dictionary over the built values.
+    /// The columns; with `keys`, each becomes a dictionary over the built values (`keys`
+    /// must be valid indexes of these rows: see [`dictionary`]).
     pub(super) fn finish(self, keys: Option<&Int32Array>) -> AttrColumns {
         let wrap = |values: ArrayRef| -> ArrayRef {
             match keys {
-                Some(keys) => Arc::new(DictionaryArray::<Int32Type>::new(keys.clone(), values)),
+                Some(keys) => dictionary(keys, values),
                 None => values,
             }
         };
@@ -123,82 +235,129 @@ impl Builders {
             uses,
             rows,
             tags,
+            counts,
             bits,
             str,
             other,
             ..
         } = self;
-        // A string column the schema asks for: its builder's values, or nulls when no
-        // value came.
-        let string_column = |wanted: bool, builder: Option<StringBuilder>| {
-            wanted.then(|| match builder {
-                Some(mut b) => {
-                    let missing = rows - b.len();
-                    if missing > 0 {
-                        b.append_nulls(missing);
-                    }
-                    Arc::new(b.finish()) as ArrayRef
-                }
-                None => new_null_array(&DataType::Utf8, rows),
-            })
-        };
+        let count = |tag: Tag| counts[tag as usize];
         // The rows holding a value of type `tag`: `None` when there is none (the column is
         // all null), no null buffer when every row does.
         let valid = |tag: Tag| -> Option<Option<NullBuffer>> {
-            let n = tags.iter().filter(|t| **t == tag).count();
-            match n {
+            match count(tag) {
                 0 => None,
                 n if n == rows => Some(None),
                 _ => Some(Some(NullBuffer::new(pack(&tags, |t| *t == tag)))),
             }
         };
+        // A string column the schema asks for: its values, valid in the `n` rows `nulls`
+        // packs (when not every row), or nulls when no value came.
+        let string_column =
+            |wanted: bool, column: Option<Strings>, n: usize, nulls: &dyn Fn() -> NullBuffer| {
+                wanted.then(|| match column {
+                    Some(column) => {
+                        let nulls = (n < rows).then(nulls);
+                        Arc::new(column.finish(rows, nulls)) as ArrayRef
+                    }
+                    None => new_null_array(&DataType::Utf8, rows),
+                })
+            };
+        let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
+            NullBuffer::new(pack(&tags, |t| *t == Tag::Str))
+        });
+        let others = rows - count(Tag::None) - count(Tag::Str);
+        let other = string_column(uses.has(Use::OTHER), other, others, &|| {
+            NullBuffer::new(pack(&tags, |t| !matches!(t, Tag::None | Tag::Str)))
+        });
+        // The bits hold 0 in every row not of their one numeric type: they are that
+        // column's values as they are.
+        let scalars_of =
+            |tag: Tag| count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) == count(tag);
+        let mut bits = Some(bits);
         let int = uses.has(Use::INT).then(|| match valid(Tag::Int) {
             None => new_null_array(&DataType::Int64, rows),
             Some(nulls) => {
-                let values: Vec<i64> = tags
-                    .iter()
-                    .zip(&bits)
-                    .map(|(t, b)| if *t == Tag::Int { *b as i64 } else { 0 })
-                    .collect();
-                Arc::new(Int64Array::new(ScalarBuffer::from(values), nulls)) as ArrayRef
+                let values: ScalarBuffer<i64> = match bits.take_if(|_| scalars_of(Tag::Int)) {
+                    Some(bits) => ScalarBuffer::new(Buffer::from_vec(bits), 0, rows),
+                    None => tags
+                        .iter()
+                        .zip(bits.iter().flatten())
+                        .map(|(t, b)| if *t == Tag::Int { *b as i64 } else { 0 })
+                        .collect(),
+                };
+                Arc::new(Int64Array::new(values, nulls)) as ArrayRef
             }
         });
         let float = uses.has(Use::FLOAT).then(|| match valid(Tag::Float) {
             None => new_null_array(&DataType::Float64, rows),
             Some(nulls) => {
-                let values: ScalarBuffer<f64> = tags
-                    .iter()
-                    .zip(&bits)
-                    .map(|(t, b)| {
-                        if *t == Tag::Float {
-                            f64::from_bits(*b)
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect();
+                let values: ScalarBuffer<f64> = match bits.take_if(|_| scalars_of(Tag::Float)) {
+                    Some(bits) => ScalarBuffer::new(Buffer::from_vec(bits), 0, rows),
+                    None => tags
+                        .iter()
+                        .zip(bits.iter().flatten())
+                        .map(|(t, b)| {
+                            if *t == Tag::Float {
+                                f64::from_bits(*b)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect(),
+                };
                 Arc::new(Float64Array::new(values, nulls)) as ArrayRef
             }
         });
         let bool = uses.has(Use::BOOL).then(|| match valid(Tag::Bool) {
             None => new_null_array(&DataType::Boolean, rows),
             Some(nulls) => {
+                let bits = bits.as_deref().unwrap_or_default();
                 let values = pack_rows(rows, |i| tags[i] == Tag::Bool && bits[i] != 0);
                 Arc::new(BooleanArray::new(values, nulls)) as ArrayRef
             }
         });
         AttrColumns {
-            str: string_column(uses.has(Use::STR), str).map(wrap),
+            str: str.map(wrap),
             int: int.map(wrap),
             float: float.map(wrap),
             bool: bool.map(wrap),
-            other: string_column(uses.has(Use::OTHER), other).map(wrap),
+            other: other.map(wrap),
         }
     }
 }
 
+/// A dictionary of `values` by resource `keys`, without validating the keys again.
+///
+/// `keys` must be non-null indexes below `values.len()`. The facts' resource keys are:
+/// each row's key is the index of the resource its span was added under, and each
+/// resource adds one value to every resource-level column (`Columns::add_span` adds a
+/// resource first when none was); debug builds (the tests) check every key.
+pub(super) fn dictionary(keys: &Int32Array, values: ArrayRef) -> ArrayRef {
+    debug_assert!(
+        keys.null_count() == 0
+            && keys
+                .values()
+                .iter()
+                .all(|k| usize::try_from(*k).is_ok_and(|k| k < values.len())),
+        "dictionary keys out of range"
+    );
+    // SAFETY: the keys are valid indexes of `values` (above).
+    Arc::new(unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys.clone(), values) })
+}
+
 /// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
 fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+    if (100..1000).contains(&i) {
+        // Three digits (HTTP status codes), without the loop.
+        let n = i as u32;
+        buf[17..].copy_from_slice(&[
+            b'0' + (n / 100) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ]);
+        return std::str::from_utf8(&buf[17..]).unwrap_or_default();
+    }
     let mut n = i.unsigned_abs();
     let mut at = buf.len();
     loop {
@@ -224,9 +383,86 @@ mod tests {
 
     use super::*;
 
+    /// The column made without validation passes Arrow's full validation, whatever the
+    /// values (empty, multi-byte, rows left empty between values).
+    #[test]
+    fn strings_make_a_valid_column() {
+        let mut s = Strings::with_capacity(2, 1);
+        let values = ["", "ключ", "GET /api/users/{id}", "", "\u{1f600}x"];
+        for (i, v) in values.iter().enumerate() {
+            s.pad(2 * i);
+            assert!(s.push(v));
+        }
+        let rows = 2 * values.len() + 3;
+        let nulls = NullBuffer::new(pack_rows(rows, |i| i % 2 == 0 && i < 2 * values.len()));
+        let array = s.finish(rows, Some(nulls));
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(array.value(2 * i), *v);
+            assert!(array.is_null(2 * i + 1));
+        }
+        assert_eq!(array.len(), rows);
+    }
+
+    /// A typed builder's columns, of every type and as dictionaries of resource keys, pass
+    /// Arrow's full validation (they are built without it).
+    #[test]
+    fn typed_columns_are_valid_arrow() {
+        let rows = [
+            Val::Str("a"),
+            Val::Int(7),
+            Val::Nil,
+            Val::Float(1.5),
+            Val::Bool(true),
+            Val::Str(""),
+        ];
+        for only in [None, Some(1usize), Some(3), Some(0)] {
+            let picked: Vec<Val<'_>> = match only {
+                None => rows.to_vec(),
+                Some(i) => vec![rows[i], Val::Nil, rows[i]],
+            };
+            let n = picked.len() as i32;
+            let keys = Int32Array::from((0..n).rev().collect::<Vec<i32>>());
+            for keys in [None, Some(&keys)] {
+                let built = built_of(&picked).finish(keys);
+                for column in [built.str, built.int, built.float, built.bool, built.other]
+                    .into_iter()
+                    .flatten()
+                {
+                    column.to_data().validate_full().expect("a valid column");
+                    assert_eq!(column.len(), picked.len());
+                }
+            }
+        }
+    }
+
+    fn built_of(values: &[Val<'_>]) -> Builders {
+        let mut b = Builders::new(Use::ANY, 0);
+        values.iter().for_each(|v| b.append(*v));
+        b
+    }
+
     #[test]
     fn ints_print_as_display_prints_them() {
-        for i in [0, 7, -7, 200, 503, -40_000, 1 << 53, i64::MAX, i64::MIN] {
+        for i in [
+            0,
+            7,
+            -7,
+            99,
+            100,
+            200,
+            503,
+            999,
+            1000,
+            -100,
+            -40_000,
+            1 << 53,
+            i64::MAX,
+            i64::MIN,
+        ] {
             assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
         }
     }
@@ -287,6 +523,27 @@ mod tests {
         assert_eq!(ints.null_count(), 1);
         assert_eq!((ints.value(0), ints.value(2)), (1, 2));
         assert_eq!(c.float.as_ref().unwrap().null_count(), 3);
+        // Only floats (and a string, a nil): the float column holds them, the int column
+        // none.
+        let mut b = Builders::new(Use(Use::INT.0 | Use::FLOAT.0), 4);
+        [Val::Float(-0.0), Val::Str("x"), Val::Nil, Val::Float(2.5)]
+            .iter()
+            .for_each(|v| b.append(*v));
+        let c = b.finish(None);
+        let floats = c.float.as_ref().unwrap().as_primitive::<Float64Type>();
+        let got: Vec<Option<u64>> = (0..4)
+            .map(|i| floats.is_valid(i).then(|| floats.value(i).to_bits()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Some((-0.0f64).to_bits()),
+                None,
+                None,
+                Some(2.5f64.to_bits())
+            ]
+        );
+        assert_eq!(c.int.as_ref().unwrap().null_count(), 4);
         // Every row an int: no null buffer at all.
         let mut b = Builders::new(Use::INT, 1);
         [Val::Int(1), Val::Int(2)].iter().for_each(|v| b.append(*v));

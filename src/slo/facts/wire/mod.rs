@@ -238,8 +238,10 @@ impl<'c, 's> Walk<'c, 's> {
         let mut scope_spans = Vec::new();
         let mut resource_slots: Vec<Option<Found<'_>>> = Vec::new();
         let mut item_slots: Vec<Option<Found<'_>>> = Vec::new();
-        // The values handed to the columns, kept for the whole request.
+        // The values handed to the columns, kept for the whole request: one buffer for
+        // resources and one for spans, so that neither changes length between calls.
         let mut values: Vec<Val<'_>> = Vec::new();
+        let mut resource_values: Vec<Val<'_>> = Vec::new();
         if let Some(c) = &self.columns {
             resource_slots.resize(c.resource_index.len(), None);
             item_slots.resize(c.item_index.len(), None);
@@ -277,7 +279,9 @@ impl<'c, 's> Walk<'c, 's> {
                 self.found.clean = false;
             }
             if let Some(columns) = self.columns.as_deref_mut() {
-                with_values(&resource_slots, &mut values, |v| columns.add_resource(v));
+                with_values(&resource_slots, &mut resource_values, |v| {
+                    columns.add_resource(v)
+                });
             }
             for (m, c) in scope_spans.iter().copied() {
                 self.scope_spans(m, c, &mut item_slots, &mut values)?;

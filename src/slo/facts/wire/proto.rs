@@ -346,8 +346,13 @@ pub(super) fn with_values<'a>(
         }
     };
     if slots.iter().all(|s| !matches!(s, Some(Found::Decode(_)))) {
-        scratch.clear();
-        scratch.extend(slots.iter().map(|s| simple(s).unwrap_or(Val::Nil)));
+        // Written in place (the same length every call of a request): no `extend`.
+        if scratch.len() != slots.len() {
+            scratch.resize(slots.len(), Val::Nil);
+        }
+        for (value, slot) in scratch.iter_mut().zip(slots) {
+            *value = simple(slot).unwrap_or(Val::Nil);
+        }
         return f(scratch);
     }
     let decoded: Vec<Option<KeyValue>> = slots

@@ -1,0 +1,303 @@
+//! Integer columns in the narrowest integer type their values fit, in capture files
+//! ([`NARROWED_OF`]): a span's `kind` and `status_code` (`Int32`) and an attribute's `.int`
+//! column (`Int64`) hold small numbers (0 to 5, 0 to 2, HTTP status codes), and zstd
+//! spends its instructions per byte of a buffer: a status code as `Int16` costs it about
+//! half of the same column as `Int64`, `kind` as `Int8` about half of it as `Int32`.
+//!
+//! A file's type for such a column is the narrowest of `Int8`, `Int16` and `Int32` that
+//! holds every value of the file's first message (null rows included: the facts hold 0
+//! there); a later message with a value outside it makes the writer start a new file, laid
+//! out by that message. The reader widens the column back to the type it stands for.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int8Type, Int16Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, PrimitiveArray};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef};
+
+/// Field metadata of an integer column written narrower than the column it stands for
+/// (its `Display` type: `Int32` or `Int64`).
+pub const NARROWED_OF: &str = "slotel.narrowed_of";
+
+/// Whether a facts column of type `ty` may be written narrower: plain `Int32` and `Int64`
+/// columns (not dictionaries: a resource attribute's values are few already).
+pub(super) fn narrowable(ty: &DataType) -> bool {
+    matches!(ty, DataType::Int32 | DataType::Int64)
+}
+
+/// The smallest and largest value of integer columns (`Int32` or `Int64`), null rows
+/// included; `None` for no rows or another type.
+pub(super) fn range(parts: &[&dyn Array]) -> Option<(i64, i64)> {
+    // Plain loops over copied values: the compiler makes them vector code.
+    fn bounds<T: Copy + Into<i64>>(values: &[T]) -> Option<(i64, i64)> {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for v in values {
+            let v: i64 = (*v).into();
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        (!values.is_empty()).then_some((lo, hi))
+    }
+    let mut range: Option<(i64, i64)> = None;
+    for part in parts {
+        let bounds = match part.data_type() {
+            DataType::Int32 => bounds(part.as_primitive::<Int32Type>().values()),
+            DataType::Int64 => bounds(part.as_primitive::<Int64Type>().values()),
+            _ => return None,
+        };
+        if let Some((lo, hi)) = bounds {
+            range = Some(match range {
+                None => (lo, hi),
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+            });
+        }
+    }
+    range
+}
+
+/// The narrowest type of `Int8`, `Int16` and `Int32` that holds `lo ..= hi`, when it is
+/// narrower than `ty` (the column's own type).
+pub(super) fn narrow_type(ty: &DataType, (lo, hi): (i64, i64)) -> Option<DataType> {
+    let fits = |min: i64, max: i64| lo >= min && hi <= max;
+    let narrow = if fits(i8::MIN.into(), i8::MAX.into()) {
+        DataType::Int8
+    } else if fits(i16::MIN.into(), i16::MAX.into()) {
+        DataType::Int16
+    } else if fits(i32::MIN.into(), i32::MAX.into()) {
+        DataType::Int32
+    } else {
+        return None;
+    };
+    (narrow != *ty).then_some(narrow)
+}
+
+/// The field written for `field` narrowed to `to`.
+pub(super) fn narrowed_field(field: &Field, to: &DataType) -> Field {
+    let mut metadata = field.metadata().clone();
+    metadata.insert(NARROWED_OF.to_string(), field.data_type().to_string());
+    Field::new(field.name(), to.clone(), field.is_nullable()).with_metadata(metadata)
+}
+
+/// Integer columns (`parts`, one after the other, `rows` in all) as one column of type
+/// `to`; `None` when a value does not fit it.
+pub(super) fn narrow(
+    parts: &[&dyn Array],
+    rows: usize,
+    to: &DataType,
+) -> Result<Option<ArrayRef>, ArrowError> {
+    let Some((lo, hi)) = range(parts) else {
+        return match rows {
+            0 => Ok(Some(arrow_array::new_empty_array(to))),
+            _ => Err(ArrowError::CastError(
+                "a narrowed column of other than Int32 or Int64".into(),
+            )),
+        };
+    };
+    let nulls = concat_nulls(parts, rows);
+    fn build<T: arrow_array::types::ArrowPrimitiveType>(
+        parts: &[&dyn Array],
+        rows: usize,
+        nulls: Option<NullBuffer>,
+        cast: impl Fn(i64) -> T::Native,
+    ) -> ArrayRef {
+        let mut values: Vec<T::Native> = Vec::with_capacity(rows);
+        for part in parts {
+            match part.data_type() {
+                DataType::Int32 => values.extend(
+                    part.as_primitive::<Int32Type>()
+                        .values()
+                        .iter()
+                        .map(|v| cast(i64::from(*v))),
+                ),
+                _ => values.extend(
+                    part.as_primitive::<Int64Type>()
+                        .values()
+                        .iter()
+                        .map(|v| cast(*v)),
+                ),
+            }
+        }
+        Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(values), nulls))
+    }
+    // Every value lies within `lo ..= hi`, which the checks below bound: the casts are
+    // exact.
+    let fits = |min: i64, max: i64| lo >= min && hi <= max;
+    Ok(match to {
+        DataType::Int8 if fits(i8::MIN.into(), i8::MAX.into()) => {
+            Some(build::<Int8Type>(parts, rows, nulls, |v| v as i8))
+        }
+        DataType::Int16 if fits(i16::MIN.into(), i16::MAX.into()) => {
+            Some(build::<Int16Type>(parts, rows, nulls, |v| v as i16))
+        }
+        DataType::Int32 if fits(i32::MIN.into(), i32::MAX.into()) => {
+            Some(build::<Int32Type>(parts, rows, nulls, |v| v as i32))
+        }
+        DataType::Int8 | DataType::Int16 | DataType::Int32 => None,
+        other => {
+            return Err(ArrowError::CastError(format!(
+                "integers narrowed to {other}"
+            )));
+        }
+    })
+}
+
+/// The null buffers of `parts` one after the other (`None` when no row is null).
+pub(super) fn concat_nulls(parts: &[&dyn Array], rows: usize) -> Option<NullBuffer> {
+    if parts.iter().all(|p| p.null_count() == 0) {
+        return None;
+    }
+    let mut valid = BooleanBufferBuilder::new(rows);
+    for part in parts {
+        match part.nulls() {
+            Some(n) => valid.append_buffer(n.inner()),
+            None => valid.append_n(part.len(), true),
+        }
+    }
+    Some(NullBuffer::new(valid.finish()))
+}
+
+/// The field and column a narrowed one (`field`, whose [`NARROWED_OF`] says `ty`) stands
+/// for; an error when `ty` is not `Int32` or `Int64`, or the column is not a narrower
+/// integer column.
+pub(super) fn widen(
+    field: &Field,
+    ty: &str,
+    column: &ArrayRef,
+) -> Result<(FieldRef, ArrayRef), ArrowError> {
+    let wrong = || {
+        ArrowError::SchemaError(format!(
+            "column {:?}: {NARROWED_OF} {ty:?} is not a wider integer type than {}",
+            field.name(),
+            column.data_type()
+        ))
+    };
+    let nulls = column.nulls().cloned();
+    let (to, widened): (DataType, ArrayRef) = match (ty, column.data_type()) {
+        ("Int32", DataType::Int8) => (
+            DataType::Int32,
+            Arc::new(Int32Array::new(
+                widened::<Int8Type, i32>(column, i32::from),
+                nulls,
+            )),
+        ),
+        ("Int32", DataType::Int16) => (
+            DataType::Int32,
+            Arc::new(Int32Array::new(
+                widened::<Int16Type, i32>(column, i32::from),
+                nulls,
+            )),
+        ),
+        ("Int64", DataType::Int8) => (
+            DataType::Int64,
+            Arc::new(Int64Array::new(
+                widened::<Int8Type, i64>(column, i64::from),
+                nulls,
+            )),
+        ),
+        ("Int64", DataType::Int16) => (
+            DataType::Int64,
+            Arc::new(Int64Array::new(
+                widened::<Int16Type, i64>(column, i64::from),
+                nulls,
+            )),
+        ),
+        ("Int64", DataType::Int32) => (
+            DataType::Int64,
+            Arc::new(Int64Array::new(
+                widened::<Int32Type, i64>(column, i64::from),
+                nulls,
+            )),
+        ),
+        _ => return Err(wrong()),
+    };
+    let mut metadata = field.metadata().clone();
+    metadata.remove(NARROWED_OF);
+    let plain = Field::new(field.name(), to, field.is_nullable()).with_metadata(metadata);
+    Ok((Arc::new(plain), widened))
+}
+
+/// The values of a primitive column of `T`, each made wider by `wide`.
+fn widened<T: arrow_array::types::ArrowPrimitiveType, W: arrow_buffer::ArrowNativeType>(
+    column: &ArrayRef,
+    wide: impl Fn(T::Native) -> W,
+) -> ScalarBuffer<W> {
+    column
+        .as_primitive::<T>()
+        .values()
+        .iter()
+        .map(|v| wide(*v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints64(column: &ArrayRef) -> Vec<Option<i64>> {
+        column.as_primitive::<Int64Type>().iter().collect()
+    }
+
+    #[test]
+    fn each_range_takes_the_narrowest_type_that_holds_it() {
+        for (range, want) in [
+            ((0, 5), Some(DataType::Int8)),
+            ((-128, 127), Some(DataType::Int8)),
+            ((100, 599), Some(DataType::Int16)),
+            ((-129, 0), Some(DataType::Int16)),
+            ((0, 32_768), Some(DataType::Int32)),
+            ((i64::from(i32::MIN), 0), Some(DataType::Int32)),
+            ((0, 1 << 31), None),
+        ] {
+            assert_eq!(narrow_type(&DataType::Int64, range), want, "{range:?}");
+        }
+        // Never the column's own type.
+        assert_eq!(narrow_type(&DataType::Int32, (0, 1 << 20)), None);
+        assert_eq!(narrow_type(&DataType::Int32, (0, 2)), Some(DataType::Int8));
+    }
+
+    #[test]
+    fn status_codes_narrowed_and_widened_again_keep_values_and_nulls() {
+        let a = Int64Array::from(vec![Some(200), None, Some(503)]);
+        let b = Int64Array::from(vec![Some(-1), Some(32_767)]);
+        let parts: [&dyn Array; 2] = [&a, &b];
+        assert_eq!(range(&parts), Some((-1, 32_767)));
+        let to = narrow_type(&DataType::Int64, range(&parts).unwrap()).unwrap();
+        assert_eq!(to, DataType::Int16);
+        let narrowed = narrow(&parts, 5, &to).unwrap().unwrap();
+        assert_eq!(narrowed.data_type(), &DataType::Int16);
+        let field = narrowed_field(&Field::new("c.int", DataType::Int64, true), &to);
+        let (plain, wide) = widen(&field, "Int64", &narrowed).unwrap();
+        assert_eq!(plain.data_type(), &DataType::Int64);
+        assert!(plain.metadata().get(NARROWED_OF).is_none());
+        assert_eq!(
+            ints64(&wide),
+            [Some(200), None, Some(503), Some(-1), Some(32_767)]
+        );
+    }
+
+    #[test]
+    fn a_value_outside_the_type_is_none_not_a_wrapped_value() {
+        let a = Int32Array::from(vec![1, 2, 300]);
+        assert!(narrow(&[&a], 3, &DataType::Int8).unwrap().is_none());
+        let kinds = narrow(&[&a], 3, &DataType::Int16).unwrap().unwrap();
+        let field = narrowed_field(
+            &Field::new("kind", DataType::Int32, false),
+            &DataType::Int16,
+        );
+        let (_, wide) = widen(&field, "Int32", &kinds).unwrap();
+        assert_eq!(wide.as_primitive::<Int32Type>().values(), &[1, 2, 300]);
+    }
+
+    #[test]
+    fn a_narrowed_column_that_is_not_narrower_is_an_error() {
+        let field = Field::new("kind", DataType::Int8, false);
+        let column: ArrayRef = Arc::new(Int64Array::from(vec![1i64]));
+        let err = widen(&field, "Int32", &column).unwrap_err();
+        assert!(err.to_string().contains("\"kind\""), "{err}");
+        let small: ArrayRef = Arc::new(arrow_array::Int8Array::from(vec![1i8]));
+        assert!(widen(&field, "Utf8", &small).is_err());
+        assert!(widen(&field, "Int8", &small).is_err());
+    }
+}
