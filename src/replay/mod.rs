@@ -37,6 +37,7 @@ use crate::slo::capture::{CapturedBatch, Reader, list_files};
 use crate::slo::engine::status::Ordered;
 use crate::slo::engine::window::FIXED_WINDOWS;
 use crate::slo::engine::{Engine, GroupStatus, ManualClock};
+use crate::slo::facts::FactsSchema;
 use crate::slo::spec::{Sli, SloSet};
 use feed::{Feed, LogStream, MAX_SEGMENT_SPREAD, Segment, is_log_file, limit};
 
@@ -424,7 +425,7 @@ pub fn replay_with(
     options: &Options<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, ReplayError> {
-    let needed = set.facts_schema();
+    let needed = FactsSchema::of(&set);
     let log_fields = set.log_fields();
     let step = u64::try_from(args.step.as_nanos())
         .unwrap_or(u64::MAX)

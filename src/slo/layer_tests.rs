@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// Lowest first: conditions, the span facts they run on, the SLO files that hold both,
-/// the engine that records them.
-const LAYERS: [&str; 4] = ["ottl", "facts", "spec", "engine"];
+/// Lowest first: conditions, the SLO files that hold them, the span facts the conditions
+/// run on (their schema made from a set of SLOs), the engine that records them.
+const LAYERS: [&str; 4] = ["ottl", "spec", "facts", "engine"];
 
 /// Every `.rs` file under `dir`, recursively.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

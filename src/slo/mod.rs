@@ -38,10 +38,10 @@
 //!
 //! The inputs import one way, each only those listed before it: [`ottl`] (conditions and
 //! the attribute paths they read, [`ottl::AttrRef`]) imports no other module here;
-//! [`facts`] imports `ottl` (the Arrow evaluator of conditions lives with the batch it
-//! runs on); [`spec`] imports both (an SLO holds conditions, and a set knows the facts
-//! schema its span SLIs need) and reads `adjust`'s file format; [`engine`] imports them
-//! all. `layer_tests.rs` fails when a module imports one after it. Nothing here does I/O
+//! [`spec`] imports `ottl` (an SLO holds conditions) and reads `adjust`'s file format;
+//! [`facts`] imports both (the Arrow evaluator of conditions lives with the batch it runs
+//! on, and [`facts::FactsSchema::of`] makes the columns an SLO set reads); [`engine`]
+//! imports them all. `layer_tests.rs` fails when a module imports one after it. Nothing here does I/O
 //! except [`spec::load`] reading the SLO files and [`merged`] querying Prometheus.
 
 pub mod adjust;

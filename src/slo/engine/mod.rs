@@ -183,7 +183,7 @@ impl Engine {
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
-                schema: SloSet::default().facts_schema(),
+                schema: FactsSchema::default(),
             })),
         });
         engine.replace(set);
@@ -202,7 +202,7 @@ impl Engine {
         self.adjustments
             .set_file(std::mem::take(&mut set.adjustments));
         let old = self.loaded();
-        let mut schema = set.facts_schema();
+        let mut schema = FactsSchema::of(&set);
         if let Some(sink) = self.sink.get() {
             schema.merge(sink.schema());
         }

@@ -25,8 +25,8 @@
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
 //! - `kernels_tests.rs`: the one-loop comparisons against the general kernels and OTTL.
 //!
-//! Facts import only `ottl` (conditions, [`AttrRef`], [`Use`]); the schema of an SLO set is
-//! [`SloSet::facts_schema`](crate::slo::spec::SloSet::facts_schema), in `spec`.
+//! Facts import `ottl` (conditions, [`AttrRef`], [`Use`]) and `spec` (the schema of an SLO
+//! set, [`FactsSchema::of`]).
 //!
 //! # Columns
 //!
@@ -91,6 +91,8 @@ use arrow_buffer::ScalarBuffer;
 use arrow_schema::SchemaRef;
 
 use crate::slo::ottl::{AttrRef, Condition, Use};
+use crate::slo::spec::journey::Journey;
+use crate::slo::spec::{Sli, SloSet};
 
 pub use columns::{UNKNOWN_CLUSTER, UNKNOWN_SERVICE};
 pub use read::FactsError;
@@ -131,6 +133,29 @@ impl PartialEq for ArrowSchemas {
 impl Eq for ArrowSchemas {}
 
 impl FactsSchema {
+    /// The schema for every span SLI of `set`: the attributes their conditions and
+    /// `group_by` lists read, and trace ids when a journey is trace-aware (metric and log
+    /// SLIs read no span facts).
+    pub fn of(set: &SloSet) -> Self {
+        let mut schema = Self::default();
+        for slo in &set.slos {
+            if Journey::of(slo).is_some_and(|j| j.trace.is_some()) {
+                schema.add_trace_ids();
+            }
+            let Sli::Spans(sli) = &slo.sli else {
+                continue;
+            };
+            schema.add_condition(&sli.filter);
+            if let Some(bad) = &sli.bad {
+                schema.add_condition(bad);
+            }
+            for attr in &slo.group_by {
+                schema.add_group_by(attr);
+            }
+        }
+        schema
+    }
+
     /// Adds the attributes `condition` reads.
     pub fn add_condition(&mut self, condition: &Condition) {
         for (attr, uses) in condition.attribute_uses() {

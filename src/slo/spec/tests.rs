@@ -492,7 +492,7 @@ fn adjusted_counts_default_true_and_can_be_turned_off_in_both_formats() {
 #[test]
 fn schema_for_the_examples() {
     let set = load(&["embedded:examples".to_string()], false).unwrap();
-    let schema = set.facts_schema();
+    let schema = crate::slo::facts::FactsSchema::of(&set);
     let attrs: Vec<&AttrRef> = schema.attributes().collect();
     assert_eq!(
         attrs,

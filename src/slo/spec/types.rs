@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use crate::slo::facts::FactsSchema;
 pub use crate::slo::ottl::AttrRef;
 use crate::slo::ottl::Condition;
 
@@ -25,28 +24,6 @@ impl SloSet {
             slos,
             adjustments: Vec::new(),
         }
-    }
-
-    /// The span facts schema for every span SLI of the set (metric SLIs read data points,
-    /// not spans).
-    pub fn facts_schema(&self) -> FactsSchema {
-        let mut schema = FactsSchema::default();
-        for slo in &self.slos {
-            if super::journey::Journey::of(slo).is_some_and(|j| j.trace.is_some()) {
-                schema.add_trace_ids();
-            }
-            let Sli::Spans(sli) = &slo.sli else {
-                continue;
-            };
-            schema.add_condition(&sli.filter);
-            if let Some(bad) = &sli.bad {
-                schema.add_condition(bad);
-            }
-            for attr in &slo.group_by {
-                schema.add_group_by(attr);
-            }
-        }
-        schema
     }
 
     /// The fields (attributes, resource attributes, body fields) every log SLI of the set
