@@ -33,6 +33,15 @@ pub const ADJUSTED_EVENTS: &str = "slotel_slo_adjusted_events";
 pub const INVALID_POINTS: &str = "slotel_slo_invalid_points";
 /// Counter, `/metrics` only: spans whose `tracestate` could not be read, by `reason`.
 pub const INVALID_TRACESTATES: &str = "slotel_slo_invalid_tracestates";
+/// Counter, `/metrics` only: traces a trace-aware journey closed, by `reason`.
+pub const JOURNEY_TRACES: &str = "slotel_slo_journey_traces";
+/// Counter, `/metrics` only: member spans a trace-aware journey left out, by `reason`.
+pub const JOURNEY_IGNORED_SPANS: &str = "slotel_slo_journey_ignored_spans";
+/// Gauge, `/metrics` only: traces a trace-aware journey holds open.
+pub const JOURNEY_OPEN_TRACES: &str = "slotel_slo_journey_open_traces";
+/// Counter, `/metrics` only: log records whose latency field a latency SLI could not read,
+/// by `reason`.
+pub const LOG_LATENCY_UNREADABLE: &str = "slotel_slo_log_latency_unreadable";
 /// The generated rules' recording of each SLO's objective and labels (not written by the
 /// engine).
 pub const INFO: &str = "slotel_slo_info";

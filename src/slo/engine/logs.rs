@@ -477,7 +477,7 @@ pub fn series_families(engine: &Engine) -> Vec<crate::slo::series::SeriesFamily>
         return Vec::new();
     }
     vec![crate::slo::series::SeriesFamily {
-        name: "slotel_slo_log_latency_unreadable",
+        name: crate::slo::series_names::LOG_LATENCY_UNREADABLE,
         help: "Log records a latency SLI did not count because their latency field was \
                missing, `-` or not a number",
         counter: true,

@@ -34,6 +34,7 @@ use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
 use crate::slo::facts::SpanFacts;
 use crate::slo::journey::trace::{MemberSpan, TraceCounts, TraceEvent, TraceTable};
 use crate::slo::series::{Labels, SeriesFamily};
+use crate::slo::series_names;
 use crate::slo::spec::Sli;
 use crate::slo::spec::trace_mode::TraceMode;
 
@@ -323,21 +324,21 @@ pub fn families(engine: &Engine) -> Vec<SeriesFamily> {
     }
     vec![
         SeriesFamily {
-            name: "slotel_slo_journey_traces",
+            name: series_names::JOURNEY_TRACES,
             help: "Traces a trace-aware journey closed, by why: waited (max_wait without a \
                    member span), forced (the table was full), shutdown",
             counter: true,
             rows: traces,
         },
         SeriesFamily {
-            name: "slotel_slo_journey_ignored_spans",
+            name: series_names::JOURNEY_IGNORED_SPANS,
             help: "Member spans a trace-aware journey left out, by reason: trace_closed \
                    (arrived after their trace closed), no_trace_id",
             counter: true,
             rows: spans,
         },
         SeriesFamily {
-            name: "slotel_slo_journey_open_traces",
+            name: series_names::JOURNEY_OPEN_TRACES,
             help: "Traces a trace-aware journey holds open now",
             counter: false,
             rows: open,
