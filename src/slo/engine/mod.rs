@@ -12,11 +12,14 @@
 //!   [`Engine::adjustments`], [`Engine::now_nanos`], [`Engine::wal`], [`Engine::status`].
 //! - `spans.rs`: [`Engine::record_spans`], [`Engine::record_spans_logged`],
 //!   [`Engine::record_spans_from`], [`Engine::record_facts`] (replay),
-//!   [`Engine::facts_schema`], [`Engine::attach_sink`], [`Engine::invalid_tracestates`].
+//!   [`Engine::record_facts_received`] (replay, each row at its receipt time),
+//!   [`Engine::facts_schema`], [`Engine::walk_schema`], [`Engine::attach_sink`],
+//!   [`Engine::invalid_tracestates`].
 //! - `traces.rs`: [`Engine::close_traces`], [`Engine::close_all_traces`] (and the
 //!   recording of trace-aware journeys, called by `spans.rs`).
 //! - `logs.rs`: [`Engine::has_log_slos`], [`Engine::record_logs`],
-//!   [`Engine::record_logs_logged`].
+//!   [`Engine::record_logs_logged`], [`Engine::record_logs_from`],
+//!   [`Engine::record_log_facts`].
 //! - `metrics/`: [`Engine::record_metrics`], [`Engine::record_metrics_logged`],
 //!   [`Engine::effective_threshold`], [`Engine::metric_stats`] (and the metric state that
 //!   snapshots save and restore).
@@ -27,7 +30,6 @@
 //! - `mod.rs`: [`Engine`], [`EngineConfig`]: the loaded SLOs, reloads and status.
 //! - `loaded.rs`: [`LoadedSlo`]: one SLO's definition and state, what the state is sized
 //!   by (classic latency buckets, window length).
-//! - `spans.rs`: span SLIs: a request's span facts recorded per SLO and group.
 //! - `turnstile.rs`: readers let through between a writer's chunks.
 //! - `state.rs`: per-SLO groups (cluster × `group_by` values, plus `all` and per-cluster
 //!   roll-ups summed when read) and their windows.
@@ -36,14 +38,16 @@
 //! - `slices.rs`: timeslice budgeting (good slices / elapsed slices).
 //! - `sampled.rs`: spans counted with their adjusted count (probability sampling), raw
 //!   span counts.
-//! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
-//!   [`Engine::record_facts_received`] records several requests read back from a capture
-//!   in one call, each row at its own receipt time (`received_tests.rs`).
+//! - `spans.rs`: span SLIs: a request's span facts recorded per SLO and group; several
+//!   requests read back from a capture in one call, each row at its own receipt time
+//!   (`received_tests.rs`).
 //! - `shared.rs`: a request's spans grouped and bucketed once for every span SLO that
 //!   selects the same rows, then added per SLO a finest slot at a time.
 //! - `shared_hist.rs`: finest-slot latency histograms shared by the SLOs that recorded the
 //!   same spans (one bucket insert per span, not one per SLO).
+//! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
+//! - `dense.rs`: a busy open finest slot's HDR buckets counted in pages instead of a map.
 //! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
 //! - `logs.rs`: log SLIs from log records (access logs), recorded like spans;
 //!   `log_rows.rs`: one chunk of their records, the bodies read into one reused buffer.
