@@ -68,6 +68,10 @@ fn ints(column: &ArrayRef) -> Vec<Option<i64>> {
     column.as_primitive::<Int64Type>().iter().collect()
 }
 
+fn strings(column: &ArrayRef) -> Vec<Option<&str>> {
+    column.as_string::<i32>().iter().collect()
+}
+
 #[test]
 fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
     let dir = tempfile::tempdir().unwrap();
@@ -606,15 +610,8 @@ fn has_the_dictionary_layout_requests_facts(f: &crate::slo::facts::SpanFacts) {
         [Some(200), Some(503), None, Some(200), Some(200), Some(500)]
     );
     // Values that are not strings, rendered: the integers and the double.
-    let other: Vec<Option<&str>> = code
-        .other
-        .as_ref()
-        .unwrap()
-        .as_string::<i32>()
-        .iter()
-        .collect();
     assert_eq!(
-        other,
+        strings(code.other.as_ref().unwrap()),
         [
             Some("200"),
             Some("503"),
@@ -627,14 +624,10 @@ fn has_the_dictionary_layout_requests_facts(f: &crate::slo::facts::SpanFacts) {
     let method = f
         .attr_columns(&AttrRef::Item("http.request.method".into()))
         .unwrap();
-    let other: Vec<Option<&str>> = method
-        .other
-        .as_ref()
-        .unwrap()
-        .as_string::<i32>()
-        .iter()
-        .collect();
-    assert_eq!(other, [None, None, Some("true"), None, None, None]);
+    assert_eq!(
+        strings(method.other.as_ref().unwrap()),
+        [None, None, Some("true"), None, None, None]
+    );
     assert_eq!(
         f.attr_str(&AttrRef::Item("http.route".into()), 4)
             .as_deref(),
