@@ -73,3 +73,7 @@ mod fixture_tests;
 #[cfg(test)]
 #[path = "../tests/common/otlp.rs"]
 mod test_otlp;
+/// The tests' loopback server, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/serve.rs"]
+mod test_serve;

@@ -372,34 +372,22 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use hyper::body::Incoming;
-    use hyper_util::rt::TokioIo;
 
     use super::*;
 
     /// A server that answers 204 and keeps the headers of every request.
     async fn server() -> (String, Arc<Mutex<Vec<HeaderMap>>>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let keep = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let keep = keep.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        keep.lock().unwrap().push(req.headers().clone());
-                        async {
-                            let mut resp = http::Response::new(Full::new(Bytes::new()));
-                            *resp.status_mut() = StatusCode::NO_CONTENT;
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
+        let addr = crate::test_serve::serve(move |req: Request<Incoming>| {
+            keep.lock().unwrap().push(req.headers().clone());
+            async {
+                let mut resp = http::Response::new(Full::new(Bytes::new()));
+                *resp.status_mut() = StatusCode::NO_CONTENT;
+                resp
             }
-        });
+        })
+        .await;
         (format!("http://{addr}/api/v1/push"), seen)
     }
 

@@ -1,48 +1,22 @@
-//! Test backends: [`serve`] answers every request with a handler, over HTTP/1.1 and HTTP/2
-//! on a loopback port; [`recording_backend`] records every request's path, headers and
+//! Test backends: [`serve`] (from `serve.rs`, shared with the crate's unit tests) answers
+//! every request with a handler, over HTTP/1.1 and HTTP/2 on a loopback port;
+//! [`recording_backend`] records every request's path, headers and
 //! body and answers as an OTLP backend would: gRPC calls get a trailers-only OK, HTTP ones
 //! 200.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+pub use super::serve::serve;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 
 #[derive(Clone, Debug)]
 pub struct Captured {
     pub path: String,
     pub headers: http::HeaderMap,
     pub body: Bytes,
-}
-
-/// Serves HTTP/1.1 and HTTP/2 (cleartext) on a loopback port until the test ends; every
-/// request is answered by `answer`. Returns the address.
-pub async fn serve<F, Fut>(answer: F) -> SocketAddr
-where
-    F: Fn(http::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = http::Response<Full<Bytes>>> + Send + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let answer = answer.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    let answered = answer(req);
-                    async move { Ok::<_, std::convert::Infallible>(answered.await) }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    addr
 }
 
 /// Starts the backend; returns its address and what it has received so far.

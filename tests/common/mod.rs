@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod otlp;
 pub mod prometheus;
+pub mod serve;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

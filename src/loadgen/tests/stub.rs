@@ -28,33 +28,13 @@ pub(super) struct Seen {
 /// Starts an OTLP stub: gRPC (h2c) or HTTP/1.1; answers `status` (HTTP) and reports one
 /// rejected item per request as partial success.
 pub(super) async fn stub(grpc: bool, status: u16) -> (SocketAddr, Arc<Seen>) {
-    use hyper::service::service_fn;
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Seen::default());
     let shared = Arc::clone(&seen);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let seen = Arc::clone(&shared);
-            let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                let seen = Arc::clone(&seen);
-                async move { Ok::<_, std::convert::Infallible>(answer(req, &seen, grpc, status).await) }
-            });
-            let io = TokioIo::new(stream);
-            tokio::spawn(async move {
-                if grpc {
-                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                        .serve_connection(io, service)
-                        .await;
-                } else {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
-                }
-            });
-        }
-    });
+    let addr = crate::test_serve::serve(move |req: http::Request<hyper::body::Incoming>| {
+        let seen = Arc::clone(&shared);
+        async move { answer(req, &seen, grpc, status).await }
+    })
+    .await;
     (addr, seen)
 }
 
