@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int8Type, Int16Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, PrimitiveArray};
+use arrow_array::{Array, ArrayRef, PrimitiveArray};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef};
 
@@ -173,67 +173,50 @@ pub(super) fn widen(
             column.data_type()
         ))
     };
-    let nulls = column.nulls().cloned();
-    let (to, widened): (DataType, ArrayRef) = match (ty, column.data_type()) {
-        ("Int32", DataType::Int8) => (
-            DataType::Int32,
-            Arc::new(Int32Array::new(
-                widened::<Int8Type, i32>(column, i32::from),
-                nulls,
-            )),
+    // Arrow's `unary` keeps the validity and maps each value.
+    let widened: ArrayRef = match (ty, column.data_type()) {
+        ("Int32", DataType::Int8) => Arc::new(
+            column
+                .as_primitive::<Int8Type>()
+                .unary::<_, Int32Type>(i32::from),
         ),
-        ("Int32", DataType::Int16) => (
-            DataType::Int32,
-            Arc::new(Int32Array::new(
-                widened::<Int16Type, i32>(column, i32::from),
-                nulls,
-            )),
+        ("Int32", DataType::Int16) => Arc::new(
+            column
+                .as_primitive::<Int16Type>()
+                .unary::<_, Int32Type>(i32::from),
         ),
-        ("Int64", DataType::Int8) => (
-            DataType::Int64,
-            Arc::new(Int64Array::new(
-                widened::<Int8Type, i64>(column, i64::from),
-                nulls,
-            )),
+        ("Int64", DataType::Int8) => Arc::new(
+            column
+                .as_primitive::<Int8Type>()
+                .unary::<_, Int64Type>(i64::from),
         ),
-        ("Int64", DataType::Int16) => (
-            DataType::Int64,
-            Arc::new(Int64Array::new(
-                widened::<Int16Type, i64>(column, i64::from),
-                nulls,
-            )),
+        ("Int64", DataType::Int16) => Arc::new(
+            column
+                .as_primitive::<Int16Type>()
+                .unary::<_, Int64Type>(i64::from),
         ),
-        ("Int64", DataType::Int32) => (
-            DataType::Int64,
-            Arc::new(Int64Array::new(
-                widened::<Int32Type, i64>(column, i64::from),
-                nulls,
-            )),
+        ("Int64", DataType::Int32) => Arc::new(
+            column
+                .as_primitive::<Int32Type>()
+                .unary::<_, Int64Type>(i64::from),
         ),
         _ => return Err(wrong()),
     };
     let mut metadata = field.metadata().clone();
     metadata.remove(NARROWED_OF);
-    let plain = Field::new(field.name(), to, field.is_nullable()).with_metadata(metadata);
+    let plain = Field::new(
+        field.name(),
+        widened.data_type().clone(),
+        field.is_nullable(),
+    )
+    .with_metadata(metadata);
     Ok((Arc::new(plain), widened))
-}
-
-/// The values of a primitive column of `T`, each made wider by `wide`.
-fn widened<T: arrow_array::types::ArrowPrimitiveType, W: arrow_buffer::ArrowNativeType>(
-    column: &ArrayRef,
-    wide: impl Fn(T::Native) -> W,
-) -> ScalarBuffer<W> {
-    column
-        .as_primitive::<T>()
-        .values()
-        .iter()
-        .map(|v| wide(*v))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::{Int32Array, Int64Array};
 
     fn ints64(column: &ArrayRef) -> Vec<Option<i64>> {
         column.as_primitive::<Int64Type>().iter().collect()
