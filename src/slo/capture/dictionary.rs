@@ -74,7 +74,9 @@ fn short_word(s: &[u8]) -> u64 {
             word4(&s[..4]) | word4(&s[n - 4..]) << (8 * (n - 4))
         }
         1..=3 => {
-            u64::from(s[0]) | u64::from(s[n / 2]) << (8 * (n / 2)) | u64::from(s[n - 1]) << (8 * (n - 1))
+            u64::from(s[0])
+                | u64::from(s[n / 2]) << (8 * (n / 2))
+                | u64::from(s[n - 1]) << (8 * (n - 1))
         }
         _ => 0,
     }
@@ -127,7 +129,7 @@ impl Values {
         let mut empty = None;
         for probe in 0..PROBES {
             let at = (start + probe) & mask;
-            let slot = self.slots[at];
+            let slot = &self.slots[at];
             if slot.key == 0 {
                 empty = Some(at);
                 break;
@@ -237,16 +239,22 @@ fn encode_as<K: ArrowDictionaryKeyType>(
         let strings = part
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
-        let valid = strings.nulls().filter(|n| n.null_count() > 0);
-        let (offsets, bytes) = (strings.value_offsets(), strings.values());
-        for (row, w) in offsets.windows(2).enumerate() {
+        let valid = strings
+            .nulls()
+            .filter(|n| n.null_count() > 0)
+            .map(|n| n.inner());
+        // The buffers as slices once, not per row.
+        let (offsets, bytes): (&[i32], &[u8]) = (strings.value_offsets(), strings.values());
+        for row in 0..strings.len() {
             // A null row's key is not read (its slice may hold a string: an `.other`
             // column's integers, left out).
-            if valid.is_some_and(|n| n.is_null(row)) {
+            if let Some(valid) = valid
+                && !valid.value(row)
+            {
                 keys.push(zero);
                 continue;
             }
-            let s = &bytes[w[0] as usize..w[1] as usize];
+            let s = &bytes[offsets[row] as usize..offsets[row + 1] as usize];
             let words = Words::of(s);
             let k = match last {
                 Some((before, k)) if before == words && values.is(k, &words, s) => k,
@@ -375,7 +383,7 @@ mod tests {
         // buffers, behind null rows.
         let all = StringArray::from(vec!["200", "404.5", "200", "true"]);
         let (offsets, bytes, _) = all.into_parts();
-        let valid = NullBuffer::from(vec![false, true, false, true]);
+        let valid = arrow_buffer::NullBuffer::from(vec![false, true, false, true]);
         let masked = StringArray::new(offsets, bytes, Some(valid));
         let column = encode(&[&masked], 4).unwrap();
         assert_eq!(
@@ -429,13 +437,17 @@ mod tests {
         // the keys number the values in the order they first come, as Arrow's builder does.
         let mut seed = 7u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             seed >> 33
         };
         let pool: Vec<String> = (0..90)
             .map(|i| {
                 let n = (i % 41) as usize;
-                (0..n).map(|j| char::from(b'a' + ((i * 7 + j * 3) % 26) as u8)).collect()
+                (0..n)
+                    .map(|j| char::from(b'a' + ((i * 7 + j * 3) % 26) as u8))
+                    .collect()
             })
             .collect();
         let parts: Vec<StringArray> = [700, 1, 300]
@@ -458,7 +470,9 @@ mod tests {
             }
         }
         let want = builder.finish();
-        let got = super::encode(&refs, rows, &DataType::Int16).unwrap().unwrap();
+        let got = super::encode(&refs, rows, &DataType::Int16)
+            .unwrap()
+            .unwrap();
         let got = got.as_dictionary::<Int16Type>();
         assert_eq!(got.values().as_ref(), want.values().as_ref());
         assert_eq!(got.keys().nulls(), want.keys().nulls());
