@@ -444,7 +444,7 @@ mod tests {
         };
         let pool: Vec<String> = (0..90)
             .map(|i| {
-                let n = (i % 41) as usize;
+                let n = i % 41;
                 (0..n)
                     .map(|j| char::from(b'a' + ((i * 7 + j * 3) % 26) as u8))
                     .collect()
