@@ -14,7 +14,11 @@
 #
 # Environment: BIN (default $CARGO_TARGET_DIR/release/slotel), DURATION (default 8s),
 # SLO_FILES, CONCURRENCY (8), ITEMS_PER_REQUEST (512), SEED (1), SERVER_CPU (0),
-# LOADGEN_CPU (1), STRACE, STRACE_SECONDS (3), SETUPS (default "off cap").
+# LOADGEN_CPU (1), STRACE, STRACE_SECONDS (3), SETUPS (default "off cap"), RATE (spans per
+# second the load generator sends, default 0: as fast as the server answers). With a RATE
+# the server can keep up with, every build and setup receives the same spans, so their
+# CPU seconds compare even where the server shares its CPU with other work (then how much
+# of the CPU it is given no longer decides how much it receives).
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -76,7 +80,7 @@ for setup in "${setups[@]}"; do
     before=$(pid_ticks "$server_pid")
     taskset -c "$LOADGEN_CPU" "$BIN" loadgen --protocol grpc --endpoint "127.0.0.1:$grpc_port" \
         --items-per-request "$ITEMS_PER_REQUEST" --seed "$SEED" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --report json >"$work/load.json" &
+        --duration "$DURATION" --rate "${RATE:-0}" --report json >"$work/load.json" &
     load_pid=$!
     if [[ -n ${STRACE:-} ]]; then
         sleep 2
