@@ -195,9 +195,11 @@ impl Writer {
     pub(super) fn run(mut self, queue: &Queue) {
         let mut items: Vec<Item> = Vec::new();
         loop {
-            // Until the next tick, unless a message's rows come first.
+            // Until the next tick, unless a message's rows come first (never longer than a
+            // tick: the wall clock may have been set back).
             let wait = (self.last_tick + TICK.as_nanos() as u64).saturating_sub(wall());
-            let open = queue.take(&mut items, Duration::from_nanos(wait));
+            let wait = Duration::from_nanos(wait).min(TICK);
+            let open = queue.take(&mut items, wait);
             for item in items.drain(..) {
                 self.write(item);
             }
