@@ -205,6 +205,23 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     Some((values.len(), rows))
 }
 
+/// The key of `s`, the row after the one `last` holds the words and key of (updated to
+/// this row's): a row equal to the one before is not looked up.
+#[inline(always)]
+fn key_after(
+    values: &mut Values,
+    last: &mut Option<(Words, usize)>,
+    s: &[u8],
+) -> Result<usize, ArrowError> {
+    let words = Words::of(s);
+    let k = match *last {
+        Some((before, k)) if before == words && values.is(k, &words, s) => k,
+        _ => values.key(s, &words)?,
+    };
+    *last = Some((words, k));
+    Ok(k)
+}
+
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
 /// with `key` keys (`Int8`, `Int16` or `Int32`); a null row is a null key. `None` when
 /// the strings have more distinct values than `key` can number.
@@ -232,7 +249,6 @@ fn encode_as<K: ArrowDictionaryKeyType>(
 ) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
     let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
-    let zero = K::Native::usize_as(0);
     // The row before: its words and key.
     let mut last: Option<(Words, usize)> = None;
     for part in parts {
@@ -245,23 +261,25 @@ fn encode_as<K: ArrowDictionaryKeyType>(
             .map(|n| n.inner());
         // The buffers as slices once, not per row.
         let (offsets, bytes): (&[i32], &[u8]) = (strings.value_offsets(), strings.values());
-        for row in 0..strings.len() {
-            // A null row's key is not read (its slice may hold a string: an `.other`
-            // column's integers, left out).
-            if let Some(valid) = valid
-                && !valid.value(row)
-            {
-                keys.push(zero);
-                continue;
+        let value = |w: &[i32]| &bytes[w[0] as usize..w[1] as usize];
+        match valid {
+            None => {
+                for w in offsets.windows(2) {
+                    let k = key_after(&mut values, &mut last, value(w))?;
+                    keys.push(K::Native::usize_as(k));
+                }
             }
-            let s = &bytes[offsets[row] as usize..offsets[row + 1] as usize];
-            let words = Words::of(s);
-            let k = match last {
-                Some((before, k)) if before == words && values.is(k, &words, s) => k,
-                _ => values.key(s, &words)?,
-            };
-            last = Some((words, k));
-            keys.push(K::Native::usize_as(k));
+            Some(valid) => {
+                for (w, is_valid) in offsets.windows(2).zip(valid.iter()) {
+                    // A null row's key is not read (its slice may hold a string: an
+                    // `.other` column's integers, left out).
+                    let k = match is_valid {
+                        true => key_after(&mut values, &mut last, value(w))?,
+                        false => 0,
+                    };
+                    keys.push(K::Native::usize_as(k));
+                }
+            }
         }
     }
     if values.len() > most {
