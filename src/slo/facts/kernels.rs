@@ -139,11 +139,21 @@ impl Rows {
         }
     }
 
-    /// One bit for each of the `n` rows.
+    /// One bit for each of the `n` rows (the words of `Every` made whole, as `Vec`s:
+    /// Arrow's `new_set` sets them bit range by bit range).
     pub(super) fn into_bits(self, n: usize) -> BooleanBuffer {
+        let every = |word: u64| {
+            let mut words = vec![word; n.div_ceil(64)];
+            if let Some(last) = words.last_mut()
+                && n % 64 != 0
+            {
+                *last &= (1u64 << (n % 64)) - 1;
+            }
+            BooleanBuffer::new(Buffer::from_vec(words), 0, n)
+        };
         match self {
-            Rows::Every(true) => BooleanBuffer::new_set(n),
-            Rows::Every(false) => BooleanBuffer::new_unset(n),
+            Rows::Every(true) => every(u64::MAX),
+            Rows::Every(false) => every(0),
             Rows::Bits(bits) => bits,
         }
     }
@@ -351,17 +361,29 @@ fn rows_by_op(n: usize, op: CmpOp, ordering: impl Fn(usize) -> Ordering) -> Bool
 }
 
 /// One bit a value, `test` of value `i` in bit `i`: 64 values to a word. Each value's
-/// answer is first a byte (a loop over a slice the compiler sees whole: no bounds checks,
-/// vectorised), then eight bytes at a time become eight bits ([`bits_of`]).
+/// answer is first a byte (a loop of 64 over an array the compiler sees whole: no bounds
+/// checks, vectorised; the last, shorter chunk apart), then eight bytes at a time become
+/// eight bits ([`bits_of`]).
 #[inline]
 pub(super) fn pack<T>(values: &[T], test: impl Fn(&T) -> bool) -> BooleanBuffer {
     let mut words: Vec<u64> = Vec::with_capacity(values.len().div_ceil(64));
-    let mut bytes = [0u8; 64];
-    for chunk in values.chunks(64) {
-        for (byte, v) in bytes.iter_mut().zip(chunk) {
+    let chunks = values.chunks_exact(64);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let mut bytes = [0u8; 64];
+        if let Ok(chunk) = <&[T; 64]>::try_from(chunk) {
+            for (byte, v) in bytes.iter_mut().zip(chunk) {
+                *byte = u8::from(test(v));
+            }
+        }
+        words.push(bits_of(&bytes, 64));
+    }
+    if !tail.is_empty() {
+        let mut bytes = [0u8; 64];
+        for (byte, v) in bytes.iter_mut().zip(tail) {
             *byte = u8::from(test(v));
         }
-        words.push(bits_of(&bytes, chunk.len()));
+        words.push(bits_of(&bytes, tail.len()));
     }
     BooleanBuffer::new(Buffer::from_vec(words), 0, values.len())
 }
@@ -370,28 +392,47 @@ pub(super) fn pack<T>(values: &[T], test: impl Fn(&T) -> bool) -> BooleanBuffer 
 #[inline]
 pub(super) fn pack_rows(n: usize, test: impl Fn(usize) -> bool) -> BooleanBuffer {
     let mut words: Vec<u64> = Vec::with_capacity(n.div_ceil(64));
-    let mut bytes = [0u8; 64];
-    for base in (0..n).step_by(64) {
-        let len = (n - base).min(64);
-        for (bit, byte) in bytes[..len].iter_mut().enumerate() {
+    let whole = n - n % 64;
+    for base in (0..whole).step_by(64) {
+        let mut bytes = [0u8; 64];
+        for (bit, byte) in bytes.iter_mut().enumerate() {
             *byte = u8::from(test(base + bit));
         }
-        words.push(bits_of(&bytes, len));
+        words.push(bits_of(&bytes, 64));
+    }
+    if whole < n {
+        let mut bytes = [0u8; 64];
+        for (bit, byte) in bytes[..n - whole].iter_mut().enumerate() {
+            *byte = u8::from(test(whole + bit));
+        }
+        words.push(bits_of(&bytes, n - whole));
     }
     BooleanBuffer::new(Buffer::from_vec(words), 0, n)
 }
 
-/// [`pack`] of `test(a[i], b[i])` over two slices of one length.
+/// [`pack`] of `test(a[i], b[i])` over two slices of one length (the shorter's).
 #[inline]
 fn pack_pairs<T>(a: &[T], b: &[T], test: impl Fn(&T, &T) -> bool) -> BooleanBuffer {
     let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
     let mut words: Vec<u64> = Vec::with_capacity(n.div_ceil(64));
-    let mut bytes = [0u8; 64];
-    for (a, b) in a[..n].chunks(64).zip(b[..n].chunks(64)) {
-        for ((byte, a), b) in bytes.iter_mut().zip(a).zip(b) {
+    let (chunks_a, chunks_b) = (a.chunks_exact(64), b.chunks_exact(64));
+    let (tail_a, tail_b) = (chunks_a.remainder(), chunks_b.remainder());
+    for (a, b) in chunks_a.zip(chunks_b) {
+        let mut bytes = [0u8; 64];
+        if let (Ok(a), Ok(b)) = (<&[T; 64]>::try_from(a), <&[T; 64]>::try_from(b)) {
+            for ((byte, a), b) in bytes.iter_mut().zip(a).zip(b) {
+                *byte = u8::from(test(a, b));
+            }
+        }
+        words.push(bits_of(&bytes, 64));
+    }
+    if !tail_a.is_empty() {
+        let mut bytes = [0u8; 64];
+        for ((byte, a), b) in bytes.iter_mut().zip(tail_a).zip(tail_b) {
             *byte = u8::from(test(a, b));
         }
-        words.push(bits_of(&bytes, a.len()));
+        words.push(bits_of(&bytes, tail_a.len()));
     }
     BooleanBuffer::new(Buffer::from_vec(words), 0, n)
 }
