@@ -145,7 +145,7 @@ impl Rows {
         let every = |word: u64| {
             let mut words = vec![word; n.div_ceil(64)];
             if let Some(last) = words.last_mut()
-                && n % 64 != 0
+                && !n.is_multiple_of(64)
             {
                 *last &= (1u64 << (n % 64)) - 1;
             }
