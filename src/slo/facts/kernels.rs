@@ -8,8 +8,12 @@
 //! Here each typed column is compared with the literal in a loop the compiler sees whole
 //! (the operator chosen outside it, 64 rows to a word), a column null in every row is
 //! skipped, and a resource-level (dictionary) column is compared once per resource, then
-//! spread to its rows. The results are exactly those of the general path, which keeps every
-//! other case (two paths, `nil`, types no literal of the kind can meet) and is the reference
+//! spread to its rows. A comparison whose answer the column type's range gives
+//! (`duration >= 0ms`, an int literal past `i32` against `kind`, `name >= ""`) takes no
+//! pass at all, and answers alike on every row are kept as one [`Rows::Every`], which
+//! `and`, `or` and `not` (`eval.rs`) combine without a pass. The results are exactly those
+//! of the general path, which keeps every other case (two paths, `nil`, types no literal of
+//! the kind can meet) and is the reference
 //! the tests compare these loops with.
 
 use std::cmp::Ordering;
