@@ -65,6 +65,57 @@ pub fn ladder() -> &'static [u64; LATENCY_LADDER.len()] {
     LADDER.get_or_init(|| std::array::from_fn(|i| (LATENCY_LADDER[i] * 1e9).round() as u64))
 }
 
+/// Where a latency falls among the [`ladder`] bounds (how many are below it), by its power
+/// of two: the bounds below the power of two and the one bound inside it (`u64::MAX` when
+/// none). `None` when some power of two holds several bounds.
+struct LadderByOctave {
+    below: [u8; 64],
+    bound: [u64; 64],
+}
+
+fn ladder_by_octave() -> Option<&'static LadderByOctave> {
+    static TABLE: std::sync::OnceLock<Option<LadderByOctave>> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let ladder = ladder();
+            let mut t = LadderByOctave {
+                below: [0; 64],
+                bound: [u64::MAX; 64],
+            };
+            for m in 0..64 {
+                let lo = 1u64 << m;
+                let below = ladder.partition_point(|b| *b < lo);
+                let inside = ladder[below..]
+                    .iter()
+                    .take_while(|b| m == 63 || **b < lo << 1)
+                    .copied()
+                    .collect::<Vec<_>>();
+                match inside[..] {
+                    [] => {}
+                    [b] => t.bound[m] = b,
+                    _ => return None,
+                }
+                t.below[m] = u8::try_from(below).ok()?;
+            }
+            Some(t)
+        })
+        .as_ref()
+}
+
+/// How many [`ladder`] bounds are below `nanos`: `ladder().partition_point(|b| *b <
+/// nanos)`, by a look-up.
+#[inline]
+fn ladder_position(nanos: u64) -> usize {
+    match ladder_by_octave() {
+        Some(t) if nanos > 0 => {
+            let m = (63 - nanos.leading_zeros()) as usize;
+            usize::from(t.below[m]) + usize::from(nanos > t.bound[m])
+        }
+        Some(_) => 0,
+        None => ladder().partition_point(|b| *b < nanos),
+    }
+}
+
 impl SelectedSlot {
     /// The slot's rows, in request order.
     pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
@@ -88,14 +139,13 @@ impl SelectedSlot {
     /// Finds each latency's HDR and native buckets and counts the latencies at or below
     /// each bound of [`ladder`] (all sums: the order of the latencies does not matter).
     fn finish(&mut self) {
-        let ladder = ladder();
-        let mut hdr: Vec<(u32, u64)> = Vec::with_capacity(self.latencies.len());
+        // Made in place (one allocation, no copy).
+        self.hdr = self.latencies.iter().map(|&n| (index_of(n), 1)).collect();
         self.native.reserve(self.latencies.len());
         let (mut lo, mut hi) = (i32::MAX, i32::MIN);
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         for &nanos in &self.latencies {
-            hdr.push((index_of(nanos), 1));
             if nanos == 0 {
                 self.zero += 1;
             } else {
@@ -104,10 +154,9 @@ impl SelectedSlot {
                 (lo, hi) = (lo.min(i), hi.max(i));
                 self.native.push(i);
             }
-            by_bound[ladder.partition_point(|b| *b < nanos)] += 1;
+            by_bound[ladder_position(nanos)] += 1;
         }
         self.native_range = (lo, hi);
-        self.hdr = hdr.into();
         let mut below = 0;
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
             below += n;
@@ -447,5 +496,30 @@ impl SloState {
             .collect();
         group.record_spans(&spans, &bounds);
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ladder_positions_by_power_of_two_are_those_of_a_search() {
+        // The ladder's bounds are more than a power of two apart: the look-up is used.
+        assert!(ladder_by_octave().is_some());
+        let search = |n: u64| ladder().partition_point(|b| *b < n);
+        let mut values: Vec<u64> = (0..100_000).chain([u64::MAX, u64::MAX - 1]).collect();
+        for b in ladder() {
+            values.extend(b.saturating_sub(2)..=b.saturating_add(2));
+        }
+        for m in 0..64 {
+            let p = 1u64 << m;
+            values.extend([p - 1, p, p + 1]);
+        }
+        let mut rng = fastrand::Rng::with_seed(5);
+        values.extend((0..200_000).map(|_| rng.u64(..) >> rng.u32(0..64)));
+        for n in values {
+            assert_eq!(ladder_position(n), search(n), "{n}");
+        }
     }
 }
