@@ -197,8 +197,10 @@ impl NativeHist {
             self.counts.resize(end, 0);
         }
         let offset = self.offset;
+        // (A slice of its own: the counts' pointer and length stay in registers.)
+        let counts = self.counts.as_mut_slice();
         for idx in indexes {
-            if let Some(slot) = self.counts.get_mut(idx.wrapping_sub(offset) as usize) {
+            if let Some(slot) = counts.get_mut(idx.wrapping_sub(offset) as usize) {
                 *slot = slot.saturating_add(1);
             }
         }

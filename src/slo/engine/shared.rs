@@ -253,10 +253,11 @@ impl Selection {
         let mut groups: Vec<SelectedGroup> = Vec::new();
         // The resource of the last row of the group being filled.
         let mut current: Option<usize> = None;
-        for (row, (&t, &nanos)) in end.iter().zip(duration).enumerate() {
-            if !matched.value(row) {
-                continue;
-            }
+        // The selected rows, ascending, read a word of the bitmap at a time.
+        for row in matched.values().set_indices() {
+            let (Some(&t), Some(&nanos)) = (end.get(row), duration.get(row)) else {
+                break;
+            };
             let (oldest, newest) = times(row);
             if !dropped.admits(t, oldest, newest) {
                 continue;
