@@ -48,11 +48,6 @@ pub struct SelectedSlot {
     pub hdr: Run,
     /// What adding `hdr` gave each SLO's finest slot (see `shared_hist.rs`).
     pub memo: Memo,
-    /// Each latency's native histogram bucket but those of zero, the lowest and highest of
-    /// them, and the latencies of zero.
-    pub native: Vec<i32>,
-    pub native_range: (i32, i32),
-    pub zero: u64,
     /// How many latencies are at or below each bound of [`ladder`] (every SLO's classic
     /// buckets have these bounds).
     pub ladder_at: [usize; LATENCY_LADDER.len()],
@@ -136,31 +131,57 @@ impl SelectedSlot {
         self.latencies.len()
     }
 
-    /// Finds each latency's HDR and native buckets and counts the latencies at or below
-    /// each bound of [`ladder`] (all sums: the order of the latencies does not matter).
-    fn finish(&mut self) {
+    /// Finds each latency's HDR bucket, adds its native bucket to the group's `native`
+    /// (see [`SelectedGroup::native`]) and counts the latencies at or below each bound of
+    /// [`ladder`] (all sums: the order of the latencies does not matter).
+    fn finish(&mut self, native: &mut Native) {
         // Made in place (one allocation, no copy).
         self.hdr = self.latencies.iter().map(|&n| (index_of(n), 1)).collect();
-        self.native.reserve(self.latencies.len());
-        let (mut lo, mut hi) = (i32::MAX, i32::MIN);
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         for &nanos in &self.latencies {
-            if nanos == 0 {
-                self.zero += 1;
-            } else {
-                // As `Bucket::of` finds it.
-                let i = index_at_schema(nanos as f64 / 1e9);
-                (lo, hi) = (lo.min(i), hi.max(i));
-                self.native.push(i);
-            }
+            native.add(nanos);
             by_bound[ladder_position(nanos)] += 1;
         }
-        self.native_range = (lo, hi);
         let mut below = 0;
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
             below += n;
             *at = below;
+        }
+    }
+}
+
+/// The native histogram buckets of a group's latencies.
+#[derive(Debug, Clone)]
+pub struct Native {
+    /// Each latency's bucket but those of zero, in any order.
+    pub indexes: Vec<i32>,
+    /// The lowest and highest of them.
+    pub range: (i32, i32),
+    /// The latencies of zero.
+    pub zero: u64,
+}
+
+impl Default for Native {
+    fn default() -> Self {
+        Self {
+            indexes: Vec::new(),
+            range: (i32::MAX, i32::MIN),
+            zero: 0,
+        }
+    }
+}
+
+impl Native {
+    #[inline]
+    fn add(&mut self, nanos: u64) {
+        if nanos == 0 {
+            self.zero += 1;
+        } else {
+            // As `Bucket::of` finds it.
+            let i = index_at_schema(nanos as f64 / 1e9);
+            self.range = (self.range.0.min(i), self.range.1.max(i));
+            self.indexes.push(i);
         }
     }
 }
@@ -180,6 +201,8 @@ pub struct SelectedGroup {
     scattered: bool,
     /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
     pub nanos: u128,
+    /// The rows' native histogram buckets (found with the slots', when not scattered).
+    pub native: Native,
 }
 
 impl SelectedGroup {
@@ -288,8 +311,11 @@ impl Selection {
                 g.slots.clear();
                 continue;
             }
+            g.native
+                .indexes
+                .reserve(g.slots.iter().map(|s| s.latencies.len()).sum());
             for slot in &mut g.slots {
-                slot.finish();
+                slot.finish(&mut g.native);
             }
         }
         Self {
@@ -405,21 +431,49 @@ impl GroupState {
         {
             return false;
         }
-        for slot in &g.slots {
-            self.native
-                .record_indexes(&slot.native, slot.native_range, slot.zero);
-        }
+        self.native
+            .record_indexes(&g.native.indexes, g.native.range, g.native.zero);
         self.native.add_nanos(g.nanos);
-        for slot in &g.slots {
-            self.record_slot(slot, judge, end, bounds);
+        let mut counts = [(0i64, 0u64); MAX_SLOTS];
+        for (slot, c) in g.slots.iter().zip(&mut counts) {
+            *c = self.record_slot(slot, judge, bounds);
+        }
+        let counts = &counts[..g.slots.len().min(MAX_SLOTS)];
+        // The coarser rings: the whole group at once when its finest slots lie in one
+        // slot of the ring (sums: the same as slot by slot), else slot by slot.
+        let (good, total) = counts.iter().fold((0i64, 0u64), |(g, t), (good, total)| {
+            (g.saturating_add(*good), t.saturating_add(*total))
+        });
+        let first_t = g.slots.first().map_or(0, |s| s.first_t);
+        let start = g.slots.iter().map(|s| s.range.0).min().unwrap_or(0);
+        let end_all = g.slots.iter().map(|s| s.range.1).max().unwrap_or(0);
+        for ring in self.rings.iter_mut().skip(1) {
+            if g.slots.len() > 1 && ring.add_within(first_t, (start, end_all), good, total) {
+                continue;
+            }
+            for (slot, (good, total)) in g.slots.iter().zip(counts) {
+                if !ring.add_within(slot.first_t, slot.range, *good, *total) {
+                    // A coarser slot boundary inside the finest slot: counted span by
+                    // span.
+                    for r in slot.rows() {
+                        ring.add(end[r], i64::from(judge.good(r)), 1);
+                    }
+                }
+            }
         }
         true
     }
 
-    /// One slot of a selected group.
-    fn record_slot(&mut self, slot: &SelectedSlot, judge: &Judge<'_>, end: &[u64], bounds: &[u64]) {
+    /// One slot of a selected group, in the finest ring, the lifetime counters and the
+    /// classic buckets: its good count (signed) and total, for the coarser rings.
+    fn record_slot(
+        &mut self,
+        slot: &SelectedSlot,
+        judge: &Judge<'_>,
+        bounds: &[u64],
+    ) -> (i64, u64) {
         let Some((fine, coarse)) = self.rings.split_first_mut() else {
-            return;
+            return (0, 0);
         };
         if let Some((start, hist)) = fine.evict_older(slot.id) {
             for ring in coarse.iter_mut() {
@@ -434,14 +488,8 @@ impl GroupState {
         let fast = fast(&slot.latencies, judge.threshold);
         let good_count = judge.count_good(slot, fast);
         let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
-        for ring in &mut self.rings {
-            if !ring.add_within(slot.first_t, slot.range, good_signed, total) {
-                // A coarser slot boundary inside the finest slot: counted span by span.
-                for r in slot.rows() {
-                    ring.add(end[r], i64::from(judge.good(r)), 1);
-                }
-            }
-        }
+        // The finest slot is the selection slot (checked by the caller): counted at once.
+        fine.add_within(slot.first_t, slot.range, good_signed, total);
         self.lifetime.good = self.lifetime.good.saturating_add(good_count);
         self.lifetime.total = self.lifetime.total.saturating_add(total);
         let threshold = judge.threshold.map(|th| (th, fast));
@@ -452,7 +500,8 @@ impl GroupState {
             &slot.ladder_at,
             threshold,
         );
-        self.rings[0].record_run(slot.first_t, &slot.hdr, &slot.memo);
+        fine.record_run(slot.first_t, &slot.hdr, &slot.memo);
+        (good_signed, total)
     }
 }
 
