@@ -5,11 +5,13 @@
 //! recording that does not depend on goodness, found once per request for every SLO
 //! whose `where` selects exactly its rows: the spans dropped as late or in the future, the
 //! groups (runs of rows of one cluster, in request order), and per group its spans by slot
-//! of the finest ring, each slot's latencies with their HDR and native buckets and the
-//! counts at or below the fixed classic bounds. Each SLO then adds a slot's counts,
-//! buckets and classic buckets at once ([`GroupState::record_selected`]) instead of
-//! recording span by span, and the SLOs' finest slots that held the same histogram share
-//! the one the slot's buckets make (`shared_hist.rs`).
+//! of the finest ring, each slot's latencies with their HDR buckets and the counts at or
+//! below the fixed classic bounds, and the group's native buckets. Each SLO then adds a
+//! group's native buckets and a slot's counts, buckets and classic buckets at once
+//! ([`GroupState::record_selected`]) instead of recording span by span (a coarser ring
+//! whose one slot holds all of a group's finest slots takes the group's counts in one
+//! addition), and the SLOs' finest slots that held the same histogram share the one the
+//! slot's buckets make (`shared_hist.rs`).
 //!
 //! The result is exactly that of recording each span in order (`record.rs` explains why
 //! recording one finest slot at a time is exact when the group's spans fall in at most
