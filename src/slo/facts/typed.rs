@@ -11,6 +11,7 @@
 //! column, created on the first one; its validity is made from the types at the end, so a
 //! row costs no null bookkeeping.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
@@ -45,14 +46,22 @@ const TAGS: usize = 6;
 /// A `Utf8` column appended a value at a time: its offsets and bytes, made an array
 /// without Arrow's validation at the end.
 ///
+/// The bytes are written into room made ahead (`data` is zeros past `used`), so a value
+/// of 4 to 32 bytes is copied in two fixed-width moves, without a call to `memcpy`.
+///
 /// Invariant (what [`StringArray::new_unchecked`] needs): `offsets` starts at 0 and never
-/// decreases (each push adds the length of `data` after the value), its last entry is
-/// `data.len()`, which stays within `i32`, and `data` is the concatenation of whole `&str`
-/// values, so it is UTF-8 and every offset falls on a character boundary.
+/// decreases (each push adds the length of the value), its last entry is `used`, which
+/// stays within `i32`, and `data[..used]` is the concatenation of whole `&str` values and
+/// ASCII digits, so it is UTF-8 and every offset falls on a character boundary.
 #[derive(Debug)]
 pub(super) struct Strings {
     offsets: Vec<i32>,
+    /// The values' bytes, then zeros (room for the next ones).
     data: Vec<u8>,
+    /// The bytes of `data` the values take.
+    used: usize,
+    /// A rendered value's text, kept from one value to the next.
+    rendered: String,
 }
 
 impl Strings {
@@ -61,7 +70,9 @@ impl Strings {
         offsets.push(0);
         Strings {
             offsets,
-            data: Vec::with_capacity(bytes),
+            data: vec![0; bytes],
+            used: 0,
+            rendered: String::new(),
         }
     }
 
@@ -74,32 +85,53 @@ impl Strings {
     /// `i32` offsets address (2 GiB) is not appended and the row is empty: `false`.
     #[inline]
     pub(super) fn push(&mut self, s: &str) -> bool {
-        let end = self.data.len() + s.len();
-        let Ok(end) = i32::try_from(end) else {
+        self.push_bytes(s.as_bytes())
+    }
+
+    /// [`Strings::push`] of the bytes of a `&str`, or of ASCII (the type's invariant).
+    #[inline(always)]
+    fn push_bytes(&mut self, bytes: &[u8]) -> bool {
+        let start = self.used;
+        let end = start + bytes.len();
+        let Ok(offset) = i32::try_from(end) else {
             self.pad(self.len() + 1);
             return false;
         };
-        self.data.extend_from_slice(s.as_bytes());
-        self.offsets.push(end);
+        if end > self.data.len() {
+            self.grow(end);
+        }
+        if let Some(room) = self.data.get_mut(start..end) {
+            copy_in(room, bytes);
+        }
+        self.used = end;
+        self.offsets.push(offset);
         true
+    }
+
+    /// Room for at least `end` bytes: doubles (a new zeroed buffer, the values copied).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, end: usize) {
+        let mut data = vec![0; end.max(self.data.len() * 2).max(64)];
+        data[..self.used].copy_from_slice(&self.data[..self.used]);
+        self.data = data;
     }
 
     /// Appends `value` in its string form ([`render`]) as the next row; as
     /// [`Strings::push`] when it would pass 2 GiB.
     fn push_rendered(&mut self, value: Val<'_>) -> bool {
-        let start = self.data.len();
-        render(value, &mut Utf8Writer(&mut self.data));
-        match i32::try_from(self.data.len()) {
-            Ok(end) => {
-                self.offsets.push(end);
-                true
-            }
-            Err(_) => {
-                self.data.truncate(start);
-                self.pad(self.len() + 1);
-                false
-            }
-        }
+        let mut text = std::mem::take(&mut self.rendered);
+        text.clear();
+        render(value, &mut text);
+        let pushed = self.push(&text);
+        self.rendered = text;
+        pushed
+    }
+
+    /// Appends `i` in decimal ([`int_text`]) as the next row.
+    #[inline]
+    fn push_int(&mut self, i: i64) -> bool {
+        self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
     /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere).
@@ -115,10 +147,12 @@ impl Strings {
     pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
         self.pad(rows);
         self.offsets.truncate(rows + 1);
+        self.data.truncate(self.used);
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
-        // `data`; `data` is whole `&str` values (UTF-8, offsets on character boundaries).
-        // `nulls`, when given, has `rows` bits (the callers pack one bit a row).
+        // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
+        // character boundaries). `nulls`, when given, has `rows` bits (the callers pack one
+        // bit a row).
         unsafe {
             StringArray::new_unchecked(
                 OffsetBuffer::new_unchecked(offsets),
@@ -129,13 +163,31 @@ impl Strings {
     }
 }
 
-/// The bytes of the value [`Strings::push_rendered`] appends: whole `&str`s only.
-struct Utf8Writer<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for Utf8Writer<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
+/// `dst = src` (of the same length): a value of 4 to 32 bytes as two fixed-width moves that
+/// overlap (inline), others with `copy_from_slice`.
+#[inline(always)]
+fn copy_in(dst: &mut [u8], src: &[u8]) {
+    #[inline(always)]
+    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) -> bool {
+        match (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            (Some(d), Some(s)) => *d = *s,
+            _ => return false,
+        }
+        match (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            (Some(d), Some(s)) => *d = *s,
+            _ => return false,
+        }
+        true
+    }
+    debug_assert_eq!(dst.len(), src.len());
+    let done = match src.len() {
+        4..8 => ends::<4>(dst, src),
+        8..=16 => ends::<8>(dst, src),
+        17..=32 => ends::<16>(dst, src),
+        _ => false,
+    };
+    if !done {
+        dst.copy_from_slice(src);
     }
 }
 
@@ -206,7 +258,7 @@ impl Builders {
                     let b = strings(&mut self.other, rows, self.capacity);
                     let pushed = match value {
                         // The common case (status codes), without `fmt`'s machinery.
-                        Val::Int(i) => b.push(int_text(i, &mut [0; 20])),
+                        Val::Int(i) => b.push_int(i),
                         value => b.push_rendered(value),
                     };
                     if !pushed {
@@ -260,7 +312,7 @@ impl Builders {
                         let nulls = (n < rows).then(nulls);
                         Arc::new(column.finish(rows, nulls)) as ArrayRef
                     }
-                    None => new_null_array(&DataType::Utf8, rows),
+                    None => null_column(&DataType::Utf8, rows),
                 })
             };
         let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
@@ -276,7 +328,7 @@ impl Builders {
             |tag: Tag| count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) == count(tag);
         let mut bits = Some(bits);
         let int = uses.has(Use::INT).then(|| match valid(Tag::Int) {
-            None => new_null_array(&DataType::Int64, rows),
+            None => null_column(&DataType::Int64, rows),
             Some(nulls) => {
                 let values: ScalarBuffer<i64> = match bits.take_if(|_| scalars_of(Tag::Int)) {
                     Some(bits) => ScalarBuffer::new(Buffer::from_vec(bits), 0, rows),
@@ -290,7 +342,7 @@ impl Builders {
             }
         });
         let float = uses.has(Use::FLOAT).then(|| match valid(Tag::Float) {
-            None => new_null_array(&DataType::Float64, rows),
+            None => null_column(&DataType::Float64, rows),
             Some(nulls) => {
                 let values: ScalarBuffer<f64> = match bits.take_if(|_| scalars_of(Tag::Float)) {
                     Some(bits) => ScalarBuffer::new(Buffer::from_vec(bits), 0, rows),
@@ -310,7 +362,7 @@ impl Builders {
             }
         });
         let bool = uses.has(Use::BOOL).then(|| match valid(Tag::Bool) {
-            None => new_null_array(&DataType::Boolean, rows),
+            None => null_column(&DataType::Boolean, rows),
             Some(nulls) => {
                 let bits = bits.as_deref().unwrap_or_default();
                 let values = pack_rows(rows, |i| tags[i] == Tag::Bool && bits[i] != 0);
@@ -325,6 +377,41 @@ impl Builders {
             other: other.map(wrap),
         }
     }
+}
+
+/// Rows up to which a thread keeps its last all-null column of each type ([`null_column`]).
+const SHARED_NULL_ROWS: usize = 8192;
+
+thread_local! {
+    /// The last all-null `Utf8`, `Int64`, `Float64` and `Boolean` columns made on this
+    /// thread.
+    static NULL_COLUMNS: RefCell<[Option<ArrayRef>; 4]> = const { RefCell::new([None, None, None, None]) };
+}
+
+/// A column of `rows` nulls: of the types a typed column has, and up to
+/// [`SHARED_NULL_ROWS`] rows, the one made last on this thread when it has as many rows
+/// (requests of one client mostly do), shared; so a request's typed columns that no value
+/// came for cost no allocation and no zeroing. A shared column is as large as an owned one
+/// (the memory budget counts it the same).
+fn null_column(data_type: &DataType, rows: usize) -> ArrayRef {
+    let at = match data_type {
+        DataType::Utf8 => 0,
+        DataType::Int64 => 1,
+        DataType::Float64 => 2,
+        DataType::Boolean => 3,
+        _ => return new_null_array(data_type, rows),
+    };
+    if rows > SHARED_NULL_ROWS {
+        return new_null_array(data_type, rows);
+    }
+    NULL_COLUMNS.with_borrow_mut(|kept| match &kept[at] {
+        Some(column) if column.len() == rows => column.clone(),
+        _ => {
+            let column = new_null_array(data_type, rows);
+            kept[at] = Some(column.clone());
+            column
+        }
+    })
 }
 
 /// A dictionary of `values` by resource `keys`, without validating the keys again.
@@ -346,8 +433,9 @@ pub(super) fn dictionary(keys: &Int32Array, values: ArrayRef) -> ArrayRef {
     Arc::new(unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys.clone(), values) })
 }
 
-/// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
-fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+/// `i` in decimal, as `{i}` prints it (ASCII), written at the end of `buf`.
+#[inline]
+fn int_text(i: i64, buf: &mut [u8; 20]) -> &[u8] {
     if (100..1000).contains(&i) {
         // Three digits (HTTP status codes), without the loop.
         let n = i as u32;
@@ -356,7 +444,7 @@ fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
             b'0' + (n / 10 % 10) as u8,
             b'0' + (n % 10) as u8,
         ]);
-        return std::str::from_utf8(&buf[17..]).unwrap_or_default();
+        return &buf[17..];
     }
     let mut n = i.unsigned_abs();
     let mut at = buf.len();
@@ -372,7 +460,7 @@ fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
         at -= 1;
         buf[at] = b'-';
     }
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+    &buf[at..]
 }
 
 #[cfg(test)]
@@ -405,6 +493,56 @@ mod tests {
             assert!(array.is_null(2 * i + 1));
         }
         assert_eq!(array.len(), rows);
+    }
+
+    /// Values of every length from 0 to 70 bytes (each width the copy takes, and past
+    /// them), ASCII and multi-byte, with rendered values and integers between them and
+    /// the column's room outgrown many times, read back as pushed.
+    #[test]
+    fn strings_read_back_as_pushed() {
+        let mut expected: Vec<String> = Vec::new();
+        let mut s = Strings::with_capacity(1, 3);
+        for len in 0..=70usize {
+            let ascii: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let wide: String = "ж".repeat(len / 2);
+            for v in [ascii, wide] {
+                assert!(s.push(&v));
+                expected.push(v);
+            }
+            assert!(s.push_int(len as i64 * 37 - 400));
+            expected.push((len as i64 * 37 - 400).to_string());
+            let float = Val::Float(len as f64 / 4.0);
+            assert!(s.push_rendered(float));
+            let mut text = String::new();
+            render(float, &mut text);
+            expected.push(text);
+        }
+        let array = s.finish(expected.len(), None);
+        array.to_data().validate_full().expect("a valid Utf8 column");
+        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+        assert_eq!(got, expected);
+    }
+
+    /// An all-null column shared by requests of one size is the column made for it.
+    #[test]
+    fn shared_null_columns_are_null_columns() {
+        for rows in [512, 7, 512, 0, SHARED_NULL_ROWS, SHARED_NULL_ROWS + 1, 3] {
+            for ty in [
+                DataType::Utf8,
+                DataType::Int64,
+                DataType::Float64,
+                DataType::Boolean,
+                DataType::UInt8,
+            ] {
+                let column = null_column(&ty, rows);
+                column.to_data().validate_full().expect("a valid column");
+                assert_eq!(column.to_data(), new_null_array(&ty, rows).to_data());
+                assert_eq!(
+                    column.get_array_memory_size(),
+                    new_null_array(&ty, rows).get_array_memory_size()
+                );
+            }
+        }
     }
 
     /// A typed builder's columns, of every type and as dictionaries of resource keys, pass
@@ -463,7 +601,7 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
+            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string().as_bytes());
         }
     }
 
