@@ -88,7 +88,11 @@ impl<'a> KeyIndex<'a> {
             && at != SEVERAL
         {
             let at = usize::from(at);
-            return self.keys.get(at).is_some_and(|k| same(k, key)).then_some(at);
+            return self
+                .keys
+                .get(at)
+                .is_some_and(|k| same(k, key))
+                .then_some(at);
         }
         match &self.map {
             None => self.keys.iter().position(|k| same(k, key)),

@@ -46,20 +46,17 @@ const TAGS: usize = 6;
 /// A `Utf8` column appended a value at a time: its offsets and bytes, made an array
 /// without Arrow's validation at the end.
 ///
-/// The bytes are written into room made ahead (`data` is zeros past `used`), so a value
-/// of 4 to 32 bytes is copied in two fixed-width moves, without a call to `memcpy`.
+/// A value of 4 to 32 bytes is appended as two fixed-width pieces that overlap (inline),
+/// without a call to `memcpy` ([`append`]).
 ///
 /// Invariant (what [`StringArray::new_unchecked`] needs): `offsets` starts at 0 and never
-/// decreases (each push adds the length of the value), its last entry is `used`, which
-/// stays within `i32`, and `data[..used]` is the concatenation of whole `&str` values and
-/// ASCII digits, so it is UTF-8 and every offset falls on a character boundary.
+/// decreases (each push adds the length of `data` after the value), its last entry is
+/// `data.len()`, which stays within `i32`, and `data` is the concatenation of whole `&str`
+/// values and ASCII digits, so it is UTF-8 and every offset falls on a character boundary.
 #[derive(Debug)]
 pub(super) struct Strings {
     offsets: Vec<i32>,
-    /// The values' bytes, then zeros (room for the next ones).
     data: Vec<u8>,
-    /// The bytes of `data` the values take.
-    used: usize,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
 }
@@ -70,8 +67,7 @@ impl Strings {
         offsets.push(0);
         Strings {
             offsets,
-            data: vec![0; bytes],
-            used: 0,
+            data: Vec::with_capacity(bytes),
             rendered: String::new(),
         }
     }
@@ -91,30 +87,14 @@ impl Strings {
     /// [`Strings::push`] of the bytes of a `&str`, or of ASCII (the type's invariant).
     #[inline(always)]
     fn push_bytes(&mut self, bytes: &[u8]) -> bool {
-        let start = self.used;
-        let end = start + bytes.len();
-        let Ok(offset) = i32::try_from(end) else {
+        let end = self.data.len() + bytes.len();
+        let Ok(end) = i32::try_from(end) else {
             self.pad(self.len() + 1);
             return false;
         };
-        if end > self.data.len() {
-            self.grow(end);
-        }
-        if let Some(room) = self.data.get_mut(start..end) {
-            copy_in(room, bytes);
-        }
-        self.used = end;
-        self.offsets.push(offset);
+        append(&mut self.data, bytes);
+        self.offsets.push(end);
         true
-    }
-
-    /// Room for at least `end` bytes: doubles (a new zeroed buffer, the values copied).
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, end: usize) {
-        let mut data = vec![0; end.max(self.data.len() * 2).max(64)];
-        data[..self.used].copy_from_slice(&self.data[..self.used]);
-        self.data = data;
     }
 
     /// Appends `value` in its string form ([`render`]) as the next row; as
@@ -147,7 +127,6 @@ impl Strings {
     pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
         self.pad(rows);
         self.offsets.truncate(rows + 1);
-        self.data.truncate(self.used);
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
         // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
@@ -163,31 +142,31 @@ impl Strings {
     }
 }
 
-/// `dst = src` (of the same length): a value of 4 to 32 bytes as two fixed-width moves that
-/// overlap (inline), others with `copy_from_slice`.
+/// Appends `src` to `data`. A value of 4 to 32 bytes goes as its first and its last `N`
+/// bytes (`N ≤ len ≤ 2N`): the first piece, cut back to where the last one starts, then
+/// the last one (fixed-width moves, inline); others with `extend_from_slice`.
 #[inline(always)]
-fn copy_in(dst: &mut [u8], src: &[u8]) {
+fn append(data: &mut Vec<u8>, src: &[u8]) {
     #[inline(always)]
-    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) -> bool {
-        match (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
-            (Some(d), Some(s)) => *d = *s,
-            _ => return false,
-        }
-        match (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
-            (Some(d), Some(s)) => *d = *s,
-            _ => return false,
-        }
+    fn ends<const N: usize>(data: &mut Vec<u8>, src: &[u8]) -> bool {
+        let (Some(first), Some(last)) = (src.first_chunk::<N>(), src.last_chunk::<N>()) else {
+            return false;
+        };
+        let end = data.len() + src.len();
+        data.extend_from_slice(first);
+        // `src.len() >= N`: the cut is within the first piece, at or past its start.
+        data.truncate(end - N);
+        data.extend_from_slice(last);
         true
     }
-    debug_assert_eq!(dst.len(), src.len());
     let done = match src.len() {
-        4..8 => ends::<4>(dst, src),
-        8..=16 => ends::<8>(dst, src),
-        17..=32 => ends::<16>(dst, src),
+        4..8 => ends::<4>(data, src),
+        8..=16 => ends::<8>(data, src),
+        17..=32 => ends::<16>(data, src),
         _ => false,
     };
     if !done {
-        dst.copy_from_slice(src);
+        data.extend_from_slice(src);
     }
 }
 
@@ -503,7 +482,9 @@ mod tests {
         let mut expected: Vec<String> = Vec::new();
         let mut s = Strings::with_capacity(1, 3);
         for len in 0..=70usize {
-            let ascii: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let ascii: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
             let wide: String = "ж".repeat(len / 2);
             for v in [ascii, wide] {
                 assert!(s.push(&v));
@@ -518,7 +499,10 @@ mod tests {
             expected.push(text);
         }
         let array = s.finish(expected.len(), None);
-        array.to_data().validate_full().expect("a valid Utf8 column");
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
         let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
         assert_eq!(got, expected);
     }
