@@ -36,6 +36,8 @@
 #   CAPTURE=1          also run with `slo.capture` on ("cap" against "off", same server
 #                      config otherwise): every request's span facts written as zstd
 #                      Arrow IPC files; reports the spans captured and dropped
+#   SLO_COST=1         also run with SLO_FILES loaded ("slos" against "off", which then
+#                      loads no SLO file; same server config otherwise): the SLOs' cost
 #
 # With EXPORTER, after each "on" load the script waits until the span exporters' queues
 # are empty and the sink has accepted every span, and reports the delivered rate over load
@@ -116,14 +118,16 @@ http_port=$(free_port)
 admin_port=$(free_port)
 admin=127.0.0.1:$admin_port
 
-# start_server EXPORTERS_YAML [STATE] [CAPTURE]: the server under test, pinned to
+# start_server EXPORTERS_YAML [STATE] [CAPTURE] [slos]: the server under test, pinned to
 # SERVER_CPU; with STATE, its SLO state (and write-ahead log) in a fresh directory; with
 # CAPTURE, `slo.capture` into a fresh directory.
 start_server() {
-    local cfg=$work/slotel.yaml
+    local cfg=$work/slotel.yaml slos=${SLO_FILES:-}
+    # With SLO_COST, only the "slos" setup loads the SLO files.
+    [[ -n ${SLO_COST:-} && ${4:-} != slos ]] && slos=""
     write_config "$cfg" "$grpc_port" "$http_port" "$admin" "$1"
-    if [[ -n ${SLO_FILES:-} || -n ${2:-} || -n ${3:-} ]]; then
-        printf 'slo:\n  files: [%s]\n  allow_empty: true\n' "${SLO_FILES:-}" >>"$cfg"
+    if [[ -n $slos || -n ${2:-} || -n ${3:-} ]]; then
+        printf 'slo:\n  files: [%s]\n  allow_empty: true\n' "$slos" >>"$cfg"
     fi
     if [[ -n ${2:-} ]]; then
         rm -rf "$work/state"
@@ -161,6 +165,10 @@ setups=(off)
 [[ -n $EXPORTER ]] && setups+=(on)
 [[ -n ${STATE_DIR:-} ]] && setups+=(wal)
 [[ -n ${CAPTURE:-} ]] && setups+=(cap)
+if [[ -n ${SLO_COST:-} ]]; then
+    [[ -n ${SLO_FILES:-} ]] || { echo "e2e: SLO_COST needs SLO_FILES" >&2; exit 2; }
+    setups+=(slos)
+fi
 runs=()
 all_match=1
 for setup in "${setups[@]}"; do
@@ -168,6 +176,7 @@ for setup in "${setups[@]}"; do
         off) start_server "nop:" ;;
         wal) start_server "nop:" state ;;
         cap) start_server "nop:" "" capture ;;
+        slos) start_server "nop:" "" "" slos ;;
         *) start_server "$EXPORTER" ;;
     esac
     for protocol in "${protocols[@]}"; do
@@ -265,30 +274,25 @@ if [[ -n $EXPORTER ]]; then
     echo "(delivered/s: spans the sink accepted, over the load plus the time the queue took to drain)"
 fi
 
-if [[ -n ${STATE_DIR:-} ]]; then
-    printf '\n%-10s %16s %18s\n' protocol "wal/off acc/s" "wal/off span/cpu"
+# ratio_table SETUP: SETUP's accepted spans per second and per server CPU-second over "off"'s.
+ratio_table() {
+    printf '\n%-10s %16s %18s\n' protocol "$1/off acc/s" "$1/off span/cpu"
     for protocol in "${protocols[@]}"; do
         read -r acc_ratio cpu_ratio < <(jq -rs \
-            --argjson cpu_off "$(<"$work/$protocol-off.cpu")" --argjson cpu_on "$(<"$work/$protocol-wal.cpu")" '
+            --argjson cpu_off "$(<"$work/$protocol-off.cpu")" --argjson cpu_on "$(<"$work/$protocol-$1.cpu")" '
             [(.[1].acknowledged_items_per_second / .[0].acknowledged_items_per_second),
              ((.[1].acknowledged_items / ([$cpu_on, 0.001] | max)) / (.[0].acknowledged_items / ([$cpu_off, 0.001] | max)))]
             | map(. * 1000 | round / 1000) | @tsv' \
-            "$work/$protocol-off.json" "$work/$protocol-wal.json")
+            "$work/$protocol-off.json" "$work/$protocol-$1.json")
         printf '%-10s %16s %18s\n' "$protocol" "$acc_ratio" "$cpu_ratio"
     done
-fi
+}
+
+[[ -n ${STATE_DIR:-} ]] && ratio_table wal
+[[ -n ${SLO_COST:-} ]] && ratio_table slos
 
 if [[ -n ${CAPTURE:-} ]]; then
-    printf '\n%-10s %16s %18s\n' protocol "cap/off acc/s" "cap/off span/cpu"
-    for protocol in "${protocols[@]}"; do
-        read -r acc_ratio cpu_ratio < <(jq -rs \
-            --argjson cpu_off "$(<"$work/$protocol-off.cpu")" --argjson cpu_on "$(<"$work/$protocol-cap.cpu")" '
-            [(.[1].acknowledged_items_per_second / .[0].acknowledged_items_per_second),
-             ((.[1].acknowledged_items / ([$cpu_on, 0.001] | max)) / (.[0].acknowledged_items / ([$cpu_off, 0.001] | max)))]
-            | map(. * 1000 | round / 1000) | @tsv' \
-            "$work/$protocol-off.json" "$work/$protocol-cap.json")
-        printf '%-10s %16s %18s\n' "$protocol" "$acc_ratio" "$cpu_ratio"
-    done
+    ratio_table cap
     read -r captured dropped bytes <"$work/cap.captured"
     printf 'capture: %s spans written, %s dropped (queue full), %s bytes on disk\n' "$captured" "$dropped" "$bytes"
 fi

@@ -30,7 +30,8 @@ use arrow_ord::cmp;
 use arrow_schema::DataType;
 use regex_automata::meta::Regex;
 
-use super::{SpanFacts, kernels};
+use super::SpanFacts;
+use super::kernels::{self, Rows};
 use crate::slo::ottl::Condition;
 use crate::slo::ottl::ast::{CmpOp, Expr, Lit, Operand, Path};
 
@@ -38,31 +39,24 @@ impl Condition {
     /// Evaluates on every row of `facts` with Arrow kernels: one value per row, no nulls.
     /// Attributes missing from the facts' schema read as absent.
     pub fn eval_batch(&self, facts: &SpanFacts) -> BooleanArray {
-        eval(self.expr(), facts)
+        BooleanArray::new(eval(self.expr(), facts).into_bits(facts.len()), None)
     }
 }
 
-fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
-    let n = facts.len();
+/// The rows `expr` holds on. A side that answers alike on every row decides `and`, `or`
+/// and `not` without a pass (and without the other side when it settles them).
+fn eval(expr: &Expr, facts: &SpanFacts) -> Rows {
     match expr {
-        Expr::Const(b) => constant(n, *b),
-        Expr::Not(e) => not(&eval(e, facts)).unwrap_or_else(|_| constant(n, false)),
-        Expr::And(a, b) => {
-            let left = eval(a, facts);
-            if left.true_count() == 0 {
-                return left;
-            }
-            let right = eval(b, facts);
-            and(&left, &right).unwrap_or_else(|_| constant(n, false))
-        }
-        Expr::Or(a, b) => {
-            let left = eval(a, facts);
-            if left.true_count() == n {
-                return left;
-            }
-            let right = eval(b, facts);
-            or(&left, &right).unwrap_or_else(|_| constant(n, false))
-        }
+        Expr::Const(b) => Rows::Every(*b),
+        Expr::Not(e) => eval(e, facts).not(),
+        Expr::And(a, b) => match eval(a, facts) {
+            Rows::Every(false) => Rows::Every(false),
+            left => left.and(eval(b, facts)),
+        },
+        Expr::Or(a, b) => match eval(a, facts) {
+            Rows::Every(true) => Rows::Every(true),
+            left => left.or(eval(b, facts)),
+        },
         Expr::Cmp {
             left,
             op,
@@ -71,13 +65,19 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
             if let Some(rows) = facts.compared.get(left, *op, lit) {
                 return rows;
             }
-            let rows = kernels::path_vs_literal(facts, left, *op, lit)
-                .unwrap_or_else(|| compare_general(facts, left, *op, &Operand::Lit(lit.clone())));
+            let rows = kernels::path_vs_literal(facts, left, *op, lit).unwrap_or_else(|| {
+                rows_of(compare_general(
+                    facts,
+                    left,
+                    *op,
+                    &Operand::Lit(lit.clone()),
+                ))
+            });
             facts.compared.put(left, *op, lit, &rows);
             rows
         }
-        Expr::Cmp { left, op, right } => compare_general(facts, left, *op, right),
-        Expr::IsMatch { path, regex } => is_match(facts, path, regex),
+        Expr::Cmp { left, op, right } => rows_of(compare_general(facts, left, *op, right)),
+        Expr::IsMatch { path, regex } => rows_of(is_match(facts, path, regex)),
     }
 }
 
@@ -86,19 +86,19 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> BooleanArray {
 /// `status.code == STATUS_CODE_ERROR`), and each is then evaluated once per request. At
 /// most [`Compared::MOST`] are kept; a copy of the facts starts with none.
 #[derive(Default)]
-pub(super) struct Compared(Mutex<Vec<(Path, CmpOp, Lit, BooleanArray)>>);
+pub(super) struct Compared(Mutex<Vec<(Path, CmpOp, Lit, Rows)>>);
 
 impl Compared {
     const MOST: usize = 64;
 
-    fn get(&self, path: &Path, op: CmpOp, lit: &Lit) -> Option<BooleanArray> {
+    fn get(&self, path: &Path, op: CmpOp, lit: &Lit) -> Option<Rows> {
         let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         kept.iter()
             .find(|(p, o, l, _)| *o == op && p == path && same_literal(l, lit))
             .map(|(.., rows)| rows.clone())
     }
 
-    fn put(&self, path: &Path, op: CmpOp, lit: &Lit, rows: &BooleanArray) {
+    fn put(&self, path: &Path, op: CmpOp, lit: &Lit, rows: &Rows) {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if kept.len() < Self::MOST {
             kept.push((path.clone(), op, lit.clone(), rows.clone()));
@@ -149,6 +149,11 @@ fn constant(n: usize, value: bool) -> BooleanArray {
         BooleanBuffer::new_unset(n)
     };
     BooleanArray::new(values, None)
+}
+
+/// The rows of a general kernel's answer (nulls false).
+fn rows_of(array: BooleanArray) -> Rows {
+    Rows::of(definite(array).into_parts().0)
 }
 
 /// Nulls become false.

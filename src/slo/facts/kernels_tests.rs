@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 use super::eval::compare_general;
-use super::kernels::path_vs_literal;
+use super::kernels::{Rows, path_vs_literal};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::ast::{CmpOp, Lit, Operand, Path, Val, compare};
 use crate::slo::ottl::{AttrRef, Use};
@@ -86,6 +86,64 @@ fn request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest { resource_spans }
 }
 
+/// A request whose every span has the same name, kind, status, duration and attribute
+/// value (or none), under resources with the same attribute value (or none): each column
+/// holds one value (its least and greatest alike), or none, or no rows at all.
+fn uniform_request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
+    let name = ["", "a", "GET /"][rng.usize(..3)];
+    let kind = [0, 2, i32::MIN, i32::MAX][rng.usize(..4)];
+    let status = rng.bool().then(|| Status {
+        code: [0, 2, 99][rng.usize(..3)],
+        message: String::new(),
+    });
+    let duration = [0, 1, u64::MAX][rng.usize(..3)];
+    let kv = |key: &str, value: Option<Value>| KeyValue {
+        key: key.into(),
+        value: value.map(|v| AnyValue { value: Some(v) }),
+        ..Default::default()
+    };
+    let extremes = [
+        Value::IntValue(i64::MIN),
+        Value::IntValue(i64::MAX),
+        Value::BoolValue(false),
+        Value::BoolValue(true),
+        Value::StringValue(String::new()),
+    ];
+    let a = match rng.u8(..3) {
+        0 => None,
+        1 => Some(extremes[rng.usize(..extremes.len())].clone()),
+        _ => value(rng),
+    };
+    let r = value(rng);
+    let resource_spans = (0..rng.usize(1..3))
+        .map(|_| ResourceSpans {
+            resource: Some(Resource {
+                attributes: r.iter().map(|v| kv("r", Some(v.clone()))).collect(),
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: (0..[0, 1, 64, 65, 130][rng.usize(..5)])
+                    .map(|_| {
+                        let start = rng.u64(..1_000_000_000);
+                        Span {
+                            name: name.into(),
+                            kind,
+                            start_time_unix_nano: start,
+                            end_time_unix_nano: start.saturating_add(duration),
+                            status: status.clone(),
+                            attributes: a.iter().map(|v| kv("a", Some(v.clone()))).collect(),
+                            ..Default::default()
+                        }
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    ExportTraceServiceRequest { resource_spans }
+}
+
 fn literals() -> Vec<Lit> {
     let mut lits = vec![Lit::Nil, Lit::Bool(false), Lit::Bool(true)];
     lits.extend(
@@ -97,13 +155,17 @@ fn literals() -> Vec<Lit> {
             500,
             i64::from(i32::MAX) + 1,
             i64::from(i32::MIN) - 1,
+            i64::from(i32::MAX),
+            i64::from(i32::MIN),
             i64::MIN,
+            i64::MAX,
+            99,
         ]
         .map(Lit::Int),
     );
     lits.extend([0.0, -0.0, 0.5, 499.5, 500.0, f64::INFINITY, f64::NAN].map(Lit::Float));
     lits.extend(["", "a", "GET /", "b", "é"].map(|s| Lit::Str(s.into())));
-    lits.extend([0, 1, 250_000_000, u64::MAX].map(Lit::Duration));
+    lits.extend([0, 1, 250_000_000, u64::MAX - 1, u64::MAX].map(Lit::Duration));
     lits
 }
 
@@ -141,14 +203,20 @@ fn row_value<'a>(span: &'a Span, resource: Option<&'a Resource>, path: &Path) ->
     }
 }
 
-/// Every path, operator and literal: the loop's answer is the general kernels' answer,
-/// and (with every typed column built) OTTL's row by row.
+/// Every path, operator and literal: the loop's answer (or the answer known without one)
+/// is the general kernels' answer, and (with every typed column built) OTTL's row by row;
+/// on random requests and on requests whose columns each hold one value, none, or no rows.
 #[test]
 fn one_loop_comparisons_answer_as_the_general_kernels_and_ottl() {
     let mut rng = fastrand::Rng::with_seed(20);
     let mut taken = 0;
-    for round in 0..24 {
-        let req = request(&mut rng);
+    let mut every = 0;
+    for round in 0..48 {
+        let req = if round < 24 {
+            request(&mut rng)
+        } else {
+            uniform_request(&mut rng)
+        };
         // Every typed column, or only some (as a schema of numeric comparisons builds).
         let uses = match round % 3 {
             0 => Use::ANY,
@@ -159,16 +227,7 @@ fn one_loop_comparisons_answer_as_the_general_kernels_and_ottl() {
         schema.add(AttrRef::Item("a".into()), uses);
         schema.add(AttrRef::Resource("r".into()), uses);
         let facts = SpanFacts::build(&req, None, "k8s.cluster.name", &schema);
-        let rows: Vec<(&Span, Option<&Resource>)> = req
-            .resource_spans
-            .iter()
-            .flat_map(|r| {
-                r.scope_spans[0]
-                    .spans
-                    .iter()
-                    .map(|s| (s, r.resource.as_ref()))
-            })
-            .collect();
+        let rows = rows_of(&req);
         for path in paths() {
             for lit in literals() {
                 for op in OPS {
@@ -177,10 +236,18 @@ fn one_loop_comparisons_answer_as_the_general_kernels_and_ottl() {
                         continue;
                     };
                     taken += 1;
-                    let what = format!("{path:?} {op:?} {lit:?} ({uses:?})");
-                    assert_eq!(fast.null_count(), 0, "{what}");
+                    let what = format!("{path:?} {op:?} {lit:?} ({uses:?}, {} rows)", rows.len());
+                    match &fast {
+                        Rows::Every(_) => every += 1,
+                        // Bits are never all set or all unset.
+                        Rows::Bits(bits) => {
+                            let set = bits.count_set_bits();
+                            assert!(set > 0 && set < bits.len(), "{what}");
+                        }
+                    }
+                    let fast = fast.into_bits(facts.len());
                     assert_eq!(fast.len(), rows.len(), "{what}");
-                    assert_eq!(fast.values(), general.values(), "{what}");
+                    assert_eq!(&fast, general.values(), "{what}");
                     if uses == Use::ANY {
                         for (i, (span, resource)) in rows.iter().enumerate() {
                             let row = compare(row_value(span, *resource, &path), op, lit.val());
@@ -192,7 +259,193 @@ fn one_loop_comparisons_answer_as_the_general_kernels_and_ottl() {
         }
     }
     // Most pairs take the loop (the rest: nil, durations of attributes, mismatched types).
-    assert!(taken > 24 * 6 * 30, "{taken}");
+    assert!(taken > 48 * 6 * 30, "{taken}");
+    assert!(every > taken / 10, "{every} of {taken}");
+}
+
+/// The rows of a request in the facts' order, with their resources.
+fn rows_of(req: &ExportTraceServiceRequest) -> Vec<(&Span, Option<&Resource>)> {
+    req.resource_spans
+        .iter()
+        .flat_map(|r| {
+            r.scope_spans[0]
+                .spans
+                .iter()
+                .map(|s| (s, r.resource.as_ref()))
+        })
+        .collect()
+}
+
+/// Comparisons whose answer the type's range (or a column of one value) gives are answered
+/// without a pass, on any request: every row, or every row with a value of the type.
+#[test]
+fn comparisons_the_range_decides_take_no_pass() {
+    let mut rng = fastrand::Rng::with_seed(5);
+    let a = Path::Attr(AttrRef::Item("a".into()));
+    for round in 0..40 {
+        // Without the `.float` column, which an int literal also meets.
+        let mut schema = FactsSchema::default();
+        schema.add(
+            AttrRef::Item("a".into()),
+            Use(Use::STR.0 | Use::INT.0 | Use::BOOL.0),
+        );
+        let req = if round % 2 == 0 {
+            request(&mut rng)
+        } else {
+            uniform_request(&mut rng)
+        };
+        let facts = SpanFacts::build(&req, None, "c", &schema);
+        let every = |path: &Path, op, lit: Lit, answer: bool| {
+            let rows = path_vs_literal(&facts, path, op, &lit);
+            assert!(
+                matches!(rows, Some(Rows::Every(b)) if b == answer),
+                "{path:?} {op:?} {lit:?}: {rows:?}"
+            );
+        };
+        every(&Path::Duration, CmpOp::Ge, Lit::Duration(0), true);
+        every(&Path::Duration, CmpOp::Lt, Lit::Duration(0), false);
+        every(&Path::Duration, CmpOp::Le, Lit::Duration(u64::MAX), true);
+        every(&Path::Duration, CmpOp::Gt, Lit::Duration(u64::MAX), false);
+        every(
+            &Path::Kind,
+            CmpOp::Ne,
+            Lit::Int(i64::from(i32::MAX) + 1),
+            true,
+        );
+        every(&Path::Kind, CmpOp::Ge, Lit::Int(i64::from(i32::MIN)), true);
+        every(
+            &Path::StatusCode,
+            CmpOp::Gt,
+            Lit::Int(i64::from(i32::MAX)),
+            false,
+        );
+        every(&Path::StatusCode, CmpOp::Lt, Lit::Int(i64::MIN), false);
+        every(&Path::Name, CmpOp::Ge, Lit::Str(String::new()), true);
+        every(&Path::Name, CmpOp::Lt, Lit::Str(String::new()), false);
+        // An attribute: the rows with a value of the type, without comparing them.
+        for (lit, op) in [
+            (Lit::Int(i64::MIN), CmpOp::Ge),
+            (Lit::Int(i64::MAX), CmpOp::Le),
+            (Lit::Bool(false), CmpOp::Ge),
+            (Lit::Str(String::new()), CmpOp::Ge),
+        ] {
+            let rows = path_vs_literal(&facts, &a, op, &lit).unwrap();
+            let columns = facts.attr_columns(&AttrRef::Item("a".into())).unwrap();
+            let column = match lit {
+                Lit::Int(_) => &columns.int,
+                Lit::Bool(_) => &columns.bool,
+                _ => &columns.str,
+            };
+            let valid = column.as_ref().unwrap().logical_nulls();
+            let expected = valid.map_or_else(
+                || arrow_buffer::BooleanBuffer::new_set(facts.len()),
+                |n| n.inner().clone(),
+            );
+            assert_eq!(rows.into_bits(facts.len()), expected, "{lit:?}");
+        }
+    }
+    // A column of one value: `==` it holds on every row, `!=` on none.
+    let mut schema = FactsSchema::default();
+    schema.add(AttrRef::Item("a".into()), Use::ANY);
+    let span = |name: &str| Span {
+        name: name.into(),
+        ..Default::default()
+    };
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![span(""), span("")],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let facts = SpanFacts::build(&req, None, "c", &schema);
+    let empty = Lit::Str(String::new());
+    let rows = path_vs_literal(&facts, &Path::Name, CmpOp::Eq, &empty);
+    assert!(matches!(rows, Some(Rows::Every(true))), "{rows:?}");
+    let rows = path_vs_literal(&facts, &Path::Name, CmpOp::Le, &empty);
+    assert!(matches!(rows, Some(Rows::Every(true))), "{rows:?}");
+}
+
+/// `and`, `or` and `not` of rows (bitmaps, or the same answer on every row) are those of
+/// the bits, and a bitmap whose bits are all alike becomes one answer; bitmaps at an offset
+/// (sliced facts) and of every length around the words'.
+#[test]
+fn rows_combine_as_their_bits() {
+    use arrow_buffer::BooleanBuffer;
+    let mut rng = fastrand::Rng::with_seed(11);
+    for n in (0..140).chain([511, 512, 513]) {
+        for _ in 0..6 {
+            let mut random = || {
+                let density = [0, 1, 50, 99, 100][rng.usize(..5)];
+                let offset = rng.usize(..9);
+                let bits = BooleanBuffer::collect_bool(offset + n, |_| rng.u8(..100) < density);
+                bits.slice(offset, n)
+            };
+            let (a, b) = (random(), random());
+            let (ra, rb) = (Rows::of(a.clone()), Rows::of(b.clone()));
+            for rows in [&ra, &rb] {
+                if let Rows::Bits(bits) = rows {
+                    let set = bits.count_set_bits();
+                    assert!(set > 0 && set < n, "{n}");
+                }
+            }
+            let all = |bits: &BooleanBuffer| bits.count_set_bits() == n;
+            assert_eq!(matches!(ra, Rows::Every(true)), n > 0 && all(&a), "{n}");
+            assert_eq!(ra.clone().into_bits(n), a, "{n}");
+            assert_eq!(ra.clone().not().into_bits(n), !&a, "{n}");
+            assert_eq!(ra.clone().and(rb.clone()).into_bits(n), &a & &b, "{n}");
+            assert_eq!(ra.clone().or(rb.clone()).into_bits(n), &a | &b, "{n}");
+        }
+    }
+}
+
+/// Conditions of every shape over requests whose columns hold one value (so comparisons
+/// answer alike on every row and `and`, `or`, `not` take their shortcuts) and random ones:
+/// the Arrow evaluator answers as OTTL row by row.
+#[test]
+fn conditions_with_uniform_sides_answer_as_ottl() {
+    use crate::slo::ottl::{Condition, ConditionTarget};
+    let texts = [
+        r#"resource.attributes["r"] != "" and kind != SPAN_KIND_UNSPECIFIED"#,
+        r#"status.code == STATUS_CODE_ERROR or attributes["a"] >= 500"#,
+        "duration >= 0ms and status.code != 99",
+        "duration >= 0ms or status.code != 99",
+        "not (duration >= 0ms) or name != \"\"",
+        "not (duration < 0ms) and name == \"\"",
+        r#"name >= "" and (kind == SPAN_KIND_SERVER or attributes["a"] == true)"#,
+        r#"attributes["a"] >= -9223372036854775808 or attributes["a"] == nil"#,
+        r#"not (attributes["a"] <= 9223372036854775807) and kind > 2147483647"#,
+        r#"resource.attributes["r"] >= "" or status.code < -2147483648"#,
+        r#"attributes["a"] >= false and not (name < "")"#,
+        r#"(kind != 0 and status.code != 99) or (duration > 1ms and name != "a")"#,
+    ];
+    let conditions: Vec<Condition> = texts
+        .iter()
+        .map(|t| Condition::parse(t, ConditionTarget::Span).unwrap())
+        .collect();
+    let mut schema = FactsSchema::default();
+    conditions.iter().for_each(|c| schema.add_condition(c));
+    let mut rng = fastrand::Rng::with_seed(13);
+    for round in 0..80 {
+        let req = if round % 4 == 0 {
+            request(&mut rng)
+        } else {
+            uniform_request(&mut rng)
+        };
+        let facts = SpanFacts::build(&req, None, "c", &schema);
+        let rows = rows_of(&req);
+        for condition in &conditions {
+            let batch = condition.eval_batch(&facts);
+            assert_eq!(batch.len(), rows.len());
+            assert_eq!(batch.null_count(), 0);
+            for (i, (span, resource)) in rows.iter().enumerate() {
+                let expected = condition.eval_span(span, *resource);
+                assert_eq!(batch.value(i), expected, "row {i}: {}", condition.text());
+            }
+        }
+    }
 }
 
 /// The loop is taken for the common conditions: a fixed column or an attribute against a
