@@ -137,9 +137,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     match n {
-        ..=16 => equal(0),
-        ..=24 => equal(0) && equal(8),
-        ..=32 => equal(0) && equal(8) && equal(16),
+        8..=16 => equal(0),
+        17..=24 => equal(0) && equal(8),
+        25..=32 => equal(0) && equal(8) && equal(16),
         _ => a
             .as_chunks::<8>()
             .0
