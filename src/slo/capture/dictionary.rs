@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type};
 use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, StringArray};
-use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{ArrowNativeType, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType};
 
 /// Slots looked at for a string before it is added as a new value.
@@ -34,18 +34,9 @@ impl Words {
     #[inline(always)]
     fn of(s: &[u8]) -> Self {
         let n = s.len();
-        let word = |b: &[u8]| -> u64 {
-            match <[u8; 8]>::try_from(b) {
-                Ok(w) => u64::from_le_bytes(w),
-                Err(_) => b
-                    .iter()
-                    .enumerate()
-                    .fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i)),
-            }
-        };
         let (first, last) = match n {
-            0..=8 => (word(s), 0),
-            _ => (word(&s[..8]), word(&s[n - 8..])),
+            0..=8 => (short_word(s), 0),
+            _ => (word8(&s[..8]), word8(&s[n - 8..])),
         };
         Words {
             len: n,
@@ -58,6 +49,36 @@ impl Words {
     fn hash(&self) -> u64 {
         (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Eight bytes as a little-endian word.
+#[inline(always)]
+fn word8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// Up to eight bytes as a little-endian word, the missing high bytes zero (byte `i` at
+/// bits `8 i`), read in at most two loads: two overlapping four-byte words from 4 bytes
+/// on, the first, middle and last byte below (overlapping bytes are the same byte in the
+/// same place, so or-ing them is exact).
+#[inline(always)]
+fn short_word(s: &[u8]) -> u64 {
+    let n = s.len();
+    match n {
+        8 => word8(s),
+        4..=7 => {
+            let word4 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            word4(&s[..4]) | word4(&s[n - 4..]) << (8 * (n - 4))
+        }
+        1..=3 => {
+            u64::from(s[0])
+                | u64::from(s[n / 2]) << (8 * (n / 2))
+                | u64::from(s[n - 1]) << (8 * (n - 1))
+        }
+        _ => 0,
     }
 }
 
@@ -108,7 +129,7 @@ impl Values {
         let mut empty = None;
         for probe in 0..PROBES {
             let at = (start + probe) & mask;
-            let slot = self.slots[at];
+            let slot = &self.slots[at];
             if slot.key == 0 {
                 empty = Some(at);
                 break;
@@ -184,6 +205,23 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     Some((values.len(), rows))
 }
 
+/// The key of `s`, the row after the one `last` holds the words and key of (updated to
+/// this row's): a row equal to the one before is not looked up.
+#[inline(always)]
+fn key_after(
+    values: &mut Values,
+    last: &mut Option<(Words, usize)>,
+    s: &[u8],
+) -> Result<usize, ArrowError> {
+    let words = Words::of(s);
+    let k = match *last {
+        Some((before, k)) if before == words && values.is(k, &words, s) => k,
+        _ => values.key(s, &words)?,
+    };
+    *last = Some((words, k));
+    Ok(k)
+}
+
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
 /// with `key` keys (`Int8`, `Int16` or `Int32`); a null row is a null key. `None` when
 /// the strings have more distinct values than `key` can number.
@@ -192,80 +230,74 @@ pub(super) fn encode(
     rows: usize,
     key: &DataType,
 ) -> Result<Option<ArrayRef>, ArrowError> {
+    match key {
+        DataType::Int8 => encode_as::<Int8Type>(parts, rows, 1 << 7),
+        DataType::Int16 => encode_as::<Int16Type>(parts, rows, 1 << 15),
+        DataType::Int32 => encode_as::<Int32Type>(parts, rows, i32::MAX as usize),
+        other => Err(ArrowError::CastError(format!(
+            "dictionary keys of type {other}"
+        ))),
+    }
+}
+
+/// [`encode`] with keys of type `K`, which number `most` values. Each key is written in
+/// `K` as it is found (wrapping past `most`, when the column is then not returned).
+fn encode_as<K: ArrowDictionaryKeyType>(
+    parts: &[&dyn Array],
+    rows: usize,
+    most: usize,
+) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
-    let mut keys: Vec<u32> = Vec::with_capacity(rows);
-    let mut nulls = false;
+    let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
     // The row before: its words and key.
     let mut last: Option<(Words, usize)> = None;
     for part in parts {
         let strings = part
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
-        nulls |= strings.null_count() > 0;
-        let valid = strings.nulls().filter(|n| n.null_count() > 0);
-        let (offsets, bytes) = (strings.value_offsets(), strings.values());
-        for (row, w) in offsets.windows(2).enumerate() {
-            // A null row's key is not read (its slice may hold a string: an `.other`
-            // column's integers, left out).
-            if valid.is_some_and(|n| n.is_null(row)) {
-                keys.push(0);
-                continue;
+        let valid = strings
+            .nulls()
+            .filter(|n| n.null_count() > 0)
+            .map(|n| n.inner());
+        // The buffers as slices once, not per row.
+        let (offsets, bytes): (&[i32], &[u8]) = (strings.value_offsets(), strings.values());
+        let value = |w: &[i32]| &bytes[w[0] as usize..w[1] as usize];
+        match valid {
+            None => {
+                for w in offsets.windows(2) {
+                    let k = key_after(&mut values, &mut last, value(w))?;
+                    keys.push(K::Native::usize_as(k));
+                }
             }
-            let s = &bytes[w[0] as usize..w[1] as usize];
-            let words = Words::of(s);
-            let k = match last {
-                Some((before, k)) if before == words && values.is(k, &words, s) => k,
-                _ => values.key(s, &words)?,
-            };
-            last = Some((words, k));
-            keys.push(k as u32);
+            Some(valid) => {
+                for (w, is_valid) in offsets.windows(2).zip(valid.iter()) {
+                    // A null row's key is not read (its slice may hold a string: an
+                    // `.other` column's integers, left out).
+                    let k = match is_valid {
+                        true => key_after(&mut values, &mut last, value(w))?,
+                        false => 0,
+                    };
+                    keys.push(K::Native::usize_as(k));
+                }
+            }
         }
     }
-    let validity = nulls.then(|| {
-        let mut valid = BooleanBufferBuilder::new(rows);
-        for part in parts {
-            match part.nulls() {
-                Some(n) => valid.append_buffer(n.inner()),
-                None => valid.append_n(part.len(), true),
-            }
-        }
-        NullBuffer::new(valid.finish())
-    });
-    let distinct = values.len();
+    if values.len() > most {
+        return Ok(None);
+    }
+    let validity = super::narrow::concat_nulls(parts, rows);
     let Values { bytes, offsets, .. } = values;
     let offsets = OffsetBuffer::new(offsets.into());
-    let strings: ArrayRef = Arc::new(StringArray::try_new(offsets, bytes.into(), None)?);
-    fn build<K: ArrowDictionaryKeyType>(
-        keys: &[u32],
-        validity: Option<NullBuffer>,
-        strings: ArrayRef,
-        narrow: impl Fn(u32) -> K::Native,
-    ) -> Result<ArrayRef, ArrowError> {
-        let keys: ScalarBuffer<K::Native> = keys.iter().map(|k| narrow(*k)).collect();
-        Ok(Arc::new(DictionaryArray::<K>::try_new(
-            PrimitiveArray::<K>::new(keys, validity),
-            strings,
-        )?))
-    }
-    // Keys are below `distinct`, so each fits once `distinct` does.
-    let column = match key {
-        DataType::Int8 if distinct <= 1 << 7 => {
-            build::<Int8Type>(&keys, validity, strings, |k| k as i8)?
-        }
-        DataType::Int16 if distinct <= 1 << 15 => {
-            build::<Int16Type>(&keys, validity, strings, |k| k as i16)?
-        }
-        DataType::Int32 if distinct <= i32::MAX as usize => {
-            build::<Int32Type>(&keys, validity, strings, |k| k as i32)?
-        }
-        DataType::Int8 | DataType::Int16 | DataType::Int32 => return Ok(None),
-        other => {
-            return Err(ArrowError::CastError(format!(
-                "dictionary keys of type {other}"
-            )));
-        }
-    };
-    Ok(Some(column))
+    // SAFETY: the offsets start at 0 and grow (each value's end pushed after its bytes),
+    // and the bytes are whole strings of string arrays, so valid UTF-8 at every offset.
+    let strings: ArrayRef =
+        Arc::new(unsafe { StringArray::new_unchecked(offsets, bytes.into(), None) });
+    let keys = PrimitiveArray::<K>::new(ScalarBuffer::from(keys), validity);
+    // SAFETY: every key is below the number of values (a value's index, which `most`
+    // bounds so that `K` holds it), or 0 in a null row: `try_new` would accept them.
+    Ok(Some(Arc::new(unsafe {
+        DictionaryArray::<K>::new_unchecked(keys, strings)
+    })))
 }
 
 #[cfg(test)]
@@ -369,7 +401,7 @@ mod tests {
         // buffers, behind null rows.
         let all = StringArray::from(vec!["200", "404.5", "200", "true"]);
         let (offsets, bytes, _) = all.into_parts();
-        let valid = NullBuffer::from(vec![false, true, false, true]);
+        let valid = arrow_buffer::NullBuffer::from(vec![false, true, false, true]);
         let masked = StringArray::new(offsets, bytes, Some(valid));
         let column = encode(&[&masked], 4).unwrap();
         assert_eq!(
@@ -390,6 +422,83 @@ mod tests {
         assert_eq!(decoded(&column), want);
         // Past the probed slots values repeat; never more than one per row.
         assert!(column.as_any_dictionary().values().len() <= 20_000);
+    }
+
+    /// The words of a string as bytes folded one at a time: what [`Words::of`] reads in
+    /// whole words.
+    fn folded(s: &[u8]) -> u64 {
+        s.iter()
+            .enumerate()
+            .fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i))
+    }
+
+    #[test]
+    fn a_strings_words_are_its_bytes_at_every_length() {
+        let bytes: Vec<u8> = (0..64u32).map(|i| (i * 37 + 11) as u8 | 0x80).collect();
+        for n in 0..=24 {
+            for start in 0..8 {
+                let s = &bytes[start..start + n];
+                let words = Words::of(s);
+                assert_eq!(words.len, n);
+                let (first, last) = match n {
+                    0..=8 => (folded(s), 0),
+                    _ => (folded(&s[..8]), folded(&s[n - 8..])),
+                };
+                assert_eq!((words.first, words.last), (first, last), "{n} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_and_values_are_those_of_arrows_dictionary_builder() {
+        // Strings of every length up to 40 bytes, repeated, with nulls, in three parts:
+        // the keys number the values in the order they first come, as Arrow's builder does.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        let pool: Vec<String> = (0..90)
+            .map(|i| {
+                let n = i % 41;
+                (0..n)
+                    .map(|j| char::from(b'a' + ((i * 7 + j * 3) % 26) as u8))
+                    .collect()
+            })
+            .collect();
+        let parts: Vec<StringArray> = [700, 1, 300]
+            .iter()
+            .map(|rows| {
+                (0..*rows)
+                    .map(|_| match next() % 10 {
+                        0 => None,
+                        r => Some(pool[(next() as usize + r as usize) % pool.len()].clone()),
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
+        let rows = 1001;
+        let mut builder = arrow_array::builder::StringDictionaryBuilder::<Int16Type>::new();
+        for part in &parts {
+            for s in part.iter() {
+                builder.append_option(s);
+            }
+        }
+        let want = builder.finish();
+        let got = super::encode(&refs, rows, &DataType::Int16)
+            .unwrap()
+            .unwrap();
+        let got = got.as_dictionary::<Int16Type>();
+        assert_eq!(got.values().as_ref(), want.values().as_ref());
+        assert_eq!(got.keys().nulls(), want.keys().nulls());
+        for row in 0..rows {
+            if got.keys().is_valid(row) {
+                assert_eq!(got.keys().value(row), want.keys().value(row), "row {row}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! The engine builds one Arrow batch of span facts per trace request anyway
 //! ([`crate::slo::facts`]); with a capture its schema also holds the capture's columns, and
-//! the engine hands each batch ([`FactsSink::offer`]) to a bounded queue. A writer thread
+//! the engine hands each batch ([`FactsSink::offer`]) to a bounded queue, which wakes the
+//! writer thread once a message's rows have come (or at its next tick). The writer
 //! gathers the batches of several requests (up to 8,192 rows, or what came within 2 s)
 //! into one and appends it to the current file: the Arrow IPC stream format,
 //! zstd-compressed buffers, flushed once a second, so a file in progress is readable and a
@@ -38,6 +39,7 @@
 //! # Layout
 //!
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
+//! - `queue.rs`: the hand-over of requests' facts to the writer, woken once per message.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
 //! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
 //!   message of the file.
@@ -58,6 +60,7 @@ mod layout;
 #[cfg(test)]
 mod layout_tests;
 mod narrow;
+mod queue;
 mod read;
 mod restore;
 mod runs;
@@ -67,8 +70,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
@@ -147,7 +149,7 @@ pub struct Capture {
     schema: FactsSchema,
     /// `columns`: fields of log records captured besides those the log SLOs read.
     log_fields: Vec<AttrRef>,
-    queue: RwLock<Option<SyncSender<Item>>>,
+    queue: Arc<queue::Queue>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     counters: Arc<Counters>,
     directory: PathBuf,
@@ -180,15 +182,18 @@ impl Capture {
             schema.add_any(attr.clone());
         }
         let counters = Arc::new(Counters::default());
-        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
+        let queue = Arc::new(queue::Queue::new(QUEUE_BATCHES));
         let writer = writer::Writer::open(cfg.clone(), engine, counters.clone())?;
-        let handle = std::thread::Builder::new()
-            .name("slo-capture".into())
-            .spawn(move || writer.run(rx))?;
+        let handle = {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name("slo-capture".into())
+                .spawn(move || writer.run(&queue))?
+        };
         Ok(Arc::new(Self {
             schema,
             log_fields: cfg.columns.clone(),
-            queue: RwLock::new(Some(tx)),
+            queue,
             writer: Mutex::new(Some(handle)),
             counters,
             directory: cfg.directory.clone(),
@@ -206,7 +211,7 @@ impl Capture {
     /// Stops taking batches, writes what is queued and closes the current file. Blocks
     /// until the writer is done: call off the async runtime's workers.
     pub fn close(&self) {
-        self.queue.write().unwrap_or_else(|p| p.into_inner()).take();
+        self.queue.close();
         let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = handle
             && h.join().is_err()
@@ -237,10 +242,6 @@ impl FactsSink for Capture {
 impl Capture {
     /// Queues a batch for the writer; a full queue drops it and counts its rows.
     fn send(&self, batch: RecordBatch, logs: bool, received: u64, tenant: Option<&str>) {
-        let queue = self.queue.read().unwrap_or_else(|p| p.into_inner());
-        let Some(tx) = queue.as_ref() else {
-            return;
-        };
         let rows = batch.num_rows() as u64;
         let item = Item {
             batch,
@@ -248,7 +249,7 @@ impl Capture {
             received,
             tenant: tenant.map(Arc::from),
         };
-        if tx.try_send(item).is_err() {
+        if self.queue.push(item) == Err(queue::Refused::Full) {
             let dropped = match logs {
                 true => &self.counters.dropped_log_records,
                 false => &self.counters.dropped_spans,

@@ -8,7 +8,6 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use arrow_ipc::CompressionType;
@@ -16,6 +15,7 @@ use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::SchemaRef;
 
 use super::layout::{Layout, Seen, same_facts};
+use super::queue::Queue;
 use super::{Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, META_SIGNAL};
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
@@ -26,7 +26,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// Requests' facts are gathered up to this many rows and written as one batch: one IPC
 /// message (and one resent dictionary per dictionary column, one compressed frame per
 /// buffer) per few thousand spans instead of per request.
-const COALESCE_ROWS: usize = 8192;
+pub(super) const COALESCE_ROWS: usize = 8192;
 
 /// How long requests' facts may wait for more before they are written (and flushed) when
 /// fewer than [`COALESCE_ROWS`] come: with the one-second tick, a span's facts are on disk
@@ -192,18 +192,25 @@ impl Writer {
         Ok(writer)
     }
 
-    pub(super) fn run(mut self, rx: Receiver<Item>) {
+    pub(super) fn run(mut self, queue: &Queue) {
+        let mut items: Vec<Item> = Vec::new();
         loop {
-            match rx.recv_timeout(TICK) {
-                Ok(item) => self.write(item),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+            // Until the next tick, unless a message's rows come first (never longer than a
+            // tick: the wall clock may have been set back).
+            let wait = (self.last_tick + TICK.as_nanos() as u64).saturating_sub(wall());
+            let wait = Duration::from_nanos(wait).min(TICK);
+            let open = queue.take(&mut items, wait);
+            for item in items.drain(..) {
+                self.write(item);
             }
             let now = wall();
             if now.saturating_sub(self.last_tick) >= TICK.as_nanos() as u64 {
                 self.last_tick = now;
                 self.flush(now);
                 self.housekeeping(now);
+            }
+            if !open {
+                break;
             }
         }
         self.close_all(wall());

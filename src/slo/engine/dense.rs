@@ -72,6 +72,11 @@ impl Dense {
         })
     }
 
+    /// Buckets of the pages allocated.
+    pub fn room(&self) -> usize {
+        self.pages.iter().flatten().count() * PAGE
+    }
+
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.pages.capacity() * std::mem::size_of::<Option<Box<Page>>>()

@@ -266,11 +266,13 @@ impl SparseHist {
         Some(out.into())
     }
 
-    /// Distinct buckets of an open histogram (0 for the others).
-    pub fn open_buckets(&self) -> usize {
+    /// Buckets an open histogram holds room for, which copying it costs: its distinct
+    /// buckets in a map, its pages' buckets once dense (0 for the others). Found without
+    /// reading the counts.
+    pub fn open_size(&self) -> usize {
         match self {
             SparseHist::Open(map) => map.len(),
-            SparseHist::Dense(d) => d.pairs().count(),
+            SparseHist::Dense(d) => d.room(),
             _ => 0,
         }
     }

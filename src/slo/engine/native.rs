@@ -43,10 +43,50 @@ fn octave_bounds() -> &'static [f64; 256] {
     BOUNDS.get_or_init(|| std::array::from_fn(|j| (j as f64 / 256.0).exp2() / 2.0))
 }
 
+/// Bits of the mantissa that pick a [`Below`] entry: 2^10 parts of a power of two, each
+/// narrower than the narrowest bucket, so each holds at most one bucket bound.
+const BELOW_BITS: u32 = 10;
+
+/// The bucket bounds of a power of two ([`octave_bounds`]) by the top [`BELOW_BITS`] bits
+/// of the mantissa of `frac` in `[0.5, 1)`: how many bounds lie below the part's start,
+/// and the bound inside the part (above every `frac` when none), so that the number of
+/// bounds below `frac` is `count[k] + (frac > bound[k])` — what a binary search over the
+/// bounds finds, in one look-up.
+struct Below {
+    count: [u16; 1 << BELOW_BITS],
+    bound: [f64; 1 << BELOW_BITS],
+}
+
+fn below_table() -> &'static Below {
+    static BELOW: std::sync::OnceLock<Below> = std::sync::OnceLock::new();
+    BELOW.get_or_init(|| {
+        let bounds = octave_bounds();
+        let mut table = Below {
+            count: [0; 1 << BELOW_BITS],
+            // Above every `frac` (< 1).
+            bound: [1.0; 1 << BELOW_BITS],
+        };
+        for k in 0..1usize << BELOW_BITS {
+            // The part's start, exactly: 0.5 + k / 2^(BELOW_BITS + 1).
+            let start = 0.5 + k as f64 / f64::from(1u32 << (BELOW_BITS + 1));
+            let end = 0.5 + (k + 1) as f64 / f64::from(1u32 << (BELOW_BITS + 1));
+            let below = bounds.partition_point(|b| *b < start);
+            table.count[k] = below as u16;
+            // At most one bound in [start, end): the bounds are further apart than a part
+            // is wide (checked by the tests).
+            if let Some(b) = bounds.get(below).filter(|b| **b < end) {
+                table.bound[k] = *b;
+            }
+        }
+        table
+    })
+}
+
 /// The bucket index of `seconds` (> 0, finite) at [`SCHEMA`] without a logarithm, as the
 /// Prometheus client libraries find it: `seconds = frac · 2^exp` with `frac` in
 /// `[0.5, 1)`, and the index is `(exp - 1) · 256` plus the number of bucket bounds of the
-/// power of two below `frac`.
+/// power of two below `frac` (found by [`Below`]).
+#[inline]
 pub fn index_at_schema(seconds: f64) -> i32 {
     let bits = seconds.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
@@ -58,7 +98,13 @@ pub fn index_at_schema(seconds: f64) -> i32 {
     // The same mantissa with the exponent of [0.5, 1).
     let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
     let exp = biased - 1_022;
-    let below = octave_bounds().partition_point(|b| *b < frac) as i32;
+    if frac < 0.0 {
+        // Negative: no bound is below it.
+        return (exp - 1) * 256;
+    }
+    let table = below_table();
+    let k = ((bits >> (52 - BELOW_BITS)) & ((1 << BELOW_BITS) - 1)) as usize;
+    let below = i32::from(table.count[k]) + i32::from(frac > table.bound[k]);
     (exp - 1) * 256 + below
 }
 
@@ -151,8 +197,10 @@ impl NativeHist {
             self.counts.resize(end, 0);
         }
         let offset = self.offset;
+        // (A slice of its own: the counts' pointer and length stay in registers.)
+        let counts = self.counts.as_mut_slice();
         for idx in indexes {
-            if let Some(slot) = self.counts.get_mut(idx.wrapping_sub(offset) as usize) {
+            if let Some(slot) = counts.get_mut(idx.wrapping_sub(offset) as usize) {
                 *slot = slot.saturating_add(1);
             }
         }
@@ -319,6 +367,65 @@ mod tests {
         assert_eq!(index_at_schema(1.0), 0);
         assert_eq!(index_at_schema(2.0), 256);
         assert_eq!(index_at_schema(0.5), -256);
+    }
+
+    /// [`index_at_schema`] as a binary search over the bounds finds it.
+    fn index_by_search(seconds: f64) -> i32 {
+        let bits = seconds.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        if biased == 0 || biased == 0x7ff {
+            return bucket_index(seconds, SCHEMA);
+        }
+        let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
+        let below = octave_bounds().partition_point(|b| *b < frac) as i32;
+        (biased - 1_023) * 256 + below
+    }
+
+    #[test]
+    fn the_look_up_finds_what_a_binary_search_over_the_bounds_finds() {
+        let bounds = octave_bounds();
+        // Each part of the table holds at most one bound.
+        let part = 1.0 / f64::from(1u32 << (BELOW_BITS + 1));
+        assert!(bounds.windows(2).all(|w| w[1] - w[0] > part));
+        // Every bound, its neighbouring floats and those of every part's start and end, at
+        // a few exponents; every whole nanosecond up to 3 ms; random nanoseconds and
+        // random floats.
+        let mut fracs: Vec<f64> = Vec::new();
+        let next = |f: f64, by: i64| f64::from_bits((f.to_bits() as i64 + by) as u64);
+        for b in bounds {
+            fracs.extend((-3..=3).map(|d| next(*b, d)));
+        }
+        for k in 0..=1u32 << BELOW_BITS {
+            let start = 0.5 + f64::from(k) * part;
+            fracs.extend((-3..=3).map(|d| next(start, d)));
+        }
+        let mut checked = 0;
+        for f in fracs.into_iter().filter(|f| (0.5..1.0).contains(f)) {
+            for exp in [-30, -10, -1, 0, 1, 12, 40] {
+                let v = f * f64::from(exp).exp2();
+                assert_eq!(index_at_schema(v), index_by_search(v), "{v:e}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 20_000);
+        for n in 1..3_000_000u64 {
+            let v = n as f64 / 1e9;
+            assert_eq!(index_at_schema(v), index_by_search(v), "{n} ns");
+        }
+        let mut rng = fastrand::Rng::with_seed(21);
+        for _ in 0..1_000_000 {
+            let top = u64::MAX >> rng.u32(0..40);
+            let n = rng.u64(1..top);
+            let v = n as f64 / 1e9;
+            assert_eq!(index_at_schema(v), index_by_search(v), "{n} ns");
+            let f = f64::from_bits(rng.u64(1..0x7ff0_0000_0000_0000));
+            assert_eq!(index_at_schema(f), index_by_search(f), "{f:e}");
+            assert_eq!(index_at_schema(-f), index_by_search(-f), "{:e}", -f);
+        }
+        // Subnormal and not finite: the general formula, as before.
+        for v in [f64::MIN_POSITIVE / 4.0, f64::INFINITY, f64::NAN] {
+            assert_eq!(index_at_schema(v), index_by_search(v));
+        }
     }
 
     #[test]

@@ -60,19 +60,29 @@ pub struct SpanEvent {
     pub latency: Latency,
 }
 
-/// The latencies of a request's spans, each found when an SLO first counts its span.
+/// The latencies of a request's spans, each found when an SLO first counts its span (the
+/// table is made then too: recording from a selection needs none).
 #[derive(Debug, Default)]
-pub struct Latencies(Vec<Option<Latency>>);
+pub struct Latencies {
+    rows: usize,
+    found: Vec<Option<Latency>>,
+}
 
 impl Latencies {
     /// For a request of `rows` spans.
     pub fn new(rows: usize) -> Self {
-        Self(vec![None; rows])
+        Self {
+            rows,
+            found: Vec::new(),
+        }
     }
 
     /// Row `row`'s latency, `nanos` long.
     pub fn get(&mut self, row: usize, nanos: u64) -> Latency {
-        match self.0.get_mut(row) {
+        if self.found.is_empty() {
+            self.found = vec![None; self.rows];
+        }
+        match self.found.get_mut(row) {
             Some(Some(l)) => *l,
             Some(slot) => *slot.insert(Latency::of(nanos)),
             None => Latency::of(nanos),

@@ -5,11 +5,13 @@
 //! recording that does not depend on goodness, found once per request for every SLO
 //! whose `where` selects exactly its rows: the spans dropped as late or in the future, the
 //! groups (runs of rows of one cluster, in request order), and per group its spans by slot
-//! of the finest ring, each slot's latencies with their HDR and native buckets and the
-//! counts at or below the fixed classic bounds. Each SLO then adds a slot's counts,
-//! buckets and classic buckets at once ([`GroupState::record_selected`]) instead of
-//! recording span by span, and the SLOs' finest slots that held the same histogram share
-//! the one the slot's buckets make (`shared_hist.rs`).
+//! of the finest ring, each slot's latencies with their HDR buckets and the counts at or
+//! below the fixed classic bounds, and the group's native buckets. Each SLO then adds a
+//! group's native buckets and a slot's counts, buckets and classic buckets at once
+//! ([`GroupState::record_selected`]) instead of recording span by span (a coarser ring
+//! whose one slot holds all of a group's finest slots takes the group's counts in one
+//! addition), and the SLOs' finest slots that held the same histogram share the one the
+//! slot's buckets make (`shared_hist.rs`).
 //!
 //! The result is exactly that of recording each span in order (`record.rs` explains why
 //! recording one finest slot at a time is exact when the group's spans fall in at most
@@ -48,11 +50,6 @@ pub struct SelectedSlot {
     pub hdr: Run,
     /// What adding `hdr` gave each SLO's finest slot (see `shared_hist.rs`).
     pub memo: Memo,
-    /// Each latency's native histogram bucket but those of zero, the lowest and highest of
-    /// them, and the latencies of zero.
-    pub native: Vec<i32>,
-    pub native_range: (i32, i32),
-    pub zero: u64,
     /// How many latencies are at or below each bound of [`ladder`] (every SLO's classic
     /// buckets have these bounds).
     pub ladder_at: [usize; LATENCY_LADDER.len()],
@@ -63,6 +60,57 @@ pub struct SelectedSlot {
 pub fn ladder() -> &'static [u64; LATENCY_LADDER.len()] {
     static LADDER: std::sync::OnceLock<[u64; LATENCY_LADDER.len()]> = std::sync::OnceLock::new();
     LADDER.get_or_init(|| std::array::from_fn(|i| (LATENCY_LADDER[i] * 1e9).round() as u64))
+}
+
+/// Where a latency falls among the [`ladder`] bounds (how many are below it), by its power
+/// of two: the bounds below the power of two and the one bound inside it (`u64::MAX` when
+/// none). `None` when some power of two holds several bounds.
+struct LadderByOctave {
+    below: [u8; 64],
+    bound: [u64; 64],
+}
+
+fn ladder_by_octave() -> Option<&'static LadderByOctave> {
+    static TABLE: std::sync::OnceLock<Option<LadderByOctave>> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let ladder = ladder();
+            let mut t = LadderByOctave {
+                below: [0; 64],
+                bound: [u64::MAX; 64],
+            };
+            for m in 0..64 {
+                let lo = 1u64 << m;
+                let below = ladder.partition_point(|b| *b < lo);
+                let inside = ladder[below..]
+                    .iter()
+                    .take_while(|b| m == 63 || **b < lo << 1)
+                    .copied()
+                    .collect::<Vec<_>>();
+                match inside[..] {
+                    [] => {}
+                    [b] => t.bound[m] = b,
+                    _ => return None,
+                }
+                t.below[m] = u8::try_from(below).ok()?;
+            }
+            Some(t)
+        })
+        .as_ref()
+}
+
+/// How many [`ladder`] bounds are below `nanos`: `ladder().partition_point(|b| *b <
+/// nanos)`, by a look-up.
+#[inline]
+fn ladder_position(nanos: u64) -> usize {
+    match ladder_by_octave() {
+        Some(t) if nanos > 0 => {
+            let m = (63 - nanos.leading_zeros()) as usize;
+            usize::from(t.below[m]) + usize::from(nanos > t.bound[m])
+        }
+        Some(_) => 0,
+        None => ladder().partition_point(|b| *b < nanos),
+    }
 }
 
 impl SelectedSlot {
@@ -85,33 +133,57 @@ impl SelectedSlot {
         self.latencies.len()
     }
 
-    /// Finds each latency's HDR and native buckets and counts the latencies at or below
-    /// each bound of [`ladder`] (all sums: the order of the latencies does not matter).
-    fn finish(&mut self) {
-        let ladder = ladder();
-        let mut hdr: Vec<(u32, u64)> = Vec::with_capacity(self.latencies.len());
-        self.native.reserve(self.latencies.len());
-        let (mut lo, mut hi) = (i32::MAX, i32::MIN);
+    /// Finds each latency's HDR bucket, adds its native bucket to the group's `native`
+    /// (see [`SelectedGroup::native`]) and counts the latencies at or below each bound of
+    /// [`ladder`] (all sums: the order of the latencies does not matter).
+    fn finish(&mut self, native: &mut Native) {
+        // Made in place (one allocation, no copy).
+        self.hdr = self.latencies.iter().map(|&n| (index_of(n), 1)).collect();
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         for &nanos in &self.latencies {
-            hdr.push((index_of(nanos), 1));
-            if nanos == 0 {
-                self.zero += 1;
-            } else {
-                // As `Bucket::of` finds it.
-                let i = index_at_schema(nanos as f64 / 1e9);
-                (lo, hi) = (lo.min(i), hi.max(i));
-                self.native.push(i);
-            }
-            by_bound[ladder.partition_point(|b| *b < nanos)] += 1;
+            native.add(nanos);
+            by_bound[ladder_position(nanos)] += 1;
         }
-        self.native_range = (lo, hi);
-        self.hdr = hdr.into();
         let mut below = 0;
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
             below += n;
             *at = below;
+        }
+    }
+}
+
+/// The native histogram buckets of a group's latencies.
+#[derive(Debug, Clone)]
+pub struct Native {
+    /// Each latency's bucket but those of zero, in any order.
+    pub indexes: Vec<i32>,
+    /// The lowest and highest of them.
+    pub range: (i32, i32),
+    /// The latencies of zero.
+    pub zero: u64,
+}
+
+impl Default for Native {
+    fn default() -> Self {
+        Self {
+            indexes: Vec::new(),
+            range: (i32::MAX, i32::MIN),
+            zero: 0,
+        }
+    }
+}
+
+impl Native {
+    #[inline]
+    fn add(&mut self, nanos: u64) {
+        if nanos == 0 {
+            self.zero += 1;
+        } else {
+            // As `Bucket::of` finds it.
+            let i = index_at_schema(nanos as f64 / 1e9);
+            self.range = (self.range.0.min(i), self.range.1.max(i));
+            self.indexes.push(i);
         }
     }
 }
@@ -131,6 +203,8 @@ pub struct SelectedGroup {
     scattered: bool,
     /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
     pub nanos: u128,
+    /// The rows' native histogram buckets (found with the slots', when not scattered).
+    pub native: Native,
 }
 
 impl SelectedGroup {
@@ -204,10 +278,11 @@ impl Selection {
         let mut groups: Vec<SelectedGroup> = Vec::new();
         // The resource of the last row of the group being filled.
         let mut current: Option<usize> = None;
-        for (row, (&t, &nanos)) in end.iter().zip(duration).enumerate() {
-            if !matched.value(row) {
-                continue;
-            }
+        // The selected rows, ascending, read a word of the bitmap at a time.
+        for row in matched.values().set_indices() {
+            let (Some(&t), Some(&nanos)) = (end.get(row), duration.get(row)) else {
+                break;
+            };
             let (oldest, newest) = times(row);
             if !dropped.admits(t, oldest, newest) {
                 continue;
@@ -238,8 +313,11 @@ impl Selection {
                 g.slots.clear();
                 continue;
             }
+            g.native
+                .indexes
+                .reserve(g.slots.iter().map(|s| s.latencies.len()).sum());
             for slot in &mut g.slots {
-                slot.finish();
+                slot.finish(&mut g.native);
             }
         }
         Self {
@@ -355,21 +433,49 @@ impl GroupState {
         {
             return false;
         }
-        for slot in &g.slots {
-            self.native
-                .record_indexes(&slot.native, slot.native_range, slot.zero);
-        }
+        self.native
+            .record_indexes(&g.native.indexes, g.native.range, g.native.zero);
         self.native.add_nanos(g.nanos);
-        for slot in &g.slots {
-            self.record_slot(slot, judge, end, bounds);
+        let mut counts = [(0i64, 0u64); MAX_SLOTS];
+        for (slot, c) in g.slots.iter().zip(&mut counts) {
+            *c = self.record_slot(slot, judge, bounds);
+        }
+        let counts = &counts[..g.slots.len().min(MAX_SLOTS)];
+        // The coarser rings: the whole group at once when its finest slots lie in one
+        // slot of the ring (sums: the same as slot by slot), else slot by slot.
+        let (good, total) = counts.iter().fold((0i64, 0u64), |(g, t), (good, total)| {
+            (g.saturating_add(*good), t.saturating_add(*total))
+        });
+        let first_t = g.slots.first().map_or(0, |s| s.first_t);
+        let start = g.slots.iter().map(|s| s.range.0).min().unwrap_or(0);
+        let end_all = g.slots.iter().map(|s| s.range.1).max().unwrap_or(0);
+        for ring in self.rings.iter_mut().skip(1) {
+            if g.slots.len() > 1 && ring.add_within(first_t, (start, end_all), good, total) {
+                continue;
+            }
+            for (slot, (good, total)) in g.slots.iter().zip(counts) {
+                if !ring.add_within(slot.first_t, slot.range, *good, *total) {
+                    // A coarser slot boundary inside the finest slot: counted span by
+                    // span.
+                    for r in slot.rows() {
+                        ring.add(end[r], i64::from(judge.good(r)), 1);
+                    }
+                }
+            }
         }
         true
     }
 
-    /// One slot of a selected group.
-    fn record_slot(&mut self, slot: &SelectedSlot, judge: &Judge<'_>, end: &[u64], bounds: &[u64]) {
+    /// One slot of a selected group, in the finest ring, the lifetime counters and the
+    /// classic buckets: its good count (signed) and total, for the coarser rings.
+    fn record_slot(
+        &mut self,
+        slot: &SelectedSlot,
+        judge: &Judge<'_>,
+        bounds: &[u64],
+    ) -> (i64, u64) {
         let Some((fine, coarse)) = self.rings.split_first_mut() else {
-            return;
+            return (0, 0);
         };
         if let Some((start, hist)) = fine.evict_older(slot.id) {
             for ring in coarse.iter_mut() {
@@ -384,14 +490,8 @@ impl GroupState {
         let fast = fast(&slot.latencies, judge.threshold);
         let good_count = judge.count_good(slot, fast);
         let good_signed = i64::try_from(good_count).unwrap_or(i64::MAX);
-        for ring in &mut self.rings {
-            if !ring.add_within(slot.first_t, slot.range, good_signed, total) {
-                // A coarser slot boundary inside the finest slot: counted span by span.
-                for r in slot.rows() {
-                    ring.add(end[r], i64::from(judge.good(r)), 1);
-                }
-            }
-        }
+        // The finest slot is the selection slot (checked by the caller): counted at once.
+        fine.add_within(slot.first_t, slot.range, good_signed, total);
         self.lifetime.good = self.lifetime.good.saturating_add(good_count);
         self.lifetime.total = self.lifetime.total.saturating_add(total);
         let threshold = judge.threshold.map(|th| (th, fast));
@@ -402,7 +502,8 @@ impl GroupState {
             &slot.ladder_at,
             threshold,
         );
-        self.rings[0].record_run(slot.first_t, &slot.hdr, &slot.memo);
+        fine.record_run(slot.first_t, &slot.hdr, &slot.memo);
+        (good_signed, total)
     }
 }
 
@@ -447,5 +548,30 @@ impl SloState {
             .collect();
         group.record_spans(&spans, &bounds);
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ladder_positions_by_power_of_two_are_those_of_a_search() {
+        // The ladder's bounds are more than a power of two apart: the look-up is used.
+        assert!(ladder_by_octave().is_some());
+        let search = |n: u64| ladder().partition_point(|b| *b < n);
+        let mut values: Vec<u64> = (0..100_000).chain([u64::MAX, u64::MAX - 1]).collect();
+        for b in ladder() {
+            values.extend(b.saturating_sub(2)..=b.saturating_add(2));
+        }
+        for m in 0..64 {
+            let p = 1u64 << m;
+            values.extend([p - 1, p, p + 1]);
+        }
+        let mut rng = fastrand::Rng::with_seed(5);
+        values.extend((0..200_000).map(|_| rng.u64(..) >> rng.u32(0..64)));
+        for n in values {
+            assert_eq!(ladder_position(n), search(n), "{n}");
+        }
     }
 }

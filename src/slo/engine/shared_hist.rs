@@ -17,8 +17,8 @@
 //! holder of its `SharedHist` turns it back into a private histogram.
 //!
 //! Runs are bounded: once they hold [`MAX_RUNS`] runs, or as many pairs as the base has
-//! buckets (at least [`FOLD_AT`]), they are folded into a new base (the old one cloned),
-//! so a fold's cost is paid for by the pairs that triggered it. Sealing a shared histogram
+//! room for buckets (at least [`FOLD_AT`]), they are folded into a new base (the old one
+//! cloned), so a fold's cost is paid for by the pairs that triggered it. Sealing a shared histogram
 //! ([`SharedHist::sealed`]) encodes it once for every holder.
 
 use std::cell::RefCell;
@@ -39,7 +39,7 @@ pub type Run = Arc<[(u32, u64)]>;
 pub struct SharedHist {
     /// An open histogram (empty, a map or dense pages), never shared itself.
     base: Arc<SparseHist>,
-    /// Distinct buckets of `base`.
+    /// Buckets `base` holds room for ([`SparseHist::open_size`]): what copying it costs.
     base_len: usize,
     runs: Vec<Run>,
     /// Pairs in `runs`.
@@ -69,7 +69,7 @@ impl SharedHist {
             base.record_indexes(r);
         }
         Self {
-            base_len: base.open_buckets(),
+            base_len: base.open_size(),
             base: Arc::new(base),
             ..Self::default()
         }
