@@ -15,14 +15,22 @@ use crate::slo::ottl::Val;
 ///
 /// Most keys of a request are not the schema's, so a key is first ruled out by its length
 /// (one bit a length: the lengths of the schema's keys), without touching its bytes; only a
-/// key of a length some schema key has is compared (a few keys: one by one, more: by hash).
+/// key of a length some schema key has is compared: with the one schema key of that length
+/// when there is one (the common case: a few keys of different lengths), else one by one
+/// (a few keys) or by hash (more).
 pub(super) struct KeyIndex<'a> {
     keys: Vec<&'a [u8]>,
     /// Bit `n` is set when a key is `n` bytes long; bit 63 stands for 63 bytes or more.
     lengths: u64,
+    /// For each length below 63, the position of the only key of that length, or
+    /// [`SEVERAL`] (none, more than one, or a position past 254).
+    by_length: [u8; 63],
     /// The keys by hash, when there are more than a few.
     map: Option<HashMap<&'a [u8], usize>>,
 }
+
+/// [`KeyIndex::by_length`]: no single key of that length.
+const SEVERAL: u8 = u8::MAX;
 
 /// Keys compared one by one; more go into a hash map.
 const FEW: usize = 12;
@@ -31,6 +39,13 @@ impl<'a> KeyIndex<'a> {
     pub(super) fn new(keys: Vec<&'a str>) -> Self {
         let keys: Vec<&[u8]> = keys.into_iter().map(str::as_bytes).collect();
         let lengths = keys.iter().fold(0, |bits, k| bits | length_bit(k.len()));
+        let mut by_length = [SEVERAL; 63];
+        for (len, at) in by_length.iter_mut().enumerate() {
+            let mut of_len = keys.iter().enumerate().filter(|(_, k)| k.len() == len);
+            if let (Some((i, _)), None) = (of_len.next(), of_len.next()) {
+                *at = u8::try_from(i).unwrap_or(SEVERAL);
+            }
+        }
         let map = (keys.len() > FEW).then(|| {
             let mut map = HashMap::with_capacity(keys.len());
             for (i, k) in keys.iter().enumerate() {
@@ -39,7 +54,12 @@ impl<'a> KeyIndex<'a> {
             }
             map
         });
-        KeyIndex { keys, lengths, map }
+        KeyIndex {
+            keys,
+            lengths,
+            by_length,
+            map,
+        }
     }
 
     pub(super) fn len(&self) -> usize {
@@ -62,8 +82,18 @@ impl<'a> KeyIndex<'a> {
     }
 
     /// A key of a length some schema key has.
-    #[inline]
+    #[inline(always)]
     fn find_among(&self, key: &[u8]) -> Option<usize> {
+        if let Some(&at) = self.by_length.get(key.len())
+            && at != SEVERAL
+        {
+            let at = usize::from(at);
+            return self
+                .keys
+                .get(at)
+                .is_some_and(|k| same(k, key))
+                .then_some(at);
+        }
         match &self.map {
             None => self.keys.iter().position(|k| same(k, key)),
             Some(map) => map.get(key).copied(),
@@ -85,23 +115,37 @@ impl<'a> KeyIndex<'a> {
 
 /// `a == b`, compared eight bytes at a time inline (keys are short: a call to `memcmp`
 /// costs more than the comparison): the last eight bytes first (keys of one length often
-/// differ at the end: `…status_code`, `…status_codE`), then the words from the start.
-#[inline]
+/// differ at the end: `…status_code`, `…status_codE`), then the words from the start, up to
+/// 32 bytes without a loop (the last word overlaps the ones before it).
+#[inline(always)]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(x), Some(y)) => {
-            x == y
-                && a.as_chunks::<8>()
-                    .0
-                    .iter()
-                    .zip(b.as_chunks::<8>().0)
-                    .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
-        }
-        // Shorter than eight bytes.
-        _ => a == b,
+    if n < 8 {
+        return a == b;
+    }
+    // The word at `at` (`at + 8 <= n`).
+    let word = |s: &[u8], at: usize| {
+        s.get(at..)
+            .and_then(|s| s.first_chunk::<8>())
+            .map_or(0, |w| u64::from_ne_bytes(*w))
+    };
+    let equal = |at: usize| word(a, at) == word(b, at);
+    if !equal(n - 8) {
+        return false;
+    }
+    match n {
+        8..=16 => equal(0),
+        17..=24 => equal(0) && equal(8),
+        25..=32 => equal(0) && equal(8) && equal(16),
+        _ => a
+            .as_chunks::<8>()
+            .0
+            .iter()
+            .zip(b.as_chunks::<8>().0)
+            .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y)),
     }
 }
 
@@ -198,7 +242,9 @@ mod tests {
         many.push(longer.clone());
         many.push("attr.7".into());
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        for keys in [few, many] {
+        // Keys sharing a length, one given twice: compared one by one.
+        let shared = vec!["http.route", "url.scheme", "http.route", "a", "b"];
+        for keys in [few, many, shared] {
             let index = KeyIndex::new(keys.clone());
             assert_eq!(index.len(), keys.len());
             let probes = keys.iter().copied().chain([
@@ -210,6 +256,8 @@ mod tests {
                 &longer[..62],
                 &longer,
                 "ключи",
+                "url.schemE",
+                "c",
             ]);
             for probe in probes {
                 let scan = keys.iter().position(|k| *k == probe);

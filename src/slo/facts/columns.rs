@@ -50,17 +50,27 @@ pub(super) struct Columns<'s> {
     services: StringBuilder,
     /// The current resource's dictionary key.
     resource: i32,
-    keys: Vec<i32>,
-    end: Vec<u64>,
-    duration: Vec<u64>,
-    kind: Vec<i32>,
-    status: Vec<i32>,
+    /// The row each resource's spans start at (the rows of a resource are consecutive):
+    /// each row's key, the `keys` of the dictionary columns, is made of them at the end.
+    starts: Vec<usize>,
+    /// The fixed numeric columns, a row at a time (one append a span), made columns at
+    /// the end.
+    fixed: Vec<Fixed>,
     names: Strings,
     /// Adjusted counts, kept only once a span's is not 1.
     adjusted: Option<Vec<f64>>,
     /// The [`super::TRACE_ID`] column, when the schema asks for it.
     trace_ids: Option<FixedSizeBinaryBuilder>,
     invalid: [u64; Invalid::ALL.len()],
+}
+
+/// A row of the fixed numeric columns.
+#[derive(Clone, Copy)]
+struct Fixed {
+    end: u64,
+    duration: u64,
+    kind: i32,
+    status: i32,
 }
 
 /// The fixed fields of one span.
@@ -130,11 +140,8 @@ impl<'s> Columns<'s> {
             clusters: StringBuilder::with_capacity(resources, resources * 16),
             services: StringBuilder::with_capacity(resources, resources * 16),
             resource: -1,
-            keys: Vec::with_capacity(spans),
-            end: Vec::with_capacity(spans),
-            duration: Vec::with_capacity(spans),
-            kind: Vec::with_capacity(spans),
-            status: Vec::with_capacity(spans),
+            starts: Vec::with_capacity(resources),
+            fixed: Vec::with_capacity(spans),
             names: Strings::with_capacity(spans, spans * 16),
             adjusted: None,
             trace_ids: schema
@@ -153,6 +160,7 @@ impl<'s> Columns<'s> {
     /// `resource_index`, in order.
     pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
         self.resource = self.resource.saturating_add(1);
+        self.starts.push(self.fixed.len());
         let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
         // Every resource column gets a row (nil past `values`): the dictionary keys rely
         // on it.
@@ -182,11 +190,12 @@ impl<'s> Columns<'s> {
             // without attributes, so that every key indexes the resource columns.
             self.add_resource(&[]);
         }
-        self.keys.push(self.resource);
-        self.end.push(span.end);
-        self.duration.push(span.end.saturating_sub(span.start));
-        self.kind.push(span.kind);
-        self.status.push(span.status);
+        self.fixed.push(Fixed {
+            end: span.end,
+            duration: span.end.saturating_sub(span.start),
+            kind: span.kind,
+            status: span.status,
+        });
         // Past 2 GiB of names in one request the name reads as empty.
         self.names.push(span.name);
         let w = if span.trace_state.is_empty() {
@@ -199,8 +208,8 @@ impl<'s> Columns<'s> {
         };
         if w != 1.0 && self.adjusted.is_none() {
             // The rows before this one all counted 1.
-            let mut column = Vec::with_capacity(self.end.capacity());
-            column.resize(self.end.len() - 1, 1.0);
+            let mut column = Vec::with_capacity(self.fixed.capacity());
+            column.resize(self.fixed.len() - 1, 1.0);
             self.adjusted = Some(column);
         }
         if let Some(column) = &mut self.adjusted {
@@ -234,11 +243,8 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         resource_builders,
         mut clusters,
         mut services,
-        keys,
-        end,
-        duration,
-        kind,
-        status,
+        starts,
+        fixed,
         names: names_column,
         adjusted,
         trace_ids,
@@ -246,8 +252,8 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         schema,
         ..
     } = c;
-    let rows = keys.len();
-    let keys = Int32Array::from(keys);
+    let rows = fixed.len();
+    let keys = Int32Array::from(resource_keys(&starts, rows));
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
     let services = services.finish();
@@ -266,13 +272,13 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     .map(Name::Fixed)
     .to_vec();
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from(end)),
-        Arc::new(UInt64Array::from(duration)),
+        Arc::new(UInt64Array::from(column(&fixed, |f| f.end))),
+        Arc::new(UInt64Array::from(column(&fixed, |f| f.duration))),
         dict(&clusters),
         dict(&services),
         Arc::new(names_column.finish(rows, None)),
-        Arc::new(Int32Array::from(kind)),
-        Arc::new(Int32Array::from(status)),
+        Arc::new(Int32Array::from(column(&fixed, |f| f.kind))),
+        Arc::new(Int32Array::from(column(&fixed, |f| f.status))),
     ];
     let mut attrs = BTreeMap::new();
     let item = item_attrs
@@ -337,6 +343,23 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     }
 }
 
+/// One field of every fixed row.
+fn column<T>(rows: &[Fixed], field: impl Fn(&Fixed) -> T) -> Vec<T> {
+    rows.iter().map(field).collect()
+}
+
+/// Each row's resource (its dictionary key), from the row each resource starts at: `rows`
+/// rows, the resources' rows consecutive and in order.
+fn resource_keys(starts: &[usize], rows: usize) -> Vec<i32> {
+    let mut keys = Vec::with_capacity(rows);
+    for (resource, start) in starts.iter().enumerate() {
+        let end = starts.get(resource + 1).copied().unwrap_or(rows);
+        debug_assert!(*start == keys.len() && end >= *start && end <= rows);
+        keys.resize(end, i32::try_from(resource).unwrap_or(i32::MAX));
+    }
+    keys
+}
+
 /// A column's name: fixed, or an attribute's typed column (`attributes["k"].int`).
 #[derive(Clone, Copy)]
 enum Name<'a> {
@@ -365,4 +388,18 @@ fn fields_of(names: &[Name<'_>], columns: &[ArrayRef]) -> Vec<Field> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resource_keys;
+
+    /// Each row's key is the resource its rows follow, resources without spans included.
+    #[test]
+    fn resource_keys_follow_the_starts() {
+        assert_eq!(resource_keys(&[0, 0, 2, 2], 5), [1, 1, 3, 3, 3]);
+        assert_eq!(resource_keys(&[0], 3), [0, 0, 0]);
+        assert_eq!(resource_keys(&[0, 3], 3), [0, 0, 0]);
+        assert!(resource_keys(&[], 0).is_empty());
+    }
 }

@@ -11,6 +11,7 @@
 //! column, created on the first one; its validity is made from the types at the end, so a
 //! row costs no null bookkeeping.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
@@ -45,14 +46,19 @@ const TAGS: usize = 6;
 /// A `Utf8` column appended a value at a time: its offsets and bytes, made an array
 /// without Arrow's validation at the end.
 ///
+/// A value of 4 to 32 bytes is appended as two fixed-width pieces that overlap (inline),
+/// without a call to `memcpy` ([`append`]).
+///
 /// Invariant (what [`StringArray::new_unchecked`] needs): `offsets` starts at 0 and never
 /// decreases (each push adds the length of `data` after the value), its last entry is
 /// `data.len()`, which stays within `i32`, and `data` is the concatenation of whole `&str`
-/// values, so it is UTF-8 and every offset falls on a character boundary.
+/// values and ASCII digits, so it is UTF-8 and every offset falls on a character boundary.
 #[derive(Debug)]
 pub(super) struct Strings {
     offsets: Vec<i32>,
     data: Vec<u8>,
+    /// A rendered value's text, kept from one value to the next.
+    rendered: String,
 }
 
 impl Strings {
@@ -62,6 +68,7 @@ impl Strings {
         Strings {
             offsets,
             data: Vec::with_capacity(bytes),
+            rendered: String::new(),
         }
     }
 
@@ -74,12 +81,18 @@ impl Strings {
     /// `i32` offsets address (2 GiB) is not appended and the row is empty: `false`.
     #[inline]
     pub(super) fn push(&mut self, s: &str) -> bool {
-        let end = self.data.len() + s.len();
+        self.push_bytes(s.as_bytes())
+    }
+
+    /// [`Strings::push`] of the bytes of a `&str`, or of ASCII (the type's invariant).
+    #[inline(always)]
+    fn push_bytes(&mut self, bytes: &[u8]) -> bool {
+        let end = self.data.len() + bytes.len();
         let Ok(end) = i32::try_from(end) else {
             self.pad(self.len() + 1);
             return false;
         };
-        self.data.extend_from_slice(s.as_bytes());
+        append(&mut self.data, bytes);
         self.offsets.push(end);
         true
     }
@@ -87,19 +100,18 @@ impl Strings {
     /// Appends `value` in its string form ([`render`]) as the next row; as
     /// [`Strings::push`] when it would pass 2 GiB.
     fn push_rendered(&mut self, value: Val<'_>) -> bool {
-        let start = self.data.len();
-        render(value, &mut Utf8Writer(&mut self.data));
-        match i32::try_from(self.data.len()) {
-            Ok(end) => {
-                self.offsets.push(end);
-                true
-            }
-            Err(_) => {
-                self.data.truncate(start);
-                self.pad(self.len() + 1);
-                false
-            }
-        }
+        let mut text = std::mem::take(&mut self.rendered);
+        text.clear();
+        render(value, &mut text);
+        let pushed = self.push(&text);
+        self.rendered = text;
+        pushed
+    }
+
+    /// Appends `i` in decimal ([`int_text`]) as the next row.
+    #[inline]
+    fn push_int(&mut self, i: i64) -> bool {
+        self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
     /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere).
@@ -117,8 +129,9 @@ impl Strings {
         self.offsets.truncate(rows + 1);
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
-        // `data`; `data` is whole `&str` values (UTF-8, offsets on character boundaries).
-        // `nulls`, when given, has `rows` bits (the callers pack one bit a row).
+        // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
+        // character boundaries). `nulls`, when given, has `rows` bits (the callers pack one
+        // bit a row).
         unsafe {
             StringArray::new_unchecked(
                 OffsetBuffer::new_unchecked(offsets),
@@ -129,13 +142,31 @@ impl Strings {
     }
 }
 
-/// The bytes of the value [`Strings::push_rendered`] appends: whole `&str`s only.
-struct Utf8Writer<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for Utf8Writer<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
+/// Appends `src` to `data`. A value of 4 to 32 bytes goes as its first and its last `N`
+/// bytes (`N ≤ len ≤ 2N`): the first piece, cut back to where the last one starts, then
+/// the last one (fixed-width moves, inline); others with `extend_from_slice`.
+#[inline(always)]
+fn append(data: &mut Vec<u8>, src: &[u8]) {
+    #[inline(always)]
+    fn ends<const N: usize>(data: &mut Vec<u8>, src: &[u8]) -> bool {
+        let (Some(first), Some(last)) = (src.first_chunk::<N>(), src.last_chunk::<N>()) else {
+            return false;
+        };
+        let end = data.len() + src.len();
+        data.extend_from_slice(first);
+        // `src.len() >= N`: the cut is within the first piece, at or past its start.
+        data.truncate(end - N);
+        data.extend_from_slice(last);
+        true
+    }
+    let done = match src.len() {
+        4..8 => ends::<4>(data, src),
+        8..=16 => ends::<8>(data, src),
+        17..=32 => ends::<16>(data, src),
+        _ => false,
+    };
+    if !done {
+        data.extend_from_slice(src);
     }
 }
 
@@ -206,7 +237,7 @@ impl Builders {
                     let b = strings(&mut self.other, rows, self.capacity);
                     let pushed = match value {
                         // The common case (status codes), without `fmt`'s machinery.
-                        Val::Int(i) => b.push(int_text(i, &mut [0; 20])),
+                        Val::Int(i) => b.push_int(i),
                         value => b.push_rendered(value),
                     };
                     if !pushed {
@@ -260,7 +291,7 @@ impl Builders {
                         let nulls = (n < rows).then(nulls);
                         Arc::new(column.finish(rows, nulls)) as ArrayRef
                     }
-                    None => new_null_array(&DataType::Utf8, rows),
+                    None => null_column(&DataType::Utf8, rows),
                 })
             };
         let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
@@ -276,7 +307,7 @@ impl Builders {
             |tag: Tag| count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) == count(tag);
         let mut bits = Some(bits);
         let int = uses.has(Use::INT).then(|| match valid(Tag::Int) {
-            None => new_null_array(&DataType::Int64, rows),
+            None => null_column(&DataType::Int64, rows),
             Some(nulls) => {
                 let values: ScalarBuffer<i64> = match bits.take_if(|_| scalars_of(Tag::Int)) {
                     Some(bits) => ScalarBuffer::new(Buffer::from_vec(bits), 0, rows),
@@ -290,7 +321,7 @@ impl Builders {
             }
         });
         let float = uses.has(Use::FLOAT).then(|| match valid(Tag::Float) {
-            None => new_null_array(&DataType::Float64, rows),
+            None => null_column(&DataType::Float64, rows),
             Some(nulls) => {
                 let values: ScalarBuffer<f64> = match bits.take_if(|_| scalars_of(Tag::Float)) {
                     Some(bits) => ScalarBuffer::new(Buffer::from_vec(bits), 0, rows),
@@ -310,7 +341,7 @@ impl Builders {
             }
         });
         let bool = uses.has(Use::BOOL).then(|| match valid(Tag::Bool) {
-            None => new_null_array(&DataType::Boolean, rows),
+            None => null_column(&DataType::Boolean, rows),
             Some(nulls) => {
                 let bits = bits.as_deref().unwrap_or_default();
                 let values = pack_rows(rows, |i| tags[i] == Tag::Bool && bits[i] != 0);
@@ -325,6 +356,41 @@ impl Builders {
             other: other.map(wrap),
         }
     }
+}
+
+/// Rows up to which a thread keeps its last all-null column of each type ([`null_column`]).
+const SHARED_NULL_ROWS: usize = 8192;
+
+thread_local! {
+    /// The last all-null `Utf8`, `Int64`, `Float64` and `Boolean` columns made on this
+    /// thread.
+    static NULL_COLUMNS: RefCell<[Option<ArrayRef>; 4]> = const { RefCell::new([None, None, None, None]) };
+}
+
+/// A column of `rows` nulls: of the types a typed column has, and up to
+/// [`SHARED_NULL_ROWS`] rows, the one made last on this thread when it has as many rows
+/// (requests of one client mostly do), shared; so a request's typed columns that no value
+/// came for cost no allocation and no zeroing. A shared column is as large as an owned one
+/// (the memory budget counts it the same).
+fn null_column(data_type: &DataType, rows: usize) -> ArrayRef {
+    let at = match data_type {
+        DataType::Utf8 => 0,
+        DataType::Int64 => 1,
+        DataType::Float64 => 2,
+        DataType::Boolean => 3,
+        _ => return new_null_array(data_type, rows),
+    };
+    if rows > SHARED_NULL_ROWS {
+        return new_null_array(data_type, rows);
+    }
+    NULL_COLUMNS.with_borrow_mut(|kept| match &kept[at] {
+        Some(column) if column.len() == rows => column.clone(),
+        _ => {
+            let column = new_null_array(data_type, rows);
+            kept[at] = Some(column.clone());
+            column
+        }
+    })
 }
 
 /// A dictionary of `values` by resource `keys`, without validating the keys again.
@@ -346,8 +412,9 @@ pub(super) fn dictionary(keys: &Int32Array, values: ArrayRef) -> ArrayRef {
     Arc::new(unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys.clone(), values) })
 }
 
-/// `i` in decimal, as `{i}` prints it, written at the end of `buf`.
-fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+/// `i` in decimal, as `{i}` prints it (ASCII), written at the end of `buf`.
+#[inline]
+fn int_text(i: i64, buf: &mut [u8; 20]) -> &[u8] {
     if (100..1000).contains(&i) {
         // Three digits (HTTP status codes), without the loop.
         let n = i as u32;
@@ -356,7 +423,7 @@ fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
             b'0' + (n / 10 % 10) as u8,
             b'0' + (n % 10) as u8,
         ]);
-        return std::str::from_utf8(&buf[17..]).unwrap_or_default();
+        return &buf[17..];
     }
     let mut n = i.unsigned_abs();
     let mut at = buf.len();
@@ -372,7 +439,7 @@ fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
         at -= 1;
         buf[at] = b'-';
     }
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+    &buf[at..]
 }
 
 #[cfg(test)]
@@ -405,6 +472,61 @@ mod tests {
             assert!(array.is_null(2 * i + 1));
         }
         assert_eq!(array.len(), rows);
+    }
+
+    /// Values of every length from 0 to 70 bytes (each width the copy takes, and past
+    /// them), ASCII and multi-byte, with rendered values and integers between them and
+    /// the column's room outgrown many times, read back as pushed.
+    #[test]
+    fn strings_read_back_as_pushed() {
+        let mut expected: Vec<String> = Vec::new();
+        let mut s = Strings::with_capacity(1, 3);
+        for len in 0..=70usize {
+            let ascii: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            let wide: String = "ж".repeat(len / 2);
+            for v in [ascii, wide] {
+                assert!(s.push(&v));
+                expected.push(v);
+            }
+            assert!(s.push_int(len as i64 * 37 - 400));
+            expected.push((len as i64 * 37 - 400).to_string());
+            let float = Val::Float(len as f64 / 4.0);
+            assert!(s.push_rendered(float));
+            let mut text = String::new();
+            render(float, &mut text);
+            expected.push(text);
+        }
+        let array = s.finish(expected.len(), None);
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
+        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+        assert_eq!(got, expected);
+    }
+
+    /// An all-null column shared by requests of one size is the column made for it.
+    #[test]
+    fn shared_null_columns_are_null_columns() {
+        for rows in [512, 7, 512, 0, SHARED_NULL_ROWS, SHARED_NULL_ROWS + 1, 3] {
+            for ty in [
+                DataType::Utf8,
+                DataType::Int64,
+                DataType::Float64,
+                DataType::Boolean,
+                DataType::UInt8,
+            ] {
+                let column = null_column(&ty, rows);
+                column.to_data().validate_full().expect("a valid column");
+                assert_eq!(column.to_data(), new_null_array(&ty, rows).to_data());
+                assert_eq!(
+                    column.get_array_memory_size(),
+                    new_null_array(&ty, rows).get_array_memory_size()
+                );
+            }
+        }
     }
 
     /// A typed builder's columns, of every type and as dictionaries of resource keys, pass
@@ -463,7 +585,7 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string());
+            assert_eq!(super::int_text(i, &mut [0; 20]), i.to_string().as_bytes());
         }
     }
 

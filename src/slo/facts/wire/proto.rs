@@ -345,14 +345,19 @@ pub(super) fn with_values<'a>(
             Some(Found::Decode(_)) => None,
         }
     };
-    if slots.iter().all(|s| !matches!(s, Some(Found::Decode(_)))) {
-        // Written in place (the same length every call of a request): no `extend`.
-        if scratch.len() != slots.len() {
-            scratch.resize(slots.len(), Val::Nil);
-        }
-        for (value, slot) in scratch.iter_mut().zip(slots) {
-            *value = simple(slot).unwrap_or(Val::Nil);
-        }
+    // Written in place (the same length every call of a request): no `extend`; one pass,
+    // which also tells whether a value is to decode.
+    if scratch.len() != slots.len() {
+        scratch.resize(slots.len(), Val::Nil);
+    }
+    let mut decode = false;
+    for (value, slot) in scratch.iter_mut().zip(slots) {
+        *value = simple(slot).unwrap_or_else(|| {
+            decode = true;
+            Val::Nil
+        });
+    }
+    if !decode {
         return f(scratch);
     }
     let decoded: Vec<Option<KeyValue>> = slots
