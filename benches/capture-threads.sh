@@ -36,13 +36,7 @@ STRACE_SECONDS=${STRACE_SECONDS:-3}
 read -r -a setups <<<"${SETUPS:-off cap}"
 clk_tck=$(getconf CLK_TCK)
 
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    stop_pid "$server_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+scratch server_pid
 
 # threads PID: one line per thread: name (spaces as _), user ticks, system ticks,
 # voluntary and involuntary context switches.

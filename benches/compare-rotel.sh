@@ -71,16 +71,7 @@ if [[ -z ${NO_BUILD:-} ]]; then
     cargo build --release --quiet
 fi
 
-work=$(mktemp -d)
-slotel_pid=""
-rotel_pid=""
-cleanup() {
-    stop_pid "$slotel_pid"
-    stop_pid "$rotel_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+scratch slotel_pid rotel_pid
 
 clk_tck=$(getconf CLK_TCK)
 

@@ -77,16 +77,7 @@ if [[ -z ${NO_BUILD:-} ]]; then
     cargo build --release --quiet
 fi
 
-work=$(mktemp -d)
-server_pid=""
-sink_pid=""
-cleanup() {
-    stop_pid "$server_pid"
-    stop_pid "$sink_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+scratch server_pid sink_pid
 
 # The backend for EXPORTER's @SINK@: `slotel loadgen --sink` (counts spans on the wire,
 # so it costs little of the CPU it shares with the load generator); for @SINK_HTTP@:

@@ -15,6 +15,24 @@ stop_pid() {
     fi
 }
 
+# scratch PIDVAR...: $work becomes a fresh directory and each named variable (a process id
+# the script fills in later) empty; at exit the processes those variables then hold are
+# stopped and $work removed. An interrupt exits with 130.
+scratch() {
+    work=$(mktemp -d)
+    scratch_pids=("$@")
+    local v
+    for v in "$@"; do printf -v "$v" '%s' ''; done
+    trap scratch_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+scratch_cleanup() {
+    local v
+    for v in "${scratch_pids[@]}"; do stop_pid "${!v}"; done
+    rm -rf "$work"
+}
+
 # A port nobody listens on right now (the kernel picks it; a tiny race is acceptable here).
 free_port() {
     if command -v python3 >/dev/null; then

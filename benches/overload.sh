@@ -45,16 +45,7 @@ for tool in curl jq awk taskset; do
 done
 [[ -n ${NO_BUILD:-} ]] || cargo build --release --quiet
 
-work=$(mktemp -d)
-server_pid=""
-load_pid=""
-cleanup() {
-    stop_pid "$load_pid"
-    stop_pid "$server_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+scratch server_pid load_pid
 
 grpc_port=$(free_port)
 http_port=$(free_port)

@@ -39,15 +39,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 command -v perf >/dev/null || { echo "perf-receive: perf is required (Debian: linux-perf)" >&2; exit 1; }
 
-work=$(mktemp -d)
-server_pid=""
-load_pid=""
-cleanup() {
-    stop_pid "$load_pid"
-    stop_pid "$server_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+scratch server_pid load_pid
 
 grpc_port=$(free_port)
 http_port=$(free_port)

@@ -48,14 +48,7 @@ if [[ -z ${NO_BUILD:-} ]]; then
     cargo build --release --quiet
 fi
 
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    stop_pid "$server_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+scratch server_pid
 
 clk_tck=$(getconf CLK_TCK)
 # machine_ticks: "busy steal" of the whole machine so far (every CPU), in clock ticks: time

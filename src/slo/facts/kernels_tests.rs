@@ -53,34 +53,43 @@ fn attributes(rng: &mut fastrand::Rng, key: &str) -> Vec<KeyValue> {
         .collect()
 }
 
+/// A resource's spans, in one scope.
+fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans {
+    ResourceSpans {
+        resource: Some(Resource {
+            attributes,
+            ..Default::default()
+        }),
+        scope_spans: vec![ScopeSpans {
+            spans,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
 fn request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
     let resource_spans = (0..rng.usize(1..4))
-        .map(|_| ResourceSpans {
-            resource: Some(Resource {
-                attributes: attributes(rng, "r"),
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans: (0..rng.usize(0..90))
-                    .map(|_| {
-                        let start = rng.u64(..1_000_000_000);
-                        Span {
-                            name: ["", "GET /", "POST /pay", "a"][rng.usize(..4)].into(),
-                            kind: rng.i32(-1..6),
-                            start_time_unix_nano: start,
-                            end_time_unix_nano: start + rng.u64(..600_000_000),
-                            status: rng.bool().then(|| Status {
-                                code: rng.i32(0..3),
-                                message: String::new(),
-                            }),
-                            attributes: attributes(rng, "a"),
-                            ..Default::default()
-                        }
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            ..Default::default()
+        .map(|_| {
+            let resource_attrs = attributes(rng, "r");
+            let spans = (0..rng.usize(0..90))
+                .map(|_| {
+                    let start = rng.u64(..1_000_000_000);
+                    Span {
+                        name: ["", "GET /", "POST /pay", "a"][rng.usize(..4)].into(),
+                        kind: rng.i32(-1..6),
+                        start_time_unix_nano: start,
+                        end_time_unix_nano: start + rng.u64(..600_000_000),
+                        status: rng.bool().then(|| Status {
+                            code: rng.i32(0..3),
+                            message: String::new(),
+                        }),
+                        attributes: attributes(rng, "a"),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            resource_spans(resource_attrs, spans)
         })
         .collect();
     ExportTraceServiceRequest { resource_spans }
@@ -116,29 +125,22 @@ fn uniform_request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
     };
     let r = value(rng);
     let resource_spans = (0..rng.usize(1..3))
-        .map(|_| ResourceSpans {
-            resource: Some(Resource {
-                attributes: r.iter().map(|v| kv("r", Some(v.clone()))).collect(),
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans: (0..[0, 1, 64, 65, 130][rng.usize(..5)])
-                    .map(|_| {
-                        let start = rng.u64(..1_000_000_000);
-                        Span {
-                            name: name.into(),
-                            kind,
-                            start_time_unix_nano: start,
-                            end_time_unix_nano: start.saturating_add(duration),
-                            status: status.clone(),
-                            attributes: a.iter().map(|v| kv("a", Some(v.clone()))).collect(),
-                            ..Default::default()
-                        }
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            ..Default::default()
+        .map(|_| {
+            let spans = (0..[0, 1, 64, 65, 130][rng.usize(..5)])
+                .map(|_| {
+                    let start = rng.u64(..1_000_000_000);
+                    Span {
+                        name: name.into(),
+                        kind,
+                        start_time_unix_nano: start,
+                        end_time_unix_nano: start.saturating_add(duration),
+                        status: status.clone(),
+                        attributes: a.iter().map(|v| kv("a", Some(v.clone()))).collect(),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            resource_spans(r.iter().map(|v| kv("r", Some(v.clone()))).collect(), spans)
         })
         .collect();
     ExportTraceServiceRequest { resource_spans }
