@@ -31,14 +31,23 @@ from slo_files import ERRORS, slo_file, span_slo
 
 TOKEN = "adjustments-admin-token-0123456789"
 
+# The file's weekly window (02:00-04:00 Paris) falls three days after today, so that it
+# never covers the spans a test sends now: a fixed weekday made these tests fail during
+# that day's window.
+RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+WEEKLY_INDEX = (datetime.now(timezone.utc).weekday() + 3) % 7
+WEEKLY_DAY = RRULE_DAYS[WEEKLY_INDEX]
+# Its first occurrence (2026-01-05 was a Monday).
+WEEKLY_START = (datetime(2026, 1, 5) + timedelta(days=WEEKLY_INDEX)).strftime("%Y-%m-%dT02:00:00")
+
 SLOS = slo_file(
     "checkout",
     span_slo("availability", 99, where="kind == SPAN_KIND_SERVER", bad=ERRORS),
     span_slo("latency", 99, where="kind == SPAN_KIND_SERVER", latency_threshold="250ms"),
-) + """adjustments:
+) + f"""adjustments:
   - reason: weekly database maintenance
-    rrule: FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0
-    dtstart: 2026-01-04T02:00:00
+    rrule: FREQ=WEEKLY;BYDAY={WEEKLY_DAY};BYHOUR=2;BYMINUTE=0
+    dtstart: {WEEKLY_START}
     time_zone: Europe/Paris
     duration: 2h
 """
