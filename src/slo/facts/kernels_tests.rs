@@ -15,7 +15,7 @@ use super::eval::compare_general;
 use super::kernels::{Rows, path_vs_literal};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::ast::{CmpOp, Lit, Operand, Path, Val, compare};
-use crate::slo::ottl::{AttrRef, Use};
+use crate::slo::ottl::{AttrRef, Condition, ConditionTarget, Use};
 
 const OPS: [CmpOp; 6] = [
     CmpOp::Eq,
@@ -144,6 +144,17 @@ fn uniform_request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
         })
         .collect();
     ExportTraceServiceRequest { resource_spans }
+}
+
+/// Span conditions parsed, and the facts schema that reads what they read.
+fn parsed(texts: &[&str]) -> (Vec<Condition>, FactsSchema) {
+    let conditions: Vec<Condition> = texts
+        .iter()
+        .map(|t| Condition::parse(t, ConditionTarget::Span).unwrap())
+        .collect();
+    let mut schema = FactsSchema::default();
+    conditions.iter().for_each(|c| schema.add_condition(c));
+    (conditions, schema)
 }
 
 fn literals() -> Vec<Lit> {
@@ -408,7 +419,6 @@ fn rows_combine_as_their_bits() {
 /// the Arrow evaluator answers as OTTL row by row.
 #[test]
 fn conditions_with_uniform_sides_answer_as_ottl() {
-    use crate::slo::ottl::{Condition, ConditionTarget};
     let texts = [
         r#"resource.attributes["r"] != "" and kind != SPAN_KIND_UNSPECIFIED"#,
         r#"status.code == STATUS_CODE_ERROR or attributes["a"] >= 500"#,
@@ -423,12 +433,7 @@ fn conditions_with_uniform_sides_answer_as_ottl() {
         r#"attributes["a"] >= false and not (name < "")"#,
         r#"(kind != 0 and status.code != 99) or (duration > 1ms and name != "a")"#,
     ];
-    let conditions: Vec<Condition> = texts
-        .iter()
-        .map(|t| Condition::parse(t, ConditionTarget::Span).unwrap())
-        .collect();
-    let mut schema = FactsSchema::default();
-    conditions.iter().for_each(|c| schema.add_condition(c));
+    let (conditions, schema) = parsed(&texts);
     let mut rng = fastrand::Rng::with_seed(13);
     for round in 0..80 {
         let req = if round % 4 == 0 {
@@ -485,7 +490,6 @@ fn common_comparisons_take_the_loop() {
 /// as floats, are different literals to the kernels and are not shared.
 #[test]
 fn shared_comparisons_answer_as_each_alone() {
-    use crate::slo::ottl::{Condition, ConditionTarget};
     let texts = [
         r#"attributes["a"] == 0.0"#,
         r#"attributes["a"] == -0.0"#,
@@ -499,12 +503,7 @@ fn shared_comparisons_answer_as_each_alone() {
         r#"resource.attributes["r"] != """#,
         r#"attributes["a"] == nil"#,
     ];
-    let conditions: Vec<Condition> = texts
-        .iter()
-        .map(|t| Condition::parse(t, ConditionTarget::Span).unwrap())
-        .collect();
-    let mut schema = FactsSchema::default();
-    conditions.iter().for_each(|c| schema.add_condition(c));
+    let (conditions, schema) = parsed(&texts);
     let mut rng = fastrand::Rng::with_seed(7);
     let mut zeros_differ = false;
     for _ in 0..40 {
