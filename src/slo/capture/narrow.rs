@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int8Type, Int16Type, Int32Type, Int64Type};
+use arrow_array::types::{ArrowPrimitiveType, Int8Type, Int16Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, PrimitiveArray};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef};
@@ -173,33 +173,12 @@ pub(super) fn widen(
             column.data_type()
         ))
     };
-    // Arrow's `unary` keeps the validity and maps each value.
     let widened: ArrayRef = match (ty, column.data_type()) {
-        ("Int32", DataType::Int8) => Arc::new(
-            column
-                .as_primitive::<Int8Type>()
-                .unary::<_, Int32Type>(i32::from),
-        ),
-        ("Int32", DataType::Int16) => Arc::new(
-            column
-                .as_primitive::<Int16Type>()
-                .unary::<_, Int32Type>(i32::from),
-        ),
-        ("Int64", DataType::Int8) => Arc::new(
-            column
-                .as_primitive::<Int8Type>()
-                .unary::<_, Int64Type>(i64::from),
-        ),
-        ("Int64", DataType::Int16) => Arc::new(
-            column
-                .as_primitive::<Int16Type>()
-                .unary::<_, Int64Type>(i64::from),
-        ),
-        ("Int64", DataType::Int32) => Arc::new(
-            column
-                .as_primitive::<Int32Type>()
-                .unary::<_, Int64Type>(i64::from),
-        ),
+        ("Int32", DataType::Int8) => widened::<Int8Type, Int32Type>(column),
+        ("Int32", DataType::Int16) => widened::<Int16Type, Int32Type>(column),
+        ("Int64", DataType::Int8) => widened::<Int8Type, Int64Type>(column),
+        ("Int64", DataType::Int16) => widened::<Int16Type, Int64Type>(column),
+        ("Int64", DataType::Int32) => widened::<Int32Type, Int64Type>(column),
         _ => return Err(wrong()),
     };
     let mut metadata = field.metadata().clone();
@@ -211,6 +190,17 @@ pub(super) fn widen(
     )
     .with_metadata(metadata);
     Ok((Arc::new(plain), widened))
+}
+
+/// `column` (of `F`'s type) in the wider type `T`: Arrow's `unary` keeps the validity and
+/// maps each value.
+fn widened<F, T>(column: &ArrayRef) -> ArrayRef
+where
+    F: ArrowPrimitiveType,
+    T: ArrowPrimitiveType,
+    T::Native: From<F::Native>,
+{
+    Arc::new(column.as_primitive::<F>().unary::<_, T>(T::Native::from))
 }
 
 #[cfg(test)]
