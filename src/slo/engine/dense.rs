@@ -44,6 +44,13 @@ impl Dense {
         }
     }
 
+    /// Adds one to the bucket of each index of `indexes`.
+    pub fn add_ones(&mut self, indexes: &[u32]) {
+        for index in indexes {
+            self.add(*index, 1);
+        }
+    }
+
     /// Widens the page table to hold `page` (< [`PAGES`]).
     #[cold]
     fn cover(&mut self, page: usize) {

@@ -206,6 +206,19 @@ impl SparseHist {
         }
     }
 
+    /// Records one latency in each bucket of `indexes` ([`index_of`]): once dense, in one
+    /// loop.
+    pub fn record_index_run(&mut self, indexes: &[u32]) {
+        let mut rest = indexes;
+        while let Some((&index, tail)) = rest.split_first() {
+            if let SparseHist::Dense(d) = self {
+                return d.add_ones(rest);
+            }
+            self.record_index(index, 1);
+            rest = tail;
+        }
+    }
+
     /// Makes the histogram writable: an open map with room for one more bucket, or dense.
     #[cold]
     fn reopen(&mut self) {

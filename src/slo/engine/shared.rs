@@ -46,7 +46,7 @@ pub struct SelectedSlot {
     pub mask: Vec<u64>,
     /// The rows' latencies (nanoseconds), in request order.
     pub latencies: Vec<u64>,
-    /// Each latency's HDR bucket ([`super::hist::index_of`]) with a count of 1.
+    /// Each latency's HDR bucket ([`super::hist::index_of`]).
     pub hdr: Run,
     /// What adding `hdr` gave each SLO's finest slot (see `shared_hist.rs`).
     pub memo: Memo,
@@ -138,7 +138,7 @@ impl SelectedSlot {
     /// [`ladder`] (all sums: the order of the latencies does not matter).
     fn finish(&mut self, native: &mut Native) {
         // Made in place (one allocation, no copy).
-        self.hdr = self.latencies.iter().map(|&n| (index_of(n), 1)).collect();
+        self.hdr = self.latencies.iter().map(|&n| index_of(n)).collect();
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         for &nanos in &self.latencies {
@@ -195,12 +195,13 @@ pub struct SelectedGroup {
     pub row: usize,
     /// Which chunk of [`Selection::chunk`] rows the group lies in.
     pub chunk: usize,
-    /// Rows, in request order.
-    pub rows: Vec<usize>,
+    /// How many rows the group holds.
+    pub spans: usize,
     /// The rows by finest slot, or empty when they fall in more than [`MAX_SLOTS`] slots.
     pub slots: Vec<SelectedSlot>,
-    /// Whether the rows fell in more than [`MAX_SLOTS`] slots.
-    scattered: bool,
+    /// The rows in request order once they fell in more than [`MAX_SLOTS`] slots (until
+    /// then the slots' bitmaps hold them: only the span-by-span path reads them).
+    scattered: Option<Vec<usize>>,
     /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
     pub nanos: u128,
     /// The rows' native histogram buckets (found with the slots', when not scattered).
@@ -208,13 +209,35 @@ pub struct SelectedGroup {
 }
 
 impl SelectedGroup {
+    /// The rows, in request order.
+    pub fn rows(&self) -> std::borrow::Cow<'_, [usize]> {
+        if let Some(rows) = &self.scattered {
+            return rows.into();
+        }
+        // The slots' rows are apart: their bitmaps' union, a word at a time.
+        let words = self.slots.iter().map(|s| s.mask.len()).max().unwrap_or(0);
+        let mut rows = Vec::with_capacity(self.spans);
+        for w in 0..words {
+            let mut bits = self
+                .slots
+                .iter()
+                .fold(0u64, |acc, s| acc | s.mask.get(w).copied().unwrap_or(0));
+            while bits != 0 {
+                rows.push(w * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+        rows.into()
+    }
+
     /// Adds row `row` of a request of `rows` rows, ending at `t` after `nanos`, to its
     /// slot of `width` nanoseconds.
     #[inline]
     fn add(&mut self, row: usize, t: u64, nanos: u64, width: u64, rows: usize) {
-        self.rows.push(row);
+        self.spans += 1;
         self.nanos += u128::from(nanos);
-        if self.scattered {
+        if let Some(scattered) = &mut self.scattered {
+            scattered.push(row);
             return;
         }
         let id = t / width + 1;
@@ -222,7 +245,11 @@ impl SelectedGroup {
             Some(i) => &mut self.slots[i],
             None => {
                 if self.slots.len() == MAX_SLOTS {
-                    self.scattered = true;
+                    // (The rows so far from the slots' bitmaps, then this one.)
+                    let mut scattered = self.rows().into_owned();
+                    scattered.reserve(rows - row);
+                    scattered.push(row);
+                    self.scattered = Some(scattered);
                     return;
                 }
                 let start = (id - 1).saturating_mul(width);
@@ -300,7 +327,6 @@ impl Selection {
                 groups.push(SelectedGroup {
                     row,
                     chunk: part,
-                    rows: Vec::with_capacity(end.len() - row),
                     ..SelectedGroup::default()
                 });
             }
@@ -309,7 +335,7 @@ impl Selection {
             }
         }
         for g in &mut groups {
-            if g.scattered {
+            if g.scattered.is_some() {
                 g.slots.clear();
                 continue;
             }
@@ -529,19 +555,19 @@ impl SloState {
         rows: Rows<'_>,
         latencies: &mut Latencies,
     ) -> bool {
-        if g.rows.is_empty() {
+        if g.spans == 0 {
             return true;
         }
         let bounds = self.latency_bounds.clone();
         let group = match self.groups.get_mut(key) {
             Some(group) => group,
-            None => self.group_mut_n(key, g.rows.len() as u64),
+            None => self.group_mut_n(key, g.spans as u64),
         };
         if group.record_selected(g, judge, rows.end, &bounds) {
             return true;
         }
         let spans: Vec<SpanEvent> = g
-            .rows
+            .rows()
             .iter()
             .map(|&r| SpanEvent {
                 t: rows.end[r],

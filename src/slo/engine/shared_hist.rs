@@ -3,9 +3,9 @@
 //! SLOs that select the same rows of every request (see `shared.rs`) fill the finest slot
 //! of each group with the same latencies: five such SLOs would insert every span's bucket
 //! five times into five equal histograms. Instead, a slot's histogram can be a
-//! [`SharedHist`]: an immutable base histogram and the runs of (bucket index, count) pairs
-//! added since (each run a selection slot's pairs, shared by reference), held behind an
-//! `Arc` by every slot whose contents it is.
+//! [`SharedHist`]: an immutable base histogram and the runs of bucket indexes added since
+//! (each run a selection slot's latencies, one bucket index each, shared by reference),
+//! held behind an `Arc` by every slot whose contents it is.
 //!
 //! Adding a run is functional: the slot's histogram before (empty, or a `SharedHist`)
 //! and the run give the histogram after. A [`Memo`], kept by the selection slot for one
@@ -16,23 +16,46 @@
 //! span, restored from a snapshot) records the run into itself as before; a slot the only
 //! holder of its `SharedHist` turns it back into a private histogram.
 //!
-//! Runs are bounded: once they hold [`MAX_RUNS`] runs, or as many pairs as the base has
-//! room for buckets (at least [`FOLD_AT`]), they are folded into a new base (the old one
-//! cloned), so a fold's cost is paid for by the pairs that triggered it. Sealing a shared histogram
-//! ([`SharedHist::sealed`]) encodes it once for every holder.
+//! The runs added since the base form a chain, newest first, that every later histogram
+//! extends by one link: adding a run costs one link whatever the number of runs before
+//! it. Once the runs hold as many indexes as the base has room for buckets (at least
+//! [`FOLD_AT`]), they are folded into a new base (the old one cloned), so a fold's cost
+//! is paid for by the indexes that triggered it, and the runs never take more memory than
+//! twice what the base holds room for. Sealing a shared histogram ([`SharedHist::sealed`])
+//! encodes it once for every holder.
 
 use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
 use super::hist::SparseHist;
 
-/// Runs kept before they are folded into the base.
-pub const MAX_RUNS: usize = 32;
-/// Pairs kept in runs before they are folded, at least (or as many as the base's buckets).
+/// Bucket indexes kept in runs before they are folded, at least (or as many as the
+/// base's buckets).
 pub const FOLD_AT: usize = 1_024;
 
-/// A run of (bucket index, count) pairs ([`super::hist::index_of`]).
-pub type Run = Arc<[(u32, u64)]>;
+/// A run of bucket indexes ([`super::hist::index_of`]), one latency each.
+pub type Run = Arc<[u32]>;
+
+/// One run of a chain and the runs added before it.
+#[derive(Debug)]
+struct Link {
+    run: Run,
+    before: Option<Arc<Link>>,
+}
+
+impl Drop for Link {
+    /// Lets go of the links before this one in a loop: a long chain held by no one else
+    /// is freed without a recursion per link.
+    fn drop(&mut self) {
+        let mut next = self.before.take();
+        while let Some(link) = next {
+            next = match Arc::try_unwrap(link) {
+                Ok(mut l) => l.before.take(),
+                Err(_) => None,
+            };
+        }
+    }
+}
 
 /// A histogram held by several slots: `base` plus `runs`.
 #[derive(Debug, Default)]
@@ -41,8 +64,11 @@ pub struct SharedHist {
     base: Arc<SparseHist>,
     /// Buckets `base` holds room for ([`SparseHist::open_size`]): what copying it costs.
     base_len: usize,
-    runs: Vec<Run>,
-    /// Pairs in `runs`.
+    /// The runs added since `base`, newest first.
+    runs: Option<Arc<Link>>,
+    /// Runs in `runs`.
+    links: usize,
+    /// Indexes in `runs`.
     pending: usize,
     /// The sealed encoding, made by the first holder that seals.
     sealed: OnceLock<Arc<[u8]>>,
@@ -52,21 +78,22 @@ impl SharedHist {
     /// `self` with `run` added: a new histogram, `self` unchanged.
     fn with_run(&self, run: &Run) -> Self {
         let pending = self.pending + run.len();
-        if self.runs.len() < MAX_RUNS && pending < FOLD_AT.max(self.base_len) {
-            let mut runs = Vec::with_capacity(self.runs.len() + 1);
-            runs.extend(self.runs.iter().cloned());
-            runs.push(run.clone());
+        if pending < FOLD_AT.max(self.base_len) {
             return Self {
                 base: self.base.clone(),
                 base_len: self.base_len,
-                runs,
+                runs: Some(Arc::new(Link {
+                    run: run.clone(),
+                    before: self.runs.clone(),
+                })),
+                links: self.links + 1,
                 pending,
                 sealed: OnceLock::new(),
             };
         }
         let mut base = SparseHist::clone(&self.base);
-        for r in self.runs.iter().chain(std::iter::once(run)) {
-            base.record_indexes(r);
+        for r in self.runs().chain(std::iter::once(&**run)) {
+            base.record_index_run(r);
         }
         Self {
             base_len: base.open_size(),
@@ -75,11 +102,21 @@ impl SharedHist {
         }
     }
 
+    /// The runs added since the base, newest first.
+    fn runs(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        let mut link = self.runs.as_deref();
+        std::iter::from_fn(move || {
+            let l = link?;
+            link = l.before.as_deref();
+            Some(&*l.run)
+        })
+    }
+
     /// The contents as a histogram of its own (`self` unchanged).
     pub fn to_private(&self) -> SparseHist {
         let mut h = SparseHist::clone(&self.base);
-        for r in &self.runs {
-            h.record_indexes(r);
+        for r in self.runs() {
+            h.record_index_run(r);
         }
         h
     }
@@ -87,10 +124,11 @@ impl SharedHist {
     /// The contents as a histogram of its own, without copying what no one else holds.
     pub fn into_private(this: Arc<Self>) -> SparseHist {
         match Arc::try_unwrap(this) {
-            Ok(s) => {
-                let mut h = Arc::try_unwrap(s.base).unwrap_or_else(|b| SparseHist::clone(&b));
-                for r in &s.runs {
-                    h.record_indexes(r);
+            Ok(mut s) => {
+                let base = std::mem::take(&mut s.base);
+                let mut h = Arc::try_unwrap(base).unwrap_or_else(|b| SparseHist::clone(&b));
+                for r in s.runs() {
+                    h.record_index_run(r);
                 }
                 h
             }
@@ -100,7 +138,7 @@ impl SharedHist {
 
     /// (bucket index, count) pairs; a bucket may come several times (base and runs).
     pub fn index_pairs(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        self.runs.iter().flat_map(|r| r.iter().copied())
+        self.runs().flat_map(|r| r.iter().map(|i| (*i, 1)))
     }
 
     pub fn base(&self) -> &SparseHist {
@@ -115,12 +153,13 @@ impl SharedHist {
             .clone()
     }
 
-    /// Bytes held on the heap, shared with the other holders.
+    /// Bytes held on the heap, shared with the other holders (the runs' links count
+    /// whole for each histogram of the chain).
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.base.heap_bytes()
-            + self.runs.capacity() * std::mem::size_of::<Run>()
-            + self.pending * std::mem::size_of::<(u32, u64)>()
+            + self.links * (std::mem::size_of::<Link>() + 2 * std::mem::size_of::<usize>())
+            + self.pending * std::mem::size_of::<u32>()
             + self.sealed.get().map_or(0, |s| s.len())
     }
 }
@@ -152,9 +191,9 @@ impl SparseHist {
                 if let SparseHist::Shared(s) = std::mem::take(self) {
                     *self = SharedHist::into_private(s);
                 }
-                return self.record_indexes(run);
+                return self.record_index_run(run);
             }
-            _ => return self.record_indexes(run),
+            _ => return self.record_index_run(run),
         };
         let mut memo = memo.0.borrow_mut();
         let found = memo.iter().find(|(b, _)| match (b, &before) {
@@ -184,15 +223,14 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn run(rng: &mut fastrand::Rng, n: usize) -> Run {
-        let mut m = BTreeMap::new();
-        for _ in 0..n {
-            let v = match rng.u8(..10) {
-                0 => rng.u64(..10_000_000_000_000),
-                _ => rng.u64(1_000_000..900_000_000),
-            };
-            *m.entry(index_of(v)).or_insert(0u64) += 1;
-        }
-        m.into_iter().collect::<Vec<_>>().into()
+        (0..n)
+            .map(|_| {
+                index_of(match rng.u8(..10) {
+                    0 => rng.u64(..10_000_000_000_000),
+                    _ => rng.u64(1_000_000..900_000_000),
+                })
+            })
+            .collect()
     }
 
     fn contents(h: &SparseHist) -> BTreeMap<u64, u64> {
@@ -221,15 +259,18 @@ mod tests {
                     continue;
                 }
                 h.record_run(&r, &memo);
-                p.record_indexes(&r);
+                p.record_index_run(&r);
                 if s == 3 && i == 150 {
                     h.record(5_000_000, 2);
                     p.record(5_000_000, 2);
                 }
             }
             if let SparseHist::Shared(s) = &shared[0] {
-                folds += usize::from(s.runs.is_empty());
-                assert!(s.runs.len() <= MAX_RUNS);
+                folds += usize::from(s.runs.is_none());
+                // Runs are folded once they hold as many indexes as the base has room for.
+                assert!(s.pending < FOLD_AT.max(s.base_len));
+                assert_eq!(s.links, s.runs().count());
+                assert_eq!(s.pending, s.runs().map(<[u32]>::len).sum::<usize>());
             }
             if i % 50 == 0 {
                 for (h, p) in shared.iter().zip(&private) {
@@ -273,7 +314,7 @@ mod tests {
         for _ in 0..20 {
             let r = run(&mut rng, 50);
             h.record_run(&r, &Memo::default());
-            p.record_indexes(&r);
+            p.record_index_run(&r);
             // The memo is gone: the slot holds the histogram alone.
             assert!(!matches!(h, SparseHist::Empty));
         }

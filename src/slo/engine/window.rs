@@ -277,9 +277,9 @@ impl Ring {
         }
     }
 
-    /// Records a selection slot's (bucket index, count) pairs at `t`, sharing the
+    /// Records a selection slot's latencies at `t` by their bucket indexes, sharing the
     /// histogram with the other SLOs' slots that held the same one (see
-    /// `shared_hist.rs`): the same as [`Ring::record_buckets`].
+    /// `shared_hist.rs`): the same as [`Ring::record_latencies`].
     pub fn record_run(
         &mut self,
         t: u64,
