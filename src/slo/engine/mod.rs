@@ -44,7 +44,8 @@
 //! - `shared.rs`: a request's spans grouped and bucketed once for every span SLO that
 //!   selects the same rows, then added per SLO a finest slot at a time.
 //! - `shared_hist.rs`: finest-slot latency histograms shared by the SLOs that recorded the
-//!   same spans (one bucket insert per span, not one per SLO).
+//!   same spans (one bucket insert per span, not one per SLO); `shared_native.rs`: the
+//!   groups' lifetime native histograms likewise.
 //! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `dense.rs`: a busy open finest slot's HDR buckets counted in pages instead of a map.
@@ -95,6 +96,7 @@ pub mod sampled;
 mod sampled_tests;
 pub mod shared;
 mod shared_hist;
+mod shared_native;
 #[cfg(test)]
 mod shared_tests;
 pub mod slices;

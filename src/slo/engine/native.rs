@@ -262,6 +262,11 @@ impl NativeHist {
         self.count == 0
     }
 
+    /// Buckets the dense counts cover (what copying them costs).
+    pub fn width(&self) -> usize {
+        self.counts.len()
+    }
+
     /// The non-empty buckets at `schema` (≤ [`SCHEMA`]) as (index, count), ascending.
     pub fn buckets(&self, schema: i32) -> Vec<(i32, u64)> {
         let schema = schema.min(SCHEMA);

@@ -30,6 +30,7 @@ use super::hist::index_of;
 use super::native::index_at_schema;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::shared_hist::{Memo, Run};
+use super::shared_native::{NativeMemo, NativeRun};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 use super::{Dropped, LATENCY_LADDER};
 use crate::slo::facts::SpanFacts;
@@ -205,7 +206,9 @@ pub struct SelectedGroup {
     /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
     pub nanos: u128,
     /// The rows' native histogram buckets (found with the slots', when not scattered).
-    pub native: Native,
+    pub native: NativeRun,
+    /// What adding `native` gave each SLO's group (see `shared_native.rs`).
+    pub native_memo: NativeMemo,
 }
 
 impl SelectedGroup {
@@ -339,12 +342,19 @@ impl Selection {
                 g.slots.clear();
                 continue;
             }
-            g.native
+            let mut native = Native::default();
+            native
                 .indexes
                 .reserve(g.slots.iter().map(|s| s.latencies.len()).sum());
             for slot in &mut g.slots {
-                slot.finish(&mut g.native);
+                slot.finish(&mut native);
             }
+            g.native = NativeRun {
+                indexes: native.indexes.into(),
+                range: native.range,
+                zero: native.zero,
+                nanos: g.nanos,
+            };
         }
         Self {
             matched: matched.clone(),
@@ -462,9 +472,8 @@ impl GroupState {
         {
             return false;
         }
-        self.native
-            .record_indexes(&g.native.indexes, g.native.range, g.native.zero);
-        self.native.add_nanos(g.nanos);
+        // Once for the SLOs whose groups hold the same shared part.
+        self.native.record_run(&g.native, &g.native_memo);
         let mut counts = [(0i64, 0u64); MAX_SLOTS];
         for (slot, c) in g.slots.iter().zip(&mut counts) {
             *c = self.record_slot(slot, judge, bounds);

@@ -122,8 +122,9 @@ pub struct GroupState {
     pub rings: Vec<Ring>,
     /// Events since start (or since restored), for the `slotel_slo_events_total` counters.
     pub lifetime: Counts,
-    /// Latencies since start, for the `slotel_slo_latency_seconds` native histogram.
-    pub native: super::native::NativeHist,
+    /// Latencies since start, for the `slotel_slo_latency_seconds` native histogram
+    /// (partly shared with other SLOs' groups, see `shared_native.rs`).
+    pub native: super::shared_native::Lifetime,
     /// The same latencies in the SLO's classic buckets (see [`SloState::latency_bounds`]).
     pub classic: Classic,
     /// Open time slices (timeslice SLOs only).
@@ -150,7 +151,7 @@ impl GroupState {
                 })
                 .collect(),
             lifetime: Counts::default(),
-            native: super::native::NativeHist::default(),
+            native: super::shared_native::Lifetime::default(),
             sampled: None,
         }
     }
@@ -492,7 +493,7 @@ impl SloState {
     pub fn all_native(&self, cluster: Option<&str>) -> super::native::NativeHist {
         let mut h = super::native::NativeHist::default();
         for g in self.groups_of(cluster) {
-            h.merge(&g.native);
+            h.merge(&g.native.get());
         }
         h
     }
@@ -551,7 +552,7 @@ impl GroupState {
         format!(
             "{rings:?} {:?} {:?} {:?} {:?}",
             self.lifetime,
-            self.native,
+            self.native.get(),
             self.classic,
             self.sampled.as_ref().map(|s| s.export())
         )

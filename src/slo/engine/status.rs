@@ -274,7 +274,7 @@ impl View<'_> {
 
     fn native(&self) -> super::native::NativeHist {
         match self {
-            View::One(g) => g.native.clone(),
+            View::One(g) => g.native.get().into_owned(),
             View::Sum(s, c) => s.all_native(*c),
         }
     }

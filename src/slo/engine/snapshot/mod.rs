@@ -198,7 +198,7 @@ fn group_entry(key: &GroupKey, g: &GroupState) -> GroupEntry {
         total: g.lifetime.total,
         rings: g.rings.iter().map(|r| r.export()).collect(),
         slices: g.slices.as_ref().map(|s| slices_entry(s, &g.rings)),
-        native: g.native.clone(),
+        native: g.native.get().into_owned(),
         classic: g.classic.counts.clone(),
         raw: g.sampled.as_ref().map(|s| s.export()),
     }
@@ -218,15 +218,16 @@ fn restore_group(state: &SloState, e: &GroupEntry) -> Option<GroupState> {
     };
     // An inconsistent histogram starts again empty rather than corrupting merges.
     if e.native.is_valid() {
-        g.native = e.native.clone();
+        g.native.set(e.native.clone());
     }
     if !state.latency_bounds.is_empty() {
+        let native = g.native.get();
         let exact = e.classic.len() == state.latency_bounds.len() + 1
-            && e.classic.iter().try_fold(0u64, |a, c| a.checked_add(*c)) == Some(g.native.count);
+            && e.classic.iter().try_fold(0u64, |a, c| a.checked_add(*c)) == Some(native.count);
         g.classic.counts = if exact {
             e.classic.clone()
         } else {
-            g.native.classic(&state.latency_bounds)
+            native.classic(&state.latency_bounds)
         };
     }
     if let (Some(s), Some(entry)) = (&mut g.slices, &e.slices) {

@@ -1,0 +1,389 @@
+//! Lifetime native histograms shared by the SLOs that recorded the same spans.
+//!
+//! SLOs that select the same rows of every request (see `shared.rs`) add the same native
+//! buckets to their groups' lifetime histograms: five such SLOs would add every span's
+//! bucket five times into five histograms. Instead, a group's lifetime histogram
+//! ([`Lifetime`]) is its own [`NativeHist`] plus a part that can be held by several
+//! groups: a [`SharedNative`], an immutable base histogram and the runs of buckets added
+//! since (each run a selection group's buckets, shared by reference). The whole is the
+//! sum of the two parts; counts, buckets and the nanosecond sum are sums, so it is what
+//! recording every latency into one histogram gives, whatever each group held before.
+//!
+//! Adding a run is functional, as for the finest slots' HDR histograms
+//! (`shared_hist.rs`): the shared part before (none, or a `SharedNative`) and the run give
+//! the shared part after, and a [`NativeMemo`], kept by the selection group for one
+//! request, remembers each (before, after) it computed, so the next SLO whose group held
+//! the same shared part (the same `Arc`, or none) takes the same one after without adding
+//! a bucket. A group the only holder of its shared part adds the run into it in place.
+//!
+//! The runs form a chain, newest first: adding one costs one link whatever the number
+//! before it. Once they hold as many buckets as the base has counts (at least
+//! [`FOLD_AT`]), they are folded into a new base (the old one cloned), so a fold's cost
+//! is paid for by the buckets that triggered it.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::native::{Bucket, NativeHist};
+
+/// Buckets kept in runs before they are folded, at least (or as many as the base has
+/// counts).
+pub const FOLD_AT: usize = 1_024;
+
+/// The native buckets of a selection group's latencies (see `shared.rs`).
+#[derive(Debug, Clone)]
+pub struct NativeRun {
+    /// Each latency's bucket but those of zero, in any order.
+    pub indexes: Arc<[i32]>,
+    /// The lowest and highest of them.
+    pub range: (i32, i32),
+    /// The latencies of zero.
+    pub zero: u64,
+    /// The latencies added up, nanoseconds.
+    pub nanos: u128,
+}
+
+impl Default for NativeRun {
+    fn default() -> Self {
+        Self {
+            indexes: Arc::new([]),
+            range: (i32::MAX, i32::MIN),
+            zero: 0,
+            nanos: 0,
+        }
+    }
+}
+
+impl NativeHist {
+    /// Records a run's latencies, one each.
+    fn record_run(&mut self, run: &NativeRun) {
+        self.record_indexes(&run.indexes, run.range, run.zero);
+        self.add_nanos(run.nanos);
+    }
+}
+
+/// One run of a chain and the runs added before it.
+#[derive(Debug)]
+struct Link {
+    run: NativeRun,
+    before: Option<Arc<Link>>,
+}
+
+impl Drop for Link {
+    /// Lets go of the links before this one in a loop: a long chain held by no one else
+    /// is freed without a recursion per link.
+    fn drop(&mut self) {
+        let mut next = self.before.take();
+        while let Some(link) = next {
+            next = match Arc::try_unwrap(link) {
+                Ok(mut l) => l.before.take(),
+                Err(_) => None,
+            };
+        }
+    }
+}
+
+/// A lifetime histogram part held by several groups: `base` plus `runs`.
+#[derive(Debug, Default)]
+pub struct SharedNative {
+    base: Arc<NativeHist>,
+    /// The runs added since `base`, newest first.
+    runs: Option<Arc<Link>>,
+    /// Runs in `runs`.
+    links: usize,
+    /// Buckets (and latencies of zero) in `runs`.
+    pending: usize,
+}
+
+impl SharedNative {
+    /// `self` with `run` added: a new part, `self` unchanged.
+    fn with_run(&self, run: &NativeRun) -> Self {
+        let pending = self.pending + run.indexes.len() + 1;
+        if pending < FOLD_AT.max(self.base.width()) {
+            return Self {
+                base: self.base.clone(),
+                runs: Some(Arc::new(Link {
+                    run: run.clone(),
+                    before: self.runs.clone(),
+                })),
+                links: self.links + 1,
+                pending,
+            };
+        }
+        let mut base = NativeHist::clone(&self.base);
+        for r in self.runs() {
+            base.record_run(r);
+        }
+        base.record_run(run);
+        Self {
+            base: Arc::new(base),
+            ..Self::default()
+        }
+    }
+
+    /// Adds `run` in place (the part held by one group alone).
+    fn add_run(&mut self, run: &NativeRun) {
+        let runs = self.runs.take();
+        self.links = 0;
+        self.pending = 0;
+        let base = Arc::make_mut(&mut self.base);
+        let mut link = runs.as_deref();
+        while let Some(l) = link {
+            base.record_run(&l.run);
+            link = l.before.as_deref();
+        }
+        base.record_run(run);
+    }
+
+    /// The runs added since the base, newest first.
+    fn runs(&self) -> impl Iterator<Item = &NativeRun> + '_ {
+        let mut link = self.runs.as_deref();
+        std::iter::from_fn(move || {
+            let l = link?;
+            link = l.before.as_deref();
+            Some(&l.run)
+        })
+    }
+
+    /// The contents as a histogram of its own.
+    pub fn to_hist(&self) -> NativeHist {
+        let mut h = NativeHist::clone(&self.base);
+        for r in self.runs() {
+            h.record_run(r);
+        }
+        h
+    }
+
+    /// Bytes held on the heap, shared with the other holders.
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.base.heap_bytes()
+            + self.links * (std::mem::size_of::<Link>() + 2 * std::mem::size_of::<usize>())
+            + self.pending * std::mem::size_of::<i32>()
+    }
+}
+
+/// What adding one run gave each shared part it was added to, for one request: `None`
+/// stands for no shared part.
+#[derive(Debug, Default)]
+pub struct NativeMemo(RefCell<Vec<Added>>);
+
+/// The shared part a run was added to (`None`: none) and the part that gave.
+type Added = (Option<Arc<SharedNative>>, Arc<SharedNative>);
+
+impl Clone for NativeMemo {
+    /// A memo belongs to one request's selection group: a copy starts empty.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+/// A group's lifetime native histogram: its own part and a part it may share with other
+/// SLOs' groups (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Lifetime {
+    own: NativeHist,
+    shared: Option<Arc<SharedNative>>,
+}
+
+impl Lifetime {
+    /// The whole histogram: the own part, or both parts added up.
+    pub fn get(&self) -> Cow<'_, NativeHist> {
+        match &self.shared {
+            None => Cow::Borrowed(&self.own),
+            Some(s) => {
+                let mut h = self.own.clone();
+                h.merge(&s.to_hist());
+                Cow::Owned(h)
+            }
+        }
+    }
+
+    /// Replaces the whole histogram (restored from a snapshot).
+    pub fn set(&mut self, hist: NativeHist) {
+        self.own = hist;
+        self.shared = None;
+    }
+
+    /// Records `n` latencies of `nanos`.
+    pub fn record(&mut self, nanos: u64, n: u64) {
+        self.own.record(nanos, n);
+    }
+
+    /// Records `n` latencies whose bucket was found before ([`Bucket::of`]).
+    pub fn record_at(&mut self, bucket: Bucket, n: u64) {
+        self.own.record_at(bucket, n);
+    }
+
+    /// Adds `run` (a selection group's buckets): shared with the other holders of the
+    /// same part through `memo`, or in place when this group holds its part alone.
+    pub fn record_run(&mut self, run: &NativeRun, memo: &NativeMemo) {
+        let before = match &mut self.shared {
+            None => None,
+            Some(s) => match Arc::get_mut(s) {
+                Some(alone) => return alone.add_run(run),
+                None => Some(s.clone()),
+            },
+        };
+        let mut memo = memo.0.borrow_mut();
+        let found = memo.iter().find(|(b, _)| match (b, &before) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        });
+        let after = match found {
+            Some((_, after)) => after.clone(),
+            None => {
+                let after = Arc::new(match &before {
+                    None => SharedNative::default().with_run(run),
+                    Some(b) => b.with_run(run),
+                });
+                memo.push((before, after.clone()));
+                after
+            }
+        };
+        self.shared = Some(after);
+    }
+
+    /// Bytes held on the heap (a shared part in equal parts for its holders).
+    pub fn heap_bytes(&self) -> usize {
+        self.own.heap_bytes()
+            + self
+                .shared
+                .as_ref()
+                .map_or(0, |s| s.heap_bytes() / Arc::strong_count(s))
+    }
+
+    /// Whether part of the histogram is held with other groups.
+    #[cfg(test)]
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::native::index_at_schema;
+    use super::*;
+
+    fn run(rng: &mut fastrand::Rng, n: usize) -> (NativeRun, Vec<u64>) {
+        let latencies: Vec<u64> = (0..n)
+            .map(|_| match rng.u8(..20) {
+                0 => 0,
+                1 => rng.u64(1..10_000_000_000_000),
+                _ => rng.u64(1_000_000..900_000_000),
+            })
+            .collect();
+        let mut r = NativeRun::default();
+        let mut indexes = Vec::new();
+        for &n in &latencies {
+            r.nanos += u128::from(n);
+            if n == 0 {
+                r.zero += 1;
+            } else {
+                let i = index_at_schema(n as f64 / 1e9);
+                r.range = (r.range.0.min(i), r.range.1.max(i));
+                indexes.push(i);
+            }
+        }
+        r.indexes = indexes.into();
+        (r, latencies)
+    }
+
+    #[test]
+    fn groups_that_saw_the_same_runs_share_one_part_equal_to_recording_each() {
+        let mut rng = fastrand::Rng::with_seed(6);
+        // Five groups; group 4 misses some runs (another selection), group 3 records a
+        // latency on its own now and then, group 2 is restored from a snapshot once: each
+        // must hold what recording every latency into one histogram holds.
+        let mut shared: Vec<Lifetime> = vec![Lifetime::default(); 5];
+        let mut private: Vec<NativeHist> = vec![NativeHist::default(); 5];
+        let mut folds = 0;
+        for i in 0..400 {
+            let n = rng.usize(0..300);
+            let (r, latencies) = run(&mut rng, n);
+            let memo = NativeMemo::default();
+            for (g, (h, p)) in shared.iter_mut().zip(&mut private).enumerate() {
+                if g == 4 && i % 7 == 0 {
+                    continue;
+                }
+                h.record_run(&r, &memo);
+                for &n in &latencies {
+                    p.record(n, 1);
+                }
+                if g == 3 && i % 11 == 0 {
+                    h.record(5_000_000, 2);
+                    p.record(5_000_000, 2);
+                }
+                if g == 2 && i == 200 {
+                    h.set(p.clone());
+                }
+            }
+            if let Some(s) = &shared[0].shared {
+                folds += usize::from(s.runs.is_none());
+                assert!(s.pending < FOLD_AT.max(s.base.width()));
+                assert_eq!(s.links, s.runs().count());
+            }
+            if i % 50 == 0 {
+                for (h, p) in shared.iter().zip(&private) {
+                    assert_eq!(*h.get(), *p, "run {i}");
+                }
+            }
+        }
+        assert!(folds > 3, "{folds} folds");
+        for (h, p) in shared.iter().zip(&private) {
+            assert_eq!(*h.get(), *p);
+            assert!(h.heap_bytes() > 0);
+        }
+        // Groups 0, 1 and 3 saw the same runs: one part (group 3's own latencies are in
+        // its own part); group 2 started a part of its own once restored, group 4 never
+        // joined theirs.
+        let parts: Vec<_> = shared.iter().map(|h| h.shared.clone().unwrap()).collect();
+        assert!(Arc::ptr_eq(&parts[0], &parts[1]));
+        assert!(Arc::ptr_eq(&parts[0], &parts[3]));
+        assert!(!Arc::ptr_eq(&parts[0], &parts[2]));
+        assert!(!Arc::ptr_eq(&parts[0], &parts[4]));
+    }
+
+    #[test]
+    fn a_group_alone_with_its_part_adds_runs_in_place() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut h = Lifetime::default();
+        let mut p = NativeHist::default();
+        for i in 0..30 {
+            let (r, latencies) = run(&mut rng, 60);
+            h.record_run(&r, &NativeMemo::default());
+            for &n in &latencies {
+                p.record(n, 1);
+            }
+            // The memo is gone: the group holds its part alone, and it has no runs
+            // after the first.
+            let s = h.shared.as_ref().unwrap();
+            assert_eq!(Arc::strong_count(s), 1);
+            assert_eq!(s.links, usize::from(i == 0));
+            assert_eq!(*h.get(), p);
+        }
+        // Long chains are let go of without a recursion per link.
+        let mut s = SharedNative::default();
+        let r = NativeRun {
+            indexes: Arc::new([1]),
+            range: (1, 1),
+            zero: 0,
+            nanos: 1,
+        };
+        for _ in 0..200_000 {
+            s = SharedNative {
+                base: s.base.clone(),
+                runs: Some(Arc::new(Link {
+                    run: r.clone(),
+                    before: s.runs.take(),
+                })),
+                links: s.links + 1,
+                pending: s.pending + 2,
+            };
+        }
+        assert_eq!(s.to_hist().count, 200_000);
+        drop(s);
+    }
+}
