@@ -129,6 +129,15 @@ impl SelectedSlot {
         })
     }
 
+    /// Adds row `row`, `nanos` long.
+    #[inline]
+    fn push(&mut self, row: usize, nanos: u64) {
+        self.latencies.push(nanos);
+        if let Some(w) = self.mask.get_mut(row / 64) {
+            *w |= 1 << (row % 64);
+        }
+    }
+
     /// How many rows the slot holds.
     pub fn spans(&self) -> usize {
         self.latencies.len()
@@ -203,6 +212,8 @@ pub struct SelectedGroup {
     /// The rows in request order once they fell in more than [`MAX_SLOTS`] slots (until
     /// then the slots' bitmaps hold them: only the span-by-span path reads them).
     scattered: Option<Vec<usize>>,
+    /// The slot the last row went to.
+    last: usize,
     /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
     pub nanos: u128,
     /// The rows' native histogram buckets (found with the slots', when not scattered).
@@ -239,13 +250,30 @@ impl SelectedGroup {
     fn add(&mut self, row: usize, t: u64, nanos: u64, width: u64, rows: usize) {
         self.spans += 1;
         self.nanos += u128::from(nanos);
+        // Most often the slot of the row before: found by its range, without a division.
+        if self.scattered.is_none()
+            && let Some(slot) = self.slots.get_mut(self.last)
+            && slot.range.0 <= t
+            && t < slot.range.1
+        {
+            slot.push(row, nanos);
+            return;
+        }
+        self.add_to_slot(row, t, nanos, width, rows);
+    }
+
+    /// [`SelectedGroup::add`] past the slot of the row before.
+    fn add_to_slot(&mut self, row: usize, t: u64, nanos: u64, width: u64, rows: usize) {
         if let Some(scattered) = &mut self.scattered {
             scattered.push(row);
             return;
         }
         let id = t / width + 1;
         let slot = match self.slots.iter().position(|s| s.id == id) {
-            Some(i) => &mut self.slots[i],
+            Some(i) => {
+                self.last = i;
+                &mut self.slots[i]
+            }
             None => {
                 if self.slots.len() == MAX_SLOTS {
                     // (The rows so far from the slots' bitmaps, then this one.)
@@ -266,16 +294,14 @@ impl SelectedGroup {
                     latencies: Vec::with_capacity(rows - row),
                     ..SelectedSlot::default()
                 });
+                self.last = self.slots.len() - 1;
                 let Some(s) = self.slots.last_mut() else {
                     return;
                 };
                 s
             }
         };
-        slot.latencies.push(nanos);
-        if let Some(w) = slot.mask.get_mut(row / 64) {
-            *w |= 1 << (row % 64);
-        }
+        slot.push(row, nanos);
     }
 }
 
@@ -308,6 +334,9 @@ impl Selection {
         let mut groups: Vec<SelectedGroup> = Vec::new();
         // The resource of the last row of the group being filled.
         let mut current: Option<usize> = None;
+        // The chunk of the rows up to `part_end` (found by a division at its start only).
+        let chunk = chunk.max(1);
+        let (mut part, mut part_end) = (0, chunk);
         // The selected rows, ascending, read a word of the bitmap at a time.
         for row in matched.values().set_indices() {
             let (Some(&t), Some(&nanos)) = (end.get(row), duration.get(row)) else {
@@ -318,7 +347,10 @@ impl Selection {
                 continue;
             }
             let resource = facts.resource_of(row);
-            let part = row / chunk.max(1);
+            if row >= part_end {
+                part = row / chunk;
+                part_end = (part + 1).saturating_mul(chunk);
+            }
             let same = match (current, groups.last()) {
                 (Some(res), Some(g)) if g.chunk == part => {
                     res == resource || facts.cluster(g.row) == facts.cluster(row)

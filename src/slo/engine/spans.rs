@@ -255,7 +255,9 @@ impl Engine {
                     }
                     let cluster = facts.cluster(g.row);
                     if key.cluster != cluster {
-                        key.cluster = cluster.to_string();
+                        // (In the key's own buffer: no allocation per group and SLO.)
+                        key.cluster.clear();
+                        key.cluster.push_str(cluster);
                     }
                     state.record_selected(&key, g, &judge, rows, &mut latencies);
                 }
