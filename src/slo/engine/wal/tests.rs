@@ -221,7 +221,7 @@ fn shown(e: &Engine) -> Vec<String> {
             // (Requests recorded at once from several threads may reach a group in
             // another order than the log's: the latencies' sum, whole nanoseconds, is the
             // same in any order.)
-            let native = &g.native;
+            let native = g.native.get();
             out.push(format!(
                 "{}/{} {key:?} lifetime {:?} native {native:?}",
                 slo.spec.service, slo.spec.name, g.lifetime
