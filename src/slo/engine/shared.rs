@@ -10,8 +10,9 @@
 //! group's native buckets and a slot's counts, buckets and classic buckets at once
 //! ([`GroupState::record_selected`]) instead of recording span by span (a coarser ring
 //! whose one slot holds all of a group's finest slots takes the group's counts in one
-//! addition), and the SLOs' finest slots that held the same histogram share the one the
-//! slot's buckets make (`shared_hist.rs`).
+//! addition), the SLOs' finest slots that held the same histogram share the one the
+//! slot's buckets make (`shared_hist.rs`), and their groups' lifetime native histograms
+//! share the part the group's native buckets make (`shared_native.rs`).
 //!
 //! The result is exactly that of recording each span in order (`record.rs` explains why
 //! recording one finest slot at a time is exact when the group's spans fall in at most
