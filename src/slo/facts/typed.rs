@@ -267,8 +267,9 @@ impl Builders {
             }
         }
         if self.scalars && matches!(tag, Tag::Int | Tag::Float | Tag::Bool) {
-            if self.bits.len() < rows {
-                self.bits.resize(rows, 0);
+            // The rows since the last value of these types (a few: no call to `resize`).
+            while self.bits.len() < rows {
+                self.bits.push(0);
             }
             self.bits.push(bits);
         }
