@@ -198,12 +198,14 @@ pub(super) struct Builders {
     tags: Vec<Tag>,
     /// The rows of each type, by `Tag as usize`.
     counts: [usize; TAGS],
-    /// Each row's int, float bits or bool (0 for other types), alongside `tags`, up to
-    /// the last row of one of those types (a row of another type pushes nothing: the
-    /// rows after the last one are made 0 at the end).
+    /// Each row's int, float bits or bool (0 for other types), alongside `tags`, from the
+    /// first row of one of those types on (`bits_kept`): the rows before it push nothing
+    /// (an attribute whose values are all strings keeps none), and are 0.
     bits: Vec<u64>,
     /// Whether `bits` are kept (the schema asks for `.int`, `.float` or `.bool`).
     scalars: bool,
+    /// Whether a value of one of those types came: every row pushes its bits since.
+    bits_kept: bool,
     str: Option<Strings>,
     other: Option<Strings>,
 }
@@ -225,11 +227,23 @@ impl Builders {
             capacity,
             tags: Vec::with_capacity(capacity),
             counts: [0; TAGS],
-            bits: Vec::with_capacity(if scalars { capacity } else { 0 }),
+            // Made on the first value with bits (`keep_bits`).
+            bits: Vec::new(),
             scalars,
+            bits_kept: false,
             str: None,
             other: None,
         }
+    }
+
+    /// The first value with bits: the rows before it are 0, and every row pushes its bits
+    /// from now on.
+    #[cold]
+    #[inline(never)]
+    fn keep_bits(&mut self, rows: usize) {
+        self.bits.reserve(self.capacity.max(rows + 1));
+        self.bits.resize(rows, 0);
+        self.bits_kept = true;
     }
 
     #[inline(always)]
@@ -266,11 +280,10 @@ impl Builders {
                 }
             }
         }
-        if self.scalars && matches!(tag, Tag::Int | Tag::Float | Tag::Bool) {
-            // The rows since the last value of these types (a few: no call to `resize`).
-            while self.bits.len() < rows {
-                self.bits.push(0);
-            }
+        if self.bits_kept {
+            self.bits.push(if tag == Tag::None { 0 } else { bits });
+        } else if self.scalars && matches!(tag, Tag::Int | Tag::Float | Tag::Bool) {
+            self.keep_bits(rows);
             self.bits.push(bits);
         }
         self.tags.push(tag);
@@ -299,7 +312,8 @@ impl Builders {
         } = self;
         let count = |tag: Tag| counts[tag as usize];
         if scalars && count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) > 0 {
-            // The rows after the last numeric or boolean value.
+            // Kept from the first value with bits on: already `rows` long (a value whose
+            // `.other` text did not fit counts as none but may have started them).
             bits.resize(rows, 0);
         }
         // The rows holding a value of type `tag`: `None` when there is none (the column is
