@@ -124,12 +124,20 @@ impl Strings {
         self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
-    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere).
-    #[inline]
+    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere): a
+    /// few (the rows since a column's last value, as a row is appended) inline, more with
+    /// `resize`.
+    #[inline(always)]
     fn pad(&mut self, rows: usize) {
         if rows > self.len() {
             let end = self.offsets.last().copied().unwrap_or(0);
-            self.offsets.resize(rows + 1, end);
+            if rows - self.len() <= 4 {
+                while self.offsets.len() <= rows {
+                    self.offsets.push(end);
+                }
+            } else {
+                self.offsets.resize(rows + 1, end);
+            }
         }
     }
 
@@ -602,6 +610,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Rows left empty between values, a few (inline) or more (`resize`), read empty, and
+    /// the values after them as pushed.
+    #[test]
+    fn gaps_of_every_size_read_empty() {
+        let mut s = Strings::with_capacity(1, 1);
+        let mut expected: Vec<&str> = Vec::new();
+        for gap in 0..=9 {
+            s.pad(expected.len() + gap);
+            expected.extend(std::iter::repeat_n("", gap));
+            assert!(s.push("v"));
+            expected.push("v");
+        }
+        let array = s.finish(expected.len() + 6, None);
+        expected.extend([""; 6]);
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
+        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+        assert_eq!(got, expected);
     }
 
     /// Integers of every width are appended as `{i}` prints them (the three-digit ones
