@@ -124,20 +124,12 @@ impl Strings {
         self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
-    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere): a
-    /// few (the rows since a column's last value, as a row is appended) inline, more with
-    /// `resize`.
-    #[inline(always)]
+    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere).
+    #[inline]
     fn pad(&mut self, rows: usize) {
         if rows > self.len() {
             let end = self.offsets.last().copied().unwrap_or(0);
-            if rows - self.len() <= 4 {
-                while self.offsets.len() <= rows {
-                    self.offsets.push(end);
-                }
-            } else {
-                self.offsets.resize(rows + 1, end);
-            }
+            self.offsets.resize(rows + 1, end);
         }
     }
 
@@ -612,8 +604,8 @@ mod tests {
         }
     }
 
-    /// Rows left empty between values, a few (inline) or more (`resize`), read empty, and
-    /// the values after them as pushed.
+    /// Rows left empty between values, none to many, read empty, and the values after
+    /// them as pushed.
     #[test]
     fn gaps_of_every_size_read_empty() {
         let mut s = Strings::with_capacity(1, 1);
