@@ -36,7 +36,8 @@ const PENDING_WAIT: Duration = Duration::from_secs(2);
 /// CPUs with receiving. On the capture's narrow columns (a million spans of `slotel
 /// loadgen` re-encoded at each level) −5 costs zstd 17% fewer instructions than −1 for 10%
 /// more bytes (12.6 a span, what level −1 wrote before the columns were narrowed), level 1
-/// 30% more than −1 for 9% fewer bytes; past −5 each step saves less.
+/// 30% more than −1 for 9% fewer bytes; past −5 each step saves less. zstd's minimum match
+/// is set apart from the level (`ipc.rs`).
 const ZSTD_LEVEL: i32 = -5;
 
 /// Wall-clock time, Unix nanoseconds.
