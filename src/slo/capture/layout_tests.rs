@@ -742,3 +742,57 @@ fn a_null_column_standing_for_an_unknown_type_is_a_located_warning() {
         );
     }
 }
+
+#[test]
+fn files_written_by_arrows_own_stream_writer_read_back_as_the_writers_do() {
+    // Until the writer compressed the buffers itself, capture files were written by
+    // Arrow's `StreamWriter` (zstd level −5): the same messages written so read back
+    // the same facts, receipt times and settings.
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(&cfg(dir.path()), settings()).unwrap();
+    let engine = engine(&capture);
+    engine.record_spans_from(&http_spans(0, 5000), None, None, None);
+    engine.record_spans_from(&spans(4000, Some(503)), None, None, None);
+    engine.record_spans_from(&http_spans(5000, 300), None, None, None);
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let ours = &files[0].path;
+    let bytes = std::fs::read(ours).unwrap();
+    let reader =
+        arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
+    let schema = reader.schema();
+    let options = arrow_ipc::writer::IpcWriteOptions::default()
+        .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
+        .and_then(|o| o.try_with_compression_level(Some(-5)))
+        .unwrap();
+    let arrows = dir.path().join("arrow.bin");
+    let file = std::fs::File::create(&arrows).unwrap();
+    let mut w =
+        arrow_ipc::writer::StreamWriter::try_new_with_options(file, &schema, options).unwrap();
+    let mut messages = 0;
+    for batch in reader {
+        w.write(&batch.unwrap()).unwrap();
+        messages += 1;
+    }
+    w.finish().unwrap();
+    assert!(messages >= 2, "{messages} messages");
+    let read = |path: &Path| {
+        let mut reader = Reader::open(path).unwrap();
+        let batches: Vec<CapturedBatch> = reader.by_ref().collect();
+        assert_eq!(reader.warning(), None);
+        batches
+    };
+    let (want, got) = (read(ours), read(&arrows));
+    assert_eq!(got.len(), want.len());
+    assert_eq!(
+        want.iter().map(|b| b.facts.batch.num_rows()).sum::<usize>(),
+        9300
+    );
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g.facts.batch, w.facts.batch);
+        assert_eq!(g.received, w.received);
+        assert_eq!(g.rows_received, w.rows_received);
+        assert_eq!((g.lateness, g.future), (w.lateness, w.future));
+    }
+}

@@ -41,6 +41,8 @@
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
 //! - `queue.rs`: the hand-over of requests' facts to the writer, woken once per message.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
+//! - `ipc.rs`: a file's Arrow IPC stream, its buffers compressed with the writer's own zstd
+//!   context.
 //! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
 //!   message of the file.
 //! - `dictionary.rs`: string columns as dictionaries.
@@ -56,6 +58,7 @@ mod dictionary;
 mod forms_tests;
 mod halves;
 mod int_text;
+mod ipc;
 mod layout;
 #[cfg(test)]
 mod layout_tests;

@@ -10,10 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use arrow_ipc::CompressionType;
-use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::SchemaRef;
 
+use super::ipc::Stream;
 use super::layout::{Layout, Seen, same_facts};
 use super::queue::Queue;
 use super::{Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, META_SIGNAL};
@@ -37,7 +36,8 @@ const PENDING_WAIT: Duration = Duration::from_secs(2);
 /// CPUs with receiving. On the capture's narrow columns (a million spans of `slotel
 /// loadgen` re-encoded at each level) −5 costs zstd 17% fewer instructions than −1 for 10%
 /// more bytes (12.6 a span, what level −1 wrote before the columns were narrowed), level 1
-/// 30% more than −1 for 9% fewer bytes; past −5 each step saves less.
+/// 30% more than −1 for 9% fewer bytes; past −5 each step saves less. zstd's minimum match
+/// is set apart from the level (`ipc.rs`).
 const ZSTD_LEVEL: i32 = -5;
 
 /// Wall-clock time, Unix nanoseconds.
@@ -69,7 +69,7 @@ impl Write for Counting {
 /// file's schema), then the Arrow IPC writer.
 enum Sink {
     Waiting(BufWriter<Counting>),
-    Writing(Box<StreamWriter<BufWriter<Counting>>>),
+    Writing(Box<Stream<BufWriter<Counting>>>),
     /// Only while switching.
     Gone,
 }
@@ -280,14 +280,11 @@ impl Writer {
         if fresh {
             // The first message: the file's columns are those the requests so far filled.
             let layout = Layout::new(&current.input, &self.seen[k], metadata, &items);
-            let options = IpcWriteOptions::default()
-                .try_with_compression(Some(CompressionType::ZSTD))
-                .and_then(|o| o.try_with_compression_level(Some(ZSTD_LEVEL)));
             let sink = std::mem::replace(&mut current.sink, Sink::Gone);
             let Sink::Waiting(out) = sink else {
                 return;
             };
-            match options.and_then(|o| StreamWriter::try_new_with_options(out, &layout.output, o)) {
+            match Stream::try_new(out, &layout.output, ZSTD_LEVEL) {
                 Ok(w) => current.sink = Sink::Writing(Box::new(w)),
                 Err(e) => {
                     self.failed(rows, logs, &e.to_string());

@@ -38,13 +38,20 @@ const FEW: usize = 12;
 impl<'a> KeyIndex<'a> {
     pub(super) fn new(keys: Vec<&'a str>) -> Self {
         let keys: Vec<&[u8]> = keys.into_iter().map(str::as_bytes).collect();
-        let lengths = keys.iter().fold(0, |bits, k| bits | length_bit(k.len()));
+        // One pass: a length's first key takes its place, a second one makes it
+        // `SEVERAL` (the lengths seen so far tell which).
+        let mut lengths = 0;
         let mut by_length = [SEVERAL; 63];
-        for (len, at) in by_length.iter_mut().enumerate() {
-            let mut of_len = keys.iter().enumerate().filter(|(_, k)| k.len() == len);
-            if let (Some((i, _)), None) = (of_len.next(), of_len.next()) {
-                *at = u8::try_from(i).unwrap_or(SEVERAL);
+        for (i, k) in keys.iter().enumerate() {
+            let bit = length_bit(k.len());
+            if let Some(at) = by_length.get_mut(k.len()) {
+                *at = if lengths & bit == 0 {
+                    u8::try_from(i).unwrap_or(SEVERAL)
+                } else {
+                    SEVERAL
+                };
             }
+            lengths |= bit;
         }
         let map = (keys.len() > FEW).then(|| {
             let mut map = HashMap::with_capacity(keys.len());
@@ -201,7 +208,7 @@ pub(super) fn build(
                 trace_state: &span.trace_state,
                 trace_id: &span.trace_id,
             };
-            columns.add_span(row, &values);
+            columns.add_span(&row, &values);
         }
     }
     columns.finish()
@@ -244,7 +251,10 @@ mod tests {
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         // Keys sharing a length, one given twice: compared one by one.
         let shared = vec!["http.route", "url.scheme", "http.route", "a", "b"];
-        for keys in [few, many, shared] {
+        // A key given twice alone, three keys of one length, and a length of one key
+        // after them.
+        let repeated = vec!["a", "a", "bb", "cc", "dd", "x", "http.route"];
+        for keys in [few, many, shared, repeated] {
             let index = KeyIndex::new(keys.clone());
             assert_eq!(index.len(), keys.len());
             let probes = keys.iter().copied().chain([
@@ -258,6 +268,8 @@ mod tests {
                 "ключи",
                 "url.schemE",
                 "c",
+                "ee",
+                "x",
             ]);
             for probe in probes {
                 let scan = keys.iter().position(|k| *k == probe);

@@ -184,7 +184,19 @@ impl<'s> Columns<'s> {
     /// Appends a span of the current resource; `values` holds the value of each key of
     /// `item_index`, in order (ignored when the schema reads no item attribute).
     #[inline(always)]
-    pub(super) fn add_span(&mut self, span: SpanRow<'_>, values: &[Val<'_>]) {
+    pub(super) fn add_span(&mut self, span: &SpanRow<'_>, values: &[Val<'_>]) {
+        self.add_span_of(span, values, |v| *v);
+    }
+
+    /// [`Columns::add_span`] with each key's value as `value` makes it of the reader's
+    /// own slot (the wire walk's found values, without a copy into a list of values).
+    #[inline(always)]
+    pub(super) fn add_span_of<'v, T>(
+        &mut self,
+        span: &SpanRow<'_>,
+        values: &'v [T],
+        value: impl Fn(&'v T) -> Val<'v>,
+    ) {
         if self.resource < 0 {
             // A span before any resource (neither reader makes one): it gets a resource
             // without attributes, so that every key indexes the resource columns.
@@ -215,8 +227,8 @@ impl<'s> Columns<'s> {
         if let Some(column) = &mut self.adjusted {
             column.push(w);
         }
-        for (builder, value) in self.item_builders.iter_mut().zip(values) {
-            builder.append(*value);
+        for (builder, v) in self.item_builders.iter_mut().zip(values) {
+            builder.append(value(v));
         }
         if let Some(b) = &mut self.trace_ids {
             // Null where the id is not 16 bytes or is all zeros.

@@ -109,8 +109,18 @@ impl Strings {
     }
 
     /// Appends `i` in decimal ([`int_text`]) as the next row.
-    #[inline]
+    #[inline(always)]
     fn push_int(&mut self, i: i64) -> bool {
+        if (100..1000).contains(&i) {
+            // Three digits (HTTP status codes): written in place, without the digit loop.
+            let n = i as u32;
+            let digits = [
+                b'0' + (n / 100) as u8,
+                b'0' + (n / 10 % 10) as u8,
+                b'0' + (n % 10) as u8,
+            ];
+            return self.push_bytes(&digits);
+        }
         self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
@@ -144,7 +154,9 @@ impl Strings {
 
 /// Appends `src` to `data`. A value of 4 to 32 bytes goes as its first and its last `N`
 /// bytes (`N ≤ len ≤ 2N`): the first piece, cut back to where the last one starts, then
-/// the last one (fixed-width moves, inline); others with `extend_from_slice`.
+/// the last one (fixed-width moves, inline); one of 1 to 3 bytes as its first, middle and
+/// last byte, cut back to its length (`GET`, status codes' text); others with
+/// `extend_from_slice`.
 #[inline(always)]
 fn append(data: &mut Vec<u8>, src: &[u8]) {
     #[inline(always)]
@@ -160,6 +172,12 @@ fn append(data: &mut Vec<u8>, src: &[u8]) {
         true
     }
     let done = match src.len() {
+        1..4 => {
+            let (n, end) = (src.len(), data.len() + src.len());
+            data.extend_from_slice(&[src[0], src[n / 2], src[n - 1]]);
+            data.truncate(end);
+            true
+        }
         4..8 => ends::<4>(data, src),
         8..=16 => ends::<8>(data, src),
         17..=32 => ends::<16>(data, src),
@@ -180,10 +198,14 @@ pub(super) struct Builders {
     tags: Vec<Tag>,
     /// The rows of each type, by `Tag as usize`.
     counts: [usize; TAGS],
-    /// Each row's int, float bits or bool (0 for other types), alongside `tags`.
+    /// Each row's int, float bits or bool (0 for other types), alongside `tags`, from the
+    /// first row of one of those types on (`bits_kept`): the rows before it push nothing
+    /// (an attribute whose values are all strings keeps none), and are 0.
     bits: Vec<u64>,
     /// Whether `bits` are kept (the schema asks for `.int`, `.float` or `.bool`).
     scalars: bool,
+    /// Whether a value of one of those types came: every row pushes its bits since.
+    bits_kept: bool,
     str: Option<Strings>,
     other: Option<Strings>,
 }
@@ -205,11 +227,23 @@ impl Builders {
             capacity,
             tags: Vec::with_capacity(capacity),
             counts: [0; TAGS],
-            bits: Vec::with_capacity(if scalars { capacity } else { 0 }),
+            // Made on the first value with bits (`keep_bits`).
+            bits: Vec::new(),
             scalars,
+            bits_kept: false,
             str: None,
             other: None,
         }
+    }
+
+    /// The first value with bits: the rows before it are 0, and every row pushes its bits
+    /// from now on.
+    #[cold]
+    #[inline(never)]
+    fn keep_bits(&mut self, rows: usize) {
+        self.bits.reserve(self.capacity.max(rows + 1));
+        self.bits.resize(rows, 0);
+        self.bits_kept = true;
     }
 
     #[inline(always)]
@@ -246,8 +280,11 @@ impl Builders {
                 }
             }
         }
-        if self.scalars {
+        if self.bits_kept {
             self.bits.push(if tag == Tag::None { 0 } else { bits });
+        } else if self.scalars && matches!(tag, Tag::Int | Tag::Float | Tag::Bool) {
+            self.keep_bits(rows);
+            self.bits.push(bits);
         }
         self.tags.push(tag);
         self.counts[tag as usize] += 1;
@@ -267,12 +304,18 @@ impl Builders {
             rows,
             tags,
             counts,
-            bits,
+            mut bits,
+            scalars,
             str,
             other,
             ..
         } = self;
         let count = |tag: Tag| counts[tag as usize];
+        if scalars && count(Tag::Int) + count(Tag::Float) + count(Tag::Bool) > 0 {
+            // Kept from the first value with bits on: already `rows` long (a value whose
+            // `.other` text did not fit counts as none but may have started them).
+            bits.resize(rows, 0);
+        }
         // The rows holding a value of type `tag`: `None` when there is none (the column is
         // all null), no null buffer when every row does.
         let valid = |tag: Tag| -> Option<Option<NullBuffer>> {
@@ -556,6 +599,152 @@ mod tests {
                 {
                     column.to_data().validate_full().expect("a valid column");
                     assert_eq!(column.len(), picked.len());
+                }
+            }
+        }
+    }
+
+    /// Rows left empty between values, none to many, read empty, and the values after
+    /// them as pushed.
+    #[test]
+    fn gaps_of_every_size_read_empty() {
+        let mut s = Strings::with_capacity(1, 1);
+        let mut expected: Vec<&str> = Vec::new();
+        for gap in 0..=9 {
+            s.pad(expected.len() + gap);
+            expected.extend(std::iter::repeat_n("", gap));
+            assert!(s.push("v"));
+            expected.push("v");
+        }
+        let array = s.finish(expected.len() + 6, None);
+        expected.extend([""; 6]);
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
+        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+        assert_eq!(got, expected);
+    }
+
+    /// Integers of every width are appended as `{i}` prints them (the three-digit ones
+    /// written in place, the others by `int_text`), between strings of 1 to 3 bytes.
+    #[test]
+    fn ints_and_short_strings_read_back_as_pushed() {
+        let mut s = Strings::with_capacity(0, 0);
+        let mut expected = Vec::new();
+        let ints = (-1100..=1100).chain([9_999, 10_000, i64::MAX, i64::MIN]);
+        for (n, i) in ints.enumerate() {
+            assert!(s.push_int(i));
+            expected.push(i.to_string());
+            let short = ["a", "ab", "GET", "é", "€", "aé"][n % 6];
+            assert!(s.push(short));
+            expected.push(short.to_string());
+        }
+        let array = s.finish(expected.len(), None);
+        array
+            .to_data()
+            .validate_full()
+            .expect("a valid Utf8 column");
+        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+        assert_eq!(got, expected);
+    }
+
+    /// Numeric and boolean values kept only from the first one on (rows of other types
+    /// before and after them push nothing): each typed column is what a plain reading of
+    /// the rows gives, wherever the numbers fall (first row, last row, none, every row).
+    #[test]
+    fn typed_columns_are_the_rows_read_plainly() {
+        let pool = [
+            Val::Str("a"),
+            Val::Nil,
+            Val::Int(-7),
+            Val::Float(2.5),
+            Val::Bool(true),
+            Val::Bool(false),
+            Val::Str(""),
+            Val::Int(404),
+        ];
+        let mut sequences: Vec<Vec<Val<'_>>> = vec![
+            vec![Val::Str("x"); 5],
+            vec![Val::Int(200); 4],
+            vec![Val::Int(1), Val::Str("x"), Val::Nil],
+            vec![Val::Nil, Val::Str("x"), Val::Float(-0.0)],
+            vec![Val::Str("x"), Val::Bool(true), Val::Str("y"), Val::Nil],
+            vec![],
+        ];
+        // Pseudo-random mixes of the pool, of several lengths.
+        let mut seed = 7u32;
+        for len in [1usize, 2, 9, 33, 200] {
+            sequences.push(
+                (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        pool[(seed >> 16) as usize % pool.len()]
+                    })
+                    .collect(),
+            );
+        }
+        let numeric = Use(Use::INT.0 | Use::FLOAT.0);
+        for rows in &sequences {
+            for uses in [Use::ANY, numeric, Use::BOOL, Use::INT, Use::TEXT] {
+                let mut b = Builders::new(uses, 2);
+                rows.iter().for_each(|v| b.append(*v));
+                let c = b.finish(None);
+                let at = |column: &Option<ArrayRef>, i: usize| -> Option<String> {
+                    let column = column.as_ref()?;
+                    if column.is_null(i) {
+                        return Some("null".into());
+                    }
+                    Some(match column.data_type() {
+                        DataType::Int64 => column.as_primitive::<Int64Type>().value(i).to_string(),
+                        DataType::Float64 => {
+                            let f = column.as_primitive::<Float64Type>().value(i);
+                            format!("{:x}", f.to_bits())
+                        }
+                        DataType::Boolean => column.as_boolean().value(i).to_string(),
+                        _ => column.as_string::<i32>().value(i).to_string(),
+                    })
+                };
+                for (i, v) in rows.iter().enumerate() {
+                    let plain = |wanted: Use, value: Option<String>| {
+                        uses.has(wanted)
+                            .then(|| value.unwrap_or_else(|| "null".into()))
+                    };
+                    let mut text = String::new();
+                    render(*v, &mut text);
+                    let rendered = Some(text);
+                    let (str, int, float, bool, other) = match v {
+                        Val::Str(s) => (Some(s.to_string()), None, None, None, None),
+                        Val::Int(n) => (None, Some(n.to_string()), None, None, rendered),
+                        Val::Float(f) => {
+                            let bits = Some(format!("{:x}", f.to_bits()));
+                            (None, None, bits, None, rendered)
+                        }
+                        Val::Bool(b) => (None, None, None, Some(b.to_string()), rendered),
+                        _ => (None, None, None, None, None),
+                    };
+                    let expected = [
+                        plain(Use::STR, str),
+                        plain(Use::INT, int),
+                        plain(Use::FLOAT, float),
+                        plain(Use::BOOL, bool),
+                        plain(Use::OTHER, other),
+                    ];
+                    let got = [
+                        at(&c.str, i),
+                        at(&c.int, i),
+                        at(&c.float, i),
+                        at(&c.bool, i),
+                        at(&c.other, i),
+                    ];
+                    assert_eq!(got, expected, "{rows:?} {uses:?} row {i}");
+                }
+                for column in [c.str, c.int, c.float, c.bool, c.other]
+                    .into_iter()
+                    .flatten()
+                {
+                    column.to_data().validate_full().expect("a valid column");
+                    assert_eq!(column.len(), rows.len());
                 }
             }
         }

@@ -452,7 +452,13 @@ impl<'c, 's> Walk<'c, 's> {
         }
         if let Some(columns) = self.columns.as_deref_mut() {
             row.trace_id = trace_id;
-            with_values(slots, values, |v| columns.add_span(row, v));
+            // Values only prost's types render are rare: only then are the values made a
+            // list of their own (decoded); otherwise the columns take them from the slots.
+            if slots.iter().any(|s| matches!(s, Some(Found::Decode(_)))) {
+                with_values(slots, values, |v| columns.add_span(&row, v));
+            } else {
+                columns.add_span_of(&row, slots, Found::simple);
+            }
         }
         Ok(())
     }

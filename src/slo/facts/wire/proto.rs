@@ -158,6 +158,18 @@ pub(super) enum Found<'a> {
     Decode(&'a [u8]),
 }
 
+impl<'a> Found<'a> {
+    /// A slot's value when it is not one to decode: `nil` when no attribute had the key
+    /// (and for one to decode, which [`with_values`] reads instead).
+    #[inline(always)]
+    pub(super) fn simple(slot: &Option<Found<'a>>) -> Val<'a> {
+        match slot {
+            Some(Found::Simple(v)) => *v,
+            None | Some(Found::Decode(_)) => Val::Nil,
+        }
+    }
+}
+
 fn any_value<'a>(mut buf: &'a [u8], ctx: u32, state: &mut OneOf<'a>) -> Read<()> {
     while !buf.is_empty() {
         let (tag, wt) = key(&mut buf)?;
