@@ -36,14 +36,27 @@ pub const FOLD_AT: usize = 1_024;
 /// A run of bucket indexes ([`super::hist::index_of`]), one latency each.
 pub type Run = Arc<[u32]>;
 
-/// One run of a chain and the runs added before it.
+/// One run of a chain and the runs added before it (the finest slots' HDR runs here,
+/// the lifetime native histograms' runs in `shared_native.rs`).
 #[derive(Debug)]
-struct Link {
-    run: Run,
-    before: Option<Arc<Link>>,
+pub(super) struct Link<R> {
+    pub(super) run: R,
+    pub(super) before: Option<Arc<Link<R>>>,
 }
 
-impl Drop for Link {
+impl<R> Link<R> {
+    /// The chain from `first` (the newest run) back to the oldest.
+    pub(super) fn chain(first: Option<&Arc<Link<R>>>) -> impl Iterator<Item = &R> + '_ {
+        let mut link = first.map(|l| &**l);
+        std::iter::from_fn(move || {
+            let l = link?;
+            link = l.before.as_deref();
+            Some(&l.run)
+        })
+    }
+}
+
+impl<R> Drop for Link<R> {
     /// Lets go of the links before this one in a loop: a long chain held by no one else
     /// is freed without a recursion per link.
     fn drop(&mut self) {
@@ -65,7 +78,7 @@ pub struct SharedHist {
     /// Buckets `base` holds room for ([`SparseHist::open_size`]): what copying it costs.
     base_len: usize,
     /// The runs added since `base`, newest first.
-    runs: Option<Arc<Link>>,
+    runs: Option<Arc<Link<Run>>>,
     /// Runs in `runs`.
     links: usize,
     /// Indexes in `runs`.
@@ -104,12 +117,7 @@ impl SharedHist {
 
     /// The runs added since the base, newest first.
     fn runs(&self) -> impl Iterator<Item = &[u32]> + '_ {
-        let mut link = self.runs.as_deref();
-        std::iter::from_fn(move || {
-            let l = link?;
-            link = l.before.as_deref();
-            Some(&*l.run)
-        })
+        Link::chain(self.runs.as_ref()).map(|r| &**r)
     }
 
     /// The contents as a histogram of its own (`self` unchanged).
@@ -158,24 +166,53 @@ impl SharedHist {
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.base.heap_bytes()
-            + self.links * (std::mem::size_of::<Link>() + 2 * std::mem::size_of::<usize>())
+            + self.links * (std::mem::size_of::<Link<Run>>() + 2 * std::mem::size_of::<usize>())
             + self.pending * std::mem::size_of::<u32>()
             + self.sealed.get().map_or(0, |s| s.len())
     }
 }
 
-/// What adding one run gave each histogram it was added to, for one request: `None`
-/// stands for the empty histogram.
-#[derive(Debug, Default)]
-pub struct Memo(RefCell<Vec<Added>>);
+/// What adding one run gave each shared histogram it was added to, for one request: the
+/// histogram before (`None`: empty, or no shared part) and the one that gave.
+#[derive(Debug)]
+pub struct Memo<T = SharedHist>(RefCell<Vec<Added<T>>>);
 
-/// The histogram a run was added to (`None`: empty) and the histogram that gave.
-type Added = (Option<Arc<SharedHist>>, Arc<SharedHist>);
+/// The histogram a run was added to (`None`: empty, or none) and the one that gave.
+type Added<T> = (Option<Arc<T>>, Arc<T>);
 
-impl Clone for Memo {
-    /// A memo belongs to one request's selection slot: a copy starts empty.
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self(RefCell::new(Vec::new()))
+    }
+}
+
+impl<T> Clone for Memo<T> {
+    /// A memo belongs to one request's selection slot or group: a copy starts empty.
     fn clone(&self) -> Self {
         Self::default()
+    }
+}
+
+impl<T> Memo<T> {
+    /// What adding the run to `before` gives: remembered when an earlier holder of the
+    /// same `before` (the same `Arc`, or none) added it, else `add(before)` remembered.
+    pub(super) fn after(
+        &self,
+        before: Option<Arc<T>>,
+        add: impl FnOnce(Option<&Arc<T>>) -> T,
+    ) -> Arc<T> {
+        let mut memo = self.0.borrow_mut();
+        let found = memo.iter().find(|(b, _)| match (b, &before) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        });
+        if let Some((_, after)) = found {
+            return after.clone();
+        }
+        let after = Arc::new(add(before.as_ref()));
+        memo.push((before, after.clone()));
+        after
     }
 }
 
@@ -195,23 +232,10 @@ impl SparseHist {
             }
             _ => return self.record_index_run(run),
         };
-        let mut memo = memo.0.borrow_mut();
-        let found = memo.iter().find(|(b, _)| match (b, &before) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
+        let after = memo.after(before, |b| match b {
+            None => SharedHist::default().with_run(run),
+            Some(b) => b.with_run(run),
         });
-        let after = match found {
-            Some((_, after)) => after.clone(),
-            None => {
-                let after = Arc::new(match &before {
-                    None => SharedHist::default().with_run(run),
-                    Some(b) => b.with_run(run),
-                });
-                memo.push((before, after.clone()));
-                after
-            }
-        };
         *self = SparseHist::Shared(after);
     }
 }

@@ -22,10 +22,10 @@
 //! is paid for by the buckets that triggered it.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::native::{Bucket, NativeHist};
+use super::shared_hist::{Link, Memo};
 
 /// Buckets kept in runs before they are folded, at least (or as many as the base has
 /// counts).
@@ -63,33 +63,12 @@ impl NativeHist {
     }
 }
 
-/// One run of a chain and the runs added before it.
-#[derive(Debug)]
-struct Link {
-    run: NativeRun,
-    before: Option<Arc<Link>>,
-}
-
-impl Drop for Link {
-    /// Lets go of the links before this one in a loop: a long chain held by no one else
-    /// is freed without a recursion per link.
-    fn drop(&mut self) {
-        let mut next = self.before.take();
-        while let Some(link) = next {
-            next = match Arc::try_unwrap(link) {
-                Ok(mut l) => l.before.take(),
-                Err(_) => None,
-            };
-        }
-    }
-}
-
 /// A lifetime histogram part held by several groups: `base` plus `runs`.
 #[derive(Debug, Default)]
 pub struct SharedNative {
     base: Arc<NativeHist>,
     /// The runs added since `base`, newest first.
-    runs: Option<Arc<Link>>,
+    runs: Option<Arc<Link<NativeRun>>>,
     /// Runs in `runs`.
     links: usize,
     /// Buckets (and latencies of zero) in `runs`.
@@ -128,22 +107,15 @@ impl SharedNative {
         self.links = 0;
         self.pending = 0;
         let base = Arc::make_mut(&mut self.base);
-        let mut link = runs.as_deref();
-        while let Some(l) = link {
-            base.record_run(&l.run);
-            link = l.before.as_deref();
+        for r in Link::chain(runs.as_ref()) {
+            base.record_run(r);
         }
         base.record_run(run);
     }
 
     /// The runs added since the base, newest first.
     fn runs(&self) -> impl Iterator<Item = &NativeRun> + '_ {
-        let mut link = self.runs.as_deref();
-        std::iter::from_fn(move || {
-            let l = link?;
-            link = l.before.as_deref();
-            Some(&l.run)
-        })
+        Link::chain(self.runs.as_ref())
     }
 
     /// The contents as a histogram of its own.
@@ -159,25 +131,15 @@ impl SharedNative {
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.base.heap_bytes()
-            + self.links * (std::mem::size_of::<Link>() + 2 * std::mem::size_of::<usize>())
+            + self.links
+                * (std::mem::size_of::<Link<NativeRun>>() + 2 * std::mem::size_of::<usize>())
             + self.pending * std::mem::size_of::<i32>()
     }
 }
 
 /// What adding one run gave each shared part it was added to, for one request: `None`
 /// stands for no shared part.
-#[derive(Debug, Default)]
-pub struct NativeMemo(RefCell<Vec<Added>>);
-
-/// The shared part a run was added to (`None`: none) and the part that gave.
-type Added = (Option<Arc<SharedNative>>, Arc<SharedNative>);
-
-impl Clone for NativeMemo {
-    /// A memo belongs to one request's selection group: a copy starts empty.
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
+pub type NativeMemo = Memo<SharedNative>;
 
 /// A group's lifetime native histogram: its own part and a part it may share with other
 /// SLOs' groups (see the module docs).
@@ -226,24 +188,10 @@ impl Lifetime {
                 None => Some(s.clone()),
             },
         };
-        let mut memo = memo.0.borrow_mut();
-        let found = memo.iter().find(|(b, _)| match (b, &before) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        });
-        let after = match found {
-            Some((_, after)) => after.clone(),
-            None => {
-                let after = Arc::new(match &before {
-                    None => SharedNative::default().with_run(run),
-                    Some(b) => b.with_run(run),
-                });
-                memo.push((before, after.clone()));
-                after
-            }
-        };
-        self.shared = Some(after);
+        self.shared = Some(memo.after(before, |b| match b {
+            None => SharedNative::default().with_run(run),
+            Some(b) => b.with_run(run),
+        }));
     }
 
     /// Bytes held on the heap (a shared part in equal parts for its holders).

@@ -541,12 +541,18 @@ mod tests {
             render(float, &mut text);
             expected.push(text);
         }
-        let array = s.finish(expected.len(), None);
+        assert_reads_back(s, &expected, expected.len());
+    }
+
+    /// `s` finished as `rows` rows without nulls is a valid column of `expected`.
+    fn assert_reads_back(s: Strings, expected: &[impl AsRef<str>], rows: usize) {
+        let array = s.finish(rows, None);
         array
             .to_data()
             .validate_full()
             .expect("a valid Utf8 column");
         let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+        let expected: Vec<&str> = expected.iter().map(AsRef::as_ref).collect();
         assert_eq!(got, expected);
     }
 
@@ -616,14 +622,9 @@ mod tests {
             assert!(s.push("v"));
             expected.push("v");
         }
-        let array = s.finish(expected.len() + 6, None);
+        let rows = expected.len() + 6;
         expected.extend([""; 6]);
-        array
-            .to_data()
-            .validate_full()
-            .expect("a valid Utf8 column");
-        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
-        assert_eq!(got, expected);
+        assert_reads_back(s, &expected, rows);
     }
 
     /// Integers of every width are appended as `{i}` prints them (the three-digit ones
@@ -640,13 +641,7 @@ mod tests {
             assert!(s.push(short));
             expected.push(short.to_string());
         }
-        let array = s.finish(expected.len(), None);
-        array
-            .to_data()
-            .validate_full()
-            .expect("a valid Utf8 column");
-        let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
-        assert_eq!(got, expected);
+        assert_reads_back(s, &expected, expected.len());
     }
 
     /// Numeric and boolean values kept only from the first one on (rows of other types
