@@ -297,11 +297,7 @@ impl SparseHist {
             SparseHist::Open(map) => Box::new(map.iter().map(|(k, c)| (*k, *c))),
             SparseHist::Dense(d) => Box::new(d.pairs().map(|(i, c)| (key_of_index(i), c))),
             SparseHist::Sealed(b) => Box::new(decode_sealed(b)),
-            SparseHist::Shared(s) => Box::new(
-                s.base()
-                    .pairs()
-                    .chain(s.index_pairs().map(|(i, c)| (key_of_index(i), c))),
-            ),
+            SparseHist::Shared(s) => s.contents().pairs(),
         }
     }
 
@@ -322,10 +318,7 @@ impl SparseHist {
 
     /// (bucket key, count) pairs, each bucket once, in no particular order.
     pub fn buckets(&self) -> Vec<(u64, u64)> {
-        match self {
-            SparseHist::Shared(s) => s.to_private().pairs().collect(),
-            _ => self.pairs().collect(),
-        }
+        self.pairs().collect()
     }
 
     /// Bytes held on the heap (for the memory benchmark).

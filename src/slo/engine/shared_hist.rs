@@ -85,6 +85,10 @@ pub struct SharedHist {
     pending: usize,
     /// The sealed encoding, made by the first holder that seals.
     sealed: OnceLock<Arc<[u8]>>,
+    /// The contents as one histogram, made by the first reader: the SLOs holding this
+    /// histogram and each of their windows read it, and adding the runs index by index
+    /// for every read cost more than making it once.
+    contents: OnceLock<SparseHist>,
 }
 
 impl SharedHist {
@@ -102,6 +106,7 @@ impl SharedHist {
                 links: self.links + 1,
                 pending,
                 sealed: OnceLock::new(),
+                contents: OnceLock::new(),
             };
         }
         let mut base = SparseHist::clone(&self.base);
@@ -122,6 +127,9 @@ impl SharedHist {
 
     /// The contents as a histogram of its own (`self` unchanged).
     pub fn to_private(&self) -> SparseHist {
+        if let Some(h) = self.contents.get() {
+            return h.clone();
+        }
         let mut h = SparseHist::clone(&self.base);
         for r in self.runs() {
             h.record_index_run(r);
@@ -144,13 +152,9 @@ impl SharedHist {
         }
     }
 
-    /// (bucket index, count) pairs; a bucket may come several times (base and runs).
-    pub fn index_pairs(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        self.runs().flat_map(|r| r.iter().map(|i| (*i, 1)))
-    }
-
-    pub fn base(&self) -> &SparseHist {
-        &self.base
+    /// The contents as one histogram (never a shared one), made once for every reader.
+    pub fn contents(&self) -> &SparseHist {
+        self.contents.get_or_init(|| self.to_private())
     }
 
     /// The sealed encoding of the contents: made once (by `encode`, from the contents as a
@@ -169,6 +173,7 @@ impl SharedHist {
             + self.links * (std::mem::size_of::<Link<Run>>() + 2 * std::mem::size_of::<usize>())
             + self.pending * std::mem::size_of::<u32>()
             + self.sealed.get().map_or(0, |s| s.len())
+            + self.contents.get().map_or(0, SparseHist::heap_bytes)
     }
 }
 
