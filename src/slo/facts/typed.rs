@@ -111,16 +111,8 @@ impl Strings {
     /// Appends `i` in decimal ([`int_text`]) as the next row.
     #[inline(always)]
     fn push_int(&mut self, i: i64) -> bool {
-        if (100..1000).contains(&i) {
-            // Three digits (HTTP status codes): written in place, without the digit loop.
-            let n = i as u32;
-            let digits = [
-                b'0' + (n / 100) as u8,
-                b'0' + (n / 10 % 10) as u8,
-                b'0' + (n % 10) as u8,
-            ];
-            return self.push_bytes(&digits);
-        }
+        // `int_text` is inlined: its three-digit case (HTTP status codes) is written in
+        // place, without the digit loop.
         self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
