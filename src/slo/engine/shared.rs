@@ -28,10 +28,9 @@
 use arrow_array::{Array, BooleanArray};
 
 use super::hist::index_of;
-use super::native::index_at_schema;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::shared_hist::{Memo, Run};
-use super::shared_native::{NativeMemo, NativeRun};
+use super::shared_native::{NativeMemo, NativeRun, SharedRun};
 use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
 use super::{Dropped, LATENCY_LADDER};
 use crate::slo::facts::SpanFacts;
@@ -115,19 +114,25 @@ fn ladder_position(nanos: u64) -> usize {
     }
 }
 
+/// The rows of a bitmap over a request (bit `r % 64` of word `r / 64` is row `r`),
+/// ascending.
+fn mask_rows(mask: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    mask.iter().enumerate().flat_map(|(w, m)| {
+        let mut bits = *m;
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let row = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                row
+            })
+        })
+    })
+}
+
 impl SelectedSlot {
     /// The slot's rows, in request order.
     pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
-        self.mask.iter().enumerate().flat_map(|(w, m)| {
-            let mut bits = *m;
-            std::iter::from_fn(move || {
-                (bits != 0).then(|| {
-                    let row = w * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    row
-                })
-            })
-        })
+        mask_rows(&self.mask)
     }
 
     /// Adds row `row`, `nanos` long.
@@ -147,7 +152,7 @@ impl SelectedSlot {
     /// Finds each latency's HDR bucket, adds its native bucket to the group's `native`
     /// (see [`SelectedGroup::native`]) and counts the latencies at or below each bound of
     /// [`ladder`] (all sums: the order of the latencies does not matter).
-    fn finish(&mut self, native: &mut Native) {
+    fn finish(&mut self, native: &mut NativeRun) {
         // Made in place (one allocation, no copy).
         self.hdr = self.latencies.iter().map(|&n| index_of(n)).collect();
         // Latencies by the first ladder bound at or above them (the last: above all).
@@ -160,41 +165,6 @@ impl SelectedSlot {
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
             below += n;
             *at = below;
-        }
-    }
-}
-
-/// The native histogram buckets of a group's latencies.
-#[derive(Debug, Clone)]
-pub struct Native {
-    /// Each latency's bucket but those of zero, in any order.
-    pub indexes: Vec<i32>,
-    /// The lowest and highest of them.
-    pub range: (i32, i32),
-    /// The latencies of zero.
-    pub zero: u64,
-}
-
-impl Default for Native {
-    fn default() -> Self {
-        Self {
-            indexes: Vec::new(),
-            range: (i32::MAX, i32::MIN),
-            zero: 0,
-        }
-    }
-}
-
-impl Native {
-    #[inline]
-    fn add(&mut self, nanos: u64) {
-        if nanos == 0 {
-            self.zero += 1;
-        } else {
-            // As `Bucket::of` finds it.
-            let i = index_at_schema(nanos as f64 / 1e9);
-            self.range = (self.range.0.min(i), self.range.1.max(i));
-            self.indexes.push(i);
         }
     }
 }
@@ -216,7 +186,7 @@ pub struct SelectedGroup {
     /// The rows' latencies added up (nanoseconds, for the native histogram's sum).
     pub nanos: u128,
     /// The rows' native histogram buckets (found with the slots', when not scattered).
-    pub native: NativeRun,
+    pub native: Option<SharedRun>,
     /// What adding `native` gave each SLO's group (see `shared_native.rs`).
     pub native_memo: NativeMemo,
 }
@@ -318,9 +288,128 @@ pub struct Selection {
 
 impl Selection {
     /// The selection of `matched` rows of `facts` in a finest ring of `width`-wide slots;
-    /// `times(row)` is the range of event times accepted for the row; rows are grouped
-    /// apart every `chunk` rows.
+    /// `times(row)` is the range of event times accepted for the row (the same for every
+    /// row when `uniform`); rows are grouped apart every `chunk` rows.
     pub fn new(
+        facts: &SpanFacts,
+        matched: &BooleanArray,
+        width: u64,
+        chunk: usize,
+        times: impl Fn(usize) -> (u64, u64),
+        uniform: bool,
+    ) -> Self {
+        let one = uniform
+            .then(|| Self::one_slot(facts, matched, width, chunk, &times))
+            .flatten();
+        one.unwrap_or_else(|| Self::row_by_row(facts, matched, width, chunk, times))
+    }
+
+    /// [`Selection::new`] when every selected row is accepted at the times `times` gives
+    /// every row and falls in one finest slot (most requests: their spans ended within
+    /// seconds of each other): the same selection, found a run of rows at a time. `None`
+    /// (nothing done) otherwise.
+    ///
+    /// Rows of one group are then the selected rows from its first to its last (a group is
+    /// a run of selected rows, and every row is kept), all in the one slot: its bitmap is
+    /// `matched` between them, word by word, and its latencies the durations of those
+    /// rows, copied at once where every row between them is selected.
+    pub(super) fn one_slot(
+        facts: &SpanFacts,
+        matched: &BooleanArray,
+        width: u64,
+        chunk: usize,
+        times: &impl Fn(usize) -> (u64, u64),
+    ) -> Option<Self> {
+        let end = facts.end_time_unix_nano();
+        let duration = facts.duration_nanos();
+        let rows = end.len();
+        if matched.len() > rows || duration.len() != rows || matched.null_count() > 0 {
+            return None;
+        }
+        let bits = matched.values();
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        let mut first = None;
+        for row in bits.set_indices() {
+            first.get_or_insert(row);
+            lo = lo.min(end[row]);
+            hi = hi.max(end[row]);
+        }
+        let (oldest, newest) = times(first?);
+        let width = width.max(1);
+        if lo < oldest || hi > newest || lo / width != hi / width {
+            return None;
+        }
+        let id = lo / width + 1;
+        let start = (id - 1).saturating_mul(width);
+        let range = (start, start.saturating_add(width));
+        // The groups' first and last rows, as the row-by-row pass finds them.
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        let mut current = usize::MAX;
+        let chunk = chunk.max(1);
+        let (mut part, mut part_end) = (0, chunk);
+        for row in bits.set_indices() {
+            let resource = facts.resource_of(row);
+            let new_part = row >= part_end;
+            if new_part {
+                part = row / chunk;
+                part_end = (part + 1).saturating_mul(chunk);
+            }
+            match spans.last_mut() {
+                Some(g) if resource == current && !new_part => g.1 = row,
+                Some(g) if g.2 == part && facts.cluster(g.0) == facts.cluster(row) => g.1 = row,
+                _ => spans.push((row, row, part)),
+            }
+            current = resource;
+        }
+        let words: Vec<u64> = bits.bit_chunks().iter_padded().collect();
+        let groups = spans
+            .into_iter()
+            .map(|(from, to, part)| {
+                let mut mask = vec![0u64; rows / 64 + 1];
+                for (w, m) in mask
+                    .iter_mut()
+                    .enumerate()
+                    .take(to / 64 + 1)
+                    .skip(from / 64)
+                {
+                    let mut keep = words.get(w).copied().unwrap_or(0);
+                    if w == from / 64 {
+                        keep &= u64::MAX << (from % 64);
+                    }
+                    if w == to / 64 {
+                        keep &= u64::MAX >> (63 - to % 64);
+                    }
+                    *m = keep;
+                }
+                let count: usize = mask.iter().map(|m| m.count_ones() as usize).sum();
+                let latencies: Vec<u64> = if count == to - from + 1 {
+                    duration[from..=to].to_vec()
+                } else {
+                    mask_rows(&mask).map(|r| duration[r]).collect()
+                };
+                let nanos = latencies.iter().map(|&n| u128::from(n)).sum();
+                SelectedGroup {
+                    row: from,
+                    chunk: part,
+                    spans: count,
+                    slots: vec![SelectedSlot {
+                        id,
+                        range,
+                        first_t: end[from],
+                        mask,
+                        latencies,
+                        ..SelectedSlot::default()
+                    }],
+                    nanos,
+                    ..SelectedGroup::default()
+                }
+            })
+            .collect();
+        Some(Self::finished(matched, width, Dropped::default(), groups))
+    }
+
+    /// [`Selection::new`] a row at a time: each row's accepted times, drops and slot.
+    pub(super) fn row_by_row(
         facts: &SpanFacts,
         matched: &BooleanArray,
         width: u64,
@@ -369,24 +458,29 @@ impl Selection {
                 g.add(row, t, nanos, width, end.len());
             }
         }
+        Self::finished(matched, width, dropped, groups)
+    }
+
+    /// The selection of `groups`, their slots finished.
+    fn finished(
+        matched: &BooleanArray,
+        width: u64,
+        dropped: Dropped,
+        mut groups: Vec<SelectedGroup>,
+    ) -> Self {
         for g in &mut groups {
             if g.scattered.is_some() {
                 g.slots.clear();
                 continue;
             }
-            let mut native = Native::default();
-            native
-                .indexes
-                .reserve(g.slots.iter().map(|s| s.latencies.len()).sum());
+            let mut native =
+                NativeRun::with_capacity(g.slots.iter().map(|s| s.latencies.len()).sum());
             for slot in &mut g.slots {
                 slot.finish(&mut native);
             }
-            g.native = NativeRun {
-                indexes: native.indexes.into(),
-                range: native.range,
-                zero: native.zero,
-                nanos: g.nanos,
-            };
+            native.nanos = g.nanos;
+            // Frozen without a copy.
+            g.native = Some(SharedRun::new(native));
         }
         Self {
             matched: matched.clone(),
@@ -425,8 +519,6 @@ fn fast(latencies: &[u64], threshold: Option<u64>) -> usize {
 #[derive(Debug, Clone)]
 pub struct Judge<'a> {
     bad: Option<&'a BooleanArray>,
-    /// `bad` as 64-row words, padded.
-    bad_words: Vec<u64>,
     threshold: Option<u64>,
     duration: &'a [u64],
 }
@@ -435,9 +527,6 @@ impl<'a> Judge<'a> {
     pub fn new(bad: Option<&'a BooleanArray>, threshold: Option<u64>, duration: &'a [u64]) -> Self {
         Self {
             bad,
-            bad_words: bad.map_or_else(Vec::new, |b| {
-                b.values().bit_chunks().iter_padded().collect()
-            }),
             threshold,
             duration,
         }
@@ -455,12 +544,14 @@ impl<'a> Judge<'a> {
     /// The good rows of `slot`: those within the threshold (`fast` of them, see
     /// [`fast`]) less the bad ones among them (from the bitmaps).
     pub fn count_good(&self, slot: &SelectedSlot, fast: usize) -> u64 {
-        if self.bad.is_none() {
+        let Some(bad_rows) = self.bad else {
             return fast as u64;
-        }
+        };
         let mut bad = 0;
-        for (w, m) in slot.mask.iter().enumerate() {
-            let mut bits = m & self.bad_words.get(w).copied().unwrap_or(0);
+        // `bad` as 64-row words (padded), read beside the slot's (no copy of them).
+        let words = bad_rows.values().bit_chunks();
+        for (w, (m, b)) in slot.mask.iter().zip(words.iter_padded()).enumerate() {
+            let mut bits = m & b;
             match self.threshold {
                 None => bad += bits.count_ones() as usize,
                 Some(th) => {
@@ -487,6 +578,9 @@ impl GroupState {
         end: &[u64],
         bounds: &[u64],
     ) -> bool {
+        let Some(native) = g.native.as_ref() else {
+            return false;
+        };
         if self.slices.is_some() || self.sampled.is_some() || g.slots.is_empty() {
             return false;
         }
@@ -505,7 +599,7 @@ impl GroupState {
             return false;
         }
         // Once for the SLOs whose groups hold the same shared part.
-        self.native.record_run(&g.native, &g.native_memo);
+        self.native.record_run(native, &g.native_memo);
         let mut counts = [(0i64, 0u64); MAX_SLOTS];
         for (slot, c) in g.slots.iter().zip(&mut counts) {
             *c = self.record_slot(slot, judge, bounds);

@@ -22,20 +22,22 @@
 //! is paid for by the buckets that triggered it.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::native::{Bucket, NativeHist};
+use super::native::{Bucket, NativeHist, index_at_schema};
 use super::shared_hist::{Link, Memo};
 
 /// Buckets kept in runs before they are folded, at least (or as many as the base has
 /// counts).
 pub const FOLD_AT: usize = 1_024;
 
-/// The native buckets of a selection group's latencies (see `shared.rs`).
+/// The native buckets of a selection group's latencies (see `shared.rs`): built by
+/// [`NativeRun::add`] while the group's slots are finished, then frozen behind an `Arc`
+/// (moved, not copied) and shared by every histogram part that adds it.
 #[derive(Debug, Clone)]
 pub struct NativeRun {
     /// Each latency's bucket but those of zero, in any order.
-    pub indexes: Arc<[i32]>,
+    pub indexes: Vec<i32>,
     /// The lowest and highest of them.
     pub range: (i32, i32),
     /// The latencies of zero.
@@ -47,13 +49,39 @@ pub struct NativeRun {
 impl Default for NativeRun {
     fn default() -> Self {
         Self {
-            indexes: Arc::new([]),
+            indexes: Vec::new(),
             range: (i32::MAX, i32::MIN),
             zero: 0,
             nanos: 0,
         }
     }
 }
+
+impl NativeRun {
+    /// An empty run with room for `n` buckets.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            indexes: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a latency of `nanos` (its bucket as [`super::native::Bucket::of`] finds it;
+    /// the sum is added by the caller, once for the run).
+    #[inline]
+    pub fn add(&mut self, nanos: u64) {
+        if nanos == 0 {
+            self.zero += 1;
+        } else {
+            let i = index_at_schema(nanos as f64 / 1e9);
+            self.range = (self.range.0.min(i), self.range.1.max(i));
+            self.indexes.push(i);
+        }
+    }
+}
+
+/// A frozen [`NativeRun`], shared by the chains that hold it.
+pub type SharedRun = Arc<NativeRun>;
 
 impl NativeHist {
     /// Records a run's latencies, one each.
@@ -68,16 +96,20 @@ impl NativeHist {
 pub struct SharedNative {
     base: Arc<NativeHist>,
     /// The runs added since `base`, newest first.
-    runs: Option<Arc<Link<NativeRun>>>,
+    runs: Option<Arc<Link<SharedRun>>>,
     /// Runs in `runs`.
     links: usize,
     /// Buckets (and latencies of zero) in `runs`.
     pending: usize,
+    /// `base` with `runs` added, made by the first reader: every SLO holding this part
+    /// reads it (the status, the series, snapshots), and adding the runs for each read
+    /// cost more than making it once. Only while there are runs (else `base` is it).
+    contents: OnceLock<NativeHist>,
 }
 
 impl SharedNative {
     /// `self` with `run` added: a new part, `self` unchanged.
-    fn with_run(&self, run: &NativeRun) -> Self {
+    fn with_run(&self, run: &SharedRun) -> Self {
         let pending = self.pending + run.indexes.len() + 1;
         if pending < FOLD_AT.max(self.base.width()) {
             return Self {
@@ -88,6 +120,7 @@ impl SharedNative {
                 })),
                 links: self.links + 1,
                 pending,
+                contents: OnceLock::new(),
             };
         }
         let mut base = NativeHist::clone(&self.base);
@@ -106,6 +139,7 @@ impl SharedNative {
         let runs = self.runs.take();
         self.links = 0;
         self.pending = 0;
+        self.contents = OnceLock::new();
         let base = Arc::make_mut(&mut self.base);
         for r in Link::chain(runs.as_ref()) {
             base.record_run(r);
@@ -115,10 +149,10 @@ impl SharedNative {
 
     /// The runs added since the base, newest first.
     fn runs(&self) -> impl Iterator<Item = &NativeRun> + '_ {
-        Link::chain(self.runs.as_ref())
+        Link::chain(self.runs.as_ref()).map(|r| &**r)
     }
 
-    /// The contents as a histogram of its own.
+    /// The contents as a histogram of its own, made from the base and the runs.
     pub fn to_hist(&self) -> NativeHist {
         let mut h = NativeHist::clone(&self.base);
         for r in self.runs() {
@@ -127,13 +161,25 @@ impl SharedNative {
         h
     }
 
+    /// The contents as one histogram: the base when there are no runs, else made once
+    /// for every reader.
+    pub fn contents(&self) -> &NativeHist {
+        if self.runs.is_none() {
+            return &self.base;
+        }
+        self.contents.get_or_init(|| self.to_hist())
+    }
+
     /// Bytes held on the heap, shared with the other holders.
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.base.heap_bytes()
             + self.links
-                * (std::mem::size_of::<Link<NativeRun>>() + 2 * std::mem::size_of::<usize>())
+                * (std::mem::size_of::<Link<SharedRun>>()
+                    + std::mem::size_of::<NativeRun>()
+                    + 4 * std::mem::size_of::<usize>())
             + self.pending * std::mem::size_of::<i32>()
+            + self.contents.get().map_or(0, NativeHist::heap_bytes)
     }
 }
 
@@ -154,9 +200,12 @@ impl Lifetime {
     pub fn get(&self) -> Cow<'_, NativeHist> {
         match &self.shared {
             None => Cow::Borrowed(&self.own),
+            // (Adding the shared part to a part that never held anything gives the
+            // shared part.)
+            Some(s) if self.own == NativeHist::default() => Cow::Borrowed(s.contents()),
             Some(s) => {
                 let mut h = self.own.clone();
-                h.merge(&s.to_hist());
+                h.merge(s.contents());
                 Cow::Owned(h)
             }
         }
@@ -180,7 +229,7 @@ impl Lifetime {
 
     /// Adds `run` (a selection group's buckets): shared with the other holders of the
     /// same part through `memo`, or in place when this group holds its part alone.
-    pub fn record_run(&mut self, run: &NativeRun, memo: &NativeMemo) {
+    pub fn record_run(&mut self, run: &SharedRun, memo: &NativeMemo) {
         let before = match &mut self.shared {
             None => None,
             Some(s) => match Arc::get_mut(s) {
@@ -212,10 +261,9 @@ impl Lifetime {
 
 #[cfg(test)]
 mod tests {
-    use super::super::native::index_at_schema;
     use super::*;
 
-    fn run(rng: &mut fastrand::Rng, n: usize) -> (NativeRun, Vec<u64>) {
+    fn run(rng: &mut fastrand::Rng, n: usize) -> (SharedRun, Vec<u64>) {
         let latencies: Vec<u64> = (0..n)
             .map(|_| match rng.u8(..20) {
                 0 => 0,
@@ -223,20 +271,12 @@ mod tests {
                 _ => rng.u64(1_000_000..900_000_000),
             })
             .collect();
-        let mut r = NativeRun::default();
-        let mut indexes = Vec::new();
+        let mut r = NativeRun::with_capacity(n);
         for &n in &latencies {
             r.nanos += u128::from(n);
-            if n == 0 {
-                r.zero += 1;
-            } else {
-                let i = index_at_schema(n as f64 / 1e9);
-                r.range = (r.range.0.min(i), r.range.1.max(i));
-                indexes.push(i);
-            }
+            r.add(n);
         }
-        r.indexes = indexes.into();
-        (r, latencies)
+        (Arc::new(r), latencies)
     }
 
     #[test]
@@ -273,10 +313,18 @@ mod tests {
                 assert!(s.pending < FOLD_AT.max(s.base.width()));
                 assert_eq!(s.links, s.runs().count());
             }
-            if i % 50 == 0 {
-                for (h, p) in shared.iter().zip(&private) {
-                    assert_eq!(*h.get(), *p, "run {i}");
+            if i % 50 == 0 || i % 7 == 3 {
+                // Read twice: the second read borrows the contents the first made.
+                for _ in 0..2 {
+                    for (h, p) in shared.iter().zip(&private) {
+                        assert_eq!(*h.get(), *p, "run {i}");
+                    }
                 }
+                // A group with nothing of its own reads the shared part's contents
+                // without a copy; one with latencies of its own adds them up.
+                let borrowed = |h: &Lifetime| matches!(h.get(), Cow::Borrowed(_));
+                assert!(borrowed(&shared[0]));
+                assert!(!borrowed(&shared[3]));
             }
         }
         assert!(folds > 3, "{folds} folds");
@@ -314,12 +362,12 @@ mod tests {
         }
         // Long chains are let go of without a recursion per link.
         let mut s = SharedNative::default();
-        let r = NativeRun {
-            indexes: Arc::new([1]),
+        let r = Arc::new(NativeRun {
+            indexes: vec![1],
             range: (1, 1),
             zero: 0,
             nanos: 1,
-        };
+        });
         for _ in 0..200_000 {
             s = SharedNative {
                 base: s.base.clone(),
@@ -329,9 +377,11 @@ mod tests {
                 })),
                 links: s.links + 1,
                 pending: s.pending + 2,
+                contents: OnceLock::new(),
             };
         }
         assert_eq!(s.to_hist().count, 200_000);
+        assert_eq!(s.contents().count, 200_000);
         drop(s);
     }
 }

@@ -116,6 +116,76 @@ fn busy_slots_recorded_per_slot_equal_spans_recorded_one_by_one() {
     }
 }
 
+#[test]
+fn selections_of_one_slot_equal_those_made_row_by_row() {
+    let mut rng = fastrand::Rng::with_seed(21);
+    let (mut fast, mut tried) = (0, 0);
+    for i in 0..240 {
+        let now = T0 + i * 3 * S;
+        // Clusters in runs of resources; spans ended within half a second, a few seconds
+        // or half a minute (across slot bounds); one request in four with a few late or
+        // ahead.
+        let spread = [S / 2, 5 * S, 30 * S][rng.usize(..3)];
+        let strays = rng.u8(..4) == 0;
+        let mut cluster = CLUSTERS[0];
+        let spans: Vec<_> = (0..rng.usize(1..700))
+            .map(|_| {
+                if rng.u8(..8) == 0 {
+                    cluster = CLUSTERS[rng.usize(..3)];
+                }
+                let end = match rng.u32(..100) {
+                    0 if strays => now - 400 * S,
+                    1 if strays => now + 90 * S,
+                    _ => now.saturating_sub(rng.u64(..spread)),
+                };
+                let duration = if rng.u8(..10) == 0 {
+                    0
+                } else {
+                    rng.u64(..2 * S)
+                };
+                (cluster, end, duration.min(end), false)
+            })
+            .collect();
+        let facts = SpanFacts::build(
+            &request(&spans),
+            None,
+            "k8s.cluster.name",
+            &FactsSchema::default(),
+        );
+        let n = facts.len();
+        let (from, to) = (rng.usize(..n), rng.usize(..=n));
+        let masks = [
+            BooleanArray::from(vec![true; n]),
+            mask(&mut rng, n, 95),
+            mask(&mut rng, n, 30),
+            BooleanArray::from((0..n).map(|r| r >= from && r < to).collect::<Vec<_>>()),
+            BooleanArray::from(vec![false; n]),
+            verdicts(&mut rng, n, 90),
+        ];
+        for matched in &masks {
+            for (width, chunk) in [(10 * S, 4_096), (10 * S, 64), (S, 4_096), (60 * S, 100)] {
+                let times = |_| (now - 300 * S, now + 60 * S);
+                let plain = format!(
+                    "{:?}",
+                    Selection::row_by_row(&facts, matched, width, chunk, times)
+                );
+                tried += 1;
+                if let Some(one) = Selection::one_slot(&facts, matched, width, chunk, &times) {
+                    fast += 1;
+                    assert_eq!(format!("{one:?}"), plain, "request {i}");
+                }
+                let new = Selection::new(&facts, matched, width, chunk, times, true);
+                assert_eq!(format!("{new:?}"), plain, "request {i}");
+            }
+        }
+    }
+    // Both ways are taken often.
+    assert!(
+        fast * 3 > tried && fast * 4 < tried * 3,
+        "{fast} of {tried}"
+    );
+}
+
 /// `requests` requests of fewer than `most` spans ([`spans_n`] with `odds`), one every
 /// `step` seconds, recorded through selections and span by span by random SLOs.
 fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, requests: u64) {
@@ -187,7 +257,7 @@ fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, r
                 let at = match selections.iter().position(|s| s.is_of(matched, width)) {
                     Some(at) => at,
                     None => {
-                        let s = Selection::new(&facts, matched, width, 64, times);
+                        let s = Selection::new(&facts, matched, width, 64, times, true);
                         selections.push(s);
                         selections.len() - 1
                     }

@@ -233,6 +233,7 @@ impl Engine {
                                 Received::At(_) => (oldest, newest),
                                 Received::Rows(rows) => self.event_times(rows[row]),
                             },
+                            matches!(received, Received::At(_)),
                         ));
                         selections.len() - 1
                     }
