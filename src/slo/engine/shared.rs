@@ -156,9 +156,9 @@ impl SelectedSlot {
         // Made in place (one allocation, no copy).
         self.hdr = self.latencies.iter().map(|&n| index_of(n)).collect();
         // Latencies by the first ladder bound at or above them (the last: above all).
+        native.add_all(&self.latencies);
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         for &nanos in &self.latencies {
-            native.add(nanos);
             by_bound[ladder_position(nanos)] += 1;
         }
         let mut below = 0;
@@ -298,22 +298,24 @@ impl Selection {
         times: impl Fn(usize) -> (u64, u64),
         uniform: bool,
     ) -> Self {
-        let one = uniform
-            .then(|| Self::one_slot(facts, matched, width, chunk, &times))
+        let runs = uniform
+            .then(|| Self::by_runs(facts, matched, width, chunk, &times))
             .flatten();
-        one.unwrap_or_else(|| Self::row_by_row(facts, matched, width, chunk, times))
+        runs.unwrap_or_else(|| Self::row_by_row(facts, matched, width, chunk, times))
     }
 
     /// [`Selection::new`] when every selected row is accepted at the times `times` gives
-    /// every row and falls in one finest slot (most requests: their spans ended within
-    /// seconds of each other): the same selection, found a run of rows at a time. `None`
+    /// every row, and all fall in at most [`MAX_SLOTS`] finest slots (most requests: their
+    /// spans ended within seconds of each other): the same selection, without a row's
+    /// checks of its times and without looking for its slot among its group's. `None`
     /// (nothing done) otherwise.
     ///
     /// Rows of one group are then the selected rows from its first to its last (a group is
-    /// a run of selected rows, and every row is kept), all in the one slot: its bitmap is
-    /// `matched` between them, word by word, and its latencies the durations of those
-    /// rows, copied at once where every row between them is selected.
-    pub(super) fn one_slot(
+    /// a run of selected rows, and every row is kept): its rows are `matched` between them,
+    /// word by word. In one slot, its latencies are the durations of those rows, copied at
+    /// once where every row between them is selected; in several, a row's slot is the
+    /// number of slot bounds at or below its end time.
+    pub(super) fn by_runs(
         facts: &SpanFacts,
         matched: &BooleanArray,
         width: u64,
@@ -323,7 +325,7 @@ impl Selection {
         let end = facts.end_time_unix_nano();
         let duration = facts.duration_nanos();
         let rows = end.len();
-        if matched.len() > rows || duration.len() != rows || matched.null_count() > 0 {
+        if matched.len() > rows || duration.len() != rows {
             return None;
         }
         let bits = matched.values();
@@ -336,12 +338,21 @@ impl Selection {
         }
         let (oldest, newest) = times(first?);
         let width = width.max(1);
-        if lo < oldest || hi > newest || lo / width != hi / width {
+        let (first_id, last_id) = (lo / width + 1, hi / width + 1);
+        if lo < oldest || hi > newest || last_id - first_id >= MAX_SLOTS as u64 {
             return None;
         }
-        let id = lo / width + 1;
-        let start = (id - 1).saturating_mul(width);
-        let range = (start, start.saturating_add(width));
+        // The slots' ranges, and the bounds between them (past every time where there
+        // are fewer slots).
+        let slots = (last_id - first_id + 1) as usize;
+        let range = |k: usize| {
+            let start = (first_id + k as u64 - 1).saturating_mul(width);
+            (start, start.saturating_add(width))
+        };
+        let mut bounds = [u64::MAX; MAX_SLOTS - 1];
+        for (k, b) in bounds.iter_mut().enumerate().take(slots - 1) {
+            *b = range(k + 1).0;
+        }
         // The groups' first and last rows, as the row-by-row pass finds them.
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         let mut current = usize::MAX;
@@ -365,6 +376,7 @@ impl Selection {
         let groups = spans
             .into_iter()
             .map(|(from, to, part)| {
+                // The group's rows.
                 let mut mask = vec![0u64; rows / 64 + 1];
                 for (w, m) in mask
                     .iter_mut()
@@ -382,27 +394,56 @@ impl Selection {
                     *m = keep;
                 }
                 let count: usize = mask.iter().map(|m| m.count_ones() as usize).sum();
-                let latencies: Vec<u64> = if count == to - from + 1 {
-                    duration[from..=to].to_vec()
-                } else {
-                    mask_rows(&mask).map(|r| duration[r]).collect()
-                };
-                let nanos = latencies.iter().map(|&n| u128::from(n)).sum();
-                SelectedGroup {
+                let mut g = SelectedGroup {
                     row: from,
                     chunk: part,
                     spans: count,
-                    slots: vec![SelectedSlot {
-                        id,
-                        range,
+                    ..SelectedGroup::default()
+                };
+                if slots == 1 {
+                    let latencies: Vec<u64> = if count == to - from + 1 {
+                        duration[from..=to].to_vec()
+                    } else {
+                        mask_rows(&mask).map(|r| duration[r]).collect()
+                    };
+                    g.nanos = latencies.iter().map(|&n| u128::from(n)).sum();
+                    g.slots.push(SelectedSlot {
+                        id: first_id,
+                        range: range(0),
                         first_t: end[from],
                         mask,
                         latencies,
                         ..SelectedSlot::default()
-                    }],
-                    nanos,
-                    ..SelectedGroup::default()
+                    });
+                    return g;
                 }
+                // Each row to its slot; the group's slots in the order of their first rows.
+                let mut by_slot: [Option<SelectedSlot>; MAX_SLOTS] = Default::default();
+                let mut order = [0usize; MAX_SLOTS];
+                let mut made = 0;
+                for row in mask_rows(&mask) {
+                    let (t, nanos) = (end[row], duration[row]);
+                    let k = bounds.iter().map(|b| usize::from(t >= *b)).sum::<usize>();
+                    g.nanos += u128::from(nanos);
+                    let slot = by_slot[k].get_or_insert_with(|| {
+                        order[made] = k;
+                        made += 1;
+                        SelectedSlot {
+                            id: first_id + k as u64,
+                            range: range(k),
+                            first_t: t,
+                            mask: vec![0; rows / 64 + 1],
+                            latencies: Vec::with_capacity(count),
+                            ..SelectedSlot::default()
+                        }
+                    });
+                    slot.push(row, nanos);
+                }
+                g.slots = order[..made]
+                    .iter()
+                    .filter_map(|&k| by_slot[k].take())
+                    .collect();
+                g
             })
             .collect();
         Some(Self::finished(matched, width, Dropped::default(), groups))

@@ -117,7 +117,7 @@ fn busy_slots_recorded_per_slot_equal_spans_recorded_one_by_one() {
 }
 
 #[test]
-fn selections_of_one_slot_equal_those_made_row_by_row() {
+fn selections_made_by_runs_equal_those_made_row_by_row() {
     let mut rng = fastrand::Rng::with_seed(21);
     let (mut fast, mut tried) = (0, 0);
     for i in 0..240 {
@@ -170,7 +170,7 @@ fn selections_of_one_slot_equal_those_made_row_by_row() {
                     Selection::row_by_row(&facts, matched, width, chunk, times)
                 );
                 tried += 1;
-                if let Some(one) = Selection::one_slot(&facts, matched, width, chunk, &times) {
+                if let Some(one) = Selection::by_runs(&facts, matched, width, chunk, &times) {
                     fast += 1;
                     assert_eq!(format!("{one:?}"), plain, "request {i}");
                 }
