@@ -155,8 +155,8 @@ impl SelectedSlot {
     fn finish(&mut self, native: &mut NativeRun) {
         // Made in place (one allocation, no copy).
         self.hdr = self.latencies.iter().map(|&n| index_of(n)).collect();
-        // Latencies by the first ladder bound at or above them (the last: above all).
         native.add_all(&self.latencies);
+        // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         for &nanos in &self.latencies {
             by_bound[ladder_position(nanos)] += 1;

@@ -32,7 +32,7 @@ use super::shared_hist::{Link, Memo};
 pub const FOLD_AT: usize = 1_024;
 
 /// The native buckets of a selection group's latencies (see `shared.rs`): built by
-/// [`NativeRun::add`] while the group's slots are finished, then frozen behind an `Arc`
+/// [`NativeRun::add_all`] while the group's slots are finished, then frozen behind an `Arc`
 /// (moved, not copied) and shared by every histogram part that adds it.
 #[derive(Debug, Clone)]
 pub struct NativeRun {
