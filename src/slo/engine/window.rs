@@ -132,6 +132,10 @@ pub struct Ring {
     /// folded into the coarser rings (and emptied) only when their place is reused.
     seal: bool,
     slots: Vec<Slot>,
+    /// The slot [`Ring::add_within`] found last in a fixed ring, and its range `[start,
+    /// end)`: the next request's spans most often fall in it again, found without a
+    /// division (empty until then).
+    last: (u64, u64, u64),
 }
 
 /// Totals of one window.
@@ -166,6 +170,7 @@ impl Ring {
             newest: 0,
             seal: true,
             slots: vec![Slot::default(); RING],
+            last: (0, 0, 0),
         }
     }
 
@@ -232,13 +237,29 @@ impl Ring {
         }
     }
 
+    /// The slot of an event at `t` and its range ([`Ring::slot_id`], [`Ring::slot_bounds`]):
+    /// in a fixed ring, the slot found last when `t` is in its range (`t / width + 1` is
+    /// then that slot's id), else found and kept.
+    fn slot_of(&mut self, t: u64) -> (u64, Option<(u64, u64)>) {
+        let (id, lo, hi) = self.last;
+        if lo <= t && t < hi {
+            return (id, Some((lo, hi)));
+        }
+        let id = self.slot_id(t);
+        let bounds = self.slot_bounds(id);
+        if let (Geometry::Fixed(_), Some((lo, hi))) = (&self.geometry, bounds) {
+            self.last = (id, lo, hi);
+        }
+        (id, bounds)
+    }
+
     /// Counts `total` events and `good` good ones at once, all at times inside
     /// `[start, end)` (one slot of a finer ring, holding `t`): the same as counting them
     /// one by one. Returns `false` when the range does not fall in one slot of this ring,
     /// and then counts nothing.
     pub fn add_within(&mut self, t: u64, (start, end): (u64, u64), good: i64, total: u64) -> bool {
-        let id = self.slot_id(t);
-        match self.slot_bounds(id) {
+        let (id, bounds) = self.slot_of(t);
+        match bounds {
             Some((lo, hi)) if lo <= start && end <= hi => {
                 if let Some(slot) = self.slot_mut_id(id) {
                     slot.good = slot.good.saturating_add(good);
@@ -491,6 +512,7 @@ impl Ring {
                     hist: SparseHist::default(),
                 })
                 .collect(),
+            last: self.last,
         }
     }
 
@@ -501,6 +523,7 @@ impl Ring {
             newest: 0,
             seal: self.seal,
             slots: vec![Slot::default(); RING],
+            last: self.last,
         }
     }
 
@@ -597,6 +620,35 @@ mod tests {
     use super::*;
 
     const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn the_slot_found_last_is_the_slot_a_division_finds() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        for secs in [1, 300, 86_400, 30 * 86_400] {
+            let mut r = Ring::new(&WindowSpec::new("w", secs));
+            let width = match r.geometry {
+                Geometry::Fixed(w) => w,
+                Geometry::Calendar(_) => unreachable!(),
+            };
+            let mut t = rng.u64(..u64::MAX / 2);
+            for i in 0..20_000 {
+                // Mostly near the time before (the same slot or a neighbour), now and
+                // then anywhere, at a slot's bounds, or near the end of time.
+                t = match rng.u8(..20) {
+                    0 => rng.u64(..),
+                    1 => (t / width) * width,
+                    2 => (t / width + 1).saturating_mul(width).saturating_sub(1),
+                    3 => u64::MAX - rng.u64(..3 * width),
+                    _ => t
+                        .saturating_add(rng.u64(..width / 3 + 1))
+                        .saturating_sub(width / 6),
+                };
+                let (id, bounds) = r.slot_of(t);
+                assert_eq!(id, r.slot_id(t), "{secs} s, {i}: {t}");
+                assert_eq!(bounds, r.slot_bounds(id), "{secs} s, {i}: {t}");
+            }
+        }
+    }
 
     #[test]
     fn a_window_holds_events_for_its_length_then_forgets_them() {
