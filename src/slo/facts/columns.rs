@@ -332,21 +332,21 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         .arrow
         .cell(adjusted.is_some())
         .get_or_init(|| Arc::new(Schema::new(fields_of(&names, &columns))));
-    // The columns are each `rows` long and the fixed ones (not nullable) hold no nulls, so
-    // a schema whose fields have the columns' types takes them.
+    // What `RecordBatch::try_new` checks, checked once here: a field for each column, of
+    // its type, nullable where the column has nulls, and every column `rows` long.
     let fits = made.fields().len() == columns.len()
-        && made
-            .fields()
-            .iter()
-            .zip(&columns)
-            .all(|(field, column)| field.data_type() == column.data_type());
-    let fields = if fits {
-        made.clone()
+        && made.fields().iter().zip(&columns).all(|(field, column)| {
+            column.len() == rows
+                && (field.is_nullable() || column.null_count() == 0)
+                && field.data_type() == column.data_type()
+        });
+    let batch = if fits {
+        // SAFETY: the schema fits the columns as `RecordBatch::try_new` requires (above).
+        unsafe { RecordBatch::new_unchecked(made.clone(), columns, rows) }
     } else {
-        Arc::new(Schema::new(fields_of(&names, &columns)))
+        let fields = Arc::new(Schema::new(fields_of(&names, &columns)));
+        RecordBatch::try_new(fields, columns).expect("span facts columns match their schema")
     };
-    let batch =
-        RecordBatch::try_new(fields, columns).expect("span facts columns match their schema");
     SpanFacts {
         batch,
         attrs,

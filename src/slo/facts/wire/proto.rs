@@ -260,7 +260,7 @@ fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
 /// decode, see [`super::Walk`]), only a key of `index` whose slot is still empty has its
 /// value read; the others are stepped over unchecked. `true` when the value put in a slot
 /// is one to decode ([`Found::Decode`]).
-#[inline]
+#[inline(always)]
 pub(super) fn attribute<'a, const LOOKUP: bool>(
     buf: &mut &'a [u8],
     wt: u8,
