@@ -565,6 +565,36 @@ mod tests {
         assert_reads_back(s, &expected, expected.len());
     }
 
+    /// Values of 0 to 3 bytes (written as three, past their end) and longer ones, from
+    /// every room there is to begin with, with empty rows between them: each reads back
+    /// as pushed, and the bytes written past a value's end are not in the column.
+    #[test]
+    fn short_values_read_back_whatever_the_room() {
+        let values = ["", "a", "ab", "GET", "ж", "abcd", "ключ", "x", ""];
+        for room in 0..12 {
+            let mut s = Strings::with_capacity(0, room);
+            let mut expected: Vec<&str> = Vec::new();
+            for (i, v) in values.iter().cycle().take(40).enumerate() {
+                if i % 7 == 3 {
+                    s.pad(s.len() + 1);
+                    expected.push("");
+                }
+                assert!(s.push(v));
+                expected.push(v);
+            }
+            let total: usize = expected.iter().map(|v| v.len()).sum();
+            let rows = expected.len();
+            let array = s.finish(rows, None);
+            assert_eq!(array.value_data().len(), total, "room {room}");
+            let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+            assert_eq!(got, expected, "room {room}");
+            array
+                .to_data()
+                .validate_full()
+                .expect("a valid Utf8 column");
+        }
+    }
+
     /// `s` finished as `rows` rows without nulls is a valid column of `expected`.
     fn assert_reads_back(s: Strings, expected: &[impl AsRef<str>], rows: usize) {
         let array = s.finish(rows, None);

@@ -254,7 +254,6 @@ impl<'c, 's> Walk<'c, 's, true> {
 }
 
 impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
-
     fn request(&mut self, mut buf: &[u8]) -> Read<()> {
         let ctx = RECURSION_LIMIT;
         let mut scope_spans = Vec::new();
