@@ -91,13 +91,11 @@ impl Segments {
 
     /// The next `n` bytes, copied (a message's prefix and header: a few hundred bytes).
     fn take(&mut self, n: usize) -> Result<Vec<u8>, ArrowError> {
-        let parts = self.parts(n)?;
-        Ok(parts
-            .parts
-            .iter()
-            .flat_map(|(_, b)| b.as_slice())
-            .copied()
-            .collect())
+        let mut bytes = Vec::with_capacity(n);
+        for (_, part) in self.parts(n)?.parts {
+            bytes.extend_from_slice(&part);
+        }
+        Ok(bytes)
     }
 
     /// The next `n` bytes as the segments (or their parts) that hold them.
