@@ -14,18 +14,22 @@
 //! bytes a row) is written as it is, and the next [`RAW_MESSAGES`] messages write it so
 //! without trying (zstd spent 16 instructions a row on each such buffer to find nothing).
 //!
-//! The messages are those of Arrow's `IpcDataGenerator` without compression (schema,
+//! The messages are those of Arrow's `StreamEncoder` without compression (schema,
 //! dictionaries as `StreamWriter` sends them, record batches); each one's buffers are then
 //! compressed and its header rebuilt with their new offsets and lengths and the
-//! compression named.
+//! compression named. The encoder hands a record batch's buffers over as the columns'
+//! own (shared, not copied: [`Segments`]), so zstd reads each buffer where the message's
+//! columns hold it; Arrow's `IpcDataGenerator::encode` copied them all into one body
+//! first (about 35 bytes a span).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
 use arrow_array::RecordBatch;
+use arrow_buffer::Buffer;
 use arrow_ipc::writer::{
-    DictionaryTracker, EncodedData, IpcDataGenerator, IpcWriteContext, IpcWriteOptions,
-    write_message,
+    DictionaryTracker, EncodedData, IpcDataGenerator, IpcWriteOptions, StreamEncoder, write_message,
 };
 use arrow_ipc::{
     BodyCompressionBuilder, BodyCompressionMethod, CompressionType, DictionaryBatchBuilder,
@@ -50,6 +54,104 @@ const ALIGNMENT: usize = 8;
 /// The end of a stream: the continuation marker and a header of no bytes.
 const END: [u8; 8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
 
+/// The first four bytes of a message.
+const CONTINUATION: [u8; 4] = [0xff; 4];
+
+/// An uncompressed stream as the encoder hands it over: byte strings one after the other,
+/// a record batch's buffers each one of them (the column's own).
+pub(super) struct Segments {
+    segments: std::vec::IntoIter<Buffer>,
+    /// The segment being read, from where it is read.
+    current: Buffer,
+}
+
+impl Segments {
+    pub(super) fn new(segments: Vec<Buffer>) -> Self {
+        Segments {
+            segments: segments.into_iter(),
+            current: Buffer::from(Vec::<u8>::new()),
+        }
+    }
+
+    /// Whether every byte has been read.
+    fn is_empty(&mut self) -> bool {
+        self.next_segment();
+        self.current.is_empty()
+    }
+
+    /// Moves to the next segment with bytes, when the current one has none left.
+    fn next_segment(&mut self) {
+        while self.current.is_empty() {
+            match self.segments.next() {
+                Some(next) => self.current = next,
+                None => return,
+            }
+        }
+    }
+
+    /// The next `n` bytes, copied (a message's prefix and header: a few hundred bytes).
+    fn take(&mut self, n: usize) -> Result<Vec<u8>, ArrowError> {
+        let mut bytes = Vec::with_capacity(n);
+        for (_, part) in self.parts(n)?.parts {
+            bytes.extend_from_slice(&part);
+        }
+        Ok(bytes)
+    }
+
+    /// The next `n` bytes as the segments (or their parts) that hold them.
+    fn parts(&mut self, n: usize) -> Result<Body, ArrowError> {
+        let mut parts = Vec::new();
+        let mut at = 0;
+        while at < n {
+            self.next_segment();
+            if self.current.is_empty() {
+                return Err(ipc_error("a message past the end of its stream"));
+            }
+            let len = self.current.len().min(n - at);
+            parts.push((at, self.current.slice_with_length(0, len)));
+            self.current = self.current.slice(len);
+            at += len;
+        }
+        Ok(Body { parts, len: n })
+    }
+}
+
+/// A message's body: its parts with their offsets in it.
+pub(super) struct Body {
+    parts: Vec<(usize, Buffer)>,
+    len: usize,
+}
+
+impl Body {
+    /// Bytes `offset .. offset + length` of the body: in place when one part holds them
+    /// (a record batch's buffers), else copied; `None` past its end.
+    fn get(&self, offset: usize, length: usize) -> Option<Cow<'_, [u8]>> {
+        let end = offset.checked_add(length)?;
+        if end > self.len {
+            return None;
+        }
+        if length == 0 {
+            return Some(Cow::Borrowed(&[]));
+        }
+        // The last part that starts at or before `offset`.
+        let first = self.parts.partition_point(|(start, _)| *start <= offset) - 1;
+        let (start, part) = &self.parts[first];
+        if end <= start + part.len() {
+            return Some(Cow::Borrowed(&part.as_slice()[offset - start..end - start]));
+        }
+        let mut bytes = Vec::with_capacity(length);
+        for (start, part) in &self.parts[first..] {
+            let from = offset.max(*start) - start;
+            let to = end.min(start + part.len()).saturating_sub(*start);
+            if from >= to {
+                break;
+            }
+            bytes.extend_from_slice(&part.as_slice()[from..to]);
+        }
+        Some(Cow::Owned(bytes))
+    }
+}
+
 fn ipc_error(e: impl std::fmt::Display) -> ArrowError {
     ArrowError::IpcError(e.to_string())
 }
@@ -57,10 +159,8 @@ fn ipc_error(e: impl std::fmt::Display) -> ArrowError {
 /// An Arrow IPC stream with zstd-compressed buffers.
 pub(super) struct Stream<W: Write> {
     out: W,
-    generator: IpcDataGenerator,
-    tracker: DictionaryTracker,
+    encoder: StreamEncoder,
     options: IpcWriteOptions,
-    context: IpcWriteContext,
     zstd: zstd::bulk::Compressor<'static>,
     /// A buffer compressed, before it is known to be worth it.
     scratch: Vec<u8>,
@@ -77,21 +177,19 @@ impl<W: Write> Stream<W> {
         let mut zstd = zstd::bulk::Compressor::new(level).map_err(ipc_error)?;
         zstd.set_parameter(zstd::zstd_safe::CParameter::MinMatch(MIN_MATCH))
             .map_err(ipc_error)?;
-        let generator = IpcDataGenerator::default();
-        let mut tracker = DictionaryTracker::new(false);
-        let encoded =
-            generator.schema_to_bytes_with_dictionary_tracker(schema, &mut tracker, &options);
+        // The schema as the encoder writes it before its first batch (which then leaves
+        // it out, [`Stream::write_messages`]): the same bytes, from a fresh tracker.
+        let encoded = IpcDataGenerator::default().schema_to_bytes_with_dictionary_tracker(
+            schema,
+            &mut DictionaryTracker::new(false),
+            &options,
+        );
         write_message(&mut out, encoded, &options)?;
-        // The uncompressed body starts as large as the last one, not grown from empty
-        // (reallocations that copied it were 5% of the writer's instructions).
-        let mut context = IpcWriteContext::default();
-        context.set_reserve_scratch(true);
+        let encoder = StreamEncoder::try_new_with_options(schema, options.clone())?;
         Ok(Stream {
             out,
-            generator,
-            tracker,
+            encoder,
             options,
-            context,
             zstd,
             scratch: Vec::new(),
             raw: HashMap::new(),
@@ -105,18 +203,35 @@ impl<W: Write> Stream<W> {
         if self.finished {
             return Err(ipc_error("a batch after the end of the stream"));
         }
-        let (dictionaries, message) =
-            self.generator
-                .encode(batch, &mut self.tracker, &self.options, &mut self.context)?;
-        for dictionary in dictionaries {
-            let dictionary = self.compressed(&dictionary)?;
-            write_message(&mut self.out, dictionary, &self.options)?;
-        }
-        let message = self.compressed(&message)?;
-        write_message(&mut self.out, message, &self.options)?;
-        Ok(())
+        let segments = self.encoder.encode(batch)?;
+        self.write_messages(Segments::new(segments))
     }
 
+    /// Writes the messages of an uncompressed stream's `segments` compressed, but for the
+    /// schema (written by [`Stream::try_new`]).
+    fn write_messages(&mut self, mut segments: Segments) -> Result<(), ArrowError> {
+        while !segments.is_empty() {
+            let prefix = segments.take(8)?;
+            let (marker, length) = prefix.split_at(4);
+            if marker != CONTINUATION {
+                return Err(ipc_error("a message without its continuation marker"));
+            }
+            let length = i32::from_le_bytes([length[0], length[1], length[2], length[3]]);
+            let length =
+                usize::try_from(length).map_err(|_| ipc_error("a message of a negative length"))?;
+            let header = segments.take(length)?;
+            let message = arrow_ipc::root_as_message(&header).map_err(ipc_error)?;
+            let body = usize::try_from(message.bodyLength())
+                .map_err(|_| ipc_error("a message body of a negative length"))?;
+            let body = segments.parts(body)?;
+            if message.header_type() == MessageHeader::Schema {
+                continue;
+            }
+            let message = self.compressed(message, &body)?;
+            write_message(&mut self.out, message, &self.options)?;
+        }
+        Ok(())
+    }
     /// Ends the stream and flushes it.
     pub(super) fn finish(&mut self) -> Result<(), ArrowError> {
         if self.finished {
@@ -136,10 +251,13 @@ impl<W: Write> Stream<W> {
         &mut self.out
     }
 
-    /// A message of uncompressed buffers (a record batch or a dictionary batch) with its
-    /// buffers compressed.
-    fn compressed(&mut self, encoded: &EncodedData) -> Result<EncodedData, ArrowError> {
-        let message = arrow_ipc::root_as_message(&encoded.ipc_message).map_err(ipc_error)?;
+    /// A message of uncompressed buffers (a record batch or a dictionary batch, its body
+    /// `body`) with its buffers compressed.
+    fn compressed(
+        &mut self,
+        message: arrow_ipc::Message<'_>,
+        body: &Body,
+    ) -> Result<EncodedData, ArrowError> {
         let (batch, dictionary) = match message.header_type() {
             MessageHeader::RecordBatch => (message.header_as_record_batch(), None),
             MessageHeader::DictionaryBatch => {
@@ -151,25 +269,25 @@ impl<W: Write> Stream<W> {
             other => return Err(ipc_error(format!("a {other:?} message among batches"))),
         };
         let batch = batch.ok_or_else(|| ipc_error("a message without its record batch"))?;
-        let mut body: Vec<u8> = Vec::with_capacity(encoded.arrow_data.len() / 2);
+        let mut out: Vec<u8> = Vec::with_capacity(body.len / 2);
         let mut buffers: Vec<arrow_ipc::Buffer> = Vec::new();
         for (i, buffer) in batch.buffers().iter().flatten().enumerate() {
-            let (offset, length) = (buffer.offset(), buffer.length());
-            let bytes = usize::try_from(offset)
+            let bytes = usize::try_from(buffer.offset())
                 .ok()
-                .zip(usize::try_from(length).ok())
-                .and_then(|(o, n)| encoded.arrow_data.get(o..o.checked_add(n)?))
+                .zip(usize::try_from(buffer.length()).ok())
+                .and_then(|(o, n)| body.get(o, n))
                 .ok_or_else(|| ipc_error("a buffer outside its message's body"))?;
-            let start = body.len();
+            let start = out.len();
             if !bytes.is_empty() {
-                self.compress(dictionary.map(|(id, _)| id), i, bytes, &mut body)?;
+                self.compress(dictionary.map(|(id, _)| id), i, &bytes, &mut out)?;
             }
             buffers.push(arrow_ipc::Buffer::new(
                 start as i64,
-                (body.len() - start) as i64,
+                (out.len() - start) as i64,
             ));
-            body.resize(body.len().next_multiple_of(ALIGNMENT), 0);
+            out.resize(out.len().next_multiple_of(ALIGNMENT), 0);
         }
+        let body = out;
         let nodes: Vec<FieldNode> = batch.nodes().iter().flatten().copied().collect();
         let variadic: Option<Vec<i64>> = batch.variadicBufferCounts().map(|v| v.iter().collect());
         let mut fbb = FlatBufferBuilder::new();
@@ -260,10 +378,11 @@ impl<W: Write> Stream<W> {
 mod tests {
     use std::sync::Arc;
 
-    use arrow_array::types::{Int8Type, Int32Type};
+    use arrow_array::types::{Int8Type, Int16Type, Int32Type};
     use arrow_array::{
-        Array, ArrayRef, DictionaryArray, Float64Array, Int8Array, Int16Array, Int32Array,
-        NullArray, RunArray, StringArray, StructArray, UInt32Array, UInt64Array,
+        Array, ArrayRef, BooleanArray, DictionaryArray, FixedSizeBinaryArray, Float64Array,
+        Int8Array, Int16Array, Int32Array, Int64Array, NullArray, RunArray, StringArray,
+        StructArray, UInt32Array, UInt64Array,
     };
     use arrow_ipc::reader::StreamReader;
     use arrow_ipc::writer::StreamWriter;
@@ -436,5 +555,192 @@ mod tests {
         for read in &batches {
             assert_eq!(read.columns(), b.columns());
         }
+    }
+
+    /// A batch of every column type a capture file writes (the facts' own types, the
+    /// forms of `layout.rs`), with nulls where the type may hold them; `seed` changes the
+    /// values and the dictionaries.
+    fn every_type(rows: usize, seed: u64) -> RecordBatch {
+        let r = |i: usize| (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
+        let words: Vec<String> = (0..4).map(|i| format!("v{i}-{seed}")).collect();
+        let dict16 = DictionaryArray::<Int16Type>::new(
+            Int16Array::from_iter((0..rows).map(|i| (i % 9 != 0).then_some((r(i) % 4) as i16))),
+            Arc::new(StringArray::from(words.clone())),
+        );
+        let dict32 = DictionaryArray::<Int32Type>::new(
+            Int32Array::from_iter_values((0..rows).map(|i| (i / 300 % 2) as i32)),
+            Arc::new(StringArray::from(vec![Some("a"), None])),
+        );
+        let trace = FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+            (0..rows).map(|i| (i % 5 != 0).then(|| r(i).to_le_bytes().repeat(2))),
+            16,
+        )
+        .unwrap();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            (
+                "bool",
+                Arc::new(BooleanArray::from_iter(
+                    (0..rows).map(|i| (i % 7 != 0).then_some(r(i) % 3 == 0)),
+                )),
+            ),
+            (
+                "i64",
+                Arc::new(Int64Array::from_iter(
+                    (0..rows).map(|i| (i % 4 != 0).then_some(r(i) as i64)),
+                )),
+            ),
+            (
+                "i32",
+                Arc::new(Int32Array::from_iter_values(
+                    (0..rows).map(|i| (r(i) % 3) as i32),
+                )),
+            ),
+            (
+                "u64",
+                Arc::new(UInt64Array::from_iter_values((0..rows).map(r))),
+            ),
+            (
+                "f64",
+                Arc::new(Float64Array::from_iter(
+                    (0..rows).map(|i| (i % 6 != 0).then_some(i as f64 / 8.0)),
+                )),
+            ),
+            (
+                "utf8",
+                Arc::new(StringArray::from_iter(
+                    (0..rows).map(|i| (i % 3 != 0).then(|| words[r(i) as usize % 4].clone())),
+                )),
+            ),
+            ("dict16", Arc::new(dict16)),
+            ("dict32", Arc::new(dict32)),
+            ("trace", Arc::new(trace)),
+            ("null", Arc::new(NullArray::new(rows))),
+        ];
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+            .collect();
+        let schema = Schema::new(fields);
+        RecordBatch::try_new(
+            Arc::new(schema),
+            columns.into_iter().map(|(_, c)| c).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_column_type_reads_back_as_written() {
+        for batches in [
+            (0..4u64)
+                .map(|i| batch(3000 + i as usize, i % 2))
+                .collect::<Vec<_>>(),
+            (0..4u64)
+                .map(|i| every_type(5000 - i as usize * 999, i % 3))
+                .collect(),
+        ] {
+            let mut ours = Stream::try_new(Vec::new(), &batches[0].schema(), -5).unwrap();
+            for b in &batches {
+                ours.write(b).unwrap();
+            }
+            ours.finish().unwrap();
+            let (schema, read) = read(ours.get_mut());
+            assert_eq!(schema.fields(), batches[0].schema().fields());
+            assert_eq!(read.len(), batches.len());
+            for (read, written) in read.iter().zip(&batches) {
+                assert_eq!(read.columns(), written.columns());
+            }
+        }
+    }
+
+    /// The stream bytes `Stream` writes for `batches` when each message comes to it as
+    /// Arrow's `IpcDataGenerator::encode` makes it (the whole body copied into one
+    /// buffer), its stream cut into pieces of at most `cut` bytes (`None`: not cut).
+    fn through_generator(batches: &[RecordBatch], cut: Option<usize>) -> Vec<u8> {
+        let mut ours = Stream::try_new(Vec::new(), &batches[0].schema(), -5).unwrap();
+        let generator = IpcDataGenerator::default();
+        let mut tracker = DictionaryTracker::new(false);
+        let options = ours.options.clone();
+        let mut plain = Vec::new();
+        let schema = generator.schema_to_bytes_with_dictionary_tracker(
+            &batches[0].schema(),
+            &mut tracker,
+            &options,
+        );
+        write_message(&mut plain, schema, &options).unwrap();
+        let mut context = arrow_ipc::writer::IpcWriteContext::default();
+        for b in batches {
+            let (dictionaries, message) = generator
+                .encode(b, &mut tracker, &options, &mut context)
+                .unwrap();
+            for d in dictionaries {
+                write_message(&mut plain, d, &options).unwrap();
+            }
+            write_message(&mut plain, message, &options).unwrap();
+            let segments: Vec<Buffer> = match cut {
+                None => vec![Buffer::from(std::mem::take(&mut plain))],
+                Some(n) => std::mem::take(&mut plain)
+                    .chunks(n)
+                    .map(Buffer::from)
+                    .collect(),
+            };
+            ours.write_messages(Segments::new(segments)).unwrap();
+        }
+        ours.finish().unwrap();
+        std::mem::take(ours.get_mut())
+    }
+
+    #[test]
+    fn the_columns_own_buffers_give_the_bytes_of_a_copied_body() {
+        // The same batches through the encoder (each buffer the column's own) and as
+        // Arrow's generator copies them into one body, whole and cut into pieces that
+        // split prefixes, headers and buffers: byte for byte the same stream.
+        for batches in [
+            (0..20u64)
+                .map(|i| batch(if i == 3 { 0 } else { 4096 + i as usize * 37 }, i % 4))
+                .collect::<Vec<_>>(),
+            (0..5u64)
+                .map(|i| every_type(2000 + i as usize, i % 3))
+                .collect(),
+        ] {
+            let mut ours = Stream::try_new(Vec::new(), &batches[0].schema(), -5).unwrap();
+            for b in &batches {
+                ours.write(b).unwrap();
+            }
+            ours.finish().unwrap();
+            let ours = std::mem::take(ours.get_mut());
+            assert_eq!(ours, through_generator(&batches, None));
+            for cut in [1, 7, 64, 1000] {
+                assert_eq!(ours, through_generator(&batches, Some(cut)), "cut {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_cut_short_is_an_error_not_a_panic() {
+        let b = batch(1000, 1);
+        let mut ours = Stream::try_new(Vec::new(), &b.schema(), -5).unwrap();
+        let mut plain = Vec::new();
+        let options = ours.options.clone();
+        let generator = IpcDataGenerator::default();
+        let mut tracker = DictionaryTracker::new(false);
+        let mut context = arrow_ipc::writer::IpcWriteContext::default();
+        generator.schema_to_bytes_with_dictionary_tracker(&b.schema(), &mut tracker, &options);
+        let (_, message) = generator
+            .encode(&b, &mut tracker, &options, &mut context)
+            .unwrap();
+        write_message(&mut plain, message, &options).unwrap();
+        for keep in [3, 8, 20, plain.len() - 1] {
+            let segments = vec![Buffer::from(&plain[..keep])];
+            assert!(
+                ours.write_messages(Segments::new(segments)).is_err(),
+                "{keep}"
+            );
+        }
+        let mut bad = plain.clone();
+        bad[0] = 0;
+        assert!(
+            ours.write_messages(Segments::new(vec![Buffer::from(bad)]))
+                .is_err()
+        );
     }
 }

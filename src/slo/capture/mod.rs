@@ -39,10 +39,11 @@
 //! # Layout
 //!
 //! - `mod.rs`: [`Capture`] (the sink the engine offers batches to), its counters and series.
-//! - `queue.rs`: the hand-over of requests' facts to the writer, woken once per message.
+//! - `queue.rs`: the hand-over of requests' facts to the writer, woken once per message,
+//!   and of written ones back to the receiving threads, which drop them.
 //! - `writer.rs`: the writer thread: files, rotation, retention and the disk bound.
 //! - `ipc.rs`: a file's Arrow IPC stream, its buffers compressed with the writer's own zstd
-//!   context.
+//!   context where the message's columns hold them.
 //! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
 //!   message of the file.
 //! - `dictionary.rs`: string columns as dictionaries.

@@ -7,6 +7,13 @@
 //! back per request, for a thread that only puts the request aside until a message's rows
 //! have come. The receiving thread's cost per request is now a lock without contention
 //! (the writer holds it only to swap the list for an empty one) and a push.
+//!
+//! Requests' facts come back the same way once written ([`Queue::take`]'s `spent`): each
+//! push takes up to [`DROPS_PER_PUSH`] of them out of the list and drops them on the
+//! receiving thread, which allocated their buffers. Freed on the writer thread, each of a
+//! batch's buffers was a free from another thread (an atomic push onto its page's list,
+//! collected later by the receiving thread's allocator): 4.5 ns a span on the writer and
+//! 4 ns more on the receiving thread.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -16,6 +23,10 @@ use super::Item;
 /// Rows queued that wake the writer before its tick: a message's worth
 /// (`writer::COALESCE_ROWS`).
 pub(super) const WAKE_ROWS: usize = super::writer::COALESCE_ROWS;
+
+/// Written requests a push takes back to drop: more than one a push, so that the list
+/// empties between the writer's rounds.
+const DROPS_PER_PUSH: usize = 2;
 
 /// Why a request's facts were not queued.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,6 +41,8 @@ struct State {
     items: Vec<Item>,
     rows: usize,
     open: bool,
+    /// Requests written, for pushes to drop.
+    spent: Vec<Item>,
 }
 
 pub(super) struct Queue {
@@ -46,6 +59,7 @@ impl Queue {
                 items: Vec::new(),
                 rows: 0,
                 open: true,
+                spent: Vec::new(),
             }),
             ready: Condvar::new(),
             bound,
@@ -53,9 +67,11 @@ impl Queue {
     }
 
     /// Queues a request's facts; the writer is woken when they make [`WAKE_ROWS`] rows.
+    /// Drops up to [`DROPS_PER_PUSH`] requests the writer has written, after the lock.
     pub(super) fn push(&self, item: Item) -> Result<(), Refused> {
         let rows = item.batch.num_rows();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let spent: [Option<Item>; DROPS_PER_PUSH] = std::array::from_fn(|_| state.spent.pop());
         if !state.open {
             return Err(Refused::Closed);
         }
@@ -70,6 +86,7 @@ impl Queue {
         if wake {
             self.ready.notify_one();
         }
+        drop(spent);
         Ok(())
     }
 
@@ -80,9 +97,11 @@ impl Queue {
     }
 
     /// Waits at most `wait` for [`WAKE_ROWS`] rows (or the closing), then moves what is
-    /// queued into `into` (empty; its capacity is kept for the next requests). Whether the
-    /// queue is still open.
-    pub(super) fn take(&self, into: &mut Vec<Item>, wait: Duration) -> bool {
+    /// queued into `into` (empty; its capacity is kept for the next requests). Hands the
+    /// requests written since (`spent`) to the pushes to drop, unless those of the last
+    /// round are still there (little traffic): then `spent` keeps them, for the writer to
+    /// drop. Whether the queue is still open.
+    pub(super) fn take(&self, into: &mut Vec<Item>, wait: Duration, spent: &mut Vec<Item>) -> bool {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (mut state, _) = self
             .ready
@@ -90,6 +109,9 @@ impl Queue {
             .unwrap_or_else(|p| p.into_inner());
         std::mem::swap(&mut state.items, into);
         state.rows = 0;
+        if state.spent.is_empty() && state.open {
+            std::mem::swap(&mut state.spent, spent);
+        }
         state.open
     }
 }
@@ -119,14 +141,14 @@ mod tests {
         assert_eq!(queue.push(item(4)), Err(Refused::Full));
         let mut out = Vec::new();
         // Fewer rows than wake the writer: taken once the wait is over.
-        assert!(queue.take(&mut out, Duration::from_millis(1)));
+        assert!(queue.take(&mut out, Duration::from_millis(1), &mut Vec::new()));
         let received: Vec<u64> = out.iter().map(|i| i.received).collect();
         assert_eq!(received, [1, 2, 3]);
         out.clear();
         assert_eq!(queue.push(item(5)), Ok(()));
         queue.close();
         assert_eq!(queue.push(item(6)), Err(Refused::Closed));
-        assert!(!queue.take(&mut out, Duration::from_secs(60)));
+        assert!(!queue.take(&mut out, Duration::from_secs(60), &mut Vec::new()));
         assert_eq!(out.len(), 1);
     }
 
@@ -137,7 +159,7 @@ mod tests {
             let queue = queue.clone();
             std::thread::spawn(move || {
                 let mut out = Vec::new();
-                queue.take(&mut out, Duration::from_secs(3600));
+                queue.take(&mut out, Duration::from_secs(3600), &mut Vec::new());
                 out.iter().map(|i| i.batch.num_rows()).sum::<usize>()
             })
         };
@@ -146,5 +168,47 @@ mod tests {
         }
         // An hour's wait would fail the test's time limit: the rows woke it.
         assert_eq!(writer.join().unwrap(), WAKE_ROWS);
+    }
+
+    #[test]
+    fn written_requests_are_dropped_by_the_pushes_after_the_writers_next_round() {
+        let queue = Queue::new(16);
+        let column = Arc::new(Int32Array::from(vec![0; 8]));
+        let written = |n: usize| -> Vec<Item> {
+            (0..n)
+                .map(|_| Item {
+                    batch: RecordBatch::try_from_iter([("c", column.clone() as _)]).unwrap(),
+                    logs: false,
+                    received: 0,
+                    tenant: None,
+                })
+                .collect()
+        };
+        let mut out = Vec::new();
+        let mut spent = written(3);
+        assert_eq!(Arc::strong_count(&column), 4);
+        assert!(queue.take(&mut out, Duration::from_millis(1), &mut spent));
+        // Handed over: the writer holds none of them.
+        assert!(spent.is_empty());
+        assert_eq!(Arc::strong_count(&column), 4);
+        // Each push drops up to two of them.
+        assert_eq!(queue.push(item(1)), Ok(()));
+        assert_eq!(Arc::strong_count(&column), 2);
+        // The last round's are not all dropped yet: the writer keeps (and drops) the next.
+        let mut more = written(2);
+        assert!(queue.take(&mut out, Duration::from_millis(1), &mut more));
+        assert_eq!(more.len(), 2);
+        more.clear();
+        assert_eq!(queue.push(item(1)), Ok(()));
+        assert_eq!(Arc::strong_count(&column), 1);
+        // Pushes refused still drop the written ones; on closing, the writer keeps them.
+        let mut last = written(1);
+        assert!(queue.take(&mut out, Duration::from_millis(1), &mut last));
+        queue.close();
+        assert_eq!(queue.push(item(1)), Err(Refused::Closed));
+        assert_eq!(Arc::strong_count(&column), 1);
+        let mut closing = written(1);
+        assert!(!queue.take(&mut out, Duration::from_millis(1), &mut closing));
+        assert_eq!(closing.len(), 1);
     }
 }

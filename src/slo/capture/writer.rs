@@ -125,6 +125,9 @@ pub(super) struct Writer {
     seq: u64,
     last_tick: u64,
     log: LogLimiter,
+    /// Requests written since the last round, for the receiving threads to drop (they
+    /// allocated them: `queue.rs`).
+    spent: Vec<Item>,
 }
 
 /// The capture files of `dir` (by name), oldest first, with their size and modification
@@ -187,6 +190,7 @@ impl Writer {
             seq: 0,
             last_tick: wall(),
             log: LogLimiter::default(),
+            spent: Vec::new(),
         };
         writer.housekeeping(wall());
         Ok(writer)
@@ -199,7 +203,9 @@ impl Writer {
             // tick: the wall clock may have been set back).
             let wait = (self.last_tick + TICK.as_nanos() as u64).saturating_sub(wall());
             let wait = Duration::from_nanos(wait).min(TICK);
-            let open = queue.take(&mut items, wait);
+            let open = queue.take(&mut items, wait, &mut self.spent);
+            // Those the receiving threads did not take (or, closing, will not).
+            self.spent.clear();
             for item in items.drain(..) {
                 self.write(item);
             }
@@ -299,7 +305,14 @@ impl Writer {
         };
         let message = layout.message(&items);
         let result = match message {
-            Ok(Some(batch)) => writer.write(&batch),
+            Ok(Some(batch)) => {
+                let written = writer.write(&batch);
+                // The message's columns share the requests' buffers: dropped first, so
+                // that the receiving threads free them.
+                drop(batch);
+                self.spent.extend(items);
+                written
+            }
             Ok(None) if !fresh => {
                 // More distinct strings than the file's dictionary keys number, or an
                 // integer wider than its narrowed column: a new file, laid out by these

@@ -53,24 +53,18 @@ pub(super) struct Columns<'s> {
     /// The row each resource's spans start at (the rows of a resource are consecutive):
     /// each row's key, the `keys` of the dictionary columns, is made of them at the end.
     starts: Vec<usize>,
-    /// The fixed numeric columns, a row at a time (one append a span), made columns at
-    /// the end.
-    fixed: Vec<Fixed>,
+    /// The fixed numeric columns, each value written where the column's buffer will hold
+    /// it (each `Vec` becomes its column's buffer as it is, at the end).
+    ends: Vec<u64>,
+    durations: Vec<u64>,
+    kinds: Vec<i32>,
+    statuses: Vec<i32>,
     names: Strings,
     /// Adjusted counts, kept only once a span's is not 1.
     adjusted: Option<Vec<f64>>,
     /// The [`super::TRACE_ID`] column, when the schema asks for it.
     trace_ids: Option<FixedSizeBinaryBuilder>,
     invalid: [u64; Invalid::ALL.len()],
-}
-
-/// A row of the fixed numeric columns.
-#[derive(Clone, Copy)]
-struct Fixed {
-    end: u64,
-    duration: u64,
-    kind: i32,
-    status: i32,
 }
 
 /// The fixed fields of one span.
@@ -141,7 +135,10 @@ impl<'s> Columns<'s> {
             services: StringBuilder::with_capacity(resources, resources * 16),
             resource: -1,
             starts: Vec::with_capacity(resources),
-            fixed: Vec::with_capacity(spans),
+            ends: Vec::with_capacity(spans),
+            durations: Vec::with_capacity(spans),
+            kinds: Vec::with_capacity(spans),
+            statuses: Vec::with_capacity(spans),
             names: Strings::with_capacity(spans, spans * 16),
             adjusted: None,
             trace_ids: schema
@@ -160,7 +157,7 @@ impl<'s> Columns<'s> {
     /// `resource_index`, in order.
     pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
         self.resource = self.resource.saturating_add(1);
-        self.starts.push(self.fixed.len());
+        self.starts.push(self.ends.len());
         let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
         // Every resource column gets a row (nil past `values`): the dictionary keys rely
         // on it.
@@ -202,12 +199,10 @@ impl<'s> Columns<'s> {
             // without attributes, so that every key indexes the resource columns.
             self.add_resource(&[]);
         }
-        self.fixed.push(Fixed {
-            end: span.end,
-            duration: span.end.saturating_sub(span.start),
-            kind: span.kind,
-            status: span.status,
-        });
+        self.ends.push(span.end);
+        self.durations.push(span.end.saturating_sub(span.start));
+        self.kinds.push(span.kind);
+        self.statuses.push(span.status);
         // Past 2 GiB of names in one request the name reads as empty.
         self.names.push(span.name);
         let w = if span.trace_state.is_empty() {
@@ -220,8 +215,8 @@ impl<'s> Columns<'s> {
         };
         if w != 1.0 && self.adjusted.is_none() {
             // The rows before this one all counted 1.
-            let mut column = Vec::with_capacity(self.fixed.capacity());
-            column.resize(self.fixed.len() - 1, 1.0);
+            let mut column = Vec::with_capacity(self.ends.capacity());
+            column.resize(self.ends.len() - 1, 1.0);
             self.adjusted = Some(column);
         }
         if let Some(column) = &mut self.adjusted {
@@ -256,7 +251,10 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         mut clusters,
         mut services,
         starts,
-        fixed,
+        ends,
+        durations,
+        kinds,
+        statuses,
         names: names_column,
         adjusted,
         trace_ids,
@@ -264,7 +262,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         schema,
         ..
     } = c;
-    let rows = fixed.len();
+    let rows = ends.len();
     let keys = Int32Array::from(resource_keys(&starts, rows));
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
@@ -284,13 +282,13 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     .map(Name::Fixed)
     .to_vec();
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from(column(&fixed, |f| f.end))),
-        Arc::new(UInt64Array::from(column(&fixed, |f| f.duration))),
+        Arc::new(UInt64Array::from(ends)),
+        Arc::new(UInt64Array::from(durations)),
         dict(&clusters),
         dict(&services),
         Arc::new(names_column.finish(rows, None)),
-        Arc::new(Int32Array::from(column(&fixed, |f| f.kind))),
-        Arc::new(Int32Array::from(column(&fixed, |f| f.status))),
+        Arc::new(Int32Array::from(kinds)),
+        Arc::new(Int32Array::from(statuses)),
     ];
     let mut attrs = BTreeMap::new();
     let item = item_attrs
@@ -333,14 +331,21 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     let made = schema
         .arrow
         .cell(adjusted.is_some())
-        .get_or_init(|| Arc::new(Schema::new(fields_of(&names, &columns))))
-        .clone();
-    let batch = match RecordBatch::try_new(made, columns.clone()) {
-        Ok(batch) => batch,
-        Err(_) => {
-            let fields = Arc::new(Schema::new(fields_of(&names, &columns)));
-            RecordBatch::try_new(fields, columns).expect("span facts columns match their schema")
-        }
+        .get_or_init(|| Arc::new(Schema::new(fields_of(&names, &columns))));
+    // What `RecordBatch::try_new` checks, checked once here: a field for each column, of
+    // its type, nullable where the column has nulls, and every column `rows` long.
+    let fits = made.fields().len() == columns.len()
+        && made.fields().iter().zip(&columns).all(|(field, column)| {
+            column.len() == rows
+                && (field.is_nullable() || column.null_count() == 0)
+                && field.data_type() == column.data_type()
+        });
+    let batch = if fits {
+        // SAFETY: the schema fits the columns as `RecordBatch::try_new` requires (above).
+        unsafe { RecordBatch::new_unchecked(made.clone(), columns, rows) }
+    } else {
+        let fields = Arc::new(Schema::new(fields_of(&names, &columns)));
+        RecordBatch::try_new(fields, columns).expect("span facts columns match their schema")
     };
     SpanFacts {
         batch,
@@ -353,11 +358,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         invalid_tracestates: invalid,
         compared: Default::default(),
     }
-}
-
-/// One field of every fixed row.
-fn column<T>(rows: &[Fixed], field: impl Fn(&Fixed) -> T) -> Vec<T> {
-    rows.iter().map(field).collect()
 }
 
 /// Each row's resource (its dictionary key), from the row each resource starts at: `rows`

@@ -240,3 +240,43 @@ fn the_kept_arrow_schema_is_each_batchs_own() {
         "kept after the change"
     );
 }
+
+/// A kept Arrow schema that does not fit the columns (another column's type, or a field
+/// not nullable where the column has nulls) is not used: the batch gets the schema made
+/// for its columns, as a batch built alone does.
+#[test]
+fn a_kept_schema_that_does_not_fit_is_not_used() {
+    use arrow_schema::{Field, Schema};
+    let conditions = [r#"attributes["http.route"] == "/api/pay""#];
+    let alone = SpanFacts::build(&sample(), None, "k8s.cluster.name", &schema(&conditions));
+    let fields = alone.batch.schema().fields().clone();
+    // The last field (`attributes["http.route"].str`, null in the third span) not
+    // nullable; then the first field of another type.
+    let not_nullable: Vec<Field> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.as_ref()
+                .clone()
+                .with_nullable(i + 1 < fields.len() && f.is_nullable())
+        })
+        .collect();
+    let retyped: Vec<Field> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match i {
+            0 => Field::new(f.name(), DataType::Int64, f.is_nullable()),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    assert!(alone.batch.column(fields.len() - 1).null_count() > 0);
+    for wrong in [not_nullable, retyped] {
+        let kept = schema(&conditions);
+        let wrong = Arc::new(Schema::new(wrong));
+        assert!(kept.arrow.cell(false).set(wrong.clone()).is_ok());
+        let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &kept);
+        assert_eq!(facts.batch.schema(), alone.batch.schema());
+        assert_eq!(facts.batch, alone.batch);
+        assert!(!Arc::ptr_eq(&facts.batch.schema(), &wrong));
+    }
+}

@@ -47,19 +47,30 @@ const TAGS: usize = 6;
 /// without Arrow's validation at the end.
 ///
 /// A value of 4 to 32 bytes is appended as two fixed-width pieces that overlap (inline),
-/// without a call to `memcpy` ([`append`]).
+/// without a call to `memcpy` ([`write`]). The bytes are written in place into room made
+/// ahead (`data` is longer than the values: one check of the room a value, not one a
+/// piece as `Vec::extend_from_slice` makes), and cut to the values' end at the end.
 ///
 /// Invariant (what [`StringArray::new_unchecked`] needs): `offsets` starts at 0 and never
-/// decreases (each push adds the length of `data` after the value), its last entry is
-/// `data.len()`, which stays within `i32`, and `data` is the concatenation of whole `&str`
-/// values and ASCII digits, so it is UTF-8 and every offset falls on a character boundary.
+/// decreases (each push adds the values' end after the value), its last entry is `end`,
+/// which stays within `i32` and within `data`, and `data[..end]` is the concatenation of
+/// whole `&str` values and ASCII digits, so it is UTF-8 and every offset falls on a
+/// character boundary.
 #[derive(Debug)]
 pub(super) struct Strings {
     offsets: Vec<i32>,
+    /// The values' bytes, then room for the next ones (zeros, or bytes a copy of a short
+    /// value wrote past its end).
     data: Vec<u8>,
+    /// Where the values' bytes end in `data`.
+    end: usize,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
 }
+
+/// The room past its end a value's copy may write into ([`write`]: a value of 1 or 2
+/// bytes is written as 3).
+const SPILL: usize = 2;
 
 impl Strings {
     pub(super) fn with_capacity(rows: usize, bytes: usize) -> Self {
@@ -67,7 +78,8 @@ impl Strings {
         offsets.push(0);
         Strings {
             offsets,
-            data: Vec::with_capacity(bytes),
+            data: vec![0; bytes],
+            end: 0,
             rendered: String::new(),
         }
     }
@@ -87,14 +99,26 @@ impl Strings {
     /// [`Strings::push`] of the bytes of a `&str`, or of ASCII (the type's invariant).
     #[inline(always)]
     fn push_bytes(&mut self, bytes: &[u8]) -> bool {
-        let end = self.data.len() + bytes.len();
-        let Ok(end) = i32::try_from(end) else {
+        let (at, end) = (self.end, self.end + bytes.len());
+        let Ok(offset) = i32::try_from(end) else {
             self.pad(self.len() + 1);
             return false;
         };
-        append(&mut self.data, bytes);
-        self.offsets.push(end);
+        if end + SPILL > self.data.len() {
+            self.grow(end + SPILL);
+        }
+        write(&mut self.data, at, bytes);
+        self.end = end;
+        self.offsets.push(offset);
         true
+    }
+
+    /// Room for bytes up to `need`: at least twice the room there was.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, need: usize) {
+        let len = need.max(self.data.len().saturating_mul(2)).max(64);
+        self.data.resize(len, 0);
     }
 
     /// Appends `value` in its string form ([`render`]) as the next row; as
@@ -129,6 +153,7 @@ impl Strings {
     pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
         self.pad(rows);
         self.offsets.truncate(rows + 1);
+        self.data.truncate(self.end);
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
         // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
@@ -144,39 +169,43 @@ impl Strings {
     }
 }
 
-/// Appends `src` to `data`. A value of 4 to 32 bytes goes as its first and its last `N`
-/// bytes (`N ≤ len ≤ 2N`): the first piece, cut back to where the last one starts, then
-/// the last one (fixed-width moves, inline); one of 1 to 3 bytes as its first, middle and
-/// last byte, cut back to its length (`GET`, status codes' text); others with
-/// `extend_from_slice`.
+/// Writes `src` into `data` at `at` (`data` has room for `src` and [`SPILL`] bytes more).
+/// A value of 4 to 32 bytes goes as its first and its last `N` bytes (`N ≤ len ≤ 2N`):
+/// the first piece, then the last one ending at the value's end (fixed-width moves,
+/// inline); one of 1 to 3 bytes as its first, middle and last byte (`GET`, status codes'
+/// text; a shorter one's third byte falls past its end, in the room); others with
+/// `copy_from_slice`.
 #[inline(always)]
-fn append(data: &mut Vec<u8>, src: &[u8]) {
+fn write(data: &mut [u8], at: usize, src: &[u8]) {
     #[inline(always)]
-    fn ends<const N: usize>(data: &mut Vec<u8>, src: &[u8]) -> bool {
-        let (Some(first), Some(last)) = (src.first_chunk::<N>(), src.last_chunk::<N>()) else {
-            return false;
-        };
-        let end = data.len() + src.len();
-        data.extend_from_slice(first);
-        // `src.len() >= N`: the cut is within the first piece, at or past its start.
-        data.truncate(end - N);
-        data.extend_from_slice(last);
-        true
-    }
-    let done = match src.len() {
-        1..4 => {
-            let (n, end) = (src.len(), data.len() + src.len());
-            data.extend_from_slice(&[src[0], src[n / 2], src[n - 1]]);
-            data.truncate(end);
-            true
+    fn ends<const N: usize>(data: &mut [u8], at: usize, src: &[u8]) {
+        let end = at + src.len();
+        if let (Some(first), Some(last)) = (src.first_chunk::<N>(), src.last_chunk::<N>())
+            && let Some(to) = data.get_mut(at..end)
+            && let Some(head) = to.first_chunk_mut::<N>()
+        {
+            *head = *first;
+            if let Some(tail) = to.last_chunk_mut::<N>() {
+                *tail = *last;
+            }
         }
-        4..8 => ends::<4>(data, src),
-        8..=16 => ends::<8>(data, src),
-        17..=32 => ends::<16>(data, src),
-        _ => false,
-    };
-    if !done {
-        data.extend_from_slice(src);
+    }
+    let n = src.len();
+    match n {
+        0 => {}
+        1..4 => {
+            if let Some(to) = data.get_mut(at..).and_then(|d| d.first_chunk_mut::<3>()) {
+                *to = [src[0], src[n / 2], src[n - 1]];
+            }
+        }
+        4..8 => ends::<4>(data, at, src),
+        8..=16 => ends::<8>(data, at, src),
+        17..=32 => ends::<16>(data, at, src),
+        _ => {
+            if let Some(to) = data.get_mut(at..at + n) {
+                to.copy_from_slice(src);
+            }
+        }
     }
 }
 
@@ -534,6 +563,36 @@ mod tests {
             expected.push(text);
         }
         assert_reads_back(s, &expected, expected.len());
+    }
+
+    /// Values of 0 to 3 bytes (written as three, past their end) and longer ones, from
+    /// every room there is to begin with, with empty rows between them: each reads back
+    /// as pushed, and the bytes written past a value's end are not in the column.
+    #[test]
+    fn short_values_read_back_whatever_the_room() {
+        let values = ["", "a", "ab", "GET", "ж", "abcd", "ключ", "x", ""];
+        for room in 0..12 {
+            let mut s = Strings::with_capacity(0, room);
+            let mut expected: Vec<&str> = Vec::new();
+            for (i, v) in values.iter().cycle().take(40).enumerate() {
+                if i % 7 == 3 {
+                    s.pad(s.len() + 1);
+                    expected.push("");
+                }
+                assert!(s.push(v));
+                expected.push(v);
+            }
+            let total: usize = expected.iter().map(|v| v.len()).sum();
+            let rows = expected.len();
+            let array = s.finish(rows, None);
+            assert_eq!(array.value_data().len(), total, "room {room}");
+            let got: Vec<&str> = array.iter().map(Option::unwrap_or_default).collect();
+            assert_eq!(got, expected, "room {room}");
+            array
+                .to_data()
+                .validate_full()
+                .expect("a valid Utf8 column");
+        }
     }
 
     /// `s` finished as `rows` rows without nulls is a valid column of `expected`.

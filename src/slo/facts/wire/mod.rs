@@ -120,7 +120,7 @@ impl SpanFacts {
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
         let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
-        Walk::new(None, Some(&mut columns)).request(body)?;
+        Walk::facts(None, &mut columns).request(body)?;
         Ok(columns.finish())
     }
 
@@ -137,7 +137,7 @@ impl SpanFacts {
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
         let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
-        let mut walk = Walk::new(None, Some(&mut columns));
+        let mut walk = Walk::facts(None, &mut columns);
         walk.skim = true;
         walk.request(body)?;
         Ok(columns.finish())
@@ -147,7 +147,7 @@ impl SpanFacts {
 /// Reads an encoded export request as prost would decode it, checking every span against
 /// `limits`; an error exactly when prost cannot decode it.
 pub fn check_spans(body: &[u8], limits: &ItemLimits) -> Result<WireSpans, Malformed> {
-    let mut walk = Walk::new(Some(limits), None);
+    let mut walk = Walk::check(limits);
     walk.request(body)?;
     Ok(walk.found)
 }
@@ -171,7 +171,7 @@ pub fn check_spans_with_facts(
         None => rough_counts(body),
     };
     let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
-    let mut walk = Walk::new(Some(limits), Some(&mut columns));
+    let mut walk = Walk::facts(Some(limits), &mut columns);
     walk.request(body)?;
     let found = walk.found;
     Ok((found, columns.finish()))
@@ -210,8 +210,11 @@ fn rough_counts(body: &[u8]) -> (usize, usize) {
     (spans.min(1 << 20), resources.min(1 << 16))
 }
 
-/// The request's walk: checks, and (with columns) facts.
-struct Walk<'c, 's> {
+/// The request's walk: checks, and (`FACTS`, with columns) facts. The check alone
+/// ([`Walk::check`]) and the walk that builds facts ([`Walk::facts`]) are compiled apart:
+/// the check carries none of the facts' code and the facts' walk none of its tests of
+/// whether there are columns.
+struct Walk<'c, 's, const FACTS: bool> {
     limits: Option<&'c ItemLimits>,
     columns: Option<&'c mut Columns<'s>>,
     found: WireSpans,
@@ -220,11 +223,12 @@ struct Walk<'c, 's> {
     skim: bool,
 }
 
-impl<'c, 's> Walk<'c, 's> {
-    fn new(limits: Option<&'c ItemLimits>, columns: Option<&'c mut Columns<'s>>) -> Self {
+impl<'c> Walk<'c, 'c, false> {
+    /// The check alone.
+    fn check(limits: &'c ItemLimits) -> Self {
         Walk {
-            limits,
-            columns,
+            limits: Some(limits),
+            columns: None,
             found: WireSpans {
                 clean: true,
                 ..WireSpans::default()
@@ -232,7 +236,24 @@ impl<'c, 's> Walk<'c, 's> {
             skim: false,
         }
     }
+}
 
+impl<'c, 's> Walk<'c, 's, true> {
+    /// The walk that builds facts into `columns` (and checks against `limits`, if given).
+    fn facts(limits: Option<&'c ItemLimits>, columns: &'c mut Columns<'s>) -> Self {
+        Walk {
+            limits,
+            columns: Some(columns),
+            found: WireSpans {
+                clean: true,
+                ..WireSpans::default()
+            },
+            skim: false,
+        }
+    }
+}
+
+impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
     fn request(&mut self, mut buf: &[u8]) -> Read<()> {
         let ctx = RECURSION_LIMIT;
         let mut scope_spans = Vec::new();
@@ -242,7 +263,7 @@ impl<'c, 's> Walk<'c, 's> {
         // resources and one for spans, so that neither changes length between calls.
         let mut values: Vec<Val<'_>> = Vec::new();
         let mut resource_values: Vec<Val<'_>> = Vec::new();
-        if let Some(c) = &self.columns {
+        if FACTS && let Some(c) = &self.columns {
             resource_slots.resize(c.resource_index.len(), None);
             item_slots.resize(c.item_index.len(), None);
         }
@@ -278,7 +299,7 @@ impl<'c, 's> Walk<'c, 's> {
             if self.limits.is_some_and(|l| attributes > l.max_attributes) {
                 self.found.clean = false;
             }
-            if let Some(columns) = self.columns.as_deref_mut() {
+            if FACTS && let Some(columns) = self.columns.as_deref_mut() {
                 with_values(&resource_slots, &mut resource_values, |v| {
                     columns.add_resource(v)
                 });
@@ -297,13 +318,17 @@ impl<'c, 's> Walk<'c, 's> {
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
     ) -> Read<usize> {
-        let index = self.columns.as_deref().map(|c| &c.resource_index);
+        let index = if FACTS {
+            self.columns.as_deref().map(|c| &c.resource_index)
+        } else {
+            None
+        };
         let mut n = 0;
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute(&mut buf, wt, ctx, index, slots, self.skim)?;
+                    attribute::<FACTS>(&mut buf, wt, ctx, index, slots, self.skim)?;
                     n += 1;
                 }
                 2 => {
@@ -378,12 +403,17 @@ impl<'c, 's> Walk<'c, 's> {
             trace_id: &[],
         };
         let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
-        slots.fill(None);
-        let index = self
-            .columns
-            .as_deref()
-            .filter(|c| c.reads_item_attributes())
-            .map(|c| &c.item_index);
+        // Whether a slot holds a value only prost's types render.
+        let mut decode = false;
+        let index = if FACTS {
+            slots.fill(None);
+            self.columns
+                .as_deref()
+                .filter(|c| c.reads_item_attributes())
+                .map(|c| &c.item_index)
+        } else {
+            None
+        };
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
             match tag {
@@ -396,7 +426,7 @@ impl<'c, 's> Walk<'c, 's> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    attribute(&mut buf, wt, ctx, index, slots, self.skim)?;
+                    decode |= attribute::<FACTS>(&mut buf, wt, ctx, index, slots, self.skim)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
@@ -450,11 +480,11 @@ impl<'c, 's> Walk<'c, 's> {
                 && nested <= l.max_attributes;
             self.found.clean &= kept;
         }
-        if let Some(columns) = self.columns.as_deref_mut() {
+        if FACTS && let Some(columns) = self.columns.as_deref_mut() {
             row.trace_id = trace_id;
             // Values only prost's types render are rare: only then are the values made a
             // list of their own (decoded); otherwise the columns take them from the slots.
-            if slots.iter().any(|s| matches!(s, Some(Found::Decode(_)))) {
+            if decode {
                 with_values(slots, values, |v| columns.add_span(&row, v));
             } else {
                 columns.add_span_of(&row, slots, Found::simple);

@@ -254,37 +254,45 @@ fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
     Ok(k)
 }
 
-/// One `KeyValue` of an attribute list, looked up in `index` when given. With `skim` (the
-/// bytes are known to decode, see [`super::Walk`]), only a key of `index` whose slot is
-/// still empty has its value read; the others are stepped over unchecked.
-#[inline]
-pub(super) fn attribute<'a>(
+/// One `KeyValue` of an attribute list, looked up in `index` when `LOOKUP` (the walk that
+/// builds facts; the check alone and the nested messages' attributes look nothing up, and
+/// their copy of this function has no lookup in it). With `skim` (the bytes are known to
+/// decode, see [`super::Walk`]), only a key of `index` whose slot is still empty has its
+/// value read; the others are stepped over unchecked. `true` when the value put in a slot
+/// is one to decode ([`Found::Decode`]).
+#[inline(always)]
+pub(super) fn attribute<'a, const LOOKUP: bool>(
     buf: &mut &'a [u8],
     wt: u8,
     ctx: u32,
     index: Option<&KeyIndex<'_>>,
     slots: &mut [Option<Found<'a>>],
     skim: bool,
-) -> Read<()> {
+) -> Read<bool> {
+    let index = if LOOKUP { index } else { None };
     let (m, c) = message(buf, wt, ctx)?;
     if skim {
-        let Some(index) = index else { return Ok(()) };
+        let Some(index) = index else {
+            return Ok(false);
+        };
         match index.find_bytes(key_bytes(m, c)?) {
             Some(i) if slots[i].is_none() => {}
-            _ => return Ok(()),
+            _ => return Ok(false),
         }
     }
     let (k, value) = key_value(m, c)?;
     if let Some(i) = index.and_then(|index| index.find(k))
-        && slots[i].is_none()
+        && let Some(slot @ None) = slots.get_mut(i)
     {
-        slots[i] = Some(match value {
-            OneOf::Unset => Found::Simple(Val::Nil),
-            OneOf::Simple(v) => Found::Simple(v),
-            OneOf::Other => Found::Decode(m),
-        });
+        let (found, decode) = match value {
+            OneOf::Unset => (Found::Simple(Val::Nil), false),
+            OneOf::Simple(v) => (Found::Simple(v), false),
+            OneOf::Other => (Found::Decode(m), true),
+        };
+        *slot = Some(found);
+        return Ok(decode);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// How a field of the small messages read only to be checked decodes.
@@ -334,7 +342,7 @@ pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<us
             Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
             Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
             Some(Ty::Attr) => {
-                attribute(&mut buf, wt, ctx, None, &mut [], false)?;
+                attribute::<false>(&mut buf, wt, ctx, None, &mut [], false)?;
                 n += 1;
             }
             None => skip(&mut buf, wt, tag, ctx)?,
