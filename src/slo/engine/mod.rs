@@ -155,7 +155,9 @@ impl Default for EngineConfig {
 
 struct Loaded {
     slos: Vec<Arc<LoadedSlo>>,
-    schema: FactsSchema,
+    /// Shared with the receiver's walks: a request's facts carry the schema they were read
+    /// for, and the same `Arc` tells they are still this one without comparing maps.
+    schema: Arc<FactsSchema>,
 }
 
 /// The SLO engine.
@@ -189,7 +191,7 @@ impl Engine {
             clock,
             loaded: RwLock::new(Arc::new(Loaded {
                 slos: Vec::new(),
-                schema: FactsSchema::default(),
+                schema: Arc::default(),
             })),
         });
         engine.replace(set);
@@ -223,7 +225,10 @@ impl Engine {
                 })
             })
             .collect();
-        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded { slos, schema });
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded {
+            slos,
+            schema: Arc::new(schema),
+        });
     }
 
     /// The budget adjustments the engine applies.

@@ -87,7 +87,12 @@ impl Engine {
         let built;
         let facts = match req.into() {
             // Read by the receiver in its own walk, for the schema loaded now.
-            Spans::Walked(walked, _) if walked.schema == loaded.schema => &walked.facts,
+            Spans::Walked(walked, _)
+                if Arc::ptr_eq(&walked.schema, &loaded.schema)
+                    || *walked.schema == *loaded.schema =>
+            {
+                &walked.facts
+            }
             spans => {
                 built = SpanFacts::of(
                     spans,
@@ -113,7 +118,7 @@ impl Engine {
     /// queues as received ([`crate::slo::facts::wire::check_spans_with_facts`]), and the
     /// cluster attribute; `None` when no span is recorded (no span SLO, no capture). Facts
     /// built for a schema that a reload has changed since are read again from the bytes.
-    pub fn walk_schema(&self) -> Option<(FactsSchema, &str)> {
+    pub fn walk_schema(&self) -> Option<(Arc<FactsSchema>, &str)> {
         let loaded = self.loaded();
         let span_slos = loaded
             .slos
@@ -146,7 +151,7 @@ impl Engine {
 
     /// The attribute columns the loaded SLOs read (and the sink's, when one is attached).
     pub fn facts_schema(&self) -> FactsSchema {
-        self.loaded().schema.clone()
+        FactsSchema::clone(&self.loaded().schema)
     }
 
     /// Sends every request's span facts to `sink` too; its columns join the facts' schema.
@@ -154,13 +159,13 @@ impl Engine {
     pub fn attach_sink(&self, sink: Arc<dyn FactsSink>) -> Result<(), Arc<dyn FactsSink>> {
         self.sink.set(sink)?;
         let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
-        let mut schema = loaded.schema.clone();
+        let mut schema = FactsSchema::clone(&loaded.schema);
         if let Some(sink) = self.sink.get() {
             schema.merge(sink.schema());
         }
         *loaded = Arc::new(Loaded {
             slos: loaded.slos.clone(),
-            schema,
+            schema: Arc::new(schema),
         });
         Ok(())
     }

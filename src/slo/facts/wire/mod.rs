@@ -183,7 +183,7 @@ pub fn check_spans_with_facts(
 #[derive(Debug)]
 pub struct WalkedFacts {
     pub facts: SpanFacts,
-    pub schema: FactsSchema,
+    pub schema: std::sync::Arc<FactsSchema>,
 }
 
 /// Spans and resources, for the columns' capacity: the first levels read without checks.
