@@ -59,31 +59,44 @@ async fn accepted_spans(s: &Slotel) -> f64 {
 /// and `limits` (a YAML flow map) under `receivers.otlp.limits`.
 async fn spawn(limits: &str) -> Slotel {
     let dir = tempfile::tempdir().unwrap();
-    let (grpc, http, admin) = (free_port(), free_port(), free_port());
-    let cfg = dir.path().join("slotel.yaml");
-    let out = dir.path().join("out.jsonl");
-    std::fs::write(
-        &cfg,
-        format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-             \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
-             \x20   limits: {limits}\n\
-             exporters:\n  file/out: {{path: {}}}\n\
-             slo: {{files: [embedded:examples]}}\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n\
-             \x20 pipelines:\n    traces: {{exporters: [file/out]}}\n    metrics: {{exporters: [file/out]}}\n    logs: {{exporters: [file/out]}}\n",
-            out.display()
-        ),
-    )
-    .unwrap();
-    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    Slotel {
-        child: run_config(&cfg, addr(admin), None, &[]).await.unwrap(),
-        grpc: addr(grpc),
-        http: addr(http),
-        admin: addr(admin),
-        dir,
+    // A port free when picked can be taken (by another test's connection) before the
+    // server binds it: the server then exits at once saying so, and is started again on
+    // other ports.
+    for attempt in 1.. {
+        let (grpc, http, admin) = (free_port(), free_port(), free_port());
+        let cfg = dir.path().join("slotel.yaml");
+        let out = dir.path().join("out.jsonl");
+        std::fs::write(
+            &cfg,
+            format!(
+                "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+                 \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
+                 \x20   limits: {limits}\n\
+                 exporters:\n  file/out: {{path: {}}}\n\
+                 slo: {{files: [embedded:examples]}}\n\
+                 service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n\
+                 \x20 pipelines:\n    traces: {{exporters: [file/out]}}\n    metrics: {{exporters: [file/out]}}\n    logs: {{exporters: [file/out]}}\n",
+                out.display()
+            ),
+        )
+        .unwrap();
+        let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+        let log = dir.path().join("start.log");
+        match run_config(&cfg, addr(admin), Some(&log), &[]).await {
+            Ok(child) => {
+                return Slotel {
+                    child,
+                    grpc: addr(grpc),
+                    http: addr(http),
+                    admin: addr(admin),
+                    dir,
+                };
+            }
+            Err(e) if attempt < 5 && e.contains("Address already in use") => continue,
+            Err(e) => panic!("slotel did not start: {e}"),
+        }
     }
+    unreachable!("the loop returns or panics")
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {

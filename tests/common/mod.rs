@@ -511,30 +511,39 @@ pub async fn spawn_binary_logged(exporters: &str, service: &str) -> Process {
 
 async fn spawn(exporters: &str, service: &str, logged: bool, env: &[(&str, &str)]) -> Process {
     let dir = tempfile::tempdir().unwrap();
-    let (grpc, http, admin) = (free_port(), free_port(), free_port());
-    let cfg = dir.path().join("slotel.yaml");
     let exporters = exporters.replace("{dir}", &dir.path().display().to_string());
-    std::fs::write(
-        &cfg,
-        format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-             exporters:\n{exporters}\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n{service}\n"
-        ),
-    )
-    .unwrap();
-    let log = logged.then(|| dir.path().join("slotel.log"));
-    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    let child = run_config(&cfg, addr(admin), log.as_deref(), env)
-        .await
-        .unwrap_or_else(|e| panic!("slotel exited before it was ready: {e}"));
-    Process {
-        child,
-        grpc: addr(grpc),
-        http: addr(http),
-        admin: addr(admin),
-        dir,
+    // A port free when picked can be taken (by another test's connection) before the
+    // server binds it, and the server exits at once: it is started again on other ports,
+    // twice at most (a server that cannot start for another reason fails all three).
+    for attempt in 1.. {
+        let (grpc, http, admin) = (free_port(), free_port(), free_port());
+        let cfg = dir.path().join("slotel.yaml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+                 exporters:\n{exporters}\n\
+                 service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n{service}\n"
+            ),
+        )
+        .unwrap();
+        let log = logged.then(|| dir.path().join("slotel.log"));
+        let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+        match run_config(&cfg, addr(admin), log.as_deref(), env).await {
+            Ok(child) => {
+                return Process {
+                    child,
+                    grpc: addr(grpc),
+                    http: addr(http),
+                    admin: addr(admin),
+                    dir,
+                };
+            }
+            Err(_) if attempt < 3 => continue,
+            Err(e) => panic!("slotel exited before it was ready: {e}"),
+        }
     }
+    unreachable!("the loop returns or panics")
 }
 
 impl Process {
