@@ -226,24 +226,22 @@ struct Walk<'c, 's, const FACTS: bool> {
 impl<'c> Walk<'c, 'c, false> {
     /// The check alone.
     fn check(limits: &'c ItemLimits) -> Self {
-        Walk {
-            limits: Some(limits),
-            columns: None,
-            found: WireSpans {
-                clean: true,
-                ..WireSpans::default()
-            },
-            skim: false,
-        }
+        Walk::with(Some(limits), None)
     }
 }
 
 impl<'c, 's> Walk<'c, 's, true> {
     /// The walk that builds facts into `columns` (and checks against `limits`, if given).
     fn facts(limits: Option<&'c ItemLimits>, columns: &'c mut Columns<'s>) -> Self {
+        Walk::with(limits, Some(columns))
+    }
+}
+
+impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
+    fn with(limits: Option<&'c ItemLimits>, columns: Option<&'c mut Columns<'s>>) -> Self {
         Walk {
             limits,
-            columns: Some(columns),
+            columns,
             found: WireSpans {
                 clean: true,
                 ..WireSpans::default()
@@ -251,9 +249,7 @@ impl<'c, 's> Walk<'c, 's, true> {
             skim: false,
         }
     }
-}
 
-impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
     fn request(&mut self, mut buf: &[u8]) -> Read<()> {
         let ctx = RECURSION_LIMIT;
         let mut scope_spans = Vec::new();
