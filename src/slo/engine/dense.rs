@@ -79,6 +79,14 @@ impl Dense {
         })
     }
 
+    /// Every page allocated, with its first bucket's index, ascending.
+    pub fn pages(&self) -> impl Iterator<Item = (usize, &Page)> + '_ {
+        self.pages
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, p)| p.as_deref().map(|p| ((self.first + i) * PAGE, p)))
+    }
+
     /// Buckets of the pages allocated.
     pub fn room(&self) -> usize {
         self.pages.iter().flatten().count() * PAGE

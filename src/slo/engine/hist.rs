@@ -301,14 +301,6 @@ impl SparseHist {
         }
     }
 
-    /// Adds every bucket into `into`.
-    pub fn add_to(&self, into: &mut KeyMap) {
-        for (k, c) in self.pairs() {
-            let n = into.entry(k).or_insert(0);
-            *n = n.saturating_add(c);
-        }
-    }
-
     /// Adds every bucket of `self` into `into` (keys are bucket keys already).
     pub fn add_into(&self, into: &mut SparseHist) {
         for (k, c) in self.pairs() {
@@ -343,62 +335,193 @@ fn dense_of(pairs: impl Iterator<Item = (u64, u64)>) -> SparseHist {
     SparseHist::Dense(Box::new(d))
 }
 
-/// A merge of several slots' histograms, ready for percentile queries.
-#[derive(Default)]
+/// A merge of several slots' histograms, ready for percentile queries: counts by bucket
+/// index ([`index_of`], ascending with the bucket), so a percentile is one walk over them
+/// from the lowest index counted to the highest, without sorting buckets, and adding a
+/// slot is an addition per bucket (a dense slot's: per page), not a hash-map update. The
+/// same values as merging the (bucket key, count) pairs into a map and sorting them
+/// (see the tests).
+#[derive(Debug, Clone)]
 pub struct Merged {
-    map: KeyMap,
+    /// Counts by bucket index, [`INDEXES`] of them once the first bucket comes (empty
+    /// until then).
+    counts: Vec<u64>,
+    /// The lowest and highest index counted (`lo > hi`: none).
+    lo: usize,
+    hi: usize,
+}
+
+impl Default for Merged {
+    fn default() -> Self {
+        Self {
+            counts: Vec::new(),
+            lo: INDEXES,
+            hi: 0,
+        }
+    }
+}
+
+/// The dense index ([`index_of`]) of a sealed bucket code ([`code_of`]).
+#[inline]
+fn index_of_code(code: u64) -> usize {
+    index_of(key_of(code)) as usize
 }
 
 impl Merged {
+    /// The counts from index `lo` to `hi` (within [`INDEXES`]), allocated if need be, and
+    /// the range widened to them.
+    #[inline]
+    fn counts_over(&mut self, lo: usize, hi: usize) -> &mut [u64] {
+        if self.counts.is_empty() {
+            self.counts = vec![0; INDEXES];
+        }
+        let hi = hi.min(INDEXES - 1);
+        let lo = lo.min(hi);
+        self.lo = self.lo.min(lo);
+        self.hi = self.hi.max(hi);
+        &mut self.counts[lo..=hi]
+    }
+
     pub fn add(&mut self, h: &SparseHist) {
-        h.add_to(&mut self.map);
+        match h {
+            SparseHist::Empty => {}
+            SparseHist::Open(map) => {
+                for (k, c) in map {
+                    let i = index_of(*k) as usize;
+                    if let Some(n) = self.counts_over(i, i).first_mut() {
+                        *n = n.saturating_add(*c);
+                    }
+                }
+            }
+            SparseHist::Dense(d) => {
+                for (first, page) in d.pages() {
+                    let into = self.counts_over(first, first + page.len() - 1);
+                    for (n, c) in into.iter_mut().zip(page) {
+                        *n = n.saturating_add(*c);
+                    }
+                }
+            }
+            SparseHist::Sealed(b) => {
+                // Ascending: the first bucket is the lowest, the last the highest.
+                let mut at = 0;
+                let mut code = 0u64;
+                let mut range: Option<(usize, usize)> = None;
+                if self.counts.is_empty() {
+                    self.counts = vec![0; INDEXES];
+                }
+                while let (Some(delta), Some(count)) =
+                    (get_varint(b, &mut at), get_varint(b, &mut at))
+                {
+                    code = code.wrapping_add(delta);
+                    let i = index_of_code(code);
+                    if let Some(n) = self.counts.get_mut(i) {
+                        *n = n.saturating_add(count);
+                    }
+                    range = Some(match range {
+                        None => (i, i),
+                        Some((lo, hi)) => (lo.min(i), hi.max(i)),
+                    });
+                }
+                if let Some((lo, hi)) = range {
+                    self.counts_over(lo, hi);
+                }
+            }
+            SparseHist::Shared(s) => self.add(s.contents()),
+        }
+    }
+
+    /// Adds another merge into this one.
+    pub fn add_merged(&mut self, other: &Merged) {
+        if other.lo > other.hi || other.counts.is_empty() {
+            return;
+        }
+        let from = &other.counts[other.lo..=other.hi];
+        let into = self.counts_over(other.lo, other.hi);
+        for (n, c) in into.iter_mut().zip(from) {
+            *n = n.saturating_add(*c);
+        }
     }
 
     /// Adds another merge into this one.
     pub fn merge(&mut self, other: Merged) {
-        if self.map.is_empty() {
-            self.map = other.map;
+        if self.lo > self.hi || self.counts.is_empty() {
+            *self = other;
             return;
         }
-        for (k, c) in other.map {
-            let n = self.map.entry(k).or_insert(0);
-            *n = n.saturating_add(c);
+        self.add_merged(&other);
+    }
+
+    /// The counts from the lowest index counted to the highest, with the first's index.
+    fn counted(&self) -> (usize, &[u64]) {
+        if self.lo > self.hi || self.counts.is_empty() {
+            return (0, &[]);
         }
+        (self.lo, &self.counts[self.lo..=self.hi])
     }
 
     /// Values in nanoseconds at each quantile in `qs` (each in [0, 1]), by nearest rank;
     /// `None` when nothing was recorded.
     pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<u64>> {
-        let mut buckets: Vec<(u64, u64)> = self.map.iter().map(|(k, c)| (*k, *c)).collect();
-        buckets.sort_unstable_by_key(|(k, _)| *k);
-        let total = buckets.iter().fold(0u64, |a, (_, c)| a.saturating_add(*c));
-        qs.iter()
+        let (first, counts) = self.counted();
+        let total = counts.iter().fold(0u64, |a, c| a.saturating_add(*c));
+        if total == 0 {
+            return vec![None; qs.len()];
+        }
+        // ⌈q·N⌉, forgiving the float error of q = 99.9 / 100 and the like.
+        let ranks: Vec<u64> = qs
+            .iter()
             .map(|q| {
-                if total == 0 {
-                    return None;
-                }
-                // ⌈q·N⌉, forgiving the float error of q = 99.9 / 100 and the like.
                 let x = q.clamp(0.0, 1.0) * total as f64;
-                let rank = ((x - x * 1e-12).ceil() as u64).max(1);
-                let mut seen = 0;
-                for (k, c) in &buckets {
-                    seen = c.saturating_add(seen);
-                    if seen >= rank {
-                        return Some(bucket_value(*k));
-                    }
-                }
-                buckets.last().map(|(k, _)| bucket_value(*k))
+                ((x - x * 1e-12).ceil() as u64).max(1)
             })
-            .collect()
+            .collect();
+        // One walk for every quantile, in the order of their ranks.
+        let mut order: Vec<usize> = (0..qs.len()).collect();
+        order.sort_by_key(|&j| ranks[j]);
+        let mut out = vec![None; qs.len()];
+        let value = |i: usize| bucket_value(key_of_index((first + i) as u32));
+        let mut next = order.iter().peekable();
+        let mut seen = 0u64;
+        let mut last = None;
+        for (i, c) in counts.iter().enumerate() {
+            if *c == 0 {
+                continue;
+            }
+            last = Some(i);
+            seen = c.saturating_add(seen);
+            while let Some(&&j) = next.peek() {
+                if seen < ranks[j] {
+                    break;
+                }
+                out[j] = Some(value(i));
+                next.next();
+            }
+            if next.peek().is_none() {
+                return out;
+            }
+        }
+        // (Not reached: the counts add up to every rank.)
+        for &j in next {
+            out[j] = last.map(value);
+        }
+        out
+    }
+
+    /// Whether nothing was added (or only empty histograms).
+    pub fn is_empty(&self) -> bool {
+        self.counted().1.is_empty()
     }
 
     pub fn total(&self) -> u64 {
-        self.map.values().fold(0u64, |a, c| a.saturating_add(*c))
+        self.counted()
+            .1
+            .iter()
+            .fold(0u64, |a, c| a.saturating_add(*c))
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn exact(sorted: &[u64], q: f64) -> u64 {
@@ -505,6 +628,143 @@ mod tests {
         assert_eq!(before, after);
         h.record(5_000_000, 1);
         assert_eq!(h.buckets().iter().map(|(_, c)| c).sum::<u64>(), 16);
+    }
+
+    /// Quantiles as the plain merge answers them: (bucket key, count) pairs added into a
+    /// map, sorted, and walked once per quantile.
+    pub(crate) fn plain_quantiles(
+        buckets: &std::collections::BTreeMap<u64, u64>,
+        qs: &[f64],
+    ) -> Vec<Option<u64>> {
+        let total = buckets.values().fold(0u64, |a, c| a.saturating_add(*c));
+        qs.iter()
+            .map(|q| {
+                if total == 0 {
+                    return None;
+                }
+                let x = q.clamp(0.0, 1.0) * total as f64;
+                let rank = ((x - x * 1e-12).ceil() as u64).max(1);
+                let mut seen = 0u64;
+                for (k, c) in buckets {
+                    seen = c.saturating_add(seen);
+                    if seen >= rank {
+                        return Some(bucket_value(*k));
+                    }
+                }
+                buckets.keys().last().map(|k| bucket_value(*k))
+            })
+            .collect()
+    }
+
+    /// Adds `h`'s buckets into `into` as the plain merge does.
+    pub(crate) fn plain_add(into: &mut std::collections::BTreeMap<u64, u64>, h: &SparseHist) {
+        for (k, c) in h.buckets() {
+            let n = into.entry(k).or_insert(0);
+            *n = n.saturating_add(c);
+        }
+    }
+
+    /// A random histogram: empty, a few buckets in a map, many in dense pages, sealed, or
+    /// shared; latencies clustered or over the whole range, counts small or near the
+    /// largest.
+    fn random_hist(rng: &mut fastrand::Rng) -> SparseHist {
+        let mut h = SparseHist::default();
+        let buckets = match rng.u8(..4) {
+            0 => 0,
+            1 => rng.usize(1..20),
+            2 => rng.usize(100..400),
+            _ => rng.usize(400..3_000),
+        };
+        let centre = rng.u64(LOWEST_NANOS..HIGHEST_NANOS / 4);
+        let huge = rng.u8(..8) == 0;
+        for _ in 0..buckets {
+            let v = match rng.u8(..6) {
+                0 => rng.u64(..2 * HIGHEST_NANOS),
+                1 => rng.u64(..LOWEST_NANOS * 2),
+                _ => centre / 2 + rng.u64(..centre.max(1)),
+            };
+            let c = if huge {
+                u64::MAX / rng.u64(1..6)
+            } else {
+                rng.u64(1..5)
+            };
+            h.record(v, c);
+        }
+        match rng.u8(..4) {
+            0 => h.seal(),
+            1 => {
+                // Runs added to two slots: one histogram they share.
+                let memo = super::super::shared_hist::Memo::default();
+                let (mut a, mut b) = (SparseHist::Empty, SparseHist::Empty);
+                for _ in 0..rng.usize(1..4) {
+                    let run: super::super::shared_hist::Run = (0..rng.usize(1..2_000))
+                        .map(|_| index_of(centre / 2 + rng.u64(..centre.max(1))))
+                        .collect();
+                    a.record_run(&run, &memo);
+                    b.record_run(&run, &memo);
+                }
+                h = a;
+            }
+            _ => {}
+        }
+        h
+    }
+
+    #[test]
+    fn merged_quantiles_are_those_of_the_plain_merge() {
+        let mut rng = fastrand::Rng::with_seed(21);
+        let mut kinds = [0usize; 5];
+        for case in 0..400 {
+            let hists: Vec<SparseHist> = (0..rng.usize(0..8))
+                .map(|_| random_hist(&mut rng))
+                .collect();
+            for h in &hists {
+                kinds[match h {
+                    SparseHist::Empty => 0,
+                    SparseHist::Open(_) => 1,
+                    SparseHist::Dense(_) => 2,
+                    SparseHist::Sealed(_) => 3,
+                    SparseHist::Shared(_) => 4,
+                }] += 1;
+            }
+            let mut plain = std::collections::BTreeMap::new();
+            for h in &hists {
+                plain_add(&mut plain, h);
+            }
+            // Added one by one, or as merges of merges.
+            let mut one = Merged::default();
+            for h in &hists {
+                one.add(h);
+            }
+            let mut parts = Merged::default();
+            for pair in hists.chunks(2) {
+                let mut m = Merged::default();
+                for h in pair {
+                    m.add(h);
+                }
+                if rng.bool() {
+                    parts.add_merged(&m);
+                } else {
+                    parts.merge(m);
+                }
+            }
+            let mut qs: Vec<f64> = vec![0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 1.0];
+            qs.extend((0..5).map(|_| rng.f64()));
+            rng.shuffle(&mut qs);
+            let want = plain_quantiles(&plain, &qs);
+            assert_eq!(one.quantiles(&qs), want, "case {case}");
+            assert_eq!(parts.quantiles(&qs), want, "case {case}");
+            let total = plain.values().fold(0u64, |a, c| a.saturating_add(*c));
+            assert_eq!(one.total(), total, "case {case}");
+            assert_eq!(parts.total(), total, "case {case}");
+            assert_eq!(
+                one.is_empty(),
+                total == 0 && plain.is_empty(),
+                "case {case}"
+            );
+        }
+        // Every kind of histogram came up, many times.
+        assert!(kinds.iter().all(|k| *k > 100), "{kinds:?}");
     }
 
     #[test]

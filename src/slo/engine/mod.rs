@@ -105,6 +105,8 @@ mod spans;
 pub mod state;
 pub mod status;
 #[cfg(test)]
+mod status_latency_tests;
+#[cfg(test)]
 mod tests;
 pub mod traces;
 #[cfg(test)]

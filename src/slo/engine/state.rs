@@ -262,6 +262,44 @@ impl GroupState {
         m
     }
 
+    /// The latency histogram of every window at `now`, each handed to `each` with the
+    /// window's index: the same as [`GroupState::latency`] of each, with the finest ring's
+    /// slots merged once for every window that reads the same ones (the coarser windows
+    /// mostly read them all), not once per window.
+    pub fn window_latencies(&self, now: u64, mut each: impl FnMut(usize, &super::hist::Merged)) {
+        let Some(fine) = self.rings.first() else {
+            return;
+        };
+        // The finest ring's slots a window reads, and their merge.
+        let mut fine_merges: Vec<(u64, super::hist::Merged)> = Vec::new();
+        for (i, ring) in self.rings.iter().enumerate() {
+            let places = if i == 0 {
+                fine.window_places(now)
+            } else {
+                ring.covered_places(fine, now)
+            };
+            let j = match fine_merges.iter().position(|(p, _)| *p == places) {
+                Some(j) => j,
+                None => {
+                    fine_merges.push((places, fine.latency_of_places(places)));
+                    fine_merges.len() - 1
+                }
+            };
+            let fine_part = &fine_merges[j].1;
+            if i == 0 {
+                each(i, fine_part);
+                continue;
+            }
+            let mut m = ring.latency(now);
+            if m.is_empty() {
+                each(i, fine_part);
+            } else {
+                m.add_merged(fine_part);
+                each(i, &m);
+            }
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.rings.iter().map(Ring::heap_bytes).sum::<usize>()
             + self.native.heap_bytes()

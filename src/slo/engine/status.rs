@@ -31,8 +31,9 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::LoadedSlo;
+use super::hist::Merged;
 use super::slices::SliceCounts;
-use super::state::{ALL, GroupState, SloState};
+use super::state::{ALL, GroupKey, GroupState, SloState};
 use super::window::{Counts, WindowSpec};
 use crate::slo::spec::{Budgeting, Labels, label_value, series_labels};
 
@@ -265,13 +266,6 @@ impl View<'_> {
         }
     }
 
-    fn latency(&self, i: usize, now: u64) -> super::hist::Merged {
-        match self {
-            View::One(g) => g.latency(i, now),
-            View::Sum(s, c) => s.all_latency(*c, i, now),
-        }
-    }
-
     fn native(&self) -> super::native::NativeHist {
         match self {
             View::One(g) => g.native.get().into_owned(),
@@ -308,12 +302,15 @@ impl View<'_> {
     }
 }
 
+/// Window `i` of a group (or groups together), whose latencies at the SLO's percentiles
+/// are `values` (nanoseconds).
 fn window_status(
     slo: &LoadedSlo,
     spec: &WindowSpec,
     g: View<'_>,
     i: usize,
     now: u64,
+    values: &[Option<u64>],
 ) -> WindowStatus {
     let counts = g.counts(i, now);
     let slices = g.slices(i, now);
@@ -330,13 +327,11 @@ fn window_status(
         (c.rfc3339(p.start), c.rfc3339(p.end))
     });
     let (start, end) = period.unzip();
-    let qs: Vec<f64> = slo.spec.percentiles.iter().map(|p| p / 100.0).collect();
-    let values = g.latency(i, now).quantiles(&qs);
     let latency = Ordered(
         slo.spec
             .percentiles
             .iter()
-            .zip(values)
+            .zip(values.iter().chain(std::iter::repeat(&None)))
             .map(|(p, v)| (percentile_key(*p), v.map(|n| n as f64 / 1e9)))
             .collect(),
     );
@@ -354,12 +349,16 @@ fn window_status(
     }
 }
 
+/// The latencies of one group (or groups together) at the SLO's percentiles, by window
+/// (nanoseconds).
+type Latencies = Vec<Vec<Option<u64>>>;
+
 fn group_status(
     slo: &LoadedSlo,
     state: &SloState,
     cluster: &str,
     values: Option<&[String]>,
-    g: View<'_>,
+    (g, latencies): (View<'_>, &[Vec<Option<u64>>]),
     now: u64,
 ) -> GroupStatus {
     let group = values.map(|values| {
@@ -376,7 +375,10 @@ fn group_status(
         .windows
         .iter()
         .enumerate()
-        .map(|(i, spec)| window_status(slo, spec, g, i, now))
+        .map(|(i, spec)| {
+            let values = latencies.get(i).map_or(&[][..], |v| &v[..]);
+            window_status(slo, spec, g, i, now, values)
+        })
         .collect();
     // The SLO window is the last one (see `window::windows_for`).
     let slo_window = windows.last().cloned();
@@ -488,22 +490,74 @@ fn humantime_short(d: std::time::Duration) -> String {
     }
 }
 
+/// The latencies of every group of `state` at the SLO's percentiles (`qs`, quantiles),
+/// by window: each group's (in `keys`' order), every cluster's roll-up for a grouped SLO,
+/// and all groups together. Each group's windows are merged once (the finest ring's slots
+/// once for the windows that read the same ones), and the roll-ups and `all` add those
+/// merges: the same values as merging each window of each view apart.
+fn latencies_of(
+    state: &SloState,
+    keys: &[&GroupKey],
+    grouped: bool,
+    qs: &[f64],
+    now: u64,
+) -> (Vec<Latencies>, Vec<Latencies>, Latencies) {
+    let windows = state.windows.len();
+    let fresh = || -> Vec<Merged> { (0..windows).map(|_| Merged::default()).collect() };
+    let quantiles =
+        |merges: &[Merged]| -> Latencies { merges.iter().map(|m| m.quantiles(qs)).collect() };
+    let mut all = fresh();
+    let mut cluster = fresh();
+    let mut per_group = Vec::with_capacity(keys.len());
+    let mut per_cluster = Vec::new();
+    for (n, key) in keys.iter().enumerate() {
+        let mut own = vec![vec![None; qs.len()]; windows];
+        if let Some(g) = state.groups.get(*key) {
+            g.window_latencies(now, |i, m| {
+                if let Some(v) = own.get_mut(i) {
+                    *v = m.quantiles(qs);
+                }
+                if let Some(a) = all.get_mut(i) {
+                    a.add_merged(m);
+                }
+                if grouped && let Some(c) = cluster.get_mut(i) {
+                    c.add_merged(m);
+                }
+            });
+        }
+        per_group.push(own);
+        // A cluster's groups are together in `keys`: its roll-up ends with its last.
+        if grouped
+            && keys
+                .get(n + 1)
+                .is_none_or(|next| next.cluster != key.cluster)
+        {
+            per_cluster.push(quantiles(&cluster));
+            cluster = fresh();
+        }
+    }
+    (per_group, per_cluster, quantiles(&all))
+}
+
 /// Every group of one SLO: `all` first, then per cluster (sorted) its roll-up and, for a
 /// grouped SLO, its groups sorted by their values.
 pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
+    let mut keys: Vec<_> = state.groups.keys().collect();
+    keys.sort();
+    let grouped = !slo.spec.group_by.is_empty();
+    let qs: Vec<f64> = slo.spec.percentiles.iter().map(|p| p / 100.0).collect();
+    let (per_group, per_cluster, all) = latencies_of(state, &keys, grouped, &qs, now);
     let mut out = vec![group_status(
         slo,
         state,
         ALL,
         None,
-        View::Sum(state, None),
+        (View::Sum(state, None), &all),
         now,
     )];
-    let mut keys: Vec<_> = state.groups.keys().collect();
-    keys.sort();
-    let grouped = !slo.spec.group_by.is_empty();
     let mut last_cluster: Option<&str> = None;
-    for key in keys {
+    let mut roll_ups = per_cluster.iter();
+    for (key, latencies) in keys.into_iter().zip(&per_group) {
         let Some(g) = state.groups.get(key) else {
             continue;
         };
@@ -513,7 +567,7 @@ pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
                 state,
                 &key.cluster,
                 None,
-                View::One(g),
+                (View::One(g), latencies),
                 now,
             ));
             continue;
@@ -525,7 +579,10 @@ pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
                 state,
                 &key.cluster,
                 None,
-                View::Sum(state, Some(&key.cluster)),
+                (
+                    View::Sum(state, Some(&key.cluster)),
+                    roll_ups.next().map_or(&[][..], |l| &l[..]),
+                ),
                 now,
             ));
         }
@@ -534,7 +591,7 @@ pub fn of_slo(slo: &LoadedSlo, state: &SloState, now: u64) -> Vec<GroupStatus> {
             state,
             &key.cluster,
             Some(&key.extra),
-            View::One(g),
+            (View::One(g), latencies),
             now,
         ));
     }

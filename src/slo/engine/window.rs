@@ -98,6 +98,15 @@ pub fn windows_for_calendar(calendar: Calendar) -> Vec<WindowSpec> {
     out
 }
 
+/// Slots of a ring as bits: bit `p` for the slot in place `p`.
+fn places(slots: impl Iterator<Item = bool>) -> u64 {
+    slots
+        .enumerate()
+        .fold(0, |acc, (p, set)| acc | (u64::from(set) << p))
+}
+
+const _: () = assert!(RING <= 64, "a ring's places fit in a u64");
+
 /// A slot as written to snapshots: (slot id, good, total, histogram buckets).
 pub type SlotRecord = (u64, i64, u64, Vec<(u64, u64)>);
 
@@ -442,6 +451,39 @@ impl Ring {
             .map(|s| (self.slot_start(s.id), &s.hist))
     }
 
+    /// The places of the slots [`Ring::latency`] reads at `now`: bit `p` for the slot in
+    /// place `p` of the ring.
+    pub fn window_places(&self, now: u64) -> u64 {
+        let (oldest, current) = self.window_ids(now);
+        places(
+            self.slots
+                .iter()
+                .map(|s| s.id >= oldest && s.id <= current && s.id > 0),
+        )
+    }
+
+    /// The places of the slots of `finer` (a finer ring) whose start this ring's window
+    /// at `now` covers ([`Ring::covers_time`]): bit `p` for the slot in place `p`.
+    pub fn covered_places(&self, finer: &Ring, now: u64) -> u64 {
+        places(
+            finer
+                .slots
+                .iter()
+                .map(|s| s.id > 0 && self.covers_time(finer.slot_start(s.id), now)),
+        )
+    }
+
+    /// The latency histogram of the slots at `places` (see [`Ring::window_places`]).
+    pub fn latency_of_places(&self, places: u64) -> Merged {
+        let mut m = Merged::default();
+        for (p, s) in self.slots.iter().enumerate() {
+            if places >> p & 1 == 1 {
+                m.add(&s.hist);
+            }
+        }
+        m
+    }
+
     /// Whether an event at `t` is inside the window ending at `now`.
     pub fn covers_time(&self, t: u64, now: u64) -> bool {
         let id = self.slot_id(t);
@@ -604,6 +646,21 @@ impl Ring {
             .iter()
             .filter(|s| matches!(s.hist, SparseHist::Dense(_)))
             .count()
+    }
+
+    /// The histograms of the slots [`Ring::latency`] reads at `now`.
+    pub fn window_hists(&self, now: u64) -> impl Iterator<Item = &SparseHist> {
+        self.in_window(now).map(|s| &s.hist)
+    }
+
+    /// Slots whose histograms are dense, sealed and shared.
+    pub fn hist_kinds(&self) -> (usize, usize, usize) {
+        let count = |f: fn(&SparseHist) -> bool| self.slots.iter().filter(|s| f(&s.hist)).count();
+        (
+            count(|h| matches!(h, SparseHist::Dense(_))),
+            count(|h| matches!(h, SparseHist::Sealed(_))),
+            count(|h| matches!(h, SparseHist::Shared(_))),
+        )
     }
 
     /// Slots whose histograms are shared with other SLOs' (see `shared_hist.rs`).
