@@ -15,6 +15,18 @@
 //! SLO_ENGINE_PASSES=400 SLO_ENGINE_FILES='benches/slo/five/*.yaml' \
 //!     valgrind --tool=callgrind target/release/deps/slo_engine-* --bench
 //! ```
+//!
+//! The reads of the status that do not depend on the number of spans, after those passes
+//! (with `SLO_ENGINE_DAYS=D`, after D days of a request every 10 minutes before them, so
+//! the coarser windows' slots are full): `SLO_ENGINE_SAMPLES=K` takes K samples of the
+//! status history (`History::sample`, every 15 s in `slotel run`), `SLO_ENGINE_LISTS=K`
+//! answers `GET /api/v1/slos` K times; each prints what it read. Their instructions alone:
+//!
+//! ```sh
+//! SLO_ENGINE_PASSES=3100 SLO_ENGINE_SAMPLES=1 SLO_ENGINE_FILES='benches/slo/five/*.yaml' \
+//!     valgrind --tool=callgrind --collect-atstart=no \
+//!     --toggle-collect='slotel::slo::history::History::sample*' target/release/deps/slo_engine-* --bench
+//! ```
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -150,15 +162,61 @@ fn fixed_passes(passes: u64) {
         _ => SloSet::default(),
     };
     let slos = set.slos.len();
-    let clock = Arc::new(ManualClock::new(T0));
+    let count = |name: &str| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    // Days of a request every 10 minutes of event time before the passes.
+    let days = count("SLO_ENGINE_DAYS");
+    let start = T0 - days * 86_400 * 1_000_000_000;
+    let clock = Arc::new(ManualClock::new(start));
     let engine = Engine::new(EngineConfig::default(), clock.clone(), set);
     let mut rng = fastrand::Rng::with_seed(42);
+    let mut t = start;
+    while t < T0 {
+        clock.set(t);
+        engine.record_spans(&request(&mut rng, t), None);
+        t += 600_000_000_000;
+    }
     let mut reqs: Vec<_> = (0..16).map(|_| request(&mut rng, T0)).collect();
     for i in 1..=passes {
         clock.set(T0 + i * 100_000_000);
         let req = &mut reqs[(i % 16) as usize];
         shift(req, 100_000_000 * 16 * u64::from(i > 16));
         engine.record_spans(black_box(req), None);
+    }
+    let samples = count("SLO_ENGINE_SAMPLES");
+    if samples > 0 {
+        let history = slotel::slo::history::History::new(Duration::from_secs(300));
+        for _ in 0..samples {
+            history.sample(black_box(&engine));
+        }
+        println!("{samples} samples of the status history");
+    }
+    let lists = count("SLO_ENGINE_LISTS");
+    if lists > 0 {
+        use tower::ServiceExt;
+        let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+            Ok(r) => r,
+            Err(e) => panic!("runtime: {e}"),
+        };
+        let mut bytes = 0;
+        for _ in 0..lists {
+            let app = slotel::slo::api::router(engine.clone(), None);
+            let req = axum::http::Request::get("/api/v1/slos")
+                .body(axum::body::Body::empty())
+                .unwrap_or_default();
+            bytes += runtime.block_on(async {
+                let res = app.oneshot(req).await.unwrap_or_default();
+                match http_body_util::BodyExt::collect(res.into_body()).await {
+                    Ok(b) => b.to_bytes().len(),
+                    Err(e) => panic!("body: {e}"),
+                }
+            });
+        }
+        println!("{lists} answers of GET /api/v1/slos, {bytes} bytes");
     }
     let events: u64 = engine
         .status()

@@ -361,11 +361,17 @@ impl Default for Merged {
     }
 }
 
-/// The dense index ([`index_of`]) of a sealed bucket code ([`code_of`]).
+/// The dense index ([`index_of`]) of a sealed bucket code ([`code_of`]) of a bucket key:
+/// `index_of(key_of(code))`, from the code's shift and top bits without the key (the
+/// tests check every bucket).
 #[inline]
 fn index_of_code(code: u64) -> usize {
-    index_of(key_of(code)) as usize
+    let shift = (code >> 11).saturating_sub(9) as usize;
+    ((shift << 10) + (code & 0x7ff) as usize).min(HIGHEST_INDEX)
 }
+
+/// The index of [`HIGHEST_NANOS`], where [`index_of`] clamps.
+const HIGHEST_INDEX: usize = 24_204;
 
 impl Merged {
     /// The counts from index `lo` to `hi` (within [`INDEXES`]), allocated if need be, and
@@ -417,10 +423,7 @@ impl Merged {
                     if let Some(n) = self.counts.get_mut(i) {
                         *n = n.saturating_add(count);
                     }
-                    range = Some(match range {
-                        None => (i, i),
-                        Some((lo, hi)) => (lo.min(i), hi.max(i)),
-                    });
+                    range = Some(range.map_or((i, i), |(lo, _)| (lo, i)));
                 }
                 if let Some((lo, hi)) = range {
                     self.counts_over(lo, hi);
@@ -762,6 +765,12 @@ pub(super) mod tests {
                 total == 0 && plain.is_empty(),
                 "case {case}"
             );
+        }
+        // Sealed codes to indexes: every bucket.
+        assert_eq!(index_of(HIGHEST_NANOS) as usize, HIGHEST_INDEX);
+        for i in 1..INDEXES as u32 {
+            let key = key_of_index(i);
+            assert_eq!(index_of_code(code_of(key)), index_of(key) as usize, "{i}");
         }
         // Every kind of histogram came up, many times.
         assert!(kinds.iter().all(|k| *k > 100), "{kinds:?}");
