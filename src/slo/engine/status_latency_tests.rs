@@ -77,7 +77,7 @@ fn plain_window(groups: &[&GroupState], i: usize, now: u64, qs: &[f64]) -> Vec<O
 
 /// The groups each entry of [`status::of_slo`] stands for, in its order: every group
 /// (`all`), then by cluster its roll-up and (grouped) its groups.
-fn views<'a>(state: &'a SloState, grouped: bool) -> Vec<Vec<&'a GroupState>> {
+fn views(state: &SloState, grouped: bool) -> Vec<Vec<&GroupState>> {
     let mut keys: Vec<&GroupKey> = state.groups.keys().collect();
     keys.sort();
     let mut out = vec![state.groups.values().collect::<Vec<_>>()];
