@@ -255,8 +255,8 @@ mod tests {
         let wrapped = "k".repeat(70);
         let few = vec!["service.name", "", "ключ", long.as_str(), "a"];
         // Lengths that share a bit (6 and 70, 1 and 65), in both orders.
-        let sharing = vec![wrapped.as_str(), "kkkkkk", "a", &longer[..65]];
-        let sharing_too = vec!["kkkkkk", wrapped.as_str(), &longer[..65], "a"];
+        let sharing = vec![wrapped.as_str(), "kkkkkk", "a", &wrapped[..65]];
+        let sharing_too = vec!["kkkkkk", wrapped.as_str(), &wrapped[..65], "a"];
         let mut many: Vec<String> = (0..40).map(|i| format!("attr.{i}")).collect();
         many.push(longer.clone());
         many.push("attr.7".into());
