@@ -3,7 +3,9 @@
 //! hashed on a string's length and its first and last eight bytes, which is cheap for the
 //! short, repeated strings of span names, routes and methods: each slot keeps the length
 //! and words that cover a string of up to 32 bytes, so such a string is compared without
-//! reading the values, and a row equal to the one before is not looked up at all. Probing is bounded: a
+//! reading the values, and every row is looked up the same way (a row compared with the
+//! one before first cost a branch that random traffic mispredicts, and the words' copy a
+//! row). Probing is bounded: a
 //! string not found within [`PROBES`] slots is added again (Arrow allows a dictionary to
 //! hold a value twice), so strings made to collide cost a few comparisons each, never a
 //! scan of the table.
@@ -30,7 +32,7 @@ const EXACT: usize = 32;
 /// of one of 17 to 32 bytes, the eight after its first eight and the eight before its last
 /// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
 /// equal strings: span names and routes are found without reading the values.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Default)]
 struct Words {
     len: usize,
     first: u64,
@@ -58,6 +60,17 @@ impl Words {
             last,
             mid,
         }
+    }
+
+    /// Whether two strings' words are equal: every word compared, without a branch.
+    #[inline(always)]
+    fn same(&self, other: &Words) -> bool {
+        ((self.len as u64 ^ other.len as u64)
+            | (self.first ^ other.first)
+            | (self.last ^ other.last)
+            | (self.mid[0] ^ other.mid[0])
+            | (self.mid[1] ^ other.mid[1]))
+            == 0
     }
 
     #[inline]
@@ -154,7 +167,7 @@ impl Values {
                 break;
             }
             let key = slot.key as usize - 1;
-            if slot.words == *words && self.is(key, words, s) {
+            if slot.words.same(words) && self.is(key, words, s) {
                 return key;
             }
         }
@@ -221,6 +234,7 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     let mut values = Values::new();
     let mut rows = 0;
     let mut last: Option<Words> = None;
+    let same_as_last = |last: &Option<Words>, words: &Words| last.is_some_and(|l| l.same(words));
     for part in parts {
         let strings = part.as_string_opt::<i32>()?;
         let valid = strings.nulls().filter(|n| n.null_count() > 0);
@@ -233,7 +247,7 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
             let words = Words::of(s);
             // Equal words of strings up to `EXACT` bytes are equal strings: not looked up
             // again.
-            if last == Some(words) && words.len <= EXACT {
+            if same_as_last(&last, &words) && words.len <= EXACT {
                 continue;
             }
             last = Some(words);
@@ -244,17 +258,11 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     Some((values.len(), rows))
 }
 
-/// The key of `s`, the row after the one `last` holds the words and key of (updated to
-/// this row's): a row equal to the one before is not looked up.
+/// The key of `s`, looked up (inlined: called once a row).
 #[inline(always)]
-fn key_after(values: &mut Values, last: &mut Option<(Words, usize)>, s: &[u8]) -> usize {
+fn key_of(values: &mut Values, s: &[u8]) -> usize {
     let words = Words::of(s);
-    let k = match *last {
-        Some((before, k)) if before == words && values.is(k, &words, s) => k,
-        _ => values.key(s, &words),
-    };
-    *last = Some((words, k));
-    k
+    values.key(s, &words)
 }
 
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
@@ -284,8 +292,6 @@ fn encode_as<K: ArrowDictionaryKeyType>(
 ) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
     let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
-    // The row before: its words and key.
-    let mut last: Option<(Words, usize)> = None;
     for part in parts {
         let strings = part
             .as_string_opt::<i32>()
@@ -301,14 +307,14 @@ fn encode_as<K: ArrowDictionaryKeyType>(
             None => keys.extend(
                 offsets
                     .windows(2)
-                    .map(|w| K::Native::usize_as(key_after(&mut values, &mut last, value(w)))),
+                    .map(|w| K::Native::usize_as(key_of(&mut values, value(w)))),
             ),
             Some(valid) => {
                 for (w, is_valid) in offsets.windows(2).zip(valid.iter()) {
                     // A null row's key is not read (its slice may hold a string: an
                     // `.other` column's integers, left out).
                     let k = match is_valid {
-                        true => key_after(&mut values, &mut last, value(w)),
+                        true => key_of(&mut values, value(w)),
                         false => 0,
                     };
                     keys.push(K::Native::usize_as(k));
