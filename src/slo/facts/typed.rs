@@ -211,7 +211,9 @@ fn write(room: &mut [MaybeUninit<u8>], src: &[u8]) {
         17..=32 => ends::<16>(room, src),
         _ => {
             if let Some(to) = room.get_mut(..n) {
-                to.write_copy_of_slice(src);
+                for (to, byte) in to.iter_mut().zip(src) {
+                    to.write(*byte);
+                }
             }
         }
     }
