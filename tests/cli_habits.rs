@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{free_port, slotel};
+use common::{Ports, port_taken, slotel};
 
 const SUBCOMMANDS: [&str; 9] = [
     "run",
@@ -238,9 +238,22 @@ fn rules_out_dash_writes_one_format_to_stdout_and_refuses_several() {
     assert!(!dir.path().join("-").exists(), "no directory named -");
 }
 
-/// Starts `slotel run` on `config`, collects its stderr until it is ready, stops it with
-/// SIGTERM and returns every line it logged.
-fn run_log(config: &str) -> Vec<String> {
+/// Starts `slotel run` on `config(ports)`, collects its stderr until it is ready, stops it
+/// with SIGTERM and returns every line it logged, with the ports it ran on. A port free when
+/// picked can be taken before slotel binds it: it is then started again on other ports, at
+/// most five times.
+fn run_log(config: impl Fn(Ports) -> String) -> (Vec<String>, Ports) {
+    for _ in 0..5 {
+        let ports = Ports::free();
+        if let Some(lines) = run_log_once(&config(ports)) {
+            return (lines, ports);
+        }
+    }
+    panic!("slotel found a port taken five times");
+}
+
+/// [`run_log`] once; `None` when slotel exited at start because a port was taken.
+fn run_log_once(config: &str) -> Option<Vec<String>> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slotel.yaml");
     std::fs::write(&path, config).unwrap();
@@ -268,6 +281,10 @@ fn run_log(config: &str) -> Vec<String> {
                     break;
                 }
             }
+            Err(mpsc::RecvTimeoutError::Disconnected) if lines.iter().any(|l| port_taken(l)) => {
+                let _ = child.wait();
+                return None;
+            }
             Err(_) => {
                 let _ = child.kill();
                 panic!("slotel did not become ready: {lines:#?}");
@@ -282,24 +299,24 @@ fn run_log(config: &str) -> Vec<String> {
     let status = child.wait().unwrap();
     assert!(status.success(), "{lines:#?}");
     lines.extend(rx.try_iter());
-    lines
+    Some(lines)
 }
 
-fn two_exporter_config(extra_service: &str) -> (String, [u16; 3]) {
-    let ports = [free_port(), free_port(), free_port()];
-    let config = format!(
-        "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
-         exporters:\n  debug: {{}}\n  otlphttp/backend:\n    endpoint: https://user:secret@backend.example:4318\n\
-         service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n{extra_service}",
-        ports[0], ports[1], ports[2]
-    );
-    (config, ports)
+fn two_exporter_config(extra_service: &str) -> impl Fn(Ports) -> String {
+    move |p| {
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
+             exporters:\n  debug: {{}}\n  otlphttp/backend:\n    endpoint: https://user:secret@backend.example:4318\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n{extra_service}",
+            p.grpc, p.http, p.admin
+        )
+    }
 }
 
 #[test]
 fn start_up_log_has_one_readable_line_per_listener_and_exporter() {
-    let (config, [grpc, http, admin]) = two_exporter_config("");
-    let lines = run_log(&config);
+    let (lines, ports) = run_log(two_exporter_config(""));
+    let (grpc, http, admin) = (ports.grpc, ports.http, ports.admin);
     let all = lines.join("\n");
     for (name, port) in [("otlp/grpc", grpc), ("otlp/http", http), ("admin", admin)] {
         let want = format!("listening listener={name} address=127.0.0.1:{port} tls=off");
@@ -328,9 +345,9 @@ fn start_up_log_has_one_readable_line_per_listener_and_exporter() {
 
 #[test]
 fn start_up_log_is_json_when_configured() {
-    let (config, [grpc, _, _]) =
-        two_exporter_config("  telemetry:\n    logs:\n      format: json\n");
-    let lines = run_log(&config);
+    let (lines, Ports { grpc, .. }) = run_log(two_exporter_config(
+        "  telemetry:\n    logs:\n      format: json\n",
+    ));
     let docs: Vec<serde_json::Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
@@ -352,16 +369,17 @@ fn start_up_log_is_json_when_configured() {
 
 #[test]
 fn pipelines_without_exporters_are_warned_about_in_check_and_at_start() {
-    let ports = [free_port(), free_port()];
-    let config = format!(
-        "receivers:\n  otlp:\n    protocols:\n      http: {{endpoint: 127.0.0.1:{}}}\n\
-         exporters:\n  loki:\n    endpoint: http://127.0.0.1:3100\n\
-         service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n",
-        ports[0], ports[1]
-    );
+    let config = |p: Ports| {
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      http: {{endpoint: 127.0.0.1:{}}}\n\
+             exporters:\n  loki:\n    endpoint: http://127.0.0.1:3100\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n",
+            p.http, p.admin
+        )
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slotel.yaml");
-    std::fs::write(&path, &config).unwrap();
+    std::fs::write(&path, config(Ports::free())).unwrap();
     let check = slotel()
         .args(["check", "--config"])
         .arg(&path)
@@ -378,7 +396,7 @@ fn pipelines_without_exporters_are_warned_about_in_check_and_at_start() {
         "service.pipelines.traces has no exporter (no configured exporter takes traces)"
     ));
     assert!(warnings[1].contains("service.pipelines.metrics has no exporter"));
-    let lines = run_log(&config);
+    let (lines, _) = run_log(config);
     let warned: Vec<&String> = lines.iter().filter(|l| l.contains(" WARN ")).collect();
     assert_eq!(warned.len(), 2, "{lines:#?}");
     assert!(warned[0].contains("service.pipelines.traces has no exporter"));

@@ -23,24 +23,23 @@ struct Slotel {
 /// `slotel run` with a token and the collector's `cors` block from its documentation.
 async fn spawn_with_cors() -> Slotel {
     let dir = tempfile::tempdir().unwrap();
-    let (http, admin) = (free_port(), free_port());
     let cfg = dir.path().join("slotel.yaml");
-    std::fs::write(
-        &cfg,
+    let (child, ports) = run_on_free_ports(&cfg, None, &[], |p| {
         format!(
-            "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:{http}\n\
+            "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:{}\n\
              \x20       cors:\n          allowed_origins: [\"https://app.example.org\", \"https://*.example.com\"]\n\
              \x20         allowed_headers: [Authorization, Content-Encoding]\n          max_age: 7200\n\
              \x20   auth:\n      tokens:\n        - {{token: good-token, tenant: team-a}}\n\
              exporters:\n  nop:\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n"
-        ),
-    )
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n",
+            p.http, p.admin
+        )
+    })
+    .await
     .unwrap();
-    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
     Slotel {
-        _child: run_config(&cfg, addr(admin), None, &[]).await.unwrap(),
-        http: addr(http),
+        _child: child,
+        http: ports.addr(ports.http),
         _dir: dir,
     }
 }

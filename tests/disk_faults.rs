@@ -67,31 +67,29 @@ struct Slotel {
     admin: SocketAddr,
 }
 
-fn config(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> (std::path::PathBuf, u16, u16) {
-    let (grpc, http, admin) = (free_port(), free_port(), free_port());
-    let cfg = dir.join(format!("slotel-{http}.yaml"));
-    std::fs::write(
-        &cfg,
-        format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-             exporters:\n  otlphttp/backend:\n    endpoint: \"http://{backend}\"\n    compression: none\n    retry_on_failure: {{initial_interval: 50ms, max_interval: 200ms}}\n    sending_queue: {{storage: disk, directory: \"{}\", fsync_interval: 50ms, cache_size: 1MiB}}\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
-            queue_dir.display()
-        ),
-    )
-    .unwrap();
-    (cfg, http, admin)
-}
-
 /// Starts slotel; `Err` with its exit status and stderr if it exits before it is ready.
+/// Each start in `dir` has its own config and stderr files.
 async fn spawn(dir: &Path, queue_dir: &Path, backend: SocketAddr) -> Result<Slotel, String> {
-    let (cfg, http, admin) = config(dir, queue_dir, backend);
-    let stderr = dir.join(format!("stderr-{http}.log"));
-    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+    static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTS.fetch_add(1, Ordering::Relaxed);
+    let cfg = dir.join(format!("slotel-{n}.yaml"));
+    let stderr = dir.join(format!("stderr-{n}.log"));
+    let (child, ports) = run_on_free_ports(&cfg, Some(&stderr), &[], |p| {
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
+             exporters:\n  otlphttp/backend:\n    endpoint: \"http://{backend}\"\n    compression: none\n    retry_on_failure: {{initial_interval: 50ms, max_interval: 200ms}}\n    sending_queue: {{storage: disk, directory: \"{}\", fsync_interval: 50ms, cache_size: 1MiB}}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
+            p.grpc,
+            p.http,
+            queue_dir.display(),
+            p.admin
+        )
+    })
+    .await?;
     Ok(Slotel {
-        child: run_config(&cfg, addr(admin), Some(&stderr), &[]).await?,
-        http: addr(http),
-        admin: addr(admin),
+        child,
+        http: ports.addr(ports.http),
+        admin: ports.addr(ports.admin),
     })
 }
 

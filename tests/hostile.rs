@@ -17,8 +17,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::otlp::wire_field as field;
 use common::{
-    GRPC_METRICS, GRPC_TRACES, KillOnDrop, free_port, grpc_try, gzip_best, gzip_fast, http_try,
-    now_unix_nanos, otlp, run_config,
+    GRPC_METRICS, GRPC_TRACES, KillOnDrop, grpc_try, gzip_best, gzip_fast, http_try,
+    now_unix_nanos, otlp, run_on_free_ports,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -59,44 +59,33 @@ async fn accepted_spans(s: &Slotel) -> f64 {
 /// and `limits` (a YAML flow map) under `receivers.otlp.limits`.
 async fn spawn(limits: &str) -> Slotel {
     let dir = tempfile::tempdir().unwrap();
-    // A port free when picked can be taken (by another test's connection) before the
-    // server binds it: the server then exits at once saying so, and is started again on
-    // other ports.
-    for attempt in 1.. {
-        let (grpc, http, admin) = (free_port(), free_port(), free_port());
-        let cfg = dir.path().join("slotel.yaml");
-        let out = dir.path().join("out.jsonl");
-        std::fs::write(
-            &cfg,
-            format!(
-                "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-                 \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
-                 \x20   limits: {limits}\n\
-                 exporters:\n  file/out: {{path: {}}}\n\
-                 slo: {{files: [embedded:examples]}}\n\
-                 service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n\
-                 \x20 pipelines:\n    traces: {{exporters: [file/out]}}\n    metrics: {{exporters: [file/out]}}\n    logs: {{exporters: [file/out]}}\n",
-                out.display()
-            ),
+    let cfg = dir.path().join("slotel.yaml");
+    let out = dir.path().join("out.jsonl");
+    let log = dir.path().join("start.log");
+    let (child, ports) = run_on_free_ports(&cfg, Some(&log), &[], |p| {
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
+             \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
+             \x20   limits: {limits}\n\
+             exporters:\n  file/out: {{path: {}}}\n\
+             slo: {{files: [embedded:examples]}}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n  telemetry: {{logs: {{level: warn}}}}\n\
+             \x20 pipelines:\n    traces: {{exporters: [file/out]}}\n    metrics: {{exporters: [file/out]}}\n    logs: {{exporters: [file/out]}}\n",
+            p.grpc,
+            p.http,
+            out.display(),
+            p.admin
         )
-        .unwrap();
-        let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-        let log = dir.path().join("start.log");
-        match run_config(&cfg, addr(admin), Some(&log), &[]).await {
-            Ok(child) => {
-                return Slotel {
-                    child,
-                    grpc: addr(grpc),
-                    http: addr(http),
-                    admin: addr(admin),
-                    dir,
-                };
-            }
-            Err(e) if attempt < 5 && e.contains("Address already in use") => continue,
-            Err(e) => panic!("slotel did not start: {e}"),
-        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("slotel did not start: {e}"));
+    Slotel {
+        child,
+        grpc: ports.addr(ports.grpc),
+        http: ports.addr(ports.http),
+        admin: ports.addr(ports.admin),
+        dir,
     }
-    unreachable!("the loop returns or panics")
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {

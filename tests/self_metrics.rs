@@ -83,35 +83,45 @@ impl Slotel {
         )
     }
 
+    /// Starts slotel on free ports; again on other ports (at most five times) when it exits
+    /// before it answers, as it does when a port was taken between its pick and its bind.
     fn start() -> Slotel {
-        let dir = tempfile::tempdir().unwrap();
-        let admin = free_port();
-        std::fs::create_dir(dir.path().join("slos")).unwrap();
-        std::fs::copy(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config/slos/checkout.yaml"),
-            dir.path().join("slos").join("checkout.yaml"),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("slotel.yaml"),
-            Self::config_text(admin, dir.path()),
-        )
-        .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_slotel"))
-            .args(["run", "--config"])
-            .arg(dir.path().join("slotel.yaml"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let admin = free_port();
+            std::fs::create_dir(dir.path().join("slos")).unwrap();
+            std::fs::copy(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/config/slos/checkout.yaml"),
+                dir.path().join("slos").join("checkout.yaml"),
+            )
             .unwrap();
-        let s = Slotel { child, admin, dir };
-        for _ in 0..200 {
-            if scrape(admin).is_some() {
-                return s;
+            std::fs::write(
+                dir.path().join("slotel.yaml"),
+                Self::config_text(admin, dir.path()),
+            )
+            .unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_slotel"))
+                .args(["run", "--config"])
+                .arg(dir.path().join("slotel.yaml"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut s = Slotel { child, admin, dir };
+            for _ in 0..200 {
+                if scrape(admin).is_some() {
+                    return s;
+                }
+                if s.child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            if s.child.try_wait().unwrap().is_none() {
+                panic!("slotel did not answer /metrics");
+            }
         }
-        panic!("slotel did not answer /metrics");
+        panic!("slotel exited before it answered, five times");
     }
 
     fn sighup(&self) {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    GRPC_TRACES, KillOnDrop, TestSpan, free_port, grpc_try, http_try, now_unix_nanos, run_config,
+    GRPC_TRACES, KillOnDrop, TestSpan, grpc_try, http_try, now_unix_nanos, run_on_free_ports,
     spans_request,
 };
 use prost::Message;
@@ -27,28 +27,30 @@ struct Slotel {
 
 /// Starts slotel with the example SLOs and its state in `dir/state`.
 async fn spawn(dir: &Path, snapshot_interval: &str) -> Slotel {
-    let (grpc, http, admin) = (free_port(), free_port(), free_port());
-    let cfg = dir.join(format!("slotel-{http}.yaml"));
-    std::fs::write(
-        &cfg,
+    static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cfg = dir.join(format!("slotel-{n}.yaml"));
+    let stderr = dir.join(format!("stderr-{n}.log"));
+    let state = dir.join("state");
+    let (child, ports) = run_on_free_ports(&cfg, Some(&stderr), &[], |p| {
         format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
              exporters:\n  nop:\n\
              slo:\n  files: [\"embedded:examples\"]\n  state_dir: \"{}\"\n  snapshot_interval: {snapshot_interval}\n  wal_max_bytes: 256KiB\n\
-             service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
-            dir.join("state").display()
-        ),
-    )
-    .unwrap();
-    let stderr = dir.join(format!("stderr-{http}.log"));
-    let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n  telemetry: {{logs: {{level: warn}}}}\n",
+            p.grpc,
+            p.http,
+            state.display(),
+            p.admin
+        )
+    })
+    .await
+    .unwrap_or_else(|e| panic!("slotel exited ({e})"));
     Slotel {
-        _child: run_config(&cfg, addr(admin), Some(&stderr), &[])
-            .await
-            .unwrap_or_else(|e| panic!("slotel exited ({e})")),
-        grpc: addr(grpc),
-        http: addr(http),
-        admin: addr(admin),
+        _child: child,
+        grpc: ports.addr(ports.grpc),
+        http: ports.addr(ports.http),
+        admin: ports.addr(ports.admin),
     }
 }
 

@@ -293,14 +293,15 @@ impl Receiver {
     }
 
     /// Reads the request on the wire and takes its charge from the memory budget; the
-    /// charge, and the items counted (protobuf).
+    /// charge, and what it weighs (items and resources counted on the wire: protobuf).
     fn admit<R: OtlpRequest>(
         &self,
         protocol: Protocol,
         body: &[u8],
         format: Format,
-    ) -> Result<(Charge, Option<u64>), ReceiveError> {
-        let Weight { items, decoded } = weigh::<R>(body, format, &self.limits)?;
+    ) -> Result<(Charge, Weight), ReceiveError> {
+        let weight = weigh::<R>(body, format, &self.limits)?;
+        let Weight { items, decoded, .. } = weight;
         // The body is held while the request is in flight, and with the batch when it is
         // forwarded as received.
         let wanted =
@@ -321,7 +322,7 @@ impl Receiver {
             );
             err
         })?;
-        Ok((charge, items))
+        Ok((charge, weight))
     }
 
     /// The charge for the span facts read in the walk of a trace request queued as
@@ -397,8 +398,8 @@ impl Receiver {
             let this = self.clone();
             let body = body.clone();
             move || {
-                let (charge, items) = this.admit::<R>(protocol, &body, format)?;
-                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body, items) {
+                let (charge, weight) = this.admit::<R>(protocol, &body, format)?;
+                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body, &weight) {
                     let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
                     let mut charge = charge;
                     if let Some(facts) = &facts {
@@ -500,17 +501,18 @@ impl Receiver {
     fn walk_spans(
         &self,
         body: &[u8],
-        items: Option<u64>,
+        weight: &Weight,
     ) -> Option<(WireSpans, Option<Box<WalkedFacts>>)> {
         let limits = self.item_limits();
         let reading = self.facts_for.get().and_then(|e| e.walk_schema());
         let (found, facts) = match reading {
             None => (check_spans(body, &limits).ok()?, None),
             Some((schema, cluster_attribute)) => {
-                // The spans the request's sizing counted size the columns.
-                let spans = items.and_then(|n| usize::try_from(n).ok());
+                // The spans and resources the request's sizing counted size the columns.
+                let counted = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok());
+                let sizes = counted(weight.items).zip(counted(weight.resources));
                 let (found, facts) =
-                    check_spans_with_facts(body, &limits, None, cluster_attribute, &schema, spans)
+                    check_spans_with_facts(body, &limits, None, cluster_attribute, &schema, sizes)
                         .ok()?;
                 (found, Some(Box::new(WalkedFacts { facts, schema })))
             }
@@ -562,6 +564,8 @@ enum Received<R> {
 pub struct Weight {
     /// Items counted on the wire (protobuf only).
     pub items: Option<u64>,
+    /// Resources counted on the wire (protobuf only).
+    pub resources: Option<u64>,
     /// Upper bound of the memory its decoding takes.
     pub decoded: u64,
 }
@@ -592,11 +596,13 @@ pub fn weigh<R: OtlpRequest>(
             }
             Weight {
                 items: Some(cost.items),
+                resources: Some(cost.resources),
                 decoded: cost.decoded_bytes,
             }
         }
         Format::Json => Weight {
             items: None,
+            resources: None,
             decoded: wire::json_cost(body),
         },
     };

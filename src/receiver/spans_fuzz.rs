@@ -89,7 +89,7 @@ pub fn compare(
         // Sized by a first look at the request, or (odd bytes) by a given count.
         data.first()
             .filter(|b| *b & 2 == 2)
-            .map(|b| usize::from(*b >> 4)),
+            .map(|b| (usize::from(*b >> 4), usize::from(*b & 1))),
     );
     match (&checked, &walked) {
         (Ok(found), Ok((walked, _))) if found == walked => {}

@@ -512,38 +512,80 @@ pub async fn spawn_binary_logged(exporters: &str, service: &str) -> Process {
 async fn spawn(exporters: &str, service: &str, logged: bool, env: &[(&str, &str)]) -> Process {
     let dir = tempfile::tempdir().unwrap();
     let exporters = exporters.replace("{dir}", &dir.path().display().to_string());
-    // A port free when picked can be taken (by another test's connection) before the
-    // server binds it, and the server exits at once: it is started again on other ports,
-    // twice at most (a server that cannot start for another reason fails all three).
-    for attempt in 1.. {
-        let (grpc, http, admin) = (free_port(), free_port(), free_port());
-        let cfg = dir.path().join("slotel.yaml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n      http: {{endpoint: 127.0.0.1:{http}}}\n\
-                 exporters:\n{exporters}\n\
-                 service:\n  admin: {{endpoint: 127.0.0.1:{admin}}}\n{service}\n"
-            ),
+    let cfg = dir.path().join("slotel.yaml");
+    let log = logged.then(|| dir.path().join("slotel.log"));
+    let (child, ports) = run_on_free_ports(&cfg, log.as_deref(), env, |p| {
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
+             exporters:\n{exporters}\n\
+             service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n{service}\n",
+            p.grpc, p.http, p.admin
         )
-        .unwrap();
-        let log = logged.then(|| dir.path().join("slotel.log"));
-        let addr = |p| SocketAddr::from(([127, 0, 0, 1], p));
-        match run_config(&cfg, addr(admin), log.as_deref(), env).await {
-            Ok(child) => {
-                return Process {
-                    child,
-                    grpc: addr(grpc),
-                    http: addr(http),
-                    admin: addr(admin),
-                    dir,
-                };
-            }
-            Err(_) if attempt < 3 => continue,
-            Err(e) => panic!("slotel exited before it was ready: {e}"),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("slotel exited before it was ready: {e}"));
+    Process {
+        child,
+        grpc: ports.addr(ports.grpc),
+        http: ports.addr(ports.http),
+        admin: ports.addr(ports.admin),
+        dir,
+    }
+}
+
+/// Loopback ports for a child process's three listeners, each free when picked.
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    pub grpc: u16,
+    pub http: u16,
+    pub admin: u16,
+}
+
+impl Ports {
+    pub fn free() -> Ports {
+        Ports {
+            grpc: free_port(),
+            http: free_port(),
+            admin: free_port(),
         }
     }
-    unreachable!("the loop returns or panics")
+
+    pub fn addr(&self, port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+}
+
+/// How many times [`run_on_free_ports`] starts a server whose port was taken.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Writes `config(ports)` to `cfg` and starts `slotel run` on it ([`run_config`]) with the
+/// admin listener on `ports.admin`, on fresh ports each try.
+///
+/// A port free when picked can be taken (by another test's connection) before the server
+/// binds it; the server then exits at once. It is started again on other ports when its log
+/// says "Address already in use" (or, without a log, on any exit before it is ready), at
+/// most [`PORT_ATTEMPTS`] times. Any other exit is `Err` with the exit status and the log.
+pub async fn run_on_free_ports(
+    cfg: &Path,
+    log: Option<&Path>,
+    env: &[(&str, &str)],
+    config: impl Fn(Ports) -> String,
+) -> Result<(KillOnDrop, Ports), String> {
+    let mut attempt = 1;
+    loop {
+        let ports = Ports::free();
+        std::fs::write(cfg, config(ports)).unwrap();
+        match run_config(cfg, ports.addr(ports.admin), log, env).await {
+            Ok(child) => return Ok((child, ports)),
+            Err(e) if attempt < PORT_ATTEMPTS && (log.is_none() || port_taken(&e)) => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether a server's log says one of its ports was taken.
+pub fn port_taken(log: &str) -> bool {
+    log.contains("Address already in use") || log.contains("address already in use")
 }
 
 impl Process {

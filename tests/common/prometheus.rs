@@ -61,8 +61,23 @@ impl Builder {
         self
     }
 
-    /// Starts Prometheus and waits until it is ready; panics if it cannot.
+    /// Starts Prometheus and waits until it is ready; panics if it cannot. A port free
+    /// when picked can be taken before Prometheus binds it: it then exits saying so and is
+    /// started again on another port (in a new directory), at most five times.
     pub fn start(self) -> Prometheus {
+        for _ in 1..5 {
+            match self.start_once() {
+                Ok(prom) => return prom,
+                Err(prom) if super::port_taken(&prom.log_text()) => continue,
+                Err(prom) => panic!("prometheus exited:\n{}", prom.log_text()),
+            }
+        }
+        self.start_once()
+            .unwrap_or_else(|prom| panic!("prometheus exited:\n{}", prom.log_text()))
+    }
+
+    /// One start; `Err` with the process if it exits before it is ready.
+    fn start_once(&self) -> Result<Prometheus, Prometheus> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = format!(
             "global:\n  scrape_interval: {i}\n  evaluation_interval: {i}\n",
@@ -119,10 +134,10 @@ impl Builder {
         // Up to 30 s: 300 polls 100 ms apart.
         for _ in 0..300 {
             if let Ok((200, _)) = prom.get("/-/ready") {
-                return prom;
+                return Ok(prom);
             }
-            if let Ok(Some(status)) = prom.child.try_wait() {
-                panic!("prometheus exited with {status}:\n{}", prom.log_text());
+            if let Ok(Some(_)) = prom.child.try_wait() {
+                return Err(prom);
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -52,8 +52,19 @@ class Prometheus:
             extra_args or [],
         )
         p.http.trust_env = False
-        p.run()
-        return p
+        # A port free when picked can be taken before Prometheus binds it: it then exits
+        # saying so and is started again on another port, at most five times.
+        for attempt in range(5):
+            try:
+                p.run()
+                return p
+            except RuntimeError:
+                taken = "address already in use" in p.log_path.read_text(errors="replace").lower()
+                if not taken or attempt == 4:
+                    raise
+                p.port = free_port()
+                p.log_path.unlink()
+        raise AssertionError("unreachable")
 
     @property
     def url(self) -> str:

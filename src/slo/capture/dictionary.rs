@@ -1,9 +1,11 @@
 //! String columns as Arrow dictionaries for capture files: each distinct string of a
 //! message once, a key per row. Strings are found through a small open-addressing table
 //! hashed on a string's length and its first and last eight bytes, which is cheap for the
-//! short, repeated strings of span names, routes and methods: each slot keeps those words
-//! and the length, so a string of up to 16 bytes is compared without reading the values,
-//! and a row equal to the one before is not looked up at all. Probing is bounded: a
+//! short, repeated strings of span names, routes and methods: each slot keeps the length
+//! and words that cover a string of up to 32 bytes, so such a string is compared without
+//! reading the values, and every row is looked up the same way (a row compared with the
+//! one before first cost a branch that random traffic mispredicts, and the words' copy a
+//! row). Probing is bounded: a
 //! string not found within [`PROBES`] slots is added again (Arrow allows a dictionary to
 //! hold a value twice), so strings made to collide cost a few comparisons each, never a
 //! scan of the table.
@@ -22,27 +24,53 @@ const PROBES: usize = 8;
 const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
 
-/// What identifies a string of up to 16 bytes entirely, and most longer ones.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+/// The longest string its [`Words`] identify entirely.
+const EXACT: usize = 32;
+
+/// What identifies a string of up to [`EXACT`] bytes entirely, and most longer ones: its
+/// length, its first and last eight bytes (a string of up to eight in `first` alone) and,
+/// of one of 17 to 32 bytes, the eight after its first eight and the eight before its last
+/// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
+/// equal strings: span names and routes are found without reading the values.
+#[derive(Clone, Copy, Default)]
 struct Words {
     len: usize,
     first: u64,
     last: u64,
+    mid: [u64; 2],
 }
 
 impl Words {
     #[inline(always)]
     fn of(s: &[u8]) -> Self {
         let n = s.len();
-        let (first, last) = match n {
-            0..=8 => (short_word(s), 0),
-            _ => (word8(&s[..8]), word8(&s[n - 8..])),
+        let (first, last, mid) = match n {
+            0..=8 => (short_word(s), 0, [0; 2]),
+            9..=16 => (word8(&s[..8]), word8(&s[n - 8..]), [0; 2]),
+            17..=EXACT => (
+                word8(&s[..8]),
+                word8(&s[n - 8..]),
+                [word8(&s[8..16]), word8(&s[n - 16..n - 8])],
+            ),
+            _ => (word8(&s[..8]), word8(&s[n - 8..]), [0; 2]),
         };
         Words {
             len: n,
             first,
             last,
+            mid,
         }
+    }
+
+    /// Whether two strings' words are equal: every word compared, without a branch.
+    #[inline(always)]
+    fn same(&self, other: &Words) -> bool {
+        ((self.len as u64 ^ other.len as u64)
+            | (self.first ^ other.first)
+            | (self.last ^ other.last)
+            | (self.mid[0] ^ other.mid[0])
+            | (self.mid[1] ^ other.mid[1]))
+            == 0
     }
 
     #[inline]
@@ -82,21 +110,6 @@ fn short_word(s: &[u8]) -> u64 {
     }
 }
 
-/// Whether `v` is `s`, two strings of the same length over 16 bytes whose first and last
-/// eight bytes are equal. Up to 32 bytes (most span names and routes) by the two words
-/// between, read in place: the four words cover the string. A call to `memcmp` for each
-/// such row was a sixth of the dictionaries' time.
-#[inline(always)]
-fn same_long(v: &[u8], s: &[u8]) -> bool {
-    let n = s.len();
-    match n {
-        17..=32 if v.len() == n => {
-            word8(&v[8..16]) == word8(&s[8..16]) && word8(&v[n - 16..]) == word8(&s[n - 16..])
-        }
-        _ => v == s,
-    }
-}
-
 /// A table slot: a value's index + 1 (0 when empty) and its words.
 #[derive(Clone, Copy, Default)]
 struct Slot {
@@ -109,6 +122,9 @@ struct Values {
     bytes: Vec<u8>,
     offsets: Vec<i32>,
     slots: Vec<Slot>,
+    /// Whether a value was not added because the values' bytes would pass what `i32`
+    /// offsets address (its key is then wrong: the column is an error).
+    overflow: bool,
 }
 
 impl Values {
@@ -117,6 +133,7 @@ impl Values {
             bytes: Vec::with_capacity(1024),
             offsets: vec![0],
             slots: vec![Slot::default(); FIRST_SLOTS],
+            overflow: false,
         }
     }
 
@@ -129,16 +146,16 @@ impl Values {
     }
 
     /// Whether value `key` is `s`, whose words are `words`, when the value's words are
-    /// `words` too (equal words of a string up to 16 bytes long are equal strings).
+    /// `words` too (equal words of a string up to [`EXACT`] bytes long are equal strings).
     #[inline]
     fn is(&self, key: usize, words: &Words, s: &[u8]) -> bool {
-        words.len <= 16 || same_long(self.value(key), s)
+        words.len <= EXACT || self.value(key) == s
     }
 
-    /// The key of `s`, added when not found (inlined: called once a row, a call and its
-    /// `Result` in memory cost about as much as the probe).
+    /// The key of `s`, added when not found (inlined: called once a row, a call costs
+    /// about as much as the probe). Values past 2 GiB are not added: `overflow`.
     #[inline(always)]
-    fn key(&mut self, s: &[u8], words: &Words) -> Result<usize, ArrowError> {
+    fn key(&mut self, s: &[u8], words: &Words) -> usize {
         let mask = self.slots.len() - 1;
         let start = (words.hash() >> 40) as usize;
         let mut empty = None;
@@ -150,13 +167,21 @@ impl Values {
                 break;
             }
             let key = slot.key as usize - 1;
-            if slot.words == *words && self.is(key, words, s) {
-                return Ok(key);
+            if slot.words.same(words) && self.is(key, words, s) {
+                return key;
             }
         }
+        self.add(s, words, empty)
+    }
+
+    /// Adds `s` as a new value, in table slot `empty` when there is one; its key.
+    #[inline(never)]
+    fn add(&mut self, s: &[u8], words: &Words, empty: Option<usize>) -> usize {
         let key = self.len();
-        let end = i32::try_from(self.bytes.len() + s.len())
-            .map_err(|_| ArrowError::ComputeError("dictionary values too large".into()))?;
+        let Ok(end) = i32::try_from(self.bytes.len() + s.len()) else {
+            self.overflow = true;
+            return 0;
+        };
         self.bytes.extend_from_slice(s);
         self.offsets.push(end);
         if let Some(at) = empty {
@@ -168,7 +193,17 @@ impl Values {
                 self.grow();
             }
         }
-        Ok(key)
+        key
+    }
+
+    /// An error when a value could not be added.
+    fn check(&self) -> Result<(), ArrowError> {
+        match self.overflow {
+            false => Ok(()),
+            true => Err(ArrowError::ComputeError(
+                "dictionary values too large".into(),
+            )),
+        }
     }
 
     /// Twice the slots, every value placed again (a value that finds no slot within
@@ -199,6 +234,7 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     let mut values = Values::new();
     let mut rows = 0;
     let mut last: Option<Words> = None;
+    let same_as_last = |last: &Option<Words>, words: &Words| last.is_some_and(|l| l.same(words));
     for part in parts {
         let strings = part.as_string_opt::<i32>()?;
         let valid = strings.nulls().filter(|n| n.null_count() > 0);
@@ -209,32 +245,24 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
             }
             let s = &strings.values()[s[0] as usize..s[1] as usize];
             let words = Words::of(s);
-            // Equal words of short strings are equal strings: not looked up again.
-            if last == Some(words) && words.len <= 16 {
+            // Equal words of strings up to `EXACT` bytes are equal strings: not looked up
+            // again.
+            if same_as_last(&last, &words) && words.len <= EXACT {
                 continue;
             }
             last = Some(words);
-            values.key(s, &words).ok()?;
+            values.key(s, &words);
         }
     }
+    values.check().ok()?;
     Some((values.len(), rows))
 }
 
-/// The key of `s`, the row after the one `last` holds the words and key of (updated to
-/// this row's): a row equal to the one before is not looked up.
+/// The key of `s`, looked up (inlined: called once a row).
 #[inline(always)]
-fn key_after(
-    values: &mut Values,
-    last: &mut Option<(Words, usize)>,
-    s: &[u8],
-) -> Result<usize, ArrowError> {
+fn key_of(values: &mut Values, s: &[u8]) -> usize {
     let words = Words::of(s);
-    let k = match *last {
-        Some((before, k)) if before == words && values.is(k, &words, s) => k,
-        _ => values.key(s, &words)?,
-    };
-    *last = Some((words, k));
-    Ok(k)
+    values.key(s, &words)
 }
 
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
@@ -264,8 +292,6 @@ fn encode_as<K: ArrowDictionaryKeyType>(
 ) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
     let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
-    // The row before: its words and key.
-    let mut last: Option<(Words, usize)> = None;
     for part in parts {
         let strings = part
             .as_string_opt::<i32>()
@@ -278,18 +304,17 @@ fn encode_as<K: ArrowDictionaryKeyType>(
         let (offsets, bytes): (&[i32], &[u8]) = (strings.value_offsets(), strings.values());
         let value = |w: &[i32]| &bytes[w[0] as usize..w[1] as usize];
         match valid {
-            None => {
-                for w in offsets.windows(2) {
-                    let k = key_after(&mut values, &mut last, value(w))?;
-                    keys.push(K::Native::usize_as(k));
-                }
-            }
+            None => keys.extend(
+                offsets
+                    .windows(2)
+                    .map(|w| K::Native::usize_as(key_of(&mut values, value(w)))),
+            ),
             Some(valid) => {
                 for (w, is_valid) in offsets.windows(2).zip(valid.iter()) {
                     // A null row's key is not read (its slice may hold a string: an
                     // `.other` column's integers, left out).
                     let k = match is_valid {
-                        true => key_after(&mut values, &mut last, value(w))?,
+                        true => key_of(&mut values, value(w)),
                         false => 0,
                     };
                     keys.push(K::Native::usize_as(k));
@@ -297,6 +322,7 @@ fn encode_as<K: ArrowDictionaryKeyType>(
             }
         }
     }
+    values.check()?;
     if values.len() > most {
         return Ok(None);
     }
@@ -403,9 +429,9 @@ mod tests {
 
     #[test]
     fn long_strings_differing_in_any_one_middle_byte_stay_apart() {
-        // From 17 to 40 bytes (the words between compared in place up to 32, `memcmp`
-        // beyond), each middle byte changed in turn, every variant after its base and
-        // after each other: keys against the plain comparison.
+        // From 17 to 40 bytes (up to 32 told apart by their words alone, beyond by the
+        // values' bytes), each middle byte changed in turn, every variant after its base
+        // and after each other: keys against the plain comparison.
         for n in 17..=40usize {
             let base: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
             let mut rows = vec![base.clone()];
@@ -419,7 +445,6 @@ mod tests {
             let want: Vec<Option<String>> = rows.into_iter().map(Some).collect();
             assert_eq!(decoded(&column), want, "{n} bytes");
             assert_eq!(column.as_any_dictionary().values().len(), n - 16 + 1);
-            assert!(same_long(base.as_bytes(), base.as_bytes()));
         }
     }
 
@@ -472,16 +497,22 @@ mod tests {
     #[test]
     fn a_strings_words_are_its_bytes_at_every_length() {
         let bytes: Vec<u8> = (0..64u32).map(|i| (i * 37 + 11) as u8 | 0x80).collect();
-        for n in 0..=24 {
+        for n in 0..=40 {
             for start in 0..8 {
                 let s = &bytes[start..start + n];
                 let words = Words::of(s);
                 assert_eq!(words.len, n);
-                let (first, last) = match n {
-                    0..=8 => (folded(s), 0),
-                    _ => (folded(&s[..8]), folded(&s[n - 8..])),
+                let (first, last, mid) = match n {
+                    0..=8 => (folded(s), 0, [0; 2]),
+                    9..=16 | 33.. => (folded(&s[..8]), folded(&s[n - 8..]), [0; 2]),
+                    _ => (
+                        folded(&s[..8]),
+                        folded(&s[n - 8..]),
+                        [folded(&s[8..16]), folded(&s[n - 16..n - 8])],
+                    ),
                 };
-                assert_eq!((words.first, words.last), (first, last), "{n} bytes");
+                let got = (words.first, words.last, words.mid);
+                assert_eq!(got, (first, last, mid), "{n} bytes");
             }
         }
     }

@@ -82,65 +82,76 @@ pub(super) fn narrowed_field(field: &Field, to: &DataType) -> Field {
 
 /// Integer columns (`parts`, one after the other, `rows` in all) as one column of type
 /// `to`; `None` when a value does not fit it.
+///
+/// One pass: each value is cast (wrapping) as it is written, and whether every value fit
+/// is read afterwards from the bits of their magnitudes or-ed together ([`magnitude`]),
+/// without a comparison a row.
 pub(super) fn narrow(
     parts: &[&dyn Array],
     rows: usize,
     to: &DataType,
 ) -> Result<Option<ArrayRef>, ArrowError> {
-    let Some((lo, hi)) = range(parts) else {
-        return match rows {
-            0 => Ok(Some(arrow_array::new_empty_array(to))),
-            _ => Err(ArrowError::CastError(
-                "a narrowed column of other than Int32 or Int64".into(),
-            )),
-        };
-    };
+    if parts
+        .iter()
+        .any(|p| !matches!(p.data_type(), DataType::Int32 | DataType::Int64))
+    {
+        return Err(ArrowError::CastError(
+            "a narrowed column of other than Int32 or Int64".into(),
+        ));
+    }
     let nulls = concat_nulls(parts, rows);
-    fn build<T: arrow_array::types::ArrowPrimitiveType>(
+    /// The column of type `T` (of `bits` bits), `None` when a value does not fit it.
+    fn build<T: ArrowPrimitiveType>(
         parts: &[&dyn Array],
         rows: usize,
         nulls: Option<NullBuffer>,
+        bits: u32,
         cast: impl Fn(i64) -> T::Native,
-    ) -> ArrayRef {
+    ) -> Option<ArrayRef> {
         let mut values: Vec<T::Native> = Vec::with_capacity(rows);
+        let mut wide = 0u64;
         for part in parts {
+            let mut put = |v: i64| {
+                wide |= magnitude(v);
+                cast(v)
+            };
             match part.data_type() {
                 DataType::Int32 => values.extend(
                     part.as_primitive::<Int32Type>()
                         .values()
                         .iter()
-                        .map(|v| cast(i64::from(*v))),
+                        .map(|v| put(i64::from(*v))),
                 ),
                 _ => values.extend(
                     part.as_primitive::<Int64Type>()
                         .values()
                         .iter()
-                        .map(|v| cast(*v)),
+                        .map(|v| put(*v)),
                 ),
             }
         }
-        Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(values), nulls))
+        // A value fits `bits` signed bits when its magnitude fits `bits - 1`.
+        (wide >> (bits - 1) == 0)
+            .then(|| Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(values), nulls)) as _)
     }
-    // Every value lies within `lo ..= hi`, which the checks below bound: the casts are
-    // exact.
-    let fits = |min: i64, max: i64| lo >= min && hi <= max;
+    // The casts wrap a value that does not fit, and then the column is not returned.
     Ok(match to {
-        DataType::Int8 if fits(i8::MIN.into(), i8::MAX.into()) => {
-            Some(build::<Int8Type>(parts, rows, nulls, |v| v as i8))
-        }
-        DataType::Int16 if fits(i16::MIN.into(), i16::MAX.into()) => {
-            Some(build::<Int16Type>(parts, rows, nulls, |v| v as i16))
-        }
-        DataType::Int32 if fits(i32::MIN.into(), i32::MAX.into()) => {
-            Some(build::<Int32Type>(parts, rows, nulls, |v| v as i32))
-        }
-        DataType::Int8 | DataType::Int16 | DataType::Int32 => None,
+        DataType::Int8 => build::<Int8Type>(parts, rows, nulls, 8, |v| v as i8),
+        DataType::Int16 => build::<Int16Type>(parts, rows, nulls, 16, |v| v as i16),
+        DataType::Int32 => build::<Int32Type>(parts, rows, nulls, 32, |v| v as i32),
         other => {
             return Err(ArrowError::CastError(format!(
                 "integers narrowed to {other}"
             )));
         }
     })
+}
+
+/// The bits of `v`'s magnitude: `v` for a value of 0 or more, `-v - 1` for a negative one
+/// (its bits inverted). `v` fits `b` signed bits exactly when this is below `2^(b - 1)`.
+#[inline(always)]
+fn magnitude(v: i64) -> u64 {
+    (v ^ (v >> 63)) as u64
 }
 
 /// The null buffers of `parts` one after the other (`None` when no row is null).
@@ -261,6 +272,104 @@ mod tests {
         );
         let (_, wide) = widen(&field, "Int32", &kinds).unwrap();
         assert_eq!(wide.as_primitive::<Int32Type>().values(), &[1, 2, 300]);
+    }
+
+    /// The one-pass check against the plain one: values at and around every type's
+    /// bounds, in `Int32` and `Int64` columns, narrowed to each type.
+    #[test]
+    fn a_column_is_narrowed_exactly_when_its_range_fits() {
+        let edges: Vec<i64> = [
+            i8::MIN.into(),
+            i8::MAX.into(),
+            i16::MIN.into(),
+            i16::MAX.into(),
+        ]
+        .into_iter()
+        .chain([
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            0,
+            -1,
+            i64::MIN,
+            i64::MAX,
+        ])
+        .flat_map(|e: i64| [e.saturating_sub(1), e, e.saturating_add(1)])
+        .collect();
+        for &v in &edges {
+            for to in [DataType::Int8, DataType::Int16, DataType::Int32] {
+                let bits = match to {
+                    DataType::Int8 => 8,
+                    DataType::Int16 => 16,
+                    _ => 32,
+                };
+                let (min, max) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
+                let fits = (min..=max).contains(&v);
+                let wide = Int64Array::from(vec![0, v, 5]);
+                let mut columns: Vec<ArrayRef> = vec![Arc::new(wide)];
+                if let Ok(v32) = i32::try_from(v) {
+                    columns.push(Arc::new(Int32Array::from(vec![Some(v32), None])));
+                }
+                for column in &columns {
+                    let parts: [&dyn Array; 2] = [column.as_ref(), column.as_ref()];
+                    let rows = 2 * column.len();
+                    let got = narrow(&parts, rows, &to).unwrap();
+                    assert_eq!(got.is_some(), fits, "{v} as {to}");
+                    let plain = range(&parts).and_then(|r| narrow_type(&DataType::Int64, r));
+                    if let Some(got) = got {
+                        assert_eq!(got.data_type(), &to);
+                        let back = arrow_cast_free_widen(&got);
+                        let want: Vec<Option<i64>> = parts
+                            .iter()
+                            .flat_map(|p| match p.data_type() {
+                                DataType::Int32 => p
+                                    .as_primitive::<Int32Type>()
+                                    .iter()
+                                    .map(|v| v.map(i64::from))
+                                    .collect::<Vec<_>>(),
+                                _ => p.as_primitive::<Int64Type>().iter().collect(),
+                            })
+                            .collect();
+                        assert_eq!(back, want, "{v} as {to}");
+                        // The plain range names this type or a narrower one.
+                        assert!(plain.is_some_and(|p| width(&p) <= bits), "{v} as {to}");
+                    }
+                }
+            }
+        }
+        let floats = arrow_array::Float64Array::from(vec![1.0]);
+        assert!(narrow(&[&floats], 1, &DataType::Int8).is_err());
+        let none = Int64Array::from(Vec::<i64>::new());
+        let empty = narrow(&[&none], 0, &DataType::Int8).unwrap().unwrap();
+        assert_eq!((empty.len(), empty.data_type()), (0, &DataType::Int8));
+    }
+
+    fn width(ty: &DataType) -> u32 {
+        match ty {
+            DataType::Int8 => 8,
+            DataType::Int16 => 16,
+            _ => 32,
+        }
+    }
+
+    /// A narrowed column's values (nulls kept) as `i64`.
+    fn arrow_cast_free_widen(column: &ArrayRef) -> Vec<Option<i64>> {
+        match column.data_type() {
+            DataType::Int8 => column
+                .as_primitive::<Int8Type>()
+                .iter()
+                .map(|v| v.map(i64::from))
+                .collect(),
+            DataType::Int16 => column
+                .as_primitive::<Int16Type>()
+                .iter()
+                .map(|v| v.map(i64::from))
+                .collect(),
+            _ => column
+                .as_primitive::<Int32Type>()
+                .iter()
+                .map(|v| v.map(i64::from))
+                .collect(),
+        }
     }
 
     #[test]

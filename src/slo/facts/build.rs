@@ -14,19 +14,22 @@ use crate::slo::ottl::Val;
 /// Finds a key's position among the schema's attribute keys.
 ///
 /// Most keys of a request are not the schema's, so a key is first ruled out by its length
-/// (one bit a length: the lengths of the schema's keys), without touching its bytes; only a
+/// (one bit a length modulo 64: the lengths of the schema's keys, one bit test), without
+/// touching its bytes; only a
 /// key of a length some schema key has is compared: with the one schema key of that length
 /// when there is one (the common case: a few keys of different lengths), else one by one
 /// (a few keys) or by hash (more).
-pub(super) struct KeyIndex<'a> {
-    keys: Vec<&'a [u8]>,
-    /// Bit `n` is set when a key is `n` bytes long; bit 63 stands for 63 bytes or more.
+#[derive(Clone, Debug)]
+pub(super) struct KeyIndex {
+    keys: Vec<Box<[u8]>>,
+    /// Bit `n` is set when a key is `n` bytes long modulo 64 (a key of 70 bytes sets bit 6:
+    /// a key of 6 bytes is then compared, and found or not as the keys say).
     lengths: u64,
     /// For each length below 63, the position of the only key of that length, or
     /// [`SEVERAL`] (none, more than one, or a position past 254).
     by_length: [u8; 63],
     /// The keys by hash, when there are more than a few.
-    map: Option<HashMap<&'a [u8], usize>>,
+    map: Option<HashMap<Box<[u8]>, usize>>,
 }
 
 /// [`KeyIndex::by_length`]: no single key of that length.
@@ -35,9 +38,9 @@ const SEVERAL: u8 = u8::MAX;
 /// Keys compared one by one; more go into a hash map.
 const FEW: usize = 12;
 
-impl<'a> KeyIndex<'a> {
-    pub(super) fn new(keys: Vec<&'a str>) -> Self {
-        let keys: Vec<&[u8]> = keys.into_iter().map(str::as_bytes).collect();
+impl KeyIndex {
+    pub(super) fn new(keys: Vec<&str>) -> Self {
+        let keys: Vec<Box<[u8]>> = keys.into_iter().map(|k| k.as_bytes().into()).collect();
         // One pass: a length's first key takes its place, a second one makes it
         // `SEVERAL` (the lengths seen so far tell which).
         let mut lengths = 0;
@@ -57,7 +60,7 @@ impl<'a> KeyIndex<'a> {
             let mut map = HashMap::with_capacity(keys.len());
             for (i, k) in keys.iter().enumerate() {
                 // The first position of a key given twice, as a scan finds it.
-                map.entry(*k).or_insert(i);
+                map.entry(k.clone()).or_insert(i);
             }
             map
         });
@@ -156,10 +159,11 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The bit of [`KeyIndex::lengths`] for a key `len` bytes long.
+/// The bit of [`KeyIndex::lengths`] for a key `len` bytes long: one shift (and one bit test
+/// where it is tested), the length's low six bits being the shift's count as it is.
 #[inline]
 fn length_bit(len: usize) -> u64 {
-    1 << len.min(63)
+    1 << (len % 64)
 }
 
 /// A key with no value: `nil`.
@@ -179,8 +183,8 @@ pub(super) fn build(
         .sum();
     let resources = req.resource_spans.len();
     let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
-    let mut resource_slots = vec![None; columns.resource_index.len()];
-    let mut item_slots = vec![None; columns.item_index.len()];
+    let mut resource_slots = vec![None; columns.plan.resource_index.len()];
+    let mut item_slots = vec![None; columns.plan.item_index.len()];
     let mut values = Vec::with_capacity(resource_slots.len().max(item_slots.len()));
     for resource_spans in &req.resource_spans {
         let attributes = resource_spans
@@ -188,6 +192,7 @@ pub(super) fn build(
             .as_ref()
             .map_or(&[][..], |r| &r.attributes[..]);
         columns
+            .plan
             .resource_index
             .lookup(attributes, &mut resource_slots);
         values.clear();
@@ -196,7 +201,10 @@ pub(super) fn build(
         for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
             values.clear();
             if columns.reads_item_attributes() {
-                columns.item_index.lookup(&span.attributes, &mut item_slots);
+                columns
+                    .plan
+                    .item_index
+                    .lookup(&span.attributes, &mut item_slots);
                 values.extend(item_slots.iter().map(|v| Val::of(*v)));
             }
             let row = SpanRow {
@@ -238,13 +246,17 @@ mod tests {
     }
 
     /// Keys found by the length filter and the comparison are those a plain scan finds, for
-    /// a few keys and for many (hashed), whatever their lengths (63 bytes and more share a
+    /// a few keys and for many (hashed), whatever their lengths (lengths 64 apart share a
     /// bit).
     #[test]
     fn keys_are_found_as_a_scan_finds_them() {
         let long = "k".repeat(63);
         let longer = "k".repeat(64);
+        let wrapped = "k".repeat(70);
         let few = vec!["service.name", "", "ключ", long.as_str(), "a"];
+        // Lengths that share a bit (6 and 70, 1 and 65), in both orders.
+        let sharing = vec![wrapped.as_str(), "kkkkkk", "a", &wrapped[..65]];
+        let sharing_too = vec!["kkkkkk", wrapped.as_str(), &wrapped[..65], "a"];
         let mut many: Vec<String> = (0..40).map(|i| format!("attr.{i}")).collect();
         many.push(longer.clone());
         many.push("attr.7".into());
@@ -254,7 +266,7 @@ mod tests {
         // A key given twice alone, three keys of one length, and a length of one key
         // after them.
         let repeated = vec!["a", "a", "bb", "cc", "dd", "x", "http.route"];
-        for keys in [few, many, shared, repeated] {
+        for keys in [few, many, shared, repeated, sharing, sharing_too] {
             let index = KeyIndex::new(keys.clone());
             assert_eq!(index.len(), keys.len());
             let probes = keys.iter().copied().chain([
@@ -270,6 +282,10 @@ mod tests {
                 "c",
                 "ee",
                 "x",
+                "kkkkkj",
+                "kkkkkkk",
+                &wrapped,
+                &wrapped[..69],
             ]);
             for probe in probes {
                 let scan = keys.iter().position(|k| *k == probe);

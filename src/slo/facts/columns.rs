@@ -7,6 +7,7 @@
 //! string columns (`typed::Strings`); and with the Arrow schema its [`FactsSchema`] keeps
 //! after its first batch ([`super::ArrowSchemas`]), so a request does not name its columns.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -35,15 +36,8 @@ pub const UNKNOWN_SERVICE: &str = "unknown_service";
 pub(super) struct Columns<'s> {
     schema: &'s FactsSchema,
     token_cluster: Option<&'s str>,
-    item_attrs: Vec<(&'s AttrRef, Use)>,
-    resource_attrs: Vec<(&'s AttrRef, Use)>,
-    /// The schema's item attribute keys, in the order of the values `add_span` takes.
-    pub(super) item_index: KeyIndex<'s>,
-    /// The schema's resource attribute keys, then `service.name` and the cluster attribute
-    /// unless the schema already reads them: the order of the values `add_resource` takes.
-    pub(super) resource_index: KeyIndex<'s>,
-    service_slot: usize,
-    cluster_slot: usize,
+    /// The attributes' columns and keys (the schema's, made once).
+    pub(super) plan: Cow<'s, Plan>,
     item_builders: Vec<Builders>,
     resource_builders: Vec<Builders>,
     clusters: StringBuilder,
@@ -67,6 +61,79 @@ pub(super) struct Columns<'s> {
     invalid: [u64; Invalid::ALL.len()],
 }
 
+/// What the columns of a schema are, whatever the request: the attributes of each level
+/// with how they are read, their keys' indexes, and where `service.name` and the cluster
+/// attribute are among the resource's values. Made once per schema and cluster attribute
+/// ([`super::Plans`]), not per request.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub(super) cluster_attribute: Box<str>,
+    item_attrs: Vec<(AttrRef, Use)>,
+    resource_attrs: Vec<(AttrRef, Use)>,
+    /// The schema's item attribute keys, in the order of the values `add_span` takes.
+    pub(super) item_index: KeyIndex,
+    /// The schema's resource attribute keys, then `service.name` and the cluster attribute
+    /// unless the schema already reads them: the order of the values `add_resource` takes.
+    pub(super) resource_index: KeyIndex,
+    service_slot: usize,
+    cluster_slot: usize,
+}
+
+impl Plan {
+    fn new(schema: &FactsSchema, cluster_attribute: &str) -> Self {
+        let (mut item_attrs, mut resource_attrs) = (Vec::new(), Vec::new());
+        for (attr, uses) in schema.entries() {
+            match attr {
+                AttrRef::Item(_) => item_attrs.push((attr.clone(), uses)),
+                AttrRef::Resource(_) => resource_attrs.push((attr.clone(), uses)),
+                // Log records only: a span has no body.
+                AttrRef::Body(_) => {}
+            }
+        }
+        fn key(a: &AttrRef) -> &str {
+            match a {
+                AttrRef::Item(k) | AttrRef::Resource(k) => k.as_str(),
+                // Body paths were left out above.
+                AttrRef::Body(_) => "",
+            }
+        }
+        let item_index = KeyIndex::new(item_attrs.iter().map(|(a, _)| key(a)).collect());
+        let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(a, _)| key(a)).collect();
+        let mut slot_of = |k| match resource_keys.iter().position(|have| *have == k) {
+            Some(i) => i,
+            None => {
+                resource_keys.push(k);
+                resource_keys.len() - 1
+            }
+        };
+        let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
+        let resource_index = KeyIndex::new(resource_keys);
+        Plan {
+            cluster_attribute: cluster_attribute.into(),
+            item_attrs,
+            resource_attrs,
+            item_index,
+            resource_index,
+            service_slot,
+            cluster_slot,
+        }
+    }
+
+    /// The plan of `schema` with `cluster_attribute`: the one it keeps, made by its first
+    /// request; one of its own for another cluster attribute (the receiver has one).
+    fn of<'s>(schema: &'s FactsSchema, cluster_attribute: &str) -> Cow<'s, Plan> {
+        let kept = schema
+            .plans
+            .cell()
+            .get_or_init(|| Plan::new(schema, cluster_attribute));
+        if *kept.cluster_attribute == *cluster_attribute {
+            Cow::Borrowed(kept)
+        } else {
+            Cow::Owned(Plan::new(schema, cluster_attribute))
+        }
+    }
+}
+
 /// The fixed fields of one span.
 pub(super) struct SpanRow<'a> {
     pub(super) start: u64,
@@ -88,47 +155,21 @@ impl<'s> Columns<'s> {
         spans: usize,
         resources: usize,
     ) -> Self {
-        let (mut item_attrs, mut resource_attrs) = (Vec::new(), Vec::new());
-        for (attr, uses) in schema.entries() {
-            match attr {
-                AttrRef::Item(_) => item_attrs.push((attr, uses)),
-                AttrRef::Resource(_) => resource_attrs.push((attr, uses)),
-                // Log records only: a span has no body.
-                AttrRef::Body(_) => {}
-            }
-        }
-        let key = |a: &'s AttrRef| match a {
-            AttrRef::Item(k) | AttrRef::Resource(k) => k.as_str(),
-            // Body paths were left out above.
-            AttrRef::Body(_) => "",
-        };
-        let item_index = KeyIndex::new(item_attrs.iter().map(|(a, _)| key(a)).collect());
-        let mut resource_keys: Vec<&str> = resource_attrs.iter().map(|(a, _)| key(a)).collect();
-        let mut slot_of = |k| match resource_keys.iter().position(|have| *have == k) {
-            Some(i) => i,
-            None => {
-                resource_keys.push(k);
-                resource_keys.len() - 1
-            }
-        };
-        let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
-        let item_builders = item_attrs
+        let plan = Plan::of(schema, cluster_attribute);
+        let item_builders = plan
+            .item_attrs
             .iter()
             .map(|(_, uses)| Builders::new(*uses, spans))
             .collect();
-        let resource_builders = resource_attrs
+        let resource_builders = plan
+            .resource_attrs
             .iter()
             .map(|(_, uses)| Builders::new(*uses, resources))
             .collect();
         Columns {
             schema,
             token_cluster,
-            item_attrs,
-            resource_attrs,
-            item_index,
-            resource_index: KeyIndex::new(resource_keys),
-            service_slot,
-            cluster_slot,
+            plan,
             item_builders,
             resource_builders,
             clusters: StringBuilder::with_capacity(resources, resources * 16),
@@ -139,7 +180,9 @@ impl<'s> Columns<'s> {
             durations: Vec::with_capacity(spans),
             kinds: Vec::with_capacity(spans),
             statuses: Vec::with_capacity(spans),
-            names: Strings::with_capacity(spans, spans * 16),
+            // Span names are often longer than 16 bytes (`GET /api/…/{id}`): room made
+            // once, not grown (a copy) midway.
+            names: Strings::with_capacity(spans, spans * 32),
             adjusted: None,
             trace_ids: schema
                 .trace_ids()
@@ -164,11 +207,11 @@ impl<'s> Columns<'s> {
         for (i, builder) in self.resource_builders.iter_mut().enumerate() {
             builder.append(at(i));
         }
-        match at(self.service_slot) {
+        match at(self.plan.service_slot) {
             Val::Str(s) if !s.is_empty() => self.services.append_value(s),
             _ => self.services.append_value(UNKNOWN_SERVICE),
         }
-        match (self.token_cluster, at(self.cluster_slot)) {
+        match (self.token_cluster, at(self.plan.cluster_slot)) {
             (Some(cluster), _) => self.clusters.append_value(cluster),
             (None, Val::Nil) | (None, Val::Str("")) => self.clusters.append_value(UNKNOWN_CLUSTER),
             (None, value) => {
@@ -205,22 +248,9 @@ impl<'s> Columns<'s> {
         self.statuses.push(span.status);
         // Past 2 GiB of names in one request the name reads as empty.
         self.names.push(span.name);
-        let w = if span.trace_state.is_empty() {
-            1.0
-        } else {
-            adjusted_count(span.trace_state).unwrap_or_else(|reason| {
-                self.invalid[reason.index()] += 1;
-                1.0
-            })
-        };
-        if w != 1.0 && self.adjusted.is_none() {
-            // The rows before this one all counted 1.
-            let mut column = Vec::with_capacity(self.ends.capacity());
-            column.resize(self.ends.len() - 1, 1.0);
-            self.adjusted = Some(column);
-        }
-        if let Some(column) = &mut self.adjusted {
-            column.push(w);
+        // One test a span while no span of the request was sampled.
+        if !span.trace_state.is_empty() || self.adjusted.is_some() {
+            self.add_adjusted(span.trace_state);
         }
         for (builder, v) in self.item_builders.iter_mut().zip(values) {
             builder.append(value(v));
@@ -237,6 +267,28 @@ impl<'s> Columns<'s> {
         }
     }
 
+    /// The adjusted count of the span just appended, of its `tracestate`; the column is
+    /// made on the first count other than 1 (the rows before it counted 1).
+    #[inline(never)]
+    fn add_adjusted(&mut self, trace_state: &str) {
+        let w = if trace_state.is_empty() {
+            1.0
+        } else {
+            adjusted_count(trace_state).unwrap_or_else(|reason| {
+                self.invalid[reason.index()] += 1;
+                1.0
+            })
+        };
+        if w != 1.0 && self.adjusted.is_none() {
+            let mut column = Vec::with_capacity(self.ends.capacity());
+            column.resize(self.ends.len() - 1, 1.0);
+            self.adjusted = Some(column);
+        }
+        if let Some(column) = &mut self.adjusted {
+            column.push(w);
+        }
+    }
+
     pub(super) fn finish(self) -> SpanFacts {
         finish(self)
     }
@@ -244,8 +296,7 @@ impl<'s> Columns<'s> {
 
 fn finish(c: Columns<'_>) -> SpanFacts {
     let Columns {
-        item_attrs,
-        resource_attrs,
+        plan,
         item_builders,
         resource_builders,
         mut clusters,
@@ -291,11 +342,13 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         Arc::new(Int32Array::from(statuses)),
     ];
     let mut attrs = BTreeMap::new();
-    let item = item_attrs
+    let item = plan
+        .item_attrs
         .iter()
         .zip(item_builders)
         .map(|((a, _), b)| (a, b.finish(None)));
-    let resource = resource_attrs
+    let resource = plan
+        .resource_attrs
         .iter()
         .zip(resource_builders)
         .map(|((a, _), b)| (a, b.finish(Some(&keys))));

@@ -107,7 +107,30 @@ pub struct FactsSchema {
     trace_ids: bool,
     /// The Arrow schemas of the batches built for it, made once and shared by its copies.
     arrow: ArrowSchemas,
+    /// Its columns' plan, made once and shared by its copies.
+    plans: Plans,
 }
+
+/// The [`columns::Plan`] of a [`FactsSchema`]'s columns (which attributes, their keys'
+/// indexes): made by its first request and shared by every copy of the [`FactsSchema`],
+/// so that a request does not make it again. A change to the [`FactsSchema`] starts a new
+/// one; like [`ArrowSchemas`], a function of the schema that takes no part in comparisons.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plans(Arc<OnceLock<columns::Plan>>);
+
+impl Plans {
+    pub(crate) fn cell(&self) -> &OnceLock<columns::Plan> {
+        &self.0
+    }
+}
+
+impl PartialEq for Plans {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Plans {}
 
 /// The Arrow schema of the span facts of one [`FactsSchema`], without and with the
 /// `adjusted_count` column: made by the first batch built (`columns.rs`) and shared by every
@@ -170,6 +193,7 @@ impl FactsSchema {
         }
         self.trace_ids |= other.trace_ids;
         self.arrow = ArrowSchemas::default();
+        self.plans = Plans::default();
     }
 
     /// Whether the facts carry the [`TRACE_ID`] column (a trace-aware journey reads it).
@@ -206,6 +230,7 @@ impl FactsSchema {
 
     fn add(&mut self, attr: AttrRef, uses: Use) {
         self.arrow = ArrowSchemas::default();
+        self.plans = Plans::default();
         let entry = self.attributes.entry(attr).or_default();
         *entry = entry.union(uses);
     }

@@ -280,3 +280,60 @@ fn a_kept_schema_that_does_not_fit_is_not_used() {
         assert!(!Arc::ptr_eq(&facts.batch.schema(), &wrong));
     }
 }
+
+/// The columns' plan a schema keeps (made by its first request) builds the batch a fresh
+/// schema builds, through every copy of the schema, read on the wire or decoded; another
+/// cluster attribute gets a plan of its own (not the kept one), and a schema changed
+/// afterwards a new one.
+#[test]
+fn the_kept_plan_builds_the_batch_a_fresh_one_builds() {
+    use prost::Message as _;
+    let conditions = [
+        r#"attributes["http.route"] == "/api/pay""#,
+        r#"resource.attributes["service.name"] != nil"#,
+        r#"attributes["x"] != nil"#,
+    ];
+    let kept = schema(&conditions);
+    let copy = kept.clone();
+    let body = sample().encode_to_vec();
+    for (i, cluster_attribute) in ["k8s.cluster.name", "service.name", "k8s.cluster.name"]
+        .into_iter()
+        .enumerate()
+    {
+        let used = if i % 2 == 0 { &kept } else { &copy };
+        let alone = SpanFacts::build(&sample(), None, cluster_attribute, &schema(&conditions));
+        let built = SpanFacts::build(&sample(), None, cluster_attribute, used);
+        let walked = SpanFacts::from_wire(&body, None, cluster_attribute, used).unwrap();
+        assert_eq!(built.batch, alone.batch, "{cluster_attribute}");
+        assert_eq!(walked.batch, alone.batch, "{cluster_attribute}");
+        let clusters: Vec<&str> = (0..3).map(|i| walked.cluster(i)).collect();
+        let expected = match cluster_attribute {
+            "service.name" => ["checkout", "checkout", UNKNOWN_CLUSTER],
+            _ => ["seoul-prod", "seoul-prod", UNKNOWN_CLUSTER],
+        };
+        assert_eq!(clusters, expected);
+    }
+    // Kept for the first cluster attribute only.
+    let plan = kept.plans.cell().get().expect("kept by the first request");
+    assert_eq!(&*plan.cluster_attribute, "k8s.cluster.name");
+    assert!(Arc::ptr_eq(&kept.plans.0, &copy.plans.0));
+    // A column more: a new plan, and the batch has its column.
+    let mut more = kept.clone();
+    more.add_any(AttrRef::Item("y".into()));
+    assert!(more.plans.cell().get().is_none());
+    let facts = SpanFacts::from_wire(&body, None, "k8s.cluster.name", &more).unwrap();
+    let mut fresh = schema(&conditions);
+    fresh.add_any(AttrRef::Item("y".into()));
+    let alone = SpanFacts::build(&sample(), None, "k8s.cluster.name", &fresh);
+    assert_eq!(facts.batch, alone.batch);
+    assert!(
+        facts
+            .batch
+            .schema()
+            .field_with_name(r#"attributes["y"].other"#)
+            .is_ok()
+    );
+    let mut merged = kept.clone();
+    merged.merge(&more);
+    assert!(merged.plans.cell().get().is_none());
+}

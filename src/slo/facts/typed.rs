@@ -12,6 +12,7 @@
 //! row costs no null bookkeeping.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
@@ -47,23 +48,21 @@ const TAGS: usize = 6;
 /// without Arrow's validation at the end.
 ///
 /// A value of 4 to 32 bytes is appended as two fixed-width pieces that overlap (inline),
-/// without a call to `memcpy` ([`write`]). The bytes are written in place into room made
-/// ahead (`data` is longer than the values: one check of the room a value, not one a
-/// piece as `Vec::extend_from_slice` makes), and cut to the values' end at the end.
+/// without a call to `memcpy` ([`write`]). The bytes are written in place into room
+/// reserved ahead (`data`'s capacity past its length, never zeroed: one check of the room
+/// a value, not one a piece as `Vec::extend_from_slice` makes), and the length moved past
+/// them.
 ///
 /// Invariant (what [`StringArray::new_unchecked`] needs): `offsets` starts at 0 and never
-/// decreases (each push adds the values' end after the value), its last entry is `end`,
-/// which stays within `i32` and within `data`, and `data[..end]` is the concatenation of
-/// whole `&str` values and ASCII digits, so it is UTF-8 and every offset falls on a
-/// character boundary.
+/// decreases (each push adds the values' end after the value), its last entry is
+/// `data.len()`, which stays within `i32`, and `data` is the concatenation of whole `&str`
+/// values and ASCII digits, so it is UTF-8 and every offset falls on a character boundary.
 #[derive(Debug)]
 pub(super) struct Strings {
     offsets: Vec<i32>,
-    /// The values' bytes, then room for the next ones (zeros, or bytes a copy of a short
-    /// value wrote past its end).
+    /// The values' bytes; its room past them may hold bytes a copy of a short value wrote
+    /// past its end.
     data: Vec<u8>,
-    /// Where the values' bytes end in `data`.
-    end: usize,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
 }
@@ -78,8 +77,7 @@ impl Strings {
         offsets.push(0);
         Strings {
             offsets,
-            data: vec![0; bytes],
-            end: 0,
+            data: Vec::with_capacity(bytes),
             rendered: String::new(),
         }
     }
@@ -99,26 +97,37 @@ impl Strings {
     /// [`Strings::push`] of the bytes of a `&str`, or of ASCII (the type's invariant).
     #[inline(always)]
     fn push_bytes(&mut self, bytes: &[u8]) -> bool {
-        let (at, end) = (self.end, self.end + bytes.len());
+        let end = self.data.len() + bytes.len();
         let Ok(offset) = i32::try_from(end) else {
             self.pad(self.len() + 1);
             return false;
         };
-        if end + SPILL > self.data.len() {
+        if end + SPILL > self.data.capacity() {
             self.grow(end + SPILL);
         }
-        write(&mut self.data, at, bytes);
-        self.end = end;
+        write(self.data.spare_capacity_mut(), bytes);
+        // SAFETY: `write` initialised the first `bytes.len()` bytes of the room past the
+        // values (there is room for them and `SPILL` more: checked above), so `data` is
+        // initialised up to `end`; they are `bytes`, a `&str`'s or ASCII (the invariant).
+        unsafe { self.data.set_len(end) };
         self.offsets.push(offset);
         true
     }
 
-    /// Room for bytes up to `need`: at least twice the room there was.
+    /// Room for bytes up to `need`: at least half as much again as there was, and as much
+    /// as the rows so far foretell for the rows the column was made for (a column whose
+    /// values are longer than its first guess grows once, not once per doubling).
     #[cold]
     #[inline(never)]
     fn grow(&mut self, need: usize) {
-        let len = need.max(self.data.len().saturating_mul(2)).max(64);
-        self.data.resize(len, 0);
+        let rows = self.len() + 1;
+        let planned = self.offsets.capacity().saturating_sub(1).max(rows);
+        let foretold = (need / rows).saturating_mul(planned + planned / 8);
+        let room = need
+            .max(foretold)
+            .max(self.data.capacity().saturating_mul(3) / 2)
+            .max(64);
+        self.data.reserve_exact(room - self.data.len());
     }
 
     /// Appends `value` in its string form ([`render`]) as the next row; as
@@ -153,7 +162,6 @@ impl Strings {
     pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
         self.pad(rows);
         self.offsets.truncate(rows + 1);
-        self.data.truncate(self.end);
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
         // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
@@ -169,24 +177,24 @@ impl Strings {
     }
 }
 
-/// Writes `src` into `data` at `at` (`data` has room for `src` and [`SPILL`] bytes more).
-/// A value of 4 to 32 bytes goes as its first and its last `N` bytes (`N ≤ len ≤ 2N`):
-/// the first piece, then the last one ending at the value's end (fixed-width moves,
-/// inline); one of 1 to 3 bytes as its first, middle and last byte (`GET`, status codes'
-/// text; a shorter one's third byte falls past its end, in the room); others with
-/// `copy_from_slice`.
+/// Writes `src` at the start of `room` (which has room for `src` and [`SPILL`] bytes
+/// more): every byte of `room[..src.len()]` is written (what [`Strings::push_bytes`]'s
+/// length relies on). A value of 4 to 32 bytes goes as its first and its last `N` bytes
+/// (`N ≤ len ≤ 2N`, so the two cover it): the first piece, then the last one ending at the
+/// value's end (fixed-width moves, inline); one of 1 to 3 bytes as its first, middle and
+/// last byte (`GET`, status codes' text; a shorter one's third byte falls past its end,
+/// in the room); others whole.
 #[inline(always)]
-fn write(data: &mut [u8], at: usize, src: &[u8]) {
+fn write(room: &mut [MaybeUninit<u8>], src: &[u8]) {
     #[inline(always)]
-    fn ends<const N: usize>(data: &mut [u8], at: usize, src: &[u8]) {
-        let end = at + src.len();
+    fn ends<const N: usize>(room: &mut [MaybeUninit<u8>], src: &[u8]) {
         if let (Some(first), Some(last)) = (src.first_chunk::<N>(), src.last_chunk::<N>())
-            && let Some(to) = data.get_mut(at..end)
+            && let Some(to) = room.get_mut(..src.len())
             && let Some(head) = to.first_chunk_mut::<N>()
         {
-            *head = *first;
+            *head = first.map(MaybeUninit::new);
             if let Some(tail) = to.last_chunk_mut::<N>() {
-                *tail = *last;
+                *tail = last.map(MaybeUninit::new);
             }
         }
     }
@@ -194,16 +202,18 @@ fn write(data: &mut [u8], at: usize, src: &[u8]) {
     match n {
         0 => {}
         1..4 => {
-            if let Some(to) = data.get_mut(at..).and_then(|d| d.first_chunk_mut::<3>()) {
-                *to = [src[0], src[n / 2], src[n - 1]];
+            if let Some(to) = room.first_chunk_mut::<3>() {
+                *to = [src[0], src[n / 2], src[n - 1]].map(MaybeUninit::new);
             }
         }
-        4..8 => ends::<4>(data, at, src),
-        8..=16 => ends::<8>(data, at, src),
-        17..=32 => ends::<16>(data, at, src),
+        4..8 => ends::<4>(room, src),
+        8..=16 => ends::<8>(room, src),
+        17..=32 => ends::<16>(room, src),
         _ => {
-            if let Some(to) = data.get_mut(at..at + n) {
-                to.copy_from_slice(src);
+            if let Some(to) = room.get_mut(..n) {
+                for (to, byte) in to.iter_mut().zip(src) {
+                    to.write(*byte);
+                }
             }
         }
     }
@@ -658,6 +668,33 @@ mod tests {
                     assert_eq!(column.len(), picked.len());
                 }
             }
+        }
+    }
+
+    /// A column whose values are longer than its first guess grows to what its rows
+    /// foretell, not to twice the room each time: at the end it holds little more room
+    /// than its values take, and reads back as pushed.
+    #[test]
+    fn a_column_grows_to_what_its_rows_foretell() {
+        for (rows, len) in [(1000usize, 20usize), (512, 9), (64, 33), (3, 100)] {
+            let value: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            let mut s = Strings::with_capacity(rows, rows * 8);
+            let mut expected = Vec::new();
+            for i in 0..rows {
+                let v = &value[..len - i % 3];
+                assert!(s.push(v));
+                expected.push(v.to_string());
+            }
+            let total: usize = expected.iter().map(String::len).sum();
+            assert!(s.data.capacity() >= total + SPILL);
+            assert!(
+                s.data.capacity() <= total + total / 2 + 64,
+                "{rows} rows of {len} bytes: room {} for {total}",
+                s.data.capacity()
+            );
+            assert_reads_back(s, &expected, rows);
         }
     }
 

@@ -137,9 +137,7 @@ impl SpanFacts {
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
         let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
-        let mut walk = Walk::facts(None, &mut columns);
-        walk.skim = true;
-        walk.request(body)?;
+        Walk::<true, true>::with(None, Some(&mut columns)).request(body)?;
         Ok(columns.finish())
     }
 }
@@ -164,10 +162,10 @@ pub fn check_spans_with_facts(
     token_cluster: Option<&str>,
     cluster_attribute: &str,
     schema: &FactsSchema,
-    spans: Option<usize>,
+    sizes: Option<(usize, usize)>,
 ) -> Result<(WireSpans, SpanFacts), Malformed> {
-    let (spans, resources) = match spans {
-        Some(spans) => (spans.min(1 << 20), 1),
+    let (spans, resources) = match sizes {
+        Some((spans, resources)) => (spans.min(1 << 20), resources.clamp(1, 1 << 16)),
         None => rough_counts(body),
     };
     let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
@@ -213,14 +211,13 @@ fn rough_counts(body: &[u8]) -> (usize, usize) {
 /// The request's walk: checks, and (`FACTS`, with columns) facts. The check alone
 /// ([`Walk::check`]) and the walk that builds facts ([`Walk::facts`]) are compiled apart:
 /// the check carries none of the facts' code and the facts' walk none of its tests of
-/// whether there are columns.
-struct Walk<'c, 's, const FACTS: bool> {
+/// whether there are columns. With `SKIM` the bytes are known to decode: only what the
+/// columns take is read (see [`SpanFacts::from_checked_wire`]); it is compiled apart too,
+/// so that the receiver's walks test it nowhere.
+struct Walk<'c, 's, const FACTS: bool, const SKIM: bool = false> {
     limits: Option<&'c ItemLimits>,
     columns: Option<&'c mut Columns<'s>>,
     found: WireSpans,
-    /// The bytes are known to decode: read only what the columns take (see
-    /// [`SpanFacts::from_checked_wire`]).
-    skim: bool,
 }
 
 impl<'c> Walk<'c, 'c, false> {
@@ -237,7 +234,7 @@ impl<'c, 's> Walk<'c, 's, true> {
     }
 }
 
-impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
+impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
     fn with(limits: Option<&'c ItemLimits>, columns: Option<&'c mut Columns<'s>>) -> Self {
         Walk {
             limits,
@@ -246,7 +243,6 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
                 clean: true,
                 ..WireSpans::default()
             },
-            skim: false,
         }
     }
 
@@ -260,8 +256,8 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
         let mut values: Vec<Val<'_>> = Vec::new();
         let mut resource_values: Vec<Val<'_>> = Vec::new();
         if FACTS && let Some(c) = &self.columns {
-            resource_slots.resize(c.resource_index.len(), None);
-            item_slots.resize(c.item_index.len(), None);
+            resource_slots.resize(c.plan.resource_index.len(), None);
+            item_slots.resize(c.plan.item_index.len(), None);
         }
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
@@ -283,7 +279,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
                         attributes += self.resource(m, c, &mut resource_slots)?;
                     }
                     2 => scope_spans.push(message(&mut rs, wt, c)?),
-                    3 if self.skim => {
+                    3 if SKIM => {
                         len_delimited(&mut rs, wt)?;
                     }
                     3 => {
@@ -315,7 +311,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
         slots: &mut [Option<Found<'a>>],
     ) -> Read<usize> {
         let index = if FACTS {
-            self.columns.as_deref().map(|c| &c.resource_index)
+            self.columns.as_deref().map(|c| &c.plan.resource_index)
         } else {
             None
         };
@@ -324,7 +320,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute::<FACTS>(&mut buf, wt, ctx, index, slots, self.skim)?;
+                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
                     n += 1;
                 }
                 2 => {
@@ -332,7 +328,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
                 }
                 3 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    if !self.skim {
+                    if !SKIM {
                         counted(m, c, ENTITY_REF)?;
                     }
                 }
@@ -355,7 +351,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
             match tag {
                 1 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    if !self.skim {
+                    if !SKIM {
                         scope_attributes += counted(m, c, SCOPE)?;
                     }
                 }
@@ -363,7 +359,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     self.span(m, c, slots, values)?;
                 }
-                3 if self.skim => {
+                3 if SKIM => {
                     len_delimited(&mut buf, wt)?;
                 }
                 3 => {
@@ -406,7 +402,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
             self.columns
                 .as_deref()
                 .filter(|c| c.reads_item_attributes())
-                .map(|c| &c.item_index)
+                .map(|c| &c.plan.item_index)
         } else {
             None
         };
@@ -422,13 +418,13 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    decode |= attribute::<FACTS>(&mut buf, wt, ctx, index, slots, self.skim)?;
+                    decode |= attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
                     scalar(&mut buf, wt)?;
                 }
-                11 | 13 if self.skim => {
+                11 | 13 if SKIM => {
                     message(&mut buf, wt, ctx)?;
                 }
                 11 | 13 => {
@@ -447,7 +443,7 @@ impl<'c, 's, const FACTS: bool> Walk<'c, 's, FACTS> {
                     while !m.is_empty() {
                         let (tag, wt) = key(&mut m)?;
                         match tag {
-                            2 if self.skim => {
+                            2 if SKIM => {
                                 len_delimited(&mut m, wt)?;
                             }
                             2 => {

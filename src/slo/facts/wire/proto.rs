@@ -210,7 +210,7 @@ fn list(mut buf: &[u8], ctx: u32, pairs: bool) -> Read<()> {
         }
         let (m, c) = message(&mut buf, wt, ctx)?;
         if pairs {
-            key_value(m, c)?;
+            key_value(m, c, &mut OneOf::Unset)?;
         } else {
             any_value(m, c, &mut OneOf::Unset)?;
         }
@@ -218,17 +218,19 @@ fn list(mut buf: &[u8], ctx: u32, pairs: bool) -> Read<()> {
     Ok(())
 }
 
-/// A `KeyValue`'s key and value.
+/// A `KeyValue`'s key; its value is left in `value` as it is read (a caller that looks
+/// at it reads it there, not a copy of it handed back through the result).
 #[inline]
-fn key_value(mut buf: &[u8], ctx: u32) -> Read<(&str, OneOf<'_>)> {
-    let (mut k, mut value) = ("", OneOf::Unset);
+fn key_value<'a>(mut buf: &'a [u8], ctx: u32, value: &mut OneOf<'a>) -> Read<&'a str> {
+    let mut k = "";
+    *value = OneOf::Unset;
     while !buf.is_empty() {
         let (tag, wt) = key(&mut buf)?;
         match tag {
             1 => k = string(&mut buf, wt)?,
             2 => {
                 let (m, c) = message(&mut buf, wt, ctx)?;
-                any_value(m, c, &mut value)?;
+                any_value(m, c, value)?;
             }
             3 => {
                 scalar(&mut buf, wt)?;
@@ -236,7 +238,7 @@ fn key_value(mut buf: &[u8], ctx: u32) -> Read<(&str, OneOf<'_>)> {
             _ => skip(&mut buf, wt, tag, ctx)?,
         }
     }
-    Ok((k, value))
+    Ok(k)
 }
 
 /// A `KeyValue`'s key as bytes (the last one, as prost keeps it), without reading its
@@ -256,22 +258,21 @@ fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
 
 /// One `KeyValue` of an attribute list, looked up in `index` when `LOOKUP` (the walk that
 /// builds facts; the check alone and the nested messages' attributes look nothing up, and
-/// their copy of this function has no lookup in it). With `skim` (the bytes are known to
+/// their copy of this function has no lookup in it). With `SKIM` (the bytes are known to
 /// decode, see [`super::Walk`]), only a key of `index` whose slot is still empty has its
 /// value read; the others are stepped over unchecked. `true` when the value put in a slot
 /// is one to decode ([`Found::Decode`]).
 #[inline(always)]
-pub(super) fn attribute<'a, const LOOKUP: bool>(
+pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     buf: &mut &'a [u8],
     wt: u8,
     ctx: u32,
-    index: Option<&KeyIndex<'_>>,
+    index: Option<&KeyIndex>,
     slots: &mut [Option<Found<'a>>],
-    skim: bool,
 ) -> Read<bool> {
     let index = if LOOKUP { index } else { None };
     let (m, c) = message(buf, wt, ctx)?;
-    if skim {
+    if SKIM {
         let Some(index) = index else {
             return Ok(false);
         };
@@ -280,7 +281,8 @@ pub(super) fn attribute<'a, const LOOKUP: bool>(
             _ => return Ok(false),
         }
     }
-    let (k, value) = key_value(m, c)?;
+    let mut value = OneOf::Unset;
+    let k = key_value(m, c, &mut value)?;
     if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
@@ -342,7 +344,7 @@ pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<us
             Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
             Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
             Some(Ty::Attr) => {
-                attribute::<false>(&mut buf, wt, ctx, None, &mut [], false)?;
+                attribute::<false, false>(&mut buf, wt, ctx, None, &mut [])?;
                 n += 1;
             }
             None => skip(&mut buf, wt, tag, ctx)?,
