@@ -248,6 +248,8 @@ impl GroupState {
 
     /// The latency histogram of window `i` at `now`: ring `i`, plus (for the coarser rings)
     /// the finest ring's slots inside the window, which are folded into them only later.
+    /// The plain merge, the reference [`GroupState::window_latencies`] is tested against.
+    #[cfg(test)]
     pub fn latency(&self, i: usize, now: u64) -> super::hist::Merged {
         let mut m = self.rings[i].latency(now);
         if i > 0
@@ -518,7 +520,9 @@ impl SloState {
         })
     }
 
-    /// Window `i` of every group (of `cluster`) together: latency.
+    /// Window `i` of every group (of `cluster`) together: latency (the plain merge, the
+    /// reference the status's roll-ups are tested against).
+    #[cfg(test)]
     pub fn all_latency(&self, cluster: Option<&str>, i: usize, now: u64) -> super::hist::Merged {
         let mut m = super::hist::Merged::default();
         for g in self.groups_of(cluster) {

@@ -444,6 +444,7 @@ impl Ring {
     }
 
     /// Every slot with its start time (for adding a finer ring's open slots to a query).
+    #[cfg(test)]
     pub fn slots_with_start(&self) -> impl Iterator<Item = (u64, &SparseHist)> {
         self.slots
             .iter()
@@ -649,11 +650,13 @@ impl Ring {
     }
 
     /// The histograms of the slots [`Ring::latency`] reads at `now`.
+    #[cfg(test)]
     pub fn window_hists(&self, now: u64) -> impl Iterator<Item = &SparseHist> {
         self.in_window(now).map(|s| &s.hist)
     }
 
     /// Slots whose histograms are dense, sealed and shared.
+    #[cfg(test)]
     pub fn hist_kinds(&self) -> (usize, usize, usize) {
         let count = |f: fn(&SparseHist) -> bool| self.slots.iter().filter(|s| f(&s.hist)).count();
         (
