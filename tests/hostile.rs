@@ -1040,3 +1040,51 @@ async fn the_token_cluster_wins_at_every_level() {
     }
     assert!(resources >= 3, "{sent:?}");
 }
+
+/// A few long span names at the start of a request of many spans: the names' column makes
+/// room for what the request holds, not for every span as long as the first ones (which
+/// would ask for hundreds of gigabytes and end the process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_first_values_do_not_size_the_columns_of_every_span() {
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let s = spawn("{}").await;
+    let long = "n".repeat(1024 * 1024);
+    let now = now_unix_nanos();
+    let span = |name: &str| Span {
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        name: name.to_string(),
+        kind: 2,
+        start_time_unix_nano: now - 1_000_000,
+        end_time_unix_nano: now,
+        ..Default::default()
+    };
+    let mut spans: Vec<Span> = (0..6).map(|_| span(&long)).collect();
+    spans.extend((0..80_000).map(|_| span("")));
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", "checkout")],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let body = request.encode_to_vec();
+    assert!(body.len() < 15 * 1024 * 1024, "{} bytes", body.len());
+    let r = grpc_try(s.grpc, GRPC_TRACES, &[AUTH], &body, None)
+        .await
+        .expect("an answer");
+    assert_eq!(r.code, 0, "{}", r.message);
+    assert_eq!(good_grpc(&s).await, 0, "the server still serves");
+    let hwm = vm_hwm_kib(&s);
+    assert!(hwm < 512 * 1024, "peak RSS {hwm} KiB");
+    // Room asked for but never touched is not resident: the address space shows it.
+    let peak = status_kib(s.child.id(), "VmPeak:");
+    assert!(peak < 16 * 1024 * 1024, "peak address space {peak} KiB");
+}

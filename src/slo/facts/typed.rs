@@ -71,6 +71,10 @@ pub(super) struct Strings {
 /// bytes is written as 3).
 const SPILL: usize = 2;
 
+/// The most room [`Strings::grow`] makes for values it foretells, as a multiple of the
+/// bytes the values so far take.
+const FORETOLD_AT_MOST: usize = 4;
+
 impl Strings {
     pub(super) fn with_capacity(rows: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
@@ -116,13 +120,17 @@ impl Strings {
 
     /// Room for bytes up to `need`: at least half as much again as there was, and as much
     /// as the rows so far foretell for the rows the column was made for (a column whose
-    /// values are longer than its first guess grows once, not once per doubling).
+    /// values are longer than its first guess grows once, not once per doubling), but never
+    /// more than [`FORETOLD_AT_MOST`] times what the values take: one long first value
+    /// foretells nothing of the rows after it (they come from the network).
     #[cold]
     #[inline(never)]
     fn grow(&mut self, need: usize) {
         let rows = self.len() + 1;
         let planned = self.offsets.capacity().saturating_sub(1).max(rows);
-        let foretold = (need / rows).saturating_mul(planned + planned / 8);
+        let foretold = (need / rows)
+            .saturating_mul(planned + planned / 8)
+            .min(need.saturating_mul(FORETOLD_AT_MOST));
         let room = need
             .max(foretold)
             .max(self.data.capacity().saturating_mul(3) / 2)
@@ -669,6 +677,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A long first value does not make room for as many more as the column has rows: the
+    /// room stays within a few times the bytes pushed (one span's long name in a request of
+    /// many spans would otherwise ask for gigabytes).
+    #[test]
+    fn one_long_value_does_not_foretell_the_rest() {
+        let mut s = Strings::with_capacity(100_000, 16);
+        let long = "n".repeat(10_000);
+        assert!(s.push(&long));
+        assert!(
+            s.data.capacity() <= (long.len() + SPILL) * FORETOLD_AT_MOST + 64,
+            "room {} for {} bytes",
+            s.data.capacity(),
+            long.len()
+        );
+        let mut expected = vec![long.clone()];
+        for i in 0..1000 {
+            let v = format!("v{i}");
+            assert!(s.push(&v));
+            expected.push(v);
+        }
+        let total: usize = expected.iter().map(String::len).sum();
+        assert!(s.data.capacity() <= (total + SPILL) * FORETOLD_AT_MOST + 64);
+        assert_reads_back(s, &expected, 1001);
     }
 
     /// A column whose values are longer than its first guess grows to what its rows
