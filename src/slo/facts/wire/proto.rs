@@ -19,14 +19,27 @@ pub(super) const START_GROUP: u8 = 3;
 pub(super) const END_GROUP: u8 = 4;
 pub(super) const I32: u8 = 5;
 
-#[inline]
+/// A varint: the one- and two-byte forms (keys, lengths of strings and of most messages,
+/// small numbers) read where the caller is, the longer ones by [`varint_long`].
+#[inline(always)]
 pub(super) fn varint(buf: &mut &[u8]) -> Read<u64> {
-    if let Some((&b, rest)) = buf.split_first()
-        && b < 0x80
-    {
-        *buf = rest;
-        return Ok(u64::from(b));
+    match **buf {
+        [b, ref rest @ ..] if b < 0x80 => {
+            *buf = rest;
+            Ok(u64::from(b))
+        }
+        [low, high, ref rest @ ..] if high < 0x80 => {
+            // `low` has its continuation bit (the first arm did not match).
+            *buf = rest;
+            Ok(u64::from(low & 0x7f) | u64::from(high) << 7)
+        }
+        _ => varint_long(buf),
     }
+}
+
+/// A varint of any length (what [`varint`] does not read in place), as prost reads it.
+#[inline(never)]
+pub(super) fn varint_long(buf: &mut &[u8]) -> Read<u64> {
     let mut value = 0u64;
     for i in 0..10 {
         let (&b, rest) = buf.split_first().ok_or(Malformed("truncated varint"))?;
@@ -45,7 +58,7 @@ pub(super) fn varint(buf: &mut &[u8]) -> Read<u64> {
 }
 
 /// A field's number and wire type.
-#[inline]
+#[inline(always)]
 pub(super) fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
     let key = varint(buf)?;
     let key = u32::try_from(key).map_err(|_| Malformed("field key above 32 bits"))?;
@@ -59,7 +72,7 @@ pub(super) fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
     Ok((key >> 3, wt))
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn len_delimited<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a [u8]> {
     if wt != LEN {
         return Err(Malformed("wrong wire type"));
@@ -75,7 +88,19 @@ pub(super) fn len_delimited<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a [u8]> {
 
 #[inline]
 pub(super) fn string<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a str> {
-    std::str::from_utf8(len_delimited(buf, wt)?).map_err(|_| Malformed("invalid UTF-8 in a string"))
+    utf8(len_delimited(buf, wt)?)
+}
+
+/// `bytes` as a `str` when they are UTF-8, as `std::str::from_utf8` tells; ASCII (keys,
+/// names and most values) is told by a test of every byte's high bit, where the caller
+/// is, and only other bytes are validated by `from_utf8`.
+#[inline(always)]
+pub(super) fn utf8(bytes: &[u8]) -> Read<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).map_err(|_| Malformed("invalid UTF-8 in a string"))
 }
 
 #[inline]

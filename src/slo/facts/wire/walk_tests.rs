@@ -292,3 +292,213 @@ fn attribute_columns_hold_each_keys_first_value() {
     }
     assert!(values > 1_000);
 }
+
+/// The varints read in place (one and two bytes) against the plain reading of every
+/// length: the same value, the same rest, the same error, for every one- and two-byte
+/// start followed by nothing, by a byte that ends a varint and by one that continues it.
+#[test]
+fn varints_read_in_place_as_the_plain_reading_reads_them() {
+    use super::proto::{varint, varint_long};
+    let read = |f: fn(&mut &[u8]) -> super::Read<u64>, bytes: &[u8]| {
+        let mut buf = bytes;
+        f(&mut buf).map(|v| (v, buf.len()))
+    };
+    let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+    for first in 0..=255u8 {
+        inputs.push(vec![first]);
+        for second in 0..=255u8 {
+            for tail in [&[][..], &[0x01], &[0x80], &[0x80, 0x01]] {
+                let mut bytes = vec![first, second];
+                bytes.extend_from_slice(tail);
+                inputs.push(bytes);
+            }
+        }
+    }
+    // Every length up to 11 bytes, and the tenth byte's limit.
+    for len in 1..=11 {
+        let mut bytes = vec![0xff; len - 1];
+        bytes.extend([0x01, 0x7f]);
+        inputs.push(bytes);
+    }
+    inputs.push([[0xff; 9].as_slice(), &[0x02]].concat());
+    for bytes in &inputs {
+        assert_eq!(
+            read(varint, bytes),
+            read(varint_long, bytes),
+            "{bytes:02x?}"
+        );
+        let mut buf = &bytes[..];
+        let prost = prost::encoding::decode_varint(&mut buf).map(|v| (v, buf.len()));
+        assert_eq!(read(varint, bytes).ok(), prost.ok(), "{bytes:02x?}");
+    }
+}
+
+/// Strings told ASCII in place, and the rest validated: exactly what `std::str::from_utf8`
+/// accepts, at every length and with each kind of byte that is not ASCII at every place.
+#[test]
+fn strings_are_utf8_exactly_as_from_utf8_tells() {
+    use super::proto::utf8;
+    let odd: [&[u8]; 9] = [
+        &[0x80],
+        &[0xff],
+        &[0xc3],
+        &[0xc3, 0xa9],
+        &[0xc0, 0x80],
+        &[0xed, 0xa0, 0x80],
+        &[0xe2, 0x82, 0xac],
+        &[0xf0, 0x9f, 0x98, 0x80],
+        &[0xf4, 0x90, 0x80, 0x80],
+    ];
+    for len in 0..80 {
+        let ascii: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        assert_eq!(
+            utf8(&ascii).ok(),
+            std::str::from_utf8(&ascii).ok(),
+            "{ascii:02x?}"
+        );
+        for at in 0..=len {
+            for bytes in odd {
+                let mut s = ascii.clone();
+                s.splice(at..at, bytes.iter().copied());
+                assert_eq!(utf8(&s).ok(), std::str::from_utf8(&s).ok(), "{s:02x?}");
+            }
+        }
+    }
+}
+
+/// Bytes that are not UTF-8 in each string field of a request, one field at a time: the
+/// check, the check with facts and the facts' readers refuse the request exactly when
+/// prost does (`compare`), and prost refuses each of them; UTF-8 that is not ASCII in the
+/// same places is accepted, with the same facts.
+#[test]
+fn every_string_field_refuses_what_is_not_utf8() {
+    use opentelemetry_proto::tonic::common::v1::{EntityRef, InstrumentationScope, KeyValueList};
+    use opentelemetry_proto::tonic::trace::v1::{Status, span};
+    // Each string field holds a marker of its own: "#nn" and a length of its own.
+    let mut n = 0;
+    let mut mark = || {
+        n += 1;
+        format!("#{n:02}{}", "s".repeat(n * 7 % 61))
+    };
+    let kv = |key: String, value: String| KeyValue {
+        key,
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(value)),
+        }),
+        key_strindex: 0,
+    };
+    let nested = |key: String, inner: KeyValue, item: String| KeyValue {
+        key,
+        value: Some(AnyValue {
+            value: Some(Value::KvlistValue(KeyValueList {
+                values: vec![
+                    inner,
+                    KeyValue {
+                        key: "array".into(),
+                        value: Some(AnyValue {
+                            value: Some(Value::ArrayValue(ArrayValue {
+                                values: vec![AnyValue {
+                                    value: Some(Value::StringValue(item)),
+                                }],
+                            })),
+                        }),
+                        key_strindex: 0,
+                    },
+                ],
+            })),
+        }),
+        key_strindex: 0,
+    };
+    let span = Span {
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        trace_state: mark(),
+        name: mark(),
+        kind: 2,
+        attributes: vec![
+            kv(mark(), mark()),
+            kv("http.response.status_code".into(), mark()),
+            nested(mark(), kv(mark(), mark()), mark()),
+        ],
+        events: vec![span::Event {
+            name: mark(),
+            attributes: vec![kv(mark(), mark())],
+            ..Default::default()
+        }],
+        links: vec![span::Link {
+            trace_id: vec![3; 16],
+            span_id: vec![4; 8],
+            trace_state: mark(),
+            attributes: vec![kv(mark(), mark())],
+            ..Default::default()
+        }],
+        status: Some(Status {
+            message: mark(),
+            code: 2,
+        }),
+        ..Default::default()
+    };
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name".into(), mark()), kv(mark(), mark())],
+                entity_refs: vec![EntityRef {
+                    schema_url: mark(),
+                    r#type: mark(),
+                    id_keys: vec![mark()],
+                    description_keys: vec![mark()],
+                }],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: mark(),
+                    version: mark(),
+                    attributes: vec![kv(mark(), mark())],
+                    dropped_attributes_count: 0,
+                }),
+                spans: vec![span],
+                schema_url: mark(),
+            }],
+            schema_url: mark(),
+        }],
+    };
+    let body = req.encode_to_vec();
+    let marks = n;
+    let agree = |data: &[u8]| {
+        if let Err(e) = compare(data, crate::receiver::spans_fuzz::schema(), None, &Limits::default()) {
+            panic!("{e}\ninput: {data:02x?}");
+        }
+    };
+    agree(&body);
+    let not_utf8: [&[u8]; 5] = [&[0x80], &[0xff], &[0xc3, 0x28], &[0xc0, 0x80], &[0xed, 0xa0, 0x80]];
+    for i in 1..=marks {
+        let marker = format!("#{i:02}");
+        let at = body
+            .windows(3)
+            .position(|w| w == marker.as_bytes())
+            .unwrap_or_else(|| panic!("{marker} is in the request"));
+        let len = 3 + i * 7 % 61;
+        // Bytes replaced in place, the field's length kept: at its start, its middle and its
+        // end.
+        for place in [at, at + len / 2, at + len - 1] {
+            for bytes in not_utf8 {
+                let place = place.min(at + len - bytes.len());
+                let mut data = body.clone();
+                data[place..place + bytes.len()].copy_from_slice(bytes);
+                assert!(
+                    ExportTraceServiceRequest::decode(&data[..]).is_err(),
+                    "{marker}: {data:02x?}"
+                );
+                agree(&data);
+            }
+            if len >= 2 {
+                let place = place.min(at + len - 2);
+                let mut data = body.clone();
+                data[place..place + 2].copy_from_slice("é".as_bytes());
+                assert!(ExportTraceServiceRequest::decode(&data[..]).is_ok());
+                agree(&data);
+            }
+        }
+    }
+}
