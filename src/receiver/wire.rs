@@ -683,7 +683,11 @@ mod tests {
             inputs.push([vec![0xff; len - 1], vec![0x01, 0x7f]].concat());
         }
         for bytes in &inputs {
-            assert_eq!(read(varint, bytes), read(varint_long, bytes), "{bytes:02x?}");
+            assert_eq!(
+                read(varint, bytes),
+                read(varint_long, bytes),
+                "{bytes:02x?}"
+            );
         }
     }
 

@@ -466,12 +466,23 @@ fn every_string_field_refuses_what_is_not_utf8() {
     let body = req.encode_to_vec();
     let marks = n;
     let agree = |data: &[u8]| {
-        if let Err(e) = compare(data, crate::receiver::spans_fuzz::schema(), None, &Limits::default()) {
+        if let Err(e) = compare(
+            data,
+            crate::receiver::spans_fuzz::schema(),
+            None,
+            &Limits::default(),
+        ) {
             panic!("{e}\ninput: {data:02x?}");
         }
     };
     agree(&body);
-    let not_utf8: [&[u8]; 5] = [&[0x80], &[0xff], &[0xc3, 0x28], &[0xc0, 0x80], &[0xed, 0xa0, 0x80]];
+    let not_utf8: [&[u8]; 5] = [
+        &[0x80],
+        &[0xff],
+        &[0xc3, 0x28],
+        &[0xc0, 0x80],
+        &[0xed, 0xa0, 0x80],
+    ];
     for i in 1..=marks {
         let marker = format!("#{i:02}");
         let at = body
