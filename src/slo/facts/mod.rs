@@ -208,9 +208,11 @@ impl FactsSchema {
     }
 
     /// Adds an attribute read in every way a condition can read it (a captured column that
-    /// any future condition may compare, match or group by).
+    /// any future condition may compare, match or group by): every typed column, its
+    /// `.other` column without the rows of ints (a capture writes those rows null and its
+    /// reader renders them from `.int` again), unless a condition reads `.other` as well.
     pub fn add_any(&mut self, attr: AttrRef) {
-        self.add(attr, Use::ANY);
+        self.add(attr, Use::CAPTURED);
     }
 
     /// Whether every column `needed` reads is in this schema.
