@@ -885,6 +885,7 @@ mod tests {
                             (None, None, bits, None, rendered)
                         }
                         Val::Bool(b) => (None, None, None, Some(b.to_string()), rendered),
+                        Val::Rendered(_) => (None, None, None, None, rendered),
                         _ => (None, None, None, None, None),
                     };
                     let expected = [
