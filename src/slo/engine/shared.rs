@@ -101,10 +101,10 @@ fn ladder_by_octave() -> Option<&'static LadderByOctave> {
 }
 
 /// How many [`ladder`] bounds are below `nanos`: `ladder().partition_point(|b| *b <
-/// nanos)`, by a look-up.
+/// nanos)`, by a look-up in `table` ([`ladder_by_octave`], found once by the caller).
 #[inline]
-fn ladder_position(nanos: u64) -> usize {
-    match ladder_by_octave() {
+fn ladder_position_in(table: Option<&LadderByOctave>, nanos: u64) -> usize {
+    match table {
         Some(t) if nanos > 0 => {
             let m = (63 - nanos.leading_zeros()) as usize;
             usize::from(t.below[m]) + usize::from(nanos > t.bound[m])
@@ -158,8 +158,9 @@ impl SelectedSlot {
         native.add_all(&self.latencies);
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
+        let table = ladder_by_octave();
         for &nanos in &self.latencies {
-            by_bound[ladder_position(nanos)] += 1;
+            by_bound[ladder_position_in(table, nanos)] += 1;
         }
         let mut below = 0;
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
@@ -331,10 +332,19 @@ impl Selection {
         let bits = matched.values();
         let (mut lo, mut hi) = (u64::MAX, 0u64);
         let mut first = None;
-        for row in bits.set_indices() {
-            first.get_or_insert(row);
-            lo = lo.min(end[row]);
-            hi = hi.max(end[row]);
+        if bits.count_set_bits() == bits.len() {
+            // Every row: their end times in one pass, without finding each.
+            for &t in &end[..bits.len()] {
+                lo = lo.min(t);
+                hi = hi.max(t);
+            }
+            first = (!bits.is_empty()).then_some(0);
+        } else {
+            for row in bits.set_indices() {
+                first.get_or_insert(row);
+                lo = lo.min(end[row]);
+                hi = hi.max(end[row]);
+            }
         }
         let (oldest, newest) = times(first?);
         let width = width.max(1);
@@ -417,32 +427,57 @@ impl Selection {
                     });
                     return g;
                 }
-                // Each row to its slot; the group's slots in the order of their first rows.
-                let mut by_slot: [Option<SelectedSlot>; MAX_SLOTS] = Default::default();
-                let mut order = [0usize; MAX_SLOTS];
-                let mut made = 0;
-                for row in mask_rows(&mask) {
-                    let (t, nanos) = (end[row], duration[row]);
-                    let k = bounds.iter().map(|b| usize::from(t >= *b)).sum::<usize>();
-                    g.nanos += u128::from(nanos);
-                    let slot = by_slot[k].get_or_insert_with(|| {
-                        order[made] = k;
-                        made += 1;
+                // Each slot's rows, a word of the group's at a time: those whose end time
+                // is at or past the slot's bound and before the next one's (a row's slot
+                // is the number of bounds at or below its end time). The group's slots in
+                // the order of their first rows.
+                // (Past the last slot only rows ending at `u64::MAX`, counted past every
+                // bound.)
+                let kinds = if hi == u64::MAX { MAX_SLOTS } else { slots };
+                let mut made: [Option<(usize, SelectedSlot)>; MAX_SLOTS] = Default::default();
+                for (k, made) in made.iter_mut().enumerate().take(kinds) {
+                    let from_t = k.checked_sub(1).map_or(0, |b| bounds[b]);
+                    let last_t = bounds.get(k).map_or(u64::MAX, |b| b.saturating_sub(1));
+                    if from_t > last_t {
+                        continue;
+                    }
+                    let mut slot_mask = vec![0u64; rows / 64 + 1];
+                    let mut n = 0;
+                    for w in from / 64..=to / 64 {
+                        let m = mask[w];
+                        if m == 0 {
+                            continue;
+                        }
+                        let ends = &end[w * 64..(w * 64 + 64).min(rows)];
+                        let mut bits = 0u64;
+                        for (i, &t) in ends.iter().enumerate() {
+                            bits |= u64::from((from_t <= t) & (t <= last_t)) << i;
+                        }
+                        let bits = bits & m;
+                        slot_mask[w] = bits;
+                        n += bits.count_ones() as usize;
+                    }
+                    let Some(first) = mask_rows(&slot_mask).next() else {
+                        continue;
+                    };
+                    let mut latencies = Vec::with_capacity(n);
+                    latencies.extend(mask_rows(&slot_mask).map(|r| duration[r]));
+                    g.nanos += latencies.iter().map(|&n| u128::from(n)).sum::<u128>();
+                    *made = Some((
+                        first,
                         SelectedSlot {
                             id: first_id + k as u64,
                             range: range(k),
-                            first_t: t,
-                            mask: vec![0; rows / 64 + 1],
-                            latencies: Vec::with_capacity(count),
+                            first_t: end[first],
+                            mask: slot_mask,
+                            latencies,
                             ..SelectedSlot::default()
-                        }
-                    });
-                    slot.push(row, nanos);
+                        },
+                    ));
                 }
-                g.slots = order[..made]
-                    .iter()
-                    .filter_map(|&k| by_slot[k].take())
-                    .collect();
+                let mut made: Vec<(usize, SelectedSlot)> = made.into_iter().flatten().collect();
+                made.sort_unstable_by_key(|(first, _)| *first);
+                g.slots = made.into_iter().map(|(_, slot)| slot).collect();
                 g
             })
             .collect();
@@ -776,7 +811,7 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(5);
         values.extend((0..200_000).map(|_| rng.u64(..) >> rng.u32(0..64)));
         for n in values {
-            assert_eq!(ladder_position(n), search(n), "{n}");
+            assert_eq!(ladder_position_in(ladder_by_octave(), n), search(n), "{n}");
         }
     }
 }
