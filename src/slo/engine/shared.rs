@@ -129,6 +129,77 @@ fn mask_rows(mask: &[u64]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+impl Drop for SelectedSlot {
+    /// Gives its buffers back for the next request's slots.
+    fn drop(&mut self) {
+        buffers::give_back(std::mem::take(&mut self.mask));
+        buffers::give_back(std::mem::take(&mut self.latencies));
+    }
+}
+
+/// The buffers of the slots of selections (bitmaps and latencies), kept by each thread for
+/// its next requests: a request's slots take them instead of allocating and give them
+/// back when dropped. At most [`buffers::KEPT`] buffers of at most [`buffers::WORDS`]
+/// words each are kept (a larger one is freed).
+mod buffers {
+    use std::cell::RefCell;
+
+    /// Buffers kept by a thread, at most.
+    pub const KEPT: usize = 64;
+    /// Words of a buffer kept, at most.
+    pub const WORDS: usize = 1 << 16;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn take() -> Option<Vec<u64>> {
+        SPARE
+            .try_with(|s| s.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten()
+    }
+
+    /// `n` zero words.
+    pub fn zeroed(n: usize) -> Vec<u64> {
+        match take() {
+            Some(mut v) => {
+                v.clear();
+                v.resize(n, 0);
+                v
+            }
+            None => vec![0; n],
+        }
+    }
+
+    /// An empty buffer with room for `n` words.
+    pub fn with_capacity(n: usize) -> Vec<u64> {
+        match take() {
+            Some(mut v) => {
+                v.clear();
+                v.reserve(n);
+                v
+            }
+            None => Vec::with_capacity(n),
+        }
+    }
+
+    /// Keeps `v` for a later [`zeroed`] or [`with_capacity`] of this thread.
+    pub fn give_back(v: Vec<u64>) {
+        if v.capacity() == 0 || v.capacity() > WORDS {
+            return;
+        }
+        // (While the thread ends, or within a borrow, `v` is freed instead.)
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut()
+                && s.len() < KEPT
+            {
+                s.push(v);
+            }
+        });
+    }
+}
+
 impl SelectedSlot {
     /// The slot's rows, in request order.
     pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
@@ -260,11 +331,13 @@ impl SelectedGroup {
                     id,
                     range: (start, start.saturating_add(width)),
                     first_t: t,
-                    mask: vec![0; rows / 64 + 1],
-                    // (Room for the rest of the request: one allocation each, given back
-                    // at its end.)
-                    latencies: Vec::with_capacity(rows - row),
-                    ..SelectedSlot::default()
+                    mask: buffers::zeroed(rows / 64 + 1),
+                    // (Room for the rest of the request: one buffer each, given back at
+                    // its end.)
+                    latencies: buffers::with_capacity(rows - row),
+                    hdr: Run::default(),
+                    memo: Memo::default(),
+                    ladder_at: [0; LATENCY_LADDER.len()],
                 });
                 let Some(s) = self.slots.last_mut() else {
                     return;
@@ -387,7 +460,7 @@ impl Selection {
             .into_iter()
             .map(|(from, to, part)| {
                 // The group's rows.
-                let mut mask = vec![0u64; rows / 64 + 1];
+                let mut mask = buffers::zeroed(rows / 64 + 1);
                 for (w, m) in mask
                     .iter_mut()
                     .enumerate()
@@ -411,11 +484,12 @@ impl Selection {
                     ..SelectedGroup::default()
                 };
                 if slots == 1 {
-                    let latencies: Vec<u64> = if count == to - from + 1 {
-                        duration[from..=to].to_vec()
+                    let mut latencies = buffers::with_capacity(count);
+                    if count == to - from + 1 {
+                        latencies.extend_from_slice(&duration[from..=to]);
                     } else {
-                        mask_rows(&mask).map(|r| duration[r]).collect()
-                    };
+                        latencies.extend(mask_rows(&mask).map(|r| duration[r]));
+                    }
                     g.nanos = latencies.iter().map(|&n| u128::from(n)).sum();
                     g.slots.push(SelectedSlot {
                         id: first_id,
@@ -423,7 +497,9 @@ impl Selection {
                         first_t: end[from],
                         mask,
                         latencies,
-                        ..SelectedSlot::default()
+                        hdr: Run::default(),
+                        memo: Memo::default(),
+                        ladder_at: [0; LATENCY_LADDER.len()],
                     });
                     return g;
                 }
@@ -441,7 +517,7 @@ impl Selection {
                     if from_t > last_t {
                         continue;
                     }
-                    let mut slot_mask = vec![0u64; rows / 64 + 1];
+                    let mut slot_mask = buffers::zeroed(rows / 64 + 1);
                     let mut n = 0;
                     for w in from / 64..=to / 64 {
                         let m = mask[w];
@@ -460,7 +536,7 @@ impl Selection {
                     let Some(first) = mask_rows(&slot_mask).next() else {
                         continue;
                     };
-                    let mut latencies = Vec::with_capacity(n);
+                    let mut latencies = buffers::with_capacity(n);
                     latencies.extend(mask_rows(&slot_mask).map(|r| duration[r]));
                     g.nanos += latencies.iter().map(|&n| u128::from(n)).sum::<u128>();
                     *made = Some((
@@ -471,7 +547,9 @@ impl Selection {
                             first_t: end[first],
                             mask: slot_mask,
                             latencies,
-                            ..SelectedSlot::default()
+                            hdr: Run::default(),
+                            memo: Memo::default(),
+                            ladder_at: [0; LATENCY_LADDER.len()],
                         },
                     ));
                 }
