@@ -114,6 +114,26 @@ fn ladder_position_in(table: Option<&LadderByOctave>, nanos: u64) -> usize {
     }
 }
 
+/// The bits of the (at most 64) end times `ends` at or past `bound`: bit `i` for
+/// `ends[i]`. Each answer is first a byte (a loop the compiler sees whole), then eight
+/// bytes at a time become eight bits: read as a little-endian word they hold their values
+/// in bits 0, 8, …, 56, and multiplied by `MAGIC` (bits 7, 14, …, 56) byte `j` lands in
+/// bit `56 + j` with no carry into bits 56–63.
+#[inline]
+fn at_or_past(ends: &[u64], bound: u64) -> u64 {
+    const MAGIC: u64 = 0x0102_0408_1020_4080;
+    let mut bytes = [0u8; 64];
+    for (byte, t) in bytes.iter_mut().zip(ends) {
+        *byte = u8::from(*t >= bound);
+    }
+    let mut word = 0u64;
+    for (i, eight) in bytes.chunks_exact(8).enumerate() {
+        let eight = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+        word |= (eight.wrapping_mul(MAGIC) >> 56) << (8 * i);
+    }
+    word
+}
+
 /// The rows of a bitmap over a request (bit `r % 64` of word `r / 64` is row `r`),
 /// ascending.
 fn mask_rows(mask: &[u64]) -> impl Iterator<Item = usize> + '_ {
@@ -422,7 +442,13 @@ impl Selection {
         let (oldest, newest) = times(first?);
         let width = width.max(1);
         let (first_id, last_id) = (lo / width + 1, hi / width + 1);
-        if lo < oldest || hi > newest || last_id - first_id >= MAX_SLOTS as u64 {
+        // (Nor when the last slot would end past `u64::MAX`: its range saturates, which
+        // the row-by-row pass finds its own way.)
+        if lo < oldest
+            || hi > newest
+            || last_id - first_id >= MAX_SLOTS as u64
+            || hi > u64::MAX - width
+        {
             return None;
         }
         // The slots' ranges, and the bounds between them (past every time where there
@@ -503,40 +529,44 @@ impl Selection {
                     });
                     return g;
                 }
-                // Each slot's rows, a word of the group's at a time: those whose end time
-                // is at or past the slot's bound and before the next one's (a row's slot
-                // is the number of bounds at or below its end time). The group's slots in
-                // the order of their first rows.
-                // (Past the last slot only rows ending at `u64::MAX`, counted past every
-                // bound.)
-                let kinds = if hi == u64::MAX { MAX_SLOTS } else { slots };
-                let mut made: [Option<(usize, SelectedSlot)>; MAX_SLOTS] = Default::default();
-                for (k, made) in made.iter_mut().enumerate().take(kinds) {
-                    let from_t = k.checked_sub(1).map_or(0, |b| bounds[b]);
-                    let last_t = bounds.get(k).map_or(u64::MAX, |b| b.saturating_sub(1));
-                    if from_t > last_t {
+                // Each slot's rows, a word of the group's at a time: a row's slot is the
+                // number of bounds at or below its end time, so slot `k` holds the rows at
+                // or past bound `k - 1` and not past bound `k` (one comparison a row and
+                // bound).
+                let kinds = slots;
+                let compared = kinds - 1;
+                let mut masks: [Vec<u64>; MAX_SLOTS] = Default::default();
+                for m in masks.iter_mut().take(kinds) {
+                    *m = buffers::zeroed(rows / 64 + 1);
+                }
+                let mut counts = [0usize; MAX_SLOTS];
+                for w in from / 64..=to / 64 {
+                    let m = mask[w];
+                    if m == 0 {
                         continue;
                     }
-                    let mut slot_mask = buffers::zeroed(rows / 64 + 1);
-                    let mut n = 0;
-                    for w in from / 64..=to / 64 {
-                        let m = mask[w];
-                        if m == 0 {
-                            continue;
-                        }
-                        let ends = &end[w * 64..(w * 64 + 64).min(rows)];
-                        let mut bits = 0u64;
-                        for (i, &t) in ends.iter().enumerate() {
-                            bits |= u64::from((from_t <= t) & (t <= last_t)) << i;
-                        }
-                        let bits = bits & m;
-                        slot_mask[w] = bits;
-                        n += bits.count_ones() as usize;
+                    let ends = &end[w * 64..(w * 64 + 64).min(rows)];
+                    let mut above = m;
+                    for k in 0..kinds {
+                        let past = if k < compared {
+                            at_or_past(ends, bounds[k])
+                        } else {
+                            0
+                        };
+                        let bits = above & !past;
+                        masks[k][w] = bits;
+                        counts[k] += bits.count_ones() as usize;
+                        above &= past;
                     }
+                }
+                let mut made: [Option<(usize, SelectedSlot)>; MAX_SLOTS] = Default::default();
+                for (k, (made, slot_mask)) in made.iter_mut().zip(&mut masks).enumerate() {
+                    let slot_mask = std::mem::take(slot_mask);
                     let Some(first) = mask_rows(&slot_mask).next() else {
+                        buffers::give_back(slot_mask);
                         continue;
                     };
-                    let mut latencies = buffers::with_capacity(n);
+                    let mut latencies = buffers::with_capacity(counts[k]);
                     latencies.extend(mask_rows(&slot_mask).map(|r| duration[r]));
                     g.nanos += latencies.iter().map(|&n| u128::from(n)).sum::<u128>();
                     *made = Some((
@@ -872,6 +902,30 @@ impl SloState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bits_at_or_past_a_bound_are_those_of_each_comparison() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        for _ in 0..20_000 {
+            let ends: Vec<u64> = (0..rng.usize(..=64))
+                .map(|_| match rng.u8(..4) {
+                    0 => u64::MAX - rng.u64(..3),
+                    1 => rng.u64(..3),
+                    _ => rng.u64(1_000..1_100),
+                })
+                .collect();
+            let bound = match rng.u8(..4) {
+                0 => u64::MAX,
+                1 => 0,
+                _ => rng.u64(1_000..1_100),
+            };
+            let plain = ends
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, t)| w | (u64::from(*t >= bound) << i));
+            assert_eq!(at_or_past(&ends, bound), plain, "{ends:?} {bound}");
+        }
+    }
 
     #[test]
     fn ladder_positions_by_power_of_two_are_those_of_a_search() {
