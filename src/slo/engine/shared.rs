@@ -159,23 +159,40 @@ impl Drop for SelectedSlot {
 
 /// The buffers of the slots of selections (bitmaps and latencies), kept by each thread for
 /// its next requests: a request's slots take them instead of allocating and give them
-/// back when dropped. At most [`buffers::KEPT`] buffers of at most [`buffers::WORDS`]
-/// words each are kept (a larger one is freed).
+/// back when dropped. At most [`buffers::KEPT`] buffers holding room for at most
+/// [`buffers::WORDS`] words in all are kept by a thread (past that, a buffer given back is
+/// freed).
 mod buffers {
     use std::cell::RefCell;
 
     /// Buffers kept by a thread, at most.
     pub const KEPT: usize = 64;
-    /// Words of a buffer kept, at most.
+    /// Words the buffers kept by a thread hold room for, at most (512 KiB).
     pub const WORDS: usize = 1 << 16;
 
+    /// The buffers kept, and the words they hold room for.
+    struct Spare {
+        kept: Vec<Vec<u64>>,
+        words: usize,
+    }
+
     thread_local! {
-        static SPARE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+        static SPARE: RefCell<Spare> = const {
+            RefCell::new(Spare {
+                kept: Vec::new(),
+                words: 0,
+            })
+        };
     }
 
     fn take() -> Option<Vec<u64>> {
         SPARE
-            .try_with(|s| s.try_borrow_mut().ok()?.pop())
+            .try_with(|s| {
+                let mut s = s.try_borrow_mut().ok()?;
+                let v = s.kept.pop()?;
+                s.words -= v.capacity();
+                Some(v)
+            })
             .ok()
             .flatten()
     }
@@ -206,17 +223,26 @@ mod buffers {
 
     /// Keeps `v` for a later [`zeroed`] or [`with_capacity`] of this thread.
     pub fn give_back(v: Vec<u64>) {
-        if v.capacity() == 0 || v.capacity() > WORDS {
+        let room = v.capacity();
+        if room == 0 || room > WORDS {
             return;
         }
         // (While the thread ends, or within a borrow, `v` is freed instead.)
         let _ = SPARE.try_with(|s| {
             if let Ok(mut s) = s.try_borrow_mut()
-                && s.len() < KEPT
+                && s.kept.len() < KEPT
+                && s.words + room <= WORDS
             {
-                s.push(v);
+                s.words += room;
+                s.kept.push(v);
             }
         });
+    }
+
+    /// The words the buffers kept by this thread hold room for.
+    #[cfg(test)]
+    pub fn kept_words() -> usize {
+        SPARE.with(|s| s.borrow().words)
     }
 }
 
@@ -902,6 +928,32 @@ impl SloState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffers_given_back_are_bounded() {
+        // (Its own thread: the test's buffers only.)
+        std::thread::spawn(|| {
+            for n in [10, 1_000, buffers::WORDS / 2, buffers::WORDS + 1, 7] {
+                let held: Vec<Vec<u64>> = (0..100).map(|_| buffers::zeroed(n)).collect();
+                assert!(
+                    held.iter()
+                        .all(|v| v.len() == n && v.iter().all(|w| *w == 0))
+                );
+                drop(held);
+                assert!(buffers::kept_words() <= buffers::WORDS);
+                let v = buffers::with_capacity(n);
+                assert!(v.is_empty() && v.capacity() >= n);
+                buffers::give_back(v);
+            }
+            // A buffer taken back is empty, or zeroed as asked.
+            let mut v = buffers::with_capacity(5);
+            v.extend([1, 2, 3]);
+            buffers::give_back(v);
+            assert_eq!(buffers::zeroed(4), vec![0; 4]);
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn bits_at_or_past_a_bound_are_those_of_each_comparison() {
