@@ -182,10 +182,13 @@ impl SharedHist {
 /// The first (before, after) is kept in place: the SLOs sharing a selection mostly held
 /// the same histogram before, and the memo then allocates nothing.
 #[derive(Debug)]
-pub struct Memo<T = SharedHist>(RefCell<(Option<Added<T>>, Vec<Added<T>>)>);
+pub struct Memo<T = SharedHist>(RefCell<Remembered<T>>);
 
 /// The histogram a run was added to (`None`: empty, or none) and the one that gave.
 type Added<T> = (Option<Arc<T>>, Arc<T>);
+
+/// The first (before, after) a memo remembers, and the others.
+type Remembered<T> = (Option<Added<T>>, Vec<Added<T>>);
 
 impl<T> Default for Memo<T> {
     fn default() -> Self {
