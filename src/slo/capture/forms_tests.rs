@@ -313,3 +313,67 @@ fn a_span_ending_long_before_its_receipt_starts_a_file_with_wider_high_halves() 
         .collect();
     assert_eq!(ends, sent);
 }
+
+/// The facts of `requests` read back from a capture of an engine with the SLOs of `slos`
+/// (none when empty): the files' schemas and batches.
+fn captured_with(
+    slos: &str,
+    requests: &[ExportTraceServiceRequest],
+) -> Vec<(Arc<Schema>, RecordBatch)> {
+    let dir = tempfile::tempdir().unwrap();
+    let set = match slos {
+        "" => Default::default(),
+        text => {
+            let path = dir.path().join("slos.yaml");
+            std::fs::write(&path, text).unwrap();
+            crate::slo::spec::load(&[path.display().to_string()], false).unwrap()
+        }
+    };
+    let captured = dir.path().join("capture");
+    let capture = Capture::start(&cfg(&captured), settings()).unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let engine = Engine::new(EngineConfig::default(), clock, set);
+    assert!(engine.attach_sink(capture.clone()).is_ok());
+    for req in requests {
+        engine.record_spans_from(req, None, None, None);
+    }
+    capture.close();
+    let files = list_files(&captured).unwrap();
+    let schemas = files.iter().map(|f| file_schema(&f.path));
+    schemas
+        .zip(read_all(&files))
+        .map(|(schema, b)| (schema, b.facts.batch))
+        .collect()
+}
+
+/// The capture alone asks for `.other` without ints' rows, so nothing renders them; an SLO
+/// that groups by the status code reads `.other` whole, so the facts render them. The
+/// files of both are the same and read back the same: the ints' rows rendered from `.int`.
+#[test]
+fn other_columns_without_ints_rendered_write_what_rendered_ones_write() {
+    let by_code = r#"service: checkout
+slos:
+  - name: by-code
+    objective: 99.9
+    window: 30d
+    sli:
+      spans:
+        where: kind == SPAN_KIND_SERVER
+        bad: status.code == STATUS_CODE_ERROR
+    group_by:
+      - attributes["http.response.status_code"]
+"#;
+    for codes in [
+        &[200.0, 503.0][..],
+        &[200.0, 404.5, 503.0, 200.0],
+        &[0.5, 1.5],
+    ] {
+        let requests = [spans(300, codes), spans(7, &[201.0, 2.5]), spans(50, codes)];
+        let alone = captured_with("", &requests);
+        let read_whole = captured_with(by_code, &requests);
+        assert!(!alone.is_empty());
+        assert_eq!(alone, read_whole, "{codes:?}");
+        let rows: usize = alone.iter().map(|(_, b)| b.num_rows()).sum();
+        assert_eq!(rows, 357);
+    }
+}

@@ -123,7 +123,15 @@ fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
         want.add_any(AttrRef::Item(key.into()));
     }
     want.add_any(AttrRef::Resource("k8s.namespace.name".into()));
-    assert_eq!(b.columns, want);
+    // Read back in every way a condition may read them, `.other` with ints' rows again:
+    // what the capture asked for (`.other` without them) and more.
+    assert!(b.columns.attributes().eq(want.attributes()));
+    assert!(
+        b.columns
+            .entries()
+            .all(|(_, uses)| uses == crate::slo::ottl::Use::ANY)
+    );
+    assert_eq!(b.columns.covers(&want), Ok(()));
     let status = b
         .facts
         .attr_columns(&AttrRef::Item("http.response.status_code".into()))

@@ -52,12 +52,12 @@ const BELOW_BITS: u32 = 10;
 /// and the bound inside the part (above every `frac` when none), so that the number of
 /// bounds below `frac` is `count[k] + (frac > bound[k])` — what a binary search over the
 /// bounds finds, in one look-up.
-struct Below {
+pub(super) struct Below {
     count: [u16; 1 << BELOW_BITS],
     bound: [f64; 1 << BELOW_BITS],
 }
 
-fn below_table() -> &'static Below {
+pub(super) fn below_table() -> &'static Below {
     static BELOW: std::sync::OnceLock<Below> = std::sync::OnceLock::new();
     BELOW.get_or_init(|| {
         let bounds = octave_bounds();
@@ -88,6 +88,24 @@ fn below_table() -> &'static Below {
 /// power of two below `frac` (found by [`Below`]).
 #[inline]
 pub fn index_at_schema(seconds: f64) -> i32 {
+    index_at_schema_in(below_table(), seconds)
+}
+
+/// [`index_at_schema`] of `nanos` nanoseconds (> 0) with the table looked up once by the
+/// caller (a run of latencies): the same index as `index_at_schema(nanos as f64 / 1e9)`.
+#[inline]
+pub(super) fn index_of_nanos_in(table: &Below, nanos: u64) -> i32 {
+    // (Below 2^63 the signed conversion, one instruction, gives the same value.)
+    let seconds = match i64::try_from(nanos) {
+        Ok(n) => n as f64,
+        Err(_) => nanos as f64,
+    } / 1e9;
+    index_at_schema_in(table, seconds)
+}
+
+/// [`index_at_schema`] with the table given.
+#[inline]
+fn index_at_schema_in(table: &Below, seconds: f64) -> i32 {
     let bits = seconds.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
     if biased == 0 || biased == 0x7ff {
@@ -102,7 +120,6 @@ pub fn index_at_schema(seconds: f64) -> i32 {
         // Negative: no bound is below it.
         return (exp - 1) * 256;
     }
-    let table = below_table();
     let k = ((bits >> (52 - BELOW_BITS)) & ((1 << BELOW_BITS) - 1)) as usize;
     let below = i32::from(table.count[k]) + i32::from(frac > table.bound[k]);
     (exp - 1) * 256 + below
@@ -384,6 +401,32 @@ mod tests {
         let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1_022 << 52));
         let below = octave_bounds().partition_point(|b| *b < frac) as i32;
         (biased - 1_023) * 256 + below
+    }
+
+    #[test]
+    fn nanoseconds_index_as_their_seconds_do() {
+        // The signed conversion below 2^63 and the unsigned one above it: the index of
+        // `nanos as f64 / 1e9` for every kind of value.
+        let table = below_table();
+        let mut values: Vec<u64> = (1..200_000).collect();
+        for m in 0..64 {
+            let p = 1u64 << m;
+            values.extend([p.saturating_sub(1).max(1), p, p.saturating_add(1)]);
+        }
+        values.extend([i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX - 1, u64::MAX]);
+        let mut rng = fastrand::Rng::with_seed(34);
+        values.extend(
+            (0..500_000)
+                .map(|_| rng.u64(1..) >> rng.u32(0..64))
+                .filter(|n| *n > 0),
+        );
+        for n in values {
+            assert_eq!(
+                index_of_nanos_in(table, n),
+                index_at_schema(n as f64 / 1e9),
+                "{n} ns"
+            );
+        }
     }
 
     #[test]

@@ -101,10 +101,10 @@ fn ladder_by_octave() -> Option<&'static LadderByOctave> {
 }
 
 /// How many [`ladder`] bounds are below `nanos`: `ladder().partition_point(|b| *b <
-/// nanos)`, by a look-up.
+/// nanos)`, by a look-up in `table` ([`ladder_by_octave`], found once by the caller).
 #[inline]
-fn ladder_position(nanos: u64) -> usize {
-    match ladder_by_octave() {
+fn ladder_position_in(table: Option<&LadderByOctave>, nanos: u64) -> usize {
+    match table {
         Some(t) if nanos > 0 => {
             let m = (63 - nanos.leading_zeros()) as usize;
             usize::from(t.below[m]) + usize::from(nanos > t.bound[m])
@@ -112,6 +112,26 @@ fn ladder_position(nanos: u64) -> usize {
         Some(_) => 0,
         None => ladder().partition_point(|b| *b < nanos),
     }
+}
+
+/// The bits of the (at most 64) end times `ends` at or past `bound`: bit `i` for
+/// `ends[i]`. Each answer is first a byte (a loop the compiler sees whole), then eight
+/// bytes at a time become eight bits: read as a little-endian word they hold their values
+/// in bits 0, 8, …, 56, and multiplied by `MAGIC` (bits 7, 14, …, 56) byte `j` lands in
+/// bit `56 + j` with no carry into bits 56–63.
+#[inline]
+fn at_or_past(ends: &[u64], bound: u64) -> u64 {
+    const MAGIC: u64 = 0x0102_0408_1020_4080;
+    let mut bytes = [0u8; 64];
+    for (byte, t) in bytes.iter_mut().zip(ends) {
+        *byte = u8::from(*t >= bound);
+    }
+    let mut word = 0u64;
+    for (i, eight) in bytes.chunks_exact(8).enumerate() {
+        let eight = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+        word |= (eight.wrapping_mul(MAGIC) >> 56) << (8 * i);
+    }
+    word
 }
 
 /// The rows of a bitmap over a request (bit `r % 64` of word `r / 64` is row `r`),
@@ -127,6 +147,103 @@ fn mask_rows(mask: &[u64]) -> impl Iterator<Item = usize> + '_ {
             })
         })
     })
+}
+
+impl Drop for SelectedSlot {
+    /// Gives its buffers back for the next request's slots.
+    fn drop(&mut self) {
+        buffers::give_back(std::mem::take(&mut self.mask));
+        buffers::give_back(std::mem::take(&mut self.latencies));
+    }
+}
+
+/// The buffers of the slots of selections (bitmaps and latencies), kept by each thread for
+/// its next requests: a request's slots take them instead of allocating and give them
+/// back when dropped. At most [`buffers::KEPT`] buffers holding room for at most
+/// [`buffers::WORDS`] words in all are kept by a thread (past that, a buffer given back is
+/// freed).
+mod buffers {
+    use std::cell::RefCell;
+
+    /// Buffers kept by a thread, at most.
+    pub const KEPT: usize = 64;
+    /// Words the buffers kept by a thread hold room for, at most (512 KiB).
+    pub const WORDS: usize = 1 << 16;
+
+    /// The buffers kept, and the words they hold room for.
+    struct Spare {
+        kept: Vec<Vec<u64>>,
+        words: usize,
+    }
+
+    thread_local! {
+        static SPARE: RefCell<Spare> = const {
+            RefCell::new(Spare {
+                kept: Vec::new(),
+                words: 0,
+            })
+        };
+    }
+
+    fn take() -> Option<Vec<u64>> {
+        SPARE
+            .try_with(|s| {
+                let mut s = s.try_borrow_mut().ok()?;
+                let v = s.kept.pop()?;
+                s.words -= v.capacity();
+                Some(v)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// `n` zero words.
+    pub fn zeroed(n: usize) -> Vec<u64> {
+        match take() {
+            Some(mut v) => {
+                v.clear();
+                v.resize(n, 0);
+                v
+            }
+            None => vec![0; n],
+        }
+    }
+
+    /// An empty buffer with room for `n` words.
+    pub fn with_capacity(n: usize) -> Vec<u64> {
+        match take() {
+            Some(mut v) => {
+                v.clear();
+                v.reserve(n);
+                v
+            }
+            None => Vec::with_capacity(n),
+        }
+    }
+
+    /// Keeps `v` for a later [`zeroed`] or [`with_capacity`] of this thread.
+    pub fn give_back(v: Vec<u64>) {
+        let room = v.capacity();
+        if room == 0 || room > WORDS {
+            return;
+        }
+        // (While the thread ends, or within a borrow, `v` is freed instead.)
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut()
+                && s.kept.len() < KEPT
+                && s.words + room <= WORDS
+            {
+                s.words += room;
+                s.kept.push(v);
+            }
+        });
+    }
+
+    /// The words the buffers kept by this thread hold room for.
+    #[cfg(test)]
+    pub fn kept_words() -> usize {
+        SPARE.with(|s| s.borrow().words)
+    }
 }
 
 impl SelectedSlot {
@@ -158,8 +275,9 @@ impl SelectedSlot {
         native.add_all(&self.latencies);
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
+        let table = ladder_by_octave();
         for &nanos in &self.latencies {
-            by_bound[ladder_position(nanos)] += 1;
+            by_bound[ladder_position_in(table, nanos)] += 1;
         }
         let mut below = 0;
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
@@ -259,11 +377,13 @@ impl SelectedGroup {
                     id,
                     range: (start, start.saturating_add(width)),
                     first_t: t,
-                    mask: vec![0; rows / 64 + 1],
-                    // (Room for the rest of the request: one allocation each, given back
-                    // at its end.)
-                    latencies: Vec::with_capacity(rows - row),
-                    ..SelectedSlot::default()
+                    mask: buffers::zeroed(rows / 64 + 1),
+                    // (Room for the rest of the request: one buffer each, given back at
+                    // its end.)
+                    latencies: buffers::with_capacity(rows - row),
+                    hdr: Run::default(),
+                    memo: Memo::default(),
+                    ladder_at: [0; LATENCY_LADDER.len()],
                 });
                 let Some(s) = self.slots.last_mut() else {
                     return;
@@ -331,15 +451,30 @@ impl Selection {
         let bits = matched.values();
         let (mut lo, mut hi) = (u64::MAX, 0u64);
         let mut first = None;
-        for row in bits.set_indices() {
-            first.get_or_insert(row);
-            lo = lo.min(end[row]);
-            hi = hi.max(end[row]);
+        if bits.count_set_bits() == bits.len() {
+            // Every row: their end times in one pass, without finding each.
+            for &t in &end[..bits.len()] {
+                lo = lo.min(t);
+                hi = hi.max(t);
+            }
+            first = (!bits.is_empty()).then_some(0);
+        } else {
+            for row in bits.set_indices() {
+                first.get_or_insert(row);
+                lo = lo.min(end[row]);
+                hi = hi.max(end[row]);
+            }
         }
         let (oldest, newest) = times(first?);
         let width = width.max(1);
         let (first_id, last_id) = (lo / width + 1, hi / width + 1);
-        if lo < oldest || hi > newest || last_id - first_id >= MAX_SLOTS as u64 {
+        // (Nor when the last slot would end past `u64::MAX`: its range saturates, which
+        // the row-by-row pass finds its own way.)
+        if lo < oldest
+            || hi > newest
+            || last_id - first_id >= MAX_SLOTS as u64
+            || hi > u64::MAX - width
+        {
             return None;
         }
         // The slots' ranges, and the bounds between them (past every time where there
@@ -377,7 +512,7 @@ impl Selection {
             .into_iter()
             .map(|(from, to, part)| {
                 // The group's rows.
-                let mut mask = vec![0u64; rows / 64 + 1];
+                let mut mask = buffers::zeroed(rows / 64 + 1);
                 for (w, m) in mask
                     .iter_mut()
                     .enumerate()
@@ -401,11 +536,12 @@ impl Selection {
                     ..SelectedGroup::default()
                 };
                 if slots == 1 {
-                    let latencies: Vec<u64> = if count == to - from + 1 {
-                        duration[from..=to].to_vec()
+                    let mut latencies = buffers::with_capacity(count);
+                    if count == to - from + 1 {
+                        latencies.extend_from_slice(&duration[from..=to]);
                     } else {
-                        mask_rows(&mask).map(|r| duration[r]).collect()
-                    };
+                        latencies.extend(mask_rows(&mask).map(|r| duration[r]));
+                    }
                     g.nanos = latencies.iter().map(|&n| u128::from(n)).sum();
                     g.slots.push(SelectedSlot {
                         id: first_id,
@@ -413,36 +549,69 @@ impl Selection {
                         first_t: end[from],
                         mask,
                         latencies,
-                        ..SelectedSlot::default()
+                        hdr: Run::default(),
+                        memo: Memo::default(),
+                        ladder_at: [0; LATENCY_LADDER.len()],
                     });
                     return g;
                 }
-                // Each row to its slot; the group's slots in the order of their first rows.
-                let mut by_slot: [Option<SelectedSlot>; MAX_SLOTS] = Default::default();
-                let mut order = [0usize; MAX_SLOTS];
-                let mut made = 0;
-                for row in mask_rows(&mask) {
-                    let (t, nanos) = (end[row], duration[row]);
-                    let k = bounds.iter().map(|b| usize::from(t >= *b)).sum::<usize>();
-                    g.nanos += u128::from(nanos);
-                    let slot = by_slot[k].get_or_insert_with(|| {
-                        order[made] = k;
-                        made += 1;
+                // Each slot's rows, a word of the group's at a time: a row's slot is the
+                // number of bounds at or below its end time, so slot `k` holds the rows at
+                // or past bound `k - 1` and not past bound `k` (one comparison a row and
+                // bound).
+                let kinds = slots;
+                let compared = kinds - 1;
+                let mut masks: [Vec<u64>; MAX_SLOTS] = Default::default();
+                for m in masks.iter_mut().take(kinds) {
+                    *m = buffers::zeroed(rows / 64 + 1);
+                }
+                let mut counts = [0usize; MAX_SLOTS];
+                for w in from / 64..=to / 64 {
+                    let m = mask[w];
+                    if m == 0 {
+                        continue;
+                    }
+                    let ends = &end[w * 64..(w * 64 + 64).min(rows)];
+                    let mut above = m;
+                    for k in 0..kinds {
+                        let past = if k < compared {
+                            at_or_past(ends, bounds[k])
+                        } else {
+                            0
+                        };
+                        let bits = above & !past;
+                        masks[k][w] = bits;
+                        counts[k] += bits.count_ones() as usize;
+                        above &= past;
+                    }
+                }
+                let mut made: [Option<(usize, SelectedSlot)>; MAX_SLOTS] = Default::default();
+                for (k, (made, slot_mask)) in made.iter_mut().zip(&mut masks).enumerate() {
+                    let slot_mask = std::mem::take(slot_mask);
+                    let Some(first) = mask_rows(&slot_mask).next() else {
+                        buffers::give_back(slot_mask);
+                        continue;
+                    };
+                    let mut latencies = buffers::with_capacity(counts[k]);
+                    latencies.extend(mask_rows(&slot_mask).map(|r| duration[r]));
+                    g.nanos += latencies.iter().map(|&n| u128::from(n)).sum::<u128>();
+                    *made = Some((
+                        first,
                         SelectedSlot {
                             id: first_id + k as u64,
                             range: range(k),
-                            first_t: t,
-                            mask: vec![0; rows / 64 + 1],
-                            latencies: Vec::with_capacity(count),
-                            ..SelectedSlot::default()
-                        }
-                    });
-                    slot.push(row, nanos);
+                            first_t: end[first],
+                            mask: slot_mask,
+                            latencies,
+                            hdr: Run::default(),
+                            memo: Memo::default(),
+                            ladder_at: [0; LATENCY_LADDER.len()],
+                        },
+                    ));
                 }
-                g.slots = order[..made]
-                    .iter()
-                    .filter_map(|&k| by_slot[k].take())
-                    .collect();
+                let mut made: Vec<(usize, SelectedSlot)> = made.into_iter().flatten().collect();
+                made.sort_unstable_by_key(|(first, _)| *first);
+                g.slots = made.into_iter().map(|(_, slot)| slot).collect();
                 g
             })
             .collect();
@@ -761,6 +930,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn buffers_given_back_are_bounded() {
+        // (Its own thread: the test's buffers only.)
+        std::thread::spawn(|| {
+            for n in [10, 1_000, buffers::WORDS / 2, buffers::WORDS + 1, 7] {
+                let held: Vec<Vec<u64>> = (0..100).map(|_| buffers::zeroed(n)).collect();
+                assert!(
+                    held.iter()
+                        .all(|v| v.len() == n && v.iter().all(|w| *w == 0))
+                );
+                drop(held);
+                assert!(buffers::kept_words() <= buffers::WORDS);
+                let v = buffers::with_capacity(n);
+                assert!(v.is_empty() && v.capacity() >= n);
+                buffers::give_back(v);
+            }
+            // A buffer taken back is empty, or zeroed as asked.
+            let mut v = buffers::with_capacity(5);
+            v.extend([1, 2, 3]);
+            buffers::give_back(v);
+            assert_eq!(buffers::zeroed(4), vec![0; 4]);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn bits_at_or_past_a_bound_are_those_of_each_comparison() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        for _ in 0..20_000 {
+            let ends: Vec<u64> = (0..rng.usize(..=64))
+                .map(|_| match rng.u8(..4) {
+                    0 => u64::MAX - rng.u64(..3),
+                    1 => rng.u64(..3),
+                    _ => rng.u64(1_000..1_100),
+                })
+                .collect();
+            let bound = match rng.u8(..4) {
+                0 => u64::MAX,
+                1 => 0,
+                _ => rng.u64(1_000..1_100),
+            };
+            let plain = ends
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, t)| w | (u64::from(*t >= bound) << i));
+            assert_eq!(at_or_past(&ends, bound), plain, "{ends:?} {bound}");
+        }
+    }
+
+    #[test]
     fn ladder_positions_by_power_of_two_are_those_of_a_search() {
         // The ladder's bounds are more than a power of two apart: the look-up is used.
         assert!(ladder_by_octave().is_some());
@@ -776,7 +995,7 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(5);
         values.extend((0..200_000).map(|_| rng.u64(..) >> rng.u32(0..64)));
         for n in values {
-            assert_eq!(ladder_position(n), search(n), "{n}");
+            assert_eq!(ladder_position_in(ladder_by_octave(), n), search(n), "{n}");
         }
     }
 }

@@ -179,15 +179,20 @@ impl SharedHist {
 
 /// What adding one run gave each shared histogram it was added to, for one request: the
 /// histogram before (`None`: empty, or no shared part) and the one that gave.
+/// The first (before, after) is kept in place: the SLOs sharing a selection mostly held
+/// the same histogram before, and the memo then allocates nothing.
 #[derive(Debug)]
-pub struct Memo<T = SharedHist>(RefCell<Vec<Added<T>>>);
+pub struct Memo<T = SharedHist>(RefCell<Remembered<T>>);
 
 /// The histogram a run was added to (`None`: empty, or none) and the one that gave.
 type Added<T> = (Option<Arc<T>>, Arc<T>);
 
+/// The first (before, after) a memo remembers, and the others.
+type Remembered<T> = (Option<Added<T>>, Vec<Added<T>>);
+
 impl<T> Default for Memo<T> {
     fn default() -> Self {
-        Self(RefCell::new(Vec::new()))
+        Self(RefCell::new((None, Vec::new())))
     }
 }
 
@@ -207,16 +212,23 @@ impl<T> Memo<T> {
         add: impl FnOnce(Option<&Arc<T>>) -> T,
     ) -> Arc<T> {
         let mut memo = self.0.borrow_mut();
-        let found = memo.iter().find(|(b, _)| match (b, &before) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        });
+        let (first, rest) = &mut *memo;
+        let found = first
+            .iter()
+            .chain(rest.iter())
+            .find(|(b, _)| match (b, &before) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            });
         if let Some((_, after)) = found {
             return after.clone();
         }
         let after = Arc::new(add(before.as_ref()));
-        memo.push((before, after.clone()));
+        match first {
+            None => *first = Some((before, after.clone())),
+            Some(_) => rest.push((before, after.clone())),
+        }
         after
     }
 }

@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use super::native::{Bucket, NativeHist, index_at_schema};
+use super::native::{Bucket, NativeHist, below_table, index_of_nanos_in};
 use super::shared_hist::{Link, Memo};
 
 /// Buckets kept in runs before they are folded, at least (or as many as the base has
@@ -70,16 +70,32 @@ impl NativeRun {
     /// [`super::native::Bucket::of`] finds it; the sum is added by the caller, once for
     /// the run).
     pub fn add_all(&mut self, latencies: &[u64]) {
+        let table = below_table();
+        let ((mut lo, mut hi), mut zero) = (self.range, self.zero);
+        let at = self.indexes.len();
+        if !latencies.contains(&0) {
+            // One bucket a latency (no test a latency), then their range in a pass.
+            self.indexes.extend(
+                latencies
+                    .iter()
+                    .map(|&nanos| index_of_nanos_in(table, nanos)),
+            );
+            for &i in &self.indexes[at..] {
+                lo = lo.min(i);
+                hi = hi.max(i);
+            }
+            self.range = (lo, hi);
+            return;
+        }
         // (The range and zeros in locals: kept in the run, each latency's would wait for
         // the one before it through memory.)
-        let ((mut lo, mut hi), mut zero) = (self.range, self.zero);
         self.indexes.reserve(latencies.len());
         for &nanos in latencies {
             if nanos == 0 {
                 zero += 1;
                 continue;
             }
-            let i = index_at_schema(nanos as f64 / 1e9);
+            let i = index_of_nanos_in(table, nanos);
             lo = lo.min(i);
             hi = hi.max(i);
             self.indexes.push(i);
@@ -286,6 +302,42 @@ mod tests {
         r.add_all(b);
         r.nanos = latencies.iter().map(|&n| u128::from(n)).sum();
         (Arc::new(r), latencies)
+    }
+
+    #[test]
+    fn runs_hold_each_latencys_bucket_with_or_without_zeros() {
+        let mut rng = fastrand::Rng::with_seed(40);
+        for i in 0..400 {
+            let n = rng.usize(..300);
+            // Every third run without a latency of zero (the one-pass way), the others
+            // with some (latency by latency); added in parts.
+            let latencies: Vec<u64> = (0..n)
+                .map(|_| match rng.u8(..20) {
+                    0 if i % 3 != 0 => 0,
+                    1 => rng.u64(1..) >> rng.u32(0..64),
+                    _ => rng.u64(1_000..2_000_000_000),
+                })
+                .collect();
+            let mut run = NativeRun::with_capacity(n);
+            let cut = rng.usize(..=n);
+            run.add_all(&latencies[..cut]);
+            run.add_all(&latencies[cut..]);
+            let mut want = NativeRun::default();
+            for &nanos in &latencies {
+                match Bucket::of(nanos).index {
+                    None => want.zero += 1,
+                    Some(i) => {
+                        want.indexes.push(i);
+                        want.range = (want.range.0.min(i), want.range.1.max(i));
+                    }
+                }
+            }
+            assert_eq!(
+                (&run.indexes, run.range, run.zero),
+                (&want.indexes, want.range, want.zero),
+                "run {i}"
+            );
+        }
     }
 
     #[test]

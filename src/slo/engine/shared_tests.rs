@@ -186,6 +186,42 @@ fn selections_made_by_runs_equal_those_made_row_by_row() {
     );
 }
 
+#[test]
+fn selections_of_spans_ending_at_the_last_nanosecond_are_made_alike() {
+    // End times at the top of the range (the last slot's end saturates), accepted
+    // whatever their time: the same selection as row by row (which makes it then).
+    let mut rng = fastrand::Rng::with_seed(23);
+    for i in 0..200 {
+        let spans: Vec<_> = (0..rng.usize(1..200))
+            .map(|_| {
+                let end = u64::MAX - rng.u64(..3 * S) * u64::from(rng.u8(..3) > 0);
+                (CLUSTERS[rng.usize(..3)], end, rng.u64(..2 * S), false)
+            })
+            .collect();
+        let facts = SpanFacts::build(
+            &request(&spans),
+            None,
+            "k8s.cluster.name",
+            &FactsSchema::default(),
+        );
+        let n = facts.len();
+        for matched in [BooleanArray::from(vec![true; n]), mask(&mut rng, n, 60)] {
+            for width in [S, 10 * S, u64::MAX / 3] {
+                let times = |_| (0, u64::MAX);
+                let plain = format!(
+                    "{:?}",
+                    Selection::row_by_row(&facts, &matched, width, 4_096, times)
+                );
+                if let Some(one) = Selection::by_runs(&facts, &matched, width, 4_096, &times) {
+                    assert_eq!(format!("{one:?}"), plain, "request {i}");
+                }
+                let new = Selection::new(&facts, &matched, width, 4_096, times, true);
+                assert_eq!(format!("{new:?}"), plain, "request {i}");
+            }
+        }
+    }
+}
+
 /// `requests` requests of fewer than `most` spans ([`spans_n`] with `odds`), one every
 /// `step` seconds, recorded through selections and span by span by random SLOs.
 fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, requests: u64) {

@@ -39,7 +39,12 @@ impl Condition {
     /// Evaluates on every row of `facts` with Arrow kernels: one value per row, no nulls.
     /// Attributes missing from the facts' schema read as absent.
     pub fn eval_batch(&self, facts: &SpanFacts) -> BooleanArray {
-        BooleanArray::new(eval(self.expr(), facts).into_bits(facts.len()), None)
+        let bits = match eval(self.expr(), facts) {
+            // (The same bitmap for every condition alike on every row: made once.)
+            Rows::Every(b) => facts.compared.every(b, facts.len()),
+            rows => rows.into_bits(facts.len()),
+        };
+        BooleanArray::new(bits, None)
     }
 }
 
@@ -86,22 +91,41 @@ fn eval(expr: &Expr, facts: &SpanFacts) -> Rows {
 /// `status.code == STATUS_CODE_ERROR`), and each is then evaluated once per request. At
 /// most [`Compared::MOST`] are kept; a copy of the facts starts with none.
 #[derive(Default)]
-pub(super) struct Compared(Mutex<Vec<(Path, CmpOp, Lit, Rows)>>);
+pub(super) struct Compared(Mutex<Kept>);
+
+/// What [`Compared`] keeps.
+#[derive(Default)]
+struct Kept {
+    compared: Vec<(Path, CmpOp, Lit, Rows)>,
+    /// The bitmaps of a condition that holds on no row and on every row, once made.
+    every: [Option<BooleanBuffer>; 2],
+}
 
 impl Compared {
     const MOST: usize = 64;
 
+    /// The bitmap of `n` rows all `value` ([`Rows::Every`]), shared by the conditions of
+    /// the facts that answer alike on every row.
+    fn every(&self, value: bool, n: usize) -> BooleanBuffer {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.every[usize::from(value)]
+            .get_or_insert_with(|| Rows::Every(value).into_bits(n))
+            .clone()
+    }
+
     fn get(&self, path: &Path, op: CmpOp, lit: &Lit) -> Option<Rows> {
         let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        kept.iter()
+        kept.compared
+            .iter()
             .find(|(p, o, l, _)| *o == op && p == path && same_literal(l, lit))
             .map(|(.., rows)| rows.clone())
     }
 
     fn put(&self, path: &Path, op: CmpOp, lit: &Lit, rows: &Rows) {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if kept.len() < Self::MOST {
-            kept.push((path.clone(), op, lit.clone(), rows.clone()));
+        if kept.compared.len() < Self::MOST {
+            kept.compared
+                .push((path.clone(), op, lit.clone(), rows.clone()));
         }
     }
 }

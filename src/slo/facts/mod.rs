@@ -56,7 +56,8 @@
 //! columns, only those its readers need ([`Use`](crate::slo::ottl::Use)): `.str` (Utf8,
 //! string values), `.int` (Int64), `.float` (Float64), `.bool` (Boolean) and `.other`
 //! (Utf8: the string form of every non-string value, for `IsMatch`, `nil` checks and
-//! `group_by`). A value of another type leaves the column null, which is how OTTL's "values
+//! `group_by`; a capture-only attribute's `.other` leaves ints' rows null, since their text
+//! is their `.int` value's). A value of another type leaves the column null, which is how OTTL's "values
 //! of different types are not equal" falls out of plain kernels. Resource-level columns
 //! (`cluster`, `service`, `resource.attributes[…]`) are dictionaries keyed by the row's
 //! resource, so each resource's value is stored once.
@@ -208,9 +209,11 @@ impl FactsSchema {
     }
 
     /// Adds an attribute read in every way a condition can read it (a captured column that
-    /// any future condition may compare, match or group by).
+    /// any future condition may compare, match or group by): every typed column, its
+    /// `.other` column without the rows of ints (a capture writes those rows null and its
+    /// reader renders them from `.int` again), unless a condition reads `.other` as well.
     pub fn add_any(&mut self, attr: AttrRef) {
-        self.add(attr, Use::ANY);
+        self.add(attr, Use::CAPTURED);
     }
 
     /// Whether every column `needed` reads is in this schema.

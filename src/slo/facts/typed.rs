@@ -157,13 +157,27 @@ impl Strings {
         self.push_bytes(int_text(i, &mut [0; 20]))
     }
 
-    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere).
-    #[inline]
+    /// Appends empty rows up to `rows` rows (rows whose value is null or elsewhere): a gap
+    /// of one or two rows (a span or two without the attribute, the common case) inline,
+    /// a longer one by [`Strings::pad_many`].
+    #[inline(always)]
     fn pad(&mut self, rows: usize) {
-        if rows > self.len() {
+        let len = self.len();
+        if rows > len {
             let end = self.offsets.last().copied().unwrap_or(0);
-            self.offsets.resize(rows + 1, end);
+            match rows - len {
+                1 => self.offsets.push(end),
+                2 => self.offsets.extend_from_slice(&[end, end]),
+                _ => self.pad_many(rows, end),
+            }
         }
+    }
+
+    /// [`Strings::pad`] of a gap of more than two rows.
+    #[cold]
+    #[inline(never)]
+    fn pad_many(&mut self, rows: usize, end: i32) {
+        self.offsets.resize(rows + 1, end);
     }
 
     /// The column of `rows` rows (padded with empty rows), with `nulls`.
@@ -245,6 +259,10 @@ pub(super) struct Builders {
     scalars: bool,
     /// Whether a value of one of those types came: every row pushes its bits since.
     bits_kept: bool,
+    /// Whether the schema asks for `.other` ([`Use::OTHER`] or
+    /// [`Use::OTHER_BESIDE_INTS`]), and whether ints are rendered into it (`OTHER`).
+    other_wanted: bool,
+    other_ints: bool,
     str: Option<Strings>,
     other: Option<Strings>,
 }
@@ -260,8 +278,11 @@ fn strings(slot: &mut Option<Strings>, rows: usize, capacity: usize) -> &mut Str
 impl Builders {
     pub(super) fn new(uses: Use, capacity: usize) -> Self {
         let scalars = uses.has(Use::INT) || uses.has(Use::FLOAT) || uses.has(Use::BOOL);
+        let other_ints = uses.has(Use::OTHER);
         Builders {
             uses,
+            other_wanted: other_ints || uses.has(Use::OTHER_BESIDE_INTS),
+            other_ints,
             rows: 0,
             capacity,
             tags: Vec::with_capacity(capacity),
@@ -305,17 +326,19 @@ impl Builders {
                     tag = Tag::None;
                 }
             }
+            // An int's text only when `.other` holds ints' rows (a capture's alone does not:
+            // nothing is rendered for a column that leaves them out).
+            Val::Int(i) => {
+                // The common case (status codes), without `fmt`'s machinery.
+                if self.other_ints && !strings(&mut self.other, rows, self.capacity).push_int(i) {
+                    tag = Tag::None;
+                }
+            }
             value => {
-                if self.uses.has(Use::OTHER) {
-                    let b = strings(&mut self.other, rows, self.capacity);
-                    let pushed = match value {
-                        // The common case (status codes), without `fmt`'s machinery.
-                        Val::Int(i) => b.push_int(i),
-                        value => b.push_rendered(value),
-                    };
-                    if !pushed {
-                        tag = Tag::None;
-                    }
+                if self.other_wanted
+                    && !strings(&mut self.other, rows, self.capacity).push_rendered(value)
+                {
+                    tag = Tag::None;
                 }
             }
         }
@@ -340,6 +363,8 @@ impl Builders {
         };
         let Builders {
             uses,
+            other_wanted,
+            other_ints,
             rows,
             tags,
             counts,
@@ -379,9 +404,17 @@ impl Builders {
         let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
             NullBuffer::new(pack(&tags, |t| *t == Tag::Str))
         });
-        let others = rows - count(Tag::None) - count(Tag::Str);
-        let other = string_column(uses.has(Use::OTHER), other, others, &|| {
-            NullBuffer::new(pack(&tags, |t| !matches!(t, Tag::None | Tag::Str)))
+        // The rows `.other` holds: every value not a string, or, without ints' rows, every
+        // value neither a string nor an int.
+        let others = match other_ints {
+            true => rows - count(Tag::None) - count(Tag::Str),
+            false => rows - count(Tag::None) - count(Tag::Str) - count(Tag::Int),
+        };
+        let other = string_column(other_wanted, other, others, &|| {
+            NullBuffer::new(match other_ints {
+                true => pack(&tags, |t| !matches!(t, Tag::None | Tag::Str)),
+                false => pack(&tags, |t| !matches!(t, Tag::None | Tag::Str | Tag::Int)),
+            })
         });
         // The bits hold 0 in every row not of their one numeric type: they are that
         // column's values as they are.
@@ -779,10 +812,12 @@ mod tests {
             Val::Bool(false),
             Val::Str(""),
             Val::Int(404),
+            Val::Rendered("[1,2]"),
         ];
         let mut sequences: Vec<Vec<Val<'_>>> = vec![
             vec![Val::Str("x"); 5],
             vec![Val::Int(200); 4],
+            vec![Val::Int(200), Val::Float(1.5), Val::Int(503)],
             vec![Val::Int(1), Val::Str("x"), Val::Nil],
             vec![Val::Nil, Val::Str("x"), Val::Float(-0.0)],
             vec![Val::Str("x"), Val::Bool(true), Val::Str("y"), Val::Nil],
@@ -802,7 +837,18 @@ mod tests {
         }
         let numeric = Use(Use::INT.0 | Use::FLOAT.0);
         for rows in &sequences {
-            for uses in [Use::ANY, numeric, Use::BOOL, Use::INT, Use::TEXT] {
+            // A capture's columns (`.other` without the ints' rows), alone and with a
+            // condition that reads `.other` as well.
+            let captured_read = Use::CAPTURED.union(Use::TEXT);
+            for uses in [
+                Use::ANY,
+                numeric,
+                Use::BOOL,
+                Use::INT,
+                Use::TEXT,
+                Use::CAPTURED,
+                captured_read,
+            ] {
                 let mut b = Builders::new(uses, 2);
                 rows.iter().for_each(|v| b.append(*v));
                 let c = b.finish(None);
@@ -829,14 +875,17 @@ mod tests {
                     let mut text = String::new();
                     render(*v, &mut text);
                     let rendered = Some(text);
+                    // An int's text is in `.other` when a condition reads `.other`.
+                    let int_text = uses.has(Use::OTHER).then(|| n_text(v)).flatten();
                     let (str, int, float, bool, other) = match v {
                         Val::Str(s) => (Some(s.to_string()), None, None, None, None),
-                        Val::Int(n) => (None, Some(n.to_string()), None, None, rendered),
+                        Val::Int(n) => (None, Some(n.to_string()), None, None, int_text),
                         Val::Float(f) => {
                             let bits = Some(format!("{:x}", f.to_bits()));
                             (None, None, bits, None, rendered)
                         }
                         Val::Bool(b) => (None, None, None, Some(b.to_string()), rendered),
+                        Val::Rendered(_) => (None, None, None, None, rendered),
                         _ => (None, None, None, None, None),
                     };
                     let expected = [
@@ -844,7 +893,8 @@ mod tests {
                         plain(Use::INT, int),
                         plain(Use::FLOAT, float),
                         plain(Use::BOOL, bool),
-                        plain(Use::OTHER, other),
+                        (uses.has(Use::OTHER) || uses.has(Use::OTHER_BESIDE_INTS))
+                            .then(|| other.unwrap_or_else(|| "null".into())),
                     ];
                     let got = [
                         at(&c.str, i),
@@ -864,6 +914,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An int's string form as OTTL renders it.
+    fn n_text(v: &Val<'_>) -> Option<String> {
+        let mut text = String::new();
+        render(*v, &mut text);
+        matches!(v, Val::Int(_)).then_some(text)
     }
 
     fn built_of(values: &[Val<'_>]) -> Builders {

@@ -302,10 +302,20 @@ impl Use {
     /// Bool values.
     pub(crate) const BOOL: Use = Use(8);
     /// The string form of every non-string value (with `STR`: presence and `IsMatch`).
-    pub(crate) const OTHER: Use = Use(16);
+    /// It holds [`Use::OTHER_BESIDE_INTS`]'s bit: a schema that reads `.other` covers one
+    /// that reads it without ints' rows.
+    pub(crate) const OTHER: Use = Use(16 | 32);
     /// String-like access: `IsMatch`, `nil` checks, `group_by`.
-    pub(crate) const TEXT: Use = Use(1 | 16);
-    pub(crate) const ANY: Use = Use(31);
+    pub(crate) const TEXT: Use = Use(Use::STR.0 | Use::OTHER.0);
+    pub(crate) const ANY: Use = Use(63);
+    /// The `.other` column without the rows of ints (null there), whose string form is
+    /// their `.int` value's decimal text: what a capture writes of `.other` (`int_text.rs`:
+    /// it leaves those rows out), so nothing is rendered for them unless a condition
+    /// reads `.other` too ([`Use::OTHER`]).
+    pub(crate) const OTHER_BESIDE_INTS: Use = Use(32);
+    /// Every typed column of an attribute, `.other` without ints' rows: the columns a
+    /// capture writes.
+    pub(crate) const CAPTURED: Use = Use(1 | 2 | 4 | 8 | 32);
 
     fn of(lit: &Lit) -> Use {
         match lit {
