@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 
 use super::halves::{HIGH_FROM, SPLIT_OF};
 use super::layout::{DICTIONARY_OF, NULL_OF};
-use super::tests::{engine, settings};
+use super::tests::{engine, read_back_in_every_way, settings};
 use super::*;
 
 const T0: u64 = 1_800_000_000_000_000_000;
@@ -118,20 +118,7 @@ fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
     let read: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
     assert_eq!(read.len(), 1);
     let b = &read[0];
-    let mut want = FactsSchema::default();
-    for key in DEFAULT_COLUMNS {
-        want.add_any(AttrRef::Item(key.into()));
-    }
-    want.add_any(AttrRef::Resource("k8s.namespace.name".into()));
-    // Read back in every way a condition may read them, `.other` with ints' rows again:
-    // what the capture asked for (`.other` without them) and more.
-    assert!(b.columns.attributes().eq(want.attributes()));
-    assert!(
-        b.columns
-            .entries()
-            .all(|(_, uses)| uses == crate::slo::ottl::Use::ANY)
-    );
-    assert_eq!(b.columns.covers(&want), Ok(()));
+    read_back_in_every_way(b);
     let status = b
         .facts
         .attr_columns(&AttrRef::Item("http.response.status_code".into()))

@@ -59,6 +59,24 @@ pub(super) fn engine(capture: &Arc<Capture>) -> Arc<Engine> {
     engine
 }
 
+/// The default columns and `resource.k8s.namespace.name` of a captured batch `b` read back
+/// in every way a condition may read them: `.other` with ints' rows again, what the
+/// capture asked for (`.other` without them) and more.
+pub(super) fn read_back_in_every_way(b: &CapturedBatch) {
+    let mut want = FactsSchema::default();
+    for key in DEFAULT_COLUMNS {
+        want.add_any(AttrRef::Item(key.into()));
+    }
+    want.add_any(AttrRef::Resource("k8s.namespace.name".into()));
+    assert!(b.columns.attributes().eq(want.attributes()));
+    assert!(
+        b.columns
+            .entries()
+            .all(|(_, uses)| uses == crate::slo::ottl::Use::ANY)
+    );
+    assert_eq!(b.columns.covers(&want), Ok(()));
+}
+
 fn dir_bytes(dir: &std::path::Path) -> u64 {
     list_files(dir).unwrap().iter().map(|f| f.bytes).sum()
 }
@@ -94,20 +112,7 @@ fn a_file_in_progress_is_readable_within_seconds() {
     assert_eq!(b.lateness, Some(300 * S));
     assert_eq!(b.facts.cluster(0), "c9");
     // The default and configured columns, in every type a condition may read.
-    let mut want = FactsSchema::default();
-    for key in DEFAULT_COLUMNS {
-        want.add_any(AttrRef::Item(key.into()));
-    }
-    want.add_any(AttrRef::Resource("k8s.namespace.name".into()));
-    // Read back in every way a condition may read them, `.other` with ints' rows again:
-    // what the capture asked for (`.other` without them) and more.
-    assert!(b.columns.attributes().eq(want.attributes()));
-    assert!(
-        b.columns
-            .entries()
-            .all(|(_, uses)| uses == crate::slo::ottl::Use::ANY)
-    );
-    assert_eq!(b.columns.covers(&want), Ok(()));
+    read_back_in_every_way(b);
     assert_eq!(
         b.facts
             .attr_string(&AttrRef::Item("http.route".into()), 3)

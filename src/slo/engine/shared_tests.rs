@@ -17,6 +17,16 @@ use super::state::{GroupKey, SloState};
 use super::tests::{S, engine, request, slo};
 use super::window::{WindowSpec, windows_for, windows_for_calendar};
 use super::*;
+
+/// The facts of a test request of `spans` (cluster, end, duration, error), no attributes.
+fn facts_of(spans: &[(&str, u64, u64, bool)]) -> SpanFacts {
+    SpanFacts::build(
+        &request(spans),
+        None,
+        "k8s.cluster.name",
+        &FactsSchema::default(),
+    )
+}
 use crate::slo::facts::FactsSchema;
 use crate::slo::ottl::{Condition, ConditionTarget};
 use crate::slo::spec::{CalendarUnit, SpanSli};
@@ -146,12 +156,7 @@ fn selections_made_by_runs_equal_those_made_row_by_row() {
                 (cluster, end, duration.min(end), false)
             })
             .collect();
-        let facts = SpanFacts::build(
-            &request(&spans),
-            None,
-            "k8s.cluster.name",
-            &FactsSchema::default(),
-        );
+        let facts = facts_of(&spans);
         let n = facts.len();
         let (from, to) = (rng.usize(..n), rng.usize(..=n));
         let masks = [
@@ -198,12 +203,7 @@ fn selections_of_spans_ending_at_the_last_nanosecond_are_made_alike() {
                 (CLUSTERS[rng.usize(..3)], end, rng.u64(..2 * S), false)
             })
             .collect();
-        let facts = SpanFacts::build(
-            &request(&spans),
-            None,
-            "k8s.cluster.name",
-            &FactsSchema::default(),
-        );
+        let facts = facts_of(&spans);
         let n = facts.len();
         for matched in [BooleanArray::from(vec![true; n]), mask(&mut rng, n, 60)] {
             for width in [S, 10 * S, u64::MAX / 3] {
@@ -239,12 +239,7 @@ fn selections_equal_span_by_span(seed: u64, step: u64, most: usize, odds: u32, r
         let (mut by_slot, mut groups) = (0, 0);
         for i in 0..requests {
             let now = T0 + i * step * S;
-            let facts = SpanFacts::build(
-                &request(&spans_n(&mut rng, now, most, odds)),
-                None,
-                "k8s.cluster.name",
-                &FactsSchema::default(),
-            );
+            let facts = facts_of(&spans_n(&mut rng, now, most, odds));
             let n = facts.len();
             // Every span; most spans; a few.
             let masks = [
