@@ -247,6 +247,20 @@ mod buffers {
 }
 
 impl SelectedSlot {
+    /// A slot of `mask`'s rows with their `latencies`, nothing recorded yet.
+    fn new(id: u64, range: (u64, u64), first_t: u64, mask: Vec<u64>, latencies: Vec<u64>) -> Self {
+        SelectedSlot {
+            id,
+            range,
+            first_t,
+            mask,
+            latencies,
+            hdr: Run::default(),
+            memo: Memo::default(),
+            ladder_at: [0; LATENCY_LADDER.len()],
+        }
+    }
+
     /// The slot's rows, in request order.
     pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
         mask_rows(&self.mask)
@@ -373,18 +387,14 @@ impl SelectedGroup {
                     return;
                 }
                 let start = (id - 1).saturating_mul(width);
-                self.slots.push(SelectedSlot {
+                // (Room for the rest of the request: one buffer each, given back at its end.)
+                self.slots.push(SelectedSlot::new(
                     id,
-                    range: (start, start.saturating_add(width)),
-                    first_t: t,
-                    mask: buffers::zeroed(rows / 64 + 1),
-                    // (Room for the rest of the request: one buffer each, given back at
-                    // its end.)
-                    latencies: buffers::with_capacity(rows - row),
-                    hdr: Run::default(),
-                    memo: Memo::default(),
-                    ladder_at: [0; LATENCY_LADDER.len()],
-                });
+                    (start, start.saturating_add(width)),
+                    t,
+                    buffers::zeroed(rows / 64 + 1),
+                    buffers::with_capacity(rows - row),
+                ));
                 let Some(s) = self.slots.last_mut() else {
                     return;
                 };
@@ -543,16 +553,13 @@ impl Selection {
                         latencies.extend(mask_rows(&mask).map(|r| duration[r]));
                     }
                     g.nanos = latencies.iter().map(|&n| u128::from(n)).sum();
-                    g.slots.push(SelectedSlot {
-                        id: first_id,
-                        range: range(0),
-                        first_t: end[from],
+                    g.slots.push(SelectedSlot::new(
+                        first_id,
+                        range(0),
+                        end[from],
                         mask,
                         latencies,
-                        hdr: Run::default(),
-                        memo: Memo::default(),
-                        ladder_at: [0; LATENCY_LADDER.len()],
-                    });
+                    ));
                     return g;
                 }
                 // Each slot's rows, a word of the group's at a time: a row's slot is the
@@ -597,16 +604,13 @@ impl Selection {
                     g.nanos += latencies.iter().map(|&n| u128::from(n)).sum::<u128>();
                     *made = Some((
                         first,
-                        SelectedSlot {
-                            id: first_id + k as u64,
-                            range: range(k),
-                            first_t: end[first],
-                            mask: slot_mask,
+                        SelectedSlot::new(
+                            first_id + k as u64,
+                            range(k),
+                            end[first],
+                            slot_mask,
                             latencies,
-                            hdr: Run::default(),
-                            memo: Memo::default(),
-                            ladder_at: [0; LATENCY_LADDER.len()],
-                        },
+                        ),
                     ));
                 }
                 let mut made: Vec<(usize, SelectedSlot)> = made.into_iter().flatten().collect();
