@@ -87,8 +87,6 @@ mod validate;
 
 use std::sync::Arc;
 
-/// The cheap test for a JSON object or array, shared with the SLO engine's log body reader.
-pub(crate) use json::looks_like_json;
 pub use keys::DEFAULT_IGNORED;
 pub use policy::Policies;
 pub use sensitive::Sensitive;

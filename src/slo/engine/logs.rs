@@ -38,8 +38,7 @@ use super::{Dropped, Engine, Loaded, LoadedSlo, wal};
 use crate::slo::facts::UNKNOWN_CLUSTER;
 use crate::slo::facts::logs::{LogFacts, LogFactsBuilder};
 use crate::slo::ottl::{
-    AttrRef, BodyFields, BodyPaths, BodyValue, Condition, Unreadable, body_latency,
-    log_field_string, log_latency, render_any,
+    AttrRef, BodyFields, BodyPaths, BodyValue, LogCondition, LogFieldRef, Unreadable, render_any,
 };
 use crate::slo::spec::{LogSli, Sli};
 
@@ -66,27 +65,57 @@ impl UnreadableCounts {
     }
 }
 
-/// The body paths every log SLI of `slos` reads: conditions, latency field, `group_by`.
-fn body_paths(slos: &[(&Arc<LoadedSlo>, &LogSli)]) -> BodyPaths {
-    let mut paths = BodyPaths::default();
-    let add_condition = |c: &Condition, paths: &mut BodyPaths| {
-        for attr in c.attributes() {
-            paths.add_attr(&attr);
-        }
-    };
+/// The body paths every log SLI of `slos` reads (conditions, latency field, `group_by`),
+/// and those of `more` (the capture's fields).
+fn body_paths(slos: &[(&Arc<LoadedSlo>, &LogSli)], more: &[AttrRef]) -> BodyPaths {
+    let mut attrs: Vec<AttrRef> = more.to_vec();
     for (slo, sli) in slos {
-        add_condition(&sli.filter, &mut paths);
+        attrs.extend(sli.filter.attributes());
         if let Some(bad) = &sli.bad {
-            add_condition(bad, &mut paths);
+            attrs.extend(bad.attributes());
         }
         if let Some(l) = &sli.latency {
-            paths.add_attr(&l.field);
+            attrs.push(l.field.clone());
         }
-        for attr in &slo.spec.group_by {
-            paths.add_attr(attr);
-        }
+        attrs.extend(slo.spec.group_by.iter().cloned());
     }
-    paths
+    BodyPaths::of(&attrs)
+}
+
+/// One log SLO as a request's records are recorded for it: its conditions and fields with
+/// their body paths resolved to their slots of the request's [`BodyPaths`] once, so no
+/// record looks a path up.
+struct Plan<'s> {
+    slo: &'s Arc<LoadedSlo>,
+    sli: &'s LogSli,
+    filter: LogCondition,
+    bad: Option<LogCondition>,
+    /// The latency field and the nanoseconds of its unit.
+    latency: Option<(LogFieldRef, f64)>,
+    group_by: Vec<LogFieldRef>,
+}
+
+impl<'s> Plan<'s> {
+    fn of(slos: &[(&'s Arc<LoadedSlo>, &'s LogSli)], paths: &BodyPaths) -> Vec<Plan<'s>> {
+        slos.iter()
+            .map(|&(slo, sli)| Plan {
+                slo,
+                sli,
+                filter: sli.filter.bind_log(paths),
+                bad: sli.bad.as_ref().map(|b| b.bind_log(paths)),
+                latency: sli
+                    .latency
+                    .as_ref()
+                    .map(|l| (LogFieldRef::bind(&l.field, paths), l.unit.nanos())),
+                group_by: slo
+                    .spec
+                    .group_by
+                    .iter()
+                    .map(|a| LogFieldRef::bind(a, paths))
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 /// The cluster of a resource's records: the token's, else the cluster attribute, else
@@ -147,7 +176,6 @@ impl Engine {
         if slos.is_empty() {
             return;
         }
-        let mut paths = body_paths(&slos);
         let records = req
             .resource_logs
             .iter()
@@ -155,16 +183,15 @@ impl Engine {
             .map(|s| s.log_records.len())
             .sum();
         let sink = self.sink.get();
-        let mut capture = sink.map(|sink| {
+        let captured: Option<Vec<AttrRef>> = sink.map(|sink| {
             let mut fields: Vec<AttrRef> = sink.log_fields().to_vec();
             for (slo, sli) in &slos {
                 fields.extend(sli.fields(&slo.spec.group_by));
             }
-            for field in &fields {
-                paths.add_attr(field);
-            }
-            LogFactsBuilder::new(fields, records)
+            fields
         });
+        let paths = body_paths(&slos, captured.as_deref().unwrap_or_default());
+        let mut capture = captured.map(|fields| LogFactsBuilder::new(fields, records));
         let clusters: Vec<String> = req
             .resource_logs
             .iter()
@@ -176,6 +203,7 @@ impl Engine {
                 )
             })
             .collect();
+        let plans = Plan::of(&slos, &paths);
         let paths = &paths;
         let rows = req.resource_logs.iter().zip(&clusters).flat_map(|(r, c)| {
             r.scope_logs
@@ -193,7 +221,7 @@ impl Engine {
                     body: RowBody::Live(record.body.as_ref(), 0),
                 })
         });
-        let now = self.record_rows(&slos, paths, (rows, records), log, capture.as_mut());
+        let now = self.record_rows(&plans, paths, (rows, records), log, capture.as_mut());
         if let (Some(sink), Some(mut capture)) = (sink, capture)
             && !capture.is_empty()
         {
@@ -212,7 +240,7 @@ impl Engine {
         if slos.is_empty() || facts.is_empty() {
             return;
         }
-        let paths = body_paths(&slos);
+        let paths = body_paths(&slos, &[]);
         let body_columns: Vec<_> = paths
             .iter()
             .map(|keys| facts.columns(&AttrRef::Body(keys.to_vec())))
@@ -247,14 +275,14 @@ impl Engine {
                 body: RowBody::Captured(BodyFields::captured(values, attributes)),
             }
         });
-        self.record_rows(&slos, &paths, (rows, facts.len()), None, None);
+        self.record_rows(&Plan::of(&slos, &paths), &paths, (rows, facts.len()), None, None);
     }
 
-    /// Records `rows` (`count` of them) for every log SLO of `slos`, in chunks; each row
-    /// also goes to `capture`. Returns the time they were recorded at.
+    /// Records `rows` (`count` of them) for every log SLO of `plans` (bound to `paths`), in
+    /// chunks; each row also goes to `capture`. Returns the time they were recorded at.
     fn record_rows<'a>(
         &self,
-        slos: &[(&Arc<LoadedSlo>, &LogSli)],
+        plans: &[Plan<'_>],
         paths: &BodyPaths,
         (mut rows, count): (impl Iterator<Item = Row<'a>>, usize),
         mut log: Option<&mut wal::Encoder>,
@@ -262,9 +290,9 @@ impl Engine {
     ) -> u64 {
         let now = self.clock.now_nanos();
         let (oldest, newest) = self.event_times(now);
-        let adjusted_ranges: Vec<crate::slo::adjust::Ranges> = slos
+        let adjusted_ranges: Vec<crate::slo::adjust::Ranges> = plans
             .iter()
-            .map(|(s, _)| {
+            .map(|Plan { slo: s, .. }| {
                 self.adjustments.ranges(
                     &s.spec.service,
                     &s.spec.name,
@@ -273,7 +301,7 @@ impl Engine {
                 )
             })
             .collect();
-        let mut totals = vec![(Dropped::default(), 0u64, [0u64; 3]); slos.len()];
+        let mut totals = vec![(Dropped::default(), 0u64, [0u64; 3]); plans.len()];
         let first = count.min(LOG_CHUNK);
         let mut chunk = Chunk {
             rows: Vec::with_capacity(first),
@@ -287,13 +315,11 @@ impl Engine {
                     capture.push(at, row.record, row.resource, paths, body);
                 }
             }
-            for (i, (slo, sli)) in slos.iter().enumerate() {
+            for (i, plan) in plans.iter().enumerate() {
                 let (dropped, adjusted, unreadable) = &mut totals[i];
                 let window = (oldest, newest, &adjusted_ranges[i]);
                 record_chunk(
-                    slo,
-                    sli,
-                    paths,
+                    plan,
                     &chunk,
                     window,
                     (dropped, adjusted, unreadable),
@@ -302,7 +328,7 @@ impl Engine {
             }
             self.turnstile.let_readers_through();
         }
-        for ((slo, _), (dropped, adjusted, unreadable)) in slos.iter().zip(&totals) {
+        for (Plan { slo, .. }, (dropped, adjusted, unreadable)) in plans.iter().zip(&totals) {
             slo.add_dropped(*dropped);
             slo.log_unreadable.add(unreadable);
             self.adjustments
@@ -326,24 +352,17 @@ fn log_slos(loaded: &Loaded) -> Vec<(&Arc<LoadedSlo>, &LogSli)> {
 
 /// Records one chunk of rows for one log SLO.
 fn record_chunk(
-    slo: &LoadedSlo,
-    sli: &LogSli,
-    paths: &BodyPaths,
+    plan: &Plan<'_>,
     rows: &Chunk<'_>,
     (oldest, newest, adjusted_ranges): (u64, u64, &crate::slo::adjust::Ranges),
     (dropped, adjusted, unreadable): (&mut Dropped, &mut u64, &mut [u64; 3]),
     mut log: Option<&mut wal::Encoder>,
 ) {
+    let (slo, sli) = (plan.slo, plan.sli);
     let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
-    let unit = sli.latency.as_ref().map(|l| (&l.field, l.unit.nanos()));
-    // A body latency field's place among the body paths: found once, not once a record.
-    let latency_slot = match unit {
-        Some((AttrRef::Body(keys), _)) => paths.slot(keys),
-        _ => None,
-    };
     let mut chunk_dropped = Dropped::default();
     if let Some(log) = log.as_deref_mut() {
-        if unit.is_some() {
+        if plan.latency.is_some() {
             log.begin_spans(slo.wal_id);
         } else {
             log.begin_metrics(slo.wal_id);
@@ -361,7 +380,7 @@ fn record_chunk(
     let mut state = slo.state();
     for (row, body) in rows.iter() {
         let (record, resource) = (row.record, row.resource);
-        if !sli.filter.eval_log(record, resource, paths, body) {
+        if !plan.filter.eval(record, resource, body) {
             continue;
         }
         let t = row.time;
@@ -372,32 +391,25 @@ fn record_chunk(
             *adjusted += 1;
             continue;
         }
-        let latency = match unit {
+        let latency = match &plan.latency {
             None => None,
-            Some((field, per_unit)) => {
-                let read = match latency_slot {
-                    Some(slot) => body_latency(body, slot, per_unit),
-                    None => log_latency(field, per_unit, record, resource, paths, body),
-                };
-                match read {
-                    Ok(l) => Some(l),
-                    Err(why) => {
-                        unreadable[why.index()] += 1;
-                        continue;
-                    }
+            Some((field, per_unit)) => match field.latency(*per_unit, record, resource, body) {
+                Ok(l) => Some(l),
+                Err(why) => {
+                    unreadable[why.index()] += 1;
+                    continue;
                 }
-            }
+            },
         };
-        let is_bad = sli
+        let is_bad = plan
             .bad
             .as_ref()
-            .is_some_and(|b| b.eval_log(record, resource, paths, body));
+            .is_some_and(|b| b.eval(record, resource, body));
         let good = !is_bad && threshold.is_none_or(|th| latency.is_some_and(|l| l <= th));
-        let extra: Option<Vec<String>> = (!slo.spec.group_by.is_empty()).then(|| {
-            slo.spec
-                .group_by
+        let extra: Option<Vec<String>> = (!plan.group_by.is_empty()).then(|| {
+            plan.group_by
                 .iter()
-                .map(|a| log_field_string(a, record, resource, paths, body))
+                .map(|a| a.string(record, resource, body))
                 .collect()
         });
         // Rows of one resource share its cluster string: the same one, not compared.

@@ -138,7 +138,7 @@ impl CmpOp {
         }
     }
 
-    fn holds(self, ordering: Ordering) -> bool {
+    pub(crate) fn holds(self, ordering: Ordering) -> bool {
         match self {
             CmpOp::Eq => ordering.is_eq(),
             CmpOp::Ne => ordering.is_ne(),

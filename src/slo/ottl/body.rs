@@ -40,6 +40,21 @@ pub struct BodyPaths {
 }
 
 impl BodyPaths {
+    /// The body paths of `attrs` (other attributes are left out), each once.
+    pub fn of<'a>(attrs: impl IntoIterator<Item = &'a AttrRef>) -> BodyPaths {
+        let mut paths: Vec<Vec<String>> = attrs
+            .into_iter()
+            .filter_map(|attr| match attr {
+                AttrRef::Body(keys) => Some(keys.clone()),
+                _ => None,
+            })
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let tree = PathTree::new(paths.iter().map(Vec::as_slice));
+        BodyPaths { paths, tree }
+    }
+
     /// Adds a path (the keys after `body`; none: the whole body).
     pub fn add(&mut self, keys: &[String]) {
         if let Err(i) = self.paths.binary_search_by(|p| p.as_slice().cmp(keys)) {
@@ -85,9 +100,17 @@ impl BodyPaths {
         self.paths.binary_search_by(|p| p.as_slice().cmp(keys)).ok()
     }
 
+    /// The slot of the whole body (`body`), if it is read: the first path when it is one, as
+    /// it sorts before every other.
+    #[inline]
+    fn whole(&self) -> Option<usize> {
+        self.paths.first().is_some_and(Vec::is_empty).then_some(0)
+    }
+
     /// Whether some path reads inside the body (not only the whole body).
+    #[inline]
     fn reads_fields(&self) -> bool {
-        self.paths.iter().any(|p| !p.is_empty())
+        self.paths.len() > usize::from(self.whole().is_some())
     }
 }
 
@@ -236,15 +259,14 @@ pub fn read_into<'a>(
         Some(Value::StringValue(text)) => {
             let json = paths.reads_fields()
                 && text.len() <= MAX_JSON_BODY
-                && crate::redact::looks_like_json(text)
                 && body_json::read(text, &paths.tree, values);
-            if let Some(whole) = paths.index(&[]) {
+            if let Some(whole) = paths.whole() {
                 values[whole] = BodyValue::Str(Cow::Borrowed(text));
             }
             if json { BodyKind::Json } else { BodyKind::Text }
         }
         Some(_) => {
-            if let Some(whole) = paths.index(&[]) {
+            if let Some(whole) = paths.whole() {
                 values[whole] = BodyValue::of_any(body);
             }
             BodyKind::Other
@@ -276,6 +298,12 @@ impl<'v> BodyView<'v> {
         self.values.get(i).map_or(Val::Nil, BodyValue::val)
     }
 
+    /// Whether the `i`-th path holds a value (not `nil`).
+    #[inline]
+    pub(super) fn is_present(self, i: usize) -> bool {
+        self.values.get(i).is_some_and(|v| !matches!(v, BodyValue::Nil))
+    }
+
     /// The value at `keys`, `nil` when the path was not read.
     fn get(self, paths: &BodyPaths, keys: &[String]) -> Val<'v> {
         paths
@@ -284,8 +312,13 @@ impl<'v> BodyView<'v> {
             .map_or(Val::Nil, BodyValue::val)
     }
 
+    /// Read back from a capture: the record's attributes the capture holds.
+    pub(super) fn captured(self) -> Option<&'v [(AttrRef, BodyValue<'v>)]> {
+        self.captured
+    }
+
     /// A captured attribute's value.
-    fn captured_attr(attributes: &'v [(AttrRef, BodyValue<'v>)], attr: &AttrRef) -> Val<'v> {
+    pub(super) fn captured_attr(attributes: &'v [(AttrRef, BodyValue<'v>)], attr: &AttrRef) -> Val<'v> {
         // Few attributes (those the SLOs read): a scan.
         attributes
             .iter()
@@ -397,6 +430,7 @@ impl Source for LogSource<'_> {
 }
 
 /// A latency field's value in nanoseconds, or why there is none.
+#[inline]
 pub fn latency_nanos(value: Val<'_>, nanos_per_unit: f64) -> Result<u64, Unreadable> {
     let n = match value {
         Val::Nil => return Err(Unreadable::Missing),
@@ -413,6 +447,12 @@ pub fn latency_nanos(value: Val<'_>, nanos_per_unit: f64) -> Result<u64, Unreada
     let nanos = n * nanos_per_unit;
     if !nanos.is_finite() || nanos < 0.0 || nanos >= u64::MAX as f64 {
         return Err(Unreadable::Invalid);
+    }
+    // Whole already (an integer in an integral unit, the common case): the same value
+    // without `round`, which is a call on x86_64's baseline.
+    let whole = nanos as u64;
+    if whole as f64 == nanos {
+        return Ok(whole);
     }
     Ok(nanos.round() as u64)
 }

@@ -26,6 +26,9 @@ use crate::redact::{STRING_MASK_BLOCK, string_mask};
 /// Reads `text`, which must hold a JSON object, into `values` (one per slot of `tree`,
 /// all `Nil` on entry); `false` when it is not a JSON object (then `values` are all `Nil`).
 pub(super) fn read<'a>(text: &'a str, tree: &PathTree, values: &mut [BodyValue<'a>]) -> bool {
+    if !braced(text.as_bytes()) {
+        return false;
+    }
     let mut scan = Scan {
         text,
         bytes: text.as_bytes(),
@@ -33,11 +36,21 @@ pub(super) fn read<'a>(text: &'a str, tree: &PathTree, values: &mut [BodyValue<'
         depth: RECURSION_LIMIT,
     };
     scan.whitespace();
-    let object = scan.peek() == Some(b'{') && scan.object(tree, values).is_ok() && scan.end();
+    let object = scan.object(tree, values).is_ok() && scan.end();
     if !object {
         tree.clear(values);
     }
     object
+}
+
+/// Whether `bytes` begin with `{` and end with `}`, whitespace aside: what a JSON object
+/// does, so most other text is ruled out without being scanned.
+#[inline]
+fn braced(bytes: &[u8]) -> bool {
+    let ws = |b: &&u8| matches!(b, b' ' | b'\n' | b'\t' | b'\r');
+    let first = bytes.iter().find(|b| !ws(b));
+    let last = bytes.iter().rfind(|b| !ws(b));
+    first == Some(&b'{') && last == Some(&b'}')
 }
 
 /// serde_json's recursion limit: its depth budget, taken by each array and object entered;
@@ -346,10 +359,34 @@ impl<'a> Scan<'a> {
         Ok(plain && !negative && int_digits <= SMALL_INT_DIGITS)
     }
 
+    /// Steps over ASCII digits, eight bytes at a time: ids, amounts and times are numbers
+    /// of several digits.
     #[inline]
     fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
+        loop {
+            let word = match self.bytes.get(self.at..self.at + 8) {
+                Some(eight) => u64::from_le_bytes(eight.try_into().unwrap_or([0; 8])),
+                // Fewer than eight bytes left: the last eight of the text, those before
+                // `at` shifted out (zero bytes, not digits, shifted in).
+                None => match self.bytes.len().checked_sub(8) {
+                    Some(base) => {
+                        let last: [u8; 8] = self.bytes[base..].try_into().unwrap_or([0; 8]);
+                        let shift = ((self.at - base) * 8) as u32;
+                        u64::from_le_bytes(last).checked_shr(shift).unwrap_or(0)
+                    }
+                    None => {
+                        while let Some(b'0'..=b'9') = self.peek() {
+                            self.at += 1;
+                        }
+                        return;
+                    }
+                },
+            };
+            let n = leading_digits(word);
+            self.at += n;
+            if n < 8 {
+                return;
+            }
         }
     }
 
@@ -457,6 +494,20 @@ impl<'a> Scan<'a> {
     fn unescape(&self, s: Str) -> Scanned<String> {
         serde_json::from_str(&self.text[s.start - 1..s.end + 1]).map_err(|_| Bad)
     }
+}
+
+/// How many of the bytes of `word` (the first byte lowest) are ASCII digits before the
+/// first that is not.
+#[inline]
+fn leading_digits(word: u64) -> usize {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    // A digit (0x30..=0x39) keeps its high nibble 3 with 6 added; a byte is not a digit
+    // where either test leaves a bit. A byte of 0xFA or more carries into the next one,
+    // but only bytes after a non-digit can take a carry, and they are not counted.
+    let other = ((word & HIGH) ^ THREES)
+        | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ THREES);
+    (other.trailing_zeros() / 8) as usize
 }
 
 /// A value serde_json parses from `text` alone.

@@ -321,7 +321,7 @@ fn one_pass_json_fields_equal_the_whole_document_parse() {
 
 /// `body` read in one pass gives, at every path of `paths`, what parsing it whole and
 /// walking the document gives, and the same kind (JSON or text); whether it parsed.
-fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
+pub(super) fn agrees_with_whole_parse(body: &str, paths: &BodyPaths) -> bool {
     let record_body = body.into_any_value();
     let got = BodyFields::read(Some(&record_body), paths);
     let parsed = serde_json::from_str::<serde_json::Value>(body)

@@ -39,7 +39,8 @@
 //! - `row.rs`: the row-by-row evaluator.
 //! - `body.rs`: log records as a source: body fields read once per record, numbers in
 //!   strings, latency fields; `body_json.rs`: a JSON string body's fields in one pass, along
-//!   the body paths as a tree of keys (`path_tree.rs`).
+//!   the body paths as a tree of keys (`path_tree.rs`); `bound.rs`: log conditions and
+//!   fields with their body paths resolved to slots once a request, not looked up a record.
 //! - `tests.rs`: parsing, errors, semantics, and both evaluators against each other;
 //!   `log_tests.rs`: log conditions.
 
@@ -47,6 +48,11 @@ pub(crate) mod ast;
 mod attr;
 mod body;
 mod body_json;
+#[cfg(test)]
+mod body_json_tests;
+mod bound;
+#[cfg(test)]
+mod bound_tests;
 mod lexer;
 #[cfg(test)]
 mod log_tests;
@@ -70,6 +76,7 @@ pub use attr::AttrRef;
 pub use body::{
     BodyFields, BodyKind, BodyPaths, BodyValue, BodyView, MAX_JSON_BODY, Unreadable, read_into,
 };
+pub use bound::{LogCondition, LogFieldRef};
 pub use lexer::DurationError;
 
 use ast::{Expr, Path};
@@ -105,16 +112,6 @@ pub fn log_latency(
     body::latency_nanos(source.attr(field), nanos_per_unit)
 }
 
-/// [`log_latency`] of a body field, read at its slot of the body paths
-/// ([`BodyPaths::slot`]).
-pub fn body_latency(
-    body: BodyView<'_>,
-    slot: usize,
-    nanos_per_unit: f64,
-) -> Result<u64, Unreadable> {
-    body::latency_nanos(body.value(slot), nanos_per_unit)
-}
-
 /// A log record's attribute, resource attribute or body field (for the capture's columns).
 pub(crate) fn log_field<'a>(
     field: &AttrRef,
@@ -130,26 +127,6 @@ pub(crate) fn log_field<'a>(
         body,
     };
     source.attr(field)
-}
-
-/// A log record's attribute or body field in its string form (for `group_by` keys): empty
-/// when absent.
-pub fn log_field_string(
-    field: &AttrRef,
-    record: &LogRecord,
-    resource: Option<&Resource>,
-    paths: &BodyPaths,
-    body: BodyView<'_>,
-) -> String {
-    let source = body::LogSource {
-        record,
-        resource,
-        paths,
-        body,
-    };
-    let mut out = String::new();
-    render(source.attr(field), &mut out);
-    out
 }
 
 /// An OTLP value in the string form `group_by` and cluster names use; `None` when empty.
