@@ -8,6 +8,7 @@
 #   benches/perf-receive.sh                                        # no SLOs
 #   SLO_FILES='benches/slo/five/*.yaml' benches/perf-receive.sh
 #   SLO_FILES='benches/slo/ten/*.yaml' CAPTURE=1 benches/perf-receive.sh
+#   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/perf-receive.sh
 #
 # The figure is per span accepted during the sampled seconds (the server's accepted
 # counter read before and after), so the machine's other load moves it less than a rate
@@ -17,6 +18,8 @@
 #   BIN          the slotel binary (default: $CARGO_TARGET_DIR/release/slotel)
 #   SLO_FILES    SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1    with `slo.capture` into a fresh directory
+#   SIGNAL       traces (default) or logs: the load generator's JSON-body log records,
+#                the figures then per log record
 #   SECONDS_     seconds sampled (default 8), after 1 s of warm-up
 #   FREQ         samples per CPU-second (default 4000)
 #   TOP          functions listed (default 25)
@@ -37,6 +40,12 @@ FREQ=${FREQ:-4000}
 TOP=${TOP:-25}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
+SIGNAL=${SIGNAL:-traces}
+case $SIGNAL in
+    traces) item=spans noun=spans one=span ;;
+    logs) item=log_records noun="log records" one=record ;;
+    *) echo "perf-receive: SIGNAL must be traces or logs" >&2; exit 2 ;;
+esac
 command -v perf >/dev/null || { echo "perf-receive: perf is required (Debian: linux-perf)" >&2; exit 1; }
 
 scratch server_pid load_pid
@@ -54,29 +63,29 @@ fi
 taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
 server_pid=$!
 wait_ready "$server_pid" "$admin" "$work/server.log"
-taskset -c "$LOADGEN_CPU" "$BIN" loadgen --protocol grpc --endpoint "127.0.0.1:$grpc_port" \
+taskset -c "$LOADGEN_CPU" "$BIN" loadgen --signal "$SIGNAL" --protocol grpc --endpoint "127.0.0.1:$grpc_port" \
     --items-per-request 512 --seed 1 --concurrency 8 --duration "$((SAMPLED + 3))s" \
     --report json >"$work/load.json" &
 load_pid=$!
 sleep 1
-accepted() { metric "$admin" '^slotel_receiver_accepted_spans_total({|$)'; }
+accepted() { metric "$admin" "^slotel_receiver_accepted_${item}_total({|\$)"; }
 before=$(accepted)
 perf record -q -F "$FREQ" -e cpu-clock -p "$server_pid" -o "$work/perf.data" -- sleep "$SAMPLED" 2>/dev/null
 after=$(accepted)
 wait "$load_pid" || true
 load_pid=""
 spans=$((after - before))
-((spans > 0)) || { echo "perf-receive: no span accepted while sampling" >&2; exit 1; }
+((spans > 0)) || { echo "perf-receive: no ${one} accepted while sampling" >&2; exit 1; }
 
 perf report -i "$work/perf.data" --no-children --sort symbol -n -g none --stdio 2>/dev/null |
     awk '/^ *[0-9.]+%/ { n = $2; $1 = ""; $2 = ""; $3 = ""; sub(/^ +/, ""); sub(/ +- +- *$/, ""); print n "\t" $0 }' \
         >"$work/symbols.tsv"
 awk -F'\t' -v spans="$spans" -v freq="$FREQ" -v top="$TOP" \
-    -v setup="slo_files=${SLO_FILES:-none} capture=${CAPTURE:-0}" '
+    -v setup="slo_files=${SLO_FILES:-none} capture=${CAPTURE:-0}" -v noun="$noun" -v one="$one" '
     { n[NR] = $1; s[NR] = $2; total += $1 }
     END {
         ns = 1e9 / freq / spans
-        printf "%s: %d spans sampled, %.1f CPU ns a span (%d samples at %d Hz)\n", setup, spans, total * ns, total, freq
+        printf "%s: %d %s sampled, %.1f CPU ns a %s (%d samples at %d Hz)\n", setup, spans, noun, total * ns, one, total, freq
         for (i = 1; i <= NR && i <= top; i++) printf "%10.2f  %s\n", n[i] * ns, s[i]
     }' "$work/symbols.tsv"
 if [[ -n ${OUT:-} ]]; then

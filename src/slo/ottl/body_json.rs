@@ -239,11 +239,9 @@ impl<'a> Scan<'a> {
                 }
             }
             Some(b'-' | b'0'..=b'9') => {
-                let small = self.number()?;
-                let digits = &self.text[start..self.at];
-                match small {
-                    true => BodyValue::Int(digits.parse().map_err(|_| Bad)?),
-                    false => BodyValue::of_json(&parse(digits)?),
+                match self.number()? {
+                    true => BodyValue::Int(small_int(&self.bytes[start..self.at])),
+                    false => BodyValue::of_json(&parse(&self.text[start..self.at])?),
                 }
             }
             Some(b'{' | b'[') => {
@@ -359,34 +357,10 @@ impl<'a> Scan<'a> {
         Ok(plain && !negative && int_digits <= SMALL_INT_DIGITS)
     }
 
-    /// Steps over ASCII digits, eight bytes at a time: ids, amounts and times are numbers
-    /// of several digits.
     #[inline]
     fn digits(&mut self) {
-        loop {
-            let word = match self.bytes.get(self.at..self.at + 8) {
-                Some(eight) => u64::from_le_bytes(eight.try_into().unwrap_or([0; 8])),
-                // Fewer than eight bytes left: the last eight of the text, those before
-                // `at` shifted out (zero bytes, not digits, shifted in).
-                None => match self.bytes.len().checked_sub(8) {
-                    Some(base) => {
-                        let last: [u8; 8] = self.bytes[base..].try_into().unwrap_or([0; 8]);
-                        let shift = ((self.at - base) * 8) as u32;
-                        u64::from_le_bytes(last).checked_shr(shift).unwrap_or(0)
-                    }
-                    None => {
-                        while let Some(b'0'..=b'9') = self.peek() {
-                            self.at += 1;
-                        }
-                        return;
-                    }
-                },
-            };
-            let n = leading_digits(word);
-            self.at += n;
-            if n < 8 {
-                return;
-            }
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
         }
     }
 
@@ -496,18 +470,13 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// How many of the bytes of `word` (the first byte lowest) are ASCII digits before the
-/// first that is not.
+/// The value of at most [`SMALL_INT_DIGITS`] ASCII digits (what [`Scan::number`] calls a
+/// small integer), which an i64 holds.
 #[inline]
-fn leading_digits(word: u64) -> usize {
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
-    // A digit (0x30..=0x39) keeps its high nibble 3 with 6 added; a byte is not a digit
-    // where either test leaves a bit. A byte of 0xFA or more carries into the next one,
-    // but only bytes after a non-digit can take a carry, and they are not counted.
-    let other = ((word & HIGH) ^ THREES)
-        | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ THREES);
-    (other.trailing_zeros() / 8) as usize
+fn small_int(digits: &[u8]) -> i64 {
+    digits
+        .iter()
+        .fold(0, |n, d| n * 10 + i64::from(d.wrapping_sub(b'0')))
 }
 
 /// A value serde_json parses from `text` alone.
