@@ -8,7 +8,9 @@
 //! where they can be, the fields in one buffer reused from chunk to chunk).
 //! Then every log SLO classifies the records: `where` selects, `bad` and the latency
 //! threshold judge, `group_by` (attributes and body fields) groups, in the same windows,
-//! with the same lateness rules and budget adjustments as spans.
+//! with the same lateness rules and budget adjustments as spans. Its conditions and fields
+//! are bound to the request's body paths first (`Plan`): each body path they read is
+//! found among them once a request, and a record's value is then read at its slot.
 //!
 //! A latency SLI (`latency: {field, unit}`) counts only records whose latency field holds a
 //! non-negative number (strings holding one included): a record without one is neither good

@@ -85,8 +85,9 @@ impl BodyPaths {
     }
 
     /// Where the path `keys` is in the order of [`BodyPaths::iter`] (its value's index in
-    /// a record's fields), if it is read: found once for a chunk of records, it spares a
-    /// lookup per record ([`BodyView::value`]).
+    /// a record's fields), if it is read: found once when conditions and fields are bound
+    /// ([`Condition::bind_log`](super::Condition::bind_log)), it spares a lookup per record
+    /// ([`BodyView::value`]).
     pub fn slot(&self, keys: &[String]) -> Option<usize> {
         self.index(keys)
     }

@@ -192,11 +192,13 @@ impl<'a> Scan<'a> {
                     }
                     self.node(child, values)?;
                 }
-                // Most values are strings: stepped over here, without a call.
-                None if self.peek() == Some(b'"') => {
-                    self.string()?;
-                }
-                None => self.skip()?,
+                // Most values are strings, then numbers: stepped over here, without
+                // `skip`'s call and dispatch.
+                None => match self.peek() {
+                    Some(b'"') => drop(self.string()?),
+                    Some(b'-' | b'0'..=b'9') => drop(self.number()?),
+                    _ => self.skip()?,
+                },
             }
             if self.next_or_close(b'}')? {
                 return Ok(());
