@@ -195,8 +195,12 @@ impl<'a> Scan<'a> {
                 // Most values are strings, then numbers: stepped over here, without
                 // `skip`'s call and dispatch.
                 None => match self.peek() {
-                    Some(b'"') => drop(self.string()?),
-                    Some(b'-' | b'0'..=b'9') => drop(self.number()?),
+                    Some(b'"') => {
+                        self.string()?;
+                    }
+                    Some(b'-' | b'0'..=b'9') => {
+                        self.number()?;
+                    }
                     _ => self.skip()?,
                 },
             }
