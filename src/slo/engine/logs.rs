@@ -277,7 +277,13 @@ impl Engine {
                 body: RowBody::Captured(BodyFields::captured(values, attributes)),
             }
         });
-        self.record_rows(&Plan::of(&slos, &paths), &paths, (rows, facts.len()), None, None);
+        self.record_rows(
+            &Plan::of(&slos, &paths),
+            &paths,
+            (rows, facts.len()),
+            None,
+            None,
+        );
     }
 
     /// Records `rows` (`count` of them) for every log SLO of `plans` (bound to `paths`), in

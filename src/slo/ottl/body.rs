@@ -302,7 +302,9 @@ impl<'v> BodyView<'v> {
     /// Whether the `i`-th path holds a value (not `nil`).
     #[inline]
     pub(super) fn is_present(self, i: usize) -> bool {
-        self.values.get(i).is_some_and(|v| !matches!(v, BodyValue::Nil))
+        self.values
+            .get(i)
+            .is_some_and(|v| !matches!(v, BodyValue::Nil))
     }
 
     /// The value at `keys`, `nil` when the path was not read.
@@ -319,7 +321,10 @@ impl<'v> BodyView<'v> {
     }
 
     /// A captured attribute's value.
-    pub(super) fn captured_attr(attributes: &'v [(AttrRef, BodyValue<'v>)], attr: &AttrRef) -> Val<'v> {
+    pub(super) fn captured_attr(
+        attributes: &'v [(AttrRef, BodyValue<'v>)],
+        attr: &AttrRef,
+    ) -> Val<'v> {
         // Few attributes (those the SLOs read): a scan.
         attributes
             .iter()

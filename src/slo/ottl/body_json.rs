@@ -244,12 +244,10 @@ impl<'a> Scan<'a> {
                     BodyValue::Str(Cow::Borrowed(&self.text[s.start..s.end]))
                 }
             }
-            Some(b'-' | b'0'..=b'9') => {
-                match self.number()? {
-                    true => BodyValue::Int(small_int(&self.bytes[start..self.at])),
-                    false => BodyValue::of_json(&parse(&self.text[start..self.at])?),
-                }
-            }
+            Some(b'-' | b'0'..=b'9') => match self.number()? {
+                true => BodyValue::Int(small_int(&self.bytes[start..self.at])),
+                false => BodyValue::of_json(&parse(&self.text[start..self.at])?),
+            },
             Some(b'{' | b'[') => {
                 // An array or object kept whole: its extent here, its value from serde_json.
                 self.skip()?;

@@ -13,7 +13,9 @@ fn numbers_read_the_same_wherever_they_end() {
     }
     let mut parsed = 0;
     for len in 1..26 {
-        let digits: String = (0..len).map(|i| char::from(b'0' + (i * 7 % 10) as u8)).collect();
+        let digits: String = (0..len)
+            .map(|i| char::from(b'0' + (i * 7 % 10) as u8))
+            .collect();
         let ones = "1".repeat(len);
         for number in [
             ones.clone(),

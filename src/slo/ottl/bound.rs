@@ -76,17 +76,37 @@ enum Bound {
     And(Box<Bound>, Box<Bound>),
     Or(Box<Bound>, Box<Bound>),
     /// `left op literal`.
-    Lit { left: Read, op: CmpOp, right: Lit },
+    Lit {
+        left: Read,
+        op: CmpOp,
+        right: Lit,
+    },
     /// `left op right`, two paths.
-    Paths { left: Read, op: CmpOp, right: Read },
+    Paths {
+        left: Read,
+        op: CmpOp,
+        right: Read,
+    },
     /// `path != nil` (`present`) or `path == nil`: whether a value is there.
-    Present { read: Read, present: bool },
+    Present {
+        read: Read,
+        present: bool,
+    },
     /// [`Bound::Present`] of a body path, the most common test on a body field: its value
     /// tested where it lies.
-    BodyPresent { slot: usize, present: bool },
+    BodyPresent {
+        slot: usize,
+        present: bool,
+    },
     /// `severity_number op n`.
-    Severity { op: CmpOp, value: i64 },
-    IsMatch { read: Read, regex: Regex },
+    Severity {
+        op: CmpOp,
+        value: i64,
+    },
+    IsMatch {
+        read: Read,
+        regex: Regex,
+    },
 }
 
 impl Bound {
@@ -180,7 +200,12 @@ pub struct LogCondition(Bound);
 impl LogCondition {
     /// Evaluates on one log record; `body` holds its body fields at the paths the condition
     /// was bound to.
-    pub fn eval(&self, record: &LogRecord, resource: Option<&Resource>, body: BodyView<'_>) -> bool {
+    pub fn eval(
+        &self,
+        record: &LogRecord,
+        resource: Option<&Resource>,
+        body: BodyView<'_>,
+    ) -> bool {
         self.0.eval(&Row {
             record,
             resource,
@@ -239,7 +264,12 @@ impl LogFieldRef {
     }
 
     /// The field in its string form (a `group_by` key): empty when absent.
-    pub fn string(&self, record: &LogRecord, resource: Option<&Resource>, body: BodyView<'_>) -> String {
+    pub fn string(
+        &self,
+        record: &LogRecord,
+        resource: Option<&Resource>,
+        body: BodyView<'_>,
+    ) -> String {
         let mut out = String::new();
         render(self.get(record, resource, body), &mut out);
         out

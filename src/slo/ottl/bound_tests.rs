@@ -50,7 +50,10 @@ fn atom(rng: &mut fastrand::Rng) -> String {
     let op = OPS[rng.usize(..OPS.len())];
     match rng.u8(0..8) {
         0 => format!("{path} {op} {}", PATHS[rng.usize(..PATHS.len())]),
-        1 => format!(r#"IsMatch({path}, "{}")"#, ["5", "^a", "b\"", "x|E"][rng.usize(..4)]),
+        1 => format!(
+            r#"IsMatch({path}, "{}")"#,
+            ["5", "^a", "b\"", "x|E"][rng.usize(..4)]
+        ),
         _ => format!("{path} {op} {}", LITERALS[rng.usize(..LITERALS.len())]),
     }
 }
@@ -59,16 +62,38 @@ fn condition(rng: &mut fastrand::Rng, depth: u32) -> String {
     match rng.u8(0..if depth > 2 { 1 } else { 5 }) {
         0 => atom(rng),
         1 => format!("not ({})", condition(rng, depth + 1)),
-        2 => format!("{} or {}", condition(rng, depth + 1), condition(rng, depth + 1)),
-        _ => format!("({}) and ({})", condition(rng, depth + 1), condition(rng, depth + 1)),
+        2 => format!(
+            "{} or {}",
+            condition(rng, depth + 1),
+            condition(rng, depth + 1)
+        ),
+        _ => format!(
+            "({}) and ({})",
+            condition(rng, depth + 1),
+            condition(rng, depth + 1)
+        ),
     }
 }
 
 /// A value of every kind conditions tell apart, as JSON text.
 fn json_value(rng: &mut fastrand::Rng) -> String {
     [
-        "503", "200", "-7", "0.25", "1e2", r#""503""#, r#""0.5""#, r#""-""#, r#""abc""#,
-        r#""""#, "true", "false", "null", r#"{"b":"x"}"#, r#"{"b":502}"#, "[1,2]",
+        "503",
+        "200",
+        "-7",
+        "0.25",
+        "1e2",
+        r#""503""#,
+        r#""0.5""#,
+        r#""-""#,
+        r#""abc""#,
+        r#""""#,
+        "true",
+        "false",
+        "null",
+        r#"{"b":"x"}"#,
+        r#"{"b":502}"#,
+        "[1,2]",
         r#""esc\"aped""#,
     ][rng.usize(..17)]
     .to_string()
@@ -172,19 +197,24 @@ fn bound_conditions_and_fields_equal_the_reference() {
     let (mut held, mut total) = (0, 0);
     for paths in [BodyPaths::of(&all), BodyPaths::default()] {
         let bound: Vec<LogCondition> = conditions.iter().map(|c| c.bind_log(&paths)).collect();
-        let bound_fields: Vec<LogFieldRef> =
-            fields.iter().map(|f| LogFieldRef::bind(f, &paths)).collect();
+        let bound_fields: Vec<LogFieldRef> = fields
+            .iter()
+            .map(|f| LogFieldRef::bind(f, &paths))
+            .collect();
         for _ in 0..300 {
             let record = record(&mut rng);
             let fields_read = BodyFields::read(record.body.as_ref(), &paths);
             // The same record read back from a capture: its values and attributes.
             let captured = BodyFields::captured(
-                (0..paths.len()).map(|i| fields_read.value(i).clone()).collect(),
+                (0..paths.len())
+                    .map(|i| fields_read.value(i).clone())
+                    .collect(),
                 fields
                     .iter()
                     .filter(|f| !matches!(f, AttrRef::Body(_)))
                     .map(|f| {
-                        let v = log_field(f, &record, resource.as_ref(), &paths, fields_read.view());
+                        let v =
+                            log_field(f, &record, resource.as_ref(), &paths, fields_read.view());
                         let v = match v {
                             ast::Val::Nil => BodyValue::Nil,
                             ast::Val::Int(i) => BodyValue::Int(i),
@@ -227,5 +257,8 @@ fn bound_conditions_and_fields_equal_the_reference() {
         }
     }
     // Both outcomes, often.
-    assert!(held > total / 10 && held < total * 9 / 10, "{held} of {total}");
+    assert!(
+        held > total / 10 && held < total * 9 / 10,
+        "{held} of {total}"
+    );
 }
