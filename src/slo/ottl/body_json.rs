@@ -356,19 +356,16 @@ impl<'a> Scan<'a> {
         // Out of f64's range is an error of the whole parse: only an exponent or a long
         // integer part can get there, and those are checked by serde_json itself.
         if exponent || int_digits > SAFE_INT_DIGITS {
-            in_range(&self.text[start..self.at])?;
+            parse(&self.text[start..self.at])?;
         }
         Ok(plain && !negative && int_digits <= SMALL_INT_DIGITS)
     }
 
     #[inline]
     fn digits(&mut self) {
-        // The position in a local: one store for the run, not one a digit.
-        let mut at = self.at;
-        while let Some(b'0'..=b'9') = self.bytes.get(at) {
-            at += 1;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
         }
-        self.at = at;
     }
 
     fn some_digits(&mut self) -> Scanned<()> {
@@ -484,14 +481,6 @@ fn small_int(digits: &[u8]) -> i64 {
     digits
         .iter()
         .fold(0, |n, d| n * 10 + i64::from(d.wrapping_sub(b'0')))
-}
-
-/// Whether serde_json takes the number `text` (its exponent or length may put it out of
-/// f64's range): rare, kept out of [`Scan::number`]'s common case.
-#[cold]
-#[inline(never)]
-fn in_range(text: &str) -> Scanned<()> {
-    parse(text).map(drop)
 }
 
 /// A value serde_json parses from `text` alone.
