@@ -129,6 +129,7 @@ mod tests {
             logs: false,
             received: rows as u64,
             tenant: None,
+            numbered: Default::default(),
         }
     }
 
@@ -181,6 +182,7 @@ mod tests {
                     logs: false,
                     received: 0,
                     tenant: None,
+                    numbered: Default::default(),
                 })
                 .collect()
         };

@@ -74,6 +74,7 @@ mod kernels;
 #[cfg(test)]
 mod kernels_tests;
 pub mod logs;
+pub mod numbered;
 mod read;
 pub mod sampling;
 #[cfg(test)]
@@ -216,10 +217,12 @@ impl FactsSchema {
         self.add(attr, Use::CAPTURED);
     }
 
-    /// Whether every column `needed` reads is in this schema.
+    /// Whether every column `needed` reads is in this schema (whether its values were
+    /// numbered, [`Use::NUMBERED`], is no column).
     pub fn covers(&self, needed: &FactsSchema) -> Result<(), AttrRef> {
         for (attr, uses) in needed.entries() {
-            if !self.attributes.get(attr).is_some_and(|have| have.has(uses)) {
+            let have = |have: &Use| have.union(Use::NUMBERED).has(uses);
+            if !self.attributes.get(attr).is_some_and(have) {
                 return Err(attr.clone());
             }
         }
@@ -275,6 +278,9 @@ pub struct SpanFacts {
     invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
     /// Comparisons already evaluated on these rows, for the conditions that share them.
     compared: eval::Compared,
+    /// The string columns whose values were numbered as they were appended (for a
+    /// capture: [`SpanFacts::numbering`]).
+    numbered: numbered::Numberings,
 }
 
 /// The name of the optional trace-id column (see the module docs).
@@ -305,6 +311,17 @@ impl SpanFacts {
 
     pub fn len(&self) -> usize {
         self.batch.num_rows()
+    }
+
+    /// The numbers of the values of the string column at `column` of the batch, when the
+    /// walk numbered them (a capture's schema asks for it: [`numbered`]).
+    pub fn numbering(&self, column: usize) -> Option<&numbered::Numbered> {
+        self.numbered.get(column)
+    }
+
+    /// Every numbered column (shared, not copied).
+    pub fn numberings(&self) -> &numbered::Numberings {
+        &self.numbered
     }
 
     pub fn is_empty(&self) -> bool {
@@ -457,6 +474,8 @@ impl SpanFacts {
                 .filter(|w| w.iter().any(|w| *w != 1.0)),
             invalid_tracestates: Default::default(),
             compared: Default::default(),
+            // A part's rows are not the numbered ones.
+            numbered: Default::default(),
         }
     }
 }
