@@ -4,8 +4,7 @@
 //! numbers, its writer looks up only a request's few distinct values (the rows of their
 //! first occurrences) instead of hashing every row (`slo::capture::dictionary`).
 //!
-//! A value is compared with the row before first (spans of one operation often come
-//! together), then looked up in a small open table of the numbers so far, by the value's
+//! A value is looked up in a small open table of the numbers so far, by the value's
 //! [`Words`]: its length and the words that cover it (up to 32 bytes, which tell strings
 //! apart without reading their bytes; a longer value's bytes are compared with its first
 //! occurrence's). The work is bounded: past [`MOST`] distinct values, or a value not found
@@ -165,9 +164,6 @@ pub(super) struct Numberer {
     words: Vec<Words>,
     /// Number + 1 of the values placed in each slot, 0 when empty.
     slots: Box<[u8; SLOTS]>,
-    /// The row before's words and number (a length no value has before the first row).
-    last: Words,
-    last_key: u8,
 }
 
 impl Numberer {
@@ -180,11 +176,6 @@ impl Numberer {
             },
             words: Vec::with_capacity(16),
             slots: Box::new([0; SLOTS]),
-            last: Words {
-                len: usize::MAX,
-                ..Words::default()
-            },
-            last_key: 0,
         }
     }
 
@@ -210,23 +201,21 @@ impl Numberer {
                         .get(usize::from(key))
                         .is_some_and(|row| value(*row as usize) == s))
         };
-        let key = if same(&self.last, self.last_key, &self.numbered.firsts) {
-            self.last_key
-        } else {
-            match self.find(&words, same) {
-                Some(key) => key,
-                None => return false,
+        // Not compared with the row before first: in traffic whose operations come
+        // mixed that is a comparison more for most rows, and a branch mispredicted.
+        match self.find(&words, same) {
+            Some(key) => {
+                self.numbered.keys.push(key);
+                true
             }
-        };
-        self.numbered.keys.push(key);
-        self.last = words;
-        self.last_key = key;
-        true
+            None => false,
+        }
     }
 
     /// The number of the value whose words are `words` (`same` tells whether a number's
-    /// value is it), a new one when it is not found; `None` past the bounds.
-    #[inline]
+    /// value is it), a new one when it is not found; `None` past the bounds (inlined:
+    /// called once a row, and a call costs about as much as the first probe).
+    #[inline(always)]
     fn find(&mut self, words: &Words, same: impl Fn(&Words, u8, &[u32]) -> bool) -> Option<u8> {
         // The product's top bits: its best mixed.
         let start = (words.hash_all() >> (64 - SLOT_BITS)) as usize;

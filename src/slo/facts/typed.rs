@@ -326,7 +326,7 @@ fn strings(slot: &mut Option<Strings>, rows: usize, capacity: usize) -> &mut Str
 
 /// The `.str` column, created on its first value as [`strings`] does, its values numbered
 /// when the schema asks ([`Use::NUMBERED`]: a capture writes the column).
-#[inline]
+#[inline(always)]
 fn str_strings(
     slot: &mut Option<Strings>,
     rows: usize,
