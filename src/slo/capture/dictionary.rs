@@ -185,11 +185,9 @@ fn fits(numbered: &Numbered, strings: &StringArray) -> bool {
         && !firsts.is_empty()
         && firsts.len() < usize::from(PAD)
         && firsts.iter().all(|row| (*row as usize) < keys.len())
-        && usize::from(
-            keys.iter()
-                .fold(0u8, |m, k| m.max(if *k == PAD { 0 } else { *k })),
-        ) < firsts.len()
-        && keys.iter().map(|k| usize::from(*k == PAD)).sum::<usize>() == strings.null_count();
+        // The largest number + 1 (`PAD` + 1 wraps to 0), and the rows without one.
+        && usize::from(keys.iter().fold(0u8, |m, k| m.max(k.wrapping_add(1)))) <= firsts.len()
+        && keys.iter().filter(|k| **k == PAD).count() == strings.null_count();
     debug_assert!(
         !fits
             || keys
