@@ -18,13 +18,97 @@ use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, StringArray}
 use arrow_buffer::{ArrowNativeType, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType};
 
-use crate::slo::facts::numbered::{EXACT, Numbered, PAD, Words};
-
 /// Slots looked at for a string before it is added as a new value.
 const PROBES: usize = 8;
 /// The table's first size and largest size (slots, powers of two).
 const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
+
+/// The longest string its [`Words`] identify entirely.
+const EXACT: usize = 32;
+
+/// What identifies a string of up to [`EXACT`] bytes entirely, and most longer ones: its
+/// length, its first and last eight bytes (a string of up to eight in `first` alone) and,
+/// of one of 17 to 32 bytes, the eight after its first eight and the eight before its last
+/// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
+/// equal strings: span names and routes are found without reading the values.
+#[derive(Clone, Copy, Default)]
+struct Words {
+    len: usize,
+    first: u64,
+    last: u64,
+    mid: [u64; 2],
+}
+
+impl Words {
+    #[inline(always)]
+    fn of(s: &[u8]) -> Self {
+        let n = s.len();
+        let (first, last, mid) = match n {
+            0..=8 => (short_word(s), 0, [0; 2]),
+            9..=16 => (word8(&s[..8]), word8(&s[n - 8..]), [0; 2]),
+            17..=EXACT => (
+                word8(&s[..8]),
+                word8(&s[n - 8..]),
+                [word8(&s[8..16]), word8(&s[n - 16..n - 8])],
+            ),
+            _ => (word8(&s[..8]), word8(&s[n - 8..]), [0; 2]),
+        };
+        Words {
+            len: n,
+            first,
+            last,
+            mid,
+        }
+    }
+
+    /// Whether two strings' words are equal: every word compared, without a branch.
+    #[inline(always)]
+    fn same(&self, other: &Words) -> bool {
+        ((self.len as u64 ^ other.len as u64)
+            | (self.first ^ other.first)
+            | (self.last ^ other.last)
+            | (self.mid[0] ^ other.mid[0])
+            | (self.mid[1] ^ other.mid[1]))
+            == 0
+    }
+
+    #[inline]
+    fn hash(&self) -> u64 {
+        (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Eight bytes as a little-endian word.
+#[inline(always)]
+fn word8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// Up to eight bytes as a little-endian word, the missing high bytes zero (byte `i` at
+/// bits `8 i`), read in at most two loads: two overlapping four-byte words from 4 bytes
+/// on, the first, middle and last byte below (overlapping bytes are the same byte in the
+/// same place, so or-ing them is exact).
+#[inline(always)]
+fn short_word(s: &[u8]) -> u64 {
+    let n = s.len();
+    match n {
+        8 => word8(s),
+        4..=7 => {
+            let word4 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            word4(&s[..4]) | word4(&s[n - 4..]) << (8 * (n - 4))
+        }
+        1..=3 => {
+            u64::from(s[0])
+                | u64::from(s[n / 2]) << (8 * (n / 2))
+                | u64::from(s[n - 1]) << (8 * (n - 1))
+        }
+        _ => 0,
+    }
+}
 
 /// A table slot: a value's index + 1 (0 when empty) and its words.
 #[derive(Clone, Copy, Default)]
@@ -174,48 +258,6 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     Some((values.len(), rows))
 }
 
-/// Whether `numbered` numbers the rows of `strings`: a number a row, each number below
-/// the numbers there are, each number's first row among the rows, and as many rows
-/// without a number as null rows (in passes the compiler makes wide; that the rows
-/// without a number are the null ones, which the walk makes so, is checked row by row in
-/// debug builds). A row's key is then read through its number alone.
-fn fits(numbered: &Numbered, strings: &StringArray) -> bool {
-    let (keys, firsts) = (&numbered.keys, &numbered.firsts);
-    let fits = keys.len() == strings.len()
-        && !firsts.is_empty()
-        && firsts.len() < usize::from(PAD)
-        && firsts.iter().all(|row| (*row as usize) < keys.len())
-        // The largest number + 1 (`PAD` + 1 wraps to 0), and the rows without one.
-        && usize::from(keys.iter().fold(0u8, |m, k| m.max(k.wrapping_add(1)))) <= firsts.len()
-        && keys.iter().filter(|k| **k == PAD).count() == strings.null_count();
-    debug_assert!(
-        !fits
-            || keys
-                .iter()
-                .enumerate()
-                .all(|(row, k)| (*k == PAD) == strings.is_null(row)),
-        "numbered rows without a value are the null rows"
-    );
-    fits
-}
-
-/// The keys of the rows of `strings`, numbered by the walk (`numbered`, which [`fits`]
-/// them): each number's value (at the row it first comes in) looked up once, in the order
-/// they first come, which is the order a lookup of every row finds them in (the same keys
-/// and values); a row's key is its number's, a null row's 0.
-fn by_numbers<K: ArrowDictionaryKeyType>(
-    values: &mut Values,
-    keys: &mut Vec<K::Native>,
-    strings: &StringArray,
-    numbered: &Numbered,
-) {
-    let mut of_number = [K::Native::usize_as(0); 256];
-    for (k, row) in numbered.firsts.iter().enumerate() {
-        of_number[k] = K::Native::usize_as(key_of(values, strings.value(*row as usize).as_bytes()));
-    }
-    keys.extend(numbered.keys.iter().map(|k| of_number[usize::from(*k)]));
-}
-
 /// The key of `s`, looked up (inlined: called once a row).
 #[inline(always)]
 fn key_of(values: &mut Values, s: &[u8]) -> usize {
@@ -225,19 +267,16 @@ fn key_of(values: &mut Values, s: &[u8]) -> usize {
 
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
 /// with `key` keys (`Int8`, `Int16` or `Int32`); a null row is a null key. `None` when
-/// the strings have more distinct values than `key` can number. A part with its values
-/// numbered (`numbered`, beside `parts`: the walk's [`Numbered`]) has only its distinct
-/// values looked up, each row's key read through them: the same column.
+/// the strings have more distinct values than `key` can number.
 pub(super) fn encode(
     parts: &[&dyn Array],
-    numbered: &[Option<&Numbered>],
     rows: usize,
     key: &DataType,
 ) -> Result<Option<ArrayRef>, ArrowError> {
     match key {
-        DataType::Int8 => encode_as::<Int8Type>(parts, numbered, rows, 1 << 7),
-        DataType::Int16 => encode_as::<Int16Type>(parts, numbered, rows, 1 << 15),
-        DataType::Int32 => encode_as::<Int32Type>(parts, numbered, rows, i32::MAX as usize),
+        DataType::Int8 => encode_as::<Int8Type>(parts, rows, 1 << 7),
+        DataType::Int16 => encode_as::<Int16Type>(parts, rows, 1 << 15),
+        DataType::Int32 => encode_as::<Int32Type>(parts, rows, i32::MAX as usize),
         other => Err(ArrowError::CastError(format!(
             "dictionary keys of type {other}"
         ))),
@@ -248,22 +287,15 @@ pub(super) fn encode(
 /// `K` as it is found (wrapping past `most`, when the column is then not returned).
 fn encode_as<K: ArrowDictionaryKeyType>(
     parts: &[&dyn Array],
-    numbered: &[Option<&Numbered>],
     rows: usize,
     most: usize,
 ) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
     let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
-    for (i, part) in parts.iter().enumerate() {
+    for part in parts {
         let strings = part
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
-        if let Some(numbered) = numbered.get(i).copied().flatten()
-            && fits(numbered, strings)
-        {
-            by_numbers::<K>(&mut values, &mut keys, strings, numbered);
-            continue;
-        }
         let valid = strings
             .nulls()
             .filter(|n| n.null_count() > 0)
@@ -324,7 +356,7 @@ mod tests {
     }
 
     fn encode(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
-        Ok(super::encode(parts, &[], rows, &DataType::Int32)?.unwrap())
+        Ok(super::encode(parts, rows, &DataType::Int32)?.unwrap())
     }
 
     #[test]
@@ -355,7 +387,7 @@ mod tests {
         let column = StringArray::from(rows.clone());
         let want: Vec<Option<String>> = rows.into_iter().map(Some).collect();
         for key in [DataType::Int16, DataType::Int32] {
-            let encoded = super::encode(&[&column], &[], 600, &key).unwrap().unwrap();
+            let encoded = super::encode(&[&column], 600, &key).unwrap().unwrap();
             let dict = encoded.as_any_dictionary();
             assert_eq!(dict.keys().data_type(), &key);
             assert_eq!(dict.values().len(), 200);
@@ -363,14 +395,12 @@ mod tests {
         }
         // 200 distinct values: more than `Int8` keys number.
         assert!(
-            super::encode(&[&column], &[], 600, &DataType::Int8)
+            super::encode(&[&column], 600, &DataType::Int8)
                 .unwrap()
                 .is_none()
         );
         let few = StringArray::from(vec![Some("GET"), None, Some("GET"), Some("POST")]);
-        let encoded = super::encode(&[&few], &[], 4, &DataType::Int8)
-            .unwrap()
-            .unwrap();
+        let encoded = super::encode(&[&few], 4, &DataType::Int8).unwrap().unwrap();
         assert_eq!(
             encoded.as_any_dictionary().keys().data_type(),
             &DataType::Int8
@@ -526,7 +556,7 @@ mod tests {
             }
         }
         let want = builder.finish();
-        let got = super::encode(&refs, &[], rows, &DataType::Int16)
+        let got = super::encode(&refs, rows, &DataType::Int16)
             .unwrap()
             .unwrap();
         let got = got.as_dictionary::<Int16Type>();
@@ -536,156 +566,6 @@ mod tests {
             if got.keys().is_valid(row) {
                 assert_eq!(got.keys().value(row), want.keys().value(row), "row {row}");
             }
-        }
-    }
-
-    /// `part`'s rows numbered the plain way (a map from each value to the order it first
-    /// came in), a null row `PAD`; `None` past the numbers a request has.
-    fn numbers_of(part: &StringArray) -> Option<Numbered> {
-        let mut seen = std::collections::HashMap::new();
-        let mut numbered = Numbered::default();
-        for (row, value) in part.iter().enumerate() {
-            let key = match value {
-                None => PAD,
-                Some(v) => match seen.get(v) {
-                    Some(k) => *k,
-                    None if seen.len() == crate::slo::facts::numbered::MOST => return None,
-                    None => {
-                        let k = seen.len() as u8;
-                        seen.insert(v, k);
-                        numbered.firsts.push(row as u32);
-                        k
-                    }
-                },
-            };
-            numbered.keys.push(key);
-        }
-        Some(numbered)
-    }
-
-    /// The keys' bytes (null rows' too) and the values of a dictionary column.
-    fn raw(column: &ArrayRef) -> (Vec<u8>, ArrayRef) {
-        let dict = column.as_any_dictionary();
-        let keys = dict.keys().to_data().buffers()[0].as_slice().to_vec();
-        (keys, dict.values().clone())
-    }
-
-    #[test]
-    fn parts_with_numbers_encode_as_parts_without_them() {
-        // Random parts of random values (empty ones, nulls, values differing in their last
-        // byte), some with more distinct values than numbered; each part numbered or not:
-        // the same keys (null rows' included) and values, in every key type that fits.
-        let mut seed = 3u64;
-        let mut next = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
-        let pool: Vec<String> = (0..400)
-            .map(|i| {
-                let n = i % 43;
-                let mut v: Vec<u8> = (0..n)
-                    .map(|j| b'a' + ((i / 2 + j * 3) % 26) as u8)
-                    .collect();
-                if let Some(b) = v.last_mut().filter(|_| i % 2 == 1) {
-                    *b = b'#';
-                }
-                String::from_utf8(v).unwrap()
-            })
-            .collect();
-        let mut same_bytes = 0;
-        for case in 0..120 {
-            let parts: Vec<StringArray> = (0..1 + next() % 4)
-                .map(|_| {
-                    let distinct = 1 + next() % [3, 40, 300, 400][case % 4];
-                    (0..next() % 700)
-                        .map(|_| match next() % 6 {
-                            0 => None,
-                            _ => Some(pool[next() % distinct].clone()),
-                        })
-                        .collect()
-                })
-                .collect();
-            let rows: usize = parts.iter().map(|p| p.len()).sum();
-            let refs: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
-            let numbers: Vec<Option<Numbered>> = parts.iter().map(numbers_of).collect();
-            let sent: Vec<Option<String>> = parts
-                .iter()
-                .flat_map(|p| p.iter().map(|s| s.map(String::from)))
-                .collect();
-            for key in [DataType::Int8, DataType::Int16, DataType::Int32] {
-                let want = super::encode(&refs, &[], rows, &key).unwrap();
-                for pick in 0..3 {
-                    let numbered: Vec<Option<&Numbered>> = numbers
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| n.as_ref().filter(|_| pick == 0 || i % 2 == pick - 1))
-                        .collect();
-                    let got = super::encode(&refs, &numbered, rows, &key).unwrap();
-                    let unique = |c: &ArrayRef| {
-                        let values = c.as_any_dictionary().values().as_string::<i32>();
-                        values
-                            .iter()
-                            .collect::<std::collections::HashSet<_>>()
-                            .len()
-                            == values.len()
-                    };
-                    if let Some(g) = &got {
-                        assert_eq!(decoded(g), sent, "case {case}");
-                    }
-                    // Where the plain path's table finds every value again, the same bytes
-                    // (the numbered path looks up the same values in the same order, less
-                    // the rows that would find them). A value it leaves out (past its
-                    // probes: strings made to collide) it adds again for each row of it,
-                    // where the numbered path adds it once a request: the same strings.
-                    match (&want, &got) {
-                        (Some(w), g) if unique(w) => {
-                            assert_eq!(g.as_ref().map(raw), Some(raw(w)), "case {case}");
-                            same_bytes += 1;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        // Most cases compare the bytes (the rest: strings the plain table left out).
-        assert!(same_bytes > 120 * 3 * 3 / 2, "{same_bytes}");
-    }
-
-    #[test]
-    fn numbers_that_do_not_fit_the_rows_are_not_used() {
-        let part = StringArray::from(vec![Some("a"), None, Some("b")]);
-        let want = super::encode(&[&part], &[], 3, &DataType::Int8)
-            .unwrap()
-            .unwrap();
-        let wrong = [
-            // Too few rows.
-            Numbered {
-                keys: vec![0, PAD],
-                firsts: vec![0],
-            },
-            // A number past the numbers.
-            Numbered {
-                keys: vec![0, PAD, 2],
-                firsts: vec![0, 2],
-            },
-            // A first row past the rows.
-            Numbered {
-                keys: vec![0, PAD, 1],
-                firsts: vec![0, 9],
-            },
-            // A row with a value without a number.
-            Numbered {
-                keys: vec![0, PAD, PAD],
-                firsts: vec![0],
-            },
-        ];
-        for numbered in &wrong {
-            let got = super::encode(&[&part], &[Some(numbered)], 3, &DataType::Int8)
-                .unwrap()
-                .unwrap();
-            assert_eq!(raw(&got), raw(&want), "{numbered:?}");
         }
     }
 

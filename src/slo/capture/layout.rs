@@ -312,15 +312,7 @@ impl Layout {
                 .collect();
             let parts: Vec<&dyn Array> = owned.iter().map(|p| p.as_ref()).collect();
             let column = match form {
-                Form::Dictionary(key) => {
-                    // The walk's numbers of the column's values: `.other` columns (without
-                    // their ints' rows here) have none.
-                    let numbered: Vec<_> = items
-                        .iter()
-                        .map(|item| item.numbered.get(i).filter(|_| int.is_none()))
-                        .collect();
-                    super::dictionary::encode(&parts, &numbered, rows, key)?
-                }
+                Form::Dictionary(key) => super::dictionary::encode(&parts, rows, key)?,
                 Form::Narrow(to) => super::narrow::narrow(&parts, rows, to)?,
                 Form::Split(high) => super::halves::split(&parts, &received, rows, high)?,
                 Form::Plain | Form::Null => Some(concat(&parts, rows)?),

@@ -64,8 +64,6 @@ mod layout;
 #[cfg(test)]
 mod layout_tests;
 mod narrow;
-#[cfg(test)]
-mod numbered_tests;
 mod queue;
 mod read;
 mod restore;
@@ -90,7 +88,6 @@ pub use read::{CaptureFile, CapturedBatch, CapturedLogs, Reader, list_files};
 
 use crate::config::CaptureConfig;
 use crate::slo::engine::FactsSink;
-use crate::slo::facts::numbered::Numberings;
 use crate::slo::facts::{FactsSchema, SpanFacts};
 use crate::slo::spec::AttrRef;
 
@@ -149,9 +146,6 @@ pub(crate) struct Item {
     pub(crate) logs: bool,
     pub(crate) received: u64,
     pub(crate) tenant: Option<Arc<str>>,
-    /// The string columns the walk numbered (`slo::facts::numbered`), by column index:
-    /// written as dictionaries without looking up every row.
-    pub(crate) numbered: Numberings,
 }
 
 /// The capture: the engine's [`FactsSink`] and its writer thread.
@@ -237,8 +231,7 @@ impl FactsSink for Capture {
     }
 
     fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>) {
-        let numbered = facts.numberings().clone();
-        self.send(facts.batch.clone(), numbered, false, now_nanos, tenant);
+        self.send(facts.batch.clone(), false, now_nanos, tenant);
     }
 
     fn log_fields(&self) -> &[AttrRef] {
@@ -246,30 +239,16 @@ impl FactsSink for Capture {
     }
 
     fn offer_logs(&self, facts: &RecordBatch, now_nanos: u64, tenant: Option<&str>) {
-        self.send(
-            facts.clone(),
-            Numberings::default(),
-            true,
-            now_nanos,
-            tenant,
-        );
+        self.send(facts.clone(), true, now_nanos, tenant);
     }
 }
 
 impl Capture {
     /// Queues a batch for the writer; a full queue drops it and counts its rows.
-    fn send(
-        &self,
-        batch: RecordBatch,
-        numbered: Numberings,
-        logs: bool,
-        received: u64,
-        tenant: Option<&str>,
-    ) {
+    fn send(&self, batch: RecordBatch, logs: bool, received: u64, tenant: Option<&str>) {
         let rows = batch.num_rows() as u64;
         let item = Item {
             batch,
-            numbered,
             logs,
             received,
             tenant: tenant.map(Arc::from),

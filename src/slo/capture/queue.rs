@@ -129,7 +129,6 @@ mod tests {
             logs: false,
             received: rows as u64,
             tenant: None,
-            numbered: Default::default(),
         }
     }
 
@@ -182,7 +181,6 @@ mod tests {
                     logs: false,
                     received: 0,
                     tenant: None,
-                    numbered: Default::default(),
                 })
                 .collect()
         };

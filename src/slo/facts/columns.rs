@@ -19,7 +19,6 @@ use arrow_buffer::ScalarBuffer;
 use arrow_schema::{Field, Schema};
 
 use super::build::KeyIndex;
-use super::numbered::Numberings;
 use super::sampling::{Invalid, adjusted_count};
 use super::typed::{Builders, Strings, dictionary};
 use super::{FactsSchema, SpanFacts};
@@ -157,7 +156,6 @@ impl<'s> Columns<'s> {
         resources: usize,
     ) -> Self {
         let plan = Plan::of(schema, cluster_attribute);
-        let numbered = plan.item_attrs.iter().any(|(_, u)| u.has(Use::NUMBERED));
         let item_builders = plan
             .item_attrs
             .iter()
@@ -184,7 +182,7 @@ impl<'s> Columns<'s> {
             statuses: Vec::with_capacity(spans),
             // Span names are often longer than 16 bytes (`GET /api/…/{id}`): room made
             // once, not grown (a copy) midway.
-            names: numbered_if(Strings::with_capacity(spans, spans * 32), numbered),
+            names: Strings::with_capacity(spans, spans * 32),
             adjusted: None,
             trace_ids: schema
                 .trace_ids()
@@ -308,7 +306,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         durations,
         kinds,
         statuses,
-        names: mut names_column,
+        names: names_column,
         adjusted,
         trace_ids,
         invalid,
@@ -316,11 +314,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         ..
     } = c;
     let rows = ends.len();
-    // The string columns numbered for a capture, by their index.
-    let mut numbered = Numberings::default();
-    if let Some(n) = names_column.take_numbered(rows) {
-        numbered.add(super::NAME, n);
-    }
     let keys = Int32Array::from(resource_keys(&starts, rows));
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
@@ -353,13 +346,13 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         .item_attrs
         .iter()
         .zip(item_builders)
-        .map(|((a, _), mut b)| (a, b.take_numbered(), b.finish(None)));
+        .map(|((a, _), b)| (a, b.finish(None)));
     let resource = plan
         .resource_attrs
         .iter()
         .zip(resource_builders)
-        .map(|((a, _), b)| (a, None, b.finish(Some(&keys))));
-    for (attr, mut str_numbered, built) in item.chain(resource) {
+        .map(|((a, _), b)| (a, b.finish(Some(&keys))));
+    for (attr, built) in item.chain(resource) {
         let typed = [
             ("str", &built.str),
             ("int", &built.int),
@@ -369,9 +362,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         ];
         for (suffix, column) in typed {
             if let Some(column) = column {
-                if let Some(n) = str_numbered.take().filter(|_| suffix == "str") {
-                    numbered.add(columns.len(), n);
-                }
                 names.push(Name::Attr(attr, suffix));
                 columns.push(column.clone());
             }
@@ -420,15 +410,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         adjusted,
         invalid_tracestates: invalid,
         compared: Default::default(),
-        numbered,
-    }
-}
-
-/// `names`, its values numbered when `numbered` (a capture writes the column).
-fn numbered_if(names: Strings, numbered: bool) -> Strings {
-    match numbered {
-        true => names.numbered(),
-        false => names,
     }
 }
 

@@ -74,7 +74,6 @@ mod kernels;
 #[cfg(test)]
 mod kernels_tests;
 pub mod logs;
-pub mod numbered;
 mod read;
 pub mod sampling;
 #[cfg(test)]
@@ -217,12 +216,10 @@ impl FactsSchema {
         self.add(attr, Use::CAPTURED);
     }
 
-    /// Whether every column `needed` reads is in this schema (whether its values were
-    /// numbered, [`Use::NUMBERED`], is no column).
+    /// Whether every column `needed` reads is in this schema.
     pub fn covers(&self, needed: &FactsSchema) -> Result<(), AttrRef> {
         for (attr, uses) in needed.entries() {
-            let have = |have: &Use| have.union(Use::NUMBERED).has(uses);
-            if !self.attributes.get(attr).is_some_and(have) {
+            if !self.attributes.get(attr).is_some_and(|have| have.has(uses)) {
                 return Err(attr.clone());
             }
         }
@@ -278,9 +275,6 @@ pub struct SpanFacts {
     invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
     /// Comparisons already evaluated on these rows, for the conditions that share them.
     compared: eval::Compared,
-    /// The string columns whose values were numbered as they were appended (for a
-    /// capture: [`SpanFacts::numbering`]).
-    numbered: numbered::Numberings,
 }
 
 /// The name of the optional trace-id column (see the module docs).
@@ -311,17 +305,6 @@ impl SpanFacts {
 
     pub fn len(&self) -> usize {
         self.batch.num_rows()
-    }
-
-    /// The numbers of the values of the string column at `column` of the batch, when the
-    /// walk numbered them (a capture's schema asks for it: [`numbered`]).
-    pub fn numbering(&self, column: usize) -> Option<&numbered::Numbered> {
-        self.numbered.get(column)
-    }
-
-    /// Every numbered column (shared, not copied).
-    pub fn numberings(&self) -> &numbered::Numberings {
-        &self.numbered
     }
 
     pub fn is_empty(&self) -> bool {
@@ -474,8 +457,6 @@ impl SpanFacts {
                 .filter(|w| w.iter().any(|w| *w != 1.0)),
             invalid_tracestates: Default::default(),
             compared: Default::default(),
-            // A part's rows are not the numbered ones.
-            numbered: Default::default(),
         }
     }
 }

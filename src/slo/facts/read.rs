@@ -255,7 +255,6 @@ impl SpanFacts {
                 adjusted,
                 invalid_tracestates: Default::default(),
                 compared: Default::default(),
-                numbered: Default::default(),
             },
             {
                 let mut found = found;

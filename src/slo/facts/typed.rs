@@ -25,7 +25,6 @@ use arrow_schema::DataType;
 
 use super::AttrColumns;
 use super::kernels::{pack, pack_rows};
-use super::numbered::{Numbered, Numberer};
 use crate::slo::ottl::{Use, Val, render};
 
 /// A row's value type.
@@ -66,9 +65,6 @@ pub(super) struct Strings {
     data: Vec<u8>,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
-    /// The rows' values numbered as they come, for a column a capture writes
-    /// ([`Strings::numbered`]); dropped when it can number no more.
-    numbers: Option<Box<Numberer>>,
 }
 
 /// The room past its end a value's copy may write into ([`write`]: a value of 1 or 2
@@ -87,44 +83,6 @@ impl Strings {
             offsets,
             data: Vec::with_capacity(bytes),
             rendered: String::new(),
-            numbers: None,
-        }
-    }
-
-    /// The column with its values numbered as they come ([`Numberer`]): for a column a
-    /// capture writes as a dictionary (span names, attributes' `.str` columns), whose
-    /// writer then looks up each distinct value once ([`Strings::take_numbered`]).
-    pub(super) fn numbered(mut self) -> Self {
-        let mut numbers = Numberer::new(self.offsets.capacity().saturating_sub(1));
-        numbers.pad(self.len());
-        self.numbers = Some(Box::new(numbers));
-        self
-    }
-
-    /// The numbers of the column's values when it is finished as `rows` rows (the rows
-    /// past those pushed without a value); `None` when it was not numbered or could no
-    /// longer be.
-    pub(super) fn take_numbered(&mut self, rows: usize) -> Option<Numbered> {
-        self.numbers.take()?.finish(rows)
-    }
-
-    /// Numbers the value just pushed, `bytes`: the column stops numbering when its
-    /// numberer gives up.
-    #[inline(always)]
-    fn number(&mut self, bytes: &[u8]) {
-        if let Some(numbers) = &mut self.numbers {
-            let (offsets, data) = (&self.offsets, &self.data);
-            // An earlier row's value: the rows a number first came in are below this one.
-            let value = |row: usize| {
-                match (offsets.get(row), offsets.get(row + 1)) {
-                    (Some(start), Some(end)) => data.get(*start as usize..*end as usize),
-                    _ => None,
-                }
-                .unwrap_or_default()
-            };
-            if !numbers.number(bytes, value) {
-                self.numbers = None;
-            }
         }
     }
 
@@ -145,9 +103,6 @@ impl Strings {
     fn push_bytes(&mut self, bytes: &[u8]) -> bool {
         let end = self.data.len() + bytes.len();
         let Ok(offset) = i32::try_from(end) else {
-            // An empty row read as null in an attribute's column, as empty in the names':
-            // not numbered.
-            self.numbers = None;
             self.pad(self.len() + 1);
             return false;
         };
@@ -159,7 +114,6 @@ impl Strings {
         // values (there is room for them and `SPILL` more: checked above), so `data` is
         // initialised up to `end`; they are `bytes`, a `&str`'s or ASCII (the invariant).
         unsafe { self.data.set_len(end) };
-        self.number(bytes);
         self.offsets.push(offset);
         true
     }
@@ -210,9 +164,6 @@ impl Strings {
     fn pad(&mut self, rows: usize) {
         let len = self.len();
         if rows > len {
-            if let Some(numbers) = &mut self.numbers {
-                numbers.pad(rows);
-            }
             let end = self.offsets.last().copied().unwrap_or(0);
             match rows - len {
                 1 => self.offsets.push(end),
@@ -324,33 +275,7 @@ fn strings(slot: &mut Option<Strings>, rows: usize, capacity: usize) -> &mut Str
     s
 }
 
-/// The `.str` column, created on its first value as [`strings`] does, its values numbered
-/// when the schema asks ([`Use::NUMBERED`]: a capture writes the column).
-#[inline(always)]
-fn str_strings(
-    slot: &mut Option<Strings>,
-    rows: usize,
-    capacity: usize,
-    uses: Use,
-) -> &mut Strings {
-    if slot.is_none() {
-        let mut column = Strings::with_capacity(capacity, capacity * 8);
-        if uses.has(Use::NUMBERED) {
-            column = column.numbered();
-        }
-        *slot = Some(column);
-    }
-    strings(slot, rows, capacity)
-}
-
 impl Builders {
-    /// The numbers of the `.str` column's values ([`Strings::take_numbered`]), when the
-    /// schema asked for them and a string came: before [`Builders::finish`].
-    pub(super) fn take_numbered(&mut self) -> Option<Numbered> {
-        let rows = self.rows;
-        self.str.as_mut()?.take_numbered(rows)
-    }
-
     pub(super) fn new(uses: Use, capacity: usize) -> Self {
         let scalars = uses.has(Use::INT) || uses.has(Use::FLOAT) || uses.has(Use::BOOL);
         let other_ints = uses.has(Use::OTHER);
@@ -396,9 +321,7 @@ impl Builders {
         match value {
             Val::Nil => {}
             Val::Str(s) => {
-                if self.uses.has(Use::STR)
-                    && !str_strings(&mut self.str, rows, self.capacity, self.uses).push(s)
-                {
+                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity).push(s) {
                     // Past 2 GiB of values: read as absent.
                     tag = Tag::None;
                 }

@@ -313,13 +313,9 @@ impl Use {
     /// it leaves those rows out), so nothing is rendered for them unless a condition
     /// reads `.other` too ([`Use::OTHER`]).
     pub(crate) const OTHER_BESIDE_INTS: Use = Use(32);
-    /// The `.str` column's values numbered per request as they are appended
-    /// (`slo::facts::numbered`): a capture writes the column as a dictionary from them.
-    /// No condition reads it.
-    pub(crate) const NUMBERED: Use = Use(64);
-    /// Every typed column of an attribute, `.other` without ints' rows, `.str` numbered:
-    /// the columns a capture writes.
-    pub(crate) const CAPTURED: Use = Use(1 | 2 | 4 | 8 | 32 | 64);
+    /// Every typed column of an attribute, `.other` without ints' rows: the columns a
+    /// capture writes.
+    pub(crate) const CAPTURED: Use = Use(1 | 2 | 4 | 8 | 32);
 
     fn of(lit: &Lit) -> Use {
         match lit {
