@@ -20,9 +20,8 @@
 //! extends by one link: adding a run costs one link whatever the number of runs before
 //! it. Once the runs hold as many indexes as the base has room for buckets (at least
 //! [`FOLD_AT`]), they are folded into a new base (the old one cloned), so a fold's cost
-//! is paid for by the indexes that triggered it, and the runs never hold more indexes
-//! than [`FOLD_AT`] or the base's room, whichever is more (4 bytes an index, counted in
-//! [`SharedHist::heap_bytes`]). Sealing a shared histogram ([`SharedHist::sealed`])
+//! is paid for by the indexes that triggered it, and the runs never take more memory than
+//! twice what the base holds room for. Sealing a shared histogram ([`SharedHist::sealed`])
 //! encodes it once for every holder.
 
 use std::cell::RefCell;
@@ -31,11 +30,8 @@ use std::sync::{Arc, OnceLock};
 use super::hist::SparseHist;
 
 /// Bucket indexes kept in runs before they are folded, at least (or as many as the
-/// base's buckets). A fold copies the base, a dense one a page allocation at a time:
-/// with requests of a few hundred spans, 1,024 folded every second or third request, and
-/// the copies were a tenth of the receive path's allocations with five SLOs; 4,096 (16
-/// KiB of runs at most) folds a quarter as often.
-pub const FOLD_AT: usize = 4_096;
+/// base's buckets).
+pub const FOLD_AT: usize = 1_024;
 
 /// A run of bucket indexes ([`super::hist::index_of`]), one latency each.
 pub type Run = Arc<[u32]>;

@@ -28,8 +28,8 @@ use super::native::{Bucket, NativeHist, below_table, index_of_nanos_in};
 use super::shared_hist::{Link, Memo};
 
 /// Buckets kept in runs before they are folded, at least (or as many as the base has
-/// counts): as many as the finest slots' runs keep ([`super::shared_hist::FOLD_AT`]).
-pub const FOLD_AT: usize = super::shared_hist::FOLD_AT;
+/// counts).
+pub const FOLD_AT: usize = 1_024;
 
 /// The native buckets of a selection group's latencies (see `shared.rs`): built by
 /// [`NativeRun::add_all`] while the group's slots are finished, then frozen behind an `Arc`
