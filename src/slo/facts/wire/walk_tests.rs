@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 
 use super::check_spans_with_facts;
@@ -512,95 +512,4 @@ fn every_string_field_refuses_what_is_not_utf8() {
             }
         }
     }
-}
-
-/// The fixed numeric columns' buffers given back by one request's facts and taken by the
-/// next request's of the same size (`columns::kept`) hold that request's values, as read
-/// from the decoded request and as the decoded request's facts hold them.
-#[test]
-fn kept_column_buffers_hold_the_next_requests_values() {
-    // (Its own thread: the buffers kept are the test's.)
-    std::thread::spawn(|| {
-        let keys = keys();
-        let schema = &schemas()[0];
-        let limits = Limits::default();
-        let mut rng = fastrand::Rng::with_seed(23);
-        let mut reused = 0;
-        for round in 0..60 {
-            let mut req = request(&mut rng, &keys);
-            let mut n = 0u64;
-            for s in req
-                .resource_spans
-                .iter_mut()
-                .flat_map(|r| &mut r.scope_spans)
-                .flat_map(|s| &mut s.spans)
-            {
-                n += 1;
-                s.start_time_unix_nano = rng.u64(..1 << 40);
-                s.end_time_unix_nano = s.start_time_unix_nano + rng.u64(..1 << 30) + n;
-                s.kind = rng.i32(0..6);
-                s.status = rng.bool().then(|| Status {
-                    code: rng.i32(0..3),
-                    ..Default::default()
-                });
-            }
-            let spans: Vec<&Span> = req
-                .resource_spans
-                .iter()
-                .flat_map(|r| &r.scope_spans)
-                .flat_map(|s| &s.spans)
-                .collect();
-            let body = req.encode_to_vec();
-            // The spans and resources counted, as the receiver's weighing counts them.
-            let sizes = Some((spans.len(), req.resource_spans.len()));
-            let walk = || {
-                let (_, facts) = check_spans_with_facts(
-                    &body,
-                    &item_limits(&limits),
-                    None,
-                    CLUSTER_ATTRIBUTE,
-                    schema,
-                    sizes,
-                )
-                .expect("an encoded request decodes");
-                facts
-            };
-            // (End times and durations take buffers of one kind.)
-            let wide = |f: &SpanFacts| {
-                let mut at = [f.end_time_unix_nano(), f.duration_nanos()].map(|c| c.as_ptr());
-                at.sort();
-                at
-            };
-            let first = walk();
-            let first_at = wide(&first);
-            drop(first);
-            let facts = walk();
-            if !spans.is_empty() {
-                // The buffers the first facts gave back.
-                assert_eq!(wide(&facts), first_at, "round {round}");
-                reused += 1;
-            }
-            let want_ends: Vec<u64> = spans.iter().map(|s| s.end_time_unix_nano).collect();
-            let want_durations: Vec<u64> = spans
-                .iter()
-                .map(|s| s.end_time_unix_nano - s.start_time_unix_nano)
-                .collect();
-            let want_kinds: Vec<i32> = spans.iter().map(|s| s.kind).collect();
-            let want_statuses: Vec<i32> = spans
-                .iter()
-                .map(|s| s.status.as_ref().map_or(0, |s| s.code))
-                .collect();
-            assert_eq!(facts.end_time_unix_nano(), want_ends, "round {round}");
-            assert_eq!(facts.duration_nanos(), want_durations, "round {round}");
-            let kinds = facts.kind_column().as_primitive::<Int32Type>().values();
-            assert_eq!(kinds, &want_kinds[..], "round {round}");
-            let statuses = facts.status_column().as_primitive::<Int32Type>().values();
-            assert_eq!(statuses, &want_statuses[..], "round {round}");
-            let built = SpanFacts::build(&req, None, CLUSTER_ATTRIBUTE, schema);
-            assert_eq!(facts.batch, built.batch, "round {round}");
-        }
-        assert!(reused > 20, "{reused} rounds");
-    })
-    .join()
-    .unwrap();
 }
