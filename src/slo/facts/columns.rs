@@ -315,7 +315,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         ..
     } = c;
     let rows = ends.len();
-    let keys = Int32Array::new(kept::buffer(resource_keys(&starts, rows)), None);
+    let keys = Int32Array::from(resource_keys(&starts, rows));
     let resource_of_row: ScalarBuffer<i32> = keys.values().clone();
     let clusters = clusters.finish();
     let services = services.finish();
@@ -414,8 +414,8 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     }
 }
 
-/// The buffers of the fixed numeric columns (end times, durations, kinds, status codes,
-/// the rows' resource keys), kept by each thread for its next requests' facts: a request's columns take one of the
+/// The buffers of the fixed numeric columns (end times, durations, kinds, status codes),
+/// kept by each thread for its next requests' facts: a request's columns take one of the
 /// room they need instead of allocating, and its facts give it back when they are dropped
 /// (the batch's buffer owns it). A buffer just given back is warm in the cache, where a
 /// fresh allocation of some KiB is mostly not. At most [`kept::KEPT`] buffers of each type
@@ -552,7 +552,7 @@ pub(super) mod kept {
 /// Each row's resource (its dictionary key), from the row each resource starts at: `rows`
 /// rows, the resources' rows consecutive and in order.
 fn resource_keys(starts: &[usize], rows: usize) -> Vec<i32> {
-    let mut keys = kept::take(rows);
+    let mut keys = Vec::with_capacity(rows);
     for (resource, start) in starts.iter().enumerate() {
         let end = starts.get(resource + 1).copied().unwrap_or(rows);
         debug_assert!(*start == keys.len() && end >= *start && end <= rows);
