@@ -176,11 +176,10 @@ impl<'s> Columns<'s> {
             services: StringBuilder::with_capacity(resources, resources * 16),
             resource: -1,
             starts: Vec::with_capacity(resources),
-            // (Buffers of earlier requests' facts, given back when they were dropped.)
-            ends: kept::take(spans),
-            durations: kept::take(spans),
-            kinds: kept::take(spans),
-            statuses: kept::take(spans),
+            ends: Vec::with_capacity(spans),
+            durations: Vec::with_capacity(spans),
+            kinds: Vec::with_capacity(spans),
+            statuses: Vec::with_capacity(spans),
             // Span names are often longer than 16 bytes (`GET /api/…/{id}`): room made
             // once, not grown (a copy) midway.
             names: Strings::with_capacity(spans, spans * 32),
@@ -334,13 +333,13 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     .map(Name::Fixed)
     .to_vec();
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::new(kept::buffer(ends), None)),
-        Arc::new(UInt64Array::new(kept::buffer(durations), None)),
+        Arc::new(UInt64Array::from(ends)),
+        Arc::new(UInt64Array::from(durations)),
         dict(&clusters),
         dict(&services),
         Arc::new(names_column.finish(rows, None)),
-        Arc::new(Int32Array::new(kept::buffer(kinds), None)),
-        Arc::new(Int32Array::new(kept::buffer(statuses), None)),
+        Arc::new(Int32Array::from(kinds)),
+        Arc::new(Int32Array::from(statuses)),
     ];
     let mut attrs = BTreeMap::new();
     let item = plan
@@ -414,141 +413,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     }
 }
 
-/// The buffers of the fixed numeric columns (end times, durations, kinds, status codes),
-/// kept by each thread for its next requests' facts: a request's columns take one of the
-/// room they need instead of allocating, and its facts give it back when they are dropped
-/// (the batch's buffer owns it). A buffer just given back is warm in the cache, where a
-/// fresh allocation of some KiB is mostly not. At most [`kept::KEPT`] buffers of each type
-/// and [`kept::BYTES`] bytes in all are kept by a thread; past that, the oldest is freed.
-///
-/// A column's buffer is given back only when its rows fill it (`len == capacity`, as when
-/// the request's spans were counted before the walk): its Arrow buffer then reports the
-/// room it holds, as a buffer made from the `Vec` does, so the memory charged for the
-/// facts ([`crate::receiver::facts_bytes`]) is the same either way.
-pub(super) mod kept {
-    use std::cell::RefCell;
-    use std::ptr::NonNull;
-    use std::sync::Arc;
-
-    use arrow_buffer::{ArrowNativeType, Buffer, ScalarBuffer};
-
-    /// Buffers of one type kept by a thread, at most.
-    pub const KEPT: usize = 16;
-    /// Bytes the buffers kept by a thread hold room for, at most (1 MiB).
-    pub const BYTES: usize = 1 << 20;
-
-    #[derive(Default)]
-    pub struct Spare {
-        wide: Vec<Vec<u64>>,
-        narrow: Vec<Vec<i32>>,
-        bytes: usize,
-    }
-
-    thread_local! {
-        static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
-    }
-
-    /// A column type whose buffers are kept.
-    pub trait Kept: ArrowNativeType + std::panic::RefUnwindSafe {
-        fn list(spare: &mut Spare) -> &mut Vec<Vec<Self>>;
-    }
-
-    impl Kept for u64 {
-        fn list(spare: &mut Spare) -> &mut Vec<Vec<Self>> {
-            &mut spare.wide
-        }
-    }
-
-    impl Kept for i32 {
-        fn list(spare: &mut Spare) -> &mut Vec<Vec<Self>> {
-            &mut spare.narrow
-        }
-    }
-
-    fn room<T>(v: &Vec<T>) -> usize {
-        v.capacity() * std::mem::size_of::<T>()
-    }
-
-    /// An empty buffer with room for exactly `n` values: a kept one of that room, else a
-    /// new one.
-    pub fn take<T: Kept>(n: usize) -> Vec<T> {
-        let kept = SPARE
-            .try_with(|s| {
-                let mut s = s.try_borrow_mut().ok()?;
-                let list = T::list(&mut s);
-                let at = list.iter().rposition(|v| v.capacity() == n)?;
-                let v = list.swap_remove(at);
-                s.bytes -= room(&v);
-                Some(v)
-            })
-            .ok()
-            .flatten();
-        kept.unwrap_or_else(|| Vec::with_capacity(n))
-    }
-
-    /// Keeps `v` (emptied) for a later [`take`] of this thread, the oldest kept one freed
-    /// to make room.
-    pub fn give_back<T: Kept>(mut v: Vec<T>) {
-        let bytes = room(&v);
-        if bytes == 0 || bytes > BYTES {
-            return;
-        }
-        v.clear();
-        // (While the thread ends, or within a borrow, `v` is freed instead.)
-        let _ = SPARE.try_with(|s| {
-            let Ok(mut s) = s.try_borrow_mut() else {
-                return;
-            };
-            let s = &mut *s;
-            while s.bytes + bytes > BYTES || T::list(s).len() >= KEPT {
-                let Some(old) = (!T::list(s).is_empty()).then(|| T::list(s).remove(0)) else {
-                    // The room is held by the other type's buffers: freed instead.
-                    return;
-                };
-                s.bytes -= room(&old);
-            }
-            s.bytes += bytes;
-            T::list(s).push(v);
-        });
-    }
-
-    /// The bytes the buffers kept by this thread hold room for, and how many there are.
-    #[cfg(test)]
-    pub fn kept() -> (usize, usize) {
-        SPARE.with(|s| {
-            let s = s.borrow();
-            (s.bytes, s.wide.len() + s.narrow.len())
-        })
-    }
-
-    /// Owns a column's `Vec` for its Arrow buffer; gives it back when the buffer is dropped.
-    struct Owner<T: Kept>(Vec<T>);
-
-    impl<T: Kept> Drop for Owner<T> {
-        fn drop(&mut self) {
-            give_back(std::mem::take(&mut self.0));
-        }
-    }
-
-    /// `values` as a column's buffer: one that gives them back when dropped when they fill
-    /// their room, else one made from the `Vec` as Arrow makes it.
-    pub fn buffer<T: Kept>(values: Vec<T>) -> ScalarBuffer<T> {
-        if values.is_empty() || values.len() != values.capacity() {
-            return ScalarBuffer::from(values);
-        }
-        let len = values.len();
-        let bytes = len * std::mem::size_of::<T>();
-        let Some(ptr) = NonNull::new(values.as_ptr().cast::<u8>().cast_mut()) else {
-            return ScalarBuffer::from(values);
-        };
-        // SAFETY: `ptr` points to `len` initialised values of `T` (`bytes` bytes, aligned
-        // for `T`), owned by the `Vec` in `owner`, which no one else reaches and which
-        // neither moves nor frees them until the buffer lets go of `owner`.
-        let buffer = unsafe { Buffer::from_custom_allocation(ptr, bytes, Arc::new(Owner(values))) };
-        ScalarBuffer::new(buffer, 0, len)
-    }
-}
-
 /// Each row's resource (its dictionary key), from the row each resource starts at: `rows`
 /// rows, the resources' rows consecutive and in order.
 fn resource_keys(starts: &[usize], rows: usize) -> Vec<i32> {
@@ -593,64 +457,7 @@ fn fields_of(names: &[Name<'_>], columns: &[ArrayRef]) -> Vec<Field> {
 
 #[cfg(test)]
 mod tests {
-    use super::{kept, resource_keys};
-    use arrow_array::{Array, Int32Array, UInt64Array};
-
-    /// A column's buffer given back when its array is dropped is the next one taken of its
-    /// room; the arrays read and weigh as those made from a `Vec`; the buffers kept stay
-    /// bounded.
-    #[test]
-    fn column_buffers_are_given_back_bounded_and_weigh_as_before() {
-        // (Its own thread: the test's buffers only.)
-        std::thread::spawn(|| {
-            let mut v: Vec<u64> = kept::take(300);
-            v.extend((0..300).map(|i| i * 7));
-            let at = v.as_ptr();
-            let plain = UInt64Array::from(v.clone());
-            let array = UInt64Array::new(kept::buffer(v), None);
-            assert_eq!(array, plain);
-            assert_eq!(array.get_array_memory_size(), plain.get_array_memory_size());
-            let sliced = array.slice(10, 20);
-            drop(array);
-            // Still held by the slice: not given back yet.
-            assert_eq!(kept::kept(), (0, 0));
-            assert_eq!(sliced.value(0), 70);
-            drop(sliced);
-            assert_eq!(kept::kept(), (300 * 8, 1));
-            let again: Vec<u64> = kept::take(300);
-            assert!(again.is_empty() && again.capacity() == 300 && again.as_ptr() == at);
-            // Another room is not taken from the one kept.
-            assert_eq!(kept::take::<u64>(299).capacity(), 299);
-            // Rows that do not fill their room: a plain buffer, nothing given back.
-            let mut short: Vec<i32> = Vec::with_capacity(64);
-            short.extend([1, 2, 3]);
-            let mut same_room: Vec<i32> = Vec::with_capacity(64);
-            same_room.extend_from_slice(&short);
-            let plain = Int32Array::from(same_room);
-            let array = Int32Array::new(kept::buffer(short), None);
-            assert_eq!(array, plain);
-            assert_eq!(array.get_array_memory_size(), plain.get_array_memory_size());
-            drop(array);
-            assert_eq!(kept::kept(), (0, 0));
-            // Many buffers given back, of both types and of every size: bounded.
-            for n in [1usize, 1_000, 60_000, 200_000, 7] {
-                for _ in 0..40 {
-                    let mut w: Vec<u64> = kept::take(n);
-                    w.resize(n, 1);
-                    drop(UInt64Array::new(kept::buffer(w), None));
-                    let mut k: Vec<i32> = kept::take(n);
-                    k.resize(n, 1);
-                    drop(Int32Array::new(kept::buffer(k), None));
-                    let (bytes, count) = kept::kept();
-                    assert!(bytes <= kept::BYTES && count <= 2 * kept::KEPT);
-                }
-            }
-            // A buffer taken back holds no values of before.
-            assert!(kept::take::<i32>(7).is_empty());
-        })
-        .join()
-        .unwrap();
-    }
+    use super::resource_keys;
 
     /// Each row's key is the resource its rows follow, resources without spans included.
     #[test]
