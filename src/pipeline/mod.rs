@@ -43,6 +43,7 @@ use std::sync::{Arc, OnceLock};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
 use tokio::task::JoinHandle;
 
@@ -665,6 +666,9 @@ async fn dispatch(
 ) {
     // Failures are logged once per exporter per interval, with the count held back.
     let logs: Vec<LogLimiter> = exporters.iter().map(|_| LogLimiter::default()).collect();
+    // Each exporter's sent counter, found in its family at its first batch (not before:
+    // an exporter that never sent has no series), then counted without a look-up.
+    let sent: Vec<OnceLock<Counter>> = exporters.iter().map(|_| OnceLock::new()).collect();
     loop {
         let queued = if shared.closed.load(Ordering::Acquire) {
             // Closing: take what is left without waiting for new sends.
@@ -685,7 +689,7 @@ async fn dispatch(
             _slot,
             _charge,
         } = queued;
-        run_stages(&shared, &processors, &exporters, &logs, &mut batch).await;
+        run_stages(&shared, &processors, &exporters, &logs, &sent, &mut batch).await;
         drop(batch);
         drop(_charge);
         drop(_slot);
@@ -694,7 +698,7 @@ async fn dispatch(
     }
     let last = shared.last.lock().ok().and_then(|mut l| l.take());
     if let Some(mut batch) = last.and_then(|make| make()) {
-        run_stages(&shared, &processors, &exporters, &logs, &mut batch).await;
+        run_stages(&shared, &processors, &exporters, &logs, &sent, &mut batch).await;
     }
 }
 
@@ -704,28 +708,32 @@ async fn run_stages(
     processors: &[Arc<dyn Processor>],
     exporters: &[Arc<dyn Exporter>],
     logs: &[LogLimiter],
+    sent: &[OnceLock<Counter>],
     batch: &mut Batch,
 ) {
     let signal = shared.signal;
     for p in processors {
         p.process(batch);
     }
-    for (e, log) in exporters.iter().zip(logs) {
+    for ((e, log), sent) in exporters.iter().zip(logs).zip(sent) {
         if !e.accepts_origin(batch.ctx.origin) {
             continue;
         }
-        let labels = ExporterLabels {
+        let labels = || ExporterLabels {
             exporter: e.id().to_string(),
             signal,
         };
         match e.export(batch).await {
             Ok(()) if e.is_queued() => {}
             Ok(()) => {
-                shared
-                    .metrics
-                    .exporter_sent
-                    .get_or_create(&labels)
-                    .inc_by(batch.items as u64);
+                sent.get_or_init(|| {
+                    shared
+                        .metrics
+                        .exporter_sent
+                        .get_or_create(&labels())
+                        .clone()
+                })
+                .inc_by(batch.items as u64);
             }
             Err(err) => {
                 if e.is_durable()
@@ -736,7 +744,7 @@ async fn run_stages(
                 shared
                     .metrics
                     .exporter_failed
-                    .get_or_create(&labels)
+                    .get_or_create(&labels())
                     .inc_by(batch.items as u64);
                 if let Some(more) = log.check("export_failed") {
                     tracing::warn!(exporter = e.id(), signal = signal.as_str(), items = batch.items, error = %err, "export failed{more}");

@@ -134,6 +134,24 @@ fn at_or_past(ends: &[u64], bound: u64) -> u64 {
     word
 }
 
+/// The sum of `latencies` (nanoseconds), exactly: their low and high 32 bits summed apart
+/// in `u64`s (each sum of fewer than 2^32 halves fits; a longer slice is summed in parts),
+/// which the compiler does several lanes at a time, where a `u128` sum takes two
+/// dependent additions a latency.
+fn sum_nanos(latencies: &[u64]) -> u128 {
+    const PART: usize = 1 << 31;
+    let mut total = 0u128;
+    for part in latencies.chunks(PART) {
+        let (mut lo, mut hi) = (0u64, 0u64);
+        for &n in part {
+            lo += n & u64::from(u32::MAX);
+            hi += n >> 32;
+        }
+        total += u128::from(lo) + (u128::from(hi) << 32);
+    }
+    total
+}
+
 /// The rows of a bitmap over a request (bit `r % 64` of word `r / 64` is row `r`),
 /// ascending.
 fn mask_rows(mask: &[u64]) -> impl Iterator<Item = usize> + '_ {
@@ -552,7 +570,7 @@ impl Selection {
                     } else {
                         latencies.extend(mask_rows(&mask).map(|r| duration[r]));
                     }
-                    g.nanos = latencies.iter().map(|&n| u128::from(n)).sum();
+                    g.nanos = sum_nanos(&latencies);
                     g.slots.push(SelectedSlot::new(
                         first_id,
                         range(0),
@@ -601,7 +619,7 @@ impl Selection {
                     };
                     let mut latencies = buffers::with_capacity(counts[k]);
                     latencies.extend(mask_rows(&slot_mask).map(|r| duration[r]));
-                    g.nanos += latencies.iter().map(|&n| u128::from(n)).sum::<u128>();
+                    g.nanos += sum_nanos(&latencies);
                     *made = Some((
                         first,
                         SelectedSlot::new(
@@ -957,6 +975,25 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn latencies_sum_as_a_u128_sum_does() {
+        let mut rng = fastrand::Rng::with_seed(23);
+        for len in [0, 1, 2, 7, 63, 64, 65, 512, 4_097] {
+            for kind in 0..4 {
+                let latencies: Vec<u64> = (0..len)
+                    .map(|_| match kind {
+                        0 => rng.u64(..10_000_000_000),
+                        1 => u64::MAX - rng.u64(..3),
+                        2 => rng.u64(..),
+                        _ => [0, u32::MAX as u64, 1 << 32, u64::MAX][rng.usize(..4)],
+                    })
+                    .collect();
+                let want: u128 = latencies.iter().map(|&n| u128::from(n)).sum();
+                assert_eq!(sum_nanos(&latencies), want, "{len} of kind {kind}");
+            }
+        }
     }
 
     #[test]
