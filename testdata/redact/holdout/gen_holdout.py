@@ -434,10 +434,13 @@ def v_basic():
     return tok, "basic", {"fragments": [f"{user}:{pw}"]}
 
 
+URL_USERINFO_SAFE = "!$&'()*+,;=-._~"  # RFC 3986 unreserved and sub-delims: the rest is %-encoded
+
+
 def v_url_cred():
     pw, _, _ = v_password()
     scheme = R.choice(["postgres", "postgresql", "mysql", "redis", "amqp", "mongodb+srv", "https", "ftp", "smtp"])
-    return pw, scheme, {}
+    return pw, scheme, {"userinfo": urllib.parse.quote(pw, safe=URL_USERINFO_SAFE)}
 
 
 def v_session():
@@ -871,6 +874,8 @@ NEGS = {
     "duration": (lambda: R.choice([f"{R.randint(1, 999)}ms", f"{R.randint(0, 59)}.{R.randint(0, 999):03d}s", f"{R.randint(1, 59)}m{R.randint(0, 59)}s"]),
                  ["duration", "elapsed", "latency", "took"]),
     "date": (neg_date, ["created_at", "hire_date", "last_login", "shipped_on", "expiry_date", "valid_from"]),
+    "oid": (lambda: R.choice(["1.3.6.1.4.1.", "1.3.6.1.2.1.", "2.16.840.1.113730.", "1.2.840.113549.1."]) + ".".join(
+        str(R.randint(1, 60000 if i == 0 else 40)) for i in range(R.randint(1, 4))), ["oid", "snmp.oid", "policy_oid"]),
 }
 NUMERIC_NEGS = {"epoch", "port", "build_number", "non_luhn_16", "non_rrn_13", "ean13", "upc_a"}
 
@@ -903,6 +908,7 @@ def neg_phrase(ty, v):
         "non_rrn_13": ["member_no={}", "device {}", "serial {}"],
         "duration": ["took {}", "elapsed={}", "({})"],
         "date": ["created {}", "shipped on {}.", "last_login={}"],
+        "oid": ["OID {}", "snmpget {}", "certificate policy {}"],
     }[ty]
     return R.choice(p).format(v)
 
@@ -1002,8 +1008,9 @@ def text_piece(it, url_ok=True):
         if it.ctx == "pair":
             it.ctx = "key"  # written as KEY=value in text, the name is the key
         return f"{key}{sep}{it.value}{close}", it.value, "logfmt_pair"
-    if it.ty in ("url_credentials",) and it.mode == "key":
-        return url_cred_text(it.value, it.variant), it.value, "url"
+    if it.ty == "url_credentials":
+        enc = it.extra["userinfo"]
+        return url_cred_text(enc, it.variant), enc, "url"
     if it.ty == "session_cookie":
         return cookie_header(it.extra["cookie"], it.value), it.value, "cookie"
     if it.ty == "kr_bank_account":
@@ -1152,7 +1159,7 @@ def build_line(doc, items, negs):
                 key = key + "_" + str(i)
             used.add(key)
             if it.ty == "url_credentials":
-                val = url_cred_text(it.value, it.variant)
+                val = url_cred_text(it.extra["userinfo"], it.variant)
             else:
                 val = it.value
             if R.random() < 0.15 and not it.number and it.ty not in ("url_credentials",):
@@ -1160,7 +1167,8 @@ def build_line(doc, items, negs):
                 recs.append((it, base + [key, len(target[key]) - 1], "json_array", it.value, False))
             else:
                 target[key] = int(val) if it.number else val
-                recs.append((it, base + [key], "json_number" if it.number else "json_value", it.value, it.number))
+                raw = it.extra["userinfo"] if it.ty == "url_credentials" else it.value
+                recs.append((it, base + [key], "json_number" if it.number else "json_value", raw, it.number))
             continue
         if it.mode == "url":
             enc = pct(it.value)
@@ -1214,7 +1222,8 @@ def build_line(doc, items, negs):
                                       ["log", "#json"] + path, key=it.key if it.mode != "text" else None))
         for ty, v, path, m in keep_recs:
             doc.keep.append({"type": ty, "value": v, "path": ["log", "#json"] + path, "match": m})
-        doc.keep.append({"type": "pod_name", "value": outer["kubernetes"]["pod_name"], "path": ["kubernetes", "pod_name"], "match": "exact"})
+        if R.random() < 0.2:
+            doc.keep.append({"type": "pod_name", "value": outer["kubernetes"]["pod_name"], "path": ["kubernetes", "pod_name"], "match": "exact"})
     else:
         doc.doc = json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":") if R.random() < 0.5 else (", ", ": "))
         for it, path, loc, raw, is_num in recs:
