@@ -124,8 +124,15 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         }
     }
     let k = &buf[..n];
+    // A key numbered at its end (`ssn_2`, `phone1`) ends as its name does.
+    let digits = k.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let named = if (1..=2).contains(&digits) {
+        &k[..n - digits]
+    } else {
+        k
+    };
     let has = |w: &str| contains(k, w.as_bytes());
-    let ends = |w: &str| k.ends_with(w.as_bytes());
+    let ends = |w: &str| k.ends_with(w.as_bytes()) || named.ends_with(w.as_bytes());
     let is = |w: &str| k == w.as_bytes();
     let mut h = 0;
     if has("birth") || ends("dob") || is("bday") || has("생년월일") || has("생일") || has("출생")
@@ -201,8 +208,10 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         || ends("signature")
         || ends("webhookurl")
         || has("credential")
-        // Session cookies: `sid`, `PHPSESSID`, `JSESSIONID`, `session_id`, `cookie`.
+        // Session cookies: `sid`, `connect.sid`, `PHPSESSID`, `JSESSIONID`, `session_id`,
+        // `cookie`.
         || is("sid")
+        || last_word_is(key, "sid")
         || ends("sessid")
         || ends("sessionid")
         || is("session")
@@ -234,6 +243,14 @@ pub(crate) fn key_hint(key: &str) -> Hint {
         h |= USER_AGENT;
     }
     h
+}
+
+/// Whether the last run of ASCII letters and digits in `key` is `word` (any case):
+/// `connect.sid`, `app_sid`; not `guid`.
+fn last_word_is(key: &str, word: &str) -> bool {
+    key.rsplit(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .is_some_and(|w| w.eq_ignore_ascii_case(word))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -542,13 +559,82 @@ pub(crate) fn may_hint(b: &[u8], at: usize, mask: Hint) -> bool {
 /// window once.
 pub(crate) fn window_hints(b: &[u8], at: usize) -> Hint {
     let win = &b[at.saturating_sub(WINDOW).min(b.len())..at.min(b.len())];
-    win.iter()
-        .fold(0, |acc, &c| acc | FIRST_HINTS[usize::from(c)])
+    let words = win
+        .iter()
+        .fold(0, |acc, &c| acc | FIRST_HINTS[usize::from(c)]);
+    words | text_key(b, at).map_or(0, |(hint, _)| hint)
+}
+
+/// The longest key [`text_key`] reads.
+const TEXT_KEY: usize = 64;
+
+/// In text, the key of a value written `key=value`, `key="value"`, `key: value` or
+/// `"key": "value"` (logfmt, YAML, headers, exception messages, query strings): the
+/// hint of the key right before `at` (as [`key_hint`] reads a JSON key), and whether the
+/// key decides alone (joined by `=`: an assignment names its own value, so a marking word
+/// before it belongs to an earlier value). `None` when no key sits right before `at`.
+fn text_key(b: &[u8], at: usize) -> Option<(Hint, bool)> {
+    key_before(b, at).map(|(key, assign)| (key_hint(key), assign))
+}
+
+/// The key right before `at` in text (`key=`, `key="`, `key: `, `"key": "`, at most
+/// [`TEXT_KEY`] bytes), and whether `=` joins it to the value.
+pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&str, bool)> {
+    let mut i = at.min(b.len());
+    let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
+    if matches!(back(i), Some(b'"' | b'\'')) {
+        i -= 1;
+    }
+    let mut blanks = 0;
+    while matches!(back(i), Some(b' ' | b'\t')) && blanks < 3 {
+        i -= 1;
+        blanks += 1;
+    }
+    let assign = match back(i)? {
+        b'=' => true,
+        b':' => false,
+        _ => return None,
+    };
+    i -= 1;
+    while matches!(back(i), Some(b' ' | b'\t')) && blanks < 6 {
+        i -= 1;
+        blanks += 1;
+    }
+    if matches!(back(i), Some(b'"' | b'\'')) {
+        i -= 1;
+    }
+    let end = i;
+    // Letters, digits, `_`, `.`, `-` and non-ASCII (Korean keys): the key.
+    while let Some(c) = back(i) {
+        if !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') || c >= 0x80)
+            || end - i >= TEXT_KEY
+        {
+            break;
+        }
+        i -= 1;
+    }
+    // A key starts at a character start, holds a letter, and is not cut by the limit.
+    let key = std::str::from_utf8(&b[i..end]).ok()?;
+    let cut = back(i).is_some_and(|c| c.is_ascii_alphanumeric() || c >= 0x80);
+    if cut || !key.bytes().any(|c| c.is_ascii_alphabetic() || c >= 0x80) {
+        return None;
+    }
+    Some((key, assign))
+}
+
+/// The hint of the value at `at` in text: the key right before it (`key=value`,
+/// `key: value`, [`text_key`]) when it has one, else the nearest marking word
+/// ([`word_hint`]). A key joined by `=` decides even without a hint.
+pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
+    match text_key(b, at) {
+        Some((hint, assign)) if hint != 0 || assign => hint,
+        _ => word_hint(b, at),
+    }
 }
 
 /// The hint of the nearest marking word that starts at most [`WINDOW`] bytes before
 /// `at` and ends before it (0: none).
-pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
+fn word_hint(b: &[u8], at: usize) -> Hint {
     let from = at.saturating_sub(WINDOW);
     let win = &b[from..at.min(b.len())];
     // The last (nearest) word wins: look from the end.
@@ -655,6 +741,8 @@ mod tests {
         assert_eq!(key_hint("key"), CREDENTIAL);
         assert_eq!(key_hint("sid") & CREDENTIAL, CREDENTIAL);
         assert_eq!(key_hint("PHPSESSID") & CREDENTIAL, CREDENTIAL);
+        assert_eq!(key_hint("connect.sid") & CREDENTIAL, CREDENTIAL);
+        assert_eq!(key_hint("guid") & CREDENTIAL, 0);
         assert_eq!(key_hint("session_id") & CREDENTIAL, CREDENTIAL);
         assert_eq!(key_hint("registration_no") & RESIDENT, RESIDENT);
         assert_eq!(key_hint("alien_reg_no") & RESIDENT, RESIDENT);
@@ -664,6 +752,9 @@ mod tests {
         assert_eq!(key_hint("tax_id") & BRN, BRN);
         assert_eq!(key_hint("vat_no") & BRN, BRN);
         assert_eq!(key_hint("사회보장번호") & SSN, SSN);
+        assert_eq!(key_hint("ssn_1") & SSN, SSN);
+        assert_eq!(key_hint("dob2") & DOB, DOB);
+        assert_eq!(key_hint("ean13"), BARCODE);
         assert_eq!(key_hint("message"), 0);
         assert_eq!(key_hint("created_at"), 0);
     }
@@ -711,6 +802,35 @@ mod tests {
         assert_eq!(h("nothing here at all "), 0);
         // Farther than the window: no hint.
         assert_eq!(h("dob                                            "), 0);
+    }
+
+    #[test]
+    fn a_key_in_text_is_the_values_key() {
+        let h = |s: &str| text_hint(s.as_bytes(), s.len());
+        assert_eq!(h("KeyError: social_security_number="), SSN);
+        assert_eq!(h("tax_id=\""), BRN);
+        assert_eq!(h("  - dateOfBirth: "), DOB);
+        assert_eq!(h("\"date_of_birth\": \""), DOB);
+        assert_eq!(h("license_no = '"), LICENSE);
+        assert_eq!(h("생년월일: "), DOB);
+        // An assignment names its own value: the word before it marks an earlier one.
+        assert_eq!(h("DOB: 19401102 ts="), 0);
+        assert_eq!(h("born 1990-01-01, created_at="), 0);
+        // A key without a hint after `:` leaves the words to decide.
+        assert_eq!(h("phone number: "), PHONE);
+        assert_eq!(h("10:13:"), 0);
+        // Not a key: no letter, or longer than the limit.
+        assert_eq!(h("dob 12:"), DOB);
+        let long = format!("dob {}=", "x".repeat(80));
+        assert_eq!(h(&long), word_hint(long.as_bytes(), long.len()));
+        for s in [
+            "KeyError: social_security_number=",
+            "  - dateOfBirth: ",
+            "vat_no=",
+        ] {
+            let hint = h(s);
+            assert!(hint != 0 && may_hint(s.as_bytes(), s.len(), hint), "{s}");
+        }
     }
 
     #[test]
@@ -784,9 +904,10 @@ mod tests {
             let b = s.as_bytes();
             for at in 0..=b.len() {
                 let want = text_hint_plain(b, at);
-                assert_eq!(text_hint(b, at), want, "{s:?} at {at}");
+                assert_eq!(word_hint(b, at), want, "{s:?} at {at}");
                 hits += usize::from(want != 0);
-                // `may_hint` never says no where the hint has the bit.
+                // `may_hint` never says no where the hint (with a key's) has the bit.
+                let want = text_hint(b, at) | want;
                 for bit in 0..Hint::BITS {
                     let mask = 1 << bit;
                     if want & mask != 0 {

@@ -83,7 +83,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     ),
     (
         PiiType::UrlPassword,
-        r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[A-Za-z0-9._~%!$&'()*+,;=-]+:[A-Za-z0-9._~%!$&'()*+,;=-]+@",
+        r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[A-Za-z0-9._~%!$&'()*+,;=-]*:[A-Za-z0-9._~%!$&'()*+,;=-]+@",
     ),
     (
         PiiType::AuthHeader,
@@ -817,7 +817,7 @@ impl Group {
             };
             let found = self
                 .check(pid, hay, m_start, m_end, enabled)
-                .map(|f| (f, m_end))
+                .map(|f| (f, m_end.max(f.end)))
                 .or_else(|| self.retry(cache, hay, m_start, hi, pid, enabled));
             if let Some((f, end)) = found {
                 out.push(f);
@@ -845,7 +845,7 @@ impl Group {
             };
             let found = self
                 .check(m.pattern(), hay, m.start(), m.end(), enabled)
-                .map(|f| (f, m.end()))
+                .map(|f| (f, m.end().max(f.end)))
                 .or_else(|| self.retry(cache, hay, m.start(), hi, m.pattern(), enabled));
             match found {
                 Some((f, end)) => {
@@ -880,7 +880,7 @@ impl Group {
             if let Some(m) = self.re.search_with(cache, &input)
                 && let Some(f) = self.check(pid, hay, m.start(), m.end(), enabled)
             {
-                return Some((f, m.end()));
+                return Some((f, m.end().max(f.end)));
             }
         }
         None
@@ -960,6 +960,12 @@ impl Group {
                         let kv = &b[start - back..end];
                         let (s, e, sensitive) = validate::key_value(kv)?;
                         let (s, e) = (s.checked_sub(back)?, e.checked_sub(back)?);
+                        // A `Cookie` header: every cookie it sends, not the first alone.
+                        let e = if sensitive && validate::cookie_header(kv) {
+                            validate::cookie_pairs_end(b, start + e) - start
+                        } else {
+                            e
+                        };
                         if !sensitive {
                             // `key=…`, `auth: …`: a credential word, so a random token
                             // after it is an API key.
@@ -972,6 +978,7 @@ impl Group {
                         (s, e)
                     }
                     PiiType::ApiKey => validate::api_key(text).then_some((0, text.len()))?,
+                    PiiType::PrivateKey => (0, validate::pem_end(text)),
                     _ => (0, text.len()),
                 };
                 builtin(t, s, e)

@@ -295,6 +295,9 @@ impl Walker<'_, '_, '_> {
         }
         let mut kept_any = false;
         let mut comma = 0;
+        // The string under a `name` or `key` member of this object, which names the
+        // value under its `value` member (`{"name": "DB_PASSWORD", "value": "…"}`).
+        let mut pair_name: Option<String> = None;
         loop {
             let start = self.pos;
             // What to roll back to when this member or element is dropped.
@@ -350,12 +353,32 @@ impl Walker<'_, '_, '_> {
                 at_path = self.sess.path_enter("[]");
                 class
             };
-            let child_hint = match (&name, child) {
-                (Some(k), KeyClass::Normal) => Key(Some(k.as_ref())),
-                (Some(_), _) => Key::NONE,
-                (None, _) => hint,
+            // `value` after `name`/`key`: the value sits under the key the name gives.
+            let named = match (&name, &pair_name) {
+                (Some(k), Some(n)) if child == KeyClass::Normal && pair_value_key(k) => {
+                    Some(n.as_str())
+                }
+                _ => None,
             };
+            let (child, child_hint) = match (named, &name, child) {
+                (Some(n), _, _) => match self.sess.key_seen(n).class {
+                    KeyClass::Normal => (KeyClass::Normal, Key(Some(n))),
+                    class => (class, Key::NONE),
+                },
+                (None, Some(k), KeyClass::Normal) => (child, Key(Some(k.as_ref()))),
+                (None, Some(_), _) => (child, Key::NONE),
+                (None, None, _) => (child, hint),
+            };
+            let value_start = self.pos;
             let mut outcome = self.value(child, child_hint, depth + 1)?;
+            if let Some(k) = &name
+                && pair_name_key(k)
+                && self.b[value_start] == b'"'
+            {
+                let raw = &self.src[value_start..self.pos];
+                pair_name =
+                    Some(content(self.src, value_start, self.pos, raw.contains('\\')).into_owned());
+            }
             self.sess.path_leave(at_path);
             if drop_key {
                 outcome = Outcome::Drop;
@@ -528,6 +551,16 @@ impl Walker<'_, '_, '_> {
             }
         }
     }
+}
+
+/// A member whose string names the value beside it: `name`, `key` (any case).
+fn pair_name_key(k: &str) -> bool {
+    k.eq_ignore_ascii_case("name") || k.eq_ignore_ascii_case("key")
+}
+
+/// The member that holds the value a [`pair_name_key`] member names: `value` (any case).
+fn pair_value_key(k: &str) -> bool {
+    k.eq_ignore_ascii_case("value")
 }
 
 /// The decoded content of the valid string token `src[start..end]`.

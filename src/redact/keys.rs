@@ -12,9 +12,9 @@ use super::RedactError;
 /// everything but ASCII letters and digits, ends with one of these: `user_password`,
 /// `X-Api-Key`, `http.request.header.authorization` and `csrfToken` all are; `max_tokens`
 /// and `token_count` are not. `is_builtin_sensitive` holds them by last letter; a test
-/// checks that it finds every one (27 there too).
+/// checks that it finds every one (28 there too).
 #[cfg(test)]
-const SENSITIVE: [&[u8]; 27] = [
+const SENSITIVE: [&[u8]; 28] = [
     b"password",
     b"passwd",
     b"pwd",
@@ -31,6 +31,7 @@ const SENSITIVE: [&[u8]; 27] = [
     b"cookie",
     b"session",
     b"sessionid",
+    b"sessid",
     b"ssn",
     b"cardnumber",
     b"cardno",
@@ -146,7 +147,7 @@ fn suffix_sensitive(key: &[u8]) -> bool {
     let names: &[&[u8]] = match [y, z] {
         [b'r', b'd'] => &[b"password", b"creditcard"],
         [b'w', b'd'] => &[b"passwd", b"pwd"],
-        [b'i', b'd'] => &[b"sessionid"],
+        [b'i', b'd'] => &[b"sessionid", b"sessid"],
         [b's', b'e'] => &[b"passphrase"],
         [b'i', b'e'] => &[b"cookie"],
         [b'e', b't'] => &[b"secret"],
@@ -209,12 +210,21 @@ impl KeyRules {
         })
     }
 
-    pub(crate) fn classify(&self, key: &str) -> KeyClass {
-        if self
-            .ignore
+    /// Whether `key` is one that is never scanned.
+    pub(crate) fn ignored(&self, key: &str) -> bool {
+        self.ignore
             .get(ignore_slot(key.len()))
             .is_some_and(|slot| slot.iter().any(|k| k.eq_ignore_ascii_case(key)))
-        {
+    }
+
+    /// Whether the value at `at` in text is written under a key that is never scanned
+    /// (`ts=…`, `trace_id: …`), as the same key in JSON would be.
+    pub(crate) fn ignored_in_text(&self, b: &[u8], at: usize) -> bool {
+        super::context::key_before(b, at).is_some_and(|(key, _)| self.ignored(key))
+    }
+
+    pub(crate) fn classify(&self, key: &str) -> KeyClass {
+        if self.ignored(key) {
             return KeyClass::Ignored;
         }
         if (self.builtin && is_builtin_sensitive(key.as_bytes()))
@@ -257,6 +267,7 @@ mod tests {
             "client_secret",
             "aws_secret_access_key",
             "PIN",
+            "PHPSESSID",
         ] {
             assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
         }
@@ -301,6 +312,12 @@ mod tests {
         assert_eq!(rules.classify("x-internal-user"), KeyClass::Sensitive);
         assert_eq!(rules.classify("password"), KeyClass::Sensitive);
         assert_eq!(rules.classify("message"), KeyClass::Normal);
+        let text = b"level=info ts=1705242011802 trace_id: 4111111111111111 n=1";
+        let at = |w: &[u8]| text.windows(w.len()).position(|x| x == w).unwrap_or(0);
+        assert!(rules.ignored_in_text(text, at(b"1705")));
+        assert!(rules.ignored_in_text(text, at(b"4111")));
+        assert!(!rules.ignored_in_text(text, at(b"info")));
+        assert!(!rules.ignored_in_text(text, at(b"1 ")));
         let off = KeyRules::new(&cfg, false).unwrap();
         assert_eq!(off.classify("password"), KeyClass::Normal);
     }

@@ -407,6 +407,8 @@ impl Session<'_> {
         found.clear();
         r.detectors
             .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
+        // `ts=…`, `trace_id: …`: left alone in text as under the same key in JSON.
+        found.retain(|f| !r.keys.ignored_in_text(s.as_bytes(), f.start));
         if !r.allow.is_empty() {
             found.retain(|f| !r.allow.permits(&s[f.start..f.end]));
         }
@@ -482,6 +484,10 @@ impl Session<'_> {
         let mut hits: Vec<Hit> = found
             .iter()
             .enumerate()
+            .filter(|&(i, f)| {
+                let text = if i < plain { s } else { &decoded.text };
+                !r.keys.ignored_in_text(text.as_bytes(), f.start)
+            })
             .map(|(i, f)| {
                 if i < plain {
                     (f.start, f.end, f.ty, None)

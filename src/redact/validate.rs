@@ -398,9 +398,129 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
     (start < text.len()).then_some((start, text.len(), sensitive))
 }
 
+/// The end of a PEM block the `private_key` pattern matched: all of it with its `END`
+/// line; cut off before it (a logger's limit), the end of its last run of 16 or more
+/// base64 characters, so the words a log line goes on with after the cut stay (the
+/// pattern's body also takes blanks and `,.:` for the legacy headers).
+pub(crate) fn pem_end(text: &[u8]) -> usize {
+    let header = header_end(text);
+    if header < text.len() && text.ends_with(b"-----") {
+        return text.len();
+    }
+    let b64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
+    let mut end = header;
+    let mut run = 0;
+    for (i, c) in text.iter().enumerate().skip(header) {
+        if b64(c) {
+            run += 1;
+            if run >= 16 {
+                end = i + 1;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    end
+}
+
+/// Just past the `-----BEGIN …-----` line a PEM match starts with.
+fn header_end(text: &[u8]) -> usize {
+    text.get(5..)
+        .and_then(|rest| rest.windows(5).position(|w| w == b"-----"))
+        .map_or(text.len(), |p| p + 10)
+}
+
+/// Whether the key of `kv` (`key: value` text, as [`key_value`] reads it) is a `Cookie`
+/// header's (`Cookie`, `http.request.header.cookie`; not `Set-Cookie`, which sets one
+/// cookie and goes on with its attributes).
+pub(crate) fn cookie_header(kv: &[u8]) -> bool {
+    let key_end = kv
+        .iter()
+        .position(|b| matches!(b, b'"' | b'\'' | b' ' | b'\t' | b':' | b'='))
+        .unwrap_or(kv.len());
+    let key = &kv[..key_end];
+    let tail = key.len().saturating_sub(6);
+    key[tail..].eq_ignore_ascii_case(b"cookie")
+        && !key.get(..3).is_some_and(|k| k.eq_ignore_ascii_case(b"set"))
+}
+
+/// A cookie value's byte (RFC 6265 `cookie-octet`): printable ASCII but the space,
+/// `"`, `,`, `;` and `\`.
+fn cookie_octet(c: u8) -> bool {
+    matches!(c, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
+}
+
+/// The end of a `Cookie` header's pairs: from `end` (the end of its first value) over
+/// each `; name=value` after it.
+pub(crate) fn cookie_pairs_end(b: &[u8], mut end: usize) -> usize {
+    loop {
+        let mut i = end;
+        if b.get(i) != Some(&b';') {
+            return end;
+        }
+        i += 1;
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let name = i;
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'$'))
+        {
+            i += 1;
+        }
+        if i == name || b.get(i) != Some(&b'=') {
+            return end;
+        }
+        i += 1;
+        let value = i;
+        while b.get(i).copied().is_some_and(cookie_octet) {
+            i += 1;
+        }
+        if i == value {
+            return end;
+        }
+        end = i;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pem_ends() {
+        let body = "MIIEowIBAAKCAQEAx7Zr9kq1PaZ3\nQm8vXy2Lk4Rt6Yb1Nc0Wd5Es7Fg9Hj";
+        let whole =
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+        assert_eq!(pem_end(whole.as_bytes()), whole.len());
+        // Cut off, and the line goes on: the block ends with its last base64 run.
+        let cut = format!("-----BEGIN PRIVATE KEY-----\n{body} total 69,983.78.");
+        assert_eq!(
+            pem_end(cut.as_bytes()),
+            cut.len() - " total 69,983.78.".len()
+        );
+        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\nMIIEowIBAAKCAQEAx7Zr9kq1";
+        assert_eq!(pem_end(legacy.as_bytes()), legacy.len());
+        let header = "-----BEGIN EC PRIVATE KEY-----";
+        assert_eq!(pem_end(header.as_bytes()), header.len());
+        assert_eq!(pem_end(format!("{header} short").as_bytes()), header.len());
+    }
+
+    #[test]
+    fn cookie_headers() {
+        assert!(cookie_header(b"Cookie: a=b"));
+        assert!(cookie_header(b"http.request.header.cookie=a"));
+        assert!(!cookie_header(b"Set-Cookie: sid=x"));
+        assert!(!cookie_header(b"cookies_enabled=true"));
+        let s = b"Cookie: lang=ko; sid=X3gH7tx; _ga=GA1.2.3 next";
+        let first = s.iter().position(|&c| c == b';').unwrap_or(0);
+        assert_eq!(cookie_pairs_end(s, first), s.len() - 5);
+        // No pair after the `;`: the first value ends it.
+        assert_eq!(cookie_pairs_end(b"a=b; HttpOnly", 3), 3);
+        assert_eq!(cookie_pairs_end(b"a=b;", 3), 3);
+        assert_eq!(cookie_pairs_end(b"a=b; =c", 3), 3);
+    }
 
     #[test]
     fn luhn_and_cards() {

@@ -185,8 +185,6 @@ def v_iban():
         v, variant = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)), f"{cc}_print"
     else:
         v, variant = iban, f"{cc}_electronic"
-    if R.random() < 0.08:
-        v, variant = v.lower(), variant + "_lower"
     return v, variant, {}
 
 
@@ -358,7 +356,8 @@ def v_kr_landline():
 
 def v_kr_landline_plain():
     a = R.choice(AREAS[:-1])
-    n = a + f"{R.randint(2, 9)}{R.randint(0, 999 if a != '02' else 9999):0{3 if a != '02' else 4}d}{R.randint(0, 9999):04d}"
+    # The subscriber number: an exchange of 3 or 4 digits (first 2-9), then 4 digits.
+    n = a + str(R.randint(2, 9)) + digits(R.choice([2, 3])) + f"{R.randint(0, 9999):04d}"
     return n, "plain", {"digits": [n]}
 
 
