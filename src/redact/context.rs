@@ -102,6 +102,9 @@ pub(crate) const BARCODE: Hint = 1 << 9;
 pub(crate) const USER_AGENT: Hint = 1 << 10;
 /// A Korean region name, which starts a driver licence number written `서울 12-…`.
 pub(crate) const REGION: Hint = 1 << 11;
+/// A time (`created_at`, `iat`, `expires`, `epoch`): a plain epoch in seconds or
+/// milliseconds there is not a registration or account number.
+pub(crate) const TIME: Hint = 1 << 12;
 
 /// How far before a candidate a marking word may start, in bytes.
 pub(crate) const WINDOW: usize = 40;
@@ -242,7 +245,46 @@ pub(crate) fn key_hint(key: &str) -> Hint {
     if ends("useragent") || is("ua") || ends("browser") {
         h |= USER_AGENT;
     }
+    let time_words = [
+        "at",
+        "ts",
+        "iat",
+        "exp",
+        "nbf",
+        "ms",
+        "time",
+        "timestamp",
+        "epoch",
+        "expires",
+        "expiry",
+        "expiration",
+    ];
+    if has("epoch")
+        || time_words
+            .iter()
+            .any(|w| last_word(key).eq_ignore_ascii_case(w))
+    {
+        h |= TIME;
+    }
     h
+}
+
+/// The last word of `key`: its last run of ASCII letters and digits, from its last
+/// lower→upper case change (`created_at` → `at`, `createdAt` → `At`, `iat` → `iat`).
+fn last_word(key: &str) -> &str {
+    let b = key.as_bytes();
+    let end = b
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |e| e + 1);
+    let mut start = end;
+    while start > 0 && b[start - 1].is_ascii_alphanumeric() {
+        start -= 1;
+        if b[start].is_ascii_uppercase() && start > 0 && b[start - 1].is_ascii_lowercase() {
+            break;
+        }
+    }
+    &key[start..end]
 }
 
 /// Whether the last run of ASCII letters and digits in `key` is `word` (any case):
@@ -359,6 +401,7 @@ const WORDS: &[(&str, Hint, bool)] = &[
     ("upc", BARCODE, true),
     ("gtin", BARCODE, true),
     ("barcode", BARCODE, false),
+    ("epoch", TIME, false),
 ];
 
 /// The most marking words that share a first byte.
@@ -680,10 +723,29 @@ fn word_hint(b: &[u8], at: usize) -> Hint {
             if whole && rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic) {
                 continue;
             }
-            return hint;
+            // A word marks the value after it, not one past another number.
+            return if number_between(&rest[w.len()..]) {
+                0
+            } else {
+                hint
+            };
         }
     }
     0
+}
+
+/// Whether `between` (from a marking word's end to a candidate) holds a run of four or
+/// more digits: another value, which the word marks instead (`DOB: 1990-03-05 at
+/// 2026-08-02…`, `농협 8932774064436 device 4995970884941`).
+fn number_between(between: &[u8]) -> bool {
+    let mut run = 0;
+    for c in between {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= 4 {
+            return true;
+        }
+    }
+    false
 }
 
 /// A long random token: 32+ hex digits, or 20+ of `[A-Za-z0-9_-+/=.]` with letters and
@@ -714,7 +776,17 @@ pub(crate) fn token_like(v: &str) -> bool {
     if hex {
         return b.len() >= 32 && digits > 0 && digits < b.len();
     }
-    b.len() >= 20 && digits >= 2 && upper + lower >= 8 && (upper >= 2 || b.len() >= 32)
+    let mixed = b.len() >= 20 && digits >= 2 && upper + lower >= 8 && (upper >= 2 || b.len() >= 32);
+    // A random base62 key may hold a single digit (one in forty of 32 characters does):
+    // then capitals and small letters both make a quarter of its letters or more, which
+    // words glued in camel case (`userProfileV2SettingsPanel`) do not.
+    let letters = upper + lower;
+    let random_case = b.len() >= 24
+        && digits >= 1
+        && digits + letters == b.len()
+        && upper * 4 >= letters
+        && lower * 4 >= letters;
+    mixed || random_case
 }
 
 #[cfg(test)]
@@ -755,8 +827,13 @@ mod tests {
         assert_eq!(key_hint("ssn_1") & SSN, SSN);
         assert_eq!(key_hint("dob2") & DOB, DOB);
         assert_eq!(key_hint("ean13"), BARCODE);
+        assert_eq!(key_hint("iat"), TIME);
+        assert_eq!(key_hint("createdAt"), TIME);
+        assert_eq!(key_hint("expires_at"), TIME);
+        assert_eq!(key_hint("ts_ms"), TIME);
+        assert_eq!(key_hint("format") & TIME, 0);
         assert_eq!(key_hint("message"), 0);
-        assert_eq!(key_hint("created_at"), 0);
+        assert_eq!(key_hint("created_at"), TIME);
     }
 
     #[test]
@@ -799,6 +876,10 @@ mod tests {
         assert_eq!(h("telemetry "), 0);
         assert_eq!(h("hotel "), 0);
         assert_eq!(h("the build started at "), VERSION);
+        // Past another number the word marks that one.
+        assert_eq!(h("DOB 1990-03-05 at "), 0);
+        assert_eq!(h("농협 8932774064436 device "), 0);
+        assert_eq!(h("account no. 12: "), ACCOUNT);
         assert_eq!(h("nothing here at all "), 0);
         // Farther than the window: no hint.
         assert_eq!(h("dob                                            "), 0);
@@ -814,8 +895,8 @@ mod tests {
         assert_eq!(h("license_no = '"), LICENSE);
         assert_eq!(h("생년월일: "), DOB);
         // An assignment names its own value: the word before it marks an earlier one.
-        assert_eq!(h("DOB: 19401102 ts="), 0);
-        assert_eq!(h("born 1990-01-01, created_at="), 0);
+        assert_eq!(h("DOB: 19401102 ts=") & DOB, 0);
+        assert_eq!(h("born 1990-01-01, created_at=") & DOB, 0);
         // A key without a hint after `:` leaves the words to decide.
         assert_eq!(h("phone number: "), PHONE);
         assert_eq!(h("10:13:"), 0);
@@ -867,7 +948,10 @@ mod tests {
                     && rest[..w.len()].eq_ignore_ascii_case(w)
                     && !(whole && rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic))
                 {
-                    return hint;
+                    let digits = rest[w.len()..]
+                        .split(|c| !c.is_ascii_digit())
+                        .any(|run| run.len() >= 4);
+                    return if digits { 0 } else { hint };
                 }
             }
         }
@@ -935,5 +1019,8 @@ mod tests {
         ));
         assert!(!token_like("s:hello.world"));
         assert!(!token_like("customer_reference_number_2"));
+        assert!(token_like("ob5upkoGmrVgQWkDDfENOykFJHSoeOuJ"));
+        assert!(!token_like("userProfileV2SettingsPanel"));
+        assert!(!token_like("order_summary_page_v2_mobile"));
     }
 }

@@ -137,7 +137,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
         PiiType::Secret,
         // Starts at the keyword (so the group has literal prefixes); the validator takes
         // the rest of the key from before it.
-        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|session(?:[_-]?id)?|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["']?[ \t]*[:=][ \t]*["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+"#,
+        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|session(?:[_-]?id)?|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["']?[ \t]*[:=][ \t]*(?:"[^"\r\n]+"|'[^'\r\n]+'|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
     ),
     (
         PiiType::Iban,
@@ -650,12 +650,17 @@ impl Detectors {
             return;
         }
         let tidy = |found: &mut Vec<Found>| {
+            // A plain epoch under a time key or after `iat=`, `epoch` stays.
+            let b = hay.as_bytes();
+            found.retain(|f| {
+                !(epoch_shaped(&b[f.start..f.end])
+                    && (key.hint() | context::text_hint(b, f.start)) & context::TIME != 0)
+            });
             if key.0.is_some() {
                 // Under a version or user-agent key a dotted quad is a version; under a
                 // product-code key a GTIN with its check digit is a barcode.
                 let hint = key.hint();
                 if hint & (context::VERSION | context::USER_AGENT | context::BARCODE) != 0 {
-                    let b = hay.as_bytes();
                     found.retain(|f| !key_keeps(hint, f.ty, &b[f.start..f.end]));
                 }
             }
@@ -680,6 +685,11 @@ impl Detectors {
             out.append(&mut mine);
         }
     }
+}
+
+/// Ten or thirteen digits from `1`: an epoch in seconds or milliseconds (2001–2033).
+fn epoch_shaped(text: &[u8]) -> bool {
+    matches!(text.len(), 10 | 13) && text[0] == b'1' && text.iter().all(u8::is_ascii_digit)
 }
 
 /// A GTIN with its check digit after `sku`, `ean`, `barcode`, … in text.

@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use super::context::Key;
+use super::context::{self, Key};
 use super::keys::KeyClass;
 use super::{Session, Text, TypeId};
 use super::{audit, skip};
@@ -536,7 +536,8 @@ impl Walker<'_, '_, '_> {
             KeyClass::Normal
                 if integer
                     && start == int_start
-                    && ((13..=19).contains(&n) || ((6..=19).contains(&n) && hint.hint() != 0)) =>
+                    && ((13..=19).contains(&n)
+                        || ((6..=19).contains(&n) && hint.hint() & !context::TIME != 0)) =>
             {
                 self.sess.text(text, true, hint)
             }

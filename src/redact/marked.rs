@@ -96,9 +96,17 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
             continue;
         };
         let value = &b[v..e];
-        let ty = match marker {
-            Marker::Password if passwords && password_like(value) => PiiType::Secret,
-            Marker::Credential { aws } if keys && key_like(value, aws) => PiiType::ApiKey,
+        let (ty, e) = match marker {
+            Marker::Password if passwords && password_like(value) => (PiiType::Secret, e),
+            Marker::Credential { aws } if keys => {
+                // A key holds no `,` or `;` and does not end a sentence or a bracket:
+                // `apikey 9f86…,9380` (a CSV cell), `token: Zx81….`
+                let token = token_end(value);
+                if !key_like(&value[..token], aws) {
+                    continue;
+                }
+                (PiiType::ApiKey, v + token)
+            }
             _ => continue,
         };
         out.push(Found {
@@ -107,6 +115,19 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
             ty: TypeId::builtin(ty),
         });
     }
+}
+
+/// The length of the token that starts `value`: up to its first `,` or `;`, without
+/// the `.`, `)`, `]`, `}` and `>` that close a sentence or a bracket after it.
+fn token_end(value: &[u8]) -> usize {
+    let mut end = value
+        .iter()
+        .position(|c| matches!(c, b',' | b';'))
+        .unwrap_or(value.len());
+    while end > 0 && matches!(value[end - 1], b'.' | b')' | b']' | b'}' | b'>') {
+        end -= 1;
+    }
+    end
 }
 
 /// The spaces and tabs of a string, found sixteen bytes at a time
@@ -485,6 +506,18 @@ fn key_like(v: &[u8], aws: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_ends_before_a_comma_or_a_closing_mark() {
+        assert_eq!(token_end(b"a38ff0528e6ce50574a1d9c87c3cc406,9380"), 32);
+        assert_eq!(token_end(b"Zx81hQw2Lm0PqRt5Vb7Nc3Kd)."), 24);
+        assert_eq!(token_end(b"Zx81hQw2Lm0PqRt5Vb7Nc3Kd"), 24);
+        let mut out = Vec::new();
+        let text = b"N,apikey a38ff0528e6ce50574a1d9c87c3cc406,9380";
+        marked_in(text, &|_| true, &mut out);
+        let found: Vec<&[u8]> = out.iter().map(|f| &text[f.start..f.end]).collect();
+        assert_eq!(found, [&b"a38ff0528e6ce50574a1d9c87c3cc406"[..]]);
+    }
 
     #[test]
     fn final_tables_are_their_lists() {

@@ -108,16 +108,24 @@ impl<'a> Fields<'a> {
 
 /// Whether the `+` at `i` is a form-encoded space: `s` has a `name=value` pair, the `+`
 /// is in one (a `=` before it, no blank in between) and sits between two ASCII letters
-/// or digits (`4111+1111`, `010+1234`) or after a digit and a dot (`1990.+3.+5.`), not
-/// before a country code (`+82`) or in `C++`. `fields`: asked at ascending `i` only.
+/// or digits (`4111+1111`, `010+1234`) or after a digit and a dot (`1990.+3.+5.`), or
+/// before an escape (`%2B82+%280%2910-…`: `+82 (0)10-…`), not before a country code
+/// (`+82`) or in `C++`. `fields`: asked at ascending `i` only.
 fn form_space(b: &[u8], i: usize, form: bool, fields: &mut Fields<'_>) -> bool {
     // After a digit's dot too: a dotted date with spaces (`1990.+3.+5.`).
     let dot = i >= 2 && b[i - 1] == b'.' && b[i - 2].is_ascii_digit();
     form && b[i] == b'+'
         && i > 0
         && (b[i - 1].is_ascii_alphanumeric() || dot)
-        && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+        && (b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) || escape_at(b, i + 1))
         && fields.eq_before(i)
+}
+
+/// Whether a valid escape (`%` and two hex digits) starts at `i`.
+fn escape_at(b: &[u8], i: usize) -> bool {
+    b.get(i) == Some(&b'%')
+        && b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+        && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
 }
 
 /// Strings at most this long are searched for `%` and `+` eight bytes at a time in
@@ -260,6 +268,9 @@ mod tests {
         assert_eq!(d.original(5, 24), (5, 24));
         let mixed = decode("to=kim%40example.com&tel=010+1234+5678").unwrap();
         assert_eq!(mixed.text, "to=kim@example.com&tel=010 1234 5678");
+        // Before an escape too: a form encoder writes `+82 (0)10-…` so.
+        let paren = decode("hp=%2B82+%280%2910-3904-0545&lang=ko").unwrap();
+        assert_eq!(paren.text, "hp=+82 (0)10-3904-0545&lang=ko");
         // A country code's `+`, `C++` and text without a `name=value` pair stay.
         assert!(decode("tel=+82-10-1234-5678").is_none());
         assert!(decode("lang=C++").is_none());
@@ -283,10 +294,13 @@ mod tests {
                 .rev()
                 .take_while(|c| !c.is_ascii_whitespace())
                 .any(|&c| c == b'=');
+            let escape_after = b.get(i + 1) == Some(&b'%')
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 3).is_some_and(u8::is_ascii_hexdigit);
             form && b[i] == b'+'
                 && i > 0
                 && (b[i - 1].is_ascii_alphanumeric() || dot)
-                && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+                && (b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) || escape_after)
                 && field
         };
         let escape = |i: usize| -> Option<u8> {

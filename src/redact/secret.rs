@@ -1,9 +1,11 @@
 //! The anchored search of the `secret` pattern (`password=…`, `Cookie: session=…`,
 //! `비밀번호: …`) read by hand, the same match the regex in `detect.rs` finds.
 //!
-//! The pattern is `KEYWORD [A-Za-z0-9_-]* ["']? [ \t]* [:=] [ \t]* ["']?
-//! ((bearer|basic|token) [ ]+)? VALUE+`, the keywords ASCII case-insensitive, `VALUE` any
-//! character but Unicode white space and `"'&,;}<>\`. Every keyword is made of the bytes
+//! The pattern is `KEYWORD [A-Za-z0-9_-]* ["']? [ \t]* [:=] [ \t]* ("[^"\r\n]+" |
+//! '[^'\r\n]+' | ["']? ((bearer|basic|token) [ ]+)? VALUE+)`, the keywords ASCII
+//! case-insensitive, `VALUE` any character but Unicode white space and `"'&,;}<>\`: a
+//! quoted value runs to its closing quote (`password='ab&c d'`), another one to the first
+//! byte a value does not hold. Every keyword is made of the bytes
 //! of the run after it, and nothing that may follow the run (a quote, a blank, `:`, `=`)
 //! is one of them: so the run is taken whole, whichever keyword starts it, and a shorter
 //! run cannot match. Each later piece is one byte class that the piece after it does not
@@ -159,6 +161,18 @@ pub(crate) fn secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize
     q += 1;
     while matches!(at(q), Some(b' ' | b'\t')) {
         q += 1;
+    }
+    // A quoted value: up to its closing quote, one byte or more, on one line (tried
+    // first, as the regex's alternation does).
+    if let Some(quote) = at(q).filter(|c| matches!(c, b'"' | b'\''))
+        && let Some(close) = b
+            .get(q + 1..hi)?
+            .iter()
+            .position(|&c| c == quote || c == b'\r' || c == b'\n')
+        && close > 0
+        && b[q + 1 + close] == quote
+    {
+        return Some(Some(q + close + 2));
     }
     if matches!(at(q), Some(b'"' | b'\'')) {
         q += 1;

@@ -395,13 +395,22 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
         + text[sep + 1..]
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))?;
-    (start < text.len()).then_some((start, text.len(), sensitive))
+    // A quoted value (`password='ab&c d'`): without its closing quote.
+    let quote = text[start - 1];
+    let end = if matches!(quote, b'"' | b'\'') && text.len() > start && text.ends_with(&[quote]) {
+        text.len() - 1
+    } else {
+        text.len()
+    };
+    (start < end).then_some((start, end, sensitive))
 }
 
 /// The end of a PEM block the `private_key` pattern matched: all of it with its `END`
-/// line; cut off before it (a logger's limit), the end of its last run of 16 or more
-/// base64 characters, so the words a log line goes on with after the cut stay (the
-/// pattern's body also takes blanks and `,.:` for the legacy headers).
+/// line. Cut off before it (a logger's limit), it ends where its body stops looking like
+/// one, so the words a log line goes on with after the cut stay: line by line (real
+/// breaks or `\n` escapes), a header line (`Proc-Type: …`, `DEK-Info: …`) is taken
+/// whole; in other lines each blank-separated token is base64, and one follows another
+/// only after a full line (60 or more characters: a block flattened onto one line).
 pub(crate) fn pem_end(text: &[u8]) -> usize {
     let header = header_end(text);
     if header < text.len() && text.ends_with(b"-----") {
@@ -409,18 +418,59 @@ pub(crate) fn pem_end(text: &[u8]) -> usize {
     }
     let b64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
     let mut end = header;
-    let mut run = 0;
-    for (i, c) in text.iter().enumerate().skip(header) {
-        if b64(c) {
-            run += 1;
-            if run >= 16 {
-                end = i + 1;
-            }
-        } else {
-            run = 0;
+    let mut i = header;
+    while i < text.len() {
+        let from = i;
+        while i < text.len()
+            && !matches!(text[i], b'\n' | b'\r')
+            && !(text[i] == b'\\' && matches!(text.get(i + 1), Some(b'n' | b'r')))
+        {
+            i += 1;
         }
+        let line = &text[from..i];
+        let header_line = blank_tokens(line)
+            .next()
+            .is_some_and(|(t, e)| line[t..e].ends_with(b":"));
+        let mut full = true;
+        for (t, e) in blank_tokens(line) {
+            if !header_line {
+                // A token goes on with base64 only: its base64 start ends the block
+                // (`…Nxv,Y,서울` in a CSV row).
+                let run = line[t..e].iter().take_while(|c| b64(c)).count();
+                if !full || run < e - t {
+                    if full && run > 0 {
+                        end = from + t + run;
+                    }
+                    return end;
+                }
+            }
+            end = from + e;
+            full = e - t >= 60;
+        }
+        // Past the line break.
+        i += match text.get(i) {
+            Some(b'\\') => 2,
+            Some(_) => 1,
+            None => 0,
+        };
     }
     end
+}
+
+/// The tokens of `line` between spaces and tabs: (start, end).
+fn blank_tokens(line: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let blank = |c: u8| matches!(c, b' ' | b'\t');
+    let mut j = 0;
+    std::iter::from_fn(move || {
+        while j < line.len() && blank(line[j]) {
+            j += 1;
+        }
+        let t = j;
+        while j < line.len() && !blank(line[j]) {
+            j += 1;
+        }
+        (j > t).then_some((t, j))
+    })
 }
 
 /// Just past the `-----BEGIN …-----` line a PEM match starts with.
@@ -490,21 +540,41 @@ mod tests {
 
     #[test]
     fn pem_ends() {
-        let body = "MIIEowIBAAKCAQEAx7Zr9kq1PaZ3\nQm8vXy2Lk4Rt6Yb1Nc0Wd5Es7Fg9Hj";
+        let line = "MIIEowIBAAKCAQEAx7Zr9kq1PaZ3Qm8vXy2Lk4Rt6Yb1Nc0Wd5Es7Fg9Hj2Kl3Zx8Cv";
+        assert!(line.len() >= 60);
         let whole =
-            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{line}\nAb3=\n-----END RSA PRIVATE KEY-----");
         assert_eq!(pem_end(whole.as_bytes()), whole.len());
-        // Cut off, and the line goes on: the block ends with its last base64 run.
-        let cut = format!("-----BEGIN PRIVATE KEY-----\n{body} total 69,983.78.");
-        assert_eq!(
-            pem_end(cut.as_bytes()),
-            cut.len() - " total 69,983.78.".len()
-        );
+        // Cut off, and the line goes on: the block ends with its body (a token after a
+        // full line may be the next line of a block flattened onto one line).
+        for (cut, rest) in [
+            (
+                format!("-----BEGIN PRIVATE KEY-----\n{line}\n{line} total"),
+                " 69,983.78.",
+            ),
+            (
+                format!("-----BEGIN PRIVATE KEY-----\n{line}\n{line} tid"),
+                " 9077317864389634",
+            ),
+            (
+                format!("-----BEGIN PRIVATE KEY-----\\n{line}\\nAb3"),
+                " ts: 5",
+            ),
+            (
+                format!("-----BEGIN PRIVATE KEY----- {line} {line} Ab3"),
+                " 1 2",
+            ),
+            ("-----BEGIN EC PRIVATE KEY-----".to_string(), ", cut 12"),
+            (
+                format!("-----BEGIN PRIVATE KEY-----\n{line}\nAb3"),
+                ",Y,서울",
+            ),
+        ] {
+            let text = format!("{cut}{rest}");
+            assert_eq!(pem_end(text.as_bytes()), cut.len(), "{text}");
+        }
         let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\nMIIEowIBAAKCAQEAx7Zr9kq1";
         assert_eq!(pem_end(legacy.as_bytes()), legacy.len());
-        let header = "-----BEGIN EC PRIVATE KEY-----";
-        assert_eq!(pem_end(header.as_bytes()), header.len());
-        assert_eq!(pem_end(format!("{header} short").as_bytes()), header.len());
     }
 
     #[test]

@@ -592,12 +592,15 @@ CLOSERS = [".", ",", ")", "」", "]", ";", "!", "'", "\"", ">"]
 
 
 def around_none(raw):
-    pat = R.choice([
+    pats = [
         "user {} logged in", "sent receipt to {}.", "contact: {}", "(from {})", "「{}」", "[{}]", "<{}>",
         "'{}'", "\"{}\"", "value={},", "got {}; retrying", "{} 님 로그인", "{}로 발송 완료", "{}에서 요청",
         "customer {} requested refund", "forwarded for {}", "{}", "to:{}", "owner={}", "(id {})",
-    ])
-    return pat.format(raw)
+    ]
+    if raw.isdigit():
+        # `[12345]` alone in a string is a JSON array of a number, not text.
+        pats[pats.index("[{}]")] = "[#{}]"
+    return R.choice(pats).format(raw)
 
 
 TYPES = {}
