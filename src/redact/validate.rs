@@ -407,10 +407,12 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
 
 /// The end of a PEM block the `private_key` pattern matched: all of it with its `END`
 /// line. Cut off before it (a logger's limit), it ends where its body stops looking like
-/// one, so the words a log line goes on with after the cut stay: line by line (real
-/// breaks or `\n` escapes), a header line (`Proc-Type: …`, `DEK-Info: …`) is taken
-/// whole; in other lines each blank-separated token is base64, and one follows another
-/// only after a full line (60 or more characters: a block flattened onto one line).
+/// one, so what a log goes on with after the cut stays. Line by line (real breaks or
+/// `\n` escapes): header lines (`Proc-Type: …`, `DEK-Info: …`) before the body are taken
+/// whole; in the body each blank-separated token is base64 (`=` only at its end), and a
+/// token or line follows only a full line (60 characters or more; a block flattened onto
+/// one line has its lines between blanks). A token that starts with 16 or more base64
+/// characters and goes on with others ends the block after them (`…Nxv,Y,서울`).
 pub(crate) fn pem_end(text: &[u8]) -> usize {
     let header = header_end(text);
     if header < text.len() && text.ends_with(b"-----") {
@@ -419,6 +421,7 @@ pub(crate) fn pem_end(text: &[u8]) -> usize {
     let b64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
     let mut end = header;
     let mut i = header;
+    let (mut body, mut full) = (false, true);
     while i < text.len() {
         let from = i;
         while i < text.len()
@@ -428,24 +431,37 @@ pub(crate) fn pem_end(text: &[u8]) -> usize {
             i += 1;
         }
         let line = &text[from..i];
-        let header_line = blank_tokens(line)
-            .next()
-            .is_some_and(|(t, e)| line[t..e].ends_with(b":"));
-        let mut full = true;
+        let header_line = !body
+            && blank_tokens(line)
+                .next()
+                .is_some_and(|(t, e)| line[t..e].ends_with(b":"));
         for (t, e) in blank_tokens(line) {
-            if !header_line {
-                // A token goes on with base64 only: its base64 start ends the block
-                // (`…Nxv,Y,서울` in a CSV row).
-                let run = line[t..e].iter().take_while(|c| b64(c)).count();
-                if !full || run < e - t {
-                    if full && run > 0 {
-                        end = from + t + run;
-                    }
-                    return end;
+            let token = &line[t..e];
+            if header_line {
+                end = from + e;
+                continue;
+            }
+            body = true;
+            let run = token.iter().take_while(|c| b64(c)).count();
+            let padded = token[..run].iter().rposition(|&c| c != b'=');
+            let run = match padded {
+                // `=` inside a run (`md5=b70c…`): the run ends before it.
+                Some(last) if token[..=last].contains(&b'=') => {
+                    token.iter().position(|&c| c == b'=').unwrap_or(run)
                 }
+                _ => run,
+            };
+            if !full {
+                return end;
+            }
+            if run < token.len() {
+                if run >= 16 {
+                    end = from + t + run;
+                }
+                return end;
             }
             end = from + e;
-            full = e - t >= 60;
+            full = token.len() >= 60;
         }
         // Past the line break.
         i += match text.get(i) {
@@ -566,13 +582,23 @@ mod tests {
             ),
             ("-----BEGIN EC PRIVATE KEY-----".to_string(), ", cut 12"),
             (
-                format!("-----BEGIN PRIVATE KEY-----\n{line}\nAb3"),
+                format!("-----BEGIN PRIVATE KEY-----\n{line}\nAb3dEf9hIjKlMnOpQr"),
                 ",Y,서울",
             ),
         ] {
             let text = format!("{cut}{rest}");
             assert_eq!(pem_end(text.as_bytes()), cut.len(), "{text}");
         }
+        // The next line of a log after the cut, and a key=value glued by `=`.
+        let http = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\n{line}\n{line}\r\nCookie: sid=abc; connect.sid=x"
+        );
+        assert_eq!(
+            pem_end(http.as_bytes()),
+            http.find("\r\nCookie").unwrap_or(0)
+        );
+        let md5 = format!("-----BEGIN PRIVATE KEY-----\n{line} md5=b70c87057f957e48af8");
+        assert_eq!(pem_end(md5.as_bytes()), md5.find(" md5").unwrap_or(0));
         let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\nMIIEowIBAAKCAQEAx7Zr9kq1";
         assert_eq!(pem_end(legacy.as_bytes()), legacy.len());
     }
