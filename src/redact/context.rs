@@ -617,7 +617,7 @@ const TEXT_KEY: usize = 64;
 /// key decides alone (joined by `=`: an assignment names its own value, so a marking word
 /// before it belongs to an earlier value). `None` when no key sits right before `at`.
 fn text_key(b: &[u8], at: usize) -> Option<(Hint, bool)> {
-    key_before(b, at).map(|(key, assign)| (key_hint(key), assign))
+    key_before(b, at).map(|(key, assign)| (cached_key_hint(key), assign))
 }
 
 /// The key right before `at` in text (`key=`, `key="`, `key: `, `"key": "`, at most

@@ -295,9 +295,10 @@ impl Walker<'_, '_, '_> {
         }
         let mut kept_any = false;
         let mut comma = 0;
-        // The string under a `name` or `key` member of this object, which names the
-        // value under its `value` member (`{"name": "DB_PASSWORD", "value": "…"}`).
-        let mut pair_name: Option<String> = None;
+        // The string token under a `name` or `key` member of this object (start, end,
+        // escaped), which names the value under its `value` member
+        // (`{"name": "DB_PASSWORD", "value": "…"}`); decoded only when that comes.
+        let mut pair_name: Option<(usize, usize, bool)> = None;
         loop {
             let start = self.pos;
             // What to roll back to when this member or element is dropped.
@@ -354,13 +355,13 @@ impl Walker<'_, '_, '_> {
                 class
             };
             // `value` after `name`/`key`: the value sits under the key the name gives.
-            let named = match (&name, &pair_name) {
-                (Some(k), Some(n)) if child == KeyClass::Normal && pair_value_key(k) => {
-                    Some(n.as_str())
+            let named = match (&name, pair_name) {
+                (Some(k), Some((s, e, esc))) if child == KeyClass::Normal && pair_value_key(k) => {
+                    Some(content(self.src, s, e, esc))
                 }
                 _ => None,
             };
-            let (child, child_hint) = match (named, &name, child) {
+            let (child, child_hint) = match (named.as_deref(), &name, child) {
                 (Some(n), _, _) => match self.sess.key_seen(n).class {
                     KeyClass::Normal => (KeyClass::Normal, Key(Some(n))),
                     class => (class, Key::NONE),
@@ -375,9 +376,8 @@ impl Walker<'_, '_, '_> {
                 && pair_name_key(k)
                 && self.b[value_start] == b'"'
             {
-                let raw = &self.src[value_start..self.pos];
-                pair_name =
-                    Some(content(self.src, value_start, self.pos, raw.contains('\\')).into_owned());
+                let escaped = self.b[value_start..self.pos].contains(&b'\\');
+                pair_name = Some((value_start, self.pos, escaped));
             }
             self.sess.path_leave(at_path);
             if drop_key {
