@@ -127,7 +127,14 @@ impl ApiState {
     /// `status_source`; a 502 if it fails.
     async fn status(&self, only: Option<(&str, &str)>) -> Result<Vec<GroupStatus>, Response> {
         match &self.source {
-            None => Ok(self.engine.status()),
+            // Every group's status: on the blocking pool, so the admin runtime's one
+            // thread keeps answering probes meanwhile.
+            None => {
+                let engine = self.engine.clone();
+                tokio::task::spawn_blocking(move || engine.status())
+                    .await
+                    .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+            }
             Some(s) => s.status(&self.engine, only).await.map_err(|e| {
                 tracing::warn!(error = %e, "status_source: the query failed");
                 json(
