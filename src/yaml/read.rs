@@ -18,6 +18,19 @@ pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a str,
     pub(crate) lookup: &'a dyn Lookup,
     pub(crate) errors: Vec<ConfigError>,
+    /// What the file's `${…}` may still expand to, in bytes.
+    expandable: usize,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(file: &'a str, lookup: &'a dyn Lookup, errors: Vec<ConfigError>) -> Self {
+        Self {
+            file,
+            lookup,
+            errors,
+            expandable: interpolate::MAX_EXPANDED_BYTES,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -72,13 +85,15 @@ impl Ctx<'_> {
     /// A scalar's text, interpolated.
     pub(crate) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.value {
-            Value::Scalar { text, .. } => match interpolate::expand(text, self.lookup) {
-                Ok(text) => Some(text),
-                Err(e) => {
-                    self.error(node, path, e.to_string());
-                    None
+            Value::Scalar { text, .. } => {
+                match interpolate::expand_within(text, self.lookup, &mut self.expandable) {
+                    Ok(text) => Some(text),
+                    Err(e) => {
+                        self.error(node, path, e.to_string());
+                        None
+                    }
                 }
-            },
+            }
             _ => {
                 self.mismatch(node, path, "a string");
                 None
