@@ -39,8 +39,8 @@ mod proto;
 mod walk_tests;
 
 use proto::{
-    ENTITY_REF, EVENT, Found, LEN, LINK, RECURSION_LIMIT, SCOPE, attribute, counted, fixed, key,
-    len_delimited, message, scalar, skip, string, with_values,
+    ENTITY_REF, EVENT, Found, Keys, LEN, LINK, RECURSION_LIMIT, SCOPE, attribute, counted, fixed,
+    key, len_delimited, message, scalar, skip, string, with_values,
 };
 
 use super::columns::{Columns, SpanRow};
@@ -310,17 +310,17 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
     ) -> Read<usize> {
-        let index = if FACTS {
-            self.columns.as_deref().map(|c| &c.plan.resource_index)
+        let keys = if FACTS {
+            Keys::of(self.columns.as_deref().map(|c| &c.plan.resource_index))
         } else {
-            None
+            Keys::NONE
         };
         let mut n = 0;
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, keys, slots)?;
                     n += 1;
                 }
                 2 => {
@@ -397,14 +397,16 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
         // Whether a slot holds a value only prost's types render.
         let mut decode = false;
-        let index = if FACTS {
+        let keys = if FACTS {
             slots.fill(None);
-            self.columns
-                .as_deref()
-                .filter(|c| c.reads_item_attributes())
-                .map(|c| &c.plan.item_index)
+            Keys::of(
+                self.columns
+                    .as_deref()
+                    .filter(|c| c.reads_item_attributes())
+                    .map(|c| &c.plan.item_index),
+            )
         } else {
-            None
+            Keys::NONE
         };
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
@@ -418,7 +420,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    decode |= attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    decode |= attribute::<FACTS, SKIM>(&mut buf, wt, ctx, keys, slots)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
