@@ -39,14 +39,6 @@ const SEVERAL: u8 = u8::MAX;
 const FEW: usize = 12;
 
 impl KeyIndex {
-    /// No keys: every key is found to be none of them by its length bit.
-    pub(super) const EMPTY: KeyIndex = KeyIndex {
-        keys: Vec::new(),
-        lengths: 0,
-        by_length: [SEVERAL; 63],
-        map: None,
-    };
-
     pub(super) fn new(keys: Vec<&str>) -> Self {
         let keys: Vec<Box<[u8]>> = keys.into_iter().map(|k| k.as_bytes().into()).collect();
         // One pass: a length's first key takes its place, a second one makes it
@@ -99,18 +91,9 @@ impl KeyIndex {
         self.find_among(key)
     }
 
-    /// The length bits of the keys ([`KeyIndex::lengths`]): a key whose bit is not set
-    /// is none of them. A walk that tests it itself (one word it keeps at hand, tested
-    /// without touching the index) looks up only the keys that pass with
-    /// [`KeyIndex::find_among`].
-    #[inline(always)]
-    pub(super) fn lengths(&self) -> u64 {
-        self.lengths
-    }
-
     /// A key of a length some schema key has.
     #[inline(always)]
-    pub(super) fn find_among(&self, key: &[u8]) -> Option<usize> {
+    fn find_among(&self, key: &[u8]) -> Option<usize> {
         if let Some(&at) = self.by_length.get(key.len())
             && at != SEVERAL
         {
@@ -178,8 +161,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// The bit of [`KeyIndex::lengths`] for a key `len` bytes long: one shift (and one bit test
 /// where it is tested), the length's low six bits being the shift's count as it is.
-#[inline(always)]
-pub(super) fn length_bit(len: usize) -> u64 {
+#[inline]
+fn length_bit(len: usize) -> u64 {
     1 << (len % 64)
 }
 

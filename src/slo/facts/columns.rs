@@ -49,7 +49,10 @@ pub(super) struct Columns<'s> {
     starts: Vec<usize>,
     /// The fixed numeric columns, each value written where the column's buffer will hold
     /// it (each `Vec` becomes its column's buffer as it is, at the end).
-    numbers: Numbers,
+    ends: Vec<u64>,
+    durations: Vec<u64>,
+    kinds: Vec<i32>,
+    statuses: Vec<i32>,
     names: Strings,
     /// Adjusted counts, kept only once a span's is not 1.
     adjusted: Option<Vec<f64>>,
@@ -131,92 +134,6 @@ impl Plan {
     }
 }
 
-/// The fixed numeric columns of the spans (end times, durations, kinds, status codes),
-/// appended a row at a time with one test of their room a row, not one a column: the four
-/// `Vec`s are always as long as each other, and each has room for at least `room` rows.
-struct Numbers {
-    ends: Vec<u64>,
-    durations: Vec<u64>,
-    kinds: Vec<i32>,
-    statuses: Vec<i32>,
-    /// The fewest rows any of the four has room for.
-    room: usize,
-}
-
-impl Numbers {
-    fn with_capacity(rows: usize) -> Self {
-        let mut numbers = Numbers {
-            ends: Vec::with_capacity(rows),
-            durations: Vec::with_capacity(rows),
-            kinds: Vec::with_capacity(rows),
-            statuses: Vec::with_capacity(rows),
-            room: 0,
-        };
-        numbers.room = numbers.capacity();
-        numbers
-    }
-
-    fn capacity(&self) -> usize {
-        self.ends
-            .capacity()
-            .min(self.durations.capacity())
-            .min(self.kinds.capacity())
-            .min(self.statuses.capacity())
-    }
-
-    /// Rows so far.
-    #[inline(always)]
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Appends `span`'s row.
-    #[inline(always)]
-    fn push(&mut self, span: &SpanRow<'_>) {
-        let n = self.ends.len();
-        if n >= self.room {
-            self.grow();
-        }
-        // SAFETY: every `Vec` is `n` long (each row writes all four) and has room for
-        // `room > n` values (`grow` made it when it was short).
-        unsafe {
-            put(&mut self.ends, n, span.end);
-            put(&mut self.durations, n, span.end.saturating_sub(span.start));
-            put(&mut self.kinds, n, span.kind);
-            put(&mut self.statuses, n, span.status);
-        }
-    }
-
-    /// Room for more rows than so far, in every column (more than the count the columns
-    /// were made for: they grow as a `Vec` grows, doubling).
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        let more = self.len().max(8);
-        self.ends.reserve(more);
-        self.durations.reserve(more);
-        self.kinds.reserve(more);
-        self.statuses.reserve(more);
-        self.room = self.capacity();
-    }
-}
-
-/// Writes `value` as the `n`th and last value of `v`.
-///
-/// # Safety
-///
-/// `v` is `n` long and its capacity is above `n`.
-#[inline(always)]
-unsafe fn put<T>(v: &mut Vec<T>, n: usize, value: T) {
-    debug_assert!(v.len() == n && n < v.capacity());
-    // SAFETY: `n` is within the capacity (the caller's promise); the value written there
-    // makes the first `n + 1` values initialised.
-    unsafe {
-        v.as_mut_ptr().add(n).write(value);
-        v.set_len(n + 1);
-    }
-}
-
 /// The fixed fields of one span.
 pub(super) struct SpanRow<'a> {
     pub(super) start: u64,
@@ -259,7 +176,10 @@ impl<'s> Columns<'s> {
             services: StringBuilder::with_capacity(resources, resources * 16),
             resource: -1,
             starts: Vec::with_capacity(resources),
-            numbers: Numbers::with_capacity(spans),
+            ends: Vec::with_capacity(spans),
+            durations: Vec::with_capacity(spans),
+            kinds: Vec::with_capacity(spans),
+            statuses: Vec::with_capacity(spans),
             // Span names are often longer than 16 bytes (`GET /api/…/{id}`): room made
             // once, not grown (a copy) midway.
             names: Strings::with_capacity(spans, spans * 32),
@@ -280,7 +200,7 @@ impl<'s> Columns<'s> {
     /// `resource_index`, in order.
     pub(super) fn add_resource(&mut self, values: &[Val<'_>]) {
         self.resource = self.resource.saturating_add(1);
-        self.starts.push(self.numbers.len());
+        self.starts.push(self.ends.len());
         let at = |slot: usize| values.get(slot).copied().unwrap_or(Val::Nil);
         // Every resource column gets a row (nil past `values`): the dictionary keys rely
         // on it.
@@ -322,7 +242,10 @@ impl<'s> Columns<'s> {
             // without attributes, so that every key indexes the resource columns.
             self.add_resource(&[]);
         }
-        self.numbers.push(span);
+        self.ends.push(span.end);
+        self.durations.push(span.end.saturating_sub(span.start));
+        self.kinds.push(span.kind);
+        self.statuses.push(span.status);
         // Past 2 GiB of names in one request the name reads as empty.
         self.names.push(span.name);
         // One test a span while no span of the request was sampled.
@@ -357,8 +280,8 @@ impl<'s> Columns<'s> {
             })
         };
         if w != 1.0 && self.adjusted.is_none() {
-            let mut column = Vec::with_capacity(self.numbers.room);
-            column.resize(self.numbers.len() - 1, 1.0);
+            let mut column = Vec::with_capacity(self.ends.capacity());
+            column.resize(self.ends.len() - 1, 1.0);
             self.adjusted = Some(column);
         }
         if let Some(column) = &mut self.adjusted {
@@ -379,14 +302,10 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         mut clusters,
         mut services,
         starts,
-        numbers:
-            Numbers {
-                ends,
-                durations,
-                kinds,
-                statuses,
-                ..
-            },
+        ends,
+        durations,
+        kinds,
+        statuses,
         names: names_column,
         adjusted,
         trace_ids,
@@ -538,45 +457,7 @@ fn fields_of(names: &[Name<'_>], columns: &[ArrayRef]) -> Vec<Field> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Numbers, SpanRow, resource_keys};
-
-    /// The rows written a row at a time with one test of room are the values four `Vec`s
-    /// pushed one by one hold, whatever room the columns were made with (none, short,
-    /// exact, more) and however often they grow.
-    #[test]
-    fn numbers_hold_what_pushes_hold() {
-        let mut rng = fastrand::Rng::with_seed(24);
-        for made_for in [0, 1, 2, 7, 8, 9, 100, 512] {
-            for rows in [0, 1, 2, 8, 9, 100, 511, 512, 513, 2000] {
-                let mut numbers = Numbers::with_capacity(made_for);
-                let (mut ends, mut durations, mut kinds, mut statuses) =
-                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-                for _ in 0..rows {
-                    let span = SpanRow {
-                        start: rng.u64(..),
-                        end: rng.u64(..),
-                        kind: rng.i32(..),
-                        status: rng.i32(..),
-                        name: "",
-                        trace_state: "",
-                        trace_id: &[],
-                    };
-                    numbers.push(&span);
-                    ends.push(span.end);
-                    durations.push(span.end.saturating_sub(span.start));
-                    kinds.push(span.kind);
-                    statuses.push(span.status);
-                    assert!(numbers.room >= numbers.len());
-                    assert_eq!(numbers.room, numbers.capacity());
-                }
-                assert_eq!(numbers.len(), rows);
-                assert_eq!(numbers.ends, ends);
-                assert_eq!(numbers.durations, durations);
-                assert_eq!(numbers.kinds, kinds);
-                assert_eq!(numbers.statuses, statuses);
-            }
-        }
-    }
+    use super::resource_keys;
 
     /// Each row's key is the resource its rows follow, resources without spans included.
     #[test]

@@ -39,8 +39,8 @@ mod proto;
 mod walk_tests;
 
 use proto::{
-    ENTITY_REF, EVENT, Found, Keys, LEN, LINK, RECURSION_LIMIT, SCOPE, attribute, counted, fixed,
-    key, len_delimited, message, scalar, skip, string, with_values,
+    ENTITY_REF, EVENT, Found, LEN, LINK, RECURSION_LIMIT, SCOPE, attribute, counted, fixed, key,
+    len_delimited, message, scalar, skip, string, with_values,
 };
 
 use super::columns::{Columns, SpanRow};
@@ -310,17 +310,17 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         ctx: u32,
         slots: &mut [Option<Found<'a>>],
     ) -> Read<usize> {
-        let keys = if FACTS {
-            Keys::of(self.columns.as_deref().map(|c| &c.plan.resource_index))
+        let index = if FACTS {
+            self.columns.as_deref().map(|c| &c.plan.resource_index)
         } else {
-            Keys::NONE
+            None
         };
         let mut n = 0;
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, keys, slots)?;
+                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
                     n += 1;
                 }
                 2 => {
@@ -397,16 +397,14 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
         // Whether a slot holds a value only prost's types render.
         let mut decode = false;
-        let keys = if FACTS {
+        let index = if FACTS {
             slots.fill(None);
-            Keys::of(
-                self.columns
-                    .as_deref()
-                    .filter(|c| c.reads_item_attributes())
-                    .map(|c| &c.plan.item_index),
-            )
+            self.columns
+                .as_deref()
+                .filter(|c| c.reads_item_attributes())
+                .map(|c| &c.plan.item_index)
         } else {
-            Keys::NONE
+            None
         };
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
@@ -420,7 +418,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    decode |= attribute::<FACTS, SKIM>(&mut buf, wt, ctx, keys, slots)?;
+                    decode |= attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {

@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use prost::Message;
 
 use super::{Malformed, Read};
-use crate::slo::facts::build::{KeyIndex, length_bit};
+use crate::slo::facts::build::KeyIndex;
 use crate::slo::ottl::Val;
 
 /// prost's recursion limit: messages (and groups) nest at most this deep.
@@ -302,41 +302,10 @@ fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
     Ok(k)
 }
 
-/// The keys a level's attributes are looked up among: the index and its length bits
-/// ([`KeyIndex::lengths`]), the bits apart so that the walk tests a key's length against
-/// a word it holds, without reaching into the index, and looks up only the keys that pass
-/// (most keys of a request are not the schema's and stop at that test). No keys: the
-/// empty index, no bit set.
-#[derive(Clone, Copy)]
-pub(super) struct Keys<'i> {
-    lengths: u64,
-    index: &'i KeyIndex,
-}
-
-/// The index of no keys, for [`Keys::NONE`].
-static NO_KEYS: KeyIndex = KeyIndex::EMPTY;
-
-impl<'i> Keys<'i> {
-    pub(super) const NONE: Keys<'static> = Keys {
-        lengths: 0,
-        index: &NO_KEYS,
-    };
-
-    pub(super) fn of(index: Option<&'i KeyIndex>) -> Self {
-        match index {
-            Some(index) => Keys {
-                lengths: index.lengths(),
-                index,
-            },
-            None => Keys::NONE,
-        }
-    }
-}
-
-/// One `KeyValue` of an attribute list, looked up among `keys` when `LOOKUP` (the walk
-/// that builds facts; the check alone and the nested messages' attributes look nothing up,
-/// and their copy of this function has no lookup in it). With `SKIM` (the bytes are known
-/// to decode, see [`super::Walk`]), only a key of `keys` whose slot is still empty has its
+/// One `KeyValue` of an attribute list, looked up in `index` when `LOOKUP` (the walk that
+/// builds facts; the check alone and the nested messages' attributes look nothing up, and
+/// their copy of this function has no lookup in it). With `SKIM` (the bytes are known to
+/// decode, see [`super::Walk`]), only a key of `index` whose slot is still empty has its
 /// value read; the others are stepped over unchecked. `true` when the value put in a slot
 /// is one to decode ([`Found::Decode`]).
 #[inline(always)]
@@ -344,24 +313,23 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     buf: &mut &'a [u8],
     wt: u8,
     ctx: u32,
-    keys: Keys<'_>,
+    index: Option<&KeyIndex>,
     slots: &mut [Option<Found<'a>>],
 ) -> Read<bool> {
+    let index = if LOOKUP { index } else { None };
     let (m, c) = message(buf, wt, ctx)?;
     if SKIM {
-        if !LOOKUP || keys.lengths == 0 {
+        let Some(index) = index else {
             return Ok(false);
-        }
-        match keys.index.find_bytes(key_bytes(m, c)?) {
+        };
+        match index.find_bytes(key_bytes(m, c)?) {
             Some(i) if slots[i].is_none() => {}
             _ => return Ok(false),
         }
     }
     let mut value = OneOf::Unset;
     let k = key_value(m, c, &mut value)?;
-    if LOOKUP
-        && keys.lengths & length_bit(k.len()) != 0
-        && let Some(i) = keys.index.find_among(k.as_bytes())
+    if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
         let (found, decode) = match value {
@@ -422,7 +390,7 @@ pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<us
             Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
             Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
             Some(Ty::Attr) => {
-                attribute::<false, false>(&mut buf, wt, ctx, Keys::NONE, &mut [])?;
+                attribute::<false, false>(&mut buf, wt, ctx, None, &mut [])?;
                 n += 1;
             }
             None => skip(&mut buf, wt, tag, ctx)?,
