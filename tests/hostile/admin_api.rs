@@ -27,7 +27,10 @@ async fn probes_do_not_wait_for_adjustments_being_checked() {
     };
     let (status, body) = post(url.clone()).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("of its COUNT=10000 occurrences in 200000 periods"), "{body}");
+    assert!(
+        body.contains("of its COUNT=10000 occurrences in 200000 periods"),
+        "{body}"
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let probes = probe(s.admin, stop.clone());
     let until = Instant::now() + Duration::from_secs(5);

@@ -165,10 +165,7 @@ async fn probes_do_not_wait_for_a_large_exposition() {
     let took = start.elapsed();
     stop.store(true, Ordering::SeqCst);
     println!("3 × (/metrics + /api/v1/slos): {bytes} bytes in {took:?}");
-    assert!(
-        bytes > 3 * 20 << 20,
-        "the exposition is large: {bytes} bytes"
-    );
+    assert!(bytes > 60 << 20, "the exposition is large: {bytes} bytes");
     assert_probes(
         "large /metrics",
         probes.done().await,
