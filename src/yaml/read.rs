@@ -20,6 +20,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) errors: Vec<ConfigError>,
     /// What the file's `${…}` may still expand to, in bytes.
     expandable: usize,
+    /// Whether the file's `${…}` have run past [`interpolate::MAX_EXPANDED_BYTES`] (said
+    /// once, at the first value that did: the values after it are not expanded).
+    too_large: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -29,6 +32,7 @@ impl<'a> Ctx<'a> {
             lookup,
             errors,
             expandable: interpolate::MAX_EXPANDED_BYTES,
+            too_large: false,
         }
     }
 }
@@ -88,7 +92,9 @@ impl Ctx<'_> {
             Value::Scalar { text, .. } => {
                 match interpolate::expand_within(text, self.lookup, &mut self.expandable) {
                     Ok(text) => Some(text),
+                    Err(interpolate::InterpolateError::TooLarge) if self.too_large => None,
                     Err(e) => {
+                        self.too_large |= matches!(e, interpolate::InterpolateError::TooLarge);
                         self.error(node, path, e.to_string());
                         None
                     }
