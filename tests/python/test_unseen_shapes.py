@@ -844,3 +844,60 @@ def test_unseen_slo_shapes_read_the_same_on_every_path(tmp_path, cleanup):
     assert got.keys() == want.keys(), sorted(got.keys() ^ want.keys())
     diff = {k: {f: (got[k].get(f), v) for f, v in want[k].items() if got[k].get(f) != v} for k in want if got[k] != want[k]}
     assert not diff, "\n".join(repr(x) for x in diff.items())
+
+
+def test_generated_alerts_fire_for_escaped_group_values_in_promtool(tmp_path):
+    """`promtool test rules` over the rules of storefront.yaml (99.99% over 90d, three group
+    keys): a group whose label values hold quotes, `=`, a backslash, a newline and
+    non-ASCII text, failing 10% of its events, fires every burn-rate pair with exactly its
+    labels, and its quiet neighbour fires nothing."""
+    proc = _rules(str(FIXTURES / "storefront.yaml"), tmp_path / "rules")
+    assert proc.returncode == 0, proc.stderr
+    rule_file = tmp_path / "rules" / "prometheus-rules.yaml"
+    rules = yaml.safe_load(rule_file.read_text())
+    loud = {"cluster": "seoul", "deployment_environment": 'qa "eu"=1\\x', "http_route": "/ünï/코드/🚀\nx",
+            "key_2xx_bucket": 'q"\\'}
+    quiet = dict(loud, http_route="/api/ok")
+
+    def series(labels: dict[str, str], outcome: str) -> str:
+        all_labels = dict(labels, slo="availability", service="storefront", outcome=outcome)
+        return "slotel_slo_events_total{" + ",".join(f"{k}={promql_str(v)}" for k, v in sorted(all_labels.items())) + "}"
+
+    alerts = []
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if rule.get("alert") != "SLOErrorBudgetBurn" or rule["labels"]["slo"] != "availability":
+                continue
+            alerts.append({
+                "exp_labels": dict(rule["labels"], **loud),
+                "exp_annotations": {
+                    "description": rule["annotations"]["description"],
+                    "summary": "storefront/availability burns its error budget 1000.0x as fast as it may, "
+                               "in cluster seoul",
+                },
+            })
+    assert len(alerts) == 4, alerts
+    test = {
+        "rule_files": [str(rule_file)],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                {"series": series(loud, "good"), "values": "0+90x30"},
+                {"series": series(loud, "bad"), "values": "0+10x30"},
+                {"series": series(quiet, "good"), "values": "0+100x30"},
+                {"series": series(quiet, "bad"), "values": "0+0x30"},
+            ],
+            "alert_rule_test": [{"eval_time": "10m", "alertname": "SLOErrorBudgetBurn", "exp_alerts": alerts}],
+            "promql_expr_test": [{
+                "expr": f"slo:sli_error:ratio_rate5m{selector(dict(quiet, slo='availability', service='storefront'), set())}",
+                "eval_time": "10m",
+                "exp_samples": [{"labels": "slo:sli_error:ratio_rate5m" + selector(
+                    dict(quiet, slo="availability", service="storefront"), set()), "value": 0}],
+            }],
+        }],
+    }
+    test_file = tmp_path / "unseen.test.yaml"
+    test_file.write_text(yaml.safe_dump(test, allow_unicode=True, sort_keys=False))
+    out = subprocess.run(["promtool", "test", "rules", str(test_file)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
