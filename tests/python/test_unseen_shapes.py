@@ -31,6 +31,8 @@ Then, for every SLO, cluster and group:
   list says;
 - `slotel replay` over the capture, at the time the API was asked, answers the API's
   entries of the span and log SLOs.
+- a second slotel answering from the remote-written Prometheus (`slo.status_source`, the
+  merged view) gives the same counts and budgets.
 
 The generated rules pass `promtool check rules`, and every series selector in them matches
 series slotel wrote, with the label set the rules group by. Shapes slotel refuses (windows
@@ -845,6 +847,35 @@ def test_unseen_slo_shapes_read_the_same_on_every_path(tmp_path, cleanup):
     diff = {k: {f: (got[k].get(f), v) for f, v in want[k].items() if got[k].get(f) != v} for k in want if got[k] != want[k]}
     assert not diff, "\n".join(repr(x) for x in diff.items())
 
+
+    # The merged view: a second slotel answering from the remote-written Prometheus
+    # (`slo.status_source`) gives the same counts for every SLO, cluster and group, and the
+    # same budgets (timeslice SLOs' move with every slice's end).
+    merged_dir = tmp_path / "merged"
+    merged_dir.mkdir()
+    merged = Slotel.start(
+        merged_dir,
+        slo_files=[slo_glob],
+        slo_settings=["status_source:", "  prometheus:", f"    endpoint: {prom_rw.url}", "    timeout: 30s"],
+    )
+    cleanup(merged)
+    local = {k: e for k, e in keyed(api_slos(server)).items() if e.get("total")}
+    r = merged.http.get(f"{merged.admin_url}/api/v1/slos", timeout=60)
+    assert r.status_code == 200, r.text
+    from_prom = keyed(r.json()["slos"])
+    merged_wrong = [
+        (k, (e["total"], e["good"]), from_prom.get(k) and (from_prom[k]["total"], from_prom[k]["good"]))
+        for k, e in local.items()
+        if from_prom.get(k) is None or (from_prom[k]["total"], from_prom[k]["good"]) != (e["total"], e["good"])
+    ]
+    merged_wrong += [
+        (k, "budget", from_prom[k]["error_budget_remaining"], e["error_budget_remaining"])
+        for k, e in local.items()
+        if e.get("timeslices") is None and k in from_prom
+        and e.get("error_budget_remaining") is not None
+        and from_prom[k].get("error_budget_remaining") != pytest.approx(e["error_budget_remaining"], rel=1e-6, abs=1e-9)
+    ]
+    assert not merged_wrong, merged_wrong[:10]
 
 def test_generated_alerts_fire_for_escaped_group_values_in_promtool(tmp_path):
     """`promtool test rules` over the rules of storefront.yaml (99.99% over 90d, three group
