@@ -15,6 +15,10 @@ The SLO files in tests/fixtures/slos/unseen/ hold shapes config/slos/ lacks:
 - a weighted journey over members of another file, sampled spans (adjusted counts) next to
   the same spans counted once, an always-active budget adjustment for one cluster, and
   three SLOs called `availability` in three services and files.
+- group values that are not strings (an integer, a boolean, a double; a log body's status
+  as the number 503, the string "503" and the double 503.0), a timeslice SLO with groups in
+  a calendar week of a fixed-offset zone, an OpenSLO SLO with groups from its annotations,
+  and an exhaustion alert on a grouped SLO.
 
 A real slotel loads them, receives the OpenTelemetry SDK's spans, logs and metrics,
 remote-writes to one Prometheus and is scraped by another (both load `slotel rules`'
