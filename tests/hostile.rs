@@ -3,6 +3,10 @@
 //! served, that `/healthz` keeps answering quickly from another address, and (where
 //! memory is the target) the process's peak resident memory (VmHWM).
 
+#[path = "hostile/admin_api.rs"]
+mod admin_api;
+#[path = "hostile/cardinality.rs"]
+mod cardinality;
 mod common;
 #[path = "hostile/compression.rs"]
 mod compression;

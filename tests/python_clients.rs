@@ -27,6 +27,7 @@ const OWN_TESTS: &[&str] = &[
     "tests/python/test_merged_view.py",
     "tests/python/test_sloth.py",
     "tests/python/test_adjustments.py",
+    "tests/python/test_unseen_shapes.py",
 ];
 /// The OTLP and Loki exporter suite takes about 30 s (a SIGKILL and restart included).
 const OTLP_EXPORT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -141,6 +142,19 @@ fn python_merged_view_from_prometheus() {
 fn python_budget_adjustments_end_to_end() {
     run_pytest(
         &["tests/python/test_adjustments.py".to_string()],
+        PYTEST_TIMEOUT,
+    );
+}
+
+/// SLO shapes the shipped examples lack (odd group values and keys, objectives, windows,
+/// log and metric SLIs, journeys, sampling, adjustments, timeslices with groups) on every
+/// path: API, `/metrics`, remote write and scrape into real Prometheus servers loading the
+/// generated rules, the OTLP file exporter, the status page's JSON and `slotel replay`
+/// (tests/python/test_unseen_shapes.py).
+#[test]
+fn python_unseen_slo_shapes_read_the_same_on_every_path() {
+    run_pytest(
+        &["tests/python/test_unseen_shapes.py".to_string()],
         PYTEST_TIMEOUT,
     );
 }

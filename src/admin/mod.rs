@@ -223,8 +223,20 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    match negotiate(accept) {
-        Exposition::Protobuf => match state.metrics.encode_protobuf() {
+    let exposition = negotiate(accept);
+    // Encoding reads every SLO group; on the blocking pool, so the admin runtime's one
+    // thread keeps answering probes while a large exposition is written.
+    let metrics = state.metrics.clone();
+    match tokio::task::spawn_blocking(move || encode(&metrics, exposition)).await {
+        Ok(response) => response,
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The body of `/metrics` in `exposition`.
+fn encode(metrics: &Metrics, exposition: Exposition) -> Response {
+    match exposition {
+        Exposition::Protobuf => match metrics.encode_protobuf() {
             Ok(body) => return ([(header::CONTENT_TYPE, PROTOBUF)], body).into_response(),
             Err(e) => {
                 tracing::warn!(error = %e, "protobuf exposition failed; answering with text");
@@ -236,7 +248,7 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
                     header::CONTENT_TYPE,
                     "text/plain; version=0.0.4; charset=utf-8",
                 )],
-                state.metrics.encode_prometheus_text(),
+                metrics.encode_prometheus_text(),
             )
                 .into_response();
         }
@@ -247,7 +259,7 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
         .into_response()
 }

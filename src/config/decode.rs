@@ -20,11 +20,7 @@ pub(crate) fn decode(
     lookup: &dyn Lookup,
     errors: Vec<ConfigError>,
 ) -> Result<Config, Vec<ConfigError>> {
-    let mut ctx = Ctx {
-        file: source,
-        lookup,
-        errors,
-    };
+    let mut ctx = Ctx::new(source, lookup, errors);
     let mut top = Fields::new(&mut ctx, root, "");
     let receiver = receivers(&mut ctx, &mut top);
     let redaction = processors(&mut ctx, &mut top);

@@ -410,6 +410,62 @@ fn billion_laughs_is_an_error() {
 }
 
 #[test]
+fn a_long_string_aliased_many_times_is_an_error() {
+    // A 3 MiB string and 20,000 aliases of it (a 3.6 MB file) took 5.6 GB and more.
+    let long = "x".repeat(1 << 20);
+    let aliases = vec!["*s"; 20].join(", ");
+    let text = format!("x: &s \"{long}\"\ny: [{aliases}]\n");
+    let found = errors(&text, &Fake::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("t.yaml:2:")
+            && found[0].contains("document expands to more than 16 MiB of text"),
+        "{found:?}"
+    );
+    // Fifteen copies fit (the string, the anchor's copy and 13 aliases).
+    let aliases = vec!["*s"; 13].join(", ");
+    let text = format!("x: &s \"{long}\"\ny: [{aliases}]\n");
+    let found = errors(&text, &Fake::default());
+    assert!(
+        found.iter().all(|e| !e.contains("expands to more")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn interpolation_is_bounded_over_the_whole_file() {
+    let fake = Fake::default().file("/k", &"k".repeat(1 << 20));
+    // One value naming a 1 MiB file 17 times, and 17 values naming it once.
+    let one = format!(
+        "receivers: {{otlp: {{auth: {{tokens: [{{token: \"{}\", tenant: t}}]}}}}}}\n",
+        "${file:/k}".repeat(17)
+    );
+    let many = format!(
+        "receivers: {{otlp: {{auth: {{tokens: [{}]}}}}}}\n",
+        vec!["{token: \"${file:/k}\", tenant: t}"; 17].join(", ")
+    );
+    for text in [one, many] {
+        let found = errors(&text, &fake);
+        // Said once, at the first value past the bound, not again for every value after it.
+        let said = found
+            .iter()
+            .filter(|e| e.contains("values of this file expand to more than 16 MiB"))
+            .count();
+        assert_eq!(said, 1, "{found:?}");
+    }
+    // Fifteen fit.
+    let fits = format!(
+        "receivers: {{otlp: {{auth: {{tokens: [{{token: \"{}\", tenant: t}}]}}}}}}\n",
+        "${file:/k}".repeat(15)
+    );
+    let found = errors(&fits, &fake);
+    assert!(
+        found.iter().all(|e| !e.contains("expand to more")),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn deep_nesting_is_an_error() {
     // The parser itself refuses very deep flow nesting.
     let flow = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));

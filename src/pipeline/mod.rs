@@ -664,11 +664,14 @@ async fn dispatch(
     processors: Vec<Arc<dyn Processor>>,
     exporters: Vec<Arc<dyn Exporter>>,
 ) {
-    // Failures are logged once per exporter per interval, with the count held back.
-    let logs: Vec<LogLimiter> = exporters.iter().map(|_| LogLimiter::default()).collect();
-    // Each exporter's sent counter, found in its family at its first batch (not before:
-    // an exporter that never sent has no series), then counted without a look-up.
-    let sent: Vec<OnceLock<Counter>> = exporters.iter().map(|_| OnceLock::new()).collect();
+    let exporters: Vec<Dispatched> = exporters
+        .into_iter()
+        .map(|exporter| Dispatched {
+            exporter,
+            log: LogLimiter::default(),
+            sent: OnceLock::new(),
+        })
+        .collect();
     loop {
         let queued = if shared.closed.load(Ordering::Acquire) {
             // Closing: take what is left without waiting for new sends.
@@ -689,7 +692,7 @@ async fn dispatch(
             _slot,
             _charge,
         } = queued;
-        run_stages(&shared, &processors, &exporters, &logs, &sent, &mut batch).await;
+        run_stages(&shared, &processors, &exporters, &mut batch).await;
         drop(batch);
         drop(_charge);
         drop(_slot);
@@ -698,24 +701,37 @@ async fn dispatch(
     }
     let last = shared.last.lock().ok().and_then(|mut l| l.take());
     if let Some(mut batch) = last.and_then(|make| make()) {
-        run_stages(&shared, &processors, &exporters, &logs, &sent, &mut batch).await;
+        run_stages(&shared, &processors, &exporters, &mut batch).await;
     }
+}
+
+/// An exporter as the dispatcher holds it.
+struct Dispatched {
+    exporter: Arc<dyn Exporter>,
+    /// Failures are logged once per interval, with the count held back.
+    log: LogLimiter,
+    /// The sent counter, found in its family at the first batch sent (not before: an
+    /// exporter that never sent has no series), then counted without a look-up.
+    sent: OnceLock<Counter>,
 }
 
 /// Runs one batch through the processors, then every exporter in order.
 async fn run_stages(
     shared: &Shared,
     processors: &[Arc<dyn Processor>],
-    exporters: &[Arc<dyn Exporter>],
-    logs: &[LogLimiter],
-    sent: &[OnceLock<Counter>],
+    exporters: &[Dispatched],
     batch: &mut Batch,
 ) {
     let signal = shared.signal;
     for p in processors {
         p.process(batch);
     }
-    for ((e, log), sent) in exporters.iter().zip(logs).zip(sent) {
+    for Dispatched {
+        exporter: e,
+        log,
+        sent,
+    } in exporters
+    {
         if !e.accepts_origin(batch.ctx.origin) {
             continue;
         }

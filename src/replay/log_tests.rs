@@ -10,7 +10,9 @@ use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-use super::tests::{MS, S, T0, api, args, refusal, replay, slos_in, start, stop_at, write_slos};
+use super::tests::{
+    MS, S, T0, args, refusal, replay, replayed, slos_in, start, stop_at, write_slos,
+};
 use super::*;
 use crate::attr::{AttrValue, kv};
 use crate::test_otlp::{logs_request, traces_request};
@@ -184,7 +186,7 @@ fn replay_of_captured_log_facts_equals_the_live_api() {
     assert_eq!(report.log_records, sent);
     assert_eq!(report.spans, 20 * 2 * 4);
     assert_eq!(report.batches, 20 * 2 * 2);
-    assert_eq!(api(&report.slos), live_api);
+    assert_eq!(replayed(&report), live_api);
 
     // The live answer has what a replay must get right: counts, a late drop left out,
     // groups by a body field and an array attribute, unreadable latencies, percentiles.

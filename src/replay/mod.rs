@@ -274,8 +274,9 @@ pub struct Report {
     pub log_records: u64,
     /// Damaged or unreadable capture files, each with where and why.
     pub warnings: Vec<String>,
-    /// Per SLO and group at the end time: the entries of `GET /api/v1/slos`.
-    pub slos: Vec<GroupStatus>,
+    /// Per SLO and group at the end time: the entries of `GET /api/v1/slos` (budget
+    /// adjustments and unreadable latencies included).
+    pub slos: Vec<crate::slo::api::Entry<GroupStatus>>,
     pub timeline: Vec<Timeline>,
     pub alerts: Vec<Alert>,
     pub alert_summary: Vec<AlertSummary>,
@@ -613,6 +614,7 @@ pub fn replay_with(
     for s in &mut slos {
         s.windows = None;
     }
+    let slos = crate::slo::api::entries(slos, &run.engine);
     let mut alerts = std::mem::take(&mut run.alerts);
     for ((key, i), start) in std::mem::take(&mut run.firing) {
         if let Some(p) = run

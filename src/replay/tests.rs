@@ -130,7 +130,7 @@ pub(super) fn stop_at(
     end: u64,
 ) -> serde_json::Value {
     clock.set(end);
-    let answer = api(&engine.status());
+    let answer = api(engine);
     capture.close();
     answer
 }
@@ -168,12 +168,18 @@ pub(super) fn replay(args: &ReplayArgs) -> Report {
     replay_set(set, args, |_, _| {}).unwrap()
 }
 
-pub(super) fn api(slos: &[GroupStatus]) -> serde_json::Value {
-    let mut slos = slos.to_vec();
+/// What `GET /api/v1/slos` answers now (without the windows a replay leaves out).
+pub(super) fn api(engine: &Engine) -> serde_json::Value {
+    let mut slos = engine.status();
     for s in &mut slos {
         s.windows = None;
     }
-    serde_json::json!({ "slos": slos })
+    serde_json::json!({ "slos": crate::slo::api::entries(slos, engine) })
+}
+
+/// A replay's entries, as its JSON report writes them.
+pub(super) fn replayed(report: &Report) -> serde_json::Value {
+    serde_json::json!({ "slos": report.slos })
 }
 
 /// Traffic over 20 minutes: 3 routes, some errors, latencies around the threshold, and a
@@ -218,7 +224,7 @@ fn replay_of_the_capture_equals_the_live_api() {
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert_eq!(report.spans, 20 * 30 + 1);
     assert_eq!(report.batches, 20);
-    assert_eq!(api(&report.slos), live_api);
+    assert_eq!(replayed(&report), live_api);
     // The live answer has data: counts, a late drop excluded, percentiles.
     let all = &live_api["slos"][0];
     assert_eq!(all["cluster"], "all");
@@ -444,4 +450,28 @@ fn an_outage_pages_when_the_workbook_says_and_a_slow_burn_does_not() {
         .flatten()
         .unwrap();
     assert!((burn - 0.5).abs() < 1e-9, "{burn}");
+}
+
+/// The replay's entries are the API's entries: an SLO with a budget adjustment active at
+/// the end time lists it in the replay as `GET /api/v1/slos` does (it was left out).
+#[test]
+fn a_replay_lists_the_budget_adjustments_the_api_lists() {
+    // T0 is 2027-01-15T08:00:00Z; the range covers the traffic's second half and the end.
+    let slos = format!(
+        "{SLOS}adjustments:\n  - reason: maintenance\n    slos: [availability]\n    \
+         start: 2027-01-15T08:10:00Z\n    end: 2027-01-15T09:00:00Z\n"
+    );
+    let (dir, slos, engine, clock, capture) = start(&slos);
+    traffic(&engine, &clock);
+    let end = T0 + 19 * 60 * S + 17 * S;
+    let live_api = stop_at(&engine, &clock, &capture, end);
+    let availability = &live_api["slos"][0];
+    assert_eq!(availability["name"], "availability");
+    assert_eq!(availability["adjustments"][0]["reason"], "maintenance");
+    assert_eq!(availability["adjustments"][0]["active"], true);
+    // The adjusted half of the traffic is not counted.
+    assert!(availability["total"].as_u64().unwrap() < 600);
+
+    let report = replay(&args(dir.path(), &slos, Some(end)));
+    assert_eq!(replayed(&report), live_api);
 }

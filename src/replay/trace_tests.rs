@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-use super::tests::{MS, S, T0, api, args, live, replay, start, write_slos};
+use super::tests::{MS, S, T0, api, args, live, replay, replayed, start, write_slos};
 use crate::attr::kv;
 use crate::test_otlp::{server_span, traces_request};
 
@@ -87,7 +87,7 @@ fn a_replayed_trace_journey_equals_the_live_one_and_the_hand_count() {
     let end = T0 + 19 * 60 * S + 30 * S;
     clock.set(end);
     engine.close_traces();
-    let live_api = api(&engine.status());
+    let live_api = api(&engine);
     capture.close();
 
     let total = verdict.len() as u64;
@@ -104,7 +104,7 @@ fn a_replayed_trace_journey_equals_the_live_one_and_the_hand_count() {
 
     let report = replay(&args(dir.path(), &slos, Some(end)));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    assert_eq!(api(&report.slos), live_api);
+    assert_eq!(replayed(&report), live_api);
 }
 
 #[test]

@@ -39,20 +39,56 @@ struct List<'a> {
     source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'static str>,
-    slos: Vec<Entry<'a>>,
+    slos: Vec<Entry<&'a GroupStatus>>,
 }
 
-/// An entry, with its SLO's budget adjustments (active or within 7 days) when it has any.
-#[derive(serde::Serialize)]
-struct Entry<'a> {
+/// An entry of `GET /api/v1/slos`: an SLO group's status, with its SLO's budget adjustments
+/// (active or within 7 days) when it has any and, on the `all` entry of a log latency SLI,
+/// the latencies it could not read. `slotel replay` reports the same entries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Entry<S> {
+    /// The group's status (its fields are the entry's).
     #[serde(flatten)]
-    status: &'a GroupStatus,
+    pub entry: S,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    adjustments: Vec<super::adjust::api::Mark>,
+    pub adjustments: Vec<super::adjust::api::Mark>,
     /// Log latency SLIs, on the `cluster: "all"` entry: records not counted because their
     /// latency field could not be read, by reason (every cluster together).
     #[serde(skip_serializing_if = "Option::is_none")]
-    unreadable_latency: Option<std::collections::BTreeMap<&'static str, u64>>,
+    pub unreadable_latency: Option<std::collections::BTreeMap<&'static str, u64>>,
+}
+
+impl<S: std::borrow::Borrow<GroupStatus>> std::ops::Deref for Entry<S> {
+    type Target = GroupStatus;
+
+    fn deref(&self) -> &GroupStatus {
+        self.entry.borrow()
+    }
+}
+
+/// The API's entries of `slos` at the engine's now (a replay's: its clock).
+pub fn entries<S: std::borrow::Borrow<GroupStatus>>(
+    slos: impl IntoIterator<Item = S>,
+    engine: &Engine,
+) -> Vec<Entry<S>> {
+    let now = engine.now_nanos();
+    let mut marks: std::collections::HashMap<(String, String), Vec<super::adjust::api::Mark>> =
+        std::collections::HashMap::new();
+    slos.into_iter()
+        .map(|status| {
+            let s = status.borrow();
+            let adjustments = marks
+                .entry((s.service.clone(), s.name.clone()))
+                .or_insert_with(|| super::adjust::api::marks(engine, &s.service, &s.name, now))
+                .clone();
+            let unreadable_latency = unreadable_latency(engine, s);
+            Entry {
+                entry: status,
+                adjustments,
+                unreadable_latency,
+            }
+        })
+        .collect()
 }
 
 /// The unreadable latency counts of a log latency SLI's `all` entry.
@@ -88,29 +124,10 @@ const LOCAL_NOTE: &str = "this replica's share of the traffic: with several repl
 
 impl<'a> List<'a> {
     fn new(merged: bool, slos: &'a [GroupStatus], engine: &Engine) -> Self {
-        let now = engine.now_nanos();
-        let mut marks: std::collections::HashMap<(&str, &str), Vec<super::adjust::api::Mark>> =
-            std::collections::HashMap::new();
-        let slos = slos
-            .iter()
-            .map(|status| {
-                let adjustments = marks
-                    .entry((&status.service, &status.name))
-                    .or_insert_with(|| {
-                        super::adjust::api::marks(engine, &status.service, &status.name, now)
-                    })
-                    .clone();
-                Entry {
-                    status,
-                    adjustments,
-                    unreadable_latency: unreadable_latency(engine, status),
-                }
-            })
-            .collect();
         Self {
             source: if merged { "prometheus" } else { "local" },
             note: (!merged).then_some(LOCAL_NOTE),
-            slos,
+            slos: entries(slos, engine),
         }
     }
 }
@@ -127,7 +144,14 @@ impl ApiState {
     /// `status_source`; a 502 if it fails.
     async fn status(&self, only: Option<(&str, &str)>) -> Result<Vec<GroupStatus>, Response> {
         match &self.source {
-            None => Ok(self.engine.status()),
+            // Every group's status: on the blocking pool, so the admin runtime's one
+            // thread keeps answering probes meanwhile.
+            None => {
+                let engine = self.engine.clone();
+                tokio::task::spawn_blocking(move || engine.status())
+                    .await
+                    .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+            }
             Some(s) => s.status(&self.engine, only).await.map_err(|e| {
                 tracing::warn!(error = %e, "status_source: the query failed");
                 json(

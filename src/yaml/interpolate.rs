@@ -13,6 +13,10 @@ use std::path::Path;
 /// The largest file `${file:…}` reads through [`SystemLookup`].
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// The most text the `${…}` of one file may expand to, in bytes, every value together: a
+/// short file cannot name a large file or variable over and over.
+pub(crate) const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+
 /// Where interpolation reads from; tests inject a fake instead of touching the process
 /// environment.
 pub trait Lookup {
@@ -59,10 +63,24 @@ pub enum InterpolateError {
     EmptyPath,
     #[error("cannot read file {path:?}: {}", lowercase_first(&.source.to_string()))]
     File { path: String, source: io::Error },
+    #[error("`${{…}}` values of this file expand to more than {} MiB", MAX_EXPANDED_BYTES >> 20)]
+    TooLarge,
 }
 
 /// Expands every `${…}` in `text`.
+#[cfg(test)]
 pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, InterpolateError> {
+    let mut budget = MAX_EXPANDED_BYTES;
+    expand_within(text, lookup, &mut budget)
+}
+
+/// Expands every `${…}` in `text`, taking the length of what the `${…}` expand to from
+/// `budget` (the file's [`MAX_EXPANDED_BYTES`]): an error when it would run out.
+pub(crate) fn expand_within(
+    text: &str,
+    lookup: &dyn Lookup,
+    budget: &mut usize,
+) -> Result<String, InterpolateError> {
     if !text.contains("${") {
         return Ok(text.to_string());
     }
@@ -81,7 +99,11 @@ pub(crate) fn expand(text: &str, lookup: &dyn Lookup) -> Result<String, Interpol
         let Some(end) = after.find('}') else {
             return Err(InterpolateError::Unterminated);
         };
-        out.push_str(&resolve(&after[..end], lookup)?);
+        let value = resolve(&after[..end], lookup)?;
+        *budget = budget
+            .checked_sub(value.len())
+            .ok_or(InterpolateError::TooLarge)?;
+        out.push_str(&value);
         rest = &after[end + 1..];
     }
     out.push_str(rest);

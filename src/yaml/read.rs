@@ -18,6 +18,23 @@ pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a str,
     pub(crate) lookup: &'a dyn Lookup,
     pub(crate) errors: Vec<ConfigError>,
+    /// What the file's `${…}` may still expand to, in bytes.
+    expandable: usize,
+    /// Whether the file's `${…}` have run past [`interpolate::MAX_EXPANDED_BYTES`] (said
+    /// once, at the first value that did: the values after it are not expanded).
+    too_large: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(file: &'a str, lookup: &'a dyn Lookup, errors: Vec<ConfigError>) -> Self {
+        Self {
+            file,
+            lookup,
+            errors,
+            expandable: interpolate::MAX_EXPANDED_BYTES,
+            too_large: false,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -72,13 +89,17 @@ impl Ctx<'_> {
     /// A scalar's text, interpolated.
     pub(crate) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.value {
-            Value::Scalar { text, .. } => match interpolate::expand(text, self.lookup) {
-                Ok(text) => Some(text),
-                Err(e) => {
-                    self.error(node, path, e.to_string());
-                    None
+            Value::Scalar { text, .. } => {
+                match interpolate::expand_within(text, self.lookup, &mut self.expandable) {
+                    Ok(text) => Some(text),
+                    Err(interpolate::InterpolateError::TooLarge) if self.too_large => None,
+                    Err(e) => {
+                        self.too_large |= matches!(e, interpolate::InterpolateError::TooLarge);
+                        self.error(node, path, e.to_string());
+                        None
+                    }
                 }
-            },
+            }
             _ => {
                 self.mismatch(node, path, "a string");
                 None

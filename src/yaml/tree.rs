@@ -1,9 +1,10 @@
 //! YAML text → a small tree of nodes that remember where they were written.
 //!
 //! Built from `saphyr-parser` events. Aliases are expanded into copies of their anchored
-//! node, under a total node budget ([`MAX_NODES`]) and a nesting limit ([`MAX_DEPTH`]), so a
-//! "billion laughs" file or a very deep one is an error instead of an OOM or a stack
-//! overflow. Mapping keys always stay scalars (`null:` is the key `"null"`); a plain value
+//! node, under a total node budget ([`MAX_NODES`]), a budget of scalar text
+//! ([`MAX_TEXT_BYTES`]: one long string aliased many times) and a nesting limit
+//! ([`MAX_DEPTH`]), so a "billion laughs" file or a very deep one is an error instead of an
+//! OOM or a stack overflow. Mapping keys always stay scalars (`null:` is the key `"null"`); a plain value
 //! `~`, `null` or nothing at all becomes [`Value::Null`].
 
 use std::borrow::Cow;
@@ -16,6 +17,10 @@ use super::error::ConfigError;
 
 /// The most nodes one document may hold once its aliases are expanded.
 pub(crate) const MAX_NODES: usize = 100_000;
+
+/// The most scalar text (keys and values, in bytes) one document may hold once its aliases
+/// are expanded: four times the largest file read, so no file without aliases reaches it.
+pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The deepest nesting of mappings and lists allowed.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -77,6 +82,7 @@ pub(crate) fn parse(text: &str, file: &str, errors: &mut Vec<ConfigError>) -> Op
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        bytes: 0,
         root: None,
         documents: 0,
     };
@@ -102,10 +108,12 @@ pub(crate) fn parse(text: &str, file: &str, errors: &mut Vec<ConfigError>) -> Op
     }))
 }
 
-/// A node and what it costs: how many nodes it holds and how deep it nests.
+/// A node and what it costs: how many nodes it holds, how much scalar text and how deep
+/// it nests.
 struct Built {
     node: Node,
     size: usize,
+    bytes: usize,
     height: usize,
 }
 
@@ -115,6 +123,7 @@ struct Frame {
     column: usize,
     anchor: usize,
     size: usize,
+    bytes: usize,
     height: usize,
     kind: FrameKind,
 }
@@ -135,6 +144,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Built>,
     nodes: usize,
+    bytes: usize,
     root: Option<Node>,
     documents: usize,
 }
@@ -188,7 +198,11 @@ impl Builder<'_> {
                     Some(key) if implicit => (key.line, key.column),
                     _ => (line, column),
                 };
-                self.count(1, line, column)?;
+                let bytes = match &value {
+                    Value::Scalar { text, .. } => text.len(),
+                    _ => 0,
+                };
+                self.count(1, bytes, line, column)?;
                 let node = Node {
                     value,
                     line,
@@ -199,6 +213,7 @@ impl Builder<'_> {
                     Built {
                         node,
                         size: 1,
+                        bytes,
                         height: 0,
                     },
                 )
@@ -216,20 +231,34 @@ impl Builder<'_> {
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(),
             Event::Alias(id) => {
-                let Some(&Built { size, height, .. }) = self.anchors.get(&id) else {
+                let Some(&Built {
+                    size,
+                    bytes,
+                    height,
+                    ..
+                }) = self.anchors.get(&id)
+                else {
                     let msg = "alias refers to a node that contains it".to_string();
                     return Err(self.error_at(line, column, self.path(), msg));
                 };
                 if self.stack.len() + height > MAX_DEPTH {
                     return Err(self.too_deep(line, column));
                 }
-                self.count(size, line, column)?;
+                self.count(size, bytes, line, column)?;
                 let Some(target) = self.anchors.get(&id) else {
                     return Ok(());
                 };
                 let mut node = target.node.clone();
                 (node.line, node.column) = (line, column);
-                self.finish(0, Built { node, size, height })
+                self.finish(
+                    0,
+                    Built {
+                        node,
+                        size,
+                        bytes,
+                        height,
+                    },
+                )
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
         }
@@ -281,12 +310,13 @@ impl Builder<'_> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.too_deep(line, column));
         }
-        self.count(1, line, column)?;
+        self.count(1, 0, line, column)?;
         self.stack.push(Frame {
             line,
             column,
             anchor,
             size: 1,
+            bytes: 0,
             height: 1,
             kind,
         });
@@ -309,6 +339,7 @@ impl Builder<'_> {
         let built = Built {
             node,
             size: frame.size,
+            bytes: frame.bytes,
             height: frame.height,
         };
         self.finish(frame.anchor, built)
@@ -318,12 +349,13 @@ impl Builder<'_> {
     fn finish(&mut self, anchor: usize, built: Built) -> Result<(), ConfigError> {
         if anchor != 0 {
             // The stored copy counts against the budget too.
-            self.count(built.size, built.node.line, built.node.column)?;
+            self.count(built.size, built.bytes, built.node.line, built.node.column)?;
             self.anchors.insert(
                 anchor,
                 Built {
                     node: built.node.clone(),
                     size: built.size,
+                    bytes: built.bytes,
                     height: built.height,
                 },
             );
@@ -339,6 +371,7 @@ impl Builder<'_> {
             return Ok(());
         };
         frame.size += built.size;
+        frame.bytes += built.bytes;
         frame.height = frame.height.max(built.height + 1);
         match &mut frame.kind {
             FrameKind::Seq(items) => items.push(built.node),
@@ -386,12 +419,27 @@ impl Builder<'_> {
         })
     }
 
-    /// Adds `n` nodes to the document's total, failing past [`MAX_NODES`].
-    fn count(&mut self, n: usize, line: usize, column: usize) -> Result<(), ConfigError> {
+    /// Adds `n` nodes and `bytes` of scalar text to the document's totals, failing past
+    /// [`MAX_NODES`] or [`MAX_TEXT_BYTES`].
+    fn count(
+        &mut self,
+        n: usize,
+        bytes: usize,
+        line: usize,
+        column: usize,
+    ) -> Result<(), ConfigError> {
         self.nodes = self.nodes.saturating_add(n);
+        self.bytes = self.bytes.saturating_add(bytes);
         if self.nodes > MAX_NODES {
             let msg =
                 format!("document expands to more than {MAX_NODES} nodes (too many aliases?)");
+            return Err(self.error_at(line, column, self.path(), msg));
+        }
+        if self.bytes > MAX_TEXT_BYTES {
+            let msg = format!(
+                "document expands to more than {} MiB of text (too many aliases?)",
+                MAX_TEXT_BYTES >> 20
+            );
             return Err(self.error_at(line, column, self.path(), msg));
         }
         Ok(())

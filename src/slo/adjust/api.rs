@@ -228,16 +228,23 @@ async fn create(State(state): State<ApiState>, body: Bytes) -> Response {
         );
     }
     let now = state.engine.now_nanos();
-    match Adjustment::new(doc.clone()) {
-        Ok(a) if a.ended_before(now) => {
+    // Checking a recurring rule walks up to 200,000 of its periods: on the blocking pool,
+    // so the admin runtime's one thread keeps answering probes meanwhile.
+    let checked = {
+        let doc = doc.clone();
+        tokio::task::spawn_blocking(move || Adjustment::new(doc).map(|a| a.ended_before(now))).await
+    };
+    match checked {
+        Ok(Ok(true)) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "every range of this adjustment has ended: adjustments apply to the events \
                  slotel records from now on, so it would change nothing",
             );
         }
-        Ok(_) => {}
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid adjustment: {e}")),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => return error(StatusCode::BAD_REQUEST, format!("invalid adjustment: {e}")),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || store.create(doc, now)).await;

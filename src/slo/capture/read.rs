@@ -3,9 +3,10 @@
 //! ([`Reader::next_logs`]).
 //!
 //! A file is read whole (its size is its bound) and its messages are checked before Arrow
-//! decodes them: every length must lie within the file and every compressed buffer's
-//! stated size within [`MAX_BUFFER`], so a damaged file cannot make the reader allocate
-//! what the disk does not hold. Decoding stops at the first damaged message with a warning
+//! decodes them: every length must lie within the file and the stated sizes of a message's
+//! compressed buffers, together, within [`MAX_BUFFER`], so a damaged or crafted file cannot
+//! make the reader allocate what the disk does not hold (a few kilobytes of zstd state a
+//! gigabyte of zeros; a message has a buffer or three per column). Decoding stops at the first damaged message with a warning
 //! that names the file, the batch and the byte offset; the batches before it count. A file
 //! in progress ends in a partial message at most, which ends it the same way.
 //!
@@ -29,7 +30,8 @@ use super::{EXTENSION, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED, TENANT
 use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
 
-/// The largest decompressed buffer a capture message may state (1 GiB).
+/// The most a capture message may state its compressed buffers decompress to, all of them
+/// together (1 GiB): the writer's messages of a few thousand rows state far less.
 pub const MAX_BUFFER: i64 = 1 << 30;
 /// The largest capture file read (16 GiB): larger is not a file slotel wrote.
 pub const MAX_FILE: u64 = 16 << 30;
@@ -154,6 +156,11 @@ pub struct Reader {
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
 /// right after it.
 fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
+    sound_prefix_within(bytes, MAX_BUFFER)
+}
+
+/// [`sound_prefix`] with `max_message` for [`MAX_BUFFER`].
+fn sound_prefix_within(bytes: &[u8], max_message: i64) -> (usize, Option<String>) {
     let mut pos = 0usize;
     let mut message = 0usize;
     let word = |at: usize| -> Option<u32> {
@@ -209,6 +216,7 @@ fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
         if let Some(batch) = batch
             && batch.compression().is_some()
         {
+            let mut stated = 0i64;
             for b in batch.buffers().into_iter().flatten() {
                 let (Ok(offset), Ok(len)) =
                     (usize::try_from(b.offset()), usize::try_from(b.length()))
@@ -221,9 +229,10 @@ fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
                 if len >= 8 {
                     let mut size = [0u8; 8];
                     size.copy_from_slice(&body[offset..offset + 8]);
-                    let size = i64::from_le_bytes(size);
-                    if size > MAX_BUFFER {
-                        return damaged("a buffer states an impossible size");
+                    // -1: stored uncompressed, its length is its size.
+                    stated = stated.saturating_add(i64::from_le_bytes(size).max(0));
+                    if stated > max_message {
+                        return damaged("its buffers state an impossible size");
                     }
                 }
             }
@@ -560,5 +569,61 @@ impl Iterator for Reader {
             self.held = Some((message, start + len));
         }
         Some(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{BinaryArray, RecordBatch};
+    use arrow_schema::{DataType, Field, Schema};
+
+    use super::sound_prefix_within;
+
+    /// One zstd message of `columns` binary columns, each one value of `bytes` zeros:
+    /// a few hundred bytes on disk that state `columns × bytes` decompressed.
+    fn zeros(columns: usize, bytes: usize) -> Vec<u8> {
+        let fields: Vec<Field> = (0..columns)
+            .map(|i| Field::new(format!("c{i}"), DataType::Binary, false))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let value = vec![0u8; bytes];
+        let arrays = (0..columns)
+            .map(|_| Arc::new(BinaryArray::from(vec![&value[..]])) as arrow_array::ArrayRef)
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+        let options = arrow_ipc::writer::IpcWriteOptions::default()
+            .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
+            .unwrap();
+        let mut out = Vec::new();
+        let mut w =
+            arrow_ipc::writer::StreamWriter::try_new_with_options(&mut out, &schema, options)
+                .unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+        drop(w);
+        out
+    }
+
+    #[test]
+    fn a_message_may_not_state_more_than_the_limit_over_all_its_buffers() {
+        let mib = 1 << 20;
+        let bytes = zeros(8, mib);
+        assert!(bytes.len() < mib / 8, "{} bytes", bytes.len());
+        // Each buffer states 1 MiB, within a 2 MiB limit; the message states 8 MiB.
+        let (sound, damage) = sound_prefix_within(&bytes, 2 * mib as i64);
+        let damage = damage.expect("refused");
+        assert!(
+            damage.contains("message 1") && damage.contains("state an impossible size"),
+            "{damage}"
+        );
+        // The schema (message 0) is sound.
+        assert!(sound > 0 && sound < bytes.len());
+        // Within the limit: the whole stream.
+        assert_eq!(
+            sound_prefix_within(&bytes, 9 * mib as i64),
+            (bytes.len(), None)
+        );
     }
 }

@@ -193,7 +193,7 @@ impl Engine {
             fields
         });
         let paths = body_paths(&slos, captured.as_deref().unwrap_or_default());
-        let mut capture = captured.map(|fields| LogFactsBuilder::new(fields, records));
+        let mut capture = captured.map(|fields| LogFactsBuilder::new(fields, records, &paths));
         let clusters: Vec<String> = req
             .resource_logs
             .iter()
@@ -320,7 +320,7 @@ impl Engine {
             if let Some(capture) = capture.as_deref_mut() {
                 for (row, body) in chunk.iter() {
                     let at = (row.time, row.cluster);
-                    capture.push(at, row.record, row.resource, paths, body);
+                    capture.push(at, row.record, row.resource, body);
                 }
             }
             for (i, plan) in plans.iter().enumerate() {

@@ -14,8 +14,14 @@ use super::window::{Counts, Ring, WindowSpec};
 
 /// The label value of the across-clusters group.
 pub const ALL: &str = "all";
-/// The group that takes events once an SLO has `max_groups` groups.
+/// The group that takes events once an SLO has `max_groups` groups, and the events of
+/// groups with a value longer than [`MAX_GROUP_VALUE_BYTES`].
 pub const OVERFLOW: &str = "__overflow__";
+/// The longest cluster or `group_by` value a group is made for, in bytes. Senders choose
+/// these values, and every group keeps its key and repeats it in the labels of each of
+/// its series (on `/metrics`, in remote write, in the status API), so `max_groups` alone
+/// bounds neither memory nor those answers; a longer value counts in the overflow group.
+pub const MAX_GROUP_VALUE_BYTES: usize = 256;
 
 /// How many of the finest ring's newest slots stay open for late events.
 pub(super) const FINE_OPEN_SLOTS: u64 = 6;
@@ -113,6 +119,13 @@ impl GroupKey {
             cluster: OVERFLOW.to_string(),
             extra: vec![OVERFLOW.to_string(); extra_len],
         }
+    }
+
+    /// Whether every value is at most [`MAX_GROUP_VALUE_BYTES`] long, so a group may be
+    /// made for this key.
+    pub fn fits(&self) -> bool {
+        self.cluster.len() <= MAX_GROUP_VALUE_BYTES
+            && self.extra.iter().all(|v| v.len() <= MAX_GROUP_VALUE_BYTES)
     }
 }
 
@@ -378,7 +391,7 @@ impl SloState {
 
     /// The cluster an event of `key` is counted in: its own, or the overflow group's.
     fn effective_cluster<'k>(&self, key: &'k GroupKey) -> &'k str {
-        if self.groups.contains_key(key) || self.groups.len() < self.max_groups {
+        if self.groups.contains_key(key) || (self.groups.len() < self.max_groups && key.fits()) {
             &key.cluster
         } else {
             OVERFLOW
@@ -483,10 +496,10 @@ impl SloState {
     }
 
     /// [`SloState::group_mut`] for `events` events (counted as overflowed when they go to
-    /// the overflow group).
+    /// the overflow group: past `max_groups`, or for a value too long to make a group of).
     pub(super) fn group_mut_n(&mut self, key: &GroupKey, events: u64) -> &mut GroupState {
         let (windows, slices, bounds) = (&self.windows, self.slice_cfg, &self.latency_bounds);
-        if !self.groups.contains_key(key) && self.groups.len() >= self.max_groups {
+        if !self.groups.contains_key(key) && (self.groups.len() >= self.max_groups || !key.fits()) {
             self.overflowed = self.overflowed.saturating_add(events);
             return self
                 .groups

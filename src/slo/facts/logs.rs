@@ -40,7 +40,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use super::AttrColumns;
 use super::read::{FactsError, attr_column};
 use super::typed::Builders;
-use crate::slo::ottl::{AttrRef, BodyPaths, BodyValue, BodyView, Use, log_field};
+use crate::slo::ottl::{AttrRef, BodyPaths, BodyValue, BodyView, LogFieldRef, Use};
 
 /// The event-time column.
 pub const LOG_TIME: &str = "time_unix_nano";
@@ -56,6 +56,8 @@ const FIXED: [(&str, DataType); 4] = [
 /// Builds the log facts of one request, record by record.
 pub struct LogFactsBuilder {
     fields: Vec<AttrRef>,
+    /// Each field bound to the request's body paths.
+    bound: Vec<LogFieldRef>,
     time: Vec<u64>,
     cluster: StringBuilder,
     severity_number: Vec<i32>,
@@ -64,19 +66,27 @@ pub struct LogFactsBuilder {
 }
 
 impl LogFactsBuilder {
-    /// Columns for `fields` (each once, in order), with room for `capacity` records.
-    pub fn new(fields: impl IntoIterator<Item = AttrRef>, capacity: usize) -> Self {
+    /// Columns for `fields` (each once, in order), with room for `capacity` records; the
+    /// records' body fields will be read at `paths`, which hold every body field of
+    /// `fields` (one they lack reads `nil`).
+    pub fn new(
+        fields: impl IntoIterator<Item = AttrRef>,
+        capacity: usize,
+        paths: &BodyPaths,
+    ) -> Self {
         let fields: Vec<AttrRef> = fields
             .into_iter()
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        let bound = fields.iter().map(|f| LogFieldRef::bind(f, paths)).collect();
         let builders = fields
             .iter()
             .map(|_| Builders::new(Use::ANY, capacity))
             .collect();
         Self {
             fields,
+            bound,
             time: Vec::with_capacity(capacity),
             cluster: StringBuilder::with_capacity(capacity, capacity * 8),
             severity_number: Vec::with_capacity(capacity),
@@ -98,22 +108,21 @@ impl LogFactsBuilder {
         self.time.is_empty()
     }
 
-    /// Appends one record; `body` holds its body fields at `paths`, which hold every body
-    /// field of [`LogFactsBuilder::fields`].
+    /// Appends one record; `body` holds its body fields at the paths the builder was made
+    /// with.
     pub fn push(
         &mut self,
         (time, cluster): (u64, &str),
         record: &LogRecord,
         resource: Option<&Resource>,
-        paths: &BodyPaths,
         body: BodyView<'_>,
     ) {
         self.time.push(time);
         self.cluster.append_value(cluster);
         self.severity_number.push(record.severity_number);
         self.severity_text.append_value(&record.severity_text);
-        for (field, builder) in self.fields.iter().zip(&mut self.builders) {
-            builder.append(log_field(field, record, resource, paths, body));
+        for (field, builder) in self.bound.iter().zip(&mut self.builders) {
+            builder.append(field.get(record, resource, body));
         }
     }
 

@@ -17,16 +17,12 @@
 
 use std::borrow::Cow;
 
-use opentelemetry_proto::tonic::common::v1::AnyValue;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-
 use super::AttrRef;
-use super::ast::{LogField, Path, Val, render};
+use super::ast::{Val, render};
 use super::body_json;
 use super::path_tree::PathTree;
-use super::row::{Source, lookup, resource_attr};
+use opentelemetry_proto::tonic::common::v1::AnyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
 
 /// The largest string body parsed as JSON, in bytes: larger ones have no fields.
 pub const MAX_JSON_BODY: usize = 1 << 20;
@@ -308,6 +304,7 @@ impl<'v> BodyView<'v> {
     }
 
     /// The value at `keys`, `nil` when the path was not read.
+    #[cfg(test)]
     fn get(self, paths: &BodyPaths, keys: &[String]) -> Val<'v> {
         paths
             .index(keys)
@@ -395,43 +392,58 @@ pub(super) fn as_number<'a>(value: Val<'a>, other: Val<'_>) -> Val<'a> {
     }
 }
 
-/// One log record, read by a log condition.
-pub(super) struct LogSource<'a> {
-    pub(super) record: &'a LogRecord,
-    pub(super) resource: Option<&'a Resource>,
-    pub(super) paths: &'a BodyPaths,
-    pub(super) body: BodyView<'a>,
-}
+/// The reference reading of a log record (tests only): each body path found by its keys.
+#[cfg(test)]
+pub(super) mod reference {
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
+    use opentelemetry_proto::tonic::resource::v1::Resource;
 
-impl<'a> LogSource<'a> {
-    /// An attribute, resource attribute or body field of the record.
-    pub(super) fn attr(&self, attr: &AttrRef) -> Val<'a> {
-        if let Some(attributes) = self.body.captured
-            && !matches!(attr, AttrRef::Body(_))
-        {
-            return BodyView::captured_attr(attributes, attr);
-        }
-        match attr {
-            AttrRef::Item(key) => lookup(&self.record.attributes, key),
-            AttrRef::Resource(key) => resource_attr(self.resource, key),
-            AttrRef::Body(keys) => self.body.get(self.paths, keys),
-        }
-    }
-}
+    use super::super::AttrRef;
+    use super::super::ast::{LogField, Path, Val};
+    use super::super::row::{Source, lookup, resource_attr};
+    use super::{BodyPaths, BodyView};
 
-impl Source for LogSource<'_> {
-    fn get(&self, path: &Path) -> Val<'_> {
-        match path {
-            Path::Log(LogField::SeverityNumber) => Val::Int(i64::from(self.record.severity_number)),
-            Path::Log(LogField::SeverityText) => Val::Str(&self.record.severity_text),
-            Path::Attr(attr) => self.attr(attr),
-            // Refused by the parser for log conditions.
-            Path::Name | Path::Kind | Path::StatusCode | Path::Duration => Val::Nil,
-        }
+    /// One log record, read by a log condition as the reference evaluator reads it: each body
+    /// path found by its keys (live recording binds them once a request, `bound.rs`).
+    pub(in crate::slo::ottl) struct LogSource<'a> {
+        pub(in crate::slo::ottl) record: &'a LogRecord,
+        pub(in crate::slo::ottl) resource: Option<&'a Resource>,
+        pub(in crate::slo::ottl) paths: &'a BodyPaths,
+        pub(in crate::slo::ottl) body: BodyView<'a>,
     }
 
-    fn numeric_strings(&self) -> bool {
-        true
+    impl<'a> LogSource<'a> {
+        /// An attribute, resource attribute or body field of the record.
+        pub(in crate::slo::ottl) fn attr(&self, attr: &AttrRef) -> Val<'a> {
+            if let Some(attributes) = self.body.captured
+                && !matches!(attr, AttrRef::Body(_))
+            {
+                return BodyView::captured_attr(attributes, attr);
+            }
+            match attr {
+                AttrRef::Item(key) => lookup(&self.record.attributes, key),
+                AttrRef::Resource(key) => resource_attr(self.resource, key),
+                AttrRef::Body(keys) => self.body.get(self.paths, keys),
+            }
+        }
+    }
+
+    impl Source for LogSource<'_> {
+        fn get(&self, path: &Path) -> Val<'_> {
+            match path {
+                Path::Log(LogField::SeverityNumber) => {
+                    Val::Int(i64::from(self.record.severity_number))
+                }
+                Path::Log(LogField::SeverityText) => Val::Str(&self.record.severity_text),
+                Path::Attr(attr) => self.attr(attr),
+                // Refused by the parser for log conditions.
+                Path::Name | Path::Kind | Path::StatusCode | Path::Duration => Val::Nil,
+            }
+        }
+
+        fn numeric_strings(&self) -> bool {
+            true
+        }
     }
 }
 

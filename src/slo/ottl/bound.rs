@@ -1,8 +1,8 @@
 //! Log conditions and fields bound to the body paths of a set of log SLIs: every body path
 //! they read is resolved to its slot among the [`BodyPaths`] once, when a request's plan is
 //! made, so evaluating a record indexes its body values directly instead of finding each
-//! path by comparing its keys (what [`Condition::eval_log`], the reference these are tested
-//! against, does per condition and record).
+//! path by comparing its keys (what the reference these are tested against,
+//! `Condition::eval_log` in the tests, does per condition and record).
 
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -216,7 +216,7 @@ impl LogCondition {
 
 impl Condition {
     /// The condition with every body path it reads resolved to its slot of `paths` (which
-    /// should hold them all: one it lacks reads `nil`, as in [`Condition::eval_log`]).
+    /// should hold them all: one it lacks reads `nil`).
     pub fn bind_log(&self, paths: &BodyPaths) -> LogCondition {
         LogCondition(Bound::of(self.expr(), paths))
     }

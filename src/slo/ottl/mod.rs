@@ -66,6 +66,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
+#[cfg(test)]
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -94,7 +95,9 @@ pub fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
 }
 
 /// A log record's latency field (an attribute or a body field) in nanoseconds, `unit`
-/// nanoseconds to the written unit; why not when it is not a non-negative number.
+/// nanoseconds to the written unit; why not when it is not a non-negative number. The
+/// reference that [`LogFieldRef::latency`] is tested against.
+#[cfg(test)]
 pub fn log_latency(
     field: &AttrRef,
     nanos_per_unit: f64,
@@ -103,7 +106,7 @@ pub fn log_latency(
     paths: &BodyPaths,
     body: BodyView<'_>,
 ) -> Result<u64, Unreadable> {
-    let source = body::LogSource {
+    let source = body::reference::LogSource {
         record,
         resource,
         paths,
@@ -112,7 +115,9 @@ pub fn log_latency(
     body::latency_nanos(source.attr(field), nanos_per_unit)
 }
 
-/// A log record's attribute, resource attribute or body field (for the capture's columns).
+/// A log record's attribute, resource attribute or body field: the reference that
+/// [`LogFieldRef`]'s reads are tested against.
+#[cfg(test)]
 pub(crate) fn log_field<'a>(
     field: &AttrRef,
     record: &'a LogRecord,
@@ -120,7 +125,7 @@ pub(crate) fn log_field<'a>(
     paths: &'a BodyPaths,
     body: BodyView<'a>,
 ) -> Val<'a> {
-    let source = body::LogSource {
+    let source = body::reference::LogSource {
         record,
         resource,
         paths,
@@ -267,7 +272,9 @@ impl Condition {
     }
 
     /// Evaluates on one log record; `body` holds the record's body fields at `paths`
-    /// ([`read_into`], [`BodyFields::view`]).
+    /// ([`read_into`], [`BodyFields::view`]). The reference that [`LogCondition`]s (what
+    /// [`Condition::bind_log`] makes) are tested against.
+    #[cfg(test)]
     pub fn eval_log(
         &self,
         record: &LogRecord,
@@ -277,7 +284,7 @@ impl Condition {
     ) -> bool {
         row::eval(
             &self.expr,
-            &body::LogSource {
+            &body::reference::LogSource {
                 record,
                 resource,
                 paths,

@@ -283,11 +283,7 @@ fn parse_located(
             continue;
         }
         documents += 1;
-        let mut ctx = Ctx {
-            file,
-            lookup: &NoLookup,
-            errors: doc_errors,
-        };
+        let mut ctx = Ctx::new(file, &NoLookup, doc_errors);
         let is_openslo = match &root.value {
             Value::Map(entries) => entries.iter().any(|(k, _)| {
                 matches!(&k.value, Value::Scalar { text, .. } if text == "apiVersion" || text == "kind")

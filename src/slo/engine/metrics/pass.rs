@@ -258,7 +258,11 @@ impl Pass<'_, '_> {
                     total: acc.total,
                 };
                 if left > 0 {
-                    if side.carry.len() < max_carries || side.carry.contains_key(&key) {
+                    // A key too long for a group (see `GroupKey::fits`) counts in the
+                    // overflow group and carries nothing, so carries stay small.
+                    if (side.carry.len() < max_carries && key.fits())
+                        || side.carry.contains_key(&key)
+                    {
                         side.carry.insert(key.clone(), left);
                     }
                 } else if carried > 0 {

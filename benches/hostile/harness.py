@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Shared by the attack scripts: starts slotel (tokens on, the example SLOs, the orders log SLOs
+and hostile-slos.yaml), reads its VmHWM/VmRSS and probes /healthz every 50 ms."""
+import os, sys, time, json, socket, subprocess, threading, tempfile, urllib.request, statistics
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+class Slotel:
+    def __init__(self, binary, extra_slo_files=(), capture=False, state=False, redaction=False, extra_cfg=""):
+        self.dir = tempfile.mkdtemp(prefix="h24-")
+        self.grpc, self.http, self.admin = free_port(), free_port(), free_port()
+        files = ["embedded:examples", os.path.join(HERE, "../../config/examples/logs/app.yaml")] + list(extra_slo_files)
+        slo = {"files": files}
+        if capture: slo["capture"] = {"dir": self.dir + "/capture"}
+        if state: slo["state_dir"] = self.dir + "/state"
+        cfg = f"""receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: 127.0.0.1:{self.grpc}}}
+      http: {{endpoint: 127.0.0.1:{self.http}}}
+    auth: {{tokens: [{{token: tok-a, tenant: t, cluster: a}}, {{token: tok-u, tenant: u}}]}}
+exporters:
+  nop:
+slo: {json.dumps(slo)}
+{extra_cfg}service:
+  admin: {{endpoint: 127.0.0.1:{self.admin}}}
+  telemetry: {{logs: {{level: warn}}}}
+  pipelines:
+    traces: {{exporters: [nop]}}
+    metrics: {{exporters: [nop]}}
+    logs: {{exporters: [nop]}}
+"""
+        self.cfg = self.dir + "/slotel.yaml"
+        open(self.cfg, "w").write(cfg)
+        self.log = open(self.dir + "/log", "w")
+        self.p = subprocess.Popen([binary, "--config", self.cfg], stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/healthz", timeout=1).read(); break
+            except Exception:
+                if self.p.poll() is not None:
+                    raise SystemExit("slotel exited: " + open(self.dir + "/log").read())
+                time.sleep(0.05)
+    def status(self, f):
+        for l in open(f"/proc/{self.p.pid}/status"):
+            if l.startswith(f): return int(l.split()[1])
+    def hwm(self): return self.status("VmHWM:")
+    def rss(self): return self.status("VmRSS:")
+    def alive(self): return self.p.poll() is None
+    def stop(self):
+        self.p.terminate()
+        try: self.p.wait(10)
+        except Exception: self.p.kill()
+
+def post(url, body, headers=None, timeout=60, method="POST"):
+    h = {"content-type": "application/json", "authorization": "Bearer tok-u"}
+    if headers: h.update(headers)
+    req = urllib.request.Request(url, data=body, headers=h, method=method)
+    t = time.monotonic()
+    try:
+        r = urllib.request.urlopen(req, timeout=timeout); data = r.read(); code = r.status
+    except urllib.error.HTTPError as e:
+        data = e.read(); code = e.code
+    except Exception as e:
+        return None, str(e).encode(), time.monotonic() - t
+    return code, data, time.monotonic() - t
+
+def get(url, timeout=120, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    t = time.monotonic()
+    try:
+        r = urllib.request.urlopen(req, timeout=timeout); data = r.read(); code = r.status
+    except urllib.error.HTTPError as e:
+        data = e.read(); code = e.code
+    except Exception as e:
+        return None, str(e).encode(), time.monotonic() - t
+    return code, data, time.monotonic() - t
+
+class Prober:
+    def __init__(self, s):
+        self.s, self.stop_ = s, False; self.lat = []; self.fail = 0
+        self.t = threading.Thread(target=self.run, daemon=True); self.t.start()
+    def run(self):
+        self.peak = 0
+        while not self.stop_:
+            try:
+                r = self.s.rss(); self.peak = max(self.peak, r)
+                if r > 6 * 1024 * 1024:
+                    print("WATCHDOG: RSS", r, "KiB > 6 GiB, killing", flush=True); self.s.p.kill(); self.killed = True
+            except Exception:
+                pass
+            t = time.monotonic()
+            try:
+                c = socket.create_connection(("127.0.0.1", self.s.admin), timeout=10)
+                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                c.recv(100); c.close()
+                self.lat.append(time.monotonic() - t)
+            except Exception:
+                self.fail += 1
+            time.sleep(0.05)
+    def done(self):
+        self.stop_ = True; self.t.join()
+        l = sorted(self.lat)
+        p95 = l[int(len(l) * 0.95) - 1] if l else float("nan")
+        return {"peak_rss_seen": self.peak, "probes": len(l), "fail": self.fail, "p95_ms": round(p95 * 1000, 1), "max_ms": round(l[-1]*1000, 1) if l else None}
+
+def now_ns(): return time.time_ns()
