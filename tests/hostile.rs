@@ -66,7 +66,7 @@ async fn spawn(limits: &str) -> Slotel {
     let cfg = dir.path().join("slotel.yaml");
     let out = dir.path().join("out.jsonl");
     let log = dir.path().join("start.log");
-    let (child, ports) = run_on_free_ports(&cfg, Some(&log), &[], |p| {
+    start(dir, Some(&log), &cfg, |p| {
         format!(
             "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
              \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
@@ -82,7 +82,19 @@ async fn spawn(limits: &str) -> Slotel {
         )
     })
     .await
-    .unwrap_or_else(|e| panic!("slotel did not start: {e}"));
+}
+
+/// Starts the binary with the config `config` writes for its ports (at `cfg`, in `dir`,
+/// which the server keeps), its start-up log at `log`.
+async fn start(
+    dir: tempfile::TempDir,
+    log: Option<&std::path::Path>,
+    cfg: &std::path::Path,
+    config: impl Fn(common::Ports) -> String,
+) -> Slotel {
+    let (child, ports) = run_on_free_ports(cfg, log, &[], config)
+        .await
+        .unwrap_or_else(|e| panic!("slotel did not start: {e}"));
     Slotel {
         child,
         grpc: ports.addr(ports.grpc),

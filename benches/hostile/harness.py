@@ -57,18 +57,13 @@ slo: {json.dumps(slo)}
 def post(url, body, headers=None, timeout=60, method="POST"):
     h = {"content-type": "application/json", "authorization": "Bearer tok-u"}
     if headers: h.update(headers)
-    req = urllib.request.Request(url, data=body, headers=h, method=method)
-    t = time.monotonic()
-    try:
-        r = urllib.request.urlopen(req, timeout=timeout); data = r.read(); code = r.status
-    except urllib.error.HTTPError as e:
-        data = e.read(); code = e.code
-    except Exception as e:
-        return None, str(e).encode(), time.monotonic() - t
-    return code, data, time.monotonic() - t
+    return fetch(urllib.request.Request(url, data=body, headers=h, method=method), timeout)
 
 def get(url, timeout=120, headers=None):
-    req = urllib.request.Request(url, headers=headers or {})
+    return fetch(urllib.request.Request(url, headers=headers or {}), timeout)
+
+def fetch(req, timeout):
+    """(status or None, body or the error, seconds taken)."""
     t = time.monotonic()
     try:
         r = urllib.request.urlopen(req, timeout=timeout); data = r.read(); code = r.status

@@ -106,7 +106,7 @@ async fn spawn_grouped(max_groups: usize) -> Slotel {
         ),
     )
     .unwrap();
-    let (child, ports) = run_on_free_ports(&cfg, None, &[], |p| {
+    start(dir, None, &cfg, |p| {
         format!(
             "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
              \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
@@ -121,14 +121,6 @@ async fn spawn_grouped(max_groups: usize) -> Slotel {
         )
     })
     .await
-    .unwrap_or_else(|e| panic!("slotel did not start: {e}"));
-    Slotel {
-        child,
-        grpc: ports.addr(ports.grpc),
-        http: ports.addr(ports.http),
-        admin: ports.addr(ports.admin),
-        dir,
-    }
 }
 
 /// Thousands of groups make `/metrics` tens of megabytes; writing it took the admin

@@ -406,3 +406,21 @@ def attrs(kvs: list[dict] | None) -> dict:
 
 def is_hex(s, n: int) -> bool:
     return isinstance(s, str) and len(s) == n and re.fullmatch(r"[0-9a-f]+", s) is not None
+
+
+def prom_label(key: str) -> str:
+    """The OpenTelemetry → Prometheus translation of an attribute name."""
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
+    if name[:1].isdigit():
+        return f"key_{name}"
+    if name.startswith("_") and not name.startswith("__"):
+        return f"key{name}"
+    return name
+
+
+def entry_labels(e: dict) -> dict[str, str]:
+    """The label set of an API entry: slo, service, cluster and its group's labels."""
+    labels = {"slo": e["name"], "service": e["service"], "cluster": e["cluster"]}
+    for k, v in (e.get("group") or {}).items():
+        labels[prom_label(k)] = v
+    return labels

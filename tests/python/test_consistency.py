@@ -45,7 +45,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from otlp_sink import HttpSink
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, generate_rules, parse_metrics
+from slotel_harness import Slotel, entry_labels, generate_rules, parse_metrics, prom_label
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = ["seoul", "busan"]
@@ -65,24 +65,6 @@ SAMPLED = {
 BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]
 # Schema 6 native histogram buckets are 2^(1/64) wide.
 NATIVE_BUCKET = 2 ** (1 / 64) - 1
-
-
-def prom_label(key: str) -> str:
-    """The OpenTelemetry → Prometheus translation of an attribute name."""
-    name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
-    if name[:1].isdigit():
-        return f"key_{name}"
-    if name.startswith("_") and not name.startswith("__"):
-        return f"key{name}"
-    return name
-
-
-def entry_labels(e: dict) -> dict[str, str]:
-    """The label set of an API entry: slo, service, cluster and its group's labels."""
-    labels = {"slo": e["name"], "service": e["service"], "cluster": e["cluster"]}
-    for k, v in (e.get("group") or {}).items():
-        labels[prom_label(k)] = v
-    return labels
 
 
 def selector(labels: dict[str, str], group_keys: set[str]) -> str:

@@ -74,7 +74,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, read_export_file, slotel_bin
+from slotel_harness import Slotel, entry_labels, prom_label, read_export_file, slotel_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "slos" / "unseen"
@@ -98,23 +98,6 @@ EXPLICIT_BOUNDS = [0.05, 0.1, 0.25, 0.5, 1.0]
 
 
 # -- label names and values ---------------------------------------------------------------
-
-
-def prom_label(key: str) -> str:
-    """The OpenTelemetry → Prometheus translation of an attribute name."""
-    name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
-    if name[:1].isdigit():
-        return f"key_{name}"
-    if name.startswith("_") and not name.startswith("__"):
-        return f"key{name}"
-    return name
-
-
-def entry_labels(e: dict) -> dict[str, str]:
-    labels = {"slo": e["name"], "service": e["service"], "cluster": e["cluster"]}
-    for k, v in (e.get("group") or {}).items():
-        labels[prom_label(k)] = v
-    return labels
 
 
 def promql_str(value: str) -> str:
