@@ -424,3 +424,14 @@ def entry_labels(e: dict) -> dict[str, str]:
     for k, v in (e.get("group") or {}).items():
         labels[prom_label(k)] = v
     return labels
+
+
+def pair_should_fire(burn: dict, long_w: str, short_w: str, factor: float) -> bool | None:
+    """Whether a multiwindow burn-rate pair fires on an API entry's `burn_rate`: both
+    windows above `factor`. None when a window has no rate, or a rate is within 1e-6 of the
+    factor (Prometheus' arithmetic may put it on either side)."""
+    if burn.get(long_w) is None or burn.get(short_w) is None:
+        return None
+    if any(abs(burn[w] - factor) <= 1e-6 * factor for w in (long_w, short_w)):
+        return None
+    return burn[long_w] > factor and burn[short_w] > factor

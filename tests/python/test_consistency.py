@@ -45,7 +45,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from otlp_sink import HttpSink
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, entry_labels, generate_rules, parse_metrics, prom_label
+from slotel_harness import Slotel, entry_labels, generate_rules, pair_should_fire, parse_metrics, prom_label
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = ["seoul", "busan"]
@@ -371,13 +371,9 @@ def test_every_slo_shape_reads_the_same_on_every_path(tmp_path, cleanup):
 
                 def mismatch(entry: dict) -> list:
                     burn = entry.get("burn_rate") or {}
-                    if burn.get(long_w) is None or burn.get(short_w) is None:
+                    want = pair_should_fire(burn, long_w, short_w, factor)
+                    if want is None:
                         return []
-                    # Ratios agree within 1e-6: a burn rate that close to the factor may
-                    # fall on either side of it in Prometheus' arithmetic.
-                    if any(abs(burn[w] - factor) <= 1e-6 * factor for w in (long_w, short_w)):
-                        return []
-                    want = burn[long_w] > factor and burn[short_w] > factor
                     got = alert_key in active_alerts()
                     return [] if got == want else [(want, got, burn)]
 

@@ -74,7 +74,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from prometheus_harness import Prometheus
-from slotel_harness import Slotel, entry_labels, prom_label, read_export_file, slotel_bin
+from slotel_harness import Slotel, entry_labels, pair_should_fire, prom_label, read_export_file, slotel_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "slos" / "unseen"
@@ -770,13 +770,9 @@ def test_unseen_slo_shapes_read_the_same_on_every_path(tmp_path, cleanup):
 
                 def mismatch(entry: dict) -> list:
                     burn = entry.get("burn_rate") or {}
-                    if burn.get(long_w) is None or burn.get(short_w) is None:
+                    want = pair_should_fire(burn, long_w, short_w, factor)
+                    if want is None:
                         return []
-                    # Ratios agree within 1e-6: a burn rate that close to the factor may
-                    # fall on either side of it in Prometheus' arithmetic.
-                    if any(abs(burn[w] - factor) <= 1e-6 * factor for w in (long_w, short_w)):
-                        return []
-                    want = burn[long_w] > factor and burn[short_w] > factor
                     got = alert_key in active
                     return [] if got == want else [(rule["alert"], entry_labels(e), long_w, short_w, factor, want, burn)]
 
