@@ -62,7 +62,7 @@ impl RemoteWriteConfig {
             max_samples_per_request: 2000,
             send_slo_series: true,
             slo_series_shards: 8,
-            slo_series_backlog: 250_000,
+            slo_series_backlog: 100_000,
         }
     }
 }
@@ -181,7 +181,7 @@ pub struct RemoteWriteConfig {
     /// `slo_series_shards` (1 to 64, default 8): the SLO series are split by series into this
     /// many shards, each sending its requests in order, the shards at once.
     pub slo_series_shards: usize,
-    /// `slo_series_backlog` (samples, default 250000): SLO series waiting to be sent; past
+    /// `slo_series_backlog` (samples, default 100000): SLO series waiting to be sent; past
     /// it the oldest waiting snapshot is dropped (`reason="superseded"`).
     pub slo_series_backlog: u64,
 }
