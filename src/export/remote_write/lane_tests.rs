@@ -11,9 +11,9 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::metrics::v1::{Gauge, Metric, NumberDataPoint};
 
 use super::*;
-use tokio::time::Instant;
 use crate::attr::kv;
 use crate::telemetry::{DroppedLabels, Metrics, QueueLabels};
+use tokio::time::Instant;
 
 fn cfg(max_samples: usize) -> RemoteWriteConfig {
     RemoteWriteConfig {
@@ -71,7 +71,9 @@ fn shards_hold_every_series_once_and_always_the_same_series() {
     let rw = RemoteWrite::new(&cfg(100)).unwrap();
     let t = now_ms() - 10_000;
     let first = rw.encode_slo_shards(&snapshot(1000, t, 0.0), 8).unwrap();
-    let second = rw.encode_slo_shards(&snapshot(1000, t + 1000, 0.5), 8).unwrap();
+    let second = rw
+        .encode_slo_shards(&snapshot(1000, t + 1000, 0.5), 8)
+        .unwrap();
     assert_eq!((first.len(), second.len()), (8, 8));
     let place = |shards: &[Vec<Record>]| {
         let mut at: HashMap<String, usize> = HashMap::new();
@@ -140,12 +142,7 @@ impl Send1 for Fake {
     }
 }
 
-fn lane(
-    backend: Arc<dyn Send1>,
-    shards: usize,
-    backlog: u64,
-    metrics: &Arc<Metrics>,
-) -> Lane {
+fn lane(backend: Arc<dyn Send1>, shards: usize, backlog: u64, metrics: &Arc<Metrics>) -> Lane {
     let retry = crate::config::RetryConfig {
         initial_interval: Duration::from_millis(5),
         max_interval: Duration::from_millis(20),
@@ -212,7 +209,10 @@ async fn a_backend_that_keeps_up_gets_every_point_once_in_order_from_several_sha
     assert_eq!(sent(&metrics), 400 * 20);
     assert_eq!(dropped(&metrics, "superseded"), 0);
     let most = seen.max_in_flight.load(Ordering::SeqCst);
-    assert!((2..=4).contains(&most), "requests in flight at once: {most}");
+    assert!(
+        (2..=4).contains(&most),
+        "requests in flight at once: {most}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -243,15 +243,25 @@ async fn a_slow_backend_makes_the_lane_drop_the_oldest_snapshots_within_its_back
     assert!(most_queued <= 3000, "queued {most_queued}");
     lane.flush(Instant::now() + Duration::from_secs(30)).await;
     let superseded = dropped(&metrics, "superseded");
-    assert!(superseded > 0, "the slow backend made the lane drop nothing");
+    assert!(
+        superseded > 0,
+        "the slow backend made the lane drop nothing"
+    );
     // What was neither sent nor dropped as superseded: nothing.
     assert_eq!(sent(&metrics) + superseded, 2000 * snapshots);
     let per = seen.per_series.lock().unwrap();
     let last = (t0 + (snapshots - 1) * 1000) as i64;
     assert_eq!(per.len(), 2000);
     for (series, ts) in per.iter() {
-        assert!(ts.windows(2).all(|w| w[0] < w[1]), "{series}: out of order {ts:?}");
-        assert_eq!(ts.last(), Some(&last), "{series}: the newest snapshot is sent");
+        assert!(
+            ts.windows(2).all(|w| w[0] < w[1]),
+            "{series}: out of order {ts:?}"
+        );
+        assert_eq!(
+            ts.last(),
+            Some(&last),
+            "{series}: the newest snapshot is sent"
+        );
     }
 }
 
@@ -271,7 +281,8 @@ async fn a_stalled_backend_costs_the_flush_its_deadline_and_the_rest_is_counted(
             .unwrap(),
     );
     let started = Instant::now();
-    lane.flush(Instant::now() + Duration::from_millis(300)).await;
+    lane.flush(Instant::now() + Duration::from_millis(300))
+        .await;
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "flush took {took:?}");
     assert_eq!(dropped(&metrics, "shutdown"), 500);
