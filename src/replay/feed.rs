@@ -162,6 +162,22 @@ impl Feed<'_> {
         }
     }
 
+    /// Whether a log or metric request received at `received` is replayed (within the
+    /// range); if so, the run is started and the timeline's samples due before it taken.
+    fn due(
+        &mut self,
+        received: u64,
+        lateness: Option<u64>,
+        future: Option<u64>,
+    ) -> Result<bool, ReplayError> {
+        if !self.in_range(received) {
+            return Ok(false);
+        }
+        self.start(received, lateness, future)?;
+        self.sample_before(received);
+        Ok(true)
+    }
+
     /// Notes a batch recorded at `received`.
     pub(super) fn seen(&mut self, received: u64) {
         self.last = Some(self.last.map_or(received, |l| l.max(received)));
@@ -182,11 +198,9 @@ impl Feed<'_> {
             });
         }
         let received = batch.received;
-        if !self.in_range(received) {
+        if !self.due(received, batch.lateness, batch.future)? {
             return Ok(());
         }
-        self.start(received, batch.lateness, batch.future)?;
-        self.sample_before(received);
         if let Some(run) = &self.run {
             run.clock.set(received);
             run.engine.record_log_facts(&batch.facts);
@@ -205,11 +219,9 @@ impl Feed<'_> {
     /// earlier points the replay does not read.
     pub(super) fn record_metrics(&mut self, batch: CapturedMetrics) -> Result<(), ReplayError> {
         let received = batch.received;
-        if !self.in_range(received) {
+        if !self.due(received, batch.lateness, batch.future)? {
             return Ok(());
         }
-        self.start(received, batch.lateness, batch.future)?;
-        self.sample_before(received);
         if let Some(run) = &self.run {
             if !self.metrics_started {
                 let started = match (batch.first_of_run, batch.metrics_started) {

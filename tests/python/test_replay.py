@@ -155,16 +155,23 @@ def _suggest_matches_the_sent_spans(capture: Path, sent: list[tuple[str, str, in
     assert all(c["met"] for c in suggested), suggested
 
 
-def test_replay_of_the_capture_answers_what_the_live_api_did(tmp_path):
+def _capturing(tmp_path: Path, name: str, slos: str) -> tuple[Slotel, Path, Path]:
+    """A slotel with `slos` (in `slos/NAME.yaml`) and a capture; its SLO directory and
+    capture directory."""
     slo_dir = tmp_path / "slos"
     slo_dir.mkdir()
-    (slo_dir / "shop.yaml").write_text(SLOS)
+    (slo_dir / f"{name}.yaml").write_text(slos)
     capture = tmp_path / "capture"
     server = Slotel.start(
         tmp_path,
         slo_files=[str(slo_dir / "*.yaml")],
         slo_settings=["capture:", f"  directory: {json.dumps(str(capture))}", "  rotate_every: 1h"],
     )
+    return server, slo_dir, capture
+
+
+def test_replay_of_the_capture_answers_what_the_live_api_did(tmp_path):
+    server, slo_dir, capture = _capturing(tmp_path, "shop", SLOS)
     try:
         sent = _send(server)
         got = server.wait_counter(
@@ -324,15 +331,7 @@ def _send_metrics(server: Slotel, rounds: int = 3, n: int = 300) -> list[tuple[s
 
 
 def test_replay_of_metric_slos_answers_what_the_live_api_did(tmp_path):
-    slo_dir = tmp_path / "slos"
-    slo_dir.mkdir()
-    (slo_dir / "basket.yaml").write_text(METRIC_SLOS)
-    capture = tmp_path / "capture"
-    server = Slotel.start(
-        tmp_path,
-        slo_files=[str(slo_dir / "*.yaml")],
-        slo_settings=["capture:", f"  directory: {json.dumps(str(capture))}", "  rotate_every: 1h"],
-    )
+    server, slo_dir, capture = _capturing(tmp_path, "basket", METRIC_SLOS)
     try:
         sent = _send_metrics(server)
 
