@@ -3,8 +3,9 @@
 - 120 groups of one SLO make over 5,000 SLO series points every export at
   `slo.export_interval: 1s`. For a sustained minute under traffic, the newest sample of
   every `slotel_slo_events_total` series in Prometheus must lag now by at most a few
-  intervals (10 s: a debug build on a busy 2-core machine) and not grow, and once traffic
-  stops the counts must equal `/api/v1/slos`.
+  intervals (10 s: a debug build on a busy 2-core machine; `slo_series_backlog` of about
+  three snapshots) and not grow, and once traffic stops the counts must equal
+  `/api/v1/slos`.
 - A backend slower than the series arrive (every request takes 400 ms) makes slotel drop
   the oldest unsent snapshots: `slotel_exporter_dropped_items_total{reason="superseded"}`
   rises, slotel says so at WARN with the samples still waiting (never more than the
@@ -118,7 +119,14 @@ def test_slo_series_of_many_groups_reach_prometheus_within_a_few_intervals(tmp_p
     server = Slotel.start(
         tmp_path,
         slo_files=write_slos(tmp_path),
-        exporters=[f"{EXPORTER}:", f"  endpoint: {prom.write_url}", "  replica: r1"],
+        exporters=[
+            f"{EXPORTER}:",
+            f"  endpoint: {prom.write_url}",
+            "  replica: r1",
+            # About three snapshots may wait: what bounds the lag when sending is slower
+            # than the series arrive (a debug build on a busy machine).
+            "  slo_series_backlog: 20000",
+        ],
     )
     cleanup(server)
     lags: list[float] = []
@@ -140,7 +148,12 @@ def test_slo_series_of_many_groups_reach_prometheus_within_a_few_intervals(tmp_p
     # grows over the minute would pass this bound within seconds.
     assert max(lags) <= 10.0, f"remote write lagged: {lags}"
     assert lags[-1] <= 10.0 and max(lags[len(lags) // 2 :]) <= max(lags[: len(lags) // 2]) + 2, lags
-    assert exporter_counter(server, "slotel_exporter_dropped_items_total") == 0
+    # Nothing refused or given up; only superseded snapshots may have been dropped.
+    dropped = exporter_counter(server, "slotel_exporter_dropped_items_total")
+    assert dropped == exporter_counter(
+        server, "slotel_exporter_dropped_items_total", reason="superseded"
+    ), dropped
+    assert exporter_counter(server, "slotel_exporter_delivered_items_total") >= 60 * 5000
     # With traffic stopped, Prometheus converges on the API's counts, group by group.
     time.sleep(3)
     entries = [e for e in server.slos() if e["name"] == "avail" and e.get("group")]
