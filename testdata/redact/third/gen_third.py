@@ -814,7 +814,8 @@ WORDS = {
 }
 
 # Types whose detection needs a key or a marking word.
-NEEDS_CONTEXT = {"dob", "kr_bank_account", "password", "generic_api_key", "aws_secret_key"}
+NEEDS_CONTEXT = {"dob", "kr_bank_account", "password", "generic_api_key", "aws_secret_key",
+                 "session_cookie"}
 # Types whose plain spelling needs context.
 PLAIN_NEEDS_CONTEXT = {"us_ssn", "kr_brn", "kr_frn", "kr_driver_license", "kr_landline", "us_phone"}
 
@@ -889,7 +890,56 @@ def n_k8s_name():
     return f"{app}-{R.randrange(0, 6)}"
 
 
+def n_non_rrn_13():
+    # 13 digits whose first six are no date (month 13-99) and that fail Luhn
+    while True:
+        n = digits(2) + "%02d" % R.randrange(13, 100) + digits(9)
+        if not luhn_ok(n):
+            return n
+
+
+def n_user_agent():
+    return pick([
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.%d.%d Safari/537.36"
+        % (R.randrange(110, 132), R.randrange(5000, 6999), R.randrange(10, 250)),
+        "Mozilla/5.0 (Linux; Android 14; SM-S918N Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Version/4.0 Chrome/%d.0.%d.%d Mobile Safari/537.36 KAKAOTALK/10.%d.%d"
+        % (R.randrange(110, 132), R.randrange(5000, 6999), R.randrange(10, 250), R.randrange(1, 9), R.randrange(0, 9)),
+        "okhttp/4.%d.%d" % (R.randrange(0, 13), R.randrange(0, 5)),
+        "Dalvik/2.1.0 (Linux; U; Android 13; SM-A536N Build/TP1A.220624.014)",
+    ])
+
+
+def n_ga_id():
+    return pick(["UA-%d-%d" % (R.randrange(10 ** 7, 10 ** 9), R.randrange(1, 9)),
+                 "G-" + rstr(string.ascii_uppercase + string.digits, 10),
+                 "GTM-" + rstr(string.ascii_uppercase + string.digits, 7)])
+
+
+def n_timestamp():
+    y, m, d = R.randrange(2024, 2027), R.randrange(1, 13), R.randrange(1, 29)
+    return pick(["%04d-%02d-%02dT%02d:%02d:%02d.%03d+09:00" % (y, m, d, R.randrange(24), R.randrange(60), R.randrange(60), R.randrange(1000)),
+                 "%04d-%02d-%02d %02d:%02d:%02d,%03d" % (y, m, d, R.randrange(24), R.randrange(60), R.randrange(60), R.randrange(1000)),
+                 "%s %2d %02d:%02d:%02d" % (MONTHS[m - 1][:3], d, R.randrange(24), R.randrange(60), R.randrange(60))])
+
+
+def n_oid():
+    return "1.3.6.1.%d.%d.%d.%d.%d" % (R.randrange(2, 5), R.randrange(1, 40000), R.randrange(1, 30), R.randrange(1, 10), R.randrange(0, 300))
+
+
+def n_postcode():
+    return pick(["%05d" % R.randrange(1000, 63999), "%05d-%04d" % (R.randrange(10000, 99999), R.randrange(10000))])
+
+
 NEG = {
+    "non_rrn_13": n_non_rrn_13,
+    "duration": lambda: pick(["%dms" % R.randrange(1, 99999), "%dh%dm%ds" % (R.randrange(0, 48), R.randrange(60), R.randrange(60)),
+                              "%.3fs" % R.uniform(0, 120), "PT%dM%dS" % (R.randrange(60), R.randrange(60))]),
+    "user_agent": n_user_agent,
+    "ga_id": n_ga_id,
+    "timestamp": n_timestamp,
+    "snmp_oid": n_oid,
+    "postcode": n_postcode,
     "uuid": n_uuid,
     "trace_id": lambda: rstr(HEX, 32),
     "span_id": lambda: rstr(HEX, 16),
@@ -918,6 +968,13 @@ NEG = {
 }
 
 NEG_KEYS = {
+    "non_rrn_13": ["member_seq", "ref_no", "item_code"],
+    "duration": ["duration", "elapsed", "latency", "took"],
+    "user_agent": ["user_agent", "User-Agent", "http.user_agent", "ua"],
+    "ga_id": ["ga_id", "tracking_id", "gtm_container", "measurement_id"],
+    "timestamp": ["@timestamp", "logged_at", "time", "received"],
+    "snmp_oid": ["oid", "snmp_oid", "metric_oid"],
+    "postcode": ["zipcode", "postal_code", "우편번호"],
     "uuid": ["request_id", "correlationId", "uuid", "order_uuid"],
     "trace_id": ["trace_id", "traceId"],
     "span_id": ["span_id", "spanId", "parent_span_id"],
@@ -941,6 +998,8 @@ NEG_KEYS = {
 }
 
 NEG_WORDS = {
+    "non_rrn_13": "ref", "duration": "took", "user_agent": "UA", "ga_id": "ga", "timestamp": "at",
+    "snmp_oid": "oid", "postcode": "우편번호",
     "uuid": "request", "trace_id": "trace_id=", "span_id": "span_id=", "sha256": "sha256",
     "git_sha": "commit", "image_digest": "image", "semver": "version", "build_number": "build",
     "epoch": "epoch", "isbn": "ISBN", "ean": "barcode", "order_id": "order", "amount": "결제금액",
@@ -1053,6 +1112,9 @@ class Item:
         self.g = GEN[typ]()
         self.value = self.g["value"]
         self.key = pick(KEYS.get(typ, ["value"]))
+        if typ == "session_cookie":
+            # a session id is written under its cookie's name
+            self.key = self.g["cookie"]
         self.word = pick(WORDS.get(typ, KEYS.get(typ, ["value"])))
 
     def needs_context(self):
@@ -1165,7 +1227,7 @@ def sh_markdown(item, negs):
         key = None if ctx == "word" else item.key
     rows = [f"| {pick(['김민수', 'Olivia Park', '이서연', 'D. Okafor'])} | {cell} | {pick(['active', '휴면', 'pending'])} |"]
     for t, v in negs:
-        rows.append(f"| {t} | {v} | ok |")
+        rows.append(f"| {NEG_KEYS[t][0]} | {v} | ok |")
     R.shuffle(rows)
     doc = f"### Export {pick(['members', 'payouts', 'tickets'])}\n\n| Name | {col} | Status |\n|---|---|---|\n" + "\n".join(rows)
     return "text", doc, [(raw, "markdown_table", ctx, key)]
@@ -1361,13 +1423,16 @@ def sh_korean(item, negs):
     full, raw = text_value(item)
     if item.typ == "private_key":
         return sh_env(item, negs)
+    if item.typ == "session_cookie":
+        doc = f"[정보] 세션 복원: {item.key}={full} 으로 로그인 처리"
+        return "text", doc, [(raw, "korean_text", "key", item.key)]
     shown = full
     ctx, key = "word", None
     use_fw = item.typ in ("kr_mobile", "kr_rrn", "kr_landline", "kr_safe_number", "credit_card") and R.random() < 0.3
     if use_fw:
         shown = fullwidth(full)
         raw = fullwidth(raw)
-    word = item.word if item.typ in WORDS else item.key
+    word = (item.word if item.typ in WORDS else item.key).rstrip(":")
     if word.isascii() and item.typ not in WORDS:
         word = {"kr_mobile": "연락처", "email": "이메일"}.get(item.typ, word)
     part = pick(PARTICLES)
