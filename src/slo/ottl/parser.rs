@@ -2,10 +2,14 @@
 //!
 //! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
 
+use std::cell::Cell;
+
+use regex_automata::meta;
+
 use super::AttrRef;
 use super::ast::{CmpOp, Expr, Lit, LogField, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
-use super::{ConditionError, ConditionTarget};
+use super::{ConditionError, ConditionTarget, MAX_REGEX_TOTAL_BYTES};
 use crate::user_regex::compile_regex;
 use crate::yaml::read::hint;
 
@@ -61,7 +65,13 @@ enum Family {
     Severity,
 }
 
-pub(super) fn parse(text: &str, target: ConditionTarget) -> Result<Expr, ConditionError> {
+/// Parses `text`; its `IsMatch` regexes may compile to `regex_room` bytes together, which
+/// is lowered by what they take (also when the condition is refused).
+pub(super) fn parse(
+    text: &str,
+    target: ConditionTarget,
+    regex_room: &Cell<usize>,
+) -> Result<Expr, ConditionError> {
     let tokens = tokenize(text)?;
     if tokens.len() == 1 {
         return Err(error(1, "empty condition"));
@@ -71,6 +81,7 @@ pub(super) fn parse(text: &str, target: ConditionTarget) -> Result<Expr, Conditi
         pos: 0,
         target,
         depth: 0,
+        regex_room,
     };
     let expr = parser.or()?;
     let token = parser.peek();
@@ -97,6 +108,7 @@ pub(super) fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
         pos: 0,
         target: ConditionTarget::Log,
         depth: 0,
+        regex_room: &Cell::new(0),
     };
     let first = parser.next();
     let expected = "expected `attributes[\"key\"]`, `resource.attributes[\"key\"]` or (log slis) \
@@ -126,14 +138,16 @@ fn error(column: usize, message: impl Into<String>) -> ConditionError {
     }
 }
 
-struct Parser {
+struct Parser<'r> {
     tokens: Vec<Token>,
     pos: usize,
     target: ConditionTarget,
     depth: usize,
+    /// What the regexes still to compile may take, in bytes (see [`parse`]).
+    regex_room: &'r Cell<usize>,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn peek(&self) -> &Token {
         &self.tokens[self.pos.min(self.tokens.len() - 1)]
     }
@@ -275,8 +289,7 @@ impl Parser {
             );
             return Err(error(pattern.column, msg));
         };
-        let regex =
-            compile_regex(pattern_text).map_err(|e| error(pattern.column, e.to_string()))?;
+        let regex = self.compile(pattern_text, pattern.column)?;
         self.expect(Tok::RParen, "`)`")?;
         match target {
             Operand::Lit(lit) => {
@@ -289,6 +302,34 @@ impl Parser {
                 "`IsMatch` needs a string-like value, `duration` is a duration",
             )),
             Operand::Path(path) => Ok(Expr::IsMatch { path, regex }),
+        }
+    }
+
+    /// Compiles an `IsMatch` regex and charges its compiled size to the room left; once
+    /// the room is spent, later regexes are refused before they compile.
+    fn compile(&self, pattern: &str, column: usize) -> Result<meta::Regex, ConditionError> {
+        let room = self.regex_room.get();
+        let spent = || {
+            let msg = format!(
+                "the `IsMatch` regexes compile to more than {} MiB together: use fewer or \
+                 simpler regexes (`==` for whole values)",
+                MAX_REGEX_TOTAL_BYTES >> 20
+            );
+            error(column, msg)
+        };
+        if room == 0 {
+            return Err(spent());
+        }
+        let regex = compile_regex(pattern).map_err(|e| error(column, e.to_string()))?;
+        match room.checked_sub(regex.memory_usage()) {
+            Some(left) => {
+                self.regex_room.set(left);
+                Ok(regex)
+            }
+            None => {
+                self.regex_room.set(0);
+                Err(spent())
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //!
 //! SLO files are not interpolated: `${…}` stays as written.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crate::slo::ottl::{self, Condition, ConditionTarget};
@@ -22,6 +23,9 @@ pub const MAX_GROUPS_LIMIT: usize = 100_000;
 /// What decoding a file needs besides the error sink: its text, to place condition errors.
 pub(super) struct Source<'a> {
     pub(super) text: &'a str,
+    /// Bytes of compiled `IsMatch` regex still allowed, shared by every file of one load
+    /// ([`crate::slo::ottl::MAX_REGEX_TOTAL_BYTES`] in all).
+    pub(super) regex_room: &'a Cell<usize>,
 }
 
 /// SLO files are not interpolated; [`Ctx`] still wants a lookup.
@@ -249,7 +253,7 @@ pub(super) fn condition(
     target: ConditionTarget,
 ) -> Option<Condition> {
     let text = text(ctx, node, path)?;
-    Condition::parse(&text, target)
+    Condition::parse_within(&text, target, src.regex_room)
         .map_err(|e| condition_error(ctx, src, node, path, &text, e))
         .ok()
 }
