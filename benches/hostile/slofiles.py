@@ -10,6 +10,7 @@
 import sys, os, json, time, random, subprocess, tempfile, concurrent.futures as cf
 from harness import *
 binary, mode = sys.argv[1], sys.argv[2]
+SECONDS = int(os.environ.get("SECONDS_", "20"))
 d = tempfile.mkdtemp(prefix="h25-slo-")
 
 def slo(i, where, extra=""):
@@ -96,11 +97,11 @@ elif mode == "run":
     t0 = time.monotonic(); codes = {}
     def send(i):
         n = 0
-        while time.monotonic() - t0 < 20:
+        while time.monotonic() - t0 < SECONDS:
             c, _, _ = post(f"http://127.0.0.1:{s.http}/v1/traces", bodies[(i + n) % 16]); n += 1
             codes[c] = codes.get(c, 0) + 1
     with cf.ThreadPoolExecutor(8) as ex: list(ex.map(send, range(8)))
-    print("20 s of 8 clients:", codes, "hwm %d MiB rss %d MiB" % (s.hwm() >> 10, s.rss() >> 10))
+    print(f"{SECONDS} s of 8 clients:", codes, "hwm %d MiB rss %d MiB" % (s.hwm() >> 10, s.rss() >> 10))
     print("probe", pr.done(), "alive", s.alive())
     s.stop()
 

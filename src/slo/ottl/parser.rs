@@ -16,6 +16,10 @@ use crate::yaml::read::hint;
 /// Nesting of parentheses and `not` allowed in one condition.
 const MAX_DEPTH: usize = 64;
 
+/// Comparisons, `IsMatch` calls and parenthesised groups allowed in one condition: every
+/// one costs a pass over each batch of spans, logs or points the condition reads.
+pub(super) const MAX_TERMS: usize = 1000;
+
 const SPAN_KINDS: &[(&str, i64)] = &[
     ("SPAN_KIND_UNSPECIFIED", 0),
     ("SPAN_KIND_INTERNAL", 1),
@@ -81,6 +85,7 @@ pub(super) fn parse(
         pos: 0,
         target,
         depth: 0,
+        terms: 0,
         regex_room,
     };
     let expr = parser.or()?;
@@ -108,6 +113,7 @@ pub(super) fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
         pos: 0,
         target: ConditionTarget::Log,
         depth: 0,
+        terms: 0,
         regex_room: &Cell::new(0),
     };
     let first = parser.next();
@@ -143,6 +149,8 @@ struct Parser<'r> {
     pos: usize,
     target: ConditionTarget,
     depth: usize,
+    /// Terms read so far (see [`MAX_TERMS`]).
+    terms: usize,
     /// What the regexes still to compile may take, in bytes (see [`parse`]).
     regex_room: &'r Cell<usize>,
 }
@@ -178,24 +186,24 @@ impl Parser<'_> {
         }
     }
 
+    /// `a or b or …`, as a balanced tree (see [`balanced`]).
     fn or(&mut self) -> Result<Expr, ConditionError> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.is_word("or") {
             self.next();
-            let right = self.and()?;
-            left = fold_or(left, right);
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(balanced(terms, fold_or))
     }
 
+    /// `a and b and …`, as a balanced tree (see [`balanced`]).
     fn and(&mut self) -> Result<Expr, ConditionError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.is_word("and") {
             self.next();
-            let right = self.unary()?;
-            left = fold_and(left, right);
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(balanced(terms, fold_and))
     }
 
     fn unary(&mut self) -> Result<Expr, ConditionError> {
@@ -222,6 +230,14 @@ impl Parser<'_> {
     }
 
     fn primary(&mut self) -> Result<Expr, ConditionError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            let msg = format!(
+                "more than {MAX_TERMS} comparisons in one condition: use `IsMatch` with an \
+                 alternation, or `group_by`, for long lists of values"
+            );
+            return Err(error(self.peek().column, msg));
+        }
         if self.peek().tok == Tok::LParen {
             self.next();
             let inner = self.or()?;
@@ -624,6 +640,17 @@ fn cmp(left: Path, op: CmpOp, right: Operand) -> Expr {
         return Expr::Const(compare(Val::Str(""), op, Val::Nil));
     }
     Expr::Cmp { left, op, right }
+}
+
+/// `terms` joined by `fold` as a balanced tree: `and` and `or` are associative, and a
+/// chain of thousands of terms would otherwise be as deep, and so would every walk over it
+/// (the evaluators, the Arrow kernels, drop), past a thread's stack.
+fn balanced(mut terms: Vec<Expr>, fold: fn(Expr, Expr) -> Expr) -> Expr {
+    if terms.len() == 1 {
+        return terms.pop().expect("one term");
+    }
+    let right = terms.split_off(terms.len() / 2);
+    fold(balanced(terms, fold), balanced(right, fold))
 }
 
 fn fold_and(a: Expr, b: Expr) -> Expr {
