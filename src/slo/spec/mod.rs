@@ -275,7 +275,7 @@ fn parse_located(
 ) -> (Vec<Parsed>, Vec<ConfigError>) {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
-    let src = Source { text, regex_room };
+    let src = Source::new(text, regex_room);
     let mut documents = 0;
     for document in documents_of(text) {
         let mut doc_errors = Vec::new();
