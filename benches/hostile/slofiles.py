@@ -6,7 +6,7 @@
 #   slofiles.py BIN check            the load-time attacks through `slotel check`
 #   slofiles.py BIN run K            K regex SLOs loaded by the server, then traffic whose
 #                                    values fill each regex's search cache
-#   slofiles.py BIN storm            a reload storm for 10 s
+#   slofiles.py BIN storm            a reload storm for 10 s (CALM=1: the same without it)
 import sys, os, json, time, random, subprocess, tempfile, concurrent.futures as cf
 from harness import *
 binary, mode = sys.argv[1], sys.argv[2]
@@ -108,16 +108,16 @@ elif mode == "run":
 elif mode == "storm":
     os.makedirs(d + "/slos")
     for i in range(50):
-        regex_file(f"{d}/slos/f{i:02}.yaml", 20, "^/api/(v1|v2)/users/[0-9]+$")
+        regex_file(f"{d}/slos/f{i:02}.yaml", 20, "^/api/(v1|v2)/users/[0-9]+$", service=f"f{i}-")
     s = Slotel(binary, [d + "/slos"])
     print("start rss %d MiB" % (s.rss() >> 10))
     pr = Prober(s)
     stop = time.monotonic() + 10
     def storm():
         n = 0
-        while time.monotonic() < stop:
+        while time.monotonic() < stop and not os.environ.get("CALM"):
             i = n % 50
-            regex_file(f"{d}/slos/f{i:02}.yaml", 20 + n % 3, "^/api/(v1|v2)/users/[0-9]+$"); n += 1
+            regex_file(f"{d}/slos/f{i:02}.yaml", 20 + n % 3, "^/api/(v1|v2)/users/[0-9]+$", service=f"f{i}-"); n += 1
             s.p.send_signal(1)  # SIGHUP
             time.sleep(0.01)
         return n
