@@ -146,7 +146,14 @@ pub(crate) fn key_hint(key: &str) -> Hint {
     if (has("account") || has("acct") || has("계좌")) && !id_like {
         h |= ACCOUNT;
     }
-    if has("license") || has("licence") || has("면허") || is("dl") || is("dlno") {
+    if has("license")
+        || has("licence")
+        || has("면허")
+        || is("dl")
+        || ends("dlno")
+        || ends("dlnum")
+        || ends("dlnumber")
+    {
         h |= LICENSE;
     }
     if has("phone")

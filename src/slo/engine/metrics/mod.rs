@@ -76,6 +76,7 @@
 //! - `series.rs`: the memory of cumulative series and per-SLO carries; series keys.
 //! - `tests.rs`: hand-computed values.
 
+mod cut;
 mod pass;
 mod plan;
 mod points;
@@ -233,28 +234,49 @@ impl Engine {
     /// Records the data points of one metrics export request for every loaded metric SLO.
     /// `token_cluster` is the cluster bound to the sender's token, if any.
     pub fn record_metrics(&self, req: &ExportMetricsServiceRequest, token_cluster: Option<&str>) {
-        self.record_metrics_logged(req, token_cluster, None);
+        self.record_metrics_logged(req, None, token_cluster, None, None);
     }
 
-    /// [`Engine::record_metrics`], writing every change to `log` as it is made: the
-    /// count records, drops and carries of each SLO, and the cumulative series the request
-    /// advanced, as they are after it.
+    /// [`Engine::record_metrics`] for a request of `tenant`, writing every change to `log`
+    /// as it is made: the count records, drops and carries of each SLO, and the cumulative
+    /// series the request advanced, as they are after it. The metrics the SLOs read also
+    /// go to the attached [`FactsSink`](super::FactsSink) (`slo.capture`), with the time
+    /// they were recorded at: cut from `raw` (the request's protobuf as received, when
+    /// nothing changed it since) or else encoded from `req`.
     pub fn record_metrics_logged(
         &self,
         req: &ExportMetricsServiceRequest,
+        raw: Option<&[u8]>,
         token_cluster: Option<&str>,
+        tenant: Option<&str>,
         mut log: Option<&mut crate::slo::engine::wal::Encoder>,
     ) {
         let loaded = self.loaded();
-        if !loaded
+        let now = self.clock.now_nanos();
+        let metric_slos = loaded
             .slos
             .iter()
-            .any(|s| matches!(s.spec.sli, Sli::Metric(_)))
+            .any(|s| matches!(s.spec.sli, Sli::Metric(_)));
+        let mut plan = Plan::new(&loaded.slos);
+        if let Some(sink) = self.sink.get()
+            && let Some(extra) = sink.metric_names()
+            && (metric_slos || !extra.is_empty())
         {
+            let kept = |name: &[u8]| {
+                std::str::from_utf8(name).is_ok_and(|n| plan.names.contains_key(n))
+                    || extra.iter().any(|e| e.as_bytes() == name)
+            };
+            let cut = match raw {
+                Some(raw) => cut::cut_wire(raw, kept),
+                None => cut::cut_decoded(req, kept),
+            };
+            if let Some(bytes) = cut {
+                sink.offer_metrics(bytes, token_cluster, now, tenant);
+            }
+        }
+        if !metric_slos {
             return;
         }
-        let mut plan = Plan::new(&loaded.slos);
-        let now = self.clock.now_nanos();
         let (oldest, newest) = self.event_times(now);
         // Budget adjustments over the times the request may count at.
         let adjusted: Vec<crate::slo::adjust::Ranges> = loaded
@@ -454,6 +476,23 @@ impl Engine {
             }
         }
         series
+    }
+
+    /// Sets when the engine started watching metrics (Unix ns), before any metrics were
+    /// recorded: a replay sets the live engine's (cumulative series that started before
+    /// it begin with a baseline). Later, it changes nothing; whether it took.
+    pub fn start_metrics_at(&self, started: u64) -> bool {
+        let mut inner = self.metrics.lock();
+        if inner.synced {
+            return false;
+        }
+        inner.started = started;
+        true
+    }
+
+    /// When the engine started watching metrics (Unix ns).
+    pub fn metrics_started(&self) -> u64 {
+        self.metrics.lock().started
     }
 
     #[cfg(test)]
