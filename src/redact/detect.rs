@@ -456,6 +456,11 @@ pub(crate) struct Detectors {
 }
 
 impl Caches {
+    /// The keys before values read in the text of the last [`Detectors::find`].
+    pub(crate) fn keys(&self) -> &context::TextKeys {
+        &self.scan.keys
+    }
+
     pub(crate) fn empty() -> Self {
         Caches {
             caches: Vec::new(),
@@ -654,7 +659,14 @@ impl Detectors {
             let b = hay.as_bytes();
             found.retain(|f| {
                 !(epoch_shaped(&b[f.start..f.end])
-                    && (key.hint() | context::text_hint(b, f.start)) & context::TIME != 0)
+                    && (key.hint()
+                        | context::text_hint_given(
+                            b,
+                            f.start,
+                            context::text_key_through(&scan.keys, b, f.start),
+                        ))
+                        & context::TIME
+                        != 0)
             });
             if key.0.is_some() {
                 // Under a version or user-agent key a dotted quad is a version; under a
@@ -694,9 +706,7 @@ fn epoch_shaped(text: &[u8]) -> bool {
 
 /// A GTIN with its check digit after `sku`, `ean`, `barcode`, … in text.
 fn barcode(b: &[u8], start: usize, text: &[u8]) -> bool {
-    validate::gtin(text)
-        && context::may_hint(b, start, context::BARCODE)
-        && context::text_hint(b, start) & context::BARCODE != 0
+    validate::gtin(text) && context::hint_has(b, start, context::BARCODE)
 }
 
 /// Whether a found value is a hard negative under a key with hint `key`.
@@ -762,7 +772,7 @@ fn numbers_in(
             if p < next {
                 continue;
             }
-            if let Some((end, ty)) = numbers::at(b, p, key)
+            if let Some((end, ty)) = numbers::at(b, p, key, &scan.keys)
                 && enabled(ty)
             {
                 out.push(Found {
