@@ -112,7 +112,8 @@ pub(crate) const WINDOW: usize = 40;
 
 /// The hint of a key: its ASCII letters and digits lowercased, other ASCII dropped,
 /// non-ASCII kept (`Date_Of_Birth` → `dateofbirth`, `생년월일`).
-pub(crate) fn key_hint(key: &str) -> Hint {
+#[cfg(test)]
+fn key_hint(key: &str) -> Hint {
     hint_of(key.as_bytes())
 }
 
