@@ -110,14 +110,14 @@ pub(crate) const TIME: Hint = 1 << 12;
 /// How far before a candidate a marking word may start, in bytes.
 pub(crate) const WINDOW: usize = 40;
 
-/// The hint of a key: its ASCII letters and digits lowercased, other ASCII dropped,
-/// non-ASCII kept (`Date_Of_Birth` → `dateofbirth`, `생년월일`).
+/// [`hint_of`] a key written as a string.
 #[cfg(test)]
 fn key_hint(key: &str) -> Hint {
     hint_of(key.as_bytes())
 }
 
-/// [`key_hint`] of a key's bytes.
+/// The hint of a key: its ASCII letters and digits lowercased, other ASCII dropped,
+/// non-ASCII kept (`Date_Of_Birth` → `dateofbirth`, `생년월일`).
 fn hint_of(key: &[u8]) -> Hint {
     let mut buf = [0u8; 64];
     let mut n = 0;
