@@ -9,8 +9,6 @@
 //! ones as written, Korean particles after them allowed: `계좌번호는 …`). Both are worked
 //! out only for candidates, never for whole strings.
 
-use std::cell::Cell;
-
 /// A set of hints (bits below).
 pub(crate) type Hint = u16;
 
@@ -636,69 +634,8 @@ const TEXT_KEY: usize = 64;
 /// hint of the key right before `at` (as [`key_hint`] reads a JSON key), and whether the
 /// key decides alone (joined by `=`: an assignment names its own value, so a marking word
 /// before it belongs to an earlier value). `None` when no key sits right before `at`.
-fn text_key(b: &[u8], at: usize) -> Option<(Hint, bool)> {
+pub(crate) fn text_key(b: &[u8], at: usize) -> Option<(Hint, bool)> {
     key_before(b, at).map(|(key, assign)| (cached_key_hint(key), assign))
-}
-
-/// [`text_key`] through a [`TextKeys`]: the key read once for the hint and for the
-/// never-scanned check of a value found there.
-pub(crate) fn text_key_through(memo: &TextKeys, b: &[u8], at: usize) -> Option<(Hint, bool)> {
-    memo.key_before(b, at)
-        .map(|(key, assign)| (cached_key_hint(key), assign))
-}
-
-/// Slots of a [`TextKeys`] (a power of two).
-const TEXT_KEY_SLOTS: usize = 8;
-
-/// One remembered look-up: the position (`usize::MAX`: empty) and the key's bounds and
-/// `=` ([`key_before`]'s answer, `None`: no key).
-type TextKeySlot = (usize, Option<(usize, usize, bool)>);
-
-/// The keys before values already read in one text ([`key_before`]), by position: the
-/// hint of a number and the never-scanned check of a value found at the same place
-/// read the key once. Direct-mapped by position, a few slots, nothing allocated.
-///
-/// It answers for the text of the last [`TextKeys::start`] (the prefilter's pass starts
-/// it for every text it reads); a look-up in another text (another address or length)
-/// reads the key afresh.
-pub(crate) struct TextKeys {
-    /// The text: its address and length.
-    text: Cell<(usize, usize)>,
-    slots: [Cell<TextKeySlot>; TEXT_KEY_SLOTS],
-}
-
-impl TextKeys {
-    pub(crate) fn new() -> Self {
-        Self {
-            text: Cell::new((0, usize::MAX)),
-            slots: [const { Cell::new((usize::MAX, None)) }; TEXT_KEY_SLOTS],
-        }
-    }
-
-    /// Forgets every look-up: what follows is of `b`.
-    pub(crate) fn start(&self, b: &[u8]) {
-        self.text.set((b.as_ptr() as usize, b.len()));
-        for slot in &self.slots {
-            slot.set((usize::MAX, None));
-        }
-    }
-
-    /// [`key_before`], remembered for the text of the last [`TextKeys::start`].
-    pub(crate) fn key_before<'b>(&self, b: &'b [u8], at: usize) -> Option<(&'b [u8], bool)> {
-        if self.text.get() != (b.as_ptr() as usize, b.len()) {
-            return key_before(b, at);
-        }
-        let slot = &self.slots[at % TEXT_KEY_SLOTS];
-        let key = match slot.get() {
-            (p, key) if p == at => key,
-            _ => {
-                let key = key_span(b, at);
-                slot.set((at, key));
-                key
-            }
-        };
-        key.map(|(start, end, assign)| (&b[start..end], assign))
-    }
 }
 
 /// [`KEY_CLASS`]: a byte of a key in text (`[0-9A-Za-z_.-]`, non-ASCII).
@@ -792,12 +729,11 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
 /// The hint of the value at `at` in text: the key right before it (`key=value`,
 /// `key: value`, [`text_key`]) when it has one, else the nearest marking word
 /// ([`word_hint`]). A key joined by `=` decides even without a hint.
-#[cfg(test)]
-fn text_hint(b: &[u8], at: usize) -> Hint {
+pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
     text_hint_given(b, at, text_key(b, at))
 }
 
-/// [`text_hint`] with the key before `at` already read ([`text_key`], [`text_key_through`]).
+/// [`text_hint`] with the key before `at` already read ([`text_key`]).
 pub(crate) fn text_hint_given(b: &[u8], at: usize, key: Option<(Hint, bool)>) -> Hint {
     match key {
         Some((hint, assign)) if hint != 0 || assign => hint,
@@ -984,7 +920,7 @@ mod tests {
             .collect();
         for _ in 0..2 {
             for k in &keys {
-                assert_eq!(cached_key_hint(k), key_hint(k), "{k}");
+                assert_eq!(cached_key_hint(k.as_bytes()), key_hint(k), "{k}");
                 assert_eq!(Key(Some(k)).hint(), key_hint(k), "{k}");
             }
         }
@@ -1232,9 +1168,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::test_runner::ProptestConfig {
+        #![proptest_config(proptest::test_runner::Config {
             cases: 2048,
-            ..proptest::test_runner::ProptestConfig::default()
+            ..proptest::test_runner::Config::default()
         })]
 
         /// The key before a value, read in one pass and through a memo, is the plain
@@ -1250,10 +1186,7 @@ mod tests {
             };
             let rules = KeyRules::new(&cfg, true)
                 .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
-            let memo = TextKeys::new();
-            memo.start(&b);
-            let fresh = TextKeys::new();
-            // The memo asked in several orders, each place twice, so slots are taken over.
+            // Every place, in several orders (the key-hint cache filled in each).
             let mut places: Vec<usize> = (0..=b.len() + 1).collect();
             match order {
                 1 => places.reverse(),
@@ -1265,15 +1198,12 @@ mod tests {
                 let plain = key_before_plain(&b, at);
                 let want = plain.map(|(k, assign)| (k.as_bytes(), assign));
                 proptest::prop_assert_eq!(key_before(&b, at), want, "at {}", at);
-                proptest::prop_assert_eq!(memo.key_before(&b, at), want, "at {}", at);
-                proptest::prop_assert_eq!(fresh.key_before(&b, at), want, "at {}", at);
                 let key = plain.map(|(k, assign)| (key_hint(k), assign));
-                proptest::prop_assert_eq!(text_key_through(&memo, &b, at), key);
                 proptest::prop_assert_eq!(text_key(&b, at), key);
                 let ignored = plain.is_some_and(|(k, _)| {
                     rules.classify(k) == super::super::keys::KeyClass::Ignored
                 });
-                proptest::prop_assert_eq!(rules.ignored_in_text(&memo, &b, at), ignored);
+                proptest::prop_assert_eq!(rules.ignored_in_text(&b, at), ignored);
                 if at <= b.len() {
                     let hint = match key {
                         Some((hint, assign)) if hint != 0 || assign => hint,

@@ -456,11 +456,6 @@ pub(crate) struct Detectors {
 }
 
 impl Caches {
-    /// The keys before values read in the text of the last [`Detectors::find`].
-    pub(crate) fn keys(&self) -> &context::TextKeys {
-        &self.scan.keys
-    }
-
     pub(crate) fn empty() -> Self {
         Caches {
             caches: Vec::new(),
@@ -659,14 +654,7 @@ impl Detectors {
             let b = hay.as_bytes();
             found.retain(|f| {
                 !(epoch_shaped(&b[f.start..f.end])
-                    && (key.hint()
-                        | context::text_hint_given(
-                            b,
-                            f.start,
-                            context::text_key_through(&scan.keys, b, f.start),
-                        ))
-                        & context::TIME
-                        != 0)
+                    && (key.hint() | context::text_hint(b, f.start)) & context::TIME != 0)
             });
             if key.0.is_some() {
                 // Under a version or user-agent key a dotted quad is a version; under a
@@ -772,7 +760,7 @@ fn numbers_in(
             if p < next {
                 continue;
             }
-            if let Some((end, ty)) = numbers::at(b, p, key, &scan.keys)
+            if let Some((end, ty)) = numbers::at(b, p, key)
                 && enabled(ty)
             {
                 out.push(Found {

@@ -408,9 +408,7 @@ impl Session<'_> {
         r.detectors
             .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
         // `ts=…`, `trace_id: …`: left alone in text as under the same key in JSON.
-        // The key before a number was read for its hint already (`Caches::keys`).
-        let keys = self.caches.keys();
-        found.retain(|f| !r.keys.ignored_in_text(keys, s.as_bytes(), f.start));
+        found.retain(|f| !r.keys.ignored_in_text(s.as_bytes(), f.start));
         if !r.allow.is_empty() {
             found.retain(|f| !r.allow.permits(&s[f.start..f.end]));
         }
@@ -488,8 +486,7 @@ impl Session<'_> {
             .enumerate()
             .filter(|&(i, f)| {
                 let text = if i < plain { s } else { &decoded.text };
-                !r.keys
-                    .ignored_in_text(self.caches.keys(), text.as_bytes(), f.start)
+                !r.keys.ignored_in_text(text.as_bytes(), f.start)
             })
             .map(|(i, f)| {
                 if i < plain {

@@ -11,7 +11,7 @@
 
 use crate::redact::PiiType;
 
-use super::context::{self, Hint, Key, TextKeys};
+use super::context::{self, Hint, Key};
 use super::validate;
 
 /// The most digit groups read.
@@ -201,8 +201,8 @@ fn licence_region(d: &[u8]) -> bool {
 }
 
 /// What starts at `p` (a digit or `(`), given the key's hint; `text_hint` is worked out
-/// only when a shape needs context, the key before `p` read once through `keys`.
-pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>, keys: &TextKeys) -> Option<(usize, PiiType)> {
+/// only when a shape needs context, the key before `p` in the text read once.
+pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     if b.get(p) == Some(&b'(') {
         return paren_phone(b, p);
     }
@@ -226,7 +226,7 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>, keys: &TextKeys) -> Option<(u
                 Some(h) => h,
                 None => {
                     let kh = *key_hint.get_or_insert_with(|| key.hint());
-                    let tk = *text_key.get_or_insert_with(|| context::text_key_through(keys, b, p));
+                    let tk = *text_key.get_or_insert_with(|| context::text_key(b, p));
                     if kh & mask == 0
                         && *near.get_or_insert_with(|| {
                             context::window_words(b, p) | tk.map_or(0, |(h, _)| h)
@@ -380,14 +380,7 @@ mod tests {
         let s = format!("{lead}{value} ok");
         let b = s.as_bytes();
         let key = Key(Some(key).filter(|k| !k.is_empty()));
-        // The key before it read afresh, and through a memo of this text (twice).
-        let memo = TextKeys::new();
-        memo.start(b);
-        let found = at(b, lead.len(), key, &TextKeys::new());
-        for _ in 0..2 {
-            assert_eq!(at(b, lead.len(), key, &memo), found, "{s:?}");
-        }
-        let (end, ty) = found?;
+        let (end, ty) = at(b, lead.len(), key)?;
         Some((s[lead.len()..end].to_string(), ty))
     }
 
@@ -481,7 +474,7 @@ mod tests {
         // An ISO date of birth with its time: the date goes.
         let s = "birth 1990-03-05T00:00:00Z";
         assert_eq!(
-            at(s.as_bytes(), 6, Key::NONE, &TextKeys::new()),
+            at(s.as_bytes(), 6, Key::NONE),
             Some((16, PiiType::DateOfBirth))
         );
     }

@@ -24,7 +24,6 @@
 //!   a chain of at least 13 digits for cards, a leading `0` or `+82` for Korean
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
-use super::context::TextKeys;
 use super::detect::{
     ALNUM, EMAIL, IPV6, LITERAL, NUMBERS, PEM, SECRET, URL_PASSWORD, URL_SECRET, WEBHOOK,
 };
@@ -127,9 +126,6 @@ pub(crate) struct Scan {
     runs: Vec<(usize, usize)>,
     /// Scratch space of `run`.
     schemes: Vec<usize>,
-    /// The keys before values read in the text of the last `run`, each read once for
-    /// the hints and for the never-scanned check of what is found there.
-    pub keys: TextKeys,
 }
 
 impl Scan {
@@ -143,7 +139,6 @@ impl Scan {
             span_groups: 0,
             runs: Vec::new(),
             schemes: Vec::new(),
-            keys: TextKeys::new(),
         }
     }
 
@@ -164,7 +159,6 @@ impl Scan {
 
     /// Scans `b`, replacing what was there.
     pub(crate) fn run(&mut self, b: &[u8]) {
-        self.keys.start(b);
         self.ipv6 = usize::MAX;
         self.num_starts.clear();
         self.span_groups = 0;
