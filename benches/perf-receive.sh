@@ -9,6 +9,7 @@
 #   SLO_FILES='benches/slo/five/*.yaml' benches/perf-receive.sh
 #   SLO_FILES='benches/slo/ten/*.yaml' CAPTURE=1 benches/perf-receive.sh
 #   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/perf-receive.sh
+#   SIGNAL=metrics SLO_FILES='benches/slo/metrics/*.yaml' CAPTURE=1 benches/perf-receive.sh
 #
 # The figure is per span accepted during the sampled seconds (the server's accepted
 # counter read before and after), so the machine's other load moves it less than a rate
@@ -18,8 +19,9 @@
 #   BIN          the slotel binary (default: $CARGO_TARGET_DIR/release/slotel)
 #   SLO_FILES    SLO file globs the server loads, comma-separated (default none)
 #   CAPTURE=1    with `slo.capture` into a fresh directory
-#   SIGNAL       traces (default) or logs: the load generator's JSON-body log records,
-#                the figures then per log record
+#   SIGNAL       traces (default), logs (the load generator's JSON-body log records) or
+#                metrics (its histograms, counters and gauges),
+#                the figures then per log record or data point
 #   SECONDS_     seconds sampled (default 8), after 1 s of warm-up
 #   FREQ         samples per CPU-second (default 4000)
 #   TOP          functions listed (default 25)
@@ -44,7 +46,8 @@ SIGNAL=${SIGNAL:-traces}
 case $SIGNAL in
     traces) item=spans noun=spans one=span ;;
     logs) item=log_records noun="log records" one=record ;;
-    *) echo "perf-receive: SIGNAL must be traces or logs" >&2; exit 2 ;;
+    metrics) item=metric_points noun="data points" one=point ;;
+    *) echo "perf-receive: SIGNAL must be traces, logs or metrics" >&2; exit 2 ;;
 esac
 command -v perf >/dev/null || { echo "perf-receive: perf is required (Debian: linux-perf)" >&2; exit 1; }
 

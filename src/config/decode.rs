@@ -367,6 +367,16 @@ fn capture(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> Option<CaptureConfig> {
             Some(columns.collect())
         })
         .unwrap_or_default();
+    let metrics = f
+        .opt(ctx, "metrics", |ctx, node, path| {
+            let items = ctx.seq(node, path)?;
+            let names = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| ctx.non_empty(item, &format!("{path}[{i}]")));
+            Some(names.collect())
+        })
+        .unwrap_or_default();
     f.finish(ctx);
     Some(CaptureConfig {
         directory: directory?,
@@ -374,6 +384,7 @@ fn capture(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> Option<CaptureConfig> {
         max_bytes,
         retention,
         columns,
+        metrics,
     })
 }
 

@@ -619,7 +619,7 @@ fn slo_capture_is_off_by_default_and_decodes_with_its_defaults() {
     let config = parse(DEFAULT_CONFIG, EMBEDDED_SOURCE, &Fake::default()).unwrap();
     assert_eq!(config.slo.capture, None);
     let text = with_grpc(
-        "slo:\n  capture:\n    directory: /var/lib/slotel/capture\n    max_bytes: 10MiB\n    columns:\n      - attributes[\"user.tier\"]\n      - resource.attributes[\"k8s.namespace.name\"]\n",
+        "slo:\n  capture:\n    directory: /var/lib/slotel/capture\n    max_bytes: 10MiB\n    columns:\n      - attributes[\"user.tier\"]\n      - resource.attributes[\"k8s.namespace.name\"]\n    metrics: [http.server.request.duration]\n",
     );
     let config = parse(&text, "t.yaml", &Fake::default()).unwrap();
     assert_eq!(
@@ -633,6 +633,7 @@ fn slo_capture_is_off_by_default_and_decodes_with_its_defaults() {
                 crate::slo::spec::AttrRef::Item("user.tier".into()),
                 crate::slo::spec::AttrRef::Resource("k8s.namespace.name".into()),
             ],
+            metrics: vec!["http.server.request.duration".into()],
         })
     );
 }

@@ -309,6 +309,9 @@ pub struct CaptureConfig {
     /// `columns` (list of `attributes["k"]` / `resource.attributes["k"]`): attribute
     /// columns captured besides the default ones and those the loaded SLOs read.
     pub columns: Vec<crate::slo::spec::AttrRef>,
+    /// `metrics` (list of metric names): metrics whose data points are captured besides
+    /// those the loaded metric SLOs read.
+    pub metrics: Vec<String>,
 }
 
 impl CaptureConfig {

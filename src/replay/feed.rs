@@ -1,5 +1,5 @@
 //! Feeding a capture to the replay's engine: span messages in segments of requests, log
-//! requests between them by receipt time, the timeline's samples where due.
+//! and metric requests between them by receipt time, the timeline's samples where due.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{MAX_SAMPLES, Pair, ReplayArgs, ReplayError, Run, rfc3339};
-use crate::slo::capture::{CaptureFile, CapturedBatch, CapturedLogs, Reader};
+use crate::slo::capture::{CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader};
 use crate::slo::engine::{Engine, EngineConfig, ManualClock};
 use crate::slo::spec::SloSet;
 
@@ -53,9 +53,18 @@ impl Segment {
 
 /// Whether a capture file holds log facts, by its name (`logs-…`).
 pub(super) fn is_log_file(file: &CaptureFile) -> bool {
+    named(file, "logs-")
+}
+
+/// Whether a capture file holds metric requests, by its name (`metrics-…`).
+pub(super) fn is_metric_file(file: &CaptureFile) -> bool {
+    named(file, "metrics-")
+}
+
+fn named(file: &CaptureFile, prefix: &str) -> bool {
     file.path
         .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("logs-"))
+        .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
 }
 
 /// Refuses a replay from `from` to `to` of more than [`MAX_SAMPLES`] steps.
@@ -89,6 +98,11 @@ pub(super) struct Feed<'a> {
     pub(super) batches: u64,
     pub(super) spans: u64,
     pub(super) log_records: u64,
+    pub(super) metric_requests: u64,
+    /// Whether the engine was told when the live one started watching metrics.
+    pub(super) metrics_started: bool,
+    /// The metric names the captured metric requests held.
+    pub(super) metric_names: std::collections::BTreeSet<String>,
 }
 
 impl Feed<'_> {
@@ -148,6 +162,22 @@ impl Feed<'_> {
         }
     }
 
+    /// Whether a log or metric request received at `received` is replayed (within the
+    /// range); if so, the run is started and the timeline's samples due before it taken.
+    fn due(
+        &mut self,
+        received: u64,
+        lateness: Option<u64>,
+        future: Option<u64>,
+    ) -> Result<bool, ReplayError> {
+        if !self.in_range(received) {
+            return Ok(false);
+        }
+        self.start(received, lateness, future)?;
+        self.sample_before(received);
+        Ok(true)
+    }
+
     /// Notes a batch recorded at `received`.
     pub(super) fn seen(&mut self, received: u64) {
         self.last = Some(self.last.map_or(received, |l| l.max(received)));
@@ -168,11 +198,9 @@ impl Feed<'_> {
             });
         }
         let received = batch.received;
-        if !self.in_range(received) {
+        if !self.due(received, batch.lateness, batch.future)? {
             return Ok(());
         }
-        self.start(received, batch.lateness, batch.future)?;
-        self.sample_before(received);
         if let Some(run) = &self.run {
             run.clock.set(received);
             run.engine.record_log_facts(&batch.facts);
@@ -182,18 +210,137 @@ impl Feed<'_> {
         self.seen(received);
         Ok(())
     }
+
+    /// Records one metric request at its receipt time, after the timeline's samples due
+    /// before it; outside the range, nothing. Before the first, the engine learns when the
+    /// live one started watching metrics (cumulative series that started before are
+    /// baselines): the file's time when it is the first of metric requests since, else
+    /// (the files before it removed) the request's receipt; never before `--from`, whose
+    /// earlier points the replay does not read.
+    pub(super) fn record_metrics(&mut self, batch: CapturedMetrics) -> Result<(), ReplayError> {
+        let received = batch.received;
+        if !self.due(received, batch.lateness, batch.future)? {
+            return Ok(());
+        }
+        if let Some(run) = &self.run {
+            if !self.metrics_started {
+                let started = match (batch.first_of_run, batch.metrics_started) {
+                    (true, Some(started)) => started,
+                    _ => received,
+                };
+                run.engine
+                    .start_metrics_at(started.max(self.args.from.unwrap_or(0)));
+                self.metrics_started = true;
+            }
+            run.clock.set(received);
+            run.engine
+                .record_metrics(&batch.request, batch.token_cluster.as_deref());
+        }
+        for rm in &batch.request.resource_metrics {
+            for sm in &rm.scope_metrics {
+                for m in &sm.metrics {
+                    if !self.metric_names.contains(&m.name) {
+                        self.metric_names.insert(m.name.clone());
+                    }
+                }
+            }
+        }
+        self.metric_requests += 1;
+        self.batches += 1;
+        self.seen(received);
+        Ok(())
+    }
+
+    /// Records a log or metric request.
+    pub(super) fn record_side(
+        &mut self,
+        side: Side<'_>,
+        log_fields: &std::collections::BTreeSet<crate::slo::ottl::AttrRef>,
+    ) -> Result<(), ReplayError> {
+        match side {
+            Side::Logs(batch, path) => self.record_logs(batch, path, log_fields),
+            Side::Metrics(batch) => self.record_metrics(batch),
+        }
+    }
 }
 
-/// The log facts' files, read in order one request ahead.
-pub(super) struct LogStream<'f> {
+/// A log or metric request read back.
+pub(super) enum Side<'f> {
+    Logs(CapturedLogs, &'f Path),
+    Metrics(CapturedMetrics),
+}
+
+/// What a [`Stream`] reads: log facts or metric requests.
+pub(super) trait Captured: Sized {
+    fn next(reader: &mut Reader) -> Option<Self>;
+    fn received(&self) -> u64;
+}
+
+impl Captured for CapturedLogs {
+    fn next(reader: &mut Reader) -> Option<Self> {
+        reader.next_logs()
+    }
+    fn received(&self) -> u64 {
+        self.received
+    }
+}
+
+impl Captured for CapturedMetrics {
+    fn next(reader: &mut Reader) -> Option<Self> {
+        reader.next_metrics()
+    }
+    fn received(&self) -> u64 {
+        self.received
+    }
+}
+
+/// The log and metric requests of a capture, in receipt order.
+pub(super) struct Sides<'f> {
+    pub(super) logs: Stream<'f, CapturedLogs>,
+    pub(super) metrics: Stream<'f, CapturedMetrics>,
+}
+
+impl<'f> Sides<'f> {
+    /// The next request received before `before` (any, with `None`): logs first on a tie.
+    pub(super) fn next_before(
+        &mut self,
+        before: Option<u64>,
+        warnings: &mut Vec<String>,
+    ) -> Option<Side<'f>> {
+        let logs = self.logs.received(warnings);
+        let metrics = self.metrics.received(warnings);
+        let (first, is_logs) = match (logs, metrics) {
+            (Some(l), Some(m)) => (l.min(m), l <= m),
+            (Some(l), None) => (l, true),
+            (None, Some(m)) => (m, false),
+            (None, None) => return None,
+        };
+        if before.is_some_and(|b| first >= b) {
+            return None;
+        }
+        if is_logs {
+            self.logs.take().map(|(b, path)| Side::Logs(b, path))
+        } else {
+            self.metrics.take().map(|(b, _)| Side::Metrics(b))
+        }
+    }
+
+    /// Files opened so far.
+    pub(super) fn opened(&self) -> usize {
+        self.logs.opened + self.metrics.opened
+    }
+}
+
+/// Files of one kind (log facts or metric requests), read in order one request ahead.
+pub(super) struct Stream<'f, T> {
     files: std::collections::VecDeque<&'f CaptureFile>,
     reader: Option<(Reader, &'f CaptureFile)>,
-    peeked: Option<(CapturedLogs, &'f Path)>,
+    peeked: Option<(T, &'f Path)>,
     /// Files opened so far.
     pub(super) opened: usize,
 }
 
-impl<'f> LogStream<'f> {
+impl<'f, T: Captured> Stream<'f, T> {
     pub(super) fn new(files: Vec<&'f CaptureFile>) -> Self {
         Self {
             files: files.into(),
@@ -208,7 +355,7 @@ impl<'f> LogStream<'f> {
     pub(super) fn received(&mut self, warnings: &mut Vec<String>) -> Option<u64> {
         while self.peeked.is_none() {
             if let Some((reader, file)) = &mut self.reader {
-                if let Some(next) = reader.next_logs() {
+                if let Some(next) = T::next(reader) {
                     self.peeked = Some((next, file.path.as_path()));
                     break;
                 }
@@ -224,10 +371,10 @@ impl<'f> LogStream<'f> {
                 Err(e) => warnings.push(format!("{e}; the file is skipped")),
             }
         }
-        self.peeked.as_ref().map(|(b, _)| b.received)
+        self.peeked.as_ref().map(|(b, _)| b.received())
     }
 
-    pub(super) fn take(&mut self) -> Option<(CapturedLogs, &'f Path)> {
+    pub(super) fn take(&mut self) -> Option<(T, &'f Path)> {
         self.peeked.take()
     }
 }

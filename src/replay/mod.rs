@@ -1,12 +1,15 @@
 //! `slotel replay`: SLO files evaluated over a capture (`slo.capture`) with the live
 //! engine's own code.
 //!
-//! The captured span facts and log facts go through a fresh [`Engine`] in the order they
-//! were received (the two kinds' files merged by receipt time), each request at its
-//! receipt time, so every span and log record is classified, windowed and (when late or in
-//! the future) dropped as it was live. Span files are read a whole message at a time and
-//! consecutive requests recorded in one call, split where a log request or a timeline
-//! sample comes between them. Between requests the clock steps through the timeline
+//! The captured span facts, log facts and metric requests go through a fresh [`Engine`] in
+//! the order they were received (the three kinds' files merged by receipt time), each
+//! request at its receipt time, so every span, log record and data point is classified,
+//! windowed and (when late or in the future) dropped as it was live; cumulative metric
+//! points become increments against their series' previous points as they did live (the
+//! engine told when the live one started watching metrics, see
+//! [`crate::slo::capture`]). Span files are read a whole message at a time and
+//! consecutive requests recorded in one call, split where a log or metric request or a
+//! timeline sample comes between them. Between requests the clock steps through the timeline
 //! (every `--step`), where each SLO and group's numbers are sampled and the generated
 //! burn-rate alerts (the pairs `slotel rules` writes) are judged; at the end time the
 //! status is what `GET /api/v1/slos` would have answered.
@@ -16,11 +19,14 @@
 //! - `mod.rs`: the arguments and the replay itself ([`replay_set`] → [`Report`]).
 //! - `feed.rs`: the capture fed to the engine in receipt order, and the timeline's samples.
 //! - `render.rs`: the report as JSON, a text table or a self-contained HTML page.
-//! - `tests.rs`, `trace_tests.rs`, `log_tests.rs`: replays against the live engine.
+//! - `tests.rs`, `trace_tests.rs`, `log_tests.rs`, `metric_tests.rs`: replays against the
+//!   live engine.
 
 mod feed;
 #[cfg(test)]
 mod log_tests;
+#[cfg(test)]
+mod metric_tests;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -39,7 +45,7 @@ use crate::slo::engine::window::FIXED_WINDOWS;
 use crate::slo::engine::{Engine, GroupStatus, ManualClock};
 use crate::slo::facts::FactsSchema;
 use crate::slo::spec::{Sli, SloSet};
-use feed::{Feed, LogStream, MAX_SEGMENT_SPREAD, Segment, is_log_file, limit};
+use feed::{Feed, MAX_SEGMENT_SPREAD, Segment, Sides, Stream, is_log_file, is_metric_file, limit};
 
 /// `slotel replay` arguments.
 #[derive(clap::Args, Debug, Clone)]
@@ -272,6 +278,8 @@ pub struct Report {
     pub spans: u64,
     /// Log records' facts fed to the engine.
     pub log_records: u64,
+    /// Metric requests fed to the engine.
+    pub metric_requests: u64,
     /// Damaged or unreadable capture files, each with where and why.
     pub warnings: Vec<String>,
     /// Per SLO and group at the end time: the entries of `GET /api/v1/slos` (budget
@@ -455,11 +463,13 @@ pub fn replay_with(
             }
         }
     }
-    let metric_slos: Vec<String> = set
+    let metric_slos: Vec<(String, Vec<String>)> = set
         .slos
         .iter()
-        .filter(|s| matches!(s.sli, Sli::Metric(_)))
-        .map(|s| format!("{}/{}", s.service, s.name))
+        .filter_map(|s| match &s.sli {
+            Sli::Metric(m) => Some((format!("{}/{}", s.service, s.name), m.metric_names())),
+            _ => None,
+        })
         .collect();
 
     let files = list_files(&args.capture).map_err(|source| ReplayError::Capture {
@@ -467,19 +477,16 @@ pub fn replay_with(
         source,
     })?;
     let mut warnings = Vec::new();
-    if !metric_slos.is_empty() {
-        warnings.push(format!(
-            "metric SLIs are not captured, so these SLOs have no data: {}",
-            metric_slos.join(", ")
-        ));
-    }
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if to < from {
             return Err(ReplayError::Range("--to is before --from".into()));
         }
         limit(args, step, from, to)?;
     }
-    let mut logs = LogStream::new(files.iter().filter(|f| is_log_file(f)).collect());
+    let mut sides = Sides {
+        logs: Stream::new(files.iter().filter(|f| is_log_file(f)).collect()),
+        metrics: Stream::new(files.iter().filter(|f| is_metric_file(f)).collect()),
+    };
     let mut feed = Feed {
         args,
         step,
@@ -494,10 +501,15 @@ pub fn replay_with(
         batches: 0,
         spans: 0,
         log_records: 0,
+        metric_requests: 0,
+        metrics_started: false,
+        metric_names: Default::default(),
     };
-    let span_files = files.iter().filter(|f| !is_log_file(f));
+    let span_files = files
+        .iter()
+        .filter(|f| !is_log_file(f) && !is_metric_file(f));
     for (i, file) in span_files.enumerate() {
-        progress((i + logs.opened).min(files.len()), files.len());
+        progress((i + sides.opened()).min(files.len()), files.len());
         let reader = match Reader::open_for(&file.path, Some(&needed)) {
             Ok(r) => r,
             Err(e) => {
@@ -535,12 +547,11 @@ pub fn replay_with(
             // cost.
             let mut segment = Segment::default();
             for (offset, len, received) in message.requests() {
-                // Log batches first when received earlier (spans first on a tie).
-                while logs.received(&mut warnings).is_some_and(|r| r < received) {
+                // Log and metric requests first when received earlier (spans first on a
+                // tie).
+                while let Some(side) = sides.next_before(Some(received), &mut warnings) {
                     segment.flush(feed.run.as_mut(), &message);
-                    if let Some((batch, path)) = logs.take() {
-                        feed.record_logs(batch, path, &log_fields)?;
-                    }
+                    feed.record_side(side, &log_fields)?;
                 }
                 if !feed.in_range(received) {
                     segment.flush(feed.run.as_mut(), &message);
@@ -573,11 +584,9 @@ pub fn replay_with(
             warnings.push(w.to_string());
         }
     }
-    // The log batches received after the last span.
-    while logs.received(&mut warnings).is_some() {
-        if let Some((batch, path)) = logs.take() {
-            feed.record_logs(batch, path, &log_fields)?;
-        }
+    // The log and metric requests received after the last span.
+    while let Some(side) = sides.next_before(None, &mut warnings) {
+        feed.record_side(side, &log_fields)?;
     }
     let Feed {
         run,
@@ -587,12 +596,29 @@ pub fn replay_with(
         batches,
         spans,
         log_records,
+        metric_requests,
+        metric_names,
         ..
     } = feed;
+    for (slo, names) in &metric_slos {
+        let missing: Vec<&str> = names
+            .iter()
+            .filter(|n| !metric_names.contains(*n))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "{slo}: the capture holds no data points of {}, so the SLO has no data \
+                 from it (a capture holds the metrics the metric SLOs loaded at the time \
+                 read, and those of slo.capture.metrics)",
+                missing.join(", ")
+            ));
+        }
+    }
     progress(files.len(), files.len());
     let Some(mut run) = run else {
         return Err(ReplayError::Range(format!(
-            "{}: no span or log facts{} in the capture",
+            "{}: no span or log facts or metric requests{} in the capture",
             args.capture.display(),
             match (args.from, args.to) {
                 (None, None) => String::new(),
@@ -696,6 +722,7 @@ pub fn replay_with(
         batches,
         spans,
         log_records,
+        metric_requests,
         warnings,
         slos,
         timeline,

@@ -41,12 +41,14 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "replay {} → {} (step {}): {} spans and {} log records in {} batches from {} files",
+        "replay {} → {} (step {}): {} spans, {} log records and {} metric requests in {} \
+         batches from {} files",
         report.from,
         report.to,
         report.step,
         report.spans,
         report.log_records,
+        report.metric_requests,
         report.batches,
         report.files
     );
@@ -240,13 +242,14 @@ pub fn html(report: &Report) -> String {
     );
     let _ = write!(
         out,
-        "<h1>slotel replay</h1><p>{} → {} (step {}): {} spans and {} log records in {} batches \
-         from {} files</p>",
+        "<h1>slotel replay</h1><p>{} → {} (step {}): {} spans, {} log records and {} metric \
+         requests in {} batches from {} files</p>",
         esc(&report.from),
         esc(&report.to),
         esc(&report.step),
         report.spans,
         report.log_records,
+        report.metric_requests,
         report.batches,
         report.files
     );

@@ -84,6 +84,7 @@ fn capture_cfg(dir: &Path) -> CaptureConfig {
         max_bytes: 1 << 30,
         retention: Duration::from_secs(7 * 86_400),
         columns: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 
@@ -98,6 +99,7 @@ pub(super) fn live(dir: &Path, slos: &str) -> (Arc<Engine>, Arc<ManualClock>, Ar
         EngineSettings {
             allowed_lateness: defaults.allowed_lateness,
             max_future: defaults.max_future,
+            metrics_started: engine.metrics_started(),
         },
     )
     .unwrap();

@@ -84,7 +84,9 @@ impl Exporter for SloConnector {
                     Payload::Traces(req) => {
                         self.engine.record_spans_from(req, cluster, tenant, None)
                     }
-                    Payload::Metrics(req) => self.engine.record_metrics(req, cluster),
+                    Payload::Metrics(req) => self
+                        .engine
+                        .record_metrics_logged(req, cluster, tenant, None),
                     Payload::Logs(req) => self.engine.record_logs_from(req, cluster, tenant, None),
                 }
                 return Ok(());
@@ -103,7 +105,7 @@ impl Exporter for SloConnector {
                 }
                 (None, Some(Payload::Metrics(req))) => {
                     self.engine
-                        .record_metrics_logged(req, cluster, Some(&mut unit.enc))
+                        .record_metrics_logged(req, cluster, tenant, Some(&mut unit.enc))
                 }
                 (None, Some(Payload::Logs(req))) => {
                     self.engine

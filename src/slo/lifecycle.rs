@@ -170,6 +170,7 @@ impl SloRuntime {
             super::capture::EngineSettings {
                 allowed_lateness: cfg.allowed_lateness,
                 max_future: cfg.max_future,
+                metrics_started: self.engine.metrics_started(),
             },
         )?;
         if self.engine.attach_sink(capture.clone()).is_err() {

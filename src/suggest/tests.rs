@@ -96,10 +96,12 @@ fn capture(dir: &Path) -> Vec<Sent> {
             max_bytes: 1 << 30,
             retention: Duration::from_secs(7 * 86_400),
             columns: Vec::new(),
+            metrics: Vec::new(),
         },
         EngineSettings {
             allowed_lateness: defaults.allowed_lateness,
             max_future: defaults.max_future,
+            metrics_started: engine.metrics_started(),
         },
     )
     .unwrap();

@@ -12,6 +12,11 @@ A slotel with a capture receives spans from two SDK TracerProviders (gRPC and HT
 - a damaged capture file is skipped with a warning naming it, and replay still succeeds;
 - `slotel suggest` over the capture gives the counts, budgets and percentiles this test
   computes from the spans it sent.
+
+And with metrics from the SDK's MeterProviders (cumulative over gRPC, its process restarted
+between rounds; delta over HTTP): the live API counts every recorded value as this test
+does, a replay of the metric SLOs answers what the API answered, and an edited threshold
+(another bucket bound) and objective give the counts this test computes.
 """
 
 from __future__ import annotations
@@ -150,16 +155,23 @@ def _suggest_matches_the_sent_spans(capture: Path, sent: list[tuple[str, str, in
     assert all(c["met"] for c in suggested), suggested
 
 
-def test_replay_of_the_capture_answers_what_the_live_api_did(tmp_path):
+def _capturing(tmp_path: Path, name: str, slos: str) -> tuple[Slotel, Path, Path]:
+    """A slotel with `slos` (in `slos/NAME.yaml`) and a capture; its SLO directory and
+    capture directory."""
     slo_dir = tmp_path / "slos"
     slo_dir.mkdir()
-    (slo_dir / "shop.yaml").write_text(SLOS)
+    (slo_dir / f"{name}.yaml").write_text(slos)
     capture = tmp_path / "capture"
     server = Slotel.start(
         tmp_path,
         slo_files=[str(slo_dir / "*.yaml")],
         slo_settings=["capture:", f"  directory: {json.dumps(str(capture))}", "  rotate_every: 1h"],
     )
+    return server, slo_dir, capture
+
+
+def test_replay_of_the_capture_answers_what_the_live_api_did(tmp_path):
+    server, slo_dir, capture = _capturing(tmp_path, "shop", SLOS)
     try:
         sent = _send(server)
         got = server.wait_counter(
@@ -241,3 +253,122 @@ def test_replay_of_the_capture_answers_what_the_live_api_did(tmp_path):
     assert "facts-0-garbage.arrows" in stderr
     assert files[0].name in stderr
     shutil.rmtree(damaged)
+
+
+METRIC_SLOS = """
+service: basket
+slos:
+  - name: latency
+    objective: 95
+    window: 7d
+    min_events: 1
+    sli:
+      metric:
+        histogram: basket.duration
+        threshold: 250ms
+    group_by:
+      - attributes["http.route"]
+  - name: requests
+    objective: 99
+    window: 7d
+    min_events: 1
+    sli:
+      metric:
+        bad:
+          name: basket.requests
+          where: attributes["code"] >= 500
+        total: basket.requests
+"""
+
+METRIC_BOUNDS = [0.05, 0.1, 0.25, 0.5, 1.0]
+
+
+def _send_metrics(server: Slotel, rounds: int = 3, n: int = 300) -> list[tuple[str, float, int]]:
+    """seoul over gRPC, cumulative, its process restarted between rounds (a new start time
+    each: every series starts over); busan over HTTP, delta, one process. Returns (cluster,
+    duration s, status) of each request recorded."""
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpExporter
+    from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
+    from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
+
+    def provider(cluster: str) -> MeterProvider:
+        if cluster == "seoul":
+            exporter = GrpcExporter(endpoint=server.grpc_endpoint, insecure=True, timeout=10)
+        else:
+            delta = {Counter: AggregationTemporality.DELTA, Histogram: AggregationTemporality.DELTA}
+            exporter = HttpExporter(
+                endpoint=server.http_endpoint("metrics"), timeout=10, preferred_temporality=delta
+            )
+        return MeterProvider(
+            metric_readers=[PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)],
+            resource=Resource.create({"service.name": "basket", "k8s.cluster.name": cluster}),
+            shutdown_on_exit=False,
+        )
+
+    rng = random.Random(20261206)
+    sent = []
+    busan = provider("busan")
+    for _ in range(rounds):
+        seoul = provider("seoul")
+        for cluster, mp in (("seoul", seoul), ("busan", busan)):
+            meter = mp.get_meter("slotel.pytest.replay")
+            duration = meter.create_histogram("basket.duration", unit="s", explicit_bucket_boundaries_advisory=METRIC_BOUNDS)
+            requests = meter.create_counter("basket.requests")
+            for i in range(n):
+                d = rng.lognormvariate(math.log(0.15), 0.8)
+                route = ("/pay", "/cart")[i % 2]
+                status = 503 if rng.random() < 0.04 else 200
+                duration.record(d, {"http.route": route})
+                requests.add(1, {"code": status})
+                sent.append((cluster, d, status))
+            # Two exports a round: the cumulative series advance, the delta ones restart.
+            assert mp.force_flush()
+            assert mp.force_flush()
+        seoul.shutdown()
+    busan.shutdown()
+    return sent
+
+
+def test_replay_of_metric_slos_answers_what_the_live_api_did(tmp_path):
+    server, slo_dir, capture = _capturing(tmp_path, "basket", METRIC_SLOS)
+    try:
+        sent = _send_metrics(server)
+
+        def requests_total() -> int:
+            return sum(e["total"] for e in server.slos() if e["name"] == "requests" and e["cluster"] == "all")
+
+        deadline = time.monotonic() + 20
+        while requests_total() != len(sent) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        live = server.slos()
+        asked_at = time.time()
+        # Every request counted once, by hand: the threshold's effective bound is 0.25.
+        for cluster in ["all", "seoul", "busan"]:
+            mine = [s for s in sent if cluster == "all" or s[0] == cluster]
+            req = _entry(live, "requests", cluster)
+            assert (req["total"], req["good"]) == (len(mine), sum(1 for s in mine if s[2] < 500)), req
+            lat = _entry(live, "latency", cluster)
+            assert (lat["total"], lat["good"]) == (len(mine), sum(1 for s in mine if s[1] <= 0.25)), lat
+
+        deadline = time.monotonic() + 10
+        while True:
+            report, _ = _replay([str(slo_dir / "*.yaml")], capture, "--to", f"{asked_at:.9f}", check=False)
+            if report.get("slos") == live or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert report["warnings"] == []
+        assert report["metric_requests"] > 0
+        assert report["slos"] == live
+
+        # An edited SLO: the threshold at another bound (0.1) and another objective.
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(METRIC_SLOS.replace("250ms", "100ms").replace("objective: 95", "objective: 90"))
+        report, _ = _replay([str(edited)], capture, "--to", f"{asked_at:.9f}")
+        for cluster in ["all", "seoul", "busan"]:
+            mine = [s for s in sent if cluster == "all" or s[0] == cluster]
+            e = _entry(report["slos"], "latency", cluster)
+            good = sum(1 for s in mine if s[1] <= 0.1)
+            assert (e["total"], e["good"], e["objective"]) == (len(mine), good, 0.9), e
+    finally:
+        assert server.terminate() == 0, server.log_text()

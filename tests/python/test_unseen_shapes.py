@@ -34,7 +34,7 @@ Then, for every SLO, cluster and group:
 - the status page's JSON (`/api/v1/slos/{service}/{name}` and its history) says what the
   list says;
 - `slotel replay` over the capture, at the time the API was asked, answers the API's
-  entries of the span and log SLOs.
+  entries of the span, log and metric SLOs.
 - a second slotel answering from the remote-written Prometheus (`slo.status_source`, the
   merged view) gives the same counts and budgets.
 
@@ -812,10 +812,13 @@ def test_unseen_slo_shapes_read_the_same_on_every_path(tmp_path, cleanup):
 
     slice_answers.stop.set()
 
-    # Replay of the span and log SLOs over the capture, at the time the API was asked.
-    replayed = [slo_dir / f for f in ("storefront.yaml", "edge.yaml", "sampled.yaml", "typed-groups.yaml", "typed.openslo.yaml")]
+    # Replay of the span, log and metric SLOs over the capture, at the time the API was asked.
+    replayed = [
+        slo_dir / f
+        for f in ("storefront.yaml", "edge.yaml", "sampled.yaml", "typed-groups.yaml", "typed.openslo.yaml", "cart-metrics.yaml")
+    ]
     deadline = time.monotonic() + 10
-    want = [e for e in live if e["service"] in ("storefront", "edge", "search", "typed", "typed-openslo")]
+    want = [e for e in live if e["service"] in ("storefront", "edge", "search", "typed", "typed-openslo", "basket")]
     def keyed(entries: list[dict]) -> dict:
         return {(e["service"], e["name"], e["cluster"], json.dumps(e.get("group"), sort_keys=True)): e for e in entries}
 

@@ -1,6 +1,7 @@
 //! `slo.capture`: every received span's facts (and, while log SLOs are loaded, every log
-//! record's) on disk as compressed Arrow IPC files, for `slotel replay` to evaluate any SLO
-//! over the real traffic afterwards.
+//! record's; while metric SLOs are loaded, the data points of the metrics they read) on
+//! disk as compressed Arrow IPC files, for `slotel replay` to evaluate any SLO over the real
+//! traffic afterwards.
 //!
 //! The engine builds one Arrow batch of span facts per trace request anyway
 //! ([`crate::slo::facts`]); with a capture its schema also holds the capture's columns, and
@@ -16,8 +17,9 @@
 //!
 //! `DIR/facts-<first receipt, Unix ns, 20 digits>-<sequence, 6 digits>.arrows` for span
 //! facts, `DIR/logs-…` for log facts ([`crate::slo::facts::logs`]; their schema's metadata
-//! says `slotel.signal: logs`): each kind's names sort in time order, and the writer keeps
-//! one file of each kind open. A new file starts every `rotate_every`, when the facts' columns
+//! says `slotel.signal: logs`), `DIR/metrics-…` for metric requests (`slotel.signal:
+//! metrics`, see below): each kind's names sort in time order, and the writer keeps one
+//! file of each kind open. A new file starts every `rotate_every`, when the facts' columns
 //! change (an SLO reload) and past a slice of `max_bytes`. Files older than `retention`
 //! and, past `max_bytes` in all, the oldest files are removed (counted by reason).
 //!
@@ -35,6 +37,24 @@
 //! (their decimal forms), and the receipt times as runs, one per request. The schema's
 //! metadata holds the engine settings a replay needs to decide drops as the live engine
 //! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
+//!
+//! # Metric requests
+//!
+//! A metric SLI's numbers depend on more than a point's own fields: a cumulative point
+//! counts as its increment over the previous point of its series (identified by the
+//! metric, the resource's and scope's attributes and the point's), a reset or restart by
+//! the start time, the first point of a series as a baseline or in full by when slotel
+//! started watching. So the capture keeps the points themselves, and the replay runs them
+//! through the live engine's metric code ([`crate::slo::engine::Engine::record_metrics`]),
+//! which derives the same per-point increments again. A file of metric requests holds
+//! one row per request: `request` (Binary: the request as OTLP protobuf, cut down to the
+//! metrics the loaded metric SLOs and `slo.capture.metrics` name, each with its resource
+//! and scope whole) and `token_cluster` (the cluster bound to the sender's token, null
+//! without), plus the receipt time and tenant as for facts. Its schema's metadata also
+//! says when the engine started watching metrics ([`META_METRICS_STARTED`]) and whether
+//! the file is the first of metric requests since then ([`META_FIRST_OF_RUN`]), which
+//! decide what a replay takes as baselines. Requests wait for the writer within
+//! [`MAX_QUEUED_METRIC_BYTES`]; more are dropped and counted.
 //!
 //! # Layout
 //!
@@ -84,7 +104,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-pub use read::{CaptureFile, CapturedBatch, CapturedLogs, Reader, list_files};
+pub use read::{CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader, list_files};
 
 use crate::config::CaptureConfig;
 use crate::slo::engine::FactsSink;
@@ -109,8 +129,22 @@ pub const TENANT: &str = "tenant";
 pub const META_LATENESS: &str = "slotel.allowed_lateness_nanos";
 /// Schema metadata: the engine's `max_future` in nanoseconds.
 pub const META_FUTURE: &str = "slotel.max_future_nanos";
-/// Schema metadata: `logs` in files of log facts.
+/// Schema metadata: `logs` in files of log facts, `metrics` in files of metric requests.
 pub const META_SIGNAL: &str = "slotel.signal";
+/// Schema metadata of files of metric requests: when the live engine started watching
+/// metrics (Unix ns): cumulative series that started before it began with a baseline.
+pub const META_METRICS_STARTED: &str = "slotel.metrics_started_unix_nano";
+/// Schema metadata of files of metric requests: `true` in the first file of metric
+/// requests the capture wrote since [`META_METRICS_STARTED`] (every request the engine
+/// recorded since is in it or the files after it).
+pub const META_FIRST_OF_RUN: &str = "slotel.first_of_run";
+/// The column of a file of metric requests holding each request (OTLP protobuf).
+pub const METRIC_REQUEST: &str = "request";
+/// The column of a file of metric requests holding the token's cluster.
+pub const TOKEN_CLUSTER: &str = "token_cluster";
+/// The most bytes of metric requests that may wait for the writer; more are dropped and
+/// counted.
+pub const MAX_QUEUED_METRIC_BYTES: u64 = 64 << 20;
 /// File name extension of capture files.
 pub const EXTENSION: &str = "arrows";
 
@@ -129,6 +163,14 @@ pub struct Counters {
     pub dropped_log_records: AtomicU64,
     /// Log records' facts lost to a write error.
     pub failed_log_records: AtomicU64,
+    /// Metric requests written to capture files.
+    pub metric_requests: AtomicU64,
+    /// Metric requests dropped because the writer's queue was full.
+    pub dropped_metric_requests: AtomicU64,
+    /// Metric requests lost to a write error.
+    pub failed_metric_requests: AtomicU64,
+    /// Bytes of metric requests waiting for the writer.
+    pub(crate) queued_metric_bytes: AtomicU64,
     /// Files removed for being older than `retention`.
     pub removed_retention: AtomicU64,
     /// Files removed to stay within `max_bytes`.
@@ -139,13 +181,79 @@ pub struct Counters {
     pub files: AtomicU64,
 }
 
+impl Counters {
+    /// The counters of written, dropped and failed rows of a kind of file.
+    pub(crate) fn of(&self, kind: Kind) -> [&AtomicU64; 3] {
+        match kind {
+            Kind::Spans => [&self.spans, &self.dropped_spans, &self.failed_spans],
+            Kind::Logs => [
+                &self.log_records,
+                &self.dropped_log_records,
+                &self.failed_log_records,
+            ],
+            Kind::Metrics => [
+                &self.metric_requests,
+                &self.dropped_metric_requests,
+                &self.failed_metric_requests,
+            ],
+        }
+    }
+}
+
+/// What a capture file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Span facts: a row per span.
+    Spans,
+    /// Log facts: a row per log record.
+    Logs,
+    /// Metric requests: a row per request.
+    Metrics,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 3] = [Kind::Spans, Kind::Logs, Kind::Metrics];
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The file names' prefix.
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Kind::Spans => "facts",
+            Kind::Logs => "logs",
+            Kind::Metrics => "metrics",
+        }
+    }
+
+    /// [`META_SIGNAL`]'s value (none in files of span facts).
+    pub(crate) fn signal(self) -> Option<&'static str> {
+        match self {
+            Kind::Spans => None,
+            Kind::Logs => Some("logs"),
+            Kind::Metrics => Some("metrics"),
+        }
+    }
+
+    /// The kind a file's [`META_SIGNAL`] names.
+    pub(crate) fn of_signal(signal: Option<&str>) -> Kind {
+        match signal {
+            Some("logs") => Kind::Logs,
+            Some("metrics") => Kind::Metrics,
+            _ => Kind::Spans,
+        }
+    }
+}
+
 /// One request's facts on their way to the writer.
 pub(crate) struct Item {
     pub(crate) batch: RecordBatch,
-    /// Log facts, not span facts.
-    pub(crate) logs: bool,
+    pub(crate) kind: Kind,
     pub(crate) received: u64,
     pub(crate) tenant: Option<Arc<str>>,
+    /// Bytes charged to [`Counters::queued_metric_bytes`] (metric requests).
+    pub(crate) charged: u64,
 }
 
 /// The capture: the engine's [`FactsSink`] and its writer thread.
@@ -153,6 +261,8 @@ pub struct Capture {
     schema: FactsSchema,
     /// `columns`: fields of log records captured besides those the log SLOs read.
     log_fields: Vec<AttrRef>,
+    /// `metrics`: metrics captured besides those the metric SLOs read.
+    metric_names: Vec<String>,
     queue: Arc<queue::Queue>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     counters: Arc<Counters>,
@@ -172,6 +282,8 @@ impl std::fmt::Debug for Capture {
 pub struct EngineSettings {
     pub allowed_lateness: Duration,
     pub max_future: Duration,
+    /// When the engine started watching metrics (Unix ns; [`META_METRICS_STARTED`]).
+    pub metrics_started: u64,
 }
 
 impl Capture {
@@ -197,6 +309,7 @@ impl Capture {
         Ok(Arc::new(Self {
             schema,
             log_fields: cfg.columns.clone(),
+            metric_names: cfg.metrics.clone(),
             queue,
             writer: Mutex::new(Some(handle)),
             counters,
@@ -231,7 +344,7 @@ impl FactsSink for Capture {
     }
 
     fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>) {
-        self.send(facts.batch.clone(), false, now_nanos, tenant);
+        self.send(facts.batch.clone(), Kind::Spans, now_nanos, tenant, 0);
     }
 
     fn log_fields(&self) -> &[AttrRef] {
@@ -239,26 +352,87 @@ impl FactsSink for Capture {
     }
 
     fn offer_logs(&self, facts: &RecordBatch, now_nanos: u64, tenant: Option<&str>) {
-        self.send(facts.clone(), true, now_nanos, tenant);
+        self.send(facts.clone(), Kind::Logs, now_nanos, tenant, 0);
     }
+
+    fn metric_names(&self) -> Option<&[String]> {
+        Some(&self.metric_names)
+    }
+
+    fn offer_metrics(
+        &self,
+        request: &[u8],
+        token_cluster: Option<&str>,
+        now_nanos: u64,
+        tenant: Option<&str>,
+    ) {
+        let charged = request.len() as u64;
+        let queued = &self.counters.queued_metric_bytes;
+        if queued.fetch_add(charged, Ordering::Relaxed) + charged > MAX_QUEUED_METRIC_BYTES {
+            queued.fetch_sub(charged, Ordering::Relaxed);
+            self.counters
+                .dropped_metric_requests
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        match metric_batch(request, token_cluster) {
+            Ok(batch) => self.send(batch, Kind::Metrics, now_nanos, tenant, charged),
+            Err(_) => {
+                queued.fetch_sub(charged, Ordering::Relaxed);
+                self.counters
+                    .failed_metric_requests
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// One metric request as a row of a file of metric requests.
+fn metric_batch(
+    request: &[u8],
+    token_cluster: Option<&str>,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let columns: [(&str, arrow_array::ArrayRef, bool); 2] = [
+        (
+            METRIC_REQUEST,
+            Arc::new(arrow_array::BinaryArray::from_vec(vec![request])),
+            false,
+        ),
+        (
+            TOKEN_CLUSTER,
+            Arc::new(arrow_array::StringArray::from(vec![token_cluster])),
+            true,
+        ),
+    ];
+    RecordBatch::try_from_iter_with_nullable(columns)
 }
 
 impl Capture {
     /// Queues a batch for the writer; a full queue drops it and counts its rows.
-    fn send(&self, batch: RecordBatch, logs: bool, received: u64, tenant: Option<&str>) {
+    fn send(
+        &self,
+        batch: RecordBatch,
+        kind: Kind,
+        received: u64,
+        tenant: Option<&str>,
+        charged: u64,
+    ) {
         let rows = batch.num_rows() as u64;
         let item = Item {
             batch,
-            logs,
+            kind,
             received,
             tenant: tenant.map(Arc::from),
+            charged,
         };
-        if self.queue.push(item) == Err(queue::Refused::Full) {
-            let dropped = match logs {
-                true => &self.counters.dropped_log_records,
-                false => &self.counters.dropped_spans,
-            };
-            dropped.fetch_add(rows, Ordering::Relaxed);
+        if let Err(refused) = self.queue.push(item) {
+            if refused == queue::Refused::Full {
+                let [_, dropped, _] = self.counters.of(kind);
+                dropped.fetch_add(rows, Ordering::Relaxed);
+            }
+            self.counters
+                .queued_metric_bytes
+                .fetch_sub(charged, Ordering::Relaxed);
         }
     }
 }
@@ -273,7 +447,7 @@ impl Collector for CaptureSeries {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         // (name, help, rows of (reason label or none, value))
         type Family<'a> = (&'a str, &'a str, Vec<(&'a str, u64)>);
-        let counters: [Family; 7] = [
+        let counters: [Family; 10] = [
             (
                 "slotel_slo_capture_spans",
                 "Span facts written to slo.capture files",
@@ -303,6 +477,21 @@ impl Collector for CaptureSeries {
                 "slotel_slo_capture_failed_log_records",
                 "Log records' facts not captured because writing them failed",
                 vec![("", load(&c.failed_log_records))],
+            ),
+            (
+                "slotel_slo_capture_metric_requests",
+                "Metric requests (the metrics SLOs read) written to slo.capture files",
+                vec![("", load(&c.metric_requests))],
+            ),
+            (
+                "slotel_slo_capture_dropped_metric_requests",
+                "Metric requests not captured because the capture writer's queue was full",
+                vec![("", load(&c.dropped_metric_requests))],
+            ),
+            (
+                "slotel_slo_capture_failed_metric_requests",
+                "Metric requests not captured because writing them failed",
+                vec![("", load(&c.failed_metric_requests))],
             ),
             (
                 "slotel_slo_capture_files_removed",

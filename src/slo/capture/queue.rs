@@ -126,7 +126,8 @@ mod tests {
         let column = Arc::new(Int32Array::from(vec![0; rows]));
         Item {
             batch: RecordBatch::try_from_iter([("c", column as _)]).unwrap(),
-            logs: false,
+            kind: super::super::Kind::Spans,
+            charged: 0,
             received: rows as u64,
             tenant: None,
         }
@@ -178,7 +179,8 @@ mod tests {
             (0..n)
                 .map(|_| Item {
                     batch: RecordBatch::try_from_iter([("c", column.clone() as _)]).unwrap(),
-                    logs: false,
+                    kind: super::super::Kind::Spans,
+                    charged: 0,
                     received: 0,
                     tenant: None,
                 })

@@ -1,6 +1,7 @@
 //! Reading a capture back: its files in time order, each file's batches as span facts
 //! ([`Reader`]'s iterator) or, in files of log facts ([`Reader::is_logs`]), as log facts
-//! ([`Reader::next_logs`]).
+//! ([`Reader::next_logs`]), or, in files of metric requests ([`Reader::is_metrics`]), as
+//! the requests ([`Reader::next_metrics`]).
 //!
 //! A file is read whole (its size is its bound) and its messages are checked before Arrow
 //! decodes them: every length must lie within the file and the stated sizes of a message's
@@ -26,7 +27,10 @@ use arrow_buffer::ScalarBuffer;
 use arrow_ipc::reader::StreamReader;
 
 use super::int_text::INT_TEXT_OF;
-use super::{EXTENSION, META_FUTURE, META_LATENESS, META_SIGNAL, RECEIVED, TENANT};
+use super::{
+    EXTENSION, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS, META_METRICS_STARTED,
+    META_SIGNAL, METRIC_REQUEST, RECEIVED, TENANT, TOKEN_CLUSTER,
+};
 use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
 
@@ -81,6 +85,25 @@ pub struct CapturedLogs {
     /// file says.
     pub lateness: Option<u64>,
     pub future: Option<u64>,
+}
+
+/// One metric request read back.
+#[derive(Debug, Clone)]
+pub struct CapturedMetrics {
+    /// The request, cut down to the metrics the capture kept.
+    pub request: opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+    /// The cluster bound to the sender's token.
+    pub token_cluster: Option<String>,
+    /// When the live engine recorded it (Unix ns).
+    pub received: u64,
+    /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
+    /// file says.
+    pub lateness: Option<u64>,
+    pub future: Option<u64>,
+    /// When the live engine started watching metrics (Unix ns), if the file says.
+    pub metrics_started: Option<u64>,
+    /// Whether the file is the first of metric requests since then.
+    pub first_of_run: bool,
 }
 
 /// One batch read back: one request's facts ([`Reader`]'s items), or a message's, which
@@ -144,8 +167,11 @@ pub struct Reader {
     future: Option<u64>,
     /// A decoded message (several requests), and where its next request starts.
     held: Option<(CapturedBatch, usize)>,
-    /// A file of log facts.
-    logs: bool,
+    kind: Kind,
+    /// Of a file of metric requests: [`CapturedMetrics::metrics_started`] and
+    /// [`CapturedMetrics::first_of_run`].
+    metrics_started: Option<u64>,
+    first_of_run: bool,
     /// Columns decoded only to restore others, left out of the batches.
     drop: HashSet<String>,
     /// A decoded message of log facts (several requests), and where its next request
@@ -275,6 +301,8 @@ enum BatchError {
     ReceivedEmptyOrNulls,
     #[error("column {TENANT} is not a dictionary")]
     Tenant,
+    #[error("metric request: {0}")]
+    MetricRequest(String),
     #[error(transparent)]
     Facts(#[from] crate::slo::facts::FactsError),
 }
@@ -329,10 +357,7 @@ impl Reader {
                 .map_err(|_| unreadable(None))?
                 .map_err(|e| unreadable(Some(e)))?;
                 let all = schema.fields().len();
-                let logs = schema
-                    .metadata()
-                    .get(META_SIGNAL)
-                    .is_some_and(|s| s == "logs");
+                let kind = Kind::of_signal(schema.metadata().get(META_SIGNAL).map(String::as_str));
                 let mut projection: Vec<usize> = (0..all)
                     .filter(|i| needed.needs_column(schema.field(*i).name()))
                     .collect();
@@ -348,7 +373,7 @@ impl Reader {
                     }
                 }
                 projection.sort_unstable();
-                (!logs && projection.len() < all).then_some(projection)
+                (kind == Kind::Spans && projection.len() < all).then_some(projection)
             }
         };
         let stream =
@@ -357,9 +382,11 @@ impl Reader {
                 .map_err(|e| unreadable(Some(e)))?;
         let meta = stream.schema().metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
-        let logs = meta.get(META_SIGNAL).is_some_and(|s| s == "logs");
+        let kind = Kind::of_signal(meta.get(META_SIGNAL).map(String::as_str));
         Ok(Self {
-            logs,
+            kind,
+            metrics_started: number(META_METRICS_STARTED),
+            first_of_run: meta.get(META_FIRST_OF_RUN).is_some_and(|v| v == "true"),
             drop,
             held_logs: None,
             path: path.to_path_buf(),
@@ -376,12 +403,83 @@ impl Reader {
     /// Whether the file holds log facts (read them with [`Reader::next_logs`]; the
     /// iterator and [`Reader::next_message`], which yield span facts, yield nothing then).
     pub fn is_logs(&self) -> bool {
-        self.logs
+        self.kind == Kind::Logs
+    }
+
+    /// Whether the file holds metric requests (read them with [`Reader::next_metrics`]).
+    pub fn is_metrics(&self) -> bool {
+        self.kind == Kind::Metrics
+    }
+
+    /// The next metric request, of a file of metric requests ([`Reader::is_metrics`]).
+    pub fn next_metrics(&mut self) -> Option<CapturedMetrics> {
+        if self.kind != Kind::Metrics {
+            return None;
+        }
+        let (message, start) = match self.held_logs.take() {
+            Some(held) => held,
+            None => (self.read()?, 0),
+        };
+        match self.metric_request(&message, start) {
+            Ok(request) => {
+                if start + 1 < message.num_rows() {
+                    self.held_logs = Some((message, start + 1));
+                }
+                self.index += 1;
+                Some(request)
+            }
+            Err(e) => {
+                self.stop(e);
+                None
+            }
+        }
+    }
+
+    /// The metric request in row `row` of `message`.
+    fn metric_request(
+        &self,
+        message: &RecordBatch,
+        row: usize,
+    ) -> Result<CapturedMetrics, BatchError> {
+        use prost::Message;
+        let received = message
+            .column_by_name(RECEIVED)
+            .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+            .ok_or(BatchError::NoReceived)?;
+        if row >= received.len() || received.is_null(row) {
+            return Err(BatchError::ReceivedEmptyOrNulls);
+        }
+        let bytes = message
+            .column_by_name(METRIC_REQUEST)
+            .and_then(|c| c.as_binary_opt::<i32>())
+            .filter(|c| !c.is_null(row))
+            .ok_or(BatchError::MetricRequest("no request column".to_string()))?;
+        let request = Message::decode(bytes.value(row))
+            .map_err(|e| BatchError::MetricRequest(e.to_string()))?;
+        // Restored as the writer was given it: a plain string column.
+        let token_cluster = match message.column_by_name(TOKEN_CLUSTER) {
+            None => None,
+            Some(c) => {
+                let c = c.as_string_opt::<i32>().ok_or(BatchError::MetricRequest(
+                    "the token_cluster column is not a string column".to_string(),
+                ))?;
+                (!c.is_null(row)).then(|| c.value(row).to_string())
+            }
+        };
+        Ok(CapturedMetrics {
+            request,
+            token_cluster,
+            received: received.value(row),
+            lateness: self.lateness,
+            future: self.future,
+            metrics_started: self.metrics_started,
+            first_of_run: self.first_of_run,
+        })
     }
 
     /// The next request's log facts, of a file of log facts ([`Reader::is_logs`]).
     pub fn next_logs(&mut self) -> Option<CapturedLogs> {
-        if !self.logs {
+        if self.kind != Kind::Logs {
             return None;
         }
         let (message, start) = match self.held_logs.take() {
@@ -484,7 +582,7 @@ impl Reader {
     /// [`Iterator::next`] took: the facts of one or more requests (the writer gathers
     /// them), rows in the order they were recorded.
     pub fn next_message(&mut self) -> Option<CapturedBatch> {
-        if self.logs {
+        if self.kind != Kind::Spans {
             return None;
         }
         let (message, start) = match self.held.take() {
@@ -551,7 +649,7 @@ impl Iterator for Reader {
     /// The next request: a run of rows with one receipt time, as the live engine recorded
     /// it.
     fn next(&mut self) -> Option<CapturedBatch> {
-        if self.logs {
+        if self.kind != Kind::Spans {
             return None;
         }
         let (message, start) = match self.held.take() {

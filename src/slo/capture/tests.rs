@@ -38,6 +38,7 @@ pub(super) fn cfg(dir: &std::path::Path, max_bytes: u64, retention: Duration) ->
         max_bytes,
         retention,
         columns: vec![AttrRef::Resource("k8s.namespace.name".into())],
+        metrics: Vec::new(),
     }
 }
 
@@ -45,6 +46,7 @@ pub(super) fn settings() -> EngineSettings {
     EngineSettings {
         allowed_lateness: Duration::from_secs(300),
         max_future: Duration::from_secs(60),
+        metrics_started: 0,
     }
 }
 
@@ -261,4 +263,42 @@ fn sampled_and_unsampled_requests_share_a_file_and_keep_their_adjusted_counts() 
     want.extend([4.0, 1.0, 4.0, 1.0, 4.0, 1.0, 4.0, 1.0, 4.0, 1.0]);
     want.extend([1.0; 10]);
     assert_eq!(weights, want);
+}
+
+#[test]
+fn metric_requests_wait_for_the_writer_within_their_byte_bound() {
+    use crate::slo::engine::FactsSink;
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(
+        &cfg(dir.path(), 1 << 30, Duration::from_secs(3600)),
+        settings(),
+    )
+    .unwrap();
+    let c = capture.counters();
+    // More than the bound in one request: dropped and counted, nothing held.
+    let huge = vec![0u8; (MAX_QUEUED_METRIC_BYTES + 1) as usize];
+    capture.offer_metrics(&huge, None, T0, None);
+    assert_eq!(c.dropped_metric_requests.load(Ordering::Relaxed), 1);
+    assert_eq!(c.queued_metric_bytes.load(Ordering::Relaxed), 0);
+    // A request within it is written, and its bytes no longer count once taken.
+    capture.offer_metrics(b"\x0a\x00", Some("c1"), T0, Some("acme"));
+    capture.close();
+    assert_eq!(c.metric_requests.load(Ordering::Relaxed), 1);
+    assert_eq!(c.queued_metric_bytes.load(Ordering::Relaxed), 0);
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1);
+    assert!(
+        files[0]
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("metrics-")
+    );
+    let mut reader = Reader::open(&files[0].path).unwrap();
+    let r = reader.next_metrics().unwrap();
+    assert_eq!((r.received, r.token_cluster.as_deref()), (T0, Some("c1")));
+    assert_eq!(r.request.resource_metrics.len(), 1);
+    assert!(reader.next_metrics().is_none());
+    assert_eq!(reader.warning(), None);
 }

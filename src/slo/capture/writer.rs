@@ -1,5 +1,5 @@
 //! The capture's writer thread: appends each batch to the current file of its kind (span
-//! facts or log facts), flushes at least once a second, rotates, and keeps the directory
+//! facts, log facts or metric requests), flushes at least once a second, rotates, and keeps the directory
 //! within `retention` and `max_bytes`.
 
 use std::collections::{HashMap, VecDeque};
@@ -15,7 +15,10 @@ use arrow_schema::SchemaRef;
 use super::ipc::Stream;
 use super::layout::{Layout, Seen, same_facts};
 use super::queue::Queue;
-use super::{Counters, EXTENSION, EngineSettings, Item, META_FUTURE, META_LATENESS, META_SIGNAL};
+use super::{
+    Counters, EXTENSION, EngineSettings, Item, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS,
+    META_METRICS_STARTED, META_SIGNAL,
+};
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
 
@@ -31,6 +34,10 @@ pub(super) const COALESCE_ROWS: usize = 8192;
 /// fewer than [`COALESCE_ROWS`] come: with the one-second tick, a span's facts are on disk
 /// within 3 s of its receipt, in messages as large as the traffic allows.
 const PENDING_WAIT: Duration = Duration::from_secs(2);
+
+/// Metric requests are written once this many bytes of them wait (a row is a whole
+/// request), however few rows.
+const PENDING_METRIC_BYTES: u64 = 4 << 20;
 
 /// zstd level of the capture files: a fast negative level, since the writer shares the
 /// CPUs with receiving. On the capture's narrow columns (a million spans of `slotel
@@ -90,8 +97,9 @@ struct Current {
     pending: Vec<Item>,
     pending_rows: usize,
     pending_since: u64,
-    /// A file of log facts.
-    logs: bool,
+    /// Bytes of the metric requests pending.
+    pending_bytes: u64,
+    kind: Kind,
 }
 
 impl Current {
@@ -116,10 +124,12 @@ pub(super) struct Writer {
     cfg: CaptureConfig,
     engine: EngineSettings,
     counters: Arc<Counters>,
-    /// The file being written for span facts (0) and for log facts (1).
-    current: [Option<Current>; 2],
-    /// The nullable columns that held values, of span facts (0) and log facts (1).
-    seen: [Seen; 2],
+    /// The file being written, per [`Kind`].
+    current: [Option<Current>; 3],
+    /// The nullable columns that held values, per [`Kind`].
+    seen: [Seen; 3],
+    /// Files of metric requests opened so far.
+    metric_files: u64,
     /// Oldest first.
     closed: VecDeque<Closed>,
     seq: u64,
@@ -159,8 +169,35 @@ fn existing(dir: &std::path::Path) -> std::io::Result<VecDeque<Closed>> {
     Ok(files.into())
 }
 
-/// Capture files in time order: by the name after the kind's prefix (`facts-`, `logs-`),
-/// then by the whole name.
+/// The metadata of a file's schema: the engine settings a replay needs; for metric
+/// requests, when the engine started watching metrics and whether this is the first file of
+/// them since (`first`).
+fn metadata(engine: &EngineSettings, kind: Kind, first: bool) -> HashMap<String, String> {
+    let mut metadata = HashMap::from([
+        (
+            META_LATENESS.to_string(),
+            engine.allowed_lateness.as_nanos().to_string(),
+        ),
+        (
+            META_FUTURE.to_string(),
+            engine.max_future.as_nanos().to_string(),
+        ),
+    ]);
+    if let Some(signal) = kind.signal() {
+        metadata.insert(META_SIGNAL.to_string(), signal.to_string());
+    }
+    if kind == Kind::Metrics {
+        metadata.insert(
+            META_METRICS_STARTED.to_string(),
+            engine.metrics_started.to_string(),
+        );
+        metadata.insert(META_FIRST_OF_RUN.to_string(), first.to_string());
+    }
+    metadata
+}
+
+/// Capture files in time order: by the name after the kind's prefix (`facts-`, `logs-`,
+/// `metrics-`), then by the whole name.
 pub(super) fn time_order(path: &std::path::Path) -> (String, String) {
     let name = path
         .file_name()
@@ -184,8 +221,9 @@ impl Writer {
             cfg,
             engine,
             counters,
-            current: [None, None],
+            current: [None, None, None],
             seen: Default::default(),
+            metric_files: 0,
             closed,
             seq: 0,
             last_tick: wall(),
@@ -226,12 +264,16 @@ impl Writer {
     }
 
     fn close_all(&mut self, now: u64) {
-        self.close_current(0, now);
-        self.close_current(1, now);
+        for kind in Kind::ALL {
+            self.close_current(kind.index(), now);
+        }
     }
 
     fn write(&mut self, item: Item) {
-        let k = usize::from(item.logs);
+        let k = item.kind.index();
+        self.counters
+            .queued_metric_bytes
+            .fetch_sub(item.charged, Ordering::Relaxed);
         let now = wall();
         let rows = item.batch.num_rows() as u64;
         let slice = (self.cfg.max_bytes / 8).max(1);
@@ -249,8 +291,8 @@ impl Writer {
         };
         if rotate {
             self.close_current(k, now);
-            if let Err(e) = self.open_file(schema, now, item.logs) {
-                self.failed(rows, item.logs, &e.to_string());
+            if let Err(e) = self.open_file(schema, now, item.kind) {
+                self.failed(rows, item.kind, &e.to_string());
                 return;
             }
         }
@@ -261,8 +303,9 @@ impl Writer {
             current.pending_since = now;
         }
         current.pending_rows += item.batch.num_rows();
+        current.pending_bytes += item.charged;
         current.pending.push(item);
-        if current.pending_rows >= COALESCE_ROWS {
+        if current.pending_rows >= COALESCE_ROWS || current.pending_bytes >= PENDING_METRIC_BYTES {
             self.write_pending(k, now);
         }
         self.enforce_bytes();
@@ -271,20 +314,27 @@ impl Writer {
 
     /// Writes the pending requests of the current file of kind `k` as one batch.
     fn write_pending(&mut self, k: usize, now: u64) {
-        let metadata = self.metadata(k == 1);
         let Some(current) = &mut self.current[k] else {
             return;
         };
-        let logs = current.logs;
+        let kind = current.kind;
         if current.pending.is_empty() {
             return;
         }
         let items = std::mem::take(&mut current.pending);
         let rows = std::mem::take(&mut current.pending_rows) as u64;
+        current.pending_bytes = 0;
         // Whether the layout is made for these requests (not an earlier message's).
         let fresh = current.layout.is_none();
         if fresh {
             // The first message: the file's columns are those the requests so far filled.
+            if kind == Kind::Metrics {
+                self.metric_files += 1;
+            }
+            let metadata = metadata(&self.engine, kind, self.metric_files == 1);
+            let Some(current) = &mut self.current[k] else {
+                return;
+            };
             let layout = Layout::new(&current.input, &self.seen[k], metadata, &items);
             let sink = std::mem::replace(&mut current.sink, Sink::Gone);
             let Sink::Waiting(out) = sink else {
@@ -293,13 +343,16 @@ impl Writer {
             match Stream::try_new(out, &layout.output, ZSTD_LEVEL) {
                 Ok(w) => current.sink = Sink::Writing(Box::new(w)),
                 Err(e) => {
-                    self.failed(rows, logs, &e.to_string());
+                    self.failed(rows, kind, &e.to_string());
                     self.close_current(k, now);
                     return;
                 }
             }
             current.layout = Some(layout);
         }
+        let Some(current) = &mut self.current[k] else {
+            return;
+        };
         let (Some(layout), Sink::Writing(writer)) = (&current.layout, &mut current.sink) else {
             return;
         };
@@ -319,8 +372,8 @@ impl Writer {
                 // requests.
                 let input = current.input.clone();
                 self.close_current(k, now);
-                if let Err(e) = self.open_file(input, now, logs) {
-                    self.failed(rows, logs, &e.to_string());
+                if let Err(e) = self.open_file(input, now, kind) {
+                    self.failed(rows, kind, &e.to_string());
                     return;
                 }
                 if let Some(current) = &mut self.current[k] {
@@ -339,60 +392,37 @@ impl Writer {
         match result {
             Ok(()) => {
                 current.dirty = true;
-                let written = match logs {
-                    true => &self.counters.log_records,
-                    false => &self.counters.spans,
-                };
+                let [written, _, _] = self.counters.of(kind);
                 written.fetch_add(rows, Ordering::Relaxed);
             }
             Err(e) => {
                 // The file may end in a partial message now: start a new one.
-                self.failed(rows, logs, &e.to_string());
+                self.failed(rows, kind, &e.to_string());
                 self.close_current(k, now);
             }
         }
     }
 
-    fn failed(&mut self, rows: u64, logs: bool, error: &str) {
-        let failed = match logs {
-            true => &self.counters.failed_log_records,
-            false => &self.counters.failed_spans,
-        };
+    fn failed(&mut self, rows: u64, kind: Kind, error: &str) {
+        let [_, _, failed] = self.counters.of(kind);
         failed.fetch_add(rows, Ordering::Relaxed);
         if let Some(more) = self.log.check("slo_capture_write") {
-            tracing::warn!(error, logs, dir = %self.cfg.directory.display(), "slo capture: facts not written{more}");
+            let kind = kind.prefix();
+            tracing::warn!(error, kind, dir = %self.cfg.directory.display(), "slo capture: facts not written{more}");
         }
-    }
-
-    /// The metadata of a file's schema.
-    fn metadata(&self, logs: bool) -> HashMap<String, String> {
-        let mut metadata = HashMap::from([
-            (
-                META_LATENESS.to_string(),
-                self.engine.allowed_lateness.as_nanos().to_string(),
-            ),
-            (
-                META_FUTURE.to_string(),
-                self.engine.max_future.as_nanos().to_string(),
-            ),
-        ]);
-        if logs {
-            metadata.insert(META_SIGNAL.to_string(), "logs".to_string());
-        }
-        metadata
     }
 
     /// Starts a file for requests of `input`; its schema is written with its first
     /// message.
-    fn open_file(&mut self, input: SchemaRef, now: u64, logs: bool) -> std::io::Result<()> {
+    fn open_file(&mut self, input: SchemaRef, now: u64, kind: Kind) -> std::io::Result<()> {
         self.seq += 1;
-        let prefix = if logs { "logs" } else { "facts" };
+        let prefix = kind.prefix();
         let path = self.cfg.directory.join(format!(
             "{prefix}-{now:020}-{:06}.{EXTENSION}",
             self.seq % 1_000_000
         ));
         let file = File::create(&path)?;
-        self.current[usize::from(logs)] = Some(Current {
+        self.current[kind.index()] = Some(Current {
             path,
             sink: Sink::Waiting(BufWriter::with_capacity(
                 256 * 1024,
@@ -405,14 +435,15 @@ impl Writer {
             pending: Vec::new(),
             pending_rows: 0,
             pending_since: now,
-            logs,
+            pending_bytes: 0,
+            kind,
         });
         Ok(())
     }
 
     /// Writes what has waited [`PENDING_WAIT`] and flushes the files.
     fn flush(&mut self, now: u64) {
-        for k in 0..2 {
+        for k in 0..self.current.len() {
             if let Some(c) = &self.current[k]
                 && now.saturating_sub(c.pending_since) >= PENDING_WAIT.as_nanos() as u64
             {
@@ -430,8 +461,8 @@ impl Writer {
                 _ => Ok(()),
             };
             if let Err(e) = flushed {
-                let logs = current.logs;
-                self.failed(0, logs, &e);
+                let kind = current.kind;
+                self.failed(0, kind, &e);
                 self.close_current(k, wall());
             }
         }
@@ -448,7 +479,7 @@ impl Writer {
             return;
         };
         if let Err(e) = writer.finish() {
-            self.failed(0, current.logs, &e.to_string());
+            self.failed(0, current.kind, &e.to_string());
         }
         let bytes = current.bytes();
         self.closed.push_back(Closed {
@@ -460,7 +491,7 @@ impl Writer {
 
     /// Rotates a file past its age, removes files past `retention`, and keeps `max_bytes`.
     fn housekeeping(&mut self, now: u64) {
-        for k in 0..2 {
+        for k in 0..self.current.len() {
             if let Some(c) = &self.current[k]
                 && now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
             {

@@ -46,6 +46,22 @@ pub trait FactsSink: Send + Sync {
         _tenant: Option<&str>,
     ) {
     }
+    /// The metrics the sink takes besides those the metric SLOs read; `None`: the sink
+    /// takes no metric requests.
+    fn metric_names(&self) -> Option<&[String]> {
+        None
+    }
+    /// One metric request (OTLP protobuf, cut down to the metrics the metric SLOs and
+    /// [`FactsSink::metric_names`] name), recorded at `now_nanos`, sent with the token's
+    /// `token_cluster` by `tenant`. Called on the recording path: must not block.
+    fn offer_metrics(
+        &self,
+        _request: &[u8],
+        _token_cluster: Option<&str>,
+        _now_nanos: u64,
+        _tenant: Option<&str>,
+    ) {
+    }
 }
 
 impl Engine {

@@ -305,6 +305,20 @@ pub enum MetricSli {
     },
 }
 
+impl MetricSli {
+    /// The names of the metrics it reads.
+    pub fn metric_names(&self) -> Vec<String> {
+        match self {
+            MetricSli::Threshold { metric, .. } => vec![metric.name.clone()],
+            MetricSli::Ratio { good, bad, total } => std::iter::once(total)
+                .chain(good)
+                .chain(bad)
+                .map(|m| m.name.clone())
+                .collect(),
+        }
+    }
+}
+
 /// A metric by name, optionally filtered on its data point and resource attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSelector {

@@ -233,28 +233,42 @@ impl Engine {
     /// Records the data points of one metrics export request for every loaded metric SLO.
     /// `token_cluster` is the cluster bound to the sender's token, if any.
     pub fn record_metrics(&self, req: &ExportMetricsServiceRequest, token_cluster: Option<&str>) {
-        self.record_metrics_logged(req, token_cluster, None);
+        self.record_metrics_logged(req, token_cluster, None, None);
     }
 
-    /// [`Engine::record_metrics`], writing every change to `log` as it is made: the
-    /// count records, drops and carries of each SLO, and the cumulative series the request
-    /// advanced, as they are after it.
+    /// [`Engine::record_metrics`] for a request of `tenant`, writing every change to `log`
+    /// as it is made: the count records, drops and carries of each SLO, and the cumulative
+    /// series the request advanced, as they are after it. The metrics the SLOs read also
+    /// go to the attached [`FactsSink`](super::FactsSink) (`slo.capture`), with the time
+    /// they were recorded at.
     pub fn record_metrics_logged(
         &self,
         req: &ExportMetricsServiceRequest,
         token_cluster: Option<&str>,
+        tenant: Option<&str>,
         mut log: Option<&mut crate::slo::engine::wal::Encoder>,
     ) {
         let loaded = self.loaded();
-        if !loaded
+        let now = self.clock.now_nanos();
+        let metric_slos = loaded
             .slos
             .iter()
-            .any(|s| matches!(s.spec.sli, Sli::Metric(_)))
+            .any(|s| matches!(s.spec.sli, Sli::Metric(_)));
+        let mut plan = Plan::new(&loaded.slos);
+        if let Some(sink) = self.sink.get()
+            && let Some(extra) = sink.metric_names()
+            && (metric_slos || !extra.is_empty())
         {
+            let kept =
+                |name: &str| plan.names.contains_key(name) || extra.iter().any(|e| e == name);
+            if let Some(cut) = cut_down(req, kept) {
+                let bytes = prost::Message::encode_to_vec(&cut);
+                sink.offer_metrics(&bytes, token_cluster, now, tenant);
+            }
+        }
+        if !metric_slos {
             return;
         }
-        let mut plan = Plan::new(&loaded.slos);
-        let now = self.clock.now_nanos();
         let (oldest, newest) = self.event_times(now);
         // Budget adjustments over the times the request may count at.
         let adjusted: Vec<crate::slo::adjust::Ranges> = loaded
@@ -456,8 +470,63 @@ impl Engine {
         series
     }
 
+    /// Sets when the engine started watching metrics (Unix ns), before any metrics were
+    /// recorded: a replay sets the live engine's (cumulative series that started before
+    /// it begin with a baseline). Later, it changes nothing; whether it took.
+    pub fn start_metrics_at(&self, started: u64) -> bool {
+        let mut inner = self.metrics.lock();
+        if inner.synced {
+            return false;
+        }
+        inner.started = started;
+        true
+    }
+
+    /// When the engine started watching metrics (Unix ns).
+    pub fn metrics_started(&self) -> u64 {
+        self.metrics.lock().started
+    }
+
     #[cfg(test)]
     pub(super) fn metric_state(&self) -> &MetricState {
         &self.metrics
     }
+}
+
+/// The request with only the metrics `kept` names (each with its resource and scope
+/// whole), `None` when it has none of them.
+fn cut_down(
+    req: &ExportMetricsServiceRequest,
+    kept: impl Fn(&str) -> bool,
+) -> Option<ExportMetricsServiceRequest> {
+    use opentelemetry_proto::tonic::metrics::v1::{ResourceMetrics, ScopeMetrics};
+    let resource_metrics: Vec<ResourceMetrics> = req
+        .resource_metrics
+        .iter()
+        .filter_map(|rm| {
+            let scope_metrics: Vec<ScopeMetrics> = rm
+                .scope_metrics
+                .iter()
+                .filter_map(|sm| {
+                    let metrics: Vec<_> = sm
+                        .metrics
+                        .iter()
+                        .filter(|m| kept(&m.name))
+                        .cloned()
+                        .collect();
+                    (!metrics.is_empty()).then(|| ScopeMetrics {
+                        scope: sm.scope.clone(),
+                        metrics,
+                        schema_url: sm.schema_url.clone(),
+                    })
+                })
+                .collect();
+            (!scope_metrics.is_empty()).then(|| ResourceMetrics {
+                resource: rm.resource.clone(),
+                scope_metrics,
+                schema_url: rm.schema_url.clone(),
+            })
+        })
+        .collect();
+    (!resource_metrics.is_empty()).then_some(ExportMetricsServiceRequest { resource_metrics })
 }
