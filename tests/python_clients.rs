@@ -21,6 +21,7 @@ const REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Files with their own test below (so nextest runs them in parallel with the rest).
 const OWN_TESTS: &[&str] = &[
     "tests/python/test_remote_write.py",
+    "tests/python/test_remote_write_load.py",
     "tests/python/test_otlp_export.py",
     "tests/python/test_consistency.py",
     "tests/python/test_status_page.py",
@@ -95,6 +96,16 @@ fn python_remote_write_into_prometheus() {
     run_pytest(
         &["tests/python/test_remote_write.py".to_string()],
         REMOTE_WRITE_TIMEOUT,
+    );
+}
+
+/// SLO series of many groups into a real Prometheus on time, and a slow backend making
+/// slotel drop the oldest snapshots (tests/python/test_remote_write_load.py).
+#[test]
+fn python_remote_write_keeps_up_under_load() {
+    run_pytest(
+        &["tests/python/test_remote_write_load.py".to_string()],
+        PYTEST_TIMEOUT,
     );
 }
 

@@ -8,7 +8,12 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 class Slotel:
-    def __init__(self, binary, extra_slo_files=(), capture=False, state=False, redaction=False, extra_cfg=""):
+    def __init__(self, binary, extra_slo_files=(), capture=False, state=False, redaction=False, extra_cfg="",
+                 exporters="", pipelines=None, service=""):
+        """`exporters`: YAML lines added under `exporters:`; `pipelines`: signal -> exporter
+        names (default `nop` for each); `service`: YAML lines added under `service:`."""
+        pipes = {"traces": ["nop"], "metrics": ["nop"], "logs": ["nop"]}
+        pipes.update(pipelines or {})
         self.dir = tempfile.mkdtemp(prefix="h24-")
         self.grpc, self.http, self.admin = free_port(), free_port(), free_port()
         files = ["embedded:examples", os.path.join(HERE, "../../config/examples/logs/app.yaml")] + list(extra_slo_files)
@@ -23,15 +28,12 @@ class Slotel:
     auth: {{tokens: [{{token: tok-a, tenant: t, cluster: a}}, {{token: tok-u, tenant: u}}]}}
 exporters:
   nop:
-slo: {json.dumps(slo)}
+{exporters}slo: {json.dumps(slo)}
 {extra_cfg}service:
   admin: {{endpoint: 127.0.0.1:{self.admin}}}
   telemetry: {{logs: {{level: warn}}}}
-  pipelines:
-    traces: {{exporters: [nop]}}
-    metrics: {{exporters: [nop]}}
-    logs: {{exporters: [nop]}}
-"""
+{service}  pipelines:
+""" + "".join(f"    {k}: {{exporters: {json.dumps(v)}}}\n" for k, v in pipes.items())
         self.cfg = self.dir + "/slotel.yaml"
         open(self.cfg, "w").write(cfg)
         self.log = open(self.dir + "/log", "w")

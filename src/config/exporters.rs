@@ -61,6 +61,8 @@ impl RemoteWriteConfig {
             native_histogram_schema: 6,
             max_samples_per_request: 2000,
             send_slo_series: true,
+            slo_series_shards: 8,
+            slo_series_backlog: 100_000,
         }
     }
 }
@@ -176,6 +178,12 @@ pub struct RemoteWriteConfig {
     /// `send_slo_series` (default true): write the SLO engine's series, which reach every
     /// exporter of the metrics pipeline every `slo.export_interval`; false skips them here.
     pub send_slo_series: bool,
+    /// `slo_series_shards` (1 to 64, default 8): the SLO series are split by series into this
+    /// many shards, each sending its requests in order, the shards at once.
+    pub slo_series_shards: usize,
+    /// `slo_series_backlog` (samples, default 100000): SLO series waiting to be sent; past
+    /// it the oldest waiting snapshot is dropped (`reason="superseded"`).
+    pub slo_series_backlog: u64,
 }
 
 /// `otlp/<name>` (gRPC) and `otlphttp/<name>`: traces, metrics and logs, each request with
@@ -440,6 +448,20 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
         send_slo_series: f
             .opt(ctx, "send_slo_series", boolean)
             .unwrap_or(d.send_slo_series),
+        slo_series_shards: f
+            .opt(ctx, "slo_series_shards", |ctx, node, path| {
+                ctx.parsed(node, path, |s| match s.trim().parse::<usize>() {
+                    Ok(n) if (1..=crate::export::remote_write::MAX_SHARDS).contains(&n) => Ok(n),
+                    _ => Err(format!(
+                        "invalid shard count {s:?}, expected a whole number from 1 to {}",
+                        crate::export::remote_write::MAX_SHARDS
+                    )),
+                })
+            })
+            .unwrap_or(d.slo_series_shards),
+        slo_series_backlog: f
+            .opt(ctx, "slo_series_backlog", Ctx::count)
+            .map_or(d.slo_series_backlog, |n| n as u64),
     }
 }
 

@@ -74,8 +74,15 @@ pub fn build(
         ExporterKind::File { path } => local(Arc::new(FileExporter::new(&cfg.id, path.clone()))),
         ExporterKind::Nop => local(Arc::new(NopExporter::new(&cfg.id))),
         ExporterKind::RemoteWrite(rw, delivery) => {
-            let remote = Arc::new(RemoteWrite::new(rw).map_err(named)?);
-            // One request at a time: Prometheus refuses a series' samples out of order.
+            // The SLO series leave through their own lane: sharded by series, several
+            // requests at once, the oldest snapshot dropped when the backend lags.
+            let remote = Arc::new(RemoteWrite::new(rw).map_err(named)?.with_slo_lane(
+                &cfg.id,
+                &delivery.retry,
+                metrics.clone(),
+            ));
+            // Received metrics: one request at a time, as Prometheus refuses a series'
+            // samples out of order.
             let mut delivery = delivery.clone();
             delivery.queue.num_consumers = 1;
             queued(remote, &delivery)?

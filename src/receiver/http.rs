@@ -53,12 +53,22 @@ fn content_format(headers: &HeaderMap) -> Result<Format, ReceiveError> {
     }
 }
 
+/// The body's one encoding. Several `Content-Encoding` headers stack encodings as a list
+/// in one header does (RFC 9110), which is refused alike; so is a value that is not text.
 fn content_encoding(headers: &HeaderMap) -> Result<Compression, ReceiveError> {
-    let raw = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim();
+    let mut values = headers.get_all(header::CONTENT_ENCODING).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        if headers.contains_key(header::CONTENT_ENCODING) {
+            return Err(ReceiveError::UnsupportedMediaType(
+                "several content encodings (Content-Encoding headers): use one of gzip, zstd \
+                 or none"
+                    .to_string(),
+            ));
+        }
+        return Ok(Compression::None);
+    };
+    let raw = String::from_utf8_lossy(value.as_bytes());
+    let raw = raw.trim();
     match raw.to_ascii_lowercase().as_str() {
         "" | "identity" | "none" => Ok(Compression::None),
         "gzip" | "x-gzip" => Ok(Compression::Gzip),
@@ -230,5 +240,32 @@ mod tests {
         ));
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
         assert!(content_encoding(&h).is_err());
+    }
+
+    /// One encoding, named once: a second `Content-Encoding` header, a list, or a value
+    /// that is not text is refused, never read as the first encoding or as none.
+    #[test]
+    fn stacked_or_unreadable_encodings_are_refused() {
+        let refused = |values: &[&[u8]]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append(
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_bytes(v).unwrap(),
+                );
+            }
+            match content_encoding(&h) {
+                Err(ReceiveError::UnsupportedMediaType(msg)) => msg,
+                other => panic!("{values:?}: {other:?}"),
+            }
+        };
+        assert!(refused(&[b"gzip", b"gzip"]).contains("several content encodings"));
+        assert!(refused(&[b"identity", b"gzip"]).contains("several content encodings"));
+        assert!(refused(&[b"gzip, gzip"]).contains("\"gzip, gzip\""));
+        assert!(refused(&[b"gzip\xff"]).contains("unsupported content encoding"));
+        let mut h = HeaderMap::new();
+        assert_eq!(content_encoding(&h).unwrap(), Compression::None);
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(" GZIP "));
+        assert_eq!(content_encoding(&h).unwrap(), Compression::Gzip);
     }
 }

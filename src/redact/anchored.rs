@@ -116,19 +116,28 @@ pub(crate) fn email_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>
 }
 
 /// The `alnum` group, IBAN then passport:
-/// `\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b` and
+/// `\b(?:[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}|[a-z]{2}[0-9]{2}(?:[ ]?[a-z0-9]){11,30})\b` and
 /// `\b[MSROD](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})\b`: `Some(Some((pattern, end)))`.
 pub(crate) fn alnum_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize, usize)>> {
     let s = b.get(..hi)?;
     let at = |i: usize| s.get(i).copied().unwrap_or(0);
-    let upnum = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit();
     let ends_word = |i: usize| !b.get(i).is_some_and(|&c| is_word(c));
     if !word_starts(b, p) {
         return Some(None);
     }
     let first = at(p);
-    if first.is_ascii_uppercase()
-        && at(p + 1).is_ascii_uppercase()
+    // One case throughout: capitals, or small letters.
+    let lower = first.is_ascii_lowercase();
+    let letter = |c: u8| {
+        if lower {
+            c.is_ascii_lowercase()
+        } else {
+            c.is_ascii_uppercase()
+        }
+    };
+    let upnum = |c: u8| letter(c) || c.is_ascii_digit();
+    if letter(first)
+        && letter(at(p + 1))
         && at(p + 2).is_ascii_digit()
         && at(p + 3).is_ascii_digit()
     {

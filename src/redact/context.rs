@@ -151,7 +151,14 @@ fn hint_of(key: &[u8]) -> Hint {
     if (has("account") || has("acct") || has("계좌")) && !id_like {
         h |= ACCOUNT;
     }
-    if has("license") || has("licence") || has("면허") || is("dl") || is("dlno") {
+    if has("license")
+        || has("licence")
+        || has("면허")
+        || is("dl")
+        || ends("dlno")
+        || ends("dlnum")
+        || ends("dlnumber")
+    {
         h |= LICENSE;
     }
     if has("phone")

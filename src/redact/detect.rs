@@ -136,12 +136,15 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     (
         PiiType::Secret,
         // Starts at the keyword (so the group has literal prefixes); the validator takes
-        // the rest of the key from before it.
-        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|session(?:[_-]?id)?|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["']?[ \t]*[:=][ \t]*(?:"[^"\r\n]+"|'[^'\r\n]+'|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
+        // the rest of the key from before it. A quoted value may sit in a wrapper, as
+        // Rust's `Debug` and other object dumps print one: `password: Some("…")`; a
+        // value may be wrapped onto the next, indented line (`password=` at a line's end).
+        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["']?[ \t]*[:=][ \t]*(?:\r?\n[ \t]+)?(?:"[^"\r\n]+"|'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
     ),
     (
         PiiType::Iban,
-        r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b",
+        // Written in capitals or, as some forms and logs lower-case them, in small letters.
+        r"\b(?:[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}|[a-z]{2}[0-9]{2}(?:[ ]?[a-z0-9]){11,30})\b",
     ),
     // Resident and foreigner numbers share one pattern (`Kind::Resident`).
     (
@@ -767,6 +770,17 @@ fn numbers_in(
                     start: p,
                     end,
                     ty: TypeId::builtin(ty),
+                });
+                next = end;
+            } else if let Some((start, end)) = numbers::month_name_dob(b, p, key)
+                && start >= next
+                && enabled(PiiType::DateOfBirth)
+            {
+                // `March 5, 1990`: the year was the number, the date starts before it.
+                out.push(Found {
+                    start,
+                    end,
+                    ty: TypeId::builtin(PiiType::DateOfBirth),
                 });
                 next = end;
             }

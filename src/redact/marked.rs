@@ -4,7 +4,8 @@
 //!
 //! The rule, per value (a run of printable ASCII after one or more spaces or tabs):
 //!
-//! - The word before the spaces, with one `:` or `=`, a Korean particle (`는`, `를`, …) or
+//! - The word before the spaces (or before the line break when the value is wrapped onto
+//!   the next, indented line), with one `:` or `=`, a Korean particle (`는`, `를`, …) or
 //!   an English `is`/`was` after it taken off, is a **password word** (`password`,
 //!   `passwd`, `passphrase`, `passcode`, `pwd`, `pw`, or a compound ending with one of
 //!   the first four; `비밀번호`, `패스워드`, `비번`, `암호`) or a **credential word**
@@ -22,7 +23,8 @@
 //!   `secret`, `aws`, `access`, `시크릿` or `액세스` (an AWS secret access key). `token expired`,
 //!   `cache key <hash>` and a token with no such word just before it stay.
 //!
-//! Passwords are type `secret`, keys `api_key`. The pass stops only at spaces; the two
+//! A value ends at a blank or an HTML tag (`<p>password is …</p>`). Passwords are type
+//! `secret`, keys `api_key`. The pass stops only at spaces; the two
 //! bytes before them rule out most words, and the value and the words before it are
 //! read only after the few that may be marking words.
 
@@ -32,6 +34,7 @@ use super::TypeId;
 use super::context;
 use super::detect::Found;
 use super::skip;
+use super::validate;
 
 /// What the word before a value names.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -73,6 +76,12 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
         while i < b.len() && space(b[i]) {
             i += 1;
         }
+        // A value wrapped onto the next, indented line: the word ends the line before.
+        let ws = match b[..ws] {
+            [.., b'\r', b'\n'] => ws - 2,
+            [.., b'\n'] => ws - 1,
+            _ => ws,
+        };
         // Most words end unlike any marking word: the value after them is not read.
         if !may_end_marker(&b[..ws]) {
             continue;
@@ -84,7 +93,7 @@ pub(crate) fn marked_in(b: &[u8], enabled: &impl Fn(PiiType) -> bool, out: &mut 
             _ => 0,
         };
         let mut e = v;
-        while e < b.len() && value_byte(b[e]) {
+        while e < b.len() && value_byte(b[e]) && !validate::tag_at(b, e) {
             e += 1;
         }
         if e - v < 4 {
@@ -460,8 +469,10 @@ fn password_like(v: &[u8]) -> bool {
     if body.starts_with(b"[REDACTED") {
         return false;
     }
-    // A path (`pwd /srv/app`, `~/work`) or a URL.
-    if matches!(body[0], b'/' | b'~')
+    // A path (`pwd /srv/app`, `~/work`, `~deploy/app`) or a URL; `~` alone starts
+    // passwords too (`~294@tauBF0`).
+    if body[0] == b'/'
+        || (body[0] == b'~' && body.contains(&b'/'))
         || body.starts_with(b"./")
         || body.starts_with(b"../")
         || contains(body, b"://")

@@ -399,7 +399,7 @@ impl Session<'_> {
 
     /// Free text: every detector, one pass. `key`: the hint of the key it sits under.
     fn text(&mut self, s: &str, in_field: bool, key: context::Key<'_>) -> Text {
-        if let Some(decoded) = percent::decode(s) {
+        if let Some(decoded) = percent::decode(s).or_else(|| percent::decode_markup(s)) {
             return self.text_encoded(s, &decoded, in_field, key);
         }
         let r = self.redactor;
@@ -442,10 +442,11 @@ impl Session<'_> {
         result
     }
 
-    /// Text with percent-escapes (`kim%40example.com`, `%2B82-10-…`): detected in the
-    /// text as written, and as decoded around what decoding changed; a match found in
-    /// the decoded text is replaced in place, its replacement percent-encoded where the
-    /// original was, so a URL or form body stays valid and decodes to
+    /// Text with percent-escapes (`kim%40example.com`, `%2B82-10-…`) or markup
+    /// (`kim&#64;example.com`, full-width `０１０－…`): detected in the text as written,
+    /// and as decoded around what decoding changed; a match found in the decoded text is
+    /// replaced in place, its replacement percent-encoded where the original was
+    /// percent-encoded, so a URL or form body stays valid and decodes to
     /// `[REDACTED:<type>]`.
     fn text_encoded(
         &mut self,
@@ -531,7 +532,7 @@ impl Session<'_> {
             for &(start, end, ty, dec) in &hits {
                 out.push_str(&s[at..start]);
                 match dec {
-                    Some((ds, de)) if s[start..end].contains(['%', '+']) => {
+                    Some((ds, de)) if decoded.percent && s[start..end].contains(['%', '+']) => {
                         let mut plain = String::new();
                         self.replace(ty, action(ty), &decoded.text[ds..de], &mut plain);
                         percent::encode(&plain, &mut out);

@@ -155,6 +155,104 @@ fn dob(b: &[u8], p: usize, r: &Runs) -> Option<usize> {
     Some(end)
 }
 
+/// The month an English month name or its abbreviation stands for (`March`, `Mar`,
+/// `Mar.`, `Sept`), any case.
+fn month(w: &[u8]) -> Option<u32> {
+    const NAMES: [&[u8]; 12] = [
+        b"january",
+        b"february",
+        b"march",
+        b"april",
+        b"may",
+        b"june",
+        b"july",
+        b"august",
+        b"september",
+        b"october",
+        b"november",
+        b"december",
+    ];
+    let w = w.strip_suffix(b".").unwrap_or(w);
+    let m = NAMES.iter().position(|n| {
+        (w.len() == 3 || w.len() == n.len() || (w.len() == 4 && n.starts_with(b"sept")))
+            && n.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w))
+    })?;
+    u32::try_from(m + 1).ok()
+}
+
+/// The letters (and a `.`) that end right before `end`.
+fn letters_before(b: &[u8], end: usize) -> usize {
+    b[..end]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphabetic() || **c == b'.')
+        .count()
+}
+
+/// The digits that end right before `end`.
+fn digits_before(b: &[u8], end: usize) -> usize {
+    b[..end]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
+}
+
+/// A real date written with the month's English name that ends with the four-digit
+/// year at `p`: `March 5, 1990`, `Mar. 5, 1990`, `5 March 1990`, `5 Mar 1990`. Where it
+/// starts.
+fn month_name_date(b: &[u8], p: usize) -> Option<usize> {
+    let year = b.get(p..p + 4)?;
+    if !year.iter().all(u8::is_ascii_digit) || digit(b, p + 4) || p < 4 || b[p - 1] != b' ' {
+        return None;
+    }
+    let y = num(year);
+    let comma = b[p - 2] == b',';
+    let i = if comma { p - 2 } else { p - 1 };
+    let dd = digits_before(b, i);
+    let (start, m, d) = if (1..=2).contains(&dd) {
+        // `Month D, YYYY`
+        let j = i - dd;
+        if j < 4 || b[j - 1] != b' ' {
+            return None;
+        }
+        let s = j - 1 - letters_before(b, j - 1);
+        (s, month(&b[s..j - 1])?, num(&b[j..i]))
+    } else if !comma {
+        // `D Month YYYY`
+        let j = i - letters_before(b, i);
+        let m = month(&b[j..i])?;
+        if j < 2 || b[j - 1] != b' ' {
+            return None;
+        }
+        let dd = digits_before(b, j - 1);
+        if !(1..=2).contains(&dd) {
+            return None;
+        }
+        let s = j - 1 - dd;
+        (s, m, num(&b[s..j - 1]))
+    } else {
+        return None;
+    };
+    (date(y, m, d) && !(start > 0 && word(b, start - 1))).then_some(start)
+}
+
+/// A date of birth written with the month's name (`March 5, 1990`, `5 Mar 1990`) that
+/// ends with the year at `p`, with its context: the key, or a marking word before it.
+/// Its start and end.
+pub(crate) fn month_name_dob(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, usize)> {
+    let start = month_name_date(b, p)?;
+    let end = p + 4;
+    if word(b, end) {
+        return None;
+    }
+    let hint = match key.hint() {
+        h if h & context::DOB != 0 => h,
+        h => h | context::text_hint(b, start),
+    };
+    (hint & context::DOB != 0).then_some((start, end))
+}
+
 /// `YYYY년 M월 D일`, spaces optional.
 fn korean_date(b: &[u8], p: usize) -> Option<usize> {
     let mut i = p;
@@ -333,8 +431,12 @@ fn with_context(
     if us && has(context::PHONE) {
         return Some((r.end, PiiType::UsPhone));
     }
-    // Bank accounts: 10–14 digits in up to four groups of two or more, one separator.
-    let groups_ok = r.n <= 4 && r.lens().all(|l| l >= 2);
+    // Bank accounts: 10–14 digits in up to four groups of two or more, one separator;
+    // the last of three or four may be a single check digit (`9002-1234-5678-9`).
+    let groups_ok = r.n <= 4
+        && r.lens()
+            .enumerate()
+            .all(|(i, l)| l >= 2 || (l == 1 && i + 1 == r.n && r.n >= 3));
     // An epoch near an account word in text (`account created 1718236800`) is a time;
     // under an account key it is the account.
     let epoch = plain

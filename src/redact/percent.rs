@@ -7,6 +7,11 @@
 //! only a `+` with a `=` before it in the same run of non-blank bytes is one: the `+`
 //! of a version in a user agent (`curl/8.5.0+build.7`) on a line that has a `key=value`
 //! elsewhere stays a `+`.
+//!
+//! Markup is decoded the same way ([`decode_markup`]): HTML character references
+//! (`kim&#64;example.com`, `&#x40;`, `&amp;`) and full-width forms (`０１０－１２３４`,
+//! U+FF01–U+FF5E, as Korean and Japanese input methods type them) are detected as the
+//! ASCII they stand for, and a match is replaced in place.
 
 /// Text with its escapes decoded, and where each decoded byte came from.
 pub(crate) struct Decoded {
@@ -17,6 +22,8 @@ pub(crate) struct Decoded {
     /// The decoded bytes that differ from the original (an escape's byte, a form
     /// space), ascending.
     changed: Vec<usize>,
+    /// Percent-decoded (a replacement goes back percent-encoded), not markup.
+    pub percent: bool,
 }
 
 impl Decoded {
@@ -221,10 +228,129 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
                 text,
                 from,
                 changed,
+                percent: true,
             });
         }
     }
     None
+}
+
+/// Named HTML character references that can stand for part of a value, and what they
+/// stand for.
+const NAMED: [(&[u8], &str); 16] = [
+    (b"amp", "&"),
+    (b"lt", "<"),
+    (b"gt", ">"),
+    (b"quot", "\""),
+    (b"apos", "'"),
+    (b"commat", "@"),
+    (b"period", "."),
+    (b"sol", "/"),
+    (b"colon", ":"),
+    (b"num", "#"),
+    (b"plus", "+"),
+    (b"equals", "="),
+    (b"lpar", "("),
+    (b"rpar", ")"),
+    (b"hyphen", "-"),
+    (b"nbsp", " "),
+];
+
+/// The HTML character reference at `b[0..]` (which starts with `&`): what it stands for
+/// and its length. Numeric ones (`&#64;`, `&#x40;`) with at most seven digits, their
+/// `;` required, naming a character other than NUL; named ones from [`NAMED`].
+fn char_ref(b: &[u8]) -> Option<(char, usize)> {
+    let rest = b.get(1..)?;
+    if rest.first() == Some(&b'#') {
+        let (hexa, from) = match rest.get(1) {
+            Some(b'x' | b'X') => (true, 2),
+            _ => (false, 1),
+        };
+        let n = rest[from..]
+            .iter()
+            .take(8)
+            .take_while(|c| {
+                if hexa {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            .count();
+        if n == 0 || n > 7 || rest.get(from + n) != Some(&b';') {
+            return None;
+        }
+        let digits = std::str::from_utf8(&rest[from..from + n]).ok()?;
+        let v = u32::from_str_radix(digits, if hexa { 16 } else { 10 }).ok()?;
+        let c = char::from_u32(v).filter(|&c| c != '\0')?;
+        return Some((c, 1 + from + n + 1));
+    }
+    NAMED.iter().find_map(|(name, v)| {
+        (rest.starts_with(name) && rest.get(name.len()) == Some(&b';'))
+            .then(|| (v.chars().next().unwrap_or(' '), 1 + name.len() + 1))
+    })
+}
+
+/// The full-width form at `b[0..]` (U+FF01–U+FF5E, three bytes from `0xEF`): the ASCII
+/// character it is the wide twin of.
+fn full_width(b: &[u8]) -> Option<u8> {
+    match *b.get(..3)? {
+        [0xef, 0xbc, c @ 0x81..=0xbf] => Some(c - 0x81 + 0x21),
+        [0xef, 0xbd, c @ 0x80..=0x9e] => Some(c - 0x80 + 0x60),
+        _ => None,
+    }
+}
+
+/// `s` with its HTML character references and full-width forms decoded, when it holds
+/// any; `None` otherwise.
+pub(crate) fn decode_markup(s: &str) -> Option<Decoded> {
+    let b = s.as_bytes();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut from = Vec::new();
+    let mut changed = Vec::new();
+    let mut i = 0;
+    for p in memchr::memchr2_iter(b'&', 0xef, b) {
+        if p < i {
+            continue;
+        }
+        let (ch, len) = if b[p] == b'&' {
+            match char_ref(&b[p..]) {
+                Some(r) => r,
+                None => continue,
+            }
+        } else {
+            match full_width(&b[p..]) {
+                Some(c) => (char::from(c), 3),
+                None => continue,
+            }
+        };
+        if bytes.capacity() == 0 {
+            bytes.reserve(b.len());
+            from.reserve(b.len() + 1);
+        }
+        bytes.extend_from_slice(&b[i..p]);
+        from.extend(i..p);
+        let mut buf = [0u8; 4];
+        for &c in ch.encode_utf8(&mut buf).as_bytes() {
+            changed.push(bytes.len());
+            bytes.push(c);
+            from.push(p);
+        }
+        i = p + len;
+    }
+    if changed.is_empty() {
+        return None;
+    }
+    bytes.extend_from_slice(&b[i..]);
+    from.extend(i..=b.len());
+    // Whole characters replaced by whole characters: still UTF-8.
+    let text = String::from_utf8(bytes).ok()?;
+    Some(Decoded {
+        text,
+        from,
+        changed,
+        percent: false,
+    })
 }
 
 /// Appends `s` percent-encoded: everything but unreserved bytes (`A-Za-z0-9-._~`).
@@ -469,6 +595,37 @@ mod tests {
                 "{b:?}"
             );
         }
+    }
+
+    #[test]
+    fn decodes_character_references_and_full_width_forms() {
+        let d = decode_markup("<a href=\"mailto:kim&#64;example.com\">kim&#x40;ex&period;com</a>")
+            .unwrap();
+        assert_eq!(d.text, "<a href=\"mailto:kim@example.com\">kim@ex.com</a>");
+        // `kim@example.com` is `kim&#64;example.com` in the original.
+        assert_eq!(d.original(17, 32), (17, 36));
+        assert!(!d.percent);
+        let w = decode_markup("연락처 ０１０－１２３４－５６７８로").unwrap();
+        assert_eq!(w.text, "연락처 010-1234-5678로");
+        let at = w.text.find("010").unwrap();
+        let (a, e) = w.original(at, at + 13);
+        assert_eq!(
+            &"연락처 ０１０－１２３４－５６７８로"[a..e],
+            "０１０－１２３４－５６７８"
+        );
+        assert_eq!(
+            decode_markup("a &amp; b &#x1F600; &#0; &#12345678; &bogus; &amp")
+                .unwrap()
+                .text,
+            "a & b \u{1F600} &#0; &#12345678; &bogus; &amp"
+        );
+        // Only what is a reference or a full-width form; nothing else is decoded.
+        assert_eq!(
+            decode_markup("a=1&b=2 &#; &#x; 한국 （）").unwrap().text,
+            "a=1&b=2 &#; &#x; 한국 ()"
+        );
+        assert!(decode_markup("a=1&b=2 & c").is_none());
+        assert!(decode_markup("\u{FEFF}BOM \u{FFE0}").is_none());
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //!
 //! - `literal` (`eyJ`, `gh…_`, `github_pat_`, `xox`, `AIza`, `AKIA`…, `Bearer`, `Basic`):
 //!   a word start with one of those prefixes;
-//! - `alnum` (IBAN, passport): a word start with two capitals and two digits, or one of
-//!   `MSROD` and a digit;
+//! - `alnum` (IBAN, passport): a word start with two capitals (or two small letters) and
+//!   two digits, or one of `MSROD` and a digit;
 //! - `secret`: a keyword (`pass`, `token`, …) inside the word before a `:` or `=`;
 //! - `url_secret`: a `=` after a word after `?`, `&` or `;`;
 //! - `url_password`: a letter at a word start in the scheme before a `://` with an `@`
@@ -323,8 +323,16 @@ impl Scan {
         } else {
             0
         };
-        // Numbers read by hand (`numbers.rs`): six digits or more, or a year before `년`.
+        // Numbers read by hand (`numbers.rs`): six digits or more, a year before `년`, or
+        // a year alone after a month's name or its day (`March 5, 1990`, `5 May 1990`).
+        let year_after_name = start == i
+            && start >= 2
+            && self.runs.len() == 1
+            && self.runs[0].1 == 4
+            && b[start - 1] == b' '
+            && (b[start - 2].is_ascii_alphabetic() || matches!(b[start - 2], b',' | b'.'));
         if digits >= 6
+            || year_after_name
             || (self.runs.last().is_some_and(|r| r.1 == 4)
                 && b[raw_end..].starts_with("년".as_bytes()))
         {
@@ -376,9 +384,11 @@ impl Scan {
         let c = rest[0];
         let digit = |j: usize| rest.get(j).is_some_and(u8::is_ascii_digit);
         let upper = |j: usize| rest.get(j).is_some_and(u8::is_ascii_uppercase);
-        if c.is_ascii_uppercase()
+        let lower = |j: usize| rest.get(j).is_some_and(u8::is_ascii_lowercase);
+        if (c.is_ascii_uppercase()
             && ((upper(1) && digit(2) && digit(3))
-                || (matches!(c, b'M' | b'S' | b'R' | b'O' | b'D') && digit(1)))
+                || (matches!(c, b'M' | b'S' | b'R' | b'O' | b'D') && digit(1))))
+            || (c.is_ascii_lowercase() && lower(1) && digit(2) && digit(3))
         {
             self.start(ALNUM, i);
         }

@@ -2,7 +2,9 @@
 //! `비밀번호: …`) read by hand, the same match the regex in `detect.rs` finds.
 //!
 //! The pattern is `KEYWORD [A-Za-z0-9_-]* ["']? [ \t]* [:=] [ \t]* ("[^"\r\n]+" |
-//! '[^'\r\n]+' | ["']? ((bearer|basic|token) [ ]+)? VALUE+)`, the keywords ASCII
+//! '[^'\r\n]+' | [A-Z][A-Za-z]{1,15} \( QUOTED | ["']? ((bearer|basic|token) [ ]+)? VALUE+)`
+//! (`QUOTED` one of the first two; an optional `\r?\n[ \t]+` before the value: the
+//! value wrapped onto the next, indented line), the keywords ASCII
 //! case-insensitive, `VALUE` any character but Unicode white space and `"'&,;}<>\`: a
 //! quoted value runs to its closing quote (`password='ab&c d'`), another one to the first
 //! byte a value does not hold. Every keyword is made of the bytes
@@ -107,7 +109,8 @@ fn joined(w: &[u8], lit: &[u8], ends: &[&[u8]]) -> bool {
 /// Whether one of the pattern's ASCII keywords starts `w` (case-insensitively). Each is
 /// cut to its shortest form, as the run after it takes any of the bytes that follow:
 /// `pass` for `password`, `passwd`, `passphrase`, `passcode`, `pw` for `pwd`, `auth`
-/// for `authorization`, `credential` for `credentials`, `session` for `session_id`, …
+/// for `authorization`, `credential` for `credentials`, `sess` for `session_id` and
+/// `sessid`, …
 fn ascii_keyword(w: &[u8]) -> bool {
     let Some(&first) = w.first() else {
         return false;
@@ -119,7 +122,12 @@ fn ascii_keyword(w: &[u8]) -> bool {
                 || joined(w, b"private", &[b"key"])
                 || starts_ci(w, b"pin")
         }
-        b's' => starts_ci(w, b"secret") || starts_ci(w, b"session") || starts_ci(w, b"ssn"),
+        b's' => {
+            starts_ci(w, b"secret")
+                || starts_ci(w, b"sess")
+                || starts_ci(w, b"sid")
+                || starts_ci(w, b"ssn")
+        }
         b't' => starts_ci(w, b"token"),
         b'a' => {
             joined(w, b"api", &[b"key"]) || joined(w, b"access", &[b"key"]) || starts_ci(w, b"auth")
@@ -162,6 +170,18 @@ pub(crate) fn secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize
     while matches!(at(q), Some(b' ' | b'\t')) {
         q += 1;
     }
+    // A value wrapped onto the next line, indented: `\r?\n[ \t]+`.
+    let nl = match (at(q), at(q + 1)) {
+        (Some(b'\n'), _) => 1,
+        (Some(b'\r'), Some(b'\n')) => 2,
+        _ => 0,
+    };
+    if nl > 0 && matches!(at(q + nl), Some(b' ' | b'\t')) {
+        q += nl;
+        while matches!(at(q), Some(b' ' | b'\t')) {
+            q += 1;
+        }
+    }
     // A quoted value: up to its closing quote, one byte or more, on one line (tried
     // first, as the regex's alternation does).
     if let Some(quote) = at(q).filter(|c| matches!(c, b'"' | b'\''))
@@ -173,6 +193,27 @@ pub(crate) fn secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize
         && b[q + 1 + close] == quote
     {
         return Some(Some(q + close + 2));
+    }
+    // A quoted value in a wrapper: `Some("…")`, `Secret('…')`.
+    if at(q).is_some_and(|c| c.is_ascii_uppercase()) {
+        let letters = b
+            .get(q + 1..hi)?
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let open = q + 1 + letters;
+        if (1..=15).contains(&letters)
+            && at(open) == Some(b'(')
+            && let Some(quote) = at(open + 1).filter(|c| matches!(c, b'"' | b'\''))
+            && let Some(close) = b
+                .get(open + 2..hi)?
+                .iter()
+                .position(|&c| c == quote || c == b'\r' || c == b'\n')
+            && close > 0
+            && b[open + 2 + close] == quote
+        {
+            return Some(Some(open + close + 3));
+        }
     }
     if matches!(at(q), Some(b'"' | b'\'')) {
         q += 1;

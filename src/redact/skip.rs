@@ -15,9 +15,10 @@ pub(crate) const BLOCK: usize = 16;
 pub(crate) struct ScanMask {
     /// `@ : = - _`: looked at wherever they are.
     pub always: u32,
-    /// A digit, a capital or one of `e g x b`: looked at only where a word starts (a
-    /// digit after a word byte starts no numeric match, and a run of digits is looked
-    /// at from its first one).
+    /// A digit, a capital, one of `e g x b`, or two small letters and two digits (a
+    /// lower-case IBAN; near the block's end, where the next bytes are not seen, any
+    /// small letter): looked at only where a word starts (a digit after a word byte
+    /// starts no numeric match, and a run of digits is looked at from its first one).
     pub starter: u32,
     /// `[0-9A-Za-z_]`, what an ASCII `\b` calls a word byte.
     pub word: u32,
@@ -29,6 +30,13 @@ impl ScanMask {
         let word_prev = (self.word << 1) | u32::from(word_before);
         self.always | (self.starter & !word_prev & 0xffff)
     }
+}
+
+/// Bit `j` set when bytes `j`, `j + 1` are small letters and `j + 2`, `j + 3` digits (a
+/// lower-case IBAN's start), given the masks of small letters and digits; the bytes past
+/// the block count as both, so the test stays a superset at its end.
+fn lower_iban(lower: u32, digit: u32) -> u32 {
+    lower & ((lower >> 1) | 0x8000) & ((digit >> 2) | 0xc000) & ((digit >> 3) | 0xe000)
 }
 
 /// The scan masks of `block`.
@@ -101,7 +109,10 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
         starter: 0,
         word: 0,
     };
+    let (mut lower, mut digit) = (0, 0);
     for (j, &c) in block.iter().enumerate() {
+        lower |= u32::from(c.is_ascii_lowercase()) << j;
+        digit |= u32::from(c.is_ascii_digit()) << j;
         let bit = 1u32 << j;
         if matches!(c, b'@' | b':' | b'=' | b'-' | b'_') {
             m.always |= bit;
@@ -115,6 +126,7 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
             m.word |= bit;
         }
     }
+    m.starter |= lower_iban(lower, digit);
     m
 }
 
@@ -143,7 +155,7 @@ mod sse2 {
         _mm_or_si128, _mm_set1_epi8,
     };
 
-    use super::{BLOCK, ScanMask};
+    use super::{BLOCK, ScanMask, lower_iban};
 
     // SAFETY (every `unsafe` block below): SSE2 is part of the x86_64 baseline, so the
     // intrinsics are available on every CPU this code can run on (`target_arch =
@@ -198,7 +210,7 @@ mod sse2 {
         let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
         ScanMask {
             always: bits(punct),
-            starter: bits(or(or(upper, lit), digit)),
+            starter: bits(or(or(upper, lit), digit)) | lower_iban(bits(lower), bits(digit)),
             word: bits(or(or(digit, upper), or(lower, eq(v, b'_')))),
         }
     }

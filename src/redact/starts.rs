@@ -6,7 +6,8 @@ use super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
 
 /// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
 /// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`, `pw` for
-/// `pwd` and `pw`, `auth` for `authorization` and `auth`.
+/// `pwd` and `pw`, `auth` for `authorization` and `auth`, `sess` for `session`,
+/// `sessionid` and `PHPSESSID`'s `sessid`.
 pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let tail = |s: usize, t: &[u8]| {
         word.get(s + 1..s + 1 + t.len())
@@ -22,7 +23,7 @@ pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
         pair(s)
             && match word[s].to_ascii_lowercase() {
                 b'p' => tail(s, b"ass") || tail(s, b"w") || tail(s, b"rivate") || tail(s, b"in"),
-                b's' => tail(s, b"ecret") || tail(s, b"ession") || tail(s, b"sn"),
+                b's' => tail(s, b"ecret") || tail(s, b"ess") || tail(s, b"id") || tail(s, b"sn"),
                 b't' => tail(s, b"oken"),
                 b'k' => tail(s, b"ey"),
                 b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uth"),
@@ -53,7 +54,7 @@ static KEYWORD_PAIRS: [u32; 256] = keyword_pairs();
 const fn keyword_pairs() -> [u32; 256] {
     const PAIRS: [(u8, &[u8]); 6] = [
         (b'p', b"awri"),
-        (b's', b"es"),
+        (b's', b"eis"),
         (b't', b"o"),
         (b'a', b"pcu"),
         (b'c', b"avor"),

@@ -1080,6 +1080,7 @@ fn decoded_parts_find_what_the_whole_decoded_text_finds() {
     for file in [
         "/testdata/redact/corpus.jsonl",
         "/testdata/redact/eval/corpus.jsonl",
+        "/testdata/redact/third/corpus.jsonl",
         "/testdata/redact/cases.jsonl",
     ] {
         let path = format!("{}{file}", env!("CARGO_MANIFEST_DIR"));
@@ -1092,7 +1093,7 @@ fn decoded_parts_find_what_the_whole_decoded_text_finds() {
             }
         }
     }
-    let mut decoded_hits = 0;
+    let (mut decoded_hits, mut markup_hits) = (0, 0);
     for input in &inputs {
         let mut parts = r.session();
         let mut whole = r.session();
@@ -1102,7 +1103,96 @@ fn decoded_parts_find_what_the_whole_decoded_text_finds() {
         if percent::decode(input).is_some() && got.as_deref().is_some_and(|g| g.contains("%5B")) {
             decoded_hits += 1;
         }
+        // Text with markup decoded (HTML references, full-width forms) and redacted.
+        if percent::decode(input).is_none()
+            && percent::decode_markup(input).is_some()
+            && got.is_some()
+        {
+            markup_hits += 1;
+        }
     }
     assert!(inputs.len() > 4_000, "{}", inputs.len());
     assert!(decoded_hits >= 40, "{decoded_hits}");
+    assert!(markup_hits >= 20, "{markup_hits}");
+}
+
+#[test]
+fn shapes_of_the_third_held_out_set() {
+    let r = default();
+    let cases = [
+        // Lower-case IBANs, compact or grouped; a lower-case hex id of the same shape
+        // is no registered country's IBAN.
+        (
+            "payout to de89 3704 0044 0532 0130 00 ok",
+            "payout to [REDACTED:iban] ok",
+        ),
+        ("iban=gb82west12345698765432", "iban=[REDACTED:iban]"),
+        (
+            "commit de12345678901234567890aabbccddeeff0011 ok",
+            "commit de12345678901234567890aabbccddeeff0011 ok",
+        ),
+        // Dates of birth with the month's name, with context only.
+        (
+            "dob: March 5, 1990; shipped March 5, 2024",
+            "dob: [REDACTED:date_of_birth]; shipped March 5, 2024",
+        ),
+        (
+            "born 5 Sept 1990 in Busan",
+            "born [REDACTED:date_of_birth] in Busan",
+        ),
+        ("released 5 May 2024", "released 5 May 2024"),
+        // HTML character references and full-width forms.
+        ("<td>kim&#64;example.com</td>", "<td>[REDACTED:email]</td>"),
+        (
+            "연락처 ０１０－１２３４－５６７８로",
+            "연락처 [REDACTED:phone]로",
+        ),
+        // A value in a wrapper (Rust `Debug`), or wrapped onto the next line.
+        (
+            r#"Account { id: 7, password: Some("hunter2x9") }"#,
+            r#"Account { id: 7, password: Some("[REDACTED:secret]") }"#,
+        ),
+        (
+            "AWS_SECRET=\n    Sunny2025!",
+            "AWS_SECRET=\n    [REDACTED:secret]",
+        ),
+        (
+            "secret access key\n    wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY)",
+            "secret access key\n    [REDACTED:api_key])",
+        ),
+        // `*sessid` and `*.sid` keys in text.
+        (
+            "phpsessid = \"h05vsogl1b9gdoiblniu2iv7gr\"",
+            "phpsessid = \"[REDACTED:secret]\"",
+        ),
+        // A value written into HTML ends at the tag.
+        (
+            "<p>password is 6a0Ou^EG.Z6N</p><span>sha256:8df9373</span>",
+            "<p>password is [REDACTED:secret]</p><span>sha256:8df9373</span>",
+        ),
+        // A `~` that does not start a path starts a password.
+        ("pwd ~294@tauBF0@1z", "pwd [REDACTED:secret]"),
+        // A bank's check digit as a last group of one; `dl_number` is a licence key.
+        (
+            "입금 계좌 9002-1234-5678-9",
+            "입금 계좌 [REDACTED:kr_bank_account]",
+        ),
+        (
+            "dl_number=151970421252",
+            "dl_number=[REDACTED:kr_driver_license]",
+        ),
+        // Earlier misses: a plain SSN before another number, a 40-character key with one
+        // digit after `API 키`.
+        (
+            "SSN 123456789 and employee 4521",
+            "SSN [REDACTED:us_ssn] and employee 4521",
+        ),
+        (
+            "API 키 BzQFP3YEdIdYITblYIDBlkPfBdjAAriyyBdOCCvx 입니다",
+            "API 키 [REDACTED:api_key] 입니다",
+        ),
+    ];
+    for (input, want) in cases {
+        assert_eq!(run(&r, input), want, "{input}");
+    }
 }

@@ -197,17 +197,126 @@ pub(crate) fn brn(text: &[u8]) -> bool {
 
 /// IBAN, ISO 13616: 15–34 characters, mod-97 == 1. Written in groups of four, shorter
 /// candidates made of leading groups are tried too.
+///
+/// Written in small letters (as some forms and logs lower-case it), it must also name a
+/// country of the IBAN registry and have that country's length: small letters are common
+/// in hashes and ids, capitals and digits in that shape are not.
 pub(crate) fn iban(text: &[u8]) -> Option<usize> {
+    let lower = text.first().is_some_and(u8::is_ascii_lowercase);
+    let country_len = if lower {
+        let cc = [
+            text.first()?.to_ascii_uppercase(),
+            text.get(1)?.to_ascii_uppercase(),
+        ];
+        Some(IBAN_LENGTHS.iter().find(|(c, _)| *c == cc)?.1)
+    } else {
+        None
+    };
     let mut end = text.len();
     loop {
         let part = &text[..end];
         let len = part.iter().filter(|b| **b != b' ').count();
-        if (15..=34).contains(&len) && iban_mod97(part) {
+        if (15..=34).contains(&len)
+            && country_len.is_none_or(|n| usize::from(n) == len)
+            && iban_mod97(part)
+        {
             return Some(end);
         }
         end = part.iter().rposition(|b| *b == b' ')?;
     }
 }
+
+/// The countries of the IBAN registry (ISO 13616, SWIFT's list) and their IBAN lengths.
+const IBAN_LENGTHS: &[([u8; 2], u8)] = &[
+    (*b"AD", 24),
+    (*b"AE", 23),
+    (*b"AL", 28),
+    (*b"AT", 20),
+    (*b"AZ", 28),
+    (*b"BA", 20),
+    (*b"BE", 16),
+    (*b"BG", 22),
+    (*b"BH", 22),
+    (*b"BI", 27),
+    (*b"BR", 29),
+    (*b"BY", 28),
+    (*b"CH", 21),
+    (*b"CR", 22),
+    (*b"CY", 28),
+    (*b"CZ", 24),
+    (*b"DE", 22),
+    (*b"DJ", 27),
+    (*b"DK", 18),
+    (*b"DO", 28),
+    (*b"EE", 20),
+    (*b"EG", 29),
+    (*b"ES", 24),
+    (*b"FI", 18),
+    (*b"FK", 18),
+    (*b"FO", 18),
+    (*b"FR", 27),
+    (*b"GB", 22),
+    (*b"GE", 22),
+    (*b"GI", 23),
+    (*b"GL", 18),
+    (*b"GR", 27),
+    (*b"GT", 28),
+    (*b"HR", 21),
+    (*b"HU", 28),
+    (*b"IE", 22),
+    (*b"IL", 23),
+    (*b"IQ", 23),
+    (*b"IS", 26),
+    (*b"IT", 27),
+    (*b"JO", 30),
+    (*b"KW", 30),
+    (*b"KZ", 20),
+    (*b"LB", 28),
+    (*b"LC", 32),
+    (*b"LI", 21),
+    (*b"LT", 20),
+    (*b"LU", 20),
+    (*b"LV", 21),
+    (*b"LY", 25),
+    (*b"MC", 27),
+    (*b"MD", 24),
+    (*b"ME", 22),
+    (*b"MK", 19),
+    (*b"MN", 20),
+    (*b"MR", 27),
+    (*b"MT", 31),
+    (*b"MU", 30),
+    (*b"NI", 28),
+    (*b"NL", 18),
+    (*b"NO", 15),
+    (*b"OM", 23),
+    (*b"PK", 24),
+    (*b"PL", 28),
+    (*b"PS", 29),
+    (*b"PT", 25),
+    (*b"QA", 29),
+    (*b"RO", 24),
+    (*b"RS", 22),
+    (*b"RU", 33),
+    (*b"SA", 24),
+    (*b"SC", 31),
+    (*b"SD", 18),
+    (*b"SE", 24),
+    (*b"SI", 19),
+    (*b"SK", 24),
+    (*b"SM", 27),
+    (*b"SO", 23),
+    (*b"ST", 25),
+    (*b"SV", 28),
+    (*b"TL", 23),
+    (*b"TN", 24),
+    (*b"TR", 26),
+    (*b"UA", 29),
+    (*b"VA", 22),
+    (*b"VG", 24),
+    (*b"XK", 20),
+    (*b"YE", 30),
+];
 
 fn iban_mod97(text: &[u8]) -> bool {
     let chars = || text.iter().copied().filter(|b| *b != b' ');
@@ -216,6 +325,7 @@ fn iban_mod97(text: &[u8]) -> bool {
         rem = match b {
             b'0'..=b'9' => (rem * 10 + u32::from(b - b'0')) % 97,
             b'A'..=b'Z' => (rem * 100 + u32::from(b - b'A' + 10)) % 97,
+            b'a'..=b'z' => (rem * 100 + u32::from(b - b'a' + 10)) % 97,
             _ => return false,
         };
     }
@@ -389,11 +499,27 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
         + text[key_end..]
             .iter()
             .position(|b| matches!(b, b':' | b'='))?;
-    let start = sep
+    let mut start = sep
         + 1
         + text[sep + 1..]
             .iter()
-            .position(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))?;
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))?;
+    // A quoted value in a wrapper (`Some("…")`): the value is inside the quotes.
+    if text[start].is_ascii_uppercase() && !matches!(text[start - 1], b'"' | b'\'') {
+        let letters = text[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let open = start + letters;
+        if text.get(open) == Some(&b'(')
+            && text
+                .get(open + 1)
+                .is_some_and(|q| matches!(q, b'"' | b'\'') && text.ends_with(&[*q]))
+            && text.len() > open + 3
+        {
+            start = open + 2;
+        }
+    }
     // A quoted value (`password='ab&c d'`): without its closing quote.
     let quote = text[start - 1];
     let end = if matches!(quote, b'"' | b'\'') && text.len() > start && text.ends_with(&[quote]) {
@@ -511,6 +637,14 @@ pub(crate) fn cookie_header(kv: &[u8]) -> bool {
 
 /// A cookie value's byte (RFC 6265 `cookie-octet`): printable ASCII but the space,
 /// `"`, `,`, `;` and `\`.
+/// Whether an HTML tag starts at `b[i]` (`<` and a letter or `/`): text written into
+/// HTML (`<p>password is …</p>`) ends a value there.
+pub(crate) fn tag_at(b: &[u8], i: usize) -> bool {
+    b.get(i) == Some(&b'<')
+        && b.get(i + 1)
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'/')
+}
+
 fn cookie_octet(c: u8) -> bool {
     matches!(c, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
 }
@@ -539,7 +673,7 @@ pub(crate) fn cookie_pairs_end(b: &[u8], mut end: usize) -> usize {
         }
         i += 1;
         let value = i;
-        while b.get(i).copied().is_some_and(cookie_octet) {
+        while b.get(i).copied().is_some_and(cookie_octet) && !tag_at(b, i) {
             i += 1;
         }
         if i == value {

@@ -149,9 +149,15 @@ fn traffic(started: &super::tests::Started) -> serde_json::Value {
     for m in 0..20u64 {
         let t = T0 + m * 60 * S;
         clock.set(t + S);
-        engine.record_metrics_logged(&minute(m, "c1"), None, Some("acme"), None);
+        engine.record_metrics_logged(&minute(m, "c1"), None, None, Some("acme"), None);
         clock.set(t + 2 * S);
-        engine.record_metrics_logged(&minute(m, "spoofed"), Some("bound"), Some("acme"), None);
+        engine.record_metrics_logged(
+            &minute(m, "spoofed"),
+            None,
+            Some("bound"),
+            Some("acme"),
+            None,
+        );
         clock.set(t + 3 * S);
         let spans = (0..5)
             .map(|i| crate::test_otlp::server_span(i + 1, "GET /", t - S, t, (i + m) % 7 == 0))

@@ -62,6 +62,9 @@ impl Exporter for SloConnector {
 
     async fn export(&self, batch: &Batch) -> Result<(), ExportError> {
         let cluster = batch.ctx.cluster.as_deref();
+        // The request's protobuf as received (what the capture cuts metric requests from),
+        // while nothing has changed the payload since.
+        let raw = batch.raw().map(|r| &r.body[..]);
         let tenant = batch.ctx.tenant.as_deref();
         if batch.signal() == Signal::Logs && !self.engine.has_log_slos() {
             // Nothing to record, and nothing to wait for in the write-ahead log.
@@ -86,7 +89,7 @@ impl Exporter for SloConnector {
                     }
                     Payload::Metrics(req) => self
                         .engine
-                        .record_metrics_logged(req, cluster, tenant, None),
+                        .record_metrics_logged(req, raw, cluster, tenant, None),
                     Payload::Logs(req) => self.engine.record_logs_from(req, cluster, tenant, None),
                 }
                 return Ok(());
@@ -103,10 +106,13 @@ impl Exporter for SloConnector {
                     self.engine
                         .record_spans_from(req, cluster, tenant, Some(&mut unit.enc))
                 }
-                (None, Some(Payload::Metrics(req))) => {
-                    self.engine
-                        .record_metrics_logged(req, cluster, tenant, Some(&mut unit.enc))
-                }
+                (None, Some(Payload::Metrics(req))) => self.engine.record_metrics_logged(
+                    req,
+                    raw,
+                    cluster,
+                    tenant,
+                    Some(&mut unit.enc),
+                ),
                 (None, Some(Payload::Logs(req))) => {
                     self.engine
                         .record_logs_from(req, cluster, tenant, Some(&mut unit.enc))

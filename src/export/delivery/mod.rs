@@ -39,6 +39,9 @@ pub trait Remote: Send + Sync + 'static {
     fn encode(&self, batch: &Batch) -> Result<Vec<Record>, EncodeError>;
     /// Sends one request once.
     async fn send(&self, record: &Record) -> Outcome;
+    /// At shutdown, delivers what the exporter holds outside its queue until `deadline`
+    /// (runs beside the queue's own draining).
+    async fn flush(&self, _deadline: Instant) {}
 }
 
 /// How long consumers get to hand back their record once told to stop at the deadline.
@@ -259,6 +262,8 @@ impl Exporter for QueuedExporter {
     /// keeps what was not delivered; what a memory queue could not deliver is counted as
     /// dropped (`reason="shutdown"`) and logged at ERROR with the count.
     async fn shutdown(&self, deadline: Instant) -> Result<(), ExportError> {
+        let remote = self.remote.clone();
+        let flush = tokio::spawn(async move { remote.flush(deadline).await });
         self.queue.close();
         let durable = self.queue.is_durable();
         if durable {
@@ -294,6 +299,7 @@ impl Exporter for QueuedExporter {
         if !durable {
             self.drop_undelivered().await;
         }
+        let _ = flush.await;
         for (what, n) in self.shared.log.take_pending() {
             tracing::warn!(exporter = %self.id, kind = what, "{n} more failures since the last report");
         }

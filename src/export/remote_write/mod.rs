@@ -21,10 +21,13 @@
 //!   is dropped here (one bad sample makes Prometheus refuse the whole request), and no
 //!   timestamp is later than now.
 //! - A request holds at most `max_samples_per_request` samples and histograms.
+//! - slotel's own SLO series leave through their own lane (`lane.rs`): sharded by series,
+//!   in order per shard, several shards at once, the oldest waiting snapshot dropped when
+//!   the backend falls behind. Received metrics keep the queue, one request at a time.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -35,6 +38,9 @@ use opentelemetry_proto::tonic::metrics::v1::{
     number_data_point,
 };
 use prost::Message;
+
+mod lane;
+pub use lane::{Lane, LaneConfig, MAX_SHARDS, Send1};
 
 use super::client::HttpClient;
 use super::delivery::Remote;
@@ -53,8 +59,9 @@ pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 const FORGET_AFTER_MS: i64 = 3_600_000;
 
 pub struct RemoteWrite {
-    client: HttpClient,
-    url: http::Uri,
+    writer: Arc<Writer>,
+    /// Where the SLO series go when set (see `lane.rs`); else through the queue.
+    lane: Option<Lane>,
     cfg: RemoteWriteConfig,
     /// The replica label, on every series.
     replica: prom::Label,
@@ -326,8 +333,8 @@ impl RemoteWrite {
             .map(|(k, v)| label(&sanitize(k, false), v))
             .collect();
         Ok(Self {
-            client,
-            url,
+            writer: Arc::new(Writer { client, url }),
+            lane: None,
             cfg: cfg.clone(),
             replica,
             external,
@@ -474,12 +481,7 @@ impl RemoteWrite {
         };
         let mut out = Vec::with_capacity(series.len());
         for s in series {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            for l in &s.labels {
-                l.name.hash(&mut h);
-                l.value.hash(&mut h);
-            }
-            let key = h.finish();
+            let key = series_key(&s);
             let ts = s
                 .samples
                 .iter()
@@ -510,9 +512,12 @@ impl RemoteWrite {
         let mut out = Vec::new();
         let mut chunk: Vec<prom::TimeSeries> = Vec::new();
         let mut samples = 0usize;
-        let flush = |chunk: &mut Vec<prom::TimeSeries>,
-                     samples: &mut usize,
-                     out: &mut Vec<Record>|
+        // One buffer and one compressor for every request of the batch.
+        let mut raw: Vec<u8> = Vec::new();
+        let mut encoder = snap::raw::Encoder::new();
+        let mut flush = |chunk: &mut Vec<prom::TimeSeries>,
+                         samples: &mut usize,
+                         out: &mut Vec<Record>|
          -> Result<(), EncodeError> {
             if chunk.is_empty() {
                 return Ok(());
@@ -521,7 +526,12 @@ impl RemoteWrite {
                 timeseries: std::mem::take(chunk),
                 metadata: Vec::new(),
             };
-            let body = snap::raw::Encoder::new().compress_vec(&req.encode_to_vec())?;
+            raw.clear();
+            raw.reserve(req.encoded_len());
+            req.encode_raw(&mut raw);
+            let body = encoder.compress_vec(&raw)?;
+            // The series' label strings are dropped here, chunk by chunk.
+            drop(req);
             out.push(Record {
                 tenant: tenant.clone(),
                 items: *samples as u64,
@@ -542,6 +552,53 @@ impl RemoteWrite {
         }
         flush(&mut chunk, &mut samples, &mut out)?;
         Ok(out)
+    }
+
+    /// Sends the SLO series through their own lane (see `lane.rs`) rather than the queue:
+    /// `exporter` names it in slotel's metrics, `retry` is the exporter's
+    /// `retry_on_failure`.
+    pub fn with_slo_lane(
+        mut self,
+        exporter: &str,
+        retry: &crate::config::RetryConfig,
+        metrics: Arc<crate::telemetry::Metrics>,
+    ) -> Self {
+        let cfg = LaneConfig {
+            shards: self.cfg.slo_series_shards,
+            backlog: self.cfg.slo_series_backlog,
+            retry: retry.clone(),
+        };
+        self.lane = Some(Lane::new(exporter, cfg, self.writer.clone(), metrics));
+        self
+    }
+
+    /// The SLO series' lane, when it has one.
+    pub fn lane(&self) -> Option<&Lane> {
+        self.lane.as_ref()
+    }
+
+    /// Encodes slotel's own SLO series split into `shards` shards by a hash of each
+    /// series' labels: `out[i]` are shard `i`'s requests, so a series is always in the
+    /// same shard.
+    pub fn encode_slo_shards(
+        &self,
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        shards: usize,
+    ) -> Result<Vec<Vec<Record>>, EncodeError> {
+        let shards = shards.max(1);
+        let now = jiff::Timestamp::now().as_millisecond();
+        let series = self.convert(req, Origin::Slotel, now);
+        let series = self.monotonic(series, now);
+        let mut split: Vec<Vec<prom::TimeSeries>> = (0..shards).map(|_| Vec::new()).collect();
+        for s in series {
+            let i = (series_key(&s) % shards as u64) as usize;
+            split[i].push(s);
+        }
+        let queued = u64::try_from(now).unwrap_or(0);
+        split
+            .into_iter()
+            .map(|series| self.requests(series, None, queued))
+            .collect()
     }
 
     /// Encodes an OTLP metrics request received from a sender (pass-through metrics).
@@ -575,6 +632,39 @@ impl RemoteWrite {
     }
 }
 
+/// A series' identity: a hash of its (sorted) labels.
+fn series_key(s: &prom::TimeSeries) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for l in &s.labels {
+        l.name.hash(&mut h);
+        l.value.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Sends one encoded request to the backend.
+struct Writer {
+    client: HttpClient,
+    url: http::Uri,
+}
+
+#[async_trait]
+impl Send1 for Writer {
+    async fn send(&self, record: &Record) -> Outcome {
+        let headers = [
+            (
+                http::header::CONTENT_ENCODING,
+                HeaderValue::from_static("snappy"),
+            ),
+            (
+                HeaderName::from_static("x-prometheus-remote-write-version"),
+                HeaderValue::from_static("0.1.0"),
+            ),
+        ];
+        self.client.send_protobuf(&self.url, record, &headers).await
+    }
+}
+
 /// A bucket bound or quantile as Prometheus writes it (`0.25`, `1`, `+Inf`).
 fn format_bound(b: f64) -> String {
     if b == f64::INFINITY {
@@ -599,26 +689,31 @@ impl Remote for RemoteWrite {
                 self.encode_metrics(req, tenant)
             }
             (Payload::Metrics(req), BatchOrigin::Slo) if self.cfg.send_slo_series => {
-                self.encode_slo_series(req)
+                match &self.lane {
+                    Some(lane) if tokio::runtime::Handle::try_current().is_ok() => {
+                        lane.push(self.encode_slo_shards(req, lane.shards())?);
+                        Ok(Vec::new())
+                    }
+                    _ => self.encode_slo_series(req),
+                }
             }
             _ => Ok(Vec::new()),
         }
     }
 
     async fn send(&self, record: &Record) -> Outcome {
-        let headers = [
-            (
-                http::header::CONTENT_ENCODING,
-                HeaderValue::from_static("snappy"),
-            ),
-            (
-                HeaderName::from_static("x-prometheus-remote-write-version"),
-                HeaderValue::from_static("0.1.0"),
-            ),
-        ];
-        self.client.send_protobuf(&self.url, record, &headers).await
+        self.writer.send(record).await
+    }
+
+    async fn flush(&self, deadline: tokio::time::Instant) {
+        if let Some(lane) = &self.lane {
+            lane.flush(deadline).await;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod lane_tests;

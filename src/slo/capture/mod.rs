@@ -361,7 +361,7 @@ impl FactsSink for Capture {
 
     fn offer_metrics(
         &self,
-        request: &[u8],
+        request: Vec<u8>,
         token_cluster: Option<&str>,
         now_nanos: u64,
         tenant: Option<&str>,
@@ -387,17 +387,17 @@ impl FactsSink for Capture {
     }
 }
 
-/// One metric request as a row of a file of metric requests.
+/// One metric request as a row of a file of metric requests (its bytes the column's, not
+/// copied).
 fn metric_batch(
-    request: &[u8],
+    request: Vec<u8>,
     token_cluster: Option<&str>,
 ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let offsets = arrow_buffer::OffsetBuffer::from_lengths([request.len()]);
+    let values = arrow_buffer::Buffer::from_vec(request);
+    let request = arrow_array::BinaryArray::try_new(offsets, values, None)?;
     let columns: [(&str, arrow_array::ArrayRef, bool); 2] = [
-        (
-            METRIC_REQUEST,
-            Arc::new(arrow_array::BinaryArray::from_vec(vec![request])),
-            false,
-        ),
+        (METRIC_REQUEST, Arc::new(request), false),
         (
             TOKEN_CLUSTER,
             Arc::new(arrow_array::StringArray::from(vec![token_cluster])),

@@ -56,7 +56,7 @@ pub trait FactsSink: Send + Sync {
     /// `token_cluster` by `tenant`. Called on the recording path: must not block.
     fn offer_metrics(
         &self,
-        _request: &[u8],
+        _request: Vec<u8>,
         _token_cluster: Option<&str>,
         _now_nanos: u64,
         _tenant: Option<&str>,

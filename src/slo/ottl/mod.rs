@@ -62,6 +62,7 @@ mod row;
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -81,6 +82,14 @@ pub use bound::{LogCondition, LogFieldRef};
 pub use lexer::DurationError;
 
 use ast::{Expr, Path};
+
+/// The most the `IsMatch` regexes of one load of the SLO files (every file, every
+/// condition) may take compiled, in bytes. One regex may take
+/// [`crate::user_regex::MAX_REGEX_BYTES`] and a few milliseconds to compile, and a 4 MiB
+/// SLO file holds thousands: without a total, one file could hold gigabytes of compiled
+/// regexes. Typical regexes (a route, a few words) take 10–40 KiB, so this allows
+/// thousands of them.
+pub const MAX_REGEX_TOTAL_BYTES: usize = 128 << 20;
 
 /// Parses a duration literal as conditions write them (`300ms`, `1.5s`, `1m30s`, `30d`;
 /// units `ns us ms s m h d w`).
@@ -182,9 +191,22 @@ impl PartialEq for Condition {
 }
 
 impl Condition {
-    /// Parses and compiles `text` (regexes included).
+    /// Parses and compiles `text` (regexes included), its regexes within
+    /// [`MAX_REGEX_TOTAL_BYTES`].
     pub fn parse(text: &str, target: ConditionTarget) -> Result<Condition, ConditionError> {
-        let expr = parser::parse(text, target)?;
+        Self::parse_within(text, target, &Cell::new(MAX_REGEX_TOTAL_BYTES))
+    }
+
+    /// As [`Condition::parse`], its `IsMatch` regexes charged to `regex_room` (bytes of
+    /// compiled regex still allowed, shared by every condition of one load of the SLO
+    /// files): a regex past it is refused, and once it is spent the regexes after it are
+    /// refused before they compile.
+    pub fn parse_within(
+        text: &str,
+        target: ConditionTarget,
+        regex_room: &Cell<usize>,
+    ) -> Result<Condition, ConditionError> {
+        let expr = parser::parse(text, target, regex_room)?;
         Ok(Condition {
             text: text.to_string(),
             target,

@@ -2,15 +2,23 @@
 //!
 //! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
 
+use std::cell::Cell;
+
+use regex_automata::meta;
+
 use super::AttrRef;
 use super::ast::{CmpOp, Expr, Lit, LogField, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
-use super::{ConditionError, ConditionTarget};
+use super::{ConditionError, ConditionTarget, MAX_REGEX_TOTAL_BYTES};
 use crate::user_regex::compile_regex;
 use crate::yaml::read::hint;
 
 /// Nesting of parentheses and `not` allowed in one condition.
 const MAX_DEPTH: usize = 64;
+
+/// Comparisons, `IsMatch` calls and parenthesised groups allowed in one condition: every
+/// one costs a pass over each batch of spans, logs or points the condition reads.
+pub(super) const MAX_TERMS: usize = 1000;
 
 const SPAN_KINDS: &[(&str, i64)] = &[
     ("SPAN_KIND_UNSPECIFIED", 0),
@@ -61,7 +69,13 @@ enum Family {
     Severity,
 }
 
-pub(super) fn parse(text: &str, target: ConditionTarget) -> Result<Expr, ConditionError> {
+/// Parses `text`; its `IsMatch` regexes may compile to `regex_room` bytes together, which
+/// is lowered by what they take (also when the condition is refused).
+pub(super) fn parse(
+    text: &str,
+    target: ConditionTarget,
+    regex_room: &Cell<usize>,
+) -> Result<Expr, ConditionError> {
     let tokens = tokenize(text)?;
     if tokens.len() == 1 {
         return Err(error(1, "empty condition"));
@@ -71,6 +85,8 @@ pub(super) fn parse(text: &str, target: ConditionTarget) -> Result<Expr, Conditi
         pos: 0,
         target,
         depth: 0,
+        terms: 0,
+        regex_room,
     };
     let expr = parser.or()?;
     let token = parser.peek();
@@ -97,6 +113,8 @@ pub(super) fn parse_attribute(text: &str) -> Result<AttrRef, ConditionError> {
         pos: 0,
         target: ConditionTarget::Log,
         depth: 0,
+        terms: 0,
+        regex_room: &Cell::new(0),
     };
     let first = parser.next();
     let expected = "expected `attributes[\"key\"]`, `resource.attributes[\"key\"]` or (log slis) \
@@ -126,14 +144,18 @@ fn error(column: usize, message: impl Into<String>) -> ConditionError {
     }
 }
 
-struct Parser {
+struct Parser<'r> {
     tokens: Vec<Token>,
     pos: usize,
     target: ConditionTarget,
     depth: usize,
+    /// Terms read so far (see [`MAX_TERMS`]).
+    terms: usize,
+    /// What the regexes still to compile may take, in bytes (see [`parse`]).
+    regex_room: &'r Cell<usize>,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn peek(&self) -> &Token {
         &self.tokens[self.pos.min(self.tokens.len() - 1)]
     }
@@ -164,24 +186,24 @@ impl Parser {
         }
     }
 
+    /// `a or b or …`, as a balanced tree (see [`balanced`]).
     fn or(&mut self) -> Result<Expr, ConditionError> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.is_word("or") {
             self.next();
-            let right = self.and()?;
-            left = fold_or(left, right);
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(balanced(terms, fold_or))
     }
 
+    /// `a and b and …`, as a balanced tree (see [`balanced`]).
     fn and(&mut self) -> Result<Expr, ConditionError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.is_word("and") {
             self.next();
-            let right = self.unary()?;
-            left = fold_and(left, right);
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(balanced(terms, fold_and))
     }
 
     fn unary(&mut self) -> Result<Expr, ConditionError> {
@@ -208,6 +230,14 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Expr, ConditionError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            let msg = format!(
+                "more than {MAX_TERMS} comparisons in one condition: use `IsMatch` with an \
+                 alternation, or `group_by`, for long lists of values"
+            );
+            return Err(error(self.peek().column, msg));
+        }
         if self.peek().tok == Tok::LParen {
             self.next();
             let inner = self.or()?;
@@ -275,8 +305,7 @@ impl Parser {
             );
             return Err(error(pattern.column, msg));
         };
-        let regex =
-            compile_regex(pattern_text).map_err(|e| error(pattern.column, e.to_string()))?;
+        let regex = self.compile(pattern_text, pattern.column)?;
         self.expect(Tok::RParen, "`)`")?;
         match target {
             Operand::Lit(lit) => {
@@ -289,6 +318,34 @@ impl Parser {
                 "`IsMatch` needs a string-like value, `duration` is a duration",
             )),
             Operand::Path(path) => Ok(Expr::IsMatch { path, regex }),
+        }
+    }
+
+    /// Compiles an `IsMatch` regex and charges its compiled size to the room left; once
+    /// the room is spent, later regexes are refused before they compile.
+    fn compile(&self, pattern: &str, column: usize) -> Result<meta::Regex, ConditionError> {
+        let room = self.regex_room.get();
+        let spent = || {
+            let msg = format!(
+                "the `IsMatch` regexes compile to more than {} MiB together: use fewer or \
+                 simpler regexes (`==` for whole values)",
+                MAX_REGEX_TOTAL_BYTES >> 20
+            );
+            error(column, msg)
+        };
+        if room == 0 {
+            return Err(spent());
+        }
+        let regex = compile_regex(pattern).map_err(|e| error(column, e.to_string()))?;
+        match room.checked_sub(regex.memory_usage()) {
+            Some(left) => {
+                self.regex_room.set(left);
+                Ok(regex)
+            }
+            None => {
+                self.regex_room.set(0);
+                Err(spent())
+            }
         }
     }
 
@@ -583,6 +640,17 @@ fn cmp(left: Path, op: CmpOp, right: Operand) -> Expr {
         return Expr::Const(compare(Val::Str(""), op, Val::Nil));
     }
     Expr::Cmp { left, op, right }
+}
+
+/// `terms` joined by `fold` as a balanced tree: `and` and `or` are associative, and a
+/// chain of thousands of terms would otherwise be as deep, and so would every walk over it
+/// (the evaluators, the Arrow kernels, drop), past a thread's stack.
+fn balanced(mut terms: Vec<Expr>, fold: fn(Expr, Expr) -> Expr) -> Expr {
+    if terms.len() == 1 {
+        return terms.pop().expect("one term");
+    }
+    let right = terms.split_off(terms.len() / 2);
+    fold(balanced(terms, fold), balanced(right, fold))
 }
 
 fn fold_and(a: Expr, b: Expr) -> Expr {

@@ -574,3 +574,50 @@ fn attributes_outside_the_schema_read_as_absent() {
     assert!(eval(r#"attributes["http.route"] == nil"#));
     assert!(eval(r#"kind == SPAN_KIND_SERVER"#));
 }
+
+/// How deep `expr` nests (a leaf is 1).
+fn depth(expr: &Expr) -> usize {
+    match expr {
+        Expr::And(a, b) | Expr::Or(a, b) => 1 + depth(a).max(depth(b)),
+        Expr::Not(e) => 1 + depth(e),
+        _ => 1,
+    }
+}
+
+/// A chain of `or` and `and` terms is a balanced tree, so every walk over it (both
+/// evaluators, drop) stays shallow: 1,000 terms nest 11 deep, not 1,000 (a chain of a few
+/// thousand overflowed a runtime worker's stack on the first span).
+#[test]
+fn long_chains_are_balanced_and_evaluate_alike() {
+    let terms = |op: &str, last: &str| {
+        let mut t: Vec<String> = (0..parser::MAX_TERMS - 1)
+            .map(|i| format!("attributes[\"http.route\"] == \"/r{i}\""))
+            .collect();
+        t.push(last.to_string());
+        t.join(op)
+    };
+    let any = terms(" or ", "attributes[\"http.route\"] == \"/api/pay\"");
+    let all = terms(" and ", "name == \"x\"").replace(" == ", " != ");
+    for (text, expect) in [(&any, true), (&all, true)] {
+        let c = Condition::parse(text, ConditionTarget::Span).unwrap();
+        assert!(depth(c.expr()) <= 11, "depth {}", depth(c.expr()));
+        assert_eq!(eval(text), expect);
+    }
+    // Folding still applies across the tree: one `true` makes the whole `or` true.
+    let folded = Condition::parse(&terms(" or ", "1 == 1"), ConditionTarget::Span).unwrap();
+    assert!(matches!(folded.expr(), Expr::Const(true)));
+}
+
+/// One term past the limit is refused at its column.
+#[test]
+fn a_condition_of_too_many_terms_is_refused_where_it_passes_the_limit() {
+    let text = vec!["name == \"a\""; parser::MAX_TERMS + 1].join(" or ");
+    let e = Condition::parse(&text, ConditionTarget::Span).unwrap_err();
+    assert_eq!(e.column, 15 * parser::MAX_TERMS + 1);
+    assert!(
+        e.message
+            .starts_with("more than 1000 comparisons in one condition"),
+        "{}",
+        e.message
+    );
+}

@@ -49,6 +49,7 @@ pub mod trace_mode;
 mod types;
 mod values;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -189,8 +190,10 @@ pub fn load(globs: &[String], allow_empty: bool) -> Result<SloSet, ConfigErrors>
     }
     let mut parsed = Vec::new();
     let mut adjustments = Vec::new();
+    // One room for the regexes of every file: the set is loaded (and kept) as a whole.
+    let regex_room = Cell::new(crate::slo::ottl::MAX_REGEX_TOTAL_BYTES);
     for (name, text) in &files {
-        let (slos, file_errors) = parse_located(text, name, &mut adjustments);
+        let (slos, file_errors) = parse_located(text, name, &mut adjustments, &regex_room);
         parsed.extend(slos);
         errors.extend(file_errors);
     }
@@ -252,7 +255,8 @@ fn expand(pattern: &str) -> Vec<String> {
 /// Parses one SLO file (native or OpenSLO, several documents allowed); `file` names it in
 /// errors and in [`Slo::source`]. Duplicate names within the file are errors too.
 pub fn parse_file(text: &str, file: &str) -> Result<Vec<Slo>, Vec<ConfigError>> {
-    let (mut parsed, mut errors) = parse_located(text, file, &mut Vec::new());
+    let regex_room = Cell::new(crate::slo::ottl::MAX_REGEX_TOTAL_BYTES);
+    let (mut parsed, mut errors) = parse_located(text, file, &mut Vec::new(), &regex_room);
     check_duplicates(&parsed, &mut errors);
     journey::resolve(&mut parsed, &mut errors);
     if errors.is_empty() {
@@ -267,10 +271,11 @@ fn parse_located(
     text: &str,
     file: &str,
     adjustments: &mut Vec<crate::slo::adjust::Adjustment>,
+    regex_room: &Cell<usize>,
 ) -> (Vec<Parsed>, Vec<ConfigError>) {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
-    let src = Source { text };
+    let src = Source::new(text, regex_room);
     let mut documents = 0;
     for document in documents_of(text) {
         let mut doc_errors = Vec::new();

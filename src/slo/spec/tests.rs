@@ -503,3 +503,42 @@ fn schema_for_the_examples() {
         ]
     );
 }
+
+/// The `IsMatch` regexes of one load share one room: the regex that crosses it is refused
+/// at its place, and so is every regex after it, in the same file or the next, before it
+/// compiles; the room left is what the accepted ones did not take.
+#[test]
+fn the_regexes_of_one_load_share_one_room() {
+    let pattern = r"\\w{4}";
+    let cost = crate::user_regex::compile_regex(r"\w{4}")
+        .unwrap()
+        .memory_usage();
+    let file = |service: &str| {
+        let slo = |name: &str| {
+            format!(
+                "  - name: {name}\n    objective: 99\n    window: 30d\n    sli:\n      spans:\n        \
+                 where: IsMatch(attributes[\"u\"], \"{pattern}\")\n        \
+                 bad: status.code == STATUS_CODE_ERROR\n"
+            )
+        };
+        format!("service: {service}\nslos:\n{}{}", slo("one"), slo("two"))
+    };
+    let room = Cell::new(3 * cost + cost / 2);
+    let mut adjustments = Vec::new();
+    let (first, errors) = parse_located(&file("a"), "a.yaml", &mut adjustments, &room);
+    assert_eq!((first.len(), errors.len()), (2, 0), "{errors:?}");
+    assert_eq!(room.get(), cost + cost / 2);
+    let (second, errors) = parse_located(&file("b"), "b.yaml", &mut adjustments, &room);
+    assert_eq!(second.len(), 1);
+    let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let message = "the `IsMatch` regexes compile to more than 128 MiB together: use fewer or \
+                   simpler regexes (`==` for whole values)";
+    assert_eq!(
+        lines,
+        [format!("b.yaml:15:41: slos[1].sli.spans.where: {message}")]
+    );
+    assert_eq!(room.get(), 0);
+    // Spent: refused before compiling, whatever the regex.
+    let (third, errors) = parse_located(&file("c"), "c.yaml", &mut adjustments, &room);
+    assert_eq!((third.len(), errors.len()), (0, 2));
+}

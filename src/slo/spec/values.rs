@@ -3,6 +3,7 @@
 //!
 //! SLO files are not interpolated: `${…}` stays as written.
 
+use std::cell::{Cell, OnceCell};
 use std::time::Duration;
 
 use crate::slo::ottl::{self, Condition, ConditionTarget};
@@ -22,6 +23,35 @@ pub const MAX_GROUPS_LIMIT: usize = 100_000;
 /// What decoding a file needs besides the error sink: its text, to place condition errors.
 pub(super) struct Source<'a> {
     pub(super) text: &'a str,
+    /// Bytes of compiled `IsMatch` regex still allowed, shared by every file of one load
+    /// ([`crate::slo::ottl::MAX_REGEX_TOTAL_BYTES`] in all).
+    pub(super) regex_room: &'a Cell<usize>,
+    /// The byte offset where each line starts, built when the first error is placed:
+    /// placing thousands of errors must not walk the file from its start each time.
+    pub(super) line_starts: OnceCell<Vec<usize>>,
+}
+
+impl<'a> Source<'a> {
+    pub(super) fn new(text: &'a str, regex_room: &'a Cell<usize>) -> Self {
+        Self {
+            text,
+            regex_room,
+            line_starts: OnceCell::new(),
+        }
+    }
+
+    /// The byte offset where 1-based `line` starts (the text's end past the last line).
+    fn line_start(&self, line: usize) -> usize {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len())
+    }
 }
 
 /// SLO files are not interpolated; [`Ctx`] still wants a lookup.
@@ -249,7 +279,7 @@ pub(super) fn condition(
     target: ConditionTarget,
 ) -> Option<Condition> {
     let text = text(ctx, node, path)?;
-    Condition::parse(&text, target)
+    Condition::parse_within(&text, target, src.regex_room)
         .map_err(|e| condition_error(ctx, src, node, path, &text, e))
         .ok()
 }
@@ -263,7 +293,7 @@ fn condition_error(
     text: &str,
     e: ottl::ConditionError,
 ) {
-    let (line, column) = locate(src.text, node, text, e.column.saturating_sub(1));
+    let (line, column) = locate(src, node, text, e.column.saturating_sub(1));
     ctx.errors.push(ConfigError {
         file: ctx.file.to_string(),
         path: path.to_string(),
@@ -292,13 +322,10 @@ pub(super) fn attribute(
 /// Walks the source from the scalar's start and matches the value's characters one by one,
 /// skipping what YAML removed: quotes, escapes' backslashes, line breaks and indentation
 /// of folded lines. Falls back to the scalar's start when the two cannot be matched.
-pub(super) fn locate(source: &str, node: &Node, value: &str, offset: usize) -> (usize, usize) {
+pub(super) fn locate(src: &Source<'_>, node: &Node, value: &str, offset: usize) -> (usize, usize) {
     let fallback = (node.line, node.column);
-    let line_start: usize = source
-        .split_inclusive('\n')
-        .take(node.line.saturating_sub(1))
-        .map(str::len)
-        .sum();
+    let source = src.text;
+    let line_start = src.line_start(node.line);
     let Some((start, _)) = source[line_start..]
         .char_indices()
         .nth(node.column.saturating_sub(1))

@@ -76,6 +76,7 @@
 //! - `series.rs`: the memory of cumulative series and per-SLO carries; series keys.
 //! - `tests.rs`: hand-computed values.
 
+mod cut;
 mod pass;
 mod plan;
 mod points;
@@ -233,17 +234,19 @@ impl Engine {
     /// Records the data points of one metrics export request for every loaded metric SLO.
     /// `token_cluster` is the cluster bound to the sender's token, if any.
     pub fn record_metrics(&self, req: &ExportMetricsServiceRequest, token_cluster: Option<&str>) {
-        self.record_metrics_logged(req, token_cluster, None, None);
+        self.record_metrics_logged(req, None, token_cluster, None, None);
     }
 
     /// [`Engine::record_metrics`] for a request of `tenant`, writing every change to `log`
     /// as it is made: the count records, drops and carries of each SLO, and the cumulative
     /// series the request advanced, as they are after it. The metrics the SLOs read also
     /// go to the attached [`FactsSink`](super::FactsSink) (`slo.capture`), with the time
-    /// they were recorded at.
+    /// they were recorded at: cut from `raw` (the request's protobuf as received, when
+    /// nothing changed it since) or else encoded from `req`.
     pub fn record_metrics_logged(
         &self,
         req: &ExportMetricsServiceRequest,
+        raw: Option<&[u8]>,
         token_cluster: Option<&str>,
         tenant: Option<&str>,
         mut log: Option<&mut crate::slo::engine::wal::Encoder>,
@@ -259,11 +262,16 @@ impl Engine {
             && let Some(extra) = sink.metric_names()
             && (metric_slos || !extra.is_empty())
         {
-            let kept =
-                |name: &str| plan.names.contains_key(name) || extra.iter().any(|e| e == name);
-            if let Some(cut) = cut_down(req, kept) {
-                let bytes = prost::Message::encode_to_vec(&cut);
-                sink.offer_metrics(&bytes, token_cluster, now, tenant);
+            let kept = |name: &[u8]| {
+                std::str::from_utf8(name).is_ok_and(|n| plan.names.contains_key(n))
+                    || extra.iter().any(|e| e.as_bytes() == name)
+            };
+            let cut = match raw {
+                Some(raw) => cut::cut_wire(raw, kept),
+                None => cut::cut_decoded(req, kept),
+            };
+            if let Some(bytes) = cut {
+                sink.offer_metrics(bytes, token_cluster, now, tenant);
             }
         }
         if !metric_slos {
@@ -491,42 +499,4 @@ impl Engine {
     pub(super) fn metric_state(&self) -> &MetricState {
         &self.metrics
     }
-}
-
-/// The request with only the metrics `kept` names (each with its resource and scope
-/// whole), `None` when it has none of them.
-fn cut_down(
-    req: &ExportMetricsServiceRequest,
-    kept: impl Fn(&str) -> bool,
-) -> Option<ExportMetricsServiceRequest> {
-    use opentelemetry_proto::tonic::metrics::v1::{ResourceMetrics, ScopeMetrics};
-    let resource_metrics: Vec<ResourceMetrics> = req
-        .resource_metrics
-        .iter()
-        .filter_map(|rm| {
-            let scope_metrics: Vec<ScopeMetrics> = rm
-                .scope_metrics
-                .iter()
-                .filter_map(|sm| {
-                    let metrics: Vec<_> = sm
-                        .metrics
-                        .iter()
-                        .filter(|m| kept(&m.name))
-                        .cloned()
-                        .collect();
-                    (!metrics.is_empty()).then(|| ScopeMetrics {
-                        scope: sm.scope.clone(),
-                        metrics,
-                        schema_url: sm.schema_url.clone(),
-                    })
-                })
-                .collect();
-            (!scope_metrics.is_empty()).then(|| ResourceMetrics {
-                resource: rm.resource.clone(),
-                scope_metrics,
-                schema_url: rm.schema_url.clone(),
-            })
-        })
-        .collect();
-    (!resource_metrics.is_empty()).then_some(ExportMetricsServiceRequest { resource_metrics })
 }

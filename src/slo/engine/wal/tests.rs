@@ -281,7 +281,7 @@ fn record_spans(e: &Engine, req: &ExportTraceServiceRequest) {
 fn record_metrics(e: &Engine, req: &ExportMetricsServiceRequest) {
     let wal = e.wal().expect("log attached");
     let mut unit = wal.begin().expect("log takes deltas");
-    e.record_metrics_logged(req, None, None, Some(&mut unit.enc));
+    e.record_metrics_logged(req, None, None, None, Some(&mut unit.enc));
     let (tx, rx) = std::sync::mpsc::channel();
     unit.commit(Some(Box::new(move |ok| {
         let _ = tx.send(ok);

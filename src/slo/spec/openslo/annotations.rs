@@ -150,7 +150,7 @@ fn group_by(ctx: &mut Ctx<'_>, src: &Source<'_>, node: &Node, path: &str) -> Vec
             Err(e) => {
                 // The column of the error inside the annotation's value.
                 let at = text[..offset].chars().count() + e.column.saturating_sub(1);
-                let (line, column) = values::locate(src.text, node, &text, at);
+                let (line, column) = values::locate(src, node, &text, at);
                 ctx.errors.push(ConfigError {
                     file: ctx.file.to_string(),
                     path: path.to_string(),
