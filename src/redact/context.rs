@@ -21,7 +21,7 @@ impl Key<'_> {
     pub(crate) const NONE: Key<'static> = Key(None);
 
     pub(crate) fn hint(self) -> Hint {
-        self.0.map_or(0, cached_key_hint)
+        self.0.map_or(0, |k| cached_key_hint(k.as_bytes()))
     }
 }
 
@@ -60,28 +60,27 @@ pub(crate) fn short_key_hash(k: &[u8]) -> u64 {
 /// body after body, and working a hint out reads the key against every name. A
 /// direct-mapped table of short keys (fixed size, nothing allocated); a key that
 /// collides with another one replaces it.
-fn cached_key_hint(key: &str) -> Hint {
-    let k = key.as_bytes();
+fn cached_key_hint(k: &[u8]) -> Hint {
     if k.len() > CACHED_KEY {
-        return key_hint(key);
+        return hint_of(k);
     }
     let slot = short_key_hash(k) as usize % HINT_SLOTS;
     HINTS
         .try_with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else {
-                return key_hint(key);
+                return hint_of(k);
             };
             let (len, bytes, hint) = &mut cache[slot];
             if usize::from(*len) == k.len() + 1 && &bytes[..k.len()] == k {
                 return *hint;
             }
-            let fresh = key_hint(key);
+            let fresh = hint_of(k);
             *len = k.len() as u8 + 1;
             bytes[..k.len()].copy_from_slice(k);
             *hint = fresh;
             fresh
         })
-        .unwrap_or_else(|_| key_hint(key))
+        .unwrap_or_else(|_| hint_of(k))
 }
 
 pub(crate) const DOB: Hint = 1;
@@ -109,12 +108,18 @@ pub(crate) const TIME: Hint = 1 << 12;
 /// How far before a candidate a marking word may start, in bytes.
 pub(crate) const WINDOW: usize = 40;
 
+/// [`hint_of`] a key written as a string.
+#[cfg(test)]
+fn key_hint(key: &str) -> Hint {
+    hint_of(key.as_bytes())
+}
+
 /// The hint of a key: its ASCII letters and digits lowercased, other ASCII dropped,
 /// non-ASCII kept (`Date_Of_Birth` → `dateofbirth`, `생년월일`).
-pub(crate) fn key_hint(key: &str) -> Hint {
+fn hint_of(key: &[u8]) -> Hint {
     let mut buf = [0u8; 64];
     let mut n = 0;
-    for &c in key.as_bytes() {
+    for &c in key {
         if c.is_ascii_alphanumeric() || c >= 0x80 {
             let Some(slot) = buf.get_mut(n) else {
                 // A long key: its end says most (`…_account_number`).
@@ -269,7 +274,7 @@ pub(crate) fn key_hint(key: &str) -> Hint {
     if has("epoch")
         || time_words
             .iter()
-            .any(|w| last_word(key).eq_ignore_ascii_case(w))
+            .any(|w| last_word(key).eq_ignore_ascii_case(w.as_bytes()))
     {
         h |= TIME;
     }
@@ -278,8 +283,7 @@ pub(crate) fn key_hint(key: &str) -> Hint {
 
 /// The last word of `key`: its last run of ASCII letters and digits, from its last
 /// lower→upper case change (`created_at` → `at`, `createdAt` → `At`, `iat` → `iat`).
-fn last_word(key: &str) -> &str {
-    let b = key.as_bytes();
+fn last_word(b: &[u8]) -> &[u8] {
     let end = b
         .iter()
         .rposition(u8::is_ascii_alphanumeric)
@@ -291,15 +295,15 @@ fn last_word(key: &str) -> &str {
             break;
         }
     }
-    &key[start..end]
+    &b[start..end]
 }
 
 /// Whether the last run of ASCII letters and digits in `key` is `word` (any case):
 /// `connect.sid`, `app_sid`; not `guid`.
-fn last_word_is(key: &str, word: &str) -> bool {
-    key.rsplit(|c: char| !c.is_ascii_alphanumeric())
+fn last_word_is(key: &[u8], word: &str) -> bool {
+    key.rsplit(|c| !c.is_ascii_alphanumeric())
         .find(|w| !w.is_empty())
-        .is_some_and(|w| w.eq_ignore_ascii_case(word))
+        .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -600,19 +604,33 @@ const fn first_hints() -> [Hint; 256] {
 /// Whether [`text_hint`] at `at` may hold a bit of `mask`: false only when no byte of
 /// its window starts a marking word with such a hint, so a caller that needs only
 /// those bits skips the look-back (a byte loop with one table, no word compared).
-pub(crate) fn may_hint(b: &[u8], at: usize, mask: Hint) -> bool {
+#[cfg(test)]
+fn may_hint(b: &[u8], at: usize, mask: Hint) -> bool {
     window_hints(b, at) & mask != 0
 }
 
 /// The hints [`text_hint`] at `at` may hold: those of the marking words each byte of
-/// its window starts (either case). A caller that asks for several masks reads the
-/// window once.
-pub(crate) fn window_hints(b: &[u8], at: usize) -> Hint {
+/// its window starts (either case), and the key's.
+#[cfg(test)]
+fn window_hints(b: &[u8], at: usize) -> Hint {
+    window_words(b, at) | text_key(b, at).map_or(0, |(hint, _)| hint)
+}
+
+/// The hints of the marking words each byte of the window before `at` may start
+/// (either case): with the hint of the key before `at`, what [`text_hint`] at `at` may
+/// hold. A caller that asks for several masks reads the window once.
+pub(crate) fn window_words(b: &[u8], at: usize) -> Hint {
     let win = &b[at.saturating_sub(WINDOW).min(b.len())..at.min(b.len())];
-    let words = win
-        .iter()
-        .fold(0, |acc, &c| acc | FIRST_HINTS[usize::from(c)]);
-    words | text_key(b, at).map_or(0, |(hint, _)| hint)
+    win.iter()
+        .fold(0, |acc, &c| acc | FIRST_HINTS[usize::from(c)])
+}
+
+/// Whether [`text_hint`] at `at` holds a bit of `mask`, the key before `at` read once:
+/// the window's first bytes rule most places out before any word is compared.
+pub(crate) fn hint_has(b: &[u8], at: usize, mask: Hint) -> bool {
+    let key = text_key(b, at);
+    (window_words(b, at) | key.map_or(0, |(hint, _)| hint)) & mask != 0
+        && text_hint_given(b, at, key) & mask != 0
 }
 
 /// The longest key [`text_key`] reads.
@@ -623,13 +641,51 @@ const TEXT_KEY: usize = 64;
 /// hint of the key right before `at` (as [`key_hint`] reads a JSON key), and whether the
 /// key decides alone (joined by `=`: an assignment names its own value, so a marking word
 /// before it belongs to an earlier value). `None` when no key sits right before `at`.
-fn text_key(b: &[u8], at: usize) -> Option<(Hint, bool)> {
+pub(crate) fn text_key(b: &[u8], at: usize) -> Option<(Hint, bool)> {
     key_before(b, at).map(|(key, assign)| (cached_key_hint(key), assign))
 }
 
+/// [`KEY_CLASS`]: a byte of a key in text (`[0-9A-Za-z_.-]`, non-ASCII).
+const KEY_BYTE: u8 = 1;
+/// [`KEY_CLASS`]: a letter (ASCII, or a non-ASCII byte).
+const KEY_LETTER: u8 = 2;
+/// [`KEY_CLASS`]: a non-ASCII byte (the key is checked to be UTF-8).
+const KEY_WIDE: u8 = 4;
+/// [`KEY_CLASS`]: a byte that cuts a key it comes before (a letter, a digit, non-ASCII).
+const KEY_CUT: u8 = 8;
+
+/// What [`key_before`] asks of each byte, in one table.
+static KEY_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-') || b >= 0x80 {
+            t[c] |= KEY_BYTE;
+        }
+        if b.is_ascii_alphabetic() || b >= 0x80 {
+            t[c] |= KEY_LETTER;
+        }
+        if b >= 0x80 {
+            t[c] |= KEY_WIDE;
+        }
+        if b.is_ascii_alphanumeric() || b >= 0x80 {
+            t[c] |= KEY_CUT;
+        }
+        c += 1;
+    }
+    t
+};
+
 /// The key right before `at` in text (`key=`, `key="`, `key: `, `"key": "`, at most
 /// [`TEXT_KEY`] bytes), and whether `=` joins it to the value.
-pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&str, bool)> {
+pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
+    key_span(b, at).map(|(start, end, assign)| (&b[start..end], assign))
+}
+
+/// [`key_before`] as the key's bounds in `b`. A key of ASCII bytes alone is read once;
+/// one with other bytes is checked to be UTF-8 as well.
+fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     let mut i = at.min(b.len());
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
     if matches!(back(i), Some(b'"' | b'\'')) {
@@ -654,29 +710,39 @@ pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&str, bool)> {
         i -= 1;
     }
     let end = i;
-    // Letters, digits, `_`, `.`, `-` and non-ASCII (Korean keys): the key.
-    while let Some(c) = back(i) {
-        if !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') || c >= 0x80)
-            || end - i >= TEXT_KEY
-        {
+    // Letters, digits, `_`, `.`, `-` and non-ASCII (Korean keys): the key, at most
+    // `TEXT_KEY` bytes; what its bytes are, gathered on the way.
+    let stop = end.saturating_sub(TEXT_KEY);
+    let mut seen = 0;
+    while i > stop {
+        let k = KEY_CLASS[usize::from(b[i - 1])];
+        if k & KEY_BYTE == 0 {
             break;
         }
+        seen |= k;
         i -= 1;
     }
     // A key starts at a character start, holds a letter, and is not cut by the limit.
-    let key = std::str::from_utf8(&b[i..end]).ok()?;
-    let cut = back(i).is_some_and(|c| c.is_ascii_alphanumeric() || c >= 0x80);
-    if cut || !key.bytes().any(|c| c.is_ascii_alphabetic() || c >= 0x80) {
+    let cut = i > 0 && KEY_CLASS[usize::from(b[i - 1])] & KEY_CUT != 0;
+    if cut || seen & KEY_LETTER == 0 {
         return None;
     }
-    Some((key, assign))
+    if seen & KEY_WIDE != 0 && std::str::from_utf8(&b[i..end]).is_err() {
+        return None;
+    }
+    Some((i, end, assign))
 }
 
 /// The hint of the value at `at` in text: the key right before it (`key=value`,
 /// `key: value`, [`text_key`]) when it has one, else the nearest marking word
 /// ([`word_hint`]). A key joined by `=` decides even without a hint.
 pub(crate) fn text_hint(b: &[u8], at: usize) -> Hint {
-    match text_key(b, at) {
+    text_hint_given(b, at, text_key(b, at))
+}
+
+/// [`text_hint`] with the key before `at` already read ([`text_key`]).
+pub(crate) fn text_hint_given(b: &[u8], at: usize, key: Option<(Hint, bool)>) -> Hint {
+    match key {
         Some((hint, assign)) if hint != 0 || assign => hint,
         _ => word_hint(b, at),
     }
@@ -861,7 +927,7 @@ mod tests {
             .collect();
         for _ in 0..2 {
             for k in &keys {
-                assert_eq!(cached_key_hint(k), key_hint(k), "{k}");
+                assert_eq!(cached_key_hint(k.as_bytes()), key_hint(k), "{k}");
                 assert_eq!(Key(Some(k)).hint(), key_hint(k), "{k}");
             }
         }
@@ -1008,6 +1074,158 @@ mod tests {
             }
         }
         assert!(hits > 10_000, "{hits}");
+    }
+
+    /// `key_before` as first written: the key read to its start, then checked to be
+    /// UTF-8 and to hold a letter in passes of their own.
+    fn key_before_plain(b: &[u8], at: usize) -> Option<(&str, bool)> {
+        let mut i = at.min(b.len());
+        let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
+        if matches!(back(i), Some(b'"' | b'\'')) {
+            i -= 1;
+        }
+        let mut blanks = 0;
+        while matches!(back(i), Some(b' ' | b'\t')) && blanks < 3 {
+            i -= 1;
+            blanks += 1;
+        }
+        let assign = match back(i)? {
+            b'=' => true,
+            b':' => false,
+            _ => return None,
+        };
+        i -= 1;
+        while matches!(back(i), Some(b' ' | b'\t')) && blanks < 6 {
+            i -= 1;
+            blanks += 1;
+        }
+        if matches!(back(i), Some(b'"' | b'\'')) {
+            i -= 1;
+        }
+        let end = i;
+        while let Some(c) = back(i) {
+            if !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') || c >= 0x80)
+                || end - i >= TEXT_KEY
+            {
+                break;
+            }
+            i -= 1;
+        }
+        let key = std::str::from_utf8(&b[i..end]).ok()?;
+        let cut = back(i).is_some_and(|c| c.is_ascii_alphanumeric() || c >= 0x80);
+        if cut || !key.bytes().any(|c| c.is_ascii_alphabetic() || c >= 0x80) {
+            return None;
+        }
+        Some((key, assign))
+    }
+
+    /// Keys (marking, never-scanned, long, Korean, numbered), separators, quotes,
+    /// blanks, values and bytes that are not UTF-8, glued at random.
+    fn keyed_text() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            prop::sample::select(vec![
+                "ts",
+                "TS",
+                "trace_id",
+                "Trace.Id",
+                "span-id",
+                "service.name",
+                "dob",
+                "date_of_birth",
+                "phone",
+                "sku",
+                "version",
+                "ssn_2",
+                "created_at",
+                "iat",
+                "connect.sid",
+                "api_key",
+                "생년월일",
+                "계좌번호",
+                "비번",
+                "x",
+                "_",
+                ".",
+                "-",
+                "12",
+                "2024",
+                "a1",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            prop::sample::select(vec![
+                "=", ":", ": ", " = ", "\"", "'", "\": \"", " ", "\t", "   ", ",", "\n",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            prop::sample::select(vec![
+                "1705242011802",
+                "4111111111111111",
+                "1990-03-05",
+                "010-1234-5678",
+                "10.0.0.1",
+                "kim@example.com",
+                "info",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            // A key of 60 to 70 bytes: cut by the limit or not.
+            (60usize..70).prop_map(|n| "k".repeat(n).into_bytes()),
+            prop::collection::vec(any::<u8>(), 1..4),
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 2048,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// The key before a value, read in one pass and through a memo, is the plain
+        /// look-up at every place, and so are the hints and the never-scanned check
+        /// that share it.
+        #[test]
+        fn the_key_read_once_is_the_plain_look_up(b in keyed_text(), order in 0usize..4) {
+            use super::super::keys::KeyRules;
+            // The built-in never-scanned keys and one more.
+            let cfg = crate::config::KeyRules {
+                ignore: vec!["Span-Id".into()],
+                ..crate::config::KeyRules::default()
+            };
+            let rules = KeyRules::new(&cfg, true)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            // Every place, in several orders (the key-hint cache filled in each).
+            let mut places: Vec<usize> = (0..=b.len() + 1).collect();
+            match order {
+                1 => places.reverse(),
+                2 => places.sort_by_key(|&p| (p % 3, p)),
+                3 => places.extend((0..=b.len()).rev()),
+                _ => {}
+            }
+            for at in places {
+                let plain = key_before_plain(&b, at);
+                let want = plain.map(|(k, assign)| (k.as_bytes(), assign));
+                proptest::prop_assert_eq!(key_before(&b, at), want, "at {}", at);
+                let key = plain.map(|(k, assign)| (key_hint(k), assign));
+                proptest::prop_assert_eq!(text_key(&b, at), key);
+                let ignored = plain.is_some_and(|(k, _)| {
+                    rules.classify(k) == super::super::keys::KeyClass::Ignored
+                });
+                proptest::prop_assert_eq!(rules.ignored_in_text(&b, at), ignored);
+                if at <= b.len() {
+                    let hint = match key {
+                        Some((hint, assign)) if hint != 0 || assign => hint,
+                        _ => word_hint(&b, at),
+                    };
+                    proptest::prop_assert_eq!(text_hint(&b, at), hint);
+                    let near = window_words(&b, at) | key.map_or(0, |(h, _)| h);
+                    for bit in 0..Hint::BITS {
+                        let mask = 1 << bit;
+                        let old = near & mask != 0 && hint & mask != 0;
+                        proptest::prop_assert_eq!(hint_has(&b, at, mask), old);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -697,9 +697,7 @@ fn epoch_shaped(text: &[u8]) -> bool {
 
 /// A GTIN with its check digit after `sku`, `ean`, `barcode`, … in text.
 fn barcode(b: &[u8], start: usize, text: &[u8]) -> bool {
-    validate::gtin(text)
-        && context::may_hint(b, start, context::BARCODE)
-        && context::text_hint(b, start) & context::BARCODE != 0
+    validate::gtin(text) && context::hint_has(b, start, context::BARCODE)
 }
 
 /// Whether a found value is a hard negative under a key with hint `key`.

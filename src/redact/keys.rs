@@ -211,10 +211,10 @@ impl KeyRules {
     }
 
     /// Whether `key` is one that is never scanned.
-    pub(crate) fn ignored(&self, key: &str) -> bool {
+    pub(crate) fn ignored(&self, key: &[u8]) -> bool {
         self.ignore
             .get(ignore_slot(key.len()))
-            .is_some_and(|slot| slot.iter().any(|k| k.eq_ignore_ascii_case(key)))
+            .is_some_and(|slot| slot.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(key)))
     }
 
     /// Whether the value at `at` in text is written under a key that is never scanned
@@ -224,7 +224,7 @@ impl KeyRules {
     }
 
     pub(crate) fn classify(&self, key: &str) -> KeyClass {
-        if self.ignored(key) {
+        if self.ignored(key.as_bytes()) {
             return KeyClass::Ignored;
         }
         if (self.builtin && is_builtin_sensitive(key.as_bytes()))

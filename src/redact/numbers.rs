@@ -299,7 +299,7 @@ fn licence_region(d: &[u8]) -> bool {
 }
 
 /// What starts at `p` (a digit or `(`), given the key's hint; `text_hint` is worked out
-/// only when a shape needs context.
+/// only when a shape needs context, the key before `p` in the text read once.
 pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     if b.get(p) == Some(&b'(') {
         return paren_phone(b, p);
@@ -314,9 +314,9 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
     let r = runs(b, p);
     let found = no_context(b, &r).or_else(|| {
         let mut full = None;
-        // The key's hint, and the hints the window's bytes may start a word with
-        // (`context::window_hints`), each worked out once.
-        let (mut key_hint, mut near) = (None, None);
+        // The key's hint, the key before `p` in the text and the hints the window's
+        // bytes may start a word with (`context::window_words`), each worked out once.
+        let (mut key_hint, mut text_key, mut near) = (None, None, None);
         // Whether the hint has a bit of `mask`; the look-back is skipped when no word
         // with such a hint starts near enough.
         let mut has = |mask: Hint| {
@@ -324,12 +324,16 @@ pub(crate) fn at(b: &[u8], p: usize, key: Key<'_>) -> Option<(usize, PiiType)> {
                 Some(h) => h,
                 None => {
                     let kh = *key_hint.get_or_insert_with(|| key.hint());
+                    let tk = *text_key.get_or_insert_with(|| context::text_key(b, p));
                     if kh & mask == 0
-                        && *near.get_or_insert_with(|| context::window_hints(b, p)) & mask == 0
+                        && *near.get_or_insert_with(|| {
+                            context::window_words(b, p) | tk.map_or(0, |(h, _)| h)
+                        }) & mask
+                            == 0
                     {
                         return false;
                     }
-                    *full.insert(kh | context::text_hint(b, p))
+                    *full.insert(kh | context::text_hint_given(b, p, tk))
                 }
             };
             h & mask != 0

@@ -385,8 +385,7 @@ pub(crate) fn ipv4(hay: &[u8], start: usize, end: usize) -> bool {
         && !dotted_before
         && !dotted_after
         && !product
-        && (!super::context::may_hint(hay, start, super::context::VERSION)
-            || super::context::text_hint(hay, start) & super::context::VERSION == 0)
+        && !super::context::hint_has(hay, start, super::context::VERSION)
 }
 
 /// IPv6: parses, and has at least three groups written (so `a::b` in a path is not one).
