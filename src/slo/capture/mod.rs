@@ -84,7 +84,6 @@ mod layout;
 #[cfg(test)]
 mod layout_tests;
 mod narrow;
-mod pool;
 mod queue;
 mod read;
 mod restore;
@@ -264,8 +263,6 @@ pub struct Capture {
     log_fields: Vec<AttrRef>,
     /// `metrics`: metrics captured besides those the metric SLOs read.
     metric_names: Vec<String>,
-    /// Buffers of metric requests, used again once written.
-    buffers: Arc<pool::Pool>,
     queue: Arc<queue::Queue>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     counters: Arc<Counters>,
@@ -313,7 +310,6 @@ impl Capture {
             schema,
             log_fields: cfg.columns.clone(),
             metric_names: cfg.metrics.clone(),
-            buffers: Arc::default(),
             queue,
             writer: Mutex::new(Some(handle)),
             counters,
@@ -365,16 +361,11 @@ impl FactsSink for Capture {
 
     fn offer_metrics(
         &self,
-        fill: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+        request: Vec<u8>,
         token_cluster: Option<&str>,
         now_nanos: u64,
         tenant: Option<&str>,
     ) {
-        let mut request = self.buffers.take();
-        if !fill(&mut request) || request.is_empty() {
-            self.buffers.put(request);
-            return;
-        }
         let charged = request.len() as u64;
         let queued = &self.counters.queued_metric_bytes;
         if queued.fetch_add(charged, Ordering::Relaxed) + charged > MAX_QUEUED_METRIC_BYTES {
@@ -382,10 +373,8 @@ impl FactsSink for Capture {
             self.counters
                 .dropped_metric_requests
                 .fetch_add(1, Ordering::Relaxed);
-            self.buffers.put(request);
             return;
         }
-        let request = pool::lend(request, &self.buffers);
         match metric_batch(request, token_cluster) {
             Ok(batch) => self.send(batch, Kind::Metrics, now_nanos, tenant, charged),
             Err(_) => {
@@ -401,11 +390,12 @@ impl FactsSink for Capture {
 /// One metric request as a row of a file of metric requests (its bytes the column's, not
 /// copied).
 fn metric_batch(
-    request: arrow_buffer::Buffer,
+    request: Vec<u8>,
     token_cluster: Option<&str>,
 ) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let offsets = arrow_buffer::OffsetBuffer::from_lengths([request.len()]);
-    let request = arrow_array::BinaryArray::try_new(offsets, request, None)?;
+    let values = arrow_buffer::Buffer::from_vec(request);
+    let request = arrow_array::BinaryArray::try_new(offsets, values, None)?;
     let columns: [(&str, arrow_array::ArrayRef, bool); 2] = [
         (METRIC_REQUEST, Arc::new(request), false),
         (

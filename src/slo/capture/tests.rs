@@ -277,27 +277,11 @@ fn metric_requests_wait_for_the_writer_within_their_byte_bound() {
     let c = capture.counters();
     // More than the bound in one request: dropped and counted, nothing held.
     let huge = vec![0u8; (MAX_QUEUED_METRIC_BYTES + 1) as usize];
-    capture.offer_metrics(
-        &mut |out| {
-            out.extend_from_slice(&huge);
-            true
-        },
-        None,
-        T0,
-        None,
-    );
+    capture.offer_metrics(huge, None, T0, None);
     assert_eq!(c.dropped_metric_requests.load(Ordering::Relaxed), 1);
     assert_eq!(c.queued_metric_bytes.load(Ordering::Relaxed), 0);
     // A request within it is written, and its bytes no longer count once taken.
-    capture.offer_metrics(
-        &mut |out| {
-            out.extend_from_slice(b"\x0a\x00");
-            true
-        },
-        Some("c1"),
-        T0,
-        Some("acme"),
-    );
+    capture.offer_metrics(b"\x0a\x00".to_vec(), Some("c1"), T0, Some("acme"));
     capture.close();
     assert_eq!(c.metric_requests.load(Ordering::Relaxed), 1);
     assert_eq!(c.queued_metric_bytes.load(Ordering::Relaxed), 0);

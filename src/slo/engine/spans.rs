@@ -51,13 +51,12 @@ pub trait FactsSink: Send + Sync {
     fn metric_names(&self) -> Option<&[String]> {
         None
     }
-    /// One metric request, recorded at `now_nanos`, sent with the token's `token_cluster`
-    /// by `tenant`: `fill` writes it (OTLP protobuf, cut down to the metrics the metric SLOs
-    /// and [`FactsSink::metric_names`] name) into the buffer it is given, `false` when there
-    /// is nothing to take. Called on the recording path: must not block.
+    /// One metric request (OTLP protobuf, cut down to the metrics the metric SLOs and
+    /// [`FactsSink::metric_names`] name), recorded at `now_nanos`, sent with the token's
+    /// `token_cluster` by `tenant`. Called on the recording path: must not block.
     fn offer_metrics(
         &self,
-        _fill: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+        _request: Vec<u8>,
         _token_cluster: Option<&str>,
         _now_nanos: u64,
         _tenant: Option<&str>,

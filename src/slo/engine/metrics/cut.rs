@@ -154,15 +154,9 @@ impl AsField for Kept<'_, &[u8]> {
     }
 }
 
-/// Writes into `out` (cleared first) the request `body` (protobuf) with only the metrics
-/// whose names `kept` takes, each with its resource and scope; `false` when it has none of
-/// them or is not a request.
-pub(super) fn cut_wire(body: &[u8], kept: impl Fn(&[u8]) -> bool, out: &mut Vec<u8>) -> bool {
-    out.clear();
-    cut_wire_parts(body, kept, out).is_some()
-}
-
-fn cut_wire_parts(body: &[u8], kept: impl Fn(&[u8]) -> bool, out: &mut Vec<u8>) -> Option<()> {
+/// The request `body` (protobuf) with only the metrics whose names `kept` takes, each with
+/// its resource and scope; `None` when it has none of them or is not a request.
+pub(super) fn cut_wire(body: &[u8], kept: impl Fn(&[u8]) -> bool) -> Option<Vec<u8>> {
     let mut resources: Vec<Kept<'_, Kept<'_, &[u8]>>> = Vec::new();
     for rm in fields(body)? {
         let (1, Some(rm)) = (rm.tag, rm.payload) else {
@@ -199,22 +193,20 @@ fn cut_wire_parts(body: &[u8], kept: impl Fn(&[u8]) -> bool, out: &mut Vec<u8>) 
         return None;
     }
     let len: usize = resources.iter().map(|r| len_field(r.len())).sum();
-    out.reserve(len);
+    let mut out = Vec::with_capacity(len);
     for r in &resources {
-        encode_key(1, WireType::LengthDelimited, out);
-        encode_varint(r.len() as u64, out);
-        r.write(out);
+        encode_key(1, WireType::LengthDelimited, &mut out);
+        encode_varint(r.len() as u64, &mut out);
+        r.write(&mut out);
     }
-    Some(())
+    Some(out)
 }
 
 /// [`cut_wire`] from the decoded request: the kept metrics cloned and encoded.
 pub(super) fn cut_decoded(
     req: &ExportMetricsServiceRequest,
     kept: impl Fn(&[u8]) -> bool,
-    out: &mut Vec<u8>,
-) -> bool {
-    out.clear();
+) -> Option<Vec<u8>> {
     let resource_metrics: Vec<ResourceMetrics> = req
         .resource_metrics
         .iter()
@@ -243,12 +235,8 @@ pub(super) fn cut_decoded(
             })
         })
         .collect();
-    if resource_metrics.is_empty() {
-        return false;
-    }
-    let req = ExportMetricsServiceRequest { resource_metrics };
-    // A `Vec` grows as needed: encoding cannot fail.
-    prost::Message::encode(&req, out).is_ok()
+    (!resource_metrics.is_empty())
+        .then(|| prost::Message::encode_to_vec(&ExportMetricsServiceRequest { resource_metrics }))
 }
 
 #[cfg(test)]
@@ -320,12 +308,8 @@ mod tests {
         for req in requests() {
             let body = req.encode_to_vec();
             for keep in keeps {
-                let cut = |f: &dyn Fn(&mut Vec<u8>) -> bool| {
-                    let mut out = vec![1, 2, 3];
-                    f(&mut out).then_some(out)
-                };
-                let wire = cut(&|out| cut_wire(&body, keep, out));
-                let decoded = cut(&|out| cut_decoded(&req, keep, out));
+                let wire = cut_wire(&body, keep);
+                let decoded = cut_decoded(&req, keep);
                 let as_request = |b: Option<Vec<u8>>| {
                     b.map(|b| ExportMetricsServiceRequest::decode(&b[..]).unwrap())
                 };
@@ -339,9 +323,7 @@ mod tests {
                     .iter()
                     .all(|rm| rm.scope_metrics.iter().all(|sm| !sm.metrics.is_empty()))
             {
-                let mut out = Vec::new();
-                assert!(cut_wire(&body, |_| true, &mut out));
-                assert_eq!(out, body);
+                assert_eq!(cut_wire(&body, |_| true).as_deref(), Some(&body[..]));
             }
         }
     }
@@ -354,7 +336,7 @@ mod tests {
             b"\x0a\x02\x12\x05",
             b"\xff\xff\xff",
         ] {
-            assert!(!cut_wire(bad, |_| true, &mut Vec::new()));
+            assert_eq!(cut_wire(bad, |_| true), None);
         }
     }
 }

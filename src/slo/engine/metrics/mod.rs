@@ -266,11 +266,13 @@ impl Engine {
                 std::str::from_utf8(name).is_ok_and(|n| plan.names.contains_key(n))
                     || extra.iter().any(|e| e.as_bytes() == name)
             };
-            let mut fill = |out: &mut Vec<u8>| match raw {
-                Some(raw) => cut::cut_wire(raw, kept, out),
-                None => cut::cut_decoded(req, kept, out),
+            let cut = match raw {
+                Some(raw) => cut::cut_wire(raw, kept),
+                None => cut::cut_decoded(req, kept),
             };
-            sink.offer_metrics(&mut fill, token_cluster, now, tenant);
+            if let Some(bytes) = cut {
+                sink.offer_metrics(bytes, token_cluster, now, tenant);
+            }
         }
         if !metric_slos {
             return;
