@@ -399,9 +399,7 @@ impl Session<'_> {
 
     /// Free text: every detector, one pass. `key`: the hint of the key it sits under.
     fn text(&mut self, s: &str, in_field: bool, key: context::Key<'_>) -> Text {
-        if percent::may_decode(s)
-            && let Some(decoded) = percent::decode(s).or_else(|| percent::decode_markup(s))
-        {
+        if let Some(decoded) = percent::decode(s).or_else(|| percent::decode_markup(s)) {
             return self.text_encoded(s, &decoded, in_field, key);
         }
         let r = self.redactor;

@@ -147,12 +147,6 @@ fn first_escape_byte(b: &[u8]) -> Option<usize> {
     if b.len() > SHORT {
         return memchr::memchr2(b'%', b'+', b);
     }
-    short_find(b, b"%+")
-}
-
-/// The first byte of `b` (a short string) that is one of `needles`, eight bytes at a time
-/// in a register.
-fn short_find(b: &[u8], needles: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
@@ -161,9 +155,7 @@ fn short_find(b: &[u8], needles: &[u8]) -> Option<usize> {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
         let w = u64::from_le_bytes(w);
-        let m = needles
-            .iter()
-            .fold(0, |m, &n| m | zero(w ^ (ONES * u64::from(n))));
+        let m = zero(w ^ (ONES * u64::from(b'%'))) | zero(w ^ (ONES * u64::from(b'+')));
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
@@ -171,17 +163,8 @@ fn short_find(b: &[u8], needles: &[u8]) -> Option<usize> {
     }
     b[i..]
         .iter()
-        .position(|c| needles.contains(c))
+        .position(|&c| c == b'%' || c == b'+')
         .map(|p| i + p)
-}
-
-/// Whether `s` may hold what [`decode`] or [`decode_markup`] decodes: a `%`, a `+`, an
-/// `&` or a full-width form's first byte (`0xEF`). A short string is searched for all
-/// four in one pass (most strings hold none, and are then not searched twice); a longer
-/// one is left to the two searches.
-pub(crate) fn may_decode(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() > SHORT || short_find(b, b"%+&\xef").is_some()
 }
 
 /// `s` decoded, when it holds an escape (`%` and two hex digits) or, in a form body or
@@ -642,20 +625,6 @@ mod tests {
             "a=1&b=2 &#; &#x; 한국 ()"
         );
         assert!(decode_markup("a=1&b=2 & c").is_none());
-        // What either decodes, `may_decode` says may be there.
-        for t in [
-            "a%41",
-            "a+b=c",
-            "x &#64; y",
-            "０",
-            "plain text",
-            "a=1&b",
-            "é ü",
-        ] {
-            let either = decode(t).is_some() || decode_markup(t).is_some();
-            assert!(!either || may_decode(t), "{t:?}");
-        }
-        assert!(!may_decode("plain text, no escapes: 12:30"));
         assert!(decode_markup("\u{FEFF}BOM \u{FFE0}").is_none());
     }
 
