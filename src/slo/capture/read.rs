@@ -174,9 +174,9 @@ pub struct Reader {
     first_of_run: bool,
     /// Columns decoded only to restore others, left out of the batches.
     drop: HashSet<String>,
-    /// A decoded message of log facts (several requests), and where its next request
-    /// starts.
-    held_logs: Option<(RecordBatch, usize)>,
+    /// A decoded message of log facts or metric requests (several requests), and where
+    /// its next request starts.
+    held_rows: Option<(RecordBatch, usize)>,
 }
 
 /// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
@@ -388,7 +388,7 @@ impl Reader {
             metrics_started: number(META_METRICS_STARTED),
             first_of_run: meta.get(META_FIRST_OF_RUN).is_some_and(|v| v == "true"),
             drop,
-            held_logs: None,
+            held_rows: None,
             path: path.to_path_buf(),
             lateness: number(META_LATENESS),
             future: number(META_FUTURE),
@@ -416,14 +416,14 @@ impl Reader {
         if self.kind != Kind::Metrics {
             return None;
         }
-        let (message, start) = match self.held_logs.take() {
+        let (message, start) = match self.held_rows.take() {
             Some(held) => held,
             None => (self.read()?, 0),
         };
         match self.metric_request(&message, start) {
             Ok(request) => {
                 if start + 1 < message.num_rows() {
-                    self.held_logs = Some((message, start + 1));
+                    self.held_rows = Some((message, start + 1));
                 }
                 self.index += 1;
                 Some(request)
@@ -482,7 +482,7 @@ impl Reader {
         if self.kind != Kind::Logs {
             return None;
         }
-        let (message, start) = match self.held_logs.take() {
+        let (message, start) = match self.held_rows.take() {
             Some(held) => held,
             None => (self.read()?, 0),
         };
@@ -525,7 +525,7 @@ impl Reader {
             (0, false) => message,
             (_, true) => {
                 let part = message.slice(start, len);
-                self.held_logs = Some((message, start + len));
+                self.held_rows = Some((message, start + len));
                 part
             }
             (_, false) => message.slice(start, len),

@@ -22,57 +22,72 @@ struct Field<'a> {
     payload: Option<&'a [u8]>,
 }
 
-/// The fields of a message, in order; `None` for bytes that are not a message.
-fn fields(mut buf: &[u8]) -> Option<Vec<Field<'_>>> {
-    let mut out = Vec::new();
-    while !buf.is_empty() {
-        let start = buf;
-        let (tag, wire_type) = decode_key(&mut buf).ok()?;
-        let payload = match wire_type {
-            WireType::LengthDelimited => {
-                let len = usize::try_from(decode_varint(&mut buf).ok()?).ok()?;
-                let payload = buf.get(..len)?;
-                buf.advance(len);
-                Some(payload)
-            }
-            WireType::Varint => {
-                decode_varint(&mut buf).ok()?;
-                None
-            }
-            WireType::SixtyFourBit | WireType::ThirtyTwoBit => {
-                let n = if wire_type == WireType::SixtyFourBit {
-                    8
-                } else {
-                    4
-                };
-                if buf.len() < n {
-                    return None;
-                }
-                buf.advance(n);
-                None
-            }
-            WireType::StartGroup | WireType::EndGroup => return None,
-        };
-        out.push(Field {
-            tag,
-            whole: &start[..start.len() - buf.len()],
-            payload,
-        });
-    }
-    Some(out)
+/// The fields of a message, in order, read as they are needed (no list is built: a
+/// request holds a metric message per metric); `None` for bytes that are not a message,
+/// after which nothing more is read.
+fn fields(buf: &[u8]) -> impl Iterator<Item = Option<Field<'_>>> {
+    let mut buf = buf;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if buf.is_empty() || failed {
+            return None;
+        }
+        let field = next_field(&mut buf);
+        failed = field.is_none();
+        Some(field)
+    })
 }
 
-/// A metric's name (field 1), or empty.
+/// The field at the start of `buf`, `buf` moved past it.
+fn next_field<'a>(buf: &mut &'a [u8]) -> Option<Field<'a>> {
+    let start = *buf;
+    let (tag, wire_type) = decode_key(buf).ok()?;
+    let payload = match wire_type {
+        WireType::LengthDelimited => {
+            let len = usize::try_from(decode_varint(buf).ok()?).ok()?;
+            let payload = buf.get(..len)?;
+            buf.advance(len);
+            Some(payload)
+        }
+        WireType::Varint => {
+            decode_varint(buf).ok()?;
+            None
+        }
+        WireType::SixtyFourBit | WireType::ThirtyTwoBit => {
+            let n = if wire_type == WireType::SixtyFourBit {
+                8
+            } else {
+                4
+            };
+            if buf.len() < n {
+                return None;
+            }
+            buf.advance(n);
+            None
+        }
+        WireType::StartGroup | WireType::EndGroup => return None,
+    };
+    Some(Field {
+        tag,
+        whole: &start[..start.len() - buf.len()],
+        payload,
+    })
+}
+
+/// A metric's name (field 1, the last one when repeated), or empty.
 fn name(metric: &[u8]) -> Option<&[u8]> {
-    let fields = fields(metric)?;
-    Some(
-        fields
-            .iter()
-            .filter(|f| f.tag == 1)
-            .filter_map(|f| f.payload)
-            .next_back()
-            .unwrap_or_default(),
-    )
+    let mut name: &[u8] = &[];
+    for f in fields(metric) {
+        if let Field {
+            tag: 1,
+            payload: Some(p),
+            ..
+        } = f?
+        {
+            name = p;
+        }
+    }
+    Some(name)
 }
 
 /// A kept field of a message: copied as it came, or a kept child message written anew as
@@ -158,18 +173,21 @@ impl AsField for Kept<'_, &[u8]> {
 /// its resource and scope; `None` when it has none of them or is not a request.
 pub(super) fn cut_wire(body: &[u8], kept: impl Fn(&[u8]) -> bool) -> Option<Vec<u8>> {
     let mut resources: Vec<Kept<'_, Kept<'_, &[u8]>>> = Vec::new();
-    for rm in fields(body)? {
+    for rm in fields(body) {
+        let rm = rm?;
         let (1, Some(rm)) = (rm.tag, rm.payload) else {
             continue;
         };
         let mut resource = Kept::new();
-        for f in fields(rm)? {
+        for f in fields(rm) {
+            let f = f?;
             let (2, Some(sm)) = (f.tag, f.payload) else {
                 resource.parts.push(Part::Verbatim(f.whole));
                 continue;
             };
             let mut scope = Kept::new();
-            for g in fields(sm)? {
+            for g in fields(sm) {
+                let g = g?;
                 match (g.tag, g.payload) {
                     (2, Some(metric)) => {
                         if kept(name(metric)?) {
