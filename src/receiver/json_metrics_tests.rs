@@ -291,3 +291,35 @@ fn the_mapping_round_trips_generated_requests() {
         req
     );
 }
+
+#[test]
+fn an_attribute_double_is_read_or_refused_never_dropped() {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    // (input, the value the mapping gives)
+    for (input, want) in [
+        ("1.5", Some(1.5)),
+        (r#""1.5""#, Some(1.5)),
+        (r#""NaN""#, Some(f64::NAN)),
+        (r#""x""#, None),
+    ] {
+        let metric = format!(
+            r#"{{"name":"g","gauge":{{"dataPoints":[{{"asInt":"1","attributes":[{{"key":"a","value":{{"doubleValue":{input}}}}}]}}]}}}}"#
+        );
+        match data(&metric) {
+            Ok(Data::Gauge(g)) => {
+                let value = g.data_points[0].attributes[0]
+                    .value
+                    .as_ref()
+                    .and_then(|v| v.value.clone());
+                match (value, want) {
+                    (Some(Value::DoubleValue(v)), Some(want)) => {
+                        assert!(same(v, want), "{input}: {v}")
+                    }
+                    (got, _) => panic!("{input}: read as {got:?}"),
+                }
+            }
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => assert!(e.starts_with("cannot decode json"), "{input}: {e}"),
+        }
+    }
+}

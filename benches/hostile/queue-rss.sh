@@ -3,7 +3,7 @@
 # OTLP/HTTP; deploy/kubernetes/base/slotel.yaml) and every backend down, while traces,
 # metrics and logs are sent as fast as it takes them until every exporter queue is full.
 #
-#   bash scripts/queue-rss.sh BINARY [SECONDS] [EXTRA_EXPORTER_YAML]
+#   bash benches/hostile/queue-rss.sh BINARY [SECONDS] [EXTRA_EXPORTER_YAML]
 #
 # EXTRA_EXPORTER_YAML (e.g. `sending_queue: {max_bytes: 256MiB}`) is added to each
 # exporter; without it the exporters take their defaults. Prints the peak RSS (VmHWM), the
