@@ -210,9 +210,8 @@ pub fn size_queues<'a>(
         .filter(|(_, q)| q.storage == QueueStorage::Disk || q.max_bytes_set)
         .map(|(_, q)| queue_memory(q))
         .fold(memory_budget, usize::saturating_add);
-    if unsized_count > 0 {
-        let each = (share.saturating_sub(fixed) / unsized_count).min(DEFAULT_QUEUE_MAX_BYTES);
-        let each = each.max(MIN_DEFAULT_QUEUE_BYTES);
+    if let Some(each) = share.saturating_sub(fixed).checked_div(unsized_count) {
+        let each = each.clamp(MIN_DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_MAX_BYTES);
         for (_, q) in &mut queues {
             if q.storage == QueueStorage::Memory && !q.max_bytes_set {
                 q.max_bytes = each;

@@ -206,10 +206,14 @@ fn every_integer_field_reads_the_same_forms() {
     }
 }
 
+/// An integer's text and what `asInt` (int64), `scale`/`offset` (sint32) and `flags`
+/// (uint32) read from it (`None`: refused).
+type IntRow = (&'static str, Option<i64>, Option<i32>, Option<u32>);
+
 #[test]
 fn signed_and_small_integers_are_range_checked() {
     // (input, asInt (int64), scale and offset (sint32), flags (uint32))
-    let table: &[(&str, Option<i64>, Option<i32>, Option<u32>)] = &[
+    let table: &[IntRow] = &[
         ("3", Some(3), Some(3), Some(3)),
         (r#""-3""#, Some(-3), Some(-3), None),
         (r#""-9223372036854775808""#, Some(i64::MIN), None, None),

@@ -263,7 +263,7 @@ pub fn hex_id<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
             let nibble = |c: u8| (c as char).to_digit(16);
             let bytes = v.as_bytes();
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err(E::invalid_value(de::Unexpected::Str(v), &self));
             }
             bytes
