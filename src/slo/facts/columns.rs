@@ -324,18 +324,17 @@ impl<'s> Columns<'s> {
             duration,
         };
         let at = |slot: usize| values.get(slot).map_or(Val::Nil, &value);
-        let bits = self
-            .plan
-            .lean
-            .as_ref()
-            .map_or(0, |p| p.span_bits(&fields, self.resource_bits, at));
-        self.bits.push(bits);
+        if let Some(program) = &self.plan.lean {
+            let bits = program.span_bits(&fields, self.resource_bits, at);
+            self.bits.push(bits);
+        }
         if !span.trace_state.is_empty() || self.adjusted.is_some() {
             self.add_adjusted(span.trace_state);
         }
         self.add_trace_id(span.trace_id);
     }
 
+    #[inline(always)]
     fn add_trace_id(&mut self, id: &[u8]) {
         if let Some(b) = &mut self.trace_ids {
             // Null where the id is not 16 bytes or is all zeros.

@@ -151,6 +151,17 @@ impl Compared {
         }
     }
 
+    /// The bytes of the comparisons' rows kept (bitmaps; not those of the conditions that
+    /// hold alike on every row, made as the facts are read).
+    pub(super) fn held_bytes(&self) -> usize {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let bits = |rows: &Rows| match rows {
+            Rows::Every(_) => 0,
+            Rows::Bits(b) => b.inner().capacity(),
+        };
+        kept.compared.iter().map(|(.., rows)| bits(rows)).sum()
+    }
+
     /// The comparisons kept, of rows `offset .. offset + len` only, when `keep` (lean
     /// facts, whose columns are not there to compare again); none otherwise.
     pub(super) fn slice(&self, offset: usize, len: usize, keep: bool) -> Compared {

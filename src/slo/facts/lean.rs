@@ -243,10 +243,65 @@ fn holds(op: CmpOp, order: Option<Ordering>) -> bool {
 pub(super) struct Program {
     /// Bits set for every span (comparisons decided by the path's type).
     always: u64,
-    /// Comparisons read of the span: its bit, the operator, the test.
+    /// Comparisons of `kind`, `status.code` and `duration` as ranges of their values.
+    ranges: Vec<Range>,
+    /// Comparisons of the name with `""`: set where the name is empty (or, negated, not).
+    empty_names: Vec<(u32, bool)>,
+    /// Other comparisons read of the span: its bit, the operator, the test.
     span: Vec<(u32, CmpOp, Test)>,
     /// Comparisons read of the resource.
     resource: Vec<(u32, CmpOp, Test)>,
+}
+
+/// A comparison of an integer field as the range of values it holds on (or, negated, off
+/// it): `value - lo <= width` in wrapping arithmetic, one test with no branch.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    bit: u32,
+    field: Field,
+    lo: u64,
+    width: u64,
+    negated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    Kind,
+    Status,
+    Duration,
+}
+
+impl Range {
+    /// The range `op lit` holds on over values of `i64` (kind and status, widened) or of
+    /// `u64` (duration), as `u64` after the shift that makes the domain's least value 0;
+    /// `None` when it is empty (the comparison is then decided).
+    fn of(bit: u32, field: Field, op: CmpOp, lit: i128) -> Option<Range> {
+        let (min, max) = match field {
+            Field::Kind | Field::Status => (i128::from(i64::MIN), i128::from(i64::MAX)),
+            Field::Duration => (0, i128::from(u64::MAX)),
+        };
+        let (lo, hi, negated) = match op {
+            CmpOp::Eq => (lit, lit, false),
+            CmpOp::Ne => (lit, lit, true),
+            CmpOp::Lt => (min, lit - 1, false),
+            CmpOp::Le => (min, lit, false),
+            CmpOp::Gt => (lit + 1, max, false),
+            CmpOp::Ge => (lit, max, false),
+        };
+        let (lo, hi) = (lo.max(min), hi.min(max));
+        if lo > hi {
+            return None;
+        }
+        // As the `u64` the value is read as (`i64` values offset by 2^63).
+        let shift = |v: i128| u64::try_from(v - min).ok();
+        Some(Range {
+            bit,
+            field,
+            lo: shift(lo)?,
+            width: u64::try_from(hi - lo).ok()?,
+            negated,
+        })
+    }
 }
 
 /// The fields of a span the comparisons read.
@@ -267,6 +322,8 @@ impl Program {
     ) -> Option<Program> {
         let mut program = Program {
             always: 0,
+            ranges: Vec::new(),
+            empty_names: Vec::new(),
             span: Vec::new(),
             resource: Vec::new(),
         };
@@ -278,10 +335,27 @@ impl Program {
         for (bit, (path, op, lit)) in plan.compared.iter().enumerate() {
             let bit = u32::try_from(bit).ok().filter(|b| *b < 64)?;
             let test = Test::of(path, lit, &slot)?;
+            let range = |field, lit| Range::of(bit, field, *op, lit);
             if let Some(answer) = test.decided(*op) {
                 program.always |= u64::from(answer) << bit;
             } else if matches!(test, Test::Resource(..)) {
                 program.resource.push((bit, *op, test));
+            } else if let Some(r) = match test {
+                Test::Kind(v) => range(Field::Kind, i128::from(v)),
+                Test::Status(v) => range(Field::Status, i128::from(v)),
+                Test::Duration(d) => range(Field::Duration, i128::from(d)),
+                _ => None,
+            } {
+                program.ranges.push(r);
+            } else if let (Test::Name(s), CmpOp::Eq | CmpOp::Le) = (&test, op)
+                && s.is_empty()
+            {
+                // (No name is below `""`: at most `""` is `""`.)
+                program.empty_names.push((bit, false));
+            } else if let (Test::Name(s), CmpOp::Ne | CmpOp::Gt) = (&test, op)
+                && s.is_empty()
+            {
+                program.empty_names.push((bit, true));
             } else {
                 program.span.push((bit, *op, test));
             }
@@ -302,7 +376,7 @@ impl Program {
 
     /// The bits of a span with `fields` and attributes `value(slot)`, of a resource of
     /// `resource` bits.
-    #[inline]
+    #[inline(always)]
     pub(super) fn span_bits<'v>(
         &self,
         fields: &SpanFields<'_>,
@@ -310,6 +384,22 @@ impl Program {
         value: impl Fn(usize) -> Val<'v>,
     ) -> u64 {
         let mut bits = self.always | resource;
+        // (`kind` and `status.code` widened to `i64`, then offset by 2^63 as `Range` is.)
+        let of = |v: i32| (i64::from(v) as u64) ^ (1 << 63);
+        let (kind, status) = (of(fields.kind), of(fields.status));
+        for r in &self.ranges {
+            let value = match r.field {
+                Field::Kind => kind,
+                Field::Status => status,
+                Field::Duration => fields.duration,
+            };
+            let inside = value.wrapping_sub(r.lo) <= r.width;
+            bits |= u64::from(inside ^ r.negated) << r.bit;
+        }
+        let empty = fields.name.is_empty();
+        for (bit, negated) in &self.empty_names {
+            bits |= u64::from(empty ^ negated) << bit;
+        }
         for (bit, op, test) in &self.span {
             let order = match test {
                 Test::Name(s) => Some(fields.name.cmp(&s[..])),

@@ -502,6 +502,12 @@ impl SpanFacts {
         }
     }
 
+    /// The memory the facts hold: their columns' buffers (a buffer two columns share
+    /// counted for each) and the comparisons' rows that lean facts hold.
+    pub fn held_bytes(&self) -> usize {
+        self.batch.get_array_memory_size() + self.compared.held_bytes()
+    }
+
     /// Whether the facts are lean (`lean.rs`).
     pub fn is_lean(&self) -> bool {
         self.lean
