@@ -725,8 +725,7 @@ fn lean_walked_facts_record_as_decoded_requests() {
         let body = req.encode_to_vec();
         let (schema, cluster_attribute) = walked.walk_schema().unwrap();
         let (_, facts) =
-            check_spans_with_facts(&body, &limits, None, cluster_attribute, &schema, None)
-                .unwrap();
+            check_spans_with_facts(&body, &limits, None, cluster_attribute, &schema, None).unwrap();
         lean += usize::from(facts.is_lean());
         let facts = WalkedFacts { facts, schema };
         walked.record_spans_from(Spans::Walked(&facts, &body), None, None, None);

@@ -198,9 +198,7 @@ impl Test {
             (Path::Kind, Lit::Int(v)) => Test::Kind(*v),
             (Path::StatusCode, Lit::Int(v)) => Test::Status(*v),
             (Path::Duration, Lit::Duration(d)) => Test::Duration(*d),
-            (Path::Attr(attr @ AttrRef::Item(_)), lit) => {
-                Test::Item(slot(attr)?, Want::of(lit)?)
-            }
+            (Path::Attr(attr @ AttrRef::Item(_)), lit) => Test::Item(slot(attr)?, Want::of(lit)?),
             (Path::Attr(attr @ AttrRef::Resource(_)), lit) => {
                 Test::Resource(slot(attr)?, Want::of(lit)?)
             }
@@ -334,7 +332,7 @@ impl Program {
         };
         for (bit, (path, op, lit)) in plan.compared.iter().enumerate() {
             let bit = u32::try_from(bit).ok().filter(|b| *b < 64)?;
-            let test = Test::of(path, lit, &slot)?;
+            let test = Test::of(path, lit, slot)?;
             let range = |field, lit| Range::of(bit, field, *op, lit);
             if let Some(answer) = test.decided(*op) {
                 program.always |= u64::from(answer) << bit;

@@ -197,7 +197,8 @@ fn which_schemas_are_lean() {
     assert!(schema.lean().is_some());
 
     let mut grouped = five.clone();
-    grouped.slos[0].group_by = vec![crate::slo::ottl::parse_attribute("attributes[\"a\"]").unwrap()];
+    grouped.slos[0].group_by =
+        vec![crate::slo::ottl::parse_attribute("attributes[\"a\"]").unwrap()];
     assert!(FactsSchema::of(&grouped).lean().is_none());
 
     let mut captured = schema.clone();

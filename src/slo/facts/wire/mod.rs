@@ -119,8 +119,14 @@ impl SpanFacts {
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
-        let mut columns =
-            Columns::new(schema, token_cluster, cluster_attribute, spans, resources, false);
+        let mut columns = Columns::new(
+            schema,
+            token_cluster,
+            cluster_attribute,
+            spans,
+            resources,
+            false,
+        );
         Walk::facts(None, &mut columns).request(body)?;
         Ok(columns.finish())
     }
@@ -138,8 +144,14 @@ impl SpanFacts {
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
         let lean = may_be_lean(body);
-        let mut columns =
-            Columns::new(schema, token_cluster, cluster_attribute, spans, resources, lean);
+        let mut columns = Columns::new(
+            schema,
+            token_cluster,
+            cluster_attribute,
+            spans,
+            resources,
+            lean,
+        );
         Walk::<true, true>::with(None, Some(&mut columns)).request(body)?;
         Ok(columns.finish())
     }
@@ -172,8 +184,14 @@ pub fn check_spans_with_facts(
         None => rough_counts(body),
     };
     let lean = may_be_lean(body);
-    let mut columns =
-        Columns::new(schema, token_cluster, cluster_attribute, spans, resources, lean);
+    let mut columns = Columns::new(
+        schema,
+        token_cluster,
+        cluster_attribute,
+        spans,
+        resources,
+        lean,
+    );
     let mut walk = Walk::facts(Some(limits), &mut columns);
     walk.request(body)?;
     let found = walk.found;
