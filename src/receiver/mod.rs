@@ -550,9 +550,10 @@ impl Receiver {
 }
 
 /// The memory span facts hold: their columns' buffers (a buffer two columns share, such
-/// as the resource keys of the dictionary columns, counted for each) and the struct.
+/// as the resource keys of the dictionary columns, counted for each), the rows of the
+/// comparisons lean facts hold, and the struct.
 pub fn facts_bytes(facts: &WalkedFacts) -> usize {
-    facts.facts.batch.get_array_memory_size() + std::mem::size_of::<WalkedFacts>()
+    facts.facts.held_bytes() + std::mem::size_of::<WalkedFacts>()
 }
 
 /// A request after the receiver read it: decoded and checked, or (spans that nothing
