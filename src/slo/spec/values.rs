@@ -163,7 +163,14 @@ pub(super) fn percent(ctx: &mut Ctx<'_>, node: &Node, path: &str, allow_100: boo
         ctx.error(node, path, msg);
         return None;
     }
-    Some(value / 100.0)
+    Some(hundredth(value))
+}
+
+/// `value / 100` rounded from its decimal form: `99.9` gives the `f64` nearest 0.999, where
+/// the division gives 0.9990000000000001 (what the status API and `/metrics` then showed).
+fn hundredth(value: f64) -> f64 {
+    // `Display` writes the shortest decimal that reads back as `value`.
+    format!("{value}e-2").parse().unwrap_or(value / 100.0)
 }
 
 /// A ratio strictly between 0 and 1 (or up to 1 with `allow_1`).
@@ -369,4 +376,30 @@ pub(super) fn locate(src: &Source<'_>, node: &Node, value: &str, offset: usize) 
     }
     // Just past the end of the value (an error "at the end of the condition").
     (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hundredth;
+
+    #[test]
+    fn a_percentage_reads_as_the_ratio_its_decimals_say() {
+        // The nearest f64 to each decimal ratio, not the division's rounding of the
+        // nearest f64 to the percentage (99.9 / 100 is 0.9990000000000001).
+        for (percent, ratio) in [
+            (99.9, "0.999"),
+            (99.99, "0.9999"),
+            (99.5, "0.995"),
+            (95.0, "0.95"),
+            (50.0, "0.5"),
+            (99.95, "0.9995"),
+            (0.1, "0.001"),
+            (33.3, "0.333"),
+            (99.999, "0.99999"),
+            (100.0, "1"),
+        ] {
+            assert_eq!(hundredth(percent), ratio.parse::<f64>().unwrap(), "{percent}");
+        }
+        assert_ne!(99.9 / 100.0, 0.999);
+    }
 }
