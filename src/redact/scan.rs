@@ -91,7 +91,7 @@ fn wanted_from(b: &[u8], from: usize) -> (usize, u32, u32) {
     let word_before = base > 0
         && b.get(base - 1)
             .is_some_and(|&c| CLASS[usize::from(c)] & WORD != 0);
-    let m = skip::scan_mask(&block, skip::ahead(b, base));
+    let m = skip::scan_mask(&block);
     let bits = m.wanted(word_before) & (!0u32 << (from - base));
     (base, bits, m.escape)
 }

@@ -16,9 +16,9 @@ pub(crate) struct ScanMask {
     /// `@ : = - _`: looked at wherever they are.
     pub always: u32,
     /// A digit, a capital, one of `e g x b`, or two small letters and two digits (a
-    /// lower-case IBAN, read up to three bytes past the block: [`Ahead`]): looked at only
-    /// where a word starts (a digit after a word byte starts no numeric match, and a run
-    /// of digits is looked at from its first one).
+    /// lower-case IBAN; near the block's end, where the next bytes are not seen, any
+    /// small letter): looked at only where a word starts (a digit after a word byte
+    /// starts no numeric match, and a run of digits is looked at from its first one).
     pub starter: u32,
     /// `[0-9A-Za-z_]`, what an ASCII `\b` calls a word byte.
     pub word: u32,
@@ -32,27 +32,6 @@ pub(crate) const PERCENT_BYTES: u32 = 0xffff;
 /// Bits of [`ScanMask::escape`]: a `&` or `0xEF` in the block.
 pub(crate) const MARKUP_BYTES: u32 = 0xffff_0000;
 
-/// What follows a block, for the lower-case IBAN test at its last three bytes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ahead<'a> {
-    /// The 16 bytes starting three bytes into the block (`b[base + 3..base + 19]`).
-    Known(&'a [u8; BLOCK]),
-    /// Nothing: the block ends the string (or is the zero-padded whole of it).
-    End,
-    /// One or two bytes not read: counted as both a small letter and a digit.
-    Unknown,
-}
-
-/// What follows the block [`block_from`] returned at `base`.
-#[inline(always)]
-pub(crate) fn ahead(b: &[u8], base: usize) -> Ahead<'_> {
-    match b.get(base + 3..).and_then(<[u8]>::first_chunk::<BLOCK>) {
-        Some(next) => Ahead::Known(next),
-        None if b.len() <= base + BLOCK => Ahead::End,
-        None => Ahead::Unknown,
-    }
-}
-
 impl ScanMask {
     /// The bytes to look at, given whether the byte before the block is a word byte.
     pub(crate) fn wanted(self, word_before: bool) -> u32 {
@@ -62,33 +41,22 @@ impl ScanMask {
 }
 
 /// Bit `j` set when bytes `j`, `j + 1` are small letters and `j + 2`, `j + 3` digits (a
-/// lower-case IBAN's start), given the masks of small letters and digits of the block
-/// (`lower`, `digit`) and of the 16 bytes three bytes on (`lower3`, `digit3`: bit `j`
-/// for byte `j + 3`).
-fn lower_iban(lower: u32, digit: u32, lower3: u32, digit3: u32) -> u32 {
-    lower & ((lower >> 1) | (lower3 << 2)) & ((digit >> 2) | (digit3 << 1)) & digit3 & 0xffff
+/// lower-case IBAN's start), given the masks of small letters and digits; the bytes past
+/// the block count as both, so the test stays a superset at its end.
+fn lower_iban(lower: u32, digit: u32) -> u32 {
+    lower & ((lower >> 1) | 0x8000) & ((digit >> 2) | 0xc000) & ((digit >> 3) | 0xe000)
 }
 
-/// The masks of small letters and digits three bytes on, where the bytes past the block
-/// are not in `ahead`: none at the string's end, both when not read.
-fn masks_ahead(lower: u32, digit: u32, ahead: &Ahead<'_>) -> (u32, u32) {
-    let unread = match ahead {
-        Ahead::Unknown => 0xe000,
-        _ => 0,
-    };
-    ((lower >> 3) | unread, (digit >> 3) | unread)
-}
-
-/// The scan masks of `block`, followed by `ahead`.
+/// The scan masks of `block`.
 #[inline(always)]
-pub(crate) fn scan_mask(block: &[u8; BLOCK], ahead: Ahead<'_>) -> ScanMask {
+pub(crate) fn scan_mask(block: &[u8; BLOCK]) -> ScanMask {
     #[cfg(target_arch = "x86_64")]
     {
-        sse2::scan_mask(block, ahead)
+        sse2::scan_mask(block)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        scalar_scan_mask(block, ahead)
+        scalar_scan_mask(block)
     }
 }
 
@@ -144,26 +112,18 @@ fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// The masks of small letters and digits of `block`.
-fn lower_digit(block: &[u8; BLOCK]) -> (u32, u32) {
-    block.iter().enumerate().fold((0, 0), |(l, d), (j, c)| {
-        (
-            l | u32::from(c.is_ascii_lowercase()) << j,
-            d | u32::from(c.is_ascii_digit()) << j,
-        )
-    })
-}
-
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn scalar_scan_mask(block: &[u8; BLOCK], ahead: Ahead<'_>) -> ScanMask {
+fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
     let mut m = ScanMask {
         always: 0,
         starter: 0,
         word: 0,
         escape: 0,
     };
-    let (lower, digit) = lower_digit(block);
+    let (mut lower, mut digit) = (0, 0);
     for (j, &c) in block.iter().enumerate() {
+        lower |= u32::from(c.is_ascii_lowercase()) << j;
+        digit |= u32::from(c.is_ascii_digit()) << j;
         let bit = 1u32 << j;
         if matches!(c, b'%' | b'+') {
             m.escape |= bit;
@@ -183,11 +143,7 @@ fn scalar_scan_mask(block: &[u8; BLOCK], ahead: Ahead<'_>) -> ScanMask {
             m.word |= bit;
         }
     }
-    let (lower3, digit3) = match ahead {
-        Ahead::Known(next) => lower_digit(next),
-        _ => masks_ahead(lower, digit, &ahead),
-    };
-    m.starter |= lower_iban(lower, digit, lower3, digit3);
+    m.starter |= lower_iban(lower, digit);
     m
 }
 
@@ -216,7 +172,7 @@ mod sse2 {
         _mm_or_si128, _mm_set1_epi8,
     };
 
-    use super::{Ahead, BLOCK, ScanMask, lower_iban, masks_ahead};
+    use super::{BLOCK, ScanMask, lower_iban};
 
     // SAFETY (every `unsafe` block below): SSE2 is part of the x86_64 baseline, so the
     // intrinsics are available on every CPU this code can run on (`target_arch =
@@ -260,7 +216,7 @@ mod sse2 {
     }
 
     #[inline(always)]
-    pub(super) fn scan_mask(block: &[u8; BLOCK], ahead: Ahead<'_>) -> ScanMask {
+    pub(super) fn scan_mask(block: &[u8; BLOCK]) -> ScanMask {
         let v = load(block);
         let digit = in_range(v, b'0', 10);
         let upper = in_range(v, b'A', 26);
@@ -272,19 +228,9 @@ mod sse2 {
         let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
         let percent = or(eq(v, b'%'), eq(v, b'+'));
         let markup = or(eq(v, b'&'), eq(v, 0xef));
-        let (lower_bits, digit_bits) = (bits(lower), bits(digit));
-        // The same two classes of the 16 bytes three bytes on, an overlapping load.
-        let (lower3, digit3) = match ahead {
-            Ahead::Known(next) => {
-                let w = load(next);
-                (bits(in_range(w, b'a', 26)), bits(in_range(w, b'0', 10)))
-            }
-            _ => masks_ahead(lower_bits, digit_bits, &ahead),
-        };
         ScanMask {
             always: bits(punct),
-            starter: bits(or(or(upper, lit), digit))
-                | lower_iban(lower_bits, digit_bits, lower3, digit3),
+            starter: bits(or(or(upper, lit), digit)) | lower_iban(bits(lower), bits(digit)),
             word: bits(or(or(digit, upper), or(lower, eq(v, b'_')))),
             escape: bits(percent) | bits(markup) << 16,
         }
@@ -314,14 +260,7 @@ mod tests {
                 for fill in [b'a', b' ', b'0', b'_', b'"', 0x80] {
                     let mut block = [fill; BLOCK];
                     block[j] = c;
-                    let next = [c; BLOCK];
-                    for ahead in [Ahead::End, Ahead::Unknown, Ahead::Known(&next)] {
-                        assert_eq!(
-                            scan_mask(&block, ahead),
-                            scalar_scan_mask(&block, ahead),
-                            "{c} at {j}, {ahead:?}"
-                        );
-                    }
+                    assert_eq!(scan_mask(&block), scalar_scan_mask(&block), "{c} at {j}");
                     assert_eq!(
                         string_mask(&block),
                         scalar_string_mask(&block),
@@ -335,7 +274,7 @@ mod tests {
 
     #[test]
     fn wanted_needs_a_word_start_for_starters() {
-        let m = scan_mask(b"ab eg Xy 12:x@-=", Ahead::End);
+        let m = scan_mask(b"ab eg Xy 12:x@-=");
         // `a` (no starter), `b` after a word byte, `e` at a word start, `g` after `e`,
         // `X` at a word start, `1` but not `2`, `:`, `x` after `:`, `@`, `-`, `=`.
         let want: u32 = [3, 6, 9, 11, 12, 13, 14, 15]
@@ -344,11 +283,11 @@ mod tests {
         assert_eq!(m.wanted(false), want);
         // Digits only at a word start: `b`, `_`, `4`, `6` after `+`, `7` after `.`.
         assert_eq!(
-            scan_mask(b"a1 b2_3 4d5+6.78", Ahead::End).wanted(false),
+            scan_mask(b"a1 b2_3 4d5+6.78").wanted(false),
             0b0101_0001_0010_1000
         );
-        assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb", Ahead::End).wanted(true), 0);
-        assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb", Ahead::End).wanted(false), 1);
+        assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(true), 0);
+        assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(false), 1);
     }
 
     /// The rule the masks stand for, read on the string: a lower-case IBAN starts at `i`
@@ -365,10 +304,11 @@ mod tests {
     #[test]
     fn block_masks_are_the_rules_read_on_the_string() {
         // Random strings of small letters, digits, capitals, the decoders' bytes and
-        // others, every length around a block's: at every block the scan reads, the
-        // lower-case IBAN starts (small letters other than `e g x b`) are exactly those of
-        // the rule, a superset only where bytes past the block are not read, and the
-        // escape bits are exactly the `% +` and `& 0xEF` bytes.
+        // others, every length around a block's, at every block the scan can read: the
+        // lower-case IBAN starts (small letters other than `e g x b`) are those of the
+        // rule (in the last three bytes, whose next bytes the block does not hold, a
+        // superset of them), and the escape bits are exactly the `% +` and `& 0xEF`
+        // bytes.
         let bytes = b"ab12cd9%+&\xefZ _-.";
         let mut next = crate::redact::xorshift(0x2545_f491_4f6c_dd1d);
         let (mut exact, mut found) = (0, 0);
@@ -379,20 +319,18 @@ mod tests {
                 .collect();
             for from in 0..len {
                 let (base, block) = block_from(&b, from);
-                let ahead = ahead(&b, base);
-                let m = scan_mask(&block, ahead);
-                assert_eq!(m, scalar_scan_mask(&block, ahead), "{b:?} at {base}");
+                let m = scan_mask(&block);
+                assert_eq!(m, scalar_scan_mask(&block), "{b:?} at {base}");
                 for j in 0..BLOCK.min(len) {
                     let i = base + j;
                     let c = b[i];
                     let rule = lower_iban_at(&b, i);
                     let bit = m.starter >> j & 1 == 1;
                     if c.is_ascii_lowercase() && !matches!(c, b'e' | b'g' | b'x' | b'b') {
-                        let unread = matches!(ahead, Ahead::Unknown) && j >= BLOCK - 3;
-                        if unread {
+                        if j >= BLOCK - 3 {
                             assert!(bit || !rule, "{b:?} at {i}");
                         } else {
-                            assert_eq!(bit, rule, "{b:?} at {i}, {ahead:?}");
+                            assert_eq!(bit, rule, "{b:?} at {i}");
                             exact += 1;
                             found += usize::from(rule);
                         }
