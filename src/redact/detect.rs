@@ -474,6 +474,13 @@ pub(crate) struct Caches {
     scan: Scan,
 }
 
+impl Caches {
+    /// The prefilter's pass over the string [`Detectors::find`] was last asked about.
+    pub(crate) fn scan(&self) -> &Scan {
+        &self.scan
+    }
+}
+
 impl Detectors {
     /// `custom_ids[i]` is the type of `cfg.custom[i]`.
     pub(crate) fn new(cfg: &RedactionConfig, custom_ids: &[TypeId]) -> Result<Self, RedactError> {
@@ -772,7 +779,11 @@ fn numbers_in(
                     ty: TypeId::builtin(ty),
                 });
                 next = end;
-            } else if let Some((start, end)) = numbers::month_name_dob(b, p, key)
+            } else if p >= 4
+                // A year after a month's name or its day follows a space (the first
+                // test `month_name_dob` makes, here before a call for every start).
+                && b[p - 1] == b' '
+                && let Some((start, end)) = numbers::month_name_dob(b, p, key)
                 && start >= next
                 && enabled(PiiType::DateOfBirth)
             {

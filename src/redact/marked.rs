@@ -166,6 +166,7 @@ impl<'a> Blanks<'a> {
     }
 
     /// The first space or tab at or after `i`.
+    #[inline(always)]
     fn next_from(&mut self, i: usize) -> Option<usize> {
         if i >= self.b.len() {
             return None;

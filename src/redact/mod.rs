@@ -399,14 +399,20 @@ impl Session<'_> {
 
     /// Free text: every detector, one pass. `key`: the hint of the key it sits under.
     fn text(&mut self, s: &str, in_field: bool, key: context::Key<'_>) -> Text {
-        if let Some(decoded) = percent::decode(s).or_else(|| percent::decode_markup(s)) {
-            return self.text_encoded(s, &decoded, in_field, key);
-        }
         let r = self.redactor;
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         r.detectors
             .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
+        // The scan of `s` that `find` ran saw every byte a decoder starts at: most
+        // strings hold none and are not searched again.
+        let scan = self.caches.scan();
+        let (pct, markup) = (scan.has_percent_bytes(), scan.has_markup_bytes());
+        if (pct || markup)
+            && let Some(decoded) = percent::decode_either(s, pct, markup)
+        {
+            return self.text_encoded(s, &decoded, found, in_field, key);
+        }
         // `ts=…`, `trace_id: …`: left alone in text as under the same key in JSON.
         found.retain(|f| !r.keys.ignored_in_text(s.as_bytes(), f.start));
         if !r.allow.is_empty() {
@@ -452,14 +458,11 @@ impl Session<'_> {
         &mut self,
         s: &str,
         decoded: &percent::Decoded,
+        mut found: Vec<Found>,
         in_field: bool,
         key: context::Key<'_>,
     ) -> Text {
         let r = self.redactor;
-        let mut found = std::mem::take(&mut self.found);
-        found.clear();
-        r.detectors
-            .find(&mut self.caches, s, key, |t| r.enabled(t), &mut found);
         let plain = found.len();
         // The decoded text only around what decoding changed: elsewhere it is the text
         // as written, detected above.

@@ -82,16 +82,18 @@ const fn longest_prefix_word() -> usize {
     n
 }
 
-/// The block holding `b[from]` (`skip::block_from`) and, in it, the bytes at or after
-/// `from` the pass looks at (`skip::ScanMask::wanted`): `@ : = -` anywhere, a digit, a
-/// capital or `e g x b` where a word starts.
-fn wanted_from(b: &[u8], from: usize) -> (usize, u32) {
+/// The block holding `b[from]` (`skip::block_from`), in it the bytes at or after `from`
+/// the pass looks at (`skip::ScanMask::wanted`): `@ : = -` anywhere, a digit, a capital
+/// or `e g x b` where a word starts; and its decoders' bytes (`skip::ScanMask::escape`).
+#[inline(always)]
+fn wanted_from(b: &[u8], from: usize) -> (usize, u32, u32) {
     let (base, block) = skip::block_from(b, from);
     let word_before = base > 0
         && b.get(base - 1)
             .is_some_and(|&c| CLASS[usize::from(c)] & WORD != 0);
-    let bits = skip::scan_mask(&block).wanted(word_before) & (!0u32 << (from - base));
-    (base, bits)
+    let m = skip::scan_mask(&block);
+    let bits = m.wanted(word_before) & (!0u32 << (from - base));
+    (base, bits, m.escape)
 }
 
 /// A span of `[0-9 +().-]` with at least four digits, and which numeric groups (bit
@@ -122,6 +124,9 @@ pub(crate) struct Scan {
     pub num_starts: Vec<usize>,
     /// The groups of every span, or-ed.
     span_groups: u32,
+    /// The decoders' bytes in the string (`skip::PERCENT_BYTES`, `skip::MARKUP_BYTES`:
+    /// some bit of each set when it holds one of its bytes).
+    escapes: u32,
     /// The runs of digits of the span being read: (start in the span, length).
     runs: Vec<(usize, usize)>,
     /// Scratch space of `run`.
@@ -137,6 +142,7 @@ impl Scan {
             spans: Vec::new(),
             num_starts: Vec::new(),
             span_groups: 0,
+            escapes: 0,
             runs: Vec::new(),
             schemes: Vec::new(),
         }
@@ -152,6 +158,18 @@ impl Scan {
         self.started | self.span_groups | ipv6
     }
 
+    /// Whether the string scanned last holds a `%` or a `+` (`percent::decode` has
+    /// something to look at).
+    pub(crate) fn has_percent_bytes(&self) -> bool {
+        self.escapes & skip::PERCENT_BYTES != 0
+    }
+
+    /// Whether the string scanned last holds a `&` or a `0xEF` byte
+    /// (`percent::decode_markup` has something to look at).
+    pub(crate) fn has_markup_bytes(&self) -> bool {
+        self.escapes & skip::MARKUP_BYTES != 0
+    }
+
     fn start(&mut self, group: usize, pos: usize) {
         self.starts.push((group as u8, pos));
         self.started |= 1 << group;
@@ -162,6 +180,7 @@ impl Scan {
         self.ipv6 = usize::MAX;
         self.num_starts.clear();
         self.span_groups = 0;
+        self.escapes = 0;
         self.starts.clear();
         self.started = 0;
         self.spans.clear();
@@ -174,8 +193,10 @@ impl Scan {
         // The local part of the last e-mail candidate ends before this.
         let mut last_at = 0;
         // The bytes to look at (`skip::ScanMask::wanted`), a block at a time: bit `j`
-        // of `bits` for byte `base + j`, only those at or after `next`.
-        let (mut base, mut bits) = wanted_from(b, 0);
+        // of `bits` for byte `base + j`, only those at or after `next`. Every byte is in
+        // a block read here or in a numeric span (which notes its `+`), so `escapes`
+        // sees all of them.
+        let (mut base, mut bits, mut escapes) = wanted_from(b, 0);
         let mut next = 0;
         loop {
             if bits == 0 {
@@ -183,7 +204,9 @@ impl Scan {
                 if from >= b.len() {
                     break;
                 }
-                (base, bits) = wanted_from(b, from);
+                let escape;
+                (base, bits, escape) = wanted_from(b, from);
+                escapes |= escape;
                 continue;
             }
             let at = base + bits.trailing_zeros() as usize;
@@ -239,6 +262,7 @@ impl Scan {
                 _ => {}
             }
         }
+        self.escapes |= escapes;
         if !private {
             self.started &= !(1 << PEM);
         }
@@ -303,8 +327,11 @@ impl Scan {
             match b.get(end) {
                 Some(b'-') => self.pem(b, end, private),
                 Some(&c @ (b'+' | b'(')) => {
-                    if c == b'+' && first_plus.is_none() {
-                        first_plus = Some(end);
+                    if c == b'+' {
+                        self.escapes |= 1;
+                        if first_plus.is_none() {
+                            first_plus = Some(end);
+                        }
                     }
                     self.num_starts.push(end);
                 }
@@ -618,6 +645,50 @@ mod tests {
         assert!(!name_before(b"[2024-12-28T19", 14).1);
         let quoted = b"x \"api_key";
         assert_eq!(name_before(quoted, quoted.len()), (3, true));
+    }
+
+    #[test]
+    fn escape_bytes_are_those_of_the_string() {
+        // Numbers with `+` inside (read by `numeric_span`, past the blocks), the
+        // decoders' bytes and plain pieces, glued at random: the pass says a string holds
+        // a `%`/`+` or a `&`/`0xEF` exactly when a search of the whole string finds one.
+        let pieces: [&[u8]; 18] = [
+            b"+82 10-1234-5678",
+            b"tel 010 1234 5678 + 1",
+            b"1990+03+05",
+            b"12+34",
+            b"%41",
+            b"&amp;",
+            "\u{FF10}".as_bytes(),
+            b"\xef",
+            b"a",
+            b"ab12 ",
+            b"0",
+            b"12345678",
+            b" ",
+            b"=",
+            b"x@y.com ",
+            b"key: ",
+            b"http://u:p@h/",
+            b"(02) 123-4567",
+        ];
+        let mut next = crate::redact::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut sc = Scan::new();
+        let (mut percent, mut markup) = (0, 0);
+        for _ in 0..20_000 {
+            let mut b = Vec::new();
+            for _ in 0..(next() % 8) {
+                b.extend_from_slice(pieces[next() as usize % pieces.len()]);
+            }
+            sc.run(&b);
+            let has_percent = memchr::memchr2(b'%', b'+', &b).is_some();
+            let has_markup = memchr::memchr2(b'&', 0xef, &b).is_some();
+            assert_eq!(sc.has_percent_bytes(), has_percent, "{b:?}");
+            assert_eq!(sc.has_markup_bytes(), has_markup, "{b:?}");
+            percent += usize::from(has_percent);
+            markup += usize::from(has_markup);
+        }
+        assert!(percent > 5_000 && markup > 5_000, "{percent} {markup}");
     }
 
     #[test]

@@ -22,7 +22,15 @@ pub(crate) struct ScanMask {
     pub starter: u32,
     /// `[0-9A-Za-z_]`, what an ASCII `\b` calls a word byte.
     pub word: u32,
+    /// Bits 0–15: `%` or `+` (where the percent decoder starts); bits 16–31: `&` or
+    /// `0xEF` (where the markup decoder starts: a character reference, a full-width form).
+    pub escape: u32,
 }
+
+/// Bits of [`ScanMask::escape`]: a `%` or `+` in the block.
+pub(crate) const PERCENT_BYTES: u32 = 0xffff;
+/// Bits of [`ScanMask::escape`]: a `&` or `0xEF` in the block.
+pub(crate) const MARKUP_BYTES: u32 = 0xffff_0000;
 
 impl ScanMask {
     /// The bytes to look at, given whether the byte before the block is a word byte.
@@ -40,6 +48,7 @@ fn lower_iban(lower: u32, digit: u32) -> u32 {
 }
 
 /// The scan masks of `block`.
+#[inline(always)]
 pub(crate) fn scan_mask(block: &[u8; BLOCK]) -> ScanMask {
     #[cfg(target_arch = "x86_64")]
     {
@@ -80,6 +89,7 @@ pub(crate) fn blank_mask(block: &[u8; BLOCK]) -> u32 {
 /// 16 bytes of `b` (starting before `i`, so callers drop the bits before `i`); in a
 /// string shorter than a block, `b` zero-padded (a zero byte is neither wanted by the
 /// scan nor plain in a string).
+#[inline(always)]
 pub(crate) fn block_from(b: &[u8], i: usize) -> (usize, [u8; BLOCK]) {
     let mut block = [0u8; BLOCK];
     if let Some(full) = b.get(i..i + BLOCK) {
@@ -108,12 +118,19 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
         always: 0,
         starter: 0,
         word: 0,
+        escape: 0,
     };
     let (mut lower, mut digit) = (0, 0);
     for (j, &c) in block.iter().enumerate() {
         lower |= u32::from(c.is_ascii_lowercase()) << j;
         digit |= u32::from(c.is_ascii_digit()) << j;
         let bit = 1u32 << j;
+        if matches!(c, b'%' | b'+') {
+            m.escape |= bit;
+        }
+        if matches!(c, b'&' | 0xef) {
+            m.escape |= bit << 16;
+        }
         if matches!(c, b'@' | b':' | b'=' | b'-' | b'_') {
             m.always |= bit;
         }
@@ -198,6 +215,7 @@ mod sse2 {
         }
     }
 
+    #[inline(always)]
     pub(super) fn scan_mask(block: &[u8; BLOCK]) -> ScanMask {
         let v = load(block);
         let digit = in_range(v, b'0', 10);
@@ -208,10 +226,13 @@ mod sse2 {
             or(or(eq(v, b'='), eq(v, b'-')), eq(v, b'_')),
         );
         let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
+        let percent = or(eq(v, b'%'), eq(v, b'+'));
+        let markup = or(eq(v, b'&'), eq(v, 0xef));
         ScanMask {
             always: bits(punct),
             starter: bits(or(or(upper, lit), digit)) | lower_iban(bits(lower), bits(digit)),
             word: bits(or(or(digit, upper), or(lower, eq(v, b'_')))),
+            escape: bits(percent) | bits(markup) << 16,
         }
     }
 
@@ -267,5 +288,58 @@ mod tests {
         );
         assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(true), 0);
         assert_eq!(scan_mask(b"bbbbbbbbbbbbbbbb").wanted(false), 1);
+    }
+
+    /// The rule the masks stand for, read on the string: a lower-case IBAN starts at `i`
+    /// when `b[i..i + 4]` is two small letters and two digits.
+    fn lower_iban_at(b: &[u8], i: usize) -> bool {
+        b.get(i..i + 4).is_some_and(|w| {
+            w[0].is_ascii_lowercase()
+                && w[1].is_ascii_lowercase()
+                && w[2].is_ascii_digit()
+                && w[3].is_ascii_digit()
+        })
+    }
+
+    #[test]
+    fn block_masks_are_the_rules_read_on_the_string() {
+        // Random strings of small letters, digits, capitals, the decoders' bytes and
+        // others, every length around a block's, at every block the scan can read: the
+        // lower-case IBAN starts (small letters other than `e g x b`) are those of the
+        // rule (in the last three bytes, whose next bytes the block does not hold, a
+        // superset of them), and the escape bits are exactly the `% +` and `& 0xEF`
+        // bytes.
+        let bytes = b"ab12cd9%+&\xefZ _-.";
+        let mut next = crate::redact::xorshift(0x2545_f491_4f6c_dd1d);
+        let (mut exact, mut found) = (0, 0);
+        for _ in 0..5_000 {
+            let len = (next() % 48) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|_| bytes[next() as usize % bytes.len()])
+                .collect();
+            for from in 0..len {
+                let (base, block) = block_from(&b, from);
+                let m = scan_mask(&block);
+                assert_eq!(m, scalar_scan_mask(&block), "{b:?} at {base}");
+                for j in 0..BLOCK.min(len) {
+                    let i = base + j;
+                    let c = b[i];
+                    let rule = lower_iban_at(&b, i);
+                    let bit = m.starter >> j & 1 == 1;
+                    if c.is_ascii_lowercase() && !matches!(c, b'e' | b'g' | b'x' | b'b') {
+                        if j >= BLOCK - 3 {
+                            assert!(bit || !rule, "{b:?} at {i}");
+                        } else {
+                            assert_eq!(bit, rule, "{b:?} at {i}");
+                            exact += 1;
+                            found += usize::from(rule);
+                        }
+                    }
+                    assert_eq!(m.escape >> j & 1 == 1, matches!(c, b'%' | b'+'));
+                    assert_eq!(m.escape >> (16 + j) & 1 == 1, matches!(c, b'&' | 0xef));
+                }
+            }
+        }
+        assert!(exact > 50_000 && found > 100, "{exact} {found}");
     }
 }
