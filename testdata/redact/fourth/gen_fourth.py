@@ -197,6 +197,8 @@ def ssn():
 def nanp_parts():
     while True:
         a = "%d%d%d" % (R.randint(2, 9), R.randint(0, 9), R.randint(0, 9))
+        # N9X area codes are reserved for the plan's expansion: none is in service.
+        a = a[0] + ("8" if a[1] == "9" else a[1]) + a[2]
         if a[1:] != "11":
             break
     while True:
