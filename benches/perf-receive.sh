@@ -27,6 +27,8 @@
 #   TOP          functions listed (default 25)
 #   OUT          keep perf.data and the report in this directory
 #   SERVER_CPU / LOADGEN_CPU  (0 / 1)
+#   CALLGRAPH    perf's --call-graph mode (for example `dwarf,16384`): record call chains,
+#                kept in OUT's perf.data for `perf report --children`
 #
 # Prints: spans sampled, CPU nanoseconds a span in all (user and kernel), then the TOP
 # functions with their nanoseconds a span.
@@ -73,7 +75,7 @@ load_pid=$!
 sleep 1
 accepted() { metric "$admin" "^slotel_receiver_accepted_${item}_total({|\$)"; }
 before=$(accepted)
-perf record -q -F "$FREQ" -e cpu-clock -p "$server_pid" -o "$work/perf.data" -- sleep "$SAMPLED" 2>/dev/null
+perf record -q -F "$FREQ" -e cpu-clock ${CALLGRAPH:+--call-graph "$CALLGRAPH"} -p "$server_pid" -o "$work/perf.data" -- sleep "$SAMPLED" 2>/dev/null
 after=$(accepted)
 wait "$load_pid" || true
 load_pid=""

@@ -1,8 +1,9 @@
 //! The hand-over of requests' facts from the receiving threads to the writer thread: a
 //! bounded list under a mutex, which the writer empties in one go.
 //!
-//! The writer is woken only once the list holds [`WAKE_ROWS`] rows (or on closing); short
-//! of that it takes what came at its next tick (at most a second later). A channel woke it
+//! The writer is woken only once the list holds [`WAKE_ROWS`] rows or [`WAKE_BYTES`] bytes
+//! of metric requests (or on closing); short of that it takes what came at its next tick
+//! (at most a second later). A channel woke it
 //! for every request: a futex call on the receiving thread and a switch to the writer and
 //! back per request, for a thread that only puts the request aside until a message's rows
 //! have come. The receiving thread's cost per request is now a lock without contention
@@ -24,6 +25,13 @@ use super::Item;
 /// (`writer::COALESCE_ROWS`).
 pub(super) const WAKE_ROWS: usize = super::writer::COALESCE_ROWS;
 
+/// Bytes of metric requests queued that wake the writer before its tick: what it writes
+/// as a message (`writer::PENDING_METRIC_BYTES`). A metric request is one row, so by rows
+/// alone thousands of them (a second's worth, hundreds of MiB at full load) waited for
+/// the tick: the receiving threads' allocator then handed out fresh memory for every
+/// request, and the kernel zeroed its pages.
+pub(super) const WAKE_BYTES: u64 = super::writer::PENDING_METRIC_BYTES;
+
 /// Written requests a push takes back to drop: more than one a push, so that the list
 /// empties between the writer's rounds.
 const DROPS_PER_PUSH: usize = 2;
@@ -40,6 +48,8 @@ pub(super) enum Refused {
 struct State {
     items: Vec<Item>,
     rows: usize,
+    /// Bytes of the metric requests among `items`.
+    bytes: u64,
     open: bool,
     /// Requests written, for pushes to drop.
     spent: Vec<Item>,
@@ -52,12 +62,20 @@ pub(super) struct Queue {
     bound: usize,
 }
 
+impl State {
+    /// Whether enough waits to wake the writer before its tick.
+    fn due(&self) -> bool {
+        self.rows >= WAKE_ROWS || self.bytes >= WAKE_BYTES
+    }
+}
+
 impl Queue {
     pub(super) fn new(bound: usize) -> Self {
         Queue {
             state: Mutex::new(State {
                 items: Vec::new(),
                 rows: 0,
+                bytes: 0,
                 open: true,
                 spent: Vec::new(),
             }),
@@ -66,10 +84,12 @@ impl Queue {
         }
     }
 
-    /// Queues a request's facts; the writer is woken when they make [`WAKE_ROWS`] rows.
+    /// Queues a request's facts; the writer is woken when they make [`WAKE_ROWS`] rows or
+    /// [`WAKE_BYTES`] bytes.
     /// Drops up to [`DROPS_PER_PUSH`] requests the writer has written, after the lock.
     pub(super) fn push(&self, item: Item) -> Result<(), Refused> {
         let rows = item.batch.num_rows();
+        let bytes = item.charged;
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let spent: [Option<Item>; DROPS_PER_PUSH] = std::array::from_fn(|_| state.spent.pop());
         if !state.open {
@@ -79,9 +99,10 @@ impl Queue {
             return Err(Refused::Full);
         }
         state.items.push(item);
-        let before = state.rows;
+        let was_due = state.due();
         state.rows += rows;
-        let wake = before < WAKE_ROWS && state.rows >= WAKE_ROWS;
+        state.bytes += bytes;
+        let wake = !was_due && state.due();
         drop(state);
         if wake {
             self.ready.notify_one();
@@ -96,7 +117,7 @@ impl Queue {
         self.ready.notify_one();
     }
 
-    /// Waits at most `wait` for [`WAKE_ROWS`] rows (or the closing), then moves what is
+    /// Waits at most `wait` for [`WAKE_ROWS`] rows or [`WAKE_BYTES`] bytes (or the closing), then moves what is
     /// queued into `into` (empty; its capacity is kept for the next requests). Hands the
     /// requests written since (`spent`) to the pushes to drop, unless those of the last
     /// round are still there (little traffic): then `spent` keeps them, for the writer to
@@ -105,10 +126,11 @@ impl Queue {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (mut state, _) = self
             .ready
-            .wait_timeout_while(state, wait, |s| s.open && s.rows < WAKE_ROWS)
+            .wait_timeout_while(state, wait, |s| s.open && !s.due())
             .unwrap_or_else(|p| p.into_inner());
         std::mem::swap(&mut state.items, into);
         state.rows = 0;
+        state.bytes = 0;
         if state.spent.is_empty() && state.open {
             std::mem::swap(&mut state.spent, spent);
         }
@@ -169,6 +191,28 @@ mod tests {
         }
         // An hour's wait would fail the test's time limit: the rows woke it.
         assert_eq!(writer.join().unwrap(), WAKE_ROWS);
+    }
+
+    #[test]
+    fn a_message_of_metric_bytes_wakes_the_writer_before_its_tick() {
+        let queue = Arc::new(Queue::new(1024));
+        let writer = {
+            let queue = queue.clone();
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                queue.take(&mut out, Duration::from_secs(3600), &mut Vec::new());
+                out.len()
+            })
+        };
+        // Metric requests are a row each: two of half the bytes wake the writer.
+        for _ in 0..2 {
+            let mut request = item(1);
+            request.kind = super::super::Kind::Metrics;
+            request.charged = WAKE_BYTES / 2;
+            assert_eq!(queue.push(request), Ok(()));
+        }
+        // An hour's wait would fail the test's time limit: the bytes woke it.
+        assert_eq!(writer.join().unwrap(), 2);
     }
 
     #[test]

@@ -38,7 +38,7 @@ const PENDING_WAIT: Duration = Duration::from_secs(2);
 /// Metric requests are written once this many bytes of them wait (a row is a whole
 /// request), however few rows: a request of the usual size is a message of its own, its
 /// bytes compressed where they lie instead of copied into a larger message first.
-const PENDING_METRIC_BYTES: u64 = 64 << 10;
+pub(super) const PENDING_METRIC_BYTES: u64 = 64 << 10;
 
 /// zstd level of the capture files: a fast negative level, since the writer shares the
 /// CPUs with receiving. On the capture's narrow columns (a million spans of `slotel
