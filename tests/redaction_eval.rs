@@ -1,7 +1,7 @@
 //! Redaction scored on four independent labelled sets, all written from public format
 //! definitions, not from the detectors: the evaluation set (`testdata/redact/eval/corpus.jsonl`,
 //! by `gen_eval.py`), the held-out set (`testdata/redact/holdout/corpus.jsonl`, by
-//! `gen_holdout.py`: production log shapes, written before its author read the detectors) and
+//! `gen_holdout.py`: production log shapes, written before its author read the detectors),
 //! the third set (`testdata/redact/third/corpus.jsonl`, by `gen_third.py`: object dumps,
 //! configuration files, CLI output, escaped and encoded values, also written before its author
 //! read the detectors) and the fourth set (`testdata/redact/fourth/corpus.jsonl`, by
