@@ -403,11 +403,11 @@ impl Walker<'_, '_, '_> {
             let mut outcome = result?;
             if !object {
                 let token = &self.b[value_start..self.pos];
-                prev = (token.first() == Some(&b'"')).then_some((
-                    value_start,
-                    self.pos,
-                    token.contains(&b'\\'),
-                ));
+                // Only a string starting with `-` can be a flag: the escape check (a pass
+                // over the token) is left to those.
+                prev = token
+                    .starts_with(b"\"-")
+                    .then(|| (value_start, self.pos, token.contains(&b'\\')));
                 pem_open = if token.starts_with(b"\"-----BEGIN ") {
                     contains(token, b"PRIVATE KEY")
                 } else {
