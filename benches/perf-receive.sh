@@ -31,7 +31,8 @@
 #                kept in OUT's perf.data for `perf report --children`
 #
 # Prints: spans sampled, CPU nanoseconds a span in all (user and kernel), then the TOP
-# functions with their nanoseconds a span.
+# functions with their nanoseconds a span; with CAPTURE=1 also the capture's bytes on disk
+# a span received.
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -93,6 +94,14 @@ awk -F'\t' -v spans="$spans" -v freq="$FREQ" -v top="$TOP" \
         printf "%s: %d %s sampled, %.1f CPU ns a %s (%d samples at %d Hz)\n", setup, spans, noun, total * ns, one, total, freq
         for (i = 1; i <= NR && i <= top; i++) printf "%10.2f  %s\n", n[i] * ns, s[i]
     }' "$work/symbols.tsv"
+if [[ -n ${CAPTURE:-} ]]; then
+    # What the capture wrote, once its writer has flushed (it does within 3 s of receipt).
+    sleep 4
+    total=$(metric "$admin" "^slotel_receiver_accepted_${item}_total({|\$)")
+    bytes=$(find "$work/capture" -type f -printf '%s\n' | awk '{ b += $1 } END { print b + 0 }')
+    awk -v b="$bytes" -v t="$total" -v one="$one" \
+        'BEGIN { printf "capture: %d bytes on disk for %d %ss received, %.2f bytes a %s\n", b, t, one, b / t, one }'
+fi
 if [[ -n ${OUT:-} ]]; then
     mkdir -p "$OUT"
     cp "$work/perf.data" "$work/symbols.tsv" "$OUT/"

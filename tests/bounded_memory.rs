@@ -135,3 +135,50 @@ async fn repeated_bad_input_keeps_memory_bounded() {
         "rss grew from {baseline} KiB to {late} KiB"
     );
 }
+
+/// Exporter queues are held in memory: with the shipped exporters (remote write, OTLP
+/// traces, Loki) at 256 MiB each and the 192 MiB receive budget they could hold 960 MiB,
+/// most of the 1 GiB pod. The binary refuses such a config at load, naming the fix, and
+/// sizes queues without a `max_bytes` so that they fit.
+#[test]
+fn exporter_queues_that_outgrow_the_memory_limit_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |queue: &str, service: &str| {
+        let path = dir.path().join("slotel.yaml");
+        let text = format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n\
+             exporters:\n  prometheusremotewrite/mimir:\n    endpoint: http://127.0.0.1:9/api/v1/push\n{queue}\
+             \x20 otlp/tempo:\n    endpoint: http://127.0.0.1:9\n{queue}\
+             \x20 otlphttp/loki:\n    endpoint: http://127.0.0.1:9/otlp\n{queue}\
+             service:\n  pipelines:\n    traces: {{exporters: [otlp/tempo]}}\n    logs: {{exporters: [otlphttp/loki]}}\n{service}"
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let check =
+        |path: &std::path::Path| slotel().arg("check").arg("-c").arg(path).output().unwrap();
+
+    let big = "    sending_queue: {max_bytes: 256MiB}\n";
+    let out = check(&write(big, ""));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("service.memory_limit"), "{text}");
+    assert!(text.contains("need 960 MiB"), "{text}");
+    // Defaults fit; a larger stated limit takes the large queues.
+    let out = check(&write("", ""));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = check(&write(big, "  memory_limit: 2GiB\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -24,10 +24,21 @@ pub(crate) fn decode(
     let mut top = Fields::new(&mut ctx, root, "");
     let receiver = receivers(&mut ctx, &mut top);
     let redaction = processors(&mut ctx, &mut top);
-    let (exporters, ids) = exporters(&mut ctx, &mut top);
+    let (mut exporters, ids) = exporters(&mut ctx, &mut top);
     let slo = slo(&mut ctx, &mut top);
     let processor_ids: Vec<String> = redaction.iter().map(|_| "redaction".to_string()).collect();
     let service = service(&mut ctx, &mut top, &ids, &processor_ids);
+    if let Err(msg) = super::exporters::size_queues(
+        exporters.iter_mut().filter_map(|e| {
+            let id = e.id.as_str();
+            e.kind.delivery_mut().map(|d| (id, &mut d.queue))
+        }),
+        receiver.limits.memory_budget,
+        service.memory_limit,
+    ) {
+        let at = top.get("service").unwrap_or(root);
+        ctx.error(at, "service.memory_limit", msg);
+    }
     top.finish(&mut ctx);
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
@@ -444,6 +455,7 @@ fn service(
     let logs_pipeline = pipeline(ctx, &mut pipelines, "logs", &known);
     pipelines.finish_as(ctx, "pipeline");
     let shutdown_timeout = service.opt(ctx, "shutdown_timeout", Ctx::duration);
+    let memory_limit = service.opt(ctx, "memory_limit", Ctx::byte_size);
     service.finish(ctx);
     ServiceConfig {
         admin_endpoint,
@@ -453,6 +465,7 @@ fn service(
         metrics,
         logs_pipeline,
         shutdown_timeout: shutdown_timeout.unwrap_or(Duration::from_secs(20)),
+        memory_limit: memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
     }
 }
 

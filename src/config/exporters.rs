@@ -133,9 +133,12 @@ pub struct QueueConfig {
     /// `directory` (required with `disk`): where the queue's file lives; one file per
     /// exporter, named after it.
     pub directory: Option<PathBuf>,
-    /// `max_bytes` (byte size, default 256 MiB): when the queue holds this much, receivers
-    /// answer "retry later".
+    /// `max_bytes` (byte size): when the queue holds this much, receivers answer "retry
+    /// later". Default: for a memory queue, an equal share of what `service.memory_limit`
+    /// leaves the queues (at most 256 MiB, see [`size_queues`]); for a disk queue 256 MiB.
     pub max_bytes: usize,
+    /// Whether `max_bytes` was given (otherwise [`size_queues`] sizes a memory queue).
+    pub max_bytes_set: bool,
     /// `fsync_interval` (duration, default `100ms`, disk only): appends are made durable in
     /// batches this often; receivers acknowledge only after that.
     pub fsync_interval: Duration,
@@ -152,12 +155,97 @@ impl Default for QueueConfig {
         Self {
             storage: QueueStorage::Memory,
             directory: None,
-            max_bytes: 256 * 1024 * 1024,
+            max_bytes: DEFAULT_QUEUE_MAX_BYTES,
+            max_bytes_set: false,
             fsync_interval: Duration::from_millis(100),
             num_consumers: 8,
             cache_size: 4 * 1024 * 1024,
         }
     }
+}
+
+/// The largest default `sending_queue.max_bytes`.
+pub const DEFAULT_QUEUE_MAX_BYTES: usize = 256 * MIB;
+/// The smallest `sending_queue.max_bytes` a memory queue is given by default.
+const MIN_DEFAULT_QUEUE_BYTES: usize = 4 * MIB;
+const MIB: usize = 1024 * 1024;
+
+/// What the receivers' budget and the exporters' queues may hold together, out of
+/// `service.memory_limit`: three quarters. The last quarter is for the SLO engine, the
+/// runtime, the allocator's slack and a queue's last push past its bound.
+pub fn queue_share(memory_limit: usize) -> usize {
+    memory_limit / 4 * 3
+}
+
+/// The memory a queue holds at most: a memory queue its `max_bytes` (records are kept as
+/// encoded for the backend), a disk queue its storage engine's cache.
+fn queue_memory(q: &QueueConfig) -> usize {
+    match q.storage {
+        QueueStorage::Memory => q.max_bytes,
+        QueueStorage::Disk => q.cache_size,
+    }
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{} MiB", bytes.div_ceil(MIB))
+}
+
+/// Sizes the memory queues without a `max_bytes` from what [`queue_share`] of
+/// `memory_limit` leaves after `memory_budget` and the queues with one (equal shares, at
+/// most [`DEFAULT_QUEUE_MAX_BYTES`]), and checks that the queues and the budget fit in it.
+/// `queues` are the exporters' ids and queue settings.
+pub fn size_queues<'a>(
+    queues: impl IntoIterator<Item = (&'a str, &'a mut QueueConfig)>,
+    memory_budget: usize,
+    memory_limit: usize,
+) -> Result<(), String> {
+    let mut queues: Vec<(&str, &mut QueueConfig)> = queues.into_iter().collect();
+    let share = queue_share(memory_limit);
+    let unsized_count = queues
+        .iter()
+        .filter(|(_, q)| q.storage == QueueStorage::Memory && !q.max_bytes_set)
+        .count();
+    let fixed: usize = queues
+        .iter()
+        .filter(|(_, q)| q.storage == QueueStorage::Disk || q.max_bytes_set)
+        .map(|(_, q)| queue_memory(q))
+        .fold(memory_budget, usize::saturating_add);
+    if let Some(each) = share.saturating_sub(fixed).checked_div(unsized_count) {
+        let each = each.clamp(MIN_DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_MAX_BYTES);
+        for (_, q) in &mut queues {
+            if q.storage == QueueStorage::Memory && !q.max_bytes_set {
+                q.max_bytes = each;
+            }
+        }
+    }
+    let total = queues
+        .iter()
+        .map(|(_, q)| queue_memory(q))
+        .fold(memory_budget, usize::saturating_add);
+    if total <= share {
+        return Ok(());
+    }
+    let list: Vec<String> = queues
+        .iter()
+        .map(|(id, q)| {
+            let what = match q.storage {
+                QueueStorage::Memory => "",
+                QueueStorage::Disk => " cache",
+            };
+            format!("{id}{what} {}", mib(queue_memory(q)))
+        })
+        .collect();
+    Err(format!(
+        "the exporter queues ({}) and `receivers.otlp.limits.memory_budget` ({}) need {}, \
+         more than the {} (three quarters) of `service.memory_limit` ({}) they may take; \
+         lower `sending_queue.max_bytes`, use `storage: disk`, or raise \
+         `service.memory_limit` to the container's memory limit",
+        list.join(", "),
+        mib(memory_budget),
+        mib(total),
+        mib(share),
+        mib(memory_limit),
+    ))
 }
 
 /// `prometheusremotewrite/<name>`.
@@ -360,12 +448,12 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
                 let path = q.path.clone();
                 ctx.error(q.node, &path, "`storage: disk` needs a `directory`");
             }
+            let max_bytes = q.opt(ctx, "max_bytes", Ctx::byte_size);
             let cfg = QueueConfig {
                 storage,
                 directory,
-                max_bytes: q
-                    .opt(ctx, "max_bytes", Ctx::byte_size)
-                    .unwrap_or(d.max_bytes),
+                max_bytes: max_bytes.unwrap_or(d.max_bytes),
+                max_bytes_set: max_bytes.is_some(),
                 fsync_interval: q
                     .opt(ctx, "fsync_interval", Ctx::duration)
                     .unwrap_or(d.fsync_interval),

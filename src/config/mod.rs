@@ -53,6 +53,8 @@ mod types;
 mod warnings;
 
 #[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io::Read;

@@ -94,6 +94,7 @@ fn embedded_default_parses_to_the_documented_defaults() {
             metrics: PipelineConfig::default(),
             logs_pipeline: PipelineConfig::default(),
             shutdown_timeout: Duration::from_secs(20),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
         },
     };
     assert_eq!(config, expected);
@@ -221,6 +222,7 @@ fn full_config_uses_every_key() {
         },
         logs_pipeline: PipelineConfig::default(),
         shutdown_timeout: Duration::from_secs(90),
+        memory_limit: DEFAULT_MEMORY_LIMIT,
     };
     assert_eq!(config.service, service);
 }

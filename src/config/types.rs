@@ -216,6 +216,19 @@ pub enum ExporterKind {
     Loki(super::exporters::LokiConfig, super::exporters::Delivery),
 }
 
+impl ExporterKind {
+    /// The queue and retry settings of a queued exporter.
+    pub fn delivery_mut(&mut self) -> Option<&mut super::exporters::Delivery> {
+        match self {
+            Self::RemoteWrite(_, d)
+            | Self::OtlpGrpc(_, d)
+            | Self::OtlpHttp(_, d)
+            | Self::Loki(_, d) => Some(d),
+            Self::Debug { .. } | Self::File { .. } | Self::Nop => None,
+        }
+    }
+}
+
 /// `exporters.debug.verbosity`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -357,7 +370,15 @@ pub struct ServiceConfig {
     pub logs_pipeline: PipelineConfig,
     /// `service.shutdown_timeout` (duration, default `20s`): how long draining may take.
     pub shutdown_timeout: Duration,
+    /// `service.memory_limit` (byte size, default 1 GiB, the shipped pod's limit): the
+    /// memory slotel may use. `receivers.otlp.limits.memory_budget` and the exporters'
+    /// queues must fit in three quarters of it (checked at load); memory queues without a
+    /// `max_bytes` share what is left.
+    pub memory_limit: usize,
 }
+
+/// The default `service.memory_limit`: the shipped manifests' container limit.
+pub const DEFAULT_MEMORY_LIMIT: usize = 1024 * 1024 * 1024;
 
 /// `service.admin.auth`: the SLO status API (`/api/v1/…`, which the status page reads)
 /// answers only requests with `Authorization: Bearer <token>`. Probes and `/metrics` stay

@@ -307,6 +307,10 @@ impl OtlpRequest for ExportMetricsServiceRequest {
     type Response = ExportMetricsServiceResponse;
     const SIGNAL: Signal = Signal::Metrics;
 
+    fn decode_json(body: &[u8]) -> Result<Self, super::json::JsonError> {
+        super::json::decode::<super::json_metrics::MetricsRequest>(body).map(Self::from)
+    }
+
     fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError> {
         let max = limits.max_attributes_per_item;
         let too_many = |attrs: &[KeyValue], exemplars: &[Exemplar]| {

@@ -27,7 +27,9 @@
 //! - `otlp.rs`: decoding and what the three request types have in common.
 //! - `check.rs`: the per-item rules (ids, attribute, event and link counts, the metric data
 //!   model) and the cluster binding.
-//! - `json.rs`: the lenient OTLP/JSON reader.
+//! - `json.rs`: the lenient OTLP/JSON reader; `json_metrics.rs` reads metrics without
+//!   serde's `flatten` (which hid errors), `json_numbers.rs` reads numbers as the proto3
+//!   JSON mapping says.
 //! - `grpc.rs`: the gRPC routes; the handler takes the one message out of the body as read
 //!   (decompressing it when compressed), tonic answers the call.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
@@ -52,6 +54,8 @@ pub mod grpc;
 pub mod http;
 pub(crate) mod inflate;
 mod json;
+mod json_metrics;
+mod json_numbers;
 pub mod otlp;
 pub mod spans_fuzz;
 #[cfg(test)]
@@ -546,9 +550,10 @@ impl Receiver {
 }
 
 /// The memory span facts hold: their columns' buffers (a buffer two columns share, such
-/// as the resource keys of the dictionary columns, counted for each) and the struct.
+/// as the resource keys of the dictionary columns, counted for each), the rows of the
+/// comparisons lean facts hold, and the struct.
 pub fn facts_bytes(facts: &WalkedFacts) -> usize {
-    facts.facts.batch.get_array_memory_size() + std::mem::size_of::<WalkedFacts>()
+    facts.facts.held_bytes() + std::mem::size_of::<WalkedFacts>()
 }
 
 /// A request after the receiver read it: decoded and checked, or (spans that nothing

@@ -75,6 +75,10 @@ pub trait OtlpRequest:
     fn bind_cluster(&mut self, attr: &str, cluster: &str);
     fn response(rejected: usize, message: String) -> Self::Response;
     fn into_payload(self) -> Payload;
+    /// Decodes an OTLP/JSON body.
+    fn decode_json(body: &[u8]) -> Result<Self, json::JsonError> {
+        json::decode(body)
+    }
 }
 
 /// Why a request body could not be decoded.
@@ -99,6 +103,6 @@ pub enum LimitError {
 pub fn decode<R: OtlpRequest>(body: &[u8], format: Format) -> Result<R, DecodeError> {
     Ok(match format {
         Format::Protobuf => R::decode(body)?,
-        Format::Json => json::decode(body)?,
+        Format::Json => R::decode_json(body)?,
     })
 }

@@ -156,6 +156,8 @@ pub struct ExporterMetrics {
     pub queue_bytes: Family<QueueLabels, Gauge>,
     pub queue_capacity_bytes: Family<QueueLabels, Gauge>,
     pub queue_oldest_age_seconds: Family<QueueLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// Samples of SLO series in a remote-write exporter's SLO lane (waiting or being sent).
+    pub slo_lane_samples: Family<QueueLabels, Gauge>,
     /// Items an OTLP backend accepted the request of but rejected (partial success).
     pub partial_rejected_items: Family<QueueLabels, Counter>,
     /// Records of damaged disk queue files, salvaged or lost.
@@ -213,6 +215,11 @@ impl ExporterMetrics {
             "slotel_exporter_queue_oldest_age_seconds",
             "Age of the oldest request in an exporter's queue (0 when empty)",
             self.queue_oldest_age_seconds.clone(),
+        );
+        registry.register(
+            "slotel_exporter_queue_slo_series_samples",
+            "Samples of SLO series in a remote-write exporter's SLO lane, waiting or being sent",
+            self.slo_lane_samples.clone(),
         );
         registry.register(
             "slotel_exporter_partial_success_rejected_items",

@@ -85,6 +85,7 @@ pub fn config(out: Option<&Path>) -> Config {
             metrics: PipelineConfig::default(),
             logs_pipeline: PipelineConfig::default(),
             shutdown_timeout: Duration::from_secs(10),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
         },
     }
 }

@@ -19,6 +19,13 @@
 //!   series are all in the newer snapshot, so what Prometheus loses is a point of the past,
 //!   never a count (the counters are cumulative). Memory stays bounded, and so does how
 //!   far Prometheus lags: about a backlog's worth of sending.
+//! - stale markers are the exception: a series that ended is in no newer snapshot, so a
+//!   marker dropped with its snapshot would leave the series "present" in Prometheus for
+//!   its lookback (5 minutes). The requests holding only stale markers are kept, in their
+//!   place, when their snapshot is superseded; they are dropped (oldest first, counted
+//!   like the rest) only when they alone hold more than the backlog;
+//! - `slotel_exporter_queue_slo_series_samples{exporter}` is the samples waiting or being
+//!   sent.
 //!
 //! At shutdown the lane delivers what it holds until the deadline; what is left is counted
 //! (`reason="shutdown"`) and logged at ERROR. The lane keeps nothing on disk: the engine's
@@ -59,6 +66,8 @@ pub struct LaneConfig {
 struct Chunk {
     snapshot: u64,
     record: Record,
+    /// The request holds stale markers only: superseding its snapshot keeps it.
+    stale: bool,
 }
 
 #[derive(Default)]
@@ -67,6 +76,8 @@ struct State {
     shards: Vec<VecDeque<Chunk>>,
     /// Samples in `shards`.
     queued: u64,
+    /// Samples in `shards` in requests of stale markers.
+    queued_stale: u64,
     /// Samples being sent.
     in_flight: u64,
     /// The number of the next snapshot.
@@ -111,7 +122,7 @@ impl Lane {
             shards: (0..shards).map(|_| VecDeque::new()).collect(),
             ..State::default()
         };
-        Self {
+        let lane = Self {
             inner: Arc::new(Inner {
                 cfg,
                 backend,
@@ -126,7 +137,9 @@ impl Lane {
             trigger,
             started: OnceLock::new(),
             stopped: AtomicBool::new(false),
-        }
+        };
+        lane.inner.gauge(&lane.inner.lock());
+        lane
     }
 
     pub fn shards(&self) -> usize {
@@ -142,6 +155,13 @@ impl Lane {
     /// snapshots while the waiting requests hold more than the backlog. Starts the workers
     /// on first use (it must run inside the runtime).
     pub fn push(&self, shards: Vec<Vec<Record>>) {
+        self.push_snapshot(shards, Vec::new());
+    }
+
+    /// [`Lane::push`] with, per shard, requests holding stale markers only (`stale[i]`,
+    /// sent before shard `i`'s other requests): they outlive their snapshot when it is
+    /// superseded.
+    pub fn push_snapshot(&self, shards: Vec<Vec<Record>>, stale: Vec<Vec<Record>>) {
         self.started.get_or_init(|| {
             for shard in 0..self.inner.cfg.shards {
                 tokio::spawn(self.inner.clone().work(shard));
@@ -151,19 +171,30 @@ impl Lane {
             let mut st = self.inner.lock();
             if st.closed {
                 drop(st);
-                let items = shards.iter().flatten().map(|r| r.items).sum();
+                let items = shards.iter().chain(&stale).flatten().map(|r| r.items).sum();
                 self.inner.dropped("shutdown", items);
                 return;
             }
             let snapshot = st.next;
             st.next += 1;
-            for (i, records) in shards.into_iter().enumerate().take(self.inner.cfg.shards) {
+            let n = self.inner.cfg.shards;
+            let marked = stale.into_iter().take(n).map(|r| (r, true));
+            let plain = shards.into_iter().take(n).map(|r| (r, false));
+            for (i, (records, is_stale)) in marked.enumerate().chain(plain.enumerate()) {
                 for record in records {
                     st.queued += record.items;
-                    st.shards[i].push_back(Chunk { snapshot, record });
+                    if is_stale {
+                        st.queued_stale += record.items;
+                    }
+                    st.shards[i].push_back(Chunk {
+                        snapshot,
+                        record,
+                        stale: is_stale,
+                    });
                 }
             }
             let superseded = st.trim(self.inner.cfg.backlog, snapshot);
+            self.inner.gauge(&st);
             (superseded, st.queued)
         };
         let (superseded, waiting) = superseded;
@@ -221,7 +252,9 @@ impl Lane {
             let left = st.queued + st.in_flight;
             st.shards.iter_mut().for_each(VecDeque::clear);
             st.queued = 0;
+            st.queued_stale = 0;
             st.in_flight = 0;
+            self.inner.gauge(&st);
             left
         };
         if left > 0 {
@@ -251,33 +284,52 @@ struct Superseded {
 
 impl State {
     /// Drops the oldest waiting snapshot while the waiting requests hold more than
-    /// `backlog` samples, never `newest`.
+    /// `backlog` samples, never `newest`, keeping its requests of stale markers; then the
+    /// oldest requests of stale markers while they alone hold more than `backlog`.
     fn trim(&mut self, backlog: u64, newest: u64) -> Superseded {
         let mut out = Superseded {
             snapshots: 0,
             items: 0,
         };
         while self.queued > backlog {
+            // The oldest snapshot with samples that are not stale markers.
             let Some(oldest) = self
                 .shards
                 .iter()
-                .filter_map(|s| s.front().map(|c| c.snapshot))
+                .flat_map(|s| s.iter().find(|c| !c.stale).map(|c| c.snapshot))
                 .min()
+                .filter(|&oldest| oldest < newest)
             else {
                 break;
             };
-            if oldest >= newest {
-                break;
-            }
             for shard in &mut self.shards {
-                while shard.front().is_some_and(|c| c.snapshot == oldest) {
-                    if let Some(c) = shard.pop_front() {
+                shard.retain(|c| {
+                    let drop = c.snapshot == oldest && !c.stale;
+                    if drop {
                         self.queued -= c.record.items;
                         out.items += c.record.items;
                     }
-                }
+                    !drop
+                });
             }
             out.snapshots += 1;
+        }
+        while self.queued_stale > backlog {
+            let Some((shard, _)) = self
+                .shards
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.iter().position(|c| c.stale).map(|at| (i, s[at].snapshot)))
+                .min_by_key(|&(_, snapshot)| snapshot)
+            else {
+                break;
+            };
+            let at = self.shards[shard].iter().position(|c| c.stale);
+            if let Some(c) = at.and_then(|at| self.shards[shard].remove(at)) {
+                self.queued -= c.record.items;
+                self.queued_stale -= c.record.items;
+                out.items += c.record.items;
+            }
         }
         out
     }
@@ -292,6 +344,17 @@ enum Sent {
 impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the lane's gauge: samples waiting or being sent.
+    fn gauge(&self, st: &State) {
+        self.metrics
+            .exporters
+            .slo_lane_samples
+            .get_or_create(&QueueLabels {
+                exporter: self.exporter.clone(),
+            })
+            .set(i64::try_from(st.queued + st.in_flight).unwrap_or(i64::MAX));
     }
 
     fn dropped(&self, reason: &'static str, items: u64) {
@@ -325,6 +388,9 @@ impl Inner {
                 match st.shards[shard].pop_front() {
                     Some(c) => {
                         st.queued -= c.record.items;
+                        if c.stale {
+                            st.queued_stale -= c.record.items;
+                        }
                         st.in_flight += c.record.items;
                         Some(c)
                     }
@@ -358,6 +424,7 @@ impl Inner {
             let empty = {
                 let mut st = self.lock();
                 st.in_flight = st.in_flight.saturating_sub(items);
+                self.gauge(&st);
                 st.queued == 0 && st.in_flight == 0
             };
             if empty {

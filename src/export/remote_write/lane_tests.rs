@@ -295,3 +295,131 @@ async fn a_stalled_backend_costs_the_flush_its_deadline_and_the_rest_is_counted(
     assert_eq!(lane.queued(), 0);
     assert_eq!(dropped(&metrics, "shutdown"), 510);
 }
+
+/// A backend that holds every request until opened, then records each series' values.
+#[derive(Default)]
+struct Gate {
+    open: tokio::sync::Notify,
+    opened: std::sync::atomic::AtomicBool,
+    waiting: AtomicUsize,
+    values: Mutex<HashMap<String, Vec<u64>>>,
+}
+
+#[async_trait]
+impl Send1 for Gate {
+    async fn send(&self, record: &Record) -> Outcome {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        while !self.opened.load(Ordering::SeqCst) {
+            let wait = self.open.notified();
+            if self.opened.load(Ordering::SeqCst) {
+                break;
+            }
+            wait.await;
+        }
+        let mut values = self.values.lock().unwrap();
+        for s in decode(record) {
+            values
+                .entry(tenant(&s))
+                .or_default()
+                .push(s.samples[0].value.to_bits());
+        }
+        Outcome::Delivered
+    }
+}
+
+/// Points `live` of the gauge at `t_ms`, and points `ended` flagged "no recorded value"
+/// (the series ended: remote write sends a stale marker).
+fn snapshot_with_ended(
+    live: std::ops::Range<usize>,
+    ended: std::ops::Range<usize>,
+    t_ms: u64,
+) -> ExportMetricsServiceRequest {
+    let point = |g: usize, flags: u32| NumberDataPoint {
+        attributes: vec![kv("slo", "avail"), kv("tenant", format!("t{g}"))],
+        time_unix_nano: t_ms * 1_000_000,
+        value: Some(number_data_point::Value::AsDouble(0.5)),
+        flags,
+        ..Default::default()
+    };
+    let no_value =
+        opentelemetry_proto::tonic::metrics::v1::DataPointFlags::NoRecordedValueMask as u32;
+    let points = live
+        .map(|g| point(g, 0))
+        .chain(ended.map(|g| point(g, no_value)))
+        .collect();
+    crate::test_otlp::metrics_request(
+        vec![],
+        vec![Metric {
+            name: "slotel_slo_error_budget_remaining_ratio".into(),
+            data: Some(metric::Data::Gauge(Gauge {
+                data_points: points,
+            })),
+            ..Default::default()
+        }],
+    )
+}
+
+fn lane_samples(metrics: &Metrics) -> i64 {
+    metrics
+        .exporters
+        .slo_lane_samples
+        .get_or_create(&QueueLabels {
+            exporter: "prometheusremotewrite/test".into(),
+        })
+        .get()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_markers_outlive_a_superseded_snapshot() {
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let gate = Arc::new(Gate::default());
+    let metrics = Metrics::new();
+    let lane = lane(gate.clone(), 1, 300, &metrics);
+    let t0 = now_ms() - 60_000;
+    let push = |req: &ExportMetricsServiceRequest| {
+        let (samples, stale) = rw.encode_slo_snapshot(req, lane.shards()).unwrap();
+        lane.push_snapshot(samples, stale);
+    };
+    // 200 series; the lane's one worker takes the first request and waits at the gate.
+    push(&snapshot_with_ended(0..200, 0..0, t0));
+    eventually(|| gate.waiting.load(Ordering::SeqCst) == 1).await;
+    // Series t150…t199 end: the next snapshot carries their stale markers. Two more
+    // snapshots of the 150 live series then supersede it (backlog: 300 samples).
+    push(&snapshot_with_ended(0..150, 150..200, t0 + 1000));
+    push(&snapshot_with_ended(0..150, 0..0, t0 + 2000));
+    push(&snapshot_with_ended(0..150, 0..0, t0 + 3000));
+    assert!(
+        dropped(&metrics, "superseded") > 0,
+        "nothing was superseded"
+    );
+    // The gauge: what waits plus the request at the gate.
+    assert_eq!(lane_samples(&metrics), lane.queued() as i64 + 100);
+    gate.opened.store(true, Ordering::SeqCst);
+    gate.open.notify_waiters();
+    lane.flush(Instant::now() + Duration::from_secs(30)).await;
+    let values = gate.values.lock().unwrap();
+    for g in 150..200 {
+        let seen = &values[&format!("t{g}")];
+        assert_eq!(
+            seen.last(),
+            Some(&STALE_NAN),
+            "t{g}: the series ended without a stale marker: {seen:?}"
+        );
+    }
+    // Every sample was sent or counted as superseded; the gauge is back to zero.
+    assert_eq!(
+        sent(&metrics) + dropped(&metrics, "superseded"),
+        200 + 200 + 150 + 150
+    );
+    assert_eq!(lane_samples(&metrics), 0);
+}
+
+async fn eventually(mut f: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("condition not reached in 5 s");
+}

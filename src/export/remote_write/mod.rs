@@ -585,20 +585,47 @@ impl RemoteWrite {
         req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
         shards: usize,
     ) -> Result<Vec<Vec<Record>>, EncodeError> {
+        let (samples, stale) = self.encode_slo_snapshot(req, shards)?;
+        Ok(stale
+            .into_iter()
+            .zip(samples)
+            .map(|(mut stale, samples)| {
+                stale.extend(samples);
+                stale
+            })
+            .collect())
+    }
+
+    /// [`RemoteWrite::encode_slo_shards`] with each shard's stale markers in requests of
+    /// their own: `(samples, stale)`, each with one entry per shard.
+    #[allow(clippy::type_complexity)]
+    pub fn encode_slo_snapshot(
+        &self,
+        req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        shards: usize,
+    ) -> Result<(Vec<Vec<Record>>, Vec<Vec<Record>>), EncodeError> {
         let shards = shards.max(1);
         let now = jiff::Timestamp::now().as_millisecond();
         let series = self.convert(req, Origin::Slotel, now);
         let series = self.monotonic(series, now);
         let mut split: Vec<Vec<prom::TimeSeries>> = (0..shards).map(|_| Vec::new()).collect();
+        let mut stale: Vec<Vec<prom::TimeSeries>> = (0..shards).map(|_| Vec::new()).collect();
         for s in series {
             let i = (series_key(&s) % shards as u64) as usize;
-            split[i].push(s);
+            if is_stale_marker(&s) {
+                stale[i].push(s);
+            } else {
+                split[i].push(s);
+            }
         }
         let queued = u64::try_from(now).unwrap_or(0);
-        split
-            .into_iter()
-            .map(|series| self.requests(series, None, queued))
-            .collect()
+        let encode = |parts: Vec<Vec<prom::TimeSeries>>| {
+            parts
+                .into_iter()
+                .map(|series| self.requests(series, None, queued))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok((encode(split)?, encode(stale)?))
     }
 
     /// Encodes an OTLP metrics request received from a sender (pass-through metrics).
@@ -630,6 +657,13 @@ impl RemoteWrite {
         let series = self.monotonic(series, now);
         self.requests(series, tenant, u64::try_from(now).unwrap_or(0))
     }
+}
+
+/// Whether a series holds stale markers only.
+fn is_stale_marker(s: &prom::TimeSeries) -> bool {
+    s.histograms.is_empty()
+        && !s.samples.is_empty()
+        && s.samples.iter().all(|x| x.value.to_bits() == STALE_NAN)
 }
 
 /// A series' identity: a hash of its (sorted) labels.
@@ -691,7 +725,8 @@ impl Remote for RemoteWrite {
             (Payload::Metrics(req), BatchOrigin::Slo) if self.cfg.send_slo_series => {
                 match &self.lane {
                     Some(lane) if tokio::runtime::Handle::try_current().is_ok() => {
-                        lane.push(self.encode_slo_shards(req, lane.shards())?);
+                        let (samples, stale) = self.encode_slo_snapshot(req, lane.shards())?;
+                        lane.push_snapshot(samples, stale);
                         Ok(Vec::new())
                     }
                     _ => self.encode_slo_series(req),

@@ -149,10 +149,10 @@ fn integers_are_written_as_narrow_as_their_values_and_read_back_in_their_own_typ
     let read = read_all(&files);
     assert_eq!(read.len(), 1);
     let f = &read[0].facts;
-    let kinds = f.kind_column().as_primitive::<Int32Type>();
+    let kinds = f.kind_column().unwrap().as_primitive::<Int32Type>();
     let want_kinds: Vec<i32> = (0..300).map(|i| if i % 3 == 0 { 3 } else { 2 }).collect();
     assert_eq!(kinds.values(), &want_kinds[..]);
-    let status = f.status_column().as_primitive::<Int32Type>();
+    let status = f.status_column().unwrap().as_primitive::<Int32Type>();
     let want_status: Vec<i32> = (0..300).map(|i| if i % 3 == 2 { 2 } else { 0 }).collect();
     assert_eq!(status.values(), &want_status[..]);
     assert_eq!(codes(&read[0]), sent_codes(&requests));

@@ -257,8 +257,8 @@ fn repeated_strings_are_dictionaries_in_the_file_and_read_back_as_the_strings_se
         .flat_map(|r| &r.resource_spans[0].scope_spans[0].spans)
         .collect();
     assert_eq!(f.len(), sent.len());
-    assert_eq!(f.name_column().data_type(), &DataType::Utf8);
-    let names = f.name_column().as_string::<i32>();
+    assert_eq!(f.name_column().unwrap().data_type(), &DataType::Utf8);
+    let names = f.name_column().unwrap().as_string::<i32>();
     for (row, span) in sent.iter().enumerate() {
         assert_eq!(names.value(row), span.name);
         let attr = |key: &str| f.attr_string(&AttrRef::Item(key.into()), row);
@@ -507,7 +507,7 @@ fn a_file_of_the_previous_layout_reads_as_before_and_as_a_new_capture_of_the_sam
         f.duration_nanos(),
         &[250_000_000, 1_500_000_000, 100_000_000]
     );
-    let status_code = f.status_column().as_primitive::<Int32Type>();
+    let status_code = f.status_column().unwrap().as_primitive::<Int32Type>();
     assert_eq!(status_code.values(), &[0, 2, 0]);
     let code = f
         .attr_columns(&AttrRef::Item("http.response.status_code".into()))
@@ -580,7 +580,7 @@ fn has_the_dictionary_layout_requests_facts(f: &crate::slo::facts::SpanFacts) {
     );
     // Past 2^32 ns: both halves of a split time matter.
     assert_eq!(f.duration_nanos()[5], 4_500_000_000);
-    let names = f.name_column().as_string::<i32>();
+    let names = f.name_column().unwrap().as_string::<i32>();
     let names: Vec<&str> = names.iter().flatten().collect();
     assert_eq!(
         names,
@@ -593,9 +593,9 @@ fn has_the_dictionary_layout_requests_facts(f: &crate::slo::facts::SpanFacts) {
             "GET /cart"
         ]
     );
-    let kinds = f.kind_column().as_primitive::<Int32Type>();
+    let kinds = f.kind_column().unwrap().as_primitive::<Int32Type>();
     assert_eq!(kinds.values(), &[2, 2, 3, 2, 2, 2]);
-    let status = f.status_column().as_primitive::<Int32Type>();
+    let status = f.status_column().unwrap().as_primitive::<Int32Type>();
     assert_eq!(status.values(), &[0, 2, 0, 0, 0, 2]);
     let code = f
         .attr_columns(&AttrRef::Item("http.response.status_code".into()))

@@ -661,3 +661,81 @@ fn time_to_exhaustion_at_the_long_window_burn_rate() {
     let all = find(&e.status(), "availability", "all").clone();
     assert_eq!(all.time_to_exhaustion_seconds, None);
 }
+
+/// Spans recorded from the lean facts the receiver's walk reads give the status the same
+/// requests give decoded (full facts): the benchmark's five SLOs, on requests of every
+/// kind, status and `http.response.status_code` (of several types, or none).
+#[test]
+fn lean_walked_facts_record_as_decoded_requests() {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+    use prost::Message as _;
+
+    use crate::slo::facts::Spans;
+    use crate::slo::facts::wire::{ItemLimits, WalkedFacts, check_spans_with_facts};
+
+    let set = crate::slo::spec::load(
+        &[concat!(env!("CARGO_MANIFEST_DIR"), "/benches/slo/five/all.yaml").to_string()],
+        false,
+    )
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let walked = Engine::new(EngineConfig::default(), clock.clone(), set.clone());
+    let decoded = Engine::new(EngineConfig::default(), clock.clone(), set);
+    let limits = ItemLimits {
+        max_attributes: 128,
+        max_events: 128,
+        max_links: 128,
+    };
+    let mut rng = fastrand::Rng::with_seed(26);
+    let mut lean = 0;
+    for i in 0..60u64 {
+        let now = T0 + i * 7 * S;
+        clock.set(now);
+        let spans: Vec<(&str, u64, u64, bool)> = (0..rng.usize(1..300))
+            .map(|_| {
+                let cluster = ["a", "b", ""][rng.usize(..3)];
+                let end = now - rng.u64(..20 * S);
+                (cluster, end, rng.u64(..end.min(2 * S)), rng.u8(..10) == 0)
+            })
+            .collect();
+        let mut req = request(&spans);
+        for span in req
+            .resource_spans
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_spans)
+            .flat_map(|s| &mut s.spans)
+        {
+            span.kind = rng.i32(0..6);
+            if rng.bool() {
+                span.name.clear();
+            }
+            let value = match rng.u8(..5) {
+                0 => continue,
+                1 => Value::StringValue("500".into()),
+                2 => Value::DoubleValue([499.5, 500.0, 503.0][rng.usize(..3)]),
+                _ => Value::IntValue([200, 404, 500, 503][rng.usize(..4)]),
+            };
+            span.attributes.push(KeyValue {
+                key: "http.response.status_code".into(),
+                value: Some(AnyValue { value: Some(value) }),
+                ..Default::default()
+            });
+        }
+        let body = req.encode_to_vec();
+        let (schema, cluster_attribute) = walked.walk_schema().unwrap();
+        let (_, facts) =
+            check_spans_with_facts(&body, &limits, None, cluster_attribute, &schema, None).unwrap();
+        lean += usize::from(facts.is_lean());
+        let facts = WalkedFacts { facts, schema };
+        walked.record_spans_from(Spans::Walked(&facts, &body), None, None, None);
+        decoded.record_spans_from(&req, None, None, None);
+        // (As text: a figure of no events is NaN in both.)
+        assert_eq!(
+            format!("{:?}", walked.status()),
+            format!("{:?}", decoded.status()),
+            "request {i}"
+        );
+    }
+    assert_eq!(lean, 60);
+}

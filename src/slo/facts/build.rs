@@ -182,7 +182,14 @@ pub(super) fn build(
         .map(|s| s.spans.len())
         .sum();
     let resources = req.resource_spans.len();
-    let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+    let mut columns = Columns::new(
+        schema,
+        token_cluster,
+        cluster_attribute,
+        spans,
+        resources,
+        false,
+    );
     let mut resource_slots = vec![None; columns.plan.resource_index.len()];
     let mut item_slots = vec![None; columns.plan.item_index.len()];
     let mut values = Vec::with_capacity(resource_slots.len().max(item_slots.len()));

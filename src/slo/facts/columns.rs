@@ -19,6 +19,7 @@ use arrow_buffer::ScalarBuffer;
 use arrow_schema::{Field, Schema};
 
 use super::build::KeyIndex;
+use super::lean::{Program, SpanFields, rows_of};
 use super::sampling::{Invalid, adjusted_count};
 use super::typed::{Builders, Strings, dictionary};
 use super::{FactsSchema, SpanFacts};
@@ -59,6 +60,15 @@ pub(super) struct Columns<'s> {
     /// The [`super::TRACE_ID`] column, when the schema asks for it.
     trace_ids: Option<FixedSizeBinaryBuilder>,
     invalid: [u64; Invalid::ALL.len()],
+    /// Lean facts (`lean.rs`): each span's comparisons in `bits` instead of the names,
+    /// kinds, status codes and attribute columns.
+    lean: bool,
+    bits: Vec<u64>,
+    /// The current resource's comparisons.
+    resource_bits: u64,
+    /// The bytes of the names so far (a name past 2 GiB of them reads as empty, as in the
+    /// name column).
+    name_bytes: usize,
 }
 
 /// What the columns of a schema are, whatever the request: the attributes of each level
@@ -77,6 +87,8 @@ pub(crate) struct Plan {
     pub(super) resource_index: KeyIndex,
     service_slot: usize,
     cluster_slot: usize,
+    /// The schema's lean comparisons over these keys, when it has some.
+    lean: Option<Program>,
 }
 
 impl Plan {
@@ -108,6 +120,11 @@ impl Plan {
         };
         let (service_slot, cluster_slot) = (slot_of("service.name"), slot_of(cluster_attribute));
         let resource_index = KeyIndex::new(resource_keys);
+        let lean = schema.lean().and_then(|plan| {
+            let items: Vec<&AttrRef> = item_attrs.iter().map(|(a, _)| a).collect();
+            let resources: Vec<&AttrRef> = resource_attrs.iter().map(|(a, _)| a).collect();
+            Program::new(plan, &items, &resources)
+        });
         Plan {
             cluster_attribute: cluster_attribute.into(),
             item_attrs,
@@ -116,6 +133,7 @@ impl Plan {
             resource_index,
             service_slot,
             cluster_slot,
+            lean,
         }
     }
 
@@ -147,25 +165,33 @@ pub(super) struct SpanRow<'a> {
 }
 
 impl<'s> Columns<'s> {
-    /// Empty columns with room for `spans` rows of `resources` resources.
+    /// Empty columns with room for `spans` rows of `resources` resources; lean (`lean.rs`)
+    /// when `lean` and the schema has lean comparisons.
     pub(super) fn new(
         schema: &'s FactsSchema,
         token_cluster: Option<&'s str>,
         cluster_attribute: &'s str,
         spans: usize,
         resources: usize,
+        lean: bool,
     ) -> Self {
         let plan = Plan::of(schema, cluster_attribute);
-        let item_builders = plan
-            .item_attrs
-            .iter()
-            .map(|(_, uses)| Builders::new(*uses, spans))
-            .collect();
-        let resource_builders = plan
-            .resource_attrs
-            .iter()
-            .map(|(_, uses)| Builders::new(*uses, resources))
-            .collect();
+        let lean = lean && plan.lean.is_some();
+        let (item_builders, resource_builders) = if lean {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                plan.item_attrs
+                    .iter()
+                    .map(|(_, uses)| Builders::new(*uses, spans))
+                    .collect(),
+                plan.resource_attrs
+                    .iter()
+                    .map(|(_, uses)| Builders::new(*uses, resources))
+                    .collect(),
+            )
+        };
+        let full = if lean { 0 } else { spans };
         Columns {
             schema,
             token_cluster,
@@ -178,22 +204,26 @@ impl<'s> Columns<'s> {
             starts: Vec::with_capacity(resources),
             ends: Vec::with_capacity(spans),
             durations: Vec::with_capacity(spans),
-            kinds: Vec::with_capacity(spans),
-            statuses: Vec::with_capacity(spans),
+            kinds: Vec::with_capacity(full),
+            statuses: Vec::with_capacity(full),
             // Span names are often longer than 16 bytes (`GET /api/…/{id}`): room made
             // once, not grown (a copy) midway.
-            names: Strings::with_capacity(spans, spans * 32),
+            names: Strings::with_capacity(full, full * 32),
             adjusted: None,
             trace_ids: schema
                 .trace_ids()
                 .then(|| FixedSizeBinaryBuilder::with_capacity(spans, 16)),
             invalid: [0; Invalid::ALL.len()],
+            lean,
+            bits: Vec::with_capacity(if lean { spans } else { 0 }),
+            resource_bits: 0,
+            name_bytes: 0,
         }
     }
 
     /// Whether spans' attribute values are read (the schema has item attributes).
     pub(super) fn reads_item_attributes(&self) -> bool {
-        !self.item_builders.is_empty()
+        !self.plan.item_attrs.is_empty()
     }
 
     /// Starts the next resource; `values` holds the value of each key of
@@ -206,6 +236,11 @@ impl<'s> Columns<'s> {
         // on it.
         for (i, builder) in self.resource_builders.iter_mut().enumerate() {
             builder.append(at(i));
+        }
+        if self.lean
+            && let Some(program) = &self.plan.lean
+        {
+            self.resource_bits = program.resource_bits(at);
         }
         match at(self.plan.service_slot) {
             Val::Str(s) if !s.is_empty() => self.services.append_value(s),
@@ -242,8 +277,13 @@ impl<'s> Columns<'s> {
             // without attributes, so that every key indexes the resource columns.
             self.add_resource(&[]);
         }
+        let duration = span.end.saturating_sub(span.start);
         self.ends.push(span.end);
-        self.durations.push(span.end.saturating_sub(span.start));
+        self.durations.push(duration);
+        if self.lean {
+            self.add_lean(span, duration, values, value);
+            return;
+        }
         self.kinds.push(span.kind);
         self.statuses.push(span.status);
         // Past 2 GiB of names in one request the name reads as empty.
@@ -255,9 +295,49 @@ impl<'s> Columns<'s> {
         for (builder, v) in self.item_builders.iter_mut().zip(values) {
             builder.append(value(v));
         }
+        self.add_trace_id(span.trace_id);
+    }
+
+    /// The rest of [`Columns::add_span_of`] for lean facts: the span's comparisons
+    /// instead of its name, kind, status and attributes.
+    #[inline(always)]
+    fn add_lean<'v, T>(
+        &mut self,
+        span: &SpanRow<'_>,
+        duration: u64,
+        values: &'v [T],
+        value: impl Fn(&'v T) -> Val<'v>,
+    ) {
+        // As the name column holds it: a name that would take its bytes past 2 GiB is
+        // empty (and takes none).
+        let end = self.name_bytes.saturating_add(span.name.len());
+        let name = if end <= i32::MAX as usize {
+            self.name_bytes = end;
+            span.name.as_bytes()
+        } else {
+            b""
+        };
+        let fields = SpanFields {
+            name,
+            kind: span.kind,
+            status: span.status,
+            duration,
+        };
+        let at = |slot: usize| values.get(slot).map_or(Val::Nil, &value);
+        if let Some(program) = &self.plan.lean {
+            let bits = program.span_bits(&fields, self.resource_bits, at);
+            self.bits.push(bits);
+        }
+        if !span.trace_state.is_empty() || self.adjusted.is_some() {
+            self.add_adjusted(span.trace_state);
+        }
+        self.add_trace_id(span.trace_id);
+    }
+
+    #[inline(always)]
+    fn add_trace_id(&mut self, id: &[u8]) {
         if let Some(b) = &mut self.trace_ids {
             // Null where the id is not 16 bytes or is all zeros.
-            let id = span.trace_id;
             if id.len() == 16 && id.iter().any(|b| *b != 0) {
                 // Length checked: appending cannot fail.
                 let _ = b.append_value(id);
@@ -311,6 +391,8 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         trace_ids,
         invalid,
         schema,
+        lean,
+        bits,
         ..
     } = c;
     let rows = ends.len();
@@ -321,26 +403,23 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     // Every key indexes the resources (`add_span`), as `dictionary` needs.
     let dict = |values: &StringArray| dictionary(&keys, Arc::new(values.clone()));
     // Each column's name, as `field` names it: made only when the schema's Arrow schema is.
-    let mut names: Vec<Name<'_>> = [
-        "end_time_unix_nano",
-        "duration_nanos",
-        "cluster",
-        "service",
-        "name",
-        "kind",
-        "status_code",
-    ]
-    .map(Name::Fixed)
-    .to_vec();
+    let mut names: Vec<Name<'_>> = ["end_time_unix_nano", "duration_nanos", "cluster", "service"]
+        .map(Name::Fixed)
+        .to_vec();
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(UInt64Array::from(ends)),
         Arc::new(UInt64Array::from(durations)),
         dict(&clusters),
         dict(&services),
-        Arc::new(names_column.finish(rows, None)),
-        Arc::new(Int32Array::from(kinds)),
-        Arc::new(Int32Array::from(statuses)),
     ];
+    if !lean {
+        names.extend(["name", "kind", "status_code"].map(Name::Fixed));
+        columns.extend([
+            Arc::new(names_column.finish(rows, None)) as ArrayRef,
+            Arc::new(Int32Array::from(kinds)),
+            Arc::new(Int32Array::from(statuses)),
+        ]);
+    }
     let mut attrs = BTreeMap::new();
     let item = plan
         .item_attrs
@@ -383,7 +462,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
     // it does not fit them (it always should).
     let made = schema
         .arrow
-        .cell(adjusted.is_some())
+        .cell(adjusted.is_some(), lean)
         .get_or_init(|| Arc::new(Schema::new(fields_of(&names, &columns))));
     // What `RecordBatch::try_new` checks, checked once here: a field for each column, of
     // its type, nullable where the column has nulls, and every column `rows` long.
@@ -400,7 +479,7 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         let fields = Arc::new(Schema::new(fields_of(&names, &columns)));
         RecordBatch::try_new(fields, columns).expect("span facts columns match their schema")
     };
-    SpanFacts {
+    let facts = SpanFacts {
         batch,
         attrs,
         resource_of_row,
@@ -410,7 +489,12 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         adjusted,
         invalid_tracestates: invalid,
         compared: Default::default(),
+        lean,
+    };
+    if lean && let Some(plan) = schema.lean() {
+        facts.compared.hold(plan.compared(), rows_of(plan, &bits));
     }
+    facts
 }
 
 /// Each row's resource (its dictionary key), from the row each resource starts at: `rows`

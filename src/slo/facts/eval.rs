@@ -139,6 +139,54 @@ fn same_literal(a: &Lit, b: &Lit) -> bool {
     }
 }
 
+impl Compared {
+    /// Keeps `rows` as the answer of each comparison of `compared` (those of lean facts,
+    /// made as the spans were read).
+    pub(super) fn hold(&self, compared: &[(Path, CmpOp, Lit)], rows: Vec<Rows>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for ((path, op, lit), rows) in compared.iter().zip(rows) {
+            if kept.compared.len() < Self::MOST {
+                kept.compared.push((path.clone(), *op, lit.clone(), rows));
+            }
+        }
+    }
+
+    /// The bytes of the comparisons' rows kept (bitmaps; not those of the conditions that
+    /// hold alike on every row, made as the facts are read).
+    pub(super) fn held_bytes(&self) -> usize {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let bits = |rows: &Rows| match rows {
+            Rows::Every(_) => 0,
+            Rows::Bits(b) => b.inner().capacity(),
+        };
+        kept.compared.iter().map(|(.., rows)| bits(rows)).sum()
+    }
+
+    /// The comparisons kept, of rows `offset .. offset + len` only, when `keep` (lean
+    /// facts, whose columns are not there to compare again); none otherwise.
+    pub(super) fn slice(&self, offset: usize, len: usize, keep: bool) -> Compared {
+        if !keep {
+            return Compared::default();
+        }
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let compared = kept
+            .compared
+            .iter()
+            .map(|(path, op, lit, rows)| {
+                let rows = match rows {
+                    Rows::Every(b) => Rows::Every(*b),
+                    Rows::Bits(bits) => Rows::of(bits.slice(offset, len)),
+                };
+                (path.clone(), *op, lit.clone(), rows)
+            })
+            .collect();
+        Compared(Mutex::new(Kept {
+            compared,
+            every: [None, None],
+        }))
+    }
+}
+
 impl Clone for Compared {
     fn clone(&self) -> Self {
         Compared::default()
@@ -263,15 +311,23 @@ struct Side<'a> {
 
 impl<'a> Side<'a> {
     fn path(facts: &'a SpanFacts, path: &Path) -> Side<'a> {
-        let fixed = |ty, column: &ArrayRef| Side {
-            parts: vec![(ty, Data::Array(column.clone()))],
-            presence: Presence::Always,
+        // (A fixed column is missing from lean facts only, whose comparisons are all
+        // made already: it reads as absent.)
+        let fixed = |ty, column: Option<&ArrayRef>| match column {
+            Some(column) => Side {
+                parts: vec![(ty, Data::Array(column.clone()))],
+                presence: Presence::Always,
+            },
+            None => Side {
+                parts: Vec::new(),
+                presence: Presence::Never,
+            },
         };
         match path {
             Path::Name => fixed(Ty::Str, facts.name_column()),
             Path::Kind => fixed(Ty::Int, facts.kind_column()),
             Path::StatusCode => fixed(Ty::Int, facts.status_column()),
-            Path::Duration => fixed(Ty::Duration, facts.duration_column()),
+            Path::Duration => fixed(Ty::Duration, Some(facts.duration_column())),
             // Log fields are refused in span conditions.
             Path::Log(_) => Side {
                 parts: Vec::new(),
@@ -449,9 +505,9 @@ fn cast_numeric(array: &ArrayRef, target: &DataType) -> ArrayRef {
 fn is_match(facts: &SpanFacts, path: &Path, regex: &Regex) -> BooleanArray {
     let n = facts.len();
     let columns: Vec<&ArrayRef> = match path {
-        Path::Name => vec![facts.name_column()],
-        Path::Kind => vec![facts.kind_column()],
-        Path::StatusCode => vec![facts.status_column()],
+        Path::Name => facts.name_column().into_iter().collect(),
+        Path::Kind => facts.kind_column().into_iter().collect(),
+        Path::StatusCode => facts.status_column().into_iter().collect(),
         Path::Duration | Path::Log(_) => Vec::new(),
         Path::Attr(attr) => match facts.attr_columns(attr) {
             Some(c) => [&c.str, &c.other].into_iter().flatten().collect(),

@@ -38,8 +38,8 @@ pub(super) fn path_vs_literal(
     // (no value of a type) is then `!=` every literal, as in the general path.
     let test = if op == CmpOp::Ne { CmpOp::Eq } else { op };
     let rows = match (path, lit) {
-        (Path::Kind, Lit::Int(v)) => int32_rows(facts.kind_column(), test, *v)?,
-        (Path::StatusCode, Lit::Int(v)) => int32_rows(facts.status_column(), test, *v)?,
+        (Path::Kind, Lit::Int(v)) => int32_rows(facts.kind_column()?, test, *v)?,
+        (Path::StatusCode, Lit::Int(v)) => int32_rows(facts.status_column()?, test, *v)?,
         (Path::Duration, Lit::Duration(d)) => {
             let column = facts.duration_column().as_primitive_opt::<UInt64Type>()?;
             // Every duration lies in `0..=u64::MAX`: `>= 0ms` holds on every row.
@@ -51,7 +51,7 @@ pub(super) fn path_vs_literal(
                 )),
             }
         }
-        (Path::Name, Lit::Str(s)) => string_rows(facts.name_column(), test, s.as_bytes())?,
+        (Path::Name, Lit::Str(s)) => string_rows(facts.name_column()?, test, s.as_bytes())?,
         (Path::Attr(attr), _) => {
             let columns = facts.attr_columns(attr)?;
             // The value equals (or orders against) the literal in one of the columns of a
@@ -166,7 +166,7 @@ impl Rows {
 /// What `value op lit` is for every value of a column whose values all lie in `lo..=hi`,
 /// when that does not depend on the value; `lo` and `hi` are given by where the literal
 /// lies against them (`lit.cmp(lo)`, `lit.cmp(hi)`; `Less` for a column with no top).
-fn decided(op: CmpOp, lit_vs_lo: Ordering, lit_vs_hi: Ordering) -> Option<bool> {
+pub(super) fn decided(op: CmpOp, lit_vs_lo: Ordering, lit_vs_hi: Ordering) -> Option<bool> {
     use Ordering::{Equal, Greater, Less};
     match op {
         CmpOp::Eq | CmpOp::Ne => {

@@ -26,7 +26,7 @@ const OPS: [CmpOp; 6] = [
     CmpOp::Ge,
 ];
 
-fn value(rng: &mut fastrand::Rng) -> Option<Value> {
+pub(super) fn value(rng: &mut fastrand::Rng) -> Option<Value> {
     Some(match rng.u8(0..9) {
         0 => return None,
         1 => Value::StringValue(["", "a", "b", "GET /", "é"][rng.usize(..5)].into()),
@@ -43,7 +43,7 @@ fn value(rng: &mut fastrand::Rng) -> Option<Value> {
     })
 }
 
-fn attributes(rng: &mut fastrand::Rng, key: &str) -> Vec<KeyValue> {
+pub(super) fn attributes(rng: &mut fastrand::Rng, key: &str) -> Vec<KeyValue> {
     (0..rng.usize(0..3))
         .map(|_| KeyValue {
             key: [key, "other"][rng.usize(..2)].into(),
@@ -54,7 +54,7 @@ fn attributes(rng: &mut fastrand::Rng, key: &str) -> Vec<KeyValue> {
 }
 
 /// A resource's spans, in one scope.
-fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans {
+pub(super) fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans {
     ResourceSpans {
         resource: Some(Resource {
             attributes,
@@ -68,7 +68,7 @@ fn resource_spans(attributes: Vec<KeyValue>, spans: Vec<Span>) -> ResourceSpans 
     }
 }
 
-fn request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
+pub(super) fn request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
     let resource_spans = (0..rng.usize(1..4))
         .map(|_| {
             let resource_attrs = attributes(rng, "r");
@@ -98,7 +98,7 @@ fn request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
 /// A request whose every span has the same name, kind, status, duration and attribute
 /// value (or none), under resources with the same attribute value (or none): each column
 /// holds one value (its least and greatest alike), or none, or no rows at all.
-fn uniform_request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
+pub(super) fn uniform_request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
     let name = ["", "a", "GET /"][rng.usize(..3)];
     let kind = [0, 2, i32::MIN, i32::MAX][rng.usize(..4)];
     let status = rng.bool().then(|| Status {
@@ -277,7 +277,7 @@ fn one_loop_comparisons_answer_as_the_general_kernels_and_ottl() {
 }
 
 /// The rows of a request in the facts' order, with their resources.
-fn rows_of(req: &ExportTraceServiceRequest) -> Vec<(&Span, Option<&Resource>)> {
+pub(super) fn rows_of(req: &ExportTraceServiceRequest) -> Vec<(&Span, Option<&Resource>)> {
     req.resource_spans
         .iter()
         .flat_map(|r| {

@@ -19,11 +19,14 @@
 //! - `eval.rs`: the Arrow evaluator, [`Condition::eval_batch`](crate::slo::ottl::Condition::eval_batch).
 //! - `kernels.rs`: a column compared with a literal in one loop (the evaluator's common
 //!   case).
+//! - `lean.rs`: lean facts, the conditions' comparisons with literals answered as each span
+//!   is read, in place of the columns they read (when nothing else reads those).
 //! - `read.rs`: [`SpanFacts`] from a batch read back (a capture).
 //! - `logs.rs`: log facts, the fields log SLIs read of each log record, for the capture.
 //! - `sampling.rs`: a span's adjusted count from its `tracestate` (probability sampling).
 //! - `tests.rs`: the columns, and the Arrow evaluator against the row-by-row one.
 //! - `kernels_tests.rs`: the one-loop comparisons against the general kernels and OTTL.
+//! - `lean_tests.rs`: lean facts against full facts and OTTL, on random conditions.
 //!
 //! Facts import `ottl` (conditions, [`AttrRef`], [`Use`]) and `spec` (the schema of an SLO
 //! set, [`FactsSchema::of`]).
@@ -62,6 +65,10 @@
 //! (`cluster`, `service`, `resource.attributes[…]`) are dictionaries keyed by the row's
 //! resource, so each resource's value is stored once.
 //!
+//! Lean facts (`lean.rs`) have only the first four columns (then the trace ids and adjusted
+//! counts, as above): the rows of each comparison their schema's conditions make are held
+//! instead of `name`, `kind`, `status_code` and the attribute columns.
+//!
 //! # Invariants
 //!
 //! - Row `i` is the `i`-th span of the request in order (resource, scope, span).
@@ -73,6 +80,9 @@ mod eval;
 mod kernels;
 #[cfg(test)]
 mod kernels_tests;
+mod lean;
+#[cfg(test)]
+mod lean_tests;
 pub mod logs;
 mod read;
 pub mod sampling;
@@ -110,6 +120,10 @@ pub struct FactsSchema {
     arrow: ArrowSchemas,
     /// Its columns' plan, made once and shared by its copies.
     plans: Plans,
+    /// The comparisons the SLO set's span conditions make, when the facts read on the wire
+    /// may hold them in place of the columns they read (`lean.rs`); `None` once anything
+    /// else is added.
+    lean: Option<Arc<lean::LeanPlan>>,
 }
 
 /// The [`columns::Plan`] of a [`FactsSchema`]'s columns (which attributes, their keys'
@@ -139,12 +153,13 @@ impl Eq for Plans {}
 /// not name its columns again. A change to the [`FactsSchema`] starts a new one. It is a
 /// function of the attributes, so it takes no part in comparisons.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ArrowSchemas(Arc<[OnceLock<SchemaRef>; 2]>);
+pub(crate) struct ArrowSchemas(Arc<[OnceLock<SchemaRef>; 4]>);
 
 impl ArrowSchemas {
-    /// The cell of the schema with (`true`) or without the `adjusted_count` column.
-    pub(crate) fn cell(&self, adjusted: bool) -> &OnceLock<SchemaRef> {
-        &self.0[usize::from(adjusted)]
+    /// The cell of the schema with (`true`) or without the `adjusted_count` column, of
+    /// full or lean facts.
+    pub(crate) fn cell(&self, adjusted: bool, lean: bool) -> &OnceLock<SchemaRef> {
+        &self.0[usize::from(adjusted) + 2 * usize::from(lean)]
     }
 }
 
@@ -177,7 +192,23 @@ impl FactsSchema {
                 schema.add_group_by(attr);
             }
         }
+        schema.lean = lean::LeanPlan::of(set).map(Arc::new);
         schema
+    }
+
+    /// The schema of `conditions`, with their comparisons as its lean plan when they all
+    /// are of the kinds lean facts hold (as [`FactsSchema::of`] makes it for an SLO set).
+    #[cfg(test)]
+    pub(crate) fn lean_of(conditions: &[Condition]) -> Self {
+        let mut schema = Self::default();
+        conditions.iter().for_each(|c| schema.add_condition(c));
+        schema.lean = lean::LeanPlan::of_conditions(conditions).map(Arc::new);
+        schema
+    }
+
+    /// The comparisons lean facts hold for this schema, if they may be lean.
+    pub(crate) fn lean(&self) -> Option<&lean::LeanPlan> {
+        self.lean.as_deref()
     }
 
     /// Adds the attributes `condition` reads.
@@ -195,6 +226,8 @@ impl FactsSchema {
         self.trace_ids |= other.trace_ids;
         self.arrow = ArrowSchemas::default();
         self.plans = Plans::default();
+        // Another reader of the columns (a capture): the facts are full.
+        self.lean = None;
     }
 
     /// Whether the facts carry the [`TRACE_ID`] column (a trace-aware journey reads it).
@@ -234,6 +267,7 @@ impl FactsSchema {
     fn add(&mut self, attr: AttrRef, uses: Use) {
         self.arrow = ArrowSchemas::default();
         self.plans = Plans::default();
+        self.lean = None;
         let entry = self.attributes.entry(attr).or_default();
         *entry = entry.union(uses);
     }
@@ -275,6 +309,10 @@ pub struct SpanFacts {
     invalid_tracestates: [u64; sampling::Invalid::ALL.len()],
     /// Comparisons already evaluated on these rows, for the conditions that share them.
     compared: eval::Compared,
+    /// Lean facts (`lean.rs`): the batch holds no `name`, `kind`, `status_code` or
+    /// attribute column, and `compared` holds every comparison of the schema's
+    /// [`lean::LeanPlan`].
+    lean: bool,
 }
 
 /// The name of the optional trace-id column (see the module docs).
@@ -404,16 +442,19 @@ impl SpanFacts {
         &self.invalid_tracestates
     }
 
-    pub(crate) fn name_column(&self) -> &ArrayRef {
-        self.batch.column(NAME)
+    /// `None` in lean facts.
+    pub(crate) fn name_column(&self) -> Option<&ArrayRef> {
+        (!self.lean).then(|| self.batch.column(NAME))
     }
 
-    pub(crate) fn kind_column(&self) -> &ArrayRef {
-        self.batch.column(KIND)
+    /// `None` in lean facts.
+    pub(crate) fn kind_column(&self) -> Option<&ArrayRef> {
+        (!self.lean).then(|| self.batch.column(KIND))
     }
 
-    pub(crate) fn status_column(&self) -> &ArrayRef {
-        self.batch.column(STATUS)
+    /// `None` in lean facts.
+    pub(crate) fn status_column(&self) -> Option<&ArrayRef> {
+        (!self.lean).then(|| self.batch.column(STATUS))
     }
 
     pub(crate) fn duration_column(&self) -> &ArrayRef {
@@ -456,8 +497,20 @@ impl SpanFacts {
                 .map(|w| w.slice(offset, len))
                 .filter(|w| w.iter().any(|w| *w != 1.0)),
             invalid_tracestates: Default::default(),
-            compared: Default::default(),
+            compared: self.compared.slice(offset, len, self.lean),
+            lean: self.lean,
         }
+    }
+
+    /// The memory the facts hold: their columns' buffers (a buffer two columns share
+    /// counted for each) and the comparisons' rows that lean facts hold.
+    pub fn held_bytes(&self) -> usize {
+        self.batch.get_array_memory_size() + self.compared.held_bytes()
+    }
+
+    /// Whether the facts are lean (`lean.rs`).
+    pub fn is_lean(&self) -> bool {
+        self.lean
     }
 }
 

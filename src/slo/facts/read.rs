@@ -255,6 +255,7 @@ impl SpanFacts {
                 adjusted,
                 invalid_tracestates: Default::default(),
                 compared: Default::default(),
+                lean: false,
             },
             {
                 let mut found = found;

@@ -273,7 +273,7 @@ fn a_kept_schema_that_does_not_fit_is_not_used() {
     for wrong in [not_nullable, retyped] {
         let kept = schema(&conditions);
         let wrong = Arc::new(Schema::new(wrong));
-        assert!(kept.arrow.cell(false).set(wrong.clone()).is_ok());
+        assert!(kept.arrow.cell(false, false).set(wrong.clone()).is_ok());
         let facts = SpanFacts::build(&sample(), None, "k8s.cluster.name", &kept);
         assert_eq!(facts.batch.schema(), alone.batch.schema());
         assert_eq!(facts.batch, alone.batch);

@@ -119,7 +119,14 @@ impl SpanFacts {
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
-        let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+        let mut columns = Columns::new(
+            schema,
+            token_cluster,
+            cluster_attribute,
+            spans,
+            resources,
+            false,
+        );
         Walk::facts(None, &mut columns).request(body)?;
         Ok(columns.finish())
     }
@@ -136,7 +143,15 @@ impl SpanFacts {
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
         let (spans, resources) = rough_counts(body);
-        let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+        let lean = may_be_lean(body);
+        let mut columns = Columns::new(
+            schema,
+            token_cluster,
+            cluster_attribute,
+            spans,
+            resources,
+            lean,
+        );
         Walk::<true, true>::with(None, Some(&mut columns)).request(body)?;
         Ok(columns.finish())
     }
@@ -168,7 +183,15 @@ pub fn check_spans_with_facts(
         Some((spans, resources)) => (spans.min(1 << 20), resources.clamp(1, 1 << 16)),
         None => rough_counts(body),
     };
-    let mut columns = Columns::new(schema, token_cluster, cluster_attribute, spans, resources);
+    let lean = may_be_lean(body);
+    let mut columns = Columns::new(
+        schema,
+        token_cluster,
+        cluster_attribute,
+        spans,
+        resources,
+        lean,
+    );
     let mut walk = Walk::facts(Some(limits), &mut columns);
     walk.request(body)?;
     let found = walk.found;
@@ -182,6 +205,12 @@ pub fn check_spans_with_facts(
 pub struct WalkedFacts {
     pub facts: SpanFacts,
     pub schema: std::sync::Arc<FactsSchema>,
+}
+
+/// Whether the facts of `body` may be lean (`lean.rs`), when their schema has lean
+/// comparisons: a body shorter than 2 GiB, whose strings the columns would hold whole.
+fn may_be_lean(body: &[u8]) -> bool {
+    body.len() <= i32::MAX as usize
 }
 
 /// Spans and resources, for the columns' capacity: the first levels read without checks.
