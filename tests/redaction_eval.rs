@@ -1,10 +1,12 @@
-//! Redaction scored on three independent labelled sets, all written from public format
+//! Redaction scored on four independent labelled sets, all written from public format
 //! definitions, not from the detectors: the evaluation set (`testdata/redact/eval/corpus.jsonl`,
 //! by `gen_eval.py`), the held-out set (`testdata/redact/holdout/corpus.jsonl`, by
-//! `gen_holdout.py`: production log shapes, written before its author read the detectors) and
+//! `gen_holdout.py`: production log shapes, written before its author read the detectors),
 //! the third set (`testdata/redact/third/corpus.jsonl`, by `gen_third.py`: object dumps,
 //! configuration files, CLI output, escaped and encoded values, also written before its author
-//! read the detectors). All are held to the same thresholds.
+//! read the detectors) and the fourth set (`testdata/redact/fourth/corpus.jsonl`, by
+//! `gen_fourth.py`: syslog structured data, logfmt, CSV, YAML, SQL, curl and HTTP dumps,
+//! Go/Elixir/C# dumps, XML/SOAP, written the same way). All are held to the same thresholds.
 //!
 //! Log lines go through `Session::redact_str`, as `slotel redact` does; OTLP/JSON exports are
 //! decoded as the HTTP receiver decodes them, redacted by `Session::logs` (the processor the
@@ -101,6 +103,7 @@ fn text(v: &Value, key: &str) -> String {
 const EVAL: &str = "eval";
 const HOLDOUT: &str = "holdout";
 const THIRD: &str = "third";
+const FOURTH: &str = "fourth";
 
 fn corpus(name: &str) -> Vec<Doc> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -507,6 +510,11 @@ fn redaction_meets_the_thresholds_on_the_third_set() {
     meets_the_thresholds(THIRD);
 }
 
+#[test]
+fn redaction_meets_the_thresholds_on_the_fourth_set() {
+    meets_the_thresholds(FOURTH);
+}
+
 /// Redacts every document of corpus `name` with the default config, writes the report and
 /// fails below the thresholds.
 fn meets_the_thresholds(name: &str) {
@@ -746,6 +754,11 @@ fn held_out_corpus_is_valid() {
 #[test]
 fn third_corpus_is_valid() {
     corpus_is_valid(THIRD);
+}
+
+#[test]
+fn fourth_corpus_is_valid() {
+    corpus_is_valid(FOURTH);
 }
 
 /// The labelled set itself: item values meet their definitions, labels sit where they say,

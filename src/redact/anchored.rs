@@ -117,7 +117,7 @@ pub(crate) fn email_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>
 
 /// The `alnum` group, IBAN then passport:
 /// `\b(?:[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}|[a-z]{2}[0-9]{2}(?:[ ]?[a-z0-9]){11,30})\b` and
-/// `\b[MSROD](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})\b`: `Some(Some((pattern, end)))`.
+/// `\b[MSRODG](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})\b`: `Some(Some((pattern, end)))`.
 pub(crate) fn alnum_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize, usize)>> {
     let s = b.get(..hi)?;
     let at = |i: usize| s.get(i).copied().unwrap_or(0);
@@ -160,7 +160,7 @@ pub(crate) fn alnum_match(b: &[u8], p: usize, hi: usize) -> Option<Option<(usize
         }
         return Some(end.map(|e| (0, e)));
     }
-    if !matches!(first, b'M' | b'S' | b'R' | b'O' | b'D') {
+    if !matches!(first, b'M' | b'S' | b'R' | b'O' | b'D' | b'G') {
         return Some(None);
     }
     let digits = |from: usize, n: usize| (from..from + n).all(|i| at(i).is_ascii_digit());

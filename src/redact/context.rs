@@ -688,6 +688,9 @@ pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
 fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     let mut i = at.min(b.len());
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
+    if back(i) == Some(b'>') {
+        return element_span(b, i - 1);
+    }
     if matches!(back(i), Some(b'"' | b'\'')) {
         i -= 1;
     }
@@ -731,6 +734,37 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
         return None;
     }
     Some((i, end, assign))
+}
+
+/// `<Key>` or `<ns:Key>` ending at `end` (the `>`): the element's name is the key of the
+/// value right after it (XML, SOAP), and names it alone.
+fn element_span(b: &[u8], end: usize) -> Option<(usize, usize, bool)> {
+    let run_start = |to: usize| {
+        let stop = to.saturating_sub(TEXT_KEY);
+        let (mut i, mut seen) = (to, 0);
+        while i > stop && KEY_CLASS[usize::from(b[i - 1])] & KEY_BYTE != 0 {
+            seen |= KEY_CLASS[usize::from(b[i - 1])];
+            i -= 1;
+        }
+        (i, seen)
+    };
+    let (start, seen) = run_start(end);
+    let open = match start.checked_sub(1).map(|j| b[j])? {
+        b'<' => true,
+        // A namespace prefix: `<soap:Key>`.
+        b':' => {
+            let (p, _) = run_start(start - 1);
+            p < start - 1 && p > 0 && b[p - 1] == b'<'
+        }
+        _ => false,
+    };
+    if !open || start == end || seen & KEY_LETTER == 0 {
+        return None;
+    }
+    if seen & KEY_WIDE != 0 && std::str::from_utf8(&b[start..end]).is_err() {
+        return None;
+    }
+    Some((start, end, true))
 }
 
 /// The hint of the value at `at` in text: the key right before it (`key=value`,

@@ -93,7 +93,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
         PiiType::GithubToken,
         r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,247})\b",
     ),
-    (PiiType::SlackToken, r"\bxox[abposr]-[A-Za-z0-9-]{10,250}"),
+    (PiiType::SlackToken, r"\bxox[abposre]-[A-Za-z0-9-]{10,250}"),
     (PiiType::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}"),
     (
         // Vendor-prefixed keys, by their published formats: Stripe secret, restricted
@@ -178,7 +178,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     (PiiType::Ipv4, r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b"),
     (
         PiiType::KrPassport,
-        r"\b[MSROD](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})\b",
+        r"\b[MSRODG](?:[0-9]{8}|[0-9]{3}[A-Z][0-9]{4})\b",
     ),
 ];
 

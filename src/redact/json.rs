@@ -74,6 +74,7 @@ pub(crate) fn redact(
         out: String::new(),
         copied: 0,
         nested,
+        pem_body: false,
     };
     w.ws();
     if !matches!(w.peek(), Some(b'{' | b'[')) {
@@ -224,6 +225,8 @@ struct Walker<'a, 's, 'r> {
     out: String,
     copied: usize,
     nested: usize,
+    /// The string being walked is a body line of a PEM private key split over an array.
+    pem_body: bool,
 }
 
 impl Walker<'_, '_, '_> {
@@ -299,6 +302,11 @@ impl Walker<'_, '_, '_> {
         // escaped), which names the value under its `value` member
         // (`{"name": "DB_PASSWORD", "value": "…"}`); decoded only when that comes.
         let mut pair_name: Option<(usize, usize, bool)> = None;
+        // In an array: the string token of the element before (a flag such as
+        // `--password` names the element after it), and whether a PEM private key's
+        // first line came before this element with no end line since.
+        let mut prev: Option<(usize, usize, bool)> = None;
+        let mut pem_open = false;
         loop {
             let start = self.pos;
             // What to roll back to when this member or element is dropped.
@@ -370,8 +378,42 @@ impl Walker<'_, '_, '_> {
                 (None, Some(_), _) => (child, Key::NONE),
                 (None, None, _) => (child, hint),
             };
+            // `["--password", "…"]`: the element after a flag sits under the flag's name.
+            let flag = prev.and_then(|(s, e, esc)| flag_name(content(self.src, s, e, esc)));
+            let (mut child, child_hint) = match &flag {
+                Some(f) if class == KeyClass::Normal => match self.sess.key_seen(f).class {
+                    KeyClass::Normal => (KeyClass::Normal, Key(Some(f.as_ref()))),
+                    c => (c, Key::NONE),
+                },
+                _ => (child, child_hint),
+            };
             let value_start = self.pos;
-            let mut outcome = self.value(child, child_hint, depth + 1)?;
+            // `["-----BEGIN … PRIVATE KEY-----", "MIIE…", …, "-----END …"]`: every line
+            // between the first and the end line is the key's.
+            let pem_line = pem_open
+                && child != KeyClass::Ignored
+                && self.peek() == Some(b'"')
+                && !self.b[value_start..].starts_with(b"\"-----END");
+            if pem_line {
+                child = KeyClass::Sensitive;
+            }
+            self.pem_body = pem_line;
+            let result = self.value(child, child_hint, depth + 1);
+            self.pem_body = false;
+            let mut outcome = result?;
+            if !object {
+                let token = &self.b[value_start..self.pos];
+                // Only a string starting with `-` can be a flag: the escape check (a pass
+                // over the token) is left to those.
+                prev = token
+                    .starts_with(b"\"-")
+                    .then(|| (value_start, self.pos, token.contains(&b'\\')));
+                pem_open = if token.starts_with(b"\"-----BEGIN ") {
+                    contains(token, b"PRIVATE KEY")
+                } else {
+                    pem_open && token.first() == Some(&b'"') && !token.starts_with(b"\"-----END")
+                };
+            }
             if let Some(k) = &name
                 && pair_name_key(k)
                 && self.b[value_start] == b'"'
@@ -474,7 +516,12 @@ impl Walker<'_, '_, '_> {
         let value = content(self.src, start, end, escaped);
         let value: &str = &value;
         let result = if class == KeyClass::Sensitive {
-            self.sess.whole(TypeId::builtin(PiiType::Secret), value)
+            let ty = if self.pem_body {
+                PiiType::PrivateKey
+            } else {
+                PiiType::Secret
+            };
+            self.sess.whole(TypeId::builtin(ty), value)
         } else {
             let nested = self.nested;
             self.sess.string(value, true, depth, nested, hint)
@@ -552,6 +599,32 @@ impl Walker<'_, '_, '_> {
             }
         }
     }
+}
+
+/// The key a command-line flag names (`--db-password` → `db-password`, `-p` → none): one
+/// or two dashes, then a letter and at least one more of `[A-Za-z0-9_.-]`, no `=`.
+fn flag_name(s: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    let dashes = s.bytes().take(2).take_while(|&c| c == b'-').count();
+    let name = s.get(dashes..)?;
+    let ok = dashes > 0
+        && name.len() >= 2
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    if !ok {
+        return None;
+    }
+    Some(match s {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[dashes..]),
+        Cow::Owned(o) => Cow::Owned(o[dashes..].to_string()),
+    })
+}
+
+/// Whether `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A member whose string names the value beside it: `name`, `key` (any case).

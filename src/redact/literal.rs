@@ -167,7 +167,9 @@ const ALTS: &[Alt] = &[
     alt(2, &[b"github_pat_"], &[run(WORD, 22, 247)], true),
     alt(
         3,
-        &[b"xoxa-", b"xoxb-", b"xoxp-", b"xoxo-", b"xoxs-", b"xoxr-"],
+        &[
+            b"xoxa-", b"xoxb-", b"xoxp-", b"xoxo-", b"xoxs-", b"xoxr-", b"xoxe-",
+        ],
         &[run(SLACK, 10, 250)],
         false,
     ),

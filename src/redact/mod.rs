@@ -77,6 +77,8 @@ pub mod policy;
 mod scan;
 mod secret;
 mod sensitive;
+#[cfg(test)]
+mod shape_tests;
 mod skip;
 pub mod slo_inputs;
 mod starts;
@@ -270,6 +272,36 @@ impl Redactor {
 /// A match in percent-encoded text: start and end in the text as written, type, and
 /// its span in the decoded text when it was found there.
 type Hit = (usize, usize, TypeId, Option<(usize, usize)>);
+
+/// A match found in percent-decoded text ends where its query or form field does: at a
+/// `&` written as such (not `%26`) that starts the next `name=`, which no encoded value
+/// holds (`?cookie=sid%3Dab12&spanId=…`: the cookie ends before `&spanId`). The match
+/// is `a..b` in `s` and `ds..de` decoded; returns the new `b` and `de`.
+fn query_field_end(
+    s: &str,
+    decoded: &percent::Decoded,
+    a: usize,
+    b: usize,
+    ds: usize,
+    de: usize,
+) -> (usize, usize) {
+    let bytes = s.as_bytes();
+    let field = |at: usize| {
+        let name = bytes[at + 1..]
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'%'))
+            .count();
+        name > 0 && bytes.get(at + 1 + name) == Some(&b'=')
+    };
+    let Some(cut) = (a + 1..b).find(|&i| bytes[i] == b'&' && field(i)) else {
+        return (b, de);
+    };
+    // The decoded byte that came from the `&`.
+    match (ds..de).find(|&j| decoded.original(j, j).0 == cut) {
+        Some(j) => (cut, j),
+        None => (b, de),
+    }
+}
 
 /// How far around a decoded byte percent-decoded text is detected again, at least
 /// (`percent::Decoded::windows`): past the longest look back for a marking word
@@ -497,7 +529,12 @@ impl Session<'_> {
                     (f.start, f.end, f.ty, None)
                 } else {
                     let (a, b) = decoded.original(f.start, f.end);
-                    (a, b, f.ty, Some((f.start, f.end)))
+                    let (b, end) = if decoded.percent {
+                        query_field_end(s, decoded, a, b, f.start, f.end)
+                    } else {
+                        (b, f.end)
+                    };
+                    (a, b, f.ty, Some((f.start, end)))
                 }
             })
             .collect();

@@ -12,7 +12,7 @@
 //! - `literal` (`eyJ`, `gh…_`, `github_pat_`, `xox`, `AIza`, `AKIA`…, `Bearer`, `Basic`):
 //!   a word start with one of those prefixes;
 //! - `alnum` (IBAN, passport): a word start with two capitals (or two small letters) and
-//!   two digits, or one of `MSROD` and a digit;
+//!   two digits, or one of `MSRODG` and a digit;
 //! - `secret`: a keyword (`pass`, `token`, …) inside the word before a `:` or `=`;
 //! - `url_secret`: a `=` after a word after `?`, `&` or `;`;
 //! - `url_password`: a letter at a word start in the scheme before a `://` with an `@`
@@ -414,7 +414,7 @@ impl Scan {
         let lower = |j: usize| rest.get(j).is_some_and(u8::is_ascii_lowercase);
         if (c.is_ascii_uppercase()
             && ((upper(1) && digit(2) && digit(3))
-                || (matches!(c, b'M' | b'S' | b'R' | b'O' | b'D') && digit(1))))
+                || (matches!(c, b'M' | b'S' | b'R' | b'O' | b'D' | b'G') && digit(1))))
             || (c.is_ascii_lowercase() && lower(1) && digit(2) && digit(3))
         {
             self.start(ALNUM, i);

@@ -151,7 +151,9 @@ fn rrn_with(text: &[u8], context: bool) -> Option<PiiType> {
         return None;
     }
     let separated = text.len() > 13;
-    if !context && !separated && !rrn_checksum(&d) && year < 2020 {
+    // Without the checksum, a run of 13 digits passes as a post-2020 number only with a
+    // birth year that has come (`5004033830905` is a barcode, not someone born in 2050).
+    if !context && !separated && !rrn_checksum(&d) && (year < 2020 || year > this_year()) {
         return None;
     }
     Some(if (5..=8).contains(&sex) {
@@ -159,6 +161,14 @@ fn rrn_with(text: &[u8], context: bool) -> Option<PiiType> {
     } else {
         PiiType::KrRrn
     })
+}
+
+/// The current year (UTC).
+fn this_year() -> u32 {
+    let year = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year();
+    u32::try_from(year).unwrap_or(0)
 }
 
 /// The check digit of a registration number issued before October 2020: weights
@@ -778,6 +788,8 @@ mod tests {
         // One run of 13 digits: checksum or born since 2020.
         assert_eq!(rrn(b"2103154123456"), Some(PiiType::KrRrn));
         assert_eq!(rrn(b"1710151234567"), None);
+        // ... but not one born in the future (an EAN-13 barcode; its checksum fails).
+        assert_eq!(rrn(b"5004033830905"), None);
         assert_eq!(rrn(b"8001011234560"), Some(PiiType::KrRrn)); // checksum holds
         // A foreigner's check digit is `(13 - sum % 11) % 10`.
         assert_eq!(rrn(b"9001015123452"), Some(PiiType::KrFrn));
