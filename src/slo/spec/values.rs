@@ -398,7 +398,11 @@ mod tests {
             (99.999, "0.99999"),
             (100.0, "1"),
         ] {
-            assert_eq!(hundredth(percent), ratio.parse::<f64>().unwrap(), "{percent}");
+            assert_eq!(
+                hundredth(percent),
+                ratio.parse::<f64>().unwrap(),
+                "{percent}"
+            );
         }
         assert_ne!(99.9 / 100.0, 0.999);
     }
