@@ -118,15 +118,7 @@ impl SpanFacts {
         cluster_attribute: &str,
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
-        let (spans, resources) = rough_counts(body);
-        let mut columns = Columns::new(
-            schema,
-            token_cluster,
-            cluster_attribute,
-            spans,
-            resources,
-            false,
-        );
+        let mut columns = columns_for(body, schema, token_cluster, cluster_attribute, None, false);
         Walk::facts(None, &mut columns).request(body)?;
         Ok(columns.finish())
     }
@@ -142,16 +134,8 @@ impl SpanFacts {
         cluster_attribute: &str,
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
-        let (spans, resources) = rough_counts(body);
         let lean = may_be_lean(body);
-        let mut columns = Columns::new(
-            schema,
-            token_cluster,
-            cluster_attribute,
-            spans,
-            resources,
-            lean,
-        );
+        let mut columns = columns_for(body, schema, token_cluster, cluster_attribute, None, lean);
         Walk::<true, true>::with(None, Some(&mut columns)).request(body)?;
         Ok(columns.finish())
     }
@@ -179,19 +163,8 @@ pub fn check_spans_with_facts(
     schema: &FactsSchema,
     sizes: Option<(usize, usize)>,
 ) -> Result<(WireSpans, SpanFacts), Malformed> {
-    let (spans, resources) = match sizes {
-        Some((spans, resources)) => (spans.min(1 << 20), resources.clamp(1, 1 << 16)),
-        None => rough_counts(body),
-    };
     let lean = may_be_lean(body);
-    let mut columns = Columns::new(
-        schema,
-        token_cluster,
-        cluster_attribute,
-        spans,
-        resources,
-        lean,
-    );
+    let mut columns = columns_for(body, schema, token_cluster, cluster_attribute, sizes, lean);
     let mut walk = Walk::facts(Some(limits), &mut columns);
     walk.request(body)?;
     let found = walk.found;
@@ -205,6 +178,30 @@ pub fn check_spans_with_facts(
 pub struct WalkedFacts {
     pub facts: SpanFacts,
     pub schema: std::sync::Arc<FactsSchema>,
+}
+
+/// The columns a walk of `body` fills for `schema`, sized from `sizes` (spans and
+/// resources, when the caller counted them) or else from a first look at the request.
+fn columns_for<'s>(
+    body: &[u8],
+    schema: &'s FactsSchema,
+    token_cluster: Option<&'s str>,
+    cluster_attribute: &'s str,
+    sizes: Option<(usize, usize)>,
+    lean: bool,
+) -> Columns<'s> {
+    let (spans, resources) = match sizes {
+        Some((spans, resources)) => (spans.min(1 << 20), resources.clamp(1, 1 << 16)),
+        None => rough_counts(body),
+    };
+    Columns::new(
+        schema,
+        token_cluster,
+        cluster_attribute,
+        spans,
+        resources,
+        lean,
+    )
 }
 
 /// Whether the facts of `body` may be lean (`lean.rs`), when their schema has lean
