@@ -61,9 +61,80 @@ pub(crate) struct Columns<'a> {
     in_tuple: bool,
 }
 
+/// [`name_byte`] of every byte, in one table.
+static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b' ') || b >= 0x80;
+        c += 1;
+    }
+    t
+};
+
 /// A byte of a column name: ASCII letters, digits, `_ . -`, a space, non-ASCII.
 fn name_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b' ') || c >= 0x80
+    NAME_BYTE[usize::from(c)]
+}
+
+/// The header row at the start of `b`: two or more names (each optionally in double
+/// quotes, at most [`MAX_NAME`] bytes) separated by one of `,`, `;` or a tab, a line
+/// break, then a row with that separator in it. `on_name` gets each name's span;
+/// returns the separator and where the rows start. Most text fails at its first bytes:
+/// a byte that is neither a name's nor a separator, or a name too long.
+fn header(b: &[u8], mut on_name: impl FnMut(usize, usize)) -> Option<(u8, usize)> {
+    let mut sep = None;
+    let mut i = 0;
+    let mut count = 0usize;
+    loop {
+        // One name, quoted or not.
+        let (s, e, next) = if b.get(i) == Some(&b'"') {
+            let rest = b.get(i + 1..)?;
+            let close = i + 1 + rest.iter().take(MAX_NAME + 1).position(|&c| c == b'"')?;
+            if !b[i + 1..close].iter().all(|&c| name_byte(c)) {
+                return None;
+            }
+            (i + 1, close, close + 1)
+        } else {
+            // A name is at most `MAX_NAME` bytes: a long run of words is no header.
+            let len = b[i..]
+                .iter()
+                .take(MAX_NAME + 1)
+                .position(|&c| !name_byte(c))
+                .unwrap_or((b.len() - i).min(MAX_NAME + 1));
+            (i, i + len, i + len)
+        };
+        let (s, e) = trim_name(b, s, e)?;
+        on_name(s, e);
+        count += 1;
+        match b.get(next) {
+            Some(&c @ (b',' | b';' | b'\t')) => {
+                if *sep.get_or_insert(c) != c {
+                    return None;
+                }
+                i = next + 1;
+                // `a, b`: a blank after the separator.
+                while b.get(i) == Some(&b' ') {
+                    i += 1;
+                }
+            }
+            Some(b'\r') if b.get(next + 1) == Some(&b'\n') => {
+                i = next + 2;
+                break;
+            }
+            Some(b'\n') => {
+                i = next + 1;
+                break;
+            }
+            _ => return None,
+        }
+        if i > MAX_HEADER {
+            return None;
+        }
+    }
+    let sep = sep?;
+    (count >= 2 && i < b.len() && b[i..].contains(&sep)).then_some((sep, i))
 }
 
 /// `name` trimmed of blanks; `None` unless it holds a letter (or non-ASCII) and is at
@@ -86,13 +157,13 @@ fn trim_name(b: &[u8], mut s: usize, mut e: usize) -> Option<(usize, usize)> {
 impl<'a> Columns<'a> {
     /// The columns of `hay` when it is CSV with a header row, or holds an SQL `INSERT`
     /// whose `VALUES` keyword is at `values` (`usize::MAX`: none).
+    #[inline]
     pub(crate) fn of(hay: &'a str, values: usize) -> Option<Self> {
         let b = hay.as_bytes();
-        // Most text fails the header test at its first bytes.
-        if b.first().is_some_and(|&c| name_byte(c) || c == b'"')
-            && let Some(c) = Self::csv(hay)
-        {
-            return Some(c);
+        // Most text fails the header test at its first bytes; only a header is read
+        // again, to remember its names.
+        if b.first().is_some_and(|&c| name_byte(c) || c == b'"') && header(b, |_, _| {}).is_some() {
+            return Self::csv(hay);
         }
         if values != usize::MAX {
             return Self::sql(hay, values);
@@ -121,75 +192,22 @@ impl<'a> Columns<'a> {
         Some(())
     }
 
-    /// A first line of two or more names separated by one of `,`, `;` or a tab (each
-    /// name optionally in double quotes), then a line break and a row.
+    /// CSV with a header row ([`header`]), its names remembered.
+    #[inline(never)]
     fn csv(hay: &'a str) -> Option<Self> {
-        let b = hay.as_bytes();
-        let mut sep = None;
         let mut cols = Self::empty(hay, Shape::Csv(b','));
-        let mut i = 0;
-        let mut count = 0usize;
-        loop {
-            // One name, quoted or not.
-            let (s, e, next) = if b.get(i) == Some(&b'"') {
-                let close = i
-                    + 1
-                    + b.get(i + 1..)?
-                        .iter()
-                        .take(MAX_NAME + 1)
-                        .position(|&c| c == b'"')?;
-                if !b[i + 1..close].iter().all(|&c| name_byte(c)) {
-                    return None;
-                }
-                (i + 1, close, close + 1)
-            } else {
-                // A name is at most `MAX_NAME` bytes: a long run of words is no header.
-                let len = b[i..]
-                    .iter()
-                    .take(MAX_NAME + 1)
-                    .position(|&c| !name_byte(c))
-                    .unwrap_or((b.len() - i).min(MAX_NAME + 1));
-                (i, i + len, i + len)
-            };
-            let (s, e) = trim_name(b, s, e)?;
-            cols.push(s, e)?;
-            count += 1;
-            match b.get(next) {
-                Some(&c @ (b',' | b';' | b'\t')) => {
-                    if *sep.get_or_insert(c) != c {
-                        return None;
-                    }
-                    i = next + 1;
-                    // `a, b`: a blank after the separator.
-                    while b.get(i) == Some(&b' ') {
-                        i += 1;
-                    }
-                }
-                Some(b'\r') if b.get(next + 1) == Some(&b'\n') => {
-                    i = next + 2;
-                    break;
-                }
-                Some(b'\n') => {
-                    i = next + 1;
-                    break;
-                }
-                _ => return None,
-            }
-            if i > MAX_HEADER {
-                return None;
-            }
-        }
-        // A row must follow, with a separator in it.
-        let sep = sep?;
-        if count < 2 || i >= b.len() || !b[i..].contains(&sep) {
+        let mut ok = true;
+        let (sep, rows) = header(hay.as_bytes(), |s, e| ok &= cols.push(s, e).is_some())?;
+        if !ok {
             return None;
         }
         cols.shape = Shape::Csv(sep);
-        cols.pos = i;
+        cols.pos = rows;
         Some(cols)
     }
 
     /// `INSERT INTO <table> (<names>) VALUES (…)[, (…)]*` with `VALUES` at `values`.
+    #[inline(never)]
     fn sql(hay: &'a str, values: usize) -> Option<Self> {
         let b = hay.as_bytes();
         let blank = |c: u8| c.is_ascii_whitespace();

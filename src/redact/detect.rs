@@ -606,7 +606,7 @@ impl Detectors {
         let mut groups_hit = 0;
         // Values keyed by position (a CSV header, an SQL column list): most text fails
         // the test at its first bytes.
-        let cols = columns::Columns::of(hay, scan.values);
+        let mut cols = columns::Columns::of(hay, scan.values);
         if self.marked {
             // Whole values under sensitive keys written apart from them.
             if scan.started & (1 << KEYED) != 0 {
@@ -616,7 +616,7 @@ impl Detectors {
             }
             if let Some(cols) = &cols {
                 let before = out.len();
-                positional_in(cols.clone(), hay, self.sensitive_keys, &enabled, out);
+                positional_in(cols, hay, self.sensitive_keys, &enabled, out);
                 groups_hit += usize::from(out.len() > before);
             }
         }
@@ -628,7 +628,7 @@ impl Detectors {
         // Hand-read numbers first: at equal starts their context-aware reading wins.
         if todo & (1 << NUMBERS) != 0 {
             let before = out.len();
-            numbers_in(scan, hay.as_bytes(), key, cols, &enabled, out);
+            numbers_in(scan, hay.as_bytes(), key, cols.as_mut(), &enabled, out);
             groups_hit += usize::from(out.len() > before);
         }
         // `groups` holds the present groups in id (priority) order: stop after the last
@@ -825,15 +825,14 @@ fn keyed_in(
 
 /// Fields of CSV rows and SQL tuples under a sensitive or credential column.
 fn positional_in(
-    cols: columns::Columns<'_>,
+    cols: &columns::Columns<'_>,
     hay: &str,
     sensitive: bool,
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
 ) {
-    let names = cols.clone();
-    for f in cols {
-        let Some(key) = names.name(f.col) else {
+    for f in cols.clone() {
+        let Some(key) = cols.name(f.col) else {
             continue;
         };
         let value = &hay[f.start..f.end];
@@ -856,7 +855,7 @@ fn numbers_in(
     scan: &Scan,
     b: &[u8],
     outer: Key<'_>,
-    mut cols: Option<columns::Columns<'_>>,
+    mut cols: Option<&mut columns::Columns<'_>>,
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
 ) {

@@ -70,6 +70,8 @@ mod columns;
 mod context;
 mod detect;
 mod json;
+#[cfg(test)]
+mod keyed_tests;
 mod keys;
 mod literal;
 mod marked;
