@@ -563,66 +563,53 @@ fn redaction_on_the_fourth_set_misses_no_more_than_it_is_known_to() {
     );
 }
 
-/// The fifth set, held to the same thresholds, does not meet them at its first score:
-/// 1,904 of its 2,093 items are found (91.0%) and 2,589 of its 2,601 hard negatives kept
-/// (99.5%; the short one is `oid`). Until its misses are found, the test holds every other
-/// threshold and fails if more than those 189 items are missed or more than those 12 hard
-/// negatives damaged (BENCHMARKS.md, "Fifth held-out corpus").
-const FIFTH_MISSED_AT_MOST: usize = 189;
+/// The fifth set, held to the same thresholds, does not meet them: 1,977 of its 2,093 items
+/// are found (94.5%; every hard negative is kept). The 116 it misses are of the types below:
+/// values cut by an 80-column wrap, keys the text shapes of Ruby, PHP, multipart bodies and
+/// Windows event XML give (`:Pwd => "…"`, `[bizRegNo] => …`, `name="PASSWORD"`,
+/// `<Data Name="password">`), Python `b'…'` bytes, spellings (`123 45 67890`, `900101 -
+/// 1234567`, `02)123-4567`, `(010) 1234-5678`, `5/19/71`, 19-digit cards in 6-13 groups,
+/// Maestro `5893`), quoted and UTF-8 e-mail local parts (BENCHMARKS.md, "Fifth held-out
+/// corpus"). Until they are found, the test holds every other threshold and fails if more
+/// than those 116 items are missed.
+const FIFTH_MISSED_AT_MOST: usize = 116;
 const FIFTH_SHORT_TYPES: &[&str] = &[
     "api_key",
     "aws_secret_key",
-    "azure_sas",
     "credit_card",
     "date_of_birth",
     "email",
     "github_token",
     "jwt",
     "kr_brn",
-    "kr_driver_license",
     "kr_landline",
     "kr_mobile",
     "kr_rrn",
     "password",
-    "phone_intl",
+    "slack_token",
     "slack_webhook",
     "stripe_key",
     "us_ssn",
-    "webhook_url",
 ];
-const FIFTH_DAMAGED_AT_MOST: usize = 12;
-const FIFTH_DAMAGED_TYPES: &[&str] = &["oid"];
 
 #[test]
 fn redaction_on_the_fifth_set_misses_no_more_than_it_is_known_to() {
     let s = scored(FIFTH);
     let missed = s.recall.total - s.recall.ok;
-    let damaged = s.kept.total - s.kept.ok;
-    let short = |f: &str, prefix: &str, types: &[&str]| {
-        types
-            .iter()
-            .any(|ty| f.starts_with(&format!("{prefix} {ty} ")))
-    };
     let mut failures: Vec<String> = s
         .failures()
         .into_iter()
         .filter(|f| {
             !f.starts_with("micro recall")
-                && !f.starts_with("hard negatives kept")
-                && !short(f, "recall", FIFTH_SHORT_TYPES)
-                && !short(f, "kept", FIFTH_DAMAGED_TYPES)
+                && !FIFTH_SHORT_TYPES
+                    .iter()
+                    .any(|ty| f.starts_with(&format!("recall {ty} ")))
         })
         .collect();
     if missed > FIFTH_MISSED_AT_MOST {
         failures.push(format!(
             "{missed} items missed, more than the {FIFTH_MISSED_AT_MOST} known: micro recall {}",
             pct(s.recall)
-        ));
-    }
-    if damaged > FIFTH_DAMAGED_AT_MOST {
-        failures.push(format!(
-            "{damaged} hard negatives damaged, more than the {FIFTH_DAMAGED_AT_MOST} known: kept {}",
-            pct(s.kept)
         ));
     }
     assert!(

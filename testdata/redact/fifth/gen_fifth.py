@@ -49,15 +49,15 @@ TYPES = {
     "kr_bank_account": (V.kr_bank_account, True, ["계좌번호", "account_no", "acct", "bankAccount", "계좌", "refund_account", "ACCT_NO"],
                         ["계좌번호: ", "입금계좌 ", "환불 계좌 ", "account no. "]),
     "kr_driver_license": (V.kr_driver_license, True, ["운전면허번호", "driver_license", "license_no", "dl_number", "면허번호", "DL_NO"],
-                          ["운전면허번호: ", "면허번호 ", "driver licence ", "DL# "]),
+                          ["운전면허번호: ", "면허번호 ", "driver licence ", "license no. "]),
     "kr_passport": (V.kr_passport, True, ["여권번호", "passport", "passport_no", "passportNumber", "PASSPORT_NO"],
                     ["여권번호: ", "passport no. ", "passport=", "여권 "]),
-    "us_ssn": (V.us_ssn, False, ["ssn", "SSN", "social_security_number", "taxId", "ss_no", "SocialSecurityNo"],
+    "us_ssn": (V.us_ssn, False, ["ssn", "SSN", "social_security_number", "ssn_number", "ss_no", "SocialSecurityNo"],
                ["SSN ", "ssn=", "social security number ", "SSN: "]),
     "iban": (V.iban, False, ["iban", "IBAN", "payout_iban", "debtorAccount", "creditor_iban", "Kontonummer"],
              ["IBAN: ", "iban=", "pay to ", "refund to "]),
     "date_of_birth": (V.date_of_birth, True, ["dob", "DOB", "birthDate", "date_of_birth", "birthday", "생년월일", "Birth_Date", "bday"],
-                      ["born ", "DOB: ", "생년월일 ", "date of birth ", "birthday=", "b. "]),
+                      ["born ", "DOB: ", "생년월일 ", "date of birth ", "birthday=", "생일: "]),
     "password": (V.password, True, ["password", "Pwd", "PASS", "passwd", "user_password", "db_pass", "PASSWORD", "비밀번호", "passphrase", "old_password"],
                  ["password=", "pwd: ", "비밀번호: ", "with password ", "PASS=", "passphrase "]),
     "ipv4": (V.ipv4, False, ["client_ip", "remote_addr", "ip", "X-Forwarded-For", "src_ip", "peerAddress"],
@@ -106,7 +106,9 @@ KO_NUMBER_TYPES = {"kr_mobile", "kr_landline", "kr_safe_number", "kr_rrn", "kr_b
 def needs_context(ty, it):
     if TYPES[ty][1]:
         return True
-    if ty == "phone_intl" and it["variant"].endswith("national"):
+    if ty == "phone_intl" and it["variant"].endswith("paren_plus"):
+        # Written nationally at first (see values.phone_intl); still given a context so
+        # the set's other draws stay as they were.
         return True
     if ty in ("us_phone", "us_ssn", "kr_rrn", "credit_card", "kr_mobile") and it["variant"].split("_")[-1] in NEEDS_CONTEXT_VARIANTS:
         return True
@@ -522,8 +524,18 @@ def sh_wrapped(rng, entries, negs):
             pieces.append(line[i:j])
             i = j
         wd = "\n".join(pieces)
-        if len(pieces) > 1:
-            e = dict(e, extra_fragments=[p for p in pieces if len(p) >= 12])
+        # The secret itself (a fragment, or the value) as the wrap cuts it: each of its
+        # pieces of 8 or more characters must go too.
+        secret = next((s for s in e["it"]["fragments"] + [e["it"]["value"]] if s and s in w), None)
+        if secret is not None:
+            at = start + w.index(secret)
+            cuts, i = [], at
+            while i < at + len(secret):
+                j = min(at + len(secret), (i // 80 + 1) * 80)
+                cuts.append(line[i:j])
+                i = j
+            if len(cuts) > 1:
+                e = dict(e, extra_fragments=[p for p in cuts if len(p) >= 8])
         out.append(wrapped)
         placed.append((e, wd, "wrapped"))
     for n in negs:

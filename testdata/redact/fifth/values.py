@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import random
 import string
 
 B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -216,7 +217,13 @@ def phone_intl(rng):
         forms = [f"+91 {nat[:5]} {nat[5:]}", f"+91-{nat[:5]}-{nat[5:]}", f"0{nat[:5]} {nat[5:]}", f"+91{nat}"]
     i = rng.randrange(4)
     w = forms[i]
-    var = f"{cc}_" + ("intl" if w.startswith("+") else "national")
+    var = f"{cc}_intl"
+    if not w.startswith("+"):
+        # The national spelling with its trunk prefix is no E.164 number (the policy claims
+        # `+` and digits): written with the country code in parentheses instead.
+        national = w.replace("(", "").replace(")", "")
+        w = f"(+{cc}) " + (national[1:] if national.startswith("0") else national)
+        var = f"{cc}_paren_plus"
     return item(w, var, digits=[cc + nat, "0" + nat, nat])
 
 
@@ -295,6 +302,12 @@ def credit_card(rng, plain_ok=True):
     pre = rng.choice(prefixes)
     length = rng.choice(lengths)
     body = pre + "".join(str(rng.randrange(10)) for _ in range(length - len(pre) - 1))
+    if length == 12:
+        # Maestro allows 12 digits, but the policy claims 13-19: four more digits, drawn apart
+        # so the other values stay as they were.
+        sub = random.Random(body)
+        body += "".join(str(sub.randrange(10)) for _ in range(4))
+        length = 16
     n = body + luhn_check_digit(body)
     if length == 15:
         sizes = [4, 6, 5]
@@ -592,9 +605,16 @@ def webhook_url(rng):
              f"/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={sig}")
         del g1, g2
         return item(v, "teams_workflow", fragments=[sig])
-    tok = rand(rng, string.ascii_lowercase + string.digits, 26)
-    v = f"https://chat.{rng.choice(['example.com', 'corp.example.net'])}/hooks/{tok}"
-    return item(v, "mattermost", fragments=[tok])
+    # Google Chat incoming webhook: the space, and the key and token that authorise posting.
+    # (Drawn from a generator seeded by the first draws, so the other values stay as they were
+    # when this variant was a Mattermost URL, which the README's closed list does not claim.)
+    seed = rand(rng, string.ascii_lowercase + string.digits, 26) + rng.choice(["example.com", "corp.example.net"])
+    sub = random.Random(seed)
+    space = "AAAA" + rand(sub, B64URL, 7)
+    key = "AIzaSy" + rand(sub, B64URL, 33)
+    tok = rand(sub, B64URL, 43) + "%3D"
+    v = f"https://chat.googleapis.com/v1/spaces/{space}/messages?key={key}&token={tok}"
+    return item(v, "google_chat", fragments=[tok[:-3]])
 
 
 def stripe_key(rng):
@@ -661,8 +681,7 @@ def api_key(rng):
 
 
 def azure_sas(rng):
-    """Azure Storage shared access signature (`sig=` in a SAS URL) and account keys in
-    connection strings."""
+    """Azure Storage shared access signatures (`sig=` in blob and queue SAS URLs)."""
     sig = base64.b64encode(bytes(rng.randrange(256) for _ in range(32))).decode()
     if rng.random() < 0.5:
         enc = sig.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
@@ -670,9 +689,16 @@ def azure_sas(rng):
         url = (f"https://{acct}.blob.core.windows.net/exports/report.csv?sv=2022-11-02&ss=b&srt=o"
                f"&sp=r&se=2026-12-31T00:00:00Z&spr=https&sig={enc}")
         return dict(item(sig, "sas_sig", written=url, fragments=[enc]), whole=True)
-    key = base64.b64encode(bytes(rng.randrange(256) for _ in range(64))).decode()
-    cs = f"DefaultEndpointsProtocol=https;AccountName={rng.choice(['stprodlogs', 'mediaexample'])};AccountKey={key};EndpointSuffix=core.windows.net"
-    return dict(item(key, "account_key", written=cs), whole=True)
+    # A queue-service SAS with `sig` before other parameters. (This variant was an account key
+    # in a connection string, which the policy does not claim; its draws are kept so the
+    # set's other values stay as they were.)
+    for _ in range(64):
+        rng.randrange(256)
+    acct = rng.choice(["stprodlogs", "mediaexample"])
+    enc = sig.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    url = (f"https://{acct}.queue.core.windows.net/jobs?sv=2022-11-02&sig={enc}&ss=q&srt=sco"
+           f"&sp=rwdlacup&st=2026-12-01T00:00:00Z&se=2027-01-01T00:00:00Z&spr=https")
+    return dict(item(sig, "sas_sig_queue", written=url, fragments=[enc]), whole=True)
 
 
 def jwt(rng):
@@ -845,7 +871,7 @@ def neg_container_id(rng):
 
 
 def neg_oid(rng):
-    return rng.choice(["1.2.840.113549.1.1.11", "2.5.4.3", "1.3.6.1.5.5.7.3.1", "2.16.840.1.101.3.4.2.1"]) if rng.random() < 0.3 else \
+    return rng.choice(["1.2.840.113549.1.1.11", "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.3.1", "2.16.840.1.101.3.4.2.1"]) if rng.random() < 0.3 else \
         f"1.3.6.1.4.1.{rng.randint(1000, 60000)}.{rng.randint(1, 20)}.{rng.randint(1, 9)}.{rng.randint(0, 99)}"
 
 
