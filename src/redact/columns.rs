@@ -155,14 +155,18 @@ fn trim_name(b: &[u8], mut s: usize, mut e: usize) -> Option<(usize, usize)> {
 }
 
 impl<'a> Columns<'a> {
-    /// The columns of `hay` when it is CSV with a header row, or holds an SQL `INSERT`
-    /// whose `VALUES` keyword is at `values` (`usize::MAX`: none).
+    /// The columns of `hay` when it is CSV with a header row (its first line feed at
+    /// `newline`), or holds an SQL `INSERT` whose `VALUES` keyword is at `values`
+    /// (`usize::MAX`: none).
     #[inline]
-    pub(crate) fn of(hay: &'a str, values: usize) -> Option<Self> {
+    pub(crate) fn of(hay: &'a str, values: usize, newline: usize) -> Option<Self> {
         let b = hay.as_bytes();
-        // Most text fails the header test at its first bytes; only a header is read
-        // again, to remember its names.
-        if b.first().is_some_and(|&c| name_byte(c) || c == b'"') && header(b, |_, _| {}).is_some() {
+        // Text with no line feed in reach is no CSV; the rest mostly fails the header
+        // test at its first bytes; only a header is read again, to remember its names.
+        if newline <= MAX_HEADER
+            && b.first().is_some_and(|&c| name_byte(c) || c == b'"')
+            && header(b, |_, _| {}).is_some()
+        {
             return Self::csv(hay);
         }
         if values != usize::MAX {
@@ -597,7 +601,8 @@ mod tests {
 
     fn fields(s: &str) -> Vec<(String, String)> {
         let values = s.find("VALUES").unwrap_or(usize::MAX);
-        let Some(mut cols) = Columns::of(s, values) else {
+        let newline = s.find('\n').unwrap_or(usize::MAX);
+        let Some(mut cols) = Columns::of(s, values, newline) else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -650,7 +655,8 @@ mod tests {
             "[db] a,b\n1,2",
             "a,b;c\n1,2;3",
         ] {
-            assert!(Columns::of(s, usize::MAX).is_none(), "{s:?}");
+            let newline = s.find('\n').unwrap_or(usize::MAX);
+            assert!(Columns::of(s, usize::MAX, newline).is_none(), "{s:?}");
         }
     }
 
@@ -684,7 +690,7 @@ mod tests {
     #[test]
     fn the_cursor_gives_the_key_of_a_position() {
         let s = "INSERT INTO t (a, b) VALUES (12, '34')";
-        let mut cols = Columns::of(s, s.find("VALUES").unwrap()).unwrap();
+        let mut cols = Columns::of(s, s.find("VALUES").unwrap(), usize::MAX).unwrap();
         let at = |needle: &str| s.find(needle).unwrap();
         assert_eq!(cols.key_at(at("12")), Some("a"));
         assert_eq!(cols.key_at(at("34")), Some("b"));

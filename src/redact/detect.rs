@@ -606,7 +606,7 @@ impl Detectors {
         let mut groups_hit = 0;
         // Values keyed by position (a CSV header, an SQL column list): most text fails
         // the test at its first bytes.
-        let mut cols = columns::Columns::of(hay, scan.values);
+        let mut cols = columns::Columns::of(hay, scan.values, scan.newline);
         if self.marked {
             // Whole values under sensitive keys written apart from them.
             if scan.started & (1 << KEYED) != 0 {

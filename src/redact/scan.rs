@@ -37,7 +37,7 @@ use super::starts::{
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
 const WORD: u8 = 1;
 const DIGIT: u8 = 2;
-/// `@ : < = - _`: handled one by one.
+/// `@ : < = - _` and a line feed: handled one by one.
 const PUNCT: u8 = 4;
 /// `[0-9A-Za-z_-]`: a byte of the name before a `:` or `=`.
 const NAME: u8 = 8;
@@ -54,7 +54,7 @@ const fn classes() -> [u8; 256] {
         if b.is_ascii_digit() {
             k |= DIGIT;
         }
-        if matches!(b, b'@' | b':' | b'<' | b'=' | b'-' | b'_') {
+        if matches!(b, b'@' | b':' | b'<' | b'=' | b'-' | b'_' | b'\n') {
             k |= PUNCT;
         }
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
@@ -135,6 +135,9 @@ pub(crate) struct Scan {
     /// Where the first `VALUES` keyword (upper case, a word) is (`usize::MAX`: none):
     /// an SQL `INSERT` may key its values by position (`columns.rs`).
     pub values: usize,
+    /// Where the first line feed is (`usize::MAX`: none): only text with one can be
+    /// CSV with a header row (`columns.rs`).
+    pub newline: usize,
     /// A digit, a no-break, narrow no-break or thin space, a digit: digits grouped
     /// with a wide blank (`percent::decode_markup` reads it as a space).
     wide_blanks: bool,
@@ -153,6 +156,7 @@ impl Scan {
             runs: Vec::new(),
             schemes: Vec::new(),
             values: usize::MAX,
+            newline: usize::MAX,
             wide_blanks: false,
         }
     }
@@ -201,6 +205,7 @@ impl Scan {
         self.started = 0;
         self.spans.clear();
         self.values = usize::MAX;
+        self.newline = usize::MAX;
         self.wide_blanks = false;
         let mut colons = 0usize;
         let mut double_colon = false;
@@ -272,6 +277,7 @@ impl Scan {
                     self.assignment(b, at, false);
                 }
                 b'=' => self.assignment(b, at, true),
+                b'\n' => self.newline = self.newline.min(at),
                 // `<Name>` (XML) or `,<<"` (an Erlang binary): a value keyed apart.
                 b'<' => {
                     if let Some(v) = columns::keyed_start(b, at) {
