@@ -469,41 +469,36 @@ pub(super) fn rows_of(plan: &LeanPlan, bits: &[u64]) -> Vec<Rows> {
 /// span `s` at row `s` of column `i`. Eight spans at a time: byte `k` of their eight words
 /// (comparisons `8k` to `8k + 7`) gathered into one word, span `j` in byte `j`, and that
 /// 8×8 matrix of bits transposed ([`transpose8`]), which leaves each comparison's eight
-/// rows in one byte: a few operations for eight spans and eight comparisons, where taking
-/// each bit of each span apart is a few for each.
+/// rows in one byte, stored as the column's byte: a few operations for eight spans and
+/// eight comparisons, where taking each bit of each span apart is a few for each.
 pub(super) fn columns_of(n: usize, bits: &[u64]) -> Vec<BooleanBuffer> {
     let n = n.min(MOST);
-    let words = bits.len().div_ceil(64);
-    let mut columns: Vec<Vec<u64>> = (0..n).map(|_| Vec::with_capacity(words)).collect();
-    // The current 64 spans' rows, a word for each comparison.
-    let mut rows = [0u64; MOST];
-    for spans in bits.chunks(64) {
-        rows[..n].fill(0);
-        for (g, eight) in spans.chunks(8).enumerate() {
-            for k in 0..n.div_ceil(8) {
-                let mut matrix = 0u64;
-                for (j, word) in eight.iter().enumerate() {
-                    matrix |= ((word >> (8 * k)) & 0xff) << (8 * j);
-                }
-                let by_comparison = transpose8(matrix);
-                let first = 8 * k;
-                for (i, row) in rows
-                    .iter_mut()
-                    .enumerate()
-                    .take(n.min(first + 8))
-                    .skip(first)
-                {
-                    *row |= ((by_comparison >> (8 * (i - first))) & 0xff) << (8 * g);
+    // Whole words of bytes (the padding unset).
+    let len = bits.len().div_ceil(64) * 8;
+    let mut columns: Vec<Vec<u8>> = (0..n).map(|_| vec![0u8; len]).collect();
+    let (eights, tail) = bits.as_chunks::<8>();
+    let last = (!tail.is_empty()).then(|| {
+        let mut words = [0u64; 8];
+        words[..tail.len()].copy_from_slice(tail);
+        words
+    });
+    for (g, eight) in eights.iter().chain(last.as_ref()).enumerate() {
+        for (k, columns) in columns.chunks_mut(8).enumerate() {
+            let matrix = eight
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (j, w)| m | ((w >> (8 * k)) & 0xff) << (8 * j));
+            let by_comparison = transpose8(matrix);
+            for (i, column) in columns.iter_mut().enumerate() {
+                if let Some(byte) = column.get_mut(g) {
+                    *byte = (by_comparison >> (8 * i)) as u8;
                 }
             }
-        }
-        for (column, row) in columns.iter_mut().zip(rows) {
-            column.push(row);
         }
     }
     columns
         .into_iter()
-        .map(|words| BooleanBuffer::new(Buffer::from_vec(words), 0, bits.len()))
+        .map(|bytes| BooleanBuffer::new(Buffer::from_vec(bytes), 0, bits.len()))
         .collect()
 }
 
