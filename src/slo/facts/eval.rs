@@ -28,12 +28,12 @@ use arrow_array::{
 use arrow_buffer::BooleanBuffer;
 use arrow_ord::cmp;
 use arrow_schema::DataType;
-use regex_automata::meta::Regex;
 
 use super::SpanFacts;
 use super::kernels::{self, Rows};
 use crate::slo::ottl::Condition;
 use crate::slo::ottl::ast::{CmpOp, Expr, Lit, Operand, Path};
+use crate::user_regex::SearchRegex;
 
 impl Condition {
     /// Evaluates on every row of `facts` with Arrow kernels: one value per row, no nulls.
@@ -502,7 +502,7 @@ fn cast_numeric(array: &ArrayRef, target: &DataType) -> ArrayRef {
     }
 }
 
-fn is_match(facts: &SpanFacts, path: &Path, regex: &Regex) -> BooleanArray {
+fn is_match(facts: &SpanFacts, path: &Path, regex: &SearchRegex) -> BooleanArray {
     let n = facts.len();
     let columns: Vec<&ArrayRef> = match path {
         Path::Name => facts.name_column().into_iter().collect(),
@@ -522,7 +522,7 @@ fn is_match(facts: &SpanFacts, path: &Path, regex: &Regex) -> BooleanArray {
 }
 
 /// `regex` over a string or int column (a dictionary: once per value); nulls are false.
-fn match_column(column: &ArrayRef, regex: &Regex) -> BooleanArray {
+fn match_column(column: &ArrayRef, regex: &SearchRegex) -> BooleanArray {
     if let Some(dict) = column.as_dictionary_opt::<Int32Type>() {
         let values = match_column(dict.values(), regex);
         let keys = dict.keys();
@@ -531,9 +531,10 @@ fn match_column(column: &ArrayRef, regex: &Regex) -> BooleanArray {
         });
         return BooleanArray::new(bits, None);
     }
+    let mut searcher = regex.searcher();
     if let Some(strings) = column.as_string_opt::<i32>() {
         let bits = BooleanBuffer::collect_bool(strings.len(), |i| {
-            strings.is_valid(i) && regex.is_match(strings.value(i))
+            strings.is_valid(i) && searcher.is_match(strings.value(i))
         });
         return BooleanArray::new(bits, None);
     }
@@ -543,7 +544,7 @@ fn match_column(column: &ArrayRef, regex: &Regex) -> BooleanArray {
             text.clear();
             use std::fmt::Write as _;
             let _ = write!(text, "{}", ints.value(i));
-            ints.is_valid(i) && regex.is_match(&text)
+            ints.is_valid(i) && searcher.is_match(&text)
         });
         return BooleanArray::new(bits, None);
     }

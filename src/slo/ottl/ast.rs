@@ -7,10 +7,12 @@
 //! two evaluators always agree.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use regex_automata::meta::Regex;
+
+use crate::user_regex::SearchRegex;
 
 use super::AttrRef;
 
@@ -30,7 +32,7 @@ pub(crate) enum Expr {
     /// `IsMatch(path, "re")`: an unanchored search in the string form of the value.
     IsMatch {
         path: Path,
-        regex: Regex,
+        regex: Arc<SearchRegex>,
     },
 }
 

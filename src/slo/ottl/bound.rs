@@ -4,9 +4,12 @@
 //! path by comparing its keys (what the reference these are tested against,
 //! `Condition::eval_log` in the tests, does per condition and record).
 
+use std::sync::Arc;
+
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use regex_automata::meta::Regex;
+
+use crate::user_regex::SearchRegex;
 
 use super::ast::{CmpOp, Expr, Lit, LogField, Operand, Path, Val, compare, render};
 use super::body::{BodyView, Unreadable, as_number, latency_nanos};
@@ -105,7 +108,7 @@ enum Bound {
     },
     IsMatch {
         read: Read,
-        regex: Regex,
+        regex: Arc<SearchRegex>,
     },
 }
 

@@ -3,14 +3,13 @@
 //! Precedence, as in OTTL: `not` binds tightest, then `and`, then `or`.
 
 use std::cell::Cell;
-
-use regex_automata::meta;
+use std::sync::Arc;
 
 use super::AttrRef;
 use super::ast::{CmpOp, Expr, Lit, LogField, Operand, Path, Val, compare, render};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ConditionError, ConditionTarget, MAX_REGEX_TOTAL_BYTES};
-use crate::user_regex::compile_regex;
+use crate::user_regex::{SearchRegex, compile_regex};
 use crate::yaml::read::hint;
 
 /// Nesting of parentheses and `not` allowed in one condition.
@@ -321,13 +320,14 @@ impl Parser<'_> {
         }
     }
 
-    /// Compiles an `IsMatch` regex and charges its compiled size to the room left; once
-    /// the room is spent, later regexes are refused before they compile.
-    fn compile(&self, pattern: &str, column: usize) -> Result<meta::Regex, ConditionError> {
+    /// Compiles an `IsMatch` regex and charges what it keeps (compiled form and kept search
+    /// caches, [`SearchRegex::memory_usage`]) to the room left; once the room is spent,
+    /// later regexes are refused before they compile.
+    fn compile(&self, pattern: &str, column: usize) -> Result<Arc<SearchRegex>, ConditionError> {
         let room = self.regex_room.get();
         let spent = || {
             let msg = format!(
-                "the `IsMatch` regexes compile to more than {} MiB together: use fewer or \
+                "the `IsMatch` regexes take more than {} MiB together: use fewer or \
                  simpler regexes (`==` for whole values)",
                 MAX_REGEX_TOTAL_BYTES >> 20
             );
@@ -337,10 +337,11 @@ impl Parser<'_> {
             return Err(spent());
         }
         let regex = compile_regex(pattern).map_err(|e| error(column, e.to_string()))?;
+        let regex = SearchRegex::new(regex);
         match room.checked_sub(regex.memory_usage()) {
             Some(left) => {
                 self.regex_room.set(left);
-                Ok(regex)
+                Ok(Arc::new(regex))
             }
             None => {
                 self.regex_room.set(0);

@@ -510,9 +510,9 @@ fn schema_for_the_examples() {
 #[test]
 fn the_regexes_of_one_load_share_one_room() {
     let pattern = r"\\w{4}";
-    let cost = crate::user_regex::compile_regex(r"\w{4}")
-        .unwrap()
-        .memory_usage();
+    let cost =
+        crate::user_regex::SearchRegex::new(crate::user_regex::compile_regex(r"\w{4}").unwrap())
+            .memory_usage();
     let file = |service: &str| {
         let slo = |name: &str| {
             format!(
@@ -531,7 +531,7 @@ fn the_regexes_of_one_load_share_one_room() {
     let (second, errors) = parse_located(&file("b"), "b.yaml", &mut adjustments, &room);
     assert_eq!(second.len(), 1);
     let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    let message = "the `IsMatch` regexes compile to more than 128 MiB together: use fewer or \
+    let message = "the `IsMatch` regexes take more than 128 MiB together: use fewer or \
                    simpler regexes (`==` for whole values)";
     assert_eq!(
         lines,
