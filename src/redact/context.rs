@@ -225,6 +225,8 @@ fn hint_of(key: &[u8]) -> Hint {
         || ends("signingkey")
         || ends("encryptionkey")
         || ends("subscriptionkey")
+        // Azure storage: `AccountKey=` in connection strings, `storage_account_key`.
+        || ends("accountkey")
         || ends("functionskey")
         || ends("licensekey")
         || ends("signature")

@@ -140,3 +140,27 @@ fn a_word_that_names_a_struct_does_not_mark_its_fields() {
     let out = redact("account 4820193847561 frozen");
     gone(&out, &["4820193847561"]);
 }
+
+/// An Azure storage connection string (`AccountKey=` holds 64 random bytes in base64):
+/// the key goes, the account's name and endpoint stay; an account key that is a number
+/// (a table's surrogate key) is not a credential and stays.
+#[test]
+fn account_keys_of_connection_strings() {
+    let key = "q8Zr2LmX0vT4bN7cJ1wY5kP3Hs6Gd9Fa0Qe2Rt4Yu6Io8Pa1Sd3Fg5Hj7Kl9Zx2Cv4Bn6Mq8Wr0Et2Yu4Ia6Oz8Pq==";
+    let text = format!(
+        "DefaultEndpointsProtocol=https;AccountName=prodlogs;AccountKey={key};EndpointSuffix=core.windows.net"
+    );
+    let out = redact(&text);
+    gone(&out, &[&key[..20]]);
+    left(
+        &out,
+        &[
+            "AccountName=prodlogs;AccountKey=",
+            ";EndpointSuffix=core.windows.net",
+        ],
+    );
+    let out = redact(&format!("{{\"storage_account_key\":\"{key}\"}}"));
+    gone(&out, &[&key[..20]]);
+    let s = "account_key=48213 joined";
+    assert_eq!(redact(s), s);
+}
