@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::MIB;
 use super::redaction::{boolean, strings};
 use crate::signal::Compression;
 use crate::yaml::Node;
@@ -159,7 +160,7 @@ impl Default for QueueConfig {
             max_bytes_set: false,
             fsync_interval: Duration::from_millis(100),
             num_consumers: 8,
-            cache_size: 4 * 1024 * 1024,
+            cache_size: 4 * MIB,
         }
     }
 }
@@ -168,7 +169,6 @@ impl Default for QueueConfig {
 pub const DEFAULT_QUEUE_MAX_BYTES: usize = 256 * MIB;
 /// The smallest `sending_queue.max_bytes` a memory queue is given by default.
 const MIN_DEFAULT_QUEUE_BYTES: usize = 4 * MIB;
-const MIB: usize = 1024 * 1024;
 
 /// What the receivers' budget and the exporters' queues may hold together, out of
 /// `service.memory_limit`: three quarters. The last quarter is for the SLO engine, the

@@ -77,8 +77,11 @@ pub const DEFAULT_CONFIG: &str = include_str!("../../config/slotel.yaml");
 /// The source name of [`DEFAULT_CONFIG`] in errors and in [`Config::source`].
 pub const EMBEDDED_SOURCE: &str = "<embedded>";
 
+/// A mebibyte, the unit byte sizes are given in.
+pub(crate) const MIB: usize = 1024 * 1024;
+
 /// The largest config file [`load`] reads.
-const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_CONFIG_BYTES: u64 = 4 * MIB as u64;
 
 /// Loads the config file at `path`, or the embedded default when `path` is `None`, with
 /// interpolation from the real environment and file system.

@@ -3,8 +3,6 @@
 
 use super::*;
 
-const MIB: usize = 1024 * 1024;
-
 struct NoLookup;
 
 impl Lookup for NoLookup {

@@ -8,8 +8,6 @@ use super::*;
 use crate::yaml::interpolate;
 use crate::yaml::read::{ValueError, parse_addr, parse_byte_size, parse_duration};
 
-const MIB: usize = 1024 * 1024;
-
 /// An injected environment and file system.
 #[derive(Default)]
 struct Fake {
