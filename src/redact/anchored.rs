@@ -132,7 +132,13 @@ pub(crate) fn alnum_len(b: &[u8], i: usize, hi: usize) -> usize {
 /// `[A-Za-z]{2,24}\b`, or 2 to 24 `U` (`.рф`, `.한국`).
 pub(crate) fn email_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
     let s = b.get(..hi)?;
-    let backslashes = |i: usize| s[i.min(s.len())..].iter().take(4).take_while(|&&c| c == b'\\').count();
+    let backslashes = |i: usize| {
+        s[i.min(s.len())..]
+            .iter()
+            .take(4)
+            .take_while(|&&c| c == b'\\')
+            .count()
+    };
     let mut i = p;
     let quote = backslashes(i);
     if quote <= 3 && s.get(i + quote) == Some(&b'"') {
@@ -143,7 +149,11 @@ pub(crate) fn email_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>
             if matches!(c, b'"' | b'\\' | b'\r' | b'\n') {
                 break;
             }
-            i += if c.is_ascii() { 1 } else { char_at(s, i, hi).map_or(1, |(_, l)| l) };
+            i += if c.is_ascii() {
+                1
+            } else {
+                char_at(s, i, hi).map_or(1, |(_, l)| l)
+            };
             chars += 1;
         }
         let close = backslashes(i);

@@ -165,7 +165,7 @@ pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Where an e-mail whose `@` is at `at` can start: its quoted local part (`"john doe"@`,
-/// the quotes maybe escaped by up to three `\\`), or the run of local-part characters
+/// the quotes maybe escaped by up to three `\`), or the run of local-part characters
 /// before it (letters and digits of any script, `._%+-`).
 pub(super) fn local_part_start(b: &[u8], at: usize) -> usize {
     if let Some(s) = quoted_start(b, at) {
@@ -193,10 +193,17 @@ pub(super) fn local_part_start(b: &[u8], at: usize) -> usize {
     s
 }
 
-/// The start of a quoted local part `\{0,3}"…\{0,3}"` that ends right before `@` at
-/// `at`: 1 to 64 characters, none of them `"`, `\\` or a line break.
+/// The start of a quoted local part `"…"` (each quote after up to three `\`) that ends
+/// right before `@` at `at`: 1 to 64 characters, none of them `"`, `\` or a line break.
 fn quoted_start(b: &[u8], at: usize) -> Option<usize> {
-    let escapes = |end: usize| b[..end].iter().rev().take(3).take_while(|&&c| c == b'\\').count();
+    let escapes = |end: usize| {
+        b[..end]
+            .iter()
+            .rev()
+            .take(3)
+            .take_while(|&&c| c == b'\\')
+            .count()
+    };
     let close = at.checked_sub(1).filter(|&q| b[q] == b'"')?;
     let content_end = close - escapes(close);
     // 64 characters are at most 256 bytes.

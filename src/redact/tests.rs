@@ -633,10 +633,7 @@ fn spaced_and_parenthesised_spellings() {
         ),
         ("dob: 8/5/42 ok", "dob: [REDACTED:date_of_birth] ok"),
         // A 19-digit card as IIN and the rest; Maestro 5893.
-        (
-            "card 358900 0000000000017",
-            "card [REDACTED:credit_card]",
-        ),
+        ("card 358900 0000000000017", "card [REDACTED:credit_card]"),
         ("card 5893000000000017", "card [REDACTED:credit_card]"),
     ]);
     kept(&[
@@ -666,11 +663,7 @@ fn emails_quoted_and_in_any_script() {
         ("to 用户@例子.广告", "to [REDACTED:email]"),
         ("to испытание@пример.рф!", "to [REDACTED:email]!"),
     ]);
-    kept(&[
-        r#"{"name":"a@b"}"#,
-        "said \"hi\" @ noon",
-        "“quoted”@ home",
-    ]);
+    kept(&[r#"{"name":"a@b"}"#, "said \"hi\" @ noon", "“quoted”@ home"]);
 }
 
 #[test]
