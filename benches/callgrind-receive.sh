@@ -27,6 +27,7 @@
 #   CONCURRENCY requests in flight (default 2: more makes the slowed-down server refuse
 #               some, and the figure per accepted item then counts refusals too)
 #   PROTOCOL    grpc (default) or http
+#   ENCODING    protobuf (default) or json (OTLP/HTTP JSON bodies; needs PROTOCOL=http)
 #   COMPRESSION none (default), gzip or zstd: the load generator compresses each request
 #               once (gRPC: the message, `grpc-encoding`; HTTP: the body)
 #   SIGNAL      traces (default) or logs: the load generator's JSON-body log records
@@ -49,6 +50,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/slotel}
 ITEMS=${ITEMS:-204800}
 PROTOCOL=${PROTOCOL:-grpc}
+ENCODING=${ENCODING:-protobuf}
 COMPRESSION=${COMPRESSION:-none}
 SIGNAL=${SIGNAL:-traces}
 case $SIGNAL in
@@ -105,7 +107,7 @@ for _ in $(seq 1200); do
 done
 callgrind_control --zero "$server_pid" >/dev/null
 if [[ $PROTOCOL == grpc ]]; then port=$grpc_port; else port=$http_port; fi
-"$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --endpoint "127.0.0.1:$port" \
+"$BIN" loadgen --signal "$SIGNAL" --protocol "$PROTOCOL" --encoding "$ENCODING" --endpoint "127.0.0.1:$port" \
     --items "$ITEMS" --concurrency "${CONCURRENCY:-2}" --compression "$COMPRESSION" --seed 1 --duration 1h --report json \
     ${TOKEN:+--token bench-token} >"$work/load.json"
 # Requests are acknowledged once queued: wait until the pipeline's queues (the SLO

@@ -10,6 +10,7 @@
 #   SLO_FILES='benches/slo/ten/*.yaml' CAPTURE=1 benches/perf-receive.sh
 #   SIGNAL=logs SLO_FILES='benches/slo/logs/*.yaml' benches/perf-receive.sh
 #   SIGNAL=metrics SLO_FILES='benches/slo/metrics/*.yaml' CAPTURE=1 benches/perf-receive.sh
+#   ENCODING=json benches/perf-receive.sh                          # OTLP/HTTP JSON bodies
 #
 # The figure is per span accepted during the sampled seconds (the server's accepted
 # counter read before and after), so the machine's other load moves it less than a rate
@@ -22,6 +23,7 @@
 #   SIGNAL       traces (default), logs (the load generator's JSON-body log records) or
 #                metrics (its histograms, counters and gauges),
 #                the figures then per log record or data point
+#   ENCODING     protobuf over gRPC (default) or json (OTLP/HTTP with JSON bodies)
 #   SECONDS_     seconds sampled (default 8), after 1 s of warm-up
 #   FREQ         samples per CPU-second (default 4000)
 #   TOP          functions listed (default 25)
@@ -46,6 +48,7 @@ TOP=${TOP:-25}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 SIGNAL=${SIGNAL:-traces}
+ENCODING=${ENCODING:-protobuf}
 case $SIGNAL in
     traces) item=spans noun=spans one=span ;;
     logs) item=log_records noun="log records" one=record ;;
@@ -69,7 +72,12 @@ fi
 taskset -c "$SERVER_CPU" "$BIN" run --config "$cfg" >"$work/server.log" 2>&1 &
 server_pid=$!
 wait_ready "$server_pid" "$admin" "$work/server.log"
-taskset -c "$LOADGEN_CPU" "$BIN" loadgen --signal "$SIGNAL" --protocol grpc --endpoint "127.0.0.1:$grpc_port" \
+case $ENCODING in
+    protobuf) transport=(--protocol grpc --endpoint "127.0.0.1:$grpc_port") ;;
+    json) transport=(--protocol http --encoding json --endpoint "127.0.0.1:$http_port") ;;
+    *) echo "perf-receive: ENCODING must be protobuf or json" >&2; exit 2 ;;
+esac
+taskset -c "$LOADGEN_CPU" "$BIN" loadgen --signal "$SIGNAL" "${transport[@]}" \
     --items-per-request 512 --seed 1 --concurrency 8 --duration "$((SAMPLED + 3))s" \
     --report json >"$work/load.json" &
 load_pid=$!
@@ -87,7 +95,7 @@ perf report -i "$work/perf.data" --no-children --sort symbol -n -g none --stdio 
     awk '/^ *[0-9.]+%/ { n = $2; $1 = ""; $2 = ""; $3 = ""; sub(/^ +/, ""); sub(/ +- +- *$/, ""); print n "\t" $0 }' \
         >"$work/symbols.tsv"
 awk -F'\t' -v spans="$spans" -v freq="$FREQ" -v top="$TOP" \
-    -v setup="slo_files=${SLO_FILES:-none} capture=${CAPTURE:-0}" -v noun="$noun" -v one="$one" '
+    -v setup="encoding=$ENCODING slo_files=${SLO_FILES:-none} capture=${CAPTURE:-0}" -v noun="$noun" -v one="$one" '
     { n[NR] = $1; s[NR] = $2; total += $1 }
     END {
         ns = 1e9 / freq / spans

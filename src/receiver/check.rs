@@ -73,6 +73,10 @@ impl OtlpRequest for ExportTraceServiceRequest {
     type Response = ExportTraceServiceResponse;
     const SIGNAL: Signal = Signal::Traces;
 
+    fn decode_json(body: &[u8]) -> Result<Self, super::json::JsonError> {
+        super::json::decode::<super::json_traces::TracesRequest>(body).map(Self::from)
+    }
+
     fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError> {
         let max = limits.max_attributes_per_item;
         let mut c = Checked::default();
@@ -187,6 +191,10 @@ impl OtlpRequest for ExportTraceServiceRequest {
 impl OtlpRequest for ExportLogsServiceRequest {
     type Response = ExportLogsServiceResponse;
     const SIGNAL: Signal = Signal::Logs;
+
+    fn decode_json(body: &[u8]) -> Result<Self, super::json::JsonError> {
+        super::json::decode::<super::json_logs::LogsRequest>(body).map(Self::from)
+    }
 
     fn check(&mut self, limits: &Limits) -> Result<Checked, LimitError> {
         let max = limits.max_attributes_per_item;

@@ -7,7 +7,8 @@
 //! One pass over the bytes finds the keys to camel-case and the enum names to number (every
 //! object key in OTLP/JSON is a field name: attributes are `{"key", "value"}` pairs); only
 //! when there is one is a rewritten copy made. The text is then deserialized straight into
-//! the request with the opentelemetry-proto serde support — no JSON tree in between, so
+//! the request's mirror types (`json_traces.rs`, `json_logs.rs`, `json_metrics.rs`, with the
+//! shapes they share in `json_common.rs`) — no JSON tree in between, so
 //! decoding costs about what the decoded request holds (the receiver's decode bound,
 //! [`super::wire::json_cost`], is checked against it by `tests/decode_cost.rs`). Nesting is
 //! limited to serde_json's 128 levels in both passes.
@@ -34,9 +35,18 @@ pub enum JsonError {
     TooDeep,
     #[error("cannot decode json: EOF while parsing a string")]
     UnterminatedString,
+    /// A value that is not what its field holds, with the path of the field.
+    #[error("cannot decode json: at {path}: {source}")]
+    Field {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("cannot decode json: {0}")]
     Invalid(#[from] serde_json::Error),
 }
+
+/// The longest field path an error reports (a path of deep nesting is cut).
+const MAX_PATH: usize = 512;
 
 /// Decodes an OTLP/JSON body into `T`.
 pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
@@ -44,7 +54,32 @@ pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, JsonErro
     if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(JsonError::NotObject);
     }
-    Ok(serde_json::from_slice(&text)?)
+    match serde_json::from_slice(&text) {
+        Ok(v) => Ok(v),
+        // Only an error is decoded a second time, tracking the path to the failing field:
+        // the path costs an allocation per key, too much for every request.
+        Err(e) if e.is_data() => Err(field_error::<T>(&text).unwrap_or(JsonError::Invalid(e))),
+        Err(e) => Err(JsonError::Invalid(e)),
+    }
+}
+
+/// The error of decoding `text` again, with the path of the field it is in.
+fn field_error<T: serde::de::DeserializeOwned>(text: &[u8]) -> Option<JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let err = serde_path_to_error::deserialize::<_, T>(&mut de).err()?;
+    let mut path = err.path().to_string();
+    if path.len() > MAX_PATH {
+        let mut cut = MAX_PATH;
+        while !path.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        path.truncate(cut);
+        path.push('…');
+    }
+    Some(JsonError::Field {
+        path,
+        source: err.into_inner(),
+    })
 }
 
 /// `snake_case` → `lowerCamelCase`; `None` when the key has no `_`.

@@ -7,10 +7,11 @@
 //! the same fields without `flatten`, every number as the proto3 JSON mapping says
 //! ([`super::json_numbers`]), and convert into the protobuf types element by element
 //! (each mirror has its protobuf type's layout, so the vectors are reused). Resources,
-//! scopes and attributes are read by opentelemetry-proto as for the other signals.
+//! scopes and attributes are read by the mirrors every signal shares
+//! ([`super::json_common`]).
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
     Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
     HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
@@ -20,15 +21,13 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde::Deserialize;
 
+use super::json_common::{ResourceDe, ScopeDe, key_values, nullable, vec};
 use super::json_numbers as num;
-
-fn vec<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
-    v.into_iter().map(B::from).collect()
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 pub struct MetricsRequest {
+    #[serde(deserialize_with = "nullable")]
     resource_metrics: Vec<ResourceMetricsDe>,
 }
 
@@ -43,15 +42,17 @@ impl From<MetricsRequest> for ExportMetricsServiceRequest {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ResourceMetricsDe {
-    resource: Option<Resource>,
+    resource: Option<ResourceDe>,
+    #[serde(deserialize_with = "nullable")]
     scope_metrics: Vec<ScopeMetricsDe>,
+    #[serde(deserialize_with = "nullable")]
     schema_url: String,
 }
 
 impl From<ResourceMetricsDe> for ResourceMetrics {
     fn from(r: ResourceMetricsDe) -> Self {
         Self {
-            resource: r.resource,
+            resource: r.resource.map(Resource::from),
             scope_metrics: vec(r.scope_metrics),
             schema_url: r.schema_url,
         }
@@ -61,15 +62,17 @@ impl From<ResourceMetricsDe> for ResourceMetrics {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ScopeMetricsDe {
-    scope: Option<InstrumentationScope>,
+    scope: Option<ScopeDe>,
+    #[serde(deserialize_with = "nullable")]
     metrics: Vec<MetricDe>,
+    #[serde(deserialize_with = "nullable")]
     schema_url: String,
 }
 
 impl From<ScopeMetricsDe> for ScopeMetrics {
     fn from(s: ScopeMetricsDe) -> Self {
         Self {
-            scope: s.scope,
+            scope: s.scope.map(Into::into),
             metrics: vec(s.metrics),
             schema_url: s.schema_url,
         }
@@ -90,9 +93,13 @@ impl From<MetricDe> for Metric {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct MetricFields {
+    #[serde(deserialize_with = "nullable")]
     name: String,
+    #[serde(deserialize_with = "nullable")]
     description: String,
+    #[serde(deserialize_with = "nullable")]
     unit: String,
+    #[serde(deserialize_with = "key_values")]
     metadata: Vec<KeyValue>,
     gauge: Option<GaugeDe>,
     sum: Option<SumDe>,
@@ -155,21 +162,25 @@ impl TryFrom<MetricFields> for MetricDe {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct GaugeDe {
+    #[serde(deserialize_with = "nullable")]
     data_points: Vec<NumberPointDe>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct SumDe {
+    #[serde(deserialize_with = "nullable")]
     data_points: Vec<NumberPointDe>,
     #[serde(deserialize_with = "num::int")]
     aggregation_temporality: i32,
+    #[serde(deserialize_with = "nullable")]
     is_monotonic: bool,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct HistogramDe {
+    #[serde(deserialize_with = "nullable")]
     data_points: Vec<HistogramPointDe>,
     #[serde(deserialize_with = "num::int")]
     aggregation_temporality: i32,
@@ -178,6 +189,7 @@ struct HistogramDe {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ExponentialHistogramDe {
+    #[serde(deserialize_with = "nullable")]
     data_points: Vec<ExponentialPointDe>,
     #[serde(deserialize_with = "num::int")]
     aggregation_temporality: i32,
@@ -186,6 +198,7 @@ struct ExponentialHistogramDe {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct SummaryDe {
+    #[serde(deserialize_with = "nullable")]
     data_points: Vec<SummaryPointDe>,
 }
 
@@ -203,6 +216,7 @@ impl From<NumberPointDe> for NumberDataPoint {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct NumberPointFields {
+    #[serde(deserialize_with = "key_values")]
     attributes: Vec<KeyValue>,
     #[serde(deserialize_with = "num::int")]
     start_time_unix_nano: u64,
@@ -212,6 +226,7 @@ struct NumberPointFields {
     as_double: Option<f64>,
     #[serde(deserialize_with = "num::int_opt")]
     as_int: Option<i64>,
+    #[serde(deserialize_with = "nullable")]
     exemplars: Vec<ExemplarDe>,
     #[serde(deserialize_with = "num::int")]
     flags: u32,
@@ -253,6 +268,7 @@ impl From<ExemplarDe> for Exemplar {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ExemplarFields {
+    #[serde(deserialize_with = "key_values")]
     filtered_attributes: Vec<KeyValue>,
     #[serde(deserialize_with = "num::int")]
     time_unix_nano: u64,
@@ -289,6 +305,7 @@ impl TryFrom<ExemplarFields> for ExemplarDe {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct HistogramPointDe {
+    #[serde(deserialize_with = "key_values")]
     attributes: Vec<KeyValue>,
     #[serde(deserialize_with = "num::int")]
     start_time_unix_nano: u64,
@@ -302,6 +319,7 @@ struct HistogramPointDe {
     bucket_counts: Vec<u64>,
     #[serde(deserialize_with = "num::double_array")]
     explicit_bounds: Vec<f64>,
+    #[serde(deserialize_with = "nullable")]
     exemplars: Vec<ExemplarDe>,
     #[serde(deserialize_with = "num::int")]
     flags: u32,
@@ -332,6 +350,7 @@ impl From<HistogramPointDe> for HistogramDataPoint {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ExponentialPointDe {
+    #[serde(deserialize_with = "key_values")]
     attributes: Vec<KeyValue>,
     #[serde(deserialize_with = "num::int")]
     start_time_unix_nano: u64,
@@ -349,6 +368,7 @@ struct ExponentialPointDe {
     negative: Option<BucketsDe>,
     #[serde(deserialize_with = "num::int")]
     flags: u32,
+    #[serde(deserialize_with = "nullable")]
     exemplars: Vec<ExemplarDe>,
     #[serde(deserialize_with = "num::opt_double")]
     min: Option<f64>,
@@ -400,6 +420,7 @@ impl From<ExponentialPointDe> for ExponentialHistogramDataPoint {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct SummaryPointDe {
+    #[serde(deserialize_with = "key_values")]
     attributes: Vec<KeyValue>,
     #[serde(deserialize_with = "num::int")]
     start_time_unix_nano: u64,
@@ -409,6 +430,7 @@ struct SummaryPointDe {
     count: u64,
     #[serde(deserialize_with = "num::double")]
     sum: f64,
+    #[serde(deserialize_with = "nullable")]
     quantile_values: Vec<QuantileDe>,
     #[serde(deserialize_with = "num::int")]
     flags: u32,

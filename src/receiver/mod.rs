@@ -27,9 +27,10 @@
 //! - `otlp.rs`: decoding and what the three request types have in common.
 //! - `check.rs`: the per-item rules (ids, attribute, event and link counts, the metric data
 //!   model) and the cluster binding.
-//! - `json.rs`: the lenient OTLP/JSON reader; `json_metrics.rs` reads metrics without
-//!   serde's `flatten` (which hid errors), `json_numbers.rs` reads numbers as the proto3
-//!   JSON mapping says.
+//! - `json.rs`: the lenient OTLP/JSON reader; `json_traces.rs`, `json_logs.rs` and
+//!   `json_metrics.rs` read each signal without serde's `flatten` (which hid errors), with
+//!   the resource, scope, `KeyValue` and `AnyValue` of `json_common.rs`; `json_numbers.rs`
+//!   reads numbers as the proto3 JSON mapping says.
 //! - `grpc.rs`: the gRPC routes; the handler takes the one message out of the body as read
 //!   (decompressing it when compressed), tonic answers the call.
 //! - `http.rs`: the OTLP/HTTP routes, content types, bounded decompression.
@@ -54,8 +55,11 @@ pub mod grpc;
 pub mod http;
 pub(crate) mod inflate;
 mod json;
+mod json_common;
+mod json_logs;
 mod json_metrics;
 mod json_numbers;
+mod json_traces;
 pub mod otlp;
 pub mod spans_fuzz;
 #[cfg(test)]

@@ -143,7 +143,14 @@ fn hint_of(key: &[u8]) -> Hint {
     let ends = |w: &str| k.ends_with(w.as_bytes()) || named.ends_with(w.as_bytes());
     let is = |w: &str| k == w.as_bytes();
     let mut h = 0;
-    if has("birth") || ends("dob") || is("bday") || has("생년월일") || has("생일") || has("출생")
+    if has("birth")
+        || ends("dob")
+        || is("bday")
+        || is("born")
+        || ends("bornon")
+        || has("생년월일")
+        || has("생일")
+        || has("출생")
     {
         h |= DOB;
     }
@@ -830,8 +837,11 @@ fn word_hint(b: &[u8], at: usize) -> Hint {
             if whole && rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic) {
                 continue;
             }
-            // A word marks the value after it, not one past another number.
-            return if number_between(&rest[w.len()..]) {
+            // A word marks the value after it, not one past another number, nor a field
+            // of a struct it names (`%Accounts.User{tracking_no: …}`: the field's key
+            // names the value).
+            let between = &rest[w.len()..];
+            return if number_between(between) || between.contains(&b'{') {
                 0
             } else {
                 hint

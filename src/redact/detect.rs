@@ -48,7 +48,7 @@ use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
-use super::{RedactError, TypeId, anchored, literal, marked, numbers, secret, validate};
+use super::{RedactError, TypeId, anchored, columns, literal, marked, numbers, secret, validate};
 
 /// One match to redact: a byte span of the scanned string and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,7 +264,10 @@ pub(crate) const IPV4: usize = 15;
 pub(crate) const NUMBERS: usize = 16;
 /// Webhook URLs (`hooks.slack.com/services/…`), read by hand from the scheme.
 pub(crate) const WEBHOOK: usize = 17;
-pub(crate) const GROUPS: usize = 18;
+/// Values keyed apart from them (`columns.rs`): an XML element's text, an Erlang
+/// binary in a `{key,<<"…">>}` tuple; read by hand, no regex.
+pub(crate) const KEYED: usize = 18;
+pub(crate) const GROUPS: usize = 19;
 
 /// The types `numbers.rs` finds.
 const NUMBER_TYPES: [PiiType; 8] = [
@@ -496,6 +499,9 @@ pub(crate) struct Detectors {
     groups: Vec<Group>,
     /// Secrets after a marking word and a space (`marked.rs`): `secret` or `api_key` on.
     marked: bool,
+    /// Whole values under a sensitive key written apart from them (`columns.rs`): the
+    /// built-in sensitive keys are on.
+    sensitive_keys: bool,
     /// Bit `1 << id` for each group in `groups`.
     present: u32,
 }
@@ -601,9 +607,11 @@ impl Detectors {
         }
         let marked =
             cfg.action_of(PiiType::Secret).is_some() || cfg.action_of(PiiType::ApiKey).is_some();
+        let sensitive_keys = cfg.action_of(PiiType::Secret).is_some() && cfg.keys.builtin_sensitive;
         Ok(Self {
             groups,
             marked,
+            sensitive_keys,
             present,
         })
     }
@@ -638,6 +646,22 @@ impl Detectors {
         scan.run(hay.as_bytes());
         let todo = (scan.todo() | (1 << CUSTOM)) & self.present;
         let mut groups_hit = 0;
+        // Values keyed by position (a CSV header, an SQL column list): most text fails
+        // the test at its first bytes.
+        let mut cols = columns::Columns::of(hay, scan.values, scan.newline);
+        if self.marked {
+            // Whole values under sensitive keys written apart from them.
+            if scan.started & (1 << KEYED) != 0 {
+                let before = out.len();
+                keyed_in(scan, hay, self.sensitive_keys, &enabled, out);
+                groups_hit += usize::from(out.len() > before);
+            }
+            if let Some(cols) = &cols {
+                let before = out.len();
+                positional_in(cols, hay, self.sensitive_keys, &enabled, out);
+                groups_hit += usize::from(out.len() > before);
+            }
+        }
         if todo & (1 << WEBHOOK) != 0 {
             let before = out.len();
             webhooks_in(scan, hay.as_bytes(), out);
@@ -646,7 +670,7 @@ impl Detectors {
         // Hand-read numbers first: at equal starts their context-aware reading wins.
         if todo & (1 << NUMBERS) != 0 {
             let before = out.len();
-            numbers_in(scan, hay.as_bytes(), key, &enabled, out);
+            numbers_in(scan, hay.as_bytes(), key, cols.as_mut(), &enabled, out);
             groups_hit += usize::from(out.len() > before);
         }
         // `groups` holds the present groups in id (priority) order: stop after the last
@@ -793,11 +817,87 @@ fn webhooks_in(scan: &Scan, b: &[u8], out: &mut Vec<Found>) {
     }
 }
 
-/// The hand-read numbers (`numbers.rs`) of every span that may hold one.
+/// A found whole value, when its type is on.
+fn push_whole(
+    ty: Option<PiiType>,
+    start: usize,
+    end: usize,
+    enabled: &impl Fn(PiiType) -> bool,
+    out: &mut Vec<Found>,
+) {
+    if let Some(t) = ty.filter(|&t| enabled(t))
+        && start < end
+    {
+        out.push(Found {
+            start,
+            end,
+            ty: TypeId::builtin(t),
+        });
+    }
+}
+
+/// Element texts and Erlang binaries under a sensitive or credential key.
+fn keyed_in(
+    scan: &Scan,
+    hay: &str,
+    sensitive: bool,
+    enabled: &impl Fn(PiiType) -> bool,
+    out: &mut Vec<Found>,
+) {
+    let mut next = 0;
+    for &(g, at) in &scan.starts {
+        if usize::from(g) != KEYED || at < next {
+            continue;
+        }
+        if let Some((key, s, e)) = columns::keyed_at(hay, at) {
+            let before = out.len();
+            push_whole(
+                columns::whole_value(key, &hay[s..e], sensitive),
+                s,
+                e,
+                enabled,
+                out,
+            );
+            if out.len() > before {
+                next = e;
+            }
+        }
+    }
+}
+
+/// Fields of CSV rows and SQL tuples under a sensitive or credential column.
+fn positional_in(
+    cols: &columns::Columns<'_>,
+    hay: &str,
+    sensitive: bool,
+    enabled: &impl Fn(PiiType) -> bool,
+    out: &mut Vec<Found>,
+) {
+    for f in cols.clone() {
+        let Some(key) = cols.name(f.col) else {
+            continue;
+        };
+        let value = &hay[f.start..f.end];
+        if f.bare && value.eq_ignore_ascii_case("null") {
+            continue;
+        }
+        push_whole(
+            columns::whole_value(key, value, sensitive),
+            f.start,
+            f.end,
+            enabled,
+            out,
+        );
+    }
+}
+
+/// The hand-read numbers (`numbers.rs`) of every span that may hold one; a number in
+/// a CSV or SQL field has its column's name for key.
 fn numbers_in(
     scan: &Scan,
     b: &[u8],
-    key: Key<'_>,
+    outer: Key<'_>,
+    mut cols: Option<&mut columns::Columns<'_>>,
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
 ) {
@@ -812,6 +912,10 @@ fn numbers_in(
             if p < next {
                 continue;
             }
+            let key = match &mut cols {
+                Some(c) => c.key_at(p).map_or(outer, |k| Key(Some(k))),
+                None => outer,
+            };
             if let Some((end, ty)) = numbers::at(b, p, key)
                 && enabled(ty)
             {

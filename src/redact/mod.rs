@@ -35,6 +35,8 @@
 //!   pattern; the `url_secret`, `email` and `alnum` groups).
 //! - `marked.rs`: secrets in free text after a word that names them (`passwd …`).
 //! - `validate.rs`: validators run on candidates.
+//! - `columns.rs`: values keyed apart from them: a CSV column under its header, an SQL
+//!   value under its column list, an XML element's text, an Erlang `{key,<<"…">>}`.
 //! - `context.rs`: what a key or the words before a value say it is (key hints, marking
 //!   words in English and Korean), asked only for candidates that need it.
 //! - `numbers.rs`: numbers read by hand at numeric candidates: US phones, Korean
@@ -64,9 +66,12 @@ mod action;
 mod anchored;
 pub mod audit;
 pub mod cli;
+mod columns;
 mod context;
 mod detect;
 mod json;
+#[cfg(test)]
+mod keyed_tests;
 mod keys;
 mod literal;
 mod marked;
@@ -439,9 +444,13 @@ impl Session<'_> {
         // The scan of `s` that `find` ran saw every byte a decoder starts at: most
         // strings hold none and are not searched again.
         let scan = self.caches.scan();
-        let (pct, markup) = (scan.has_percent_bytes(), scan.has_markup_bytes());
-        if (pct || markup)
-            && let Some(decoded) = percent::decode_either(s, pct, markup)
+        let (pct, markup, wide) = (
+            scan.has_percent_bytes(),
+            scan.has_markup_bytes(),
+            scan.has_wide_blanks(),
+        );
+        if (pct || markup || wide)
+            && let Some(decoded) = percent::decode_either(s, pct, markup, wide)
         {
             return self.text_encoded(s, &decoded, found, in_field, key);
         }

@@ -204,6 +204,13 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
             bytes.extend_from_slice(&b[i..p]);
             from.extend(i..p);
             from.push(p);
+            // Digits grouped with an encoded wide blank (`4111%C2%A01111`): a space.
+            if let Some(len) = wide_escape(b, p) {
+                changed.push(bytes.len());
+                bytes.push(b' ');
+                i = p + len;
+                continue;
+            }
             match escape(p) {
                 Some(v) if !ascii_only || v < 0x80 => {
                     changed.push(bytes.len());
@@ -235,14 +242,38 @@ pub(crate) fn decode(s: &str) -> Option<Decoded> {
     None
 }
 
+/// The length of a percent-encoded no-break (`%C2%A0`), narrow no-break (`%E2%80%AF`)
+/// or thin space (`%E2%80%89`) at `b[p..]` between two digits, the way a card or an
+/// account number is grouped.
+fn wide_escape(b: &[u8], p: usize) -> Option<usize> {
+    let byte = |k: usize| -> Option<u8> {
+        if b.get(k) != Some(&b'%') {
+            return None;
+        }
+        Some(hex(*b.get(k + 1)?)? << 4 | hex(*b.get(k + 2)?)?)
+    };
+    if p == 0 || !b[p - 1].is_ascii_digit() {
+        return None;
+    }
+    let len = match (byte(p)?, byte(p + 3)?) {
+        (0xc2, 0xa0) => 6,
+        (0xe2, 0x80) if matches!(byte(p + 6), Some(0xaf | 0x89)) => 9,
+        _ => return None,
+    };
+    b.get(p + len)
+        .is_some_and(u8::is_ascii_digit)
+        .then_some(len)
+}
+
 /// `s` decoded by [`decode`] (when `percent`: it holds a `%` or a `+`), else by
-/// [`decode_markup`] (when `markup`: it holds a `&` or a `0xEF` byte). Kept out of line:
-/// the text path calls it only for strings with one of those bytes.
+/// [`decode_markup`] (when `markup`: it holds a `&` or a `0xEF` byte, or `wide`: digits
+/// grouped with a wide blank). Kept out of line: the text path calls it only for
+/// strings with one of those bytes.
 #[inline(never)]
-pub(crate) fn decode_either(s: &str, percent: bool, markup: bool) -> Option<Decoded> {
+pub(crate) fn decode_either(s: &str, percent: bool, markup: bool, wide: bool) -> Option<Decoded> {
     let decoded = if percent { decode(s) } else { None };
     match decoded {
-        None if markup => decode_markup(s),
+        None if markup || wide => decode_markup(s, wide),
         other => other,
     }
 }
@@ -327,27 +358,44 @@ fn full_width(b: &[u8]) -> Option<u8> {
 }
 
 /// `s` with its HTML character references and full-width forms decoded, when it holds
-/// any; `None` otherwise.
-pub(crate) fn decode_markup(s: &str) -> Option<Decoded> {
+/// any; `None` otherwise. With `wide`, a no-break, narrow no-break or thin space between
+/// two digits (`4111\u{a0}1111`, how some locales group a number) is read as a space.
+pub(crate) fn decode_markup(s: &str, wide: bool) -> Option<Decoded> {
     let b = s.as_bytes();
     let mut bytes: Vec<u8> = Vec::new();
     let mut from = Vec::new();
     let mut changed = Vec::new();
     let mut i = 0;
-    for p in memchr::memchr2_iter(b'&', 0xef, b) {
+    // The next byte that may start something to decode, from `at`.
+    let next = |at: usize| -> Option<usize> {
+        let rest = b.get(at..)?;
+        let found = if wide {
+            rest.iter()
+                .position(|&c| matches!(c, b'&' | 0xef | 0xc2 | 0xe2))
+        } else {
+            memchr::memchr2(b'&', 0xef, rest)
+        };
+        found.map(|q| at + q)
+    };
+    let mut at = 0;
+    while let Some(p) = next(at) {
+        at = p + 1;
         if p < i {
             continue;
         }
-        let (ch, len) = if b[p] == b'&' {
-            match char_ref(&b[p..]) {
+        let (ch, len) = match b[p] {
+            b'&' => match char_ref(&b[p..]) {
                 Some(r) => r,
                 None => continue,
-            }
-        } else {
-            match full_width(&b[p..]) {
+            },
+            0xef => match full_width(&b[p..]) {
                 Some(c) => (char::from(c), 3),
                 None => continue,
+            },
+            _ if p > 0 && b[p - 1].is_ascii_digit() && super::scan::wide_blank_digit(b, p) => {
+                (' ', if b[p] == 0xc2 { 2 } else { 3 })
             }
+            _ => continue,
         };
         if bytes.capacity() == 0 {
             bytes.reserve(b.len());
@@ -624,13 +672,16 @@ mod tests {
 
     #[test]
     fn decodes_character_references_and_full_width_forms() {
-        let d = decode_markup("<a href=\"mailto:kim&#64;example.com\">kim&#x40;ex&period;com</a>")
-            .unwrap();
+        let d = decode_markup(
+            "<a href=\"mailto:kim&#64;example.com\">kim&#x40;ex&period;com</a>",
+            false,
+        )
+        .unwrap();
         assert_eq!(d.text, "<a href=\"mailto:kim@example.com\">kim@ex.com</a>");
         // `kim@example.com` is `kim&#64;example.com` in the original.
         assert_eq!(d.original(17, 32), (17, 36));
         assert!(!d.percent);
-        let w = decode_markup("연락처 ０１０－１２３４－５６７８로").unwrap();
+        let w = decode_markup("연락처 ０１０－１２３４－５６７８로", false).unwrap();
         assert_eq!(w.text, "연락처 010-1234-5678로");
         let at = w.text.find("010").unwrap();
         let (a, e) = w.original(at, at + 13);
@@ -639,18 +690,20 @@ mod tests {
             "０１０－１２３４－５６７８"
         );
         assert_eq!(
-            decode_markup("a &amp; b &#x1F600; &#0; &#12345678; &bogus; &amp")
+            decode_markup("a &amp; b &#x1F600; &#0; &#12345678; &bogus; &amp", false)
                 .unwrap()
                 .text,
             "a & b \u{1F600} &#0; &#12345678; &bogus; &amp"
         );
         // Only what is a reference or a full-width form; nothing else is decoded.
         assert_eq!(
-            decode_markup("a=1&b=2 &#; &#x; 한국 （）").unwrap().text,
+            decode_markup("a=1&b=2 &#; &#x; 한국 （）", false)
+                .unwrap()
+                .text,
             "a=1&b=2 &#; &#x; 한국 ()"
         );
-        assert!(decode_markup("a=1&b=2 & c").is_none());
-        assert!(decode_markup("\u{FEFF}BOM \u{FFE0}").is_none());
+        assert!(decode_markup("a=1&b=2 & c", false).is_none());
+        assert!(decode_markup("\u{FEFF}BOM \u{FFE0}", false).is_none());
     }
 
     /// The named look-up as first written: each name tried as a prefix of the rest.

@@ -24,8 +24,9 @@
 //!   a chain of at least 13 digits for cards, a leading `0` or `+82` for Korean
 //!   phones, a `+` for international ones, four dotted runs of 1–3 digits for IPv4).
 
+use super::columns;
 use super::detect::{
-    ALNUM, EMAIL, IPV6, LITERAL, NUMBERS, PEM, SECRET, URL_PASSWORD, URL_SECRET, WEBHOOK,
+    ALNUM, EMAIL, IPV6, KEYED, LITERAL, NUMBERS, PEM, SECRET, URL_PASSWORD, URL_SECRET, WEBHOOK,
 };
 use super::skip;
 use super::starts::{
@@ -36,7 +37,7 @@ use super::starts::{
 /// `[0-9A-Za-z_]`: what an ASCII `\b` calls a word byte.
 const WORD: u8 = 1;
 const DIGIT: u8 = 2;
-/// `@ : = - _`: handled one by one.
+/// `@ : < = - _` and a line feed: handled one by one.
 const PUNCT: u8 = 4;
 /// `[0-9A-Za-z_-]`: a byte of the name before a `:` or `=`.
 const NAME: u8 = 8;
@@ -53,7 +54,7 @@ const fn classes() -> [u8; 256] {
         if b.is_ascii_digit() {
             k |= DIGIT;
         }
-        if matches!(b, b'@' | b':' | b'=' | b'-' | b'_') {
+        if matches!(b, b'@' | b':' | b'<' | b'=' | b'-' | b'_' | b'\n') {
             k |= PUNCT;
         }
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
@@ -131,6 +132,15 @@ pub(crate) struct Scan {
     runs: Vec<(usize, usize)>,
     /// Scratch space of `run`.
     schemes: Vec<usize>,
+    /// Where the first `VALUES` keyword (upper case, a word) is (`usize::MAX`: none):
+    /// an SQL `INSERT` may key its values by position (`columns.rs`).
+    pub values: usize,
+    /// Where the first line feed is (`usize::MAX`: none): only text with one can be
+    /// CSV with a header row (`columns.rs`).
+    pub newline: usize,
+    /// A digit, a no-break, narrow no-break or thin space, a digit: digits grouped
+    /// with a wide blank (`percent::decode_markup` reads it as a space).
+    wide_blanks: bool,
 }
 
 impl Scan {
@@ -145,6 +155,9 @@ impl Scan {
             escapes: 0,
             runs: Vec::new(),
             schemes: Vec::new(),
+            values: usize::MAX,
+            newline: usize::MAX,
+            wide_blanks: false,
         }
     }
 
@@ -170,6 +183,13 @@ impl Scan {
         self.escapes & skip::MARKUP_BYTES != 0
     }
 
+    /// Whether the string scanned last groups digits with a wide blank (U+00A0,
+    /// U+202F, U+2009: `4111\u{a0}1111…`), which `percent::decode_markup` reads as a
+    /// space.
+    pub(crate) fn has_wide_blanks(&self) -> bool {
+        self.wide_blanks
+    }
+
     fn start(&mut self, group: usize, pos: usize) {
         self.starts.push((group as u8, pos));
         self.started |= 1 << group;
@@ -184,6 +204,9 @@ impl Scan {
         self.starts.clear();
         self.started = 0;
         self.spans.clear();
+        self.values = usize::MAX;
+        self.newline = usize::MAX;
+        self.wide_blanks = false;
         let mut colons = 0usize;
         let mut double_colon = false;
         let mut private = false;
@@ -254,6 +277,13 @@ impl Scan {
                     self.assignment(b, at, false);
                 }
                 b'=' => self.assignment(b, at, true),
+                b'\n' => self.newline = self.newline.min(at),
+                // `<Name>` (XML) or `,<<"` (an Erlang binary): a value keyed apart.
+                b'<' => {
+                    if let Some(v) = columns::keyed_start(b, at) {
+                        self.start(KEYED, v);
+                    }
+                }
                 b'-' => {
                     self.pem(b, at, &mut private);
                     self.prefixed(b, at);
@@ -336,6 +366,10 @@ impl Scan {
                     self.num_starts.push(end);
                 }
                 Some(b' ' | b')' | b'.' | b'/') => {}
+                Some(0xc2 | 0xe2) => {
+                    self.wide_blanks |= end > run && wide_blank_digit(b, end);
+                    break;
+                }
                 _ => break,
             }
             end += 1;
@@ -429,6 +463,15 @@ impl Scan {
             || (c.is_ascii_lowercase() && lower(1) && digit(2) && digit(3))
         {
             self.start(ALNUM, i);
+        }
+        if c == b'V'
+            && self.values == usize::MAX
+            && rest.starts_with(b"VALUES")
+            && rest
+                .get(6)
+                .is_none_or(|&n| CLASS[usize::from(n)] & WORD == 0)
+        {
+            self.values = i;
         }
         let literal = match c {
             b'e' => rest.starts_with(b"eyJ"),
@@ -530,6 +573,17 @@ impl Scan {
             }
         }
     }
+}
+
+/// A no-break (U+00A0), narrow no-break (U+202F) or thin (U+2009) space at `b[i..]`,
+/// and a digit after it.
+pub(crate) fn wide_blank_digit(b: &[u8], i: usize) -> bool {
+    let len = match b.get(i..) {
+        Some([0xc2, 0xa0, ..]) => 2,
+        Some([0xe2, 0x80, 0xaf | 0x89, ..]) => 3,
+        _ => return false,
+    };
+    b.get(i + len).is_some_and(u8::is_ascii_digit)
 }
 
 /// The start of the run of `[0-9A-Za-z_-]` that ends at `end`, and whether two bytes

@@ -13,7 +13,7 @@ pub(crate) const BLOCK: usize = 16;
 /// The masks of one block for the scan pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ScanMask {
-    /// `@ : = - _`: looked at wherever they are.
+    /// `@ : < = - _` and a line feed: looked at wherever they are.
     pub always: u32,
     /// A digit, a capital, one of `e g x b`, or two small letters and two digits (a
     /// lower-case IBAN; near the block's end, where the next bytes are not seen, any
@@ -131,7 +131,7 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
         if matches!(c, b'&' | 0xef) {
             m.escape |= bit << 16;
         }
-        if matches!(c, b'@' | b':' | b'=' | b'-' | b'_') {
+        if matches!(c, b'@' | b':' | b'<' | b'=' | b'-' | b'_' | b'\n') {
             m.always |= bit;
         }
         if c.is_ascii_alphanumeric()
@@ -223,7 +223,11 @@ mod sse2 {
         let lower = in_range(v, b'a', 26);
         let punct = or(
             or(eq(v, b'@'), eq(v, b':')),
-            or(or(eq(v, b'='), eq(v, b'-')), eq(v, b'_')),
+            // `<` and `=` (0x3C, 0x3D) in one compare.
+            or(
+                or(in_range(v, b'<', 2), eq(v, b'-')),
+                or(eq(v, b'_'), eq(v, b'\n')),
+            ),
         );
         let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
         let percent = or(eq(v, b'%'), eq(v, b'+'));

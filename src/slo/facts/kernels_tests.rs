@@ -77,7 +77,7 @@ pub(super) fn request(rng: &mut fastrand::Rng) -> ExportTraceServiceRequest {
                     let start = rng.u64(..1_000_000_000);
                     Span {
                         name: ["", "GET /", "POST /pay", "a"][rng.usize(..4)].into(),
-                        kind: rng.i32(-1..6),
+                        kind: rng.i32(-1..10),
                         start_time_unix_nano: start,
                         end_time_unix_nano: start + rng.u64(..600_000_000),
                         status: rng.bool().then(|| Status {

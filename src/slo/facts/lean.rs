@@ -26,9 +26,9 @@
 
 use std::cmp::Ordering;
 
-use arrow_buffer::BooleanBuffer;
+use arrow_buffer::{BooleanBuffer, Buffer};
 
-use super::kernels::{Rows, decided, pack};
+use super::kernels::{Rows, decided};
 use crate::slo::ottl::ast::{CmpOp, Expr, Lit, Operand, Path};
 use crate::slo::ottl::{AttrRef, Condition, Val};
 use crate::slo::spec::{Sli, SloSet};
@@ -241,8 +241,14 @@ fn holds(op: CmpOp, order: Option<Ordering>) -> bool {
 pub(super) struct Program {
     /// Bits set for every span (comparisons decided by the path's type).
     always: u64,
-    /// Comparisons of `kind`, `status.code` and `duration` as ranges of their values.
+    /// Comparisons of `kind` and `status.code` as ranges of their values.
     ranges: Vec<Range>,
+    /// The bits of those ranges for a kind (and, apart, a status code) below [`SMALL`]:
+    /// the kinds and status codes OTLP defines, answered by two look-ups.
+    by_kind: [u64; SMALL],
+    by_status: [u64; SMALL],
+    /// Comparisons of `duration` as ranges of its values.
+    durations: Vec<Range>,
     /// Comparisons of the name with `""`: set where the name is empty (or, negated, not).
     empty_names: Vec<(u32, bool)>,
     /// Other comparisons read of the span: its bit, the operator, the test.
@@ -250,6 +256,9 @@ pub(super) struct Program {
     /// Comparisons read of the resource.
     resource: Vec<(u32, CmpOp, Test)>,
 }
+
+/// Kinds and status codes below this have their ranges' bits in a table.
+const SMALL: usize = 8;
 
 /// A comparison of an integer field as the range of values it holds on (or, negated, off
 /// it): `value - lo <= width` in wrapping arithmetic, one test with no branch.
@@ -302,6 +311,21 @@ impl Range {
     }
 }
 
+impl Range {
+    /// The range's bit for a value read as [`Range`] reads it.
+    #[inline(always)]
+    fn bits(&self, value: u64) -> u64 {
+        let inside = value.wrapping_sub(self.lo) <= self.width;
+        u64::from(inside ^ self.negated) << self.bit
+    }
+}
+
+/// `kind` or `status.code` as [`Range`] reads it: widened to `i64`, then offset by 2^63.
+#[inline(always)]
+fn of(v: i32) -> u64 {
+    (i64::from(v) as u64) ^ (1 << 63)
+}
+
 /// The fields of a span the comparisons read.
 pub(super) struct SpanFields<'a> {
     pub(super) name: &'a [u8],
@@ -321,6 +345,9 @@ impl Program {
         let mut program = Program {
             always: 0,
             ranges: Vec::new(),
+            by_kind: [0; SMALL],
+            by_status: [0; SMALL],
+            durations: Vec::new(),
             empty_names: Vec::new(),
             span: Vec::new(),
             resource: Vec::new(),
@@ -344,7 +371,11 @@ impl Program {
                 Test::Duration(d) => range(Field::Duration, i128::from(d)),
                 _ => None,
             } {
-                program.ranges.push(r);
+                if r.field == Field::Duration {
+                    program.durations.push(r);
+                } else {
+                    program.ranges.push(r);
+                }
             } else if let (Test::Name(s), CmpOp::Eq | CmpOp::Le) = (&test, op)
                 && s.is_empty()
             {
@@ -356,6 +387,17 @@ impl Program {
                 program.empty_names.push((bit, true));
             } else {
                 program.span.push((bit, *op, test));
+            }
+        }
+        for v in 0..SMALL {
+            let value = of(v as i32);
+            for r in &program.ranges {
+                let table = match r.field {
+                    Field::Kind => &mut program.by_kind,
+                    Field::Status => &mut program.by_status,
+                    Field::Duration => continue,
+                };
+                table[v] |= r.bits(value);
             }
         }
         Some(program)
@@ -382,17 +424,18 @@ impl Program {
         value: impl Fn(usize) -> Val<'v>,
     ) -> u64 {
         let mut bits = self.always | resource;
-        // (`kind` and `status.code` widened to `i64`, then offset by 2^63 as `Range` is.)
-        let of = |v: i32| (i64::from(v) as u64) ^ (1 << 63);
-        let (kind, status) = (of(fields.kind), of(fields.status));
-        for r in &self.ranges {
-            let value = match r.field {
-                Field::Kind => kind,
-                Field::Status => status,
-                Field::Duration => fields.duration,
-            };
-            let inside = value.wrapping_sub(r.lo) <= r.width;
-            bits |= u64::from(inside ^ r.negated) << r.bit;
+        // (Negative values are above `SMALL` as `u32`.)
+        let (k, s) = (fields.kind as u32 as usize, fields.status as u32 as usize);
+        if k < SMALL && s < SMALL {
+            bits |= self.by_kind[k] | self.by_status[s];
+        } else {
+            let (kind, status) = (of(fields.kind), of(fields.status));
+            for r in &self.ranges {
+                bits |= r.bits(if r.field == Field::Kind { kind } else { status });
+            }
+        }
+        for r in &self.durations {
+            bits |= r.bits(fields.duration);
         }
         let empty = fields.name.is_empty();
         for (bit, negated) in &self.empty_names {
@@ -416,10 +459,58 @@ impl Program {
 /// Each comparison's rows of the spans' `bits` (one word a span, bit `i` the comparison
 /// `i`): what the facts keep for the evaluator.
 pub(super) fn rows_of(plan: &LeanPlan, bits: &[u64]) -> Vec<Rows> {
-    (0..plan.compared.len())
-        .map(|i| {
-            let column: BooleanBuffer = pack(bits, |b| (*b >> i) & 1 == 1);
-            Rows::of(column)
-        })
+    columns_of(plan.compared.len(), bits)
+        .into_iter()
+        .map(Rows::of)
         .collect()
+}
+
+/// The first `n` (at most [`MOST`]) bits of the spans' words as `n` columns, bit `i` of
+/// span `s` at row `s` of column `i`. Eight spans at a time: byte `k` of their eight words
+/// (comparisons `8k` to `8k + 7`) gathered into one word, span `j` in byte `j`, and that
+/// 8×8 matrix of bits transposed ([`transpose8`]), which leaves each comparison's eight
+/// rows in one byte, stored as the column's byte: a few operations for eight spans and
+/// eight comparisons, where taking each bit of each span apart is a few for each.
+pub(super) fn columns_of(n: usize, bits: &[u64]) -> Vec<BooleanBuffer> {
+    let n = n.min(MOST);
+    // Whole words of bytes (the padding unset).
+    let len = bits.len().div_ceil(64) * 8;
+    let mut columns: Vec<Vec<u8>> = (0..n).map(|_| vec![0u8; len]).collect();
+    let (eights, tail) = bits.as_chunks::<8>();
+    let last = (!tail.is_empty()).then(|| {
+        let mut words = [0u64; 8];
+        words[..tail.len()].copy_from_slice(tail);
+        words
+    });
+    for (g, eight) in eights.iter().chain(last.as_ref()).enumerate() {
+        for (k, columns) in columns.chunks_mut(8).enumerate() {
+            let matrix = eight
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (j, w)| m | ((w >> (8 * k)) & 0xff) << (8 * j));
+            let by_comparison = transpose8(matrix);
+            for (i, column) in columns.iter_mut().enumerate() {
+                if let Some(byte) = column.get_mut(g) {
+                    *byte = (by_comparison >> (8 * i)) as u8;
+                }
+            }
+        }
+    }
+    columns
+        .into_iter()
+        .map(|bytes| BooleanBuffer::new(Buffer::from_vec(bytes), 0, bits.len()))
+        .collect()
+}
+
+/// The transpose of an 8×8 matrix of bits, row `r` in byte `r` and column `c` in bit `c`
+/// of each byte: bit `8r + c` goes to bit `8c + r` (three exchanges of blocks, as in
+/// *Hacker's Delight*, 7–3).
+#[inline(always)]
+fn transpose8(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
+    x ^= t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
+    x ^= t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
+    x ^ t ^ (t << 28)
 }

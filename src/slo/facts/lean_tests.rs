@@ -212,3 +212,51 @@ fn which_schemas_are_lean() {
     let b = Condition::parse("attributes[\"a\"] == 2", ConditionTarget::Span).unwrap();
     assert_ne!(FactsSchema::lean_of(&[a]), FactsSchema::lean_of(&[b]));
 }
+
+/// The comparisons' columns hold bit `i` of span `s`'s word at row `s` of column `i`, for
+/// any number of comparisons (0 to 64) and spans (0 to 300, whole words and eights of them
+/// or not), the padding past the last row unset.
+#[test]
+fn the_comparisons_columns_hold_each_bit_of_each_span() {
+    let mut rng = fastrand::Rng::with_seed(27);
+    for round in 0..400 {
+        let n = match round {
+            0..64 => round,
+            _ => rng.usize(..=super::lean::MOST),
+        };
+        let spans = match round % 4 {
+            0 => rng.usize(..=300),
+            1 => 64 * rng.usize(..=4),
+            2 => 8 * rng.usize(..=40) + 7,
+            _ => rng.usize(..10),
+        };
+        let words: Vec<u64> = (0..spans)
+            .map(|_| match rng.u8(..4) {
+                0 => 0,
+                1 => u64::MAX,
+                _ => rng.u64(..),
+            })
+            .collect();
+        let columns = super::lean::columns_of(n, &words);
+        assert_eq!(columns.len(), n);
+        for (i, column) in columns.iter().enumerate() {
+            assert_eq!(column.len(), spans);
+            for (s, word) in words.iter().enumerate() {
+                assert_eq!(
+                    column.value(s),
+                    (word >> i) & 1 == 1,
+                    "n {n}, column {i}, span {s}"
+                );
+            }
+            // Unset past the last row, as every other bitmap of the facts.
+            let padded = column.inner().as_slice();
+            for bit in spans..padded.len() * 8 {
+                assert_eq!(
+                    padded[bit / 8] >> (bit % 8) & 1,
+                    0,
+                    "n {n}, column {i}, bit {bit}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Values whose key is written apart from them (`columns.rs`): a CSV column under its
+//! header (RFC 4180), an SQL value under its column list, an XML element's text, an
+//! Erlang binary in a tuple; digits grouped with wide blanks; keys and words that name
+//! a date of birth or a struct.
+
+use super::*;
+
+fn redact(s: &str) -> String {
+    let r = Redactor::new(&RedactionConfig::default()).unwrap();
+    r.session().redact_str(s).unwrap_or_else(|| s.to_string())
+}
+
+fn gone(out: &str, values: &[&str]) {
+    for v in values {
+        assert!(!out.contains(v), "{v:?} left in {out:?}");
+    }
+}
+
+fn left(out: &str, values: &[&str]) {
+    for v in values {
+        assert!(out.contains(v), "{v:?} changed in {out:?}");
+    }
+}
+
+#[test]
+fn csv_columns_under_their_header() {
+    // RFC 4180 §2: a header line, CRLF, a quoted field holding a comma and a doubled
+    // quote, an empty field.
+    let s = "id,login,passwd,birth_date,account_no,note\r\n\
+             1,kim,\"pa,ss\"\"w0rd\",1984-03-05,110-234-567890,\"ok\"\r\n\
+             2,lee,,1990-12-31,3333-01-2345678,\r\n";
+    let out = redact(s);
+    gone(
+        &out,
+        &[
+            "pa,ss",
+            "w0rd",
+            "1984-03-05",
+            "110-234-567890",
+            "1990-12-31",
+            "3333-01-2345678",
+        ],
+    );
+    left(
+        &out,
+        &["id,login,passwd,birth_date", "1,kim,", "2,lee,,", "\"ok\""],
+    );
+    // Semicolons separate too; a date under a column that names no birth stays.
+    let s = "id;order_date;amount\n1;1984-03-05;1200\n";
+    assert_eq!(redact(s), s);
+}
+
+#[test]
+fn sql_values_under_their_column_list() {
+    let s = "INSERT INTO staff (id, \"api_key\", ssn, dl_number, note) VALUES \
+             (1, 'q8Zr2LmX0vT4bN7cJ1wY5kP3', '536221948', '131234567890', 'it''s'), \
+             (2, NULL, '536-22-1948', NULL, 'n/a');";
+    let out = redact(s);
+    gone(
+        &out,
+        &[
+            "q8Zr2LmX0vT4bN7cJ1wY5kP3",
+            "536221948",
+            "131234567890",
+            "536-22-1948",
+        ],
+    );
+    left(
+        &out,
+        &[
+            "(id, \"api_key\", ssn, dl_number, note)",
+            "'it''s'",
+            "(2, NULL,",
+            "'n/a'",
+        ],
+    );
+    let kept =
+        "INSERT INTO events (id, created_at, ref_no) VALUES (1, '2024-01-02', '4820193847561');";
+    assert_eq!(redact(kept), kept);
+}
+
+#[test]
+fn secrets_in_elements_and_erlang_binaries() {
+    let s = "<soap:Body><Login><UserName>kim</UserName><Password>Tr0ub4dor!3</Password>\
+             <ns:ApiKey>q8Zr2LmX0vT4bN7cJ1wY5kP3</ns:ApiKey>\
+             <Field name=\"password\">x9!vQ2#m</Field><Note>hello</Note></Login></soap:Body>";
+    let out = redact(s);
+    gone(
+        &out,
+        &["Tr0ub4dor!3", "q8Zr2LmX0vT4bN7cJ1wY5kP3", "x9!vQ2#m"],
+    );
+    left(
+        &out,
+        &[
+            "<UserName>kim</UserName>",
+            "<Note>hello</Note>",
+            "<Password>",
+        ],
+    );
+    let e = "** Last message in was {login,[{user,<<\"kim\">>},{passwd,<<\"x9!vQ,2#m\">>}]}";
+    let out = redact(e);
+    gone(&out, &["x9!vQ,2#m"]);
+    left(&out, &["{user,<<\"kim\">>}", "{passwd,<<\""]);
+}
+
+#[test]
+fn cards_grouped_with_wide_blanks() {
+    // A Luhn-valid test number grouped with U+00A0, U+202F and U+2009, as written and
+    // percent-encoded (RFC 3986), in text and as a JSON value.
+    for s in [
+        "card=4111\u{a0}1111\u{a0}1111\u{a0}1111 ok",
+        "card: 4111\u{202f}1111\u{202f}1111\u{202f}1111",
+        "card 4111\u{2009}1111\u{2009}1111\u{2009}1111.",
+        "GET /pay?cc=4111%C2%A01111%C2%A01111%C2%A01111&x=1",
+        "GET /pay?cc=4111%E2%80%AF1111%E2%80%AF1111%E2%80%AF1111&x=1",
+        "{\"cc\":\"4111\u{a0}1111\u{a0}1111\u{a0}1111\"}",
+    ] {
+        let out = redact(s);
+        gone(&out, &["4111"]);
+        // `[REDACTED:credit_card]`, percent-encoded where the number was.
+        assert!(out.contains("REDACTED"), "{out}");
+    }
+    // A byte count grouped the same way is not a card.
+    let kept = "wrote 8\u{a0}517\u{a0}934 bytes";
+    assert_eq!(redact(kept), kept);
+}
+
+#[test]
+fn born_names_a_date_of_birth() {
+    let out = redact("ValidationException: invalid input (born=1984/03/05, id=42)");
+    gone(&out, &["1984/03/05"]);
+}
+
+#[test]
+fn a_word_that_names_a_struct_does_not_mark_its_fields() {
+    // `Accounts` names the module; the field's own key says what the number is.
+    let s = "Processing %Shop.Accounts.Order{order_no: \"4820193847561\", total: 12}";
+    assert_eq!(redact(s), s);
+    // A marking word right before the value still marks it.
+    let out = redact("account 4820193847561 frozen");
+    gone(&out, &["4820193847561"]);
+}
