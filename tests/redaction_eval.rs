@@ -520,17 +520,14 @@ fn redaction_meets_the_thresholds_on_the_fourth_set() {
     meets_the_thresholds(FOURTH);
 }
 
-/// The fifth set, held to the same thresholds, does not meet them: 2,052 of its 2,093 items
-/// are found (98.0%; every hard negative is kept). The 41 it misses are of the types below:
-/// values cut by an 80-column wrap, keys the text shapes of Ruby, PHP, multipart bodies and
-/// Windows event XML give (`:Pwd => "…"`, `[bizRegNo] => …`, `name="PASSWORD"`,
-/// `<Data Name="password">`), Python `b'…'` bytes, SSN keys not ending in `ssn`, hyphenated
-/// passwords after a marking word (BENCHMARKS.md, "Fifth held-out corpus"). Until they are
-/// found, the test holds every other threshold and fails if more than those 41 items are
-/// missed.
-const FIFTH_MISSED_AT_MOST: usize = 41;
+/// The fifth set, held to the same thresholds, does not meet them: 2,061 of its 2,093 items
+/// are found (98.5%; every hard negative is kept). The 32 it misses are of the types below:
+/// values cut by an 80-column wrap, keys the text shapes of Ruby, PHP and Windows event XML
+/// give, Python `b'…'` bytes, SSN keys not ending in `ssn`, hyphenated passwords after a
+/// marking word (BENCHMARKS.md, "Fifth held-out corpus"). Until they are found, the test
+/// holds every other threshold and fails if more than those 32 items are missed.
+const FIFTH_MISSED_AT_MOST: usize = 32;
 const FIFTH_SHORT_TYPES: &[&str] = &[
-    "api_key",
     "aws_secret_key",
     "github_token",
     "jwt",
