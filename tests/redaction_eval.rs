@@ -520,28 +520,18 @@ fn redaction_meets_the_thresholds_on_the_fourth_set() {
     meets_the_thresholds(FOURTH);
 }
 
-/// The fifth set, held to the same thresholds, does not meet them: 1,977 of its 2,093 items
-/// are found (94.5%; every hard negative is kept). The 116 it misses are of the types below:
-/// values cut by an 80-column wrap, keys the text shapes of Ruby, PHP, multipart bodies and
-/// Windows event XML give (`:Pwd => "…"`, `[bizRegNo] => …`, `name="PASSWORD"`,
-/// `<Data Name="password">`), Python `b'…'` bytes, spellings (`123 45 67890`, `900101 -
-/// 1234567`, `02)123-4567`, `(010) 1234-5678`, `5/19/71`, 19-digit cards in 6-13 groups,
-/// Maestro `5893`), quoted and UTF-8 e-mail local parts (BENCHMARKS.md, "Fifth held-out
-/// corpus"). Until they are found, the test holds every other threshold and fails if more
-/// than those 116 items are missed.
-const FIFTH_MISSED_AT_MOST: usize = 116;
+/// The fifth set, held to the same thresholds, does not meet them: 2,061 of its 2,093 items
+/// are found (98.5%; every hard negative is kept). The 32 it misses are of the types below:
+/// values cut by an 80-column wrap, keys the text shapes of Ruby, PHP and Windows event XML
+/// give, Python `b'…'` bytes, SSN keys not ending in `ssn`, hyphenated passwords after a
+/// marking word (BENCHMARKS.md, "Fifth held-out corpus"). Until they are found, the test
+/// holds every other threshold and fails if more than those 32 items are missed.
+const FIFTH_MISSED_AT_MOST: usize = 32;
 const FIFTH_SHORT_TYPES: &[&str] = &[
-    "api_key",
     "aws_secret_key",
-    "credit_card",
-    "date_of_birth",
-    "email",
     "github_token",
     "jwt",
     "kr_brn",
-    "kr_landline",
-    "kr_mobile",
-    "kr_rrn",
     "password",
     "slack_token",
     "slack_webhook",

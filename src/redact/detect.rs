@@ -67,6 +67,13 @@ enum Kind {
     Custom(TypeId, Option<Validator>),
 }
 
+/// The characters past ASCII an e-mail address may hold: those `anchored::intl` takes.
+macro_rules! intl {
+    () => {
+        r"[^\x00-\xBF\xD7\xF7\u{2000}-\u{2BFF}\u{3000}-\u{303F}\u{FE30}-\u{FE4F}\u{FF00}-\u{FF0F}\u{FF1A}-\u{FF20}\u{FF3B}-\u{FF40}\u{FF5B}-\u{FF65}\u{FFF0}-\u{FFFF}\u{1F000}-\u{1FAFF}]"
+    };
+}
+
 /// Built-in patterns in priority order (the first wins when two start at the same place).
 /// `\b` is replaced by an ASCII word boundary.
 pub(super) const BUILTIN: &[(PiiType, &str)] = &[
@@ -127,7 +134,28 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     (PiiType::AwsKey, r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
     (
         PiiType::Email,
-        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
+        // RFC 5322 dot-atoms and quoted local parts (`"john doe"@`, quotes maybe
+        // escaped), RFC 6531 addresses in any script (`josé@bücher.example`, `.рф`): past
+        // ASCII, every character but punctuation, symbols and spaces (`anchored::intl`).
+        concat!(
+            r#"(?:\\{0,3}"[^"\\\r\n]{1,64}\\{0,3}"|(?:[A-Za-z0-9._%+-]|"#,
+            intl!(),
+            r")+)@(?:[A-Za-z0-9]|",
+            intl!(),
+            r")(?:(?:[A-Za-z0-9-]|",
+            intl!(),
+            r"){0,61}(?:[A-Za-z0-9]|",
+            intl!(),
+            r"))?(?:\.(?:[A-Za-z0-9]|",
+            intl!(),
+            r")(?:(?:[A-Za-z0-9-]|",
+            intl!(),
+            r"){0,61}(?:[A-Za-z0-9]|",
+            intl!(),
+            r"))?)*\.(?:[A-Za-z]{2,24}\b|",
+            intl!(),
+            r"{2,24})",
+        ),
     ),
     (
         PiiType::UrlSecret,
@@ -149,7 +177,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     // Resident and foreigner numbers share one pattern (`Kind::Resident`).
     (
         PiiType::KrRrn,
-        r"\b[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[ -]?[0-9]{7}\b",
+        r"\b[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[ -]| - )?[0-9]{7}\b",
     ),
     (PiiType::KrBrn, r"\b[0-9]{3}-[0-9]{2}-[0-9]{5}\b"),
     (PiiType::UsSsn, r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"),
@@ -163,6 +191,10 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
             // Landlines and 070, with separators: 02-123-4567, +82-31-123-4567, (02) 123-4567.
             r"|(?:(?:\+|\b00)82[ .-]?(?:\(0\)[ ]?|0)?|\(\+82\)[ ]?|\b0)(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)[ .-][0-9]{3,4}[ .-][0-9]{4}\b",
             r"|\(0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)\)[ ]?[0-9]{3,4}[ .-][0-9]{4}\b",
+            // The area code closed without opening: 02)123-4567.
+            r"|\b0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)\)[ ]?[0-9]{3,4}[ .-][0-9]{4}\b",
+            // A mobile prefix in parentheses: (010) 1234-5678.
+            r"|\(01[016789]\)[ ]?[0-9]{3,4}[ .-]?[0-9]{4}\b",
             // 050x safe (personal) numbers: 0505-123-4567, 0504-1234-5678.
             r"|(?:(?:\+|\b00)82[ .-]?0?|\b0)50[2-8][ .-]?[0-9]{3,4}[ .-]?[0-9]{4}\b",
         ),
@@ -374,7 +406,13 @@ fn resident_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
     if !(word_starts(b, p) && (0..6).all(d) && month && day) {
         return Some(None);
     }
-    let q = if matches!(at(6), b' ' | b'-') { 7 } else { 6 };
+    let q = if b[p..].get(6..9) == Some(b" - ") {
+        9
+    } else if matches!(at(6), b' ' | b'-') {
+        7
+    } else {
+        6
+    };
     let end = p + q + 7;
     let ok = (q..q + 7).all(d) && !b.get(end).is_some_and(|&c| is_word(c));
     Some(ok.then_some(end))
@@ -383,7 +421,8 @@ fn resident_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
 /// The Korean phone pattern, where it is cheap: no branch starts with `1` (a
 /// representative number such as `1588-1234` is not personal); at a `0` only the `\b0`
 /// and `\b00` branches, which need nine digits or more, with at most one of ` .-`
-/// between two of them (so fewer: no match; else the regex decides).
+/// between two of them (so fewer: no match; else the regex decides), or an area code
+/// closed by `)` (`02)123-4567`: the regex decides).
 fn phone_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
     match b.get(p) {
         Some(b'1') => Some(None),
@@ -394,6 +433,9 @@ fn phone_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize>> {
             let mut digits = 1;
             let mut pos = p + 1;
             while digits < 9 {
+                if b.get(pos) == Some(&b')') {
+                    return None;
+                }
                 pos = if digit_before(b, pos, hi) {
                     pos + 1
                 } else if b.get(pos).is_some_and(|c| matches!(c, b' ' | b'.' | b'-'))
@@ -1151,9 +1193,9 @@ mod tests {
             (PiiType::Phone, phone_match),
             (PiiType::Ipv4, ipv4_match),
         ];
-        let pieces: [&str; 24] = [
+        let pieces: [&str; 26] = [
             "0", "1", "5", "8", "2", "3", " ", "-", ".", "(", ")", "+", "a", "_", "가", "  ",
-            "1588-", "010-", "900101-", "4111 ", "10.", "192.168.", "7.", "1.2.3.",
+            "1588-", "010-", "900101-", "4111 ", "10.", "192.168.", "7.", "1.2.3.", " - ", "02)",
         ];
         for (ty, hand) in hands {
             let pattern = BUILTIN

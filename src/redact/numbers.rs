@@ -133,6 +133,10 @@ fn dob(b: &[u8], p: usize, r: &Runs) -> Option<usize> {
     let ok = match lens[..r.n] {
         [4, 1..=2, 1..=2] if uniform => date(g(0), g(1), g(2)),
         [1..=2, 1..=2, 4] if uniform => date(g(2), g(0), g(1)) || date(g(2), g(1), g(0)),
+        // US `M/D/YY`: month first, a two-digit year of either century.
+        [1..=2, 1..=2, 2] if r.seps(b'/') => {
+            date(1900 + g(2), g(0), g(1)) || date(2000 + g(2), g(0), g(1))
+        }
         [8] => {
             let d = r.text(b, 0);
             date(num(&d[..4]), num(&d[4..6]), num(&d[6..]))
@@ -419,7 +423,11 @@ fn with_context(
             return Some((r.end, PiiType::UsSsn));
         }
     }
-    if plain && digits == 10 && validate::brn(t(0)) && has(context::BRN) {
+    // `2208162517`, or in its three groups spaced (`220 81 62517`; dashed, the pattern).
+    if ((plain && digits == 10) || (r.shape(&[3, 2, 5]) && r.seps(b' ')))
+        && validate::brn(&b[p..r.end])
+        && has(context::BRN)
+    {
         return Some((r.end, PiiType::KrBrn));
     }
     if plain && kr_landline(t(0)) && has(context::PHONE) {
@@ -567,6 +575,16 @@ mod tests {
         is("생년월일: ", "1990년 3월 5일", "", PiiType::DateOfBirth);
         is("생일은 ", "1990년03월05일", "", PiiType::DateOfBirth);
         is("", "900305", "dob", PiiType::DateOfBirth);
+        // US `M/D/YY`, month first, either century; only with context.
+        for v in ["5/19/71", "8/5/42", "12/31/99", "2/29/04", "1/7/15"] {
+            is("DOB: ", v, "", PiiType::DateOfBirth);
+            is("", v, "birth_date", PiiType::DateOfBirth);
+            not("shipped ", v, "");
+        }
+        // Day first, no 13th month, no Feb 29 in a common year, no `-` or `.`.
+        for v in ["19/5/71", "13/1/71", "2/29/03", "5-19-71", "5.19.71"] {
+            not("DOB: ", v, "");
+        }
         is("born on ", "1985-12-25", "", PiiType::DateOfBirth);
         not("created ", "1990년 3월 5일", "");
         // Not a date: month 13, Feb 30, a year outside a lifetime.
@@ -640,6 +658,12 @@ mod tests {
         is("사업자등록번호 ", "2208162517", "", PiiType::KrBrn);
         not("사업자등록번호 ", "2208162518", "");
         not("id ", "2208162517", "");
+        // Spaced in its groups (NTS numbering: 3-2-5), with the checksum and context.
+        is("사업자등록번호: ", "220 81 62517", "", PiiType::KrBrn);
+        is("", "220 81 62517", "business_no", PiiType::KrBrn);
+        not("사업자등록번호: ", "220 81 62518", "");
+        not("total ", "220 81 62517", "");
+        not("사업자등록번호: ", "2208 1 62517", "");
         // No checksum needed with context; a real date and sex digit are.
         is("외국인등록번호 ", "9001015234561", "", PiiType::KrFrn);
         is("", "900101 5234561", "alien_no", PiiType::KrFrn);

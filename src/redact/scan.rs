@@ -392,8 +392,19 @@ impl Scan {
             && self.runs[0].1 == 4
             && b[start - 1] == b' '
             && (b[start - 2].is_ascii_alphabetic() || matches!(b[start - 2], b',' | b'.'));
+        // A US date `M/D/YY` (a date of birth with its context).
+        let short_date = digits < 6
+            && self.runs.len() == 3
+            && self.runs[0].1 <= 2
+            && self.runs[1].1 <= 2
+            && self.runs[2].1 == 2
+            && self.runs.windows(2).all(|w| {
+                let sep = start + w[0].0 + w[0].1;
+                w[1].0 == w[0].0 + w[0].1 + 1 && b[sep] == b'/'
+            });
         if digits >= 6
             || year_after_name
+            || short_date
             || (self.runs.last().is_some_and(|r| r.1 == 4)
                 && b[raw_end..].starts_with("년".as_bytes()))
         {
@@ -626,6 +637,13 @@ mod tests {
     fn starts_are_where_matches_can_begin() {
         assert_eq!(starts("user kim.lee@example.com ok", EMAIL), [5]);
         assert_eq!(starts("a@b@c.com", EMAIL), [0, 2]);
+        // A local part in any script starts at its first letter; a quoted one at its
+        // opening quote (or the escapes before it).
+        assert_eq!(starts("to josé.garcía@example.com", EMAIL), [3]);
+        assert_eq!(starts("to “josé@example.com", EMAIL), [6]);
+        assert_eq!(starts(r#"to "john doe"@example.com"#, EMAIL), [3]);
+        assert_eq!(starts(r#"to \"john doe\"@example.com"#, EMAIL), [3]);
+        assert_eq!(starts(r#"to "a" "b"@example.com"#, EMAIL), [7]);
         assert_eq!(starts("/x?a=1&api_key=2;token=3", URL_SECRET), [6, 16]);
         assert_eq!(starts("got Bearer abc and eyJhbGci xeyJ", LITERAL), [4, 19]);
         assert_eq!(starts("iban DE89 3704 M12345678 xM1", ALNUM), [5, 15]);
@@ -762,5 +780,13 @@ mod tests {
         assert_eq!(groups("v1.25.67 and 404"), 0);
         assert_eq!(groups("born 1990년 3월"), bit(NUMBERS));
         assert_eq!(groups("dob 03/05/1990") & bit(NUMBERS), bit(NUMBERS));
+        // `M/D/YY` is read by hand; other short numbers are not.
+        assert_eq!(groups("dob 8/5/42"), bit(NUMBERS));
+        assert_eq!(groups("dob 12/31/99, ok"), bit(NUMBERS));
+        assert_eq!(groups("took 8/5/420 ms"), 0);
+        assert_eq!(groups("took 8 5 42 ms"), 0);
+        assert_eq!(groups("v 8.5.42"), 0);
+        // `900101 - 1234567`: a resident number with a spaced dash.
+        assert_ne!(groups("rrn 900101 - 1234567") & bit(RESIDENT), 0);
     }
 }

@@ -2,6 +2,7 @@
 //! (`scan.rs`) applies where it stops. Each is a necessary condition of the patterns in
 //! `detect.rs` (a superset of their matches), never a narrower one.
 
+use super::anchored::alnum_len;
 use super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
 
 /// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
@@ -163,13 +164,60 @@ pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Where an e-mail whose `@` is at `at` can start: the run of local-part bytes before it.
+/// Where an e-mail whose `@` is at `at` can start: its quoted local part (`"john doe"@`,
+/// the quotes maybe escaped by up to three `\`), or the run of local-part characters
+/// before it (letters and digits of any script, `._%+-`).
 pub(super) fn local_part_start(b: &[u8], at: usize) -> usize {
-    at - b[..at]
+    if let Some(s) = quoted_start(b, at) {
+        return s;
+    }
+    let mut s = at;
+    while s > 0 {
+        let c = b[s - 1];
+        if c.is_ascii() {
+            if !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')) {
+                break;
+            }
+            s -= 1;
+            continue;
+        }
+        // The start of the character that ends at `s`, at most four bytes back.
+        let Some(k) = (1..=4.min(s)).find(|&k| b[s - k] & 0xc0 != 0x80) else {
+            break;
+        };
+        if alnum_len(b, s - k, s) != k {
+            break;
+        }
+        s -= k;
+    }
+    s
+}
+
+/// The start of a quoted local part `"…"` (each quote after up to three `\`) that ends
+/// right before `@` at `at`: 1 to 64 characters, none of them `"`, `\` or a line break.
+fn quoted_start(b: &[u8], at: usize) -> Option<usize> {
+    let escapes = |end: usize| {
+        b[..end]
+            .iter()
+            .rev()
+            .take(3)
+            .take_while(|&&c| c == b'\\')
+            .count()
+    };
+    let close = at.checked_sub(1).filter(|&q| b[q] == b'"')?;
+    let content_end = close - escapes(close);
+    // 64 characters are at most 256 bytes.
+    let lo = content_end.saturating_sub(257);
+    let open = b[lo..content_end]
         .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
-        .count()
+        .rposition(|c| matches!(c, b'"' | b'\\' | b'\r' | b'\n'))
+        .map(|i| lo + i)
+        .filter(|&o| b[o] == b'"' && o + 1 < content_end)?;
+    let chars = b[open + 1..content_end]
+        .iter()
+        .filter(|&&c| c & 0xc0 != 0x80)
+        .count();
+    (chars <= 64).then(|| open - escapes(open))
 }
 
 /// Where a URL whose `://` is at `colon` can start: the scheme's bytes before it.
@@ -230,7 +278,12 @@ fn run_shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: bool) -
         let dashed = |a: u16, b: u16, c: u16| {
             l == a && sep == b'-' && lens[r + 1] == b && seps[r + 1] == b'-' && lens[r + 2] == c
         };
-        if l == 13 || (l == 6 && matches!(sep, b' ' | b'-') && lens[r + 1] == 7) {
+        // `900101-1234567`, `900101 1234567`, `900101 - 1234567`.
+        let spaced_dash = l == 6
+            && lens[r + 1] == 7
+            && usize::from(starts[r + 1]) == s + 9
+            && &span[s + 6..s + 9] == b" - ";
+        if l == 13 || (l == 6 && matches!(sep, b' ' | b'-') && lens[r + 1] == 7) || spaced_dash {
             groups |= bit(RESIDENT);
         }
         if dashed(3, 2, 5) {

@@ -607,6 +607,66 @@ fn dates_of_birth_only_in_context() {
 }
 
 #[test]
+fn spaced_and_parenthesised_spellings() {
+    table(&[
+        // A resident number with a spaced dash: no context needed, as with `-`.
+        ("ref 900101 - 1234567 ok", "ref [REDACTED:kr_rrn] ok"),
+        ("rrn=041231 - 3234567", "rrn=[REDACTED:kr_rrn]"),
+        // A business number in its three groups spaced, with context.
+        (
+            "사업자등록번호: 220 81 62517 확인",
+            "사업자등록번호: [REDACTED:kr_brn] 확인",
+        ),
+        (
+            r#"{"biz_reg_no":"220 81 62517"}"#,
+            r#"{"biz_reg_no":"[REDACTED:kr_brn]"}"#,
+        ),
+        // An area code closed without opening; a mobile prefix in parentheses.
+        ("fax 02)2345-6789 ok", "fax [REDACTED:phone] ok"),
+        ("call 031)234-5678", "call [REDACTED:phone]"),
+        ("mobile (010) 2345-6789", "mobile [REDACTED:phone]"),
+        ("hp (011)234-5678", "hp [REDACTED:phone]"),
+        // `M/D/YY` under a birth-date key or after a marking word.
+        (
+            r#"{"birth_date":"5/19/71"}"#,
+            r#"{"birth_date":"[REDACTED:date_of_birth]"}"#,
+        ),
+        ("dob: 8/5/42 ok", "dob: [REDACTED:date_of_birth] ok"),
+        // A 19-digit card as IIN and the rest; Maestro 5893.
+        ("card 358900 0000000000017", "card [REDACTED:credit_card]"),
+        ("card 5893000000000017", "card [REDACTED:credit_card]"),
+    ]);
+    kept(&[
+        "shipped 5/19/71 units",
+        "total 220 81 62517 won",
+        "ref 900101 - 123456",
+        "see note 02)",
+        "v2 (010) build",
+        "order 5893000000000018",
+    ]);
+}
+
+#[test]
+fn emails_quoted_and_in_any_script() {
+    table(&[
+        (
+            r#"from "john doe"@example.com ok"#,
+            "from [REDACTED:email] ok",
+        ),
+        (
+            r#"{"reply_to":"\"jane roe\"@example.org"}"#,
+            r#"{"reply_to":"[REDACTED:email]"}"#,
+        ),
+        // RFC 6531: the whole local part goes, not only its ASCII tail.
+        ("to josé.garcía@example.com", "to [REDACTED:email]"),
+        ("to müller@bücher.example.", "to [REDACTED:email]."),
+        ("to 用户@例子.广告", "to [REDACTED:email]"),
+        ("to испытание@пример.рф!", "to [REDACTED:email]!"),
+    ]);
+    kept(&[r#"{"name":"a@b"}"#, "said \"hi\" @ noon", "“quoted”@ home"]);
+}
+
+#[test]
 fn hard_negatives_under_their_keys() {
     kept(&[
         r#"{"app_version":"6.11.4.50","build":"10.0.19045.3803"}"#,

@@ -55,7 +55,8 @@ pub(crate) fn card(text: &[u8]) -> Option<usize> {
     }
 }
 
-/// Groups of four (the last may be shorter), or Amex/Diners 4-6-5 / 4-6-4.
+/// Groups of four (the last may be shorter), Amex/Diners 4-6-5 / 4-6-4, or a 19-digit
+/// number as 6-13 (its six-digit IIN, then the rest).
 fn card_shape(text: &[u8], sep: u8) -> bool {
     let mut lens = [0usize; 8];
     let mut n = 0;
@@ -67,7 +68,7 @@ fn card_shape(text: &[u8], sep: u8) -> bool {
         n += 1;
     }
     match &lens[..n] {
-        [4, 6, 5] | [4, 6, 4] => true,
+        [4, 6, 5] | [4, 6, 4] | [6, 13] => true,
         [first @ .., last] => first.iter().all(|&l| l == 4) && (1..=4).contains(last),
         [] => false,
     }
@@ -85,7 +86,8 @@ fn card_ok(text: &[u8]) -> bool {
         (5, 1..=5) | (2, 2..=7) => n == 16,
         (3, 4 | 7) => n == 15,
         (3, 0 | 6 | 8) => (14..=16).contains(&n),
-        (3, 5) | (6, _) => (16..=19).contains(&n),
+        // JCB, Discover, UnionPay, Maestro 6…; Maestro 50, 56–59 (5018, 5893).
+        (3, 5) | (6, _) | (5, 0 | 6..=9) => (16..=19).contains(&n),
         _ => false,
     };
     iin && luhn(text)
@@ -774,6 +776,16 @@ mod tests {
         assert_eq!(card(b"4111 1111 1111 1111 2024"), Some(19));
         assert_eq!(card(b"1718236800000"), None);
         assert_eq!(card(b"4111111111111112"), None);
+        // 19 digits as the six-digit IIN and the rest (ISO/IEC 7812), spaced or dashed.
+        assert_eq!(card(b"358900 0000000000017"), Some(20));
+        assert_eq!(card(b"622126-0000000000001"), Some(20));
+        assert_eq!(card(b"358900 0000000000018"), None);
+        assert_eq!(card(b"358900 000000000001"), None);
+        // Maestro 50 and 56–59: 16 to 19 digits.
+        assert_eq!(card(b"5893000000000017"), Some(16));
+        assert_eq!(card(b"5018 0000 0000 0017"), Some(19));
+        assert_eq!(card(b"5893000000003"), None);
+        assert_eq!(card(b"5893000000000018"), None);
     }
 
     #[test]
