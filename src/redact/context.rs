@@ -185,7 +185,15 @@ fn hint_of(key: &[u8]) -> Hint {
     {
         h |= PHONE;
     }
-    if ends("ssn") || has("socialsecurity") || has("사회보장") {
+    // `ssn`, `ssn_number`, `ss_no` (the words `ss` and `no` apart: `class_no` is not one).
+    if ends("ssn")
+        || ends("ssnnumber")
+        || ends("ssnno")
+        || ends("ssnnum")
+        || last_words_are(key, "ss", "no")
+        || has("socialsecurity")
+        || has("사회보장")
+    {
         h |= SSN;
     }
     if ends("brn")
@@ -309,6 +317,20 @@ fn last_word(b: &[u8]) -> &[u8] {
 
 /// Whether the last run of ASCII letters and digits in `key` is `word` (any case):
 /// `connect.sid`, `app_sid`; not `guid`.
+/// Whether the last two words of `key` (split at anything but ASCII letters and digits)
+/// are `first` and `last`, ignoring ASCII case.
+fn last_words_are(key: &[u8], first: &str, last: &str) -> bool {
+    let mut words = key
+        .rsplit(|c| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty());
+    words
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case(last.as_bytes()))
+        && words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(first.as_bytes()))
+}
+
 fn last_word_is(key: &[u8], word: &str) -> bool {
     key.rsplit(|c| !c.is_ascii_alphanumeric())
         .find(|w| !w.is_empty())
@@ -944,6 +966,19 @@ mod tests {
         assert_eq!(key_hint("vat_no") & BRN, BRN);
         assert_eq!(key_hint("사회보장번호") & SSN, SSN);
         assert_eq!(key_hint("ssn_1") & SSN, SSN);
+        for key in [
+            "ssn_number",
+            "SSN_NUMBER",
+            "ssnNo",
+            "ss_no",
+            "SS-No",
+            "employee.ss_no",
+        ] {
+            assert_eq!(key_hint(key) & SSN, SSN, "{key}");
+        }
+        for key in ["class_no", "boss_no", "ss", "address_no", "pass_no"] {
+            assert_eq!(key_hint(key) & SSN, 0, "{key}");
+        }
         assert_eq!(key_hint("dob2") & DOB, DOB);
         assert_eq!(key_hint("ean13"), BARCODE);
         assert_eq!(key_hint("iat"), TIME);
