@@ -167,7 +167,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
         // the rest of the key from before it. A quoted value may sit in a wrapper, as
         // Rust's `Debug` and other object dumps print one: `password: Some("…")`; a
         // value may be wrapped onto the next, indented line (`password=` at a line's end).
-        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["']?[ \t]*[:=][ \t]*(?:\r?\n[ \t]+)?(?:"[^"\r\n]+"|'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
+        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["'\]]?[ \t]*(?::|=>?)[ \t]*(?:\r?\n[ \t]+)?(?:"[^"\r\n]+"|'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
     ),
     (
         PiiType::Iban,

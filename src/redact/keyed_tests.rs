@@ -164,3 +164,35 @@ fn account_keys_of_connection_strings() {
     let s = "account_key=48213 joined";
     assert_eq!(redact(s), s);
 }
+
+/// Hashes as Ruby (`inspect`, `=>`), Perl and PHP (`print_r`: `[key] => value`) print
+/// them: the value of a password or token key goes, the arrow and the brackets stay.
+#[test]
+fn values_after_arrows() {
+    for (text, secret, kept) in [
+        (
+            r#"{:user=>"kim", :Pwd => "Tr0ub4dor&3"}"#,
+            "Tr0ub4dor",
+            r#"{:user=>"kim", :Pwd => ""#,
+        ),
+        (
+            r#"{"password" => "s3cr3t-value", "id" => 7}"#,
+            "s3cr3t-value",
+            r#""id" => 7}"#,
+        ),
+        (
+            "Array\n(\n    [user] => kim\n    [password] => hunter2hunter2\n)",
+            "hunter2",
+            "[user] => kim",
+        ),
+        (
+            "%args = (token => 'q8Zr2LmX0vT4bN7c');",
+            "q8Zr2LmX0vT4bN7c",
+            "%args = (token => '",
+        ),
+    ] {
+        let out = redact(text);
+        gone(&out, &[secret]);
+        left(&out, &[kept]);
+    }
+}

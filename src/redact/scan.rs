@@ -528,12 +528,12 @@ impl Scan {
                 self.start(URL_SECRET, ws_q - 1);
             }
         }
-        // `key"  =` : back over blanks, one quote, then the key.
+        // `key"  =` : back over blanks, one quote (or PHP's `]`), then the key.
         let mut j = q;
         while j > 0 && matches!(b[j - 1], b' ' | b'\t') {
             j -= 1;
         }
-        if j > 0 && matches!(b[j - 1], b'"' | b'\'') {
+        if j > 0 && matches!(b[j - 1], b'"' | b'\'' | b']') {
             j -= 1;
         }
         let we = j;
@@ -655,6 +655,7 @@ mod tests {
         assert_eq!(starts("a user_password = 1", SECRET), [7]);
         assert_eq!(starts("tokens: 1, x=2, Api_Key=3", SECRET), [0, 16, 20]);
         assert!(starts("a user_name = 1", SECRET).is_empty());
+        assert_eq!(starts("[password] => 1", SECRET), [1]);
         assert_eq!(scan("at 2001:db8::1").ipv6, 3);
         assert_eq!(scan("at 12:30:45").ipv6, usize::MAX);
     }

@@ -157,16 +157,19 @@ pub(crate) fn secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize
         return Some(None);
     };
     let at = |i: usize| if i < hi { b.get(i).copied() } else { None };
-    if matches!(at(q), Some(b'"' | b'\'')) {
+    // A quote or a closing bracket after the key: `"password":`, PHP's `[password] =>`.
+    if matches!(at(q), Some(b'"' | b'\'' | b']')) {
         q += 1;
     }
     while matches!(at(q), Some(b' ' | b'\t')) {
         q += 1;
     }
-    if !matches!(at(q), Some(b':' | b'=')) {
-        return Some(None);
+    match at(q) {
+        Some(b':') => q += 1,
+        // `=`, or Ruby's, Perl's and PHP's `=>`.
+        Some(b'=') => q += if at(q + 1) == Some(b'>') { 2 } else { 1 },
+        _ => return Some(None),
     }
-    q += 1;
     while matches!(at(q), Some(b' ' | b'\t')) {
         q += 1;
     }
@@ -338,7 +341,7 @@ mod tests {
         ];
         let glue: &[&str] = &[
             ":", "=", ": ", " = ", "\t:\t", " :", "\"", "'", "\":\"", "='", "\"=\"", ":'", " ",
-            "  ", "\t", "::", "==", "-", "_x", "1",
+            "  ", "\t", "::", "==", "-", "_x", "1", " => ", "=>", "] => ", "]=", "=>>", ">",
         ];
         let values: &[&str] = &[
             "bearer", "Bearer", "BASIC", "basic", "token", "tok", "bearer ", "Basic  ", "token ",

@@ -507,10 +507,14 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
     {
         return None;
     }
-    let sep = key_end
+    let mut sep = key_end
         + text[key_end..]
             .iter()
             .position(|b| matches!(b, b':' | b'='))?;
+    // Ruby's, Perl's and PHP's `=>`.
+    if text[sep] == b'=' && text.get(sep + 1) == Some(&b'>') {
+        sep += 1;
+    }
     let mut start = sep
         + 1
         + text[sep + 1..]
