@@ -226,7 +226,8 @@ def sh_rust(r, fields, ts):
     name = r.choice(["User", "Signup", "Credentials", "PayoutRequest"])
     items = [f"id: {r.randint(1, 99999)}"]
     for f in fields:
-        k = f.key if f.key.isascii() and f.key.isidentifier() else "value"
+        # A key that is no identifier is printed as a map's `Debug` prints it.
+        k = f.key if f.key.isascii() and f.key.isidentifier() else f'"{f.key}"'
         items.append(f'{k}: "{place(f, esc_dq(f.text))}"')
     if pretty:
         return f"[{ts} DEBUG app] {name} {{\n" + "".join(f"    {x},\n" for x in items) + "}"
@@ -248,7 +249,8 @@ def sh_elixir(r, fields, ts):
     if r.random() < 0.5:
         items = [f"id: {r.randint(1, 9999)}"]
         for f in fields:
-            k = f.key if f.key.isascii() and f.key.isidentifier() else "value"
+            # Atoms that are no identifier are quoted: `"connect.sid": "…"`.
+            k = f.key if f.key.isascii() and f.key.isidentifier() else f'"{f.key}"'
             items.append(f'{k}: "{place(f, esc_dq(f.text))}"')
         return f"{ts} [info] changeset: %MyApp.Accounts.User{{" + ", ".join(items) + "}"
     items = []
@@ -399,11 +401,11 @@ def sh_form(r, fields, ts):
 def sh_sql(r, fields, ts):
     conds, notes = [], []
     for f in fields:
-        col = f.key if f.key.isascii() and f.key.isidentifier() else "value"
+        col = f.key if f.key.isascii() and f.key.isidentifier() else f"`{f.key}`"
         if f.kind == "keep":
             notes.append(f"{col}={place(f, f.text)}")
         else:
-            conds.append(f"{col.lower()} = '{place(f, f.text.replace(chr(39), chr(39) * 2))}'")
+            conds.append(f"{col.lower() if col[0] != '`' else col} = '{place(f, f.text.replace(chr(39), chr(39) * 2))}'")
     where = " AND ".join(conds) or "1 = 1"
     return (f"# Time: {ts}\n# User@Host: app[app] @ app-{r.randint(1, 9)}.internal []  Id: {r.randint(100, 99999)}\n"
             f"# Query_time: {r.random() * 9 + 1:.6f}  Lock_time: 0.000012 Rows_sent: 1  Rows_examined: {r.randint(1000, 900000)}\n"
@@ -973,12 +975,61 @@ def generate():
 
 FIRST_SCORE = """The detectors as they were when the set was written (`main` at `e6612c9`, before anyone
 working on them read it): 97.3% micro recall (2,000 of 2,056), 99.9% of hard negatives kept
-(2,594 of 2,596; `usps_tracking` 97.8%), every JSON document's structure kept. Below the
-threshold: `url_credentials` 75.5%, `digitalocean_token` 83.7%, `credit_card`, `generic_api_key`,
-`password` and `session_cookie` 87.8%, `jwt` 91.8%, `aws_secret_key` and `dob` 95.9%, `us_ssn`
-95.8%, `kr_brn` and `openai_key` 98.0% (48 of 49, just under). The test
-`redaction_on_the_sixth_set_misses_no_more_than_it_is_known_to` holds the rest of the
-thresholds and fails if more than those 56 items are missed or more than 2 hard negatives
+(2,594 of 2,596; `usps_tracking` 97.8%), every JSON document's structure kept (commit `fd32a18`).
+
+## Labels corrected after scoring
+
+Some labels were the generator's mistakes by the README's policy or by the definitions this
+file claims, found when the set was first scored and fixed in the generator (not in the
+detectors). No replacement draws a number from the set's random generator, so the other
+documents and values did not change (39 documents changed):
+
+- URL passwords held characters RFC 3986 does not allow in userinfo (`^`, Hangul) unencoded:
+  they are now percent-encoded (every octet of the UTF-8 form outside unreserved and
+  sub-delims), as the definition says (15 documents; 12 of the first misses).
+- DigitalOcean OAuth tokens (`doo_v1_`) are not among the vendor formats the policy claims
+  (`dop_v1_` only), so under a key that says nothing they are no claimed item: all
+  DigitalOcean tokens are now personal access tokens `dop_v1_` (23 documents; 8 misses). The
+  policy could name `doo_v1_` and `dor_v1_` as well.
+- A Rust `Debug` line printed a cookie name that is no identifier (`__Host-session`) as the
+  field `value`, losing its key: such keys are now printed as a map's `Debug` prints them
+  (`"__Host-session": "…"`), in Elixir as quoted atoms and in SQL as quoted identifiers
+  (1 document; 1 miss).
+
+With these: **98.3% micro recall (2,021 of 2,056)**, 99.9% of hard negatives kept (2,594 of
+2,596), every structure kept.
+
+## What it misses
+
+By cause (ids in BENCHMARKS.md, "Sixth held-out corpus"):
+
+- **Keys in the first column of a Markdown table** (`| x-api-key | … |`): the key and the value
+  are separated by `|`, which no key rule reads (11: `generic_api_key` 5, `aws_secret_key` 2,
+  `session_cookie` 2, `password` 2).
+- **Erlang binary maps** (`<<"passwd">> => <<"…">>`): the key is read, the value inside `<<"…">>`
+  is not (5: `password` 3, `generic_api_key`, `session_cookie`).
+- **CEF custom strings** (`cs3Label=birth_date cs3=19761115`): the label names the value two
+  tokens later, the value's own key is `cs3` (7: `dob` 2, `us_ssn` 2, `kr_brn`, `session_cookie`,
+  `password`; for the password, the word after `adminPassword ` is `cs1=`, which is redacted, and
+  the password after it stays).
+- **Zero-width spaces** (U+200B) between a card number's groups: the policy names no-break,
+  narrow no-break and thin spaces only (6 `credit_card`).
+- **JWE compact serialisations** (RFC 7516, five parts): a JWT by RFC 7519, but the JWT pattern
+  wants a second part that starts `eyJ`, which an encrypted key never does; the ones under
+  credential keys are found as tokens (4 of 9 missed).
+- **A signed `connect.sid` value percent-encoded** (`s%3A….…%2F…`) under the JSON key
+  `connect.sid` (1 `session_cookie`).
+- **A legacy OpenAI key with one digit** (`sk-…T3BlbkFJ…`): the `sk-` check asks for two digits
+  and two capitals, and a random 40-character base62 key has fewer than two digits about once
+  in 130 (1 `openai_key`).
+
+Hard negatives damaged: two USPS tracking numbers in groups of four, in which the groups from
+the second on read as a Luhn-valid card number (`9405 [5109 7228 8883 6846] 09`, Mastercard;
+`9400 [6594 5948 2125 2028 03]`, an 18-digit Discover number): the card scan takes a match that
+another digit group precedes.
+
+The test `redaction_on_the_sixth_set_misses_no_more_than_it_is_known_to` holds the rest of the
+thresholds and fails if more than those 35 items are missed or more than 2 hard negatives
 damaged."""
 
 

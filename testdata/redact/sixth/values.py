@@ -706,8 +706,10 @@ def huggingface_token(r):
 
 
 def digitalocean_token(r):
-    spell = r.choice(["dop_v1_", "doo_v1_"])
-    return item(spell, spell + rs(r, HEX, 64))
+    # Personal access tokens; the policy does not claim OAuth tokens (`doo_v1_`). The draw
+    # that chose between them is kept so the other values do not change.
+    r.choice(["dop_v1_", "doo_v1_"])
+    return item("dop_v1_", "dop_v1_" + rs(r, HEX, 64))
 
 
 def generic_api_key(r):
@@ -811,7 +813,10 @@ def url_credentials(r):
     if r.random() < 0.4:
         pw = pw + r.choice(["@", ":", "/", "#", "?", "%"]) + rs(r, string.ascii_letters, 3)
         spell = "percent_encoded"
-    enc = "".join("%%%02X" % ord(c) if c in "@:/#?%[]" else c for c in pw)
+    # RFC 3986 userinfo: unreserved and sub-delims as they are, every other octet of the
+    # UTF-8 form percent-encoded (`:` too, since it ends the user name).
+    safe = string.ascii_letters + string.digits + "-._~" + "!$&'()*+,;="
+    enc = "".join(c if c in safe else "".join("%%%02X" % b for b in c.encode()) for c in pw)
     return item(spell, pw, f"{scheme}://{user}:{enc}@{host}", digits=[])
 
 
