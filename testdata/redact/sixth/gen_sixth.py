@@ -114,10 +114,6 @@ class Field:
         self.number = False
 
 
-def ascii_keys(keys):
-    return [k for k in keys if k.isascii()] or ["value"]
-
-
 # ----------------------------------------------------------------- escapes per shape
 
 
@@ -131,10 +127,6 @@ def esc_cef(v):  # CEF extension value
 
 def esc_dq(v):  # logfmt, Rust Debug, Elixir: a double-quoted string
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
-
-
-def esc_json(v, ascii_only=False):
-    return json.dumps(v, ensure_ascii=ascii_only)[1:-1]
 
 
 def env_name(k):
@@ -413,10 +405,6 @@ def sh_sql(r, fields, ts):
             f"SELECT id, status FROM customers WHERE {where};")
 
 
-FW_WORDS = {"password": ["password", "비밀번호"], "email": ["email", "이메일"], "kr_mobile": ["휴대폰", "연락처"],
-            "dob": ["생년월일", "DOB"], "us_ssn": ["SSN"], "kr_rrn": ["주민등록번호"]}
-
-
 def sh_prose(r, fields, ts):
     """Sentences: marking words before values (`：` and `＝` among them), bare values, values at the
     document's start or end, right-to-left marks before them."""
@@ -591,11 +579,15 @@ def js_gcp(r, fields, ts, j):
             "timestamp": ts, "severity": "NOTICE", "logName": "projects/demo/logs/cloudaudit.googleapis.com%2Factivity"}
 
 
+BILLING = {"email": "email", "us_phone": "phone", "phone_intl": "phone", "kr_mobile": "phone"}
+
+
 def js_stripe(r, fields, ts, j):
     bd, md = {}, {}
     for f in fields:
-        if f.kind == "pii" and f.ty in ("email", "us_phone", "phone_intl", "kr_mobile") and f.ty not in [x for x in bd]:
-            j.put(f, bd, {"email": "email", "us_phone": "phone", "phone_intl": "phone", "kr_mobile": "phone"}[f.ty] if f.ctx == "key" else f.key, ["data", "object", "billing_details"])
+        if f.kind == "pii" and f.ty in BILLING and f.ty not in bd:
+            key = BILLING[f.ty] if f.ctx == "key" else f.key
+            j.put(f, bd, key, ["data", "object", "billing_details"])
         else:
             j.put(f, md, f.key, ["data", "object", "metadata"], number=numeric(r, f))
     return {"id": "evt_" + V.rs(r, V.B62, 24), "object": "event", "api_version": "2024-06-20",
@@ -894,7 +886,7 @@ def record_ok(rec):
     for p in rec["pii"]:
         if any(f in h for f in forms(p) for h in hay):
             return False
-    # Nothing left alone is removed: the untouched document holds every form.
+    # Every hard negative is still there, at its path or in the text.
     for k in rec["keep"]:
         if parsed is None:
             if k["value"] not in text:
@@ -906,7 +898,7 @@ def record_ok(rec):
     return True
 
 
-def to_record(rec, fields, obj):
+def to_record(rec, fields):
     pii, keep = [], []
     for f in fields:
         if f.kind == "pii":
@@ -932,8 +924,8 @@ def to_record(rec, fields, obj):
     return out
 
 
-def fix_keep_paths(rec, fields):
-    """A hard negative in a text shape held in a JSON string is matched as a phrase there."""
+def keeps_placed(rec, fields):
+    """Every hard negative of a JSON document has a path."""
     for f in fields:
         if f.kind == "keep" and rec["format"] != "text" and not f.path:
             return False
@@ -959,11 +951,10 @@ def generate():
         built = build_doc(r, n + 1, pii_types, keep_types)
         if built is None:
             continue
-        rec, fields, obj = built
-        if any(f.raw is None for f in fields) or not fix_keep_paths(rec, fields):
+        rec, fields, _ = built
+        if any(f.raw is None for f in fields) or not keeps_placed(rec, fields):
             continue
-        # Keeps in a text shape held in a JSON string: the path is the string, matched as a phrase.
-        record = to_record(rec, fields, obj)
+        record = to_record(rec, fields)
         if not record_ok(record):
             continue
         pi += k_pii

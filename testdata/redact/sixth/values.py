@@ -24,10 +24,6 @@ def rs(r, alphabet, n):
     return "".join(r.choice(alphabet) for _ in range(n))
 
 
-def digits_of(s):
-    return "".join(c for c in s if c.isascii() and c.isdigit())
-
-
 def item(variant, value, text=None, digits=(), fragments=()):
     return {
         "variant": variant,
