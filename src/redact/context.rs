@@ -764,6 +764,13 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     if seen & KEY_WIDE != 0 && std::str::from_utf8(&b[i..end]).is_err() {
         return None;
     }
+    // A CEF custom field (`cs3=`) is keyed by its label (`cs3Label=birth_date`).
+    if assign
+        && b[end - 1].is_ascii_digit()
+        && let Some((ls, le)) = super::cef::label_of(b, i, end)
+    {
+        return Some((ls, le, true));
+    }
     Some((i, end, assign))
 }
 
@@ -892,24 +899,31 @@ fn number_between(between: &[u8]) -> bool {
 /// A long random token: 32+ hex digits, or 20+ of `[A-Za-z0-9_-+/=.]` with letters and
 /// digits both and no run of one kind making up all of it; no spaces.
 /// A signed session cookie (`s:<value>.<signature>`, its `:` percent-encoded or not)
-/// is judged without its `s:` prefix.
+/// is judged without its `s:` prefix; when that prefix is percent-encoded, so may the
+/// rest be (`%2B`, `%2F`, `%3D`).
 pub(crate) fn token_like(v: &str) -> bool {
+    let whole = v;
     let v = ["s:", "s%3A", "s%3a"]
         .iter()
         .find_map(|p| v.strip_prefix(p))
         .filter(|rest| rest.contains('.'))
         .unwrap_or(v);
+    let encoded = v.len() + 4 == whole.len();
     let b = v.as_bytes();
     if b.len() < 16 || b.len() > 512 {
         return false;
     }
     let (mut digits, mut upper, mut lower) = (0, 0, 0);
-    for &c in b {
+    for (i, &c) in b.iter().enumerate() {
         match c {
             b'0'..=b'9' => digits += 1,
             b'A'..=b'Z' => upper += 1,
             b'a'..=b'z' => lower += 1,
             b'_' | b'-' | b'+' | b'/' | b'=' | b'.' => {}
+            b'%' if encoded
+                && b
+                    .get(i + 1..i + 3)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => {}
             _ => return false,
         }
     }
@@ -1328,5 +1342,22 @@ mod tests {
         assert!(token_like("ob5upkoGmrVgQWkDDfENOykFJHSoeOuJ"));
         assert!(!token_like("userProfileV2SettingsPanel"));
         assert!(!token_like("order_summary_page_v2_mobile"));
+    }
+
+    #[test]
+    fn signed_cookies_percent_encoded_whole() {
+        // Express's signed cookie `s:<id>.<base64 HMAC>` as a cookie value is
+        // percent-encoded: `:` as `%3A`, the signature's `+`, `/` and `=` too.
+        assert!(token_like(
+            "s%3Aq8Xk2LmN0pRt5Vb7Nc3Kd9Wz.Hf4Jd8Ks%2FLq6Mz0Pw3Rt7Yv%2BBx5Cn9"
+        ));
+        // Only there: a `%` elsewhere, or not before two hex digits, is no token byte.
+        assert!(!token_like(
+            "s:q8Xk2LmN0pRt5Vb7Nc3Kd9Wz.Hf4Jd8Ks%2FLq6Mz0Pw3Rt7Yv%2BBx5Cn9"
+        ));
+        assert!(!token_like(
+            "s%3Aq8Xk2LmN0pRt5Vb7Nc3Kd9Wz.Hf4Jd8Ks%ZZLq6Mz0Pw3Rt7Yv1Bx5Cn9"
+        ));
+        assert!(!token_like("Hf4Jd8Ks%2FLq6Mz0Pw3Rt7Yv%2BBx5Cn9"));
     }
 }

@@ -48,7 +48,7 @@ use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
-use super::{RedactError, TypeId, anchored, columns, literal, marked, numbers, secret, validate};
+use super::{RedactError, TypeId, anchored, cef, columns, literal, markdown, marked, numbers, secret, validate};
 
 /// One match to redact: a byte span of the scanned string and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +86,9 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     ),
     (
         PiiType::Jwt,
-        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+        // A JWS (RFC 7515: its payload is JSON too) or a JWE (RFC 7516: five parts, the
+        // second empty for direct encryption); both compact forms are JWTs (RFC 7519 §3).
+        r"\beyJ[A-Za-z0-9_-]{5,}\.(?:eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})",
     ),
     (
         PiiType::UrlPassword,
@@ -661,6 +663,15 @@ impl Detectors {
                 positional_in(cols, hay, self.sensitive_keys, &enabled, out);
                 groups_hit += usize::from(out.len() > before);
             }
+            if markdown::may_hold_table(hay.as_bytes(), scan.newline) {
+                let before = out.len();
+                markdown::keyed_cells(hay, |key, s, e| {
+                    let ty = columns::whole_value(key, &hay[s..e], self.sensitive_keys);
+                    push_whole(ty, s, e, &enabled, out);
+                    ty.is_some()
+                });
+                groups_hit += usize::from(out.len() > before);
+            }
         }
         if todo & (1 << WEBHOOK) != 0 {
             let before = out.len();
@@ -773,6 +784,22 @@ fn barcode(b: &[u8], start: usize, text: &[u8]) -> bool {
     validate::gtin(text) && context::hint_has(b, start, context::BARCODE)
 }
 
+/// A grouped card candidate `b[start..]` (its text `text`, the card `..len` of it) that
+/// is part of a longer run of digit groups joined by the same separator: a group before
+/// it (`9405 5109 7228 …`), or one after the card that the card does not take (a 22-digit
+/// USPS tracking number in groups of four, `9400 6594 5948 2125 2028 03`). A card number
+/// is written alone, so a run longer than one is some other number.
+fn in_longer_run(b: &[u8], start: usize, text: &[u8], len: usize) -> bool {
+    let Some(&sep) = text.iter().find(|c| !c.is_ascii_digit()) else {
+        return false;
+    };
+    let before = start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit();
+    let after = len < text.len()
+        || (b.get(start + len) == Some(&sep)
+            && b.get(start + len + 1).is_some_and(u8::is_ascii_digit));
+    before || after
+}
+
 /// Whether a found value is a hard negative under a key with hint `key`.
 fn key_keeps(key: Hint, ty: TypeId, text: &[u8]) -> bool {
     if ty == TypeId::builtin(PiiType::Ipv4) {
@@ -836,7 +863,8 @@ fn push_whole(
     }
 }
 
-/// Element texts and Erlang binaries under a sensitive or credential key.
+/// Element texts, Erlang binaries and CEF custom fields under a sensitive or credential
+/// key (a CEF field's key is its label).
 fn keyed_in(
     scan: &Scan,
     hay: &str,
@@ -844,12 +872,29 @@ fn keyed_in(
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
 ) {
+    let base = out.len();
     let mut next = 0;
+    let mut labelled = false;
     for &(g, at) in &scan.starts {
         if usize::from(g) != KEYED || at < next {
             continue;
         }
-        if let Some((key, s, e)) = columns::keyed_at(hay, at) {
+        let keyed = columns::keyed_at(hay, at).or_else(|| super::erlang::map_value_at(hay, at));
+        if keyed.is_none()
+            && let Some((label, s, e)) = cef::labelled_at(hay, at)
+        {
+            // The field's value may be anywhere around its label.
+            push_whole(
+                columns::whole_value(label, &hay[s..e], sensitive),
+                s,
+                e,
+                enabled,
+                out,
+            );
+            labelled = true;
+            continue;
+        }
+        if let Some((key, s, e)) = keyed {
             let before = out.len();
             push_whole(
                 columns::whole_value(key, &hay[s..e], sensitive),
@@ -860,6 +905,21 @@ fn keyed_in(
             );
             if out.len() > before {
                 next = e;
+            }
+        }
+    }
+    if labelled {
+        // Left to right and not overlapping, as every other group's matches.
+        let mine = &mut out[base..];
+        mine.sort_by_key(|f| f.start);
+        let mut end = 0;
+        let mut i = base;
+        while i < out.len() {
+            if out[i].start < end {
+                out.remove(i);
+            } else {
+                end = out[i].end;
+                i += 1;
             }
         }
     }
@@ -1117,7 +1177,13 @@ impl Group {
                 }
                 let (s, e) = match t {
                     PiiType::CreditCard if barcode(b, start, text) => return None,
-                    PiiType::CreditCard => (0, validate::card(text)?),
+                    PiiType::CreditCard => {
+                        let len = validate::card(text)?;
+                        if in_longer_run(b, start, text, len) {
+                            return None;
+                        }
+                        (0, len)
+                    }
                     PiiType::Iban => (0, validate::iban(text)?),
                     PiiType::KrBrn => validate::brn(text).then_some((0, text.len()))?,
                     PiiType::UsSsn => validate::ssn(text).then_some((0, text.len()))?,

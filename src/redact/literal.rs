@@ -150,6 +150,20 @@ const ALTS: &[Alt] = &[
         ],
         false,
     ),
+    // JWE compact serialisation (RFC 7516 §7.1): header, encrypted key (empty for
+    // `dir`), initialisation vector, ciphertext, authentication tag.
+    alt(
+        0,
+        &[b"eyJ"],
+        &[
+            run_then(B64URL, 5, MAX, b"."),
+            run_then(B64URL, 0, MAX, b"."),
+            run_then(B64URL, 5, MAX, b"."),
+            run_then(B64URL, 5, MAX, b"."),
+            run(B64URL, 5, MAX),
+        ],
+        false,
+    ),
     alt(
         1,
         &[

@@ -64,16 +64,21 @@
 
 mod action;
 mod anchored;
+mod cef;
 pub mod audit;
 pub mod cli;
 mod columns;
 mod context;
 mod detect;
+mod erlang;
 mod json;
 #[cfg(test)]
 mod keyed_tests;
 mod keys;
+#[cfg(test)]
+mod labelled_tests;
 mod literal;
+mod markdown;
 mod marked;
 mod numbers;
 mod otlp;

@@ -358,8 +358,9 @@ fn full_width(b: &[u8]) -> Option<u8> {
 }
 
 /// `s` with its HTML character references and full-width forms decoded, when it holds
-/// any; `None` otherwise. With `wide`, a no-break, narrow no-break or thin space between
-/// two digits (`4111\u{a0}1111`, how some locales group a number) is read as a space.
+/// any; `None` otherwise. With `wide`, a no-break, narrow no-break or thin space or a
+/// zero-width format character between two digits (`4111\u{a0}1111`, how some locales
+/// group a number; `4111\u{200b}1111`) is read as a space.
 pub(crate) fn decode_markup(s: &str, wide: bool) -> Option<Decoded> {
     let b = s.as_bytes();
     let mut bytes: Vec<u8> = Vec::new();
@@ -388,14 +389,16 @@ pub(crate) fn decode_markup(s: &str, wide: bool) -> Option<Decoded> {
                 Some(r) => r,
                 None => continue,
             },
-            0xef => match full_width(&b[p..]) {
+            _ => match full_width(&b[p..]) {
                 Some(c) => (char::from(c), 3),
+                None if wide && p > 0 && b[p - 1].is_ascii_digit() => {
+                    match super::scan::wide_blank_len(b, p) {
+                        Some(len) => (' ', len),
+                        None => continue,
+                    }
+                }
                 None => continue,
             },
-            _ if p > 0 && b[p - 1].is_ascii_digit() && super::scan::wide_blank_digit(b, p) => {
-                (' ', if b[p] == 0xc2 { 2 } else { 3 })
-            }
-            _ => continue,
         };
         if bytes.capacity() == 0 {
             bytes.reserve(b.len());
@@ -747,5 +750,22 @@ mod tests {
         let mut out = String::new();
         encode("[REDACTED:email]", &mut out);
         assert_eq!(out, "%5BREDACTED%3Aemail%5D");
+    }
+
+    #[test]
+    fn zero_width_format_characters_between_digits_read_as_spaces() {
+        // Unicode format characters (general category Cf) that render as nothing:
+        // U+200B, U+200C, U+200D, U+2060, U+FEFF. Between two digits each reads as
+        // the space a reader sees; elsewhere nothing changes.
+        for zw in ["\u{200b}", "\u{200c}", "\u{200d}", "\u{2060}", "\u{feff}"] {
+            let s = format!("pan 5555{zw}5555{zw}5555{zw}4444 end");
+            let d = decode_markup(&s, true).unwrap();
+            assert_eq!(d.text, "pan 5555 5555 5555 4444 end");
+            let (a, e) = d.original(4, 23);
+            assert_eq!(&s[a..e], &s[4..s.len() - 4]);
+            // Not read without `wide`, nor next to a letter.
+            assert!(decode_markup(&s, false).is_none());
+            assert!(decode_markup(&format!("a{zw}b 1{zw}x"), true).is_none());
+        }
     }
 }

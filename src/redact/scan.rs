@@ -276,11 +276,20 @@ impl Scan {
                     }
                     self.assignment(b, at, false);
                 }
-                b'=' => self.assignment(b, at, true),
+                b'=' => {
+                    // `cs1Label=…` (CEF): the label names a field written apart.
+                    if let Some(v) = super::cef::label_start(b, at) {
+                        self.start(KEYED, v);
+                    }
+                    self.assignment(b, at, true);
+                }
                 b'\n' => self.newline = self.newline.min(at),
-                // `<Name>` (XML) or `,<<"` (an Erlang binary): a value keyed apart.
+                // `<Name>` (XML), `,<<"` or `=> <<"` (an Erlang binary): a value keyed
+                // apart.
                 b'<' => {
-                    if let Some(v) = columns::keyed_start(b, at) {
+                    if let Some(v) = columns::keyed_start(b, at)
+                        .or_else(|| super::erlang::map_value_start(b, at))
+                    {
                         self.start(KEYED, v);
                     }
                 }
@@ -366,7 +375,7 @@ impl Scan {
                     self.num_starts.push(end);
                 }
                 Some(b' ' | b')' | b'.' | b'/') => {}
-                Some(0xc2 | 0xe2) => {
+                Some(0xc2 | 0xe2 | 0xef) => {
                     self.wide_blanks |= end > run && wide_blank_digit(b, end);
                     break;
                 }
@@ -575,15 +584,24 @@ impl Scan {
     }
 }
 
-/// A no-break (U+00A0), narrow no-break (U+202F) or thin (U+2009) space at `b[i..]`,
-/// and a digit after it.
-pub(crate) fn wide_blank_digit(b: &[u8], i: usize) -> bool {
-    let len = match b.get(i..) {
-        Some([0xc2, 0xa0, ..]) => 2,
-        Some([0xe2, 0x80, 0xaf | 0x89, ..]) => 3,
-        _ => return false,
+/// A no-break (U+00A0), narrow no-break (U+202F) or thin (U+2009) space, or a
+/// zero-width format character (U+200B zero-width space, U+200C/U+200D zero-width
+/// non-joiner/joiner, U+2060 word joiner, U+FEFF zero-width no-break space: invisible,
+/// so digits grouped by them read as one grouped number) at `b[i..]`, and a digit after
+/// it: the separator's length in bytes.
+pub(crate) fn wide_blank_len(b: &[u8], i: usize) -> Option<usize> {
+    let len = match b.get(i..)? {
+        [0xc2, 0xa0, ..] => 2,
+        [0xe2, 0x80, 0xaf | 0x89 | 0x8b..=0x8d, ..] | [0xe2, 0x81, 0xa0, ..] => 3,
+        [0xef, 0xbb, 0xbf, ..] => 3,
+        _ => return None,
     };
-    b.get(i + len).is_some_and(u8::is_ascii_digit)
+    b.get(i + len).is_some_and(u8::is_ascii_digit).then_some(len)
+}
+
+/// [`wide_blank_len`] finds a separator at `b[i..]`.
+pub(crate) fn wide_blank_digit(b: &[u8], i: usize) -> bool {
+    wide_blank_len(b, i).is_some()
 }
 
 /// The start of the run of `[0-9A-Za-z_-]` that ends at `end`, and whether two bytes

@@ -486,9 +486,21 @@ pub(crate) fn api_key(text: &[u8]) -> bool {
     if !text.starts_with(b"sk-") {
         return true;
     }
+    if legacy_openai_key(text) {
+        return true;
+    }
     let digits = text.iter().filter(|c| c.is_ascii_digit()).count();
     let upper = text.iter().filter(|c| c.is_ascii_uppercase()).count();
     digits >= 2 && upper >= 2
+}
+
+/// A legacy OpenAI secret key: `sk-`, 20 base62 characters, `T3BlbkFJ` (`OpenAI` in
+/// base64), 20 base62 characters. The marker says what it is, whatever the random parts
+/// hold (a 40-character base62 body has fewer than two digits about once in 130).
+fn legacy_openai_key(text: &[u8]) -> bool {
+    text.len() == 51
+        && &text[23..31] == b"T3BlbkFJ"
+        && text[3..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// `password=…`, `"api_key": "…"`, `Authorization: Bearer …` in text: the span of the
@@ -876,5 +888,17 @@ mod tests {
         assert_eq!(key_value(b"monkey=abc"), None);
         assert!(api_key(b"sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWx"));
         assert!(!api_key(b"sk-hynix-memory-controller-a"));
+    }
+
+    #[test]
+    fn legacy_openai_keys_by_their_marker() {
+        // `sk-`, 20 base62, `T3BlbkFJ`, 20 base62: a body with one digit (or none) is
+        // still the vendor's key; without the marker, or one character short, the
+        // two-digit rule applies.
+        assert!(api_key(b"sk-abcdEfghijKlmnopQrsTT3BlbkFJuvwxYzabcdEfghij7klm"));
+        assert!(api_key(b"sk-abcdEfghijKlmnopQrstT3BlbkFJuvwxYzabcdEfghijklmn"));
+        assert!(!api_key(b"sk-abcdEfghijKlmnopQrstX3BlbkFJuvwxYzabcdEfghijklmn"));
+        assert!(!api_key(b"sk-abcdEfghijKlmnopQrsT3BlbkFJuvwxYzabcdEfghijklmn"));
+        assert!(!api_key(b"sk-abcdEfghijKlmnopQrst-T3BlbkFJuvwxYzabcdEfghijklm"));
     }
 }
