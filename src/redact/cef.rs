@@ -53,13 +53,32 @@ fn value_end(b: &[u8], s: usize) -> usize {
     e
 }
 
-/// Whether `b[s..e]` may name a custom field: letters then digits (`cs3`,
-/// `deviceCustomDate1`).
+/// The custom fields of the CEF specification that have a label, without their number:
+/// the short keys, then the full names.
+const FIELDS: [&[u8]; 12] = [
+    b"cs",
+    b"cn",
+    b"cfp",
+    b"c6a",
+    b"flexString",
+    b"flexNumber",
+    b"flexDate",
+    b"deviceCustomString",
+    b"deviceCustomNumber",
+    b"deviceCustomFloatingPoint",
+    b"deviceCustomIPv6Address",
+    b"deviceCustomDate",
+];
+
+/// Whether `f` names a custom field: one of [`FIELDS`] and its number (`cs3`,
+/// `deviceCustomDate1`). Most keys fail at their first or last byte.
 fn field_name(f: &[u8]) -> bool {
-    f.len() >= 2
-        && f.len() <= MAX_NAME
-        && f[0].is_ascii_alphabetic()
-        && f[f.len() - 1].is_ascii_digit()
+    let [head @ .., last] = f else {
+        return false;
+    };
+    matches!(last, b'1'..=b'9')
+        && matches!(f[0], b'c' | b'f' | b'd')
+        && FIELDS.iter().any(|&n| n == head)
 }
 
 /// Where `needle` (an extension key with its `=`) is written as a key in `b` within
@@ -178,5 +197,10 @@ mod tests {
         assert_eq!(label_of(b, at, at + 5), None);
         assert!(labelled(s).is_empty());
         assert!(labelled("note: userLabel= x").is_empty());
+        // Only the specification's custom fields have labels.
+        let s = "app1Label=password app1=hunter2 sha256=abc";
+        assert!(labelled(s).is_empty());
+        let at = s.find("app1=").unwrap();
+        assert_eq!(label_of(s.as_bytes(), at, at + 4), None);
     }
 }
