@@ -784,20 +784,16 @@ fn barcode(b: &[u8], start: usize, text: &[u8]) -> bool {
     validate::gtin(text) && context::hint_has(b, start, context::BARCODE)
 }
 
-/// A grouped card candidate `b[start..]` (its text `text`, the card `..len` of it) that
-/// is part of a longer run of digit groups joined by the same separator: a group before
-/// it (`9405 5109 7228 …`), or one after the card that the card does not take (a 22-digit
-/// USPS tracking number in groups of four, `9400 6594 5948 2125 2028 03`). A card number
-/// is written alone, so a run longer than one is some other number.
-fn in_longer_run(b: &[u8], start: usize, text: &[u8], len: usize) -> bool {
+/// A grouped card candidate at `b[start..]` (its text `text`) that another digit group
+/// joined by the same separator precedes: part of a longer run of groups, as a 22-digit
+/// USPS tracking number in groups of four (`9405 5109 7228 8883 6846 09`) is from its
+/// second group on. A group after a card does not unmake it (a security code or an
+/// expiry date written after the number: `… 1111 123`, `… 1111 12/28`).
+fn after_a_group(b: &[u8], start: usize, text: &[u8]) -> bool {
     let Some(&sep) = text.iter().find(|c| !c.is_ascii_digit()) else {
         return false;
     };
-    let before = start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit();
-    let after = len < text.len()
-        || (b.get(start + len) == Some(&sep)
-            && b.get(start + len + 1).is_some_and(u8::is_ascii_digit));
-    before || after
+    start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit()
 }
 
 /// Whether a found value is a hard negative under a key with hint `key`.
@@ -1177,13 +1173,8 @@ impl Group {
                 }
                 let (s, e) = match t {
                     PiiType::CreditCard if barcode(b, start, text) => return None,
-                    PiiType::CreditCard => {
-                        let len = validate::card(text)?;
-                        if in_longer_run(b, start, text, len) {
-                            return None;
-                        }
-                        (0, len)
-                    }
+                    PiiType::CreditCard if after_a_group(b, start, text) => return None,
+                    PiiType::CreditCard => (0, validate::card(text)?),
                     PiiType::Iban => (0, validate::iban(text)?),
                     PiiType::KrBrn => validate::brn(text).then_some((0, text.len()))?,
                     PiiType::UsSsn => validate::ssn(text).then_some((0, text.len()))?,

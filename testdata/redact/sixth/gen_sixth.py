@@ -1020,7 +1020,7 @@ CEF custom field as the key of its value; the key of an Erlang map association (
 the Unicode zero-width format characters (U+200B, U+200C, U+200D, U+2060, U+FEFF) between
 digits read as spaces; JWE's five parts as a JWT; a signed cookie percent-encoded whole; the
 legacy OpenAI key by its `T3BlbkFJ` marker; a card match that another digit group joined by
-the same separator precedes or follows is no card. **100% micro recall (2,056 of 2,056)**,
+the same separator precedes is no card. **100% micro recall (2,056 of 2,056)**,
 every hard negative kept (2,596 of 2,596), every structure kept. The test
 `redaction_on_the_sixth_set_misses_no_more_than_it_is_known_to` fails on any miss or damaged
 hard negative."""
