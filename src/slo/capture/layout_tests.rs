@@ -23,7 +23,7 @@ use super::*;
 const T0: u64 = 1_800_000_000_000_000_000;
 
 /// The shared test capture: rotation and retention far off, 1 GiB of disk.
-fn cfg(dir: &Path) -> CaptureConfig {
+pub(super) fn cfg(dir: &Path) -> CaptureConfig {
     super::tests::cfg(dir, 1 << 30, Duration::from_secs(3600))
 }
 
@@ -51,14 +51,14 @@ fn spans(n: usize, status: Option<i64>) -> ExportTraceServiceRequest {
 }
 
 /// The schema a file states, read with Arrow alone.
-fn file_schema(path: &Path) -> Arc<Schema> {
+pub(super) fn file_schema(path: &Path) -> Arc<Schema> {
     let bytes = std::fs::read(path).unwrap();
     arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
         .unwrap()
         .schema()
 }
 
-fn field<'a>(schema: &'a Schema, name: &str) -> &'a Field {
+pub(super) fn field<'a>(schema: &'a Schema, name: &str) -> &'a Field {
     schema
         .field_with_name(name)
         .unwrap_or_else(|_| panic!("no {name} in {schema:#?}"))
@@ -421,7 +421,7 @@ fn more_distinct_strings_than_a_files_keys_number_start_a_file_with_wider_keys()
 }
 
 /// The request `tests/fixtures/capture/<name>-request.json`.
-fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
+pub(super) fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
     let path = format!(
         "{}/tests/fixtures/capture/{name}-request.json",
         env!("CARGO_MANIFEST_DIR")
@@ -432,7 +432,7 @@ fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
 
 /// The one capture file of `tests/fixtures/capture/<name>/`, its schema as stated, and its
 /// one request read back.
-fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
+pub(super) fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
     let dir = format!(
         "{}/tests/fixtures/capture/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -450,7 +450,7 @@ fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
 }
 
 /// `old` (a fixture read back) has the columns and values of the same spans captured now.
-fn reads_as_a_new_capture(old: &CapturedBatch, request: &ExportTraceServiceRequest) {
+pub(super) fn reads_as_a_new_capture(old: &CapturedBatch, request: &ExportTraceServiceRequest) {
     let tmp = tempfile::tempdir().unwrap();
     let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
     engine(&capture).record_spans_from(request, None, None, None);
