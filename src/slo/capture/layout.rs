@@ -28,9 +28,7 @@
 //!   integer type the first message's values fit (`narrow.rs`);
 //! - an attribute's `.other` column without the rows its `.int` column holds, which are
 //!   those integers' decimal forms (`int_text.rs`);
-//! - `received_unix_nano`, one value per request, as runs (`runs.rs`);
-//! - a column keyed by the rows' resources as runs of equal keys, a value a run, when the
-//!   file's first message has runs of a few rows (`resource_runs.rs`).
+//! - `received_unix_nano`, one value per request, as runs (`runs.rs`).
 //!
 //! A message whose values do not fit the file's dictionary keys or narrowed integers makes
 //! the writer start a new file, laid out by that message ([`Layout::message`]).
@@ -183,8 +181,6 @@ enum Form {
     Split(super::halves::High),
     /// Integers in this narrower type.
     Narrow(DataType),
-    /// A column keyed by the rows' resources as runs of equal keys.
-    Runs,
 }
 
 /// The columns of one file.
@@ -235,12 +231,6 @@ impl Layout {
                     DataType::UInt64 if !f.is_nullable() => {
                         super::halves::high_form(&parts, &received).map_or(Form::Plain, Form::Split)
                     }
-                    ty if super::resource_runs::is_resource_type(ty) => {
-                        match super::resource_runs::worth_it(&parts) {
-                            true => Form::Runs,
-                            false => Form::Plain,
-                        }
-                    }
                     ty if super::narrow::narrowable(ty) => super::narrow::range(&parts)
                         .and_then(|range| super::narrow::narrow_type(ty, range))
                         .map_or(Form::Plain, Form::Narrow),
@@ -257,7 +247,6 @@ impl Layout {
                 Form::Dictionary(key) => dictionary_field(f, key),
                 Form::Split(high) => super::halves::split_field(f, high, RECEIVED),
                 Form::Narrow(to) => super::narrow::narrowed_field(f, to),
-                Form::Runs => super::resource_runs::runs_field(f),
             };
             if let Some(int) = int {
                 let mut metadata = field.metadata().clone();
@@ -326,7 +315,6 @@ impl Layout {
                 Form::Dictionary(key) => super::dictionary::encode(&parts, rows, key)?,
                 Form::Narrow(to) => super::narrow::narrow(&parts, rows, to)?,
                 Form::Split(high) => super::halves::split(&parts, &received, rows, high)?,
-                Form::Runs => Some(super::resource_runs::encode(&parts, rows)?),
                 Form::Plain | Form::Null => Some(concat(&parts, rows)?),
             };
             let Some(column) = column else {

@@ -23,7 +23,7 @@ use super::*;
 const T0: u64 = 1_800_000_000_000_000_000;
 
 /// The shared test capture: rotation and retention far off, 1 GiB of disk.
-pub(super) fn cfg(dir: &Path) -> CaptureConfig {
+fn cfg(dir: &Path) -> CaptureConfig {
     super::tests::cfg(dir, 1 << 30, Duration::from_secs(3600))
 }
 
@@ -51,7 +51,7 @@ fn spans(n: usize, status: Option<i64>) -> ExportTraceServiceRequest {
 }
 
 /// The schema a file states, read with Arrow alone.
-pub(super) fn file_schema(path: &Path) -> Arc<Schema> {
+fn file_schema(path: &Path) -> Arc<Schema> {
     let bytes = std::fs::read(path).unwrap();
     arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
         .unwrap()

@@ -34,8 +34,7 @@
 //! keys, a `UInt64` column without nulls (times, durations) as its two `UInt32` halves,
 //! integers (`kind`, `status_code`, an attribute's `.int`) in the narrowest integer type
 //! that holds them, an attribute's `.other` column without the rows of its `.int` column
-//! (their decimal forms), the receipt times as runs, one per request, and the columns keyed by the rows' resources
-//! (`cluster`, `service`, resource attributes) as runs, one per resource of a request. The schema's
+//! (their decimal forms), and the receipt times as runs, one per request. The schema's
 //! metadata holds the engine settings a replay needs to decide drops as the live engine
 //! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
 //!
@@ -72,7 +71,6 @@
 //! - `narrow.rs`: integers in the narrowest type that holds them.
 //! - `int_text.rs`: `.other` columns without their integers' decimal forms.
 //! - `runs.rs`: receipt times as runs.
-//! - `resource_runs.rs`: columns keyed by the rows' resources as runs.
 //! - `restore.rs`: a message read back in the facts' own columns.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 
@@ -88,9 +86,8 @@ mod layout_tests;
 mod narrow;
 mod queue;
 mod read;
-mod resource_runs;
 #[cfg(test)]
-mod resource_runs_tests;
+mod resource_layout_tests;
 mod restore;
 mod runs;
 #[cfg(test)]

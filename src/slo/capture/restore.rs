@@ -47,7 +47,7 @@ fn without(f: &Field, key: &str) -> std::collections::HashMap<String, String> {
 /// for typed ones ([`NULL_OF`]) typed columns of nulls, dictionaries of strings
 /// ([`DICTIONARY_OF`]) plain strings, split times ([`SPLIT_OF`], their high halves perhaps
 /// differences from the receipt time's, [`HIGH_FROM`]) and run-end encoded receipt times
-/// ([`RUNS_OF`]) `UInt64` columns, run-end encoded resource columns dictionaries again, narrowed integers ([`NARROWED_OF`]) of their own type,
+/// ([`RUNS_OF`]) `UInt64` columns, narrowed integers ([`NARROWED_OF`]) of their own type,
 /// and `.other` columns without integers ([`INT_TEXT_OF`]) with the integers' decimal
 /// forms back; a batch without any is returned as it is. A type that does not parse, or
 /// columns that are not what their metadata says, are an error. The columns named in
@@ -80,9 +80,6 @@ pub fn restore(batch: RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
                 (field.clone(), column.clone())
             }
             DataType::Struct(..) => super::halves::join(field, ty, column, None)?,
-            DataType::RunEndEncoded(..) if ty.starts_with("Dictionary") => {
-                super::resource_runs::expand(field, ty, column)?
-            }
             DataType::RunEndEncoded(..) => super::runs::expand(field, ty, column)?,
             DataType::Int8 | DataType::Int16 | DataType::Int32 => {
                 super::narrow::widen(field, ty, column)?

@@ -1,13 +1,12 @@
-//! Resource columns as runs in capture files: what a new capture writes, and that files of
-//! the layout before (resource columns as dictionaries of `Int32` keys) still read.
+//! Columns keyed by the rows' resources (`cluster`, `service`, resource attributes) in
+//! capture files: a file of the current layout, which writes them as dictionaries of
+//! `Int32` keys, kept as a fixture, reads as a new capture of the same spans (a later
+//! layout that writes them otherwise must still read it).
 
 use arrow_schema::DataType;
 
-use super::layout_tests::{
-    cfg, field, file_schema, fixture, reads_as_a_new_capture, request_of_fixture,
-};
+use super::layout_tests::{field, fixture, reads_as_a_new_capture, request_of_fixture};
 use super::runs::RUNS_OF;
-use super::tests::{engine, settings};
 use super::*;
 
 /// The resource columns of the fixture's request.
@@ -68,46 +67,4 @@ fn a_file_of_the_resource_dictionary_layout_reads_as_a_new_capture_of_the_same_s
     }
     has_the_resource_requests_facts(&old.facts, 1);
     reads_as_a_new_capture(&old, &request_of_fixture("resource-dictionary-layout"));
-}
-
-#[test]
-fn resource_columns_are_written_as_runs_and_read_back_as_the_dictionaries_the_engine_built() {
-    let tmp = tempfile::tempdir().unwrap();
-    let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
-    let request = request_of_fixture("resource-dictionary-layout");
-    // Two requests in one message: each one's resources are runs of their own.
-    engine(&capture).record_spans_from(&request, None, None, None);
-    engine(&capture).record_spans_from(&request, None, None, None);
-    capture.close();
-    let files = list_files(tmp.path()).unwrap();
-    assert_eq!(files.len(), 1);
-    let schema = file_schema(&files[0].path);
-    for name in RESOURCE_COLUMNS {
-        let f = field(&schema, name);
-        assert!(
-            matches!(f.data_type(), DataType::RunEndEncoded(..)),
-            "{name}: {}",
-            f.data_type()
-        );
-        assert_eq!(
-            f.metadata().get(RUNS_OF).map(String::as_str),
-            Some("Dictionary(Int32, Utf8)"),
-            "{name}"
-        );
-    }
-    // Both requests were received at the same time of the engine's clock: read back as
-    // one batch.
-    let read: Vec<CapturedBatch> = Reader::open(&files[0].path).unwrap().collect();
-    assert_eq!(read.len(), 1);
-    for b in &read {
-        has_the_resource_requests_facts(&b.facts, 2);
-        let facts = b.facts.batch.schema();
-        for name in RESOURCE_COLUMNS {
-            assert_eq!(
-                field(&facts, name).data_type(),
-                &int32_dictionary(),
-                "{name}"
-            );
-        }
-    }
 }
