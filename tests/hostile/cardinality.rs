@@ -190,7 +190,10 @@ async fn the_groups_of_every_slo_together_stay_within_max_groups_total() {
     assert!(refused >= 400.0 - 60.0, "{refused} refused");
     // The groups on `/metrics`: (slo, service, route) of the events series.
     let mut groups = std::collections::BTreeSet::new();
-    for l in metrics.lines().filter(|l| l.starts_with("slotel_slo_events_total{")) {
+    for l in metrics
+        .lines()
+        .filter(|l| l.starts_with("slotel_slo_events_total{"))
+    {
         let label = |k: &str| {
             l.split(&format!("{k}=\"")[..])
                 .nth(1)
@@ -201,7 +204,11 @@ async fn the_groups_of_every_slo_together_stay_within_max_groups_total() {
             groups.insert((label("slo"), label("service"), route));
         }
     }
-    assert!(!groups.is_empty() && groups.len() <= 60, "{} groups", groups.len());
+    assert!(
+        !groups.is_empty() && groups.len() <= 60,
+        "{} groups",
+        groups.len()
+    );
     // Every event counted still: in `all` of the routes SLO.
     let v = common::slos(s.admin).await;
     let all = v["slos"]
