@@ -99,3 +99,27 @@ fn the_series_report_the_room() {
         assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
     }
 }
+
+#[test]
+fn restored_groups_take_their_seats_even_past_a_smaller_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_with_room(vec![slo("a", 0.999, 30, None)], 10);
+    spans_from(&e, 6);
+    snapshot::write(&e, dir.path()).unwrap();
+
+    // The same room: the 6 groups are back and hold their seats.
+    let e2 = engine_with_room(vec![slo("a", 0.999, 30, None)], 10);
+    snapshot::restore(&e2, dir.path());
+    assert_eq!(e2.group_room().used(), 6);
+    assert_eq!(groups(&e2.status()), 6);
+
+    // A room of 4 after the restart: the 6 stay and keep counting, no new one is made.
+    let e3 = engine_with_room(vec![slo("a", 0.999, 30, None)], 4);
+    snapshot::restore(&e3, dir.path());
+    assert_eq!(e3.group_room().used(), 6);
+    spans_from(&e3, 8);
+    let st = e3.status();
+    assert_eq!(groups(&st), 6);
+    assert_eq!(find(&st, "a", "c0").total, 2);
+    assert_eq!(find(&st, "a", state::OVERFLOW).total, 2);
+}
