@@ -76,9 +76,7 @@ fn field_name(f: &[u8]) -> bool {
     let [head @ .., last] = f else {
         return false;
     };
-    matches!(last, b'1'..=b'9')
-        && matches!(f[0], b'c' | b'f' | b'd')
-        && FIELDS.iter().any(|&n| n == head)
+    matches!(last, b'1'..=b'9') && matches!(f[0], b'c' | b'f' | b'd') && FIELDS.contains(&head)
 }
 
 /// Where `needle` (an extension key with its `=`) is written as a key in `b` within
@@ -178,7 +176,10 @@ mod tests {
         // The field's key gives its label, for the key hints.
         let b = s.as_bytes();
         let at = s.find(" cn2=").unwrap() + 1;
-        assert_eq!(label_of(b, at, at + 3).map(|(x, y)| &s[x..y]), Some("retries"));
+        assert_eq!(
+            label_of(b, at, at + 3).map(|(x, y)| &s[x..y]),
+            Some("retries")
+        );
         let at = s.find(" cs1=").unwrap() + 1;
         assert_eq!(
             label_of(b, at, at + 3).map(|(x, y)| &s[x..y]),

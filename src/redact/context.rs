@@ -921,8 +921,7 @@ pub(crate) fn token_like(v: &str) -> bool {
             b'a'..=b'z' => lower += 1,
             b'_' | b'-' | b'+' | b'/' | b'=' | b'.' => {}
             b'%' if encoded
-                && b
-                    .get(i + 1..i + 3)
+                && b.get(i + 1..i + 3)
                     .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => {}
             _ => return false,
         }

@@ -48,7 +48,10 @@ use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
 use super::scan::Scan;
-use super::{RedactError, TypeId, anchored, cef, columns, literal, markdown, marked, numbers, secret, validate};
+use super::{
+    RedactError, TypeId, anchored, cef, columns, literal, markdown, marked, numbers, secret,
+    validate,
+};
 
 /// One match to redact: a byte span of the scanned string and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

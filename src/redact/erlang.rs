@@ -123,10 +123,7 @@ mod tests {
             pair(r#"#{password=><<"hunter2">>}"#),
             kv("password", "hunter2")
         );
-        assert_eq!(
-            pair(r#"M#{'api-key' := <<"k3y">>}"#),
-            kv("api-key", "k3y")
-        );
+        assert_eq!(pair(r#"M#{'api-key' := <<"k3y">>}"#), kv("api-key", "k3y"));
         // Escapes inside the string: `\"` does not end it.
         assert_eq!(
             pair(r#"#{<<"token">> => <<"a\"b\\">>, x => 1}"#),

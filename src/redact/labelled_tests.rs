@@ -28,8 +28,18 @@ fn markdown_table_rows_key_their_second_cell() {
     let s = "## Config\n\n| setting | value |\n|---|---|\n| region | eu-west-1 |\n\
              | client_secret | Wm9vbGFuZGVyLXNlY3JldA |\n| x-api-key | `Zx81hQw2Lm0PqRt5Vb7Nc3Kd` |\n";
     let out = redact(s);
-    gone(&out, &["Wm9vbGFuZGVyLXNlY3JldA", "Zx81hQw2Lm0PqRt5Vb7Nc3Kd"]);
-    left(&out, &["| region | eu-west-1 |", "| client_secret |", "| x-api-key |"]);
+    gone(
+        &out,
+        &["Wm9vbGFuZGVyLXNlY3JldA", "Zx81hQw2Lm0PqRt5Vb7Nc3Kd"],
+    );
+    left(
+        &out,
+        &[
+            "| region | eu-west-1 |",
+            "| client_secret |",
+            "| x-api-key |",
+        ],
+    );
     // Under a header that names the column.
     let s = "| user | password |\n|:--|:--|\n| kim | correct horse |\n";
     let out = redact(s);
@@ -43,7 +53,10 @@ fn cef_custom_fields_are_keyed_by_their_labels() {
              cs1=Tr0ub4dor&3 cs2Label=birth_date cs2=1984-03-05 cn1Label=retries cn1=3";
     let out = redact(s);
     gone(&out, &["Tr0ub4dor&3", "1984-03-05"]);
-    left(&out, &["cs1Label=adminPassword", "cs2Label=birth_date", "cn1=3"]);
+    left(
+        &out,
+        &["cs1Label=adminPassword", "cs2Label=birth_date", "cn1=3"],
+    );
     // A label that names nothing sensitive leaves its value.
     let s = "CEF:0|V|P|1|1|n|1|cs3Label=latency cs3=1984-03-05";
     assert_eq!(redact(s), s);
@@ -55,7 +68,10 @@ fn erlang_map_binaries_under_sensitive_keys() {
              <<\"x9!vQ,2#m\">>, api_token => <<\"Zx81hQw2Lm0PqRt5Vb7Nc3Kd\">>}";
     let out = redact(s);
     gone(&out, &["x9!vQ,2#m", "Zx81hQw2Lm0PqRt5Vb7Nc3Kd"]);
-    left(&out, &["<<\"user\">> => <<\"kim\">>", "<<\"passwd\">> => <<\""]);
+    left(
+        &out,
+        &["<<\"user\">> => <<\"kim\">>", "<<\"passwd\">> => <<\""],
+    );
 }
 
 #[test]
@@ -100,7 +116,8 @@ fn jwe_compact_serialisations_are_jwts() {
                U0m_YmjN04DJvceFICbCVQ";
     let out = redact(&format!("token={jwe} ok"));
     gone(&out, &["6KB707dM9YTIgHtLvtgWQ8m", "U0m_YmjN04DJvceFICbCVQ"]);
-    let dir = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4R0NNIn0..AxY8DCtDaGlsbGlj.KDlTtXchhZTGuf.U0m_YmjN04DJvceF";
+    let dir =
+        "eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4R0NNIn0..AxY8DCtDaGlsbGlj.KDlTtXchhZTGuf.U0m_YmjN04DJvceF";
     let out = redact(&format!("v={dir}"));
     gone(&out, &["KDlTtXchhZTGuf"]);
 }

@@ -64,8 +64,8 @@
 
 mod action;
 mod anchored;
-mod cef;
 pub mod audit;
+mod cef;
 pub mod cli;
 mod columns;
 mod context;

@@ -596,7 +596,9 @@ pub(crate) fn wide_blank_len(b: &[u8], i: usize) -> Option<usize> {
         [0xef, 0xbb, 0xbf, ..] => 3,
         _ => return None,
     };
-    b.get(i + len).is_some_and(u8::is_ascii_digit).then_some(len)
+    b.get(i + len)
+        .is_some_and(u8::is_ascii_digit)
+        .then_some(len)
 }
 
 /// [`wide_blank_len`] finds a separator at `b[i..]`.

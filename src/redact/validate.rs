@@ -895,10 +895,20 @@ mod tests {
         // `sk-`, 20 base62, `T3BlbkFJ`, 20 base62: a body with one digit (or none) is
         // still the vendor's key; without the marker, or one character short, the
         // two-digit rule applies.
-        assert!(api_key(b"sk-abcdEfghijKlmnopQrsTT3BlbkFJuvwxYzabcdEfghijKlmn"));
-        assert!(api_key(b"sk-abcdEfghijKlmnopQrstT3BlbkFJuvwxYzabcdEfghijklmn"));
-        assert!(!api_key(b"sk-abcdEfghijKlmnopQrstX3BlbkFJuvwxYzabcdEfghijklmn"));
-        assert!(!api_key(b"sk-abcdEfghijKlmnopQrsT3BlbkFJuvwxYzabcdEfghijklmn"));
-        assert!(!api_key(b"sk-abcdEfghijKlmnopQrst-T3BlbkFJuvwxYzabcdEfghijklm"));
+        assert!(api_key(
+            b"sk-abcdEfghijKlmnopQrsTT3BlbkFJuvwxYzabcdEfghijKlmn"
+        ));
+        assert!(api_key(
+            b"sk-abcdEfghijKlmnopQrstT3BlbkFJuvwxYzabcdEfghijklmn"
+        ));
+        assert!(!api_key(
+            b"sk-abcdEfghijKlmnopQrstX3BlbkFJuvwxYzabcdEfghijklmn"
+        ));
+        assert!(!api_key(
+            b"sk-abcdEfghijKlmnopQrsT3BlbkFJuvwxYzabcdEfghijklmn"
+        ));
+        assert!(!api_key(
+            b"sk-abcdEfghijKlmnopQrst-T3BlbkFJuvwxYzabcdEfghijklm"
+        ));
     }
 }
