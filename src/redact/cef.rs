@@ -142,7 +142,9 @@ pub(crate) fn labelled_at(hay: &str, at: usize) -> Option<(&str, usize, usize)> 
 /// Whether the `=` at `b[eq]` ends a label key (`…Label=`): the scan records
 /// `eq + 1` for [`labelled_at`].
 pub(crate) fn label_start(b: &[u8], eq: usize) -> Option<usize> {
-    (eq > LABEL.len() + 1 && b.get(eq - LABEL.len()..eq)? == LABEL).then_some(eq + 1)
+    // The last byte first: most `=` fail there, without a slice comparison.
+    (eq > LABEL.len() + 1 && b[eq - 1] == b'l' && b.get(eq - LABEL.len()..eq)? == LABEL)
+        .then_some(eq + 1)
 }
 
 #[cfg(test)]
