@@ -79,7 +79,7 @@ pub fn build(
             let remote = Arc::new(
                 RemoteWrite::new(rw)
                     .map_err(named)?
-                    .counting(&cfg.id, &metrics)
+                    .counting(&cfg.id, metrics)
                     .with_slo_lane(&cfg.id, &delivery.retry, metrics.clone()),
             );
             // Received metrics: one request at a time, as Prometheus refuses a series'
@@ -104,7 +104,7 @@ pub fn build(
         ExporterKind::Loki(cfg_loki, delivery) => {
             let remote = loki::Loki::new(cfg_loki)
                 .map_err(named)?
-                .counting(&cfg.id, &metrics);
+                .counting(&cfg.id, metrics);
             local(queued(Arc::new(remote), delivery)?)
         }
     })

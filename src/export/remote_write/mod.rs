@@ -21,6 +21,9 @@
 //!   is dropped here (one bad sample makes Prometheus refuse the whole request), and no
 //!   timestamp is later than now.
 //! - A request holds at most `max_samples_per_request` samples and histograms.
+//! - No label value of a received series is longer than `max_label_value_length` bytes
+//!   (Mimir's default limit, 2048): a longer one is cut and ends with a hash of the whole
+//!   value ([`cut_label_value`]). The SLO series' labels are never cut.
 //! - slotel's own SLO series leave through their own lane (`lane.rs`): sharded by series,
 //!   in order per shard, several shards at once, the oldest waiting snapshot dropped when
 //!   the backend falls behind. Received metrics keep the queue, one request at a time.
@@ -112,7 +115,11 @@ pub fn cut_label_value(value: &mut String, max: usize) -> bool {
         return false;
     }
     let digest = sha2::Sha256::digest(value.as_bytes());
-    let keep = value.floor_char_boundary(max.saturating_sub(CUT_SUFFIX_LEN));
+    // At most 3 steps back: a UTF-8 character is at most 4 bytes, and 0 is a boundary.
+    let mut keep = max.saturating_sub(CUT_SUFFIX_LEN);
+    while keep > 0 && !value.is_char_boundary(keep) {
+        keep -= 1;
+    }
     value.truncate(keep);
     value.push('~');
     for b in &digest[..8] {

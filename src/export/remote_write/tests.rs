@@ -305,8 +305,8 @@ fn label_values_past_mimirs_limit_are_cut_and_every_series_kept() {
     let long = "ü".repeat(2048); // 4096 bytes
     let mut req = request(vec![
         counter("c", 1.0, now - 1000, vec![kv("path", "/ok")]),
-        counter("c", 2.0, now - 1000, vec![kv("path", &format!("{long}1"))]),
-        counter("c", 3.0, now - 1000, vec![kv("path", &format!("{long}2"))]),
+        counter("c", 2.0, now - 1000, vec![kv("path", format!("{long}1"))]),
+        counter("c", 3.0, now - 1000, vec![kv("path", format!("{long}2"))]),
     ]);
     req.resource_metrics[0].resource = Some(Resource {
         attributes: vec![kv("service.name", &long)],
