@@ -1331,6 +1331,29 @@ mod tests {
     }
 
     #[test]
+    fn keys_before_arrows_and_bytes() {
+        // PHP's `print_r` (`[key] => value`), Ruby's and Perl's `key => value`, and
+        // Python's `repr()` of bytes (`'key': b'value'`).
+        for (s, key, assign) in [
+            ("[bizRegNo] => 6272223019", "bizRegNo", true),
+            ("    [dob]=>1990-03-05", "dob", true),
+            (":ssn => \"078-05-1120\"", "ssn", true),
+            ("{'bizRegNo': b'1091989376'}", "bizRegNo", false),
+            ("{\"phone\": b\"4155550134\"}", "phone", false),
+        ] {
+            let at = s.find(|c: char| c.is_ascii_digit()).unwrap();
+            assert_eq!(
+                key_before(s.as_bytes(), at),
+                Some((key.as_bytes(), assign)),
+                "{s}"
+            );
+        }
+        // A `b` glued to a word is no bytes prefix; `>` alone joins nothing.
+        assert_eq!(key_before(b"{'k': xb'12'}", 9), None);
+        assert_eq!(key_before(b"a > 12", 4), None);
+    }
+
+    #[test]
     fn tokens() {
         assert!(token_like("9f86d081884c7d659a2feaa0c55ad015"));
         assert!(token_like("Zx81hQw2Lm0PqRt5Vb7Nc3Kd"));
