@@ -58,7 +58,7 @@ fn file_schema(path: &Path) -> Arc<Schema> {
         .schema()
 }
 
-fn field<'a>(schema: &'a Schema, name: &str) -> &'a Field {
+pub(super) fn field<'a>(schema: &'a Schema, name: &str) -> &'a Field {
     schema
         .field_with_name(name)
         .unwrap_or_else(|_| panic!("no {name} in {schema:#?}"))
@@ -421,7 +421,7 @@ fn more_distinct_strings_than_a_files_keys_number_start_a_file_with_wider_keys()
 }
 
 /// The request `tests/fixtures/capture/<name>-request.json`.
-fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
+pub(super) fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
     let path = format!(
         "{}/tests/fixtures/capture/{name}-request.json",
         env!("CARGO_MANIFEST_DIR")
@@ -432,7 +432,7 @@ fn request_of_fixture(name: &str) -> ExportTraceServiceRequest {
 
 /// The one capture file of `tests/fixtures/capture/<name>/`, its schema as stated, and its
 /// one request read back.
-fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
+pub(super) fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
     let dir = format!(
         "{}/tests/fixtures/capture/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -450,7 +450,7 @@ fn fixture(name: &str) -> (Arc<Schema>, CapturedBatch) {
 }
 
 /// `old` (a fixture read back) has the columns and values of the same spans captured now.
-fn reads_as_a_new_capture(old: &CapturedBatch, request: &ExportTraceServiceRequest) {
+pub(super) fn reads_as_a_new_capture(old: &CapturedBatch, request: &ExportTraceServiceRequest) {
     let tmp = tempfile::tempdir().unwrap();
     let capture = Capture::start(&cfg(tmp.path()), settings()).unwrap();
     engine(&capture).record_spans_from(request, None, None, None);

@@ -86,6 +86,8 @@ mod layout_tests;
 mod narrow;
 mod queue;
 mod read;
+#[cfg(test)]
+mod resource_layout_tests;
 mod restore;
 mod runs;
 #[cfg(test)]
