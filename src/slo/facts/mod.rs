@@ -131,10 +131,10 @@ pub struct FactsSchema {
 /// so that a request does not make it again. A change to the [`FactsSchema`] starts a new
 /// one; like [`ArrowSchemas`], a function of the schema that takes no part in comparisons.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Plans(Arc<OnceLock<columns::Plan>>);
+pub(crate) struct Plans(Arc<OnceLock<Arc<columns::Plan>>>);
 
 impl Plans {
-    pub(crate) fn cell(&self) -> &OnceLock<columns::Plan> {
+    pub(crate) fn cell(&self) -> &OnceLock<Arc<columns::Plan>> {
         &self.0
     }
 }
@@ -364,6 +364,27 @@ impl SpanFacts {
     /// resource share the cluster, the service and the resource attributes.
     pub fn resource_of(&self, row: usize) -> usize {
         self.resource_of_row[row] as usize
+    }
+
+    /// The end of the run of rows from `row` that share its resource, at most `limit`
+    /// (and at most the number of rows): the first row past `row` of another resource.
+    /// Eight rows are compared at a time, without a branch among them.
+    pub fn resource_run_end(&self, row: usize, limit: usize) -> usize {
+        let keys = &self.resource_of_row[..limit.min(self.resource_of_row.len())];
+        let Some(&resource) = keys.get(row) else {
+            return row.max(keys.len());
+        };
+        let mut at = row + 1;
+        for eight in keys[row + 1..].chunks_exact(8) {
+            if !eight.iter().fold(true, |all, k| all & (*k == resource)) {
+                break;
+            }
+            at += 8;
+        }
+        at + keys[at..]
+            .iter()
+            .position(|k| *k != resource)
+            .unwrap_or(keys.len() - at)
     }
 
     pub fn cluster(&self, row: usize) -> &str {
