@@ -10,7 +10,10 @@
 //! (`testdata/redact/fifth/corpus.jsonl`, by `gen_fifth.py`: log4j and Python traces, Ruby,
 //! PHP and Python object dumps, TOML/INI/shell configs, Kubernetes events, Windows event XML,
 //! multipart bodies, mail headers, journald exports, GraphQL, wrapped lines, written the same
-//! way). All are held to the same thresholds.
+//! way) and the sixth set (`testdata/redact/sixth/corpus.jsonl`, by `gen_sixth.py`: CEF and LEEF
+//! security events, RFC 5424 structured data, HAR files, cloud audit records, webhook payloads,
+//! Terraform state, Go/Rust/Java/Elixir dumps, Dockerfiles, shell history, HTTP/2 frame dumps,
+//! written the same way). All are held to the same thresholds.
 //!
 //! Log lines go through `Session::redact_str`, as `slotel redact` does; OTLP/JSON exports are
 //! decoded as the HTTP receiver decodes them, redacted by `Session::logs` (the processor the
@@ -109,6 +112,7 @@ const HOLDOUT: &str = "holdout";
 const THIRD: &str = "third";
 const FOURTH: &str = "fourth";
 const FIFTH: &str = "fifth";
+const SIXTH: &str = "sixth";
 
 fn corpus(name: &str) -> Vec<Doc> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -565,6 +569,71 @@ fn redaction_on_the_fifth_set_misses_no_more_than_it_is_known_to() {
     );
 }
 
+/// The sixth set (`testdata/redact/sixth/`: CEF/LEEF events, RFC 5424 structured data, HAR,
+/// CloudTrail and GCP audit records, webhooks, Terraform state, object dumps of Go, Rust, Java and
+/// Elixir, Dockerfiles, shell history, HTTP/2 frames), held to the same thresholds, does not meet
+/// them: 2,021 of its 2,056 items are found (98.3%) and 2,594 of its 2,596 hard negatives kept.
+/// The 35 misses are of the types below: keys in the first column of a Markdown table (11),
+/// keys of Erlang binary maps (5), CEF `csNLabel=<key> csN=<value>` pairs (7), card numbers
+/// grouped with zero-width spaces (6), five-part JWE tokens (4), a percent-encoded signed
+/// `connect.sid` value and an `sk-` key with one digit (1 each); the 2 damaged hard negatives
+/// are USPS tracking numbers in groups of four (BENCHMARKS.md, "Sixth held-out corpus"). Until
+/// they are found, the test holds every other threshold and fails if more items are missed or
+/// more hard negatives damaged.
+const SIXTH_MISSED_AT_MOST: usize = 35;
+const SIXTH_DAMAGED_AT_MOST: usize = 2;
+const SIXTH_SHORT_TYPES: &[&str] = &[
+    "aws_secret_key",
+    "credit_card",
+    "dob",
+    "generic_api_key",
+    "jwt",
+    "kr_brn",
+    "openai_key",
+    "password",
+    "session_cookie",
+    "us_ssn",
+];
+const SIXTH_SHORT_KEEPS: &[&str] = &["usps_tracking"];
+
+#[test]
+fn redaction_on_the_sixth_set_misses_no_more_than_it_is_known_to() {
+    let s = scored(SIXTH);
+    let missed = s.recall.total - s.recall.ok;
+    let damaged = s.kept.total - s.kept.ok;
+    let mut failures: Vec<String> = s
+        .failures()
+        .into_iter()
+        .filter(|f| {
+            !f.starts_with("micro recall")
+                && !SIXTH_SHORT_TYPES
+                    .iter()
+                    .any(|ty| f.starts_with(&format!("recall {ty} ")))
+                && !SIXTH_SHORT_KEEPS
+                    .iter()
+                    .any(|ty| f.starts_with(&format!("kept {ty} ")))
+        })
+        .collect();
+    if missed > SIXTH_MISSED_AT_MOST {
+        failures.push(format!(
+            "{missed} items missed, more than the {SIXTH_MISSED_AT_MOST} known: micro recall {}",
+            pct(s.recall)
+        ));
+    }
+    if damaged > SIXTH_DAMAGED_AT_MOST {
+        failures.push(format!(
+            "{damaged} hard negatives damaged, more than the {SIXTH_DAMAGED_AT_MOST} known: {}",
+            pct(s.kept)
+        ));
+    }
+    assert!(
+        failures.is_empty(),
+        "below the thresholds (table in {}):\n{}",
+        report_path(SIXTH).display(),
+        failures.join("\n")
+    );
+}
+
 /// Redacts every document of corpus `name` with the default config, writes the report and
 /// fails below the thresholds.
 fn meets_the_thresholds(name: &str) {
@@ -834,6 +903,11 @@ fn fourth_corpus_is_valid() {
 #[test]
 fn fifth_corpus_is_valid() {
     corpus_is_valid(FIFTH);
+}
+
+#[test]
+fn sixth_corpus_is_valid() {
+    corpus_is_valid(SIXTH);
 }
 
 /// The labelled set itself: item values meet their definitions, labels sit where they say,

@@ -186,11 +186,7 @@ impl ExporterMetrics {
             "Requests sent again after a retryable failure",
             self.retries.clone(),
         );
-        registry.register(
-            "slotel_exporter_redelivered_items",
-            "Items read back from a disk queue after a restart that may already have been delivered",
-            self.duplicates.clone(),
-        );
+        registry.register("slotel_exporter_redelivered_items", "Items read back from a disk queue after a restart that may already have been delivered", self.duplicates.clone());
         registry.register(
             "slotel_exporter_queue_items",
             "Requests waiting in an exporter's queue (in flight included)",
@@ -206,11 +202,7 @@ impl ExporterMetrics {
             "Bytes an exporter's queue holds before receivers answer retry-later",
             self.queue_capacity_bytes.clone(),
         );
-        registry.register(
-            "slotel_exporter_queue_salvage_records",
-            "Records of a damaged disk queue file: copied into a fresh file (salvaged) or unreadable (lost)",
-            self.queue_salvage_records.clone(),
-        );
+        registry.register("slotel_exporter_queue_salvage_records", "Records of a damaged disk queue file: copied into a fresh file (salvaged) or unreadable (lost)", self.queue_salvage_records.clone());
         registry.register(
             "slotel_exporter_queue_oldest_age_seconds",
             "Age of the oldest request in an exporter's queue (0 when empty)",
@@ -285,6 +277,16 @@ pub struct Metrics {
     pub reload: reload::ReloadStatus,
 }
 
+/// A family of metrics made with `Default`, registered under `name`.
+fn registered<M>(registry: &mut Registry, name: &str, help: &str) -> M
+where
+    M: Default + Clone + prometheus_client::registry::Metric,
+{
+    let metric = M::default();
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 fn duration_histogram() -> Histogram {
     Histogram::new([
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -325,17 +327,15 @@ impl Metrics {
                 counters.refused.clone(),
             );
         }
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let requests: Family<RequestLabels, Counter> = registered(
+            &mut registry,
             "slotel_receiver_requests",
             "OTLP export requests received",
-            requests.clone(),
         );
-        let refused_requests = Family::<RefusedRequestLabels, Counter>::default();
-        registry.register(
+        let refused_requests: Family<RefusedRequestLabels, Counter> = registered(
+            &mut registry,
             "slotel_receiver_refused_requests",
             "OTLP export requests refused, by reason",
-            refused_requests.clone(),
         );
         let request_duration = Family::<RequestLabels, Histogram>::new_with_constructor(
             duration_histogram as fn() -> Histogram,
@@ -345,41 +345,35 @@ impl Metrics {
             "Time to handle one OTLP export request",
             request_duration.clone(),
         );
-        let queue_size = Family::<SignalLabels, Gauge>::default();
-        registry.register(
+        let queue_size: Family<SignalLabels, Gauge> = registered(
+            &mut registry,
             "slotel_queue_size_bytes",
             "Encoded request bytes waiting in a pipeline queue",
-            queue_size.clone(),
         );
-        let queue_capacity = Family::<SignalLabels, Gauge>::default();
-        registry.register(
+        let queue_capacity: Family<SignalLabels, Gauge> = registered(
+            &mut registry,
             "slotel_queue_capacity_bytes",
             "Capacity of a pipeline queue in encoded request bytes",
-            queue_capacity.clone(),
         );
-        let exporter_sent = Family::<ExporterLabels, Counter>::default();
-        registry.register(
+        let exporter_sent: Family<ExporterLabels, Counter> = registered(
+            &mut registry,
             "slotel_exporter_sent_items",
             "Items (spans, data points, log records) an exporter delivered",
-            exporter_sent.clone(),
         );
-        let exporter_failed = Family::<ExporterLabels, Counter>::default();
-        registry.register(
+        let exporter_failed: Family<ExporterLabels, Counter> = registered(
+            &mut registry,
             "slotel_exporter_send_failed_items",
             "Items an exporter failed to deliver",
-            exporter_failed.clone(),
         );
-        let redactions = Family::<RedactionLabels, Counter>::default();
-        registry.register(
+        let redactions: Family<RedactionLabels, Counter> = registered(
+            &mut registry,
             "slotel_redactions",
             "Values redacted, by PII type, action, signal, tenant and policy",
-            redactions.clone(),
         );
-        let redaction_fallbacks = Family::<RedactionFallbackLabels, Counter>::default();
-        registry.register(
+        let redaction_fallbacks: Family<RedactionFallbackLabels, Counter> = registered(
+            &mut registry,
             "slotel_redaction_fallbacks",
             "JSON values scanned as text because they passed a depth or size limit",
-            redaction_fallbacks.clone(),
         );
         let exporters = ExporterMetrics::default();
         exporters.register(&mut registry);
