@@ -646,3 +646,62 @@ fn a_real_prometheus_loads_the_rules_and_runs_every_dashboard_and_alert_query() 
         );
     }
 }
+
+/// An SLO file whose author wrote quotes, backslashes, newlines, `#`, `</script>` and
+/// templates into every free-text field (description, runbook, alert labels and
+/// annotations): the rules still pass promtool, whose ruler expands labels and
+/// annotations as templates; a template the ruler would refuse (which would take every
+/// alert of the file with it) is refused when the SLO file loads, with its place.
+#[test]
+fn free_text_of_slo_files_cannot_break_the_rule_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = |runbook: &str, note: &str| {
+        format!(
+            "service: shop\nslos:\n  - name: avail\n    description: \"d \\\"q\\\" \\\\ {{{{ $labels.x }}}} </script>\\n# not a comment\"\n\
+             \x20   objective: 99.9\n    window: 30d\n    runbook_url: {runbook}\n\
+             \x20   sli:\n      spans:\n        where: kind == SPAN_KIND_SERVER and attributes[\"x\"] == \"a\\\"b\\\\c{{{{ $value }}}}\"\n\
+             \x20       bad: status.code == STATUS_CODE_ERROR\n\
+             \x20   group_by: ['attributes[\"http.route\"]']\n\
+             \x20   alerting:\n      page:\n        labels: {{team: \"a\\\"b{{{{ $labels.slo }}}}\\nc #x\"}}\n\
+             \x20       annotations: {{note: {note}}}\n"
+        )
+    };
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        slos(
+            "'https://runbooks.example/{{ .Labels.slo }}?q=\"x\"&a=1#top'",
+            "\"{{ $value | humanizePercentage }} \\\\ \\\"\\n\\t\"",
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    generate(&["--slos", good.to_str().unwrap()], &out);
+    check_rules(&out, &[rules::RULES_FILE, rules::RECORDING_RULES_FILE]);
+
+    for (runbook, note, place, why) in [
+        (
+            "'https://runbooks.example/{{ .Labels.slo }}#{{'",
+            "ok",
+            "bad.yaml:7:18: slos[0].runbook_url",
+            "never closed",
+        ),
+        (
+            "https://runbooks.example/",
+            "'{{ unclosed }}'",
+            "bad.yaml:16:29: slos[0].alerting.page.annotations.note",
+            "`unclosed`",
+        ),
+    ] {
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(&bad, slos(runbook, note)).unwrap();
+        let result = slotel()
+            .args(["rules", "--slos", bad.to_str().unwrap(), "--out"])
+            .arg(dir.path().join("bad"))
+            .output()
+            .unwrap();
+        let all = text(&result);
+        assert!(!result.status.success(), "{all}");
+        assert!(all.contains(place) && all.contains(why), "{all}");
+    }
+}

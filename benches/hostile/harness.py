@@ -18,7 +18,7 @@ class Slotel:
         self.grpc, self.http, self.admin = free_port(), free_port(), free_port()
         files = ["embedded:examples", os.path.join(HERE, "../../config/examples/logs/app.yaml")] + list(extra_slo_files)
         slo = {"files": files}
-        if capture: slo["capture"] = {"dir": self.dir + "/capture"}
+        if capture: slo["capture"] = {"directory": self.dir + "/capture"}
         if state: slo["state_dir"] = self.dir + "/state"
         cfg = f"""receivers:
   otlp:

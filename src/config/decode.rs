@@ -25,9 +25,11 @@ pub(crate) fn decode(
     let receiver = receivers(&mut ctx, &mut top);
     let redaction = processors(&mut ctx, &mut top);
     let (mut exporters, ids) = exporters(&mut ctx, &mut top);
-    let slo = slo(&mut ctx, &mut top);
+    let (mut slo, max_groups_total) = slo(&mut ctx, &mut top);
     let processor_ids: Vec<String> = redaction.iter().map(|_| "redaction".to_string()).collect();
     let service = service(&mut ctx, &mut top, &ids, &processor_ids);
+    slo.max_groups_total =
+        max_groups_total.unwrap_or_else(|| default_max_groups_total(service.memory_limit));
     if let Err(msg) = super::exporters::size_queues(
         exporters.iter_mut().filter_map(|e| {
             let id = e.id.as_str();
@@ -284,7 +286,9 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
     (exporters, ids)
 }
 
-fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
+/// `slo`, and its `max_groups_total` when set (the default depends on
+/// `service.memory_limit`).
+fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
     let mut f = top.child(ctx, "slo");
     let defaults = SloConfig::default();
     let config = SloConfig {
@@ -323,6 +327,8 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
         history_interval: f
             .opt(ctx, "history_interval", Ctx::duration)
             .unwrap_or(defaults.history_interval),
+        // Sized from `service.memory_limit` in `decode` when not set.
+        max_groups_total: 0,
         rules_sync: f.section(ctx, "rules_sync").map(|mut r| {
             let client = super::exporters::client(ctx, &mut r, "rules_sync");
             let namespace = r
@@ -343,8 +349,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> SloConfig {
             prometheus
         }),
     };
+    let max_groups_total = f.opt(ctx, "max_groups_total", Ctx::count);
     f.finish(ctx);
-    config
+    (config, max_groups_total)
 }
 
 fn capture(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> Option<CaptureConfig> {

@@ -1,5 +1,5 @@
-//! Exporter queues sized from `service.memory_limit`, and configs whose queues and memory
-//! budget do not fit in it refused at load.
+//! Exporter queues and `slo.max_groups_total` sized from `service.memory_limit`, and
+//! configs whose queues and memory budget do not fit in it refused at load.
 
 use super::*;
 
@@ -119,4 +119,17 @@ fn a_disk_queue_costs_its_cache_not_its_size() {
             .iter()
             .all(|(_, s, b)| *s == QueueStorage::Disk && *b == 4096 * MIB)
     );
+}
+
+#[test]
+fn max_groups_total_is_sized_from_the_memory_limit_unless_set() {
+    let parse = |text: &str| parse(&shipped("", text), "t.yaml", &NoLookup);
+    let groups = |text: &str| parse(text).unwrap().slo.max_groups_total;
+    assert_eq!(groups(""), 1024);
+    assert_eq!(groups("service: {memory_limit: 4GiB}"), 4096);
+    assert_eq!(
+        groups("slo: {max_groups_total: 50000}\nservice: {memory_limit: 4GiB}"),
+        50000
+    );
+    assert!(parse("slo: {max_groups_total: 0}").is_err());
 }

@@ -310,7 +310,7 @@ fn keys_are_never_expanded() {
     assert_eq!(
         errors(&text, &lookup),
         [
-            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`, `capture`, `status_source`"
+            "t.yaml:6:3: slo.${env:KEY}: unknown key \"${env:KEY}\", expected one of `files`, `allow_empty`, `cluster_attribute`, `allowed_lateness`, `max_future`, `state_dir`, `snapshot_interval`, `export_interval`, `wal_max_bytes`, `history_interval`, `rules_sync`, `capture`, `status_source`, `max_groups_total`"
         ]
     );
 }

@@ -276,6 +276,12 @@ pub struct SloConfig {
     /// `rules_sync` (optional): a Prometheus-compatible ruler (Mimir's) that slotel keeps
     /// loaded with the rules `slotel rules` generates for the SLOs it runs.
     pub rules_sync: Option<RulesSyncConfig>,
+    /// `max_groups_total` (default: a quarter of `service.memory_limit` at
+    /// [`GROUP_MEMORY`] a group, 1,024 for 1 GiB): groups (a cluster with its `group_by`
+    /// values) across every SLO together. Each SLO's `max_groups` bounds its own; past
+    /// this total, events whose group is new count in their SLO's `__overflow__` group,
+    /// and `slotel_slo_groups_refused_events_total` counts them.
+    pub max_groups_total: usize,
     /// `capture` (default none: off): span facts written to disk for `slotel replay`.
     pub capture: Option<CaptureConfig>,
     /// `status_source` (optional): `{prometheus: {endpoint, …}}`, the Prometheus or Mimir
@@ -346,6 +352,7 @@ impl Default for SloConfig {
             export_interval: Duration::from_secs(15),
             wal_max_bytes: 64 * 1024 * 1024,
             history_interval: Duration::from_secs(300),
+            max_groups_total: default_max_groups_total(DEFAULT_MEMORY_LIMIT),
             rules_sync: None,
             capture: None,
             status_source: None,
@@ -379,6 +386,16 @@ pub struct ServiceConfig {
 
 /// The default `service.memory_limit`: the shipped manifests' container limit.
 pub const DEFAULT_MEMORY_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// The memory one SLO group takes with every window full: 204.5 KiB measured
+/// (BENCHMARKS.md, memory per SLO × group), rounded up to its 256 KiB target.
+pub const GROUP_MEMORY: usize = 256 * 1024;
+
+/// `slo.max_groups_total` when not set: the quarter of `memory_limit` the queues and the
+/// receivers' budget leave (see `exporters::queue_share`) in groups of [`GROUP_MEMORY`].
+pub fn default_max_groups_total(memory_limit: usize) -> usize {
+    (memory_limit / 4 / GROUP_MEMORY).max(1)
+}
 
 /// `service.admin.auth`: the SLO status API (`/api/v1/…`, which the status page reads)
 /// answers only requests with `Authorization: Bearer <token>`. Probes and `/metrics` stay

@@ -28,6 +28,7 @@ mod log_tests;
 #[cfg(test)]
 mod metric_tests;
 mod render;
+pub(crate) use render::printable;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

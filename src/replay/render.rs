@@ -25,6 +25,32 @@ fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "-".to_string(), |v| format!("{:.3}%", v * 100.0))
 }
 
+/// `s` safe to print on a terminal: control characters (C0, DEL and C1, the line and
+/// paragraph separators, and the bidirectional overrides and isolates) written as
+/// `\u{1b}`. Values in reports come from senders (routes, services, clusters); raw, a
+/// newline or carriage return would forge a row and an escape sequence would drive the
+/// reader's terminal (colours, cursor moves that hide rows, window titles, hyperlinks).
+pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn group(g: &Option<std::collections::BTreeMap<String, String>>) -> String {
     match g {
         None => "-".to_string(),
@@ -140,7 +166,13 @@ pub fn text(report: &Report) -> String {
     out
 }
 
+/// A table of `rows` under `header`, columns aligned; every cell through [`printable`].
 fn table<const N: usize>(out: &mut String, header: [&str; N], rows: &[[String; N]]) {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.clone().map(|cell| printable(&cell).into_owned()))
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: [usize; N] = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

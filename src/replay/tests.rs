@@ -477,3 +477,55 @@ fn a_replay_lists_the_budget_adjustments_the_api_lists() {
     let report = replay(&args(dir.path(), &slos, Some(end)));
     assert_eq!(replayed(&report), live_api);
 }
+
+/// Routes a sender chose, each an attack on the reader of the text report: a newline that
+/// starts a forged row, a carriage return that overwrites one, ANSI colour and window
+/// title sequences, a C1 control, a right-to-left override.
+const HOSTILE_ROUTES: [&str; 5] = [
+    "/a\nshop/availability  c9  -  ok  1  1",
+    "/b\rforged",
+    "/c\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}",
+    "/d\u{85}\u{2028}",
+    "/e\u{202e}txt.exe",
+];
+
+#[test]
+fn sender_values_cannot_drive_the_terminal_of_the_text_report() {
+    let (dir, slos, engine, clock, capture) = start(SLOS);
+    let spans: Vec<Sp> = HOSTILE_ROUTES.iter().map(|r| (*r, 503, T0, 100)).collect();
+    clock.set(T0 + S);
+    engine.record_spans_from(&request(&spans), None, Some("acme"), None);
+    stop_at(&engine, &clock, &capture, T0 + 2 * S);
+    let report = replay(&args(dir.path(), &slos, Some(T0 + 2 * S)));
+    let text = render::text(&report);
+    let controls: Vec<char> = text
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n') || matches!(c, '\u{2028}' | '\u{202e}'))
+        .collect();
+    assert!(controls.is_empty(), "{controls:?} in\n{text}");
+    // Each route is one row, written with its controls escaped.
+    for row in [
+        "/a\\u{a}shop/availability",
+        "/b\\u{d}forged",
+        "/c\\u{1b}[31mred\\u{1b}[0m\\u{1b}]0;title\\u{7}",
+        "/d\\u{85}\\u{2028}",
+        "/e\\u{202e}txt.exe",
+    ] {
+        assert_eq!(
+            text.lines().filter(|l| l.contains(row)).count(),
+            1,
+            "{row} in\n{text}"
+        );
+    }
+    assert!(!text.lines().any(|l| l.starts_with("shop/availability")));
+}
+
+#[test]
+fn printable_keeps_text_and_escapes_controls() {
+    assert!(matches!(
+        printable("/api/v1/사용자/ü"),
+        std::borrow::Cow::Borrowed("/api/v1/사용자/ü")
+    ));
+    assert_eq!(printable("a\tb\u{0}c\u{7f}"), "a\\u{9}b\\u{0}c\\u{7f}");
+    assert_eq!(printable("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+}

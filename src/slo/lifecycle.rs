@@ -74,6 +74,7 @@ impl SloRuntime {
                 cluster_attribute: cfg.cluster_attribute.clone(),
                 allowed_lateness: cfg.allowed_lateness,
                 max_future: cfg.max_future,
+                max_groups_total: cfg.max_groups_total,
             },
             Arc::new(SystemClock),
             slos,

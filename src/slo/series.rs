@@ -19,6 +19,8 @@
 //! | `slotel_slo_log_latency_unreadable_total` | counter | `slo`, `service`, `reason` = missing\|dash\|invalid (log latency SLIs) |
 //! | `slotel_slo_invalid_points_total` | counter | `reason` (see [`InvalidPoint::as_str`]); `/metrics` only |
 //! | `slotel_slo_invalid_tracestates_total` | counter | `reason` (see [`Invalid::as_str`]); `/metrics` only |
+//! | `slotel_slo_groups`, `slotel_slo_groups_limit` | gauge | none: groups of every SLO together, and `slo.max_groups_total`; `/metrics` only |
+//! | `slotel_slo_groups_refused_events_total` | counter | none: events counted in `__overflow__` because `slo.max_groups_total` groups existed; `/metrics` only |
 //!
 //! Labels come from [`series_labels`] alone: `cluster="all"` and each cluster's roll-up
 //! carry no group label, each group of a grouped SLO carries one label per `group_by`
@@ -359,6 +361,30 @@ impl Collector for SloSeries {
             MetricType::Counter,
             rows,
         )?;
+        let room = self.0.group_room();
+        let gauges = [
+            (
+                names::GROUPS,
+                "Groups (a cluster and its group_by values) of every SLO together",
+                room.used(),
+            ),
+            (
+                names::GROUPS_LIMIT,
+                "The most groups every SLO together may have (slo.max_groups_total)",
+                room.max(),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX)).encode(metric)?;
+        }
+        let metric = encoder.encode_descriptor(
+            names::GROUPS_REFUSED_EVENTS,
+            "Events counted in their SLO's __overflow__ group because slo.max_groups_total groups existed",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(room.refused_events()).encode(metric)?;
         let invalid = self.0.invalid_tracestates();
         let rows = Invalid::ALL
             .iter()

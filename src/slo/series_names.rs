@@ -33,6 +33,13 @@ pub const ADJUSTED_EVENTS: &str = "slotel_slo_adjusted_events";
 pub const INVALID_POINTS: &str = "slotel_slo_invalid_points";
 /// Counter, `/metrics` only: spans whose `tracestate` could not be read, by `reason`.
 pub const INVALID_TRACESTATES: &str = "slotel_slo_invalid_tracestates";
+/// Groups across every SLO now (`/metrics` only; gauge).
+pub const GROUPS: &str = "slotel_slo_groups";
+/// `slo.max_groups_total` (`/metrics` only; gauge).
+pub const GROUPS_LIMIT: &str = "slotel_slo_groups_limit";
+/// Events counted in an `__overflow__` group because `slo.max_groups_total` groups
+/// existed (`/metrics` only; counter, `_total` added).
+pub const GROUPS_REFUSED_EVENTS: &str = "slotel_slo_groups_refused_events";
 /// Counter, `/metrics` only: traces a trace-aware journey closed, by `reason`.
 pub const JOURNEY_TRACES: &str = "slotel_slo_journey_traces";
 /// Counter, `/metrics` only: member spans a trace-aware journey left out, by `reason`.

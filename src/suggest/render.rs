@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Cost, LATENCY, ServiceSuggestions, Suggestions};
+use crate::replay::printable;
 use crate::slo::engine::status::percentile_key;
 
 /// Pretty JSON.
@@ -51,8 +52,10 @@ fn service(out: &mut String, s: &ServiceSuggestions, period: &str) {
     let _ = writeln!(
         out,
         "\n{}{}: {} server spans",
-        s.service,
-        s.route.as_ref().map_or(String::new(), |r| format!(" {r}")),
+        printable(&s.service),
+        s.route
+            .as_ref()
+            .map_or(String::new(), |r| format!(" {}", printable(r))),
         s.spans
     );
     let a = &s.availability;

@@ -378,3 +378,26 @@ fn thresholds_round_up_to_one_of_eleven_steps_a_decade() {
     assert_eq!(candidates::format_nanos(1_500_001), "1500001ns");
     assert_eq!(candidates::format_nanos(250_000), "250us");
 }
+
+#[test]
+fn sender_values_cannot_drive_the_terminal_of_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    capture(dir.path());
+    let mut found = suggest(&args(dir.path())).unwrap();
+    // A service and a route as a sender may name them: a forged line, a carriage return,
+    // an ANSI colour and a window title sequence.
+    found.services[0].service = "shop\nweb: 1000000 server spans\r".to_string();
+    found.services[0].route = Some("/pay\u{1b}[2J\u{1b}]0;title\u{7}".to_string());
+    let text = render::text(&found);
+    let controls: Vec<char> = text
+        .chars()
+        .filter(|&c| c.is_control() && c != '\n')
+        .collect();
+    assert!(controls.is_empty(), "{controls:?} in\n{text}");
+    assert!(
+        text.contains(
+            "shop\\u{a}web: 1000000 server spans\\u{d} /pay\\u{1b}[2J\\u{1b}]0;title\\u{7}:"
+        ),
+        "{text}"
+    );
+}

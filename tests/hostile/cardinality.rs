@@ -91,8 +91,8 @@ async fn group_values_past_the_limit_count_in_the_overflow_group() {
 }
 
 /// Starts the binary as [`spawn`] does, with one more SLO: checkout server spans grouped by
-/// `http.route`, up to `max_groups`.
-async fn spawn_grouped(max_groups: usize) -> Slotel {
+/// `http.route`, up to `max_groups`, and `slo.max_groups_total` of `total`.
+async fn spawn_grouped(max_groups: usize, total: usize) -> Slotel {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("slotel.yaml");
     let slos = dir.path().join("routes.yaml");
@@ -111,7 +111,7 @@ async fn spawn_grouped(max_groups: usize) -> Slotel {
             "receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{}}}\n      http: {{endpoint: 127.0.0.1:{}}}\n\
              \x20   auth: {{tokens: [{{token: {TOKEN}, tenant: t, cluster: a}}]}}\n\
              exporters:\n  nop:\n\
-             slo: {{files: [embedded:examples, {}]}}\n\
+             slo: {{files: [embedded:examples, {}], max_groups_total: {total}}}\n\
              service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n  telemetry: {{logs: {{level: warn}}}}\n\
              \x20 pipelines:\n    traces: {{exporters: [nop]}}\n",
             p.grpc,
@@ -128,7 +128,7 @@ async fn spawn_grouped(max_groups: usize) -> Slotel {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_do_not_wait_for_a_large_exposition() {
     let groups = 4000;
-    let s = spawn_grouped(groups).await;
+    let s = spawn_grouped(groups, 2 * groups).await;
     for chunk in (0..groups).collect::<Vec<_>>().chunks(1000) {
         let routes = chunk
             .iter()
@@ -163,4 +163,59 @@ async fn probes_do_not_wait_for_a_large_exposition() {
         probes.done().await,
         Duration::from_millis(250),
     );
+}
+
+/// The value of the unlabelled series `name` in `metrics`.
+fn sample(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+/// Every SLO groups by a value the sender chooses: each SLO's `max_groups` (here 1,000, and
+/// the example SLOs' default 1,000) alone would let them hold thousands of groups
+/// together; `slo.max_groups_total` bounds them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_groups_of_every_slo_together_stay_within_max_groups_total() {
+    let s = spawn_grouped(1000, 60).await;
+    let routes: Vec<String> = (0..400).map(|i| format!("/total/{i:04}")).collect();
+    send_spans(&s, routes).await;
+    let metrics = common::scrape_metrics(s.admin).await;
+    assert_eq!(sample(&metrics, "slotel_slo_groups"), 60.0);
+    assert_eq!(sample(&metrics, "slotel_slo_groups_limit"), 60.0);
+    let refused = sample(&metrics, "slotel_slo_groups_refused_events_total");
+    // The routes SLO's events beyond the seats left to it (the example checkout SLO
+    // stops at its own `max_groups` of 50 first, which is not a refusal of the room).
+    assert!(refused >= 400.0 - 60.0, "{refused} refused");
+    // The groups on `/metrics`: (slo, service, route) of the events series.
+    let mut groups = std::collections::BTreeSet::new();
+    for l in metrics
+        .lines()
+        .filter(|l| l.starts_with("slotel_slo_events_total{"))
+    {
+        let label = |k: &str| {
+            l.split(&format!("{k}=\"")[..])
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(str::to_string)
+        };
+        if let Some(route) = label("http_route").filter(|r| r.starts_with("/total/")) {
+            groups.insert((label("slo"), label("service"), route));
+        }
+    }
+    assert!(
+        !groups.is_empty() && groups.len() <= 60,
+        "{} groups",
+        groups.len()
+    );
+    // Every event counted still: in `all` of the routes SLO.
+    let v = common::slos(s.admin).await;
+    let all = v["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["service"] == "routes" && e["cluster"] == "all")
+        .unwrap();
+    assert_eq!(all["total"], 400);
 }

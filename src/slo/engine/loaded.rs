@@ -50,7 +50,7 @@ impl Dropped {
 }
 
 impl LoadedSlo {
-    pub(super) fn new(spec: Slo, cfg: &EngineConfig) -> Self {
+    pub(super) fn new(spec: Slo, cfg: &EngineConfig, room: &Arc<super::room::GroupRoom>) -> Self {
         let windows = match &spec.window {
             SloWindow::Rolling(d) => window::windows_for(d.as_secs()),
             SloWindow::Calendar { unit, time_zone } => {
@@ -74,7 +74,8 @@ impl LoadedSlo {
             slices,
             !spec.group_by.is_empty(),
             latency_bounds(&spec),
-        );
+        )
+        .in_room(room.clone());
         let wal_id = spec.fingerprint().id();
         let traces = match &spec.sli {
             Sli::Journey(j) => j.trace.as_ref().map(|m| Arc::new(traces::Traces::new(m))),

@@ -93,6 +93,9 @@ pub mod record;
 mod reload_tests;
 #[cfg(test)]
 mod rollup_tests;
+pub mod room;
+#[cfg(test)]
+mod room_tests;
 pub mod sampled;
 #[cfg(test)]
 mod sampled_tests;
@@ -145,6 +148,8 @@ pub struct EngineConfig {
     pub allowed_lateness: Duration,
     /// How far in the future a span may end and still count (clock skew).
     pub max_future: Duration,
+    /// Groups across every SLO together (`slo.max_groups_total`).
+    pub max_groups_total: usize,
 }
 
 impl Default for EngineConfig {
@@ -153,6 +158,7 @@ impl Default for EngineConfig {
             cluster_attribute: "k8s.cluster.name".into(),
             allowed_lateness: Duration::from_secs(300),
             max_future: Duration::from_secs(60),
+            max_groups_total: usize::MAX,
         }
     }
 }
@@ -167,6 +173,8 @@ struct Loaded {
 /// The SLO engine.
 pub struct Engine {
     cfg: EngineConfig,
+    /// The room every SLO's groups share (`cfg.max_groups_total`).
+    groups: Arc<room::GroupRoom>,
     clock: Arc<dyn Clock>,
     loaded: RwLock<Arc<Loaded>>,
     /// Cumulative metric series and carries of the metric SLIs.
@@ -185,6 +193,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(cfg: EngineConfig, clock: Arc<dyn Clock>, set: SloSet) -> Arc<Self> {
         let engine = Arc::new(Self {
+            groups: Arc::new(room::GroupRoom::new(cfg.max_groups_total)),
             cfg,
             metrics: metrics::MetricState::new(clock.now_nanos()),
             turnstile: Turnstile::default(),
@@ -227,7 +236,7 @@ impl Engine {
                 let kept = old.slos.iter().find(|o| o.spec.same_definition(&spec));
                 Arc::new(match kept {
                     Some(o) => o.reloaded(spec),
-                    None => LoadedSlo::new(spec, &self.cfg),
+                    None => LoadedSlo::new(spec, &self.cfg, &self.groups),
                 })
             })
             .collect();
@@ -235,6 +244,12 @@ impl Engine {
             slos,
             schema: Arc::new(schema),
         });
+    }
+
+    /// The room the groups of every SLO share: its size, the groups in it, the events
+    /// refused a group.
+    pub fn group_room(&self) -> &room::GroupRoom {
+        &self.groups
     }
 
     /// The budget adjustments the engine applies.

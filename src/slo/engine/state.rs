@@ -343,7 +343,7 @@ impl AllSlices {
 }
 
 /// Every group of one SLO.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SloState {
     pub windows: Vec<WindowSpec>,
     pub groups: HashMap<GroupKey, GroupState>,
@@ -359,6 +359,34 @@ pub struct SloState {
     /// Upper bounds of the classic latency buckets, nanoseconds, ascending (empty for SLIs
     /// without latencies).
     pub latency_bounds: std::sync::Arc<[u64]>,
+    /// The room every SLO's groups share (`slo.max_groups_total`), and the seats this
+    /// state took in it (given back on drop).
+    room: std::sync::Arc<super::room::GroupRoom>,
+    seats: usize,
+}
+
+impl Clone for SloState {
+    /// A copy that holds no seats: the room is charged once, by the original.
+    fn clone(&self) -> Self {
+        Self {
+            windows: self.windows.clone(),
+            groups: self.groups.clone(),
+            max_groups: self.max_groups,
+            overflowed: self.overflowed,
+            slice_cfg: self.slice_cfg,
+            all_slices: self.all_slices.clone(),
+            cluster_slices: self.cluster_slices.clone(),
+            latency_bounds: self.latency_bounds.clone(),
+            room: self.room.clone(),
+            seats: 0,
+        }
+    }
+}
+
+impl Drop for SloState {
+    fn drop(&mut self) {
+        self.room.give_back(self.seats);
+    }
 }
 
 impl SloState {
@@ -381,7 +409,53 @@ impl SloState {
             all_slices,
             cluster_slices: (grouped && slices.is_some()).then(HashMap::new),
             latency_bounds: latency_bounds.into(),
+            room: std::sync::Arc::default(),
+            seats: 0,
         }
+    }
+
+    /// This state with its groups seated in `room` (shared by every SLO of an engine)
+    /// rather than in a room of its own without bound.
+    pub fn in_room(mut self, room: std::sync::Arc<super::room::GroupRoom>) -> Self {
+        self.room.give_back(self.seats);
+        self.seats = 0;
+        self.room = room;
+        self
+    }
+
+    /// Puts back a group a snapshot held. It takes its seat in the room even when the room
+    /// is full (a smaller `max_groups_total` than before the restart): the groups that were
+    /// counted stay, and new ones wait until the room has seats again.
+    pub(super) fn restore_group(&mut self, key: GroupKey, group: GroupState) {
+        let overflow = key.cluster == OVERFLOW;
+        if self.groups.insert(key, group).is_none() && !overflow {
+            self.room.force_take();
+            self.seats += 1;
+        }
+    }
+
+    /// Whether a group may be made for `key`, which has none: the SLO has room
+    /// (`max_groups`), the key's values fit, and the room of every SLO has a seat
+    /// (taken when `take`).
+    fn may_make(&mut self, key: &GroupKey, events: u64, take: bool) -> bool {
+        if self.groups.len() >= self.max_groups || !key.fits() {
+            return false;
+        }
+        let seated = if take {
+            self.room.take()
+        } else {
+            self.room.has_room()
+        };
+        if !seated {
+            if take {
+                self.room.refuse(events);
+            }
+            return false;
+        }
+        if take {
+            self.seats += 1;
+        }
+        true
     }
 
     /// A new group of this SLO.
@@ -390,8 +464,8 @@ impl SloState {
     }
 
     /// The cluster an event of `key` is counted in: its own, or the overflow group's.
-    fn effective_cluster<'k>(&self, key: &'k GroupKey) -> &'k str {
-        if self.groups.contains_key(key) || (self.groups.len() < self.max_groups && key.fits()) {
+    fn effective_cluster<'k>(&mut self, key: &'k GroupKey) -> &'k str {
+        if self.groups.contains_key(key) || self.may_make(key, 0, false) {
             &key.cluster
         } else {
             OVERFLOW
@@ -471,8 +545,9 @@ impl SloState {
         total: u64,
         lifetime: Counts,
     ) {
-        self.add_slices(key, t, good, total);
+        // The group first: whether it was made decides the cluster the slices count in.
         self.group_mut(key).record_counts(t, good, total, lifetime);
+        self.add_slices(key, t, good, total);
     }
 
     /// Elapsed and good slices of window `i` of every group together, or of every group of
@@ -498,14 +573,15 @@ impl SloState {
     /// [`SloState::group_mut`] for `events` events (counted as overflowed when they go to
     /// the overflow group: past `max_groups`, or for a value too long to make a group of).
     pub(super) fn group_mut_n(&mut self, key: &GroupKey, events: u64) -> &mut GroupState {
-        let (windows, slices, bounds) = (&self.windows, self.slice_cfg, &self.latency_bounds);
-        if !self.groups.contains_key(key) && (self.groups.len() >= self.max_groups || !key.fits()) {
+        if !self.groups.contains_key(key) && !self.may_make(key, events, true) {
             self.overflowed = self.overflowed.saturating_add(events);
+            let (windows, slices, bounds) = (&self.windows, self.slice_cfg, &self.latency_bounds);
             return self
                 .groups
                 .entry(GroupKey::overflow(key.extra.len()))
                 .or_insert_with(|| GroupState::new(windows, slices, bounds));
         }
+        let (windows, slices, bounds) = (&self.windows, self.slice_cfg, &self.latency_bounds);
         self.groups
             .entry(key.clone())
             .or_insert_with(|| GroupState::new(windows, slices, bounds))

@@ -43,6 +43,7 @@ mod labels;
 mod logs;
 mod native;
 mod openslo;
+mod template;
 #[cfg(test)]
 mod tests;
 pub mod trace_mode;

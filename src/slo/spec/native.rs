@@ -208,7 +208,17 @@ pub(super) fn common(ctx: &mut Ctx<'_>, src: &Source<'_>, f: &mut Fields<'_>) ->
     let min_events = f.opt(ctx, "min_events", |c, n, p| {
         values::whole(c, n, p, 0, u64::MAX)
     });
-    let runbook_url = f.opt(ctx, "runbook_url", values::non_empty);
+    // An annotation of every alert, expanded by the ruler as a template.
+    let runbook_url = f.opt(ctx, "runbook_url", |c, n, p| {
+        let url = values::non_empty(c, n, p)?;
+        match super::template::template_error(&url) {
+            Some(msg) => {
+                c.error(n, p, msg);
+                None
+            }
+            None => Some(url),
+        }
+    });
     Common {
         percentiles: percentiles.unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec()),
         group_by,
@@ -530,6 +540,11 @@ pub(super) fn string_map(
             continue;
         }
         if let Some(text) = values::text(ctx, value, &at) {
+            // The ruler expands alert labels and annotations as templates.
+            if let Some(msg) = super::template::template_error(&text) {
+                ctx.error(value, &at, msg);
+                continue;
+            }
             out.insert(name, text);
         }
     }

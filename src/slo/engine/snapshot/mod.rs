@@ -398,7 +398,7 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
                     extra: g.extra.clone(),
                 };
                 if state.groups.len() < state.max_groups + 1 {
-                    state.groups.insert(key, gs);
+                    state.restore_group(key, gs);
                 }
             }
         }
