@@ -7,6 +7,7 @@
 //! string columns (`typed::Strings`); and with the Arrow schema its [`FactsSchema`] keeps
 //! after its first batch ([`super::ArrowSchemas`]), so a request does not name its columns.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -37,7 +38,7 @@ pub(super) struct Columns<'s> {
     schema: &'s FactsSchema,
     token_cluster: Option<&'s str>,
     /// The attributes' columns and keys (the schema's, made once).
-    pub(super) plan: Arc<Plan>,
+    pub(super) plan: Cow<'s, Plan>,
     item_builders: Vec<Builders>,
     resource_builders: Vec<Builders>,
     clusters: StringBuilder,
@@ -138,21 +139,16 @@ impl Plan {
 
     /// The plan of `schema` with `cluster_attribute`: the one it keeps, made by its first
     /// request; one of its own for another cluster attribute (the receiver has one).
-    fn of(schema: &FactsSchema, cluster_attribute: &str) -> Arc<Plan> {
+    fn of<'s>(schema: &'s FactsSchema, cluster_attribute: &str) -> Cow<'s, Plan> {
         let kept = schema
             .plans
             .cell()
-            .get_or_init(|| Arc::new(Plan::new(schema, cluster_attribute)));
+            .get_or_init(|| Plan::new(schema, cluster_attribute));
         if *kept.cluster_attribute == *cluster_attribute {
-            kept.clone()
+            Cow::Borrowed(kept)
         } else {
-            Arc::new(Plan::new(schema, cluster_attribute))
+            Cow::Owned(Plan::new(schema, cluster_attribute))
         }
-    }
-
-    /// The index of the item attribute keys, when the columns read item attributes.
-    pub(super) fn item_index_if_read(&self) -> Option<&KeyIndex> {
-        (!self.item_attrs.is_empty()).then_some(&self.item_index)
     }
 }
 

@@ -131,10 +131,10 @@ pub struct FactsSchema {
 /// so that a request does not make it again. A change to the [`FactsSchema`] starts a new
 /// one; like [`ArrowSchemas`], a function of the schema that takes no part in comparisons.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Plans(Arc<OnceLock<Arc<columns::Plan>>>);
+pub(crate) struct Plans(Arc<OnceLock<columns::Plan>>);
 
 impl Plans {
-    pub(crate) fn cell(&self) -> &OnceLock<Arc<columns::Plan>> {
+    pub(crate) fn cell(&self) -> &OnceLock<columns::Plan> {
         &self.0
     }
 }

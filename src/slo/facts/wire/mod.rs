@@ -43,7 +43,6 @@ use proto::{
     len_delimited, message, scalar, skip, string, with_values,
 };
 
-use super::build::KeyIndex;
 use super::columns::{Columns, SpanRow};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::Val;
@@ -282,21 +281,10 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         // resources and one for spans, so that neither changes length between calls.
         let mut values: Vec<Val<'_>> = Vec::new();
         let mut resource_values: Vec<Val<'_>> = Vec::new();
-        // The plan's key indexes, found once for the request (held apart from the columns,
-        // which the spans are appended to).
-        let plan = if FACTS {
-            self.columns.as_deref().map(|c| c.plan.clone())
-        } else {
-            None
-        };
-        let (resource_index, item_index) = match &plan {
-            Some(p) => {
-                resource_slots.resize(p.resource_index.len(), None);
-                item_slots.resize(p.item_index.len(), None);
-                (Some(&p.resource_index), p.item_index_if_read())
-            }
-            None => (None, None),
-        };
+        if FACTS && let Some(c) = &self.columns {
+            resource_slots.resize(c.plan.resource_index.len(), None);
+            item_slots.resize(c.plan.item_index.len(), None);
+        }
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
             if tag != 1 {
@@ -314,7 +302,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 match tag {
                     1 => {
                         let (m, c) = message(&mut rs, wt, c)?;
-                        attributes += self.resource(m, c, resource_index, &mut resource_slots)?;
+                        attributes += self.resource(m, c, &mut resource_slots)?;
                     }
                     2 => scope_spans.push(message(&mut rs, wt, c)?),
                     3 if SKIM => {
@@ -335,20 +323,24 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 });
             }
             for (m, c) in scope_spans.iter().copied() {
-                self.scope_spans(m, c, item_index, &mut item_slots, &mut values)?;
+                self.scope_spans(m, c, &mut item_slots, &mut values)?;
             }
         }
         Ok(())
     }
 
-    /// A `Resource` (one copy of it): its attributes, counted and looked up in `index`.
+    /// A `Resource` (one copy of it): its attributes, counted and looked up.
     fn resource<'a>(
         &self,
         mut buf: &'a [u8],
         ctx: u32,
-        index: Option<&KeyIndex>,
         slots: &mut [Option<Found<'a>>],
     ) -> Read<usize> {
+        let index = if FACTS {
+            self.columns.as_deref().map(|c| &c.plan.resource_index)
+        } else {
+            None
+        };
         let mut n = 0;
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
@@ -376,7 +368,6 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         &mut self,
         mut buf: &'a [u8],
         ctx: u32,
-        index: Option<&KeyIndex>,
         slots: &mut [Option<Found<'a>>],
         values: &mut Vec<Val<'a>>,
     ) -> Read<()> {
@@ -392,7 +383,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 }
                 2 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    self.span(m, c, index, slots, values)?;
+                    self.span(m, c, slots, values)?;
                 }
                 3 if SKIM => {
                     len_delimited(&mut buf, wt)?;
@@ -412,13 +403,10 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         Ok(())
     }
 
-    /// A span: its fields, and its attributes looked up in `index` (the item keys, when
-    /// the columns read item attributes).
     fn span<'a>(
         &mut self,
         mut buf: &'a [u8],
         ctx: u32,
-        index: Option<&KeyIndex>,
         slots: &mut [Option<Found<'a>>],
         values: &mut Vec<Val<'a>>,
     ) -> Read<()> {
@@ -435,9 +423,15 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
         // Whether a slot holds a value only prost's types render.
         let mut decode = false;
-        if FACTS {
+        let index = if FACTS {
             slots.fill(None);
-        }
+            self.columns
+                .as_deref()
+                .filter(|c| c.reads_item_attributes())
+                .map(|c| &c.plan.item_index)
+        } else {
+            None
+        };
         while !buf.is_empty() {
             let (tag, wt) = key(&mut buf)?;
             match tag {
