@@ -524,22 +524,13 @@ fn redaction_meets_the_thresholds_on_the_fourth_set() {
     meets_the_thresholds(FOURTH);
 }
 
-/// The fifth set, held to the same thresholds, does not meet them: 2,061 of its 2,093 items
-/// are found (98.5%; every hard negative is kept). The 32 it misses are of the types below:
-/// values cut by an 80-column wrap, keys the text shapes of Ruby, PHP and Windows event XML
-/// give, Python `b'…'` bytes, SSN keys not ending in `ssn`, hyphenated passwords after a
-/// marking word (BENCHMARKS.md, "Fifth held-out corpus"). Until they are found, the test
-/// holds every other threshold and fails if more than those 32 items are missed.
-const FIFTH_MISSED_AT_MOST: usize = 24;
-const FIFTH_SHORT_TYPES: &[&str] = &[
-    "github_token",
-    "jwt",
-    "kr_brn",
-    "password",
-    "slack_token",
-    "slack_webhook",
-    "stripe_key",
-];
+/// The fifth set, held to the same thresholds, misses one item: 2,092 of its 2,093 are
+/// found (every hard negative kept). The miss is a JWT wrapped over four 80-column lines
+/// whose first two hold no `.` of it (BENCHMARKS.md, "Fifth held-out corpus: the last
+/// misses"); `jwt` is then at 48 of 49. The test holds every other threshold and fails if
+/// more are missed.
+const FIFTH_MISSED_AT_MOST: usize = 1;
+const FIFTH_SHORT_TYPES: &[&str] = &["jwt"];
 
 #[test]
 fn redaction_on_the_fifth_set_misses_no_more_than_it_is_known_to() {

@@ -64,9 +64,16 @@ impl RemoteWriteConfig {
             send_slo_series: true,
             slo_series_shards: 8,
             slo_series_backlog: 100_000,
+            max_label_value_length: DEFAULT_MAX_LABEL_VALUE_LENGTH,
         }
     }
 }
+
+/// The longest label value Loki and Mimir accept by default (`max_label_value_length`).
+pub const DEFAULT_MAX_LABEL_VALUE_LENGTH: usize = 2048;
+
+/// The shortest `max_label_value_length` other than 0: room for a prefix and the hash.
+pub const MIN_LABEL_VALUE_LENGTH: usize = 64;
 
 impl std::fmt::Display for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -272,6 +279,11 @@ pub struct RemoteWriteConfig {
     /// `slo_series_backlog` (samples, default 100000): SLO series waiting to be sent; past
     /// it the oldest waiting snapshot is dropped (`reason="superseded"`).
     pub slo_series_backlog: u64,
+    /// `max_label_value_length` (bytes, default 2048; 0: no limit): a longer label value of
+    /// a received series is cut at a character boundary and ends with `~` and 16 hex digits
+    /// of its SHA-256, so the backend does not refuse the request. The SLO series' labels
+    /// are never cut.
+    pub max_label_value_length: usize,
 }
 
 /// `otlp/<name>` (gRPC) and `otlphttp/<name>`: traces, metrics and logs, each request with
@@ -300,6 +312,10 @@ pub struct LokiConfig {
     /// `service.namespace`, `k8s.cluster.name`, `k8s.namespace.name`; at most 15): stream
     /// labels, with dots and other characters Loki refuses turned into `_`.
     pub labels: Vec<String>,
+    /// `max_label_value_length` (bytes, default 2048; 0: no limit): a longer stream label
+    /// value is cut at a character boundary and ends with `~` and 16 hex digits of its
+    /// SHA-256, so Loki does not refuse the request.
+    pub max_label_value_length: usize,
 }
 
 /// The most stream labels Loki accepts by default.
@@ -550,6 +566,7 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
         slo_series_backlog: f
             .opt(ctx, "slo_series_backlog", Ctx::count)
             .map_or(d.slo_series_backlog, |n| n as u64),
+        max_label_value_length: max_label_value_length(ctx, f),
     }
 }
 
@@ -580,6 +597,20 @@ pub(super) fn otlp(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> OtlpExp
     }
 }
 
+/// `max_label_value_length`: 0 (no limit) or at least [`MIN_LABEL_VALUE_LENGTH`] bytes.
+fn max_label_value_length(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> usize {
+    f.opt(ctx, "max_label_value_length", |ctx, node, path| {
+        ctx.parsed(node, path, |s| match s.trim().parse::<usize>() {
+            Ok(n) if n == 0 || n >= MIN_LABEL_VALUE_LENGTH => Ok(n),
+            _ => Err(format!(
+                "invalid length {s:?}, expected 0 (no limit) or a whole number of bytes \
+                 from {MIN_LABEL_VALUE_LENGTH}"
+            )),
+        })
+    })
+    .unwrap_or(DEFAULT_MAX_LABEL_VALUE_LENGTH)
+}
+
 pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
     let client = client(ctx, f, "loki");
     let labels = f.opt(ctx, "labels", |ctx, node, path| {
@@ -608,5 +639,6 @@ pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
             .map(String::from)
             .to_vec()
         }),
+        max_label_value_length: max_label_value_length(ctx, f),
     }
 }

@@ -700,3 +700,24 @@ fn status_source_reaches_prometheus_as_the_exporters_reach_their_backends() {
         );
     }
 }
+
+/// `max_label_value_length` defaults to Loki's and Mimir's 2048 bytes; 0 is no limit.
+#[test]
+fn max_label_value_length_defaults_to_the_backends_limit() {
+    let text = with_grpc(
+        "exporters:\n  prometheusremotewrite/a:\n    endpoint: http://m/api/v1/push\n  \
+         prometheusremotewrite/b:\n    endpoint: http://m/api/v1/push\n    max_label_value_length: 0\n  \
+         loki/a:\n    endpoint: http://l\n  loki/b:\n    endpoint: http://l\n    max_label_value_length: 4096\n",
+    );
+    let config = parse(&text, "t.yaml", &Fake::default()).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<usize> = config
+        .exporters
+        .iter()
+        .filter_map(|e| match &e.kind {
+            ExporterKind::RemoteWrite(rw, _) => Some(rw.max_label_value_length),
+            ExporterKind::Loki(l, _) => Some(l.max_label_value_length),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, [2048, 0, 2048, 4096]);
+}

@@ -76,11 +76,12 @@ pub fn build(
         ExporterKind::RemoteWrite(rw, delivery) => {
             // The SLO series leave through their own lane: sharded by series, several
             // requests at once, the oldest snapshot dropped when the backend lags.
-            let remote = Arc::new(RemoteWrite::new(rw).map_err(named)?.with_slo_lane(
-                &cfg.id,
-                &delivery.retry,
-                metrics.clone(),
-            ));
+            let remote = Arc::new(
+                RemoteWrite::new(rw)
+                    .map_err(named)?
+                    .counting(&cfg.id, metrics)
+                    .with_slo_lane(&cfg.id, &delivery.retry, metrics.clone()),
+            );
             // Received metrics: one request at a time, as Prometheus refuses a series'
             // samples out of order.
             let mut delivery = delivery.clone();
@@ -101,7 +102,9 @@ pub fn build(
             local(queued(Arc::new(remote), delivery)?)
         }
         ExporterKind::Loki(cfg_loki, delivery) => {
-            let remote = loki::Loki::new(cfg_loki).map_err(named)?;
+            let remote = loki::Loki::new(cfg_loki)
+                .map_err(named)?
+                .counting(&cfg.id, metrics);
             local(queued(Arc::new(remote), delivery)?)
         }
     })

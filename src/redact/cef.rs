@@ -2,7 +2,7 @@
 //! cs1=…` names the value of `cs1` by the value of `cs1Label` (CEF's custom extension
 //! keys: `csN`, `cnN`, `cfpN`, `c6aN`, `deviceCustomDateN`, `flexStringN`, `flexDateN`,
 //! … each with its `…Label`). The label is the value's key, as if it were written
-//! `adminPassword=…`, for the key rules (`columns::whole_value`) and the key hints
+//! `adminPassword=…`, for the key rules (`keys::whole_value`) and the key hints
 //! (`context.rs`).
 //!
 //! In the extension, a value runs to the next ` key=` (blanks are part of values; `\=`

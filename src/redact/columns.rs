@@ -5,17 +5,16 @@
 //!   doubled quotes);
 //! - an SQL value under its column list (`INSERT INTO t (a, "b") VALUES (1, 'x'),
 //!   (2, 'y')`; string literals with `''` for a quote);
-//! - an XML element's text (`<Passwd>…</Passwd>`, `<ns:ApiKey>…</ns:ApiKey>`) and an
-//!   Erlang binary in a `{key,<<"…">>}` tuple.
+//! - an XML element's text (`<Passwd>…</Passwd>`, `<ns:ApiKey>…</ns:ApiKey>`), an
+//!   Erlang binary in a `{key,<<"…">>}` tuple, and the value of a `multipart/form-data`
+//!   part under its `Content-Disposition: form-data; name="…"` line (RFC 7578).
 //!
 //! A value's key is the header's or column list's name at its position, the element's
-//! name, or the tuple's atom; it means what the same key means in `key=value`
-//! (`context.rs` hints, `keys.rs` sensitive names). Nothing here allocates: a header or
-//! column list is remembered as at most [`MAX_COLUMNS`] name spans (later columns have
-//! no key), and fields are read one after the other by a cursor, each byte once.
-
-use super::context;
-use super::keys;
+//! name, the tuple's atom, or the part's name; it goes through the key rules a JSON key
+//! does (`keys.rs`: sensitive, never scanned, or a credential name) and means what the
+//! same key means in `key=value` (`context.rs` hints). Nothing here allocates: a header
+//! or column list is remembered as at most [`MAX_COLUMNS`] name spans (later columns
+//! have no key), and fields are read one after the other by a cursor, each byte once.
 
 /// The most columns whose names are remembered; fields past them have no key.
 pub(crate) const MAX_COLUMNS: usize = 64;
@@ -462,21 +461,6 @@ impl Iterator for Columns<'_> {
     }
 }
 
-/// What a value under the key `key` is as a whole, when the key says so: a secret
-/// under a sensitive name (`password`, `api_key`, `aws_secret_access_key`, …), when
-/// `sensitive` (the config's built-in sensitive keys are on); an API key for a random
-/// token under a credential name (`auth`, `signature`).
-pub(crate) fn whole_value(key: &str, value: &str, sensitive: bool) -> Option<super::PiiType> {
-    if value.is_empty() {
-        return None;
-    }
-    if sensitive && keys::is_builtin_sensitive(key.as_bytes()) {
-        return Some(super::PiiType::Secret);
-    }
-    (context::Key(Some(key)).hint() & context::CREDENTIAL != 0 && context::token_like(value))
-        .then_some(super::PiiType::ApiKey)
-}
-
 /// The longest start tag read, in bytes.
 const MAX_TAG: usize = 256;
 /// The attributes that name an element's text.
@@ -568,6 +552,15 @@ pub(crate) fn keyed_at(hay: &str, at: usize) -> Option<(&str, usize, usize)> {
         }
         return Some((hay.get(ks..ke)?, s, e));
     }
+    if b[at - 1] == b'\n' {
+        // The part's body, to the line break before the next boundary (`--…`).
+        let (ks, ke) = part_name(b, at)?;
+        let mut end = memchr::memmem::find(&b[at..], b"\n--").map_or(b.len(), |i| at + i);
+        if end > at && b[end - 1] == b'\r' {
+            end -= 1;
+        }
+        return Some((hay.get(ks..ke)?, at, end));
+    }
     // `{key,<<"value">>}`
     if at < 4 || &b[at - 4..at] != b",<<\"" {
         return None;
@@ -584,6 +577,48 @@ pub(crate) fn keyed_at(hay: &str, at: usize) -> Option<(&str, usize, usize)> {
     }
     let len = memchr::memmem::find(&b[at..], b"\">>")?;
     Some((hay.get(ks..comma)?, at, at + len))
+}
+
+/// The longest `Content-Disposition` line read back from a part's body, in bytes.
+const MAX_PART_HEADER: usize = 512;
+
+/// The span of the name that keys the body of a `multipart/form-data` part starting at
+/// `b[at]` (RFC 7578: `Content-Disposition: form-data; name="…"`, then a blank line,
+/// then the value); `at` follows the blank line's line feed, and the header line is the
+/// one just before the blank line.
+fn part_name(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let blank = if b[..at].ends_with(b"\r\n\r\n") {
+        4
+    } else if b[..at].ends_with(b"\n\n") {
+        2
+    } else {
+        return None;
+    };
+    let end = at - blank;
+    let from = end.saturating_sub(MAX_PART_HEADER);
+    let start = memchr::memrchr(b'\n', &b[from..end]).map_or(from, |i| from + i + 1);
+    let line = &b[start..end];
+    const HEAD: &[u8] = b"content-disposition:";
+    if line.len() <= HEAD.len() || !line[..HEAD.len()].eq_ignore_ascii_case(HEAD) {
+        return None;
+    }
+    let rest = &line[HEAD.len()..];
+    let params = rest.trim_ascii_start();
+    if params.len() < 10 || !params[..10].eq_ignore_ascii_case(b"form-data;") {
+        return None;
+    }
+    // The `name` parameter (not `filename`): after `;` and blanks.
+    let n = memchr::memmem::find(params, b"; name=\"")?;
+    let vs = start + (line.len() - params.len()) + n + 8;
+    let ve = vs + b[vs..end].iter().position(|&c| c == b'"')?;
+    trim_name(b, vs, ve)
+}
+
+/// Whether the line feed at `b[nl]` ends the blank line after a `multipart/form-data`
+/// part's `Content-Disposition: form-data; name="…"` line: where its value starts.
+pub(crate) fn part_start(b: &[u8], nl: usize) -> Option<usize> {
+    let at = nl + 1;
+    (at < b.len() && !matches!(b[at], b'\r' | b'\n') && part_name(b, at).is_some()).then_some(at)
 }
 
 /// Whether the `<` at `b[lt]` starts a keyed value, and where that value starts: a
@@ -733,19 +768,30 @@ mod tests {
     }
 
     #[test]
-    fn whole_values_follow_the_key_rules() {
-        use super::super::PiiType;
-        assert_eq!(whole_value("db_password", "x", true), Some(PiiType::Secret));
-        assert_eq!(
-            whole_value("SecretAccessKey", "x", true),
-            Some(PiiType::Secret)
-        );
-        assert_eq!(whole_value("db_password", "x", false), None);
-        assert_eq!(whole_value("password", "", true), None);
-        assert_eq!(whole_value("note", "x", true), None);
-        assert_eq!(
-            whole_value("signature", "q8Zr2LmX0vT4bN7cJ1wY5kP3", true),
-            Some(PiiType::ApiKey)
-        );
+    fn form_data_parts_are_keyed_by_their_name() {
+        // RFC 7578 §4.2: each part's `Content-Disposition: form-data; name="…"`, a blank
+        // line (CRLF, or LF as some logs store it), the value.
+        let s = "--AaB03x\r\nContent-Disposition: form-data; name=\"pass word\"\r\n\r\n\
+                 Ho, mE1!\r\n--AaB03x\r\ncontent-disposition: FORM-DATA; name=\"n\"\n\n1\n\
+                 --AaB03x\r\nContent-Disposition: form-data; name=\"files\"; \
+                 filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nx\r\n--AaB03x--";
+        let b = s.as_bytes();
+        let got: Vec<(&str, &str)> = (0..b.len())
+            .filter(|&i| b[i] == b'\n')
+            .filter_map(|nl| part_start(b, nl))
+            .filter_map(|at| keyed_at(s, at))
+            .map(|(k, vs, ve)| (k, &s[vs..ve]))
+            .collect();
+        assert_eq!(got, [("pass word", "Ho, mE1!"), ("n", "1")]);
+        // Not form-data, no `name`, or a `filename` alone: no key.
+        for s in [
+            "Content-Disposition: attachment; name=\"password\"\r\n\r\nx",
+            "Content-Disposition: form-data\r\n\r\nx",
+            "Content-Disposition: form-data; filename=\"password\"\r\n\r\nx",
+            "X-Note: form-data; name=\"password\"\r\n\r\nx",
+        ] {
+            let nl = s.rfind('\n').unwrap();
+            assert_eq!(part_start(s.as_bytes(), nl), None, "{s:?}");
+        }
     }
 }

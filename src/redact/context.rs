@@ -708,8 +708,9 @@ static KEY_CLASS: [u8; 256] = {
     t
 };
 
-/// The key right before `at` in text (`key=`, `key="`, `key: `, `"key": "`, at most
-/// [`TEXT_KEY`] bytes), and whether `=` joins it to the value.
+/// The key right before `at` in text (`key=`, `key="`, `key: `, `"key": "`, `'key':
+/// b'`, `[key] => `, at most [`TEXT_KEY`] bytes), and whether `=` or `=>` joins it to the
+/// value.
 pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
     key_span(b, at).map(|(start, end, assign)| (&b[start..end], assign))
 }
@@ -719,11 +720,17 @@ pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
 fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     let mut i = at.min(b.len());
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
-    if back(i) == Some(b'>') {
-        return element_span(b, i - 1);
+    if back(i) == Some(b'>')
+        && let Some(span) = element_span(b, i - 1)
+    {
+        return Some(span);
     }
     if matches!(back(i), Some(b'"' | b'\'')) {
         i -= 1;
+        // Python's bytes: `'key': b'…'`.
+        if back(i) == Some(b'b') && matches!(i.checked_sub(2).map(|j| b[j]), Some(b' ' | b':')) {
+            i -= 1;
+        }
     }
     let mut blanks = 0;
     while matches!(back(i), Some(b' ' | b'\t')) && blanks < 3 {
@@ -733,6 +740,11 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     let assign = match back(i)? {
         b'=' => true,
         b':' => false,
+        // Ruby's, Perl's and PHP's `=>`.
+        b'>' if i >= 2 && b[i - 2] == b'=' => {
+            i -= 1;
+            true
+        }
         _ => return None,
     };
     i -= 1;
@@ -740,7 +752,8 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
         i -= 1;
         blanks += 1;
     }
-    if matches!(back(i), Some(b'"' | b'\'')) {
+    // A quoted key, or PHP's `[key]`.
+    if matches!(back(i), Some(b'"' | b'\'' | b']')) {
         i -= 1;
     }
     let end = i;
@@ -1177,6 +1190,9 @@ mod tests {
         let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
         if matches!(back(i), Some(b'"' | b'\'')) {
             i -= 1;
+            if back(i) == Some(b'b') && i >= 2 && matches!(b[i - 2], b' ' | b':') {
+                i -= 1;
+            }
         }
         let mut blanks = 0;
         while matches!(back(i), Some(b' ' | b'\t')) && blanks < 3 {
@@ -1186,6 +1202,10 @@ mod tests {
         let assign = match back(i)? {
             b'=' => true,
             b':' => false,
+            b'>' if back(i - 1) == Some(b'=') => {
+                i -= 1;
+                true
+            }
             _ => return None,
         };
         i -= 1;
@@ -1193,7 +1213,7 @@ mod tests {
             i -= 1;
             blanks += 1;
         }
-        if matches!(back(i), Some(b'"' | b'\'')) {
+        if matches!(back(i), Some(b'"' | b'\'' | b']')) {
             i -= 1;
         }
         let end = i;
@@ -1248,7 +1268,8 @@ mod tests {
             ])
             .prop_map(|s| s.as_bytes().to_vec()),
             prop::sample::select(vec![
-                "=", ":", ": ", " = ", "\"", "'", "\": \"", " ", "\t", "   ", ",", "\n",
+                "=", ":", ": ", " = ", "\"", "'", "\": \"", " ", "\t", "   ", ",", "\n", " => ",
+                "=>", "]", "[", "': b'", " b'", "b",
             ])
             .prop_map(|s| s.as_bytes().to_vec()),
             prop::sample::select(vec![
@@ -1320,6 +1341,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn keys_before_arrows_and_bytes() {
+        // PHP's `print_r` (`[key] => value`), Ruby's and Perl's `key => value`, and
+        // Python's `repr()` of bytes (`'key': b'value'`).
+        for (s, key, assign) in [
+            ("[bizRegNo] => 6272223019", "bizRegNo", true),
+            ("    [dob]=>1990-03-05", "dob", true),
+            (":ssn => \"078-05-1120\"", "ssn", true),
+            ("{'bizRegNo': b'1091989376'}", "bizRegNo", false),
+            ("{\"phone\": b\"4155550134\"}", "phone", false),
+        ] {
+            let at = s.find(|c: char| c.is_ascii_digit()).unwrap();
+            assert_eq!(
+                key_before(s.as_bytes(), at),
+                Some((key.as_bytes(), assign)),
+                "{s}"
+            );
+        }
+        // A `b` glued to a word is no bytes prefix; `>` alone joins nothing.
+        assert_eq!(key_before(b"{'k': xb'12'}", 9), None);
+        assert_eq!(key_before(b"a > 12", 4), None);
     }
 
     #[test]

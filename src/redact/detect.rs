@@ -47,10 +47,11 @@ use crate::redact::{PiiType, Validator};
 use crate::user_regex::compile_set;
 
 use super::context::{self, Hint, Key};
+use super::keys::{self, KeyClass, KeyRules};
 use super::scan::Scan;
 use super::{
-    RedactError, TypeId, anchored, cef, columns, literal, markdown, marked, numbers, secret,
-    validate,
+    RedactError, TypeId, anchored, cef, columns, literal, markdown, marked, numbers, phones,
+    secret, validate,
 };
 
 /// One match to redact: a byte span of the scanned string and its type.
@@ -170,9 +171,9 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
         PiiType::Secret,
         // Starts at the keyword (so the group has literal prefixes); the validator takes
         // the rest of the key from before it. A quoted value may sit in a wrapper, as
-        // Rust's `Debug` and other object dumps print one: `password: Some("…")`; a
-        // value may be wrapped onto the next, indented line (`password=` at a line's end).
-        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["'\]]?[ \t]*(?::|=>?)[ \t]*(?:\r?\n[ \t]+)?(?:"[^"\r\n]+"|'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
+        // Rust's `Debug` and other object dumps print one: `password: Some("…")`, and
+        // Python's `repr()` prints bytes as `b'…'`; a value may be wrapped onto the next, indented line (`password=` at a line's end).
+        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["'\]]?[ \t]*(?::|=>?)[ \t]*(?:\r?\n[ \t]+)?(?:b?"[^"\r\n]+"|b?'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
     ),
     (
         PiiType::Iban,
@@ -504,9 +505,9 @@ pub(crate) struct Detectors {
     groups: Vec<Group>,
     /// Secrets after a marking word and a space (`marked.rs`): `secret` or `api_key` on.
     marked: bool,
-    /// Whole values under a sensitive key written apart from them (`columns.rs`): the
-    /// built-in sensitive keys are on.
-    sensitive_keys: bool,
+    /// Which keys are sensitive or never scanned: asked of every key, the column names
+    /// and element names of `columns.rs` too.
+    pub(crate) keys: KeyRules,
     /// Bit `1 << id` for each group in `groups`.
     present: u32,
 }
@@ -612,11 +613,11 @@ impl Detectors {
         }
         let marked =
             cfg.action_of(PiiType::Secret).is_some() || cfg.action_of(PiiType::ApiKey).is_some();
-        let sensitive_keys = cfg.action_of(PiiType::Secret).is_some() && cfg.keys.builtin_sensitive;
+        let keys = KeyRules::new(&cfg.keys, cfg.action_of(PiiType::Secret).is_some())?;
         Ok(Self {
             groups,
             marked,
-            sensitive_keys,
+            keys,
             present,
         })
     }
@@ -654,22 +655,24 @@ impl Detectors {
         // Values keyed by position (a CSV header, an SQL column list): most text fails
         // the test at its first bytes.
         let mut cols = columns::Columns::of(hay, scan.values, scan.newline);
+        // The fields again at the end, for the columns whose key is never scanned.
+        let fields = cols.clone();
         if self.marked {
             // Whole values under sensitive keys written apart from them.
             if scan.started & (1 << KEYED) != 0 {
                 let before = out.len();
-                keyed_in(scan, hay, self.sensitive_keys, &enabled, out);
+                keyed_in(scan, hay, &self.keys, &enabled, out);
                 groups_hit += usize::from(out.len() > before);
             }
             if let Some(cols) = &cols {
                 let before = out.len();
-                positional_in(cols, hay, self.sensitive_keys, &enabled, out);
+                positional_in(cols, hay, &self.keys, &enabled, out);
                 groups_hit += usize::from(out.len() > before);
             }
             if markdown::may_hold_table(hay.as_bytes(), scan.newline) {
                 let before = out.len();
                 markdown::keyed_cells(hay, |key, s, e| {
-                    let ty = columns::whole_value(key, &hay[s..e], self.sensitive_keys);
+                    let ty = keys::whole_value(self.keys.classify(key), key, &hay[s..e]);
                     push_whole(ty, s, e, &enabled, out);
                     ty.is_some()
                 });
@@ -736,7 +739,28 @@ impl Detectors {
             marked::marked_in(hay.as_bytes(), &enabled, out);
             groups_hit += usize::from(out.len() > before);
         }
+        if let Some(fields) = fields
+            && out.len() > base
+        {
+            keep_ignored_columns(fields, &self.keys, out, base);
+        }
         if out.len() == base {
+            // A phone number in a national format, whole, under a key that names a
+            // phone, when no detector knew it (most values fail at their length or
+            // first byte).
+            if let Some(k) = key.0
+                && (7..=MAX_PHONE_VALUE).contains(&hay.len())
+                && matches!(hay.as_bytes()[0], b'0'..=b'9' | b'+' | b'(')
+                && enabled(PiiType::PhoneIntl)
+                && phones::phone_key(k)
+                && phones::phone_shaped(hay.as_bytes())
+            {
+                out.push(Found {
+                    start: 0,
+                    end: hay.len(),
+                    ty: TypeId::builtin(PiiType::PhoneIntl),
+                });
+            }
             return;
         }
         let tidy = |found: &mut Vec<Found>| {
@@ -776,6 +800,10 @@ impl Detectors {
         }
     }
 }
+
+/// The longest value [`phones::phone_shaped`] is asked about: 15 digits, a `+` and
+/// separators.
+const MAX_PHONE_VALUE: usize = 32;
 
 /// Ten or thirteen digits from `1`: an epoch in seconds or milliseconds (2001–2033).
 fn epoch_shaped(text: &[u8]) -> bool {
@@ -867,7 +895,7 @@ fn push_whole(
 fn keyed_in(
     scan: &Scan,
     hay: &str,
-    sensitive: bool,
+    rules: &KeyRules,
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
 ) {
@@ -884,7 +912,7 @@ fn keyed_in(
         {
             // The field's value may be anywhere around its label.
             push_whole(
-                columns::whole_value(label, &hay[s..e], sensitive),
+                keys::whole_value(rules.classify(label), label, &hay[s..e]),
                 s,
                 e,
                 enabled,
@@ -896,7 +924,7 @@ fn keyed_in(
         if let Some((key, s, e)) = keyed {
             let before = out.len();
             push_whole(
-                columns::whole_value(key, &hay[s..e], sensitive),
+                keys::whole_value(rules.classify(key), key, &hay[s..e]),
                 s,
                 e,
                 enabled,
@@ -928,7 +956,7 @@ fn keyed_in(
 fn positional_in(
     cols: &columns::Columns<'_>,
     hay: &str,
-    sensitive: bool,
+    rules: &KeyRules,
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
 ) {
@@ -941,13 +969,42 @@ fn positional_in(
             continue;
         }
         push_whole(
-            columns::whole_value(key, value, sensitive),
+            keys::whole_value(rules.classify(key), key, value),
             f.start,
             f.end,
             enabled,
             out,
         );
     }
+}
+
+/// Drops the matches in `out[base..]` that lie in a field of a column whose name is a
+/// key never scanned (the config's `keys.ignore`), as the same key's value in JSON.
+fn keep_ignored_columns(
+    fields: columns::Columns<'_>,
+    rules: &KeyRules,
+    out: &mut Vec<Found>,
+    base: usize,
+) {
+    let mut ignored = 0u64;
+    for col in 0..columns::MAX_COLUMNS {
+        let Some(name) = fields.name(col) else {
+            break;
+        };
+        if rules.classify(name) == KeyClass::Ignored {
+            ignored |= 1 << col;
+        }
+    }
+    if ignored == 0 {
+        return;
+    }
+    let spans: Vec<(usize, usize)> = fields
+        .filter(|f| f.col < 64 && ignored & (1 << f.col) != 0)
+        .map(|f| (f.start, f.end))
+        .collect();
+    let mut mine = out.split_off(base);
+    mine.retain(|m| !spans.iter().any(|&(s, e)| m.start >= s && m.end <= e));
+    out.append(&mut mine);
 }
 
 /// The hand-read numbers (`numbers.rs`) of every span that may hold one; a number in
@@ -1207,12 +1264,15 @@ impl Group {
                         };
                         if !sensitive {
                             // `key=…`, `auth: …`: a credential word, so a random token
-                            // after it is an API key.
+                            // after it is an API key (as for a column of that name).
+                            let key_end = kv.iter().position(|b| {
+                                matches!(b, b'"' | b'\'' | b' ' | b'\t' | b':' | b'=')
+                            })?;
+                            let key = std::str::from_utf8(&kv[..key_end]).ok()?;
                             let value = std::str::from_utf8(&text[s..e]).ok()?;
-                            if !context::token_like(value) || !enabled(PiiType::ApiKey) {
-                                return None;
-                            }
-                            return builtin(PiiType::ApiKey, s, e);
+                            let t = keys::whole_value(KeyClass::Normal, key, value)
+                                .filter(|&t| enabled(t))?;
+                            return builtin(t, s, e);
                         }
                         (s, e)
                     }

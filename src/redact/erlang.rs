@@ -4,7 +4,7 @@
 //! written `<<"text">>`, with `\"` and `\\` escapes in the string).
 //!
 //! The key is the binary, atom or quoted atom before `=>` or `:=`; the value means what
-//! it means under the same key in `key=value` (`columns::whole_value`). The scan
+//! it means under the same key in `key=value` (`keys::whole_value`). The scan
 //! (`scan.rs`) records the value's start at the `<` of `<<"` after the arrow; nothing
 //! here allocates, and every walk back is bounded.
 

@@ -157,7 +157,7 @@ impl Session<'_> {
         }
         let r = self.redactor;
         let seen = KeySeen {
-            class: r.keys.classify(key),
+            class: r.detectors.keys.classify(key),
             clean: r.plain_key(key),
         };
         self.key_memo.put(key, seen);

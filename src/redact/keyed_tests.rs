@@ -77,6 +77,17 @@ fn sql_values_under_their_column_list() {
     let kept =
         "INSERT INTO events (id, created_at, ref_no) VALUES (1, '2024-01-02', '4820193847561');";
     assert_eq!(redact(kept), kept);
+    // SQL keywords are case-insensitive (ISO/IEC 9075): the same statement in lower case
+    // and in mixed case.
+    for (insert, values) in [("insert into", "values"), ("Insert Into", "Values")] {
+        let s = format!(
+            "{insert} staff (id, api_key, passwd, note) {values} \
+             (1, 'q8Zr2LmX0vT4bN7cJ1wY5kP3', 'Tiger1998.', 'ok')"
+        );
+        let out = redact(&s);
+        gone(&out, &["q8Zr2LmX0vT4bN7cJ1wY5kP3", "Tiger1998."]);
+        left(&out, &["(id, api_key, passwd, note)", "(1, '", "'ok')"]);
+    }
 }
 
 #[test]
@@ -195,4 +206,31 @@ fn values_after_arrows() {
         gone(&out, &[secret]);
         left(&out, &[kept]);
     }
+}
+
+#[test]
+fn form_data_values_under_sensitive_names() {
+    // RFC 7578: a `multipart/form-data` body (the boundary from RFC 7578 §4.1's example).
+    let s = "POST /login HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=AaB03x\r\n\r\n\
+             --AaB03x\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\nkim\r\n\
+             --AaB03x\r\nContent-Disposition: form-data; name=\"PASSWORD\"\r\n\r\nTiger1998.\r\n\
+             --AaB03x\r\nContent-Disposition: form-data; name=\"비밀번호\"\r\n\r\nLotus1992+\r\n\
+             --AaB03x\r\nContent-Disposition: form-data; name=\"duration\"\r\n\r\nPT54M16.302S\r\n\
+             --AaB03x\r\nContent-Disposition: form-data; name=\"privateKey\"\r\n\r\n\
+             -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\r\n\
+             --AaB03x--\r\n";
+    let out = redact(s);
+    gone(
+        &out,
+        &[
+            "Tiger1998.",
+            "Lotus1992+",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+            "BKcwggSjAgEAAoIBAQC7",
+        ],
+    );
+    left(
+        &out,
+        &["\r\n\r\nkim\r\n", "\r\n\r\nPT54M16.302S\r\n", "--AaB03x--"],
+    );
 }

@@ -6,7 +6,7 @@ use regex_automata::meta;
 use crate::config::KeyRules as KeyRulesConfig;
 use crate::user_regex::compile_set;
 
-use super::RedactError;
+use super::{PiiType, RedactError, context};
 
 /// Built-in sensitive names. A key is sensitive when its name, lowercased and stripped of
 /// everything but ASCII letters and digits, ends with one of these: `user_password`,
@@ -236,9 +236,57 @@ impl KeyRules {
     }
 }
 
+/// What a value under a key of class `class` is as a whole, when the key says so: a
+/// secret under a sensitive key (built-in or configured); an API key for a random token
+/// ([`context::token_like`]) under a credential name (`auth`, `signature`); nothing
+/// under an ignored key. The one decision for JSON members written in text
+/// (`auth=…`), CSV columns, SQL column lists, element names and form-data parts.
+pub(crate) fn whole_value(class: KeyClass, key: &str, value: &str) -> Option<PiiType> {
+    if value.is_empty() {
+        return None;
+    }
+    match class {
+        KeyClass::Ignored => None,
+        KeyClass::Sensitive => Some(PiiType::Secret),
+        KeyClass::Normal => (context::Key(Some(key)).hint() & context::CREDENTIAL != 0
+            && context::token_like(value))
+        .then_some(PiiType::ApiKey),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_values_follow_the_key_rules() {
+        let rules = |builtin_sensitive, sensitive: &[&str], ignore: &[&str]| {
+            let cfg = KeyRulesConfig {
+                builtin_sensitive,
+                sensitive: sensitive.iter().map(|s| s.to_string()).collect(),
+                ignore: ignore.iter().map(|s| s.to_string()).collect(),
+            };
+            KeyRules::new(&cfg, true).unwrap()
+        };
+        let value = |r: &KeyRules, key: &str, v: &str| whole_value(r.classify(key), key, v);
+        let builtin = rules(true, &[], &[]);
+        assert_eq!(value(&builtin, "db_password", "x"), Some(PiiType::Secret));
+        assert_eq!(
+            value(&builtin, "SecretAccessKey", "x"),
+            Some(PiiType::Secret)
+        );
+        assert_eq!(value(&builtin, "password", ""), None);
+        assert_eq!(value(&builtin, "note", "x"), None);
+        let token = "q8Zr2LmX0vT4bN7cJ1wY5kP3";
+        assert_eq!(value(&builtin, "signature", token), Some(PiiType::ApiKey));
+        assert_eq!(value(&builtin, "signature", "ok"), None);
+        // Built-in names off; configured names on; an ignored name wins.
+        let configured = rules(false, &["(?i)^nick"], &["db_password", "signature"]);
+        assert_eq!(value(&configured, "db_password", "x"), None);
+        assert_eq!(value(&configured, "signature", token), None);
+        assert_eq!(value(&configured, "SecretAccessKey", "x"), None);
+        assert_eq!(value(&configured, "Nickname", "x"), Some(PiiType::Secret));
+    }
 
     #[test]
     fn every_name_is_found_by_its_last_letters() {

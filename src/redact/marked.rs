@@ -15,7 +15,8 @@
 //! - After a password word the value is a password when it reads like one: four to 128
 //!   bytes (trailing `.,;:!?)` not counted) holding a digit and a letter, or a symbol
 //!   (`!@#$%^&*+=?~|;:,` and the like) with letters or digits, or four digits or more
-//!   (a PIN). A plain word (`password reset link sent`, `password policy updated`), a
+//!   (a PIN), or three or more words of letters joined by `-` (a passphrase). A
+//!   plain word (`password reset link sent`, `password policy updated`), a
 //!   path (`pwd /srv/app`), a URL, a masked `********` and Korean text stay.
 //! - After a credential word the value is a key when it looks random
 //!   ([`context::token_like`]: 32+ hex digits, or 20+ letters and digits with both), or
@@ -496,6 +497,20 @@ fn password_like(v: &[u8]) -> bool {
     (digits > 0 && letters > 0)
         || (symbols > 0 && digits + letters > 0)
         || (digits == body.len() && digits >= 4)
+        || passphrase(body)
+}
+
+/// Three or more words of 3 to 12 letters joined by `-`: a generated passphrase
+/// (`correct-horse-battery-staple`, a password manager's `word-word-word`).
+fn passphrase(v: &[u8]) -> bool {
+    let mut words = 0;
+    for w in v.split(|&c| c == b'-') {
+        if !(3..=12).contains(&w.len()) || !w.iter().all(u8::is_ascii_alphabetic) {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 3
 }
 
 /// A value after a credential word that is a key (see the module doc).
@@ -734,6 +749,9 @@ mod tests {
             "hunter2",
             "482913",
             "p@ss!",
+            // Words joined by `-` (xkcd 936's example; a password manager's default).
+            "correct-horse-battery-staple",
+            "fence-Orbit-canyon",
         ] {
             assert!(password_like(v.as_bytes()), "{v}");
         }
@@ -750,6 +768,10 @@ mod tests {
             "12",
             "on/off",
             "self-service",
+            "up-to-date",
+            "state-of-the-art",
+            "end-to-end",
+            "re-enter-pw",
             "[REDACTED:secret]",
         ] {
             assert!(!password_like(v.as_bytes()), "{v}");

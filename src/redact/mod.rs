@@ -41,8 +41,10 @@
 //!   words in English and Korean), asked only for candidates that need it.
 //! - `numbers.rs`: numbers read by hand at numeric candidates: US phones, Korean
 //!   licences, and with context dates of birth, bank accounts, plain SSN/BRN/FRN.
+//! - `phones.rs`: a phone number in any national format under a key that names a phone.
 //! - `percent.rs`: percent-encoded text, decoded for detection (around what decoding
 //!   changed) and mapped back.
+//! - `wrap.rs`: tokens cut by a fixed-width line wrap, joined to their continuation.
 //! - `keys.rs`: sensitive and ignored keys.
 //! - `action.rs`: replace, mask, keyed hash (HMAC-SHA256), drop.
 //! - `json.rs`: the copy-through JSON walker.
@@ -83,6 +85,7 @@ mod marked;
 mod numbers;
 mod otlp;
 mod percent;
+mod phones;
 pub mod policy;
 mod scan;
 mod secret;
@@ -96,6 +99,7 @@ mod starts;
 mod tests;
 mod types;
 mod validate;
+mod wrap;
 
 use std::sync::Arc;
 
@@ -110,7 +114,6 @@ use crate::pipeline::{Batch, Processor};
 use crate::telemetry::Metrics;
 use action::Hasher;
 use detect::{Caches, Detectors, Found};
-use keys::KeyRules;
 
 /// Why a [`Redactor`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -175,7 +178,6 @@ pub struct Redactor {
     types: Vec<TypeInfo>,
     k8s: TypeId,
     detectors: Detectors,
-    keys: KeyRules,
     hasher: Option<Hasher>,
     mask_keep: usize,
     json: crate::config::JsonLimits,
@@ -221,10 +223,8 @@ impl Redactor {
             Some(h) => Some(Hasher::new(h.key.as_bytes(), h.length).ok_or(RedactError::HashKey)?),
             None => None,
         };
-        let secret_on = cfg.action_of(PiiType::Secret).is_some();
         Ok(Self {
             detectors: Detectors::new(cfg, &custom_ids)?,
-            keys: KeyRules::new(&cfg.keys, secret_on)?,
             types,
             k8s,
             hasher,
@@ -449,18 +449,29 @@ impl Session<'_> {
         // The scan of `s` that `find` ran saw every byte a decoder starts at: most
         // strings hold none and are not searched again.
         let scan = self.caches.scan();
-        let (pct, markup, wide) = (
+        let (pct, markup, wide, newline) = (
             scan.has_percent_bytes(),
             scan.has_markup_bytes(),
             scan.has_wide_blanks(),
+            scan.newline,
         );
+        if newline < s.len() {
+            r.detectors.join_wrapped(
+                &mut self.caches,
+                s,
+                newline,
+                key,
+                |t| r.enabled(t),
+                &mut found,
+            );
+        }
         if (pct || markup || wide)
             && let Some(decoded) = percent::decode_either(s, pct, markup, wide)
         {
             return self.text_encoded(s, &decoded, found, in_field, key);
         }
         // `ts=…`, `trace_id: …`: left alone in text as under the same key in JSON.
-        found.retain(|f| !r.keys.ignored_in_text(s.as_bytes(), f.start));
+        found.retain(|f| !r.detectors.keys.ignored_in_text(s.as_bytes(), f.start));
         if !r.allow.is_empty() {
             found.retain(|f| !r.allow.permits(&s[f.start..f.end]));
         }
@@ -536,7 +547,7 @@ impl Session<'_> {
             .enumerate()
             .filter(|&(i, f)| {
                 let text = if i < plain { s } else { &decoded.text };
-                !r.keys.ignored_in_text(text.as_bytes(), f.start)
+                !r.detectors.keys.ignored_in_text(text.as_bytes(), f.start)
             })
             .map(|(i, f)| {
                 if i < plain {

@@ -1,9 +1,9 @@
 //! The anchored search of the `secret` pattern (`password=…`, `Cookie: session=…`,
 //! `비밀번호: …`) read by hand, the same match the regex in `detect.rs` finds.
 //!
-//! The pattern is `KEYWORD [A-Za-z0-9_-]* ["']? [ \t]* [:=] [ \t]* ("[^"\r\n]+" |
-//! '[^'\r\n]+' | [A-Z][A-Za-z]{1,15} \( QUOTED | ["']? ((bearer|basic|token) [ ]+)? VALUE+)`
-//! (`QUOTED` one of the first two; an optional `\r?\n[ \t]+` before the value: the
+//! The pattern is `KEYWORD [A-Za-z0-9_-]* ["']? [ \t]* [:=] [ \t]* (b?"[^"\r\n]+" |
+//! b?'[^'\r\n]+' | [A-Z][A-Za-z]{1,15} \( QUOTED | ["']? ((bearer|basic|token) [ ]+)? VALUE+)`
+//! (`QUOTED` one of the first two without its `b`; an optional `\r?\n[ \t]+` before the value: the
 //! value wrapped onto the next, indented line), the keywords ASCII
 //! case-insensitive, `VALUE` any character but Unicode white space and `"'&,;}<>\`: a
 //! quoted value runs to its closing quote (`password='ab&c d'`), another one to the first
@@ -186,16 +186,17 @@ pub(crate) fn secret_match(b: &[u8], p: usize, hi: usize) -> Option<Option<usize
         }
     }
     // A quoted value: up to its closing quote, one byte or more, on one line (tried
-    // first, as the regex's alternation does).
-    if let Some(quote) = at(q).filter(|c| matches!(c, b'"' | b'\''))
+    // first, as the regex's alternation does); Python's bytes have a `b` before it.
+    let bytes = usize::from(at(q) == Some(b'b') && matches!(at(q + 1), Some(b'"' | b'\'')));
+    if let Some(quote) = at(q + bytes).filter(|c| matches!(c, b'"' | b'\''))
         && let Some(close) = b
-            .get(q + 1..hi)?
+            .get(q + bytes + 1..hi)?
             .iter()
             .position(|&c| c == quote || c == b'\r' || c == b'\n')
         && close > 0
-        && b[q + 1 + close] == quote
+        && b[q + bytes + 1 + close] == quote
     {
-        return Some(Some(q + close + 2));
+        return Some(Some(q + bytes + close + 2));
     }
     // A quoted value in a wrapper: `Some("…")`, `Secret('…')`.
     if at(q).is_some_and(|c| c.is_ascii_uppercase()) {
@@ -280,6 +281,28 @@ mod tests {
     }
 
     #[test]
+    fn python_bytes_are_quoted_values() {
+        // `repr()` of a dict prints `bytes` as `b'…'` (or `b"…"` when the bytes hold a
+        // `'`): the value is what the quotes hold, spaces and all.
+        for (s, value) in [
+            ("{'password': b'correct horse'}", "correct horse"),
+            ("{'api_key': b\"it's-a-key\"}", "it's-a-key"),
+            ("{'passphrase': b'aaa-bbb-ccc', 'n': 1}", "aaa-bbb-ccc"),
+        ] {
+            let b = s.as_bytes();
+            let p = 2;
+            let end = secret_match(b, p, b.len()).flatten().unwrap();
+            let (vs, ve, sensitive) = crate::redact::validate::key_value(&b[p..end]).unwrap();
+            assert!(sensitive, "{s}");
+            assert_eq!(&s[p + vs..p + ve], value, "{s}");
+        }
+        // A value that starts with `b` is not bytes without its quote.
+        let s = "password: bogus1";
+        let end = secret_match(s.as_bytes(), 0, s.len()).flatten().unwrap();
+        assert_eq!(&s[..end], s);
+    }
+
+    #[test]
     fn secret_by_hand_is_the_regex() {
         let re = secret_regex();
         // Keywords (and near misses), what joins a key to its value, and value pieces;
@@ -348,7 +371,7 @@ mod tests {
             "Token\t", "x", "a1", "_", "-", "abc123", "&", ",", ";", "}", "<", ">", "\\", "\n",
             "\r", "\u{0b}", "\u{0c}", "\u{a0}", "\u{85}", "\u{3000}", "\u{2009}", "\u{2028}",
             "\u{202f}", "\u{205f}", "\u{1680}", "가", "é", "€", "😀", "/", ".", "%2F", "@", "+",
-            "?", "#", "{", "]", "(", " ", "\"", "'",
+            "?", "#", "{", "]", "(", " ", "\"", "'", "b", "b'x'", "b\"",
         ];
         let lists = [keys, glue, values];
         let mut next = crate::redact::xorshift(0x5ec2_e7b1_d0a7_f00d);

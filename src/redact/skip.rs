@@ -15,7 +15,7 @@ pub(crate) const BLOCK: usize = 16;
 pub(crate) struct ScanMask {
     /// `@ : < = - _` and a line feed: looked at wherever they are.
     pub always: u32,
-    /// A digit, a capital, one of `e g x b`, or two small letters and two digits (a
+    /// A digit, a capital, one of `e g x b v`, or two small letters and two digits (a
     /// lower-case IBAN; near the block's end, where the next bytes are not seen, any
     /// small letter): looked at only where a word starts (a digit after a word byte
     /// starts no numeric match, and a run of digits is looked at from its first one).
@@ -135,7 +135,7 @@ fn scalar_scan_mask(block: &[u8; BLOCK]) -> ScanMask {
             m.always |= bit;
         }
         if c.is_ascii_alphanumeric()
-            && (!c.is_ascii_lowercase() || matches!(c, b'e' | b'g' | b'x' | b'b'))
+            && (!c.is_ascii_lowercase() || matches!(c, b'e' | b'g' | b'x' | b'b' | b'v'))
         {
             m.starter |= bit;
         }
@@ -229,7 +229,10 @@ mod sse2 {
                 or(eq(v, b'_'), eq(v, b'\n')),
             ),
         );
-        let lit = or(or(eq(v, b'e'), eq(v, b'g')), or(eq(v, b'x'), eq(v, b'b')));
+        let lit = or(
+            or(eq(v, b'e'), eq(v, b'g')),
+            or(or(eq(v, b'x'), eq(v, b'b')), eq(v, b'v')),
+        );
         let percent = or(eq(v, b'%'), eq(v, b'+'));
         let markup = or(eq(v, b'&'), eq(v, 0xef));
         ScanMask {
@@ -309,7 +312,7 @@ mod tests {
     fn block_masks_are_the_rules_read_on_the_string() {
         // Random strings of small letters, digits, capitals, the decoders' bytes and
         // others, every length around a block's, at every block the scan can read: the
-        // lower-case IBAN starts (small letters other than `e g x b`) are those of the
+        // lower-case IBAN starts (small letters other than `e g x b v`) are those of the
         // rule (in the last three bytes, whose next bytes the block does not hold, a
         // superset of them), and the escape bits are exactly the `% +` and `& 0xEF`
         // bytes.
@@ -330,7 +333,7 @@ mod tests {
                     let c = b[i];
                     let rule = lower_iban_at(&b, i);
                     let bit = m.starter >> j & 1 == 1;
-                    if c.is_ascii_lowercase() && !matches!(c, b'e' | b'g' | b'x' | b'b') {
+                    if c.is_ascii_lowercase() && !matches!(c, b'e' | b'g' | b'x' | b'b' | b'v') {
                         if j >= BLOCK - 3 {
                             assert!(bit || !rule, "{b:?} at {i}");
                         } else {

@@ -157,7 +157,26 @@ pub(super) fn webhook_host(b: &[u8], colon: usize) -> bool {
             host.eq_ignore_ascii_case(h)
         };
         host_ok && path.len() > p.len() + 8 && path[..p.len()].eq_ignore_ascii_case(p)
-    })
+    }) || mattermost_hook(path)
+}
+
+/// The alphabet of Mattermost's ids (its `model.NewId`: 16 random bytes in base32 with
+/// this alphabet, the padding cut: 26 characters).
+const MATTERMOST_ID: &[u8; 32] = b"ybndrfg8ejkmcpqxot1uwisza345h769";
+
+/// A Mattermost incoming webhook's path on any host: `/hooks/` and an id of 26
+/// characters of its alphabet (a digit among them), ending the path. Another id under
+/// `/hooks/` is not one.
+fn mattermost_hook(path: &[u8]) -> bool {
+    let Some(id) = path.strip_prefix(b"/hooks/") else {
+        return false;
+    };
+    id.len() >= 26
+        && id[..26].iter().all(|c| MATTERMOST_ID.contains(c))
+        && id[..26].iter().any(u8::is_ascii_digit)
+        && id
+            .get(26)
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/')))
 }
 
 pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -318,6 +337,39 @@ fn run_shapes(span: &[u8], runs: &[(usize, usize)], digits: usize, plus: bool) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mattermost_incoming_webhooks_on_any_host() {
+        // Ids of 26 characters of Mattermost's base32 alphabet.
+        let id: String = (0..26)
+            .map(|i| char::from(MATTERMOST_ID[(i * 7 + 3) % 32]))
+            .collect();
+        let hook = |host: &str, path: &str| {
+            let url = format!("https://{host}{path}");
+            webhook_host(url.as_bytes(), url.find("://").unwrap())
+        };
+        for tail in ["", "?channel=town-square", "\"", " sent", "#x"] {
+            assert!(
+                hook("chat.example.com", &format!("/hooks/{id}{tail}")),
+                "{tail}"
+            );
+        }
+        assert!(hook("mm.example.org:8065", &format!("/hooks/{id}")));
+        // Other ids under `/hooks/`: too short or long, other characters, a path on.
+        for path in [
+            format!("/hooks/{}", &id[..25]),
+            format!("/hooks/{id}y"),
+            format!("/hooks/{}", id.to_uppercase()),
+            format!("/hooks/{}l", &id[..25]),
+            format!("/hooks/{}0", &id[..25]),
+            format!("/hooks/{id}/status"),
+            format!("/api/hooks/{id}"),
+            "/hooks/bysbnydrfgejkmcpqxotuwisza".to_string(),
+            "/hooks/deployment-notifications".to_string(),
+        ] {
+            assert!(!hook("chat.example.com", &path), "{path}");
+        }
+    }
 
     #[test]
     fn short_spans_without_a_plus_fit_no_shape() {

@@ -179,6 +179,44 @@ fn custom_detectors_and_key_rules() {
 }
 
 #[test]
+fn configured_key_rules_apply_to_column_and_element_names() {
+    let r = redactor(concat!(
+        "    keys:\n",
+        "      sensitive: ['(?i)^nick']\n",
+        "      ignore: [contact_email, passwd]\n",
+    ));
+    // RFC 4180 rows: an ignored column is kept whole (the e-mail in it, the password
+    // under a built-in sensitive name), a configured sensitive one is redacted.
+    let csv = "id,nickname,contact_email,passwd,email\r\n\
+               1,sunny,kim@example.com,Tiger1998.,lee@example.org\r\n";
+    let out = run(&r, csv);
+    assert!(
+        !out.contains("sunny") && !out.contains("lee@example.org"),
+        "{out}"
+    );
+    assert!(out.contains(",kim@example.com,Tiger1998.,"), "{out}");
+    // The same names as an SQL column list and as XML elements.
+    let sql = "INSERT INTO users (id, nickname, passwd) VALUES (1, 'sunny', 'Tiger1998.')";
+    let out = run(&r, sql);
+    assert!(
+        !out.contains("'sunny'") && out.contains("'Tiger1998.'"),
+        "{out}"
+    );
+    let xml = "<user><nickname>sunny</nickname><passwd>Tiger1998.</passwd></user>";
+    let out = run(&r, xml);
+    assert!(
+        !out.contains(">sunny<") && out.contains(">Tiger1998.<"),
+        "{out}"
+    );
+    // With the default rules the password goes and the nickname stays.
+    let out = run(&default(), csv);
+    assert!(
+        out.contains("sunny") && !out.contains("Tiger1998."),
+        "{out}"
+    );
+}
+
+#[test]
 fn detectors_can_be_turned_off() {
     let r = redactor("    detectors: {email: off, secret: off}\n");
     assert_eq!(

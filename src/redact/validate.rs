@@ -532,6 +532,15 @@ pub(crate) fn key_value(text: &[u8]) -> Option<(usize, usize, bool)> {
         + text[sep + 1..]
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))?;
+    // Python's bytes (`b'…'`): the value is inside the quotes.
+    if text[start] == b'b'
+        && !matches!(text[start - 1], b'"' | b'\'')
+        && let Some(&q) = text.get(start + 1).filter(|q| matches!(q, b'"' | b'\''))
+        && text.len() > start + 3
+        && text.ends_with(&[q])
+    {
+        start += 2;
+    }
     // A quoted value in a wrapper (`Some("…")`): the value is inside the quotes.
     if text[start].is_ascii_uppercase() && !matches!(text[start - 1], b'"' | b'\'') {
         let letters = text[start..]

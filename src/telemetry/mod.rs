@@ -162,6 +162,9 @@ pub struct ExporterMetrics {
     pub partial_rejected_items: Family<QueueLabels, Counter>,
     /// Records of damaged disk queue files, salvaged or lost.
     pub queue_salvage_records: Family<SalvageLabels, Counter>,
+    /// Label values longer than the exporter's `max_label_value_length`, cut (loki,
+    /// prometheusremotewrite).
+    pub label_values_cut: Family<QueueLabels, Counter>,
 }
 
 impl ExporterMetrics {
@@ -217,6 +220,11 @@ impl ExporterMetrics {
             "slotel_exporter_partial_success_rejected_items",
             "Items an OTLP backend rejected inside an accepted request (partial success)",
             self.partial_rejected_items.clone(),
+        );
+        registry.register(
+            "slotel_exporter_label_values_cut",
+            "Label values longer than the exporter's max_label_value_length, cut to it and ended with a hash of the whole value",
+            self.label_values_cut.clone(),
         );
     }
 }

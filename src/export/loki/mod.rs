@@ -6,7 +6,9 @@
 //! - **Stream labels** come from the configured resource attributes (a bounded list, at most
 //!   15): the name with characters outside `[a-zA-Z0-9_]` turned into `_`, the value as
 //!   text, escaped for the `{k="v"}` selector syntax. Resources without any of them get
-//!   `service_name="unknown_service"` (Loki refuses a stream without labels).
+//!   `service_name="unknown_service"` (Loki refuses a stream without labels). A value
+//!   longer than `max_label_value_length` (2048 bytes by default, as Loki's limit) is cut
+//!   and ends with a hash of the whole value, since Loki refuses the request otherwise.
 //! - **One stream per distinct label set** in a request, entries sorted by timestamp inside
 //!   it (Loki refuses out-of-order entries within a stream).
 //! - **Line**: a string body as it is; any other body as JSON, map keys in their order
@@ -26,6 +28,7 @@ use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use prometheus_client::metrics::counter::Counter;
 use prost::Message;
 
 use super::client::HttpClient;
@@ -33,7 +36,7 @@ use super::delivery::Remote;
 use super::error::{BuildError, EncodeError};
 use super::proto::loki;
 use super::queue::Record;
-use super::remote_write::sanitize;
+use super::remote_write::{cut_label_value, sanitize};
 use super::retry::Outcome;
 use crate::config::LokiConfig;
 use crate::pipeline::{Batch, Payload};
@@ -47,6 +50,10 @@ pub struct Loki {
     url: http::Uri,
     /// (resource attribute, label name) pairs, in configured order.
     labels: Arc<[(String, String)]>,
+    /// Stream label values longer than this (bytes, 0: no limit) are cut.
+    max_value: usize,
+    /// `slotel_exporter_label_values_cut_total` of this exporter, once it is counted.
+    cut: Option<Counter>,
 }
 
 impl Loki {
@@ -63,12 +70,29 @@ impl Loki {
             client: HttpClient::new(&cfg.client)?,
             url,
             labels: labels.into(),
+            max_value: cfg.max_label_value_length,
+            cut: None,
         })
     }
 
-    /// The push request of a logs export request (not yet compressed).
-    pub fn push_request(&self, req: &ExportLogsServiceRequest, now_ns: u64) -> loki::PushRequest {
-        push_request(&self.labels, req, now_ns)
+    /// Counts the label values this exporter cuts in `metrics`, under the name `exporter`.
+    pub fn counting(mut self, exporter: &str, metrics: &crate::telemetry::Metrics) -> Self {
+        self.cut = Some(metrics.exporters.label_values_cut.get_or_create_owned(
+            &crate::telemetry::QueueLabels {
+                exporter: exporter.to_string(),
+            },
+        ));
+        self
+    }
+
+    /// The push request of a logs export request (not yet compressed) and how many label
+    /// values it cut.
+    pub fn push_request(
+        &self,
+        req: &ExportLogsServiceRequest,
+        now_ns: u64,
+    ) -> (loki::PushRequest, u64) {
+        push_request(&self.labels, self.max_value, req, now_ns)
     }
 }
 
@@ -285,12 +309,16 @@ fn entry_ns(e: &loki::Entry) -> (i64, i32) {
 }
 
 /// Groups the records of a request into streams by label set; entries sorted by time in
-/// each stream, streams in the order their first record came.
+/// each stream, streams in the order their first record came. Label values longer than
+/// `max_value` bytes (0: no limit) are cut (see [`cut_label_value`]); the second result
+/// counts them, once per resource.
 pub fn push_request(
     labels: &[(String, String)],
+    max_value: usize,
     req: &ExportLogsServiceRequest,
     now_ns: u64,
-) -> loki::PushRequest {
+) -> (loki::PushRequest, u64) {
+    let mut cut = 0u64;
     let mut streams: Vec<loki::Stream> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for rl in &req.resource_logs {
@@ -299,7 +327,8 @@ pub fn push_request(
             .iter()
             .filter_map(|(attr, name)| {
                 let kv = attrs.iter().find(|kv| kv.key == *attr)?;
-                let v = value_text(kv.value.as_ref());
+                let mut v = value_text(kv.value.as_ref());
+                cut += u64::from(cut_label_value(&mut v, max_value));
                 (!v.is_empty()).then(|| (name.clone(), v))
             })
             .collect();
@@ -332,7 +361,7 @@ pub fn push_request(
     for s in &mut streams {
         s.entries.sort_by_key(entry_ns);
     }
-    loki::PushRequest { streams }
+    (loki::PushRequest { streams }, cut)
 }
 
 #[async_trait]
@@ -347,7 +376,12 @@ impl Remote for Loki {
         };
         let now = jiff::Timestamp::now();
         let now_ns = u64::try_from(now.as_nanosecond()).unwrap_or(0);
-        let push = push_request(&self.labels, req, now_ns);
+        let (push, cut) = self.push_request(req, now_ns);
+        if cut > 0
+            && let Some(counter) = &self.cut
+        {
+            counter.inc_by(cut);
+        }
         if push.streams.is_empty() {
             return Ok(Vec::new());
         }

@@ -50,8 +50,9 @@ fn label_names_lose_dots_and_values_come_from_the_resource() {
             vec![record(5, "x")],
         )],
     };
-    let push = push_request(
+    let (push, _) = push_request(
         &labels(&["service.name", "k8s.cluster.name", "k8s.namespace.name"]),
+        2048,
         &req,
         0,
     );
@@ -80,7 +81,7 @@ fn one_stream_per_label_set_with_entries_sorted_by_time() {
             resource_logs(&[("service.name", "c")], vec![]),
         ],
     };
-    let push = push_request(&labels(&["service.name"]), &req, 0);
+    let (push, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
     let got: Vec<(String, Vec<String>)> = push
         .streams
         .iter()
@@ -108,7 +109,7 @@ fn a_resource_without_configured_labels_gets_unknown_service() {
     let req = ExportLogsServiceRequest {
         resource_logs: vec![resource_logs(&[], vec![record(1, "x")])],
     };
-    let push = push_request(&labels(&["service.name"]), &req, 0);
+    let (push, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
     assert_eq!(
         push.streams[0].labels,
         r#"{service_name="unknown_service"}"#
@@ -242,4 +243,48 @@ fn severity_names_cover_the_otlp_ranges() {
             "", "TRACE", "TRACE", "DEBUG", "INFO", "WARN", "WARN", "ERROR", "FATAL", "FATAL", ""
         ]
     );
+}
+
+/// Loki refuses a push whose label value is longer than its `max_label_value_length`
+/// (default 2048 bytes) with 400, the other streams of the request with it. A 4 KiB value
+/// (3-byte characters, so the cut must find a character boundary) is cut to 2048 bytes with
+/// a hash at the end; two long values with one prefix stay two streams; ordinary streams
+/// are as they were.
+#[test]
+fn a_stream_label_value_past_lokis_limit_is_cut_and_the_other_streams_kept() {
+    let long_a = "서".repeat(1366); // 4098 bytes
+    let long_b = format!("{}b", "서".repeat(1366));
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![
+            resource_logs(&[("service.name", "checkout")], vec![record(1, "c1")]),
+            resource_logs(&[("service.name", &long_a)], vec![record(2, "a")]),
+            resource_logs(&[("service.name", &long_b)], vec![record(3, "b")]),
+            resource_logs(&[("service.name", "cart")], vec![record(4, "c2")]),
+        ],
+    };
+    let (push, cut) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    assert_eq!(cut, 2);
+    assert_eq!(push.streams.len(), 4);
+    assert_eq!(push.streams[0].labels, r#"{service_name="checkout"}"#);
+    assert_eq!(push.streams[3].labels, r#"{service_name="cart"}"#);
+    let value = |i: usize| {
+        let l = &push.streams[i].labels;
+        l["{service_name=\"".len()..l.len() - 2].to_string()
+    };
+    let (a, b) = (value(1), value(2));
+    assert_ne!(a, b);
+    for v in [&a, &b] {
+        assert!(v.len() <= 2048, "{} bytes", v.len());
+        let (prefix, hash) = v.rsplit_once('~').unwrap();
+        assert!(long_a.starts_with(prefix) && prefix.len() > 2000);
+        assert_eq!(hash.len(), 16);
+        assert!(hash.bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+    // The same value is cut the same way in every request: one stream over time.
+    let (again, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    assert_eq!(again.streams[1].labels, push.streams[1].labels);
+    // 0: no limit.
+    let (whole, cut) = push_request(&labels(&["service.name"]), 0, &req, 0);
+    assert_eq!(cut, 0);
+    assert!(whole.streams[1].labels.contains(&long_a));
 }

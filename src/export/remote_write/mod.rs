@@ -21,6 +21,9 @@
 //!   is dropped here (one bad sample makes Prometheus refuse the whole request), and no
 //!   timestamp is later than now.
 //! - A request holds at most `max_samples_per_request` samples and histograms.
+//! - No label value of a received series is longer than `max_label_value_length` bytes
+//!   (Mimir's default limit, 2048): a longer one is cut and ends with a hash of the whole
+//!   value ([`cut_label_value`]). The SLO series' labels are never cut.
 //! - slotel's own SLO series leave through their own lane (`lane.rs`): sharded by series,
 //!   in order per shard, several shards at once, the oldest waiting snapshot dropped when
 //!   the backend falls behind. Received metrics keep the queue, one request at a time.
@@ -37,6 +40,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, DataPointFlags, ExponentialHistogramDataPoint, metric,
     number_data_point,
 };
+use prometheus_client::metrics::counter::Counter;
 use prost::Message;
 
 mod lane;
@@ -69,6 +73,8 @@ pub struct RemoteWrite {
     external: Vec<prom::Label>,
     /// Last timestamp written per series (hash of its labels) and when it was written.
     last: Mutex<HashMap<u64, i64>>,
+    /// `slotel_exporter_label_values_cut_total` of this exporter, once it is counted.
+    cut: Option<Counter>,
 }
 
 fn label(name: &str, value: &str) -> prom::Label {
@@ -93,6 +99,33 @@ pub fn sanitize(name: &str, allow_colon: bool) -> String {
         }
     }
     out
+}
+
+/// Bytes of the end of a cut label value: `~` and 16 hex digits.
+const CUT_SUFFIX_LEN: usize = 17;
+
+/// Cuts `value` to at most `max` bytes (0: no limit), as Loki and Mimir refuse a longer
+/// label value (their `max_label_value_length`, 2048 bytes by default) with the whole
+/// request. A cut value keeps its longest prefix that ends at a character boundary and
+/// ends with `~` and the first 8 bytes of the SHA-256 of the whole value in hex, so two
+/// long values with one prefix stay two series. Returns whether it cut.
+pub fn cut_label_value(value: &mut String, max: usize) -> bool {
+    use sha2::Digest as _;
+    if max == 0 || value.len() <= max {
+        return false;
+    }
+    let digest = sha2::Sha256::digest(value.as_bytes());
+    // At most 3 steps back: a UTF-8 character is at most 4 bytes, and 0 is a boundary.
+    let mut keep = max.saturating_sub(CUT_SUFFIX_LEN);
+    while keep > 0 && !value.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    value.truncate(keep);
+    value.push('~');
+    for b in &digest[..8] {
+        let _ = std::fmt::Write::write_fmt(value, format_args!("{b:02x}"));
+    }
+    true
 }
 
 fn value_text(v: &Option<AnyValue>) -> String {
@@ -127,11 +160,15 @@ struct Converter<'a> {
     schema: i32,
     now_ms: i64,
     series: Vec<prom::TimeSeries>,
+    /// Label values longer than this (bytes, 0: no limit) are cut (received series only).
+    max_value: usize,
+    /// Label values cut so far.
+    cut: u64,
 }
 
 impl Converter<'_> {
     fn labels(
-        &self,
+        &mut self,
         name: &str,
         resource: &[prom::Label],
         attrs: &[KeyValue],
@@ -168,6 +205,11 @@ impl Converter<'_> {
         labels.sort_by(|a, b| a.name.cmp(&b.name));
         labels.dedup_by(|later, first| later.name == first.name);
         labels.retain(|l| !l.value.is_empty());
+        if self.origin == Origin::Sender {
+            for l in &mut labels {
+                self.cut += u64::from(cut_label_value(&mut l.value, self.max_value));
+            }
+        }
         labels
     }
 
@@ -339,6 +381,7 @@ impl RemoteWrite {
             replica,
             external,
             last: Mutex::new(HashMap::new()),
+            cut: None,
         })
     }
 
@@ -356,6 +399,8 @@ impl RemoteWrite {
             schema: self.cfg.native_histogram_schema,
             now_ms,
             series: Vec::new(),
+            max_value: self.cfg.max_label_value_length,
+            cut: 0,
         };
         for rm in &req.resource_metrics {
             let mut res = Vec::new();
@@ -470,6 +515,11 @@ impl RemoteWrite {
                 }
             }
         }
+        if conv.cut > 0
+            && let Some(counter) = &self.cut
+        {
+            counter.inc_by(conv.cut);
+        }
         conv.series
     }
 
@@ -569,6 +619,16 @@ impl RemoteWrite {
             retry: retry.clone(),
         };
         self.lane = Some(Lane::new(exporter, cfg, self.writer.clone(), metrics));
+        self
+    }
+
+    /// Counts the label values this exporter cuts in `metrics`, under the name `exporter`.
+    pub fn counting(mut self, exporter: &str, metrics: &crate::telemetry::Metrics) -> Self {
+        self.cut = Some(metrics.exporters.label_values_cut.get_or_create_owned(
+            &crate::telemetry::QueueLabels {
+                exporter: exporter.to_string(),
+            },
+        ));
         self
     }
 

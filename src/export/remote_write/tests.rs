@@ -292,3 +292,88 @@ fn exponential_histograms_become_native_histograms_at_the_schema() {
         [(25, 3), (28, 6)]
     );
 }
+
+/// Mimir refuses a series whose label value is longer than its `max_label_value_length`
+/// (default 2048 bytes) with 400, and slotel then gives up on the whole request. A 4 KiB
+/// data-point attribute and a 4 KiB `service.name` (the `job` label) are cut to 2048
+/// bytes with a hash at the end, the series stay distinct, ordinary series are unchanged.
+#[test]
+fn label_values_past_mimirs_limit_are_cut_and_every_series_kept() {
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    let rw = RemoteWrite::new(&cfg(100)).unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let long = "ü".repeat(2048); // 4096 bytes
+    let mut req = request(vec![
+        counter("c", 1.0, now - 1000, vec![kv("path", "/ok")]),
+        counter("c", 2.0, now - 1000, vec![kv("path", format!("{long}1"))]),
+        counter("c", 3.0, now - 1000, vec![kv("path", format!("{long}2"))]),
+    ]);
+    req.resource_metrics[0].resource = Some(Resource {
+        attributes: vec![kv("service.name", &long)],
+        ..Default::default()
+    });
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    assert_eq!(series.len(), 3);
+    let get = |s: &prom::TimeSeries, n: &str| {
+        s.labels
+            .iter()
+            .find(|l| l.name == n)
+            .map(|l| l.value.clone())
+            .unwrap_or_default()
+    };
+    for s in &series {
+        for l in &s.labels {
+            assert!(l.value.len() <= 2048, "{}: {} bytes", l.name, l.value.len());
+        }
+        let job = get(s, "job");
+        let (prefix, hash) = job.rsplit_once('~').unwrap();
+        assert!(long.starts_with(prefix) && prefix.len() > 2000);
+        assert_eq!(hash.len(), 16);
+    }
+    let paths: Vec<String> = series.iter().map(|s| get(s, "path")).collect();
+    assert_eq!(paths[0], "/ok");
+    assert_ne!(paths[1], paths[2]);
+    assert_eq!(series[1].samples[0].value, 2.0);
+    assert_eq!(series[2].samples[0].value, 3.0);
+}
+
+/// The SLO series' labels are never cut (the engine bounds them to 256 bytes a group).
+#[test]
+fn slo_series_labels_are_not_cut() {
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        max_label_value_length: 64,
+        ..cfg(100)
+    })
+    .unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let group = "g".repeat(256);
+    let req = request(vec![counter(
+        "slo",
+        1.0,
+        now - 1000,
+        vec![kv("group", &group)],
+    )]);
+    let series = decode(&rw.encode_slo_series(&req).unwrap());
+    assert!(series[0].labels.iter().any(|l| l.value == group));
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    assert!(series[0].labels.iter().all(|l| l.value.len() <= 64));
+}
+
+#[test]
+fn cut_label_values_end_at_a_character_boundary() {
+    // 2-, 3- and 4-byte characters: the prefix never splits one.
+    for c in ["ü", "서", "😀"] {
+        for max in 64..72 {
+            let mut v = c.repeat(100);
+            assert!(cut_label_value(&mut v, max));
+            assert!(
+                v.len() <= max && v.len() > max - 17 - 4,
+                "{max}: {}",
+                v.len()
+            );
+        }
+    }
+    let mut short = "x".repeat(64);
+    assert!(!cut_label_value(&mut short, 64));
+    assert!(!cut_label_value(&mut short, 0));
+}

@@ -49,7 +49,8 @@
 //! - `record.rs`: a request's spans of one group recorded at once (runs per slot).
 //! - `hist.rs`: sparse HDR latency histograms and nearest-rank percentiles.
 //! - `dense.rs`: a busy open finest slot's HDR buckets counted in pages instead of a map.
-//! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets.
+//! - `native.rs`: lifetime latency histograms in exponential (native histogram) buckets;
+//!   `native_by_hdr.rs`: a latency's native bucket found from its HDR bucket.
 //! - `logs.rs`: log SLIs from log records (access logs), recorded like spans;
 //!   `log_rows.rs`: one chunk of their records, the bodies read into one reused buffer.
 //! - `metrics/`: metric SLIs from OTLP histograms and monotonic sums (delta, cumulative).
@@ -82,6 +83,7 @@ pub mod logs;
 mod logs_tests;
 pub mod metrics;
 pub mod native;
+mod native_by_hdr;
 #[cfg(test)]
 mod period_tests;
 #[cfg(test)]
@@ -205,6 +207,8 @@ impl Engine {
                 schema: Arc::default(),
             })),
         });
+        // (The bucket tables, made now rather than by the first request.)
+        native_by_hdr::by_hdr();
         engine.replace(set);
         engine
     }

@@ -304,7 +304,7 @@ impl SelectedSlot {
     fn finish(&mut self, native: &mut NativeRun) {
         // Made in place (one allocation, no copy).
         self.hdr = self.latencies.iter().map(|&n| index_of(n)).collect();
-        native.add_all(&self.latencies);
+        native.add_all_hdr(&self.latencies, &self.hdr);
         // Latencies by the first ladder bound at or above them (the last: above all).
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         let table = ladder_by_octave();
@@ -479,7 +479,8 @@ impl Selection {
         let bits = matched.values();
         let (mut lo, mut hi) = (u64::MAX, 0u64);
         let mut first = None;
-        if bits.count_set_bits() == bits.len() {
+        let every = bits.count_set_bits() == bits.len();
+        if every {
             // Every row: their end times in one pass, without finding each.
             for &t in &end[..bits.len()] {
                 lo = lo.min(t);
@@ -521,7 +522,9 @@ impl Selection {
         let mut current = usize::MAX;
         let chunk = chunk.max(1);
         let (mut part, mut part_end) = (0, chunk);
-        for row in bits.set_indices() {
+        // Rows `row` to `last` (of one resource, in one chunk) into their group: the last
+        // one, or a new one.
+        let mut place = |row: usize, last: usize| {
             let resource = facts.resource_of(row);
             let new_part = row >= part_end;
             if new_part {
@@ -529,11 +532,27 @@ impl Selection {
                 part_end = (part + 1).saturating_mul(chunk);
             }
             match spans.last_mut() {
-                Some(g) if resource == current && !new_part => g.1 = row,
-                Some(g) if g.2 == part && facts.cluster(g.0) == facts.cluster(row) => g.1 = row,
-                _ => spans.push((row, row, part)),
+                Some(g) if resource == current && !new_part => g.1 = last,
+                Some(g) if g.2 == part && facts.cluster(g.0) == facts.cluster(row) => g.1 = last,
+                _ => spans.push((row, last, part)),
             }
             current = resource;
+        };
+        if every {
+            // Every row selected: a row of the resource of the row before it, in the same
+            // chunk, joins that row's group, so each run of rows of one resource in one
+            // chunk is placed at once, by its first row (one test a run, not a row).
+            let mut row = 0;
+            while row < bits.len() {
+                let chunk_end = (row / chunk + 1).saturating_mul(chunk).min(bits.len());
+                let end = facts.resource_run_end(row, chunk_end).max(row + 1);
+                place(row, end - 1);
+                row = end;
+            }
+        } else {
+            for row in bits.set_indices() {
+                place(row, row);
+            }
         }
         let words: Vec<u64> = bits.bit_chunks().iter_padded().collect();
         let groups = spans

@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use super::native::{Bucket, NativeHist, below_table, index_of_nanos_in};
+use super::native_by_hdr::by_hdr;
 use super::shared_hist::{Link, Memo};
 
 /// Buckets kept in runs before they are folded, at least (or as many as the base has
@@ -96,6 +97,58 @@ impl NativeRun {
                 continue;
             }
             let i = index_of_nanos_in(table, nanos);
+            lo = lo.min(i);
+            hi = hi.max(i);
+            self.indexes.push(i);
+        }
+        (self.range, self.zero) = ((lo, hi), zero);
+    }
+}
+
+impl NativeRun {
+    /// [`NativeRun::add_all`] for latencies whose HDR buckets ([`super::hist::index_of`])
+    /// are `hdr` (one each, in the same order): each native bucket found from its HDR
+    /// bucket ([`super::native_by_hdr`]), the same as `add_all` finds it. Latencies without
+    /// an HDR bucket (when `hdr` is shorter) are added by `add_all`.
+    pub fn add_all_hdr(&mut self, latencies: &[u64], hdr: &[u32]) {
+        let (with, without) = latencies.split_at(hdr.len().min(latencies.len()));
+        let below = below_table();
+        let table = by_hdr();
+        let (mut lo, mut hi) = self.range;
+        if !with.contains(&0) {
+            // As in `add_all`: one bucket a latency, then their range in a pass.
+            let at = self.indexes.len();
+            self.indexes.extend(
+                with.iter()
+                    .zip(hdr)
+                    .map(|(&nanos, &h)| table.index(below, h, nanos)),
+            );
+            for &i in &self.indexes[at..] {
+                lo = lo.min(i);
+                hi = hi.max(i);
+            }
+            self.range = (lo, hi);
+        } else {
+            self.add_hdr_with_zeros(with, hdr);
+        }
+        if !without.is_empty() {
+            self.add_all(without);
+        }
+    }
+
+    /// [`NativeRun::add_all_hdr`] for latencies some of which are zero.
+    fn add_hdr_with_zeros(&mut self, with: &[u64], hdr: &[u32]) {
+        let below = below_table();
+        let table = by_hdr();
+        let ((mut lo, mut hi), mut zero) = (self.range, self.zero);
+        self.indexes.reserve(with.len());
+        // (The range and zeros in locals, as in `add_all`.)
+        for (&nanos, &h) in with.iter().zip(hdr) {
+            if nanos == 0 {
+                zero += 1;
+                continue;
+            }
+            let i = table.index(below, h, nanos);
             lo = lo.min(i);
             hi = hi.max(i);
             self.indexes.push(i);
@@ -285,6 +338,7 @@ impl Lifetime {
 
 #[cfg(test)]
 mod tests {
+    use super::super::hist::index_of;
     use super::*;
 
     fn run(rng: &mut fastrand::Rng, n: usize) -> (SharedRun, Vec<u64>) {
@@ -322,6 +376,17 @@ mod tests {
             let cut = rng.usize(..=n);
             run.add_all(&latencies[..cut]);
             run.add_all(&latencies[cut..]);
+            // And by their HDR buckets, some latencies at the end without one.
+            let hdr: Vec<u32> = latencies.iter().map(|&n| index_of(n)).collect();
+            let mut by_hdr = NativeRun::with_capacity(n);
+            let known = rng.usize(cut..=n);
+            by_hdr.add_all_hdr(&latencies[..cut], &hdr[..cut]);
+            by_hdr.add_all_hdr(&latencies[cut..], &hdr[cut..known]);
+            assert_eq!(
+                (&by_hdr.indexes, by_hdr.range, by_hdr.zero),
+                (&run.indexes, run.range, run.zero),
+                "run {i} by HDR buckets"
+            );
             let mut want = NativeRun::default();
             for &nanos in &latencies {
                 match Bucket::of(nanos).index {

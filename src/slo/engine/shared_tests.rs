@@ -192,6 +192,57 @@ fn selections_made_by_runs_equal_those_made_row_by_row() {
 }
 
 #[test]
+fn selections_of_resources_in_runs_made_by_runs_equal_those_made_row_by_row() {
+    // Many resources (a service each), consecutive ones often of the same cluster, of 0 to
+    // 90 spans: groups that join resources of one cluster, runs across chunks of 64 and
+    // 100 rows and across eights of rows.
+    let mut rng = fastrand::Rng::with_seed(28);
+    for i in 0..200 {
+        let now = T0 + i * 3 * S;
+        let mut cluster = CLUSTERS[0];
+        let mut n = 0;
+        let resources: Vec<_> = (0..rng.usize(1..20))
+            .map(|r| {
+                if rng.u8(..3) == 0 {
+                    cluster = CLUSTERS[rng.usize(..3)];
+                }
+                let spans = (0..rng.usize(..90))
+                    .map(|_| {
+                        n += 1;
+                        let end = now.saturating_sub(rng.u64(..5 * S));
+                        let start = end - rng.u64(..2 * S);
+                        crate::test_otlp::server_span(n, "GET /pay", start, end, false)
+                    })
+                    .collect();
+                let attributes = vec![
+                    crate::attr::kv("service.name", format!("svc-{r}")),
+                    crate::attr::kv("k8s.cluster.name", cluster),
+                ];
+                (attributes, spans)
+            })
+            .collect();
+        let facts = SpanFacts::build(
+            &crate::test_otlp::traces_of(resources),
+            None,
+            "k8s.cluster.name",
+            &FactsSchema::default(),
+        );
+        let n = facts.len();
+        let matched = BooleanArray::from(vec![true; n]);
+        for (width, chunk) in [(10 * S, 4_096), (10 * S, 64), (S, 100), (S, 1)] {
+            let times = |_| (now - 300 * S, now + 60 * S);
+            let plain = format!(
+                "{:?}",
+                Selection::row_by_row(&facts, &matched, width, chunk, times)
+            );
+            if let Some(one) = Selection::by_runs(&facts, &matched, width, chunk, &times) {
+                assert_eq!(format!("{one:?}"), plain, "request {i}");
+            }
+        }
+    }
+}
+
+#[test]
 fn selections_of_spans_ending_at_the_last_nanosecond_are_made_alike() {
     // End times at the top of the range (the last slot's end saturates), accepted
     // whatever their time: the same selection as row by row (which makes it then).

@@ -366,6 +366,27 @@ impl SpanFacts {
         self.resource_of_row[row] as usize
     }
 
+    /// The end of the run of rows from `row` that share its resource, at most `limit`
+    /// (and at most the number of rows): the first row past `row` of another resource.
+    /// Eight rows are compared at a time, without a branch among them.
+    pub fn resource_run_end(&self, row: usize, limit: usize) -> usize {
+        let keys = &self.resource_of_row[..limit.min(self.resource_of_row.len())];
+        let Some(&resource) = keys.get(row) else {
+            return row.max(keys.len());
+        };
+        let mut at = row + 1;
+        for eight in keys[row + 1..].chunks_exact(8) {
+            if !eight.iter().fold(true, |all, k| all & (*k == resource)) {
+                break;
+            }
+            at += 8;
+        }
+        at + keys[at..]
+            .iter()
+            .position(|k| *k != resource)
+            .unwrap_or(keys.len() - at)
+    }
+
     pub fn cluster(&self, row: usize) -> &str {
         self.clusters.value(self.resource_of_row[row] as usize)
     }

@@ -337,3 +337,36 @@ fn the_kept_plan_builds_the_batch_a_fresh_one_builds() {
     merged.merge(&more);
     assert!(merged.plans.cell().get().is_none());
 }
+
+#[test]
+fn a_resources_run_of_rows_ends_where_another_resource_starts() {
+    // Resources of 0 to 40 spans (runs across eights and not), some empty; the run from
+    // every row, under every limit, against a row-by-row scan.
+    let mut rng = fastrand::Rng::with_seed(28);
+    for _ in 0..40 {
+        let resources: Vec<_> = (0..rng.usize(1..12))
+            .map(|r| {
+                let spans = (0..rng.usize(..40))
+                    .map(|i| span("s", 0, i as u64, vec![]))
+                    .collect();
+                (vec![kv("service.name", format!("svc-{r}"))], spans)
+            })
+            .collect();
+        let facts = SpanFacts::build(
+            &traces_of(resources),
+            None,
+            "k8s.cluster.name",
+            &FactsSchema::default(),
+        );
+        let n = facts.len();
+        for row in 0..n {
+            for limit in [row + 1, row + 7, row + 9, n, n + 3] {
+                let want = (row + 1..limit.min(n))
+                    .find(|r| facts.resource_of(*r) != facts.resource_of(row))
+                    .unwrap_or(limit.min(n).max(row + 1));
+                assert_eq!(facts.resource_run_end(row, limit), want, "{row} {limit}");
+            }
+        }
+        assert_eq!(facts.resource_run_end(n, n), n);
+    }
+}

@@ -1,0 +1,276 @@
+//! A phone number under a key that names a phone, in any country's national format:
+//! `{"phone": "020 7946 0958"}`, `{"mobile": "06 12 34 56 78"}`. Out of context such a
+//! number is only digits (no country code, no pattern of its own), so it is taken only
+//! when the key says what it is and the whole value has a phone's shape.
+//!
+//! - The key names a phone when its last word (split at anything but ASCII letters and
+//!   digits, and at a lower→upper case change) is one of [`PHONE_WORDS`], or is
+//!   `number`, `no`, `num` or `nr` after one of them (`phoneNumber`, `mobile_no`):
+//!   `microphone`, `iphone`, `headphones`, `phone_model`, `phone_count` and `phoneId`
+//!   are not.
+//! - The value has a phone's shape by the numbering plans (ITU-T E.164 and the national
+//!   plans that write it): an optional `+` and country code, 7 to 15 digits in groups
+//!   separated by one space, `-` or `.`, an optional trunk prefix in parentheses
+//!   (`+44 (0)20 …`) or an area code in them (`(020) …`), ending with a digit; grouped
+//!   or after a `+` (a plain run of digits may be an id: the plans' own readers in
+//!   `numbers.rs` take those they know); not a date (`2026-12-07`), nor a Korean
+//!   nationwide business number (`1588-1234`).
+
+/// The last words of a key that name a phone (lowercase).
+const PHONE_WORDS: [&[u8]; 14] = [
+    b"phone",
+    b"telephone",
+    b"tel",
+    b"telefon",
+    b"telefono",
+    b"telefone",
+    b"mobile",
+    b"cellphone",
+    b"cell",
+    b"fax",
+    b"msisdn",
+    b"landline",
+    b"handphone",
+    b"mobilephone",
+];
+
+/// The words after a phone word that keep naming its number.
+const NUMBER_WORDS: [&[u8]; 4] = [b"number", b"no", b"num", b"nr"];
+
+/// The words of `key` from its end (ASCII letters and digits; a lower→upper case change
+/// starts a word).
+fn words_from_end(key: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut end = key.len();
+    std::iter::from_fn(move || {
+        while end > 0 && !key[end - 1].is_ascii_alphanumeric() {
+            end -= 1;
+        }
+        if end == 0 {
+            return None;
+        }
+        let mut start = end;
+        while start > 0 && key[start - 1].is_ascii_alphanumeric() {
+            start -= 1;
+            if key[start].is_ascii_uppercase() && start > 0 && key[start - 1].is_ascii_lowercase() {
+                break;
+            }
+        }
+        let w = &key[start..end];
+        end = start;
+        Some(w)
+    })
+}
+
+fn is_one_of(w: &[u8], list: &[&[u8]]) -> bool {
+    list.iter().any(|x| w.eq_ignore_ascii_case(x))
+}
+
+/// Whether `key` names a phone (module doc).
+pub(crate) fn phone_key(key: &str) -> bool {
+    let mut words = words_from_end(key.as_bytes());
+    let Some(last) = words.next() else {
+        return false;
+    };
+    if is_one_of(last, &PHONE_WORDS) {
+        return true;
+    }
+    is_one_of(last, &NUMBER_WORDS) && words.next().is_some_and(|w| is_one_of(w, &PHONE_WORDS))
+}
+
+/// Whether `v`, whole, has a phone number's shape (module doc).
+pub(crate) fn phone_shaped(v: &[u8]) -> bool {
+    let body = match v {
+        [b'+', first, ..] if first.is_ascii_digit() && *first != b'0' => &v[1..],
+        [b'+', ..] => return false,
+        _ => v,
+    };
+    let (mut digits, mut parens) = (0, 0);
+    // What the byte before was: a digit, a separator, an opening or a closing
+    // parenthesis (`(` at the start too, for `(020) …`).
+    #[derive(PartialEq)]
+    enum Last {
+        Start,
+        Digit,
+        Sep,
+        Open,
+        Close,
+    }
+    let mut last = Last::Start;
+    for &c in body {
+        last = match c {
+            b'0'..=b'9' => {
+                digits += 1;
+                Last::Digit
+            }
+            b' ' | b'-' | b'.' if matches!(last, Last::Digit | Last::Close) => Last::Sep,
+            b'(' if parens == 0 && matches!(last, Last::Start | Last::Sep) => {
+                parens += 1;
+                Last::Open
+            }
+            b')' if parens == 1 && last == Last::Digit => {
+                parens += 1;
+                Last::Close
+            }
+            // `(0)20`: the trunk prefix glued to the area code.
+            _ => return false,
+        };
+        if digits > 15 {
+            return false;
+        }
+    }
+    // A plain run of digits may be an id: it is left to the plans' own readers (NANP,
+    // Korean numbers), which know their digits.
+    let grouped = body.len() > digits || v.first() == Some(&b'+');
+    // Korea's nationwide numbers (`1588-1234`, `1599-5833`: eight digits from `1`, no
+    // trunk prefix) are a business's, not a person's.
+    let representative = digits == 8 && v.first() == Some(&b'1');
+    last == Last::Digit
+        && parens != 1
+        && digits >= 7
+        && grouped
+        && !representative
+        && !date_shaped(v)
+}
+
+/// `YYYY-MM-DD`, `DD.MM.YYYY`, `MM/DD/YYYY` and the like: eight digits as 4-2-2 or
+/// 2-2-4 with one separator twice.
+fn date_shaped(v: &[u8]) -> bool {
+    let sep = |i: usize| v.get(i).filter(|c| matches!(c, b'-' | b'.' | b'/'));
+    v.len() == 10
+        && ((sep(4).is_some() && sep(4) == sep(7)) || (sep(2).is_some() && sep(2) == sep(5)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RedactionConfig;
+    use crate::redact::Redactor;
+
+    #[test]
+    fn national_numbers_under_phone_keys_are_redacted() {
+        let r = Redactor::new(&RedactionConfig::default()).unwrap();
+        let run = |s: &str| r.session().redact_str(s).unwrap_or_else(|| s.to_string());
+        for (key, v) in [
+            ("phone", "020 7946 0958"),
+            ("phoneNumber", "01 23 45 67 89"),
+            ("mobile", "0412 345 678"),
+            ("tel", "030 12345678"),
+            ("telefon", "(030) 1234-5678"),
+            ("fax", "+44 (0)20 7946 0958"),
+        ] {
+            let out = run(&format!(r#"{{"{key}":"{v}","n":1}}"#));
+            assert_eq!(out, format!(r#"{{"{key}":"[REDACTED:phone_intl]","n":1}}"#));
+        }
+        // The same values under keys that name no phone, and other values under phone
+        // keys, stay.
+        for s in [
+            r#"{"microphone":"020 7946 0958"}"#,
+            r#"{"iphone":"01 23 45 67 89"}"#,
+            r#"{"headphones":"0412 345 678"}"#,
+            r#"{"phoneModel":"030 12345678"}"#,
+            r#"{"phone_model":"SM-G991B","phone_count":3}"#,
+            r#"{"phone":"SM-G991B"}"#,
+            r#"{"phone":"n/a","mobile":"12345"}"#,
+            r#"{"support_phone":"1588-1234"}"#,
+        ] {
+            assert_eq!(run(s), s);
+        }
+    }
+
+    #[test]
+    fn keys_that_name_a_phone() {
+        for k in [
+            "phone",
+            "Phone",
+            "phoneNumber",
+            "phone_number",
+            "mobile",
+            "mobileNo",
+            "user.phone",
+            "contact_phone",
+            "home_tel",
+            "Telefon",
+            "telefono",
+            "fax",
+            "msisdn",
+            "cellPhone",
+            "work-phone-nr",
+        ] {
+            assert!(phone_key(k), "{k}");
+        }
+        for k in [
+            "microphone",
+            "iphone",
+            "headphones",
+            "phoneModel",
+            "phone_model",
+            "phone_count",
+            "phoneId",
+            "phone_verified",
+            "hotel",
+            "telemetry",
+            "mobile_os",
+            "number",
+            "",
+            "_",
+        ] {
+            assert!(!phone_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn national_and_international_numbers_have_a_phone_shape() {
+        // The numbering plans' examples: UK (Ofcom drama numbers, 020 and 07700 900),
+        // France (pairs after the trunk 0), Germany (Berlin 030), Japan (Tokyo 03),
+        // Australia (02, mobiles 04), India (mobiles), Brazil (São Paulo 11, nine-digit
+        // mobiles), NANP, and E.164 with its country codes.
+        for v in [
+            "020 7946 0958",
+            "07700 900123",
+            "+44 20 7946 0958",
+            "+44 (0)20 7946 0958",
+            "01 23 45 67 89",
+            "06.12.34.56.78",
+            "030 12345678",
+            "(030) 1234-5678",
+            "+49 30 12345678",
+            "03-1234-5678",
+            "+81 3-1234-5678",
+            "(02) 9876 5432",
+            "0412 345 678",
+            "+91 98765 43210",
+            "(11) 91234-5678",
+            "+55 11 91234-5678",
+            "(415) 555-0134",
+            "415.555.0134",
+            "+14155550134",
+        ] {
+            assert!(phone_shaped(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "SM-G991B",
+            "3",
+            "9876543",
+            "0591234567",
+            "1588-1234",
+            "1599 5833",
+            "12345",
+            "+0 20 7946 0958",
+            "1234567890123456",
+            "+1 415 555 0134 1234 5",
+            "020  7946 0958",
+            "020 7946 0958 ",
+            "020--7946",
+            "(020 7946 0958",
+            "020) 7946 0958",
+            "((020)) 7946 0958",
+            "020 7946 0958 ext 12",
+            "2026-12-07",
+            "v1.2.3",
+            "",
+            "+",
+        ] {
+            assert!(!phone_shaped(v.as_bytes()), "{v}");
+        }
+    }
+}
