@@ -3,24 +3,7 @@
 //! Erlang binary in a tuple; digits grouped with wide blanks; keys and words that name
 //! a date of birth or a struct.
 
-use super::*;
-
-fn redact(s: &str) -> String {
-    let r = Redactor::new(&RedactionConfig::default()).unwrap();
-    r.session().redact_str(s).unwrap_or_else(|| s.to_string())
-}
-
-fn gone(out: &str, values: &[&str]) {
-    for v in values {
-        assert!(!out.contains(v), "{v:?} left in {out:?}");
-    }
-}
-
-fn left(out: &str, values: &[&str]) {
-    for v in values {
-        assert!(out.contains(v), "{v:?} changed in {out:?}");
-    }
-}
+use super::test_text::{gone, left, redact};
 
 #[test]
 fn csv_columns_under_their_header() {

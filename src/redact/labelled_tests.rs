@@ -4,24 +4,7 @@
 //! characters, and digit groups that only part of reads as a card; JWE compact
 //! serialisations; vendor keys known by their marker.
 
-use super::*;
-
-fn redact(s: &str) -> String {
-    let r = Redactor::new(&RedactionConfig::default()).unwrap();
-    r.session().redact_str(s).unwrap_or_else(|| s.to_string())
-}
-
-fn gone(out: &str, values: &[&str]) {
-    for v in values {
-        assert!(!out.contains(v), "{v:?} left in {out:?}");
-    }
-}
-
-fn left(out: &str, values: &[&str]) {
-    for v in values {
-        assert!(out.contains(v), "{v:?} changed in {out:?}");
-    }
-}
+use super::test_text::{gone, left, redact};
 
 #[test]
 fn markdown_table_rows_key_their_second_cell() {

@@ -96,6 +96,8 @@ mod skip;
 pub mod slo_inputs;
 mod starts;
 #[cfg(test)]
+mod test_text;
+#[cfg(test)]
 mod tests;
 mod types;
 mod validate;

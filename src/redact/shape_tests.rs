@@ -3,12 +3,7 @@
 //! values sit beside others, and the identifiers whose published formats were read too
 //! narrowly.
 
-use super::*;
-
-fn redact(s: &str) -> String {
-    let r = Redactor::new(&RedactionConfig::default()).unwrap();
-    r.session().redact_str(s).unwrap_or_else(|| s.to_string())
-}
+use super::test_text::redact;
 
 #[test]
 fn a_flag_in_an_argument_array_names_the_value_after_it() {
