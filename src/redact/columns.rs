@@ -633,6 +633,7 @@ pub(crate) fn keyed_start(b: &[u8], lt: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::test_text::pairs;
 
     fn fields(s: &str) -> Vec<(String, String)> {
         let values = s.find("VALUES").unwrap_or(usize::MAX);
@@ -647,12 +648,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
     }
 
     #[test]

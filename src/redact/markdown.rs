@@ -174,6 +174,7 @@ pub(crate) fn keyed_cells(hay: &str, mut on_value: impl FnMut(&str, usize, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::test_text::pairs;
 
     fn keyed(s: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
@@ -185,12 +186,6 @@ mod tests {
             false
         });
         out
-    }
-
-    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
     }
 
     #[test]

@@ -22,3 +22,10 @@ pub fn left(out: &str, values: &[&str]) {
         assert!(out.contains(v), "{v:?} changed in {out:?}");
     }
 }
+
+/// Owned (key, value) pairs, to compare with what a reader of keyed values found.
+pub fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
