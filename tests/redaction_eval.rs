@@ -619,21 +619,25 @@ fn redaction_on_the_sixth_set_misses_no_more_than_it_is_known_to() {
 /// messages with JSON nested up to three times, LDIF, HL7 v2, vCard/iCalendar, PowerShell
 /// transcripts, .NET and Node errors, iOS crash reports, connection strings, 64 KiB lines),
 /// held to the same thresholds. Its first score, with the detectors as they were when it was
-/// written: 1,956 of its 2,000 items found (97.8%) and 2,434 of its 2,618 hard negatives kept
-/// (93.0%; ISSNs and colon-separated certificate fingerprints are taken for numbers and
-/// addresses). The test holds every other threshold and fails if more are missed or damaged.
-const SEVENTH_MISSED_AT_MOST: usize = 44;
-const SEVENTH_DAMAGED_AT_MOST: usize = 184;
+/// written, was 97.8% (1,956 of 2,000 items) and 93.0% of hard negatives kept; after 77
+/// documents' labels were corrected (BENCHMARKS.md, "Seventh held-out corpus"), 1,977 of 2,000
+/// items are found (98.9%) and 2,435 of 2,618 hard negatives kept (93.0%). The misses: values
+/// in HTML `<input name=… value=…>`, in Envoy's `'name', 'value'` header dumps and in Sentry's
+/// `[name, value]` header pairs, a Korean key escaped past `json.max_nested`, a password that
+/// starts with Hangul; the damage: ISSNs under an `issn` key (read as `ssn`), colon-separated
+/// certificate fingerprints (read as IPv6), versions in HTML inputs (read as IPv4), and headers
+/// after a webhook URL in a comma-separated list. The test holds every other threshold and
+/// fails if more are missed or damaged.
+const SEVENTH_MISSED_AT_MOST: usize = 23;
+const SEVENTH_DAMAGED_AT_MOST: usize = 183;
 const SEVENTH_SHORT_TYPES: &[&str] = &[
     "aws_secret_key",
-    "bearer_token",
     "dob",
     "generic_api_key",
     "kr_bank_account",
     "kr_brn",
     "oauth_token",
     "password",
-    "url_credentials",
     "us_ssn",
 ];
 const SEVENTH_SHORT_KEEPS: &[&str] = &[
@@ -644,7 +648,6 @@ const SEVENTH_SHORT_KEEPS: &[&str] = &[
     "git_sha",
     "ical_datetime",
     "imo_number",
-    "isbn10",
     "issn",
     "stripe_object_id",
 ];

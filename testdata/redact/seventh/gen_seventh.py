@@ -574,7 +574,7 @@ def j_oauth(rng, it, keeps):
     if it.ty in ("jwt", "oauth_token", "bearer_token"):
         obj = {"token_type": "Bearer", "expires_in": 3599, "scope": "openid email profile"}
         key = {"jwt": V.pick(rng, ["id_token", "access_token"]), "oauth_token": k, "bearer_token": "access_token"}[it.ty]
-        obj[key] = PII.format(mode="")
+        obj[key] = S(it) if it.ty == "oauth_token" else PII.format(mode="")
     else:
         obj = {"sub": uid(rng), k: val(it, rng), "email_verified": True}
     obj.update(keeps_map(keeps))
@@ -645,7 +645,11 @@ def j_grpc_json(rng, it, keeps):
 
 
 def j_docker_config(rng, it, keeps):
-    obj = {"auths": {"registry.example.com": {"auth": PII.format(mode="")}}, "credsStore": "desktop"}
+    if it.ty == "basic_auth":
+        obj = {"auths": {"registry.example.com": {"auth": PII.format(mode="")}}, "credsStore": "desktop"}
+    else:
+        # Docker's `HttpHeaders`: headers sent with every registry request, under the item's key.
+        obj = {"auths": {"registry.example.com": {}}, "HttpHeaders": {it.keys[0]: S(it)}, "credsStore": "desktop"}
     obj.update(keeps_map(keeps))
     return obj, "json_string", "key"
 
@@ -724,8 +728,22 @@ def at_path(v, path):
     return v
 
 
+def claimed(it, shape_name):
+    """Where the policy claims an OAuth value: an authorization code as the `code=` of a URL
+    (in other places it is written as the redirect URL that carries it); a PKCE
+    `code_verifier` under no name the policy reads, so it is written as a refresh token."""
+    if it.ty != "oauth_token":
+        return
+    if it.variant == "code_verifier":
+        it.variant, it.keys, it.marks = "refresh_token", ["refresh_token"], ["refresh_token={S}"]
+    elif it.variant == "code" and shape_name not in QUERY_SHAPES:
+        it.keys, it.marks = ["location"], ["redirect to {S}"]
+        it.wrap = "https://app.example.com/callback?code={S}&state=af0ifjsldkj"
+
+
 def build(rng, n, ty, shape_name, wrap):
     it = make_item(rng, ty)
+    claimed(it, shape_name)
     nk = 1 + (rng.random() < 0.3)
     keeps = []
     for _ in range(nk):
