@@ -166,20 +166,17 @@ impl Values {
         self.offsets.len() - 1
     }
 
-    /// Whether value `key` is the string at `at` of `src`, whose words are `words`, when
-    /// the value's words are `words` too (equal words of a string up to [`EXACT`] bytes
-    /// long are equal strings).
+    /// Whether value `key` is `s`, whose words are `words`, when the value's words are
+    /// `words` too (equal words of a string up to [`EXACT`] bytes long are equal strings).
     #[inline]
-    fn is(&self, key: usize, words: &Words, src: &[u8], at: usize) -> bool {
-        words.len <= EXACT || self.value(key) == string_at(src, at, words.len)
+    fn is(&self, key: usize, words: &Words, s: &[u8]) -> bool {
+        words.len <= EXACT || self.value(key) == s
     }
 
-    /// The key of the string at `at` of `src`, whose words are `words`, added when not
-    /// found (inlined: called once a row, a call costs about as much as the probe; the
-    /// string's bytes are read only to add it, or when longer than [`EXACT`]). Values past
-    /// 2 GiB are not added: `overflow`.
+    /// The key of `s`, added when not found (inlined: called once a row, a call costs
+    /// about as much as the probe). Values past 2 GiB are not added: `overflow`.
     #[inline(always)]
-    fn key(&mut self, words: &Words, src: &[u8], at: usize) -> usize {
+    fn key(&mut self, s: &[u8], words: &Words) -> usize {
         let mask = self.slots.len() - 1;
         let start = (words.hash() >> 40) as usize;
         let mut empty = None;
@@ -191,18 +188,16 @@ impl Values {
                 break;
             }
             let key = slot.key as usize - 1;
-            if slot.words.same(words) && self.is(key, words, src, at) {
+            if slot.words.same(words) && self.is(key, words, s) {
                 return key;
             }
         }
-        self.add(words, src, at, empty)
+        self.add(s, words, empty)
     }
 
-    /// Adds the string at `at` of `src` as a new value, in table slot `empty` when there
-    /// is one; its key.
+    /// Adds `s` as a new value, in table slot `empty` when there is one; its key.
     #[inline(never)]
-    fn add(&mut self, words: &Words, src: &[u8], at: usize, empty: Option<usize>) -> usize {
-        let s = string_at(src, at, words.len);
+    fn add(&mut self, s: &[u8], words: &Words, empty: Option<usize>) -> usize {
         let key = self.len();
         let Ok(end) = i32::try_from(self.bytes.len() + s.len()) else {
             self.overflow = true;
@@ -261,50 +256,34 @@ impl Values {
         padded.extend_from_slice(strings.values());
         padded.resize(padded.len() + SLACK, 0);
         let offsets = strings.value_offsets();
+        let mut row_key = |values: &mut Values, row: usize| {
+            let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+            let n = end.saturating_sub(start);
+            let key = match Words::padded(&padded, start, n) {
+                Some(words) => values.key(&padded[start..start + n], &words),
+                None => values.long_key(strings.value(row).as_bytes()),
+            };
+            each(row, key);
+        };
         match strings.nulls().filter(|n| n.null_count() > 0) {
-            None => {
-                for (row, w) in offsets.windows(2).enumerate() {
-                    each(row, self.row_key(&padded, w[0] as usize, w[1] as usize));
-                }
-            }
+            None => (0..strings.len()).for_each(|row| row_key(self, row)),
             // A null row's string is not looked up (its slice may hold a string: an
             // `.other` column's integers, left out).
-            Some(valid) => {
-                for row in valid.inner().set_indices() {
-                    if let Some(w) = offsets.get(row..row + 2) {
-                        each(row, self.row_key(&padded, w[0] as usize, w[1] as usize));
-                    }
-                }
-            }
+            Some(valid) => valid
+                .inner()
+                .set_indices()
+                .for_each(|row| row_key(self, row)),
         }
         self.padded = padded;
     }
 
-    /// The key of the string at `start..end` of `padded` (a column's values and
-    /// [`SLACK`] bytes after them).
-    #[inline(always)]
-    fn row_key(&mut self, padded: &[u8], start: usize, end: usize) -> usize {
-        let n = end.saturating_sub(start);
-        match Words::padded(padded, start, n) {
-            Some(words) => self.key(&words, padded, start),
-            None => self.long_key(padded, start, n),
-        }
-    }
-
-    /// The key of the `n` bytes at `start` of `src`, a string longer than [`EXACT`]
-    /// bytes: its words read from it alone, its values compared.
+    /// The key of a string longer than [`EXACT`] bytes (or one whose words were not read
+    /// from the padded copy), its values compared.
     #[inline(never)]
-    fn long_key(&mut self, src: &[u8], start: usize, n: usize) -> usize {
-        let words = Words::of(string_at(src, start, n));
-        self.key(&words, src, start)
+    fn long_key(&mut self, s: &[u8]) -> usize {
+        let words = Words::of(s);
+        self.key(s, &words)
     }
-}
-
-/// The `n` bytes at `at` of `src` (none when they are not within it, which a string
-/// array's offsets rule out).
-#[inline]
-fn string_at(src: &[u8], at: usize, n: usize) -> &[u8] {
-    src.get(at..at.saturating_add(n)).unwrap_or_default()
 }
 
 /// How many distinct strings the string columns `parts` hold (a string made to collide
