@@ -1,15 +1,14 @@
 //! String columns as Arrow dictionaries for capture files: each distinct string of a
 //! message once, a key per row. Strings are found through a small open-addressing table
-//! keyed by a string's length and four words that hold a string of up to 32 bytes whole
-//! (zero past its end), so such a string is compared without reading the values; a longer
-//! one by its first sixteen and last sixteen bytes, then its values. A column's value
-//! bytes are first copied once into a buffer with [`SLACK`] bytes after them, so that a
-//! row's four words are four plain loads, masked past the string's end, without a branch
-//! on its length (span names, routes and methods come in random order and lengths, which a
-//! branch per length mispredicts). Every row is looked up the same way. Probing is
-//! bounded: a string not found within [`PROBES`] slots is added again (Arrow allows a
-//! dictionary to hold a value twice), so strings made to collide cost a few comparisons
-//! each, never a scan of the table.
+//! hashed on a string's length and its first and last eight bytes, which is cheap for the
+//! short, repeated strings of span names, routes and methods: each slot keeps the length
+//! and words that cover a string of up to 32 bytes, so such a string is compared without
+//! reading the values, and every row is looked up the same way (a row compared with the
+//! one before first cost a branch that random traffic mispredicts, and the words' copy a
+//! row). Probing is bounded: a
+//! string not found within [`PROBES`] slots is added again (Arrow allows a dictionary to
+//! hold a value twice), so strings made to collide cost a few comparisons each, never a
+//! scan of the table.
 
 use std::sync::Arc;
 
@@ -25,96 +24,58 @@ const PROBES: usize = 8;
 const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
 
-/// The longest string its [`Words`] hold entirely.
+/// The longest string its [`Words`] identify entirely.
 const EXACT: usize = 32;
 
-/// Bytes after a column's values in the copy rows are read from: a string's words are
-/// read as [`EXACT`] bytes from its start.
-const SLACK: usize = EXACT;
-
-/// Per length `n` of up to [`EXACT`] bytes, the bits of a string's four words that hold
-/// its bytes (byte `i` at bits `8 (i % 8)` of word `i / 8`).
-const MASKS: [[u64; 4]; EXACT + 1] = {
-    let mut masks = [[0u64; 4]; EXACT + 1];
-    let mut n = 0;
-    while n <= EXACT {
-        let mut i = 0;
-        while i < 4 {
-            let bytes = if n > 8 * i { n - 8 * i } else { 0 };
-            masks[n][i] = match bytes {
-                0 => 0,
-                1..=7 => (1u64 << (8 * bytes)) - 1,
-                _ => u64::MAX,
-            };
-            i += 1;
-        }
-        n += 1;
-    }
-    masks
-};
-
 /// What identifies a string of up to [`EXACT`] bytes entirely, and most longer ones: its
-/// length and four words. Of a string of up to 32 bytes, its bytes zero-extended to 32
-/// (byte `i` at bits `8 (i % 8)` of word `i / 8`); of a longer one, its first eight, the
-/// eight after them, the eight before its last eight and its last eight. Equal words of
-/// strings up to 32 bytes long are equal strings.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
+/// length, its first and last eight bytes (a string of up to eight in `first` alone) and,
+/// of one of 17 to 32 bytes, the eight after its first eight and the eight before its last
+/// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
+/// equal strings: span names and routes are found without reading the values.
+#[derive(Clone, Copy, Default)]
 struct Words {
     len: usize,
-    w: [u64; 4],
+    first: u64,
+    last: u64,
+    mid: [u64; 2],
 }
 
 impl Words {
-    /// The words of `s`, from the string alone (a table's growth, and strings longer than
-    /// [`EXACT`]).
+    #[inline(always)]
     fn of(s: &[u8]) -> Self {
         let n = s.len();
-        let w = match n {
-            0..=EXACT => {
-                let mut b = [0u8; EXACT];
-                b[..n].copy_from_slice(s);
-                let window = b;
-                [0, 1, 2, 3].map(|i| word8(&window[8 * i..8 * i + 8]))
-            }
-            _ => [
+        let (first, last, mid) = match n {
+            0..=8 => (short_word(s), 0, [0; 2]),
+            9..=16 => (word8(&s[..8]), word8(&s[n - 8..]), [0; 2]),
+            17..=EXACT => (
                 word8(&s[..8]),
-                word8(&s[8..16]),
-                word8(&s[n - 16..n - 8]),
                 word8(&s[n - 8..]),
-            ],
+                [word8(&s[8..16]), word8(&s[n - 16..n - 8])],
+            ),
+            _ => (word8(&s[..8]), word8(&s[n - 8..]), [0; 2]),
         };
-        Words { len: n, w }
-    }
-
-    /// The words of the `n` bytes from `start` of `padded`, a column's values followed
-    /// by [`SLACK`] more bytes (whatever they hold): four loads of the [`EXACT`] bytes
-    /// from `start`, each masked past the string's end ([`MASKS`]). `None` when `n` passes
-    /// [`EXACT`] or the bytes are not within `padded`.
-    #[inline(always)]
-    fn padded(padded: &[u8], start: usize, n: usize) -> Option<Self> {
-        let window: &[u8; EXACT] = padded.get(start..start + EXACT)?.try_into().ok()?;
-        let mask = MASKS.get(n)?;
-        let word = |i: usize| word8(&window[8 * i..8 * i + 8]) & mask[i];
-        Some(Words {
+        Words {
             len: n,
-            w: [word(0), word(1), word(2), word(3)],
-        })
+            first,
+            last,
+            mid,
+        }
     }
 
     /// Whether two strings' words are equal: every word compared, without a branch.
     #[inline(always)]
     fn same(&self, other: &Words) -> bool {
         ((self.len as u64 ^ other.len as u64)
-            | (self.w[0] ^ other.w[0])
-            | (self.w[1] ^ other.w[1])
-            | (self.w[2] ^ other.w[2])
-            | (self.w[3] ^ other.w[3]))
+            | (self.first ^ other.first)
+            | (self.last ^ other.last)
+            | (self.mid[0] ^ other.mid[0])
+            | (self.mid[1] ^ other.mid[1]))
             == 0
     }
 
-    #[inline(always)]
+    #[inline]
     fn hash(&self) -> u64 {
-        (self.w[0] ^ (self.w[1] ^ self.w[2] ^ self.w[3]).rotate_left(29) ^ self.len as u64)
+        (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 }
@@ -125,6 +86,28 @@ fn word8(b: &[u8]) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&b[..8]);
     u64::from_le_bytes(w)
+}
+
+/// Up to eight bytes as a little-endian word, the missing high bytes zero (byte `i` at
+/// bits `8 i`), read in at most two loads: two overlapping four-byte words from 4 bytes
+/// on, the first, middle and last byte below (overlapping bytes are the same byte in the
+/// same place, so or-ing them is exact).
+#[inline(always)]
+fn short_word(s: &[u8]) -> u64 {
+    let n = s.len();
+    match n {
+        8 => word8(s),
+        4..=7 => {
+            let word4 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            word4(&s[..4]) | word4(&s[n - 4..]) << (8 * (n - 4))
+        }
+        1..=3 => {
+            u64::from(s[0])
+                | u64::from(s[n / 2]) << (8 * (n / 2))
+                | u64::from(s[n - 1]) << (8 * (n - 1))
+        }
+        _ => 0,
+    }
 }
 
 /// A table slot: a value's index + 1 (0 when empty) and its words.
@@ -142,9 +125,6 @@ struct Values {
     /// Whether a value was not added because the values' bytes would pass what `i32`
     /// offsets address (its key is then wrong: the column is an error).
     overflow: bool,
-    /// A column's value bytes and [`SLACK`] bytes after them, the rows' words are read
-    /// from (kept from one column to the next).
-    padded: Vec<u8>,
 }
 
 impl Values {
@@ -154,7 +134,6 @@ impl Values {
             offsets: vec![0],
             slots: vec![Slot::default(); FIRST_SLOTS],
             overflow: false,
-            padded: Vec::new(),
         }
     }
 
@@ -246,44 +225,6 @@ impl Values {
             }
         }
     }
-
-    /// Calls `each(row, key)` for every row of `strings` not null, in order, with the key
-    /// of its string (added when new).
-    #[inline(always)]
-    fn each_key(&mut self, strings: &StringArray, mut each: impl FnMut(usize, usize)) {
-        let mut padded = std::mem::take(&mut self.padded);
-        padded.clear();
-        padded.extend_from_slice(strings.values());
-        padded.resize(padded.len() + SLACK, 0);
-        let offsets = strings.value_offsets();
-        let mut row_key = |values: &mut Values, row: usize| {
-            let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-            let n = end.saturating_sub(start);
-            let key = match Words::padded(&padded, start, n) {
-                Some(words) => values.key(&padded[start..start + n], &words),
-                None => values.long_key(strings.value(row).as_bytes()),
-            };
-            each(row, key);
-        };
-        match strings.nulls().filter(|n| n.null_count() > 0) {
-            None => (0..strings.len()).for_each(|row| row_key(self, row)),
-            // A null row's string is not looked up (its slice may hold a string: an
-            // `.other` column's integers, left out).
-            Some(valid) => valid
-                .inner()
-                .set_indices()
-                .for_each(|row| row_key(self, row)),
-        }
-        self.padded = padded;
-    }
-
-    /// The key of a string longer than [`EXACT`] bytes (or one whose words were not read
-    /// from the padded copy), its values compared.
-    #[inline(never)]
-    fn long_key(&mut self, s: &[u8]) -> usize {
-        let words = Words::of(s);
-        self.key(s, &words)
-    }
 }
 
 /// How many distinct strings the string columns `parts` hold (a string made to collide
@@ -292,13 +233,36 @@ impl Values {
 pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
     let mut values = Values::new();
     let mut rows = 0;
+    let mut last: Option<Words> = None;
+    let same_as_last = |last: &Option<Words>, words: &Words| last.is_some_and(|l| l.same(words));
     for part in parts {
         let strings = part.as_string_opt::<i32>()?;
+        let valid = strings.nulls().filter(|n| n.null_count() > 0);
         rows += strings.len() - strings.null_count();
-        values.each_key(strings, |_, _| {});
+        for (row, s) in strings.value_offsets().windows(2).enumerate() {
+            if valid.is_some_and(|n| n.is_null(row)) {
+                continue;
+            }
+            let s = &strings.values()[s[0] as usize..s[1] as usize];
+            let words = Words::of(s);
+            // Equal words of strings up to `EXACT` bytes are equal strings: not looked up
+            // again.
+            if same_as_last(&last, &words) && words.len <= EXACT {
+                continue;
+            }
+            last = Some(words);
+            values.key(s, &words);
+        }
     }
     values.check().ok()?;
     Some((values.len(), rows))
+}
+
+/// The key of `s`, looked up (inlined: called once a row).
+#[inline(always)]
+fn key_of(values: &mut Values, s: &[u8]) -> usize {
+    let words = Words::of(s);
+    values.key(s, &words)
 }
 
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
@@ -320,24 +284,43 @@ pub(super) fn encode(
 }
 
 /// [`encode`] with keys of type `K`, which number `most` values. Each key is written in
-/// `K` as it is found (wrapping past `most`, when the column is then not returned); a
-/// null row's key is 0.
+/// `K` as it is found (wrapping past `most`, when the column is then not returned).
 fn encode_as<K: ArrowDictionaryKeyType>(
     parts: &[&dyn Array],
     rows: usize,
     most: usize,
 ) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut keys: Vec<K::Native> = vec![K::Native::default(); total];
-    let mut at = 0;
+    let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
     for part in parts {
         let strings = part
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
-        let out = &mut keys[at..at + strings.len()];
-        values.each_key(strings, |row, key| out[row] = K::Native::usize_as(key));
-        at += strings.len();
+        let valid = strings
+            .nulls()
+            .filter(|n| n.null_count() > 0)
+            .map(|n| n.inner());
+        // The buffers as slices once, not per row.
+        let (offsets, bytes): (&[i32], &[u8]) = (strings.value_offsets(), strings.values());
+        let value = |w: &[i32]| &bytes[w[0] as usize..w[1] as usize];
+        match valid {
+            None => keys.extend(
+                offsets
+                    .windows(2)
+                    .map(|w| K::Native::usize_as(key_of(&mut values, value(w)))),
+            ),
+            Some(valid) => {
+                for (w, is_valid) in offsets.windows(2).zip(valid.iter()) {
+                    // A null row's key is not read (its slice may hold a string: an
+                    // `.other` column's integers, left out).
+                    let k = match is_valid {
+                        true => key_of(&mut values, value(w)),
+                        false => 0,
+                    };
+                    keys.push(K::Native::usize_as(k));
+                }
+            }
+        }
     }
     values.check()?;
     if values.len() > most {
@@ -519,38 +502,19 @@ mod tests {
                 let s = &bytes[start..start + n];
                 let words = Words::of(s);
                 assert_eq!(words.len, n);
-                let word =
-                    |i: usize| folded(s.get(8 * i..).map_or(&[][..], |r| &r[..r.len().min(8)]));
-                let want = match n {
-                    0..=32 => [word(0), word(1), word(2), word(3)],
-                    _ => [
+                let (first, last, mid) = match n {
+                    0..=8 => (folded(s), 0, [0; 2]),
+                    9..=16 | 33.. => (folded(&s[..8]), folded(&s[n - 8..]), [0; 2]),
+                    _ => (
                         folded(&s[..8]),
-                        folded(&s[8..16]),
-                        folded(&s[n - 16..n - 8]),
                         folded(&s[n - 8..]),
-                    ],
+                        [folded(&s[8..16]), folded(&s[n - 16..n - 8])],
+                    ),
                 };
-                assert_eq!(words.w, want, "{n} bytes");
+                let got = (words.first, words.last, words.mid);
+                assert_eq!(got, (first, last, mid), "{n} bytes");
             }
         }
-    }
-
-    #[test]
-    fn words_read_from_a_columns_copy_are_the_strings_own_whatever_follows_it() {
-        // Strings of every length up to 32 bytes at every start of a buffer whose other
-        // bytes are neither zero nor the string's: the masked loads keep the string alone.
-        let bytes: Vec<u8> = (0..80u32).map(|i| (i * 53 + 7) as u8 | 0x01).collect();
-        let mut padded = bytes.clone();
-        padded.resize(bytes.len() + SLACK, 0xa5);
-        for n in 0..=40 {
-            for start in 0..bytes.len() - n {
-                let got = Words::padded(&padded, start, n);
-                let want = (n <= EXACT).then(|| Words::of(&bytes[start..start + n]));
-                assert!(got == want, "{n} bytes from {start}");
-            }
-        }
-        // Past the copy: not read.
-        assert!(Words::padded(&padded, bytes.len() + 1, 0).is_none());
     }
 
     #[test]
