@@ -331,7 +331,7 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     let k = key_value(m, c, &mut value)?;
     match index {
         // Most keys are of a length no key of the index has: only the others are looked
-        // up, out of the walk's loop (which then keeps its state in registers).
+        // up.
         Some(index) if index.may_hold(k.len()) => Ok(fill_slot(index, k, value, m, slots)),
         _ => Ok(false),
     }
@@ -339,7 +339,7 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
 
 /// The slot of `key` in `index`, when it has one and it is still empty, given the value
 /// read for it (`m` the encoded `KeyValue`); `true` when that value is one to decode.
-#[inline(never)]
+#[inline(always)]
 fn fill_slot<'a>(
     index: &KeyIndex,
     key: &str,
