@@ -85,17 +85,10 @@ impl KeyIndex {
     /// schema key is UTF-8).
     #[inline]
     pub(super) fn find_bytes(&self, key: &[u8]) -> Option<usize> {
-        if !self.may_hold(key.len()) {
+        if self.lengths & length_bit(key.len()) == 0 {
             return None;
         }
         self.find_among(key)
-    }
-
-    /// Whether some key of the index is `len` bytes long (or one as long modulo 64): a
-    /// key of another length is found nowhere.
-    #[inline(always)]
-    pub(super) fn may_hold(&self, len: usize) -> bool {
-        self.lengths & length_bit(len) != 0
     }
 
     /// A key of a length some schema key has.

@@ -500,27 +500,14 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
         }
         if FACTS && let Some(columns) = self.columns.as_deref_mut() {
             row.trace_id = trace_id;
-            add_span(columns, &row, slots, values, decode);
+            // Values only prost's types render are rare: only then are the values made a
+            // list of their own (decoded); otherwise the columns take them from the slots.
+            if decode {
+                with_values(slots, values, |v| columns.add_span(&row, v));
+            } else {
+                columns.add_span_of(&row, slots, Found::simple);
+            }
         }
         Ok(())
-    }
-}
-
-/// Appends a span read by the walk to `columns`, out of the walk's loop: the loop over a
-/// span's fields then carries no more than it reads.
-#[inline(never)]
-fn add_span<'a>(
-    columns: &mut Columns<'_>,
-    row: &SpanRow<'_>,
-    slots: &[Option<Found<'a>>],
-    values: &mut Vec<Val<'a>>,
-    decode: bool,
-) {
-    // Values only prost's types render are rare: only then are the values made a list of
-    // their own (decoded); otherwise the columns take them from the slots.
-    if decode {
-        with_values(slots, values, |v| columns.add_span(row, v));
-    } else {
-        columns.add_span_of(row, slots, Found::simple);
     }
 }

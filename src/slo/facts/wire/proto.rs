@@ -329,25 +329,7 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     }
     let mut value = OneOf::Unset;
     let k = key_value(m, c, &mut value)?;
-    match index {
-        // Most keys are of a length no key of the index has: only the others are looked
-        // up.
-        Some(index) if index.may_hold(k.len()) => Ok(fill_slot(index, k, value, m, slots)),
-        _ => Ok(false),
-    }
-}
-
-/// The slot of `key` in `index`, when it has one and it is still empty, given the value
-/// read for it (`m` the encoded `KeyValue`); `true` when that value is one to decode.
-#[inline(always)]
-fn fill_slot<'a>(
-    index: &KeyIndex,
-    key: &str,
-    value: OneOf<'a>,
-    m: &'a [u8],
-    slots: &mut [Option<Found<'a>>],
-) -> bool {
-    if let Some(i) = index.find(key)
+    if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
         let (found, decode) = match value {
@@ -356,9 +338,9 @@ fn fill_slot<'a>(
             OneOf::Other => (Found::Decode(m), true),
         };
         *slot = Some(found);
-        return decode;
+        return Ok(decode);
     }
-    false
+    Ok(false)
 }
 
 /// How a field of the small messages read only to be checked decodes.
