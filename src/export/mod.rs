@@ -28,6 +28,7 @@ pub mod delivery;
 mod error;
 pub mod failure;
 mod file;
+pub mod limits;
 pub mod loki;
 mod nop;
 pub mod otlp;

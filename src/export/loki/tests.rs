@@ -17,6 +17,14 @@ fn record(ts: u64, body: &str) -> LogRecord {
     }
 }
 
+/// The entry of a record with no limit but the label value length.
+fn entry_of(rec: &LogRecord, now_ns: u64) -> loki::Entry {
+    let mut tally = Tally::default();
+    let e = entry(rec, now_ns, &EntryLimits::labels_only(2048), &mut tally);
+    assert_eq!(tally, Tally::default());
+    e.expect("no time limit")
+}
+
 fn labels(names: &[&str]) -> Vec<(String, String)> {
     names
         .iter()
@@ -50,9 +58,9 @@ fn label_names_lose_dots_and_values_come_from_the_resource() {
             vec![record(5, "x")],
         )],
     };
-    let (push, _) = push_request(
+    let (push, _, _) = push_request(
         &labels(&["service.name", "k8s.cluster.name", "k8s.namespace.name"]),
-        2048,
+        &EntryLimits::labels_only(2048),
         &req,
         0,
     );
@@ -81,7 +89,12 @@ fn one_stream_per_label_set_with_entries_sorted_by_time() {
             resource_logs(&[("service.name", "c")], vec![]),
         ],
     };
-    let (push, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (push, _, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     let got: Vec<(String, Vec<String>)> = push
         .streams
         .iter()
@@ -109,7 +122,12 @@ fn a_resource_without_configured_labels_gets_unknown_service() {
     let req = ExportLogsServiceRequest {
         resource_logs: vec![resource_logs(&[], vec![record(1, "x")])],
     };
-    let (push, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (push, _, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     assert_eq!(
         push.streams[0].labels,
         r#"{service_name="unknown_service"}"#
@@ -123,7 +141,7 @@ fn ids_and_severity_become_structured_metadata() {
     rec.span_id = vec![0xab; 8];
     rec.severity_number = 17;
     rec.attributes = vec![kv("http.route", "/pay"), kv("trace_id", "spoofed")];
-    let e = entry(&rec, 0);
+    let e = entry_of(&rec, 0);
     let meta: Vec<(&str, &str)> = e
         .structured_metadata
         .iter()
@@ -145,12 +163,12 @@ fn ids_and_severity_become_structured_metadata() {
     let mut bare = record(0, "x");
     bare.observed_time_unix_nano = 2_000_000_001;
     bare.trace_id = vec![0; 16];
-    let e = entry(&bare, 99);
+    let e = entry_of(&bare, 99);
     assert!(e.structured_metadata.is_empty());
     let ts = e.timestamp.unwrap_or_default();
     assert_eq!((ts.seconds, ts.nanos), (2, 1));
     assert_eq!(
-        entry(&record(0, "x"), 3_000_000_000)
+        entry_of(&record(0, "x"), 3_000_000_000)
             .timestamp
             .map(|t| t.seconds),
         Some(3)
@@ -262,7 +280,12 @@ fn a_stream_label_value_past_lokis_limit_is_cut_and_the_other_streams_kept() {
             resource_logs(&[("service.name", "cart")], vec![record(4, "c2")]),
         ],
     };
-    let (push, cut) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (push, cut, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     assert_eq!(cut, 2);
     assert_eq!(push.streams.len(), 4);
     assert_eq!(push.streams[0].labels, r#"{service_name="checkout"}"#);
@@ -281,10 +304,20 @@ fn a_stream_label_value_past_lokis_limit_is_cut_and_the_other_streams_kept() {
         assert!(hash.bytes().all(|c| c.is_ascii_hexdigit()));
     }
     // The same value is cut the same way in every request: one stream over time.
-    let (again, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (again, _, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     assert_eq!(again.streams[1].labels, push.streams[1].labels);
     // 0: no limit.
-    let (whole, cut) = push_request(&labels(&["service.name"]), 0, &req, 0);
+    let (whole, cut, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(0),
+        &req,
+        0,
+    );
     assert_eq!(cut, 0);
     assert!(whole.streams[1].labels.contains(&long_a));
 }

@@ -11,6 +11,8 @@ fn cfg(max_samples: usize) -> RemoteWriteConfig {
         replica: Some("r1".into()),
         external_labels: [("region".to_string(), "kr".to_string())].into(),
         max_samples_per_request: max_samples,
+        // The samples here are timestamped near the epoch.
+        max_sample_age: None,
         ..RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write")
     }
 }
