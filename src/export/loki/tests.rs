@@ -321,3 +321,106 @@ fn a_stream_label_value_past_lokis_limit_is_cut_and_the_other_streams_kept() {
     assert_eq!(cut, 0);
     assert!(whole.streams[1].labels.contains(&long_a));
 }
+
+/// Loki's per-entry limits at their defaults (`LokiConfig::new`), at `now`: a line past
+/// `max_line_size` truncated with its length, the attributes past 128 pairs or 64,000
+/// bytes left out in their order (a small one after a large one kept), a record past
+/// `reject_old_samples_max_age` or `creation_grace_period` dropped, and each counted once
+/// per record; the other records as they were.
+#[test]
+fn entries_past_lokis_per_entry_limits_are_cut_or_dropped_alone() {
+    let limits = EntryLimits::new(&LokiConfig::new("http://loki"));
+    let now: u64 = 1_800_000_000_000_000_000;
+    let day = 86_400_000_000_000;
+    let with = |mut r: LogRecord, attrs: Vec<KeyValue>| {
+        r.attributes = attrs;
+        r
+    };
+    let many = (0..200).map(|i| kv(&format!("k{i}"), "v")).collect();
+    let big = "b".repeat(40_000);
+    let large = vec![
+        kv("first", big.as_str()),
+        kv("second", big.as_str()),
+        kv("small", "s"),
+    ];
+    let mut traced = record(now, "traced");
+    traced.trace_id = vec![1; 16];
+    traced.severity_number = 9;
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![
+            resource_logs(
+                &[("service.name", "hostile")],
+                vec![
+                    record(now - 1, &"x".repeat(300_000)),
+                    with(record(now - 2, "many"), many),
+                    with(record(now - 3, "large"), large),
+                    record(now - 8 * day, "old"),
+                    record(now + 11 * 60_000_000_000, "ahead"),
+                    record(now - 7 * day + 1, "week"),
+                    record(now + 9 * 60_000_000_000, "soon"),
+                    with(
+                        traced,
+                        (0..200).map(|i| kv(&format!("t{i}"), "v")).collect(),
+                    ),
+                ],
+            ),
+            resource_logs(&[("service.name", "cart")], vec![record(now - 4, "ok")]),
+        ],
+    };
+    let (push, _, tally) = push_request(&labels(&["service.name"]), &limits, &req, now);
+    let lines: Vec<&str> = push.streams[0]
+        .entries
+        .iter()
+        .map(|e| &e.line[..e.line.len().min(6)])
+        .collect();
+    assert_eq!(lines, ["week", "large", "many", "xxxxxx", "traced", "soon"]);
+    let entry = |line: &str| {
+        push.streams[0]
+            .entries
+            .iter()
+            .find(|e| e.line.starts_with(line))
+            .unwrap()
+    };
+    let long = &entry("xxx").line;
+    assert!(long.len() <= 256_000 && long.ends_with("…[truncated 300000 bytes]"));
+    let names = |e: &loki::Entry| -> Vec<String> {
+        e.structured_metadata
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    let expected: Vec<String> = (0..128).map(|i| format!("k{i}")).collect();
+    assert_eq!(names(entry("many")), expected);
+    assert_eq!(names(entry("large")), ["first", "small"]);
+    // trace_id, severity_text and severity_number count among the 128.
+    let traced = names(entry("traced"));
+    assert_eq!(traced.len(), 128);
+    assert_eq!(
+        traced[..3],
+        ["trace_id", "severity_text", "severity_number"]
+    );
+    assert_eq!(traced[127], "t124");
+    assert_eq!(push.streams[1].entries.len(), 1);
+    assert_eq!(push.streams[1].entries[0].line, "ok");
+    assert_eq!(
+        [
+            Reason::LineTruncated,
+            Reason::MetadataDropped,
+            Reason::TooOld,
+            Reason::TooNew,
+            Reason::LabelNameCut,
+        ]
+        .map(|r| tally.get(r)),
+        [1, 3, 1, 1, 0]
+    );
+    // A stream whose every record is dropped is not sent.
+    let old = ExportLogsServiceRequest {
+        resource_logs: vec![resource_logs(
+            &[("service.name", "a")],
+            vec![record(1, "x")],
+        )],
+    };
+    let (push, _, tally) = push_request(&labels(&["service.name"]), &limits, &old, now);
+    assert!(push.streams.is_empty());
+    assert_eq!(tally.get(Reason::TooOld), 1);
+}
