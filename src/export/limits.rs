@@ -102,11 +102,6 @@ impl Counters {
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const_hex::encode(bytes)
-}
-
 /// Bytes of the end of a cut name or value: a separator and 16 hex digits.
 const CUT_SUFFIX_LEN: usize = 17;
 
@@ -126,7 +121,7 @@ pub fn cut_with_hash(value: &mut String, max: usize, sep: char) -> bool {
     }
     value.truncate(keep);
     value.push(sep);
-    value.push_str(&hex(&digest[..8]));
+    value.push_str(&const_hex::encode(&digest[..8]));
     true
 }
 
@@ -173,12 +168,6 @@ pub fn value_text(v: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_is_lowercase_and_two_digits_a_byte() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
-        assert_eq!(hex(&[]), "");
-    }
 
     #[test]
     fn a_cut_value_keeps_its_prefix_and_ends_with_the_hash_of_the_whole() {

@@ -42,7 +42,7 @@ use prost::Message;
 use super::client::HttpClient;
 use super::delivery::Remote;
 use super::error::{BuildError, EncodeError};
-use super::limits::{self, Reason, Tally, hex, truncate_line, value_text};
+use super::limits::{self, Reason, Tally, truncate_line, value_text};
 use super::proto::loki;
 use super::queue::Record;
 use super::remote_write::{cut_label_value, sanitize};
@@ -325,10 +325,10 @@ fn entry(
     }
     let mut meta = Vec::with_capacity(4 + rec.attributes.len());
     if !rec.trace_id.is_empty() && rec.trace_id.iter().any(|b| *b != 0) {
-        meta.push(pair("trace_id", hex(&rec.trace_id)));
+        meta.push(pair("trace_id", const_hex::encode(&rec.trace_id)));
     }
     if !rec.span_id.is_empty() && rec.span_id.iter().any(|b| *b != 0) {
-        meta.push(pair("span_id", hex(&rec.span_id)));
+        meta.push(pair("span_id", const_hex::encode(&rec.span_id)));
     }
     let severity = if rec.severity_text.is_empty() {
         severity_name(rec.severity_number)
