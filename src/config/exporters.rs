@@ -374,10 +374,11 @@ pub struct LokiConfig {
     /// value is cut at a character boundary and ends with `~` and 16 hex digits of its
     /// SHA-256, so Loki does not refuse the request.
     pub max_label_value_length: usize,
-    /// `max_line_size` (bytes, default `256000`, Loki's `256KB`; 0: no limit; else at
-    /// least 256): a longer line is truncated and ends with `…[truncated N bytes]`.
+    /// `max_line_size` (byte size, default `256KB`: 256,000 bytes, as Loki reads it; 0: no
+    /// limit; else at least 256): a longer line is truncated and ends with
+    /// `…[truncated N bytes]`.
     pub max_line_size: usize,
-    /// `max_structured_metadata_size` (bytes, default `64000`, Loki's `64KB`; 0: no limit)
+    /// `max_structured_metadata_size` (byte size, default `64KB`; 0: no limit)
     /// and `max_structured_metadata_entries_count` (default 128; 0: no limit): the
     /// attributes of a record that do not fit, in their order, are left out of its
     /// structured metadata.
@@ -608,22 +609,50 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
         );
         None::<()>
     });
+    let send_slo_series = f
+        .opt(ctx, "send_slo_series", boolean)
+        .unwrap_or(d.send_slo_series);
+    let max_labels =
+        limit(ctx, f, "max_label_names_per_series", 1).unwrap_or(d.max_label_names_per_series);
+    // The SLO series are never changed on the way: their labels (slotel's own, up to
+    // `MAX_GROUP_BY` group labels, the external labels) must fit the backend's limit.
+    let room = max_labels
+        .checked_sub(crate::slo::spec::SLO_SERIES_OWN_LABELS + crate::slo::spec::MAX_GROUP_BY);
+    let external_labels = f
+        .opt(ctx, "external_labels", |ctx, node, path| {
+            let map = string_map(ctx, node, path)?;
+            match room {
+                _ if !send_slo_series || max_labels == 0 => {}
+                Some(room) if map.len() <= room => {}
+                _ => ctx.error(
+                    node,
+                    path,
+                    format!(
+                        "{} external labels: an SLO series has up to {} labels of its own and \
+                         {} group labels, so at most {} fit in max_label_names_per_series ({})",
+                        map.len(),
+                        crate::slo::spec::SLO_SERIES_OWN_LABELS,
+                        crate::slo::spec::MAX_GROUP_BY,
+                        room.unwrap_or(0),
+                        max_labels
+                    ),
+                ),
+            }
+            Some(map)
+        })
+        .unwrap_or_default();
     RemoteWriteConfig {
         client,
         replica_label: f
             .opt(ctx, "replica_label", Ctx::non_empty)
             .unwrap_or(d.replica_label),
         replica: f.opt(ctx, "replica", Ctx::non_empty),
-        external_labels: f
-            .opt(ctx, "external_labels", string_map)
-            .unwrap_or_default(),
+        external_labels,
         native_histogram_schema: schema.unwrap_or(d.native_histogram_schema),
         max_samples_per_request: f
             .opt(ctx, "max_samples_per_request", Ctx::count)
             .unwrap_or(d.max_samples_per_request),
-        send_slo_series: f
-            .opt(ctx, "send_slo_series", boolean)
-            .unwrap_or(d.send_slo_series),
+        send_slo_series,
         slo_series_shards: f
             .opt(ctx, "slo_series_shards", |ctx, node, path| {
                 ctx.parsed(node, path, |s| match s.trim().parse::<usize>() {
@@ -641,8 +670,7 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
         max_label_value_length: max_label_value_length(ctx, f),
         max_label_name_length: limit(ctx, f, "max_label_name_length", MIN_LABEL_VALUE_LENGTH)
             .unwrap_or(d.max_label_name_length),
-        max_label_names_per_series: limit(ctx, f, "max_label_names_per_series", 1)
-            .unwrap_or(d.max_label_names_per_series),
+        max_label_names_per_series: max_labels,
         max_sample_age: age(ctx, f, "max_sample_age").unwrap_or(d.max_sample_age),
     }
 }
@@ -655,6 +683,29 @@ fn limit(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, key: &'static str, min: usize) -
             _ => Err(format!(
                 "invalid limit {s:?}, expected 0 (no limit) or a whole number from {min}"
             )),
+        })
+    })
+}
+
+/// A size limit: 0 (no limit) or a byte size from `min` (`256KB`, as Loki writes it, is
+/// 256,000 bytes; `256KiB` 262,144).
+fn byte_limit(
+    ctx: &mut Ctx<'_>,
+    f: &mut Fields<'_>,
+    key: &'static str,
+    min: usize,
+) -> Option<usize> {
+    f.opt(ctx, key, |ctx, node, path| {
+        ctx.parsed(node, path, |s| {
+            if s.trim() == "0" {
+                return Ok(0);
+            }
+            match crate::yaml::read::parse_byte_size(s) {
+                Ok(n) if n >= min => Ok(n),
+                _ => Err(format!(
+                    "invalid limit {s:?}, expected 0 (no limit) or a byte size (256KB) from {min} bytes"
+                )),
+            }
         })
     })
 }
@@ -737,8 +788,9 @@ pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
         client,
         labels: labels.unwrap_or(d.labels),
         max_label_value_length: max_label_value_length(ctx, f),
-        max_line_size: limit(ctx, f, "max_line_size", MIN_LINE_SIZE).unwrap_or(d.max_line_size),
-        max_structured_metadata_size: limit(ctx, f, "max_structured_metadata_size", 1)
+        max_line_size: byte_limit(ctx, f, "max_line_size", MIN_LINE_SIZE)
+            .unwrap_or(d.max_line_size),
+        max_structured_metadata_size: byte_limit(ctx, f, "max_structured_metadata_size", 1)
             .unwrap_or(d.max_structured_metadata_size),
         max_structured_metadata_entries_count: limit(
             ctx,
