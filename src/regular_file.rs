@@ -51,7 +51,9 @@ fn describe(kind: FileType) -> &'static str {
 /// error of kind [`io::ErrorKind::FileTooLarge`] (nothing past `max + 1` bytes is read).
 pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    open(path)?.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    open(path)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
     too_large(bytes.len(), max)?;
     Ok(bytes)
 }

@@ -149,10 +149,8 @@ enum ReadError {
 }
 
 fn read_config(path: &Path) -> Result<String, ReadError> {
-    crate::regular_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|e| {
-        match e.kind() {
-            std::io::ErrorKind::FileTooLarge => ReadError::TooLarge,
-            _ => ReadError::Io(e),
-        }
+    crate::regular_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => ReadError::TooLarge,
+        _ => ReadError::Io(e),
     })
 }

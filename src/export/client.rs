@@ -275,8 +275,8 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> 
         let mut roots = rustls::RootCertStore::empty();
         match &cfg.tls.ca_file {
             Some(path) => {
-                let pem = crate::listener::read_pem(path)
-                    .map_err(|e| read_error("ca_file", path, e))?;
+                let pem =
+                    crate::listener::read_pem(path).map_err(|e| read_error("ca_file", path, e))?;
                 for cert in CertificateDer::pem_slice_iter(&pem) {
                     let cert = cert.map_err(|e| bad_certificate(path, e))?;
                     roots.add(cert).map_err(|e| bad_certificate(path, e))?;
@@ -288,8 +288,8 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> 
     };
     let config = match (&cfg.tls.cert_file, &cfg.tls.key_file) {
         (Some(cert), Some(key)) => {
-            let pem = crate::listener::read_pem(cert)
-                .map_err(|e| read_error("cert_file", cert, e))?;
+            let pem =
+                crate::listener::read_pem(cert).map_err(|e| read_error("cert_file", cert, e))?;
             let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
                 .map(|c| c.map(CertificateDer::into_owned))
                 .collect::<Result<_, _>>()
@@ -297,8 +297,7 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> 
             let key = crate::listener::read_pem(key)
                 .map_err(|e| read_error("key_file", key, e))
                 .and_then(|pem| {
-                    PrivateKeyDer::from_pem_slice(&pem)
-                        .map_err(|e| read_error("key_file", key, e))
+                    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| read_error("key_file", key, e))
                 })?;
             builder
                 .with_client_auth_cert(chain, key)

@@ -335,7 +335,9 @@ impl Reader {
             });
         }
         let mut bytes = Vec::new();
-        bytes.try_reserve_exact(len as usize).map_err(|e| io(std::io::Error::other(e)))?;
+        bytes
+            .try_reserve_exact(len as usize)
+            .map_err(|e| io(std::io::Error::other(e)))?;
         std::io::Read::read_to_end(&mut std::io::Read::take(file, len), &mut bytes).map_err(io)?;
         let (sound, damage) = sound_prefix(&bytes);
         bytes.truncate(sound);

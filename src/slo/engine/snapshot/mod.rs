@@ -464,9 +464,9 @@ fn match_entries(file: &File, loaded: &[Arc<LoadedSlo>]) -> Vec<Option<Arc<Loade
 /// unusable, and moved aside like a damaged snapshot.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     crate::regular_file::read(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::FileTooLarge => std::io::Error::other(format!(
-            "it is larger than {MAX_FILE_BYTES} bytes"
-        )),
+        std::io::ErrorKind::FileTooLarge => {
+            std::io::Error::other(format!("it is larger than {MAX_FILE_BYTES} bytes"))
+        }
         _ => e,
     })
 }

@@ -217,8 +217,9 @@ impl Wal {
             // A regular file only (a FIFO would block start-up, a device never end), read
             // up to the length it has now.
             let path = segment_path(&dir, start);
-            let located =
-                |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+            let located = |e: std::io::Error| {
+                std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+            };
             let f = crate::regular_file::open(&path).map_err(located)?;
             let len = f.metadata().map_err(located)?.len();
             replayed.segments += 1;
