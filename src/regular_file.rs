@@ -48,28 +48,33 @@ fn describe(kind: FileType) -> &'static str {
 }
 
 /// The bytes of the regular file `path`, which may hold at most `max`; past that, an
-/// error of kind [`io::ErrorKind::FileTooLarge`] (nothing past `max + 1` bytes is read).
+/// error of kind [`io::ErrorKind::FileTooLarge`]: at once when its size says so (a sparse
+/// file is not read through), else once `max + 1` bytes were read (a file growing).
 pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let file = open_at_most(path, max)?;
     let mut bytes = Vec::new();
-    open(path)?
-        .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)?;
-    too_large(bytes.len(), max)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    too_large(bytes.len() as u64, max)?;
     Ok(bytes)
 }
 
 /// [`read`] for a text file (UTF-8).
 pub fn read_to_string(path: &Path, max: u64) -> io::Result<String> {
+    let file = open_at_most(path, max)?;
     let mut text = String::new();
-    open(path)?
-        .take(max.saturating_add(1))
-        .read_to_string(&mut text)?;
-    too_large(text.len(), max)?;
+    file.take(max.saturating_add(1)).read_to_string(&mut text)?;
+    too_large(text.len() as u64, max)?;
     Ok(text)
 }
 
-fn too_large(len: usize, max: u64) -> io::Result<()> {
-    if len as u64 > max {
+fn open_at_most(path: &Path, max: u64) -> io::Result<File> {
+    let file = open(path)?;
+    too_large(file.metadata()?.len(), max)?;
+    Ok(file)
+}
+
+fn too_large(len: u64, max: u64) -> io::Result<()> {
+    if len > max {
         return Err(io::Error::new(
             io::ErrorKind::FileTooLarge,
             format!("larger than {}", size(max)),
@@ -148,5 +153,19 @@ mod tests {
             read_to_string(&path, 1024).unwrap_err().to_string(),
             "larger than 1 KiB"
         );
+    }
+
+    #[test]
+    fn a_sparse_file_past_the_limit_is_refused_by_its_size_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse");
+        // 1 TiB of holes: reading it through would take hours.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(1 << 40)
+            .unwrap();
+        let e = read(&path, 1 << 20).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(e.to_string(), "larger than 1 MiB");
     }
 }

@@ -241,3 +241,41 @@ async fn a_wal_segment_that_is_a_fifo_stops_the_start_with_its_name() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_that_is_a_fifo_is_moved_aside_and_slotel_starts_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    mkfifo(&state.join("slo-state.json"));
+    let cfg = dir.path().join("slotel.yaml");
+    let log = dir.path().join("slotel.log");
+    let started = tokio::time::timeout(
+        Duration::from_secs(60),
+        run_on_free_ports(&cfg, Some(&log), &[], |p| {
+            format!(
+                "receivers:\n  otlp:\n    protocols:\n      http: {{endpoint: 127.0.0.1:{}}}\n\
+                 exporters:\n  nop:\n\
+                 slo: {{files: [\"embedded:examples\"], state_dir: \"{}\"}}\n\
+                 service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n",
+                p.http,
+                state.display(),
+                p.admin
+            )
+        }),
+    )
+    .await
+    .expect("slotel waited on the FIFO");
+    let _child = started.unwrap();
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("not a regular file but a FIFO"), "{said}");
+    let aside = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("slo-state.json.corrupt-")
+        });
+    assert!(aside, "the FIFO was not moved aside");
+}
