@@ -53,6 +53,7 @@ use super::spec::{Budgeting, Slo, SloWindow, group_label_names, series_labels};
 use crate::config::StatusSourceConfig;
 use crate::export::client::HttpClient;
 use crate::export::retry::Outcome;
+use crate::rules::plan::promql_string;
 
 /// The recorded counter increments (see `src/rules/prometheus.rs`).
 const STEP: &str = "slo:sli_events:increase_step";
@@ -334,22 +335,6 @@ fn has_steps(slo: &Slo) -> bool {
         SloWindow::Rolling(d) => !FIXED_SLO_WINDOWS.contains(&d.as_secs()),
         SloWindow::Calendar { .. } => true,
     }
-}
-
-/// A PromQL string literal.
-fn promql_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn selector(slo: &Slo) -> String {
