@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{MAX_SAMPLES, Pair, ReplayArgs, ReplayError, Run, rfc3339};
-use crate::slo::capture::{CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader};
+use crate::slo::capture::{
+    CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader, Recorded,
+};
 use crate::slo::engine::{Engine, EngineConfig, ManualClock};
 use crate::slo::spec::SloSet;
 
@@ -114,18 +116,22 @@ impl Feed<'_> {
     /// Starts the run at the first batch in range (the engine set as the file says the
     /// live one was), and checks the period; whether timeline samples are due before
     /// `received`.
-    pub(super) fn start(
-        &mut self,
-        received: u64,
-        lateness: Option<u64>,
-        future: Option<u64>,
-    ) -> Result<bool, ReplayError> {
+    pub(super) fn start(&mut self, received: u64, recorded: Recorded) -> Result<bool, ReplayError> {
         if self.run.is_none() {
             let clock = Arc::new(ManualClock::new(received));
             let defaults = EngineConfig::default();
             let cfg = EngineConfig {
-                allowed_lateness: lateness.map_or(defaults.allowed_lateness, Duration::from_nanos),
-                max_future: future.map_or(defaults.max_future, Duration::from_nanos),
+                allowed_lateness: recorded
+                    .lateness
+                    .map_or(defaults.allowed_lateness, Duration::from_nanos),
+                max_future: recorded
+                    .future
+                    .map_or(defaults.max_future, Duration::from_nanos),
+                max_groups_total: recorded
+                    .max_groups_total
+                    .map_or(defaults.max_groups_total, |n| {
+                        usize::try_from(n).unwrap_or(usize::MAX)
+                    }),
                 ..defaults
             };
             let engine = Engine::new(cfg, clock.clone(), self.set.take().unwrap_or_default());
@@ -164,16 +170,11 @@ impl Feed<'_> {
 
     /// Whether a log or metric request received at `received` is replayed (within the
     /// range); if so, the run is started and the timeline's samples due before it taken.
-    fn due(
-        &mut self,
-        received: u64,
-        lateness: Option<u64>,
-        future: Option<u64>,
-    ) -> Result<bool, ReplayError> {
+    fn due(&mut self, received: u64, recorded: Recorded) -> Result<bool, ReplayError> {
         if !self.in_range(received) {
             return Ok(false);
         }
-        self.start(received, lateness, future)?;
+        self.start(received, recorded)?;
         self.sample_before(received);
         Ok(true)
     }
@@ -198,7 +199,7 @@ impl Feed<'_> {
             });
         }
         let received = batch.received;
-        if !self.due(received, batch.lateness, batch.future)? {
+        if !self.due(received, batch.engine)? {
             return Ok(());
         }
         if let Some(run) = &self.run {
@@ -219,7 +220,7 @@ impl Feed<'_> {
     /// earlier points the replay does not read.
     pub(super) fn record_metrics(&mut self, batch: CapturedMetrics) -> Result<(), ReplayError> {
         let received = batch.received;
-        if !self.due(received, batch.lateness, batch.future)? {
+        if !self.due(received, batch.engine)? {
             return Ok(());
         }
         if let Some(run) = &self.run {

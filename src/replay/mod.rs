@@ -585,7 +585,7 @@ pub fn replay_with(
                 }
                 // A sample at a request's receipt time sees the request, as the live API
                 // would.
-                if feed.start(received, message.lateness, message.future)? {
+                if feed.start(received, message.engine)? {
                     segment.flush(feed.run.as_mut(), &message);
                     feed.sample_before(received);
                 }

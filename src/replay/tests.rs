@@ -90,16 +90,29 @@ fn capture_cfg(dir: &Path) -> CaptureConfig {
 
 /// A live engine on a manual clock with a capture attached.
 pub(super) fn live(dir: &Path, slos: &str) -> (Arc<Engine>, Arc<ManualClock>, Arc<Capture>) {
+    live_with(dir, slos, EngineConfig::default())
+}
+
+/// [`live`] with the engine set as `cfg` says, the capture told so as the server tells it.
+fn live_with(
+    dir: &Path,
+    slos: &str,
+    cfg: EngineConfig,
+) -> (Arc<Engine>, Arc<ManualClock>, Arc<Capture>) {
     let set = crate::slo::spec::load(&[slos.to_string()], false).unwrap();
     let clock = Arc::new(ManualClock::new(T0));
-    let engine = Engine::new(EngineConfig::default(), clock.clone(), set);
-    let defaults = EngineConfig::default();
+    let settings = EngineSettings {
+        allowed_lateness: cfg.allowed_lateness,
+        max_future: cfg.max_future,
+        max_groups_total: cfg.max_groups_total,
+        metrics_started: 0,
+    };
+    let engine = Engine::new(cfg, clock.clone(), set);
     let capture = Capture::start(
         &capture_cfg(dir),
         EngineSettings {
-            allowed_lateness: defaults.allowed_lateness,
-            max_future: defaults.max_future,
             metrics_started: engine.metrics_started(),
+            ..settings
         },
     )
     .unwrap();
@@ -206,6 +219,36 @@ fn traffic(engine: &Engine, clock: &ManualClock) -> Vec<Sp> {
         sent.extend(spans);
     }
     sent
+}
+
+/// With `slo.max_groups_total` reached live, the replay refuses the same groups: events of
+/// a group past the bound count in its SLO's `__overflow__` group on both paths.
+#[test]
+fn replay_applies_the_live_bound_on_groups_of_every_slo() {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = write_slos(dir.path(), SLOS);
+    let cfg = EngineConfig {
+        max_groups_total: 2,
+        ..EngineConfig::default()
+    };
+    let (engine, clock, capture) = live_with(dir.path(), &slos, cfg);
+    traffic(&engine, &clock);
+    let end = T0 + 19 * 60 * S + 17 * S;
+    let live_api = stop_at(&engine, &clock, &capture, end);
+    let overflow = |answer: &serde_json::Value| {
+        answer["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["group"].to_string().contains("__overflow__"))
+            .map(|s| s["total"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert!(overflow(&live_api) > 0, "{live_api}");
+
+    let report = replay(&args(dir.path(), &slos, Some(end)));
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(replayed(&report), live_api);
 }
 
 #[test]

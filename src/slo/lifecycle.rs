@@ -171,6 +171,7 @@ impl SloRuntime {
             super::capture::EngineSettings {
                 allowed_lateness: cfg.allowed_lateness,
                 max_future: cfg.max_future,
+                max_groups_total: cfg.max_groups_total,
                 metrics_started: self.engine.metrics_started(),
             },
         )?;

@@ -101,6 +101,7 @@ fn capture(dir: &Path) -> Vec<Sent> {
         EngineSettings {
             allowed_lateness: defaults.allowed_lateness,
             max_future: defaults.max_future,
+            max_groups_total: defaults.max_groups_total,
             metrics_started: engine.metrics_started(),
         },
     )

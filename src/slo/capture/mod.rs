@@ -36,7 +36,8 @@
 //! that holds them, an attribute's `.other` column without the rows of its `.int` column
 //! (their decimal forms), and the receipt times as runs, one per request. The schema's
 //! metadata holds the engine settings a replay needs to decide drops as the live engine
-//! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`).
+//! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`) and the bound on
+//! groups it applied (`slotel.max_groups_total`).
 //!
 //! # Metric requests
 //!
@@ -106,7 +107,9 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-pub use read::{CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader, list_files};
+pub use read::{
+    CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader, Recorded, list_files,
+};
 
 use crate::config::CaptureConfig;
 use crate::slo::engine::FactsSink;
@@ -131,6 +134,8 @@ pub const TENANT: &str = "tenant";
 pub const META_LATENESS: &str = "slotel.allowed_lateness_nanos";
 /// Schema metadata: the engine's `max_future` in nanoseconds.
 pub const META_FUTURE: &str = "slotel.max_future_nanos";
+/// Schema metadata: `slo.max_groups_total` (absent when unbounded).
+pub const META_MAX_GROUPS_TOTAL: &str = "slotel.max_groups_total";
 /// Schema metadata: `logs` in files of log facts, `metrics` in files of metric requests.
 pub const META_SIGNAL: &str = "slotel.signal";
 /// Schema metadata of files of metric requests: when the live engine started watching
@@ -284,6 +289,8 @@ impl std::fmt::Debug for Capture {
 pub struct EngineSettings {
     pub allowed_lateness: Duration,
     pub max_future: Duration,
+    /// `slo.max_groups_total` (`usize::MAX`: unbounded).
+    pub max_groups_total: usize,
     /// When the engine started watching metrics (Unix ns; [`META_METRICS_STARTED`]).
     pub metrics_started: u64,
 }

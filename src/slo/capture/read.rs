@@ -30,8 +30,8 @@ use arrow_ipc::reader::StreamReader;
 
 use super::int_text::INT_TEXT_OF;
 use super::{
-    EXTENSION, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS, META_METRICS_STARTED,
-    META_SIGNAL, METRIC_REQUEST, RECEIVED, TENANT, TOKEN_CLUSTER,
+    EXTENSION, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS, META_MAX_GROUPS_TOTAL,
+    META_METRICS_STARTED, META_SIGNAL, METRIC_REQUEST, RECEIVED, TENANT, TOKEN_CLUSTER,
 };
 use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
@@ -77,16 +77,26 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<CaptureFile>> {
     Ok(files)
 }
 
+/// The live engine's settings a capture file records for replay (its schema's metadata),
+/// each `None` when the file does not say (files of older versions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// `allowed_lateness` (ns).
+    pub lateness: Option<u64>,
+    /// `max_future` (ns).
+    pub future: Option<u64>,
+    /// `slo.max_groups_total`.
+    pub max_groups_total: Option<u64>,
+}
+
 /// One batch of log facts read back: one request's.
 #[derive(Debug, Clone)]
 pub struct CapturedLogs {
     pub facts: LogFacts,
     /// When the live engine recorded it (Unix ns).
     pub received: u64,
-    /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
-    /// file says.
-    pub lateness: Option<u64>,
-    pub future: Option<u64>,
+    /// The live engine's settings when it was written, as far as the file says.
+    pub engine: Recorded,
 }
 
 /// One metric request read back.
@@ -98,10 +108,8 @@ pub struct CapturedMetrics {
     pub token_cluster: Option<String>,
     /// When the live engine recorded it (Unix ns).
     pub received: u64,
-    /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
-    /// file says.
-    pub lateness: Option<u64>,
-    pub future: Option<u64>,
+    /// The live engine's settings when it was written, as far as the file says.
+    pub engine: Recorded,
     /// When the live engine started watching metrics (Unix ns), if the file says.
     pub metrics_started: Option<u64>,
     /// Whether the file is the first of metric requests since then.
@@ -120,10 +128,8 @@ pub struct CapturedBatch {
     pub received: u64,
     /// Each row's receipt time: a request is a run of rows with one time.
     pub rows_received: ScalarBuffer<u64>,
-    /// The engine's `allowed_lateness` and `max_future` when it was written (ns), if the
-    /// file says.
-    pub lateness: Option<u64>,
-    pub future: Option<u64>,
+    /// The live engine's settings when it was written, as far as the file says.
+    pub engine: Recorded,
 }
 
 impl CapturedBatch {
@@ -150,8 +156,7 @@ impl CapturedBatch {
             columns: self.columns.clone(),
             received: rows_received.first().copied().unwrap_or(self.received),
             rows_received,
-            lateness: self.lateness,
-            future: self.future,
+            engine: self.engine,
         }
     }
 }
@@ -165,8 +170,7 @@ pub struct Reader {
     damage: Option<String>,
     index: usize,
     warning: Option<String>,
-    lateness: Option<u64>,
-    future: Option<u64>,
+    engine: Recorded,
     /// A decoded message (several requests), and where its next request starts.
     held: Option<(CapturedBatch, usize)>,
     kind: Kind,
@@ -400,8 +404,11 @@ impl Reader {
             drop,
             held_rows: None,
             path: path.to_path_buf(),
-            lateness: number(META_LATENESS),
-            future: number(META_FUTURE),
+            engine: Recorded {
+                lateness: number(META_LATENESS),
+                future: number(META_FUTURE),
+                max_groups_total: number(META_MAX_GROUPS_TOTAL),
+            },
             stream: Some(stream),
             damage,
             index: 0,
@@ -480,8 +487,7 @@ impl Reader {
             request,
             token_cluster,
             received: received.value(row),
-            lateness: self.lateness,
-            future: self.future,
+            engine: self.engine,
             metrics_started: self.metrics_started,
             first_of_run: self.first_of_run,
         })
@@ -544,8 +550,7 @@ impl Reader {
         Ok(CapturedLogs {
             facts,
             received: first,
-            lateness: self.lateness,
-            future: self.future,
+            engine: self.engine,
         })
     }
 
@@ -583,8 +588,7 @@ impl Reader {
             columns,
             received: rows_received[0],
             rows_received,
-            lateness: self.lateness,
-            future: self.future,
+            engine: self.engine,
         })
     }
 

@@ -46,6 +46,7 @@ pub(super) fn settings() -> EngineSettings {
     EngineSettings {
         allowed_lateness: Duration::from_secs(300),
         max_future: Duration::from_secs(60),
+        max_groups_total: 1024,
         metrics_started: 0,
     }
 }
@@ -111,7 +112,8 @@ fn a_file_in_progress_is_readable_within_seconds() {
     let b = &read[0];
     assert_eq!(b.facts.len(), 100);
     assert_eq!(b.received, T0);
-    assert_eq!(b.lateness, Some(300 * S));
+    assert_eq!(b.engine.lateness, Some(300 * S));
+    assert_eq!(b.engine.max_groups_total, Some(1024));
     assert_eq!(b.facts.cluster(0), "c9");
     // The default and configured columns, in every type a condition may read.
     read_back_in_every_way(b);

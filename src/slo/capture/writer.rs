@@ -17,7 +17,7 @@ use super::layout::{Layout, Seen, same_facts};
 use super::queue::Queue;
 use super::{
     Counters, EXTENSION, EngineSettings, Item, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS,
-    META_METRICS_STARTED, META_SIGNAL,
+    META_MAX_GROUPS_TOTAL, META_METRICS_STARTED, META_SIGNAL,
 };
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
@@ -184,6 +184,12 @@ fn metadata(engine: &EngineSettings, kind: Kind, first: bool) -> HashMap<String,
             engine.max_future.as_nanos().to_string(),
         ),
     ]);
+    if engine.max_groups_total != usize::MAX {
+        metadata.insert(
+            META_MAX_GROUPS_TOTAL.to_string(),
+            engine.max_groups_total.to_string(),
+        );
+    }
     if let Some(signal) = kind.signal() {
         metadata.insert(META_SIGNAL.to_string(), signal.to_string());
     }
