@@ -73,6 +73,7 @@ mod columns;
 mod context;
 mod detect;
 mod erlang;
+mod hexrun;
 mod json;
 #[cfg(test)]
 mod keyed_tests;
