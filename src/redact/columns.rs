@@ -561,6 +561,10 @@ pub(crate) fn keyed_at(hay: &str, at: usize) -> Option<(&str, usize, usize)> {
         }
         return Some((hay.get(ks..ke)?, at, end));
     }
+    // `<input name="…" value="…">`, `'name', 'value'`.
+    if let Some(v) = super::html::value_at(hay, at).or_else(|| super::pairs::value_at(hay, at)) {
+        return Some(v);
+    }
     // `{key,<<"value">>}`
     if at < 4 || &b[at - 4..at] != b",<<\"" {
         return None;
@@ -627,7 +631,8 @@ pub(crate) fn keyed_start(b: &[u8], lt: usize) -> Option<usize> {
     if *b.get(lt + 1)? == b'<' {
         return (lt > 0 && b[lt - 1] == b',' && b.get(lt + 2) == Some(&b'"')).then_some(lt + 3);
     }
-    start_tag(b, lt).map(|(_, _, content)| content)
+    // `<input name="…" value="…">`: the value attribute, keyed by the name.
+    super::html::value_start(b, lt).or_else(|| start_tag(b, lt).map(|(_, _, content)| content))
 }
 
 #[cfg(test)]

@@ -745,6 +745,12 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
             i -= 1;
             true
         }
+        // `'name', 'value'`, `["name", "value"]`: the name is the value's key.
+        b',' => {
+            let q = back(at.min(b.len())).filter(|&q| q == b'"' || q == b'\'')?;
+            let (s, e) = super::pairs::name_before(b, i - 1, q)?;
+            return Some((s, e, false));
+        }
         _ => return None,
     };
     i -= 1;
@@ -783,6 +789,13 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
         && let Some((ls, le)) = super::cef::label_of(b, i, end)
     {
         return Some((ls, le, true));
+    }
+    // An HTML control's `value` attribute is keyed by its `name` attribute.
+    if assign
+        && end - i == 5
+        && let Some((ns, ne)) = super::html::name_of_value(b, i, end)
+    {
+        return Some((ns, ne, true));
     }
     Some((i, end, assign))
 }

@@ -74,6 +74,7 @@ mod context;
 mod detect;
 mod erlang;
 mod hexrun;
+mod html;
 mod json;
 #[cfg(test)]
 mod keyed_tests;
@@ -85,6 +86,9 @@ mod markdown;
 mod marked;
 mod numbers;
 mod otlp;
+#[cfg(test)]
+mod pair_tests;
+mod pairs;
 mod percent;
 mod phones;
 pub mod policy;
