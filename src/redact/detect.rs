@@ -862,6 +862,7 @@ fn webhooks_in(scan: &Scan, b: &[u8], out: &mut Vec<Found>) {
         {
             end -= 1;
         }
+        let end = super::pairs::list_value_end(b, start, end);
         out.push(Found {
             start,
             end,

@@ -91,6 +91,26 @@ fn a_two_element_array_keys_its_second_by_its_first() {
 }
 
 #[test]
+fn a_webhook_url_in_a_header_list_ends_where_the_next_header_starts() {
+    // kcat's `-f '%h'`: headers as `name=value` joined by `,`.
+    let s = "headers webhook_url=https://hooks.slack.com/services/T0AB1CD2E/B0FG3HI4J/\
+             x7Kq2LmZ9vT4bN8cJ1wY5kPa,content-type=application/json,routing_number=021000021";
+    let out = redact(s);
+    gone(&out, &["x7Kq2LmZ9vT4bN8cJ1wY5kPa"]);
+    left(
+        &out,
+        &[",content-type=application/json,routing_number=021000021"],
+    );
+    // The URL first, with no name of its own.
+    let s = "headers https://discord.com/api/webhooks/112233445566778899/\
+             Zq3x-Lm9_vT4bN8cJ1wY5kPaQ2rS7uV0wX3yZ6aB9cD2eF5gH8iJ1kL4mN7oP0qR3s,\
+             content-type=application/json,revision=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
+    let out = redact(s);
+    gone(&out, &["Zq3x-Lm9_vT4bN8cJ1wY5kPa"]);
+    left(&out, &["revision=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"]);
+}
+
+#[test]
 fn an_issn_is_not_a_social_security_number() {
     // ISO 3297: eight digits, the last a mod-11 check (`X` for 10).
     for s in [

@@ -123,6 +123,31 @@ pub(crate) fn closes_array(b: &[u8], at: usize) -> bool {
     b.get(i) == Some(&b']')
 }
 
+/// Where a webhook URL that starts at `start` and would run to `end` ends when a list
+/// of `name=value` pairs joined by `,` goes on after it (kcat's and Kafka's header
+/// lists: `url=https://hooks…/secret,content-type=application/json`): at the first `,`
+/// followed by a `name=`. RFC 3986 allows both in a path, but no webhook's path or
+/// query holds a `,name=` (their secrets are fixed alphabets), so there the list goes on.
+pub(crate) fn list_value_end(b: &[u8], start: usize, end: usize) -> usize {
+    let mut from = start;
+    while let Some(i) = memchr::memchr(b',', &b[from..end]) {
+        let comma = from + i;
+        let name = b[comma + 1..end]
+            .iter()
+            .take(MAX_NAME + 1)
+            .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+            .count();
+        if (1..=MAX_NAME).contains(&name)
+            && b[comma + 1].is_ascii_alphabetic()
+            && b.get(comma + 1 + name) == Some(&b'=')
+        {
+            return comma;
+        }
+        from = comma + 1;
+    }
+    end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +196,22 @@ mod tests {
         assert_eq!(name(r#"["a", "b", ""#), None);
         assert_eq!(name(r#"f("pwd", ""#), None);
         assert_eq!(name(r#"["two words", ""#), None);
+    }
+
+    #[test]
+    fn a_value_in_a_list_of_pairs_ends_where_the_next_pair_starts() {
+        fn end(s: &str) -> &str {
+            let start = s.find("https").unwrap_or(0);
+            &s[start..list_value_end(s.as_bytes(), start, s.len())]
+        }
+        let s = "headers url=https://h.example/a;b=c/d,content-type=text/plain,n=1";
+        assert_eq!(end(s), "https://h.example/a;b=c/d");
+        let s = "headers https://h.example/a,content-type=x";
+        assert_eq!(end(s), "https://h.example/a");
+        let s = "see https://h.example/a,1=x,b";
+        assert_eq!(end(s), "https://h.example/a,1=x,b");
+        let s = "url=https://h.example/p?a=1,2";
+        assert_eq!(end(s), "https://h.example/p?a=1,2");
     }
 
     #[test]
