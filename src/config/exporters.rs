@@ -65,9 +65,54 @@ impl RemoteWriteConfig {
             slo_series_shards: 8,
             slo_series_backlog: 100_000,
             max_label_value_length: DEFAULT_MAX_LABEL_VALUE_LENGTH,
+            max_label_name_length: DEFAULT_MAX_LABEL_NAME_LENGTH,
+            max_label_names_per_series: MIMIR_MAX_LABELS,
+            max_sample_age: Some(Duration::from_secs(3600)),
         }
     }
 }
+
+impl LokiConfig {
+    /// A `loki` exporter to `endpoint` (the push URL or a base URL) with every other key at
+    /// its default.
+    pub fn new(endpoint: &str) -> Self {
+        Self {
+            client: ClientConfig::new(endpoint),
+            labels: [
+                "service.name",
+                "service.namespace",
+                "k8s.cluster.name",
+                "k8s.namespace.name",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_label_value_length: DEFAULT_MAX_LABEL_VALUE_LENGTH,
+            max_line_size: LOKI_MAX_LINE_SIZE,
+            max_structured_metadata_size: LOKI_MAX_STRUCTURED_METADATA_SIZE,
+            max_structured_metadata_entries_count: LOKI_MAX_STRUCTURED_METADATA_ENTRIES,
+            reject_old_samples_max_age: Some(Duration::from_secs(168 * 3600)),
+            creation_grace_period: Some(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// The longest label name Loki and Mimir accept by default (`max_label_name_length`).
+pub const DEFAULT_MAX_LABEL_NAME_LENGTH: usize = 1024;
+
+/// The most labels of a series Mimir accepts by default (`max_label_names_per_series`).
+pub const MIMIR_MAX_LABELS: usize = 30;
+
+/// Loki's default `max_line_size`, `256KB` as Loki reads it (decimal kilobytes).
+pub const LOKI_MAX_LINE_SIZE: usize = 256_000;
+
+/// Loki's default `max_structured_metadata_size` (`64KB`): names and values of one entry.
+pub const LOKI_MAX_STRUCTURED_METADATA_SIZE: usize = 64_000;
+
+/// Loki's default `max_structured_metadata_entries_count`.
+pub const LOKI_MAX_STRUCTURED_METADATA_ENTRIES: usize = 128;
+
+/// The shortest `max_line_size` other than 0: room for the truncation marker and text.
+pub const MIN_LINE_SIZE: usize = 256;
 
 /// The longest label value Loki and Mimir accept by default (`max_label_value_length`).
 pub const DEFAULT_MAX_LABEL_VALUE_LENGTH: usize = 2048;
@@ -284,6 +329,19 @@ pub struct RemoteWriteConfig {
     /// of its SHA-256, so the backend does not refuse the request. The SLO series' labels
     /// are never cut.
     pub max_label_value_length: usize,
+    /// `max_label_name_length` (bytes, default 1024, Mimir's; 0: no limit): a longer label
+    /// name from a received data point's attribute is cut and ends with `_` and 16 hex
+    /// digits of its SHA-256.
+    pub max_label_name_length: usize,
+    /// `max_label_names_per_series` (default 30, Mimir's; 0: no limit): a received series
+    /// with more labels (its name, slotel's labels and the attributes together) is dropped
+    /// and counted (`reason="too_many_labels"`), since Mimir refuses it.
+    pub max_label_names_per_series: usize,
+    /// `max_sample_age` (duration, default `1h`; `0`: no limit): a received sample older
+    /// than this is dropped and counted (`reason="too_old"`), since Prometheus's TSDB and
+    /// Mimir's ingesters refuse a sample more than an hour behind their newest one (without
+    /// an out-of-order window).
+    pub max_sample_age: Option<Duration>,
 }
 
 /// `otlp/<name>` (gRPC) and `otlphttp/<name>`: traces, metrics and logs, each request with
@@ -316,6 +374,21 @@ pub struct LokiConfig {
     /// value is cut at a character boundary and ends with `~` and 16 hex digits of its
     /// SHA-256, so Loki does not refuse the request.
     pub max_label_value_length: usize,
+    /// `max_line_size` (byte size, default `256KB`: 256,000 bytes, as Loki reads it; 0: no
+    /// limit; else at least 256): a longer line is truncated and ends with
+    /// `…[truncated N bytes]`.
+    pub max_line_size: usize,
+    /// `max_structured_metadata_size` (byte size, default `64KB`; 0: no limit)
+    /// and `max_structured_metadata_entries_count` (default 128; 0: no limit): the
+    /// attributes of a record that do not fit, in their order, are left out of its
+    /// structured metadata.
+    pub max_structured_metadata_size: usize,
+    pub max_structured_metadata_entries_count: usize,
+    /// `reject_old_samples_max_age` (duration, default `168h`, Loki's; `0`: no limit) and
+    /// `creation_grace_period` (default `10m`; `0`: no limit): a record older, or further
+    /// in the future, is dropped and counted, since Loki refuses it.
+    pub reject_old_samples_max_age: Option<Duration>,
+    pub creation_grace_period: Option<Duration>,
 }
 
 /// The most stream labels Loki accepts by default.
@@ -536,22 +609,50 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
         );
         None::<()>
     });
+    let send_slo_series = f
+        .opt(ctx, "send_slo_series", boolean)
+        .unwrap_or(d.send_slo_series);
+    let max_labels =
+        limit(ctx, f, "max_label_names_per_series", 1).unwrap_or(d.max_label_names_per_series);
+    // The SLO series are never changed on the way: their labels (slotel's own, up to
+    // `MAX_GROUP_BY` group labels, the external labels) must fit the backend's limit.
+    let room = max_labels
+        .checked_sub(crate::slo::spec::SLO_SERIES_OWN_LABELS + crate::slo::spec::MAX_GROUP_BY);
+    let external_labels = f
+        .opt(ctx, "external_labels", |ctx, node, path| {
+            let map = string_map(ctx, node, path)?;
+            match room {
+                _ if !send_slo_series || max_labels == 0 => {}
+                Some(room) if map.len() <= room => {}
+                _ => ctx.error(
+                    node,
+                    path,
+                    format!(
+                        "{} external labels: an SLO series has up to {} labels of its own and \
+                         {} group labels, so at most {} fit in max_label_names_per_series ({})",
+                        map.len(),
+                        crate::slo::spec::SLO_SERIES_OWN_LABELS,
+                        crate::slo::spec::MAX_GROUP_BY,
+                        room.unwrap_or(0),
+                        max_labels
+                    ),
+                ),
+            }
+            Some(map)
+        })
+        .unwrap_or_default();
     RemoteWriteConfig {
         client,
         replica_label: f
             .opt(ctx, "replica_label", Ctx::non_empty)
             .unwrap_or(d.replica_label),
         replica: f.opt(ctx, "replica", Ctx::non_empty),
-        external_labels: f
-            .opt(ctx, "external_labels", string_map)
-            .unwrap_or_default(),
+        external_labels,
         native_histogram_schema: schema.unwrap_or(d.native_histogram_schema),
         max_samples_per_request: f
             .opt(ctx, "max_samples_per_request", Ctx::count)
             .unwrap_or(d.max_samples_per_request),
-        send_slo_series: f
-            .opt(ctx, "send_slo_series", boolean)
-            .unwrap_or(d.send_slo_series),
+        send_slo_series,
         slo_series_shards: f
             .opt(ctx, "slo_series_shards", |ctx, node, path| {
                 ctx.parsed(node, path, |s| match s.trim().parse::<usize>() {
@@ -567,7 +668,62 @@ pub(super) fn remote_write(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> RemoteWrite
             .opt(ctx, "slo_series_backlog", Ctx::count)
             .map_or(d.slo_series_backlog, |n| n as u64),
         max_label_value_length: max_label_value_length(ctx, f),
+        max_label_name_length: limit(ctx, f, "max_label_name_length", MIN_LABEL_VALUE_LENGTH)
+            .unwrap_or(d.max_label_name_length),
+        max_label_names_per_series: max_labels,
+        max_sample_age: age(ctx, f, "max_sample_age").unwrap_or(d.max_sample_age),
     }
+}
+
+/// A limit: 0 (no limit) or a whole number from `min`.
+fn limit(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, key: &'static str, min: usize) -> Option<usize> {
+    f.opt(ctx, key, |ctx, node, path| {
+        ctx.parsed(node, path, |s| match s.trim().parse::<usize>() {
+            Ok(n) if n == 0 || n >= min => Ok(n),
+            _ => Err(format!(
+                "invalid limit {s:?}, expected 0 (no limit) or a whole number from {min}"
+            )),
+        })
+    })
+}
+
+/// A size limit: 0 (no limit) or a byte size from `min` (`256KB`, as Loki writes it, is
+/// 256,000 bytes; `256KiB` 262,144).
+fn byte_limit(
+    ctx: &mut Ctx<'_>,
+    f: &mut Fields<'_>,
+    key: &'static str,
+    min: usize,
+) -> Option<usize> {
+    f.opt(ctx, key, |ctx, node, path| {
+        ctx.parsed(node, path, |s| {
+            if s.trim() == "0" {
+                return Ok(0);
+            }
+            match crate::yaml::read::parse_byte_size(s) {
+                Ok(n) if n >= min => Ok(n),
+                _ => Err(format!(
+                    "invalid limit {s:?}, expected 0 (no limit) or a byte size (256KB) from {min} bytes"
+                )),
+            }
+        })
+    })
+}
+
+/// An age limit: `0` (no limit) or a duration (`1h`, `168h`).
+fn age(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, key: &'static str) -> Option<Option<Duration>> {
+    f.opt(ctx, key, |ctx, node, path| {
+        ctx.parsed(node, path, |s| match s.trim() {
+            "0" => Ok(None),
+            s => match humantime::parse_duration(s) {
+                Ok(d) if d.is_zero() => Ok(None),
+                Ok(d) => Ok(Some(d)),
+                Err(e) => Err(format!(
+                    "invalid duration {s:?} ({e}), expected 0 (no limit) or a duration such as 1h"
+                )),
+            },
+        })
+    })
 }
 
 pub(super) fn otlp(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, kind: &str) -> OtlpExporterConfig {
@@ -627,18 +783,25 @@ pub(super) fn loki(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> LokiConfig {
         }
         Some(labels)
     });
+    let d = LokiConfig::new(&client.endpoint);
     LokiConfig {
         client,
-        labels: labels.unwrap_or_else(|| {
-            [
-                "service.name",
-                "service.namespace",
-                "k8s.cluster.name",
-                "k8s.namespace.name",
-            ]
-            .map(String::from)
-            .to_vec()
-        }),
+        labels: labels.unwrap_or(d.labels),
         max_label_value_length: max_label_value_length(ctx, f),
+        max_line_size: byte_limit(ctx, f, "max_line_size", MIN_LINE_SIZE)
+            .unwrap_or(d.max_line_size),
+        max_structured_metadata_size: byte_limit(ctx, f, "max_structured_metadata_size", 1)
+            .unwrap_or(d.max_structured_metadata_size),
+        max_structured_metadata_entries_count: limit(
+            ctx,
+            f,
+            "max_structured_metadata_entries_count",
+            1,
+        )
+        .unwrap_or(d.max_structured_metadata_entries_count),
+        reject_old_samples_max_age: age(ctx, f, "reject_old_samples_max_age")
+            .unwrap_or(d.reject_old_samples_max_age),
+        creation_grace_period: age(ctx, f, "creation_grace_period")
+            .unwrap_or(d.creation_grace_period),
     }
 }

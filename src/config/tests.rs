@@ -721,3 +721,96 @@ fn max_label_value_length_defaults_to_the_backends_limit() {
         .collect();
     assert_eq!(got, [2048, 0, 2048, 4096]);
 }
+
+/// The backends' per-record limits default to Loki's and Mimir's; 0 turns one off.
+#[test]
+fn per_record_limits_default_to_the_backends_and_0_is_no_limit() {
+    let text = with_grpc(
+        "exporters:\n  prometheusremotewrite/a:\n    endpoint: http://m/api/v1/push\n  \
+         prometheusremotewrite/b:\n    endpoint: http://m/api/v1/push\n    max_label_name_length: 0\n    \
+         max_label_names_per_series: 0\n    max_sample_age: 0\n  \
+         loki/a:\n    endpoint: http://l\n  loki/b:\n    endpoint: http://l\n    max_line_size: 1MiB\n    \
+         max_structured_metadata_size: 0\n    max_structured_metadata_entries_count: 0\n    \
+         reject_old_samples_max_age: 0s\n    creation_grace_period: 1h\n",
+    );
+    let config = parse(&text, "t.yaml", &Fake::default()).unwrap_or_else(|e| panic!("{e}"));
+    let h = |n: u64| Some(Duration::from_secs(n * 3600));
+    let mut rw = Vec::new();
+    let mut loki = Vec::new();
+    for e in &config.exporters {
+        match &e.kind {
+            ExporterKind::RemoteWrite(c, _) => rw.push((
+                c.max_label_name_length,
+                c.max_label_names_per_series,
+                c.max_sample_age,
+            )),
+            ExporterKind::Loki(c, _) => loki.push((
+                c.max_line_size,
+                c.max_structured_metadata_size,
+                c.max_structured_metadata_entries_count,
+                c.reject_old_samples_max_age,
+                c.creation_grace_period,
+            )),
+            _ => {}
+        }
+    }
+    assert_eq!(rw, [(1024, 30, h(1)), (0, 0, None)]);
+    assert_eq!(
+        loki,
+        [
+            (256_000, 64_000, 128, h(168), Some(Duration::from_secs(600))),
+            (1 << 20, 0, 0, None, h(1))
+        ]
+    );
+    // `max_line_size` is 0 or a whole number of bytes from 256.
+    let bad = with_grpc(
+        "exporters:\n  loki/a:\n    endpoint: http://l\n    max_line_size: 100\n    \
+         creation_grace_period: soon\n",
+    );
+    let errs = errors(&bad, &Fake::default());
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].contains("max_line_size") && errs[0].contains("from 256"),
+        "{errs:?}"
+    );
+    assert!(errs[1].contains("creation_grace_period"), "{errs:?}");
+}
+
+/// The SLO series are never changed to fit the backend, so the external labels that would
+/// take an SLO series (7 labels of its own, up to 8 group labels) past
+/// `max_label_names_per_series` are refused at load, unless the exporter skips them.
+#[test]
+fn external_labels_leave_room_for_the_slo_series_labels() {
+    let labels = |n: usize| {
+        (0..n)
+            .map(|i| format!("      l{i}: v\n"))
+            .collect::<String>()
+    };
+    let rw = |extra: &str, n: usize| {
+        with_grpc(&format!(
+            "exporters:\n  prometheusremotewrite/a:\n    endpoint: http://m/api/v1/push\n{extra}    \
+             external_labels:\n{}",
+            labels(n)
+        ))
+    };
+    assert!(parse(&rw("", 15), "t.yaml", &Fake::default()).is_ok());
+    let errs = errors(&rw("", 16), &Fake::default());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("16 external labels") && errs[0].contains("at most 15"),
+        "{errs:?}"
+    );
+    let errs = errors(
+        &rw("    max_label_names_per_series: 20\n", 6),
+        &Fake::default(),
+    );
+    assert!(errs[0].contains("at most 5"), "{errs:?}");
+    for extra in [
+        "    send_slo_series: false\n",
+        "    max_label_names_per_series: 0\n",
+        "    max_label_names_per_series: 40\n",
+    ] {
+        let text = rw(extra, 16);
+        assert!(parse(&text, "t.yaml", &Fake::default()).is_ok(), "{extra}");
+    }
+}

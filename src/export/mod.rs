@@ -20,6 +20,9 @@
 //! - `remote_write/`: `prometheusremotewrite` (OTLP metrics → remote write 1.0).
 //! - `otlp/`: `otlp` (gRPC) and `otlphttp`: OTLP traces, metrics and logs passed on.
 //! - `loki/`: `loki` (OTLP logs → the Loki push API).
+//! - `limits.rs`: the backends' per-record limits that `loki` and `prometheusremotewrite`
+//!   keep (cut names and values, truncated lines, dropped records), their counters, and
+//!   the attribute-value text both write.
 //! - `proto.rs`: the remote write and Loki messages compiled from `proto/`.
 
 pub(crate) mod client;
@@ -28,6 +31,7 @@ pub mod delivery;
 mod error;
 pub mod failure;
 mod file;
+pub mod limits;
 pub mod loki;
 mod nop;
 pub mod otlp;

@@ -42,10 +42,6 @@ fn valid_id(id: &[u8], len: usize) -> bool {
     id.len() == len && id.iter().any(|b| *b != 0)
 }
 
-fn hex(id: &[u8]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A resource with more attributes than allowed refuses the request.
 fn check_resource(resource: Option<&Resource>, max: usize) -> Result<(), LimitError> {
     if let Some(r) = resource
@@ -97,7 +93,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                         Some(Box::new(|| {
                             format!(
                                 "span in trace {} has an invalid span id ({} bytes, want 8 not all zero)",
-                                hex(&span.trace_id),
+                                const_hex::encode(&span.trace_id),
                                 span.span_id.len()
                             )
                         }))
@@ -105,7 +101,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                         Some(Box::new(|| {
                             format!(
                                 "span {} has an invalid parent span id ({} bytes)",
-                                hex(&span.span_id),
+                                const_hex::encode(&span.span_id),
                                 span.parent_span_id.len()
                             )
                         }))
@@ -113,7 +109,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                         Some(Box::new(|| {
                             format!(
                                 "span {} has {} attributes, more than the limit of {max}",
-                                hex(&span.span_id),
+                                const_hex::encode(&span.span_id),
                                 span.attributes.len()
                             )
                         }))
@@ -121,7 +117,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                         Some(Box::new(|| {
                             format!(
                                 "span {} has {} events, more than the limit of {}",
-                                hex(&span.span_id),
+                                const_hex::encode(&span.span_id),
                                 span.events.len(),
                                 limits.max_events_per_span
                             )
@@ -130,7 +126,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                         Some(Box::new(|| {
                             format!(
                                 "span {} has {} links, more than the limit of {}",
-                                hex(&span.span_id),
+                                const_hex::encode(&span.span_id),
                                 span.links.len(),
                                 limits.max_links_per_span
                             )
@@ -141,7 +137,7 @@ impl OtlpRequest for ExportTraceServiceRequest {
                         Some(Box::new(|| {
                             format!(
                                 "span {} has an event or link with more than {max} attributes",
-                                hex(&span.span_id)
+                                const_hex::encode(&span.span_id)
                             )
                         }))
                     } else {

@@ -144,6 +144,14 @@ pub struct ExportRequestLabels {
     pub outcome: &'static str,
 }
 
+/// `slotel_exporter_limited_records_total`: `reason` one of
+/// [`crate::export::limits::Reason`]'s.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitedLabels {
+    pub exporter: String,
+    pub reason: &'static str,
+}
+
 /// The families of queued exporters.
 #[derive(Default)]
 pub struct ExporterMetrics {
@@ -165,6 +173,9 @@ pub struct ExporterMetrics {
     /// Label values longer than the exporter's `max_label_value_length`, cut (loki,
     /// prometheusremotewrite).
     pub label_values_cut: Family<QueueLabels, Counter>,
+    /// Records (log entries, series) an exporter changed or dropped to keep its
+    /// backend's per-record limits, by reason (loki, prometheusremotewrite).
+    pub limited_records: Family<LimitedLabels, Counter>,
 }
 
 impl ExporterMetrics {
@@ -225,6 +236,11 @@ impl ExporterMetrics {
             "slotel_exporter_label_values_cut",
             "Label values longer than the exporter's max_label_value_length, cut to it and ended with a hash of the whole value",
             self.label_values_cut.clone(),
+        );
+        registry.register(
+            "slotel_exporter_limited_records",
+            "Records (log entries, series) an exporter changed or dropped to keep its backend's per-record limits, by reason",
+            self.limited_records.clone(),
         );
     }
 }

@@ -18,6 +18,14 @@
 //!   `severity_number`, then the record's attributes (names sanitized like labels), which
 //!   is what Loki's own OTLP ingestion keeps too.
 //! - **Timestamp**: the record's time, else its observed time, else now.
+//!
+//! Loki checks each entry against limits of its own and answers 400 for the whole push
+//! when one breaks one, so each entry is kept within them here (see `export::limits`): a
+//! line longer than `max_line_size` is truncated with a marker, the attributes past
+//! `max_structured_metadata_entries_count` or `max_structured_metadata_size` are left out
+//! of its structured metadata (in their order, the first that fit kept), and a record
+//! older than `reject_old_samples_max_age` or further ahead than `creation_grace_period`
+//! is dropped. Each is counted per record and reason.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -34,6 +42,7 @@ use prost::Message;
 use super::client::HttpClient;
 use super::delivery::Remote;
 use super::error::{BuildError, EncodeError};
+use super::limits::{self, Reason, Tally, truncate_line, value_text};
 use super::proto::loki;
 use super::queue::Record;
 use super::remote_write::{cut_label_value, sanitize};
@@ -50,10 +59,57 @@ pub struct Loki {
     url: http::Uri,
     /// (resource attribute, label name) pairs, in configured order.
     labels: Arc<[(String, String)]>,
-    /// Stream label values longer than this (bytes, 0: no limit) are cut.
-    max_value: usize,
+    /// Loki's per-entry limits, kept here.
+    limits: EntryLimits,
     /// `slotel_exporter_label_values_cut_total` of this exporter, once it is counted.
     cut: Option<Counter>,
+    /// `slotel_exporter_limited_records_total` of this exporter.
+    limited: limits::Counters,
+}
+
+/// Loki's limits on one entry and its stream labels (each 0 or `None`: no limit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryLimits {
+    /// Stream label values longer than this (bytes) are cut.
+    pub max_value: usize,
+    /// Lines longer than this (bytes) are truncated.
+    pub max_line: usize,
+    /// Structured metadata of an entry: at most this many bytes of names and values…
+    pub max_meta_size: usize,
+    /// … and this many pairs.
+    pub max_meta_entries: usize,
+    /// Entries older than now minus this (ns) are dropped.
+    pub max_age_ns: Option<u64>,
+    /// Entries later than now plus this (ns) are dropped.
+    pub grace_ns: Option<u64>,
+}
+
+impl EntryLimits {
+    /// Only stream label values cut; every other limit off.
+    pub fn labels_only(max_value: usize) -> Self {
+        Self {
+            max_value,
+            max_line: 0,
+            max_meta_size: 0,
+            max_meta_entries: 0,
+            max_age_ns: None,
+            grace_ns: None,
+        }
+    }
+
+    pub fn new(cfg: &LokiConfig) -> Self {
+        let ns = |d: Option<std::time::Duration>| {
+            d.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        };
+        Self {
+            max_value: cfg.max_label_value_length,
+            max_line: cfg.max_line_size,
+            max_meta_size: cfg.max_structured_metadata_size,
+            max_meta_entries: cfg.max_structured_metadata_entries_count,
+            max_age_ns: ns(cfg.reject_old_samples_max_age),
+            grace_ns: ns(cfg.creation_grace_period),
+        }
+    }
 }
 
 impl Loki {
@@ -70,29 +126,32 @@ impl Loki {
             client: HttpClient::new(&cfg.client)?,
             url,
             labels: labels.into(),
-            max_value: cfg.max_label_value_length,
+            limits: EntryLimits::new(cfg),
             cut: None,
+            limited: limits::Counters::default(),
         })
     }
 
-    /// Counts the label values this exporter cuts in `metrics`, under the name `exporter`.
+    /// Counts the label values this exporter cuts and the records it changes or drops to
+    /// keep Loki's limits in `metrics`, under the name `exporter`.
     pub fn counting(mut self, exporter: &str, metrics: &crate::telemetry::Metrics) -> Self {
         self.cut = Some(metrics.exporters.label_values_cut.get_or_create_owned(
             &crate::telemetry::QueueLabels {
                 exporter: exporter.to_string(),
             },
         ));
+        self.limited = limits::Counters::new(exporter, metrics);
         self
     }
 
-    /// The push request of a logs export request (not yet compressed) and how many label
-    /// values it cut.
+    /// The push request of a logs export request (not yet compressed), how many label
+    /// values it cut and the records it changed or dropped.
     pub fn push_request(
         &self,
         req: &ExportLogsServiceRequest,
         now_ns: u64,
-    ) -> (loki::PushRequest, u64) {
-        push_request(&self.labels, self.max_value, req, now_ns)
+    ) -> (loki::PushRequest, u64, Tally) {
+        push_request(&self.labels, &self.limits, req, now_ns)
     }
 }
 
@@ -150,18 +209,6 @@ pub fn selector(labels: &[(String, String)]) -> String {
     }
     out.push('}');
     out
-}
-
-/// The text of a scalar AnyValue (label values, metadata); complex values as JSON.
-fn value_text(v: Option<&AnyValue>) -> String {
-    match v.and_then(|v| v.value.as_ref()) {
-        None => String::new(),
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(any_value::Value::BoolValue(b)) => b.to_string(),
-        Some(any_value::Value::IntValue(i)) => i.to_string(),
-        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
-        Some(_) => any_json(v),
-    }
 }
 
 /// An AnyValue as JSON text: maps become objects (keys in their order), arrays arrays,
@@ -243,14 +290,6 @@ pub fn severity_name(number: i32) -> &'static str {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
 fn pair(name: &str, value: String) -> loki::LabelPair {
     loki::LabelPair {
         name: name.to_string(),
@@ -258,17 +297,38 @@ fn pair(name: &str, value: String) -> loki::LabelPair {
     }
 }
 
-fn entry(rec: &LogRecord, now_ns: u64) -> loki::Entry {
+/// The entry of a record within `limits`, or `None` when Loki would refuse its time;
+/// what it changes or drops is added to `tally`.
+fn entry(
+    rec: &LogRecord,
+    now_ns: u64,
+    limits: &EntryLimits,
+    tally: &mut Tally,
+) -> Option<loki::Entry> {
     let ns = [rec.time_unix_nano, rec.observed_time_unix_nano]
         .into_iter()
         .find(|t| *t != 0)
         .unwrap_or(now_ns);
+    if limits
+        .max_age_ns
+        .is_some_and(|age| ns < now_ns.saturating_sub(age))
+    {
+        tally.add(Reason::TooOld);
+        return None;
+    }
+    if limits
+        .grace_ns
+        .is_some_and(|grace| ns > now_ns.saturating_add(grace))
+    {
+        tally.add(Reason::TooNew);
+        return None;
+    }
     let mut meta = Vec::with_capacity(4 + rec.attributes.len());
     if !rec.trace_id.is_empty() && rec.trace_id.iter().any(|b| *b != 0) {
-        meta.push(pair("trace_id", hex(&rec.trace_id)));
+        meta.push(pair("trace_id", const_hex::encode(&rec.trace_id)));
     }
     if !rec.span_id.is_empty() && rec.span_id.iter().any(|b| *b != 0) {
-        meta.push(pair("span_id", hex(&rec.span_id)));
+        meta.push(pair("span_id", const_hex::encode(&rec.span_id)));
     }
     let severity = if rec.severity_text.is_empty() {
         severity_name(rec.severity_number)
@@ -282,24 +342,44 @@ fn entry(rec: &LogRecord, now_ns: u64) -> loki::Entry {
         meta.push(pair("severity_number", rec.severity_number.to_string()));
     }
     let fixed = meta.len();
+    let unlimited = |max: usize| if max == 0 { usize::MAX } else { max };
+    let (max_entries, max_size) = (
+        unlimited(limits.max_meta_entries),
+        unlimited(limits.max_meta_size),
+    );
+    let mut size: usize = meta.iter().map(|p| p.name.len() + p.value.len()).sum();
+    let mut dropped = false;
     for KeyValue { key, value, .. } in &rec.attributes {
         let name = sanitize(key, false);
         if meta[..fixed].iter().any(|p| p.name == name) {
             continue;
         }
-        meta.push(loki::LabelPair {
-            name,
-            value: value_text(value.as_ref()),
-        });
+        let value = value_text(value.as_ref());
+        let more = name.len() + value.len();
+        // In their order, each attribute that still fits; a large one does not keep the
+        // small ones after it out.
+        if meta.len() >= max_entries || size.saturating_add(more) > max_size {
+            dropped = true;
+            continue;
+        }
+        size += more;
+        meta.push(loki::LabelPair { name, value });
     }
-    loki::Entry {
+    if dropped {
+        tally.add(Reason::MetadataDropped);
+    }
+    let mut line = line(rec.body.as_ref());
+    if truncate_line(&mut line, limits.max_line) {
+        tally.add(Reason::LineTruncated);
+    }
+    Some(loki::Entry {
         timestamp: Some(loki::Timestamp {
             seconds: i64::try_from(ns / 1_000_000_000).unwrap_or(i64::MAX),
             nanos: i32::try_from(ns % 1_000_000_000).unwrap_or(0),
         }),
-        line: line(rec.body.as_ref()),
+        line,
         structured_metadata: meta,
-    }
+    })
 }
 
 fn entry_ns(e: &loki::Entry) -> (i64, i32) {
@@ -310,14 +390,17 @@ fn entry_ns(e: &loki::Entry) -> (i64, i32) {
 
 /// Groups the records of a request into streams by label set; entries sorted by time in
 /// each stream, streams in the order their first record came. Label values longer than
-/// `max_value` bytes (0: no limit) are cut (see [`cut_label_value`]); the second result
-/// counts them, once per resource.
+/// `limits.max_value` bytes (0: no limit) are cut (see [`cut_label_value`]); the second
+/// result counts them, once per resource. Each entry is kept within `limits` (see
+/// `entry`); the third result counts the records changed or dropped.
 pub fn push_request(
     labels: &[(String, String)],
-    max_value: usize,
+    limits: &EntryLimits,
     req: &ExportLogsServiceRequest,
     now_ns: u64,
-) -> (loki::PushRequest, u64) {
+) -> (loki::PushRequest, u64, Tally) {
+    let max_value = limits.max_value;
+    let mut tally = Tally::default();
     let mut cut = 0u64;
     let mut streams: Vec<loki::Stream> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -356,12 +439,16 @@ pub fn push_request(
         });
         let stream = &mut streams[i];
         stream.entries.reserve(n);
-        stream.entries.extend(records.map(|r| entry(r, now_ns)));
+        stream
+            .entries
+            .extend(records.filter_map(|r| entry(r, now_ns, limits, &mut tally)));
     }
+    // A stream whose every record was dropped is not sent.
+    streams.retain(|s| !s.entries.is_empty());
     for s in &mut streams {
         s.entries.sort_by_key(entry_ns);
     }
-    (loki::PushRequest { streams }, cut)
+    (loki::PushRequest { streams }, cut, tally)
 }
 
 #[async_trait]
@@ -376,19 +463,22 @@ impl Remote for Loki {
         };
         let now = jiff::Timestamp::now();
         let now_ns = u64::try_from(now.as_nanosecond()).unwrap_or(0);
-        let (push, cut) = self.push_request(req, now_ns);
+        let (push, cut, tally) = self.push_request(req, now_ns);
         if cut > 0
             && let Some(counter) = &self.cut
         {
             counter.inc_by(cut);
         }
+        self.limited.record(&tally);
         if push.streams.is_empty() {
             return Ok(Vec::new());
         }
         let body = snap::raw::Encoder::new().compress_vec(&push.encode_to_vec())?;
         Ok(vec![Record {
             tenant: batch.ctx.tenant.as_deref().map(str::to_string),
-            items: batch.items as u64,
+            // The records dropped here are not in the request.
+            items: (batch.items as u64)
+                .saturating_sub(tally.get(Reason::TooOld) + tally.get(Reason::TooNew)),
             route: 0,
             queued_ms: u64::try_from(now.as_millisecond()).unwrap_or(0),
             body: Bytes::from(body),

@@ -17,6 +17,14 @@ fn record(ts: u64, body: &str) -> LogRecord {
     }
 }
 
+/// The entry of a record with no limit but the label value length.
+fn entry_of(rec: &LogRecord, now_ns: u64) -> loki::Entry {
+    let mut tally = Tally::default();
+    let e = entry(rec, now_ns, &EntryLimits::labels_only(2048), &mut tally);
+    assert_eq!(tally, Tally::default());
+    e.expect("no time limit")
+}
+
 fn labels(names: &[&str]) -> Vec<(String, String)> {
     names
         .iter()
@@ -50,9 +58,9 @@ fn label_names_lose_dots_and_values_come_from_the_resource() {
             vec![record(5, "x")],
         )],
     };
-    let (push, _) = push_request(
+    let (push, _, _) = push_request(
         &labels(&["service.name", "k8s.cluster.name", "k8s.namespace.name"]),
-        2048,
+        &EntryLimits::labels_only(2048),
         &req,
         0,
     );
@@ -81,7 +89,12 @@ fn one_stream_per_label_set_with_entries_sorted_by_time() {
             resource_logs(&[("service.name", "c")], vec![]),
         ],
     };
-    let (push, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (push, _, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     let got: Vec<(String, Vec<String>)> = push
         .streams
         .iter()
@@ -109,7 +122,12 @@ fn a_resource_without_configured_labels_gets_unknown_service() {
     let req = ExportLogsServiceRequest {
         resource_logs: vec![resource_logs(&[], vec![record(1, "x")])],
     };
-    let (push, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (push, _, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     assert_eq!(
         push.streams[0].labels,
         r#"{service_name="unknown_service"}"#
@@ -123,7 +141,7 @@ fn ids_and_severity_become_structured_metadata() {
     rec.span_id = vec![0xab; 8];
     rec.severity_number = 17;
     rec.attributes = vec![kv("http.route", "/pay"), kv("trace_id", "spoofed")];
-    let e = entry(&rec, 0);
+    let e = entry_of(&rec, 0);
     let meta: Vec<(&str, &str)> = e
         .structured_metadata
         .iter()
@@ -145,12 +163,12 @@ fn ids_and_severity_become_structured_metadata() {
     let mut bare = record(0, "x");
     bare.observed_time_unix_nano = 2_000_000_001;
     bare.trace_id = vec![0; 16];
-    let e = entry(&bare, 99);
+    let e = entry_of(&bare, 99);
     assert!(e.structured_metadata.is_empty());
     let ts = e.timestamp.unwrap_or_default();
     assert_eq!((ts.seconds, ts.nanos), (2, 1));
     assert_eq!(
-        entry(&record(0, "x"), 3_000_000_000)
+        entry_of(&record(0, "x"), 3_000_000_000)
             .timestamp
             .map(|t| t.seconds),
         Some(3)
@@ -262,7 +280,12 @@ fn a_stream_label_value_past_lokis_limit_is_cut_and_the_other_streams_kept() {
             resource_logs(&[("service.name", "cart")], vec![record(4, "c2")]),
         ],
     };
-    let (push, cut) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (push, cut, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     assert_eq!(cut, 2);
     assert_eq!(push.streams.len(), 4);
     assert_eq!(push.streams[0].labels, r#"{service_name="checkout"}"#);
@@ -281,10 +304,123 @@ fn a_stream_label_value_past_lokis_limit_is_cut_and_the_other_streams_kept() {
         assert!(hash.bytes().all(|c| c.is_ascii_hexdigit()));
     }
     // The same value is cut the same way in every request: one stream over time.
-    let (again, _) = push_request(&labels(&["service.name"]), 2048, &req, 0);
+    let (again, _, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(2048),
+        &req,
+        0,
+    );
     assert_eq!(again.streams[1].labels, push.streams[1].labels);
     // 0: no limit.
-    let (whole, cut) = push_request(&labels(&["service.name"]), 0, &req, 0);
+    let (whole, cut, _) = push_request(
+        &labels(&["service.name"]),
+        &EntryLimits::labels_only(0),
+        &req,
+        0,
+    );
     assert_eq!(cut, 0);
     assert!(whole.streams[1].labels.contains(&long_a));
+}
+
+/// Loki's per-entry limits at their defaults (`LokiConfig::new`), at `now`: a line past
+/// `max_line_size` truncated with its length, the attributes past 128 pairs or 64,000
+/// bytes left out in their order (a small one after a large one kept), a record past
+/// `reject_old_samples_max_age` or `creation_grace_period` dropped, and each counted once
+/// per record; the other records as they were.
+#[test]
+fn entries_past_lokis_per_entry_limits_are_cut_or_dropped_alone() {
+    let limits = EntryLimits::new(&LokiConfig::new("http://loki"));
+    let now: u64 = 1_800_000_000_000_000_000;
+    let day = 86_400_000_000_000;
+    let with = |mut r: LogRecord, attrs: Vec<KeyValue>| {
+        r.attributes = attrs;
+        r
+    };
+    let many = (0..200).map(|i| kv(&format!("k{i}"), "v")).collect();
+    let big = "b".repeat(40_000);
+    let large = vec![
+        kv("first", big.as_str()),
+        kv("second", big.as_str()),
+        kv("small", "s"),
+    ];
+    let mut traced = record(now, "traced");
+    traced.trace_id = vec![1; 16];
+    traced.severity_number = 9;
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![
+            resource_logs(
+                &[("service.name", "hostile")],
+                vec![
+                    record(now - 1, &"x".repeat(300_000)),
+                    with(record(now - 2, "many"), many),
+                    with(record(now - 3, "large"), large),
+                    record(now - 8 * day, "old"),
+                    record(now + 11 * 60_000_000_000, "ahead"),
+                    record(now - 7 * day + 1, "week"),
+                    record(now + 9 * 60_000_000_000, "soon"),
+                    with(
+                        traced,
+                        (0..200).map(|i| kv(&format!("t{i}"), "v")).collect(),
+                    ),
+                ],
+            ),
+            resource_logs(&[("service.name", "cart")], vec![record(now - 4, "ok")]),
+        ],
+    };
+    let (push, _, tally) = push_request(&labels(&["service.name"]), &limits, &req, now);
+    let lines: Vec<&str> = push.streams[0]
+        .entries
+        .iter()
+        .map(|e| &e.line[..e.line.len().min(6)])
+        .collect();
+    assert_eq!(lines, ["week", "large", "many", "xxxxxx", "traced", "soon"]);
+    let entry = |line: &str| {
+        push.streams[0]
+            .entries
+            .iter()
+            .find(|e| e.line.starts_with(line))
+            .unwrap()
+    };
+    let long = &entry("xxx").line;
+    assert!(long.len() <= 256_000 && long.ends_with("…[truncated 300000 bytes]"));
+    let names = |e: &loki::Entry| -> Vec<String> {
+        e.structured_metadata
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    let expected: Vec<String> = (0..128).map(|i| format!("k{i}")).collect();
+    assert_eq!(names(entry("many")), expected);
+    assert_eq!(names(entry("large")), ["first", "small"]);
+    // trace_id, severity_text and severity_number count among the 128.
+    let traced = names(entry("traced"));
+    assert_eq!(traced.len(), 128);
+    assert_eq!(
+        traced[..3],
+        ["trace_id", "severity_text", "severity_number"]
+    );
+    assert_eq!(traced[127], "t124");
+    assert_eq!(push.streams[1].entries.len(), 1);
+    assert_eq!(push.streams[1].entries[0].line, "ok");
+    assert_eq!(
+        [
+            Reason::LineTruncated,
+            Reason::MetadataDropped,
+            Reason::TooOld,
+            Reason::TooNew,
+            Reason::LabelNameCut,
+        ]
+        .map(|r| tally.get(r)),
+        [1, 3, 1, 1, 0]
+    );
+    // A stream whose every record is dropped is not sent.
+    let old = ExportLogsServiceRequest {
+        resource_logs: vec![resource_logs(
+            &[("service.name", "a")],
+            vec![record(1, "x")],
+        )],
+    };
+    let (push, _, tally) = push_request(&labels(&["service.name"]), &limits, &old, now);
+    assert!(push.streams.is_empty());
+    assert_eq!(tally.get(Reason::TooOld), 1);
 }

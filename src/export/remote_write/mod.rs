@@ -23,7 +23,12 @@
 //! - A request holds at most `max_samples_per_request` samples and histograms.
 //! - No label value of a received series is longer than `max_label_value_length` bytes
 //!   (Mimir's default limit, 2048): a longer one is cut and ends with a hash of the whole
-//!   value ([`cut_label_value`]). The SLO series' labels are never cut.
+//!   value ([`cut_label_value`]; a metric name with `_` before the hash, [`cut_name`]).
+//!   Label names longer than `max_label_name_length` (1024) are cut the same way. A
+//!   received series with more than `max_label_names_per_series` labels (30), or a sample
+//!   older than `max_sample_age` (1h), is dropped, since Mimir and Prometheus refuse the
+//!   whole request for it; each is counted (`export::limits`). The SLO series are never
+//!   changed: their labels are slotel's, their samples are current.
 //! - slotel's own SLO series leave through their own lane (`lane.rs`): sharded by series,
 //!   in order per shard, several shards at once, the oldest waiting snapshot dropped when
 //!   the backend falls behind. Received metrics keep the queue, one request at a time.
@@ -35,7 +40,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, DataPointFlags, ExponentialHistogramDataPoint, metric,
     number_data_point,
@@ -49,6 +54,7 @@ pub use lane::{Lane, LaneConfig, MAX_SHARDS, Send1};
 use super::client::HttpClient;
 use super::delivery::Remote;
 use super::error::{BuildError, EncodeError};
+use super::limits::{self, Reason, Tally, value_text};
 use super::proto::prometheus as prom;
 use super::queue::Record;
 use super::retry::Outcome;
@@ -75,6 +81,8 @@ pub struct RemoteWrite {
     last: Mutex<HashMap<u64, i64>>,
     /// `slotel_exporter_label_values_cut_total` of this exporter, once it is counted.
     cut: Option<Counter>,
+    /// `slotel_exporter_limited_records_total` of this exporter.
+    limited: limits::Counters,
 }
 
 fn label(name: &str, value: &str) -> prom::Label {
@@ -101,41 +109,19 @@ pub fn sanitize(name: &str, allow_colon: bool) -> String {
     out
 }
 
-/// Bytes of the end of a cut label value: `~` and 16 hex digits.
-const CUT_SUFFIX_LEN: usize = 17;
-
 /// Cuts `value` to at most `max` bytes (0: no limit), as Loki and Mimir refuse a longer
 /// label value (their `max_label_value_length`, 2048 bytes by default) with the whole
 /// request. A cut value keeps its longest prefix that ends at a character boundary and
 /// ends with `~` and the first 8 bytes of the SHA-256 of the whole value in hex, so two
 /// long values with one prefix stay two series. Returns whether it cut.
 pub fn cut_label_value(value: &mut String, max: usize) -> bool {
-    use sha2::Digest as _;
-    if max == 0 || value.len() <= max {
-        return false;
-    }
-    let digest = sha2::Sha256::digest(value.as_bytes());
-    // At most 3 steps back: a UTF-8 character is at most 4 bytes, and 0 is a boundary.
-    let mut keep = max.saturating_sub(CUT_SUFFIX_LEN);
-    while keep > 0 && !value.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    value.truncate(keep);
-    value.push('~');
-    for b in &digest[..8] {
-        let _ = std::fmt::Write::write_fmt(value, format_args!("{b:02x}"));
-    }
-    true
+    limits::cut_with_hash(value, max, '~')
 }
 
-fn value_text(v: &Option<AnyValue>) -> String {
-    match v.as_ref().and_then(|v| v.value.as_ref()) {
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(any_value::Value::IntValue(i)) => i.to_string(),
-        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
-        Some(any_value::Value::BoolValue(b)) => b.to_string(),
-        _ => String::new(),
-    }
+/// [`cut_label_value`] for a label or metric name: the hash follows a `_`, which names
+/// allow (`[a-zA-Z_:][a-zA-Z0-9_:]*`), where a value's `~` would make the name invalid.
+pub fn cut_name(name: &mut String, max: usize) -> bool {
+    limits::cut_with_hash(name, max, '_')
 }
 
 fn ns_to_ms(ns: u64) -> i64 {
@@ -164,6 +150,14 @@ struct Converter<'a> {
     max_value: usize,
     /// Label values cut so far.
     cut: u64,
+    /// Label names longer than this (bytes, 0: no limit) are cut (received series only).
+    max_name: usize,
+    /// Received series with more labels than this (0: no limit) are dropped.
+    max_labels: usize,
+    /// Received samples older than this (ms since the epoch) are dropped.
+    min_ms: i64,
+    /// Series changed or dropped to keep the backend's limits.
+    tally: Tally,
 }
 
 impl Converter<'_> {
@@ -192,11 +186,22 @@ impl Converter<'_> {
         let name_label = attrs
             .iter()
             .find(|kv| kv.key == "__name__")
-            .map_or_else(|| name.to_string(), |kv| value_text(&kv.value));
+            .map_or_else(|| name.to_string(), |kv| value_text(kv.value.as_ref()));
         labels.push(label("__name__", &name_label));
         labels.extend(resource.iter().cloned());
+        let mut names_cut = false;
         for kv in attrs.iter().filter(|kv| kv.key != "__name__") {
-            labels.push(label(&sanitize(&kv.key, false), &value_text(&kv.value)));
+            let mut name = sanitize(&kv.key, false);
+            if self.origin == Origin::Sender {
+                names_cut |= cut_name(&mut name, self.max_name);
+            }
+            labels.push(prom::Label {
+                name,
+                value: value_text(kv.value.as_ref()),
+            });
+        }
+        if names_cut {
+            self.tally.add(Reason::LabelNameCut);
         }
         if self.origin == Origin::Slotel {
             labels.extend(self.external.iter().cloned());
@@ -207,7 +212,13 @@ impl Converter<'_> {
         labels.retain(|l| !l.value.is_empty());
         if self.origin == Origin::Sender {
             for l in &mut labels {
-                self.cut += u64::from(cut_label_value(&mut l.value, self.max_value));
+                // A metric name keeps the characters of a name.
+                let cut = if l.name == "__name__" {
+                    cut_name(&mut l.value, self.max_value)
+                } else {
+                    cut_label_value(&mut l.value, self.max_value)
+                };
+                self.cut += u64::from(cut);
             }
         }
         labels
@@ -223,7 +234,7 @@ impl Converter<'_> {
     }
 
     fn sample(&mut self, labels: Vec<prom::Label>, value: f64, ts: i64) {
-        self.series.push(prom::TimeSeries {
+        self.push(prom::TimeSeries {
             labels,
             samples: vec![prom::Sample {
                 value,
@@ -231,6 +242,29 @@ impl Converter<'_> {
             }],
             ..Default::default()
         });
+    }
+
+    /// Adds a series unless it breaks a per-series limit of the backend (received series
+    /// only), which would make the backend refuse the whole request: then it is dropped and
+    /// counted.
+    fn push(&mut self, s: prom::TimeSeries) {
+        if self.origin == Origin::Sender {
+            if self.max_labels > 0 && s.labels.len() > self.max_labels {
+                self.tally.add(Reason::TooManyLabels);
+                return;
+            }
+            let ts = s
+                .samples
+                .iter()
+                .map(|x| x.timestamp)
+                .chain(s.histograms.iter().map(|x| x.timestamp))
+                .min();
+            if ts.is_some_and(|ts| ts < self.min_ms) {
+                self.tally.add(Reason::TooOld);
+                return;
+            }
+        }
+        self.series.push(s);
     }
 
     fn number_point(
@@ -270,7 +304,7 @@ impl Converter<'_> {
             Some(b) => native_buckets(b.offset, &b.bucket_counts, scale, schema),
             None => (Vec::new(), Vec::new()),
         };
-        self.series.push(prom::TimeSeries {
+        self.push(prom::TimeSeries {
             labels,
             histograms: vec![prom::Histogram {
                 count: Some(prom::histogram::Count::CountInt(p.count)),
@@ -382,6 +416,7 @@ impl RemoteWrite {
             external,
             last: Mutex::new(HashMap::new()),
             cut: None,
+            limited: limits::Counters::default(),
         })
     }
 
@@ -401,6 +436,12 @@ impl RemoteWrite {
             series: Vec::new(),
             max_value: self.cfg.max_label_value_length,
             cut: 0,
+            max_name: self.cfg.max_label_name_length,
+            max_labels: self.cfg.max_label_names_per_series,
+            min_ms: self.cfg.max_sample_age.map_or(i64::MIN, |age| {
+                now_ms.saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
+            }),
+            tally: Tally::default(),
         };
         for rm in &req.resource_metrics {
             let mut res = Vec::new();
@@ -409,7 +450,7 @@ impl RemoteWrite {
                     r.attributes
                         .iter()
                         .find(|kv| kv.key == k)
-                        .map(|kv| value_text(&kv.value))
+                        .map(|kv| value_text(kv.value.as_ref()))
                 };
                 if let Some(svc) = get("service.name") {
                     let job = match get("service.namespace") {
@@ -520,6 +561,7 @@ impl RemoteWrite {
         {
             counter.inc_by(conv.cut);
         }
+        self.limited.record(&conv.tally);
         conv.series
     }
 
@@ -622,13 +664,15 @@ impl RemoteWrite {
         self
     }
 
-    /// Counts the label values this exporter cuts in `metrics`, under the name `exporter`.
+    /// Counts the label values this exporter cuts and the series it changes or drops to
+    /// keep the backend's limits in `metrics`, under the name `exporter`.
     pub fn counting(mut self, exporter: &str, metrics: &crate::telemetry::Metrics) -> Self {
         self.cut = Some(metrics.exporters.label_values_cut.get_or_create_owned(
             &crate::telemetry::QueueLabels {
                 exporter: exporter.to_string(),
             },
         ));
+        self.limited = limits::Counters::new(exporter, metrics);
         self
     }
 

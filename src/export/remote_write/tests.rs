@@ -11,6 +11,8 @@ fn cfg(max_samples: usize) -> RemoteWriteConfig {
         replica: Some("r1".into()),
         external_labels: [("region".to_string(), "kr".to_string())].into(),
         max_samples_per_request: max_samples,
+        // The samples here are timestamped near the epoch.
+        max_sample_age: None,
         ..RemoteWriteConfig::new("http://127.0.0.1:9/api/v1/write")
     }
 }
@@ -376,4 +378,118 @@ fn cut_label_values_end_at_a_character_boundary() {
     let mut short = "x".repeat(64);
     assert!(!cut_label_value(&mut short, 64));
     assert!(!cut_label_value(&mut short, 0));
+}
+
+/// What Mimir refuses a whole push for, one series of a received request each: more than
+/// `max_label_names_per_series` labels (30 by default, slotel's and the name counted), a
+/// sample older than `max_sample_age` (the TSDB head's lower bound, 1h behind). Only that
+/// series is dropped, and counted; a label name past `max_label_name_length` (1024) is cut
+/// to a valid name instead, and a metric name past `max_label_value_length` keeps the
+/// name syntax (`_` before its hash, never `~`).
+#[test]
+fn series_past_mimirs_per_series_limits_are_cut_or_dropped_alone() {
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        max_sample_age: RemoteWriteConfig::new("http://x").max_sample_age,
+        ..cfg(100)
+    })
+    .unwrap();
+    let metrics = crate::telemetry::Metrics::new();
+    let rw = rw.counting("prometheusremotewrite/m", &metrics);
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    // 26 attributes + `__name__`, replica, `region` (external): 29 labels; one more is 30.
+    let attrs = |n: usize| (0..n).map(|i| kv(&format!("a{i:02}"), "v")).collect();
+    let long_name = "n".repeat(1500);
+    let req = request(vec![
+        counter("ok_total", 1.0, now - 1000, attrs(27)),
+        counter("many_total", 1.0, now - 1000, attrs(28)),
+        counter("old_total", 1.0, now - 2 * 3_600_000, vec![]),
+        counter("hour_total", 1.0, now - 3_500_000, vec![]),
+        counter("named_total", 1.0, now - 1000, vec![kv(&long_name, "v")]),
+        counter(&"m".repeat(3000), 1.0, now - 1000, vec![]),
+    ]);
+    let series = decode(&rw.encode_metrics(&req, None).unwrap());
+    let names: Vec<&str> = series
+        .iter()
+        .map(|s| {
+            let n = &s
+                .labels
+                .iter()
+                .find(|l| l.name == "__name__")
+                .unwrap()
+                .value;
+            &n[..n.len().min(11)]
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["ok_total", "hour_total", "named_total", "mmmmmmmmmmm"]
+    );
+    assert_eq!(series[0].labels.len(), 30);
+    let name_ok = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    let cut = series[2]
+        .labels
+        .iter()
+        .find(|l| l.name.starts_with("nnn"))
+        .unwrap();
+    assert!(cut.name.len() <= 1024 && name_ok(&cut.name), "{}", cut.name);
+    let metric = &series[3]
+        .labels
+        .iter()
+        .find(|l| l.name == "__name__")
+        .unwrap()
+        .value;
+    assert!(metric.len() <= 2048 && name_ok(metric), "{metric}");
+    let text = metrics.encode();
+    for (reason, n) in [
+        ("too_many_labels", 1),
+        ("too_old", 1),
+        ("label_name_cut", 1),
+        ("line_truncated", 0),
+    ] {
+        let line = format!(
+            "slotel_exporter_limited_records_total{{exporter=\"prometheusremotewrite/m\",reason=\"{reason}\"}} {n}"
+        );
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    // 0 turns each limit off.
+    let off = RemoteWrite::new(&RemoteWriteConfig {
+        max_label_names_per_series: 0,
+        max_label_name_length: 0,
+        max_label_value_length: 0,
+        max_sample_age: None,
+        ..cfg(100)
+    })
+    .unwrap();
+    let series = decode(&off.encode_metrics(&req, None).unwrap());
+    assert_eq!(series.len(), 6);
+    assert!(
+        series
+            .iter()
+            .any(|s| s.labels.iter().any(|l| l.name == long_name))
+    );
+}
+
+/// slotel's own SLO series pass none of the per-series limits: they are never changed.
+#[test]
+fn slo_series_are_never_limited() {
+    let rw = RemoteWrite::new(&RemoteWriteConfig {
+        max_label_names_per_series: 5,
+        max_label_name_length: 64,
+        max_sample_age: Some(std::time::Duration::from_secs(1)),
+        ..cfg(100)
+    })
+    .unwrap();
+    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let attrs = (0..8)
+        .map(|i| kv(&format!("{}{i}", "g".repeat(100)), "v"))
+        .collect();
+    let req = request(vec![counter("slo", 1.0, now - 60_000, attrs)]);
+    let series = decode(&rw.encode_slo_series(&req).unwrap());
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].labels.len(), 11);
+    assert!(series[0].labels.iter().any(|l| l.name.len() == 101));
+    assert!(decode(&rw.encode_metrics(&req, None).unwrap()).is_empty());
 }

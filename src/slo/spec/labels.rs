@@ -15,7 +15,10 @@
 //! A `group_by` list is refused when loading its SLO (with the file, line and column) when
 //! a name would be empty, start with `__` (reserved by Prometheus), be one of slotel's own
 //! labels ([`RESERVED`]) or be the same as another entry's name: the series would
-//! otherwise merge or lose a label on the way to Prometheus.
+//! otherwise merge or lose a label on the way to Prometheus. It is also refused past
+//! [`MAX_GROUP_BY`] entries or with a name longer than [`MAX_GROUP_LABEL_NAME`] bytes,
+//! which Mimir and Loki refuse a whole push for (the exporters never change the SLO
+//! series to fit their backends).
 //!
 //! An empty or absent attribute value is the value [`MISSING`], never the empty string,
 //! which Prometheus cannot tell from an absent label (see the roll-ups in `series.rs`).
@@ -27,6 +30,18 @@ use super::AttrRef;
 pub const RESERVED: [&str; 9] = [
     "slo", "service", "cluster", "outcome", "window", "quantile", "le", "job", "instance",
 ];
+
+/// The most `group_by` entries of an SLO. An SLO series has at most 7 labels of slotel's
+/// (`__name__`, the replica label, `slo`, `service`, `cluster`, `window`, `quantile`), so
+/// with 8 group labels and up to 15 external labels it stays within Mimir's 30 labels a
+/// series (`max_label_names_per_series`).
+pub const MAX_GROUP_BY: usize = 8;
+
+/// The labels of an SLO series that are not group labels or external labels, at most.
+pub const SLO_SERIES_OWN_LABELS: usize = 7;
+
+/// The longest group label name: Loki's and Mimir's `max_label_name_length`.
+pub const MAX_GROUP_LABEL_NAME: usize = 1024;
 
 /// The label value of a group whose attribute is absent or empty.
 pub const MISSING: &str = "__missing__";
@@ -116,6 +131,20 @@ pub fn group_label_error(group_by: &[AttrRef], i: usize) -> Option<String> {
     if name.is_empty() {
         return Some(format!(
             "`{attr}`: an empty attribute name cannot be a label"
+        ));
+    }
+    if i >= MAX_GROUP_BY {
+        return Some(format!(
+            "`{attr}`: at most {MAX_GROUP_BY} group_by entries, as Mimir refuses a series of \
+             more than 30 labels"
+        ));
+    }
+    if name.len() > MAX_GROUP_LABEL_NAME {
+        return Some(format!(
+            "`{}…` would be a label name of {} bytes, longer than the {MAX_GROUP_LABEL_NAME} \
+             Loki and Mimir accept",
+            name.chars().take(32).collect::<String>(),
+            name.len()
         ));
     }
     if name.starts_with("__") {

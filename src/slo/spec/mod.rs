@@ -57,8 +57,8 @@ use std::io::Read;
 pub use exhaustion::{DEFAULT_EXHAUSTION_ALERT, DEFAULT_EXHAUSTION_SEVERITY, ExhaustionAlert};
 pub use fingerprint::Fingerprint;
 pub use labels::{
-    Labels, MISSING, RESERVED, group_label_error, group_label_names, label_name, label_value,
-    series_labels, window_label,
+    Labels, MAX_GROUP_BY, MISSING, RESERVED, SLO_SERIES_OWN_LABELS, group_label_error,
+    group_label_names, label_name, label_value, series_labels, window_label,
 };
 pub use native::{DEFAULT_MAX_GROUPS, DEFAULT_PERCENTILES};
 pub use types::*;
