@@ -11,10 +11,13 @@
 /// The longest start tag read, in bytes.
 const MAX_TAG: usize = 512;
 
+/// Bounds in the text: start, end.
+type Span = (usize, usize);
+
 /// The spans in `b` of the `name` attribute's value and of the `value` attribute (its
 /// name's start, its value's bounds) of the start tag at `b[lt]` (a `<`), when it has
 /// both and the name is not empty.
-fn name_and_value(b: &[u8], lt: usize) -> Option<((usize, usize), usize, (usize, usize))> {
+fn name_and_value(b: &[u8], lt: usize) -> Option<(Span, usize, Span)> {
     let end = (lt + MAX_TAG).min(b.len());
     if !b.get(lt + 1)?.is_ascii_alphabetic() {
         return None;
