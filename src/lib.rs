@@ -31,6 +31,8 @@
 //! - [`attr`]: `kv(key, value)`, an OTLP attribute in one call.
 //! - [`yaml`]: YAML with locations: the tree, readers and located errors that the config
 //!   and the SLO files are decoded with.
+//! - [`regular_file`]: the one way a file is opened to be read: regular files only, never
+//!   a blocking open, each read bounded.
 //! - [`user_regex`]: the one policy (size limits) for regexes users write.
 //! - [`shutdown`]: the one shutdown signal long-running tasks are given.
 //! - [`telemetry`]: slotel's own metrics and logs.
@@ -56,6 +58,7 @@ pub mod loadgen;
 pub mod pipeline;
 pub mod receiver;
 pub mod redact;
+pub mod regular_file;
 pub mod replay;
 pub mod rules;
 pub mod shutdown;

@@ -60,6 +60,16 @@ pub enum ServerError {
     Tls(String),
 }
 
+/// The most a PEM file (a certificate chain, a CA bundle, a key) may hold: 16 MiB, some
+/// 10,000 certificates (a system's whole CA bundle is about 200 KiB).
+pub const MAX_PEM_BYTES: u64 = 16 << 20;
+
+/// The PEM text of `path`: a regular file of at most [`MAX_PEM_BYTES`] (a FIFO or device
+/// such as `/dev/zero` is refused, never waited on or read for ever).
+pub fn read_pem(path: &Path) -> std::io::Result<Vec<u8>> {
+    crate::regular_file::read(path, MAX_PEM_BYTES)
+}
+
 /// Builds a rustls acceptor from PEM files.
 pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
     let file_err =
@@ -68,8 +78,9 @@ pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
             path: path.display().to_string(),
             message: e.to_string(),
         };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cfg.cert_file)
-        .map_err(|e| file_err("certificate", &cfg.cert_file, &e))?
+    let pem = read_pem(&cfg.cert_file).map_err(|e| file_err("certificate", &cfg.cert_file, &e))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| c.map(CertificateDer::into_owned))
         .collect::<Result<_, _>>()
         .map_err(|e| file_err("certificate", &cfg.cert_file, &e))?;
     if certs.is_empty() {
@@ -79,8 +90,12 @@ pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
             &"no certificate found",
         ));
     }
-    let key = PrivateKeyDer::from_pem_file(&cfg.key_file)
-        .map_err(|e| file_err("private key", &cfg.key_file, &e))?;
+    let key = read_pem(&cfg.key_file)
+        .map_err(|e| file_err("private key", &cfg.key_file, &e))
+        .and_then(|pem| {
+            PrivateKeyDer::from_pem_slice(&pem)
+                .map_err(|e| file_err("private key", &cfg.key_file, &e))
+        })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -88,9 +103,8 @@ pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
     let builder = match &cfg.client_ca_file {
         Some(ca) => {
             let mut roots = rustls::RootCertStore::empty();
-            for cert in
-                CertificateDer::pem_file_iter(ca).map_err(|e| file_err("client ca", ca, &e))?
-            {
+            let pem = read_pem(ca).map_err(|e| file_err("client ca", ca, &e))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
                 let cert = cert.map_err(|e| file_err("client ca", ca, &e))?;
                 roots.add(cert).map_err(|e| file_err("client ca", ca, &e))?;
             }

@@ -57,7 +57,6 @@ mod queue_tests;
 #[cfg(test)]
 mod tests;
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::yaml::interpolate::lowercase_first;
@@ -150,12 +149,8 @@ enum ReadError {
 }
 
 fn read_config(path: &Path) -> Result<String, ReadError> {
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(text)
+    crate::regular_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => ReadError::TooLarge,
+        _ => ReadError::Io(e),
+    })
 }

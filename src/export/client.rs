@@ -275,9 +275,9 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> 
         let mut roots = rustls::RootCertStore::empty();
         match &cfg.tls.ca_file {
             Some(path) => {
-                let certs = CertificateDer::pem_file_iter(path)
-                    .map_err(|e| read_error("ca_file", path, e))?;
-                for cert in certs {
+                let pem =
+                    crate::listener::read_pem(path).map_err(|e| read_error("ca_file", path, e))?;
+                for cert in CertificateDer::pem_slice_iter(&pem) {
                     let cert = cert.map_err(|e| bad_certificate(path, e))?;
                     roots.add(cert).map_err(|e| bad_certificate(path, e))?;
                 }
@@ -288,11 +288,17 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> 
     };
     let config = match (&cfg.tls.cert_file, &cfg.tls.key_file) {
         (Some(cert), Some(key)) => {
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-                .and_then(|it| it.collect::<Result<_, _>>())
+            let pem =
+                crate::listener::read_pem(cert).map_err(|e| read_error("cert_file", cert, e))?;
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+                .map(|c| c.map(CertificateDer::into_owned))
+                .collect::<Result<_, _>>()
                 .map_err(|e| read_error("cert_file", cert, e))?;
-            let key =
-                PrivateKeyDer::from_pem_file(key).map_err(|e| read_error("key_file", key, e))?;
+            let key = crate::listener::read_pem(key)
+                .map_err(|e| read_error("key_file", key, e))
+                .and_then(|pem| {
+                    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| read_error("key_file", key, e))
+                })?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(TlsError::ClientCertificate)?

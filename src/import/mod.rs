@@ -117,11 +117,16 @@ fn read(path: &Path) -> Result<String, ImportError> {
             .read_to_string(&mut text)
             .map_err(cannot)?;
     } else {
-        std::fs::File::open(path)
-            .map_err(cannot)?
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(cannot)?;
+        // The regular file only (a FIFO or device is refused, not waited on or read for
+        // ever), refused by its size past the limit.
+        text = crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::FileTooLarge => {
+                    ImportError::Read(name.clone(), "larger than 4 MiB".to_string())
+                }
+                _ => cannot(e),
+            }
+        })?;
     }
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(ImportError::Read(name, "larger than 4 MiB".to_string()));

@@ -625,6 +625,24 @@ pub(crate) fn part_start(b: &[u8], nl: usize) -> Option<usize> {
     (at < b.len() && !matches!(b[at], b'\r' | b'\n') && part_name(b, at).is_some()).then_some(at)
 }
 
+/// The key that the key `b[s..e]`, joined to its value by `=`, stands for when the
+/// text names the value apart from it: a CEF custom field (`cs3=`) is keyed by its
+/// label (`cs3Label=birth_date`, `cef::label_of`), an HTML control's `value` attribute
+/// by its `name` attribute (`html::name_of_value`). Most keys fail at their last byte or
+/// their length.
+pub(crate) fn key_named_apart(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if e <= s {
+        return None;
+    }
+    if b[e - 1].is_ascii_digit() {
+        return super::cef::label_of(b, s, e);
+    }
+    if e - s == 5 {
+        return super::html::name_of_value(b, s, e);
+    }
+    None
+}
+
 /// Whether the `<` at `b[lt]` starts a keyed value, and where that value starts: a
 /// start tag that names its text ([`start_tag`]), or `<<"` after `,`.
 pub(crate) fn keyed_start(b: &[u8], lt: usize) -> Option<usize> {

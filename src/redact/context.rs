@@ -712,19 +712,27 @@ static KEY_CLASS: [u8; 256] = {
 /// b'`, `[key] => `, at most [`TEXT_KEY`] bytes), and whether `=` or `=>` joins it to the
 /// value.
 pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
-    key_span(b, at).map(|(start, end, assign)| (&b[start..end], assign))
+    let at = at.min(b.len());
+    if at > 0
+        && b[at - 1] == b'>'
+        && let Some((start, end, assign)) = element_span(b, at - 1)
+    {
+        return Some((&b[start..end], assign));
+    }
+    let (start, end, assign) = key_span(b, at)?;
+    // A key that stands for one written apart (a CEF field's label).
+    if assign && let Some((s, e)) = super::columns::key_named_apart(b, start, end) {
+        return Some((&b[s..e], true));
+    }
+    Some((&b[start..end], assign))
 }
 
-/// [`key_before`] as the key's bounds in `b`. A key of ASCII bytes alone is read once;
-/// one with other bytes is checked to be UTF-8 as well.
+/// The bounds in `b` of the key of [`key_before`] written right before `at` (`key=`,
+/// `"key": `, …; not an element's name). A key of ASCII bytes alone is read once; one
+/// with other bytes is checked to be UTF-8 as well.
 fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     let mut i = at.min(b.len());
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
-    if back(i) == Some(b'>')
-        && let Some(span) = element_span(b, i - 1)
-    {
-        return Some(span);
-    }
     if matches!(back(i), Some(b'"' | b'\'')) {
         i -= 1;
         // Python's bytes: `'key': b'…'`.
@@ -782,20 +790,6 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
     }
     if seen & KEY_WIDE != 0 && std::str::from_utf8(&b[i..end]).is_err() {
         return None;
-    }
-    // A CEF custom field (`cs3=`) is keyed by its label (`cs3Label=birth_date`).
-    if assign
-        && b[end - 1].is_ascii_digit()
-        && let Some((ls, le)) = super::cef::label_of(b, i, end)
-    {
-        return Some((ls, le, true));
-    }
-    // An HTML control's `value` attribute is keyed by its `name` attribute.
-    if assign
-        && end - i == 5
-        && let Some((ns, ne)) = super::html::name_of_value(b, i, end)
-    {
-        return Some((ns, ne, true));
     }
     Some((i, end, assign))
 }

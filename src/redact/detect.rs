@@ -669,7 +669,9 @@ impl Detectors {
                 positional_in(cols, hay, &self.keys, &enabled, out);
                 groups_hit += usize::from(out.len() > before);
             }
-            if markdown::may_hold_table(hay.as_bytes(), scan.newline) {
+            // A Markdown table: more than one line, one of them a row (the scan looked
+            // at every line start).
+            if scan.newline != usize::MAX && scan.table_row {
                 let before = out.len();
                 markdown::keyed_cells(hay, |key, s, e| {
                     let ty = keys::whole_value(self.keys.classify(key), key, &hay[s..e]);
@@ -752,8 +754,8 @@ impl Detectors {
                 && (7..=MAX_PHONE_VALUE).contains(&hay.len())
                 && matches!(hay.as_bytes()[0], b'0'..=b'9' | b'+' | b'(')
                 && enabled(PiiType::PhoneIntl)
-                && phones::phone_key(k)
                 && phones::phone_shaped(hay.as_bytes())
+                && phones::phone_key(k)
             {
                 out.push(Found {
                     start: 0,

@@ -18,6 +18,7 @@ const MAX_INDENT: usize = 3;
 /// Whether `b` may hold a table: more than one line, and a line that starts with `|`
 /// (after up to three spaces). `newline` is where the first line break is
 /// (`usize::MAX`: none); most strings are one line and cost one comparison.
+#[cfg(test)]
 pub(crate) fn may_hold_table(b: &[u8], newline: usize) -> bool {
     newline != usize::MAX
         && memchr::memchr_iter(b'|', b).any(|p| {
@@ -29,6 +30,17 @@ pub(crate) fn may_hold_table(b: &[u8], newline: usize) -> bool {
                 .count();
             indent <= MAX_INDENT && (p == indent || b[p - indent - 1] == b'\n')
         })
+}
+
+/// Whether the line that starts at `b[at]` starts with `|` after at most
+/// [`MAX_INDENT`] spaces: the test of `may_hold_table` at one line start, which the
+/// scan (`scan.rs`) makes at every line feed it stops at.
+#[inline(always)]
+pub(crate) fn row_start(b: &[u8], at: usize) -> bool {
+    matches!(
+        b.get(at..),
+        Some([b'|', ..] | [b' ', b'|', ..] | [b' ', b' ', b'|', ..] | [b' ', b' ', b' ', b'|', ..])
+    )
 }
 
 /// The line that starts at `at`, without its line break (and a `\r` before it).

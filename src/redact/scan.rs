@@ -138,6 +138,9 @@ pub(crate) struct Scan {
     /// Where the first line feed is (`usize::MAX`: none): only text with one can be
     /// CSV with a header row (`columns.rs`).
     pub newline: usize,
+    /// Whether a line starts with `|` after at most three spaces (a Markdown table's
+    /// row, `markdown::row_start`): with [`Scan::newline`], whether a table may be there.
+    pub table_row: bool,
     /// A digit, a no-break, narrow no-break or thin space, a digit: digits grouped
     /// with a wide blank (`percent::decode_markup` reads it as a space).
     wide_blanks: bool,
@@ -157,6 +160,7 @@ impl Scan {
             schemes: Vec::new(),
             values: usize::MAX,
             newline: usize::MAX,
+            table_row: false,
             wide_blanks: false,
         }
     }
@@ -206,6 +210,7 @@ impl Scan {
         self.spans.clear();
         self.values = usize::MAX;
         self.newline = usize::MAX;
+        self.table_row = super::markdown::row_start(b, 0);
         self.wide_blanks = false;
         let mut colons = 0usize;
         let mut double_colon = false;
@@ -285,6 +290,7 @@ impl Scan {
                 }
                 b'\n' => {
                     self.newline = self.newline.min(at);
+                    self.table_row |= super::markdown::row_start(b, at + 1);
                     // A `'name', 'value'` line (a header dump).
                     if matches!(b.get(at + 1), Some(b'\'' | b'"'))
                         && let Some(v) = super::pairs::line_value_start(b, at + 1)
@@ -826,5 +832,48 @@ mod tests {
         assert_eq!(groups("v 8.5.42"), 0);
         // `900101 - 1234567`: a resident number with a spaced dash.
         assert_ne!(groups("rrn 900101 - 1234567") & bit(RESIDENT), 0);
+    }
+
+    #[test]
+    fn table_rows_seen_by_the_scan_are_those_of_the_markdown_test() {
+        // GitHub Flavored Markdown table rows (a leading `|` after up to three spaces,
+        // delimiter rows, escaped pipes), lines that are not rows (four spaces of
+        // indentation, a `|` inside a line), numbers and wide blanks right before a line
+        // feed, CRLF: the scan's flag decides exactly what `markdown::may_hold_table` does.
+        let pieces: &[&[u8]] = &[
+            b"| key | value |",
+            b"|---|:---:|",
+            b"|",
+            b" ",
+            b"  ",
+            b"    ",
+            b"\n",
+            b"\r\n",
+            b"a | b",
+            b"x\\|y",
+            b"12 ",
+            b"2026-12-07",
+            b"+1 (555) 010",
+            b"\xc2\xa0",
+            b"token=abc",
+            b"`code`",
+        ];
+        let mut next = crate::redact::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut sc = Scan::new();
+        let (mut tables, mut others) = (0, 0);
+        for _ in 0..50_000 {
+            let mut b = Vec::new();
+            for _ in 0..(next() % 10) {
+                b.extend_from_slice(pieces[next() as usize % pieces.len()]);
+            }
+            sc.run(&b);
+            let newline = memchr::memchr(b'\n', &b).unwrap_or(usize::MAX);
+            let want = super::super::markdown::may_hold_table(&b, newline);
+            assert_eq!(sc.newline, newline, "{b:?}");
+            assert_eq!(sc.newline != usize::MAX && sc.table_row, want, "{b:?}");
+            tables += usize::from(want);
+            others += usize::from(!want);
+        }
+        assert!(tables > 1_000 && others > 1_000, "{tables} {others}");
     }
 }

@@ -190,6 +190,31 @@ pub enum ReplayError {
     Range(String),
 }
 
+/// The most warnings [`nothing_read`] repeats.
+const WARNINGS_IN_ERROR: usize = 5;
+
+/// The error of a capture that gave nothing to read, with what was skipped and why (a
+/// damaged or unreadable file: the file, the batch and the byte where reading stopped), so
+/// the damage is not hidden behind "nothing in the capture".
+pub(crate) fn nothing_read(message: String, warnings: &[String]) -> ReplayError {
+    if warnings.is_empty() {
+        return ReplayError::Range(message);
+    }
+    let mut out = message;
+    out.push_str("; skipped:");
+    for w in warnings.iter().take(WARNINGS_IN_ERROR) {
+        out.push_str("\n  ");
+        out.push_str(w);
+    }
+    if warnings.len() > WARNINGS_IN_ERROR {
+        out.push_str(&format!(
+            "\n  and {} more",
+            warnings.len() - WARNINGS_IN_ERROR
+        ));
+    }
+    ReplayError::Range(out)
+}
+
 /// One SLO entry (SLO × cluster × group) as the API names it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct EntryKey {
@@ -618,14 +643,17 @@ pub fn replay_with(
     }
     progress(files.len(), files.len());
     let Some(mut run) = run else {
-        return Err(ReplayError::Range(format!(
-            "{}: no span or log facts or metric requests{} in the capture",
-            args.capture.display(),
-            match (args.from, args.to) {
-                (None, None) => String::new(),
-                _ => " in the time range".to_string(),
-            }
-        )));
+        return Err(nothing_read(
+            format!(
+                "{}: no span or log facts or metric requests{} in the capture",
+                args.capture.display(),
+                match (args.from, args.to) {
+                    (None, None) => String::new(),
+                    _ => " in the time range".to_string(),
+                }
+            ),
+            &warnings,
+        ));
     };
     let from = first.unwrap_or(0);
     let to = args.to.or(last).unwrap_or(from);

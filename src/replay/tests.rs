@@ -369,6 +369,41 @@ fn damaged_files_are_skipped_with_their_place() {
     assert!(report.warnings[0].contains("facts-0-garbage.arrows"));
 }
 
+/// A capture whose only file is damaged before its first batch: the refusal says which
+/// file and where, not only that the capture holds nothing.
+#[test]
+fn a_capture_of_damaged_files_only_names_the_damage_in_its_refusal() {
+    let (dir, slos, engine, clock, capture) = start(SLOS);
+    traffic(&engine, &clock);
+    capture.close();
+    let files = crate::slo::capture::list_files(&dir.path().join("capture")).unwrap();
+    let good = std::fs::read(&files[0].path).unwrap();
+    // Cut 8 bytes into the stream: the schema message's length prefix and no more.
+    std::fs::write(&files[0].path, &good[..8]).unwrap();
+    let e = refusal(&args(dir.path(), &slos, None)).to_string();
+    let path = files[0].path.display().to_string();
+    assert!(
+        e.contains("no span or log facts or metric requests in the capture"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("{path}: message 0 at byte 0: truncated metadata")),
+        "{e}"
+    );
+
+    // Six damaged files: five named, the sixth counted.
+    for k in 0..5 {
+        std::fs::write(
+            dir.path().join(format!("capture/facts-{k}-garbage.arrows")),
+            b"not arrow",
+        )
+        .unwrap();
+    }
+    let e = refusal(&args(dir.path(), &slos, None)).to_string();
+    assert_eq!(e.matches(".arrows: ").count(), 5, "{e}");
+    assert!(e.ends_with("and 1 more"), "{e}");
+}
+
 const OUTAGE_SLO: &str = r#"
 service: shop
 slos:

@@ -252,21 +252,24 @@ pub fn suggest(args: &SuggestArgs) -> Result<Suggestions, ReplayError> {
     let mut warnings = Vec::new();
     let counts = services(args, &mut warnings)?;
     if counts.is_empty() {
-        return Err(ReplayError::Range(format!(
-            "{}: no server spans{}{}{} in the capture",
-            args.capture.display(),
-            args.service
-                .as_ref()
-                .map_or(String::new(), |s| format!(" of service {s:?}")),
-            args.route
-                .as_ref()
-                .map_or(String::new(), |r| format!(" on route {r:?}")),
-            if args.from.is_some() || args.to.is_some() {
-                " in the time range"
-            } else {
-                ""
-            }
-        )));
+        return Err(crate::replay::nothing_read(
+            format!(
+                "{}: no server spans{}{}{} in the capture",
+                args.capture.display(),
+                args.service
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(" of service {s:?}")),
+                args.route
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" on route {r:?}")),
+                if args.from.is_some() || args.to.is_some() {
+                    " in the time range"
+                } else {
+                    ""
+                }
+            ),
+            &warnings,
+        ));
     }
     let template = candidates::Template::new(args.window, args.route.as_deref())?;
     let prepare = |batch| {

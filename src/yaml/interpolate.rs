@@ -7,7 +7,7 @@
 //! is not expanded again, so a variable's value can never inject YAML or another `${…}`.
 //! Error messages name the variable or path, never a value or a file's content.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 /// The largest file `${file:…}` reads through [`SystemLookup`].
@@ -36,14 +36,10 @@ impl Lookup for SystemLookup {
     }
 
     fn read_file(&self, path: &Path) -> io::Result<String> {
-        let mut text = String::new();
-        std::fs::File::open(path)?
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)?;
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(io::Error::other("file is larger than 1 MiB"));
-        }
-        Ok(text)
+        crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
+            io::ErrorKind::FileTooLarge => io::Error::other("file is larger than 1 MiB"),
+            _ => e,
+        })
     }
 }
 

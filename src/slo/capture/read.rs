@@ -3,7 +3,9 @@
 //! ([`Reader::next_logs`]), or, in files of metric requests ([`Reader::is_metrics`]), as
 //! the requests ([`Reader::next_metrics`]).
 //!
-//! A file is read whole (its size is its bound) and its messages are checked before Arrow
+//! A file is read whole, up to the size it had when opened (its size is its bound: a file
+//! still growing ends there), and only a regular file (a FIFO or device is an error, never
+//! waited on), and its messages are checked before Arrow
 //! decodes them: every length must lie within the file and the stated sizes of a message's
 //! compressed buffers, together, within [`MAX_BUFFER`], so a damaged or crafted file cannot
 //! make the reader allocate what the disk does not hold (a few kilobytes of zstd state a
@@ -321,14 +323,22 @@ impl Reader {
             path: path.to_path_buf(),
             source,
         };
-        let len = std::fs::metadata(path).map_err(io)?.len();
+        // A regular file only (a FIFO would block, a device never end), read up to the
+        // size it had when opened: a file its writer still appends to (or that grows
+        // for ever) ends there, in a partial message at most.
+        let file = crate::regular_file::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
         if len > MAX_FILE {
             return Err(OpenError::TooLarge {
                 path: path.to_path_buf(),
                 len,
             });
         }
-        let mut bytes = std::fs::read(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(len as usize)
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, len), &mut bytes).map_err(io)?;
         let (sound, damage) = sound_prefix(&bytes);
         bytes.truncate(sound);
         if bytes.is_empty() {

@@ -52,7 +52,6 @@ mod values;
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::Read;
 
 pub use exhaustion::{DEFAULT_EXHAUSTION_ALERT, DEFAULT_EXHAUSTION_SEVERITY, ExhaustionAlert};
 pub use fingerprint::Fingerprint;
@@ -366,12 +365,8 @@ enum ReadError {
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, ReadError> {
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(text)
+    crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => ReadError::TooLarge,
+        _ => ReadError::Io(e),
+    })
 }

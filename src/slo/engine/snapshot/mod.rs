@@ -460,17 +460,15 @@ fn match_entries(file: &File, loaded: &[Arc<LoadedSlo>]) -> Vec<Option<Arc<Loade
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`].
+/// Only a regular file is read: a FIFO (which would block start-up) or a device is
+/// unusable, and moved aside like a damaged snapshot.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
-            "it is larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    Ok(bytes)
+    crate::regular_file::read(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => {
+            std::io::Error::other(format!("it is larger than {MAX_FILE_BYTES} bytes"))
+        }
+        _ => e,
+    })
 }
 
 fn set_aside(path: &Path, why: &str) {

@@ -214,11 +214,17 @@ impl Wal {
         // The ids of `SLW1` frames, computed at the first such frame.
         let mut former: Option<HashMap<u64, usize>> = None;
         for &start in &segments {
-            let f = File::open(segment_path(&dir, start))?;
-            let len = f.metadata()?.len();
+            // A regular file only (a FIFO would block start-up, a device never end), read
+            // up to the length it has now.
+            let path = segment_path(&dir, start);
+            let located = |e: std::io::Error| {
+                std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+            };
+            let f = crate::regular_file::open(&path).map_err(located)?;
+            let len = f.metadata().map_err(located)?.len();
             replayed.segments += 1;
             replayed.end = replayed.end.max(start.saturating_add(len));
-            let mut reader = SegmentReader::new(f, start);
+            let mut reader = SegmentReader::new(std::io::Read::take(f, len), start);
             while let Some((lsn, version, body)) = reader.next_frame()? {
                 replayed.frames += 1;
                 if lsn < from {
