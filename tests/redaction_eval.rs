@@ -621,36 +621,16 @@ fn redaction_on_the_sixth_set_misses_no_more_than_it_is_known_to() {
 /// held to the same thresholds. Its first score, with the detectors as they were when it was
 /// written, was 97.8% (1,956 of 2,000 items) and 93.0% of hard negatives kept; after 77
 /// documents' labels were corrected (BENCHMARKS.md, "Seventh held-out corpus"), 1,977 of 2,000
-/// items are found (98.9%) and 2,435 of 2,618 hard negatives kept (93.0%). The misses: values
-/// in HTML `<input name=… value=…>`, in Envoy's `'name', 'value'` header dumps and in Sentry's
-/// `[name, value]` header pairs, a Korean key escaped past `json.max_nested`, a password that
-/// starts with Hangul; the damage: ISSNs under an `issn` key (read as `ssn`), colon-separated
-/// certificate fingerprints (read as IPv6), versions in HTML inputs (read as IPv4), and headers
-/// after a webhook URL in a comma-separated list. The test holds every other threshold and
-/// fails if more are missed or damaged.
-const SEVENTH_MISSED_AT_MOST: usize = 23;
-const SEVENTH_DAMAGED_AT_MOST: usize = 183;
-const SEVENTH_SHORT_TYPES: &[&str] = &[
-    "aws_secret_key",
-    "dob",
-    "generic_api_key",
-    "kr_bank_account",
-    "kr_brn",
-    "oauth_token",
-    "password",
-    "us_ssn",
-];
-const SEVENTH_SHORT_KEEPS: &[&str] = &[
-    "aba_routing",
-    "cert_fingerprint",
-    "ean13",
-    "four_part_build",
-    "git_sha",
-    "ical_datetime",
-    "imo_number",
-    "issn",
-    "stripe_object_id",
-];
+/// items are found (98.9%) and 2,435 of 2,618 hard negatives kept (93.0%). With HTML form
+/// controls, `'name', 'value'` header lines and `[name, value]` arrays keyed, ISSN keys told
+/// from SSN keys, fingerprints told from IPv6 and webhook URLs cut at a `,name=` list, 1,998
+/// are found and every hard negative kept. The misses left: a Korean key escaped past
+/// `json.max_nested`, a password that starts with Hangul. The test holds every other
+/// threshold and fails if more are missed or damaged.
+const SEVENTH_MISSED_AT_MOST: usize = 2;
+const SEVENTH_DAMAGED_AT_MOST: usize = 0;
+const SEVENTH_SHORT_TYPES: &[&str] = &["kr_bank_account", "password"];
+const SEVENTH_SHORT_KEEPS: &[&str] = &[];
 
 #[test]
 fn redaction_on_the_seventh_set_misses_no_more_than_it_is_known_to() {

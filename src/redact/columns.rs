@@ -561,6 +561,10 @@ pub(crate) fn keyed_at(hay: &str, at: usize) -> Option<(&str, usize, usize)> {
         }
         return Some((hay.get(ks..ke)?, at, end));
     }
+    // `<input name="…" value="…">`, `'name', 'value'`.
+    if let Some(v) = super::html::value_at(hay, at).or_else(|| super::pairs::value_at(hay, at)) {
+        return Some(v);
+    }
     // `{key,<<"value">>}`
     if at < 4 || &b[at - 4..at] != b",<<\"" {
         return None;
@@ -623,12 +627,20 @@ pub(crate) fn part_start(b: &[u8], nl: usize) -> Option<usize> {
 
 /// The key that the key `b[s..e]`, joined to its value by `=`, stands for when the
 /// text names the value apart from it: a CEF custom field (`cs3=`) is keyed by its
-/// label (`cs3Label=birth_date`, `cef::label_of`). Most keys fail at their last byte.
+/// label (`cs3Label=birth_date`, `cef::label_of`), an HTML control's `value` attribute
+/// by its `name` attribute (`html::name_of_value`). Most keys fail at their last byte or
+/// their length.
 pub(crate) fn key_named_apart(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
-    if e <= s || !b[e - 1].is_ascii_digit() {
+    if e <= s {
         return None;
     }
-    super::cef::label_of(b, s, e)
+    if b[e - 1].is_ascii_digit() {
+        return super::cef::label_of(b, s, e);
+    }
+    if e - s == 5 {
+        return super::html::name_of_value(b, s, e);
+    }
+    None
 }
 
 /// Whether the `<` at `b[lt]` starts a keyed value, and where that value starts: a
@@ -637,7 +649,8 @@ pub(crate) fn keyed_start(b: &[u8], lt: usize) -> Option<usize> {
     if *b.get(lt + 1)? == b'<' {
         return (lt > 0 && b[lt - 1] == b',' && b.get(lt + 2) == Some(&b'"')).then_some(lt + 3);
     }
-    start_tag(b, lt).map(|(_, _, content)| content)
+    // `<input name="…" value="…">`: the value attribute, keyed by the name.
+    super::html::value_start(b, lt).or_else(|| start_tag(b, lt).map(|(_, _, content)| content))
 }
 
 #[cfg(test)]

@@ -753,6 +753,12 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
             i -= 1;
             true
         }
+        // `'name', 'value'`, `["name", "value"]`: the name is the value's key.
+        b',' => {
+            let q = back(at.min(b.len())).filter(|&q| q == b'"' || q == b'\'')?;
+            let (s, e) = super::pairs::name_before(b, i - 1, q)?;
+            return Some((s, e, false));
+        }
         _ => return None,
     };
     i -= 1;

@@ -864,6 +864,7 @@ fn webhooks_in(scan: &Scan, b: &[u8], out: &mut Vec<Found>) {
         {
             end -= 1;
         }
+        let end = super::pairs::list_value_end(b, start, end);
         out.push(Found {
             start,
             end,
@@ -1241,6 +1242,9 @@ impl Group {
                     PiiType::KrBrn => validate::brn(text).then_some((0, text.len()))?,
                     PiiType::UsSsn => validate::ssn(text).then_some((0, text.len()))?,
                     PiiType::Ipv4 => validate::ipv4(b, start, end).then_some((0, text.len()))?,
+                    PiiType::Ipv6 if super::hexrun::longer_than_address(b, start, end) => {
+                        return None;
+                    }
                     PiiType::Ipv6 => validate::ipv6(&hay[start..end]).then_some((0, text.len()))?,
                     PiiType::PhoneIntl => (0, validate::phone_intl(b, start, end)?),
                     PiiType::AuthHeader => validate::auth_header(text)?,

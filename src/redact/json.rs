@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use super::context::{self, Key};
 use super::keys::KeyClass;
 use super::{Session, Text, TypeId};
-use super::{audit, skip};
+use super::{audit, pairs, skip};
 use crate::redact::PiiType;
 
 /// Why a text was not walked as JSON.
@@ -307,6 +307,10 @@ impl Walker<'_, '_, '_> {
         // first line came before this element with no end line since.
         let mut prev: Option<(usize, usize, bool)> = None;
         let mut pem_open = false;
+        // In an array: its first element's string token, when it can name a value
+        // (`[["date_of_birth", "…"]]`: a pair names its second element).
+        let mut pair_first: Option<(usize, usize, bool)> = None;
+        let mut index = 0usize;
         loop {
             let start = self.pos;
             // What to roll back to when this member or element is dropped.
@@ -380,6 +384,21 @@ impl Walker<'_, '_, '_> {
             };
             // `["--password", "…"]`: the element after a flag sits under the flag's name.
             let flag = prev.and_then(|(s, e, esc)| flag_name(content(self.src, s, e, esc)));
+            let flag = match (flag, pair_first) {
+                (None, Some((s, e, esc)))
+                    if index == 1
+                        && self.peek() == Some(b'"')
+                        && pairs::closes_array(self.b, self.pos) =>
+                {
+                    // A name that says nothing of its value leaves it under the array's
+                    // key (`"dob": ["primary", "…"]`).
+                    let name = content(self.src, s, e, esc);
+                    let says = self.sess.key_seen(&name).class != KeyClass::Normal
+                        || Key(Some(name.as_ref())).hint() != 0;
+                    says.then_some(name)
+                }
+                (flag, _) => flag,
+            };
             let (mut child, child_hint) = match &flag {
                 Some(f) if class == KeyClass::Normal => match self.sess.key_seen(f).class {
                     KeyClass::Normal => (KeyClass::Normal, Key(Some(f.as_ref()))),
@@ -408,6 +427,14 @@ impl Walker<'_, '_, '_> {
                 prev = token
                     .starts_with(b"\"-")
                     .then(|| (value_start, self.pos, token.contains(&b'\\')));
+                if index == 0
+                    && token.len() >= 2
+                    && token[0] == b'"'
+                    && pairs::is_name(&token[1..token.len() - 1])
+                {
+                    pair_first = Some((value_start, self.pos, false));
+                }
+                index += 1;
                 pem_open = if token.starts_with(b"\"-----BEGIN ") {
                     contains(token, b"PRIVATE KEY")
                 } else {

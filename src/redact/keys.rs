@@ -156,6 +156,7 @@ fn suffix_sensitive(key: &[u8]) -> bool {
         [b'o', b'n'] => &[b"authorization", b"session"],
         [b'i', b'n'] => &[b"pin", b"jumin"],
         [b'r', b'n'] => &[b"rrn"],
+        [b's', b'n'] if issn_word(key) => return false,
         [b's', b'n'] => &[b"ssn"],
         [b'a', b'l'] => &[b"credential"],
         [b'l', b's'] => &[b"credentials"],
@@ -168,6 +169,32 @@ fn suffix_sensitive(key: &[u8]) -> bool {
         _ => return false,
     };
     names.iter().any(|name| ends_with_normalised(key, name))
+}
+
+/// Whether the last word of `key` is `issn`, `eissn` or `pissn` (ISO 3297: a serial's
+/// number, its electronic or print edition's): it ends as `ssn` does, but names no person.
+/// Words split at non-alphanumerics and at a lower→upper case change (`journalIssn`).
+fn issn_word(key: &[u8]) -> bool {
+    let end = key
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |e| e + 1);
+    let word = &key[..end];
+    let start = word
+        .iter()
+        .rposition(|c| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let mut word = &word[start..];
+    // `journalIssn`, `printISSN`: the word starts at the last `I` after a lowercase letter.
+    if let Some(i) = word
+        .windows(2)
+        .rposition(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+    {
+        word = &word[i + 1..];
+    }
+    [&b"issn"[..], b"eissn", b"pissn"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Whether `key`'s ASCII letters and digits, lowercased, end with `name` (lowercase).
@@ -286,6 +313,32 @@ mod tests {
         assert_eq!(value(&configured, "signature", token), None);
         assert_eq!(value(&configured, "SecretAccessKey", "x"), None);
         assert_eq!(value(&configured, "Nickname", "x"), Some(PiiType::Secret));
+    }
+
+    #[test]
+    fn an_issn_key_is_not_an_ssn_key() {
+        // ISO 3297: an ISSN (`0317-8471`) names a serial; its key ends as `ssn` does.
+        for key in [
+            "issn",
+            "ISSN",
+            "journal_issn",
+            "journalIssn",
+            "eISSN",
+            "e-issn",
+            "print.ISSN",
+        ] {
+            assert!(!is_builtin_sensitive(key.as_bytes()), "{key}");
+        }
+        for key in [
+            "ssn",
+            "user_ssn",
+            "customerSsn",
+            "SSN",
+            "applicant-ssn",
+            "missn_ssn",
+        ] {
+            assert!(is_builtin_sensitive(key.as_bytes()), "{key}");
+        }
     }
 
     #[test]

@@ -73,6 +73,8 @@ mod columns;
 mod context;
 mod detect;
 mod erlang;
+mod hexrun;
+mod html;
 mod json;
 #[cfg(test)]
 mod keyed_tests;
@@ -84,6 +86,9 @@ mod markdown;
 mod marked;
 mod numbers;
 mod otlp;
+#[cfg(test)]
+mod pair_tests;
+mod pairs;
 mod percent;
 mod phones;
 pub mod policy;

@@ -291,6 +291,12 @@ impl Scan {
                 b'\n' => {
                     self.newline = self.newline.min(at);
                     self.table_row |= super::markdown::row_start(b, at + 1);
+                    // A `'name', 'value'` line (a header dump).
+                    if matches!(b.get(at + 1), Some(b'\'' | b'"'))
+                        && let Some(v) = super::pairs::line_value_start(b, at + 1)
+                    {
+                        self.start(KEYED, v);
+                    }
                     // A blank line after a form-data part's `name="…"` line (the one
                     // test most line feeds fail: a quote three or one bytes back).
                     if at >= 4
