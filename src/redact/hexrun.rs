@@ -2,15 +2,20 @@
 //!
 //! RFC 4291 §2.2 writes an address as at most eight groups of one to four hex digits,
 //! `::` standing for one or more groups of zeros (so at most seven written around it).
-//! A certificate fingerprint (`openssl x509 -fingerprint`: 20 or 32 bytes, each two hex
-//! digits, joined by `:`) holds eight groups that parse as an address, but the run it
+//! A certificate fingerprint (`openssl x509 -fingerprint`: 16, 20 or 32 bytes, each two
+//! hex digits, joined by `:`) holds eight groups that parse as an address, but the run it
 //! sits in goes on past them: no address is part of it.
+//!
+//! One group past an address is still an address: its port, as Java's
+//! `InetSocketAddress` and others write it without brackets (`/2001:db8::1:8080`), so a
+//! ninth group alone does not make a run longer than an address.
 
 /// How far a run is read on either side of a candidate, in bytes (nine groups fit).
 const MAX_RUN: usize = 64;
 
 /// Whether the IPv6 candidate `b[start..end]` is part of a longer run of `:`-joined hex
-/// groups than an address has: more than eight groups, or more than seven with a `::`.
+/// groups than an address (and a port) has: sixteen groups or more of two digits each (a
+/// fingerprint), or more than nine groups (eight with a `::`).
 pub(crate) fn longer_than_address(b: &[u8], start: usize, end: usize) -> bool {
     let glued_before = start >= 2 && b[start - 1] == b':' && b[start - 2].is_ascii_hexdigit();
     let glued_after =
@@ -35,14 +40,16 @@ pub(crate) fn longer_than_address(b: &[u8], start: usize, end: usize) -> bool {
     let run = &b[from..to];
     let compressed = run.windows(2).any(|w| w == b"::");
     let mut groups = 0;
+    let mut all_pairs = true;
     for group in run.split(|&c| c == b':').filter(|g| !g.is_empty()) {
         if group.len() > 4 {
             // Not a group of an address: the run is no address, nor is it longer.
             return false;
         }
+        all_pairs &= group.len() == 2;
         groups += 1;
     }
-    groups + usize::from(compressed) > 8
+    (all_pairs && !compressed && groups >= 16) || groups + usize::from(compressed) > 9
 }
 
 #[cfg(test)]
@@ -65,9 +72,13 @@ mod tests {
         // SHA-1: 20 groups.
         let sha1 = "fp 12:34:56:78:9a:bc:de:f0:12:34:56:78:9a:bc:de:f0:12:34:56:78";
         assert!(longer(sha1, "12:34:56:78:9a:bc:de:f0"));
-        // Nine groups are one too many; with `::`, eight written are.
-        assert!(longer("a 1:2:3:4:5:6:7:8:9 b", "1:2:3:4:5:6:7:8"));
-        assert!(longer("1:2::4:5:6:7:8:9", "2::4:5:6:7:8:9"));
+        // MD5: 16 groups.
+        let md5 = "md5=9e:10:7d:9d:37:2b:b6:82:6b:d8:1d:35:42:a4:19:d6";
+        assert!(longer(md5, "9e:10:7d:9d:37:2b:b6:82"));
+        assert!(longer(md5, "6b:d8:1d:35:42:a4:19:d6"));
+        // Ten groups are more than an address and its port; with `::`, nine written are.
+        assert!(longer("a 1:2:3:4:5:6:7:8:9:a b", "1:2:3:4:5:6:7:8"));
+        assert!(longer("1:2::4:5:6:7:8:9:a", "2::4:5:6:7:8:9"));
     }
 
     #[test]
@@ -83,6 +94,14 @@ mod tests {
             ("from fe80::1:2:3:4%eth0", "fe80::1:2:3:4"),
             ("ad:2001:db8::1", "2001:db8::1"),
             ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"),
+            // An address and its port without brackets (Java's `InetSocketAddress`).
+            (
+                "connected to /2001:db8:85a3:0:0:8a2e:370:7334:8443",
+                "2001:db8:85a3:0:0:8a2e:370:7334",
+            ),
+            ("peer=fe80:0:0:0:1:2:3:4:443", "fe80:0:0:0:1:2:3:4"),
+            // Two-digit groups, but only as many as an address and a port.
+            ("ab:cd:ef:01:23:45:67:89:10", "ab:cd:ef:01:23:45:67:89"),
             // Glued to something that is no group: a word, a long hex run.
             ("deadbeef01:2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"),
         ] {

@@ -139,8 +139,11 @@ fn a_certificate_fingerprint_is_not_an_address() {
         assert_eq!(redact(&s), s);
     }
     // An address stays found, alone, in brackets with a port, and full.
+    // So does one with its port after it unbracketed, as Java's `InetSocketAddress`
+    // writes it.
     let out = redact(
-        "from 2001:db8:85a3::8a2e:370:7334 via [2001:db8::17]:443 and 2001:0db8:0:0:1:0:0:1",
+        "from 2001:db8:85a3::8a2e:370:7334 via [2001:db8::17]:443 and 2001:0db8:0:0:1:0:0:1 \
+         peer /2001:db8:85a3:0:0:8a2e:370:7334:8443",
     );
     gone(
         &out,
@@ -148,6 +151,7 @@ fn a_certificate_fingerprint_is_not_an_address() {
             "2001:db8:85a3::8a2e:370:7334",
             "2001:db8::17",
             "2001:0db8:0:0:1:0:0:1",
+            "8a2e:370:7334:8443",
         ],
     );
 }
