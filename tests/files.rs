@@ -203,19 +203,16 @@ async fn an_slo_file_replaced_by_a_fifo_fails_the_reload_and_sigterm_still_stops
     assert_eq!(exit.code(), Some(0));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wal_segment_that_is_a_fifo_stops_the_start_with_its_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let wal = dir.path().join("state/slo-wal");
-    std::fs::create_dir_all(&wal).unwrap();
-    let segment = wal.join("0000000000000000.wal");
-    mkfifo(&segment);
-    let cfg = dir.path().join("slotel.yaml");
-    let log = dir.path().join("slotel.log");
-    let state = dir.path().join("state");
-    let started = tokio::time::timeout(
+/// Starts slotel on free ports with the example SLOs and `slo.state_dir: state`, its log
+/// in `log`; fails the test if the start does not end within a minute.
+async fn start_with_state(
+    cfg: &Path,
+    log: &Path,
+    state: &Path,
+) -> Result<(KillOnDrop, common::Ports), String> {
+    tokio::time::timeout(
         Duration::from_secs(60),
-        run_on_free_ports(&cfg, Some(&log), &[], |p| {
+        run_on_free_ports(cfg, Some(log), &[], |p| {
             format!(
                 "receivers:\n  otlp:\n    protocols:\n      http: {{endpoint: 127.0.0.1:{}}}\n\
                  exporters:\n  nop:\n\
@@ -228,7 +225,20 @@ async fn a_wal_segment_that_is_a_fifo_stops_the_start_with_its_name() {
         }),
     )
     .await
-    .expect("slotel waited on the FIFO");
+    .expect("slotel waited on the FIFO")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wal_segment_that_is_a_fifo_stops_the_start_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join("state/slo-wal");
+    std::fs::create_dir_all(&wal).unwrap();
+    let segment = wal.join("0000000000000000.wal");
+    mkfifo(&segment);
+    let cfg = dir.path().join("slotel.yaml");
+    let log = dir.path().join("slotel.log");
+    let state = dir.path().join("state");
+    let started = start_with_state(&cfg, &log, &state).await;
     let err = match started {
         Ok(_) => panic!("slotel started on a WAL segment that is a FIFO"),
         Err(e) => e,
@@ -250,22 +260,7 @@ async fn a_snapshot_that_is_a_fifo_is_moved_aside_and_slotel_starts_empty() {
     mkfifo(&state.join("slo-state.json"));
     let cfg = dir.path().join("slotel.yaml");
     let log = dir.path().join("slotel.log");
-    let started = tokio::time::timeout(
-        Duration::from_secs(60),
-        run_on_free_ports(&cfg, Some(&log), &[], |p| {
-            format!(
-                "receivers:\n  otlp:\n    protocols:\n      http: {{endpoint: 127.0.0.1:{}}}\n\
-                 exporters:\n  nop:\n\
-                 slo: {{files: [\"embedded:examples\"], state_dir: \"{}\"}}\n\
-                 service:\n  admin: {{endpoint: 127.0.0.1:{}}}\n",
-                p.http,
-                state.display(),
-                p.admin
-            )
-        }),
-    )
-    .await
-    .expect("slotel waited on the FIFO");
+    let started = start_with_state(&cfg, &log, &state).await;
     let _child = started.unwrap();
     let said = std::fs::read_to_string(&log).unwrap();
     assert!(said.contains("not a regular file but a FIFO"), "{said}");
