@@ -21,35 +21,7 @@ use super::detect::{is_word, word_starts};
 use super::starts::URL_SECRET_NAMES;
 
 /// `[A-Za-z0-9._~%!$'()*+,:@/=-]`: the bytes of a `url_secret` value.
-const URL_VALUE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'.' | b'_'
-                    | b'~'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b':'
-                    | b'@'
-                    | b'/'
-                    | b'='
-                    | b'-'
-            );
-        c += 1;
-    }
-    t
-};
+const URL_VALUE: [bool; 256] = super::byte_table(b"._~%!$'()*+,:@/=-", false);
 
 /// The `url_secret` pattern:
 /// `[?&;](?:access_token|…|X-Amz-Security-Token)=[A-Za-z0-9._~%!$'()*+,:@/=-]+`.

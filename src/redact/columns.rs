@@ -61,16 +61,7 @@ pub(crate) struct Columns<'a> {
 }
 
 /// [`name_byte`] of every byte, in one table.
-static NAME_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b' ') || b >= 0x80;
-        c += 1;
-    }
-    t
-};
+static NAME_BYTE: [bool; 256] = super::byte_table(b"_.- ", true);
 
 /// A byte of a column name: ASCII letters, digits, `_ . -`, a space, non-ASCII.
 fn name_byte(c: u8) -> bool {

@@ -331,16 +331,7 @@ fn last_word(b: &[u8]) -> &[u8] {
 }
 
 /// The bytes of a word for [`last_word`].
-static WORD_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') || b >= 0x80;
-        c += 1;
-    }
-    t
-};
+static WORD_BYTE: [bool; 256] = super::byte_table(b"_-.", true);
 
 /// `w` lowercased, its `_`, `-` and `.` dropped, into `buf` (at most its length).
 fn normalise<'a>(w: &[u8], buf: &'a mut [u8; 48]) -> &'a [u8] {

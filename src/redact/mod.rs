@@ -756,3 +756,20 @@ pub(crate) fn compare_with_regex(
         }
     }
 }
+
+/// A table of bytes for a scan's `t[usize::from(c)]` test: ASCII letters and digits, the
+/// bytes of `extra`, and every byte from 0x80 (of UTF-8 sequences) when `non_ascii`.
+pub(crate) const fn byte_table(extra: &[u8], non_ascii: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric() || (non_ascii && c >= 0x80);
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}

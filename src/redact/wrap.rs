@@ -42,34 +42,7 @@ fn token_byte(c: u8) -> bool {
 }
 
 /// [`token_byte`] of every byte, in one table.
-static TOKEN_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'_'
-                    | b'.'
-                    | b'+'
-                    | b'/'
-                    | b'='
-                    | b'~'
-                    | b'%'
-                    | b':'
-                    | b'?'
-                    | b'&'
-                    | b'#'
-                    | b'@'
-                    | b'!'
-                    | b'$'
-                    | b'*'
-            );
-        c += 1;
-    }
-    t
-};
+static TOKEN_BYTE: [bool; 256] = super::byte_table(b"-_.+/=~%:?&#@!$*", false);
 
 /// The types whose matches have no fixed length, so a wrapped one goes on past the line
 /// feed.
