@@ -349,7 +349,9 @@ def test_loki_push_labels_lines_metadata_and_timestamps(tmp_path, cleanup):
     cleanup(server)
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 
-    base = 1_750_000_000_000_000_000
+    # An hour ago, on a whole second: within what Loki accepts (`reject_old_samples_max_age`
+    # 168h, `creation_grace_period` 10m), which the exporter applies per record.
+    base = (time.time_ns() // 1_000_000_000 - 3600) * 1_000_000_000
     expected: dict[str, list[tuple[int, str, dict]]] = {}
     resources = [
         ({"service.name": "orders", "k8s.cluster.name": "busan-prod", "k8s.namespace.name": 'shop "blue"\\x'},
