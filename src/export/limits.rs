@@ -114,12 +114,7 @@ pub fn cut_with_hash(value: &mut String, max: usize, sep: char) -> bool {
         return false;
     }
     let digest = sha2::Sha256::digest(value.as_bytes());
-    // At most 3 steps back: a UTF-8 character is at most 4 bytes, and 0 is a boundary.
-    let mut keep = max.saturating_sub(CUT_SUFFIX_LEN);
-    while keep > 0 && !value.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    value.truncate(keep);
+    value.truncate(floor_boundary(value, max.saturating_sub(CUT_SUFFIX_LEN)));
     value.push(sep);
     value.push_str(&const_hex::encode(&digest[..8]));
     true
@@ -133,21 +128,25 @@ pub fn truncate_line(line: &mut String, max: usize) -> bool {
         return false;
     }
     let marker = format!("…[truncated {} bytes]", line.len());
-    let mut keep = max.saturating_sub(marker.len());
-    while keep > 0 && !line.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    line.truncate(keep);
+    line.truncate(floor_boundary(line, max.saturating_sub(marker.len())));
     line.push_str(&marker);
     // A `max` shorter than the marker (refused by the config) keeps the marker's start.
-    if line.len() > max {
-        let mut end = max;
-        while end > 0 && !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        line.truncate(end);
-    }
+    line.truncate(floor_boundary(line, max));
     true
+}
+
+/// The largest character boundary of `s` at or before `at` (`str::floor_char_boundary`,
+/// newer than the Rust this crate supports): at most 3 steps back, since a UTF-8
+/// character is at most 4 bytes and 0 is a boundary.
+fn floor_boundary(s: &str, at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    let mut at = at;
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The text of a scalar attribute value; complex values (arrays, maps, bytes) as JSON, an
