@@ -70,6 +70,19 @@ pub fn read_pem(path: &Path) -> std::io::Result<Vec<u8>> {
     crate::regular_file::read(path, MAX_PEM_BYTES)
 }
 
+/// The certificates of the PEM file `path` (a chain), in order ([`read_pem`]'s bounds).
+pub fn read_chain(path: &Path) -> std::io::Result<Vec<CertificateDer<'static>>> {
+    CertificateDer::pem_slice_iter(&read_pem(path)?)
+        .map(|c| c.map(CertificateDer::into_owned))
+        .collect::<Result<_, _>>()
+        .map_err(std::io::Error::other)
+}
+
+/// The private key of the PEM file `path` ([`read_pem`]'s bounds).
+pub fn read_key(path: &Path) -> std::io::Result<PrivateKeyDer<'static>> {
+    PrivateKeyDer::from_pem_slice(&read_pem(path)?).map_err(std::io::Error::other)
+}
+
 /// Builds a rustls acceptor from PEM files.
 pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
     let file_err =
@@ -78,11 +91,8 @@ pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
             path: path.display().to_string(),
             message: e.to_string(),
         };
-    let pem = read_pem(&cfg.cert_file).map_err(|e| file_err("certificate", &cfg.cert_file, &e))?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-        .map(|c| c.map(CertificateDer::into_owned))
-        .collect::<Result<_, _>>()
-        .map_err(|e| file_err("certificate", &cfg.cert_file, &e))?;
+    let certs =
+        read_chain(&cfg.cert_file).map_err(|e| file_err("certificate", &cfg.cert_file, &e))?;
     if certs.is_empty() {
         return Err(file_err(
             "certificate",
@@ -90,12 +100,7 @@ pub fn tls_acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
             &"no certificate found",
         ));
     }
-    let key = read_pem(&cfg.key_file)
-        .map_err(|e| file_err("private key", &cfg.key_file, &e))
-        .and_then(|pem| {
-            PrivateKeyDer::from_pem_slice(&pem)
-                .map_err(|e| file_err("private key", &cfg.key_file, &e))
-        })?;
+    let key = read_key(&cfg.key_file).map_err(|e| file_err("private key", &cfg.key_file, &e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

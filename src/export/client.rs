@@ -13,8 +13,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls;
 
 use crate::config::ClientConfig;
@@ -288,17 +288,9 @@ pub fn tls_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig, TlsError> 
     };
     let config = match (&cfg.tls.cert_file, &cfg.tls.key_file) {
         (Some(cert), Some(key)) => {
-            let pem =
-                crate::listener::read_pem(cert).map_err(|e| read_error("cert_file", cert, e))?;
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-                .map(|c| c.map(CertificateDer::into_owned))
-                .collect::<Result<_, _>>()
-                .map_err(|e| read_error("cert_file", cert, e))?;
-            let key = crate::listener::read_pem(key)
-                .map_err(|e| read_error("key_file", key, e))
-                .and_then(|pem| {
-                    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| read_error("key_file", key, e))
-                })?;
+            let chain =
+                crate::listener::read_chain(cert).map_err(|e| read_error("cert_file", cert, e))?;
+            let key = crate::listener::read_key(key).map_err(|e| read_error("key_file", key, e))?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(TlsError::ClientCertificate)?
