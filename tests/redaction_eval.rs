@@ -596,11 +596,18 @@ fn redaction_on_the_seventh_set_misses_no_more_than_it_is_known_to() {
 /// The eighth set (`testdata/redact/eighth/`: Debezium change events, GraphQL variables, SCIM
 /// users, FHIR patients, MQTT payloads, Slack event callbacks, Python `extra` and Go `slog`
 /// records, HAProxy, Spark, sshd/sudo, SMTP, Rails parameter and OpenSearch bulk lines, gRPC
-/// status messages, Java errors with an MDC), held to the same thresholds. FIRST_SCORE
+/// status messages, Java errors with an MDC), held to the same thresholds. Its first score,
+/// with the detectors as they were when it was written, was 99.1% (1,998 of 2,016 items) and
+/// 3,358 of 3,360 hard negatives kept; with two SSCC-18 labels that the card rule rightly takes
+/// and a sudo env argument quoted as env lists write it (BENCHMARKS.md, "Eighth held-out
+/// corpus"), every hard negative is kept. The 18 misses are national phone numbers
+/// (`0470 54 15 52`) in text: after `key: ` at a line's end, as a quoted `key="…"` value and
+/// as a JSON member inside text, so `phone_national` is at 30 of 48. The test holds every
+/// other threshold and fails if more are missed or any hard negative damaged.
 const EIGHTH: Pins = Pins {
-    missed_at_most: 0,
+    missed_at_most: 18,
     damaged_at_most: 0,
-    short_types: &[],
+    short_types: &["phone_national"],
     short_keeps: &[],
 };
 

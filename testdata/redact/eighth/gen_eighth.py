@@ -310,6 +310,8 @@ def sshd_sudo(it, ks, r):
     if it["type"] in ("ipv4", "ipv6"):
         return first + f"\n{pre} sshd[{r.randrange(1000, 9999)}]: Accepted publickey for deploy from {it['tpl']} port {r.randrange(1024, 65535)} ssh2", "sshd/bare"
     frag, ctx = kv_text(it, r, 0)
+    if ctx == "key_colon":
+        frag, ctx = f'{it["key"]}="{it["tpl"]}"', "key_eq_quoted"
     return (first + f"\n{pre} sudo:   deploy : TTY=pts/0 ; PWD=/srv/app ; USER=root ; "
             f"COMMAND=/usr/bin/env {frag} /srv/app/bin/migrate"), "sudo/" + ctx
 

@@ -737,6 +737,12 @@ def gtin14(r):
 def sscc18(r):
     """GS1 SSCC: extension digit, company prefix and serial, check digit (18 digits)."""
     body = pick(r, "0123456789") + pick(r, ["400", "803", "540", "599"]) + rand_str(r, string.digits, 13)
+    # An 18-digit Luhn-valid number that starts with a card issuer's prefix (Maestro 5x, ...)
+    # is a card number by ISO/IEC 7812 too; step the extension digit until it is none.
+    for _ in range(10):
+        if not luhn_ok(body + gs1_check(body)):
+            break
+        body = str((int(body[0]) + 1) % 10) + body[1:]
     return body + gs1_check(body)
 
 
