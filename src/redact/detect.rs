@@ -751,7 +751,7 @@ impl Detectors {
             // phone, when no detector knew it (most values fail at their length or
             // first byte).
             if let Some(k) = key.0
-                && (7..=MAX_PHONE_VALUE).contains(&hay.len())
+                && (7..=phones::MAX_PHONE_VALUE).contains(&hay.len())
                 && matches!(hay.as_bytes()[0], b'0'..=b'9' | b'+' | b'(')
                 && enabled(PiiType::PhoneIntl)
                 && phones::phone_shaped(hay.as_bytes())
@@ -802,10 +802,6 @@ impl Detectors {
         }
     }
 }
-
-/// The longest value [`phones::phone_shaped`] is asked about: 15 digits, a `+` and
-/// separators.
-const MAX_PHONE_VALUE: usize = 32;
 
 /// Ten or thirteen digits from `1`: an epoch in seconds or milliseconds (2001–2033).
 fn epoch_shaped(text: &[u8]) -> bool {
@@ -1042,6 +1038,16 @@ fn numbers_in(
                     start: p,
                     end,
                     ty: TypeId::builtin(ty),
+                });
+                next = end;
+            } else if enabled(PiiType::PhoneIntl)
+                && let Some(end) = phones::keyed_in_text(b, p)
+            {
+                // A national phone number, the whole value of a phone key in text.
+                out.push(Found {
+                    start: p,
+                    end,
+                    ty: TypeId::builtin(PiiType::PhoneIntl),
                 });
                 next = end;
             } else if p >= 4

@@ -77,6 +77,72 @@ pub(crate) fn phone_key(key: &str) -> bool {
     is_one_of(last, &NUMBER_WORDS) && words.next().is_some_and(|w| is_one_of(w, &PHONE_WORDS))
 }
 
+/// The longest value [`phone_shaped`] is asked about: 15 digits, a `+` and separators.
+pub(crate) const MAX_PHONE_VALUE: usize = 32;
+
+/// In text, the end of a phone number at `b[at..]` that is the whole value of a key that
+/// names a phone (module doc): `phone: 0470 54 15 52` up to the line's end,
+/// `mobile="0650 1514881"`, `tel='…'`, `"phoneNumber":"30 43 92 96"` (JSON inside text),
+/// `"phone" => "…"`, `<tel>…</tel>`, logfmt's `phone=030-1234-5678`. `None` when the number
+/// goes on past where the value ends, or no such key stands right before `at`.
+///
+/// The value is read first (most numbers in text fail there), the key only then.
+pub(crate) fn keyed_in_text(b: &[u8], at: usize) -> Option<usize> {
+    let opener = *b.get(at.checked_sub(1)?)?;
+    if !matches!(opener, b'"' | b'\'' | b' ' | b'\t' | b'=' | b':' | b'>') {
+        return None;
+    }
+    let end = value_end(b, at, opener)?;
+    if end - at < 7 || !phone_shaped(&b[at..end]) {
+        return None;
+    }
+    let (key, _) = super::context::key_before(b, at)?;
+    phone_key(std::str::from_utf8(key).ok()?).then_some(end)
+}
+
+/// Where the value that starts at `b[at]` (after `opener`) ends, when what it holds can
+/// be a phone number: digits, blanks, `-`, `.`, `+` and parentheses, then
+///
+/// - after a quote, the same quote (`"…"`, `'…'`);
+/// - else the line's end, the text's end or a byte that ends a value in the forms that
+///   write keys in text (`,` `;` `|` `&` `)` `]` `}` `<` a quote, a tab); a value of one
+///   token (no blank inside) ends at a blank as well, as logfmt's do.
+///
+/// Blanks, dots and dashes before that end are not the value's (`phone: 0470 54 15 52.`).
+fn value_end(b: &[u8], at: usize, opener: u8) -> Option<usize> {
+    let limit = b.len().min(at + MAX_PHONE_VALUE + 1);
+    let (mut i, mut open) = (at, false);
+    while i < limit {
+        match b[i] {
+            b'0'..=b'9' | b' ' | b'-' | b'.' | b'+' => {}
+            b'(' => open = true,
+            b')' if open => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    if i - at > MAX_PHONE_VALUE {
+        return None;
+    }
+    if matches!(opener, b'"' | b'\'') {
+        return (b.get(i) == Some(&opener)).then_some(i);
+    }
+    let mut end = i;
+    while end > at && matches!(b[end - 1], b' ' | b'.' | b'-') {
+        end -= 1;
+    }
+    let ends = match b.get(i) {
+        None => true,
+        Some(
+            b'\n' | b'\r' | b'\t' | b',' | b';' | b'|' | b'&' | b')' | b']' | b'}' | b'<' | b'"'
+            | b'\'',
+        ) => true,
+        // One token, then a blank and more text: `phone=030-1234-5678 user=…`.
+        Some(_) => b[i - 1] == b' ' && !b[at..end].contains(&b' '),
+    };
+    ends.then_some(end)
+}
+
 /// Whether `v`, whole, has a phone number's shape (module doc).
 pub(crate) fn phone_shaped(v: &[u8]) -> bool {
     let body = match v {
@@ -174,6 +240,78 @@ mod tests {
             r#"{"support_phone":"1588-1234"}"#,
         ] {
             assert_eq!(run(s), s);
+        }
+    }
+
+    #[test]
+    fn national_numbers_that_are_a_phone_keys_whole_value_in_text_are_redacted() {
+        let r = Redactor::new(&RedactionConfig::default()).unwrap();
+        let run = |s: &str| r.session().redact_str(s).unwrap_or_else(|| s.to_string());
+        const R: &str = "[REDACTED:phone_intl]";
+        // National spellings from the numbering plans: UK (Ofcom drama numbers), France
+        // (pairs after the trunk 0), Germany (Berlin 030), Belgium (mobiles 04xx),
+        // Switzerland (mobiles 07x), Austria (mobiles 06xx), Denmark (eight digits, no
+        // trunk prefix), in the forms text writes a key's value in.
+        for (text, want) in [
+            // `key: value` to the line's or the text's end (headers, YAML, messages).
+            (
+                "C: phone: 07700 900123\nC: .",
+                format!("C: phone: {R}\nC: ."),
+            ),
+            (
+                "rejected mobile_no: 0470 12 34 56",
+                format!("rejected mobile_no: {R}"),
+            ),
+            (
+                "desc = bad input, phone: 079 123 45 67.",
+                format!("desc = bad input, phone: {R}."),
+            ),
+            // Up to a delimiter: a map or an MDC printed in brackets, a list.
+            (
+                "[user=7, mobile: 0650 1234567]",
+                format!("[user=7, mobile: {R}]"),
+            ),
+            ("{tel=01 23 45 67 89, id=3}", format!("{{tel={R}, id=3}}")),
+            // Quoted whole values: logfmt, env lists, shell.
+            (
+                r#"level=WARN msg="rejected" telefon="030 12345678" id=4"#,
+                format!(r#"level=WARN msg="rejected" telefon="{R}" id=4"#),
+            ),
+            (
+                "env PHONE='020 7946 0958' ./run",
+                format!("env PHONE='{R}' ./run"),
+            ),
+            // One token ends at a blank as logfmt's values do.
+            (
+                "phone=030-1234-5678 user=bob",
+                format!("phone={R} user=bob"),
+            ),
+            // A JSON member inside text (bulk bodies), a hash rocket, an element.
+            (
+                "{\"index\":{}}\n{\"id\":\"a\",\"phoneNumber\":\"20 12 34 56\"}\n",
+                format!("{{\"index\":{{}}}}\n{{\"id\":\"a\",\"phoneNumber\":\"{R}\"}}\n"),
+            ),
+            (
+                r#"{"profile"=>{"cellPhone"=>"06 12 34 56 78"}}"#,
+                format!(r#"{{"profile"=>{{"cellPhone"=>"{R}"}}}}"#),
+            ),
+            ("<tel>(030) 1234-5678</tel>", format!("<tel>{R}</tel>")),
+        ] {
+            assert_eq!(run(text), want, "{text}");
+        }
+        // Not a phone key's whole value, or not a phone: kept.
+        for text in [
+            "microphone: 020 7946 0958",
+            "phone_count: 20 12 34 56",
+            r#"headphones="0470 12 34 56""#,
+            "phone: 2026-12-07",
+            "phone: 12 34",
+            r#"mobile="1588-1234""#,
+            "tel: 20 12 34 56 ms later",
+            r#"phone="20 12 34 56 ext""#,
+            "phone: 20 12 34 56x",
+        ] {
+            assert_eq!(run(text), text);
         }
     }
 
