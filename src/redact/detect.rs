@@ -686,10 +686,21 @@ impl Detectors {
             webhooks_in(scan, hay.as_bytes(), out);
             groups_hit += usize::from(out.len() > before);
         }
+        // National phone numbers that are a phone key's whole value in text: added last,
+        // so that at equal starts every other reading wins (none allocated when none).
+        let mut keyed = Vec::new();
         // Hand-read numbers first: at equal starts their context-aware reading wins.
         if todo & (1 << NUMBERS) != 0 {
             let before = out.len();
-            numbers_in(scan, hay.as_bytes(), key, cols.as_mut(), &enabled, out);
+            numbers_in(
+                scan,
+                hay.as_bytes(),
+                key,
+                cols.as_mut(),
+                &enabled,
+                out,
+                &mut keyed,
+            );
             groups_hit += usize::from(out.len() > before);
         }
         // `groups` holds the present groups in id (priority) order: stop after the last
@@ -740,6 +751,10 @@ impl Detectors {
             let before = out.len();
             marked::marked_in(hay.as_bytes(), &enabled, out);
             groups_hit += usize::from(out.len() > before);
+        }
+        if !keyed.is_empty() {
+            out.append(&mut keyed);
+            groups_hit += 1;
         }
         if let Some(fields) = fields
             && out.len() > base
@@ -1007,7 +1022,8 @@ fn keep_ignored_columns(
 }
 
 /// The hand-read numbers (`numbers.rs`) of every span that may hold one; a number in
-/// a CSV or SQL field has its column's name for key.
+/// a CSV or SQL field has its column's name for key. Into `keyed`, where none was read:
+/// the national phone numbers that are a phone key's whole value ([`phones::keyed_in_text`]).
 fn numbers_in(
     scan: &Scan,
     b: &[u8],
@@ -1015,6 +1031,7 @@ fn numbers_in(
     mut cols: Option<&mut columns::Columns<'_>>,
     enabled: &impl Fn(PiiType) -> bool,
     out: &mut Vec<Found>,
+    keyed: &mut Vec<Found>,
 ) {
     let bit = 1 << NUMBERS;
     let mut next = 0;
@@ -1043,13 +1060,13 @@ fn numbers_in(
             } else if enabled(PiiType::PhoneIntl)
                 && let Some(end) = phones::keyed_in_text(b, p)
             {
-                // A national phone number, the whole value of a phone key in text.
-                out.push(Found {
+                // A national phone number, the whole value of a phone key in text: kept
+                // apart, as the other detectors may read it (or a part of it) first.
+                keyed.push(Found {
                     start: p,
                     end,
                     ty: TypeId::builtin(PiiType::PhoneIntl),
                 });
-                next = end;
             } else if p >= 4
                 // A year after a month's name or its day follows a space (the first
                 // test `month_name_dob` makes, here before a call for every start).
