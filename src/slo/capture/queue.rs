@@ -152,6 +152,7 @@ mod tests {
             charged: 0,
             received: rows as u64,
             tenant: None,
+            string_ids: Vec::new(),
         }
     }
 
@@ -227,6 +228,7 @@ mod tests {
                     charged: 0,
                     received: 0,
                     tenant: None,
+                    string_ids: Vec::new(),
                 })
                 .collect()
         };

@@ -25,6 +25,7 @@ use arrow_schema::DataType;
 
 use super::AttrColumns;
 use super::kernels::{pack, pack_rows};
+use crate::slo::capture::{Interner, StringIds};
 use crate::slo::ottl::{Use, Val, render};
 
 /// A row's value type.
@@ -65,6 +66,8 @@ pub(super) struct Strings {
     data: Vec<u8>,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
+    /// The values numbered as they come, for a capture's dictionaries ([`Strings::numbered`]).
+    ids: Option<Interner>,
 }
 
 /// The room past its end a value's copy may write into ([`write`]: a value of 1 or 2
@@ -83,7 +86,17 @@ impl Strings {
             offsets,
             data: Vec::with_capacity(bytes),
             rendered: String::new(),
+            ids: None,
         }
+    }
+
+    /// The column with its values numbered as they come ([`Interner`]), when `numbered`:
+    /// [`Strings::finish_numbered`] gives the ids.
+    pub(super) fn numbered(mut self, numbered: bool) -> Self {
+        if numbered {
+            self.ids = Some(Interner::new(self.offsets.capacity().saturating_sub(1)));
+        }
+        self
     }
 
     /// Rows so far.
@@ -115,6 +128,9 @@ impl Strings {
         // initialised up to `end`; they are `bytes`, a `&str`'s or ASCII (the invariant).
         unsafe { self.data.set_len(end) };
         self.offsets.push(offset);
+        if let Some(ids) = &mut self.ids {
+            ids.push(bytes, &self.offsets, &self.data);
+        }
         true
     }
 
@@ -164,6 +180,9 @@ impl Strings {
     fn pad(&mut self, rows: usize) {
         let len = self.len();
         if rows > len {
+            if let Some(ids) = &mut self.ids {
+                ids.pad(rows);
+            }
             let end = self.offsets.last().copied().unwrap_or(0);
             match rows - len {
                 1 => self.offsets.push(end),
@@ -181,21 +200,36 @@ impl Strings {
     }
 
     /// The column of `rows` rows (padded with empty rows), with `nulls`.
-    pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
+    pub(super) fn finish(self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
+        self.finish_numbered(rows, nulls).0
+    }
+
+    /// [`Strings::finish`], and the values' ids when they were numbered (not when a row
+    /// that `nulls` has valid holds no value: an empty string there, past 2 GiB).
+    pub(super) fn finish_numbered(
+        mut self,
+        rows: usize,
+        nulls: Option<NullBuffer>,
+    ) -> (StringArray, Option<StringIds>) {
         self.pad(rows);
+        let ids = self
+            .ids
+            .take()
+            .and_then(|ids| ids.finish(rows, nulls.is_none()));
         self.offsets.truncate(rows + 1);
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
         // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
         // character boundaries). `nulls`, when given, has `rows` bits (the callers pack one
         // bit a row).
-        unsafe {
+        let strings = unsafe {
             StringArray::new_unchecked(
                 OffsetBuffer::new_unchecked(offsets),
                 Buffer::from_vec(self.data),
                 nulls,
             )
-        }
+        };
+        (strings, ids)
     }
 }
 
@@ -265,12 +299,21 @@ pub(super) struct Builders {
     other_ints: bool,
     str: Option<Strings>,
     other: Option<Strings>,
+    /// Whether the `.str` column's values are numbered ([`Strings::numbered`]).
+    number_str: bool,
 }
 
-/// A string column created on its first value, with the rows before it empty (null).
+/// A string column created on its first value (its values numbered when `numbered`), with
+/// the rows before it empty (null).
 #[inline]
-fn strings(slot: &mut Option<Strings>, rows: usize, capacity: usize) -> &mut Strings {
-    let s = slot.get_or_insert_with(|| Strings::with_capacity(capacity, capacity * 8));
+fn strings(
+    slot: &mut Option<Strings>,
+    rows: usize,
+    capacity: usize,
+    numbered: bool,
+) -> &mut Strings {
+    let s = slot
+        .get_or_insert_with(|| Strings::with_capacity(capacity, capacity * 8).numbered(numbered));
     s.pad(rows);
     s
 }
@@ -293,7 +336,15 @@ impl Builders {
             bits_kept: false,
             str: None,
             other: None,
+            number_str: false,
         }
+    }
+
+    /// The builders with the `.str` column's values numbered as they come, when `numbered`
+    /// (a capture's: its dictionaries are keyed by the ids, `AttrColumns::str_ids`).
+    pub(super) fn numbering_strings(mut self, numbered: bool) -> Self {
+        self.number_str = numbered;
+        self
     }
 
     /// The first value with bits: the rows before it are 0, and every row pushes its bits
@@ -321,7 +372,7 @@ impl Builders {
         match value {
             Val::Nil => {}
             Val::Str(s) => {
-                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity).push(s) {
+                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity, self.number_str).push(s) {
                     // Past 2 GiB of values: read as absent.
                     tag = Tag::None;
                 }
@@ -330,13 +381,13 @@ impl Builders {
             // nothing is rendered for a column that leaves them out).
             Val::Int(i) => {
                 // The common case (status codes), without `fmt`'s machinery.
-                if self.other_ints && !strings(&mut self.other, rows, self.capacity).push_int(i) {
+                if self.other_ints && !strings(&mut self.other, rows, self.capacity, false).push_int(i) {
                     tag = Tag::None;
                 }
             }
             value => {
                 if self.other_wanted
-                    && !strings(&mut self.other, rows, self.capacity).push_rendered(value)
+                    && !strings(&mut self.other, rows, self.capacity, false).push_rendered(value)
                 {
                     tag = Tag::None;
                 }
@@ -401,8 +452,17 @@ impl Builders {
                     None => null_column(&DataType::Utf8, rows),
                 })
             };
-        let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
-            NullBuffer::new(pack(&tags, |t| *t == Tag::Str))
+        // The `.str` column and, when numbered, its ids.
+        let mut str_ids = None;
+        let str = uses.has(Use::STR).then(|| match str {
+            Some(column) => {
+                let n = count(Tag::Str);
+                let nulls = (n < rows).then(|| NullBuffer::new(pack(&tags, |t| *t == Tag::Str)));
+                let (column, ids) = column.finish_numbered(rows, nulls);
+                str_ids = ids.map(Arc::new);
+                Arc::new(column) as ArrayRef
+            }
+            None => null_column(&DataType::Utf8, rows),
         });
         // The rows `.other` holds: every value not a string, or, without ints' rows, every
         // value neither a string nor an int.
@@ -464,6 +524,8 @@ impl Builders {
             }
         });
         AttrColumns {
+            // Ids of the plain column only (a resource's column is a dictionary already).
+            str_ids: str_ids.filter(|_| keys.is_none()),
             str: str.map(wrap),
             int: int.map(wrap),
             float: float.map(wrap),
