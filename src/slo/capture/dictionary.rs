@@ -230,9 +230,10 @@ impl Values {
 /// A row without a string in [`StringIds`]: a null row.
 pub(crate) const NO_ID: u32 = u32::MAX;
 
-/// The strings of one string column of a request, numbered as the receive walk appends
-/// them ([`Interner`]): each distinct string's id is the order it first came in, so that
-/// the writer finds a request's distinct strings once each instead of every row's.
+/// The strings of one string column of a request, numbered row by row when the receive
+/// walk finishes the column ([`Interner`]): each distinct string's id is the order it first
+/// came in, so that the writer finds a request's distinct strings once each instead of
+/// every row's.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct StringIds {
     /// Per row: its string's id, [`NO_ID`] for a row without one (null).
@@ -241,7 +242,7 @@ pub(crate) struct StringIds {
     pub(crate) firsts: Vec<u32>,
 }
 
-/// Numbers the strings of a column as they are appended, with the table the writer's
+/// Numbers the strings of a column row by row, with the table the writer's
 /// dictionaries use (the same words, hash and bounded probe: a string not found within
 /// [`PROBES`] slots gets a new id, so strings made to collide cost a few comparisons each).
 /// The column's own bytes are the values: a string longer than [`EXACT`] bytes is compared
@@ -282,8 +283,9 @@ impl Interner {
         }
     }
 
-    /// The next row holds `s`, the last value of the string column whose value offsets
-    /// and bytes are `offsets` and `bytes` (the rows so far, `s` included).
+    /// The next row holds `s`, a value of the string column whose value offsets and bytes
+    /// are `offsets` and `bytes` (those of the rows so far at least: an earlier row's
+    /// string is read there).
     #[inline(always)]
     pub(crate) fn push(&mut self, s: &[u8], offsets: &[i32], bytes: &[u8]) {
         let words = Words::of(s);

@@ -66,8 +66,9 @@ pub(super) struct Strings {
     data: Vec<u8>,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
-    /// The values numbered as they come, for a capture's dictionaries ([`Strings::numbered`]).
-    ids: Option<Interner>,
+    /// Whether the values are numbered when the column is finished, for a capture's
+    /// dictionaries ([`Strings::numbered`]).
+    numbered: bool,
 }
 
 /// The room past its end a value's copy may write into ([`write`]: a value of 1 or 2
@@ -86,16 +87,16 @@ impl Strings {
             offsets,
             data: Vec::with_capacity(bytes),
             rendered: String::new(),
-            ids: None,
+            numbered: false,
         }
     }
 
-    /// The column with its values numbered as they come ([`Interner`]), when `numbered`:
-    /// [`Strings::finish_numbered`] gives the ids.
+    /// The column with its values numbered ([`Interner`]) when it is finished, when
+    /// `numbered`: [`Strings::finish_numbered`] gives the ids. (Numbered in one pass over
+    /// the finished column rather than as each value is appended: the walk's code per
+    /// value stays as it is, where a look-up in it cost the walk more than the pass.)
     pub(super) fn numbered(mut self, numbered: bool) -> Self {
-        if numbered {
-            self.ids = Some(Interner::new(self.offsets.capacity().saturating_sub(1)));
-        }
+        self.numbered = numbered;
         self
     }
 
@@ -128,9 +129,6 @@ impl Strings {
         // initialised up to `end`; they are `bytes`, a `&str`'s or ASCII (the invariant).
         unsafe { self.data.set_len(end) };
         self.offsets.push(offset);
-        if let Some(ids) = &mut self.ids {
-            ids.push(bytes, &self.offsets, &self.data);
-        }
         true
     }
 
@@ -180,9 +178,6 @@ impl Strings {
     fn pad(&mut self, rows: usize) {
         let len = self.len();
         if rows > len {
-            if let Some(ids) = &mut self.ids {
-                ids.pad(rows);
-            }
             let end = self.offsets.last().copied().unwrap_or(0);
             match rows - len {
                 1 => self.offsets.push(end),
@@ -204,19 +199,20 @@ impl Strings {
         self.finish_numbered(rows, nulls).0
     }
 
-    /// [`Strings::finish`], and the values' ids when they were numbered (not when a row
-    /// that `nulls` has valid holds no value: an empty string there, past 2 GiB).
+    /// [`Strings::finish`], and the values' ids when they are numbered ([`StringIds`]: a
+    /// null row has none, every other row its string's; an empty row that `nulls` has
+    /// valid, a value past 2 GiB, reads as the empty string, as in the column).
     pub(super) fn finish_numbered(
         mut self,
         rows: usize,
         nulls: Option<NullBuffer>,
     ) -> (StringArray, Option<StringIds>) {
         self.pad(rows);
-        let ids = self
-            .ids
-            .take()
-            .and_then(|ids| ids.finish(rows, nulls.is_none()));
         self.offsets.truncate(rows + 1);
+        let ids = match self.numbered {
+            true => number(&self.offsets, &self.data, nulls.as_ref()),
+            false => None,
+        };
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
         // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
@@ -231,6 +227,23 @@ impl Strings {
         };
         (strings, ids)
     }
+}
+
+/// The ids of a string column's rows (`offsets` and `bytes` its buffers, `nulls` its null
+/// rows): one pass, each row looked up in an [`Interner`]; `None` when the offsets do not
+/// address the bytes (they always do).
+fn number(offsets: &[i32], bytes: &[u8], nulls: Option<&NullBuffer>) -> Option<StringIds> {
+    let rows = offsets.len().saturating_sub(1);
+    let mut interner = Interner::new(rows);
+    for (row, ends) in offsets.windows(2).enumerate() {
+        if nulls.is_some_and(|n| n.is_null(row)) {
+            interner.pad(row + 1);
+            continue;
+        }
+        let s = bytes.get(ends[0] as usize..ends[1] as usize)?;
+        interner.push(s, offsets, bytes);
+    }
+    interner.finish(rows, nulls.is_none())
 }
 
 /// Writes `src` at the start of `room` (which has room for `src` and [`SPILL`] bytes
