@@ -32,7 +32,7 @@ const EXACT: usize = 32;
 /// of one of 17 to 32 bytes, the eight after its first eight and the eight before its last
 /// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
 /// equal strings: span names and routes are found without reading the values.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 struct Words {
     len: usize,
     first: u64,
@@ -111,7 +111,7 @@ fn short_word(s: &[u8]) -> u64 {
 }
 
 /// A table slot: a value's index + 1 (0 when empty) and its words.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 struct Slot {
     key: u32,
     words: Words,
@@ -227,158 +227,6 @@ impl Values {
     }
 }
 
-/// A row without a string in [`StringIds`]: a null row.
-pub(crate) const NO_ID: u32 = u32::MAX;
-
-/// The strings of one string column of a request, numbered row by row when the receive
-/// walk finishes the column ([`Interner`]): each distinct string's id is the order it first
-/// came in, so that the writer finds a request's distinct strings once each instead of
-/// every row's.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct StringIds {
-    /// Per row: its string's id, [`NO_ID`] for a row without one (null).
-    pub(crate) ids: Vec<u32>,
-    /// Per id: the row it first came in.
-    pub(crate) firsts: Vec<u32>,
-}
-
-/// Numbers the strings of a column row by row, with the table the writer's
-/// dictionaries use (the same words, hash and bounded probe: a string not found within
-/// [`PROBES`] slots gets a new id, so strings made to collide cost a few comparisons each).
-/// The column's own bytes are the values: a string longer than [`EXACT`] bytes is compared
-/// with the row it first came in.
-#[derive(Debug)]
-pub(crate) struct Interner {
-    slots: Vec<Slot>,
-    numbered: StringIds,
-    /// Whether a row was appended without a value ([`Interner::pad`]).
-    padded: bool,
-    /// Whether a string got no id (past `u32` ids: never for a request's rows).
-    overflow: bool,
-}
-
-/// The first table of an [`Interner`] (slots, a power of two): a request's column holds a
-/// few dozen distinct strings, and the table is made for every request.
-const FIRST_INTERNER_SLOTS: usize = 64;
-
-impl Interner {
-    pub(crate) fn new(rows: usize) -> Self {
-        Interner {
-            slots: vec![Slot::default(); FIRST_INTERNER_SLOTS],
-            numbered: StringIds {
-                ids: Vec::with_capacity(rows),
-                firsts: Vec::new(),
-            },
-            padded: false,
-            overflow: false,
-        }
-    }
-
-    /// Rows without a value up to `rows` rows.
-    #[inline]
-    pub(crate) fn pad(&mut self, rows: usize) {
-        if rows > self.numbered.ids.len() {
-            self.numbered.ids.resize(rows, NO_ID);
-            self.padded = true;
-        }
-    }
-
-    /// The next row holds `s`, a value of the string column whose value offsets and bytes
-    /// are `offsets` and `bytes` (those of the rows so far at least: an earlier row's
-    /// string is read there).
-    #[inline(always)]
-    pub(crate) fn push(&mut self, s: &[u8], offsets: &[i32], bytes: &[u8]) {
-        let words = Words::of(s);
-        let mask = self.slots.len() - 1;
-        let start = (words.hash() >> 40) as usize;
-        let mut empty = None;
-        for probe in 0..PROBES {
-            let at = (start + probe) & mask;
-            let slot = &self.slots[at];
-            if slot.key == 0 {
-                empty = Some(at);
-                break;
-            }
-            let id = slot.key - 1;
-            if slot.words.same(&words)
-                && (words.len <= EXACT || self.first_value(id, offsets, bytes) == Some(s))
-            {
-                self.numbered.ids.push(id);
-                return;
-            }
-        }
-        self.add(&words, empty, offsets, bytes);
-    }
-
-    /// The bytes of the row string `id` first came in.
-    fn first_value<'b>(&self, id: u32, offsets: &[i32], bytes: &'b [u8]) -> Option<&'b [u8]> {
-        let row = *self.numbered.firsts.get(id as usize)? as usize;
-        let (start, end) = (*offsets.get(row)?, *offsets.get(row + 1)?);
-        bytes.get(start as usize..end as usize)
-    }
-
-    /// A new id for the next row's string, in table slot `empty` when there is one.
-    #[inline(never)]
-    fn add(&mut self, words: &Words, empty: Option<usize>, offsets: &[i32], bytes: &[u8]) {
-        let numbered = &mut self.numbered;
-        // Ids and rows stay below `NO_ID`: a request's rows are far fewer (each span takes
-        // bytes of a bounded request); past it the ids are not used.
-        let (Ok(id), Ok(row)) = (
-            u32::try_from(numbered.firsts.len()),
-            u32::try_from(numbered.ids.len()),
-        ) else {
-            numbered.ids.push(NO_ID);
-            self.overflow = true;
-            return;
-        };
-        if id == NO_ID {
-            numbered.ids.push(NO_ID);
-            self.overflow = true;
-            return;
-        }
-        numbered.firsts.push(row);
-        numbered.ids.push(id);
-        if let Some(at) = empty {
-            self.slots[at] = Slot {
-                key: id + 1,
-                words: *words,
-            };
-            if numbered.firsts.len() * 2 > self.slots.len() && self.slots.len() < MOST_SLOTS {
-                self.grow(offsets, bytes);
-            }
-        }
-    }
-
-    /// Twice the slots, every id placed again (one that finds no slot within [`PROBES`]
-    /// is left out: a later row of its string gets a new id).
-    fn grow(&mut self, offsets: &[i32], bytes: &[u8]) {
-        self.slots = vec![Slot::default(); self.slots.len() * 2];
-        let mask = self.slots.len() - 1;
-        for id in 0..self.numbered.firsts.len() as u32 {
-            let Some(value) = self.first_value(id, offsets, bytes) else {
-                continue;
-            };
-            let words = Words::of(value);
-            let start = (words.hash() >> 40) as usize;
-            if let Some(at) = (0..PROBES)
-                .map(|p| (start + p) & mask)
-                .find(|at| self.slots[*at].key == 0)
-            {
-                self.slots[at] = Slot { key: id + 1, words };
-            }
-        }
-    }
-
-    /// The ids of the first `rows` rows (rows past those appended without a value); `None`
-    /// when `every_row_valid` (the column has no null rows) but a row was appended without
-    /// a value (an empty string there, which has no id), or a string got no id.
-    pub(crate) fn finish(mut self, rows: usize, every_row_valid: bool) -> Option<StringIds> {
-        self.pad(rows);
-        self.numbered.ids.truncate(rows);
-        (!self.overflow && !(every_row_valid && self.padded)).then_some(self.numbered)
-    }
-}
-
 /// How many distinct strings the string columns `parts` hold (a string made to collide
 /// with others past [`PROBES`] may count more than once), and how many rows hold one;
 /// `None` for columns of other than strings.
@@ -419,21 +267,16 @@ fn key_of(values: &mut Values, s: &[u8]) -> usize {
 
 /// String columns (`parts`, one after the other, `rows` in all) as one dictionary column
 /// with `key` keys (`Int8`, `Int16` or `Int32`); a null row is a null key. `None` when
-/// the strings have more distinct values than `key` can number. A part with its strings'
-/// ids (`ids`, one entry a part, [`StringIds`] of as many rows) is keyed by them: each of
-/// its distinct strings looked up once, a row's key its id's; the keys and values are
-/// those of looking every row up (which [`encode`] does for a part without), but for
-/// strings made to collide past [`PROBES`], whose values may then repeat otherwise.
+/// the strings have more distinct values than `key` can number.
 pub(super) fn encode(
     parts: &[&dyn Array],
-    ids: &[Option<&StringIds>],
     rows: usize,
     key: &DataType,
 ) -> Result<Option<ArrayRef>, ArrowError> {
     match key {
-        DataType::Int8 => encode_as::<Int8Type>(parts, ids, rows, 1 << 7),
-        DataType::Int16 => encode_as::<Int16Type>(parts, ids, rows, 1 << 15),
-        DataType::Int32 => encode_as::<Int32Type>(parts, ids, rows, i32::MAX as usize),
+        DataType::Int8 => encode_as::<Int8Type>(parts, rows, 1 << 7),
+        DataType::Int16 => encode_as::<Int16Type>(parts, rows, 1 << 15),
+        DataType::Int32 => encode_as::<Int32Type>(parts, rows, i32::MAX as usize),
         other => Err(ArrowError::CastError(format!(
             "dictionary keys of type {other}"
         ))),
@@ -444,39 +287,15 @@ pub(super) fn encode(
 /// `K` as it is found (wrapping past `most`, when the column is then not returned).
 fn encode_as<K: ArrowDictionaryKeyType>(
     parts: &[&dyn Array],
-    ids: &[Option<&StringIds>],
     rows: usize,
     most: usize,
 ) -> Result<Option<ArrayRef>, ArrowError> {
     let mut values = Values::new();
     let mut keys: Vec<K::Native> = Vec::with_capacity(rows);
-    // A part's key per id.
-    let mut by_id: Vec<K::Native> = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
+    for part in parts {
         let strings = part
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::CastError("a dictionary column of non-strings".into()))?;
-        // Ids of another column than this one (they never are) leave the part to the
-        // rows' look-ups.
-        if let Some(numbered) = ids.get(i).copied().flatten()
-            && numbered.ids.len() == strings.len()
-            && numbered.firsts.iter().all(|row| (*row as usize) < strings.len())
-        {
-            by_id.clear();
-            for first in &numbered.firsts {
-                let s = strings.value(*first as usize).as_bytes();
-                by_id.push(K::Native::usize_as(key_of(&mut values, s)));
-            }
-            // A null row's id is `NO_ID`: key 0, as below.
-            let zero = K::Native::usize_as(0);
-            keys.extend(
-                numbered
-                    .ids
-                    .iter()
-                    .map(|id| by_id.get(*id as usize).copied().unwrap_or(zero)),
-            );
-            continue;
-        }
         let valid = strings
             .nulls()
             .filter(|n| n.null_count() > 0)
@@ -537,7 +356,7 @@ mod tests {
     }
 
     fn encode(parts: &[&dyn Array], rows: usize) -> Result<ArrayRef, ArrowError> {
-        Ok(super::encode(parts, &[], rows, &DataType::Int32)?.unwrap())
+        Ok(super::encode(parts, rows, &DataType::Int32)?.unwrap())
     }
 
     #[test]
@@ -568,7 +387,7 @@ mod tests {
         let column = StringArray::from(rows.clone());
         let want: Vec<Option<String>> = rows.into_iter().map(Some).collect();
         for key in [DataType::Int16, DataType::Int32] {
-            let encoded = super::encode(&[&column], &[], 600, &key).unwrap().unwrap();
+            let encoded = super::encode(&[&column], 600, &key).unwrap().unwrap();
             let dict = encoded.as_any_dictionary();
             assert_eq!(dict.keys().data_type(), &key);
             assert_eq!(dict.values().len(), 200);
@@ -576,12 +395,12 @@ mod tests {
         }
         // 200 distinct values: more than `Int8` keys number.
         assert!(
-            super::encode(&[&column], &[], 600, &DataType::Int8)
+            super::encode(&[&column], 600, &DataType::Int8)
                 .unwrap()
                 .is_none()
         );
         let few = StringArray::from(vec![Some("GET"), None, Some("GET"), Some("POST")]);
-        let encoded = super::encode(&[&few], &[], 4, &DataType::Int8).unwrap().unwrap();
+        let encoded = super::encode(&[&few], 4, &DataType::Int8).unwrap().unwrap();
         assert_eq!(
             encoded.as_any_dictionary().keys().data_type(),
             &DataType::Int8
@@ -737,7 +556,7 @@ mod tests {
             }
         }
         let want = builder.finish();
-        let got = super::encode(&refs, &[], rows, &DataType::Int16)
+        let got = super::encode(&refs, rows, &DataType::Int16)
             .unwrap()
             .unwrap();
         let got = got.as_dictionary::<Int16Type>();
@@ -748,159 +567,6 @@ mod tests {
                 assert_eq!(got.keys().value(row), want.keys().value(row), "row {row}");
             }
         }
-    }
-
-    /// A string column appended row by row with an [`Interner`] beside it, as the walk's
-    /// `Strings` does (`None`: a null row, padded).
-    fn numbered(rows: &[Option<&str>]) -> (StringArray, StringIds) {
-        let (mut offsets, mut bytes) = (vec![0i32], Vec::new());
-        let mut interner = Interner::new(rows.len());
-        for (row, s) in rows.iter().enumerate() {
-            match s {
-                Some(s) => {
-                    bytes.extend_from_slice(s.as_bytes());
-                    offsets.push(bytes.len() as i32);
-                    interner.push(s.as_bytes(), &offsets, &bytes);
-                }
-                None => {
-                    interner.pad(row + 1);
-                    offsets.push(bytes.len() as i32);
-                }
-            }
-        }
-        let every_row_valid = rows.iter().all(Option::is_some);
-        let ids = interner.finish(rows.len(), every_row_valid).unwrap();
-        (StringArray::from(rows.to_vec()), ids)
-    }
-
-    /// Random rows of a pool of strings of every length up to 48 bytes (and some that
-    /// share their words: same length, first and last eight bytes), a tenth null.
-    fn random_rows(seed: u64, n: usize, pool: usize) -> Vec<Option<String>> {
-        let mut rng = fastrand::Rng::with_seed(seed);
-        let strings: Vec<String> = (0..pool)
-            .map(|i| match i % 5 {
-                0 => format!("aaaaaaaa{:020}zzzzzzzz", i),
-                _ => {
-                    let len = rng.usize(..=48);
-                    (0..len).map(|_| char::from(rng.u8(b'a'..=b'e'))).collect()
-                }
-            })
-            .collect();
-        (0..n)
-            .map(|_| (rng.u8(..10) != 0).then(|| strings[rng.usize(..pool)].clone()))
-            .collect()
-    }
-
-    #[test]
-    fn a_strings_id_is_the_order_it_first_came_in() {
-        for seed in 0..40 {
-            let rows = random_rows(seed, 700, 1 + seed as usize * 7);
-            let refs: Vec<Option<&str>> = rows.iter().map(Option::as_deref).collect();
-            let (_, ids) = numbered(&refs);
-            assert_eq!(ids.ids.len(), rows.len());
-            let mut firsts: Vec<&str> = Vec::new();
-            for (row, s) in refs.iter().enumerate() {
-                let Some(s) = s else {
-                    assert_eq!(ids.ids[row], NO_ID, "seed {seed} row {row}");
-                    continue;
-                };
-                let want = match firsts.iter().position(|f| f == s) {
-                    Some(id) => id,
-                    None => {
-                        firsts.push(s);
-                        firsts.len() - 1
-                    }
-                };
-                assert_eq!(ids.ids[row] as usize, want, "seed {seed} row {row}");
-            }
-            let first_rows: Vec<&str> = ids
-                .firsts
-                .iter()
-                .map(|r| refs[*r as usize].unwrap())
-                .collect();
-            assert_eq!(first_rows, firsts, "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn keys_by_ids_are_those_of_every_rows_look_up() {
-        // Several parts, some with ids, some without, keys of every type that holds them.
-        for seed in 0..30 {
-            let mut rng = fastrand::Rng::with_seed(seed);
-            let parts: Vec<(StringArray, StringIds)> = (0..1 + rng.usize(..4))
-                .map(|p| {
-                    let rows = random_rows(seed * 10 + p as u64, rng.usize(..600), 25);
-                    let refs: Vec<Option<&str>> = rows.iter().map(Option::as_deref).collect();
-                    numbered(&refs)
-                })
-                .collect();
-            let arrays: Vec<&dyn Array> = parts.iter().map(|(a, _)| a as &dyn Array).collect();
-            let ids: Vec<Option<&StringIds>> = parts
-                .iter()
-                .map(|(_, ids)| (rng.u8(..4) != 0).then_some(ids))
-                .collect();
-            let rows = arrays.iter().map(|a| a.len()).sum();
-            for key in [DataType::Int8, DataType::Int16, DataType::Int32] {
-                let want = super::encode(&arrays, &[], rows, &key).unwrap();
-                let got = super::encode(&arrays, &ids, rows, &key).unwrap();
-                match (want, got) {
-                    (None, None) => {}
-                    (Some(want), Some(got)) => {
-                        let (w, g) = (want.to_data(), got.to_data());
-                        // The same keys (null rows' too), values and validity.
-                        assert_eq!(w.buffers(), g.buffers(), "seed {seed} {key}");
-                        assert_eq!(w.nulls(), g.nulls(), "seed {seed} {key}");
-                        assert_eq!(w.child_data(), g.child_data(), "seed {seed} {key}");
-                    }
-                    (w, g) => panic!("seed {seed} {key}: {w:?} against {g:?}"),
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn ids_that_do_not_fit_their_part_are_not_used() {
-        let (column, mut ids) = numbered(&[Some("GET"), Some("POST"), Some("GET")]);
-        let want = encode(&[&column], 3).unwrap();
-        // A row past the column, and ids of fewer rows: the rows are looked up.
-        ids.firsts[1] = 7;
-        let got = super::encode(&[&column], &[Some(&ids)], 3, &DataType::Int32).unwrap();
-        assert_eq!(got.unwrap().to_data(), want.to_data());
-        ids.ids.pop();
-        let got = super::encode(&[&column], &[Some(&ids)], 3, &DataType::Int32).unwrap();
-        assert_eq!(got.unwrap().to_data(), want.to_data());
-    }
-
-    #[test]
-    fn a_valid_row_without_a_value_gives_no_ids() {
-        let mut interner = Interner::new(2);
-        let (offsets, bytes) = ([0, 3], b"GET");
-        interner.push(b"GET", &offsets, bytes);
-        // A second row without a value: fine when the column says it is null, not when
-        // every row is valid (it would read as an empty string).
-        let mut other = Interner::new(2);
-        other.push(b"GET", &offsets, bytes);
-        assert!(interner.finish(2, false).is_some());
-        assert!(other.finish(2, true).is_none());
-    }
-
-    #[test]
-    fn strings_made_to_collide_get_ids_that_decode_to_them() {
-        // One hash for all of them, more than the probed slots: ids repeat, never a wrong
-        // one, and the keys made of them decode to the rows.
-        let many: Vec<String> = (0..3_000)
-            .map(|i| format!("aaaaaaaa{:08}zzzzzzzz", i % 300))
-            .collect();
-        let refs: Vec<Option<&str>> = many.iter().map(|s| Some(s.as_str())).collect();
-        let (column, ids) = numbered(&refs);
-        for (row, id) in ids.ids.iter().enumerate() {
-            assert_eq!(refs[ids.firsts[*id as usize] as usize], refs[row]);
-        }
-        let got = super::encode(&[&column], &[Some(&ids)], many.len(), &DataType::Int32)
-            .unwrap()
-            .unwrap();
-        let want: Vec<Option<String>> = many.into_iter().map(Some).collect();
-        assert_eq!(decoded(&got), want);
     }
 
     #[test]

@@ -312,15 +312,7 @@ impl Layout {
                 .collect();
             let parts: Vec<&dyn Array> = owned.iter().map(|p| p.as_ref()).collect();
             let column = match form {
-                Form::Dictionary(key) => {
-                    // Ids of the column as the engine built it (an `.other` column is
-                    // written without some rows: looked up row by row).
-                    let ids: Vec<Option<&super::StringIds>> = items
-                        .iter()
-                        .map(|item| item.string_ids(i).filter(|_| int.is_none()))
-                        .collect();
-                    super::dictionary::encode(&parts, &ids, rows, key)?
-                }
+                Form::Dictionary(key) => super::dictionary::encode(&parts, rows, key)?,
                 Form::Narrow(to) => super::narrow::narrow(&parts, rows, to)?,
                 Form::Split(high) => super::halves::split(&parts, &received, rows, high)?,
                 Form::Plain | Form::Null => Some(concat(&parts, rows)?),

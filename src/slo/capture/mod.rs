@@ -67,8 +67,7 @@
 //!   context where the message's columns hold them.
 //! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
 //!   message of the file.
-//! - `dictionary.rs`: string columns as dictionaries, keyed by the ids the receive walk
-//!   numbers a request's strings with when it has them.
+//! - `dictionary.rs`: string columns as dictionaries.
 //! - `halves.rs`: `UInt64` times as their two 32-bit halves.
 //! - `narrow.rs`: integers in the narrowest type that holds them.
 //! - `int_text.rs`: `.other` columns without their integers' decimal forms.
@@ -80,8 +79,6 @@ mod dictionary;
 #[cfg(test)]
 mod forms_tests;
 mod halves;
-#[cfg(test)]
-mod ids_tests;
 mod int_text;
 mod ipc;
 mod layout;
@@ -113,8 +110,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 pub use read::{
     CaptureFile, CapturedBatch, CapturedLogs, CapturedMetrics, Reader, Recorded, list_files,
 };
-
-pub(crate) use dictionary::{Interner, StringIds};
 
 use crate::config::CaptureConfig;
 use crate::slo::engine::FactsSink;
@@ -266,19 +261,6 @@ pub(crate) struct Item {
     pub(crate) tenant: Option<Arc<str>>,
     /// Bytes charged to [`Counters::queued_metric_bytes`] (metric requests).
     pub(crate) charged: u64,
-    /// The string columns whose values the receive walk numbered (`SpanFacts::string_ids`):
-    /// a column's index in `batch` and its ids.
-    pub(crate) string_ids: Vec<(usize, Arc<StringIds>)>,
-}
-
-impl Item {
-    /// The ids of column `column`'s strings, when they were numbered.
-    pub(crate) fn string_ids(&self, column: usize) -> Option<&StringIds> {
-        self.string_ids
-            .iter()
-            .find(|(c, _)| *c == column)
-            .map(|(_, ids)| ids.as_ref())
-    }
 }
 
 /// The capture: the engine's [`FactsSink`] and its writer thread.
@@ -324,7 +306,6 @@ impl Capture {
         for attr in &cfg.columns {
             schema.add_any(attr.clone());
         }
-        schema.number_strings();
         let counters = Arc::new(Counters::default());
         let queue = Arc::new(queue::Queue::new(QUEUE_BATCHES));
         let writer = writer::Writer::open(cfg.clone(), engine, counters.clone())?;
@@ -372,14 +353,7 @@ impl FactsSink for Capture {
     }
 
     fn offer(&self, facts: &SpanFacts, now_nanos: u64, tenant: Option<&str>) {
-        self.send(
-            facts.batch.clone(),
-            facts.string_ids.clone(),
-            Kind::Spans,
-            now_nanos,
-            tenant,
-            0,
-        );
+        self.send(facts.batch.clone(), Kind::Spans, now_nanos, tenant, 0);
     }
 
     fn log_fields(&self) -> &[AttrRef] {
@@ -387,7 +361,7 @@ impl FactsSink for Capture {
     }
 
     fn offer_logs(&self, facts: &RecordBatch, now_nanos: u64, tenant: Option<&str>) {
-        self.send(facts.clone(), Vec::new(), Kind::Logs, now_nanos, tenant, 0);
+        self.send(facts.clone(), Kind::Logs, now_nanos, tenant, 0);
     }
 
     fn metric_names(&self) -> Option<&[String]> {
@@ -411,7 +385,7 @@ impl FactsSink for Capture {
             return;
         }
         match metric_batch(request, token_cluster) {
-            Ok(batch) => self.send(batch, Vec::new(), Kind::Metrics, now_nanos, tenant, charged),
+            Ok(batch) => self.send(batch, Kind::Metrics, now_nanos, tenant, charged),
             Err(_) => {
                 queued.fetch_sub(charged, Ordering::Relaxed);
                 self.counters
@@ -447,7 +421,6 @@ impl Capture {
     fn send(
         &self,
         batch: RecordBatch,
-        string_ids: Vec<(usize, Arc<StringIds>)>,
         kind: Kind,
         received: u64,
         tenant: Option<&str>,
@@ -456,7 +429,6 @@ impl Capture {
         let rows = batch.num_rows() as u64;
         let item = Item {
             batch,
-            string_ids,
             kind,
             received,
             tenant: tenant.map(Arc::from),

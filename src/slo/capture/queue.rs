@@ -152,7 +152,6 @@ mod tests {
             charged: 0,
             received: rows as u64,
             tenant: None,
-            string_ids: Vec::new(),
         }
     }
 
@@ -228,7 +227,6 @@ mod tests {
                     charged: 0,
                     received: 0,
                     tenant: None,
-                    string_ids: Vec::new(),
                 })
                 .collect()
         };

@@ -183,9 +183,7 @@ impl<'s> Columns<'s> {
             (
                 plan.item_attrs
                     .iter()
-                    .map(|(_, uses)| {
-                        Builders::new(*uses, spans).numbering_strings(schema.numbers_strings())
-                    })
+                    .map(|(_, uses)| Builders::new(*uses, spans))
                     .collect(),
                 plan.resource_attrs
                     .iter()
@@ -210,7 +208,7 @@ impl<'s> Columns<'s> {
             statuses: Vec::with_capacity(full),
             // Span names are often longer than 16 bytes (`GET /api/…/{id}`): room made
             // once, not grown (a copy) midway.
-            names: Strings::with_capacity(full, full * 32).numbered(schema.numbers_strings()),
+            names: Strings::with_capacity(full, full * 32),
             adjusted: None,
             trace_ids: schema
                 .trace_ids()
@@ -414,15 +412,10 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         dict(&clusters),
         dict(&services),
     ];
-    let mut string_ids = Vec::new();
     if !lean {
         names.extend(["name", "kind", "status_code"].map(Name::Fixed));
-        let (names_column, ids) = names_column.finish_numbered(rows, None);
-        if let Some(ids) = ids {
-            string_ids.push((columns.len(), Arc::new(ids)));
-        }
         columns.extend([
-            Arc::new(names_column) as ArrayRef,
+            Arc::new(names_column.finish(rows, None)) as ArrayRef,
             Arc::new(Int32Array::from(kinds)),
             Arc::new(Int32Array::from(statuses)),
         ]);
@@ -448,11 +441,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         ];
         for (suffix, column) in typed {
             if let Some(column) = column {
-                if suffix == "str"
-                    && let Some(ids) = &built.str_ids
-                {
-                    string_ids.push((columns.len(), ids.clone()));
-                }
                 names.push(Name::Attr(attr, suffix));
                 columns.push(column.clone());
             }
@@ -502,7 +490,6 @@ fn finish(c: Columns<'_>) -> SpanFacts {
         invalid_tracestates: invalid,
         compared: Default::default(),
         lean,
-        string_ids,
     };
     if lean && let Some(plan) = schema.lean() {
         facts.compared.hold(plan.compared(), rows_of(plan, &bits));

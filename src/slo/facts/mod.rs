@@ -101,7 +101,6 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::SchemaRef;
 
-use crate::slo::capture::StringIds;
 use crate::slo::ottl::{AttrRef, Condition, Use};
 use crate::slo::spec::journey::Journey;
 use crate::slo::spec::{Sli, SloSet};
@@ -125,11 +124,6 @@ pub struct FactsSchema {
     /// may hold them in place of the columns they read (`lean.rs`); `None` once anything
     /// else is added.
     lean: Option<Arc<lean::LeanPlan>>,
-    /// Whether the facts read from requests number the values of the span name and of
-    /// the attributes' `.str` columns as they come (`SpanFacts::string_ids`): a capture's
-    /// schema asks for it, so that its dictionaries look each request's distinct strings
-    /// up rather than every row's.
-    number_strings: bool,
 }
 
 /// The [`columns::Plan`] of a [`FactsSchema`]'s columns (which attributes, their keys'
@@ -230,22 +224,10 @@ impl FactsSchema {
             self.add(attr.clone(), uses);
         }
         self.trace_ids |= other.trace_ids;
-        self.number_strings |= other.number_strings;
         self.arrow = ArrowSchemas::default();
         self.plans = Plans::default();
         // Another reader of the columns (a capture): the facts are full.
         self.lean = None;
-    }
-
-    /// Asks for the values of the string columns numbered as they come
-    /// (`SpanFacts::string_ids`).
-    pub fn number_strings(&mut self) {
-        self.number_strings = true;
-    }
-
-    /// Whether the values of the string columns are numbered as they come.
-    pub(crate) fn numbers_strings(&self) -> bool {
-        self.number_strings
     }
 
     /// Whether the facts carry the [`TRACE_ID`] column (a trace-aware journey reads it).
@@ -308,9 +290,6 @@ pub(crate) struct AttrColumns {
     pub(crate) float: Option<ArrayRef>,
     pub(crate) bool: Option<ArrayRef>,
     pub(crate) other: Option<ArrayRef>,
-    /// The `.str` column's values numbered as they came, when the schema numbers them
-    /// ([`FactsSchema::number_strings`]).
-    pub(crate) str_ids: Option<Arc<StringIds>>,
 }
 
 /// One request's spans as an Arrow batch; see the module docs for the columns.
@@ -334,10 +313,6 @@ pub struct SpanFacts {
     /// attribute column, and `compared` holds every comparison of the schema's
     /// [`lean::LeanPlan`].
     lean: bool,
-    /// The string columns whose values were numbered as they came (the batch's column
-    /// index and the ids), when the schema numbers them ([`FactsSchema::number_strings`]):
-    /// a capture keys its dictionaries by them.
-    pub(crate) string_ids: Vec<(usize, Arc<StringIds>)>,
 }
 
 /// The name of the optional trace-id column (see the module docs).
@@ -529,8 +504,6 @@ impl SpanFacts {
                         float: part(&c.float),
                         bool: part(&c.bool),
                         other: part(&c.other),
-                        // Of the whole column, not of these rows.
-                        str_ids: None,
                     };
                     (a.clone(), columns)
                 })
@@ -547,8 +520,6 @@ impl SpanFacts {
             invalid_tracestates: Default::default(),
             compared: self.compared.slice(offset, len, self.lean),
             lean: self.lean,
-            // Ids of the whole columns, not of these rows.
-            string_ids: Vec::new(),
         }
     }
 

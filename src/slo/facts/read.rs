@@ -256,7 +256,6 @@ impl SpanFacts {
                 invalid_tracestates: Default::default(),
                 compared: Default::default(),
                 lean: false,
-                string_ids: Vec::new(),
             },
             {
                 let mut found = found;

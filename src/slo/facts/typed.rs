@@ -25,7 +25,6 @@ use arrow_schema::DataType;
 
 use super::AttrColumns;
 use super::kernels::{pack, pack_rows};
-use crate::slo::capture::{Interner, StringIds};
 use crate::slo::ottl::{Use, Val, render};
 
 /// A row's value type.
@@ -66,9 +65,6 @@ pub(super) struct Strings {
     data: Vec<u8>,
     /// A rendered value's text, kept from one value to the next.
     rendered: String,
-    /// Whether the values are numbered when the column is finished, for a capture's
-    /// dictionaries ([`Strings::numbered`]).
-    numbered: bool,
 }
 
 /// The room past its end a value's copy may write into ([`write`]: a value of 1 or 2
@@ -87,17 +83,7 @@ impl Strings {
             offsets,
             data: Vec::with_capacity(bytes),
             rendered: String::new(),
-            numbered: false,
         }
-    }
-
-    /// The column with its values numbered ([`Interner`]) when it is finished, when
-    /// `numbered`: [`Strings::finish_numbered`] gives the ids. (Numbered in one pass over
-    /// the finished column rather than as each value is appended: the walk's code per
-    /// value stays as it is, where a look-up in it cost the walk more than the pass.)
-    pub(super) fn numbered(mut self, numbered: bool) -> Self {
-        self.numbered = numbered;
-        self
     }
 
     /// Rows so far.
@@ -195,55 +181,22 @@ impl Strings {
     }
 
     /// The column of `rows` rows (padded with empty rows), with `nulls`.
-    pub(super) fn finish(self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
-        self.finish_numbered(rows, nulls).0
-    }
-
-    /// [`Strings::finish`], and the values' ids when they are numbered ([`StringIds`]: a
-    /// null row has none, every other row its string's; an empty row that `nulls` has
-    /// valid, a value past 2 GiB, reads as the empty string, as in the column).
-    pub(super) fn finish_numbered(
-        mut self,
-        rows: usize,
-        nulls: Option<NullBuffer>,
-    ) -> (StringArray, Option<StringIds>) {
+    pub(super) fn finish(mut self, rows: usize, nulls: Option<NullBuffer>) -> StringArray {
         self.pad(rows);
         self.offsets.truncate(rows + 1);
-        let ids = match self.numbered {
-            true => number(&self.offsets, &self.data, nulls.as_ref()),
-            false => None,
-        };
         let offsets = ScalarBuffer::from(self.offsets);
         // SAFETY: the type's invariant: offsets start at 0, never decrease and end within
         // `data`; `data` is whole `&str` values and ASCII digits (UTF-8, offsets on
         // character boundaries). `nulls`, when given, has `rows` bits (the callers pack one
         // bit a row).
-        let strings = unsafe {
+        unsafe {
             StringArray::new_unchecked(
                 OffsetBuffer::new_unchecked(offsets),
                 Buffer::from_vec(self.data),
                 nulls,
             )
-        };
-        (strings, ids)
-    }
-}
-
-/// The ids of a string column's rows (`offsets` and `bytes` its buffers, `nulls` its null
-/// rows): one pass, each row looked up in an [`Interner`]; `None` when the offsets do not
-/// address the bytes (they always do).
-fn number(offsets: &[i32], bytes: &[u8], nulls: Option<&NullBuffer>) -> Option<StringIds> {
-    let rows = offsets.len().saturating_sub(1);
-    let mut interner = Interner::new(rows);
-    for (row, ends) in offsets.windows(2).enumerate() {
-        if nulls.is_some_and(|n| n.is_null(row)) {
-            interner.pad(row + 1);
-            continue;
         }
-        let s = bytes.get(ends[0] as usize..ends[1] as usize)?;
-        interner.push(s, offsets, bytes);
     }
-    interner.finish(rows, nulls.is_none())
 }
 
 /// Writes `src` at the start of `room` (which has room for `src` and [`SPILL`] bytes
@@ -312,21 +265,12 @@ pub(super) struct Builders {
     other_ints: bool,
     str: Option<Strings>,
     other: Option<Strings>,
-    /// Whether the `.str` column's values are numbered ([`Strings::numbered`]).
-    number_str: bool,
 }
 
-/// A string column created on its first value (its values numbered when `numbered`), with
-/// the rows before it empty (null).
+/// A string column created on its first value, with the rows before it empty (null).
 #[inline]
-fn strings(
-    slot: &mut Option<Strings>,
-    rows: usize,
-    capacity: usize,
-    numbered: bool,
-) -> &mut Strings {
-    let s = slot
-        .get_or_insert_with(|| Strings::with_capacity(capacity, capacity * 8).numbered(numbered));
+fn strings(slot: &mut Option<Strings>, rows: usize, capacity: usize) -> &mut Strings {
+    let s = slot.get_or_insert_with(|| Strings::with_capacity(capacity, capacity * 8));
     s.pad(rows);
     s
 }
@@ -349,15 +293,7 @@ impl Builders {
             bits_kept: false,
             str: None,
             other: None,
-            number_str: false,
         }
-    }
-
-    /// The builders with the `.str` column's values numbered as they come, when `numbered`
-    /// (a capture's: its dictionaries are keyed by the ids, `AttrColumns::str_ids`).
-    pub(super) fn numbering_strings(mut self, numbered: bool) -> Self {
-        self.number_str = numbered;
-        self
     }
 
     /// The first value with bits: the rows before it are 0, and every row pushes its bits
@@ -385,7 +321,7 @@ impl Builders {
         match value {
             Val::Nil => {}
             Val::Str(s) => {
-                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity, self.number_str).push(s) {
+                if self.uses.has(Use::STR) && !strings(&mut self.str, rows, self.capacity).push(s) {
                     // Past 2 GiB of values: read as absent.
                     tag = Tag::None;
                 }
@@ -394,13 +330,13 @@ impl Builders {
             // nothing is rendered for a column that leaves them out).
             Val::Int(i) => {
                 // The common case (status codes), without `fmt`'s machinery.
-                if self.other_ints && !strings(&mut self.other, rows, self.capacity, false).push_int(i) {
+                if self.other_ints && !strings(&mut self.other, rows, self.capacity).push_int(i) {
                     tag = Tag::None;
                 }
             }
             value => {
                 if self.other_wanted
-                    && !strings(&mut self.other, rows, self.capacity, false).push_rendered(value)
+                    && !strings(&mut self.other, rows, self.capacity).push_rendered(value)
                 {
                     tag = Tag::None;
                 }
@@ -465,17 +401,8 @@ impl Builders {
                     None => null_column(&DataType::Utf8, rows),
                 })
             };
-        // The `.str` column and, when numbered, its ids.
-        let mut str_ids = None;
-        let str = uses.has(Use::STR).then(|| match str {
-            Some(column) => {
-                let n = count(Tag::Str);
-                let nulls = (n < rows).then(|| NullBuffer::new(pack(&tags, |t| *t == Tag::Str)));
-                let (column, ids) = column.finish_numbered(rows, nulls);
-                str_ids = ids.map(Arc::new);
-                Arc::new(column) as ArrayRef
-            }
-            None => null_column(&DataType::Utf8, rows),
+        let str = string_column(uses.has(Use::STR), str, count(Tag::Str), &|| {
+            NullBuffer::new(pack(&tags, |t| *t == Tag::Str))
         });
         // The rows `.other` holds: every value not a string, or, without ints' rows, every
         // value neither a string nor an int.
@@ -537,8 +464,6 @@ impl Builders {
             }
         });
         AttrColumns {
-            // Ids of the plain column only (a resource's column is a dictionary already).
-            str_ids: str_ids.filter(|_| keys.is_none()),
             str: str.map(wrap),
             int: int.map(wrap),
             float: float.map(wrap),
