@@ -283,34 +283,6 @@ pub(super) fn encode(
     }
 }
 
-/// Appends the keys of `n` rows (1 to 64) whose value offsets start `offsets` (at least
-/// `n + 1` of them), of which those whose bit of `valid` is set hold a value: a null row's
-/// key is 0 and its slice is not read (it may hold a string: an `.other` column's
-/// integers, left out).
-#[inline(always)]
-fn keys_of_rows<K: ArrowNativeType>(
-    keys: &mut Vec<K>,
-    values: &mut Values,
-    offsets: &[i32],
-    bytes: &[u8],
-    valid: u64,
-    n: usize,
-) {
-    let value = |w: &[i32]| &bytes[w[0] as usize..w[1] as usize];
-    let rows = offsets[..=n].windows(2);
-    let every = u64::MAX >> (64 - n);
-    if valid & every == every {
-        keys.extend(rows.map(|w| K::usize_as(key_of(values, value(w)))));
-    } else {
-        keys.extend(rows.enumerate().map(|(i, w)| {
-            K::usize_as(match valid >> i & 1 {
-                1 => key_of(values, value(w)),
-                _ => 0,
-            })
-        }));
-    }
-}
-
 /// [`encode`] with keys of type `K`, which number `most` values. Each key is written in
 /// `K` as it is found (wrapping past `most`, when the column is then not returned).
 fn encode_as<K: ArrowDictionaryKeyType>(
@@ -338,18 +310,14 @@ fn encode_as<K: ArrowDictionaryKeyType>(
                     .map(|w| K::Native::usize_as(key_of(&mut values, value(w)))),
             ),
             Some(valid) => {
-                // 64 rows at a time: rows all valid (most of a column with few nulls) are
-                // keyed as a column without nulls, without a bit read and a push a row.
-                let chunks = valid.bit_chunks();
-                let mut start = 0;
-                for bits in chunks.iter() {
-                    keys_of_rows(&mut keys, &mut values, &offsets[start..], bytes, bits, 64);
-                    start += 64;
-                }
-                let n = chunks.remainder_len();
-                if n > 0 {
-                    let bits = chunks.remainder_bits();
-                    keys_of_rows(&mut keys, &mut values, &offsets[start..], bytes, bits, n);
+                for (w, is_valid) in offsets.windows(2).zip(valid.iter()) {
+                    // A null row's key is not read (its slice may hold a string: an
+                    // `.other` column's integers, left out).
+                    let k = match is_valid {
+                        true => key_of(&mut values, value(w)),
+                        false => 0,
+                    };
+                    keys.push(K::Native::usize_as(k));
                 }
             }
         }
@@ -597,49 +565,6 @@ mod tests {
         for row in 0..rows {
             if got.keys().is_valid(row) {
                 assert_eq!(got.keys().value(row), want.keys().value(row), "row {row}");
-            }
-        }
-    }
-
-    #[test]
-    fn rows_with_few_nulls_are_keyed_alike_across_64_row_chunks() {
-        // Columns of every length around the 64-row chunks, few nulls (whole chunks
-        // valid) or many, sliced at a bit offset or not: keys and values as Arrow's
-        // builder makes them.
-        let mut rng = fastrand::Rng::with_seed(64);
-        let pool = [
-            "GET",
-            "POST",
-            "/api/cart/items/{id}",
-            "",
-            "DELETE /api/v1/orders/{id}",
-        ];
-        for len in [1, 2, 63, 64, 65, 127, 128, 129, 200, 257] {
-            for (nulls_in, offset) in [(1000, 0), (1000, 3), (50, 0), (3, 5), (2, 64)] {
-                let all: Vec<Option<&str>> = (0..len + offset)
-                    .map(|_| (rng.usize(..nulls_in) != 0).then(|| pool[rng.usize(..pool.len())]))
-                    .collect();
-                let column = StringArray::from(all.clone()).slice(offset, len);
-                let mut builder = arrow_array::builder::StringDictionaryBuilder::<Int16Type>::new();
-                for s in &all[offset..] {
-                    builder.append_option(*s);
-                }
-                let want = builder.finish();
-                let got = super::encode(&[&column], len, &DataType::Int16)
-                    .unwrap()
-                    .unwrap();
-                let got = got.as_dictionary::<Int16Type>();
-                let case = format!("{len} rows, nulls 1 in {nulls_in}, offset {offset}");
-                assert_eq!(got.values().as_ref(), want.values().as_ref(), "{case}");
-                assert_eq!(got.keys().nulls(), want.keys().nulls(), "{case}");
-                for row in 0..len {
-                    // A null row's key is 0 (the builder's too).
-                    assert_eq!(
-                        got.keys().values()[row],
-                        want.keys().values()[row],
-                        "{case}"
-                    );
-                }
             }
         }
     }
