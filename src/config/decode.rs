@@ -286,6 +286,9 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
     (exporters, ids)
 }
 
+/// The shortest `slo.snapshot_interval`.
+const MIN_SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `slo`, and its `max_groups_total` when set (the default depends on
 /// `service.memory_limit`).
 fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
@@ -316,7 +319,15 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
             .unwrap_or(defaults.max_future),
         state_dir: f.opt(ctx, "state_dir", Ctx::path_buf),
         snapshot_interval: f
-            .opt(ctx, "snapshot_interval", Ctx::duration)
+            .opt(ctx, "snapshot_interval", |ctx, node, path| {
+                // Each snapshot rewrites the whole state: `1ns` wrote them back to back.
+                let d = ctx.duration(node, path)?;
+                if d < MIN_SNAPSHOT_INTERVAL {
+                    ctx.error(node, path, "must be at least 1s");
+                    return None;
+                }
+                Some(d)
+            })
             .unwrap_or(defaults.snapshot_interval),
         export_interval: f
             .opt(ctx, "export_interval", Ctx::duration)
