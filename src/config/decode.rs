@@ -115,10 +115,14 @@ fn receivers(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> OtlpReceiverConfig {
             .opt(ctx, "max_request_memory", Ctx::byte_size)
             .unwrap_or(defaults.max_request_memory),
         max_connections: limits
-            .opt(ctx, "max_connections", Ctx::count)
+            .opt(ctx, "max_connections", |c, n, p| {
+                c.count_up_to(n, p, MAX_CONNECTIONS)
+            })
             .unwrap_or(defaults.max_connections),
         max_connections_per_peer: limits
-            .opt(ctx, "max_connections_per_peer", Ctx::count)
+            .opt(ctx, "max_connections_per_peer", |c, n, p| {
+                c.count_up_to(n, p, MAX_CONNECTIONS)
+            })
             .unwrap_or(defaults.max_connections_per_peer),
         body_timeout: limits
             .opt(ctx, "body_timeout", Ctx::duration)
@@ -285,6 +289,10 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
     }
     (exporters, ids)
 }
+
+/// The most connections a listener admits (its permits: 2^64 − 1 panicked the listener
+/// task, which holds at most 2^61).
+const MAX_CONNECTIONS: usize = 1_000_000;
 
 /// The shortest `slo.snapshot_interval`.
 const MIN_SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);

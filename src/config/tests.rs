@@ -846,3 +846,26 @@ fn durations_longer_than_100_years_are_errors_with_their_place() {
         ["t.yaml:6:22: slo.snapshot_interval: must be at least 1s"]
     );
 }
+
+/// Counts that become permits or tasks: `max_connections: 18446744073709551615` panicked
+/// the listener's task (a semaphore holds at most 2^61 permits) and `num_consumers:
+/// 100000000` aborted the start on allocation.
+#[test]
+fn connection_and_consumer_counts_have_a_ceiling() {
+    let text = format!(
+        "receivers:\n  otlp:\n    protocols:\n      grpc:\n    limits:\n      \
+         max_connections: 18446744073709551615\n      max_connections_per_peer: 1000001\n\
+         exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
+         sending_queue: {{num_consumers: 100000000}}\n"
+    );
+    assert_eq!(
+        errors(&text, &Fake::default()),
+        [
+            "t.yaml:6:24: receivers.otlp.limits.max_connections: must be at most 1000000",
+            "t.yaml:7:33: receivers.otlp.limits.max_connections_per_peer: must be at most 1000000",
+            "t.yaml:11:36: exporters.otlphttp/x.sending_queue.num_consumers: must be at most 1000",
+        ]
+    );
+    let fine = with_grpc("    limits: {max_connections: 1000000}\n");
+    assert!(parse(&fine, "t.yaml", &Fake::default()).is_ok());
+}

@@ -139,6 +139,16 @@ impl Ctx<'_> {
         })
     }
 
+    /// A [`Ctx::count`] of at most `max`: what becomes tasks, permits or connections.
+    pub(crate) fn count_up_to(&mut self, node: &Node, path: &str, max: usize) -> Option<usize> {
+        let n = self.count(node, path)?;
+        if n > max {
+            self.error(node, path, format!("must be at most {max}"));
+            return None;
+        }
+        Some(n)
+    }
+
     pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         self.parsed(node, path, parse_duration)
     }
