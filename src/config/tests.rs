@@ -852,14 +852,12 @@ fn durations_longer_than_100_years_are_errors_with_their_place() {
 /// 100000000` aborted the start on allocation.
 #[test]
 fn connection_and_consumer_counts_have_a_ceiling() {
-    let text = format!(
-        "receivers:\n  otlp:\n    protocols:\n      grpc:\n    limits:\n      \
-         max_connections: 18446744073709551615\n      max_connections_per_peer: 1000001\n\
-         exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
-         sending_queue: {{num_consumers: 100000000}}\n"
-    );
+    let text = "receivers:\n  otlp:\n    protocols:\n      grpc:\n    limits:\n      \
+        max_connections: 18446744073709551615\n      max_connections_per_peer: 1000001\n\
+        exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
+        sending_queue: {num_consumers: 100000000}\n";
     assert_eq!(
-        errors(&text, &Fake::default()),
+        errors(text, &Fake::default()),
         [
             "t.yaml:6:24: receivers.otlp.limits.max_connections: must be at most 1000000",
             "t.yaml:7:33: receivers.otlp.limits.max_connections_per_peer: must be at most 1000000",
