@@ -15,7 +15,7 @@ from harness import Slotel, Prober, post, get, HERE, free_port
 BIN = os.path.abspath(sys.argv[1])
 GROUPS = sys.argv[2:] or ["config", "slos", "cli", "net"]
 ROOT = os.path.join(HERE, "../..")
-D = tempfile.mkdtemp(prefix="h30-numbers-")
+D = tempfile.mkdtemp(prefix="slotel-ranges-")
 TIMEOUT = int(os.environ.get("TIMEOUT_", "30"))
 broken = []
 SLO = ("service: checkout\nslos:\n  - name: availability\n    objective: 99.9\n    window: 30d\n"
