@@ -185,7 +185,7 @@ def capture():
         capture_case("zstd frame of %d MiB, declared honestly, suggest" % mib, bytes(d), tool="suggest")
     d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
     d = rebuild_body(d, m, {i: struct.pack("<q", 200 << 20) + zstd_rle(1 << 20)})
-    capture_case("a 1 MiB zstd frame (32 B) declaring 200 MiB, suggest", bytes(d), tool="suggest")
+    capture_case("a zstd frame of 1 MiB (45 B) declaring 200 MiB, suggest", bytes(d), tool="suggest")
     def zeros_after(n):
         def extend(c):
             path = os.path.join(c, fixture()[1])
