@@ -179,6 +179,22 @@ def capture():
     d = rebuild_body(d, m, {i: struct.pack("<q", 2 << 30) + zstd_rle(2 << 30)})
     capture_case("zstd frame of 2 GiB, declared honestly", bytes(d))
     capture_case("zstd frame of 2 GiB, declared honestly, suggest", bytes(d), tool="suggest")
+    for mib in (240, 300):
+        d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
+        d = rebuild_body(d, m, {i: struct.pack("<q", mib << 20) + zstd_rle(mib << 20)})
+        capture_case("zstd frame of %d MiB, declared honestly, suggest" % mib, bytes(d), tool="suggest")
+    d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
+    d = rebuild_body(d, m, {i: struct.pack("<q", 200 << 20) + zstd_rle(1 << 20)})
+    capture_case("a zstd frame of 1 MiB (45 B) declaring 200 MiB, suggest", bytes(d), tool="suggest")
+    def zeros_after(n):
+        def extend(c):
+            path = os.path.join(c, fixture()[1])
+            os.truncate(path, os.path.getsize(path) + n)
+        return extend
+    capture_case("the fixture then 1 GiB of zeros (sparse)", bytes(base), extra_files=zeros_after(1 << 30))
+    d = bytearray(base); m = first_batch(d)
+    struct.pack_into("<q", d, m[5].field_at(3), 200 << 20)
+    capture_case("bodyLength 200 MiB, the file 1 GiB of zeros longer", bytes(d), extra_files=zeros_after(1 << 30))
     d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
     struct.pack_into("<q", d, sat, -8)
     capture_case("a negative buffer offset", bytes(d))
