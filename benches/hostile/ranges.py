@@ -10,7 +10,7 @@
 # Exits 1 when a case broke: a panic, a signal, a timeout, or a value taken silently as
 # another (the cases marked `must_refuse`).
 import sys, os, json, time, signal, subprocess, tempfile, socket, urllib.request
-from harness import Slotel, Prober, post, get, HERE, free_port
+from harness import Slotel, Prober, watch, limit_as, post, get, HERE, free_port
 
 BIN = os.path.abspath(sys.argv[1])
 GROUPS = sys.argv[2:] or ["config", "slos", "cli", "net"]
@@ -24,29 +24,10 @@ open(D + "/slo.yaml", "w").write(SLO)
 open(D + "/slices.yaml", "w").write(SLO.replace("    window: 30d\n", "    window: 30d\n    budgeting_method: timeslices\n"
                                                 "    timeslice: {size: 1m, target: 95}\n"))
 
-def limit_as():
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
-
 def run(label, args, must_refuse=False, timeout=None):
     """Runs BIN ARGS; broken on a panic, a signal or a timeout, and with `must_refuse` when
     it exits 0 (a value out of range accepted)."""
-    t = time.monotonic()
-    err = tempfile.TemporaryFile()
-    p = subprocess.Popen([BIN] + args, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit_as)
-    peak, timed_out = 0, False
-    while p.poll() is None:
-        try:
-            for l in open(f"/proc/{p.pid}/status"):
-                if l.startswith("VmHWM:"): peak = max(peak, int(l.split()[1]))
-        except Exception: pass
-        if time.monotonic() - t > (timeout or TIMEOUT):
-            timed_out = True; p.kill(); p.wait(); break
-        time.sleep(0.02)
-    dt = time.monotonic() - t
-    err.seek(0)
-    lines = [l for l in err.read().decode("utf-8", "replace").splitlines() if l.strip() and "warning: service.pipelines" not in l]
-    code = p.returncode
+    code, timed_out, dt, peak, lines = watch([BIN] + args, timeout or TIMEOUT)
     what = "TIMEOUT" if timed_out else ("signal %d" % -code if code < 0 else "exit %d" % code)
     bad = timed_out or code < 0 or code == 101 or any("panicked" in l for l in lines) or (must_refuse and code == 0)
     if bad: broken.append(label)
