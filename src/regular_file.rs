@@ -58,6 +58,29 @@ pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Why a file the caller names (`what`: "config file", "slo file") could not be read, in
+/// the words every such message uses: `cannot read config file: not a regular file but a
+/// FIFO`, `slo file is larger than 4 MiB`.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {what}: {}", crate::yaml::interpolate::lowercase_first(&.source.to_string()))]
+    Io {
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{what} is larger than {}", size(*.max))]
+    TooLarge { what: &'static str, max: u64 },
+}
+
+/// [`read_to_string`], its errors named by `what` the file is.
+pub fn read_text(path: &Path, max: u64, what: &'static str) -> Result<String, ReadError> {
+    read_to_string(path, max).map_err(|source| match source.kind() {
+        io::ErrorKind::FileTooLarge => ReadError::TooLarge { what, max },
+        _ => ReadError::Io { what, source },
+    })
+}
+
 /// [`read`] for a text file (UTF-8).
 pub fn read_to_string(path: &Path, max: u64) -> io::Result<String> {
     let file = open_at_most(path, max)?;
@@ -77,7 +100,7 @@ fn too_large(len: u64, max: u64) -> io::Result<()> {
     if len > max {
         return Err(io::Error::new(
             io::ErrorKind::FileTooLarge,
-            format!("larger than {}", size(max)),
+            format!("file is larger than {}", size(max)),
         ));
     }
     Ok(())
@@ -148,10 +171,39 @@ mod tests {
         assert_eq!(read_to_string(&path, 4096).unwrap().len(), 2048);
         let e = read(&path, 2047).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
-        assert_eq!(e.to_string(), "larger than 2047 bytes");
+        assert_eq!(e.to_string(), "file is larger than 2047 bytes");
         assert_eq!(
             read_to_string(&path, 1024).unwrap_err().to_string(),
-            "larger than 1 KiB"
+            "file is larger than 1 KiB"
+        );
+    }
+
+    #[test]
+    fn a_named_file_is_named_in_each_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slos.yaml");
+        std::fs::write(&path, "a".repeat(3 << 20)).unwrap();
+        assert_eq!(
+            read_text(&path, 4 << 20, "slo file").unwrap().len(),
+            3 << 20
+        );
+        assert_eq!(
+            read_text(&path, 2 << 20, "slo file")
+                .unwrap_err()
+                .to_string(),
+            "slo file is larger than 2 MiB"
+        );
+        assert_eq!(
+            read_text(dir.path(), 1 << 20, "config file")
+                .unwrap_err()
+                .to_string(),
+            "cannot read config file: not a regular file but a directory"
+        );
+        assert_eq!(
+            read_text(&dir.path().join("gone"), 1 << 20, "config file")
+                .unwrap_err()
+                .to_string(),
+            "cannot read config file: no such file or directory (os error 2)"
         );
     }
 
@@ -166,6 +218,6 @@ mod tests {
             .unwrap();
         let e = read(&path, 1 << 20).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
-        assert_eq!(e.to_string(), "larger than 1 MiB");
+        assert_eq!(e.to_string(), "file is larger than 1 MiB");
     }
 }

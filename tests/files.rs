@@ -253,24 +253,34 @@ async fn a_wal_segment_that_is_a_fifo_stops_the_start_with_its_name() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_snapshot_that_is_a_fifo_is_moved_aside_and_slotel_starts_empty() {
+async fn state_files_that_are_fifos_are_moved_aside_and_slotel_starts_empty() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
-    mkfifo(&state.join("slo-state.json"));
+    // The engine's snapshot and the API's budget adjustments.
+    let files = ["slo-state.json", "adjustments.json"];
+    for file in files {
+        mkfifo(&state.join(file));
+    }
     let cfg = dir.path().join("slotel.yaml");
     let log = dir.path().join("slotel.log");
     let started = start_with_state(&cfg, &log, &state).await;
     let _child = started.unwrap();
     let said = std::fs::read_to_string(&log).unwrap();
-    assert!(said.contains("not a regular file but a FIFO"), "{said}");
-    let aside = std::fs::read_dir(&state)
+    assert_eq!(
+        said.matches("not a regular file but a FIFO").count(),
+        files.len(),
+        "{said}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&state)
         .unwrap()
         .filter_map(|e| e.ok())
-        .any(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("slo-state.json.corrupt-")
-        });
-    assert!(aside, "the FIFO was not moved aside");
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for file in files {
+        let aside = names
+            .iter()
+            .any(|n| n.starts_with(&format!("{file}.corrupt-")));
+        assert!(aside, "{file} was not moved aside: {names:?}");
+    }
 }

@@ -185,24 +185,33 @@ impl Probes {
     }
 }
 
-/// Asserts the probes answered quickly: the slowest within `max`.
-/// The probes under attack: 95% within `p95` and every one within the kubelet's default
-/// probe timeout (1 s), so no probe fails. A wedged process misses both; one scheduling
-/// hiccup of a shared two-core machine misses neither.
+/// Asserts the probes answered quickly: 95% within `p95`, and no stall that would fail a pod.
+/// The kubelet restarts a container (or takes it out of service) after `failureThreshold`
+/// (default 3) probes in a row past `timeoutSeconds` (default 1 s); probes here follow one
+/// another 50 ms apart, so a stall of 3 s is what three failed probes in a row need. A
+/// wedged process misses all of it; one scheduling hiccup of a shared two-core machine
+/// (a probe or two past 1 s, out of hundreds) misses none.
 fn assert_probes(what: &str, mut seen: Vec<Duration>, p95: Duration) {
     assert!(!seen.is_empty(), "{what}: no probe ran");
     seen.sort();
     let worst = *seen.last().unwrap();
     let p50 = seen[seen.len() / 2];
     let at95 = seen[(seen.len() * 95).div_ceil(100) - 1];
+    let past_timeout = seen.iter().filter(|d| **d > Duration::from_secs(1)).count();
     println!(
-        "{what}: /healthz over {} probes: p50 {p50:?}, p95 {at95:?}, max {worst:?}",
+        "{what}: /healthz over {} probes: p50 {p50:?}, p95 {at95:?}, max {worst:?}, \
+         {past_timeout} past 1 s",
         seen.len()
     );
     assert!(at95 <= p95, "{what}: /healthz p95 {at95:?} (limit {p95:?})");
     assert!(
-        worst <= Duration::from_secs(1),
-        "{what}: a /healthz probe took {worst:?}, past the kubelet's 1 s timeout"
+        worst < Duration::from_secs(3),
+        "{what}: a /healthz probe took {worst:?}: three kubelet probes in a row would fail"
+    );
+    assert!(
+        past_timeout * 100 <= seen.len(),
+        "{what}: {past_timeout} of {} probes past the kubelet's 1 s timeout",
+        seen.len()
     );
 }
 

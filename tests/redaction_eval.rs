@@ -1,4 +1,4 @@
-//! Redaction scored on seven independent labelled sets, all written from public format
+//! Redaction scored on eight independent labelled sets, all written from public format
 //! definitions, not from the detectors: the evaluation set (`testdata/redact/eval/corpus.jsonl`,
 //! by `gen_eval.py`), the held-out set (`testdata/redact/holdout/corpus.jsonl`, by
 //! `gen_holdout.py`: production log shapes, written before its author read the detectors),
@@ -16,7 +16,10 @@
 //! written the same way) and the seventh set (`testdata/redact/seventh/corpus.jsonl`, by
 //! `gen_seventh.py`: Kubernetes admission reviews, Envoy header dumps, OAuth flows, Sentry
 //! events, SQS/SNS messages, LDIF, HL7 v2, vCard, PowerShell, .NET/Node/iOS errors, connection
-//! strings, written the same way). All are held to the same thresholds.
+//! strings, written the same way) and the eighth set (`testdata/redact/eighth/corpus.jsonl`, by
+//! `gen_eighth.py`: Debezium change events, GraphQL variables, SCIM users, FHIR patients, MQTT
+//! payloads, Slack event callbacks, HAProxy, Spark, sshd/sudo, SMTP, Rails and OpenSearch bulk
+//! lines, gRPC status messages, written the same way). All are held to the same thresholds.
 //!
 //! Log lines go through `Session::redact_str`, as `slotel redact` does; OTLP/JSON exports are
 //! decoded as the HTTP receiver decodes them, redacted by `Session::logs` (the processor the
@@ -117,6 +120,7 @@ const FOURTH: &str = "fourth";
 const FIFTH_SET: &str = "fifth";
 const SIXTH_SET: &str = "sixth";
 const SEVENTH_SET: &str = "seventh";
+const EIGHTH_SET: &str = "eighth";
 
 fn corpus(name: &str) -> Vec<Doc> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -589,6 +593,29 @@ fn redaction_on_the_seventh_set_misses_no_more_than_it_is_known_to() {
     holds_its_pins(SEVENTH_SET, &SEVENTH);
 }
 
+/// The eighth set (`testdata/redact/eighth/`: Debezium change events, GraphQL variables, SCIM
+/// users, FHIR patients, MQTT payloads, Slack event callbacks, Python `extra` and Go `slog`
+/// records, HAProxy, Spark, sshd/sudo, SMTP, Rails parameter and OpenSearch bulk lines, gRPC
+/// status messages, Java errors with an MDC), held to the same thresholds. Its first score,
+/// with the detectors as they were when it was written, was 99.1% (1,998 of 2,016 items) and
+/// 3,358 of 3,360 hard negatives kept; with two SSCC-18 labels that the card rule rightly takes
+/// and a sudo env argument quoted as env lists write it (BENCHMARKS.md, "Eighth held-out
+/// corpus"), every hard negative is kept. The 18 misses are national phone numbers
+/// (`0470 54 15 52`) in text: after `key: ` at a line's end, as a quoted `key="…"` value and
+/// as a JSON member inside text, so `phone_national` is at 30 of 48. The test holds every
+/// other threshold and fails if more are missed or any hard negative damaged.
+const EIGHTH: Pins = Pins {
+    missed_at_most: 18,
+    damaged_at_most: 0,
+    short_types: &["phone_national"],
+    short_keeps: &[],
+};
+
+#[test]
+fn redaction_on_the_eighth_set_misses_no_more_than_it_is_known_to() {
+    holds_its_pins(EIGHTH_SET, &EIGHTH);
+}
+
 /// What a set below the regular thresholds is held to instead: at most so many items
 /// missed and hard negatives damaged, and every per-type threshold but those of the types
 /// named short.
@@ -982,6 +1009,11 @@ fn sixth_corpus_is_valid() {
 #[test]
 fn seventh_corpus_is_valid() {
     corpus_is_valid(SEVENTH_SET);
+}
+
+#[test]
+fn eighth_corpus_is_valid() {
+    corpus_is_valid(EIGHTH_SET);
 }
 
 /// The labelled set itself: item values meet their definitions, labels sit where they say,

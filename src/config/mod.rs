@@ -59,7 +59,6 @@ mod tests;
 
 use std::path::Path;
 
-use crate::yaml::interpolate::lowercase_first;
 pub use crate::yaml::{ConfigError, ConfigErrors, Lookup, SystemLookup};
 
 pub use collector::{Translation, Treatment};
@@ -139,18 +138,6 @@ pub fn parse_explained(
     (result, translations)
 }
 
-/// Why the config file could not be read.
-#[derive(Debug, thiserror::Error)]
-enum ReadError {
-    #[error("cannot read config file: {}", lowercase_first(&.0.to_string()))]
-    Io(#[from] std::io::Error),
-    #[error("config file is larger than 4 MiB")]
-    TooLarge,
-}
-
-fn read_config(path: &Path) -> Result<String, ReadError> {
-    crate::regular_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::FileTooLarge => ReadError::TooLarge,
-        _ => ReadError::Io(e),
-    })
+fn read_config(path: &Path) -> Result<String, crate::regular_file::ReadError> {
+    crate::regular_file::read_text(path, MAX_CONFIG_BYTES, "config file")
 }

@@ -119,17 +119,13 @@ fn read(path: &Path) -> Result<String, ImportError> {
     } else {
         // The regular file only (a FIFO or device is refused, not waited on or read for
         // ever), refused by its size past the limit.
-        text = crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(|e| {
-            match e.kind() {
-                std::io::ErrorKind::FileTooLarge => {
-                    ImportError::Read(name.clone(), "larger than 4 MiB".to_string())
-                }
-                _ => cannot(e),
-            }
-        })?;
+        text = crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(cannot)?;
     }
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(ImportError::Read(name, "larger than 4 MiB".to_string()));
+        return Err(ImportError::Read(
+            name,
+            "input is larger than 4 MiB".to_string(),
+        ));
     }
     Ok(text)
 }

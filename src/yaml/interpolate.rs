@@ -36,10 +36,7 @@ impl Lookup for SystemLookup {
     }
 
     fn read_file(&self, path: &Path) -> io::Result<String> {
-        crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
-            io::ErrorKind::FileTooLarge => io::Error::other("file is larger than 1 MiB"),
-            _ => e,
-        })
+        crate::regular_file::read_to_string(path, MAX_FILE_BYTES)
     }
 }
 

@@ -7,7 +7,7 @@
 //! At most [`MAX_ADJUSTMENTS`] at once; creating one when full first drops those whose
 //! ranges have all ended (audited as `expire`).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -253,8 +253,6 @@ impl Store {
 enum Unusable {
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("it is larger than {MAX_FILE_BYTES} bytes")]
-    TooLarge,
     #[error("{0}")]
     Json(#[from] serde_json::Error),
     #[error("it holds more than {MAX_ADJUSTMENTS} adjustments")]
@@ -263,16 +261,13 @@ enum Unusable {
 
 /// The saved state: `None` when there is none; `Err` when it cannot be used.
 fn read(path: &Path) -> Result<Option<State>, Unusable> {
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
+    // A regular file only (a FIFO in the state directory would block start-up), of at most
+    // `MAX_FILE_BYTES`.
+    let bytes = match crate::regular_file::read(path, MAX_FILE_BYTES) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let mut bytes = Vec::new();
-    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Unusable::TooLarge);
-    }
     let state: State = serde_json::from_slice(&bytes)?;
     if state.adjustments.len() > MAX_ADJUSTMENTS {
         return Err(Unusable::TooMany);

@@ -355,18 +355,6 @@ fn check_duplicates(parsed: &[Parsed], errors: &mut Vec<ConfigError>) {
     }
 }
 
-/// Why an SLO file could not be read.
-#[derive(Debug, thiserror::Error)]
-enum ReadError {
-    #[error("cannot read slo file: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("slo file is larger than 4 MiB")]
-    TooLarge,
-}
-
-fn read_file(path: &std::path::Path) -> Result<String, ReadError> {
-    crate::regular_file::read_to_string(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::FileTooLarge => ReadError::TooLarge,
-        _ => ReadError::Io(e),
-    })
+fn read_file(path: &std::path::Path) -> Result<String, crate::regular_file::ReadError> {
+    crate::regular_file::read_text(path, MAX_FILE_BYTES, "slo file")
 }

@@ -329,7 +329,9 @@ pub struct Restored {
 /// log, and nothing of it is used.
 pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     let path = dir.join(FILE);
-    let bytes = match read_bounded(&path) {
+    // Only a regular file of at most `MAX_FILE_BYTES` is read: a FIFO (which would block
+    // start-up), a device or a larger file is unusable, and moved aside like a damaged one.
+    let bytes = match crate::regular_file::read(&path, MAX_FILE_BYTES) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Restored::default(),
         Err(e) => {
@@ -457,18 +459,6 @@ fn match_entries(file: &File, loaded: &[Arc<LoadedSlo>]) -> Vec<Option<Arc<Loade
             found.map(|(s, _)| s.clone())
         })
         .collect()
-}
-
-/// Reads a file of at most [`MAX_FILE_BYTES`].
-/// Only a regular file is read: a FIFO (which would block start-up) or a device is
-/// unusable, and moved aside like a damaged snapshot.
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    crate::regular_file::read(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::FileTooLarge => {
-            std::io::Error::other(format!("it is larger than {MAX_FILE_BYTES} bytes"))
-        }
-        _ => e,
-    })
 }
 
 fn set_aside(path: &Path, why: &str) {
