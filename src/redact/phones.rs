@@ -343,7 +343,7 @@ mod tests {
             for _ in 0..(next() % 8) {
                 // Digits most of the time, as the values asked about are.
                 let i = next() as usize % pieces.len();
-                let i = if next() % 3 == 0 { i } else { i % 8 };
+                let i = if next().is_multiple_of(3) { i } else { i % 8 };
                 v.extend_from_slice(pieces[i]);
             }
             let quick = too_plain(&v);
