@@ -8,7 +8,7 @@
 # /healthz probe and whether SIGTERM still stops the process.
 #   files.py BIN [GROUP...]     GROUP: capture, state, yaml, tls, fifo, server (default: all)
 import sys, os, json, time, struct, signal, subprocess, tempfile, shutil
-from harness import Slotel, Prober
+from harness import Slotel, Prober, watch
 
 BIN = os.path.abspath(sys.argv[1])
 GROUPS = sys.argv[2:] or ["capture", "state", "yaml", "tls", "fifo", "server"]
@@ -22,29 +22,10 @@ SLO = ("service: checkout\nslos:\n  - name: availability\n    objective: 99.9\n 
 open(D + "/slo.yaml", "w").write(SLO)
 broken = []
 
-def limit_as():
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
-
 def run(label, args, stdin=None):
     """Runs BIN ARGS with 6 GiB of address space (past it an allocation fails) for at most
     TIMEOUT seconds (then killed), reading its peak RSS (VmHWM) every 20 ms."""
-    t = time.monotonic()
-    err = tempfile.TemporaryFile()
-    p = subprocess.Popen([BIN] + args, stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit_as)
-    peak, timed_out = 0, False
-    while p.poll() is None:
-        try:
-            for l in open(f"/proc/{p.pid}/status"):
-                if l.startswith("VmHWM:"): peak = max(peak, int(l.split()[1]))
-        except Exception: pass
-        if time.monotonic() - t > TIMEOUT:
-            timed_out = True; p.kill(); p.wait(); break
-        time.sleep(0.02)
-    dt = time.monotonic() - t
-    err.seek(0)
-    lines = [l for l in err.read().decode("utf-8", "replace").splitlines() if l.strip() and "warning: service.pipelines" not in l]
-    code = p.returncode
+    code, timed_out, dt, peak, lines = watch([BIN] + args, TIMEOUT, stdin)
     what = "TIMEOUT" if timed_out else ("signal %d" % -code if code < 0 else "exit %d" % code)
     if timed_out and any("slotel is ready" in l for l in lines):
         what, timed_out, code = "running", False, 0
@@ -52,7 +33,7 @@ def run(label, args, stdin=None):
         broken.append(label)
     first = next((l for l in lines if "error" in l.lower() or "warning" in l.lower() or "memory allocation" in l), lines[0] if lines else "")
     print("%-52s %-10s %7.2fs %6d MiB  %s" % (label[:52], what, dt, peak // 1024, first[:260]), flush=True)
-    return p
+    return code
 
 # ---------------------------------------------------------------- Arrow IPC, by the spec
 # Stream format: messages of <0xFFFFFFFF><int32 metadata length><Message flatbuffer, padded
@@ -179,6 +160,22 @@ def capture():
     d = rebuild_body(d, m, {i: struct.pack("<q", 2 << 30) + zstd_rle(2 << 30)})
     capture_case("zstd frame of 2 GiB, declared honestly", bytes(d))
     capture_case("zstd frame of 2 GiB, declared honestly, suggest", bytes(d), tool="suggest")
+    for mib in (240, 300):
+        d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
+        d = rebuild_body(d, m, {i: struct.pack("<q", mib << 20) + zstd_rle(mib << 20)})
+        capture_case("zstd frame of %d MiB, declared honestly, suggest" % mib, bytes(d), tool="suggest")
+    d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
+    d = rebuild_body(d, m, {i: struct.pack("<q", 200 << 20) + zstd_rle(1 << 20)})
+    capture_case("a zstd frame of 1 MiB (45 B) declaring 200 MiB, suggest", bytes(d), tool="suggest")
+    def zeros_after(n):
+        def extend(c):
+            path = os.path.join(c, fixture()[1])
+            os.truncate(path, os.path.getsize(path) + n)
+        return extend
+    capture_case("the fixture then 1 GiB of zeros (sparse)", bytes(base), extra_files=zeros_after(1 << 30))
+    d = bytearray(base); m = first_batch(d)
+    struct.pack_into("<q", d, m[5].field_at(3), 200 << 20)
+    capture_case("bodyLength 200 MiB, the file 1 GiB of zeros longer", bytes(d), extra_files=zeros_after(1 << 30))
     d = bytearray(base); m = first_batch(d); i, sat, bat = first_compressed(d, m)
     struct.pack_into("<q", d, sat, -8)
     capture_case("a negative buffer offset", bytes(d))

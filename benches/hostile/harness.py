@@ -104,3 +104,33 @@ class Prober:
         return {"peak_rss_seen": self.peak, "probes": len(l), "fail": self.fail, "p95_ms": round(p95 * 1000, 1), "max_ms": round(l[-1]*1000, 1) if l else None}
 
 def now_ns(): return time.time_ns()
+
+
+def limit_as():
+    """A child's address space capped at 6 GiB: past it an allocation fails (and is seen)."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+
+def watch(args, timeout, stdin=None):
+    """Runs ARGS with 6 GiB of address space for at most `timeout` seconds (then killed),
+    reading its peak RSS (VmHWM) every 20 ms. Returns (exit code, timed out, seconds, peak
+    KiB, stderr lines but the pipelines warning)."""
+    t = time.monotonic()
+    err = tempfile.TemporaryFile()
+    p = subprocess.Popen(args, stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=err, preexec_fn=limit_as)
+    peak, timed_out = 0, False
+    while p.poll() is None:
+        try:
+            for l in open(f"/proc/{p.pid}/status"):
+                if l.startswith("VmHWM:"): peak = max(peak, int(l.split()[1]))
+        except Exception: pass
+        if time.monotonic() - t > timeout:
+            timed_out = True; p.kill(); p.wait(); break
+        time.sleep(0.02)
+    dt = time.monotonic() - t
+    err.seek(0)
+    lines = [l for l in err.read().decode("utf-8", "replace").splitlines()
+             if l.strip() and "warning: service.pipelines" not in l]
+    return p.returncode, timed_out, dt, peak, lines

@@ -115,10 +115,14 @@ fn receivers(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> OtlpReceiverConfig {
             .opt(ctx, "max_request_memory", Ctx::byte_size)
             .unwrap_or(defaults.max_request_memory),
         max_connections: limits
-            .opt(ctx, "max_connections", Ctx::count)
+            .opt(ctx, "max_connections", |c, n, p| {
+                c.count_up_to(n, p, MAX_CONNECTIONS)
+            })
             .unwrap_or(defaults.max_connections),
         max_connections_per_peer: limits
-            .opt(ctx, "max_connections_per_peer", Ctx::count)
+            .opt(ctx, "max_connections_per_peer", |c, n, p| {
+                c.count_up_to(n, p, MAX_CONNECTIONS)
+            })
             .unwrap_or(defaults.max_connections_per_peer),
         body_timeout: limits
             .opt(ctx, "body_timeout", Ctx::duration)
@@ -286,6 +290,13 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
     (exporters, ids)
 }
 
+/// The most connections a listener admits (its permits: 2^64 − 1 panicked the listener
+/// task, which holds at most 2^61).
+const MAX_CONNECTIONS: usize = 1_000_000;
+
+/// The shortest `slo.snapshot_interval`.
+const MIN_SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `slo`, and its `max_groups_total` when set (the default depends on
 /// `service.memory_limit`).
 fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
@@ -316,7 +327,15 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
             .unwrap_or(defaults.max_future),
         state_dir: f.opt(ctx, "state_dir", Ctx::path_buf),
         snapshot_interval: f
-            .opt(ctx, "snapshot_interval", Ctx::duration)
+            .opt(ctx, "snapshot_interval", |ctx, node, path| {
+                // Each snapshot rewrites the whole state: `1ns` wrote them back to back.
+                let d = ctx.duration(node, path)?;
+                if d < MIN_SNAPSHOT_INTERVAL {
+                    ctx.error(node, path, "must be at least 1s");
+                    return None;
+                }
+                Some(d)
+            })
             .unwrap_or(defaults.snapshot_interval),
         export_interval: f
             .opt(ctx, "export_interval", Ctx::duration)

@@ -222,6 +222,9 @@ pub const DEFAULT_QUEUE_MAX_BYTES: usize = 256 * MIB;
 /// The smallest `sending_queue.max_bytes` a memory queue is given by default.
 const MIN_DEFAULT_QUEUE_BYTES: usize = 4 * MIB;
 
+/// The most consumers (requests in flight) of one exporter's queue.
+pub const MAX_CONSUMERS: usize = 1_000;
+
 /// What the receivers' budget and the exporters' queues may hold together, out of
 /// `service.memory_limit`: three quarters. The last quarter is for the SLO engine, the
 /// runtime, the allocator's slack and a queue's last push past its bound.
@@ -546,8 +549,11 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
                 fsync_interval: q
                     .opt(ctx, "fsync_interval", Ctx::duration)
                     .unwrap_or(d.fsync_interval),
+                // Each consumer is a task: 10^8 aborted on allocation at start.
                 num_consumers: q
-                    .opt(ctx, "num_consumers", Ctx::count)
+                    .opt(ctx, "num_consumers", |c, n, p| {
+                        c.count_up_to(n, p, MAX_CONSUMERS)
+                    })
                     .unwrap_or(d.num_consumers),
                 cache_size: q
                     .opt(ctx, "cache_size", Ctx::byte_size)

@@ -366,6 +366,16 @@ fn value_parsers() {
     assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
     assert!(parse_duration("5").is_err());
     assert!(parse_duration("0s").is_err());
+    assert_eq!(parse_duration("100y"), Ok(crate::yaml::read::MAX_DURATION));
+    for long in ["100y 1s", "600y", "300000000000y"] {
+        assert_eq!(
+            parse_duration(long),
+            Err(ValueError::DurationTooLong {
+                text: long.to_string()
+            }),
+            "{long}"
+        );
+    }
     assert_eq!(parse_addr("localhost:4317"), Ok(addr("127.0.0.1:4317")));
     assert_eq!(parse_addr("[::1]:4317"), Ok(addr("[::1]:4317")));
     assert_eq!(parse_addr("0.0.0.0:0"), Ok(addr("0.0.0.0:0")));
@@ -813,4 +823,47 @@ fn external_labels_leave_room_for_the_slo_series_labels() {
         let text = rw(extra, 16);
         assert!(parse(&text, "t.yaml", &Fake::default()).is_ok(), "{extra}");
     }
+}
+
+/// humantime reads up to `u64::MAX` seconds: `snapshot_interval: 300000000000y` made the
+/// snapshot loop panic on its first tick, lateness and future that long made the start
+/// panic once a timeslice SLO loaded, and `600y` of lateness wrapped to 15 years.
+#[test]
+fn durations_longer_than_100_years_are_errors_with_their_place() {
+    let text = with_grpc(
+        "slo:\n  allowed_lateness: 600y\n  max_future: 300000000000y\n  snapshot_interval: 100y\n",
+    );
+    assert_eq!(
+        errors(&text, &Fake::default()),
+        [
+            "t.yaml:6:21: slo.allowed_lateness: duration \"600y\" is longer than 100y",
+            "t.yaml:7:15: slo.max_future: duration \"300000000000y\" is longer than 100y",
+        ]
+    );
+    let text = with_grpc("slo:\n  snapshot_interval: 999ms\n");
+    assert_eq!(
+        errors(&text, &Fake::default()),
+        ["t.yaml:6:22: slo.snapshot_interval: must be at least 1s"]
+    );
+}
+
+/// Counts that become permits or tasks: `max_connections: 18446744073709551615` panicked
+/// the listener's task (a semaphore holds at most 2^61 permits) and `num_consumers:
+/// 100000000` aborted the start on allocation.
+#[test]
+fn connection_and_consumer_counts_have_a_ceiling() {
+    let text = "receivers:\n  otlp:\n    protocols:\n      grpc:\n    limits:\n      \
+        max_connections: 18446744073709551615\n      max_connections_per_peer: 1000001\n\
+        exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
+        sending_queue: {num_consumers: 100000000}\n";
+    assert_eq!(
+        errors(text, &Fake::default()),
+        [
+            "t.yaml:6:24: receivers.otlp.limits.max_connections: must be at most 1000000",
+            "t.yaml:7:33: receivers.otlp.limits.max_connections_per_peer: must be at most 1000000",
+            "t.yaml:11:36: exporters.otlphttp/x.sending_queue.num_consumers: must be at most 1000",
+        ]
+    );
+    let fine = with_grpc("    limits: {max_connections: 1000000}\n");
+    assert!(parse(&fine, "t.yaml", &Fake::default()).is_ok());
 }

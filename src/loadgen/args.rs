@@ -175,6 +175,21 @@ pub(crate) struct Settings {
     pub decode_baseline: bool,
 }
 
+/// The most items one request may carry: ten times what a 16 MiB request of the receiver
+/// holds; past it the generator only spends memory (10^12 aborted after 4.5 GiB).
+pub(crate) const MAX_ITEMS_PER_REQUEST: usize = 1_000_000;
+
+/// The most concurrent requests (each a connection or stream and its buffers).
+pub(crate) const MAX_CONCURRENCY: usize = 10_000;
+
+/// The most clusters, and services per cluster, of the simulated fleet (every pair is a
+/// resource the generator keeps).
+pub(crate) const MAX_FLEET: usize = 1_000;
+
+/// The lowest `--rate` other than 0: one item every 1,000 s (below it the pause between
+/// requests overflows a `Duration`).
+pub(crate) const MIN_RATE: f64 = 0.001;
+
 /// A bad argument; the message names the flag.
 fn invalid(message: impl Into<String>) -> LoadgenError {
     LoadgenError::InvalidArgument(message.into())
@@ -183,20 +198,28 @@ fn invalid(message: impl Into<String>) -> LoadgenError {
 impl LoadgenArgs {
     /// Checks the arguments and resolves defaults.
     pub(crate) fn validate(&self) -> Result<Settings, LoadgenError> {
-        if self.items_per_request == 0 {
-            return Err(invalid("--items-per-request must be at least 1"));
+        if !(1..=MAX_ITEMS_PER_REQUEST).contains(&self.items_per_request) {
+            return Err(invalid(format!(
+                "--items-per-request must be between 1 and {MAX_ITEMS_PER_REQUEST}"
+            )));
         }
-        if self.concurrency == 0 {
-            return Err(invalid("--concurrency must be at least 1"));
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(invalid(format!(
+                "--concurrency must be between 1 and {MAX_CONCURRENCY}"
+            )));
         }
-        if !self.rate.is_finite() || self.rate < 0.0 {
-            return Err(invalid("--rate must be a non-negative number"));
+        if !self.rate.is_finite() || self.rate < 0.0 || (self.rate > 0.0 && self.rate < MIN_RATE) {
+            return Err(invalid(format!(
+                "--rate must be 0 (no limit) or a number of items a second of at least {MIN_RATE}"
+            )));
         }
         if self.items == Some(0) {
             return Err(invalid("--items must be at least 1"));
         }
-        if self.clusters == 0 || self.services == 0 {
-            return Err(invalid("--clusters and --services must be at least 1"));
+        if !(1..=MAX_FLEET).contains(&self.clusters) || !(1..=MAX_FLEET).contains(&self.services) {
+            return Err(invalid(format!(
+                "--clusters and --services must be between 1 and {MAX_FLEET}"
+            )));
         }
         if !(0.0..=1.0).contains(&self.error_ratio) {
             return Err(invalid("--error-ratio must be between 0 and 1"));
@@ -214,6 +237,9 @@ impl LoadgenArgs {
         };
         if duration == Some(Duration::ZERO) {
             return Err(invalid("--duration must be longer than zero"));
+        }
+        if duration.is_some_and(|d| d > crate::yaml::read::MAX_DURATION) {
+            return Err(invalid("--duration must be at most 100y"));
         }
         Ok(Settings {
             signal: self.signal,

@@ -145,6 +145,21 @@ fn value_end(b: &[u8], at: usize, opener: u8) -> Option<usize> {
 
 /// Whether `v`, whole, has a phone number's shape (module doc).
 pub(crate) fn phone_shaped(v: &[u8]) -> bool {
+    !too_plain(v) && shaped(v)
+}
+
+/// Whether `v` has no phone's shape because of its digits alone, read eight bytes at a
+/// time: most values asked about are ids and nanosecond times, digits only. Sixteen
+/// digits in a row after an optional `+` are too many (more than 15), and a whole value
+/// of digits without a `+` is not grouped. Never true where [`shaped`] is.
+fn too_plain(v: &[u8]) -> bool {
+    let body = v.strip_prefix(b"+").unwrap_or(v);
+    let lead = &body[..body.len().min(16)];
+    digits_only(lead) && (lead.len() == 16 || body.len() == v.len())
+}
+
+/// [`phone_shaped`], byte by byte.
+fn shaped(v: &[u8]) -> bool {
     let body = match v {
         [b'+', first, ..] if first.is_ascii_digit() && *first != b'0' => &v[1..],
         [b'+', ..] => return false,
@@ -196,6 +211,25 @@ pub(crate) fn phone_shaped(v: &[u8]) -> bool {
         && grouped
         && !representative
         && !date_shaped(v)
+}
+
+/// Whether `b` (at most 16 bytes) is all ASCII digits: for eight bytes or more two
+/// (possibly overlapping) words, each byte's high nibble 3 and its low nibble below 10
+/// (adding 6 carries a nibble of 10 or more into the high one).
+fn digits_only(b: &[u8]) -> bool {
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const THREE: u64 = 0x3030_3030_3030_3030;
+    const SIX: u64 = 0x0606_0606_0606_0606;
+    let word_digits = |w: &[u8]| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        x & HIGH == THREE && x.wrapping_add(SIX) & HIGH == THREE
+    };
+    match b.len() {
+        8..=16 => word_digits(&b[..8]) && word_digits(&b[b.len() - 8..]),
+        _ => b.iter().all(u8::is_ascii_digit),
+    }
 }
 
 /// `YYYY-MM-DD`, `DD.MM.YYYY`, `MM/DD/YYYY` and the like: eight digits as 4-2-2 or
@@ -409,6 +443,68 @@ mod tests {
             "+",
         ] {
             assert!(!phone_shaped(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn plain_digit_values_are_ruled_out_as_the_byte_loop_rules_them_out() {
+        // Digit runs of every length around 8 and 16 (the word reads), with and without
+        // `+`, separators, parentheses and other bytes in any place: the quick test never
+        // rules out a value of phone shape, and rules out most plain ones.
+        let pieces: &[&[u8]] = &[
+            b"0",
+            b"1",
+            b"7",
+            b"9",
+            b"12",
+            b"345",
+            b"6789",
+            b"01234567",
+            b"1733480000000000000",
+            b"+",
+            b"+4",
+            b"(",
+            b")",
+            b" ",
+            b"-",
+            b".",
+            b"/",
+            b":",
+            b"a",
+            b"T",
+            b"\xff",
+        ];
+        let mut next = crate::redact::xorshift(0x9e37_79b9_7f4a_7c15);
+        let (mut ruled_out, mut phones) = (0, 0);
+        for _ in 0..100_000 {
+            let mut v = Vec::new();
+            for _ in 0..(next() % 8) {
+                // Digits most of the time, as the values asked about are.
+                let i = next() as usize % pieces.len();
+                let i = if next().is_multiple_of(3) { i } else { i % 8 };
+                v.extend_from_slice(pieces[i]);
+            }
+            let quick = too_plain(&v);
+            assert!(!(quick && shaped(&v)), "{v:?}");
+            assert_eq!(phone_shaped(&v), shaped(&v), "{v:?}");
+            ruled_out += usize::from(quick);
+            phones += usize::from(shaped(&v));
+        }
+        assert!(ruled_out > 10_000 && phones > 1_000, "{ruled_out} {phones}");
+        // Every length from 0 to 20 of digits alone, after a `+`, and with one other
+        // byte in each place.
+        for n in 0..=20 {
+            let digits: Vec<u8> = (0..n).map(|i| b"4155550134"[i % 10]).collect();
+            for other in [b'+', b' ', b'-', b'a', b':', b'0' - 1, b'9' + 1] {
+                for at in 0..=n {
+                    let mut v = digits.clone();
+                    v.insert(at, other);
+                    assert_eq!(phone_shaped(&v), shaped(&v), "{v:?}");
+                }
+            }
+            assert!(too_plain(&digits), "{digits:?}");
+            let plus = [b"+".as_slice(), &digits].concat();
+            assert_eq!(too_plain(&plus), n >= 16, "{plus:?}");
         }
     }
 }

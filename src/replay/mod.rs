@@ -128,8 +128,19 @@ pub fn parse_time(s: &str) -> Result<u64, ArgError> {
         text: s.to_string(),
         source,
     })?;
-    u64::try_from(t.as_nanosecond()).map_err(|_| ArgError::BeforeEpoch(s.to_string()))
+    let nanos = t.as_nanosecond();
+    if nanos < 0 {
+        return Err(ArgError::BeforeEpoch(s.to_string()));
+    }
+    // The same range as Unix seconds: a time past 2540 was called "before 1970".
+    match u64::try_from(nanos) {
+        Ok(n) if n <= LATEST_NANOS => Ok(n),
+        _ => Err(ArgError::TimeOutOfRange(s.to_string())),
+    }
 }
+
+/// The latest time `--from` and `--to` take (1.8·10^10 s, in 2540).
+const LATEST_NANOS: u64 = 18_000_000_000 * 1_000_000_000;
 
 /// Unix nanoseconds as RFC 3339 (UTC).
 pub fn rfc3339(nanos: u64) -> String {

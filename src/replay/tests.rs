@@ -607,3 +607,20 @@ fn printable_keeps_text_and_escapes_controls() {
     assert_eq!(printable("a\tb\u{0}c\u{7f}"), "a\\u{9}b\\u{0}c\\u{7f}");
     assert_eq!(printable("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
 }
+
+/// A time past the range was refused as "before 1970".
+#[test]
+fn times_past_the_range_are_refused_as_such() {
+    assert_eq!(parse_time("1970-01-01T00:00:00Z").unwrap(), 0);
+    assert!(parse_time("2539-12-31T00:00:00Z").is_ok());
+    for late in ["2541-01-01T00:00:00Z", "2600-01-01T00:00:00Z", "1.9e10"] {
+        assert_eq!(
+            parse_time(late).unwrap_err().to_string(),
+            format!("{late}: not a time after 1970 and before 2540"),
+        );
+    }
+    assert_eq!(
+        parse_time("1969-12-31T23:59:59Z").unwrap_err().to_string(),
+        "1969-12-31T23:59:59Z: before 1970"
+    );
+}

@@ -139,6 +139,16 @@ impl Ctx<'_> {
         })
     }
 
+    /// A [`Ctx::count`] of at most `max`: what becomes tasks, permits or connections.
+    pub(crate) fn count_up_to(&mut self, node: &Node, path: &str, max: usize) -> Option<usize> {
+        let n = self.count(node, path)?;
+        if n > max {
+            self.error(node, path, format!("must be at most {max}"));
+            return None;
+        }
+        Some(n)
+    }
+
     pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         self.parsed(node, path, parse_duration)
     }
@@ -355,6 +365,8 @@ pub(crate) enum ValueError {
         text: String,
         source: humantime::DurationError,
     },
+    #[error("duration {text:?} is longer than 100y")]
+    DurationTooLong { text: String },
     #[error(
         "invalid byte size {text:?}, expected e.g. `16MiB`, `512KiB`, `1GB` or a number of bytes"
     )]
@@ -368,10 +380,20 @@ pub(crate) enum ValueError {
     Addr { text: String },
 }
 
-/// `5s`, `250ms`, `1h 30m`; zero is refused.
+/// The longest duration a config field takes (`100y`, as humantime reads a year). What
+/// the config's durations become must neither wrap in `u64` nanoseconds nor overflow when
+/// two are added or one is added to the clock: humantime reads up to `u64::MAX` seconds,
+/// where `300000000000y` made the snapshot loop panic and `600y` of lateness wrapped to
+/// 15 years.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
+
+/// `5s`, `250ms`, `1h 30m`; zero and more than [`MAX_DURATION`] are refused.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, ValueError> {
     match humantime::parse_duration(text.trim()) {
         Ok(d) if d.is_zero() => Err(ValueError::Zero),
+        Ok(d) if d > MAX_DURATION => Err(ValueError::DurationTooLong {
+            text: text.trim().to_string(),
+        }),
         Ok(d) => Ok(d),
         Err(source) => Err(ValueError::Duration {
             text: text.to_string(),

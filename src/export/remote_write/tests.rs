@@ -1,6 +1,8 @@
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
-    ExponentialHistogram, Gauge, Metric, NumberDataPoint, Sum,
+    AggregationTemporality, DataPointFlags, ExponentialHistogram, ExponentialHistogramDataPoint,
+    Gauge, Metric, NumberDataPoint, Sum, metric, number_data_point,
 };
 
 use super::*;

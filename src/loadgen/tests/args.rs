@@ -40,6 +40,29 @@ fn endpoints_and_arguments_are_validated() {
             .contains("--encoding json")
     );
     assert!(bad(|a| a.items_per_request = 0).is_some());
+    // Numbers past what the generator can hold used to abort on allocation (10^12 items
+    // a request after 4.5 GiB, 10^9 workers, 10^12 clusters or services) or panic (a
+    // rate of 1e-300 items a second: a pause of 1e300 s).
+    for (set, flag) in [
+        (
+            (|a| a.items_per_request = 1_000_000_000_000) as fn(&mut LoadgenArgs),
+            "--items-per-request",
+        ),
+        (|a| a.concurrency = 1_000_000_000, "--concurrency"),
+        (|a| a.clusters = 1_000_000_000_000, "--clusters"),
+        (|a| a.services = 1_000_000_000_000, "--services"),
+        (|a| a.rate = 1e-300, "--rate"),
+        (
+            |a| a.duration = Some("300000000000y".parse().unwrap()),
+            "--duration",
+        ),
+    ] {
+        let message = bad(set).unwrap_or_default();
+        assert!(message.contains(flag), "{flag}: {message:?}");
+    }
+    assert!(bad(|a| a.items_per_request = 1_000_000).is_none());
+    assert!(bad(|a| a.rate = 0.001).is_none());
+    assert!(bad(|a| a.rate = 1e300).is_none());
     assert!(bad(|a| a.error_ratio = 1.5).is_some());
     assert!(
         bad(|a| a.headers = vec!["novalue".into()])

@@ -74,10 +74,14 @@
 //! - `runs.rs`: receipt times as runs.
 //! - `restore.rs`: a message read back in the facts' own columns.
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
+//! - `frames.rs`: a file's messages one at a time, each checked before Arrow reads it.
 
 mod dictionary;
 #[cfg(test)]
 mod forms_tests;
+mod frames;
+#[cfg(test)]
+mod frames_tests;
 mod halves;
 mod int_text;
 mod ipc;

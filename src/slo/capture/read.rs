@@ -3,15 +3,17 @@
 //! ([`Reader::next_logs`]), or, in files of metric requests ([`Reader::is_metrics`]), as
 //! the requests ([`Reader::next_metrics`]).
 //!
-//! A file is read whole, up to the size it had when opened (its size is its bound: a file
-//! still growing ends there), and only a regular file (a FIFO or device is an error, never
-//! waited on), and its messages are checked before Arrow
-//! decodes them: every length must lie within the file and the stated sizes of a message's
-//! compressed buffers, together, within [`MAX_BUFFER`], so a damaged or crafted file cannot
-//! make the reader allocate what the disk does not hold (a few kilobytes of zstd state a
-//! gigabyte of zeros; a message has a buffer or three per column). Decoding stops at the first damaged message with a warning
-//! that names the file, the batch and the byte offset; the batches before it count. A file
-//! in progress ends in a partial message at most, which ends it the same way.
+//! A file is read message by message from the file (see `frames.rs`), up to the size it
+//! had when opened (a file still growing ends there), and only a regular file (a FIFO or
+//! device is an error, never waited on): reading holds one message at a time, never the
+//! file. Each message is checked before Arrow decodes it: every length it states must lie
+//! within the file and within `frames::MAX_MESSAGE` (256 MiB), and the sizes its
+//! compressed buffers state they decompress to within that bound together (and each
+//! within what zstd can regenerate from the buffer), so a damaged or crafted file cannot
+//! make the reader allocate what the disk does not hold, nor more than the writer writes
+//! in a message. Decoding stops at the first damaged message with a warning that names
+//! the file, the batch, the message and its byte offset; the batches before it count. A
+//! file in progress ends in a partial message at most, which ends it the same way.
 //!
 //! A message holds the facts of several requests, decoded and checked once. The reader's
 //! items are the requests (a run of rows with one `received_unix_nano`), each a batch of
@@ -19,15 +21,16 @@
 //! messages instead, for a replay that records several requests at once.
 
 use std::collections::HashSet;
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{BufReader, Take};
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::ScalarBuffer;
-use arrow_ipc::reader::StreamReader;
 
+use super::frames::{Batches, Frames};
 use super::int_text::INT_TEXT_OF;
 use super::{
     EXTENSION, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS, META_MAX_GROUPS_TOTAL,
@@ -36,13 +39,12 @@ use super::{
 use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
 
-/// The most a capture message may state its compressed buffers decompress to, all of them
-/// together (1 GiB): the writer's messages of a few thousand rows state far less.
-pub const MAX_BUFFER: i64 = 1 << 30;
-/// The largest capture file read (16 GiB): larger is not a file slotel wrote.
-pub const MAX_FILE: u64 = 16 << 30;
+/// What the reader reads a file through: the file, up to its length when opened.
+type FileBatches = Batches<BufReader<Take<File>>>;
 
-const CONTINUATION: u32 = 0xFFFF_FFFF;
+/// The buffer between the file and the messages (a message's body of more is read
+/// straight into the message).
+const READ_BUFFER: usize = 64 << 10;
 
 /// One file of a capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,9 +167,7 @@ impl CapturedBatch {
 /// [`Reader::warning`] then says where and why.
 pub struct Reader {
     path: PathBuf,
-    stream: Option<StreamReader<Cursor<Vec<u8>>>>,
-    /// Where the checked prefix ends, and why there (`None`: the whole file is sound).
-    damage: Option<String>,
+    stream: Option<FileBatches>,
     index: usize,
     warning: Option<String>,
     engine: Recorded,
@@ -185,95 +185,6 @@ pub struct Reader {
     held_rows: Option<(RecordBatch, usize)>,
 }
 
-/// The length of the prefix of `bytes` made of whole, sound messages, and what is wrong
-/// right after it.
-fn sound_prefix(bytes: &[u8]) -> (usize, Option<String>) {
-    sound_prefix_within(bytes, MAX_BUFFER)
-}
-
-/// [`sound_prefix`] with `max_message` for [`MAX_BUFFER`].
-fn sound_prefix_within(bytes: &[u8], max_message: i64) -> (usize, Option<String>) {
-    let mut pos = 0usize;
-    let mut message = 0usize;
-    let word = |at: usize| -> Option<u32> {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    loop {
-        if pos == bytes.len() {
-            return (pos, None);
-        }
-        let damaged = |what: &str| {
-            (
-                pos,
-                Some(format!("message {message} at byte {pos}: {what}")),
-            )
-        };
-        let Some(first) = word(pos) else {
-            return damaged("truncated");
-        };
-        let (meta_len, header) = if first == CONTINUATION {
-            match word(pos + 4) {
-                Some(len) => (len as i32, 8),
-                None => return damaged("truncated"),
-            }
-        } else {
-            (first as i32, 4)
-        };
-        if meta_len == 0 {
-            // End of stream.
-            return (pos + header, None);
-        }
-        let Ok(meta_len) = usize::try_from(meta_len) else {
-            return damaged("negative metadata length");
-        };
-        let meta_start = pos + header;
-        let Some(meta) = bytes.get(meta_start..meta_start.saturating_add(meta_len)) else {
-            return damaged("truncated metadata");
-        };
-        let Ok(msg) = arrow_ipc::root_as_message(meta) else {
-            return damaged("unreadable metadata");
-        };
-        let Ok(body_len) = usize::try_from(msg.bodyLength()) else {
-            return damaged("negative body length");
-        };
-        let body_start = meta_start + meta_len;
-        let Some(body) = bytes.get(body_start..body_start.saturating_add(body_len)) else {
-            return damaged("truncated body");
-        };
-        let batch = msg
-            .header_as_record_batch()
-            .or_else(|| msg.header_as_dictionary_batch().and_then(|d| d.data()));
-        if let Some(batch) = batch
-            && batch.compression().is_some()
-        {
-            let mut stated = 0i64;
-            for b in batch.buffers().into_iter().flatten() {
-                let (Ok(offset), Ok(len)) =
-                    (usize::try_from(b.offset()), usize::try_from(b.length()))
-                else {
-                    return damaged("negative buffer position");
-                };
-                if offset.saturating_add(len) > body.len() {
-                    return damaged("a buffer lies outside the body");
-                }
-                if len >= 8 {
-                    let mut size = [0u8; 8];
-                    size.copy_from_slice(&body[offset..offset + 8]);
-                    // -1: stored uncompressed, its length is its size.
-                    stated = stated.saturating_add(i64::from_le_bytes(size).max(0));
-                    if stated > max_message {
-                        return damaged("its buffers state an impossible size");
-                    }
-                }
-            }
-        }
-        pos = body_start + body_len;
-        message += 1;
-    }
-}
-
 /// Why a capture file cannot be read at all (each names the file).
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -282,8 +193,6 @@ pub enum OpenError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {len} bytes: too large for a capture file", path.display())]
-    TooLarge { path: PathBuf, len: u64 },
     /// Empty, or damaged from its first message on: what the check found.
     #[error("{}: {why}", path.display())]
     NoSoundPrefix { path: PathBuf, why: String },
@@ -292,9 +201,6 @@ pub enum OpenError {
         path: PathBuf,
         source: arrow_schema::ArrowError,
     },
-    /// The Arrow reader gave up on the stream's schema altogether.
-    #[error("{}: not an Arrow IPC stream", path.display())]
-    Undecodable { path: PathBuf },
 }
 
 /// Why a batch of a capture file is not a request's span or log facts (reading stops
@@ -332,46 +238,29 @@ impl Reader {
         // for ever) ends there, in a partial message at most.
         let file = crate::regular_file::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
-        if len > MAX_FILE {
-            return Err(OpenError::TooLarge {
-                path: path.to_path_buf(),
-                len,
-            });
-        }
-        let mut bytes = Vec::new();
-        bytes
-            .try_reserve_exact(len as usize)
-            .map_err(|e| io(std::io::Error::other(e)))?;
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, len), &mut bytes).map_err(io)?;
-        let (sound, damage) = sound_prefix(&bytes);
-        bytes.truncate(sound);
-        if bytes.is_empty() {
+        let input = BufReader::with_capacity(READ_BUFFER, std::io::Read::take(file, len));
+        let mut frames = Frames::new(input, len);
+        let Some(first) = frames.next_frame() else {
             return Err(OpenError::NoSoundPrefix {
                 path: path.to_path_buf(),
-                why: damage.unwrap_or_else(|| "empty".to_string()),
+                why: match frames.damage() {
+                    Some(why) => why.to_string(),
+                    None if len == 0 => "empty".to_string(),
+                    None => "no message before the end of the stream".to_string(),
+                },
             });
-        }
-        let unreadable = |e: Option<arrow_schema::ArrowError>| match e {
-            Some(source) => OpenError::NotIpc {
-                path: path.to_path_buf(),
-                source,
-            },
-            None => OpenError::Undecodable {
-                path: path.to_path_buf(),
-            },
         };
+        let schema = super::frames::schema_of(&first).map_err(|source| OpenError::NotIpc {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let kind = Kind::of_signal(schema.metadata().get(META_SIGNAL).map(String::as_str));
         // The columns to decode: those `needed` reads, found in the stream's schema.
         let mut drop = HashSet::new();
         let projection = match needed {
             None => None,
             Some(needed) => {
-                let schema = std::panic::catch_unwind(|| {
-                    StreamReader::try_new(Cursor::new(&bytes[..]), None).map(|s| s.schema())
-                })
-                .map_err(|_| unreadable(None))?
-                .map_err(|e| unreadable(Some(e)))?;
                 let all = schema.fields().len();
-                let kind = Kind::of_signal(schema.metadata().get(META_SIGNAL).map(String::as_str));
                 let mut projection: Vec<usize> = (0..all)
                     .filter(|i| needed.needs_column(schema.field(*i).name()))
                     .collect();
@@ -390,13 +279,8 @@ impl Reader {
                 (kind == Kind::Spans && projection.len() < all).then_some(projection)
             }
         };
-        let stream =
-            std::panic::catch_unwind(|| StreamReader::try_new(Cursor::new(bytes), projection))
-                .map_err(|_| unreadable(None))?
-                .map_err(|e| unreadable(Some(e)))?;
-        let meta = stream.schema().metadata().clone();
+        let meta = schema.metadata().clone();
         let number = |key: &str| meta.get(key).and_then(|v| v.parse::<u64>().ok());
-        let kind = Kind::of_signal(meta.get(META_SIGNAL).map(String::as_str));
         Ok(Self {
             kind,
             metrics_started: number(META_METRICS_STARTED),
@@ -409,8 +293,7 @@ impl Reader {
                 future: number(META_FUTURE),
                 max_groups_total: number(META_MAX_GROUPS_TOTAL),
             },
-            stream: Some(stream),
-            damage,
+            stream: Some(Batches::new(frames, schema, projection)),
             index: 0,
             warning: None,
             held: None,
@@ -628,7 +511,7 @@ impl Reader {
     /// [`Reader::warning`] says where).
     fn read(&mut self) -> Option<RecordBatch> {
         let stream = self.stream.as_mut()?;
-        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next()));
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream.next_batch()));
         let batch = match next {
             Ok(Some(Ok(batch))) => match super::restore::restore(batch, &self.drop) {
                 Ok(batch) => batch,
@@ -646,10 +529,13 @@ impl Reader {
                 return None;
             }
             Ok(None) => {
-                if let Some(damage) = self.damage.take() {
-                    self.stop(damage);
+                match stream.damage() {
+                    Some(damage) => {
+                        let damage = damage.to_string();
+                        self.stop(damage);
+                    }
+                    None => self.stream = None,
                 }
-                self.stream = None;
                 return None;
             }
         };
@@ -681,61 +567,5 @@ impl Iterator for Reader {
             self.held = Some((message, start + len));
         }
         Some(part)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use arrow_array::{BinaryArray, RecordBatch};
-    use arrow_schema::{DataType, Field, Schema};
-
-    use super::sound_prefix_within;
-
-    /// One zstd message of `columns` binary columns, each one value of `bytes` zeros:
-    /// a few hundred bytes on disk that state `columns × bytes` decompressed.
-    fn zeros(columns: usize, bytes: usize) -> Vec<u8> {
-        let fields: Vec<Field> = (0..columns)
-            .map(|i| Field::new(format!("c{i}"), DataType::Binary, false))
-            .collect();
-        let schema = Arc::new(Schema::new(fields));
-        let value = vec![0u8; bytes];
-        let arrays = (0..columns)
-            .map(|_| Arc::new(BinaryArray::from(vec![&value[..]])) as arrow_array::ArrayRef)
-            .collect();
-        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-        let options = arrow_ipc::writer::IpcWriteOptions::default()
-            .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
-            .unwrap();
-        let mut out = Vec::new();
-        let mut w =
-            arrow_ipc::writer::StreamWriter::try_new_with_options(&mut out, &schema, options)
-                .unwrap();
-        w.write(&batch).unwrap();
-        w.finish().unwrap();
-        drop(w);
-        out
-    }
-
-    #[test]
-    fn a_message_may_not_state_more_than_the_limit_over_all_its_buffers() {
-        let mib = 1 << 20;
-        let bytes = zeros(8, mib);
-        assert!(bytes.len() < mib / 8, "{} bytes", bytes.len());
-        // Each buffer states 1 MiB, within a 2 MiB limit; the message states 8 MiB.
-        let (sound, damage) = sound_prefix_within(&bytes, 2 * mib as i64);
-        let damage = damage.expect("refused");
-        assert!(
-            damage.contains("message 1") && damage.contains("state an impossible size"),
-            "{damage}"
-        );
-        // The schema (message 0) is sound.
-        assert!(sound > 0 && sound < bytes.len());
-        // Within the limit: the whole stream.
-        assert_eq!(
-            sound_prefix_within(&bytes, 9 * mib as i64),
-            (bytes.len(), None)
-        );
     }
 }

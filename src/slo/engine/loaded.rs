@@ -65,7 +65,12 @@ impl LoadedSlo {
             } => Some(slices::SliceCfg {
                 slice_nanos: (slice.as_nanos() as u64).max(1),
                 target: *slice_target,
-                settle_nanos: (cfg.allowed_lateness + cfg.max_future).as_nanos() as u64,
+                settle_nanos: u64::try_from(
+                    cfg.allowed_lateness
+                        .saturating_add(cfg.max_future)
+                        .as_nanos(),
+                )
+                .unwrap_or(u64::MAX),
             }),
         };
         let state = SloState::new(

@@ -279,8 +279,8 @@ impl Engine {
     /// earlier events count as late, later ones as future.
     pub(super) fn event_times(&self, now: u64) -> (u64, u64) {
         (
-            now.saturating_sub(self.cfg.allowed_lateness.as_nanos() as u64),
-            now.saturating_add(self.cfg.max_future.as_nanos() as u64),
+            now.saturating_sub(nanos(self.cfg.allowed_lateness)),
+            now.saturating_add(nanos(self.cfg.max_future)),
         )
     }
 
@@ -311,4 +311,9 @@ impl Engine {
         }
         out
     }
+}
+
+/// `d` in nanoseconds, `u64::MAX` past it (584 years) rather than wrapped.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

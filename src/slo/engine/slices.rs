@@ -129,11 +129,16 @@ impl Slices {
         let from = ring.window_start(now).max(since * s).div_ceil(s);
         let to = now / s;
         let elapsed = to.saturating_sub(from);
-        let open_bad = self
-            .open
-            .range(from..to)
-            .filter(|(_, (g, t))| self.cfg.is_bad(*g, *t))
-            .count() as u64;
+        // A window shorter than a slice (5m of 1h slices) may hold no complete slice: its
+        // first one then starts after the last that ended, and is no range to read.
+        let open_bad = if from < to {
+            self.open
+                .range(from..to)
+                .filter(|(_, (g, t))| self.cfg.is_bad(*g, *t))
+                .count() as u64
+        } else {
+            0
+        };
         let bad = (ring.bad_slices(now) + open_bad).min(elapsed);
         SliceCounts {
             elapsed,
@@ -190,6 +195,35 @@ mod tests {
         // A late event for a settled slice changes nothing.
         s.add(T0 + 75 * S, 0, 1_000, &mut rings);
         assert_eq!(s.counts(&rings, 0, T0 + 1_260 * S).good, 19);
+    }
+
+    /// Slices longer than a window (1h slices, the 5m burn-rate window) used to read the
+    /// open slices over a range whose start lay after its end, which panics.
+    #[test]
+    fn a_window_shorter_than_a_slice_holds_no_complete_slice() {
+        let hour = SliceCfg {
+            slice_nanos: 3_600 * S,
+            ..cfg()
+        };
+        let mut rings = vec![
+            Ring::new(&WindowSpec::new("5m", 300)),
+            Ring::new(&WindowSpec::new("1d", 86_400)),
+        ];
+        let mut s = Slices::new(hour);
+        // A bad hour, then reads 10 to 50 minutes into the next one.
+        s.add(T0 + 10 * S, 1, 10, &mut rings);
+        for minute in [10, 30, 50] {
+            let now = T0 + 3_600 * S + minute * 60 * S;
+            assert_eq!(s.counts(&rings, 0, now), SliceCounts::default(), "{minute}");
+            assert_eq!(
+                s.counts(&rings, 1, now),
+                SliceCounts {
+                    elapsed: 1,
+                    good: 0
+                },
+                "{minute}"
+            );
+        }
     }
 
     #[test]

@@ -260,14 +260,8 @@ fn budgeting(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Option<Budgeting> {
     let slice = f.section(ctx, "timeslice");
     match (timeslices, slice) {
         (Some(true), Some(mut slice)) => {
-            let size = slice.required(ctx, "size", values::duration);
+            let size = slice.required(ctx, "size", values::slice);
             let target = slice.required(ctx, "target", |c, n, p| values::percent(c, n, p, true));
-            if let (Some(size), Some(node)) = (size, slice.get("size"))
-                && (size.as_secs() < 1 || size.as_secs() > 3600)
-            {
-                let msg = "a time slice must be between 1s and 1h";
-                ctx.error(node, &slice.path("size"), msg);
-            }
             slice.finish(ctx);
             Some(Budgeting::Timeslices {
                 slice: size?,

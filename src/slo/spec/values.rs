@@ -197,6 +197,22 @@ pub(super) fn duration(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Dur
     })
 }
 
+/// The shortest time slice.
+pub const MIN_SLICE: Duration = Duration::from_secs(1);
+
+/// The longest time slice.
+pub const MAX_SLICE: Duration = Duration::from_secs(3_600);
+
+/// A time slice of timeslice budgeting: [`MIN_SLICE`] to [`MAX_SLICE`], in both formats.
+pub(super) fn slice(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Duration> {
+    let d = duration(ctx, node, path)?;
+    if !(MIN_SLICE..=MAX_SLICE).contains(&d) {
+        ctx.error(node, path, "a time slice must be between 1s and 1h");
+        return None;
+    }
+    Some(d)
+}
+
 /// A rolling window: at least a day, at most [`MAX_WINDOW`].
 pub(super) fn rolling(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<SloWindow> {
     parsed(ctx, node, path, |s| {

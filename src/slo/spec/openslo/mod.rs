@@ -339,7 +339,7 @@ fn objective(ctx: &mut Ctx<'_>, mut f: Fields<'_>, timeslices: bool) -> Objectiv
     let slice_target = f.opt(ctx, "timeSliceTarget", |c, n, p| {
         values::ratio(c, n, p, true)
     });
-    let slice = f.opt(ctx, "timeSliceWindow", values::duration);
+    let slice = f.opt(ctx, "timeSliceWindow", values::slice);
     let budgeting = if timeslices {
         for (key, missing) in [
             ("timeSliceTarget", slice_target.is_none()),
