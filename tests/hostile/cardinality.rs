@@ -181,6 +181,25 @@ async fn the_groups_of_every_slo_together_stay_within_max_groups_total() {
     let s = spawn_grouped(1000, 60).await;
     let routes: Vec<String> = (0..400).map(|i| format!("/total/{i:04}")).collect();
     send_spans(&s, routes).await;
+    // The SLO connector records after the request is answered: wait until the routes
+    // SLO has counted all 400 events (its roll-up over every cluster, overflow included).
+    let mut counted = 0;
+    for _ in 0..200 {
+        let v = common::slos(s.admin).await;
+        counted = v["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["service"] == "routes" && e["name"] == "availability")
+            .filter(|e| e["cluster"] == "all" && e["group"].is_null())
+            .map(|e| e["total"].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        if counted == 400 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(counted, 400, "the routes SLO's events");
     let metrics = common::scrape_metrics(s.admin).await;
     assert_eq!(sample(&metrics, "slotel_slo_groups"), 60.0);
     assert_eq!(sample(&metrics, "slotel_slo_groups_limit"), 60.0);
