@@ -63,14 +63,9 @@ impl LoadedSlo {
                 slice,
                 slice_target,
             } => Some(slices::SliceCfg {
-                slice_nanos: (slice.as_nanos() as u64).max(1),
+                slice_nanos: super::nanos(*slice).max(1),
                 target: *slice_target,
-                settle_nanos: u64::try_from(
-                    cfg.allowed_lateness
-                        .saturating_add(cfg.max_future)
-                        .as_nanos(),
-                )
-                .unwrap_or(u64::MAX),
+                settle_nanos: super::nanos(cfg.allowed_lateness.saturating_add(cfg.max_future)),
             }),
         };
         let state = SloState::new(
@@ -161,7 +156,7 @@ pub fn latency_bounds(slo: &Slo) -> Vec<u64> {
         .map(|s| (s * 1e9).round() as u64)
         .collect();
     if let Some(th) = slo.sli.latency_threshold() {
-        out.push(u64::try_from(th.as_nanos()).unwrap_or(u64::MAX));
+        out.push(super::nanos(th));
     }
     out.sort_unstable();
     out.dedup();

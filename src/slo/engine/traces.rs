@@ -125,9 +125,7 @@ impl Engine {
                     };
                     Some(Member {
                         verdict: verdicts.get(i)?.clone()?,
-                        threshold: sli
-                            .latency_threshold
-                            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+                        threshold: sli.latency_threshold.map(super::nanos),
                         adjusted: sli.adjusted_counts,
                     })
                 })
