@@ -187,6 +187,8 @@ def item_for(ty, rng):
         t = f"{scheme}://{user}:{{S}}@{host}"
         return Item(ty, scheme, v, c(rng, "dsn", "url", "connection"), json_t=t, text_t=c(rng, "connecting to " + t, t), context="url")
     if ty == "url_secret":
+        # OAuth 2.0 (RFC 6749) parameters, Azure SAS `sig`, AWS SigV4 `X-Amz-Signature` and Cloud
+        # Storage V4 `X-Goog-Signature` (GOOG4-HMAC-SHA256: 64 hex digits).
         param = c(rng, "access_token", "sig", "X-Amz-Signature", "X-Goog-Signature", "client_secret",
                   "refresh_token", "code", "apikey", "token")
         v = V.rand(rng, V.HEX, 64) if "Signature" in param else V.mixed(rng, 32, V.B64URL)
