@@ -655,12 +655,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// A member whose string names the value beside it: `name`, `key` (any case).
-fn pair_name_key(k: &str) -> bool {
+pub(super) fn pair_name_key(k: &str) -> bool {
     k.eq_ignore_ascii_case("name") || k.eq_ignore_ascii_case("key")
 }
 
 /// The member that holds the value a [`pair_name_key`] member names: `value` (any case).
-fn pair_value_key(k: &str) -> bool {
+pub(super) fn pair_value_key(k: &str) -> bool {
     k.eq_ignore_ascii_case("value")
 }
 

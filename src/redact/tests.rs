@@ -939,6 +939,105 @@ fn otlp_map_keys_give_context() {
     );
 }
 
+/// A map of `name`/`value` entries (a Kubernetes container's `env`, AWS `Tags` with
+/// `Key`/`Value`, HTTP headers as `{name, value}`) names its value as a JSON object
+/// does: the value sits under the key its name gives.
+#[test]
+fn otlp_maps_of_a_name_and_a_value_read_as_json_objects_do() {
+    let pair = |name_key: &str, name: &str, value_key: &str, value: &str| AnyValue {
+        value: Some(any_value::Value::KvlistValue(KeyValueList {
+            values: vec![kv(name_key, name), kv(value_key, value)],
+        })),
+    };
+    let secret = "mK2pQ9vX4tL7wR1zN8bC5fH3";
+    let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";
+    let entries = vec![
+        pair("name", "LOG_LEVEL", "value", "debug"),
+        pair("name", "DATABASE_PASSWORD", "value", "hunter2-Winter"),
+        pair("name", "client_secret", "value", secret),
+        pair("Key", "webhook_signature", "Value", hex),
+        pair("name", "dob", "value", "18.07.1945"),
+        pair("name", "app.version", "value", "6.11.4.50"),
+        // The value before its name: nothing names it yet.
+        pair("value", "18.07.1945", "name", "dob"),
+        // A name that is not a string names nothing.
+        AnyValue {
+            value: Some(any_value::Value::KvlistValue(KeyValueList {
+                values: vec![
+                    KeyValue {
+                        key: "name".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::IntValue(7)),
+                        }),
+                        ..Default::default()
+                    },
+                    kv("value", "18.07.1945"),
+                ],
+            })),
+        },
+    ];
+    let mut logs = test_otlp::logs_request(
+        vec![],
+        vec![LogRecord {
+            body: Some(AnyValue {
+                value: Some(any_value::Value::KvlistValue(KeyValueList {
+                    values: vec![KeyValue {
+                        key: "env".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::ArrayValue(
+                                opentelemetry_proto::tonic::common::v1::ArrayValue {
+                                    values: entries,
+                                },
+                            )),
+                        }),
+                        ..Default::default()
+                    }],
+                })),
+            }),
+            ..Default::default()
+        }],
+    );
+    default().session().logs(&mut logs);
+    let rec = &logs.resource_logs[0].scope_logs[0].log_records[0];
+    let Some(any_value::Value::KvlistValue(map)) = rec.body.as_ref().unwrap().value.as_ref() else {
+        panic!("map kind changed")
+    };
+    let Some(any_value::Value::ArrayValue(env)) =
+        map.values[0].value.as_ref().and_then(|v| v.value.as_ref())
+    else {
+        panic!("array kind changed")
+    };
+    let values: Vec<(&str, &str)> = env
+        .values
+        .iter()
+        .map(|e| match &e.value {
+            Some(any_value::Value::KvlistValue(l)) => {
+                (str_of(&l.values[0].value), str_of(&l.values[1].value))
+            }
+            _ => panic!("entry kind changed"),
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("LOG_LEVEL", "debug"),
+            ("DATABASE_PASSWORD", "[REDACTED:secret]"),
+            ("client_secret", "[REDACTED:secret]"),
+            ("webhook_signature", "[REDACTED:api_key]"),
+            ("dob", "[REDACTED:date_of_birth]"),
+            ("app.version", "6.11.4.50"),
+            ("18.07.1945", "dob"),
+            ("", "18.07.1945"),
+        ]
+    );
+    // The same entries as JSON read the same.
+    let json = r#"{"env":[{"name":"client_secret","value":"mK2pQ9vX4tL7wR1zN8bC5fH3"},{"Key":"webhook_signature","Value":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"},{"name":"dob","value":"18.07.1945"}]}"#;
+    let out = run(&default(), json);
+    for v in [secret, hex, "18.07.1945"] {
+        assert!(!out.contains(v), "{out}");
+    }
+}
+
 /// Passwords in text after a word that names one and only a space (or a Korean particle,
 /// or `is`/`was`): the next word is a password when it reads like one — a digit and a
 /// letter, or a symbol with letters or digits, or four digits or more (a PIN) — and a

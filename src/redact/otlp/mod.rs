@@ -15,6 +15,7 @@ use opentelemetry_proto::tonic::metrics::v1::{Exemplar, metric};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::context::Key;
+use super::json::{pair_name_key, pair_value_key};
 use super::keys::KeyClass;
 use super::{Session, Text, TypeId};
 use crate::redact::PiiType;
@@ -254,10 +255,26 @@ impl Session<'_> {
                 };
             }
             (_, Value::KvlistValue(list)) => {
+                // The string under a `name` or `key` entry of this map, which names the
+                // value under its `value` entry (a Kubernetes `env` entry, an AWS tag, a
+                // header `{name, value}`), as in a JSON object.
+                let mut pair_name: Option<String> = None;
                 list.values.retain_mut(|kv| {
-                    let child = match class {
+                    let mut child = match class {
                         KeyClass::Normal => self.key_seen(&kv.key).class,
                         other => other,
+                    };
+                    let named = if child == KeyClass::Normal && pair_value_key(&kv.key) {
+                        pair_name.take()
+                    } else {
+                        if pair_name_key(&kv.key)
+                            && let Some(AnyValue {
+                                value: Some(Value::StringValue(n)),
+                            }) = &kv.value
+                        {
+                            pair_name = Some(n.clone());
+                        }
+                        None
                     };
                     // A map key can be PII itself, as in a JSON body.
                     if child != KeyClass::Ignored && !self.redactor.plain_key(&kv.key) {
@@ -267,7 +284,13 @@ impl Session<'_> {
                             Text::Changed(new) => kv.key = new,
                         }
                     }
-                    let child_hint = key_of(child, &kv.key);
+                    let child_hint = match &named {
+                        Some(n) => {
+                            child = self.key_seen(n).class;
+                            key_of(child, n)
+                        }
+                        None => key_of(child, &kv.key),
+                    };
                     match &mut kv.value {
                         Some(v) => self.any_value(v, child, child_hint, true) == Keep::Keep,
                         None => true,
