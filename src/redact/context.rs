@@ -910,13 +910,15 @@ fn word_hint(b: &[u8], at: usize) -> Hint {
 }
 
 /// Whether `between` (from a marking word's end to a candidate) holds a run of four or
-/// more digits: another value, which the word marks instead (`DOB: 1990-03-05 at
-/// 2026-08-02…`, `농협 8932774064436 device 4995970884941`).
+/// more digits or a dotted number (`1.37`): another value, which the word marks instead
+/// (`DOB: 1990-03-05 at 2026-08-02…`, `농협 8932774064436 device 4995970884941`,
+/// `version 1.37.6-rc.5 err: from 152.63.34.218`).
 fn number_between(between: &[u8]) -> bool {
     let mut run = 0;
-    for c in between {
+    for (i, c) in between.iter().enumerate() {
         run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= 4 {
+        let dotted = run > 0 && i >= 2 && between[i - 1] == b'.' && between[i - 2].is_ascii_digit();
+        if run >= 4 || dotted {
             return true;
         }
     }
