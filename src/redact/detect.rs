@@ -106,7 +106,13 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
         PiiType::GithubToken,
         r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,247})\b",
     ),
-    (PiiType::SlackToken, r"\bxox[abposre]-[A-Za-z0-9-]{10,250}"),
+    // Slack's token families: bot, user, app (legacy), refresh, rotation, legacy
+    // session and workspace, the web client's `xoxc-`; the web client's `d` cookie
+    // (`xoxd-`) is URL-encoded base64 (`%2F`, `%2B`, `%3D`), or decoded (`/`, `+`, `=`).
+    (
+        PiiType::SlackToken,
+        r"\bxox(?:[abposrec]-[A-Za-z0-9-]{10,250}|d-[A-Za-z0-9%+/=-]{10,250})",
+    ),
     (PiiType::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}"),
     (
         // Vendor-prefixed keys, by their published formats: Stripe secret, restricted
@@ -165,7 +171,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
     ),
     (
         PiiType::UrlSecret,
-        r"[?&;](?:access_token|refresh_token|id_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|api-key|auth|sig|signature|session|sessionid|session_id|PHPSESSID|JSESSIONID|code|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[A-Za-z0-9._~%!$'()*+,:@/=-]+",
+        r"[?&;](?:access_token|refresh_token|id_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|api-key|auth|sig|signature|session|sessionid|session_id|PHPSESSID|JSESSIONID|code|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential)=[A-Za-z0-9._~%!$'()*+,:@/=-]+",
     ),
     (
         PiiType::Secret,
@@ -173,7 +179,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
         // the rest of the key from before it. A quoted value may sit in a wrapper, as
         // Rust's `Debug` and other object dumps print one: `password: Some("…")`, and
         // Python's `repr()` prints bytes as `b'…'`; a value may be wrapped onto the next, indented line (`password=` at a line's end).
-        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["'\]]?[ \t]*(?::|=>?)[ \t]*(?:\r?\n[ \t]+)?(?:b?"[^"\r\n]+"|b?'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
+        r#"(?:(?i-u:pass(?:word|wd|phrase|code)?|pwd?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|key|auth(?:orization)?|credentials?|cookie|sess(?:ion)?(?:[_-]?id)?|sid|signature|ssn|card[_-]?(?:number|num|no)|cvv|cvc|pin)[A-Za-z0-9_-]*|비밀번호|패스워드|비번|암호)["'\]]?[ \t]*(?::|=>?)[ \t]*(?:\r?\n[ \t]+)?(?:b?"[^"\r\n]+"|b?'[^'\r\n]+'|[A-Z][A-Za-z]{1,15}\((?:"[^"\r\n]+"|'[^'\r\n]+')|["']?(?:(?i-u:bearer|basic|token)[ ]+)?[^\s"'&,;}<>\\]+)"#,
     ),
     (
         PiiType::Iban,

@@ -26,6 +26,7 @@ const GITLAB: u16 = 1 << 9; // [A-Za-z0-9_.-]
 const SPACE: u16 = 1 << 10; // [ ]
 const EQ: u16 = 1 << 11; // =
 const DIGIT: u16 = 1 << 12; // [0-9]
+const SLACK_D: u16 = 1 << 13; // [A-Za-z0-9%+/=-]
 
 const CLASS: [u16; 256] = {
     let mut t = [0u16; 256];
@@ -48,6 +49,9 @@ const CLASS: [u16; 256] = {
         }
         if b == b'-' {
             m |= SLACK | GITLAB;
+        }
+        if alnum || matches!(b, b'%' | b'+' | b'/' | b'=' | b'-') {
+            m |= SLACK_D;
         }
         if alnum || b == b'_' {
             m |= WORD;
@@ -182,11 +186,12 @@ const ALTS: &[Alt] = &[
     alt(
         3,
         &[
-            b"xoxa-", b"xoxb-", b"xoxp-", b"xoxo-", b"xoxs-", b"xoxr-", b"xoxe-",
+            b"xoxa-", b"xoxb-", b"xoxp-", b"xoxo-", b"xoxs-", b"xoxr-", b"xoxe-", b"xoxc-",
         ],
         &[run(SLACK, 10, 250)],
         false,
     ),
+    alt(3, &[b"xoxd-"], &[run(SLACK_D, 10, 250)], false),
     alt(4, &[b"AIza"], &[run(B64URL, 35, 35)], false),
     alt(
         5,
@@ -391,6 +396,8 @@ mod tests {
             b"..",
             b"-1-",
             b"(",
+            b"%2F",
+            b"%",
         ]);
         // Bytes to make runs of: lower and upper hex, other letters, digits, `_`, `-`.
         let runs: [&[u8]; 7] = [

@@ -727,6 +727,7 @@ mod tests {
             "cvc",
             "cookie",
             "credential",
+            "signature",
             "t",
             "T",
             "1",

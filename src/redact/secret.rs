@@ -126,6 +126,7 @@ fn ascii_keyword(w: &[u8]) -> bool {
             starts_ci(w, b"secret")
                 || starts_ci(w, b"sess")
                 || starts_ci(w, b"sid")
+                || starts_ci(w, b"signature")
                 || starts_ci(w, b"ssn")
         }
         b't' => starts_ci(w, b"token"),
@@ -325,6 +326,9 @@ mod tests {
             "SECRET",
             "session",
             "session_id",
+            "signature",
+            "Signatures",
+            "sign",
             "ssn",
             "token",
             "Token",

@@ -24,7 +24,13 @@ pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
         pair(s)
             && match word[s].to_ascii_lowercase() {
                 b'p' => tail(s, b"ass") || tail(s, b"w") || tail(s, b"rivate") || tail(s, b"in"),
-                b's' => tail(s, b"ecret") || tail(s, b"ess") || tail(s, b"id") || tail(s, b"sn"),
+                b's' => {
+                    tail(s, b"ecret")
+                        || tail(s, b"ess")
+                        || tail(s, b"id")
+                        || tail(s, b"ignature")
+                        || tail(s, b"sn")
+                }
                 b't' => tail(s, b"oken"),
                 b'k' => tail(s, b"ey"),
                 b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uth"),
@@ -79,7 +85,7 @@ const fn keyword_pairs() -> [u32; 256] {
 
 /// The parameter names of the `url_secret` pattern (`detect.rs`), which a test there
 /// checks against it.
-pub(crate) const URL_SECRET_NAMES: [&[u8]; 24] = [
+pub(crate) const URL_SECRET_NAMES: [&[u8]; 27] = [
     b"access_token",
     b"refresh_token",
     b"id_token",
@@ -101,9 +107,14 @@ pub(crate) const URL_SECRET_NAMES: [&[u8]; 24] = [
     b"PHPSESSID",
     b"JSESSIONID",
     b"code",
+    // Signed URLs: CloudFront's and the version-2 signatures of S3 and Cloud Storage
+    // (`Signature`), S3's and Cloud Storage's version-4 ones (Azure's SAS is `sig`).
+    b"Signature",
     b"X-Amz-Signature",
     b"X-Amz-Credential",
     b"X-Amz-Security-Token",
+    b"X-Goog-Signature",
+    b"X-Goog-Credential",
 ];
 
 /// Korean names of a password that start the `secret` pattern before a `:` or `=`.
