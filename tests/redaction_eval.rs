@@ -629,13 +629,17 @@ fn redaction_on_the_eighth_set_misses_no_more_than_it_is_known_to() {
 /// logs, free prose), held to the same thresholds. Its first score, with the detectors as they
 /// were when it was written, was 98.7% (1,973 of 2,000 items) and every one of its 3,333 hard
 /// negatives kept (BENCHMARKS.md, "Ninth held-out corpus"): Slack `xoxc-` tokens,
-/// `X-Goog-Signature` query values, hex keys after `signature=` in text and `name`/`value`
-/// pairs written as an OTLP map were missed, so `slack_token`, `url_secret` and `keyed_hex`
-/// are under the 98% per type; the test fails if more are missed or any hard negative damaged.
+/// `X-Goog-Signature` query values, hex keys after `signature=` in text, `name`/`value`
+/// pairs written as an OTLP map and an address after a version on the line before were
+/// missed. With Slack's every token family, the signed-URL parameters of the major clouds,
+/// `signature` a credential key in text, an OTLP map's `name` naming its `value` as in JSON,
+/// and a marking word not reaching past a dotted number, every item is found and every
+/// hard negative kept (BENCHMARKS.md, "Ninth held-out corpus: misses fixed"), and the test
+/// holds every threshold.
 const NINTH: Pins = Pins {
-    missed_at_most: 27,
+    missed_at_most: 0,
     damaged_at_most: 0,
-    short_types: &["keyed_hex", "slack_token", "url_secret"],
+    short_types: &[],
     short_keeps: &[],
 };
 
