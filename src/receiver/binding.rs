@@ -35,9 +35,22 @@ fn label_chars(name: &str) -> impl Iterator<Item = char> + '_ {
     }))
 }
 
-/// Whether attribute `key` becomes the same Prometheus (or Loki) label as `attr`.
+/// The first byte of `name`'s label (0 for an empty name).
+fn first_label_byte(name: &str) -> u8 {
+    match name.as_bytes().first() {
+        None => 0,
+        Some(b) if b.is_ascii_alphabetic() => *b,
+        Some(_) => b'_',
+    }
+}
+
+/// Whether attribute `key` becomes the same Prometheus (or Loki) label as `attr`. Most
+/// keys differ in their first byte, which is looked at before any character is mapped
+/// (this runs for every attribute a bound token sends).
 pub(super) fn same_label(key: &str, attr: &str) -> bool {
-    key == attr || label_chars(key).eq(label_chars(attr))
+    key == attr
+        || (first_label_byte(key) == first_label_byte(attr)
+            && label_chars(key).eq(label_chars(attr)))
 }
 
 /// Removes every attribute that names `attr`'s label (see [`same_label`]).
