@@ -757,7 +757,7 @@ fn same_bits(a: &BooleanBuffer, b: &BooleanBuffer) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    if a.offset() % 8 != 0 || b.offset() % 8 != 0 {
+    if !a.offset().is_multiple_of(8) || !b.offset().is_multiple_of(8) {
         return a == b;
     }
     let (whole, rest) = (a.len() / 8, a.len() % 8);

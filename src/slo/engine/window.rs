@@ -198,7 +198,6 @@ impl Ring {
     }
 
     /// The slot `id`, or `None` when it is older than the ring.
-    #[inline]
     fn slot_mut_id(&mut self, id: u64) -> Option<&mut Slot> {
         if id > self.newest {
             if self.newest > 0 && self.seal {
@@ -267,7 +266,6 @@ impl Ring {
     /// `[start, end)` (one slot of a finer ring, holding `t`): the same as counting them
     /// one by one. Returns `false` when the range does not fall in one slot of this ring,
     /// and then counts nothing.
-    #[inline]
     pub fn add_within(&mut self, t: u64, (start, end): (u64, u64), good: i64, total: u64) -> bool {
         let (id, bounds) = self.slot_of(t);
         match bounds {
