@@ -793,6 +793,7 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
 /// `"key": "`): `at` stepped back over a closing quote (with Python's `b` of `b'…'`) and
 /// at most three blanks, and the blanks stepped over. [`key_span`] reads the joint at
 /// `b[i - 1]`.
+#[inline(always)]
 fn before_joint(b: &[u8], at: usize) -> (usize, usize) {
     let mut i = at.min(b.len());
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
@@ -814,6 +815,7 @@ fn before_joint(b: &[u8], at: usize) -> (usize, usize) {
 /// Whether [`key_before`] at `at` may find a key: false only where it finds none, as
 /// neither an element's `>` nor a joint (`=`, `:`, `=>`, `,`) stands right before the
 /// value. A few bytes read, no key: most numbers in text follow a word and a blank.
+#[inline(always)]
 pub(crate) fn may_key_before(b: &[u8], at: usize) -> bool {
     let at = at.min(b.len());
     if at > 0 && b[at - 1] == b'>' {

@@ -86,8 +86,10 @@ pub(crate) const MAX_PHONE_VALUE: usize = 32;
 /// `"phone" => "…"`, `<tel>…</tel>`, logfmt's `phone=030-1234-5678`. `None` when the number
 /// goes on past where the value ends, or no such key stands right before `at`.
 ///
-/// The bytes that join a key to its value are looked at first (most numbers in text
-/// follow a word and a blank, and fail there), then the value, the key itself last.
+/// The bytes that join a key to its value are looked at first, inlined where it is
+/// asked (most numbers in text follow a word and a blank, and fail there), then the
+/// value, the key itself last.
+#[inline(always)]
 pub(crate) fn keyed_in_text(b: &[u8], at: usize) -> Option<usize> {
     let opener = *b.get(at.checked_sub(1)?)?;
     if !matches!(opener, b'"' | b'\'' | b' ' | b'\t' | b'=' | b':' | b'>')
@@ -95,6 +97,11 @@ pub(crate) fn keyed_in_text(b: &[u8], at: usize) -> Option<usize> {
     {
         return None;
     }
+    keyed_value(b, at, opener)
+}
+
+/// [`keyed_in_text`] past its look at the joint: the value after `opener`, then the key.
+fn keyed_value(b: &[u8], at: usize, opener: u8) -> Option<usize> {
     let end = value_end(b, at, opener)?;
     if end - at < 7 || !phone_shaped(&b[at..end]) {
         return None;
