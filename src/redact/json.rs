@@ -791,14 +791,14 @@ mod tests {
                 None => {
                     let seen = KeySeen {
                         class: classes[(next() % 3) as usize],
-                        clean: next() % 2 == 0,
+                        clean: next().is_multiple_of(2),
                     };
                     memo.put(k, seen);
                     model.insert(k, seen);
                 }
             }
             // Now and then a key seen is put again, as a key scanned clean is.
-            if next() % 8 == 0 {
+            if next().is_multiple_of(8) {
                 let seen = KeySeen {
                     class: classes[(next() % 3) as usize],
                     clean: true,

@@ -448,7 +448,7 @@ mod tests {
                 for list in [&KEYS, &JOINTS, &VALUES, &VALUES] {
                     s.push_str(list[(next() % 16) as usize]);
                 }
-                if next() % 3 == 0 {
+                if next().is_multiple_of(3) {
                     s.push_str(JOINTS[(next() % 16) as usize]);
                 }
             }
