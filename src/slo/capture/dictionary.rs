@@ -25,7 +25,7 @@ const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
 
 /// The longest string its [`Words`] identify entirely.
-const EXACT: usize = 32;
+pub(super) const EXACT: usize = 32;
 
 /// What identifies a string of up to [`EXACT`] bytes entirely, and most longer ones: its
 /// length, its first and last eight bytes (a string of up to eight in `first` alone) and,
@@ -33,16 +33,25 @@ const EXACT: usize = 32;
 /// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
 /// equal strings: span names and routes are found without reading the values.
 #[derive(Clone, Copy, Default)]
-struct Words {
-    len: usize,
+pub(super) struct Words {
+    pub(super) len: usize,
     first: u64,
     last: u64,
     mid: [u64; 2],
 }
 
 impl Words {
+    /// What stands for a null row where a null differs from every string (`pairs.rs`): a
+    /// length no string has.
+    pub(super) const NULL: Words = Words {
+        len: usize::MAX,
+        first: 0,
+        last: 0,
+        mid: [0; 2],
+    };
+
     #[inline(always)]
-    fn of(s: &[u8]) -> Self {
+    pub(super) fn of(s: &[u8]) -> Self {
         let n = s.len();
         let (first, last, mid) = match n {
             0..=8 => (short_word(s), 0, [0; 2]),
@@ -64,7 +73,7 @@ impl Words {
 
     /// Whether two strings' words are equal: every word compared, without a branch.
     #[inline(always)]
-    fn same(&self, other: &Words) -> bool {
+    pub(super) fn same(&self, other: &Words) -> bool {
         ((self.len as u64 ^ other.len as u64)
             | (self.first ^ other.first)
             | (self.last ^ other.last)
@@ -77,6 +86,18 @@ impl Words {
     fn hash(&self) -> u64 {
         (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The hash of this string and `other` as a pair.
+    #[inline(always)]
+    pub(super) fn hash_with(&self, other: &Words) -> u64 {
+        (self.first
+            ^ self.last.rotate_left(29)
+            ^ self.len as u64
+            ^ other.first.rotate_left(43)
+            ^ other.last.rotate_left(13)
+            ^ (other.len as u64).rotate_left(53))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 }
 
