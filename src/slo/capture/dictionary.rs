@@ -88,16 +88,19 @@ impl Words {
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
-    /// The hash of this string and `other` as a pair.
+    /// The hash of this string and `other` as a pair: its bits 40 and up (what the table
+    /// takes) depend on every bit of the words (the high half folded onto the low one
+    /// first: a product's bits depend on the factor's bits below them only, and short
+    /// strings that differ in their last byte differ in a word's high bits).
     #[inline(always)]
     pub(super) fn hash_with(&self, other: &Words) -> u64 {
-        (self.first
+        let x = self.first
             ^ self.last.rotate_left(29)
             ^ self.len as u64
             ^ other.first.rotate_left(43)
             ^ other.last.rotate_left(13)
-            ^ (other.len as u64).rotate_left(53))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (other.len as u64).rotate_left(53);
+        (x ^ x >> 32).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 }
 

@@ -581,6 +581,24 @@ mod tests {
         .unwrap()
     }
 
+    /// Per record batch message of a stream: its buffers' places in its body.
+    fn placed_buffers(bytes: &[u8]) -> Vec<Vec<(i64, i64)>> {
+        let mut frames = super::super::frames::Frames::within(
+            std::io::Cursor::new(bytes),
+            bytes.len() as u64,
+            1 << 30,
+        );
+        let mut out = Vec::new();
+        while let Some(frame) = frames.next_frame() {
+            let message = arrow_ipc::root_as_message(&frame.meta).unwrap();
+            if let Some(batch) = message.header_as_record_batch() {
+                let buffers = batch.buffers().unwrap();
+                out.push(buffers.iter().map(|b| (b.offset(), b.length())).collect());
+            }
+        }
+        out
+    }
+
     #[test]
     fn a_buffer_two_columns_share_is_written_once_and_reads_back_in_both() {
         let mut sizes = Vec::new();
@@ -595,11 +613,27 @@ mod tests {
             for r in &read {
                 assert_eq!(r.columns(), b.columns(), "shared: {shared}");
             }
-            sizes.push(ours.get_mut().len());
+            // Buffers: the route's validity (none) and keys, the method's validity and
+            // keys. Shared keys are one place of the body, the same bytes in two places
+            // otherwise.
+            let messages = placed_buffers(ours.get_mut());
+            assert_eq!(messages.len(), 2);
+            for buffers in &messages {
+                assert_eq!(buffers.len(), 4, "{buffers:?}");
+                assert!(buffers[1].1 > 8, "{buffers:?}");
+                assert_eq!(buffers[1] == buffers[3], shared, "{buffers:?}");
+                assert_eq!(buffers[1].1, buffers[3].1, "{buffers:?}");
+            }
+            sizes.push((ours.get_mut().len(), messages[0][1].1));
         }
-        // The keys (8,192 bytes of 32 values in a random order, hardly compressed) once a
-        // message instead of twice.
-        assert!(sizes[0] + 2 * 4000 < sizes[1], "{sizes:?}");
+        // Written once a message instead of twice: the keys' bytes (padded) less.
+        let [(once, keys), (twice, _)] = sizes[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            once + 2 * (keys as usize).next_multiple_of(ALIGNMENT),
+            twice
+        );
     }
 
     #[test]
