@@ -3,25 +3,26 @@
 //! dictionaries with the same keys: each distinct pair of a row's two strings is one
 //! value of each dictionary (the first string in the first, the second in the second; a
 //! string of several pairs is a value of its dictionary more than once, which Arrow
-//! allows), and a row's key numbers its pair. A row is looked up once for both columns,
-//! where two dictionaries of their own looked it up twice, and the two columns' keys are
-//! one buffer, which the file writes once (`ipc.rs`). Each column keeps its own nulls: a
-//! null string is a pair's part of its own, different from every string (its value in the
-//! dictionary is empty and never read).
+//! allows), and a row's key numbers its pair. The two columns' keys are one buffer, which
+//! the file writes once (`ipc.rs`): zstd compresses the method's keys no more, and the
+//! file holds them no more. Each column keeps its own nulls: a null string is a pair's
+//! part of its own, different from every string (its value in the dictionary is empty
+//! and never read).
 //!
-//! A reader reads the two columns as any dictionary of strings: the file's layout says
-//! nothing of the pairing. The table is that of `dictionary.rs`, keyed on both strings'
-//! words, probing bounded the same way.
+//! A row's strings are looked up in each column's own table (`dictionary.rs`), and the
+//! pair of their numbers in a small table of pairs (probing bounded the same way: a pair
+//! not found within [`PROBES`] slots is added again). A reader reads the two columns as
+//! any dictionary of strings: the file's layout says nothing of the pairing.
 
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type};
 use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, StringArray};
-use arrow_buffer::{ArrowNativeType, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{ArrowNativeType, BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType};
 
-use super::dictionary::{EXACT, Words};
+use super::dictionary::{Values, key_of};
 
 /// Slots looked at for a pair before it is added as a new value.
 const PROBES: usize = 8;
@@ -29,128 +30,76 @@ const PROBES: usize = 8;
 const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
 
-/// One column's values: strings one after the other.
-struct Strings {
-    bytes: Vec<u8>,
-    offsets: Vec<i32>,
-}
+/// A null string's number in its column's part of a pair.
+const NULL: u32 = u32::MAX;
 
-impl Strings {
-    fn new() -> Self {
-        Strings {
-            bytes: Vec::with_capacity(512),
-            offsets: vec![0],
-        }
-    }
-
-    fn value(&self, i: usize) -> &[u8] {
-        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
-    }
-
-    /// Appends `s`; false when the values' bytes would pass what `i32` offsets address.
-    fn push(&mut self, s: &[u8]) -> bool {
-        let Ok(end) = i32::try_from(self.bytes.len() + s.len()) else {
-            return false;
-        };
-        self.bytes.extend_from_slice(s);
-        self.offsets.push(end);
-        true
-    }
-
-    fn into_array(self) -> StringArray {
-        let offsets = OffsetBuffer::new(self.offsets.into());
-        // SAFETY: the offsets start at 0 and grow (each value's end pushed after its
-        // bytes), and the bytes are whole strings of string arrays, so valid UTF-8 at
-        // every offset.
-        unsafe { StringArray::new_unchecked(offsets, self.bytes.into(), None) }
-    }
-}
-
-/// A table slot: a pair's index + 1 (0 when empty) and its strings' words.
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    key: u32,
-    words: [Words; 2],
-}
-
-/// The distinct pairs so far and the table that finds them.
+/// The distinct pairs so far (each a pair of numbers of its strings in their columns'
+/// own tables, [`NULL`] for a null) and the table that finds them.
 struct Pairs {
-    strings: [Strings; 2],
-    slots: Vec<Slot>,
-    /// Per pair: which of its strings stand for a null.
-    nulls: Vec<[bool; 2]>,
-    /// Whether a pair was not added because a column's values would pass what `i32`
-    /// offsets address (its key is then wrong: the columns are an error).
-    overflow: bool,
+    columns: [Values; 2],
+    pairs: Vec<[u32; 2]>,
+    /// A pair's index + 1, 0 when empty.
+    slots: Vec<u32>,
+    /// The hash's bits that number a slot: its top `log2(slots)` (as `dictionary.rs`).
+    shift: u32,
 }
 
 impl Pairs {
     fn new() -> Self {
         Pairs {
-            strings: [Strings::new(), Strings::new()],
-            slots: vec![Slot::default(); FIRST_SLOTS],
-            nulls: Vec::new(),
-            overflow: false,
+            columns: [Values::new(), Values::new()],
+            pairs: Vec::new(),
+            slots: vec![0; FIRST_SLOTS],
+            shift: 64 - FIRST_SLOTS.trailing_zeros(),
         }
     }
 
-    fn len(&self) -> usize {
-        self.strings[0].offsets.len() - 1
-    }
-
-    /// Whether pair `key`, whose words are `words`, is `s`: equal words of strings up to
-    /// [`EXACT`] bytes long (or of nulls) are equal strings, longer ones are compared.
-    #[inline]
-    fn is(&self, key: usize, words: &[Words; 2], s: [&[u8]; 2]) -> bool {
-        // A null's length (`usize::MAX`) wraps to 0: one comparison for both cases.
-        let exact = |w: &Words| w.len.wrapping_add(1) <= EXACT + 1;
-        (exact(&words[0]) || self.strings[0].value(key) == s[0])
-            && (exact(&words[1]) || self.strings[1].value(key) == s[1])
-    }
-
-    /// The key of the pair `s` (a null as [`Words::NULL`] and no bytes), added when not
-    /// found (inlined: called once a row).
+    /// The slot a pair's probing starts at, in a table of `64 - shift` bits.
     #[inline(always)]
-    fn key(&mut self, s: [&[u8]; 2], words: [Words; 2]) -> usize {
+    fn start(pair: [u32; 2], shift: u32) -> usize {
+        let x = u64::from(pair[0]) << 32 | u64::from(pair[1]);
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    }
+
+    /// The number of `s` in column `j`'s table, [`NULL`] for a null (inlined: called
+    /// twice a row).
+    #[inline(always)]
+    fn number(&mut self, j: usize, s: Option<&[u8]>) -> u32 {
+        match s {
+            Some(s) => key_of(&mut self.columns[j], s) as u32,
+            None => NULL,
+        }
+    }
+
+    /// The key of `pair`, added when not found (inlined: called once a row).
+    #[inline(always)]
+    fn key(&mut self, pair: [u32; 2]) -> usize {
         let mask = self.slots.len() - 1;
-        let start = (words[0].hash_with(&words[1]) >> 40) as usize;
+        let start = Self::start(pair, self.shift);
         let mut empty = None;
         for probe in 0..PROBES {
             let at = (start + probe) & mask;
-            let slot = &self.slots[at];
-            if slot.key == 0 {
+            let slot = self.slots[at];
+            if slot == 0 {
                 empty = Some(at);
                 break;
             }
-            let key = slot.key as usize - 1;
-            // Both strings' words compared without a branch between them.
-            if slot.words[0].same(&words[0]) & slot.words[1].same(&words[1])
-                && self.is(key, &words, s)
-            {
+            let key = slot as usize - 1;
+            if self.pairs[key] == pair {
                 return key;
             }
         }
-        self.add(s, words, empty)
+        self.add(pair, empty)
     }
 
-    /// Adds the pair `s` as a new value, in table slot `empty` when there is one; its key.
+    /// Adds `pair`, in table slot `empty` when there is one; its key.
     #[inline(never)]
-    fn add(&mut self, s: [&[u8]; 2], words: [Words; 2], empty: Option<usize>) -> usize {
-        let key = self.len();
-        let fits = |st: &Strings, s: &[u8]| i32::try_from(st.bytes.len() + s.len()).is_ok();
-        if !(fits(&self.strings[0], s[0]) && fits(&self.strings[1], s[1])) {
-            self.overflow = true;
-            return 0;
-        }
-        let pushed = self.strings[0].push(s[0]) & self.strings[1].push(s[1]);
-        debug_assert!(pushed);
-        self.nulls.push(words.map(|w| w.len == Words::NULL.len));
+    fn add(&mut self, pair: [u32; 2], empty: Option<usize>) -> usize {
+        let key = self.pairs.len();
+        self.pairs.push(pair);
         if let Some(at) = empty {
-            self.slots[at] = Slot {
-                key: key as u32 + 1,
-                words,
-            };
-            if self.len() * 2 > self.slots.len() && self.slots.len() < MOST_SLOTS {
+            self.slots[at] = key as u32 + 1;
+            if self.pairs.len() * 2 > self.slots.len() && self.slots.len() < MOST_SLOTS {
                 self.grow();
             }
         }
@@ -160,53 +109,48 @@ impl Pairs {
     /// Twice the slots, every pair placed again (a pair that finds no slot within
     /// [`PROBES`] is left out of the table: it stays a value, found no more).
     fn grow(&mut self) {
-        self.slots = vec![Slot::default(); self.slots.len() * 2];
+        self.slots = vec![0; self.slots.len() * 2];
+        self.shift = 64 - self.slots.len().trailing_zeros();
         let mask = self.slots.len() - 1;
-        for i in 0..self.len() {
-            let words = self.words_of(i);
-            let start = (words[0].hash_with(&words[1]) >> 40) as usize;
+        for (i, pair) in self.pairs.iter().enumerate() {
+            let start = Self::start(*pair, self.shift);
             if let Some(at) = (0..PROBES)
                 .map(|p| (start + p) & mask)
-                .find(|at| self.slots[*at].key == 0)
+                .find(|at| self.slots[*at] == 0)
             {
-                self.slots[at] = Slot {
-                    key: i as u32 + 1,
-                    words,
-                };
+                self.slots[at] = i as u32 + 1;
             }
         }
     }
 
-    /// The words of pair `i` as it was added: its strings' words, a null's for a part
-    /// that stood for one.
-    fn words_of(&self, i: usize) -> [Words; 2] {
-        [0, 1].map(|j| match self.nulls[i][j] {
-            true => Words::NULL,
-            false => Words::of(self.strings[j].value(i)),
-        })
-    }
-
-    /// An error when a pair could not be added.
-    fn check(&self) -> Result<(), ArrowError> {
-        match self.overflow {
-            false => Ok(()),
-            true => Err(ArrowError::ComputeError(
-                "dictionary values too large".into(),
-            )),
+    /// Column `j`'s strings of the pairs, in the pairs' order (empty for a null); an
+    /// error when a column's strings could not be held.
+    fn strings(&self, j: usize) -> Result<StringArray, ArrowError> {
+        let values = &self.columns[j];
+        values.check()?;
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut offsets: Vec<i32> = Vec::with_capacity(self.pairs.len() + 1);
+        offsets.push(0);
+        for pair in &self.pairs {
+            if pair[j] != NULL {
+                bytes.extend_from_slice(values.value(pair[j] as usize));
+            }
+            let end = i32::try_from(bytes.len())
+                .map_err(|_| ArrowError::ComputeError("dictionary values too large".into()))?;
+            offsets.push(end);
         }
+        let offsets = OffsetBuffer::new(offsets.into());
+        // SAFETY: the offsets start at 0 and grow (each value's end pushed after its
+        // bytes), and the bytes are whole strings of string arrays, so valid UTF-8 at
+        // every offset.
+        Ok(unsafe { StringArray::new_unchecked(offsets, bytes.into(), None) })
     }
 }
 
-/// A row's string and words: a null's words and no bytes for a null row.
+/// A row's string: `None` for a null row.
 #[inline(always)]
-fn part<'a>(bytes: &'a [u8], w: &[i32], valid: bool) -> (&'a [u8], Words) {
-    match valid {
-        true => {
-            let s = &bytes[w[0] as usize..w[1] as usize];
-            (s, Words::of(s))
-        }
-        false => (&[], Words::NULL),
-    }
+fn string<'a>(bytes: &'a [u8], w: &[i32], valid: bool) -> Option<&'a [u8]> {
+    valid.then(|| &bytes[w[0] as usize..w[1] as usize])
 }
 
 /// The pairs of the string columns `firsts` and `seconds` (the parts of each, one after
@@ -271,38 +215,37 @@ fn encode_as<K: ArrowDictionaryKeyType>(
         let rows = a_offsets.windows(2).zip(b_offsets.windows(2));
         if a_valid.is_none() && b_valid.is_none() {
             keys.extend(rows.map(|(wa, wb)| {
-                let (sa, ta) = part(a_bytes, wa, true);
-                let (sb, tb) = part(b_bytes, wb, true);
-                K::Native::usize_as(pairs.key([sa, sb], [ta, tb]))
+                let x = pairs.number(0, string(a_bytes, wa, true));
+                let y = pairs.number(1, string(b_bytes, wb, true));
+                K::Native::usize_as(pairs.key([x, y]))
             }));
             continue;
         }
         // Each column's validity a bit a row (all set without nulls), read together.
-        let bits = |v: Option<arrow_buffer::NullBuffer>| match v {
+        let bits = |v: Option<NullBuffer>| match v {
             Some(n) => n.into_inner(),
-            None => arrow_buffer::BooleanBuffer::new_set(a.len()),
+            None => BooleanBuffer::new_set(a.len()),
         };
         let (a_bits, b_bits) = (bits(a_valid), bits(b_valid));
         keys.extend(
             rows.zip(a_bits.iter().zip(b_bits.iter()))
                 .map(|((wa, wb), (va, vb))| {
-                    let (sa, ta) = part(a_bytes, wa, va);
-                    let (sb, tb) = part(b_bytes, wb, vb);
-                    K::Native::usize_as(pairs.key([sa, sb], [ta, tb]))
+                    let x = pairs.number(0, string(a_bytes, wa, va));
+                    let y = pairs.number(1, string(b_bytes, wb, vb));
+                    K::Native::usize_as(pairs.key([x, y]))
                 }),
         );
     }
-    pairs.check()?;
-    if pairs.len() > most {
+    if pairs.pairs.len() > most {
+        pairs.columns.iter().try_for_each(Values::check)?;
         return Ok(None);
     }
+    let (first, second) = (pairs.strings(0)?, pairs.strings(1)?);
     let validity = [
         super::narrow::concat_nulls(firsts, rows),
         super::narrow::concat_nulls(seconds, rows),
     ];
-    let Pairs { strings, .. } = pairs;
     let keys = ScalarBuffer::<K::Native>::from(keys);
-    let [first, second] = strings;
     let [first_valid, second_valid] = validity;
     let column = |values: StringArray, valid| -> ArrayRef {
         let keys = PrimitiveArray::<K>::new(keys.clone(), valid);
@@ -312,8 +255,8 @@ fn encode_as<K: ArrowDictionaryKeyType>(
         Arc::new(unsafe { DictionaryArray::<K>::new_unchecked(keys, Arc::new(values)) })
     };
     Ok(Some([
-        column(first.into_array(), first_valid),
-        column(second.into_array(), second_valid),
+        column(first, first_valid),
+        column(second, second_valid),
     ]))
 }
 
