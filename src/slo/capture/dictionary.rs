@@ -25,7 +25,7 @@ const FIRST_SLOTS: usize = 256;
 const MOST_SLOTS: usize = 1 << 16;
 
 /// The longest string its [`Words`] identify entirely.
-pub(super) const EXACT: usize = 32;
+const EXACT: usize = 32;
 
 /// What identifies a string of up to [`EXACT`] bytes entirely, and most longer ones: its
 /// length, its first and last eight bytes (a string of up to eight in `first` alone) and,
@@ -33,25 +33,16 @@ pub(super) const EXACT: usize = 32;
 /// eight (`mid`), which with those cover it. Equal words of strings up to 32 bytes long are
 /// equal strings: span names and routes are found without reading the values.
 #[derive(Clone, Copy, Default)]
-pub(super) struct Words {
-    pub(super) len: usize,
+struct Words {
+    len: usize,
     first: u64,
     last: u64,
     mid: [u64; 2],
 }
 
 impl Words {
-    /// What stands for a null row where a null differs from every string (`pairs.rs`): a
-    /// length no string has.
-    pub(super) const NULL: Words = Words {
-        len: usize::MAX,
-        first: 0,
-        last: 0,
-        mid: [0; 2],
-    };
-
     #[inline(always)]
-    pub(super) fn of(s: &[u8]) -> Self {
+    fn of(s: &[u8]) -> Self {
         let n = s.len();
         let (first, last, mid) = match n {
             0..=8 => (short_word(s), 0, [0; 2]),
@@ -73,7 +64,7 @@ impl Words {
 
     /// Whether two strings' words are equal: every word compared, without a branch.
     #[inline(always)]
-    pub(super) fn same(&self, other: &Words) -> bool {
+    fn same(&self, other: &Words) -> bool {
         ((self.len as u64 ^ other.len as u64)
             | (self.first ^ other.first)
             | (self.last ^ other.last)
@@ -86,21 +77,6 @@ impl Words {
     fn hash(&self) -> u64 {
         (self.first ^ self.last.rotate_left(29) ^ self.len as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-
-    /// The hash of this string and `other` as a pair: its bits 40 and up (what the table
-    /// takes) depend on every bit of the words (the high half folded onto the low one
-    /// first: a product's bits depend on the factor's bits below them only, and short
-    /// strings that differ in their last byte differ in a word's high bits).
-    #[inline(always)]
-    pub(super) fn hash_with(&self, other: &Words) -> u64 {
-        let x = self.first
-            ^ self.last.rotate_left(29)
-            ^ self.len as u64
-            ^ other.first.rotate_left(43)
-            ^ other.last.rotate_left(13)
-            ^ (other.len as u64).rotate_left(53);
-        (x ^ x >> 32).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 }
 
@@ -142,26 +118,32 @@ struct Slot {
 }
 
 /// The distinct strings so far and the table that finds them.
-struct Values {
+pub(super) struct Values {
     bytes: Vec<u8>,
     offsets: Vec<i32>,
     slots: Vec<Slot>,
     /// Whether a value was not added because the values' bytes would pass what `i32`
     /// offsets address (its key is then wrong: the column is an error).
     overflow: bool,
+    /// The hash's bits that number a slot: its top ones (`64 - log2(slots)`), which
+    /// depend on every bit of a string's words (a product's low bits depend only on the
+    /// factors' bits below them: strings of up to eight bytes that differ in their last
+    /// one shared their first slot when the table took bits 40 and up).
+    shift: u32,
 }
 
 impl Values {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Values {
             bytes: Vec::with_capacity(1024),
             offsets: vec![0],
             slots: vec![Slot::default(); FIRST_SLOTS],
             overflow: false,
+            shift: 64 - FIRST_SLOTS.trailing_zeros(),
         }
     }
 
-    fn value(&self, i: usize) -> &[u8] {
+    pub(super) fn value(&self, i: usize) -> &[u8] {
         &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
@@ -181,7 +163,7 @@ impl Values {
     #[inline(always)]
     fn key(&mut self, s: &[u8], words: &Words) -> usize {
         let mask = self.slots.len() - 1;
-        let start = (words.hash() >> 40) as usize;
+        let start = (words.hash() >> self.shift) as usize;
         let mut empty = None;
         for probe in 0..PROBES {
             let at = (start + probe) & mask;
@@ -221,7 +203,7 @@ impl Values {
     }
 
     /// An error when a value could not be added.
-    fn check(&self) -> Result<(), ArrowError> {
+    pub(super) fn check(&self) -> Result<(), ArrowError> {
         match self.overflow {
             false => Ok(()),
             true => Err(ArrowError::ComputeError(
@@ -234,10 +216,11 @@ impl Values {
     /// [`PROBES`] is left out of the table: it stays a value, found no more).
     fn grow(&mut self) {
         self.slots = vec![Slot::default(); self.slots.len() * 2];
+        self.shift = 64 - self.slots.len().trailing_zeros();
         let mask = self.slots.len() - 1;
         for i in 0..self.len() {
             let words = Words::of(self.value(i));
-            let start = (words.hash() >> 40) as usize;
+            let start = (words.hash() >> self.shift) as usize;
             if let Some(at) = (0..PROBES)
                 .map(|p| (start + p) & mask)
                 .find(|at| self.slots[*at].key == 0)
@@ -284,7 +267,7 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
 
 /// The key of `s`, looked up (inlined: called once a row).
 #[inline(always)]
-fn key_of(values: &mut Values, s: &[u8]) -> usize {
+pub(super) fn key_of(values: &mut Values, s: &[u8]) -> usize {
     let words = Words::of(s);
     values.key(s, &words)
 }
@@ -591,6 +574,20 @@ mod tests {
                 assert_eq!(got.keys().value(row), want.keys().value(row), "row {row}");
             }
         }
+    }
+
+    #[test]
+    fn short_strings_differing_in_their_last_byte_are_each_found_again() {
+        // Eight bytes each, differing in the eighth only: their words differ in the top
+        // byte, which the table's slot number must depend on (they all probed from one
+        // slot, and the ninth was never found, so added again at each of its rows).
+        let rows: Vec<String> = (0..400).map(|i| format!("/items/{}", i % 20)).collect();
+        let column = StringArray::from(rows.clone());
+        assert_eq!(distinct(&[&column]), Some((20, 400)));
+        let encoded = encode(&[&column], 400).unwrap();
+        assert_eq!(encoded.as_any_dictionary().values().len(), 20);
+        let want: Vec<Option<String>> = rows.into_iter().map(Some).collect();
+        assert_eq!(decoded(&encoded), want);
     }
 
     #[test]
