@@ -34,6 +34,7 @@
 //! - [`regular_file`]: the one way a file is opened to be read: regular files only, never
 //!   a blocking open, each read bounded.
 //! - [`user_regex`]: the one policy (size limits) for regexes users write.
+//! - [`unix_time`]: durations and the wall clock as `u64` nanoseconds, saturating.
 //! - [`shutdown`]: the one shutdown signal long-running tasks are given.
 //! - [`telemetry`]: slotel's own metrics and logs.
 //! - [`app`]: wiring everything together, start and staged shutdown.
@@ -66,6 +67,7 @@ pub mod signal;
 pub mod slo;
 pub mod suggest;
 pub mod telemetry;
+pub mod unix_time;
 pub mod user_regex;
 pub mod yaml;
 

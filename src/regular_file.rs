@@ -12,7 +12,19 @@
 use std::fs::{File, FileType};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Moves the unusable file `path` aside, to `<name>.corrupt-<Unix seconds>` beside it, so
+/// that slotel starts without it and the file is kept for a look; returns where it went
+/// and whether the move worked.
+pub fn set_aside(path: &Path) -> (PathBuf, io::Result<()>) {
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    let aside = path.with_file_name(format!("{name}.corrupt-{}", crate::unix_time::now_secs()));
+    let moved = std::fs::rename(path, &aside);
+    (aside, moved)
+}
 
 /// Opens `path` for reading if it is a regular file; anything else is an error of kind
 /// [`io::ErrorKind::InvalidInput`] saying what it is.

@@ -19,7 +19,12 @@
 //! strings, written the same way) and the eighth set (`testdata/redact/eighth/corpus.jsonl`, by
 //! `gen_eighth.py`: Debezium change events, GraphQL variables, SCIM users, FHIR patients, MQTT
 //! payloads, Slack event callbacks, HAProxy, Spark, sshd/sudo, SMTP, Rails and OpenSearch bulk
-//! lines, gRPC status messages, written the same way). All are held to the same thresholds.
+//! lines, gRPC status messages, written the same way) and the ninth set
+//! (`testdata/redact/ninth/corpus.jsonl`, by `gen_ninth.py`: Kubernetes audit events, Azure
+//! Activity, Okta and Auth0 log events, Segment track calls, Zendesk and Intercom webhooks,
+//! pino, bunyan, Serilog, Sidekiq, Caddy, JSON escaped twice, PostgreSQL bind parameters, MySQL
+//! general log, Jenkins and GitHub Actions consoles, PHP `var_dump`, IIS W3C logs, written the
+//! same way). All are held to the same thresholds.
 //!
 //! Log lines go through `Session::redact_str`, as `slotel redact` does; OTLP/JSON exports are
 //! decoded as the HTTP receiver decodes them, redacted by `Session::logs` (the processor the
@@ -121,6 +126,7 @@ const FIFTH_SET: &str = "fifth";
 const SIXTH_SET: &str = "sixth";
 const SEVENTH_SET: &str = "seventh";
 const EIGHTH_SET: &str = "eighth";
+const NINTH_SET: &str = "ninth";
 
 fn corpus(name: &str) -> Vec<Doc> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -616,6 +622,28 @@ fn redaction_on_the_eighth_set_misses_no_more_than_it_is_known_to() {
     holds_its_pins(EIGHTH_SET, &EIGHTH);
 }
 
+/// The ninth set (`testdata/redact/ninth/`: Kubernetes audit events, Azure Activity, Okta and
+/// Auth0 log events, Segment track calls, Zendesk and Intercom webhooks, pino, bunyan, Serilog
+/// CLEF, Sidekiq jobs, Caddy access logs, JSON escaped twice in a message, PostgreSQL bind
+/// parameters, MySQL general log, Jenkins and GitHub Actions consoles, PHP `var_dump`, IIS W3C
+/// logs, free prose), held to the same thresholds. Its first score, with the detectors as they
+/// were when it was written, was 98.7% (1,973 of 2,000 items) and every one of its 3,333 hard
+/// negatives kept (BENCHMARKS.md, "Ninth held-out corpus"): Slack `xoxc-` tokens,
+/// `X-Goog-Signature` query values, hex keys after `signature=` in text and `name`/`value`
+/// pairs written as an OTLP map were missed, so `slack_token`, `url_secret` and `keyed_hex`
+/// are under the 98% per type; the test fails if more are missed or any hard negative damaged.
+const NINTH: Pins = Pins {
+    missed_at_most: 27,
+    damaged_at_most: 0,
+    short_types: &["keyed_hex", "slack_token", "url_secret"],
+    short_keeps: &[],
+};
+
+#[test]
+fn redaction_on_the_ninth_set_misses_no_more_than_it_is_known_to() {
+    holds_its_pins(NINTH_SET, &NINTH);
+}
+
 /// What a set below the regular thresholds is held to instead: at most so many items
 /// missed and hard negatives damaged, and every per-type threshold but those of the types
 /// named short.
@@ -1014,6 +1042,11 @@ fn seventh_corpus_is_valid() {
 #[test]
 fn eighth_corpus_is_valid() {
     corpus_is_valid(EIGHTH_SET);
+}
+
+#[test]
+fn ninth_corpus_is_valid() {
+    corpus_is_valid(NINTH_SET);
 }
 
 /// The labelled set itself: item values meet their definitions, labels sit where they say,

@@ -331,6 +331,40 @@ fn invalid_slo_files_are_reported_with_their_place_and_exit_1() {
     );
 }
 
+#[test]
+fn intervals_the_rules_cannot_record_at_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (interval, ok) in [
+        ("0s", false),
+        ("1500ms", false),
+        ("1s", true),
+        ("5m", true),
+        ("5m 1s", false),
+        ("1h", false),
+        ("300000000000y", false),
+    ] {
+        let out_dir = dir.path().join(interval.replace(' ', "_"));
+        // The embedded default config loads the example SLOs.
+        let out = slotel()
+            .args(["rules", "--interval", interval, "--out"])
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        if ok {
+            assert_eq!(out.status.code(), Some(0), "{interval}: {}", text(&out));
+            check_rules(&out_dir, &["prometheus-rules.yaml"]);
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{interval}: {}", text(&out));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("must be whole seconds from 1s to 5m"),
+                "{interval}: {err}"
+            );
+            assert!(!out_dir.exists(), "{interval}: nothing is written");
+        }
+    }
+}
+
 /// Serves `slotel_slo_events_total` for every example SLO in two clusters and `all`,
 /// growing with time: `seoul-prod` with 0.1% bad events, `busan-prod` with 50%; and the
 /// ended slices of timeslice SLOs per window (`slotel_slo_timeslices`, one a minute):

@@ -128,7 +128,7 @@ pub(super) const BUILTIN: &[(PiiType, &str)] = &[
             r"|glsa_[A-Za-z0-9_]{32,64}",
             r"|key-[0-9a-f]{32}\b",
             r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
-            r"|dop_v1_[a-f0-9]{64}\b",
+            r"|do[por]_v1_[a-f0-9]{64}\b",
             r"|hf_[A-Za-z0-9]{34}\b",
             r"|sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}",
             r"|lin_api_[A-Za-z0-9]{40}\b",

@@ -241,7 +241,12 @@ const ALTS: &[Alt] = &[
         &[run(HEX, 32, 32)],
         true,
     ),
-    alt(5, &[b"dop_v1_"], &[run(HEXL, 64, 64)], true),
+    alt(
+        5,
+        &[b"dop_v1_", b"doo_v1_", b"dor_v1_"],
+        &[run(HEXL, 64, 64)],
+        true,
+    ),
     alt(5, &[b"hf_"], &[run(ALNUM, 34, 34)], true),
     alt(5, &[b"sq0atp-", b"sq0csp-"], &[run(B64URL, 22, 43)], false),
     alt(5, &[b"lin_api_"], &[run(ALNUM, 40, 40)], true),

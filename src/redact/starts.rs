@@ -112,9 +112,9 @@ pub(super) const KOREAN_PASSWORD: [&str; 4] = ["비밀번호", "패스워드", "
 /// The first bytes of a vendor key's prefix, up to and including its first `_` or `-`
 /// (the scan sees those separators): keys that start with a lowercase letter. Those
 /// that start with a capital, `g` or `x` are found at their word start.
-pub(super) const VENDOR_PREFIXES: [&[u8]; 17] = [
+pub(super) const VENDOR_PREFIXES: [&[u8]; 19] = [
     b"sk_", b"rk_", b"pk_", b"whsec_", b"sk-", b"npm_", b"pypi-", b"key-", b"shpat_", b"shpca_",
-    b"shppa_", b"shpss_", b"dop_", b"hf_", b"sq0atp-", b"sq0csp-", b"lin_",
+    b"shppa_", b"shpss_", b"dop_", b"doo_", b"dor_", b"hf_", b"sq0atp-", b"sq0csp-", b"lin_",
 ];
 
 /// Webhook hosts that carry their secret in the path: (host, or a host suffix when it

@@ -770,6 +770,20 @@ fn secrets_keys_and_webhooks() {
             "gitlab glpat-xxxxxxxxxxxxxxxxxxxx done",
             "gitlab [REDACTED:api_key] done",
         ),
+        // DigitalOcean: personal access, OAuth and OAuth refresh tokens, `do[por]_v1_`
+        // and 64 lowercase hex digits.
+        (
+            &format!("token dop_v1_{} ok", "0123456789abcdef".repeat(4)),
+            "token [REDACTED:api_key] ok",
+        ),
+        (
+            &format!("oauth=doo_v1_{}&x=1", "fedcba9876543210".repeat(4)),
+            "oauth=[REDACTED:api_key]&x=1",
+        ),
+        (
+            &format!(r#"{{"refresh":"dor_v1_{}"}}"#, "a1b2c3d4e5f60718".repeat(4)),
+            r#"{"refresh":"[REDACTED:api_key]"}"#,
+        ),
         // Random tokens under a credential key or after a credential word.
         (
             r#"{"key":"9f86d081884c7d659a2feaa0c55ad015"}"#,

@@ -473,9 +473,7 @@ pub fn replay_with(
 ) -> Result<Report, ReplayError> {
     let needed = FactsSchema::of(&set);
     let log_fields = set.log_fields();
-    let step = u64::try_from(args.step.as_nanos())
-        .unwrap_or(u64::MAX)
-        .max(1);
+    let step = crate::unix_time::nanos(args.step).max(1);
     let mut pairs = BTreeMap::new();
     let mut grouped = BTreeMap::new();
     let mut no_rules = BTreeMap::new();

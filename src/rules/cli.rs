@@ -96,10 +96,15 @@ pub fn run(config_path: Option<&Path>, args: &RulesArgs) -> Result<Vec<PathBuf>,
         return Err(RulesError::NoSlos);
     }
     let interval = args.interval.as_secs();
-    if interval == 0 || args.interval.subsec_nanos() != 0 {
+    let shortest = super::plan::WINDOWS[0];
+    if interval == 0 || args.interval.subsec_nanos() != 0 || interval > shortest {
+        // Every window is read from samples recorded once an interval: past the shortest
+        // window, its alerts would read a window that holds no recording.
         let msg = format!(
-            "--interval {}: must be whole seconds, at least 1s",
-            args.interval
+            "--interval {}: must be whole seconds from 1s to {} (the shortest window \
+             the rules record)",
+            args.interval,
+            super::plan::duration(shortest)
         );
         return Err(RulesError::Usage(msg));
     }

@@ -34,9 +34,7 @@ impl ReloadGauges {
     pub fn record(&self, ok: bool) {
         self.successful.set(i64::from(ok));
         if ok {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
+            let now = crate::unix_time::now_nanos() as f64 / 1e9;
             self.success_timestamp.set(now);
         }
     }

@@ -98,9 +98,7 @@ impl EntryLimits {
     }
 
     pub fn new(cfg: &LokiConfig) -> Self {
-        let ns = |d: Option<std::time::Duration>| {
-            d.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        };
+        let ns = |d: Option<std::time::Duration>| d.map(crate::unix_time::nanos);
         Self {
             max_value: cfg.max_label_value_length,
             max_line: cfg.max_line_size,

@@ -55,11 +55,7 @@ pub struct ContentOpts {
 impl Default for ContentOpts {
     /// The `slotel loadgen` defaults, with `now_unix_nano` taken from the wall clock.
     fn default() -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1_700_000_000_000_000_000, |d| {
-                u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-            });
+        let now = crate::unix_time::now_nanos();
         Self {
             clusters: 3,
             services: 5,

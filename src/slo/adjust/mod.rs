@@ -300,7 +300,7 @@ impl Adjustment {
                     .map_err(|_| AdjustError::Dtstart(dtstart.clone()))?;
                 let length =
                     crate::slo::ottl::parse_duration(duration).map_err(AdjustError::Duration)?;
-                let length = u64::try_from(length.as_nanos()).unwrap_or(u64::MAX);
+                let length = crate::unix_time::nanos(length);
                 check_length(length)?;
                 let recurrence =
                     rrule::Recurrence::new(rule, dt, tz).map_err(AdjustError::Recurrence)?;
@@ -355,7 +355,7 @@ impl Adjustment {
     /// The range active at `now`, or else the next one within [`UPCOMING`].
     pub fn current_or_next(&self, now: u64) -> Option<(u64, u64)> {
         let mut out = Vec::new();
-        let to = now.saturating_add(UPCOMING.as_nanos() as u64);
+        let to = now.saturating_add(crate::unix_time::nanos(UPCOMING));
         self.ranges(now, to, 2, &mut out);
         out.into_iter().find(|(_, e)| *e > now)
     }
@@ -374,7 +374,7 @@ impl Adjustment {
 }
 
 fn check_length(nanos: u64) -> Result<(), AdjustError> {
-    if nanos > MAX_LENGTH.as_nanos() as u64 {
+    if nanos > crate::unix_time::nanos(MAX_LENGTH) {
         return Err(AdjustError::RangeTooLong);
     }
     if nanos < 1_000_000_000 {

@@ -92,11 +92,7 @@ impl Store {
                     tracing::info!(adjustments = list.len(), "budget adjustments restored");
                 }
                 Err(why) => {
-                    let stamp = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs());
-                    let aside = path.with_file_name(format!("{FILE}.corrupt-{stamp}"));
-                    let moved = std::fs::rename(&path, &aside);
+                    let (aside, moved) = crate::regular_file::set_aside(&path);
                     tracing::error!(
                         file = %path.display(),
                         moved_to = %aside.display(),

@@ -13,9 +13,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_nanos(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
+        crate::unix_time::now_nanos()
     }
 }
 
@@ -33,7 +31,8 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: std::time::Duration) {
-        self.0.fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
+        self.0
+            .fetch_add(crate::unix_time::nanos(by), Ordering::SeqCst);
     }
 }
 

@@ -367,7 +367,7 @@ fn record_chunk(
     mut log: Option<&mut wal::Encoder>,
 ) {
     let (slo, sli) = (plan.slo, plan.sli);
-    let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
+    let threshold = sli.latency_threshold.map(crate::unix_time::nanos);
     let mut chunk_dropped = Dropped::default();
     if let Some(log) = log.as_deref_mut() {
         if plan.latency.is_some() {

@@ -313,7 +313,4 @@ impl Engine {
     }
 }
 
-/// `d` in nanoseconds, `u64::MAX` past it (584 years) rather than wrapped.
-pub(super) fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
+pub(super) use crate::unix_time::nanos;

@@ -223,7 +223,7 @@ impl Engine {
                 selected: sli.filter.eval_batch(facts),
                 bad: sli.bad.as_ref().map(|c| c.eval_batch(facts)),
             });
-            let threshold = sli.latency_threshold.map(|d| d.as_nanos() as u64);
+            let threshold = sli.latency_threshold.map(crate::unix_time::nanos);
             let weights = facts.adjusted_counts().filter(|_| sli.adjusted_counts);
             let mut dropped = Dropped::default();
             let adjusted_ranges = self.adjustments.ranges(

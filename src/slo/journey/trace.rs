@@ -128,7 +128,7 @@ pub struct TraceTable {
 impl TraceTable {
     pub fn new(mode: &TraceMode) -> Self {
         TraceTable {
-            max_wait: u64::try_from(mode.max_wait.as_nanos()).unwrap_or(u64::MAX),
+            max_wait: crate::unix_time::nanos(mode.max_wait),
             max_traces: mode.max_traces.max(1),
             open: HashMap::new(),
             by_last: BTreeSet::new(),

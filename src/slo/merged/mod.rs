@@ -54,6 +54,7 @@ use crate::config::StatusSourceConfig;
 use crate::export::client::HttpClient;
 use crate::export::retry::Outcome;
 use crate::rules::plan::promql_string;
+use crate::unix_time::now_nanos;
 
 /// The recorded counter increments (see `src/rules/prometheus.rs`).
 const STEP: &str = "slo:sli_events:increase_step";
@@ -298,12 +299,6 @@ impl StatusSource {
             })?;
         Ok((resp.status, resp.raw))
     }
-}
-
-fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// The engine's windows of `slo` (as `Engine` builds them).

@@ -21,7 +21,8 @@ pub struct ExhaustionAlert {
     /// `within`: the alert fires while the budget would be spent in less than this (at
     /// least a minute, at most the longest SLO window).
     pub within: Duration,
-    /// `for`: how long the condition must hold before the alert fires (default none).
+    /// `for`: how long the condition must hold before the alert fires (default none; whole
+    /// seconds, at most 366d).
     pub hold: Option<Duration>,
     /// `name`: the alert name, [`DEFAULT_EXHAUSTION_ALERT`] when not given.
     pub name: Option<String>,
@@ -47,6 +48,16 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Exhau
         ctx.error(at, &f.path("within"), msg);
     }
     let hold = f.opt(ctx, "for", values::duration);
+    if let (Some(d), Some(at)) = (hold, f.get("for"))
+        && (d.subsec_nanos() != 0 || d > values::MAX_WINDOW)
+    {
+        let msg = format!(
+            "`for` must be whole seconds between 0s and {}d (Prometheus and Grafana rules \
+             hold an alert in seconds)",
+            values::MAX_WINDOW.as_secs() / 86_400
+        );
+        ctx.error(at, &f.path("for"), msg);
+    }
     let name = f.opt(ctx, "name", super::native::alert_name);
     let severity = f.opt(ctx, "severity", values::non_empty);
     let labels = f.opt(ctx, "labels", |c, n, p| {

@@ -361,7 +361,7 @@ pub fn restore(engine: &Engine, dir: &Path) -> Restored {
     let matches = match_entries(&file, &loaded);
     let limit = engine
         .now_nanos()
-        .saturating_add(engine.cfg.max_future.as_nanos() as u64);
+        .saturating_add(crate::unix_time::nanos(engine.cfg.max_future));
     if let Err(e) = check(&file, &matches, limit) {
         set_aside(&path, &e.to_string());
         return Restored::default();
@@ -462,11 +462,7 @@ fn match_entries(file: &File, loaded: &[Arc<LoadedSlo>]) -> Vec<Option<Arc<Loade
 }
 
 fn set_aside(path: &Path, why: &str) {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let aside = path.with_file_name(format!("{FILE}.corrupt-{stamp}"));
-    let moved = std::fs::rename(path, &aside);
+    let (aside, moved) = crate::regular_file::set_aside(path);
     tracing::error!(
         snapshot = %path.display(),
         moved_to = %aside.display(),
