@@ -118,7 +118,7 @@ struct Slot {
 }
 
 /// The distinct strings so far and the table that finds them.
-pub(super) struct Values {
+struct Values {
     bytes: Vec<u8>,
     offsets: Vec<i32>,
     slots: Vec<Slot>,
@@ -133,7 +133,7 @@ pub(super) struct Values {
 }
 
 impl Values {
-    pub(super) fn new() -> Self {
+    fn new() -> Self {
         Values {
             bytes: Vec::with_capacity(1024),
             offsets: vec![0],
@@ -143,7 +143,7 @@ impl Values {
         }
     }
 
-    pub(super) fn value(&self, i: usize) -> &[u8] {
+    fn value(&self, i: usize) -> &[u8] {
         &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
@@ -203,7 +203,7 @@ impl Values {
     }
 
     /// An error when a value could not be added.
-    pub(super) fn check(&self) -> Result<(), ArrowError> {
+    fn check(&self) -> Result<(), ArrowError> {
         match self.overflow {
             false => Ok(()),
             true => Err(ArrowError::ComputeError(
@@ -267,7 +267,7 @@ pub(super) fn distinct(parts: &[&dyn Array]) -> Option<(usize, usize)> {
 
 /// The key of `s`, looked up (inlined: called once a row).
 #[inline(always)]
-pub(super) fn key_of(values: &mut Values, s: &[u8]) -> usize {
+fn key_of(values: &mut Values, s: &[u8]) -> usize {
     let words = Words::of(s);
     values.key(s, &words)
 }

@@ -20,9 +20,7 @@
 //! compression named. The encoder hands a record batch's buffers over as the columns'
 //! own (shared, not copied: [`Segments`]), so zstd reads each buffer where the message's
 //! columns hold it; Arrow's `IpcDataGenerator::encode` copied them all into one body
-//! first (about 35 bytes a span). A buffer that two columns of a message share (the
-//! same bytes in memory: the keys of a route's and a method's dictionaries of pairs) is
-//! written once, both buffers of the message's header at its place in the body.
+//! first (about 35 bytes a span).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -49,11 +47,6 @@ const RAW_MESSAGES: u32 = 15;
 
 /// A buffer is compressed when that saves at least 1/32 of its bytes.
 const SAVES: usize = 32;
-
-/// A buffer of at least this many bytes that is the very buffer of a column written
-/// before in the same message (two columns that share their keys) is written once, both
-/// columns' buffers pointing at its bytes.
-const SHARED: usize = 64;
 
 /// Buffers and message headers are padded to 8 bytes, what the format asks.
 const ALIGNMENT: usize = 8;
@@ -278,35 +271,20 @@ impl<W: Write> Stream<W> {
         let batch = batch.ok_or_else(|| ipc_error("a message without its record batch"))?;
         let mut out: Vec<u8> = Vec::with_capacity(body.len / 2);
         let mut buffers: Vec<arrow_ipc::Buffer> = Vec::new();
-        // The columns' own buffers written so far (where they are and their place in
-        // the body), for a buffer two columns share (`pairs.rs`' keys).
-        let mut written: Vec<(*const u8, usize, arrow_ipc::Buffer)> = Vec::new();
         for (i, buffer) in batch.buffers().iter().flatten().enumerate() {
             let bytes = usize::try_from(buffer.offset())
                 .ok()
                 .zip(usize::try_from(buffer.length()).ok())
                 .and_then(|(o, n)| body.get(o, n))
                 .ok_or_else(|| ipc_error("a buffer outside its message's body"))?;
-            if let Cow::Borrowed(own) = &bytes
-                && own.len() >= SHARED
-            {
-                let at = (own.as_ptr(), own.len());
-                if let Some((.., same)) = written.iter().find(|(p, n, _)| (*p, *n) == at) {
-                    buffers.push(*same);
-                    continue;
-                }
-            }
             let start = out.len();
             if !bytes.is_empty() {
                 self.compress(dictionary.map(|(id, _)| id), i, &bytes, &mut out)?;
             }
-            let placed = arrow_ipc::Buffer::new(start as i64, (out.len() - start) as i64);
-            buffers.push(placed);
-            if let Cow::Borrowed(own) = &bytes
-                && own.len() >= SHARED
-            {
-                written.push((own.as_ptr(), own.len(), placed));
-            }
+            buffers.push(arrow_ipc::Buffer::new(
+                start as i64,
+                (out.len() - start) as i64,
+            ));
             out.resize(out.len().next_multiple_of(ALIGNMENT), 0);
         }
         let body = out;
@@ -540,100 +518,6 @@ mod tests {
         }
         assert!(ours.write(&batches[0]).is_err());
         assert!(ours.finish().is_err());
-    }
-
-    /// Two dictionary columns of 8,192 rows, their keys one buffer (`shared`) or two
-    /// buffers of the same values.
-    fn paired(shared: bool) -> RecordBatch {
-        let keys: Vec<i8> = (0..8192u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 27) as i8)
-            .collect();
-        let keys = arrow_buffer::ScalarBuffer::<i8>::from(keys);
-        let other = match shared {
-            true => keys.clone(),
-            false => arrow_buffer::ScalarBuffer::<i8>::from(keys.to_vec()),
-        };
-        let column = |keys, values: Vec<String>, nulls| -> ArrayRef {
-            Arc::new(
-                DictionaryArray::<Int8Type>::try_new(
-                    Int8Array::new(keys, nulls),
-                    Arc::new(StringArray::from(values)),
-                )
-                .unwrap(),
-            )
-        };
-        let routes: Vec<String> = (0..32).map(|i| format!("/r{i}")).collect();
-        let methods: Vec<String> = (0..32).map(|i| ["GET", "PUT"][i % 2].to_string()).collect();
-        let nulls =
-            arrow_buffer::NullBuffer::from((0..8192).map(|i| i % 5 != 0).collect::<Vec<_>>());
-        let ty = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
-        let schema = Schema::new(vec![
-            Field::new("route", ty.clone(), true),
-            Field::new("method", ty, true),
-        ]);
-        RecordBatch::try_new(
-            Arc::new(schema),
-            vec![
-                column(keys, routes, None),
-                column(other, methods, Some(nulls)),
-            ],
-        )
-        .unwrap()
-    }
-
-    /// Per record batch message of a stream: its buffers' places in its body.
-    fn placed_buffers(bytes: &[u8]) -> Vec<Vec<(i64, i64)>> {
-        let mut frames = super::super::frames::Frames::within(
-            std::io::Cursor::new(bytes),
-            bytes.len() as u64,
-            1 << 30,
-        );
-        let mut out = Vec::new();
-        while let Some(frame) = frames.next_frame() {
-            let message = arrow_ipc::root_as_message(&frame.meta).unwrap();
-            if let Some(batch) = message.header_as_record_batch() {
-                let buffers = batch.buffers().unwrap();
-                out.push(buffers.iter().map(|b| (b.offset(), b.length())).collect());
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn a_buffer_two_columns_share_is_written_once_and_reads_back_in_both() {
-        let mut sizes = Vec::new();
-        for shared in [true, false] {
-            let b = paired(shared);
-            let mut ours = Stream::try_new(Vec::new(), &b.schema(), -5).unwrap();
-            ours.write(&b).unwrap();
-            ours.write(&b).unwrap();
-            ours.finish().unwrap();
-            let (_, read) = read(ours.get_mut());
-            assert_eq!(read.len(), 2);
-            for r in &read {
-                assert_eq!(r.columns(), b.columns(), "shared: {shared}");
-            }
-            // Buffers: the route's validity (none) and keys, the method's validity and
-            // keys. Shared keys are one place of the body, the same bytes in two places
-            // otherwise.
-            let messages = placed_buffers(ours.get_mut());
-            assert_eq!(messages.len(), 2);
-            for buffers in &messages {
-                assert_eq!(buffers.len(), 4, "{buffers:?}");
-                assert!(buffers[1].1 > 8, "{buffers:?}");
-                assert_eq!(buffers[1] == buffers[3], shared, "{buffers:?}");
-                assert_eq!(buffers[1].1, buffers[3].1, "{buffers:?}");
-            }
-            sizes.push((ours.get_mut().len(), messages[0][1].1));
-        }
-        // Written once a message instead of twice: the keys' bytes (padded) less.
-        let [(once, keys), (twice, _)] = sizes[..] else {
-            unreachable!()
-        };
-        assert_eq!(
-            once + 2 * (keys as usize).next_multiple_of(ALIGNMENT),
-            twice
-        );
     }
 
     #[test]

@@ -20,9 +20,7 @@
 //! - a string column whose values repeat (span names, routes, methods: what the file's
 //!   first message shows, [`repeats`]) as an Arrow dictionary with keys as narrow as the
 //!   first message allows with room to grow ([`key_type`], [`DICTIONARY_OF`],
-//!   `dictionary.rs`); `http.route` and `http.request.method`, when both are, as two
-//!   dictionaries of the rows' pairs of the two with the same keys, written once
-//!   (`pairs.rs`, [`PAIRED`]);
+//!   `dictionary.rs`);
 //! - a `UInt64` column without nulls (`end_time_unix_nano`, `duration_nanos`, a log
 //!   record's time) as its two 32-bit halves, the high ones as narrow as they allow, a
 //!   time's as its difference from its receipt time's (`halves.rs`);
@@ -57,13 +55,6 @@ pub const NULL_OF: &str = "slotel.null_of";
 /// Field metadata of a dictionary column that stands for a plain string column (its
 /// `Display` type, `Utf8`).
 pub const DICTIONARY_OF: &str = "slotel.dictionary_of";
-
-/// The columns written as two dictionaries of their rows' pairs (`pairs.rs`), when both
-/// repeat: a span's route and its method.
-const PAIRED: [&str; 2] = [
-    r#"attributes["http.route"].str"#,
-    r#"attributes["http.request.method"].str"#,
-];
 
 /// The type of the capture's tenant column.
 fn tenant_type() -> DataType {
@@ -202,8 +193,6 @@ pub(super) struct Layout {
     /// Per facts column: of an `.other` column, its attribute's `.int` column, whose rows
     /// it is written without.
     ints: Vec<Option<usize>>,
-    /// The [`PAIRED`] columns' places, when the file writes them as pairs.
-    pair: Option<[usize; 2]>,
     adjusted: bool,
     tenant: bool,
     pub(super) output: SchemaRef,
@@ -222,7 +211,7 @@ impl Layout {
     ) -> Self {
         let input: Vec<FieldRef> = facts_fields(schema).to_vec();
         let ints = int_siblings(&input);
-        let mut forms: Vec<Form> = input
+        let forms: Vec<Form> = input
             .iter()
             .enumerate()
             .map(|(i, f)| {
@@ -249,12 +238,6 @@ impl Layout {
                 }
             })
             .collect();
-        let pair = paired(&input, &forms, schema, first);
-        if let Some((at, key)) = &pair {
-            for i in at {
-                forms[*i] = Form::Dictionary(key.clone());
-            }
-        }
         let tenant = seen.columns.contains(TENANT);
         let mut written: Vec<FieldRef> = Vec::with_capacity(input.len() + 3);
         for ((f, form), int) in input.iter().zip(&forms).zip(&ints) {
@@ -289,7 +272,6 @@ impl Layout {
             input,
             forms,
             ints,
-            pair: pair.map(|(at, _)| at),
             adjusted: seen.adjusted,
             tenant,
             output: Arc::new(Schema::new_with_metadata(written, metadata)),
@@ -309,34 +291,7 @@ impl Layout {
         let rows: usize = items.iter().map(|item| item.batch.num_rows()).sum();
         let received: Vec<u64> = items.iter().map(|item| item.received).collect();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.output.fields().len());
-        let mut pair: [Option<ArrayRef>; 2] = [None, None];
-        if let Some(at) = self.pair {
-            let Form::Dictionary(key) = &self.forms[at[0]] else {
-                return Err(ArrowError::InvalidArgumentError(
-                    "paired columns not written as dictionaries".to_string(),
-                ));
-            };
-            let [a, b] = at.map(|i| {
-                items
-                    .iter()
-                    .map(|item| item.batch.column(i).clone())
-                    .collect::<Vec<ArrayRef>>()
-            });
-            let a: Vec<&dyn Array> = a.iter().map(|p| p.as_ref()).collect();
-            let b: Vec<&dyn Array> = b.iter().map(|p| p.as_ref()).collect();
-            let Some(encoded) = super::pairs::encode(&a, &b, rows, key)? else {
-                return Ok(None);
-            };
-            pair = encoded.map(Some);
-        }
         for (i, form) in self.forms.iter().enumerate() {
-            if let Some(at) = self.pair
-                && let Some(j) = at.iter().position(|p| *p == i)
-                && let Some(column) = pair[j].take()
-            {
-                columns.push(column);
-                continue;
-            }
             let int = self.ints[i];
             if *form == Form::Null {
                 if items
@@ -436,36 +391,6 @@ fn tenants(items: &[Item], rows: usize) -> Result<ArrayRef, ArrowError> {
         Int32Array::from(keys),
         Arc::new(StringArray::from(names)),
     )?))
-}
-
-/// The places of the [`PAIRED`] columns in `input` and the key type of their pairs, when
-/// `forms` writes both as dictionaries (their values repeat in `first`, the requests of
-/// the file's first message): keys as narrow as the pairs in `first` allow with room to
-/// grow ([`key_type`]).
-fn paired(
-    input: &[FieldRef],
-    forms: &[Form],
-    schema: &Schema,
-    first: &[Item],
-) -> Option<([usize; 2], DataType)> {
-    let at = PAIRED.map(|name| input.iter().position(|f| f.name() == name));
-    let at = [at[0]?, at[1]?];
-    if !at.iter().all(|i| {
-        matches!(forms[*i], Form::Dictionary(_)) && input[*i].data_type() == &DataType::Utf8
-    }) {
-        return None;
-    }
-    let [a, b] = at.map(|i| {
-        first
-            .iter()
-            .filter(|item| same_facts(&item.batch.schema(), schema))
-            .map(|item| item.batch.column(i).clone())
-            .collect::<Vec<ArrayRef>>()
-    });
-    let a: Vec<&dyn Array> = a.iter().map(|p| p.as_ref()).collect();
-    let b: Vec<&dyn Array> = b.iter().map(|p| p.as_ref()).collect();
-    let distinct = super::pairs::distinct(&a, &b)?;
-    Some((at, key_type(distinct)))
 }
 
 /// The smallest dictionary key type for a column that showed `distinct` values in a file's

@@ -69,7 +69,6 @@
 //! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
 //!   message of the file.
 //! - `dictionary.rs`: string columns as dictionaries.
-//! - `pairs.rs`: two string columns that go together as dictionaries of their pairs.
 //! - `halves.rs`: `UInt64` times as their two 32-bit halves.
 //! - `narrow.rs`: integers in the narrowest type that holds them.
 //! - `int_text.rs`: `.other` columns without their integers' decimal forms.
@@ -91,9 +90,6 @@ mod layout;
 #[cfg(test)]
 mod layout_tests;
 mod narrow;
-mod pairs;
-#[cfg(test)]
-mod pairs_tests;
 mod queue;
 mod read;
 #[cfg(test)]
