@@ -9,7 +9,7 @@ def free_port():
 
 class Slotel:
     def __init__(self, binary, extra_slo_files=(), capture=False, state=False, redaction=False, extra_cfg="",
-                 exporters="", pipelines=None, service=""):
+                 exporters="", pipelines=None, service="", log_level="warn", env=None):
         """`exporters`: YAML lines added under `exporters:`; `pipelines`: signal -> exporter
         names (default `nop` for each); `service`: YAML lines added under `service:`."""
         pipes = {"traces": ["nop"], "metrics": ["nop"], "logs": ["nop"]}
@@ -31,13 +31,14 @@ exporters:
 {exporters}slo: {json.dumps(slo)}
 {extra_cfg}service:
   admin: {{endpoint: 127.0.0.1:{self.admin}}}
-  telemetry: {{logs: {{level: warn}}}}
+  telemetry: {{logs: {{level: {json.dumps(log_level)}}}}}
 {service}  pipelines:
 """ + "".join(f"    {k}: {{exporters: {json.dumps(v)}}}\n" for k, v in pipes.items())
         self.cfg = self.dir + "/slotel.yaml"
         open(self.cfg, "w").write(cfg)
         self.log = open(self.dir + "/log", "w")
-        self.p = subprocess.Popen([binary, "--config", self.cfg], stdout=self.log, stderr=subprocess.STDOUT)
+        self.p = subprocess.Popen([binary, "--config", self.cfg], stdout=self.log, stderr=subprocess.STDOUT,
+                                  env=dict(os.environ, **(env or {})))
         for _ in range(200):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/healthz", timeout=1).read(); break

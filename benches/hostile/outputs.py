@@ -63,8 +63,10 @@ def send_spans(s):
     c, d, _ = post(f"http://127.0.0.1:{s.http}/v1/traces", json.dumps({"resourceSpans": rs}).encode())
     print("spans (json):", c, d[:200])
     # The example SLOs group checkout's spans by route; send those too.
+    # Cluster `a` is bound to tok-a (and so reserved for it).
     rs = [span_json(v, "checkout", "a", t, i) for i, v in enumerate(VALUES)]
-    c, d, _ = post(f"http://127.0.0.1:{s.http}/v1/traces", json.dumps({"resourceSpans": rs}).encode())
+    c, d, _ = post(f"http://127.0.0.1:{s.http}/v1/traces", json.dumps({"resourceSpans": rs}).encode(),
+                   headers={"authorization": "Bearer tok-a"})
     print("checkout spans (json):", c, d[:200])
 
 

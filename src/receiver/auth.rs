@@ -52,6 +52,19 @@ impl Auth {
         Self { tokens }
     }
 
+    /// The clusters tokens are bound to, each once: reserved for those tokens.
+    pub fn bound_clusters(&self) -> Vec<Arc<str>> {
+        let mut out: Vec<Arc<str>> = Vec::new();
+        for (_, id) in &self.tokens {
+            if let Some(c) = &id.cluster
+                && !out.contains(c)
+            {
+                out.push(c.clone());
+            }
+        }
+        out
+    }
+
     /// Resolves an `authorization` header value (`Bearer <token>`, scheme case-insensitive).
     pub fn authenticate(&self, header: Option<&[u8]>) -> Option<&Identity> {
         let header = header?;
@@ -111,6 +124,35 @@ mod tests {
             &*a.authenticate(Some(b"bearer   other ")).unwrap().tenant,
             "team-b"
         );
+    }
+
+    #[test]
+    fn bound_clusters_are_listed_once() {
+        let mut cfg = AuthConfig {
+            tokens: vec![
+                TokenConfig {
+                    token: "x".into(),
+                    tenant: "t".into(),
+                    cluster: Some("a".into()),
+                },
+                TokenConfig {
+                    token: "y".into(),
+                    tenant: "t".into(),
+                    cluster: Some("a".into()),
+                },
+            ],
+        };
+        assert_eq!(
+            Auth::new(&cfg).bound_clusters(),
+            vec![Arc::<str>::from("a")]
+        );
+        cfg.tokens[1].cluster = None;
+        assert_eq!(
+            auth().bound_clusters(),
+            vec![Arc::<str>::from("seoul-prod")]
+        );
+        cfg.tokens[0].cluster = None;
+        assert!(Auth::new(&cfg).bound_clusters().is_empty());
     }
 
     #[test]

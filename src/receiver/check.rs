@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{
@@ -25,6 +25,12 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+use std::sync::Arc;
+
+use super::binding::{
+    bind_resource, reserved_cluster, reserved_message, slo_series_message, slo_series_name, unbind,
+    unbind_scope,
+};
 use super::otlp::{Checked, LimitError, OtlpRequest};
 use crate::config::Limits;
 use crate::pipeline::Payload;
@@ -168,6 +174,17 @@ impl OtlpRequest for ExportTraceServiceRequest {
         }
     }
 
+    fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked) {
+        self.resource_spans.retain(|rs| {
+            let Some(cluster) = reserved_cluster(rs.resource.as_ref(), attr, reserved) else {
+                return true;
+            };
+            let items: usize = rs.scope_spans.iter().map(|s| s.spans.len()).sum();
+            c.refuse_kept(items, || reserved_message(cluster));
+            false
+        });
+    }
+
     fn response(rejected: usize, message: String) -> Self::Response {
         ExportTraceServiceResponse {
             partial_success: (rejected > 0 || !message.is_empty()).then_some(
@@ -243,6 +260,17 @@ impl OtlpRequest for ExportLogsServiceRequest {
                 }
             }
         }
+    }
+
+    fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked) {
+        self.resource_logs.retain(|rl| {
+            let Some(cluster) = reserved_cluster(rl.resource.as_ref(), attr, reserved) else {
+                return true;
+            };
+            let items: usize = rl.scope_logs.iter().map(|s| s.log_records.len()).sum();
+            c.refuse_kept(items, || reserved_message(cluster));
+            false
+        });
     }
 
     fn response(rejected: usize, message: String) -> Self::Response {
@@ -330,6 +358,11 @@ impl OtlpRequest for ExportMetricsServiceRequest {
                     if m.name.is_empty() {
                         let points = metric_points(m.data.as_ref());
                         c.reject(points, || "metric without a name".to_string());
+                        return false;
+                    }
+                    if slo_series_name(&m.name) {
+                        let points = metric_points(m.data.as_ref());
+                        c.reject(points, || slo_series_message(&m.name));
                         return false;
                     }
                     let name = m.name.as_str();
@@ -420,6 +453,22 @@ impl OtlpRequest for ExportMetricsServiceRequest {
         }
     }
 
+    fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked) {
+        self.resource_metrics.retain(|rm| {
+            let Some(cluster) = reserved_cluster(rm.resource.as_ref(), attr, reserved) else {
+                return true;
+            };
+            let items: usize = rm
+                .scope_metrics
+                .iter()
+                .flat_map(|s| &s.metrics)
+                .map(|m| metric_points(m.data.as_ref()))
+                .sum();
+            c.refuse_kept(items, || reserved_message(cluster));
+            false
+        });
+    }
+
     fn response(rejected: usize, message: String) -> Self::Response {
         ExportMetricsServiceResponse {
             partial_success: (rejected > 0 || !message.is_empty()).then_some(
@@ -446,30 +495,4 @@ pub(crate) fn metric_points(data: Option<&Data>) -> usize {
         Some(Data::Summary(s)) => s.data_points.len(),
         None => 0,
     }
-}
-
-/// Removes every copy of `attr`.
-fn unbind(attrs: &mut Vec<KeyValue>, attr: &str) {
-    if attrs.iter().any(|kv| kv.key == attr) {
-        attrs.retain(|kv| kv.key != attr);
-    }
-}
-
-fn unbind_scope(scope: Option<&mut InstrumentationScope>, attr: &str) {
-    if let Some(s) = scope {
-        unbind(&mut s.attributes, attr);
-    }
-}
-
-/// Sets `attr` to `cluster` exactly once on the resource, creating the resource if absent.
-fn bind_resource(resource: &mut Option<Resource>, attr: &str, cluster: &str) {
-    let r = resource.get_or_insert_with(Resource::default);
-    unbind(&mut r.attributes, attr);
-    r.attributes.push(KeyValue {
-        key: attr.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(cluster.to_string())),
-        }),
-        ..Default::default()
-    });
 }

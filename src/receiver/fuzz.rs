@@ -77,8 +77,13 @@ fn one<R: OtlpRequest>(data: &[u8]) {
     let limits = Limits::default();
     for format in [Format::Protobuf, Format::Json] {
         if let Ok(weight) = weigh::<R>(data, format, &limits)
-            && let Ok((_, checked)) =
-                decode_checked::<R>(data, format, &limits, Some(("k8s.cluster.name", "a")))
+            && let Ok((_, checked)) = decode_checked::<R>(
+                data,
+                format,
+                &limits,
+                Some(("k8s.cluster.name", "a")),
+                ("k8s.cluster.name", &[]),
+            )
             && let Some(items) = weight.items
         {
             // What was weighed before decoding covers what was decoded.

@@ -27,6 +27,8 @@
 //! - `otlp.rs`: decoding and what the three request types have in common.
 //! - `check.rs`: the per-item rules (ids, attribute, event and link counts, the metric data
 //!   model) and the cluster binding.
+//! - `binding.rs`: what names the cluster attribute's label, the clusters reserved for the
+//!   tokens bound to them, and the SLO series names only slotel writes.
 //! - `json.rs`: the lenient OTLP/JSON reader; `json_traces.rs`, `json_logs.rs` and
 //!   `json_metrics.rs` read each signal without serde's `flatten` (which hid errors), with
 //!   the resource, scope, `KeyValue` and `AnyValue` of `json_common.rs`; `json_numbers.rs`
@@ -40,12 +42,17 @@
 //!   the body states, capped at the limit and charged before it is reserved.
 //! - `wire.rs`: a request's items and decoded-size bound, read on the wire.
 //! - `spans_tests.rs`: which trace requests are queued undecoded, and the fallbacks.
+//! - `binding_tests.rs`: the cluster binding, reserved clusters and SLO series names through
+//!   the request path.
 //! - `spans_fuzz.rs`, `spans_wire_tests.rs`: the span facts fuzz target's body (the wire
 //!   reading against prost), and the differential tests that run it.
 //! - `error.rs`: [`ReceiveError`] and its gRPC/HTTP mapping.
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
 mod auth;
+mod binding;
+#[cfg(test)]
+mod binding_tests;
 mod body;
 pub(crate) mod check;
 mod cors;
@@ -150,6 +157,9 @@ pub struct Receiver {
     budget: MemoryBudget,
     retry_after: Duration,
     cluster_attribute: String,
+    /// The clusters tokens are bound to: a sender whose token is bound to none cannot
+    /// name them.
+    reserved: Arc<[Arc<str>]>,
     pipelines: Pipelines,
     metrics: Arc<Metrics>,
     /// The SLO engine whose span facts the walk of a request queued as received builds
@@ -165,8 +175,11 @@ impl Receiver {
         budget: MemoryBudget,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
+        let auth = cfg.auth.as_ref().map(Auth::new);
+        let reserved = auth.as_ref().map(Auth::bound_clusters).unwrap_or_default();
         Arc::new(Self {
-            auth: cfg.auth.as_ref().map(Auth::new),
+            auth,
+            reserved: reserved.into(),
             limits: cfg.limits.clone(),
             budget,
             retry_after: cfg.retry_after,
@@ -395,12 +408,16 @@ impl Receiver {
             .await
             .map_err(refuse)?;
         let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
-        // Spans that nothing will change (no cluster to bind, no processor on the pipeline)
-        // are read on the wire and queued as received: decoded later only if some stage
-        // asks for the payload.
+        // A token bound to no cluster cannot name the clusters other tokens are bound to.
+        let unbound = identity.as_ref().is_some_and(|id| id.cluster.is_none());
+        let reserved = if unbound { &self.reserved[..] } else { &[] };
+        // Spans that nothing will change (no cluster to bind, none reserved in the body, no
+        // processor on the pipeline) are read on the wire and queued as received: decoded
+        // later only if some stage asks for the payload.
         let on_the_wire = R::SIGNAL == Signal::Traces
             && format == Format::Protobuf
             && cluster.is_none()
+            && !binding::mentions_any(&body, reserved)
             && !pipeline.has_processors();
         let work = {
             let this = self.clone();
@@ -417,8 +434,9 @@ impl Receiver {
                 }
                 // Anything else (and what the walk refuses or finds a rule broken in) is
                 // decoded: prost's error, or the partial success, is what the client gets.
+                let reserved = if unbound { &this.reserved[..] } else { &[] };
                 let (req, checked) =
-                    this.decode_and_check::<R>(&body, format, cluster.as_deref())?;
+                    this.decode_and_check::<R>(&body, format, cluster.as_deref(), reserved)?;
                 Ok((charge, Received::Decoded(req, checked)))
             }
         };
@@ -537,18 +555,21 @@ impl Receiver {
         }
     }
 
-    /// Decodes, checks every item and binds the token's cluster.
+    /// Decodes, checks every item and binds the token's cluster (or refuses the resources
+    /// naming a `reserved` one).
     fn decode_and_check<R: OtlpRequest>(
         &self,
         body: &[u8],
         format: Format,
         cluster: Option<&str>,
+        reserved: &[Arc<str>],
     ) -> Result<(R, otlp::Checked), ReceiveError> {
         decode_checked(
             body,
             format,
             &self.limits,
             cluster.map(|c| (self.cluster_attribute.as_str(), c)),
+            (self.cluster_attribute.as_str(), reserved),
         )
     }
 }
@@ -625,16 +646,21 @@ pub fn weigh<R: OtlpRequest>(
     Ok(weight)
 }
 
-/// Decodes a request, checks every item (partial success) and, given `(attribute,
-/// cluster)`, binds the cluster.
+/// Decodes a request, checks every item (partial success), refuses the resources that name
+/// one of the `(attribute, reserved clusters)` and, given `(attribute, cluster)`, binds the
+/// cluster.
 pub fn decode_checked<R: OtlpRequest>(
     body: &[u8],
     format: Format,
     limits: &Limits,
     cluster: Option<(&str, &str)>,
+    (attr, reserved): (&str, &[Arc<str>]),
 ) -> Result<(R, otlp::Checked), ReceiveError> {
     let mut req: R = otlp::decode(body, format)?;
-    let checked = req.check(limits)?;
+    let mut checked = req.check(limits)?;
+    if !reserved.is_empty() {
+        req.refuse_clusters(attr, reserved, &mut checked);
+    }
     if let Some((attr, cluster)) = cluster {
         req.bind_cluster(attr, cluster);
     }

@@ -1,6 +1,8 @@
 //! What the three OTLP export requests have in common: decoding (protobuf and the lenient
-//! OTLP/JSON reading), per-item validation with partial success, the cluster override, and
-//! the response.
+//! OTLP/JSON reading), per-item validation with partial success, the cluster override (and
+//! the clusters reserved for other tokens), and the response.
+
+use std::sync::Arc;
 
 use super::json;
 use crate::config::Limits;
@@ -41,6 +43,14 @@ impl Checked {
         }
     }
 
+    /// Counts `n` items counted as kept as rejected after all.
+    pub(super) fn refuse_kept(&mut self, n: usize, why: impl FnOnce() -> String) {
+        if n > 0 {
+            self.kept = self.kept.saturating_sub(n);
+            self.reject(n, why);
+        }
+    }
+
     pub(super) fn reject(&mut self, n: usize, why: impl FnOnce() -> String) {
         self.rejected += n;
         if self.first_error.is_none() {
@@ -73,6 +83,9 @@ pub trait OtlpRequest:
     /// at any level (resource, scope, item, event, link, exemplar) is removed, and every
     /// resource (created where missing) gets it once.
     fn bind_cluster(&mut self, attr: &str, cluster: &str);
+    /// Removes every resource whose `attr` names one of `reserved` (clusters bound to
+    /// tokens other than the sender's), counting its items as rejected in `c`.
+    fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked);
     fn response(rejected: usize, message: String) -> Self::Response;
     fn into_payload(self) -> Payload;
     /// Decodes an OTLP/JSON body.
