@@ -116,7 +116,7 @@ pub async fn start_with(
     let mut slo = SloRuntime::load(&config.slo).map_err(AppError::Slo)?;
     slo.open_wal().map_err(AppError::SloWal)?;
     let capture = slo
-        .open_capture(&config.slo)
+        .open_capture(&config.slo, config.receiver.limits.max_request_memory)
         .map_err(AppError::SloCapture)?;
     let engine = slo.engine().clone();
     let mut collectors: Vec<Box<dyn prometheus_client::collector::Collector>> =

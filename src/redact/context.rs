@@ -738,20 +738,8 @@ pub(crate) fn key_before(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
 /// `"key": `, …; not an element's name). A key of ASCII bytes alone is read once; one
 /// with other bytes is checked to be UTF-8 as well.
 fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
-    let mut i = at.min(b.len());
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
-    if matches!(back(i), Some(b'"' | b'\'')) {
-        i -= 1;
-        // Python's bytes: `'key': b'…'`.
-        if back(i) == Some(b'b') && matches!(i.checked_sub(2).map(|j| b[j]), Some(b' ' | b':')) {
-            i -= 1;
-        }
-    }
-    let mut blanks = 0;
-    while matches!(back(i), Some(b' ' | b'\t')) && blanks < 3 {
-        i -= 1;
-        blanks += 1;
-    }
+    let (mut i, mut blanks) = before_joint(b, at);
     let assign = match back(i)? {
         b'=' => true,
         b':' => false,
@@ -799,6 +787,42 @@ fn key_span(b: &[u8], at: usize) -> Option<(usize, usize, bool)> {
         return None;
     }
     Some((i, end, assign))
+}
+
+/// Where the byte that joins a key to the value at `at` would be (`key=`, `key: `,
+/// `"key": "`): `at` stepped back over a closing quote (with Python's `b` of `b'…'`) and
+/// at most three blanks, and the blanks stepped over. [`key_span`] reads the joint at
+/// `b[i - 1]`.
+#[inline(always)]
+fn before_joint(b: &[u8], at: usize) -> (usize, usize) {
+    let mut i = at.min(b.len());
+    let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
+    if matches!(back(i), Some(b'"' | b'\'')) {
+        i -= 1;
+        // Python's bytes: `'key': b'…'`.
+        if back(i) == Some(b'b') && matches!(i.checked_sub(2).map(|j| b[j]), Some(b' ' | b':')) {
+            i -= 1;
+        }
+    }
+    let mut blanks = 0;
+    while matches!(back(i), Some(b' ' | b'\t')) && blanks < 3 {
+        i -= 1;
+        blanks += 1;
+    }
+    (i, blanks)
+}
+
+/// Whether [`key_before`] at `at` may find a key: false only where it finds none, as
+/// neither an element's `>` nor a joint (`=`, `:`, `=>`, `,`) stands right before the
+/// value. A few bytes read, no key: most numbers in text follow a word and a blank.
+#[inline(always)]
+pub(crate) fn may_key_before(b: &[u8], at: usize) -> bool {
+    let at = at.min(b.len());
+    if at > 0 && b[at - 1] == b'>' {
+        return true;
+    }
+    let (i, _) = before_joint(b, at);
+    i > 0 && matches!(b[i - 1], b'=' | b':' | b'>' | b',')
 }
 
 /// `<Key>` or `<ns:Key>` ending at `end` (the `>`): the element's name is the key of the

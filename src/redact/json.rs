@@ -167,22 +167,24 @@ impl Session<'_> {
 
 /// Keys at most this long are remembered.
 const MEMO_KEY: usize = 32;
-/// Slots in a [`KeyMemo`] (a power of two).
+/// Slots in a [`KeyMemo`] (a power of two), two to a set.
 const MEMO_SLOTS: usize = 1024;
 
 /// One slot: the key's length plus one (0: empty), its bytes and what is known of it.
 type MemoSlot = (u8, [u8; MEMO_KEY], KeySeen);
 
 /// The keys a session has seen, so a key that comes back (in the next member, the next
-/// array element, the next body) is not classified and scanned again. Direct-mapped
-/// and of fixed size (allocated at the first key): a key that collides with another
-/// replaces it.
+/// array element, the next body) is not classified and scanned again. Of fixed size
+/// (allocated at the first key), in sets of two slots, so two keys whose hashes meet
+/// both stay: a key not found goes to its set's first slot and moves the one there to
+/// the second.
 #[derive(Default)]
 pub(crate) struct KeyMemo(Option<Box<[MemoSlot; MEMO_SLOTS]>>);
 
 impl KeyMemo {
-    fn slot(key: &[u8]) -> usize {
-        super::context::short_key_hash(key) as usize % MEMO_SLOTS
+    /// The first slot of `key`'s set.
+    fn set(key: &[u8]) -> usize {
+        (super::context::short_key_hash(key) as usize % (MEMO_SLOTS / 2)) * 2
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<KeySeen> {
@@ -191,10 +193,14 @@ impl KeyMemo {
         if k.len() > MEMO_KEY {
             return None;
         }
-        let (len, bytes, seen) = &slots[Self::slot(k)];
-        (usize::from(*len) == k.len() + 1 && &bytes[..k.len()] == k).then_some(*seen)
+        let first = Self::set(k);
+        slots[first..first + 2]
+            .iter()
+            .find(|(len, bytes, _)| usize::from(*len) == k.len() + 1 && &bytes[..k.len()] == k)
+            .map(|slot| slot.2)
     }
 
+    /// Remembers `key`, in its set's first slot.
     pub(crate) fn put(&mut self, key: &str, seen: KeySeen) {
         let k = key.as_bytes();
         if k.len() > MEMO_KEY {
@@ -207,7 +213,16 @@ impl KeyMemo {
         let slots = self
             .0
             .get_or_insert_with(|| Box::new([(0, [0; MEMO_KEY], empty); MEMO_SLOTS]));
-        let (len, bytes, slot) = &mut slots[Self::slot(k)];
+        let first = Self::set(k);
+        // Already first: what is known of it changes. Else the first moves to the
+        // second slot (over the key itself when it was there) and the key comes first.
+        let (len, bytes, _) = &slots[first];
+        if usize::from(*len) == k.len() + 1 && &bytes[..k.len()] == k {
+            slots[first].2 = seen;
+            return;
+        }
+        slots[first + 1] = slots[first];
+        let (len, bytes, slot) = &mut slots[first];
         *len = k.len() as u8 + 1;
         bytes[..k.len()].copy_from_slice(k);
         *slot = seen;
@@ -734,6 +749,81 @@ mod tests {
         }
         assert_eq!(sess.redact_str(r#"{"X-Note": "b"}"#), None);
         assert_eq!(sess.total(), 6);
+    }
+
+    #[test]
+    fn the_key_memo_answers_what_was_put_last_and_keeps_two_keys_a_set() {
+        use std::collections::HashMap;
+        let mut next = crate::redact::xorshift(0xda94_2042_e4dd_58b5);
+        // Keys of one set (four, so two and three take turns at its two slots), many
+        // other keys (more than slots), keys too long to be remembered.
+        let want = KeyMemo::set(b"phone_number");
+        let mut keys: Vec<String> = (0..)
+            .map(|i| format!("k{i}"))
+            .filter(|k| KeyMemo::set(k.as_bytes()) == want)
+            .take(3)
+            .collect();
+        keys.push("phone_number".to_string());
+        keys.extend((0..3000).map(|i| format!("attr.{i}")));
+        keys.extend([
+            "".to_string(),
+            "x".repeat(32),
+            "y".repeat(33),
+            "계좌번호".to_string(),
+        ]);
+        let classes = [KeyClass::Normal, KeyClass::Sensitive, KeyClass::Ignored];
+        let mut memo = KeyMemo::default();
+        let mut model: HashMap<&str, KeySeen> = HashMap::new();
+        let (mut hits, mut pair_hits) = (0, 0);
+        for round in 0..200_000 {
+            // Half the time one of the set's keys: the set's first two, or all four.
+            let k = match next() % 4 {
+                0 => &keys[(next() % 2) as usize],
+                1 => &keys[(next() % 4) as usize],
+                _ => &keys[(next() % keys.len() as u64) as usize],
+            };
+            match memo.get(k) {
+                Some(seen) => {
+                    assert_eq!(Some(&seen), model.get(k.as_str()), "{k} in round {round}");
+                    assert!(k.len() <= MEMO_KEY);
+                    hits += 1;
+                }
+                None => {
+                    let seen = KeySeen {
+                        class: classes[(next() % 3) as usize],
+                        clean: next().is_multiple_of(2),
+                    };
+                    memo.put(k, seen);
+                    model.insert(k, seen);
+                }
+            }
+            // Now and then a key seen is put again, as a key scanned clean is.
+            if next().is_multiple_of(8) {
+                let seen = KeySeen {
+                    class: classes[(next() % 3) as usize],
+                    clean: true,
+                };
+                memo.put(k, seen);
+                model.insert(k, seen);
+            }
+            // Two keys of one set put one after the other are both found.
+            if round % 1000 == 999 {
+                for k in &keys[..2] {
+                    let seen = KeySeen {
+                        class: KeyClass::Normal,
+                        clean: false,
+                    };
+                    memo.put(k, seen);
+                    model.insert(k, seen);
+                }
+                for k in &keys[..2] {
+                    assert_eq!(memo.get(k).as_ref(), model.get(k.as_str()), "{k}");
+                    pair_hits += 1;
+                }
+            }
+        }
+        assert!(memo.get(&"y".repeat(33)).is_none());
+        assert!(hits > 50_000 && pair_hits == 400, "{hits} {pair_hits}");
     }
 
     #[test]

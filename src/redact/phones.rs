@@ -86,12 +86,22 @@ pub(crate) const MAX_PHONE_VALUE: usize = 32;
 /// `"phone" => "…"`, `<tel>…</tel>`, logfmt's `phone=030-1234-5678`. `None` when the number
 /// goes on past where the value ends, or no such key stands right before `at`.
 ///
-/// The value is read first (most numbers in text fail there), the key only then.
+/// The bytes that join a key to its value are looked at first, inlined where it is
+/// asked (most numbers in text follow a word and a blank, and fail there), then the
+/// value, the key itself last.
+#[inline(always)]
 pub(crate) fn keyed_in_text(b: &[u8], at: usize) -> Option<usize> {
     let opener = *b.get(at.checked_sub(1)?)?;
-    if !matches!(opener, b'"' | b'\'' | b' ' | b'\t' | b'=' | b':' | b'>') {
+    if !matches!(opener, b'"' | b'\'' | b' ' | b'\t' | b'=' | b':' | b'>')
+        || !super::context::may_key_before(b, at)
+    {
         return None;
     }
+    keyed_value(b, at, opener)
+}
+
+/// [`keyed_in_text`] past its look at the joint: the value after `opener`, then the key.
+fn keyed_value(b: &[u8], at: usize, opener: u8) -> Option<usize> {
     let end = value_end(b, at, opener)?;
     if end - at < 7 || !phone_shaped(&b[at..end]) {
         return None;
@@ -347,6 +357,109 @@ mod tests {
         ] {
             assert_eq!(run(text), text);
         }
+    }
+
+    /// [`keyed_in_text`] as it read before the joint was looked at first: the value,
+    /// then the key.
+    fn keyed_in_text_value_first(b: &[u8], at: usize) -> Option<usize> {
+        let opener = *b.get(at.checked_sub(1)?)?;
+        if !matches!(opener, b'"' | b'\'' | b' ' | b'\t' | b'=' | b':' | b'>') {
+            return None;
+        }
+        let end = value_end(b, at, opener)?;
+        if end - at < 7 || !phone_shaped(&b[at..end]) {
+            return None;
+        }
+        let (key, _) = crate::redact::context::key_before(b, at)?;
+        phone_key(std::str::from_utf8(key).ok()?).then_some(end)
+    }
+
+    /// Every place of `b`: the same end as the value-first reading, and a key found only
+    /// where the joint test lets one be. Counts (places, numbers found, places ruled out).
+    fn compare_keyed(b: &[u8], counts: &mut (usize, usize, usize)) {
+        use crate::redact::context::{key_before, may_key_before};
+        for at in 0..=b.len() {
+            let got = keyed_in_text(b, at);
+            assert_eq!(
+                got,
+                keyed_in_text_value_first(b, at),
+                "{:?} at {at}",
+                String::from_utf8_lossy(b)
+            );
+            let may = may_key_before(b, at);
+            assert!(
+                may || key_before(b, at).is_none(),
+                "{:?} at {at}",
+                String::from_utf8_lossy(b)
+            );
+            counts.0 += 1;
+            counts.1 += usize::from(got.is_some());
+            counts.2 += usize::from(!may);
+        }
+    }
+
+    #[test]
+    fn the_joint_read_first_finds_what_the_value_first_reading_found() {
+        const KEYS: [&str; 16] = [
+            "phone",
+            "mobile_no",
+            "telNr",
+            "Fax",
+            "cellPhone",
+            "user_id",
+            "took",
+            "time",
+            "cs1Label=phone cs1",
+            "<tel>",
+            "<soap:Mobile>",
+            "'msisdn', ",
+            "[\"phone\", ",
+            "전화",
+            "headphones",
+            "\"phoneNumber\"",
+        ];
+        const JOINTS: [&str; 16] = [
+            "=", ": ", ":", " => ", "=>", ", ", "\"", "'", " ", "\t", "b'", ">", ",", "  ",
+            ":   \"", " =  '",
+        ];
+        const VALUES: [&str; 16] = [
+            "030",
+            "1234",
+            "12 34 56",
+            "+49",
+            "(0)",
+            "-",
+            ".",
+            "\n",
+            "0470 54 15 52",
+            "020 7946 0958",
+            "1700000000123456789",
+            "07700 900123",
+            " ",
+            "x",
+            "\"",
+            "2026-12-07",
+        ];
+        let mut next = crate::redact::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut counts = (0, 0, 0);
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..1 + next() % 4 {
+                for list in [&KEYS, &JOINTS, &VALUES, &VALUES] {
+                    s.push_str(list[(next() % 16) as usize]);
+                }
+                if next().is_multiple_of(3) {
+                    s.push_str(JOINTS[(next() % 16) as usize]);
+                }
+            }
+            compare_keyed(s.as_bytes(), &mut counts);
+        }
+        assert!(counts.1 > 400 && counts.2 > 500_000, "{counts:?}");
+        let mut corpus = (0, 0, 0);
+        for text in crate::redact::corpus_texts() {
+            compare_keyed(text.as_bytes(), &mut corpus);
+        }
+        assert!(corpus.1 > 0 && corpus.2 > corpus.0 / 2, "{corpus:?}");
     }
 
     #[test]

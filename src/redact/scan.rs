@@ -30,7 +30,7 @@ use super::detect::{
 };
 use super::skip;
 use super::starts::{
-    KOREAN_PASSWORD, URL_SECRET_NAMES, VENDOR_PREFIXES, contains, keyword_starts, local_part_start,
+    KOREAN_PASSWORD, URL_SECRET_NAMES, VENDOR_PREFIXES, contains, keyword_at, local_part_start,
     may_start_keyword, scheme_start, shapes, webhook_host,
 };
 
@@ -81,6 +81,50 @@ const fn longest_prefix_word() -> usize {
         i += 1;
     }
     n
+}
+
+/// For every vendor prefix, the bit of its third byte from the end (its separator last)
+/// in the entry of its second: `sk_` sets bit `s & 63` of entry `k`. Every prefix has
+/// two bytes before its separator, so a `_` or `-` after a pair without its bit ends
+/// none.
+const PREFIX_PAIRS: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut i = 0;
+    while i < VENDOR_PREFIXES.len() {
+        let p = VENDOR_PREFIXES[i];
+        t[p[p.len() - 2] as usize] |= 1 << (p[p.len() - 3] & 63);
+        i += 1;
+    }
+    t
+};
+
+/// Whether a vendor prefix may end with the `_` or `-` at `q`: false only where
+/// [`prefix_start`] finds none, as the two bytes before `q` end no prefix's word
+/// (`PREFIX_PAIRS`). Most words fail here, in the scan's loop.
+#[inline(always)]
+fn may_end_prefix(b: &[u8], q: usize) -> bool {
+    q >= 2 && PREFIX_PAIRS[usize::from(b[q - 1])] & (1 << (b[q - 2] & 63)) != 0
+}
+
+/// Where a vendor key whose prefix ends with the `_` or `-` at `q` starts: the word
+/// start before it, when the word and the separator are one of [`VENDOR_PREFIXES`].
+fn prefix_start(b: &[u8], q: usize) -> Option<usize> {
+    // Every prefix is at most `PREFIX_WORD` letters and digits before its `_` or
+    // `-`: a longer word (a hex id before a UUID's `-`) is not read to its start.
+    let n = b[..q]
+        .iter()
+        .rev()
+        .take(PREFIX_WORD + 1)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if n > PREFIX_WORD {
+        return None;
+    }
+    let w = q - n;
+    if w == q || (w > 0 && (CLASS[usize::from(b[w - 1])] & WORD != 0 || b[w - 1] == b'-')) {
+        return None;
+    }
+    VENDOR_PREFIXES.contains(&&b[w..=q]).then_some(w)
 }
 
 /// The block holding `b[from]` (`skip::block_from`), in it the bytes at or after `from`
@@ -459,24 +503,11 @@ impl Scan {
 
     /// A `_` or `-` at `q`: a vendor key whose prefix ends there starts at the word
     /// start before it (`sk_live_…`, `npm_…`, `pypi-…`).
+    #[inline(always)]
     fn prefixed(&mut self, b: &[u8], q: usize) {
-        // Every prefix is at most `PREFIX_WORD` letters and digits before its `_` or
-        // `-`: a longer word (a hex id before a UUID's `-`) is not read to its start.
-        let n = b[..q]
-            .iter()
-            .rev()
-            .take(PREFIX_WORD + 1)
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .count();
-        if n > PREFIX_WORD {
-            return;
-        }
-        let w = q - n;
-        if w == q || (w > 0 && (CLASS[usize::from(b[w - 1])] & WORD != 0 || b[w - 1] == b'-')) {
-            return;
-        }
-        let word = &b[w..=q];
-        if VENDOR_PREFIXES.contains(&word) {
+        if may_end_prefix(b, q)
+            && let Some(w) = prefix_start(b, q)
+        {
             self.start(LITERAL, w);
         }
     }
@@ -589,8 +620,11 @@ impl Scan {
         if !pair {
             return;
         }
-        for s in keyword_starts(&b[ws..we]) {
-            self.start(SECRET, ws + s);
+        let word = &b[ws..we];
+        for s in 0..word.len().saturating_sub(1) {
+            if keyword_at(word, s) {
+                self.start(SECRET, ws + s);
+            }
         }
     }
 
@@ -631,7 +665,7 @@ pub(crate) fn wide_blank_digit(b: &[u8], i: usize) -> bool {
 
 /// The start of the run of `[0-9A-Za-z_-]` that ends at `end`, and whether two bytes
 /// of it in a row may start a `secret` keyword (`starts::may_start_keyword`: a
-/// superset, so `false` means `keyword_starts` finds nothing in it).
+/// superset, so `false` means `keyword_at` finds nothing in it).
 fn name_before(b: &[u8], end: usize) -> (usize, bool) {
     let mut s = end;
     let mut pair = false;
@@ -651,6 +685,7 @@ fn name_before(b: &[u8], end: usize) -> (usize, bool) {
 #[cfg(test)]
 mod tests {
     use super::super::detect::{BRN, CARD, IPV4, NUMBERS, PHONE, PHONE_INTL, RESIDENT, SSN};
+    use super::super::starts::keyword_starts;
     use super::*;
 
     fn scan(s: &str) -> Scan {
@@ -833,6 +868,58 @@ mod tests {
         assert_eq!(groups("v 8.5.42"), 0);
         // `900101 - 1234567`: a resident number with a spaced dash.
         assert_ne!(groups("rrn 900101 - 1234567") & bit(RESIDENT), 0);
+    }
+
+    #[test]
+    fn the_pair_before_a_separator_rules_out_no_vendor_prefix() {
+        let compare = |b: &[u8], counts: &mut (usize, usize)| {
+            for q in (0..b.len()).filter(|&q| matches!(b[q], b'_' | b'-')) {
+                let got = prefix_start(b, q);
+                let may = may_end_prefix(b, q);
+                assert!(
+                    may || got.is_none(),
+                    "{:?} at {q}",
+                    String::from_utf8_lossy(b)
+                );
+                counts.0 += usize::from(!may);
+                counts.1 += usize::from(got.is_some());
+            }
+        };
+        // Prefixes, their words cut or grown, other words and separators.
+        let mut words: Vec<Vec<u8>> = VENDOR_PREFIXES
+            .iter()
+            .flat_map(|p| {
+                let w = &p[..p.len() - 1];
+                [
+                    w.to_vec(),
+                    w[1..].to_vec(),
+                    [b"x", w].concat(),
+                    w.to_ascii_uppercase(),
+                ]
+            })
+            .collect();
+        for w in [
+            "trace", "span", "id", "a1b2c3d4", "9f", "service", "HF", "S", "k",
+        ] {
+            words.push(w.as_bytes().to_vec());
+        }
+        let seps: [&[u8]; 8] = [b"_", b"-", b" ", b"\"", b"=", b"/", b"\xc3\xa9", b""];
+        let mut next = crate::redact::xorshift(0x1405_7b7e_f767_814f);
+        let mut counts = (0, 0);
+        for _ in 0..30_000 {
+            let mut s = Vec::new();
+            for _ in 0..1 + next() % 6 {
+                s.extend_from_slice(&words[(next() % words.len() as u64) as usize]);
+                s.extend_from_slice(seps[(next() % seps.len() as u64) as usize]);
+            }
+            compare(&s, &mut counts);
+        }
+        assert!(counts.0 > 5_000 && counts.1 > 1_000, "{counts:?}");
+        let mut corpus = (0, 0);
+        for text in crate::redact::corpus_texts() {
+            compare(text.as_bytes(), &mut corpus);
+        }
+        assert!(corpus.0 > 1_000 && corpus.1 > 0, "{corpus:?}");
     }
 
     #[test]

@@ -5,49 +5,43 @@
 use super::anchored::alnum_len;
 use super::detect::{BRN, CARD, IPV4, PHONE, PHONE_INTL, RESIDENT, SSN};
 
-/// Where in `word` (ASCII case-insensitively) a word the `secret` pattern starts with
-/// begins; a superset: `api` stands for `api_key`, `apikey`, `api-key`, `pw` for
-/// `pwd` and `pw`, `auth` for `authorization` and `auth`, `sess` for `session`,
-/// `sessionid` and `PHPSESSID`'s `sessid`.
+/// Whether a word the `secret` pattern starts with begins at `word[s]` (ASCII
+/// case-insensitively, `s + 1 < word.len()`); a superset: `api` stands for `api_key`,
+/// `apikey`, `api-key`, `pw` for `pwd` and `pw`, `auth` for `authorization` and `auth`,
+/// `sess` for `session`, `sessionid` and `PHPSESSID`'s `sessid`. First its first two
+/// letters (every keyword has three or more), then the rest. The scan asks it in a
+/// loop of its own, where it is inlined (a closure of an iterator's filter was not).
+#[inline(always)]
+pub(super) fn keyword_at(word: &[u8], s: usize) -> bool {
+    let second = (word[s + 1] | 0x20).wrapping_sub(b'a');
+    second < 26 && KEYWORD_PAIRS[usize::from(word[s])] & (1 << second) != 0 && keyword_rest(word, s)
+}
+
+/// Every place in `word` where [`keyword_at`] finds a keyword.
+#[cfg(test)]
 pub(super) fn keyword_starts(word: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    let tail = |s: usize, t: &[u8]| {
+    (0..word.len().saturating_sub(1)).filter(move |&s| keyword_at(word, s))
+}
+
+/// [`keyword_at`] after its first two letters.
+fn keyword_rest(word: &[u8], s: usize) -> bool {
+    let tail = |t: &[u8]| {
         word.get(s + 1..s + 1 + t.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(t))
     };
-    // First the first two letters (every keyword has three or more), then the rest.
-    let pair = |s: usize| {
-        let second = (word[s + 1] | 0x20).wrapping_sub(b'a');
-        second < 26 && KEYWORD_PAIRS[usize::from(word[s])] & (1 << second) != 0
-    };
-    let last = word.len().saturating_sub(1);
-    (0..last).filter(move |&s| {
-        pair(s)
-            && match word[s].to_ascii_lowercase() {
-                b'p' => tail(s, b"ass") || tail(s, b"w") || tail(s, b"rivate") || tail(s, b"in"),
-                b's' => {
-                    tail(s, b"ecret")
-                        || tail(s, b"ess")
-                        || tail(s, b"id")
-                        || tail(s, b"ignature")
-                        || tail(s, b"sn")
-                }
-                b't' => tail(s, b"oken"),
-                b'k' => tail(s, b"ey"),
-                b'a' => tail(s, b"pi") || tail(s, b"ccess") || tail(s, b"uth"),
-                b'c' => {
-                    tail(s, b"ard")
-                        || tail(s, b"vv")
-                        || tail(s, b"vc")
-                        || tail(s, b"ookie")
-                        || tail(s, b"redential")
-                }
-                _ => false,
-            }
-    })
+    match word[s].to_ascii_lowercase() {
+        b'p' => tail(b"ass") || tail(b"w") || tail(b"rivate") || tail(b"in"),
+        b's' => tail(b"ecret") || tail(b"ess") || tail(b"id") || tail(b"ignature") || tail(b"sn"),
+        b't' => tail(b"oken"),
+        b'k' => tail(b"ey"),
+        b'a' => tail(b"pi") || tail(b"ccess") || tail(b"uth"),
+        b'c' => tail(b"ard") || tail(b"vv") || tail(b"vc") || tail(b"ookie") || tail(b"redential"),
+        _ => false,
+    }
 }
 
 /// Whether a `secret` keyword may start with bytes `a`, `b`: true wherever
-/// [`keyword_starts`] passes its first test (and at a few more places: a byte that is
+/// [`keyword_at`] passes its first test (and at a few more places: a byte that is
 /// not a letter may land on a letter's bit).
 pub(super) fn may_start_keyword(a: u8, b: u8) -> bool {
     let second = (b | 0x20).wrapping_sub(b'a') & 31;

@@ -31,6 +31,11 @@ const WIDTHS: [usize; 9] = [64, 72, 76, 80, 100, 120, 128, 132, 160];
 /// The narrowest wrap width taken.
 const MIN_WIDTH: usize = WIDTHS[0];
 
+/// The longest line, in bytes, whose characters may be as many as the widest width: a
+/// character is at most four bytes, so a longer line has more characters than any
+/// width and is not counted.
+const MAX_WIDTH_BYTES: usize = 4 * WIDTHS[WIDTHS.len() - 1];
+
 /// The longest token read back from the end of a wrapped line.
 const MAX_TAIL: usize = 1024;
 
@@ -142,7 +147,7 @@ impl Detectors {
                 nl
             };
             let after = memchr::memchr(b'\n', &b[next..]).map_or(b.len(), |i| next + i);
-            if line_end - line_start >= MIN_WIDTH
+            if (MIN_WIDTH..=MAX_WIDTH_BYTES).contains(&(line_end - line_start))
                 && line_end > line_start
                 && token_byte(b[line_end - 1])
                 && next < b.len()
@@ -185,6 +190,7 @@ impl Detectors {
 
 #[cfg(test)]
 mod tests {
+    use super::{MAX_WIDTH_BYTES, WIDTHS};
     use crate::config::RedactionConfig;
     use crate::redact::Redactor;
 
@@ -234,6 +240,30 @@ mod tests {
             );
         }
         assert!(out.ends_with(&format!("\n{after}")), "{out:?}");
+    }
+
+    #[test]
+    fn lines_longer_than_the_byte_bound_have_no_wrap_width() {
+        // Characters of one to four bytes, lines of 60 to 700 characters: a line whose
+        // characters number a width has at most `MAX_WIDTH_BYTES` bytes.
+        let chars = ['a', 'é', '한', '😀'];
+        let mut next = crate::redact::xorshift(0x6a09_e667_f3bc_c908);
+        let (mut widths, mut long) = (0, 0);
+        for _ in 0..20_000 {
+            let n = 60 + (next() % 641) as usize;
+            let line: String = (0..n).map(|_| chars[(next() % 4) as usize]).collect();
+            let width = WIDTHS.contains(&line.chars().count());
+            assert!(
+                !width || line.len() <= MAX_WIDTH_BYTES,
+                "{n} {}",
+                line.len()
+            );
+            widths += usize::from(width);
+            long += usize::from(line.len() > MAX_WIDTH_BYTES);
+        }
+        let widest = "😀".repeat(WIDTHS[WIDTHS.len() - 1]);
+        assert_eq!(widest.len(), MAX_WIDTH_BYTES);
+        assert!(widths > 100 && long > 5_000, "{widths} {long}");
     }
 
     #[test]

@@ -106,6 +106,7 @@ fn live_with(
         max_future: cfg.max_future,
         max_groups_total: cfg.max_groups_total,
         metrics_started: 0,
+        max_request_memory: 128 << 20,
     };
     let engine = Engine::new(cfg, clock.clone(), set);
     let capture = Capture::start(

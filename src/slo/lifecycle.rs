@@ -158,10 +158,12 @@ impl SloRuntime {
     }
 
     /// With `slo.capture`: starts the capture and attaches it to the engine, so that every
-    /// request's span facts are written from now on.
+    /// request's span facts are written from now on; `max_request_memory` is the
+    /// receiver's, which bounds what a message of a capture file may hold.
     pub fn open_capture(
         &mut self,
         cfg: &SloConfig,
+        max_request_memory: usize,
     ) -> std::io::Result<Option<Arc<super::capture::Capture>>> {
         let Some(capture_cfg) = &cfg.capture else {
             return Ok(None);
@@ -173,6 +175,7 @@ impl SloRuntime {
                 max_future: cfg.max_future,
                 max_groups_total: cfg.max_groups_total,
                 metrics_started: self.engine.metrics_started(),
+                max_request_memory: max_request_memory as u64,
             },
         )?;
         if self.engine.attach_sink(capture.clone()).is_err() {

@@ -103,6 +103,7 @@ fn capture(dir: &Path) -> Vec<Sent> {
             max_future: defaults.max_future,
             max_groups_total: defaults.max_groups_total,
             metrics_started: engine.metrics_started(),
+            max_request_memory: 128 << 20,
         },
     )
     .unwrap();

@@ -125,6 +125,11 @@ struct Values {
     /// Whether a value was not added because the values' bytes would pass what `i32`
     /// offsets address (its key is then wrong: the column is an error).
     overflow: bool,
+    /// The hash's bits that number a slot: its top ones (`64 - log2(slots)`), which
+    /// depend on every bit of a string's words (a product's low bits depend only on the
+    /// factors' bits below them: strings of up to eight bytes that differ in their last
+    /// one shared their first slot when the table took bits 40 and up).
+    shift: u32,
 }
 
 impl Values {
@@ -134,6 +139,7 @@ impl Values {
             offsets: vec![0],
             slots: vec![Slot::default(); FIRST_SLOTS],
             overflow: false,
+            shift: 64 - FIRST_SLOTS.trailing_zeros(),
         }
     }
 
@@ -157,7 +163,7 @@ impl Values {
     #[inline(always)]
     fn key(&mut self, s: &[u8], words: &Words) -> usize {
         let mask = self.slots.len() - 1;
-        let start = (words.hash() >> 40) as usize;
+        let start = (words.hash() >> self.shift) as usize;
         let mut empty = None;
         for probe in 0..PROBES {
             let at = (start + probe) & mask;
@@ -210,10 +216,11 @@ impl Values {
     /// [`PROBES`] is left out of the table: it stays a value, found no more).
     fn grow(&mut self) {
         self.slots = vec![Slot::default(); self.slots.len() * 2];
+        self.shift = 64 - self.slots.len().trailing_zeros();
         let mask = self.slots.len() - 1;
         for i in 0..self.len() {
             let words = Words::of(self.value(i));
-            let start = (words.hash() >> 40) as usize;
+            let start = (words.hash() >> self.shift) as usize;
             if let Some(at) = (0..PROBES)
                 .map(|p| (start + p) & mask)
                 .find(|at| self.slots[*at].key == 0)
@@ -567,6 +574,20 @@ mod tests {
                 assert_eq!(got.keys().value(row), want.keys().value(row), "row {row}");
             }
         }
+    }
+
+    #[test]
+    fn short_strings_differing_in_their_last_byte_are_each_found_again() {
+        // Eight bytes each, differing in the eighth only: their words differ in the top
+        // byte, which the table's slot number must depend on (they all probed from one
+        // slot, and the ninth was never found, so added again at each of its rows).
+        let rows: Vec<String> = (0..400).map(|i| format!("/items/{}", i % 20)).collect();
+        let column = StringArray::from(rows.clone());
+        assert_eq!(distinct(&[&column]), Some((20, 400)));
+        let encoded = encode(&[&column], 400).unwrap();
+        assert_eq!(encoded.as_any_dictionary().values().len(), 20);
+        let want: Vec<Option<String>> = rows.into_iter().map(Some).collect();
+        assert_eq!(decoded(&encoded), want);
     }
 
     #[test]

@@ -31,8 +31,34 @@ use arrow_schema::{ArrowError, Schema, SchemaRef};
 /// default), and a metric request waits for the writer within
 /// `MAX_QUEUED_METRIC_BYTES` (64 MiB): a message states a few MiB as written by default
 /// settings, and one holding the largest request a default receiver accepts stays
-/// within this. A message that states more is damage.
+/// within this. A receiver with a larger `max_request_memory` may write larger messages:
+/// its files state their bound ([`message_bound`]), which a reader then takes
+/// ([`bound_for`]). A message that states more is damage.
 pub const MAX_MESSAGE: u64 = 256 << 20;
+
+/// The most bytes a capture message may hold whatever its file's schema states
+/// ([`super::META_MAX_MESSAGE`]): 4 GiB.
+pub const MOST_MESSAGE: u64 = 4 << 30;
+
+/// The bound on a message that a writer states in its file's schema when its receiver
+/// accepts requests of up to `max_request_memory` bytes: twice that (a message holds one
+/// such request and the requests gathered before it, fewer than 8,192 rows), at least
+/// [`MAX_MESSAGE`], at most [`MOST_MESSAGE`].
+pub fn message_bound(max_request_memory: u64) -> u64 {
+    max_request_memory
+        .saturating_mul(2)
+        .clamp(MAX_MESSAGE, MOST_MESSAGE)
+}
+
+/// The bound a reader applies to a file's messages: the larger of `default` and what the
+/// file's schema states (`stated`, [`super::META_MAX_MESSAGE`]; a value that is not a
+/// number counts as none), the latter at most [`MOST_MESSAGE`].
+pub fn bound_for(stated: Option<&str>, default: u64) -> u64 {
+    match stated.and_then(|s| s.parse::<u64>().ok()) {
+        Some(stated) => stated.min(MOST_MESSAGE).max(default),
+        None => default,
+    }
+}
 
 /// The most a zstd-compressed buffer can decompress to per byte it holds: a zstd block
 /// regenerates at most 128 KiB and takes at least 4 bytes (an RLE block: its 3-byte
@@ -65,12 +91,8 @@ pub(super) struct Frames<R> {
 }
 
 impl<R: Read> Frames<R> {
-    /// The messages of `input`, whose length is `len` (reading stops there).
-    pub(super) fn new(input: R, len: u64) -> Self {
-        Self::within(input, len, MAX_MESSAGE)
-    }
-
-    /// [`Frames::new`] with `max_message` for [`MAX_MESSAGE`].
+    /// The messages of `input`, whose length is `len` (reading stops there), each within
+    /// `max_message` bytes ([`MAX_MESSAGE`] by default; see [`Frames::set_max_message`]).
     pub(super) fn within(input: R, len: u64, max_message: u64) -> Self {
         Self {
             input,
@@ -87,6 +109,12 @@ impl<R: Read> Frames<R> {
     /// Where and why the stream ended before the file did, once it has.
     pub(super) fn damage(&self) -> Option<&str> {
         self.damage.as_deref()
+    }
+
+    /// Bounds the messages after those read so far by `max_message` (the file's schema,
+    /// read first, may state a larger bound than the reader's default).
+    pub(super) fn set_max_message(&mut self, max_message: u64) {
+        self.max_message = max_message;
     }
 
     /// The most bytes reading allocated for one message so far.

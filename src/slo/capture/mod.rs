@@ -36,8 +36,9 @@
 //! that holds them, an attribute's `.other` column without the rows of its `.int` column
 //! (their decimal forms), and the receipt times as runs, one per request. The schema's
 //! metadata holds the engine settings a replay needs to decide drops as the live engine
-//! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`) and the bound on
-//! groups it applied (`slotel.max_groups_total`).
+//! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`), the bound on
+//! groups it applied (`slotel.max_groups_total`) and the most bytes a message of the file
+//! may hold by the receiver's request bound (`slotel.max_message_bytes`).
 //!
 //! # Metric requests
 //!
@@ -149,6 +150,10 @@ pub const META_METRICS_STARTED: &str = "slotel.metrics_started_unix_nano";
 /// requests the capture wrote since [`META_METRICS_STARTED`] (every request the engine
 /// recorded since is in it or the files after it).
 pub const META_FIRST_OF_RUN: &str = "slotel.first_of_run";
+/// Schema metadata: the most bytes a message of the file may hold, by the writer's
+/// `receivers.otlp.limits.max_request_memory` (a reader takes the larger of this, up to
+/// 4 GiB, and its own default of 256 MiB).
+pub const META_MAX_MESSAGE: &str = "slotel.max_message_bytes";
 /// The column of a file of metric requests holding each request (OTLP protobuf).
 pub const METRIC_REQUEST: &str = "request";
 /// The column of a file of metric requests holding the token's cluster.
@@ -297,6 +302,9 @@ pub struct EngineSettings {
     pub max_groups_total: usize,
     /// When the engine started watching metrics (Unix ns; [`META_METRICS_STARTED`]).
     pub metrics_started: u64,
+    /// `receivers.otlp.limits.max_request_memory`: what bounds a message of a file
+    /// ([`META_MAX_MESSAGE`]).
+    pub max_request_memory: u64,
 }
 
 impl Capture {

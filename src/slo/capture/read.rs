@@ -7,8 +7,9 @@
 //! had when opened (a file still growing ends there), and only a regular file (a FIFO or
 //! device is an error, never waited on): reading holds one message at a time, never the
 //! file. Each message is checked before Arrow decodes it: every length it states must lie
-//! within the file and within `frames::MAX_MESSAGE` (256 MiB), and the sizes its
-//! compressed buffers state they decompress to within that bound together (and each
+//! within the file and within `frames::MAX_MESSAGE` (256 MiB, or the larger bound the
+//! file's schema states by its writer's `max_request_memory`, at most 4 GiB), and the
+//! sizes its compressed buffers state they decompress to within that bound together (and each
 //! within what zstd can regenerate from the buffer), so a damaged or crafted file cannot
 //! make the reader allocate what the disk does not hold, nor more than the writer writes
 //! in a message. Decoding stops at the first damaged message with a warning that names
@@ -30,11 +31,12 @@ use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::ScalarBuffer;
 
-use super::frames::{Batches, Frames};
+use super::frames::{Batches, Frames, MAX_MESSAGE, bound_for};
 use super::int_text::INT_TEXT_OF;
 use super::{
     EXTENSION, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS, META_MAX_GROUPS_TOTAL,
-    META_METRICS_STARTED, META_SIGNAL, METRIC_REQUEST, RECEIVED, TENANT, TOKEN_CLUSTER,
+    META_MAX_MESSAGE, META_METRICS_STARTED, META_SIGNAL, METRIC_REQUEST, RECEIVED, TENANT,
+    TOKEN_CLUSTER,
 };
 use crate::slo::facts::logs::LogFacts;
 use crate::slo::facts::{FactsSchema, SpanFacts};
@@ -229,6 +231,16 @@ impl Reader {
     /// `Some`): the others are skipped undecompressed, and the batches' `columns` hold
     /// only those read. A file of log facts is decoded whole.
     pub fn open_for(path: &Path, needed: Option<&FactsSchema>) -> Result<Self, OpenError> {
+        Self::open_within(path, needed, MAX_MESSAGE)
+    }
+
+    /// [`Reader::open_for`] bounding a message by `default` unless the file's schema
+    /// states a larger bound ([`META_MAX_MESSAGE`], at most 4 GiB).
+    pub(super) fn open_within(
+        path: &Path,
+        needed: Option<&FactsSchema>,
+        default: u64,
+    ) -> Result<Self, OpenError> {
         let io = |source| OpenError::Io {
             path: path.to_path_buf(),
             source,
@@ -239,7 +251,7 @@ impl Reader {
         let file = crate::regular_file::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         let input = BufReader::with_capacity(READ_BUFFER, std::io::Read::take(file, len));
-        let mut frames = Frames::new(input, len);
+        let mut frames = Frames::within(input, len, default);
         let Some(first) = frames.next_frame() else {
             return Err(OpenError::NoSoundPrefix {
                 path: path.to_path_buf(),
@@ -255,6 +267,8 @@ impl Reader {
             source,
         })?;
         let kind = Kind::of_signal(schema.metadata().get(META_SIGNAL).map(String::as_str));
+        let stated = schema.metadata().get(META_MAX_MESSAGE).map(String::as_str);
+        frames.set_max_message(bound_for(stated, default));
         // The columns to decode: those `needed` reads, found in the stream's schema.
         let mut drop = HashSet::new();
         let projection = match needed {

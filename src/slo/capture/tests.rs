@@ -48,6 +48,7 @@ pub(super) fn settings() -> EngineSettings {
         max_future: Duration::from_secs(60),
         max_groups_total: 1024,
         metrics_started: 0,
+        max_request_memory: 128 << 20,
     }
 }
 
@@ -303,4 +304,91 @@ fn metric_requests_wait_for_the_writer_within_their_byte_bound() {
     assert_eq!(r.request.resource_metrics.len(), 1);
     assert!(reader.next_metrics().is_none());
     assert_eq!(reader.warning(), None);
+}
+
+/// A file states the bound on its messages that its writer's `max_request_memory` implies
+/// (twice it, from 256 MiB to 4 GiB); a reader takes that bound when it is larger than its
+/// own and keeps its own otherwise, so a server accepting larger requests writes files
+/// that replay reads, and a file cannot raise the bound past 4 GiB.
+#[test]
+fn a_file_states_its_message_bound_and_a_reader_takes_it_when_larger() {
+    use super::frames::{MAX_MESSAGE, MOST_MESSAGE, bound_for, message_bound};
+    assert_eq!(message_bound(128 << 20), MAX_MESSAGE);
+    assert_eq!(message_bound(1), MAX_MESSAGE);
+    assert_eq!(message_bound(1 << 30), 2 << 30);
+    assert_eq!(message_bound(3 << 30), MOST_MESSAGE);
+    assert_eq!(message_bound(u64::MAX), MOST_MESSAGE);
+    assert_eq!(bound_for(None, MAX_MESSAGE), MAX_MESSAGE);
+    assert_eq!(bound_for(Some("1024"), MAX_MESSAGE), MAX_MESSAGE);
+    assert_eq!(bound_for(Some("1073741824"), MAX_MESSAGE), 1 << 30);
+    assert_eq!(
+        bound_for(Some("1125899906842624"), MAX_MESSAGE),
+        MOST_MESSAGE
+    );
+    assert_eq!(bound_for(Some("-1"), MAX_MESSAGE), MAX_MESSAGE);
+    assert_eq!(bound_for(Some("lots"), 4096), 4096);
+
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(
+        &cfg(dir.path(), 1 << 30, Duration::from_secs(3600)),
+        EngineSettings {
+            max_request_memory: 1 << 30,
+            ..settings()
+        },
+    )
+    .unwrap();
+    let engine = engine(&capture);
+    engine.record_spans_from(&request(2000, 3), Some("c9"), None, None);
+    capture.close();
+    let files = list_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 1);
+    let path = &files[0].path;
+    let stream =
+        arrow_ipc::reader::StreamReader::try_new(std::fs::File::open(path).unwrap(), None).unwrap();
+    assert_eq!(
+        stream
+            .schema()
+            .metadata()
+            .get(META_MAX_MESSAGE)
+            .map(String::as_str),
+        Some("2147483648")
+    );
+    // The schema message's bytes, and the largest record batch's (a few times more).
+    let bytes = std::fs::read(path).unwrap();
+    let mut frames = super::frames::Frames::within(
+        std::io::Cursor::new(&bytes),
+        bytes.len() as u64,
+        MAX_MESSAGE,
+    );
+    let mut sizes = Vec::new();
+    while let Some(frame) = frames.next_frame() {
+        sizes.push((frame.meta.len() + frame.body.len()) as u64);
+    }
+    let own = sizes[0];
+    assert!(sizes.iter().max().unwrap() > &own, "{sizes:?}");
+    // A reader whose own bound holds the schema but not the file's largest message takes
+    // the file's.
+    let mut reader = Reader::open_within(path, None, own).unwrap();
+    let rows: usize = reader.by_ref().map(|b| b.facts.len()).sum();
+    assert_eq!((rows, reader.warning()), (2000, None));
+
+    // The same file stating no bound (as files written before they stated it) is read
+    // within the reader's own: damage at its largest message.
+    let key = META_MAX_MESSAGE.as_bytes();
+    let at = bytes.windows(key.len()).position(|w| w == key).unwrap();
+    let mut unstated = bytes.clone();
+    unstated[at + key.len() - 1] = b'z';
+    let old = dir.path().join("facts-00000000000000000001-000001.arrows");
+    std::fs::write(&old, &unstated).unwrap();
+    let mut reader = Reader::open_within(&old, None, own).unwrap();
+    let rows: usize = reader.by_ref().map(|b| b.facts.len()).sum();
+    assert!(rows < 2000);
+    let warning = reader.warning().unwrap_or_default().to_string();
+    assert!(
+        warning.contains(&format!("more than a capture message holds ({own})")),
+        "{warning}"
+    );
+    let mut reader = Reader::open_within(&old, None, MAX_MESSAGE).unwrap();
+    let rows: usize = reader.by_ref().map(|b| b.facts.len()).sum();
+    assert_eq!((rows, reader.warning()), (2000, None));
 }

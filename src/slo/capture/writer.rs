@@ -17,7 +17,7 @@ use super::layout::{Layout, Seen, same_facts};
 use super::queue::Queue;
 use super::{
     Counters, EXTENSION, EngineSettings, Item, Kind, META_FIRST_OF_RUN, META_FUTURE, META_LATENESS,
-    META_MAX_GROUPS_TOTAL, META_METRICS_STARTED, META_SIGNAL,
+    META_MAX_GROUPS_TOTAL, META_MAX_MESSAGE, META_METRICS_STARTED, META_SIGNAL,
 };
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
@@ -170,8 +170,8 @@ fn existing(dir: &std::path::Path) -> std::io::Result<VecDeque<Closed>> {
     Ok(files.into())
 }
 
-/// The metadata of a file's schema: the engine settings a replay needs; for metric
-/// requests, when the engine started watching metrics and whether this is the first file of
+/// The metadata of a file's schema: the engine settings a replay needs and the bound on
+/// its messages; for metric requests, when the engine started watching metrics and whether this is the first file of
 /// them since (`first`).
 fn metadata(engine: &EngineSettings, kind: Kind, first: bool) -> HashMap<String, String> {
     let mut metadata = HashMap::from([
@@ -182,6 +182,10 @@ fn metadata(engine: &EngineSettings, kind: Kind, first: bool) -> HashMap<String,
         (
             META_FUTURE.to_string(),
             engine.max_future.as_nanos().to_string(),
+        ),
+        (
+            META_MAX_MESSAGE.to_string(),
+            super::frames::message_bound(engine.max_request_memory).to_string(),
         ),
     ]);
     if engine.max_groups_total != usize::MAX {

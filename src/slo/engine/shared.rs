@@ -26,12 +26,13 @@
 //! write-ahead log share a selection (`spans.rs` checks); the others record span by span.
 
 use arrow_array::{Array, BooleanArray};
+use arrow_buffer::BooleanBuffer;
 
 use super::hist::index_of;
 use super::record::{Latencies, MAX_SLOTS, SpanEvent};
 use super::shared_hist::{Memo, Run};
 use super::shared_native::{NativeMemo, NativeRun, SharedRun};
-use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, SloState};
+use super::state::{FINE_OPEN_SLOTS, GroupKey, GroupState, KnownBounds, SloState};
 use super::{Dropped, LATENCY_LADDER};
 use crate::slo::facts::SpanFacts;
 
@@ -743,10 +744,32 @@ impl Selection {
 
     /// Whether this is the selection of `matched` in a finest ring of `width`-wide slots.
     pub fn is_of(&self, matched: &BooleanArray, width: u64) -> bool {
-        // Word by word, without the `ArrayData` that comparing the arrays makes.
+        // Without the `ArrayData` that comparing the arrays makes.
         self.width == width.max(1)
             && self.matched.nulls() == matched.nulls()
-            && self.matched.values() == matched.values()
+            && same_bits(self.matched.values(), matched.values())
+    }
+}
+
+/// `a == b`, bit for bit: the bytes compared at once where both start at a byte (a
+/// condition's rows always do), else word by word.
+fn same_bits(a: &BooleanBuffer, b: &BooleanBuffer) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if !a.offset().is_multiple_of(8) || !b.offset().is_multiple_of(8) {
+        return a == b;
+    }
+    let (whole, rest) = (a.len() / 8, a.len() % 8);
+    fn bytes(x: &BooleanBuffer) -> &[u8] {
+        x.values().get(x.offset() / 8..).unwrap_or_default()
+    }
+    let (x, y) = (bytes(a), bytes(b));
+    // The last byte's bits past the end are not compared.
+    let tail = |x: &[u8]| x.get(whole).map_or(0, |t| t & ((1u8 << rest) - 1));
+    match (x.get(..whole), y.get(..whole)) {
+        (Some(p), Some(q)) => p == q && (rest == 0 || tail(x) == tail(y)),
+        _ => a == b,
     }
 }
 
@@ -827,7 +850,7 @@ impl GroupState {
         g: &SelectedGroup,
         judge: &Judge<'_>,
         end: &[u64],
-        bounds: &[u64],
+        (bounds, on_ladder): (&[u64], &KnownBounds),
     ) -> bool {
         let Some(native) = g.native.as_ref() else {
             return false;
@@ -853,7 +876,7 @@ impl GroupState {
         self.native.record_run(native, &g.native_memo);
         let mut counts = [(0i64, 0u64); MAX_SLOTS];
         for (slot, c) in g.slots.iter().zip(&mut counts) {
-            *c = self.record_slot(slot, judge, bounds);
+            *c = self.record_slot(slot, judge, (bounds, on_ladder));
         }
         let counts = &counts[..g.slots.len().min(MAX_SLOTS)];
         // The coarser rings: the whole group at once when its finest slots lie in one
@@ -887,7 +910,7 @@ impl GroupState {
         &mut self,
         slot: &SelectedSlot,
         judge: &Judge<'_>,
-        bounds: &[u64],
+        (bounds, on_ladder): (&[u64], &KnownBounds),
     ) -> (i64, u64) {
         let Some((fine, coarse)) = self.rings.split_first_mut() else {
             return (0, 0);
@@ -913,7 +936,7 @@ impl GroupState {
         self.classic.record_known(
             bounds,
             &slot.latencies,
-            ladder(),
+            on_ladder,
             &slot.ladder_at,
             threshold,
         );
@@ -944,14 +967,37 @@ impl SloState {
         if g.spans == 0 {
             return true;
         }
-        let bounds = self.latency_bounds.clone();
-        let group = match self.groups.get_mut(key) {
-            Some(group) => group,
-            None => self.group_mut_n(key, g.spans as u64),
-        };
-        if group.record_selected(g, judge, rows.end, &bounds) {
+        // (The bounds beside the group, borrowed apart from it: no copy of them.)
+        let Self {
+            groups,
+            latency_bounds,
+            ladder_bounds,
+            ..
+        } = self;
+        if let Some(group) = groups.get_mut(key) {
+            if group.record_selected(g, judge, rows.end, (latency_bounds, ladder_bounds)) {
+                return true;
+            }
+            return Self::record_rows(group, g, judge, rows, latencies, latency_bounds);
+        }
+        let (bounds, on_ladder) = (self.latency_bounds.clone(), self.ladder_bounds.clone());
+        let group = self.group_mut_n(key, g.spans as u64);
+        if group.record_selected(g, judge, rows.end, (&bounds, &on_ladder)) {
             return true;
         }
+        Self::record_rows(group, g, judge, rows, latencies, &bounds)
+    }
+
+    /// Records group `g` of a selection span by span (when its group cannot take it a
+    /// finest slot at a time): false.
+    fn record_rows(
+        group: &mut GroupState,
+        g: &SelectedGroup,
+        judge: &Judge<'_>,
+        rows: Rows<'_>,
+        latencies: &mut Latencies,
+        bounds: &[u64],
+    ) -> bool {
         let spans: Vec<SpanEvent> = g
             .rows()
             .iter()
@@ -961,7 +1007,7 @@ impl SloState {
                 latency: latencies.get(r, rows.duration[r]),
             })
             .collect();
-        group.record_spans(&spans, &bounds);
+        group.record_spans(&spans, bounds);
         false
     }
 }
@@ -994,6 +1040,31 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn bits_compared_by_bytes_equal_bits_compared_one_by_one() {
+        let mut rng = fastrand::Rng::with_seed(77);
+        for _ in 0..5_000 {
+            let len = rng.usize(..200);
+            let bits: Vec<bool> = (0..len + 20).map(|_| rng.u8(..8) != 0).collect();
+            let whole = BooleanBuffer::from(bits.as_slice());
+            let (at, n) = (rng.usize(..=20), rng.usize(..=len));
+            let a = whole.slice(at, n);
+            // Another buffer, at a byte or not, equal or one bit different.
+            let mut other = bits.clone();
+            let flip = rng.usize(..other.len());
+            if rng.bool() {
+                other[flip] = !other[flip];
+            }
+            let shift = [0, 8, 16, rng.usize(..24)][rng.usize(..4)];
+            let mut moved = vec![false; shift];
+            moved.extend(&other[at..]);
+            let b = BooleanBuffer::from(moved.as_slice()).slice(shift, n);
+            let plain = a.iter().eq(b.iter());
+            assert_eq!(same_bits(&a, &b), plain, "{at} {n} {shift}");
+            assert!(same_bits(&a, &a.clone()));
+        }
     }
 
     #[test]

@@ -500,3 +500,72 @@ fn engines_recording_from_selections_equal_the_span_by_span_path() {
         assert_eq!(rows, series(&logged, &other));
     }
 }
+
+/// Classic buckets recorded from a slot's known counts (those at or below each ladder
+/// bound and the threshold, found once per SLO which bounds they are) equal the buckets
+/// of each latency recorded on its own: bounds of the ladder with a threshold on it, off
+/// it or none, bounds partly or not at all of the ladder, latencies on and around every
+/// bound.
+#[test]
+fn classic_buckets_from_known_counts_equal_those_of_each_latency() {
+    use super::shared::ladder;
+    use super::state::{Classic, KnownBounds};
+    let ladder = ladder();
+    let mut rng = fastrand::Rng::with_seed(31);
+    for case in 0..2_000 {
+        let threshold = match case % 4 {
+            0 => None,
+            1 => Some(ladder[rng.usize(..ladder.len())]),
+            _ => Some(rng.u64(1..80 * S)),
+        };
+        let mut bounds: Vec<u64> = match case % 5 {
+            // Some of the ladder's bounds, and others.
+            3 => {
+                let mut some: Vec<u64> = ladder.iter().copied().filter(|_| rng.bool()).collect();
+                let others = rng.usize(..4);
+                some.extend((0..others).map(|_| rng.u64(1..80 * S)));
+                some
+            }
+            // None of them.
+            4 => (0..rng.usize(..6)).map(|_| rng.u64(1..80 * S)).collect(),
+            _ => ladder.to_vec(),
+        };
+        bounds.extend(threshold);
+        bounds.sort_unstable();
+        bounds.dedup();
+        let every: Vec<u64> = bounds.iter().chain(ladder).copied().collect();
+        let latencies: Vec<u64> = (0..rng.usize(..300))
+            .map(|_| {
+                let near = rng.choice(&every).copied().unwrap_or(1);
+                match rng.u8(..3) {
+                    0 => near.saturating_add_signed(rng.i64(-2..=2)),
+                    1 => rng.u64(..100 * S),
+                    _ => rng.u64(..2 * S),
+                }
+            })
+            .collect();
+        let at_or_below = |b: u64| latencies.iter().filter(|l| **l <= b).count();
+        let ladder_at: Vec<usize> = ladder.iter().map(|b| at_or_below(*b)).collect();
+        let mut each = Classic {
+            counts: vec![0; bounds.len() + 1],
+        };
+        for l in &latencies {
+            each.record(&bounds, *l, 1);
+        }
+        let mut known = Classic {
+            counts: vec![0; bounds.len() + 1],
+        };
+        // Twice: the counts add up.
+        for _ in 0..2 {
+            known.record_known(
+                &bounds,
+                &latencies,
+                &KnownBounds::new(&bounds, ladder),
+                &ladder_at,
+                threshold.map(|th| (th, at_or_below(th))),
+            );
+        }
+        each.counts.iter_mut().for_each(|c| *c *= 2);
+        assert_eq!(known, each, "case {case}: bounds {bounds:?}");
+    }
+}

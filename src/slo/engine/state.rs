@@ -57,30 +57,26 @@ impl Classic {
 
     /// Records `latencies` (in any order), each once: the same as [`Classic::record`] for
     /// each. How many are at or below some bounds is known: `known_at[j]` of them are at
-    /// or below `known[j]` (ascending), and `threshold.1` at or below `threshold.0`; the
-    /// other bounds are counted.
+    /// or below bound `i` when `on_known[i]` is `Some(j)` (see [`KnownBounds`]), and
+    /// `threshold.1` at or below `threshold.0`; the other bounds are counted.
     pub(super) fn record_known(
         &mut self,
         bounds: &[u64],
         latencies: &[u64],
-        known: &[u64],
+        on_known: &KnownBounds,
         known_at: &[usize],
         threshold: Option<(u64, usize)>,
     ) {
         let mut below = 0;
-        let mut j = 0;
         for (i, c) in self.counts.iter_mut().enumerate() {
             let upto = match bounds.get(i) {
-                Some(b) => {
-                    while known.get(j).is_some_and(|k| k < b) {
-                        j += 1;
-                    }
-                    match (known.get(j), known_at.get(j), threshold) {
-                        (Some(k), Some(at), _) if k == b => *at,
-                        (_, _, Some((th, at))) if th == *b => at,
+                Some(b) => match on_known.of(i).and_then(|j| known_at.get(j)) {
+                    Some(at) => *at,
+                    None => match threshold {
+                        Some((th, at)) if th == *b => at,
                         _ => latencies.iter().filter(|x| *x <= b).count(),
-                    }
-                }
+                    },
+                },
                 None => latencies.len(),
             };
             *c = c.saturating_add(upto.saturating_sub(below) as u64);
@@ -96,6 +92,36 @@ impl Classic {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a = a.saturating_add(*b);
         }
+    }
+}
+
+/// Which of an SLO's classic bounds are bounds of a fixed set known in advance (the
+/// [`LATENCY_LADDER`](super::LATENCY_LADDER) of a selection's slots, whose counts at or
+/// below each are found once for every SLO): for bound `i`, the index of the same bound
+/// in the set, found once per SLO so that recording a slot looks nothing up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownBounds(Vec<Option<u8>>);
+
+impl KnownBounds {
+    /// Where each of `bounds` is in `known` (both ascending), if it is.
+    pub fn new(bounds: &[u64], known: &[u64]) -> Self {
+        Self(
+            bounds
+                .iter()
+                .map(|b| {
+                    known
+                        .binary_search(b)
+                        .ok()
+                        .and_then(|j| u8::try_from(j).ok())
+                })
+                .collect(),
+        )
+    }
+
+    /// The index in the known set of bound `i`, if it is one of them.
+    #[inline]
+    fn of(&self, i: usize) -> Option<usize> {
+        self.0.get(i).copied().flatten().map(usize::from)
     }
 }
 
@@ -359,6 +385,8 @@ pub struct SloState {
     /// Upper bounds of the classic latency buckets, nanoseconds, ascending (empty for SLIs
     /// without latencies).
     pub latency_bounds: std::sync::Arc<[u64]>,
+    /// Which of `latency_bounds` are bounds of the latency ladder (see [`KnownBounds`]).
+    pub(super) ladder_bounds: KnownBounds,
     /// The room every SLO's groups share (`slo.max_groups_total`), and the seats this
     /// state took in it (given back on drop).
     room: std::sync::Arc<super::room::GroupRoom>,
@@ -377,6 +405,7 @@ impl Clone for SloState {
             all_slices: self.all_slices.clone(),
             cluster_slices: self.cluster_slices.clone(),
             latency_bounds: self.latency_bounds.clone(),
+            ladder_bounds: self.ladder_bounds.clone(),
             room: self.room.clone(),
             seats: 0,
         }
@@ -408,6 +437,7 @@ impl SloState {
             slice_cfg: slices,
             all_slices,
             cluster_slices: (grouped && slices.is_some()).then(HashMap::new),
+            ladder_bounds: KnownBounds::new(&latency_bounds, super::shared::ladder()),
             latency_bounds: latency_bounds.into(),
             room: std::sync::Arc::default(),
             seats: 0,

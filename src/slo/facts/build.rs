@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
-use super::columns::{Columns, SpanRow};
+use super::columns::{Columns, Plan, SpanRow};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::Val;
 
@@ -182,14 +182,8 @@ pub(super) fn build(
         .map(|s| s.spans.len())
         .sum();
     let resources = req.resource_spans.len();
-    let mut columns = Columns::new(
-        schema,
-        token_cluster,
-        cluster_attribute,
-        spans,
-        resources,
-        false,
-    );
+    let plan = Plan::of(schema, cluster_attribute);
+    let mut columns = Columns::new(schema, &plan, token_cluster, spans, resources, false);
     let mut resource_slots = vec![None; columns.plan.resource_index.len()];
     let mut item_slots = vec![None; columns.plan.item_index.len()];
     let mut values = Vec::with_capacity(resource_slots.len().max(item_slots.len()));

@@ -37,8 +37,9 @@ pub const UNKNOWN_SERVICE: &str = "unknown_service";
 pub(super) struct Columns<'s> {
     schema: &'s FactsSchema,
     token_cluster: Option<&'s str>,
-    /// The attributes' columns and keys (the schema's, made once).
-    pub(super) plan: Cow<'s, Plan>,
+    /// The attributes' columns and keys (the schema's, made once; borrowed, so that the
+    /// walk reads them without a test of whose they are).
+    pub(super) plan: &'s Plan,
     item_builders: Vec<Builders>,
     resource_builders: Vec<Builders>,
     clusters: StringBuilder,
@@ -139,7 +140,7 @@ impl Plan {
 
     /// The plan of `schema` with `cluster_attribute`: the one it keeps, made by its first
     /// request; one of its own for another cluster attribute (the receiver has one).
-    fn of<'s>(schema: &'s FactsSchema, cluster_attribute: &str) -> Cow<'s, Plan> {
+    pub(super) fn of<'s>(schema: &'s FactsSchema, cluster_attribute: &str) -> Cow<'s, Plan> {
         let kept = schema
             .plans
             .cell()
@@ -165,17 +166,17 @@ pub(super) struct SpanRow<'a> {
 }
 
 impl<'s> Columns<'s> {
-    /// Empty columns with room for `spans` rows of `resources` resources; lean (`lean.rs`)
-    /// when `lean` and the schema has lean comparisons.
+    /// Empty columns of `schema`'s `plan` ([`Plan::of`]) with room for `spans` rows of
+    /// `resources` resources; lean (`lean.rs`) when `lean` and the schema has lean
+    /// comparisons.
     pub(super) fn new(
         schema: &'s FactsSchema,
+        plan: &'s Plan,
         token_cluster: Option<&'s str>,
-        cluster_attribute: &'s str,
         spans: usize,
         resources: usize,
         lean: bool,
     ) -> Self {
-        let plan = Plan::of(schema, cluster_attribute);
         let lean = lean && plan.lean.is_some();
         let (item_builders, resource_builders) = if lean {
             (Vec::new(), Vec::new())

@@ -43,7 +43,7 @@ use proto::{
     len_delimited, message, scalar, skip, string, with_values,
 };
 
-use super::columns::{Columns, SpanRow};
+use super::columns::{Columns, Plan, SpanRow};
 use super::{FactsSchema, SpanFacts};
 use crate::slo::ottl::Val;
 
@@ -118,7 +118,8 @@ impl SpanFacts {
         cluster_attribute: &str,
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
-        let mut columns = columns_for(body, schema, token_cluster, cluster_attribute, None, false);
+        let plan = Plan::of(schema, cluster_attribute);
+        let mut columns = columns_for(body, schema, &plan, token_cluster, None, false);
         Walk::facts(None, &mut columns).request(body)?;
         Ok(columns.finish())
     }
@@ -135,7 +136,8 @@ impl SpanFacts {
         schema: &FactsSchema,
     ) -> Result<SpanFacts, Malformed> {
         let lean = may_be_lean(body);
-        let mut columns = columns_for(body, schema, token_cluster, cluster_attribute, None, lean);
+        let plan = Plan::of(schema, cluster_attribute);
+        let mut columns = columns_for(body, schema, &plan, token_cluster, None, lean);
         Walk::<true, true>::with(None, Some(&mut columns)).request(body)?;
         Ok(columns.finish())
     }
@@ -164,7 +166,8 @@ pub fn check_spans_with_facts(
     sizes: Option<(usize, usize)>,
 ) -> Result<(WireSpans, SpanFacts), Malformed> {
     let lean = may_be_lean(body);
-    let mut columns = columns_for(body, schema, token_cluster, cluster_attribute, sizes, lean);
+    let plan = Plan::of(schema, cluster_attribute);
+    let mut columns = columns_for(body, schema, &plan, token_cluster, sizes, lean);
     let mut walk = Walk::facts(Some(limits), &mut columns);
     walk.request(body)?;
     let found = walk.found;
@@ -180,13 +183,14 @@ pub struct WalkedFacts {
     pub schema: std::sync::Arc<FactsSchema>,
 }
 
-/// The columns a walk of `body` fills for `schema`, sized from `sizes` (spans and
-/// resources, when the caller counted them) or else from a first look at the request.
+/// The columns a walk of `body` fills for `schema` and its `plan`, sized from `sizes`
+/// (spans and resources, when the caller counted them) or else from a first look at the
+/// request.
 fn columns_for<'s>(
     body: &[u8],
     schema: &'s FactsSchema,
+    plan: &'s Plan,
     token_cluster: Option<&'s str>,
-    cluster_attribute: &'s str,
     sizes: Option<(usize, usize)>,
     lean: bool,
 ) -> Columns<'s> {
@@ -194,14 +198,7 @@ fn columns_for<'s>(
         Some((spans, resources)) => (spans.min(1 << 20), resources.clamp(1, 1 << 16)),
         None => rough_counts(body),
     };
-    Columns::new(
-        schema,
-        token_cluster,
-        cluster_attribute,
-        spans,
-        resources,
-        lean,
-    )
+    Columns::new(schema, plan, token_cluster, spans, resources, lean)
 }
 
 /// Whether the facts of `body` may be lean (`lean.rs`), when their schema has lean
@@ -421,8 +418,6 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
             trace_id: &[],
         };
         let (mut attributes, mut events, mut links, mut nested) = (0, 0, 0, 0);
-        // Whether a slot holds a value only prost's types render.
-        let mut decode = false;
         let index = if FACTS {
             slots.fill(None);
             self.columns
@@ -444,7 +439,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    decode |= attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
@@ -502,7 +497,8 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
             row.trace_id = trace_id;
             // Values only prost's types render are rare: only then are the values made a
             // list of their own (decoded); otherwise the columns take them from the slots.
-            if decode {
+            // (Found from the slots, a test a key, not flagged at every attribute.)
+            if slots.iter().any(|s| matches!(s, Some(Found::Decode(_)))) {
                 with_values(slots, values, |v| columns.add_span(&row, v));
             } else {
                 columns.add_span_of(&row, slots, Found::simple);

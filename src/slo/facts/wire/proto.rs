@@ -306,8 +306,8 @@ fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
 /// builds facts; the check alone and the nested messages' attributes look nothing up, and
 /// their copy of this function has no lookup in it). With `SKIM` (the bytes are known to
 /// decode, see [`super::Walk`]), only a key of `index` whose slot is still empty has its
-/// value read; the others are stepped over unchecked. `true` when the value put in a slot
-/// is one to decode ([`Found::Decode`]).
+/// value read; the others are stepped over unchecked. A value only OTLP's types render is
+/// left to decode ([`Found::Decode`]).
 #[inline(always)]
 pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     buf: &mut &'a [u8],
@@ -315,16 +315,16 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     ctx: u32,
     index: Option<&KeyIndex>,
     slots: &mut [Option<Found<'a>>],
-) -> Read<bool> {
+) -> Read<()> {
     let index = if LOOKUP { index } else { None };
     let (m, c) = message(buf, wt, ctx)?;
     if SKIM {
         let Some(index) = index else {
-            return Ok(false);
+            return Ok(());
         };
         match index.find_bytes(key_bytes(m, c)?) {
             Some(i) if slots[i].is_none() => {}
-            _ => return Ok(false),
+            _ => return Ok(()),
         }
     }
     let mut value = OneOf::Unset;
@@ -332,15 +332,13 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
-        let (found, decode) = match value {
-            OneOf::Unset => (Found::Simple(Val::Nil), false),
-            OneOf::Simple(v) => (Found::Simple(v), false),
-            OneOf::Other => (Found::Decode(m), true),
-        };
-        *slot = Some(found);
-        return Ok(decode);
+        *slot = Some(match value {
+            OneOf::Unset => Found::Simple(Val::Nil),
+            OneOf::Simple(v) => Found::Simple(v),
+            OneOf::Other => Found::Decode(m),
+        });
     }
-    Ok(false)
+    Ok(())
 }
 
 /// How a field of the small messages read only to be checked decodes.
