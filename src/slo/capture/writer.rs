@@ -21,6 +21,7 @@ use super::{
 };
 use crate::config::CaptureConfig;
 use crate::telemetry::log_limit::LogLimiter;
+use crate::unix_time::{nanos, now_nanos as wall};
 
 /// How often buffered facts are flushed to the file, and housekeeping runs.
 const TICK: Duration = Duration::from_secs(1);
@@ -47,13 +48,6 @@ pub(super) const PENDING_METRIC_BYTES: u64 = 64 << 10;
 /// 30% more than −1 for 9% fewer bytes; past −5 each step saves less. zstd's minimum match
 /// is set apart from the level (`ipc.rs`).
 const ZSTD_LEVEL: i32 = -5;
-
-/// Wall-clock time, Unix nanoseconds.
-fn wall() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
 
 /// A file's bytes counted as they are written.
 struct Counting {
@@ -159,7 +153,7 @@ fn existing(dir: &std::path::Path) -> std::io::Result<VecDeque<Closed>> {
             .modified()
             .ok()
             .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64);
+            .map_or(0, nanos);
         files.push(Closed {
             path,
             bytes: meta.len(),
@@ -250,7 +244,7 @@ impl Writer {
         loop {
             // Until the next tick, unless a message's rows come first (never longer than a
             // tick: the wall clock may have been set back).
-            let wait = (self.last_tick + TICK.as_nanos() as u64).saturating_sub(wall());
+            let wait = (self.last_tick + nanos(TICK)).saturating_sub(wall());
             let wait = Duration::from_nanos(wait).min(TICK);
             let open = queue.take(&mut items, wait, &mut self.spent);
             // Those the receiving threads did not take (or, closing, will not).
@@ -259,7 +253,7 @@ impl Writer {
                 self.write(item);
             }
             let now = wall();
-            if now.saturating_sub(self.last_tick) >= TICK.as_nanos() as u64 {
+            if now.saturating_sub(self.last_tick) >= nanos(TICK) {
                 self.last_tick = now;
                 self.flush(now);
                 self.housekeeping(now);
@@ -296,7 +290,7 @@ impl Writer {
                 !same_facts(&c.input, &schema)
                     // A value in a column the file writes as `Null`: a new file.
                     || new_column && c.layout.is_some()
-                    || now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
+                    || now.saturating_sub(c.started) >= nanos(self.cfg.rotate_every)
                     || c.bytes() >= slice
             }
         };
@@ -456,7 +450,7 @@ impl Writer {
     fn flush(&mut self, now: u64) {
         for k in 0..self.current.len() {
             if let Some(c) = &self.current[k]
-                && now.saturating_sub(c.pending_since) >= PENDING_WAIT.as_nanos() as u64
+                && now.saturating_sub(c.pending_since) >= nanos(PENDING_WAIT)
             {
                 self.write_pending(k, now);
             }
@@ -504,12 +498,12 @@ impl Writer {
     fn housekeeping(&mut self, now: u64) {
         for k in 0..self.current.len() {
             if let Some(c) = &self.current[k]
-                && now.saturating_sub(c.started) >= self.cfg.rotate_every.as_nanos() as u64
+                && now.saturating_sub(c.started) >= nanos(self.cfg.rotate_every)
             {
                 self.close_current(k, now);
             }
         }
-        let retention = self.cfg.retention.as_nanos() as u64;
+        let retention = nanos(self.cfg.retention);
         while let Some(oldest) = self.closed.front() {
             if now.saturating_sub(oldest.ended) < retention {
                 break;
