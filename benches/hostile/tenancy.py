@@ -205,15 +205,20 @@ def traces(service="checkout", resources=RESOURCE_VARIANTS, t=None, route="/api/
     return req
 
 
+def resource(attrs, service, cluster, attack):
+    """A resource of `service` in `cluster`; attacked, the cluster's other spellings name "b"."""
+    kv(attrs, "service.name", service)
+    kv(attrs, CK, cluster)
+    if attack:
+        for k in VARIANT_KEYS:
+            kv(attrs, k, "b")
+
+
 def metrics(service="cart", cluster="b", t=None, name="http.server.requests", attack=True, value=5):
     t = t or now_ns()
     req = ExportMetricsServiceRequest()
     rm = req.resource_metrics.add()
-    kv(rm.resource.attributes, "service.name", service)
-    kv(rm.resource.attributes, CK, cluster)
-    if attack:
-        for k in VARIANT_KEYS:
-            kv(rm.resource.attributes, k, "b")
+    resource(rm.resource.attributes, service, cluster, attack)
     sm = rm.scope_metrics.add()
     if attack:
         cluster_attrs(sm.scope.attributes)
@@ -235,11 +240,7 @@ def logs(service="orders", cluster="b", body=None, attack=True, t=None):
     t = t or now_ns()
     req = ExportLogsServiceRequest()
     rl = req.resource_logs.add()
-    kv(rl.resource.attributes, "service.name", service)
-    kv(rl.resource.attributes, CK, cluster)
-    if attack:
-        for k in VARIANT_KEYS:
-            kv(rl.resource.attributes, k, "b")
+    resource(rl.resource.attributes, service, cluster, attack)
     sl = rl.scope_logs.add()
     if attack:
         cluster_attrs(sl.scope.attributes)
