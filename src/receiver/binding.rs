@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 /// The characters of `name` as a Prometheus label name: every character outside
@@ -70,13 +70,7 @@ pub(super) fn unbind_scope(scope: Option<&mut InstrumentationScope>, attr: &str)
 pub(super) fn bind_resource(resource: &mut Option<Resource>, attr: &str, cluster: &str) {
     let r = resource.get_or_insert_with(Resource::default);
     unbind(&mut r.attributes, attr);
-    r.attributes.push(KeyValue {
-        key: attr.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(cluster.to_string())),
-        }),
-        ..Default::default()
-    });
+    r.attributes.push(crate::attr::kv(attr, cluster));
 }
 
 /// The reserved cluster a resource names under `attr` (any copy of it), if any.
@@ -132,16 +126,7 @@ pub(super) fn slo_series_message(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn kv(key: &str, value: &str) -> KeyValue {
-        KeyValue {
-            key: key.to_string(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(value.to_string())),
-            }),
-            ..Default::default()
-        }
-    }
+    use crate::attr::kv;
 
     #[test]
     fn keys_that_become_the_cluster_label_are_the_cluster_attribute() {

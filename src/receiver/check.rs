@@ -175,14 +175,12 @@ impl OtlpRequest for ExportTraceServiceRequest {
     }
 
     fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked) {
-        self.resource_spans.retain(|rs| {
-            let Some(cluster) = reserved_cluster(rs.resource.as_ref(), attr, reserved) else {
-                return true;
-            };
-            let items: usize = rs.scope_spans.iter().map(|s| s.spans.len()).sum();
-            c.refuse_kept(items, || reserved_message(cluster));
-            false
-        });
+        refuse_reserved(
+            &mut self.resource_spans,
+            |rs| rs.resource.as_ref(),
+            |rs| rs.scope_spans.iter().map(|s| s.spans.len()).sum(),
+            (attr, reserved, c),
+        );
     }
 
     fn response(rejected: usize, message: String) -> Self::Response {
@@ -263,14 +261,12 @@ impl OtlpRequest for ExportLogsServiceRequest {
     }
 
     fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked) {
-        self.resource_logs.retain(|rl| {
-            let Some(cluster) = reserved_cluster(rl.resource.as_ref(), attr, reserved) else {
-                return true;
-            };
-            let items: usize = rl.scope_logs.iter().map(|s| s.log_records.len()).sum();
-            c.refuse_kept(items, || reserved_message(cluster));
-            false
-        });
+        refuse_reserved(
+            &mut self.resource_logs,
+            |rl| rl.resource.as_ref(),
+            |rl| rl.scope_logs.iter().map(|s| s.log_records.len()).sum(),
+            (attr, reserved, c),
+        );
     }
 
     fn response(rejected: usize, message: String) -> Self::Response {
@@ -454,19 +450,18 @@ impl OtlpRequest for ExportMetricsServiceRequest {
     }
 
     fn refuse_clusters(&mut self, attr: &str, reserved: &[Arc<str>], c: &mut Checked) {
-        self.resource_metrics.retain(|rm| {
-            let Some(cluster) = reserved_cluster(rm.resource.as_ref(), attr, reserved) else {
-                return true;
-            };
-            let items: usize = rm
-                .scope_metrics
-                .iter()
-                .flat_map(|s| &s.metrics)
-                .map(|m| metric_points(m.data.as_ref()))
-                .sum();
-            c.refuse_kept(items, || reserved_message(cluster));
-            false
-        });
+        refuse_reserved(
+            &mut self.resource_metrics,
+            |rm| rm.resource.as_ref(),
+            |rm| {
+                rm.scope_metrics
+                    .iter()
+                    .flat_map(|s| &s.metrics)
+                    .map(|m| metric_points(m.data.as_ref()))
+                    .sum()
+            },
+            (attr, reserved, c),
+        );
     }
 
     fn response(rejected: usize, message: String) -> Self::Response {
@@ -495,4 +490,21 @@ pub(crate) fn metric_points(data: Option<&Data>) -> usize {
         Some(Data::Summary(s)) => s.data_points.len(),
         None => 0,
     }
+}
+
+/// Removes each resource entry of `list` whose resource names a reserved cluster under
+/// `attr`, its `items` counted as refused with the reason.
+fn refuse_reserved<T>(
+    list: &mut Vec<T>,
+    resource: impl Fn(&T) -> Option<&Resource>,
+    items: impl Fn(&T) -> usize,
+    (attr, reserved, c): (&str, &[Arc<str>], &mut Checked),
+) {
+    list.retain(|entry| {
+        let Some(cluster) = reserved_cluster(resource(entry), attr, reserved) else {
+            return true;
+        };
+        c.refuse_kept(items(entry), || reserved_message(cluster));
+        false
+    });
 }
