@@ -21,6 +21,8 @@ Groups (default: all):
 - `moments`: kill -9 right after a snapshot is taken (1 s snapshots: every kill lands near
   one), right after a SIGHUP reload that changes, removes and re-adds an SLO, during a
   SIGTERM drain (a second signal: SIGKILL), with the backend down.
+- `compact`: a disk queue of ~20 MiB drained with kill -9 at random instants, so kills land
+  in the compactions each start makes.
 - `twoproc`: a second slotel started on the same `state_dir` while the first runs.
 - `diskfull`: `state_dir` and the queues on a small tmpfs that another file fills while
   clients send: retry-later answers, `/readyz` 503 with the reason, recovery without a
@@ -44,7 +46,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest, ExportLogsServiceResponse)
 
 BIN = os.path.abspath(sys.argv[1])
-GROUPS = sys.argv[2:] or ["kill", "moments", "twoproc", "diskfull", "readonly", "removed", "sigterm"]
+GROUPS = sys.argv[2:] or ["kill", "moments", "compact", "twoproc", "diskfull", "readonly", "removed", "sigterm"]
 SEED = int(os.environ.get("SEED_", random.randrange(1 << 32)))
 KILLS = int(os.environ.get("KILLS_", 30))
 print(f"seed {SEED}", flush=True)
@@ -73,6 +75,9 @@ def kv(attrs, key, value):
 
 # ---------------------------------------------------------------- requests (one id per item)
 
+PAD = {"n": 0}  # bytes of padding per span (the `compact` group fills a queue with it)
+
+
 def traces(ids, t):
     req = ExportTraceServiceRequest()
     rs = req.resource_spans.add(); kv(rs.resource.attributes, "service.name", "checkout")
@@ -84,6 +89,8 @@ def traces(ids, t):
         sp.start_time_unix_nano = t - 2_000_000; sp.end_time_unix_nano = t
         sp.status.code = 2 if k == 0 else 1
         kv(sp.attributes, "http.route", "/api/pay")
+        if PAD["n"]:
+            kv(sp.attributes, "pad", "x" * PAD["n"])
     return req
 
 
@@ -154,10 +161,10 @@ def client(s, kind, cid, books, stop, per=5):
             time.sleep(0.05)
 
 
-def start_clients(s, books, n=2):
+def start_clients(s, books, n=2, kinds=KINDS):
     stop = threading.Event()
     ts = [threading.Thread(target=client, args=(s, k, c, books, stop), daemon=True)
-          for k in KINDS for c in range(n)]
+          for k in kinds for c in range(n)]
     for t in ts:
         t.start()
     return stop, ts
@@ -381,6 +388,35 @@ def g_moments(tmp):
     s.stop(); prom.stop()
 
 
+def g_compact(tmp):
+    """A disk queue filled to ~20 MiB with the backend down, then drained with kill -9 at
+    random instants: each start compacts the file once it holds less than a quarter of it,
+    so kills land before, in and after compactions."""
+    rng = random.Random(SEED + 2)
+    PAD["n"] = 2048
+    s, sink, prom = setup(tmp, tmp + "/qc", slo_extra={"snapshot_interval": "5s"})
+    sink.down = True
+    books = Books()
+    stop, ts = start_clients(s, books, n=4, kinds=["traces"])
+    qf = tmp + "/qc/otlphttp_t.redb"
+    wait_until(lambda: os.path.exists(qf) and os.path.getsize(qf) > 20 << 20, 120)
+    stop_clients(stop, ts)
+    PAD["n"] = 0
+    note("compact: queue file before the drain", f"{os.path.getsize(qf) >> 10} KiB, {books.counts()[1]['traces']} spans acked")
+    sink.down = False
+    sizes = []
+    for k in range(12):
+        time.sleep(rng.uniform(0.2, 2.5))
+        sizes.append(os.path.getsize(qf) >> 10)
+        restart(s, kill=True)
+    note("compact: queue file (KiB) at each kill", sizes)
+    delivered(sink, prom, books, "compact: kill -9 during the drain and its compactions", wait=120)
+    note("compact: queue file at the end", f"{os.path.getsize(qf) >> 10} KiB")
+    salv = [l for l in open(s.dir + "/log") if "salvage" in l or "damaged" in l]
+    check("compact: no queue file set aside as damaged", not salv, salv[:2])
+    s.stop(); prom.stop()
+
+
 def g_twoproc(tmp):
     """A (snapshots every 30 s) takes traffic; B starts on the same state_dir (snapshots every
     second); A acknowledges more and is killed; B snapshots and is killed; A starts again."""
@@ -484,9 +520,44 @@ def g_diskfull(tmp):
 
 
 def g_readonly(tmp):
-    disk_case(tmp, "readonly",
-              lambda fs: subprocess.run(["mount", "-o", "remount,ro", fs.path], check=True),
-              lambda fs, _: subprocess.run(["mount", "-o", "remount,rw", fs.path], check=True))
+    """Linux refuses to remount a filesystem read-only while a process holds a file open for
+    writing (EBUSY), so a running slotel cannot see it; the read-only disk is met at start."""
+    fs = Tmpfs(tmp + "/readonly", "24m")
+    try:
+        st, q = fs.path + "/state", fs.path + "/q"
+        os.makedirs(q)
+        s, sink, prom = setup(tmp, q, state_dir=st, slo_extra={"snapshot_interval": "2s"})
+        books = Books()
+        stop, ts = start_clients(s, books)
+        time.sleep(3)
+        r = subprocess.run(["mount", "-o", "remount,ro", fs.path], capture_output=True, text=True)
+        note("remount read-only while slotel runs", f"exit {r.returncode}: {r.stderr.strip()[:120]}")
+        if r.returncode == 0:
+            subprocess.run(["mount", "-o", "remount,rw", fs.path], check=True)
+        stop_clients(stop, ts)
+        sent, acked = books.counts()
+        s.p.kill(); s.p.wait()
+        subprocess.run(["mount", "-o", "remount,ro", fs.path], check=True)
+        s.log = open(s.dir + "/log", "a")
+        log0 = os.path.getsize(s.dir + "/log")
+        s.p = subprocess.Popen([BIN, "--config", s.cfg], stdout=s.log, stderr=subprocess.STDOUT)
+        try:
+            rc = s.p.wait(20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        err = open(s.dir + "/log").read()[log0:]
+        last = [l for l in err.splitlines() if "ERROR" in l or "error" in l][-1:] or err.splitlines()[-1:]
+        note("start on a read-only state_dir and queue directory", f"exit {rc}: {last}")
+        check("start on a read-only disk fails at once, naming a file", rc not in (0, None) and fs.path in err, (rc, last))
+        if rc is None:
+            s.p.kill(); s.p.wait()
+        subprocess.run(["mount", "-o", "remount,rw", fs.path], check=True)
+        restart(s, kill=False)
+        bounds(s, sent, acked, "readonly: restart once writable again")
+        delivered(sink, prom, books, "readonly")
+        s.stop(); prom.stop()
+    finally:
+        fs.umount()
 
 
 def g_removed(tmp):
