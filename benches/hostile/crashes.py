@@ -29,8 +29,9 @@ Groups (default: all):
   restart once space is freed, nothing acknowledged lost.
 - `readonly`: the same tmpfs remounted read-only, then read-write.
 - `removed`: the state directory deleted while running, then kill -9 and a restart.
-- `sigterm`: SIGTERM under load with the backend down: drain time, exit code, and what the
-  disk queue and the memory queue kept of what they acknowledged.
+- `sigterm`: SIGTERM (and a second one a second later) under load with the backend down:
+  drain time, exit code, and what the disk queue and the memory queue kept of what they
+  acknowledged (a memory queue drops what it holds at the deadline: reported, not a failure).
 
 Usage: crashes.py BIN [GROUP...]   (SEED_ env var: the seed; exits 1 when a promise broke)
 """
@@ -237,7 +238,7 @@ def bounds(s, books_sent, books_acked, when):
     return tot
 
 
-def delivered(sink, prom, books, when, wait=90):
+def delivered(sink, prom, books, when, wait=90, expect=True):
     """Waits until every acknowledged item is at a backend; (missing, duplicates) per signal."""
     t0 = time.monotonic()
     while True:
@@ -251,8 +252,11 @@ def delivered(sink, prom, books, when, wait=90):
         time.sleep(2)
     dup = {k: sum(c - 1 for c in have[k].values()) for k in KINDS}
     for k in KINDS:
-        check(f"{when}: every acknowledged {k} item delivered ({len(acked[k])} acked, {len(have[k])} distinct delivered)",
-              missing[k] == 0, f"{missing[k]} missing")
+        what = f"{when}: every acknowledged {k} item delivered ({len(acked[k])} acked, {len(have[k])} distinct delivered)"
+        if expect:
+            check(what, missing[k] == 0, f"{missing[k]} missing")
+        else:
+            note(what, f"{missing[k]} missing")
     note(f"{when}: duplicates", dup)
     return missing, dup
 
@@ -593,6 +597,8 @@ def g_sigterm(tmp):
         time.sleep(3)
         t = time.monotonic()
         s.p.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        s.p.send_signal(signal.SIGTERM)  # a second one, as an impatient operator sends
         try:
             rc = s.p.wait(60)
         except subprocess.TimeoutExpired:
@@ -604,10 +610,10 @@ def g_sigterm(tmp):
         sink.down = False
         restart(s, kill=False)
         missing, dup = delivered(sink, prom, books, f"sigterm ({queue} queue), after a restart with the backend up",
-                                 wait=30 if queue == "disk" else 10)
+                                 wait=30 if queue == "disk" else 10, expect=queue == "disk")
         if queue == "memory":
-            failures[:] = [f for f in failures if not f.startswith("sigterm (memory")]
-            note("memory queue: acknowledged and lost by a clean stop with the backend down (by design)", missing)
+            note("memory queue: acknowledged, then dropped by a clean stop with the backend down (README: "
+                 "what a memory queue still holds at the deadline is dropped)", missing)
         s.stop(); prom.stop()
 
 
