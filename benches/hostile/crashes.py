@@ -20,7 +20,8 @@ Groups (default: all):
   with the API.
 - `moments`: kill -9 right after a snapshot is taken (1 s snapshots: every kill lands near
   one), right after a SIGHUP reload that changes, removes and re-adds an SLO, during a
-  SIGTERM drain (a second signal: SIGKILL), with the backend down.
+  SIGTERM drain (a second signal: SIGKILL) with the backend down, within 300 ms of a start
+  (restore and replay), and on state files backdated a day and postdated a year.
 - `compact`: a disk queue of ~20 MiB drained with kill -9 at random instants, so kills land
   in the compactions each start makes.
 - `twoproc`: a second slotel started on the same `state_dir` while the first runs.
@@ -361,6 +362,15 @@ def g_moments(tmp):
         restart(s, kill=True)
         sent_now, _ = books.counts()
         bounds(s, sent_now, acked_before, f"kill -9 just after a SIGHUP ({what} SLO)")
+    # kill -9 while the last start is still restoring and replaying (0-300 ms after exec)
+    _, acked_before = books.counts()
+    for k in range(5):
+        s.p.kill(); s.p.wait()
+        s.p = subprocess.Popen([BIN, "--config", s.cfg], stdout=s.log, stderr=subprocess.STDOUT)
+        time.sleep(rng.uniform(0.0, 0.3))
+    restart(s, kill=True)
+    sent_now, _ = books.counts()
+    bounds(s, sent_now, acked_before, "5 kill -9 during start-up (restore and replay)")
     # SIGTERM drain with the backend down, then SIGKILL as the second signal
     sink.down = True
     time.sleep(1)
