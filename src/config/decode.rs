@@ -437,6 +437,9 @@ fn service(
     let admin_auth = admin.section(ctx, "auth").map(|mut f| {
         let node = f.get("token");
         let token = f.required(ctx, "token", Ctx::non_empty).unwrap_or_default();
+        let metrics = f
+            .opt(ctx, "metrics", super::redaction::boolean)
+            .unwrap_or(false);
         let path = format!("{}.token", f.path);
         f.finish(ctx);
         if !token.is_empty()
@@ -453,7 +456,7 @@ fn service(
                 ),
             );
         }
-        AdminAuth { token }
+        AdminAuth { token, metrics }
     });
     admin.finish(ctx);
     let mut telemetry = service.child(ctx, "telemetry");

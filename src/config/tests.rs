@@ -204,6 +204,7 @@ fn full_config_uses_every_key() {
         admin_endpoint: addr("127.0.0.1:9999"),
         admin_auth: Some(AdminAuth {
             token: "an-admin-token-of-some-length".to_string(),
+            metrics: false,
         }),
         logs: LogsConfig {
             level: "slotel=debug,info".to_string(),
