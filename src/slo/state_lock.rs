@@ -24,8 +24,9 @@ pub enum StateLockError {
         .0.display()
     )]
     Locked(PathBuf),
-    #[error("cannot lock the slo state directory {}", .0.display())]
-    Io(PathBuf, #[source] std::io::Error),
+    /// The cause is in the message: start-up errors are logged by their message alone.
+    #[error("cannot lock the slo state directory {}: {}", .0.display(), .1)]
+    Io(PathBuf, std::io::Error),
 }
 
 /// The held lock of one state directory; released when dropped (or the process ends).
@@ -76,6 +77,8 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         let err = StateLock::take(&file).unwrap_err();
         assert!(matches!(err, StateLockError::Io(..)), "{err}");
-        assert!(err.to_string().contains(&file.display().to_string()));
+        let said = err.to_string();
+        assert!(said.contains(&file.display().to_string()), "{said}");
+        assert!(said.contains("os error"), "the cause is said: {said}");
     }
 }
