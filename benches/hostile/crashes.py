@@ -37,7 +37,7 @@ Groups (default: all):
 
 Usage: crashes.py BIN [GROUP...]   (SEED_ env var: the seed; exits 1 when a promise broke)
 """
-import json, os, random, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import atexit, json, os, random, re, shutil, signal, subprocess, sys, tempfile, threading, time
 import harness
 from harness import HERE, Prometheus, Sink, Slotel, get, now_ns, post
 
@@ -287,9 +287,21 @@ def setup(tmp, queue_dir, state_dir=True, queue="disk", slo_extra=None, slo_file
     pipes = {"traces": ["otlphttp/t"], "metrics": ["prometheusremotewrite/m"], "logs": ["otlphttp/t"]}
     extra = {"export_interval": "2s"}
     extra.update(slo_extra or {})
+    LIVE.append(prom)
     s = Slotel(BIN, exporters=exporters, pipelines=pipes, state=state_dir, slo_extra=extra,
                extra_slo_files=slo_files, log_level="info")
+    LIVE.append(s)
     return s, sink, prom
+
+
+LIVE = []  # servers started, killed at exit if a group stopped half-way
+
+
+@atexit.register
+def _kill_live():
+    for x in LIVE:
+        if x.p.poll() is None:
+            x.p.kill()
 
 
 def restart(s, kill=True):
