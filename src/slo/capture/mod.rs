@@ -77,6 +77,9 @@
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 //! - `frames.rs`: a file's messages one at a time, each checked before Arrow reads it.
 
+mod combined;
+#[cfg(test)]
+mod combined_tests;
 mod dictionary;
 #[cfg(test)]
 mod forms_tests;
