@@ -215,13 +215,17 @@ pub(super) fn combined_type(fields: &[FieldRef]) -> DataType {
 }
 
 /// The struct's child standing for a member written as `field`: a dictionary of strings
-/// as its strings.
+/// as its strings (the plain column it stands for).
 fn child_field(field: &Field) -> FieldRef {
     match field.data_type() {
-        DataType::Dictionary(_, v) => Arc::new(
-            Field::new(field.name(), (**v).clone(), field.is_nullable())
-                .with_metadata(field.metadata().clone()),
-        ),
+        DataType::Dictionary(_, v) => {
+            let mut metadata = field.metadata().clone();
+            metadata.remove(super::layout::DICTIONARY_OF);
+            Arc::new(
+                Field::new(field.name(), (**v).clone(), field.is_nullable())
+                    .with_metadata(metadata),
+            )
+        }
         _ => Arc::new(field.clone()),
     }
 }

@@ -106,6 +106,15 @@ fn layout(first: &[Item], combine: bool) -> Layout {
     Layout::laid_out(&schema, &seen, HashMap::new(), first, combine)
 }
 
+/// The layouts with and without combined columns of a file whose first message is `first`.
+fn both(seen: &Seen, first: &[Item]) -> (Layout, Layout) {
+    let schema = first[0].batch.schema();
+    (
+        Layout::laid_out(&schema, seen, HashMap::new(), first, true),
+        Layout::laid_out(&schema, seen, HashMap::new(), first, false),
+    )
+}
+
 /// A message read back as the facts' columns.
 fn restored(batch: RecordBatch) -> RecordBatch {
     super::restore::restore(batch, &HashSet::new()).unwrap()
@@ -132,18 +141,30 @@ proptest! {
         first in prop::collection::vec(fields(), 1..40),
         rest in prop::collection::vec(prop::collection::vec(fields(), 0..40), 0..3),
     ) {
-        let mut messages = vec![vec![item(&first)]];
-        let first = vec![item(&first)];
-        messages.extend(rest.iter().map(|spans| vec![item(spans)]));
-        let (new, old) = (layout(&first, true), layout(&first, false));
-        prop_assert!(!old.output.fields().iter().any(|f| f.name() == COMBINED));
-        for items in &messages {
-            let written = new.message(items).unwrap();
-            let plain = old.message(items).unwrap();
-            // A later message may not fit the first's narrow types: then neither fits.
-            prop_assert_eq!(written.is_some(), plain.is_some());
-            let (Some(written), Some(plain)) = (written, plain) else { continue };
-            let (a, b) = (restored(written), restored(plain));
+        let mut messages = vec![item(&first)];
+        messages.extend(rest.iter().map(|spans| item(spans)));
+        // As the writer: a file laid out by its first message, a new one when a message
+        // has values in a column written as `Null` or does not fit the narrow types.
+        let mut seen = Seen::default();
+        let mut files: Option<(Layout, Layout)> = None;
+        for item in messages {
+            let items = [item];
+            let new_column = seen.note(&items[0]);
+            let mut fresh = false;
+            if new_column || files.is_none() {
+                files = Some(both(&seen, &items));
+                fresh = true;
+            }
+            let (new, old) = files.as_ref().unwrap();
+            prop_assert!(!old.output.fields().iter().any(|f| f.name() == COMBINED));
+            let (mut written, mut plain) = (new.message(&items).unwrap(), old.message(&items).unwrap());
+            if written.is_none() || plain.is_none() {
+                prop_assert!(!fresh);
+                files = Some(both(&seen, &items));
+                let (new, old) = files.as_ref().unwrap();
+                (written, plain) = (new.message(&items).unwrap(), old.message(&items).unwrap());
+            }
+            let (a, b) = (restored(written.unwrap()), restored(plain.unwrap()));
             prop_assert_eq!(a.schema(), b.schema());
             for (x, y) in a.columns().iter().zip(b.columns()) {
                 prop_assert_eq!(x.to_data(), y.to_data());
@@ -177,13 +198,16 @@ fn kind_status_codes_and_methods_are_one_key_a_row() {
         [
             "attributes[\"http.request.method\"].str",
             "attributes[\"http.response.status_code\"].int",
+            "attributes[\"http.route\"].str",
             "kind",
+            "name",
             "status_code",
         ]
     );
     let combined = batch.column_by_name(COMBINED).unwrap();
     assert!(matches!(combined.data_type(), DataType::Dictionary(k, _) if **k == DataType::UInt8));
-    // Three kinds, two statuses (with the kind: six), two codes (by half): 12 combinations.
+    // Three kinds (and names with them), two statuses (with the kind: six), two codes (by
+    // half), one route and method: 12 combinations.
     assert_eq!(combined.as_any_dictionary().values().len(), 12);
     for name in names {
         assert_eq!(
@@ -208,9 +232,11 @@ fn more_combinations_than_the_keys_number_is_a_new_file_not_a_wrong_one() {
         .collect();
     assert!(file.message(&[item(&many)]).unwrap().is_none());
     // Laid out by it, a file does not combine that many (63 at most in its first message).
-    let wide = super::layout::Layout::new(
+    let mut seen = Seen::default();
+    seen.note(&item(&many));
+    let wide = Layout::new(
         &first[0].batch.schema(),
-        &Seen::default(),
+        &seen,
         HashMap::new(),
         &[item(&many)],
     );
@@ -236,4 +262,82 @@ fn a_combined_column_without_a_member_or_of_another_type_is_an_error() {
         RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns).unwrap();
     let e = super::restore::restore(without, &HashSet::new()).unwrap_err();
     assert!(e.to_string().contains("slotel.combined"), "{e}");
+}
+
+/// `tests/fixtures/capture/narrow-columns-layout/` holds the capture slotel wrote, before
+/// the narrow columns were one key a row (`kind`, `status_code` and the status code's
+/// `.int` narrowed, methods a dictionary, each its own column), of
+/// `narrow-columns-layout-request.json` (48 spans of three resources: every kind, status
+/// unset, ok and error, codes and methods missing from some; sent as OTLP/HTTP JSON to a
+/// server without SLOs, with `columns: [resource.attributes["k8s.namespace.name"]]`).
+#[test]
+fn a_file_of_the_layout_before_combined_columns_reads_as_a_new_capture_of_the_same_spans() {
+    use super::layout_tests::{fixture, reads_as_a_new_capture, request_of_fixture};
+    let (schema, old) = fixture("narrow-columns-layout");
+    assert!(schema.index_of(COMBINED).is_err());
+    assert_eq!(
+        schema.field_with_name("kind").unwrap().data_type(),
+        &DataType::Int8
+    );
+    let request = request_of_fixture("narrow-columns-layout");
+    let spans: Vec<&opentelemetry_proto::tonic::trace::v1::Span> = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .collect();
+    assert_eq!(old.facts.len(), 48);
+    let batch = &old.facts.batch;
+    let kinds: Vec<i32> = batch
+        .column_by_name("kind")
+        .unwrap()
+        .as_primitive::<arrow_array::types::Int32Type>()
+        .values()
+        .to_vec();
+    assert_eq!(kinds, spans.iter().map(|s| s.kind).collect::<Vec<_>>());
+    let code = "attributes[\"http.response.status_code\"].int";
+    let codes: Vec<Option<i64>> = batch
+        .column_by_name(code)
+        .unwrap()
+        .as_primitive::<arrow_array::types::Int64Type>()
+        .iter()
+        .collect();
+    let sent: Vec<Option<i64>> = spans
+        .iter()
+        .map(|s| {
+            s.attributes
+                .iter()
+                .find(|a| a.key == "http.response.status_code")
+                .and_then(|a| a.value.as_ref()?.value.as_ref())
+                .map(|v| match v {
+                    opentelemetry_proto::tonic::common::v1::any_value::Value::IntValue(i) => *i,
+                    _ => panic!("codes are ints"),
+                })
+        })
+        .collect();
+    assert_eq!(codes, sent);
+    assert!(codes.contains(&None));
+    reads_as_a_new_capture(&old, &request);
+    // The same spans captured now are written with the combined column.
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = Capture::start(
+        &super::tests::cfg(tmp.path(), 1 << 30, std::time::Duration::from_secs(3600)),
+        super::tests::settings(),
+    )
+    .unwrap();
+    super::tests::engine(&capture).record_spans_from(&request, None, None, None);
+    capture.close();
+    let files = list_files(tmp.path()).unwrap();
+    let schema = super::layout_tests::file_schema(&files[0].path);
+    let members: Vec<&str> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.metadata().contains_key(COMBINED_IN))
+        .map(|f| f.name().as_str())
+        .collect();
+    assert!(
+        members.contains(&"kind") && members.contains(&"status_code"),
+        "{members:?}"
+    );
+    assert!(schema.index_of(COMBINED).is_ok());
 }

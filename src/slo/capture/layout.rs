@@ -28,10 +28,15 @@
 //!   integer type the first message's values fit (`narrow.rs`);
 //! - an attribute's `.other` column without the rows its `.int` column holds, which are
 //!   those integers' decimal forms (`int_text.rs`);
-//! - `received_unix_nano`, one value per request, as runs (`runs.rs`).
+//! - `received_unix_nano`, one value per request, as runs (`runs.rs`);
+//! - the integers narrowed to one or two bytes and the strings keyed by one byte (`kind`,
+//!   `status_code`, status codes, methods), as one key a row of the column
+//!   `slotel.combined`: a dictionary of their combinations, each member's place a `Null`
+//!   column naming it (`combined.rs`).
 //!
-//! A message whose values do not fit the file's dictionary keys or narrowed integers makes
-//! the writer start a new file, laid out by that message ([`Layout::message`]).
+//! A message whose values do not fit the file's dictionary keys, narrowed integers or
+//! combinations' keys makes the writer start a new file, laid out by that message
+//! ([`Layout::message`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -320,7 +325,9 @@ impl Layout {
     /// row's resource (`cluster`, `service`, `resource.attributes[…]`) still share their
     /// keys. `None` when a string column the file writes as a dictionary has more distinct
     /// values here than its key type can number, or an integer column (or a time's high
-    /// halves) a value its narrowed type cannot hold (the writer then starts a new file, laid out by these requests).
+    /// halves) a value its narrowed type cannot hold, or the combined columns more
+    /// combinations than their keys number (the writer then starts a new file, laid out by
+    /// these requests).
     /// An error when a request has a value in a column the file writes as `Null` (the
     /// writer starts a new file before that).
     pub(super) fn message(&self, items: &[Item]) -> Result<Option<RecordBatch>, ArrowError> {
