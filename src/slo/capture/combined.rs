@@ -40,6 +40,9 @@ const MOST_FIRST: usize = 63;
 /// The most combinations a message may hold: what a `UInt8` key numbers.
 const MOST: usize = 256;
 
+/// The most strings a combined dictionary column shows in a file's first message.
+const FEW_STRINGS: usize = 8;
+
 /// Slots of a message's table of combinations: four per combination at most, so a probe
 /// always ends at an empty slot within a few.
 const SLOTS: usize = 1024;
@@ -100,12 +103,20 @@ fn codes(members: &[&ArrayRef], rows: usize) -> Result<Vec<u64>, ArrowError> {
             None => member.logical_nulls(),
         };
         if let Some(nulls) = nulls.filter(|n| n.null_count() > 0) {
-            // A null row's value bits are cleared: every null row is one combination.
-            let value = (1u64 << (bits - 1)) - 1;
-            let null = 1u64 << (shift + bits - 1);
-            for (c, valid) in codes.iter_mut().zip(nulls.iter()) {
-                if !valid {
-                    *c = (*c & !(value << shift)) | null;
+            // A null row's flag, 64 rows at a time without a branch. (Its value bits are
+            // whatever the column holds there, 0 as the facts and dictionaries write it:
+            // other values would only make more combinations, each read back null.)
+            let flag = shift + bits - 1;
+            let chunks = nulls.inner().bit_chunks();
+            let mut rows = codes.chunks_mut(64);
+            for (valid, part) in chunks
+                .iter()
+                .chain([chunks.remainder_bits()])
+                .zip(&mut rows)
+            {
+                let null = !valid;
+                for (j, c) in part.iter_mut().enumerate() {
+                    *c |= ((null >> j) & 1) << flag;
                 }
             }
         }
@@ -181,6 +192,14 @@ pub(super) fn choose(
     candidates: &[(usize, ArrayRef)],
     rows: usize,
 ) -> Result<Vec<usize>, ArrowError> {
+    let candidates: Vec<&(usize, ArrayRef)> =
+        candidates.iter().filter(|(_, c)| few_strings(c)).collect();
+    // Most often all of them together fit: one count.
+    let all: Vec<&ArrayRef> = candidates.iter().map(|(_, c)| c).collect();
+    let bits: u32 = all.iter().filter_map(|c| code_bits(c.data_type())).sum();
+    if all.len() >= 2 && bits <= 63 && count(&all, rows)?.is_some_and(|n| n <= MOST_FIRST) {
+        return Ok(candidates.iter().map(|(i, _)| *i).collect());
+    }
     let mut taken: Vec<&(usize, ArrayRef)> = Vec::new();
     let mut bits = 0u32;
     for candidate in candidates {
@@ -201,6 +220,15 @@ pub(super) fn choose(
         0 | 1 => Vec::new(),
         _ => taken.iter().map(|(i, _)| *i).collect(),
     })
+}
+
+/// Whether a candidate is not a string column of many values: a dictionary of at most
+/// [`FEW_STRINGS`] strings (methods, not names or routes, which would multiply the
+/// combinations), or integers.
+fn few_strings(column: &ArrayRef) -> bool {
+    column
+        .as_any_dictionary_opt()
+        .is_none_or(|d| d.values().len() <= FEW_STRINGS)
 }
 
 /// The combined column's type for members written as `fields` (each the field the file
