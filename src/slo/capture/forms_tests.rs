@@ -137,7 +137,7 @@ fn integers_are_written_as_narrow_as_their_values_and_read_back_in_their_own_typ
         ("status_code".to_string(), DataType::Int8, "Int32"),
         (attr(STATUS, "int"), DataType::Int16, "Int64"),
     ] {
-        let f = super::layout_tests::alone(&schema, &name);
+        let f = schema.field_with_name(&name).unwrap();
         assert_eq!(f.data_type(), &written, "{name}");
         assert_eq!(
             f.metadata().get(NARROWED_OF).map(String::as_str),
@@ -167,7 +167,9 @@ fn an_integer_wider_than_its_files_column_starts_a_file_of_a_wider_type() {
     assert_eq!(files.len(), 2, "{files:?}");
     let int = attr(STATUS, "int");
     let ty = |f: &CaptureFile| {
-        super::layout_tests::alone(&file_schema(&f.path), &int)
+        file_schema(&f.path)
+            .field_with_name(&int)
+            .unwrap()
             .data_type()
             .clone()
     };

@@ -28,15 +28,10 @@
 //!   integer type the first message's values fit (`narrow.rs`);
 //! - an attribute's `.other` column without the rows its `.int` column holds, which are
 //!   those integers' decimal forms (`int_text.rs`);
-//! - `received_unix_nano`, one value per request, as runs (`runs.rs`);
-//! - the integers narrowed to one or two bytes and the strings keyed by one byte (`kind`,
-//!   `status_code`, status codes, methods), as one key a row of the column
-//!   `slotel.combined`: a dictionary of their combinations, each member's place a `Null`
-//!   column naming it (`combined.rs`).
+//! - `received_unix_nano`, one value per request, as runs (`runs.rs`).
 //!
-//! A message whose values do not fit the file's dictionary keys, narrowed integers or
-//! combinations' keys makes the writer start a new file, laid out by that message
-//! ([`Layout::message`]).
+//! A message whose values do not fit the file's dictionary keys or narrowed integers makes
+//! the writer start a new file, laid out by that message ([`Layout::message`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -200,10 +195,6 @@ pub(super) struct Layout {
     ints: Vec<Option<usize>>,
     adjusted: bool,
     tenant: bool,
-    /// The facts columns written as one key a row (`combined.rs`), in order, and the
-    /// combined column's type; none when fewer than two are.
-    combined: Vec<usize>,
-    combined_type: Option<DataType>,
     pub(super) output: SchemaRef,
 }
 
@@ -217,18 +208,6 @@ impl Layout {
         seen: &Seen,
         metadata: HashMap<String, String>,
         first: &[Item],
-    ) -> Self {
-        Self::laid_out(schema, seen, metadata, first, true)
-    }
-
-    /// [`Layout::new`], with the narrow columns as one key a row only when `combine`
-    /// (without: the layout files had before, which tests compare with).
-    pub(super) fn laid_out(
-        schema: &Schema,
-        seen: &Seen,
-        metadata: HashMap<String, String>,
-        first: &[Item],
-        combine: bool,
     ) -> Self {
         let input: Vec<FieldRef> = facts_fields(schema).to_vec();
         let ints = int_siblings(&input);
@@ -259,12 +238,8 @@ impl Layout {
                 }
             })
             .collect();
-        let combined = match combine {
-            true => combined_members(&input, &forms, &ints, schema, first),
-            false => Vec::new(),
-        };
         let tenant = seen.columns.contains(TENANT);
-        let mut written: Vec<FieldRef> = Vec::with_capacity(input.len() + 4);
+        let mut written: Vec<FieldRef> = Vec::with_capacity(input.len() + 3);
         for ((f, form), int) in input.iter().zip(&forms).zip(&ints) {
             let mut field = match form {
                 Form::Null => null_field(f.name(), f.data_type()),
@@ -293,28 +268,12 @@ impl Layout {
             true => Field::new(TENANT, tenant_type(), true),
             false => null_field(TENANT, &tenant_type()),
         }));
-        let combined_type = (!combined.is_empty()).then(|| {
-            let members: Vec<FieldRef> = combined.iter().map(|i| written[*i].clone()).collect();
-            super::combined::combined_type(&members)
-        });
-        if let Some(ty) = &combined_type {
-            for i in &combined {
-                written[*i] = Arc::new(super::combined::member_field(input[*i].name()));
-            }
-            written.push(Arc::new(Field::new(
-                super::combined::COMBINED,
-                ty.clone(),
-                false,
-            )));
-        }
         Layout {
             input,
             forms,
             ints,
             adjusted: seen.adjusted,
             tenant,
-            combined,
-            combined_type,
             output: Arc::new(Schema::new_with_metadata(written, metadata)),
         }
     }
@@ -325,16 +284,13 @@ impl Layout {
     /// row's resource (`cluster`, `service`, `resource.attributes[…]`) still share their
     /// keys. `None` when a string column the file writes as a dictionary has more distinct
     /// values here than its key type can number, or an integer column (or a time's high
-    /// halves) a value its narrowed type cannot hold, or the combined columns more
-    /// combinations than their keys number (the writer then starts a new file, laid out by
-    /// these requests).
+    /// halves) a value its narrowed type cannot hold (the writer then starts a new file, laid out by these requests).
     /// An error when a request has a value in a column the file writes as `Null` (the
     /// writer starts a new file before that).
     pub(super) fn message(&self, items: &[Item]) -> Result<Option<RecordBatch>, ArrowError> {
         let rows: usize = items.iter().map(|item| item.batch.num_rows()).sum();
         let received: Vec<u64> = items.iter().map(|item| item.received).collect();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.output.fields().len());
-        let mut members: Vec<ArrayRef> = Vec::with_capacity(self.combined.len());
         for (i, form) in self.forms.iter().enumerate() {
             let int = self.ints[i];
             if *form == Form::Null {
@@ -364,11 +320,6 @@ impl Layout {
             let Some(column) = column else {
                 return Ok(None);
             };
-            if self.combined.contains(&i) {
-                members.push(column);
-                columns.push(Arc::new(NullArray::new(rows)));
-                continue;
-            }
             columns.push(column);
         }
         if items.iter().any(|item| {
@@ -399,62 +350,8 @@ impl Layout {
             false => Arc::new(NullArray::new(rows)),
             true => tenants(items, rows)?,
         });
-        if let Some(ty) = &self.combined_type {
-            let members: Vec<&ArrayRef> = members.iter().collect();
-            match super::combined::combine(&members, rows, ty)? {
-                Some(column) => columns.push(column),
-                None => return Ok(None),
-            }
-        }
         RecordBatch::try_new(self.output.clone(), columns).map(Some)
     }
-}
-
-/// The facts columns a file of `forms` writes as one key a row (`combined.rs`), chosen
-/// by `first` (the file's first requests, those of `schema`'s facts): integers narrowed to
-/// one or two bytes and strings keyed by one byte (not an `.other` column written without
-/// its integers), as `first` writes them.
-fn combined_members(
-    input: &[FieldRef],
-    forms: &[Form],
-    ints: &[Option<usize>],
-    schema: &Schema,
-    first: &[Item],
-) -> Vec<usize> {
-    let items: Vec<&Item> = first
-        .iter()
-        .filter(|item| same_facts(&item.batch.schema(), schema))
-        .collect();
-    let rows: usize = items.iter().map(|item| item.batch.num_rows()).sum();
-    let mut candidates: Vec<(usize, ArrayRef)> = Vec::new();
-    for (i, form) in forms.iter().enumerate() {
-        let combinable = match form {
-            Form::Narrow(to) => super::combined::combinable(to),
-            Form::Dictionary(key) => {
-                *key == DataType::Int8
-                    && ints[i].is_none()
-                    && *input[i].data_type() == DataType::Utf8
-            }
-            _ => false,
-        };
-        if !combinable || rows == 0 {
-            continue;
-        }
-        let owned: Vec<ArrayRef> = items
-            .iter()
-            .map(|item| item.batch.column(i).clone())
-            .collect();
-        let parts: Vec<&dyn Array> = owned.iter().map(|p| p.as_ref()).collect();
-        let column = match form {
-            Form::Narrow(to) => super::narrow::narrow(&parts, rows, to),
-            Form::Dictionary(key) => super::dictionary::encode(&parts, rows, key),
-            _ => Ok(None),
-        };
-        if let Ok(Some(column)) = column {
-            candidates.push((i, column));
-        }
-    }
-    super::combined::choose(&candidates, rows).unwrap_or_default()
 }
 
 /// Columns one after the other (a dictionary's keys moved past the values before).

@@ -51,7 +51,7 @@ fn spans(n: usize, status: Option<i64>) -> ExportTraceServiceRequest {
 }
 
 /// The schema a file states, read with Arrow alone.
-pub(super) fn file_schema(path: &Path) -> Arc<Schema> {
+fn file_schema(path: &Path) -> Arc<Schema> {
     let bytes = std::fs::read(path).unwrap();
     arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
         .unwrap()
@@ -62,33 +62,6 @@ pub(super) fn field<'a>(schema: &'a Schema, name: &str) -> &'a Field {
     schema
         .field_with_name(name)
         .unwrap_or_else(|_| panic!("no {name} in {schema:#?}"))
-}
-
-/// The field `name` as the file would write it alone: a column combined with others
-/// (`combined.rs`) as its child of the combined column, strings there standing for the
-/// form a member takes alone (a dictionary with `Int8` keys).
-pub(super) fn alone(schema: &Schema, name: &str) -> Field {
-    let f = field(schema, name);
-    if !f.metadata().contains_key(super::combined::COMBINED_IN) {
-        return f.clone();
-    }
-    let combined = field(schema, super::combined::COMBINED).data_type();
-    let DataType::Dictionary(_, values) = combined else {
-        panic!("{combined}")
-    };
-    let DataType::Struct(children) = values.as_ref() else {
-        panic!("{values}")
-    };
-    let child = children.find(name).unwrap().1;
-    match child.data_type() {
-        DataType::Utf8 => {
-            let mut metadata = child.metadata().clone();
-            metadata.insert(DICTIONARY_OF.to_string(), "Utf8".to_string());
-            let keyed = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
-            Field::new(name, keyed, child.is_nullable()).with_metadata(metadata)
-        }
-        _ => (**child).clone(),
-    }
 }
 
 fn ints(column: &ArrayRef) -> Vec<Option<i64>> {
@@ -110,7 +83,7 @@ fn columns_without_values_take_no_buffers_and_read_back_as_typed_nulls() {
 
     let schema = file_schema(&files[0].path);
     // Seven routes over twenty spans: a dictionary of strings, keys as narrow as they fit.
-    let route = alone(&schema, r#"attributes["http.route"].str"#);
+    let route = field(&schema, r#"attributes["http.route"].str"#);
     assert_eq!(
         route.data_type(),
         &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
@@ -189,7 +162,7 @@ fn a_value_in_a_column_written_as_null_starts_a_new_file_once() {
     );
     // Status codes: as narrow as the values allow.
     assert_eq!(
-        alone(&file_schema(&files[1].path), status).data_type(),
+        field(&file_schema(&files[1].path), status).data_type(),
         &DataType::Int16
     );
     let mut codes = Vec::new();
@@ -261,7 +234,7 @@ fn repeated_strings_are_dictionaries_in_the_file_and_read_back_as_the_strings_se
         r#"attributes["http.route"].str"#,
         r#"attributes["http.request.method"].str"#,
     ] {
-        let f = alone(&schema, name);
+        let f = field(&schema, name);
         assert_eq!(f.data_type(), &dictionary, "{name}");
         assert_eq!(
             f.metadata().get(DICTIONARY_OF).map(String::as_str),
@@ -408,7 +381,7 @@ fn more_distinct_strings_than_a_files_keys_number_start_a_file_with_wider_keys()
     let files = list_files(dir.path()).unwrap();
     assert_eq!(files.len(), 2, "{files:?}");
     let route = r#"attributes["http.route"].str"#;
-    let key = |path: &Path| match alone(&file_schema(path), route).data_type() {
+    let key = |path: &Path| match field(&file_schema(path), route).data_type() {
         DataType::Dictionary(k, _) => (**k).clone(),
         other => panic!("{other}"),
     };
@@ -817,4 +790,96 @@ fn files_written_by_arrows_own_stream_writer_read_back_as_the_writers_do() {
         assert_eq!(g.rows_received, w.rows_received);
         assert_eq!(g.engine, w.engine);
     }
+}
+
+/// `tests/fixtures/capture/narrow-columns-layout/` holds the capture slotel wrote (the
+/// current layout: `kind`, `status_code` and the status code's `.int` narrowed, names,
+/// routes and methods as dictionaries, each its own column) of
+/// `narrow-columns-layout-request.json`: 48 spans of three resources, every kind, status
+/// unset, ok and error, codes and methods missing from some; sent as OTLP/HTTP JSON to a
+/// server without SLOs, with `columns: [resource.attributes["k8s.namespace.name"]]`. A
+/// later layout of those columns is checked against it.
+#[test]
+fn a_file_of_the_narrow_columns_layout_reads_as_sent_and_as_a_new_capture_of_the_same_spans() {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    let (schema, old) = fixture("narrow-columns-layout");
+    for (name, ty) in [
+        ("kind", DataType::Int8),
+        ("status_code", DataType::Int8),
+        (
+            r#"attributes["http.response.status_code"].int"#,
+            DataType::Int16,
+        ),
+    ] {
+        assert_eq!(field(&schema, name).data_type(), &ty, "{name}");
+    }
+    let request = request_of_fixture("narrow-columns-layout");
+    let spans: Vec<_> = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .collect();
+    assert_eq!(old.facts.len(), 48);
+    let batch = &old.facts.batch;
+    let kinds = batch
+        .column_by_name("kind")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    let sent: Vec<i32> = spans.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds.values(), &sent[..]);
+    let statuses = batch
+        .column_by_name("status_code")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    let sent: Vec<i32> = spans
+        .iter()
+        .map(|s| s.status.as_ref().map_or(0, |s| s.code))
+        .collect();
+    assert_eq!(statuses.values(), &sent[..]);
+    let attr = |key: &str| -> Vec<Option<Value>> {
+        spans
+            .iter()
+            .map(|s| {
+                s.attributes
+                    .iter()
+                    .find(|a| a.key == key)
+                    .and_then(|a| a.value.clone()?.value)
+            })
+            .collect()
+    };
+    let codes = ints(
+        batch
+            .column_by_name(r#"attributes["http.response.status_code"].int"#)
+            .unwrap(),
+    );
+    let sent: Vec<Option<i64>> = attr("http.response.status_code")
+        .into_iter()
+        .map(|v| match v {
+            Some(Value::IntValue(i)) => Some(i),
+            None => None,
+            Some(other) => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(codes, sent);
+    assert!(codes.contains(&None));
+    let methods = strings(
+        batch
+            .column_by_name(r#"attributes["http.request.method"].str"#)
+            .unwrap(),
+    );
+    let sent: Vec<Option<String>> = attr("http.request.method")
+        .into_iter()
+        .map(|v| match v {
+            Some(Value::StringValue(s)) => Some(s),
+            None => None,
+            Some(other) => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        methods,
+        sent.iter().map(Option::as_deref).collect::<Vec<_>>()
+    );
+    assert!(methods.contains(&None));
+    reads_as_a_new_capture(&old, &request);
 }

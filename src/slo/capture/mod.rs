@@ -34,9 +34,7 @@
 //! keys, a `UInt64` column without nulls (times, durations) as its two `UInt32` halves,
 //! integers (`kind`, `status_code`, an attribute's `.int`) in the narrowest integer type
 //! that holds them, an attribute's `.other` column without the rows of its `.int` column
-//! (their decimal forms), the receipt times as runs, one per request, and the narrow
-//! columns of few values (kind, status, status codes, methods) as one key a row into a
-//! table of their combinations. The schema's
+//! (their decimal forms), and the receipt times as runs, one per request. The schema's
 //! metadata holds the engine settings a replay needs to decide drops as the live engine
 //! did (`slotel.allowed_lateness_nanos`, `slotel.max_future_nanos`), the bound on
 //! groups it applied (`slotel.max_groups_total`) and the most bytes a message of the file
@@ -71,8 +69,6 @@
 //! - `layout.rs`: a file's columns (how each is written), and requests' batches as one
 //!   message of the file.
 //! - `dictionary.rs`: string columns as dictionaries.
-//! - `combined.rs`: the narrow columns (kind, status, status codes, methods) as one key a
-//!   row into a message's table of their combinations.
 //! - `halves.rs`: `UInt64` times as their two 32-bit halves.
 //! - `narrow.rs`: integers in the narrowest type that holds them.
 //! - `int_text.rs`: `.other` columns without their integers' decimal forms.
@@ -81,9 +77,6 @@
 //! - `read.rs`: reading a capture back, damaged files skipped with their location.
 //! - `frames.rs`: a file's messages one at a time, each checked before Arrow reads it.
 
-mod combined;
-#[cfg(test)]
-mod combined_tests;
 mod dictionary;
 #[cfg(test)]
 mod forms_tests;

@@ -289,20 +289,6 @@ impl Reader {
                         drop.insert(schema.field(at).name().clone());
                     }
                 }
-                // Columns written as one key a row need the combined column (which the
-                // reader leaves out once it has taken them back).
-                let combined = schema.index_of(super::combined::COMBINED).ok();
-                if let Some(at) = combined
-                    && !projection.contains(&at)
-                    && projection.iter().any(|i| {
-                        schema
-                            .field(*i)
-                            .metadata()
-                            .contains_key(super::combined::COMBINED_IN)
-                    })
-                {
-                    projection.push(at);
-                }
                 projection.sort_unstable();
                 (kind == Kind::Spans && projection.len() < all).then_some(projection)
             }

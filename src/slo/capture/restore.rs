@@ -13,7 +13,6 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
 
-use super::combined::{COMBINED, COMBINED_IN};
 use super::halves::{HIGH_FROM, SPLIT_OF};
 use super::int_text::INT_TEXT_OF;
 use super::layout::{DICTIONARY_OF, NULL_OF};
@@ -50,43 +49,26 @@ fn without(f: &Field, key: &str) -> std::collections::HashMap<String, String> {
 /// differences from the receipt time's, [`HIGH_FROM`]) and run-end encoded receipt times
 /// ([`RUNS_OF`]) `UInt64` columns, narrowed integers ([`NARROWED_OF`]) of their own type,
 /// and `.other` columns without integers ([`INT_TEXT_OF`]) with the integers' decimal
-/// forms back; the members of a combined column ([`COMBINED_IN`]) are first taken back
-/// from it, as written alone, and it is left out. A batch without any is returned as it
-/// is. A type that does not parse, or
+/// forms back; a batch without any is returned as it is. A type that does not parse, or
 /// columns that are not what their metadata says, are an error. The columns named in
 /// `drop` are left out at the end (those read only to restore another).
 pub fn restore(batch: RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch, ArrowError> {
     let schema = batch.schema();
     let int_text = |f: &FieldRef| f.metadata().contains_key(INT_TEXT_OF);
-    let combined = schema.index_of(COMBINED).ok();
-    if combined.is_none()
-        && !schema
-            .fields()
-            .iter()
-            .any(|f| stands_for(f).is_some() || int_text(f) || drop.contains(f.name()))
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| stands_for(f).is_some() || int_text(f) || drop.contains(f.name()))
     {
         return Ok(batch);
     }
     let n = batch.num_rows();
-    // The members of a combined column as written alone, the combined column left out.
-    let mut written: Vec<(FieldRef, ArrayRef)> = Vec::with_capacity(schema.fields().len());
-    for (i, (field, column)) in schema.fields().iter().zip(batch.columns()).enumerate() {
-        if Some(i) == combined {
-            continue;
-        }
-        written.push(match field.metadata().get(COMBINED_IN) {
-            Some(_) if field.data_type() == &DataType::Null => {
-                super::combined::expand(field, combined.map(|at| batch.column(at)))?
-            }
-            _ => (field.clone(), column.clone()),
-        });
-    }
     let mut fields: Vec<FieldRef> = Vec::with_capacity(schema.fields().len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     // Split times whose high halves are differences from another column's: joined once
     // that column is restored.
     let mut later: Vec<usize> = Vec::new();
-    for (field, column) in written.iter().map(|(f, c)| (f, c)) {
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
         let Some(ty) = stands_for(field) else {
             fields.push(field.clone());
             columns.push(column.clone());
