@@ -1258,9 +1258,19 @@ mod tests {
     /// UTF-8 and to hold a letter in passes of their own.
     fn key_before_plain(b: &[u8], at: usize) -> Option<(&str, bool)> {
         let mut i = at.min(b.len());
+        // An element's name (`<Key>…`) is read by the one look-up there is.
+        if i > 0
+            && b[i - 1] == b'>'
+            && let Some((s, e, assign)) = element_span(b, i - 1)
+        {
+            return Some((std::str::from_utf8(&b[s..e]).ok()?, assign));
+        }
         let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
         if matches!(back(i), Some(b'"' | b'\'')) {
             i -= 1;
+            if back(i) == Some(b'\\') {
+                i -= 1;
+            }
             if back(i) == Some(b'b') && i >= 2 && matches!(b[i - 2], b' ' | b':') {
                 i -= 1;
             }
@@ -1340,7 +1350,7 @@ mod tests {
             .prop_map(|s| s.as_bytes().to_vec()),
             prop::sample::select(vec![
                 "=", ":", ": ", " = ", "\"", "'", "\": \"", " ", "\t", "   ", ",", "\n", " => ",
-                "=>", "]", "[", "': b'", " b'", "b",
+                "=>", "]", "[", "': b'", " b'", "b", "=\\\"", "\\\"", "<", ">", "</",
             ])
             .prop_map(|s| s.as_bytes().to_vec()),
             prop::sample::select(vec![
