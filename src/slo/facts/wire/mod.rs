@@ -26,7 +26,8 @@
 //! # Layout
 //!
 //! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`],
-//!   [`check_spans_with_facts`], [`Spans`]) and the walk of resources, scopes and spans.
+//!   [`check_spans_with_facts`], [`check_spans_naming`], [`Spans`]) and the walk of
+//!   resources, scopes and spans.
 //! - `proto.rs`: the wire format as prost reads it, and the messages only checked
 //!   (attributes and their values, scopes, events, links, entity references).
 //! - `walk_tests.rs`: the attribute columns of the walk against prost and against a plain
@@ -71,6 +72,9 @@ pub struct WireSpans {
     /// Every resource, scope and span passes the receiver's per-item rules (ids and
     /// limits): the request is kept whole, as received.
     pub clean: bool,
+    /// An attribute of a scope, span, event or link has a key that becomes the label the
+    /// walk was asked about ([`check_spans_naming`]; never set otherwise).
+    pub names_label: bool,
 }
 
 /// Where span facts come from: a decoded request, the bytes of one, or the bytes of one
@@ -174,6 +178,43 @@ pub fn check_spans_with_facts(
     Ok((found, columns.finish()))
 }
 
+/// [`check_spans`], or with `facts` ([`SpanFacts`] of `(token_cluster, cluster_attribute,
+/// schema, sizes)`) [`check_spans_with_facts`], that also tells whether an attribute below
+/// the resources (of a scope, span, event or link) has a key that becomes the same
+/// Prometheus label as `label` ([`WireSpans::names_label`]; [`crate::attr::same_label`]):
+/// the receiver's walk of a request bound to a cluster, which only the resources may name.
+pub fn check_spans_naming(
+    body: &[u8],
+    limits: &ItemLimits,
+    label: &str,
+    facts: Option<FactsOf<'_>>,
+) -> Result<(WireSpans, Option<SpanFacts>), Malformed> {
+    let Some((token_cluster, cluster_attribute, schema, sizes)) = facts else {
+        let mut walk = Walk::check(limits);
+        walk.label = Some(label);
+        walk.request(body)?;
+        return Ok((walk.found, None));
+    };
+    let lean = may_be_lean(body);
+    let plan = Plan::of(schema, cluster_attribute);
+    let mut columns = columns_for(body, schema, &plan, token_cluster, sizes, lean);
+    let mut walk = Walk::facts(Some(limits), &mut columns);
+    walk.label = Some(label);
+    walk.request(body)?;
+    let found = walk.found;
+    Ok((found, Some(columns.finish())))
+}
+
+/// What [`check_spans_naming`] builds span facts of: the token's cluster, the cluster
+/// attribute, the schema and the counted spans and resources, as [`check_spans_with_facts`]
+/// takes them.
+pub type FactsOf<'a> = (
+    Option<&'a str>,
+    &'a str,
+    &'a FactsSchema,
+    Option<(usize, usize)>,
+);
+
 /// Span facts the receiver read in its own walk of a request
 /// ([`check_spans_with_facts`]), with the schema they were read for: the SLO engine takes
 /// them instead of reading the bytes again while its schema is still that one.
@@ -241,6 +282,8 @@ struct Walk<'c, 's, const FACTS: bool, const SKIM: bool = false> {
     limits: Option<&'c ItemLimits>,
     columns: Option<&'c mut Columns<'s>>,
     found: WireSpans,
+    /// The label asked about ([`check_spans_naming`]).
+    label: Option<&'c str>,
 }
 
 impl<'c> Walk<'c, 'c, false> {
@@ -266,6 +309,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 clean: true,
                 ..WireSpans::default()
             },
+            label: None,
         }
     }
 
@@ -343,7 +387,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots, None)?;
                     n += 1;
                 }
                 2 => {
@@ -352,7 +396,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 3 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     if !SKIM {
-                        counted(m, c, ENTITY_REF)?;
+                        counted(m, c, ENTITY_REF, None, &mut false)?;
                     }
                 }
                 _ => skip(&mut buf, wt, tag, ctx)?,
@@ -375,7 +419,8 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 1 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     if !SKIM {
-                        scope_attributes += counted(m, c, SCOPE)?;
+                        scope_attributes +=
+                            counted(m, c, SCOPE, self.label, &mut self.found.names_label)?;
                     }
                 }
                 2 => {
@@ -439,7 +484,8 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    self.found.names_label |=
+                        attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots, self.label)?;
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
@@ -450,13 +496,14 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 }
                 11 | 13 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    let n = if tag == 11 {
+                    let fields = if tag == 11 {
                         events += 1;
-                        counted(m, c, EVENT)?
+                        EVENT
                     } else {
                         links += 1;
-                        counted(m, c, LINK)?
+                        LINK
                     };
+                    let n = counted(m, c, fields, self.label, &mut self.found.names_label)?;
                     nested = nested.max(n);
                 }
                 15 => {
