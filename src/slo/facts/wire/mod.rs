@@ -190,7 +190,7 @@ pub fn check_spans_naming(
     facts: Option<FactsOf<'_>>,
 ) -> Result<(WireSpans, Option<SpanFacts>), Malformed> {
     let Some((token_cluster, cluster_attribute, schema, sizes)) = facts else {
-        let mut walk = Walk::check(limits);
+        let mut walk = Walk::<false, false, true>::with(Some(limits), None);
         walk.label = Some(label);
         walk.request(body)?;
         return Ok((walk.found, None));
@@ -198,7 +198,7 @@ pub fn check_spans_naming(
     let lean = may_be_lean(body);
     let plan = Plan::of(schema, cluster_attribute);
     let mut columns = columns_for(body, schema, &plan, token_cluster, sizes, lean);
-    let mut walk = Walk::facts(Some(limits), &mut columns);
+    let mut walk = Walk::<true, false, true>::with(Some(limits), Some(&mut columns));
     walk.label = Some(label);
     walk.request(body)?;
     let found = walk.found;
@@ -277,8 +277,9 @@ fn rough_counts(body: &[u8]) -> (usize, usize) {
 /// the check carries none of the facts' code and the facts' walk none of its tests of
 /// whether there are columns. With `SKIM` the bytes are known to decode: only what the
 /// columns take is read (see [`SpanFacts::from_checked_wire`]); it is compiled apart too,
-/// so that the receiver's walks test it nowhere.
-struct Walk<'c, 's, const FACTS: bool, const SKIM: bool = false> {
+/// so that the receiver's walks test it nowhere. With `NAMING` the walk looks for the label
+/// of [`check_spans_naming`] below the resources; the other walks carry none of that code.
+struct Walk<'c, 's, const FACTS: bool, const SKIM: bool = false, const NAMING: bool = false> {
     limits: Option<&'c ItemLimits>,
     columns: Option<&'c mut Columns<'s>>,
     found: WireSpans,
@@ -300,7 +301,9 @@ impl<'c, 's> Walk<'c, 's, true> {
     }
 }
 
-impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
+impl<'c, 's, const FACTS: bool, const SKIM: bool, const NAMING: bool>
+    Walk<'c, 's, FACTS, SKIM, NAMING>
+{
     fn with(limits: Option<&'c ItemLimits>, columns: Option<&'c mut Columns<'s>>) -> Self {
         Walk {
             limits,
@@ -311,6 +314,12 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
             },
             label: None,
         }
+    }
+
+    /// The label looked for, in a `NAMING` walk only.
+    #[inline(always)]
+    fn naming(&self) -> Option<&'c str> {
+        if NAMING { self.label } else { None }
     }
 
     fn request(&mut self, mut buf: &[u8]) -> Read<()> {
@@ -396,7 +405,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 3 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     if !SKIM {
-                        counted(m, c, ENTITY_REF, None, &mut false)?;
+                        counted(m, c, ENTITY_REF, None, &mut WireSpans::default())?;
                     }
                 }
                 _ => skip(&mut buf, wt, tag, ctx)?,
@@ -419,8 +428,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 1 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     if !SKIM {
-                        scope_attributes +=
-                            counted(m, c, SCOPE, self.label, &mut self.found.names_label)?;
+                        scope_attributes += counted(m, c, SCOPE, self.naming(), &mut self.found)?;
                     }
                 }
                 2 => {
@@ -484,8 +492,10 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    self.found.names_label |=
-                        attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots, self.label)?;
+                    let label = self.naming();
+                    if attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots, label)? {
+                        self.found.names_label = true;
+                    }
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
@@ -503,7 +513,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                         links += 1;
                         LINK
                     };
-                    let n = counted(m, c, fields, self.label, &mut self.found.names_label)?;
+                    let n = counted(m, c, fields, self.naming(), &mut self.found)?;
                     nested = nested.max(n);
                 }
                 15 => {

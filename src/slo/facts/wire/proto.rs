@@ -331,7 +331,8 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     }
     let mut value = OneOf::Unset;
     let k = key_value(m, c, &mut value)?;
-    let named = label.is_some_and(|l| crate::attr::same_label(k, l));
+    let named = label
+        .is_some_and(|l| crate::attr::may_be_same_label(k, l) && crate::attr::same_label(k, l));
     if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
@@ -376,13 +377,14 @@ pub(super) const ENTITY_REF: &[(u32, Ty)] =
     &[(1, Ty::Str), (2, Ty::Str), (3, Ty::Str), (4, Ty::Str)];
 
 /// A scope, event, link or entity reference (`fields`), checked; its attributes counted,
-/// and `named` set when one of their keys becomes the same label as `label`.
+/// and [`super::WireSpans::names_label`] set in `found` when one of their keys becomes the
+/// same label as `label`.
 pub(super) fn counted(
     mut buf: &[u8],
     ctx: u32,
     fields: &[(u32, Ty)],
     label: Option<&str>,
-    named: &mut bool,
+    found: &mut super::WireSpans,
 ) -> Read<usize> {
     let mut n = 0;
     while !buf.is_empty() {
@@ -398,7 +400,9 @@ pub(super) fn counted(
             Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
             Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
             Some(Ty::Attr) => {
-                *named |= attribute::<false, false>(&mut buf, wt, ctx, None, &mut [], label)?;
+                if attribute::<false, false>(&mut buf, wt, ctx, None, &mut [], label)? {
+                    found.names_label = true;
+                }
                 n += 1;
             }
             None => skip(&mut buf, wt, tag, ctx)?,
