@@ -168,9 +168,35 @@ fn kv_key(mut kv: &[u8]) -> Read<Option<&str>> {
         .transpose()
 }
 
-/// Whether an encoded `KeyValue`, at the depth of a resource attribute, decodes: the request
-/// that holds it alone, decoded with prost.
+/// Whether an encoded `KeyValue`, at the depth of a resource attribute, decodes. The shape
+/// senders use (a key, then a value holding one string, each once) is read here; any other
+/// is decoded with prost, in a request that holds it alone.
 fn decodes(kv: &[u8]) -> bool {
+    string_attribute(kv).unwrap_or_else(|| prost_decodes(kv))
+}
+
+/// For a `KeyValue` of exactly a key field then a value field holding exactly one string
+/// field: whether both are UTF-8. `None` for any other shape.
+fn string_attribute(mut kv: &[u8]) -> Option<bool> {
+    let string = |buf: &mut &[u8]| -> Option<bool> {
+        let (&tag, rest) = buf.split_first()?;
+        *buf = rest;
+        (tag == 0x0a).then_some(())?;
+        let bytes = len_delimited(buf).ok()?;
+        Some(std::str::from_utf8(bytes).is_ok())
+    };
+    let key = string(&mut kv)?;
+    let (&0x12, rest) = kv.split_first()? else {
+        return None;
+    };
+    kv = rest;
+    let mut value = len_delimited(&mut kv).ok()?;
+    let utf8 = string(&mut value)?;
+    (kv.is_empty() && value.is_empty()).then_some(key && utf8)
+}
+
+/// Whether an encoded `KeyValue` decodes with prost at the depth of a resource attribute.
+fn prost_decodes(kv: &[u8]) -> bool {
     let mut bytes = Vec::with_capacity(kv.len() + 16);
     let resource = 1 + varint_len(kv.len() as u64) + kv.len();
     let resource_spans = 1 + varint_len(resource as u64) + resource;
@@ -208,7 +234,9 @@ fn bind(mut body: &[u8], attr: &str, bound: &[u8], max_attributes: usize) -> Rea
     let mut out = Vec::with_capacity(body.len() + 2 * bound_len + 16);
     // The kept attributes, the resource's other fields and the `ResourceSpans`' other
     // fields of one entry, as received.
-    let (mut kept, mut other, mut rest): (Vec<&[u8]>, Vec<&[u8]>, Vec<&[u8]>) = Default::default();
+    let mut kept: Vec<&[u8]> = Vec::new();
+    let mut other: Vec<&[u8]> = Vec::new();
+    let mut rest: Vec<&[u8]> = Vec::new();
     while !body.is_empty() {
         let f = field(&mut body)?;
         if f.tag != 1 {
