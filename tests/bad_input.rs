@@ -282,6 +282,56 @@ async fn grpc_bad_input_gets_clear_statuses() {
     s.running.shutdown().await.unwrap();
 }
 
+/// With `service.admin.auth.metrics`, `/metrics` answers 401 without the admin token and
+/// the text with it; the probes stay open. Without it, `/metrics` stays open beside a
+/// protected API.
+#[tokio::test]
+async fn metrics_can_be_put_behind_the_admin_token() {
+    const TOKEN: &str = "an-admin-token-of-some-length";
+    for protected in [true, false] {
+        let s = start_cfg(
+            |mut c| {
+                c.service.admin_auth = Some(slotel::config::AdminAuth {
+                    token: TOKEN.into(),
+                    metrics: protected,
+                });
+                c
+            },
+            Vec::new(),
+        )
+        .await;
+        let get = |path: &'static str, token: Option<&'static str>| {
+            let url = format!("http://{}{path}", s.admin);
+            async move {
+                let bearer = token.map(|t| format!("Bearer {t}"));
+                let headers: Vec<(&str, &str)> = bearer
+                    .as_deref()
+                    .map(|b| ("authorization", b))
+                    .into_iter()
+                    .collect();
+                http_send("GET", &url, &headers, Vec::new()).await
+            }
+        };
+        let open = get("/metrics", None).await;
+        let wrong = get("/metrics", Some("not-the-admin-token-at-all")).await;
+        let right = get("/metrics", Some(TOKEN)).await;
+        if protected {
+            assert_eq!(open.status, 401);
+            assert_eq!(wrong.status, 401);
+            assert!(!String::from_utf8_lossy(&open.body).contains("slotel_"));
+        } else {
+            assert_eq!(open.status, 200);
+            assert_eq!(wrong.status, 200);
+        }
+        assert_eq!(right.status, 200);
+        assert!(String::from_utf8_lossy(&right.body).contains("# TYPE slotel_"));
+        assert_eq!(get("/healthz", None).await.status, 200, "{protected}");
+        assert_eq!(get("/readyz", None).await.status, 200, "{protected}");
+        assert_eq!(get("/api/v1/slos", None).await.status, 401, "{protected}");
+        s.running.shutdown().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn tokens_are_required_and_bind_the_cluster() {
     let s = start_cfg(with_tokens, Vec::new()).await;

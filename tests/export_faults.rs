@@ -515,3 +515,111 @@ async fn metrics_are_not_redacted_by_default() {
     assert!(!has("resourceLogs"), "logs are still redacted: {out}");
     s.running.shutdown().await.unwrap();
 }
+
+/// A cumulative counter `split_probe` with one point per `k` value, all at `t_ns`.
+fn probes(keys: &[String], t_ns: u64, value: i64) -> Vec<u8> {
+    otlp::metrics_request(
+        vec![kv("service.name", "probe")],
+        vec![otlp::counter(
+            "split_probe",
+            AggregationTemporality::Cumulative as i32,
+            keys.iter()
+                .map(|k| NumberDataPoint {
+                    attributes: vec![kv("k", k.as_str())],
+                    start_time_unix_nano: t_ns - 1_000_000_000,
+                    time_unix_nano: t_ns,
+                    value: Some(number_data_point::Value::AsInt(value)),
+                    ..Default::default()
+                })
+                .collect(),
+        )],
+    )
+    .encode_to_vec()
+}
+
+/// Prometheus refuses a whole remote-write request for one sample older than its series'
+/// newest (HTTP 400, out of order) and stores none of its other series. Two replicas
+/// write the same series (as after a restart, or two slotel without a replica label):
+/// the second's request holds one such sample and twenty new series. The twenty reach a
+/// real Prometheus; only the one sample is lost, and it is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_series_costs_only_itself_in_a_real_prometheus() {
+    let prom = tokio::task::spawn_blocking(|| common::prometheus::Prometheus::start(&[]))
+        .await
+        .unwrap();
+    let url = prom.remote_write_url();
+    let exporters =
+        format!("  prometheusremotewrite/prom:\n    endpoint: {url}\n    send_slo_series: false\n");
+    let first = spawn_binary(&exporters, "").await;
+    let second = spawn_binary(&exporters, "").await;
+    let now = now_unix_nanos();
+    let x = vec!["x".to_string()];
+    assert_eq!(
+        post(
+            first.http,
+            "/v1/metrics",
+            probes(&x, now - 10_000_000_000, 5)
+        )
+        .await,
+        200
+    );
+    let prom = Arc::new(prom);
+    let p = prom.clone();
+    let stored = move |q: &'static str| {
+        let p = p.clone();
+        async move {
+            tokio::task::spawn_blocking(move || p.vector(q))
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..200 {
+        if !stored("split_probe_total{k=\"x\"}").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored("split_probe_total{k=\"x\"}").await.len(), 1);
+    // `x` 30 s before what Prometheus holds for it, and twenty new series.
+    let mut keys = x.clone();
+    keys.extend((0..20).map(|i| format!("y{i}")));
+    assert_eq!(
+        post(
+            second.http,
+            "/v1/metrics",
+            probes(&keys, now - 40_000_000_000, 2)
+        )
+        .await,
+        200
+    );
+    let exporter = "exporter=\"prometheusremotewrite/prom\"";
+    until_metrics(
+        second.admin,
+        "the request's 21 samples delivered or dropped",
+        |t| {
+            metric_sum(t, "slotel_exporter_sent_items_total", &[exporter])
+                + metric_sum(t, "slotel_exporter_dropped_items_total", &[exporter])
+                >= 21.0
+        },
+    )
+    .await;
+    let text = admin_metrics(second.admin).await;
+    assert_eq!(
+        metric_sum(&text, "slotel_exporter_sent_items_total", &[exporter]),
+        20.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric_sum(
+            &text,
+            "slotel_exporter_dropped_items_total",
+            &[exporter, "reason=\"permanent\""]
+        ),
+        1.0
+    );
+    let ys = stored("split_probe_total{k=~\"y.*\"}").await;
+    assert_eq!(ys.len(), 20, "{ys:?}");
+    // `x` keeps what the first replica wrote.
+    let xs = stored("split_probe_total{k=\"x\"}").await;
+    assert_eq!(xs[0]["value"][1], "5", "{xs:?}");
+}

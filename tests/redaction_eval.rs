@@ -1,4 +1,4 @@
-//! Redaction scored on eight independent labelled sets, all written from public format
+//! Redaction scored on ten independent labelled sets, all written from public format
 //! definitions, not from the detectors: the evaluation set (`testdata/redact/eval/corpus.jsonl`,
 //! by `gen_eval.py`), the held-out set (`testdata/redact/holdout/corpus.jsonl`, by
 //! `gen_holdout.py`: production log shapes, written before its author read the detectors),
@@ -24,7 +24,11 @@
 //! Activity, Okta and Auth0 log events, Segment track calls, Zendesk and Intercom webhooks,
 //! pino, bunyan, Serilog, Sidekiq, Caddy, JSON escaped twice, PostgreSQL bind parameters, MySQL
 //! general log, Jenkins and GitHub Actions consoles, PHP `var_dump`, IIS W3C logs, written the
-//! same way). All are held to the same thresholds.
+//! same way) and the tenth set (`testdata/redact/tenth/corpus.jsonl`, by `gen_tenth.py`: zap,
+//! logback, structlog and Elixir records, Cloud Run and Cloudflare request logs, Mixpanel,
+//! Amplitude and RudderStack events, MongoDB slow queries, Shopify, PayPal and Twilio webhooks,
+//! ALB, S3 and VPC flow logs, nginx error logs, Redis MONITOR, gRPC metadata, CSV and YAML in a
+//! message, written the same way). All are held to the same thresholds.
 //!
 //! Log lines go through `Session::redact_str`, as `slotel redact` does; OTLP/JSON exports are
 //! decoded as the HTTP receiver decodes them, redacted by `Session::logs` (the processor the
@@ -127,6 +131,7 @@ const SIXTH_SET: &str = "sixth";
 const SEVENTH_SET: &str = "seventh";
 const EIGHTH_SET: &str = "eighth";
 const NINTH_SET: &str = "ninth";
+const TENTH_SET: &str = "tenth";
 
 fn corpus(name: &str) -> Vec<Doc> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -648,6 +653,38 @@ fn redaction_on_the_ninth_set_misses_no_more_than_it_is_known_to() {
     holds_its_pins(NINTH_SET, &NINTH);
 }
 
+/// The tenth set (`testdata/redact/tenth/`: zap, log4j2 JSON, structlog and Elixir records,
+/// Cloud Run and Cloudflare Logpush request logs, Mixpanel, Amplitude and RudderStack events,
+/// MongoDB slow queries, Shopify order and PayPal webhooks, Python `logging`, logrus, logback
+/// lines, Redis MONITOR, gRPC metadata, nginx error logs, ALB and S3 access logs, Twilio form
+/// bodies, CSV and YAML in a message), held to the same thresholds. Its first score, with the
+/// detectors as they were when it was written, is 98.2% (1,965 of 2,000 items) and every one of
+/// its 2,216 hard negatives kept (BENCHMARKS.md, "Tenth held-out corpus"): values that need a
+/// key under a CSV header that follows an intro line in the same message (22), national phone
+/// numbers `%20`-spaced in a URL query (9), Microsoft Entra client secrets (with `~`) after
+/// `client secret` in text (3) and a national number as `key=\"…\"` in a Redis MONITOR argument
+/// (1) are missed. The test fails if more are missed or any hard negative damaged.
+const TENTH: Pins = Pins {
+    missed_at_most: 35,
+    damaged_at_most: 0,
+    short_types: &[
+        "aws_secret",
+        "base62_secret",
+        "client_secret",
+        "date_of_birth",
+        "keyed_hex",
+        "kr_bank_account",
+        "phone_national",
+        "vendor_token",
+    ],
+    short_keeps: &[],
+};
+
+#[test]
+fn redaction_on_the_tenth_set_misses_no_more_than_it_is_known_to() {
+    holds_its_pins(TENTH_SET, &TENTH);
+}
+
 /// What a set below the regular thresholds is held to instead: at most so many items
 /// missed and hard negatives damaged, and every per-type threshold but those of the types
 /// named short.
@@ -1051,6 +1088,11 @@ fn eighth_corpus_is_valid() {
 #[test]
 fn ninth_corpus_is_valid() {
     corpus_is_valid(NINTH_SET);
+}
+
+#[test]
+fn tenth_corpus_is_valid() {
+    corpus_is_valid(TENTH_SET);
 }
 
 /// The labelled set itself: item values meet their definitions, labels sit where they say,

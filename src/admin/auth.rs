@@ -1,8 +1,8 @@
 //! `service.admin.auth`: the SLO status API (`/api/v1/…`) asks for
 //! `Authorization: Bearer <token>`, since it names tenants, services and clusters. The
 //! status page's document holds no data and stays open: it asks for the token when the API
-//! answers 401 and keeps it for the browser tab (session storage). Probes and `/metrics`
-//! stay open too (kubelets and scrapers).
+//! answers 401 and keeps it for the browser tab (session storage). Probes stay open
+//! (kubelets); `/metrics` too (scrapers) unless `service.admin.auth.metrics` is set.
 
 use std::sync::Arc;
 

@@ -275,13 +275,22 @@ pub fn protect(routes: Router, auth: Option<&crate::config::AdminAuth>) -> Route
     }
 }
 
-/// The admin routes.
-pub fn router(health: Arc<Health>, metrics: Arc<Metrics>) -> Router {
+/// The admin routes: the probes, always open, and `/metrics`, behind the admin token
+/// when `service.admin.auth.metrics` asks for it.
+pub fn router(
+    health: Arc<Health>,
+    metrics: Arc<Metrics>,
+    auth: Option<&crate::config::AdminAuth>,
+) -> Router {
+    let state = AdminState { health, metrics };
+    let scrape = Router::new()
+        .route("/metrics", get(self::metrics))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(self::metrics))
-        .with_state(AdminState { health, metrics })
+        .with_state(state)
+        .merge(protect(scrape, auth.filter(|a| a.metrics)))
 }
 
 #[cfg(test)]

@@ -240,7 +240,7 @@ pub async fn start_with(
     // the receivers' workers are doing.
     let admin = admin_listener
         .serve_on_own_thread(
-            admin::router(health.clone(), metrics.clone())
+            admin::router(health.clone(), metrics.clone(), service.admin_auth.as_ref())
                 .merge(admin::protect(
                     crate::slo::api::router(engine.clone(), slo.status_source())
                         .merge(crate::slo::history::router(

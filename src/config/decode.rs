@@ -294,8 +294,10 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
 /// task, which holds at most 2^61).
 const MAX_CONNECTIONS: usize = 1_000_000;
 
-/// The shortest `slo.snapshot_interval`.
-const MIN_SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The shortest period of what the SLO engine does on a timer (`slo.snapshot_interval`,
+/// `export_interval`, `history_interval`, `capture.rotate_every`): each is a whole pass
+/// over the state or a file.
+const MIN_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `slo`, and its `max_groups_total` when set (the default depends on
 /// `service.memory_limit`).
@@ -327,24 +329,23 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
             .unwrap_or(defaults.max_future),
         state_dir: f.opt(ctx, "state_dir", Ctx::path_buf),
         snapshot_interval: f
+            // Each snapshot rewrites the whole state: `1ns` wrote them back to back.
             .opt(ctx, "snapshot_interval", |ctx, node, path| {
-                // Each snapshot rewrites the whole state: `1ns` wrote them back to back.
-                let d = ctx.duration(node, path)?;
-                if d < MIN_SNAPSHOT_INTERVAL {
-                    ctx.error(node, path, "must be at least 1s");
-                    return None;
-                }
-                Some(d)
+                ctx.duration_at_least(node, path, MIN_PERIOD)
             })
             .unwrap_or(defaults.snapshot_interval),
         export_interval: f
-            .opt(ctx, "export_interval", Ctx::duration)
+            .opt(ctx, "export_interval", |ctx, node, path| {
+                ctx.duration_at_least(node, path, MIN_PERIOD)
+            })
             .unwrap_or(defaults.export_interval),
         wal_max_bytes: f
             .opt(ctx, "wal_max_bytes", Ctx::byte_size)
             .map_or(defaults.wal_max_bytes, |b| b as u64),
         history_interval: f
-            .opt(ctx, "history_interval", Ctx::duration)
+            .opt(ctx, "history_interval", |ctx, node, path| {
+                ctx.duration_at_least(node, path, MIN_PERIOD)
+            })
             .unwrap_or(defaults.history_interval),
         // Sized from `service.memory_limit` in `decode` when not set.
         max_groups_total: 0,
@@ -376,7 +377,9 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
 fn capture(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> Option<CaptureConfig> {
     let directory = f.required(ctx, "directory", Ctx::path_buf);
     let rotate_every = f
-        .opt(ctx, "rotate_every", Ctx::duration)
+        .opt(ctx, "rotate_every", |ctx, node, path| {
+            ctx.duration_at_least(node, path, MIN_PERIOD)
+        })
         .unwrap_or(CaptureConfig::DEFAULT_ROTATE_EVERY);
     let max_bytes = f
         .opt(ctx, "max_bytes", Ctx::byte_size)
@@ -437,6 +440,9 @@ fn service(
     let admin_auth = admin.section(ctx, "auth").map(|mut f| {
         let node = f.get("token");
         let token = f.required(ctx, "token", Ctx::non_empty).unwrap_or_default();
+        let metrics = f
+            .opt(ctx, "metrics", super::redaction::boolean)
+            .unwrap_or(false);
         let path = format!("{}.token", f.path);
         f.finish(ctx);
         if !token.is_empty()
@@ -453,7 +459,7 @@ fn service(
                 ),
             );
         }
-        AdminAuth { token }
+        AdminAuth { token, metrics }
     });
     admin.finish(ctx);
     let mut telemetry = service.child(ctx, "telemetry");

@@ -220,6 +220,9 @@ impl Default for QueueConfig {
 /// The largest default `sending_queue.max_bytes`.
 pub const DEFAULT_QUEUE_MAX_BYTES: usize = 256 * MIB;
 /// The smallest `sending_queue.max_bytes` a memory queue is given by default.
+/// The shortest `fsync_interval` and retry backoff: each paces a loop (a sync, a request).
+const MIN_PACE: Duration = Duration::from_millis(1);
+
 const MIN_DEFAULT_QUEUE_BYTES: usize = 4 * MIB;
 
 /// The most consumers (requests in flight) of one exporter's queue.
@@ -547,7 +550,9 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
                 max_bytes: max_bytes.unwrap_or(d.max_bytes),
                 max_bytes_set: max_bytes.is_some(),
                 fsync_interval: q
-                    .opt(ctx, "fsync_interval", Ctx::duration)
+                    .opt(ctx, "fsync_interval", |ctx, node, path| {
+                        ctx.duration_at_least(node, path, MIN_PACE)
+                    })
                     .unwrap_or(d.fsync_interval),
                 // Each consumer is a task: 10^8 aborted on allocation at start.
                 num_consumers: q
@@ -570,10 +575,14 @@ pub(super) fn delivery(ctx: &mut Ctx<'_>, f: &mut Fields<'_>) -> Delivery {
             let cfg = RetryConfig {
                 enabled: q.opt(ctx, "enabled", boolean).unwrap_or(r.enabled),
                 initial_interval: q
-                    .opt(ctx, "initial_interval", Ctx::duration)
+                    .opt(ctx, "initial_interval", |ctx, node, path| {
+                        ctx.duration_at_least(node, path, MIN_PACE)
+                    })
                     .unwrap_or(r.initial_interval),
                 max_interval: q
-                    .opt(ctx, "max_interval", Ctx::duration)
+                    .opt(ctx, "max_interval", |ctx, node, path| {
+                        ctx.duration_at_least(node, path, MIN_PACE)
+                    })
                     .unwrap_or(r.max_interval),
                 max_elapsed_time: q
                     .opt(ctx, "max_elapsed_time", Ctx::duration)

@@ -204,6 +204,7 @@ fn full_config_uses_every_key() {
         admin_endpoint: addr("127.0.0.1:9999"),
         admin_auth: Some(AdminAuth {
             token: "an-admin-token-of-some-length".to_string(),
+            metrics: false,
         }),
         logs: LogsConfig {
             level: "slotel=debug,info".to_string(),
@@ -845,6 +846,35 @@ fn durations_longer_than_100_years_are_errors_with_their_place() {
         errors(&text, &Fake::default()),
         ["t.yaml:6:22: slo.snapshot_interval: must be at least 1s"]
     );
+}
+
+/// Periods that pace a loop: `export_interval: 1ns` (and history, capture rotation,
+/// queue fsync, retry backoff) ran their loop back to back; each has a floor, stated
+/// with its place.
+#[test]
+fn periods_that_pace_loops_have_a_floor() {
+    let text = "receivers:\n  otlp:\n    protocols:\n      grpc:\n\
+        slo:\n  export_interval: 1ns\n  history_interval: 500ms\n  \
+        capture: {directory: /tmp/c, rotate_every: 10ms}\n\
+        exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
+        sending_queue: {storage: disk, directory: /tmp/q, fsync_interval: 1us}\n    \
+        retry_on_failure: {initial_interval: 1ns, max_interval: 999us}\n";
+    assert_eq!(
+        errors(text, &Fake::default()),
+        [
+            "t.yaml:6:20: slo.export_interval: must be at least 1s",
+            "t.yaml:7:21: slo.history_interval: must be at least 1s",
+            "t.yaml:8:46: slo.capture.rotate_every: must be at least 1s",
+            "t.yaml:12:71: exporters.otlphttp/x.sending_queue.fsync_interval: must be at least 1ms",
+            "t.yaml:13:42: exporters.otlphttp/x.retry_on_failure.initial_interval: must be at least 1ms",
+            "t.yaml:13:61: exporters.otlphttp/x.retry_on_failure.max_interval: must be at least 1ms",
+        ]
+    );
+    let fine = "receivers:\n  otlp:\n    protocols:\n      grpc:\n\
+        slo:\n  export_interval: 1s\n  history_interval: 1s\n\
+        exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
+        retry_on_failure: {initial_interval: 1ms, max_interval: 1ms}\n";
+    assert!(parse(fine, "t.yaml", &Fake::default()).is_ok());
 }
 
 /// Counts that become permits or tasks: `max_connections: 18446744073709551615` panicked

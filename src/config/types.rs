@@ -398,18 +398,22 @@ pub fn default_max_groups_total(memory_limit: usize) -> usize {
 }
 
 /// `service.admin.auth`: the SLO status API (`/api/v1/…`, which the status page reads)
-/// answers only requests with `Authorization: Bearer <token>`. Probes and `/metrics` stay
-/// open.
+/// answers only requests with `Authorization: Bearer <token>`. Probes stay open;
+/// `/metrics` too unless `metrics` is set.
 #[derive(Clone, PartialEq)]
 pub struct AdminAuth {
     /// `token` (required, at least 16 characters; typically `${env:…}` or `${file:…}`).
     pub token: String,
+    /// `metrics` (default false): `/metrics` asks for the token as well (a Prometheus
+    /// scrape config's `authorization: {credentials: …}`).
+    pub metrics: bool,
 }
 
 impl std::fmt::Debug for AdminAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdminAuth")
             .field("token", &"<redacted>")
+            .field("metrics", &self.metrics)
             .finish()
     }
 }

@@ -69,6 +69,21 @@ impl ReasonClass {
         }
     }
 
+    /// Whether the refusal is about some of the request's data — a series, sample or entry
+    /// — rather than the request as a whole: a part of the request without that data is
+    /// taken. (Per-tenant limits are left out: every part would meet them again.)
+    pub fn names_data(self) -> bool {
+        matches!(
+            self,
+            ReasonClass::OutOfOrder
+                | ReasonClass::TooOld
+                | ReasonClass::TooNew
+                | ReasonClass::DuplicateSample
+                | ReasonClass::DuplicateLabel
+                | ReasonClass::InvalidLabels
+        )
+    }
+
     /// The class of a message from the phrases Prometheus, Mimir, Loki, Tempo and OTLP
     /// backends use (`None` when no phrase is known).
     pub fn from_message(message: &[u8]) -> Option<Self> {

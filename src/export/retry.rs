@@ -56,6 +56,14 @@ pub enum Outcome {
         cause: Cause,
         detail: String,
     },
+    /// The backend refused the request for some of its data: a series, sample or entry out
+    /// of order, too old or too new, a duplicate, invalid labels. Prometheus then stores
+    /// nothing of the request, Mimir the rest; either takes a part without the bad data,
+    /// so an exporter that can split its requests sends the parts apart.
+    DataRefused {
+        cause: Cause,
+        detail: String,
+    },
 }
 
 impl Outcome {
@@ -79,7 +87,18 @@ pub fn classify_http(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Ou
     if status.is_success() {
         return Outcome::Delivered;
     }
-    let detail = Refusal::http(status.as_u16(), body).to_string();
+    let refusal = Refusal::http(status.as_u16(), body);
+    let detail = refusal.to_string();
+    if refusal.class.names_data() && matches!(status.as_u16(), 400 | 422 | 500) {
+        // Prometheus answers 500 for some of these (a duplicate label, a sample too old):
+        // retrying the same request would only repeat it.
+        let cause = if status.as_u16() == 500 {
+            Cause::Http500
+        } else {
+            Cause::Http4xx
+        };
+        return Outcome::DataRefused { cause, detail };
+    }
     let after = headers
         .get(http::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -231,6 +250,59 @@ mod tests {
             classify_http(StatusCode::NO_CONTENT, &h, b""),
             Outcome::Delivered
         );
+    }
+
+    /// Refusals that name some of the request's data (the phrases of Prometheus, Mimir and
+    /// Loki) are told apart from refusals of the whole request, also in Prometheus's 500s.
+    #[test]
+    fn refusals_of_some_data_are_told_apart() {
+        let h = HeaderMap::new();
+        let data = [
+            (400, "out of order sample"),
+            (400, "err: out of bounds"),
+            (400, "duplicate sample for timestamp"),
+            (400, "received a series with duplicate label name"),
+            (400, "entry too far behind"),
+            (500, "label set contains duplicate label names"),
+            (500, "too old sample"),
+        ];
+        for (code, body) in data {
+            let s = StatusCode::from_u16(code).unwrap();
+            assert!(
+                matches!(
+                    classify_http(s, &h, body.as_bytes()),
+                    Outcome::DataRefused { .. }
+                ),
+                "{code} {body}"
+            );
+        }
+        let whole = [
+            (400, "no org id"),
+            (401, "out of order sample"),
+            (413, "request too large"),
+            (400, "per-user series limit of 150000 exceeded"),
+        ];
+        for (code, body) in whole {
+            let s = StatusCode::from_u16(code).unwrap();
+            assert!(
+                matches!(
+                    classify_http(s, &h, body.as_bytes()),
+                    Outcome::Permanent { .. }
+                ),
+                "{code} {body}"
+            );
+        }
+        assert!(matches!(
+            classify_http(StatusCode::TOO_MANY_REQUESTS, &h, b"out of order sample"),
+            Outcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify_http(StatusCode::INTERNAL_SERVER_ERROR, &h, b"storage failure"),
+            Outcome::Retry {
+                server_error: true,
+                ..
+            }
+        ));
     }
 
     #[test]

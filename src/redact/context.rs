@@ -245,6 +245,10 @@ fn hint_of(key: &[u8]) -> Hint {
         || ends("functionskey")
         || ends("licensekey")
         || ends("signature")
+        // Webhook signatures named by their hash: GitHub's `X-Hub-Signature-256`.
+        || ends("signature256")
+        || ends("signature384")
+        || ends("signature512")
         || ends("webhookurl")
         || has("credential")
         // Session cookies: `sid`, `connect.sid`, `PHPSESSID`, `JSESSIONID`, `session_id`,

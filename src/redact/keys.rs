@@ -307,6 +307,17 @@ mod tests {
         let token = "q8Zr2LmX0vT4bN7cJ1wY5kP3";
         assert_eq!(value(&builtin, "signature", token), Some(PiiType::ApiKey));
         assert_eq!(value(&builtin, "signature", "ok"), None);
+        // GitHub's webhook header (docs.github.com, "Validating webhook deliveries"):
+        // `sha256=` and the HMAC-SHA256 of the body in hex.
+        let hub = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert_eq!(
+            value(&builtin, "X-Hub-Signature-256", hub),
+            Some(PiiType::ApiKey)
+        );
+        assert_eq!(
+            value(&builtin, "x_hub_signature_512", hub),
+            Some(PiiType::ApiKey)
+        );
         // Built-in names off; configured names on; an ignored name wins.
         let configured = rules(false, &["(?i)^nick"], &["db_password", "signature"]);
         assert_eq!(value(&configured, "db_password", "x"), None);

@@ -153,6 +153,23 @@ impl Ctx<'_> {
         self.parsed(node, path, parse_duration)
     }
 
+    /// A [`Ctx::duration`] of at least `min`: what paces a loop (a period of `1ns` would
+    /// run it back to back).
+    pub(crate) fn duration_at_least(
+        &mut self,
+        node: &Node,
+        path: &str,
+        min: Duration,
+    ) -> Option<Duration> {
+        let d = self.duration(node, path)?;
+        if d < min {
+            let min = humantime::format_duration(min);
+            self.error(node, path, format!("must be at least {min}"));
+            return None;
+        }
+        Some(d)
+    }
+
     pub(crate) fn byte_size(&mut self, node: &Node, path: &str) -> Option<usize> {
         self.parsed(node, path, parse_byte_size)
     }

@@ -583,10 +583,17 @@ class Pod:
             text, n = re.subn(rf"0\.0\.0\.0:{port}\b", f"127.0.0.1:{local}", text)
             assert n == 1, f"port {port} appears {n} times among the config's endpoints"
         # The tokens slotel will accept (the files the config reads).
-        for match in re.findall(r"token: \$\{file:([^}]+)\}", text):
-            self.tokens.append(Path(match).read_text().rstrip("\n"))
+        def read(ref: str) -> str:
+            match = re.fullmatch(r"\$\{file:([^}]+)\}", ref)
+            assert match, f"token not read from a file: {ref}"
+            mount = max((m for m in self.paths if match[1].startswith(m + "/")), key=len)
+            return (self.paths[mount] / match[1][len(mount) + 1:]).read_text().rstrip("\n")
+
         auth = self.config["receivers"]["otlp"].get("auth") or {}
-        assert len(self.tokens) == len(auth.get("tokens") or []), "tokens not read from files"
+        self.tokens = [read(t["token"]) for t in auth.get("tokens") or []]
+        admin_auth = (self.config.get("service", {}).get("admin") or {}).get("auth")
+        self.admin_headers = {"authorization": f"Bearer {read(admin_auth['token'])}"} if admin_auth else {}
+        self.metrics_need_token = bool(admin_auth and admin_auth.get("metrics"))
         path = self.root / "slotel.yaml"
         path.write_text(text)
         return path
@@ -660,13 +667,27 @@ def test_configmap_config_runs_and_declared_probes_answer(tools, tmp_path, sessi
             elif p["name"] == "otlp-http":
                 _check_otlp_http(session, pod.url(target, "/v1/traces"), pod.tokens)
             else:
-                assert session.get(pod.url(target, "/api/v1/slos"), timeout=2).json()["slos"] is not None
+                if pod.admin_headers:
+                    assert session.get(pod.url(target, "/api/v1/slos"), timeout=2).status_code == 401
+                r = session.get(pod.url(target, "/api/v1/slos"), headers=pod.admin_headers, timeout=2)
+                assert r.json()["slos"] is not None
 
         # The ServiceMonitor's scrape target.
         for mon in (d for d in pod.docs if d["kind"] == "ServiceMonitor"):
             for ep in mon["spec"]["endpoints"]:
                 target = next(p["targetPort"] for p in svc["spec"]["ports"] if p["name"] == ep["port"])
-                r = session.get(pod.url(target, ep["path"]), timeout=2)
+                headers = {}
+                if "authorization" in ep:
+                    # What Prometheus sends: the key of the Secret the ServiceMonitor names.
+                    cred = ep["authorization"]["credentials"]
+                    assert ep["authorization"]["type"] == "Bearer", ep
+                    secret = pod._secret_data(cred["name"])
+                    assert secret is not None, f"ServiceMonitor reads secret {cred['name']} the manifests lack"
+                    headers = {"authorization": f"Bearer {secret[cred['key']]}"}
+                open_scrape = session.get(pod.url(target, ep["path"]), timeout=2)
+                assert open_scrape.status_code == (401 if pod.metrics_need_token else 200), open_scrape.status_code
+                assert pod.metrics_need_token == bool(headers), "ServiceMonitor scrapes without the token /metrics needs"
+                r = session.get(pod.url(target, ep["path"]), headers=headers, timeout=2)
                 assert r.status_code == 200 and "slotel_build_info" in r.text
 
         # SLO files from the ConfigMap are the ones loaded.
@@ -676,7 +697,8 @@ def test_configmap_config_runs_and_declared_probes_answer(tools, tmp_path, sessi
             for f in pod.paths["/etc/slotel/slos"].glob("*.yaml"):
                 doc = yaml.safe_load(f.read_text())
                 want |= {(doc["service"], s["name"]) for s in doc["slos"]}
-            got = {(s["service"], s["name"]) for s in session.get(pod.url("admin", "/api/v1/slos"), timeout=2).json()["slos"]}
+            slos = session.get(pod.url("admin", "/api/v1/slos"), headers=pod.admin_headers, timeout=2).json()["slos"]
+            got = {(s["service"], s["name"]) for s in slos}
             assert got == want
 
         # SIGTERM ends it within what the pod allows after the preStop sleep.

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::error::{BuildError, EncodeError};
-use super::queue::{DiskOptions, Next, Queue, Record, Taken};
+use super::queue::{DiskOptions, Next, Queue, Record};
 use super::retry::{Backoff, Outcome};
 use crate::config::{Delivery, QueueStorage};
 use crate::pipeline::{Batch, ExportError, Exporter};
@@ -42,6 +42,13 @@ pub trait Remote: Send + Sync + 'static {
     /// At shutdown, delivers what the exporter holds outside its queue until `deadline`
     /// (runs beside the queue's own draining).
     async fn flush(&self, _deadline: Instant) {}
+    /// Two requests that together hold what `record` holds, each about half, when the
+    /// backend refused some of its data ([`Outcome::DataRefused`]): each is sent alone, so
+    /// only the part holding the bad data is lost. `None` when the record cannot be split
+    /// (one item, or an exporter that does not split).
+    fn split(&self, _record: &Record) -> Option<[Record; 2]> {
+        None
+    }
 }
 
 /// How long consumers get to hand back their record once told to stop at the deadline.
@@ -370,6 +377,16 @@ enum Delivered {
     Yes,
     GaveUp(&'static str),
     Stopped,
+    /// The backend refused some of the record's data; these parts hold all of it.
+    Split([Record; 2]),
+}
+
+/// What became of a record taken off the queue, its parts included.
+#[derive(Default)]
+struct Outcomes {
+    sent: u64,
+    dropped: Vec<(&'static str, u64)>,
+    stopped: bool,
 }
 
 impl Consumer {
@@ -392,36 +409,29 @@ impl Consumer {
             self.shared
                 .in_flight_items
                 .fetch_add(items, Ordering::AcqRel);
-            let delivered = self.deliver(&taken).await;
+            let outcomes = self.deliver_parts(&taken.record).await;
             self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
             self.shared
                 .in_flight_items
                 .fetch_sub(items, Ordering::AcqRel);
-            match delivered {
-                Delivered::Yes => {
-                    let m = &self.metrics.exporters;
-                    let labels = QueueLabels {
-                        exporter: self.id.clone(),
-                    };
-                    m.sent_items
-                        .get_or_create(&labels)
-                        .inc_by(taken.record.items);
-                    if taken.restored {
-                        m.duplicates
-                            .get_or_create(&labels)
-                            .inc_by(taken.record.items);
-                    }
-                    self.queue.done(&taken);
-                }
-                Delivered::GaveUp(reason) => {
-                    self.count_dropped(reason, taken.record.items);
-                    self.queue.done(&taken);
-                }
-                Delivered::Stopped => {
-                    self.queue.release(taken);
-                    break;
-                }
+            if outcomes.stopped {
+                // Parts already delivered are sent again with the rest at the next start
+                // (or by another consumer): a backend takes the same sample twice.
+                self.queue.release(taken);
+                break;
             }
+            let m = &self.metrics.exporters;
+            let labels = QueueLabels {
+                exporter: self.id.clone(),
+            };
+            m.sent_items.get_or_create(&labels).inc_by(outcomes.sent);
+            if taken.restored {
+                m.duplicates.get_or_create(&labels).inc_by(outcomes.sent);
+            }
+            for (reason, n) in outcomes.dropped {
+                self.count_dropped(reason, n);
+            }
+            self.queue.done(&taken);
             if self.shared.stop.is_triggered() {
                 break;
             }
@@ -462,12 +472,35 @@ impl Consumer {
         }
     }
 
-    async fn deliver(&self, taken: &Taken) -> Delivered {
+    /// Delivers a record, and when the backend refuses some of its data, its parts one by
+    /// one (halves, then their halves: a record of n series with one bad series costs
+    /// about 2·log2(n) more requests, and at most 2n).
+    async fn deliver_parts(&self, record: &Record) -> Outcomes {
+        let mut out = Outcomes::default();
+        let mut parts = vec![record.clone()];
+        while let Some(part) = parts.pop() {
+            match self.deliver(&part).await {
+                Delivered::Yes => out.sent += part.items,
+                Delivered::GaveUp(reason) => out.dropped.push((reason, part.items)),
+                Delivered::Stopped => {
+                    out.stopped = true;
+                    break;
+                }
+                Delivered::Split([first, second]) => {
+                    parts.push(second);
+                    parts.push(first);
+                }
+            }
+        }
+        out
+    }
+
+    async fn deliver(&self, record: &Record) -> Delivered {
         let started = Instant::now();
         let mut backoff = Backoff::new(self.retry.initial_interval, self.retry.max_interval);
         let mut server_errors = 0u32;
         loop {
-            let Some(outcome) = self.send_once(&taken.record).await else {
+            let Some(outcome) = self.send_once(record).await else {
                 return Delivered::Stopped;
             };
             match outcome {
@@ -477,6 +510,23 @@ impl Consumer {
                 }
                 Outcome::Permanent { cause: _, detail } => {
                     self.count_request("permanent");
+                    self.log_failure(
+                        "permanent",
+                        "backend refused a request for good; dropped",
+                        &detail,
+                    );
+                    return Delivered::GaveUp("permanent");
+                }
+                Outcome::DataRefused { cause: _, detail } => {
+                    self.count_request("permanent");
+                    if let Some(parts) = self.remote.split(record) {
+                        self.log_failure(
+                            "split",
+                            "backend refused some of a request's data; sending its halves apart",
+                            &detail,
+                        );
+                        return Delivered::Split(parts);
+                    }
                     self.log_failure(
                         "permanent",
                         "backend refused a request for good; dropped",

@@ -348,3 +348,102 @@ async fn a_disk_queue_stops_at_once_and_drops_nothing() {
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     assert_eq!(counter(&metrics, "shutdown"), 0);
 }
+
+/// A backend like Prometheus's remote-write receiver: a request holding a bad item (a
+/// byte 0) is refused whole for its data, any other is stored. Its records are one byte an
+/// item, split in halves.
+#[derive(Default)]
+struct RefusesBadItems {
+    stored: std::sync::Mutex<Vec<u8>>,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Remote for RefusesBadItems {
+    fn accepts(&self, _: Signal) -> bool {
+        true
+    }
+
+    fn encode(&self, batch: &Batch) -> Result<Vec<Record>, crate::export::EncodeError> {
+        // Items 1..=n, with every seventh one bad.
+        let body: Vec<u8> = (1..=batch.items)
+            .map(|i| if i % 7 == 0 { 0 } else { i as u8 })
+            .collect();
+        Ok(vec![Record {
+            tenant: None,
+            items: body.len() as u64,
+            route: 0,
+            queued_ms: 0,
+            body: Bytes::from(body),
+        }])
+    }
+
+    async fn send(&self, record: &Record) -> Outcome {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if record.body.contains(&0) {
+            return Outcome::DataRefused {
+                cause: Cause::Http4xx,
+                detail: "HTTP 400 (out_of_order; body of 80 bytes not logged)".into(),
+            };
+        }
+        self.stored.lock().unwrap().extend_from_slice(&record.body);
+        Outcome::Delivered
+    }
+
+    fn split(&self, record: &Record) -> Option<[Record; 2]> {
+        (record.body.len() >= 2).then(|| {
+            let half = record.body.len() / 2;
+            let part = |body: Bytes| Record {
+                items: body.len() as u64,
+                body,
+                ..record.clone()
+            };
+            [
+                part(record.body.slice(..half)),
+                part(record.body.slice(half..)),
+            ]
+        })
+    }
+}
+
+/// One bad series costs only itself: the refused request is sent again in halves until
+/// the bad items are alone, the rest is delivered in order and counted as sent, the bad
+/// items as dropped, with far fewer requests than one per item.
+#[tokio::test(start_paused = true)]
+async fn data_refused_for_some_items_costs_only_those_items() {
+    let remote = Arc::new(RefusesBadItems::default());
+    let metrics = Metrics::new();
+    let e = QueuedExporter::start(
+        "test/x",
+        remote.clone(),
+        &delivery(retry()),
+        metrics.clone(),
+    )
+    .expect("exporter starts");
+    e.export(&batch(100)).await.unwrap();
+    wait_until(|| delivered(&metrics) + counter(&metrics, "permanent") == 100).await;
+    let good: Vec<u8> = (1..=100u8).filter(|i| i % 7 != 0).collect();
+    assert_eq!(*remote.stored.lock().unwrap(), good);
+    assert_eq!(delivered(&metrics), 86);
+    assert_eq!(counter(&metrics, "permanent"), 14);
+    let calls = remote.calls.load(Ordering::SeqCst);
+    assert!(calls < 2 * 100, "{calls} requests");
+}
+
+/// An exporter that cannot split its requests drops the whole request, as before.
+#[tokio::test(start_paused = true)]
+async fn data_refused_by_an_exporter_that_cannot_split_drops_the_request() {
+    let remote = Scripted::new(
+        Vec::new(),
+        Outcome::DataRefused {
+            cause: Cause::Http4xx,
+            detail: "400".into(),
+        },
+    );
+    let metrics = Metrics::new();
+    let e = start(remote.clone(), &delivery(retry()), &metrics);
+    e.export(&batch(4)).await.unwrap();
+    wait_until(|| counter(&metrics, "permanent") == 4).await;
+    assert_eq!(remote.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(delivered(&metrics), 0);
+}

@@ -455,7 +455,7 @@ impl Inner {
                     self.request("success");
                     return Sent::Yes;
                 }
-                Outcome::Permanent { detail, .. } => {
+                Outcome::Permanent { detail, .. } | Outcome::DataRefused { detail, .. } => {
                     self.request("permanent");
                     self.log_failure(
                         "permanent",

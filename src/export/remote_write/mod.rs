@@ -423,11 +423,84 @@ impl Remote for RemoteWrite {
         self.writer.send(record).await
     }
 
+    fn split(&self, record: &Record) -> Option<[Record; 2]> {
+        split_request(record)
+    }
+
     async fn flush(&self, deadline: tokio::time::Instant) {
         if let Some(lane) = &self.lane {
             lane.flush(deadline).await;
         }
     }
+}
+
+/// The largest request body [`split_request`] decompresses: well above what the encoder
+/// writes (`max_samples_per_request` samples), far below what would hurt.
+const MAX_SPLIT_BYTES: usize = 256 << 20;
+
+/// A remote-write request as two requests holding its series, the first half and the
+/// rest; a request of one series as two holding its samples and histograms. `None` for
+/// fewer than two samples and histograms, or a body that does not decode.
+fn split_request(record: &Record) -> Option<[Record; 2]> {
+    let len = snap::raw::decompress_len(&record.body).ok()?;
+    if len > MAX_SPLIT_BYTES {
+        return None;
+    }
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(&record.body)
+        .ok()?;
+    let mut req = prom::WriteRequest::decode(raw.as_slice()).ok()?;
+    let items: usize = req
+        .timeseries
+        .iter()
+        .map(|s| s.samples.len() + s.histograms.len())
+        .sum();
+    if items < 2 {
+        return None;
+    }
+    let second = if req.timeseries.len() >= 2 {
+        let half = req.timeseries.len() / 2;
+        req.timeseries.split_off(half)
+    } else {
+        let one = req.timeseries.first_mut()?;
+        let mut rest = prom::TimeSeries {
+            labels: one.labels.clone(),
+            ..Default::default()
+        };
+        // Samples first, then histograms: the second part takes the later half of each.
+        rest.samples = one.samples.split_off(one.samples.len() / 2);
+        rest.histograms = one.histograms.split_off(one.histograms.len() / 2);
+        if one.samples.is_empty() && one.histograms.is_empty() {
+            // One sample and one histogram, or two of one kind split to none: move one.
+            if let Some(s) = rest.samples.pop() {
+                one.samples.push(s);
+            } else {
+                one.histograms.push(rest.histograms.pop()?);
+            }
+        }
+        vec![rest]
+    };
+    let part = |timeseries: Vec<prom::TimeSeries>, metadata| -> Option<Record> {
+        let items = timeseries
+            .iter()
+            .map(|s| (s.samples.len() + s.histograms.len()) as u64)
+            .sum();
+        let body = prom::WriteRequest {
+            timeseries,
+            metadata,
+        }
+        .encode_to_vec();
+        let body = snap::raw::Encoder::new().compress_vec(&body).ok()?;
+        Some(Record {
+            tenant: record.tenant.clone(),
+            items,
+            route: record.route,
+            queued_ms: record.queued_ms,
+            body: Bytes::from(body),
+        })
+    };
+    let metadata = std::mem::take(&mut req.metadata);
+    Some([part(req.timeseries, metadata)?, part(second, Vec::new())?])
 }
 
 #[cfg(test)]

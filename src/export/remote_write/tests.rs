@@ -495,3 +495,133 @@ fn slo_series_are_never_limited() {
     assert!(series[0].labels.iter().any(|l| l.name.len() == 101));
     assert!(decode(&rw.encode_metrics(&req, None).unwrap()).is_empty());
 }
+
+/// A request of `shape[i]` = (samples, histograms) for series i, samples and histograms
+/// numbered so every item is told apart.
+fn shaped_request(shape: &[(usize, usize)]) -> Record {
+    let timeseries = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &(samples, histograms))| prom::TimeSeries {
+            labels: vec![prom::Label {
+                name: "__name__".into(),
+                value: format!("series_{i}"),
+            }],
+            samples: (0..samples)
+                .map(|t| prom::Sample {
+                    value: i as f64,
+                    timestamp: t as i64,
+                })
+                .collect(),
+            histograms: (0..histograms)
+                .map(|t| prom::Histogram {
+                    sum: i as f64,
+                    timestamp: t as i64,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    let req = prom::WriteRequest {
+        timeseries,
+        metadata: vec![prom::MetricMetadata {
+            metric_family_name: "series_0".into(),
+            ..Default::default()
+        }],
+    };
+    let body = snap::raw::Encoder::new()
+        .compress_vec(&req.encode_to_vec())
+        .unwrap();
+    Record {
+        tenant: Some("t1".into()),
+        items: shape.iter().map(|&(s, h)| (s + h) as u64).sum(),
+        route: 0,
+        queued_ms: 7,
+        body: Bytes::from(body),
+    }
+}
+
+/// Every (series, sample or histogram) of a request, in order.
+fn items_of(record: &Record) -> Vec<(String, bool, i64)> {
+    decode(std::slice::from_ref(record))
+        .into_iter()
+        .flat_map(|s| {
+            let name = s.labels[0].value.clone();
+            let samples = s.samples.iter().map(|p| (name.clone(), false, p.timestamp));
+            let hists = s
+                .histograms
+                .iter()
+                .map(|h| (name.clone(), true, h.timestamp));
+            samples.chain(hists).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    /// Split again and again down to single items, a request's parts hold each of its
+    /// samples and histograms exactly once, with their series' labels, in order (samples
+    /// among samples, histograms among histograms); each
+    /// part counts its items, keeps the tenant, and only the first keeps the metadata.
+    #[test]
+    fn a_request_splits_down_to_its_items(
+        shape in proptest::collection::vec((0usize..5, 0usize..3), 1..12),
+    ) {
+        let whole = shaped_request(&shape);
+        let want = items_of(&whole);
+        let mut got = Vec::new();
+        let mut parts = vec![whole.clone()];
+        let mut requests = 0;
+        while let Some(part) = parts.pop() {
+            requests += 1;
+            proptest::prop_assert_eq!(part.items as usize, items_of(&part).len());
+            proptest::prop_assert_eq!(part.tenant.as_deref(), Some("t1"));
+            match split_request(&part) {
+                Some([a, b]) => {
+                    proptest::prop_assert_eq!(a.items + b.items, part.items);
+                    parts.push(b);
+                    parts.push(a);
+                }
+                None => {
+                    proptest::prop_assert!(part.items <= 1, "{} items left whole", part.items);
+                    got.extend(items_of(&part));
+                }
+            }
+        }
+        // Series in order; within a series, samples and histograms each in order.
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        proptest::prop_assert_eq!(got_sorted, want_sorted);
+        let by_kind = |v: &[(String, bool, i64)], hist: bool| -> Vec<(String, i64)> {
+            v.iter().filter(|i| i.1 == hist).map(|i| (i.0.clone(), i.2)).collect()
+        };
+        for hist in [false, true] {
+            proptest::prop_assert_eq!(by_kind(&got, hist), by_kind(&want, hist));
+        }
+        proptest::prop_assert!(requests <= 2 * (want.len() + shape.len()));
+        if let Some([a, _]) = split_request(&whole) {
+            let raw = snap::raw::Decoder::new().decompress_vec(&a.body).unwrap();
+            let first = prom::WriteRequest::decode(raw.as_slice()).unwrap();
+            proptest::prop_assert_eq!(first.metadata.len(), 1);
+        }
+    }
+}
+
+#[test]
+fn a_body_that_does_not_decode_is_not_split() {
+    let mut r = shaped_request(&[(3, 0), (2, 0)]);
+    r.body = Bytes::from_static(b"\xff\xff\xff\xff\x0fnot snappy");
+    assert!(split_request(&r).is_none());
+    // A length prefix past the bound is refused before any allocation.
+    let mut huge = Vec::new();
+    let mut n: u64 = 1 << 40;
+    while n >= 0x80 {
+        huge.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    huge.push(n as u8);
+    r.body = Bytes::from(huge);
+    assert!(split_request(&r).is_none());
+}

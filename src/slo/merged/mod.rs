@@ -118,7 +118,9 @@ pub enum SourceError {
 
 fn unanswered(outcome: &Outcome) -> String {
     match outcome {
-        Outcome::Retry { cause, detail, .. } | Outcome::Permanent { cause, detail } => {
+        Outcome::Retry { cause, detail, .. }
+        | Outcome::Permanent { cause, detail }
+        | Outcome::DataRefused { cause, detail } => {
             format!("{cause:?}: {detail}")
         }
         Outcome::Delivered => "no answer".to_string(),

@@ -41,7 +41,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/* Whether the pod mounts the secret. */}}
 {{- define "slotel.usesSecret" -}}
-{{- if or .Values.auth.tokens .Values.redaction.hashKeySecretKey .Values.secret.create -}}true{{- end -}}
+{{- if or .Values.auth.tokens .Values.redaction.hashKeySecretKey .Values.adminAuth.secretKey .Values.secret.create -}}true{{- end -}}
 {{- end -}}
 
 {{- define "slotel.secretDir" -}}/var/run/secrets/slotel{{- end -}}
@@ -77,7 +77,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $key := printf "${file:%s/%s}" $secretDir .Values.redaction.hashKeySecretKey -}}
 {{- $cfg = mergeOverwrite $cfg (dict "processors" (dict "redaction" (dict "hash" (dict "key" $key)))) -}}
 {{- end -}}
-{{- $svc := dict "admin" (dict "endpoint" (printf "0.0.0.0:%d" (int .Values.ports.admin))) "shutdown_timeout" (printf "%ds" (int .Values.shutdownTimeoutSeconds)) -}}
+{{- $admin := dict "endpoint" (printf "0.0.0.0:%d" (int .Values.ports.admin)) -}}
+{{- if .Values.adminAuth.secretKey -}}
+{{- $_ := set $admin "auth" (dict "token" (printf "${file:%s/%s}" $secretDir .Values.adminAuth.secretKey) "metrics" .Values.adminAuth.metrics) -}}
+{{- end -}}
+{{- $svc := dict "admin" $admin "shutdown_timeout" (printf "%ds" (int .Values.shutdownTimeoutSeconds)) -}}
 {{- $cfg = mergeOverwrite $cfg (dict "service" $svc) -}}
 {{- toYaml $cfg -}}
 {{- end -}}
