@@ -27,6 +27,13 @@ struct Slotel {
 
 /// Starts slotel with the example SLOs and its state in `dir/state`.
 async fn spawn(dir: &Path, snapshot_interval: &str) -> Slotel {
+    try_spawn(dir, snapshot_interval)
+        .await
+        .unwrap_or_else(|e| panic!("slotel exited ({e})"))
+}
+
+/// [`spawn`], or its log if it exits before it is ready.
+async fn try_spawn(dir: &Path, snapshot_interval: &str) -> Result<Slotel, String> {
     static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let cfg = dir.join(format!("slotel-{n}.yaml"));
@@ -44,14 +51,13 @@ async fn spawn(dir: &Path, snapshot_interval: &str) -> Slotel {
             p.admin
         )
     })
-    .await
-    .unwrap_or_else(|e| panic!("slotel exited ({e})"));
-    Slotel {
+    .await?;
+    Ok(Slotel {
         _child: child,
         grpc: ports.addr(ports.grpc),
         http: ports.addr(ports.http),
         admin: ports.addr(ports.admin),
-    }
+    })
 }
 
 /// Events by (SLO, cluster): (total, good).
@@ -276,5 +282,63 @@ async fn slo_totals_after_kill_9_under_load_equal_what_was_acknowledged() {
          acknowledged, all counted; {requests_doubt} requests ({d} events) in doubt, {} of \
          them counted",
         counted - n
+    );
+}
+
+/// Posts one request of `n` spans over HTTP; its tally if it was acknowledged.
+async fn post_acked(http: SocketAddr, rng: &mut Rng, n: usize) -> Option<Tally> {
+    let (body, tally) = request(rng, n);
+    let url = format!("http://{http}/v1/traces");
+    let r = http_try(
+        "POST",
+        &url,
+        &[("content-type", "application/x-protobuf")],
+        body,
+    )
+    .await;
+    r.ok().filter(|r| r.status == 200).map(|_| tally)
+}
+
+/// A second slotel started on the `state_dir` of a running one (snapshots every second)
+/// used to replay the first one's log, write its own frames at the same positions and,
+/// with its first snapshot, delete the segment the first one was writing: events the
+/// first one acknowledged afterwards were gone at its next start (400 of 710 with the
+/// release binary). The second one is refused at start, naming the directory, and every
+/// event the first acknowledged is counted after it is killed and started again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_same_state_dir_is_refused_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0x5eed_2026_1207);
+    let mut acked = Tally::new();
+    let first = spawn(dir.path(), "30s").await;
+    for _ in 0..5 {
+        add(
+            &mut acked,
+            &post_acked(first.http, &mut rng, 20)
+                .await
+                .expect("acknowledged"),
+        );
+    }
+    let second = try_spawn(dir.path(), "1s").await;
+    for _ in 0..5 {
+        add(
+            &mut acked,
+            &post_acked(first.http, &mut rng, 20)
+                .await
+                .expect("acknowledged"),
+        );
+    }
+    drop(first); // SIGKILL: its last events are in its log only
+    // Time for a second process's snapshots to cover (and delete) what the first logged.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let second = second.map(drop);
+    let again = spawn(dir.path(), "30s").await;
+    let after = common::slos(again.admin).await;
+    check(&after, &acked, &Tally::new(), "after the second process");
+    let log = second.expect_err("a second slotel on one state_dir must not start");
+    assert!(
+        log.contains("locked by another process")
+            && log.contains(&dir.path().join("state").display().to_string()),
+        "the error names the lock and the directory: {log}"
     );
 }

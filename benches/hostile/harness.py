@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Shared by the attack scripts: starts slotel (tokens on, the example SLOs, the orders log SLOs
 and hostile-slos.yaml), reads its VmHWM/VmRSS and probes /healthz every 50 ms."""
-import os, sys, time, json, socket, subprocess, threading, tempfile, urllib.request, statistics
+import gzip, http.server, os, sys, time, json, socket, subprocess, threading, tempfile, urllib.parse, urllib.request, statistics
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 def free_port():
@@ -9,9 +9,10 @@ def free_port():
 
 class Slotel:
     def __init__(self, binary, extra_slo_files=(), capture=False, state=False, redaction=False, extra_cfg="",
-                 exporters="", pipelines=None, service="", log_level="warn", env=None):
+                 exporters="", pipelines=None, service="", log_level="warn", env=None, slo_extra=None):
         """`exporters`: YAML lines added under `exporters:`; `pipelines`: signal -> exporter
-        names (default `nop` for each); `service`: YAML lines added under `service:`."""
+        names (default `nop` for each); `service`: YAML lines added under `service:`; `state`:
+        True for `<dir>/state` or a path; `slo_extra`: more `slo:` keys."""
         pipes = {"traces": ["nop"], "metrics": ["nop"], "logs": ["nop"]}
         pipes.update(pipelines or {})
         self.dir = tempfile.mkdtemp(prefix="h24-")
@@ -19,7 +20,8 @@ class Slotel:
         files = ["embedded:examples", os.path.join(HERE, "../../config/examples/logs/app.yaml")] + list(extra_slo_files)
         slo = {"files": files}
         if capture: slo["capture"] = {"directory": self.dir + "/capture"}
-        if state: slo["state_dir"] = self.dir + "/state"
+        if state: slo["state_dir"] = state if isinstance(state, str) else self.dir + "/state"
+        slo.update(slo_extra or {})
         cfg = f"""receivers:
   otlp:
     protocols:
@@ -135,3 +137,78 @@ def watch(args, timeout, stdin=None):
     lines = [l for l in err.read().decode("utf-8", "replace").splitlines()
              if l.strip() and "warning: service.pipelines" not in l]
     return p.returncode, timed_out, dt, peak, lines
+
+
+# ---------------------------------------------------------------- backends
+
+class Sink:
+    """An OTLP/HTTP (and Loki) backend that keeps (path, headers, body) of every request;
+    while `down`, it answers 503 and keeps nothing."""
+    def __init__(self):
+        self.requests = []
+        self.down = False
+        sink = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(n)
+                if sink.down:
+                    self.send_response(503); self.send_header("content-length", "0"); self.end_headers()
+                    return
+                enc = (self.headers.get("content-encoding") or "").lower()
+                if enc == "gzip":
+                    body = gzip.decompress(body)
+                elif enc == "zstd":
+                    import zstandard
+                    body = zstandard.ZstdDecompressor().decompress(body, max_output_size=1 << 28)
+                sink.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200); self.send_header("content-length", "0"); self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def bodies(self, path):
+        return [(h, b) for p, h, b in self.requests if p.endswith(path)]
+
+
+class Prometheus:
+    def __init__(self, tmp):
+        self.port = free_port()
+        os.makedirs(tmp, exist_ok=True)
+        cfg = os.path.join(tmp, "prom.yml")
+        open(cfg, "w").write("global: {scrape_interval: 1h}\n")
+        self.p = subprocess.Popen(["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/prom",
+                                   f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-remote-write-receiver",
+                                   "--enable-feature=native-histograms"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if get(f"http://127.0.0.1:{self.port}/-/ready", timeout=2)[0] == 200:
+                break
+            time.sleep(0.2)
+
+    def query(self, q):
+        c, d, _ = get(f"http://127.0.0.1:{self.port}/api/v1/query?query=" + urllib.parse.quote(q))
+        return json.loads(d)["data"]["result"] if c == 200 else None
+
+    def stop(self):
+        self.p.terminate(); self.p.wait()
+
+
+def restart(s, binary, kill=False):
+    """Stops `s` (SIGTERM, or SIGKILL with `kill`) and starts `binary` again on its config,
+    appending to its log."""
+    if kill:
+        s.p.kill(); s.p.wait()
+    else:
+        s.stop()
+    s.log = open(s.dir + "/log", "a")
+    s.p = subprocess.Popen([binary, "--config", s.cfg], stdout=s.log, stderr=subprocess.STDOUT)
+    for _ in range(400):
+        if get(f"http://127.0.0.1:{s.admin}/healthz", timeout=1)[0] == 200:
+            return
+        time.sleep(0.05)
+    raise SystemExit("slotel did not come back: " + open(s.dir + "/log").read()[-2000:])

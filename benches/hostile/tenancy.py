@@ -31,9 +31,10 @@ Groups (default: all):
 
 Usage: tenancy.py BIN [GROUP...]   (exits 1 when a boundary broke)
 """
-import base64, gzip, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
+import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 import urllib.parse, urllib.request
-from harness import HERE, Slotel, free_port, get, post, now_ns
+import harness
+from harness import HERE, Prometheus, Sink, Slotel, free_port, get, post, now_ns
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
@@ -57,58 +58,6 @@ def note(name, detail):
 
 # ---------------------------------------------------------------- backends
 
-class Sink:
-    """An OTLP/HTTP (and Loki) backend that keeps (path, headers, body) of every request."""
-    def __init__(self):
-        self.requests = []
-        sink = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(n)
-                enc = (self.headers.get("content-encoding") or "").lower()
-                if enc == "gzip":
-                    body = gzip.decompress(body)
-                elif enc == "zstd":
-                    import zstandard
-                    body = zstandard.ZstdDecompressor().decompress(body, max_output_size=1 << 28)
-                sink.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200); self.send_header("content-length", "0"); self.end_headers()
-
-            def log_message(self, *a):
-                pass
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def bodies(self, path):
-        return [(h, b) for p, h, b in self.requests if p.endswith(path)]
-
-
-class Prometheus:
-    def __init__(self, tmp):
-        self.port = free_port()
-        os.makedirs(tmp, exist_ok=True)
-        cfg = os.path.join(tmp, "prom.yml")
-        open(cfg, "w").write("global: {scrape_interval: 1h}\n")
-        self.p = subprocess.Popen(["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/prom",
-                                   f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-remote-write-receiver",
-                                   "--enable-feature=native-histograms"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if get(f"http://127.0.0.1:{self.port}/-/ready", timeout=2)[0] == 200:
-                break
-            time.sleep(0.2)
-
-    def query(self, q):
-        c, d, _ = get(f"http://127.0.0.1:{self.port}/api/v1/query?query=" + urllib.parse.quote(q))
-        return json.loads(d)["data"]["result"] if c == 200 else None
-
-    def stop(self):
-        self.p.terminate(); self.p.wait()
-
-
 def start(tmp, sink, prom, **kw):
     ep = f"http://127.0.0.1:{sink.port}"
     exporters = (f"  otlphttp/t:\n    endpoint: {ep}\n    compression: none\n"
@@ -119,14 +68,7 @@ def start(tmp, sink, prom, **kw):
 
 
 def restart(s):
-    s.stop()
-    s.log = open(s.dir + "/log", "a")
-    s.p = subprocess.Popen([BIN, "--config", s.cfg], stdout=s.log, stderr=subprocess.STDOUT)
-    for _ in range(400):
-        if get(f"http://127.0.0.1:{s.admin}/healthz", timeout=1)[0] == 200:
-            return
-        time.sleep(0.05)
-    raise SystemExit("slotel did not come back: " + open(s.dir + "/log").read()[-2000:])
+    harness.restart(s, BIN)
 
 
 # ---------------------------------------------------------------- requests

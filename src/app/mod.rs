@@ -41,8 +41,8 @@ use crate::telemetry::Metrics;
 pub enum AppError {
     #[error(transparent)]
     Listen(#[from] ServerError),
-    #[error("invalid slo files:\n{0}")]
-    Slo(ConfigErrors),
+    #[error(transparent)]
+    Slo(crate::slo::lifecycle::LoadError),
     #[error("shutdown did not finish within {0:?}; queued data may be lost")]
     ShutdownTimeout(Duration),
     #[error(transparent)]

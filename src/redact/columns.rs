@@ -145,19 +145,26 @@ fn trim_name(b: &[u8], mut s: usize, mut e: usize) -> Option<(usize, usize)> {
 }
 
 impl<'a> Columns<'a> {
-    /// The columns of `hay` when it is CSV with a header row (its first line feed at
-    /// `newline`), or holds an SQL `INSERT` whose `VALUES` keyword is at `values`
+    /// The columns of `hay` when it is CSV with a header row on its first line or, after
+    /// one line of prose (`import rejected 1 row:`), on its second (its first line feed
+    /// at `newline`), or holds an SQL `INSERT` whose `VALUES` keyword is at `values`
     /// (`usize::MAX`: none).
     #[inline]
     pub(crate) fn of(hay: &'a str, values: usize, newline: usize) -> Option<Self> {
         let b = hay.as_bytes();
         // Text with no line feed in reach is no CSV; the rest mostly fails the header
         // test at its first bytes; only a header is read again, to remember its names.
-        if newline <= MAX_HEADER
-            && b.first().is_some_and(|&c| name_byte(c) || c == b'"')
-            && header(b, |_, _| {}).is_some()
-        {
-            return Self::csv(hay);
+        if newline <= MAX_HEADER {
+            let header_at = |at: usize| {
+                b.get(at).is_some_and(|&c| name_byte(c) || c == b'"')
+                    && header(&b[at..], |_, _| {}).is_some()
+            };
+            if header_at(0) {
+                return Self::csv(hay, 0);
+            }
+            if header_at(newline + 1) {
+                return Self::csv(hay, newline + 1);
+            }
         }
         if values != usize::MAX {
             return Self::sql(hay, values);
@@ -186,17 +193,19 @@ impl<'a> Columns<'a> {
         Some(())
     }
 
-    /// CSV with a header row ([`header`]), its names remembered.
+    /// CSV with a header row ([`header`]) at `at`, its names remembered.
     #[inline(never)]
-    fn csv(hay: &'a str) -> Option<Self> {
+    fn csv(hay: &'a str, at: usize) -> Option<Self> {
         let mut cols = Self::empty(hay, Shape::Csv(b','));
         let mut ok = true;
-        let (sep, rows) = header(hay.as_bytes(), |s, e| ok &= cols.push(s, e).is_some())?;
+        let (sep, rows) = header(&hay.as_bytes()[at..], |s, e| {
+            ok &= cols.push(at + s, at + e).is_some();
+        })?;
         if !ok {
             return None;
         }
         cols.shape = Shape::Csv(sep);
-        cols.pos = rows;
+        cols.pos = at + rows;
         Some(cols)
     }
 
@@ -686,6 +695,15 @@ mod tests {
             pairs(&[("birth date", "1990-01-02"), ("name", "x")])
         );
         assert_eq!(fields("a\tb\n1\t2"), pairs(&[("a", "1"), ("b", "2")]));
+        // After one line of prose, as logs write a rejected row.
+        assert_eq!(
+            fields("import rejected 1 row:\nid,passwd\n7,s3cret"),
+            pairs(&[("id", "7"), ("passwd", "s3cret")])
+        );
+        assert_eq!(
+            fields("rows:\r\n\"dob\";x\r\n1990-01-02;y"),
+            pairs(&[("dob", "1990-01-02"), ("x", "y")])
+        );
     }
 
     #[test]
@@ -698,6 +716,10 @@ mod tests {
             "name\nann",
             "[db] a,b\n1,2",
             "a,b;c\n1,2;3",
+            // Prose, then no header: two lines of prose, or numbers.
+            "done\nsee above, then below\nok",
+            "line one\n1,2\n3,4",
+            "a\nb\nc,d\n1,2",
         ] {
             let newline = s.find('\n').unwrap_or(usize::MAX);
             assert!(Columns::of(s, usize::MAX, newline).is_none(), "{s:?}");

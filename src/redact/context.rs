@@ -803,6 +803,10 @@ fn before_joint(b: &[u8], at: usize) -> (usize, usize) {
     let back = |i: usize| i.checked_sub(1).map(|j| b[j]);
     if matches!(back(i), Some(b'"' | b'\'')) {
         i -= 1;
+        // A quote escaped in text that a JSON string held (`mobile=\"…\"`).
+        if back(i) == Some(b'\\') {
+            i -= 1;
+        }
         // Python's bytes: `'key': b'…'`.
         if back(i) == Some(b'b') && matches!(i.checked_sub(2).map(|j| b[j]), Some(b' ' | b':')) {
             i -= 1;
@@ -953,7 +957,7 @@ fn number_between(between: &[u8]) -> bool {
     false
 }
 
-/// A long random token: 32+ hex digits, or 20+ of `[A-Za-z0-9_-+/=.]` with letters and
+/// A long random token: 32+ hex digits, or 20+ of `[A-Za-z0-9_-+/=.~]` with letters and
 /// digits both and no run of one kind making up all of it; no spaces.
 /// A signed session cookie (`s:<value>.<signature>`, its `:` percent-encoded or not)
 /// is judged without its `s:` prefix; when that prefix is percent-encoded, so may the
@@ -976,7 +980,9 @@ pub(crate) fn token_like(v: &str) -> bool {
             b'0'..=b'9' => digits += 1,
             b'A'..=b'Z' => upper += 1,
             b'a'..=b'z' => lower += 1,
-            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' => {}
+            // RFC 7235's token68 and RFC 3986's unreserved bytes: Microsoft Entra client
+            // secrets hold `~` (`…8Q~…`).
+            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~' => {}
             b'%' if encoded
                 && b.get(i + 1..i + 3)
                     .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => {}
@@ -1449,6 +1455,8 @@ mod tests {
         assert!(!token_like("customer_reference_number_2"));
         assert!(token_like("ob5upkoGmrVgQWkDDfENOykFJHSoeOuJ"));
         assert!(!token_like("userProfileV2SettingsPanel"));
+        assert!(token_like("Xk27Q~bN4.rT8_vLp2Ws9-Yh3Jq6~Mz1Fc5Gd0Ae"));
+        assert!(!token_like("~/projects/build-output"));
         assert!(!token_like("order_summary_page_v2_mobile"));
     }
 

@@ -988,13 +988,15 @@ fn positional_in(
         if f.bare && value.eq_ignore_ascii_case("null") {
             continue;
         }
-        push_whole(
-            keys::whole_value(rules.classify(key), key, value),
-            f.start,
-            f.end,
-            enabled,
-            out,
-        );
+        let ty = keys::whole_value(rules.classify(key), key, value).or_else(|| {
+            // A national phone number under a column that names a phone, as under a
+            // JSON key that does.
+            ((7..=phones::MAX_PHONE_VALUE).contains(&value.len())
+                && phones::phone_shaped(value.as_bytes())
+                && phones::phone_key(key))
+            .then_some(PiiType::PhoneIntl)
+        });
+        push_whole(ty, f.start, f.end, enabled, out);
     }
 }
 

@@ -772,6 +772,9 @@ mod tests {
         assert!(!key_like(aws.as_bytes(), false));
         assert!(key_like(b"3f786850e387550fdab836ed7e6dc881de23001b", false));
         assert!(!key_like(b"expired", false));
+        // A Microsoft Entra client secret: three characters, a digit, `Q~`, then 34 of
+        // `[A-Za-z0-9_~.-]` (the documented shape of secrets made since 2020).
+        assert!(key_like(b"Xk27Q~bN4.rT8_vLp2Ws9-Yh3Jq6~Mz1Fc5Gd0Ae", false));
         assert_eq!(marker("access key"), Some(Marker::Credential { aws: true }));
         assert!(may_end_marker(b"password:") && may_end_marker("키".as_bytes()));
         assert!(!may_end_marker(b"the") && !may_end_marker(b"x"));

@@ -102,11 +102,21 @@ pub(crate) fn keyed_in_text(b: &[u8], at: usize) -> Option<usize> {
 
 /// [`keyed_in_text`] past its look at the joint: the value after `opener`, then the key.
 fn keyed_value(b: &[u8], at: usize, opener: u8) -> Option<usize> {
-    let end = value_end(b, at, opener)?;
+    let (end, spaced) = value_end(b, at, opener)?;
     if end - at < 7 || !phone_shaped(&b[at..end]) {
         return None;
     }
     let (key, _) = super::context::key_before(b, at)?;
+    if spaced {
+        // A value with blanks that more text follows is one only in a URL's query or a
+        // form body (`?msisdn=091 289 4327 HTTP/1.1`, decoded from `%20`): a blank
+        // cannot be written there, so the value ends at the first one that is not
+        // between its digits.
+        let key_start = key.as_ptr() as usize - b.as_ptr() as usize;
+        if !matches!(key_start.checked_sub(1).map(|i| b[i]), Some(b'?' | b'&')) {
+            return None;
+        }
+    }
     phone_key(std::str::from_utf8(key).ok()?).then_some(end)
 }
 
@@ -119,7 +129,12 @@ fn keyed_value(b: &[u8], at: usize, opener: u8) -> Option<usize> {
 ///   token (no blank inside) ends at a blank as well, as logfmt's do.
 ///
 /// Blanks, dots and dashes before that end are not the value's (`phone: 0470 54 15 52.`).
-fn value_end(b: &[u8], at: usize, opener: u8) -> Option<usize> {
+///
+/// With the end, whether it is a value with blanks that more text follows on its line:
+/// a value only where the key says it cannot hold blanks ([`keyed_value`]). After an
+/// escaped quote (`mobile=\"…\"`, text inside a JSON string) the value ends at the
+/// escaped quote.
+fn value_end(b: &[u8], at: usize, opener: u8) -> Option<(usize, bool)> {
     let limit = b.len().min(at + MAX_PHONE_VALUE + 1);
     let (mut i, mut open) = (at, false);
     while i < limit {
@@ -135,22 +150,28 @@ fn value_end(b: &[u8], at: usize, opener: u8) -> Option<usize> {
         return None;
     }
     if matches!(opener, b'"' | b'\'') {
-        return (b.get(i) == Some(&opener)).then_some(i);
+        let escaped = at >= 2 && b[at - 2] == b'\\';
+        let closed = if escaped {
+            b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&opener)
+        } else {
+            b.get(i) == Some(&opener)
+        };
+        return closed.then_some((i, false));
     }
     let mut end = i;
     while end > at && matches!(b[end - 1], b' ' | b'.' | b'-') {
         end -= 1;
     }
-    let ends = match b.get(i) {
-        None => true,
-        Some(
+    match b.get(i) {
+        None
+        | Some(
             b'\n' | b'\r' | b'\t' | b',' | b';' | b'|' | b'&' | b')' | b']' | b'}' | b'<' | b'"'
             | b'\'',
-        ) => true,
+        ) => Some((end, false)),
         // One token, then a blank and more text: `phone=030-1234-5678 user=…`.
-        Some(_) => b[i - 1] == b' ' && !b[at..end].contains(&b' '),
-    };
-    ends.then_some(end)
+        Some(_) if b[i - 1] == b' ' => Some((end, b[at..end].contains(&b' '))),
+        Some(_) => None,
+    }
 }
 
 /// Whether `v`, whole, has a phone number's shape (module doc).
@@ -270,6 +291,19 @@ mod tests {
         ] {
             let out = run(&format!(r#"{{"{key}":"{v}","n":1}}"#));
             assert_eq!(out, format!(r#"{{"{key}":"[REDACTED:phone_intl]","n":1}}"#));
+            // A CSV column of that name, with and without a line of prose before the
+            // header; another column of the same national value stays (an international
+            // one is found anywhere).
+            for intro in ["", "import rejected 1 row:\n"] {
+                let csv = format!("{intro}id,{key},note\n7,{v},{v}");
+                let other = if v.starts_with('+') {
+                    "[REDACTED:phone_intl]"
+                } else {
+                    v
+                };
+                let want = format!("{intro}id,{key},note\n7,[REDACTED:phone_intl],{other}");
+                assert_eq!(run(&csv), want);
+            }
         }
         // The same values under keys that name no phone, and other values under phone
         // keys, stay.
@@ -340,6 +374,22 @@ mod tests {
                 format!(r#"{{"profile"=>{{"cellPhone"=>"{R}"}}}}"#),
             ),
             ("<tel>(030) 1234-5678</tel>", format!("<tel>{R}</tel>")),
+            // A URL's query or a form body cannot hold a blank: one there was decoded
+            // (`%20`, `+`), so the value runs to the blank after its digits.
+            (
+                "GET /a?id=7&msisdn=091%20289%204327 HTTP/1.1",
+                "GET /a?id=7&msisdn=%5BREDACTED%3Aphone_intl%5D HTTP/1.1".to_string(),
+            ),
+            (
+                "POST /f body: to=x&tel=030+1234+5678 sent",
+                "POST /f body: to=x&tel=%5BREDACTED%3Aphone_intl%5D sent".to_string(),
+            ),
+            // Inside a string that holds JSON-escaped quotes (Redis MONITOR, a message
+            // logged twice).
+            (
+                r#""PUBLISH" "audit" "mobile_no=\"5091 9092\"""#,
+                format!(r#""PUBLISH" "audit" "mobile_no=\"{R}\"""#),
+            ),
         ] {
             assert_eq!(run(text), want, "{text}");
         }
@@ -353,6 +403,11 @@ mod tests {
             r#"mobile="1588-1234""#,
             "tel: 20 12 34 56 ms later",
             r#"phone="20 12 34 56 ext""#,
+            // Blanks in a value that more text follows, outside a query: not the value.
+            "phone=20 12 34 56 ms later",
+            "x phone=20 12 34 56 and more",
+            // An escaped opening quote closes only escaped.
+            r#"mobile=\"20 12 34 56" ok"#,
             "phone: 20 12 34 56x",
         ] {
             assert_eq!(run(text), text);
@@ -366,12 +421,7 @@ mod tests {
         if !matches!(opener, b'"' | b'\'' | b' ' | b'\t' | b'=' | b':' | b'>') {
             return None;
         }
-        let end = value_end(b, at, opener)?;
-        if end - at < 7 || !phone_shaped(&b[at..end]) {
-            return None;
-        }
-        let (key, _) = crate::redact::context::key_before(b, at)?;
-        phone_key(std::str::from_utf8(key).ok()?).then_some(end)
+        keyed_value(b, at, opener)
     }
 
     /// Every place of `b`: the same end as the value-first reading, and a key found only

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use super::engine::{Engine, EngineConfig, SystemClock};
 use super::otlp_series::SeriesSource;
+use super::state_lock::{StateLock, StateLockError};
 use crate::config::{ConfigErrors, SloConfig};
 use crate::pipeline::{Batch, LastBatch, Origin, Payload, PipelineSender, RequestContext};
 use crate::telemetry::log_limit::LogLimiter;
@@ -62,13 +63,33 @@ pub struct SloRuntime {
     adjustments: Arc<super::adjust::store::Store>,
     /// `slotel_slo_files_last_reload_*`: set by every reload, SIGHUP's or the watch's.
     reload_gauges: ReloadGauges,
+    /// `slo.state_dir` locked for this process, from before the restore until
+    /// [`SloRuntime::finish`] has written the last snapshot.
+    _state_lock: Option<StateLock>,
+}
+
+/// Why the SLO engine could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("invalid slo files:\n{0}")]
+    Files(ConfigErrors),
+    #[error(transparent)]
+    State(#[from] StateLockError),
+}
+
+impl From<ConfigErrors> for LoadError {
+    fn from(e: ConfigErrors) -> Self {
+        LoadError::Files(e)
+    }
 }
 
 impl SloRuntime {
     /// Loads the SLO files into a new engine and restores the state saved in
     /// `slo.state_dir`.
-    pub fn load(cfg: &SloConfig) -> Result<Self, ConfigErrors> {
+    pub fn load(cfg: &SloConfig) -> Result<Self, LoadError> {
         let slos = super::spec::load(&cfg.files, cfg.allow_empty)?;
+        // Before anything in the directory is read, moved aside or written.
+        let state_lock = cfg.state_dir.as_deref().map(StateLock::take).transpose()?;
         let engine = Engine::new(
             EngineConfig {
                 cluster_attribute: cfg.cluster_attribute.clone(),
@@ -137,6 +158,7 @@ impl SloRuntime {
             snapshots: None,
             stop_snapshots: shutdown::channel().0,
             reload_gauges: ReloadGauges::default(),
+            _state_lock: state_lock,
         })
     }
 

@@ -19,7 +19,8 @@
 //! - [`capture`]: `slo.capture`: span and log facts on disk as Arrow IPC files, for
 //!   `slotel replay`.
 //! - [`lifecycle`]: the engine in a running slotel: load and restore, file watch and
-//!   reload, snapshots, and its series put into the metrics pipeline.
+//!   reload, snapshots, and its series put into the metrics pipeline; [`state_lock`]: one
+//!   process per `slo.state_dir`.
 //! - [`metric_limits`]: the range checks of OTLP metric data points (also for receivers).
 //! - [`journey`]: journey SLOs' numbers, from their members' (defined in
 //!   [`spec::journey`]).
@@ -63,3 +64,4 @@ pub mod ottl;
 pub mod series;
 pub mod series_names;
 pub mod spec;
+pub mod state_lock;

@@ -791,3 +791,95 @@ fn files_written_by_arrows_own_stream_writer_read_back_as_the_writers_do() {
         assert_eq!(g.engine, w.engine);
     }
 }
+
+/// `tests/fixtures/capture/narrow-columns-layout/` holds the capture slotel wrote (the
+/// current layout: `kind`, `status_code` and the status code's `.int` narrowed, names,
+/// routes and methods as dictionaries, each its own column) of
+/// `narrow-columns-layout-request.json`: 48 spans of three resources, every kind, status
+/// unset, ok and error, codes and methods missing from some; sent as OTLP/HTTP JSON to a
+/// server without SLOs, with `columns: [resource.attributes["k8s.namespace.name"]]`. A
+/// later layout of those columns is checked against it.
+#[test]
+fn a_file_of_the_narrow_columns_layout_reads_as_sent_and_as_a_new_capture_of_the_same_spans() {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    let (schema, old) = fixture("narrow-columns-layout");
+    for (name, ty) in [
+        ("kind", DataType::Int8),
+        ("status_code", DataType::Int8),
+        (
+            r#"attributes["http.response.status_code"].int"#,
+            DataType::Int16,
+        ),
+    ] {
+        assert_eq!(field(&schema, name).data_type(), &ty, "{name}");
+    }
+    let request = request_of_fixture("narrow-columns-layout");
+    let spans: Vec<_> = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .collect();
+    assert_eq!(old.facts.len(), 48);
+    let batch = &old.facts.batch;
+    let kinds = batch
+        .column_by_name("kind")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    let sent: Vec<i32> = spans.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds.values(), &sent[..]);
+    let statuses = batch
+        .column_by_name("status_code")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    let sent: Vec<i32> = spans
+        .iter()
+        .map(|s| s.status.as_ref().map_or(0, |s| s.code))
+        .collect();
+    assert_eq!(statuses.values(), &sent[..]);
+    let attr = |key: &str| -> Vec<Option<Value>> {
+        spans
+            .iter()
+            .map(|s| {
+                s.attributes
+                    .iter()
+                    .find(|a| a.key == key)
+                    .and_then(|a| a.value.clone()?.value)
+            })
+            .collect()
+    };
+    let codes = ints(
+        batch
+            .column_by_name(r#"attributes["http.response.status_code"].int"#)
+            .unwrap(),
+    );
+    let sent: Vec<Option<i64>> = attr("http.response.status_code")
+        .into_iter()
+        .map(|v| match v {
+            Some(Value::IntValue(i)) => Some(i),
+            None => None,
+            Some(other) => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(codes, sent);
+    assert!(codes.contains(&None));
+    let methods = strings(
+        batch
+            .column_by_name(r#"attributes["http.request.method"].str"#)
+            .unwrap(),
+    );
+    let sent: Vec<Option<String>> = attr("http.request.method")
+        .into_iter()
+        .map(|v| match v {
+            Some(Value::StringValue(s)) => Some(s),
+            None => None,
+            Some(other) => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        methods,
+        sent.iter().map(Option::as_deref).collect::<Vec<_>>()
+    );
+    assert!(methods.contains(&None));
+    reads_as_a_new_capture(&old, &request);
+}

@@ -303,15 +303,22 @@ impl SelectedSlot {
     /// (see [`SelectedGroup::native`]) and counts the latencies at or below each bound of
     /// [`ladder`] (all sums: the order of the latencies does not matter).
     fn finish(&mut self, native: &mut NativeRun) {
-        // Made in place (one allocation, no copy).
-        self.hdr = self.latencies.iter().map(|&n| index_of(n)).collect();
-        native.add_all_hdr(&self.latencies, &self.hdr);
-        // Latencies by the first ladder bound at or above them (the last: above all).
+        // Latencies by the first ladder bound at or above them (the last: above all),
+        // counted in the same pass as their HDR buckets.
         let mut by_bound = [0usize; LATENCY_LADDER.len() + 1];
         let table = ladder_by_octave();
-        for &nanos in &self.latencies {
-            by_bound[ladder_position_in(table, nanos)] += 1;
-        }
+        // Made in place (one allocation, no copy).
+        self.hdr = self
+            .latencies
+            .iter()
+            .map(|&nanos| {
+                if let Some(n) = by_bound.get_mut(ladder_position_in(table, nanos)) {
+                    *n += 1;
+                }
+                index_of(nanos)
+            })
+            .collect();
+        native.add_all_hdr(&self.latencies, &self.hdr);
         let mut below = 0;
         for (at, n) in self.ladder_at.iter_mut().zip(by_bound) {
             below += n;

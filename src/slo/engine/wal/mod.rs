@@ -178,7 +178,9 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// A new segment file; the log's directory is made again if it was removed while running.
 fn new_segment(dir: &Path, start: u64) -> std::io::Result<File> {
+    std::fs::create_dir_all(dir)?;
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(true)
@@ -511,6 +513,12 @@ fn flush_loop(shared: &Shared, mut current: Option<(u64, File)>) {
                 }
                 st.failed = Some(e.to_string());
                 current = None;
+                // The log's files were removed (the state directory deleted or replaced):
+                // what was logged before lives in memory only until a snapshot holds it.
+                if e.kind() == std::io::ErrorKind::NotFound && !st.asked {
+                    st.asked = true;
+                    shared.wanted.notify_one();
+                }
             }
         }
         while st.waiters.front().is_some_and(|(e, _)| *e <= end) {
@@ -573,6 +581,16 @@ fn write_round(
     {
         f.write_all(&round.bytes[(at - round.start) as usize..])?;
         f.sync_data()?;
+    }
+    // A segment removed from under the log (its directory deleted) takes writes that no
+    // restart would read: such a round is not durable, and the next one starts a new file.
+    if let Some((_, f)) = current.as_ref()
+        && std::os::unix::fs::MetadataExt::nlink(&f.metadata()?) == 0
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the log's segment file was removed",
+        ));
     }
     Ok(())
 }

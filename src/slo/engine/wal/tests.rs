@@ -652,3 +652,44 @@ fn sampled_spans_replay_and_restore_with_their_adjusted_and_raw_counts() {
     assert!(r.applied >= 3, "{r:?}");
     same(&shown(&after), &shown(&live));
 }
+
+/// The state directory deleted under a running log: the round written into the removed
+/// segment is refused (no restart would read it) and a snapshot is asked for; within the
+/// retry the log makes its directory and a segment again and takes requests, with no
+/// restart; after a snapshot, a restart holds what the live engine holds.
+#[test]
+fn a_removed_log_directory_refuses_that_round_asks_for_a_snapshot_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, _) = examples(T0);
+    let (wal, _) = Wal::open(&live, dir.path(), 64 << 20, 0).unwrap();
+    record_spans(&live, &spans(20, T0, 1));
+    std::fs::remove_dir_all(dir.path().join(DIR)).unwrap();
+    let mut unit = wal.begin().expect("not failed yet");
+    live.record_spans_logged(&spans(20, T0, 2), None, Some(&mut unit.enc));
+    let (tx, rx) = std::sync::mpsc::channel();
+    unit.commit(Some(Box::new(move |ok| {
+        let _ = tx.send(ok);
+    })));
+    assert!(
+        !rx.recv().unwrap(),
+        "written into a removed file: not durable"
+    );
+    let wanted = rt_block(async {
+        tokio::time::timeout(std::time::Duration::from_millis(100), wal.snapshot_wanted())
+            .await
+            .is_ok()
+    });
+    assert!(wanted, "a snapshot was asked for");
+    let mut waited = 0;
+    while wal.refusing().is_some() {
+        assert!(waited < 50, "the log came back within its retry");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    record_spans(&live, &spans(20, T0, 3));
+    assert!(dir.path().join(DIR).is_dir(), "the directory is made again");
+    snapshot::write(&live, dir.path()).unwrap();
+    wal.close();
+    let (after, _) = restart(dir.path(), T0);
+    same(&shown(&after), &shown(&live));
+}

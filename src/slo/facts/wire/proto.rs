@@ -187,15 +187,6 @@ pub(super) fn skip(buf: &mut &[u8], wt: u8, tag: u32, ctx: u32) -> Read<()> {
     Ok(())
 }
 
-/// The `oneof` of an attribute value, as far as read.
-#[derive(Clone, Copy)]
-enum OneOf<'a> {
-    Unset,
-    Simple(Val<'a>),
-    /// Bytes, an array, a map or a string-table index.
-    Other,
-}
-
 /// An attribute value found for a column.
 #[derive(Clone, Copy)]
 pub(super) enum Found<'a> {
@@ -216,26 +207,29 @@ impl<'a> Found<'a> {
     }
 }
 
-fn any_value<'a>(mut buf: &'a [u8], ctx: u32, state: &mut OneOf<'a>) -> Read<()> {
+/// An `AnyValue`, its `oneof` left in `state` as far as read: a value only OTLP's types
+/// render (bytes, an array, a map or a string-table index) as [`Found::Decode`] of no
+/// bytes, which the caller that keeps it points at its `KeyValue`.
+fn any_value<'a>(mut buf: &'a [u8], ctx: u32, state: &mut Found<'a>) -> Read<()> {
     while !buf.is_empty() {
         let (tag, wt) = key(&mut buf)?;
         *state = match tag {
-            1 => OneOf::Simple(Val::Str(string(&mut buf, wt)?)),
-            2 => OneOf::Simple(Val::Bool(scalar(&mut buf, wt)? != 0)),
-            3 => OneOf::Simple(Val::Int(scalar(&mut buf, wt)? as i64)),
-            4 => OneOf::Simple(Val::Float(f64::from_le_bytes(fixed(&mut buf, wt)?))),
+            1 => Found::Simple(Val::Str(string(&mut buf, wt)?)),
+            2 => Found::Simple(Val::Bool(scalar(&mut buf, wt)? != 0)),
+            3 => Found::Simple(Val::Int(scalar(&mut buf, wt)? as i64)),
+            4 => Found::Simple(Val::Float(f64::from_le_bytes(fixed(&mut buf, wt)?))),
             5 | 6 => {
                 let (m, c) = message(&mut buf, wt, ctx)?;
                 list(m, c, tag == 6)?;
-                OneOf::Other
+                Found::Decode(&[])
             }
             7 => {
                 len_delimited(&mut buf, wt)?;
-                OneOf::Other
+                Found::Decode(&[])
             }
             8 => {
                 scalar(&mut buf, wt)?;
-                OneOf::Other
+                Found::Decode(&[])
             }
             _ => {
                 skip(&mut buf, wt, tag, ctx)?;
@@ -256,9 +250,9 @@ fn list(mut buf: &[u8], ctx: u32, pairs: bool) -> Read<()> {
         }
         let (m, c) = message(&mut buf, wt, ctx)?;
         if pairs {
-            key_value(m, c, &mut OneOf::Unset)?;
+            key_value(m, c, &mut Found::Simple(Val::Nil))?;
         } else {
-            any_value(m, c, &mut OneOf::Unset)?;
+            any_value(m, c, &mut Found::Simple(Val::Nil))?;
         }
     }
     Ok(())
@@ -267,9 +261,10 @@ fn list(mut buf: &[u8], ctx: u32, pairs: bool) -> Read<()> {
 /// A `KeyValue`'s key; its value is left in `value` as it is read (a caller that looks
 /// at it reads it there, not a copy of it handed back through the result).
 #[inline]
-fn key_value<'a>(mut buf: &'a [u8], ctx: u32, value: &mut OneOf<'a>) -> Read<&'a str> {
+fn key_value<'a>(mut buf: &'a [u8], ctx: u32, value: &mut Found<'a>) -> Read<&'a str> {
     let mut k = "";
-    *value = OneOf::Unset;
+    // (A value never set reads as `nil`.)
+    *value = Found::Simple(Val::Nil);
     while !buf.is_empty() {
         let (tag, wt) = key(&mut buf)?;
         match tag {
@@ -329,17 +324,17 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
             _ => return Ok(false),
         }
     }
-    let mut value = OneOf::Unset;
+    let mut value = Found::Simple(Val::Nil);
     let k = key_value(m, c, &mut value)?;
     let named = label
         .is_some_and(|l| crate::attr::may_be_same_label(k, l) && crate::attr::same_label(k, l));
     if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
+        // A value to decode is this `KeyValue`.
         *slot = Some(match value {
-            OneOf::Unset => Found::Simple(Val::Nil),
-            OneOf::Simple(v) => Found::Simple(v),
-            OneOf::Other => Found::Decode(m),
+            Found::Decode(_) => Found::Decode(m),
+            simple => simple,
         });
     }
     Ok(named)
