@@ -20,38 +20,7 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
-/// The characters of `name` as a Prometheus label name: every character outside
-/// `[A-Za-z0-9_]` is `_`, and a leading digit gets a `_` before it.
-fn label_chars(name: &str) -> impl Iterator<Item = char> + '_ {
-    let lead = name
-        .starts_with(|c: char| c.is_ascii_digit())
-        .then_some('_');
-    lead.into_iter().chain(name.chars().map(|c| {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            c
-        } else {
-            '_'
-        }
-    }))
-}
-
-/// The first byte of `name`'s label (0 for an empty name).
-fn first_label_byte(name: &str) -> u8 {
-    match name.as_bytes().first() {
-        None => 0,
-        Some(b) if b.is_ascii_alphabetic() => *b,
-        Some(_) => b'_',
-    }
-}
-
-/// Whether attribute `key` becomes the same Prometheus (or Loki) label as `attr`. Most
-/// keys differ in their first byte, which is looked at before any character is mapped
-/// (this runs for every attribute a bound token sends).
-pub(super) fn same_label(key: &str, attr: &str) -> bool {
-    key == attr
-        || (first_label_byte(key) == first_label_byte(attr)
-            && label_chars(key).eq(label_chars(attr)))
-}
+pub(super) use crate::attr::same_label;
 
 /// Removes every attribute that names `attr`'s label (see [`same_label`]).
 pub(super) fn unbind(attrs: &mut Vec<KeyValue>, attr: &str) {
@@ -88,14 +57,6 @@ pub(super) fn reserved_cluster<'r>(
         };
         reserved.iter().find(|r| ***r == **v).map(|r| &**r)
     })
-}
-
-/// Whether `body` holds the bytes of one of `reserved` anywhere: when it does not, no
-/// resource of the protobuf request can name a reserved cluster.
-pub(super) fn mentions_any(body: &[u8], reserved: &[Arc<str>]) -> bool {
-    reserved
-        .iter()
-        .any(|r| memchr::memmem::find(body, r.as_bytes()).is_some())
 }
 
 /// The message of a resource refused for naming a reserved cluster.
@@ -189,9 +150,6 @@ mod tests {
             assert_eq!(reserved_cluster(Some(&r), attr, &reserved), None);
         }
         assert_eq!(reserved_cluster(None, attr, &reserved), None);
-        assert!(mentions_any(b"\x0a\x01a", &reserved));
-        assert!(!mentions_any(b"\x0a\x01b", &reserved));
-        assert!(!mentions_any(b"anything", &[]));
     }
 
     #[test]

@@ -356,3 +356,22 @@ async fn an_unbound_token_cannot_name_a_cluster_bound_to_another() {
     assert_eq!(answer.partial_success, None);
     assert!(seen[0].0, "still queued as received");
 }
+
+#[tokio::test]
+async fn a_reserved_cluster_named_outside_the_cluster_attribute_is_read_on_the_wire() {
+    // `seoul-prod` as a span name, a service name, a scope attribute and under a case
+    // variant of the key: no resource names it as the cluster, nothing to decode.
+    let mut req = traces(&["busan"]);
+    let rs = &mut req.resource_spans[0];
+    let attrs = &mut rs.resource.as_mut().unwrap().attributes;
+    attrs.push(kv("service.namespace", "seoul-prod"));
+    attrs.push(kv("K8s.Cluster.Name", "seoul-prod"));
+    rs.scope_spans[0].spans[0].name = "seoul-prod".into();
+    rs.scope_spans[0].spans[1]
+        .attributes
+        .push(kv(CK, "seoul-prod"));
+    let (answer, seen) = send("tok-u", &req).await;
+    assert_eq!(answer.partial_success, None);
+    assert!(seen[0].0, "queued as received");
+    assert_eq!(seen[0].1, Payload::Traces(req));
+}

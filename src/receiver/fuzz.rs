@@ -4,23 +4,92 @@
 //! Any bytes, read as each signal in both formats, go the receiver's way: weighed on the
 //! wire, held to the default limits, decoded, checked and bound to a cluster. Nothing may
 //! panic, and the wire reading must agree with prost: what the walk calls malformed does
-//! not decode, and the walk counts at least the items that decoding finds.
+//! not decode, and the walk counts at least the items that decoding finds. Trace bytes
+//! bound to a cluster on the wire decode to what the decoding path binds, and a resource
+//! that the decoding path refuses for naming a reserved cluster is found on the wire.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
+use prost::Message;
+
+use super::bind_wire;
 use super::otlp::{Format, OtlpRequest};
+use super::spans_fuzz::item_limits;
 use super::wire::{self, WireError};
 use super::{decode_checked, weigh};
 use crate::config::Limits;
 use crate::signal::Signal;
+use crate::slo::facts::wire::check_spans_naming;
 
 /// Runs `data` through the receive path as every signal and format.
 pub fn receive_one(data: &[u8]) {
     one::<ExportTraceServiceRequest>(data);
     one::<ExportMetricsServiceRequest>(data);
     one::<ExportLogsServiceRequest>(data);
+    bound_one(data);
+}
+
+/// The cluster attribute and the cluster a token binds, in the binding's comparisons.
+pub(crate) const ATTR: &str = "k8s.cluster.name";
+pub(crate) const CLUSTER: &str = "bound";
+
+/// The decoding path of a trace request of a token bound to [`CLUSTER`]: decoded, checked
+/// and bound; `None` when prost refuses it or an item breaks a rule.
+pub(crate) fn decoded_and_bound(body: &[u8]) -> Option<ExportTraceServiceRequest> {
+    let (req, checked) = decode_checked::<ExportTraceServiceRequest>(
+        body,
+        Format::Protobuf,
+        &Limits::default(),
+        Some((ATTR, CLUSTER)),
+        (ATTR, &[]),
+    )
+    .ok()?;
+    (checked.rejected == 0).then_some(req)
+}
+
+/// The same request bound on the wire as the receiver binds it: rewritten, then walked
+/// (every item passes, no attribute below the resources names the label); `None` when the
+/// receiver would decode it instead.
+pub(crate) fn bound_on_wire(body: &[u8]) -> Option<Vec<u8>> {
+    let limits = Limits::default();
+    let bound = bind_wire::bound_attribute(ATTR, CLUSTER);
+    let out = bind_wire::bind_spans(body, ATTR, &bound, limits.max_attributes_per_item)?;
+    let (found, _) = check_spans_naming(&out, &item_limits(&limits), ATTR, None).ok()?;
+    (found.clean && !found.names_label).then_some(out)
+}
+
+/// Bytes bound on the wire decode to what the decoding path binds, and are bound there
+/// only when the decoding path takes them whole; a resource the decoding path refuses for
+/// naming a reserved cluster is found on the wire.
+fn bound_one(data: &[u8]) {
+    if let Some(out) = bound_on_wire(data) {
+        let want = decoded_and_bound(data)
+            .expect("bound on the wire, but the decoding path refuses the request");
+        let got = ExportTraceServiceRequest::decode(&out[..])
+            .expect("bound on the wire into bytes prost refuses");
+        assert_eq!(
+            got, want,
+            "bound on the wire, but not as the decoding path binds"
+        );
+    }
+    let reserved: Vec<std::sync::Arc<str>> = vec!["a".into(), "bound".into()];
+    if let Ok((_, checked)) = decode_checked::<ExportTraceServiceRequest>(
+        data,
+        Format::Protobuf,
+        &Limits::default(),
+        None,
+        (ATTR, &reserved),
+    ) && checked.rejected > 0
+        && checked.message().contains("bound to another token")
+    {
+        let set = reserved.iter().cloned().collect();
+        assert!(
+            bind_wire::names_reserved(data, ATTR, &set),
+            "a resource names a reserved cluster, but not on the wire"
+        );
+    }
 }
 
 fn items(signal: Signal, data: &[u8]) -> Option<u64> {

@@ -10,15 +10,18 @@
 //! bound to the token's cluster and queued without waiting, holding its budget charge until
 //! every exporter is done. Errors map to OTLP status codes in `error.rs` only.
 //!
-//! Spans over protobuf that nothing will change (no cluster bound to the token, no
-//! processor on the traces pipeline) are not decoded: the wire walk of
+//! Spans over protobuf that no processor changes are not decoded: the wire walk of
 //! [`crate::slo::facts::wire::check_spans`] refuses exactly what prost refuses and applies
 //! the per-item rules, and a request that passes whole is queued as received
 //! ([`Batch::encoded`]). Exporters forward its bytes; with span SLOs loaded the same walk
 //! builds the span facts they read ([`check_spans_with_facts`]), which the SLO connector
 //! records (or, without them, reads on the wire itself); the facts' memory is charged to
 //! the budget with the request's. A request the walk refuses or finds a rule broken in is decoded, so
-//! the client gets prost's error or the partial success as before.
+//! the client gets prost's error or the partial success as before. A token bound to a
+//! cluster changes only the resources: they are rewritten on the wire (`bind_wire.rs`) and
+//! the rest forwarded as received, unless an attribute below them names the cluster
+//! attribute's label (then the request is decoded and bound). A token bound to no cluster
+//! has its request decoded only when a resource names a cluster reserved for another.
 //!
 //! # Layout
 //!
@@ -29,6 +32,9 @@
 //!   model) and the cluster binding.
 //! - `binding.rs`: what names the cluster attribute's label, the clusters reserved for the
 //!   tokens bound to them, and the SLO series names only slotel writes.
+//! - `bind_wire.rs`: the cluster binding of trace requests on the wire, and the reserved
+//!   clusters looked up in their resources; `bind_wire_tests.rs` holds them to the decoding
+//!   path.
 //! - `json.rs`: the lenient OTLP/JSON reader; `json_traces.rs`, `json_logs.rs` and
 //!   `json_metrics.rs` read each signal without serde's `flatten` (which hid errors), with
 //!   the resource, scope, `KeyValue` and `AnyValue` of `json_common.rs`; `json_numbers.rs`
@@ -50,6 +56,9 @@
 //! - `fuzz.rs`: the receive fuzz target's body, shared with its stable test.
 
 mod auth;
+mod bind_wire;
+#[cfg(test)]
+mod bind_wire_tests;
 mod binding;
 #[cfg(test)]
 mod binding_tests;
@@ -75,6 +84,7 @@ mod spans_tests;
 mod spans_wire_tests;
 pub mod wire;
 
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -88,7 +98,7 @@ use crate::pipeline::{Batch, PipelineSender, Raw, RequestContext, SendError, Wir
 use crate::signal::{Protocol, Signal};
 use crate::slo::engine::Engine;
 use crate::slo::facts::wire::{
-    ItemLimits, WalkedFacts, WireSpans, check_spans, check_spans_with_facts,
+    ItemLimits, WalkedFacts, WireSpans, check_spans, check_spans_naming, check_spans_with_facts,
 };
 use crate::telemetry::{
     Metrics, ReceiverLabels, RefuseReason, RefusedLabels, RefusedRequestLabels, RequestLabels,
@@ -160,6 +170,8 @@ pub struct Receiver {
     /// The clusters tokens are bound to: a sender whose token is bound to none cannot
     /// name them.
     reserved: Arc<[Arc<str>]>,
+    /// The same clusters, looked up in the resources read on the wire.
+    reserved_set: HashSet<Arc<str>>,
     pipelines: Pipelines,
     metrics: Arc<Metrics>,
     /// The SLO engine whose span facts the walk of a request queued as received builds
@@ -179,6 +191,7 @@ impl Receiver {
         let reserved = auth.as_ref().map(Auth::bound_clusters).unwrap_or_default();
         Arc::new(Self {
             auth,
+            reserved_set: reserved.iter().cloned().collect(),
             reserved: reserved.into(),
             limits: cfg.limits.clone(),
             budget,
@@ -410,27 +423,40 @@ impl Receiver {
         let cluster = identity.as_ref().and_then(|id| id.cluster.clone());
         // A token bound to no cluster cannot name the clusters other tokens are bound to.
         let unbound = identity.as_ref().is_some_and(|id| id.cluster.is_none());
-        let reserved = if unbound { &self.reserved[..] } else { &[] };
-        // Spans that nothing will change (no cluster to bind, none reserved in the body, no
-        // processor on the pipeline) are read on the wire and queued as received: decoded
-        // later only if some stage asks for the payload.
-        let on_the_wire = R::SIGNAL == Signal::Traces
-            && format == Format::Protobuf
-            && cluster.is_none()
-            && !binding::mentions_any(&body, reserved)
-            && !pipeline.has_processors();
+        // Spans that no processor changes are read on the wire: queued as received when
+        // no resource names a reserved cluster, or with only their resources rewritten
+        // when the token binds a cluster. Decoded later only if some stage asks for the
+        // payload.
+        let on_the_wire =
+            R::SIGNAL == Signal::Traces && format == Format::Protobuf && !pipeline.has_processors();
         let work = {
             let this = self.clone();
             let body = body.clone();
             move || {
                 let (charge, weight) = this.admit::<R>(protocol, &body, format)?;
-                if on_the_wire && let Some((found, facts)) = this.walk_spans(&body, &weight) {
+                let walked = match cluster.as_deref() {
+                    _ if !on_the_wire => None,
+                    Some(cluster) => this.bind_spans(&body, &weight, cluster),
+                    None if unbound
+                        && bind_wire::names_reserved(
+                            &body,
+                            &this.cluster_attribute,
+                            &this.reserved_set,
+                        ) =>
+                    {
+                        None
+                    }
+                    None => this
+                        .walk_spans(&body, &weight, None)
+                        .map(|(found, facts)| (found, facts, None)),
+                };
+                if let Some((found, facts, bound)) = walked {
                     let spans = usize::try_from(found.spans).unwrap_or(usize::MAX);
                     let mut charge = charge;
                     if let Some(facts) = &facts {
                         charge.merge(this.charge_facts(protocol, facts, spans)?);
                     }
-                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans, facts)));
+                    return Ok::<_, ReceiveError>((charge, Received::Encoded(spans, facts, bound)));
                 }
                 // Anything else (and what the walk refuses or finds a rule broken in) is
                 // decoded: prost's error, or the partial success, is what the client gets.
@@ -449,15 +475,16 @@ impl Receiver {
         } else {
             work()?
         };
-        let (req, checked, walked) = match received {
-            Received::Decoded(req, checked) => (Some(req), checked, None),
-            Received::Encoded(spans, walked) => (
+        let (req, checked, walked, bound) = match received {
+            Received::Decoded(req, checked) => (Some(req), checked, None, None),
+            Received::Encoded(spans, walked, bound) => (
                 None,
                 otlp::Checked {
                     kept: spans,
                     ..otlp::Checked::default()
                 },
                 walked,
+                bound,
             ),
         };
         self.count_refused(
@@ -490,9 +517,17 @@ impl Receiver {
                 durable = Some(rx);
                 ack
             });
-            let raw = Raw {
-                body: body.clone(),
-                wire,
+            // Spans bound on the wire are forwarded as rewritten (the client's compressed
+            // bytes no longer match them).
+            let raw = match bound {
+                Some(bound) => Raw {
+                    body: bound,
+                    wire: None,
+                },
+                None => Raw {
+                    body: body.clone(),
+                    wire,
+                },
             };
             let batch = match req {
                 Some(req) => Batch::new(ctx, req.into_payload(), checked.kept, body.len())
@@ -523,27 +558,62 @@ impl Receiver {
 
     /// The wire walk of a trace request to queue as received: what it found and (with an
     /// engine recording spans) the span facts; `None` when the request must be decoded
-    /// (prost refuses it, or a span breaks a per-item rule).
+    /// (prost refuses it, or a span breaks a per-item rule). With `bound`, the cluster the
+    /// token binds (`body` is then bound on the wire already, [`Receiver::bind_spans`]):
+    /// the facts are the bound cluster's, and an attribute below the resources named as
+    /// the cluster attribute's label is decoded too.
     fn walk_spans(
         &self,
         body: &[u8],
         weight: &Weight,
+        bound: Option<&str>,
     ) -> Option<(WireSpans, Option<Box<WalkedFacts>>)> {
         let limits = self.item_limits();
         let reading = self.facts_for.get().and_then(|e| e.walk_schema());
-        let (found, facts) = match reading {
-            None => (check_spans(body, &limits).ok()?, None),
-            Some((schema, cluster_attribute)) => {
-                // The spans and resources the request's sizing counted size the columns.
-                let counted = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok());
-                let sizes = counted(weight.items).zip(counted(weight.resources));
+        // The spans and resources the request's sizing counted size the columns.
+        let counted = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok());
+        let sizes = counted(weight.items).zip(counted(weight.resources));
+        let (found, facts) = match (reading, bound) {
+            (None, None) => (check_spans(body, &limits).ok()?, None),
+            (Some((schema, cluster_attribute)), None) => {
                 let (found, facts) =
                     check_spans_with_facts(body, &limits, None, cluster_attribute, &schema, sizes)
                         .ok()?;
                 (found, Some(Box::new(WalkedFacts { facts, schema })))
             }
+            (reading, Some(cluster)) => {
+                let facts = reading
+                    .as_ref()
+                    .map(|(schema, attr)| (Some(cluster), *attr, &**schema, sizes));
+                let (found, facts) =
+                    check_spans_naming(body, &limits, &self.cluster_attribute, facts).ok()?;
+                if found.names_label {
+                    return None;
+                }
+                let facts = facts
+                    .zip(reading)
+                    .map(|(facts, (schema, _))| Box::new(WalkedFacts { facts, schema }));
+                (found, facts)
+            }
         };
         found.clean.then_some((found, facts))
+    }
+
+    /// A trace request of a token bound to `cluster`, bound on the wire
+    /// ([`bind_wire::bind_spans`]) and walked ([`Receiver::walk_spans`]): the bytes to
+    /// forward, with what the walk found; `None` when it must be decoded and bound there.
+    fn bind_spans(
+        &self,
+        body: &[u8],
+        weight: &Weight,
+        cluster: &str,
+    ) -> Option<(WireSpans, Option<Box<WalkedFacts>>, Option<bytes::Bytes>)> {
+        let attr = self.cluster_attribute.as_str();
+        let bound = bind_wire::bound_attribute(attr, cluster);
+        let max = self.limits.max_attributes_per_item;
+        let rewritten = bind_wire::bind_spans(body, attr, &bound, max)?;
+        let (found, facts) = self.walk_spans(&rewritten, weight, Some(cluster))?;
+        Some((found, facts, Some(rewritten.into())))
     }
 
     /// The per-item limits as the wire walk takes them.
@@ -582,11 +652,12 @@ pub fn facts_bytes(facts: &WalkedFacts) -> usize {
 }
 
 /// A request after the receiver read it: decoded and checked, or (spans that nothing
-/// changes) only read on the wire, with its span count.
+/// changes but the cluster binding) only read on the wire, with its span count.
 enum Received<R> {
     Decoded(R, otlp::Checked),
-    /// The span count, and the span facts read in the same walk.
-    Encoded(usize, Option<Box<WalkedFacts>>),
+    /// The span count, the span facts read in the same walk, and the bytes bound on the
+    /// wire (when the token binds a cluster).
+    Encoded(usize, Option<Box<WalkedFacts>>, Option<bytes::Bytes>),
 }
 
 /// What a request will cost, read before it is decoded.

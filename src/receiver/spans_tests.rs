@@ -194,25 +194,57 @@ async fn clean_spans_are_queued_as_received_and_decode_to_the_same_request() {
 }
 
 #[tokio::test]
-async fn a_processor_or_a_token_cluster_gets_a_decoded_request() {
+async fn a_processor_gets_a_decoded_request() {
     let body = sample().encode_to_vec();
     let (answer, seen) = send(&body, true, false).await;
     assert!(answer.is_ok());
     assert!(!seen[0].undecoded && seen[0].raw);
-    // The token's cluster is bound into the data: decoded, not forwarded as received.
-    let (answer, seen) = send(&body, false, true).await;
-    assert!(answer.is_ok());
-    assert!(!seen[0].undecoded && !seen[0].raw);
-    let Payload::Traces(req) = &seen[0].payload else {
+}
+
+/// `req` decoded, checked and bound to the test token's cluster: the decoding path.
+fn bound(req: &ExportTraceServiceRequest) -> ExportTraceServiceRequest {
+    let mut req = req.clone();
+    req.bind_cluster("k8s.cluster.name", "c1");
+    req
+}
+
+#[tokio::test]
+async fn a_token_cluster_is_bound_on_the_wire() {
+    let req = sample();
+    let (answer, seen) = send(&req.encode_to_vec(), false, true).await;
+    assert_eq!(answer.unwrap().partial_success, None);
+    // Forwarded as rewritten, not decoded: only the resources changed.
+    assert!(seen[0].undecoded && seen[0].raw);
+    assert_eq!(seen[0].items, 64);
+    assert_eq!(seen[0].payload, Payload::Traces(bound(&req)));
+    let Payload::Traces(got) = &seen[0].payload else {
         panic!("not traces")
     };
-    let cluster = req.resource_spans[0]
+    let cluster = got.resource_spans[0]
         .resource
         .as_ref()
         .unwrap()
         .attributes
         .last();
     assert_eq!(cluster.unwrap().key, "k8s.cluster.name");
+}
+
+#[tokio::test]
+async fn a_token_cluster_named_below_the_resources_is_bound_on_the_decoding_path() {
+    let mut req = sample();
+    let span = &mut req.resource_spans[0].scope_spans[0].spans[1];
+    span.attributes.push(kv("k8s_cluster_name", "other"));
+    let (answer, seen) = send(&req.encode_to_vec(), false, true).await;
+    assert_eq!(answer.unwrap().partial_success, None);
+    assert!(!seen[0].undecoded && !seen[0].raw);
+    let want = bound(&req);
+    assert!(
+        want.resource_spans[0].scope_spans[0].spans[1]
+            .attributes
+            .iter()
+            .all(|kv| kv.key != "k8s_cluster_name")
+    );
+    assert_eq!(seen[0].payload, Payload::Traces(want));
 }
 
 #[tokio::test]
@@ -325,6 +357,40 @@ async fn spans_queued_as_received_carry_their_facts_and_record_as_decoded_ones()
     // Without an engine (or with one that records no span), no facts are built.
     let (_, seen) = send(&requests[0].encode_to_vec(), false, false).await;
     assert!(!seen[0].walked && seen[0].undecoded);
+}
+
+#[tokio::test]
+async fn spans_bound_on_the_wire_record_as_decoded_and_bound_ones() {
+    let opts = ContentOpts {
+        clusters: 3,
+        ..ContentOpts::default()
+    };
+    let mut rng = fastrand::Rng::with_seed(9);
+    let requests: Vec<ExportTraceServiceRequest> = (0..3)
+        .map(|_| generate::traces(&mut rng, 200, &opts))
+        .collect();
+    let walked = five_slos(opts.now_unix_nano);
+    for req in &requests {
+        let (answer, seen) = send_to(&req.encode_to_vec(), false, true, Some(walked.clone())).await;
+        answer.unwrap();
+        assert!(seen[0].walked && seen[0].undecoded);
+    }
+    let decoded = five_slos(opts.now_unix_nano);
+    for req in &requests {
+        decoded.record_spans(&bound(req), Some("c1"));
+    }
+    let (walked, decoded) = (walked.status(), decoded.status());
+    assert!(
+        walked.iter().any(|s| s.cluster == "c1" && s.total > 0),
+        "{walked:?}"
+    );
+    assert!(
+        walked
+            .iter()
+            .all(|s| s.cluster == "c1" || s.cluster == "all"),
+        "{walked:?}"
+    );
+    assert_eq!(walked, decoded);
 }
 
 #[tokio::test]

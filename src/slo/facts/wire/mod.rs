@@ -26,7 +26,8 @@
 //! # Layout
 //!
 //! - `mod.rs` (here): the API ([`SpanFacts::from_wire`], [`check_spans`],
-//!   [`check_spans_with_facts`], [`Spans`]) and the walk of resources, scopes and spans.
+//!   [`check_spans_with_facts`], [`check_spans_naming`], [`Spans`]) and the walk of
+//!   resources, scopes and spans.
 //! - `proto.rs`: the wire format as prost reads it, and the messages only checked
 //!   (attributes and their values, scopes, events, links, entity references).
 //! - `walk_tests.rs`: the attribute columns of the walk against prost and against a plain
@@ -71,6 +72,9 @@ pub struct WireSpans {
     /// Every resource, scope and span passes the receiver's per-item rules (ids and
     /// limits): the request is kept whole, as received.
     pub clean: bool,
+    /// An attribute of a scope, span, event or link has a key that becomes the label the
+    /// walk was asked about ([`check_spans_naming`]; never set otherwise).
+    pub names_label: bool,
 }
 
 /// Where span facts come from: a decoded request, the bytes of one, or the bytes of one
@@ -174,6 +178,43 @@ pub fn check_spans_with_facts(
     Ok((found, columns.finish()))
 }
 
+/// [`check_spans`], or with `facts` ([`SpanFacts`] of `(token_cluster, cluster_attribute,
+/// schema, sizes)`) [`check_spans_with_facts`], that also tells whether an attribute below
+/// the resources (of a scope, span, event or link) has a key that becomes the same
+/// Prometheus label as `label` ([`WireSpans::names_label`]; [`crate::attr::same_label`]):
+/// the receiver's walk of a request bound to a cluster, which only the resources may name.
+pub fn check_spans_naming(
+    body: &[u8],
+    limits: &ItemLimits,
+    label: &str,
+    facts: Option<FactsOf<'_>>,
+) -> Result<(WireSpans, Option<SpanFacts>), Malformed> {
+    let Some((token_cluster, cluster_attribute, schema, sizes)) = facts else {
+        let mut walk = Walk::<false, false, true>::with(Some(limits), None);
+        walk.label = Some(label);
+        walk.request(body)?;
+        return Ok((walk.found, None));
+    };
+    let lean = may_be_lean(body);
+    let plan = Plan::of(schema, cluster_attribute);
+    let mut columns = columns_for(body, schema, &plan, token_cluster, sizes, lean);
+    let mut walk = Walk::<true, false, true>::with(Some(limits), Some(&mut columns));
+    walk.label = Some(label);
+    walk.request(body)?;
+    let found = walk.found;
+    Ok((found, Some(columns.finish())))
+}
+
+/// What [`check_spans_naming`] builds span facts of: the token's cluster, the cluster
+/// attribute, the schema and the counted spans and resources, as [`check_spans_with_facts`]
+/// takes them.
+pub type FactsOf<'a> = (
+    Option<&'a str>,
+    &'a str,
+    &'a FactsSchema,
+    Option<(usize, usize)>,
+);
+
 /// Span facts the receiver read in its own walk of a request
 /// ([`check_spans_with_facts`]), with the schema they were read for: the SLO engine takes
 /// them instead of reading the bytes again while its schema is still that one.
@@ -236,11 +277,14 @@ fn rough_counts(body: &[u8]) -> (usize, usize) {
 /// the check carries none of the facts' code and the facts' walk none of its tests of
 /// whether there are columns. With `SKIM` the bytes are known to decode: only what the
 /// columns take is read (see [`SpanFacts::from_checked_wire`]); it is compiled apart too,
-/// so that the receiver's walks test it nowhere.
-struct Walk<'c, 's, const FACTS: bool, const SKIM: bool = false> {
+/// so that the receiver's walks test it nowhere. With `NAMING` the walk looks for the label
+/// of [`check_spans_naming`] below the resources; the other walks carry none of that code.
+struct Walk<'c, 's, const FACTS: bool, const SKIM: bool = false, const NAMING: bool = false> {
     limits: Option<&'c ItemLimits>,
     columns: Option<&'c mut Columns<'s>>,
     found: WireSpans,
+    /// The label asked about ([`check_spans_naming`]).
+    label: Option<&'c str>,
 }
 
 impl<'c> Walk<'c, 'c, false> {
@@ -257,7 +301,9 @@ impl<'c, 's> Walk<'c, 's, true> {
     }
 }
 
-impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
+impl<'c, 's, const FACTS: bool, const SKIM: bool, const NAMING: bool>
+    Walk<'c, 's, FACTS, SKIM, NAMING>
+{
     fn with(limits: Option<&'c ItemLimits>, columns: Option<&'c mut Columns<'s>>) -> Self {
         Walk {
             limits,
@@ -266,7 +312,14 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 clean: true,
                 ..WireSpans::default()
             },
+            label: None,
         }
+    }
+
+    /// The label looked for, in a `NAMING` walk only.
+    #[inline(always)]
+    fn naming(&self) -> Option<&'c str> {
+        if NAMING { self.label } else { None }
     }
 
     fn request(&mut self, mut buf: &[u8]) -> Read<()> {
@@ -343,7 +396,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
             let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
-                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots, None)?;
                     n += 1;
                 }
                 2 => {
@@ -352,7 +405,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 3 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     if !SKIM {
-                        counted(m, c, ENTITY_REF)?;
+                        counted(m, c, ENTITY_REF, None, &mut WireSpans::default())?;
                     }
                 }
                 _ => skip(&mut buf, wt, tag, ctx)?,
@@ -375,7 +428,7 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 1 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
                     if !SKIM {
-                        scope_attributes += counted(m, c, SCOPE)?;
+                        scope_attributes += counted(m, c, SCOPE, self.naming(), &mut self.found)?;
                     }
                 }
                 2 => {
@@ -439,7 +492,10 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 7 => row.start = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 8 => row.end = u64::from_le_bytes(fixed(&mut buf, wt)?),
                 9 => {
-                    attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots)?;
+                    let label = self.naming();
+                    if attribute::<FACTS, SKIM>(&mut buf, wt, ctx, index, slots, label)? {
+                        self.found.names_label = true;
+                    }
                     attributes += 1;
                 }
                 10 | 12 | 14 => {
@@ -450,13 +506,14 @@ impl<'c, 's, const FACTS: bool, const SKIM: bool> Walk<'c, 's, FACTS, SKIM> {
                 }
                 11 | 13 => {
                     let (m, c) = message(&mut buf, wt, ctx)?;
-                    let n = if tag == 11 {
+                    let fields = if tag == 11 {
                         events += 1;
-                        counted(m, c, EVENT)?
+                        EVENT
                     } else {
                         links += 1;
-                        counted(m, c, LINK)?
+                        LINK
                     };
+                    let n = counted(m, c, fields, self.naming(), &mut self.found)?;
                     nested = nested.max(n);
                 }
                 15 => {

@@ -302,7 +302,8 @@ fn key_bytes(mut buf: &[u8], ctx: u32) -> Read<&[u8]> {
 /// their copy of this function has no lookup in it). With `SKIM` (the bytes are known to
 /// decode, see [`super::Walk`]), only a key of `index` whose slot is still empty has its
 /// value read; the others are stepped over unchecked. A value only OTLP's types render is
-/// left to decode ([`Found::Decode`]).
+/// left to decode ([`Found::Decode`]). Whether the key becomes the same label as `label`
+/// ([`crate::attr::same_label`]; never with `SKIM`).
 #[inline(always)]
 pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     buf: &mut &'a [u8],
@@ -310,20 +311,23 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
     ctx: u32,
     index: Option<&KeyIndex>,
     slots: &mut [Option<Found<'a>>],
-) -> Read<()> {
+    label: Option<&str>,
+) -> Read<bool> {
     let index = if LOOKUP { index } else { None };
     let (m, c) = message(buf, wt, ctx)?;
     if SKIM {
         let Some(index) = index else {
-            return Ok(());
+            return Ok(false);
         };
         match index.find_bytes(key_bytes(m, c)?) {
             Some(i) if slots[i].is_none() => {}
-            _ => return Ok(()),
+            _ => return Ok(false),
         }
     }
     let mut value = Found::Simple(Val::Nil);
     let k = key_value(m, c, &mut value)?;
+    let named = label
+        .is_some_and(|l| crate::attr::may_be_same_label(k, l) && crate::attr::same_label(k, l));
     if let Some(i) = index.and_then(|index| index.find(k))
         && let Some(slot @ None) = slots.get_mut(i)
     {
@@ -333,7 +337,7 @@ pub(super) fn attribute<'a, const LOOKUP: bool, const SKIM: bool>(
             simple => simple,
         });
     }
-    Ok(())
+    Ok(named)
 }
 
 /// How a field of the small messages read only to be checked decodes.
@@ -367,8 +371,16 @@ pub(super) const LINK: &[(u32, Ty)] = &[
 pub(super) const ENTITY_REF: &[(u32, Ty)] =
     &[(1, Ty::Str), (2, Ty::Str), (3, Ty::Str), (4, Ty::Str)];
 
-/// A scope, event, link or entity reference (`fields`), checked; its attributes counted.
-pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<usize> {
+/// A scope, event, link or entity reference (`fields`), checked; its attributes counted,
+/// and [`super::WireSpans::names_label`] set in `found` when one of their keys becomes the
+/// same label as `label`.
+pub(super) fn counted(
+    mut buf: &[u8],
+    ctx: u32,
+    fields: &[(u32, Ty)],
+    label: Option<&str>,
+    found: &mut super::WireSpans,
+) -> Read<usize> {
     let mut n = 0;
     while !buf.is_empty() {
         let (tag, wt) = key(&mut buf)?;
@@ -383,7 +395,9 @@ pub(super) fn counted(mut buf: &[u8], ctx: u32, fields: &[(u32, Ty)]) -> Read<us
             Some(Ty::Fixed64) => drop(fixed::<8>(&mut buf, wt)?),
             Some(Ty::Fixed32) => drop(fixed::<4>(&mut buf, wt)?),
             Some(Ty::Attr) => {
-                attribute::<false, false>(&mut buf, wt, ctx, None, &mut [])?;
+                if attribute::<false, false>(&mut buf, wt, ctx, None, &mut [], label)? {
+                    found.names_label = true;
+                }
                 n += 1;
             }
             None => skip(&mut buf, wt, tag, ctx)?,
