@@ -597,7 +597,7 @@ async fn one_refused_series_costs_only_itself_in_a_real_prometheus() {
         second.admin,
         "the request's 21 samples delivered or dropped",
         |t| {
-            metric_sum(t, "slotel_exporter_sent_items_total", &[exporter])
+            metric_sum(t, "slotel_exporter_delivered_items_total", &[exporter])
                 + metric_sum(t, "slotel_exporter_dropped_items_total", &[exporter])
                 >= 21.0
         },
@@ -605,7 +605,7 @@ async fn one_refused_series_costs_only_itself_in_a_real_prometheus() {
     .await;
     let text = admin_metrics(second.admin).await;
     assert_eq!(
-        metric_sum(&text, "slotel_exporter_sent_items_total", &[exporter]),
+        metric_sum(&text, "slotel_exporter_delivered_items_total", &[exporter]),
         20.0,
         "{text}"
     );
