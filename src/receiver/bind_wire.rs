@@ -27,83 +27,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
 use crate::attr::same_label;
-
-const VARINT: u8 = 0;
-const I64: u8 = 1;
-const LEN: u8 = 2;
-const START_GROUP: u8 = 3;
-const END_GROUP: u8 = 4;
-const I32: u8 = 5;
-
-/// prost's recursion limit, which bounds the groups skipped here too.
-const RECURSION_LIMIT: u32 = 100;
-
-/// Bytes the levels read here do not frame as prost would: the request takes the decoding
-/// path, which says why.
-#[derive(Debug)]
-struct Malformed;
-
-type Read<T> = Result<T, Malformed>;
-
-fn varint(buf: &mut &[u8]) -> Read<u64> {
-    let mut value = 0u64;
-    for i in 0..10 {
-        let (&b, rest) = buf.split_first().ok_or(Malformed)?;
-        *buf = rest;
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            // The tenth byte holds the 64th bit only.
-            return if i == 9 && b >= 2 {
-                Err(Malformed)
-            } else {
-                Ok(value)
-            };
-        }
-    }
-    Err(Malformed)
-}
-
-/// A field's number and wire type, as prost checks them.
-fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
-    let key = u32::try_from(varint(buf)?).map_err(|_| Malformed)?;
-    let wt = (key & 7) as u8;
-    if wt > I32 || key >> 3 == 0 {
-        return Err(Malformed);
-    }
-    Ok((key >> 3, wt))
-}
-
-fn len_delimited<'a>(buf: &mut &'a [u8]) -> Read<&'a [u8]> {
-    let len = usize::try_from(varint(buf)?).map_err(|_| Malformed)?;
-    let (value, rest) = buf.split_at_checked(len).ok_or(Malformed)?;
-    *buf = rest;
-    Ok(value)
-}
-
-/// Skips a field's value (what follows its key), groups up to their matching end.
-fn skip(buf: &mut &[u8], wt: u8, tag: u32, depth: u32) -> Read<()> {
-    if depth == 0 {
-        return Err(Malformed);
-    }
-    match wt {
-        VARINT => drop(varint(buf)?),
-        I64 => *buf = buf.get(8..).ok_or(Malformed)?,
-        I32 => *buf = buf.get(4..).ok_or(Malformed)?,
-        LEN => drop(len_delimited(buf)?),
-        START_GROUP => loop {
-            let (inner, inner_wt) = key(buf)?;
-            if inner_wt == END_GROUP {
-                if inner != tag {
-                    return Err(Malformed);
-                }
-                break;
-            }
-            skip(buf, inner_wt, inner, depth - 1)?;
-        },
-        _ => return Err(Malformed),
-    }
-    Ok(())
-}
+// The wire as the span walk reads it (prost's rules); its `Malformed` sends a request to
+// the decoding path, which says why.
+use crate::slo::facts::wire::proto::{LEN, RECURSION_LIMIT, key, len_delimited, skip};
+use crate::slo::facts::wire::{Malformed, Read};
 
 /// One field of a message: its number, its bytes as received (key included) and, for a
 /// length-delimited field, its value (else empty).
@@ -119,7 +46,7 @@ fn field<'a>(buf: &mut &'a [u8]) -> Read<Field<'a>> {
     let (tag, wt) = key(buf)?;
     let mut value: &[u8] = &[];
     if wt == LEN {
-        value = len_delimited(buf)?;
+        value = len_delimited(buf, LEN)?;
     } else {
         skip(buf, wt, tag, RECURSION_LIMIT)?;
     }
@@ -138,20 +65,8 @@ fn message_one<'a>(f: &Field<'a>) -> Read<&'a [u8]> {
     if f.wt == LEN {
         Ok(f.value)
     } else {
-        Err(Malformed)
+        Err(Malformed("wrong wire type"))
     }
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// The key of an encoded `KeyValue` as prost decodes it (the last copy), `None` when it
@@ -164,7 +79,7 @@ fn kv_key(mut kv: &[u8]) -> Read<Option<&str>> {
             k = Some(message_one(&f)?);
         }
     }
-    k.map(|k| std::str::from_utf8(k).map_err(|_| Malformed))
+    k.map(|k| std::str::from_utf8(k).map_err(|_| Malformed("invalid UTF-8 in a string")))
         .transpose()
 }
 
@@ -182,7 +97,7 @@ fn string_attribute(mut kv: &[u8]) -> Option<bool> {
         let (&tag, rest) = buf.split_first()?;
         *buf = rest;
         (tag == 0x0a).then_some(())?;
-        let bytes = len_delimited(buf).ok()?;
+        let bytes = len_delimited(buf, LEN).ok()?;
         Some(std::str::from_utf8(bytes).is_ok())
     };
     let key = string(&mut kv)?;
@@ -190,7 +105,7 @@ fn string_attribute(mut kv: &[u8]) -> Option<bool> {
         return None;
     };
     kv = rest;
-    let mut value = len_delimited(&mut kv).ok()?;
+    let mut value = len_delimited(&mut kv, LEN).ok()?;
     let utf8 = string(&mut value)?;
     (kv.is_empty() && value.is_empty()).then_some(key && utf8)
 }
@@ -198,11 +113,11 @@ fn string_attribute(mut kv: &[u8]) -> Option<bool> {
 /// Whether an encoded `KeyValue` decodes with prost at the depth of a resource attribute.
 fn prost_decodes(kv: &[u8]) -> bool {
     let mut bytes = Vec::with_capacity(kv.len() + 16);
-    let resource = 1 + varint_len(kv.len() as u64) + kv.len();
-    let resource_spans = 1 + varint_len(resource as u64) + resource;
+    let resource = 1 + prost::encoding::encoded_len_varint(kv.len() as u64) + kv.len();
+    let resource_spans = 1 + prost::encoding::encoded_len_varint(resource as u64) + resource;
     for len in [resource_spans, resource, kv.len()] {
         bytes.push(0x0a);
-        put_varint(&mut bytes, len as u64);
+        prost::encoding::encode_varint(len as u64, &mut bytes);
     }
     bytes.extend_from_slice(kv);
     ExportTraceServiceRequest::decode(&bytes[..]).is_ok()
@@ -230,7 +145,7 @@ pub(super) fn bind_spans(
 }
 
 fn bind(mut body: &[u8], attr: &str, bound: &[u8], max_attributes: usize) -> Read<Vec<u8>> {
-    let bound_len = 1 + varint_len(bound.len() as u64) + bound.len();
+    let bound_len = 1 + prost::encoding::encoded_len_varint(bound.len() as u64) + bound.len();
     let mut out = Vec::with_capacity(body.len() + 2 * bound_len + 16);
     // The kept attributes, the resource's other fields and the `ResourceSpans`' other
     // fields of one entry, as received.
@@ -265,7 +180,7 @@ fn bind(mut body: &[u8], attr: &str, bound: &[u8], max_attributes: usize) -> Rea
                 attributes += 1;
                 if same_label(kv_key(kv)?.unwrap_or(""), attr) {
                     if !decodes(kv) {
-                        return Err(Malformed);
+                        return Err(Malformed("an attribute prost refuses"));
                     }
                 } else {
                     kept.push(h.bytes);
@@ -273,18 +188,21 @@ fn bind(mut body: &[u8], attr: &str, bound: &[u8], max_attributes: usize) -> Rea
             }
         }
         if attributes > max_attributes {
-            return Err(Malformed);
+            return Err(Malformed("a resource past the attribute limit"));
         }
         let sum = |fields: &[&[u8]]| fields.iter().map(|b| b.len()).sum::<usize>();
         let resource_len = sum(&kept) + bound_len + sum(&other);
-        let entry_len = 1 + varint_len(resource_len as u64) + resource_len + sum(&rest);
+        let entry_len = 1
+            + prost::encoding::encoded_len_varint(resource_len as u64)
+            + resource_len
+            + sum(&rest);
         out.push(0x0a);
-        put_varint(&mut out, entry_len as u64);
+        prost::encoding::encode_varint(entry_len as u64, &mut out);
         out.push(0x0a);
-        put_varint(&mut out, resource_len as u64);
+        prost::encoding::encode_varint(resource_len as u64, &mut out);
         kept.iter().for_each(|b| out.extend_from_slice(b));
         out.push(0x0a);
-        put_varint(&mut out, bound.len() as u64);
+        prost::encoding::encode_varint(bound.len() as u64, &mut out);
         out.extend_from_slice(bound);
         other.iter().for_each(|b| out.extend_from_slice(b));
         rest.iter().for_each(|b| out.extend_from_slice(b));
@@ -332,7 +250,8 @@ fn attribute_names(mut kv: &[u8], attr: &str, reserved: &HashSet<Arc<str>>) -> R
         let f = field(&mut kv)?;
         match f.tag {
             1 => {
-                let k = std::str::from_utf8(message_one(&f)?).map_err(|_| Malformed)?;
+                let k = std::str::from_utf8(message_one(&f)?)
+                    .map_err(|_| Malformed("invalid UTF-8 in a string"))?;
                 named |= same_label(k, attr);
             }
             2 if f.wt == LEN => {
@@ -340,12 +259,13 @@ fn attribute_names(mut kv: &[u8], attr: &str, reserved: &HashSet<Arc<str>>) -> R
                 while !value.is_empty() {
                     let v = field(&mut value)?;
                     if v.tag == 1 {
-                        let s = std::str::from_utf8(message_one(&v)?).map_err(|_| Malformed)?;
+                        let s = std::str::from_utf8(message_one(&v)?)
+                            .map_err(|_| Malformed("invalid UTF-8 in a string"))?;
                         held |= reserved.contains(s);
                     }
                 }
             }
-            2 => return Err(Malformed),
+            2 => return Err(Malformed("an attribute value that is not a message")),
             _ => {}
         }
     }

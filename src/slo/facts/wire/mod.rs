@@ -35,7 +35,7 @@
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
-mod proto;
+pub(crate) mod proto;
 #[cfg(test)]
 mod walk_tests;
 
@@ -51,9 +51,9 @@ use crate::slo::ottl::Val;
 /// Why the bytes are not an export request prost would decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cannot decode protobuf: {0}")]
-pub struct Malformed(&'static str);
+pub struct Malformed(pub(crate) &'static str);
 
-type Read<T> = Result<T, Malformed>;
+pub(crate) type Read<T> = Result<T, Malformed>;
 
 /// The per-item limits of the receiver (`receiver.otlp.limits`) the walk checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

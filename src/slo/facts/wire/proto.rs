@@ -10,19 +10,19 @@ use crate::slo::facts::build::KeyIndex;
 use crate::slo::ottl::Val;
 
 /// prost's recursion limit: messages (and groups) nest at most this deep.
-pub(super) const RECURSION_LIMIT: u32 = 100;
+pub(crate) const RECURSION_LIMIT: u32 = 100;
 
-pub(super) const VARINT: u8 = 0;
-pub(super) const I64: u8 = 1;
-pub(super) const LEN: u8 = 2;
-pub(super) const START_GROUP: u8 = 3;
-pub(super) const END_GROUP: u8 = 4;
-pub(super) const I32: u8 = 5;
+pub(crate) const VARINT: u8 = 0;
+pub(crate) const I64: u8 = 1;
+pub(crate) const LEN: u8 = 2;
+pub(crate) const START_GROUP: u8 = 3;
+pub(crate) const END_GROUP: u8 = 4;
+pub(crate) const I32: u8 = 5;
 
 /// A varint: the one- and two-byte forms (keys, lengths of strings and of most messages,
 /// small numbers) read where the caller is, the longer ones by [`varint_long`].
 #[inline(always)]
-pub(super) fn varint(buf: &mut &[u8]) -> Read<u64> {
+pub(crate) fn varint(buf: &mut &[u8]) -> Read<u64> {
     match **buf {
         [b, ref rest @ ..] if b < 0x80 => {
             *buf = rest;
@@ -39,7 +39,7 @@ pub(super) fn varint(buf: &mut &[u8]) -> Read<u64> {
 
 /// A varint of any length (what [`varint`] does not read in place), as prost reads it.
 #[inline(never)]
-pub(super) fn varint_long(buf: &mut &[u8]) -> Read<u64> {
+pub(crate) fn varint_long(buf: &mut &[u8]) -> Read<u64> {
     let mut value = 0u64;
     for i in 0..10 {
         let (&b, rest) = buf.split_first().ok_or(Malformed("truncated varint"))?;
@@ -59,7 +59,7 @@ pub(super) fn varint_long(buf: &mut &[u8]) -> Read<u64> {
 
 /// A field's number and wire type.
 #[inline(always)]
-pub(super) fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
+pub(crate) fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
     let key = varint(buf)?;
     let key = u32::try_from(key).map_err(|_| Malformed("field key above 32 bits"))?;
     let wt = (key & 7) as u8;
@@ -73,7 +73,7 @@ pub(super) fn key(buf: &mut &[u8]) -> Read<(u32, u8)> {
 }
 
 #[inline(always)]
-pub(super) fn len_delimited<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a [u8]> {
+pub(crate) fn len_delimited<'a>(buf: &mut &'a [u8], wt: u8) -> Read<&'a [u8]> {
     if wt != LEN {
         return Err(Malformed("wrong wire type"));
     }
@@ -155,7 +155,7 @@ pub(super) fn message<'a>(buf: &mut &'a [u8], wt: u8, ctx: u32) -> Read<(&'a [u8
 }
 
 /// Skips an unknown field (prost's `skip_field`).
-pub(super) fn skip(buf: &mut &[u8], wt: u8, tag: u32, ctx: u32) -> Read<()> {
+pub(crate) fn skip(buf: &mut &[u8], wt: u8, tag: u32, ctx: u32) -> Read<()> {
     if ctx == 0 {
         return Err(Malformed("messages nested deeper than 100"));
     }
