@@ -294,10 +294,12 @@ fn exporters(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (Vec<ExporterConfig>, V
 /// task, which holds at most 2^61).
 const MAX_CONNECTIONS: usize = 1_000_000;
 
-/// The shortest period of what the SLO engine does on a timer (`slo.snapshot_interval`,
-/// `export_interval`, `history_interval`, `capture.rotate_every`): each is a whole pass
-/// over the state or a file.
+/// The shortest period of what writes the SLO state or a file anew on a timer
+/// (`slo.snapshot_interval`, `capture.rotate_every`).
 const MIN_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+/// The shortest period of what reads the whole SLO state on a timer
+/// (`slo.export_interval`, `history_interval`).
+const MIN_READ_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// `slo`, and its `max_groups_total` when set (the default depends on
 /// `service.memory_limit`).
@@ -336,7 +338,7 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
             .unwrap_or(defaults.snapshot_interval),
         export_interval: f
             .opt(ctx, "export_interval", |ctx, node, path| {
-                ctx.duration_at_least(node, path, MIN_PERIOD)
+                ctx.duration_at_least(node, path, MIN_READ_PERIOD)
             })
             .unwrap_or(defaults.export_interval),
         wal_max_bytes: f
@@ -344,7 +346,7 @@ fn slo(ctx: &mut Ctx<'_>, top: &mut Fields<'_>) -> (SloConfig, Option<usize>) {
             .map_or(defaults.wal_max_bytes, |b| b as u64),
         history_interval: f
             .opt(ctx, "history_interval", |ctx, node, path| {
-                ctx.duration_at_least(node, path, MIN_PERIOD)
+                ctx.duration_at_least(node, path, MIN_READ_PERIOD)
             })
             .unwrap_or(defaults.history_interval),
         // Sized from `service.memory_limit` in `decode` when not set.

@@ -854,7 +854,7 @@ fn durations_longer_than_100_years_are_errors_with_their_place() {
 #[test]
 fn periods_that_pace_loops_have_a_floor() {
     let text = "receivers:\n  otlp:\n    protocols:\n      grpc:\n\
-        slo:\n  export_interval: 1ns\n  history_interval: 500ms\n  \
+        slo:\n  export_interval: 1ns\n  history_interval: 99ms\n  \
         capture: {directory: /tmp/c, rotate_every: 10ms}\n\
         exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
         sending_queue: {storage: disk, directory: /tmp/q, fsync_interval: 1us}\n    \
@@ -862,8 +862,8 @@ fn periods_that_pace_loops_have_a_floor() {
     assert_eq!(
         errors(text, &Fake::default()),
         [
-            "t.yaml:6:20: slo.export_interval: must be at least 1s",
-            "t.yaml:7:21: slo.history_interval: must be at least 1s",
+            "t.yaml:6:20: slo.export_interval: must be at least 100ms",
+            "t.yaml:7:21: slo.history_interval: must be at least 100ms",
             "t.yaml:8:46: slo.capture.rotate_every: must be at least 1s",
             "t.yaml:12:71: exporters.otlphttp/x.sending_queue.fsync_interval: must be at least 1ms",
             "t.yaml:13:42: exporters.otlphttp/x.retry_on_failure.initial_interval: must be at least 1ms",
@@ -871,7 +871,7 @@ fn periods_that_pace_loops_have_a_floor() {
         ]
     );
     let fine = "receivers:\n  otlp:\n    protocols:\n      grpc:\n\
-        slo:\n  export_interval: 1s\n  history_interval: 1s\n\
+        slo:\n  export_interval: 100ms\n  history_interval: 100ms\n\
         exporters:\n  otlphttp/x:\n    endpoint: http://127.0.0.1:9\n    \
         retry_on_failure: {initial_interval: 1ms, max_interval: 1ms}\n";
     assert!(parse(fine, "t.yaml", &Fake::default()).is_ok());
