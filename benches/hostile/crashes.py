@@ -39,7 +39,7 @@ Usage: crashes.py BIN [GROUP...]   (SEED_ env var: the seed; exits 1 when a prom
 """
 import atexit, json, os, random, re, shutil, signal, subprocess, sys, tempfile, threading, time
 import harness
-from harness import HERE, Prometheus, Sink, Slotel, get, now_ns, post
+from harness import HERE, Prometheus, Sink, Slotel, check, failures, note, get, now_ns, post
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest, ExportTraceServiceResponse)
@@ -53,19 +53,8 @@ GROUPS = sys.argv[2:] or ["kill", "moments", "compact", "twoproc", "diskfull", "
 SEED = int(os.environ.get("SEED_", random.randrange(1 << 32)))
 KILLS = int(os.environ.get("KILLS_", 30))
 print(f"seed {SEED}", flush=True)
-failures = []
 SLOS = [("checkout", "availability", "traces"), ("orders", "availability", "logs"),
         ("cart", "request-latency", "metrics")]
-
-
-def check(name, ok, detail=""):
-    print(("ok    " if ok else "BROKE ") + name + ("" if ok else ": " + str(detail)[:700]), flush=True)
-    if not ok:
-        failures.append(name)
-
-
-def note(name, detail):
-    print("note  " + name + ": " + str(detail)[:900], flush=True)
 
 
 def kv(attrs, key, value):

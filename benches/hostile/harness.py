@@ -109,6 +109,20 @@ class Prober:
 def now_ns(): return time.time_ns()
 
 
+# What the attack scripts found broken (`check`) and observed (`note`), printed as they go.
+failures = []
+
+
+def check(name, ok, detail=""):
+    print(("ok    " if ok else "BROKE ") + name + ("" if ok else ": " + str(detail)[:700]), flush=True)
+    if not ok:
+        failures.append(name)
+
+
+def note(name, detail):
+    print("note  " + name + ": " + str(detail)[:900], flush=True)
+
+
 def limit_as():
     """A child's address space capped at 6 GiB: past it an allocation fails (and is seen)."""
     import resource

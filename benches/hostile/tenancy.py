@@ -34,7 +34,7 @@ Usage: tenancy.py BIN [GROUP...]   (exits 1 when a boundary broke)
 import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 import urllib.parse, urllib.request
 import harness
-from harness import HERE, Prometheus, Sink, Slotel, free_port, get, post, now_ns
+from harness import HERE, Prometheus, Sink, Slotel, check, failures, note, free_port, get, post, now_ns
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
@@ -43,17 +43,6 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 BIN = os.path.abspath(sys.argv[1])
 GROUPS = sys.argv[2:] or ["binding", "forge", "reserved", "tenant", "policy", "preauth", "logs"]
 CK = "k8s.cluster.name"
-failures = []
-
-
-def check(name, ok, detail=""):
-    print(("ok    " if ok else "BROKE ") + name + ("" if ok else ": " + str(detail)[:700]), flush=True)
-    if not ok:
-        failures.append(name)
-
-
-def note(name, detail):
-    print("note  " + name + ": " + str(detail)[:700], flush=True)
 
 
 # ---------------------------------------------------------------- backends
