@@ -504,15 +504,21 @@ def wait_until(f, timeout):
     return None
 
 
+def serve_on(fs, tmp):
+    """slotel with its SLO state and queue on the tmpfs `fs`, clients sending for 3 s."""
+    st, q = fs.path + "/state", fs.path + "/q"
+    os.makedirs(q)
+    s, sink, prom = setup(tmp, q, state_dir=st, slo_extra={"snapshot_interval": "2s"})
+    books = Books()
+    stop, ts = start_clients(s, books)
+    time.sleep(3)
+    return st, q, s, sink, prom, books, stop, ts
+
+
 def disk_case(tmp, name, spoil, mend):
     fs = Tmpfs(tmp + "/" + name, "24m")
     try:
-        st, q = fs.path + "/state", fs.path + "/q"
-        os.makedirs(q)
-        s, sink, prom = setup(tmp, q, state_dir=st, slo_extra={"snapshot_interval": "2s"})
-        books = Books()
-        stop, ts = start_clients(s, books)
-        time.sleep(3)
+        st, q, s, sink, prom, books, stop, ts = serve_on(fs, tmp)
         ctx = spoil(fs)
         codes0 = dict(books.codes)
         samples = []
@@ -552,12 +558,7 @@ def g_readonly(tmp):
     writing (EBUSY), so a running slotel cannot see it; the read-only disk is met at start."""
     fs = Tmpfs(tmp + "/readonly", "24m")
     try:
-        st, q = fs.path + "/state", fs.path + "/q"
-        os.makedirs(q)
-        s, sink, prom = setup(tmp, q, state_dir=st, slo_extra={"snapshot_interval": "2s"})
-        books = Books()
-        stop, ts = start_clients(s, books)
-        time.sleep(3)
+        st, q, s, sink, prom, books, stop, ts = serve_on(fs, tmp)
         r = subprocess.run(["mount", "-o", "remount,ro", fs.path], capture_output=True, text=True)
         note("remount read-only while slotel runs", f"exit {r.returncode}: {r.stderr.strip()[:120]}")
         if r.returncode == 0:
